@@ -11,9 +11,6 @@ let internalChecks: [SwiftSetting] = [
 let package = Package(
     name: "RuVector",
     platforms: [.macOS(.v15)],
-    products: [
-        .executable(name: "ruvector-server", targets: ["RuVectorServer"]),
-    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
