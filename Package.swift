@@ -24,6 +24,18 @@ let package = Package(
                        providers: [.apt(["libprotobuf-c-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl",
                        providers: [.apt(["libssl-dev"])]),
+
+        // MARK: RPC: gRPC over HTTP/2 (nghttp2) and TLS (OpenSSL) on SwiftNIO
+        .target(
+            name: "RPC",
+            dependencies: [
+                "CNghttp2", "COpenSSL",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: internalChecks
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -22,4 +22,8 @@ static inline long COpenSSL_SSL_OP_NO_RENEGOTIATION(void) { return SSL_OP_NO_REN
 static inline long COpenSSL_BIO_pending(BIO *bio) { return BIO_pending(bio); }
 static inline int COpenSSL_SSL_TLSEXT_ERR_OK(void) { return SSL_TLSEXT_ERR_OK; }
 static inline int COpenSSL_SSL_TLSEXT_ERR_ALERT_FATAL(void) { return SSL_TLSEXT_ERR_ALERT_FATAL; }
+static inline long COpenSSL_SSL_set_tlsext_host_name(SSL *ssl, const char *name) {
+    return SSL_set_tlsext_host_name(ssl, name);
+}
+static inline int COpenSSL_SSL_FILETYPE_PEM(void) { return SSL_FILETYPE_PEM; }
 #endif

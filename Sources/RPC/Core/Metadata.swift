@@ -1,0 +1,112 @@
+/// Custom gRPC metadata: ordered key/value pairs with lower-case ASCII keys.
+///
+/// Keys ending in `-bin` carry binary values; they travel base64-encoded on the wire and
+/// are decoded here, so `binaryValues(forKey:)` returns the original bytes.
+public struct Metadata: Sendable, Equatable, Sequence {
+    /// One entry: a text value, or bytes for a `-bin` key.
+    public enum Value: Sendable, Equatable {
+        case text(String)
+        case binary([UInt8])
+    }
+
+    /// The entries in the order they were added or received.
+    public private(set) var entries: [(key: String, value: Value)] = []
+
+    public init() {}
+
+    /// Metadata with the given text entries, in order.
+    public init(_ pairs: [(String, String)]) {
+        for (key, value) in pairs { add(key, value) }
+    }
+
+    /// Adds a text entry (keys are lower-cased).
+    public mutating func add(_ key: String, _ value: String) {
+        entries.append((key.lowercased(), .text(value)))
+    }
+
+    /// Adds a binary entry; the key should end in `-bin`.
+    public mutating func add(_ key: String, bytes: [UInt8]) {
+        entries.append((key.lowercased(), .binary(bytes)))
+    }
+
+    /// The first text value for `key`, if any.
+    public subscript(key: String) -> String? {
+        let key = key.lowercased()
+        for entry in entries where entry.key == key {
+            if case .text(let text) = entry.value { return text }
+        }
+        return nil
+    }
+
+    /// All binary values for a `-bin` key.
+    public func binaryValues(forKey key: String) -> [[UInt8]] {
+        let key = key.lowercased()
+        return entries.compactMap { entry in
+            guard entry.key == key, case .binary(let bytes) = entry.value else { return nil }
+            return bytes
+        }
+    }
+
+    public var isEmpty: Bool { entries.isEmpty }
+
+    public func makeIterator() -> IndexingIterator<[(key: String, value: Value)]> {
+        entries.makeIterator()
+    }
+
+    public static func == (lhs: Metadata, rhs: Metadata) -> Bool {
+        lhs.entries.count == rhs.entries.count
+            && zip(lhs.entries, rhs.entries).allSatisfy { $0.key == $1.key && $0.value == $1.value }
+    }
+
+    /// Header names that belong to HTTP/2 or gRPC itself and never appear as custom metadata.
+    static func isReserved(_ name: String) -> Bool {
+        if name.hasPrefix(":") { return true }
+        switch name {
+        case "content-type", "te", "user-agent", "grpc-timeout", "grpc-encoding",
+             "grpc-accept-encoding", "grpc-status", "grpc-message", "grpc-status-details-bin",
+             "content-length", "connection", "host", "accept-encoding":
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// Builds metadata from received header fields, skipping reserved ones and decoding
+    /// `-bin` values. A `-bin` value that is not valid base64 is dropped.
+    init(receivedHeaders headers: [HTTP2Header]) {
+        for header in headers where !Self.isReserved(header.name) {
+            if header.name.hasSuffix("-bin") {
+                // Several values may be joined with commas in one field.
+                for part in header.value.split(separator: ",", omittingEmptySubsequences: false) {
+                    let trimmed = part.trimmingSpaces()
+                    if let bytes = Base64.decode(trimmed) { add(header.name, bytes: bytes) }
+                }
+            } else {
+                add(header.name, header.value)
+            }
+        }
+    }
+
+    /// The header fields that carry this metadata on the wire.
+    var headerFields: [HTTP2Header] {
+        entries.compactMap { entry in
+            guard !Self.isReserved(entry.key) else { return nil }
+            switch entry.value {
+            case .text(let text):
+                return HTTP2Header(name: entry.key, value: text)
+            case .binary(let bytes):
+                let name = entry.key.hasSuffix("-bin") ? entry.key : entry.key + "-bin"
+                return HTTP2Header(name: name, value: Base64.encode(bytes))
+            }
+        }
+    }
+}
+
+extension Substring {
+    func trimmingSpaces() -> String {
+        var slice = self[...]
+        while slice.first == " " { slice = slice.dropFirst() }
+        while slice.last == " " { slice = slice.dropLast() }
+        return String(slice)
+    }
+}

@@ -1,0 +1,64 @@
+/// One HTTP/2 header field as the RPC layer sees it (names are lower-case).
+struct HTTP2Header: Sendable, Equatable {
+    var name: String
+    var value: String
+}
+
+/// HTTP/2 error codes (RFC 9113 section 7) used in RST_STREAM and GOAWAY.
+enum HTTP2ErrorCode: UInt32, Sendable {
+    case noError = 0x0
+    case protocolError = 0x1
+    case internalError = 0x2
+    case flowControlError = 0x3
+    case refusedStream = 0x7
+    case cancel = 0x8
+    case enhanceYourCalm = 0xb
+}
+
+/// What a data provider hands to the session when asked for body bytes.
+enum HTTP2DataChunk {
+    /// `count` bytes were written into the buffer; `end` says how the body ends, if it does.
+    case data(count: Int, end: HTTP2BodyEnd?)
+    /// Nothing to send yet; the owner calls `resumeData(streamID:)` when there is.
+    case deferred
+}
+
+/// How a request or response body ends.
+enum HTTP2BodyEnd {
+    /// END_STREAM on the last DATA frame.
+    case endStream
+    /// A trailing HEADERS frame (gRPC status) closes the stream.
+    case trailers([HTTP2Header])
+}
+
+/// Limits applied by the session to what a peer may send.
+struct HTTP2Limits: Sendable {
+    /// SETTINGS_MAX_CONCURRENT_STREAMS we announce.
+    var maxConcurrentStreams: UInt32 = 1024
+    /// SETTINGS_INITIAL_WINDOW_SIZE we announce (per stream receive window).
+    var initialWindowBytes: UInt32 = 1 << 20
+    /// The connection-level receive window we open up to.
+    var connectionWindowBytes: Int32 = 16 << 20
+    /// Largest total size of one header block we accept (names + values).
+    var maxHeaderListBytes: Int = 16 << 10
+    /// SETTINGS_MAX_FRAME_SIZE we announce.
+    var maxFrameBytes: UInt32 = 16 << 10
+}
+
+/// Events an `HTTP2Session` reports to its owner, always on the owner's thread.
+protocol HTTP2SessionDelegate: AnyObject {
+    /// A complete header block arrived (request headers, response headers or trailers).
+    func http2ReceivedHeaders(streamID: Int32, headers: [HTTP2Header], endStream: Bool)
+    /// A header block was larger than allowed; the stream is being reset.
+    func http2HeadersTooLarge(streamID: Int32)
+    /// Body bytes arrived for a stream.
+    func http2ReceivedData(streamID: Int32, bytes: UnsafeRawBufferPointer)
+    /// The peer finished its side of the stream with a DATA frame carrying END_STREAM.
+    func http2ReceivedEndStream(streamID: Int32)
+    /// The stream is closed (both sides done, or reset by either side).
+    func http2StreamClosed(streamID: Int32, errorCode: UInt32)
+    /// The session asks for body bytes to send on a stream.
+    func http2ProvideData(streamID: Int32, into buffer: UnsafeMutableRawBufferPointer) -> HTTP2DataChunk
+    /// The peer sent GOAWAY.
+    func http2ReceivedGoaway(lastStreamID: Int32, errorCode: UInt32)
+}

@@ -1,0 +1,301 @@
+internal import CNghttp2
+import NIOCore
+
+/// Which side of the connection a session plays.
+enum HTTP2Role {
+    case server
+    case client
+}
+
+/// A failure of the whole HTTP/2 connection (bad preface, protocol violation).
+struct HTTP2SessionError: Error, CustomStringConvertible {
+    /// The nghttp2 return code.
+    let code: Int32
+    var description: String { "HTTP/2 session error \(code)" }
+}
+
+/// Owns one nghttp2 session; every C call into nghttp2 is made here.
+///
+/// Not thread-safe: one session is used by one thread (its channel's event loop). The
+/// delegate is held weakly-unowned: the owner keeps the session and outlives it.
+final class HTTP2Session {
+    private let session: OpaquePointer
+    private unowned let delegate: any HTTP2SessionDelegate
+    private let limits: HTTP2Limits
+    /// Header fields gathered per stream until the block is complete.
+    private var pendingHeaders: [Int32: (fields: [HTTP2Header], bytes: Int)] = [:]
+
+    init(role: HTTP2Role, delegate: any HTTP2SessionDelegate, limits: HTTP2Limits) throws(HTTP2SessionError) {
+        self.delegate = delegate
+        self.limits = limits
+        var callbacks: OpaquePointer?
+        nghttp2_session_callbacks_new(&callbacks)
+        defer { nghttp2_session_callbacks_del(callbacks) }
+        Self.install(callbacks)
+
+        var option: OpaquePointer?
+        nghttp2_option_new(&option)
+        defer { nghttp2_option_del(option) }
+        // Window updates follow what handlers actually consume: this is the backpressure.
+        nghttp2_option_set_no_auto_window_update(option, 1)
+        nghttp2_option_set_max_outbound_ack(option, 1000)
+        nghttp2_option_set_max_settings(option, 32)
+
+        var created: OpaquePointer?
+        // The session is created before self is fully usable only through user_data, which
+        // callbacks read later, once `session` is set.
+        let placeholder = Unmanaged<HTTP2SessionBox>.passRetained(HTTP2SessionBox())
+        let rc: Int32
+        switch role {
+        case .server:
+            rc = nghttp2_session_server_new2(&created, callbacks, placeholder.toOpaque(), option)
+        case .client:
+            rc = nghttp2_session_client_new2(&created, callbacks, placeholder.toOpaque(), option)
+        }
+        guard rc == 0, let created else {
+            placeholder.release()
+            throw HTTP2SessionError(code: rc)
+        }
+        self.session = created
+        placeholder.takeUnretainedValue().owner = self
+        self.box = placeholder
+
+        var settings = [
+            nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS.rawValue),
+                                   value: limits.maxConcurrentStreams),
+            nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE.rawValue),
+                                   value: limits.initialWindowBytes),
+            nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_MAX_FRAME_SIZE.rawValue),
+                                   value: limits.maxFrameBytes),
+            nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE.rawValue),
+                                   value: UInt32(limits.maxHeaderListBytes)),
+        ]
+        if role == .client {
+            settings.append(nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_ENABLE_PUSH.rawValue), value: 0))
+        }
+        let settingsRC = nghttp2_submit_settings(created, UInt8(NGHTTP2_FLAG_NONE.rawValue), settings, settings.count)
+        guard settingsRC == 0 else { throw HTTP2SessionError(code: settingsRC) }
+        // 65535 is the connection window every HTTP/2 connection starts with.
+        if limits.connectionWindowBytes > 65535 {
+            nghttp2_session_set_local_window_size(created, UInt8(NGHTTP2_FLAG_NONE.rawValue), 0, limits.connectionWindowBytes)
+        }
+    }
+
+    private var box: Unmanaged<HTTP2SessionBox>?
+
+    deinit {
+        nghttp2_session_del(session)
+        box?.release()
+    }
+
+    // MARK: Bytes in and out
+
+    /// Feeds bytes read from the socket. Throws when the connection must be closed (after
+    /// flushing `drainOutput`, which then holds a GOAWAY).
+    func receive(_ bytes: UnsafeRawBufferPointer) throws(HTTP2SessionError) {
+        guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }
+        let rc = nghttp2_session_mem_recv(session, base, bytes.count)
+        if rc < 0 { throw HTTP2SessionError(code: Int32(truncatingIfNeeded: rc)) }
+    }
+
+    /// Appends every frame nghttp2 wants to send to `buffer`.
+    func drainOutput(into buffer: inout ByteBuffer) throws(HTTP2SessionError) {
+        while true {
+            var data: UnsafePointer<UInt8>?
+            let count = nghttp2_session_mem_send(session, &data)
+            if count < 0 { throw HTTP2SessionError(code: Int32(truncatingIfNeeded: count)) }
+            guard count > 0, let data else { return }
+            buffer.writeBytes(UnsafeRawBufferPointer(start: data, count: count))
+        }
+    }
+
+    /// True while the session still wants to read or write (false after GOAWAY is done).
+    var isActive: Bool {
+        nghttp2_session_want_read(session) != 0 || nghttp2_session_want_write(session) != 0
+    }
+
+    // MARK: Submitting frames
+
+    /// Sends response headers; with `hasBody` the body comes from `http2ProvideData`,
+    /// otherwise the HEADERS frame ends the stream (a gRPC trailers-only response).
+    func submitResponse(streamID: Int32, headers: [HTTP2Header], hasBody: Bool) {
+        Self.withNameValues(headers) { nva, count in
+            if hasBody {
+                var provider = Self.dataProvider()
+                _ = nghttp2_submit_response(session, streamID, nva, count, &provider)
+            } else {
+                _ = nghttp2_submit_response(session, streamID, nva, count, nil)
+            }
+        }
+    }
+
+    /// Sends request headers (client side) and returns the new stream's id, or nil when
+    /// the session cannot open more streams.
+    func submitRequest(headers: [HTTP2Header]) -> Int32? {
+        let id = Self.withNameValues(headers) { nva, count -> Int32 in
+            var provider = Self.dataProvider()
+            return nghttp2_submit_request(session, nil, nva, count, &provider, nil)
+        }
+        return id > 0 ? id : nil
+    }
+
+    /// Resumes a body whose provider answered `.deferred`.
+    func resumeData(streamID: Int32) {
+        _ = nghttp2_session_resume_data(session, streamID)
+    }
+
+    /// Resets a stream (RST_STREAM).
+    func resetStream(streamID: Int32, code: HTTP2ErrorCode) {
+        _ = nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), streamID, code.rawValue)
+    }
+
+    /// Tells nghttp2 the application is done with `count` received body bytes, which lets it
+    /// reopen the flow-control windows.
+    func consume(streamID: Int32, count: Int) {
+        guard count > 0 else { return }
+        if nghttp2_session_consume(session, streamID, count) != 0 {
+            // The stream is gone; the connection window still has to be given back.
+            _ = nghttp2_session_consume_connection(session, count)
+        }
+    }
+
+    /// The first step of a graceful shutdown: a GOAWAY announcing no new streams soon.
+    func submitShutdownNotice() {
+        _ = nghttp2_submit_shutdown_notice(session)
+    }
+
+    /// The final GOAWAY with the last stream id the server processed.
+    func submitGoaway(code: HTTP2ErrorCode) {
+        let last = nghttp2_session_get_last_proc_stream_id(session)
+        _ = nghttp2_submit_goaway(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), last, code.rawValue, nil, 0)
+    }
+
+    /// Sends a PING (used by clients to keep a connection alive).
+    func submitPing() {
+        _ = nghttp2_submit_ping(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), nil)
+    }
+
+    // MARK: Callback targets (called from the trampolines)
+
+    fileprivate func onBeginHeaders(_ frame: UnsafePointer<nghttp2_frame>) -> Int32 {
+        pendingHeaders[frame.pointee.hd.stream_id] = ([], 0)
+        return 0
+    }
+
+    fileprivate func onHeader(_ frame: UnsafePointer<nghttp2_frame>, _ name: UnsafePointer<UInt8>, _ nameCount: Int,
+                              _ value: UnsafePointer<UInt8>, _ valueCount: Int) -> Int32 {
+        let id = frame.pointee.hd.stream_id
+        var entry = pendingHeaders[id] ?? ([], 0)
+        entry.bytes += nameCount + valueCount + 32
+        if entry.bytes > limits.maxHeaderListBytes {
+            pendingHeaders[id] = nil
+            delegate.http2HeadersTooLarge(streamID: id)
+            return Int32(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue)
+        }
+        entry.fields.append(HTTP2Header(
+            name: String(decoding: UnsafeBufferPointer(start: name, count: nameCount), as: UTF8.self),
+            value: String(decoding: UnsafeBufferPointer(start: value, count: valueCount), as: UTF8.self)))
+        pendingHeaders[id] = entry
+        return 0
+    }
+
+    fileprivate func onFrameReceived(_ frame: UnsafePointer<nghttp2_frame>) -> Int32 {
+        let header = frame.pointee.hd
+        let endStream = header.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
+        switch UInt32(header.type) {
+        case NGHTTP2_HEADERS.rawValue:
+            let fields = pendingHeaders.removeValue(forKey: header.stream_id)?.fields ?? []
+            delegate.http2ReceivedHeaders(streamID: header.stream_id, headers: fields, endStream: endStream)
+        case NGHTTP2_DATA.rawValue:
+            if endStream { delegate.http2ReceivedEndStream(streamID: header.stream_id) }
+        case NGHTTP2_GOAWAY.rawValue:
+            delegate.http2ReceivedGoaway(lastStreamID: frame.pointee.goaway.last_stream_id,
+                                         errorCode: frame.pointee.goaway.error_code)
+        default:
+            break
+        }
+        return 0
+    }
+
+    fileprivate func onDataChunk(_ streamID: Int32, _ data: UnsafePointer<UInt8>, _ count: Int) -> Int32 {
+        delegate.http2ReceivedData(streamID: streamID, bytes: UnsafeRawBufferPointer(start: data, count: count))
+        return 0
+    }
+
+    fileprivate func onStreamClose(_ streamID: Int32, _ errorCode: UInt32) -> Int32 {
+        pendingHeaders[streamID] = nil
+        delegate.http2StreamClosed(streamID: streamID, errorCode: errorCode)
+        return 0
+    }
+
+    fileprivate func readData(_ streamID: Int32, _ buffer: UnsafeMutablePointer<UInt8>, _ length: Int,
+                              _ flags: UnsafeMutablePointer<UInt32>) -> Int {
+        switch delegate.http2ProvideData(streamID: streamID, into: UnsafeMutableRawBufferPointer(start: buffer, count: length)) {
+        case .deferred:
+            return Int(NGHTTP2_ERR_DEFERRED.rawValue)
+        case .data(let count, nil):
+            return count
+        case .data(let count, .endStream?):
+            flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
+            return count
+        case .data(let count, .trailers(let trailers)?):
+            flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue | NGHTTP2_DATA_FLAG_NO_END_STREAM.rawValue
+            let rc = Self.withNameValues(trailers) { nva, nvCount in
+                nghttp2_submit_trailer(session, streamID, nva, nvCount)
+            }
+            return rc == 0 ? count : Int(NGHTTP2_ERR_CALLBACK_FAILURE.rawValue)
+        }
+    }
+
+    // MARK: C plumbing
+
+    fileprivate static func from(_ userData: UnsafeMutableRawPointer?) -> HTTP2Session {
+        // The box is set before any callback can run (callbacks run inside mem_recv/mem_send).
+        Unmanaged<HTTP2SessionBox>.fromOpaque(userData!).takeUnretainedValue().owner!
+    }
+
+    private static func dataProvider() -> nghttp2_data_provider {
+        var provider = nghttp2_data_provider()
+        provider.read_callback = { _, id, buf, len, flags, _, ud in HTTP2Session.from(ud).readData(id, buf!, len, flags!) }
+        return provider
+    }
+
+    private static func install(_ callbacks: OpaquePointer?) {
+        nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks) { _, frame, ud in HTTP2Session.from(ud).onBeginHeaders(frame!) }
+        nghttp2_session_callbacks_set_on_header_callback(callbacks) { _, frame, name, nlen, value, vlen, _, ud in
+            HTTP2Session.from(ud).onHeader(frame!, name!, nlen, value!, vlen)
+        }
+        nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks) { _, frame, ud in HTTP2Session.from(ud).onFrameReceived(frame!) }
+        nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks) { _, _, id, data, len, ud in
+            HTTP2Session.from(ud).onDataChunk(id, data!, len)
+        }
+        nghttp2_session_callbacks_set_on_stream_close_callback(callbacks) { _, id, code, ud in HTTP2Session.from(ud).onStreamClose(id, code) }
+    }
+
+    /// Lays the header fields out as an `nghttp2_nv` array valid for the duration of `body`.
+    private static func withNameValues<R>(_ headers: [HTTP2Header], _ body: (UnsafePointer<nghttp2_nv>, Int) -> R) -> R {
+        var storage = [UInt8]()
+        var ranges: [(Int, Int, Int, Int)] = []
+        for header in headers {
+            let nameStart = storage.count
+            storage.append(contentsOf: header.name.utf8)
+            let valueStart = storage.count
+            storage.append(contentsOf: header.value.utf8)
+            ranges.append((nameStart, valueStart - nameStart, valueStart, storage.count - valueStart))
+        }
+        storage.append(0)
+        return storage.withUnsafeMutableBufferPointer { bytes in
+            let base = bytes.baseAddress!
+            let nva = ranges.map { range in
+                nghttp2_nv(name: base + range.0, value: base + range.2, namelen: range.1, valuelen: range.3,
+                           flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue))
+            }
+            return nva.withUnsafeBufferPointer { body($0.baseAddress!, $0.count) }
+        }
+    }
+}
+
+/// The object nghttp2's `user_data` points at; it refers back to the session once created.
+private final class HTTP2SessionBox {
+    unowned(unsafe) var owner: HTTP2Session?
+}

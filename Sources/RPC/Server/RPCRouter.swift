@@ -1,0 +1,91 @@
+/// What a server knows about the call in progress.
+public struct ServerContext: Sendable {
+    /// The full method path, e.g. `/ruvector.v1.VectorService/Search`.
+    public let path: String
+    /// Custom metadata the client sent (`-bin` values decoded).
+    public let requestMetadata: Metadata
+    /// When the client stops waiting, from `grpc-timeout`; nil when it set none.
+    public let deadline: ContinuousClock.Instant?
+    /// The remote address, for logs.
+    public let peer: String
+}
+
+/// The handler every method is reduced to: a stream of request messages in, response
+/// messages out through the writer. Returning ends the call with OK; throwing an
+/// `RPCError` ends it with that status.
+public typealias StreamingHandler = @Sendable (RequestStream, ResponseWriter, ServerContext) async throws -> Void
+
+/// Maps method paths to handlers. Built once before the server starts.
+public struct RPCRouter: Sendable {
+    private var handlers: [String: StreamingHandler] = [:]
+    private var services: Set<String> = []
+
+    public init() {}
+
+    /// Registers a handler for `/service/method`. Registering a path twice is a programmer
+    /// error.
+    public mutating func register(service: String, method: String, handler: @escaping StreamingHandler) {
+        let path = "/\(service)/\(method)"
+        precondition(handlers[path] == nil, "method \(path) registered twice")
+        handlers[path] = handler
+        services.insert(service)
+    }
+
+    /// Registers every method of a service.
+    public mutating func register(_ service: some RPCService) {
+        service.register(into: &self)
+    }
+
+    /// The fully-qualified names of the registered services.
+    public var serviceNames: [String] { services.sorted() }
+
+    func handler(forPath path: String) -> StreamingHandler? { handlers[path] }
+
+    /// The service part of a `/service/method` path, when it is one of ours.
+    func knowsService(ofPath path: String) -> Bool {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true)
+        return parts.count == 2 && services.contains(String(parts[0]))
+    }
+}
+
+/// A set of methods served together under one service name.
+public protocol RPCService: Sendable {
+    /// Adds the service's methods to the router.
+    func register(into router: inout RPCRouter)
+}
+
+extension RPCRouter {
+    /// Registers a unary method: exactly one request, exactly one response.
+    public mutating func registerUnary(
+        service: String, method: String,
+        _ body: @escaping @Sendable ([UInt8], ServerContext, ResponseWriter) async throws -> [UInt8]
+    ) {
+        register(service: service, method: method) { requests, writer, context in
+            let request = try await requests.single()
+            let response = try await body(request, context, writer)
+            try await writer.send(response)
+        }
+    }
+
+    /// Registers a server-streaming method: one request, responses sent through the writer.
+    public mutating func registerServerStreaming(
+        service: String, method: String,
+        _ body: @escaping @Sendable ([UInt8], ResponseWriter, ServerContext) async throws -> Void
+    ) {
+        register(service: service, method: method) { requests, writer, context in
+            let request = try await requests.single()
+            try await body(request, writer, context)
+        }
+    }
+
+    /// Registers a client-streaming method: many requests, one response.
+    public mutating func registerClientStreaming(
+        service: String, method: String,
+        _ body: @escaping @Sendable (RequestStream, ServerContext, ResponseWriter) async throws -> [UInt8]
+    ) {
+        register(service: service, method: method) { requests, writer, context in
+            let response = try await body(requests, context, writer)
+            try await writer.send(response)
+        }
+    }
+}

@@ -1,0 +1,36 @@
+/// The request messages of a call, as they arrive. Iterating consumes them, which opens
+/// the HTTP/2 flow-control window again: a handler that stops reading slows the client.
+public struct RequestStream: AsyncSequence, Sendable {
+    public typealias Element = [UInt8]
+
+    let base: AsyncThrowingStream<[UInt8], any Error>
+    let onConsumed: @Sendable (Int) -> Void
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        var base: AsyncThrowingStream<[UInt8], any Error>.AsyncIterator
+        let onConsumed: @Sendable (Int) -> Void
+
+        public mutating func next() async throws -> [UInt8]? {
+            guard let message = try await base.next() else { return nil }
+            onConsumed(message.count + MessageFraming.prefixBytes)
+            return message
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(base: base.makeAsyncIterator(), onConsumed: onConsumed)
+    }
+
+    /// Returns the only message of a unary or server-streaming request; INTERNAL when the
+    /// client sent none or more than one (the gRPC rule for such calls).
+    public func single() async throws -> [UInt8] {
+        var iterator = makeAsyncIterator()
+        guard let first = try await iterator.next() else {
+            throw RPCError(.internal, "expected exactly one request message, received none")
+        }
+        if try await iterator.next() != nil {
+            throw RPCError(.internal, "expected exactly one request message, received more than one")
+        }
+        return first
+    }
+}

@@ -1,0 +1,35 @@
+import NIOCore
+
+/// The state of one call (one HTTP/2 stream) on the server, owned by its connection and
+/// touched only on the connection's event loop.
+final class ServerCall {
+    let streamID: Int32
+    var deframer: MessageDeframer
+    /// Feeds request messages to the handler; nil once the request side is over.
+    var requests: AsyncThrowingStream<[UInt8], any Error>.Continuation?
+    var task: Task<Void, Never>?
+    var deadlineTimer: Scheduled<Void>?
+
+    /// Response messages not yet taken by nghttp2, and the handlers waiting to send more.
+    var outbound: OutboundQueue
+
+    /// Response HEADERS have been submitted.
+    var responseStarted = false
+    /// nghttp2 asked for data while the queue was empty; resume it on the next write.
+    var dataDeferred = false
+    /// The status is decided; nothing more is accepted from the handler.
+    var finished = false
+    /// Trailers to send once the queue is empty.
+    var pendingTrailers: [HTTP2Header]?
+
+    /// Request bytes delivered to the handler but not yet read by it, and bytes whose
+    /// window update is held back until it catches up.
+    var undeliveredBytes = 0
+    var unconsumedBytes = 0
+
+    init(streamID: Int32, maxMessageBytes: Int, sendHighWaterMarkBytes: Int) {
+        self.streamID = streamID
+        self.deframer = MessageDeframer(maxMessageBytes: maxMessageBytes)
+        self.outbound = OutboundQueue(highWaterMarkBytes: sendHighWaterMarkBytes)
+    }
+}

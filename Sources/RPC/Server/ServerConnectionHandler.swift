@@ -1,0 +1,478 @@
+import Logging
+import NIOCore
+
+/// One HTTP/2 connection on the server: feeds socket bytes to nghttp2, turns streams into
+/// calls, runs handlers as tasks and writes what nghttp2 produces. Lives on one event loop.
+final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let router: RPCRouter
+    private let configuration: ServerConfiguration
+    private let logger: Logger
+    private let onClose: @Sendable () -> Void
+    private var session: HTTP2Session?
+    private var context: ChannelHandlerContext?
+    private var ref: ServerConnectionRef?
+    private var calls: [Int32: ServerCall] = [:]
+    private var peer = "unknown"
+
+    /// Depth of calls into nghttp2; frames are written only from the outermost level.
+    private var sessionDepth = 0
+    private var flushNeeded = false
+    private var draining = false
+    private var closed = false
+
+    init(router: RPCRouter, configuration: ServerConfiguration, logger: Logger,
+         onClose: @escaping @Sendable () -> Void) {
+        self.router = router
+        self.configuration = configuration
+        self.logger = logger
+        self.onClose = onClose
+    }
+
+    // MARK: Channel events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        peer = context.channel.remoteAddress.map { "\($0)" } ?? "unknown"
+        ref = ServerConnectionRef(eventLoop: context.eventLoop,
+                                  handler: NIOLoopBound(self, eventLoop: context.eventLoop))
+        do {
+            session = try HTTP2Session(role: .server, delegate: self, limits: configuration.http2Limits)
+        } catch {
+            logger.error("cannot create HTTP/2 session", metadata: ["error": "\(error)"])
+            context.close(promise: nil)
+            return
+        }
+        flush()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        teardown(reason: "connection closed")
+        self.context = nil
+        // Breaks the handler <-> ref cycle; tasks still holding the ref finish on their own.
+        ref = nil
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        teardown(reason: "connection closed")
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard let session, !closed else { return }
+        let buffer = unwrapInboundIn(data)
+        sessionDepth += 1
+        do {
+            try buffer.withUnsafeReadableBytes { bytes throws(HTTP2SessionError) in try session.receive(bytes) }
+            sessionDepth -= 1
+        } catch {
+            sessionDepth -= 1
+            logger.debug("closing connection after HTTP/2 error", metadata: ["peer": "\(peer)", "error": "\(error)"])
+            flush()
+            closeConnection()
+            return
+        }
+        flush()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { flush() }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.debug("connection error", metadata: ["peer": "\(peer)", "error": "\(error)"])
+        closeConnection()
+    }
+
+    // MARK: Writing
+
+    /// Writes every frame nghttp2 has ready, unless called from inside nghttp2 (then the
+    /// outermost caller writes them) or the socket is full (then writability resumes it).
+    private func flush() {
+        guard let context, let session, !closed else { return }
+        if sessionDepth > 0 {
+            flushNeeded = true
+            return
+        }
+        guard context.channel.isWritable else { return }
+        repeat {
+            flushNeeded = false
+            var buffer = context.channel.allocator.buffer(capacity: 0)
+            sessionDepth += 1
+            do {
+                try session.drainOutput(into: &buffer)
+            } catch {
+                sessionDepth -= 1
+                closeConnection()
+                return
+            }
+            sessionDepth -= 1
+            if buffer.readableBytes > 0 {
+                context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+            }
+        } while flushNeeded && !closed
+        if !session.isActive { closeConnection() }
+    }
+
+    private func closeConnection() {
+        guard !closed, let context else { return }
+        closed = true
+        context.close(promise: nil)
+    }
+
+    private func teardown(reason: String) {
+        guard !calls.isEmpty || !closed else { return }
+        closed = true
+        let open = calls
+        calls = [:]
+        for call in open.values {
+            call.deadlineTimer?.cancel()
+            call.task?.cancel()
+            call.requests?.finish(throwing: CancellationError())
+            call.requests = nil
+            call.outbound.discard(error: RPCError(.cancelled, reason))
+        }
+        onClose()
+    }
+
+    // MARK: HTTP/2 events
+
+    func http2ReceivedHeaders(streamID: Int32, headers: [HTTP2Header], endStream: Bool) {
+        if let call = calls[streamID] {
+            // Trailers from the client end its side of the stream.
+            if endStream { endRequests(call) }
+            return
+        }
+        let call = ServerCall(streamID: streamID, maxMessageBytes: configuration.maxReceiveMessageBytes,
+                              sendHighWaterMarkBytes: configuration.sendHighWaterMarkBytes)
+        calls[streamID] = call
+        start(call, headers: headers)
+        if endStream { endRequests(call) }
+    }
+
+    func http2HeadersTooLarge(streamID: Int32) {
+        logger.debug("request headers over the limit; stream reset",
+                     metadata: ["peer": "\(peer)", "limit": "\(configuration.maxHeaderListBytes)"])
+    }
+
+    func http2ReceivedData(streamID: Int32, bytes: UnsafeRawBufferPointer) {
+        guard let call = calls[streamID], call.requests != nil, !call.finished else {
+            session?.consume(streamID: streamID, count: bytes.count)
+            return
+        }
+        let messages: [[UInt8]]
+        do {
+            messages = try call.deframer.append(bytes)
+        } catch {
+            session?.consume(streamID: streamID, count: bytes.count)
+            switch error {
+            case .tooLarge(let declared, let limit):
+                fail(call, Status(code: .resourceExhausted, message:
+                    "request message of \(declared) bytes exceeds the server's limit of \(limit) bytes (max_receive_message_bytes)"))
+            case .compressedWithoutEncoding:
+                fail(call, Status(code: .internal, message:
+                    "compressed message received but the call negotiated no grpc-encoding"))
+            case .truncated:
+                fail(call, Status(code: .internal, message: "request stream ended inside a message"))
+            }
+            return
+        }
+        for message in messages {
+            call.undeliveredBytes += message.count + MessageFraming.prefixBytes
+            call.requests?.yield(message)
+        }
+        if call.undeliveredBytes <= configuration.receiveHighWaterMarkBytes {
+            session?.consume(streamID: streamID, count: bytes.count + call.unconsumedBytes)
+            call.unconsumedBytes = 0
+        } else {
+            call.unconsumedBytes += bytes.count
+        }
+    }
+
+    func http2ReceivedEndStream(streamID: Int32) {
+        if let call = calls[streamID] { endRequests(call) }
+    }
+
+    func http2StreamClosed(streamID: Int32, errorCode: UInt32) {
+        guard let call = calls.removeValue(forKey: streamID) else { return }
+        call.deadlineTimer?.cancel()
+        if !call.finished {
+            // The client reset the stream (cancelled) before the handler finished.
+            call.finished = true
+            call.task?.cancel()
+            call.requests?.finish(throwing: CancellationError())
+            call.requests = nil
+            call.outbound.discard(error: RPCError(.cancelled, "the client cancelled the call"))
+        } else {
+            call.requests?.finish()
+            call.requests = nil
+            call.outbound.discard(error: RPCError(.cancelled, "the call has already ended"))
+        }
+        if draining && calls.isEmpty { finishDrain() }
+    }
+
+    func http2ProvideData(streamID: Int32, into buffer: UnsafeMutableRawBufferPointer) -> HTTP2DataChunk {
+        guard let call = calls[streamID] else { return .data(count: 0, end: .endStream) }
+        let written = call.outbound.take(into: buffer)
+        if call.outbound.isEmpty, let trailers = call.pendingTrailers {
+            call.pendingTrailers = nil
+            return .data(count: written, end: .trailers(trailers))
+        }
+        if written == 0 {
+            call.dataDeferred = true
+            return .deferred
+        }
+        return .data(count: written, end: nil)
+    }
+
+    func http2ReceivedGoaway(lastStreamID: Int32, errorCode: UInt32) {}
+
+    // MARK: Calls
+
+    private func start(_ call: ServerCall, headers: [HTTP2Header]) {
+        var method = "", path = "", contentType = "", encoding = "identity", timeout: String?
+        for header in headers {
+            switch header.name {
+            case ":method": method = header.value
+            case ":path": path = header.value
+            case "content-type": contentType = header.value
+            case "grpc-encoding": encoding = header.value
+            case "grpc-timeout": timeout = header.value
+            default: break
+            }
+        }
+        guard method == "POST" else {
+            respondWithoutCall(call, httpStatus: "405", status: Status(code: .unimplemented,
+                message: "gRPC requires POST; received \(method.isEmpty ? "no method" : method)"))
+            return
+        }
+        guard contentType == "application/grpc" || contentType.hasPrefix("application/grpc+")
+                || contentType.hasPrefix("application/grpc;") else {
+            respondWithoutCall(call, httpStatus: "415", status: Status(code: .internal,
+                message: "content-type must be application/grpc; received '\(contentType)'"))
+            return
+        }
+        guard encoding == "identity" else {
+            respondWithoutCall(call, httpStatus: "200", status: Status(code: .unimplemented,
+                message: "grpc-encoding '\(encoding)' is not supported; send identity (uncompressed) messages"))
+            return
+        }
+        guard let handler = router.handler(forPath: path) else {
+            let message = router.knowsService(ofPath: path)
+                ? "method not found: \(path)" : "service not found for path \(path)"
+            respondWithoutCall(call, httpStatus: "200", status: Status(code: .unimplemented, message: message))
+            return
+        }
+        var deadline: ContinuousClock.Instant?
+        if let timeout {
+            guard let nanos = GRPCTimeout.parseNanos(timeout) else {
+                respondWithoutCall(call, httpStatus: "200", status: Status(code: .internal,
+                    message: "malformed grpc-timeout '\(timeout)'"))
+                return
+            }
+            deadline = ContinuousClock.now.advanced(by: .nanoseconds(nanos))
+            guard let ref else { return }
+            let streamID = call.streamID
+            call.deadlineTimer = context?.eventLoop.scheduleTask(in: .nanoseconds(nanos)) {
+                ref.handler.value.deadlineExceeded(streamID: streamID, timeout: timeout)
+            }
+        }
+        guard let ref else { return }
+        let (stream, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
+        call.requests = continuation
+        let streamID = call.streamID
+        let requests = RequestStream(base: stream) { count in ref.consumed(streamID: streamID, count: count) }
+        let writer = ResponseWriter(connection: ref, streamID: streamID)
+        let serverContext = ServerContext(path: path, requestMetadata: Metadata(receivedHeaders: headers),
+                                          deadline: deadline, peer: peer)
+        let logger = self.logger
+        call.task = Task {
+            do {
+                try await handler(requests, writer, serverContext)
+                writer.finish(.ok, extraTrailers: Metadata())
+            } catch let error as RPCError {
+                writer.finish(error.status, extraTrailers: error.trailingMetadata)
+            } catch is CancellationError {
+                writer.finish(Status(code: .cancelled, message: "call cancelled"), extraTrailers: Metadata())
+            } catch {
+                logger.error("handler failed with an unexpected error", metadata: ["path": "\(path)", "error": "\(error)"])
+                writer.finish(Status(code: .unknown, message: "unexpected server error: \(error)"), extraTrailers: Metadata())
+            }
+        }
+    }
+
+    /// Answers a stream that never becomes a call (bad method, unknown path...).
+    private func respondWithoutCall(_ call: ServerCall, httpStatus: String, status: Status) {
+        call.finished = true
+        call.responseStarted = true
+        var headers = [HTTP2Header(name: ":status", value: httpStatus),
+                       HTTP2Header(name: "content-type", value: "application/grpc")]
+        headers += statusHeaders(status, trailing: Metadata())
+        if status.code == .unimplemented, status.message.hasPrefix("grpc-encoding") {
+            headers.append(HTTP2Header(name: "grpc-accept-encoding", value: "identity"))
+        }
+        session?.submitResponse(streamID: call.streamID, headers: headers, hasBody: false)
+        flush()
+    }
+
+    private func endRequests(_ call: ServerCall) {
+        guard let requests = call.requests else { return }
+        do {
+            try call.deframer.finish()
+            requests.finish()
+            call.requests = nil
+        } catch {
+            fail(call, Status(code: .internal, message: "request stream ended inside a message"))
+        }
+    }
+
+    /// Ends a call from the server side (deadline, bad input): status now, handler cancelled.
+    private func fail(_ call: ServerCall, _ status: Status) {
+        guard !call.finished else { return }
+        call.task?.cancel()
+        call.requests?.finish(throwing: CancellationError())
+        call.requests = nil
+        // Queued responses are dropped: the status replaces them.
+        call.outbound.discard(error: RPCError(status.code, status.message))
+        finishCall(streamID: call.streamID, status: status, initialMetadata: Metadata(), trailingMetadata: Metadata())
+    }
+
+    private func statusHeaders(_ status: Status, trailing: Metadata) -> [HTTP2Header] {
+        var headers = [HTTP2Header(name: "grpc-status", value: "\(status.code.rawValue)")]
+        if !status.message.isEmpty {
+            headers.append(HTTP2Header(name: "grpc-message", value: PercentEncoding.encode(status.message)))
+        }
+        return headers + trailing.headerFields
+    }
+
+    private func responseHeaders(_ metadata: Metadata) -> [HTTP2Header] {
+        [HTTP2Header(name: ":status", value: "200"), HTTP2Header(name: "content-type", value: "application/grpc")]
+            + metadata.headerFields
+    }
+
+    // MARK: Called from handler tasks (through ServerConnectionRef, on the event loop)
+
+    func enqueue(streamID: Int32, message: [UInt8], initialMetadata: Metadata?,
+                 continuation: CheckedContinuation<Void, any Error>) {
+        guard let call = calls[streamID], !call.finished else {
+            continuation.resume(throwing: RPCError(.cancelled, "the call has already ended"))
+            return
+        }
+        guard message.count <= configuration.maxSendMessageBytes else {
+            continuation.resume(throwing: RPCError(.resourceExhausted,
+                "response message of \(message.count) bytes exceeds the server's send limit of \(configuration.maxSendMessageBytes) bytes"))
+            return
+        }
+        if !call.responseStarted {
+            call.responseStarted = true
+            session?.submitResponse(streamID: streamID, headers: responseHeaders(initialMetadata ?? Metadata()), hasBody: true)
+        }
+        call.outbound.append(message, continuation: continuation)
+        if call.dataDeferred {
+            call.dataDeferred = false
+            session?.resumeData(streamID: streamID)
+        }
+        flush()
+    }
+
+    func finishCall(streamID: Int32, status: Status, initialMetadata: Metadata, trailingMetadata: Metadata) {
+        guard let call = calls[streamID], !call.finished else { return }
+        call.finished = true
+        call.deadlineTimer?.cancel()
+        if !call.responseStarted {
+            // Trailers-only response: one HEADERS frame with END_STREAM.
+            call.responseStarted = true
+            let headers = responseHeaders(initialMetadata) + statusHeaders(status, trailing: trailingMetadata)
+            session?.submitResponse(streamID: streamID, headers: headers, hasBody: false)
+        } else {
+            call.pendingTrailers = statusHeaders(status, trailing: trailingMetadata)
+            if call.dataDeferred {
+                call.dataDeferred = false
+                session?.resumeData(streamID: streamID)
+            }
+        }
+        flush()
+    }
+
+    func deadlineExceeded(streamID: Int32, timeout: String) {
+        guard let call = calls[streamID] else { return }
+        fail(call, Status(code: .deadlineExceeded, message: "deadline exceeded (grpc-timeout \(timeout))"))
+    }
+
+    func consumed(streamID: Int32, count: Int) {
+        guard let call = calls[streamID] else { return }
+        call.undeliveredBytes -= count
+        if call.undeliveredBytes <= configuration.receiveHighWaterMarkBytes, call.unconsumedBytes > 0 {
+            session?.consume(streamID: streamID, count: call.unconsumedBytes)
+            call.unconsumedBytes = 0
+            flush()
+        }
+    }
+
+    // MARK: Graceful shutdown
+
+    /// Announces shutdown (GOAWAY), lets open calls finish, then closes.
+    func beginGracefulShutdown() {
+        guard !draining, !closed else { return }
+        draining = true
+        session?.submitShutdownNotice()
+        flush()
+        if calls.isEmpty { finishDrain() }
+    }
+
+    /// Cancels whatever is still running and closes now.
+    func forceClose() {
+        session?.submitGoaway(code: .noError)
+        flush()
+        closeConnection()
+    }
+
+    private func finishDrain() {
+        session?.submitGoaway(code: .noError)
+        flush()
+        closeConnection()
+    }
+}
+
+/// A `Sendable` handle that handler tasks use to reach their connection: every call hops
+/// onto the connection's event loop.
+final class ServerConnectionRef: Sendable {
+    let eventLoop: any EventLoop
+    let handler: NIOLoopBound<ServerConnectionHandler>
+
+    init(eventLoop: any EventLoop, handler: NIOLoopBound<ServerConnectionHandler>) {
+        self.eventLoop = eventLoop
+        self.handler = handler
+    }
+
+    func send(streamID: Int32, message: [UInt8], initialMetadata: Metadata?) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            eventLoop.execute {
+                self.handler.value.enqueue(streamID: streamID, message: message,
+                                           initialMetadata: initialMetadata, continuation: continuation)
+            }
+        }
+    }
+
+    func finish(streamID: Int32, status: Status, initialMetadata: Metadata, trailingMetadata: Metadata) {
+        eventLoop.execute {
+            self.handler.value.finishCall(streamID: streamID, status: status,
+                                          initialMetadata: initialMetadata, trailingMetadata: trailingMetadata)
+        }
+    }
+
+    func consumed(streamID: Int32, count: Int) {
+        eventLoop.execute { self.handler.value.consumed(streamID: streamID, count: count) }
+    }
+
+    func beginGracefulShutdown() {
+        eventLoop.execute { self.handler.value.beginGracefulShutdown() }
+    }
+
+    func forceClose() {
+        eventLoop.execute { self.handler.value.forceClose() }
+    }
+}

@@ -1,0 +1,97 @@
+internal import COpenSSL
+
+/// An OpenSSL `SSL_CTX` configured once and then only used to create connections, which
+/// OpenSSL allows from any thread.
+final class OpenSSLContext: @unchecked Sendable {
+    enum Role { case server, client }
+
+    let context: OpaquePointer
+    let role: Role
+    let serverHostname: String?
+
+    init(_ configuration: TLSConfiguration, role: Role) throws(TLSError) {
+        guard let context = SSL_CTX_new(role == .server ? TLS_server_method() : TLS_client_method()) else {
+            throw TLSError(message: "cannot create TLS context: \(Self.lastError())")
+        }
+        self.context = context
+        self.role = role
+        self.serverHostname = configuration.serverHostname
+        _ = COpenSSL_SSL_CTX_set_min_proto_version(context, COpenSSL_TLS1_2_VERSION())
+        _ = COpenSSL_SSL_CTX_set_mode(context, COpenSSL_SSL_MODE_ENABLE_PARTIAL_WRITE()
+            | COpenSSL_SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER())
+        _ = COpenSSL_SSL_CTX_set_options(context, COpenSSL_SSL_OP_NO_RENEGOTIATION())
+
+        if let chain = configuration.certificateChainPath {
+            guard SSL_CTX_use_certificate_chain_file(context, chain) == 1 else {
+                throw TLSError(message: "cannot load certificate chain '\(chain)': \(Self.lastError())")
+            }
+            guard let key = configuration.privateKeyPath else {
+                throw TLSError(message: "a certificate needs its private key (--tls-key)")
+            }
+            guard SSL_CTX_use_PrivateKey_file(context, key, COpenSSL_SSL_FILETYPE_PEM()) == 1 else {
+                throw TLSError(message: "cannot load private key '\(key)': \(Self.lastError())")
+            }
+            guard SSL_CTX_check_private_key(context) == 1 else {
+                throw TLSError(message: "private key '\(key)' does not match certificate '\(chain)'")
+            }
+        } else if role == .server {
+            throw TLSError(message: "a TLS server needs a certificate (--tls-cert) and key (--tls-key)")
+        }
+
+        if let roots = configuration.trustRootsPath {
+            guard SSL_CTX_load_verify_locations(context, roots, nil) == 1 else {
+                throw TLSError(message: "cannot load CA certificates '\(roots)': \(Self.lastError())")
+            }
+            SSL_CTX_set_verify(context, role == .server ? SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT : SSL_VERIFY_PEER, nil)
+        } else if role == .client {
+            SSL_CTX_set_default_verify_paths(context)
+            SSL_CTX_set_verify(context, SSL_VERIFY_PEER, nil)
+        }
+
+        switch role {
+        case .server:
+            SSL_CTX_set_alpn_select_cb(context, { _, out, outCount, offered, offeredCount, _ in
+                OpenSSLContext.selectH2(out, outCount, offered, offeredCount)
+            }, nil)
+        case .client:
+            let protocols: [UInt8] = [2, UInt8(ascii: "h"), UInt8(ascii: "2")]
+            _ = SSL_CTX_set_alpn_protos(context, protocols, UInt32(protocols.count))
+        }
+    }
+
+    deinit { SSL_CTX_free(context) }
+
+    /// Chooses `h2` from the client's ALPN list, pointing into the client's own buffer
+    /// (which outlives the callback). Refuses the handshake when `h2` is not offered.
+    private static func selectH2(_ out: UnsafeMutablePointer<UnsafePointer<UInt8>?>?,
+                                 _ outCount: UnsafeMutablePointer<UInt8>?,
+                                 _ offered: UnsafePointer<UInt8>?, _ offeredCount: UInt32) -> Int32 {
+        guard let out, let outCount, let offered else { return COpenSSL_SSL_TLSEXT_ERR_ALERT_FATAL() }
+        var index = 0
+        let total = Int(offeredCount)
+        while index < total {
+            let length = Int(offered[index])
+            if index + 1 + length > total { break }
+            if length == 2, offered[index + 1] == UInt8(ascii: "h"), offered[index + 2] == UInt8(ascii: "2") {
+                out.pointee = offered + index + 1
+                outCount.pointee = 2
+                return COpenSSL_SSL_TLSEXT_ERR_OK()
+            }
+            index += 1 + length
+        }
+        return COpenSSL_SSL_TLSEXT_ERR_ALERT_FATAL()
+    }
+
+    /// The oldest queued OpenSSL error as text, clearing the queue.
+    static func lastError() -> String {
+        var messages: [String] = []
+        while true {
+            let code = ERR_get_error()
+            if code == 0 { break }
+            var buffer = [CChar](repeating: 0, count: 256)
+            ERR_error_string_n(code, &buffer, buffer.count)
+            messages.append(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        }
+        return messages.isEmpty ? "unknown error" : messages.joined(separator: "; ")
+    }
+}

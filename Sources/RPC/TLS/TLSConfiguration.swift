@@ -1,0 +1,28 @@
+/// TLS settings for a server or client: PEM files on disk. TLS 1.2 or newer, ALPN `h2`.
+public struct TLSConfiguration: Sendable, Equatable {
+    /// Certificate chain (PEM): the server's certificate, or the client's for mutual TLS.
+    public var certificateChainPath: String?
+    /// Private key (PEM) matching the certificate.
+    public var privateKeyPath: String?
+    /// CA bundle (PEM) that peers' certificates must chain to. On a server, setting it
+    /// turns on mutual TLS: clients without a valid certificate are refused. On a client
+    /// it verifies the server; nil uses the system's default CAs.
+    public var trustRootsPath: String?
+    /// Client only: the name expected in the server certificate and sent as SNI.
+    public var serverHostname: String?
+
+    public init(certificateChainPath: String? = nil, privateKeyPath: String? = nil,
+                trustRootsPath: String? = nil, serverHostname: String? = nil) {
+        self.certificateChainPath = certificateChainPath
+        self.privateKeyPath = privateKeyPath
+        self.trustRootsPath = trustRootsPath
+        self.serverHostname = serverHostname
+    }
+}
+
+/// A TLS setup that could not be loaded (missing file, key mismatch...).
+public struct TLSError: Error, CustomStringConvertible {
+    /// What failed, with OpenSSL's own reason.
+    public let message: String
+    public var description: String { message }
+}
