@@ -17,9 +17,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     private var calls: [Int32: ServerCall] = [:]
     private var peer = "unknown"
 
-    /// Depth of calls into nghttp2; frames are written only from the outermost level.
-    private var sessionDepth = 0
-    private var flushNeeded = false
+    private var pump = SessionPump()
     private var draining = false
     private var closed = false
 
@@ -62,19 +60,10 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard let session, !closed else { return }
-        let buffer = unwrapInboundIn(data)
-        sessionDepth += 1
-        do {
-            try buffer.withUnsafeReadableBytes { bytes throws(HTTP2SessionError) in try session.receive(bytes) }
-            sessionDepth -= 1
-        } catch {
-            sessionDepth -= 1
-            logger.debug("closing connection after HTTP/2 error", metadata: ["peer": "\(peer)", "error": "\(error)"])
-            flush()
+        if pump.receive(unwrapInboundIn(data), session: session, context: context) == .close {
+            logger.debug("closing connection after an HTTP/2 error or GOAWAY", metadata: ["peer": "\(peer)"])
             closeConnection()
-            return
         }
-        flush()
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -89,32 +78,10 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
 
     // MARK: Writing
 
-    /// Writes every frame nghttp2 has ready, unless called from inside nghttp2 (then the
-    /// outermost caller writes them) or the socket is full (then writability resumes it).
+    /// Writes what nghttp2 has ready (see `SessionPump`).
     private func flush() {
         guard let context, let session, !closed else { return }
-        if sessionDepth > 0 {
-            flushNeeded = true
-            return
-        }
-        guard context.channel.isWritable else { return }
-        repeat {
-            flushNeeded = false
-            var buffer = context.channel.allocator.buffer(capacity: 0)
-            sessionDepth += 1
-            do {
-                try session.drainOutput(into: &buffer)
-            } catch {
-                sessionDepth -= 1
-                closeConnection()
-                return
-            }
-            sessionDepth -= 1
-            if buffer.readableBytes > 0 {
-                context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
-            }
-        } while flushNeeded && !closed
-        if !session.isActive { closeConnection() }
+        if pump.flush(session: session, context: context) == .close { closeConnection() }
     }
 
     private func closeConnection() {

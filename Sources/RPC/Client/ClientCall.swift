@@ -1,0 +1,88 @@
+import NIOCore
+
+/// What a finished call returned besides its messages.
+public struct CallResult: Sendable {
+    /// The call's status (OK or the error the server sent).
+    public var status: Status
+    /// Metadata from the response headers.
+    public var initialMetadata: Metadata
+    /// Metadata sent with the status.
+    public var trailingMetadata: Metadata
+}
+
+/// One call on a `GRPCChannel`: send request messages, read response messages, learn the
+/// status. Works for every call kind; `GRPCChannel.unary` wraps the simple case.
+///
+/// ```swift
+/// let call = try await channel.makeCall(path: "/grpc.testing.TestService/FullDuplexCall")
+/// try await call.send(request)
+/// call.closeSend()
+/// for try await response in call.responses { ... }   // throws RPCError on a non-OK status
+/// ```
+public final class ClientCall: Sendable {
+    let connection: ClientConnectionRef
+    let streamID: Int32
+    /// The response messages; the sequence throws `RPCError` when the status is not OK.
+    public let responses: ClientResponses
+    let headersPromise: EventLoopPromise<Metadata>
+    let resultPromise: EventLoopPromise<CallResult>
+
+    init(connection: ClientConnectionRef, streamID: Int32, responses: ClientResponses,
+         headersPromise: EventLoopPromise<Metadata>, resultPromise: EventLoopPromise<CallResult>) {
+        self.connection = connection
+        self.streamID = streamID
+        self.responses = responses
+        self.headersPromise = headersPromise
+        self.resultPromise = resultPromise
+    }
+
+    /// Sends one request message; waits while the server is not reading (flow control).
+    public func send(_ message: [UInt8]) async throws {
+        try await connection.send(streamID: streamID, message: message)
+    }
+
+    /// Tells the server no more requests will come (half-close).
+    public func closeSend() {
+        connection.closeSend(streamID: streamID)
+    }
+
+    /// Cancels the call (RST_STREAM); its status becomes CANCELLED.
+    public func cancel() {
+        connection.cancel(streamID: streamID)
+    }
+
+    /// The response headers' metadata, once they arrive.
+    public func initialMetadata() async throws -> Metadata {
+        try await headersPromise.futureResult.get()
+    }
+
+    /// The status and metadata, once the call is over.
+    public func result() async -> CallResult {
+        // The promise is only ever succeeded.
+        (try? await resultPromise.futureResult.get())
+            ?? CallResult(status: Status(code: .internal, message: "call ended without a result"),
+                          initialMetadata: Metadata(), trailingMetadata: Metadata())
+    }
+}
+
+/// The response messages of a `ClientCall`. Reading opens the flow-control window.
+public struct ClientResponses: AsyncSequence, Sendable {
+    public typealias Element = [UInt8]
+    let base: AsyncThrowingStream<[UInt8], any Error>
+    let onConsumed: @Sendable (Int) -> Void
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        var base: AsyncThrowingStream<[UInt8], any Error>.AsyncIterator
+        let onConsumed: @Sendable (Int) -> Void
+
+        public mutating func next() async throws -> [UInt8]? {
+            guard let message = try await base.next() else { return nil }
+            onConsumed(message.count + MessageFraming.prefixBytes)
+            return message
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(base: base.makeAsyncIterator(), onConsumed: onConsumed)
+    }
+}

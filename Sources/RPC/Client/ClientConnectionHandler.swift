@@ -1,0 +1,375 @@
+import NIOCore
+
+/// One call's state on the client side, touched only on the connection's event loop.
+final class ClientStream {
+    let streamID: Int32
+    var outbound = OutboundQueue(highWaterMarkBytes: 1 << 20)
+    var deframer: MessageDeframer
+    var responses: AsyncThrowingStream<[UInt8], any Error>.Continuation
+    let headersPromise: EventLoopPromise<Metadata>
+    let resultPromise: EventLoopPromise<CallResult>
+    var initialMetadata = Metadata()
+    var gotHeaders = false
+    var httpStatus = ""
+    var sendClosed = false
+    var dataDeferred = false
+    var done = false
+    var deadlineTimer: Scheduled<Void>?
+    var undeliveredBytes = 0
+    var unconsumedBytes = 0
+
+    init(streamID: Int32, maxMessageBytes: Int, responses: AsyncThrowingStream<[UInt8], any Error>.Continuation,
+         headersPromise: EventLoopPromise<Metadata>, resultPromise: EventLoopPromise<CallResult>) {
+        self.streamID = streamID
+        self.deframer = MessageDeframer(maxMessageBytes: maxMessageBytes)
+        self.responses = responses
+        self.headersPromise = headersPromise
+        self.resultPromise = resultPromise
+    }
+}
+
+/// The client end of one HTTP/2 connection: starts streams for calls, feeds responses
+/// back, maps what the server sent to a `Status`.
+final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let maxReceiveMessageBytes: Int
+    private let scheme: String
+    private let authority: String
+    private let ready: EventLoopPromise<Void>
+    private let receiveHighWaterMarkBytes = 4 << 20
+    private var session: HTTP2Session?
+    private var context: ChannelHandlerContext?
+    private var pump = SessionPump()
+    private var streams: [Int32: ClientStream] = [:]
+    private var closedReason: String?
+    private var isReady = false
+
+    init(maxReceiveMessageBytes: Int, scheme: String, authority: String, ready: EventLoopPromise<Void>) {
+        self.maxReceiveMessageBytes = maxReceiveMessageBytes
+        self.scheme = scheme
+        self.authority = authority
+        self.ready = ready
+    }
+
+    // MARK: Channel events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        do {
+            session = try HTTP2Session(role: .client, delegate: self, limits: HTTP2Limits())
+        } catch {
+            ready.fail(RPCError(.internal, "cannot create HTTP/2 session: \(error)"))
+            context.close(promise: nil)
+            return
+        }
+        if context.channel.isActive { becomeReady() }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        becomeReady()
+        context.fireChannelActive()
+    }
+
+    private func becomeReady() {
+        guard !isReady else { return }
+        isReady = true
+        flush()
+        ready.succeed()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard let session, closedReason == nil else { return }
+        if pump.receive(unwrapInboundIn(data), session: session, context: context) == .close {
+            shutdown(reason: "the server closed the HTTP/2 connection")
+            context.close(promise: nil)
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { flush() }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        shutdown(reason: "connection closed")
+        ready.fail(RPCError(.unavailable, "connection closed before it was ready"))
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        shutdown(reason: "connection error: \(error)")
+        context.close(promise: nil)
+    }
+
+    private func flush() {
+        guard let context, let session, closedReason == nil else { return }
+        if pump.flush(session: session, context: context) == .close {
+            shutdown(reason: "the HTTP/2 session ended")
+            context.close(promise: nil)
+        }
+    }
+
+    private func shutdown(reason: String) {
+        if closedReason == nil { closedReason = reason }
+        let open = streams
+        streams = [:]
+        for stream in open.values {
+            complete(stream, Status(code: .unavailable, message: reason), trailing: Metadata())
+        }
+    }
+
+    // MARK: Calls (on the event loop, through ClientConnectionRef)
+
+    func startCall(path: String, metadata: Metadata, timeout: Duration?, ref: ClientConnectionRef) throws -> ClientCall {
+        guard let session, let context, closedReason == nil else {
+            throw RPCError(.unavailable, closedReason ?? "the connection is not open")
+        }
+        var headers = [
+            HTTP2Header(name: ":method", value: "POST"), HTTP2Header(name: ":scheme", value: scheme),
+            HTTP2Header(name: ":path", value: path), HTTP2Header(name: ":authority", value: authority),
+            HTTP2Header(name: "content-type", value: "application/grpc"), HTTP2Header(name: "te", value: "trailers"),
+            HTTP2Header(name: "user-agent", value: "ruvector-swift/0.1"),
+        ]
+        var timeoutNanos: Int64?
+        if let timeout {
+            let (seconds, attoseconds) = timeout.components
+            let nanos = max(1, seconds.multipliedReportingOverflow(by: 1_000_000_000).partialValue + attoseconds / 1_000_000_000)
+            timeoutNanos = nanos
+            headers.append(HTTP2Header(name: "grpc-timeout", value: GRPCTimeout.format(nanos: nanos)))
+        }
+        headers += metadata.headerFields
+        guard let streamID = session.submitRequest(headers: headers) else {
+            throw RPCError(.unavailable, "the connection cannot open more streams")
+        }
+        let (stream, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
+        let state = ClientStream(streamID: streamID, maxMessageBytes: maxReceiveMessageBytes, responses: continuation,
+                                 headersPromise: context.eventLoop.makePromise(),
+                                 resultPromise: context.eventLoop.makePromise())
+        streams[streamID] = state
+        if let timeoutNanos {
+            state.deadlineTimer = context.eventLoop.scheduleTask(in: .nanoseconds(timeoutNanos)) {
+                ref.handler.value.expire(streamID: streamID)
+            }
+        }
+        flush()
+        let responses = ClientResponses(base: stream) { count in ref.consumed(streamID: streamID, count: count) }
+        return ClientCall(connection: ref, streamID: streamID, responses: responses,
+                          headersPromise: state.headersPromise, resultPromise: state.resultPromise)
+    }
+
+    func enqueue(streamID: Int32, message: [UInt8], continuation: CheckedContinuation<Void, any Error>) {
+        guard let stream = streams[streamID], !stream.done else {
+            continuation.resume(throwing: RPCError(.cancelled, "the call has already ended"))
+            return
+        }
+        guard !stream.sendClosed else {
+            continuation.resume(throwing: RPCError(.failedPrecondition, "send after closeSend"))
+            return
+        }
+        stream.outbound.append(message, continuation: continuation)
+        resume(stream)
+    }
+
+    func closeSend(streamID: Int32) {
+        guard let stream = streams[streamID], !stream.sendClosed else { return }
+        stream.sendClosed = true
+        resume(stream)
+    }
+
+    func cancel(streamID: Int32) {
+        guard let stream = streams[streamID], !stream.done else { return }
+        session?.resetStream(streamID: streamID, code: .cancel)
+        complete(stream, Status(code: .cancelled, message: "cancelled by the client"), trailing: Metadata())
+        flush()
+    }
+
+    func expire(streamID: Int32) {
+        guard let stream = streams[streamID], !stream.done else { return }
+        session?.resetStream(streamID: streamID, code: .cancel)
+        complete(stream, Status(code: .deadlineExceeded, message: "deadline exceeded"), trailing: Metadata())
+        flush()
+    }
+
+    func consumed(streamID: Int32, count: Int) {
+        guard let stream = streams[streamID] else { return }
+        stream.undeliveredBytes -= count
+        if stream.undeliveredBytes <= receiveHighWaterMarkBytes, stream.unconsumedBytes > 0 {
+            session?.consume(streamID: streamID, count: stream.unconsumedBytes)
+            stream.unconsumedBytes = 0
+            flush()
+        }
+    }
+
+    private func resume(_ stream: ClientStream) {
+        if stream.dataDeferred {
+            stream.dataDeferred = false
+            session?.resumeData(streamID: stream.streamID)
+        }
+        flush()
+    }
+
+    private func complete(_ stream: ClientStream, _ status: Status, trailing: Metadata) {
+        guard !stream.done else { return }
+        stream.done = true
+        stream.deadlineTimer?.cancel()
+        stream.outbound.discard(error: RPCError(status.code == .ok ? .cancelled : status.code,
+                                                status.code == .ok ? "the call has already ended" : status.message))
+        if status.code == .ok {
+            stream.responses.finish()
+        } else {
+            stream.responses.finish(throwing: RPCError(status.code, status.message, trailingMetadata: trailing))
+        }
+        stream.headersPromise.succeed(stream.initialMetadata)
+        stream.resultPromise.succeed(CallResult(status: status, initialMetadata: stream.initialMetadata,
+                                                trailingMetadata: trailing))
+    }
+
+    // MARK: HTTP/2 events
+
+    func http2ReceivedHeaders(streamID: Int32, headers: [HTTP2Header], endStream: Bool) {
+        guard let stream = streams[streamID], !stream.done else { return }
+        if !stream.gotHeaders {
+            stream.gotHeaders = true
+            stream.httpStatus = headers.first { $0.name == ":status" }?.value ?? ""
+            if endStream {
+                // Trailers-only: the status is in these headers.
+                complete(stream, Self.status(from: headers, httpStatus: stream.httpStatus),
+                         trailing: Metadata(receivedHeaders: headers))
+                return
+            }
+            stream.initialMetadata = Metadata(receivedHeaders: headers)
+            stream.headersPromise.succeed(stream.initialMetadata)
+            return
+        }
+        do {
+            try stream.deframer.finish()
+            complete(stream, Self.status(from: headers, httpStatus: stream.httpStatus),
+                     trailing: Metadata(receivedHeaders: headers))
+        } catch {
+            complete(stream, Status(code: .internal, message: "response stream ended inside a message"), trailing: Metadata())
+        }
+    }
+
+    /// The status in a trailer block, or one derived from the HTTP status when the server
+    /// sent none (the mapping of grpc/doc/http-grpc-status-mapping.md).
+    static func status(from headers: [HTTP2Header], httpStatus: String) -> Status {
+        if let code = headers.first(where: { $0.name == "grpc-status" }).flatMap({ Int($0.value) }) {
+            let message = headers.first { $0.name == "grpc-message" }.map { PercentEncoding.decode($0.value) } ?? ""
+            return Status(code: StatusCode(rawValue: code), message: message)
+        }
+        let code: StatusCode
+        switch httpStatus {
+        case "400": code = .internal
+        case "401": code = .unauthenticated
+        case "403": code = .permissionDenied
+        case "404": code = .unimplemented
+        case "429", "502", "503", "504": code = .unavailable
+        case "200": code = .internal
+        default: code = .unknown
+        }
+        return Status(code: code, message: "server sent no grpc-status (HTTP status \(httpStatus.isEmpty ? "missing" : httpStatus))")
+    }
+
+    func http2HeadersTooLarge(streamID: Int32) {
+        if let stream = streams[streamID] {
+            complete(stream, Status(code: .resourceExhausted, message: "response headers too large"), trailing: Metadata())
+        }
+    }
+
+    func http2ReceivedData(streamID: Int32, bytes: UnsafeRawBufferPointer) {
+        guard let stream = streams[streamID], !stream.done else {
+            session?.consume(streamID: streamID, count: bytes.count)
+            return
+        }
+        do {
+            for message in try stream.deframer.append(bytes) {
+                stream.undeliveredBytes += message.count + MessageFraming.prefixBytes
+                stream.responses.yield(message)
+            }
+        } catch {
+            session?.consume(streamID: streamID, count: bytes.count)
+            session?.resetStream(streamID: streamID, code: .cancel)
+            let message: String
+            switch error {
+            case .tooLarge(let declared, let limit):
+                message = "response message of \(declared) bytes exceeds the client's limit of \(limit) bytes"
+                complete(stream, Status(code: .resourceExhausted, message: message), trailing: Metadata())
+            case .compressedWithoutEncoding, .truncated:
+                complete(stream, Status(code: .internal, message: "malformed response framing"), trailing: Metadata())
+            }
+            return
+        }
+        if stream.undeliveredBytes <= receiveHighWaterMarkBytes {
+            session?.consume(streamID: streamID, count: bytes.count + stream.unconsumedBytes)
+            stream.unconsumedBytes = 0
+        } else {
+            stream.unconsumedBytes += bytes.count
+        }
+    }
+
+    func http2ReceivedEndStream(streamID: Int32) {
+        // END_STREAM on DATA without trailers: the server broke the protocol.
+        if let stream = streams[streamID], !stream.done {
+            complete(stream, Status(code: .internal, message: "server ended the stream without a grpc-status"),
+                     trailing: Metadata())
+        }
+    }
+
+    func http2StreamClosed(streamID: Int32, errorCode: UInt32) {
+        guard let stream = streams.removeValue(forKey: streamID) else { return }
+        if !stream.done {
+            let status: Status
+            switch HTTP2ErrorCode(rawValue: errorCode) {
+            case .cancel?: status = Status(code: .cancelled, message: "the server cancelled the stream")
+            case .refusedStream?: status = Status(code: .unavailable, message: "the server refused the stream")
+            case .enhanceYourCalm?: status = Status(code: .resourceExhausted, message: "the server asked to slow down")
+            default: status = Status(code: .internal, message: "stream closed with HTTP/2 error \(errorCode) and no status")
+            }
+            complete(stream, status, trailing: Metadata())
+        }
+    }
+
+    func http2ProvideData(streamID: Int32, into buffer: UnsafeMutableRawBufferPointer) -> HTTP2DataChunk {
+        guard let stream = streams[streamID] else { return .data(count: 0, end: .endStream) }
+        let written = stream.outbound.take(into: buffer)
+        if stream.outbound.isEmpty, stream.sendClosed { return .data(count: written, end: .endStream) }
+        if written == 0 {
+            stream.dataDeferred = true
+            return .deferred
+        }
+        return .data(count: written, end: nil)
+    }
+
+    func http2ReceivedGoaway(lastStreamID: Int32, errorCode: UInt32) {
+        if closedReason == nil { closedReason = "the server is shutting down (GOAWAY)" }
+    }
+}
+
+/// A `Sendable` handle calls use to reach their connection's event loop.
+final class ClientConnectionRef: Sendable {
+    let eventLoop: any EventLoop
+    let handler: NIOLoopBound<ClientConnectionHandler>
+
+    init(eventLoop: any EventLoop, handler: NIOLoopBound<ClientConnectionHandler>) {
+        self.eventLoop = eventLoop
+        self.handler = handler
+    }
+
+    func startCall(path: String, metadata: Metadata, timeout: Duration?) async throws -> ClientCall {
+        try await eventLoop.submit {
+            try self.handler.value.startCall(path: path, metadata: metadata, timeout: timeout, ref: self)
+        }.get()
+    }
+
+    func send(streamID: Int32, message: [UInt8]) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            eventLoop.execute { self.handler.value.enqueue(streamID: streamID, message: message, continuation: continuation) }
+        }
+    }
+
+    func closeSend(streamID: Int32) { eventLoop.execute { self.handler.value.closeSend(streamID: streamID) } }
+    func cancel(streamID: Int32) { eventLoop.execute { self.handler.value.cancel(streamID: streamID) } }
+    func consumed(streamID: Int32, count: Int) { eventLoop.execute { self.handler.value.consumed(streamID: streamID, count: count) } }
+}

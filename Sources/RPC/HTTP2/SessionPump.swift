@@ -1,0 +1,56 @@
+import NIOCore
+
+/// Moves bytes between a channel and an `HTTP2Session` without re-entering nghttp2: frames
+/// are written only from the outermost call, after nghttp2 has returned.
+struct SessionPump {
+    private var depth = 0
+    private var flushNeeded = false
+
+    enum Outcome {
+        /// Keep going.
+        case open
+        /// The session is finished (GOAWAY done) or failed: close the connection.
+        case close
+    }
+
+    /// Feeds received bytes to the session, then writes its answer.
+    mutating func receive(_ buffer: ByteBuffer, session: HTTP2Session, context: ChannelHandlerContext) -> Outcome {
+        depth += 1
+        do {
+            try buffer.withUnsafeReadableBytes { bytes throws(HTTP2SessionError) in try session.receive(bytes) }
+        } catch {
+            depth -= 1
+            // nghttp2 has queued a GOAWAY saying why; send it before closing.
+            _ = flush(session: session, context: context)
+            return .close
+        }
+        depth -= 1
+        return flush(session: session, context: context)
+    }
+
+    /// Writes every frame the session has ready, unless called from inside nghttp2 (the
+    /// outermost caller writes them) or the socket is full (writability resumes it).
+    mutating func flush(session: HTTP2Session, context: ChannelHandlerContext) -> Outcome {
+        if depth > 0 {
+            flushNeeded = true
+            return .open
+        }
+        guard context.channel.isWritable else { return .open }
+        repeat {
+            flushNeeded = false
+            var buffer = context.channel.allocator.buffer(capacity: 0)
+            depth += 1
+            do {
+                try session.drainOutput(into: &buffer)
+            } catch {
+                depth -= 1
+                return .close
+            }
+            depth -= 1
+            if buffer.readableBytes > 0 {
+                context.writeAndFlush(NIOAny(buffer), promise: nil)
+            }
+        } while flushNeeded
+        return session.isActive ? .open : .close
+    }
+}
