@@ -36,6 +36,7 @@ let package = Package(
             ],
             swiftSettings: internalChecks
         ),
+        .testTarget(name: "RPCTests", dependencies: ["RPC"], swiftSettings: internalChecks),
     ],
     swiftLanguageModes: [.v6]
 )

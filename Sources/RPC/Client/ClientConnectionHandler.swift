@@ -41,7 +41,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     private let receiveHighWaterMarkBytes = 4 << 20
     private var session: HTTP2Session?
     private var context: ChannelHandlerContext?
-    private var pump = SessionPump()
+    private let pump = SessionPump()
     private var streams: [Int32: ClientStream] = [:]
     private var closedReason: String?
     private var isReady = false

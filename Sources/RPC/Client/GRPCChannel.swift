@@ -78,7 +78,12 @@ public final class GRPCChannel: Sendable {
     public func unary(_ path: String, request: [UInt8], metadata: Metadata = Metadata(),
                       timeout: Duration? = nil) async throws -> (response: [UInt8], result: CallResult) {
         let call = try await makeCall(path: path, metadata: metadata, timeout: timeout)
-        try await call.send(request)
+        do {
+            try await call.send(request)
+        } catch {
+            // The server may answer (e.g. UNIMPLEMENTED) before the request is sent; its
+            // status, read below, is the meaningful error.
+        }
         call.closeSend()
         var response: [UInt8]?
         for try await message in call.responses {

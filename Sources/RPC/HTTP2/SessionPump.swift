@@ -2,7 +2,10 @@ import NIOCore
 
 /// Moves bytes between a channel and an `HTTP2Session` without re-entering nghttp2: frames
 /// are written only from the outermost call, after nghttp2 has returned.
-struct SessionPump {
+///
+/// A class on purpose: nghttp2 callbacks that run inside `receive` call `flush` again, which
+/// a mutating method of a stored struct would turn into an exclusivity violation.
+final class SessionPump {
     private var depth = 0
     private var flushNeeded = false
 
@@ -14,7 +17,7 @@ struct SessionPump {
     }
 
     /// Feeds received bytes to the session, then writes its answer.
-    mutating func receive(_ buffer: ByteBuffer, session: HTTP2Session, context: ChannelHandlerContext) -> Outcome {
+    func receive(_ buffer: ByteBuffer, session: HTTP2Session, context: ChannelHandlerContext) -> Outcome {
         depth += 1
         do {
             try buffer.withUnsafeReadableBytes { bytes throws(HTTP2SessionError) in try session.receive(bytes) }
@@ -30,7 +33,7 @@ struct SessionPump {
 
     /// Writes every frame the session has ready, unless called from inside nghttp2 (the
     /// outermost caller writes them) or the socket is full (writability resumes it).
-    mutating func flush(session: HTTP2Session, context: ChannelHandlerContext) -> Outcome {
+    func flush(session: HTTP2Session, context: ChannelHandlerContext) -> Outcome {
         if depth > 0 {
             flushNeeded = true
             return .open

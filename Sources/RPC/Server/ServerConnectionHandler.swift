@@ -17,7 +17,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     private var calls: [Int32: ServerCall] = [:]
     private var peer = "unknown"
 
-    private var pump = SessionPump()
+    private let pump = SessionPump()
     private var draining = false
     private var closed = false
 

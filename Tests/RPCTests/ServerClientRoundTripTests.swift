@@ -1,0 +1,238 @@
+import Logging
+import Synchronization
+import Testing
+@testable import RPC
+
+/// Counts handlers that saw their task cancelled.
+final class CancelCounter: Sendable {
+    private let count = Mutex(0)
+    func increment() { count.withLock { $0 += 1 } }
+    var value: Int { count.withLock { $0 } }
+}
+
+/// Raw-bytes methods that exercise each call kind; the real services are tested end to end
+/// with Python grpcio against the server binary (see Tests/e2e).
+private func makeTestRouter(cancelledCalls: CancelCounter) -> RPCRouter {
+    var router = RPCRouter()
+    router.registerUnary(service: "test.Echo", method: "Unary") { request, context, writer in
+        if let value = context.requestMetadata["x-echo-initial"] {
+            var initial = Metadata()
+            initial.add("x-echo-initial", value)
+            writer.setInitialMetadata(initial)
+        }
+        let trailing = context.requestMetadata.binaryValues(forKey: "x-echo-trailing-bin")
+        if let first = trailing.first {
+            var metadata = Metadata()
+            metadata.add("x-echo-trailing-bin", bytes: first)
+            writer.setTrailingMetadata(metadata)
+        }
+        return request
+    }
+    router.registerUnary(service: "test.Echo", method: "Fail") { _, _, _ in
+        throw RPCError(.notFound, "no such thing ☺\n100%")
+    }
+    router.registerServerStreaming(service: "test.Echo", method: "Count") { request, writer, _ in
+        let count = request.reduce(0) { $0 << 8 | Int($1) }
+        for index in 0..<count { try await writer.send([UInt8(truncatingIfNeeded: index)]) }
+    }
+    router.registerClientStreaming(service: "test.Echo", method: "Sum") { requests, _, _ in
+        var total = 0
+        for try await message in requests { total += message.count }
+        return [UInt8(total >> 24 & 0xFF), UInt8(total >> 16 & 0xFF), UInt8(total >> 8 & 0xFF), UInt8(total & 0xFF)]
+    }
+    router.register(service: "test.Echo", method: "Bidi") { requests, writer, _ in
+        for try await message in requests { try await writer.send(message) }
+    }
+    router.registerUnary(service: "test.Echo", method: "Sleep") { _, _, _ in
+        do {
+            try await Task.sleep(for: .seconds(30))
+        } catch {
+            cancelledCalls.increment()
+            throw error
+        }
+        return []
+    }
+    router.registerUnary(service: "test.Echo", method: "Big") { request, _, _ in
+        let size = request.reduce(0) { $0 << 8 | Int($1) }
+        return [UInt8](repeating: 0xAB, count: size)
+    }
+    return router
+}
+
+private func sizeBytes(_ value: Int) -> [UInt8] {
+    [UInt8(value >> 24 & 0xFF), UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF)]
+}
+
+/// Runs `body` against a fresh server on a free loopback port.
+private func withServer(maxReceiveMessageBytes: Int = 64 << 20,
+                        _ body: (GRPCChannel, CancelCounter) async throws -> Void) async throws {
+    let cancelled = CancelCounter()
+    let configuration = ServerConfiguration(host: "127.0.0.1", port: 0, maxReceiveMessageBytes: maxReceiveMessageBytes,
+                                            eventLoopThreads: 1)
+    let server = GRPCServer(configuration: configuration, router: makeTestRouter(cancelledCalls: cancelled),
+                            logger: Logger(label: "test"))
+    try await server.start()
+    let port = try #require(server.localPort)
+    let channel = try await GRPCChannel.connect(host: "127.0.0.1", port: port)
+    do {
+        try await body(channel, cancelled)
+    } catch {
+        await channel.close()
+        await server.shutdown(gracePeriod: .seconds(1))
+        throw error
+    }
+    await channel.close()
+    await server.shutdown(gracePeriod: .seconds(1))
+}
+
+@Suite("RPC server and client over loopback h2c")
+struct ServerClientRoundTripTests {
+    @Test("unary echo with initial and binary trailing metadata")
+    func unaryWithMetadata() async throws {
+        try await withServer { channel, _ in
+            var metadata = Metadata()
+            metadata.add("x-echo-initial", "hello")
+            metadata.add("x-echo-trailing-bin", bytes: [0xAB, 0xAB, 0xAB])
+            let (response, result) = try await channel.unary("/test.Echo/Unary", request: [1, 2, 3], metadata: metadata)
+            #expect(response == [1, 2, 3])
+            #expect(result.status.code == .ok)
+            #expect(result.initialMetadata["x-echo-initial"] == "hello")
+            #expect(result.trailingMetadata.binaryValues(forKey: "x-echo-trailing-bin") == [[0xAB, 0xAB, 0xAB]])
+        }
+    }
+
+    @Test("a handler's error arrives as its status with the exact message")
+    func errorStatus() async throws {
+        try await withServer { channel, _ in
+            let error = await #expect(throws: RPCError.self) {
+                _ = try await channel.unary("/test.Echo/Fail", request: [])
+            }
+            #expect(error?.code == .notFound)
+            #expect(error?.message == "no such thing ☺\n100%")
+        }
+    }
+
+    @Test("unknown methods and services are UNIMPLEMENTED")
+    func unimplemented() async throws {
+        try await withServer { channel, _ in
+            for path in ["/test.Echo/Nope", "/no.Such/Service"] {
+                let error = await #expect(throws: RPCError.self) { _ = try await channel.unary(path, request: []) }
+                #expect(error?.code == .unimplemented)
+            }
+        }
+    }
+
+    @Test("server streaming delivers every message in order, past the flow-control window")
+    func serverStreaming() async throws {
+        try await withServer { channel, _ in
+            let call = try await channel.makeCall(path: "/test.Echo/Count")
+            try await call.send(sizeBytes(20_000))
+            call.closeSend()
+            var index = 0
+            for try await message in call.responses {
+                #expect(message == [UInt8(truncatingIfNeeded: index)])
+                index += 1
+            }
+            #expect(index == 20_000)
+            #expect(await call.result().status.code == .ok)
+        }
+    }
+
+    @Test("client streaming sums what was sent")
+    func clientStreaming() async throws {
+        try await withServer { channel, _ in
+            let call = try await channel.makeCall(path: "/test.Echo/Sum")
+            var expected = 0
+            for size in [27182, 8, 1828, 45904] {
+                try await call.send([UInt8](repeating: 1, count: size))
+                expected += size
+            }
+            call.closeSend()
+            var responses: [[UInt8]] = []
+            for try await message in call.responses { responses.append(message) }
+            #expect(responses == [sizeBytes(expected)])
+        }
+    }
+
+    @Test("bidirectional ping-pong")
+    func pingPong() async throws {
+        try await withServer { channel, _ in
+            let call = try await channel.makeCall(path: "/test.Echo/Bidi")
+            var iterator = call.responses.makeAsyncIterator()
+            for size in [31415, 9, 2653, 58979] {
+                let message = [UInt8](repeating: UInt8(size & 0xFF), count: size)
+                try await call.send(message)
+                #expect(try await iterator.next() == message)
+            }
+            call.closeSend()
+            #expect(try await iterator.next() == nil)
+        }
+    }
+
+    @Test("deadline exceeded ends the call and cancels the handler")
+    func deadline() async throws {
+        try await withServer { channel, cancelled in
+            let error = await #expect(throws: RPCError.self) {
+                _ = try await channel.unary("/test.Echo/Sleep", request: [], timeout: .milliseconds(100))
+            }
+            #expect(error?.code == .deadlineExceeded)
+            // The server's timer fires too and cancels the sleeping handler.
+            for _ in 0..<100 where cancelled.value == 0 { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(cancelled.value == 1)
+        }
+    }
+
+    @Test("client cancel reaches the server handler")
+    func cancel() async throws {
+        try await withServer { channel, cancelled in
+            let call = try await channel.makeCall(path: "/test.Echo/Sleep")
+            try await call.send([])
+            call.closeSend()
+            try await Task.sleep(for: .milliseconds(50))
+            call.cancel()
+            #expect(await call.result().status.code == .cancelled)
+            for _ in 0..<100 where cancelled.value == 0 { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(cancelled.value == 1)
+        }
+    }
+
+    @Test("8 MiB messages both ways")
+    func largeMessages() async throws {
+        try await withServer { channel, _ in
+            let request = [UInt8](repeating: 7, count: 8 << 20)
+            let (echo, _) = try await channel.unary("/test.Echo/Unary", request: request)
+            #expect(echo == request)
+            let (big, _) = try await channel.unary("/test.Echo/Big", request: sizeBytes(8 << 20))
+            #expect(big.count == 8 << 20)
+        }
+    }
+
+    @Test("a request over the server's limit is RESOURCE_EXHAUSTED and the connection survives")
+    func oversizeRequest() async throws {
+        try await withServer(maxReceiveMessageBytes: 1 << 20) { channel, _ in
+            let error = await #expect(throws: RPCError.self) {
+                _ = try await channel.unary("/test.Echo/Unary", request: [UInt8](repeating: 0, count: (1 << 20) + 1))
+            }
+            #expect(error?.code == .resourceExhausted)
+            let (echo, _) = try await channel.unary("/test.Echo/Unary", request: [42])
+            #expect(echo == [42])
+        }
+    }
+
+    @Test("200 concurrent calls on one connection")
+    func concurrentCalls() async throws {
+        try await withServer { channel, _ in
+            try await withThrowingTaskGroup(of: Bool.self) { group in
+                for index in 0..<200 {
+                    group.addTask {
+                        let request = sizeBytes(index)
+                        return try await channel.unary("/test.Echo/Unary", request: request).response == request
+                    }
+                }
+                var successes = 0
+                for try await ok in group where ok { successes += 1 }
+                #expect(successes == 200)
+            }
+        }
+    }
+}
