@@ -18,6 +18,7 @@ public typealias StreamingHandler = @Sendable (RequestStream, ResponseWriter, Se
 /// Maps method paths to handlers. Built once before the server starts.
 public struct RPCRouter: Sendable {
     private var handlers: [String: StreamingHandler] = [:]
+    private var fallbacks: [String: StreamingHandler] = [:]
     private var services: Set<String> = []
 
     public init() {}
@@ -31,6 +32,14 @@ public struct RPCRouter: Sendable {
         services.insert(service)
     }
 
+    /// Registers a handler for every method of `service` that has no handler of its own
+    /// (used to answer UNIMPLEMENTED with a precise message for services not wired yet).
+    public mutating func registerFallback(service: String, handler: @escaping StreamingHandler) {
+        precondition(fallbacks[service] == nil, "fallback for \(service) registered twice")
+        fallbacks[service] = handler
+        services.insert(service)
+    }
+
     /// Registers every method of a service.
     public mutating func register(_ service: some RPCService) {
         service.register(into: &self)
@@ -39,7 +48,12 @@ public struct RPCRouter: Sendable {
     /// The fully-qualified names of the registered services.
     public var serviceNames: [String] { services.sorted() }
 
-    func handler(forPath path: String) -> StreamingHandler? { handlers[path] }
+    func handler(forPath path: String) -> StreamingHandler? {
+        if let handler = handlers[path] { return handler }
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true)
+        guard parts.count == 2 else { return nil }
+        return fallbacks[String(parts[0])]
+    }
 
     /// The service part of a `/service/method` path, when it is one of ours.
     func knowsService(ofPath path: String) -> Bool {
