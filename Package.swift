@@ -11,6 +11,9 @@ let internalChecks: [SwiftSetting] = [
 let package = Package(
     name: "RuVector",
     platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "ruvector-server", targets: ["RuVectorServer"]),
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -37,6 +40,28 @@ let package = Package(
             swiftSettings: internalChecks
         ),
         .testTarget(name: "RPCTests", dependencies: ["RPC"], swiftSettings: internalChecks),
+
+        // MARK: Wire: protobuf-c generated C, and the Swift message types over it
+        // (scripts/gen-proto.sh regenerates both; CI fails when they are stale)
+        .target(name: "RuVectorProto", dependencies: ["CProtobufC"]),
+        .target(name: "Wire", dependencies: ["RuVectorProto", "CProtobufC"], swiftSettings: internalChecks),
+        .testTarget(name: "WireTests", dependencies: ["Wire"], swiftSettings: internalChecks),
+
+        // MARK: Services and the server executable
+        .target(
+            name: "Services",
+            dependencies: ["RPC", "Wire", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: internalChecks
+        ),
+        .executableTarget(
+            name: "RuVectorServer",
+            dependencies: [
+                "RPC", "Services",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: internalChecks
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -9,6 +9,9 @@ final class SessionPump {
     private var depth = 0
     private var flushNeeded = false
 
+    /// True while nghttp2 is running (inside `receive` or `flush`).
+    var isInsideSession: Bool { depth > 0 }
+
     enum Outcome {
         /// Keep going.
         case open

@@ -20,6 +20,8 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     private let pump = SessionPump()
     private var draining = false
     private var closed = false
+    /// Close once the frames nghttp2 has queued (final trailers, GOAWAY) are written.
+    private var closeRequested = false
 
     init(router: RPCRouter, configuration: ServerConfiguration, logger: Logger,
          onClose: @escaping @Sendable () -> Void) {
@@ -63,6 +65,8 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         if pump.receive(unwrapInboundIn(data), session: session, context: context) == .close {
             logger.debug("closing connection after an HTTP/2 error or GOAWAY", metadata: ["peer": "\(peer)"])
             closeConnection()
+        } else if closeRequested {
+            closeConnection()
         }
     }
 
@@ -81,13 +85,21 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     /// Writes what nghttp2 has ready (see `SessionPump`).
     private func flush() {
         guard let context, let session, !closed else { return }
-        if pump.flush(session: session, context: context) == .close { closeConnection() }
+        if pump.flush(session: session, context: context) == .close
+            || (closeRequested && !pump.isInsideSession) {
+            closeConnection()
+        }
     }
 
+    /// Closes after everything already written has reached the socket (writes complete in
+    /// order, so an empty write's completion marks that point).
     private func closeConnection() {
         guard !closed, let context else { return }
         closed = true
-        context.close(promise: nil)
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(channel.allocator.buffer(capacity: 0))).whenComplete { _ in
+            channel.close(promise: nil)
+        }
     }
 
     private func teardown(reason: String) {
@@ -392,15 +404,15 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
 
     /// Cancels whatever is still running and closes now.
     func forceClose() {
-        session?.submitGoaway(code: .noError)
-        flush()
-        closeConnection()
+        finishDrain()
     }
 
+    /// Sends the final GOAWAY and closes once it is written. May run inside an nghttp2
+    /// callback (the last stream closing), so the close waits for the outermost flush.
     private func finishDrain() {
         session?.submitGoaway(code: .noError)
+        closeRequested = true
         flush()
-        closeConnection()
     }
 }
 

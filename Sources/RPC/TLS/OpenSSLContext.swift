@@ -29,7 +29,7 @@ final class OpenSSLContext: @unchecked Sendable {
                 throw TLSError(message: "a certificate needs its private key (--tls-key)")
             }
             guard SSL_CTX_use_PrivateKey_file(context, key, COpenSSL_SSL_FILETYPE_PEM()) == 1 else {
-                throw TLSError(message: "cannot load private key '\(key)': \(Self.lastError())")
+                throw TLSError(message: "cannot load private key '\(key)', or it does not match certificate '\(chain)': \(Self.lastError())")
             }
             guard SSL_CTX_check_private_key(context) == 1 else {
                 throw TLSError(message: "private key '\(key)' does not match certificate '\(chain)'")

@@ -1,0 +1,131 @@
+import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+import FoundationEssentials
+import Logging
+import RPC
+import Services
+
+/// `ruvector-server`: serves every RuVector service over gRPC.
+@main
+struct ServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ruvector-server",
+        abstract: "RuVector: a vector database that learns, served over gRPC (HTTP/2, optional TLS).",
+        discussion: """
+            Settings come from --config (JSON, keys as in ServerSettings: listen, dataDir, tlsCert, \
+            tlsKey, tlsClientCA, maxReceiveMessageBytes, maxSendMessageBytes, logLevel, \
+            shutdownGraceSeconds), then RUVECTOR_LISTEN / RUVECTOR_DATA_DIR / RUVECTOR_LOG_LEVEL, \
+            then flags. SIGTERM or SIGINT drains open calls and stops.
+            """)
+
+    @Option(help: "JSON config file.") var config: String?
+    @Option(help: "Address to listen on, HOST:PORT (default 127.0.0.1:50051; port 0 picks one).") var listen: String?
+    @Option(help: "Data directory (default ./data).") var dataDir: String?
+    @Option(help: "TLS certificate chain (PEM).") var tlsCert: String?
+    @Option(help: "TLS private key (PEM).") var tlsKey: String?
+    @Option(help: "CA bundle (PEM) for client certificates: turns on mutual TLS.") var tlsClientCa: String?
+    @Option(help: "Largest request message in bytes (default 64 MiB).") var maxReceiveMessageBytes: Int?
+    @Option(help: "Largest response message in bytes (default 64 MiB).") var maxSendMessageBytes: Int?
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel: String?
+    @Option(help: "Seconds open calls get to finish on SIGTERM (default 10).") var shutdownGraceSeconds: Int?
+    @Flag(help: "Serve grpc.testing.TestService, for gRPC interoperability tests only.")
+    var enableInteropTestService = false
+
+    func settings() throws -> ServerSettings {
+        var settings = try config.map(ServerSettings.load(configFile:)) ?? ServerSettings()
+        if let value = getenv("RUVECTOR_LISTEN") { settings.listen = String(cString: value) }
+        if let value = getenv("RUVECTOR_DATA_DIR") { settings.dataDir = String(cString: value) }
+        if let value = getenv("RUVECTOR_LOG_LEVEL") { settings.logLevel = String(cString: value) }
+        if let listen { settings.listen = listen }
+        if let dataDir { settings.dataDir = dataDir }
+        if let tlsCert { settings.tlsCert = tlsCert }
+        if let tlsKey { settings.tlsKey = tlsKey }
+        if let tlsClientCa { settings.tlsClientCA = tlsClientCa }
+        if let maxReceiveMessageBytes { settings.maxReceiveMessageBytes = maxReceiveMessageBytes }
+        if let maxSendMessageBytes { settings.maxSendMessageBytes = maxSendMessageBytes }
+        if let logLevel { settings.logLevel = logLevel }
+        if let shutdownGraceSeconds { settings.shutdownGraceSeconds = shutdownGraceSeconds }
+        if enableInteropTestService { settings.enableInteropTestService = true }
+        return settings
+    }
+
+    func run() async throws {
+        let settings: ServerSettings
+        let serverConfiguration: ServerConfiguration
+        do {
+            settings = try self.settings()
+            serverConfiguration = try settings.serverConfiguration()
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        guard let level = Logger.Level(rawValue: settings.logLevel) else {
+            throw ValidationError("unknown log level '\(settings.logLevel)'")
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "ruvector.server")
+        try prepareDataDirectory(settings.dataDir)
+
+        let catalog = ServiceCatalog(options: .init(enableInteropTestService: settings.enableInteropTestService),
+                                     logger: logger)
+        let server = GRPCServer(configuration: serverConfiguration, router: catalog.router, logger: logger)
+        do {
+            try await server.start()
+        } catch {
+            logger.critical("cannot start", metadata: ["error": "\(error)"])
+            throw ExitCode.failure
+        }
+        catalog.markServing()
+        // Printed on stdout so scripts and tests can wait for it and learn the port.
+        // Written straight to fd 1, unbuffered: the C `stdout` global is not concurrency-safe.
+        let line = Array("ruvector-server listening on \(serverConfiguration.host):\(server.localPort ?? serverConfiguration.port)\n".utf8)
+        _ = line.withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
+
+        let stop = SignalWaiter()
+        let signal = await stop.wait()
+        logger.info("shutting down", metadata: ["signal": "\(signal)", "grace_seconds": "\(settings.shutdownGraceSeconds)"])
+        catalog.markNotServing()
+        await server.shutdown(gracePeriod: .seconds(settings.shutdownGraceSeconds))
+        logger.info("stopped")
+    }
+
+    private func prepareDataDirectory(_ path: String) throws {
+        var info = stat()
+        if stat(path, &info) != 0 {
+            guard mkdir(path, 0o755) == 0 else {
+                throw ValidationError("cannot create data directory '\(path)' (errno \(errno))")
+            }
+        } else if (info.st_mode & S_IFMT) != S_IFDIR {
+            throw ValidationError("data directory '\(path)' exists and is not a directory")
+        }
+        guard access(path, W_OK) == 0 else {
+            throw ValidationError("data directory '\(path)' is not writable")
+        }
+    }
+}
+
+/// Waits for SIGTERM or SIGINT without a thread of its own (Dispatch signal sources).
+struct SignalWaiter {
+    /// Returns the name of the first signal received.
+    func wait() async -> String {
+        let (signals, continuation) = AsyncStream<String>.makeStream()
+        var sources: [any DispatchSourceSignal] = []
+        for (number, name) in [(SIGTERM, "SIGTERM"), (SIGINT, "SIGINT")] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { continuation.yield(name) }
+            source.resume()
+            sources.append(source)
+        }
+        var iterator = signals.makeAsyncIterator()
+        let name = await iterator.next() ?? "end of signal stream"
+        for source in sources { source.cancel() }
+        return name
+    }
+}

@@ -1,0 +1,129 @@
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
+import RPC
+
+/// Everything the server can be told, from a JSON config file, environment variables and
+/// flags (flags win over the environment, which wins over the file).
+struct ServerSettings: Codable, Equatable {
+    /// `HOST:PORT` to listen on.
+    var listen: String = "127.0.0.1:50051"
+    /// Directory for collections, WAL and snapshots (created if missing).
+    var dataDir: String = "./data"
+    /// PEM certificate chain; with `tlsKey` turns on TLS.
+    var tlsCert: String?
+    /// PEM private key for `tlsCert`.
+    var tlsKey: String?
+    /// PEM CA bundle; when set, clients must present a certificate it signed (mTLS).
+    var tlsClientCA: String?
+    /// Largest request message accepted, in bytes.
+    var maxReceiveMessageBytes: Int = 64 << 20
+    /// Largest response message sent, in bytes.
+    var maxSendMessageBytes: Int = 64 << 20
+    /// trace, debug, info, notice, warning, error or critical.
+    var logLevel: String = "info"
+    /// Seconds open calls get to finish after SIGTERM.
+    var shutdownGraceSeconds: Int = 10
+    /// Serves grpc.testing.TestService (for interoperability tests only).
+    var enableInteropTestService: Bool = false
+
+    init() {}
+
+    /// Every key is optional in the file; missing ones keep their defaults, unknown ones
+    /// are refused (a typo should not be silently ignored).
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = ServerSettings()
+        listen = try container.decodeIfPresent(String.self, forKey: .listen) ?? defaults.listen
+        dataDir = try container.decodeIfPresent(String.self, forKey: .dataDir) ?? defaults.dataDir
+        tlsCert = try container.decodeIfPresent(String.self, forKey: .tlsCert)
+        tlsKey = try container.decodeIfPresent(String.self, forKey: .tlsKey)
+        tlsClientCA = try container.decodeIfPresent(String.self, forKey: .tlsClientCA)
+        maxReceiveMessageBytes = try container.decodeIfPresent(Int.self, forKey: .maxReceiveMessageBytes)
+            ?? defaults.maxReceiveMessageBytes
+        maxSendMessageBytes = try container.decodeIfPresent(Int.self, forKey: .maxSendMessageBytes)
+            ?? defaults.maxSendMessageBytes
+        logLevel = try container.decodeIfPresent(String.self, forKey: .logLevel) ?? defaults.logLevel
+        shutdownGraceSeconds = try container.decodeIfPresent(Int.self, forKey: .shutdownGraceSeconds)
+            ?? defaults.shutdownGraceSeconds
+        enableInteropTestService = try container.decodeIfPresent(Bool.self, forKey: .enableInteropTestService)
+            ?? defaults.enableInteropTestService
+        let known = Set(CodingKeys.allCases.map(\.stringValue))
+        let unknown = try decoder.container(keyedBy: AnyKey.self).allKeys.map(\.stringValue).filter { !known.contains($0) }
+        if !unknown.isEmpty {
+            throw Invalid(description: "unknown setting(s) \(unknown.sorted()); known: \(known.sorted())")
+        }
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case listen, dataDir, tlsCert, tlsKey, tlsClientCA, maxReceiveMessageBytes, maxSendMessageBytes
+        case logLevel, shutdownGraceSeconds, enableInteropTestService
+    }
+
+    private struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    /// A settings problem the operator must fix before the server can start.
+    struct Invalid: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// Reads a JSON config file whose keys are the property names above.
+    static func load(configFile path: String) throws -> ServerSettings {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw Invalid(description: "cannot open config file '\(path)'") }
+        defer { close(fd) }
+        var bytes = [UInt8]()
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let count = read(fd, &chunk, chunk.count)
+            if count <= 0 { break }
+            bytes += chunk[0..<count]
+            if bytes.count > 1 << 20 { throw Invalid(description: "config file '\(path)' is larger than 1 MiB") }
+        }
+        do {
+            return try JSONDecoder().decode(ServerSettings.self, from: Data(bytes))
+        } catch let error as Invalid {
+            throw Invalid(description: "config file '\(path)': \(error.description)")
+        } catch {
+            throw Invalid(description: "config file '\(path)' is not valid: \(error)")
+        }
+    }
+
+    /// Splits `listen` into host and port.
+    func hostAndPort() throws -> (String, Int) {
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
+              (0...65535).contains(port) else {
+            throw Invalid(description: "--listen must be HOST:PORT, e.g. 127.0.0.1:50051; got '\(listen)'")
+        }
+        var host = String(listen[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return (host.isEmpty ? "0.0.0.0" : host, port)
+    }
+
+    /// The RPC server configuration these settings describe.
+    func serverConfiguration() throws -> ServerConfiguration {
+        let (host, port) = try hostAndPort()
+        var tls: TLSConfiguration?
+        switch (tlsCert, tlsKey) {
+        case let (cert?, key?):
+            tls = TLSConfiguration(certificateChainPath: cert, privateKeyPath: key, trustRootsPath: tlsClientCA)
+        case (nil, nil):
+            if tlsClientCA != nil { throw Invalid(description: "--tls-client-ca needs --tls-cert and --tls-key") }
+        default:
+            throw Invalid(description: "TLS needs both --tls-cert and --tls-key")
+        }
+        guard maxReceiveMessageBytes > 0, maxReceiveMessageBytes <= 1 << 30,
+              maxSendMessageBytes > 0, maxSendMessageBytes <= 1 << 30 else {
+            throw Invalid(description: "message size limits must be between 1 byte and 1 GiB")
+        }
+        return ServerConfiguration(host: host, port: port, tls: tls,
+                                   maxReceiveMessageBytes: maxReceiveMessageBytes,
+                                   maxSendMessageBytes: maxSendMessageBytes)
+    }
+}

@@ -1,0 +1,110 @@
+import RPC
+import Wire
+
+/// `grpc.testing.TestService`, served only with `--enable-interop-test-service`: the
+/// server side of the gRPC interoperability cases (grpc/doc/interop-test-descriptions.md).
+/// `UnimplementedCall` is deliberately left out: the `unimplemented_method` case expects
+/// UNIMPLEMENTED for it.
+struct InteropTestService: RPCService {
+    static let name = "grpc.testing.TestService"
+    /// Largest payload a request may ask for; bounds memory per call.
+    static let maxPayloadBytes = 16 << 20
+    static let echoInitialKey = "x-grpc-test-echo-initial"
+    static let echoTrailingKey = "x-grpc-test-echo-trailing-bin"
+
+    func register(into router: inout RPCRouter) {
+        router.unary(Self.name, "EmptyCall", GrpcTesting.Empty.self) { _, context, writer in
+            Self.echoMetadata(context, writer)
+            return GrpcTesting.Empty()
+        }
+        router.unary(Self.name, "UnaryCall", GrpcTesting.SimpleRequest.self) { request, context, writer in
+            Self.echoMetadata(context, writer)
+            try Self.checkEchoStatus(request.responseStatus)
+            var response = GrpcTesting.SimpleResponse()
+            response.payload = try Self.payload(size: request.responseSize)
+            return response
+        }
+        router.unary(Self.name, "CacheableUnaryCall", GrpcTesting.SimpleRequest.self) { request, context, writer in
+            Self.echoMetadata(context, writer)
+            try Self.checkEchoStatus(request.responseStatus)
+            var response = GrpcTesting.SimpleResponse()
+            response.payload = try Self.payload(size: request.responseSize)
+            return response
+        }
+        router.serverStreaming(Self.name, "StreamingOutputCall", GrpcTesting.StreamingOutputCallRequest.self,
+                               GrpcTesting.StreamingOutputCallResponse.self) { request, writer, context in
+            Self.echoMetadata(context, writer.raw)
+            try await Self.respond(to: request, writer: writer)
+        }
+        router.clientStreaming(Self.name, "StreamingInputCall", GrpcTesting.StreamingInputCallRequest.self,
+                               GrpcTesting.StreamingInputCallResponse.self) { requests, context, writer in
+            Self.echoMetadata(context, writer)
+            var total = 0
+            for try await request in requests { total += request.payload?.body.count ?? 0 }
+            var response = GrpcTesting.StreamingInputCallResponse()
+            response.aggregatedPayloadSize = Int32(clamping: total)
+            return response
+        }
+        router.bidirectional(Self.name, "FullDuplexCall", GrpcTesting.StreamingOutputCallRequest.self,
+                             GrpcTesting.StreamingOutputCallResponse.self) { requests, writer, context in
+            Self.echoMetadata(context, writer.raw)
+            for try await request in requests { try await Self.respond(to: request, writer: writer) }
+        }
+        router.bidirectional(Self.name, "HalfDuplexCall", GrpcTesting.StreamingOutputCallRequest.self,
+                             GrpcTesting.StreamingOutputCallResponse.self) { requests, writer, context in
+            Self.echoMetadata(context, writer.raw)
+            var buffered: [GrpcTesting.StreamingOutputCallRequest] = []
+            for try await request in requests {
+                guard buffered.count < 10_000 else {
+                    throw RPCError(.resourceExhausted, "HalfDuplexCall buffers at most 10000 requests")
+                }
+                buffered.append(request)
+            }
+            for request in buffered { try await Self.respond(to: request, writer: writer) }
+        }
+    }
+
+    /// Sends the responses one streaming request asks for, then applies its echo status.
+    private static func respond(to request: GrpcTesting.StreamingOutputCallRequest,
+                                writer: TypedWriter<GrpcTesting.StreamingOutputCallResponse>) async throws {
+        try checkEchoStatus(request.responseStatus)
+        for parameters in request.responseParameters {
+            if parameters.intervalUs > 0 {
+                try await Task.sleep(for: .microseconds(min(Int(parameters.intervalUs), 10_000_000)))
+            }
+            var response = GrpcTesting.StreamingOutputCallResponse()
+            response.payload = try payload(size: parameters.size)
+            try await writer.send(response)
+        }
+    }
+
+    private static func payload(size: Int32) throws -> GrpcTesting.Payload {
+        guard size >= 0, Int(size) <= maxPayloadBytes else {
+            throw RPCError(.invalidArgument, "response size \(size) must be between 0 and \(maxPayloadBytes) bytes")
+        }
+        var payload = GrpcTesting.Payload()
+        payload.body = [UInt8](repeating: 0, count: Int(size))
+        return payload
+    }
+
+    /// Ends the call with the status the client asked to be echoed, if any.
+    private static func checkEchoStatus(_ status: GrpcTesting.EchoStatus?) throws {
+        guard let status, status.code != 0 else { return }
+        throw RPCError(StatusCode(rawValue: Int(status.code)), status.message)
+    }
+
+    /// Echoes the interop metadata keys: one into the response headers, one into the trailers.
+    private static func echoMetadata(_ context: ServerContext, _ writer: ResponseWriter) {
+        if let value = context.requestMetadata[echoInitialKey] {
+            var initial = Metadata()
+            initial.add(echoInitialKey, value)
+            writer.setInitialMetadata(initial)
+        }
+        let trailing = context.requestMetadata.binaryValues(forKey: echoTrailingKey)
+        if !trailing.isEmpty {
+            var metadata = Metadata()
+            for value in trailing { metadata.add(echoTrailingKey, bytes: value) }
+            writer.setTrailingMetadata(metadata)
+        }
+    }
+}

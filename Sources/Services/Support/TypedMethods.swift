@@ -1,0 +1,84 @@
+import RPC
+import Wire
+
+/// Typed registration on top of the raw-bytes router: requests are decoded with the
+/// generated Wire types (bounded, validated), responses encoded.
+extension RPCRouter {
+    /// A unary method with typed request and response.
+    mutating func unary<Request: WireMessage, Response: WireMessage>(
+        _ service: String, _ method: String, _ request: Request.Type = Request.self,
+        _ body: @escaping @Sendable (Request, ServerContext, ResponseWriter) async throws -> Response
+    ) {
+        registerUnary(service: service, method: method) { bytes, context, writer in
+            try await body(try decodeRequest(bytes), context, writer).encoded()
+        }
+    }
+
+    /// A server-streaming method: one typed request, typed responses through `send`.
+    mutating func serverStreaming<Request: WireMessage, Response: WireMessage>(
+        _ service: String, _ method: String, _ request: Request.Type = Request.self, _ response: Response.Type,
+        _ body: @escaping @Sendable (Request, TypedWriter<Response>, ServerContext) async throws -> Void
+    ) {
+        registerServerStreaming(service: service, method: method) { bytes, writer, context in
+            try await body(try decodeRequest(bytes), TypedWriter(writer), context)
+        }
+    }
+
+    /// A client-streaming method: typed requests in, one typed response.
+    mutating func clientStreaming<Request: WireMessage, Response: WireMessage>(
+        _ service: String, _ method: String, _ request: Request.Type, _ response: Response.Type,
+        _ body: @escaping @Sendable (TypedRequests<Request>, ServerContext, ResponseWriter) async throws -> Response
+    ) {
+        registerClientStreaming(service: service, method: method) { requests, context, writer in
+            try await body(TypedRequests(requests), context, writer).encoded()
+        }
+    }
+
+    /// A bidirectional-streaming method.
+    mutating func bidirectional<Request: WireMessage, Response: WireMessage>(
+        _ service: String, _ method: String, _ request: Request.Type, _ response: Response.Type,
+        _ body: @escaping @Sendable (TypedRequests<Request>, TypedWriter<Response>, ServerContext) async throws -> Void
+    ) {
+        register(service: service, method: method) { requests, writer, context in
+            try await body(TypedRequests(requests), TypedWriter(writer), context)
+        }
+    }
+}
+
+/// Decodes a request message, turning a decoding failure into the status a client should
+/// see: INTERNAL for bytes that are not the message (as gRPC servers do), INVALID_ARGUMENT
+/// for a well-formed message whose values we refuse (NUL in a string, nesting too deep).
+func decodeRequest<Request: WireMessage>(_ bytes: [UInt8]) throws -> Request {
+    do {
+        return try Request(decoding: bytes)
+    } catch {
+        let code: StatusCode = error.code == .malformed ? .internal : .invalidArgument
+        throw RPCError(code, "cannot decode \(Request.protoFullName): \(error.message)", cause: error)
+    }
+}
+
+/// Sends typed response messages.
+struct TypedWriter<Response: WireMessage>: Sendable {
+    let raw: ResponseWriter
+    init(_ raw: ResponseWriter) { self.raw = raw }
+    func send(_ response: Response) async throws { try await raw.send(response.encoded()) }
+    func setInitialMetadata(_ metadata: Metadata) { raw.setInitialMetadata(metadata) }
+    func setTrailingMetadata(_ metadata: Metadata) { raw.setTrailingMetadata(metadata) }
+}
+
+/// Typed request messages, decoded as they are read.
+struct TypedRequests<Request: WireMessage>: AsyncSequence, Sendable {
+    typealias Element = Request
+    let raw: RequestStream
+    init(_ raw: RequestStream) { self.raw = raw }
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var base: RequestStream.AsyncIterator
+        mutating func next() async throws -> Request? {
+            guard let bytes = try await base.next() else { return nil }
+            return try decodeRequest(bytes)
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: raw.makeAsyncIterator()) }
+}

@@ -1,0 +1,139 @@
+"""Fixtures that run the real ruvector-server binary on a free loopback port.
+
+The binary comes from RUVECTOR_SERVER_BINARY (scripts/test.sh sets it). grpc.testing stubs
+are generated at test time from Debian's grpc-proto files; TLS uses the gRPC project's test
+certificates that Debian's ruby-grpc ships (read in place, never copied).
+"""
+import os
+import pathlib
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+
+import pytest
+
+GRPC_PROTO_ROOT = pathlib.Path("/usr/share/grpc-proto")
+RUBY_GRPC_ROOT = pathlib.Path(
+    "/usr/lib/x86_64-linux-gnu/rubygems-integration/3.1.0/gems/grpc-1.51.1/src/ruby")
+TEST_CERTS = RUBY_GRPC_ROOT / "spec" / "testdata"
+TLS_HOST_OVERRIDE = "foo.test.google.fr"
+
+
+def _generate_testing_stubs() -> pathlib.Path:
+    from grpc_tools import protoc
+
+    out = pathlib.Path(tempfile.mkdtemp(prefix="ruvector-grpc-testing-"))
+    files = [f"grpc/testing/{name}.proto" for name in ("empty", "messages", "test")]
+    # grpcio-reflection ships only v1alpha stubs; v1 is generated here.
+    files.append("grpc/reflection/v1/reflection.proto")
+    rc = protoc.main(["protoc", f"-I{GRPC_PROTO_ROOT}", f"--python_out={out}", f"--grpc_python_out={out}", *files])
+    if rc != 0:
+        raise RuntimeError("grpc_tools.protoc failed for grpc.testing protos")
+    # grpcio owns the `grpc` package; its `grpc.testing` subpackage is a separate PyPI
+    # distribution, so the generated stubs are attached to grpc's package path instead.
+    import grpc
+    for package in ("testing", "reflection", "reflection/v1"):
+        (out / "grpc" / package / "__init__.py").touch()
+    grpc.__path__.append(str(out / "grpc"))
+    # grpcio-reflection registers itself as `grpc.reflection`; v1 joins its path.
+    import grpc_reflection
+    grpc_reflection.__path__.append(str(out / "grpc" / "reflection"))
+    return out
+
+
+_generate_testing_stubs()
+
+
+class RunningServer:
+    """A ruvector-server process and the address it listens on."""
+
+    def __init__(self, args, data_dir):
+        binary = os.environ.get("RUVECTOR_SERVER_BINARY")
+        if not binary or not os.access(binary, os.X_OK):
+            raise RuntimeError("set RUVECTOR_SERVER_BINARY to the built ruvector-server")
+        self.data_dir = data_dir
+        self.process = subprocess.Popen(
+            [binary, "--listen", "127.0.0.1:0", "--data-dir", str(data_dir), *args],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.stderr_lines = []
+        threading.Thread(target=self._drain_stderr, daemon=True).start()
+        line = self.process.stdout.readline()
+        match = re.search(r"listening on (\S+):(\d+)", line)
+        if not match:
+            self.process.kill()
+            raise RuntimeError(f"server did not start: {line!r} {''.join(self.stderr_lines)}")
+        self.host, self.port = match.group(1), int(match.group(2))
+        self.address = f"{self.host}:{self.port}"
+
+    def _drain_stderr(self):
+        for line in self.process.stderr:
+            self.stderr_lines.append(line)
+
+    def stop(self, timeout=15):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                return self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+                raise
+        return self.process.returncode
+
+
+@pytest.fixture(scope="session")
+def h2c_server(tmp_path_factory):
+    server = RunningServer(["--enable-interop-test-service"], tmp_path_factory.mktemp("data-h2c"))
+    yield server
+    assert server.stop() == 0, "server did not exit cleanly on SIGTERM:\n" + "".join(server.stderr_lines)
+
+
+@pytest.fixture(scope="session")
+def tls_server(tmp_path_factory):
+    server = RunningServer(["--enable-interop-test-service",
+                            "--tls-cert", str(TEST_CERTS / "server1.pem"),
+                            "--tls-key", str(TEST_CERTS / "server1.key")],
+                           tmp_path_factory.mktemp("data-tls"))
+    yield server
+    assert server.stop() == 0
+
+
+@pytest.fixture(scope="session")
+def mtls_server(tmp_path_factory):
+    server = RunningServer(["--tls-cert", str(TEST_CERTS / "server1.pem"),
+                            "--tls-key", str(TEST_CERTS / "server1.key"),
+                            "--tls-client-ca", str(TEST_CERTS / "ca.pem")],
+                           tmp_path_factory.mktemp("data-mtls"))
+    yield server
+    assert server.stop() == 0
+
+
+def secure_channel(server, client_cert=False):
+    import grpc
+
+    ca = (TEST_CERTS / "ca.pem").read_bytes()
+    if client_cert:
+        creds = grpc.ssl_channel_credentials(ca, (TEST_CERTS / "client.key").read_bytes(),
+                                             (TEST_CERTS / "client.pem").read_bytes())
+    else:
+        creds = grpc.ssl_channel_credentials(ca)
+    return grpc.secure_channel(server.address, creds,
+                               options=[("grpc.ssl_target_name_override", TLS_HOST_OVERRIDE)])
+
+
+@pytest.fixture(params=["h2c", "tls"])
+def channel(request):
+    """A grpcio channel to the interop-enabled server, over h2c and over TLS."""
+    import grpc
+
+    if request.param == "h2c":
+        server = request.getfixturevalue("h2c_server")
+        ch = grpc.insecure_channel(server.address, options=[
+            ("grpc.max_receive_message_length", 64 << 20), ("grpc.max_send_message_length", 64 << 20)])
+    else:
+        server = request.getfixturevalue("tls_server")
+        ch = secure_channel(server)
+    yield ch
+    ch.close()

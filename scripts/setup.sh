@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs everything RuVector needs on Debian 12 (run as root, or with sudo available):
+# the C libraries and tools from Debian, and the pinned Python packages in ./.venv.
+# The Swift 6 toolchain must already be on PATH (swift.org has no Debian package).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v swift >/dev/null 2>&1; then
+    if [ -x /opt/swift/usr/bin/swift ]; then
+        export PATH="/opt/swift/usr/bin:$PATH"
+    else
+        echo "setup: the Swift 6 toolchain is not on PATH; install it from swift.org first" >&2
+        exit 1
+    fi
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+PACKAGES=(
+    pkg-config libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotobuf-dev
+    libssl-dev openssl grpc-proto ruby-grpc nghttp2-client python3 python3-venv python3-pip
+)
+missing=()
+for package in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+    echo "setup: installing ${missing[*]}"
+    $SUDO apt-get update
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+if [ ! -x .venv/bin/python ]; then
+    python3 -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -r scripts/requirements-test.txt
+echo "setup: done"

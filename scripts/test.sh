@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: installs what is missing, checks generated code is fresh,
+# builds, runs the Swift tests, then the end-to-end tests against the real server binary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+export PATH="/opt/swift/usr/bin:$PATH"
+
+if [ -x scripts/gen-proto.sh ]; then
+    echo "== generated protobuf code is up to date"
+    scripts/gen-proto.sh --check
+fi
+
+echo "== swift build"
+swift build --build-tests
+echo "== swift test"
+swift test --skip-build
+
+echo "== end-to-end tests (Python grpcio and Ruby interop client against ruvector-server)"
+RUVECTOR_SERVER_BINARY="$(swift build --show-bin-path)/ruvector-server" \
+    .venv/bin/python -m pytest -q Tests/e2e
