@@ -9,11 +9,156 @@
 #include "grpc/testing/empty.pb-c.h"
 #include "grpc/testing/messages.pb-c.h"
 #include "grpc/testing/test.pb-c.h"
+#include "ruvector/v1/cluster.pb-c.h"
+#include "ruvector/v1/common.pb-c.h"
+#include "ruvector/v1/graph.pb-c.h"
+#include "ruvector/v1/learn.pb-c.h"
+#include "ruvector/v1/raft.pb-c.h"
+#include "ruvector/v1/route.pb-c.h"
+#include "ruvector/v1/vector.pb-c.h"
 
 const unsigned char *RuVectorProto_descriptor_blob(void);
 size_t RuVectorProto_descriptor_blob_size(void);
 
 /* Addresses of the protobuf-c message descriptors (Swift cannot take them itself). */
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__point_id(void) { return &ruvector__v1__point_id__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__value(void) { return &ruvector__v1__value__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__list_value(void) { return &ruvector__v1__list_value__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__struct(void) { return &ruvector__v1__struct__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__struct__fields_entry(void) { return &ruvector__v1__struct__fields_entry__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__vector(void) { return &ruvector__v1__vector__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__filter(void) { return &ruvector__v1__filter__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__condition(void) { return &ruvector__v1__condition__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__field_condition(void) { return &ruvector__v1__field_condition__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__match(void) { return &ruvector__v1__match__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__repeated_strings(void) { return &ruvector__v1__repeated_strings__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__repeated_integers(void) { return &ruvector__v1__repeated_integers__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__range(void) { return &ruvector__v1__range__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__has_id_condition(void) { return &ruvector__v1__has_id_condition__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__is_empty_condition(void) { return &ruvector__v1__is_empty_condition__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__is_null_condition(void) { return &ruvector__v1__is_null_condition__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__file_chunk(void) { return &ruvector__v1__file_chunk__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__file_trailer(void) { return &ruvector__v1__file_trailer__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__member(void) { return &ruvector__v1__member__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__shard_assignment(void) { return &ruvector__v1__shard_assignment__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__cluster_state(void) { return &ruvector__v1__cluster_state__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__join_request(void) { return &ruvector__v1__join_request__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__leave_request(void) { return &ruvector__v1__leave_request__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__get_state_request(void) { return &ruvector__v1__get_state_request__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__transfer_leadership_request(void) { return &ruvector__v1__transfer_leadership_request__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__replication_ack(void) { return &ruvector__v1__replication_ack__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__replication_start(void) { return &ruvector__v1__replication_start__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__replication_record(void) { return &ruvector__v1__replication_record__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__transfer_shard_request(void) { return &ruvector__v1__transfer_shard_request__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__graph_value(void) { return &ruvector__v1__graph_value__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__graph_list(void) { return &ruvector__v1__graph_list__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__node(void) { return &ruvector__v1__node__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__relationship(void) { return &ruvector__v1__relationship__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__path(void) { return &ruvector__v1__path__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__hyperedge(void) { return &ruvector__v1__hyperedge__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__parameter(void) { return &ruvector__v1__parameter__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__execute_request(void) { return &ruvector__v1__execute_request__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__execute_response(void) { return &ruvector__v1__execute_response__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__result_header(void) { return &ruvector__v1__result_header__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__row_batch(void) { return &ruvector__v1__row_batch__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__row(void) { return &ruvector__v1__row__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__result_summary(void) { return &ruvector__v1__result_summary__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__begin_transaction_request(void) { return &ruvector__v1__begin_transaction_request__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__transaction_info(void) { return &ruvector__v1__transaction_info__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__transaction_ref(void) { return &ruvector__v1__transaction_ref__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__commit_response(void) { return &ruvector__v1__commit_response__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__rollback_response(void) { return &ruvector__v1__rollback_response__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__create_hyperedge_request(void) { return &ruvector__v1__create_hyperedge_request__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__query_hyperedges_request(void) { return &ruvector__v1__query_hyperedges_request__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__query_hyperedges_response(void) { return &ruvector__v1__query_hyperedges_response__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__create_index_request(void) { return &ruvector__v1__create_index_request__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__property_index_config(void) { return &ruvector__v1__property_index_config__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__vector_index_config(void) { return &ruvector__v1__vector_index_config__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__index_info(void) { return &ruvector__v1__index_info__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__list_indexes_request(void) { return &ruvector__v1__list_indexes_request__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__list_indexes_response(void) { return &ruvector__v1__list_indexes_response__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__hybrid_search_request(void) { return &ruvector__v1__hybrid_search_request__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__hybrid_hit(void) { return &ruvector__v1__hybrid_hit__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__hybrid_search_response(void) { return &ruvector__v1__hybrid_search_response__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__judgement(void) { return &ruvector__v1__judgement__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__record_feedback_request(void) { return &ruvector__v1__record_feedback_request__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__record_feedback_response(void) { return &ruvector__v1__record_feedback_response__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__train_request(void) { return &ruvector__v1__train_request__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__train_progress(void) { return &ruvector__v1__train_progress__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__model_status_request(void) { return &ruvector__v1__model_status_request__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__model_status(void) { return &ruvector__v1__model_status__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__export_model_request(void) { return &ruvector__v1__export_model_request__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__import_model_request(void) { return &ruvector__v1__import_model_request__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__entry(void) { return &ruvector__v1__entry__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__append_entries_request(void) { return &ruvector__v1__append_entries_request__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__append_entries_response(void) { return &ruvector__v1__append_entries_response__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__request_vote_request(void) { return &ruvector__v1__request_vote_request__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__request_vote_response(void) { return &ruvector__v1__request_vote_response__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__install_snapshot_request(void) { return &ruvector__v1__install_snapshot_request__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__install_snapshot_response(void) { return &ruvector__v1__install_snapshot_response__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__timeout_now_request(void) { return &ruvector__v1__timeout_now_request__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__timeout_now_response(void) { return &ruvector__v1__timeout_now_response__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__candidate(void) { return &ruvector__v1__candidate__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__route_request(void) { return &ruvector__v1__route_request__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__scored_candidate(void) { return &ruvector__v1__scored_candidate__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__route_decision(void) { return &ruvector__v1__route_decision__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__semantic_route(void) { return &ruvector__v1__semantic_route__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__register_route_request(void) { return &ruvector__v1__register_route_request__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__list_routes_request(void) { return &ruvector__v1__list_routes_request__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__list_routes_response(void) { return &ruvector__v1__list_routes_response__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__delete_route_request(void) { return &ruvector__v1__delete_route_request__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__delete_route_response(void) { return &ruvector__v1__delete_route_response__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__match_route_request(void) { return &ruvector__v1__match_route_request__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__route_match(void) { return &ruvector__v1__route_match__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__match_route_response(void) { return &ruvector__v1__match_route_response__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__record_outcome_request(void) { return &ruvector__v1__record_outcome_request__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__record_outcome_response(void) { return &ruvector__v1__record_outcome_response__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__train_router_request(void) { return &ruvector__v1__train_router_request__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__train_router_progress(void) { return &ruvector__v1__train_router_progress__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__router_status_request(void) { return &ruvector__v1__router_status_request__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__circuit_breaker_status(void) { return &ruvector__v1__circuit_breaker_status__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__router_status(void) { return &ruvector__v1__router_status__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__hnsw_config(void) { return &ruvector__v1__hnsw_config__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__quantization_config(void) { return &ruvector__v1__quantization_config__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__scalar_quantization(void) { return &ruvector__v1__scalar_quantization__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__float16_quantization(void) { return &ruvector__v1__float16_quantization__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__product_quantization(void) { return &ruvector__v1__product_quantization__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__binary_quantization(void) { return &ruvector__v1__binary_quantization__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__tiered_compression(void) { return &ruvector__v1__tiered_compression__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__create_collection_request(void) { return &ruvector__v1__create_collection_request__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__get_collection_request(void) { return &ruvector__v1__get_collection_request__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__collection_info(void) { return &ruvector__v1__collection_info__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__list_collections_request(void) { return &ruvector__v1__list_collections_request__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__list_collections_response(void) { return &ruvector__v1__list_collections_response__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__delete_collection_request(void) { return &ruvector__v1__delete_collection_request__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__delete_collection_response(void) { return &ruvector__v1__delete_collection_response__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__point_struct(void) { return &ruvector__v1__point_struct__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__upsert_request(void) { return &ruvector__v1__upsert_request__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__update_result(void) { return &ruvector__v1__update_result__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__with_options(void) { return &ruvector__v1__with_options__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__get_request(void) { return &ruvector__v1__get_request__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__retrieved_point(void) { return &ruvector__v1__retrieved_point__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__get_response(void) { return &ruvector__v1__get_response__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__delete_request(void) { return &ruvector__v1__delete_request__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__point_id_list(void) { return &ruvector__v1__point_id_list__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__count_request(void) { return &ruvector__v1__count_request__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__count_response(void) { return &ruvector__v1__count_response__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__scroll_request(void) { return &ruvector__v1__scroll_request__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__scroll_response(void) { return &ruvector__v1__scroll_response__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__search_params(void) { return &ruvector__v1__search_params__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__quantization_search_params(void) { return &ruvector__v1__quantization_search_params__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__search_request(void) { return &ruvector__v1__search_request__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__scored_point(void) { return &ruvector__v1__scored_point__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__search_response(void) { return &ruvector__v1__search_response__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__search_error(void) { return &ruvector__v1__search_error__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__search_batch_request(void) { return &ruvector__v1__search_batch_request__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__search_batch_response(void) { return &ruvector__v1__search_batch_response__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__create_snapshot_request(void) { return &ruvector__v1__create_snapshot_request__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__snapshot_info(void) { return &ruvector__v1__snapshot_info__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__list_snapshots_request(void) { return &ruvector__v1__list_snapshots_request__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__list_snapshots_response(void) { return &ruvector__v1__list_snapshots_response__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__download_snapshot_request(void) { return &ruvector__v1__download_snapshot_request__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__restore_snapshot_request(void) { return &ruvector__v1__restore_snapshot_request__descriptor; }
 static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_grpc__health__v1__health_check_request(void) { return &grpc__health__v1__health_check_request__descriptor; }
 static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_grpc__health__v1__health_check_response(void) { return &grpc__health__v1__health_check_response__descriptor; }
 static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_grpc__reflection__v1__server_reflection_request(void) { return &grpc__reflection__v1__server_reflection_request__descriptor; }
