@@ -22,11 +22,12 @@ enum WireValidator {
         let messageName: String
         var position = 0
 
-        mutating func varint() throws(WireError) -> UInt64 {
+        /// Reads a varint that must end before `limit` (the enclosing message's end).
+        mutating func varint(limit: Int) throws(WireError) -> UInt64 {
             var result: UInt64 = 0
             var shift: UInt64 = 0
             while true {
-                guard position < buffer.count, shift < 64 else {
+                guard position < limit, shift < 64 else {
                     throw WireError(.malformed, "\(messageName): truncated or overlong varint at byte \(position)")
                 }
                 let byte = buffer[position]
@@ -55,7 +56,7 @@ enum WireValidator {
             throw WireError(.tooDeep, "\(reader.messageName): sub-messages nest deeper than \(maxDepth) levels")
         }
         while reader.position < end {
-            let key = try reader.varint()
+            let key = try reader.varint(limit: end)
             let number = key >> 3
             guard number > 0, number <= 536_870_911 else {
                 throw WireError(.malformed, "\(reader.messageName): invalid field number \(number)")
@@ -65,7 +66,7 @@ enum WireValidator {
             }
             switch wireType {
             case .varint:
-                _ = try reader.varint()
+                _ = try reader.varint(limit: end)
             case .fixed64, .fixed32:
                 let size = wireType == .fixed64 ? 8 : 4
                 guard end - reader.position >= size else {
@@ -73,7 +74,7 @@ enum WireValidator {
                 }
                 reader.position += size
             case .lengthDelimited:
-                let length = try reader.varint()
+                let length = try reader.varint(limit: end)
                 guard length <= UInt64(end - reader.position) else {
                     throw WireError(.malformed, "\(reader.messageName): field \(number) is longer than the message")
                 }

@@ -97,4 +97,47 @@ struct CoreEncodingTests {
         #expect(received["x-custom"] == "one")
         #expect(received.binaryValues(forKey: "trace-bin") == [[0, 255, 10]])
     }
+
+    @Test("deframer fuzz: random bytes in random chunks never crash; valid streams reassemble exactly")
+    func deframerFuzz() throws {
+        let seed: UInt64 = 0xF2A3_0001
+        var rng = SplitMix(seed: seed)
+        for round in 0..<2_000 {
+            // A valid stream of random messages, fed in random chunk sizes.
+            let messages = (0..<Int.random(in: 0...6, using: &rng)).map { _ in
+                (0..<Int.random(in: 0...300, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            }
+            var stream = messages.flatMap { MessageFraming.frame($0) }
+            var deframer = MessageDeframer(maxMessageBytes: 300)
+            var received: [[UInt8]] = []
+            var offset = 0
+            while offset < stream.count {
+                let size = Int.random(in: 1...64, using: &rng)
+                let chunk = Array(stream[offset..<min(offset + size, stream.count)])
+                received += try chunk.withUnsafeBytes { try deframer.append($0) }
+                offset += size
+            }
+            #expect(received == messages, "seed \(seed) round \(round)")
+            // Then corrupt it: any outcome but a crash is fine.
+            if !stream.isEmpty {
+                stream[Int.random(in: 0..<stream.count, using: &rng)] = UInt8.random(in: 0...255, using: &rng)
+            }
+            var corrupted = MessageDeframer(maxMessageBytes: 300)
+            _ = try? stream.withUnsafeBytes { try corrupted.append($0) }
+            _ = try? corrupted.finish()
+        }
+    }
+}
+
+/// SplitMix64: a seeded generator so a failing round reproduces from the printed seed.
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
 }
