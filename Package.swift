@@ -13,6 +13,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "ruvector-server", targets: ["RuVectorServer"]),
+        .executable(name: "ruvector-interop-client", targets: ["RuVectorInteropClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -60,6 +61,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: internalChecks
+        ),
+        // The gRPC interop cases run by our Swift client (tested against a grpcio server).
+        .executableTarget(
+            name: "RuVectorInteropClient",
+            dependencies: ["RPC", "Wire", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: internalChecks
         ),
     ],
