@@ -70,6 +70,7 @@ struct ServerCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "ruvector.server")
+        let stop = SignalWaiter()
         try prepareDataDirectory(settings.dataDir)
 
         let catalog = ServiceCatalog(options: .init(enableInteropTestService: settings.enableInteropTestService),
@@ -87,7 +88,6 @@ struct ServerCommand: AsyncParsableCommand {
         let line = Array("ruvector-server listening on \(serverConfiguration.host):\(server.localPort ?? serverConfiguration.port)\n".utf8)
         _ = line.withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
 
-        let stop = SignalWaiter()
         let signal = await stop.wait()
         logger.info("shutting down", metadata: ["signal": "\(signal)", "grace_seconds": "\(settings.shutdownGraceSeconds)"])
         catalog.markNotServing()
@@ -110,12 +110,16 @@ struct ServerCommand: AsyncParsableCommand {
     }
 }
 
-/// Waits for SIGTERM or SIGINT without a thread of its own (Dispatch signal sources).
-struct SignalWaiter {
-    /// Returns the name of the first signal received.
-    func wait() async -> String {
+/// Catches SIGTERM and SIGINT from the moment it is created (before the server announces
+/// itself, so a signal sent right after start-up is never lost), without a thread of its
+/// own (Dispatch signal sources).
+final class SignalWaiter {
+    private let signals: AsyncStream<String>
+    private var sources: [any DispatchSourceSignal] = []
+
+    init() {
         let (signals, continuation) = AsyncStream<String>.makeStream()
-        var sources: [any DispatchSourceSignal] = []
+        self.signals = signals
         for (number, name) in [(SIGTERM, "SIGTERM"), (SIGINT, "SIGINT")] {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
@@ -123,6 +127,10 @@ struct SignalWaiter {
             source.resume()
             sources.append(source)
         }
+    }
+
+    /// Returns the name of the first signal received.
+    func wait() async -> String {
         var iterator = signals.makeAsyncIterator()
         let name = await iterator.next() ?? "end of signal stream"
         for source in sources { source.cancel() }

@@ -73,3 +73,26 @@ def test_sigterm_lets_an_open_call_finish(tmp_path):
         assert len([first, *rest]) == 5
     assert server.process.wait(timeout=15) == 0
     assert any("shutting down" in line for line in server.stderr_lines)
+
+
+def test_example_config_in_deploy_is_valid(tmp_path):
+    """The shipped example config parses (paths are rewritten to temporary ones)."""
+    import json
+    import pathlib
+
+    example = json.loads((pathlib.Path(__file__).parents[2] / "deploy" / "config" / "ruvector.example.json").read_text())
+    example.update({"listen": "127.0.0.1:0", "dataDir": str(tmp_path / "data"),
+                    "tlsCert": str(TEST_CERTS / "server1.pem"), "tlsKey": str(TEST_CERTS / "server1.key")})
+    config = tmp_path / "ruvector.json"
+    config.write_text(json.dumps(example))
+    server = RunningServer(["--config", str(config)], tmp_path / "data")
+    assert server.stop() == 0
+
+
+def test_unknown_config_key_is_refused(tmp_path):
+    config = tmp_path / "ruvector.json"
+    config.write_text('{"listne": "127.0.0.1:0"}')
+    result = subprocess.run([os.environ["RUVECTOR_SERVER_BINARY"], "--config", str(config)],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0
+    assert "listne" in result.stderr
