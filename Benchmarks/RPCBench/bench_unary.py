@@ -33,8 +33,16 @@ def generate_python_stubs():
     out.mkdir(parents=True, exist_ok=True)
     files = [f"grpc/testing/{n}.proto" for n in ("empty", "messages", "test")]
     assert protoc.main(["protoc", f"-I{GRPC_PROTO}", f"--python_out={out}", f"--grpc_python_out={out}", *files]) == 0
-    sys.path.insert(0, str(out))
+    attach_testing_stubs(out)
     return out
+
+
+def attach_testing_stubs(out):
+    """grpcio owns the `grpc` package; the generated grpc.testing stubs join its path."""
+    import grpc
+
+    (out / "grpc" / "testing" / "__init__.py").touch()
+    grpc.__path__.append(str(out / "grpc"))
 
 
 def build_cpp_server():
@@ -123,7 +131,7 @@ def main():
         "Python grpcio 1.85 (16 threads)": [sys.executable, str(HERE / "python_server.py")],
     }
     results = {}
-    env = dict(os.environ, PYTHONPATH=str(BUILD / "py"))
+    env = dict(os.environ, RUVECTOR_TESTING_STUBS=str(BUILD / "py"))
     for name, command in servers.items():
         process, port = start(command, env=env)
         try:
@@ -134,7 +142,8 @@ def main():
             results[name]["checked"] = checked
         finally:
             process.terminate()
-            process.wait(timeout=10)
+            if process.wait(timeout=30) != 0:
+                print(f"warning: {name} exited with {process.returncode}", file=sys.stderr)
 
     cpp = results["C++ gRPC 1.51 (libgrpc++, sync API)"]["rps"]
     print(f"\nUnary UnaryCall, 16-byte payload and response, h2load -n {args.requests} -c {args.connections} "

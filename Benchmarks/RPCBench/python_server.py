@@ -1,9 +1,13 @@
 """The Python peer for the unary RPC benchmark: grpc.testing.TestService/UnaryCall on grpcio."""
 import concurrent.futures
+import os
 import sys
 
 import grpc
-from grpc.testing import empty_pb2, messages_pb2, test_pb2_grpc
+
+# The generated grpc.testing stubs (made by bench_unary.py) join grpcio's package path.
+grpc.__path__.append(os.path.join(os.environ["RUVECTOR_TESTING_STUBS"], "grpc"))
+from grpc.testing import empty_pb2, messages_pb2, test_pb2_grpc  # noqa: E402
 
 
 class TestService(test_pb2_grpc.TestServiceServicer):

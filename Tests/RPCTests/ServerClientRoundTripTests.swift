@@ -235,4 +235,21 @@ struct ServerClientRoundTripTests {
             }
         }
     }
+
+    @Test("closed connections leave the server's registry: shutdown does not wait out the grace period")
+    func shutdownAfterClientsLeave() async throws {
+        let server = GRPCServer(configuration: ServerConfiguration(host: "127.0.0.1", port: 0, eventLoopThreads: 1),
+                                router: makeTestRouter(cancelledCalls: CancelCounter()), logger: Logger(label: "test"))
+        try await server.start()
+        let port = try #require(server.localPort)
+        for _ in 0..<5 {
+            let channel = try await GRPCChannel.connect(host: "127.0.0.1", port: port)
+            _ = try await channel.unary("/test.Echo/Unary", request: [1])
+            await channel.close()
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        let start = ContinuousClock.now
+        await server.shutdown(gracePeriod: .seconds(30))
+        #expect(ContinuousClock.now - start < .seconds(5))
+    }
 }

@@ -20,6 +20,8 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     private let pump = SessionPump()
     private var draining = false
     private var closed = false
+    private var tornDown = false
+    private var flushScheduled = false
     /// Close once the frames nghttp2 has queued (final trailers, GOAWAY) are written.
     private var closeRequested = false
 
@@ -82,6 +84,17 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
 
     // MARK: Writing
 
+    /// Flushes once the event loop has run the tasks already queued, so responses finished
+    /// together (many streams of one connection) leave in one write.
+    private func scheduleFlush() {
+        guard !flushScheduled, let ref else { return }
+        flushScheduled = true
+        ref.eventLoop.execute {
+            ref.handler.value.flushScheduled = false
+            ref.handler.value.flush()
+        }
+    }
+
     /// Writes what nghttp2 has ready (see `SessionPump`).
     private func flush() {
         guard let context, let session, !closed else { return }
@@ -102,8 +115,10 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         }
     }
 
+    /// Ends every call and unregisters the connection; runs once, however it closed.
     private func teardown(reason: String) {
-        guard !calls.isEmpty || !closed else { return }
+        guard !tornDown else { return }
+        tornDown = true
         closed = true
         let open = calls
         calls = [:]
@@ -354,7 +369,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             call.dataDeferred = false
             session?.resumeData(streamID: streamID)
         }
-        flush()
+        scheduleFlush()
     }
 
     func finishCall(streamID: Int32, status: Status, initialMetadata: Metadata, trailingMetadata: Metadata) {
@@ -373,7 +388,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
                 session?.resumeData(streamID: streamID)
             }
         }
-        flush()
+        scheduleFlush()
     }
 
     func deadlineExceeded(streamID: Int32, timeout: String) {
@@ -387,7 +402,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         if call.undeliveredBytes <= configuration.receiveHighWaterMarkBytes, call.unconsumedBytes > 0 {
             session?.consume(streamID: streamID, count: call.unconsumedBytes)
             call.unconsumedBytes = 0
-            flush()
+            scheduleFlush()
         }
     }
 
