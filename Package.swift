@@ -40,7 +40,11 @@ let package = Package(
             ],
             swiftSettings: internalChecks
         ),
-        .testTarget(name: "RPCTests", dependencies: ["RPC"], swiftSettings: internalChecks),
+        .testTarget(
+            name: "RPCTests",
+            dependencies: ["RPC", .product(name: "NIOPosix", package: "swift-nio")],
+            swiftSettings: internalChecks
+        ),
 
         // MARK: Wire: protobuf-c generated C, and the Swift message types over it
         // (scripts/gen-proto.sh regenerates both; CI fails when they are stale)

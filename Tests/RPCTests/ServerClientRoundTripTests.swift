@@ -1,4 +1,6 @@
 import Logging
+import NIOCore
+import NIOPosix
 import Synchronization
 import Testing
 @testable import RPC
@@ -247,6 +249,16 @@ struct ServerClientRoundTripTests {
             _ = try await channel.unary("/test.Echo/Unary", request: [1])
             await channel.close()
         }
+        // Connections the server closes itself (here: garbage instead of the HTTP/2 preface).
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        for _ in 0..<5 {
+            let raw = try await ClientBootstrap(group: group).connect(host: "127.0.0.1", port: port).get()
+            var garbage = raw.allocator.buffer(capacity: 64)
+            garbage.writeString("GET / HTTP/1.1\r\nHost: x\r\n\r\n" + String(repeating: "z", count: 40))
+            try await raw.writeAndFlush(garbage)
+            try await raw.closeFuture.get()
+        }
+        try await group.shutdownGracefully()
         try await Task.sleep(for: .milliseconds(100))
         let start = ContinuousClock.now
         await server.shutdown(gracePeriod: .seconds(30))
