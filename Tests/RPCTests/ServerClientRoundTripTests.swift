@@ -8,6 +8,8 @@ import Testing
 /// Counts handlers that saw their task cancelled.
 final class CancelCounter: Sendable {
     private let count = Mutex(0)
+    /// Sends completed by the Flood handler.
+    let completedSends = Atomic<Int>(0)
     func increment() { count.withLock { $0 += 1 } }
     var value: Int { count.withLock { $0 } }
 }
@@ -53,6 +55,13 @@ private func makeTestRouter(cancelledCalls: CancelCounter) -> RPCRouter {
             throw error
         }
         return []
+    }
+    router.registerServerStreaming(service: "test.Echo", method: "Flood") { request, writer, _ in
+        // 400 x 64 KiB; counts sends that completed, so a test can see the handler wait.
+        for _ in 0..<400 {
+            try await writer.send([UInt8](repeating: 1, count: 64 << 10))
+            cancelledCalls.completedSends.add(1, ordering: .relaxed)
+        }
     }
     router.registerUnary(service: "test.Echo", method: "Big") { request, _, _ in
         let size = request.reduce(0) { $0 << 8 | Int($1) }
@@ -137,6 +146,25 @@ struct ServerClientRoundTripTests {
             }
             #expect(index == 20_000)
             #expect(await call.result().status.code == .ok)
+        }
+    }
+
+    @Test("a client that stops reading makes the server's send wait (flow control + send buffer)")
+    func backpressure() async throws {
+        try await withServer { channel, counters in
+            let call = try await channel.makeCall(path: "/test.Echo/Flood")
+            try await call.send([])
+            call.closeSend()
+            var iterator = call.responses.makeAsyncIterator()
+            _ = try await iterator.next()
+            try await Task.sleep(for: .milliseconds(500))
+            // In flight at most: the client's read-ahead (4 MiB) + the stream window (1 MiB) +
+            // the server's send buffer (1 MiB), about 100 messages of 64 KiB, never all 400.
+            let whileStalled = counters.completedSends.load(ordering: .relaxed)
+            #expect(whileStalled < 150, "server completed \(whileStalled) of 400 sends while the client was not reading")
+            var count = 1
+            while try await iterator.next() != nil { count += 1 }
+            #expect(count == 400)
         }
     }
 

@@ -120,7 +120,9 @@ def secure_channel(server, client_cert=False):
     else:
         creds = grpc.ssl_channel_credentials(ca)
     return grpc.secure_channel(server.address, creds,
-                               options=[("grpc.ssl_target_name_override", TLS_HOST_OVERRIDE)])
+                               options=[("grpc.ssl_target_name_override", TLS_HOST_OVERRIDE),
+                                        ("grpc.max_receive_message_length", 64 << 20),
+                                        ("grpc.max_send_message_length", 64 << 20)])
 
 
 @pytest.fixture(params=["h2c", "tls"])
