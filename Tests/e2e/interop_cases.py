@@ -11,6 +11,17 @@ def _payload(size):
     return messages_pb2.Payload(body=b"\x00" * size)
 
 
+def _expect_code(call, code, message=None):
+    """Runs `call`, which must fail with `code` (and `message`, when given)."""
+    try:
+        call()
+    except grpc.RpcError as error:
+        assert error.code() == code, error
+        assert message is None or error.details() == message, repr(error.details())
+    else:
+        raise AssertionError(f"expected {code}")
+
+
 def empty_unary(channel):
     response = test_pb2_grpc.TestServiceStub(channel).EmptyCall(empty_pb2.Empty())
     assert isinstance(response, empty_pb2.Empty)
@@ -86,11 +97,7 @@ def timeout_on_sleeping_server(channel):
     responses = test_pb2_grpc.TestServiceStub(channel).FullDuplexCall(pipe, timeout=0.001)
     pipe.add(messages_pb2.StreamingOutputCallRequest(payload=_payload(27182)))
     try:
-        next(responses)
-    except grpc.RpcError as error:
-        assert error.code() == grpc.StatusCode.DEADLINE_EXCEEDED, error
-    else:
-        raise AssertionError("expected DEADLINE_EXCEEDED")
+        _expect_code(lambda: next(responses), grpc.StatusCode.DEADLINE_EXCEEDED)
     finally:
         pipe.close()
 
@@ -110,38 +117,24 @@ def cancel_after_first_response(channel):
     assert len(next(responses).payload.body) == 31415
     responses.cancel()
     try:
-        next(responses)
-    except grpc.RpcError as error:
-        assert error.code() == grpc.StatusCode.CANCELLED, error
-    else:
-        raise AssertionError("expected CANCELLED")
+        _expect_code(lambda: next(responses), grpc.StatusCode.CANCELLED)
     finally:
         pipe.close()
-
-
-def _expect_status(call, code, message):
-    try:
-        call()
-    except grpc.RpcError as error:
-        assert error.code() == code, error
-        assert error.details() == message, repr(error.details())
-    else:
-        raise AssertionError(f"expected {code}")
 
 
 def status_code_and_message(channel):
     stub = test_pb2_grpc.TestServiceStub(channel)
     status = messages_pb2.EchoStatus(code=2, message="test status message")
-    _expect_status(lambda: stub.UnaryCall(messages_pb2.SimpleRequest(response_status=status)),
+    _expect_code(lambda: stub.UnaryCall(messages_pb2.SimpleRequest(response_status=status)),
                    grpc.StatusCode.UNKNOWN, "test status message")
-    _expect_status(lambda: list(stub.FullDuplexCall(iter([messages_pb2.StreamingOutputCallRequest(response_status=status)]))),
+    _expect_code(lambda: list(stub.FullDuplexCall(iter([messages_pb2.StreamingOutputCallRequest(response_status=status)]))),
                    grpc.StatusCode.UNKNOWN, "test status message")
 
 
 def special_status_message(channel):
     stub = test_pb2_grpc.TestServiceStub(channel)
     status = messages_pb2.EchoStatus(code=2, message=SPECIAL_STATUS_MESSAGE)
-    _expect_status(lambda: stub.UnaryCall(messages_pb2.SimpleRequest(response_status=status)),
+    _expect_code(lambda: stub.UnaryCall(messages_pb2.SimpleRequest(response_status=status)),
                    grpc.StatusCode.UNKNOWN, SPECIAL_STATUS_MESSAGE)
 
 
@@ -163,22 +156,12 @@ def custom_metadata(channel):
 
 def unimplemented_method(channel):
     stub = test_pb2_grpc.TestServiceStub(channel)
-    try:
-        stub.UnimplementedCall(empty_pb2.Empty())
-    except grpc.RpcError as error:
-        assert error.code() == grpc.StatusCode.UNIMPLEMENTED, error
-    else:
-        raise AssertionError("expected UNIMPLEMENTED")
+    _expect_code(lambda: stub.UnimplementedCall(empty_pb2.Empty()), grpc.StatusCode.UNIMPLEMENTED)
 
 
 def unimplemented_service(channel):
     stub = test_pb2_grpc.UnimplementedServiceStub(channel)
-    try:
-        stub.UnimplementedCall(empty_pb2.Empty())
-    except grpc.RpcError as error:
-        assert error.code() == grpc.StatusCode.UNIMPLEMENTED, error
-    else:
-        raise AssertionError("expected UNIMPLEMENTED")
+    _expect_code(lambda: stub.UnimplementedCall(empty_pb2.Empty()), grpc.StatusCode.UNIMPLEMENTED)
 
 
 ALL_CASES = [

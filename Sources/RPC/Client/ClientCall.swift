@@ -65,24 +65,5 @@ public final class ClientCall: Sendable {
     }
 }
 
-/// The response messages of a `ClientCall`. Reading opens the flow-control window.
-public struct ClientResponses: AsyncSequence, Sendable {
-    public typealias Element = [UInt8]
-    let base: AsyncThrowingStream<[UInt8], any Error>
-    let onConsumed: @Sendable (Int) -> Void
-
-    public struct AsyncIterator: AsyncIteratorProtocol {
-        var base: AsyncThrowingStream<[UInt8], any Error>.AsyncIterator
-        let onConsumed: @Sendable (Int) -> Void
-
-        public mutating func next() async throws -> [UInt8]? {
-            guard let message = try await base.next() else { return nil }
-            onConsumed(message.count + MessageFraming.prefixBytes)
-            return message
-        }
-    }
-
-    public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(base: base.makeAsyncIterator(), onConsumed: onConsumed)
-    }
-}
+/// The response messages of a `ClientCall`.
+public typealias ClientResponses = MessageStream

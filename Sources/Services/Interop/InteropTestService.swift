@@ -17,19 +17,12 @@ struct InteropTestService: RPCService {
             Self.echoMetadata(context, writer)
             return GrpcTesting.Empty()
         }
-        router.unary(Self.name, "UnaryCall", GrpcTesting.SimpleRequest.self) { request, context, writer in
-            Self.echoMetadata(context, writer)
-            try Self.checkEchoStatus(request.responseStatus)
-            var response = GrpcTesting.SimpleResponse()
-            response.payload = try Self.payload(size: request.responseSize)
-            return response
-        }
-        router.unary(Self.name, "CacheableUnaryCall", GrpcTesting.SimpleRequest.self) { request, context, writer in
-            Self.echoMetadata(context, writer)
-            try Self.checkEchoStatus(request.responseStatus)
-            var response = GrpcTesting.SimpleResponse()
-            response.payload = try Self.payload(size: request.responseSize)
-            return response
+        for method in ["UnaryCall", "CacheableUnaryCall"] {
+            router.unary(Self.name, method, GrpcTesting.SimpleRequest.self) { request, context, writer in
+                Self.echoMetadata(context, writer)
+                try Self.checkEchoStatus(request.responseStatus)
+                return GrpcTesting.SimpleResponse(payload: try Self.payload(size: request.responseSize))
+            }
         }
         router.serverStreaming(Self.name, "StreamingOutputCall", GrpcTesting.StreamingOutputCallRequest.self,
                                GrpcTesting.StreamingOutputCallResponse.self) { request, writer, context in

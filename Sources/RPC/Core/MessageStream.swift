@@ -1,6 +1,11 @@
-/// The request messages of a call, as they arrive. Iterating consumes them, which opens
-/// the HTTP/2 flow-control window again: a handler that stops reading slows the client.
-public struct RequestStream: AsyncSequence, Sendable {
+/// The request messages of a call on the server.
+public typealias RequestStream = MessageStream
+
+/// The messages arriving on a call, in order (requests on a server, responses on a
+/// client). Iterating consumes them, which opens the HTTP/2 flow-control window again: a
+/// reader that stops reading slows the sender. Ends by throwing `RPCError` when the call
+/// fails.
+public struct MessageStream: AsyncSequence, Sendable {
     public typealias Element = [UInt8]
 
     let base: AsyncThrowingStream<[UInt8], any Error>
