@@ -37,16 +37,23 @@ struct WireArena: ~Copyable {
     /// A C copy of `elements`.
     mutating func copy<T>(_ elements: [T]) -> UnsafeMutablePointer<T> {
         let pointer = array(of: T.self, count: elements.count)
-        for (index, element) in elements.enumerated() { (pointer + index).initialize(to: element) }
+        elements.withUnsafeBufferPointer { source in
+            if let base = source.baseAddress { pointer.initialize(from: base, count: source.count) }
+        }
         return pointer
     }
 
     /// A NUL-terminated copy of `string`.
     mutating func string(_ string: String) -> UnsafeMutablePointer<CChar> {
-        let utf8 = Array(string.utf8)
-        let pointer = array(of: CChar.self, count: utf8.count + 1)
-        for (index, byte) in utf8.enumerated() { pointer[index] = CChar(bitPattern: byte) }
-        return pointer
+        var string = string
+        return string.withUTF8 { utf8 in
+            // Zeroed by calloc, so the terminating NUL is already there.
+            let pointer = array(of: CChar.self, count: utf8.count + 1)
+            if let base = utf8.baseAddress {
+                UnsafeMutableRawPointer(pointer).copyMemory(from: base, byteCount: utf8.count)
+            }
+            return pointer
+        }
     }
 
     /// A protobuf-c bytes value holding a copy of `bytes`.
