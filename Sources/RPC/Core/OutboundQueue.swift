@@ -29,6 +29,13 @@ struct OutboundQueue {
         }
     }
 
+    /// Queues a message nobody waits on (the last one of a call, sent with its status).
+    mutating func appendFinal(_ message: [UInt8]) {
+        let framed = MessageFraming.frame(message)
+        messages.append(framed)
+        queuedBytes += framed.count
+    }
+
     /// Copies as many queued bytes as fit into `buffer`; returns how many.
     mutating func take(into buffer: UnsafeMutableRawBufferPointer) -> Int {
         var written = 0

@@ -76,8 +76,7 @@ extension RPCRouter {
     ) {
         register(service: service, method: method) { requests, writer, context in
             let request = try await requests.single()
-            let response = try await body(request, context, writer)
-            try await writer.send(response)
+            writer.setFinalMessage(try await body(request, context, writer))
         }
     }
 
@@ -98,8 +97,7 @@ extension RPCRouter {
         _ body: @escaping @Sendable (RequestStream, ServerContext, ResponseWriter) async throws -> [UInt8]
     ) {
         register(service: service, method: method) { requests, writer, context in
-            let response = try await body(requests, context, writer)
-            try await writer.send(response)
+            writer.setFinalMessage(try await body(requests, context, writer))
         }
     }
 }

@@ -12,6 +12,8 @@ public final class ResponseWriter: Sendable {
         var initialMetadata = Metadata()
         var trailingMetadata = Metadata()
         var headersSent = false
+        /// A unary response kept to be sent together with the status.
+        var finalMessage: [UInt8]?
     }
 
     init(connection: ServerConnectionRef, streamID: Int32) {
@@ -41,9 +43,15 @@ public final class ResponseWriter: Sendable {
         try await connection.send(streamID: streamID, message: message, initialMetadata: initial)
     }
 
+    /// Keeps the one response of a unary call to send it with the status, saving a round
+    /// trip to the event loop per call.
+    func setFinalMessage(_ message: [UInt8]) {
+        state.withLock { $0.finalMessage = message }
+    }
+
     /// Ends the call with `status` (called once, by the server, when the handler returns).
     func finish(_ status: Status, extraTrailers: Metadata) {
-        let (initial, trailing): (Metadata, Metadata) = state.withLock { state in
+        let (initial, trailing, finalMessage): (Metadata, Metadata, [UInt8]?) = state.withLock { state in
             var trailing = state.trailingMetadata
             for entry in extraTrailers.entries {
                 switch entry.value {
@@ -51,8 +59,13 @@ public final class ResponseWriter: Sendable {
                 case .binary(let bytes): trailing.add(entry.key, bytes: bytes)
                 }
             }
-            return (state.headersSent ? Metadata() : state.initialMetadata, trailing)
+            let message = state.finalMessage
+            state.finalMessage = nil
+            let initial = state.headersSent ? Metadata() : state.initialMetadata
+            state.headersSent = true
+            return (initial, trailing, message)
         }
-        connection.finish(streamID: streamID, status: status, initialMetadata: initial, trailingMetadata: trailing)
+        connection.finish(streamID: streamID, status: status, initialMetadata: initial, trailingMetadata: trailing,
+                          finalMessage: status.code == .ok ? finalMessage : nil)
     }
 }

@@ -372,8 +372,22 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         scheduleFlush()
     }
 
-    func finishCall(streamID: Int32, status: Status, initialMetadata: Metadata, trailingMetadata: Metadata) {
+    func finishCall(streamID: Int32, status: Status, initialMetadata: Metadata, trailingMetadata: Metadata,
+                    finalMessage: [UInt8]? = nil) {
         guard let call = calls[streamID], !call.finished else { return }
+        var status = status
+        if let message = finalMessage {
+            if message.count <= configuration.maxSendMessageBytes {
+                if !call.responseStarted {
+                    call.responseStarted = true
+                    session?.submitResponse(streamID: streamID, headers: responseHeaders(initialMetadata), hasBody: true)
+                }
+                call.outbound.appendFinal(message)
+            } else {
+                status = Status(code: .resourceExhausted, message:
+                    "response message of \(message.count) bytes exceeds the server's send limit of \(configuration.maxSendMessageBytes) bytes")
+            }
+        }
         call.finished = true
         call.deadlineTimer?.cancel()
         if !call.responseStarted {
@@ -451,10 +465,11 @@ final class ServerConnectionRef: Sendable {
         }
     }
 
-    func finish(streamID: Int32, status: Status, initialMetadata: Metadata, trailingMetadata: Metadata) {
+    func finish(streamID: Int32, status: Status, initialMetadata: Metadata, trailingMetadata: Metadata,
+                finalMessage: [UInt8]?) {
         eventLoop.execute {
-            self.handler.value.finishCall(streamID: streamID, status: status,
-                                          initialMetadata: initialMetadata, trailingMetadata: trailingMetadata)
+            self.handler.value.finishCall(streamID: streamID, status: status, initialMetadata: initialMetadata,
+                                          trailingMetadata: trailingMetadata, finalMessage: finalMessage)
         }
     }
 
