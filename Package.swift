@@ -24,6 +24,13 @@ let package = Package(
                        providers: [.apt(["libprotobuf-c-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl",
                        providers: [.apt(["libssl-dev"])]),
+
+        // MARK: VectorEngine (distances, HNSW, filters, brute-force oracle)
+        .target(name: "VectorEngine", swiftSettings: internalChecks),
+        .testTarget(name: "VectorEngineTests", dependencies: ["VectorEngine"],
+                    swiftSettings: internalChecks),
+        .executableTarget(name: "vector-bench", dependencies: ["VectorEngine"],
+                          path: "Benchmarks/VectorBench", swiftSettings: internalChecks),
     ],
     swiftLanguageModes: [.v6]
 )
