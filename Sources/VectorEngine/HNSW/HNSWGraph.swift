@@ -17,6 +17,8 @@ struct HNSWGraph {
     var entryPoint: UInt32? = nil
     var maxLevel = 0
     var rng: SeededGenerator
+    /// Compressed codes used for the graph walk when quantization is on.
+    var quantized: _QuantizedStore? = nil
     private let levelMultiplier: Double
     // Reusable search buffers (hot paths allocate nothing once warmed up).
     private var candidates = DistanceHeap()
@@ -37,6 +39,12 @@ struct HNSWGraph {
 
     @inline(__always) func distance(_ q: UnsafePointer<Float>, _ id: UInt32) -> Float {
         metric.distance(q, storage.vector(id), count: dimension)
+    }
+
+    /// Query distance through the codes when `codes` is given (prepared), else on full vectors.
+    @inline(__always) func queryDistance(_ q: UnsafePointer<Float>, _ id: UInt32, _ codes: _QuantizedStore?) -> Float {
+        if let codes { return codes.distance(id) }
+        return distance(q, id)
     }
 
     @inline(__always) func distance(_ a: UInt32, _ b: UInt32) -> Float {
@@ -70,16 +78,17 @@ struct HNSWGraph {
     // MARK: search
 
     /// Greedy descent from the entry point down to `level + 1`; returns the closest node found.
-    func greedyDescent(_ q: UnsafePointer<Float>, from top: Int, to level: Int, entry: UInt32) -> UInt32 {
+    func greedyDescent(_ q: UnsafePointer<Float>, from top: Int, to level: Int, entry: UInt32,
+                       codes: _QuantizedStore? = nil) -> UInt32 {
         var cur = entry
-        var curDist = distance(q, cur)
+        var curDist = queryDistance(q, cur, codes)
         var l = top
         while l > level {
             var changed = true
             while changed {
                 changed = false
                 for n in neighbors(cur, level: l) {
-                    let d = distance(q, n)
+                    let d = queryDistance(q, n, codes)
                     if d < curDist { curDist = d; cur = n; changed = true }
                 }
             }
@@ -91,12 +100,13 @@ struct HNSWGraph {
     /// `searchLayer` of the paper: the `ef` closest nodes to `q` on `level` reachable from
     /// `entry`, ascending. Nodes rejected by `accept` are walked through but not returned.
     mutating func searchLayer(_ q: UnsafePointer<Float>, entry: UInt32, ef: Int, level: Int,
-                              accept: ((UInt32) -> Bool)?) -> [(distance: Float, id: UInt32)] {
+                              accept: ((UInt32) -> Bool)?,
+                              codes: _QuantizedStore? = nil) -> [(distance: Float, id: UInt32)] {
         storage.newVisitEpoch()
         candidates.removeAll()
         results.removeAll()
         _ = storage.testAndSetVisited(entry)
-        let d0 = distance(q, entry)
+        let d0 = queryDistance(q, entry, codes)
         candidates.push(-d0, entry)
         if accept?(entry) ?? true { results.push(d0, entry) }
         var lowerBound = results.top?.distance ?? .infinity
@@ -105,7 +115,7 @@ struct HNSWGraph {
             candidates.pop()
             for n in neighbors(c.id, level: level) {
                 if storage.testAndSetVisited(n) { continue }
-                let d = distance(q, n)
+                let d = queryDistance(q, n, codes)
                 if results.count < ef || d < lowerBound {
                     candidates.push(-d, n)
                     if accept?(n) ?? true {
@@ -122,10 +132,14 @@ struct HNSWGraph {
     }
 
     /// k-NN search over live nodes; `accept` further restricts which nodes are returned.
+    /// With `oversampling` and quantization on, the walk uses the codes and the best
+    /// `k * oversampling` candidates are rescored on the full vectors.
     mutating func knn(_ q: UnsafePointer<Float>, k: Int, ef: Int,
-                      filter: PayloadFilter?) -> [SearchHit] {
+                      filter: PayloadFilter?, oversampling: Int? = nil) -> [SearchHit] {
         guard let ep = entryPoint else { return [] }
-        let start = greedyDescent(q, from: maxLevel, to: 0, entry: ep)
+        let codes = oversampling == nil ? nil : quantized
+        codes?.prepare(q)
+        let start = greedyDescent(q, from: maxLevel, to: 0, entry: ep, codes: codes)
         let accept: ((UInt32) -> Bool)?
         if let filter {
             accept = { [deleted, payloads] id in !deleted[Int(id)] && filter.matches(payloads[Int(id)]) }
@@ -133,6 +147,13 @@ struct HNSWGraph {
             accept = { [deleted] id in !deleted[Int(id)] }
         } else {
             accept = nil
+        }
+        if let codes, let oversampling {
+            let pool = k * max(1, oversampling)
+            let found = searchLayer(q, entry: start, ef: max(ef, pool), level: 0, accept: accept, codes: codes)
+            var rescored = found.prefix(pool).map { (distance: distance(q, $0.id), id: $0.id) }
+            rescored.sort { ($0.distance, $0.id) < ($1.distance, $1.id) }
+            return rescored.prefix(k).map { SearchHit(id: externalIds[Int($0.id)], distance: $0.distance) }
         }
         let found = searchLayer(q, entry: start, ef: max(ef, k), level: 0, accept: accept)
         return found.prefix(k).map { SearchHit(id: externalIds[Int($0.id)], distance: $0.distance) }
@@ -232,6 +253,7 @@ struct HNSWGraph {
         internalOf[externalId] = node
         deleted.append(false)
         payloads.append(payload)
+        quantized?.append(vector)
         guard entryPoint != nil else { entryPoint = node; maxLevel = level; return }
         connect(node)
         if level > maxLevel { maxLevel = level; entryPoint = node }
@@ -241,6 +263,7 @@ struct HNSWGraph {
     mutating func update(node: UInt32, vector: [Float], payload: Payload) {
         vector.withUnsafeBufferPointer { storage.replaceVector(node, with: $0) }
         payloads[Int(node)] = payload
+        quantized?.replace(node, vector)
         if deleted[Int(node)] { deleted[Int(node)] = false; deletedCount -= 1 }
         connect(node)
     }

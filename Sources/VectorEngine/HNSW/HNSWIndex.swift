@@ -76,6 +76,8 @@ public final class HNSWIndex: VectorIndex {
     private static func rebuilt(from old: HNSWGraph) -> HNSWGraph {
         var fresh = HNSWGraph(dimension: old.dimension, metric: old.metric, params: old.params)
         fresh.rng = old.rng
+        fresh.quantized = old.quantized
+        fresh.quantized?.clearCodes()
         for i in 0..<old.totalCount where !old.deleted[i] {
             fresh.insert(externalId: old.externalIds[i], vector: old.storage.vectorArray(UInt32(i)),
                          payload: old.payloads[i])
@@ -90,8 +92,15 @@ public final class HNSWIndex: VectorIndex {
 
     /// The `k` nearest live vectors that satisfy `filter`, searching with candidate list `ef`
     /// (raised to `k` when smaller). With a filter, `strategy` picks graph walk or exact scan.
+    /// When quantization is on (``enableQuantization(_:sampleSize:seed:)``) the walk uses the
+    /// codes and the best `k * oversampling` candidates are rescored on full vectors; pass
+    /// `oversampling: nil` to walk on full vectors instead.
     public func search(_ query: [Float], k: Int, ef: Int, filter: PayloadFilter? = nil,
-                       strategy: FilterStrategy = .automatic) throws(VectorEngineError) -> [SearchHit] {
+                       strategy: FilterStrategy = .automatic,
+                       oversampling: Int? = 4) throws(VectorEngineError) -> [SearchHit] {
+        if let o = oversampling {
+            try checkLimit(o >= 1 && o * k <= VectorEngineLimits.maxEf, "oversampling \(o) times k must be in 1...\(VectorEngineLimits.maxEf)")
+        }
         try checkK(k)
         try checkLimit(ef >= 1 && ef <= VectorEngineLimits.maxEf, "ef \(ef) must be in 1...\(VectorEngineLimits.maxEf)")
         try filter?.validate()
@@ -109,10 +118,30 @@ public final class HNSWIndex: VectorIndex {
                     }
                 }
                 return exact ? g.exactSearch(qb, k: k, filter: filter)
-                             : g.knn(qb, k: k, ef: ef, filter: filter)
+                             : g.knn(qb, k: k, ef: ef, filter: filter,
+                                     oversampling: g.quantized == nil ? nil : oversampling)
             }
         }
     }
+
+    /// Trains `kind` on up to `sampleSize` evenly spaced stored vectors and encodes every
+    /// vector; later inserts are encoded as they arrive. Searches then walk on the codes.
+    public func enableQuantization(_ kind: QuantizationKind, sampleSize: Int = 10_000,
+                                   seed: UInt64 = 7) throws(VectorEngineError) {
+        try checkLimit(sampleSize >= 1 && sampleSize <= 1_000_000, "sampleSize must be in 1...1000000")
+        try graph.withLock { (g: inout HNSWGraph) throws(VectorEngineError) in
+            let n = g.totalCount
+            let stride = max(1, n / sampleSize)
+            let sample = Swift.stride(from: 0, to: n, by: stride).map { g.storage.vectorArray(UInt32($0)) }
+            let store = try _QuantizedStore(kind: kind, dimension: g.dimension, metric: g.metric,
+                                            sample: sample, seed: seed)
+            for i in 0..<n { store.append(g.storage.vectorArray(UInt32(i))) }
+            g.quantized = store
+        }
+    }
+
+    /// The active quantization, if any.
+    public var quantization: QuantizationKind? { graph.withLock { $0.quantized?.kind } }
 
     /// Runs several searches; results are in query order.
     public func searchBatch(_ queries: [[Float]], k: Int, ef: Int,
@@ -160,6 +189,7 @@ public final class HNSWIndex: VectorIndex {
             let n = g.totalCount
             var bytes = n * (g.dimension * 4 + (g.params.m0 + 1) * 4 + 1 + 8 + 1 + 16)
             for u in g.upperLinks { bytes += u.count * 4 }
+            bytes += g.quantized?.memoryBytes ?? 0
             return bytes
         }
     }
