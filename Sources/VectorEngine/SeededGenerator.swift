@@ -1,7 +1,8 @@
 /// A deterministic random number generator (SplitMix64). The engine never draws
 /// unseeded randomness: every random choice (HNSW levels, k-means) comes from one of these.
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
-    private var state: UInt64
+    /// The internal state; `SeededGenerator(seed: g.state)` continues the same sequence.
+    public private(set) var state: UInt64
 
     /// Creates a generator whose sequence depends only on `seed`.
     public init(seed: UInt64) { state = seed }

@@ -65,7 +65,7 @@ struct HNSWGraph {
         precondition(ids.count <= params.m)
         let base = (level - 1) * (params.m + 1)
         upperLinks[Int(id)][base] = UInt32(ids.count)
-        for (i, x) in ids.enumerated() { upperLinks[Int(id)][base + 1 + i] = x }
+        for i in 0..<params.m { upperLinks[Int(id)][base + 1 + i] = i < ids.count ? ids[i] : 0 }
     }
 
     func maxLinks(level: Int) -> Int { level == 0 ? params.m0 : params.m }

@@ -22,7 +22,7 @@ public final class HNSWIndex: VectorIndex {
     public let parameters: HNSWParameters
     /// Selectivity under which ``FilterStrategy/automatic`` scans exactly instead of walking.
     public let exactFilterSelectivity: Double
-    private let graph: Mutex<HNSWGraph>
+    let graph: Mutex<HNSWGraph>
 
     /// Creates an empty index.
     public init(dimension: Int, metric: DistanceMetric, parameters: HNSWParameters = .init(),

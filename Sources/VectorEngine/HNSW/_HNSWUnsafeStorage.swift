@@ -36,7 +36,7 @@ final class _HNSWUnsafeStorage {
         if count == capacity { grow(to: capacity * 2) }
         let id = count
         (vectors + id * dimension).update(from: vector.baseAddress!, count: dimension)
-        links0[id * (m0 + 1)] = 0
+        (links0 + id * (m0 + 1)).initialize(repeating: 0, count: m0 + 1)
         count += 1
         return UInt32(id)
     }
@@ -80,6 +80,8 @@ final class _HNSWUnsafeStorage {
         p[0] = UInt32(ids.count)
         var i = 1
         for x in ids { p[i] = x; i += 1 }
+        // Unused slots stay zero so exported state is a pure function of the graph.
+        while i <= m0 { p[i] = 0; i += 1 }
     }
 
     /// Starts a new traversal: all nodes become unvisited in O(1) (epoch counter).
