@@ -26,7 +26,8 @@ let package = Package(
                        providers: [.apt(["libssl-dev"])]),
 
         // MARK: VectorEngine (distances, HNSW, filters, brute-force oracle)
-        .target(name: "VectorEngine", swiftSettings: internalChecks),
+        .target(name: "CVectorKernels"),
+        .target(name: "VectorEngine", dependencies: ["CVectorKernels"], swiftSettings: internalChecks),
         .testTarget(name: "VectorEngineTests", dependencies: ["VectorEngine"],
                     swiftSettings: internalChecks),
         .executableTarget(name: "vector-bench", dependencies: ["VectorEngine"],

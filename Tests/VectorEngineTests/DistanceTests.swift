@@ -23,6 +23,13 @@ import Testing
         let got = Double(metric.distance(a, b))
         let want = reference(metric, a, b)
         #expect(abs(got - want) <= 1e-4 * max(1, abs(want)), "\(metric) d=\(dimension): \(got) vs \(want)")
+        // The portable Swift path (used when the CPU lacks AVX2+FMA) agrees too.
+        let x = metric.normalizesVectors ? DistanceKernels.normalized(a) : a
+        let y = metric.normalizesVectors ? DistanceKernels.normalized(b) : b
+        let portable = x.withUnsafeBufferPointer { xp in
+            y.withUnsafeBufferPointer { metric.portableDistance(xp.baseAddress!, $0.baseAddress!, count: dimension) }
+        }
+        #expect(abs(Double(portable) - want) <= 1e-4 * max(1, abs(want)), "portable \(metric) d=\(dimension)")
     }
 
     @Test func batchDistanceMatchesSingle() {

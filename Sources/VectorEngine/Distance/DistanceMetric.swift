@@ -1,3 +1,5 @@
+internal import CVectorKernels
+
 /// How two vectors are compared. Every metric is turned into a *distance*: smaller is closer.
 ///
 /// - `l2Squared`: sum of squared differences.
@@ -19,8 +21,23 @@ public enum DistanceMetric: String, Sendable, Hashable, CaseIterable {
 
     /// The distance between `a` and `b` (same length). For `.cosine`, both must already be
     /// normalised; use ``distance(_:_:)`` with arrays for the convenience path.
-    @inlinable
+    /// Uses the AVX2+FMA C kernels when the CPU has them (checked once), else SIMD16 Swift.
+    @inline(__always)
     public func distance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
+        if DistanceKernels.useAVX2 {
+            switch self {
+            case .l2Squared: return CVectorKernels_l2SquaredAVX2(a, b, count)
+            case .cosine: return 1 - CVectorKernels_dotAVX2(a, b, count)
+            case .dot: return -CVectorKernels_dotAVX2(a, b, count)
+            case .manhattan: return CVectorKernels_manhattanAVX2(a, b, count)
+            }
+        }
+        return portableDistance(a, b, count: count)
+    }
+
+    /// The distance with the portable SIMD16 Swift kernels only (the scalar-ISA fallback).
+    @inlinable
+    public func portableDistance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
         switch self {
         case .l2Squared: return DistanceKernels.l2Squared(a, b, count)
         case .cosine: return 1 - DistanceKernels.dot(a, b, count)
@@ -44,7 +61,6 @@ public enum DistanceMetric: String, Sendable, Hashable, CaseIterable {
 
     /// Distances from one query to `count` vectors stored contiguously at `base`
     /// (row `i` starts at `base + i * dimension`), written into `out`. Allocates nothing.
-    @inlinable
     public func batchDistance(query: UnsafePointer<Float>, base: UnsafePointer<Float>, count: Int,
                               dimension: Int, into out: UnsafeMutablePointer<Float>) {
         for i in 0..<count {
@@ -57,6 +73,16 @@ public enum DistanceMetric: String, Sendable, Hashable, CaseIterable {
 /// accumulators, then `SIMD8`/scalar tails; nothing is allocated. They use `a += x * y`
 /// rather than `addProduct`, which without `-mfma` becomes a libm `fmaf` call per lane.
 public enum DistanceKernels {
+    /// Whether the AVX2+FMA C kernels are used (decided once, at first use, from CPUID).
+    /// Set `RUVECTOR_PORTABLE_KERNELS` at build time (`-DRUVECTOR_PORTABLE_KERNELS`) to force the Swift path.
+    public static let useAVX2: Bool = {
+        #if RUVECTOR_PORTABLE_KERNELS
+        return false
+        #else
+        return CVectorKernels_hasAVX2FMA() != 0
+        #endif
+    }()
+
     /// Sum of squared differences of `n` floats.
     @inlinable @inline(__always)
     public static func l2Squared(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
