@@ -46,9 +46,38 @@ final class _QuantizedStore {
                              iterations: 8, rng: &rng)
             }
             table = [Float](repeating: 0, count: m * centroidCount)
-        case .float16, .binary:
+        case .binary:
+            // Decoding a sign bit gives +-(mean |x_j|) of the sample, per dimension.
+            step = (0..<dimension).map { j in
+                sample.isEmpty ? 1 : sample.reduce(0) { $0 + abs($1[j]) } / Float(sample.count)
+            }
+        case .float16:
             break
         }
+    }
+
+    /// An approximate reconstruction of an encoded vector.
+    func decode(_ code: [UInt8]) -> [Float] {
+        var out = [Float](repeating: 0, count: dimension)
+        switch kind {
+        case .scalarInt8:
+            for j in 0..<dimension { out[j] = offset[j] + Float(code[j]) * step[j] }
+        case .float16:
+            for j in 0..<dimension {
+                out[j] = Float(Float16(bitPattern: UInt16(code[2 * j]) | UInt16(code[2 * j + 1]) << 8))
+            }
+        case .binary:
+            for j in 0..<dimension { out[j] = (code[j / 8] >> UInt8(j % 8)) & 1 == 1 ? step[j] : -step[j] }
+        case .pq8, .pq4:
+            for s in 0..<subspaces {
+                let c: Int
+                if case .pq8 = kind { c = Int(code[s]) } else { c = Int((code[s / 2] >> UInt8((s % 2) * 4)) & 0xF) }
+                for j in 0..<subDim where s * subDim + j < dimension {
+                    out[s * subDim + j] = centroids[s][c * subDim + j]
+                }
+            }
+        }
+        return out
     }
 
     /// Sub-vector `s`, zero-padded to `subDim`.
