@@ -31,7 +31,8 @@ let package = Package(
         .testTarget(name: "VectorEngineTests", dependencies: ["VectorEngine"],
                     swiftSettings: internalChecks),
         .executableTarget(name: "vector-bench", dependencies: ["VectorEngine"],
-                          path: "Benchmarks/VectorBench", swiftSettings: internalChecks),
+                          path: "Benchmarks/VectorBench", exclude: ["peer.py"],
+                          swiftSettings: internalChecks),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -83,6 +83,12 @@ public enum DistanceKernels {
         #endif
     }()
 
+    /// 16 floats starting at float index `i`.
+    @inlinable @inline(__always) @usableFromInline
+    static func load16(_ p: UnsafeRawPointer, _ i: Int) -> SIMD16<Float> {
+        p.loadUnaligned(fromByteOffset: i &* 4, as: SIMD16<Float>.self)
+    }
+
     /// Sum of squared differences of `n` floats.
     @inlinable @inline(__always)
     public static func l2Squared(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
@@ -90,17 +96,14 @@ public enum DistanceKernels {
         var acc0 = SIMD16<Float>(), acc1 = SIMD16<Float>()
         var i = 0
         while i + 32 <= n {
-            let d0 = ra.loadUnaligned(fromByteOffset: i &* 4, as: SIMD16<Float>.self)
-                - rb.loadUnaligned(fromByteOffset: i &* 4, as: SIMD16<Float>.self)
-            let d1 = ra.loadUnaligned(fromByteOffset: (i &+ 16) &* 4, as: SIMD16<Float>.self)
-                - rb.loadUnaligned(fromByteOffset: (i &+ 16) &* 4, as: SIMD16<Float>.self)
+            let d0 = load16(ra, i) - load16(rb, i)
+            let d1 = load16(ra, i &+ 16) - load16(rb, i &+ 16)
             acc0 += d0 * d0
             acc1 += d1 * d1
             i &+= 32
         }
         if i + 16 <= n {
-            let d0 = ra.loadUnaligned(fromByteOffset: i &* 4, as: SIMD16<Float>.self)
-                - rb.loadUnaligned(fromByteOffset: i &* 4, as: SIMD16<Float>.self)
+            let d0 = load16(ra, i) - load16(rb, i)
             acc0 += d0 * d0
             i &+= 16
         }
@@ -122,15 +125,12 @@ public enum DistanceKernels {
         var acc0 = SIMD16<Float>(), acc1 = SIMD16<Float>()
         var i = 0
         while i + 32 <= n {
-            acc0 += ra.loadUnaligned(fromByteOffset: i &* 4, as: SIMD16<Float>.self)
-                * rb.loadUnaligned(fromByteOffset: i &* 4, as: SIMD16<Float>.self)
-            acc1 += ra.loadUnaligned(fromByteOffset: (i &+ 16) &* 4, as: SIMD16<Float>.self)
-                * rb.loadUnaligned(fromByteOffset: (i &+ 16) &* 4, as: SIMD16<Float>.self)
+            acc0 += load16(ra, i) * load16(rb, i)
+            acc1 += load16(ra, i &+ 16) * load16(rb, i &+ 16)
             i &+= 32
         }
         if i + 16 <= n {
-            acc0 += ra.loadUnaligned(fromByteOffset: i &* 4, as: SIMD16<Float>.self)
-                * rb.loadUnaligned(fromByteOffset: i &* 4, as: SIMD16<Float>.self)
+            acc0 += load16(ra, i) * load16(rb, i)
             i &+= 16
         }
         var sum = (acc0 + acc1).sum()
@@ -150,10 +150,8 @@ public enum DistanceKernels {
         var acc0 = SIMD16<Float>(), acc1 = SIMD16<Float>()
         var i = 0
         while i + 32 <= n {
-            let d0 = ra.loadUnaligned(fromByteOffset: i &* 4, as: SIMD16<Float>.self)
-                - rb.loadUnaligned(fromByteOffset: i &* 4, as: SIMD16<Float>.self)
-            let d1 = ra.loadUnaligned(fromByteOffset: (i &+ 16) &* 4, as: SIMD16<Float>.self)
-                - rb.loadUnaligned(fromByteOffset: (i &+ 16) &* 4, as: SIMD16<Float>.self)
+            let d0 = load16(ra, i) - load16(rb, i)
+            let d1 = load16(ra, i &+ 16) - load16(rb, i &+ 16)
             acc0 += absolute(d0)
             acc1 += absolute(d1)
             i &+= 32
@@ -163,7 +161,7 @@ public enum DistanceKernels {
         return sum
     }
 
-    @inlinable @inline(__always)
+    @inlinable @inline(__always) @usableFromInline
     static func absolute(_ v: SIMD16<Float>) -> SIMD16<Float> {
         // Clear the sign bits; a lane-wise compare-and-select does not vectorise as well.
         unsafeBitCast(unsafeBitCast(v, to: SIMD16<UInt32>.self) & 0x7FFF_FFFF, to: SIMD16<Float>.self)
