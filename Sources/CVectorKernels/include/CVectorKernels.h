@@ -11,4 +11,7 @@ float CVectorKernels_dotAVX2(const float *a, const float *b, size_t n);
 /// Sum of absolute differences, AVX2.
 float CVectorKernels_manhattanAVX2(const float *a, const float *b, size_t n);
 
+/// Hints the CPU to load the cache line at `p` (the next neighbour's vector in a graph walk).
+static inline void CVectorKernels_prefetch(const void *p) { __builtin_prefetch(p, 0, 3); }
+
 #endif

@@ -1,3 +1,5 @@
+internal import CVectorKernels
+
 /// The mutable HNSW state and the paper's algorithms (`searchLayer`,
 /// `selectNeighborsHeuristic`, insert). Not thread-safe: ``HNSWIndex`` owns it behind a `Mutex`.
 struct HNSWGraph {
@@ -113,7 +115,12 @@ struct HNSWGraph {
         while let c = candidates.top {
             if -c.distance > lowerBound && results.count >= ef { break }
             candidates.pop()
-            for n in neighbors(c.id, level: level) {
+            let ns = neighbors(c.id, level: level)
+            if let first = ns.first { CVectorKernels_prefetch(storage.vector(first)) }
+            for j in 0..<ns.count {
+                let n = ns[j]
+                // Fetch the next neighbour's vector while this one is compared (hnswlib does the same).
+                if j + 1 < ns.count { CVectorKernels_prefetch(storage.vector(ns[j + 1])) }
                 if storage.testAndSetVisited(n) { continue }
                 let d = queryDistance(q, n, codes)
                 if results.count < ef || d < lowerBound {
