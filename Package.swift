@@ -73,6 +73,16 @@ let package = Package(
             dependencies: ["RPC", "Wire", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: internalChecks
         ),
+
+        // MARK: VectorEngine (distances, HNSW, filters, brute-force oracle)
+        .target(name: "CVectorKernels"),
+        .target(name: "VectorEngine", dependencies: ["CVectorKernels"], exclude: ["README.md"],
+                swiftSettings: internalChecks),
+        .testTarget(name: "VectorEngineTests", dependencies: ["VectorEngine"],
+                    swiftSettings: internalChecks),
+        .executableTarget(name: "vector-bench", dependencies: ["VectorEngine"],
+                          path: "Benchmarks/VectorBench", exclude: ["peer.py"],
+                          swiftSettings: internalChecks),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,149 @@
+// vector-bench: HNSW recall/QPS/build time/bytes per vector and distance-kernel ns/op,
+// against hnswlib, usearch and simsimd (peer.py) on the same generated data, same run.
+//
+//   swift run -c release vector-bench [--n 100000] [--dim 128] [--queries 1000] [--m 16] [--efc 200]
+import Foundation
+import VectorEngine
+
+func argument(_ name: String, _ fallback: Int) -> Int {
+    let args = CommandLine.arguments
+    if let i = args.firstIndex(of: "--\(name)"), i + 1 < args.count, let v = Int(args[i + 1]) { return v }
+    return fallback
+}
+
+let n = argument("n", 100_000), dim = argument("dim", 128), nq = argument("queries", 1000)
+let m = argument("m", 16), efc = argument("efc", 200), k = 10
+let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vector-bench-\(n)x\(dim)")
+try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+
+func seconds(_ d: Duration) -> Double {
+    Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+}
+
+// Clustered Gaussian data (seeded): 100 centres, N(0, 3^2) each component, unit noise.
+var rng = SeededGenerator(seed: 2026)
+let clusters = 100
+let centres = (0..<clusters).map { _ in (0..<dim).map { _ in Float(rng.nextGaussian()) * 3 } }
+@MainActor func point(_ i: Int) -> [Float] { centres[Int(rng.next() % UInt64(clusters))].map { $0 + Float(rng.nextGaussian()) } }
+let data = (0..<n).map(point)
+let queries = (0..<nq).map(point)
+let flat = data.flatMap { $0 }
+let flatQ = queries.flatMap { $0 }
+
+// Ground truth by brute force with the engine's kernel.
+print("generating \(n) x \(dim), \(nq) queries; ground truth by brute force ...")
+var truth = [[Int32]](repeating: [], count: nq)
+var distances = [Float](repeating: 0, count: n)
+flat.withUnsafeBufferPointer { fp in
+    for (qi, q) in queries.enumerated() {
+        q.withUnsafeBufferPointer { qp in
+            distances.withUnsafeMutableBufferPointer { dp in
+                DistanceMetric.l2Squared.batchDistance(query: qp.baseAddress!, base: fp.baseAddress!, count: n,
+                                                       dimension: dim, into: dp.baseAddress!)
+            }
+        }
+        truth[qi] = Array(distances.indices.sorted { (distances[$0], $0) < (distances[$1], $1) }.prefix(k).map(Int32.init))
+    }
+}
+func write<T>(_ array: [T], _ name: String) throws {
+    try array.withUnsafeBytes { try Data($0).write(to: dir.appendingPathComponent(name)) }
+}
+try write(flat, "base.f32"); try write(flatQ, "query.f32"); try write(truth.flatMap { $0 }, "truth.i32")
+
+// Our HNSW.
+let index = try HNSWIndex(dimension: dim, metric: .l2Squared,
+                          parameters: .init(m: m, efConstruction: efc, seed: 1))
+let clock = ContinuousClock()
+let buildTime = seconds(try clock.measure {
+    for (i, v) in data.enumerated() { try index.upsert(id: UInt64(i), vector: v) }
+})
+let efs = [10, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512]
+var ours: [(ef: Int, recall: Double, qps: Double)] = []
+for ef in efs {
+    var hits = 0
+    let t = seconds(try clock.measure {
+        for (qi, q) in queries.enumerated() {
+            let got = try index.search(q, k: k, ef: ef, oversampling: nil)
+            let want = Set(truth[qi])
+            hits += got.filter { want.contains(Int32($0.id)) }.count
+        }
+    })
+    ours.append((ef, Double(hits) / Double(nq * k), Double(nq) / t))
+}
+let bytesPerVector = Double(index.memoryBytes) / Double(n)
+
+// Distance kernels: one query against all base vectors, ns per distance.
+var kernelNs: [String: Double] = [:]
+for metric in [DistanceMetric.l2Squared, .dot, .cosine] {
+    var best = Double.infinity
+    flat.withUnsafeBufferPointer { fp in
+        queries[0].withUnsafeBufferPointer { qp in
+            distances.withUnsafeMutableBufferPointer { dp in
+                for _ in 0..<5 {
+                    let t = seconds(clock.measure {
+                        metric.batchDistance(query: qp.baseAddress!, base: fp.baseAddress!, count: n,
+                                             dimension: dim, into: dp.baseAddress!)
+                    })
+                    best = min(best, t / Double(n) * 1e9)
+                }
+            }
+        }
+    }
+    kernelNs[metric.rawValue] = best
+}
+
+// Peers, same data, same run.
+print("running peers (hnswlib, usearch, simsimd) ...")
+let process = Process()
+process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("peer.py").path
+process.arguments = ["python3", script, dir.path, "\(n)", "\(dim)", "\(nq)", "\(m)", "\(efc)",
+                     efs.map(String.init).joined(separator: ",")]
+let pipe = Pipe()
+process.standardOutput = pipe
+try process.run()
+let output = pipe.fileHandleForReading.readDataToEndOfFile()
+process.waitUntilExit()
+guard let peer = try JSONSerialization.jsonObject(with: output) as? [String: Any] else {
+    fatalError("peer.py printed no JSON: \(String(decoding: output, as: UTF8.self))")
+}
+
+func qpsAt(_ target: Double, _ rows: [(ef: Int, recall: Double, qps: Double)]) -> (Int, Double)? {
+    rows.filter { $0.recall >= target }.max { $0.qps < $1.qps }.map { ($0.ef, $0.qps) }
+}
+func rows(_ name: String) -> [(ef: Int, recall: Double, qps: Double)] {
+    ((peer[name] as? [String: Any])?["sweep"] as? [[Double]] ?? []).map { (Int($0[0]), $0[1], $0[2]) }
+}
+func f(_ x: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", x) }
+
+print("\n## \(n) x \(dim), \(nq) queries, k=\(k), M=\(m), efConstruction=\(efc), single-thread search")
+print("\n| engine | ef | recall@10 | QPS |\n|---|---|---|---|")
+for r in ours { print("| ruvector | \(r.ef) | \(f(r.recall, 3)) | \(f(r.qps, 0)) |") }
+for name in ["hnswlib", "usearch"] { for r in rows(name) { print("| \(name) | \(r.ef) | \(f(r.recall, 3)) | \(f(r.qps, 0)) |") } }
+print("\n| target recall | ruvector QPS (ef) | hnswlib QPS (ef) | ratio | usearch QPS (ef) | ratio |\n|---|---|---|---|---|---|")
+for target in [0.90, 0.95, 0.99] {
+    let o = qpsAt(target, ours), h = qpsAt(target, rows("hnswlib")), u = qpsAt(target, rows("usearch"))
+    func cell(_ x: (Int, Double)?) -> String { x.map { "\(f($0.1, 0)) (\($0.0))" } ?? "not reached" }
+    func ratio(_ x: (Int, Double)?) -> String { (o != nil && x != nil) ? f(o!.1 / x!.1, 2) + "x" : "-" }
+    print("| \(target) | \(cell(o)) | \(cell(h)) | \(ratio(h)) | \(cell(u)) | \(ratio(u)) |")
+}
+let hb = (peer["hnswlib"] as? [String: Any]) ?? [:], ub = (peer["usearch"] as? [String: Any]) ?? [:]
+let hBuild1 = hb["build_seconds_1thread"] as? Double ?? .nan, hBuildAll = hb["build_seconds_all"] as? Double ?? .nan
+let uBuild1 = ub["build_seconds_1thread"] as? Double ?? .nan
+print("\n| build | seconds | ruvector / peer |\n|---|---|---|")
+print("| ruvector (1 thread) | \(f(buildTime, 2)) | |")
+print("| hnswlib (1 thread) | \(f(hBuild1, 2)) | \(f(buildTime / hBuild1, 2))x |")
+print("| hnswlib (all cores) | \(f(hBuildAll, 2)) | \(f(buildTime / hBuildAll, 2))x |")
+print("| usearch (1 thread) | \(f(uBuild1, 2)) | \(f(buildTime / uBuild1, 2))x |")
+print("\n| memory | bytes/vector |\n|---|---|")
+print("| ruvector (vectors + links + ids) | \(f(bytesPerVector, 0)) |")
+if let hm = hb["bytes_per_vector"] as? Double { print("| hnswlib (index file size / n) | \(f(hm, 0)) |") }
+if let um = ub["bytes_per_vector"] as? Double { print("| usearch (index file size / n) | \(f(um, 0)) |") }
+let simsimd = (peer["simsimd_ns"] as? [String: Double]) ?? [:]
+print("\n| kernel (dim \(dim), 1 x \(n) batch) | ruvector ns/op | simsimd ns/op | ratio |\n|---|---|---|---|")
+for (ours, theirs) in [("l2Squared", "sqeuclidean"), ("dot", "inner"), ("cosine", "cosine")] {
+    let o = kernelNs[ours] ?? .nan, s = simsimd[theirs] ?? .nan
+    print("| \(ours) | \(f(o, 2)) | \(f(s, 2)) | \(f(o / s, 2))x |")
+}
+print("kernels in use: \(DistanceKernels.useAVX2 ? "AVX2+FMA (C, chosen at start-up)" : "SIMD16 Swift (portable)")")
+print("\nnote: simsimd's cosine computes norms per pair; ours is a dot product on pre-normalised vectors.")

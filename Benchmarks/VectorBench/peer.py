@@ -1,0 +1,68 @@
+"""Peers for vector-bench: hnswlib, usearch and simsimd on the files vector-bench wrote.
+Prints one JSON object on stdout. Usage: peer.py DIR N DIM NQ M EFC EF1,EF2,..."""
+import json, os, sys, tempfile, time
+import numpy as np
+
+d, n, dim, nq, m, efc = sys.argv[1], *map(int, sys.argv[2:7])
+efs = [int(x) for x in sys.argv[7].split(",")]
+base = np.fromfile(os.path.join(d, "base.f32"), dtype=np.float32).reshape(n, dim)
+query = np.fromfile(os.path.join(d, "query.f32"), dtype=np.float32).reshape(nq, dim)
+truth = np.fromfile(os.path.join(d, "truth.i32"), dtype=np.int32).reshape(nq, 10)
+out = {}
+
+def recall(labels):
+    return float(np.mean([len(set(map(int, a[:10])) & set(map(int, b))) / 10 for a, b in zip(labels, truth)]))
+
+def file_bytes(save):
+    with tempfile.TemporaryDirectory() as t:
+        p = os.path.join(t, "index")
+        save(p)
+        return os.path.getsize(p) / n
+
+# simsimd first: importing hnswlib/usearch before it breaks its buffer type checks.
+import simsimd
+ns = {}
+q1 = np.array(query[:1], dtype=np.float32, copy=True)
+b32 = np.array(base, dtype=np.float32, copy=True)
+for metric in ("sqeuclidean", "inner", "cosine"):
+    best = float("inf")
+    for _ in range(5):
+        t = time.perf_counter(); simsimd.cdist(q1, b32, metric=metric)
+        best = min(best, (time.perf_counter() - t) / n * 1e9)
+    ns[metric] = best
+out["simsimd_ns"] = ns
+
+import hnswlib
+res = {}
+for threads in (1, -1):
+    idx = hnswlib.Index(space="l2", dim=dim)
+    idx.init_index(max_elements=n, M=m, ef_construction=efc, random_seed=1)
+    t = time.perf_counter(); idx.add_items(base, np.arange(n), num_threads=threads)
+    res["build_seconds_1thread" if threads == 1 else "build_seconds_all"] = time.perf_counter() - t
+idx.set_num_threads(1)
+sweep = []
+for ef in efs:
+    idx.set_ef(ef)
+    t = time.perf_counter()
+    labels = [idx.knn_query(q, k=10, num_threads=1)[0][0] for q in query]
+    sweep.append([ef, recall(labels), nq / (time.perf_counter() - t)])
+res["sweep"] = sweep
+res["bytes_per_vector"] = file_bytes(idx.save_index)
+out["hnswlib"] = res
+
+from usearch.index import Index
+res = {}
+u = Index(ndim=dim, metric="l2sq", dtype="f32", connectivity=m, expansion_add=efc)
+t = time.perf_counter(); u.add(np.arange(n), base, threads=1)
+res["build_seconds_1thread"] = time.perf_counter() - t
+sweep = []
+for ef in efs:
+    u.expansion_search = ef
+    t = time.perf_counter()
+    labels = [u.search(q, 10, threads=1).keys for q in query]
+    sweep.append([ef, recall(labels), nq / (time.perf_counter() - t)])
+res["sweep"] = sweep
+res["bytes_per_vector"] = file_bytes(u.save)
+out["usearch"] = res
+
+print(json.dumps(out))

@@ -1,0 +1,137 @@
+/// Configuration of a ``VectorCollection``.
+public struct CollectionConfig: Sendable, Hashable {
+    /// Name: 1...255 characters from `A-Z a-z 0-9 _ -`.
+    public var name: String
+    /// Length of every vector.
+    public var dimension: Int
+    /// Distance used for search.
+    public var metric: DistanceMetric
+    /// HNSW build and search parameters.
+    public var hnsw: HNSWParameters
+    /// Compression used for the graph walk, trained once the collection holds
+    /// `quantizationTrainingCount` points; `nil` keeps full vectors only.
+    public var quantization: QuantizationKind?
+    /// Number of points after which the quantizer is trained.
+    public var quantizationTrainingCount: Int
+
+    /// Creates a configuration.
+    public init(name: String, dimension: Int, metric: DistanceMetric, hnsw: HNSWParameters = .init(),
+                quantization: QuantizationKind? = nil, quantizationTrainingCount: Int = 1024) {
+        self.name = name; self.dimension = dimension; self.metric = metric; self.hnsw = hnsw
+        self.quantization = quantization; self.quantizationTrainingCount = quantizationTrainingCount
+    }
+}
+
+/// A point: id, vector and payload.
+public struct VectorPoint: Sendable, Hashable {
+    /// Caller-chosen id.
+    public var id: UInt64
+    /// The vector (normalised when read back from a cosine collection).
+    public var vector: [Float]
+    /// Metadata.
+    public var payload: Payload
+    /// Creates a point.
+    public init(id: UInt64, vector: [Float], payload: Payload = [:]) {
+        self.id = id; self.vector = vector; self.payload = payload
+    }
+}
+
+/// A named set of points with its own dimension, metric and index parameters, searched
+/// through an ``HNSWIndex``. Thread-safe (see ``HNSWIndex`` for the locking discipline).
+public final class VectorCollection: Sendable {
+    /// The configuration it was created with.
+    public let config: CollectionConfig
+    /// The underlying index.
+    public let index: HNSWIndex
+
+    /// Creates an empty collection; throws on a bad name, dimension or parameters.
+    public init(_ config: CollectionConfig) throws(VectorEngineError) {
+        let okName = !config.name.isEmpty && config.name.utf8.count <= 255
+            && config.name.unicodeScalars.allSatisfy { ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) || $0 == "_" || $0 == "-" }
+        guard okName else {
+            throw VectorEngineError(code: .invalidArgument,
+                                    message: "collection name must be 1...255 characters of A-Z a-z 0-9 _ -")
+        }
+        try checkLimit(config.quantizationTrainingCount >= 1, "quantizationTrainingCount must be at least 1")
+        self.config = config
+        index = try HNSWIndex(dimension: config.dimension, metric: config.metric, parameters: config.hnsw)
+    }
+
+    /// Number of points, or of points matching `filter`.
+    public func count(filter: PayloadFilter? = nil) throws(VectorEngineError) -> Int {
+        guard let filter else { return index.count }
+        try filter.validate()
+        var n = 0
+        var cursor: Int? = nil
+        repeat {
+            let page = try index.scroll(after: cursor, limit: VectorEngineLimits.maxK)
+            for id in page.ids { if let p = index.payload(id: id), filter.matches(p) { n += 1 } }
+            cursor = page.next
+        } while cursor != nil
+        return n
+    }
+
+    /// Inserts or replaces points. The batch is validated first, so a bad point writes nothing.
+    public func upsert(_ points: [VectorPoint]) throws(VectorEngineError) {
+        for p in points { _ = try prepareVector(p.vector, dimension: config.dimension, metric: config.metric) }
+        for p in points { try index.upsert(id: p.id, vector: p.vector, payload: p.payload) }
+        if let kind = config.quantization, index.quantization == nil,
+           index.count >= config.quantizationTrainingCount {
+            try index.enableQuantization(kind, sampleSize: max(config.quantizationTrainingCount, 10_000),
+                                         seed: config.hnsw.seed)
+        }
+    }
+
+    /// The point with `id`, or `nil`.
+    public func get(id: UInt64) -> VectorPoint? {
+        guard let v = index.vector(id: id), let p = index.payload(id: id) else { return nil }
+        return VectorPoint(id: id, vector: v, payload: p)
+    }
+
+    /// Deletes the given ids; returns how many existed.
+    @discardableResult
+    public func delete(ids: [UInt64]) -> Int { ids.reduce(0) { $0 + (index.delete(id: $1) ? 1 : 0) } }
+
+    /// Deletes every point matching `filter`; returns how many.
+    @discardableResult
+    public func delete(filter: PayloadFilter) throws(VectorEngineError) -> Int {
+        try filter.validate()
+        var doomed: [UInt64] = []
+        var cursor: Int? = nil
+        repeat {
+            let page = try index.scroll(after: cursor, limit: VectorEngineLimits.maxK)
+            for id in page.ids { if let p = index.payload(id: id), filter.matches(p) { doomed.append(id) } }
+            cursor = page.next
+        } while cursor != nil
+        return delete(ids: doomed)
+    }
+
+    /// A page of points after `cursor` (opaque; `nil` starts), optionally filtered, and the
+    /// cursor of the next page (`nil` when done).
+    public func scroll(after cursor: Int?, limit: Int,
+                       filter: PayloadFilter? = nil) throws(VectorEngineError) -> (points: [VectorPoint], next: Int?) {
+        try filter?.validate()
+        var points: [VectorPoint] = []
+        var cur = cursor
+        repeat {
+            let page = try index.scroll(after: cur, limit: limit - points.count)
+            for id in page.ids {
+                if let point = get(id: id), filter?.matches(point.payload) ?? true { points.append(point) }
+            }
+            cur = page.next
+        } while cur != nil && points.count < limit
+        return (points, cur)
+    }
+
+    /// The `k` nearest points to `query` matching `filter`; `ef` defaults to the collection's.
+    public func search(_ query: [Float], k: Int, ef: Int? = nil,
+                       filter: PayloadFilter? = nil) throws(VectorEngineError) -> [SearchHit] {
+        try index.search(query, k: k, ef: ef ?? config.hnsw.efSearch, filter: filter)
+    }
+
+    /// Several searches, results in query order.
+    public func searchBatch(_ queries: [[Float]], k: Int, ef: Int? = nil,
+                            filter: PayloadFilter? = nil) throws(VectorEngineError) -> [[SearchHit]] {
+        try index.searchBatch(queries, k: k, ef: ef ?? config.hnsw.efSearch, filter: filter)
+    }
+}

@@ -1,0 +1,120 @@
+/// A payload filter, in the must / should / must_not style:
+///
+/// ```swift
+/// let f = PayloadFilter.must([
+///     .match("color", .string("red")),
+///     .range("price", .init(gte: 10, lt: 100)),
+///     .mustNot([.exists("deleted_at")]),
+/// ])
+/// ```
+///
+/// A field holding a `.list` matches a condition when any of its elements does.
+/// Filters nest (`must` inside `should`, ...) up to ``VectorEngineLimits/maxFilterDepth``.
+public indirect enum PayloadFilter: Sendable, Hashable {
+    /// All sub-filters hold (an empty list holds).
+    case must([PayloadFilter])
+    /// At least one sub-filter holds (an empty list holds).
+    case should([PayloadFilter])
+    /// None of the sub-filters holds.
+    case mustNot([PayloadFilter])
+    /// The field equals the value (keyword, integer or bool; ints and doubles compare numerically).
+    case match(String, PayloadValue)
+    /// The field is a number inside the range.
+    case range(String, NumericRange)
+    /// The field equals one of the values.
+    case isIn(String, [PayloadValue])
+    /// The field is present and not `.null`.
+    case exists(String)
+
+    /// Numeric bounds; `nil` means unbounded on that side.
+    public struct NumericRange: Sendable, Hashable {
+        /// Strict lower bound.
+        public var gt: Double?
+        /// Inclusive lower bound.
+        public var gte: Double?
+        /// Strict upper bound.
+        public var lt: Double?
+        /// Inclusive upper bound.
+        public var lte: Double?
+        /// Creates a range.
+        public init(gt: Double? = nil, gte: Double? = nil, lt: Double? = nil, lte: Double? = nil) {
+            self.gt = gt; self.gte = gte; self.lt = lt; self.lte = lte
+        }
+
+        func contains(_ x: Double) -> Bool {
+            if let g = gt, !(x > g) { return false }
+            if let g = gte, !(x >= g) { return false }
+            if let l = lt, !(x < l) { return false }
+            if let l = lte, !(x <= l) { return false }
+            return true
+        }
+    }
+
+    /// Nesting depth (a leaf condition has depth 1).
+    public var depth: Int {
+        switch self {
+        case .must(let fs), .should(let fs), .mustNot(let fs):
+            var d = 0
+            for f in fs { d = max(d, f.depth) }
+            return d + 1
+        default: return 1
+        }
+    }
+
+    /// Throws when the filter is nested deeper than ``VectorEngineLimits/maxFilterDepth``.
+    public func validate() throws(VectorEngineError) {
+        // Checked iteratively so a hostile, very deep filter cannot overflow the stack here.
+        var stack: [(PayloadFilter, Int)] = [(self, 1)]
+        while let (f, d) = stack.popLast() {
+            try checkLimit(d <= VectorEngineLimits.maxFilterDepth,
+                           "filter nesting depth exceeds \(VectorEngineLimits.maxFilterDepth); flatten the filter")
+            switch f {
+            case .must(let fs), .should(let fs), .mustNot(let fs):
+                for sub in fs { stack.append((sub, d + 1)) }
+            default: break
+            }
+        }
+    }
+
+    /// Whether `payload` satisfies the filter.
+    public func matches(_ payload: Payload) -> Bool {
+        switch self {
+        case .must(let fs):
+            for f in fs where !f.matches(payload) { return false }
+            return true
+        case .should(let fs):
+            if fs.isEmpty { return true }
+            for f in fs where f.matches(payload) { return true }
+            return false
+        case .mustNot(let fs):
+            for f in fs where f.matches(payload) { return false }
+            return true
+        case .match(let key, let value):
+            guard let v = payload[key] else { return false }
+            return Self.anyElement(v) { Self.equal($0, value) }
+        case .range(let key, let r):
+            guard let v = payload[key] else { return false }
+            return Self.anyElement(v) { $0.numeric.map(r.contains) ?? false }
+        case .isIn(let key, let values):
+            guard let v = payload[key] else { return false }
+            return Self.anyElement(v) { e in values.contains { Self.equal(e, $0) } }
+        case .exists(let key):
+            guard let v = payload[key] else { return false }
+            if case .null = v { return false }
+            return true
+        }
+    }
+
+    private static func anyElement(_ v: PayloadValue, _ test: (PayloadValue) -> Bool) -> Bool {
+        if case .list(let items) = v {
+            for item in items where test(item) { return true }
+            return false
+        }
+        return test(v)
+    }
+
+    private static func equal(_ a: PayloadValue, _ b: PayloadValue) -> Bool {
+        if let x = a.numeric, let y = b.numeric { return x == y }
+        return a == b
+    }
+}

@@ -1,0 +1,25 @@
+/// A compressed representation of stored vectors, used for the graph walk; the best
+/// candidates are then rescored on the full `Float` vectors.
+public enum QuantizationKind: Sendable, Hashable {
+    /// One byte per component: per-dimension min/max scaling.
+    case scalarInt8
+    /// Two bytes per component (IEEE half precision).
+    case float16
+    /// Product quantization: `subspaces` sub-vectors, 256 centroids each (one byte per sub-vector).
+    case pq8(subspaces: Int)
+    /// Product quantization with 16 centroids per sub-vector (half a byte per sub-vector).
+    case pq4(subspaces: Int)
+    /// One sign bit per component, compared by Hamming distance.
+    case binary
+
+    /// Bytes per encoded vector for `dimension`.
+    public func codeBytes(dimension: Int) -> Int {
+        switch self {
+        case .scalarInt8: return dimension
+        case .float16: return dimension * 2
+        case .pq8(let m): return m
+        case .pq4(let m): return (m + 1) / 2
+        case .binary: return (dimension + 63) / 64 * 8
+        }
+    }
+}

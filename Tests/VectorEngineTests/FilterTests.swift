@@ -1,0 +1,79 @@
+import Testing
+@testable import VectorEngine
+
+@Suite struct FilterTests {
+    @Test func conditionsMatchTypedValues() {
+        let p: Payload = ["color": .string("red"), "n": .int(5), "price": .double(9.5), "ok": .bool(true),
+                          "tags": .list([.string("x"), .string("y")]), "gone": .null]
+        #expect(PayloadFilter.match("color", .string("red")).matches(p))
+        #expect(!PayloadFilter.match("color", .string("blue")).matches(p))
+        #expect(PayloadFilter.match("n", .int(5)).matches(p))
+        #expect(PayloadFilter.match("n", .double(5)).matches(p))
+        #expect(PayloadFilter.match("ok", .bool(true)).matches(p))
+        #expect(PayloadFilter.match("tags", .string("y")).matches(p))
+        #expect(PayloadFilter.range("price", .init(gte: 9.5, lt: 10)).matches(p))
+        #expect(!PayloadFilter.range("price", .init(gt: 9.5)).matches(p))
+        #expect(!PayloadFilter.range("color", .init(gt: 0)).matches(p))
+        #expect(PayloadFilter.isIn("n", [.int(1), .int(5)]).matches(p))
+        #expect(!PayloadFilter.isIn("n", [.int(1)]).matches(p))
+        #expect(PayloadFilter.exists("ok").matches(p))
+        #expect(!PayloadFilter.exists("gone").matches(p))
+        #expect(!PayloadFilter.exists("missing").matches(p))
+        let nested = PayloadFilter.must([
+            .should([.match("color", .string("blue")), .range("n", .init(lte: 5))]),
+            .mustNot([.match("ok", .bool(false))]),
+        ])
+        #expect(nested.matches(p))
+        #expect(!PayloadFilter.mustNot([nested]).matches(p))
+        #expect(nested.depth == 3)
+    }
+
+    func build() throws -> (HNSWIndex, BruteForceIndex) {
+        let data = Array(clusteredData(count: 2040, dimension: 32, seed: 11).prefix(2000))
+        let index = try HNSWIndex(dimension: 32, metric: .l2Squared, parameters: .init(m: 12, efConstruction: 100))
+        let oracle = try BruteForceIndex(dimension: 32, metric: .l2Squared)
+        for (i, v) in data.enumerated() {
+            let p: Payload = ["bucket": .int(Int64(i % 100)), "even": .bool(i % 2 == 0),
+                              "name": .string("n\(i % 7)")]
+            try index.upsert(id: UInt64(i), vector: v, payload: p)
+            try oracle.upsert(id: UInt64(i), vector: v, payload: p)
+        }
+        return (index, oracle)
+    }
+
+    static let filters: [(PayloadFilter, Double)] = [
+        (.match("even", .bool(true)), 0.5),
+        (.must([.range("bucket", .init(gte: 10, lt: 40)), .mustNot([.match("name", .string("n3"))])]), 0.26),
+        (.should([.isIn("name", [.string("n1"), .string("n2")]), .range("bucket", .init(lt: 5))]), 0.3),
+        (.match("bucket", .int(42)), 0.01),
+    ]
+
+    @Test(arguments: [FilterStrategy.graph, .automatic])
+    func filteredSearchAgainstOracle(strategy: FilterStrategy) throws {
+        let (index, oracle) = try build()
+        let qs = Array(clusteredData(count: 2040, dimension: 32, seed: 11).suffix(30))
+        for (filter, _) in Self.filters {
+            for q in qs {
+                for hit in try index.search(q, k: 10, ef: 100, filter: filter, strategy: strategy) {
+                    #expect(filter.matches(try #require(index.payload(id: hit.id))))
+                }
+            }
+            let r = try recall({ try index.search($0, k: 10, ef: 100, filter: filter, strategy: strategy) },
+                               oracle: oracle, queries: qs, k: 10, filter: filter)
+            #expect(r >= 0.9, "\(strategy) \(filter): recall \(r)")
+        }
+    }
+
+    @Test func exactPathIsExact() throws {
+        let (index, oracle) = try build()
+        let qs = Array(clusteredData(count: 2040, dimension: 32, seed: 11).suffix(10))
+        let filter = PayloadFilter.match("bucket", .int(42))
+        for q in qs {
+            #expect(try index.search(q, k: 10, ef: 10, filter: filter, strategy: .exact).map(\.id)
+                    == oracle.search(q, k: 10, filter: filter).map(\.id))
+            // 1% selectivity is under the 5% threshold, so .automatic takes the exact path too.
+            #expect(try index.search(q, k: 10, ef: 10, filter: filter).map(\.id)
+                    == oracle.search(q, k: 10, filter: filter).map(\.id))
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import Testing
+@testable import VectorEngine
+
+@Suite struct QuantizationTests {
+    // Recall@10 thresholds per kind (ef 100, rescoring the best k * oversampling on full vectors).
+    static let cases: [(QuantizationKind, DistanceMetric, Int, Double)] = [
+        (.scalarInt8, .l2Squared, 4, 0.93),
+        (.float16, .l2Squared, 4, 0.95),
+        (.float16, .cosine, 4, 0.95),
+        (.pq8(subspaces: 8), .l2Squared, 4, 0.85),
+        (.pq4(subspaces: 16), .l2Squared, 8, 0.80),
+        (.binary, .cosine, 10, 0.70),
+    ]
+
+    @Test(arguments: cases.indices)
+    func recallWithRescoring(caseIndex: Int) throws {
+        let (kind, metric, oversampling, threshold) = Self.cases[caseIndex]
+        let all = clusteredData(count: 1550, dimension: 32, seed: 21)
+        let data = all.prefix(1500), queries = Array(all.suffix(50))
+        let index = try HNSWIndex(dimension: 32, metric: metric, parameters: .init(m: 12, efConstruction: 100))
+        let oracle = try BruteForceIndex(dimension: 32, metric: metric)
+        for (i, v) in data.enumerated() where i < 1000 {
+            try index.upsert(id: UInt64(i), vector: v); try oracle.upsert(id: UInt64(i), vector: v)
+        }
+        try index.enableQuantization(kind, sampleSize: 1000)
+        // Inserts after training are encoded on arrival.
+        for (i, v) in data.enumerated() where i >= 1000 {
+            try index.upsert(id: UInt64(i), vector: v); try oracle.upsert(id: UInt64(i), vector: v)
+        }
+        #expect(index.quantization == kind)
+        let r = try recall({ try index.search($0, k: 10, ef: 100, oversampling: oversampling) },
+                           oracle: oracle, queries: queries, k: 10)
+        #expect(r >= threshold, "\(kind) \(metric): recall@10 \(r)")
+        // Returned distances are exact (rescored on full vectors).
+        for q in queries.prefix(5) {
+            for hit in try index.search(q, k: 10, ef: 100, oversampling: oversampling) {
+                let v = try #require(oracle.vector(id: hit.id))
+                #expect(abs(hit.distance - metric.distance(q, v)) < 1e-3)
+            }
+        }
+    }
+
+    @Test func codeSizes() {
+        #expect(QuantizationKind.scalarInt8.codeBytes(dimension: 384) == 384)
+        #expect(QuantizationKind.float16.codeBytes(dimension: 384) == 768)
+        #expect(QuantizationKind.pq8(subspaces: 48).codeBytes(dimension: 384) == 48)
+        #expect(QuantizationKind.pq4(subspaces: 48).codeBytes(dimension: 384) == 24)
+        #expect(QuantizationKind.binary.codeBytes(dimension: 384) == 48)
+    }
+}
