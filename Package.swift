@@ -83,6 +83,10 @@ let package = Package(
         .executableTarget(name: "vector-bench", dependencies: ["VectorEngine"],
                           path: "Benchmarks/VectorBench", exclude: ["peer.py"],
                           swiftSettings: internalChecks),
+
+        // MARK: Storage: write-ahead log (and, next, snapshots and recovery)
+        .target(name: "Storage", swiftSettings: internalChecks),
+        .testTarget(name: "StorageTests", dependencies: ["Storage"], swiftSettings: internalChecks),
     ],
     swiftLanguageModes: [.v6]
 )

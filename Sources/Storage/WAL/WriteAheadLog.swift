@@ -1,0 +1,299 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// When appends reach the disk.
+public enum WALSyncPolicy: Sendable, Equatable {
+    /// `append` returns once the record is on the device (fdatasync). Concurrent appenders
+    /// share one sync (group commit).
+    case always
+    /// Like `always`, but the syncing writer first waits up to `delayMicros` so more
+    /// records share the sync: higher throughput, a little more latency.
+    case batch(delayMicros: Int)
+    /// `append` returns once the record is written to the OS; a power loss may lose it.
+    case never
+}
+
+/// Settings of a write-ahead log.
+public struct WALOptions: Sendable {
+    /// A segment is closed and a new one started past this size.
+    public var segmentSizeBytes: Int
+    /// Durability of `append`.
+    public var syncPolicy: WALSyncPolicy
+    /// Largest payload accepted.
+    public var maxRecordBytes: Int
+
+    public init(segmentSizeBytes: Int = 64 << 20, syncPolicy: WALSyncPolicy = .always, maxRecordBytes: Int = 64 << 20) {
+        self.segmentSizeBytes = segmentSizeBytes
+        self.syncPolicy = syncPolicy
+        self.maxRecordBytes = maxRecordBytes
+    }
+}
+
+/// What opening a log found, for the caller to log.
+public struct WALRecoveryReport: Sendable, Equatable {
+    /// Segment files found.
+    public var segments: Int
+    /// Valid records kept.
+    public var records: Int
+    /// Sequence of the last valid record (0 when the log is empty).
+    public var lastSequence: UInt64
+    /// Bytes cut from a torn or corrupt tail (0 when the tail was clean).
+    public var droppedBytes: Int
+    /// Why the tail was cut, when it was.
+    public var droppedReason: String?
+}
+
+/// An append-only log of records in segment files, the basis of durability: a record whose
+/// `append` returned (with `.always` or `.batch`) survives a crash or power loss. Opening a
+/// log repairs a torn tail (a record cut short by a crash) and refuses anything else that is
+/// damaged. Thread-safe; appends are ordered by sequence.
+///
+/// ```swift
+/// let (wal, report) = try WriteAheadLog.open(directory: "/data/docs/wal")
+/// let sequence = try wal.append(type: 1, payload: bytes)
+/// for record in try wal.read(from: 1) { apply(record) }
+/// ```
+public final class WriteAheadLog: @unchecked Sendable {
+    // Every mutable field below is guarded by `monitor`.
+    private let monitor = Monitor()
+    private let directory: String
+    private let options: WALOptions
+    private var segments: [(firstSequence: UInt64, path: String)]
+    private var current: DurableFile
+    private var currentSize: Int
+    private var nextSequence: UInt64
+    private var syncedSequence: UInt64
+    private var syncInProgress = false
+    private var failure: StorageError?
+    private var closed = false
+    private var appendCount = 0
+    private var syncCount = 0
+
+    private init(directory: String, options: WALOptions, segments: [(UInt64, String)], current: DurableFile,
+                 currentSize: Int, nextSequence: UInt64) {
+        self.directory = directory
+        self.options = options
+        self.segments = segments
+        self.current = current
+        self.currentSize = currentSize
+        self.nextSequence = nextSequence
+        self.syncedSequence = nextSequence - 1
+    }
+
+    /// Opens (creating if needed) the log in `directory`, repairing a torn tail.
+    public static func open(directory: String, options: WALOptions = WALOptions())
+        throws(StorageError) -> (WriteAheadLog, WALRecoveryReport) {
+        guard options.segmentSizeBytes >= 4096, options.maxRecordBytes > 0 else {
+            throw StorageError(.invalidArgument, "segment size must be at least 4 KiB and the record limit positive")
+        }
+        try Directory.create(directory)
+        let found = try Directory.entries(directory)
+            .compactMap { name in WALFormat.firstSequence(ofSegment: name).map { ($0, directory + "/" + name) } }
+            .sorted { $0.0 < $1.0 }
+        var report = WALRecoveryReport(segments: found.count, records: 0, lastSequence: 0, droppedBytes: 0)
+        var expected = found.first?.0 ?? 1
+        for (index, (first, path)) in found.enumerated() {
+            guard first == expected else {
+                throw StorageError(.corrupt, "segment '\(path)' starts at \(first) but \(expected) was expected: a segment is missing")
+            }
+            let isLast = index == found.count - 1
+            let file = try DurableFile(path: path, create: false)
+            let bytes = try file.read(count: try file.size(), at: 0)
+            if bytes.count < WALFormat.segmentHeaderBytes && isLast {
+                // Crashed while creating the segment: start it again.
+                report.droppedBytes += bytes.count
+                report.droppedReason = "segment header torn"
+                try file.truncate(to: 0)
+                try file.write(WALFormat.segmentHeader(), at: 0)
+                try file.sync()
+                continue
+            }
+            try WALFormat.checkSegmentHeader(bytes[...], path: path)
+            var offset = WALFormat.segmentHeaderBytes
+            while offset < bytes.count {
+                switch WALFormat.decodeRecord(bytes, at: offset, expectedSequence: expected,
+                                              maxRecordBytes: options.maxRecordBytes) {
+                case .success(let (record, next)):
+                    expected = record.sequence + 1
+                    report.records += 1
+                    report.lastSequence = record.sequence
+                    offset = next
+                case .failure(let box):
+                    let reason: String
+                    switch box.problem {
+                    case .truncated: reason = "record cut short"
+                    case .tooLarge(let length): reason = "record length \(length) over the limit"
+                    case .badChecksum: reason = "checksum mismatch"
+                    case .wrongSequence(let want, let found): reason = "sequence \(found) where \(want) was expected"
+                    }
+                    guard isLast else {
+                        throw StorageError(.corrupt,
+                            "'\(path)' is damaged at byte \(offset) (\(reason)) before the end of the log; restore from a snapshot")
+                    }
+                    report.droppedBytes += bytes.count - offset
+                    report.droppedReason = "\(reason) at byte \(offset) of \(path)"
+                    try file.truncate(to: offset)
+                    try file.sync()
+                    offset = bytes.count
+                }
+            }
+        }
+        // Continue in the last segment, or start the first one.
+        let current: DurableFile
+        var segments = found
+        var size: Int
+        if let last = found.last {
+            current = try DurableFile(path: last.1, create: false)
+            size = try current.size()
+        } else {
+            let path = directory + "/" + WALFormat.segmentName(firstSequence: 1)
+            current = try DurableFile(path: path, create: true)
+            try current.write(WALFormat.segmentHeader(), at: 0)
+            try current.sync()
+            try Directory.sync(directory)
+            segments = [(1, path)]
+            size = WALFormat.segmentHeaderBytes
+        }
+        let log = WriteAheadLog(directory: directory, options: options, segments: segments, current: current,
+                                currentSize: size, nextSequence: expected)
+        return (log, report)
+    }
+
+    /// Appends a record and returns its sequence, once it is as durable as the sync policy
+    /// promises. After a failed sync the log refuses further appends (the OS may have dropped
+    /// the data): reopen it to recover what reached the disk.
+    public func append(type: UInt8, payload: [UInt8]) throws(StorageError) -> UInt64 {
+        guard payload.count <= options.maxRecordBytes else {
+            throw StorageError(.invalidArgument,
+                "record of \(payload.count) bytes is over the limit of \(options.maxRecordBytes) bytes")
+        }
+        return try monitor.locked { () throws(StorageError) -> UInt64 in
+            if let failure { throw failure }
+            guard !closed else { throw StorageError(.closed, "the write-ahead log is closed") }
+            let sequence = nextSequence
+            let record = WALFormat.encodeRecord(type: type, sequence: sequence, payload: payload)
+            if currentSize + record.count > options.segmentSizeBytes && currentSize > WALFormat.segmentHeaderBytes {
+                try rollSegment(firstSequence: sequence)
+            }
+            do throws(StorageError) {
+                try current.write(record, at: currentSize)
+            } catch {
+                failure = error
+                throw error
+            }
+            currentSize += record.count
+            nextSequence += 1
+            appendCount += 1
+            switch options.syncPolicy {
+            case .never:
+                return sequence
+            case .always:
+                try waitUntilDurable(sequence, delayMicros: 0)
+            case .batch(let delay):
+                try waitUntilDurable(sequence, delayMicros: delay)
+            }
+            return sequence
+        }
+    }
+
+    /// Group commit (call holding the lock): one writer syncs for everyone written so far;
+    /// the others wait for it.
+    private func waitUntilDurable(_ sequence: UInt64, delayMicros: Int) throws(StorageError) {
+        while syncedSequence < sequence {
+            if let failure { throw failure }
+            if syncInProgress {
+                monitor.wait()
+                continue
+            }
+            syncInProgress = true
+            if delayMicros > 0 { monitor.unlocked { _ = usleep(UInt32(delayMicros)) } }
+            // Records up to `target` are in `file` or in older segments, synced when rolled.
+            let target = nextSequence - 1
+            let file = current
+            do throws(StorageError) {
+                try monitor.unlocked { () throws(StorageError) in try file.sync() }
+                syncedSequence = max(syncedSequence, target)
+                syncCount += 1
+            } catch {
+                failure = error
+            }
+            syncInProgress = false
+            monitor.broadcast()
+        }
+    }
+
+    /// Closes the current segment (synced) and starts one at `firstSequence`.
+    private func rollSegment(firstSequence: UInt64) throws(StorageError) {
+        try current.sync()
+        syncedSequence = max(syncedSequence, firstSequence - 1)
+        let path = directory + "/" + WALFormat.segmentName(firstSequence: firstSequence)
+        let file = try DurableFile(path: path, create: true)
+        try file.truncate(to: 0)
+        try file.write(WALFormat.segmentHeader(), at: 0)
+        try file.sync()
+        try Directory.sync(directory)
+        current = file
+        currentSize = WALFormat.segmentHeaderBytes
+        segments.append((firstSequence, path))
+    }
+
+    /// Records with sequence >= `sequence`, in order, at most `limit` (for recovery and, later,
+    /// replication streams).
+    public func read(from sequence: UInt64, limit: Int = .max) throws(StorageError) -> [WALRecord] {
+        let (snapshot, last) = monitor.locked { (segments, nextSequence - 1) }
+        var records: [WALRecord] = []
+        for (index, segment) in snapshot.enumerated() {
+            let nextFirst = index + 1 < snapshot.count ? snapshot[index + 1].firstSequence : last + 1
+            if nextFirst <= sequence { continue }
+            let file = try DurableFile(path: segment.path, create: false)
+            let bytes = try file.read(count: try file.size(), at: 0)
+            var offset = WALFormat.segmentHeaderBytes
+            var expected = segment.firstSequence
+            while offset < bytes.count && expected <= last && records.count < limit {
+                guard case .success(let (record, next)) = WALFormat.decodeRecord(
+                    bytes, at: offset, expectedSequence: expected, maxRecordBytes: options.maxRecordBytes) else {
+                    throw StorageError(.corrupt, "'\(segment.path)' is damaged at byte \(offset)")
+                }
+                if record.sequence >= sequence { records.append(record) }
+                expected += 1
+                offset = next
+            }
+            if records.count >= limit { break }
+        }
+        return records
+    }
+
+    /// Deletes segments whose records all have sequence <= `sequence` (they are covered by a
+    /// snapshot). The current segment is never deleted. Returns how many were deleted.
+    @discardableResult
+    public func releaseSegments(upTo sequence: UInt64) throws(StorageError) -> Int {
+        try monitor.locked { () throws(StorageError) -> Int in
+            var released = 0
+            while segments.count > 1, segments[1].firstSequence <= sequence + 1 {
+                try Directory.remove(segments[0].path)
+                segments.removeFirst()
+                released += 1
+            }
+            if released > 0 { try Directory.sync(directory) }
+            return released
+        }
+    }
+
+    /// The sequence the next append will get.
+    public var nextSequenceNumber: UInt64 { monitor.locked { nextSequence } }
+
+    /// Appends and device syncs so far (group commit makes syncs fewer than appends).
+    public var statistics: (appends: Int, syncs: Int, segments: Int) {
+        monitor.locked { (appendCount, syncCount, segments.count) }
+    }
+
+    /// Syncs and closes; later appends throw `.closed`.
+    public func close() throws(StorageError) {
+        try monitor.locked { () throws(StorageError) in
+            guard !closed else { return }
+            closed = true
+            try current.sync()
+        }
+    }
+}

@@ -1,0 +1,201 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+import Testing
+@testable import Storage
+
+/// A fresh temporary directory per test.
+func temporaryDirectory() -> String {
+    var template = Array("/tmp/ruvector-storage-XXXXXX".utf8CString)
+    let path = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+    return path
+}
+
+/// The single segment file of a log directory holding one segment.
+func onlySegment(_ directory: String) throws -> String {
+    let names = try Directory.entries(directory).filter { $0.hasPrefix("wal-") }
+    #expect(names.count == 1)
+    return directory + "/" + names[0]
+}
+
+/// Copies a file's bytes (for mutating copies of a log).
+func fileBytes(_ path: String) throws -> [UInt8] {
+    let file = try DurableFile(path: path, create: false)
+    return try file.read(count: try file.size(), at: 0)
+}
+
+func payload(_ index: Int) -> [UInt8] {
+    (0..<(index % 97 + 1)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ index) }
+}
+
+@Suite("CRC-32C")
+struct CRC32CTests {
+    @Test("known vectors (RFC 3720 B.4 and the check value)")
+    func vectors() {
+        #expect(CRC32C.checksum(Array("123456789".utf8)) == 0xE306_9283)
+        #expect(CRC32C.checksum([UInt8](repeating: 0, count: 32)) == 0x8A91_36AA)
+        #expect(CRC32C.checksum([UInt8](repeating: 0xFF, count: 32)) == 0x62A8_AB43)
+        #expect(CRC32C.checksum((0..<32).map { UInt8($0) }) == 0x46DD_794E)
+        #expect(CRC32C.checksum((0..<32).map { UInt8(31 - $0) }) == 0x113F_DB5C)
+        #expect(CRC32C.checksum([]) == 0)
+    }
+
+    @Test("checksumming in parts equals checksumming the whole, at every split")
+    func incremental() {
+        let bytes = (0..<100).map { UInt8(truncatingIfNeeded: $0 * 7 + 3) }
+        let whole = CRC32C.checksum(bytes)
+        for split in 0...bytes.count {
+            #expect(CRC32C.checksum(Array(bytes[split...]), continuing: CRC32C.checksum(Array(bytes[..<split]))) == whole)
+        }
+    }
+}
+
+@Suite("write-ahead log")
+struct WriteAheadLogTests {
+    @Test("records round-trip across many segments and a reopen")
+    func roundTrip() throws {
+        let directory = temporaryDirectory()
+        let options = WALOptions(segmentSizeBytes: 4096, syncPolicy: .never)
+        do {
+            let (wal, report) = try WriteAheadLog.open(directory: directory, options: options)
+            #expect(report.records == 0)
+            for index in 1...500 {
+                #expect(try wal.append(type: UInt8(index % 5), payload: payload(index)) == UInt64(index))
+            }
+            #expect(wal.statistics.segments > 5)
+            try wal.close()
+        }
+        let (wal, report) = try WriteAheadLog.open(directory: directory, options: options)
+        #expect(report.records == 500 && report.lastSequence == 500 && report.droppedBytes == 0)
+        let records = try wal.read(from: 1)
+        #expect(records.map(\.sequence) == Array(1...500))
+        #expect(records.allSatisfy { $0.payload == payload(Int($0.sequence)) && $0.type == UInt8(Int($0.sequence) % 5) })
+        #expect(try wal.read(from: 321, limit: 10).map(\.sequence) == Array(321...330))
+        #expect(try wal.append(type: 0, payload: [1]) == 501)
+    }
+
+    @Test("a torn last record, cut at every byte offset, is dropped and the rest kept")
+    func tornTailAtEveryOffset() throws {
+        let directory = temporaryDirectory()
+        do {
+            let (wal, _) = try WriteAheadLog.open(directory: directory, options: WALOptions(syncPolicy: .never))
+            for index in 1...5 { _ = try wal.append(type: 1, payload: payload(index)) }
+            try wal.close()
+        }
+        let segment = try onlySegment(directory)
+        let original = try fileBytes(segment)
+        let lastRecordStart = original.count - WALFormat.recordHeaderBytes - payload(5).count
+        for cut in lastRecordStart..<original.count {
+            let copy = temporaryDirectory()
+            let file = try DurableFile(path: copy + "/" + WALFormat.segmentName(firstSequence: 1), create: true)
+            try file.write(Array(original[..<cut]), at: 0)
+            let (wal, report) = try WriteAheadLog.open(directory: copy, options: WALOptions(syncPolicy: .never))
+            #expect(report.records == 4, "cut at \(cut)")
+            #expect(report.droppedBytes == cut - lastRecordStart, "cut at \(cut)")
+            #expect(try wal.read(from: 1).map(\.payload) == (1...4).map(payload))
+            // The log continues where the valid records end.
+            #expect(try wal.append(type: 9, payload: [42]) == 5)
+            #expect(try wal.read(from: 5).map(\.payload) == [[42]])
+        }
+    }
+
+    @Test("a flipped bit anywhere in the last record is detected and the record dropped")
+    func bitFlipInLastRecord() throws {
+        let directory = temporaryDirectory()
+        do {
+            let (wal, _) = try WriteAheadLog.open(directory: directory, options: WALOptions(syncPolicy: .never))
+            for index in 1...3 { _ = try wal.append(type: 2, payload: payload(index)) }
+            try wal.close()
+        }
+        let original = try fileBytes(try onlySegment(directory))
+        let lastRecordStart = original.count - WALFormat.recordHeaderBytes - payload(3).count
+        for position in lastRecordStart..<original.count where !(5...7).contains(position - lastRecordStart) {
+            // (bytes 5-7 of a record header are reserved and not checksummed)
+            var damaged = original
+            damaged[position] ^= 0x10
+            let copy = temporaryDirectory()
+            try DurableFile(path: copy + "/" + WALFormat.segmentName(firstSequence: 1), create: true).write(damaged, at: 0)
+            let (wal, report) = try WriteAheadLog.open(directory: copy, options: WALOptions(syncPolicy: .never))
+            #expect(report.records == 2, "flip at \(position)")
+            #expect(report.droppedBytes > 0)
+            #expect(try wal.read(from: 1).count == 2)
+        }
+    }
+
+    @Test("damage before the last segment's tail is refused, not silently cut")
+    func midLogCorruptionRefused() throws {
+        let directory = temporaryDirectory()
+        do {
+            let (wal, _) = try WriteAheadLog.open(directory: directory,
+                                                  options: WALOptions(segmentSizeBytes: 4096, syncPolicy: .never))
+            for index in 1...200 { _ = try wal.append(type: 1, payload: payload(index)) }
+            try wal.close()
+        }
+        let first = directory + "/" + WALFormat.segmentName(firstSequence: 1)
+        var bytes = try fileBytes(first)
+        bytes[WALFormat.segmentHeaderBytes + WALFormat.recordHeaderBytes] ^= 0xFF
+        try DurableFile(path: first, create: false).write(bytes, at: 0)
+        let error = #expect(throws: StorageError.self) {
+            _ = try WriteAheadLog.open(directory: directory, options: WALOptions(segmentSizeBytes: 4096))
+        }
+        #expect(error?.code == .corrupt)
+    }
+
+    @Test("a segment written by a newer format version is refused with a clear error")
+    func newerFormatRefused() throws {
+        let directory = temporaryDirectory()
+        var header = WALFormat.segmentHeader()
+        header[8] = 2
+        try DurableFile(path: directory + "/" + WALFormat.segmentName(firstSequence: 1), create: true).write(header, at: 0)
+        let error = #expect(throws: StorageError.self) { _ = try WriteAheadLog.open(directory: directory) }
+        #expect(error?.code == .newerFormat)
+        #expect(error?.message.contains("upgrade") == true)
+    }
+
+    @Test("concurrent appenders get unique consecutive sequences and share syncs (group commit)")
+    func groupCommit() throws {
+        let directory = temporaryDirectory()
+        let (wal, _) = try WriteAheadLog.open(directory: directory, options: WALOptions(syncPolicy: .always))
+        let writers = 8, perWriter = 50
+        DispatchQueue.concurrentPerform(iterations: writers) { writer in
+            for index in 0..<perWriter {
+                _ = try? wal.append(type: UInt8(writer), payload: payload(writer * 1000 + index))
+            }
+        }
+        let stats = wal.statistics
+        #expect(stats.appends == writers * perWriter)
+        #expect(stats.syncs < stats.appends, "\(stats.syncs) syncs for \(stats.appends) appends")
+        let records = try wal.read(from: 1)
+        #expect(records.map(\.sequence) == Array(1...UInt64(writers * perWriter)))
+        // Each writer's records are all there, in its own order.
+        for writer in 0..<writers {
+            #expect(records.filter { $0.type == UInt8(writer) }.map(\.payload) == (0..<perWriter).map { payload(writer * 1000 + $0) })
+        }
+    }
+
+    @Test("segments covered by a snapshot are released; the rest stays readable")
+    func releaseSegments() throws {
+        let directory = temporaryDirectory()
+        let (wal, _) = try WriteAheadLog.open(directory: directory, options: WALOptions(segmentSizeBytes: 4096, syncPolicy: .never))
+        for index in 1...300 { _ = try wal.append(type: 1, payload: payload(index)) }
+        let before = wal.statistics.segments
+        #expect(try wal.releaseSegments(upTo: 150) > 0)
+        #expect(wal.statistics.segments < before)
+        let remaining = try wal.read(from: 151)
+        #expect(remaining.map(\.sequence) == Array(151...300))
+        try wal.close()
+        let (reopened, report) = try WriteAheadLog.open(directory: directory, options: WALOptions(segmentSizeBytes: 4096))
+        #expect(report.lastSequence == 300)
+        #expect(try reopened.read(from: 151).count == 150)
+    }
+
+    @Test("a record over the limit is refused and the log stays usable")
+    func recordLimit() throws {
+        let (wal, _) = try WriteAheadLog.open(directory: temporaryDirectory(),
+                                              options: WALOptions(syncPolicy: .never, maxRecordBytes: 100))
+        let error = #expect(throws: StorageError.self) { _ = try wal.append(type: 1, payload: [UInt8](repeating: 0, count: 101)) }
+        #expect(error?.code == .invalidArgument)
+        #expect(try wal.append(type: 1, payload: [1, 2, 3]) == 1)
+    }
+}
