@@ -87,6 +87,8 @@ let package = Package(
         // MARK: Storage: write-ahead log (and, next, snapshots and recovery)
         .target(name: "Storage", swiftSettings: internalChecks),
         .testTarget(name: "StorageTests", dependencies: ["Storage"], swiftSettings: internalChecks),
+        .executableTarget(name: "storage-bench", dependencies: ["Storage"], path: "Benchmarks/StorageBench",
+                          swiftSettings: internalChecks),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Dispatch
 import Testing
 @testable import Storage
 
@@ -158,7 +157,7 @@ struct WriteAheadLogTests {
         let directory = temporaryDirectory()
         let (wal, _) = try WriteAheadLog.open(directory: directory, options: WALOptions(syncPolicy: .always))
         let writers = 8, perWriter = 50
-        DispatchQueue.concurrentPerform(iterations: writers) { writer in
+        runOnThreads(writers) { writer in
             for index in 0..<perWriter {
                 _ = try? wal.append(type: UInt8(writer), payload: payload(writer * 1000 + index))
             }
