@@ -1,0 +1,117 @@
+import Testing
+@testable import Storage
+
+/// A tiny engine for the recovery tests: key -> value, changed by WAL records
+/// (payload: key byte, then value bytes; an empty value deletes).
+struct KeyValueModel: Equatable {
+    var entries: [UInt8: [UInt8]] = [:]
+
+    mutating func apply(_ record: WALRecord) {
+        guard let key = record.payload.first else { return }
+        let value = Array(record.payload.dropFirst())
+        if value.isEmpty { entries[key] = nil } else { entries[key] = value }
+    }
+
+    func encoded() -> [UInt8] {
+        entries.keys.sorted().flatMap { key in [key, UInt8(entries[key]!.count)] + entries[key]! }
+    }
+
+    init() {}
+
+    init(decoding bytes: [UInt8]) {
+        var index = 0
+        while index + 1 < bytes.count {
+            let key = bytes[index], count = Int(bytes[index + 1])
+            entries[key] = Array(bytes[(index + 2)..<(index + 2 + count)])
+            index += 2 + count
+        }
+    }
+}
+
+@Suite("snapshots and recovery")
+struct SnapshotStoreTests {
+    @Test("sections round-trip; list is newest first; chunks reassemble the file")
+    func roundTrip() throws {
+        let store = try SnapshotStore(directory: temporaryDirectory())
+        try store.write(sections: [("vectors", [1, 2, 3]), ("graph", [])], walSequence: 10, createdUnixMicros: 111)
+        let info = try store.write(sections: [("vectors", Array(repeating: 7, count: 10_000)), ("payloads", [9])],
+                                   walSequence: 20, createdUnixMicros: 222)
+        #expect(try store.list().map(\.walSequence) == [20, 10])
+        let snapshot = try store.load(info.name)
+        #expect(snapshot.sections == ["vectors": Array(repeating: 7, count: 10_000), "payloads": [9]])
+        #expect(snapshot.info.createdUnixMicros == 222 && snapshot.info.crc32c == info.crc32c)
+        let chunks = try store.chunks(of: info.name, chunkBytes: 4096)
+        #expect(chunks.count == 3)
+        // A downloaded copy restores into another store.
+        let other = try SnapshotStore(directory: temporaryDirectory())
+        let restored = try other.restore(fileBytes: chunks.flatMap { $0 })
+        #expect(try other.load(restored.name).sections == snapshot.sections)
+    }
+
+    @Test("a damaged newest snapshot falls back to the previous one; damage is refused on restore")
+    func fallback() throws {
+        let directory = temporaryDirectory()
+        let store = try SnapshotStore(directory: directory)
+        try store.write(sections: [("state", [1])], walSequence: 5, createdUnixMicros: 0)
+        let newest = try store.write(sections: [("state", [2])], walSequence: 9, createdUnixMicros: 0)
+        var bytes = try fileBytes(directory + "/" + newest.name)
+        bytes[bytes.count / 2] ^= 0x01
+        try DurableFile(path: directory + "/" + newest.name, create: false).write(bytes, at: 0)
+        let (latest, skipped) = try store.loadLatestValid()
+        #expect(latest?.info.walSequence == 5)
+        #expect(latest?.sections["state"] == [1])
+        #expect(skipped == [newest.name])
+        let error = #expect(throws: StorageError.self) { try store.restore(fileBytes: bytes) }
+        #expect(error?.code == .corrupt)
+    }
+
+    @Test("every truncation of a snapshot file is detected")
+    func truncations() throws {
+        let store = try SnapshotStore(directory: temporaryDirectory())
+        let info = try store.write(sections: [("a", [1, 2, 3, 4]), ("b", [5])], walSequence: 1, createdUnixMicros: 0)
+        let bytes = try fileBytes(store.directory + "/" + info.name)
+        for cut in 0..<bytes.count {
+            #expect(throws: StorageError.self) { _ = try SnapshotStore.decode(Array(bytes[..<cut]), name: "cut") }
+        }
+    }
+
+    @Test("a snapshot of a newer format is refused with a clear error")
+    func newerFormat() throws {
+        let store = try SnapshotStore(directory: temporaryDirectory())
+        let info = try store.write(sections: [("a", [1])], walSequence: 1, createdUnixMicros: 0)
+        var bytes = try fileBytes(store.directory + "/" + info.name)
+        bytes[8] = 9
+        let error = #expect(throws: StorageError.self) { _ = try SnapshotStore.decode(bytes, name: "x") }
+        #expect(error?.code == .newerFormat)
+    }
+
+    @Test("latest snapshot + WAL replay after it equals the state that was never interrupted")
+    func snapshotPlusReplay() throws {
+        let root = temporaryDirectory()
+        var live = KeyValueModel()
+        var rng = UInt64(0xC0FFEE)
+        func next() -> UInt8 { rng = rng &* 6364136223846793005 &+ 1442695040888963407; return UInt8(truncatingIfNeeded: rng >> 33) }
+        do {
+            let (wal, _) = try WriteAheadLog.open(directory: root + "/wal", options: WALOptions(segmentSizeBytes: 4096, syncPolicy: .never))
+            let snapshots = try SnapshotStore(directory: root + "/snapshots")
+            for step in 1...600 {
+                let key = next() % 32
+                let payload = [key] + (next() % 5 == 0 ? [] : (0..<Int(next() % 8 + 1)).map { _ in next() })
+                let sequence = try wal.append(type: 1, payload: payload)
+                live.apply(WALRecord(sequence: sequence, type: 1, payload: payload))
+                if step % 250 == 0 {
+                    try snapshots.write(sections: [("kv", live.encoded())], walSequence: sequence, createdUnixMicros: Int64(step))
+                    try wal.releaseSegments(upTo: sequence)
+                }
+            }
+            try wal.close()
+        }
+        // Recovery: latest valid snapshot, then the records after it.
+        let (snapshot, skipped) = try SnapshotStore(directory: root + "/snapshots").loadLatestValid()
+        #expect(skipped.isEmpty)
+        var recovered = KeyValueModel(decoding: try #require(snapshot?.sections["kv"]))
+        let (wal, _) = try WriteAheadLog.open(directory: root + "/wal", options: WALOptions(segmentSizeBytes: 4096))
+        for record in try wal.read(from: try #require(snapshot).info.walSequence + 1) { recovered.apply(record) }
+        #expect(recovered == live)
+    }
+}
