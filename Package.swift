@@ -87,6 +87,9 @@ let package = Package(
         // MARK: Storage: write-ahead log (and, next, snapshots and recovery)
         .target(name: "Storage", swiftSettings: internalChecks),
         .testTarget(name: "StorageTests", dependencies: ["Storage"], swiftSettings: internalChecks),
+        // Appends until killed; the crash test in StorageTests kills it with SIGKILL.
+        .executableTarget(name: "ruvector-storage-crash-harness", dependencies: ["Storage"],
+                          path: "Sources/StorageCrashHarness", swiftSettings: internalChecks),
         .executableTarget(name: "storage-bench", dependencies: ["Storage"], path: "Benchmarks/StorageBench",
                           swiftSettings: internalChecks),
     ],
