@@ -87,6 +87,9 @@ let package = Package(
         // MARK: Storage: write-ahead log (and, next, snapshots and recovery)
         .target(name: "Storage", swiftSettings: internalChecks),
         .testTarget(name: "StorageTests", dependencies: ["Storage"], swiftSettings: internalChecks),
+        // Collections that persist: VectorEngine state through Storage's WAL and snapshots.
+        .target(name: "VectorDatabase", dependencies: ["VectorEngine", "Storage"], swiftSettings: internalChecks),
+        .testTarget(name: "VectorDatabaseTests", dependencies: ["VectorDatabase"], swiftSettings: internalChecks),
         // Appends until killed; the crash test in StorageTests kills it with SIGKILL.
         .executableTarget(name: "ruvector-storage-crash-harness", dependencies: ["Storage"],
                           path: "Sources/StorageCrashHarness", swiftSettings: internalChecks),

@@ -57,6 +57,21 @@ public final class VectorCollection: Sendable {
         index = try HNSWIndex(dimension: config.dimension, metric: config.metric, parameters: config.hnsw)
     }
 
+    /// A collection restored from an exported index state (a snapshot). The state must match
+    /// the configuration; quantization, when configured, is trained again on the restored data.
+    public init(_ config: CollectionConfig, restoring state: HNSWState) throws(VectorEngineError) {
+        guard state.dimension == config.dimension, state.metric == config.metric, state.parameters == config.hnsw else {
+            throw VectorEngineError(code: .invalidArgument,
+                                    message: "snapshot state does not match collection '\(config.name)' configuration")
+        }
+        self.config = config
+        index = try HNSWIndex(state: state)
+        if let kind = config.quantization, index.count >= config.quantizationTrainingCount {
+            try index.enableQuantization(kind, sampleSize: max(config.quantizationTrainingCount, 10_000),
+                                         seed: config.hnsw.seed)
+        }
+    }
+
     /// Number of points, or of points matching `filter`.
     public func count(filter: PayloadFilter? = nil) throws(VectorEngineError) -> Int {
         guard let filter else { return index.count }
@@ -71,9 +86,14 @@ public final class VectorCollection: Sendable {
         return n
     }
 
+    /// Checks a batch as `upsert` would (dimension, finite values), without changing anything.
+    public func validate(_ points: [VectorPoint]) throws(VectorEngineError) {
+        for p in points { _ = try prepareVector(p.vector, dimension: config.dimension, metric: config.metric) }
+    }
+
     /// Inserts or replaces points. The batch is validated first, so a bad point writes nothing.
     public func upsert(_ points: [VectorPoint]) throws(VectorEngineError) {
-        for p in points { _ = try prepareVector(p.vector, dimension: config.dimension, metric: config.metric) }
+        try validate(points)
         for p in points { try index.upsert(id: p.id, vector: p.vector, payload: p.payload) }
         if let kind = config.quantization, index.quantization == nil,
            index.count >= config.quantizationTrainingCount {

@@ -27,6 +27,24 @@ public struct HNSWState: Sendable, Hashable {
     public var entryPoint: UInt32?
     /// State of the level generator.
     public var generatorState: UInt64
+
+    /// A state from its parts (as read back from a snapshot); `HNSWIndex(state:)` validates it.
+    public init(dimension: Int, metric: DistanceMetric, parameters: HNSWParameters, vectors: [Float], levels: [UInt8],
+                level0Links: [UInt32], upperLinks: [[UInt32]], externalIds: [UInt64], deleted: [Bool],
+                payloads: [Payload], entryPoint: UInt32?, generatorState: UInt64) {
+        self.dimension = dimension
+        self.metric = metric
+        self.parameters = parameters
+        self.vectors = vectors
+        self.levels = levels
+        self.level0Links = level0Links
+        self.upperLinks = upperLinks
+        self.externalIds = externalIds
+        self.deleted = deleted
+        self.payloads = payloads
+        self.entryPoint = entryPoint
+        self.generatorState = generatorState
+    }
 }
 
 extension HNSWIndex {

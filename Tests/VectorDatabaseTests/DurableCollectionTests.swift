@@ -1,0 +1,120 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Storage
+import Testing
+import VectorEngine
+@testable import VectorDatabase
+
+private func temporaryDirectory() -> String {
+    var template = Array("/tmp/ruvector-db-XXXXXX".utf8CString)
+    return template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+}
+
+/// Seeded points: vectors in [-1, 1), a payload with a string, an int and a list.
+private func points(_ ids: Range<UInt64>, dimension: Int, seed: UInt64) -> [VectorPoint] {
+    var state = seed
+    func next() -> Float {
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        return Float(Int64(bitPattern: state) >> 40) / Float(1 << 23)
+    }
+    return ids.map { id in
+        VectorPoint(id: id, vector: (0..<dimension).map { _ in next() },
+                    payload: ["lang": .string(id % 3 == 0 ? "swift" : "c"), "n": .int(Int64(id)),
+                              "tags": .list([.string("t\(id % 5)"), .null, .double(0.5)])])
+    }
+}
+
+@Suite("durable collections: a collection reopens with identical search results")
+struct DurableCollectionTests {
+    let config = CollectionConfig(name: "docs", dimension: 16, metric: .cosine,
+                                  hnsw: HNSWParameters(m: 8, efConstruction: 64, efSearch: 32))
+
+    private func results(_ collection: VectorCollection, queries: [VectorPoint]) throws -> [[SearchHit]] {
+        try queries.map { try collection.search($0.vector, k: 10, filter: .match("lang", .string("swift"))) }
+            + queries.map { try collection.search($0.vector, k: 5) }
+    }
+
+    @Test("WAL replay alone restores the collection exactly")
+    func replayOnly() throws {
+        let directory = temporaryDirectory()
+        let queries = points(10_000..<10_020, dimension: 16, seed: 9)
+        let expected: [[SearchHit]]
+        let expectedPoint: VectorPoint?
+        do {
+            let db = try DurableCollection.create(in: directory, config: config, syncPolicy: .never)
+            try db.upsert(points(0..<300, dimension: 16, seed: 1))
+            try db.upsert(points(100..<150, dimension: 16, seed: 2))     // updates
+            try db.delete(ids: Array(200..<230))
+            expected = try results(db.collection, queries: queries)
+            expectedPoint = db.collection.get(id: 120)
+            try db.close()
+        }
+        let reopened = try DurableCollection.open(directory)
+        #expect(reopened.recovery.replayedRecords == 3 && reopened.recovery.snapshotSequence == 0)
+        #expect(try results(reopened.collection, queries: queries) == expected)
+        #expect(reopened.collection.get(id: 120) == expectedPoint)
+        #expect(reopened.collection.get(id: 210) == nil)
+        #expect(try reopened.collection.count() == 270)
+    }
+
+    @Test("snapshot + later writes + reopen; a damaged newest snapshot falls back to the previous one")
+    func snapshotsAndFallback() throws {
+        let directory = temporaryDirectory()
+        let queries = points(50_000..<50_020, dimension: 16, seed: 7)
+        let expected: [[SearchHit]]
+        do {
+            let db = try DurableCollection.create(in: directory, config: config, syncPolicy: .never)
+            try db.upsert(points(0..<200, dimension: 16, seed: 3))
+            try db.snapshot(createdUnixMicros: 1)
+            try db.upsert(points(200..<400, dimension: 16, seed: 4))
+            try db.delete(ids: [5, 6, 7])
+            try db.snapshot(createdUnixMicros: 2)
+            try db.upsert(points(400..<450, dimension: 16, seed: 5))
+            expected = try results(db.collection, queries: queries)
+            try db.close()
+        }
+        let reopened = try DurableCollection.open(directory)
+        #expect(reopened.recovery.replayedRecords == 1)
+        #expect(try results(reopened.collection, queries: queries) == expected)
+        try reopened.close()
+
+        // Damage the newest snapshot: recovery uses the older one and replays more of the log.
+        let store = try SnapshotStore(directory: directory + "/snapshots")
+        let newest = try store.list()[0]
+        var bytes = try AtomicFile.read(directory + "/snapshots/" + newest.name)
+        bytes[bytes.count / 2] ^= 0xFF
+        try AtomicFile.write(bytes, to: directory + "/snapshots/" + newest.name)
+        let fallback = try DurableCollection.open(directory)
+        #expect(fallback.recovery.skippedSnapshots == [newest.name])
+        #expect(fallback.recovery.replayedRecords == 3)
+        #expect(try results(fallback.collection, queries: queries) == expected)
+    }
+
+    @Test("a bad batch is refused before it is logged; existing data is kept; create twice is refused")
+    func refusals() throws {
+        let directory = temporaryDirectory()
+        let db = try DurableCollection.create(in: directory, config: config, syncPolicy: .never)
+        try db.upsert(points(0..<10, dimension: 16, seed: 1))
+        #expect(throws: VectorEngineError.self) {
+            try db.upsert([VectorPoint(id: 99, vector: [1, 2, 3])])
+        }
+        try db.close()
+        let reopened = try DurableCollection.open(directory)
+        #expect(try reopened.collection.count() == 10)
+        #expect(reopened.recovery.replayedRecords == 1)
+        #expect(throws: StorageError.self) { _ = try DurableCollection.create(in: directory, config: config) }
+    }
+
+    @Test("codec round-trips every payload kind and refuses truncated bytes")
+    func codec() throws {
+        let batch = points(0..<5, dimension: 4, seed: 11)
+        #expect(try CollectionCodec.decodeUpsert(CollectionCodec.encodeUpsert(batch)) == batch)
+        let encoded = CollectionCodec.encodeUpsert(batch)
+        for cut in 0..<encoded.count {
+            #expect(throws: (any Error).self) { _ = try CollectionCodec.decodeUpsert(Array(encoded[..<cut])) }
+        }
+        let configs = [config, CollectionConfig(name: "q", dimension: 8, metric: .l2Squared, quantization: .pq4(subspaces: 4))]
+        for c in configs { #expect(try CollectionCodec.decodeConfig(CollectionCodec.encode(c)) == c) }
+    }
+}
