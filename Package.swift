@@ -91,7 +91,7 @@ let package = Package(
         .target(name: "VectorDatabase", dependencies: ["VectorEngine", "Storage"], swiftSettings: internalChecks),
         .testTarget(name: "VectorDatabaseTests", dependencies: ["VectorDatabase"], swiftSettings: internalChecks),
         // Appends until killed; the crash test in StorageTests kills it with SIGKILL.
-        .executableTarget(name: "ruvector-storage-crash-harness", dependencies: ["Storage"],
+        .executableTarget(name: "ruvector-storage-crash-harness", dependencies: ["Storage", "VectorDatabase", "VectorEngine"],
                           path: "Sources/StorageCrashHarness", swiftSettings: internalChecks),
         .executableTarget(name: "storage-bench", dependencies: ["Storage"], path: "Benchmarks/StorageBench",
                           swiftSettings: internalChecks),

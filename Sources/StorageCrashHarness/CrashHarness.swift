@@ -2,17 +2,22 @@
 import Glibc
 #endif
 import Storage
+import VectorDatabase
+import VectorEngine
 
-/// `ruvector-storage-crash-harness DIR FIRST_ID`: appends records with ids FIRST_ID,
-/// FIRST_ID+1, ... to the write-ahead log in DIR (sync policy `always`), and prints
-/// `ACK <id>` on stdout after each append returned, until it is killed. The crash test kills
-/// it at random moments and checks that every acknowledged record survived, byte for byte.
+/// `ruvector-storage-crash-harness DIR FIRST_ID`: upserts points with ids FIRST_ID,
+/// FIRST_ID+1, ... into the durable collection in DIR (created on first run; WAL policy
+/// `always`, a snapshot every 200 points), printing `ACK <id>` on stdout after each upsert
+/// returned, until it is killed. The crash test kills it at random moments and checks that
+/// every acknowledged point survived with its exact vector and payload.
 @main
 struct CrashHarness {
-    /// The payload stored for `id` (the test recomputes it to compare).
-    static func payload(for id: UInt64) -> [UInt8] {
-        let length = Int(id % 200) + 8
-        return (0..<length).map { UInt8(truncatingIfNeeded: id &* 2654435761 &+ UInt64($0) &* 40503) }
+    static let dimension = 8
+
+    /// The point stored for `id` (the crash test recomputes it to compare).
+    static func point(_ id: UInt64) -> VectorPoint {
+        let vector = (0..<dimension).map { Float(Int64(id &* 2654435761 &+ UInt64($0) &* 40503) % 1000) / 1000 }
+        return VectorPoint(id: id, vector: vector, payload: ["id": .int(Int64(id)), "tag": .string("p\(id % 7)")])
     }
 
     static func main() {
@@ -22,13 +27,17 @@ struct CrashHarness {
             exit(2)
         }
         do {
-            let (wal, _) = try WriteAheadLog.open(directory: arguments[1],
-                                                  options: WALOptions(segmentSizeBytes: 64 << 10, syncPolicy: .always))
+            let directory = arguments[1]
+            let config = CollectionConfig(name: "crash", dimension: dimension, metric: .l2Squared,
+                                          hnsw: HNSWParameters(m: 8, efConstruction: 32, efSearch: 32))
+            let db = AtomicFile.exists(directory + "/collection.bin")
+                ? try DurableCollection.open(directory) : try DurableCollection.create(in: directory, config: config)
             var id = first
             while true {
-                _ = try wal.append(type: 1, payload: withUnsafeBytes(of: id.littleEndian, Array.init) + payload(for: id))
+                try db.upsert([point(id)])
                 let line = Array("ACK \(id)\n".utf8)
                 _ = line.withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
+                if id % 200 == 0 { try db.snapshot(createdUnixMicros: Int64(id)) }
                 id += 1
             }
         } catch {
