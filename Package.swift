@@ -55,7 +55,7 @@ let package = Package(
         // MARK: Services and the server executable
         .target(
             name: "Services",
-            dependencies: ["RPC", "Wire", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["RPC", "Wire", "VectorEngine", "VectorDatabase", .product(name: "Logging", package: "swift-log")],
             swiftSettings: internalChecks
         ),
         .executableTarget(

@@ -73,8 +73,15 @@ struct ServerCommand: AsyncParsableCommand {
         let stop = SignalWaiter()
         try prepareDataDirectory(settings.dataDir)
 
-        let catalog = ServiceCatalog(options: .init(enableInteropTestService: settings.enableInteropTestService),
-                                     logger: logger)
+        let catalog: ServiceCatalog
+        do {
+            catalog = try ServiceCatalog(options: .init(dataDirectory: settings.dataDir,
+                                                        enableInteropTestService: settings.enableInteropTestService),
+                                         logger: logger)
+        } catch {
+            logger.critical("cannot open the data directory", metadata: ["dataDir": "\(settings.dataDir)", "error": "\(error)"])
+            throw ExitCode.failure
+        }
         let server = GRPCServer(configuration: serverConfiguration, router: catalog.router, logger: logger)
         do {
             try await server.start()

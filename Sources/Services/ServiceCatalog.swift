@@ -1,5 +1,6 @@
 import Logging
 import RPC
+import VectorDatabase
 import Wire
 
 /// Builds the server's router: the standard gRPC services, the RuVector services, and
@@ -9,14 +10,17 @@ public final class ServiceCatalog: Sendable {
     public struct Options: Sendable {
         /// Serve grpc.testing.TestService (interoperability tests only).
         public var enableInteropTestService: Bool
-        public init(enableInteropTestService: Bool = false) {
+        /// The server's data directory (collections live in `collections/` below it).
+        public var dataDirectory: String
+        public init(dataDirectory: String, enableInteropTestService: Bool = false) {
+            self.dataDirectory = dataDirectory
             self.enableInteropTestService = enableInteropTestService
         }
     }
 
-    /// RuVector services whose engine is not wired to the server yet. Each method answers
-    /// UNIMPLEMENTED saying so; the README lists them. Remove a name here when its service
-    /// is registered for real.
+    /// RuVector services (or their remaining methods) not wired to the server yet: each such
+    /// method answers UNIMPLEMENTED saying so; the README lists them. VectorService is here
+    /// for the methods it does not serve yet (streams, snapshots).
     public static let servicesNotYetAvailable = [
         "ruvector.v1.VectorService", "ruvector.v1.GraphService", "ruvector.v1.LearnService",
         "ruvector.v1.RouteService", "ruvector.v1.ClusterService",
@@ -27,9 +31,19 @@ public final class ServiceCatalog: Sendable {
     /// Health statuses, for the server's lifecycle.
     public let health = HealthStatusRegistry()
 
-    public init(options: Options, logger: Logger) {
+    /// Opens every collection in the data directory (recovering it) and builds the router.
+    public init(options: Options, logger: Logger) throws {
         var router = RPCRouter()
         router.register(HealthService(registry: health))
+        let collections = try CollectionCatalog(dataDirectory: options.dataDirectory)
+        for (name, report) in collections.recoveryReports.sorted(by: { $0.key < $1.key }) {
+            logger.info("collection recovered", metadata: [
+                "collection": "\(name)", "snapshot_sequence": "\(report.snapshotSequence)",
+                "replayed_records": "\(report.replayedRecords)", "wal_dropped_bytes": "\(report.wal.droppedBytes)",
+                "skipped_snapshots": "\(report.skippedSnapshots)",
+            ])
+        }
+        router.register(VectorService(catalog: collections))
         for name in Self.servicesNotYetAvailable {
             router.registerFallback(service: name) { _, _, context in
                 let method = context.path.split(separator: "/").last.map(String.init) ?? context.path
@@ -49,7 +63,7 @@ public final class ServiceCatalog: Sendable {
     /// Marks the server and every served service SERVING (after the listener is up).
     public func markServing() {
         health.set(.serving, for: "")
-        for name in router.serviceNames where !Self.servicesNotYetAvailable.contains(name) {
+        for name in router.serviceNames where !Self.servicesNotYetAvailable.contains(name) || name == VectorService.name {
             health.set(.serving, for: name)
         }
     }

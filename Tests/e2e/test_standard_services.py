@@ -8,6 +8,10 @@ from grpc_reflection.v1alpha import reflection_pb2 as v1alpha_pb2
 from grpc_reflection.v1alpha import reflection_pb2_grpc as v1alpha_grpc
 from google.protobuf import descriptor_pb2
 
+# VectorService methods served today (test_vector_service.py); the rest must say "not available yet".
+VECTOR_METHODS_SERVED = {"CreateCollection", "GetCollection", "ListCollections", "DeleteCollection", "Upsert", "Get",
+                         "Delete", "Count", "Scroll", "Search", "SearchBatch"}
+
 RUVECTOR_SERVICES = {
     "ruvector.v1.VectorService", "ruvector.v1.GraphService", "ruvector.v1.LearnService",
     "ruvector.v1.RouteService", "ruvector.v1.ClusterService",
@@ -107,7 +111,10 @@ def test_services_without_an_engine_say_so(h2c_server, service):
 
     with grpc.insecure_channel(h2c_server.address) as ch:
         pool = DescriptorPool(ProtoReflectionDescriptorDatabase(ch))
+        served = VECTOR_METHODS_SERVED if service == "ruvector.v1.VectorService" else set()
         for method in pool.FindServiceByName(service).methods:
+            if method.name in served:
+                continue
             # Any method kind can be called as a stream at the HTTP/2 level.
             call = ch.stream_stream(f"/{service}/{method.name}")
             with pytest.raises(grpc.RpcError) as info:

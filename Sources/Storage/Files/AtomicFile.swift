@@ -28,4 +28,23 @@ public enum AtomicFile {
     public static func exists(_ path: String) -> Bool {
         access(path, F_OK) == 0
     }
+
+    /// Creates a directory and its parents if missing.
+    public static func createDirectory(_ path: String) throws(StorageError) { try Directory.create(path) }
+
+    /// Names in a directory.
+    public static func entries(_ path: String) throws(StorageError) -> [String] { try Directory.entries(path) }
+
+    /// Deletes a directory tree (files and subdirectories), then syncs its parent.
+    public static func removeTree(_ path: String) throws(StorageError) {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return }
+        if (info.st_mode & S_IFMT) == S_IFDIR {
+            for name in try Directory.entries(path) { try removeTree(path + "/" + name) }
+            guard rmdir(path) == 0 else { throw StorageError(.io, "cannot remove directory '\(path)'", errno: errno) }
+        } else {
+            try Directory.remove(path)
+        }
+        if let slash = path.lastIndex(of: "/") { try Directory.sync(String(path[..<slash])) }
+    }
 }

@@ -1,0 +1,178 @@
+import RPC
+import VectorEngine
+import Wire
+
+/// Conversions between VectorService messages and the vector engine, with every refusal a
+/// gRPC status whose message says what to change.
+enum VectorMapping {
+    static func invalid(_ message: String) -> RPCError { RPCError(.invalidArgument, message) }
+
+    static func rpcError(_ error: any Error) -> RPCError {
+        if let error = error as? RPCError { return error }
+        if let error = error as? VectorEngineError {
+            return RPCError(error.code == .notFound ? .notFound : .invalidArgument, error.message, cause: error)
+        }
+        return RPCError(.internal, "storage failure: \(error)", cause: error)
+    }
+
+    static func metric(_ metric: RuvectorV1.Metric) throws -> DistanceMetric {
+        switch metric {
+        case .l2: return .l2Squared
+        case .cosine: return .cosine
+        case .dot: return .dot
+        case .manhattan: return .manhattan
+        default: throw invalid("metric must be METRIC_L2, METRIC_COSINE, METRIC_DOT or METRIC_MANHATTAN")
+        }
+    }
+
+    static func metric(_ metric: DistanceMetric) -> RuvectorV1.Metric {
+        switch metric {
+        case .l2Squared: return .l2
+        case .cosine: return .cosine
+        case .dot: return .dot
+        case .manhattan: return .manhattan
+        }
+    }
+
+    static func config(_ request: RuvectorV1.CreateCollectionRequest) throws -> CollectionConfig {
+        guard request.dimension >= 1, request.dimension <= 65_536 else {
+            throw invalid("dimension must be between 1 and 65536, got \(request.dimension)")
+        }
+        var hnsw = HNSWParameters()
+        if let given = request.hnsw {
+            if given.m > 0 { hnsw.m = Int(given.m) }
+            if given.efConstruction > 0 { hnsw.efConstruction = Int(given.efConstruction) }
+            if given.efSearch > 0 { hnsw.efSearch = Int(given.efSearch) }
+        }
+        var quantization: QuantizationKind?
+        switch request.quantization?.kind {
+        case nil: quantization = nil
+        case .scalar?: quantization = .scalarInt8
+        case .float16?: quantization = .float16
+        case .binary?: quantization = .binary
+        case .product(let pq)?:
+            let subvectors = pq.subvectors > 0 ? Int(pq.subvectors) : max(1, Int(request.dimension) / 8)
+            switch pq.bits {
+            case 8, 0: quantization = .pq8(subspaces: subvectors)
+            case 4: quantization = .pq4(subspaces: subvectors)
+            default: throw invalid("product quantization bits must be 8 or 4, got \(pq.bits)")
+            }
+        case .tiered?: throw invalid("tiered compression is not available through the service yet")
+        }
+        return CollectionConfig(name: request.name, dimension: Int(request.dimension), metric: try metric(request.metric),
+                                hnsw: hnsw, quantization: quantization)
+    }
+
+    static func info(_ collection: VectorCollection) throws -> RuvectorV1.CollectionInfo {
+        let config = collection.config
+        var info = RuvectorV1.CollectionInfo(name: config.name, dimension: UInt32(config.dimension), metric: metric(config.metric))
+        info.hnsw = RuvectorV1.HnswConfig(m: UInt32(config.hnsw.m), efConstruction: UInt32(config.hnsw.efConstruction),
+                                          efSearch: UInt32(config.hnsw.efSearch))
+        info.pointsCount = UInt64(try collection.count())
+        info.indexStatus = .ready
+        return info
+    }
+
+    static func id(_ id: RuvectorV1.PointId?) throws -> UInt64 {
+        switch id?.kind {
+        case .num(let value)?: return value
+        case .uuid?: throw invalid("UUID point ids are not supported yet; use numeric ids")
+        case nil: throw invalid("a point id is required")
+        }
+    }
+
+    static func value(_ value: RuvectorV1.Value, depth: Int = 0) throws -> PayloadValue {
+        guard depth < 32 else { throw invalid("payload values nest deeper than 32 levels") }
+        switch value.kind {
+        case nil, .nullValue?: return .null
+        case .boolValue(let b)?: return .bool(b)
+        case .intValue(let i)?: return .int(i)
+        case .doubleValue(let d)?: return .double(d)
+        case .stringValue(let s)?:
+            guard s.utf8.count <= 65_536 else { throw invalid("payload strings are limited to 64 KiB") }
+            return .string(s)
+        case .listValue(let list)?: return .list(try list.values.map { try self.value($0, depth: depth + 1) })
+        case .structValue?: throw invalid("nested objects in payloads are not supported yet; flatten them into dotted keys")
+        }
+    }
+
+    static func value(_ value: PayloadValue) -> RuvectorV1.Value {
+        switch value {
+        case .null: return RuvectorV1.Value(kind: .nullValue(true))
+        case .bool(let b): return RuvectorV1.Value(kind: .boolValue(b))
+        case .int(let i): return RuvectorV1.Value(kind: .intValue(i))
+        case .double(let d): return RuvectorV1.Value(kind: .doubleValue(d))
+        case .string(let s): return RuvectorV1.Value(kind: .stringValue(s))
+        case .list(let values): return RuvectorV1.Value(kind: .listValue(RuvectorV1.ListValue(values: values.map { Self.value($0) })))
+        }
+    }
+
+    static func payload(_ payload: RuvectorV1.Struct?) throws -> Payload {
+        var result: Payload = [:]
+        for entry in payload?.fields ?? [] {
+            guard result[entry.key] == nil else { throw invalid("payload key '\(entry.key)' appears twice") }
+            result[entry.key] = try value(entry.value ?? RuvectorV1.Value())
+        }
+        return result
+    }
+
+    static func payload(_ payload: Payload, keys: [String]) -> RuvectorV1.Struct {
+        let wanted = keys.isEmpty ? payload.keys.sorted() : keys.filter { payload[$0] != nil }
+        return RuvectorV1.Struct(fields: wanted.map { RuvectorV1.Struct.FieldsEntry(key: $0, value: value(payload[$0]!)) })
+    }
+
+    static func filter(_ filter: RuvectorV1.Filter?, depth: Int = 0) throws -> PayloadFilter? {
+        guard let filter else { return nil }
+        guard depth < 16 else { throw invalid("filters nest deeper than 16 levels") }
+        guard filter.minShould <= 1 else { throw invalid("min_should above 1 is not supported yet") }
+        var parts: [PayloadFilter] = try filter.must.map { try condition($0, depth: depth) }
+        if !filter.should.isEmpty { parts.append(.should(try filter.should.map { try condition($0, depth: depth) })) }
+        if !filter.mustNot.isEmpty { parts.append(.mustNot(try filter.mustNot.map { try condition($0, depth: depth) })) }
+        return parts.isEmpty ? nil : .must(parts)
+    }
+
+    private static func condition(_ condition: RuvectorV1.Condition, depth: Int) throws -> PayloadFilter {
+        switch condition.kind {
+        case .field(let field)?:
+            guard !field.key.isEmpty else { throw invalid("a field condition needs a key") }
+            switch field.test {
+            case .match(let match)?: return try self.match(field.key, match)
+            case .range(let range)?:
+                var bounds = PayloadFilter.NumericRange()
+                if case .lt(let v)? = range.ltBound { bounds.lt = v }
+                if case .gt(let v)? = range.gtBound { bounds.gt = v }
+                if case .lte(let v)? = range.lteBound { bounds.lte = v }
+                if case .gte(let v)? = range.gteBound { bounds.gte = v }
+                return .range(field.key, bounds)
+            case .exists(true)?: return .exists(field.key)
+            case .exists(false)?: return .mustNot([.exists(field.key)])
+            case nil: throw invalid("field condition on '\(field.key)' needs match, range or exists")
+            }
+        case .filter(let nested)?: return try filter(nested, depth: depth + 1) ?? .must([])
+        case .hasId?, .isEmpty?, .isNull?:
+            throw invalid("has_id, is_empty and is_null conditions are not supported yet")
+        case nil: throw invalid("an empty condition")
+        }
+    }
+
+    private static func match(_ key: String, _ match: RuvectorV1.Match) throws -> PayloadFilter {
+        switch match.kind {
+        case .keyword(let s)?: return .match(key, .string(s))
+        case .integer(let i)?: return .match(key, .int(i))
+        case .boolean(let b)?: return .match(key, .bool(b))
+        case .anyKeywords(let list)?: return .isIn(key, list.values.map { .string($0) })
+        case .anyIntegers(let list)?: return .isIn(key, list.values.map { .int($0) })
+        case .exceptKeywords(let list)?: return .mustNot([.isIn(key, list.values.map { .string($0) })])
+        case .exceptIntegers(let list)?: return .mustNot([.isIn(key, list.values.map { .int($0) })])
+        case nil: throw invalid("match on '\(key)' names no value")
+        }
+    }
+
+    /// Similarity as the API reports it (larger is better) from the engine's distance.
+    static func score(distance: Float, metric: DistanceMetric) -> Float {
+        switch metric {
+        case .cosine: return 1 - distance
+        case .l2Squared, .dot, .manhattan: return -distance
+        }
+    }
+}
