@@ -24,6 +24,11 @@ let package = Package(
                        providers: [.apt(["libprotobuf-c-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl",
                        providers: [.apt(["libssl-dev"])]),
+        // MARK: Graph engine (property graph + Cypher)
+        .target(name: "GraphEngine", swiftSettings: internalChecks),
+        .testTarget(name: "GraphEngineTests", dependencies: ["GraphEngine"],
+                    exclude: ["tck-expected-pass.txt"],
+                    swiftSettings: internalChecks),
     ],
     swiftLanguageModes: [.v6]
 )
