@@ -104,8 +104,12 @@ extension Executor {
     func property(_ v: Value, _ key: String) throws(GraphError) -> Value {
         switch v {
         case .null: return .null
-        case .node(let id): return store.node(id)?.properties[key] ?? .null
-        case .relationship(let id): return store.relationship(id)?.properties[key] ?? .null
+        case .node(let id):
+            guard let n = store.node(id) else { throw GraphError(.runtime, "node \(id) was deleted; read its properties before DELETE") }
+            return n.properties[key] ?? .null
+        case .relationship(let id):
+            guard let r = store.relationship(id) else { throw GraphError(.runtime, "relationship \(id) was deleted; read its properties before DELETE") }
+            return r.properties[key] ?? .null
         case .map(let m): return m[key] ?? .null
         default: throw typeError("cannot read property '\(key)' of \(v)")
         }

@@ -25,6 +25,7 @@ public struct GraphDatabase: Sendable {
     @discardableResult
     public mutating func execute(_ query: String, parameters: [String: Value] = [:]) throws(GraphError) -> QueryResult {
         let q = try Parser.parse(query)
+        try Analyzer.check(q)
         var ex = Executor(store: store, params: parameters)
         let r = try ex.run(q)
         store = ex.store
@@ -78,11 +79,15 @@ struct Executor {
             switch c {
             case .ret(let p):
                 guard isLast else { throw GraphError(.syntax, "RETURN must be the last clause") }
-                let (cols, out) = try project(rows, p)
+                let (cols, out, _) = try project(rows, p)
                 return QueryResult(columns: cols, rows: out.map { r in cols.map { r[$0] ?? .null } })
             case .with(let p, let w):
-                rows = try project(rows, p).1
-                if let w { rows = try keep(rows, where: w) }
+                let (_, projected, envs) = try project(rows, p)
+                if let w {
+                    var kept: [Row] = []
+                    for (o, env) in zip(projected, envs) where try eval(w, env) == .bool(true) { kept.append(o) }
+                    rows = kept
+                } else { rows = projected }
             case .match(let optional, let parts, let w):
                 if parts.contains(where: { $0.pathVariable != nil }) {
                     throw GraphError(.unsupported, "named paths (p = ...) are not supported yet")
@@ -122,7 +127,7 @@ struct Executor {
                 for r in rows {
                     let found = try matchParts([part], r)
                     if found.isEmpty {
-                        let nr = try create([part], r)
+                        let nr = try create([part], r, undirectedAsOutgoing: true)
                         try applySet(onCreate, nr)
                         out.append(nr)
                     } else {
@@ -250,7 +255,7 @@ struct Executor {
         return id
     }
 
-    private mutating func create(_ parts: [PatternPart], _ row: Row) throws(GraphError) -> Row {
+    private mutating func create(_ parts: [PatternPart], _ row: Row, undirectedAsOutgoing: Bool = false) throws(GraphError) -> Row {
         var r = row
         for p in parts {
             var prev = try createNode(p.start, &r)
@@ -258,10 +263,10 @@ struct Executor {
                 guard rel.types.count == 1, rel.length == nil else {
                     throw GraphError(.semantic, "CREATE needs exactly one relationship type and no variable length")
                 }
-                guard rel.direction != .both else { throw GraphError(.semantic, "CREATE needs a directed relationship") }
+                guard rel.direction != .both || undirectedAsOutgoing else { throw GraphError(.semantic, "CREATE needs a directed relationship") }
                 if let v = rel.variable, r[v] != nil { throw GraphError(.semantic, "variable '\(v)' is already bound") }
                 let next = try createNode(n, &r)
-                let (s, e) = rel.direction == .outgoing ? (prev, next) : (next, prev)
+                let (s, e) = rel.direction == .incoming ? (next, prev) : (prev, next)
                 let id = try store.createRelationship(type: rel.types[0], from: s, to: e,
                                                       properties: try propertyMap(rel.properties, r))
                 if let v = rel.variable { r[v] = .relationship(id) }
@@ -379,13 +384,13 @@ struct Executor {
         return Int(clamping: i)
     }
 
-    private func project(_ rows: [Row], _ p: Projection) throws(GraphError) -> ([String], [Row]) {
+    private func project(_ rows: [Row], _ p: Projection) throws(GraphError) -> ([String], [Row], [Row]) {
         var items = p.items
         if p.star {
             let names = Set(rows.first?.keys.map { $0 } ?? [])
             items = names.sorted().map { ProjectionItem(expr: .variable($0), alias: $0) } + items
         }
-        guard !items.isEmpty else { throw GraphError(.semantic, "RETURN * needs at least one variable in scope") }
+        guard !items.isEmpty || p.star else { throw GraphError(.semantic, "WITH/RETURN needs at least one item") }
         var seenAlias = Set<String>()
         for it in items where !seenAlias.insert(it.alias).inserted {
             throw GraphError(.semantic, "column name '\(it.alias)' is used twice; use AS to rename")
@@ -423,10 +428,9 @@ struct Executor {
             }
             pairs = keyed.map { pairs[$0.1] }
         }
-        var out = pairs.map(\.out)
-        if let s = try nonNegativeInt(p.skip, "SKIP") { out = Array(out.dropFirst(s)) }
-        if let l = try nonNegativeInt(p.limit, "LIMIT") { out = Array(out.prefix(l)) }
-        return (cols, out)
+        if let s = try nonNegativeInt(p.skip, "SKIP") { pairs = Array(pairs.dropFirst(s)) }
+        if let l = try nonNegativeInt(p.limit, "LIMIT") { pairs = Array(pairs.prefix(l)) }
+        return (cols, pairs.map(\.out), pairs.map(\.env))
     }
 
     private static func aggregateCalls(_ e: Expr, _ acc: inout [Expr]) {

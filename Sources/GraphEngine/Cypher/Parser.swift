@@ -67,10 +67,10 @@ struct Parser {
             else if kw("CREATE") { clauses.append(.create(try patternList())) }
             else if kw("MERGE") { clauses.append(try merge()) }
             else if kw("WITH") {
-                let p = try projection()
+                let p = try projection(requireAlias: true)
                 let w = kw("WHERE") ? try expr() : nil
                 clauses.append(.with(p, w))
-            } else if kw("RETURN") { clauses.append(.ret(try projection())) }
+            } else if kw("RETURN") { clauses.append(.ret(try projection(requireAlias: false))) }
             else if kw("UNWIND") {
                 let e = try expr(); try expectKw("AS"); clauses.append(.unwind(e, try name()))
             } else if kw("SET") { clauses.append(.set(try setItems())) }
@@ -150,7 +150,7 @@ struct Parser {
         return items
     }
 
-    private mutating func projection() throws(GraphError) -> Projection {
+    private mutating func projection(requireAlias: Bool) throws(GraphError) -> Projection {
         var p = Projection(star: false, distinct: kw("DISTINCT"), items: [], orderBy: [], skip: nil, limit: nil)
         if sym("*") { p.star = true; if !sym(",") { return try projectionTail(p) } }
         repeat {
@@ -159,6 +159,7 @@ struct Parser {
             let alias: String
             if kw("AS") { alias = try name() }
             else if case .variable(let v) = e { alias = v }
+            else if requireAlias { throw err("expression in WITH must be aliased (use AS)", .semantic) }
             else { alias = text(from: start, to: pos) }
             p.items.append(ProjectionItem(expr: e, alias: alias))
         } while sym(",")
