@@ -26,6 +26,8 @@ enum TCKFeatureParser {
         var isOutline = false
         var examples: [[String]] = []
         var inExamples = false
+        var background: [(text: String, doc: String?, table: [[String]])] = []
+        var inBackground = false
         func flush() {
             guard let n = name else { return }
             if isOutline {
@@ -48,11 +50,14 @@ enum TCKFeatureParser {
         while i < lines.count {
             let t = lines[i].trimmingCharacters(in: .whitespaces)
             i += 1
-            if t.hasPrefix("Scenario Outline:") || t.hasPrefix("Scenario:") {
+            if t.hasPrefix("Background:") {
+                inBackground = true; name = "background"; steps = []
+            } else if t.hasPrefix("Scenario Outline:") || t.hasPrefix("Scenario:") {
+                if inBackground { background = steps; inBackground = false; name = nil }
                 flush()
                 isOutline = t.hasPrefix("Scenario Outline:")
                 name = String(t.drop(while: { $0 != ":" }).dropFirst()).trimmingCharacters(in: .whitespaces)
-                steps = []; examples = []; inExamples = false
+                steps = background; examples = []; inExamples = false
             } else if t.hasPrefix("Examples:") {
                 inExamples = true
             } else if t.hasPrefix("\"\"\"") {

@@ -55,6 +55,12 @@ struct Analyzer {
                 try bind(v, .relationship, &scope)
             }
         }
+        if !creating || merging {
+            let maps = nodes.compactMap(\.properties) + p.steps.compactMap(\.0.properties)
+            if maps.contains(where: { if case .parameter = $0 { return true }; return false }) {
+                throw GraphError(.semantic, "a parameter cannot be used as a whole property map in MATCH or MERGE; write {key: $param}")
+            }
+        }
         for n in nodes { if let e = n.properties { try checkExpr(e, scope) } }
         for (r, _) in p.steps { if let e = r.properties { try checkExpr(e, scope) } }
     }
@@ -93,7 +99,10 @@ struct Analyzer {
                     }
                 }
             case .delete(_, let es):
-                for e in es { try checkExpr(e, scope) }
+                for e in es {
+                    try checkExpr(e, scope)
+                    if kind(of: e, scope) == .value { throw GraphError(.semantic, "DELETE needs nodes, relationships or paths") }
+                }
             }
         }
     }

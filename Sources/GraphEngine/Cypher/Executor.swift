@@ -125,6 +125,12 @@ struct Executor {
                 if part.pathVariable != nil { throw GraphError(.unsupported, "named paths (p = ...) are not supported yet") }
                 var out: [Row] = []
                 for r in rows {
+                    let maps = [part.start.properties] + part.steps.flatMap { [$0.0.properties, $0.1.properties] }
+                    for m in maps {
+                        if try propertyMap(m, r).values.contains(where: \.isNull) {
+                            throw GraphError(.runtime, "MERGE cannot match or create a null property value")
+                        }
+                    }
                     let found = try matchParts([part], r)
                     if found.isEmpty {
                         let nr = try create([part], r, undirectedAsOutgoing: true)

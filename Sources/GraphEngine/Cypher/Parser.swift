@@ -262,8 +262,8 @@ struct Parser {
         }
         try expect("-")
         let rightArrow = sym(">")
-        if leftArrow && rightArrow { throw err("a relationship cannot point both ways") }
-        r.direction = leftArrow ? .incoming : rightArrow ? .outgoing : .both
+        // `<-->` is the same as `--`: either direction.
+        r.direction = leftArrow == rightArrow ? .both : leftArrow ? .incoming : .outgoing
         return r
     }
 
