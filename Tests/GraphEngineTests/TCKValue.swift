@@ -6,6 +6,8 @@ indirect enum TCKValue: Equatable, CustomStringConvertible {
     case list([TCKValue]), map([String: TCKValue])
     case node(Set<String>, [String: TCKValue])
     case relationship(String, [String: TCKValue])
+    /// Nodes, relationships, and per relationship whether it points forward along the path.
+    case path([TCKValue], [TCKValue], [Bool])
 
     var description: String {
         func props(_ m: [String: TCKValue]) -> String {
@@ -21,6 +23,12 @@ indirect enum TCKValue: Equatable, CustomStringConvertible {
         case .map(let m): return "{" + m.keys.sorted().map { "\($0): \(m[$0]!)" }.joined(separator: ", ") + "}"
         case .node(let ls, let p): return "(" + ls.sorted().map { ":" + $0 }.joined() + " " + props(p) + ")"
         case .relationship(let t, let p): return "[:" + t + " " + props(p) + "]"
+        case .path(let ns, let rs, let fw):
+            var out = "<" + (ns.first?.description ?? "")
+            for (i, r) in rs.enumerated() where i + 1 < ns.count {
+                out += (fw[i] ? "-" : "<-") + r.description + (fw[i] ? "->" : "-") + ns[i + 1].description
+            }
+            return out + ">"
         }
     }
 
@@ -49,6 +57,10 @@ indirect enum TCKValue: Equatable, CustomStringConvertible {
         case .relationship(let id):
             let r = store.relationship(id)
             self = .relationship(r?.type ?? "", (r?.properties ?? [:]).mapValues { TCKValue($0, store) })
+        case .path(let ns, let rs):
+            var fw: [Bool] = []
+            for (i, r) in rs.enumerated() { fw.append(store.relationship(r)?.start == ns[i]) }
+            self = .path(ns.map { TCKValue(.node($0), store) }, rs.map { TCKValue(.relationship($0), store) }, fw)
         }
     }
 }
@@ -118,7 +130,20 @@ struct TCKLiteralParser {
             let p = try props(); try need(")")
             return .node(ls, p)
         }
-        if c == "<" { throw Failure(message: "paths are not supported by the runner") }
+        if c == "<" {
+            i += 1
+            var ns: [TCKValue] = [try value()], rs: [TCKValue] = [], fw: [Bool] = []
+            while !eat(">") {
+                let back = eat("<")
+                try need("-")
+                rs.append(try value())
+                try need("-")
+                let fwd = eat(">")
+                fw.append(fwd && !back)
+                ns.append(try value())
+            }
+            return .path(ns, rs, fw)
+        }
         var tok = ""
         while i < s.count, !",]})".contains(s[i]), !s[i].isWhitespace { tok.append(s[i]); i += 1 }
         switch tok {
@@ -152,6 +177,6 @@ func engineValue(_ t: TCKValue) -> Value? {
         var out: [String: Value] = [:]
         for (k, x) in m { guard let v = engineValue(x) else { return nil }; out[k] = v }
         return .map(out)
-    case .node, .relationship: return nil
+    case .node, .relationship, .path: return nil
     }
 }

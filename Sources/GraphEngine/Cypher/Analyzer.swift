@@ -7,11 +7,11 @@ struct Analyzer {
     static let implemented: Set<String> = [
         "id", "labels", "type", "keys", "properties", "startnode", "endnode", "size", "head", "last", "tail",
         "reverse", "tolower", "toupper", "abs", "tostring", "tointeger", "tofloat", "toboolean", "coalesce", "range",
-        "count", "sum", "avg", "min", "max", "collect",
+        "count", "sum", "avg", "min", "max", "collect", "length", "nodes", "relationships",
     ]
     /// Standard Cypher functions that are valid but not implemented here (reported as unsupported).
     static let standardNotImplemented: Set<String> = [
-        "date", "datetime", "localtime", "localdatetime", "time", "duration", "length", "nodes", "relationships",
+        "date", "datetime", "localtime", "localdatetime", "time", "duration",
         "rand", "sqrt", "sign", "ceil", "floor", "round", "exp", "log", "log10", "sin", "cos", "tan", "asin", "acos",
         "atan", "atan2", "pi", "e", "split", "substring", "replace", "trim", "ltrim", "rtrim", "left", "right",
         "exists", "percentilecont", "percentiledisc", "stdev", "stdevp", "timestamp", "point", "distance",

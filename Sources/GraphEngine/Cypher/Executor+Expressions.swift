@@ -266,6 +266,9 @@ extension Executor {
         case ("properties", .map): return x
         case ("startnode", .relationship(let i)): return store.relationship(i).map { .node($0.start) } ?? .null
         case ("endnode", .relationship(let i)): return store.relationship(i).map { .node($0.end) } ?? .null
+        case ("length", .path(_, let r)): return .int(Int64(r.count))
+        case ("nodes", .path(let n, _)): return .list(n.map(Value.node))
+        case ("relationships", .path(_, let r)): return .list(r.map(Value.relationship))
         case ("size", .list(let l)): return .int(Int64(l.count))
         case ("size", .string(let s)): return .int(Int64(s.count))
         case ("head", .list(let l)): return l.first ?? .null
@@ -294,7 +297,7 @@ extension Executor {
         case ("toboolean", .bool): return x
         case ("toboolean", .string(let s)):
             switch s.lowercased() { case "true": return .bool(true); case "false": return .bool(false); default: return .null }
-        case ("id", _), ("labels", _), ("type", _), ("keys", _), ("properties", _), ("startnode", _), ("endnode", _),
+        case ("length", _), ("nodes", _), ("relationships", _), ("id", _), ("labels", _), ("type", _), ("keys", _), ("properties", _), ("startnode", _), ("endnode", _),
              ("size", _), ("head", _), ("last", _), ("tail", _), ("reverse", _), ("tolower", _), ("toupper", _),
              ("abs", _), ("tointeger", _), ("tofloat", _), ("toboolean", _):
             throw typeError("\(name)() cannot take \(x)")

@@ -89,9 +89,6 @@ struct Executor {
                     rows = kept
                 } else { rows = projected }
             case .match(let optional, let parts, let w):
-                if parts.contains(where: { $0.pathVariable != nil }) {
-                    throw GraphError(.unsupported, "named paths (p = ...) are not supported yet")
-                }
                 var out: [Row] = []
                 for r in rows {
                     var found = try matchParts(parts, r)
@@ -115,14 +112,10 @@ struct Executor {
                 }
                 rows = out
             case .create(let parts):
-                if parts.contains(where: { $0.pathVariable != nil }) {
-                    throw GraphError(.unsupported, "named paths (p = ...) are not supported yet")
-                }
                 var out: [Row] = []
                 for r in rows { out.append(try create(parts, r)) }
                 rows = out
             case .merge(let part, let onCreate, let onMatch):
-                if part.pathVariable != nil { throw GraphError(.unsupported, "named paths (p = ...) are not supported yet") }
                 var out: [Row] = []
                 for r in rows {
                     let maps = [part.start.properties] + part.steps.flatMap { [$0.0.properties, $0.1.properties] }
@@ -163,9 +156,15 @@ struct Executor {
                         case .null: break
                         case .node(let id): nodes.append(id)
                         case .relationship(let id): rels.append(id)
+                        case .path(let ns, let rs): nodes += ns; rels += rs
                         case .list(let l):
                             for x in l {
-                                if case .node(let id) = x { nodes.append(id) } else if case .relationship(let id) = x { rels.append(id) }
+                                switch x {
+                                case .node(let id): nodes.append(id)
+                                case .relationship(let id): rels.append(id)
+                                case .path(let ns, let rs): nodes += ns; rels += rs
+                                default: break
+                                }
                             }
                         case let v: throw typeError("DELETE expects nodes or relationships, got \(v)")
                         }
@@ -187,6 +186,7 @@ struct Executor {
     static func patternVariables(_ parts: [PatternPart]) -> [String] {
         var vs: [String] = []
         for p in parts {
+            if let v = p.pathVariable { vs.append(v) }
             if let v = p.start.variable { vs.append(v) }
             for (r, n) in p.steps {
                 if let v = r.variable { vs.append(v) }
@@ -265,6 +265,7 @@ struct Executor {
         var r = row
         for p in parts {
             var prev = try createNode(p.start, &r)
+            var pathNodes = [prev], pathRels: [Int] = []
             for (rel, n) in p.steps {
                 guard rel.types.count == 1, rel.length == nil else {
                     throw GraphError(.semantic, "CREATE needs exactly one relationship type and no variable length")
@@ -277,7 +278,9 @@ struct Executor {
                                                       properties: try propertyMap(rel.properties, r))
                 if let v = rel.variable { r[v] = .relationship(id) }
                 prev = next
+                pathNodes.append(next); pathRels.append(id)
             }
+            if let v = p.pathVariable { r[v] = .path(nodes: pathNodes, relationships: pathRels) }
         }
         return r
     }
@@ -316,7 +319,7 @@ struct Executor {
         for c in candidates where nodeFits(c, p.start, want, row) {
             var r = row
             if let v = p.start.variable { r[v] = .node(c) }
-            try matchSteps(parts, i, 0, c, r, &used, &out)
+            try matchSteps(parts, i, 0, c, r, [c], [], &used, &out)
             guard out.count <= Self.maxRows else { throw GraphError(.limitExceeded, "MATCH produced more than \(Self.maxRows) rows") }
         }
     }
@@ -337,15 +340,26 @@ struct Executor {
     }
 
     private func matchSteps(_ parts: [PatternPart], _ pi: Int, _ si: Int, _ at: Int, _ row: Row,
+                            _ pathNodes: [Int], _ pathRels: [Int],
                             _ used: inout Set<Int>, _ out: inout [Row]) throws(GraphError) {
         let p = parts[pi]
-        guard si < p.steps.count else { try matchPart(parts, pi + 1, row, &used, &out); return }
+        guard si < p.steps.count else {
+            var r = row
+            if let v = p.pathVariable {
+                let pv = Value.path(nodes: pathNodes, relationships: pathRels)
+                if let b = r[v], b != pv { return }
+                r[v] = pv
+            }
+            try matchPart(parts, pi + 1, r, &used, &out)
+            return
+        }
         let (rel, n) = p.steps[si]
         let relWant = try propertyMap(rel.properties, row)
         let nodeWant = try propertyMap(n.properties, row)
         if let (lo, hiOpt) = rel.length {
             let hi = min(hiOpt ?? Self.maxHops, Self.maxHops)
             var path: [Int] = []
+            var walked: [Int] = []
             func walk(_ cur: Int, _ used: inout Set<Int>, _ out: inout [Row]) throws(GraphError) {
                 if path.count >= lo && nodeFits(cur, n, nodeWant, row) {
                     var r = row
@@ -354,14 +368,14 @@ struct Executor {
                         r[v] = .list(path.map(Value.relationship))
                     }
                     if let v = n.variable { r[v] = .node(cur) }
-                    try matchSteps(parts, pi, si + 1, cur, r, &used, &out)
+                    try matchSteps(parts, pi, si + 1, cur, r, pathNodes + walked, pathRels + path, &used, &out)
                 }
                 guard path.count < hi else { return }
                 for (rid, other) in neighbours(cur, rel) where !used.contains(rid) {
                     guard let rr = store.relationship(rid), propertiesMatch(rr.properties, relWant) else { continue }
-                    used.insert(rid); path.append(rid)
+                    used.insert(rid); path.append(rid); walked.append(other)
                     try walk(other, &used, &out)
-                    used.remove(rid); path.removeLast()
+                    used.remove(rid); path.removeLast(); walked.removeLast()
                     guard out.count <= Self.maxRows else { throw GraphError(.limitExceeded, "MATCH produced more than \(Self.maxRows) rows") }
                 }
             }
@@ -376,7 +390,7 @@ struct Executor {
             if let v = rel.variable { r[v] = .relationship(rid) }
             if let v = n.variable { r[v] = .node(other) }
             used.insert(rid)
-            try matchSteps(parts, pi, si + 1, other, r, &used, &out)
+            try matchSteps(parts, pi, si + 1, other, r, pathNodes + [other], pathRels + [rid], &used, &out)
             used.remove(rid)
         }
     }

@@ -26,6 +26,7 @@ enum Semantics {
         case (.string(let x), .string(let y)): return x == y
         case (.node(let x), .node(let y)): return x == y
         case (.relationship(let x), .relationship(let y)): return x == y
+        case (.path(let a, let b), .path(let c, let d)): return a == c && b == d
         default: return false
         }
     }
@@ -59,6 +60,7 @@ enum Semantics {
         case .node: return 1
         case .relationship: return 2
         case .list: return 3
+        case .path: return 4
         case .string: return 5
         case .bool: return 6
         case .int, .float: return 7
@@ -83,6 +85,8 @@ enum Semantics {
         case (.list(let x), .list(let y)):
             for (p, q) in zip(x, y) { let c = orderCompare(p, q); if c != 0 { return c } }
             return x.count < y.count ? -1 : x.count > y.count ? 1 : 0
+        case (.path(let a, let b), .path(let c, let d)):
+            return orderCompare(.list((a + b).map { .int(Int64($0)) }), .list((c + d).map { .int(Int64($0)) }))
         case (.map(let x), .map(let y)):
             let kx = x.keys.sorted(), ky = y.keys.sorted()
             let c = orderCompare(.list(kx.map { .string($0) }), .list(ky.map { .string($0) }))

@@ -18,6 +18,8 @@ public enum Value: Hashable, Sendable, CustomStringConvertible {
     case node(Int)
     /// A reference to a relationship by id.
     case relationship(Int)
+    /// A path: `nodes.count == relationships.count + 1`; relationship `i` joins nodes `i` and `i + 1`.
+    case path(nodes: [Int], relationships: [Int])
 
     /// True for `.null`.
     public var isNull: Bool { if case .null = self { return true } else { return false } }
@@ -25,9 +27,9 @@ public enum Value: Hashable, Sendable, CustomStringConvertible {
     /// True if the value may be stored as a property (no graph references inside).
     public var isStorable: Bool {
         switch self {
-        case .node, .relationship, .map: return false
+        case .node, .relationship, .map, .path: return false
         case .list(let l): return l.allSatisfy { v in
-            switch v { case .list, .map, .node, .relationship: return false; default: return true } }
+            switch v { case .list, .map, .node, .relationship, .path: return false; default: return true } }
         default: return true
         }
     }
@@ -45,6 +47,7 @@ public enum Value: Hashable, Sendable, CustomStringConvertible {
             return "{" + m.keys.sorted().map { "\($0): \(m[$0]!.description)" }.joined(separator: ", ") + "}"
         case .node(let id): return "node(\(id))"
         case .relationship(let id): return "relationship(\(id))"
+        case .path(let n, let r): return "path(nodes: \(n), relationships: \(r))"
         }
     }
 }
