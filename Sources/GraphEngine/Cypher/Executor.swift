@@ -74,21 +74,25 @@ struct Executor {
 
     private mutating func runSingle(_ clauses: [Clause]) throws(GraphError) -> QueryResult {
         var rows: [Row] = [[:]]
+        var scope: [String] = []   // variables in scope, so `*` has columns even with no rows
+        func addScope(_ vs: [String]) { for v in vs where !scope.contains(v) { scope.append(v) } }
         for (i, c) in clauses.enumerated() {
             let isLast = i == clauses.count - 1
             switch c {
             case .ret(let p):
                 guard isLast else { throw GraphError(.syntax, "RETURN must be the last clause") }
-                let (cols, out, _) = try project(rows, p)
+                let (cols, out, _) = try project(rows, p, scope)
                 return QueryResult(columns: cols, rows: out.map { r in cols.map { r[$0] ?? .null } })
             case .with(let p, let w):
-                let (_, projected, envs) = try project(rows, p)
+                let (cols, projected, envs) = try project(rows, p, scope)
+                scope = cols
                 if let w {
                     var kept: [Row] = []
                     for (o, env) in zip(projected, envs) where try eval(w, env) == .bool(true) { kept.append(o) }
                     rows = kept
                 } else { rows = projected }
             case .match(let optional, let parts, let w):
+                addScope(Self.patternVariables(parts))
                 var out: [Row] = []
                 for r in rows {
                     var found = try matchParts(parts, r)
@@ -102,6 +106,7 @@ struct Executor {
                 }
                 rows = out
             case .unwind(let e, let name):
+                addScope([name])
                 var out: [Row] = []
                 for r in rows {
                     let v = try eval(e, r)
@@ -112,10 +117,12 @@ struct Executor {
                 }
                 rows = out
             case .create(let parts):
+                addScope(Self.patternVariables(parts))
                 var out: [Row] = []
                 for r in rows { out.append(try create(parts, r)) }
                 rows = out
             case .merge(let part, let onCreate, let onMatch):
+                addScope(Self.patternVariables([part]))
                 var out: [Row] = []
                 for r in rows {
                     let maps = [part.start.properties] + part.steps.flatMap { [$0.0.properties, $0.1.properties] }
@@ -404,11 +411,10 @@ struct Executor {
         return Int(clamping: i)
     }
 
-    private func project(_ rows: [Row], _ p: Projection) throws(GraphError) -> ([String], [Row], [Row]) {
+    private func project(_ rows: [Row], _ p: Projection, _ scope: [String]) throws(GraphError) -> ([String], [Row], [Row]) {
         var items = p.items
         if p.star {
-            let names = Set(rows.first?.keys.map { $0 } ?? [])
-            items = names.sorted().map { ProjectionItem(expr: .variable($0), alias: $0) } + items
+            items = scope.filter { !$0.isEmpty }.sorted().map { ProjectionItem(expr: .variable($0), alias: $0) } + items
         }
         guard !items.isEmpty || p.star else { throw GraphError(.semantic, "WITH/RETURN needs at least one item") }
         var seenAlias = Set<String>()

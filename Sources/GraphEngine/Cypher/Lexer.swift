@@ -13,6 +13,16 @@ struct Token: Sendable {
     let kind: Kind
     let line: Int
     let column: Int
+    /// Unicode-scalar offsets of the token's first character and one past its last.
+    var start = 0
+    var end = 0
+}
+
+private func appendToken(_ tokens: inout [Token], _ start: Int, _ end: Int, _ t: Token) {
+    var t = t
+    t.start = start
+    t.end = end
+    tokens.append(t)
 }
 
 /// Splits Cypher text into tokens. Positions are 1-based line:column.
@@ -32,8 +42,10 @@ struct Lexer {
         func err(_ m: String, _ l: Int, _ c: Int) -> GraphError { GraphError(.syntax, "\(l):\(c): \(m)") }
         func isIdStart(_ c: Unicode.Scalar) -> Bool { c.properties.isAlphabetic || c == "_" }
         func isIdPart(_ c: Unicode.Scalar) -> Bool { c.properties.isAlphabetic || c == "_" || ("0"..."9").contains(c) }
+        var tokenStart = 0
         while let c = peek() {
             let l = line, cl = col
+            tokenStart = i
             if c.properties.isWhitespace { advance(); continue }
             if c == "/" && peek(1) == "/" { while let d = peek(), d != "\n" { advance() }; continue }
             if c == "/" && peek(1) == "*" {
@@ -48,7 +60,7 @@ struct Lexer {
             if isIdStart(c) {
                 var s = ""
                 while let d = peek(), isIdPart(d) { s.unicodeScalars.append(d); advance() }
-                tokens.append(Token(kind: .identifier(s), line: l, column: cl)); continue
+                appendToken(&tokens, tokenStart, i, Token(kind: .identifier(s), line: l, column: cl)); continue
             }
             if c == "`" {
                 advance(); var s = ""
@@ -58,13 +70,13 @@ struct Lexer {
                     if d == "`" { if peek() == "`" { s.append("`"); advance(); continue }; break }
                     s.unicodeScalars.append(d)
                 }
-                tokens.append(Token(kind: .quotedIdentifier(s), line: l, column: cl)); continue
+                appendToken(&tokens, tokenStart, i, Token(kind: .quotedIdentifier(s), line: l, column: cl)); continue
             }
             if c == "$" {
                 advance(); var s = ""
                 while let d = peek(), isIdPart(d) { s.unicodeScalars.append(d); advance() }
                 guard !s.isEmpty else { throw err("expected a parameter name after '$'", l, cl) }
-                tokens.append(Token(kind: .parameter(s), line: l, column: cl)); continue
+                appendToken(&tokens, tokenStart, i, Token(kind: .parameter(s), line: l, column: cl)); continue
             }
             if ("0"..."9").contains(c) || (c == "." && peek(1).map { ("0"..."9").contains($0) } == true) {
                 var s = ""
@@ -73,7 +85,7 @@ struct Lexer {
                     advance(); advance()
                     while let d = peek(), d.properties.isASCIIHexDigit { s.unicodeScalars.append(d); advance() }
                     guard let v = Int64(s, radix: 16) else { throw err("invalid hexadecimal integer", l, cl) }
-                    tokens.append(Token(kind: .integer(v), line: l, column: cl)); continue
+                    appendToken(&tokens, tokenStart, i, Token(kind: .integer(v), line: l, column: cl)); continue
                 }
                 while let d = peek(), ("0"..."9").contains(d) { s.unicodeScalars.append(d); advance() }
                 if peek() == ".", let n = peek(1), ("0"..."9").contains(n) {
@@ -92,10 +104,10 @@ struct Lexer {
                 if let d = peek(), isIdStart(d) { throw err("invalid number literal", l, cl) }
                 if isFloat {
                     guard let v = Double(s) else { throw err("invalid float literal", l, cl) }
-                    tokens.append(Token(kind: .float(v), line: l, column: cl))
+                    appendToken(&tokens, tokenStart, i, Token(kind: .float(v), line: l, column: cl))
                 } else {
                     guard let v = Int64(s) else { throw err("integer literal \(s) is too large", l, cl) }
-                    tokens.append(Token(kind: .integer(v), line: l, column: cl))
+                    appendToken(&tokens, tokenStart, i, Token(kind: .integer(v), line: l, column: cl))
                 }
                 continue
             }
@@ -123,18 +135,18 @@ struct Lexer {
                     }
                     s.unicodeScalars.append(d)
                 }
-                tokens.append(Token(kind: .string(s), line: l, column: cl)); continue
+                appendToken(&tokens, tokenStart, i, Token(kind: .string(s), line: l, column: cl)); continue
             }
             let two = peek(1).map { String(c) + String($0) } ?? ""
             if ["<>", "<=", ">=", "..", "+=", "=~", "->", "<-"].contains(two) && two != "->" && two != "<-" {
-                advance(); advance(); tokens.append(Token(kind: .symbol(two), line: l, column: cl)); continue
+                advance(); advance(); appendToken(&tokens, tokenStart, i, Token(kind: .symbol(two), line: l, column: cl)); continue
             }
             if "()[]{},.:;|=<>+-*/%^!".unicodeScalars.contains(c) {
-                advance(); tokens.append(Token(kind: .symbol(String(c)), line: l, column: cl)); continue
+                advance(); appendToken(&tokens, tokenStart, i, Token(kind: .symbol(String(c)), line: l, column: cl)); continue
             }
             throw err("unexpected character '\(c)'", l, cl)
         }
-        tokens.append(Token(kind: .end, line: line, column: col))
+        tokens.append(Token(kind: .end, line: line, column: col, start: i, end: i))
         return tokens
     }
 }

@@ -5,12 +5,14 @@ struct Parser {
     static let maxDepth = 200
 
     private var tokens: [Token]
+    private var source: [Unicode.Scalar] = []
     private var pos = 0
     private var depth = 0
     private var anon = 0
 
     static func parse(_ text: String) throws(GraphError) -> Query {
         var p = Parser(tokens: try Lexer.tokenize(text))
+        p.source = Array(text.unicodeScalars)
         return try p.query()
     }
 
@@ -49,6 +51,7 @@ struct Parser {
         var q = Query(parts: [try singleQuery()], unionAll: [])
         while kw("UNION") {
             q.unionAll.append(kw("ALL"))
+            if q.unionAll.first != q.unionAll.last { throw err("UNION and UNION ALL cannot be mixed in one query", .semantic) }
             q.parts.append(try singleQuery())
         }
         _ = sym(";")
@@ -182,27 +185,14 @@ struct Parser {
         return p
     }
 
-    /// Reconstructs column names for unaliased expressions from tokens.
+    /// The source text of tokens `a..<b`, used as the column name of an unaliased expression.
     private func text(from a: Int, to b: Int) -> String {
-        var out = ""
-        var prevCol = -1, prevLine = -1
-        for t in tokens[a..<b] {
-            let piece: String
-            switch t.kind {
-            case .identifier(let s): piece = s
-            case .quotedIdentifier(let s): piece = s
-            case .integer(let i): piece = String(i)
-            case .float(let d): piece = d.description
-            case .string(let s): piece = "'" + s + "'"
-            case .parameter(let s): piece = "$" + s
-            case .symbol(let s): piece = s
-            case .end: piece = ""
-            }
-            if prevLine == t.line && t.column > prevCol && !out.isEmpty { out += " " }
-            out += piece
-            prevLine = t.line; prevCol = t.column + piece.count
-        }
-        return out
+        guard a < b, b - 1 < tokens.count else { return "" }
+        let lo = tokens[a].start, hi = tokens[b - 1].end
+        guard lo <= hi, hi <= source.count else { return "" }
+        var s = ""
+        s.unicodeScalars.append(contentsOf: source[lo..<hi])
+        return s
     }
 
     // MARK: patterns
