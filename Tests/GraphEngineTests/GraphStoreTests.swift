@@ -66,3 +66,39 @@ import Testing
         #expect(throws: GraphError.self) { try db.execute("RETURN " + deep) }
     }
 }
+
+@Suite struct CypherRobustnessTests {
+    @Test func namedPathsBindNodesAndRelationships() throws {
+        var db = GraphDatabase()
+        try db.execute("CREATE (:A {n: 1})-[:T]->(:B {n: 2})<-[:T]-(:C {n: 3})")
+        let r = try db.execute("MATCH p = (a:A)-->(b)<--(c) RETURN length(p), [x IN nodes(p) | x.n] AS ns")
+        #expect(r.rows.count == 1)
+        #expect(r.rows.first == [.int(2), .list([.int(1), .int(2), .int(3)])])
+        #expect(try db.execute("RETURN [x IN range(1, 6) WHERE x % 2 = 0 | x * 10] AS l").rows == [[.list([.int(20), .int(40), .int(60)])]])
+        do { _ = try db.execute("RETURN any(x IN [1] WHERE x = 1)"); Issue.record("expected unsupported") } catch {
+            #expect(error.code == .unsupported)
+        }
+        let q = try db.execute("MATCH p = (:C)-[*2]-(:A) RETURN nodes(p) AS ns")
+        #expect(q.rows.count == 1)
+    }
+
+    /// Random token soup must produce a result or a GraphError, never a crash.
+    @Test func randomQueriesNeverCrash() {
+        let pieces = ["MATCH", "(", ")", "[", "]", "{", "}", "-", "->", "<-", ":", "n", "r", "RETURN", "WITH", "*",
+                      "1", "'x'", ",", ".", "AS", "WHERE", "=", "<>", "AND", "NOT", "null", "$p", "UNWIND", "CREATE",
+                      "count", "DELETE", "SET", "..", "2", "ORDER BY", "LIMIT", "+", "/", "0", "CASE", "WHEN", "END", "IN"]
+        var state: UInt64 = 0x9E3779B97F4A7C15
+        func next() -> Int {
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            return Int(state % UInt64(pieces.count))
+        }
+        var db = GraphDatabase()
+        _ = try? db.execute("CREATE (:A {v: 1})-[:T]->(:B {v: 2})")
+        var ok = 0, failed = 0
+        for _ in 0..<2000 {
+            let q = (0..<(1 + next() % 12)).map { _ in pieces[next()] }.joined(separator: " ")
+            do { try db.execute(q, parameters: ["p": .int(1)]); ok += 1 } catch { failed += 1 }
+        }
+        #expect(ok + failed == 2000 && failed > 0)
+    }
+}

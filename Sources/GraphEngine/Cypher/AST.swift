@@ -16,6 +16,8 @@ indirect enum Expr: Hashable, Sendable {
     case slice(Expr, Expr?, Expr?)
     case hasLabels(Expr, [String])
     case caseExpr(Expr?, [Expr], [Expr], Expr?)
+    /// `[v IN list WHERE predicate | projection]`.
+    case listComprehension(String, Expr, Expr?, Expr?)
 }
 
 enum Direction: Sendable { case outgoing, incoming, both }

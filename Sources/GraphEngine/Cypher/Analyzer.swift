@@ -157,6 +157,12 @@ struct Analyzer {
             try checkExpr(a, scope)
             if let b { try checkExpr(b, scope) }
             if let c { try checkExpr(c, scope) }
+        case .listComprehension(let v, let l, let p, let m):
+            try checkExpr(l, scope)
+            var inner = scope
+            inner[v] = .unknown
+            if let p { try checkExpr(p, inner) }
+            if let m { try checkExpr(m, inner) }
         case .caseExpr(let s, let w, let t, let el):
             if let s { try checkExpr(s, scope) }
             for x in w + t { try checkExpr(x, scope) }

@@ -11,6 +11,8 @@ extension Executor {
         case .map(_, let l): return l.contains(where: containsAggregate)
         case .binary(_, let a, let b), .index(let a, let b): return containsAggregate(a) || containsAggregate(b)
         case .slice(let a, let b, let c): return containsAggregate(a) || (b.map(containsAggregate) ?? false) || (c.map(containsAggregate) ?? false)
+        case .listComprehension(_, let l, let p, let m):
+            return containsAggregate(l) || (p.map(containsAggregate) ?? false) || (m.map(containsAggregate) ?? false)
         case .caseExpr(let s, let w, let t, let el):
             return (s.map(containsAggregate) ?? false) || w.contains(where: containsAggregate) || t.contains(where: containsAggregate) || (el.map(containsAggregate) ?? false)
         }
@@ -89,6 +91,18 @@ extension Executor {
             return try els.map { (e) throws(GraphError) in try eval(e, row, aggs) } ?? .null
         case .binary(let op, let a, let b):
             return try binary(op, a, b, row, aggs)
+        case .listComprehension(let v, let le, let pred, let proj):
+            let lv = try eval(le, row, aggs)
+            if lv.isNull { return .null }
+            guard case .list(let items) = lv else { throw typeError("list comprehension needs a list, got \(lv)") }
+            var out: [Value] = []
+            var inner = row
+            for x in items {
+                inner[v] = x
+                if let pred, try eval(pred, inner, aggs) != .bool(true) { continue }
+                out.append(try proj.map { (e) throws(GraphError) in try eval(e, inner, aggs) } ?? x)
+            }
+            return .list(out)
         case .countStar:
             throw GraphError(.semantic, "count(*) is only allowed in WITH or RETURN")
         case .function(let name, _, let args):

@@ -431,7 +431,7 @@ struct Executor {
             for r in rows {
                 var o: Row = [:]
                 for it in items { o[it.alias] = try eval(it.expr, r) }
-                pairs.append((o, p.distinct ? o : r.merging(o) { $1 }))
+                pairs.append((o, r.merging(o) { $1 }))
             }
         }
         if p.distinct {
@@ -470,6 +470,8 @@ struct Executor {
         case .binary(_, let a, let b), .index(let a, let b): aggregateCalls(a, &acc); aggregateCalls(b, &acc)
         case .slice(let a, let b, let c):
             aggregateCalls(a, &acc); if let b { aggregateCalls(b, &acc) }; if let c { aggregateCalls(c, &acc) }
+        case .listComprehension(_, let l, let p, let m):
+            aggregateCalls(l, &acc); if let p { aggregateCalls(p, &acc) }; if let m { aggregateCalls(m, &acc) }
         case .caseExpr(let s, let w, let t, let el):
             if let s { aggregateCalls(s, &acc) }; for x in w + t { aggregateCalls(x, &acc) }; if let el { aggregateCalls(el, &acc) }
         }

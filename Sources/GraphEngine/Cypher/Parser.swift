@@ -387,7 +387,12 @@ struct Parser {
         case .symbol("["):
             pos += 1
             if case .identifier = cur.kind, isKw("IN", 1) {
-                throw err("list comprehensions are not supported yet", .unsupported)
+                let v = try name(); pos += 1
+                let list = try expr()
+                let pred = kw("WHERE") ? try expr() : nil
+                let proj = sym("|") ? try expr() : nil
+                try expect("]")
+                return .listComprehension(v, list, pred, proj)
             }
             var items: [Expr] = []
             if !isSym("]") { items = try exprList() }
