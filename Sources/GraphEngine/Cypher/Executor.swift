@@ -423,10 +423,26 @@ struct Executor {
         }
         let cols = items.map(\.alias)
         // Order keys that repeat a projected expression refer to its column.
-        let order = p.orderBy.map { (e, asc) in (items.first { $0.expr == e }.map { Expr.variable($0.alias) } ?? e, asc) }
+        var order = p.orderBy.map { (e, asc) in (items.first { $0.expr == e }.map { Expr.variable($0.alias) } ?? e, asc) }
         var pairs: [(out: Row, env: Row)] = []
         if items.contains(where: { Self.containsAggregate($0.expr) }) {
-            pairs = try aggregate(rows, items).map { ($0, $0) }
+            // Order keys with their own aggregates become hidden columns computed per group.
+            var hidden: [ProjectionItem] = []
+            var projectedCalls: [Expr] = []
+            for it in items { Self.aggregateCalls(it.expr, &projectedCalls) }
+            for (j, (e, asc)) in order.enumerated() where Self.containsAggregate(e) {
+                var calls: [Expr] = []
+                Self.aggregateCalls(e, &calls)
+                guard calls.allSatisfy(projectedCalls.contains) else {
+                    throw GraphError(.semantic, "ORDER BY may only use aggregates that are also projected; add it to WITH/RETURN")
+                }
+                let alias = "\u{0}order\(j)"
+                hidden.append(ProjectionItem(expr: e, alias: alias))
+                order[j] = (.variable(alias), asc)
+            }
+            pairs = try aggregate(rows, items + hidden).map { full in
+                (full.filter { !$0.key.hasPrefix("\u{0}") }, full)
+            }
         } else {
             for r in rows {
                 var o: Row = [:]
@@ -496,7 +512,9 @@ struct Executor {
             for c in calls { aggs[c] = try aggregateValue(c, members) }
             let base = members.first ?? [:]
             var o: Row = [:]
-            for it in items { o[it.alias] = try eval(it.expr, base, aggs) }
+            for it in keyItems { o[it.alias] = try eval(it.expr, base, aggs) }
+            let env = base.merging(o) { $1 }
+            for it in items where o[it.alias] == nil { o[it.alias] = try eval(it.expr, env, aggs) }
             out.append(o)
         }
         return out
