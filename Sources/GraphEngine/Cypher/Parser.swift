@@ -112,21 +112,31 @@ struct Parser {
         return .merge(p, onCreate: onCreate, onMatch: onMatch)
     }
 
+    /// `:A:B` after a variable.
+    private mutating func labelList() throws(GraphError) -> [String] {
+        var ls: [String] = []
+        while sym(":") { ls.append(try name()) }
+        return ls
+    }
+
+    /// `.a.b.c` after variable `v`: the map or entity holding the last key, and that key.
+    private mutating func propertyTarget(_ v: String) throws(GraphError) -> (Expr, String) {
+        var target = Expr.variable(v)
+        try expect(".")
+        var key = try name()
+        while sym(".") { target = .property(target, key); key = try name() }
+        return (target, key)
+    }
+
     private mutating func setItems() throws(GraphError) -> [SetItem] {
         var items: [SetItem] = []
         repeat {
             let v = try name()
-            if isSym(":") {
-                var ls: [String] = []
-                while sym(":") { ls.append(try name()) }
-                items.append(.labels(v, ls))
-            } else if sym("=") { items.append(.replace(v, try expr())) }
+            if isSym(":") { items.append(.labels(v, try labelList())) }
+            else if sym("=") { items.append(.replace(v, try expr())) }
             else if sym("+=") { items.append(.merge(v, try expr())) }
             else {
-                var target = Expr.variable(v)
-                try expect(".")
-                var key = try name()
-                while sym(".") { target = .property(target, key); key = try name() }
+                let (target, key) = try propertyTarget(v)
                 try expect("=")
                 items.append(.property(target, key, try expr()))
             }
@@ -138,15 +148,9 @@ struct Parser {
         var items: [RemoveItem] = []
         repeat {
             let v = try name()
-            if isSym(":") {
-                var ls: [String] = []
-                while sym(":") { ls.append(try name()) }
-                items.append(.labels(v, ls))
-            } else {
-                var target = Expr.variable(v)
-                try expect(".")
-                var key = try name()
-                while sym(".") { target = .property(target, key); key = try name() }
+            if isSym(":") { items.append(.labels(v, try labelList())) }
+            else {
+                let (target, key) = try propertyTarget(v)
                 items.append(.property(target, key))
             }
         } while sym(",")
