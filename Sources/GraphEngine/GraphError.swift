@@ -11,6 +11,8 @@ public struct GraphError: Error, CustomStringConvertible, Sendable {
         public static let semantic = Code(name: "semantic")
         /// Evaluation failed at run time (type error, missing parameter, deleting a connected node).
         public static let runtime = Code(name: "runtime")
+        /// A transaction could not commit because the database changed after it began.
+        public static let conflict = Code(name: "conflict")
         /// A size, count or depth limit was exceeded.
         public static let limitExceeded = Code(name: "limitExceeded")
         /// A description of the code.

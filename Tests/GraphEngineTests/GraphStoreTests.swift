@@ -102,3 +102,25 @@ import Testing
         #expect(ok + failed == 2000 && failed > 0)
     }
 }
+
+@Suite struct TransactionTests {
+    @Test func commitRollbackAndConflict() throws {
+        var db = GraphDatabase()
+        var tx = db.beginTransaction()
+        try tx.execute("CREATE (:A)")
+        #expect(db.store.nodeCount == 0 && tx.store.nodeCount == 1)
+        try db.commit(tx)
+        #expect(db.store.nodeCount == 1)
+
+        var rolledBack = db.beginTransaction()
+        try rolledBack.execute("MATCH (a:A) DELETE a")
+        #expect(db.store.nodeCount == 1)   // dropped, never committed
+
+        let stale = db.beginTransaction()
+        try db.execute("CREATE (:B)")
+        do { try db.commit(stale); Issue.record("expected conflict") } catch {
+            #expect(error.code == .conflict)
+        }
+        #expect(db.store.nodeCount == 2)
+    }
+}

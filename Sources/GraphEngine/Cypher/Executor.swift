@@ -17,6 +17,8 @@ public struct QueryResult: Sendable, Equatable {
 public struct GraphDatabase: Sendable {
     /// The underlying store (read it to inspect nodes and relationships returned by queries).
     public private(set) var store = GraphStore()
+    /// Bumped by every successful query and commit; transactions use it to detect conflicts.
+    public internal(set) var version = 0
 
     /// Creates an empty database.
     public init() {}
@@ -29,6 +31,7 @@ public struct GraphDatabase: Sendable {
         var ex = Executor(store: store, params: parameters)
         let r = try ex.run(q)
         store = ex.store
+        version += 1
         return r
     }
 }
