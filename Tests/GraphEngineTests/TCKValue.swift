@@ -32,6 +32,24 @@ indirect enum TCKValue: Equatable, CustomStringConvertible {
         }
     }
 
+    /// Structural equality; unlike `Double`, NaN equals NaN (the TCK writes NaN as an expected value).
+    static func == (a: TCKValue, b: TCKValue) -> Bool {
+        switch (a, b) {
+        case (.null, .null): return true
+        case (.bool(let x), .bool(let y)): return x == y
+        case (.int(let x), .int(let y)): return x == y
+        case (.float(let x), .float(let y)): return x == y || (x.isNaN && y.isNaN)
+        case (.string(let x), .string(let y)): return x == y
+        case (.list(let x), .list(let y)): return x.count == y.count && zip(x, y).allSatisfy { $0 == $1 }
+        case (.map(let x), .map(let y)): return x.count == y.count && x.allSatisfy { k, v in y[k].map { $0 == v } ?? false }
+        case (.node(let l1, let p1), .node(let l2, let p2)): return l1 == l2 && TCKValue.map(p1) == TCKValue.map(p2)
+        case (.relationship(let t1, let p1), .relationship(let t2, let p2)): return t1 == t2 && TCKValue.map(p1) == TCKValue.map(p2)
+        case (.path(let n1, let r1, let f1), .path(let n2, let r2, let f2)):
+            return f1 == f2 && TCKValue.list(n1) == TCKValue.list(n2) && TCKValue.list(r1) == TCKValue.list(r2)
+        default: return false
+        }
+    }
+
     /// Lists compared as multisets, for "ignoring element order for lists".
     var unorderedLists: TCKValue {
         switch self {

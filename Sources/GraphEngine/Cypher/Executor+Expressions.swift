@@ -270,7 +270,9 @@ extension Executor {
         if x.isNull { return .null }
         switch (name, x) {
         case ("id", .node(let i)), ("id", .relationship(let i)): return .int(Int64(i))
-        case ("labels", .node(let i)): return .list((store.node(i)?.labels ?? []).map(Value.string))
+        case ("labels", .node(let i)):
+            guard let n = store.node(i) else { throw GraphError(.runtime, "node \(i) was deleted; read its labels before DELETE") }
+            return .list(n.labels.map(Value.string))
         case ("type", .relationship(let i)): return store.relationship(i).map { .string($0.type) } ?? .null
         case ("keys", .node(let i)): return .list((store.node(i)?.properties.keys.sorted() ?? []).map(Value.string))
         case ("keys", .relationship(let i)): return .list((store.relationship(i)?.properties.keys.sorted() ?? []).map(Value.string))
