@@ -126,6 +126,10 @@ struct Analyzer {
         let orderScope = out.merging(scope) { a, _ in a }
         if isReturn && p.star && out.isEmpty { throw GraphError(.semantic, "RETURN * at least one variable in scope") }
         for (e, _) in p.orderBy { try checkExpr(e, orderScope) }
+        let aggregating = p.items.contains { Executor.containsAggregate($0.expr) }
+        if !aggregating, p.orderBy.contains(where: { Executor.containsAggregate($0.0) }) {
+            throw GraphError(.semantic, "ORDER BY cannot aggregate when WITH/RETURN does not; project the aggregate first")
+        }
         return out
     }
 
