@@ -54,7 +54,7 @@ import Testing
         #expect(db.store.nodeCount == 0)
     }
 
-    @Test func syntaxErrorsCarryLineAndColumn() {
+    @Test func syntaxErrorsCarryLineAndColumn() throws {
         var db = GraphDatabase()
         do { try db.execute("MATCH (n)\nRETURN n +"); Issue.record("expected error") } catch {
             #expect(error.code == .syntax && error.message.hasPrefix("2:11:"))
@@ -64,6 +64,11 @@ import Testing
         }
         let deep = String(repeating: "(", count: 500) + "1" + String(repeating: ")", count: 500)
         #expect(throws: GraphError.self) { try db.execute("RETURN " + deep) }
+        let chain = Array(repeating: "1", count: 5000).joined(separator: " + ")
+        #expect(throws: GraphError.self) { try db.execute("RETURN " + chain) }
+        let parts = Array(repeating: "()", count: 5000).joined(separator: ", ")
+        #expect(throws: GraphError.self) { try db.execute("MATCH " + parts + " RETURN 1") }
+        #expect(try db.execute("RETURN " + Array(repeating: "1", count: 100).joined(separator: " + ") + " AS s").rows == [[.int(100)]])
     }
 }
 

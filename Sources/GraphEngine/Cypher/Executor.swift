@@ -370,7 +370,12 @@ struct Executor {
             let hi = min(hiOpt ?? Self.maxHops, Self.maxHops)
             var path: [Int] = []
             var walked: [Int] = []
+            var steps = 0
             func walk(_ cur: Int, _ used: inout Set<Int>, _ out: inout [Row]) throws(GraphError) {
+                steps += 1
+                guard steps <= Self.maxRows else {
+                    throw GraphError(.limitExceeded, "variable-length pattern explored more than \(Self.maxRows) paths; add an upper bound or labels")
+                }
                 if path.count >= lo && nodeFits(cur, n, nodeWant, row) {
                     var r = row
                     if let v = rel.variable {

@@ -41,6 +41,11 @@ struct Parser {
         default: throw err("expected a name")
         }
     }
+    /// One more link in a left-nested chain (`a + b + c`, `x.a.b`): it deepens the tree too.
+    private mutating func chain(_ n: inout Int) throws(GraphError) {
+        try enter()
+        n += 1
+    }
     private mutating func enter() throws(GraphError) {
         depth += 1
         guard depth <= Self.maxDepth else { throw err("nesting deeper than \(Self.maxDepth)", .limitExceeded) }
@@ -202,7 +207,12 @@ struct Parser {
     // MARK: patterns
     private mutating func patternList() throws(GraphError) -> [PatternPart] {
         var l = [try patternPart()]
-        while sym(",") { l.append(try patternPart()) }
+        var elements = l[0].steps.count + 1
+        while sym(",") {
+            l.append(try patternPart())
+            elements += (l.last?.steps.count ?? 0) + 1
+            guard elements <= Self.maxDepth else { throw err("more than \(Self.maxDepth) pattern elements in one clause", .limitExceeded) }
+        }
         return l
     }
 
@@ -267,18 +277,21 @@ struct Parser {
         return try orExpr()
     }
     private mutating func orExpr() throws(GraphError) -> Expr {
+        var n = 0; defer { depth -= n }
         var l = try xorExpr()
-        while kw("OR") { l = .binary("OR", l, try xorExpr()) }
+        while kw("OR") { try chain(&n); l = .binary("OR", l, try xorExpr()) }
         return l
     }
     private mutating func xorExpr() throws(GraphError) -> Expr {
+        var n = 0; defer { depth -= n }
         var l = try andExpr()
-        while kw("XOR") { l = .binary("XOR", l, try andExpr()) }
+        while kw("XOR") { try chain(&n); l = .binary("XOR", l, try andExpr()) }
         return l
     }
     private mutating func andExpr() throws(GraphError) -> Expr {
+        var n = 0; defer { depth -= n }
         var l = try notExpr()
-        while kw("AND") { l = .binary("AND", l, try notExpr()) }
+        while kw("AND") { try chain(&n); l = .binary("AND", l, try notExpr()) }
         return l
     }
     private mutating func notExpr() throws(GraphError) -> Expr {
@@ -286,6 +299,7 @@ struct Parser {
         return try comparison()
     }
     private mutating func comparison() throws(GraphError) -> Expr {
+        var n = 0; defer { depth -= n }
         let first = try predicateExpr()
         var result: Expr? = nil
         var l = first
@@ -294,6 +308,7 @@ struct Parser {
             for s in ["=", "<>", "<=", ">=", "<", ">"] where isSym(s) { op = s; break }
             if isSym("=~") { throw err("regular expressions (=~) are not supported yet", .unsupported) }
             guard let o = op else { break }
+            try chain(&n)
             pos += 1
             let r = try predicateExpr()
             let c = Expr.binary(o, l, r)
@@ -303,8 +318,10 @@ struct Parser {
         return result ?? first
     }
     private mutating func predicateExpr() throws(GraphError) -> Expr {
+        var n = 0; defer { depth -= n }
         var l = try additive()
         while true {
+            try chain(&n)
             if kw("IN") { l = .binary("IN", l, try additive()) }
             else if isKw("STARTS") && isKw("WITH", 1) { pos += 2; l = .binary("STARTS", l, try additive()) }
             else if isKw("ENDS") && isKw("WITH", 1) { pos += 2; l = .binary("ENDS", l, try additive()) }
@@ -318,16 +335,20 @@ struct Parser {
         }
     }
     private mutating func additive() throws(GraphError) -> Expr {
+        var n = 0; defer { depth -= n }
         var l = try multiplicative()
         while true {
+            try chain(&n)
             if sym("+") { l = .binary("+", l, try multiplicative()) }
             else if sym("-") { l = .binary("-", l, try multiplicative()) }
             else { return l }
         }
     }
     private mutating func multiplicative() throws(GraphError) -> Expr {
+        var n = 0; defer { depth -= n }
         var l = try power()
         while true {
+            try chain(&n)
             if sym("*") { l = .binary("*", l, try power()) }
             else if sym("/") { l = .binary("/", l, try power()) }
             else if sym("%") { l = .binary("%", l, try power()) }
@@ -335,8 +356,9 @@ struct Parser {
         }
     }
     private mutating func power() throws(GraphError) -> Expr {
+        var n = 0; defer { depth -= n }
         var l = try unary()
-        while sym("^") { l = .binary("^", l, try unary()) }
+        while sym("^") { try chain(&n); l = .binary("^", l, try unary()) }
         return l
     }
     private mutating func unary() throws(GraphError) -> Expr {
@@ -349,8 +371,10 @@ struct Parser {
         return try postfix(try atom())
     }
     private mutating func postfix(_ base: Expr) throws(GraphError) -> Expr {
+        var n = 0; defer { depth -= n }
         var e = base
         while true {
+            try chain(&n)
             if sym(".") { e = .property(e, try name()) }
             else if isSym("[") {
                 pos += 1
