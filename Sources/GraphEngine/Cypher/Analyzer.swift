@@ -127,10 +127,34 @@ struct Analyzer {
         if isReturn && p.star && out.isEmpty { throw GraphError(.semantic, "RETURN * at least one variable in scope") }
         for (e, _) in p.orderBy { try checkExpr(e, orderScope) }
         let aggregating = p.items.contains { Executor.containsAggregate($0.expr) }
+        if aggregating {
+            let keys = p.items.map(\.expr).filter { !Executor.containsAggregate($0) }
+            for it in p.items where Executor.containsAggregate(it.expr) { try checkAggregateMix(it.expr, keys) }
+        }
         if !aggregating, p.orderBy.contains(where: { Executor.containsAggregate($0.0) }) {
             throw GraphError(.semantic, "ORDER BY cannot aggregate when WITH/RETURN does not; project the aggregate first")
         }
         return out
+    }
+
+    /// Outside its aggregate calls, an aggregating expression may use only constants,
+    /// parameters and grouping keys that are plain variables or property reads.
+    private static func checkAggregateMix(_ e: Expr, _ keys: [Expr]) throws(GraphError) {
+        switch e {
+        case .countStar, .literal, .parameter: return
+        case .function(let n, _, let args):
+            if Executor.aggregateNames.contains(n) { return }
+            for a in args { try checkAggregateMix(a, keys) }
+        case .variable, .property(.variable, _):
+            guard keys.contains(e) else {
+                throw GraphError(.semantic, "an expression mixing aggregates may only use grouping keys, constants and parameters")
+            }
+        case .property, .hasLabels, .index, .slice, .listComprehension, .caseExpr:
+            throw GraphError(.semantic, "an expression mixing aggregates may only use grouping keys, constants and parameters")
+        case .not(let x), .negate(let x), .isNull(let x, _): try checkAggregateMix(x, keys)
+        case .list(let l), .map(_, let l): for x in l { try checkAggregateMix(x, keys) }
+        case .binary(_, let a, let b): try checkAggregateMix(a, keys); try checkAggregateMix(b, keys)
+        }
     }
 
     /// What a projected expression is known to hold; `.unknown` when only run time can tell.
