@@ -95,6 +95,12 @@ let package = Package(
                           path: "Sources/StorageCrashHarness", swiftSettings: internalChecks),
         .executableTarget(name: "storage-bench", dependencies: ["Storage"], path: "Benchmarks/StorageBench",
                           swiftSettings: internalChecks),
+
+        // MARK: Graph engine (property graph + Cypher)
+        .target(name: "GraphEngine", swiftSettings: internalChecks),
+        .testTarget(name: "GraphEngineTests", dependencies: ["GraphEngine"],
+                    exclude: ["tck-expected-pass.txt"],
+                    swiftSettings: internalChecks),
     ],
     swiftLanguageModes: [.v6]
 )

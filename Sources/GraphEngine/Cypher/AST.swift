@@ -1,0 +1,86 @@
+/// Cypher abstract syntax.
+indirect enum Expr: Hashable, Sendable {
+    case literal(Value)
+    case variable(String)
+    case parameter(String)
+    case property(Expr, String)
+    case list([Expr])
+    case map([String], [Expr])
+    case binary(String, Expr, Expr)   // op: + - * / % ^ = <> < > <= >= AND OR XOR IN STARTS ENDS CONTAINS
+    case not(Expr)
+    case negate(Expr)
+    case isNull(Expr, negated: Bool)
+    case function(String, distinct: Bool, [Expr])   // name lower-cased
+    case countStar
+    case index(Expr, Expr)
+    case slice(Expr, Expr?, Expr?)
+    case hasLabels(Expr, [String])
+    case caseExpr(Expr?, [Expr], [Expr], Expr?)
+    /// `[v IN list WHERE predicate | projection]`.
+    case listComprehension(String, Expr, Expr?, Expr?)
+}
+
+enum Direction: Sendable { case outgoing, incoming, both }
+
+struct NodePattern: Sendable {
+    var variable: String?
+    var labels: [String]
+    var properties: Expr?
+}
+
+struct RelPattern: Sendable {
+    var variable: String?
+    var types: [String]
+    var properties: Expr?
+    var direction: Direction
+    var length: (min: Int, max: Int?)?
+}
+
+struct PatternPart: Sendable {
+    var pathVariable: String?
+    var start: NodePattern
+    var steps: [(RelPattern, NodePattern)]
+}
+
+struct ProjectionItem: Sendable {
+    var expr: Expr
+    var alias: String
+}
+
+struct Projection: Sendable {
+    var star: Bool
+    var distinct: Bool
+    var items: [ProjectionItem]
+    var orderBy: [(Expr, Bool)]   // (expr, ascending)
+    var skip: Expr?
+    var limit: Expr?
+}
+
+enum SetItem: Sendable {
+    case property(Expr, String, Expr)
+    case replace(String, Expr)
+    case merge(String, Expr)
+    case labels(String, [String])
+}
+
+enum RemoveItem: Sendable {
+    case property(Expr, String)
+    case labels(String, [String])
+}
+
+enum Clause: Sendable {
+    case match(optional: Bool, [PatternPart], Expr?)
+    case create([PatternPart])
+    case merge(PatternPart, onCreate: [SetItem], onMatch: [SetItem])
+    case with(Projection, Expr?)
+    case ret(Projection)
+    case unwind(Expr, String)
+    case set([SetItem])
+    case remove([RemoveItem])
+    case delete(detach: Bool, [Expr])
+}
+
+struct Query: Sendable {
+    var parts: [[Clause]]
+    var unionAll: [Bool]   // one per UNION between parts
+}

@@ -1,0 +1,34 @@
+/// A unit of work over a snapshot of a `GraphDatabase`: queries see the transaction's own
+/// writes; nothing reaches the database until `GraphDatabase.commit(_:)` succeeds.
+public struct GraphTransaction: Sendable {
+    /// The database version the snapshot was taken at.
+    public let baseVersion: Int
+    var database: GraphDatabase
+
+    /// Runs a query inside the transaction (atomic per query, like `GraphDatabase.execute`).
+    @discardableResult
+    public mutating func execute(_ query: String, parameters: [String: Value] = [:]) throws(GraphError) -> QueryResult {
+        try database.execute(query, parameters: parameters)
+    }
+
+    /// The transaction's view of the store.
+    public var store: GraphStore { database.store }
+}
+
+extension GraphDatabase {
+    /// Starts a transaction on a snapshot of the current state.
+    public func beginTransaction() -> GraphTransaction {
+        GraphTransaction(baseVersion: version, database: self)
+    }
+
+    /// Applies a transaction. Fails with `.conflict` if another transaction or query
+    /// changed the database after `tx` began (first committer wins); then retry the work.
+    /// To roll back, drop the transaction value.
+    public mutating func commit(_ tx: GraphTransaction) throws(GraphError) {
+        guard tx.baseVersion == version else {
+            throw GraphError(.conflict, "the database changed since this transaction began (version \(tx.baseVersion) -> \(version)); begin a new transaction and retry")
+        }
+        self = tx.database
+        version += 1
+    }
+}
