@@ -24,8 +24,8 @@ public struct Snapshot: Sendable, Equatable {
     public let sections: [String: [UInt8]]
 }
 
-/// Snapshot files in a directory: written atomically (temporary file, fsync, rename,
-/// directory fsync), checksummed per section and as a whole, versioned. Loading the latest
+/// Snapshot files in a directory: written atomically (`AtomicFile`: temporary file, fsync,
+/// rename, directory fsync), checksummed per section and as a whole, versioned. Loading the latest
 /// falls back to an older snapshot when the newest is damaged.
 ///
 /// File layout (version 1): magic `RUVSNAP\0`, version UInt32 LE, section count UInt32 LE,
@@ -65,7 +65,7 @@ public struct SnapshotStore: Sendable {
         let crc = CRC32C.checksum(file)
         file += WALFormat.littleEndian(crc)
         let name = Self.fileName(walSequence: walSequence)
-        try installAtomically(file, as: name)
+        try AtomicFile.write(file, to: directory + "/" + name)
         return SnapshotInfo(name: name, walSequence: walSequence, createdUnixMicros: createdUnixMicros,
                             sizeBytes: file.count, crc32c: crc)
     }
@@ -73,18 +73,6 @@ public struct SnapshotStore: Sendable {
     static func fileName(walSequence: UInt64) -> String {
         let digits = String(walSequence)
         return "snapshot-" + String(repeating: "0", count: max(0, 20 - digits.count)) + digits + suffix
-    }
-
-    private func installAtomically(_ bytes: [UInt8], as name: String) throws(StorageError) {
-        let temporary = directory + "/." + name + ".tmp"
-        let file = try DurableFile(path: temporary, create: true)
-        try file.truncate(to: 0)
-        try file.write(bytes, at: 0)
-        try file.sync()
-        guard rename(temporary, directory + "/" + name) == 0 else {
-            throw StorageError(.io, "cannot rename '\(temporary)' into place", errno: errno)
-        }
-        try Directory.sync(directory)
     }
 
     /// Snapshot files, newest (highest WAL sequence) first. Damaged files are listed too;
@@ -139,7 +127,7 @@ public struct SnapshotStore: Sendable {
     public func restore(fileBytes: [UInt8]) throws(StorageError) -> SnapshotInfo {
         let snapshot = try Self.decode(fileBytes, name: "uploaded snapshot")
         let name = Self.fileName(walSequence: snapshot.info.walSequence)
-        try installAtomically(fileBytes, as: name)
+        try AtomicFile.write(fileBytes, to: directory + "/" + name)
         return SnapshotInfo(name: name, walSequence: snapshot.info.walSequence,
                             createdUnixMicros: snapshot.info.createdUnixMicros,
                             sizeBytes: fileBytes.count, crc32c: snapshot.info.crc32c)

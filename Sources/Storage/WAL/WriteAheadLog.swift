@@ -104,9 +104,7 @@ public final class WriteAheadLog: @unchecked Sendable {
                 // Crashed while creating the segment: start it again.
                 report.droppedBytes += bytes.count
                 report.droppedReason = "segment header torn"
-                try file.truncate(to: 0)
-                try file.write(WALFormat.segmentHeader(), at: 0)
-                try file.sync()
+                _ = try createSegment(path: path, directory: directory)
                 continue
             }
             try WALFormat.checkSegmentHeader(bytes[...], path: path)
@@ -148,10 +146,7 @@ public final class WriteAheadLog: @unchecked Sendable {
             size = try current.size()
         } else {
             let path = directory + "/" + WALFormat.segmentName(firstSequence: 1)
-            current = try DurableFile(path: path, create: true)
-            try current.write(WALFormat.segmentHeader(), at: 0)
-            try current.sync()
-            try Directory.sync(directory)
+            current = try createSegment(path: path, directory: directory)
             segments = [(1, path)]
             size = WALFormat.segmentHeaderBytes
         }
@@ -223,17 +218,22 @@ public final class WriteAheadLog: @unchecked Sendable {
         }
     }
 
-    /// Closes the current segment (synced) and starts one at `firstSequence`.
-    private func rollSegment(firstSequence: UInt64) throws(StorageError) {
-        try current.sync()
-        syncedSequence = max(syncedSequence, firstSequence - 1)
-        let path = directory + "/" + WALFormat.segmentName(firstSequence: firstSequence)
+    /// A new, empty segment file holding only its header, durable (file and directory entry).
+    private static func createSegment(path: String, directory: String) throws(StorageError) -> DurableFile {
         let file = try DurableFile(path: path, create: true)
         try file.truncate(to: 0)
         try file.write(WALFormat.segmentHeader(), at: 0)
         try file.sync()
         try Directory.sync(directory)
-        current = file
+        return file
+    }
+
+    /// Closes the current segment (synced) and starts one at `firstSequence`.
+    private func rollSegment(firstSequence: UInt64) throws(StorageError) {
+        try current.sync()
+        syncedSequence = max(syncedSequence, firstSequence - 1)
+        let path = directory + "/" + WALFormat.segmentName(firstSequence: firstSequence)
+        current = try Self.createSegment(path: path, directory: directory)
         currentSize = WALFormat.segmentHeaderBytes
         segments.append((firstSequence, path))
     }
