@@ -15,12 +15,14 @@ final class ClientStream {
     var dataDeferred = false
     var done = false
     var deadlineTimer: Scheduled<Void>?
-    var undeliveredBytes = 0
-    var unconsumedBytes = 0
+    /// Window updates follow what the application reads.
+    var window: ReceiveWindow
 
     init(streamID: Int32, maxMessageBytes: Int, responses: AsyncThrowingStream<[UInt8], any Error>.Continuation,
-         headersPromise: EventLoopPromise<Metadata>, resultPromise: EventLoopPromise<CallResult>) {
+         headersPromise: EventLoopPromise<Metadata>, resultPromise: EventLoopPromise<CallResult>,
+         receiveHighWaterMarkBytes: Int) {
         self.streamID = streamID
+        self.window = ReceiveWindow(highWaterMarkBytes: receiveHighWaterMarkBytes)
         self.deframer = MessageDeframer(maxMessageBytes: maxMessageBytes)
         self.responses = responses
         self.headersPromise = headersPromise
@@ -146,7 +148,8 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         let (stream, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
         let state = ClientStream(streamID: streamID, maxMessageBytes: maxReceiveMessageBytes, responses: continuation,
                                  headersPromise: context.eventLoop.makePromise(),
-                                 resultPromise: context.eventLoop.makePromise())
+                                 resultPromise: context.eventLoop.makePromise(),
+                                 receiveHighWaterMarkBytes: receiveHighWaterMarkBytes)
         streams[streamID] = state
         if let timeoutNanos {
             state.deadlineTimer = context.eventLoop.scheduleTask(in: .nanoseconds(timeoutNanos)) {
@@ -194,10 +197,9 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
 
     func consumed(streamID: Int32, count: Int) {
         guard let stream = streams[streamID] else { return }
-        stream.undeliveredBytes -= count
-        if stream.undeliveredBytes <= receiveHighWaterMarkBytes, stream.unconsumedBytes > 0 {
-            session?.consume(streamID: streamID, count: stream.unconsumedBytes)
-            stream.unconsumedBytes = 0
+        let released = stream.window.read(count)
+        if released > 0 {
+            session?.consume(streamID: streamID, count: released)
             flush()
         }
     }
@@ -285,7 +287,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         }
         do {
             for message in try stream.deframer.append(bytes) {
-                stream.undeliveredBytes += message.count + MessageFraming.prefixBytes
+                stream.window.delivered(messageBytes: message.count + MessageFraming.prefixBytes)
                 stream.responses.yield(message)
             }
         } catch {
@@ -301,12 +303,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             }
             return
         }
-        if stream.undeliveredBytes <= receiveHighWaterMarkBytes {
-            session?.consume(streamID: streamID, count: bytes.count + stream.unconsumedBytes)
-            stream.unconsumedBytes = 0
-        } else {
-            stream.unconsumedBytes += bytes.count
-        }
+        session?.consume(streamID: streamID, count: stream.window.received(bytes.count))
     }
 
     func http2ReceivedEndStream(streamID: Int32) {

@@ -22,14 +22,13 @@ final class ServerCall {
     /// Trailers to send once the queue is empty.
     var pendingTrailers: [HTTP2Header]?
 
-    /// Request bytes delivered to the handler but not yet read by it, and bytes whose
-    /// window update is held back until it catches up.
-    var undeliveredBytes = 0
-    var unconsumedBytes = 0
+    /// Window updates follow what the handler reads.
+    var window: ReceiveWindow
 
-    init(streamID: Int32, maxMessageBytes: Int, sendHighWaterMarkBytes: Int) {
+    init(streamID: Int32, maxMessageBytes: Int, sendHighWaterMarkBytes: Int, receiveHighWaterMarkBytes: Int) {
         self.streamID = streamID
         self.deframer = MessageDeframer(maxMessageBytes: maxMessageBytes)
         self.outbound = OutboundQueue(highWaterMarkBytes: sendHighWaterMarkBytes)
+        self.window = ReceiveWindow(highWaterMarkBytes: receiveHighWaterMarkBytes)
     }
 }

@@ -141,7 +141,8 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             return
         }
         let call = ServerCall(streamID: streamID, maxMessageBytes: configuration.maxReceiveMessageBytes,
-                              sendHighWaterMarkBytes: configuration.sendHighWaterMarkBytes)
+                              sendHighWaterMarkBytes: configuration.sendHighWaterMarkBytes,
+                              receiveHighWaterMarkBytes: configuration.receiveHighWaterMarkBytes)
         calls[streamID] = call
         start(call, headers: headers)
         if endStream { endRequests(call) }
@@ -175,15 +176,10 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             return
         }
         for message in messages {
-            call.undeliveredBytes += message.count + MessageFraming.prefixBytes
+            call.window.delivered(messageBytes: message.count + MessageFraming.prefixBytes)
             call.requests?.yield(message)
         }
-        if call.undeliveredBytes <= configuration.receiveHighWaterMarkBytes {
-            session?.consume(streamID: streamID, count: bytes.count + call.unconsumedBytes)
-            call.unconsumedBytes = 0
-        } else {
-            call.unconsumedBytes += bytes.count
-        }
+        session?.consume(streamID: streamID, count: call.window.received(bytes.count))
     }
 
     func http2ReceivedEndStream(streamID: Int32) {
@@ -342,6 +338,13 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         return headers + trailing.headerFields
     }
 
+    /// Submits the response headers of a call with a body (messages, then trailers), once.
+    private func startResponse(_ call: ServerCall, initialMetadata: Metadata) {
+        guard !call.responseStarted else { return }
+        call.responseStarted = true
+        session?.submitResponse(streamID: call.streamID, headers: responseHeaders(initialMetadata), hasBody: true)
+    }
+
     private func responseHeaders(_ metadata: Metadata) -> [HTTP2Header] {
         [HTTP2Header(name: ":status", value: "200"), HTTP2Header(name: "content-type", value: "application/grpc")]
             + metadata.headerFields
@@ -360,10 +363,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
                 "response message of \(message.count) bytes exceeds the server's send limit of \(configuration.maxSendMessageBytes) bytes"))
             return
         }
-        if !call.responseStarted {
-            call.responseStarted = true
-            session?.submitResponse(streamID: streamID, headers: responseHeaders(initialMetadata ?? Metadata()), hasBody: true)
-        }
+        startResponse(call, initialMetadata: initialMetadata ?? Metadata())
         call.outbound.append(message, continuation: continuation)
         if call.dataDeferred {
             call.dataDeferred = false
@@ -378,10 +378,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         var status = status
         if let message = finalMessage {
             if message.count <= configuration.maxSendMessageBytes {
-                if !call.responseStarted {
-                    call.responseStarted = true
-                    session?.submitResponse(streamID: streamID, headers: responseHeaders(initialMetadata), hasBody: true)
-                }
+                startResponse(call, initialMetadata: initialMetadata)
                 call.outbound.appendFinal(message)
             } else {
                 status = Status(code: .resourceExhausted, message:
@@ -412,10 +409,9 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
 
     func consumed(streamID: Int32, count: Int) {
         guard let call = calls[streamID] else { return }
-        call.undeliveredBytes -= count
-        if call.undeliveredBytes <= configuration.receiveHighWaterMarkBytes, call.unconsumedBytes > 0 {
-            session?.consume(streamID: streamID, count: call.unconsumedBytes)
-            call.unconsumedBytes = 0
+        let released = call.window.read(count)
+        if released > 0 {
+            session?.consume(streamID: streamID, count: released)
             scheduleFlush()
         }
     }
