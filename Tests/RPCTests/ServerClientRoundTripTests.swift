@@ -207,7 +207,8 @@ struct ServerClientRoundTripTests {
             }
             #expect(error?.code == .deadlineExceeded)
             // The server's timer fires too and cancels the sleeping handler.
-            for _ in 0..<100 where cancelled.value == 0 { try await Task.sleep(for: .milliseconds(20)) }
+            // Polls up to 10 s: with other suites busy on the cooperative pool, the handler may start late.
+            for _ in 0..<500 where cancelled.value == 0 { try await Task.sleep(for: .milliseconds(20)) }
             #expect(cancelled.value == 1)
         }
     }
@@ -221,7 +222,8 @@ struct ServerClientRoundTripTests {
             try await Task.sleep(for: .milliseconds(50))
             call.cancel()
             #expect(await call.result().status.code == .cancelled)
-            for _ in 0..<100 where cancelled.value == 0 { try await Task.sleep(for: .milliseconds(20)) }
+            // Polls up to 10 s: with other suites busy on the cooperative pool, the handler may start late.
+            for _ in 0..<500 where cancelled.value == 0 { try await Task.sleep(for: .milliseconds(20)) }
             #expect(cancelled.value == 1)
         }
     }
