@@ -109,6 +109,17 @@ public final class DurableCollection: Sendable {
         }
     }
 
+    /// Deletes every point whose payload matches `filter`; returns how many. The matching ids
+    /// are resolved and logged under the write lock, so replay deletes exactly these.
+    @discardableResult
+    public func delete(matching filter: PayloadFilter) throws -> Int {
+        try writeLock.withLock { _ in
+            let ids = try collection.ids(matching: filter)
+            _ = try wal.append(type: CollectionCodec.RecordType.delete.rawValue, payload: CollectionCodec.encodeDelete(ids))
+            return collection.delete(ids: ids)
+        }
+    }
+
     /// Writes a snapshot of the whole collection and releases the log it covers, keeping
     /// what the previous snapshot needs (recovery falls back to it if the newest is damaged).
     @discardableResult

@@ -74,17 +74,16 @@ struct VectorService: RPCService {
         router.unary(Self.name, "Delete", RuvectorV1.DeleteRequest.self) { request, _, _ in
             try Self.mapped {
                 let durable = try service.collection(request.collection)
-                let ids: [UInt64]
+                let deleted: Int
                 switch request.selector {
-                case .ids(let list)?: ids = try list.ids.map { try VectorMapping.id($0) }
+                case .ids(let list)?: deleted = try durable.delete(ids: try list.ids.map { try VectorMapping.id($0) })
                 case .filter(let filter)?:
                     guard let filter = try VectorMapping.filter(filter) else {
                         throw RPCError(.invalidArgument, "an empty filter would delete everything; delete the collection instead")
                     }
-                    ids = try Self.matchingIds(durable.collection, filter)
+                    deleted = try durable.delete(matching: filter)
                 case nil: throw RPCError(.invalidArgument, "Delete needs ids or a filter")
                 }
-                let deleted = try durable.delete(ids: ids)
                 return RuvectorV1.UpdateResult(pointsAffected: UInt64(deleted), applied: true)
             }
         }
@@ -149,16 +148,5 @@ struct VectorService: RPCService {
         if with.withPayload { retrieved.payload = VectorMapping.payload(point.payload, keys: with.payloadKeys) }
         if with.withVectors { retrieved.vector = RuvectorV1.Vector(values: point.vector) }
         return retrieved
-    }
-
-    private static func matchingIds(_ collection: VectorCollection, _ filter: PayloadFilter) throws -> [UInt64] {
-        var ids: [UInt64] = []
-        var cursor: Int?
-        repeat {
-            let page = try collection.scroll(after: cursor, limit: 10_000, filter: filter)
-            ids += page.points.map(\.id)
-            cursor = page.next
-        } while cursor != nil
-        return ids
     }
 }

@@ -75,15 +75,27 @@ public final class VectorCollection: Sendable {
     /// Number of points, or of points matching `filter`.
     public func count(filter: PayloadFilter? = nil) throws(VectorEngineError) -> Int {
         guard let filter else { return index.count }
-        try filter.validate()
         var n = 0
+        try forEachMatching(filter) { _ in n += 1 }
+        return n
+    }
+
+    /// Ids of the points whose payload matches `filter`, in index order.
+    public func ids(matching filter: PayloadFilter) throws(VectorEngineError) -> [UInt64] {
+        var ids: [UInt64] = []
+        try forEachMatching(filter) { ids.append($0) }
+        return ids
+    }
+
+    /// Calls `body` with the id of every point whose payload matches `filter`.
+    private func forEachMatching(_ filter: PayloadFilter, _ body: (UInt64) -> Void) throws(VectorEngineError) {
+        try filter.validate()
         var cursor: Int? = nil
         repeat {
             let page = try index.scroll(after: cursor, limit: VectorEngineLimits.maxK)
-            for id in page.ids { if let p = index.payload(id: id), filter.matches(p) { n += 1 } }
+            for id in page.ids { if let p = index.payload(id: id), filter.matches(p) { body(id) } }
             cursor = page.next
         } while cursor != nil
-        return n
     }
 
     /// Checks a batch as `upsert` would (dimension, finite values), without changing anything.
@@ -115,15 +127,7 @@ public final class VectorCollection: Sendable {
     /// Deletes every point matching `filter`; returns how many.
     @discardableResult
     public func delete(filter: PayloadFilter) throws(VectorEngineError) -> Int {
-        try filter.validate()
-        var doomed: [UInt64] = []
-        var cursor: Int? = nil
-        repeat {
-            let page = try index.scroll(after: cursor, limit: VectorEngineLimits.maxK)
-            for id in page.ids { if let p = index.payload(id: id), filter.matches(p) { doomed.append(id) } }
-            cursor = page.next
-        } while cursor != nil
-        return delete(ids: doomed)
+        delete(ids: try ids(matching: filter))
     }
 
     /// A page of points after `cursor` (opaque; `nil` starts), optionally filtered, and the
