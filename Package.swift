@@ -55,13 +55,15 @@ let package = Package(
         // MARK: Services and the server executable
         .target(
             name: "Services",
-            dependencies: ["RPC", "Wire", "VectorEngine", "VectorDatabase", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["RPC", "Wire", "VectorEngine", "VectorDatabase", "Storage",
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: internalChecks
         ),
         .executableTarget(
             name: "RuVectorServer",
             dependencies: [
-                "RPC", "Services",
+                "RPC", "Services", "Storage", "VectorDatabase",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

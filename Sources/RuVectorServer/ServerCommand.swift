@@ -17,7 +17,8 @@ struct ServerCommand: AsyncParsableCommand {
         discussion: """
             Settings come from --config (JSON, keys as in ServerSettings: listen, dataDir, tlsCert, \
             tlsKey, tlsClientCA, maxReceiveMessageBytes, maxSendMessageBytes, logLevel, \
-            shutdownGraceSeconds), then RUVECTOR_LISTEN / RUVECTOR_DATA_DIR / RUVECTOR_LOG_LEVEL, \
+            shutdownGraceSeconds, walSync, autoSnapshotWALBytes, vectorLimits), then RUVECTOR_LISTEN / \
+            RUVECTOR_DATA_DIR / RUVECTOR_LOG_LEVEL, \
             then flags. SIGTERM or SIGINT drains open calls and stops.
             """)
 
@@ -31,6 +32,7 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Largest response message in bytes (default 64 MiB).") var maxSendMessageBytes: Int?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel: String?
     @Option(help: "Seconds open calls get to finish on SIGTERM (default 10).") var shutdownGraceSeconds: Int?
+    @Option(help: "When writes are acknowledged: always (fsync), batch (fsync within 1 ms) or never.") var walSync: String?
     @Flag(help: "Serve grpc.testing.TestService, for gRPC interoperability tests only.")
     var enableInteropTestService = false
 
@@ -48,6 +50,7 @@ struct ServerCommand: AsyncParsableCommand {
         if let maxSendMessageBytes { settings.maxSendMessageBytes = maxSendMessageBytes }
         if let logLevel { settings.logLevel = logLevel }
         if let shutdownGraceSeconds { settings.shutdownGraceSeconds = shutdownGraceSeconds }
+        if let walSync { settings.walSync = walSync }
         if enableInteropTestService { settings.enableInteropTestService = true }
         return settings
     }
@@ -73,11 +76,15 @@ struct ServerCommand: AsyncParsableCommand {
         let stop = SignalWaiter()
         try prepareDataDirectory(settings.dataDir)
 
+        let catalogOptions: ServiceCatalog.Options
+        do {
+            catalogOptions = try settings.catalogOptions()
+        } catch {
+            throw ValidationError("\(error)")
+        }
         let catalog: ServiceCatalog
         do {
-            catalog = try ServiceCatalog(options: .init(dataDirectory: settings.dataDir,
-                                                        enableInteropTestService: settings.enableInteropTestService),
-                                         logger: logger)
+            catalog = try ServiceCatalog(options: catalogOptions, logger: logger)
         } catch {
             logger.critical("cannot open the data directory", metadata: ["dataDir": "\(settings.dataDir)", "error": "\(error)"])
             throw ExitCode.failure

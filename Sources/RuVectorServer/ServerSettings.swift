@@ -3,6 +3,9 @@ import FoundationEssentials
 import Glibc
 #endif
 import RPC
+import Services
+import Storage
+import VectorDatabase
 
 /// Everything the server can be told, from a JSON config file, environment variables and
 /// flags (flags win over the environment, which wins over the file).
@@ -27,6 +30,14 @@ struct ServerSettings: Codable, Equatable {
     var shutdownGraceSeconds: Int = 10
     /// Serves grpc.testing.TestService (for interoperability tests only).
     var enableInteropTestService: Bool = false
+    /// When a write is acknowledged: `always` (fsync per write, group-committed), `batch`
+    /// (fsync within 1 ms, shared by the writes of that window) or `never` (the OS decides;
+    /// a power loss can lose acknowledged writes).
+    var walSync: String = "always"
+    /// A collection snapshots itself after this many bytes of write-ahead log (0 = only on request).
+    var autoSnapshotWALBytes: Int = 256 << 20
+    /// Overrides of VectorService limits, by name (see `VectorServiceLimits`).
+    var vectorLimits: [String: Int] = [:]
 
     init() {}
 
@@ -49,6 +60,9 @@ struct ServerSettings: Codable, Equatable {
             ?? defaults.shutdownGraceSeconds
         enableInteropTestService = try container.decodeIfPresent(Bool.self, forKey: .enableInteropTestService)
             ?? defaults.enableInteropTestService
+        walSync = try container.decodeIfPresent(String.self, forKey: .walSync) ?? defaults.walSync
+        autoSnapshotWALBytes = try container.decodeIfPresent(Int.self, forKey: .autoSnapshotWALBytes) ?? defaults.autoSnapshotWALBytes
+        vectorLimits = try container.decodeIfPresent([String: Int].self, forKey: .vectorLimits) ?? defaults.vectorLimits
         let known = Set(CodingKeys.allCases.map(\.stringValue))
         let unknown = try decoder.container(keyedBy: AnyKey.self).allKeys.map(\.stringValue).filter { !known.contains($0) }
         if !unknown.isEmpty {
@@ -58,7 +72,7 @@ struct ServerSettings: Codable, Equatable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case listen, dataDir, tlsCert, tlsKey, tlsClientCA, maxReceiveMessageBytes, maxSendMessageBytes
-        case logLevel, shutdownGraceSeconds, enableInteropTestService
+        case logLevel, shutdownGraceSeconds, enableInteropTestService, walSync, autoSnapshotWALBytes, vectorLimits
     }
 
     private struct AnyKey: CodingKey {
@@ -104,6 +118,26 @@ struct ServerSettings: Codable, Equatable {
         var host = String(listen[..<colon])
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         return (host.isEmpty ? "0.0.0.0" : host, port)
+    }
+
+    /// What the services are given: limits and how collections keep their files.
+    func catalogOptions() throws -> ServiceCatalog.Options {
+        let policy: WALSyncPolicy
+        switch walSync {
+        case "always": policy = .always
+        case "batch": policy = .batch(delayMicros: 1000)
+        case "never": policy = .never
+        default: throw Invalid(description: "--wal-sync must be always, batch or never; got '\(walSync)'")
+        }
+        guard autoSnapshotWALBytes >= 0 else { throw Invalid(description: "autoSnapshotWALBytes must be 0 (off) or positive") }
+        let limits: VectorServiceLimits
+        do {
+            limits = try VectorServiceLimits(overrides: vectorLimits)
+        } catch {
+            throw Invalid(description: error.description)
+        }
+        return ServiceCatalog.Options(dataDirectory: dataDir, enableInteropTestService: enableInteropTestService, vectorLimits: limits,
+                                      collectionOptions: .init(syncPolicy: policy, autoSnapshotWALBytes: autoSnapshotWALBytes))
     }
 
     /// The RPC server configuration these settings describe.

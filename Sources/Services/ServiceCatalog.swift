@@ -1,5 +1,6 @@
 import Logging
 import RPC
+import Storage
 import VectorDatabase
 import Wire
 
@@ -12,17 +13,23 @@ public final class ServiceCatalog: Sendable {
         public var enableInteropTestService: Bool
         /// The server's data directory (collections live in `collections/` below it).
         public var dataDirectory: String
-        public init(dataDirectory: String, enableInteropTestService: Bool = false) {
+        /// Bounds on VectorService requests.
+        public var vectorLimits: VectorServiceLimits
+        /// How collections keep their files (sync policy, automatic snapshots).
+        public var collectionOptions: DurableCollection.Options
+        public init(dataDirectory: String, enableInteropTestService: Bool = false,
+                    vectorLimits: VectorServiceLimits = .init(), collectionOptions: DurableCollection.Options = .init()) {
             self.dataDirectory = dataDirectory
             self.enableInteropTestService = enableInteropTestService
+            self.vectorLimits = vectorLimits
+            self.collectionOptions = collectionOptions
         }
     }
 
-    /// RuVector services (or their remaining methods) not wired to the server yet: each such
-    /// method answers UNIMPLEMENTED saying so; the README lists them. VectorService is here
-    /// for the methods it does not serve yet (streams, snapshots).
+    /// RuVector services not wired to the server yet: each method answers UNIMPLEMENTED
+    /// saying so; the README lists them.
     public static let servicesNotYetAvailable = [
-        "ruvector.v1.VectorService", "ruvector.v1.GraphService", "ruvector.v1.LearnService",
+        "ruvector.v1.GraphService", "ruvector.v1.LearnService",
         "ruvector.v1.RouteService", "ruvector.v1.ClusterService",
     ]
 
@@ -35,15 +42,22 @@ public final class ServiceCatalog: Sendable {
     public init(options: Options, logger: Logger) throws {
         var router = RPCRouter()
         router.register(HealthService(registry: health))
-        let collections = try CollectionCatalog(dataDirectory: options.dataDirectory)
-        for (name, report) in collections.recoveryReports.sorted(by: { $0.key < $1.key }) {
+        let started = ContinuousClock.now
+        let collections = try CollectionCatalog(dataDirectory: options.dataDirectory, options: options.collectionOptions)
+        let reports = collections.recoveryReports
+        logger.info("data directory opened", metadata: [
+            "collections": "\(reports.count)", "points": "\(collections.list().reduce(0) { $0 + ((try? $1.collection.count()) ?? 0) })",
+            "duration": "\(ContinuousClock.now - started)",
+        ])
+        for (name, report) in reports.sorted(by: { $0.key < $1.key }) {
             logger.info("collection recovered", metadata: [
-                "collection": "\(name)", "snapshot_sequence": "\(report.snapshotSequence)",
+                "collection": "\(name)", "open_ms": "\(Double(report.durationMicros) / 1000)",
+                "snapshot_sequence": "\(report.snapshotSequence)",
                 "replayed_records": "\(report.replayedRecords)", "wal_dropped_bytes": "\(report.wal.droppedBytes)",
                 "skipped_snapshots": "\(report.skippedSnapshots)",
             ])
         }
-        router.register(VectorService(catalog: collections))
+        router.register(VectorService(catalog: collections, limits: options.vectorLimits))
         for name in Self.servicesNotYetAvailable {
             router.registerFallback(service: name) { _, _, context in
                 let method = context.path.split(separator: "/").last.map(String.init) ?? context.path
@@ -63,7 +77,7 @@ public final class ServiceCatalog: Sendable {
     /// Marks the server and every served service SERVING (after the listener is up).
     public func markServing() {
         health.set(.serving, for: "")
-        for name in router.serviceNames where !Self.servicesNotYetAvailable.contains(name) || name == VectorService.name {
+        for name in router.serviceNames where !Self.servicesNotYetAvailable.contains(name) {
             health.set(.serving, for: name)
         }
     }

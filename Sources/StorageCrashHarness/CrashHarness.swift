@@ -37,7 +37,7 @@ struct CrashHarness {
                 try db.upsert([point(id)])
                 let line = Array("ACK \(id)\n".utf8)
                 _ = line.withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
-                if id % 200 == 0 { try db.snapshot(createdUnixMicros: Int64(id)) }
+                if id % 200 == 0 { try db.snapshot() }
                 id += 1
             }
         } catch {

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Storage
 import Synchronization
 import VectorEngine
@@ -10,7 +13,7 @@ import VectorEngine
 /// ```swift
 /// let docs = try DurableCollection.create(in: "/data/collections/docs", config: config)
 /// try docs.upsert(points)                   // durable when it returns (WAL policy `always`)
-/// try docs.snapshot(createdUnixMicros: now) // later: faster restart, older log released
+/// try docs.snapshot()                     // later: faster restart, older log released
 /// ```
 public final class DurableCollection: Sendable {
     /// The in-memory collection (search, get, scroll, count are read straight from it).
@@ -20,8 +23,39 @@ public final class DurableCollection: Sendable {
     private let directory: String
     private let wal: WriteAheadLog
     private let snapshots: SnapshotStore
-    /// Orders log appends with their application, so replay order = live order.
-    private let writeLock = Mutex(())
+    private let options: Options
+    /// Orders log appends with their application, so replay order = live order. Holds the
+    /// log bytes written since the last snapshot (for automatic snapshots).
+    private let writeLock = Mutex(0)
+
+    /// How the collection keeps its files.
+    public struct Options: Sendable {
+        /// When a write is durable (see `WALSyncPolicy`).
+        public var syncPolicy: WALSyncPolicy
+        /// A snapshot is taken after this many bytes of log since the last one, so restart
+        /// replays at most about this much (0 = only on request).
+        public var autoSnapshotWALBytes: Int
+        /// Snapshot files kept, newest first (older ones are deleted), at least 2 so a damaged
+        /// newest snapshot can fall back to the previous one.
+        public var retainedSnapshots: Int
+        /// Clock for snapshot creation times (microseconds since the Unix epoch).
+        public var now: @Sendable () -> Int64
+
+        public init(syncPolicy: WALSyncPolicy = .always, autoSnapshotWALBytes: Int = 256 << 20, retainedSnapshots: Int = 3,
+                    now: @escaping @Sendable () -> Int64 = DurableCollection.unixMicros) {
+            self.syncPolicy = syncPolicy
+            self.autoSnapshotWALBytes = autoSnapshotWALBytes
+            self.retainedSnapshots = max(2, retainedSnapshots)
+            self.now = now
+        }
+    }
+
+    /// The wall clock in microseconds since the Unix epoch.
+    @Sendable public static func unixMicros() -> Int64 {
+        var time = timespec()
+        clock_gettime(CLOCK_REALTIME, &time)
+        return Int64(time.tv_sec) * 1_000_000 + Int64(time.tv_nsec) / 1000
+    }
 
     /// What `open` did.
     public struct RecoveryReport: Sendable {
@@ -33,11 +67,14 @@ public final class DurableCollection: Sendable {
         public var replayedRecords: Int
         /// What the WAL repair found (a torn tail is cut, and said so here).
         public var wal: WALRecoveryReport
+        /// Time to open: snapshot load and log replay, in microseconds.
+        public var durationMicros: Int64
     }
 
     private init(directory: String, collection: VectorCollection, wal: WriteAheadLog, snapshots: SnapshotStore,
-                 recovery: RecoveryReport) {
+                 options: Options, recovery: RecoveryReport) {
         self.directory = directory
+        self.options = options
         self.collection = collection
         self.wal = wal
         self.snapshots = snapshots
@@ -46,18 +83,42 @@ public final class DurableCollection: Sendable {
 
     /// Creates a new collection folder. Fails when one already exists there.
     public static func create(in directory: String, config: CollectionConfig,
-                              syncPolicy: WALSyncPolicy = .always) throws -> DurableCollection {
+                              options: Options = Options()) throws -> DurableCollection {
         let store = try SnapshotStore(directory: directory + "/snapshots")
         if (try? store.list())?.isEmpty == false || AtomicFile.exists(directory + "/collection.bin") {
             throw StorageError(.invalidArgument, "a collection already exists in '\(directory)'")
         }
         _ = try VectorCollection(config)   // validates the configuration before anything is written
         try AtomicFile.write(CollectionCodec.encode(config), to: directory + "/collection.bin")
-        return try open(directory, syncPolicy: syncPolicy)
+        return try open(directory, options: options)
+    }
+
+    /// Creates a collection folder from a snapshot file (uploaded, or copied from another
+    /// collection), named `name`. The file is fully validated and decoded first; the new
+    /// folder starts with that snapshot and an empty log.
+    public static func install(snapshotFile bytes: [UInt8], in directory: String, name: String,
+                               options: Options = Options()) throws -> DurableCollection {
+        let snapshot = try SnapshotStore.parse(bytes)
+        guard let configBytes = snapshot.sections["config"], let state = snapshot.sections["index"] else {
+            throw StorageError(.invalidArgument, "the file is a snapshot but not of a vector collection (no config or index section)")
+        }
+        var config = try CollectionCodec.decodeConfig(configBytes)
+        config.name = name
+        _ = try VectorCollection(config, restoring: try CollectionCodec.decodeState(state))
+        let store = try SnapshotStore(directory: directory + "/snapshots")
+        guard try store.list().isEmpty, !AtomicFile.exists(directory + "/collection.bin") else {
+            throw StorageError(.invalidArgument, "a collection already exists in '\(directory)'")
+        }
+        // Sequence 0: the new, empty log's first record (1) comes after it.
+        try store.write(sections: [(name: "config", bytes: CollectionCodec.encode(config)), (name: "index", bytes: state)],
+                        walSequence: 0, createdUnixMicros: snapshot.info.createdUnixMicros)
+        try AtomicFile.write(CollectionCodec.encode(config), to: directory + "/collection.bin")
+        return try open(directory, options: options)
     }
 
     /// Opens an existing collection folder: newest valid snapshot, then the WAL after it.
-    public static func open(_ directory: String, syncPolicy: WALSyncPolicy = .always) throws -> DurableCollection {
+    public static func open(_ directory: String, options: Options = Options()) throws -> DurableCollection {
+        let started = ContinuousClock.now
         let config = try CollectionCodec.decodeConfig(try AtomicFile.read(directory + "/collection.bin"))
         let snapshots = try SnapshotStore(directory: directory + "/snapshots")
         let (snapshot, skipped) = try snapshots.loadLatestValid()
@@ -68,15 +129,18 @@ public final class DurableCollection: Sendable {
             collection = try VectorCollection(config)
         }
         let (wal, walReport) = try WriteAheadLog.open(directory: directory + "/wal",
-                                                      options: WALOptions(syncPolicy: syncPolicy))
+                                                      options: WALOptions(syncPolicy: options.syncPolicy))
         let after = snapshot?.info.walSequence ?? 0
         var replayed = 0
         for record in try wal.read(from: after + 1) {
             try apply(record, to: collection)
             replayed += 1
         }
-        let report = RecoveryReport(snapshotSequence: after, skippedSnapshots: skipped, replayedRecords: replayed, wal: walReport)
-        return DurableCollection(directory: directory, collection: collection, wal: wal, snapshots: snapshots, recovery: report)
+        let elapsed = ContinuousClock.now - started
+        let report = RecoveryReport(snapshotSequence: after, skippedSnapshots: skipped, replayedRecords: replayed, wal: walReport,
+                                    durationMicros: elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000)
+        return DurableCollection(directory: directory, collection: collection, wal: wal, snapshots: snapshots,
+                                 options: options, recovery: report)
     }
 
     private static func apply(_ record: WALRecord, to collection: VectorCollection) throws {
@@ -91,49 +155,66 @@ public final class DurableCollection: Sendable {
     /// engine refuses (wrong dimension...) is refused before anything is logged.
     @discardableResult
     public func upsert(_ points: [VectorPoint]) throws -> UInt64 {
-        try writeLock.withLock { _ in
+        let (sequence, due) = try writeLock.withLock { logged in
             try collection.validate(points)
-            let sequence = try wal.append(type: CollectionCodec.RecordType.upsert.rawValue,
-                                          payload: CollectionCodec.encodeUpsert(points))
+            let record = CollectionCodec.encodeUpsert(points)
+            let sequence = try wal.append(type: CollectionCodec.RecordType.upsert.rawValue, payload: record)
             try collection.upsert(points)
-            return sequence
+            return (sequence, logBytesWritten(record.count, total: &logged))
         }
+        if due { try snapshot() }
+        return sequence
+    }
+
+    /// Adds to the log bytes since the last snapshot; true when an automatic snapshot is due.
+    private func logBytesWritten(_ count: Int, total: inout Int) -> Bool {
+        total += count
+        return options.autoSnapshotWALBytes > 0 && total >= options.autoSnapshotWALBytes
     }
 
     /// Deletes points by id; returns how many existed.
     @discardableResult
     public func delete(ids: [UInt64]) throws -> Int {
-        try writeLock.withLock { _ in
-            _ = try wal.append(type: CollectionCodec.RecordType.delete.rawValue, payload: CollectionCodec.encodeDelete(ids))
-            return collection.delete(ids: ids)
-        }
+        try writeLock.withLock { logged in try logDelete(ids, logged: &logged) }
+    }
+
+    private func logDelete(_ ids: [UInt64], logged: inout Int) throws -> Int {
+        let record = CollectionCodec.encodeDelete(ids)
+        _ = try wal.append(type: CollectionCodec.RecordType.delete.rawValue, payload: record)
+        _ = logBytesWritten(record.count, total: &logged)
+        return collection.delete(ids: ids)
     }
 
     /// Deletes every point whose payload matches `filter`; returns how many. The matching ids
     /// are resolved and logged under the write lock, so replay deletes exactly these.
     @discardableResult
     public func delete(matching filter: PayloadFilter) throws -> Int {
-        try writeLock.withLock { _ in
-            let ids = try collection.ids(matching: filter)
-            _ = try wal.append(type: CollectionCodec.RecordType.delete.rawValue, payload: CollectionCodec.encodeDelete(ids))
-            return collection.delete(ids: ids)
-        }
+        try writeLock.withLock { logged in try logDelete(try collection.ids(matching: filter), logged: &logged) }
     }
 
-    /// Writes a snapshot of the whole collection and releases the log it covers, keeping
-    /// what the previous snapshot needs (recovery falls back to it if the newest is damaged).
+    /// Writes a snapshot of the whole collection (configuration and index), releases the log
+    /// it covers while keeping what the previous snapshot needs (recovery falls back to it if
+    /// the newest is damaged), and deletes snapshots beyond `retainedSnapshots`.
     @discardableResult
-    public func snapshot(createdUnixMicros: Int64) throws -> SnapshotInfo {
-        try writeLock.withLock { _ in
+    public func snapshot() throws -> SnapshotInfo {
+        try writeLock.withLock { logged in
             let sequence = wal.nextSequenceNumber - 1
-            let state = CollectionCodec.encode(collection.index.exportState())
-            let info = try snapshots.write(sections: [(name: "index", bytes: state)], walSequence: sequence,
-                                           createdUnixMicros: createdUnixMicros)
+            let sections = [(name: "config", bytes: CollectionCodec.encode(collection.config)),
+                            (name: "index", bytes: CollectionCodec.encode(collection.index.exportState()))]
+            let info = try snapshots.write(sections: sections, walSequence: sequence, createdUnixMicros: options.now())
+            logged = 0
             let all = try snapshots.list()
             if all.count >= 2 { try wal.releaseSegments(upTo: all[1].walSequence) }
+            for old in all.dropFirst(options.retainedSnapshots) { try snapshots.remove(old.name) }
             return info
         }
     }
+
+    /// The snapshot files, newest first.
+    public func listSnapshots() throws -> [SnapshotInfo] { try snapshots.list() }
+
+    /// Opens snapshot file `name` for chunked reading (downloads).
+    public func openSnapshot(_ name: String) throws -> SnapshotFileReader { try snapshots.open(name) }
 
     /// Syncs and closes the log.
     public func close() throws { try wal.close() }

@@ -40,8 +40,12 @@ struct SnapshotStoreTests {
         let snapshot = try store.load(info.name)
         #expect(snapshot.sections == ["vectors": Array(repeating: 7, count: 10_000), "payloads": [9]])
         #expect(snapshot.info.createdUnixMicros == 222 && snapshot.info.crc32c == info.crc32c)
-        let chunks = try store.chunks(of: info.name, chunkBytes: 4096)
-        #expect(chunks.count == 3)
+        let reader = try store.open(info.name)
+        let chunks = try stride(from: 0, to: info.sizeBytes, by: 4096).map { try reader.read(offset: $0, count: 4096) }
+        #expect(reader.size == info.sizeBytes && chunks.count == 3)
+        #expect(try reader.read(offset: info.sizeBytes, count: 4096).isEmpty)
+        #expect(CRC32C.checksum(chunks.flatMap { $0 }) == info.fileCRC32C)
+        #expect(throws: StorageError.self) { try store.open("../collection.bin") }
         // A downloaded copy restores into another store.
         let other = try SnapshotStore(directory: temporaryDirectory())
         let restored = try other.restore(fileBytes: chunks.flatMap { $0 })

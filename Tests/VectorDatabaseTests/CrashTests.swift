@@ -79,7 +79,7 @@ struct CrashTests {
                 line.hasPrefix("ACK ") ? UInt64(line.dropFirst(4)) : nil
             }
             // Reopen exactly as the server would, and check every acknowledged point.
-            let db = try DurableCollection.open(directory, syncPolicy: .never)
+            let db = try DurableCollection.open(directory, options: .init(syncPolicy: .never))
             let lost = acknowledged.filter { db.collection.get(id: $0) != CrashHarnessModel.point($0) }
             #expect(lost.isEmpty, "seed \(seed) cycle \(cycle): lost or changed \(lost.prefix(5)); recovery \(db.recovery)")
             nextID = (acknowledged.max() ?? 0) + 1

@@ -42,7 +42,7 @@ struct DurableCollectionTests {
         let expected: [[SearchHit]]
         let expectedPoint: VectorPoint?
         do {
-            let db = try DurableCollection.create(in: directory, config: config, syncPolicy: .never)
+            let db = try DurableCollection.create(in: directory, config: config, options: .init(syncPolicy: .never))
             try db.upsert(points(0..<300, dimension: 16, seed: 1))
             try db.upsert(points(100..<150, dimension: 16, seed: 2))     // updates
             try db.delete(ids: Array(200..<230))
@@ -64,12 +64,12 @@ struct DurableCollectionTests {
         let queries = points(50_000..<50_020, dimension: 16, seed: 7)
         let expected: [[SearchHit]]
         do {
-            let db = try DurableCollection.create(in: directory, config: config, syncPolicy: .never)
+            let db = try DurableCollection.create(in: directory, config: config, options: .init(syncPolicy: .never))
             try db.upsert(points(0..<200, dimension: 16, seed: 3))
-            try db.snapshot(createdUnixMicros: 1)
+            try db.snapshot()
             try db.upsert(points(200..<400, dimension: 16, seed: 4))
             try db.delete(ids: [5, 6, 7])
-            try db.snapshot(createdUnixMicros: 2)
+            try db.snapshot()
             try db.upsert(points(400..<450, dimension: 16, seed: 5))
             expected = try results(db.collection, queries: queries)
             try db.close()
@@ -94,7 +94,7 @@ struct DurableCollectionTests {
     @Test("a bad batch is refused before it is logged; existing data is kept; create twice is refused")
     func refusals() throws {
         let directory = temporaryDirectory()
-        let db = try DurableCollection.create(in: directory, config: config, syncPolicy: .never)
+        let db = try DurableCollection.create(in: directory, config: config, options: .init(syncPolicy: .never))
         try db.upsert(points(0..<10, dimension: 16, seed: 1))
         #expect(throws: VectorEngineError.self) {
             try db.upsert([VectorPoint(id: 99, vector: [1, 2, 3])])
@@ -116,5 +116,67 @@ struct DurableCollectionTests {
         }
         let configs = [config, CollectionConfig(name: "q", dimension: 8, metric: .l2Squared, quantization: .pq4(subspaces: 4))]
         for c in configs { #expect(try CollectionCodec.decodeConfig(CollectionCodec.encode(c)) == c) }
+    }
+}
+
+@Suite("durable collections: automatic snapshots, retention, install from a snapshot file")
+struct SnapshotLifecycleTests {
+    let config = CollectionConfig(name: "docs", dimension: 8, metric: .l2Squared,
+                                  hnsw: HNSWParameters(m: 8, efConstruction: 32, efSearch: 32))
+
+    @Test("a snapshot is taken after autoSnapshotWALBytes of log; only retainedSnapshots are kept")
+    func automaticAndRetention() throws {
+        let directory = temporaryDirectory()
+        let options = DurableCollection.Options(syncPolicy: .never, autoSnapshotWALBytes: 4096, retainedSnapshots: 2)
+        let db = try DurableCollection.create(in: directory, config: config, options: options)
+        // Each batch of 20 points x 8 floats is ~1 KB of log: a snapshot every ~4 batches.
+        for batch in 0..<20 { try db.upsert(points(UInt64(batch * 20)..<UInt64(batch * 20 + 20), dimension: 8, seed: UInt64(batch))) }
+        let listed = try db.listSnapshots()
+        #expect(listed.count == 2)
+        #expect(listed[0].walSequence > listed[1].walSequence && listed[0].walSequence >= 16)
+        try db.close()
+        let reopened = try DurableCollection.open(directory, options: options)
+        #expect(reopened.recovery.replayedRecords < 5)
+        #expect(try reopened.collection.count() == 400)
+    }
+
+    @Test("a downloaded snapshot installs as a new collection with identical results, and takes writes")
+    func install() throws {
+        let source = try DurableCollection.create(in: temporaryDirectory(), config: config, options: .init(syncPolicy: .never))
+        try source.upsert(points(0..<300, dimension: 8, seed: 1))
+        try source.delete(ids: [3, 4])
+        let info = try source.snapshot()
+        var file: [UInt8] = []
+        let reader = try source.openSnapshot(info.name)
+        while true {
+            let chunk = try reader.read(offset: file.count, count: 1000)
+            if chunk.isEmpty { break }
+            file += chunk
+        }
+        #expect(file.count == info.sizeBytes)
+
+        let directory = temporaryDirectory() + "/copy"
+        let copy = try DurableCollection.install(snapshotFile: file, in: directory, name: "copy",
+                                                 options: .init(syncPolicy: .never))
+        #expect(copy.collection.config.name == "copy" && copy.collection.config.dimension == 8)
+        let queries = points(1000..<1010, dimension: 8, seed: 5)
+        for query in queries {
+            #expect(try copy.collection.search(query.vector, k: 10) == source.collection.search(query.vector, k: 10))
+        }
+        try copy.upsert(points(300..<310, dimension: 8, seed: 2))
+        try copy.close()
+        let reopened = try DurableCollection.open(directory)
+        #expect(try reopened.collection.count() == 308 && reopened.recovery.replayedRecords == 1)
+
+        // Damaged or foreign files are refused and leave nothing behind.
+        var damaged = file
+        damaged[damaged.count / 2] ^= 1
+        let other = temporaryDirectory() + "/x"
+        #expect(throws: StorageError.self) { _ = try DurableCollection.install(snapshotFile: damaged, in: other, name: "x") }
+        let store = try SnapshotStore(directory: temporaryDirectory())
+        let foreign = try store.write(sections: [("graph", [1, 2])], walSequence: 1, createdUnixMicros: 0)
+        let foreignFile = try store.open(foreign.name).read(offset: 0, count: foreign.sizeBytes)
+        #expect(throws: StorageError.self) { _ = try DurableCollection.install(snapshotFile: foreignFile, in: other, name: "x") }
+        #expect(!AtomicFile.exists(other + "/collection.bin"))
     }
 }

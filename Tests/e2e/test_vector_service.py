@@ -114,8 +114,6 @@ def test_errors_say_what_to_fix(server):
         collection="docs", vector=common_pb2.Vector(values=[1, 0, 0, 0]), k=10001)))
     # A bad batch writes nothing.
     assert stub.Count(vector_pb2.CountRequest(collection="docs")).count == 0
-    message = _expect(grpc.StatusCode.UNIMPLEMENTED, lambda: list(stub.SearchStream(iter([vector_pb2.SearchRequest()]))))
-    assert "not available yet" in message
 
 
 def test_data_survives_a_restart(tmp_path):
@@ -140,3 +138,211 @@ def test_data_survives_a_restart(tmp_path):
         assert any("collection recovered" in line for line in server.stderr_lines)
     finally:
         server.stop()
+
+
+def _search(collection, vector, k, tag=0):
+    return vector_pb2.SearchRequest(collection=collection, vector=vector, k=k, tag=tag)
+
+
+def _brute_force_cosine(points, query, k):
+    def cos(a, b):
+        return sum(x * y for x, y in zip(a, b)) / math.sqrt(sum(x * x for x in a) * sum(y * y for y in b))
+    scored = sorted(((cos(p.vector.values, query), p.id.num) for p in points), reverse=True)
+    return [i for _, i in scored[:k]]
+
+
+def test_upsert_stream_imports_batches_and_reports_partial_failure(server):
+    stub = _stub(server)
+    _create(stub)
+    batches = [vector_pb2.UpsertRequest(collection="docs", points=[_point(i) for i in range(b * 500 + 1, b * 500 + 501)])
+               for b in range(6)]
+    result = stub.UpsertStream(iter(batches))
+    assert result.points_affected == 3000 and result.applied and result.sequence >= 6
+    assert stub.Count(vector_pb2.CountRequest(collection="docs")).count == 3000
+    # Exact search over what was imported equals brute force.
+    points = [p for b in batches for p in b.points]
+    query = _point(99_999).vector.values
+    request = _search("docs", common_pb2.Vector(values=query), 10)
+    request.params.exact = True
+    assert [h.id.num for h in stub.Search(request).hits] == _brute_force_cosine(points, query, 10)
+
+    # A bad message ends the stream; the earlier messages stay and the status says so.
+    bad = vector_pb2.UpsertRequest(collection="docs", points=[_point(9001, dim=3)])
+    good = vector_pb2.UpsertRequest(collection="docs", points=[_point(i) for i in range(8001, 8011)])
+    message = _expect(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.UpsertStream(iter([good, bad, good])))
+    assert "10 points of the earlier messages were written" in message and "message 2" in message
+    assert stub.Count(vector_pb2.CountRequest(collection="docs")).count == 3010
+    # Every message of one stream targets one collection.
+    other = vector_pb2.UpsertRequest(collection="other", points=[_point(1)])
+    message = _expect(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.UpsertStream(iter([good, other])))
+    assert "one collection" in message
+    _expect(grpc.StatusCode.NOT_FOUND, lambda: stub.UpsertStream(iter([other])))
+    # An empty stream writes nothing and succeeds.
+    assert stub.UpsertStream(iter([])).points_affected == 0
+
+
+def test_search_stream_answers_each_query_with_its_tag_and_per_query_errors(server):
+    stub = _stub(server)
+    _create(stub)
+    stub.Upsert(vector_pb2.UpsertRequest(collection="docs", points=[_point(i) for i in range(1, 201)]))
+    requests = []
+    for tag in range(1, 51):
+        requests.append(_search("docs", _point(tag).vector, 3, tag=tag))
+    requests.insert(10, _search("docs", common_pb2.Vector(values=[1, 2]), 3, tag=1000))        # wrong dimension
+    requests.insert(20, _search("missing", _point(1).vector, 3, tag=1001))                      # unknown collection
+    responses = list(stub.SearchStream(iter(requests)))
+    assert len(responses) == 52
+    by_tag = {r.tag: r for r in responses}
+    for tag in range(1, 51):
+        assert not by_tag[tag].HasField("error")
+        assert by_tag[tag].hits[0].id.num == tag      # each stored vector finds itself first
+        assert by_tag[tag].hits == stub.Search(_search("docs", _point(tag).vector, 3)).hits
+    assert by_tag[1000].error.code == grpc.StatusCode.INVALID_ARGUMENT.value[0] and "expects 4" in by_tag[1000].error.message
+    assert by_tag[1001].error.code == grpc.StatusCode.NOT_FOUND.value[0]
+
+    # Ping-pong: a client that waits for each answer before asking the next is answered.
+    import queue
+    import threading
+    outbox = queue.Queue()
+
+    def questions():
+        while (item := outbox.get()) is not None:
+            yield item
+    call = stub.SearchStream(questions())
+    for tag in range(1, 6):
+        outbox.put(_search("docs", _point(tag).vector, 1, tag=tag))
+        answer = next(call)
+        assert answer.tag == tag and answer.hits[0].id.num == tag
+    outbox.put(None)
+    assert list(call) == []
+
+
+_CRC32C_TABLE = []
+for _n in range(256):
+    _c = _n
+    for _ in range(8):
+        _c = (_c >> 1) ^ 0x82F63B78 if _c & 1 else _c >> 1
+    _CRC32C_TABLE.append(_c)
+
+
+def _crc32c(data):
+    """CRC-32C (Castagnoli), reflected, as in RFC 3720; checked against the server's own."""
+    crc = 0xFFFFFFFF
+    for byte in data:
+        crc = _CRC32C_TABLE[(crc ^ byte) & 0xFF] ^ (crc >> 8)
+    return crc ^ 0xFFFFFFFF
+
+
+def _download(stub, collection, name, chunk_bytes=0):
+    chunks = list(stub.DownloadSnapshot(vector_pb2.DownloadSnapshotRequest(collection=collection, name=name,
+                                                                            chunk_bytes=chunk_bytes)))
+    data = b"".join(c.data for c in chunks)
+    assert [c.offset for c in chunks] == [sum(len(c.data) for c in chunks[:i]) for i in range(len(chunks))]
+    assert chunks[-1].HasField("trailer") and not any(c.HasField("trailer") for c in chunks[:-1])
+    assert chunks[-1].trailer.size_bytes == len(data)
+    return chunks, data
+
+
+def test_snapshots_create_list_download_restore(server):
+    stub = _stub(server)
+    _create(stub, dim=4, metric=vector_pb2.METRIC_COSINE)
+    stub.Upsert(vector_pb2.UpsertRequest(collection="docs", points=[_point(i) for i in range(1, 2001)]))
+    first = stub.CreateSnapshot(vector_pb2.CreateSnapshotRequest(collection="docs"))
+    assert first.collection == "docs" and first.size_bytes > 2000 * 16 and first.wal_sequence == 1
+    stub.Delete(vector_pb2.DeleteRequest(collection="docs", ids=vector_pb2.PointIdList(ids=[common_pb2.PointId(num=1)])))
+    second = stub.CreateSnapshot(vector_pb2.CreateSnapshotRequest(collection="docs"))
+    listed = stub.ListSnapshots(vector_pb2.ListSnapshotsRequest(collection="docs")).snapshots
+    assert [s.name for s in listed] == [second.name, first.name] and listed[0].crc32c == second.crc32c
+
+    chunks, data = _download(stub, "docs", first.name, chunk_bytes=4096)
+    assert len(chunks) == -(-len(data) // 4096) and len(data) == first.size_bytes
+    assert chunks[-1].trailer.crc32c == first.crc32c
+    queries = [_point(i).vector for i in range(5000, 5010)]
+
+    def results(name):
+        return [[(h.id.num, round(h.score, 5)) for h in stub.Search(_search(name, q, 10)).hits] for q in queries]
+
+    # Upload the first snapshot into a new collection: it holds point 1 again, 2000 points.
+    upload = [vector_pb2.RestoreSnapshotRequest(collection="copy", chunk=common_pb2.FileChunk(offset=o, data=data[o:o + 10000]))
+              for o in range(0, len(data), 10000)]
+    upload[-1].chunk.trailer.CopyFrom(chunks[-1].trailer)
+    info = stub.RestoreSnapshot(iter(upload))
+    assert info.name == "copy" and info.points_count == 2000 and info.dimension == 4
+    expected_first = results("copy")
+    # Restore "docs" from its own older snapshot by name: it equals the copy.
+    assert stub.Count(vector_pb2.CountRequest(collection="docs")).count == 1999
+    info = stub.RestoreSnapshot(iter([vector_pb2.RestoreSnapshotRequest(collection="docs", snapshot_name=first.name)]))
+    assert info.points_count == 2000 and results("docs") == expected_first
+    # Writes after a restore are durable across a restart.
+    stub.Upsert(vector_pb2.UpsertRequest(collection="copy", points=[_point(7777)]))
+    server.stop()
+    restarted = RunningServer([], server.data_dir)
+    try:
+        stub = _stub(restarted)
+        assert stub.Count(vector_pb2.CountRequest(collection="copy")).count == 2001
+        assert stub.Count(vector_pb2.CountRequest(collection="docs")).count == 2000
+        # (the restarted server's scores equal the live ones)
+        assert [[(h.id.num, round(h.score, 5)) for h in stub.Search(_search("docs", q, 10)).hits] for q in queries] == expected_first
+    finally:
+        restarted.stop()
+
+
+def test_snapshot_errors(server):
+    stub = _stub(server)
+    _create(stub)
+    stub.Upsert(vector_pb2.UpsertRequest(collection="docs", points=[_point(i) for i in range(1, 101)]))
+    snap = stub.CreateSnapshot(vector_pb2.CreateSnapshotRequest(collection="docs"))
+    _, data = _download(stub, "docs", snap.name)
+    _expect(grpc.StatusCode.NOT_FOUND, lambda: stub.CreateSnapshot(vector_pb2.CreateSnapshotRequest(collection="nope")))
+    _expect(grpc.StatusCode.INVALID_ARGUMENT, lambda: list(stub.DownloadSnapshot(
+        vector_pb2.DownloadSnapshotRequest(collection="docs", name="../collection.bin"))))
+    _expect(grpc.StatusCode.NOT_FOUND, lambda: list(stub.DownloadSnapshot(
+        vector_pb2.DownloadSnapshotRequest(collection="docs", name="snapshot-00000000000000009999.rvsnap"))))
+    _expect(grpc.StatusCode.INVALID_ARGUMENT, lambda: list(stub.DownloadSnapshot(
+        vector_pb2.DownloadSnapshotRequest(collection="docs", name=snap.name, chunk_bytes=100))))
+
+    def upload(payload, trailer_size=None, crc=None, offset_shift=0, collection="x"):
+        trailer = common_pb2.FileTrailer(size_bytes=len(payload) if trailer_size is None else trailer_size,
+                                         crc32c=snap.crc32c if crc is None else crc)
+        return iter([vector_pb2.RestoreSnapshotRequest(collection=collection, chunk=common_pb2.FileChunk(
+            offset=offset_shift, data=payload, trailer=trailer))])
+    _expect(grpc.StatusCode.DATA_LOSS, lambda: stub.RestoreSnapshot(upload(data, crc=snap.crc32c ^ 1)))
+    _expect(grpc.StatusCode.DATA_LOSS, lambda: stub.RestoreSnapshot(upload(data, trailer_size=len(data) + 1)))
+    _expect(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.RestoreSnapshot(upload(data, offset_shift=5)))
+    _expect(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.RestoreSnapshot(upload(data, collection="bad name")))
+    # Damaged bytes with a matching CRC (a client computing the CRC over garbage) are refused by validation.
+    damaged = bytearray(data)
+    damaged[len(damaged) // 2] ^= 0xFF
+    assert _crc32c(data) == snap.crc32c
+    _expect(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.RestoreSnapshot(upload(bytes(damaged), crc=_crc32c(bytes(damaged)))))
+    # No trailer, nothing after a name, an empty stream.
+    _expect(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.RestoreSnapshot(iter([vector_pb2.RestoreSnapshotRequest(
+        collection="x", chunk=common_pb2.FileChunk(offset=0, data=data))])))
+    _expect(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.RestoreSnapshot(iter([])))
+    _expect(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.RestoreSnapshot(iter([
+        vector_pb2.RestoreSnapshotRequest(collection="docs", snapshot_name=snap.name),
+        vector_pb2.RestoreSnapshotRequest(collection="docs", snapshot_name=snap.name)])))
+    # Nothing of a failed restore is left: "x" was never created, "docs" is intact.
+    assert [c.name for c in stub.ListCollections(vector_pb2.ListCollectionsRequest()).collections] == ["docs"]
+    assert stub.Count(vector_pb2.CountRequest(collection="docs")).count == 100
+
+
+def test_limits_are_configurable(tmp_path):
+    config = tmp_path / "config.json"
+    config.write_text('{"vectorLimits": {"maxK": 5, "maxPointsPerWrite": 3, "maxDimension": 8}}')
+    server = RunningServer(["--config", str(config)], tmp_path / "data")
+    try:
+        stub = _stub(server)
+        assert "between 1 and 8" in _expect(grpc.StatusCode.INVALID_ARGUMENT, lambda: _create(stub, dim=9))
+        _create(stub)
+        assert "at most 3 points" in _expect(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.Upsert(
+            vector_pb2.UpsertRequest(collection="docs", points=[_point(i) for i in range(4)])))
+        stub.Upsert(vector_pb2.UpsertRequest(collection="docs", points=[_point(i) for i in range(3)]))
+        assert "at most 5" in _expect(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.Search(_search("docs", _point(1).vector, 6)))
+    finally:
+        server.stop()
+    config.write_text('{"vectorLimits": {"maxKay": 5}}')
+    import subprocess, os
+    result = subprocess.run([os.environ["RUVECTOR_SERVER_BINARY"], "--config", str(config), "--data-dir", str(tmp_path / "d2"),
+                             "--listen", "127.0.0.1:0"], capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0 and "unknown vector limit 'maxKay'" in result.stderr

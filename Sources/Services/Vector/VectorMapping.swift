@@ -1,4 +1,5 @@
 import RPC
+import Storage
 import VectorEngine
 import Wire
 
@@ -11,6 +12,15 @@ enum VectorMapping {
         if let error = error as? RPCError { return error }
         if let error = error as? VectorEngineError {
             return RPCError(error.code == .notFound ? .notFound : .invalidArgument, error.message, cause: error)
+        }
+        if let error = error as? StorageError {
+            switch error.code {
+            case .corrupt: return RPCError(.invalidArgument, "the snapshot file is damaged: \(error.message)", cause: error)
+            case .newerFormat: return RPCError(.failedPrecondition, error.message, cause: error)
+            case .invalidArgument: return RPCError(.invalidArgument, error.message, cause: error)
+            case .closed: return RPCError(.unavailable, "the collection was closed (deleted or restored) during the call; retry", cause: error)
+            default: break
+            }
         }
         return RPCError(.internal, "storage failure: \(error)", cause: error)
     }
@@ -34,9 +44,9 @@ enum VectorMapping {
         }
     }
 
-    static func config(_ request: RuvectorV1.CreateCollectionRequest) throws -> CollectionConfig {
-        guard request.dimension >= 1, request.dimension <= 65_536 else {
-            throw invalid("dimension must be between 1 and 65536, got \(request.dimension)")
+    static func config(_ request: RuvectorV1.CreateCollectionRequest, limits: VectorServiceLimits) throws -> CollectionConfig {
+        guard request.dimension >= 1, request.dimension <= limits.maxDimension else {
+            throw invalid("dimension must be between 1 and \(limits.maxDimension), got \(request.dimension)")
         }
         var hnsw = HNSWParameters()
         if let given = request.hnsw {
@@ -116,22 +126,34 @@ enum VectorMapping {
         return result
     }
 
+    /// A payload's size as the limits count it: key and string bytes plus 8 per value.
+    static func storedBytes(_ payload: Payload) -> Int {
+        func size(_ value: PayloadValue) -> Int {
+            switch value {
+            case .string(let s): return 8 + s.utf8.count
+            case .list(let values): return values.reduce(8) { $0 + size($1) }
+            case .null, .bool, .int, .double: return 8
+            }
+        }
+        return payload.reduce(0) { $0 + $1.key.utf8.count + size($1.value) }
+    }
+
     static func payload(_ payload: Payload, keys: [String]) -> RuvectorV1.Struct {
         let wanted = keys.isEmpty ? payload.keys.sorted() : keys.filter { payload[$0] != nil }
         return RuvectorV1.Struct(fields: wanted.map { RuvectorV1.Struct.FieldsEntry(key: $0, value: value(payload[$0]!)) })
     }
 
-    static func filter(_ filter: RuvectorV1.Filter?, depth: Int = 0) throws -> PayloadFilter? {
+    static func filter(_ filter: RuvectorV1.Filter?, maxDepth: Int, depth: Int = 0) throws -> PayloadFilter? {
         guard let filter else { return nil }
-        guard depth < 16 else { throw invalid("filters nest deeper than 16 levels") }
+        guard depth < maxDepth else { throw invalid("filters nest deeper than \(maxDepth) levels") }
         guard filter.minShould <= 1 else { throw invalid("min_should above 1 is not supported yet") }
-        var parts: [PayloadFilter] = try filter.must.map { try condition($0, depth: depth) }
-        if !filter.should.isEmpty { parts.append(.should(try filter.should.map { try condition($0, depth: depth) })) }
-        if !filter.mustNot.isEmpty { parts.append(.mustNot(try filter.mustNot.map { try condition($0, depth: depth) })) }
+        var parts: [PayloadFilter] = try filter.must.map { try condition($0, maxDepth: maxDepth, depth: depth) }
+        if !filter.should.isEmpty { parts.append(.should(try filter.should.map { try condition($0, maxDepth: maxDepth, depth: depth) })) }
+        if !filter.mustNot.isEmpty { parts.append(.mustNot(try filter.mustNot.map { try condition($0, maxDepth: maxDepth, depth: depth) })) }
         return parts.isEmpty ? nil : .must(parts)
     }
 
-    private static func condition(_ condition: RuvectorV1.Condition, depth: Int) throws -> PayloadFilter {
+    private static func condition(_ condition: RuvectorV1.Condition, maxDepth: Int, depth: Int) throws -> PayloadFilter {
         switch condition.kind {
         case .field(let field)?:
             guard !field.key.isEmpty else { throw invalid("a field condition needs a key") }
@@ -148,7 +170,7 @@ enum VectorMapping {
             case .exists(false)?: return .mustNot([.exists(field.key)])
             case nil: throw invalid("field condition on '\(field.key)' needs match, range or exists")
             }
-        case .filter(let nested)?: return try filter(nested, depth: depth + 1) ?? .must([])
+        case .filter(let nested)?: return try filter(nested, maxDepth: maxDepth, depth: depth + 1) ?? .must([])
         case .hasId?, .isEmpty?, .isNull?:
             throw invalid("has_id, is_empty and is_null conditions are not supported yet")
         case nil: throw invalid("an empty condition")

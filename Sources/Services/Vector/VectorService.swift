@@ -3,13 +3,15 @@ import VectorDatabase
 import VectorEngine
 import Wire
 
-/// `ruvector.v1.VectorService` over durable collections. Methods not listed here answer
-/// UNIMPLEMENTED through the catalog's fallback, saying they are not available yet.
+/// `ruvector.v1.VectorService` over durable collections: collections, points, search
+/// (unary, batch, streaming) here; snapshots in `VectorService+Snapshots.swift`. Writes and
+/// other disk work run on `BlockingWork`'s threads; every request is checked against `limits`.
 struct VectorService: RPCService {
     static let name = "ruvector.v1.VectorService"
     let catalog: CollectionCatalog
+    let limits: VectorServiceLimits
 
-    private func collection(_ name: String) throws -> DurableCollection {
+    func collection(_ name: String) throws -> DurableCollection {
         guard let collection = catalog.get(name) else {
             throw RPCError(.notFound, "collection '\(name)' does not exist; create it with CreateCollection")
         }
@@ -17,16 +19,23 @@ struct VectorService: RPCService {
     }
 
     /// Runs an engine call, mapping its errors to statuses.
-    private static func mapped<T>(_ body: () throws -> T) throws -> T {
+    static func mapped<T>(_ body: () throws -> T) throws -> T {
         do { return try body() } catch { throw VectorMapping.rpcError(error) }
+    }
+
+    /// Runs blocking engine or disk work off the cooperative pool, mapping its errors.
+    static func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        do { return try await BlockingWork.run(body) } catch { throw VectorMapping.rpcError(error) }
     }
 
     func register(into router: inout RPCRouter) {
         let catalog = self.catalog
         let service = self
+        let limits = self.limits
         router.unary(Self.name, "CreateCollection", RuvectorV1.CreateCollectionRequest.self) { request, _, _ in
-            try Self.mapped {
-                guard let created = try catalog.create(try VectorMapping.config(request)) else {
+            let config = try Self.mapped { try VectorMapping.config(request, limits: limits) }
+            return try await Self.blocking {
+                guard let created = try catalog.create(config) else {
                     throw RPCError(.alreadyExists, "collection '\(request.name)' already exists")
                 }
                 return try VectorMapping.info(created.collection)
@@ -39,7 +48,7 @@ struct VectorService: RPCService {
             try Self.mapped { RuvectorV1.ListCollectionsResponse(collections: try catalog.list().map { try VectorMapping.info($0.collection) }) }
         }
         router.unary(Self.name, "DeleteCollection", RuvectorV1.DeleteCollectionRequest.self) { request, _, _ in
-            try Self.mapped {
+            try await Self.blocking {
                 let count = UInt64(try service.collection(request.name).collection.count())
                 guard try catalog.delete(request.name) else {
                     throw RPCError(.notFound, "collection '\(request.name)' does not exist")
@@ -48,21 +57,19 @@ struct VectorService: RPCService {
             }
         }
         router.unary(Self.name, "Upsert", RuvectorV1.UpsertRequest.self) { request, _, _ in
-            try Self.mapped {
-                guard request.points.count <= 10_000 else {
-                    throw RPCError(.invalidArgument, "at most 10000 points per Upsert; use UpsertStream for imports")
-                }
-                let points = try request.points.map { point in
-                    VectorPoint(id: try VectorMapping.id(point.id), vector: point.vector?.values ?? [],
-                                payload: try VectorMapping.payload(point.payload))
-                }
-                let sequence = try service.collection(request.collection).upsert(points)
-                return RuvectorV1.UpdateResult(sequence: sequence, pointsAffected: UInt64(points.count), applied: true)
-            }
+            let points = try Self.mapped { try service.points(request, hint: "use UpsertStream for imports") }
+            let durable = try service.collection(request.collection)
+            let sequence = try await Self.blocking { try durable.upsert(points) }
+            return RuvectorV1.UpdateResult(sequence: sequence, pointsAffected: UInt64(points.count), applied: true)
+        }
+        router.clientStreaming(Self.name, "UpsertStream", RuvectorV1.UpsertRequest.self, RuvectorV1.UpdateResult.self) { requests, _, _ in
+            try await service.upsertStream(requests)
         }
         router.unary(Self.name, "Get", RuvectorV1.GetRequest.self) { request, _, _ in
             try Self.mapped {
-                guard request.ids.count <= 10_000 else { throw RPCError(.invalidArgument, "at most 10000 ids per Get") }
+                guard request.ids.count <= limits.maxPointsPerWrite else {
+                    throw RPCError(.invalidArgument, "at most \(limits.maxPointsPerWrite) ids per Get")
+                }
                 let collection = try service.collection(request.collection).collection
                 let with = request.with ?? RuvectorV1.WithOptions(withPayload: true)
                 let points = try request.ids.compactMap { id in
@@ -72,35 +79,42 @@ struct VectorService: RPCService {
             }
         }
         router.unary(Self.name, "Delete", RuvectorV1.DeleteRequest.self) { request, _, _ in
-            try Self.mapped {
-                let durable = try service.collection(request.collection)
-                let deleted: Int
-                switch request.selector {
-                case .ids(let list)?: deleted = try durable.delete(ids: try list.ids.map { try VectorMapping.id($0) })
-                case .filter(let filter)?:
-                    guard let filter = try VectorMapping.filter(filter) else {
-                        throw RPCError(.invalidArgument, "an empty filter would delete everything; delete the collection instead")
-                    }
-                    deleted = try durable.delete(matching: filter)
-                case nil: throw RPCError(.invalidArgument, "Delete needs ids or a filter")
+            let durable = try service.collection(request.collection)
+            let deleted: Int
+            switch request.selector {
+            case .ids(let list)?:
+                guard list.ids.count <= limits.maxPointsPerWrite else {
+                    throw RPCError(.invalidArgument, "at most \(limits.maxPointsPerWrite) ids per Delete; delete by filter for more")
                 }
-                return RuvectorV1.UpdateResult(pointsAffected: UInt64(deleted), applied: true)
+                let ids = try Self.mapped { try list.ids.map { try VectorMapping.id($0) } }
+                deleted = try await Self.blocking { try durable.delete(ids: ids) }
+            case .filter(let filter)?:
+                guard let filter = try Self.mapped({ try VectorMapping.filter(filter, maxDepth: limits.maxFilterDepth) }) else {
+                    throw RPCError(.invalidArgument, "an empty filter would delete everything; delete the collection instead")
+                }
+                deleted = try await Self.blocking { try durable.delete(matching: filter) }
+            case nil: throw RPCError(.invalidArgument, "Delete needs ids or a filter")
             }
+            return RuvectorV1.UpdateResult(pointsAffected: UInt64(deleted), applied: true)
         }
         router.unary(Self.name, "Count", RuvectorV1.CountRequest.self) { request, _, _ in
             try Self.mapped {
                 let collection = try service.collection(request.collection).collection
-                return RuvectorV1.CountResponse(count: UInt64(try collection.count(filter: try VectorMapping.filter(request.filter))))
+                let filter = try VectorMapping.filter(request.filter, maxDepth: limits.maxFilterDepth)
+                return RuvectorV1.CountResponse(count: UInt64(try collection.count(filter: filter)))
             }
         }
         router.unary(Self.name, "Scroll", RuvectorV1.ScrollRequest.self) { request, _, _ in
             try Self.mapped {
                 let collection = try service.collection(request.collection).collection
                 let limit = request.limit == 0 ? 100 : Int(request.limit)
-                guard limit <= 10_000 else { throw RPCError(.invalidArgument, "limit must be at most 10000") }
+                guard limit <= limits.maxScrollLimit else {
+                    throw RPCError(.invalidArgument, "limit must be at most \(limits.maxScrollLimit)")
+                }
                 // The cursor is the position returned by the previous page, carried as a numeric id.
                 let cursor = try request.offset.map { Int(try VectorMapping.id($0)) }
-                let page = try collection.scroll(after: cursor, limit: limit, filter: try VectorMapping.filter(request.filter))
+                let filter = try VectorMapping.filter(request.filter, maxDepth: limits.maxFilterDepth)
+                let page = try collection.scroll(after: cursor, limit: limit, filter: filter)
                 var response = RuvectorV1.ScrollResponse(points: page.points.map {
                     Self.retrieved($0, with: request.with ?? RuvectorV1.WithOptions(withPayload: true))
                 })
@@ -109,25 +123,87 @@ struct VectorService: RPCService {
             }
         }
         router.unary(Self.name, "Search", RuvectorV1.SearchRequest.self) { request, _, _ in
-            try Self.mapped { try Self.search(request, service: service) }
+            try Self.mapped { try service.search(request) }
         }
         router.unary(Self.name, "SearchBatch", RuvectorV1.SearchBatchRequest.self) { request, _, _ in
             try Self.mapped {
-                guard request.searches.count <= 1000 else { throw RPCError(.invalidArgument, "at most 1000 searches per batch") }
-                return RuvectorV1.SearchBatchResponse(results: try request.searches.map { try Self.search($0, service: service) })
+                guard request.searches.count <= limits.maxSearchesPerBatch else {
+                    throw RPCError(.invalidArgument, "at most \(limits.maxSearchesPerBatch) searches per batch; use SearchStream for more")
+                }
+                return RuvectorV1.SearchBatchResponse(results: try request.searches.map { try service.search($0) })
             }
+        }
+        router.bidirectional(Self.name, "SearchStream", RuvectorV1.SearchRequest.self, RuvectorV1.SearchResponse.self) { requests, writer, _ in
+            // One answer per question, in order; a failed query answers with its error and the stream goes on.
+            for try await request in requests {
+                do {
+                    try await writer.send(try Self.mapped { try service.search(request) })
+                } catch let error as RPCError {
+                    try await writer.send(RuvectorV1.SearchResponse(
+                        tag: request.tag, error: RuvectorV1.SearchError(code: Int32(error.code.rawValue), message: error.message)))
+                }
+            }
+        }
+        registerSnapshots(into: &router)
+    }
+
+    /// The points of an upsert message, checked against the limits.
+    func points(_ request: RuvectorV1.UpsertRequest, hint: String) throws -> [VectorPoint] {
+        guard request.points.count <= limits.maxPointsPerWrite else {
+            throw RPCError(.invalidArgument, "at most \(limits.maxPointsPerWrite) points per message, got \(request.points.count); \(hint)")
+        }
+        return try request.points.map { point in
+            let payload = try VectorMapping.payload(point.payload)
+            let bytes = VectorMapping.storedBytes(payload)
+            guard bytes <= limits.maxPayloadBytes else {
+                throw RPCError(.invalidArgument, "the payload of a point is \(bytes) bytes; the limit is \(limits.maxPayloadBytes)")
+            }
+            return VectorPoint(id: try VectorMapping.id(point.id), vector: point.vector?.values ?? [], payload: payload)
         }
     }
 
-    private static func search(_ request: RuvectorV1.SearchRequest, service: VectorService) throws -> RuvectorV1.SearchResponse {
-        let collection = try service.collection(request.collection).collection
-        guard request.k >= 1, request.k <= 10_000, Int(request.k) + Int(request.offset) <= 10_000 else {
-            throw RPCError(.invalidArgument, "k must be 1..10000 and k + offset at most 10000, got k \(request.k) offset \(request.offset)")
+    /// Bulk import: each message is written (durably) as it arrives, so memory stays bounded
+    /// by one message. A failure ends the call with a status that says how many points of the
+    /// earlier messages were written (they stay).
+    private func upsertStream(_ requests: TypedRequests<RuvectorV1.UpsertRequest>) async throws -> RuvectorV1.UpdateResult {
+        var name: String?
+        var written: UInt64 = 0
+        var sequence: UInt64 = 0
+        var messages = 0
+        do {
+            for try await request in requests {
+                messages += 1
+                if let name, !request.collection.isEmpty, request.collection != name {
+                    throw RPCError(.invalidArgument,
+                        "every message of an UpsertStream writes to one collection: '\(name)', then '\(request.collection)'")
+                }
+                let target = name ?? request.collection
+                name = target
+                let batch = try Self.mapped { try points(request, hint: "send smaller messages") }
+                let durable = try collection(target)
+                sequence = try await Self.blocking { try durable.upsert(batch) }
+                written += UInt64(batch.count)
+            }
+        } catch {
+            let status = VectorMapping.rpcError(error)
+            throw RPCError(status.code, "\(status.message) (message \(messages) of the stream; \(written) points of the earlier messages were written)",
+                           cause: error)
+        }
+        return RuvectorV1.UpdateResult(sequence: sequence, pointsAffected: written, applied: true)
+    }
+
+    func search(_ request: RuvectorV1.SearchRequest) throws -> RuvectorV1.SearchResponse {
+        let started = ContinuousClock.now
+        let collection = try collection(request.collection).collection
+        guard request.k >= 1, Int(request.k) + Int(request.offset) <= limits.maxK else {
+            throw RPCError(.invalidArgument, "k must be at least 1 and k + offset at most \(limits.maxK), got k \(request.k) offset \(request.offset)")
         }
         guard let query = request.vector?.values else { throw RPCError(.invalidArgument, "a query vector is required") }
+        let wanted = Int(request.k) + Int(request.offset)
         let ef = request.params.map { Int($0.ef) }.flatMap { $0 > 0 ? $0 : nil }
-        let hits = try collection.search(query, k: Int(request.k + request.offset), ef: ef.map { max($0, Int(request.k + request.offset)) },
-                                         filter: try VectorMapping.filter(request.filter))
+        if let ef, ef > limits.maxEf { throw RPCError(.invalidArgument, "ef must be at most \(limits.maxEf), got \(ef)") }
+        let filter = try VectorMapping.filter(request.filter, maxDepth: limits.maxFilterDepth)
+        let hits = try collection.search(query, k: wanted, ef: ef.map { max($0, wanted) }, filter: filter)
         let with = request.with ?? RuvectorV1.WithOptions()
         var scored: [RuvectorV1.ScoredPoint] = []
         for hit in hits.dropFirst(Int(request.offset)) {
@@ -140,10 +216,12 @@ struct VectorService: RPCService {
             }
             scored.append(point)
         }
-        return RuvectorV1.SearchResponse(hits: scored, tag: request.tag)
+        let elapsed = ContinuousClock.now - started
+        let micros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
+        return RuvectorV1.SearchResponse(hits: scored, tag: request.tag, timeMicros: UInt64(max(0, micros)))
     }
 
-    private static func retrieved(_ point: VectorPoint, with: RuvectorV1.WithOptions) -> RuvectorV1.RetrievedPoint {
+    static func retrieved(_ point: VectorPoint, with: RuvectorV1.WithOptions) -> RuvectorV1.RetrievedPoint {
         var retrieved = RuvectorV1.RetrievedPoint(id: RuvectorV1.PointId(kind: .num(point.id)))
         if with.withPayload { retrieved.payload = VectorMapping.payload(point.payload, keys: with.payloadKeys) }
         if with.withVectors { retrieved.vector = RuvectorV1.Vector(values: point.vector) }

@@ -14,7 +14,7 @@ public enum AtomicFile {
         try file.truncate(to: 0)
         try file.write(bytes, at: 0)
         try file.sync()
-        guard rename(temporary, path) == 0 else { throw StorageError(.io, "cannot rename '\(temporary)'", errno: errno) }
+        guard Glibc.rename(temporary, path) == 0 else { throw StorageError(.io, "cannot rename '\(temporary)'", errno: errno) }
         try Directory.sync(directory)
     }
 
@@ -34,6 +34,17 @@ public enum AtomicFile {
 
     /// Names in a directory.
     public static func entries(_ path: String) throws(StorageError) -> [String] { try Directory.entries(path) }
+
+    /// Renames a file or directory within one file system, then syncs the parent directories
+    /// of both names (the rename is durable when this returns).
+    public static func rename(_ source: String, to destination: String) throws(StorageError) {
+        guard Glibc.rename(source, destination) == 0 else {
+            throw StorageError(.io, "cannot rename '\(source)' to '\(destination)'", errno: errno)
+        }
+        for path in Set([source, destination]) {
+            if let slash = path.lastIndex(of: "/") { try Directory.sync(String(path[..<slash])) }
+        }
+    }
 
     /// Deletes a directory tree (files and subdirectories), then syncs its parent.
     public static func removeTree(_ path: String) throws(StorageError) {

@@ -12,8 +12,13 @@ public struct SnapshotInfo: Sendable, Equatable {
     public let createdUnixMicros: Int64
     /// File size.
     public let sizeBytes: Int
-    /// CRC-32C of the whole file.
+    /// CRC-32C of the file up to its last 4 bytes (which store this value).
     public let crc32c: UInt32
+
+    /// CRC-32C of the whole file, trailer included (what a downloader computes over the bytes).
+    public var fileCRC32C: UInt32 {
+        CRC32C.checksum(WALFormat.littleEndian(crc32c), continuing: crc32c)
+    }
 }
 
 /// A consistent point-in-time image: named byte sections an engine wrote (e.g. "vectors",
@@ -79,7 +84,7 @@ public struct SnapshotStore: Sendable {
     /// `load` tells which are valid.
     public func list() throws(StorageError) -> [SnapshotInfo] {
         var infos: [SnapshotInfo] = []
-        for name in try Directory.entries(directory) where name.hasPrefix("snapshot-") && name.hasSuffix(Self.suffix) {
+        for name in try Directory.entries(directory) where Self.isFileName(name) {
             let file = try DurableFile(path: directory + "/" + name, create: false)
             let size = try file.size()
             let head = try file.read(count: 32, at: 0)
@@ -94,7 +99,7 @@ public struct SnapshotStore: Sendable {
 
     /// Reads and fully validates one snapshot.
     public func load(_ name: String) throws(StorageError) -> Snapshot {
-        guard !name.contains("/") else { throw StorageError(.invalidArgument, "snapshot names contain no '/'") }
+        guard Self.isFileName(name) else { throw StorageError(.invalidArgument, "no snapshot is named '\(name)'") }
         let file = try DurableFile(path: directory + "/" + name, create: false)
         return try Self.decode(try file.read(count: try file.size(), at: 0), name: name)
     }
@@ -112,14 +117,36 @@ public struct SnapshotStore: Sendable {
         return (nil, skipped)
     }
 
-    /// The snapshot file in chunks of at most `chunkBytes`, for streaming downloads.
-    public func chunks(of name: String, chunkBytes: Int) throws(StorageError) -> [[UInt8]] {
-        guard chunkBytes > 0, !name.contains("/") else { throw StorageError(.invalidArgument, "bad chunk size or name") }
-        let file = try DurableFile(path: directory + "/" + name, create: false)
-        let size = try file.size()
-        return try stride(from: 0, to: size, by: chunkBytes).map { offset throws(StorageError) in
-            try file.read(count: min(chunkBytes, size - offset), at: offset)
-        }
+    /// Opens a snapshot file for reading in chunks (streamed downloads). The open file stays
+    /// readable even if retention deletes its name meanwhile.
+    public func open(_ name: String) throws(StorageError) -> SnapshotFileReader {
+        guard Self.isFileName(name) else { throw StorageError(.invalidArgument, "no snapshot is named '\(name)'") }
+        return try SnapshotFileReader(file: DurableFile(path: directory + "/" + name, create: false))
+    }
+
+    /// Deletes one snapshot file (retention); false when it did not exist.
+    @discardableResult
+    public func remove(_ name: String) throws(StorageError) -> Bool {
+        guard Self.isFileName(name) else { throw StorageError(.invalidArgument, "bad snapshot name '\(name)'") }
+        guard AtomicFile.exists(directory + "/" + name) else { return false }
+        try Directory.remove(directory + "/" + name)
+        try Directory.sync(directory)
+        return true
+    }
+
+    /// True for names this store writes (`snapshot-<20 digits>.rvsnap`): anything else, such as
+    /// a path from the network, never reaches the file system.
+    public static func isFileName(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        let prefix = Array("snapshot-".utf8), suffix = Array(Self.suffix.utf8)
+        guard bytes.count == prefix.count + 20 + suffix.count,
+              Array(bytes.prefix(prefix.count)) == prefix, Array(bytes.suffix(suffix.count)) == suffix else { return false }
+        return bytes[prefix.count..<(prefix.count + 20)].allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+    }
+
+    /// Validates a whole snapshot file (an upload) and returns its sections, without installing it.
+    public static func parse(_ fileBytes: [UInt8]) throws(StorageError) -> Snapshot {
+        try decode(fileBytes, name: "uploaded snapshot")
     }
 
     /// Installs a snapshot file received from elsewhere (an upload), after validating it.
@@ -167,5 +194,25 @@ public struct SnapshotStore: Sendable {
                                 createdUnixMicros: Int64(bitPattern: WALFormat.readUInt64(bytes[...], at: 24)),
                                 sizeBytes: bytes.count, crc32c: stored)
         return Snapshot(info: info, sections: sections)
+    }
+}
+
+/// One snapshot file opened for chunked reads. Reads are serialised by the owner (one
+/// download reads one file in order).
+public final class SnapshotFileReader: @unchecked Sendable {
+    private let file: DurableFile
+    /// The file's size when opened.
+    public let size: Int
+
+    init(file: DurableFile) throws(StorageError) {
+        self.file = file
+        size = try file.size()
+    }
+
+    /// Up to `count` bytes from `offset`; empty at or past the end.
+    public func read(offset: Int, count: Int) throws(StorageError) -> [UInt8] {
+        guard count > 0, offset >= 0 else { throw StorageError(.invalidArgument, "bad read range \(offset)+\(count)") }
+        guard offset < size else { return [] }
+        return try file.read(count: min(count, size - offset), at: offset)
     }
 }

@@ -20,6 +20,14 @@ public struct CollectionConfig: Sendable, Hashable {
         self.name = name; self.dimension = dimension; self.metric = metric; self.hnsw = hnsw
         self.quantization = quantization; self.quantizationTrainingCount = quantizationTrainingCount
     }
+
+    /// True for a valid collection name: 1...255 characters from `A-Z a-z 0-9 _ -` (safe as
+    /// a folder name, never `.` or `..`).
+    public static func isValidName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.count <= 255 && name.utf8.allSatisfy {
+            ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F || $0 == 0x2D
+        }
+    }
 }
 
 /// A point: id, vector and payload.
@@ -46,9 +54,7 @@ public final class VectorCollection: Sendable {
 
     /// Creates an empty collection; throws on a bad name, dimension or parameters.
     public init(_ config: CollectionConfig) throws(VectorEngineError) {
-        let okName = !config.name.isEmpty && config.name.utf8.count <= 255
-            && config.name.unicodeScalars.allSatisfy { ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) || $0 == "_" || $0 == "-" }
-        guard okName else {
+        guard CollectionConfig.isValidName(config.name) else {
             throw VectorEngineError(code: .invalidArgument,
                                     message: "collection name must be 1...255 characters of A-Z a-z 0-9 _ -")
         }

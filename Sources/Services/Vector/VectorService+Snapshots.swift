@@ -1,0 +1,123 @@
+import RPC
+import Storage
+import VectorDatabase
+import Wire
+
+/// The snapshot RPCs: create, list, download (chunked, with size and CRC-32C in the last
+/// chunk) and restore (from one of this collection's snapshots or an uploaded file).
+extension VectorService {
+    func registerSnapshots(into router: inout RPCRouter) {
+        let service = self
+        router.unary(Self.name, "CreateSnapshot", RuvectorV1.CreateSnapshotRequest.self) { request, _, _ in
+            let durable = try service.collection(request.collection)
+            let info = try await Self.blocking { try durable.snapshot() }
+            return Self.snapshotInfo(info, collection: request.collection)
+        }
+        router.unary(Self.name, "ListSnapshots", RuvectorV1.ListSnapshotsRequest.self) { request, _, _ in
+            let durable = try service.collection(request.collection)
+            let infos = try await Self.blocking { try durable.listSnapshots() }
+            return RuvectorV1.ListSnapshotsResponse(snapshots: infos.map { Self.snapshotInfo($0, collection: request.collection) })
+        }
+        router.serverStreaming(Self.name, "DownloadSnapshot", RuvectorV1.DownloadSnapshotRequest.self, RuvectorV1.FileChunk.self) { request, writer, _ in
+            try await service.download(request, to: writer)
+        }
+        router.clientStreaming(Self.name, "RestoreSnapshot", RuvectorV1.RestoreSnapshotRequest.self, RuvectorV1.CollectionInfo.self) { requests, _, _ in
+            try await service.restore(requests)
+        }
+    }
+
+    static func snapshotInfo(_ info: SnapshotInfo, collection: String) -> RuvectorV1.SnapshotInfo {
+        RuvectorV1.SnapshotInfo(name: info.name, collection: collection, sizeBytes: UInt64(info.sizeBytes),
+                                createdUnixMicros: info.createdUnixMicros, crc32c: info.fileCRC32C, walSequence: info.walSequence)
+    }
+
+    private func download(_ request: RuvectorV1.DownloadSnapshotRequest, to writer: TypedWriter<RuvectorV1.FileChunk>) async throws {
+        let chunkBytes = request.chunkBytes == 0 ? 256 << 10 : Int(request.chunkBytes)
+        guard (4 << 10)...(1 << 20) ~= chunkBytes else {
+            throw RPCError(.invalidArgument, "chunk_bytes must be 4096..1048576 (0 means 256 KiB), got \(request.chunkBytes)")
+        }
+        let durable = try collection(request.collection)
+        guard SnapshotStore.isFileName(request.name) else {
+            throw RPCError(.invalidArgument, "'\(request.name)' is not a snapshot name; ListSnapshots gives them")
+        }
+        let reader: SnapshotFileReader
+        do {
+            reader = try await Self.blocking { try durable.openSnapshot(request.name) }
+        } catch let error as RPCError where error.code == .internal {
+            throw RPCError(.notFound, "collection '\(request.collection)' has no snapshot '\(request.name)'; ListSnapshots gives them")
+        }
+        var offset = 0
+        var crc: UInt32 = 0
+        repeat {
+            let data = try await Self.blocking { [offset] in try reader.read(offset: offset, count: chunkBytes) }
+            crc = CRC32C.checksum(data, continuing: crc)
+            var chunk = RuvectorV1.FileChunk(offset: UInt64(offset), data: data)
+            offset += data.count
+            if offset >= reader.size || data.isEmpty {
+                chunk.trailer = RuvectorV1.FileTrailer(sizeBytes: UInt64(offset), crc32c: crc)
+            }
+            try await writer.send(chunk)
+            if chunk.trailer != nil { return }
+        } while true
+    }
+
+    /// Restore: the first message names the collection and the source; an upload's chunks
+    /// follow in order, the last with the trailer. The file is checked (size, CRC-32C, then
+    /// every section) before the collection is replaced.
+    private func restore(_ requests: TypedRequests<RuvectorV1.RestoreSnapshotRequest>) async throws -> RuvectorV1.CollectionInfo {
+        var target: String?
+        var file: [UInt8] = []
+        var trailer: RuvectorV1.FileTrailer?
+        var fromName: String?
+        for try await request in requests {
+            if let target, !request.collection.isEmpty, request.collection != target {
+                throw RPCError(.invalidArgument, "every RestoreSnapshot message restores one collection: '\(target)', then '\(request.collection)'")
+            }
+            if target == nil {
+                guard !request.collection.isEmpty else { throw RPCError(.invalidArgument, "the first message must name the collection") }
+                target = request.collection
+            }
+            guard fromName == nil, trailer == nil else {
+                throw RPCError(.invalidArgument, "nothing may follow a snapshot_name or the chunk carrying the trailer")
+            }
+            switch request.source {
+            case .snapshotName(let name)?:
+                guard file.isEmpty else { throw RPCError(.invalidArgument, "snapshot_name cannot follow uploaded chunks") }
+                fromName = name
+            case .chunk(let chunk)?:
+                guard chunk.offset == UInt64(file.count) else {
+                    throw RPCError(.invalidArgument, "chunk at offset \(chunk.offset) but \(file.count) bytes were received; send chunks in order")
+                }
+                guard file.count + chunk.data.count <= limits.maxSnapshotUploadBytes else {
+                    throw RPCError(.resourceExhausted, "the upload exceeds the limit of \(limits.maxSnapshotUploadBytes) bytes (vectorLimits.maxSnapshotUploadBytes)")
+                }
+                file += chunk.data
+                trailer = chunk.trailer
+            case nil:
+                throw RPCError(.invalidArgument, "each message needs a snapshot_name or a chunk")
+            }
+        }
+        guard let target else { throw RPCError(.invalidArgument, "the stream was empty; the first message names the collection and the source") }
+        if let fromName {
+            let durable = try collection(target)
+            guard SnapshotStore.isFileName(fromName) else {
+                throw RPCError(.invalidArgument, "'\(fromName)' is not a snapshot name; ListSnapshots gives them")
+            }
+            file = try await Self.blocking {
+                let reader = try durable.openSnapshot(fromName)
+                return try reader.read(offset: 0, count: max(1, reader.size))
+            }
+        } else {
+            guard let trailer else { throw RPCError(.invalidArgument, "the upload ended without the chunk carrying the trailer (size and CRC-32C)") }
+            guard trailer.sizeBytes == UInt64(file.count) else {
+                throw RPCError(.dataLoss, "the trailer says \(trailer.sizeBytes) bytes but \(file.count) arrived")
+            }
+            guard CRC32C.checksum(file) == trailer.crc32c else {
+                throw RPCError(.dataLoss, "the uploaded bytes do not match the trailer's CRC-32C; upload again")
+            }
+        }
+        let bytes = file
+        let catalog = self.catalog
+        return try await Self.blocking { try VectorMapping.info(try catalog.restore(target, snapshotFile: bytes).collection) }
+    }
+}
