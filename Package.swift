@@ -71,6 +71,9 @@ let package = Package(
             ],
             swiftSettings: internalChecks
         ),
+        // Search RPC latency vs in-server search time (driven by Benchmarks/SearchRPCBench/bench_search.py).
+        .executableTarget(name: "search-rpc-bench", dependencies: ["RPC", "Wire"], path: "Benchmarks/SearchRPCBench",
+                          exclude: ["bench_search.py", "peer_server.py"], swiftSettings: internalChecks),
         // The gRPC interop cases run by our Swift client (tested against a grpcio server).
         .executableTarget(
             name: "RuVectorInteropClient",
@@ -97,7 +100,7 @@ let package = Package(
         // Appends until killed; the crash test in StorageTests kills it with SIGKILL.
         .executableTarget(name: "ruvector-storage-crash-harness", dependencies: ["Storage", "VectorDatabase", "VectorEngine"],
                           path: "Sources/StorageCrashHarness", swiftSettings: internalChecks),
-        .executableTarget(name: "storage-bench", dependencies: ["Storage"], path: "Benchmarks/StorageBench",
+        .executableTarget(name: "storage-bench", dependencies: ["Storage", "VectorDatabase", "VectorEngine"], path: "Benchmarks/StorageBench",
                           swiftSettings: internalChecks),
 
         // MARK: Graph engine (property graph + Cypher)
