@@ -58,7 +58,9 @@ def test_collections_points_and_search(server):
     points = [_point(i) for i in range(1, 301)]
     result = stub.Upsert(vector_pb2.UpsertRequest(collection="docs", points=points))
     assert result.points_affected == 300 and result.applied
-    assert stub.GetCollection(vector_pb2.GetCollectionRequest(name="docs")).points_count == 300
+    described = stub.GetCollection(vector_pb2.GetCollectionRequest(name="docs"))
+    assert described.points_count == 300 and described.index_status == vector_pb2.INDEX_STATUS_READY
+    assert described.memory_bytes >= 300 * 4 * 4      # at least the vectors themselves
     assert [c.name for c in stub.ListCollections(vector_pb2.ListCollectionsRequest()).collections] == ["docs"]
 
     # A stored vector finds itself first with cosine similarity ~1.
