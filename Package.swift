@@ -55,7 +55,7 @@ let package = Package(
         // MARK: Services and the server executable
         .target(
             name: "Services",
-            dependencies: ["RPC", "Wire", "VectorEngine", "VectorDatabase", "Storage",
+            dependencies: ["RPC", "Wire", "VectorEngine", "VectorDatabase", "Storage", "GraphEngine", "GraphPersistence",
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOPosix", package: "swift-nio"),
@@ -108,6 +108,9 @@ let package = Package(
         .testTarget(name: "GraphEngineTests", dependencies: ["GraphEngine"],
                     exclude: ["tck-expected-pass.txt"],
                     swiftSettings: internalChecks),
+        // The graph made durable (WAL of change sets + snapshots) with isolation levels.
+        .target(name: "GraphPersistence", dependencies: ["GraphEngine", "Storage"], swiftSettings: internalChecks),
+        .testTarget(name: "GraphPersistenceTests", dependencies: ["GraphPersistence"], swiftSettings: internalChecks),
     ],
     swiftLanguageModes: [.v6]
 )
