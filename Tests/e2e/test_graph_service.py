@@ -6,13 +6,7 @@ import pytest
 from ruvector.v1 import common_pb2, graph_pb2, graph_pb2_grpc
 
 from conftest import RunningServer
-
-
-@pytest.fixture
-def server(tmp_path):
-    running = RunningServer([], tmp_path / "data")
-    yield running
-    running.stop()
+from ruvector.convert import to_value
 
 
 def _stub(server):
@@ -21,26 +15,12 @@ def _stub(server):
 
 def _run(stub, query, tx="", batch_rows=0, max_rows=0, timeout=None, **params):
     request = graph_pb2.ExecuteRequest(query=query, transaction_id=tx, batch_rows=batch_rows, max_rows=max_rows,
-                                       parameters=[graph_pb2.Parameter(name=k, value=_value(v)) for k, v in params.items()])
+                                       parameters=[graph_pb2.Parameter(name=k, value=to_value(v)) for k, v in params.items()])
     parts = list(stub.Execute(request, timeout=timeout))
     assert parts[0].HasField("header") and parts[-1].HasField("summary")
     batches = [p.rows for p in parts[1:-1]]
     assert all(p.HasField("rows") for p in parts[1:-1])
     return list(parts[0].header.columns), [row for b in batches for row in b.rows], parts[-1].summary, batches
-
-
-def _value(v):
-    if isinstance(v, bool):
-        return common_pb2.Value(bool_value=v)
-    if isinstance(v, int):
-        return common_pb2.Value(int_value=v)
-    if isinstance(v, float):
-        return common_pb2.Value(double_value=v)
-    if isinstance(v, str):
-        return common_pb2.Value(string_value=v)
-    if isinstance(v, list):
-        return common_pb2.Value(list_value=common_pb2.ListValue(values=[_value(x) for x in v]))
-    raise TypeError(v)
 
 
 def _scalar(graph_value):
