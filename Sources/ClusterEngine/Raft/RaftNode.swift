@@ -1,0 +1,559 @@
+/// One Raft server as a pure state machine (Ongaro & Ousterhout, and the thesis's pre-vote,
+/// check-quorum, single-server membership changes, leadership transfer and ReadIndex). No
+/// threads, clock or sockets: the host calls `tick()` on a timer, `step(_:)` for each message
+/// received, `propose`/`readIndex`/... for clients, then takes `ready()` (persist, send,
+/// apply) and calls `advance()`.
+public struct RaftNode: Sendable {
+    public enum Role: String, Sendable { case follower, preCandidate = "pre-candidate", candidate, leader }
+
+    struct Progress: Sendable {
+        var match: UInt64 = 0
+        var next: UInt64
+        /// Heard from since the last quorum check.
+        var recentActive = false
+    }
+
+    public let id: NodeID
+    public private(set) var role: Role = .follower
+    public private(set) var term: UInt64 = 0
+    public private(set) var vote: NodeID = 0
+    public private(set) var leader: NodeID = 0
+    public private(set) var configuration: Configuration
+    var log: RaftLog
+    let settings: RaftConfiguration
+    private var rng: SplitMix64
+
+    private var electionElapsed = 0
+    private var heartbeatElapsed = 0
+    private var randomizedElectionTicks = 0
+    private var votes: [NodeID: Bool] = [:]
+    private var progress: [NodeID: Progress] = [:]
+    private var messages: [Message] = []
+    private var readStates: [ReadState] = []
+    /// ReadIndex requests waiting for a quorum of heartbeat acknowledgements.
+    private var pendingReads: [(index: UInt64, context: [UInt8], acks: Set<NodeID>)] = []
+    /// ReadIndex requests made before this leader committed an entry of its term.
+    private var readsAwaitingCommit: [[UInt8]] = []
+    private var transferTarget: NodeID = 0
+    private var transferElapsed = 0
+    /// Index of the newest configuration entry in the log (at most one uncommitted at a time).
+    private var pendingConfigurationIndex: UInt64 = 0
+    private var lastReportedHardState = HardState()
+
+    /// A node starting from persisted state (`HardState()`, no entries, and a snapshot holding
+    /// the initial configuration, for a brand new group).
+    public init(id: NodeID, settings: RaftConfiguration = RaftConfiguration(), hardState: HardState,
+                snapshot: Snapshot, entries: [Entry]) {
+        self.id = id
+        self.settings = settings
+        rng = SplitMix64(state: settings.seed &+ id &* 0x9E3779B97F4A7C15)
+        log = RaftLog(snapshot: snapshot, entries: entries, committed: hardState.commit)
+        term = hardState.term
+        vote = hardState.vote
+        lastReportedHardState = hardState
+        var configuration = snapshot.configuration
+        for entry in entries { if case .configuration(let change) = entry.payload { configuration = configuration.applying(change) } }
+        self.configuration = configuration
+        pendingConfigurationIndex = entries.last(where: { if case .configuration = $0.payload { return true } else { return false } })?.index ?? 0
+        resetElectionTimer()
+    }
+
+    /// A node of a brand new group whose members are `voters`.
+    public init(id: NodeID, voters: Set<NodeID>, settings: RaftConfiguration = RaftConfiguration()) {
+        self.init(id: id, settings: settings, hardState: HardState(),
+                  snapshot: Snapshot(index: 0, term: 0, configuration: Configuration(voters: voters), data: []), entries: [])
+    }
+
+    public var commitIndex: UInt64 { log.committed }
+    public var lastIndex: UInt64 { log.lastIndex }
+    public var hardState: HardState { HardState(term: term, vote: vote, commit: log.committed) }
+
+    // MARK: Time
+
+    /// Advances the logical clock by one tick.
+    public mutating func tick() {
+        electionElapsed += 1
+        switch role {
+        case .leader:
+            heartbeatElapsed += 1
+            if transferTarget != 0 {
+                transferElapsed += 1
+                if transferElapsed >= settings.electionTicks { transferTarget = 0 }    // give up the transfer
+            }
+            if electionElapsed >= settings.electionTicks {
+                electionElapsed = 0
+                if settings.checkQuorum {
+                    guard quorumActive() else {
+                        becomeFollower(term: term, leader: 0)
+                        return
+                    }
+                    // Activity is judged per election timeout: forget who answered before.
+                    for peer in progress.keys where peer != id { progress[peer]?.recentActive = false }
+                }
+            }
+            if heartbeatElapsed >= settings.heartbeatTicks {
+                heartbeatElapsed = 0
+                broadcastHeartbeat(context: [])
+            }
+        case .follower, .preCandidate, .candidate:
+            if electionElapsed >= randomizedElectionTicks, configuration.voters.contains(id) {
+                startElection(transfer: false)
+            }
+        }
+    }
+
+    /// Starts an election now (as if the election timer had fired).
+    public mutating func campaign() {
+        guard configuration.voters.contains(id) else { return }
+        startElection(transfer: false)
+    }
+
+    private mutating func resetElectionTimer() {
+        electionElapsed = 0
+        randomizedElectionTicks = settings.electionTicks + rng.below(settings.electionTicks)
+    }
+
+    // MARK: Roles
+
+    private mutating func becomeFollower(term newTerm: UInt64, leader newLeader: NodeID) {
+        if newTerm > term { vote = 0 }
+        term = newTerm
+        role = .follower
+        leader = newLeader
+        votes = [:]
+        pendingReads = []
+        readsAwaitingCommit = []
+        transferTarget = 0
+        resetElectionTimer()
+    }
+
+    private mutating func startElection(transfer: Bool) {
+        if settings.preVote && !transfer {
+            role = .preCandidate
+            leader = 0
+            votes = [id: true]
+            resetElectionTimer()
+            requestVotes(kind: .preVote, term: term + 1, transfer: false)
+        } else {
+            becomeCandidate()
+            requestVotes(kind: .vote, term: term, transfer: transfer)
+        }
+        finishElectionIfWon()
+    }
+
+    private mutating func becomeCandidate() {
+        term += 1
+        vote = id
+        role = .candidate
+        leader = 0
+        votes = [id: true]
+        resetElectionTimer()
+    }
+
+    private mutating func requestVotes(kind: Message.Kind, term: UInt64, transfer: Bool) {
+        for peer in configuration.voters.sorted() where peer != id {
+            var m = Message(kind: kind, from: id, to: peer, term: term)
+            m.index = log.lastIndex
+            m.logTerm = log.lastTerm
+            m.transfer = transfer
+            messages.append(m)
+        }
+    }
+
+    private mutating func finishElectionIfWon() {
+        let granted = votes.filter { $0.value && configuration.voters.contains($0.key) }.count
+        let refused = votes.filter { !$0.value && configuration.voters.contains($0.key) }.count
+        if granted >= configuration.quorum {
+            if role == .preCandidate {
+                becomeCandidate()
+                requestVotes(kind: .vote, term: term, transfer: false)
+                finishElectionIfWon()
+            } else if role == .candidate {
+                becomeLeader()
+            }
+        } else if refused >= configuration.quorum {
+            becomeFollower(term: term, leader: 0)
+        }
+    }
+
+    private mutating func becomeLeader() {
+        role = .leader
+        leader = id
+        heartbeatElapsed = 0
+        electionElapsed = 0
+        transferTarget = 0
+        progress = [:]
+        for peer in configuration.voters.union(configuration.learners) {
+            progress[peer] = Progress(match: peer == id ? log.lastIndex : 0, next: log.lastIndex + 1, recentActive: peer == id)
+        }
+        // An empty entry of the new term lets earlier entries commit (§5.4.2).
+        appendAsLeader([.empty])
+        broadcastAppend()
+    }
+
+    // MARK: Client requests
+
+    /// Appends a command (leader only).
+    public mutating func propose(_ command: [UInt8]) throws(RaftError) {
+        try checkLeaderAcceptsProposals()
+        appendAsLeader([.command(command)])
+        broadcastAppend()
+    }
+
+    /// Proposes a membership change (leader only; one at a time). A new server joins as a
+    /// learner first; `addVoter` is refused until that learner has caught up.
+    public mutating func proposeConfigurationChange(_ change: ConfigurationChange) throws(RaftError) {
+        try checkLeaderAcceptsProposals()
+        guard pendingConfigurationIndex <= log.committed else {
+            throw RaftError(code: .rejected, message: "a membership change (entry \(pendingConfigurationIndex)) is still pending; retry once it commits")
+        }
+        if case .addVoter(let peer) = change, !configuration.voters.contains(peer) {
+            guard configuration.learners.contains(peer), let p = progress[peer], p.match >= log.committed else {
+                throw RaftError(code: .rejected, message: "server \(peer) must first join as a learner and catch up (match \(progress[peer]?.match ?? 0), commit \(log.committed))")
+            }
+        }
+        if case .remove(let peer) = change, configuration.voters == [peer] {
+            throw RaftError(code: .rejected, message: "cannot remove the last voter")
+        }
+        appendAsLeader([.configuration(change)])
+        broadcastAppend()
+    }
+
+    /// Transfers leadership to `target` (thesis §3.10): once its log is current, it is told to
+    /// start an election at once. Proposals are refused meanwhile.
+    public mutating func transferLeadership(to target: NodeID) throws(RaftError) {
+        guard role == .leader else { throw notLeader() }
+        guard target != id, configuration.voters.contains(target) else {
+            throw RaftError(code: .rejected, message: "server \(target) is not another voter")
+        }
+        transferTarget = target
+        transferElapsed = 0
+        if progress[target]?.match == log.lastIndex { sendTimeoutNow(to: target) } else { sendAppend(to: target) }
+    }
+
+    /// Asks for a linearizable read (thesis §6.4): when a quorum confirms this node is still
+    /// leader, a ReadState with the commit index at the time of the request comes out of
+    /// `ready()`; reads of state applied up to that index are linearizable.
+    public mutating func readIndex(context: [UInt8]) throws(RaftError) {
+        guard role == .leader else { throw notLeader() }
+        guard log.term(log.committed) == term else {
+            readsAwaitingCommit.append(context)    // until an entry of this term commits
+            return
+        }
+        startRead(context)
+    }
+
+    private mutating func startRead(_ context: [UInt8]) {
+        if configuration.quorum == 1 && configuration.voters.contains(id) {
+            readStates.append(ReadState(index: log.committed, context: context))
+            return
+        }
+        pendingReads.append((log.committed, context, [id]))
+        broadcastHeartbeat(context: context)
+    }
+
+    private func checkLeaderAcceptsProposals() throws(RaftError) {
+        guard role == .leader else { throw notLeader() }
+        guard transferTarget == 0 else {
+            throw RaftError(code: .rejected, message: "leadership is being transferred to \(transferTarget); retry on the new leader")
+        }
+    }
+
+    private func notLeader() -> RaftError {
+        RaftError(code: .notLeader(leader: leader), message: leader == 0
+            ? "server \(id) is not the leader and knows of none; retry shortly"
+            : "server \(id) is not the leader; send this to server \(leader)")
+    }
+
+    private mutating func appendAsLeader(_ payloads: [Entry.Payload]) {
+        var index = log.lastIndex
+        let new = payloads.map { payload -> Entry in
+            index += 1
+            return Entry(term: term, index: index, payload: payload)
+        }
+        for entry in new {
+            if case .configuration(let change) = entry.payload {
+                pendingConfigurationIndex = entry.index
+                applyConfiguration(change)
+            }
+        }
+        log.append(new)
+        progress[id]?.match = log.lastIndex
+        progress[id]?.next = log.lastIndex + 1
+        maybeCommit()
+    }
+
+    /// Membership changes take effect as soon as they are in the log (thesis §4.1).
+    private mutating func applyConfiguration(_ change: ConfigurationChange) {
+        configuration = configuration.applying(change)
+        guard role == .leader else { return }
+        for peer in configuration.voters.union(configuration.learners) where progress[peer] == nil {
+            progress[peer] = Progress(match: 0, next: log.lastIndex + 1)
+        }
+        for peer in progress.keys where !configuration.voters.contains(peer) && !configuration.learners.contains(peer) {
+            progress[peer] = nil
+        }
+    }
+
+    // MARK: Messages
+
+    /// Handles one message from another server.
+    public mutating func step(_ m: Message) {
+        if m.term > term {
+            if m.kind == .preVote || m.kind == .vote {
+                // Leader stickiness: a server hearing from a leader ignores disruptive candidates.
+                let inLease = settings.checkQuorum && leader != 0 && electionElapsed < settings.electionTicks
+                if inLease && !m.transfer {
+                    return
+                }
+            }
+            if m.kind == .preVote || (m.kind == .preVoteResponse && !m.reject) {
+                // Pre-vote traffic never changes the term.
+            } else {
+                let newLeader: NodeID = (m.kind == .append || m.kind == .heartbeat || m.kind == .snapshot) ? m.from : 0
+                becomeFollower(term: m.term, leader: newLeader)
+            }
+        } else if m.term < term {
+            // A stale leader learns the new term from our answer; stale votes are ignored.
+            if settings.checkQuorum, m.kind == .append || m.kind == .heartbeat {
+                messages.append(Message(kind: .appendResponse, from: id, to: m.from, term: term))
+            } else if m.kind == .preVote {
+                var answer = Message(kind: .preVoteResponse, from: id, to: m.from, term: term)
+                answer.reject = true
+                messages.append(answer)
+            }
+            return
+        }
+
+        switch m.kind {
+        case .preVote, .vote:
+            let canVote = m.kind == .preVote
+                ? (leader == 0 || electionElapsed >= settings.electionTicks || m.transfer) || m.term > term
+                : (vote == 0 || vote == m.from) && (leader == 0 || m.transfer || vote == m.from)
+            var answer = Message(kind: m.kind == .vote ? .voteResponse : .preVoteResponse, from: id, to: m.from,
+                                 term: m.kind == .vote ? term : m.term)
+            if canVote && log.isUpToDate(index: m.index, term: m.logTerm) {
+                if m.kind == .vote {
+                    vote = m.from
+                    electionElapsed = 0
+                }
+            } else {
+                answer.reject = true
+                if m.kind == .preVote { answer.term = term }
+            }
+            messages.append(answer)
+        case .preVoteResponse, .voteResponse:
+            guard (m.kind == .preVoteResponse && role == .preCandidate) || (m.kind == .voteResponse && role == .candidate) else { return }
+            votes[m.from] = !m.reject
+            finishElectionIfWon()
+        case .append:
+            electionElapsed = 0
+            leader = m.from
+            if role != .follower { becomeFollower(term: term, leader: m.from) }
+            handleAppend(m)
+        case .heartbeat:
+            electionElapsed = 0
+            leader = m.from
+            if role != .follower { becomeFollower(term: term, leader: m.from) }
+            if m.commit > log.committed { log.committed = min(m.commit, log.lastIndex) }
+            var answer = Message(kind: .heartbeatResponse, from: id, to: m.from, term: term)
+            answer.context = m.context
+            messages.append(answer)
+        case .snapshot:
+            electionElapsed = 0
+            leader = m.from
+            if role != .follower { becomeFollower(term: term, leader: m.from) }
+            handleSnapshot(m)
+        case .appendResponse:
+            guard role == .leader, var p = progress[m.from] else { return }
+            p.recentActive = true
+            if m.reject {
+                // Fast back-off: jump to the follower's hint instead of one entry at a time.
+                p.next = max(p.match + 1, min(p.next - 1, m.hint))
+                progress[m.from] = p
+                sendAppend(to: m.from)
+            } else if m.index > p.match {
+                p.match = m.index
+                p.next = max(p.next, m.index + 1)
+                progress[m.from] = p
+                maybeCommit()
+                if p.next <= log.lastIndex { sendAppend(to: m.from) }
+                if m.from == transferTarget && p.match == log.lastIndex { sendTimeoutNow(to: m.from) }
+            } else {
+                progress[m.from] = p
+            }
+        case .heartbeatResponse:
+            guard role == .leader, var p = progress[m.from] else { return }
+            p.recentActive = true
+            progress[m.from] = p
+            if p.match < log.lastIndex { sendAppend(to: m.from) }
+            if !m.context.isEmpty { acknowledgeRead(m.context, from: m.from) }
+        case .timeoutNow:
+            guard configuration.voters.contains(id), role != .leader else { return }
+            startElection(transfer: true)
+        }
+    }
+
+    private mutating func handleAppend(_ m: Message) {
+        var answer = Message(kind: .appendResponse, from: id, to: m.from, term: term)
+        if m.index < log.committed {
+            answer.index = log.committed      // already have everything up to commit
+        } else if let last = log.maybeAppend(previousIndex: m.index, previousTerm: m.logTerm, m.entries, commit: m.commit) {
+            answer.index = last
+            let carriesConfiguration = m.entries.contains { if case .configuration = $0.payload { return true } else { return false } }
+            if carriesConfiguration || log.truncated { recomputeConfiguration() }
+        } else {
+            answer.reject = true
+            answer.index = m.index
+            answer.hint = m.index > log.lastIndex ? log.lastIndex + 1 : log.firstIndex(ofTermAt: m.index)
+        }
+        messages.append(answer)
+    }
+
+    /// The configuration is the snapshot's plus every change in the log (a truncated change
+    /// no longer counts).
+    private mutating func recomputeConfiguration() {
+        log.truncated = false
+        var config = log.snapshot.configuration
+        pendingConfigurationIndex = 0
+        for entry in log.entries {
+            if case .configuration(let change) = entry.payload {
+                config = config.applying(change)
+                pendingConfigurationIndex = entry.index
+            }
+        }
+        configuration = config
+    }
+
+    private mutating func handleSnapshot(_ m: Message) {
+        var answer = Message(kind: .appendResponse, from: id, to: m.from, term: term)
+        guard let snapshot = m.snapshot else { return }
+        if snapshot.index <= log.committed {
+            answer.index = log.committed
+        } else if log.term(snapshot.index) == snapshot.term {
+            log.committed = snapshot.index       // we have it already: just commit
+            answer.index = snapshot.index
+        } else {
+            log.restore(snapshot)
+            configuration = snapshot.configuration
+            pendingConfigurationIndex = 0
+            answer.index = snapshot.index
+        }
+        messages.append(answer)
+    }
+
+    private mutating func maybeCommit() {
+        let matches = configuration.voters.map { progress[$0]?.match ?? 0 }.sorted(by: >)
+        guard !matches.isEmpty else { return }
+        let candidate = matches[configuration.quorum - 1]
+        // Only entries of the current term commit by counting (§5.4.2, Figure 8).
+        if candidate > log.committed, log.term(candidate) == term {
+            log.committed = candidate
+            broadcastAppend()
+            if !readsAwaitingCommit.isEmpty {
+                let waiting = readsAwaitingCommit
+                readsAwaitingCommit = []
+                for context in waiting { startRead(context) }
+            }
+        }
+    }
+
+    private func quorumActive() -> Bool {
+        configuration.voters.filter { $0 == id || progress[$0]?.recentActive == true }.count >= configuration.quorum
+    }
+
+    private mutating func acknowledgeRead(_ context: [UInt8], from peer: NodeID) {
+        guard let position = pendingReads.firstIndex(where: { $0.context == context }) else { return }
+        pendingReads[position].acks.insert(peer)
+        guard pendingReads[position].acks.filter({ configuration.voters.contains($0) }).count >= configuration.quorum else { return }
+        // This read and every earlier one are confirmed.
+        for read in pendingReads[...position] { readStates.append(ReadState(index: read.index, context: read.context)) }
+        pendingReads.removeFirst(position + 1)
+    }
+
+    // MARK: Sending
+
+    private mutating func broadcastAppend() {
+        for peer in progress.keys.sorted() where peer != id { sendAppend(to: peer) }
+    }
+
+    private mutating func broadcastHeartbeat(context: [UInt8]) {
+        for peer in progress.keys.sorted() where peer != id {
+            var m = Message(kind: .heartbeat, from: id, to: peer, term: term)
+            m.commit = min(log.committed, progress[peer]?.match ?? 0)
+            m.context = context
+            messages.append(m)
+        }
+    }
+
+    private mutating func sendAppend(to peer: NodeID) {
+        guard let p = progress[peer] else { return }
+        let previous = p.next - 1
+        guard let previousTerm = log.term(previous) else {
+            // The entries it needs are compacted: send the snapshot instead.
+            var m = Message(kind: .snapshot, from: id, to: peer, term: term)
+            m.snapshot = log.snapshot
+            messages.append(m)
+            return
+        }
+        var m = Message(kind: .append, from: id, to: peer, term: term)
+        m.index = previous
+        m.logTerm = previousTerm
+        m.entries = log.slice(from: p.next, to: log.lastIndex, limit: settings.maxEntriesPerMessage)
+        m.commit = log.committed
+        messages.append(m)
+        if let last = m.entries.last { progress[peer]?.next = last.index + 1 }    // optimistic pipelining
+    }
+
+    private mutating func sendTimeoutNow(to peer: NodeID) {
+        messages.append(Message(kind: .timeoutNow, from: id, to: peer, term: term))
+    }
+
+    // MARK: Ready / advance
+
+    /// Is there anything for the host to do?
+    public var hasReady: Bool { !ready().isEmpty }
+
+    /// What to persist, send and apply now. Call `advance()` after doing it.
+    public func ready() -> Ready {
+        var r = Ready()
+        if hardState != lastReportedHardState { r.hardState = hardState }
+        r.entries = log.slice(from: log.stable + 1, to: log.lastIndex)
+        r.snapshot = log.pendingSnapshot
+        r.messages = messages
+        r.committedEntries = log.slice(from: log.applied + 1, to: log.committed)
+        r.readStates = readStates
+        return r
+    }
+
+    /// Marks `ready` as done: its entries are persisted, committed entries applied, messages sent.
+    public mutating func advance(_ ready: Ready) {
+        if let hard = ready.hardState { lastReportedHardState = hard }
+        if let last = ready.entries.last { log.stable = max(log.stable, last.index) }
+        if let snapshot = ready.snapshot {
+            log.pendingSnapshot = nil
+            log.applied = max(log.applied, snapshot.index)
+        }
+        if let last = ready.committedEntries.last { log.applied = max(log.applied, last.index) }
+        messages.removeFirst(min(messages.count, ready.messages.count))
+        readStates.removeFirst(min(readStates.count, ready.readStates.count))
+    }
+
+    /// Compacts the log: the application's state as of applied entry `index` replaces the
+    /// entries up to it (§7). Followers too far behind get this snapshot.
+    public mutating func compact(upTo index: UInt64, data: [UInt8]) throws(RaftError) {
+        guard index <= log.applied, index > log.snapshot.index, let t = log.term(index) else {
+            throw RaftError(code: .rejected, message: "can only compact applied entries after the current snapshot (applied \(log.applied), snapshot \(log.snapshot.index))")
+        }
+        var config = log.snapshot.configuration
+        for entry in log.slice(from: log.snapshot.index + 1, to: index) {
+            if case .configuration(let change) = entry.payload { config = config.applying(change) }
+        }
+        log.compact(Snapshot(index: index, term: t, configuration: config, data: data))
+    }
+
+    /// The snapshot the log starts from.
+    public var snapshot: Snapshot { log.snapshot }
+    /// Entries after the snapshot.
+    public var entries: [Entry] { log.entries }
+}
