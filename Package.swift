@@ -14,6 +14,7 @@ let package = Package(
     products: [
         .executable(name: "ruvector-server", targets: ["RuVectorServer"]),
         .executable(name: "ruvector-interop-client", targets: ["RuVectorInteropClient"]),
+        .library(name: "RuVectorClient", targets: ["RuVectorClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -103,6 +104,13 @@ let package = Package(
         .testTarget(name: "GraphEngineTests", dependencies: ["GraphEngine"],
                     exclude: ["tck-expected-pass.txt"],
                     swiftSettings: internalChecks),
+
+        // MARK: Clients (Swift client library and the ruvector CLI)
+        .target(name: "RuVectorClient", dependencies: ["RPC", "Wire"], path: "clients/swift/Sources/RuVectorClient",
+                swiftSettings: internalChecks),
+        // Starts the real ruvector-server (built next to the test bundle) and calls it.
+        .testTarget(name: "RuVectorClientTests", dependencies: ["RuVectorClient"],
+                    path: "clients/swift/Tests/RuVectorClientTests", swiftSettings: internalChecks),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,141 @@
+import RPC
+import Wire
+
+extension RuVectorClient {
+    /// Most searches the server answers in one `SearchBatch` call; `searchBatch` splits larger inputs.
+    public static let maxSearchesPerBatch = 1_000
+
+    /// The `k` nearest neighbours of `vector`, best first.
+    ///
+    /// - Parameters:
+    ///   - ef: candidate list size (recall vs speed); nil uses the collection's default.
+    ///   - exact: true for an exact brute-force search.
+    ///   - filter: only points matching it.
+    ///   - scoreThreshold: only hits with at least this score.
+    ///   - offset: skip this many best hits (paging).
+    public func search(_ vector: [Float], in collection: String, k: Int = 10, ef: Int? = nil, exact: Bool = false,
+                       filter: Filter? = nil, withPayload: Bool = false, withVectors: Bool = false,
+                       scoreThreshold: Float? = nil, offset: Int = 0) async throws(RuVectorClientError) -> [Hit] {
+        let query = SearchQuery(vector: vector, k: k, ef: ef, exact: exact, filter: filter, withPayload: withPayload,
+                                withVectors: withVectors, scoreThreshold: scoreThreshold, offset: offset)
+        let response = try await unary("Search", try WireConversions.wire(query, collection: collection),
+                                       as: RuvectorV1.SearchResponse.self)
+        return try WireConversions.hits(response)
+    }
+
+    /// Several searches, answered in order (one `SearchBatch` call per `maxSearchesPerBatch` queries).
+    public func searchBatch(_ queries: [SearchQuery], in collection: String) async throws(RuVectorClientError) -> [[Hit]] {
+        var answers: [[Hit]] = []
+        answers.reserveCapacity(queries.count)
+        var start = 0
+        while start < queries.count {
+            let end = min(start + Self.maxSearchesPerBatch, queries.count)
+            var request = RuvectorV1.SearchBatchRequest()
+            for query in queries[start..<end] { request.searches.append(try WireConversions.wire(query, collection: collection)) }
+            let response = try await unary("SearchBatch", request, as: RuvectorV1.SearchBatchResponse.self)
+            guard response.results.count == end - start else {
+                throw RuVectorClientError(.badResponse, "asked \(end - start) searches, the server answered \(response.results.count)")
+            }
+            for result in response.results { answers.append(try WireConversions.hits(result)) }
+            start = end
+        }
+        return answers
+    }
+
+    /// Many searches over one bidirectional `SearchStream` call: queries are sent as
+    /// `queries` produces them, and each answer arrives as soon as the server has it
+    /// (possibly out of order; `StreamedSearchResult.index` says which query it answers).
+    /// A query that fails alone carries its error; the stream goes on. The returned
+    /// sequence ends after the last answer, or throws when the call itself fails.
+    /// Ending the iteration early cancels the call.
+    public func searchStream<Queries: AsyncSequence & Sendable>(_ queries: Queries, in collection: String)
+    -> AsyncThrowingStream<StreamedSearchResult, any Error> where Queries.Element == SearchQuery {
+        let (stream, continuation) = AsyncThrowingStream<StreamedSearchResult, any Error>.makeStream()
+        let task = Task {
+            do {
+                let call = try await makeCall("SearchStream")
+                let sender = Task {
+                    var index: UInt64 = 0
+                    do {
+                        for try await query in queries {
+                            try await call.send(try WireConversions.wire(query, collection: collection, tag: index).encoded())
+                            index += 1
+                        }
+                        call.closeSend()
+                    } catch let error as RuVectorClientError {
+                        call.cancel()
+                        throw error
+                    } catch {
+                        // The response side reports why the call ended when it was the server that ended it.
+                        call.cancel()
+                        throw RuVectorClientError.from(error)
+                    }
+                    return index
+                }
+                do {
+                    var answered = 0
+                    for try await bytes in call.responses {
+                        let response = try RuvectorV1.SearchResponse(decoding: bytes)
+                        guard let index = Int(exactly: response.tag) else {
+                            throw RuVectorClientError(.badResponse, "answer tag \(response.tag) names no query")
+                        }
+                        let result: Result<[Hit], RuVectorClientError>
+                        if let error = response.error, error.code != 0 {
+                            result = .failure(RuVectorClientError(.init(name: StatusCode(rawValue: Int(error.code)).description), error.message,
+                                                                  grpcStatus: Int(error.code)))
+                        } else {
+                            result = .success(try WireConversions.hits(response))
+                        }
+                        continuation.yield(StreamedSearchResult(index: index, result: result, timeMicros: response.timeMicros))
+                        answered += 1
+                    }
+                    let sent = try await sender.value
+                    guard answered == Int(sent) else {
+                        throw RuVectorClientError(.badResponse, "sent \(sent) queries, the server answered \(answered)")
+                    }
+                    continuation.finish()
+                } catch {
+                    sender.cancel()
+                    call.cancel()
+                    throw error
+                }
+            } catch {
+                continuation.finish(throwing: RuVectorClientError.from(error))
+            }
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return stream
+    }
+
+    /// Runs `queries` over one `SearchStream` call and returns their hits in query order.
+    /// Throws the first failed query's error (after the call has finished).
+    public func searchStream(_ queries: [SearchQuery], in collection: String) async throws(RuVectorClientError) -> [[Hit]] {
+        var answers = [[Hit]?](repeating: nil, count: queries.count)
+        do {
+            for try await answer in searchStream(ArrayAsyncSequence(queries: queries), in: collection) {
+                guard answers.indices.contains(answer.index), answers[answer.index] == nil else {
+                    throw RuVectorClientError(.badResponse, "the server answered query \(answer.index) twice or out of range")
+                }
+                answers[answer.index] = try answer.get()
+            }
+        } catch {
+            throw RuVectorClientError.from(error)
+        }
+        return try answers.map { hits throws(RuVectorClientError) in
+            guard let hits else { throw RuVectorClientError(.badResponse, "a query got no answer") }
+            return hits
+        }
+    }
+}
+
+/// An array as a `Sendable` async sequence (the array forms of `searchStream` and `importStream`).
+struct ArrayAsyncSequence<Element: Sendable>: AsyncSequence, Sendable {
+    let queries: [Element]
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var base: IndexingIterator<[Element]>
+        mutating func next() async -> Element? { base.next() }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: queries.makeIterator()) }
+}
