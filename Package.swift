@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "ruvector-server", targets: ["RuVectorServer"]),
         .executable(name: "ruvector-interop-client", targets: ["RuVectorInteropClient"]),
         .library(name: "RuVectorClient", targets: ["RuVectorClient"]),
+        .executable(name: "ruvector", targets: ["RuVectorCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -108,6 +109,11 @@ let package = Package(
         // MARK: Clients (Swift client library and the ruvector CLI)
         .target(name: "RuVectorClient", dependencies: ["RPC", "Wire"], path: "clients/swift/Sources/RuVectorClient",
                 swiftSettings: internalChecks),
+        .executableTarget(
+            name: "RuVectorCLI",
+            dependencies: ["RuVectorClient", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: internalChecks
+        ),
         // Starts the real ruvector-server (built next to the test bundle) and calls it.
         .testTarget(name: "RuVectorClientTests", dependencies: ["RuVectorClient"],
                     path: "clients/swift/Tests/RuVectorClientTests", swiftSettings: internalChecks),
