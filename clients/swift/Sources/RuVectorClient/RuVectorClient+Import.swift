@@ -38,17 +38,7 @@ extension RuVectorClient {
             throw error as? RuVectorClientError
                 ?? RuVectorClientError(.invalidInput, "reading the points to import failed after \(sent) points: \(error)", cause: error)
         }
-        call.closeSend()
-        do {
-            var response: [UInt8]?
-            for try await message in call.responses { response = message }
-            guard let response else {
-                throw RuVectorClientError(.badResponse, "the server ended UpsertStream without a result")
-            }
-            return WireConversions.result(try RuvectorV1.UpdateResult(decoding: response))
-        } catch {
-            throw RuVectorClientError.from(error)
-        }
+        return WireConversions.result(try await finish(call, "UpsertStream", as: RuvectorV1.UpdateResult.self))
     }
 
     /// Imports `points` over one `UpsertStream` call, `batchSize` points per message.

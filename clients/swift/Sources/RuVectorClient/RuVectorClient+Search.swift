@@ -46,7 +46,8 @@ extension RuVectorClient {
     /// `queries` produces them, and each answer arrives as soon as the server has it
     /// (possibly out of order; `StreamedSearchResult.index` says which query it answers).
     /// A query that fails alone carries its error; the stream goes on. The returned
-    /// sequence ends after the last answer, or throws when the call itself fails.
+    /// sequence ends after the last answer, or throws when the call itself fails
+    /// (`RuVectorClientError`) or when `queries` throws (that error, unchanged).
     /// Ending the iteration early cancels the call.
     public func searchStream<Queries: AsyncSequence & Sendable>(_ queries: Queries, in collection: String)
     -> AsyncThrowingStream<StreamedSearchResult, any Error> where Queries.Element == SearchQuery {
@@ -54,40 +55,37 @@ extension RuVectorClient {
         let task = Task {
             do {
                 let call = try await makeCall("SearchStream")
-                let sender = Task {
-                    var index: UInt64 = 0
-                    do {
-                        for try await query in queries {
-                            try await call.send(try WireConversions.wire(query, collection: collection, tag: index).encoded())
-                            index += 1
+                let sender = Task { () throws -> UInt64 in
+                    var sent: UInt64 = 0
+                    var iterator = queries.makeAsyncIterator()
+                    while true {
+                        let request: RuvectorV1.SearchRequest
+                        do {
+                            guard let query = try await iterator.next() else { break }
+                            request = try WireConversions.wire(query, collection: collection, tag: sent)
+                        } catch {
+                            call.cancel()
+                            throw StreamInputError(underlying: error)
                         }
-                        call.closeSend()
-                    } catch let error as RuVectorClientError {
-                        call.cancel()
-                        throw error
-                    } catch {
-                        // The response side reports why the call ended when it was the server that ended it.
-                        call.cancel()
-                        throw RuVectorClientError.from(error)
+                        do {
+                            try await call.send(request.encoded())
+                        } catch {
+                            return sent  // the server ended the call; the response side reports its status
+                        }
+                        sent += 1
                     }
-                    return index
+                    call.closeSend()
+                    return sent
                 }
                 do {
                     var answered = 0
-                    for try await bytes in call.responses {
-                        let response = try RuvectorV1.SearchResponse(decoding: bytes)
-                        guard let index = Int(exactly: response.tag) else {
-                            throw RuVectorClientError(.badResponse, "answer tag \(response.tag) names no query")
+                    try await withTaskCancellationHandler {
+                        for try await bytes in call.responses {
+                            continuation.yield(try Self.streamedResult(try RuvectorV1.SearchResponse(decoding: bytes)))
+                            answered += 1
                         }
-                        let result: Result<[Hit], RuVectorClientError>
-                        if let error = response.error, error.code != 0 {
-                            result = .failure(RuVectorClientError(.init(name: StatusCode(rawValue: Int(error.code)).description), error.message,
-                                                                  grpcStatus: Int(error.code)))
-                        } else {
-                            result = .success(try WireConversions.hits(response))
-                        }
-                        continuation.yield(StreamedSearchResult(index: index, result: result, timeMicros: response.timeMicros))
-                        answered += 1
+                    } onCancel: {
+                        call.cancel()
                     }
                     let sent = try await sender.value
                     guard answered == Int(sent) else {
@@ -97,14 +95,33 @@ extension RuVectorClient {
                 } catch {
                     sender.cancel()
                     call.cancel()
+                    // When the input failed, that (not the CANCELLED it caused) is the reason.
+                    if case .failure(let failure as StreamInputError) = await sender.result { throw failure }
                     throw error
                 }
+            } catch let failure as StreamInputError {
+                continuation.finish(throwing: failure.underlying)
             } catch {
                 continuation.finish(throwing: RuVectorClientError.from(error))
             }
         }
         continuation.onTermination = { _ in task.cancel() }
         return stream
+    }
+
+    /// One `SearchStream` answer as the caller sees it.
+    private static func streamedResult(_ response: RuvectorV1.SearchResponse) throws(RuVectorClientError) -> StreamedSearchResult {
+        guard let index = Int(exactly: response.tag) else {
+            throw RuVectorClientError(.badResponse, "answer tag \(response.tag) names no query")
+        }
+        let result: Result<[Hit], RuVectorClientError>
+        if let error = response.error, error.code != 0 {
+            result = .failure(RuVectorClientError(.init(name: StatusCode(rawValue: Int(error.code)).description), error.message,
+                                                  grpcStatus: Int(error.code)))
+        } else {
+            result = .success(try WireConversions.hits(response))
+        }
+        return StreamedSearchResult(index: index, result: result, timeMicros: response.timeMicros)
     }
 
     /// Runs `queries` over one `SearchStream` call and returns their hits in query order.
@@ -138,4 +155,10 @@ struct ArrayAsyncSequence<Element: Sendable>: AsyncSequence, Sendable {
     }
 
     func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: queries.makeIterator()) }
+}
+
+/// Marks a failure of the caller's input sequence inside a streaming call, so that it is
+/// reported instead of the CANCELLED status it causes.
+struct StreamInputError: Error {
+    let underlying: any Error
 }

@@ -75,7 +75,9 @@ extension RuVectorClient {
     @discardableResult
     public func restoreSnapshot(named name: String, into collection: String) async throws(RuVectorClientError) -> CollectionInfo {
         let call = try await makeCall("RestoreSnapshot")
-        return try await finishRestore(call, messages: [RuvectorV1.RestoreSnapshotRequest(collection: collection, source: .snapshotName(name))])
+        // When the send fails the server has ended the call; its status is read by `finish`.
+        try? await call.send(RuvectorV1.RestoreSnapshotRequest(collection: collection, source: .snapshotName(name)).encoded())
+        return WireConversions.info(try await finish(call, "RestoreSnapshot", as: RuvectorV1.CollectionInfo.self))
     }
 
     /// Uploads a snapshot file (from `downloadSnapshot`) in chunks of `chunkBytes` and
@@ -111,20 +113,7 @@ extension RuVectorClient {
             call.cancel()
             throw RuVectorClientError.from(error)
         }
-        return try await finishRestore(call, messages: [])
-    }
-
-    private func finishRestore(_ call: ClientCall, messages: [RuvectorV1.RestoreSnapshotRequest]) async throws(RuVectorClientError) -> CollectionInfo {
-        do {
-            for message in messages { try? await call.send(message.encoded()) }
-            call.closeSend()
-            var response: [UInt8]?
-            for try await message in call.responses { response = message }
-            guard let response else { throw RuVectorClientError(.badResponse, "the server ended RestoreSnapshot without a result") }
-            return WireConversions.info(try RuvectorV1.CollectionInfo(decoding: response))
-        } catch {
-            throw RuVectorClientError.from(error)
-        }
+        return WireConversions.info(try await finish(call, "RestoreSnapshot", as: RuvectorV1.CollectionInfo.self))
     }
 }
 

@@ -95,6 +95,26 @@ public final class RuVectorClient: Sendable {
         }
     }
 
+    /// Half-closes a client-streaming call and returns its single response; cancelling the
+    /// waiting task cancels the call.
+    func finish<Response: WireMessage>(_ call: ClientCall, _ method: String,
+                                       as _: Response.Type = Response.self) async throws(RuVectorClientError) -> Response {
+        call.closeSend()
+        do {
+            let response = try await withTaskCancellationHandler {
+                var last: [UInt8]?
+                for try await message in call.responses { last = message }
+                return last
+            } onCancel: {
+                call.cancel()
+            }
+            guard let response else { throw RuVectorClientError(.badResponse, "the server ended \(method) without a result") }
+            return try Response(decoding: response)
+        } catch {
+            throw RuVectorClientError.from(error)
+        }
+    }
+
     // MARK: Collections
 
     /// Creates a collection. Throws `.alreadyExists` when the name is taken.

@@ -108,6 +108,34 @@ import Testing
         }
     }
 
+    @Test func streamsReportInputFailuresAndStopEarly() async throws {
+        try await TestServer.with { db, _ in
+            try await db.createCollection(name: "f", dimension: 4, metric: .l2)
+            let points = Oracle.points(count: 50, dimension: 4, seed: 12)
+            try await db.upsert(points, into: "f")
+            let queries = (0..<20).map { SearchQuery(vector: points[$0].vector, k: 1) }
+
+            // The caller's sequence fails after 3 queries: that failure is what the stream throws.
+            var received = 0
+            let failure = await #expect(throws: InputBroke.self) {
+                for try await _ in db.searchStream(FailingSequence(elements: queries, failAfter: 3), in: "f") { received += 1 }
+            }
+            #expect(failure != nil && received <= 3)
+
+            // Stopping after the first answer cancels the call; the connection stays usable.
+            for try await answer in db.searchStream(AsyncQueries(queries: queries), in: "f") {
+                #expect(try answer.get().first?.id == points[answer.index].id)
+                break
+            }
+            #expect(try await db.count(in: "f") == 50)
+
+            // An import whose input fails is cancelled and reported as the input's failure.
+            let batches = FailingSequence(elements: [Array(points.prefix(10)), Array(points.suffix(10))], failAfter: 1)
+            let importFailure = await #expect(throws: RuVectorClientError.self) { try await db.importStream(batches, into: "f") }
+            #expect(importFailure?.code == .invalidInput && importFailure?.message.contains("10 points") == true)
+        }
+    }
+
     @Test func importStreamWritesEveryBatch() async throws {
         try await TestServer.with { db, _ in
             try await db.createCollection(name: "imp", dimension: 8, metric: .l2, hnsw: HNSWConfig(m: 8, efConstruction: 32))
@@ -149,6 +177,26 @@ struct AsyncQueries: AsyncSequence, Sendable {
     }
 
     func makeAsyncIterator() -> AsyncIterator { AsyncIterator(remaining: queries[...]) }
+}
+
+struct InputBroke: Error {}
+
+/// Yields `failAfter` elements, then throws `InputBroke`.
+struct FailingSequence<Element: Sendable>: AsyncSequence, Sendable {
+    let elements: [Element]
+    let failAfter: Int
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var remaining: ArraySlice<Element>
+        var left: Int
+        mutating func next() async throws -> Element? {
+            guard left > 0 else { throw InputBroke() }
+            left -= 1
+            return remaining.popFirst()
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(remaining: elements[...], left: failAfter) }
 }
 
 /// Collects progress callbacks.
