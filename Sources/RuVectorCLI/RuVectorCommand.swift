@@ -97,7 +97,7 @@ struct ConnectionOptions: ParsableArguments {
     func run<T>(_ body: (RuVectorClient) async throws -> T) async throws -> T {
         do {
             let (host, port) = try address()
-            if let timeout, !(timeout > 0) { throw CLIError.usage("--timeout must be a positive number of seconds") }
+            if let timeout, !(timeout > 0 && timeout <= 86_400) { throw CLIError.usage("--timeout must be between 0 and 86400 seconds") }
             let useTLS = tls || caFile != nil || cert != nil || key != nil || serverName != nil
             let tlsOptions = useTLS ? RuVectorClient.TLSOptions(caFile: caFile, certificateFile: cert, privateKeyFile: key,
                                                                  serverName: serverName) : nil

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import RPC
 import Wire
 
@@ -41,9 +46,10 @@ public final class RuVectorClient: Sendable {
     /// `host:port` this client is connected to.
     public let address: String
 
-    /// Connects to a server (h2c, or TLS when `tls` is given) and waits until the
-    /// connection is ready. Throws `RuVectorClientError` with code `.unavailable` when the
-    /// server cannot be reached.
+    /// Connects to a server (h2c, or TLS when `tls` is given). Throws `RuVectorClientError`
+    /// with code `.unavailable` when the server cannot be reached, `.invalidInput` when a TLS
+    /// file cannot be read. With TLS, a failed handshake (e.g. an untrusted certificate)
+    /// surfaces as `.unavailable` on the first call. Call `close()` when done.
     ///
     /// - Parameters:
     ///   - callTimeout: deadline of each unary call (sent as `grpc-timeout`); nil for none.
@@ -53,14 +59,17 @@ public final class RuVectorClient: Sendable {
         guard (1...65_535).contains(port) else {
             throw RuVectorClientError(.invalidInput, "port must be 1...65535, got \(port)")
         }
+        for (option, path) in [("caFile", tls?.caFile), ("certificateFile", tls?.certificateFile), ("privateKeyFile", tls?.privateKeyFile)] {
+            if let path, access(path, R_OK) != 0 {
+                throw RuVectorClientError(.invalidInput, "TLS \(option) '\(path)' cannot be read")
+            }
+        }
         let settings = tls.map {
             TLSConfiguration(certificateChainPath: $0.certificateFile, privateKeyPath: $0.privateKeyFile,
                              trustRootsPath: $0.caFile, serverHostname: $0.serverName)
         }
         do {
             channel = try await GRPCChannel.connect(host: host, port: port, tls: settings, maxReceiveMessageBytes: maxReceiveMessageBytes)
-        } catch let error as TLSError {
-            throw RuVectorClientError(.invalidInput, "TLS setup failed: \(error.message)", cause: error)
         } catch {
             throw RuVectorClientError.from(error)
         }

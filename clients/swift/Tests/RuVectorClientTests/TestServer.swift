@@ -27,13 +27,13 @@ final class TestServer: @unchecked Sendable {
     }
 
     /// Starts the server and waits for its `listening on HOST:PORT` line.
-    init(dataDirectory existing: URL? = nil) throws {
+    init(dataDirectory existing: URL? = nil, arguments: [String] = []) throws {
         dataDirectory = existing ?? FileManager.default.temporaryDirectory
             .appendingPathComponent("ruvector-client-tests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
         process = Process()
         process.executableURL = URL(fileURLWithPath: try Self.binaryPath())
-        process.arguments = ["--listen", "127.0.0.1:0", "--data-dir", dataDirectory.path, "--log-level", "warning"]
+        process.arguments = ["--listen", "127.0.0.1:0", "--data-dir", dataDirectory.path, "--log-level", "warning"] + arguments
         let stdout = Pipe()
         process.standardOutput = stdout
         process.standardError = FileHandle.nullDevice
