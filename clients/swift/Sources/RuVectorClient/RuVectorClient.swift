@@ -59,6 +59,9 @@ public final class RuVectorClient: Sendable {
         guard (1...65_535).contains(port) else {
             throw RuVectorClientError(.invalidInput, "port must be 1...65535, got \(port)")
         }
+        if let tls, (tls.certificateFile == nil) != (tls.privateKeyFile == nil) {
+            throw RuVectorClientError(.invalidInput, "mutual TLS needs both certificateFile and privateKeyFile")
+        }
         for (option, path) in [("caFile", tls?.caFile), ("certificateFile", tls?.certificateFile), ("privateKeyFile", tls?.privateKeyFile)] {
             if let path, access(path, R_OK) != 0 {
                 throw RuVectorClientError(.invalidInput, "TLS \(option) '\(path)' cannot be read")

@@ -45,5 +45,10 @@ import Testing
                                          tls: .init(caFile: "/nonexistent/ca.pem", serverName: Self.serverName))
         }
         #expect(missing?.code == .invalidInput && missing?.message.contains("/nonexistent/ca.pem") == true)
+        let halfPair = await #expect(throws: RuVectorClientError.self) {
+            _ = try await RuVectorClient(host: server.host, port: server.port,
+                                         tls: .init(caFile: "\(Self.certificates)/ca.pem", certificateFile: "\(Self.certificates)/client.pem"))
+        }
+        #expect(halfPair?.code == .invalidInput)
     }
 }
