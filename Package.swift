@@ -59,7 +59,9 @@ let package = Package(
             name: "Services",
             dependencies: ["RPC", "Wire", "VectorEngine", "VectorDatabase", "Storage",
                            .product(name: "Logging", package: "swift-log"),
-                           .product(name: "NIOPosix", package: "swift-nio")],
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOPosix", package: "swift-nio"),
+                           .product(name: "NIOHTTP1", package: "swift-nio")],
             swiftSettings: internalChecks
         ),
         .executableTarget(

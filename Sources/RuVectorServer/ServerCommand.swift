@@ -17,7 +17,7 @@ struct ServerCommand: AsyncParsableCommand {
         discussion: """
             Settings come from --config (JSON, keys as in ServerSettings: listen, dataDir, tlsCert, \
             tlsKey, tlsClientCA, maxReceiveMessageBytes, maxSendMessageBytes, logLevel, \
-            shutdownGraceSeconds, walSync, autoSnapshotWALBytes, vectorLimits), then RUVECTOR_LISTEN / \
+            shutdownGraceSeconds, walSync, autoSnapshotWALBytes, vectorLimits, metricsListen), then RUVECTOR_LISTEN / \
             RUVECTOR_DATA_DIR / RUVECTOR_LOG_LEVEL, \
             then flags. SIGTERM or SIGINT drains open calls and stops.
             """)
@@ -32,6 +32,7 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Largest response message in bytes (default 64 MiB).") var maxSendMessageBytes: Int?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel: String?
     @Option(help: "Seconds open calls get to finish on SIGTERM (default 10).") var shutdownGraceSeconds: Int?
+    @Option(help: "Serve Prometheus metrics at http://HOST:PORT/metrics (off by default).") var metricsListen: String?
     @Option(help: "When writes are acknowledged: always (fsync), batch (fsync within 1 ms) or never.") var walSync: String?
     @Flag(help: "Serve grpc.testing.TestService, for gRPC interoperability tests only.")
     var enableInteropTestService = false
@@ -51,6 +52,7 @@ struct ServerCommand: AsyncParsableCommand {
         if let logLevel { settings.logLevel = logLevel }
         if let shutdownGraceSeconds { settings.shutdownGraceSeconds = shutdownGraceSeconds }
         if let walSync { settings.walSync = walSync }
+        if let metricsListen { settings.metricsListen = metricsListen }
         if enableInteropTestService { settings.enableInteropTestService = true }
         return settings
     }
@@ -77,8 +79,10 @@ struct ServerCommand: AsyncParsableCommand {
         try prepareDataDirectory(settings.dataDir)
 
         let catalogOptions: ServiceCatalog.Options
+        let metricsAddress: (String, Int)?
         do {
             catalogOptions = try settings.catalogOptions()
+            metricsAddress = try settings.metricsHostAndPort()
         } catch {
             throw ValidationError("\(error)")
         }
@@ -89,24 +93,39 @@ struct ServerCommand: AsyncParsableCommand {
             logger.critical("cannot open the data directory", metadata: ["dataDir": "\(settings.dataDir)", "error": "\(error)"])
             throw ExitCode.failure
         }
-        let server = GRPCServer(configuration: serverConfiguration, router: catalog.router, logger: logger)
+        var configuration = serverConfiguration
+        let metrics = catalog.metrics
+        configuration.callObserver = { path, code, duration in metrics.record(path: path, code: code, duration: duration) }
+        let server = GRPCServer(configuration: configuration, router: catalog.router, logger: logger)
+        var metricsEndpoint: MetricsEndpoint?
         do {
             try await server.start()
+            if let (host, port) = metricsAddress {
+                metricsEndpoint = try await MetricsEndpoint.start(host: host, port: port, metrics: metrics)
+            }
         } catch {
             logger.critical("cannot start", metadata: ["error": "\(error)"])
             throw ExitCode.failure
         }
         catalog.markServing()
         // Printed on stdout so scripts and tests can wait for it and learn the port.
-        // Written straight to fd 1, unbuffered: the C `stdout` global is not concurrency-safe.
-        let line = Array("ruvector-server listening on \(serverConfiguration.host):\(server.localPort ?? serverConfiguration.port)\n".utf8)
-        _ = line.withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
+        printLine("ruvector-server listening on \(serverConfiguration.host):\(server.localPort ?? serverConfiguration.port)")
+        if let metricsEndpoint, let (host, _) = metricsAddress {
+            printLine("ruvector-server metrics on http://\(host):\(metricsEndpoint.localPort)/metrics")
+        }
 
         let signal = await stop.wait()
         logger.info("shutting down", metadata: ["signal": "\(signal)", "grace_seconds": "\(settings.shutdownGraceSeconds)"])
         catalog.markNotServing()
         await server.shutdown(gracePeriod: .seconds(settings.shutdownGraceSeconds))
+        await metricsEndpoint?.close()
         logger.info("stopped")
+    }
+
+    /// Writes a line straight to fd 1, unbuffered: the C `stdout` global is not concurrency-safe.
+    private func printLine(_ text: String) {
+        let bytes = Array((text + "\n").utf8)
+        _ = bytes.withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
     }
 
     private func prepareDataDirectory(_ path: String) throws {

@@ -38,6 +38,8 @@ struct ServerSettings: Codable, Equatable {
     var autoSnapshotWALBytes: Int = 256 << 20
     /// Overrides of VectorService limits, by name (see `VectorServiceLimits`).
     var vectorLimits: [String: Int] = [:]
+    /// `HOST:PORT` for the Prometheus endpoint (`GET /metrics`, plain HTTP); nil = off.
+    var metricsListen: String?
 
     init() {}
 
@@ -63,6 +65,7 @@ struct ServerSettings: Codable, Equatable {
         walSync = try container.decodeIfPresent(String.self, forKey: .walSync) ?? defaults.walSync
         autoSnapshotWALBytes = try container.decodeIfPresent(Int.self, forKey: .autoSnapshotWALBytes) ?? defaults.autoSnapshotWALBytes
         vectorLimits = try container.decodeIfPresent([String: Int].self, forKey: .vectorLimits) ?? defaults.vectorLimits
+        metricsListen = try container.decodeIfPresent(String.self, forKey: .metricsListen)
         let known = Set(CodingKeys.allCases.map(\.stringValue))
         let unknown = try decoder.container(keyedBy: AnyKey.self).allKeys.map(\.stringValue).filter { !known.contains($0) }
         if !unknown.isEmpty {
@@ -73,6 +76,7 @@ struct ServerSettings: Codable, Equatable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case listen, dataDir, tlsCert, tlsKey, tlsClientCA, maxReceiveMessageBytes, maxSendMessageBytes
         case logLevel, shutdownGraceSeconds, enableInteropTestService, walSync, autoSnapshotWALBytes, vectorLimits
+        case metricsListen
     }
 
     private struct AnyKey: CodingKey {
@@ -110,10 +114,15 @@ struct ServerSettings: Codable, Equatable {
     }
 
     /// Splits `listen` into host and port.
-    func hostAndPort() throws -> (String, Int) {
+    func hostAndPort() throws -> (String, Int) { try Self.hostAndPort(listen, option: "--listen") }
+
+    /// Splits `metricsListen` into host and port; nil when metrics are off.
+    func metricsHostAndPort() throws -> (String, Int)? { try metricsListen.map { try Self.hostAndPort($0, option: "--metrics-listen") } }
+
+    private static func hostAndPort(_ listen: String, option: String) throws -> (String, Int) {
         guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
               (0...65535).contains(port) else {
-            throw Invalid(description: "--listen must be HOST:PORT, e.g. 127.0.0.1:50051; got '\(listen)'")
+            throw Invalid(description: "\(option) must be HOST:PORT, e.g. 127.0.0.1:50051; got '\(listen)'")
         }
         var host = String(listen[..<colon])
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }

@@ -37,6 +37,8 @@ public final class ServiceCatalog: Sendable {
     public let router: RPCRouter
     /// Health statuses, for the server's lifecycle.
     public let health = HealthStatusRegistry()
+    /// Prometheus metrics (feed calls in through `ServerConfiguration.callObserver`).
+    public let metrics: ServerMetrics
 
     /// Opens every collection in the data directory (recovering it) and builds the router.
     public init(options: Options, logger: Logger) throws {
@@ -58,6 +60,7 @@ public final class ServiceCatalog: Sendable {
             ])
         }
         router.register(VectorService(catalog: collections, limits: options.vectorLimits))
+        metrics = ServerMetrics(collections: { collections.list() })
         for name in Self.servicesNotYetAvailable {
             router.registerFallback(service: name) { _, _, context in
                 let method = context.path.split(separator: "/").last.map(String.init) ?? context.path

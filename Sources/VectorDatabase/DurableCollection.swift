@@ -216,6 +216,9 @@ public final class DurableCollection: Sendable {
     /// Opens snapshot file `name` for chunked reading (downloads).
     public func openSnapshot(_ name: String) throws -> SnapshotFileReader { try snapshots.open(name) }
 
+    /// Log activity since open: records, bytes, device syncs; segment files now.
+    public var logStatistics: (appends: Int, bytes: Int, syncs: Int, segments: Int) { wal.statistics }
+
     /// Syncs and closes the log.
     public func close() throws { try wal.close() }
 }

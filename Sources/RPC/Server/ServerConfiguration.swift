@@ -20,6 +20,10 @@ public struct ServerConfiguration: Sendable {
     public var maxHeaderListBytes: Int
     /// Event-loop threads; 0 means one per core.
     public var eventLoopThreads: Int
+    /// Told about every call a handler served (method path, final status code, time from
+    /// the request headers to the status), e.g. for metrics. Calls to unknown paths are
+    /// not reported (a hostile client must not be able to grow a metrics table).
+    public var callObserver: (@Sendable (_ path: String, _ code: StatusCode, _ duration: Duration) -> Void)?
 
     public init(host: String = "127.0.0.1", port: Int = 50051, tls: TLSConfiguration? = nil,
                 maxReceiveMessageBytes: Int = 64 << 20, maxSendMessageBytes: Int = 64 << 20,
@@ -36,6 +40,7 @@ public struct ServerConfiguration: Sendable {
         self.maxConcurrentStreams = maxConcurrentStreams
         self.maxHeaderListBytes = maxHeaderListBytes
         self.eventLoopThreads = eventLoopThreads
+        self.callObserver = nil
     }
 
     var http2Limits: HTTP2Limits {

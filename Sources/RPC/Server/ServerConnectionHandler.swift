@@ -279,18 +279,26 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         let serverContext = ServerContext(path: path, requestMetadata: Metadata(receivedHeaders: headers),
                                           deadline: deadline, peer: peer)
         let logger = self.logger
+        let observer = configuration.callObserver
+        let started = ContinuousClock.now
         call.task = Task {
+            let status: Status
+            var trailers = Metadata()
             do {
                 try await handler(requests, writer, serverContext)
-                writer.finish(.ok, extraTrailers: Metadata())
+                status = .ok
             } catch let error as RPCError {
-                writer.finish(error.status, extraTrailers: error.trailingMetadata)
+                status = error.status
+                trailers = error.trailingMetadata
             } catch is CancellationError {
-                writer.finish(Status(code: .cancelled, message: "call cancelled"), extraTrailers: Metadata())
+                status = Status(code: .cancelled, message: "call cancelled")
             } catch {
                 logger.error("handler failed with an unexpected error", metadata: ["path": "\(path)", "error": "\(error)"])
-                writer.finish(Status(code: .unknown, message: "unexpected server error: \(error)"), extraTrailers: Metadata())
+                status = Status(code: .unknown, message: "unexpected server error: \(error)")
             }
+            // Recorded before the status is sent, so a client that saw it also sees it counted.
+            observer?(path, status.code, ContinuousClock.now - started)
+            writer.finish(status, extraTrailers: trailers)
         }
     }
 

@@ -68,6 +68,7 @@ public final class WriteAheadLog: @unchecked Sendable {
     private var failure: StorageError?
     private var closed = false
     private var appendCount = 0
+    private var appendedBytes = 0
     private var syncCount = 0
 
     private init(directory: String, options: WALOptions, segments: [(UInt64, String)], current: DurableFile,
@@ -180,6 +181,7 @@ public final class WriteAheadLog: @unchecked Sendable {
             currentSize += record.count
             nextSequence += 1
             appendCount += 1
+            appendedBytes += record.count
             switch options.syncPolicy {
             case .never:
                 return sequence
@@ -283,9 +285,10 @@ public final class WriteAheadLog: @unchecked Sendable {
     /// The sequence the next append will get.
     public var nextSequenceNumber: UInt64 { monitor.locked { nextSequence } }
 
-    /// Appends and device syncs so far (group commit makes syncs fewer than appends).
-    public var statistics: (appends: Int, syncs: Int, segments: Int) {
-        monitor.locked { (appendCount, syncCount, segments.count) }
+    /// Appends, record bytes written and device syncs since open (group commit makes syncs
+    /// fewer than appends), and segment files now.
+    public var statistics: (appends: Int, bytes: Int, syncs: Int, segments: Int) {
+        monitor.locked { (appendCount, appendedBytes, syncCount, segments.count) }
     }
 
     /// Syncs and closes; later appends throw `.closed`.

@@ -1,0 +1,98 @@
+import RPC
+import Synchronization
+import VectorDatabase
+
+/// The server's Prometheus metrics: calls by method and status, call latency histograms by
+/// method (both fed by `RPC.ServerConfiguration.callObserver`), and, read at scrape time,
+/// points per collection and write-ahead log activity. Label values come only from the
+/// router's known methods, status codes and collection names, so clients cannot grow them.
+public final class ServerMetrics: Sendable {
+    /// Upper bounds of the latency histogram buckets, in seconds.
+    static let bucketBounds: [Double] = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+
+    private struct Histogram {
+        var buckets = [UInt64](repeating: 0, count: ServerMetrics.bucketBounds.count)
+        var count: UInt64 = 0
+        var sum: Double = 0
+    }
+
+    private struct State {
+        var calls: [String: [String: UInt64]] = [:]   // method -> status name -> count
+        var latency: [String: Histogram] = [:]
+    }
+
+    private let state = Mutex(State())
+    private let collections: @Sendable () -> [DurableCollection]
+
+    /// Metrics for a server whose collections `collections()` lists at scrape time.
+    public init(collections: @escaping @Sendable () -> [DurableCollection]) {
+        self.collections = collections
+    }
+
+    /// Records one finished call (pass as `ServerConfiguration.callObserver`).
+    @Sendable public func record(path: String, code: StatusCode, duration: Duration) {
+        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        state.withLock { state in
+            state.calls[path, default: [:]][code.description, default: 0] += 1
+            var histogram = state.latency[path] ?? Histogram()
+            if let bucket = Self.bucketBounds.firstIndex(where: { seconds <= $0 }) { histogram.buckets[bucket] += 1 }
+            histogram.count += 1
+            histogram.sum += seconds
+            state.latency[path] = histogram
+        }
+    }
+
+    /// The metrics in the Prometheus text exposition format (version 0.0.4).
+    public func exposition() -> String {
+        let snapshot = state.withLock { $0 }
+        var out = "# HELP ruvector_rpc_requests_total gRPC calls served, by method and final status.\n"
+        out += "# TYPE ruvector_rpc_requests_total counter\n"
+        for (method, codes) in snapshot.calls.sorted(by: { $0.key < $1.key }) {
+            for (code, count) in codes.sorted(by: { $0.key < $1.key }) {
+                out += "ruvector_rpc_requests_total{method=\"\(Self.escaped(method))\",code=\"\(code)\"} \(count)\n"
+            }
+        }
+        out += "# HELP ruvector_rpc_duration_seconds Time from request headers to status, by method.\n"
+        out += "# TYPE ruvector_rpc_duration_seconds histogram\n"
+        for (method, histogram) in snapshot.latency.sorted(by: { $0.key < $1.key }) {
+            let label = "method=\"\(Self.escaped(method))\""
+            var cumulative: UInt64 = 0
+            for (bound, count) in zip(Self.bucketBounds, histogram.buckets) {
+                cumulative += count
+                out += "ruvector_rpc_duration_seconds_bucket{\(label),le=\"\(bound)\"} \(cumulative)\n"
+            }
+            out += "ruvector_rpc_duration_seconds_bucket{\(label),le=\"+Inf\"} \(histogram.count)\n"
+            out += "ruvector_rpc_duration_seconds_sum{\(label)} \(histogram.sum)\n"
+            out += "ruvector_rpc_duration_seconds_count{\(label)} \(histogram.count)\n"
+        }
+        let all = collections()
+        let families: [(name: String, type: String, help: String, value: (DurableCollection) -> Int)] = [
+            ("ruvector_collection_points", "gauge", "Points stored, by collection.", { (try? $0.collection.count()) ?? 0 }),
+            ("ruvector_wal_appends_total", "counter", "Write-ahead log records appended since start, by collection.", { $0.logStatistics.appends }),
+            ("ruvector_wal_bytes_total", "counter", "Write-ahead log bytes appended since start, by collection.", { $0.logStatistics.bytes }),
+            ("ruvector_wal_syncs_total", "counter", "Write-ahead log device syncs since start, by collection.", { $0.logStatistics.syncs }),
+            ("ruvector_wal_segments", "gauge", "Write-ahead log segment files, by collection.", { $0.logStatistics.segments }),
+        ]
+        for family in families {
+            out += "# HELP \(family.name) \(family.help)\n# TYPE \(family.name) \(family.type)\n"
+            for collection in all {
+                out += "\(family.name){collection=\"\(Self.escaped(collection.collection.config.name))\"} \(family.value(collection))\n"
+            }
+        }
+        return out
+    }
+
+    /// A label value escaped as the exposition format requires.
+    static func escaped(_ value: String) -> String {
+        var result = ""
+        for character in value {
+            switch character {
+            case "\\": result += "\\\\"
+            case "\"": result += "\\\""
+            case "\n": result += "\\n"
+            default: result.append(character)
+            }
+        }
+        return result
+    }
+}
