@@ -49,6 +49,6 @@ extension RuVectorClient {
             throw RuVectorClientError(.invalidInput, "batchSize must be 1...\(Self.maxPointsPerCall), got \(batchSize)")
         }
         let batches = stride(from: 0, to: points.count, by: batchSize).map { Array(points[$0..<min($0 + batchSize, points.count)]) }
-        return try await importStream(ArrayAsyncSequence(queries: batches), into: collection, wait: wait, progress: progress)
+        return try await importStream(ArrayAsyncSequence(elements: batches), into: collection, wait: wait, progress: progress)
     }
 }

@@ -48,7 +48,8 @@ extension RuVectorClient {
     /// A query that fails alone carries its error; the stream goes on. The returned
     /// sequence ends after the last answer, or throws when the call itself fails
     /// (`RuVectorClientError`) or when `queries` throws (that error, unchanged).
-    /// Ending the iteration early cancels the call.
+    /// Ending the iteration early cancels the call. Answers a slow consumer has not taken
+    /// yet are buffered in memory (bounded by the number of queries sent).
     public func searchStream<Queries: AsyncSequence & Sendable>(_ queries: Queries, in collection: String)
     -> AsyncThrowingStream<StreamedSearchResult, any Error> where Queries.Element == SearchQuery {
         let (stream, continuation) = AsyncThrowingStream<StreamedSearchResult, any Error>.makeStream()
@@ -129,7 +130,7 @@ extension RuVectorClient {
     public func searchStream(_ queries: [SearchQuery], in collection: String) async throws(RuVectorClientError) -> [[Hit]] {
         var answers = [[Hit]?](repeating: nil, count: queries.count)
         do {
-            for try await answer in searchStream(ArrayAsyncSequence(queries: queries), in: collection) {
+            for try await answer in searchStream(ArrayAsyncSequence(elements: queries), in: collection) {
                 guard answers.indices.contains(answer.index), answers[answer.index] == nil else {
                     throw RuVectorClientError(.badResponse, "the server answered query \(answer.index) twice or out of range")
                 }
@@ -147,14 +148,14 @@ extension RuVectorClient {
 
 /// An array as a `Sendable` async sequence (the array forms of `searchStream` and `importStream`).
 struct ArrayAsyncSequence<Element: Sendable>: AsyncSequence, Sendable {
-    let queries: [Element]
+    let elements: [Element]
 
     struct AsyncIterator: AsyncIteratorProtocol {
         var base: IndexingIterator<[Element]>
         mutating func next() async -> Element? { base.next() }
     }
 
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: queries.makeIterator()) }
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: elements.makeIterator()) }
 }
 
 /// Marks a failure of the caller's input sequence inside a streaming call, so that it is
