@@ -22,6 +22,7 @@ struct SearchCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Search candidate list (default: the collection's).") var ef: Int?
     @Flag(name: .long, help: "Exact brute-force search.") var exact = false
     @Option(name: .long, help: #"Payload filter as JSON, e.g. '{"lang": "swift"}' (see README)."#) var filter: String?
+    @Option(name: .long, help: "Skip this many best hits (paging).") var offset: Int = 0
     @Option(name: .customLong("score-threshold"), help: "Only hits scoring at least this.") var scoreThreshold: Float?
     @Flag(name: .customLong("with-payload"), help: "Show payloads.") var withPayload = false
     @Flag(name: .customLong("with-vectors"), help: "Show vectors.") var withVectors = false
@@ -49,10 +50,11 @@ struct SearchCommand: AsyncParsableCommand {
             let vectors = try queries()
             let parsedFilter = try filter.map(FilterJSON.parse)
             let template = SearchQuery(vector: [], k: k, ef: ef, exact: exact, filter: parsedFilter, withPayload: withPayload,
-                                       withVectors: withVectors, scoreThreshold: scoreThreshold)
+                                       withVectors: withVectors, scoreThreshold: scoreThreshold, offset: offset)
             if vectors.count == 1 {
                 return [try await db.search(vectors[0], in: collection, k: k, ef: ef, exact: exact, filter: parsedFilter,
-                                            withPayload: withPayload, withVectors: withVectors, scoreThreshold: scoreThreshold)]
+                                            withPayload: withPayload, withVectors: withVectors, scoreThreshold: scoreThreshold,
+                                            offset: offset)]
             }
             // Many queries: one SearchStream call, answers put back in query order.
             return try await db.searchStream(vectors.map { vector in
@@ -71,7 +73,7 @@ struct SearchCommand: AsyncParsableCommand {
             if withPayload { header.append("PAYLOAD") }
             if withVectors { header.append("VECTOR") }
             Terminal.printTable(header, hits.enumerated().map { rank, hit in
-                var row = [String(rank + 1), hit.id.description, String(hit.score)]
+                var row = [String(offset + rank + 1), hit.id.description, String(hit.score)]
                 if withPayload { row.append(Describe.payload(hit.payload)) }
                 if withVectors { row.append(JSONForm.vector(hit.vector ?? []).jsonText) }
                 return row

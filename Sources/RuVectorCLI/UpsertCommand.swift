@@ -13,7 +13,7 @@ struct UpsertCommand: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
     @Option(name: .long, help: "Target collection.") var collection: String
-    @Option(name: .long, help: "The file to import.") var file: String
+    @Option(name: .long, help: "The file to import ('-' reads JSON lines from standard input).") var file: String
     @Option(name: .long, help: "jsonl, npy or fvecs (default: from the file name).") var format: String?
     @Option(name: .customLong("start-id"), help: "Id of the first row of .npy / .fvecs files.") var startID: UInt64 = 0
     @Option(name: .customLong("batch-size"), help: "Points per message, 1-10000.") var batchSize: Int = 1_000

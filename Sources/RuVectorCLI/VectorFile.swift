@@ -35,14 +35,16 @@ final class VectorFile {
     private var lineNumber = 0
 
     init(path: String, format: Format?, startID: UInt64) throws {
-        guard let format = format ?? Format.guess(path) else {
+        // "-" is standard input, JSON lines unless --format says otherwise.
+        guard let format = format ?? (path == "-" ? .jsonl : Format.guess(path)) else {
             throw CLIError.usage("cannot tell the format of '\(path)' from its name; pass --format jsonl, npy or fvecs")
         }
-        self.path = path
+        self.path = path == "-" ? "<stdin>" : path
         self.format = format
         self.startID = startID
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
+            data = path == "-" ? FileHandle.standardInput.readDataToEndOfFile()
+                : try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
         } catch {
             throw CLIError.data("cannot read '\(path)': \(error.localizedDescription)")
         }

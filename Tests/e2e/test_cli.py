@@ -120,6 +120,10 @@ def test_jsonl_upsert_and_search_match_brute_force(server, tmp_path):
     hits = run_json("search", "--collection", "docs", "--vector", vector_arg, "--k", 7, "--filter", json.dumps(full), server=server)
     assert_hits(hits, *brute_force_l2(data, ids, query, 7, mask))
 
+    paged = run_json("search", "--collection", "docs", "--vector", vector_arg, "--k", 4, "--offset", 6, "--exact", server=server)
+    ten_ids, ten_scores = brute_force_l2(data, ids, query, 10)
+    assert_hits(paged, ten_ids[6:], ten_scores[6:])
+
     _, table, _ = run("search", "--collection", "docs", "--vector", vector_arg, "--k", 3, "--with-payload", server=server, check=True)
     lines = table.splitlines()
     assert lines[0].split() == ["RANK", "ID", "SCORE", "PAYLOAD"] and len(lines) == 4
@@ -138,6 +142,16 @@ def test_jsonl_upsert_and_search_match_brute_force(server, tmp_path):
     deleted = run_json("delete", "--collection", "docs", "--filter", '{"lang": "rust"}', server=server)["points_affected"]
     assert deleted == sum(1 for i in range(300) if i % 3 == 2 and i not in (1, 2))
     assert run_json("count", "--collection", "docs", server=server)["count"] == 300 - 2 - deleted
+
+
+def test_upsert_from_standard_input(server):
+    run_json("collections", "create", "piped", "--dimension", 2, "--metric", "l2", server=server)
+    lines = "".join(json.dumps({"id": i, "vector": [i, -i], "payload": {"n": i}}) + "\n" for i in range(25))
+    result = subprocess.run([str(CLI), "upsert", "--collection", "piped", "--file", "-", "--json", "--server", server.address],
+                            input=lines, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["points_affected"] == 25
+    assert run_json("get", "--collection", "piped", "--id", 24, server=server)[0]["payload"] == {"n": 24}
 
 
 def test_npy_and_fvecs_imports(server, tmp_path):
