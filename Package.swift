@@ -57,7 +57,7 @@ let package = Package(
         // MARK: Services and the server executable
         .target(
             name: "Services",
-            dependencies: ["RPC", "Wire", "VectorEngine", "VectorDatabase", "Storage",
+            dependencies: ["RPC", "Wire", "VectorEngine", "VectorDatabase", "Storage", "GraphEngine", "GraphPersistence",
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOPosix", package: "swift-nio"),
@@ -73,6 +73,9 @@ let package = Package(
             ],
             swiftSettings: internalChecks
         ),
+        // Search RPC latency vs in-server search time (driven by Benchmarks/SearchRPCBench/bench_search.py).
+        .executableTarget(name: "search-rpc-bench", dependencies: ["RPC", "Wire"], path: "Benchmarks/SearchRPCBench",
+                          exclude: ["bench_search.py", "peer_server.py"], swiftSettings: internalChecks),
         // The gRPC interop cases run by our Swift client (tested against a grpcio server).
         .executableTarget(
             name: "RuVectorInteropClient",
@@ -99,7 +102,7 @@ let package = Package(
         // Appends until killed; the crash test in StorageTests kills it with SIGKILL.
         .executableTarget(name: "ruvector-storage-crash-harness", dependencies: ["Storage", "VectorDatabase", "VectorEngine"],
                           path: "Sources/StorageCrashHarness", swiftSettings: internalChecks),
-        .executableTarget(name: "storage-bench", dependencies: ["Storage"], path: "Benchmarks/StorageBench",
+        .executableTarget(name: "storage-bench", dependencies: ["Storage", "VectorDatabase", "VectorEngine"], path: "Benchmarks/StorageBench",
                           swiftSettings: internalChecks),
 
         // MARK: Graph engine (property graph + Cypher)
@@ -107,6 +110,9 @@ let package = Package(
         .testTarget(name: "GraphEngineTests", dependencies: ["GraphEngine"],
                     exclude: ["tck-expected-pass.txt"],
                     swiftSettings: internalChecks),
+        // The graph made durable (WAL of change sets + snapshots) with isolation levels.
+        .target(name: "GraphPersistence", dependencies: ["GraphEngine", "Storage"], swiftSettings: internalChecks),
+        .testTarget(name: "GraphPersistenceTests", dependencies: ["GraphPersistence"], swiftSettings: internalChecks),
 
         // MARK: Clients (Swift client library and the ruvector CLI)
         .target(name: "RuVectorClient", dependencies: ["RPC", "Wire"], path: "clients/swift/Sources/RuVectorClient",

@@ -10,6 +10,7 @@ if [ -x scripts/gen-proto.sh ]; then
     echo "== generated protobuf code is up to date"
     scripts/gen-proto.sh --check
 fi
+clients/python/regenerate.sh --check
 
 echo "== swift build"
 swift build --build-tests

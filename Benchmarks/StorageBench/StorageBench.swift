@@ -3,6 +3,7 @@
 // fdatasync on a plain file, the peer every durable log is bounded by).
 //
 //   swift run -c release storage-bench [--directory DIR] [--seconds 2]
+//   swift run -c release storage-bench --recovery 1000000 [--dim 128] [--directory DIR]  (see RecoveryBench)
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,6 +15,8 @@ struct StorageBench {
     struct Settings {
         var directory = "/tmp"
         var secondsPerCase = 2.0
+        var recoveryCount = 0
+        var dimension = 128
     }
 
     struct Result {
@@ -44,10 +47,17 @@ struct StorageBench {
             switch argument {
             case "--directory": settings.directory = arguments.next() ?? settings.directory
             case "--seconds": settings.secondsPerCase = Double(arguments.next() ?? "") ?? settings.secondsPerCase
+            case "--recovery": settings.recoveryCount = Int(arguments.next() ?? "") ?? 0
+            case "--dim": settings.dimension = Int(arguments.next() ?? "") ?? settings.dimension
             default:
-                print("usage: storage-bench [--directory DIR] [--seconds S]")
+                print("usage: storage-bench [--directory DIR] [--seconds S] | --recovery N [--dim D] [--directory DIR]")
                 exit(2)
             }
+        }
+        if settings.recoveryCount > 0 {
+            try RecoveryBench.run(directory: settings.directory, count: settings.recoveryCount, dimension: settings.dimension,
+                                  tail: max(1000, settings.recoveryCount / 100))
+            return
         }
         print("WAL appends on \(settings.directory), \(settings.secondsPerCase) s per case, "
             + "\(sysconf(Int32(_SC_NPROCESSORS_ONLN))) cores\n")

@@ -13,6 +13,10 @@ public struct GraphError: Error, CustomStringConvertible, Sendable {
         public static let runtime = Code(name: "runtime")
         /// A transaction could not commit because the database changed after it began.
         public static let conflict = Code(name: "conflict")
+        /// A transaction or element named by the caller does not exist.
+        public static let notFound = Code(name: "notFound")
+        /// The query ran past its deadline and was stopped.
+        public static let timeout = Code(name: "timeout")
         /// A size, count or depth limit was exceeded.
         public static let limitExceeded = Code(name: "limitExceeded")
         /// A description of the code.

@@ -31,11 +31,8 @@ def _generate_testing_stubs() -> pathlib.Path:
     rc = protoc.main(["protoc", f"-I{GRPC_PROTO_ROOT}", f"--python_out={out}", f"--grpc_python_out={out}", *files])
     if rc != 0:
         raise RuntimeError("grpc_tools.protoc failed for grpc.testing protos")
-    # Our own API's stubs, from the repository's proto/ (imported as ruvector.v1.*_pb2).
-    proto_root = pathlib.Path(__file__).resolve().parents[2] / "proto"
-    ours = sorted(str(p.relative_to(proto_root)) for p in (proto_root / "ruvector" / "v1").glob("*.proto"))
-    if protoc.main(["protoc", f"-I{proto_root}", f"--python_out={out}", f"--grpc_python_out={out}", *ours]) != 0:
-        raise RuntimeError("grpc_tools.protoc failed for proto/ruvector/v1")
+    # Our own API's stubs are the Python client's committed ones (clients/python, installed
+    # by scripts/setup.sh; `ruvector.v1.*_pb2`), checked fresh by its regenerate.sh --check.
     sys.path.insert(0, str(out))
     # grpcio owns the `grpc` package; its `grpc.testing` subpackage is a separate PyPI
     # distribution, so the generated stubs are attached to grpc's package path instead.

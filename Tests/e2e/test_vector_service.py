@@ -8,6 +8,7 @@ import pytest
 from ruvector.v1 import common_pb2, vector_pb2, vector_pb2_grpc
 
 from conftest import RunningServer
+from ruvector import crc32c   # the Python client's CRC-32C
 
 
 def _point(i, dim=4):
@@ -57,7 +58,9 @@ def test_collections_points_and_search(server):
     points = [_point(i) for i in range(1, 301)]
     result = stub.Upsert(vector_pb2.UpsertRequest(collection="docs", points=points))
     assert result.points_affected == 300 and result.applied
-    assert stub.GetCollection(vector_pb2.GetCollectionRequest(name="docs")).points_count == 300
+    described = stub.GetCollection(vector_pb2.GetCollectionRequest(name="docs"))
+    assert described.points_count == 300 and described.index_status == vector_pb2.INDEX_STATUS_READY
+    assert described.memory_bytes >= 300 * 4 * 4      # at least the vectors themselves
     assert [c.name for c in stub.ListCollections(vector_pb2.ListCollectionsRequest()).collections] == ["docs"]
 
     # A stored vector finds itself first with cosine similarity ~1.
@@ -217,22 +220,6 @@ def test_search_stream_answers_each_query_with_its_tag_and_per_query_errors(serv
     assert list(call) == []
 
 
-_CRC32C_TABLE = []
-for _n in range(256):
-    _c = _n
-    for _ in range(8):
-        _c = (_c >> 1) ^ 0x82F63B78 if _c & 1 else _c >> 1
-    _CRC32C_TABLE.append(_c)
-
-
-def _crc32c(data):
-    """CRC-32C (Castagnoli), reflected, as in RFC 3720; checked against the server's own."""
-    crc = 0xFFFFFFFF
-    for byte in data:
-        crc = _CRC32C_TABLE[(crc ^ byte) & 0xFF] ^ (crc >> 8)
-    return crc ^ 0xFFFFFFFF
-
-
 def _download(stub, collection, name, chunk_bytes=0):
     chunks = list(stub.DownloadSnapshot(vector_pb2.DownloadSnapshotRequest(collection=collection, name=name,
                                                                             chunk_bytes=chunk_bytes)))
@@ -313,8 +300,8 @@ def test_snapshot_errors(server):
     # Damaged bytes with a matching CRC (a client computing the CRC over garbage) are refused by validation.
     damaged = bytearray(data)
     damaged[len(damaged) // 2] ^= 0xFF
-    assert _crc32c(data) == snap.crc32c
-    _expect(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.RestoreSnapshot(upload(bytes(damaged), crc=_crc32c(bytes(damaged)))))
+    assert crc32c(data) == snap.crc32c
+    _expect(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.RestoreSnapshot(upload(bytes(damaged), crc=crc32c(bytes(damaged)))))
     # No trailer, nothing after a name, an empty stream.
     _expect(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.RestoreSnapshot(iter([vector_pb2.RestoreSnapshotRequest(
         collection="x", chunk=common_pb2.FileChunk(offset=0, data=data))])))

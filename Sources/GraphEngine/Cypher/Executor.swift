@@ -16,19 +16,21 @@ public struct QueryResult: Sendable, Equatable {
 /// ```
 public struct GraphDatabase: Sendable {
     /// The underlying store (read it to inspect nodes and relationships returned by queries).
-    public private(set) var store = GraphStore()
+    public internal(set) var store = GraphStore()
     /// Bumped by every successful query and commit; transactions use it to detect conflicts.
     public internal(set) var version = 0
 
     /// Creates an empty database.
     public init() {}
 
-    /// Parses and runs one Cypher query with `$parameters`.
+    /// Parses and runs one Cypher query with `$parameters`. A query still running at
+    /// `deadline` stops with `.timeout` and changes nothing.
     @discardableResult
-    public mutating func execute(_ query: String, parameters: [String: Value] = [:]) throws(GraphError) -> QueryResult {
+    public mutating func execute(_ query: String, parameters: [String: Value] = [:],
+                                 deadline: ContinuousClock.Instant? = nil) throws(GraphError) -> QueryResult {
         let q = try Parser.parse(query)
         try Analyzer.check(q)
-        var ex = Executor(store: store, params: parameters)
+        var ex = Executor(store: store, params: parameters, deadline: deadline)
         let r = try ex.run(q)
         store = ex.store
         version += 1
@@ -47,6 +49,14 @@ struct Executor {
 
     var store: GraphStore
     let params: [String: Value]
+    var deadline: ContinuousClock.Instant? = nil
+
+    /// Throws `.timeout` once the deadline has passed (checked as rows and paths are produced).
+    func checkDeadline() throws(GraphError) {
+        if let deadline, ContinuousClock.now >= deadline {
+            throw GraphError(.timeout, "the query ran past its deadline and was stopped; nothing it did was kept")
+        }
+    }
 
     mutating func run(_ q: Query) throws(GraphError) -> QueryResult {
         var result: QueryResult? = nil
@@ -106,6 +116,7 @@ struct Executor {
                         out.append(nr)
                     } else { out += found }
                     guard out.count <= Self.maxRows else { throw GraphError(.limitExceeded, "MATCH produced more than \(Self.maxRows) rows") }
+                    try checkDeadline()
                 }
                 rows = out
             case .unwind(let e, let name):
@@ -331,6 +342,7 @@ struct Executor {
             if let v = p.start.variable { r[v] = .node(c) }
             try matchSteps(parts, i, 0, c, r, [c], [], &used, &out)
             guard out.count <= Self.maxRows else { throw GraphError(.limitExceeded, "MATCH produced more than \(Self.maxRows) rows") }
+            try checkDeadline()
         }
     }
 
@@ -373,6 +385,7 @@ struct Executor {
             var steps = 0
             func walk(_ cur: Int, _ used: inout Set<Int>, _ out: inout [Row]) throws(GraphError) {
                 steps += 1
+                if steps & 1023 == 0 { try checkDeadline() }
                 guard steps <= Self.maxRows else {
                     throw GraphError(.limitExceeded, "variable-length pattern explored more than \(Self.maxRows) paths; add an upper bound or labels")
                 }

@@ -32,3 +32,19 @@ extension GraphDatabase {
         version += 1
     }
 }
+
+extension GraphDatabase {
+    /// A database holding `store` (recovered from storage).
+    public init(store: GraphStore) {
+        self.init()
+        self.store = store
+    }
+
+    /// Runs `body` on the store directly (for operations outside Cypher, e.g. hyperedges).
+    public mutating func withStore<T>(_ body: (inout GraphStore) throws(GraphError) -> T) throws(GraphError) -> T {
+        try body(&store)
+    }
+
+    /// The store's changes since the last call (see `GraphStore.takeChanges`).
+    public mutating func takeChanges() -> GraphChanges { store.takeChanges() }
+}

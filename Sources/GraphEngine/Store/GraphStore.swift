@@ -6,6 +6,11 @@ public struct Node: Hashable, Sendable {
     public var labels: [String]
     /// Properties; a key is never mapped to `.null`.
     public var properties: [String: Value]
+
+    /// A node value (as storage decodes it).
+    public init(id: Int, labels: [String], properties: [String: Value]) {
+        self.id = id; self.labels = labels; self.properties = properties
+    }
 }
 
 /// A typed, directed relationship between two nodes.
@@ -20,6 +25,11 @@ public struct Relationship: Hashable, Sendable {
     public let end: Int
     /// Properties; a key is never mapped to `.null`.
     public var properties: [String: Value]
+
+    /// A relationship value (as storage decodes it).
+    public init(id: Int, type: String, start: Int, end: Int, properties: [String: Value]) {
+        self.id = id; self.type = type; self.start = start; self.end = end; self.properties = properties
+    }
 }
 
 /// A hyperedge: one typed edge joining three or more nodes, in member order.
@@ -32,6 +42,11 @@ public struct Hyperedge: Hashable, Sendable {
     public let members: [Int]
     /// Properties.
     public var properties: [String: Value]
+
+    /// A hyperedge value (as storage decodes it).
+    public init(id: Int, type: String, members: [Int], properties: [String: Value]) {
+        self.id = id; self.type = type; self.members = members; self.properties = properties
+    }
 }
 
 /// An in-memory property graph: nodes, relationships, hyperedges and a label index.
@@ -43,14 +58,21 @@ public struct GraphStore: Sendable {
     /// Most nodes plus relationships plus hyperedges one store may hold.
     public static let maxElements = 10_000_000
 
-    private(set) var nodes: [Int: Node] = [:]
-    private(set) var relationships: [Int: Relationship] = [:]
-    private(set) var hyperedges: [Int: Hyperedge] = [:]
-    private var labelIndex: [String: Set<Int>] = [:]
-    private var outgoing: [Int: Set<Int>] = [:]
-    private var incoming: [Int: Set<Int>] = [:]
-    private var hyperedgesOfNode: [Int: Set<Int>] = [:]
-    private var nextId = 0
+    var nodes: [Int: Node] = [:]
+    var relationships: [Int: Relationship] = [:]
+    var hyperedges: [Int: Hyperedge] = [:]
+    // Internal (not private) for GraphChanges.swift, which applies and collects changes.
+    var labelIndex: [String: Set<Int>] = [:]
+    var outgoing: [Int: Set<Int>] = [:]
+    var incoming: [Int: Set<Int>] = [:]
+    var hyperedgesOfNode: [Int: Set<Int>] = [:]
+    var nextId = 0
+    /// Ids may be taken up to here (a transaction's reserved range ends here).
+    var idLimit = Int.max
+    /// Elements created, changed or deleted since the last `takeChanges()`, by kind.
+    var touchedNodes: Set<Int> = []
+    var touchedRelationships: Set<Int> = []
+    var touchedHyperedges: Set<Int> = []
 
     /// Creates an empty store.
     public init() {}
@@ -65,6 +87,9 @@ public struct GraphStore: Sendable {
     private mutating func takeId() throws(GraphError) -> Int {
         guard nodes.count + relationships.count + hyperedges.count < Self.maxElements else {
             throw GraphError(.limitExceeded, "the store holds \(Self.maxElements) elements; delete some before creating more")
+        }
+        guard nextId < idLimit else {
+            throw GraphError(.limitExceeded, "a transaction may create at most \(Self.transactionIdRange) elements; commit and continue in a new one")
         }
         defer { nextId += 1 }
         return nextId
@@ -90,6 +115,7 @@ public struct GraphStore: Sendable {
         for l in labels where !uniq.contains(l) { uniq.append(l) }
         nodes[id] = Node(id: id, labels: uniq, properties: props)
         for l in uniq { labelIndex[l, default: []].insert(id) }
+        touchedNodes.insert(id)
         return id
     }
 
@@ -105,6 +131,7 @@ public struct GraphStore: Sendable {
         relationships[id] = Relationship(id: id, type: type, start: start, end: end, properties: props)
         outgoing[start, default: []].insert(id)
         incoming[end, default: []].insert(id)
+        touchedRelationships.insert(id)
         return id
     }
 
@@ -122,6 +149,7 @@ public struct GraphStore: Sendable {
         let id = try takeId()
         hyperedges[id] = Hyperedge(id: id, type: type, members: members, properties: props)
         for m in Set(members) { hyperedgesOfNode[m, default: []].insert(id) }
+        touchedHyperedges.insert(id)
         return id
     }
 
@@ -144,16 +172,20 @@ public struct GraphStore: Sendable {
     public func incomingRelationships(of node: Int) -> [Int] { (incoming[node] ?? []).sorted() }
     /// Ids of hyperedges a node belongs to, ascending.
     public func hyperedges(of node: Int) -> [Int] { (hyperedgesOfNode[node] ?? []).sorted() }
+    /// All hyperedge ids in ascending order.
+    public func allHyperedgeIds() -> [Int] { hyperedges.keys.sorted() }
 
     /// Sets (or with `.null`, removes) a node property.
     public mutating func setNodeProperty(_ id: Int, _ key: String, _ value: Value) throws(GraphError) {
         guard nodes[id] != nil else { throw GraphError(.runtime, "node \(id) was deleted") }
+        touchedNodes.insert(id)
         if value.isNull { nodes[id]?.properties[key] = nil; return }
         nodes[id]?.properties[key] = try Self.checkProperties([key: value])[key]
     }
     /// Sets (or with `.null`, removes) a relationship property.
     public mutating func setRelationshipProperty(_ id: Int, _ key: String, _ value: Value) throws(GraphError) {
         guard relationships[id] != nil else { throw GraphError(.runtime, "relationship \(id) was deleted") }
+        touchedRelationships.insert(id)
         if value.isNull { relationships[id]?.properties[key] = nil; return }
         relationships[id]?.properties[key] = try Self.checkProperties([key: value])[key]
     }
@@ -161,11 +193,14 @@ public struct GraphStore: Sendable {
     public mutating func addLabel(_ id: Int, _ label: String) throws(GraphError) {
         guard let n = nodes[id] else { throw GraphError(.runtime, "node \(id) was deleted") }
         if n.labels.contains(label) { return }
+        touchedNodes.insert(id)
         nodes[id]?.labels.append(label)
         labelIndex[label, default: []].insert(id)
     }
     /// Removes a label from a node (no-op if absent).
     public mutating func removeLabel(_ id: Int, _ label: String) {
+        guard nodes[id]?.labels.contains(label) == true else { return }
+        touchedNodes.insert(id)
         nodes[id]?.labels.removeAll { $0 == label }
         labelIndex[label]?.remove(id)
     }
@@ -173,12 +208,14 @@ public struct GraphStore: Sendable {
     /// Deletes a relationship (no-op if already gone).
     public mutating func deleteRelationship(_ id: Int) {
         guard let r = relationships.removeValue(forKey: id) else { return }
+        touchedRelationships.insert(id)
         outgoing[r.start]?.remove(id)
         incoming[r.end]?.remove(id)
     }
     /// Deletes a hyperedge (no-op if already gone).
     public mutating func deleteHyperedge(_ id: Int) {
         guard let h = hyperedges.removeValue(forKey: id) else { return }
+        touchedHyperedges.insert(id)
         for m in Set(h.members) { hyperedgesOfNode[m]?.remove(id) }
     }
     /// Deletes a node; with `detach`, its relationships and hyperedges too, otherwise
@@ -193,6 +230,7 @@ public struct GraphStore: Sendable {
         for r in rels { deleteRelationship(r) }
         for h in hes { deleteHyperedge(h) }
         for l in n.labels { labelIndex[l]?.remove(id) }
+        touchedNodes.insert(id)
         nodes[id] = nil
         outgoing[id] = nil
         incoming[id] = nil

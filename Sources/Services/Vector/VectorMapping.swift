@@ -79,6 +79,7 @@ enum VectorMapping {
         info.hnsw = RuvectorV1.HnswConfig(m: UInt32(config.hnsw.m), efConstruction: UInt32(config.hnsw.efConstruction),
                                           efSearch: UInt32(config.hnsw.efSearch))
         info.pointsCount = UInt64(try collection.count())
+        info.memoryBytes = UInt64(collection.index.memoryBytes)
         info.indexStatus = .ready
         return info
     }

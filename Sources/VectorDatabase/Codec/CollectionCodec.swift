@@ -1,3 +1,4 @@
+import Storage
 import VectorEngine
 
 /// The binary encodings of collection configuration, points, payloads and index state, for

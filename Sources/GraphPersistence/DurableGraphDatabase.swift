@@ -1,0 +1,349 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import GraphEngine
+import Storage
+import Synchronization
+
+/// A property graph that survives restarts and crashes, with transactions. Every commit
+/// (an auto-commit query, or a transaction) writes the changes it made to the write-ahead
+/// log before they become visible; snapshots hold the whole store; opening = newest valid
+/// snapshot + the log after it. Folder layout: `wal/`, `snapshots/`.
+///
+/// Reads run on a snapshot of the committed state without blocking writers. Isolation
+/// levels (see `Isolation`) are implemented over snapshots and change sets:
+/// - read committed: each statement sees the latest committed state plus the
+///   transaction's own changes; commit applies the changes (the last writer wins).
+/// - repeatable read: snapshot isolation: every statement sees the state as of begin plus
+///   its own changes; commit aborts if another commit changed an element this one changed.
+/// - serializable: as repeatable read, and a transaction that wrote anything aborts at
+///   commit if any other commit happened since it began (optimistic, first committer wins).
+public final class DurableGraphDatabase: Sendable {
+    /// Transaction isolation levels.
+    public enum Isolation: Sendable, Equatable {
+        case readCommitted, repeatableRead, serializable
+    }
+
+    /// How the database keeps its files.
+    public struct Options: Sendable {
+        /// When a commit is durable.
+        public var syncPolicy: WALSyncPolicy
+        /// Snapshot after this many bytes of log (0 = only on request).
+        public var autoSnapshotWALBytes: Int
+        /// Snapshot files kept (at least 2).
+        public var retainedSnapshots: Int
+
+        public init(syncPolicy: WALSyncPolicy = .always, autoSnapshotWALBytes: Int = 256 << 20, retainedSnapshots: Int = 3) {
+            self.syncPolicy = syncPolicy
+            self.autoSnapshotWALBytes = autoSnapshotWALBytes
+            self.retainedSnapshots = max(2, retainedSnapshots)
+        }
+    }
+
+    /// What opening found.
+    public struct RecoveryReport: Sendable {
+        /// WAL sequence of the snapshot loaded (0 = none).
+        public var snapshotSequence: UInt64
+        /// Newer snapshots that were damaged and skipped.
+        public var skippedSnapshots: [String]
+        /// Commits replayed from the log.
+        public var replayedRecords: Int
+        /// What the WAL repair found.
+        public var wal: WALRecoveryReport
+    }
+
+    /// The result of one operation: its value, what it changed, and the store it saw (to
+    /// resolve node and relationship references in results).
+    public struct Outcome<T: Sendable>: Sendable {
+        public var value: T
+        public var counts: GraphChangeCounts
+        public var store: GraphStore
+    }
+
+    struct Transaction: Sendable {
+        let isolation: Isolation
+        /// The committed state at begin (repeatable read, serializable).
+        let base: GraphDatabase
+        /// The transaction's view (repeatable read, serializable).
+        var working: GraphDatabase
+        var changes = GraphChanges()
+        let baseVersion: Int
+        /// Next id for creations, and the end of the transaction's reserved id range.
+        var nextId: Int
+        let idLimit: Int
+        let idleTimeout: Duration
+        var lastUsed: ContinuousClock.Instant
+        var busy = false
+    }
+
+    struct State: Sendable {
+        var committed: GraphDatabase
+        var version = 0
+        var transactions: [String: Transaction] = [:]
+        var loggedSinceSnapshot = 0
+    }
+
+    private let state: Mutex<State>
+    private let wal: WriteAheadLog
+    private let snapshots: SnapshotStore
+    private let options: Options
+    /// What opening found.
+    public let recovery: RecoveryReport
+
+    private init(state: State, wal: WriteAheadLog, snapshots: SnapshotStore, options: Options, recovery: RecoveryReport) {
+        self.state = Mutex(state)
+        self.wal = wal
+        self.snapshots = snapshots
+        self.options = options
+        self.recovery = recovery
+    }
+
+    /// Opens (creating if needed) the graph in `directory`: newest valid snapshot, then the log.
+    public static func open(_ directory: String, options: Options = Options()) throws -> DurableGraphDatabase {
+        let snapshots = try SnapshotStore(directory: directory + "/snapshots")
+        let (snapshot, skipped) = try snapshots.loadLatestValid()
+        var store = GraphStore()
+        if let bytes = snapshot?.sections["graph"] { try store.apply(try GraphCodec.decode(bytes)) }
+        let (wal, walReport) = try WriteAheadLog.open(directory: directory + "/wal", options: WALOptions(syncPolicy: options.syncPolicy))
+        let after = snapshot?.info.walSequence ?? 0
+        var replayed = 0
+        for record in try wal.read(from: after + 1) {
+            try store.apply(try GraphCodec.decode(record.payload))
+            replayed += 1
+        }
+        let report = RecoveryReport(snapshotSequence: after, skippedSnapshots: skipped, replayedRecords: replayed, wal: walReport)
+        return DurableGraphDatabase(state: State(committed: GraphDatabase(store: store)), wal: wal, snapshots: snapshots,
+                                    options: options, recovery: report)
+    }
+
+    /// The committed store (a snapshot; reading it never blocks writers).
+    public var committedStore: GraphStore { state.withLock { $0.committed.store } }
+
+    // MARK: Auto-commit
+
+    /// Runs a Cypher query as its own transaction.
+    public func execute(_ query: String, parameters: [String: Value] = [:],
+                        deadline: ContinuousClock.Instant? = nil) throws -> Outcome<QueryResult> {
+        try perform { database throws(GraphError) in try database.execute(query, parameters: parameters, deadline: deadline) }
+    }
+
+    /// Runs `work` as its own transaction: first on a snapshot without holding the lock; if it
+    /// changed something and another commit came first, once more holding the lock (so it
+    /// always finishes, and never applies changes computed from a stale state).
+    public func perform<T: Sendable>(_ work: (inout GraphDatabase) throws(GraphError) -> T) throws -> Outcome<T> {
+        let (snapshot, version) = state.withLock { ($0.committed, $0.version) }
+        var working = snapshot
+        let value = try work(&working)
+        let changes = working.takeChanges()
+        if changes.isEmpty { return Outcome(value: value, counts: GraphChangeCounts(), store: working.store) }
+        let committed = try state.withLock { state throws -> Bool in
+            guard state.version == version else { return false }
+            try commitLocked(changes, result: working, state: &state)
+            return true
+        }
+        if committed {
+            try snapshotIfDue()
+            return Outcome(value: value, counts: changes.counts(against: snapshot.store), store: working.store)
+        }
+        let outcome = try state.withLock { state throws -> Outcome<T> in
+            let before = state.committed
+            var working = before
+            let value = try work(&working)
+            let changes = working.takeChanges()
+            if !changes.isEmpty { try commitLocked(changes, result: working, state: &state) }
+            return Outcome(value: value, counts: changes.counts(against: before.store), store: working.store)
+        }
+        try snapshotIfDue()
+        return outcome
+    }
+
+    /// Logs `changes` and installs `result` as the committed state (call holding the lock).
+    private func commitLocked(_ changes: GraphChanges, result: GraphDatabase, state: inout State) throws {
+        let record = GraphCodec.encode(changes)
+        _ = try wal.append(type: 1, payload: record)
+        state.committed = result
+        state.version += 1
+        state.loggedSinceSnapshot += record.count
+    }
+
+    // MARK: Transactions
+
+    /// Starts a transaction; returns its id. Transactions idle longer than `idleTimeout` are
+    /// rolled back.
+    public func begin(_ isolation: Isolation, idleTimeout: Duration = .seconds(60)) -> String {
+        var generator = SystemRandomNumberGenerator()
+        let id = (0..<2).map { _ in String(generator.next() as UInt64, radix: 16) }.joined(separator: "-")
+        state.withLock { state in
+            Self.sweepExpired(&state)
+            let ids = state.committed.withStoreReservingIds()
+            var working = state.committed
+            working.useIds(ids)
+            state.transactions[id] = Transaction(isolation: isolation, base: state.committed, working: working,
+                                                 baseVersion: state.version, nextId: ids.lowerBound, idLimit: ids.upperBound,
+                                                 idleTimeout: idleTimeout, lastUsed: .now)
+        }
+        return id
+    }
+
+    /// Open transactions (for tests and metrics).
+    public var openTransactions: Int { state.withLock { Self.sweepExpired(&$0); return $0.transactions.count } }
+
+    private static func sweepExpired(_ state: inout State) {
+        let now = ContinuousClock.now
+        state.transactions = state.transactions.filter { _, tx in tx.busy || now - tx.lastUsed < tx.idleTimeout }
+    }
+
+    /// Runs a Cypher query inside transaction `id`.
+    public func execute(_ query: String, parameters: [String: Value] = [:], deadline: ContinuousClock.Instant? = nil,
+                        transaction id: String) throws -> Outcome<QueryResult> {
+        try perform(transaction: id) { database throws(GraphError) in
+            try database.execute(query, parameters: parameters, deadline: deadline)
+        }
+    }
+
+    /// Runs `work` inside transaction `id` (one call at a time per transaction).
+    public func perform<T: Sendable>(transaction id: String,
+                                     _ work: (inout GraphDatabase) throws(GraphError) -> T) throws -> Outcome<T> {
+        var tx = try state.withLock { state throws -> Transaction in
+            Self.sweepExpired(&state)
+            guard var tx = state.transactions[id] else { throw Self.noTransaction(id) }
+            guard !tx.busy else {
+                throw GraphError(.runtime, "transaction '\(id)' is running another call; send its calls one at a time")
+            }
+            tx.busy = true
+            state.transactions[id] = tx
+            if tx.isolation == .readCommitted {
+                // The latest committed state plus this transaction's own changes.
+                var view = state.committed
+                view.useIds(tx.nextId..<tx.idLimit)
+                do throws(GraphError) {
+                    try view.withStore { store throws(GraphError) in try store.apply(tx.changes) }
+                } catch {
+                    state.transactions[id] = nil
+                    throw GraphError(.conflict, "transaction '\(id)' was rolled back: \(error.message)")
+                }
+                tx.working = view
+            }
+            return tx
+        }
+        let before = tx.working.store
+        let value: T
+        do {
+            value = try work(&tx.working)
+        } catch {
+            state.withLock { state in
+                if state.transactions[id] != nil {
+                    state.transactions[id]?.busy = false
+                    state.transactions[id]?.lastUsed = ContinuousClock.now
+                }
+            }
+            throw error
+        }
+        let changes = tx.working.takeChanges()
+        tx.changes.merge(changes)
+        tx.nextId = tx.working.store.nextElementId
+        tx.busy = false
+        tx.lastUsed = .now
+        let store = tx.working.store
+        try state.withLock { state throws in
+            guard state.transactions[id] != nil else { throw Self.noTransaction(id) }
+            state.transactions[id] = tx
+        }
+        return Outcome(value: value, counts: changes.counts(against: before), store: store)
+    }
+
+    /// Commits transaction `id`; returns the log sequence of its commit record (0 when it
+    /// changed nothing). Throws `.conflict` when its isolation level forbids the commit (it is
+    /// then rolled back; retry it).
+    @discardableResult
+    public func commit(_ id: String) throws -> UInt64 {
+        let sequence = try state.withLock { state throws -> UInt64 in
+            Self.sweepExpired(&state)
+            guard let tx = state.transactions[id] else { throw Self.noTransaction(id) }
+            guard !tx.busy else { throw GraphError(.runtime, "transaction '\(id)' is running another call; commit after it returns") }
+            state.transactions[id] = nil
+            if tx.changes.isEmpty { return 0 }
+            switch tx.isolation {
+            case .serializable:
+                guard state.version == tx.baseVersion else {
+                    throw GraphError(.conflict, "serializable transaction '\(id)' conflicts with \(state.version - tx.baseVersion) commit(s) made since it began; it was rolled back, retry it")
+                }
+            case .repeatableRead:
+                if let element = Self.firstWriteConflict(tx.changes, base: tx.base.store, now: state.committed.store) {
+                    throw GraphError(.conflict, "transaction '\(id)' changed \(element), which another commit changed since it began; it was rolled back, retry it")
+                }
+            case .readCommitted:
+                break
+            }
+            var next = state.committed
+            do throws(GraphError) {
+                try next.withStore { store throws(GraphError) in try store.apply(tx.changes) }
+            } catch {
+                throw GraphError(.conflict, "transaction '\(id)' was rolled back: \(error.message)")
+            }
+            try commitLocked(tx.changes, result: next, state: &state)
+            return wal.nextSequenceNumber - 1
+        }
+        try snapshotIfDue()
+        return sequence
+    }
+
+    /// Rolls transaction `id` back (nothing it did is kept).
+    public func rollback(_ id: String) throws {
+        try state.withLock { state throws in
+            guard let tx = state.transactions.removeValue(forKey: id) else { throw Self.noTransaction(id) }
+            if tx.busy { state.transactions[id] = tx; throw GraphError(.runtime, "transaction '\(id)' is running another call") }
+        }
+    }
+
+    private static func noTransaction(_ id: String) -> GraphError {
+        GraphError(.notFound, "no open transaction '\(id)': it was committed, rolled back, or idle past its timeout")
+    }
+
+    /// The first element `changes` touches that another commit changed since `base`.
+    private static func firstWriteConflict(_ changes: GraphChanges, base: GraphStore, now: GraphStore) -> String? {
+        for id in changes.nodes.keys.sorted() where base.node(id) != now.node(id) { return "node \(id)" }
+        for id in changes.relationships.keys.sorted() where base.relationship(id) != now.relationship(id) { return "relationship \(id)" }
+        for id in changes.hyperedges.keys.sorted() where base.hyperedge(id) != now.hyperedge(id) { return "hyperedge \(id)" }
+        return nil
+    }
+
+    // MARK: Snapshots
+
+    private func snapshotIfDue() throws {
+        guard options.autoSnapshotWALBytes > 0 else { return }
+        if state.withLock({ $0.loggedSinceSnapshot >= options.autoSnapshotWALBytes }) { try snapshot() }
+    }
+
+    /// Writes a snapshot of the committed store and releases the log it covers.
+    @discardableResult
+    public func snapshot() throws -> SnapshotInfo {
+        try state.withLock { state throws -> SnapshotInfo in
+            let bytes = GraphCodec.encode(state.committed.store.everything)
+            var now = timespec()
+            clock_gettime(CLOCK_REALTIME, &now)
+            let info = try snapshots.write(sections: [(name: "graph", bytes: bytes)], walSequence: wal.nextSequenceNumber - 1,
+                                           createdUnixMicros: Int64(now.tv_sec) * 1_000_000 + Int64(now.tv_nsec) / 1000)
+            state.loggedSinceSnapshot = 0
+            let all = try snapshots.list()
+            if all.count >= 2 { try wal.releaseSegments(upTo: all[1].walSequence) }
+            for old in all.dropFirst(options.retainedSnapshots) { try snapshots.remove(old.name) }
+            return info
+        }
+    }
+
+    /// Syncs and closes the log.
+    public func close() throws { try wal.close() }
+}
+
+extension GraphDatabase {
+    /// Reserves a transaction's id range in this (committed) database.
+    fileprivate mutating func withStoreReservingIds() -> Range<Int> {
+        (try? withStore { store throws(GraphError) in store.reserveIds() }) ?? 0..<0
+    }
+
+    /// Makes creations use ids from `range` only.
+    fileprivate mutating func useIds(_ range: Range<Int>) {
+        _ = try? withStore { store throws(GraphError) in store.useIds(range) }
+    }
+}

@@ -1,0 +1,154 @@
+import GraphEngine
+import Storage
+
+/// The binary encoding of `GraphChanges`: WAL records (one per commit) and snapshots (the
+/// whole store as changes to an empty one). Format version 1, little-endian.
+enum GraphCodec {
+    static let maxDepth = 32
+
+    struct Damaged: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    static func encode(_ changes: GraphChanges) -> [UInt8] {
+        var w = BinaryWriter()
+        w.u8(1)
+        w.int(changes.nextId)
+        w.u64(UInt64(changes.nodes.count))
+        for (id, node) in changes.nodes.sorted(by: { $0.key < $1.key }) {
+            w.int(id)
+            guard let node else { w.u8(0); continue }
+            w.u8(1)
+            w.u32(UInt32(node.labels.count))
+            for label in node.labels { w.string(label) }
+            write(node.properties, &w)
+        }
+        w.u64(UInt64(changes.relationships.count))
+        for (id, relationship) in changes.relationships.sorted(by: { $0.key < $1.key }) {
+            w.int(id)
+            guard let relationship else { w.u8(0); continue }
+            w.u8(1)
+            w.string(relationship.type)
+            w.int(relationship.start)
+            w.int(relationship.end)
+            write(relationship.properties, &w)
+        }
+        w.u64(UInt64(changes.hyperedges.count))
+        for (id, hyperedge) in changes.hyperedges.sorted(by: { $0.key < $1.key }) {
+            w.int(id)
+            guard let hyperedge else { w.u8(0); continue }
+            w.u8(1)
+            w.string(hyperedge.type)
+            w.u64(UInt64(hyperedge.members.count))
+            for member in hyperedge.members { w.int(member) }
+            write(hyperedge.properties, &w)
+        }
+        return w.bytes
+    }
+
+    static func decode(_ bytes: [UInt8]) throws -> GraphChanges {
+        do {
+            var r = BinaryReader(bytes)
+            guard try r.u8() == 1 else { throw Damaged(description: "unknown graph record version") }
+            var changes = GraphChanges()
+            changes.nextId = try r.int()
+            for _ in 0..<(try r.count(elementBytes: 9)) {
+                let id = try r.int()
+                guard try r.u8() == 1 else { changes.nodes[id] = .some(nil); continue }
+                var labels: [String] = []
+                for _ in 0..<Int(try r.u32()) { labels.append(try r.string()) }
+                changes.nodes[id] = Node(id: id, labels: labels, properties: try readProperties(&r))
+            }
+            for _ in 0..<(try r.count(elementBytes: 9)) {
+                let id = try r.int()
+                guard try r.u8() == 1 else { changes.relationships[id] = .some(nil); continue }
+                let type = try r.string()
+                let start = try r.int(), end = try r.int()
+                changes.relationships[id] = Relationship(id: id, type: type, start: start, end: end,
+                                                         properties: try readProperties(&r))
+            }
+            for _ in 0..<(try r.count(elementBytes: 9)) {
+                let id = try r.int()
+                guard try r.u8() == 1 else { changes.hyperedges[id] = .some(nil); continue }
+                let type = try r.string()
+                var members: [Int] = []
+                for _ in 0..<(try r.count(elementBytes: 8)) { members.append(try r.int()) }
+                changes.hyperedges[id] = Hyperedge(id: id, type: type, members: members, properties: try readProperties(&r))
+            }
+            guard r.isAtEnd else { throw Damaged(description: "trailing bytes after a graph record") }
+            return changes
+        } catch is BinaryReader.Truncated {
+            throw Damaged(description: "a graph record is cut short")
+        }
+    }
+
+    private static func write(_ properties: [String: Value], _ w: inout BinaryWriter) {
+        w.u32(UInt32(properties.count))
+        for (key, value) in properties.sorted(by: { $0.key < $1.key }) {
+            w.string(key)
+            write(value, &w)
+        }
+    }
+
+    private static func readProperties(_ r: inout BinaryReader) throws -> [String: Value] {
+        var properties: [String: Value] = [:]
+        for _ in 0..<Int(try r.u32()) {
+            let key = try r.string()
+            properties[key] = try readValue(&r, depth: 0)
+        }
+        return properties
+    }
+
+    private static func write(_ value: Value, _ w: inout BinaryWriter) {
+        switch value {
+        case .null: w.u8(0)
+        case .bool(let b): w.u8(1); w.u8(b ? 1 : 0)
+        case .int(let i): w.u8(2); w.u64(UInt64(bitPattern: i))
+        case .float(let d): w.u8(3); w.double(d)
+        case .string(let s): w.u8(4); w.string(s)
+        case .list(let values):
+            w.u8(5)
+            w.u64(UInt64(values.count))
+            for v in values { write(v, &w) }
+        case .map(let map):
+            w.u8(6)
+            write(map, &w)
+        case .node(let id): w.u8(7); w.int(id)
+        case .relationship(let id): w.u8(8); w.int(id)
+        case .path(let nodes, let relationships):
+            w.u8(9)
+            w.u64(UInt64(nodes.count)); for n in nodes { w.int(n) }
+            w.u64(UInt64(relationships.count)); for r in relationships { w.int(r) }
+        }
+    }
+
+    private static func readValue(_ r: inout BinaryReader, depth: Int) throws -> Value {
+        guard depth < maxDepth else { throw Damaged(description: "values nest deeper than \(maxDepth)") }
+        switch try r.u8() {
+        case 0: return .null
+        case 1: return .bool(try r.u8() != 0)
+        case 2: return .int(Int64(bitPattern: try r.u64()))
+        case 3: return .float(try r.double())
+        case 4: return .string(try r.string())
+        case 5:
+            var values: [Value] = []
+            for _ in 0..<(try r.count(elementBytes: 1)) { values.append(try readValue(&r, depth: depth + 1)) }
+            return .list(values)
+        case 6:
+            var map: [String: Value] = [:]
+            for _ in 0..<Int(try r.u32()) {
+                let key = try r.string()
+                map[key] = try readValue(&r, depth: depth + 1)
+            }
+            return .map(map)
+        case 7: return .node(try r.int())
+        case 8: return .relationship(try r.int())
+        case 9:
+            var nodes: [Int] = [], relationships: [Int] = []
+            for _ in 0..<(try r.count(elementBytes: 8)) { nodes.append(try r.int()) }
+            for _ in 0..<(try r.count(elementBytes: 8)) { relationships.append(try r.int()) }
+            return .path(nodes: nodes, relationships: relationships)
+        case let tag: throw Damaged(description: "unknown value tag \(tag)")
+        }
+    }
+}

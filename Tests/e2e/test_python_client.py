@@ -1,0 +1,255 @@
+"""The Python client package (clients/python, `import ruvector`) against the real server:
+every method, lists and numpy inputs, the filter mini-language checked against a Python
+evaluation of the same payloads, error classes, TLS, and data surviving a restart."""
+import math
+import random
+
+import numpy as np
+import pytest
+
+import ruvector
+from conftest import TEST_CERTS, TLS_HOST_OVERRIDE, RunningServer
+
+
+@pytest.fixture
+def server(tmp_path):
+    running = RunningServer([], tmp_path / "data")
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def db(server):
+    with ruvector.Client(server.address, timeout=30) as client:
+        yield client
+
+
+LANGS = ["swift", "c", "rust", "python"]
+
+
+def _payload(i):
+    return {"lang": LANGS[i % 4], "year": 2000 + i % 25, "score": (i % 7) / 7, "draft": i % 5 == 0,
+            "tags": [f"t{i % 3}", f"u{i % 2}"],
+            **({"extra": i} if i % 11 == 0 else {"extra": None} if i % 13 == 0 else {})}
+
+
+def _dataset(n=600, dim=8, seed=3):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(n, dim)).astype(np.float32), [_payload(i) for i in range(n)]
+
+
+def _matches(payload, spec):
+    """A Python evaluation of the filter mini-language, the oracle for the server's filters."""
+    if not {"must", "should", "must_not"} & spec.keys():
+        return all(payload.get(k) == v for k, v in spec.items())
+    ok = all(_condition(payload, c) for c in spec.get("must", []))
+    if spec.get("should"):
+        ok = ok and any(_condition(payload, c) for c in spec["should"])
+    return ok and not any(_condition(payload, c) for c in spec.get("must_not", []))
+
+
+def _condition(payload, c):
+    if {"must", "should", "must_not"} & c.keys():
+        return _matches(payload, c)
+    value = payload.get(c["key"])
+    values = value if isinstance(value, list) else [value]
+    if "match" in c:
+        m = c["match"]
+        if isinstance(m, dict) and "any" in m:
+            return any(v in m["any"] for v in values)
+        if isinstance(m, dict) and "except" in m:
+            return value is not None and not any(v in m["except"] for v in values)
+        return any(v == m and type(v) is type(m) for v in values)
+    if "range" in c:
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            return False
+        r = c["range"]
+        return (("gt" not in r or value > r["gt"]) and ("gte" not in r or value >= r["gte"])
+                and ("lt" not in r or value < r["lt"]) and ("lte" not in r or value <= r["lte"]))
+    if "exists" in c:
+        return (c["key"] in payload and payload[c["key"]] is not None) == c["exists"]
+    raise AssertionError(c)
+
+
+FILTERS = [
+    {"lang": "swift"},
+    {"must": [{"key": "lang", "match": "rust"}, {"key": "draft", "match": False}]},
+    {"must": [{"key": "year", "range": {"gte": 2010, "lt": 2015}}]},
+    {"should": [{"key": "lang", "match": "c"}, {"key": "year", "match": 2003}]},
+    {"must_not": [{"key": "lang", "match": {"any": ["swift", "c"]}}]},
+    {"must": [{"key": "tags", "match": "t1"}], "must_not": [{"key": "draft", "match": True}]},
+    {"must": [{"key": "score", "range": {"gt": 0.5}}, {"should": [{"key": "lang", "match": "python"},
+                                                                  {"key": "year", "range": {"lte": 2002}}]}]},
+    {"must": [{"key": "extra", "exists": True}]},
+    {"must": [{"key": "lang", "match": {"except": ["rust"]}}]},
+]
+
+
+def test_collections_upsert_search_and_filters(db):
+    vectors, payloads = _dataset()
+    info = db.create_collection("docs", dimension=8, metric="l2", m=12, ef_construction=100)
+    assert (info.name, info.dimension, info.metric, info.m, info.points_count) == ("docs", 8, "l2", 12, 0)
+    # numpy arrays for half, plain lists for the other half.
+    result = db.upsert("docs", ids=np.arange(300), vectors=vectors[:300], payloads=payloads[:300])
+    assert result.points_affected == 300 and result.sequence >= 1
+    db.upsert("docs", ids=list(range(300, 600)), vectors=vectors[300:].tolist(), payloads=payloads[300:])
+    assert db.get_collection("docs").points_count == 600
+    assert [c.name for c in db.list_collections()] == ["docs"]
+
+    query = np.random.default_rng(9).normal(size=8).astype(np.float32)
+    truth = np.argsort(((vectors - query) ** 2).sum(axis=1))
+    exact = db.search("docs", query, k=10, exact=True)
+    assert [h.id for h in exact] == truth[:10].tolist()
+    assert math.isclose(exact[0].score, -float(((vectors[truth[0]] - query) ** 2).sum()), rel_tol=1e-4)
+    approx = db.search("docs", query.tolist(), k=10, ef=64)
+    assert len({h.id for h in approx} & set(truth[:10].tolist())) >= 8
+    assert approx[0].payload == payloads[approx[0].id]
+    with_vectors = db.search("docs", query, k=1, with_vectors=True, with_payload=False)
+    assert with_vectors[0].payload is None and np.allclose(with_vectors[0].vector, vectors[with_vectors[0].id])
+    threshold = exact[4].score
+    assert [h.id for h in db.search("docs", query, k=10, exact=True, score_threshold=threshold)] == truth[:5].tolist()
+    assert [h.id for h in db.search("docs", query, k=3, exact=True, offset=2)] == truth[2:5].tolist()
+
+    for spec in FILTERS:
+        expected = [i for i in range(600) if _matches(payloads[i], spec)]
+        assert expected, spec
+        assert db.count("docs", filter=spec) == len(expected), spec
+        hits = db.search("docs", query, k=5, filter=spec, exact=True)
+        ranked = [i for i in truth.tolist() if i in set(expected)][:5]
+        assert [h.id for h in hits] == ranked, spec
+
+    batch = db.search_batch("docs", vectors[:5], k=1, exact=True)
+    assert [b[0].id for b in batch] == [0, 1, 2, 3, 4]
+
+
+def test_get_scroll_delete_count(db):
+    vectors, payloads = _dataset(n=250)
+    db.create_collection("docs", dimension=8)
+    db.upsert("docs", ids=range(250), vectors=vectors, payloads=payloads)
+    records = db.get("docs", [3, 7, 999], with_vectors=True)
+    assert [r.id for r in records] == [3, 7] and records[0].payload == payloads[3]
+    normalized = vectors[3] / np.linalg.norm(vectors[3])      # cosine collections store unit vectors
+    assert np.allclose(records[0].vector, normalized, atol=1e-5)
+    assert [r.id for r in db.scroll("docs", page_size=32)] == list(range(250))
+    swift = [r.id for r in db.scroll("docs", filter={"lang": "swift"}, page_size=7, with_payload=False)]
+    assert swift == [i for i in range(250) if payloads[i]["lang"] == "swift"]
+    assert db.delete("docs", ids=[0, 1, 2, 1000]) == 3
+    assert db.delete("docs", filter={"must": [{"key": "lang", "match": "c"}]}) == len(
+        [i for i in range(3, 250) if payloads[i]["lang"] == "c"])
+    assert db.count("docs") == 247 - len([i for i in range(3, 250) if payloads[i]["lang"] == "c"])
+    assert db.count("docs", filter={"lang": "c"}) == 0
+    remaining = db.count("docs")
+    assert db.delete_collection("docs") == remaining
+    with pytest.raises(ruvector.NotFound):
+        db.count("docs")
+
+
+def test_import_stream_and_search_stream(db, capsys):
+    vectors, payloads = _dataset(n=2000, dim=8, seed=5)
+    db.create_collection("docs", dimension=8, metric="cosine")
+    points = ((i, vectors[i], payloads[i]) for i in range(1000))
+    result = db.import_stream("docs", points, batch_size=128, progress=True, total=1000)
+    assert result.points_affected == 1000
+    assert "1000/1000 points" in capsys.readouterr().err
+    more = [ruvector.Point(id=i, vector=vectors[i].tolist(), payload=payloads[i]) for i in range(1000, 1500)]
+    more += [{"id": i, "vector": vectors[i]} for i in range(1500, 2000)]
+    assert db.import_stream("docs", more, batch_size=300).points_affected == 1000
+    assert db.count("docs") == 2000
+
+    results = list(db.search_stream("docs", (vectors[i] for i in range(0, 2000, 40)), k=3))
+    assert len(results) == 50
+    assert [r[0].id for r in results] == list(range(0, 2000, 40))
+    assert all(math.isclose(r[0].score, 1.0, abs_tol=1e-4) for r in results)
+    # A failing query raises its own error when its turn comes; the ones before it were yielded.
+    stream = db.search_stream("docs", [vectors[0], vectors[1][:3], vectors[2]], k=1)
+    assert next(stream)[0].id == 0
+    with pytest.raises(ruvector.InvalidArgument, match="expects 8"):
+        next(stream)
+    # A failing import reports what was written.
+    bad = [(5000 + i, vectors[i]) for i in range(10)] + [(6000, [1.0, 2.0])]
+    with pytest.raises(ruvector.InvalidArgument, match="points of the earlier messages were written"):
+        db.import_stream("docs", bad, batch_size=10)
+    assert db.count("docs") == 2010
+
+
+def test_snapshots_download_and_restore(db, tmp_path):
+    vectors, payloads = _dataset(n=400)
+    db.create_collection("docs", dimension=8, metric="l2")
+    db.upsert("docs", ids=range(400), vectors=vectors, payloads=payloads)
+    snapshot = db.create_snapshot("docs")
+    assert snapshot.collection == "docs" and snapshot.size_bytes > 0
+    assert [s.name for s in db.list_snapshots("docs")] == [snapshot.name]
+    path = tmp_path / "docs.rvsnap"
+    assert db.download_snapshot("docs", snapshot.name, path, chunk_bytes=4096) == snapshot.size_bytes
+    assert ruvector.crc32c(path.read_bytes()) == snapshot.crc32c
+    query = vectors[17]
+    before = db.search("docs", query, k=10)
+
+    db.delete("docs", ids=list(range(100)))
+    info = db.restore_snapshot("copy", path, chunk_bytes=5000)
+    assert info.name == "copy" and info.points_count == 400
+    assert db.search("copy", query, k=10) == before
+    assert db.restore_snapshot("docs", name=snapshot.name).points_count == 400
+    assert db.search("docs", query, k=10) == before
+
+    damaged = tmp_path / "damaged.rvsnap"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x40
+    damaged.write_bytes(bytes(data))
+    with pytest.raises(ruvector.InvalidArgument, match="damaged"):
+        db.restore_snapshot("other", damaged)
+    with pytest.raises(ruvector.NotFound):
+        db.download_snapshot("docs", "snapshot-00000000000000999999.rvsnap", tmp_path / "x")
+    assert not (tmp_path / "x").exists() and not (tmp_path / "x.part").exists()
+
+
+def test_errors_map_to_classes(db):
+    db.create_collection("docs", dimension=4)
+    with pytest.raises(ruvector.AlreadyExists):
+        db.create_collection("docs", dimension=4)
+    with pytest.raises(ruvector.NotFound, match="does not exist"):
+        db.search("missing", [0, 0, 0, 1])
+    with pytest.raises(ruvector.InvalidArgument, match="expects 4"):
+        db.upsert("docs", ids=[1], vectors=[[1, 2, 3]])
+    with pytest.raises(ruvector.InvalidArgument):
+        db.search("docs", [0, 0, 0, 1], k=0)
+    with pytest.raises(ruvector.RuVectorError) as info:
+        db.get_collection("nope")
+    assert info.value.code.name == "NOT_FOUND" and "nope" in info.value.message
+    # Mistakes caught before anything is sent.
+    with pytest.raises(ValueError, match="metric"):
+        db.create_collection("x", dimension=4, metric="hamming")
+    with pytest.raises(ValueError, match="unknown filter keys"):
+        db.count("docs", filter={"must": [], "sometimes": []})
+    with pytest.raises(ValueError, match="needs match, range or exists"):
+        db.count("docs", filter={"must": [{"key": "lang"}]})
+    with pytest.raises(ValueError, match="same length"):
+        db.upsert("docs", ids=[1, 2], vectors=[[0, 0, 0, 1]])
+    with pytest.raises(TypeError, match="payload values"):
+        db.upsert("docs", ids=[1], vectors=[[0, 0, 0, 1]], payloads=[{"x": object()}])
+    with pytest.raises(ruvector.Unavailable):
+        ruvector.Client("127.0.0.1:1", timeout=2).list_collections()
+
+
+def test_tls_and_restart_keep_data(tmp_path):
+    data = tmp_path / "data"
+    args = ["--tls-cert", str(TEST_CERTS / "server1.pem"), "--tls-key", str(TEST_CERTS / "server1.key")]
+    server = RunningServer(args, data)
+    vectors, payloads = _dataset(n=100)
+    try:
+        with ruvector.Client(server.address, tls=True, root_certificates=(TEST_CERTS / "ca.pem").read_bytes(),
+                             server_name_override=TLS_HOST_OVERRIDE) as db:
+            db.create_collection("docs", dimension=8)
+            db.upsert("docs", ids=range(100), vectors=vectors, payloads=payloads)
+            before = db.search("docs", vectors[5], k=5)
+    finally:
+        server.stop()
+    server = RunningServer(args, data)
+    try:
+        with ruvector.Client(server.address, root_certificates=(TEST_CERTS / "ca.pem").read_bytes(),
+                             server_name_override=TLS_HOST_OVERRIDE) as db:
+            assert db.count("docs") == 100
+            assert db.search("docs", vectors[5], k=5) == before
+            assert db.get("docs", [42])[0].payload == payloads[42]
+    finally:
+        server.stop()

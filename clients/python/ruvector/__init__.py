@@ -1,0 +1,16 @@
+"""RuVector client: `ruvector.Client("host:port")` for collections, points, search and snapshots.
+
+See the package README (clients/python/README.md) for a quick start and the filter mini-language.
+"""
+from ruvector.client import (Client, CollectionInfo, Hit, Point, Record, SnapshotInfo, UpdateResult,
+                             crc32c)
+from ruvector.errors import (Aborted, AlreadyExists, DataLoss, DeadlineExceeded, FailedPrecondition,
+                             InvalidArgument, NotFound, ResourceExhausted, RuVectorError, Unavailable,
+                             Unimplemented)
+
+__all__ = [
+    "Client", "CollectionInfo", "Hit", "Point", "Record", "SnapshotInfo", "UpdateResult", "crc32c",
+    "RuVectorError", "InvalidArgument", "NotFound", "AlreadyExists", "ResourceExhausted", "FailedPrecondition",
+    "Aborted", "Unavailable", "DeadlineExceeded", "DataLoss", "Unimplemented",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,433 @@
+"""`ruvector.Client`: the VectorService over gRPC, with Python values in and out."""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator, Mapping, Sequence
+
+import grpc
+
+from ruvector import convert
+from ruvector.errors import RuVectorError, from_rpc_error, from_status
+from ruvector.v1 import common_pb2, vector_pb2, vector_pb2_grpc
+
+_METRICS = {"l2": vector_pb2.METRIC_L2, "euclidean": vector_pb2.METRIC_L2, "cosine": vector_pb2.METRIC_COSINE,
+            "dot": vector_pb2.METRIC_DOT, "manhattan": vector_pb2.METRIC_MANHATTAN}
+_METRIC_NAMES = {vector_pb2.METRIC_L2: "l2", vector_pb2.METRIC_COSINE: "cosine", vector_pb2.METRIC_DOT: "dot",
+                 vector_pb2.METRIC_MANHATTAN: "manhattan"}
+try:
+    import google_crc32c as _native_crc32c
+except ImportError:
+    _native_crc32c = None
+_CRC32C_TABLE = []
+for _n in range(256):
+    _c = _n
+    for _ in range(8):
+        _c = (_c >> 1) ^ 0x82F63B78 if _c & 1 else _c >> 1
+    _CRC32C_TABLE.append(_c)
+
+
+def crc32c(data: bytes, crc: int = 0) -> int:
+    """CRC-32C (Castagnoli), continuing from `crc`: what snapshot transfers are checked with.
+    Pure Python (a few MB/s); with the optional `google-crc32c` package installed, native speed."""
+    if _native_crc32c is not None:
+        return _native_crc32c.extend(crc, bytes(data))
+    crc ^= 0xFFFFFFFF
+    table = _CRC32C_TABLE
+    for byte in data:
+        crc = table[(crc ^ byte) & 0xFF] ^ (crc >> 8)
+    return crc ^ 0xFFFFFFFF
+
+
+@dataclass(frozen=True)
+class CollectionInfo:
+    """A collection's configuration and size."""
+    name: str
+    dimension: int
+    metric: str
+    points_count: int
+    m: int
+    ef_construction: int
+    ef_search: int
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A search result: the point id, its score (larger is better) and, when asked, payload and vector."""
+    id: int | str
+    score: float
+    payload: dict[str, Any] | None = None
+    vector: list[float] | None = None
+
+
+@dataclass(frozen=True)
+class Record:
+    """A stored point, as returned by get and scroll."""
+    id: int | str
+    payload: dict[str, Any] | None = None
+    vector: list[float] | None = None
+
+
+@dataclass(frozen=True)
+class UpdateResult:
+    """The outcome of a write: its write-ahead log sequence and how many points it touched."""
+    sequence: int
+    points_affected: int
+
+
+@dataclass(frozen=True)
+class SnapshotInfo:
+    """A snapshot file of a collection."""
+    name: str
+    collection: str
+    size_bytes: int
+    created_unix_micros: int
+    crc32c: int
+    wal_sequence: int
+
+
+@dataclass
+class Point:
+    """A point to write: id, vector and optional payload."""
+    id: int
+    vector: Sequence[float]
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+class Client:
+    """A connection to a RuVector server.
+
+    >>> db = Client("127.0.0.1:50051")
+    >>> db.create_collection("docs", dimension=3, metric="cosine")
+    >>> db.upsert("docs", ids=[1, 2], vectors=[[0.1, 0.9, 0], [0.8, 0.1, 0.1]], payloads=[{"lang": "swift"}, {"lang": "c"}])
+    >>> db.search("docs", [0.2, 0.8, 0], k=5, filter={"must": [{"key": "lang", "match": "swift"}]})
+
+    TLS: ``tls=True`` with ``root_certificates`` (PEM bytes; None = system roots) and, for
+    mutual TLS, ``private_key`` and ``certificate_chain``. Every call raises a
+    `ruvector.RuVectorError` subclass on failure, with the server's message.
+    """
+
+    def __init__(self, address: str = "127.0.0.1:50051", *, tls: bool = False, root_certificates: bytes | None = None,
+                 private_key: bytes | None = None, certificate_chain: bytes | None = None,
+                 server_name_override: str | None = None, timeout: float | None = 60.0,
+                 max_message_bytes: int = 64 << 20):
+        options = [("grpc.max_send_message_length", max_message_bytes),
+                   ("grpc.max_receive_message_length", max_message_bytes)]
+        if server_name_override:
+            options.append(("grpc.ssl_target_name_override", server_name_override))
+        if tls or root_certificates or private_key:
+            credentials = grpc.ssl_channel_credentials(root_certificates, private_key, certificate_chain)
+            self._channel = grpc.secure_channel(address, credentials, options=options)
+        else:
+            self._channel = grpc.insecure_channel(address, options=options)
+        self._stub = vector_pb2_grpc.VectorServiceStub(self._channel)
+        self.timeout = timeout
+
+    def close(self) -> None:
+        """Closes the connection."""
+        self._channel.close()
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _call(self, method: str, request, timeout: float | None = None):
+        try:
+            return getattr(self._stub, method)(request, timeout=timeout or self.timeout)
+        except grpc.RpcError as error:
+            raise from_rpc_error(error) from None
+
+    # Collections
+
+    def create_collection(self, name: str, dimension: int, metric: str = "cosine", *, m: int | None = None,
+                          ef_construction: int | None = None, ef_search: int | None = None,
+                          quantization: str | None = None, pq_subvectors: int = 0) -> CollectionInfo:
+        """Creates a collection. metric: cosine, l2, dot or manhattan. quantization: None,
+        "scalar" (int8), "float16", "binary", "pq8" or "pq4" (with pq_subvectors, default dimension/8)."""
+        if metric not in _METRICS:
+            raise ValueError(f"metric must be one of {sorted(_METRICS)}; got {metric!r}")
+        request = vector_pb2.CreateCollectionRequest(name=name, dimension=dimension, metric=_METRICS[metric],
+                                                     hnsw=vector_pb2.HnswConfig(m=m or 0, ef_construction=ef_construction or 0,
+                                                                                ef_search=ef_search or 0))
+        if quantization is not None:
+            kinds = {"scalar": lambda q: q.scalar.SetInParent(), "float16": lambda q: q.float16.SetInParent(),
+                     "binary": lambda q: q.binary.SetInParent(),
+                     "pq8": lambda q: q.product.CopyFrom(vector_pb2.ProductQuantization(subvectors=pq_subvectors, bits=8)),
+                     "pq4": lambda q: q.product.CopyFrom(vector_pb2.ProductQuantization(subvectors=pq_subvectors, bits=4))}
+            if quantization not in kinds:
+                raise ValueError(f"quantization must be one of {sorted(kinds)}; got {quantization!r}")
+            kinds[quantization](request.quantization)
+        return _info(self._call("CreateCollection", request))
+
+    def get_collection(self, name: str) -> CollectionInfo:
+        """Describes a collection (NotFound if absent)."""
+        return _info(self._call("GetCollection", vector_pb2.GetCollectionRequest(name=name)))
+
+    def list_collections(self) -> list[CollectionInfo]:
+        """Every collection, by name."""
+        return [_info(c) for c in self._call("ListCollections", vector_pb2.ListCollectionsRequest()).collections]
+
+    def delete_collection(self, name: str) -> int:
+        """Deletes a collection and its data; returns how many points it held."""
+        return self._call("DeleteCollection", vector_pb2.DeleteCollectionRequest(name=name)).points_deleted
+
+    # Points
+
+    def upsert(self, collection: str, ids: Sequence[int], vectors: Any,
+               payloads: Sequence[Mapping[str, Any] | None] | None = None) -> UpdateResult:
+        """Inserts or replaces points (at most 10000 per call; use import_stream for more).
+        vectors: a list of lists or a 2-D numpy array. Durable when it returns."""
+        rows = convert.rows(vectors)
+        ids = list(ids.tolist() if hasattr(ids, "tolist") else ids)
+        if len(rows) != len(ids) or (payloads is not None and len(payloads) != len(ids)):
+            raise ValueError(f"ids ({len(ids)}), vectors ({len(rows)}) and payloads "
+                             f"({'-' if payloads is None else len(payloads)}) must have the same length")
+        points = [_point(i, v, payloads[n] if payloads is not None else None) for n, (i, v) in enumerate(zip(ids, rows))]
+        result = self._call("Upsert", vector_pb2.UpsertRequest(collection=collection, points=points))
+        return UpdateResult(result.sequence, result.points_affected)
+
+    def import_stream(self, collection: str, points: Iterable[Point | tuple | Mapping[str, Any]], *,
+                      batch_size: int = 500, progress: bool = False, total: int | None = None) -> UpdateResult:
+        """Bulk import over one client stream (UpsertStream). `points` yields Point objects,
+        (id, vector[, payload]) tuples or {"id", "vector", "payload"} dicts; any iterable, read lazily.
+        With progress=True a progress line is drawn on stderr (total gives a percentage)."""
+        if not 1 <= batch_size <= 10_000:
+            raise ValueError("batch_size must be 1..10000")
+        sent = [0]
+        started = time.monotonic()
+
+        def requests():
+            for batch in convert.chunks(points, batch_size):
+                yield vector_pb2.UpsertRequest(collection=collection, points=[_point(*_unpack(p)) for p in batch])
+                sent[0] += len(batch)
+                if progress:
+                    _draw_progress(sent[0], total, started)
+        try:
+            result = self._stub.UpsertStream(requests(), timeout=None)
+        except grpc.RpcError as error:
+            raise from_rpc_error(error) from None
+        finally:
+            if progress:
+                sys.stderr.write("\n")
+        return UpdateResult(result.sequence, result.points_affected)
+
+    def get(self, collection: str, ids: Sequence[int], *, with_payload: bool = True,
+            with_vectors: bool = False) -> list[Record]:
+        """The stored points with these ids (missing ids are left out)."""
+        request = vector_pb2.GetRequest(collection=collection, ids=[convert.to_id(i) for i in ids])
+        _set_with(request, with_payload, with_vectors)
+        return [_record(p, with_payload, with_vectors) for p in self._call("Get", request).points]
+
+    def delete(self, collection: str, ids: Sequence[int] | None = None, *,
+               filter: Mapping[str, Any] | None = None) -> int:
+        """Deletes points by ids or by filter (exactly one); returns how many were deleted."""
+        if (ids is None) == (filter is None):
+            raise ValueError("delete takes ids or filter (exactly one)")
+        request = vector_pb2.DeleteRequest(collection=collection)
+        if ids is not None:
+            request.ids.CopyFrom(vector_pb2.PointIdList(ids=[convert.to_id(i) for i in ids]))
+        else:
+            request.filter.CopyFrom(convert.to_filter(filter))
+        return self._call("Delete", request).points_affected
+
+    def count(self, collection: str, filter: Mapping[str, Any] | None = None) -> int:
+        """Number of points, or of those matching the filter."""
+        request = vector_pb2.CountRequest(collection=collection, filter=convert.to_filter(filter))
+        return self._call("Count", request).count
+
+    def scroll(self, collection: str, *, filter: Mapping[str, Any] | None = None, page_size: int = 100,
+               with_payload: bool = True, with_vectors: bool = False) -> Iterator[Record]:
+        """Every (matching) point in id order, fetched a page at a time."""
+        offset = None
+        while True:
+            request = vector_pb2.ScrollRequest(collection=collection, filter=convert.to_filter(filter), limit=page_size)
+            if offset is not None:
+                request.offset.CopyFrom(offset)
+            _set_with(request, with_payload, with_vectors)
+            page = self._call("Scroll", request)
+            for point in page.points:
+                yield _record(point, with_payload, with_vectors)
+            if not page.HasField("next_offset"):
+                return
+            offset = page.next_offset
+
+    # Search
+
+    def _search_request(self, collection, vector, k, filter, ef, exact, with_payload, with_vectors,
+                        score_threshold, offset, tag=0):
+        request = vector_pb2.SearchRequest(collection=collection, vector=convert.to_vector(vector), k=k,
+                                           filter=convert.to_filter(filter), offset=offset, tag=tag)
+        if ef or exact:
+            request.params.CopyFrom(vector_pb2.SearchParams(ef=ef or 0, exact=exact))
+        if score_threshold is not None:
+            request.score_threshold = score_threshold
+        _set_with(request, with_payload, with_vectors)
+        return request
+
+    def search(self, collection: str, vector: Any, k: int = 10, *, filter: Mapping[str, Any] | None = None,
+               ef: int | None = None, exact: bool = False, with_payload: bool = True, with_vectors: bool = False,
+               score_threshold: float | None = None, offset: int = 0) -> list[Hit]:
+        """The k nearest points to `vector`, best first. exact=True searches by brute force."""
+        request = self._search_request(collection, vector, k, filter, ef, exact, with_payload, with_vectors,
+                                       score_threshold, offset)
+        return _hits(self._call("Search", request), with_payload, with_vectors)
+
+    def search_batch(self, collection: str, vectors: Any, k: int = 10, **options) -> list[list[Hit]]:
+        """Several searches in one call (at most 1000), answered in order. Options as in search."""
+        requests = [self._search_request(collection, v, k, options.get("filter"), options.get("ef"),
+                                         options.get("exact", False), options.get("with_payload", True),
+                                         options.get("with_vectors", False), options.get("score_threshold"),
+                                         options.get("offset", 0))
+                    for v in convert.rows(vectors)]
+        response = self._call("SearchBatch", vector_pb2.SearchBatchRequest(searches=requests))
+        return [_hits(r, options.get("with_payload", True), options.get("with_vectors", False)) for r in response.results]
+
+    def search_stream(self, collection: str, vectors: Iterable[Any], k: int = 10, **options) -> Iterator[list[Hit]]:
+        """Searches over one stream (SearchStream): `vectors` is read lazily and results are
+        yielded in the same order. A failed query raises its error when its turn comes."""
+        with_payload, with_vectors = options.get("with_payload", True), options.get("with_vectors", False)
+
+        def requests():
+            for tag, vector in enumerate(vectors):
+                yield self._search_request(collection, vector, k, options.get("filter"), options.get("ef"),
+                                           options.get("exact", False), with_payload, with_vectors,
+                                           options.get("score_threshold"), options.get("offset", 0), tag=tag)
+        pending: dict[int, Any] = {}
+        next_tag = 0
+        try:
+            for response in self._stub.SearchStream(requests(), timeout=None):
+                pending[response.tag] = response
+                while next_tag in pending:
+                    response = pending.pop(next_tag)
+                    next_tag += 1
+                    if response.HasField("error"):
+                        raise from_status(response.error.code, response.error.message)
+                    yield _hits(response, with_payload, with_vectors)
+        except grpc.RpcError as error:
+            raise from_rpc_error(error) from None
+
+    # Snapshots
+
+    def create_snapshot(self, collection: str) -> SnapshotInfo:
+        """Writes a point-in-time snapshot of the collection on the server."""
+        return _snapshot(self._call("CreateSnapshot", vector_pb2.CreateSnapshotRequest(collection=collection)))
+
+    def list_snapshots(self, collection: str) -> list[SnapshotInfo]:
+        """The collection's snapshots, newest first."""
+        response = self._call("ListSnapshots", vector_pb2.ListSnapshotsRequest(collection=collection))
+        return [_snapshot(s) for s in response.snapshots]
+
+    def download_snapshot(self, collection: str, name: str, path: str | os.PathLike, *,
+                          chunk_bytes: int = 1 << 20) -> int:
+        """Streams snapshot `name` into the file at `path` (written atomically: a temporary file
+        renamed once size and CRC-32C check out). Returns the size in bytes."""
+        request = vector_pb2.DownloadSnapshotRequest(collection=collection, name=name, chunk_bytes=chunk_bytes)
+        temporary = f"{os.fspath(path)}.part"
+        crc, size, trailer = 0, 0, None
+        try:
+            with open(temporary, "wb") as out:
+                for chunk in self._stub.DownloadSnapshot(request, timeout=None):
+                    if chunk.offset != size:
+                        raise RuVectorError(grpc.StatusCode.DATA_LOSS, f"chunk at offset {chunk.offset}, expected {size}")
+                    out.write(chunk.data)
+                    crc = crc32c(chunk.data, crc)
+                    size += len(chunk.data)
+                    if chunk.HasField("trailer"):
+                        trailer = chunk.trailer
+                out.flush()
+                os.fsync(out.fileno())
+            if trailer is None or trailer.size_bytes != size or trailer.crc32c != crc:
+                raise RuVectorError(grpc.StatusCode.DATA_LOSS, "the download does not match its trailer (size or CRC-32C)")
+            os.replace(temporary, path)
+        except grpc.RpcError as error:
+            raise from_rpc_error(error) from None
+        finally:
+            if os.path.exists(temporary):
+                os.remove(temporary)
+        return size
+
+    def restore_snapshot(self, collection: str, path: str | os.PathLike | None = None, *, name: str | None = None,
+                         chunk_bytes: int = 1 << 20) -> CollectionInfo:
+        """Replaces (or creates) `collection` with a snapshot: an uploaded file at `path`, or one
+        of the collection's own snapshots by `name` (exactly one of the two)."""
+        if (path is None) == (name is None):
+            raise ValueError("restore_snapshot takes path or name (exactly one)")
+        if name is not None:
+            requests = iter([vector_pb2.RestoreSnapshotRequest(collection=collection, snapshot_name=name)])
+        else:
+            requests = _upload(collection, path, chunk_bytes)
+        try:
+            return _info(self._stub.RestoreSnapshot(requests, timeout=None))
+        except grpc.RpcError as error:
+            raise from_rpc_error(error) from None
+
+
+def _upload(collection, path, chunk_bytes):
+    size = os.path.getsize(path)
+    crc, offset = 0, 0
+    with open(path, "rb") as source:
+        while True:
+            data = source.read(chunk_bytes)
+            crc = crc32c(data, crc)
+            chunk = common_pb2.FileChunk(offset=offset, data=data)
+            offset += len(data)
+            if offset >= size:
+                chunk.trailer.CopyFrom(common_pb2.FileTrailer(size_bytes=offset, crc32c=crc))
+                yield vector_pb2.RestoreSnapshotRequest(collection=collection, chunk=chunk)
+                return
+            yield vector_pb2.RestoreSnapshotRequest(collection=collection, chunk=chunk)
+
+
+def _unpack(item):
+    if isinstance(item, Point):
+        return item.id, item.vector, item.payload
+    if isinstance(item, Mapping):
+        return item["id"], item["vector"], item.get("payload")
+    if isinstance(item, tuple) and len(item) in (2, 3):
+        return item[0], item[1], item[2] if len(item) == 3 else None
+    raise TypeError(f"a point is a Point, an (id, vector[, payload]) tuple or a dict; got {type(item).__name__}")
+
+
+def _point(point_id, vector, payload) -> vector_pb2.PointStruct:
+    return vector_pb2.PointStruct(id=convert.to_id(point_id), vector=convert.to_vector(vector),
+                                  payload=convert.to_payload(payload))
+
+
+def _set_with(request, with_payload, with_vectors):
+    options = getattr(request, "with")
+    options.with_payload = with_payload
+    options.with_vectors = with_vectors
+
+
+def _record(point, with_payload, with_vectors) -> Record:
+    return Record(convert.from_id(point.id), convert.from_payload(point.payload) if with_payload else None,
+                  list(point.vector.values) if with_vectors else None)
+
+
+def _hits(response, with_payload, with_vectors) -> list[Hit]:
+    return [Hit(convert.from_id(h.id), h.score, convert.from_payload(h.payload) if with_payload else None,
+                list(h.vector.values) if with_vectors else None) for h in response.hits]
+
+
+def _info(info) -> CollectionInfo:
+    return CollectionInfo(info.name, info.dimension, _METRIC_NAMES.get(info.metric, "unspecified"), info.points_count,
+                          info.hnsw.m, info.hnsw.ef_construction, info.hnsw.ef_search)
+
+
+def _snapshot(s) -> SnapshotInfo:
+    return SnapshotInfo(s.name, s.collection, s.size_bytes, s.created_unix_micros, s.crc32c, s.wal_sequence)
+
+
+def _draw_progress(done: int, total: int | None, started: float) -> None:
+    rate = done / max(time.monotonic() - started, 1e-9)
+    if total:
+        filled = int(30 * min(done, total) / total)
+        line = f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} points ({rate:,.0f}/s)"
+    else:
+        line = f"\r{done} points ({rate:,.0f}/s)"
+    sys.stderr.write(line)
+    sys.stderr.flush()

@@ -1,0 +1,177 @@
+"""Conversions between Python values and the protobuf messages: payloads, vectors, ids and
+the filter mini-language (see `to_filter`)."""
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable, Mapping
+
+from ruvector.v1 import common_pb2
+
+Payload = dict[str, Any]
+
+_FILTER_KEYS = {"must", "should", "must_not"}
+
+
+def to_value(value: Any) -> common_pb2.Value:
+    """A payload value: None, bool, int, float, str, or a list of those."""
+    if value is None:
+        return common_pb2.Value(null_value=True)
+    if isinstance(value, bool):
+        return common_pb2.Value(bool_value=value)
+    if isinstance(value, int):
+        return common_pb2.Value(int_value=value)
+    if isinstance(value, float):
+        return common_pb2.Value(double_value=value)
+    if isinstance(value, str):
+        return common_pb2.Value(string_value=value)
+    if isinstance(value, (list, tuple)):
+        return common_pb2.Value(list_value=common_pb2.ListValue(values=[to_value(v) for v in value]))
+    if hasattr(value, "item"):          # numpy scalars
+        return to_value(value.item())
+    raise TypeError(f"payload values are None, bool, int, float, str or lists of them; got {type(value).__name__}")
+
+
+def from_value(value: common_pb2.Value) -> Any:
+    kind = value.WhichOneof("kind")
+    if kind in (None, "null_value"):
+        return None
+    if kind == "list_value":
+        return [from_value(v) for v in value.list_value.values]
+    if kind == "struct_value":
+        return from_payload(value.struct_value)
+    return getattr(value, kind)
+
+
+def to_payload(payload: Mapping[str, Any] | None) -> common_pb2.Struct:
+    struct = common_pb2.Struct()
+    for key, value in (payload or {}).items():
+        if not isinstance(key, str):
+            raise TypeError(f"payload keys are strings; got {key!r}")
+        struct.fields[key].CopyFrom(to_value(value))
+    return struct
+
+
+def from_payload(struct: common_pb2.Struct) -> Payload:
+    return {key: from_value(value) for key, value in struct.fields.items()}
+
+
+def to_vector(vector: Any) -> common_pb2.Vector:
+    """A list/tuple of numbers or a 1-D numpy array."""
+    if hasattr(vector, "tolist"):
+        vector = vector.tolist()
+    values = list(vector)
+    if values and isinstance(values[0], (list, tuple)):
+        raise TypeError("expected one vector (a flat sequence of numbers), got a nested sequence")
+    return common_pb2.Vector(values=values)
+
+
+def rows(vectors: Any) -> list:
+    """A 2-D numpy array or a sequence of vectors, as a list of rows."""
+    if hasattr(vectors, "tolist"):
+        vectors = vectors.tolist()
+    return list(vectors)
+
+
+def to_id(point_id: Any) -> common_pb2.PointId:
+    if isinstance(point_id, bool) or not isinstance(point_id, int):
+        if hasattr(point_id, "item"):
+            return to_id(point_id.item())
+        raise TypeError(f"point ids are non-negative integers; got {point_id!r}")
+    if point_id < 0:
+        raise ValueError(f"point ids are non-negative integers; got {point_id}")
+    return common_pb2.PointId(num=point_id)
+
+
+def from_id(point_id: common_pb2.PointId) -> int | str:
+    return point_id.num if point_id.WhichOneof("kind") == "num" else point_id.uuid
+
+
+def to_filter(spec: Mapping[str, Any] | None) -> common_pb2.Filter | None:
+    """The filter mini-language.
+
+    A filter is a dict with any of "must" (all hold), "should" (at least one holds) and
+    "must_not" (none holds), each a list of conditions. A condition is one of:
+
+    - ``{"key": "lang", "match": "swift"}``: equality with a str, int or bool
+    - ``{"key": "lang", "match": {"any": ["swift", "c"]}}`` or ``{"except": [...]}``
+    - ``{"key": "year", "range": {"gte": 2000, "lt": 2010}}`` (gt, gte, lt, lte)
+    - ``{"key": "tags", "exists": True}``
+    - a nested filter dict (``{"should": [...]}``)
+
+    Shorthand: a dict without must/should/must_not, e.g. ``{"lang": "swift", "year": 2020}``,
+    means every key equals its value.
+    """
+    if spec is None:
+        return None
+    if not isinstance(spec, Mapping):
+        raise TypeError(f"a filter is a dict; got {type(spec).__name__}")
+    if not _FILTER_KEYS & spec.keys():
+        return common_pb2.Filter(must=[_condition({"key": k, "match": v}) for k, v in spec.items()])
+    unknown = set(spec) - _FILTER_KEYS
+    if unknown:
+        raise ValueError(f"unknown filter keys {sorted(unknown)}; use must, should, must_not")
+    return common_pb2.Filter(
+        must=[_condition(c) for c in spec.get("must", [])],
+        should=[_condition(c) for c in spec.get("should", [])],
+        must_not=[_condition(c) for c in spec.get("must_not", [])],
+    )
+
+
+def _condition(spec: Mapping[str, Any]) -> common_pb2.Condition:
+    if not isinstance(spec, Mapping):
+        raise TypeError(f"a condition is a dict; got {spec!r}")
+    if _FILTER_KEYS & spec.keys():
+        return common_pb2.Condition(filter=to_filter(spec))
+    if "filter" in spec:
+        return common_pb2.Condition(filter=to_filter(spec["filter"]))
+    key = spec.get("key")
+    if not isinstance(key, str) or not key:
+        raise ValueError(f"a condition needs a 'key' (payload field name): {spec!r}")
+    field = common_pb2.FieldCondition(key=key)
+    if "match" in spec:
+        field.match.CopyFrom(_match(key, spec["match"]))
+    elif "range" in spec:
+        bounds = spec["range"]
+        unknown = set(bounds) - {"gt", "gte", "lt", "lte"}
+        if unknown or not bounds:
+            raise ValueError(f"range on '{key}' takes gt, gte, lt, lte; got {sorted(bounds)}")
+        for name, bound in bounds.items():
+            if not isinstance(bound, (int, float)) or isinstance(bound, bool) or math.isnan(bound):
+                raise ValueError(f"range bound {name} on '{key}' must be a number; got {bound!r}")
+            setattr(field.range, name, float(bound))
+    elif "exists" in spec:
+        field.exists = bool(spec["exists"])
+    else:
+        raise ValueError(f"condition on '{key}' needs match, range or exists: {spec!r}")
+    return common_pb2.Condition(field=field)
+
+
+def _match(key: str, value: Any) -> common_pb2.Match:
+    if isinstance(value, bool):
+        return common_pb2.Match(boolean=value)
+    if isinstance(value, int):
+        return common_pb2.Match(integer=value)
+    if isinstance(value, str):
+        return common_pb2.Match(keyword=value)
+    if isinstance(value, Mapping) and len(value) == 1 and next(iter(value)) in ("any", "except"):
+        kind, values = next(iter(value.items()))
+        values = list(values)
+        if all(isinstance(v, str) for v in values):
+            strings = common_pb2.RepeatedStrings(values=values)
+            return common_pb2.Match(any_keywords=strings) if kind == "any" else common_pb2.Match(except_keywords=strings)
+        if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+            ints = common_pb2.RepeatedIntegers(values=values)
+            return common_pb2.Match(any_integers=ints) if kind == "any" else common_pb2.Match(except_integers=ints)
+        raise ValueError(f"match {kind} on '{key}' takes all strings or all integers; got {values!r}")
+    raise ValueError(f"match on '{key}' takes a str, int, bool, {{'any': [...]}} or {{'except': [...]}}; got {value!r}")
+
+
+def chunks(items: Iterable, size: int):
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
