@@ -106,7 +106,7 @@ def test_jsonl_upsert_and_search_match_brute_force(server, tmp_path):
     ids = np.arange(300)
     query = points(1, 6, seed=2)[0]
     vector_arg = json.dumps([float(x) for x in query])
-    hits = run_json("search", "--collection", "docs", "--vector", vector_arg, "--k", 10, "--exact", server=server)
+    hits = run_json("search", "--collection", "docs", "--vector", vector_arg, "--k", 10, "--ef", 400, server=server)
     assert_hits(hits, *brute_force_l2(data, ids, query, 10))
 
     # Filters: the short form and the full form, checked against the same mask here.
@@ -120,7 +120,7 @@ def test_jsonl_upsert_and_search_match_brute_force(server, tmp_path):
     hits = run_json("search", "--collection", "docs", "--vector", vector_arg, "--k", 7, "--filter", json.dumps(full), server=server)
     assert_hits(hits, *brute_force_l2(data, ids, query, 7, mask))
 
-    paged = run_json("search", "--collection", "docs", "--vector", vector_arg, "--k", 4, "--offset", 6, "--exact", server=server)
+    paged = run_json("search", "--collection", "docs", "--vector", vector_arg, "--k", 4, "--offset", 6, "--ef", 400, server=server)
     ten_ids, ten_scores = brute_force_l2(data, ids, query, 10)
     assert_hits(paged, ten_ids[6:], ten_scores[6:])
 
@@ -180,7 +180,7 @@ def test_npy_and_fvecs_imports(server, tmp_path):
     all_data = np.concatenate([data, extra])
     all_ids = np.concatenate([np.arange(1000, 1500), np.arange(5000, 5200)])
     mask = np.ones(len(all_data), dtype=bool)
-    answers = run_json("search", "--collection", "bulk", "--vector-file", tmp_path / "q.npy", "--k", 5, "--exact", server=server)
+    answers = run_json("search", "--collection", "bulk", "--vector-file", tmp_path / "q.npy", "--k", 5, "--ef", 400, server=server)
     assert len(answers) == 6
     f64 = points(50, 8, seed=4).astype("<f4")
     for query, hits in zip(queries, answers):

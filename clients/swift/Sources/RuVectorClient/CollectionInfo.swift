@@ -18,7 +18,7 @@ public struct HNSWConfig: Sendable, Hashable {
     public var efConstruction: Int?
     /// Default candidate list size while searching (default 64).
     public var efSearch: Int?
-    /// Below this many points search is exact (default 1000).
+    /// Below this many points search is exact (default 1000; not applied by today's server).
     public var fullScanThreshold: Int?
 
     /// Makes a configuration; nil parameters take the server's defaults.

@@ -7,7 +7,7 @@ public struct SearchQuery: Sendable, Hashable {
     public var k: Int
     /// Candidate list size (recall vs speed); nil uses the collection's `efSearch`.
     public var ef: Int?
-    /// True: exact brute-force search.
+    /// True asks for an exact brute-force search (not honoured by today's server yet; raise `ef`).
     public var exact: Bool
     /// Only points matching this filter.
     public var filter: Filter?
