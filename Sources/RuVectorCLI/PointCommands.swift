@@ -24,11 +24,12 @@ struct GetCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Collection.") var collection: String
     @Option(name: .long, help: "A point id (repeat for several).") var id: [UInt64]
     @Flag(name: .customLong("with-vectors"), help: "Show vectors.") var withVectors = false
+    @Option(name: .customLong("payload-key"), help: "Show only this payload key (repeatable).") var payloadKeys: [String] = []
 
     func run() async throws {
         let points = try await connection.run { db in
             guard !id.isEmpty else { throw CLIError.usage("give at least one --id") }
-            return try await db.get(id.map { .num($0) }, from: collection, withVectors: withVectors)
+            return try await db.get(id.map { .num($0) }, from: collection, withVectors: withVectors, payloadKeys: payloadKeys)
         }
         if connection.json { return Terminal.printJSON(.list(points.map(JSONForm.point))) }
         var header = ["ID", "PAYLOAD"]

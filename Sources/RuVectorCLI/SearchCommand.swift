@@ -26,6 +26,10 @@ struct SearchCommand: AsyncParsableCommand {
     @Option(name: .customLong("score-threshold"), help: "Only hits scoring at least this.") var scoreThreshold: Float?
     @Flag(name: .customLong("with-payload"), help: "Show payloads.") var withPayload = false
     @Flag(name: .customLong("with-vectors"), help: "Show vectors.") var withVectors = false
+    @Option(name: .customLong("payload-key"), help: "Show only this payload key (repeatable; implies --with-payload).")
+    var payloadKeys: [String] = []
+
+    var showPayload: Bool { withPayload || !payloadKeys.isEmpty }
 
     func queries() throws -> [[Float]] {
         switch (vector, vectorFile) {
@@ -49,12 +53,12 @@ struct SearchCommand: AsyncParsableCommand {
         let answers = try await connection.run { db -> [[Hit]] in
             let vectors = try queries()
             let parsedFilter = try filter.map(FilterJSON.parse)
-            let template = SearchQuery(vector: [], k: k, ef: ef, exact: exact, filter: parsedFilter, withPayload: withPayload,
-                                       withVectors: withVectors, scoreThreshold: scoreThreshold, offset: offset)
+            let template = SearchQuery(vector: [], k: k, ef: ef, exact: exact, filter: parsedFilter, withPayload: showPayload,
+                                       withVectors: withVectors, scoreThreshold: scoreThreshold, offset: offset, payloadKeys: payloadKeys)
             if vectors.count == 1 {
                 return [try await db.search(vectors[0], in: collection, k: k, ef: ef, exact: exact, filter: parsedFilter,
-                                            withPayload: withPayload, withVectors: withVectors, scoreThreshold: scoreThreshold,
-                                            offset: offset)]
+                                            withPayload: showPayload, withVectors: withVectors, scoreThreshold: scoreThreshold,
+                                            offset: offset, payloadKeys: payloadKeys)]
             }
             // Many queries: one SearchStream call, answers put back in query order.
             return try await db.searchStream(vectors.map { vector in
@@ -70,11 +74,11 @@ struct SearchCommand: AsyncParsableCommand {
         for (index, hits) in answers.enumerated() {
             if answers.count > 1 { print("query \(index)") }
             var header = ["RANK", "ID", "SCORE"]
-            if withPayload { header.append("PAYLOAD") }
+            if showPayload { header.append("PAYLOAD") }
             if withVectors { header.append("VECTOR") }
             Terminal.printTable(header, hits.enumerated().map { rank, hit in
                 var row = [String(offset + rank + 1), hit.id.description, String(hit.score)]
-                if withPayload { row.append(Describe.payload(hit.payload)) }
+                if showPayload { row.append(Describe.payload(hit.payload)) }
                 if withVectors { row.append(JSONForm.vector(hit.vector ?? []).jsonText) }
                 return row
             })

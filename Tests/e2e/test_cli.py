@@ -137,6 +137,9 @@ def test_jsonl_upsert_and_search_match_brute_force(server, tmp_path):
     got = run_json("get", "--collection", "docs", "--id", 7, "--id", 99999, "--with-vectors", server=server)
     assert [p["id"] for p in got] == [7] and got[0]["payload"] == {"lang": "c", "year": 2007, "score": 0.7}
     assert np.allclose(got[0]["vector"], data[7])
+    assert run_json("get", "--collection", "docs", "--id", 7, "--payload-key", "year", server=server)[0]["payload"] == {"year": 2007}
+    keyed = run_json("search", "--collection", "docs", "--vector", vector_arg, "--k", 2, "--payload-key", "lang", server=server)
+    assert all(set(h["payload"]) == {"lang"} for h in keyed)
 
     assert run_json("delete", "--collection", "docs", "--id", 1, "--id", 2, server=server)["points_affected"] == 2
     deleted = run_json("delete", "--collection", "docs", "--filter", '{"lang": "rust"}', server=server)["points_affected"]

@@ -24,15 +24,16 @@ extension RuVectorClient {
         return total
     }
 
-    /// Reads points by id, in the order asked; missing ids are simply absent.
-    public func get(_ ids: [PointID], from collection: String, withPayload: Bool = true,
-                    withVectors: Bool = false) async throws(RuVectorClientError) -> [StoredPoint] {
+    /// Reads points by id, in the order asked; missing ids are simply absent. With
+    /// `payloadKeys`, payloads carry only those keys.
+    public func get(_ ids: [PointID], from collection: String, withPayload: Bool = true, withVectors: Bool = false,
+                    payloadKeys: [String] = []) async throws(RuVectorClientError) -> [StoredPoint] {
         var found: [StoredPoint] = []
         var start = 0
         repeat {
             let end = min(start + Self.maxPointsPerCall, ids.count)
             let request = RuvectorV1.GetRequest(collection: collection, ids: ids[start..<end].map(WireConversions.wire),
-                                                with: RuvectorV1.WithOptions(withPayload: withPayload, withVectors: withVectors))
+                                                with: WireConversions.with(payload: withPayload, vectors: withVectors, keys: payloadKeys))
             for point in try await unary("Get", request, as: RuvectorV1.GetResponse.self).points {
                 found.append(try WireConversions.stored(point))
             }
@@ -81,14 +82,14 @@ extension RuVectorClient {
     /// One page of points in id order. Pass the returned `next` as `after` for the next
     /// page; it is nil on the last page. The cursor is opaque: use only what the server returned.
     public func scrollPage(in collection: String, after cursor: PointID? = nil, limit: Int = 100, filter: Filter? = nil,
-                           withPayload: Bool = true, withVectors: Bool = false)
+                           withPayload: Bool = true, withVectors: Bool = false, payloadKeys: [String] = [])
     async throws(RuVectorClientError) -> (points: [StoredPoint], next: PointID?) {
         guard (1...Self.maxPointsPerCall).contains(limit) else {
             throw RuVectorClientError(.invalidInput, "limit must be 1...\(Self.maxPointsPerCall), got \(limit)")
         }
         let request = RuvectorV1.ScrollRequest(collection: collection, filter: filter.map(WireConversions.wire),
                                                offset: cursor.map(WireConversions.wire), limit: UInt32(limit),
-                                               with: RuvectorV1.WithOptions(withPayload: withPayload, withVectors: withVectors))
+                                               with: WireConversions.with(payload: withPayload, vectors: withVectors, keys: payloadKeys))
         let page = try await unary("Scroll", request, as: RuvectorV1.ScrollResponse.self)
         var points: [StoredPoint] = []
         points.reserveCapacity(page.points.count)
@@ -104,9 +105,9 @@ extension RuVectorClient {
     /// for try await point in db.scroll("docs", pageSize: 500) { print(point.id) }
     /// ```
     public func scroll(_ collection: String, filter: Filter? = nil, pageSize: Int = 100, withPayload: Bool = true,
-                       withVectors: Bool = false) -> ScrollSequence {
+                       withVectors: Bool = false, payloadKeys: [String] = []) -> ScrollSequence {
         ScrollSequence(client: self, collection: collection, filter: filter, pageSize: pageSize,
-                       withPayload: withPayload, withVectors: withVectors)
+                       withPayload: withPayload, withVectors: withVectors, payloadKeys: payloadKeys)
     }
 }
 
@@ -122,6 +123,7 @@ public struct ScrollSequence: AsyncSequence, Sendable {
     let pageSize: Int
     let withPayload: Bool
     let withVectors: Bool
+    let payloadKeys: [String]
 
     /// Fetches pages as elements are consumed.
     public struct AsyncIterator: AsyncIteratorProtocol {
@@ -139,7 +141,7 @@ public struct ScrollSequence: AsyncSequence, Sendable {
                 if finished { return nil }
                 let page = try await sequence.client.scrollPage(
                     in: sequence.collection, after: cursor, limit: sequence.pageSize, filter: sequence.filter,
-                    withPayload: sequence.withPayload, withVectors: sequence.withVectors)
+                    withPayload: sequence.withPayload, withVectors: sequence.withVectors, payloadKeys: sequence.payloadKeys)
                 buffer = page.points
                 bufferIndex = 0
                 cursor = page.next

@@ -13,6 +13,8 @@ public struct SearchQuery: Sendable, Hashable {
     public var filter: Filter?
     /// Include payloads in the hits.
     public var withPayload: Bool
+    /// With `withPayload`, only these payload keys (all when empty).
+    public var payloadKeys: [String]
     /// Include vectors in the hits.
     public var withVectors: Bool
     /// Only hits with at least this score.
@@ -22,13 +24,15 @@ public struct SearchQuery: Sendable, Hashable {
 
     /// Makes a query.
     public init(vector: [Float], k: Int = 10, ef: Int? = nil, exact: Bool = false, filter: Filter? = nil,
-                withPayload: Bool = false, withVectors: Bool = false, scoreThreshold: Float? = nil, offset: Int = 0) {
+                withPayload: Bool = false, withVectors: Bool = false, scoreThreshold: Float? = nil, offset: Int = 0,
+                payloadKeys: [String] = []) {
         self.vector = vector
         self.k = k
         self.ef = ef
         self.exact = exact
         self.filter = filter
         self.withPayload = withPayload
+        self.payloadKeys = payloadKeys
         self.withVectors = withVectors
         self.scoreThreshold = scoreThreshold
         self.offset = offset

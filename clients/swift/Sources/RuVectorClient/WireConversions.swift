@@ -220,10 +220,14 @@ enum WireConversions {
             request.params = RuvectorV1.SearchParams(ef: try uint32(query.ef ?? 0, "ef"), exact: query.exact)
         }
         if query.withPayload || query.withVectors {
-            request.with = RuvectorV1.WithOptions(withPayload: query.withPayload, withVectors: query.withVectors)
+            request.with = with(payload: query.withPayload, vectors: query.withVectors, keys: query.payloadKeys)
         }
         request.threshold = query.scoreThreshold.map { .scoreThreshold($0) }
         return request
+    }
+
+    static func with(payload: Bool, vectors: Bool, keys: [String]) -> RuvectorV1.WithOptions {
+        RuvectorV1.WithOptions(withPayload: payload, withVectors: vectors, payloadKeys: payload ? keys : [])
     }
 
     static func hits(_ response: RuvectorV1.SearchResponse) throws(RuVectorClientError) -> [Hit] {

@@ -47,6 +47,8 @@ import Testing
                 #expect(point.payload == sent.payload)
                 #expect(point.vector == sent.vector)
             }
+            let trimmed = try await db.get([5], from: "points", payloadKeys: ["draft"])
+            #expect(trimmed.first?.payload == ["draft": points[4].payload["draft"] ?? nil])
             let bare = try await db.get([5], from: "points", withPayload: false)
             #expect(bare.first?.payload == nil && bare.first?.vector == nil)
 

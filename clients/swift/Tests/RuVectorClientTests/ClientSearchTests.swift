@@ -57,6 +57,8 @@ import Testing
                 let point = try #require(points.first { $0.id == hit.id })
                 #expect(hit.payload == point.payload && hit.vector == point.vector)
             }
+            let trimmed = try await db.search(query, in: "t", k: 3, withPayload: true, payloadKeys: ["lang", "year"])
+            #expect(trimmed.allSatisfy { $0.payload.map { Set($0.keys) } == ["lang", "year"] })
             let bad = await #expect(throws: RuVectorClientError.self) { try await db.search([1, 2], in: "t") }
             #expect(bad?.code == .invalidArgument)
             let badK = await #expect(throws: RuVectorClientError.self) { try await db.search(query, in: "t", k: 0) }
