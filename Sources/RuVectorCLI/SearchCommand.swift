@@ -50,9 +50,16 @@ struct SearchCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Queries and filter are checked before connecting.
+        let vectors: [[Float]]
+        let parsedFilter: Filter?
+        do {
+            vectors = try queries()
+            parsedFilter = try filter.map(FilterJSON.parse)
+        } catch {
+            throw CLIError.exit(for: error)
+        }
         let answers = try await connection.run { db -> [[Hit]] in
-            let vectors = try queries()
-            let parsedFilter = try filter.map(FilterJSON.parse)
             let template = SearchQuery(vector: [], k: k, ef: ef, exact: exact, filter: parsedFilter, withPayload: showPayload,
                                        withVectors: withVectors, scoreThreshold: scoreThreshold, offset: offset, payloadKeys: payloadKeys)
             if vectors.count == 1 {

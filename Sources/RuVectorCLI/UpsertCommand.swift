@@ -22,18 +22,26 @@ struct UpsertCommand: AsyncParsableCommand {
 
     func run() async throws {
         let waits: [String: WriteWait] = ["default": .collectionDefault, "durable": .durable, "accepted": .accepted]
-        let result = try await connection.run { db -> UpdateResult in
+        // Arguments and the file are checked before connecting.
+        let source: VectorFile
+        let writeWait: WriteWait
+        do {
             guard (1...RuVectorClient.maxPointsPerCall).contains(batchSize) else {
                 throw CLIError.usage("--batch-size must be 1...\(RuVectorClient.maxPointsPerCall)")
             }
-            guard let writeWait = waits[wait] else { throw CLIError.usage("--wait must be default, durable or accepted") }
+            guard let chosenWait = waits[wait] else { throw CLIError.usage("--wait must be default, durable or accepted") }
+            writeWait = chosenWait
             var chosenFormat: VectorFile.Format?
             if let format {
                 guard let parsed = VectorFile.Format(rawValue: format) else { throw CLIError.usage("--format must be jsonl, npy or fvecs") }
                 chosenFormat = parsed
             }
-            let source = try VectorFile(path: file, format: chosenFormat, startID: startID)
+            source = try VectorFile(path: file, format: chosenFormat, startID: startID)
             try source.checkFvecsDimensions()
+        } catch {
+            throw CLIError.exit(for: error)
+        }
+        let result = try await connection.run { db -> UpdateResult in
             let bar = ProgressBar(total: source.count, label: "points", enabled: !noProgress)
             let result = try await db.importStream(PointBatches(file: source, batchSize: batchSize), into: collection,
                                                    wait: writeWait) { bar.update($0) }

@@ -78,6 +78,9 @@ final class VectorFile {
             count = data.count / rowStride
             dataOffset = 4
         }
+        if format != .jsonl, UInt64.max - startID < UInt64(max(count, 1) - 1) {
+            throw CLIError.usage("--start-id \(startID) + \(count) rows passes the largest id \(UInt64.max)")
+        }
     }
 
     /// The next up to `limit` points, or nil at the end.
@@ -90,7 +93,7 @@ final class VectorFile {
             var points: [Point] = []
             points.reserveCapacity(end - nextRow)
             for row in nextRow..<end {
-                points.append(Point(id: .num(startID &+ UInt64(row)), vector: try vector(row: row)))
+                points.append(Point(id: .num(startID + UInt64(row)), vector: try vector(row: row)))
             }
             nextRow = end
             return points

@@ -212,6 +212,12 @@ def test_bad_input_files(server, tmp_path):
     assert code == 65 and "missing.npy" in err
     code, _, err = run("upsert", "--collection", "strict", "--file", tmp_path / "cube.txt", server=server)
     assert code == 64 and "--format" in err
+    np.save(tmp_path / "two.npy", np.zeros((2, 3), dtype="<f4"))
+    code, _, err = run("upsert", "--collection", "strict", "--file", tmp_path / "two.npy", "--start-id", 2**64 - 1, server=server)
+    assert code == 64 and "--start-id" in err
+    # Input is checked before connecting: a bad file is reported even with no server.
+    code, _, err = run("upsert", "--collection", "strict", "--file", tmp_path / "missing.npy", "--server", "127.0.0.1:1")
+    assert code == 65 and "missing.npy" in err
 
     # The server refuses a wrong dimension: exit 1 with its status and message.
     np.save(tmp_path / "wide.npy", np.zeros((4, 5), dtype="<f4"))
