@@ -111,6 +111,8 @@ public final class DurableGraphDatabase: Sendable {
             try store.apply(try GraphCodec.decode(record.payload))
             replayed += 1
         }
+        // Ids start at 1: 0 means "none" in the API (e.g. QueryHyperedges' node_id).
+        if store.nextElementId == 0 { _ = store.reserveIds(1) }
         let report = RecoveryReport(snapshotSequence: after, skippedSnapshots: skipped, replayedRecords: replayed, wal: walReport)
         return DurableGraphDatabase(state: State(committed: GraphDatabase(store: store)), wal: wal, snapshots: snapshots,
                                     options: options, recovery: report)

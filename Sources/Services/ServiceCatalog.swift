@@ -1,4 +1,5 @@
 import Logging
+import GraphPersistence
 import RPC
 import Storage
 import VectorDatabase
@@ -29,7 +30,7 @@ public final class ServiceCatalog: Sendable {
     /// RuVector services not wired to the server yet: each method answers UNIMPLEMENTED
     /// saying so; the README lists them.
     public static let servicesNotYetAvailable = [
-        "ruvector.v1.GraphService", "ruvector.v1.LearnService",
+        "ruvector.v1.LearnService",
         "ruvector.v1.RouteService", "ruvector.v1.ClusterService",
     ]
 
@@ -61,6 +62,20 @@ public final class ServiceCatalog: Sendable {
         }
         router.register(VectorService(catalog: collections, limits: options.vectorLimits))
         metrics = ServerMetrics(collections: { collections.list() })
+        let graph = try DurableGraphDatabase.open(options.dataDirectory + "/graph",
+                                                  options: .init(syncPolicy: options.collectionOptions.syncPolicy,
+                                                                 autoSnapshotWALBytes: options.collectionOptions.autoSnapshotWALBytes))
+        logger.info("graph recovered", metadata: [
+            "nodes": "\(graph.committedStore.nodeCount)", "relationships": "\(graph.committedStore.relationshipCount)",
+            "snapshot_sequence": "\(graph.recovery.snapshotSequence)", "replayed_records": "\(graph.recovery.replayedRecords)",
+            "wal_dropped_bytes": "\(graph.recovery.wal.droppedBytes)",
+        ])
+        router.register(GraphService(graph: graph))
+        router.registerFallback(service: GraphService.name) { _, _, context in
+            let method = context.path.split(separator: "/").last.map(String.init) ?? context.path
+            throw RPCError(.unimplemented,
+                "\(GraphService.name)/\(method) is not available yet: vector indexes on nodes and hybrid search are not built (see README, 'Status')")
+        }
         for name in Self.servicesNotYetAvailable {
             router.registerFallback(service: name) { _, _, context in
                 let method = context.path.split(separator: "/").last.map(String.init) ?? context.path

@@ -29,7 +29,7 @@ struct DurableGraphTests {
             _ = try db.execute("UNWIND range(1, 50) AS i CREATE (:Doc {n: i, tags: ['a', 'b'], score: i * 0.5})")
             _ = try db.execute("MATCH (a:Doc), (b:Doc) WHERE b.n = a.n + 1 CREATE (a)-[:NEXT {w: a.n}]->(b)")
             _ = try db.perform { database throws(GraphError) in
-                try database.withStore { store throws(GraphError) in try store.createHyperedge(type: "GROUP", members: [0, 1, 2], properties: ["k": .string("x")]) }
+                try database.withStore { store throws(GraphError) in try store.createHyperedge(type: "GROUP", members: [1, 2, 3], properties: ["k": .string("x")]) }
             }
             try db.snapshot()
             _ = try db.execute("MATCH (d:Doc) WHERE d.n > 45 DETACH DELETE d")
@@ -176,12 +176,18 @@ struct IsolationTests {
         #expect(value(try db.execute("MATCH ()-[r]->() RETURN count(r)")) == .int(0))
     }
 
-    @Test("a query past its deadline stops and changes nothing")
+    @Test("a query past its deadline stops with .timeout and changes nothing")
     func deadline() throws {
-        let db = try database("UNWIND range(1, 300) AS i CREATE (:N {i: i})")
-        #expect(throws: GraphError.self) {
+        // 90^3 = 729,000 rows: under the row limit, far more than 20 ms of work.
+        let db = try database("UNWIND range(1, 90) AS i CREATE (:N {i: i})")
+        let started = ContinuousClock.now
+        do {
             _ = try db.execute("MATCH (a:N), (b:N), (c:N) CREATE (:Triple)", deadline: .now + .milliseconds(20))
+            Issue.record("the query finished despite its deadline")
+        } catch let error as GraphError {
+            #expect(error.code == .timeout)
         }
+        #expect(ContinuousClock.now - started < .seconds(5))
         #expect(value(try db.execute("MATCH (t:Triple) RETURN count(t)")) == .int(0))
     }
 }

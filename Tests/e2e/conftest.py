@@ -86,6 +86,14 @@ class RunningServer:
         return self.process.returncode
 
 
+@pytest.fixture
+def server(tmp_path):
+    """A fresh server (plain h2c, empty data directory) for one test."""
+    running = RunningServer([], tmp_path / "data")
+    yield running
+    running.stop()
+
+
 @pytest.fixture(scope="session")
 def h2c_server(tmp_path_factory):
     server = RunningServer(["--enable-interop-test-service"], tmp_path_factory.mktemp("data-h2c"))

@@ -12,13 +12,6 @@ from conftest import TEST_CERTS, TLS_HOST_OVERRIDE, RunningServer
 
 
 @pytest.fixture
-def server(tmp_path):
-    running = RunningServer([], tmp_path / "data")
-    yield running
-    running.stop()
-
-
-@pytest.fixture
 def db(server):
     with ruvector.Client(server.address, timeout=30) as client:
         yield client

@@ -28,13 +28,6 @@ def _swift_filter():
         key="lang", match=common_pb2.Match(keyword="swift")))])
 
 
-@pytest.fixture
-def server(tmp_path):
-    running = RunningServer([], tmp_path / "data")
-    yield running
-    running.stop()
-
-
 def _stub(server):
     return vector_pb2_grpc.VectorServiceStub(grpc.insecure_channel(server.address))
 

@@ -1,0 +1,123 @@
+import GraphEngine
+import RPC
+import Wire
+
+/// Conversions between GraphService messages and the graph engine.
+enum GraphMapping {
+    static func rpcError(_ error: any Error) -> RPCError {
+        if let error = error as? RPCError { return error }
+        guard let error = error as? GraphError else { return RPCError(.internal, "storage failure: \(error)", cause: error) }
+        switch error.code {
+        case .conflict: return RPCError(.aborted, error.message, cause: error)
+        case .timeout: return RPCError(.deadlineExceeded, error.message, cause: error)
+        case .limitExceeded: return RPCError(.resourceExhausted, error.message, cause: error)
+        case .notFound: return RPCError(.failedPrecondition, error.message, cause: error)
+        case .syntax: return RPCError(.invalidArgument, syntaxMessage(error.message), cause: error)
+        default: return RPCError(.invalidArgument, "\(error.code): \(error.message)", cause: error)
+        }
+    }
+
+    /// The parser says "LINE:COLUMN: what"; users read "line L, column C".
+    private static func syntaxMessage(_ message: String) -> String {
+        let parts = message.split(separator: ":", maxSplits: 2)
+        guard parts.count == 3, let line = Int(parts[0]), let column = Int(parts[1]) else { return "Cypher syntax error: \(message)" }
+        return "Cypher syntax error at line \(line), column \(column):\(parts[2])"
+    }
+
+    /// Query parameters; names unique, values nested at most 32 deep.
+    static func parameters(_ parameters: [RuvectorV1.Parameter]) throws -> [String: Value] {
+        var result: [String: Value] = [:]
+        for parameter in parameters {
+            guard !parameter.name.isEmpty, result[parameter.name] == nil else {
+                throw RPCError(.invalidArgument, "parameter names must be non-empty and unique; check '\(parameter.name)'")
+            }
+            result[parameter.name] = try value(parameter.value ?? RuvectorV1.Value(), depth: 0)
+        }
+        return result
+    }
+
+    static func value(_ value: RuvectorV1.Value, depth: Int) throws -> Value {
+        guard depth < 32 else { throw RPCError(.invalidArgument, "parameter values nest deeper than 32 levels") }
+        switch value.kind {
+        case nil, .nullValue?: return .null
+        case .boolValue(let b)?: return .bool(b)
+        case .intValue(let i)?: return .int(i)
+        case .doubleValue(let d)?: return .float(d)
+        case .stringValue(let s)?: return .string(s)
+        case .listValue(let list)?: return .list(try list.values.map { try self.value($0, depth: depth + 1) })
+        case .structValue(let s)?: return .map(try properties(s, depth: depth + 1))
+        }
+    }
+
+    static func properties(_ struct: RuvectorV1.Struct?, depth: Int = 0) throws -> [String: Value] {
+        var result: [String: Value] = [:]
+        for entry in `struct`?.fields ?? [] {
+            guard result[entry.key] == nil else { throw RPCError(.invalidArgument, "key '\(entry.key)' appears twice") }
+            result[entry.key] = try value(entry.value ?? RuvectorV1.Value(), depth: depth)
+        }
+        return result
+    }
+
+    /// A scalar, list or map (graph references inside become small maps: id, labels/type, properties).
+    static func plain(_ value: Value, store: GraphStore) -> RuvectorV1.Value {
+        switch value {
+        case .null: return RuvectorV1.Value(kind: .nullValue(true))
+        case .bool(let b): return RuvectorV1.Value(kind: .boolValue(b))
+        case .int(let i): return RuvectorV1.Value(kind: .intValue(i))
+        case .float(let d): return RuvectorV1.Value(kind: .doubleValue(d))
+        case .string(let s): return RuvectorV1.Value(kind: .stringValue(s))
+        case .list(let values): return RuvectorV1.Value(kind: .listValue(RuvectorV1.ListValue(values: values.map { plain($0, store: store) })))
+        case .map(let map): return RuvectorV1.Value(kind: .structValue(structure(map, store: store)))
+        case .node(let id):
+            let node = store.node(id)
+            return plain(.map(["id": .int(Int64(id)), "labels": .list((node?.labels ?? []).map(Value.string)),
+                               "properties": .map(node?.properties ?? [:])]), store: store)
+        case .relationship(let id):
+            let r = store.relationship(id)
+            return plain(.map(["id": .int(Int64(id)), "type": .string(r?.type ?? ""), "properties": .map(r?.properties ?? [:])]), store: store)
+        case .path(let nodes, let relationships):
+            return plain(.map(["nodes": .list(nodes.map(Value.node)), "relationships": .list(relationships.map(Value.relationship))]), store: store)
+        }
+    }
+
+    static func structure(_ map: [String: Value], store: GraphStore) -> RuvectorV1.Struct {
+        RuvectorV1.Struct(fields: map.keys.sorted().map { RuvectorV1.Struct.FieldsEntry(key: $0, value: plain(map[$0]!, store: store)) })
+    }
+
+    static func graphValue(_ value: Value, store: GraphStore) -> RuvectorV1.GraphValue {
+        switch value {
+        case .node(let id): return RuvectorV1.GraphValue(kind: .node(node(id, store: store)))
+        case .relationship(let id): return RuvectorV1.GraphValue(kind: .relationship(relationship(id, store: store)))
+        case .path(let nodes, let relationships):
+            return RuvectorV1.GraphValue(kind: .path(RuvectorV1.Path(nodes: nodes.map { node($0, store: store) },
+                                                                     relationships: relationships.map { relationship($0, store: store) })))
+        case .list(let values) where values.contains(where: containsGraph):
+            return RuvectorV1.GraphValue(kind: .list(RuvectorV1.GraphList(values: values.map { graphValue($0, store: store) })))
+        default: return RuvectorV1.GraphValue(kind: .value(plain(value, store: store)))
+        }
+    }
+
+    private static func containsGraph(_ value: Value) -> Bool {
+        switch value {
+        case .node, .relationship, .path: return true
+        case .list(let values): return values.contains(where: containsGraph)
+        default: return false
+        }
+    }
+
+    static func node(_ id: Int, store: GraphStore) -> RuvectorV1.Node {
+        let node = store.node(id)
+        return RuvectorV1.Node(id: UInt64(id), labels: node?.labels ?? [], properties: structure(node?.properties ?? [:], store: store))
+    }
+
+    static func relationship(_ id: Int, store: GraphStore) -> RuvectorV1.Relationship {
+        let r = store.relationship(id)
+        return RuvectorV1.Relationship(id: UInt64(id), type: r?.type ?? "", startNodeId: UInt64(r?.start ?? 0),
+                                       endNodeId: UInt64(r?.end ?? 0), properties: structure(r?.properties ?? [:], store: store))
+    }
+
+    static func hyperedge(_ h: Hyperedge, store: GraphStore) -> RuvectorV1.Hyperedge {
+        RuvectorV1.Hyperedge(id: UInt64(h.id), type: h.type, nodeIds: h.members.map(UInt64.init),
+                             properties: structure(h.properties, store: store))
+    }
+}

@@ -1,0 +1,116 @@
+import GraphEngine
+import GraphPersistence
+import RPC
+import Wire
+
+/// `ruvector.v1.GraphService` over the durable graph: Cypher (streamed in row batches),
+/// transactions, hyperedges. Vector indexes on nodes and hybrid search are not served yet
+/// (their methods answer UNIMPLEMENTED through the catalog's fallback).
+struct GraphService: RPCService {
+    static let name = "ruvector.v1.GraphService"
+    static let maxQueryBytes = 1 << 20
+    static let maxRows: UInt64 = 1_000_000
+    static let maxBatchRows: UInt32 = 10_000
+    let graph: DurableGraphDatabase
+
+    static func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        do { return try await BlockingWork.run(body) } catch { throw GraphMapping.rpcError(error) }
+    }
+
+    func register(into router: inout RPCRouter) {
+        let graph = self.graph
+        router.serverStreaming(Self.name, "Execute", RuvectorV1.ExecuteRequest.self, RuvectorV1.ExecuteResponse.self) { request, writer, context in
+            try await Self.execute(request, graph: graph, writer: writer, deadline: context.deadline)
+        }
+        router.unary(Self.name, "BeginTransaction", RuvectorV1.BeginTransactionRequest.self) { request, _, _ in
+            let idle = request.idleTimeoutMillis == 0 ? 60_000 : request.idleTimeoutMillis
+            guard idle <= 3_600_000 else {
+                throw RPCError(.invalidArgument, "idle_timeout_millis must be at most 3600000 (one hour), got \(idle)")
+            }
+            let (isolation, effective): (DurableGraphDatabase.Isolation, RuvectorV1.IsolationLevel)
+            switch request.isolation {
+            // Read uncommitted runs as read committed: stronger, as the standard allows.
+            case .unspecified, .readUncommitted, .readCommitted: (isolation, effective) = (.readCommitted, .readCommitted)
+            case .repeatableRead: (isolation, effective) = (.repeatableRead, .repeatableRead)
+            case .serializable: (isolation, effective) = (.serializable, .serializable)
+            case .unrecognized(let value): throw RPCError(.invalidArgument, "unknown isolation level \(value)")
+            }
+            let id = graph.begin(isolation, idleTimeout: .milliseconds(Int(idle)))
+            return RuvectorV1.TransactionInfo(transactionId: id, isolation: effective)
+        }
+        router.unary(Self.name, "Commit", RuvectorV1.TransactionRef.self) { request, _, _ in
+            RuvectorV1.CommitResponse(sequence: try await Self.blocking { try graph.commit(request.transactionId) })
+        }
+        router.unary(Self.name, "Rollback", RuvectorV1.TransactionRef.self) { request, _, _ in
+            try await Self.blocking { try graph.rollback(request.transactionId) }
+            return RuvectorV1.RollbackResponse()
+        }
+        router.unary(Self.name, "CreateHyperedge", RuvectorV1.CreateHyperedgeRequest.self) { request, _, _ in
+            guard (3...1024).contains(request.nodeIds.count), Set(request.nodeIds).count == request.nodeIds.count else {
+                throw RPCError(.invalidArgument, "a hyperedge joins 3..1024 distinct nodes, got \(request.nodeIds.count) ids")
+            }
+            guard !request.type.isEmpty else { throw RPCError(.invalidArgument, "a hyperedge needs a type") }
+            let properties = try GraphMapping.properties(request.properties)
+            let members = try request.nodeIds.map { id -> Int in
+                guard id <= UInt64(Int.max) else { throw RPCError(.invalidArgument, "node id \(id) is out of range") }
+                return Int(id)
+            }
+            let work: @Sendable (inout GraphDatabase) throws(GraphError) -> Int = { database throws(GraphError) in
+                try database.withStore { store throws(GraphError) in
+                    try store.createHyperedge(type: request.type, members: members, properties: properties)
+                }
+            }
+            let outcome = try await Self.blocking {
+                request.transactionId.isEmpty ? try graph.perform(work) : try graph.perform(transaction: request.transactionId, work)
+            }
+            guard let created = outcome.store.hyperedge(outcome.value) else { throw RPCError(.internal, "created hyperedge not found") }
+            return GraphMapping.hyperedge(created, store: outcome.store)
+        }
+        router.unary(Self.name, "QueryHyperedges", RuvectorV1.QueryHyperedgesRequest.self) { request, _, _ in
+            let limit = request.limit == 0 ? 1000 : Int(request.limit)
+            guard limit <= 10_000 else { throw RPCError(.invalidArgument, "limit must be at most 10000") }
+            let store = graph.committedStore
+            let ids = request.nodeId == 0 ? store.allHyperedgeIds()
+                : store.hyperedges(of: request.nodeId <= UInt64(Int.max) ? Int(request.nodeId) : -1)
+            let found = ids.lazy.compactMap { store.hyperedge($0) }.filter { request.type.isEmpty || $0.type == request.type }.prefix(limit)
+            return RuvectorV1.QueryHyperedgesResponse(hyperedges: found.map { GraphMapping.hyperedge($0, store: store) })
+        }
+    }
+
+    /// Runs the query, then streams: a header, row batches, a summary.
+    private static func execute(_ request: RuvectorV1.ExecuteRequest, graph: DurableGraphDatabase,
+                                writer: TypedWriter<RuvectorV1.ExecuteResponse>, deadline: ContinuousClock.Instant?) async throws {
+        guard !request.query.isEmpty, request.query.utf8.count <= maxQueryBytes else {
+            throw RPCError(.invalidArgument, "the query must be 1 byte to 1 MiB of Cypher, got \(request.query.utf8.count) bytes")
+        }
+        let maxRows = request.maxRows == 0 ? Self.maxRows : min(request.maxRows, Self.maxRows)
+        let batchRows = request.batchRows == 0 ? 256 : Int(min(request.batchRows, Self.maxBatchRows))
+        let parameters = try GraphMapping.parameters(request.parameters)
+        let started = ContinuousClock.now
+        let outcome = try await blocking {
+            request.transactionId.isEmpty
+                ? try graph.execute(request.query, parameters: parameters, deadline: deadline)
+                : try graph.execute(request.query, parameters: parameters, deadline: deadline, transaction: request.transactionId)
+        }
+        try await writer.send(RuvectorV1.ExecuteResponse(part: .header(RuvectorV1.ResultHeader(columns: outcome.value.columns))))
+        let rows = outcome.value.rows.prefix(Int(maxRows))
+        var batch: [RuvectorV1.Row] = []
+        for row in rows {
+            batch.append(RuvectorV1.Row(values: row.map { GraphMapping.graphValue($0, store: outcome.store) }))
+            if batch.count == batchRows {
+                try await writer.send(RuvectorV1.ExecuteResponse(part: .rows(RuvectorV1.RowBatch(rows: batch))))
+                batch.removeAll(keepingCapacity: true)
+            }
+        }
+        if !batch.isEmpty { try await writer.send(RuvectorV1.ExecuteResponse(part: .rows(RuvectorV1.RowBatch(rows: batch)))) }
+        let elapsed = ContinuousClock.now - started
+        let c = outcome.counts
+        let summary = RuvectorV1.ResultSummary(
+            nodesCreated: UInt64(c.nodesCreated), nodesDeleted: UInt64(c.nodesDeleted),
+            relationshipsCreated: UInt64(c.relationshipsCreated), relationshipsDeleted: UInt64(c.relationshipsDeleted),
+            propertiesSet: UInt64(c.propertiesSet), labelsAdded: UInt64(c.labelsAdded), labelsRemoved: UInt64(c.labelsRemoved),
+            rows: UInt64(rows.count),
+            timeMicros: UInt64(max(0, elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000)))
+        try await writer.send(RuvectorV1.ExecuteResponse(part: .summary(summary)))
+    }
+}

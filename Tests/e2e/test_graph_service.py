@@ -1,0 +1,156 @@
+"""GraphService end to end through the real binary: Cypher results streamed in batches with
+graph values, parameters, errors with positions, transactions and their isolation, hyperedges,
+deadlines, and a graph that survives a restart."""
+import grpc
+import pytest
+from ruvector.v1 import common_pb2, graph_pb2, graph_pb2_grpc
+
+from conftest import RunningServer
+from ruvector.convert import to_value
+
+
+def _stub(server):
+    return graph_pb2_grpc.GraphServiceStub(grpc.insecure_channel(server.address))
+
+
+def _run(stub, query, tx="", batch_rows=0, max_rows=0, timeout=None, **params):
+    request = graph_pb2.ExecuteRequest(query=query, transaction_id=tx, batch_rows=batch_rows, max_rows=max_rows,
+                                       parameters=[graph_pb2.Parameter(name=k, value=to_value(v)) for k, v in params.items()])
+    parts = list(stub.Execute(request, timeout=timeout))
+    assert parts[0].HasField("header") and parts[-1].HasField("summary")
+    batches = [p.rows for p in parts[1:-1]]
+    assert all(p.HasField("rows") for p in parts[1:-1])
+    return list(parts[0].header.columns), [row for b in batches for row in b.rows], parts[-1].summary, batches
+
+
+def _scalar(graph_value):
+    value = graph_value.value
+    kind = value.WhichOneof("kind")
+    if kind == "list_value":
+        return [_scalar(graph_pb2.GraphValue(value=v)) for v in value.list_value.values]
+    return None if kind in (None, "null_value") else getattr(value, kind)
+
+
+def _expect(code, call):
+    with pytest.raises(grpc.RpcError) as info:
+        call()
+    assert info.value.code() == code, info.value.details()
+    return info.value.details()
+
+
+def test_cypher_results_stream_with_graph_values(server):
+    stub = _stub(server)
+    columns, rows, summary, _ = _run(stub, "CREATE (a:Paper {title: 'HNSW', year: 2016})-[:CITES {why: 'graphs'}]->"
+                                           "(b:Paper {title: 'NSW', year: 2014}) RETURN a, b")
+    assert columns == ["a", "b"] and len(rows) == 1
+    assert summary.nodes_created == 2 and summary.relationships_created == 1 and summary.labels_added == 2
+    assert summary.properties_set == 5 and summary.rows == 1
+    a = rows[0].values[0].node
+    assert list(a.labels) == ["Paper"] and a.properties.fields["title"].string_value == "HNSW" and a.id > 0
+
+    columns, rows, _, _ = _run(stub, "MATCH p = (a:Paper)-[r:CITES]->(b) RETURN r, p, b.year + 1 AS next, [a.title, b.title] AS t")
+    r, p = rows[0].values[0].relationship, rows[0].values[1].path
+    assert r.type == "CITES" and r.start_node_id == a.id and r.properties.fields["why"].string_value == "graphs"
+    assert [n.properties.fields["title"].string_value for n in p.nodes] == ["HNSW", "NSW"] and len(p.relationships) == 1
+    assert _scalar(rows[0].values[2]) == 2015 and _scalar(rows[0].values[3]) == ["HNSW", "NSW"]
+
+    # Parameters, batches, max_rows.
+    _run(stub, "UNWIND range(1, $n) AS i CREATE (:Item {i: i, tag: $tag})", n=1000, tag="x")
+    columns, rows, summary, batches = _run(stub, "MATCH (i:Item) WHERE i.i > $min RETURN i.i AS i ORDER BY i", batch_rows=100, min=10)
+    assert [_scalar(r.values[0]) for r in rows] == list(range(11, 1001)) and summary.rows == 990
+    assert [len(b.rows) for b in batches] == [100] * 9 + [90]
+    _, rows, summary, _ = _run(stub, "MATCH (i:Item) RETURN i.i", max_rows=7)
+    assert len(rows) == 7 and summary.rows == 7
+    _, rows, _, _ = _run(stub, "MATCH (i:Item) WITH collect(i) AS all RETURN all[0..2] AS some")
+    assert len(rows[0].values[0].list.values) == 2 and rows[0].values[0].list.values[0].node.labels == ["Item"]
+
+
+def test_errors(server):
+    stub = _stub(server)
+    details = _expect(grpc.StatusCode.INVALID_ARGUMENT, lambda: _run(stub, "MATCH (n RETURN n"))
+    assert "line 1" in details and "column" in details
+    _expect(grpc.StatusCode.INVALID_ARGUMENT, lambda: _run(stub, "RETURN $missing"))
+    _expect(grpc.StatusCode.INVALID_ARGUMENT, lambda: _run(stub, ""))
+    _expect(grpc.StatusCode.INVALID_ARGUMENT, lambda: list(stub.Execute(graph_pb2.ExecuteRequest(
+        query="RETURN $a", parameters=[graph_pb2.Parameter(name="a"), graph_pb2.Parameter(name="a")]))))
+    _run(stub, "CREATE (:A)-[:R]->(:B)")
+    assert "DETACH" in _expect(grpc.StatusCode.INVALID_ARGUMENT, lambda: _run(stub, "MATCH (a:A) DELETE a"))
+    # A query past its deadline stops and keeps nothing.
+    _run(stub, "UNWIND range(1, 90) AS i CREATE (:N {i: i})")     # 90^3 rows: under the row limit, seconds of work
+    _expect(grpc.StatusCode.DEADLINE_EXCEEDED,
+            lambda: _run(stub, "MATCH (a:N), (b:N), (c:N) CREATE (:Triple)", timeout=0.3))
+    _, rows, _, _ = _run(stub, "MATCH (t:Triple) RETURN count(t)")
+    assert _scalar(rows[0].values[0]) == 0
+
+
+def test_transactions(server):
+    stub = _stub(server)
+    _run(stub, "CREATE (:Account {name: 'a', balance: 100})")
+    tx = stub.BeginTransaction(graph_pb2.BeginTransactionRequest(isolation=graph_pb2.ISOLATION_LEVEL_REPEATABLE_READ))
+    assert tx.isolation == graph_pb2.ISOLATION_LEVEL_REPEATABLE_READ and tx.transaction_id
+    _run(stub, "MATCH (x:Account) SET x.balance = x.balance - 30", tx=tx.transaction_id)
+    _, rows, _, _ = _run(stub, "MATCH (x:Account) RETURN x.balance")
+    assert _scalar(rows[0].values[0]) == 100                     # not visible before commit
+    _, rows, _, _ = _run(stub, "MATCH (x:Account) RETURN x.balance", tx=tx.transaction_id)
+    assert _scalar(rows[0].values[0]) == 70                      # its own write
+    assert stub.Commit(graph_pb2.TransactionRef(transaction_id=tx.transaction_id)).sequence > 0
+    _, rows, _, _ = _run(stub, "MATCH (x:Account) RETURN x.balance")
+    assert _scalar(rows[0].values[0]) == 70
+    _expect(grpc.StatusCode.FAILED_PRECONDITION, lambda: _run(stub, "RETURN 1", tx=tx.transaction_id))
+    _expect(grpc.StatusCode.FAILED_PRECONDITION, lambda: stub.Commit(graph_pb2.TransactionRef(transaction_id=tx.transaction_id)))
+
+    # Rollback discards; read uncommitted runs as read committed (reported as such).
+    rb = stub.BeginTransaction(graph_pb2.BeginTransactionRequest(isolation=graph_pb2.ISOLATION_LEVEL_READ_UNCOMMITTED))
+    assert rb.isolation == graph_pb2.ISOLATION_LEVEL_READ_COMMITTED
+    _run(stub, "CREATE (:Ghost)", tx=rb.transaction_id)
+    stub.Rollback(graph_pb2.TransactionRef(transaction_id=rb.transaction_id))
+    _, rows, _, _ = _run(stub, "MATCH (g:Ghost) RETURN count(g)")
+    assert _scalar(rows[0].values[0]) == 0
+
+    # Serializable: the second of two writers that both read the balance aborts.
+    t1, t2 = (stub.BeginTransaction(graph_pb2.BeginTransactionRequest(isolation=graph_pb2.ISOLATION_LEVEL_SERIALIZABLE))
+              for _ in range(2))
+    for t in (t1, t2):
+        _run(stub, "MATCH (x:Account) SET x.balance = x.balance + 1", tx=t.transaction_id)
+    stub.Commit(graph_pb2.TransactionRef(transaction_id=t1.transaction_id))
+    assert "retry" in _expect(grpc.StatusCode.ABORTED, lambda: stub.Commit(graph_pb2.TransactionRef(transaction_id=t2.transaction_id)))
+    _, rows, _, _ = _run(stub, "MATCH (x:Account) RETURN x.balance")
+    assert _scalar(rows[0].values[0]) == 71
+
+    # Idle timeout, and bad requests.
+    idle = stub.BeginTransaction(graph_pb2.BeginTransactionRequest(idle_timeout_millis=50))
+    import time
+    time.sleep(0.2)
+    _expect(grpc.StatusCode.FAILED_PRECONDITION, lambda: _run(stub, "RETURN 1", tx=idle.transaction_id))
+    _expect(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.BeginTransaction(
+        graph_pb2.BeginTransactionRequest(idle_timeout_millis=4_000_000)))
+
+
+def test_hyperedges_and_restart(tmp_path):
+    data = tmp_path / "data"
+    server = RunningServer([], data)
+    stub = _stub(server)
+    _, rows, _, _ = _run(stub, "UNWIND range(1, 4) AS i CREATE (n:Test {i: i}) RETURN id(n) AS id ORDER BY id")
+    ids = [_scalar(r.values[0]) for r in rows]
+    created = stub.CreateHyperedge(graph_pb2.CreateHyperedgeRequest(
+        type="COVERS", node_ids=ids[:3], properties=common_pb2.Struct(fields={"suite": common_pb2.Value(string_value="unit")})))
+    assert created.type == "COVERS" and list(created.node_ids) == ids[:3] and created.id > 0
+    stub.CreateHyperedge(graph_pb2.CreateHyperedgeRequest(type="OTHER", node_ids=ids[1:]))
+    assert [h.id for h in stub.QueryHyperedges(graph_pb2.QueryHyperedgesRequest(node_id=ids[0])).hyperedges] == [created.id]
+    assert len(stub.QueryHyperedges(graph_pb2.QueryHyperedgesRequest(node_id=ids[1])).hyperedges) == 2
+    assert len(stub.QueryHyperedges(graph_pb2.QueryHyperedgesRequest(type="OTHER")).hyperedges) == 1
+    _expect(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.CreateHyperedge(graph_pb2.CreateHyperedgeRequest(type="X", node_ids=ids[:2])))
+    _expect(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.CreateHyperedge(
+        graph_pb2.CreateHyperedgeRequest(type="X", node_ids=[ids[0], ids[1], 999999])))
+    _run(stub, "MATCH (a:Test {i: 1}), (b:Test {i: 2}) CREATE (a)-[:DEPENDS_ON]->(b)")
+    before = _run(stub, "MATCH (a)-[r]->(b) RETURN a.i, type(r), b.i")[1]
+    assert server.stop() == 0
+
+    server = RunningServer([], data)
+    try:
+        stub = _stub(server)
+        assert _run(stub, "MATCH (a)-[r]->(b) RETURN a.i, type(r), b.i")[1] == before
+        assert [h.id for h in stub.QueryHyperedges(graph_pb2.QueryHyperedgesRequest(node_id=ids[0])).hyperedges] == [created.id]
+        assert any("graph recovered" in line for line in server.stderr_lines)
+    finally:
+        server.stop()
