@@ -1,24 +1,17 @@
 """The `ruvector` CLI end to end: every subcommand against the real server binary, --json output
 parsed and checked against numpy brute force, .npy / .fvecs / JSON-lines imports, TLS, and the
-exit codes of each kind of failure. The CLI is the `ruvector` binary next to the server binary."""
+exit codes of each kind of failure. The CLI is the `ruvector` binary next to the server binary;
+each test gets its own server (conftest's `server` fixture)."""
 import json
 import os
 import pathlib
 import subprocess
 
 import numpy as np
-import pytest
 
 from conftest import TEST_CERTS, TLS_HOST_OVERRIDE, RunningServer
 
 CLI = pathlib.Path(os.environ.get("RUVECTOR_SERVER_BINARY", "")).parent / "ruvector"
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    running = RunningServer([], tmp_path_factory.mktemp("cli-data"))
-    yield running
-    running.stop()
 
 
 def run(*args, server=None, env=None, check=None):
