@@ -110,6 +110,14 @@ let package = Package(
         .testTarget(name: "GraphEngineTests", dependencies: ["GraphEngine"],
                     exclude: ["tck-expected-pass.txt"],
                     swiftSettings: internalChecks),
+        // MARK: ClusterEngine (Raft consensus, linearizability checker): pure state machines, no I/O
+        // Optimized even in debug builds: the linearizability checker's search and the Raft
+        // simulator run millions of steps in the test suite.
+        .target(name: "ClusterEngine", dependencies: ["Storage"],
+                swiftSettings: internalChecks + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+        .testTarget(name: "ClusterEngineTests", dependencies: ["ClusterEngine"], exclude: ["testdata"],
+                    swiftSettings: internalChecks),
+
         // The graph made durable (WAL of change sets + snapshots) with isolation levels.
         .target(name: "GraphPersistence", dependencies: ["GraphEngine", "Storage"], swiftSettings: internalChecks),
         .testTarget(name: "GraphPersistenceTests", dependencies: ["GraphPersistence"], swiftSettings: internalChecks),

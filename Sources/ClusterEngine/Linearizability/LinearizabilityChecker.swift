@@ -1,0 +1,145 @@
+/// A sequential specification: the state an object starts in, and whether an operation with
+/// its observed output is allowed from a state (and the state after it).
+public protocol SequentialModel {
+    associatedtype State: Hashable & Sendable
+    associatedtype Input: Sendable
+    associatedtype Output: Sendable
+    /// The state before any operation.
+    static var initialState: State { get }
+    /// Is `output` a correct answer to `input` in `state`? If so, the state after.
+    static func step(_ state: State, _ input: Input, _ output: Output) -> (legal: Bool, next: State)
+}
+
+/// One operation of a history: who ran it, when it was invoked and returned (event order),
+/// what it was asked and what it answered. An operation whose outcome is unknown (a client
+/// timed out) returns at `Int.max`: it may take effect at any time after its call.
+public struct HistoryOperation<Input: Sendable, Output: Sendable>: Sendable {
+    public var client: Int
+    public var call: Int
+    public var returned: Int
+    public var input: Input
+    public var output: Output
+
+    public init(client: Int, call: Int, returned: Int, input: Input, output: Output) {
+        self.client = client; self.call = call; self.returned = returned; self.input = input; self.output = output
+    }
+}
+
+/// The verdict on a history.
+public enum LinearizabilityVerdict: Sendable, Equatable {
+    /// Some total order of the operations respects real time and the sequential model.
+    case linearizable
+    /// No such order exists.
+    case notLinearizable
+    /// The search gave up after its step budget (the history is too hard to decide).
+    case unknown
+}
+
+/// Wing & Gong's search for a linearization with Lowe's memoization (a (linearized set,
+/// state) pair that failed once is never explored again), the algorithm Porcupine uses.
+/// Histories of independent objects (keys) are checked one partition at a time.
+public enum LinearizabilityChecker {
+    /// Checks one object's history.
+    public static func check<M: SequentialModel>(_ model: M.Type, _ operations: [HistoryOperation<M.Input, M.Output>],
+                                                 maxSteps: Int = 50_000_000) -> LinearizabilityVerdict {
+        if operations.isEmpty { return .linearizable }
+        // Events in time order: each operation's call and return; calls first on ties.
+        var events: [HistoryEvent] = []
+        for (index, operation) in operations.enumerated() {
+            events.append(HistoryEvent(time: operation.call, isCall: true, operation: index))
+            events.append(HistoryEvent(time: operation.returned, isCall: false, operation: index))
+        }
+        events.sort { $0.time != $1.time ? $0.time < $1.time : ($0.isCall && !$1.isCall) }
+        // A doubly linked list over the events, index 0 a sentinel head.
+        let count = events.count
+        var next = [Int](repeating: -1, count: count + 1), previous = [Int](repeating: -1, count: count + 1)
+        var callNode = [Int](repeating: 0, count: operations.count), returnNode = [Int](repeating: 0, count: operations.count)
+        for (position, event) in events.enumerated() {
+            let node = position + 1
+            previous[node] = position
+            next[position] = node
+            if event.isCall { callNode[event.operation] = node } else { returnNode[event.operation] = node }
+        }
+        func lift(_ operation: Int) {
+            for node in [callNode[operation], returnNode[operation]] {
+                next[previous[node]] = next[node]
+                if next[node] != -1 { previous[next[node]] = previous[node] }
+            }
+        }
+        func unlift(_ operation: Int) {
+            for node in [returnNode[operation], callNode[operation]] {
+                if next[node] != -1 { previous[next[node]] = node }
+                next[previous[node]] = node
+            }
+        }
+        var linearized = [UInt64](repeating: 0, count: (operations.count + 63) / 64)
+        var cache = Set<SearchKey<M.State>>()
+        var stack: [(operation: Int, state: M.State)] = []
+        var state = M.initialState
+        var node = next[0]
+        var steps = 0
+        while next[0] != -1 {
+            steps += 1
+            if steps > maxSteps { return .unknown }
+            guard node != -1 else { return .notLinearizable }
+            let event = events[node - 1]
+            if event.isCall {
+                let operation = operations[event.operation]
+                let (legal, after) = M.step(state, operation.input, operation.output)
+                if legal {
+                    var marked = linearized
+                    marked[event.operation / 64] |= 1 << UInt64(event.operation % 64)
+                    if cache.insert(SearchKey(linearized: marked, state: after)).inserted {
+                        stack.append((event.operation, state))
+                        linearized = marked
+                        state = after
+                        lift(event.operation)
+                        node = next[0]
+                        continue
+                    }
+                }
+                node = next[node]
+            } else {
+                // An operation returned before anything pending could be linearized: backtrack.
+                guard let (operation, before) = stack.popLast() else { return .notLinearizable }
+                linearized[operation / 64] &= ~(1 << UInt64(operation % 64))
+                state = before
+                unlift(operation)
+                node = next[callNode[operation]]
+            }
+        }
+        return .linearizable
+    }
+
+    /// Checks a history of independent objects, partitioned by `key`: linearizable when
+    /// every partition is.
+    public static func check<M: SequentialModel, K: Hashable>(
+        _ model: M.Type, _ operations: [HistoryOperation<M.Input, M.Output>], partitionedBy key: (M.Input) -> K,
+        maxSteps: Int = 50_000_000
+    ) -> LinearizabilityVerdict {
+        var partitions: [K: [HistoryOperation<M.Input, M.Output>]] = [:]
+        for operation in operations { partitions[key(operation.input), default: []].append(operation) }
+        var sawUnknown = false
+        for part in partitions.values {
+            switch check(model, part, maxSteps: maxSteps) {
+            case .notLinearizable: return .notLinearizable
+            case .unknown: sawUnknown = true
+            case .linearizable: break
+            }
+        }
+        return sawUnknown ? .unknown : .linearizable
+    }
+}
+
+/// A call or return of one operation, at a point in time.
+private struct HistoryEvent {
+    var time: Int
+    var isCall: Bool
+    var operation: Int
+}
+
+/// A memoized search position: which operations are linearized, and the state after them.
+private struct SearchKey<State: Hashable>: Hashable {
+    var linearized: [UInt64]
+    var state: State
+}
