@@ -14,6 +14,8 @@ let package = Package(
     products: [
         .executable(name: "ruvector-server", targets: ["RuVectorServer"]),
         .executable(name: "ruvector-interop-client", targets: ["RuVectorInteropClient"]),
+        .library(name: "RuVectorClient", targets: ["RuVectorClient"]),
+        .executable(name: "ruvector", targets: ["RuVectorCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -119,6 +121,18 @@ let package = Package(
         // The graph made durable (WAL of change sets + snapshots) with isolation levels.
         .target(name: "GraphPersistence", dependencies: ["GraphEngine", "Storage"], swiftSettings: internalChecks),
         .testTarget(name: "GraphPersistenceTests", dependencies: ["GraphPersistence"], swiftSettings: internalChecks),
+
+        // MARK: Clients (Swift client library and the ruvector CLI)
+        .target(name: "RuVectorClient", dependencies: ["RPC", "Wire"], path: "clients/swift/Sources/RuVectorClient",
+                swiftSettings: internalChecks),
+        .executableTarget(
+            name: "RuVectorCLI",
+            dependencies: ["RuVectorClient", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: internalChecks
+        ),
+        // Starts the real ruvector-server (built next to the test bundle) and calls it.
+        .testTarget(name: "RuVectorClientTests", dependencies: ["RuVectorClient"],
+                    path: "clients/swift/Tests/RuVectorClientTests", swiftSettings: internalChecks),
     ],
     swiftLanguageModes: [.v6]
 )

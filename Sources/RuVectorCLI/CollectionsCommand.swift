@@ -1,0 +1,87 @@
+import ArgumentParser
+import RuVectorClient
+
+/// `ruvector collections list|create|get|delete`.
+struct CollectionsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "collections", abstract: "List, create, describe and delete collections.",
+        subcommands: [List.self, Create.self, Get.self, Delete.self])
+
+    static func printInfo(_ info: CollectionInfo, json: Bool) {
+        if json { return Terminal.printJSON(JSONForm.collection(info)) }
+        let hnsw = [info.hnsw.m.map { "m=\($0)" }, info.hnsw.efConstruction.map { "ef_construction=\($0)" },
+                    info.hnsw.efSearch.map { "ef_search=\($0)" }].compactMap { $0 }.joined(separator: " ")
+        Terminal.printFields([
+            ("name", info.name), ("dimension", String(info.dimension)), ("metric", info.metric?.rawValue ?? "unknown"),
+            ("points", String(info.pointsCount)), ("index", info.indexStatus.rawValue), ("hnsw", hnsw.isEmpty ? "defaults" : hnsw),
+            ("quantization", info.quantization.map(Describe.quantization) ?? "none"),
+            ("memory bytes", String(info.memoryBytes)), ("disk bytes", String(info.diskBytes)),
+            ("created", Describe.time(info.createdUnixMicros)),
+        ])
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List every collection.")
+        @OptionGroup var connection: ConnectionOptions
+
+        func run() async throws {
+            let collections = try await connection.run { try await $0.listCollections() }
+            if connection.json { return Terminal.printJSON(.list(collections.map(JSONForm.collection))) }
+            Terminal.printTable(["NAME", "DIMENSION", "METRIC", "POINTS", "INDEX"], collections.map {
+                [$0.name, String($0.dimension), $0.metric?.rawValue ?? "unknown", String($0.pointsCount), $0.indexStatus.rawValue]
+            })
+        }
+    }
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a collection.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "Collection name: 1-255 characters of A-Z a-z 0-9 _ -.") var name: String
+        @Option(name: .long, help: "Vector length, 1-65536.") var dimension: Int
+        @Option(name: .long, help: "Distance: l2, cosine, dot or manhattan.") var metric: String = "cosine"
+        @Option(name: .customLong("m"), help: "HNSW links per node (server default 16).") var m: Int?
+        @Option(name: .customLong("ef-construction"), help: "HNSW build candidate list (server default 200).") var efConstruction: Int?
+        @Option(name: .customLong("ef-search"), help: "Default search candidate list (server default 64).") var efSearch: Int?
+        @Option(name: .long, help: "Quantization: none, scalar, float16, pq8, pq4 or binary.") var quantization: String = "none"
+
+        func run() async throws {
+            guard let metric = Metric(rawValue: metric) else {
+                throw CLIError.exit(for: CLIError.usage("--metric must be l2, cosine, dot or manhattan, got '\(metric)'"))
+            }
+            let quantizations: [String: Quantization?] = [
+                "none": nil, "scalar": .scalar(), "float16": .float16, "pq8": .product(bits: 8), "pq4": .product(bits: 4), "binary": .binary,
+            ]
+            guard let chosen = quantizations[quantization] else {
+                throw CLIError.exit(for: CLIError.usage("--quantization must be none, scalar, float16, pq8, pq4 or binary, got '\(quantization)'"))
+            }
+            let hnsw = (m ?? efConstruction ?? efSearch) == nil ? nil : HNSWConfig(m: m, efConstruction: efConstruction, efSearch: efSearch)
+            let info = try await connection.run {
+                try await $0.createCollection(name: name, dimension: dimension, metric: metric, hnsw: hnsw, quantization: chosen)
+            }
+            CollectionsCommand.printInfo(info, json: connection.json)
+        }
+    }
+
+    struct Get: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Describe a collection.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "Collection name.") var name: String
+
+        func run() async throws {
+            let info = try await connection.run { try await $0.collection(named: name) }
+            CollectionsCommand.printInfo(info, json: connection.json)
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete a collection and its data.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "Collection name.") var name: String
+
+        func run() async throws {
+            let deleted = try await connection.run { try await $0.deleteCollection(name) }
+            if connection.json { return Terminal.printJSON(["name": .string(name), "points_deleted": .int(Int64(clamping: deleted))]) }
+            print("deleted collection \(name) (\(deleted) points)")
+        }
+    }
+}

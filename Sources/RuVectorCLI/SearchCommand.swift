@@ -1,0 +1,94 @@
+import ArgumentParser
+import RuVectorClient
+
+/// `ruvector search`: nearest neighbours of one vector, or of every vector in a file.
+struct SearchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "search",
+        abstract: "Find the nearest neighbours of a vector (or of each vector in a file).",
+        discussion: """
+            --json prints a list of hits for --vector, and a list of such lists for --vector-file. \
+            Scores are similarities, larger is better.
+            """)
+
+    /// Most queries read from a --vector-file.
+    static let maxQueries = 100_000
+
+    @OptionGroup var connection: ConnectionOptions
+    @Option(name: .long, help: "Collection to search.") var collection: String
+    @Option(name: .long, help: "The query as a JSON list of numbers, e.g. '[0.1, 0.2]'.") var vector: String?
+    @Option(name: .customLong("vector-file"), help: "Queries from a .npy, .fvecs or JSON-lines file (ids ignored).") var vectorFile: String?
+    @Option(name: .long, help: "Neighbours per query.") var k: Int = 10
+    @Option(name: .long, help: "Search candidate list (default: the collection's).") var ef: Int?
+    @Flag(name: .long, help: "Ask for an exact search (not honoured by the server yet; raise --ef).") var exact = false
+    @Option(name: .long, help: #"Payload filter as JSON, e.g. '{"lang": "swift"}' (see README)."#) var filter: String?
+    @Option(name: .long, help: "Skip this many best hits (paging).") var offset: Int = 0
+    @Option(name: .customLong("score-threshold"), help: "Only hits scoring at least this.") var scoreThreshold: Float?
+    @Flag(name: .customLong("with-payload"), help: "Show payloads.") var withPayload = false
+    @Flag(name: .customLong("with-vectors"), help: "Show vectors.") var withVectors = false
+    @Option(name: .customLong("payload-key"), help: "Show only this payload key (repeatable; implies --with-payload).")
+    var payloadKeys: [String] = []
+
+    var showPayload: Bool { withPayload || !payloadKeys.isEmpty }
+
+    func queries() throws -> [[Float]] {
+        switch (vector, vectorFile) {
+        case (let text?, nil):
+            let value: PayloadValue
+            do { value = try PayloadValue(json: text) } catch { throw CLIError.usage("--vector is not valid JSON: \(error.message)") }
+            guard let list = value.listValue, !list.isEmpty else { throw CLIError.usage("--vector must be a JSON list of numbers") }
+            let numbers = list.compactMap(\.doubleValue)
+            guard numbers.count == list.count else { throw CLIError.usage("--vector must hold numbers only") }
+            return [numbers.map(Float.init)]
+        case (nil, let path?):
+            let file = try VectorFile(path: path, format: nil, startID: 0)
+            try file.checkFvecsDimensions()
+            return try file.allVectors(limit: Self.maxQueries)
+        default:
+            throw CLIError.usage("give exactly one of --vector and --vector-file")
+        }
+    }
+
+    func run() async throws {
+        // Queries and filter are checked before connecting.
+        let vectors: [[Float]]
+        let parsedFilter: Filter?
+        do {
+            vectors = try queries()
+            parsedFilter = try filter.map(FilterJSON.parse)
+        } catch {
+            throw CLIError.exit(for: error)
+        }
+        let answers = try await connection.run { db -> [[Hit]] in
+            let template = SearchQuery(vector: [], k: k, ef: ef, exact: exact, filter: parsedFilter, withPayload: showPayload,
+                                       withVectors: withVectors, scoreThreshold: scoreThreshold, offset: offset, payloadKeys: payloadKeys)
+            if vectors.count == 1 {
+                return [try await db.search(vectors[0], in: collection, k: k, ef: ef, exact: exact, filter: parsedFilter,
+                                            withPayload: showPayload, withVectors: withVectors, scoreThreshold: scoreThreshold,
+                                            offset: offset, payloadKeys: payloadKeys)]
+            }
+            // Many queries: one SearchStream call, answers put back in query order.
+            return try await db.searchStream(vectors.map { vector in
+                var query = template
+                query.vector = vector
+                return query
+            }, in: collection)
+        }
+        if connection.json {
+            let lists = answers.map { PayloadValue.list($0.map(JSONForm.hit)) }
+            return Terminal.printJSON(vector != nil ? lists[0] : .list(lists))
+        }
+        for (index, hits) in answers.enumerated() {
+            if answers.count > 1 { print("query \(index)") }
+            var header = ["RANK", "ID", "SCORE"]
+            if showPayload { header.append("PAYLOAD") }
+            if withVectors { header.append("VECTOR") }
+            Terminal.printTable(header, hits.enumerated().map { rank, hit in
+                var row = [String(offset + rank + 1), hit.id.description, String(hit.score)]
+                if showPayload { row.append(Describe.payload(hit.payload)) }
+                if withVectors { row.append(JSONForm.vector(hit.vector ?? []).jsonText) }
+                return row
+            })
+        }
+    }
+}

@@ -1,0 +1,288 @@
+"""The `ruvector` CLI end to end: every subcommand against the real server binary, --json output
+parsed and checked against numpy brute force, .npy / .fvecs / JSON-lines imports, TLS, and the
+exit codes of each kind of failure. The CLI is the `ruvector` binary next to the server binary;
+each test gets its own server (conftest's `server` fixture)."""
+import json
+import os
+import pathlib
+import subprocess
+
+import numpy as np
+
+from conftest import TEST_CERTS, TLS_HOST_OVERRIDE, RunningServer
+
+CLI = pathlib.Path(os.environ.get("RUVECTOR_SERVER_BINARY", "")).parent / "ruvector"
+
+
+def run(*args, server=None, env=None, check=None):
+    """Runs the CLI; returns (exit code, stdout, stderr). With check=True, requires success."""
+    command = [str(CLI), *map(str, args)]
+    if server is not None:
+        command += ["--server", server.address]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120,
+                            env={**os.environ, **(env or {})})
+    if check:
+        assert result.returncode == 0, f"{command}: {result.returncode}\n{result.stderr}"
+    return result.returncode, result.stdout, result.stderr
+
+
+def run_json(*args, server):
+    _, out, _ = run(*args, "--json", server=server, check=True)
+    return json.loads(out)
+
+
+def points(n, dim, seed):
+    rng = np.random.default_rng(seed)
+    return rng.uniform(-1, 1, size=(n, dim)).astype("<f4")
+
+
+def brute_force_l2(data, ids, query, k, mask=None):
+    """Top-k ids and scores (minus squared L2 distance, as the server reports)."""
+    scores = -((data - query) ** 2).sum(axis=1)
+    order = [i for i in np.argsort(-scores, kind="stable") if mask is None or mask[i]][:k]
+    return [int(ids[i]) for i in order], [float(scores[i]) for i in order]
+
+
+def assert_hits(hits, expected_ids, expected_scores):
+    assert [h["id"] for h in hits] == expected_ids
+    assert np.allclose([h["score"] for h in hits], expected_scores, rtol=1e-4, atol=1e-5)
+
+
+def write_fvecs(path, data):
+    with open(path, "wb") as f:
+        for row in data:
+            np.array([len(row)], dtype="<i4").tofile(f)
+            row.astype("<f4").tofile(f)
+
+
+def test_binary_is_present():
+    assert CLI.is_file() and os.access(CLI, os.X_OK), f"build the CLI first: {CLI}"
+
+
+def test_collections_lifecycle(server):
+    info = run_json("collections", "create", "life", "--dimension", 4, "--metric", "dot", "--m", 8, server=server)
+    assert info["name"] == "life" and info["dimension"] == 4 and info["metric"] == "dot" and info["hnsw"]["m"] == 8
+    assert info["points_count"] == 0
+
+    code, _, err = run("collections", "create", "life", "--dimension", 4, server=server)
+    assert code == 1 and "ALREADY_EXISTS" in err
+
+    assert "life" in [c["name"] for c in run_json("collections", "list", server=server)]
+    code, table, _ = run("collections", "list", server=server, check=True)
+    assert table.splitlines()[0].split() == ["NAME", "DIMENSION", "METRIC", "POINTS", "INDEX"]
+    assert any(line.split()[:3] == ["life", "4", "dot"] for line in table.splitlines()[1:])
+    assert run_json("collections", "get", "life", server=server)["metric"] == "dot"
+
+    deleted = run_json("collections", "delete", "life", server=server)
+    assert deleted == {"name": "life", "points_deleted": 0}
+    code, _, err = run("collections", "get", "life", server=server)
+    assert code == 1 and "NOT_FOUND" in err and "life" in err
+    code, _, err = run("collections", "create", "bad", "--dimension", 4, "--metric", "hamming", server=server)
+    assert code == 64 and "--metric" in err
+
+
+def test_jsonl_upsert_and_search_match_brute_force(server, tmp_path):
+    data = points(300, 6, seed=1)
+    langs = ["swift", "c", "rust"]
+    path = tmp_path / "points.jsonl"
+    with open(path, "w") as f:
+        for i, row in enumerate(data):
+            payload = {"lang": langs[i % 3], "year": 2000 + i % 25, "score": i / 10}
+            f.write(json.dumps({"id": i, "vector": [float(x) for x in row], "payload": payload}) + "\n")
+            if i % 50 == 0:
+                f.write("\n")  # blank lines are skipped
+    run_json("collections", "create", "docs", "--dimension", 6, "--metric", "l2", server=server)
+    code, out, err = run("upsert", "--collection", "docs", "--file", path, "--batch-size", 64, "--json", server=server, check=True)
+    assert json.loads(out)["points_affected"] == 300
+    assert "300/300 points" in err and "100%" in err  # the progress bar's last line
+
+    ids = np.arange(300)
+    query = points(1, 6, seed=2)[0]
+    vector_arg = json.dumps([float(x) for x in query])
+    hits = run_json("search", "--collection", "docs", "--vector", vector_arg, "--k", 10, "--ef", 400, server=server)
+    assert_hits(hits, *brute_force_l2(data, ids, query, 10))
+
+    # Filters: the short form and the full form, checked against the same mask here.
+    is_swift = np.array([i % 3 == 0 for i in range(300)])
+    short = run_json("search", "--collection", "docs", "--vector", vector_arg, "--k", 5, "--filter", '{"lang": "swift"}',
+                     "--with-payload", server=server)
+    assert_hits(short, *brute_force_l2(data, ids, query, 5, is_swift))
+    assert all(h["payload"]["lang"] == "swift" for h in short)
+    full = {"must": [{"key": "year", "range": {"gte": 2010}}], "must_not": [{"key": "lang", "match": {"any": ["c", "rust"]}}]}
+    mask = np.array([i % 3 == 0 and 2000 + i % 25 >= 2010 for i in range(300)])
+    hits = run_json("search", "--collection", "docs", "--vector", vector_arg, "--k", 7, "--filter", json.dumps(full), server=server)
+    assert_hits(hits, *brute_force_l2(data, ids, query, 7, mask))
+
+    paged = run_json("search", "--collection", "docs", "--vector", vector_arg, "--k", 4, "--offset", 6, "--ef", 400, server=server)
+    ten_ids, ten_scores = brute_force_l2(data, ids, query, 10)
+    assert_hits(paged, ten_ids[6:], ten_scores[6:])
+
+    _, table, _ = run("search", "--collection", "docs", "--vector", vector_arg, "--k", 3, "--with-payload", server=server, check=True)
+    lines = table.splitlines()
+    assert lines[0].split() == ["RANK", "ID", "SCORE", "PAYLOAD"] and len(lines) == 4
+    assert lines[1].split()[1] == str(brute_force_l2(data, ids, query, 1)[0][0])
+
+    assert run_json("count", "--collection", "docs", server=server) == {"count": 300}
+    assert run_json("count", "--collection", "docs", "--filter", json.dumps(full), server=server) == {"count": int(mask.sum())}
+    _, out, _ = run("count", "--collection", "docs", server=server, check=True)
+    assert out.strip() == "300"
+
+    got = run_json("get", "--collection", "docs", "--id", 7, "--id", 99999, "--with-vectors", server=server)
+    assert [p["id"] for p in got] == [7] and got[0]["payload"] == {"lang": "c", "year": 2007, "score": 0.7}
+    assert np.allclose(got[0]["vector"], data[7])
+    assert run_json("get", "--collection", "docs", "--id", 7, "--payload-key", "year", server=server)[0]["payload"] == {"year": 2007}
+    keyed = run_json("search", "--collection", "docs", "--vector", vector_arg, "--k", 2, "--payload-key", "lang", server=server)
+    assert all(set(h["payload"]) == {"lang"} for h in keyed)
+
+    assert run_json("delete", "--collection", "docs", "--id", 1, "--id", 2, server=server)["points_affected"] == 2
+    deleted = run_json("delete", "--collection", "docs", "--filter", '{"lang": "rust"}', server=server)["points_affected"]
+    assert deleted == sum(1 for i in range(300) if i % 3 == 2 and i not in (1, 2))
+    assert run_json("count", "--collection", "docs", server=server)["count"] == 300 - 2 - deleted
+
+
+def test_upsert_from_standard_input(server):
+    run_json("collections", "create", "piped", "--dimension", 2, "--metric", "l2", server=server)
+    lines = "".join(json.dumps({"id": i, "vector": [i, -i], "payload": {"n": i}}) + "\n" for i in range(25))
+    result = subprocess.run([str(CLI), "upsert", "--collection", "piped", "--file", "-", "--json", "--server", server.address],
+                            input=lines, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["points_affected"] == 25
+    assert run_json("get", "--collection", "piped", "--id", 24, server=server)[0]["payload"] == {"n": 24}
+
+
+def test_npy_and_fvecs_imports(server, tmp_path):
+    data = points(500, 8, seed=3)
+    np.save(tmp_path / "a.npy", data)
+    np.save(tmp_path / "b64.npy", points(50, 8, seed=4).astype("<f8"))
+    extra = points(200, 8, seed=5)
+    write_fvecs(tmp_path / "c.fvecs", extra)
+    run_json("collections", "create", "bulk", "--dimension", 8, "--metric", "l2", server=server)
+
+    assert run_json("upsert", "--collection", "bulk", "--file", tmp_path / "a.npy", "--start-id", 1000,
+                    server=server)["points_affected"] == 500
+    assert run_json("upsert", "--collection", "bulk", "--file", tmp_path / "c.fvecs", "--start-id", 5000,
+                    "--batch-size", 33, server=server)["points_affected"] == 200
+    assert run_json("upsert", "--collection", "bulk", "--file", tmp_path / "b64.npy", "--start-id", 9000,
+                    server=server)["points_affected"] == 50
+    assert run_json("count", "--collection", "bulk", server=server) == {"count": 750}
+    got = run_json("get", "--collection", "bulk", "--id", 1000, "--id", 1499, "--id", 5199, "--with-vectors", server=server)
+    assert [p["id"] for p in got] == [1000, 1499, 5199]
+    assert np.allclose(got[0]["vector"], data[0]) and np.allclose(got[1]["vector"], data[499])
+    assert np.allclose(got[2]["vector"], extra[199])
+
+    # A file of queries goes over SearchStream; answers come back in query order.
+    queries = points(6, 8, seed=6)
+    np.save(tmp_path / "q.npy", queries)
+    all_data = np.concatenate([data, extra])
+    all_ids = np.concatenate([np.arange(1000, 1500), np.arange(5000, 5200)])
+    mask = np.ones(len(all_data), dtype=bool)
+    answers = run_json("search", "--collection", "bulk", "--vector-file", tmp_path / "q.npy", "--k", 5, "--ef", 400, server=server)
+    assert len(answers) == 6
+    f64 = points(50, 8, seed=4).astype("<f4")
+    for query, hits in zip(queries, answers):
+        ids = list(all_ids) + list(range(9000, 9050))
+        expected = brute_force_l2(np.concatenate([all_data, f64]), np.array(ids), query, 5, np.concatenate([mask, np.ones(50, bool)]))
+        assert_hits(hits, *expected)
+    write_fvecs(tmp_path / "q.fvecs", queries[:2])
+    assert len(run_json("search", "--collection", "bulk", "--vector-file", tmp_path / "q.fvecs", server=server)) == 2
+
+
+def test_bad_input_files(server, tmp_path):
+    run_json("collections", "create", "strict", "--dimension", 3, "--metric", "l2", server=server)
+    np.save(tmp_path / "cube.npy", np.zeros((2, 3, 3), dtype="<f4"))
+    code, _, err = run("upsert", "--collection", "strict", "--file", tmp_path / "cube.npy", server=server)
+    assert code == 65 and "2-D" in err
+    np.save(tmp_path / "ints.npy", np.zeros((2, 3), dtype="<i4"))
+    code, _, err = run("upsert", "--collection", "strict", "--file", tmp_path / "ints.npy", server=server)
+    assert code == 65 and "dtype" in err
+    (tmp_path / "short.fvecs").write_bytes(np.array([3], dtype="<i4").tobytes() + b"\0" * 5)
+    code, _, err = run("upsert", "--collection", "strict", "--file", tmp_path / "short.fvecs", server=server)
+    assert code == 65 and "records" in err
+    (tmp_path / "bad.jsonl").write_text('{"id": 1, "vector": [1, 2, 3]}\n{"id": 2, "vector": [1, "x", 3]}\n')
+    code, _, err = run("upsert", "--collection", "strict", "--file", tmp_path / "bad.jsonl", "--no-progress", server=server)
+    assert code == 65 and "bad.jsonl:2" in err
+    code, _, err = run("upsert", "--collection", "strict", "--file", tmp_path / "missing.npy", server=server)
+    assert code == 65 and "missing.npy" in err
+    code, _, err = run("upsert", "--collection", "strict", "--file", tmp_path / "cube.txt", server=server)
+    assert code == 64 and "--format" in err
+    np.save(tmp_path / "two.npy", np.zeros((2, 3), dtype="<f4"))
+    code, _, err = run("upsert", "--collection", "strict", "--file", tmp_path / "two.npy", "--start-id", 2**64 - 1, server=server)
+    assert code == 64 and "--start-id" in err
+    # Input is checked before connecting: a bad file is reported even with no server.
+    code, _, err = run("upsert", "--collection", "strict", "--file", tmp_path / "missing.npy", "--server", "127.0.0.1:1")
+    assert code == 65 and "missing.npy" in err
+
+    # The server refuses a wrong dimension: exit 1 with its status and message.
+    np.save(tmp_path / "wide.npy", np.zeros((4, 5), dtype="<f4"))
+    code, _, err = run("upsert", "--collection", "strict", "--file", tmp_path / "wide.npy", server=server)
+    assert code == 1 and "INVALID_ARGUMENT" in err
+    code, _, err = run("upsert", "--collection", "absent", "--file", tmp_path / "wide.npy", server=server)
+    assert code == 1 and "NOT_FOUND" in err
+
+
+def test_usage_and_connection_errors(server, tmp_path):
+    code, _, err = run("search", "--collection", "x", "--vector", "[1, 2", server=server)
+    assert code == 64 and "--vector" in err
+    code, _, err = run("search", "--collection", "x", server=server)
+    assert code == 64 and "exactly one" in err
+    code, _, err = run("count", "--collection", "x", "--filter", '{"must": [{"key": "a", "range": {"near": 1}}]}', server=server)
+    assert code == 64 and "near" in err
+    code, _, err = run("count", "--collection", "x", "--server", "nonsense")
+    assert code == 64 and "HOST:PORT" in err
+
+    # Nothing listens on the port of a stopped server.
+    stopped = RunningServer([], tmp_path / "gone")
+    stopped.stop()
+    code, _, err = run("collections", "list", "--server", stopped.address)
+    assert code == 69 and "UNAVAILABLE" in err
+
+    # RUVECTOR_SERVER is used when --server is absent; --server may also come before the subcommand.
+    code, out, _ = run("collections", "list", "--json", env={"RUVECTOR_SERVER": server.address})
+    assert code == 0 and isinstance(json.loads(out), list)
+    code, out, _ = run("--server", server.address, "--json", "collections", "list")
+    assert code == 0 and isinstance(json.loads(out), list)
+
+
+def test_snapshots(server, tmp_path):
+    run_json("collections", "create", "snap", "--dimension", 4, "--metric", "cosine", server=server)
+    data = points(120, 4, seed=7)
+    np.save(tmp_path / "s.npy", data)
+    run("upsert", "--collection", "snap", "--file", tmp_path / "s.npy", server=server, check=True)
+    query = json.dumps([0.5, -0.1, 0.2, 0.7])
+    before = run_json("search", "--collection", "snap", "--vector", query, "--k", 8, server=server)
+
+    created = run_json("snapshot", "create", "--collection", "snap", server=server)
+    assert len(created) == 1 and created[0]["collection"] == "snap" and created[0]["size_bytes"] > 0
+    name = created[0]["name"]
+    listed = run_json("snapshot", "list", "--collection", "snap", server=server)
+    assert name in [s["name"] for s in listed]
+    _, table, _ = run("snapshot", "list", "--collection", "snap", server=server, check=True)
+    assert table.splitlines()[0].split()[:2] == ["NAME", "SIZE"] and name in table
+
+    out_file = tmp_path / "snap.rvsnap"
+    downloaded = run_json("snapshot", "download", "--collection", "snap", "--name", name, "--output", out_file, server=server)
+    assert downloaded["size_bytes"] == created[0]["size_bytes"] == out_file.stat().st_size
+
+    run_json("delete", "--collection", "snap", "--id", 0, "--id", 1, "--id", 2, server=server)
+    restored = run_json("snapshot", "restore", "--collection", "snap", "--name", name, server=server)
+    assert restored["points_count"] == 120
+    assert run_json("search", "--collection", "snap", "--vector", query, "--k", 8, server=server) == before
+
+    copy = run_json("snapshot", "restore", "--collection", "snapcopy", "--file", out_file, server=server)
+    assert copy["name"] == "snapcopy" and copy["points_count"] == 120
+    assert run_json("search", "--collection", "snapcopy", "--vector", query, "--k", 8, server=server) == before
+
+    code, _, err = run("snapshot", "download", "--collection", "snap", "--name", "nope", "--output", tmp_path / "x", server=server)
+    assert code == 1 and not (tmp_path / "x").exists()
+    code, _, err = run("snapshot", "restore", "--collection", "snap", server=server)
+    assert code == 64 and "exactly one" in err
+
+
+def test_tls(tls_server):
+    tls = ["--server", tls_server.address, "--ca-file", TEST_CERTS / "ca.pem", "--server-name", TLS_HOST_OVERRIDE]
+    code, out, err = run("collections", "list", "--json", *tls)
+    assert code == 0, err
+    assert isinstance(json.loads(out), list)
+    # Without the test CA the server's certificate cannot be verified.
+    code, _, err = run("collections", "list", "--tls", "--server", tls_server.address, "--server-name", TLS_HOST_OVERRIDE)
+    assert code == 69 and "UNAVAILABLE" in err

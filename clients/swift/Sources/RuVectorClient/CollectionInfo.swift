@@ -1,0 +1,98 @@
+/// How a collection measures distance.
+public enum Metric: String, Sendable, Hashable, CaseIterable {
+    /// Squared Euclidean distance; scores are minus the distance.
+    case l2
+    /// Cosine; vectors are normalised on insert; scores are cosine similarities.
+    case cosine
+    /// Dot product; scores are dot products.
+    case dot
+    /// Manhattan (L1) distance; scores are minus the distance.
+    case manhattan
+}
+
+/// HNSW graph parameters; nil means the server's default.
+public struct HNSWConfig: Sendable, Hashable {
+    /// Links per node on upper layers (server default 16), 2...256.
+    public var m: Int?
+    /// Candidate list size while building (default 200).
+    public var efConstruction: Int?
+    /// Default candidate list size while searching (default 64).
+    public var efSearch: Int?
+    /// Below this many points search is exact (default 1000; not applied by today's server).
+    public var fullScanThreshold: Int?
+
+    /// Makes a configuration; nil parameters take the server's defaults.
+    public init(m: Int? = nil, efConstruction: Int? = nil, efSearch: Int? = nil, fullScanThreshold: Int? = nil) {
+        self.m = m
+        self.efConstruction = efConstruction
+        self.efSearch = efSearch
+        self.fullScanThreshold = fullScanThreshold
+    }
+}
+
+/// Compressed vector storage, searched through HNSW with rescoring on full vectors.
+public enum Quantization: Sendable, Hashable {
+    /// Scalar int8 (4x smaller); `quantile` clips outliers (nil: no clipping).
+    case scalar(quantile: Float? = nil)
+    /// IEEE half precision (2x smaller).
+    case float16
+    /// Product quantization: `subvectors` must divide the dimension (nil: dimension/8);
+    /// `bits` is 8 (PQ8) or 4 (PQ4).
+    case product(subvectors: Int? = nil, bits: Int = 8)
+    /// One bit per dimension (32x smaller).
+    case binary
+    /// Per-vector tier chosen by access frequency (not accepted by the server yet).
+    case tiered
+}
+
+/// The state of a collection's index.
+public enum IndexStatus: String, Sendable, Hashable {
+    /// Not reported.
+    case unknown
+    /// Every point is indexed.
+    case ready
+    /// Points are being indexed.
+    case indexing
+    /// The index is being rebuilt.
+    case rebuilding
+}
+
+/// A collection's configuration and state, as the server reports it.
+public struct CollectionInfo: Sendable, Hashable {
+    /// Name.
+    public var name: String
+    /// Vector length.
+    public var dimension: Int
+    /// Distance measure (nil when the server sent one this client does not know).
+    public var metric: Metric?
+    /// Effective HNSW parameters.
+    public var hnsw: HNSWConfig
+    /// Quantization, if any.
+    public var quantization: Quantization?
+    /// Points stored.
+    public var pointsCount: UInt64
+    /// Memory used by vectors, graph, payloads and codes (0 when not reported).
+    public var memoryBytes: UInt64
+    /// Bytes on disk (0 when not reported).
+    public var diskBytes: UInt64
+    /// Index state.
+    public var indexStatus: IndexStatus
+    /// Creation time, microseconds since the Unix epoch (0 when not reported).
+    public var createdUnixMicros: Int64
+}
+
+/// A snapshot file of a collection on the server.
+public struct SnapshotInfo: Sendable, Hashable {
+    /// File name, unique per collection.
+    public var name: String
+    /// The collection it belongs to.
+    public var collection: String
+    /// Size in bytes.
+    public var sizeBytes: UInt64
+    /// Creation time, microseconds since the Unix epoch.
+    public var createdUnixMicros: Int64
+    /// CRC32C of the whole file.
+    public var crc32c: UInt32
+    /// Write-ahead log sequence the snapshot includes.
+    public var walSequence: UInt64
+}

@@ -1,0 +1,54 @@
+/// One nearest-neighbour query, for `searchBatch` and `searchStream` (`search` takes the
+/// same parameters directly).
+public struct SearchQuery: Sendable, Hashable {
+    /// The query vector (length = the collection's dimension).
+    public var vector: [Float]
+    /// How many neighbours, 1...10000.
+    public var k: Int
+    /// Candidate list size (recall vs speed); nil uses the collection's `efSearch`.
+    public var ef: Int?
+    /// True asks for an exact brute-force search (not honoured by today's server yet; raise `ef`).
+    public var exact: Bool
+    /// Only points matching this filter.
+    public var filter: Filter?
+    /// Include payloads in the hits.
+    public var withPayload: Bool
+    /// With `withPayload`, only these payload keys (all when empty).
+    public var payloadKeys: [String]
+    /// Include vectors in the hits.
+    public var withVectors: Bool
+    /// Only hits with at least this score.
+    public var scoreThreshold: Float?
+    /// Skip this many best hits (paging).
+    public var offset: Int
+
+    /// Makes a query.
+    public init(vector: [Float], k: Int = 10, ef: Int? = nil, exact: Bool = false, filter: Filter? = nil,
+                withPayload: Bool = false, withVectors: Bool = false, scoreThreshold: Float? = nil, offset: Int = 0,
+                payloadKeys: [String] = []) {
+        self.vector = vector
+        self.k = k
+        self.ef = ef
+        self.exact = exact
+        self.filter = filter
+        self.withPayload = withPayload
+        self.payloadKeys = payloadKeys
+        self.withVectors = withVectors
+        self.scoreThreshold = scoreThreshold
+        self.offset = offset
+    }
+}
+
+/// One answer of `searchStream`: the hits of the query at `index` in the input order, or
+/// the error that query alone met (the others go on).
+public struct StreamedSearchResult: Sendable {
+    /// Position of the query in the sequence that was sent (0-based).
+    public var index: Int
+    /// The hits, best first, or why this query failed.
+    public var result: Result<[Hit], RuVectorClientError>
+    /// Server time spent on this query, in microseconds (0 when not reported).
+    public var timeMicros: UInt64
+
+    /// The hits; throws the query's error.
+    public func get() throws(RuVectorClientError) -> [Hit] { try result.get() }
+}
