@@ -20,7 +20,7 @@ struct SearchCommand: AsyncParsableCommand {
     @Option(name: .customLong("vector-file"), help: "Queries from a .npy, .fvecs or JSON-lines file (ids ignored).") var vectorFile: String?
     @Option(name: .long, help: "Neighbours per query.") var k: Int = 10
     @Option(name: .long, help: "Search candidate list (default: the collection's).") var ef: Int?
-    @Flag(name: .long, help: "Ask for an exact search (not honoured by the server yet; raise --ef).") var exact = false
+    @Flag(name: .long, help: "Exact brute-force search over every point (the ground truth; slower).") var exact = false
     @Option(name: .long, help: #"Payload filter as JSON, e.g. '{"lang": "swift"}' (see README)."#) var filter: String?
     @Option(name: .long, help: "Skip this many best hits (paging).") var offset: Int = 0
     @Option(name: .customLong("score-threshold"), help: "Only hits scoring at least this.") var scoreThreshold: Float?

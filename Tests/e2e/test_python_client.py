@@ -246,3 +246,16 @@ def test_tls_and_restart_keep_data(tmp_path):
             assert db.get("docs", [42])[0].payload == payloads[42]
     finally:
         server.stop()
+
+
+def test_exact_search_is_brute_force_even_when_the_graph_is_weak(db):
+    rng = np.random.default_rng(11)
+    vectors = rng.normal(size=(3000, 16)).astype(np.float32)
+    db.create_collection("weak", dimension=16, metric="l2", m=4, ef_construction=8, ef_search=1)
+    db.import_stream("weak", ((i, vectors[i]) for i in range(3000)), batch_size=1000)
+    misses = 0
+    for q in rng.normal(size=(20, 16)).astype(np.float32):
+        truth = np.argsort(((vectors - q) ** 2).sum(axis=1))[:10].tolist()
+        assert [h.id for h in db.search("weak", q, k=10, exact=True)] == truth
+        misses += len(set(truth) - {h.id for h in db.search("weak", q, k=10, ef=1)})
+    assert misses > 0      # the graph walk with ef=1 on a weak graph is approximate; exact is not

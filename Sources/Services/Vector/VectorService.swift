@@ -203,7 +203,18 @@ struct VectorService: RPCService {
         let ef = request.params.map { Int($0.ef) }.flatMap { $0 > 0 ? $0 : nil }
         if let ef, ef > limits.maxEf { throw RPCError(.invalidArgument, "ef must be at most \(limits.maxEf), got \(ef)") }
         let filter = try VectorMapping.filter(request.filter, maxDepth: limits.maxFilterDepth)
-        let hits = try collection.search(query, k: wanted, ef: ef.map { max($0, wanted) }, filter: filter)
+        // Quantized collections: rescore oversampling x k candidates (default 4; the request's
+        // float is rounded up), or walk full vectors when asked to ignore the codes.
+        var oversampling: Int? = 4
+        if let q = request.params?.quantization {
+            guard q.oversampling == 0 || (q.oversampling >= 1 && q.oversampling <= 100) else {
+                throw RPCError(.invalidArgument, "oversampling must be 1..100, got \(q.oversampling)")
+            }
+            if q.oversampling >= 1 { oversampling = Int(q.oversampling.rounded(.up)) }
+            if q.ignore { oversampling = nil }
+        }
+        let hits = try collection.search(query, k: wanted, ef: ef.map { max($0, wanted) }, filter: filter,
+                                         exact: request.params?.exact ?? false, oversampling: oversampling)
         let with = request.with ?? RuvectorV1.WithOptions()
         var scored: [RuvectorV1.ScoredPoint] = []
         for hit in hits.dropFirst(Int(request.offset)) {

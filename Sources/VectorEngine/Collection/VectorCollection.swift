@@ -154,9 +154,13 @@ public final class VectorCollection: Sendable {
     }
 
     /// The `k` nearest points to `query` matching `filter`; `ef` defaults to the collection's.
-    public func search(_ query: [Float], k: Int, ef: Int? = nil,
-                       filter: PayloadFilter? = nil) throws(VectorEngineError) -> [SearchHit] {
-        try index.search(query, k: k, ef: ef ?? config.hnsw.efSearch, filter: filter)
+    /// `exact` scans every point (the ground truth). With quantization, the walk uses the codes
+    /// and rescoring looks at `oversampling` times `k` candidates on full vectors; `oversampling:
+    /// nil` walks full vectors only.
+    public func search(_ query: [Float], k: Int, ef: Int? = nil, filter: PayloadFilter? = nil,
+                       exact: Bool = false, oversampling: Int? = 4) throws(VectorEngineError) -> [SearchHit] {
+        try index.search(query, k: k, ef: ef ?? config.hnsw.efSearch, filter: filter,
+                         strategy: exact ? .exact : .automatic, oversampling: oversampling)
     }
 
     /// Several searches, results in query order.

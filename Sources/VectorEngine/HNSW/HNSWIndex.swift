@@ -91,7 +91,8 @@ public final class HNSWIndex: VectorIndex {
     }
 
     /// The `k` nearest live vectors that satisfy `filter`, searching with candidate list `ef`
-    /// (raised to `k` when smaller). With a filter, `strategy` picks graph walk or exact scan.
+    /// (raised to `k` when smaller). `strategy` picks graph walk or exact scan (`.exact`: brute
+    /// force, with or without a filter; `.automatic`: exact only for very selective filters).
     /// When quantization is on (``enableQuantization(_:sampleSize:seed:)``) the walk uses the
     /// codes and the best `k * oversampling` candidates are rescored on full vectors; pass
     /// `oversampling: nil` to walk on full vectors instead.
@@ -109,14 +110,8 @@ public final class HNSWIndex: VectorIndex {
         return graph.withLock { g in
             q.withUnsafeBufferPointer { qp -> [SearchHit] in
                 guard let qb = qp.baseAddress else { return [] }
-                var exact = false
-                if let filter {
-                    switch strategy {
-                    case .exact: exact = true
-                    case .graph: exact = false
-                    case .automatic: exact = g.estimateSelectivity(filter) < threshold
-                    }
-                }
+                var exact = strategy == .exact
+                if let filter, strategy == .automatic { exact = g.estimateSelectivity(filter) < threshold }
                 return exact ? g.exactSearch(qb, k: k, filter: filter)
                              : g.knn(qb, k: k, ef: ef, filter: filter,
                                      oversampling: g.quantized == nil ? nil : oversampling)

@@ -9,8 +9,7 @@ extension RuVectorClient {
     ///
     /// - Parameters:
     ///   - ef: candidate list size (recall vs speed); nil uses the collection's default.
-    ///   - exact: asks for an exact brute-force search (sent as `SearchParams.exact`; today's
-    ///     server does not honour it yet: raise `ef` for recall instead).
+    ///   - exact: an exact brute-force search over every point (the ground truth; slower).
     ///   - filter: only points matching it.
     ///   - scoreThreshold: only hits with at least this score.
     ///   - offset: skip this many best hits (paging).

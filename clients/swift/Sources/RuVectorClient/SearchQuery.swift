@@ -7,7 +7,7 @@ public struct SearchQuery: Sendable, Hashable {
     public var k: Int
     /// Candidate list size (recall vs speed); nil uses the collection's `efSearch`.
     public var ef: Int?
-    /// True asks for an exact brute-force search (not honoured by today's server yet; raise `ef`).
+    /// True asks for an exact brute-force search over every point (the ground truth; slower).
     public var exact: Bool
     /// Only points matching this filter.
     public var filter: Filter?
