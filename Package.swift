@@ -117,6 +117,8 @@ let package = Package(
                 swiftSettings: internalChecks + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .testTarget(name: "ClusterEngineTests", dependencies: ["ClusterEngine"], exclude: ["testdata"],
                     swiftSettings: internalChecks),
+        .executableTarget(name: "raft-bench", dependencies: ["ClusterEngine"], path: "Benchmarks/RaftBench",
+                          swiftSettings: internalChecks),
 
         // The graph made durable (WAL of change sets + snapshots) with isolation levels.
         .target(name: "GraphPersistence", dependencies: ["GraphEngine", "Storage"], swiftSettings: internalChecks),

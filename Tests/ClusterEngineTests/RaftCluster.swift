@@ -31,9 +31,13 @@ struct RaftCluster {
     /// Results of applied commands by command id, as the node that applied them saw them.
     var results: [NodeID: [String: String]] = [:]
 
+    /// The group's founding configuration (what a joining server starts from, before the log).
+    let founding: Snapshot
+
     init(voters: [NodeID], settings: RaftConfiguration = RaftConfiguration()) {
         self.settings = settings
         let initial = Snapshot(index: 0, term: 0, configuration: Configuration(voters: Set(voters)), data: [])
+        founding = initial
         for id in voters {
             nodes[id] = RaftNode(id: id, settings: settings, hardState: HardState(), snapshot: initial, entries: [])
             disks[id] = PersistedState(snapshot: initial)
@@ -41,11 +45,11 @@ struct RaftCluster {
         }
     }
 
-    /// Adds a brand new (empty) server that will join through a configuration change.
+    /// Adds a brand new (empty) server that will join through a configuration change. It
+    /// starts from the founding configuration; the log (or a snapshot) brings the rest.
     mutating func addServer(_ id: NodeID) {
-        let initial = Snapshot(index: 0, term: 0, configuration: Configuration(voters: []), data: [])
-        nodes[id] = RaftNode(id: id, settings: settings, hardState: HardState(), snapshot: initial, entries: [])
-        disks[id] = PersistedState(snapshot: initial)
+        nodes[id] = RaftNode(id: id, settings: settings, hardState: HardState(), snapshot: founding, entries: [])
+        disks[id] = PersistedState(snapshot: founding)
         applied[id] = [:]
     }
 

@@ -41,7 +41,9 @@ public struct RaftNode: Sendable {
     private var lastReportedHardState = HardState()
 
     /// A node starting from persisted state (`HardState()`, no entries, and a snapshot holding
-    /// the initial configuration, for a brand new group).
+    /// the founding configuration, for a brand new group). A server joining an existing group
+    /// starts the same way, from the group's founding configuration: the log (or a snapshot
+    /// from the leader) brings the changes since.
     public init(id: NodeID, settings: RaftConfiguration = RaftConfiguration(), hardState: HardState,
                 snapshot: Snapshot, entries: [Entry]) {
         self.id = id
@@ -540,7 +542,8 @@ public struct RaftNode: Sendable {
     }
 
     /// Compacts the log: the application's state as of applied entry `index` replaces the
-    /// entries up to it (§7). Followers too far behind get this snapshot.
+    /// entries up to it (§7). Followers too far behind get this snapshot. The host persists
+    /// it too (`RaftStorage.saveCompaction(node.snapshot)`).
     public mutating func compact(upTo index: UInt64, data: [UInt8]) throws(RaftError) {
         guard index <= log.applied, index > log.snapshot.index, let t = log.term(index) else {
             throw RaftError(code: .rejected, message: "can only compact applied entries after the current snapshot (applied \(log.applied), snapshot \(log.snapshot.index))")
