@@ -117,8 +117,10 @@ let package = Package(
                 swiftSettings: internalChecks + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .testTarget(name: "ClusterEngineTests", dependencies: ["ClusterEngine"], exclude: ["testdata"],
                     swiftSettings: internalChecks),
-        .executableTarget(name: "raft-bench", dependencies: ["ClusterEngine"], path: "Benchmarks/RaftBench",
-                          swiftSettings: internalChecks),
+        .executableTarget(name: "raft-bench", dependencies: ["ClusterEngine", "CAllocationCounter"], path: "Benchmarks/RaftBench",
+                          exclude: ["CAllocationCounter"], swiftSettings: internalChecks),
+        // Counts mallocs in raft-bench (replaces malloc in that executable only).
+        .target(name: "CAllocationCounter", path: "Benchmarks/RaftBench/CAllocationCounter"),
 
         // The graph made durable (WAL of change sets + snapshots) with isolation levels.
         .target(name: "GraphPersistence", dependencies: ["GraphEngine", "Storage"], swiftSettings: internalChecks),

@@ -2,12 +2,14 @@
 // 3 and 5 nodes in one process, messages delivered in memory, nothing persisted. It measures
 // the algorithm's own cost (no disk, no network); there is no external peer for this in the
 // same run. Memory per proposal is the growth of the resident set (/proc/self/statm; retained
-// log entries included), not an allocation count.
+// log entries included). Allocations per proposal are counted by a malloc/calloc/realloc
+// wrapper linked into this benchmark only (CAllocationCounter).
 //
 //   swift run -c release raft-bench [--proposals 200000] [--batch 64]
 #if canImport(Glibc)
 import Glibc
 #endif
+import CAllocationCounter
 import ClusterEngine
 
 struct Group {
@@ -69,10 +71,36 @@ while let a = arguments.next() {
     }
 }
 
-print("pure Raft state machine, in-memory delivery, \(proposals) proposals of 16 bytes; no external peer\n")
-print("| nodes | batch | proposals/s | delivery rounds to commit (1 proposal) | resident memory growth per proposal (bytes) |")
-print("|---:|---:|---:|---:|---:|")
+/// Proposes `count` commands in batches on a settled group and runs until all are applied.
+func drive(_ group: inout Group, count: Int, batch: Int) throws {
+    var proposed = 0
+    while proposed < count {
+        for _ in 0..<min(batch, count - proposed) { try group.nodes[0].propose(command); proposed += 1 }
+        _ = group.settle()
+    }
+    while group.applied < count { _ = group.settle() }
+}
+
 let command = [UInt8](repeating: 0x61, count: 16)
+
+/// Mallocs (malloc, calloc, realloc) per proposal on a fresh group, counted by the
+/// CAllocationCounter wrapper around glibc's allocator.
+func allocationsPerProposal(nodes: Int, count: Int, batch: Int) throws -> String {
+    var group = Group(size: nodes)
+    allocation_counter_start()
+    try drive(&group, count: count, batch: batch)
+    let mallocs = allocation_counter_stop()
+    return format1(Double(mallocs) / Double(count))
+}
+
+func format1(_ value: Double) -> String {
+    let tenths = Int((value * 10).rounded())
+    return "\(tenths / 10).\(tenths % 10)"
+}
+
+print("pure Raft state machine, in-memory delivery, \(proposals) proposals of 16 bytes; no external peer\n")
+print("| nodes | batch | proposals/s | delivery rounds to commit (1 proposal) | mallocs per proposal (all nodes) | resident memory growth per proposal (bytes) |")
+print("|---:|---:|---:|---:|---:|---:|")
 for size in [3, 5] {
     // Latency: rounds of (process + deliver) from propose to the leader applying it.
     var probe = Group(size: size)
@@ -84,13 +112,9 @@ for size in [3, 5] {
     var group = Group(size: size)
     let heapBefore = residentBytes()
     let start = nanos()
-    var proposed = 0
-    while proposed < proposals {
-        for _ in 0..<min(batch, proposals - proposed) { try group.nodes[0].propose(command); proposed += 1 }
-        _ = group.settle()
-    }
-    while group.applied < proposals { _ = group.settle() }
+    try drive(&group, count: proposals, batch: batch)
     let seconds = Double(nanos() - start) / 1e9
     let heapGrowth = Double(residentBytes() - heapBefore) / Double(proposals)
-    print("| \(size) | \(batch) | \(Int(Double(proposals) / seconds)) | \(rounds) | \(Int(heapGrowth)) |")
+    let mallocs = try allocationsPerProposal(nodes: size, count: min(proposals, 20_000), batch: batch)
+    print("| \(size) | \(batch) | \(Int(Double(proposals) / seconds)) | \(rounds) | \(mallocs) | \(Int(heapGrowth)) |")
 }

@@ -47,7 +47,7 @@ struct RaftSimulation {
             }
             cluster.processReadies()
             collectResults()
-            if time % 16 == 0 { cluster.checkLogMatching() }
+            cluster.checkLogMatching()
             if !cluster.violations.isEmpty { return cluster.violations }
         }
         return finish()
