@@ -37,7 +37,8 @@ def _matches(payload, spec):
         return all(payload.get(k) == v for k, v in spec.items())
     ok = all(_condition(payload, c) for c in spec.get("must", []))
     if spec.get("should"):
-        ok = ok and any(_condition(payload, c) for c in spec["should"])
+        held = sum(1 for c in spec["should"] if _condition(payload, c))
+        ok = ok and held >= max(1, spec.get("min_should", 0))
     return ok and not any(_condition(payload, c) for c in spec.get("must_not", []))
 
 
@@ -61,6 +62,10 @@ def _condition(payload, c):
                 and ("lt" not in r or value < r["lt"]) and ("lte" not in r or value <= r["lte"]))
     if "exists" in c:
         return (c["key"] in payload and payload[c["key"]] is not None) == c["exists"]
+    if c.get("is_null"):
+        return c["key"] in payload and payload[c["key"]] is None
+    if c.get("is_empty"):
+        return payload.get(c["key"]) in (None, [])
     raise AssertionError(c)
 
 
@@ -75,6 +80,10 @@ FILTERS = [
                                                                   {"key": "year", "range": {"lte": 2002}}]}]},
     {"must": [{"key": "extra", "exists": True}]},
     {"must": [{"key": "lang", "match": {"except": ["rust"]}}]},
+    {"must": [{"key": "extra", "is_null": True}]},
+    {"must": [{"key": "extra", "is_empty": True}], "must_not": [{"key": "lang", "match": "c"}]},
+    {"should": [{"key": "lang", "match": "swift"}, {"key": "draft", "match": True}, {"key": "year", "range": {"lt": 2010}}],
+     "min_should": 2},
 ]
 
 
@@ -214,7 +223,7 @@ def test_errors_map_to_classes(db):
         db.create_collection("x", dimension=4, metric="hamming")
     with pytest.raises(ValueError, match="unknown filter keys"):
         db.count("docs", filter={"must": [], "sometimes": []})
-    with pytest.raises(ValueError, match="needs match, range or exists"):
+    with pytest.raises(ValueError, match="needs match, range, exists"):
         db.count("docs", filter={"must": [{"key": "lang"}]})
     with pytest.raises(ValueError, match="same length"):
         db.upsert("docs", ids=[1, 2], vectors=[[0, 0, 0, 1]])

@@ -147,9 +147,14 @@ enum VectorMapping {
     static func filter(_ filter: RuvectorV1.Filter?, maxDepth: Int, depth: Int = 0) throws -> PayloadFilter? {
         guard let filter else { return nil }
         guard depth < maxDepth else { throw invalid("filters nest deeper than \(maxDepth) levels") }
-        guard filter.minShould <= 1 else { throw invalid("min_should above 1 is not supported yet") }
+        guard Int(filter.minShould) <= max(1, filter.should.count) else {
+            throw invalid("min_should is \(filter.minShould) but the filter has only \(filter.should.count) should conditions")
+        }
         var parts: [PayloadFilter] = try filter.must.map { try condition($0, maxDepth: maxDepth, depth: depth) }
-        if !filter.should.isEmpty { parts.append(.should(try filter.should.map { try condition($0, maxDepth: maxDepth, depth: depth) })) }
+        if !filter.should.isEmpty {
+            let should = try filter.should.map { try condition($0, maxDepth: maxDepth, depth: depth) }
+            parts.append(filter.minShould > 1 ? .atLeast(.init(minimum: Int(filter.minShould), filters: should)) : .should(should))
+        }
         if !filter.mustNot.isEmpty { parts.append(.mustNot(try filter.mustNot.map { try condition($0, maxDepth: maxDepth, depth: depth) })) }
         return parts.isEmpty ? nil : .must(parts)
     }
@@ -172,8 +177,14 @@ enum VectorMapping {
             case nil: throw invalid("field condition on '\(field.key)' needs match, range or exists")
             }
         case .filter(let nested)?: return try filter(nested, maxDepth: maxDepth, depth: depth + 1) ?? .must([])
-        case .hasId?, .isEmpty?, .isNull?:
-            throw invalid("has_id, is_empty and is_null conditions are not supported yet")
+        case .isNull(let c)?:
+            guard !c.key.isEmpty else { throw invalid("is_null needs a key") }
+            return .isNull(c.key)
+        case .isEmpty(let c)?:
+            guard !c.key.isEmpty else { throw invalid("is_empty needs a key") }
+            return .isEmpty(c.key)
+        case .hasId?:
+            throw invalid("has_id conditions are not supported yet; select by ids with Get, or put the id in the payload")
         case nil: throw invalid("an empty condition")
         }
     }

@@ -25,6 +25,19 @@ public indirect enum PayloadFilter: Sendable, Hashable {
     case isIn(String, [PayloadValue])
     /// The field is present and not `.null`.
     case exists(String)
+    /// The field is present and `.null`.
+    case isNull(String)
+    /// The field is absent, `.null`, or an empty list.
+    case isEmpty(String)
+    /// At least `minimum` of the sub-filters hold.
+    case atLeast(MinimumShould)
+
+    /// `minimum` of `filters` must hold (a should with a threshold above one).
+    public struct MinimumShould: Sendable, Hashable {
+        public var minimum: Int
+        public var filters: [PayloadFilter]
+        public init(minimum: Int, filters: [PayloadFilter]) { self.minimum = minimum; self.filters = filters }
+    }
 
     /// Numeric bounds; `nil` means unbounded on that side.
     public struct NumericRange: Sendable, Hashable {
@@ -53,6 +66,10 @@ public indirect enum PayloadFilter: Sendable, Hashable {
     /// Nesting depth (a leaf condition has depth 1).
     public var depth: Int {
         switch self {
+        case .atLeast(let m):
+            var d = 0
+            for f in m.filters { d = max(d, f.depth) }
+            return d + 1
         case .must(let fs), .should(let fs), .mustNot(let fs):
             var d = 0
             for f in fs { d = max(d, f.depth) }
@@ -71,6 +88,8 @@ public indirect enum PayloadFilter: Sendable, Hashable {
             switch f {
             case .must(let fs), .should(let fs), .mustNot(let fs):
                 for sub in fs { stack.append((sub, d + 1)) }
+            case .atLeast(let m):
+                for sub in m.filters { stack.append((sub, d + 1)) }
             default: break
             }
         }
@@ -98,6 +117,22 @@ public indirect enum PayloadFilter: Sendable, Hashable {
         case .isIn(let key, let values):
             guard let v = payload[key] else { return false }
             return Self.anyElement(v) { e in values.contains { Self.equal(e, $0) } }
+        case .isNull(let key):
+            guard case .null? = payload[key] else { return false }
+            return true
+        case .isEmpty(let key):
+            switch payload[key] {
+            case nil, .null?: return true
+            case .list(let items)?: return items.isEmpty
+            default: return false
+            }
+        case .atLeast(let m):
+            var held = 0
+            for f in m.filters where f.matches(payload) {
+                held += 1
+                if held >= m.minimum { return true }
+            }
+            return m.minimum <= 0
         case .exists(let key):
             guard let v = payload[key] else { return false }
             if case .null = v { return false }

@@ -10,6 +10,7 @@ from ruvector.v1 import common_pb2
 Payload = dict[str, Any]
 
 _FILTER_KEYS = {"must", "should", "must_not"}
+_FILTER_OPTIONS = {"min_should"}
 
 
 def to_value(value: Any) -> common_pb2.Value:
@@ -95,8 +96,12 @@ def to_filter(spec: Mapping[str, Any] | None) -> common_pb2.Filter | None:
     - ``{"key": "lang", "match": "swift"}``: equality with a str, int or bool
     - ``{"key": "lang", "match": {"any": ["swift", "c"]}}`` or ``{"except": [...]}``
     - ``{"key": "year", "range": {"gte": 2000, "lt": 2010}}`` (gt, gte, lt, lte)
-    - ``{"key": "tags", "exists": True}``
+    - ``{"key": "tags", "exists": True}`` (present and not null)
+    - ``{"key": "note", "is_null": True}`` (present and null); ``{"key": "tags", "is_empty": True}``
+      (absent, null or an empty list)
     - a nested filter dict (``{"should": [...]}``)
+
+    ``"min_should": N`` beside ``should`` asks for at least N of them.
 
     Shorthand: a dict without must/should/must_not, e.g. ``{"lang": "swift", "year": 2020}``,
     means every key equals its value.
@@ -107,13 +112,17 @@ def to_filter(spec: Mapping[str, Any] | None) -> common_pb2.Filter | None:
         raise TypeError(f"a filter is a dict; got {type(spec).__name__}")
     if not _FILTER_KEYS & spec.keys():
         return common_pb2.Filter(must=[_condition({"key": k, "match": v}) for k, v in spec.items()])
-    unknown = set(spec) - _FILTER_KEYS
+    unknown = set(spec) - _FILTER_KEYS - _FILTER_OPTIONS
     if unknown:
-        raise ValueError(f"unknown filter keys {sorted(unknown)}; use must, should, must_not")
+        raise ValueError(f"unknown filter keys {sorted(unknown)}; use must, should, must_not, min_should")
+    min_should = spec.get("min_should", 0)
+    if not isinstance(min_should, int) or isinstance(min_should, bool) or min_should < 0:
+        raise ValueError(f"min_should must be a non-negative integer; got {min_should!r}")
     return common_pb2.Filter(
         must=[_condition(c) for c in spec.get("must", [])],
         should=[_condition(c) for c in spec.get("should", [])],
         must_not=[_condition(c) for c in spec.get("must_not", [])],
+        min_should=min_should,
     )
 
 
@@ -141,8 +150,12 @@ def _condition(spec: Mapping[str, Any]) -> common_pb2.Condition:
             setattr(field.range, name, float(bound))
     elif "exists" in spec:
         field.exists = bool(spec["exists"])
+    elif spec.get("is_null") is True:
+        return common_pb2.Condition(is_null=common_pb2.IsNullCondition(key=key))
+    elif spec.get("is_empty") is True:
+        return common_pb2.Condition(is_empty=common_pb2.IsEmptyCondition(key=key))
     else:
-        raise ValueError(f"condition on '{key}' needs match, range or exists: {spec!r}")
+        raise ValueError(f"condition on '{key}' needs match, range, exists, is_null or is_empty: {spec!r}")
     return common_pb2.Condition(field=field)
 
 
