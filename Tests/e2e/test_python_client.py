@@ -268,3 +268,35 @@ def test_exact_search_is_brute_force_even_when_the_graph_is_weak(db):
         assert [h.id for h in db.search("weak", q, k=10, exact=True)] == truth
         misses += len(set(truth) - {h.id for h in db.search("weak", q, k=10, ef=1)})
     assert misses > 0      # the graph walk with ef=1 on a weak graph is approximate; exact is not
+
+
+def test_graph_through_the_client(db):
+    created = db.graph.execute("CREATE (a:Doc {title: $t})-[:CITES {w: 1}]->(b:Doc {title: 'B'}) RETURN a, b",
+                               {"t": "A"})
+    assert created.columns == ["a", "b"] and created.summary["nodes_created"] == 2
+    a = created.rows[0]["a"]
+    assert isinstance(a, ruvector.Node) and a.labels == ["Doc"] and a.properties == {"title": "A"}
+    rows = db.graph.execute("MATCH p = (x:Doc)-[r:CITES]->(y) RETURN x.title AS x, r, p, [1, 2] AS l").rows
+    assert rows[0]["x"] == "A" and rows[0]["r"].type == "CITES" and rows[0]["r"].start == a.id
+    assert [n.properties["title"] for n in rows[0]["p"].nodes] == ["A", "B"] and rows[0]["l"] == [1, 2]
+
+    with db.graph.transaction("serializable") as tx:
+        tx.execute("MATCH (d:Doc {title: 'A'}) SET d.seen = true")
+        assert db.graph.execute("MATCH (d:Doc {seen: true}) RETURN count(d) AS n").rows[0]["n"] == 0
+    assert db.graph.execute("MATCH (d:Doc {seen: true}) RETURN count(d) AS n").rows[0]["n"] == 1
+    with pytest.raises(RuntimeError):
+        with db.graph.transaction() as tx:
+            tx.execute("CREATE (:Ghost)")
+            raise RuntimeError("the block failed")
+    assert db.graph.execute("MATCH (g:Ghost) RETURN count(g) AS n").rows[0]["n"] == 0
+    t1, t2 = db.graph.begin("serializable"), db.graph.begin("serializable")
+    t1.execute("MATCH (d:Doc {title: 'B'}) SET d.v = 1")
+    t2.execute("MATCH (d:Doc {title: 'B'}) SET d.v = 2")
+    t1.commit()
+    with pytest.raises(ruvector.Aborted):
+        t2.commit()
+    with pytest.raises(ruvector.InvalidArgument, match="line 1"):
+        db.graph.execute("MATCH (n RETURN n")
+    ids = [r["id"] for r in db.graph.execute("UNWIND range(1, 3) AS i CREATE (n:M {i: i}) RETURN id(n) AS id").rows]
+    edge = db.graph.create_hyperedge("GROUP", ids, {"k": "v"})
+    assert db.graph.hyperedges(node_id=ids[0]) == [edge]

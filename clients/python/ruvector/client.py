@@ -11,6 +11,7 @@ import grpc
 
 from ruvector import convert
 from ruvector.errors import RuVectorError, from_rpc_error, from_status
+from ruvector.graph import Graph
 from ruvector.v1 import common_pb2, vector_pb2, vector_pb2_grpc
 
 _METRICS = {"l2": vector_pb2.METRIC_L2, "euclidean": vector_pb2.METRIC_L2, "cosine": vector_pb2.METRIC_COSINE,
@@ -124,6 +125,8 @@ class Client:
             self._channel = grpc.insecure_channel(address, options=options)
         self._stub = vector_pb2_grpc.VectorServiceStub(self._channel)
         self.timeout = timeout
+        #: Cypher, transactions and hyperedges (GraphService): ``db.graph.execute("MATCH ...")``.
+        self.graph = Graph(self._channel, timeout)
 
     def close(self) -> None:
         """Closes the connection."""
