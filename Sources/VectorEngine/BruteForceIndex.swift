@@ -78,7 +78,7 @@ public final class BruteForceIndex: VectorIndex {
                 s.vectors.withUnsafeBufferPointer { vp in
                     guard let qb = qp.baseAddress, let vb = vp.baseAddress else { return }
                     for i in 0..<s.ids.count {
-                        if let f = filter, !f.matches(s.payloads[i]) { continue }
+                        if let f = filter, !f.matches(s.payloads[i], id: s.ids[i]) { continue }
                         hits.append(SearchHit(id: s.ids[i], distance: metric.distance(qb, vb + i * d, count: d)))
                     }
                 }

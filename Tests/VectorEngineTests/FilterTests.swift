@@ -19,6 +19,10 @@ import Testing
         #expect(PayloadFilter.exists("ok").matches(p))
         #expect(!PayloadFilter.exists("gone").matches(p))
         #expect(!PayloadFilter.exists("missing").matches(p))
+        #expect(PayloadFilter.hasId([5, 9]).matches(p, id: 9))
+        #expect(!PayloadFilter.hasId([5, 9]).matches(p, id: 6))
+        #expect(!PayloadFilter.hasId([5, 9]).matches(p))      // no id known: never holds
+        #expect(PayloadFilter.must([.hasId([9]), .exists("ok")]).matches(p, id: 9))
         let nested = PayloadFilter.must([
             .should([.match("color", .string("blue")), .range("n", .init(lte: 5))]),
             .mustNot([.match("ok", .bool(false))]),

@@ -45,6 +45,8 @@ def _matches(payload, spec):
 def _condition(payload, c):
     if {"must", "should", "must_not"} & c.keys():
         return _matches(payload, c)
+    if "has_id" in c:
+        return payload["_id"] in c["has_id"]
     value = payload.get(c["key"])
     values = value if isinstance(value, list) else [value]
     if "match" in c:
@@ -84,6 +86,7 @@ FILTERS = [
     {"must": [{"key": "extra", "is_empty": True}], "must_not": [{"key": "lang", "match": "c"}]},
     {"should": [{"key": "lang", "match": "swift"}, {"key": "draft", "match": True}, {"key": "year", "range": {"lt": 2010}}],
      "min_should": 2},
+    {"must": [{"has_id": list(range(0, 600, 7))}], "must_not": [{"key": "lang", "match": "swift"}]},
 ]
 
 
@@ -113,7 +116,7 @@ def test_collections_upsert_search_and_filters(db):
     assert [h.id for h in db.search("docs", query, k=3, exact=True, offset=2)] == truth[2:5].tolist()
 
     for spec in FILTERS:
-        expected = [i for i in range(600) if _matches(payloads[i], spec)]
+        expected = [i for i in range(600) if _matches({**payloads[i], "_id": i}, spec)]
         assert expected, spec
         assert db.count("docs", filter=spec) == len(expected), spec
         hits = db.search("docs", query, k=5, filter=spec, exact=True)

@@ -183,8 +183,9 @@ enum VectorMapping {
         case .isEmpty(let c)?:
             guard !c.key.isEmpty else { throw invalid("is_empty needs a key") }
             return .isEmpty(c.key)
-        case .hasId?:
-            throw invalid("has_id conditions are not supported yet; select by ids with Get, or put the id in the payload")
+        case .hasId(let c)?:
+            guard c.ids.count <= 10_000 else { throw invalid("has_id takes at most 10000 ids, got \(c.ids.count)") }
+            return .hasId(Set(try c.ids.map { try id($0) }))
         case nil: throw invalid("an empty condition")
         }
     }

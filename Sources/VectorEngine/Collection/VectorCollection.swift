@@ -99,7 +99,7 @@ public final class VectorCollection: Sendable {
         var cursor: Int? = nil
         repeat {
             let page = try index.scroll(after: cursor, limit: VectorEngineLimits.maxK)
-            for id in page.ids { if let p = index.payload(id: id), filter.matches(p) { body(id) } }
+            for id in page.ids { if let p = index.payload(id: id), filter.matches(p, id: id) { body(id) } }
             cursor = page.next
         } while cursor != nil
     }
@@ -146,7 +146,7 @@ public final class VectorCollection: Sendable {
         repeat {
             let page = try index.scroll(after: cur, limit: limit - points.count)
             for id in page.ids {
-                if let point = get(id: id), filter?.matches(point.payload) ?? true { points.append(point) }
+                if let point = get(id: id), filter?.matches(point.payload, id: id) ?? true { points.append(point) }
             }
             cur = page.next
         } while cur != nil && points.count < limit

@@ -31,6 +31,8 @@ public indirect enum PayloadFilter: Sendable, Hashable {
     case isEmpty(String)
     /// At least `minimum` of the sub-filters hold.
     case atLeast(MinimumShould)
+    /// The point's id is one of these (needs the id: see `matches(_:id:)`).
+    case hasId(Set<UInt64>)
 
     /// `minimum` of `filters` must hold (a should with a threshold above one).
     public struct MinimumShould: Sendable, Hashable {
@@ -95,19 +97,22 @@ public indirect enum PayloadFilter: Sendable, Hashable {
         }
     }
 
-    /// Whether `payload` satisfies the filter.
-    public func matches(_ payload: Payload) -> Bool {
+    /// Whether the point with `payload` (and `id`, for `hasId`; without it `hasId` never
+    /// holds) satisfies the filter.
+    public func matches(_ payload: Payload, id: UInt64? = nil) -> Bool {
         switch self {
         case .must(let fs):
-            for f in fs where !f.matches(payload) { return false }
+            for f in fs where !f.matches(payload, id: id) { return false }
             return true
         case .should(let fs):
             if fs.isEmpty { return true }
-            for f in fs where f.matches(payload) { return true }
+            for f in fs where f.matches(payload, id: id) { return true }
             return false
         case .mustNot(let fs):
-            for f in fs where f.matches(payload) { return false }
+            for f in fs where f.matches(payload, id: id) { return false }
             return true
+        case .hasId(let ids):
+            return id.map(ids.contains) ?? false
         case .match(let key, let value):
             guard let v = payload[key] else { return false }
             return Self.anyElement(v) { Self.equal($0, value) }
@@ -128,7 +133,7 @@ public indirect enum PayloadFilter: Sendable, Hashable {
             }
         case .atLeast(let m):
             var held = 0
-            for f in m.filters where f.matches(payload) {
+            for f in m.filters where f.matches(payload, id: id) {
                 held += 1
                 if held >= m.minimum { return true }
             }

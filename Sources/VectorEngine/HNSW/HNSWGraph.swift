@@ -149,7 +149,9 @@ struct HNSWGraph {
         let start = greedyDescent(q, from: maxLevel, to: 0, entry: ep, codes: codes)
         let accept: ((UInt32) -> Bool)?
         if let filter {
-            accept = { [deleted, payloads] id in !deleted[Int(id)] && filter.matches(payloads[Int(id)]) }
+            accept = { [deleted, payloads, externalIds] id in
+                !deleted[Int(id)] && filter.matches(payloads[Int(id)], id: externalIds[Int(id)])
+            }
         } else if deletedCount > 0 {
             accept = { [deleted] id in !deleted[Int(id)] }
         } else {
@@ -170,7 +172,7 @@ struct HNSWGraph {
     func exactSearch(_ q: UnsafePointer<Float>, k: Int, filter: PayloadFilter?) -> [SearchHit] {
         var heap = DistanceHeap()
         for i in 0..<totalCount where !deleted[i] {
-            if let filter, !filter.matches(payloads[i]) { continue }
+            if let filter, !filter.matches(payloads[i], id: externalIds[i]) { continue }
             let d = distance(q, UInt32(i))
             if heap.count < k { heap.push(d, UInt32(i)) } else if let t = heap.top, d < t.distance {
                 heap.pop(); heap.push(d, UInt32(i))
@@ -191,7 +193,7 @@ struct HNSWGraph {
         while i < n {
             if !deleted[i] {
                 seen += 1
-                if filter.matches(payloads[i]) { hit += 1 }
+                if filter.matches(payloads[i], id: externalIds[i]) { hit += 1 }
             }
             i += step
         }

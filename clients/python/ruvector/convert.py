@@ -99,6 +99,7 @@ def to_filter(spec: Mapping[str, Any] | None) -> common_pb2.Filter | None:
     - ``{"key": "tags", "exists": True}`` (present and not null)
     - ``{"key": "note", "is_null": True}`` (present and null); ``{"key": "tags", "is_empty": True}``
       (absent, null or an empty list)
+    - ``{"has_id": [1, 2, 3]}``: the point's id is one of these
     - a nested filter dict (``{"should": [...]}``)
 
     ``"min_should": N`` beside ``should`` asks for at least N of them.
@@ -131,6 +132,8 @@ def _condition(spec: Mapping[str, Any]) -> common_pb2.Condition:
         raise TypeError(f"a condition is a dict; got {spec!r}")
     if _FILTER_KEYS & spec.keys():
         return common_pb2.Condition(filter=to_filter(spec))
+    if "has_id" in spec:
+        return common_pb2.Condition(has_id=common_pb2.HasIdCondition(ids=[to_id(i) for i in spec["has_id"]]))
     if "filter" in spec:
         return common_pb2.Condition(filter=to_filter(spec["filter"]))
     key = spec.get("key")
