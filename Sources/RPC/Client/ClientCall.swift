@@ -1,4 +1,12 @@
 import NIOCore
+import Synchronization
+
+/// A call's result, set once on the event loop and read from anywhere.
+final class CallResultBox: Sendable {
+    private let value = Mutex<CallResult?>(nil)
+    func set(_ result: CallResult) { value.withLock { $0 = result } }
+    var result: CallResult? { value.withLock { $0 } }
+}
 
 /// What a finished call returned besides its messages.
 public struct CallResult: Sendable {
@@ -26,14 +34,16 @@ public final class ClientCall: Sendable {
     public let responses: ClientResponses
     let headersPromise: EventLoopPromise<Metadata>
     let resultPromise: EventLoopPromise<CallResult>
+    let resultBox: CallResultBox
 
     init(connection: ClientConnectionRef, streamID: Int32, responses: ClientResponses,
-         headersPromise: EventLoopPromise<Metadata>, resultPromise: EventLoopPromise<CallResult>) {
+         headersPromise: EventLoopPromise<Metadata>, resultPromise: EventLoopPromise<CallResult>, resultBox: CallResultBox) {
         self.connection = connection
         self.streamID = streamID
         self.responses = responses
         self.headersPromise = headersPromise
         self.resultPromise = resultPromise
+        self.resultBox = resultBox
     }
 
     /// Sends one request message; waits while the server is not reading (flow control).
@@ -58,8 +68,9 @@ public final class ClientCall: Sendable {
 
     /// The status and metadata, once the call is over.
     public func result() async -> CallResult {
+        if let known = resultBox.result { return known }
         // The promise is only ever succeeded.
-        (try? await resultPromise.futureResult.get())
+        return (try? await resultPromise.futureResult.get())
             ?? CallResult(status: Status(code: .internal, message: "call ended without a result"),
                           initialMetadata: Metadata(), trailingMetadata: Metadata())
     }

@@ -8,6 +8,8 @@ final class ClientStream {
     var responses: AsyncThrowingStream<[UInt8], any Error>.Continuation
     let headersPromise: EventLoopPromise<Metadata>
     let resultPromise: EventLoopPromise<CallResult>
+    /// The result as soon as it is known, readable from any thread without an event-loop hop.
+    let resultBox = CallResultBox()
     var initialMetadata = Metadata()
     var gotHeaders = false
     var httpStatus = ""
@@ -159,7 +161,20 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         flush()
         let responses = ClientResponses(base: stream) { count in ref.consumed(streamID: streamID, count: count) }
         return ClientCall(connection: ref, streamID: streamID, responses: responses,
-                          headersPromise: state.headersPromise, resultPromise: state.resultPromise)
+                          headersPromise: state.headersPromise, resultPromise: state.resultPromise, resultBox: state.resultBox)
+    }
+
+    /// A unary call: opens the stream and queues its only message with the end of stream, in
+    /// one event-loop turn (no separate send and close hops).
+    func startUnary(path: String, metadata: Metadata, timeout: Duration?, message: [UInt8],
+                    ref: ClientConnectionRef) throws -> ClientCall {
+        let call = try startCall(path: path, metadata: metadata, timeout: timeout, ref: ref)
+        if let stream = streams[call.streamID], !stream.done {
+            stream.outbound.appendFinal(message)
+            stream.sendClosed = true
+            resume(stream)
+        }
+        return call
     }
 
     func enqueue(streamID: Int32, message: [UInt8], continuation: CheckedContinuation<Void, any Error>) {
@@ -218,6 +233,8 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         stream.deadlineTimer?.cancel()
         stream.outbound.discard(error: RPCError(status.code == .ok ? .cancelled : status.code,
                                                 status.code == .ok ? "the call has already ended" : status.message))
+        // Set before the responses end, so a caller that saw the end reads the result at once.
+        stream.resultBox.set(CallResult(status: status, initialMetadata: stream.initialMetadata, trailingMetadata: trailing))
         if status.code == .ok {
             stream.responses.finish()
         } else {
@@ -357,6 +374,12 @@ final class ClientConnectionRef: Sendable {
     func startCall(path: String, metadata: Metadata, timeout: Duration?) async throws -> ClientCall {
         try await eventLoop.submit {
             try self.handler.value.startCall(path: path, metadata: metadata, timeout: timeout, ref: self)
+        }.get()
+    }
+
+    func startUnary(path: String, metadata: Metadata, timeout: Duration?, message: [UInt8]) async throws -> ClientCall {
+        try await eventLoop.submit {
+            try self.handler.value.startUnary(path: path, metadata: metadata, timeout: timeout, message: message, ref: self)
         }.get()
     }
 

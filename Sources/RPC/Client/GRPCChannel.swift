@@ -77,14 +77,8 @@ public final class GRPCChannel: Sendable {
     /// A unary call: one request, one response. Throws `RPCError` on a non-OK status.
     public func unary(_ path: String, request: [UInt8], metadata: Metadata = Metadata(),
                       timeout: Duration? = nil) async throws -> (response: [UInt8], result: CallResult) {
-        let call = try await makeCall(path: path, metadata: metadata, timeout: timeout)
-        do {
-            try await call.send(request)
-        } catch {
-            // The server may answer (e.g. UNIMPLEMENTED) before the request is sent; its
-            // status, read below, is the meaningful error.
-        }
-        call.closeSend()
+        // Headers, the request and the end of stream leave in one event-loop turn.
+        let call = try await connection.startUnary(path: path, metadata: metadata, timeout: timeout, message: request)
         var response: [UInt8]?
         for try await message in call.responses {
             guard response == nil else {
