@@ -37,14 +37,14 @@ enum CLIEntry {
 struct RuVectorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ruvector",
-        abstract: "Command-line client for a RuVector server (VectorService).",
+        abstract: "Command-line client for a RuVector server (VectorService, and Cypher on the GraphService).",
         discussion: """
             The server is --server HOST:PORT, else $RUVECTOR_SERVER, else 127.0.0.1:50051. Output is a \
             table, or JSON with --json. Exit codes: 0 success, 1 the server refused the call, \
             64 bad command line, 65 bad input data or local file, 69 server unreachable.
             """,
         subcommands: [CollectionsCommand.self, UpsertCommand.self, SearchCommand.self, CountCommand.self,
-                      GetCommand.self, DeleteCommand.self, SnapshotCommand.self])
+                      GetCommand.self, DeleteCommand.self, SnapshotCommand.self, CypherCommand.self])
 }
 
 /// Exit statuses (sysexits.h where one fits).

@@ -3,6 +3,11 @@ import RuVectorClient
 
 /// Output: tables on stdout, JSON on stdout, messages and the progress bar on stderr.
 enum Terminal {
+    /// Writes a prompt without a newline (interactive input).
+    static func prompt(_ text: String) {
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+
     static func printError(_ line: String) {
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }

@@ -286,3 +286,23 @@ def test_tls(tls_server):
     # Without the test CA the server's certificate cannot be verified.
     code, _, err = run("collections", "list", "--tls", "--server", tls_server.address, "--server-name", TLS_HOST_OVERRIDE)
     assert code == 69 and "UNAVAILABLE" in err
+
+
+def test_cypher(server):
+    code, out, _ = run("cypher", "CREATE (a:Person {name: $n})-[:KNOWS]->(:Person {name: 'Bo'}) RETURN a.name AS name",
+                       "--param", 'n="Ann"', server=server)
+    assert code == 0 and "name" in out and "Ann" in out and "nodes created: 2" in out
+    result = run_json("cypher", "MATCH (a)-[r:KNOWS]->(b) RETURN a, r, b.name AS b ORDER BY b", server=server)
+    assert result["columns"] == ["a", "r", "b"] and len(result["rows"]) == 1
+    a, r, b = result["rows"][0]
+    assert a["labels"] == ["Person"] and a["properties"] == {"name": "Ann"} and r["type"] == "KNOWS" and b == "Bo"
+    assert r["start"] == a["id"] and result["summary"]["rows"] == 1
+    # Statements from standard input, ended by ';'; an error is reported and the others still run.
+    script = "CREATE (:T {i: 1});\nMATCH (t:T)\nRETURN count(t) AS n;\nMATCH (n RETURN n;\nMATCH (t:T) RETURN t.i AS i;\n"
+    result = subprocess.run([str(CLI), "cypher", "--server", server.address, "--json"], input=script,
+                            capture_output=True, text=True, timeout=60)
+    outputs = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert [o["rows"] for o in outputs] == [[], [[1]], [[1]]]
+    assert result.returncode == 1 and "syntax error at line 1" in result.stderr
+    code, _, err = run("cypher", "RETURN 1", "--param", "broken", server=server)
+    assert code == 64 and "NAME=JSON" in err

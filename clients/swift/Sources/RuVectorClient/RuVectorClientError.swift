@@ -42,6 +42,8 @@ public struct RuVectorClientError: Error, Sendable, CustomStringConvertible {
         public static let cancelled = Code(name: "CANCELLED")
         /// The server failed (`INTERNAL`).
         public static let `internal` = Code(name: "INTERNAL")
+        /// A transaction conflicted at commit and was rolled back: retry it.
+        public static let aborted = Code(name: "ABORTED")
         /// A transferred file did not arrive intact (`DATA_LOSS`, or a size or CRC32C mismatch).
         public static let dataLoss = Code(name: "DATA_LOSS")
         /// The arguments given to the client are wrong; nothing was sent.

@@ -1,0 +1,131 @@
+import RPC
+import Wire
+
+/// A node in a Cypher result.
+public struct GraphNode: Sendable, Hashable {
+    public var id: UInt64
+    public var labels: [String]
+    public var properties: Payload
+}
+
+/// A relationship in a Cypher result.
+public struct GraphRelationship: Sendable, Hashable {
+    public var id: UInt64
+    public var type: String
+    public var start: UInt64
+    public var end: UInt64
+    public var properties: Payload
+}
+
+/// A value in a Cypher result: a plain value, or a graph element, path or list of them.
+public indirect enum GraphValue: Sendable, Hashable {
+    case value(PayloadValue)
+    case node(GraphNode)
+    case relationship(GraphRelationship)
+    case path(nodes: [GraphNode], relationships: [GraphRelationship])
+    case list([GraphValue])
+}
+
+/// What a Cypher query returned.
+public struct CypherResult: Sendable, Hashable {
+    /// Column names, in RETURN order.
+    public var columns: [String]
+    /// Rows: one value per column.
+    public var rows: [[GraphValue]]
+    /// Counters: nodes_created, relationships_deleted, properties_set, ... and rows, time_micros.
+    public var summary: [String: UInt64]
+}
+
+/// Transaction isolation (see the server README's table of anomalies per level).
+public enum IsolationLevel: Sendable, Hashable {
+    case readCommitted, repeatableRead, serializable
+}
+
+extension RuVectorClient {
+    static let graphService = "/ruvector.v1.GraphService/"
+
+    /// Runs a Cypher query (auto-commit, or inside `transaction`). Rows arrive in batches and
+    /// are collected here; `maxRows` (0 = the server's limit) stops early.
+    public func cypher(_ query: String, parameters: Payload = [:], transaction: String? = nil,
+                       maxRows: Int = 0) async throws(RuVectorClientError) -> CypherResult {
+        let request = RuvectorV1.ExecuteRequest(
+            query: query,
+            parameters: parameters.keys.sorted().map { RuvectorV1.Parameter(name: $0, value: WireConversions.wire(parameters[$0]!)) },
+            transactionId: transaction ?? "", maxRows: UInt64(max(0, maxRows)))
+        do {
+            let call = try await channel.makeCall(path: Self.graphService + "Execute", timeout: callTimeout)
+            try await call.send(request.encoded())
+            call.closeSend()
+            var result = CypherResult(columns: [], rows: [], summary: [:])
+            for try await bytes in call.responses {
+                switch try RuvectorV1.ExecuteResponse(decoding: bytes).part {
+                case .header(let header)?: result.columns = header.columns
+                case .rows(let batch)?: result.rows += batch.rows.map { $0.values.map(Self.graphValue) }
+                case .summary(let s)?:
+                    result.summary = ["nodes_created": s.nodesCreated, "nodes_deleted": s.nodesDeleted,
+                                      "relationships_created": s.relationshipsCreated, "relationships_deleted": s.relationshipsDeleted,
+                                      "properties_set": s.propertiesSet, "labels_added": s.labelsAdded,
+                                      "labels_removed": s.labelsRemoved, "rows": s.rows, "time_micros": s.timeMicros]
+                case nil: break
+                }
+            }
+            return result
+        } catch {
+            throw RuVectorClientError.from(error)
+        }
+    }
+
+    /// Starts a transaction; pass its id to `cypher(_:transaction:)`, then `commit` or `rollback`.
+    public func beginTransaction(_ isolation: IsolationLevel = .readCommitted,
+                                 idleTimeoutMillis: UInt32 = 0) async throws(RuVectorClientError) -> String {
+        let level: RuvectorV1.IsolationLevel = switch isolation {
+        case .readCommitted: .readCommitted
+        case .repeatableRead: .repeatableRead
+        case .serializable: .serializable
+        }
+        let info: RuvectorV1.TransactionInfo = try await graphUnary(
+            "BeginTransaction", RuvectorV1.BeginTransactionRequest(isolation: level, idleTimeoutMillis: idleTimeoutMillis))
+        return info.transactionId
+    }
+
+    /// Commits; `.aborted` when the isolation level forbids it (the transaction is rolled back: retry it).
+    @discardableResult
+    public func commit(_ transaction: String) async throws(RuVectorClientError) -> UInt64 {
+        let response: RuvectorV1.CommitResponse = try await graphUnary("Commit", RuvectorV1.TransactionRef(transactionId: transaction))
+        return response.sequence
+    }
+
+    /// Rolls back.
+    public func rollback(_ transaction: String) async throws(RuVectorClientError) {
+        let _: RuvectorV1.RollbackResponse = try await graphUnary("Rollback", RuvectorV1.TransactionRef(transactionId: transaction))
+    }
+
+    private func graphUnary<Response: WireMessage>(_ method: String, _ request: some WireMessage) async throws(RuVectorClientError) -> Response {
+        do {
+            let (bytes, _) = try await channel.unary(Self.graphService + method, request: request.encoded(), timeout: callTimeout)
+            return try Response(decoding: bytes)
+        } catch {
+            throw RuVectorClientError.from(error)
+        }
+    }
+
+    static func graphValue(_ value: RuvectorV1.GraphValue) -> GraphValue {
+        switch value.kind {
+        case .node(let n)?: .node(node(n))
+        case .relationship(let r)?: .relationship(relationship(r))
+        case .path(let p)?: .path(nodes: p.nodes.map(node), relationships: p.relationships.map(relationship))
+        case .list(let l)?: .list(l.values.map(graphValue))
+        case .value(let v)?: .value(WireConversions.value(v))
+        case nil: .value(.null)
+        }
+    }
+
+    static func node(_ n: RuvectorV1.Node) -> GraphNode {
+        GraphNode(id: n.id, labels: n.labels, properties: n.properties.map(WireConversions.payload) ?? [:])
+    }
+
+    static func relationship(_ r: RuvectorV1.Relationship) -> GraphRelationship {
+        GraphRelationship(id: r.id, type: r.type, start: r.startNodeId, end: r.endNodeId,
+                          properties: r.properties.map(WireConversions.payload) ?? [:])
+    }
+}
