@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import GraphEngine
 import Storage
 import Synchronization
@@ -25,20 +22,7 @@ public final class DurableGraphDatabase: Sendable {
     }
 
     /// How the database keeps its files.
-    public struct Options: Sendable {
-        /// When a commit is durable.
-        public var syncPolicy: WALSyncPolicy
-        /// Snapshot after this many bytes of log (0 = only on request).
-        public var autoSnapshotWALBytes: Int
-        /// Snapshot files kept (at least 2).
-        public var retainedSnapshots: Int
-
-        public init(syncPolicy: WALSyncPolicy = .always, autoSnapshotWALBytes: Int = 256 << 20, retainedSnapshots: Int = 3) {
-            self.syncPolicy = syncPolicy
-            self.autoSnapshotWALBytes = autoSnapshotWALBytes
-            self.retainedSnapshots = max(2, retainedSnapshots)
-        }
-    }
+    public typealias Options = DurabilityOptions
 
     /// What opening found.
     public struct RecoveryReport: Sendable {
@@ -321,15 +305,9 @@ public final class DurableGraphDatabase: Sendable {
     @discardableResult
     public func snapshot() throws -> SnapshotInfo {
         try state.withLock { state throws -> SnapshotInfo in
-            let bytes = GraphCodec.encode(state.committed.store.everything)
-            var now = timespec()
-            clock_gettime(CLOCK_REALTIME, &now)
-            let info = try snapshots.write(sections: [(name: "graph", bytes: bytes)], walSequence: wal.nextSequenceNumber - 1,
-                                           createdUnixMicros: Int64(now.tv_sec) * 1_000_000 + Int64(now.tv_nsec) / 1000)
+            let sections = [(name: "graph", bytes: GraphCodec.encode(state.committed.store.everything))]
+            let info = try snapshots.checkpoint(sections: sections, wal: wal, options: options)
             state.loggedSinceSnapshot = 0
-            let all = try snapshots.list()
-            if all.count >= 2 { try wal.releaseSegments(upTo: all[1].walSequence) }
-            for old in all.dropFirst(options.retainedSnapshots) { try snapshots.remove(old.name) }
             return info
         }
     }

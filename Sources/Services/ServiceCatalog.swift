@@ -62,26 +62,17 @@ public final class ServiceCatalog: Sendable {
         }
         router.register(VectorService(catalog: collections, limits: options.vectorLimits))
         metrics = ServerMetrics(collections: { collections.list() })
-        let graph = try DurableGraphDatabase.open(options.dataDirectory + "/graph",
-                                                  options: .init(syncPolicy: options.collectionOptions.syncPolicy,
-                                                                 autoSnapshotWALBytes: options.collectionOptions.autoSnapshotWALBytes))
+        let graph = try DurableGraphDatabase.open(options.dataDirectory + "/graph", options: options.collectionOptions)
+        let recovered = graph.committedStore
         logger.info("graph recovered", metadata: [
-            "nodes": "\(graph.committedStore.nodeCount)", "relationships": "\(graph.committedStore.relationshipCount)",
+            "nodes": "\(recovered.nodeCount)", "relationships": "\(recovered.relationshipCount)",
             "snapshot_sequence": "\(graph.recovery.snapshotSequence)", "replayed_records": "\(graph.recovery.replayedRecords)",
             "wal_dropped_bytes": "\(graph.recovery.wal.droppedBytes)",
         ])
         router.register(GraphService(graph: graph))
-        router.registerFallback(service: GraphService.name) { _, _, context in
-            let method = context.path.split(separator: "/").last.map(String.init) ?? context.path
-            throw RPCError(.unimplemented,
-                "\(GraphService.name)/\(method) is not available yet: vector indexes on nodes and hybrid search are not built (see README, 'Status')")
-        }
+        Self.answerNotAvailable(GraphService.name, because: "vector indexes on nodes and hybrid search are not built", in: &router)
         for name in Self.servicesNotYetAvailable {
-            router.registerFallback(service: name) { _, _, context in
-                let method = context.path.split(separator: "/").last.map(String.init) ?? context.path
-                throw RPCError(.unimplemented,
-                    "\(name)/\(method) is not available yet in this build of ruvector-server: its engine is not wired to the server (see README, 'Status')")
-            }
+            Self.answerNotAvailable(name, because: "its engine is not wired to the server", in: &router)
         }
         if options.enableInteropTestService {
             router.register(InteropTestService())
@@ -90,6 +81,15 @@ public final class ServiceCatalog: Sendable {
         let served = router.serviceNames + ReflectionService.names
         router.register(ReflectionService(servedServices: { served.sorted() }))
         self.router = router
+    }
+
+    /// Methods of `service` that nothing registered answer UNIMPLEMENTED, saying why.
+    private static func answerNotAvailable(_ service: String, because reason: String, in router: inout RPCRouter) {
+        router.registerFallback(service: service) { _, _, context in
+            let method = context.path.split(separator: "/").last.map(String.init) ?? context.path
+            throw RPCError(.unimplemented,
+                "\(service)/\(method) is not available yet in this build of ruvector-server: \(reason) (see README, 'Status')")
+        }
     }
 
     /// Marks the server and every served service SERVING (after the listener is up).

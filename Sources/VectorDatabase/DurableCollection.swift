@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Storage
 import Synchronization
 import VectorEngine
@@ -29,33 +26,7 @@ public final class DurableCollection: Sendable {
     private let writeLock = Mutex(0)
 
     /// How the collection keeps its files.
-    public struct Options: Sendable {
-        /// When a write is durable (see `WALSyncPolicy`).
-        public var syncPolicy: WALSyncPolicy
-        /// A snapshot is taken after this many bytes of log since the last one, so restart
-        /// replays at most about this much (0 = only on request).
-        public var autoSnapshotWALBytes: Int
-        /// Snapshot files kept, newest first (older ones are deleted), at least 2 so a damaged
-        /// newest snapshot can fall back to the previous one.
-        public var retainedSnapshots: Int
-        /// Clock for snapshot creation times (microseconds since the Unix epoch).
-        public var now: @Sendable () -> Int64
-
-        public init(syncPolicy: WALSyncPolicy = .always, autoSnapshotWALBytes: Int = 256 << 20, retainedSnapshots: Int = 3,
-                    now: @escaping @Sendable () -> Int64 = DurableCollection.unixMicros) {
-            self.syncPolicy = syncPolicy
-            self.autoSnapshotWALBytes = autoSnapshotWALBytes
-            self.retainedSnapshots = max(2, retainedSnapshots)
-            self.now = now
-        }
-    }
-
-    /// The wall clock in microseconds since the Unix epoch.
-    @Sendable public static func unixMicros() -> Int64 {
-        var time = timespec()
-        clock_gettime(CLOCK_REALTIME, &time)
-        return Int64(time.tv_sec) * 1_000_000 + Int64(time.tv_nsec) / 1000
-    }
+    public typealias Options = DurabilityOptions
 
     /// What `open` did.
     public struct RecoveryReport: Sendable {
@@ -136,9 +107,8 @@ public final class DurableCollection: Sendable {
             try apply(record, to: collection)
             replayed += 1
         }
-        let elapsed = ContinuousClock.now - started
         let report = RecoveryReport(snapshotSequence: after, skippedSnapshots: skipped, replayedRecords: replayed, wal: walReport,
-                                    durationMicros: elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000)
+                                    durationMicros: (ContinuousClock.now - started).wholeMicroseconds)
         return DurableCollection(directory: directory, collection: collection, wal: wal, snapshots: snapshots,
                                  options: options, recovery: report)
     }
@@ -198,14 +168,10 @@ public final class DurableCollection: Sendable {
     @discardableResult
     public func snapshot() throws -> SnapshotInfo {
         try writeLock.withLock { logged in
-            let sequence = wal.nextSequenceNumber - 1
             let sections = [(name: "config", bytes: CollectionCodec.encode(collection.config)),
                             (name: "index", bytes: CollectionCodec.encode(collection.index.exportState()))]
-            let info = try snapshots.write(sections: sections, walSequence: sequence, createdUnixMicros: options.now())
+            let info = try snapshots.checkpoint(sections: sections, wal: wal, options: options)
             logged = 0
-            let all = try snapshots.list()
-            if all.count >= 2 { try wal.releaseSegments(upTo: all[1].walSequence) }
-            for old in all.dropFirst(options.retainedSnapshots) { try snapshots.remove(old.name) }
             return info
         }
     }

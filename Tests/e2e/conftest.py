@@ -86,6 +86,17 @@ class RunningServer:
         return self.process.returncode
 
 
+def expect_status(code, call):
+    """Runs `call`, which must fail with gRPC status `code` and a message; returns the message."""
+    import grpc
+
+    with pytest.raises(grpc.RpcError) as info:
+        call()
+    assert info.value.code() == code, info.value.details()
+    assert info.value.details()
+    return info.value.details()
+
+
 @pytest.fixture
 def server(tmp_path):
     """A fresh server (plain h2c, empty data directory) for one test."""

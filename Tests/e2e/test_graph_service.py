@@ -2,10 +2,9 @@
 graph values, parameters, errors with positions, transactions and their isolation, hyperedges,
 deadlines, and a graph that survives a restart."""
 import grpc
-import pytest
 from ruvector.v1 import common_pb2, graph_pb2, graph_pb2_grpc
 
-from conftest import RunningServer
+from conftest import RunningServer, expect_status
 from ruvector.convert import to_value
 
 
@@ -29,13 +28,6 @@ def _scalar(graph_value):
     if kind == "list_value":
         return [_scalar(graph_pb2.GraphValue(value=v)) for v in value.list_value.values]
     return None if kind in (None, "null_value") else getattr(value, kind)
-
-
-def _expect(code, call):
-    with pytest.raises(grpc.RpcError) as info:
-        call()
-    assert info.value.code() == code, info.value.details()
-    return info.value.details()
 
 
 def test_cypher_results_stream_with_graph_values(server):
@@ -67,17 +59,17 @@ def test_cypher_results_stream_with_graph_values(server):
 
 def test_errors(server):
     stub = _stub(server)
-    details = _expect(grpc.StatusCode.INVALID_ARGUMENT, lambda: _run(stub, "MATCH (n RETURN n"))
+    details = expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: _run(stub, "MATCH (n RETURN n"))
     assert "line 1" in details and "column" in details
-    _expect(grpc.StatusCode.INVALID_ARGUMENT, lambda: _run(stub, "RETURN $missing"))
-    _expect(grpc.StatusCode.INVALID_ARGUMENT, lambda: _run(stub, ""))
-    _expect(grpc.StatusCode.INVALID_ARGUMENT, lambda: list(stub.Execute(graph_pb2.ExecuteRequest(
+    expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: _run(stub, "RETURN $missing"))
+    expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: _run(stub, ""))
+    expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: list(stub.Execute(graph_pb2.ExecuteRequest(
         query="RETURN $a", parameters=[graph_pb2.Parameter(name="a"), graph_pb2.Parameter(name="a")]))))
     _run(stub, "CREATE (:A)-[:R]->(:B)")
-    assert "DETACH" in _expect(grpc.StatusCode.INVALID_ARGUMENT, lambda: _run(stub, "MATCH (a:A) DELETE a"))
+    assert "DETACH" in expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: _run(stub, "MATCH (a:A) DELETE a"))
     # A query past its deadline stops and keeps nothing.
     _run(stub, "UNWIND range(1, 90) AS i CREATE (:N {i: i})")     # 90^3 rows: under the row limit, seconds of work
-    _expect(grpc.StatusCode.DEADLINE_EXCEEDED,
+    expect_status(grpc.StatusCode.DEADLINE_EXCEEDED,
             lambda: _run(stub, "MATCH (a:N), (b:N), (c:N) CREATE (:Triple)", timeout=0.3))
     _, rows, _, _ = _run(stub, "MATCH (t:Triple) RETURN count(t)")
     assert _scalar(rows[0].values[0]) == 0
@@ -96,8 +88,8 @@ def test_transactions(server):
     assert stub.Commit(graph_pb2.TransactionRef(transaction_id=tx.transaction_id)).sequence > 0
     _, rows, _, _ = _run(stub, "MATCH (x:Account) RETURN x.balance")
     assert _scalar(rows[0].values[0]) == 70
-    _expect(grpc.StatusCode.FAILED_PRECONDITION, lambda: _run(stub, "RETURN 1", tx=tx.transaction_id))
-    _expect(grpc.StatusCode.FAILED_PRECONDITION, lambda: stub.Commit(graph_pb2.TransactionRef(transaction_id=tx.transaction_id)))
+    expect_status(grpc.StatusCode.FAILED_PRECONDITION, lambda: _run(stub, "RETURN 1", tx=tx.transaction_id))
+    expect_status(grpc.StatusCode.FAILED_PRECONDITION, lambda: stub.Commit(graph_pb2.TransactionRef(transaction_id=tx.transaction_id)))
 
     # Rollback discards; read uncommitted runs as read committed (reported as such).
     rb = stub.BeginTransaction(graph_pb2.BeginTransactionRequest(isolation=graph_pb2.ISOLATION_LEVEL_READ_UNCOMMITTED))
@@ -113,7 +105,7 @@ def test_transactions(server):
     for t in (t1, t2):
         _run(stub, "MATCH (x:Account) SET x.balance = x.balance + 1", tx=t.transaction_id)
     stub.Commit(graph_pb2.TransactionRef(transaction_id=t1.transaction_id))
-    assert "retry" in _expect(grpc.StatusCode.ABORTED, lambda: stub.Commit(graph_pb2.TransactionRef(transaction_id=t2.transaction_id)))
+    assert "retry" in expect_status(grpc.StatusCode.ABORTED, lambda: stub.Commit(graph_pb2.TransactionRef(transaction_id=t2.transaction_id)))
     _, rows, _, _ = _run(stub, "MATCH (x:Account) RETURN x.balance")
     assert _scalar(rows[0].values[0]) == 71
 
@@ -121,8 +113,8 @@ def test_transactions(server):
     idle = stub.BeginTransaction(graph_pb2.BeginTransactionRequest(idle_timeout_millis=50))
     import time
     time.sleep(0.2)
-    _expect(grpc.StatusCode.FAILED_PRECONDITION, lambda: _run(stub, "RETURN 1", tx=idle.transaction_id))
-    _expect(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.BeginTransaction(
+    expect_status(grpc.StatusCode.FAILED_PRECONDITION, lambda: _run(stub, "RETURN 1", tx=idle.transaction_id))
+    expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.BeginTransaction(
         graph_pb2.BeginTransactionRequest(idle_timeout_millis=4_000_000)))
 
 
@@ -139,8 +131,8 @@ def test_hyperedges_and_restart(tmp_path):
     assert [h.id for h in stub.QueryHyperedges(graph_pb2.QueryHyperedgesRequest(node_id=ids[0])).hyperedges] == [created.id]
     assert len(stub.QueryHyperedges(graph_pb2.QueryHyperedgesRequest(node_id=ids[1])).hyperedges) == 2
     assert len(stub.QueryHyperedges(graph_pb2.QueryHyperedgesRequest(type="OTHER")).hyperedges) == 1
-    _expect(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.CreateHyperedge(graph_pb2.CreateHyperedgeRequest(type="X", node_ids=ids[:2])))
-    _expect(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.CreateHyperedge(
+    expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.CreateHyperedge(graph_pb2.CreateHyperedgeRequest(type="X", node_ids=ids[:2])))
+    expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.CreateHyperedge(
         graph_pb2.CreateHyperedgeRequest(type="X", node_ids=[ids[0], ids[1], 999999])))
     _run(stub, "MATCH (a:Test {i: 1}), (b:Test {i: 2}) CREATE (a)-[:DEPENDS_ON]->(b)")
     before = _run(stub, "MATCH (a)-[r]->(b) RETURN a.i, type(r), b.i")[1]

@@ -4,10 +4,9 @@ import math
 import random
 
 import grpc
-import pytest
 from ruvector.v1 import common_pb2, vector_pb2, vector_pb2_grpc
 
-from conftest import RunningServer
+from conftest import RunningServer, expect_status
 from ruvector import crc32c   # the Python client's CRC-32C
 
 
@@ -34,14 +33,6 @@ def _stub(server):
 
 def _create(stub, name="docs", dim=4, metric=vector_pb2.METRIC_COSINE):
     return stub.CreateCollection(vector_pb2.CreateCollectionRequest(name=name, dimension=dim, metric=metric))
-
-
-def _expect(code, call):
-    with pytest.raises(grpc.RpcError) as info:
-        call()
-    assert info.value.code() == code, info.value.details()
-    assert info.value.details()
-    return info.value.details()
 
 
 def test_collections_points_and_search(server):
@@ -92,21 +83,21 @@ def test_collections_points_and_search(server):
 def test_errors_say_what_to_fix(server):
     stub = _stub(server)
     _create(stub)
-    _expect(grpc.StatusCode.ALREADY_EXISTS, lambda: _create(stub))
-    _expect(grpc.StatusCode.INVALID_ARGUMENT, lambda: _create(stub, name="bad", metric=vector_pb2.METRIC_UNSPECIFIED))
-    _expect(grpc.StatusCode.INVALID_ARGUMENT, lambda: _create(stub, name="bad name!"))
-    _expect(grpc.StatusCode.INVALID_ARGUMENT, lambda: _create(stub, name="huge", dim=70000))
-    _expect(grpc.StatusCode.NOT_FOUND, lambda: stub.Search(vector_pb2.SearchRequest(
+    expect_status(grpc.StatusCode.ALREADY_EXISTS, lambda: _create(stub))
+    expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: _create(stub, name="bad", metric=vector_pb2.METRIC_UNSPECIFIED))
+    expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: _create(stub, name="bad name!"))
+    expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: _create(stub, name="huge", dim=70000))
+    expect_status(grpc.StatusCode.NOT_FOUND, lambda: stub.Search(vector_pb2.SearchRequest(
         collection="nope", vector=common_pb2.Vector(values=[1, 0, 0, 0]), k=1)))
-    message = _expect(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.Upsert(vector_pb2.UpsertRequest(
+    message = expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.Upsert(vector_pb2.UpsertRequest(
         collection="docs", points=[_point(1, dim=3)])))
     assert "expects 4" in message
-    _expect(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.Upsert(vector_pb2.UpsertRequest(
+    expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.Upsert(vector_pb2.UpsertRequest(
         collection="docs", points=[vector_pb2.PointStruct(id=common_pb2.PointId(uuid="550e8400-e29b-41d4-a716-446655440000"),
                                                           vector=common_pb2.Vector(values=[1, 0, 0, 0]))])))
-    _expect(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.Search(vector_pb2.SearchRequest(
+    expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.Search(vector_pb2.SearchRequest(
         collection="docs", vector=common_pb2.Vector(values=[1, 0, 0, 0]), k=0)))
-    _expect(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.Search(vector_pb2.SearchRequest(
+    expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.Search(vector_pb2.SearchRequest(
         collection="docs", vector=common_pb2.Vector(values=[1, 0, 0, 0]), k=10001)))
     # A bad batch writes nothing.
     assert stub.Count(vector_pb2.CountRequest(collection="docs")).count == 0
@@ -165,14 +156,14 @@ def test_upsert_stream_imports_batches_and_reports_partial_failure(server):
     # A bad message ends the stream; the earlier messages stay and the status says so.
     bad = vector_pb2.UpsertRequest(collection="docs", points=[_point(9001, dim=3)])
     good = vector_pb2.UpsertRequest(collection="docs", points=[_point(i) for i in range(8001, 8011)])
-    message = _expect(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.UpsertStream(iter([good, bad, good])))
+    message = expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.UpsertStream(iter([good, bad, good])))
     assert "10 points of the earlier messages were written" in message and "message 2" in message
     assert stub.Count(vector_pb2.CountRequest(collection="docs")).count == 3010
     # Every message of one stream targets one collection.
     other = vector_pb2.UpsertRequest(collection="other", points=[_point(1)])
-    message = _expect(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.UpsertStream(iter([good, other])))
+    message = expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.UpsertStream(iter([good, other])))
     assert "one collection" in message
-    _expect(grpc.StatusCode.NOT_FOUND, lambda: stub.UpsertStream(iter([other])))
+    expect_status(grpc.StatusCode.NOT_FOUND, lambda: stub.UpsertStream(iter([other])))
     # An empty stream writes nothing and succeeds.
     assert stub.UpsertStream(iter([])).points_affected == 0
 
@@ -273,12 +264,12 @@ def test_snapshot_errors(server):
     stub.Upsert(vector_pb2.UpsertRequest(collection="docs", points=[_point(i) for i in range(1, 101)]))
     snap = stub.CreateSnapshot(vector_pb2.CreateSnapshotRequest(collection="docs"))
     _, data = _download(stub, "docs", snap.name)
-    _expect(grpc.StatusCode.NOT_FOUND, lambda: stub.CreateSnapshot(vector_pb2.CreateSnapshotRequest(collection="nope")))
-    _expect(grpc.StatusCode.INVALID_ARGUMENT, lambda: list(stub.DownloadSnapshot(
+    expect_status(grpc.StatusCode.NOT_FOUND, lambda: stub.CreateSnapshot(vector_pb2.CreateSnapshotRequest(collection="nope")))
+    expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: list(stub.DownloadSnapshot(
         vector_pb2.DownloadSnapshotRequest(collection="docs", name="../collection.bin"))))
-    _expect(grpc.StatusCode.NOT_FOUND, lambda: list(stub.DownloadSnapshot(
+    expect_status(grpc.StatusCode.NOT_FOUND, lambda: list(stub.DownloadSnapshot(
         vector_pb2.DownloadSnapshotRequest(collection="docs", name="snapshot-00000000000000009999.rvsnap"))))
-    _expect(grpc.StatusCode.INVALID_ARGUMENT, lambda: list(stub.DownloadSnapshot(
+    expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: list(stub.DownloadSnapshot(
         vector_pb2.DownloadSnapshotRequest(collection="docs", name=snap.name, chunk_bytes=100))))
 
     def upload(payload, trailer_size=None, crc=None, offset_shift=0, collection="x"):
@@ -286,20 +277,20 @@ def test_snapshot_errors(server):
                                          crc32c=snap.crc32c if crc is None else crc)
         return iter([vector_pb2.RestoreSnapshotRequest(collection=collection, chunk=common_pb2.FileChunk(
             offset=offset_shift, data=payload, trailer=trailer))])
-    _expect(grpc.StatusCode.DATA_LOSS, lambda: stub.RestoreSnapshot(upload(data, crc=snap.crc32c ^ 1)))
-    _expect(grpc.StatusCode.DATA_LOSS, lambda: stub.RestoreSnapshot(upload(data, trailer_size=len(data) + 1)))
-    _expect(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.RestoreSnapshot(upload(data, offset_shift=5)))
-    _expect(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.RestoreSnapshot(upload(data, collection="bad name")))
+    expect_status(grpc.StatusCode.DATA_LOSS, lambda: stub.RestoreSnapshot(upload(data, crc=snap.crc32c ^ 1)))
+    expect_status(grpc.StatusCode.DATA_LOSS, lambda: stub.RestoreSnapshot(upload(data, trailer_size=len(data) + 1)))
+    expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.RestoreSnapshot(upload(data, offset_shift=5)))
+    expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.RestoreSnapshot(upload(data, collection="bad name")))
     # Damaged bytes with a matching CRC (a client computing the CRC over garbage) are refused by validation.
     damaged = bytearray(data)
     damaged[len(damaged) // 2] ^= 0xFF
     assert crc32c(data) == snap.crc32c
-    _expect(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.RestoreSnapshot(upload(bytes(damaged), crc=crc32c(bytes(damaged)))))
+    expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.RestoreSnapshot(upload(bytes(damaged), crc=crc32c(bytes(damaged)))))
     # No trailer, nothing after a name, an empty stream.
-    _expect(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.RestoreSnapshot(iter([vector_pb2.RestoreSnapshotRequest(
+    expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.RestoreSnapshot(iter([vector_pb2.RestoreSnapshotRequest(
         collection="x", chunk=common_pb2.FileChunk(offset=0, data=data))])))
-    _expect(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.RestoreSnapshot(iter([])))
-    _expect(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.RestoreSnapshot(iter([
+    expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.RestoreSnapshot(iter([])))
+    expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.RestoreSnapshot(iter([
         vector_pb2.RestoreSnapshotRequest(collection="docs", snapshot_name=snap.name),
         vector_pb2.RestoreSnapshotRequest(collection="docs", snapshot_name=snap.name)])))
     # Nothing of a failed restore is left: "x" was never created, "docs" is intact.
@@ -313,12 +304,12 @@ def test_limits_are_configurable(tmp_path):
     server = RunningServer(["--config", str(config)], tmp_path / "data")
     try:
         stub = _stub(server)
-        assert "between 1 and 8" in _expect(grpc.StatusCode.INVALID_ARGUMENT, lambda: _create(stub, dim=9))
+        assert "between 1 and 8" in expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: _create(stub, dim=9))
         _create(stub)
-        assert "at most 3 points" in _expect(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.Upsert(
+        assert "at most 3 points" in expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.Upsert(
             vector_pb2.UpsertRequest(collection="docs", points=[_point(i) for i in range(4)])))
         stub.Upsert(vector_pb2.UpsertRequest(collection="docs", points=[_point(i) for i in range(3)]))
-        assert "at most 5" in _expect(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.Search(_search("docs", _point(1).vector, 6)))
+        assert "at most 5" in expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.Search(_search("docs", _point(1).vector, 6)))
     finally:
         server.stop()
     config.write_text('{"vectorLimits": {"maxKay": 5}}')

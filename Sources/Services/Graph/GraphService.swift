@@ -1,6 +1,7 @@
 import GraphEngine
 import GraphPersistence
 import RPC
+import Storage
 import Wire
 
 /// `ruvector.v1.GraphService` over the durable graph: Cypher (streamed in row batches),
@@ -103,14 +104,13 @@ struct GraphService: RPCService {
             }
         }
         if !batch.isEmpty { try await writer.send(RuvectorV1.ExecuteResponse(part: .rows(RuvectorV1.RowBatch(rows: batch)))) }
-        let elapsed = ContinuousClock.now - started
         let c = outcome.counts
         let summary = RuvectorV1.ResultSummary(
             nodesCreated: UInt64(c.nodesCreated), nodesDeleted: UInt64(c.nodesDeleted),
             relationshipsCreated: UInt64(c.relationshipsCreated), relationshipsDeleted: UInt64(c.relationshipsDeleted),
             propertiesSet: UInt64(c.propertiesSet), labelsAdded: UInt64(c.labelsAdded), labelsRemoved: UInt64(c.labelsRemoved),
             rows: UInt64(rows.count),
-            timeMicros: UInt64(max(0, elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000)))
+            timeMicros: UInt64(max(0, (ContinuousClock.now - started).wholeMicroseconds)))
         try await writer.send(RuvectorV1.ExecuteResponse(part: .summary(summary)))
     }
 }

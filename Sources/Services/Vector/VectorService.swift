@@ -1,4 +1,5 @@
 import RPC
+import Storage
 import VectorDatabase
 import VectorEngine
 import Wire
@@ -227,9 +228,8 @@ struct VectorService: RPCService {
             }
             scored.append(point)
         }
-        let elapsed = ContinuousClock.now - started
-        let micros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
-        return RuvectorV1.SearchResponse(hits: scored, tag: request.tag, timeMicros: UInt64(max(0, micros)))
+        return RuvectorV1.SearchResponse(hits: scored, tag: request.tag,
+                                         timeMicros: UInt64(max(0, (ContinuousClock.now - started).wholeMicroseconds)))
     }
 
     static func retrieved(_ point: VectorPoint, with: RuvectorV1.WithOptions) -> RuvectorV1.RetrievedPoint {
