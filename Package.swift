@@ -106,8 +106,8 @@ let package = Package(
                           swiftSettings: internalChecks),
 
         // MARK: Graph engine (property graph + Cypher)
-        .target(name: "GraphEngine", swiftSettings: internalChecks),
-        .testTarget(name: "GraphEngineTests", dependencies: ["GraphEngine"],
+        .target(name: "GraphEngine", dependencies: ["VectorEngine"], swiftSettings: internalChecks),
+        .testTarget(name: "GraphEngineTests", dependencies: ["GraphEngine", "VectorEngine"],
                     exclude: ["tck-expected-pass.txt"],
                     swiftSettings: internalChecks),
         // MARK: ClusterEngine (Raft consensus, linearizability checker): pure state machines, no I/O
@@ -123,7 +123,7 @@ let package = Package(
         .target(name: "CAllocationCounter", path: "Benchmarks/RaftBench/CAllocationCounter"),
 
         // The graph made durable (WAL of change sets + snapshots) with isolation levels.
-        .target(name: "GraphPersistence", dependencies: ["GraphEngine", "Storage"], swiftSettings: internalChecks),
+        .target(name: "GraphPersistence", dependencies: ["GraphEngine", "Storage", "VectorEngine"], swiftSettings: internalChecks),
         .testTarget(name: "GraphPersistenceTests", dependencies: ["GraphPersistence"], swiftSettings: internalChecks),
 
         // MARK: Clients (Swift client library and the ruvector CLI)

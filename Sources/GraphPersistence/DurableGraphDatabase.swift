@@ -87,19 +87,71 @@ public final class DurableGraphDatabase: Sendable {
         let snapshots = try SnapshotStore(directory: directory + "/snapshots")
         let (snapshot, skipped) = try snapshots.loadLatestValid()
         var store = GraphStore()
+        var definitions: [VectorIndexDefinition] = []
         if let bytes = snapshot?.sections["graph"] { try store.apply(try GraphCodec.decode(bytes)) }
+        if let bytes = snapshot?.sections["indexes"] { definitions = try GraphCodec.decodeDefinitions(bytes) }
         let (wal, walReport) = try WriteAheadLog.open(directory: directory + "/wal", options: WALOptions(syncPolicy: options.syncPolicy))
         let after = snapshot?.info.walSequence ?? 0
         var replayed = 0
         for record in try wal.read(from: after + 1) {
-            try store.apply(try GraphCodec.decode(record.payload))
+            switch record.type {
+            case RecordType.changes: try store.apply(try GraphCodec.decode(record.payload))
+            case RecordType.indexCreated: definitions += try GraphCodec.decodeDefinitions(record.payload)
+            default: throw GraphCodec.Damaged(description: "unknown graph log record type \(record.type) at sequence \(record.sequence)")
+            }
             replayed += 1
         }
         // Ids start at 1: 0 means "none" in the API (e.g. QueryHyperedges' node_id).
         if store.nextElementId == 0 { _ = store.reserveIds(1) }
+        var database = GraphDatabase(store: store)
+        database.leaveVectorIndexesToCommit()
+        for definition in definitions { try database.createVectorIndex(definition) }
         let report = RecoveryReport(snapshotSequence: after, skippedSnapshots: skipped, replayedRecords: replayed, wal: walReport)
-        return DurableGraphDatabase(state: State(committed: GraphDatabase(store: store)), wal: wal, snapshots: snapshots,
+        return DurableGraphDatabase(state: State(committed: database), wal: wal, snapshots: snapshots,
                                     options: options, recovery: report)
+    }
+
+    /// WAL record types.
+    enum RecordType {
+        /// A commit's `GraphChanges`.
+        static let changes: UInt8 = 1
+        /// A created vector index (its definition).
+        static let indexCreated: UInt8 = 2
+    }
+
+    // MARK: Vector indexes
+
+    /// Creates a vector index on nodes, fills it from the committed graph (commits wait
+    /// meanwhile), and logs its definition. Throws `.conflict` if the name is taken.
+    public func createVectorIndex(_ definition: VectorIndexDefinition) throws {
+        try state.withLock { state throws in
+            try state.committed.createVectorIndex(definition)
+            do {
+                let record = GraphCodec.encode([definition])
+                _ = try wal.append(type: RecordType.indexCreated, payload: record)
+                state.loggedSinceSnapshot += record.count
+            } catch {
+                state.committed.vectorIndexes.drop(definition.name)
+                throw error
+            }
+        }
+    }
+
+    /// The vector indexes (definitions and entry counts).
+    public var vectorIndexes: GraphVectorIndexes { state.withLock { $0.committed.vectorIndexes } }
+
+    /// Runs a hybrid (vector + graph) search on the committed graph, or inside transaction
+    /// `transaction` (the index follows committed data; hits are checked against the
+    /// transaction's view). See `GraphDatabase.hybridSearch`.
+    public func hybridSearch(index: String, vector: [Float], k: Int, filter: String = "", parameters: [String: Value] = [:],
+                             expandDepth: Int = 0, deadline: ContinuousClock.Instant? = nil,
+                             transaction: String? = nil) throws -> Outcome<[HybridHit]> {
+        let work: (inout GraphDatabase) throws(GraphError) -> [HybridHit] = { database throws(GraphError) in
+            try database.hybridSearch(index: index, vector: vector, k: k, filter: filter, parameters: parameters,
+                                      expandDepth: expandDepth, deadline: deadline)
+        }
+        if let transaction { return try perform(transaction: transaction, work) }
+        return try perform(work)
     }
 
     /// The committed store (a snapshot; reading it never blocks writers).
@@ -146,8 +198,9 @@ public final class DurableGraphDatabase: Sendable {
     /// Logs `changes` and installs `result` as the committed state (call holding the lock).
     private func commitLocked(_ changes: GraphChanges, result: GraphDatabase, state: inout State) throws {
         let record = GraphCodec.encode(changes)
-        _ = try wal.append(type: 1, payload: record)
+        _ = try wal.append(type: RecordType.changes, payload: record)
         state.committed = result
+        state.committed.vectorIndexes.apply(changes, from: result.store)
         state.version += 1
         state.loggedSinceSnapshot += record.count
     }
@@ -305,7 +358,8 @@ public final class DurableGraphDatabase: Sendable {
     @discardableResult
     public func snapshot() throws -> SnapshotInfo {
         try state.withLock { state throws -> SnapshotInfo in
-            let sections = [(name: "graph", bytes: GraphCodec.encode(state.committed.store.everything))]
+            let sections = [(name: "graph", bytes: GraphCodec.encode(state.committed.store.everything)),
+                            (name: "indexes", bytes: GraphCodec.encode(state.committed.vectorIndexes.definitions))]
             let info = try snapshots.checkpoint(sections: sections, wal: wal, options: options)
             state.loggedSinceSnapshot = 0
             return info

@@ -1,8 +1,10 @@
 import GraphEngine
 import Storage
+import VectorEngine
 
 /// The binary encoding of `GraphChanges`: WAL records (one per commit) and snapshots (the
-/// whole store as changes to an empty one). Format version 1, little-endian.
+/// whole store as changes to an empty one); and of vector index definitions (a WAL record
+/// per created index, a snapshot section listing them all). Format version 1, little-endian.
 enum GraphCodec {
     static let maxDepth = 32
 
@@ -79,6 +81,42 @@ enum GraphCodec {
             return changes
         } catch is BinaryReader.Truncated {
             throw Damaged(description: "a graph record is cut short")
+        }
+    }
+
+    static func encode(_ definitions: [VectorIndexDefinition]) -> [UInt8] {
+        var w = BinaryWriter()
+        w.u8(1)
+        w.u32(UInt32(definitions.count))
+        for d in definitions {
+            w.string(d.name)
+            w.string(d.label)
+            w.string(d.property)
+            w.u32(UInt32(d.dimension))
+            w.string(d.metric.rawValue)
+        }
+        return w.bytes
+    }
+
+    static func decodeDefinitions(_ bytes: [UInt8]) throws -> [VectorIndexDefinition] {
+        do {
+            var r = BinaryReader(bytes)
+            guard try r.u8() == 1 else { throw Damaged(description: "unknown index record version") }
+            var definitions: [VectorIndexDefinition] = []
+            for _ in 0..<Int(try r.u32()) {
+                let name = try r.string(), label = try r.string(), property = try r.string()
+                let dimension = Int(try r.u32())
+                let metricName = try r.string()
+                guard let metric = DistanceMetric(rawValue: metricName) else {
+                    throw Damaged(description: "unknown distance metric '\(metricName)' in an index record")
+                }
+                definitions.append(VectorIndexDefinition(name: name, label: label, property: property,
+                                                         dimension: dimension, metric: metric))
+            }
+            guard r.isAtEnd else { throw Damaged(description: "trailing bytes after an index record") }
+            return definitions
+        } catch is BinaryReader.Truncated {
+            throw Damaged(description: "an index record is cut short")
         }
     }
 

@@ -70,7 +70,6 @@ public final class ServiceCatalog: Sendable {
             "wal_dropped_bytes": "\(graph.recovery.wal.droppedBytes)",
         ])
         router.register(GraphService(graph: graph))
-        Self.answerNotAvailable(GraphService.name, because: "vector indexes on nodes and hybrid search are not built", in: &router)
         for name in Self.servicesNotYetAvailable {
             Self.answerNotAvailable(name, because: "its engine is not wired to the server", in: &router)
         }

@@ -46,6 +46,46 @@ struct DurableGraphTests {
         #expect(created.counts.nodesCreated == 1 && created.counts.labelsAdded == 1)
     }
 
+    @Test("vector indexes survive a restart (from the log and from a snapshot) and follow every commit")
+    func vectorIndexes() throws {
+        let directory = temporaryDirectory()
+        let definition = VectorIndexDefinition(name: "docs", label: "Doc", property: "v", dimension: 2, metric: .l2Squared)
+        func nearest(_ db: DurableGraphDatabase, _ q: [Float]) throws -> Value? {
+            let outcome = try db.hybridSearch(index: "docs", vector: q, k: 1)
+            return outcome.value.first.flatMap { outcome.store.node($0.node)?.properties["n"] }
+        }
+        do {
+            let db = try DurableGraphDatabase.open(directory, options: fast)
+            _ = try db.execute("UNWIND range(1, 20) AS i CREATE (:Doc {n: i, v: [toFloat(i), 0.0]})")
+            try db.createVectorIndex(definition)
+            #expect(throws: (any Error).self) { try db.createVectorIndex(definition) }
+            #expect(db.vectorIndexes.count("docs") == 20)
+            _ = try db.execute("CREATE (:Doc {n: 100, v: [100.0, 0.0]})")
+            #expect(try nearest(db, [99, 0]) == .int(100))
+            // A transaction's changes reach the index at commit, not before.
+            let tx = db.begin(.serializable)
+            _ = try db.execute("MATCH (d:Doc {n: 100}) DETACH DELETE d", transaction: tx)
+            #expect(try nearest(db, [99, 0]) == .int(100))
+            try db.commit(tx)
+            #expect(try nearest(db, [99, 0]) == .int(20))
+            try db.close()
+        }
+        do {
+            let db = try DurableGraphDatabase.open(directory, options: fast)
+            #expect(db.vectorIndexes.definitions == [definition])
+            #expect(db.vectorIndexes.count("docs") == 20)
+            #expect(try nearest(db, [99, 0]) == .int(20))
+            try db.snapshot()
+            _ = try db.execute("MATCH (d:Doc {n: 20}) SET d.v = [-5.0, 0.0]")
+            try db.close()
+        }
+        let db = try DurableGraphDatabase.open(directory, options: fast)
+        #expect(db.recovery.replayedRecords == 1)
+        #expect(db.vectorIndexes.definitions == [definition])
+        #expect(try nearest(db, [99, 0]) == .int(19))
+        #expect(try nearest(db, [-9, 0]) == .int(20))
+    }
+
     @Test("codec round-trips every value kind and refuses damage")
     func codec() throws {
         var store = GraphStore()

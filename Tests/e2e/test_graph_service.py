@@ -2,6 +2,7 @@
 graph values, parameters, errors with positions, transactions and their isolation, hyperedges,
 deadlines, and a graph that survives a restart."""
 import grpc
+import pytest
 from ruvector.v1 import common_pb2, graph_pb2, graph_pb2_grpc
 
 from conftest import RunningServer, expect_status
@@ -144,5 +145,62 @@ def test_hyperedges_and_restart(tmp_path):
         assert _run(stub, "MATCH (a)-[r]->(b) RETURN a.i, type(r), b.i")[1] == before
         assert [h.id for h in stub.QueryHyperedges(graph_pb2.QueryHyperedgesRequest(node_id=ids[0])).hyperedges] == [created.id]
         assert any("graph recovered" in line for line in server.stderr_lines)
+    finally:
+        server.stop()
+
+
+def _create_index(stub, name="emb", label="Doc", prop="v", dimension=3, metric=1, **kind):
+    kind = kind or {"vector_index": graph_pb2.VectorIndexConfig(dimension=dimension, metric=metric)}
+    return stub.CreateIndex(graph_pb2.CreateIndexRequest(name=name, label=label, property=prop, **kind))
+
+
+def _hybrid(stub, vector, index="emb", k=3, **fields):
+    return stub.HybridSearch(graph_pb2.HybridSearchRequest(index=index, vector=common_pb2.Vector(values=vector), k=k, **fields))
+
+
+def test_vector_index_and_hybrid_search_errors_and_restart(tmp_path):
+    data = tmp_path / "data"
+    server = RunningServer([], data)
+    stub = _stub(server)
+    _run(stub, "UNWIND range(1, 30) AS i CREATE (:Doc {i: i, v: [toFloat(i), 0.0, 1.0]})")
+    _run(stub, "CREATE (:Doc {i: 0, v: 'not a vector'}), (:Other {v: [1.0, 0.0, 1.0]})")
+    _run(stub, "MATCH (a:Doc), (b:Doc) WHERE b.i = a.i + 1 CREATE (a)-[:NEXT]->(b)")
+    info = _create_index(stub)          # metric 1 = L2
+    assert (info.name, info.label, info.property, info.vector, info.entries) == ("emb", "Doc", "v", True, 30)
+    assert [i.name for i in stub.ListIndexes(graph_pb2.ListIndexesRequest()).indexes] == ["emb"]
+
+    hits = _hybrid(stub, [10.2, 0, 1], k=3, filter="node.i <> $skip", expand_depth=1,
+                   parameters=[graph_pb2.Parameter(name="skip", value=to_value(11))]).hits
+    assert [h.node.properties.fields["i"].int_value for h in hits] == [10, 9, 12]
+    assert hits[0].score == pytest.approx(-0.04, abs=1e-4)        # L2: the negated squared distance
+    assert sorted(p.nodes[-1].properties.fields["i"].int_value for p in hits[0].neighbourhood) == [9, 11]
+    assert all(len(p.relationships) == 1 and p.relationships[0].type == "NEXT" for p in hits[0].neighbourhood)
+    _, rows, _, _ = _run(stub, "CALL db.index.vector.queryNodes('emb', 2, [30.0, 0.0, 1.0]) YIELD node, score "
+                               "RETURN node.i AS i, score")
+    assert [_scalar(r.values[0]) for r in rows] == [30, 29]
+
+    # Errors, each with the status a client can act on.
+    expect_status(grpc.StatusCode.ALREADY_EXISTS, lambda: _create_index(stub))
+    expect_status(grpc.StatusCode.UNIMPLEMENTED, lambda: _create_index(stub, name="p", property_index=graph_pb2.PropertyIndexConfig()))
+    expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: _create_index(stub, name=""))
+    expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: _create_index(stub, name="z", dimension=0))
+    expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: _create_index(stub, name="z", metric=99))
+    assert "holds 3" in expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: _hybrid(stub, [1.0, 2.0]))
+    expect_status(grpc.StatusCode.NOT_FOUND, lambda: _hybrid(stub, [1.0, 2.0, 3.0], index="nope"))
+    expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: _hybrid(stub, [1.0, 2.0, 3.0], k=0))
+    expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: _hybrid(stub, [1.0, 2.0, 3.0], expand_depth=4))
+    expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: _hybrid(stub, [float("nan"), 2.0, 3.0]))
+    assert "line 1" in expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: _hybrid(stub, [1.0, 2.0, 3.0], filter="node.i >"))
+    expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: _hybrid(stub, [1.0, 2.0, 3.0], filter="m.i > 1"))
+    expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: _hybrid(stub, [1.0, 2.0, 3.0], filter="node.i > $p"))
+    _run(stub, "MATCH (d:Doc {i: 30}) DETACH DELETE d")
+    assert server.stop() == 0
+
+    server = RunningServer([], data)
+    try:
+        stub = _stub(server)
+        assert [(i.name, i.entries) for i in stub.ListIndexes(graph_pb2.ListIndexesRequest()).indexes] == [("emb", 29)]
+        hits = _hybrid(stub, [40.0, 0, 1], k=1).hits
+        assert hits[0].node.properties.fields["i"].int_value == 29
     finally:
         server.stop()

@@ -303,3 +303,35 @@ def test_graph_through_the_client(db):
     ids = [r["id"] for r in db.graph.execute("UNWIND range(1, 3) AS i CREATE (n:M {i: i}) RETURN id(n) AS id").rows]
     edge = db.graph.create_hyperedge("GROUP", ids, {"k": "v"})
     assert db.graph.hyperedges(node_id=ids[0]) == [edge]
+
+
+def test_hybrid_search_through_the_client(db):
+    rng = np.random.default_rng(5)
+    vectors = rng.normal(size=(200, 8)).astype(np.float32)
+    db.graph.execute("UNWIND $rows AS row CREATE (:Paper {n: row.n, year: row.year, embedding: row.v})",
+                     {"rows": [{"n": i, "year": 2000 + i % 20, "v": v.tolist()} for i, v in enumerate(vectors)]})
+    db.graph.execute("MATCH (a:Paper), (b:Paper) WHERE b.n = a.n * 2 CREATE (a)-[:CITES]->(b)")
+    index = db.graph.create_vector_index("papers", "Paper", "embedding", dimension=8, metric="cosine")
+    assert index == ruvector.VectorIndex("papers", "Paper", "embedding", 200)
+    assert db.graph.indexes() == [index]
+    with pytest.raises(ruvector.AlreadyExists):
+        db.graph.create_vector_index("papers", "Paper", "embedding", dimension=8)
+    with pytest.raises(ValueError):
+        db.graph.create_vector_index("x", "Paper", "embedding", dimension=8, metric="hamming")
+
+    q = vectors[21] + 0.01
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    cosine = unit @ (q / np.linalg.norm(q))
+    recent = [i for i in np.argsort(-cosine) if 2000 + i % 20 >= 2015][:5]
+    hits = db.graph.hybrid_search("papers", q, k=5, filter="node.year >= $year", parameters={"year": 2015}, expand_depth=1)
+    assert [h.node.properties["n"] for h in hits] == recent
+    assert [h.score for h in hits] == pytest.approx([cosine[i] for i in recent], abs=1e-4)
+    seed = hits[0].node
+    neighbours = {p.nodes[-1].properties["n"] for p in hits[0].neighbourhood}
+    n = seed.properties["n"]
+    expected = {m for m in (n * 2, n // 2 if n % 2 == 0 else None) if m is not None and m != n and m < 200}
+    assert neighbours == expected
+    with pytest.raises(ruvector.NotFound):
+        db.graph.hybrid_search("nope", q)
+    with pytest.raises(ruvector.InvalidArgument):
+        db.graph.hybrid_search("papers", q[:4])

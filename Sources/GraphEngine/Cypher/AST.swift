@@ -78,6 +78,9 @@ enum Clause: Sendable {
     case set([SetItem])
     case remove([RemoveItem])
     case delete(detach: Bool, [Expr])
+    /// `CALL procedure(arguments) [YIELD field [AS alias], ...] [WHERE predicate]`;
+    /// `yields == nil` for a standalone call without YIELD (every field is returned).
+    case call(procedure: String, arguments: [Expr], yields: [(field: String, alias: String)]?, Expr?)
 }
 
 struct Query: Sendable {

@@ -98,6 +98,17 @@ struct Analyzer {
                     case .labels(let v, _): try checkExpr(.variable(v), scope)
                     }
                 }
+            case .call(let name, let arguments, let yields, let predicate):
+                let procedure = try Executor.procedure(named: name, arguments: arguments.count)
+                for a in arguments { try checkExpr(a, scope) }
+                for (field, alias) in yields ?? procedure.outputs.map({ ($0.name, $0.name) }) {
+                    guard let output = procedure.outputs.first(where: { $0.name == field }) else {
+                        throw GraphError(.semantic, "\(name) yields \(procedure.outputs.map(\.name).joined(separator: ", ")), not '\(field)'")
+                    }
+                    if scope[alias] != nil { throw GraphError(.semantic, "variable '\(alias)' is already bound; YIELD \(field) AS another name") }
+                    scope[alias] = output.kind
+                }
+                if let predicate { try checkExpr(predicate, scope) }
             case .delete(_, let es):
                 for e in es {
                     try checkExpr(e, scope)

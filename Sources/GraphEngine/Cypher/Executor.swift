@@ -19,6 +19,11 @@ public struct GraphDatabase: Sendable {
     public internal(set) var store = GraphStore()
     /// Bumped by every successful query and commit; transactions use it to detect conflicts.
     public internal(set) var version = 0
+    /// Vector indexes on nodes (shared by every copy: they follow committed state).
+    public let vectorIndexes = GraphVectorIndexes()
+    /// Whether `execute` updates `vectorIndexes` itself (an in-memory database). A
+    /// transaction's copy and a durable database's copies leave that to their commit.
+    var maintainsVectorIndexes = true
 
     /// Creates an empty database.
     public init() {}
@@ -30,10 +35,13 @@ public struct GraphDatabase: Sendable {
                                  deadline: ContinuousClock.Instant? = nil) throws(GraphError) -> QueryResult {
         let q = try Parser.parse(query)
         try Analyzer.check(q)
-        var ex = Executor(store: store, params: parameters, deadline: deadline)
+        var ex = Executor(store: store, params: parameters, deadline: deadline, vectorIndexes: vectorIndexes)
         let r = try ex.run(q)
         store = ex.store
         version += 1
+        if maintainsVectorIndexes && !vectorIndexes.isEmpty {
+            vectorIndexes.apply(store.takeChanges(), from: store)
+        }
         return r
     }
 }
@@ -50,6 +58,7 @@ struct Executor {
     var store: GraphStore
     let params: [String: Value]
     var deadline: ContinuousClock.Instant? = nil
+    var vectorIndexes: GraphVectorIndexes? = nil
 
     /// Throws `.timeout` once the deadline has passed (checked as rows and paths are produced).
     func checkDeadline() throws(GraphError) {
@@ -168,6 +177,26 @@ struct Executor {
                             for l in ls { store.removeLabel(id, l) }
                         }
                     }
+                }
+            case .call(let name, let arguments, let yields, let predicate):
+                let procedure = try Self.procedure(named: name, arguments: arguments.count)
+                let bindings = yields ?? procedure.outputs.map { ($0.name, $0.name) }
+                addScope(bindings.map(\.alias))
+                var out: [Row] = []
+                for r in rows {
+                    for record in try callProcedure(procedure, arguments: arguments.map { e throws(GraphError) in try eval(e, r) }) {
+                        var nr = r
+                        for (field, alias) in bindings { nr[alias] = record[field] ?? .null }
+                        if let predicate, try eval(predicate, nr) != .bool(true) { continue }
+                        out.append(nr)
+                        guard out.count <= Self.maxRows else { throw GraphError(.limitExceeded, "CALL produced more than \(Self.maxRows) rows") }
+                    }
+                    try checkDeadline()
+                }
+                rows = out
+                if clauses.count == 1 {
+                    let columns = bindings.map(\.alias)
+                    return QueryResult(columns: columns, rows: rows.map { r in columns.map { r[$0] ?? .null } })
                 }
             case .delete(let detach, let es):
                 var nodes: [Int] = [], rels: [Int] = []

@@ -18,7 +18,9 @@ public struct GraphTransaction: Sendable {
 extension GraphDatabase {
     /// Starts a transaction on a snapshot of the current state.
     public func beginTransaction() -> GraphTransaction {
-        GraphTransaction(baseVersion: version, database: self)
+        var database = self
+        database.maintainsVectorIndexes = false
+        return GraphTransaction(baseVersion: version, database: database)
     }
 
     /// Applies a transaction. Fails with `.conflict` if another transaction or query
@@ -28,8 +30,11 @@ extension GraphDatabase {
         guard tx.baseVersion == version else {
             throw GraphError(.conflict, "the database changed since this transaction began (version \(tx.baseVersion) -> \(version)); begin a new transaction and retry")
         }
+        let maintains = maintainsVectorIndexes
         self = tx.database
+        maintainsVectorIndexes = maintains
         version += 1
+        if maintains && !vectorIndexes.isEmpty { vectorIndexes.apply(store.takeChanges(), from: store) }
     }
 }
 
@@ -47,4 +52,13 @@ extension GraphDatabase {
 
     /// The store's changes since the last call (see `GraphStore.takeChanges`).
     public mutating func takeChanges() -> GraphChanges { store.takeChanges() }
+
+    /// Makes this copy leave `vectorIndexes` alone: its owner applies committed changes
+    /// (a durable database does, at commit).
+    public mutating func leaveVectorIndexesToCommit() { maintainsVectorIndexes = false }
+
+    /// Creates a vector index on nodes and fills it from the store.
+    public func createVectorIndex(_ definition: VectorIndexDefinition) throws(GraphError) {
+        try vectorIndexes.create(definition, from: store)
+    }
 }

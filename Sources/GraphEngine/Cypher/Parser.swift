@@ -16,6 +16,15 @@ struct Parser {
         return try p.query()
     }
 
+    /// One expression and nothing else (e.g. a hybrid search filter).
+    static func parseExpression(_ text: String) throws(GraphError) -> Expr {
+        var p = Parser(tokens: try Lexer.tokenize(text))
+        p.source = Array(text.unicodeScalars)
+        let e = try p.expr()
+        guard p.cur.kind == .end else { throw p.err("unexpected input after the expression") }
+        return e
+    }
+
     private init(tokens: [Token]) { self.tokens = tokens }
 
     // MARK: token helpers
@@ -85,6 +94,7 @@ struct Parser {
             else if kw("REMOVE") { clauses.append(.remove(try removeItems())) }
             else if kw("DETACH") { try expectKw("DELETE"); clauses.append(.delete(detach: true, try exprList())) }
             else if kw("DELETE") { clauses.append(.delete(detach: false, try exprList())) }
+            else if isKw("CALL") && !isSym("{", 1) { pos += 1; clauses.append(try call()) }
             else if case .identifier(let w) = cur.kind, ["CALL", "FOREACH", "LOAD", "USE", "SHOW"].contains(w.uppercased()) {
                 throw err("\(w.uppercased()) is not supported yet", .unsupported)
             } else { throw err("expected a clause (MATCH, CREATE, RETURN, ...)") }
@@ -103,6 +113,24 @@ struct Parser {
         let ps = try patternList()
         let w = kw("WHERE") ? try expr() : nil
         return .match(optional: optional, ps, w)
+    }
+
+    /// After CALL: `ns.name(args) [YIELD * | field [AS alias], ... [WHERE predicate]]`.
+    private mutating func call() throws(GraphError) -> Clause {
+        var procedure = try name()
+        while sym(".") { procedure += "." + (try name()) }
+        guard sym("(") else { throw err("expected '(' and the arguments of \(procedure)") }
+        let arguments = isSym(")") ? [] : try exprList()
+        try expect(")")
+        guard kw("YIELD") else { return .call(procedure: procedure, arguments: arguments, yields: nil, nil) }
+        if sym("*") { return .call(procedure: procedure, arguments: arguments, yields: nil, nil) }
+        var yields: [(field: String, alias: String)] = []
+        repeat {
+            let field = try name()
+            yields.append((field, kw("AS") ? try name() : field))
+        } while sym(",")
+        let predicate = kw("WHERE") ? try expr() : nil
+        return .call(procedure: procedure, arguments: arguments, yields: yields, predicate)
     }
 
     private mutating func merge() throws(GraphError) -> Clause {

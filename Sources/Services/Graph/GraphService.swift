@@ -2,11 +2,11 @@ import GraphEngine
 import GraphPersistence
 import RPC
 import Storage
+import VectorEngine
 import Wire
 
 /// `ruvector.v1.GraphService` over the durable graph: Cypher (streamed in row batches),
-/// transactions, hyperedges. Vector indexes on nodes and hybrid search are not served yet
-/// (their methods answer UNIMPLEMENTED through the catalog's fallback).
+/// transactions, hyperedges, vector indexes on nodes and hybrid (vector + graph) search.
 struct GraphService: RPCService {
     static let name = "ruvector.v1.GraphService"
     static let maxQueryBytes = 1 << 20
@@ -76,6 +76,64 @@ struct GraphService: RPCService {
             let found = ids.lazy.compactMap { store.hyperedge($0) }.filter { request.type.isEmpty || $0.type == request.type }.prefix(limit)
             return RuvectorV1.QueryHyperedgesResponse(hyperedges: found.map { GraphMapping.hyperedge($0, store: store) })
         }
+        registerVectorIndexes(into: &router)
+    }
+
+    private func registerVectorIndexes(into router: inout RPCRouter) {
+        let graph = self.graph
+        router.unary(Self.name, "CreateIndex", RuvectorV1.CreateIndexRequest.self) { request, _, _ in
+            guard case .vectorIndex(let config)? = request.kind else {
+                throw RPCError(.unimplemented, request.kind == nil
+                    ? "set vector_index (property indexes are not available yet: label scans and the vector index are what the graph has)"
+                    : "property indexes are not available yet in this build of ruvector-server; only vector_index (see README, 'Status')")
+            }
+            let metric = try VectorMapping.metric(RuvectorV1.Metric(rawValue: config.metric))
+            guard config.dimension >= 1, config.dimension <= UInt32(VectorEngineLimits.maxDimension) else {
+                throw RPCError(.invalidArgument, "dimension must be 1 to \(VectorEngineLimits.maxDimension), got \(config.dimension)")
+            }
+            let definition = VectorIndexDefinition(name: request.name, label: request.label, property: request.property,
+                                                   dimension: Int(config.dimension), metric: metric)
+            do throws(GraphError) { try definition.validate() } catch { throw RPCError(.invalidArgument, error.message) }
+            do {
+                try await Self.blocking { try graph.createVectorIndex(definition) }
+            } catch let error as RPCError where error.code == .aborted {
+                throw RPCError(.alreadyExists, error.message)
+            }
+            return Self.indexInfo(definition, entries: graph.vectorIndexes.count(definition.name))
+        }
+        router.unary(Self.name, "ListIndexes", RuvectorV1.ListIndexesRequest.self) { _, _, _ in
+            let indexes = graph.vectorIndexes
+            return RuvectorV1.ListIndexesResponse(indexes: indexes.definitions.map { Self.indexInfo($0, entries: indexes.count($0.name)) })
+        }
+        router.unary(Self.name, "HybridSearch", RuvectorV1.HybridSearchRequest.self) { request, context, _ in
+            guard !request.index.isEmpty else { throw RPCError(.invalidArgument, "name the vector index to search (index)") }
+            guard graph.vectorIndexes.definition(request.index) != nil else {
+                throw RPCError(.notFound, "there is no vector index named '\(request.index)'; ListIndexes shows them, CreateIndex makes one")
+            }
+            guard (1...10_000).contains(request.k) else { throw RPCError(.invalidArgument, "k must be 1 to 10000, got \(request.k)") }
+            guard request.expandDepth <= UInt32(GraphDatabase.maxExpandDepth) else {
+                throw RPCError(.invalidArgument, "expand_depth must be 0 to \(GraphDatabase.maxExpandDepth), got \(request.expandDepth)")
+            }
+            guard let values = request.vector?.values, !values.isEmpty else { throw RPCError(.invalidArgument, "vector is required") }
+            let parameters = try GraphMapping.parameters(request.parameters)
+            let outcome = try await Self.blocking {
+                try graph.hybridSearch(index: request.index, vector: values, k: Int(request.k), filter: request.filter,
+                                       parameters: parameters, expandDepth: Int(request.expandDepth), deadline: context.deadline)
+            }
+            let store = outcome.store
+            return RuvectorV1.HybridSearchResponse(hits: outcome.value.map { hit in
+                RuvectorV1.HybridHit(node: GraphMapping.node(hit.node, store: store), score: hit.score,
+                                     neighbourhood: hit.neighbourhood.map { path in
+                                         RuvectorV1.Path(nodes: path.nodes.map { GraphMapping.node($0, store: store) },
+                                                         relationships: path.relationships.map { GraphMapping.relationship($0, store: store) })
+                                     })
+            })
+        }
+    }
+
+    private static func indexInfo(_ definition: VectorIndexDefinition, entries: Int) -> RuvectorV1.IndexInfo {
+        RuvectorV1.IndexInfo(name: definition.name, label: definition.label, property: definition.property,
+                             vector: true, entries: UInt64(entries))
     }
 
     /// Runs the query, then streams: a header, row batches, a summary.

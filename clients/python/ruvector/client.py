@@ -14,10 +14,6 @@ from ruvector.errors import RuVectorError, from_rpc_error, from_status
 from ruvector.graph import Graph
 from ruvector.v1 import common_pb2, vector_pb2, vector_pb2_grpc
 
-_METRICS = {"l2": vector_pb2.METRIC_L2, "euclidean": vector_pb2.METRIC_L2, "cosine": vector_pb2.METRIC_COSINE,
-            "dot": vector_pb2.METRIC_DOT, "manhattan": vector_pb2.METRIC_MANHATTAN}
-_METRIC_NAMES = {vector_pb2.METRIC_L2: "l2", vector_pb2.METRIC_COSINE: "cosine", vector_pb2.METRIC_DOT: "dot",
-                 vector_pb2.METRIC_MANHATTAN: "manhattan"}
 try:
     import google_crc32c as _native_crc32c
 except ImportError:
@@ -151,9 +147,8 @@ class Client:
                           quantization: str | None = None, pq_subvectors: int = 0) -> CollectionInfo:
         """Creates a collection. metric: cosine, l2, dot or manhattan. quantization: None,
         "scalar" (int8), "float16", "binary", "pq8" or "pq4" (with pq_subvectors, default dimension/8)."""
-        if metric not in _METRICS:
-            raise ValueError(f"metric must be one of {sorted(_METRICS)}; got {metric!r}")
-        request = vector_pb2.CreateCollectionRequest(name=name, dimension=dimension, metric=_METRICS[metric],
+        metric_number = convert.metric(metric)
+        request = vector_pb2.CreateCollectionRequest(name=name, dimension=dimension, metric=metric_number,
                                                      hnsw=vector_pb2.HnswConfig(m=m or 0, ef_construction=ef_construction or 0,
                                                                                 ef_search=ef_search or 0))
         if quantization is not None:
@@ -417,7 +412,7 @@ def _hits(response, with_payload, with_vectors) -> list[Hit]:
 
 
 def _info(info) -> CollectionInfo:
-    return CollectionInfo(info.name, info.dimension, _METRIC_NAMES.get(info.metric, "unspecified"), info.points_count,
+    return CollectionInfo(info.name, info.dimension, convert.METRIC_NAMES.get(info.metric, "unspecified"), info.points_count,
                           info.hnsw.m, info.hnsw.ef_construction, info.hnsw.ef_search)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any, Iterable, Mapping
 
-from ruvector.v1 import common_pb2
+from ruvector.v1 import common_pb2, vector_pb2
 
 Payload = dict[str, Any]
 
@@ -14,7 +14,8 @@ _FILTER_OPTIONS = {"min_should"}
 
 
 def to_value(value: Any) -> common_pb2.Value:
-    """A payload value: None, bool, int, float, str, or a list of those."""
+    """A value: None, bool, int, float, str, a list of values, or a dict of them (a map: Cypher
+    parameters take maps; collection payloads do not nest yet and the server says so)."""
     if value is None:
         return common_pb2.Value(null_value=True)
     if isinstance(value, bool):
@@ -27,9 +28,11 @@ def to_value(value: Any) -> common_pb2.Value:
         return common_pb2.Value(string_value=value)
     if isinstance(value, (list, tuple)):
         return common_pb2.Value(list_value=common_pb2.ListValue(values=[to_value(v) for v in value]))
+    if isinstance(value, Mapping):
+        return common_pb2.Value(struct_value=to_payload(value))
     if hasattr(value, "item"):          # numpy scalars
         return to_value(value.item())
-    raise TypeError(f"payload values are None, bool, int, float, str or lists of them; got {type(value).__name__}")
+    raise TypeError(f"payload values are None, bool, int, float, str, lists or dicts of them; got {type(value).__name__}")
 
 
 def from_value(value: common_pb2.Value) -> Any:
@@ -54,6 +57,19 @@ def to_payload(payload: Mapping[str, Any] | None) -> common_pb2.Struct:
 
 def from_payload(struct: common_pb2.Struct) -> Payload:
     return {key: from_value(value) for key, value in struct.fields.items()}
+
+
+METRICS = {"l2": vector_pb2.METRIC_L2, "euclidean": vector_pb2.METRIC_L2, "cosine": vector_pb2.METRIC_COSINE,
+           "dot": vector_pb2.METRIC_DOT, "manhattan": vector_pb2.METRIC_MANHATTAN}
+METRIC_NAMES = {vector_pb2.METRIC_L2: "l2", vector_pb2.METRIC_COSINE: "cosine", vector_pb2.METRIC_DOT: "dot",
+                vector_pb2.METRIC_MANHATTAN: "manhattan"}
+
+
+def metric(name: str) -> int:
+    """The wire number of a metric name (cosine, l2/euclidean, dot, manhattan)."""
+    if name not in METRICS:
+        raise ValueError(f"metric must be one of {sorted(METRICS)}; got {name!r}")
+    return METRICS[name]
 
 
 def to_vector(vector: Any) -> common_pb2.Vector:

@@ -44,6 +44,24 @@ class Path:
     relationships: list[Relationship]
 
 
+@dataclass(frozen=True)
+class VectorIndex:
+    """A vector index on nodes: nodes with `label` whose `property` is a list of numbers."""
+    name: str
+    label: str
+    property: str
+    entries: int
+
+
+@dataclass(frozen=True)
+class HybridHit:
+    """A hybrid search result: a seed node, its vector similarity (larger is better) and one
+    shortest path to each node within the expansion depth, nearer first."""
+    node: Node
+    score: float
+    neighbourhood: list[Path]
+
+
 @dataclass
 class Result:
     """A query's columns, rows (dicts by column) and summary counters."""
@@ -66,6 +84,18 @@ def _relationship(r) -> Relationship:
     return Relationship(r.id, r.type, r.start_node_id, r.end_node_id, convert.from_payload(r.properties))
 
 
+def _parameters(parameters: Mapping[str, Any] | None) -> list:
+    return [graph_pb2.Parameter(name=name, value=convert.to_value(v)) for name, v in (parameters or {}).items()]
+
+
+def _path(p) -> Path:
+    return Path([_node(n) for n in p.nodes], [_relationship(r) for r in p.relationships])
+
+
+def _index(info) -> VectorIndex:
+    return VectorIndex(info.name, info.label, info.property, info.entries)
+
+
 def _hyperedge(h) -> dict[str, Any]:
     return {"id": h.id, "type": h.type, "node_ids": list(h.node_ids), "properties": convert.from_payload(h.properties)}
 
@@ -77,7 +107,7 @@ def _graph_value(v) -> Any:
     if kind == "relationship":
         return _relationship(v.relationship)
     if kind == "path":
-        return Path([_node(n) for n in v.path.nodes], [_relationship(r) for r in v.path.relationships])
+        return _path(v.path)
     if kind == "list":
         return [_graph_value(x) for x in v.list.values]
     if kind == "value":
@@ -126,7 +156,7 @@ class Graph:
         Nodes, relationships and paths come back as `Node`, `Relationship`, `Path`."""
         request = graph_pb2.ExecuteRequest(
             query=query, transaction_id=transaction_id, max_rows=max_rows, batch_rows=batch_rows,
-            parameters=[graph_pb2.Parameter(name=k, value=convert.to_value(v)) for k, v in (parameters or {}).items()])
+            parameters=_parameters(parameters))
         columns: list[str] = []
         rows: list[dict[str, Any]] = []
         summary: dict[str, int] = {}
@@ -177,3 +207,32 @@ class Graph:
         """Hyperedges containing `node_id` and/or of `type`."""
         response = self._call("QueryHyperedges", graph_pb2.QueryHyperedgesRequest(node_id=node_id, type=type, limit=limit))
         return [_hyperedge(h) for h in response.hyperedges]
+
+    def create_vector_index(self, name: str, label: str, property: str, dimension: int,
+                            metric: str = "cosine") -> VectorIndex:
+        """Indexes the `property` of every `label` node that holds `dimension` numbers (others
+        are skipped), in HNSW; kept current by every commit and persisted. metric: cosine,
+        l2, dot or manhattan. Raises `AlreadyExists` when the name is taken."""
+        config = graph_pb2.VectorIndexConfig(dimension=dimension, metric=convert.metric(metric))
+        return _index(self._call("CreateIndex", graph_pb2.CreateIndexRequest(
+            name=name, label=label, property=property, vector_index=config)))
+
+    def indexes(self) -> list[VectorIndex]:
+        """Every index, with the number of nodes it holds."""
+        return [_index(i) for i in self._call("ListIndexes", graph_pb2.ListIndexesRequest()).indexes]
+
+    def hybrid_search(self, index: str, vector: Any, k: int = 10, *, filter: str = "",
+                      parameters: Mapping[str, Any] | None = None, expand_depth: int = 0) -> list[HybridHit]:
+        """The `k` nodes of vector index `index` nearest to `vector` (list or numpy array) that
+        satisfy `filter`, a Cypher predicate over `node` (e.g. ``"node.year >= $year"`` with
+        ``parameters={"year": 2020}``), each with its neighbourhood up to `expand_depth` (0..3)
+        relationship hops. Best first.
+
+        >>> hits = db.graph.hybrid_search("papers", query, k=5, filter="node.year > 2015", expand_depth=1)
+        >>> hits[0].node.properties["title"], hits[0].score, len(hits[0].neighbourhood)
+        """
+        request = graph_pb2.HybridSearchRequest(
+            index=index, vector=convert.to_vector(vector), k=k, filter=filter, expand_depth=expand_depth,
+            parameters=_parameters(parameters))
+        return [HybridHit(_node(h.node), h.score, [_path(p) for p in h.neighbourhood])
+                for h in self._call("HybridSearch", request).hits]
