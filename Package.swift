@@ -108,7 +108,7 @@ let package = Package(
         // MARK: Graph engine (property graph + Cypher)
         .target(name: "GraphEngine", dependencies: ["VectorEngine"], swiftSettings: internalChecks),
         .testTarget(name: "GraphEngineTests", dependencies: ["GraphEngine", "VectorEngine"],
-                    exclude: ["tck-expected-pass.txt"],
+                    exclude: ["tck-expected-pass.txt", "Scenarios"],
                     swiftSettings: internalChecks),
         // MARK: ClusterEngine (Raft consensus, linearizability checker): pure state machines, no I/O
         // Optimized even in debug builds: the linearizability checker's search and the Raft

@@ -159,10 +159,12 @@ public final class DurableGraphDatabase: Sendable {
 
     // MARK: Auto-commit
 
-    /// Runs a Cypher query as its own transaction.
+    /// Runs a Cypher query as its own transaction (`randomSeed`: see `GraphDatabase.execute`).
     public func execute(_ query: String, parameters: [String: Value] = [:],
-                        deadline: ContinuousClock.Instant? = nil) throws -> Outcome<QueryResult> {
-        try perform { database throws(GraphError) in try database.execute(query, parameters: parameters, deadline: deadline) }
+                        deadline: ContinuousClock.Instant? = nil, randomSeed: UInt64 = 0) throws -> Outcome<QueryResult> {
+        try perform { database throws(GraphError) in
+            try database.execute(query, parameters: parameters, deadline: deadline, randomSeed: randomSeed)
+        }
     }
 
     /// Runs `work` as its own transaction: first on a snapshot without holding the lock; if it
@@ -201,6 +203,7 @@ public final class DurableGraphDatabase: Sendable {
         _ = try wal.append(type: RecordType.changes, payload: record)
         state.committed = result
         state.committed.vectorIndexes.apply(changes, from: result.store)
+        state.committed.markVectorIndexesCurrent()
         state.version += 1
         state.loggedSinceSnapshot += record.count
     }
@@ -234,9 +237,9 @@ public final class DurableGraphDatabase: Sendable {
 
     /// Runs a Cypher query inside transaction `id`.
     public func execute(_ query: String, parameters: [String: Value] = [:], deadline: ContinuousClock.Instant? = nil,
-                        transaction id: String) throws -> Outcome<QueryResult> {
+                        randomSeed: UInt64 = 0, transaction id: String) throws -> Outcome<QueryResult> {
         try perform(transaction: id) { database throws(GraphError) in
-            try database.execute(query, parameters: parameters, deadline: deadline)
+            try database.execute(query, parameters: parameters, deadline: deadline, randomSeed: randomSeed)
         }
     }
 
@@ -256,7 +259,7 @@ public final class DurableGraphDatabase: Sendable {
                 var view = state.committed
                 view.useIds(tx.nextId..<tx.idLimit)
                 do throws(GraphError) {
-                    try view.withStore { store throws(GraphError) in try store.apply(tx.changes) }
+                    try view.applyUncommitted(tx.changes)
                 } catch {
                     state.transactions[id] = nil
                     throw GraphError(.conflict, "transaction '\(id)' was rolled back: \(error.message)")

@@ -68,6 +68,16 @@ struct DurableGraphTests {
             #expect(try nearest(db, [99, 0]) == .int(100))
             try db.commit(tx)
             #expect(try nearest(db, [99, 0]) == .int(20))
+            // Inside a transaction, searches see its own writes from earlier statements.
+            for isolation in [DurableGraphDatabase.Isolation.readCommitted, .repeatableRead] {
+                let writer = db.begin(isolation)
+                _ = try db.execute("CREATE (:Doc {n: 500, v: [500.0, 0.0]})", transaction: writer)
+                _ = try db.execute("MATCH (d:Doc {n: 20}) SET d.v = [-1.0, 0.0]", transaction: writer)
+                let inside = try db.hybridSearch(index: "docs", vector: [499, 0], k: 2, transaction: writer)
+                #expect(inside.value.compactMap { inside.store.node($0.node)?.properties["n"] } == [.int(500), .int(19)])
+                #expect(try nearest(db, [499, 0]) == .int(20), "not visible outside before commit")
+                try db.rollback(writer)
+            }
             try db.close()
         }
         do {

@@ -18,6 +18,8 @@ indirect enum Expr: Hashable, Sendable {
     case caseExpr(Expr?, [Expr], [Expr], Expr?)
     /// `[v IN list WHERE predicate | projection]`.
     case listComprehension(String, Expr, Expr?, Expr?)
+    /// `reduce(accumulator = initial, v IN list | expression)`.
+    case reduce(accumulator: String, initial: Expr, variable: String, list: Expr, expression: Expr)
 }
 
 enum Direction: Sendable { case outgoing, incoming, both }
@@ -37,9 +39,14 @@ struct RelPattern: Sendable {
 }
 
 struct PatternPart: Sendable {
+    /// `shortestPath(...)` finds one shortest path per end node, `allShortestPaths(...)` all of them.
+    enum Shortest: Sendable { case one, all }
+
     var pathVariable: String?
     var start: NodePattern
     var steps: [(RelPattern, NodePattern)]
+    /// Set for `shortestPath` / `allShortestPaths` (then `steps` has exactly one relationship).
+    var shortest: Shortest? = nil
 }
 
 struct ProjectionItem: Sendable {

@@ -4,18 +4,17 @@
 struct Analyzer {
     enum Kind { case node, relationship, path, value, unknown }
 
-    static let implemented: Set<String> = [
+    static let implemented: Set<String> = Set([
         "id", "labels", "type", "keys", "properties", "startnode", "endnode", "size", "head", "last", "tail",
         "reverse", "tolower", "toupper", "abs", "tostring", "tointeger", "tofloat", "toboolean", "coalesce", "range",
         "count", "sum", "avg", "min", "max", "collect", "length", "nodes", "relationships",
-    ]
+        // list quantifiers (all(x IN l WHERE p) and friends; see Executor+Builtins)
+        "all", "any", "none", "single",
+    ]).union(Executor.builtinNames)
     /// Standard Cypher functions that are valid but not implemented here (reported as unsupported).
     static let standardNotImplemented: Set<String> = [
         "date", "datetime", "localtime", "localdatetime", "time", "duration",
-        "rand", "sqrt", "sign", "ceil", "floor", "round", "exp", "log", "log10", "sin", "cos", "tan", "asin", "acos",
-        "atan", "atan2", "pi", "e", "split", "substring", "replace", "trim", "ltrim", "rtrim", "left", "right",
-        "exists", "percentilecont", "percentiledisc", "stdev", "stdevp", "timestamp", "point", "distance",
-        "tostringornull", "tointegerornull", "tofloatornull", "tobooleanornull", "randomuuid", "degrees", "radians",
+        "exists", "percentilecont", "percentiledisc", "stdev", "stdevp", "timestamp", "point", "distance", "randomuuid",
     ]
 
     static func check(_ q: Query) throws(GraphError) {
@@ -160,7 +159,7 @@ struct Analyzer {
             guard keys.contains(e) else {
                 throw GraphError(.semantic, "an expression mixing aggregates may only use grouping keys, constants and parameters")
             }
-        case .property, .hasLabels, .index, .slice, .listComprehension, .caseExpr:
+        case .property, .hasLabels, .index, .slice, .listComprehension, .reduce, .caseExpr:
             throw GraphError(.semantic, "an expression mixing aggregates may only use grouping keys, constants and parameters")
         case .not(let x), .negate(let x), .isNull(let x, _): try checkAggregateMix(x, keys)
         case .list(let l), .map(_, let l): for x in l { try checkAggregateMix(x, keys) }
@@ -202,6 +201,13 @@ struct Analyzer {
             inner[v] = .unknown
             if let p { try checkExpr(p, inner) }
             if let m { try checkExpr(m, inner) }
+        case .reduce(let accumulator, let initial, let v, let list, let expression):
+            try checkExpr(initial, scope)
+            try checkExpr(list, scope)
+            var inner = scope
+            inner[accumulator] = .unknown
+            inner[v] = .unknown
+            try checkExpr(expression, inner)
         case .caseExpr(let s, let w, let t, let el):
             if let s { try checkExpr(s, scope) }
             for x in w + t { try checkExpr(x, scope) }

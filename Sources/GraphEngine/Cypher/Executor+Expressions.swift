@@ -13,6 +13,8 @@ extension Executor {
         case .slice(let a, let b, let c): return containsAggregate(a) || (b.map(containsAggregate) ?? false) || (c.map(containsAggregate) ?? false)
         case .listComprehension(_, let l, let p, let m):
             return containsAggregate(l) || (p.map(containsAggregate) ?? false) || (m.map(containsAggregate) ?? false)
+        case .reduce(_, let initial, _, let list, let expression):
+            return containsAggregate(initial) || containsAggregate(list) || containsAggregate(expression)
         case .caseExpr(let s, let w, let t, let el):
             return (s.map(containsAggregate) ?? false) || w.contains(where: containsAggregate) || t.contains(where: containsAggregate) || (el.map(containsAggregate) ?? false)
         }
@@ -103,6 +105,18 @@ extension Executor {
                 out.append(try proj.map { (e) throws(GraphError) in try eval(e, inner, aggs) } ?? x)
             }
             return .list(out)
+        case .reduce(let accumulator, let initial, let v, let le, let expression):
+            let lv = try eval(le, row, aggs)
+            if lv.isNull { return .null }
+            guard case .list(let items) = lv else { throw typeError("reduce() needs a list, got \(lv)") }
+            var inner = row
+            var acc = try eval(initial, row, aggs)
+            for x in items {
+                inner[accumulator] = acc
+                inner[v] = x
+                acc = try eval(expression, inner, aggs)
+            }
+            return acc
         case .countStar:
             throw GraphError(.semantic, "count(*) is only allowed in WITH or RETURN")
         case .function(let name, _, let args):
@@ -263,7 +277,8 @@ extension Executor {
                 let (n, o) = i.addingReportingOverflow(step); if o { break }; i = n
             }
             return .list(out)
-        default: break
+        default:
+            if let value = try builtin(name, a) { return value }
         }
         try arity(1)
         let x = a[0]

@@ -45,7 +45,8 @@ extension Executor {
                 throw typeError("\(procedure.name): vector must be a list of finite numbers, got \(arguments[2])")
             }
             guard let indexes = vectorIndexes else { throw GraphError(.notFound, "there is no vector index named '\(index)'") }
-            return try indexes.search(index, vector: vector, k: Int(k), in: store).map {
+            let unindexed = unindexedNodes.union(store.touchedNodes)
+            return try indexes.search(index, vector: vector, k: Int(k), in: store, unindexed: unindexed).map {
                 ["node": .node($0.node), "score": .float(Double($0.score))]
             }
         default:

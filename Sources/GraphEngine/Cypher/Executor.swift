@@ -24,18 +24,23 @@ public struct GraphDatabase: Sendable {
     /// Whether `execute` updates `vectorIndexes` itself (an in-memory database). A
     /// transaction's copy and a durable database's copies leave that to their commit.
     var maintainsVectorIndexes = true
+    /// Nodes changed in this copy that `vectorIndexes` do not reflect yet (see `takeChanges`).
+    var unindexedNodes: Set<Int> = []
 
     /// Creates an empty database.
     public init() {}
 
     /// Parses and runs one Cypher query with `$parameters`. A query still running at
-    /// `deadline` stops with `.timeout` and changes nothing.
+    /// `deadline` stops with `.timeout` and changes nothing. `rand()` draws from a generator
+    /// seeded with `randomSeed` (the caller brings the entropy; the default is fixed, so an
+    /// in-memory run is reproducible).
     @discardableResult
     public mutating func execute(_ query: String, parameters: [String: Value] = [:],
-                                 deadline: ContinuousClock.Instant? = nil) throws(GraphError) -> QueryResult {
+                                 deadline: ContinuousClock.Instant? = nil, randomSeed: UInt64 = 0) throws(GraphError) -> QueryResult {
         let q = try Parser.parse(query)
         try Analyzer.check(q)
-        var ex = Executor(store: store, params: parameters, deadline: deadline, vectorIndexes: vectorIndexes)
+        var ex = Executor(store: store, params: parameters, deadline: deadline, vectorIndexes: vectorIndexes,
+                          unindexedNodes: unindexedNodes, random: QueryRandom(seed: randomSeed))
         let r = try ex.run(q)
         store = ex.store
         version += 1
@@ -59,6 +64,10 @@ struct Executor {
     let params: [String: Value]
     var deadline: ContinuousClock.Instant? = nil
     var vectorIndexes: GraphVectorIndexes? = nil
+    /// Nodes changed before this query that `vectorIndexes` do not reflect yet.
+    var unindexedNodes: Set<Int> = []
+    /// Source of `rand()`.
+    var random = QueryRandom(seed: 0)
 
     /// Throws `.timeout` once the deadline has passed (checked as rows and paths are produced).
     func checkDeadline() throws(GraphError) {
@@ -289,7 +298,7 @@ struct Executor {
     }
 
     // MARK: CREATE
-    private func propertyMap(_ e: Expr?, _ r: Row) throws(GraphError) -> [String: Value] {
+    func propertyMap(_ e: Expr?, _ r: Row) throws(GraphError) -> [String: Value] {
         guard let e else { return [:] }
         switch try eval(e, r) {
         case .map(let m): return m
@@ -336,11 +345,11 @@ struct Executor {
     }
 
     // MARK: MATCH
-    private func propertiesMatch(_ have: [String: Value], _ want: [String: Value]) -> Bool {
+    func propertiesMatch(_ have: [String: Value], _ want: [String: Value]) -> Bool {
         want.allSatisfy { k, v in Semantics.equal(have[k] ?? .null, v) == true }
     }
 
-    private func nodeFits(_ id: Int, _ n: NodePattern, _ want: [String: Value], _ r: Row) -> Bool {
+    func nodeFits(_ id: Int, _ n: NodePattern, _ want: [String: Value], _ r: Row) -> Bool {
         guard let node = store.node(id) else { return false }
         if let v = n.variable, let b = r[v], b != .node(id) { return false }
         return n.labels.allSatisfy(node.labels.contains) && propertiesMatch(node.properties, want)
@@ -353,7 +362,7 @@ struct Executor {
         return results
     }
 
-    private func matchPart(_ parts: [PatternPart], _ i: Int, _ row: Row, _ used: inout Set<Int>, _ out: inout [Row]) throws(GraphError) {
+    func matchPart(_ parts: [PatternPart], _ i: Int, _ row: Row, _ used: inout Set<Int>, _ out: inout [Row]) throws(GraphError) {
         guard i < parts.count else { out.append(row); return }
         let p = parts[i]
         let want = try propertyMap(p.start.properties, row)
@@ -369,13 +378,17 @@ struct Executor {
         for c in candidates where nodeFits(c, p.start, want, row) {
             var r = row
             if let v = p.start.variable { r[v] = .node(c) }
-            try matchSteps(parts, i, 0, c, r, [c], [], &used, &out)
+            if let shortest = p.shortest {
+                try matchShortest(parts, i, shortest, from: c, r, &used, &out)
+            } else {
+                try matchSteps(parts, i, 0, c, r, [c], [], &used, &out)
+            }
             guard out.count <= Self.maxRows else { throw GraphError(.limitExceeded, "MATCH produced more than \(Self.maxRows) rows") }
             try checkDeadline()
         }
     }
 
-    private func neighbours(_ node: Int, _ rel: RelPattern) -> [(rel: Int, other: Int)] {
+    func neighbours(_ node: Int, _ rel: RelPattern) -> [(rel: Int, other: Int)] {
         var out: [(Int, Int)] = []
         if rel.direction != .incoming {
             for id in store.outgoingRelationships(of: node) { if let r = store.relationship(id) { out.append((id, r.end)) } }
@@ -538,6 +551,8 @@ struct Executor {
             aggregateCalls(a, &acc); if let b { aggregateCalls(b, &acc) }; if let c { aggregateCalls(c, &acc) }
         case .listComprehension(_, let l, let p, let m):
             aggregateCalls(l, &acc); if let p { aggregateCalls(p, &acc) }; if let m { aggregateCalls(m, &acc) }
+        case .reduce(_, let initial, _, let list, let expression):
+            aggregateCalls(initial, &acc); aggregateCalls(list, &acc); aggregateCalls(expression, &acc)
         case .caseExpr(let s, let w, let t, let el):
             if let s { aggregateCalls(s, &acc) }; for x in w + t { aggregateCalls(x, &acc) }; if let el { aggregateCalls(el, &acc) }
         }

@@ -50,8 +50,27 @@ extension GraphDatabase {
         try body(&store)
     }
 
-    /// The store's changes since the last call (see `GraphStore.takeChanges`).
-    public mutating func takeChanges() -> GraphChanges { store.takeChanges() }
+    /// The store's changes since the last call (see `GraphStore.takeChanges`). A copy that
+    /// leaves its vector indexes to its owner remembers the nodes, so that its own searches
+    /// score them exactly until the owner has applied them (read-your-writes).
+    public mutating func takeChanges() -> GraphChanges {
+        let changes = store.takeChanges()
+        if !maintainsVectorIndexes { unindexedNodes.formUnion(changes.nodes.keys) }
+        return changes
+    }
+
+    /// Applies changes not yet committed (a transaction's earlier statements) to this copy's
+    /// store; its vector searches score those nodes exactly.
+    public mutating func applyUncommitted(_ changes: GraphChanges) throws(GraphError) {
+        try store.apply(changes)
+        unindexedNodes.formUnion(changes.nodes.keys)
+    }
+
+    /// Says that `vectorIndexes` now hold every change of this copy (its owner applied them).
+    public mutating func markVectorIndexesCurrent() { unindexedNodes = [] }
+
+    /// Nodes whose vectors the shared indexes may not reflect in this copy's view.
+    var nodesNotInVectorIndexes: Set<Int> { unindexedNodes.union(store.touchedNodes) }
 
     /// Makes this copy leave `vectorIndexes` alone: its owner applies committed changes
     /// (a durable database does, at commit).

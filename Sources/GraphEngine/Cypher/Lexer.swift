@@ -4,6 +4,8 @@ struct Token: Sendable {
         case identifier(String)   // bare words (keywords are identifiers, matched case-insensitively)
         case quotedIdentifier(String)
         case integer(Int64)
+        /// 9223372036854775808 (2^63), valid only negated: the smallest integer.
+        case integerTwoTo63
         case float(Double)
         case string(String)
         case parameter(String)
@@ -29,6 +31,12 @@ private func appendToken(_ tokens: inout [Token], _ start: Int, _ end: Int, _ t:
 struct Lexer {
     /// Largest query text accepted, in UTF-8 bytes.
     static let maxQueryBytes = 1 << 20
+
+    /// The token of an integer literal's magnitude, nil when it cannot be an Int64 even negated.
+    static func integerToken(_ magnitude: UInt64) -> Token.Kind? {
+        if magnitude <= UInt64(Int64.max) { return .integer(Int64(magnitude)) }
+        return magnitude == UInt64(Int64.max) + 1 ? .integerTwoTo63 : nil
+    }
 
     static func tokenize(_ text: String) throws(GraphError) -> [Token] {
         guard text.utf8.count <= maxQueryBytes else {
@@ -81,11 +89,14 @@ struct Lexer {
             if ("0"..."9").contains(c) || (c == "." && peek(1).map { ("0"..."9").contains($0) } == true) {
                 var s = ""
                 var isFloat = false
-                if c == "0" && (peek(1) == "x" || peek(1) == "X") {
+                if c == "0", let prefix = peek(1), let radix = ["x": 16, "X": 16, "o": 8, "O": 8][Character(prefix)] {
                     advance(); advance()
-                    while let d = peek(), d.properties.isASCIIHexDigit { s.unicodeScalars.append(d); advance() }
-                    guard let v = Int64(s, radix: 16) else { throw err("invalid hexadecimal integer", l, cl) }
-                    appendToken(&tokens, tokenStart, i, Token(kind: .integer(v), line: l, column: cl)); continue
+                    while let d = peek(), let digit = Int(String(d), radix: 36), digit < radix { s.unicodeScalars.append(d); advance() }
+                    let what = radix == 16 ? "hexadecimal" : "octal"
+                    if let d = peek(), isIdPart(d) { throw err("invalid \(what) integer", l, cl) }
+                    guard let v = UInt64(s, radix: radix) else { throw err("invalid \(what) integer", l, cl) }
+                    guard let kind = Self.integerToken(v) else { throw err("\(what) integer literal 0\(prefix)\(s) is too large", l, cl) }
+                    appendToken(&tokens, tokenStart, i, Token(kind: kind, line: l, column: cl)); continue
                 }
                 while let d = peek(), ("0"..."9").contains(d) { s.unicodeScalars.append(d); advance() }
                 if peek() == ".", let n = peek(1), ("0"..."9").contains(n) {
@@ -106,8 +117,8 @@ struct Lexer {
                     guard let v = Double(s) else { throw err("invalid float literal", l, cl) }
                     appendToken(&tokens, tokenStart, i, Token(kind: .float(v), line: l, column: cl))
                 } else {
-                    guard let v = Int64(s) else { throw err("integer literal \(s) is too large", l, cl) }
-                    appendToken(&tokens, tokenStart, i, Token(kind: .integer(v), line: l, column: cl))
+                    guard let v = UInt64(s), let kind = Self.integerToken(v) else { throw err("integer literal \(s) is too large", l, cl) }
+                    appendToken(&tokens, tokenStart, i, Token(kind: kind, line: l, column: cl))
                 }
                 continue
             }

@@ -81,7 +81,7 @@ struct Parser {
             if isKw("UNION") || cur.kind == .end || isSym(";") { break }
             if kw("OPTIONAL") { try expectKw("MATCH"); clauses.append(try match(optional: true)) }
             else if kw("MATCH") { clauses.append(try match(optional: false)) }
-            else if kw("CREATE") { clauses.append(.create(try patternList())) }
+            else if kw("CREATE") { clauses.append(.create(try noShortest(try patternList(), "CREATE"))) }
             else if kw("MERGE") { clauses.append(try merge()) }
             else if kw("WITH") {
                 let p = try projection(requireAlias: true)
@@ -133,8 +133,14 @@ struct Parser {
         return .call(procedure: procedure, arguments: arguments, yields: yields, predicate)
     }
 
+    /// `parts` unless one is a shortestPath, which only MATCH can use.
+    private func noShortest(_ parts: [PatternPart], _ clause: String) throws(GraphError) -> [PatternPart] {
+        guard !parts.contains(where: { $0.shortest != nil }) else { throw err("\(clause) cannot use shortestPath; only MATCH can") }
+        return parts
+    }
+
     private mutating func merge() throws(GraphError) -> Clause {
-        let p = try patternPart()
+        guard let p = try noShortest([try patternPart()], "MERGE").first else { throw err("MERGE needs a pattern") }
         var onCreate: [SetItem] = [], onMatch: [SetItem] = []
         while isKw("ON") {
             pos += 1
@@ -248,8 +254,20 @@ struct Parser {
         var pathVar: String? = nil
         if case .identifier = cur.kind, isSym("=", 1) { pathVar = try name(); pos += 1 }
         if case .quotedIdentifier = cur.kind, isSym("=", 1) { pathVar = try name(); pos += 1 }
-        if let w = (isKw("SHORTESTPATH") ? "shortestPath" : isKw("ALLSHORTESTPATHS") ? "allShortestPaths" : nil) {
-            throw err("\(w) is not supported yet", .unsupported)
+        if let (w, kind) = (isKw("SHORTESTPATH") ? ("shortestPath", PatternPart.Shortest.one)
+                            : isKw("ALLSHORTESTPATHS") ? ("allShortestPaths", .all) : nil) {
+            pos += 1
+            try expect("(")
+            var inner = try patternPart()
+            try expect(")")
+            guard inner.pathVariable == nil, inner.shortest == nil, inner.steps.count == 1 else {
+                throw err("\(w)() takes one relationship between two nodes, e.g. \(w)((a)-[:KNOWS*..5]-(b))")
+            }
+            let rel = inner.steps[0].0
+            guard (rel.length?.min ?? 1) <= 1 else { throw err("\(w)() needs a minimum length of 0 or 1") }
+            inner.pathVariable = pathVar
+            inner.shortest = kind
+            return inner
         }
         var part = PatternPart(pathVariable: pathVar, start: try nodePattern(), steps: [])
         while isSym("-") || isSym("<") {
@@ -393,6 +411,7 @@ struct Parser {
         if sym("-") {
             try enter(); defer { depth -= 1 }
             if case .integer(let i) = cur.kind, i >= 0 { pos += 1; return try postfix(.literal(.int(-i))) }
+            if cur.kind == .integerTwoTo63 { pos += 1; return try postfix(.literal(.int(.min))) }
             return .negate(try unary())
         }
         if sym("+") { try enter(); defer { depth -= 1 }; return try unary() }
@@ -428,6 +447,7 @@ struct Parser {
         let t = cur
         switch t.kind {
         case .integer(let i): pos += 1; return .literal(.int(i))
+        case .integerTwoTo63: throw err("integer literal 9223372036854775808 is too large (only its negation fits)")
         case .float(let d): pos += 1; return .literal(.float(d))
         case .string(let s): pos += 1; return .literal(.string(s))
         case .parameter(let p): pos += 1; return .parameter(p)
@@ -473,8 +493,10 @@ struct Parser {
             if u == "EXISTS" && isSym("{", 1) { throw err("EXISTS subqueries are not supported yet", .unsupported) }
             if isSym("(", 1) {
                 pos += 2
-                if ["ANY", "ALL", "NONE", "SINGLE", "FILTER", "EXTRACT", "REDUCE"].contains(u) {
-                    throw err("\(s)() is not supported yet", .unsupported)
+                if ["ANY", "ALL", "NONE", "SINGLE"].contains(u) { return try quantifier(u.lowercased()) }
+                if u == "REDUCE" { return try reduce() }
+                if ["FILTER", "EXTRACT"].contains(u) {
+                    throw err("\(s)() was removed from Cypher; use a list comprehension [x IN list WHERE ... | ...]", .unsupported)
                 }
                 if u == "COUNT" && isSym("*") { pos += 1; try expect(")"); return .countStar }
                 let distinct = kw("DISTINCT")
@@ -492,6 +514,33 @@ struct Parser {
             throw err("expected an expression")
         }
     }
+    /// After `all(` / `any(` / `none(` / `single(`: `v IN list WHERE predicate )`. Becomes the
+    /// function `name` over the list of predicate values (three-valued: true, false or null).
+    private mutating func quantifier(_ function: String) throws(GraphError) -> Expr {
+        let v = try name()
+        try expectKw("IN")
+        let list = try expr()
+        guard kw("WHERE") else { throw err("\(function)() needs a predicate: \(function)(\(v) IN list WHERE ...)") }
+        let predicate = try expr()
+        try expect(")")
+        return .function(function, distinct: false, [.listComprehension(v, list, nil, predicate)])
+    }
+
+    /// After `reduce(`: `accumulator = initial, v IN list | expression )`.
+    private mutating func reduce() throws(GraphError) -> Expr {
+        let accumulator = try name()
+        try expect("=")
+        let initial = try expr()
+        try expect(",")
+        let v = try name()
+        try expectKw("IN")
+        let list = try expr()
+        try expect("|")
+        let expression = try expr()
+        try expect(")")
+        return .reduce(accumulator: accumulator, initial: initial, variable: v, list: list, expression: expression)
+    }
+
     private mutating func caseExpr() throws(GraphError) -> Expr {
         let subject = isKw("WHEN") ? nil : try expr()
         var whens: [Expr] = [], thens: [Expr] = []

@@ -165,7 +165,9 @@ public final class GraphVectorIndexes: Sendable {
     /// a node counts only if `store` holds it with the label and a valid vector, and its score
     /// comes from that vector; `accept` may drop more (a filter). The graph walk widens until
     /// `k` nodes pass or the index is exhausted, then falls back to an exact scan of the label.
-    public func search(_ name: String, vector: [Float], k: Int, in store: GraphStore,
+    /// `unindexed` nodes (changed in `store` but not applied to the index yet) are scored
+    /// exactly, so a reader finds its own uncommitted writes.
+    public func search(_ name: String, vector: [Float], k: Int, in store: GraphStore, unindexed: Set<Int> = [],
                        accept: (Node) throws(GraphError) -> Bool = { _ in true }) throws(GraphError) -> [VectorIndexHit] {
         guard let entry = entries.withLock({ $0[name] }) else {
             throw GraphError(.notFound, "there is no vector index named '\(name)'")
@@ -179,7 +181,13 @@ public final class GraphVectorIndexes: Sendable {
             throw GraphError(.limitExceeded, "k must be 1 to \(VectorEngineLimits.maxK), got \(k)")
         }
         var hits: [VectorIndexHit] = []
-        var seen = Set<Int>()
+        // The index's entry for an unindexed node may be stale: skip it there, score it here.
+        var seen = unindexed
+        for id in unindexed {
+            guard let node = store.node(id), let v = definition.vector(of: node), try accept(node) else { continue }
+            hits.append(VectorIndexHit(node: id, score: definition.score(distance: definition.metric.distance(vector, v))))
+        }
+        let exact = hits.count
         func consider(_ id: Int) throws(GraphError) {
             guard seen.insert(id).inserted, let node = store.node(id), let v = definition.vector(of: node),
                   try accept(node) else { return }
@@ -194,7 +202,7 @@ public final class GraphVectorIndexes: Sendable {
                 throw GraphError(.runtime, "vector search failed: \(error.message)")
             }
             for hit in found { try consider(Int(hit.id)) }
-            if hits.count >= k || candidates >= indexed { break }
+            if hits.count - exact >= k || candidates >= indexed { break }
             if candidates >= VectorEngineLimits.maxK {
                 // Too few pass the filter among the nearest: score every labelled node exactly.
                 for id in store.nodeIds(withLabel: definition.label) { try consider(id) }

@@ -48,7 +48,7 @@ extension GraphDatabase {
             }
             predicate = expr
         }
-        let seeds = try vectorIndexes.search(index, vector: vector, k: k, in: store) { node throws(GraphError) in
+        let seeds = try vectorIndexes.search(index, vector: vector, k: k, in: store, unindexed: nodesNotInVectorIndexes) { node throws(GraphError) in
             try executor.checkDeadline()
             guard let predicate else { return true }
             return try executor.eval(predicate, ["node": .node(node.id)]) == .bool(true)

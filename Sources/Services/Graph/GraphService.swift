@@ -146,10 +146,13 @@ struct GraphService: RPCService {
         let batchRows = request.batchRows == 0 ? 256 : Int(min(request.batchRows, Self.maxBatchRows))
         let parameters = try GraphMapping.parameters(request.parameters)
         let started = ContinuousClock.now
+        // rand() gets fresh entropy per query; the engine itself draws none.
+        let seed = UInt64.random(in: .min ... .max)
         let outcome = try await blocking {
             request.transactionId.isEmpty
-                ? try graph.execute(request.query, parameters: parameters, deadline: deadline)
-                : try graph.execute(request.query, parameters: parameters, deadline: deadline, transaction: request.transactionId)
+                ? try graph.execute(request.query, parameters: parameters, deadline: deadline, randomSeed: seed)
+                : try graph.execute(request.query, parameters: parameters, deadline: deadline, randomSeed: seed,
+                                    transaction: request.transactionId)
         }
         try await writer.send(RuvectorV1.ExecuteResponse(part: .header(RuvectorV1.ResultHeader(columns: outcome.value.columns))))
         let rows = outcome.value.rows.prefix(Int(maxRows))
