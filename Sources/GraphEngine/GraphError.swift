@@ -19,6 +19,9 @@ public struct GraphError: Error, CustomStringConvertible, Sendable {
         public static let timeout = Code(name: "timeout")
         /// A size, count or depth limit was exceeded.
         public static let limitExceeded = Code(name: "limitExceeded")
+        /// Whoever consumes a streamed query stopped it (the client went away, or its row
+        /// limit was reached).
+        public static let cancelled = Code(name: "cancelled")
         /// A description of the code.
         public var description: String { name }
     }

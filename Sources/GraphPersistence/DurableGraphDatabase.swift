@@ -159,11 +159,14 @@ public final class DurableGraphDatabase: Sendable {
 
     // MARK: Auto-commit
 
-    /// Runs a Cypher query as its own transaction (`randomSeed`: see `GraphDatabase.execute`).
+    /// Runs a Cypher query as its own transaction (`randomSeed` and `sink`: see
+    /// `GraphDatabase.execute`; a read-only query streams from its snapshot, a write's rows
+    /// come back in the outcome once committed).
     public func execute(_ query: String, parameters: [String: Value] = [:],
-                        deadline: ContinuousClock.Instant? = nil, randomSeed: UInt64 = 0) throws -> Outcome<QueryResult> {
+                        deadline: ContinuousClock.Instant? = nil, randomSeed: UInt64 = 0,
+                        streamingReadsTo sink: ((QueryStreamEvent) throws(GraphError) -> Void)? = nil) throws -> Outcome<QueryResult> {
         try perform { database throws(GraphError) in
-            try database.execute(query, parameters: parameters, deadline: deadline, randomSeed: randomSeed)
+            try database.execute(query, parameters: parameters, deadline: deadline, randomSeed: randomSeed, streamingReadsTo: sink)
         }
     }
 
@@ -237,9 +240,10 @@ public final class DurableGraphDatabase: Sendable {
 
     /// Runs a Cypher query inside transaction `id`.
     public func execute(_ query: String, parameters: [String: Value] = [:], deadline: ContinuousClock.Instant? = nil,
-                        randomSeed: UInt64 = 0, transaction id: String) throws -> Outcome<QueryResult> {
+                        randomSeed: UInt64 = 0, streamingReadsTo sink: ((QueryStreamEvent) throws(GraphError) -> Void)? = nil,
+                        transaction id: String) throws -> Outcome<QueryResult> {
         try perform(transaction: id) { database throws(GraphError) in
-            try database.execute(query, parameters: parameters, deadline: deadline, randomSeed: randomSeed)
+            try database.execute(query, parameters: parameters, deadline: deadline, randomSeed: randomSeed, streamingReadsTo: sink)
         }
     }
 

@@ -1,6 +1,8 @@
 """GraphService end to end through the real binary: Cypher results streamed in batches with
 graph values, parameters, errors with positions, transactions and their isolation, hyperedges,
 deadlines, and a graph that survives a restart."""
+import time
+
 import grpc
 import pytest
 from ruvector.v1 import common_pb2, graph_pb2, graph_pb2_grpc
@@ -204,3 +206,36 @@ def test_vector_index_and_hybrid_search_errors_and_restart(tmp_path):
         assert hits[0].node.properties.fields["i"].int_value == 29
     finally:
         server.stop()
+
+
+def test_large_results_stream_and_stop_early(server):
+    stub = _stub(server)
+    _run(stub, "UNWIND range(1, 1200) AS i CREATE (:Big {i: i})")
+    # 1.44M rows: more than a query may build (1,000,000), so only streaming can answer it,
+    # and max_rows stops the walk early.
+    started = time.monotonic()
+    _, rows, summary, batches = _run(stub, "MATCH (a:Big), (b:Big) RETURN a.i * 10000 + b.i AS k", max_rows=5000, batch_rows=1000)
+    assert len(rows) == 5000 and summary.rows == 5000 and [len(b.rows) for b in batches] == [1000] * 5
+    assert time.monotonic() - started < 20
+    # The stream arrives in batches without the server holding it, up to the server's row
+    # limit for max_rows = 0 (1,000,000; built, this result would be refused instead).
+    count = 0
+    for part in stub.Execute(graph_pb2.ExecuteRequest(query="MATCH (a:Big), (b:Big) RETURN a.i AS a, b.i AS b", batch_rows=4096)):
+        if part.HasField("rows"):
+            count += len(part.rows.rows)
+        elif part.HasField("summary"):
+            assert part.summary.rows == 1_000_000
+    assert count == 1_000_000
+    # A client that cancels mid-stream stops the query; the server goes on serving.
+    call = stub.Execute(graph_pb2.ExecuteRequest(query="MATCH (a:Big), (b:Big), (c:Big) RETURN a.i, b.i, c.i"))
+    assert next(call).HasField("header")
+    call.cancel()
+    for _ in range(12):        # more than the blocking pool's threads would be, were they leaked
+        call = stub.Execute(graph_pb2.ExecuteRequest(query="MATCH (a:Big), (b:Big), (c:Big) RETURN a.i"))
+        next(call)
+        call.cancel()
+    _, rows, _, _ = _run(stub, "MATCH (a:Big {i: 7}) RETURN a.i", timeout=10)
+    assert _scalar(rows[0].values[0]) == 7
+    # A write's rows still come back (after its commit).
+    _, rows, summary, _ = _run(stub, "MATCH (a:Big) WHERE a.i <= 3 SET a.seen = true RETURN a.i ORDER BY a.i")
+    assert [_scalar(r.values[0]) for r in rows] == [1, 2, 3] and summary.properties_set == 3

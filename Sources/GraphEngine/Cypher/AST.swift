@@ -88,6 +88,14 @@ enum Clause: Sendable {
     /// `CALL procedure(arguments) [YIELD field [AS alias], ...] [WHERE predicate]`;
     /// `yields == nil` for a standalone call without YIELD (every field is returned).
     case call(procedure: String, arguments: [Expr], yields: [(field: String, alias: String)]?, Expr?)
+
+    /// True for clauses that change the graph.
+    var isUpdating: Bool {
+        switch self {
+        case .create, .merge, .set, .remove, .delete: return true
+        case .match, .with, .ret, .unwind, .call: return false
+        }
+    }
 }
 
 struct Query: Sendable {

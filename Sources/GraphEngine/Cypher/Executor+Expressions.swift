@@ -190,6 +190,9 @@ extension Executor {
                 switch Semantics.equal(a, x) { case true?: return .bool(true); case nil: unknown = true; default: break }
             }
             return unknown ? .null : .bool(false)
+        case "=~":
+            guard case .string(let s) = a, case .string(let pattern) = b else { return .null }
+            return .bool(try regexes.regex(pattern).matchesWhole(s))
         case "STARTS", "ENDS", "CONTAINS":
             guard case .string(let s) = a, case .string(let t) = b else { return .null }
             switch op {

@@ -7,7 +7,7 @@
 /// fails it is not replaced by a longer one that would pass.
 extension Executor {
     func matchShortest(_ parts: [PatternPart], _ pi: Int, _ kind: PatternPart.Shortest, from start: Int, _ row: Row,
-                       _ used: inout Set<Int>, _ out: inout [Row]) throws(GraphError) {
+                       _ used: inout Set<Int>, _ out: inout MatchOutput) throws(GraphError) {
         let p = parts[pi]
         let (rel, end) = p.steps[0]
         let relWant = try propertyMap(rel.properties, row)
@@ -53,7 +53,7 @@ extension Executor {
                 for id in relationships { used.insert(id) }
                 try matchPart(parts, pi + 1, r, &used, &out)
                 for id in relationships { used.remove(id) }
-                guard out.count <= Self.maxRows else { throw GraphError(.limitExceeded, "MATCH produced more than \(Self.maxRows) rows") }
+                try out.checkLimit()
             }
         }
     }

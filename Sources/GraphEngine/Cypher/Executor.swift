@@ -4,6 +4,8 @@ public struct QueryResult: Sendable, Equatable {
     public var columns: [String]
     /// Rows; each has one value per column.
     public var rows: [[Value]]
+    /// True when the columns and rows went to the query's stream instead (then both are empty).
+    public var streamed = false
 }
 
 /// A property graph with a Cypher front end. Each `execute` call is atomic: it runs on a
@@ -34,20 +36,39 @@ public struct GraphDatabase: Sendable {
     /// `deadline` stops with `.timeout` and changes nothing. `rand()` draws from a generator
     /// seeded with `randomSeed` (the caller brings the entropy; the default is fixed, so an
     /// in-memory run is reproducible).
+    ///
+    /// With `sink`, a read-only query hands its columns and rows to it as they are found and
+    /// returns a result marked `streamed`: a plain `MATCH ... RETURN` tail is never held whole
+    /// (other read-only queries are built, then handed on). A query that writes ignores `sink`
+    /// and returns its rows, to be sent once its changes are committed.
     @discardableResult
     public mutating func execute(_ query: String, parameters: [String: Value] = [:],
-                                 deadline: ContinuousClock.Instant? = nil, randomSeed: UInt64 = 0) throws(GraphError) -> QueryResult {
+                                 deadline: ContinuousClock.Instant? = nil, randomSeed: UInt64 = 0,
+                                 streamingReadsTo sink: ((QueryStreamEvent) throws(GraphError) -> Void)?) throws(GraphError) -> QueryResult {
         let q = try Parser.parse(query)
         try Analyzer.check(q)
         var ex = Executor(store: store, params: parameters, deadline: deadline, vectorIndexes: vectorIndexes,
-                          unindexedNodes: unindexedNodes, random: QueryRandom(seed: randomSeed))
+                          unindexedNodes: unindexedNodes, random: QueryRandom(seed: randomSeed), rowSink: sink)
         let r = try ex.run(q)
         store = ex.store
         version += 1
         if maintainsVectorIndexes && !vectorIndexes.isEmpty {
             vectorIndexes.apply(store.takeChanges(), from: store)
         }
+        if let sink = ex.rowSink, !r.streamed {
+            try sink(.columns(r.columns, store))
+            for row in r.rows { try sink(.row(row)) }
+            return QueryResult(columns: [], rows: [], streamed: true)
+        }
         return r
+    }
+
+    /// Parses and runs one Cypher query with `$parameters`, returning its rows (see
+    /// `execute(_:parameters:deadline:randomSeed:streamingReadsTo:)`).
+    @discardableResult
+    public mutating func execute(_ query: String, parameters: [String: Value] = [:],
+                                 deadline: ContinuousClock.Instant? = nil, randomSeed: UInt64 = 0) throws(GraphError) -> QueryResult {
+        try execute(query, parameters: parameters, deadline: deadline, randomSeed: randomSeed, streamingReadsTo: nil)
     }
 }
 
@@ -68,6 +89,12 @@ struct Executor {
     var unindexedNodes: Set<Int> = []
     /// Source of `rand()`.
     var random = QueryRandom(seed: 0)
+    /// Compiled `=~` patterns of this query.
+    let regexes = RegexCache()
+    /// Where a streamed query's rows go (see `GraphDatabase.execute(_:parameters:deadline:randomSeed:streamingReadsTo:)`).
+    var rowSink: ((QueryStreamEvent) throws(GraphError) -> Void)? = nil
+    /// Whether a streamable MATCH ... RETURN tail hands rows to `rowSink` as they are found.
+    var streamsAsFound = false
 
     /// Throws `.timeout` once the deadline has passed (checked as rows and paths are produced).
     func checkDeadline() throws(GraphError) {
@@ -77,6 +104,10 @@ struct Executor {
     }
 
     mutating func run(_ q: Query) throws(GraphError) -> QueryResult {
+        // Only a read-only query streams (a write's rows wait for its commit), and only a
+        // single part can hand rows on as found (UNION's parts are combined first).
+        if q.parts.contains(where: { $0.contains(where: \.isUpdating) }) { rowSink = nil }
+        streamsAsFound = rowSink != nil && q.parts.count == 1
         var result: QueryResult? = nil
         for (i, part) in q.parts.enumerated() {
             let r = try runSingle(part)
@@ -124,6 +155,10 @@ struct Executor {
                 } else { rows = projected }
             case .match(let optional, let parts, let w):
                 addScope(Self.patternVariables(parts))
+                if streamsAsFound, let sink = rowSink, i == clauses.count - 2, case .ret(let p) = clauses[i + 1], Self.isStreamable(p) {
+                    try streamMatch(rows, optional: optional, parts, where: w, returning: p, scope, to: sink)
+                    return QueryResult(columns: [], rows: [], streamed: true)
+                }
                 var out: [Row] = []
                 for r in rows {
                     var found = try matchParts(parts, r)
@@ -356,14 +391,18 @@ struct Executor {
     }
 
     private func matchParts(_ parts: [PatternPart], _ row: Row) throws(GraphError) -> [Row] {
-        var results: [Row] = []
-        var used = Set<Int>()
-        try matchPart(parts, 0, row, &used, &results)
-        return results
+        var results = MatchOutput()
+        try matchParts(parts, row, into: &results)
+        return results.rows
     }
 
-    func matchPart(_ parts: [PatternPart], _ i: Int, _ row: Row, _ used: inout Set<Int>, _ out: inout [Row]) throws(GraphError) {
-        guard i < parts.count else { out.append(row); return }
+    func matchParts(_ parts: [PatternPart], _ row: Row, into out: inout MatchOutput) throws(GraphError) {
+        var used = Set<Int>()
+        try matchPart(parts, 0, row, &used, &out)
+    }
+
+    func matchPart(_ parts: [PatternPart], _ i: Int, _ row: Row, _ used: inout Set<Int>, _ out: inout MatchOutput) throws(GraphError) {
+        guard i < parts.count else { try out.append(row); return }
         let p = parts[i]
         let want = try propertyMap(p.start.properties, row)
         let candidates: [Int]
@@ -383,7 +422,7 @@ struct Executor {
             } else {
                 try matchSteps(parts, i, 0, c, r, [c], [], &used, &out)
             }
-            guard out.count <= Self.maxRows else { throw GraphError(.limitExceeded, "MATCH produced more than \(Self.maxRows) rows") }
+            try out.checkLimit()
             try checkDeadline()
         }
     }
@@ -405,7 +444,7 @@ struct Executor {
 
     private func matchSteps(_ parts: [PatternPart], _ pi: Int, _ si: Int, _ at: Int, _ row: Row,
                             _ pathNodes: [Int], _ pathRels: [Int],
-                            _ used: inout Set<Int>, _ out: inout [Row]) throws(GraphError) {
+                            _ used: inout Set<Int>, _ out: inout MatchOutput) throws(GraphError) {
         let p = parts[pi]
         guard si < p.steps.count else {
             var r = row
@@ -425,7 +464,7 @@ struct Executor {
             var path: [Int] = []
             var walked: [Int] = []
             var steps = 0
-            func walk(_ cur: Int, _ used: inout Set<Int>, _ out: inout [Row]) throws(GraphError) {
+            func walk(_ cur: Int, _ used: inout Set<Int>, _ out: inout MatchOutput) throws(GraphError) {
                 steps += 1
                 if steps & 1023 == 0 { try checkDeadline() }
                 guard steps <= Self.maxRows else {
@@ -446,7 +485,7 @@ struct Executor {
                     used.insert(rid); path.append(rid); walked.append(other)
                     try walk(other, &used, &out)
                     used.remove(rid); path.removeLast(); walked.removeLast()
-                    guard out.count <= Self.maxRows else { throw GraphError(.limitExceeded, "MATCH produced more than \(Self.maxRows) rows") }
+                    try out.checkLimit()
                 }
             }
             try walk(at, &used, &out)
@@ -466,7 +505,7 @@ struct Executor {
     }
 
     // MARK: projection (WITH / RETURN)
-    private func nonNegativeInt(_ e: Expr?, _ what: String) throws(GraphError) -> Int? {
+    func nonNegativeInt(_ e: Expr?, _ what: String) throws(GraphError) -> Int? {
         guard let e else { return nil }
         guard case .int(let i) = try eval(e, [:]), i >= 0 else {
             throw GraphError(.runtime, "\(what) must be a non-negative integer")
@@ -474,7 +513,8 @@ struct Executor {
         return Int(clamping: i)
     }
 
-    private func project(_ rows: [Row], _ p: Projection, _ scope: [String]) throws(GraphError) -> ([String], [Row], [Row]) {
+    /// The items of a projection, `*` expanded from `scope`; aliases checked unique.
+    func projectionItems(_ p: Projection, _ scope: [String]) throws(GraphError) -> [ProjectionItem] {
         var items = p.items
         if p.star {
             items = scope.filter { !$0.isEmpty }.sorted().map { ProjectionItem(expr: .variable($0), alias: $0) } + items
@@ -484,6 +524,11 @@ struct Executor {
         for it in items where !seenAlias.insert(it.alias).inserted {
             throw GraphError(.semantic, "column name '\(it.alias)' is used twice; use AS to rename")
         }
+        return items
+    }
+
+    private func project(_ rows: [Row], _ p: Projection, _ scope: [String]) throws(GraphError) -> ([String], [Row], [Row]) {
+        let items = try projectionItems(p, scope)
         let cols = items.map(\.alias)
         // Order keys that repeat a projected expression refer to its column.
         var order = p.orderBy.map { (e, asc) in (items.first { $0.expr == e }.map { Expr.variable($0.alias) } ?? e, asc) }

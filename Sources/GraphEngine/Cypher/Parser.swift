@@ -352,7 +352,6 @@ struct Parser {
         while true {
             var op: String? = nil
             for s in ["=", "<>", "<=", ">=", "<", ">"] where isSym(s) { op = s; break }
-            if isSym("=~") { throw err("regular expressions (=~) are not supported yet", .unsupported) }
             guard let o = op else { break }
             try chain(&n)
             pos += 1
@@ -372,6 +371,7 @@ struct Parser {
             else if isKw("STARTS") && isKw("WITH", 1) { pos += 2; l = .binary("STARTS", l, try additive()) }
             else if isKw("ENDS") && isKw("WITH", 1) { pos += 2; l = .binary("ENDS", l, try additive()) }
             else if kw("CONTAINS") { l = .binary("CONTAINS", l, try additive()) }
+            else if sym("=~") { l = .binary("=~", l, try additive()) }
             else if isKw("IS") {
                 pos += 1
                 let neg = kw("NOT")

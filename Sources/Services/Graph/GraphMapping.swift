@@ -10,6 +10,7 @@ enum GraphMapping {
         switch error.code {
         case .conflict: return RPCError(.aborted, error.message, cause: error)
         case .timeout: return RPCError(.deadlineExceeded, error.message, cause: error)
+        case .cancelled: return RPCError(.cancelled, error.message, cause: error)
         case .limitExceeded: return RPCError(.resourceExhausted, error.message, cause: error)
         case .notFound: return RPCError(.failedPrecondition, error.message, cause: error)
         case .syntax: return RPCError(.invalidArgument, syntaxMessage(error.message), cause: error)

@@ -2,6 +2,7 @@ import GraphEngine
 import GraphPersistence
 import RPC
 import Storage
+import Synchronization
 import VectorEngine
 import Wire
 
@@ -148,29 +149,54 @@ struct GraphService: RPCService {
         let started = ContinuousClock.now
         // rand() gets fresh entropy per query; the engine itself draws none.
         let seed = UInt64.random(in: .min ... .max)
-        let outcome = try await blocking {
-            request.transactionId.isEmpty
-                ? try graph.execute(request.query, parameters: parameters, deadline: deadline, randomSeed: seed)
-                : try graph.execute(request.query, parameters: parameters, deadline: deadline, randomSeed: seed,
-                                    transaction: request.transactionId)
-        }
-        try await writer.send(RuvectorV1.ExecuteResponse(part: .header(RuvectorV1.ResultHeader(columns: outcome.value.columns))))
-        let rows = outcome.value.rows.prefix(Int(maxRows))
-        var batch: [RuvectorV1.Row] = []
-        for row in rows {
-            batch.append(RuvectorV1.Row(values: row.map { GraphMapping.graphValue($0, store: outcome.store) }))
-            if batch.count == batchRows {
-                try await writer.send(RuvectorV1.ExecuteResponse(part: .rows(RuvectorV1.RowBatch(rows: batch))))
-                batch.removeAll(keepingCapacity: true)
+        // A read-only query streams: its rows are converted and sent in batches as they are
+        // found, at most a few batches ahead of the client. A write's rows come after commit.
+        let handoff = BlockingHandoff<RuvectorV1.ExecuteResponse>(capacity: 4)
+        let sentRows = Mutex(0)
+        async let finished = blocking { () throws -> DurableGraphDatabase.Outcome<QueryResult>? in
+            defer { handoff.finish() }
+            var stream = RowStream(handoff: handoff, maxRows: Int(maxRows), batchRows: batchRows)
+            let sink: (QueryStreamEvent) throws(GraphError) -> Void = { event throws(GraphError) in try stream.take(event) }
+            do {
+                let outcome = request.transactionId.isEmpty
+                    ? try graph.execute(request.query, parameters: parameters, deadline: deadline, randomSeed: seed, streamingReadsTo: sink)
+                    : try graph.execute(request.query, parameters: parameters, deadline: deadline, randomSeed: seed,
+                                        streamingReadsTo: sink, transaction: request.transactionId)
+                try stream.flush()
+                sentRows.withLock { $0 = stream.rows }
+                return outcome
+            } catch let error as GraphError where error.code == .cancelled && stream.reachedMaxRows {
+                try stream.flush()
+                sentRows.withLock { $0 = stream.rows }
+                return nil                  // a read-only query stopped at max_rows: nothing to count
             }
         }
-        if !batch.isEmpty { try await writer.send(RuvectorV1.ExecuteResponse(part: .rows(RuvectorV1.RowBatch(rows: batch)))) }
-        let c = outcome.counts
+        while let part = await handoff.next() {
+            do { try await writer.send(part) } catch {
+                handoff.cancel()
+                _ = try? await finished
+                throw error
+            }
+        }
+        let outcome = try await finished
+        var rowCount = sentRows.withLock { $0 }
+        if let outcome, !outcome.value.streamed {
+            try await writer.send(RuvectorV1.ExecuteResponse(part: .header(RuvectorV1.ResultHeader(columns: outcome.value.columns))))
+            let rows = outcome.value.rows.prefix(Int(maxRows))
+            for start in stride(from: rows.startIndex, to: rows.endIndex, by: batchRows) {
+                let batch = rows[start..<min(start + batchRows, rows.endIndex)].map {
+                    RuvectorV1.Row(values: $0.map { GraphMapping.graphValue($0, store: outcome.store) })
+                }
+                try await writer.send(RuvectorV1.ExecuteResponse(part: .rows(RuvectorV1.RowBatch(rows: batch))))
+            }
+            rowCount = rows.count
+        }
+        let c: GraphChangeCounts = outcome?.counts ?? GraphChangeCounts()
         let summary = RuvectorV1.ResultSummary(
             nodesCreated: UInt64(c.nodesCreated), nodesDeleted: UInt64(c.nodesDeleted),
             relationshipsCreated: UInt64(c.relationshipsCreated), relationshipsDeleted: UInt64(c.relationshipsDeleted),
             propertiesSet: UInt64(c.propertiesSet), labelsAdded: UInt64(c.labelsAdded), labelsRemoved: UInt64(c.labelsRemoved),
-            rows: UInt64(rows.count),
+            rows: UInt64(rowCount),
             timeMicros: UInt64(max(0, (ContinuousClock.now - started).wholeMicroseconds)))
         try await writer.send(RuvectorV1.ExecuteResponse(part: .summary(summary)))
     }
