@@ -21,7 +21,8 @@ private func points(_ ids: Range<UInt64>, dimension: Int, seed: UInt64) -> [Vect
     return ids.map { id in
         VectorPoint(id: id, vector: (0..<dimension).map { _ in next() },
                     payload: ["lang": .string(id % 3 == 0 ? "swift" : "c"), "n": .int(Int64(id)),
-                              "tags": .list([.string("t\(id % 5)"), .null, .double(0.5)])])
+                              "tags": .list([.string("t\(id % 5)"), .null, .double(0.5)]),
+                              "meta": .object(["author": .object(["name": .string("a\(id)")]), "refs": .list([.object(["id": .int(1)])])])])
     }
 }
 

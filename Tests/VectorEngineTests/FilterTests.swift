@@ -32,6 +32,38 @@ import Testing
         #expect(nested.depth == 3)
     }
 
+    @Test("dotted keys reach into nested objects and lists of objects; an exact dotted field name wins")
+    func nestedObjects() {
+        let p: Payload = [
+            "author": .object(["name": .string("Ann"), "age": .int(41), "address": .object(["city": .string("Oslo")])]),
+            "reviews": .list([.object(["stars": .int(2), "by": .string("x")]), .object(["stars": .int(5)]), .string("loose")]),
+            "empty": .object(["list": .list([]), "none": .null]),
+            "a.b": .string("flat"), "a": .object(["b": .string("nested")]),
+        ]
+        #expect(PayloadFilter.match("author.name", .string("Ann")).matches(p))
+        #expect(!PayloadFilter.match("author.name", .string("Bo")).matches(p))
+        #expect(PayloadFilter.range("author.age", .init(gte: 40)).matches(p))
+        #expect(PayloadFilter.match("author.address.city", .string("Oslo")).matches(p))
+        #expect(!PayloadFilter.match("author.address.city.zip", .string("Oslo")).matches(p))
+        #expect(!PayloadFilter.match("author", .string("Ann")).matches(p))
+        // Through a list of objects: any element that has the field.
+        #expect(PayloadFilter.match("reviews.stars", .int(5)).matches(p))
+        #expect(PayloadFilter.range("reviews.stars", .init(lt: 3)).matches(p))
+        #expect(!PayloadFilter.range("reviews.stars", .init(gt: 5)).matches(p))
+        #expect(PayloadFilter.isIn("reviews.by", [.string("x"), .string("z")]).matches(p))
+        #expect(PayloadFilter.exists("reviews.by").matches(p))
+        #expect(!PayloadFilter.exists("reviews.missing").matches(p))
+        #expect(PayloadFilter.exists("author.address").matches(p))
+        // Empty and null at a path.
+        #expect(PayloadFilter.isEmpty("empty.list").matches(p) && PayloadFilter.isEmpty("empty.none").matches(p))
+        #expect(PayloadFilter.isEmpty("empty.missing").matches(p) && !PayloadFilter.isEmpty("author.name").matches(p))
+        #expect(PayloadFilter.isNull("empty.none").matches(p) && !PayloadFilter.isNull("empty.list").matches(p))
+        // A field literally named "a.b" is what "a.b" means; the nested a.b is not consulted.
+        #expect(PayloadFilter.match("a.b", .string("flat")).matches(p))
+        #expect(!PayloadFilter.match("a.b", .string("nested")).matches(p))
+        #expect(!PayloadFilter.match(".name", .string("Ann")).matches(p) && !PayloadFilter.match("author.", .string("Ann")).matches(p))
+    }
+
     func build() throws -> (HNSWIndex, BruteForceIndex) {
         let data = Array(clusteredData(count: 2040, dimension: 32, seed: 11).prefix(2000))
         let index = try HNSWIndex(dimension: 32, metric: .l2Squared, parameters: .init(m: 12, efConstruction: 100))

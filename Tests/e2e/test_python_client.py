@@ -335,3 +335,32 @@ def test_hybrid_search_through_the_client(db):
         db.graph.hybrid_search("nope", q)
     with pytest.raises(ruvector.InvalidArgument):
         db.graph.hybrid_search("papers", q[:4])
+
+
+def test_nested_payload_objects(db):
+    rng = np.random.default_rng(12)
+    vectors = rng.normal(size=(200, 4)).astype(np.float32)
+    payloads = [{"author": {"name": f"a{i % 10}", "age": 20 + i % 50, "address": {"city": ["Oslo", "Lima"][i % 2]}},
+                 "reviews": [{"stars": (i + j) % 6} for j in range(i % 3)], "a.b": "flat"} for i in range(200)]
+    db.create_collection("nested", dimension=4, metric="l2")
+    db.upsert("nested", ids=list(range(200)), vectors=vectors, payloads=payloads)
+    assert db.get("nested", [7])[0].payload == payloads[7]          # objects come back whole
+
+    def count_where(test):
+        return sum(1 for p in payloads if test(p))
+
+    cases = [
+        ({"must": [{"key": "author.name", "match": "a3"}]}, lambda p: p["author"]["name"] == "a3"),
+        ({"must": [{"key": "author.address.city", "match": "Lima"}, {"key": "author.age", "range": {"gte": 60}}]},
+         lambda p: p["author"]["address"]["city"] == "Lima" and p["author"]["age"] >= 60),
+        ({"must": [{"key": "reviews.stars", "match": 5}]}, lambda p: any(r["stars"] == 5 for r in p["reviews"])),
+        ({"must": [{"key": "reviews.stars", "exists": True}]}, lambda p: len(p["reviews"]) > 0),
+        ({"must": [{"key": "reviews", "is_empty": True}]}, lambda p: not p["reviews"]),
+        ({"must": [{"key": "a.b", "match": "flat"}]}, lambda p: True),
+    ]
+    query = rng.normal(size=4).astype(np.float32)
+    truth = np.argsort(((vectors - query) ** 2).sum(axis=1)).tolist()
+    for spec, test in cases:
+        assert db.count("nested", filter=spec) == count_where(test), spec
+        expected = [i for i in truth if test(payloads[i])][:5]
+        assert [h.id for h in db.search("nested", query, k=5, filter=spec, exact=True)] == expected, spec

@@ -103,7 +103,7 @@ enum VectorMapping {
             guard s.utf8.count <= 65_536 else { throw invalid("payload strings are limited to 64 KiB") }
             return .string(s)
         case .listValue(let list)?: return .list(try list.values.map { try self.value($0, depth: depth + 1) })
-        case .structValue?: throw invalid("nested objects in payloads are not supported yet; flatten them into dotted keys")
+        case .structValue(let object)?: return .object(try payload(object, depth: depth + 1))
         }
     }
 
@@ -115,14 +115,22 @@ enum VectorMapping {
         case .double(let d): return RuvectorV1.Value(kind: .doubleValue(d))
         case .string(let s): return RuvectorV1.Value(kind: .stringValue(s))
         case .list(let values): return RuvectorV1.Value(kind: .listValue(RuvectorV1.ListValue(values: values.map { Self.value($0) })))
+        case .object(let fields): return RuvectorV1.Value(kind: .structValue(structure(fields)))
         }
     }
 
-    static func payload(_ payload: RuvectorV1.Struct?) throws -> Payload {
+    /// A payload (or nested object) as a wire Struct, keys sorted.
+    static func structure(_ payload: Payload) -> RuvectorV1.Struct {
+        RuvectorV1.Struct(fields: payload.keys.sorted().map { key in
+            RuvectorV1.Struct.FieldsEntry(key: key, value: value(payload[key] ?? .null))
+        })
+    }
+
+    static func payload(_ payload: RuvectorV1.Struct?, depth: Int = 0) throws -> Payload {
         var result: Payload = [:]
         for entry in payload?.fields ?? [] {
             guard result[entry.key] == nil else { throw invalid("payload key '\(entry.key)' appears twice") }
-            result[entry.key] = try value(entry.value ?? RuvectorV1.Value())
+            result[entry.key] = try value(entry.value ?? RuvectorV1.Value(), depth: depth)
         }
         return result
     }
@@ -133,6 +141,7 @@ enum VectorMapping {
             switch value {
             case .string(let s): return 8 + s.utf8.count
             case .list(let values): return values.reduce(8) { $0 + size($1) }
+            case .object(let fields): return fields.reduce(8) { $0 + $1.key.utf8.count + size($1.value) }
             case .null, .bool, .int, .double: return 8
             }
         }
@@ -140,8 +149,10 @@ enum VectorMapping {
     }
 
     static func payload(_ payload: Payload, keys: [String]) -> RuvectorV1.Struct {
-        let wanted = keys.isEmpty ? payload.keys.sorted() : keys.filter { payload[$0] != nil }
-        return RuvectorV1.Struct(fields: wanted.map { RuvectorV1.Struct.FieldsEntry(key: $0, value: value(payload[$0]!)) })
+        guard !keys.isEmpty else { return structure(payload) }
+        return RuvectorV1.Struct(fields: keys.compactMap { key in
+            payload[key].map { RuvectorV1.Struct.FieldsEntry(key: key, value: value($0)) }
+        })
     }
 
     static func filter(_ filter: RuvectorV1.Filter?, maxDepth: Int, depth: Int = 0) throws -> PayloadFilter? {

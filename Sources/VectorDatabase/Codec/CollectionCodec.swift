@@ -20,6 +20,12 @@ enum CollectionCodec {
         case .list(let values):
             w.u8(5); w.u32(UInt32(values.count))
             for value in values { write(value, &w, depth: depth + 1) }
+        case .object(let fields):
+            w.u8(6); w.u32(UInt32(fields.count))
+            for key in fields.keys.sorted() {
+                w.string(key)
+                write(fields[key] ?? .null, &w, depth: depth + 1)
+            }
         }
     }
 
@@ -36,6 +42,10 @@ enum CollectionCodec {
             var values: [PayloadValue] = []
             for _ in 0..<count { values.append(try readValue(&r, depth: depth + 1)) }
             return .list(values)
+        case 6:
+            var fields: [String: PayloadValue] = [:]
+            for _ in 0..<Int(try r.u32()) { fields[try r.string()] = try readValue(&r, depth: depth + 1) }
+            return .object(fields)
         case let tag: throw Damaged(description: "unknown payload tag \(tag)")
         }
     }
@@ -44,7 +54,7 @@ enum CollectionCodec {
         w.u32(UInt32(payload.count))
         for key in payload.keys.sorted() {
             w.string(key)
-            write(payload[key]!, &w)
+            write(payload[key] ?? .null, &w)
         }
     }
 

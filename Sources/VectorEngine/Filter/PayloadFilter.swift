@@ -114,22 +114,21 @@ public indirect enum PayloadFilter: Sendable, Hashable {
         case .hasId(let ids):
             return id.map(ids.contains) ?? false
         case .match(let key, let value):
-            guard let v = payload[key] else { return false }
-            return Self.anyElement(v) { Self.equal($0, value) }
+            return Self.anyValue(payload, key) { v in Self.anyElement(v) { Self.equal($0, value) } }
         case .range(let key, let r):
-            guard let v = payload[key] else { return false }
-            return Self.anyElement(v) { $0.numeric.map(r.contains) ?? false }
+            return Self.anyValue(payload, key) { v in Self.anyElement(v) { $0.numeric.map(r.contains) ?? false } }
         case .isIn(let key, let values):
-            guard let v = payload[key] else { return false }
-            return Self.anyElement(v) { e in values.contains { Self.equal(e, $0) } }
+            return Self.anyValue(payload, key) { v in Self.anyElement(v) { e in values.contains { Self.equal(e, $0) } } }
         case .isNull(let key):
-            guard case .null? = payload[key] else { return false }
-            return true
+            return Self.anyValue(payload, key) { v in if case .null = v { return true } else { return false } }
         case .isEmpty(let key):
-            switch payload[key] {
-            case nil, .null?: return true
-            case .list(let items)?: return items.isEmpty
-            default: return false
+            // Empty: nothing at the key but nulls and empty lists.
+            return !Self.anyValue(payload, key) { v in
+                switch v {
+                case .null: return false
+                case .list(let items): return !items.isEmpty
+                default: return true
+                }
             }
         case .atLeast(let m):
             var held = 0
@@ -139,9 +138,32 @@ public indirect enum PayloadFilter: Sendable, Hashable {
             }
             return m.minimum <= 0
         case .exists(let key):
-            guard let v = payload[key] else { return false }
-            if case .null = v { return false }
-            return true
+            return Self.anyValue(payload, key) { v in if case .null = v { return false } else { return true } }
+        }
+    }
+
+    /// Whether `test` holds for a value at `key`: the field itself when the payload has a
+    /// field of that exact name (dotted names stay addressable), otherwise every value the
+    /// dotted path reaches through objects and lists of objects.
+    private static func anyValue(_ payload: Payload, _ key: String, _ test: (PayloadValue) -> Bool) -> Bool {
+        if let v = payload[key] { return test(v) }
+        guard key.utf8.contains(UInt8(ascii: ".")) else { return false }
+        var path = key.split(separator: ".", omittingEmptySubsequences: false)[...]
+        guard let first = path.popFirst(), let start = payload[String(first)] else { return false }
+        return anyValue(start, path, test)
+    }
+
+    private static func anyValue(_ value: PayloadValue, _ path: ArraySlice<Substring>, _ test: (PayloadValue) -> Bool) -> Bool {
+        guard let segment = path.first else { return test(value) }
+        switch value {
+        case .object(let fields):
+            guard let next = fields[String(segment)] else { return false }
+            return anyValue(next, path.dropFirst(), test)
+        case .list(let items):
+            for item in items where anyValue(item, path, test) { return true }
+            return false
+        default:
+            return false
         }
     }
 

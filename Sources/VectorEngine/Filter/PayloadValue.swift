@@ -12,6 +12,9 @@ public enum PayloadValue: Sendable, Hashable {
     case string(String)
     /// A list of values; a filter condition matches a list when any element matches.
     case list([PayloadValue])
+    /// A nested object; filters reach its fields with dotted keys (`"author.name"`), through
+    /// lists of objects too (`"authors.name"` tests every author).
+    case object([String: PayloadValue])
 
     /// The numeric value of `.int` and `.double`, for range conditions.
     var numeric: Double? {

@@ -18,7 +18,7 @@ public enum PayloadValue: Sendable, Hashable {
     case string(String)
     /// An ordered list of values.
     case list([PayloadValue])
-    /// A nested object (the server does not accept nested objects yet: flatten them into dotted keys).
+    /// A nested object; filters reach its fields with dotted keys (`"author.name"`), through lists of objects too.
     case object([String: PayloadValue])
 
     /// The string, when this is `.string`.
