@@ -88,8 +88,10 @@ public final class DurableGraphDatabase: Sendable {
         let (snapshot, skipped) = try snapshots.loadLatestValid()
         var store = GraphStore()
         var definitions: [VectorIndexDefinition] = []
+        var propertyIndexes: [(name: String, key: PropertyIndexes.Key)] = []
         if let bytes = snapshot?.sections["graph"] { try store.apply(try GraphCodec.decode(bytes)) }
         if let bytes = snapshot?.sections["indexes"] { definitions = try GraphCodec.decodeDefinitions(bytes) }
+        if let bytes = snapshot?.sections["propertyIndexes"] { propertyIndexes = try GraphCodec.decodePropertyIndexes(bytes) }
         let (wal, walReport) = try WriteAheadLog.open(directory: directory + "/wal", options: WALOptions(syncPolicy: options.syncPolicy))
         let after = snapshot?.info.walSequence ?? 0
         var replayed = 0
@@ -97,6 +99,7 @@ public final class DurableGraphDatabase: Sendable {
             switch record.type {
             case RecordType.changes: try store.apply(try GraphCodec.decode(record.payload))
             case RecordType.indexCreated: definitions += try GraphCodec.decodeDefinitions(record.payload)
+            case RecordType.propertyIndexCreated: propertyIndexes += try GraphCodec.decodePropertyIndexes(record.payload)
             default: throw GraphCodec.Damaged(description: "unknown graph log record type \(record.type) at sequence \(record.sequence)")
             }
             replayed += 1
@@ -106,6 +109,7 @@ public final class DurableGraphDatabase: Sendable {
         var database = GraphDatabase(store: store)
         database.leaveVectorIndexesToCommit()
         for definition in definitions { try database.createVectorIndex(definition) }
+        for index in propertyIndexes { try database.createPropertyIndex(name: index.name, index.key) }
         let report = RecoveryReport(snapshotSequence: after, skippedSnapshots: skipped, replayedRecords: replayed, wal: walReport)
         return DurableGraphDatabase(state: State(committed: database), wal: wal, snapshots: snapshots,
                                     options: options, recovery: report)
@@ -117,6 +121,8 @@ public final class DurableGraphDatabase: Sendable {
         static let changes: UInt8 = 1
         /// A created vector index (its definition).
         static let indexCreated: UInt8 = 2
+        /// A created property index (name, label, property).
+        static let propertyIndexCreated: UInt8 = 3
     }
 
     // MARK: Vector indexes
@@ -135,6 +141,26 @@ public final class DurableGraphDatabase: Sendable {
                 throw error
             }
         }
+    }
+
+    /// Creates an equality index on a node property, fills it from the committed graph
+    /// (commits wait meanwhile) and logs its definition. Throws `.conflict` if the name or
+    /// the (label, property) pair is taken. Transactions begun before see it at commit.
+    public func createPropertyIndex(name: String, _ key: PropertyIndexes.Key) throws {
+        try state.withLock { state throws in
+            var next = state.committed
+            try next.createPropertyIndex(name: name, key)
+            let record = GraphCodec.encode([(name: name, key: key)])
+            _ = try wal.append(type: RecordType.propertyIndexCreated, payload: record)
+            state.committed = next
+            state.loggedSinceSnapshot += record.count
+        }
+    }
+
+    /// The property indexes of the committed graph, by name, with the nodes each holds.
+    public var propertyIndexes: [(name: String, key: PropertyIndexes.Key, entries: Int)] {
+        let indexes = state.withLock { $0.committed.store.propertyIndexes }
+        return indexes.definitions.map { ($0.name, $0.key, indexes.count($0.key)) }
     }
 
     /// The vector indexes (definitions and entry counts).
@@ -366,7 +392,8 @@ public final class DurableGraphDatabase: Sendable {
     public func snapshot() throws -> SnapshotInfo {
         try state.withLock { state throws -> SnapshotInfo in
             let sections = [(name: "graph", bytes: GraphCodec.encode(state.committed.store.everything)),
-                            (name: "indexes", bytes: GraphCodec.encode(state.committed.vectorIndexes.definitions))]
+                            (name: "indexes", bytes: GraphCodec.encode(state.committed.vectorIndexes.definitions)),
+                            (name: "propertyIndexes", bytes: GraphCodec.encode(state.committed.store.propertyIndexes.definitions))]
             let info = try snapshots.checkpoint(sections: sections, wal: wal, options: options)
             state.loggedSinceSnapshot = 0
             return info

@@ -98,6 +98,35 @@ enum GraphCodec {
         return w.bytes
     }
 
+    /// Property index definitions: (name, label, property) each.
+    static func encode(_ definitions: [(name: String, key: PropertyIndexes.Key)]) -> [UInt8] {
+        var w = BinaryWriter()
+        w.u8(1)
+        w.u32(UInt32(definitions.count))
+        for d in definitions {
+            w.string(d.name)
+            w.string(d.key.label)
+            w.string(d.key.property)
+        }
+        return w.bytes
+    }
+
+    static func decodePropertyIndexes(_ bytes: [UInt8]) throws -> [(name: String, key: PropertyIndexes.Key)] {
+        do {
+            var r = BinaryReader(bytes)
+            guard try r.u8() == 1 else { throw Damaged(description: "unknown property index record version") }
+            var definitions: [(name: String, key: PropertyIndexes.Key)] = []
+            for _ in 0..<Int(try r.u32()) {
+                let name = try r.string(), label = try r.string(), property = try r.string()
+                definitions.append((name, PropertyIndexes.Key(label: label, property: property)))
+            }
+            guard r.isAtEnd else { throw Damaged(description: "trailing bytes after a property index record") }
+            return definitions
+        } catch is BinaryReader.Truncated {
+            throw Damaged(description: "a property index record is cut short")
+        }
+    }
+
     static func decodeDefinitions(_ bytes: [UInt8]) throws -> [VectorIndexDefinition] {
         do {
             var r = BinaryReader(bytes)

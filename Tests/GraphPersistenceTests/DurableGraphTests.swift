@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import GraphEngine
+@testable import GraphEngine
 import Testing
 @testable import GraphPersistence
 
@@ -94,6 +94,42 @@ struct DurableGraphTests {
         #expect(db.vectorIndexes.definitions == [definition])
         #expect(try nearest(db, [99, 0]) == .int(19))
         #expect(try nearest(db, [-9, 0]) == .int(20))
+    }
+
+    @Test("property indexes survive a restart (from the log and from a snapshot) and follow commits and transactions")
+    func propertyIndexes() throws {
+        let directory = temporaryDirectory()
+        let key = PropertyIndexes.Key(label: "User", property: "email")
+        func lookup(_ db: DurableGraphDatabase, _ email: String) -> [Int]? {
+            db.committedStore.propertyIndexes.candidates(label: "User", property: "email", equalTo: .string(email))
+        }
+        do {
+            let db = try DurableGraphDatabase.open(directory, options: fast)
+            _ = try db.execute("UNWIND range(1, 50) AS i CREATE (:User {email: 'u' + toString(i) + '@x'})")
+            let tx = db.begin(.repeatableRead)          // begun before the index exists
+            try db.createPropertyIndex(name: "email", key)
+            #expect(throws: (any Error).self) { try db.createPropertyIndex(name: "email", .init(label: "User", property: "name")) }
+            #expect(db.propertyIndexes.map(\.entries) == [50])
+            _ = try db.execute("CREATE (:User {email: 'late@x'})", transaction: tx)
+            try db.commit(tx)
+            #expect(lookup(db, "late@x")?.count == 1, "a transaction's writes reach the index at commit")
+            _ = try db.execute("MATCH (u:User {email: 'u7@x'}) SET u.email = 'seven@x'")
+            #expect(lookup(db, "u7@x") == [] && lookup(db, "seven@x")?.count == 1)
+            try db.close()
+        }
+        do {
+            let db = try DurableGraphDatabase.open(directory, options: fast)
+            #expect(db.propertyIndexes.map(\.name) == ["email"] && db.propertyIndexes.map(\.entries) == [51])
+            #expect(lookup(db, "seven@x")?.count == 1)
+            try db.snapshot()
+            _ = try db.execute("MATCH (u:User {email: 'u8@x'}) DETACH DELETE u")
+            try db.close()
+        }
+        let db = try DurableGraphDatabase.open(directory, options: fast)
+        #expect(db.propertyIndexes.map(\.entries) == [50])
+        #expect(lookup(db, "u8@x") == [] && lookup(db, "u9@x")?.count == 1)
+        let found = try db.execute("MATCH (u:User) WHERE u.email = $e RETURN count(u) AS c", parameters: ["e": .string("u9@x")])
+        #expect(found.value.rows == [[.int(1)]])
     }
 
     @Test("codec round-trips every value kind and refuses damage")

@@ -183,7 +183,7 @@ def test_vector_index_and_hybrid_search_errors_and_restart(tmp_path):
 
     # Errors, each with the status a client can act on.
     expect_status(grpc.StatusCode.ALREADY_EXISTS, lambda: _create_index(stub))
-    expect_status(grpc.StatusCode.UNIMPLEMENTED, lambda: _create_index(stub, name="p", property_index=graph_pb2.PropertyIndexConfig()))
+    expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.CreateIndex(graph_pb2.CreateIndexRequest(name="k", label="Doc", property="i")))
     expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: _create_index(stub, name=""))
     expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: _create_index(stub, name="z", dimension=0))
     expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: _create_index(stub, name="z", metric=99))
@@ -196,12 +196,23 @@ def test_vector_index_and_hybrid_search_errors_and_restart(tmp_path):
     expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: _hybrid(stub, [1.0, 2.0, 3.0], filter="m.i > 1"))
     expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: _hybrid(stub, [1.0, 2.0, 3.0], filter="node.i > $p"))
     _run(stub, "MATCH (d:Doc {i: 30}) DETACH DELETE d")
+    # A property index beside it: equality lookups, same answers, ALREADY_EXISTS for a taken name or pair.
+    info = _create_index(stub, name="by_i", prop="i", property_index=graph_pb2.PropertyIndexConfig())
+    assert (info.name, info.vector, info.entries) == ("by_i", False, 30)      # the 29 vectors + i: 0
+    expect_status(grpc.StatusCode.ALREADY_EXISTS, lambda: _create_index(stub, name="by_i", prop="t", property_index=graph_pb2.PropertyIndexConfig()))
+    expect_status(grpc.StatusCode.ALREADY_EXISTS, lambda: _create_index(stub, name="emb", prop="t", property_index=graph_pb2.PropertyIndexConfig()))
+    expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: _create_index(stub, name="x", prop="", property_index=graph_pb2.PropertyIndexConfig()))
+    _, rows, _, _ = _run(stub, "MATCH (d:Doc) WHERE d.i = $i RETURN d.i", i=17)
+    assert [_scalar(r.values[0]) for r in rows] == [17]
     assert server.stop() == 0
 
     server = RunningServer([], data)
     try:
         stub = _stub(server)
-        assert [(i.name, i.entries) for i in stub.ListIndexes(graph_pb2.ListIndexesRequest()).indexes] == [("emb", 29)]
+        assert [(i.name, i.vector, i.entries) for i in stub.ListIndexes(graph_pb2.ListIndexesRequest()).indexes] == [
+            ("by_i", False, 30), ("emb", True, 29)]
+        _, rows, _, _ = _run(stub, "MATCH (d:Doc {i: 5}) RETURN d.i")
+        assert [_scalar(r.values[0]) for r in rows] == [5]
         hits = _hybrid(stub, [40.0, 0, 1], k=1).hits
         assert hits[0].node.properties.fields["i"].int_value == 29
     finally:

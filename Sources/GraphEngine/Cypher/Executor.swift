@@ -89,6 +89,9 @@ struct Executor {
     var unindexedNodes: Set<Int> = []
     /// Source of `rand()`.
     var random = QueryRandom(seed: 0)
+    /// `variable.property = expression` conjuncts of the current MATCH's WHERE (see
+    /// `indexedCandidates`).
+    var equalityHints: [String: [(property: String, value: Expr)]] = [:]
     /// Compiled `=~` patterns of this query.
     let regexes = RegexCache()
     /// Where a streamed query's rows go (see `GraphDatabase.execute(_:parameters:deadline:randomSeed:streamingReadsTo:)`).
@@ -155,6 +158,9 @@ struct Executor {
                 } else { rows = projected }
             case .match(let optional, let parts, let w):
                 addScope(Self.patternVariables(parts))
+                // Only this MATCH's own WHERE may narrow its starting nodes.
+                equalityHints = w.map(Self.equalityHints) ?? [:]
+                defer { equalityHints = [:] }
                 if streamsAsFound, let sink = rowSink, i == clauses.count - 2, case .ret(let p) = clauses[i + 1], Self.isStreamable(p) {
                     try streamMatch(rows, optional: optional, parts, where: w, returning: p, scope, to: sink)
                     return QueryResult(columns: [], rows: [], streamed: true)
@@ -409,6 +415,8 @@ struct Executor {
         if let v = p.start.variable, let b = row[v] {
             guard case .node(let id) = b else { return }
             candidates = [id]
+        } else if let indexed = indexedCandidates(p.start, want, row) {
+            candidates = indexed
         } else if let l = p.start.labels.first {
             candidates = store.nodeIds(withLabel: l)
         } else {

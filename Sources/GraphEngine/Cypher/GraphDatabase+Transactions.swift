@@ -76,8 +76,18 @@ extension GraphDatabase {
     /// (a durable database does, at commit).
     public mutating func leaveVectorIndexesToCommit() { maintainsVectorIndexes = false }
 
+    /// Creates an equality index on a node property (see `GraphStore.createPropertyIndex`).
+    /// Its name must not be a vector index's either.
+    public mutating func createPropertyIndex(name: String, _ key: PropertyIndexes.Key) throws(GraphError) {
+        guard vectorIndexes.definition(name) == nil else { throw GraphError(.conflict, "an index named '\(name)' already exists") }
+        try store.createPropertyIndex(name: name, key)
+    }
+
     /// Creates a vector index on nodes and fills it from the store.
     public func createVectorIndex(_ definition: VectorIndexDefinition) throws(GraphError) {
+        guard store.propertyIndexes.key(named: definition.name) == nil else {
+            throw GraphError(.conflict, "an index named '\(definition.name)' already exists")
+        }
         try vectorIndexes.create(definition, from: store)
     }
 }

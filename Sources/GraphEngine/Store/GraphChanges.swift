@@ -118,6 +118,7 @@ extension GraphStore {
         for (id, n) in changes.nodes {
             if let n {
                 if let old = nodes[id] { for l in old.labels { labelIndex[l]?.remove(id) } }
+                propertyIndexes.update(id, from: nodes[id], to: n)
                 nodes[id] = n
                 for l in n.labels { labelIndex[l, default: []].insert(id) }
             } else if let old = nodes[id] {
@@ -125,6 +126,7 @@ extension GraphStore {
                     throw GraphError(.conflict, "node \(id) gained relationships or hyperedges in another commit; it cannot be deleted by this one")
                 }
                 for l in old.labels { labelIndex[l]?.remove(id) }
+                propertyIndexes.update(id, from: old, to: nil)
                 nodes[id] = nil
                 outgoing[id] = nil
                 incoming[id] = nil

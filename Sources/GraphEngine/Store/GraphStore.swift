@@ -66,6 +66,8 @@ public struct GraphStore: Sendable {
     var outgoing: [Int: Set<Int>] = [:]
     var incoming: [Int: Set<Int>] = [:]
     var hyperedgesOfNode: [Int: Set<Int>] = [:]
+    /// Equality indexes on node properties (see `PropertyIndexes`).
+    public internal(set) var propertyIndexes = PropertyIndexes()
     var nextId = 0
     /// Ids may be taken up to here (a transaction's reserved range ends here).
     var idLimit = Int.max
@@ -115,6 +117,7 @@ public struct GraphStore: Sendable {
         for l in labels where !uniq.contains(l) { uniq.append(l) }
         nodes[id] = Node(id: id, labels: uniq, properties: props)
         for l in uniq { labelIndex[l, default: []].insert(id) }
+        propertyIndexes.update(id, from: nil, to: nodes[id])
         touchedNodes.insert(id)
         return id
     }
@@ -177,10 +180,10 @@ public struct GraphStore: Sendable {
 
     /// Sets (or with `.null`, removes) a node property.
     public mutating func setNodeProperty(_ id: Int, _ key: String, _ value: Value) throws(GraphError) {
-        guard nodes[id] != nil else { throw GraphError(.runtime, "node \(id) was deleted") }
+        guard let old = nodes[id] else { throw GraphError(.runtime, "node \(id) was deleted") }
         touchedNodes.insert(id)
-        if value.isNull { nodes[id]?.properties[key] = nil; return }
-        nodes[id]?.properties[key] = try Self.checkProperties([key: value])[key]
+        nodes[id]?.properties[key] = value.isNull ? nil : try Self.checkProperties([key: value])[key]
+        propertyIndexes.update(id, from: old, to: nodes[id])
     }
     /// Sets (or with `.null`, removes) a relationship property.
     public mutating func setRelationshipProperty(_ id: Int, _ key: String, _ value: Value) throws(GraphError) {
@@ -196,13 +199,15 @@ public struct GraphStore: Sendable {
         touchedNodes.insert(id)
         nodes[id]?.labels.append(label)
         labelIndex[label, default: []].insert(id)
+        propertyIndexes.update(id, from: n, to: nodes[id])
     }
     /// Removes a label from a node (no-op if absent).
     public mutating func removeLabel(_ id: Int, _ label: String) {
-        guard nodes[id]?.labels.contains(label) == true else { return }
+        guard let old = nodes[id], old.labels.contains(label) else { return }
         touchedNodes.insert(id)
         nodes[id]?.labels.removeAll { $0 == label }
         labelIndex[label]?.remove(id)
+        propertyIndexes.update(id, from: old, to: nodes[id])
     }
 
     /// Deletes a relationship (no-op if already gone).
@@ -230,6 +235,7 @@ public struct GraphStore: Sendable {
         for r in rels { deleteRelationship(r) }
         for h in hes { deleteHyperedge(h) }
         for l in n.labels { labelIndex[l]?.remove(id) }
+        propertyIndexes.update(id, from: n, to: nil)
         touchedNodes.insert(id)
         nodes[id] = nil
         outgoing[id] = nil

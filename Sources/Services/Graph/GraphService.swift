@@ -83,10 +83,22 @@ struct GraphService: RPCService {
     private func registerVectorIndexes(into router: inout RPCRouter) {
         let graph = self.graph
         router.unary(Self.name, "CreateIndex", RuvectorV1.CreateIndexRequest.self) { request, _, _ in
-            guard case .vectorIndex(let config)? = request.kind else {
-                throw RPCError(.unimplemented, request.kind == nil
-                    ? "set vector_index (property indexes are not available yet: label scans and the vector index are what the graph has)"
-                    : "property indexes are not available yet in this build of ruvector-server; only vector_index (see README, 'Status')")
+            let config: RuvectorV1.VectorIndexConfig
+            switch request.kind {
+            case .vectorIndex(let vector)?:
+                config = vector
+            case .propertyIndex?:
+                let key = PropertyIndexes.Key(label: request.label, property: request.property)
+                do {
+                    try await Self.blocking { try graph.createPropertyIndex(name: request.name, key) }
+                } catch let error as RPCError where error.code == .aborted {
+                    throw RPCError(.alreadyExists, error.message)
+                }
+                let entries = graph.propertyIndexes.first { $0.name == request.name }?.entries ?? 0
+                return RuvectorV1.IndexInfo(name: request.name, label: request.label, property: request.property,
+                                            vector: false, entries: UInt64(entries))
+            case nil:
+                throw RPCError(.invalidArgument, "set property_index (equality lookups) or vector_index (similarity search)")
             }
             let metric = try VectorMapping.metric(RuvectorV1.Metric(rawValue: config.metric))
             guard config.dimension >= 1, config.dimension <= UInt32(VectorEngineLimits.maxDimension) else {
@@ -104,7 +116,11 @@ struct GraphService: RPCService {
         }
         router.unary(Self.name, "ListIndexes", RuvectorV1.ListIndexesRequest.self) { _, _, _ in
             let indexes = graph.vectorIndexes
-            return RuvectorV1.ListIndexesResponse(indexes: indexes.definitions.map { Self.indexInfo($0, entries: indexes.count($0.name)) })
+            let vector = indexes.definitions.map { Self.indexInfo($0, entries: indexes.count($0.name)) }
+            let property = graph.propertyIndexes.map {
+                RuvectorV1.IndexInfo(name: $0.name, label: $0.key.label, property: $0.key.property, vector: false, entries: UInt64($0.entries))
+            }
+            return RuvectorV1.ListIndexesResponse(indexes: (vector + property).sorted { $0.name < $1.name })
         }
         router.unary(Self.name, "HybridSearch", RuvectorV1.HybridSearchRequest.self) { request, context, _ in
             guard !request.index.isEmpty else { throw RPCError(.invalidArgument, "name the vector index to search (index)") }

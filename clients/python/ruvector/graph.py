@@ -46,11 +46,13 @@ class Path:
 
 @dataclass(frozen=True)
 class VectorIndex:
-    """A vector index on nodes: nodes with `label` whose `property` is a list of numbers."""
+    """An index on nodes: `vector` (similarity search over a list-of-numbers property) or a
+    property index (equality lookups that MATCH uses to pick its starting nodes)."""
     name: str
     label: str
     property: str
     entries: int
+    vector: bool = True
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,7 @@ def _path(p) -> Path:
 
 
 def _index(info) -> VectorIndex:
-    return VectorIndex(info.name, info.label, info.property, info.entries)
+    return VectorIndex(info.name, info.label, info.property, info.entries, info.vector)
 
 
 def _hyperedge(h) -> dict[str, Any]:
@@ -216,6 +218,13 @@ class Graph:
         config = graph_pb2.VectorIndexConfig(dimension=dimension, metric=convert.metric(metric))
         return _index(self._call("CreateIndex", graph_pb2.CreateIndexRequest(
             name=name, label=label, property=property, vector_index=config)))
+
+    def create_index(self, name: str, label: str, property: str) -> VectorIndex:
+        """An equality index on `property` of `label` nodes: ``MATCH (u:User {email: $e})`` and
+        ``WHERE u.email = $e`` then look nodes up instead of scanning the label. Kept current
+        by every commit and persisted. Raises `AlreadyExists` when the name or pair is taken."""
+        return _index(self._call("CreateIndex", graph_pb2.CreateIndexRequest(
+            name=name, label=label, property=property, property_index=graph_pb2.PropertyIndexConfig())))
 
     def indexes(self) -> list[VectorIndex]:
         """Every index, with the number of nodes it holds."""

@@ -1,0 +1,121 @@
+/// Equality indexes on node properties: for each (label, property) pair defined, the ids of
+/// the nodes with that label whose property holds a given scalar. MATCH uses them to pick its
+/// starting nodes (`(n:Person {email: $e})`, `WHERE n.email = $e`); every candidate is still
+/// checked against the whole pattern and WHERE, so an index only ever narrows a scan.
+///
+/// Part of `GraphStore` (a value), so every snapshot and transaction sees indexes that agree
+/// with its own nodes.
+public struct PropertyIndexes: Sendable {
+    /// What an index covers.
+    public struct Key: Sendable, Hashable, Comparable {
+        /// Nodes with this label...
+        public var label: String
+        /// ...by the value of this property.
+        public var property: String
+
+        /// A key.
+        public init(label: String, property: String) { self.label = label; self.property = property }
+
+        public static func < (a: Key, b: Key) -> Bool { (a.label, a.property) < (b.label, b.property) }
+    }
+
+    /// An indexed value: numbers by their `Double` value (so 1 and 1.0, equal in Cypher, share
+    /// an entry; large integers may share one too, which the re-check sorts out), strings,
+    /// booleans. Lists are not indexed (a scalar never equals a list).
+    enum Entry: Hashable {
+        case number(Double)
+        case string(String)
+        case bool(Bool)
+
+        init?(_ value: Value) {
+            switch value {
+            case .int(let i): self = .number(Double(i))
+            case .float(let d): self = .number(d)
+            case .string(let s): self = .string(s)
+            case .bool(let b): self = .bool(b)
+            default: return nil
+            }
+        }
+    }
+
+    private var entries: [Key: [Entry: Set<Int>]] = [:]
+    private var names: [Key: String] = [:]
+
+    /// The indexes defined, in order.
+    public var keys: [Key] { entries.keys.sorted() }
+
+    /// Every index with its name, by name.
+    public var definitions: [(name: String, key: Key)] {
+        names.map { (name: $0.value, key: $0.key) }.sorted { $0.name < $1.name }
+    }
+
+    /// The key of the index named `name`.
+    public func key(named name: String) -> Key? { names.first { $0.value == name }?.key }
+
+    /// Whether (label, property) is indexed.
+    public func contains(_ key: Key) -> Bool { entries[key] != nil }
+
+    /// Node ids indexed under `key` (0 if there is no such index).
+    public func count(_ key: Key) -> Int { entries[key]?.values.reduce(0) { $0 + $1.count } ?? 0 }
+
+    /// The ids of `label` nodes whose `property` may equal `value`, ascending; nil when that
+    /// pair is not indexed or `value` is not an indexable scalar (then scan).
+    func candidates(label: String, property: String, equalTo value: Value) -> [Int]? {
+        guard let index = entries[Key(label: label, property: property)], let entry = Entry(value) else { return nil }
+        return index[entry].map { $0.sorted() } ?? []
+    }
+
+    /// Adds an index and fills it from `nodes`.
+    mutating func create(_ key: Key, name: String, nodes: some Sequence<Node>) {
+        guard entries[key] == nil else { return }
+        names[key] = name
+        var index: [Entry: Set<Int>] = [:]
+        for node in nodes where node.labels.contains(key.label) {
+            if let value = node.properties[key.property], let entry = Entry(value) { index[entry, default: []].insert(node.id) }
+        }
+        entries[key] = index
+    }
+
+    /// Keeps every index right after node `id` went from `old` to `new` (nil: absent).
+    mutating func update(_ id: Int, from old: Node?, to new: Node?) {
+        guard !entries.isEmpty else { return }
+        for key in entries.keys {
+            let before = Self.entry(old, key), after = Self.entry(new, key)
+            guard before != after else { continue }
+            if let before {
+                entries[key]?[before]?.remove(id)
+                if entries[key]?[before]?.isEmpty == true { entries[key]?[before] = nil }
+            }
+            if let after { entries[key]?[after, default: []].insert(id) }
+        }
+    }
+
+    private static func entry(_ node: Node?, _ key: Key) -> Entry? {
+        guard let node, node.labels.contains(key.label), let value = node.properties[key.property] else { return nil }
+        return Entry(value)
+    }
+}
+
+extension GraphStore {
+    /// Most property indexes one store may have.
+    public static let maxPropertyIndexes = 64
+
+    /// Indexes `property` of the nodes labelled `label` for equality lookups, as `name`.
+    /// Throws `.conflict` when the name or the (label, property) pair is taken, `.runtime` for
+    /// an empty or overlong name, `.limitExceeded` past `maxPropertyIndexes`.
+    public mutating func createPropertyIndex(name: String, _ key: PropertyIndexes.Key) throws(GraphError) {
+        for (what, value) in [("index name", name), ("label", key.label), ("property", key.property)] {
+            guard !value.isEmpty, value.utf8.count <= VectorIndexDefinition.maxNameBytes else {
+                throw GraphError(.runtime, "the \(what) must be 1 to \(VectorIndexDefinition.maxNameBytes) bytes, got \(value.utf8.count)")
+            }
+        }
+        if propertyIndexes.key(named: name) != nil { throw GraphError(.conflict, "an index named '\(name)' already exists") }
+        if let existing = propertyIndexes.definitions.first(where: { $0.key == key }) {
+            throw GraphError(.conflict, ":\(key.label)(\(key.property)) is already indexed as '\(existing.name)'")
+        }
+        guard propertyIndexes.keys.count < Self.maxPropertyIndexes else {
+            throw GraphError(.limitExceeded, "a graph has at most \(Self.maxPropertyIndexes) property indexes")
+        }
+        propertyIndexes.create(key, name: name, nodes: nodes.values)
+    }
+}
