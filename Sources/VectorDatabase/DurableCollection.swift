@@ -24,6 +24,8 @@ public final class DurableCollection: Sendable {
     /// Orders log appends with their application, so replay order = live order. Holds the
     /// log bytes written since the last snapshot (for automatic snapshots).
     private let writeLock = Mutex(0)
+    /// UUID point ids and the internal ids standing for them (changed under `writeLock`).
+    private let uuids: Mutex<UUIDAssignments>
 
     /// How the collection keeps its files.
     public typealias Options = DurabilityOptions
@@ -42,8 +44,9 @@ public final class DurableCollection: Sendable {
         public var durationMicros: Int64
     }
 
-    private init(directory: String, collection: VectorCollection, wal: WriteAheadLog, snapshots: SnapshotStore,
-                 options: Options, recovery: RecoveryReport) {
+    private init(directory: String, collection: VectorCollection, uuids: UUIDAssignments, wal: WriteAheadLog,
+                 snapshots: SnapshotStore, options: Options, recovery: RecoveryReport) {
+        self.uuids = Mutex(uuids)
         self.directory = directory
         self.options = options
         self.collection = collection
@@ -76,12 +79,15 @@ public final class DurableCollection: Sendable {
         var config = try CollectionCodec.decodeConfig(configBytes)
         config.name = name
         _ = try VectorCollection(config, restoring: try CollectionCodec.decodeState(state))
+        var uuids = UUIDAssignments()
+        if let pairs = snapshot.sections["uuids"] { try uuids.apply(pairs) }
         let store = try SnapshotStore(directory: directory + "/snapshots")
         guard try store.list().isEmpty, !AtomicFile.exists(directory + "/collection.bin") else {
             throw StorageError(.invalidArgument, "a collection already exists in '\(directory)'")
         }
         // Sequence 0: the new, empty log's first record (1) comes after it.
-        try store.write(sections: [(name: "config", bytes: CollectionCodec.encode(config)), (name: "index", bytes: state)],
+        try store.write(sections: [(name: "config", bytes: CollectionCodec.encode(config)), (name: "index", bytes: state),
+                                   (name: "uuids", bytes: uuids.encoded)],
                         walSequence: 0, createdUnixMicros: snapshot.info.createdUnixMicros)
         try AtomicFile.write(CollectionCodec.encode(config), to: directory + "/collection.bin")
         return try open(directory, options: options)
@@ -99,24 +105,30 @@ public final class DurableCollection: Sendable {
         } else {
             collection = try VectorCollection(config)
         }
+        var uuids = UUIDAssignments()
+        if let pairs = snapshot?.sections["uuids"] { try uuids.apply(pairs) }
         let (wal, walReport) = try WriteAheadLog.open(directory: directory + "/wal",
                                                       options: WALOptions(syncPolicy: options.syncPolicy))
         let after = snapshot?.info.walSequence ?? 0
         var replayed = 0
         for record in try wal.read(from: after + 1) {
-            try apply(record, to: collection)
+            try apply(record, to: collection, uuids: &uuids)
             replayed += 1
         }
         let report = RecoveryReport(snapshotSequence: after, skippedSnapshots: skipped, replayedRecords: replayed, wal: walReport,
                                     durationMicros: (ContinuousClock.now - started).wholeMicroseconds)
-        return DurableCollection(directory: directory, collection: collection, wal: wal, snapshots: snapshots,
+        return DurableCollection(directory: directory, collection: collection, uuids: uuids, wal: wal, snapshots: snapshots,
                                  options: options, recovery: report)
     }
 
-    private static func apply(_ record: WALRecord, to collection: VectorCollection) throws {
+    private static func apply(_ record: WALRecord, to collection: VectorCollection, uuids: inout UUIDAssignments) throws {
         switch CollectionCodec.RecordType(rawValue: record.type) {
         case .upsert?: try collection.upsert(try CollectionCodec.decodeUpsert(record.payload))
-        case .delete?: collection.delete(ids: try CollectionCodec.decodeDelete(record.payload))
+        case .delete?:
+            let ids = try CollectionCodec.decodeDelete(record.payload)
+            collection.delete(ids: ids)
+            uuids.remove(ids)
+        case .assignUUIDs?: try uuids.apply(record.payload)
         case nil: throw StorageError(.corrupt, "unknown record type \(record.type) at sequence \(record.sequence)")
         }
     }
@@ -127,14 +139,70 @@ public final class DurableCollection: Sendable {
     public func upsert(_ points: [VectorPoint]) throws -> UInt64 {
         let (sequence, due) = try writeLock.withLock { logged in
             try collection.validate(points)
-            let record = CollectionCodec.encodeUpsert(points)
-            let sequence = try wal.append(type: CollectionCodec.RecordType.upsert.rawValue, payload: record)
-            try collection.upsert(points)
-            return (sequence, logBytesWritten(record.count, total: &logged))
+            return try logAndApply(points, logged: &logged)
         }
         if due { try snapshot() }
         return sequence
     }
+
+    /// Logs validated `points`, then applies them (call holding `writeLock`). Returns the
+    /// record's sequence and whether an automatic snapshot is due.
+    private func logAndApply(_ points: [VectorPoint], logged: inout Int) throws -> (UInt64, Bool) {
+        let record = CollectionCodec.encodeUpsert(points)
+        let sequence = try wal.append(type: CollectionCodec.RecordType.upsert.rawValue, payload: record)
+        try collection.upsert(points)
+        return (sequence, logBytesWritten(record.count, total: &logged))
+    }
+
+    /// A point to upsert, named as users name it.
+    public struct KeyedPoint: Sendable {
+        public var key: PointKey
+        public var vector: [Float]
+        public var payload: Payload
+        /// A point.
+        public init(key: PointKey, vector: [Float], payload: Payload = [:]) {
+            self.key = key; self.vector = vector; self.payload = payload
+        }
+    }
+
+    /// Inserts or replaces points named by number or UUID: a UUID seen for the first time gets
+    /// an internal id, and the new pairs are logged before the points. Refused batches log nothing.
+    @discardableResult
+    public func upsert(keyed points: [KeyedPoint]) throws -> UInt64 {
+        let (sequence, due) = try writeLock.withLock { logged in
+            var assigned = uuids.withLock { $0 }
+            var fresh: [(PointUUID, UInt64)] = []
+            var engine: [VectorPoint] = []
+            engine.reserveCapacity(points.count)
+            for point in points {
+                var id = try assigned.internalId(point.key)
+                if id == nil, case .uuid(let uuid) = point.key {
+                    let next = assigned.nextInternalId
+                    assigned.assign(uuid, next)
+                    fresh.append((uuid, next))
+                    id = next
+                }
+                engine.append(VectorPoint(id: id ?? 0, vector: point.vector, payload: point.payload))
+            }
+            try collection.validate(engine)
+            if !fresh.isEmpty {
+                let record = UUIDAssignments.encode(fresh, next: assigned.nextInternalId)
+                _ = try wal.append(type: CollectionCodec.RecordType.assignUUIDs.rawValue, payload: record)
+                uuids.withLock { $0 = assigned }
+                _ = logBytesWritten(record.count, total: &logged)
+            }
+            return try logAndApply(engine, logged: &logged)
+        }
+        if due { try snapshot() }
+        return sequence
+    }
+
+    /// The engine's id for `key`; nil for a UUID this collection has never seen. Throws
+    /// (invalid argument) for a number of 2^63 or more.
+    public func internalId(_ key: PointKey) throws -> UInt64? { try uuids.withLock { try $0.internalId(key) } }
+
+    /// The key users know the engine's id `id` by.
+    public func key(_ id: UInt64) -> PointKey { uuids.withLock { $0.key(id) } }
 
     /// Adds to the log bytes since the last snapshot; true when an automatic snapshot is due.
     private func logBytesWritten(_ count: Int, total: inout Int) -> Bool {
@@ -152,6 +220,7 @@ public final class DurableCollection: Sendable {
         let record = CollectionCodec.encodeDelete(ids)
         _ = try wal.append(type: CollectionCodec.RecordType.delete.rawValue, payload: record)
         _ = logBytesWritten(record.count, total: &logged)
+        defer { uuids.withLock { $0.remove(ids) } }
         return collection.delete(ids: ids)
     }
 
@@ -169,7 +238,8 @@ public final class DurableCollection: Sendable {
     public func snapshot() throws -> SnapshotInfo {
         try writeLock.withLock { logged in
             let sections = [(name: "config", bytes: CollectionCodec.encode(collection.config)),
-                            (name: "index", bytes: CollectionCodec.encode(collection.index.exportState()))]
+                            (name: "index", bytes: CollectionCodec.encode(collection.index.exportState())),
+                            (name: "uuids", bytes: uuids.withLock { $0.encoded })]
             let info = try snapshots.checkpoint(sections: sections, wal: wal, options: options)
             logged = 0
             return info

@@ -181,3 +181,69 @@ struct SnapshotLifecycleTests {
         #expect(!AtomicFile.exists(other + "/collection.bin"))
     }
 }
+
+@Suite("durable collections: UUID point ids")
+struct UUIDPointIdTests {
+    let config = CollectionConfig(name: "docs", dimension: 4, metric: .l2Squared,
+                                  hnsw: HNSWParameters(m: 8, efConstruction: 32, efSearch: 32))
+    static let a = PointUUID("550e8400-e29b-41d4-a716-446655440000")!
+    static let b = PointUUID("6BA7B810-9DAD-11D1-80B4-00C04FD430C8")!
+
+    @Test("UUID text is parsed strictly and printed canonically")
+    func parsing() {
+        #expect(Self.b.description == "6ba7b810-9dad-11d1-80b4-00c04fd430c8")
+        #expect(PointUUID(Self.a.description) == Self.a)
+        for bad in ["", "550e8400e29b41d4a716446655440000", "550e8400-e29b-41d4-a716-44665544000g",
+                    "{550e8400-e29b-41d4-a716-446655440000}", "550e8400-e29b-41d4-a716_446655440000", "550e8400-e29b-41d4-a716-4466554400000"] {
+            #expect(PointUUID(bad) == nil, "\(bad)")
+        }
+    }
+
+    @Test("UUIDs and numbers live side by side; the pairs survive the log, a snapshot and an install")
+    func survivesRestarts() throws {
+        let directory = temporaryDirectory()
+        func point(_ key: PointKey, _ x: Float) -> DurableCollection.KeyedPoint { .init(key: key, vector: [x, 0, 0, 0], payload: ["k": .string(key.description)]) }
+        do {
+            let c = try DurableCollection.create(in: directory, config: config, options: .init(syncPolicy: .never, autoSnapshotWALBytes: 0))
+            try c.upsert(keyed: [point(.uuid(Self.a), 1), point(.number(7), 2), point(.uuid(Self.b), 3), point(.uuid(Self.a), 4)])
+            #expect(try c.collection.count() == 3)
+            let ida = try #require(try c.internalId(.uuid(Self.a)))
+            #expect(ida >= PointKey.numberLimit && c.key(ida) == .uuid(Self.a))
+            #expect(c.collection.get(id: ida)?.vector == [4, 0, 0, 0], "the second upsert of a UUID replaces the point")
+            #expect(try c.internalId(.number(7)) == 7 && c.key(7) == .number(7))
+            #expect(throws: (any Error).self) { try c.internalId(.number(PointKey.numberLimit)) }
+            #expect(throws: (any Error).self) { try c.upsert(keyed: [point(.number(1 << 63), 1)]) }
+            // A refused batch assigns nothing.
+            let unseen = PointUUID(high: 1, low: 2)
+            #expect(throws: (any Error).self) { try c.upsert(keyed: [.init(key: .uuid(unseen), vector: [1, 2])]) }
+            #expect(try c.internalId(.uuid(unseen)) == nil)
+            try c.close()
+        }
+        var firstB: UInt64 = 0
+        do {
+            let c = try DurableCollection.open(directory, options: .init(syncPolicy: .never, autoSnapshotWALBytes: 0))
+            let hits = try c.collection.search([3, 0, 0, 0], k: 1)
+            #expect(hits.map { c.key($0.id) } == [.uuid(Self.b)])
+            firstB = try #require(try c.internalId(.uuid(Self.b)))
+            try c.snapshot()
+            // Deleting drops the pair; upserting the UUID again gives it a new internal id.
+            try c.delete(ids: [firstB])
+            #expect(try c.internalId(.uuid(Self.b)) == nil)
+            try c.upsert(keyed: [point(.uuid(Self.b), 9)])
+            #expect(try c.internalId(.uuid(Self.b)).map { $0 > firstB } == true)
+            try c.close()
+        }
+        let c = try DurableCollection.open(directory, options: .init(syncPolicy: .never, autoSnapshotWALBytes: 0))
+        #expect(try c.internalId(.uuid(Self.b)).map { $0 > firstB } == true)
+        #expect(c.collection.get(id: try #require(try c.internalId(.uuid(Self.b))))?.vector == [9, 0, 0, 0])
+        #expect(try c.internalId(.uuid(Self.a)) != nil)
+        // A snapshot file installed elsewhere keeps the pairs.
+        try c.snapshot()
+        let newest = try #require(try c.listSnapshots().first)
+        let reader = try c.openSnapshot(newest.name)
+        let bytes = try reader.read(offset: 0, count: reader.size)
+        let copy = try DurableCollection.install(snapshotFile: bytes, in: temporaryDirectory(), name: "copy")
+        #expect(try copy.internalId(.uuid(Self.a)) == c.internalId(.uuid(Self.a)))
+        #expect(copy.collection.get(id: try #require(try copy.internalId(.uuid(Self.b))))?.vector == [9, 0, 0, 0])
+    }
+}

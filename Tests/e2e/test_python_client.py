@@ -367,3 +367,46 @@ def test_nested_payload_objects(db):
         assert db.count("nested", filter=spec) == count_where(test), spec
         expected = [i for i in truth if test(payloads[i])][:5]
         assert [h.id for h in db.search("nested", query, k=5, filter=spec, exact=True)] == expected, spec
+
+
+def test_uuid_point_ids(tmp_path):
+    import uuid
+
+    data = tmp_path / "data"
+    server = RunningServer([], data)
+    try:
+        with ruvector.Client(server.address, timeout=30) as db:
+            db.create_collection("u", dimension=3, metric="l2")
+            ids = [uuid.UUID(int=(i * 0x9E3779B97F4A7C15) % 2 ** 128) for i in range(1, 41)]
+            db.upsert("u", ids=ids[:20], vectors=[[float(i), 0, 0] for i in range(20)], payloads=[{"i": i} for i in range(20)])
+            db.upsert("u", ids=[str(u).upper() for u in ids[20:]] + [5, 6], vectors=[[float(i), 1, 0] for i in range(20, 42)])
+            assert db.count("u") == 42
+            hits = db.search("u", [3.1, 0, 0], k=2, exact=True)
+            assert [h.id for h in hits] == [str(ids[3]), str(ids[4])]        # canonical lower-case strings
+            assert [r.id for r in db.get("u", [ids[7], str(ids[8]).upper(), 5, uuid.uuid4()])] == [str(ids[7]), str(ids[8]), 5]
+            assert db.count("u", filter={"must": [{"has_id": [ids[0], ids[1], 6, str(uuid.uuid4())]}]}) == 3
+            assert db.delete("u", ids=[ids[0], str(uuid.uuid4())]) == 1
+            with pytest.raises(ValueError, match="UUID"):
+                db.get("u", ["not-a-uuid"])
+            with pytest.raises(ValueError, match="2\\*\\*63"):
+                db.upsert("u", ids=[2 ** 63], vectors=[[0, 0, 0]])
+            seen = {p.id for p in db.scroll("u")}
+            assert seen == {str(u) for u in ids[1:]} | {5, 6}
+    finally:
+        assert server.stop() == 0
+    # Raw wire checks: a numeric id past 2^63 and a malformed UUID are INVALID_ARGUMENT.
+    server = RunningServer([], data)
+    try:
+        import grpc
+        from ruvector.v1 import common_pb2, vector_pb2, vector_pb2_grpc
+        stub = vector_pb2_grpc.VectorServiceStub(grpc.insecure_channel(server.address))
+        for bad in [common_pb2.PointId(num=2 ** 63), common_pb2.PointId(uuid="550e8400-e29b-41d4-a716")]:
+            with pytest.raises(grpc.RpcError) as info:
+                stub.Upsert(vector_pb2.UpsertRequest(collection="u", points=[
+                    vector_pb2.PointStruct(id=bad, vector=common_pb2.Vector(values=[0, 0, 0]))]))
+            assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        with ruvector.Client(server.address, timeout=30) as db:          # the pairs survived the restart
+            assert [r.id for r in db.get("u", [ids[9], ids[0]])] == [str(ids[9])]
+            assert db.search("u", [30.2, 1, 0], k=1, exact=True)[0].id == str(ids[30])
+    finally:
+        server.stop()

@@ -93,7 +93,7 @@ def test_errors_say_what_to_fix(server):
         collection="docs", points=[_point(1, dim=3)])))
     assert "expects 4" in message
     expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.Upsert(vector_pb2.UpsertRequest(
-        collection="docs", points=[vector_pb2.PointStruct(id=common_pb2.PointId(uuid="550e8400-e29b-41d4-a716-446655440000"),
+        collection="docs", points=[vector_pb2.PointStruct(id=common_pb2.PointId(uuid="550e8400-e29b-41d4-a716-44665544000z"),
                                                           vector=common_pb2.Vector(values=[1, 0, 0, 0]))])))
     expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.Search(vector_pb2.SearchRequest(
         collection="docs", vector=common_pb2.Vector(values=[1, 0, 0, 0]), k=0)))

@@ -1,5 +1,6 @@
 import RPC
 import Storage
+import VectorDatabase
 import VectorEngine
 import Wire
 
@@ -84,11 +85,28 @@ enum VectorMapping {
         return info
     }
 
-    static func id(_ id: RuvectorV1.PointId?) throws -> UInt64 {
+    /// A point id off the wire: a number below 2^63, or a UUID in canonical text.
+    static func key(_ id: RuvectorV1.PointId?) throws -> PointKey {
         switch id?.kind {
-        case .num(let value)?: return value
-        case .uuid?: throw invalid("UUID point ids are not supported yet; use numeric ids")
+        case .num(let value)?:
+            guard value < PointKey.numberLimit else {
+                throw invalid("numeric point ids must be below 2^63 (\(PointKey.numberLimit)), got \(value); use a UUID")
+            }
+            return .number(value)
+        case .uuid(let text)?:
+            guard let uuid = PointUUID(text) else {
+                throw invalid("'\(text.prefix(64))' is not a UUID; write 32 hex digits as 8-4-4-4-12, e.g. 550e8400-e29b-41d4-a716-446655440000")
+            }
+            return .uuid(uuid)
         case nil: throw invalid("a point id is required")
+        }
+    }
+
+    /// The wire form of a point's id.
+    static func pointId(_ key: PointKey) -> RuvectorV1.PointId {
+        switch key {
+        case .number(let n): return RuvectorV1.PointId(kind: .num(n))
+        case .uuid(let u): return RuvectorV1.PointId(kind: .uuid(u.description))
         }
     }
 
@@ -155,22 +173,25 @@ enum VectorMapping {
         })
     }
 
-    static func filter(_ filter: RuvectorV1.Filter?, maxDepth: Int, depth: Int = 0) throws -> PayloadFilter? {
+    /// The engine's filter for `filter`; `has_id` names points by number or UUID, which
+    /// `ids` turns into the engine's ids (a UUID the collection never saw matches nothing).
+    static func filter(_ filter: RuvectorV1.Filter?, maxDepth: Int, ids: DurableCollection,
+                       depth: Int = 0) throws -> PayloadFilter? {
         guard let filter else { return nil }
         guard depth < maxDepth else { throw invalid("filters nest deeper than \(maxDepth) levels") }
         guard Int(filter.minShould) <= max(1, filter.should.count) else {
             throw invalid("min_should is \(filter.minShould) but the filter has only \(filter.should.count) should conditions")
         }
-        var parts: [PayloadFilter] = try filter.must.map { try condition($0, maxDepth: maxDepth, depth: depth) }
+        var parts: [PayloadFilter] = try filter.must.map { try condition($0, maxDepth: maxDepth, ids: ids, depth: depth) }
         if !filter.should.isEmpty {
-            let should = try filter.should.map { try condition($0, maxDepth: maxDepth, depth: depth) }
+            let should = try filter.should.map { try condition($0, maxDepth: maxDepth, ids: ids, depth: depth) }
             parts.append(filter.minShould > 1 ? .atLeast(.init(minimum: Int(filter.minShould), filters: should)) : .should(should))
         }
-        if !filter.mustNot.isEmpty { parts.append(.mustNot(try filter.mustNot.map { try condition($0, maxDepth: maxDepth, depth: depth) })) }
+        if !filter.mustNot.isEmpty { parts.append(.mustNot(try filter.mustNot.map { try condition($0, maxDepth: maxDepth, ids: ids, depth: depth) })) }
         return parts.isEmpty ? nil : .must(parts)
     }
 
-    private static func condition(_ condition: RuvectorV1.Condition, maxDepth: Int, depth: Int) throws -> PayloadFilter {
+    private static func condition(_ condition: RuvectorV1.Condition, maxDepth: Int, ids: DurableCollection, depth: Int) throws -> PayloadFilter {
         switch condition.kind {
         case .field(let field)?:
             guard !field.key.isEmpty else { throw invalid("a field condition needs a key") }
@@ -187,7 +208,7 @@ enum VectorMapping {
             case .exists(false)?: return .mustNot([.exists(field.key)])
             case nil: throw invalid("field condition on '\(field.key)' needs match, range or exists")
             }
-        case .filter(let nested)?: return try filter(nested, maxDepth: maxDepth, depth: depth + 1) ?? .must([])
+        case .filter(let nested)?: return try filter(nested, maxDepth: maxDepth, ids: ids, depth: depth + 1) ?? .must([])
         case .isNull(let c)?:
             guard !c.key.isEmpty else { throw invalid("is_null needs a key") }
             return .isNull(c.key)
@@ -196,7 +217,7 @@ enum VectorMapping {
             return .isEmpty(c.key)
         case .hasId(let c)?:
             guard c.ids.count <= 10_000 else { throw invalid("has_id takes at most 10000 ids, got \(c.ids.count)") }
-            return .hasId(Set(try c.ids.map { try id($0) }))
+            return .hasId(Set(try c.ids.compactMap { try ids.internalId(try key($0)) }))
         case nil: throw invalid("an empty condition")
         }
     }

@@ -60,7 +60,7 @@ struct VectorService: RPCService {
         router.unary(Self.name, "Upsert", RuvectorV1.UpsertRequest.self) { request, _, _ in
             let points = try Self.mapped { try service.points(request, hint: "use UpsertStream for imports") }
             let durable = try service.collection(request.collection)
-            let sequence = try await Self.blocking { try durable.upsert(points) }
+            let sequence = try await Self.blocking { try durable.upsert(keyed: points) }
             return RuvectorV1.UpdateResult(sequence: sequence, pointsAffected: UInt64(points.count), applied: true)
         }
         router.clientStreaming(Self.name, "UpsertStream", RuvectorV1.UpsertRequest.self, RuvectorV1.UpdateResult.self) { requests, _, _ in
@@ -71,10 +71,11 @@ struct VectorService: RPCService {
                 guard request.ids.count <= limits.maxPointsPerWrite else {
                     throw RPCError(.invalidArgument, "at most \(limits.maxPointsPerWrite) ids per Get")
                 }
-                let collection = try service.collection(request.collection).collection
+                let durable = try service.collection(request.collection)
                 let with = request.with ?? RuvectorV1.WithOptions(withPayload: true)
                 let points = try request.ids.compactMap { id in
-                    collection.get(id: try VectorMapping.id(id)).map { Self.retrieved($0, with: with) }
+                    try durable.internalId(try VectorMapping.key(id)).flatMap { durable.collection.get(id: $0) }
+                        .map { Self.retrieved($0, with: with, ids: durable) }
                 }
                 return RuvectorV1.GetResponse(points: points)
             }
@@ -87,10 +88,10 @@ struct VectorService: RPCService {
                 guard list.ids.count <= limits.maxPointsPerWrite else {
                     throw RPCError(.invalidArgument, "at most \(limits.maxPointsPerWrite) ids per Delete; delete by filter for more")
                 }
-                let ids = try Self.mapped { try list.ids.map { try VectorMapping.id($0) } }
+                let ids = try Self.mapped { try list.ids.compactMap { try durable.internalId(try VectorMapping.key($0)) } }
                 deleted = try await Self.blocking { try durable.delete(ids: ids) }
             case .filter(let filter)?:
-                guard let filter = try Self.mapped({ try VectorMapping.filter(filter, maxDepth: limits.maxFilterDepth) }) else {
+                guard let filter = try Self.mapped({ try VectorMapping.filter(filter, maxDepth: limits.maxFilterDepth, ids: durable) }) else {
                     throw RPCError(.invalidArgument, "an empty filter would delete everything; delete the collection instead")
                 }
                 deleted = try await Self.blocking { try durable.delete(matching: filter) }
@@ -100,24 +101,30 @@ struct VectorService: RPCService {
         }
         router.unary(Self.name, "Count", RuvectorV1.CountRequest.self) { request, _, _ in
             try Self.mapped {
-                let collection = try service.collection(request.collection).collection
-                let filter = try VectorMapping.filter(request.filter, maxDepth: limits.maxFilterDepth)
-                return RuvectorV1.CountResponse(count: UInt64(try collection.count(filter: filter)))
+                let durable = try service.collection(request.collection)
+                let filter = try VectorMapping.filter(request.filter, maxDepth: limits.maxFilterDepth, ids: durable)
+                return RuvectorV1.CountResponse(count: UInt64(try durable.collection.count(filter: filter)))
             }
         }
         router.unary(Self.name, "Scroll", RuvectorV1.ScrollRequest.self) { request, _, _ in
             try Self.mapped {
-                let collection = try service.collection(request.collection).collection
+                let durable = try service.collection(request.collection)
+                let collection = durable.collection
                 let limit = request.limit == 0 ? 100 : Int(request.limit)
                 guard limit <= limits.maxScrollLimit else {
                     throw RPCError(.invalidArgument, "limit must be at most \(limits.maxScrollLimit)")
                 }
                 // The cursor is the position returned by the previous page, carried as a numeric id.
-                let cursor = try request.offset.map { Int(try VectorMapping.id($0)) }
-                let filter = try VectorMapping.filter(request.filter, maxDepth: limits.maxFilterDepth)
+                let cursor = try request.offset.map { offset -> Int in
+                    guard case .num(let position)? = offset.kind, let cursor = Int(exactly: position) else {
+                        throw RPCError(.invalidArgument, "offset must be the next_offset of the previous page")
+                    }
+                    return cursor
+                }
+                let filter = try VectorMapping.filter(request.filter, maxDepth: limits.maxFilterDepth, ids: durable)
                 let page = try collection.scroll(after: cursor, limit: limit, filter: filter)
                 var response = RuvectorV1.ScrollResponse(points: page.points.map {
-                    Self.retrieved($0, with: request.with ?? RuvectorV1.WithOptions(withPayload: true))
+                    Self.retrieved($0, with: request.with ?? RuvectorV1.WithOptions(withPayload: true), ids: durable)
                 })
                 response.nextOffset = page.next.map { RuvectorV1.PointId(kind: .num(UInt64($0))) }
                 return response
@@ -149,7 +156,7 @@ struct VectorService: RPCService {
     }
 
     /// The points of an upsert message, checked against the limits.
-    func points(_ request: RuvectorV1.UpsertRequest, hint: String) throws -> [VectorPoint] {
+    func points(_ request: RuvectorV1.UpsertRequest, hint: String) throws -> [DurableCollection.KeyedPoint] {
         guard request.points.count <= limits.maxPointsPerWrite else {
             throw RPCError(.invalidArgument, "at most \(limits.maxPointsPerWrite) points per message, got \(request.points.count); \(hint)")
         }
@@ -159,7 +166,7 @@ struct VectorService: RPCService {
             guard bytes <= limits.maxPayloadBytes else {
                 throw RPCError(.invalidArgument, "the payload of a point is \(bytes) bytes; the limit is \(limits.maxPayloadBytes)")
             }
-            return VectorPoint(id: try VectorMapping.id(point.id), vector: point.vector?.values ?? [], payload: payload)
+            return DurableCollection.KeyedPoint(key: try VectorMapping.key(point.id), vector: point.vector?.values ?? [], payload: payload)
         }
     }
 
@@ -182,7 +189,7 @@ struct VectorService: RPCService {
                 name = target
                 let batch = try Self.mapped { try points(request, hint: "send smaller messages") }
                 let durable = try collection(target)
-                sequence = try await Self.blocking { try durable.upsert(batch) }
+                sequence = try await Self.blocking { try durable.upsert(keyed: batch) }
                 written += UInt64(batch.count)
             }
         } catch {
@@ -195,7 +202,8 @@ struct VectorService: RPCService {
 
     func search(_ request: RuvectorV1.SearchRequest) throws -> RuvectorV1.SearchResponse {
         let started = ContinuousClock.now
-        let collection = try collection(request.collection).collection
+        let durable = try collection(request.collection)
+        let collection = durable.collection
         guard request.k >= 1, Int(request.k) + Int(request.offset) <= limits.maxK else {
             throw RPCError(.invalidArgument, "k must be at least 1 and k + offset at most \(limits.maxK), got k \(request.k) offset \(request.offset)")
         }
@@ -203,7 +211,7 @@ struct VectorService: RPCService {
         let wanted = Int(request.k) + Int(request.offset)
         let ef = request.params.map { Int($0.ef) }.flatMap { $0 > 0 ? $0 : nil }
         if let ef, ef > limits.maxEf { throw RPCError(.invalidArgument, "ef must be at most \(limits.maxEf), got \(ef)") }
-        let filter = try VectorMapping.filter(request.filter, maxDepth: limits.maxFilterDepth)
+        let filter = try VectorMapping.filter(request.filter, maxDepth: limits.maxFilterDepth, ids: durable)
         // Quantized collections: rescore oversampling x k candidates (default 4; the request's
         // float is rounded up), or walk full vectors when asked to ignore the codes.
         var oversampling: Int? = 4
@@ -221,7 +229,7 @@ struct VectorService: RPCService {
         for hit in hits.dropFirst(Int(request.offset)) {
             let score = VectorMapping.score(distance: hit.distance, metric: collection.config.metric)
             if case .scoreThreshold(let threshold)? = request.threshold, score < threshold { break }
-            var point = RuvectorV1.ScoredPoint(id: RuvectorV1.PointId(kind: .num(hit.id)), score: score)
+            var point = RuvectorV1.ScoredPoint(id: VectorMapping.pointId(durable.key(hit.id)), score: score)
             if with.withPayload || with.withVectors, let stored = collection.get(id: hit.id) {
                 if with.withPayload { point.payload = VectorMapping.payload(stored.payload, keys: with.payloadKeys) }
                 if with.withVectors { point.vector = RuvectorV1.Vector(values: stored.vector) }
@@ -232,8 +240,8 @@ struct VectorService: RPCService {
                                          timeMicros: UInt64(max(0, (ContinuousClock.now - started).wholeMicroseconds)))
     }
 
-    static func retrieved(_ point: VectorPoint, with: RuvectorV1.WithOptions) -> RuvectorV1.RetrievedPoint {
-        var retrieved = RuvectorV1.RetrievedPoint(id: RuvectorV1.PointId(kind: .num(point.id)))
+    static func retrieved(_ point: VectorPoint, with: RuvectorV1.WithOptions, ids: DurableCollection) -> RuvectorV1.RetrievedPoint {
+        var retrieved = RuvectorV1.RetrievedPoint(id: VectorMapping.pointId(ids.key(point.id)))
         if with.withPayload { retrieved.payload = VectorMapping.payload(point.payload, keys: with.payloadKeys) }
         if with.withVectors { retrieved.vector = RuvectorV1.Vector(values: point.vector) }
         return retrieved

@@ -70,6 +70,8 @@ enum CollectionCodec {
     enum RecordType: UInt8 {
         case upsert = 1
         case delete = 2
+        /// New UUID ↔ internal id pairs (logged before the upsert that uses them).
+        case assignUUIDs = 3
     }
 
     static func encodeUpsert(_ points: [VectorPoint]) -> [UInt8] {

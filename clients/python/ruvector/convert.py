@@ -3,6 +3,7 @@ the filter mini-language (see `to_filter`)."""
 from __future__ import annotations
 
 import math
+import uuid
 from typing import Any, Iterable, Mapping
 
 from ruvector.v1 import common_pb2, vector_pb2
@@ -90,12 +91,20 @@ def rows(vectors: Any) -> list:
 
 
 def to_id(point_id: Any) -> common_pb2.PointId:
+    """An int in 0 .. 2**63 - 1, or a UUID (`uuid.UUID` or its canonical string)."""
+    if isinstance(point_id, uuid.UUID):
+        return common_pb2.PointId(uuid=str(point_id))
+    if isinstance(point_id, str):
+        try:
+            return common_pb2.PointId(uuid=str(uuid.UUID(point_id)))
+        except ValueError:
+            raise ValueError(f"string point ids are UUIDs like '550e8400-e29b-41d4-a716-446655440000'; got {point_id!r}") from None
     if isinstance(point_id, bool) or not isinstance(point_id, int):
         if hasattr(point_id, "item"):
             return to_id(point_id.item())
-        raise TypeError(f"point ids are non-negative integers; got {point_id!r}")
-    if point_id < 0:
-        raise ValueError(f"point ids are non-negative integers; got {point_id}")
+        raise TypeError(f"point ids are non-negative integers or UUIDs; got {point_id!r}")
+    if not 0 <= point_id < 2 ** 63:
+        raise ValueError(f"numeric point ids are 0 .. 2**63 - 1; got {point_id}")
     return common_pb2.PointId(num=point_id)
 
 
