@@ -20,6 +20,37 @@ indirect enum Expr: Hashable, Sendable {
     case listComprehension(String, Expr, Expr?, Expr?)
     /// `reduce(accumulator = initial, v IN list | expression)`.
     case reduce(accumulator: String, initial: Expr, variable: String, list: Expr, expression: Expr)
+    /// A pattern as a predicate, `(a)-[:KNOWS]->(b)`: true when it matches at least once.
+    case patternPredicate(Subpattern)
+    /// `[(a)-->(b) WHERE predicate | projection]`: the projection of every match.
+    case patternComprehension(Subpattern)
+    /// `EXISTS { ... }`: true when the subquery (the outer row's variables in scope) has a row.
+    case exists(Subquery)
+}
+
+/// A pattern inside an expression, with its WHERE and (for comprehensions) projection.
+/// Compared by identity: it is not a grouping key.
+final class Subpattern: Hashable, Sendable {
+    let part: PatternPart
+    let predicate: Expr?
+    let projection: Expr?
+
+    init(_ part: PatternPart, predicate: Expr? = nil, projection: Expr? = nil) {
+        self.part = part; self.predicate = predicate; self.projection = projection
+    }
+
+    static func == (a: Subpattern, b: Subpattern) -> Bool { a === b }
+    func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }
+}
+
+/// The clauses of an `EXISTS { }` subquery, ending in a RETURN. Compared by identity.
+final class Subquery: Hashable, Sendable {
+    let clauses: [Clause]
+
+    init(_ clauses: [Clause]) { self.clauses = clauses }
+
+    static func == (a: Subquery, b: Subquery) -> Bool { a === b }
+    func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }
 }
 
 enum Direction: Sendable { case outgoing, incoming, both }

@@ -14,7 +14,7 @@ struct Analyzer {
     /// Standard Cypher functions that are valid but not implemented here (reported as unsupported).
     static let standardNotImplemented: Set<String> = [
         "date", "datetime", "localtime", "localdatetime", "time", "duration",
-        "exists", "percentilecont", "percentiledisc", "stdev", "stdevp", "timestamp", "point", "distance", "randomuuid",
+        "percentilecont", "percentiledisc", "stdev", "stdevp", "timestamp", "point", "distance", "randomuuid",
     ]
 
     static func check(_ q: Query) throws(GraphError) {
@@ -64,8 +64,8 @@ struct Analyzer {
         for (r, _) in p.steps { if let e = r.properties { try checkExpr(e, scope) } }
     }
 
-    private static func checkSingle(_ clauses: [Clause]) throws(GraphError) {
-        var scope: [String: Kind] = [:]
+    private static func checkSingle(_ clauses: [Clause], scope outer: [String: Kind] = [:]) throws(GraphError) {
+        var scope = outer
         for c in clauses {
             switch c {
             case .match(_, let parts, let w):
@@ -159,7 +159,8 @@ struct Analyzer {
             guard keys.contains(e) else {
                 throw GraphError(.semantic, "an expression mixing aggregates may only use grouping keys, constants and parameters")
             }
-        case .property, .hasLabels, .index, .slice, .listComprehension, .reduce, .caseExpr:
+        case .property, .hasLabels, .index, .slice, .listComprehension, .reduce, .caseExpr, .patternPredicate,
+             .patternComprehension, .exists:
             throw GraphError(.semantic, "an expression mixing aggregates may only use grouping keys, constants and parameters")
         case .not(let x), .negate(let x), .isNull(let x, _): try checkAggregateMix(x, keys)
         case .list(let l), .map(_, let l): for x in l { try checkAggregateMix(x, keys) }
@@ -183,6 +184,9 @@ struct Analyzer {
             guard scope[v] != nil else { throw GraphError(.semantic, "variable '\(v)' is not defined") }
         case .literal, .parameter, .countStar: break
         case .function(let n, _, let args):
+            if n == "size", case .patternPredicate? = args.first {
+                throw GraphError(.semantic, "size() of a pattern predicate is not allowed; count matches with size([(a)-->(b) | b]) or use EXISTS { }")
+            }
             if !implemented.contains(n) {
                 if standardNotImplemented.contains(n) { throw GraphError(.unsupported, "function \(n)() is not supported yet") }
                 throw GraphError(.semantic, "unknown function \(n)()")
@@ -201,6 +205,14 @@ struct Analyzer {
             inner[v] = .unknown
             if let p { try checkExpr(p, inner) }
             if let m { try checkExpr(m, inner) }
+        case .patternPredicate(let sub), .patternComprehension(let sub):
+            var inner = scope
+            var seen = Set<String>()
+            try checkPattern(sub.part, &inner, creating: false, relsSeen: &seen)
+            if let p = sub.predicate { try checkExpr(p, inner) }
+            if let m = sub.projection { try checkExpr(m, inner) }
+        case .exists(let subquery):
+            try checkSingle(subquery.clauses, scope: scope)
         case .reduce(let accumulator, let initial, let v, let list, let expression):
             try checkExpr(initial, scope)
             try checkExpr(list, scope)

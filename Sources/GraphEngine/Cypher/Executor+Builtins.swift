@@ -12,7 +12,7 @@ import Darwin
 extension Executor {
     /// Names `builtin(_:_:)` answers (besides the quantifiers, which only the parser produces).
     static let builtinNames: Set<String> = [
-        "rand", "sqrt", "sign", "ceil", "floor", "round", "exp", "log", "log10", "sin", "cos", "tan", "cot", "asin", "acos",
+        "rand", "exists", "sqrt", "sign", "ceil", "floor", "round", "exp", "log", "log10", "sin", "cos", "tan", "cot", "asin", "acos",
         "atan", "atan2", "pi", "e", "degrees", "radians", "haversin",
         "split", "substring", "replace", "trim", "ltrim", "rtrim", "left", "right",
         "tostringornull", "tointegerornull", "tofloatornull", "tobooleanornull",
@@ -34,6 +34,9 @@ extension Executor {
             try arity(1...1)
             return try quantify(name, a[0])
         case "rand": try arity(0...0); return .float(random.nextUnitInterval())
+        case "exists":      // exists(n.prop): the property is there (not null)
+            try arity(1...1)
+            return .bool(!a[0].isNull)
         case "pi": try arity(0...0); return .float(.pi)
         case "e": try arity(0...0); return .float(M_E)
         case "tostringornull", "tointegerornull", "tofloatornull", "tobooleanornull":

@@ -15,6 +15,8 @@ extension Executor {
             return containsAggregate(l) || (p.map(containsAggregate) ?? false) || (m.map(containsAggregate) ?? false)
         case .reduce(_, let initial, _, let list, let expression):
             return containsAggregate(initial) || containsAggregate(list) || containsAggregate(expression)
+        case .patternPredicate, .patternComprehension, .exists:
+            return false        // aggregates inside a subquery are its own
         case .caseExpr(let s, let w, let t, let el):
             return (s.map(containsAggregate) ?? false) || w.contains(where: containsAggregate) || t.contains(where: containsAggregate) || (el.map(containsAggregate) ?? false)
         }
@@ -117,6 +119,22 @@ extension Executor {
                 acc = try eval(expression, inner, aggs)
             }
             return acc
+        case .patternPredicate(let sub):
+            return .bool(try hasMatch(sub.part, row))
+        case .patternComprehension(let sub):
+            var out = MatchOutput()
+            try matchParts([sub.part], row, into: &out)
+            var values: [Value] = []
+            for match in out.rows {
+                if let p = sub.predicate, try eval(p, match, aggs) != .bool(true) { continue }
+                values.append(try sub.projection.map { (e) throws(GraphError) in try eval(e, match, aggs) } ?? .null)
+            }
+            return .list(values)
+        case .exists(let subquery):
+            var inner = self
+            inner.rowSink = nil
+            inner.streamsAsFound = false
+            return .bool(!(try inner.runSingle(subquery.clauses, from: row)).rows.isEmpty)
         case .countStar:
             throw GraphError(.semantic, "count(*) is only allowed in WITH or RETURN")
         case .function(let name, _, let args):

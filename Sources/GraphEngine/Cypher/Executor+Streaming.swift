@@ -49,3 +49,19 @@ extension Executor {
         }
     }
 }
+
+extension Executor {
+    /// Stops a pattern walk at its first match (caught by `hasMatch`).
+    private static let firstMatchFound = GraphError.Code(name: "firstMatchFound")
+
+    /// Whether `part` matches at least once from `row`; stops at the first match.
+    func hasMatch(_ part: PatternPart, _ row: Row) throws(GraphError) -> Bool {
+        var out = MatchOutput { _ throws(GraphError) in throw GraphError(Self.firstMatchFound, "found") }
+        do {
+            try matchParts([part], row, into: &out)
+            return false
+        } catch where error.code == Self.firstMatchFound {
+            return true
+        }
+    }
+}

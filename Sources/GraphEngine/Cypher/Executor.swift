@@ -137,8 +137,9 @@ struct Executor {
         return out
     }
 
-    private mutating func runSingle(_ clauses: [Clause]) throws(GraphError) -> QueryResult {
-        var rows: [Row] = [[:]]
+    /// Runs one query part, starting from `initial` (the outer row of an EXISTS subquery).
+    mutating func runSingle(_ clauses: [Clause], from initial: Row = [:]) throws(GraphError) -> QueryResult {
+        var rows: [Row] = [initial]
         var scope: [String] = []   // variables in scope, so `*` has columns even with no rows
         func addScope(_ vs: [String]) { for v in vs where !scope.contains(v) { scope.append(v) } }
         for (i, c) in clauses.enumerated() {
@@ -606,6 +607,7 @@ struct Executor {
             aggregateCalls(l, &acc); if let p { aggregateCalls(p, &acc) }; if let m { aggregateCalls(m, &acc) }
         case .reduce(_, let initial, _, let list, let expression):
             aggregateCalls(initial, &acc); aggregateCalls(list, &acc); aggregateCalls(expression, &acc)
+        case .patternPredicate, .patternComprehension, .exists: break
         case .caseExpr(let s, let w, let t, let el):
             if let s { aggregateCalls(s, &acc) }; for x in w + t { aggregateCalls(x, &acc) }; if let el { aggregateCalls(el, &acc) }
         }

@@ -78,7 +78,7 @@ struct Parser {
     private mutating func singleQuery() throws(GraphError) -> [Clause] {
         var clauses: [Clause] = []
         while true {
-            if isKw("UNION") || cur.kind == .end || isSym(";") { break }
+            if isKw("UNION") || cur.kind == .end || isSym(";") || isSym("}") { break }
             if kw("OPTIONAL") { try expectKw("MATCH"); clauses.append(try match(optional: true)) }
             else if kw("MATCH") { clauses.append(try match(optional: false)) }
             else if kw("CREATE") { clauses.append(.create(try noShortest(try patternList(), "CREATE"))) }
@@ -453,27 +453,101 @@ struct Parser {
         case .parameter(let p): pos += 1; return .parameter(p)
         case .quotedIdentifier(let s): pos += 1; return .variable(s)
         case .symbol("("):
-            pos += 1
-            // A parenthesised pattern used as a predicate is not supported.
-            if isSym(")") || isSym(":") { throw err("pattern expressions are not supported yet", .unsupported) }
-            let e = try expr()
-            if !isSym(")") { throw err("expected ')' (pattern predicates are not supported yet)") }
-            pos += 1
-            return e
-        case .symbol("["):
-            pos += 1
-            if case .identifier = cur.kind, isKw("IN", 1) {
-                let v = try name(); pos += 1
-                let list = try expr()
-                let pred = kw("WHERE") ? try expr() : nil
-                let proj = sym("|") ? try expr() : nil
-                try expect("]")
-                return .listComprehension(v, list, pred, proj)
+            // A pattern with at least one relationship is a predicate; otherwise `(` opens an expression.
+            let start = pos
+            if let part = attempt({ p throws(GraphError) in try p.patternPart() }), !part.steps.isEmpty, part.shortest == nil {
+                return .patternPredicate(Subpattern(part))
             }
-            var items: [Expr] = []
-            if !isSym("]") { items = try exprList() }
+            pos = start
+            pos += 1
+            let e = try expr()
+            try expect(")")
+            return e
+        case .symbol("[") where isSym("(", 1) || (isIdentifier(1) && isSym("=", 2)):
+            let start = pos
+            pos += 1
+            if let part = attempt({ p throws(GraphError) in try p.patternPart() }), !part.steps.isEmpty, isKw("WHERE") || isSym("|") {
+                guard part.shortest == nil else { throw err("a pattern comprehension cannot use shortestPath") }
+                let predicate = kw("WHERE") ? try expr() : nil
+                try expect("|")
+                let projection = try expr()
+                try expect("]")
+                return .patternComprehension(Subpattern(part, predicate: predicate, projection: projection))
+            }
+            pos = start
+            return try listLiteral()
+        case .symbol("["):
+            return try listLiteral()
+        case .identifier(let s) where s.uppercased() == "EXISTS" && isSym("{", 1):
+            pos += 2
+            return .exists(try existsSubquery())
+        case .identifier(let s) where s.uppercased() == "EXISTS" && isSym("(", 1) && isSym("(", 2):
+            // exists((a)-->(b)): the pattern predicate itself.
+            pos += 2
+            guard let part = attempt({ p throws(GraphError) in try p.patternPart() }), !part.steps.isEmpty else {
+                throw err("exists() takes a pattern such as (a)-->(b), or a property: exists(n.prop)")
+            }
+            try expect(")")
+            return .patternPredicate(Subpattern(part))
+        default:
+            return try atomRest()
+        }
+    }
+
+    /// Runs `parse`; on failure puts the position back and returns nil.
+    private mutating func attempt<T>(_ parse: (inout Parser) throws(GraphError) -> T) -> T? {
+        let (start, savedDepth) = (pos, depth)
+        do { return try parse(&self) } catch {
+            (pos, depth) = (start, savedDepth)
+            return nil
+        }
+    }
+
+    private func isIdentifier(_ ahead: Int) -> Bool {
+        if case .identifier = tokens[min(pos + ahead, tokens.count - 1)].kind { return true }
+        return false
+    }
+
+    /// After `EXISTS {`: a pattern with an optional WHERE, or clauses (MATCH ... [RETURN]);
+    /// up to `}`. Updating clauses are refused. A RETURN is added when there is none.
+    private mutating func existsSubquery() throws(GraphError) -> Subquery {
+        var clauses: [Clause]
+        if isKw("MATCH") || isKw("OPTIONAL") || isKw("WITH") || isKw("UNWIND") || isKw("CALL") {
+            clauses = try singleQuery()
+            if let c = clauses.first(where: \.isUpdating) {
+                throw err("an EXISTS subquery cannot change the graph (\(c))", .semantic)
+            }
+        } else {
+            let parts = try noShortest(try patternList(), "EXISTS")
+            clauses = [.match(optional: false, parts, kw("WHERE") ? try expr() : nil)]
+        }
+        try expect("}")
+        if case .ret? = clauses.last {} else {
+            clauses.append(.ret(Projection(star: false, distinct: false, items: [ProjectionItem(expr: .literal(.bool(true)), alias: "exists")],
+                                           orderBy: [], skip: nil, limit: .literal(.int(1)))))
+        }
+        return Subquery(clauses)
+    }
+
+    private mutating func listLiteral() throws(GraphError) -> Expr {
+        pos += 1
+        if case .identifier = cur.kind, isKw("IN", 1) {
+            let v = try name(); pos += 1
+            let list = try expr()
+            let pred = kw("WHERE") ? try expr() : nil
+            let proj = sym("|") ? try expr() : nil
             try expect("]")
-            return .list(items)
+            return .listComprehension(v, list, pred, proj)
+        }
+        var items: [Expr] = []
+        if !isSym("]") { items = try exprList() }
+        try expect("]")
+        return .list(items)
+    }
+
+    /// The atoms after the bracketed ones: maps, keywords, function calls, variables.
+    private mutating func atomRest() throws(GraphError) -> Expr {
+        switch cur.kind {
         case .symbol("{"):
             pos += 1
             var keys: [String] = [], vals: [Expr] = []
@@ -490,7 +564,6 @@ struct Parser {
             if u == "TRUE" { pos += 1; return .literal(.bool(true)) }
             if u == "FALSE" { pos += 1; return .literal(.bool(false)) }
             if u == "CASE" { pos += 1; return try caseExpr() }
-            if u == "EXISTS" && isSym("{", 1) { throw err("EXISTS subqueries are not supported yet", .unsupported) }
             if isSym("(", 1) {
                 pos += 2
                 if ["ANY", "ALL", "NONE", "SINGLE"].contains(u) { return try quantifier(u.lowercased()) }
