@@ -5,6 +5,8 @@ import Foundation
 struct Workload: Codable {
     var dimension: Int
     var warmup: Int
+    /// Timed passes over each query set; the fastest counts.
+    var rounds: Int
     /// Start nodes of the k-hop and neighbour-filter queries.
     var starts: [Int]
     var hops: [Int]

@@ -3,7 +3,7 @@
 // graph, same queries, same run. Every answer is compared; any difference fails the run.
 //
 //   swift run -c release graph-bench [--nodes 1000000] [--relationships 5000000] [--queries 200]
-//                                    [--dim 64] [--docs 100000] [--scan-queries 20] [--seed 2026]
+//                                    [--dim 64] [--docs 100000] [--scan-queries 10] [--scan-form-queries 3] [--rounds 3] [--seed 2026]
 import Foundation
 import GraphEngine
 import VectorEngine
@@ -17,12 +17,12 @@ func progress(_ message: String) { FileHandle.standardError.write(Data((message 
 
 let nodeCount = argument("nodes", 1_000_000), relationshipCount = argument("relationships", 5_000_000)
 let queryCount = argument("queries", 200), dimension = argument("dim", 64)
-let docCount = argument("docs", min(100_000, nodeCount / 10)), scanQueryCount = argument("scan-queries", min(20, queryCount))
+let docCount = argument("docs", min(100_000, nodeCount / 10)), scanQueryCount = argument("scan-queries", min(10, queryCount))
 let seed = UInt64(argument("seed", 2026))
-/// Queries of the forms that scan every node per query (see `OurGraph.kHopWithIdFilter`).
-let scanFormQueries = min(3, queryCount)
+/// Queries of the forms that scan every node per query (see `OurGraph.kHopWithIdFilter`); 0 skips them.
+let scanFormQueries = min(argument("scan-form-queries", 3), queryCount)
 guard nodeCount > 0, relationshipCount >= 0, queryCount > 0, dimension > 0, docCount > 0, docCount <= nodeCount else {
-    progress("usage: graph-bench [--nodes N] [--relationships R] [--queries Q] [--dim D] [--docs 1..N] [--scan-queries S] [--seed S]")
+    progress("usage: graph-bench [--nodes N] [--relationships R] [--queries Q] [--dim D] [--docs 1..N] [--scan-queries S] [--scan-form-queries F] [--rounds N] [--seed S]")
     exit(2)
 }
 
@@ -34,7 +34,7 @@ progress("generating \(nodeCount) nodes, \(relationshipCount) relationships, \(d
 var rng = SeededGenerator(seed: seed)
 let graph = GeneratedGraph(nodes: nodeCount, relationships: relationshipCount, docs: docCount, dimension: dimension, rng: &rng)
 let workload = Workload(
-    dimension: dimension, warmup: min(5, queryCount),
+    dimension: dimension, warmup: min(5, queryCount), rounds: argument("rounds", 3),
     starts: (0..<queryCount).map { _ in Int(rng.next() % UInt64(nodeCount)) }, hops: [1, 2, 3], neighbourMinAge: 60,
     scanAges: (0..<scanQueryCount).map { _ in GeneratedGraph.minAge + Int(rng.next() % UInt64(GeneratedGraph.maxAge - GeneratedGraph.minAge + 1)) },
     k: 10, hybridMinAge: 40, hybridQueries: queryCount)
@@ -56,13 +56,13 @@ let indexSeconds = seconds(try clock.measure {
 var kHop: [Int: Timed<Int>] = [:], kHopStore: [Int: Timed<Int>] = [:]
 for hops in workload.hops {
     progress("ours: \(hops)-hop expansions ...")
-    kHop[hops] = try timed(workload.starts, warmup: workload.warmup) { s in try ours.kHop(from: s, hops: hops) }
-    kHopStore[hops] = timed(workload.starts, warmup: workload.warmup) { s in ours.kHopOnStore(from: s, hops: hops) }
+    kHop[hops] = try timed(workload.starts, warmup: workload.warmup, rounds: workload.rounds) { s in try ours.kHop(from: s, hops: hops) }
+    kHopStore[hops] = timed(workload.starts, warmup: workload.warmup, rounds: workload.rounds) { s in ours.kHopOnStore(from: s, hops: hops) }
 }
 progress("ours: neighbours with an age filter, count by age, hybrid search ...")
-let neighbours = try timed(workload.starts, warmup: workload.warmup) { s in try ours.olderNeighbours(of: s, minAge: workload.neighbourMinAge) }
-let ageCount = try timed(workload.scanAges, warmup: min(1, scanQueryCount)) { a in try ours.count(age: a) }
-let hybrid = try timed(hybridVectors, warmup: workload.warmup) { v in try ours.hybrid(v, k: workload.k, minAge: workload.hybridMinAge) }
+let neighbours = try timed(workload.starts, warmup: workload.warmup, rounds: workload.rounds) { s in try ours.olderNeighbours(of: s, minAge: workload.neighbourMinAge) }
+let ageCount = try timed(workload.scanAges, warmup: min(1, scanQueryCount), rounds: workload.rounds) { a in try ours.count(age: a) }
+let hybrid = try timed(hybridVectors, warmup: workload.warmup, rounds: workload.rounds) { v in try ours.hybrid(v, k: workload.k, minAge: workload.hybridMinAge) }
 
 /// The forms that find the start by `id(a)` scan every node per query: a few queries each,
 /// reported as time or error, answers checked like the others.
@@ -86,7 +86,7 @@ var scanForms: [ScanFormRun] = []
     } catch { form.error = "\(error)" }
     scanForms.append(form)
 }
-for hops in workload.hops {
+for hops in workload.hops where scanFormQueries > 0 {
     runScanForm("MATCH (a:Person)-[:KNOWS*1..\(hops)]->(b) WHERE id(a) = $id RETURN count(DISTINCT b)", .kHop(hops)) { s in
         [String(try ours.kHopWithIdFilter(from: s, hops: hops))]
     }
@@ -94,8 +94,10 @@ for hops in workload.hops {
         [String(try ours.kHopWithIdLookup(from: s, hops: hops))]
     }
 }
-runScanForm("MATCH (a:Person)-[:KNOWS]->(b:Person) WHERE id(a) = $id AND b.age > 60 RETURN b.name", .neighbours) { s in
-    try ours.olderNeighboursWithIdFilter(of: s, minAge: workload.neighbourMinAge)
+if scanFormQueries > 0 {
+    runScanForm("MATCH (a:Person)-[:KNOWS]->(b:Person) WHERE id(a) = $id AND b.age > 60 RETURN b.name", .neighbours) { s in
+        try ours.olderNeighboursWithIdFilter(of: s, minAge: workload.neighbourMinAge)
+    }
 }
 
 progress("running the SQLite peer ...")

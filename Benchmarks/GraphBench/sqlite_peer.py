@@ -9,7 +9,7 @@ from array import array
 
 d = sys.argv[1]
 w = json.load(open(os.path.join(d, "queries.json")))
-dim, warmup = w["dimension"], w["warmup"]
+dim, warmup, rounds = w["dimension"], w["warmup"], w["rounds"]
 
 
 def ints(name):
@@ -24,15 +24,20 @@ def log(msg):
 
 
 def timed(inputs, body):
-    """Runs body on the first `warmup` inputs untimed, then on every input timed (as graph-bench does)."""
+    """Runs body on the first `warmup` inputs untimed, then `rounds` times on every input timed,
+    and keeps the fastest round (as graph-bench does)."""
     for x in inputs[:warmup]:
         body(x)
-    answers, micros = [], []
-    for x in inputs:
-        t = time.perf_counter()
-        answers.append(body(x))
-        micros.append((time.perf_counter() - t) * 1e6)
-    return {"answers": answers, "micros": micros}
+    best = None
+    for _ in range(max(1, rounds)):
+        answers, micros = [], []
+        for x in inputs:
+            t = time.perf_counter()
+            answers.append(body(x))
+            micros.append((time.perf_counter() - t) * 1e6)
+        if best is None or sum(micros) < sum(best["micros"]):
+            best = {"answers": answers, "micros": micros}
+    return best
 
 
 ages = ints("ages.i32")
