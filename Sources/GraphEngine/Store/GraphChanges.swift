@@ -117,12 +117,12 @@ extension GraphStore {
         for (id, h) in changes.hyperedges where h == nil { removeHyperedgeQuietly(id) }
         for (id, n) in changes.nodes {
             if let n {
-                if let old = nodes[id] { for l in old.labels { labelIndex[l]?.remove(id) } }
+                if let old = nodes[id] { for l in old.labels where !n.labels.contains(l) { labelIndex[l]?.remove(id) } }
                 propertyIndexes.update(id, from: nodes[id], to: n)
                 nodes[id] = n
-                for l in n.labels { labelIndex[l, default: []].insert(id) }
+                for l in n.labels { labelIndex[l, default: SortedIds()].insert(id) }
             } else if let old = nodes[id] {
-                guard (outgoing[id] ?? []).isEmpty, (incoming[id] ?? []).isEmpty, (hyperedgesOfNode[id] ?? []).isEmpty else {
+                guard outgoing[id]?.isEmpty ?? true, incoming[id]?.isEmpty ?? true, hyperedgesOfNode[id]?.isEmpty ?? true else {
                     throw GraphError(.conflict, "node \(id) gained relationships or hyperedges in another commit; it cannot be deleted by this one")
                 }
                 for l in old.labels { labelIndex[l]?.remove(id) }
@@ -138,8 +138,8 @@ extension GraphStore {
                 throw GraphError(.conflict, "relationship \(id) joins node \(r.start) and \(r.end), one of which another commit deleted")
             }
             if relationships[id] == nil {
-                outgoing[r.start, default: []].insert(id)
-                incoming[r.end, default: []].insert(id)
+                outgoing[r.start, default: SortedIds()].insert(id)
+                incoming[r.end, default: SortedIds()].insert(id)
             }
             relationships[id] = r
         }
@@ -147,7 +147,7 @@ extension GraphStore {
             guard h.members.allSatisfy({ nodes[$0] != nil }) else {
                 throw GraphError(.conflict, "hyperedge \(id) joins a node another commit deleted")
             }
-            if hyperedges[id] == nil { for m in Set(h.members) { hyperedgesOfNode[m, default: []].insert(id) } }
+            if hyperedges[id] == nil { for m in Set(h.members) { hyperedgesOfNode[m, default: SortedIds()].insert(id) } }
             hyperedges[id] = h
         }
         nextId = max(nextId, changes.nextId)

@@ -62,10 +62,11 @@ public struct GraphStore: Sendable {
     var relationships: [Int: Relationship] = [:]
     var hyperedges: [Int: Hyperedge] = [:]
     // Internal (not private) for GraphChanges.swift, which applies and collects changes.
-    var labelIndex: [String: Set<Int>] = [:]
-    var outgoing: [Int: Set<Int>] = [:]
-    var incoming: [Int: Set<Int>] = [:]
-    var hyperedgesOfNode: [Int: Set<Int>] = [:]
+    // Kept sorted (see SortedIds): the accessors below return them in id order without sorting.
+    var labelIndex: [String: SortedIds] = [:]
+    var outgoing: [Int: SortedIds] = [:]
+    var incoming: [Int: SortedIds] = [:]
+    var hyperedgesOfNode: [Int: SortedIds] = [:]
     /// Equality indexes on node properties (see `PropertyIndexes`).
     public internal(set) var propertyIndexes = PropertyIndexes()
     var nextId = 0
@@ -116,7 +117,7 @@ public struct GraphStore: Sendable {
         var uniq: [String] = []
         for l in labels where !uniq.contains(l) { uniq.append(l) }
         nodes[id] = Node(id: id, labels: uniq, properties: props)
-        for l in uniq { labelIndex[l, default: []].insert(id) }
+        for l in uniq { labelIndex[l, default: SortedIds()].insert(id) }
         propertyIndexes.update(id, from: nil, to: nodes[id])
         touchedNodes.insert(id)
         return id
@@ -132,8 +133,8 @@ public struct GraphStore: Sendable {
         let props = try Self.checkProperties(properties)
         let id = try takeId()
         relationships[id] = Relationship(id: id, type: type, start: start, end: end, properties: props)
-        outgoing[start, default: []].insert(id)
-        incoming[end, default: []].insert(id)
+        outgoing[start, default: SortedIds()].insert(id)
+        incoming[end, default: SortedIds()].insert(id)
         touchedRelationships.insert(id)
         return id
     }
@@ -151,7 +152,7 @@ public struct GraphStore: Sendable {
         let props = try Self.checkProperties(properties)
         let id = try takeId()
         hyperedges[id] = Hyperedge(id: id, type: type, members: members, properties: props)
-        for m in Set(members) { hyperedgesOfNode[m, default: []].insert(id) }
+        for m in Set(members) { hyperedgesOfNode[m, default: SortedIds()].insert(id) }
         touchedHyperedges.insert(id)
         return id
     }
@@ -168,13 +169,13 @@ public struct GraphStore: Sendable {
     /// All relationship ids in ascending order.
     public func allRelationshipIds() -> [Int] { relationships.keys.sorted() }
     /// Ids of nodes carrying `label`, ascending (from the label index).
-    public func nodeIds(withLabel label: String) -> [Int] { (labelIndex[label] ?? []).sorted() }
+    public func nodeIds(withLabel label: String) -> [Int] { labelIndex[label]?.elements ?? [] }
     /// Outgoing relationship ids of a node, ascending.
-    public func outgoingRelationships(of node: Int) -> [Int] { (outgoing[node] ?? []).sorted() }
+    public func outgoingRelationships(of node: Int) -> [Int] { outgoing[node]?.elements ?? [] }
     /// Incoming relationship ids of a node, ascending.
-    public func incomingRelationships(of node: Int) -> [Int] { (incoming[node] ?? []).sorted() }
+    public func incomingRelationships(of node: Int) -> [Int] { incoming[node]?.elements ?? [] }
     /// Ids of hyperedges a node belongs to, ascending.
-    public func hyperedges(of node: Int) -> [Int] { (hyperedgesOfNode[node] ?? []).sorted() }
+    public func hyperedges(of node: Int) -> [Int] { hyperedgesOfNode[node]?.elements ?? [] }
     /// All hyperedge ids in ascending order.
     public func allHyperedgeIds() -> [Int] { hyperedges.keys.sorted() }
 
@@ -198,7 +199,7 @@ public struct GraphStore: Sendable {
         if n.labels.contains(label) { return }
         touchedNodes.insert(id)
         nodes[id]?.labels.append(label)
-        labelIndex[label, default: []].insert(id)
+        labelIndex[label, default: SortedIds()].insert(id)
         propertyIndexes.update(id, from: n, to: nodes[id])
     }
     /// Removes a label from a node (no-op if absent).
@@ -227,8 +228,8 @@ public struct GraphStore: Sendable {
     /// it must have none.
     public mutating func deleteNode(_ id: Int, detach: Bool) throws(GraphError) {
         guard let n = nodes[id] else { return }
-        let rels = (outgoing[id] ?? []).union(incoming[id] ?? [])
-        let hes = hyperedgesOfNode[id] ?? []
+        let rels = Set(outgoingRelationships(of: id)).union(incomingRelationships(of: id))
+        let hes = hyperedges(of: id)
         if !detach && (!rels.isEmpty || !hes.isEmpty) {
             throw GraphError(.runtime, "node \(id) still has relationships; use DETACH DELETE")
         }

@@ -1,0 +1,100 @@
+import GraphEngine
+
+/// A seed node of a hybrid search and the nodes one hop away from it (either direction,
+/// the seed itself excluded), ascending: what both engines answer.
+struct HybridAnswer: Codable, Equatable {
+    var node: Int
+    var neighbours: [Int]
+}
+
+/// Our side of the benchmark: each query as a user runs it, through the Cypher executor
+/// (`GraphDatabase.execute`) or `hybridSearch`, plus a breadth-first search on the store API.
+struct OurGraph {
+    static let vectorIndex = "doc_vector"
+
+    var database: GraphDatabase
+
+    /// Distinct nodes reachable from `start` in 1 to `hops` outgoing `:KNOWS` hops. The start
+    /// is bound through a node-valued parameter, since `WHERE id(a) = $id` is not pushed into
+    /// the match (see `kHopWithIdFilter`).
+    mutating func kHop(from start: Int, hops: Int) throws -> Int {
+        try count(database.execute("WITH $a AS a MATCH (a:Person)-[:KNOWS*1..\(hops)]->(b) RETURN count(DISTINCT b)",
+                                   parameters: ["a": .node(start)]))
+    }
+
+    /// The same query written as the issue writes it: one MATCH filtered by `id(a)`.
+    mutating func kHopWithIdFilter(from start: Int, hops: Int) throws -> Int {
+        try count(database.execute("MATCH (a:Person)-[:KNOWS*1..\(hops)]->(b) WHERE id(a) = $id RETURN count(DISTINCT b)",
+                                   parameters: ["id": .int(Int64(start))]))
+    }
+
+    /// The same again with the start found by its own MATCH (a label scan) and passed on by WITH.
+    mutating func kHopWithIdLookup(from start: Int, hops: Int) throws -> Int {
+        try count(database.execute("MATCH (a:Person) WHERE id(a) = $id WITH a MATCH (a)-[:KNOWS*1..\(hops)]->(b) RETURN count(DISTINCT b)",
+                                   parameters: ["id": .int(Int64(start))]))
+    }
+
+    /// The same answer from the store API: breadth-first, outgoing relationships of any type.
+    func kHopOnStore(from start: Int, hops: Int) -> Int {
+        let store = database.store
+        var reached = Set<Int>(), frontier = [start]
+        for _ in 0..<hops {
+            var next: [Int] = []
+            for node in frontier {
+                for id in store.outgoingRelationships(of: node) {
+                    guard let end = store.relationship(id)?.end, reached.insert(end).inserted else { continue }
+                    next.append(end)
+                }
+            }
+            frontier = next
+        }
+        return reached.count
+    }
+
+    /// Names of `start`'s `:KNOWS` successors older than `minAge`, one per relationship, sorted.
+    mutating func olderNeighbours(of start: Int, minAge: Int) throws -> [String] {
+        let result = try database.execute("WITH $a AS a MATCH (a:Person)-[:KNOWS]->(b:Person) WHERE b.age > $minAge RETURN b.name",
+                                          parameters: ["a": .node(start), "minAge": .int(Int64(minAge))])
+        return try strings(result)
+    }
+
+    /// The same query written as the issue writes it (the start found by `id(a)` in WHERE).
+    mutating func olderNeighboursWithIdFilter(of start: Int, minAge: Int) throws -> [String] {
+        let result = try database.execute("MATCH (a:Person)-[:KNOWS]->(b:Person) WHERE id(a) = $id AND b.age > $minAge RETURN b.name",
+                                          parameters: ["id": .int(Int64(start)), "minAge": .int(Int64(minAge))])
+        return try strings(result)
+    }
+
+    /// How many people have exactly `age` (no property index: a label scan).
+    mutating func count(age: Int) throws -> Int {
+        try count(database.execute("MATCH (n:Person) WHERE n.age = $age RETURN count(n)", parameters: ["age": .int(Int64(age))]))
+    }
+
+    /// The `k` `:Doc` nodes nearest to `vector` with `age >= minAge`, each with its 1-hop neighbourhood.
+    func hybrid(_ vector: [Float], k: Int, minAge: Int) throws -> [HybridAnswer] {
+        try database.hybridSearch(index: Self.vectorIndex, vector: vector, k: k, filter: "node.age >= $minAge",
+                                  parameters: ["minAge": .int(Int64(minAge))], expandDepth: 1).map { hit in
+            HybridAnswer(node: hit.node, neighbours: hit.neighbourhood.compactMap(\.nodes.last).sorted())
+        }
+    }
+
+    private func count(_ result: QueryResult) throws -> Int {
+        guard result.rows.count == 1, result.rows[0].count == 1, case .int(let n) = result.rows[0][0] else {
+            throw BenchError("expected one count, got \(result.rows)")
+        }
+        return Int(n)
+    }
+
+    private func strings(_ result: QueryResult) throws -> [String] {
+        try result.rows.map { row in
+            guard row.count == 1, case .string(let s) = row[0] else { throw BenchError("expected one string per row, got \(row)") }
+            return s
+        }.sorted()
+    }
+}
+
+/// A benchmark failure with a message for the person running it.
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,153 @@
+// graph-bench: k-hop expansion throughput, MATCH-with-filter latency and hybrid search latency
+// of our graph engine, against SQLite (recursive CTEs; sqlite_peer.py) on the same generated
+// graph, same queries, same run. Every answer is compared; any difference fails the run.
+//
+//   swift run -c release graph-bench [--nodes 1000000] [--relationships 5000000] [--queries 200]
+//                                    [--dim 64] [--docs 100000] [--scan-queries 10] [--scan-form-queries 3] [--rounds 3] [--seed 2026]
+import Foundation
+import GraphEngine
+import VectorEngine
+
+func argument(_ name: String, _ fallback: Int) -> Int {
+    let args = CommandLine.arguments
+    if let i = args.firstIndex(of: "--\(name)"), i + 1 < args.count, let v = Int(args[i + 1]) { return v }
+    return fallback
+}
+func progress(_ message: String) { FileHandle.standardError.write(Data((message + "\n").utf8)) }
+
+let nodeCount = argument("nodes", 1_000_000), relationshipCount = argument("relationships", 5_000_000)
+let queryCount = argument("queries", 200), dimension = argument("dim", 64)
+let docCount = argument("docs", min(100_000, nodeCount / 10)), scanQueryCount = argument("scan-queries", min(10, queryCount))
+let seed = UInt64(argument("seed", 2026))
+/// Queries of the forms that scan every node per query (see `OurGraph.kHopWithIdFilter`); 0 skips them.
+let scanFormQueries = min(argument("scan-form-queries", 3), queryCount)
+guard nodeCount > 0, relationshipCount >= 0, queryCount > 0, dimension > 0, docCount > 0, docCount <= nodeCount else {
+    progress("usage: graph-bench [--nodes N] [--relationships R] [--queries Q] [--dim D] [--docs 1..N] [--scan-queries S] [--scan-form-queries F] [--rounds N] [--seed S]")
+    exit(2)
+}
+
+let directory = FileManager.default.temporaryDirectory.appendingPathComponent("graph-bench-\(nodeCount)-\(relationshipCount)-\(seed)")
+try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+let clock = ContinuousClock()
+
+progress("generating \(nodeCount) nodes, \(relationshipCount) relationships, \(docCount) x \(dimension) vectors (seed \(seed)) ...")
+var rng = SeededGenerator(seed: seed)
+let graph = GeneratedGraph(nodes: nodeCount, relationships: relationshipCount, docs: docCount, dimension: dimension, rng: &rng)
+let workload = Workload(
+    dimension: dimension, warmup: min(5, queryCount), rounds: argument("rounds", 3),
+    starts: (0..<queryCount).map { _ in Int(rng.next() % UInt64(nodeCount)) }, hops: [1, 2, 3], neighbourMinAge: 60,
+    scanAges: (0..<scanQueryCount).map { _ in GeneratedGraph.minAge + Int(rng.next() % UInt64(GeneratedGraph.maxAge - GeneratedGraph.minAge + 1)) },
+    k: 10, hybridMinAge: 40, hybridQueries: queryCount)
+let hybridVectors = (0..<queryCount).map { _ in graph.queryVector(&rng) }
+try graph.write(to: directory)
+try SQLitePeer.write(workload, vectors: hybridVectors, to: directory)
+
+progress("loading through the GraphStore API ...")
+var store = GraphStore()
+let loadSeconds = seconds(try clock.measure { try graph.load(into: &store) })
+var ours = OurGraph(database: GraphDatabase(store: store))
+store = GraphStore()
+progress("building the HNSW index on :Doc(vector) ...")
+let indexSeconds = seconds(try clock.measure {
+    try ours.database.createVectorIndex(VectorIndexDefinition(name: OurGraph.vectorIndex, label: "Doc", property: "vector",
+                                                              dimension: dimension, metric: .l2Squared))
+})
+
+var kHop: [Int: Timed<Int>] = [:], kHopStore: [Int: Timed<Int>] = [:]
+for hops in workload.hops {
+    progress("ours: \(hops)-hop expansions ...")
+    kHop[hops] = try timed(workload.starts, warmup: workload.warmup, rounds: workload.rounds) { s in try ours.kHop(from: s, hops: hops) }
+    kHopStore[hops] = timed(workload.starts, warmup: workload.warmup, rounds: workload.rounds) { s in ours.kHopOnStore(from: s, hops: hops) }
+}
+progress("ours: neighbours with an age filter, count by age, hybrid search ...")
+let neighbours = try timed(workload.starts, warmup: workload.warmup, rounds: workload.rounds) { s in try ours.olderNeighbours(of: s, minAge: workload.neighbourMinAge) }
+let ageCount = try timed(workload.scanAges, warmup: min(1, scanQueryCount), rounds: workload.rounds) { a in try ours.count(age: a) }
+let hybrid = try timed(hybridVectors, warmup: workload.warmup, rounds: workload.rounds) { v in try ours.hybrid(v, k: workload.k, minAge: workload.hybridMinAge) }
+
+/// The forms that find the start by `id(a)` scan every node per query: a few queries each,
+/// reported as time or error, answers checked like the others.
+struct ScanFormRun {
+    enum Query { case kHop(Int), neighbours }
+    var name: String
+    var query: Query
+    var run = Timed<[String]>(answers: [], micros: [])
+    var error: String? = nil
+}
+var scanForms: [ScanFormRun] = []
+@MainActor func runScanForm(_ name: String, _ query: ScanFormRun.Query, _ body: (Int) throws -> [String]) {
+    progress("ours: \(name) ...")
+    var form = ScanFormRun(name: name, query: query)
+    do {
+        for s in workload.starts.prefix(scanFormQueries) {
+            var answer: [String] = []
+            let elapsed = try clock.measure { answer = try body(s) }
+            form.run.answers.append(answer); form.run.micros.append(micros(elapsed))
+        }
+    } catch { form.error = "\(error)" }
+    scanForms.append(form)
+}
+for hops in workload.hops where scanFormQueries > 0 {
+    runScanForm("MATCH (a:Person)-[:KNOWS*1..\(hops)]->(b) WHERE id(a) = $id RETURN count(DISTINCT b)", .kHop(hops)) { s in
+        [String(try ours.kHopWithIdFilter(from: s, hops: hops))]
+    }
+    runScanForm("MATCH (a:Person) WHERE id(a) = $id WITH a MATCH (a)-[:KNOWS*1..\(hops)]->(b) RETURN count(DISTINCT b)", .kHop(hops)) { s in
+        [String(try ours.kHopWithIdLookup(from: s, hops: hops))]
+    }
+}
+if scanFormQueries > 0 {
+    runScanForm("MATCH (a:Person)-[:KNOWS]->(b:Person) WHERE id(a) = $id AND b.age > 60 RETURN b.name", .neighbours) { s in
+        try ours.olderNeighboursWithIdFilter(of: s, minAge: workload.neighbourMinAge)
+    }
+}
+
+progress("running the SQLite peer ...")
+let peer = try SQLitePeer.run(directory: directory)
+
+// MARK: every answer must agree
+var mismatches: [String] = []
+@MainActor func check<A: Equatable>(_ what: String, _ ourAnswers: [A], _ theirs: [A], _ inputs: [Int]) {
+    guard ourAnswers.count == theirs.count else { mismatches.append("\(what): \(ourAnswers.count) answers vs \(theirs.count)"); return }
+    for (i, (o, t)) in zip(ourAnswers, theirs).enumerated() where o != t {
+        mismatches.append("\(what), input \(inputs[i]): ours \(o), SQLite \(t)")
+    }
+}
+for hops in workload.hops {
+    let theirs = peer.kHop[String(hops)]?.answers ?? []
+    check("\(hops)-hop (Cypher)", kHop[hops]?.answers ?? [], theirs, workload.starts)
+    check("\(hops)-hop (store API)", kHopStore[hops]?.answers ?? [], theirs, workload.starts)
+}
+for form in scanForms {
+    let expected: [[String]]
+    switch form.query {
+    case .kHop(let hops): expected = (peer.kHop[String(hops)]?.answers ?? []).map { [String($0)] }
+    case .neighbours: expected = peer.neighbours.answers
+    }
+    check(form.name, form.run.answers, Array(expected.prefix(form.run.answers.count)), workload.starts)
+}
+check("neighbours older than \(workload.neighbourMinAge)", neighbours.answers, peer.neighbours.answers, workload.starts)
+check("count by age", ageCount.answers, peer.ageCount.answers, workload.scanAges)
+var recallSum = 0.0
+for (i, (o, exact)) in zip(hybrid.answers, peer.hybrid.answers).enumerated() {
+    let exactById = Dictionary(uniqueKeysWithValues: exact.map { ($0.node, $0) })
+    recallSum += Double(o.filter { exactById[$0.node] != nil }.count) / Double(max(1, exact.count))
+    for hit in o {
+        let doc = graph.docIds.contains(Int32(hit.node)) && Int(graph.ages[hit.node]) >= workload.hybridMinAge
+        if !doc { mismatches.append("hybrid query \(i): node \(hit.node) is not a :Doc with age >= \(workload.hybridMinAge)") }
+        if let e = exactById[hit.node], e.neighbours != hit.neighbours {
+            mismatches.append("hybrid query \(i), seed \(hit.node): neighbours ours \(hit.neighbours), SQLite \(e.neighbours)")
+        }
+    }
+}
+let recall = recallSum / Double(max(1, hybrid.answers.count))
+if hybrid.answers.count != peer.hybrid.answers.count || recall < 0.5 {
+    mismatches.append("hybrid: \(hybrid.answers.count) vs \(peer.hybrid.answers.count) answers, recall@\(workload.k) \(recall)")
+}
+guard mismatches.isEmpty else {
+    progress("ANSWERS DIFFER between our engine and SQLite (\(mismatches.count)); no timings reported:")
+    for m in mismatches.prefix(20) { progress("  " + m) }
+    exit(1)
+}
+
+Report(nodes: nodeCount, relationships: relationshipCount, docs: docCount, workload: workload, peer: peer,
+       loadSeconds: loadSeconds, indexSeconds: indexSeconds, kHop: kHop, kHopStore: kHopStore, neighbours: neighbours,
+       ageCount: ageCount, hybrid: hybrid, recall: recall, scanForms: scanForms).print()
