@@ -1,11 +1,13 @@
-/// Choosing a MATCH's starting nodes from a property index.
+/// Choosing a MATCH's starting nodes from `WHERE id(n) = ...` or a property index.
 extension Executor {
+    /// The hint name under which `id(n) = expression` is kept (no property can be named so).
+    static let idHint = "\u{0}id"
+
     /// The ids a pattern's start node can be, from the smallest property-index lookup among its
     /// labels and the properties it requires (inline `{p: v}`, or `WHERE n.p = v` at the top of
     /// the MATCH's WHERE); nil when no index applies (then the label or all nodes are scanned).
     /// A superset of the answer: the pattern and WHERE are still checked for every candidate.
     func indexedCandidates(_ node: NodePattern, _ inline: [String: Value], _ row: Row) -> [Int]? {
-        guard !node.labels.isEmpty, !store.propertyIndexes.keys.isEmpty else { return nil }
         var required = inline
         if let v = node.variable {
             for hint in equalityHints[v] ?? [] where required[hint.property] == nil {
@@ -13,6 +15,18 @@ extension Executor {
                 if let value = try? eval(hint.value, row) { required[hint.property] = value }
             }
         }
+        if let id = required.removeValue(forKey: Self.idHint) {
+            // `WHERE id(n) = x`: one candidate at most (any other value matches nothing).
+            let number: Int?
+            switch id {
+            case .int(let i): number = Int(exactly: i)
+            case .float(let d): number = Int(exactly: d)
+            default: number = nil
+            }
+            guard let node = number, store.node(node) != nil else { return [] }
+            return [node]
+        }
+        guard !node.labels.isEmpty, !store.propertyIndexes.keys.isEmpty else { return nil }
         var best: [Int]? = nil
         for label in node.labels {
             for (property, value) in required {
@@ -36,6 +50,9 @@ extension Executor {
             case .binary("=", .property(.variable(let v), let p), let other),
                  .binary("=", let other, .property(.variable(let v), let p)):
                 if !containsAggregate(other) { hints[v, default: []].append((p, other)) }
+            case .binary("=", .function("id", _, let args), let other) where args.count == 1,
+                 .binary("=", let other, .function("id", _, let args)) where args.count == 1:
+                if case .variable(let v) = args[0], !containsAggregate(other) { hints[v, default: []].append((idHint, other)) }
             default:
                 break
             }
