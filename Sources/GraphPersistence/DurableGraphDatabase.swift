@@ -68,6 +68,8 @@ public final class DurableGraphDatabase: Sendable {
     }
 
     private let state: Mutex<State>
+    /// Serializes snapshots (which encode and write outside `state`'s lock).
+    private let snapshotting = Mutex(())
     private let wal: WriteAheadLog
     private let snapshots: SnapshotStore
     private let options: Options
@@ -387,16 +389,27 @@ public final class DurableGraphDatabase: Sendable {
         if state.withLock({ $0.loggedSinceSnapshot >= options.autoSnapshotWALBytes }) { try snapshot() }
     }
 
-    /// Writes a snapshot of the committed store and releases the log it covers.
+    /// Writes a snapshot of the committed store and releases the log it covers. Commits wait
+    /// only while the committed state is taken (a copy-on-write value), not while it is
+    /// encoded and written.
     @discardableResult
     public func snapshot() throws -> SnapshotInfo {
-        try state.withLock { state throws -> SnapshotInfo in
-            let sections = [(name: "graph", bytes: GraphCodec.encode(state.committed.store.everything)),
-                            (name: "indexes", bytes: GraphCodec.encode(state.committed.vectorIndexes.definitions)),
-                            (name: "propertyIndexes", bytes: GraphCodec.encode(state.committed.store.propertyIndexes.definitions))]
-            let info = try snapshots.checkpoint(sections: sections, wal: wal, options: options)
-            state.loggedSinceSnapshot = 0
-            return info
+        try snapshotting.withLock { _ in
+            let (store, definitions, sequence, logged) = state.withLock { state in
+                defer { state.loggedSinceSnapshot = 0 }
+                // Definitions too: an index created after this point is in the log after `sequence`.
+                return (state.committed.store, state.committed.vectorIndexes.definitions, wal.nextSequenceNumber - 1,
+                        state.loggedSinceSnapshot)
+            }
+            do {
+                let sections = [(name: "graph", bytes: GraphCodec.encode(store.everything)),
+                                (name: "indexes", bytes: GraphCodec.encode(definitions)),
+                                (name: "propertyIndexes", bytes: GraphCodec.encode(store.propertyIndexes.definitions))]
+                return try snapshots.checkpoint(sections: sections, coveringThrough: sequence, wal: wal, options: options)
+            } catch {
+                state.withLock { $0.loggedSinceSnapshot += logged }
+                throw error
+            }
         }
     }
 

@@ -26,6 +26,8 @@ public final class DurableCollection: Sendable {
     private let writeLock = Mutex(0)
     /// UUID point ids and the internal ids standing for them (changed under `writeLock`).
     private let uuids: Mutex<UUIDAssignments>
+    /// Serializes snapshots (which encode and write outside `writeLock`).
+    private let snapshotting = Mutex(())
 
     /// How the collection keeps its files.
     public typealias Options = DurabilityOptions
@@ -233,16 +235,25 @@ public final class DurableCollection: Sendable {
 
     /// Writes a snapshot of the whole collection (configuration and index), releases the log
     /// it covers while keeping what the previous snapshot needs (recovery falls back to it if
-    /// the newest is damaged), and deletes snapshots beyond `retainedSnapshots`.
+    /// the newest is damaged), and deletes snapshots beyond `retainedSnapshots`. Writes wait
+    /// only while the state is copied, not while it is encoded and written.
     @discardableResult
     public func snapshot() throws -> SnapshotInfo {
-        try writeLock.withLock { logged in
-            let sections = [(name: "config", bytes: CollectionCodec.encode(collection.config)),
-                            (name: "index", bytes: CollectionCodec.encode(collection.index.exportState())),
-                            (name: "uuids", bytes: uuids.withLock { $0.encoded })]
-            let info = try snapshots.checkpoint(sections: sections, wal: wal, options: options)
-            logged = 0
-            return info
+        try snapshotting.withLock { _ in
+            let (config, state, uuidBytes, sequence, logged) = writeLock.withLock { logged in
+                defer { logged = 0 }
+                return (collection.config, collection.index.exportState(), uuids.withLock { $0.encoded },
+                        wal.nextSequenceNumber - 1, logged)
+            }
+            do {
+                let sections = [(name: "config", bytes: CollectionCodec.encode(config)),
+                                (name: "index", bytes: CollectionCodec.encode(state)),
+                                (name: "uuids", bytes: uuidBytes)]
+                return try snapshots.checkpoint(sections: sections, coveringThrough: sequence, wal: wal, options: options)
+            } catch {
+                writeLock.withLock { $0 += logged }     // not covered after all: count it again
+                throw error
+            }
         }
     }
 

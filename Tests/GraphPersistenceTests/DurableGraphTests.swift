@@ -132,6 +132,28 @@ struct DurableGraphTests {
         #expect(found.value.rows == [[.int(1)]])
     }
 
+    @Test("commits and index creations go on while snapshots are written; a reopen has them all")
+    func commitsDuringSnapshots() async throws {
+        let directory = temporaryDirectory()
+        do {
+            let db = try DurableGraphDatabase.open(directory, options: fast)
+            _ = try db.execute("UNWIND range(1, 3000) AS i CREATE (:N {i: i})")
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for i in 0..<60 { _ = try db.execute("CREATE (:M {i: $i})", parameters: ["i": .int(Int64(i))]) }
+                    try db.createVectorIndex(VectorIndexDefinition(name: "v", label: "M", property: "v", dimension: 2, metric: .l2Squared))
+                    try db.createPropertyIndex(name: "mi", .init(label: "M", property: "i"))
+                }
+                group.addTask { for _ in 0..<5 { try db.snapshot() } }
+                try await group.waitForAll()
+            }
+            try db.close()
+        }
+        let db = try DurableGraphDatabase.open(directory, options: fast)
+        #expect(try db.execute("MATCH (m:M) RETURN count(m)").value.rows == [[.int(60)]])
+        #expect(db.vectorIndexes.definitions.map(\.name) == ["v"] && db.propertyIndexes.map(\.name) == ["mi"])
+    }
+
     @Test("codec round-trips every value kind and refuses damage")
     func codec() throws {
         var store = GraphStore()

@@ -141,6 +141,30 @@ struct SnapshotLifecycleTests {
         #expect(try reopened.collection.count() == 400)
     }
 
+    @Test("writes go on while a snapshot is written; every one survives a reopen, whatever the snapshot covered")
+    func writesDuringSnapshots() async throws {
+        let directory = temporaryDirectory()
+        let options = DurableCollection.Options(syncPolicy: .never, autoSnapshotWALBytes: 0, retainedSnapshots: 2)
+        let db = try DurableCollection.create(in: directory, config: config, options: options)
+        try db.upsert(points(0..<2000, dimension: 8, seed: 5))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for batch in 0..<40 {
+                    let first = UInt64(10_000 + batch * 25)
+                    try db.upsert(points(first..<(first + 25), dimension: 8, seed: UInt64(batch)))
+                    if batch % 7 == 0 { try db.delete(ids: [UInt64(batch)]) }
+                }
+            }
+            group.addTask { for _ in 0..<6 { try db.snapshot() } }
+            try await group.waitForAll()
+        }
+        let expected = try db.collection.count()
+        try db.close()
+        let reopened = try DurableCollection.open(directory, options: options)
+        #expect(try reopened.collection.count() == expected && expected == 2000 + 1000 - 6)
+        #expect(reopened.collection.get(id: 10_999) != nil && reopened.collection.get(id: 7) == nil)
+    }
+
     @Test("a downloaded snapshot installs as a new collection with identical results, and takes writes")
     func install() throws {
         let source = try DurableCollection.create(in: temporaryDirectory(), config: config, options: .init(syncPolicy: .never))

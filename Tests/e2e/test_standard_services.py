@@ -13,7 +13,6 @@ SERVICES_NOT_YET_AVAILABLE = {
     "ruvector.v1.LearnService", "ruvector.v1.RouteService", "ruvector.v1.ClusterService",
 }
 # GraphService methods whose engine part is not built yet.
-GRAPH_METHODS_NOT_YET_AVAILABLE = {"CreateIndex", "ListIndexes", "HybridSearch"}
 
 RUVECTOR_SERVICES = {
     "ruvector.v1.VectorService", "ruvector.v1.GraphService", "ruvector.v1.LearnService",
@@ -123,38 +122,20 @@ def test_services_without_an_engine_say_so(h2c_server, service):
             assert "not available yet" in info.value.details(), info.value.details()
 
 
-def test_every_vector_service_method_is_served(h2c_server):
-    """VectorService is complete: no method falls back to UNIMPLEMENTED (an empty request gets a real answer or a
-    real validation error)."""
+@pytest.mark.parametrize("service, count", [("VectorService", 17), ("GraphService", 9)])
+def test_every_method_of_complete_services_is_served(h2c_server, service, count):
+    """VectorService and GraphService are complete: no method falls back to UNIMPLEMENTED (an empty request
+    gets a real answer or a real validation error)."""
     from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
     from google.protobuf.descriptor_pool import DescriptorPool
 
     with grpc.insecure_channel(h2c_server.address) as ch:
         pool = DescriptorPool(ProtoReflectionDescriptorDatabase(ch))
-        methods = pool.FindServiceByName("ruvector.v1.VectorService").methods
-        assert len(methods) == 17
+        methods = pool.FindServiceByName(f"ruvector.v1.{service}").methods
+        assert len(methods) == count
         for method in methods:
-            call = ch.stream_stream(f"/ruvector.v1.VectorService/{method.name}")
+            call = ch.stream_stream(f"/ruvector.v1.{service}/{method.name}")
             try:
                 list(call(iter([b""])))
             except grpc.RpcError as error:
                 assert error.code() != grpc.StatusCode.UNIMPLEMENTED, (method.name, error.details())
-
-
-def test_graph_service_says_which_methods_are_not_available_yet(h2c_server):
-    from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
-    from google.protobuf.descriptor_pool import DescriptorPool
-
-    with grpc.insecure_channel(h2c_server.address) as ch:
-        pool = DescriptorPool(ProtoReflectionDescriptorDatabase(ch))
-        for method in pool.FindServiceByName("ruvector.v1.GraphService").methods:
-            call = ch.stream_stream(f"/ruvector.v1.GraphService/{method.name}")
-            try:
-                list(call(iter([b""])))
-                code, details = grpc.StatusCode.OK, ""
-            except grpc.RpcError as error:
-                code, details = error.code(), error.details()
-            if method.name in GRAPH_METHODS_NOT_YET_AVAILABLE:
-                assert code == grpc.StatusCode.UNIMPLEMENTED and "not available yet" in details, method.name
-            else:
-                assert code != grpc.StatusCode.UNIMPLEMENTED, (method.name, details)

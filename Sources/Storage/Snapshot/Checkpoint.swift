@@ -40,7 +40,16 @@ extension SnapshotStore {
     @discardableResult
     public func checkpoint(sections: [(name: String, bytes: [UInt8])], wal: WriteAheadLog,
                            options: DurabilityOptions) throws(StorageError) -> SnapshotInfo {
-        let info = try write(sections: sections, walSequence: wal.nextSequenceNumber - 1, createdUnixMicros: options.now())
+        try checkpoint(sections: sections, coveringThrough: wal.nextSequenceNumber - 1, wal: wal, options: options)
+    }
+
+    /// The same for sections that hold the state as of log record `sequence` (the owner copied
+    /// its state and read `wal.nextSequenceNumber - 1` under its write lock, then let writes go
+    /// on while the copy is encoded and written). Callers serialize their checkpoints.
+    @discardableResult
+    public func checkpoint(sections: [(name: String, bytes: [UInt8])], coveringThrough sequence: UInt64, wal: WriteAheadLog,
+                           options: DurabilityOptions) throws(StorageError) -> SnapshotInfo {
+        let info = try write(sections: sections, walSequence: sequence, createdUnixMicros: options.now())
         let all = try list()
         if all.count >= 2 { try wal.releaseSegments(upTo: all[1].walSequence) }
         for old in all.dropFirst(options.retainedSnapshots) { try remove(old.name) }
