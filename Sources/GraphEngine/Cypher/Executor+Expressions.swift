@@ -210,7 +210,7 @@ extension Executor {
             return unknown ? .null : .bool(false)
         case "=~":
             guard case .string(let s) = a, case .string(let pattern) = b else { return .null }
-            return .bool(try regexes.regex(pattern).matchesWhole(s))
+            return .bool(try regexes.regex(pattern).matchesWhole(s, checking: checkDeadline))
         case "STARTS", "ENDS", "CONTAINS":
             guard case .string(let s) = a, case .string(let t) = b else { return .null }
             switch op {

@@ -8,6 +8,8 @@ struct Parser {
     private var source: [Unicode.Scalar] = []
     private var pos = 0
     private var depth = 0
+    /// Pattern parses tried at each token position (see `attemptPattern`).
+    private var patternAttempts: [Int: (PatternPart, Int)?] = [:]
     private var anon = 0
 
     static func parse(_ text: String) throws(GraphError) -> Query {
@@ -455,7 +457,7 @@ struct Parser {
         case .symbol("("):
             // A pattern with at least one relationship is a predicate; otherwise `(` opens an expression.
             let start = pos
-            if let part = attempt({ p throws(GraphError) in try p.patternPart() }), !part.steps.isEmpty, part.shortest == nil {
+            if let part = attemptPattern(), !part.steps.isEmpty, part.shortest == nil {
                 return .patternPredicate(Subpattern(part))
             }
             pos = start
@@ -466,7 +468,7 @@ struct Parser {
         case .symbol("[") where isSym("(", 1) || (isIdentifier(1) && isSym("=", 2)):
             let start = pos
             pos += 1
-            if let part = attempt({ p throws(GraphError) in try p.patternPart() }), !part.steps.isEmpty, isKw("WHERE") || isSym("|") {
+            if let part = attemptPattern(), !part.steps.isEmpty, isKw("WHERE") || isSym("|") {
                 guard part.shortest == nil else { throw err("a pattern comprehension cannot use shortestPath") }
                 let predicate = kw("WHERE") ? try expr() : nil
                 try expect("|")
@@ -484,7 +486,7 @@ struct Parser {
         case .identifier(let s) where s.uppercased() == "EXISTS" && isSym("(", 1) && isSym("(", 2):
             // exists((a)-->(b)): the pattern predicate itself.
             pos += 2
-            guard let part = attempt({ p throws(GraphError) in try p.patternPart() }), !part.steps.isEmpty else {
+            guard let part = attemptPattern(), !part.steps.isEmpty else {
                 throw err("exists() takes a pattern such as (a)-->(b), or a property: exists(n.prop)")
             }
             try expect(")")
@@ -494,11 +496,24 @@ struct Parser {
         }
     }
 
-    /// Runs `parse`; on failure puts the position back and returns nil.
-    private mutating func attempt<T>(_ parse: (inout Parser) throws(GraphError) -> T) -> T? {
-        let (start, savedDepth) = (pos, depth)
-        do { return try parse(&self) } catch {
+    /// A pattern starting here, or nil (the position put back) when there is none. Each
+    /// position is tried once and remembered: an expression may be read as a pattern first and
+    /// then as something else, and without the memo nested ones would be re-read 2^depth times.
+    private mutating func attemptPattern() -> PatternPart? {
+        let start = pos
+        if let remembered = patternAttempts[start] {
+            guard let (part, end) = remembered else { return nil }
+            pos = end
+            return part
+        }
+        let savedDepth = depth
+        do {
+            let part = try patternPart()
+            patternAttempts[start] = (part, pos)
+            return part
+        } catch {
             (pos, depth) = (start, savedDepth)
+            patternAttempts[start] = .some(nil)
             return nil
         }
     }

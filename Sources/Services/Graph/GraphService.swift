@@ -15,6 +15,16 @@ struct GraphService: RPCService {
     static let maxBatchRows: UInt32 = 10_000
     let graph: DurableGraphDatabase
 
+    /// Longest a query may run when the call sets no shorter deadline.
+    static let maxQueryTime: Duration = .seconds(300)
+
+    /// The call's deadline, or `maxQueryTime` from now if that comes first (a client that
+    /// sets none cannot hold a thread forever).
+    static func queryDeadline(_ callDeadline: ContinuousClock.Instant?) -> ContinuousClock.Instant {
+        let ceiling = ContinuousClock.now + maxQueryTime
+        return callDeadline.map { min($0, ceiling) } ?? ceiling
+    }
+
     static func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         do { return try await BlockingWork.run(body) } catch { throw GraphMapping.rpcError(error) }
     }
@@ -22,7 +32,7 @@ struct GraphService: RPCService {
     func register(into router: inout RPCRouter) {
         let graph = self.graph
         router.serverStreaming(Self.name, "Execute", RuvectorV1.ExecuteRequest.self, RuvectorV1.ExecuteResponse.self) { request, writer, context in
-            try await Self.execute(request, graph: graph, writer: writer, deadline: context.deadline)
+            try await Self.execute(request, graph: graph, writer: writer, deadline: Self.queryDeadline(context.deadline))
         }
         router.unary(Self.name, "BeginTransaction", RuvectorV1.BeginTransactionRequest.self) { request, _, _ in
             let idle = request.idleTimeoutMillis == 0 ? 60_000 : request.idleTimeoutMillis
@@ -135,7 +145,8 @@ struct GraphService: RPCService {
             let parameters = try GraphMapping.parameters(request.parameters)
             let outcome = try await Self.blocking {
                 try graph.hybridSearch(index: request.index, vector: values, k: Int(request.k), filter: request.filter,
-                                       parameters: parameters, expandDepth: Int(request.expandDepth), deadline: context.deadline)
+                                       parameters: parameters, expandDepth: Int(request.expandDepth),
+                                       deadline: Self.queryDeadline(context.deadline))
             }
             let store = outcome.store
             return RuvectorV1.HybridSearchResponse(hits: outcome.value.map { hit in

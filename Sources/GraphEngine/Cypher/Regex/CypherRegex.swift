@@ -79,7 +79,12 @@ struct CypherRegex: Sendable {
     #endif
 
     /// Whether the whole of `s` matches, as Java's `String.matches` (and Cypher's `=~`).
-    func matchesWhole(_ s: String) -> Bool {
+    func matchesWhole(_ s: String) -> Bool { (try? matchesWhole(s, checking: nil)) ?? false }
+
+    /// The same, calling `check` every 1024 input scalars (a query's deadline: a long string
+    /// against a large pattern takes program size x length steps) and stopping if it throws.
+    func matchesWhole(_ s: String, checking check: (() throws(GraphError) -> Void)?) throws(GraphError) -> Bool {
+        var consumed = 0
         var current = StateSet(capacity: program.count)
         var next = StateSet(capacity: program.count)
         var pending: [Int32] = []
@@ -91,6 +96,8 @@ struct CypherRegex: Sendable {
         addState(0, to: &current, at: window, pending: &pending)
         while let scalar = window.current {
             if current.isEmpty { return false }
+            consumed += 1
+            if consumed & 1023 == 0, let check { try check() }
             let variants = usesCaseFolding ? CaseVariants(scalar) : nil
             let afterNext = window.afterNext == nil ? nil : scalars.next()
             window = Window(previous: scalar, current: window.next, next: window.afterNext, afterNext: afterNext)
