@@ -129,8 +129,7 @@ struct HNSWGraph {
                 if scratch.results.count < ef || d < lowerBound {
                     scratch.candidates.push(-d, n)
                     if accept?(n) ?? true {
-                        scratch.results.push(d, n)
-                        if scratch.results.count > ef { scratch.results.pop() }
+                        if scratch.results.count < ef { scratch.results.push(d, n) } else { scratch.results.replaceTop(d, n) }
                     }
                     lowerBound = scratch.results.top?.distance ?? .infinity
                 }
@@ -138,7 +137,7 @@ struct HNSWGraph {
             if let p = pendingProbe { pendingProbe = nil; p() }
         }
         var out = scratch.results.items
-        out.sort { ($0.distance, $0.id) < ($1.distance, $1.id) }
+        out.sort { $0.distance < $1.distance || ($0.distance == $1.distance && $0.id < $1.id) }
         return out
     }
 
