@@ -89,6 +89,8 @@ import Testing
         try index.upsert(makePoints(data[..<initial]), threads: 2)
         let doomed = Array(stride(from: 0, to: total, by: 7).map(UInt64.init))
         let log = SharedLog()
+        log.inserting(upTo: initial)
+        log.inserted(upTo: initial)
 
         var bodies: [@Sendable () -> Void] = []
         bodies.append {
