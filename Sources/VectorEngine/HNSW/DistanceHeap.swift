@@ -37,6 +37,12 @@ struct DistanceHeap {
         siftDownFromTop((distance, id))
     }
 
+    /// Sorts the items ascending by distance, then id, in place. That ends the heap order:
+    /// call ``removeAll()`` before pushing again.
+    mutating func sortAscending() {
+        items.sort { $0.distance < $1.distance || ($0.distance == $1.distance && $0.id < $1.id) }
+    }
+
     /// Puts `item` at the root and moves it down to its place (children move up into the hole).
     private mutating func siftDownFromTop(_ item: (distance: Float, id: UInt32)) {
         let n = items.count

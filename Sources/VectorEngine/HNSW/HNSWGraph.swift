@@ -136,9 +136,9 @@ struct HNSWGraph {
             }
             if let p = pendingProbe { pendingProbe = nil; p() }
         }
-        var out = scratch.results.items
-        out.sort { $0.distance < $1.distance || ($0.distance == $1.distance && $0.id < $1.id) }
-        return out
+        // Sorted where it lies: a caller that only reads the result copies nothing.
+        scratch.results.sortAscending()
+        return scratch.results.items
     }
 
     /// k-NN search over live nodes; `accept` further restricts which nodes are returned.
