@@ -2,6 +2,8 @@
 // against hnswlib, usearch and simsimd (peer.py) on the same generated data, same run.
 //
 //   swift run -c release vector-bench [--n 100000] [--dim 128] [--queries 1000] [--m 16] [--efc 200]
+//
+// Builds twice: one point at a time on one thread, and with upsert(_:threads:) on every core.
 import Foundation
 import VectorEngine
 
@@ -57,20 +59,42 @@ let clock = ContinuousClock()
 let buildTime = seconds(try clock.measure {
     for (i, v) in data.enumerated() { try index.upsert(id: UInt64(i), vector: v) }
 })
-let efs = [10, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512]
-var ours: [(ef: Int, recall: Double, qps: Double)] = []
-for ef in efs {
-    var hits = 0
-    let t = seconds(try clock.measure {
-        for (qi, q) in queries.enumerated() {
-            let got = try index.search(q, k: k, ef: ef, oversampling: nil)
-            let want = Set(truth[qi])
-            hits += got.filter { want.contains(Int32($0.id)) }.count
-        }
-    })
-    ours.append((ef, Double(hits) / Double(nq * k), Double(nq) / t))
+let cores = ProcessInfo.processInfo.activeProcessorCount
+let parallelIndex = try HNSWIndex(dimension: dim, metric: .l2Squared,
+                                  parameters: .init(m: m, efConstruction: efc, seed: 1))
+let batch = data.enumerated().map { VectorPoint(id: UInt64($0.offset), vector: $0.element) }
+let parallelBuildTime = seconds(try clock.measure { try parallelIndex.upsert(batch, threads: cores) })
+
+/// Recall@10 and single-thread QPS of `index` at each ef.
+@MainActor func sweep(_ index: HNSWIndex, _ efs: [Int]) throws -> [(ef: Int, recall: Double, qps: Double)] {
+    try efs.map { ef in
+        var hits = 0
+        let t = seconds(try clock.measure {
+            for (qi, q) in queries.enumerated() {
+                let got = try index.search(q, k: k, ef: ef, oversampling: nil)
+                let want = Set(truth[qi])
+                hits += got.filter { want.contains(Int32($0.id)) }.count
+            }
+        })
+        return (ef, Double(hits) / Double(nq * k), Double(nq) / t)
+    }
 }
+let efs = [10, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512]
+let ours = try sweep(index, efs)
+let oursParallelBuilt = try sweep(parallelIndex, efs)
 let bytesPerVector = Double(index.memoryBytes) / Double(n)
+
+// Searches on one thread, then on every core at once (each thread takes every `cores`-th query), at ef 64.
+let concurrentEf = 64
+let oursSearch1 = Double(nq) / seconds(clock.measure {
+    for q in queries { _ = try? index.search(q, k: k, ef: concurrentEf, oversampling: nil) }
+})
+let concurrentSearchTime = seconds(clock.measure {
+    DispatchQueue.concurrentPerform(iterations: cores) { t in
+        for qi in stride(from: t, to: nq, by: cores) { _ = try? index.search(queries[qi], k: k, ef: concurrentEf, oversampling: nil) }
+    }
+})
+let concurrentQps = Double(nq) / concurrentSearchTime
 
 // Distance kernels: one query against all base vectors, ns per distance.
 var kernelNs: [String: Double] = [:]
@@ -98,7 +122,7 @@ let process = Process()
 process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
 let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("peer.py").path
 process.arguments = ["python3", script, dir.path, "\(n)", "\(dim)", "\(nq)", "\(m)", "\(efc)",
-                     efs.map(String.init).joined(separator: ",")]
+                     efs.map(String.init).joined(separator: ","), "\(concurrentEf)"]
 let pipe = Pipe()
 process.standardOutput = pipe
 try process.run()
@@ -119,6 +143,7 @@ func f(_ x: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f"
 print("\n## \(n) x \(dim), \(nq) queries, k=\(k), M=\(m), efConstruction=\(efc), single-thread search")
 print("\n| engine | ef | recall@10 | QPS |\n|---|---|---|---|")
 for r in ours { print("| ruvector | \(r.ef) | \(f(r.recall, 3)) | \(f(r.qps, 0)) |") }
+for r in oursParallelBuilt { print("| ruvector (graph built on \(cores) threads) | \(r.ef) | \(f(r.recall, 3)) | \(f(r.qps, 0)) |") }
 for name in ["hnswlib", "usearch"] { for r in rows(name) { print("| \(name) | \(r.ef) | \(f(r.recall, 3)) | \(f(r.qps, 0)) |") } }
 print("\n| target recall | ruvector QPS (ef) | hnswlib QPS (ef) | ratio | usearch QPS (ef) | ratio |\n|---|---|---|---|---|---|")
 for target in [0.90, 0.95, 0.99] {
@@ -127,14 +152,25 @@ for target in [0.90, 0.95, 0.99] {
     func ratio(_ x: (Int, Double)?) -> String { (o != nil && x != nil) ? f(o!.1 / x!.1, 2) + "x" : "-" }
     print("| \(target) | \(cell(o)) | \(cell(h)) | \(ratio(h)) | \(cell(u)) | \(ratio(u)) |")
 }
+for target in [0.90, 0.95, 0.99] {
+    let p = qpsAt(target, oursParallelBuilt), h = qpsAt(target, rows("hnswlib"))
+    let cell = p.map { "\(f($0.1, 0)) (\($0.0))" } ?? "not reached"
+    let ratio = (p != nil && h != nil) ? f(p!.1 / h!.1, 2) + "x" : "-"
+    print("| \(target), graph built on \(cores) threads | \(cell) | | \(ratio) | | |")
+}
 let hb = (peer["hnswlib"] as? [String: Any]) ?? [:], ub = (peer["usearch"] as? [String: Any]) ?? [:]
 let hBuild1 = hb["build_seconds_1thread"] as? Double ?? .nan, hBuildAll = hb["build_seconds_all"] as? Double ?? .nan
 let uBuild1 = ub["build_seconds_1thread"] as? Double ?? .nan
 print("\n| build | seconds | ruvector / peer |\n|---|---|---|")
 print("| ruvector (1 thread) | \(f(buildTime, 2)) | |")
+print("| ruvector (all \(cores) cores) | \(f(parallelBuildTime, 2)) | |")
 print("| hnswlib (1 thread) | \(f(hBuild1, 2)) | \(f(buildTime / hBuild1, 2))x |")
-print("| hnswlib (all cores) | \(f(hBuildAll, 2)) | \(f(buildTime / hBuildAll, 2))x |")
+print("| hnswlib (all cores) | \(f(hBuildAll, 2)) | \(f(buildTime / hBuildAll, 2))x; all cores vs all cores: \(f(parallelBuildTime / hBuildAll, 2))x |")
 print("| usearch (1 thread) | \(f(uBuild1, 2)) | \(f(buildTime / uBuild1, 2))x |")
+let hSearch1 = hb["batch_search_qps_1thread"] as? Double ?? .nan, hSearchAll = hb["batch_search_qps_all"] as? Double ?? .nan
+print("\n| search QPS at ef \(concurrentEf) | 1 thread | \(cores) threads | speed-up |\n|---|---|---|---|")
+print("| ruvector (one search per call, \(cores) threads calling) | \(f(oursSearch1, 0)) | \(f(concurrentQps, 0)) | \(f(concurrentQps / oursSearch1, 2))x |")
+print("| hnswlib (knn_query on all queries, num_threads) | \(f(hSearch1, 0)) | \(f(hSearchAll, 0)) | \(f(hSearchAll / hSearch1, 2))x |")
 print("\n| memory | bytes/vector |\n|---|---|")
 print("| ruvector (vectors + links + ids) | \(f(bytesPerVector, 0)) |")
 if let hm = hb["bytes_per_vector"] as? Double { print("| hnswlib (index file size / n) | \(f(hm, 0)) |") }

@@ -1,10 +1,11 @@
 """Peers for vector-bench: hnswlib, usearch and simsimd on the files vector-bench wrote.
-Prints one JSON object on stdout. Usage: peer.py DIR N DIM NQ M EFC EF1,EF2,..."""
+Prints one JSON object on stdout. Usage: peer.py DIR N DIM NQ M EFC EF1,EF2,... [CONCURRENT_EF]"""
 import json, os, sys, tempfile, time
 import numpy as np
 
 d, n, dim, nq, m, efc = sys.argv[1], *map(int, sys.argv[2:7])
 efs = [int(x) for x in sys.argv[7].split(",")]
+concurrent_ef = int(sys.argv[8]) if len(sys.argv) > 8 else 64
 base = np.fromfile(os.path.join(d, "base.f32"), dtype=np.float32).reshape(n, dim)
 query = np.fromfile(os.path.join(d, "query.f32"), dtype=np.float32).reshape(nq, dim)
 truth = np.fromfile(os.path.join(d, "truth.i32"), dtype=np.int32).reshape(nq, 10)
@@ -47,6 +48,11 @@ for ef in efs:
     labels = [idx.knn_query(q, k=10, num_threads=1)[0][0] for q in query]
     sweep.append([ef, recall(labels), nq / (time.perf_counter() - t)])
 res["sweep"] = sweep
+# One call over all queries, on one thread and on all cores (hnswlib's own query threads).
+idx.set_ef(concurrent_ef)
+for threads in (1, -1):
+    t = time.perf_counter(); idx.knn_query(query, k=10, num_threads=threads)
+    res["batch_search_qps_1thread" if threads == 1 else "batch_search_qps_all"] = nq / (time.perf_counter() - t)
 res["bytes_per_vector"] = file_bytes(idx.save_index)
 out["hnswlib"] = res
 

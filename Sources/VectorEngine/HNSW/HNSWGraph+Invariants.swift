@@ -4,7 +4,7 @@ extension HNSWGraph {
     func invariantViolations() -> [String] {
         var problems: [String] = []
         let n = totalCount
-        if levels.count != n || upperLinks.count != n || deleted.count != n || payloads.count != n
+        if levels.count != n || deleted.count != n || payloads.count != n
             || storage.count != n {
             problems.append("array sizes disagree")
             return problems

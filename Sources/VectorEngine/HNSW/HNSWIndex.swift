@@ -1,5 +1,3 @@
-import Synchronization
-
 /// An approximate nearest-neighbour index: a Hierarchical Navigable Small World graph
 /// (Malkov & Yashunin 2016) over contiguous storage, with tombstone deletes, in-place
 /// updates that re-link the node, and filtered search.
@@ -10,9 +8,24 @@ import Synchronization
 /// let hits = try index.search(q, k: 10, ef: 100, filter: .match("color", .string("red")))
 /// ```
 ///
-/// Thread safety: one `Mutex` owns the graph. Every operation (including searches, which
-/// reuse the graph's visited set and heaps) holds it for its duration, so calls from many
-/// threads are safe and linearizable but run one at a time.
+/// Thread safety: every call may come from any thread. The graph sits behind a
+/// ``SharedExclusiveAccess`` (a readers-writer discipline built from `Mutex`es):
+/// - **Shared** (run in parallel): searches, `vector`, `payload`, `scroll`, `count`, and the
+///   linking phase of ``upsert(_:threads:)``. Each holds one slot of a small pool and walks
+///   with that slot's scratch (visited set, heaps, prepared query), so walks share nothing
+///   mutable and a warmed search allocates no scratch.
+/// - **Exclusive** (alone): single-point ``upsert(id:vector:payload:)``, ``delete(id:)``,
+///   ``compact()``, ``enableQuantization(_:sampleSize:seed:)``, ``exportState()``, and the
+///   two short steps that open and close a batch (reserving storage, so capacity never grows
+///   while others read it).
+/// - While a batch links in parallel, the only shared state that changes is each node's link
+///   lists (read and written under that node's own lock, never two node locks at once) and
+///   the entry point (its own `Mutex`; a node that raises the top level links while holding
+///   a promotion lock). Everything else a walk reads was written before the batch's opening
+///   exclusive step ended.
+///
+/// Calls are linearizable except ``upsert(_:threads:)``, whose points become visible one by
+/// one while it runs.
 public final class HNSWIndex: VectorIndex {
     /// Length of every vector.
     public let dimension: Int
@@ -22,7 +35,10 @@ public final class HNSWIndex: VectorIndex {
     public let parameters: HNSWParameters
     /// Selectivity under which ``FilterStrategy/automatic`` scans exactly instead of walking.
     public let exactFilterSelectivity: Double
-    let graph: Mutex<HNSWGraph>
+    let access: SharedExclusiveAccess<HNSWGraph, HNSWSearchScratch>
+
+    /// Shared accesses (searches, batch-insert threads) that can run at once.
+    static let concurrencySlots = 32
 
     /// Creates an empty index.
     public init(dimension: Int, metric: DistanceMetric, parameters: HNSWParameters = .init(),
@@ -33,24 +49,27 @@ public final class HNSWIndex: VectorIndex {
         self.metric = metric
         self.parameters = parameters
         self.exactFilterSelectivity = exactFilterSelectivity
-        graph = Mutex(HNSWGraph(dimension: dimension, metric: metric, params: parameters))
+        access = SharedExclusiveAccess(HNSWGraph(dimension: dimension, metric: metric, params: parameters),
+                                       slotCount: Self.concurrencySlots) {
+            HNSWSearchScratch(maxDegree: parameters.m0)
+        }
     }
 
     /// Number of live vectors.
-    public var count: Int { graph.withLock { $0.liveCount } }
+    public var count: Int { access.shared { g, _ in g.liveCount } }
 
     /// Number of tombstoned vectors still occupying storage (see ``compact()``).
-    public var deletedCount: Int { graph.withLock { $0.deletedCount } }
+    public var deletedCount: Int { access.shared { g, _ in g.deletedCount } }
 
     /// Inserts, or replaces the vector and payload of an existing (or deleted) id and re-links it.
     public func upsert(id: UInt64, vector: [Float], payload: Payload) throws(VectorEngineError) {
         let v = try prepareVector(vector, dimension: dimension, metric: metric)
-        try graph.withLock { (g: inout HNSWGraph) throws(VectorEngineError) in
+        try access.exclusive { (g: inout HNSWGraph, scratch: inout HNSWSearchScratch) throws(VectorEngineError) in
             if let node = g.internalOf[id] {
-                g.update(node: node, vector: v, payload: payload)
+                g.update(node: node, vector: v, payload: payload, scratch: &scratch)
             } else {
                 try checkLimit(g.totalCount < VectorEngineLimits.maxCount, "index is full")
-                g.insert(externalId: id, vector: v, payload: payload)
+                g.insert(externalId: id, vector: v, payload: payload, scratch: &scratch)
             }
         }
     }
@@ -59,10 +78,10 @@ public final class HNSWIndex: VectorIndex {
     /// When more than half of the stored nodes are tombstones the graph is compacted.
     @discardableResult
     public func delete(id: UInt64) -> Bool {
-        graph.withLock { g in
+        access.exclusive { g, scratch in
             let removed = g.markDeleted(id)
             if removed && g.deletedCount * 2 > g.totalCount && g.totalCount >= 64 {
-                g = Self.rebuilt(from: g)
+                g = Self.rebuilt(from: g, scratch: &scratch)
             }
             return removed
         }
@@ -70,17 +89,17 @@ public final class HNSWIndex: VectorIndex {
 
     /// Rebuilds the graph from the live nodes only, dropping every tombstone.
     public func compact() {
-        graph.withLock { g in g = Self.rebuilt(from: g) }
+        access.exclusive { g, scratch in g = Self.rebuilt(from: g, scratch: &scratch) }
     }
 
-    private static func rebuilt(from old: HNSWGraph) -> HNSWGraph {
+    private static func rebuilt(from old: HNSWGraph, scratch: inout HNSWSearchScratch) -> HNSWGraph {
         var fresh = HNSWGraph(dimension: old.dimension, metric: old.metric, params: old.params)
         fresh.rng = old.rng
         fresh.quantized = old.quantized
         fresh.quantized?.clearCodes()
         for i in 0..<old.totalCount where !old.deleted[i] {
             fresh.insert(externalId: old.externalIds[i], vector: old.storage.vectorArray(UInt32(i)),
-                         payload: old.payloads[i])
+                         payload: old.payloads[i], scratch: &scratch)
         }
         return fresh
     }
@@ -99,6 +118,13 @@ public final class HNSWIndex: VectorIndex {
     public func search(_ query: [Float], k: Int, ef: Int, filter: PayloadFilter? = nil,
                        strategy: FilterStrategy = .automatic,
                        oversampling: Int? = 4) throws(VectorEngineError) -> [SearchHit] {
+        try search(query, k: k, ef: ef, filter: filter, strategy: strategy, oversampling: oversampling, probe: nil)
+    }
+
+    /// ``search(_:k:ef:filter:strategy:oversampling:)`` with a test hook: `probe` runs once,
+    /// in the middle of the level-0 walk, while this search holds its scratch.
+    func search(_ query: [Float], k: Int, ef: Int, filter: PayloadFilter?, strategy: FilterStrategy,
+                oversampling: Int?, probe: (() -> Void)?) throws(VectorEngineError) -> [SearchHit] {
         if let o = oversampling {
             try checkLimit(o >= 1 && o * k <= VectorEngineLimits.maxEf, "oversampling \(o) times k must be in 1...\(VectorEngineLimits.maxEf)")
         }
@@ -107,14 +133,15 @@ public final class HNSWIndex: VectorIndex {
         try filter?.validate()
         let q = try prepareVector(query, dimension: dimension, metric: metric)
         let threshold = exactFilterSelectivity
-        return graph.withLock { g in
+        return access.shared { g, scratch in
             q.withUnsafeBufferPointer { qp -> [SearchHit] in
                 guard let qb = qp.baseAddress else { return [] }
                 var exact = strategy == .exact
                 if let filter, strategy == .automatic { exact = g.estimateSelectivity(filter) < threshold }
                 return exact ? g.exactSearch(qb, k: k, filter: filter)
                              : g.knn(qb, k: k, ef: ef, filter: filter,
-                                     oversampling: g.quantized == nil ? nil : oversampling)
+                                     oversampling: g.quantized == nil ? nil : oversampling,
+                                     scratch: &scratch, probe: probe)
             }
         }
     }
@@ -124,7 +151,7 @@ public final class HNSWIndex: VectorIndex {
     public func enableQuantization(_ kind: QuantizationKind, sampleSize: Int = 10_000,
                                    seed: UInt64 = 7) throws(VectorEngineError) {
         try checkLimit(sampleSize >= 1 && sampleSize <= 1_000_000, "sampleSize must be in 1...1000000")
-        try graph.withLock { (g: inout HNSWGraph) throws(VectorEngineError) in
+        try access.exclusive { (g: inout HNSWGraph, _: inout HNSWSearchScratch) throws(VectorEngineError) in
             let n = g.totalCount
             let stride = max(1, n / sampleSize)
             let sample = Swift.stride(from: 0, to: n, by: stride).map { g.storage.vectorArray(UInt32($0)) }
@@ -136,7 +163,7 @@ public final class HNSWIndex: VectorIndex {
     }
 
     /// The active quantization, if any.
-    public var quantization: QuantizationKind? { graph.withLock { $0.quantized?.kind } }
+    public var quantization: QuantizationKind? { access.shared { g, _ in g.quantized?.kind } }
 
     /// Runs several searches; results are in query order.
     public func searchBatch(_ queries: [[Float]], k: Int, ef: Int,
@@ -149,7 +176,7 @@ public final class HNSWIndex: VectorIndex {
 
     /// The stored vector of a live id.
     public func vector(id: UInt64) -> [Float]? {
-        graph.withLock { g in
+        access.shared { g, _ in
             guard let n = g.internalOf[id], !g.deleted[Int(n)] else { return nil }
             return g.storage.vectorArray(n)
         }
@@ -157,7 +184,7 @@ public final class HNSWIndex: VectorIndex {
 
     /// The payload of a live id.
     public func payload(id: UInt64) -> Payload? {
-        graph.withLock { g in
+        access.shared { g, _ in
             guard let n = g.internalOf[id], !g.deleted[Int(n)] else { return nil }
             return g.payloads[Int(n)]
         }
@@ -167,7 +194,7 @@ public final class HNSWIndex: VectorIndex {
     /// page and the cursor of the next page (`nil` at the end).
     public func scroll(after cursor: Int?, limit: Int) throws(VectorEngineError) -> (ids: [UInt64], next: Int?) {
         try checkLimit(limit >= 1 && limit <= VectorEngineLimits.maxK, "limit \(limit) must be in 1...\(VectorEngineLimits.maxK)")
-        return graph.withLock { g in
+        return access.shared { g, _ in
             var ids: [UInt64] = []
             var i = max(0, (cursor ?? -1) + 1)
             while i < g.totalCount && ids.count < limit {
@@ -178,12 +205,13 @@ public final class HNSWIndex: VectorIndex {
         }
     }
 
-    /// Bytes held for vectors, links, levels, ids and tombstones (payloads excluded).
+    /// Bytes held for vectors, links and their locks, levels, ids and tombstones (payloads
+    /// and the search scratch pool excluded).
     public var memoryBytes: Int {
-        graph.withLock { g in
+        access.shared { g, _ in
             let n = g.totalCount
-            var bytes = n * (g.dimension * 4 + (g.params.m0 + 1) * 4 + 1 + 8 + 1 + 16)
-            for u in g.upperLinks { bytes += u.count * 4 }
+            var bytes = n * (g.dimension * 4 + (g.params.m0 + 1) * 4 + _HNSWUnsafeStorage.perNodeOverheadBytes + 1 + 8 + 1 + 16)
+            for level in g.levels { bytes += Int(level) * (g.params.m + 1) * 4 }
             bytes += g.quantized?.memoryBytes ?? 0
             return bytes
         }
@@ -191,6 +219,6 @@ public final class HNSWIndex: VectorIndex {
 
     /// Checks the graph's structural invariants; returns a description of each violation.
     func invariantViolations() -> [String] {
-        graph.withLock { g in g.invariantViolations() }
+        access.exclusive { g, _ in g.invariantViolations() }
     }
 }

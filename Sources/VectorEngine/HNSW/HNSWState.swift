@@ -48,16 +48,17 @@ public struct HNSWState: Sendable, Hashable {
 }
 
 extension HNSWIndex {
-    /// A copy of the index's state.
+    /// A copy of the index's state (taken with exclusive access, so never mid-batch).
     public func exportState() -> HNSWState {
-        graph.withLock { g in
+        access.exclusive { g, _ in
             let n = g.totalCount
             return HNSWState(
                 dimension: g.dimension, metric: g.metric, parameters: g.params,
                 vectors: Array(UnsafeBufferPointer(start: g.storage.vectors, count: n * g.dimension)),
                 levels: g.levels,
                 level0Links: Array(UnsafeBufferPointer(start: g.storage.links0, count: n * (g.params.m0 + 1))),
-                upperLinks: g.upperLinks, externalIds: g.externalIds, deleted: g.deleted,
+                upperLinks: (0..<n).map { g.storage.upperLinkSlots(UInt32($0), level: Int(g.levels[$0])) },
+                externalIds: g.externalIds, deleted: g.deleted,
                 payloads: g.payloads, entryPoint: g.entryPoint, generatorState: g.rng.state)
         }
     }
@@ -82,21 +83,22 @@ extension HNSWIndex {
         guard Set(s.externalIds).count == n else { throw bad("duplicate external ids") }
         if n > 0 { guard let ep = s.entryPoint, Int(ep) < n else { throw bad("entry point") } }
         let dim = s.dimension
-        let violations = graph.withLock { g -> [String] in
+        let violations = access.exclusive { g, _ -> [String] in
+            g.storage.reserveCapacity(n)
             for i in 0..<n {
-                s.vectors[i * dim..<(i + 1) * dim].withUnsafeBufferPointer { _ = g.storage.append($0) }
+                let level = Int(s.levels[i])
+                s.vectors[i * dim..<(i + 1) * dim].withUnsafeBufferPointer { _ = g.storage.append($0, level: level) }
                 let base = i * (m0 + 1)
-                g.storage.setNeighbors0(UInt32(i), s.level0Links[(base + 1)..<(base + 1 + Int(s.level0Links[base]))])
+                g.storage.setNeighbors(UInt32(i), level: 0, s.level0Links[(base + 1)..<(base + 1 + Int(s.level0Links[base]))])
+                g.storage.setUpperLinkSlots(UInt32(i), s.upperLinks[i])
                 g.internalOf[s.externalIds[i]] = UInt32(i)
             }
             g.levels = s.levels
-            g.upperLinks = s.upperLinks
             g.externalIds = s.externalIds
             g.deleted = s.deleted
             g.deletedCount = s.deleted.filter { $0 }.count
             g.payloads = s.payloads
-            g.entryPoint = s.entryPoint
-            g.maxLevel = s.entryPoint.map { Int(s.levels[Int($0)]) } ?? 0
+            g.top.set(.init(node: s.entryPoint, level: s.entryPoint.map { Int(s.levels[Int($0)]) } ?? 0))
             g.rng = SeededGenerator(seed: s.generatorState)
             return g.invariantViolations()
         }

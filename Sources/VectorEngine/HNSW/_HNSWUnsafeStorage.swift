@@ -1,51 +1,81 @@
-/// The only place in the HNSW code that touches raw memory: vectors and level-0 links in
-/// flat, contiguous buffers indexed by internal id (hnswlib's layout), plus the
-/// epoch-stamped visited marks. Not thread-safe; owned by one ``HNSWGraph`` behind a lock.
+import Synchronization
+
+/// The only place in the HNSW graph that touches raw memory: vectors, level-0 links and
+/// upper-level links in buffers indexed by internal id (hnswlib's layout), plus one
+/// `Mutex` per node that guards that node's link lists while a batch links in parallel.
 ///
 /// Layout: vector `i` at `vectors + i * dimension`; level-0 adjacency of node `i` at
-/// `links0 + i * (m0 + 1)` where slot 0 is the neighbour count and slots 1...m0 the ids.
+/// `links0 + i * (m0 + 1)` where slot 0 is the neighbour count and slots 1...m0 the ids;
+/// node `i` with level `L > 0` owns a block at `upperLinks[i]` of `L * (m + 1)` slots,
+/// level `l` at offset `(l - 1) * (m + 1)`, count first.
+///
+/// Concurrency contract (``HNSWIndex`` enforces it): `append`, `reserveCapacity`,
+/// `replaceVector` and the state import run with exclusive access. While a batch links in
+/// parallel, every read or write of a node's links happens inside ``withLinkLock(_:_:)`` of
+/// that node; vectors and everything else are then read-only.
 final class _HNSWUnsafeStorage {
     let dimension: Int
+    let m: Int
     let m0: Int
     private(set) var capacity: Int
     private(set) var count: Int = 0
     private(set) var vectors: UnsafeMutablePointer<Float>
     private(set) var links0: UnsafeMutablePointer<UInt32>
-    private var visitedMarks: UnsafeMutablePointer<UInt32>
-    private var epoch: UInt32 = 0
+    private var upperLinks: UnsafeMutablePointer<UnsafeMutablePointer<UInt32>?>
+    private var linkLocks: UnsafeMutablePointer<Mutex<Void>>
 
-    init(dimension: Int, m0: Int, capacity: Int = 64) {
+    init(dimension: Int, m: Int, capacity: Int = 64) {
         self.dimension = dimension
-        self.m0 = m0
+        self.m = m
+        self.m0 = 2 * m
         self.capacity = max(capacity, 1)
         vectors = .allocate(capacity: self.capacity * dimension)
         links0 = .allocate(capacity: self.capacity * (m0 + 1))
-        visitedMarks = .allocate(capacity: self.capacity)
-        visitedMarks.initialize(repeating: 0, count: self.capacity)
+        upperLinks = .allocate(capacity: self.capacity)
+        linkLocks = .allocate(capacity: self.capacity)
+        for i in 0..<self.capacity { (linkLocks + i).initialize(to: Mutex(())) }
     }
 
     deinit {
+        for i in 0..<count { upperLinks[i]?.deallocate() }
         vectors.deallocate()
         links0.deallocate()
-        visitedMarks.deallocate()
+        upperLinks.deallocate()
+        linkLocks.deinitialize(count: capacity)
+        linkLocks.deallocate()
     }
 
-    /// Appends a node with `vector` and no links; returns its internal id.
-    func append(_ vector: UnsafeBufferPointer<Float>) -> UInt32 {
-        precondition(vector.count == dimension)
+    /// Appends a node with `vector`, level `level` and no links; returns its internal id.
+    func append(_ vector: UnsafeBufferPointer<Float>, level: Int) -> UInt32 {
+        precondition(vector.count == dimension && level >= 0)
+        guard let source = vector.baseAddress else { preconditionFailure("dimension is at least 1") }
         if count == capacity { grow(to: capacity * 2) }
         let id = count
-        (vectors + id * dimension).update(from: vector.baseAddress!, count: dimension)
+        (vectors + id * dimension).update(from: source, count: dimension)
         (links0 + id * (m0 + 1)).initialize(repeating: 0, count: m0 + 1)
+        if level > 0 {
+            let block = UnsafeMutablePointer<UInt32>.allocate(capacity: level * (m + 1))
+            block.initialize(repeating: 0, count: level * (m + 1))
+            upperLinks[id] = block
+        } else {
+            upperLinks[id] = nil
+        }
         count += 1
         return UInt32(id)
     }
 
-    func replaceVector(_ id: UInt32, with vector: UnsafeBufferPointer<Float>) {
-        precondition(Int(id) < count && vector.count == dimension)
-        (vectors + Int(id) * dimension).update(from: vector.baseAddress!, count: dimension)
+    /// Makes room for `total` nodes, so appending up to there moves no buffer.
+    func reserveCapacity(_ total: Int) {
+        if total > capacity { grow(to: Swift.max(total, capacity * 2)) }
     }
 
+    func replaceVector(_ id: UInt32, with vector: UnsafeBufferPointer<Float>) {
+        precondition(Int(id) < count && vector.count == dimension)
+        guard let source = vector.baseAddress else { preconditionFailure("dimension is at least 1") }
+        (vectors + Int(id) * dimension).update(from: source, count: dimension)
+    }
+
+    // Runs with exclusive access only: nobody holds a link lock or a pointer into a buffer.
     private func grow(to newCapacity: Int) {
         let nv = UnsafeMutablePointer<Float>.allocate(capacity: newCapacity * dimension)
         nv.moveInitialize(from: vectors, count: count * dimension)
@@ -53,10 +83,14 @@ final class _HNSWUnsafeStorage {
         let nl = UnsafeMutablePointer<UInt32>.allocate(capacity: newCapacity * (m0 + 1))
         nl.moveInitialize(from: links0, count: count * (m0 + 1))
         links0.deallocate(); links0 = nl
-        let nm = UnsafeMutablePointer<UInt32>.allocate(capacity: newCapacity)
-        nm.moveInitialize(from: visitedMarks, count: capacity)
-        (nm + capacity).initialize(repeating: 0, count: newCapacity - capacity)
-        visitedMarks.deallocate(); visitedMarks = nm
+        let nu = UnsafeMutablePointer<UnsafeMutablePointer<UInt32>?>.allocate(capacity: newCapacity)
+        nu.moveInitialize(from: upperLinks, count: count)
+        upperLinks.deallocate(); upperLinks = nu
+        // Unlocked mutexes hold no state, so fresh ones replace the old ones.
+        linkLocks.deinitialize(count: capacity)
+        linkLocks.deallocate()
+        linkLocks = .allocate(capacity: newCapacity)
+        for i in 0..<newCapacity { (linkLocks + i).initialize(to: Mutex(())) }
         capacity = newCapacity
     }
 
@@ -68,36 +102,75 @@ final class _HNSWUnsafeStorage {
         Array(UnsafeBufferPointer(start: vector(id), count: dimension))
     }
 
-    /// Level-0 neighbours of `id` (a view valid until the next mutation).
-    @inline(__always) func neighbors0(_ id: UInt32) -> UnsafeBufferPointer<UInt32> {
-        let p = links0 + Int(id) &* (m0 &+ 1)
+    /// The count slot of `id`'s list on `level`, followed by its link slots.
+    @inline(__always) private func listStart(_ id: UInt32, level: Int) -> UnsafeMutablePointer<UInt32> {
+        if level == 0 { return links0 + Int(id) &* (m0 &+ 1) }
+        guard let block = upperLinks[Int(id)] else { preconditionFailure("node \(id) has no level \(level)") }
+        return block + (level &- 1) &* (m &+ 1)
+    }
+
+    /// Neighbours of `id` on `level`: a view valid until the list changes. While a batch links
+    /// in parallel, call it only inside ``withLinkLock(_:_:)`` of `id`.
+    @inline(__always) func neighbors(_ id: UInt32, level: Int) -> UnsafeBufferPointer<UInt32> {
+        let p = listStart(id, level: level)
         return UnsafeBufferPointer(start: p + 1, count: Int(p[0]))
     }
 
-    func setNeighbors0(_ id: UInt32, _ ids: some Collection<UInt32>) {
-        precondition(ids.count <= m0 && Int(id) < count)
-        let p = links0 + Int(id) * (m0 + 1)
+    /// Copies `id`'s neighbours on `level` into `buffer` (room for `m0` ids) under the node's
+    /// link lock; returns the copy.
+    @inline(__always)
+    func lockedCopyOfNeighbors(_ id: UInt32, level: Int,
+                               into buffer: UnsafeMutablePointer<UInt32>) -> UnsafeBufferPointer<UInt32> {
+        let n = linkLocks[Int(id)].withLock { _ -> Int in
+            let list = neighbors(id, level: level)
+            if let base = list.baseAddress { buffer.update(from: base, count: list.count) }
+            return list.count
+        }
+        return UnsafeBufferPointer(start: buffer, count: n)
+    }
+
+    func setNeighbors(_ id: UInt32, level: Int, _ ids: some Collection<UInt32>) {
+        let cap = level == 0 ? m0 : m
+        precondition(ids.count <= cap && Int(id) < count)
+        let p = listStart(id, level: level)
         p[0] = UInt32(ids.count)
         var i = 1
         for x in ids { p[i] = x; i += 1 }
         // Unused slots stay zero so exported state is a pure function of the graph.
-        while i <= m0 { p[i] = 0; i += 1 }
+        while i <= cap { p[i] = 0; i += 1 }
     }
 
-    /// Starts a new traversal: all nodes become unvisited in O(1) (epoch counter).
-    func newVisitEpoch() {
-        epoch &+= 1
-        if epoch == 0 {
-            visitedMarks.update(repeating: 0, count: capacity)
-            epoch = 1
+    /// Adds `neighbor` at the end of `id`'s list on `level`, which must have room.
+    func appendNeighbor(_ id: UInt32, level: Int, _ neighbor: UInt32) {
+        let p = listStart(id, level: level)
+        let n = Int(p[0])
+        precondition(n < (level == 0 ? m0 : m))
+        p[n + 1] = neighbor
+        p[0] = UInt32(n + 1)
+    }
+
+    /// Runs `body` holding `id`'s link lock (never while holding another node's).
+    @inline(__always) func withLinkLock(_ id: UInt32, _ body: () -> Void) {
+        linkLocks[Int(id)].withLock { _ in body() }
+    }
+
+    /// All slots of `id`'s upper levels (count first per level), as exported in ``HNSWState``.
+    func upperLinkSlots(_ id: UInt32, level: Int) -> [UInt32] {
+        guard let block = upperLinks[Int(id)] else { return [] }
+        return Array(UnsafeBufferPointer(start: block, count: level * (m + 1)))
+    }
+
+    /// Overwrites `id`'s upper-level slots; `slots.count` must be `level * (m + 1)`.
+    func setUpperLinkSlots(_ id: UInt32, _ slots: [UInt32]) {
+        guard let block = upperLinks[Int(id)] else { precondition(slots.isEmpty); return }
+        slots.withUnsafeBufferPointer { s in
+            guard let source = s.baseAddress else { return }
+            block.update(from: source, count: s.count)
         }
     }
 
-    /// Marks `id` visited; returns whether it already was.
-    @inline(__always) func testAndSetVisited(_ id: UInt32) -> Bool {
-        let p = visitedMarks + Int(id)
-        if p.pointee == epoch { return true }
-        p.pointee = epoch
-        return false
+    /// Bytes per node besides vector and links: its link lock and its upper-links pointer.
+    static var perNodeOverheadBytes: Int {
+        MemoryLayout<Mutex<Void>>.stride + MemoryLayout<UnsafeMutablePointer<UInt32>?>.stride
     }
 }

@@ -1,6 +1,16 @@
-/// Trained quantizer plus the codes of every node (flat, `codeBytes` per node), and the
-/// per-query scratch (decoded vector, PQ lookup table, query bits). Owned by one
-/// ``HNSWGraph`` behind its lock; not thread-safe.
+/// The per-query part of a quantized walk: the query, its PQ distance table or sign bits, and
+/// a decode buffer. Each search has its own (in its ``HNSWSearchScratch``), so searches that
+/// share one ``_QuantizedStore`` never share these.
+struct _QuantizedQuery {
+    fileprivate var query: [Float] = []
+    fileprivate var decoded: [Float] = []
+    fileprivate var table: [Float] = []
+    fileprivate var queryBits: [UInt64] = []
+}
+
+/// Trained quantizer plus the codes of every node (flat, `codeBytes` per node). Owned by one
+/// ``HNSWGraph``: changed with the index's exclusive access, read by many searches at once
+/// (the per-query state is a ``_QuantizedQuery`` each search brings).
 final class _QuantizedStore {
     let kind: QuantizationKind
     let dimension: Int
@@ -15,11 +25,6 @@ final class _QuantizedStore {
     private var subDim = 0
     private var centroidCount = 0
     private var centroids: [[Float]] = []
-    // Query scratch.
-    private var query: [Float] = []
-    private var decoded: [Float] = []
-    private var table: [Float] = []
-    private var queryBits: [UInt64] = []
 
     init(kind: QuantizationKind, dimension: Int, metric: DistanceMetric,
          sample: [[Float]], seed: UInt64) throws(VectorEngineError) {
@@ -27,7 +32,6 @@ final class _QuantizedStore {
         self.dimension = dimension
         self.metric = metric
         codeBytes = kind.codeBytes(dimension: dimension)
-        decoded = [Float](repeating: 0, count: dimension)
         switch kind {
         case .scalarInt8:
             var lo = [Float](repeating: .infinity, count: dimension), hi = [Float](repeating: -.infinity, count: dimension)
@@ -45,7 +49,6 @@ final class _QuantizedStore {
                 KMeans.train(sample.map { Self.slice($0, s, subDim) }, k: centroidCount, dimension: subDim,
                              iterations: 8, rng: &rng)
             }
-            table = [Float](repeating: 0, count: m * centroidCount)
         case .binary:
             // Decoding a sign bit gives +-(mean |x_j|) of the sample, per dimension.
             step = (0..<dimension).map { j in
@@ -119,25 +122,32 @@ final class _QuantizedStore {
         return out
     }
 
-    /// Readies the per-query scratch: PQ distance table, query sign bits.
-    func prepare(_ q: UnsafePointer<Float>) {
-        query = Array(UnsafeBufferPointer(start: q, count: dimension))
+    /// Readies `prepared` for distances from `q`: the query, PQ distance table, query sign bits.
+    /// Reuses its buffers, so a warmed `prepared` allocates nothing here except PQ's sub-vectors.
+    func prepare(_ q: UnsafePointer<Float>, into prepared: inout _QuantizedQuery) {
+        prepared.query.removeAll(keepingCapacity: true)
+        prepared.query.append(contentsOf: UnsafeBufferPointer(start: q, count: dimension))
+        if prepared.decoded.count != dimension { prepared.decoded = [Float](repeating: 0, count: dimension) }
         switch kind {
         case .pq8, .pq4:
+            if prepared.table.count != subspaces * centroidCount {
+                prepared.table = [Float](repeating: 0, count: subspaces * centroidCount)
+            }
             for s in 0..<subspaces {
-                let sub = Self.slice(query, s, subDim)
+                let sub = Self.slice(prepared.query, s, subDim)
                 sub.withUnsafeBufferPointer { sp in
                     centroids[s].withUnsafeBufferPointer { cp in
                         for c in 0..<centroidCount {
-                            table[s * centroidCount + c] = partialDistance(sp.baseAddress!, cp.baseAddress! + c * subDim, subDim)
+                            prepared.table[s * centroidCount + c] = partialDistance(sp.baseAddress!, cp.baseAddress! + c * subDim, subDim)
                         }
                     }
                 }
             }
         case .binary:
             let words = codeBytes / 8
-            queryBits = [UInt64](repeating: 0, count: words)
-            for j in 0..<dimension where query[j] > 0 { queryBits[j / 64] |= 1 << UInt64(j % 64) }
+            prepared.queryBits.removeAll(keepingCapacity: true)
+            prepared.queryBits.append(contentsOf: repeatElement(0, count: words))
+            for j in 0..<dimension where prepared.query[j] > 0 { prepared.queryBits[j / 64] |= 1 << UInt64(j % 64) }
         default: break
         }
     }
@@ -151,40 +161,40 @@ final class _QuantizedStore {
         }
     }
 
-    /// Approximate distance from the prepared query to `node`'s code.
-    func distance(_ node: UInt32) -> Float {
+    /// Approximate distance from the query `prepared` for (by ``prepare(_:into:)``) to `node`'s code.
+    func distance(_ node: UInt32, _ prepared: inout _QuantizedQuery) -> Float {
         let base = Int(node) * codeBytes
         switch kind {
         case .scalarInt8:
-            for j in 0..<dimension { decoded[j] = offset[j] + Float(codes[base + j]) * step[j] }
-            return fullDistance()
+            for j in 0..<dimension { prepared.decoded[j] = offset[j] + Float(codes[base + j]) * step[j] }
+            return fullDistance(prepared)
         case .float16:
             for j in 0..<dimension {
-                decoded[j] = Float(Float16(bitPattern: UInt16(codes[base + 2 * j]) | UInt16(codes[base + 2 * j + 1]) << 8))
+                prepared.decoded[j] = Float(Float16(bitPattern: UInt16(codes[base + 2 * j]) | UInt16(codes[base + 2 * j + 1]) << 8))
             }
-            return fullDistance()
+            return fullDistance(prepared)
         case .binary:
             var h = 0
-            for w in 0..<queryBits.count {
+            for w in 0..<prepared.queryBits.count {
                 var word: UInt64 = 0
                 for b in 0..<8 { word |= UInt64(codes[base + w * 8 + b]) << UInt64(b * 8) }
-                h += (word ^ queryBits[w]).nonzeroBitCount
+                h += (word ^ prepared.queryBits[w]).nonzeroBitCount
             }
             return Float(h)
         case .pq8:
             var sum: Float = 0
-            for s in 0..<subspaces { sum += table[s * 256 + Int(codes[base + s])] }
+            for s in 0..<subspaces { sum += prepared.table[s * 256 + Int(codes[base + s])] }
             return sum
         case .pq4:
             var sum: Float = 0
-            for s in 0..<subspaces { sum += table[s * 16 + Int((codes[base + s / 2] >> UInt8((s % 2) * 4)) & 0xF)] }
+            for s in 0..<subspaces { sum += prepared.table[s * 16 + Int((codes[base + s / 2] >> UInt8((s % 2) * 4)) & 0xF)] }
             return sum
         }
     }
 
-    private func fullDistance() -> Float {
-        query.withUnsafeBufferPointer { qp in
-            decoded.withUnsafeBufferPointer { dp in metric.distance(qp.baseAddress!, dp.baseAddress!, count: dimension) }
+    private func fullDistance(_ prepared: _QuantizedQuery) -> Float {
+        prepared.query.withUnsafeBufferPointer { qp in
+            prepared.decoded.withUnsafeBufferPointer { dp in metric.distance(qp.baseAddress!, dp.baseAddress!, count: dimension) }
         }
     }
 

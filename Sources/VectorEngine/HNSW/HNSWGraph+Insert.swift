@@ -1,0 +1,136 @@
+/// Construction: level draws, `selectNeighborsHeuristic`, linking a node in, update, delete.
+///
+/// A node enters in two steps: ``appendUnlinked(externalId:vector:payload:)`` stores it and
+/// draws its level (exclusive access), then ``link(_:scratch:)`` connects it. `link` is the
+/// only construction step that may run on several threads at once (different nodes, while
+/// ``linksChangeConcurrently``): it reads and writes each link list under that node's lock,
+/// holds at most one node lock at a time, and changes the entry point under
+/// ``HNSWEntryPoint``'s mutexes.
+extension HNSWGraph {
+    mutating func randomLevel() -> Int {
+        let l = Int(-rng.nextUnitOpen().logValue * levelMultiplier)
+        return min(l, 32)
+    }
+
+    /// `selectNeighborsHeuristic` (paper algorithm 4, without extending candidates): keep a
+    /// candidate only if it is closer to the base than to every neighbour already kept.
+    func selectNeighborsHeuristic(_ sorted: [(distance: Float, id: UInt32)], m: Int) -> [UInt32] {
+        if sorted.count <= m { return sorted.map(\.id) }
+        var kept: [UInt32] = []
+        kept.reserveCapacity(m)
+        for c in sorted {
+            if kept.count >= m { break }
+            var good = true
+            for r in kept where distance(c.id, r) < c.distance { good = false; break }
+            if good { kept.append(c.id) }
+        }
+        return kept
+    }
+
+    /// Runs `body`, under `id`'s link lock while a batch links in parallel.
+    @inline(__always) private func changingLinks(of id: UInt32, _ body: () -> Void) {
+        if linksChangeConcurrently { storage.withLinkLock(id, body) } else { body() }
+    }
+
+    /// Adds the directed link `from -> to` on `level`, pruning with the heuristic when full.
+    func addLink(from: UInt32, to: UInt32, level: Int,
+                 _ pruneCandidates: inout [(distance: Float, id: UInt32)]) {
+        changingLinks(of: from) {
+            let current = storage.neighbors(from, level: level)
+            if current.contains(to) { return }
+            let cap = maxLinks(level: level)
+            if current.count < cap {
+                storage.appendNeighbor(from, level: level, to)
+                return
+            }
+            pruneCandidates.removeAll(keepingCapacity: true)
+            for n in current { pruneCandidates.append((distance(from, n), n)) }
+            pruneCandidates.append((distance(from, to), to))
+            pruneCandidates.sort { ($0.distance, $0.id) < ($1.distance, $1.id) }
+            storage.setNeighbors(from, level: level, selectNeighborsHeuristic(pruneCandidates, m: cap))
+        }
+    }
+
+    /// Links `node` (stored, level known) into every level from `min(its level, topLevel)` down
+    /// to 0, starting the descent at `entry` on `topLevel`.
+    func connect(_ node: UInt32, entry: UInt32, topLevel: Int, scratch: inout HNSWSearchScratch) {
+        guard entry != node || totalCount > 1 else { return }
+        let nodeLevel = Int(levels[Int(node)])
+        let q = storage.vector(node)
+        var cur = greedyDescent(q, from: topLevel, to: nodeLevel, entry: entry, scratch: &scratch)
+        var level = min(nodeLevel, topLevel)
+        while level >= 0 {
+            var found = searchLayer(q, entry: cur, ef: params.efConstruction, level: level, accept: nil,
+                                    scratch: &scratch)
+            found.removeAll { $0.id == node }
+            if let first = found.first { cur = first.id }
+            let chosen = selectNeighborsHeuristic(found, m: params.m)
+            changingLinks(of: node) { storage.setNeighbors(node, level: level, chosen) }
+            for n in chosen { addLink(from: n, to: node, level: level, &scratch.pruneCandidates) }
+            level -= 1
+        }
+    }
+
+    /// Connects a stored node and makes it the entry point when it lands above the top level.
+    /// Safe on several threads at once for different nodes while ``linksChangeConcurrently``.
+    func link(_ node: UInt32, scratch: inout HNSWSearchScratch) {
+        let level = Int(levels[Int(node)])
+        let seen = top.top
+        if let entry = seen.node, level <= seen.level {
+            connect(node, entry: entry, topLevel: seen.level, scratch: &scratch)
+            return
+        }
+        // A new top level (or the first node): one such insert at a time, so the next one
+        // links to this node on the levels it adds.
+        top.promotion.withLock { _ in
+            let now = top.top
+            if let entry = now.node {
+                connect(node, entry: entry, topLevel: now.level, scratch: &scratch)
+            }
+            if now.node == nil || level > now.level { top.set(.init(node: node, level: level)) }
+        }
+    }
+
+    /// Stores a new node for `externalId` with a level from the seeded generator, not linked
+    /// yet; the vector is already validated.
+    mutating func appendUnlinked(externalId: UInt64, vector: [Float], payload: Payload) -> UInt32 {
+        let level = randomLevel()
+        let node = vector.withUnsafeBufferPointer { storage.append($0, level: level) }
+        levels.append(UInt8(level))
+        externalIds.append(externalId)
+        internalOf[externalId] = node
+        deleted.append(false)
+        payloads.append(payload)
+        quantized?.append(vector)
+        return node
+    }
+
+    /// Inserts and links a new node for `externalId`; the vector is already validated.
+    mutating func insert(externalId: UInt64, vector: [Float], payload: Payload, scratch: inout HNSWSearchScratch) {
+        let node = appendUnlinked(externalId: externalId, vector: vector, payload: payload)
+        link(node, scratch: &scratch)
+    }
+
+    /// Replaces the vector and payload of a node that is stored but not linked yet.
+    mutating func replaceUnlinked(node: UInt32, vector: [Float], payload: Payload) {
+        vector.withUnsafeBufferPointer { storage.replaceVector(node, with: $0) }
+        payloads[Int(node)] = payload
+        quantized?.replace(node, vector)
+    }
+
+    /// Replaces the vector of an existing node and re-links it on all its levels.
+    mutating func update(node: UInt32, vector: [Float], payload: Payload, scratch: inout HNSWSearchScratch) {
+        replaceUnlinked(node: node, vector: vector, payload: payload)
+        if deleted[Int(node)] { deleted[Int(node)] = false; deletedCount -= 1 }
+        let now = top.top
+        guard let entry = now.node else { return }
+        connect(node, entry: entry, topLevel: now.level, scratch: &scratch)
+    }
+
+    mutating func markDeleted(_ externalId: UInt64) -> Bool {
+        guard let node = internalOf[externalId], !deleted[Int(node)] else { return false }
+        deleted[Int(node)] = true
+        deletedCount += 1
+        return true
+    }
+}

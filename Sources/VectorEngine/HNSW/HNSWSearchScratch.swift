@@ -1,0 +1,64 @@
+/// Everything one graph walk writes: the visited set, the candidate and result heaps, the
+/// pruning list of an insert and the prepared query of a quantized walk. Each search (and
+/// each thread of a parallel insert) holds one of these for its duration, taken from the
+/// index's pool (``SharedExclusiveAccess``), so walks never share mutable state and a warmed
+/// scratch makes a search allocate nothing (hnswlib's `visited_list_pool`).
+struct HNSWSearchScratch {
+    /// Epoch-stamped visited marks and a buffer for link lists copied under their lock.
+    let memory: _HNSWUnsafeScratch
+    var candidates = DistanceHeap()
+    var results = DistanceHeap()
+    var pruneCandidates: [(distance: Float, id: UInt32)] = []
+    var quantizedQuery = _QuantizedQuery()
+
+    init(maxDegree: Int) {
+        memory = _HNSWUnsafeScratch(maxDegree: maxDegree)
+    }
+}
+
+/// The raw memory of one ``HNSWSearchScratch``: visited marks (one `UInt32` epoch per node,
+/// so clearing the set is one increment) and room for one copied link list. Used by one
+/// thread at a time: its owner holds the scratch's slot lock.
+final class _HNSWUnsafeScratch {
+    private var marks: UnsafeMutablePointer<UInt32>
+    private var markCapacity = 0
+    private var epoch: UInt32 = 0
+    /// Room for `maxDegree` ids, the most any link list holds.
+    let neighborBuffer: UnsafeMutablePointer<UInt32>
+
+    init(maxDegree: Int) {
+        marks = .allocate(capacity: 0)
+        neighborBuffer = .allocate(capacity: maxDegree)
+    }
+
+    deinit {
+        marks.deallocate()
+        neighborBuffer.deallocate()
+    }
+
+    /// Starts a new traversal over nodes `0..<nodeCount`: every node becomes unvisited, in O(1)
+    /// except when the set grows or the epoch wraps.
+    func startVisit(nodeCount: Int) {
+        if nodeCount > markCapacity {
+            let bigger = Swift.max(nodeCount, markCapacity * 2)
+            marks.deallocate()
+            marks = .allocate(capacity: bigger)
+            marks.initialize(repeating: 0, count: bigger)
+            markCapacity = bigger
+            epoch = 0
+        }
+        epoch &+= 1
+        if epoch == 0 {
+            marks.update(repeating: 0, count: markCapacity)
+            epoch = 1
+        }
+    }
+
+    /// Marks `id` visited; returns whether it already was.
+    @inline(__always) func testAndSetVisited(_ id: UInt32) -> Bool {
+        let p = marks + Int(id)
+        if p.pointee == epoch { return true }
+        p.pointee = epoch
+        return false
+    }
+}
