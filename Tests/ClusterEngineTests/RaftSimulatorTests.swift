@@ -161,12 +161,14 @@ extension SplitMix64: RandomNumberGenerator {}
 @Suite("Raft simulator: seeded faults, invariants after every step, linearizable histories")
 struct RaftSimulatorTests {
     static var seeds: Int { getenv("RUVECTOR_LONG_TESTS") != nil ? 3000 : 300 }
+    /// `RUVECTOR_RAFT_SEED=N` runs that seed alone (to replay a failure).
+    static var onlySeed: UInt64? { getenv("RUVECTOR_RAFT_SEED").flatMap { UInt64(String(cString: $0)) } }
 
     @Test("3 and 5 nodes under message loss, duplication, reordering, partitions, crashes and compaction")
     func chaos() {
         var failures: [String] = []
         var operations = 0
-        for seed in 1...UInt64(Self.seeds) {
+        for seed in Self.onlySeed.map({ $0...$0 }) ?? 1...UInt64(Self.seeds) {
             var simulation = RaftSimulation(seed: seed, nodes: seed % 2 == 0 ? 5 : 3)
             let problems = simulation.run(steps: 600)
             operations += simulation.history.count
@@ -174,6 +176,6 @@ struct RaftSimulatorTests {
             if failures.count >= 5 { break }
         }
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
-        #expect(operations > Self.seeds * 5, "too few client operations completed (\(operations)) to mean anything")
+        #expect(Self.onlySeed != nil || operations > Self.seeds * 5, "too few client operations completed (\(operations)) to mean anything")
     }
 }

@@ -48,7 +48,12 @@ public struct RaftNode: Sendable {
                 snapshot: Snapshot, entries: [Entry]) {
         self.id = id
         self.settings = settings
-        rng = SplitMix64(state: settings.seed &+ id &* 0x9E3779B97F4A7C15)
+        // Each node's stream must be unrelated to the others'. Seeding with seed + id x the
+        // generator's own increment made node i's timeouts node i-1's shifted by one draw, and
+        // nodes drawing in step could then time out together forever (split votes, no leader:
+        // simulator seed 150). The term makes a restarted node's stream a new one too.
+        rng = SplitMix64(state: SplitMix64.mix(settings.seed) ^ SplitMix64.mix(id ^ 0x632B_E59B_D9B4_E019)
+                                ^ SplitMix64.mix(hardState.term &+ 0xA076_1D64_78BD_642F))
         log = RaftLog(snapshot: snapshot, entries: entries, committed: hardState.commit)
         term = hardState.term
         vote = hardState.vote
@@ -68,6 +73,8 @@ public struct RaftNode: Sendable {
 
     public var commitIndex: UInt64 { log.committed }
     public var lastIndex: UInt64 { log.lastIndex }
+    /// The term of the last entry (of the snapshot when there is none after it).
+    public var lastTerm: UInt64 { log.lastTerm }
     public var hardState: HardState { HardState(term: term, vote: vote, commit: log.committed) }
 
     // MARK: Time

@@ -208,4 +208,12 @@ struct SplitMix64: Sendable {
         return z ^ (z >> 31)
     }
     mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
+
+    /// SplitMix64's output function: a well-mixed 64-bit value of `x` (for deriving seeds).
+    static func mix(_ x: UInt64) -> UInt64 {
+        var z = x &+ 0x9E3779B97F4A7C15
+        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
+        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
+        return z ^ (z >> 31)
+    }
 }
