@@ -30,7 +30,7 @@ public struct PropertyIndexes: Sendable {
         init?(_ value: Value) {
             switch value {
             case .int(let i): self = .number(Double(i))
-            case .float(let d): self = .number(d)
+            case .float(let d) where !d.isNaN: self = .number(d)     // NaN equals nothing, itself included
             case .string(let s): self = .string(s)
             case .bool(let b): self = .bool(b)
             default: return nil
