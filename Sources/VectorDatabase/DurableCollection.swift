@@ -172,25 +172,27 @@ public final class DurableCollection: Sendable {
     @discardableResult
     public func upsert(keyed points: [KeyedPoint]) throws -> UInt64 {
         let (sequence, due) = try writeLock.withLock { logged in
-            var assigned = uuids.withLock { $0 }
-            var fresh: [(PointUUID, UInt64)] = []
-            var engine: [VectorPoint] = []
-            engine.reserveCapacity(points.count)
-            for point in points {
-                var id = try assigned.internalId(point.key)
-                if id == nil, case .uuid(let uuid) = point.key {
-                    let next = assigned.nextInternalId
-                    assigned.assign(uuid, next)
-                    fresh.append((uuid, next))
-                    id = next
+            // New UUIDs get ids from `next` up; they join the shared pairs only once logged
+            // (no other writer runs meanwhile: this holds `writeLock`).
+            var fresh: [PointUUID: UInt64] = [:]
+            let (engine, next) = try uuids.withLock { (known: inout UUIDAssignments) throws -> ([VectorPoint], UInt64) in
+                var next = known.nextInternalId
+                let engine = try points.map { point -> VectorPoint in
+                    var id = try known.internalId(point.key)
+                    if id == nil, case .uuid(let uuid) = point.key {
+                        id = fresh[uuid] ?? next
+                        if fresh[uuid] == nil { fresh[uuid] = next; next += 1 }
+                    }
+                    return VectorPoint(id: id ?? 0, vector: point.vector, payload: point.payload)
                 }
-                engine.append(VectorPoint(id: id ?? 0, vector: point.vector, payload: point.payload))
+                return (engine, next)
             }
             try collection.validate(engine)
             if !fresh.isEmpty {
-                let record = UUIDAssignments.encode(fresh, next: assigned.nextInternalId)
+                let pairs = fresh.sorted { $0.value < $1.value }.map { ($0.key, $0.value) }
+                let record = UUIDAssignments.encode(pairs, next: next)
                 _ = try wal.append(type: CollectionCodec.RecordType.assignUUIDs.rawValue, payload: record)
-                uuids.withLock { $0 = assigned }
+                uuids.withLock { known in for (uuid, id) in pairs { known.assign(uuid, id) } }
                 _ = logBytesWritten(record.count, total: &logged)
             }
             return try logAndApply(engine, logged: &logged)

@@ -59,16 +59,18 @@ public struct PointUUID: Hashable, Sendable, CustomStringConvertible {
 
     /// Lower-case canonical text.
     public var description: String {
-        let hex = Self.hex(high, 16) + Self.hex(low, 16)
-        let groups = [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { r in
-            String(hex[hex.index(hex.startIndex, offsetBy: r.lowerBound)..<hex.index(hex.startIndex, offsetBy: r.upperBound)])
+        var text = ""
+        for (i, digit) in (Self.hex(high) + Self.hex(low)).enumerated() {
+            if [8, 12, 16, 20].contains(i) { text.append("-") }
+            text.append(digit)
         }
-        return groups.joined(separator: "-")
+        return text
     }
 
-    private static func hex(_ v: UInt64, _ width: Int) -> String {
+    /// `v` as 16 lower-case hexadecimal digits.
+    private static func hex(_ v: UInt64) -> String {
         let s = String(v, radix: 16)
-        return String(repeating: "0", count: width - s.count) + s
+        return String(repeating: "0", count: 16 - s.count) + s
     }
 }
 
@@ -118,7 +120,7 @@ struct UUIDAssignments: Sendable, Equatable {
         var w = BinaryWriter()
         w.u8(1)
         w.u64(next)
-        w.u32(UInt32(pairs.count))
+        w.u64(UInt64(pairs.count))
         for (uuid, id) in pairs {
             w.u64(uuid.high); w.u64(uuid.low); w.u64(id)
         }
@@ -135,7 +137,7 @@ struct UUIDAssignments: Sendable, Equatable {
             var r = BinaryReader(bytes)
             guard try r.u8() == 1 else { throw StorageError(.corrupt, "unknown UUID record version") }
             let next = try r.u64()
-            for _ in 0..<Int(try r.u32()) {
+            for _ in 0..<(try r.count(elementBytes: 24)) {
                 let uuid = PointUUID(high: try r.u64(), low: try r.u64())
                 let id = try r.u64()
                 guard id >= PointKey.numberLimit else { throw StorageError(.corrupt, "a UUID record maps to numeric id \(id)") }
