@@ -85,67 +85,58 @@ enum GraphCodec {
     }
 
     static func encode(_ definitions: [VectorIndexDefinition]) -> [UInt8] {
-        var w = BinaryWriter()
-        w.u8(1)
-        w.u32(UInt32(definitions.count))
-        for d in definitions {
-            w.string(d.name)
-            w.string(d.label)
-            w.string(d.property)
+        encodeList(definitions) { d, w in
+            w.string(d.name); w.string(d.label); w.string(d.property)
             w.u32(UInt32(d.dimension))
             w.string(d.metric.rawValue)
-        }
-        return w.bytes
-    }
-
-    /// Property index definitions: (name, label, property) each.
-    static func encode(_ definitions: [(name: String, key: PropertyIndexes.Key)]) -> [UInt8] {
-        var w = BinaryWriter()
-        w.u8(1)
-        w.u32(UInt32(definitions.count))
-        for d in definitions {
-            w.string(d.name)
-            w.string(d.key.label)
-            w.string(d.key.property)
-        }
-        return w.bytes
-    }
-
-    static func decodePropertyIndexes(_ bytes: [UInt8]) throws -> [(name: String, key: PropertyIndexes.Key)] {
-        do {
-            var r = BinaryReader(bytes)
-            guard try r.u8() == 1 else { throw Damaged(description: "unknown property index record version") }
-            var definitions: [(name: String, key: PropertyIndexes.Key)] = []
-            for _ in 0..<Int(try r.u32()) {
-                let name = try r.string(), label = try r.string(), property = try r.string()
-                definitions.append((name, PropertyIndexes.Key(label: label, property: property)))
-            }
-            guard r.isAtEnd else { throw Damaged(description: "trailing bytes after a property index record") }
-            return definitions
-        } catch is BinaryReader.Truncated {
-            throw Damaged(description: "a property index record is cut short")
         }
     }
 
     static func decodeDefinitions(_ bytes: [UInt8]) throws -> [VectorIndexDefinition] {
+        try decodeList(bytes, what: "vector index", elementBytes: 20) { r in
+            let name = try r.string(), label = try r.string(), property = try r.string()
+            let dimension = Int(try r.u32())
+            let metricName = try r.string()
+            guard let metric = DistanceMetric(rawValue: metricName) else {
+                throw Damaged(description: "unknown distance metric '\(metricName)' in an index record")
+            }
+            return VectorIndexDefinition(name: name, label: label, property: property, dimension: dimension, metric: metric)
+        }
+    }
+
+    /// Property index definitions: (name, label, property) each.
+    static func encode(_ definitions: [(name: String, key: PropertyIndexes.Key)]) -> [UInt8] {
+        encodeList(definitions) { d, w in w.string(d.name); w.string(d.key.label); w.string(d.key.property) }
+    }
+
+    static func decodePropertyIndexes(_ bytes: [UInt8]) throws -> [(name: String, key: PropertyIndexes.Key)] {
+        try decodeList(bytes, what: "property index", elementBytes: 12) { r in
+            let name = try r.string(), label = try r.string(), property = try r.string()
+            return (name, PropertyIndexes.Key(label: label, property: property))
+        }
+    }
+
+    /// A versioned, counted list (index definition records and snapshot sections).
+    private static func encodeList<T>(_ items: [T], _ write: (T, inout BinaryWriter) -> Void) -> [UInt8] {
+        var w = BinaryWriter()
+        w.u8(1)
+        w.u64(UInt64(items.count))
+        for item in items { write(item, &w) }
+        return w.bytes
+    }
+
+    /// Reads what `encodeList` wrote; `elementBytes` is the least one element takes (bounds the count).
+    private static func decodeList<T>(_ bytes: [UInt8], what: String, elementBytes: Int,
+                                      _ read: (inout BinaryReader) throws -> T) throws -> [T] {
         do {
             var r = BinaryReader(bytes)
-            guard try r.u8() == 1 else { throw Damaged(description: "unknown index record version") }
-            var definitions: [VectorIndexDefinition] = []
-            for _ in 0..<Int(try r.u32()) {
-                let name = try r.string(), label = try r.string(), property = try r.string()
-                let dimension = Int(try r.u32())
-                let metricName = try r.string()
-                guard let metric = DistanceMetric(rawValue: metricName) else {
-                    throw Damaged(description: "unknown distance metric '\(metricName)' in an index record")
-                }
-                definitions.append(VectorIndexDefinition(name: name, label: label, property: property,
-                                                         dimension: dimension, metric: metric))
-            }
-            guard r.isAtEnd else { throw Damaged(description: "trailing bytes after an index record") }
-            return definitions
+            guard try r.u8() == 1 else { throw Damaged(description: "unknown \(what) record version") }
+            var items: [T] = []
+            for _ in 0..<(try r.count(elementBytes: elementBytes)) { items.append(try read(&r)) }
+            guard r.isAtEnd else { throw Damaged(description: "trailing bytes after a \(what) record") }
+            return items
         } catch is BinaryReader.Truncated {
-            throw Damaged(description: "an index record is cut short")
+            throw Damaged(description: "a \(what) record is cut short")
         }
     }
 

@@ -22,17 +22,10 @@ private func documentGraph(count: Int, dimension: Int, metric: DistanceMetric, s
 private func exactRanking(_ db: GraphDatabase, _ query: [Float], metric: DistanceMetric,
                           where keep: (Node) -> Bool = { _ in true }) -> [Int] {
     let definition = VectorIndexDefinition(name: "oracle", label: "Doc", property: "embedding", dimension: query.count, metric: metric)
-    let normalizedQuery = metric == .cosine ? normalized(query) : query
     return db.store.nodeIds(withLabel: "Doc").compactMap { id -> (Int, Float)? in
-        guard let node = db.store.node(id), keep(node), var v = definition.vector(of: node) else { return nil }
-        if metric == .cosine { v = normalized(v) }
-        return (id, definition.score(distance: metric.distance(normalizedQuery, v)))
+        guard let node = db.store.node(id), keep(node), let v = definition.vector(of: node) else { return nil }
+        return (id, definition.score(distance: metric.distance(query, v)))     // normalises for cosine
     }.sorted { ($0.1, $1.0) > ($1.1, $0.0) }.map(\.0)
-}
-
-private func normalized(_ v: [Float]) -> [Float] {
-    let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
-    return norm > 0 ? v.map { $0 / norm } : v
 }
 
 private func recall(_ found: [Int], _ truth: [Int]) -> Double {

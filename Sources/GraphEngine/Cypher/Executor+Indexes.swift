@@ -26,7 +26,7 @@ extension Executor {
             guard let node = number, store.node(node) != nil else { return [] }
             return [node]
         }
-        guard !node.labels.isEmpty, !store.propertyIndexes.keys.isEmpty else { return nil }
+        guard !node.labels.isEmpty, !store.propertyIndexes.isEmpty else { return nil }
         var best: [Int]? = nil
         for label in node.labels {
             for (property, value) in required {

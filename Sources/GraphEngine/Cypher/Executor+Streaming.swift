@@ -3,8 +3,9 @@
 /// pattern walk finds it, so neither the MATCH nor the RETURN result is held whole, and a
 /// LIMIT stops the walk.
 extension Executor {
-    /// Stops a streamed walk once LIMIT rows were handed on (caught by `streamMatch`).
-    private static let limitReached = GraphError.Code(name: "limitReached")
+    /// Thrown from a walk's consumer once it has what it wants (LIMIT rows handed on, or a
+    /// first match found) and caught where the walk began: the rest of the walk is skipped.
+    private static let walkDone = GraphError.Code(name: "walkDone")
 
     static func isStreamable(_ p: Projection) -> Bool {
         !p.distinct && p.orderBy.isEmpty && !p.items.contains { containsAggregate($0.expr) }
@@ -27,7 +28,7 @@ extension Executor {
             for item in items { values.append(try reader.eval(item.expr, row)) }
             try sink(.row(values))
             sent += 1
-            if sent == limit { throw GraphError(Self.limitReached, "LIMIT reached") }
+            if sent == limit { throw GraphError(Self.walkDone, "LIMIT reached") }
         }
         var out = MatchOutput { row throws(GraphError) in
             if let predicate, try reader.eval(predicate, row) != .bool(true) { return }
@@ -44,23 +45,18 @@ extension Executor {
                 }
                 try checkDeadline()
             }
-        } catch where error.code == Self.limitReached {
+        } catch where error.code == Self.walkDone {
             return
         }
     }
-}
-
-extension Executor {
-    /// Stops a pattern walk at its first match (caught by `hasMatch`).
-    private static let firstMatchFound = GraphError.Code(name: "firstMatchFound")
 
     /// Whether `part` matches at least once from `row`; stops at the first match.
     func hasMatch(_ part: PatternPart, _ row: Row) throws(GraphError) -> Bool {
-        var out = MatchOutput { _ throws(GraphError) in throw GraphError(Self.firstMatchFound, "found") }
+        var out = MatchOutput { _ throws(GraphError) in throw GraphError(Self.walkDone, "found") }
         do {
             try matchParts([part], row, into: &out)
             return false
-        } catch where error.code == Self.firstMatchFound {
+        } catch where error.code == Self.walkDone {
             return true
         }
     }

@@ -7,7 +7,7 @@
 /// with its own nodes.
 public struct PropertyIndexes: Sendable {
     /// What an index covers.
-    public struct Key: Sendable, Hashable, Comparable {
+    public struct Key: Sendable, Hashable {
         /// Nodes with this label...
         public var label: String
         /// ...by the value of this property.
@@ -15,8 +15,6 @@ public struct PropertyIndexes: Sendable {
 
         /// A key.
         public init(label: String, property: String) { self.label = label; self.property = property }
-
-        public static func < (a: Key, b: Key) -> Bool { (a.label, a.property) < (b.label, b.property) }
     }
 
     /// An indexed value: numbers by their `Double` value (so 1 and 1.0, equal in Cypher, share
@@ -41,8 +39,8 @@ public struct PropertyIndexes: Sendable {
     private var entries: [Key: [Entry: Set<Int>]] = [:]
     private var names: [Key: String] = [:]
 
-    /// The indexes defined, in order.
-    public var keys: [Key] { entries.keys.sorted() }
+    /// True when no property is indexed (MATCH then plans as it always did).
+    public var isEmpty: Bool { entries.isEmpty }
 
     /// Every index with its name, by name.
     public var definitions: [(name: String, key: Key)] {
@@ -104,16 +102,12 @@ extension GraphStore {
     /// Throws `.conflict` when the name or the (label, property) pair is taken, `.runtime` for
     /// an empty or overlong name, `.limitExceeded` past `maxPropertyIndexes`.
     public mutating func createPropertyIndex(name: String, _ key: PropertyIndexes.Key) throws(GraphError) {
-        for (what, value) in [("index name", name), ("label", key.label), ("property", key.property)] {
-            guard !value.isEmpty, value.utf8.count <= VectorIndexDefinition.maxNameBytes else {
-                throw GraphError(.runtime, "the \(what) must be 1 to \(VectorIndexDefinition.maxNameBytes) bytes, got \(value.utf8.count)")
-            }
-        }
+        try VectorIndexDefinition.validateNames(name: name, label: key.label, property: key.property)
         if propertyIndexes.key(named: name) != nil { throw GraphError(.conflict, "an index named '\(name)' already exists") }
         if let existing = propertyIndexes.definitions.first(where: { $0.key == key }) {
             throw GraphError(.conflict, ":\(key.label)(\(key.property)) is already indexed as '\(existing.name)'")
         }
-        guard propertyIndexes.keys.count < Self.maxPropertyIndexes else {
+        guard propertyIndexes.definitions.count < Self.maxPropertyIndexes else {
             throw GraphError(.limitExceeded, "a graph has at most \(Self.maxPropertyIndexes) property indexes")
         }
         propertyIndexes.create(key, name: name, nodes: nodes.values)

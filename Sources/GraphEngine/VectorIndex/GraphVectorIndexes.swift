@@ -26,13 +26,19 @@ public struct VectorIndexDefinition: Sendable, Hashable {
 
     /// Throws `.runtime` when a name is empty or too long, or the dimension is out of range.
     public func validate() throws(GraphError) {
-        for (what, value) in [("index name", name), ("label", label), ("property", property)] {
-            guard !value.isEmpty, value.utf8.count <= Self.maxNameBytes else {
-                throw GraphError(.runtime, "the \(what) must be 1 to \(Self.maxNameBytes) bytes, got \(value.utf8.count)")
-            }
-        }
+        try Self.validateNames(name: name, label: label, property: property)
         guard (1...VectorEngineLimits.maxDimension).contains(dimension) else {
             throw GraphError(.runtime, "the dimension must be 1 to \(VectorEngineLimits.maxDimension), got \(dimension)")
+        }
+    }
+
+    /// Throws `.runtime` when an index's name, label or property is empty or longer than
+    /// `maxNameBytes` (every kind of index on nodes).
+    static func validateNames(name: String, label: String, property: String) throws(GraphError) {
+        for (what, value) in [("index name", name), ("label", label), ("property", property)] {
+            guard !value.isEmpty, value.utf8.count <= maxNameBytes else {
+                throw GraphError(.runtime, "the \(what) must be 1 to \(maxNameBytes) bytes, got \(value.utf8.count)")
+            }
         }
     }
 
@@ -180,18 +186,19 @@ public final class GraphVectorIndexes: Sendable {
         guard (1...VectorEngineLimits.maxK).contains(k) else {
             throw GraphError(.limitExceeded, "k must be 1 to \(VectorEngineLimits.maxK), got \(k)")
         }
-        var hits: [VectorIndexHit] = []
-        // The index's entry for an unindexed node may be stale: skip it there, score it here.
-        var seen = unindexed
-        for id in unindexed {
-            guard let node = store.node(id), let v = definition.vector(of: node), try accept(node) else { continue }
-            hits.append(VectorIndexHit(node: id, score: definition.score(distance: definition.metric.distance(vector, v))))
+        /// Node `id` scored from `store`'s vector, if it has one and `accept` takes it.
+        func scored(_ id: Int) throws(GraphError) -> VectorIndexHit? {
+            guard let node = store.node(id), let v = definition.vector(of: node), try accept(node) else { return nil }
+            return VectorIndexHit(node: id, score: definition.score(distance: definition.metric.distance(vector, v)))
         }
+        // The index's entry for an unindexed node may be stale: skip it there, score it here.
+        var hits: [VectorIndexHit] = []
+        for id in unindexed { if let hit = try scored(id) { hits.append(hit) } }
         let exact = hits.count
+        var seen = unindexed
         func consider(_ id: Int) throws(GraphError) {
-            guard seen.insert(id).inserted, let node = store.node(id), let v = definition.vector(of: node),
-                  try accept(node) else { return }
-            hits.append(VectorIndexHit(node: id, score: definition.score(distance: definition.metric.distance(vector, v))))
+            guard seen.insert(id).inserted, let hit = try scored(id) else { return }
+            hits.append(hit)
         }
         let indexed = entry.index.count
         var candidates = k

@@ -2,7 +2,6 @@ import GraphEngine
 import GraphPersistence
 import RPC
 import Storage
-import Synchronization
 import VectorEngine
 import Wire
 
@@ -179,24 +178,21 @@ struct GraphService: RPCService {
         // A read-only query streams: its rows are converted and sent in batches as they are
         // found, at most a few batches ahead of the client. A write's rows come after commit.
         let handoff = BlockingHandoff<RuvectorV1.ExecuteResponse>(capacity: 4)
-        let sentRows = Mutex(0)
-        async let finished = blocking { () throws -> DurableGraphDatabase.Outcome<QueryResult>? in
+        // The outcome (nil for a read-only query stopped at max_rows: nothing to count) and
+        // the rows streamed.
+        async let finished = blocking { () throws -> (DurableGraphDatabase.Outcome<QueryResult>?, Int) in
             defer { handoff.finish() }
             var stream = RowStream(handoff: handoff, maxRows: Int(maxRows), batchRows: batchRows)
             let sink: (QueryStreamEvent) throws(GraphError) -> Void = { event throws(GraphError) in try stream.take(event) }
+            var outcome: DurableGraphDatabase.Outcome<QueryResult>? = nil
             do {
-                let outcome = request.transactionId.isEmpty
+                outcome = request.transactionId.isEmpty
                     ? try graph.execute(request.query, parameters: parameters, deadline: deadline, randomSeed: seed, streamingReadsTo: sink)
                     : try graph.execute(request.query, parameters: parameters, deadline: deadline, randomSeed: seed,
                                         streamingReadsTo: sink, transaction: request.transactionId)
-                try stream.flush()
-                sentRows.withLock { $0 = stream.rows }
-                return outcome
-            } catch let error as GraphError where error.code == .cancelled && stream.reachedMaxRows {
-                try stream.flush()
-                sentRows.withLock { $0 = stream.rows }
-                return nil                  // a read-only query stopped at max_rows: nothing to count
-            }
+            } catch let error as GraphError where error.code == .cancelled && stream.reachedMaxRows {}
+            try stream.flush()
+            return (outcome, stream.rows)
         }
         while let part = await handoff.next() {
             do { try await writer.send(part) } catch {
@@ -205,8 +201,8 @@ struct GraphService: RPCService {
                 throw error
             }
         }
-        let outcome = try await finished
-        var rowCount = sentRows.withLock { $0 }
+        let (outcome, streamedRows) = try await finished
+        var rowCount = streamedRows
         if let outcome, !outcome.value.streamed {
             try await writer.send(RuvectorV1.ExecuteResponse(part: .header(RuvectorV1.ResultHeader(columns: outcome.value.columns))))
             let rows = outcome.value.rows.prefix(Int(maxRows))
