@@ -312,9 +312,9 @@ def test_hybrid_search_through_the_client(db):
                      {"rows": [{"n": i, "year": 2000 + i % 20, "v": v.tolist()} for i, v in enumerate(vectors)]})
     db.graph.execute("MATCH (a:Paper), (b:Paper) WHERE b.n = a.n * 2 CREATE (a)-[:CITES]->(b)")
     index = db.graph.create_vector_index("papers", "Paper", "embedding", dimension=8, metric="cosine")
-    assert index == ruvector.VectorIndex("papers", "Paper", "embedding", 200)
+    assert index == ruvector.GraphIndex("papers", "Paper", "embedding", 200)
     by_year = db.graph.create_index("by_year", "Paper", "year")
-    assert by_year == ruvector.VectorIndex("by_year", "Paper", "year", 200, vector=False)
+    assert by_year == ruvector.GraphIndex("by_year", "Paper", "year", 200, vector=False)
     assert db.graph.indexes() == [by_year, index]
     assert db.graph.execute("MATCH (p:Paper {year: 2003}) RETURN count(p) AS n").rows == [{"n": 10}]
     with pytest.raises(ruvector.AlreadyExists):

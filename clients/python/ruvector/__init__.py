@@ -4,7 +4,7 @@ See the package README (clients/python/README.md) for a quick start and the filt
 """
 from ruvector.client import (Client, CollectionInfo, Hit, Point, Record, SnapshotInfo, UpdateResult,
                              crc32c)
-from ruvector.graph import HybridHit, Node, Path, Relationship, Result, Transaction, VectorIndex
+from ruvector.graph import HybridHit, Node, Path, Relationship, Result, Transaction, GraphIndex
 from ruvector.errors import (Aborted, AlreadyExists, DataLoss, DeadlineExceeded, FailedPrecondition,
                              InvalidArgument, NotFound, ResourceExhausted, RuVectorError, Unavailable,
                              Unimplemented)
@@ -13,6 +13,6 @@ __all__ = [
     "Client", "CollectionInfo", "Hit", "Point", "Record", "SnapshotInfo", "UpdateResult", "crc32c",
     "RuVectorError", "InvalidArgument", "NotFound", "AlreadyExists", "ResourceExhausted", "FailedPrecondition",
     "Aborted", "Unavailable", "DeadlineExceeded", "DataLoss", "Unimplemented",
-    "Node", "Relationship", "Path", "Result", "Transaction", "VectorIndex", "HybridHit",
+    "Node", "Relationship", "Path", "Result", "Transaction", "GraphIndex", "HybridHit",
 ]
 __version__ = "0.1.0"

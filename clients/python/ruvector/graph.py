@@ -45,7 +45,7 @@ class Path:
 
 
 @dataclass(frozen=True)
-class VectorIndex:
+class GraphIndex:
     """An index on nodes: `vector` (similarity search over a list-of-numbers property) or a
     property index (equality lookups that MATCH uses to pick its starting nodes)."""
     name: str
@@ -94,8 +94,8 @@ def _path(p) -> Path:
     return Path([_node(n) for n in p.nodes], [_relationship(r) for r in p.relationships])
 
 
-def _index(info) -> VectorIndex:
-    return VectorIndex(info.name, info.label, info.property, info.entries, info.vector)
+def _index(info) -> GraphIndex:
+    return GraphIndex(info.name, info.label, info.property, info.entries, info.vector)
 
 
 def _hyperedge(h) -> dict[str, Any]:
@@ -211,7 +211,7 @@ class Graph:
         return [_hyperedge(h) for h in response.hyperedges]
 
     def create_vector_index(self, name: str, label: str, property: str, dimension: int,
-                            metric: str = "cosine") -> VectorIndex:
+                            metric: str = "cosine") -> GraphIndex:
         """Indexes the `property` of every `label` node that holds `dimension` numbers (others
         are skipped), in HNSW; kept current by every commit and persisted. metric: cosine,
         l2, dot or manhattan. Raises `AlreadyExists` when the name is taken."""
@@ -219,14 +219,14 @@ class Graph:
         return _index(self._call("CreateIndex", graph_pb2.CreateIndexRequest(
             name=name, label=label, property=property, vector_index=config)))
 
-    def create_index(self, name: str, label: str, property: str) -> VectorIndex:
+    def create_index(self, name: str, label: str, property: str) -> GraphIndex:
         """An equality index on `property` of `label` nodes: ``MATCH (u:User {email: $e})`` and
         ``WHERE u.email = $e`` then look nodes up instead of scanning the label. Kept current
         by every commit and persisted. Raises `AlreadyExists` when the name or pair is taken."""
         return _index(self._call("CreateIndex", graph_pb2.CreateIndexRequest(
             name=name, label=label, property=property, property_index=graph_pb2.PropertyIndexConfig())))
 
-    def indexes(self) -> list[VectorIndex]:
+    def indexes(self) -> list[GraphIndex]:
         """Every index, with the number of nodes it holds."""
         return [_index(i) for i in self._call("ListIndexes", graph_pb2.ListIndexesRequest()).indexes]
 
