@@ -40,6 +40,20 @@ struct CRC32CTests {
         #expect(CRC32C.checksum([]) == 0)
     }
 
+    @Test("the hardware and the table-driven CRC agree at every length and alignment")
+    func hardwareMatchesTable() {
+        let bytes = (0..<300).map { UInt8(truncatingIfNeeded: $0 &* 151 &+ 17) }
+        bytes.withUnsafeBytes { raw in
+            for start in 0..<9 {
+                for end in stride(from: start, through: raw.count, by: 7) {
+                    let part = UnsafeRawBufferPointer(rebasing: raw[start..<end])
+                    #expect(CRC32C.checksum(part, continuing: 0x1234_5678) == CRC32C.tableChecksum(part, continuing: 0x1234_5678))
+                }
+            }
+        }
+        #expect(CRC32C.tableChecksum(UnsafeRawBufferPointer(start: nil, count: 0)) == 0)
+    }
+
     @Test("checksumming in parts equals checksumming the whole, at every split")
     func incremental() {
         let bytes = (0..<100).map { UInt8(truncatingIfNeeded: $0 * 7 + 3) }
