@@ -121,7 +121,7 @@ struct SnapshotStoreTests {
     @Test("version 1 files (sections one after the other) still load")
     func versionOne() throws {
         let store = try SnapshotStore(directory: temporaryDirectory())
-        let file = versionOneFile(sections: [("config", [1, 2]), ("index", Array(repeating: 9, count: 1000))], walSequence: 77)
+        let file = SnapshotFormat.encodeVersion1(sections: [("config", [1, 2]), ("index", Array(repeating: 9, count: 1000))], walSequence: 77)
         try AtomicFile.write(file, to: store.directory + "/" + SnapshotStore.fileName(walSequence: 77))
         let (snapshot, skipped) = try store.loadLatestValid()
         #expect(skipped.isEmpty && snapshot?.info.walSequence == 77)
@@ -163,15 +163,4 @@ struct SnapshotStoreTests {
         for record in try wal.read(from: try #require(snapshot).info.walSequence + 1) { recovered.apply(record) }
         #expect(recovered == live)
     }
-}
-
-/// A snapshot file in format version 1, as earlier builds wrote it.
-func versionOneFile(sections: [(String, [UInt8])], walSequence: UInt64) -> [UInt8] {
-    var file = Array("RUVSNAP".utf8) + [0] + WALFormat.littleEndian(UInt32(1)) + WALFormat.littleEndian(UInt32(sections.count))
-    file += WALFormat.littleEndian(walSequence) + WALFormat.littleEndian(UInt64(0))
-    for (name, bytes) in sections {
-        file += [UInt8(name.utf8.count), 0] + Array(name.utf8)
-        file += WALFormat.littleEndian(UInt64(bytes.count)) + WALFormat.littleEndian(CRC32C.checksum(bytes)) + bytes
-    }
-    return file + WALFormat.littleEndian(CRC32C.checksum(file))
 }

@@ -49,6 +49,18 @@ enum SnapshotFormat {
         return (bytes, offsets)
     }
 
+    /// A version-1 file, as builds before format 2 wrote them (tests check those still load).
+    static func encodeVersion1(sections: [(name: String, bytes: [UInt8])], walSequence: UInt64) -> [UInt8] {
+        var file = magic + WALFormat.littleEndian(UInt32(1)) + WALFormat.littleEndian(UInt32(sections.count))
+        file += WALFormat.littleEndian(walSequence) + WALFormat.littleEndian(UInt64(0))
+        for section in sections {
+            file += [UInt8(section.name.utf8.count), 0] + Array(section.name.utf8)
+            file += WALFormat.littleEndian(UInt64(section.bytes.count)) + WALFormat.littleEndian(CRC32C.checksum(section.bytes))
+            file += section.bytes
+        }
+        return file + WALFormat.littleEndian(CRC32C.checksum(file))
+    }
+
     /// Checks a whole file in memory and finds its sections.
     static func decode(_ bytes: UnsafeRawBufferPointer, name: String) throws(StorageError) -> (info: SnapshotInfo, ranges: [String: Range<Int>]) {
         func corrupt(_ why: String) -> StorageError { StorageError(.corrupt, "snapshot '\(name)' is damaged: \(why)") }

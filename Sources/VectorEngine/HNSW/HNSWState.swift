@@ -60,6 +60,11 @@ public struct HNSWState: Sendable, Hashable {
 }
 
 extension HNSWIndex {
+    /// Whether vectors and level-0 links are still in adopted, borrowed memory (tests).
+    var usesBorrowedStorage: (vectors: Bool, links: Bool) {
+        access.shared { g, _ in (g.storage.vectorsOwner != nil, g.storage.links0Owner != nil) }
+    }
+
     /// A copy of the index's state (taken with exclusive access, so never mid-batch).
     public func exportState() -> HNSWState {
         access.exclusive { g, _ in
