@@ -47,8 +47,8 @@ enum RecoveryBench {
             try reopened.close()
             print("| read the collection's files (snapshot + whole log) into memory: the floor | \(format3(floor)) | \(floorBytes >> 20) |")
             print("| DurableCollection.open: snapshot + replay of \(report.replayedRecords) records, \(points) points | \(format3(open)) | |")
-            print("| (of which snapshot load; WAL open + replay) | \(format3(Double(report.snapshotLoadMicros) / 1e6)); "
-                + "\(format3(Double(report.replayMicros) / 1e6)) | |")
+            print("| (of which snapshot load; WAL open; replay) | \(format3(Double(report.snapshotLoadMicros) / 1e6)); "
+                + "\(format3(Double(report.walOpenMicros) / 1e6)); \(format3(Double(report.replayMicros) / 1e6)) | |")
             print("| open / floor | \(format3(open / max(floor, 1e-9)))x | |")
         }
         print("\npage cache \(cold ? "dropped (cold)" : "not dropped (warm; run as root for cold)")")

@@ -46,7 +46,9 @@ public final class DurableCollection: Sendable {
         public var durationMicros: Int64
         /// Part of it spent reading, checking and decoding the snapshot into the index.
         public var snapshotLoadMicros: Int64
-        /// Part of it spent replaying the log.
+        /// Part of it spent opening (checking) the log.
+        public var walOpenMicros: Int64
+        /// Part of it spent reading and applying the log records after the snapshot.
         public var replayMicros: Int64
     }
 
@@ -117,9 +119,10 @@ public final class DurableCollection: Sendable {
         var uuids = UUIDAssignments()
         if let pairs = snapshot?.sections["uuids"] { try uuids.apply(pairs) }
         let loaded = ContinuousClock.now
-        let (wal, walReport) = try WriteAheadLog.open(directory: directory + "/wal",
-                                                      options: WALOptions(syncPolicy: options.syncPolicy))
         let after = snapshot?.info.walSequence ?? 0
+        let (wal, walReport) = try WriteAheadLog.open(directory: directory + "/wal",
+                                                      options: WALOptions(syncPolicy: options.syncPolicy), checkingFrom: after + 1)
+        let walOpened = ContinuousClock.now
         var replayed = 0
         for record in try wal.read(from: after + 1) {
             try apply(record, to: collection, uuids: &uuids)
@@ -129,7 +132,8 @@ public final class DurableCollection: Sendable {
         let report = RecoveryReport(snapshotSequence: after, skippedSnapshots: skipped, replayedRecords: replayed, wal: walReport,
                                     durationMicros: (finished - started).wholeMicroseconds,
                                     snapshotLoadMicros: (loaded - started).wholeMicroseconds,
-                                    replayMicros: (finished - loaded).wholeMicroseconds)
+                                    walOpenMicros: (walOpened - loaded).wholeMicroseconds,
+                                    replayMicros: (finished - walOpened).wholeMicroseconds)
         return DurableCollection(directory: directory, collection: collection, uuids: uuids, wal: wal, snapshots: snapshots,
                                  options: options, recovery: report)
     }
