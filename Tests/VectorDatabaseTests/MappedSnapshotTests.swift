@@ -127,4 +127,52 @@ struct MappedSnapshotTests {
         let error = #expect(throws: StorageError.self) { _ = try DurableCollection.open(directory) }
         #expect(error?.code == .newerFormat && error?.message.contains("upgrade ruvector-server") == true)
     }
+
+    /// Four dimensions, for the edge cases.
+    let small = CollectionConfig(name: "docs", dimension: 4, metric: .l2Squared,
+                                 hnsw: HNSWParameters(m: 4, efConstruction: 16, efSearch: 16))
+
+    @Test("an empty collection snapshots, reopens, installs from its file, and takes writes")
+    func empty() throws {
+        let directory = temporaryDirectory()
+        let db = try DurableCollection.create(in: directory, config: small, options: .init(syncPolicy: .never))
+        let info = try db.snapshot()
+        let file = try db.openSnapshot(info.name).read(offset: 0, count: info.sizeBytes)
+        try db.close()
+        let reopened = try DurableCollection.open(directory, options: .init(syncPolicy: .never))
+        try reopened.upsert([VectorPoint(id: 1, vector: [1, 2, 3, 4])])
+        #expect(try reopened.collection.search([1, 2, 3, 4], k: 1).map(\.id) == [1])
+        let copy = try DurableCollection.install(snapshotFile: file, in: temporaryDirectory() + "/copy", name: "copy",
+                                                 options: .init(syncPolicy: .never))
+        #expect(try copy.collection.count() == 0)
+        try copy.upsert([VectorPoint(id: 2, vector: [0, 0, 0, 1])])
+        #expect(copy.collection.get(id: 2)?.vector == [0, 0, 0, 1])
+    }
+
+    @Test("a crafted upload whose header claims more nodes than its sections hold is refused, not trusted")
+    func craftedUpload() throws {
+        let source = try DurableCollection.create(in: temporaryDirectory(), config: small, options: .init(syncPolicy: .never))
+        try source.upsert((0..<50).map { VectorPoint(id: UInt64($0), vector: [Float($0), 1, 2, 3]) })
+        let state = source.collection.index.exportState()
+        for count in [50, 51, 1 << 30] {   // 50 is the truth: that file installs
+            var sections = [SnapshotSection("config", bytes: CollectionCodec.encode(small))]
+            for section in CollectionCodec.stateSections(state) {
+                guard section.name == CollectionCodec.stateHeaderSection else { sections.append(section); continue }
+                var header = BinaryWriter()
+                header.u32(CollectionCodec.stateLayout); header.int(4); header.string("l2Squared")
+                header.int(4); header.int(16); header.int(16); header.u64(small.hnsw.seed)
+                header.u64(UInt64(count)); header.u64(state.entryPoint.map { UInt64($0) + 1 } ?? 0); header.u64(state.generatorState)
+                sections.append(SnapshotSection(section.name, bytes: header.bytes))
+            }
+            let store = try SnapshotStore(directory: temporaryDirectory())
+            let info = try store.write(sections: sections, walSequence: 1, createdUnixMicros: 0)
+            let file = try store.open(info.name).read(offset: 0, count: info.sizeBytes)
+            let install = { try DurableCollection.install(snapshotFile: file, in: temporaryDirectory() + "/x", name: "x") }
+            if count == 50 {
+                #expect(try install().collection.count() == 50)
+            } else {
+                #expect(throws: (any Error).self) { _ = try install() }
+            }
+        }
+    }
 }

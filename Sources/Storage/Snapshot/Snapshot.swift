@@ -100,17 +100,21 @@ public struct SnapshotSections: Sendable {
     }
 
     /// Section `name` in memory the caller may keep, read and write, without a copy when the
-    /// section starts on a page of a mapped file (format version 2): the file's pages are
+    /// section lies on whole pages of a mapped file (format version 2): the file's pages are
     /// mapped copy-on-write (read when touched; writes never reach the file), followed by
-    /// zeroed room up to `reservingBytes`. Otherwise (older files, uploads) a heap copy with
-    /// that room. Nil when the snapshot has no such section.
+    /// zeroed room up to `reservingBytes`, which costs address space only. Otherwise (older
+    /// files, uploads) an exact heap copy, without room. Nil when the snapshot has no such section.
     public func region(_ name: String, reservingBytes: Int = 0) throws(StorageError) -> MappedRegion? {
         guard let range = ranges[name] else { return nil }
-        if let file, range.lowerBound % MappedRegion.pageBytes == 0 {
+        if let file, range.lowerBound % MappedRegion.pageBytes == 0,
+           range.lowerBound + MappedRegion.roundUpToPage(range.count) <= image.count {
             return try MappedRegion.map(file.file, offset: range.lowerBound, count: range.count, capacity: reservingBytes)
         }
-        return MappedRegion.copy(of: UnsafeRawBufferPointer(rebasing: image.bytes[range]), capacity: reservingBytes)
+        return MappedRegion.copy(of: UnsafeRawBufferPointer(rebasing: image.bytes[range]), capacity: range.count)
     }
+
+    /// The length of section `name`; nil when the snapshot has none.
+    public func count(of name: String) -> Int? { ranges[name]?.count }
 }
 
 /// Keeps a snapshot file open (its sections are mapped from it on demand).

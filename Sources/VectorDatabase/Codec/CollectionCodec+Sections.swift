@@ -63,8 +63,10 @@ extension CollectionCodec {
         }
         let n = Int(count), slots0 = 2 * parameters.m + 1
         func region<T: BitwiseCopyable>(_ name: String, _ type: T.Type, perNode: Int) throws -> BorrowedBuffer<T> {
+            // The length is checked first: it bounds the node count, and so the room reserved.
             let bytes = n * perNode * MemoryLayout<T>.stride
-            guard let region = try sections.region(name, reservingBytes: max(n, 64) * max(roomFactor, 1) * perNode * MemoryLayout<T>.stride),
+            guard sections.count(of: name) == bytes,
+                  let region = try sections.region(name, reservingBytes: max(n, 64) * max(roomFactor, 1) * perNode * MemoryLayout<T>.stride),
                   region.count == bytes else { throw damaged("section '\(name)' is not \(bytes) bytes") }
             let base = region.base.bindMemory(to: T.self, capacity: region.capacity / MemoryLayout<T>.stride)
             return BorrowedBuffer(base: base, count: n * perNode, capacity: region.capacity / MemoryLayout<T>.stride, owner: region)

@@ -134,13 +134,22 @@ extension HNSWIndex {
         for (i, id) in s.externalIds.enumerated() {
             guard internalOf.updateValue(UInt32(i), forKey: id) == nil else { throw bad("duplicate external ids") }
         }
-        // Adopt with all the room the borrowed buffers have (appends then copy nothing).
+        // Adopt borrowed buffers with all their room (appends then copy nothing); buffers
+        // without room for at least one node are copied instead.
+        var vectors = s.borrowedVectors, links = s.borrowedLevel0Links
+        var vectorArray = s.vectors, linkArray = s.level0Links
         var capacity = max(n, 64)
-        if let v = s.borrowedVectors { capacity = v.capacity / dim }
-        if let l = s.borrowedLevel0Links { capacity = min(capacity, l.capacity / (m0 + 1)) }
+        if vectors != nil || links != nil {
+            capacity = min(vectors.map { $0.capacity / dim } ?? .max, links.map { $0.capacity / (m0 + 1) } ?? .max)
+            if capacity < max(n, 1) {
+                if let v = vectors { vectorArray = Array(v.elements) }
+                if let l = links { linkArray = Array(l.elements) }
+                (vectors, links, capacity) = (nil, nil, max(n, 64))
+            }
+        }
         let violations = access.exclusive { g, _ -> [String] in
-            g.storage.adopt(count: n, capacity: max(capacity, n), vectors: s.borrowedVectors, vectorArray: s.vectors,
-                            links0: s.borrowedLevel0Links, links0Array: s.level0Links, upperLinks: { s.upperLinks[$0] })
+            g.storage.adopt(count: n, capacity: capacity, vectors: vectors, vectorArray: vectorArray,
+                            links0: links, links0Array: linkArray, upperLinks: { s.upperLinks[$0] })
             g.internalOf = internalOf
             g.levels = s.levels
             g.externalIds = s.externalIds

@@ -54,12 +54,12 @@ final class _HNSWUnsafeStorage {
 
     /// Replaces the content of this empty storage by `count` nodes (state import): vectors and
     /// level-0 lists in the given buffers, used in place (a borrowed buffer with an owner) or
-    /// copied (no owner); each buffer has room for `capacity` nodes. `upperLinks(i)` gives node
+    /// copied (no owner); each buffer has room for `capacity` nodes (at least `count`, and at
+    /// least one, so growing by doubling works). `upperLinks(i)` gives node
     /// `i`'s upper-level slots (its level times `m + 1`; empty for level 0).
     func adopt(count: Int, capacity: Int, vectors newVectors: BorrowedBuffer<Float>?, vectorArray: [Float],
                links0 newLinks: BorrowedBuffer<UInt32>?, links0Array: [UInt32], upperLinks slots: (Int) -> [UInt32]) {
-        precondition(self.count == 0 && capacity >= count)
-        let capacity = Swift.max(capacity, 1)
+        precondition(self.count == 0 && capacity >= Swift.max(count, 1))
         if vectorsOwner == nil { vectors.deallocate() }
         if links0Owner == nil { links0.deallocate() }
         if let newVectors {
