@@ -45,14 +45,14 @@ struct VectorService: RPCService {
                 guard let created = try catalog.create(config) else {
                     throw RPCError(.alreadyExists, "collection '\(request.name)' already exists")
                 }
-                return try VectorMapping.info(created.collection)
+                return try VectorMapping.info(created)
             }
         }
         router.unary(Self.name, "GetCollection", RuvectorV1.GetCollectionRequest.self, execution: .eventLoopWhenAlone) { request, _, _ in
-            try Self.mapped { try VectorMapping.info(try service.collection(request.name).collection) }
+            try Self.mapped { try VectorMapping.info(try service.collection(request.name)) }
         }
         router.unary(Self.name, "ListCollections", RuvectorV1.ListCollectionsRequest.self, execution: .eventLoopWhenAlone) { _, _, _ in
-            try Self.mapped { RuvectorV1.ListCollectionsResponse(collections: try catalog.list().map { try VectorMapping.info($0.collection) }) }
+            try Self.mapped { RuvectorV1.ListCollectionsResponse(collections: try catalog.list().map { try VectorMapping.info($0) }) }
         }
         router.unary(Self.name, "DeleteCollection", RuvectorV1.DeleteCollectionRequest.self) { request, _, _ in
             try await Self.blocking {
@@ -66,8 +66,9 @@ struct VectorService: RPCService {
         router.unary(Self.name, "Upsert", RuvectorV1.UpsertRequest.self) { request, _, _ in
             let points = try Self.mapped { try service.points(request, hint: "use UpsertStream for imports") }
             let durable = try service.collection(request.collection)
-            let sequence = try await Self.blocking { try durable.upsert(keyed: points) }
-            return RuvectorV1.UpdateResult(sequence: sequence, pointsAffected: UInt64(points.count), applied: true)
+            let acknowledge = VectorMapping.acknowledgement(request.wait)
+            let sequence = try await Self.blocking { try durable.upsert(keyed: points, acknowledge: acknowledge) }
+            return RuvectorV1.UpdateResult(sequence: sequence, pointsAffected: UInt64(points.count), applied: acknowledge == .applied)
         }
         router.clientStreaming(Self.name, "UpsertStream", RuvectorV1.UpsertRequest.self, RuvectorV1.UpdateResult.self) { requests, _, _ in
             try await service.upsertStream(requests)
@@ -185,6 +186,7 @@ struct VectorService: RPCService {
         var written: UInt64 = 0
         var sequence: UInt64 = 0
         var messages = 0
+        var applied = true
         do {
             for try await request in requests {
                 messages += 1
@@ -196,15 +198,17 @@ struct VectorService: RPCService {
                 name = target
                 let batch = try Self.mapped { try points(request, hint: "send smaller messages") }
                 let durable = try collection(target)
-                sequence = try await Self.blocking { try durable.upsert(keyed: batch) }
+                let acknowledge = VectorMapping.acknowledgement(request.wait)
+                sequence = try await Self.blocking { try durable.upsert(keyed: batch, acknowledge: acknowledge) }
                 written += UInt64(batch.count)
+                applied = applied && acknowledge == .applied
             }
         } catch {
             let status = VectorMapping.rpcError(error)
             throw RPCError(status.code, "\(status.message) (message \(messages) of the stream; \(written) points of the earlier messages were written)",
                            cause: error)
         }
-        return RuvectorV1.UpdateResult(sequence: sequence, pointsAffected: written, applied: true)
+        return RuvectorV1.UpdateResult(sequence: sequence, pointsAffected: written, applied: applied)
     }
 
     /// A search short enough to answer on the event loop (well under a millisecond): an HNSW
