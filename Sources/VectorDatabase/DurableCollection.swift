@@ -1,3 +1,4 @@
+import Dispatch
 import Storage
 import Synchronization
 import VectorEngine
@@ -28,6 +29,27 @@ public final class DurableCollection: Sendable {
     private let uuids: Mutex<UUIDAssignments>
     /// Serializes snapshots (which encode and write outside `writeLock`).
     private let snapshotting = Mutex(())
+    /// Applies logged changes to the index in log order. A write acknowledged once logged
+    /// (`Acknowledgement.logged`) is queued here; every other change runs here with `sync`,
+    /// after whatever is queued (on an idle queue, `sync` runs on the caller's thread).
+    private let applier = DispatchQueue(label: "ruvector.collection.apply")
+    /// Room for queued writes: a writer waits (holding `writeLock`) while `maxQueuedWrites` are queued.
+    private let queueRoom = DispatchSemaphore(value: DurableCollection.maxQueuedWrites)
+    /// Logged writes not yet applied, and the first failure to apply one.
+    private let queued = Mutex<(count: Int, failure: String?)>((0, nil))
+
+    /// Writes logged but not yet applied that may wait in the queue (each up to one batch).
+    public static let maxQueuedWrites = 8
+
+    /// When a write is acknowledged.
+    public enum Acknowledgement: Sendable {
+        /// Logged (durable per the sync policy) and applied: searchable when the call returns.
+        case applied
+        /// Logged (durable per the sync policy); applied shortly after, in log order, so a
+        /// search right after may not see it yet. Imports go faster: the next batch is
+        /// logged while this one is indexed.
+        case logged
+    }
 
     /// How the collection keeps its files.
     public typealias Options = DurabilityOptions
@@ -157,28 +179,58 @@ public final class DurableCollection: Sendable {
         }
     }
 
-    /// Inserts or replaces points; durable (per the sync policy) when it returns. A batch the
-    /// engine refuses (wrong dimension...) is refused before anything is logged. `threads`
-    /// above 1 links new points in parallel (bulk imports; see ``VectorCollection/upsert(_:threads:)``:
-    /// the replayed graph of such a batch may differ slightly from the live one).
+    /// Inserts or replaces points; durable (per the sync policy) when it returns, and applied
+    /// then too unless `acknowledge` is `.logged`. A batch the engine refuses (wrong
+    /// dimension...) is refused before anything is logged. `threads` above 1 links new points
+    /// in parallel (bulk imports; see ``VectorCollection/upsert(_:threads:)``: the replayed
+    /// graph of such a batch may differ slightly from the live one).
     @discardableResult
-    public func upsert(_ points: [VectorPoint], threads: Int = 1) throws -> UInt64 {
+    public func upsert(_ points: [VectorPoint], threads: Int = 1, acknowledge: Acknowledgement = .applied) throws -> UInt64 {
         let (sequence, due) = try writeLock.withLock { logged in
             try collection.validate(points)
-            return try logAndApply(points, threads: threads, logged: &logged)
+            return try logAndApply(points, threads: threads, acknowledge: acknowledge, logged: &logged)
         }
         if due { try snapshot() }
         return sequence
     }
 
-    /// Logs validated `points`, then applies them (call holding `writeLock`). Returns the
-    /// record's sequence and whether an automatic snapshot is due.
-    private func logAndApply(_ points: [VectorPoint], threads: Int = 1, logged: inout Int) throws -> (UInt64, Bool) {
+    /// Logs validated `points`, then applies them or queues them (call holding `writeLock`).
+    /// Returns the record's sequence and whether an automatic snapshot is due.
+    private func logAndApply(_ points: [VectorPoint], threads: Int = 1, acknowledge: Acknowledgement,
+                             logged: inout Int) throws -> (UInt64, Bool) {
+        try checkQueuedWrites()
         let record = CollectionCodec.encodeUpsert(points)
         let sequence = try wal.append(type: CollectionCodec.RecordType.upsert.rawValue, payload: record)
-        try collection.upsert(points, threads: threads)
+        switch acknowledge {
+        case .applied:
+            try applier.sync { try collection.upsert(points, threads: threads) }
+        case .logged:
+            queueRoom.wait()
+            queued.withLock { $0.count += 1 }
+            applier.async { [self] in
+                do { try collection.upsert(points, threads: threads) } catch {
+                    queued.withLock { $0.failure = $0.failure ?? "sequence \(sequence): \(error)" }
+                }
+                queued.withLock { $0.count -= 1 }
+                queueRoom.signal()
+            }
+        }
         return (sequence, logBytesWritten(record.count, total: &logged))
     }
+
+    /// Refuses writes once a queued write failed to apply: the index no longer matches the log.
+    /// (Batches are validated before they are logged, so this means a bug or no memory.)
+    private func checkQueuedWrites() throws {
+        if let failure = queued.withLock({ $0.failure }) {
+            throw StorageError(.io, "applying a logged write failed (\(failure)); reopen the collection to replay its log")
+        }
+    }
+
+    /// Logged writes not yet applied (searches do not see them yet).
+    public var queuedWrites: Int { queued.withLock { $0.count } }
+
+    /// Waits until every logged write is applied.
+    public func waitUntilApplied() { applier.sync {} }
 
     /// A point to upsert, named as users name it.
     public struct KeyedPoint: Sendable {
@@ -194,7 +246,7 @@ public final class DurableCollection: Sendable {
     /// Inserts or replaces points named by number or UUID: a UUID seen for the first time gets
     /// an internal id, and the new pairs are logged before the points. Refused batches log nothing.
     @discardableResult
-    public func upsert(keyed points: [KeyedPoint]) throws -> UInt64 {
+    public func upsert(keyed points: [KeyedPoint], acknowledge: Acknowledgement = .applied) throws -> UInt64 {
         let (sequence, due) = try writeLock.withLock { logged in
             // New UUIDs get ids from `next` up; they join the shared pairs only once logged
             // (no other writer runs meanwhile: this holds `writeLock`).
@@ -219,7 +271,7 @@ public final class DurableCollection: Sendable {
                 uuids.withLock { known in for (uuid, id) in pairs { known.assign(uuid, id) } }
                 _ = logBytesWritten(record.count, total: &logged)
             }
-            return try logAndApply(engine, logged: &logged)
+            return try logAndApply(engine, acknowledge: acknowledge, logged: &logged)
         }
         if due { try snapshot() }
         return sequence
@@ -244,19 +296,23 @@ public final class DurableCollection: Sendable {
         try writeLock.withLock { logged in try logDelete(ids, logged: &logged) }
     }
 
+    /// Deletes are applied before they return (after any queued writes), so the count is exact.
     private func logDelete(_ ids: [UInt64], logged: inout Int) throws -> Int {
+        try checkQueuedWrites()
         let record = CollectionCodec.encodeDelete(ids)
         _ = try wal.append(type: CollectionCodec.RecordType.delete.rawValue, payload: record)
         _ = logBytesWritten(record.count, total: &logged)
         defer { uuids.withLock { $0.remove(ids) } }
-        return collection.delete(ids: ids)
+        return applier.sync { collection.delete(ids: ids) }
     }
 
     /// Deletes every point whose payload matches `filter`; returns how many. The matching ids
     /// are resolved and logged under the write lock, so replay deletes exactly these.
     @discardableResult
     public func delete(matching filter: PayloadFilter) throws -> Int {
-        try writeLock.withLock { logged in try logDelete(try collection.ids(matching: filter), logged: &logged) }
+        try writeLock.withLock { logged in
+            try logDelete(try applier.sync { try collection.ids(matching: filter) }, logged: &logged)
+        }
     }
 
     /// Writes a snapshot of the whole collection (configuration and index), releases the log
@@ -268,7 +324,8 @@ public final class DurableCollection: Sendable {
         try snapshotting.withLock { _ in
             let (config, state, uuidBytes, sequence, logged) = writeLock.withLock { logged in
                 defer { logged = 0 }
-                return (collection.config, collection.index.exportState(), uuids.withLock { $0.encoded },
+                // Every logged write is applied first, so the state covers the whole log.
+                return (collection.config, applier.sync { collection.index.exportState() }, uuids.withLock { $0.encoded },
                         wal.nextSequenceNumber - 1, logged)
             }
             do {
@@ -291,6 +348,11 @@ public final class DurableCollection: Sendable {
     /// Log activity since open: records, bytes, device syncs; segment files now.
     public var logStatistics: (appends: Int, bytes: Int, syncs: Int, segments: Int) { wal.statistics }
 
-    /// Syncs and closes the log.
-    public func close() throws { try wal.close() }
+    /// Applies queued writes, then syncs and closes the log.
+    public func close() throws {
+        try writeLock.withLock { _ in
+            applier.sync {}
+            try wal.close()
+        }
+    }
 }

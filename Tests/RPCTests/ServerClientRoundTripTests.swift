@@ -63,11 +63,22 @@ private func makeTestRouter(cancelledCalls: CancelCounter) -> RPCRouter {
             cancelledCalls.completedSends.add(1, ordering: .relaxed)
         }
     }
+    // Answers where it ran before and after a suspension: "loop" or "pool".
+    router.registerUnary(service: "test.Echo", method: "Where", execution: .eventLoopWhenAlone) { _, _, _ in
+        let before = currentThreadKind()
+        try await Task.sleep(for: .milliseconds(1))
+        return Array("\(before) \(currentThreadKind())".utf8)
+    }
     router.registerUnary(service: "test.Echo", method: "Big") { request, _, _ in
         let size = request.reduce(0) { $0 << 8 | Int($1) }
         return [UInt8](repeating: 0xAB, count: size)
     }
     return router
+}
+
+/// "loop" on an event-loop thread (the server's: the client's loops are of another group), else "pool".
+private func currentThreadKind() -> String {
+    MultiThreadedEventLoopGroup.currentEventLoop == nil ? "pool" : "loop"
 }
 
 private func sizeBytes(_ value: Int) -> [UInt8] {
@@ -199,6 +210,22 @@ struct ServerClientRoundTripTests {
         }
     }
 
+    @Test("an eventLoopWhenAlone handler runs on the connection's loop when alone, on the pool beside another call")
+    func handlerExecution() async throws {
+        try await withServer { channel, _ in
+            let alone = String(decoding: try await channel.unary("/test.Echo/Where", request: []).0, as: UTF8.self)
+            #expect(alone == "loop loop")
+            let open = try await channel.makeCall(path: "/test.Echo/Bidi")
+            try await open.send([1])
+            var echoes = open.responses.makeAsyncIterator()
+            #expect(try await echoes.next() == [1])     // the bidi call is running on the server
+            let beside = String(decoding: try await channel.unary("/test.Echo/Where", request: []).0, as: UTF8.self)
+            #expect(beside == "pool pool")
+            open.closeSend()
+            #expect(try await echoes.next() == nil)
+        }
+    }
+
     @Test("deadline exceeded ends the call and cancels the handler")
     func deadline() async throws {
         try await withServer { channel, cancelled in
@@ -222,6 +249,20 @@ struct ServerClientRoundTripTests {
             try await Task.sleep(for: .milliseconds(50))
             call.cancel()
             #expect(await call.result().status.code == .cancelled)
+            // Polls up to 10 s: with other suites busy on the cooperative pool, the handler may start late.
+            for _ in 0..<500 where cancelled.value == 0 { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(cancelled.value == 1)
+        }
+    }
+
+    @Test("cancelling the task of a unary call cancels the call on the server")
+    func unaryTaskCancel() async throws {
+        try await withServer { channel, cancelled in
+            let caller = Task { try await channel.unary("/test.Echo/Sleep", request: []) }
+            try await Task.sleep(for: .milliseconds(100))
+            caller.cancel()
+            let error = await #expect(throws: RPCError.self) { _ = try await caller.value }
+            #expect(error?.code == .cancelled)
             // Polls up to 10 s: with other suites busy on the cooperative pool, the handler may start late.
             for _ in 0..<500 where cancelled.value == 0 { try await Task.sleep(for: .milliseconds(20)) }
             #expect(cancelled.value == 1)

@@ -36,6 +36,48 @@ struct DurableCollectionTests {
             + queries.map { try collection.search($0.vector, k: 5) }
     }
 
+    @Test("writes acknowledged once logged are applied in log order, before deletes, snapshots and close")
+    func loggedAcknowledgement() throws {
+        let directory = temporaryDirectory()
+        let queries = points(10_000..<10_020, dimension: 16, seed: 9)
+        // The same writes, each applied before it returns: the reference.
+        let reference = try DurableCollection.create(in: temporaryDirectory(), config: config, options: .init(syncPolicy: .never))
+        let db = try DurableCollection.create(in: directory, config: config, options: .init(syncPolicy: .never))
+        for target in [reference, db] {
+            let acknowledge: DurableCollection.Acknowledgement = target === db ? .logged : .applied
+            for batch in 0..<20 {
+                let first = UInt64(batch * 30)
+                try target.upsert(points(first..<first + 40, dimension: 16, seed: UInt64(batch)), acknowledge: acknowledge)
+            }
+            // A delete after queued upserts sees them (ids 560..<600 were written by the last batches).
+            #expect(try target.delete(ids: Array(560..<600)) == 40)
+            try target.upsert(points(1000..<1200, dimension: 16, seed: 50), acknowledge: acknowledge)
+            #expect(try target.delete(matching: .range("n", .init(gte: 1100, lt: 1150))) == 50)
+        }
+        try db.upsert(points(2000..<2100, dimension: 16, seed: 60), acknowledge: .logged)
+        #expect(db.queuedWrites <= DurableCollection.maxQueuedWrites)
+        db.waitUntilApplied()
+        #expect(db.queuedWrites == 0)
+        try reference.upsert(points(2000..<2100, dimension: 16, seed: 60))
+        #expect(try results(db.collection, queries: queries) == results(reference.collection, queries: queries))
+        #expect(try db.collection.count() == reference.collection.count())
+
+        // A snapshot taken with writes still queued covers them; close applies what is queued.
+        try db.upsert(points(3000..<3300, dimension: 16, seed: 70), acknowledge: .logged)
+        try db.snapshot()
+        try db.upsert(points(3300..<3600, dimension: 16, seed: 71), acknowledge: .logged)
+        try db.close()
+        for (range, seed) in [(3000..<3300, 70), (3300..<3600, 71)] as [(Range<UInt64>, UInt64)] {
+            try reference.upsert(points(range, dimension: 16, seed: seed))
+        }
+        let reopened = try DurableCollection.open(directory)
+        #expect(reopened.recovery.snapshotSequence > 0 && reopened.recovery.replayedRecords == 1)
+        #expect(try reopened.collection.count() == reference.collection.count())
+        #expect(reopened.collection.get(id: 3500) == reference.collection.get(id: 3500))
+        try reopened.close()
+        try reference.close()
+    }
+
     @Test("WAL replay alone restores the collection exactly")
     func replayOnly() throws {
         let directory = temporaryDirectory()

@@ -1,6 +1,7 @@
 """No acknowledged write is lost: a Python client upserts in a loop through the real server,
 the test SIGKILLs the server at seeded random moments, restarts it on the same data
-directory, and checks every acknowledged point with its exact vector and payload.
+directory, and checks every acknowledged point with its exact vector and payload. Half the
+cycles write with wait=False (acknowledged once logged, indexed after).
 RUVECTOR_CRASH_CYCLES sets the number of cycles (default 20); a failure prints the seed."""
 import os
 import random
@@ -54,12 +55,15 @@ def test_sigkill_loses_no_acknowledged_point(tmp_path):
                     batch = list(range(i, i + rng_batch))
                     points = [_point(j) for j in batch]
                     try:
-                        db.upsert("crash", ids=batch, vectors=[p[0] for p in points], payloads=[p[1] for p in points])
+                        db.upsert("crash", ids=batch, vectors=[p[0] for p in points], payloads=[p[1] for p in points],
+                                  wait=wait)
                     except ruvector.RuVectorError:
                         return      # the server died mid-call: this batch was never acknowledged
                     acknowledged.extend(batch)
                     i += len(batch)
             rng_batch = rng.choice([1, 3, 20])
+            # wait=False acknowledges once logged, before indexing: those points must survive too.
+            wait = rng.choice([True, False])
             # Ids of unacknowledged batches may or may not exist after the restart; skip past them.
             thread = threading.Thread(target=writer, args=(next_id,))
             thread.start()

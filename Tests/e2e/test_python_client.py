@@ -149,6 +149,22 @@ def test_get_scroll_delete_count(db):
         db.count("docs")
 
 
+def test_writes_acknowledged_before_indexing(db):
+    """wait=False: acknowledged once logged, indexed shortly after in order; a delete waits for them."""
+    vectors, payloads = _dataset(n=3000, dim=16, seed=8)
+    db.create_collection("fast", dimension=16, metric="l2")
+    result = db.import_stream("fast", ((i, vectors[i], payloads[i]) for i in range(2000)), batch_size=250, wait=False)
+    assert result.points_affected == 2000 and not result.applied
+    single = db.upsert("fast", ids=list(range(2000, 3000)), vectors=vectors[2000:], payloads=payloads[2000:], wait=False)
+    assert single.points_affected == 1000 and not single.applied and single.sequence > result.sequence
+    assert db.delete("fast", ids=list(range(2990, 3000))) == 10     # applied after every queued write
+    db.wait_indexed("fast", timeout=60)
+    assert not db.get_collection("fast").indexing
+    assert db.count("fast") == 2990
+    assert [h.id for h in db.search("fast", vectors[1234], k=1)] == [1234]
+    assert db.upsert("fast", ids=[5], vectors=[vectors[5]]).applied
+
+
 def test_import_stream_and_search_stream(db, capsys):
     vectors, payloads = _dataset(n=2000, dim=8, seed=5)
     db.create_collection("docs", dimension=8, metric="cosine")

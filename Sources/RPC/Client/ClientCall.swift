@@ -8,6 +8,21 @@ final class CallResultBox: Sendable {
     var result: CallResult? { value.withLock { $0 } }
 }
 
+/// The started call of `ClientConnectionRef.unary` and whether its task was cancelled, so a
+/// cancel that comes before or after the start reaches the call.
+final class UnaryCancellation: Sendable {
+    private let state = Mutex<(call: ClientCall?, cancelled: Bool)>((nil, false))
+
+    /// Records the started call; true when the task was cancelled already.
+    func started(_ call: ClientCall) -> Bool {
+        state.withLock { $0.call = call; return $0.cancelled }
+    }
+
+    func cancel() {
+        state.withLock { $0.cancelled = true; return $0.call }?.cancel()
+    }
+}
+
 /// What a finished call returned besides its messages.
 public struct CallResult: Sendable {
     /// The call's status (OK or the error the server sent).

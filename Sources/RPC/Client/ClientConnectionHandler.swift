@@ -377,10 +377,25 @@ final class ClientConnectionRef: Sendable {
         }.get()
     }
 
-    func startUnary(path: String, metadata: Metadata, timeout: Duration?, message: [UInt8]) async throws -> ClientCall {
-        try await eventLoop.submit {
-            try self.handler.value.startUnary(path: path, metadata: metadata, timeout: timeout, message: message, ref: self)
-        }.get()
+    /// A whole unary call with one hop to the event loop and one back: the call starts there,
+    /// and the caller resumes once its status is in (its response is buffered by then).
+    /// Cancelling the caller's task cancels the call.
+    func unary(path: String, metadata: Metadata, timeout: Duration?, message: [UInt8]) async throws -> ClientCall {
+        let cancellation = UnaryCancellation()
+        return try await withTaskCancellationHandler {
+            try await eventLoop.flatSubmit { () -> EventLoopFuture<ClientCall> in
+                do {
+                    let call = try self.handler.value.startUnary(path: path, metadata: metadata, timeout: timeout,
+                                                                 message: message, ref: self)
+                    if cancellation.started(call) { self.handler.value.cancel(streamID: call.streamID) }
+                    return call.resultPromise.futureResult.map { _ in call }
+                } catch {
+                    return self.eventLoop.makeFailedFuture(error)
+                }
+            }.get()
+        } onCancel: {
+            cancellation.cancel()
+        }
     }
 
     func send(streamID: Int32, message: [UInt8]) async throws {

@@ -77,10 +77,12 @@ public final class GRPCChannel: Sendable {
     /// A unary call: one request, one response. Throws `RPCError` on a non-OK status.
     public func unary(_ path: String, request: [UInt8], metadata: Metadata = Metadata(),
                       timeout: Duration? = nil) async throws -> (response: [UInt8], result: CallResult) {
-        // Headers, the request and the end of stream leave in one event-loop turn.
-        let call = try await connection.startUnary(path: path, metadata: metadata, timeout: timeout, message: request)
+        // Headers, the request and the end of stream leave in one event-loop turn; the caller
+        // wakes once, when the call is over. Its messages are buffered, and the stream is closed,
+        // so they are read without the flow-control acknowledgement a live stream needs.
+        let call = try await connection.unary(path: path, metadata: metadata, timeout: timeout, message: request)
         var response: [UInt8]?
-        for try await message in call.responses {
+        for try await message in call.responses.base {
             guard response == nil else {
                 call.cancel()
                 throw RPCError(.internal, "server sent more than one response to a unary call")

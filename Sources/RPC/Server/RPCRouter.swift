@@ -17,18 +17,19 @@ public typealias StreamingHandler = @Sendable (RequestStream, ResponseWriter, Se
 
 /// Maps method paths to handlers. Built once before the server starts.
 public struct RPCRouter: Sendable {
-    private var handlers: [String: StreamingHandler] = [:]
+    private var handlers: [String: (handler: StreamingHandler, execution: HandlerExecution)] = [:]
     private var fallbacks: [String: StreamingHandler] = [:]
     private var services: Set<String> = []
 
     public init() {}
 
-    /// Registers a handler for `/service/method`. Registering a path twice is a programmer
-    /// error.
-    public mutating func register(service: String, method: String, handler: @escaping StreamingHandler) {
+    /// Registers a handler for `/service/method`, run where `execution` says. Registering a
+    /// path twice is a programmer error.
+    public mutating func register(service: String, method: String, execution: HandlerExecution = .concurrentPool,
+                                  handler: @escaping StreamingHandler) {
         let path = "/\(service)/\(method)"
         precondition(handlers[path] == nil, "method \(path) registered twice")
-        handlers[path] = handler
+        handlers[path] = (handler, execution)
         services.insert(service)
     }
 
@@ -48,11 +49,11 @@ public struct RPCRouter: Sendable {
     /// The fully-qualified names of the registered services.
     public var serviceNames: [String] { services.sorted() }
 
-    func handler(forPath path: String) -> StreamingHandler? {
-        if let handler = handlers[path] { return handler }
+    func handler(forPath path: String) -> (handler: StreamingHandler, execution: HandlerExecution)? {
+        if let entry = handlers[path] { return entry }
         let parts = path.split(separator: "/", omittingEmptySubsequences: true)
         guard parts.count == 2 else { return nil }
-        return fallbacks[String(parts[0])]
+        return fallbacks[String(parts[0])].map { ($0, .concurrentPool) }
     }
 
     /// The service part of a `/service/method` path, when it is one of ours.
@@ -71,10 +72,10 @@ public protocol RPCService: Sendable {
 extension RPCRouter {
     /// Registers a unary method: exactly one request, exactly one response.
     public mutating func registerUnary(
-        service: String, method: String,
+        service: String, method: String, execution: HandlerExecution = .concurrentPool,
         _ body: @escaping @Sendable ([UInt8], ServerContext, ResponseWriter) async throws -> [UInt8]
     ) {
-        register(service: service, method: method) { requests, writer, context in
+        register(service: service, method: method, execution: execution) { requests, writer, context in
             let request = try await requests.single()
             writer.setFinalMessage(try await body(request, context, writer))
         }

@@ -14,6 +14,8 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     private var session: HTTP2Session?
     private var context: ChannelHandlerContext?
     private var ref: ServerConnectionRef?
+    /// Runs `.eventLoopWhenAlone` handlers on this connection's loop.
+    private var loopExecutor: EventLoopTaskExecutor?
     private var calls: [Int32: ServerCall] = [:]
     private var peer = "unknown"
 
@@ -40,6 +42,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         peer = context.channel.remoteAddress.map { "\($0)" } ?? "unknown"
         ref = ServerConnectionRef(eventLoop: context.eventLoop,
                                   handler: NIOLoopBound(self, eventLoop: context.eventLoop))
+        loopExecutor = EventLoopTaskExecutor(context.eventLoop)
         do {
             session = try HTTP2Session(role: .server, delegate: self, limits: configuration.http2Limits)
         } catch {
@@ -250,7 +253,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
                 message: "grpc-encoding '\(encoding)' is not supported; send identity (uncompressed) messages"))
             return
         }
-        guard let handler = router.handler(forPath: path) else {
+        guard let (handler, execution) = router.handler(forPath: path) else {
             let message = router.knowsService(ofPath: path)
                 ? "method not found: \(path)" : "service not found for path \(path)"
             respondWithoutCall(call, httpStatus: "200", status: Status(code: .unimplemented, message: message))
@@ -281,7 +284,9 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         let logger = self.logger
         let observer = configuration.callObserver
         let started = ContinuousClock.now
-        call.task = Task {
+        // `calls` holds this call: alone means no other call of the connection is running.
+        let onLoop = execution == .eventLoopWhenAlone && calls.count == 1 ? loopExecutor : nil
+        call.task = Task(executorPreference: onLoop) {
             let status: Status
             var trailers = Metadata()
             do {
@@ -462,23 +467,29 @@ final class ServerConnectionRef: Sendable {
 
     func send(streamID: Int32, message: [UInt8], initialMetadata: Metadata?) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            eventLoop.execute {
+            onLoop {
                 self.handler.value.enqueue(streamID: streamID, message: message,
                                            initialMetadata: initialMetadata, continuation: continuation)
             }
         }
     }
 
+    /// Runs `body` on the connection's loop: right away when already there (a handler
+    /// running on the loop), else as a loop task.
+    private func onLoop(_ body: @escaping @Sendable () -> Void) {
+        if eventLoop.inEventLoop { body() } else { eventLoop.execute(body) }
+    }
+
     func finish(streamID: Int32, status: Status, initialMetadata: Metadata, trailingMetadata: Metadata,
                 finalMessage: [UInt8]?) {
-        eventLoop.execute {
+        onLoop {
             self.handler.value.finishCall(streamID: streamID, status: status, initialMetadata: initialMetadata,
                                           trailingMetadata: trailingMetadata, finalMessage: finalMessage)
         }
     }
 
     func consumed(streamID: Int32, count: Int) {
-        eventLoop.execute { self.handler.value.consumed(streamID: streamID, count: count) }
+        onLoop { self.handler.value.consumed(streamID: streamID, count: count) }
     }
 
     func beginGracefulShutdown() {

@@ -4,12 +4,13 @@ import Wire
 /// Typed registration on top of the raw-bytes router: requests are decoded with the
 /// generated Wire types (bounded, validated), responses encoded.
 extension RPCRouter {
-    /// A unary method with typed request and response.
+    /// A unary method with typed request and response, run where `execution` says.
     mutating func unary<Request: WireMessage, Response: WireMessage>(
         _ service: String, _ method: String, _ request: Request.Type = Request.self,
+        execution: HandlerExecution = .concurrentPool,
         _ body: @escaping @Sendable (Request, ServerContext, ResponseWriter) async throws -> Response
     ) {
-        registerUnary(service: service, method: method) { bytes, context, writer in
+        registerUnary(service: service, method: method, execution: execution) { bytes, context, writer in
             try await body(try decodeRequest(bytes), context, writer).encoded()
         }
     }

@@ -74,15 +74,21 @@ enum VectorMapping {
                                 hnsw: hnsw, quantization: quantization)
     }
 
-    static func info(_ collection: VectorCollection) throws -> RuvectorV1.CollectionInfo {
+    static func info(_ durable: DurableCollection) throws -> RuvectorV1.CollectionInfo {
+        let collection = durable.collection
         let config = collection.config
         var info = RuvectorV1.CollectionInfo(name: config.name, dimension: UInt32(config.dimension), metric: metric(config.metric))
         info.hnsw = RuvectorV1.HnswConfig(m: UInt32(config.hnsw.m), efConstruction: UInt32(config.hnsw.efConstruction),
                                           efSearch: UInt32(config.hnsw.efSearch))
         info.pointsCount = UInt64(try collection.count())
         info.memoryBytes = UInt64(collection.index.memoryBytes)
-        info.indexStatus = .ready
+        info.indexStatus = durable.queuedWrites > 0 ? .indexing : .ready
         return info
+    }
+
+    /// WAIT_ACCEPTED: acknowledged once logged, applied shortly after; anything else: applied first.
+    static func acknowledgement(_ wait: RuvectorV1.WriteWait) -> DurableCollection.Acknowledgement {
+        wait == .accepted ? .logged : .applied
     }
 
     /// A point id off the wire: a number below 2^63, or a UUID in canonical text.

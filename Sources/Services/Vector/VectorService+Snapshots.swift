@@ -118,6 +118,6 @@ extension VectorService {
         }
         let bytes = file
         let catalog = self.catalog
-        return try await Self.blocking { try VectorMapping.info(try catalog.restore(target, snapshotFile: bytes).collection) }
+        return try await Self.blocking { try VectorMapping.info(try catalog.restore(target, snapshotFile: bytes)) }
     }
 }

@@ -24,6 +24,12 @@ struct VectorService: RPCService {
         do { return try body() } catch { throw VectorMapping.rpcError(error) }
     }
 
+    /// Runs an engine call where the handler is when `light` (on its connection's event loop,
+    /// if it runs there), else on the concurrent pool; maps its errors either way.
+    static func computed<T: Sendable>(light: Bool, _ body: @Sendable () throws -> T) async throws -> T {
+        light ? try mapped(body) : try await CPUWork.offloaded { try mapped(body) }
+    }
+
     /// Runs blocking engine or disk work off the cooperative pool, mapping its errors.
     static func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         do { return try await BlockingWork.run(body) } catch { throw VectorMapping.rpcError(error) }
@@ -39,14 +45,14 @@ struct VectorService: RPCService {
                 guard let created = try catalog.create(config) else {
                     throw RPCError(.alreadyExists, "collection '\(request.name)' already exists")
                 }
-                return try VectorMapping.info(created.collection)
+                return try VectorMapping.info(created)
             }
         }
-        router.unary(Self.name, "GetCollection", RuvectorV1.GetCollectionRequest.self) { request, _, _ in
-            try Self.mapped { try VectorMapping.info(try service.collection(request.name).collection) }
+        router.unary(Self.name, "GetCollection", RuvectorV1.GetCollectionRequest.self, execution: .eventLoopWhenAlone) { request, _, _ in
+            try Self.mapped { try VectorMapping.info(try service.collection(request.name)) }
         }
-        router.unary(Self.name, "ListCollections", RuvectorV1.ListCollectionsRequest.self) { _, _, _ in
-            try Self.mapped { RuvectorV1.ListCollectionsResponse(collections: try catalog.list().map { try VectorMapping.info($0.collection) }) }
+        router.unary(Self.name, "ListCollections", RuvectorV1.ListCollectionsRequest.self, execution: .eventLoopWhenAlone) { _, _, _ in
+            try Self.mapped { RuvectorV1.ListCollectionsResponse(collections: try catalog.list().map { try VectorMapping.info($0) }) }
         }
         router.unary(Self.name, "DeleteCollection", RuvectorV1.DeleteCollectionRequest.self) { request, _, _ in
             try await Self.blocking {
@@ -60,14 +66,15 @@ struct VectorService: RPCService {
         router.unary(Self.name, "Upsert", RuvectorV1.UpsertRequest.self) { request, _, _ in
             let points = try Self.mapped { try service.points(request, hint: "use UpsertStream for imports") }
             let durable = try service.collection(request.collection)
-            let sequence = try await Self.blocking { try durable.upsert(keyed: points) }
-            return RuvectorV1.UpdateResult(sequence: sequence, pointsAffected: UInt64(points.count), applied: true)
+            let acknowledge = VectorMapping.acknowledgement(request.wait)
+            let sequence = try await Self.blocking { try durable.upsert(keyed: points, acknowledge: acknowledge) }
+            return RuvectorV1.UpdateResult(sequence: sequence, pointsAffected: UInt64(points.count), applied: acknowledge == .applied)
         }
         router.clientStreaming(Self.name, "UpsertStream", RuvectorV1.UpsertRequest.self, RuvectorV1.UpdateResult.self) { requests, _, _ in
             try await service.upsertStream(requests)
         }
-        router.unary(Self.name, "Get", RuvectorV1.GetRequest.self) { request, _, _ in
-            try Self.mapped {
+        router.unary(Self.name, "Get", RuvectorV1.GetRequest.self, execution: .eventLoopWhenAlone) { request, _, _ in
+            try await Self.computed(light: request.ids.count <= 64) {
                 guard request.ids.count <= limits.maxPointsPerWrite else {
                     throw RPCError(.invalidArgument, "at most \(limits.maxPointsPerWrite) ids per Get")
                 }
@@ -99,8 +106,9 @@ struct VectorService: RPCService {
             }
             return RuvectorV1.UpdateResult(pointsAffected: UInt64(deleted), applied: true)
         }
-        router.unary(Self.name, "Count", RuvectorV1.CountRequest.self) { request, _, _ in
-            try Self.mapped {
+        router.unary(Self.name, "Count", RuvectorV1.CountRequest.self, execution: .eventLoopWhenAlone) { request, _, _ in
+            // Without a filter a count is read, not computed; with one, every point is tested.
+            try await Self.computed(light: request.filter == nil) {
                 let durable = try service.collection(request.collection)
                 let filter = try VectorMapping.filter(request.filter, maxDepth: limits.maxFilterDepth, ids: durable)
                 return RuvectorV1.CountResponse(count: UInt64(try durable.collection.count(filter: filter)))
@@ -130,8 +138,8 @@ struct VectorService: RPCService {
                 return response
             }
         }
-        router.unary(Self.name, "Search", RuvectorV1.SearchRequest.self) { request, _, _ in
-            try Self.mapped { try service.search(request) }
+        router.unary(Self.name, "Search", RuvectorV1.SearchRequest.self, execution: .eventLoopWhenAlone) { request, _, _ in
+            try await Self.computed(light: service.isLight(request)) { try service.search(request) }
         }
         router.unary(Self.name, "SearchBatch", RuvectorV1.SearchBatchRequest.self) { request, _, _ in
             try Self.mapped {
@@ -178,6 +186,7 @@ struct VectorService: RPCService {
         var written: UInt64 = 0
         var sequence: UInt64 = 0
         var messages = 0
+        var applied = true
         do {
             for try await request in requests {
                 messages += 1
@@ -189,15 +198,28 @@ struct VectorService: RPCService {
                 name = target
                 let batch = try Self.mapped { try points(request, hint: "send smaller messages") }
                 let durable = try collection(target)
-                sequence = try await Self.blocking { try durable.upsert(keyed: batch) }
+                let acknowledge = VectorMapping.acknowledgement(request.wait)
+                sequence = try await Self.blocking { try durable.upsert(keyed: batch, acknowledge: acknowledge) }
                 written += UInt64(batch.count)
+                applied = applied && acknowledge == .applied
             }
         } catch {
             let status = VectorMapping.rpcError(error)
             throw RPCError(status.code, "\(status.message) (message \(messages) of the stream; \(written) points of the earlier messages were written)",
                            cause: error)
         }
-        return RuvectorV1.UpdateResult(sequence: sequence, pointsAffected: written, applied: true)
+        return RuvectorV1.UpdateResult(sequence: sequence, pointsAffected: written, applied: applied)
+    }
+
+    /// A search short enough to answer on the event loop (well under a millisecond): an HNSW
+    /// walk without filter, few results, ef x dimension at most 128 Ki (ef 64 at 2,048
+    /// dimensions, ef 341 at 384).
+    func isLight(_ request: RuvectorV1.SearchRequest) -> Bool {
+        guard request.filter == nil, !(request.params?.exact ?? false), let config = catalog.get(request.collection)?.collection.config
+        else { return false }
+        let wanted = Int(request.k) + Int(request.offset)
+        let ef = max(request.params.map { Int($0.ef) }.flatMap { $0 > 0 ? $0 : nil } ?? config.hnsw.efSearch, wanted)
+        return wanted <= 100 && ef <= (128 << 10) / config.dimension
     }
 
     func search(_ request: RuvectorV1.SearchRequest) throws -> RuvectorV1.SearchResponse {

@@ -6903,7 +6903,8 @@ extension RuvectorV1 {
         public var sequence: Swift.UInt64 = 0
         /// Points inserted, replaced or deleted.
         public var pointsAffected: Swift.UInt64 = 0
-        /// True when the write is durable and searchable (WAIT_DURABLE), false when only accepted.
+        /// True when the write is durable and searchable (WAIT_DURABLE), false when durable but
+        /// still queued to be indexed (WAIT_ACCEPTED).
         public var applied: Swift.Bool = false
 
         /// A message with every field at its default.
@@ -7187,7 +7188,7 @@ extension RuvectorV1 {
     public struct DeleteRequest: WireMessage {
         /// Collection.
         public var collection: Swift.String = ""
-        /// Acknowledgement mode.
+        /// Acknowledgement mode; a delete is always applied before it is acknowledged.
         public var wait: RuvectorV1.WriteWait = RuvectorV1.WriteWait(rawValue: 0)
         /// Oneof `selector`: at most one of its cases is set.
         public enum Selector: Swift.Equatable, Swift.Sendable {

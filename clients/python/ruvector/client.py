@@ -48,6 +48,8 @@ class CollectionInfo:
     m: int
     ef_construction: int
     ef_search: int
+    #: True while writes acknowledged with wait=False are still being indexed.
+    indexing: bool = False
 
 
 @dataclass(frozen=True)
@@ -69,9 +71,11 @@ class Record:
 
 @dataclass(frozen=True)
 class UpdateResult:
-    """The outcome of a write: its write-ahead log sequence and how many points it touched."""
+    """The outcome of a write: its write-ahead log sequence, how many points it touched, and
+    whether it was applied (searchable) before the call returned (False after wait=False)."""
     sequence: int
     points_affected: int
+    applied: bool = True
 
 
 @dataclass(frozen=True)
@@ -165,6 +169,17 @@ class Client:
         """Describes a collection (NotFound if absent)."""
         return _info(self._call("GetCollection", vector_pb2.GetCollectionRequest(name=name)))
 
+    def wait_indexed(self, name: str, timeout: float = 60.0) -> None:
+        """Waits until writes acknowledged with wait=False are indexed (searchable); raises
+        TimeoutError after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        delay = 0.005
+        while self.get_collection(name).indexing:
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"collection '{name}' still indexing after {timeout} s")
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
+
     def list_collections(self) -> list[CollectionInfo]:
         """Every collection, by name."""
         return [_info(c) for c in self._call("ListCollections", vector_pb2.ListCollectionsRequest()).collections]
@@ -176,23 +191,27 @@ class Client:
     # Points
 
     def upsert(self, collection: str, ids: Sequence[int], vectors: Any,
-               payloads: Sequence[Mapping[str, Any] | None] | None = None) -> UpdateResult:
+               payloads: Sequence[Mapping[str, Any] | None] | None = None, *, wait: bool = True) -> UpdateResult:
         """Inserts or replaces points (at most 10000 per call; use import_stream for more).
-        vectors: a list of lists or a 2-D numpy array. Durable when it returns."""
+        vectors: a list of lists or a 2-D numpy array. Durable when it returns; with wait=False
+        it may not be searchable yet (it is indexed shortly after, in order)."""
         rows = convert.rows(vectors)
         ids = list(ids.tolist() if hasattr(ids, "tolist") else ids)
         if len(rows) != len(ids) or (payloads is not None and len(payloads) != len(ids)):
             raise ValueError(f"ids ({len(ids)}), vectors ({len(rows)}) and payloads "
                              f"({'-' if payloads is None else len(payloads)}) must have the same length")
         points = [_point(i, v, payloads[n] if payloads is not None else None) for n, (i, v) in enumerate(zip(ids, rows))]
-        result = self._call("Upsert", vector_pb2.UpsertRequest(collection=collection, points=points))
-        return UpdateResult(result.sequence, result.points_affected)
+        result = self._call("Upsert", vector_pb2.UpsertRequest(collection=collection, points=points, wait=_wait(wait)))
+        return UpdateResult(result.sequence, result.points_affected, result.applied)
 
     def import_stream(self, collection: str, points: Iterable[Point | tuple | Mapping[str, Any]], *,
-                      batch_size: int = 500, progress: bool = False, total: int | None = None) -> UpdateResult:
+                      batch_size: int = 500, progress: bool = False, total: int | None = None,
+                      wait: bool = True) -> UpdateResult:
         """Bulk import over one client stream (UpsertStream). `points` yields Point objects,
         (id, vector[, payload]) tuples or {"id", "vector", "payload"} dicts; any iterable, read lazily.
-        With progress=True a progress line is drawn on stderr (total gives a percentage)."""
+        With progress=True a progress line is drawn on stderr (total gives a percentage).
+        wait=False acknowledges each batch once logged (durable) and indexes it while the next
+        one is sent: faster, and the last batches may not be searchable when this returns."""
         if not 1 <= batch_size <= 10_000:
             raise ValueError("batch_size must be 1..10000")
         sent = [0]
@@ -200,7 +219,8 @@ class Client:
 
         def requests():
             for batch in convert.chunks(points, batch_size):
-                yield vector_pb2.UpsertRequest(collection=collection, points=[_point(*_unpack(p)) for p in batch])
+                yield vector_pb2.UpsertRequest(collection=collection, points=[_point(*_unpack(p)) for p in batch],
+                                               wait=_wait(wait))
                 sent[0] += len(batch)
                 if progress:
                     _draw_progress(sent[0], total, started)
@@ -211,7 +231,7 @@ class Client:
         finally:
             if progress:
                 sys.stderr.write("\n")
-        return UpdateResult(result.sequence, result.points_affected)
+        return UpdateResult(result.sequence, result.points_affected, result.applied)
 
     def get(self, collection: str, ids: Sequence[int], *, with_payload: bool = True,
             with_vectors: bool = False) -> list[Record]:
@@ -413,7 +433,12 @@ def _hits(response, with_payload, with_vectors) -> list[Hit]:
 
 def _info(info) -> CollectionInfo:
     return CollectionInfo(info.name, info.dimension, convert.METRIC_NAMES.get(info.metric, "unspecified"), info.points_count,
-                          info.hnsw.m, info.hnsw.ef_construction, info.hnsw.ef_search)
+                          info.hnsw.m, info.hnsw.ef_construction, info.hnsw.ef_search,
+                          info.index_status == vector_pb2.INDEX_STATUS_INDEXING)
+
+
+def _wait(wait: bool) -> int:
+    return vector_pb2.WRITE_WAIT_DURABLE if wait else vector_pb2.WRITE_WAIT_ACCEPTED
 
 
 def _snapshot(s) -> SnapshotInfo:

@@ -107,6 +107,8 @@ public enum WriteWait: Sendable, Hashable {
     case collectionDefault
     /// Acknowledged once in the write-ahead log and searchable.
     case durable
-    /// Acknowledged once accepted; applied shortly after (faster bulk loads).
+    /// Acknowledged once in the write-ahead log (as durable as `durable`); indexed shortly
+    /// after, in order, so a search right after may not see it (faster bulk loads). Deletes
+    /// are always applied before they are acknowledged.
     case accepted
 }

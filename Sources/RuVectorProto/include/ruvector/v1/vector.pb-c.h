@@ -100,7 +100,9 @@ typedef enum _Ruvector__V1__WriteWait {
    */
   RUVECTOR__V1__WRITE_WAIT__WRITE_WAIT_DURABLE = 1,
   /*
-   * Acknowledged once accepted; applied shortly after (faster bulk loads).
+   * Acknowledged once in the write-ahead log, as durable as WAIT_DURABLE; applied to the
+   * index shortly after, in log order, so a search right after may not see it yet
+   * (faster bulk loads). Deletes are always applied before they are acknowledged.
    */
   RUVECTOR__V1__WRITE_WAIT__WRITE_WAIT_ACCEPTED = 2
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(RUVECTOR__V1__WRITE_WAIT)
@@ -118,7 +120,8 @@ typedef enum _Ruvector__V1__IndexStatus {
    */
   RUVECTOR__V1__INDEX_STATUS__INDEX_STATUS_READY = 1,
   /*
-   * Points are being indexed (searches are still exact for them).
+   * Writes acknowledged with WRITE_WAIT_ACCEPTED are still being indexed (searches do not
+   * see them yet).
    */
   RUVECTOR__V1__INDEX_STATUS__INDEX_STATUS_INDEXING = 2,
   /*
@@ -516,7 +519,8 @@ struct  Ruvector__V1__UpdateResult
    */
   uint64_t points_affected;
   /*
-   * True when the write is durable and searchable (WAIT_DURABLE), false when only accepted.
+   * True when the write is durable and searchable (WAIT_DURABLE), false when durable but
+   * still queued to be indexed (WAIT_ACCEPTED).
    */
   protobuf_c_boolean applied;
 };
@@ -634,7 +638,7 @@ struct  Ruvector__V1__DeleteRequest
    */
   char *collection;
   /*
-   * Acknowledgement mode.
+   * Acknowledgement mode; a delete is always applied before it is acknowledged.
    */
   Ruvector__V1__WriteWait wait;
   Ruvector__V1__DeleteRequest__SelectorCase selector_case;
