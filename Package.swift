@@ -94,7 +94,8 @@ let package = Package(
                           swiftSettings: internalChecks),
 
         // MARK: Storage: write-ahead log (and, next, snapshots and recovery)
-        .target(name: "Storage", swiftSettings: internalChecks),
+        .target(name: "CStorageKernels"),
+        .target(name: "Storage", dependencies: ["CStorageKernels"], swiftSettings: internalChecks),
         .testTarget(name: "StorageTests", dependencies: ["Storage"], swiftSettings: internalChecks),
         // Collections that persist: VectorEngine state through Storage's WAL and snapshots.
         .target(name: "VectorDatabase", dependencies: ["VectorEngine", "Storage"], swiftSettings: internalChecks),

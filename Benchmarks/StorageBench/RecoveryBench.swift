@@ -1,7 +1,9 @@
 // Recovery time of a durable collection: build N random vectors (written through the WAL),
 // snapshot, log `tail` more points after it, close; then time `DurableCollection.open` (snapshot
 // load + replay), beside the floor measured in the same run: reading the same files' bytes
-// into memory. With root, the page cache is dropped before each (cold start).
+// into memory. With root, the page cache is dropped before each (cold start). The build can
+// link on several threads (--threads) and be kept for later runs (--keep): each run times a
+// copy whose snapshot was rewritten in the current format.
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,44 +12,104 @@ import VectorDatabase
 import VectorEngine
 
 enum RecoveryBench {
-    static func run(directory: String, count: Int, dimension: Int, tail: Int) throws {
+    /// Builds the base collection (or, with `keep`, reuses the one an earlier `keep` run left),
+    /// then `repeats` times: copies it, prepares the copy (a fresh snapshot in this build's
+    /// format replacing the base's, the tail logged after it) and times the floor and `open`.
+    static func run(directory: String, count: Int, dimension: Int, tail: Int, threads: Int, keep: Bool, repeats: Int) throws {
+        let base = keep ? "\(directory)/ruvector-recovery-base-\(count)x\(dimension)" : "\(directory)/ruvector-recovery-base-\(getpid())"
         let path = "\(directory)/ruvector-recovery-bench-\(getpid())"
-        _ = system("rm -rf '\(path)'")
         let config = CollectionConfig(name: "bench", dimension: dimension, metric: .l2Squared,
                                       hnsw: HNSWParameters(m: 16, efConstruction: 100, efSearch: 64))
         let options = DurableCollection.Options(syncPolicy: .never, autoSnapshotWALBytes: 0)
-        var generator = SeededGenerator(seed: 7)
-        func batch(_ ids: Range<Int>) -> [VectorPoint] {
-            ids.map { id in VectorPoint(id: UInt64(id), vector: (0..<dimension).map { _ in Float.random(in: -1..<1, using: &generator) },
-                                        payload: ["n": .int(Int64(id))]) }
-        }
         print("recovery of \(count) x \(dimension) vectors (+ \(tail) in the log after the snapshot) in \(path)")
+        if keep && AtomicFile.exists(base + "/collection.bin") {
+            print("base collection: reusing \(base), built by an earlier --keep run")
+        } else {
+            _ = system("rm -rf '\(base)'")
+            try build(base, config: config, options: options, count: count, threads: threads)
+        }
+        print("\n| what | seconds | MiB |")
+        print("|---|---:|---:|")
+        var cold = false
+        for _ in 0..<max(1, repeats) {
+            _ = system("rm -rf '\(path)' && cp -a '\(base)' '\(path)'")
+            try prepare(path, options: options, count: count, tail: tail)
+            cold = dropCaches()
+            var started = StorageBench.nowNanos()
+            let floorBytes = readAll(path)
+            let floor = Double(StorageBench.nowNanos() - started) / 1e9
+            _ = dropCaches()
+            started = StorageBench.nowNanos()
+            let neededBytes = readAll(path, neededOnly: true)
+            let neededFloor = Double(StorageBench.nowNanos() - started) / 1e9
+            _ = dropCaches()
+            started = StorageBench.nowNanos()
+            _ = try SnapshotStore(directory: path + "/snapshots").loadLatestValid()
+            let check = Double(StorageBench.nowNanos() - started) / 1e9
+            started = StorageBench.nowNanos()
+            _ = try SnapshotStore(directory: path + "/snapshots").loadLatestValid()
+            let warmCheck = Double(StorageBench.nowNanos() - started) / 1e9
+            _ = dropCaches()
+            started = StorageBench.nowNanos()
+            let reopened = try DurableCollection.open(path, options: options)
+            let open = Double(StorageBench.nowNanos() - started) / 1e9
+            let points = try reopened.collection.count()
+            let report = reopened.recovery
+            try reopened.close()
+            print("| read the collection's files (snapshot + whole log) into memory: the floor | \(format3(floor)) | \(floorBytes >> 20) |")
+            print("| read what recovery needs (snapshot + log segments after it) into memory | \(format3(neededFloor)) | \(neededBytes >> 20) |")
+            print("| SnapshotStore.loadLatestValid alone: map + CRC-32C over the whole file | \(format3(check)) | |")
+            print("| the same again, file in the page cache (the check's CPU cost; CRC \(CRC32C.usesHardware ? "hardware" : "table")) "
+                + "| \(format3(warmCheck)) | |")
+            print("| DurableCollection.open: snapshot + replay of \(report.replayedRecords) records, \(points) points | \(format3(open)) | |")
+            print("| (of which snapshot load; WAL open; replay) | \(format3(Double(report.snapshotLoadMicros) / 1e6)); "
+                + "\(format3(Double(report.walOpenMicros) / 1e6)); \(format3(Double(report.replayMicros) / 1e6)) | |")
+            print("| open / floor | \(format3(open / max(floor, 1e-9)))x | |")
+        }
+        print("\npage cache \(cold ? "dropped (cold)" : "not dropped (warm; run as root for cold)")")
+        _ = system("rm -rf '\(path)'")
+        if !keep { _ = system("rm -rf '\(base)'") }
+    }
+
+    /// Upserts `count` random points in batches of 1000 (linked on `threads` threads), snapshots, closes.
+    static func build(_ path: String, config: CollectionConfig, options: DurableCollection.Options,
+                      count: Int, threads: Int) throws {
         var started = StorageBench.nowNanos()
         let db = try DurableCollection.create(in: path, config: config, options: options)
-        for first in stride(from: 0, to: count, by: 1000) { try db.upsert(batch(first..<min(count, first + 1000))) }
-        print("build (WAL + HNSW, 1 thread): \(seconds(since: started)) s")
+        for first in stride(from: 0, to: count, by: 1000) {
+            try db.upsert(points(first..<min(count, first + 1000), dimension: config.dimension), threads: threads)
+        }
+        print("build (WAL + HNSW, \(threads) thread\(threads == 1 ? "" : "s")): \(seconds(since: started)) s")
         started = StorageBench.nowNanos()
         let snapshot = try db.snapshot()
         print("snapshot: \(seconds(since: started)) s, \(snapshot.sizeBytes >> 20) MiB")
-        for first in stride(from: count, to: count + tail, by: 1000) { try db.upsert(batch(first..<min(count + tail, first + 1000))) }
+        try db.close()
+    }
+
+    /// Rewrites the copy's only snapshot in this build's format (same WAL sequence, so it
+    /// replaces the file and the build's log is kept, as after the first snapshot of a
+    /// collection), then logs `tail` points one batch of 1000 at a time, as clients would.
+    static func prepare(_ path: String, options: DurableCollection.Options, count: Int, tail: Int) throws {
+        let db = try DurableCollection.open(path, options: options)
+        var started = StorageBench.nowNanos()
+        let snapshot = try db.snapshot()
+        print("prepare: snapshot in \(seconds(since: started)) s (\(snapshot.sizeBytes >> 20) MiB); ", terminator: "")
+        started = StorageBench.nowNanos()
+        for first in stride(from: count, to: count + tail, by: 1000) {
+            try db.upsert(points(first..<min(count + tail, first + 1000), dimension: db.collection.config.dimension))
+        }
+        print("tail of \(tail) points logged in \(seconds(since: started)) s")
         try db.close()
         _ = system("sync")
+    }
 
-        let cold = dropCaches()
-        started = StorageBench.nowNanos()
-        let floorBytes = readAll(path)
-        let floor = Double(StorageBench.nowNanos() - started) / 1e9
-        _ = dropCaches()
-        started = StorageBench.nowNanos()
-        let reopened = try DurableCollection.open(path, options: options)
-        let open = Double(StorageBench.nowNanos() - started) / 1e9
-        let points = try reopened.collection.count()
-        print("\n| what | seconds | MiB |")
-        print("|---|---:|---:|")
-        print("| read the collection's files into memory (floor, peer) | \(format3(floor)) | \(floorBytes >> 20) |")
-        print("| DurableCollection.open: snapshot + replay of \(reopened.recovery.replayedRecords) records, \(points) points | \(format3(open)) | |")
-        print("\nopen = \(format3(open / max(floor, 1e-9)))x the floor; page cache \(cold ? "dropped (cold)" : "not dropped (warm; run as root for cold)")")
-        _ = system("rm -rf '\(path)'")
+    /// Random points with ids `ids`, seeded by the first id (the same points in every run).
+    static func points(_ ids: Range<Int>, dimension: Int) -> [VectorPoint] {
+        var generator = SeededGenerator(seed: UInt64(ids.lowerBound) &+ 7)
+        return ids.map { id in
+            VectorPoint(id: UInt64(id), vector: (0..<dimension).map { _ in Float.random(in: -1..<1, using: &generator) },
+                        payload: ["n": .int(Int64(id))])
+        }
     }
 
     static func seconds(since start: UInt64) -> String { format3(Double(StorageBench.nowNanos() - start) / 1e9) }
@@ -64,28 +126,48 @@ enum RecoveryBench {
         return system("echo 3 > /proc/sys/vm/drop_caches 2>/dev/null") == 0
     }
 
-    /// Reads every file under `path` (snapshot and log) with plain read(2); returns the bytes read.
-    static func readAll(_ path: String) -> Int {
+    /// Reads every file under `path` (snapshot and log) with plain read(2); returns the bytes
+    /// read. `neededOnly`: the newest snapshot and the log segments holding records after it.
+    static func readAll(_ path: String, neededOnly: Bool = false) -> Int {
         var total = 0
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        for sub in ["snapshots", "wal"] {
-            guard let dir = opendir("\(path)/\(sub)") else { continue }
-            while let entry = readdir(dir) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
-                guard !name.hasPrefix(".") else { continue }
-                let fd = open("\(path)/\(sub)/\(name)", O_RDONLY)
-                guard fd >= 0 else { continue }
-                var content: [UInt8] = []
-                while true {
-                    let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-                    if n <= 0 { break }
-                    content += buffer[0..<n]
-                }
-                total += content.count
-                close(fd)
+        let snapshots = names(in: "\(path)/snapshots").filter { $0.hasSuffix(".rvsnap") }.sorted()
+        var files = snapshots.map { "snapshots/\($0)" }
+        var segments = names(in: "\(path)/wal").filter { $0.hasPrefix("wal-") }.sorted()
+        if neededOnly, let newest = snapshots.last {
+            files = ["snapshots/\(newest)"]
+            let covered = sequence(in: newest)
+            // Segment i holds records from its first sequence up to segment i+1's first - 1.
+            segments = segments.indices.filter { $0 + 1 == segments.count || sequence(in: segments[$0 + 1]) - 1 > covered }
+                .map { segments[$0] }
+        }
+        files += segments.map { "wal/\($0)" }
+        for name in files {
+            let fd = open("\(path)/\(name)", O_RDONLY)
+            guard fd >= 0 else { continue }
+            while true {
+                let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                if n <= 0 { break }
+                total += n
             }
-            closedir(dir)
+            close(fd)
         }
         return total
+    }
+
+    /// The 20-digit sequence in a snapshot or segment file name.
+    static func sequence(in name: String) -> UInt64 {
+        UInt64(String(name.filter(\.isNumber).suffix(20))) ?? 0
+    }
+
+    static func names(in directory: String) -> [String] {
+        guard let dir = opendir(directory) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+            if !name.hasPrefix(".") { names.append(name) }
+        }
+        return names
     }
 }

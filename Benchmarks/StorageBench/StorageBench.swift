@@ -3,7 +3,8 @@
 // fdatasync on a plain file, the peer every durable log is bounded by).
 //
 //   swift run -c release storage-bench [--directory DIR] [--seconds 2]
-//   swift run -c release storage-bench --recovery 1000000 [--dim 128] [--directory DIR]  (see RecoveryBench)
+//   swift run -c release storage-bench --recovery 1000000 [--dim 128] [--directory DIR] [--threads T]
+//       [--keep] [--repeat R]  (see RecoveryBench; --keep leaves the built collection for later runs to reuse)
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -17,6 +18,9 @@ struct StorageBench {
         var secondsPerCase = 2.0
         var recoveryCount = 0
         var dimension = 128
+        var buildThreads = 1
+        var keep = false
+        var repeats = 1
     }
 
     struct Result {
@@ -49,14 +53,19 @@ struct StorageBench {
             case "--seconds": settings.secondsPerCase = Double(arguments.next() ?? "") ?? settings.secondsPerCase
             case "--recovery": settings.recoveryCount = Int(arguments.next() ?? "") ?? 0
             case "--dim": settings.dimension = Int(arguments.next() ?? "") ?? settings.dimension
+            case "--threads": settings.buildThreads = max(1, Int(arguments.next() ?? "") ?? 1)
+            case "--keep": settings.keep = true
+            case "--repeat": settings.repeats = max(1, Int(arguments.next() ?? "") ?? 1)
             default:
-                print("usage: storage-bench [--directory DIR] [--seconds S] | --recovery N [--dim D] [--directory DIR]")
+                print("usage: storage-bench [--directory DIR] [--seconds S]\n"
+                    + "       storage-bench --recovery N [--dim D] [--directory DIR] [--threads T] [--keep] [--repeat R]")
                 exit(2)
             }
         }
         if settings.recoveryCount > 0 {
             try RecoveryBench.run(directory: settings.directory, count: settings.recoveryCount, dimension: settings.dimension,
-                                  tail: max(1000, settings.recoveryCount / 100))
+                                  tail: max(1000, settings.recoveryCount / 100), threads: settings.buildThreads,
+                                  keep: settings.keep, repeats: settings.repeats)
             return
         }
         print("WAL appends on \(settings.directory), \(settings.secondsPerCase) s per case, "

@@ -66,6 +66,12 @@ public final class DurableCollection: Sendable {
         public var wal: WALRecoveryReport
         /// Time to open: snapshot load and log replay, in microseconds.
         public var durationMicros: Int64
+        /// Part of it spent reading, checking and decoding the snapshot into the index.
+        public var snapshotLoadMicros: Int64
+        /// Part of it spent opening (checking) the log.
+        public var walOpenMicros: Int64
+        /// Part of it spent reading and applying the log records after the snapshot.
+        public var replayMicros: Int64
     }
 
     private init(directory: String, collection: VectorCollection, uuids: UUIDAssignments, wal: WriteAheadLog,
@@ -97,22 +103,25 @@ public final class DurableCollection: Sendable {
     public static func install(snapshotFile bytes: [UInt8], in directory: String, name: String,
                                options: Options = Options()) throws -> DurableCollection {
         let snapshot = try SnapshotStore.parse(bytes)
-        guard let configBytes = snapshot.sections["config"], let state = snapshot.sections["index"] else {
+        guard let configBytes = snapshot.sections["config"], let state = try decodeState(snapshot.sections) else {
             throw StorageError(.invalidArgument, "the file is a snapshot but not of a vector collection (no config or index section)")
         }
         var config = try CollectionCodec.decodeConfig(configBytes)
         config.name = name
-        _ = try VectorCollection(config, restoring: try CollectionCodec.decodeState(state))
+        _ = try VectorCollection(config, restoring: state)
         var uuids = UUIDAssignments()
         if let pairs = snapshot.sections["uuids"] { try uuids.apply(pairs) }
         let store = try SnapshotStore(directory: directory + "/snapshots")
         guard try store.list().isEmpty, !AtomicFile.exists(directory + "/collection.bin") else {
             throw StorageError(.invalidArgument, "a collection already exists in '\(directory)'")
         }
-        // Sequence 0: the new, empty log's first record (1) comes after it.
-        try store.write(sections: [(name: "config", bytes: CollectionCodec.encode(config)), (name: "index", bytes: state),
-                                   (name: "uuids", bytes: uuids.encoded)],
-                        walSequence: 0, createdUnixMicros: snapshot.info.createdUnixMicros)
+        // The uploaded sections as they are (either layout), under the new name. Sequence 0:
+        // the new, empty log's first record (1) comes after it.
+        let sections = snapshot.sections.names.map { section in
+            section == "config" ? SnapshotSection(section, bytes: CollectionCodec.encode(config))
+                                : SnapshotSection(section, bytes: snapshot.sections[section] ?? [])
+        }
+        try store.write(sections: sections, walSequence: 0, createdUnixMicros: snapshot.info.createdUnixMicros)
         try AtomicFile.write(CollectionCodec.encode(config), to: directory + "/collection.bin")
         return try open(directory, options: options)
     }
@@ -124,25 +133,38 @@ public final class DurableCollection: Sendable {
         let snapshots = try SnapshotStore(directory: directory + "/snapshots")
         let (snapshot, skipped) = try snapshots.loadLatestValid()
         let collection: VectorCollection
-        if let state = snapshot?.sections["index"] {
-            collection = try VectorCollection(config, restoring: try CollectionCodec.decodeState(state))
+        if let sections = snapshot?.sections, let state = try decodeState(sections) {
+            collection = try VectorCollection(config, restoring: state)
         } else {
             collection = try VectorCollection(config)
         }
         var uuids = UUIDAssignments()
         if let pairs = snapshot?.sections["uuids"] { try uuids.apply(pairs) }
-        let (wal, walReport) = try WriteAheadLog.open(directory: directory + "/wal",
-                                                      options: WALOptions(syncPolicy: options.syncPolicy))
+        let loaded = ContinuousClock.now
         let after = snapshot?.info.walSequence ?? 0
+        let (wal, walReport) = try WriteAheadLog.open(directory: directory + "/wal",
+                                                      options: WALOptions(syncPolicy: options.syncPolicy), checkingFrom: after + 1)
+        let walOpened = ContinuousClock.now
         var replayed = 0
         for record in try wal.read(from: after + 1) {
             try apply(record, to: collection, uuids: &uuids)
             replayed += 1
         }
+        let finished = ContinuousClock.now
         let report = RecoveryReport(snapshotSequence: after, skippedSnapshots: skipped, replayedRecords: replayed, wal: walReport,
-                                    durationMicros: (ContinuousClock.now - started).wholeMicroseconds)
+                                    durationMicros: (finished - started).wholeMicroseconds,
+                                    snapshotLoadMicros: (loaded - started).wholeMicroseconds,
+                                    walOpenMicros: (walOpened - loaded).wholeMicroseconds,
+                                    replayMicros: (finished - walOpened).wholeMicroseconds)
         return DurableCollection(directory: directory, collection: collection, uuids: uuids, wal: wal, snapshots: snapshots,
                                  options: options, recovery: report)
+    }
+
+    /// The index state of a snapshot of either layout (nil when it has none): layout 2's
+    /// vectors and links stay in the mapped file.
+    private static func decodeState(_ sections: SnapshotSections) throws -> HNSWState? {
+        if sections.contains(CollectionCodec.stateHeaderSection) { return try CollectionCodec.decodeState(sections) }
+        return try sections["index"].map(CollectionCodec.decodeState)
     }
 
     private static func apply(_ record: WALRecord, to collection: VectorCollection, uuids: inout UUIDAssignments) throws {
@@ -159,12 +181,14 @@ public final class DurableCollection: Sendable {
 
     /// Inserts or replaces points; durable (per the sync policy) when it returns, and applied
     /// then too unless `acknowledge` is `.logged`. A batch the engine refuses (wrong
-    /// dimension...) is refused before anything is logged.
+    /// dimension...) is refused before anything is logged. `threads` above 1 links new points
+    /// in parallel (bulk imports; see ``VectorCollection/upsert(_:threads:)``: the replayed
+    /// graph of such a batch may differ slightly from the live one).
     @discardableResult
-    public func upsert(_ points: [VectorPoint], acknowledge: Acknowledgement = .applied) throws -> UInt64 {
+    public func upsert(_ points: [VectorPoint], threads: Int = 1, acknowledge: Acknowledgement = .applied) throws -> UInt64 {
         let (sequence, due) = try writeLock.withLock { logged in
             try collection.validate(points)
-            return try logAndApply(points, acknowledge: acknowledge, logged: &logged)
+            return try logAndApply(points, threads: threads, acknowledge: acknowledge, logged: &logged)
         }
         if due { try snapshot() }
         return sequence
@@ -172,19 +196,19 @@ public final class DurableCollection: Sendable {
 
     /// Logs validated `points`, then applies them or queues them (call holding `writeLock`).
     /// Returns the record's sequence and whether an automatic snapshot is due.
-    private func logAndApply(_ points: [VectorPoint], acknowledge: Acknowledgement,
+    private func logAndApply(_ points: [VectorPoint], threads: Int = 1, acknowledge: Acknowledgement,
                              logged: inout Int) throws -> (UInt64, Bool) {
         try checkQueuedWrites()
         let record = CollectionCodec.encodeUpsert(points)
         let sequence = try wal.append(type: CollectionCodec.RecordType.upsert.rawValue, payload: record)
         switch acknowledge {
         case .applied:
-            try applier.sync { try collection.upsert(points) }
+            try applier.sync { try collection.upsert(points, threads: threads) }
         case .logged:
             queueRoom.wait()
             queued.withLock { $0.count += 1 }
             applier.async { [self] in
-                do { try collection.upsert(points) } catch {
+                do { try collection.upsert(points, threads: threads) } catch {
                     queued.withLock { $0.failure = $0.failure ?? "sequence \(sequence): \(error)" }
                 }
                 queued.withLock { $0.count -= 1 }
@@ -305,9 +329,8 @@ public final class DurableCollection: Sendable {
                         wal.nextSequenceNumber - 1, logged)
             }
             do {
-                let sections = [(name: "config", bytes: CollectionCodec.encode(config)),
-                                (name: "index", bytes: CollectionCodec.encode(state)),
-                                (name: "uuids", bytes: uuidBytes)]
+                let sections = [SnapshotSection("config", bytes: CollectionCodec.encode(config))]
+                    + CollectionCodec.stateSections(state) + [SnapshotSection("uuids", bytes: uuidBytes)]
                 return try snapshots.checkpoint(sections: sections, coveringThrough: sequence, wal: wal, options: options)
             } catch {
                 writeLock.withLock { $0 += logged }     // not covered after all: count it again

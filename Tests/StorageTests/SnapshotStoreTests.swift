@@ -38,18 +38,18 @@ struct SnapshotStoreTests {
                                    walSequence: 20, createdUnixMicros: 222)
         #expect(try store.list().map(\.walSequence) == [20, 10])
         let snapshot = try store.load(info.name)
-        #expect(snapshot.sections == ["vectors": Array(repeating: 7, count: 10_000), "payloads": [9]])
+        #expect(snapshot.sections.all == ["vectors": Array(repeating: 7, count: 10_000), "payloads": [9]])
         #expect(snapshot.info.createdUnixMicros == 222 && snapshot.info.crc32c == info.crc32c)
         let reader = try store.open(info.name)
         let chunks = try stride(from: 0, to: info.sizeBytes, by: 4096).map { try reader.read(offset: $0, count: 4096) }
-        #expect(reader.size == info.sizeBytes && chunks.count == 3)
+        #expect(reader.size == info.sizeBytes && chunks.count == (info.sizeBytes + 4095) / 4096)
         #expect(try reader.read(offset: info.sizeBytes, count: 4096).isEmpty)
         #expect(CRC32C.checksum(chunks.flatMap { $0 }) == info.fileCRC32C)
         #expect(throws: StorageError.self) { try store.open("../collection.bin") }
         // A downloaded copy restores into another store.
         let other = try SnapshotStore(directory: temporaryDirectory())
         let restored = try other.restore(fileBytes: chunks.flatMap { $0 })
-        #expect(try other.load(restored.name).sections == snapshot.sections)
+        #expect(try other.load(restored.name).sections.all == snapshot.sections.all)
     }
 
     @Test("a damaged newest snapshot falls back to the previous one; damage is refused on restore")
@@ -75,7 +75,7 @@ struct SnapshotStoreTests {
         let info = try store.write(sections: [("a", [1, 2, 3, 4]), ("b", [5])], walSequence: 1, createdUnixMicros: 0)
         let bytes = try fileBytes(store.directory + "/" + info.name)
         for cut in 0..<bytes.count {
-            #expect(throws: StorageError.self) { _ = try SnapshotStore.decode(Array(bytes[..<cut]), name: "cut") }
+            #expect(throws: StorageError.self) { _ = try SnapshotStore.parse(Array(bytes[..<cut])) }
         }
     }
 
@@ -84,9 +84,54 @@ struct SnapshotStoreTests {
         let store = try SnapshotStore(directory: temporaryDirectory())
         let info = try store.write(sections: [("a", [1])], walSequence: 1, createdUnixMicros: 0)
         var bytes = try fileBytes(store.directory + "/" + info.name)
-        bytes[8] = 9
-        let error = #expect(throws: StorageError.self) { _ = try SnapshotStore.decode(bytes, name: "x") }
+        bytes[8] = 3
+        let error = #expect(throws: StorageError.self) { _ = try SnapshotStore.parse(bytes) }
         #expect(error?.code == .newerFormat)
+        #expect(error?.message.contains("format version 3; this build reads up to 2") == true)
+        // Also when it is the store's newest file: loading refuses it (it is not "damaged").
+        try DurableFile(path: store.directory + "/" + info.name, create: false).write(bytes, at: 0)
+        #expect(throws: StorageError.self) { _ = try store.loadLatestValid() }
+    }
+
+    @Test("version 2 puts every section on its own pages; a mapped section is copy-on-write")
+    func mappedSections() throws {
+        let store = try SnapshotStore(directory: temporaryDirectory())
+        let floats = (0..<5000).map { Float($0) * 0.5 }
+        let info = try store.write(sections: [SnapshotSection("small", bytes: [1, 2, 3]), SnapshotSection("floats", values: floats),
+                                              SnapshotSection("empty", bytes: [])],
+                                   walSequence: 3, createdUnixMicros: 0)
+        let path = store.directory + "/" + info.name
+        let before = try fileBytes(path)
+        #expect(before.count % 4096 == 4 && before[8] == 2)
+        let snapshot = try store.load(info.name)
+        #expect(snapshot.sections.names == ["empty", "floats", "small"])
+        #expect(snapshot.sections["small"] == [1, 2, 3] && snapshot.sections["empty"] == [])
+        let region = try #require(try snapshot.sections.region("floats", reservingBytes: 1 << 20))
+        #expect(Int(bitPattern: region.base) % 4096 == 0 && region.count == floats.count * 4 && region.capacity >= 1 << 20)
+        let mapped = region.base.bindMemory(to: Float.self, capacity: region.capacity / 4)
+        #expect(Array(UnsafeBufferPointer(start: mapped, count: floats.count)) == floats)
+        #expect(mapped[floats.count] == 0 && mapped[region.capacity / 4 - 1] == 0)   // room past the section is zeros
+        mapped[0] = 42                                   // private pages: the file does not change
+        mapped[region.capacity / 4 - 1] = 7
+        #expect(try fileBytes(path) == before)
+        #expect(try store.load(info.name).sections["floats"] == floats.withUnsafeBytes { Array($0) })
+        #expect(try snapshot.sections.region("missing") == nil)
+    }
+
+    @Test("version 1 files (sections one after the other) still load")
+    func versionOne() throws {
+        let store = try SnapshotStore(directory: temporaryDirectory())
+        let file = SnapshotFormat.encodeVersion1(sections: [("config", [1, 2]), ("index", Array(repeating: 9, count: 1000))], walSequence: 77)
+        try AtomicFile.write(file, to: store.directory + "/" + SnapshotStore.fileName(walSequence: 77))
+        let (snapshot, skipped) = try store.loadLatestValid()
+        #expect(skipped.isEmpty && snapshot?.info.walSequence == 77)
+        #expect(snapshot?.sections.all == ["config": [1, 2], "index": Array(repeating: 9, count: 1000)])
+        let region = try #require(try snapshot?.sections.region("index", reservingBytes: 4096))
+        #expect(Array(region.bytes) == Array(repeating: 9, count: 1000))
+        #expect(try SnapshotStore.parse(file).sections.all == snapshot?.sections.all)
+        var damaged = file
+        damaged[60] ^= 1
+        #expect(throws: StorageError.self) { _ = try SnapshotStore.parse(damaged) }
     }
 
     @Test("latest snapshot + WAL replay after it equals the state that was never interrupted")

@@ -40,6 +40,20 @@ struct CRC32CTests {
         #expect(CRC32C.checksum([]) == 0)
     }
 
+    @Test("the hardware and the table-driven CRC agree at every length and alignment")
+    func hardwareMatchesTable() {
+        let bytes = (0..<300).map { UInt8(truncatingIfNeeded: $0 &* 151 &+ 17) }
+        bytes.withUnsafeBytes { raw in
+            for start in 0..<9 {
+                for end in stride(from: start, through: raw.count, by: 7) {
+                    let part = UnsafeRawBufferPointer(rebasing: raw[start..<end])
+                    #expect(CRC32C.checksum(part, continuing: 0x1234_5678) == CRC32C.tableChecksum(part, continuing: 0x1234_5678))
+                }
+            }
+        }
+        #expect(CRC32C.tableChecksum(UnsafeRawBufferPointer(start: nil, count: 0)) == 0)
+    }
+
     @Test("checksumming in parts equals checksumming the whole, at every split")
     func incremental() {
         let bytes = (0..<100).map { UInt8(truncatingIfNeeded: $0 * 7 + 3) }
@@ -187,6 +201,43 @@ struct WriteAheadLogTests {
         let (reopened, report) = try WriteAheadLog.open(directory: directory, options: WALOptions(segmentSizeBytes: 4096))
         #expect(report.lastSequence == 300)
         #expect(try reopened.read(from: 151).count == 150)
+    }
+
+    @Test("open skips segments a snapshot covers; reading them later still finds damage and gaps")
+    func uncheckedSegments() throws {
+        let directory = temporaryDirectory()
+        let options = WALOptions(segmentSizeBytes: 4096, syncPolicy: .never)
+        do {
+            let (wal, _) = try WriteAheadLog.open(directory: directory, options: options)
+            for index in 1...300 { _ = try wal.append(type: 1, payload: payload(index)) }
+            try wal.close()
+        }
+        let names = try Directory.entries(directory).filter { $0.hasPrefix("wal-") }.sorted()
+        let (wal, report) = try WriteAheadLog.open(directory: directory, options: options, checkingFrom: 200)
+        #expect(report.uncheckedSegments > 0 && report.uncheckedSegments < names.count)
+        #expect(report.lastSequence == 300 && report.segments == names.count)
+        #expect(try wal.read(from: 200).map(\.sequence) == Array(200...300))
+        #expect(try wal.read(from: 1).map(\.payload) == (1...300).map(payload))
+        try wal.close()
+
+        // Damage in an unchecked segment: open does not see it; a read that needs it does.
+        let second = directory + "/" + names[1]
+        var bytes = try fileBytes(second)
+        bytes[bytes.count / 2] ^= 0x04
+        try DurableFile(path: second, create: false).write(bytes, at: 0)
+        let (damaged, _) = try WriteAheadLog.open(directory: directory, options: options, checkingFrom: 200)
+        #expect(try damaged.read(from: 200).count == 101)
+        #expect(throws: StorageError.self) { _ = try damaged.read(from: 1) }
+        try damaged.close()
+        #expect(throws: StorageError.self) { _ = try WriteAheadLog.open(directory: directory, options: options) }
+
+        // A covered segment cut short: the gap is found when it is read.
+        bytes[bytes.count / 2] ^= 0x04
+        try DurableFile(path: second, create: false).write(bytes, at: 0)
+        try DurableFile(path: second, create: false).truncate(to: bytes.count - 10)
+        let (cut, _) = try WriteAheadLog.open(directory: directory, options: options, checkingFrom: 200)
+        let error = #expect(throws: StorageError.self) { _ = try cut.read(from: 1) }
+        #expect(error?.code == .corrupt)
     }
 
     @Test("a record over the limit is refused and the log stays usable")

@@ -52,11 +52,6 @@ private func drain(_ fd: Int32) -> String {
     return String(decoding: bytes, as: UTF8.self)
 }
 
-private func temporaryDirectory() -> String {
-    var template = Array("/tmp/ruvector-crash-XXXXXX".utf8CString)
-    return template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
-}
-
 @Suite("crash safety")
 struct CrashTests {
     @Test("SIGKILL at random moments, 20 cycles: every acknowledged point survives with its exact vector and payload")

@@ -6,13 +6,13 @@ import Testing
 import VectorEngine
 @testable import VectorDatabase
 
-private func temporaryDirectory() -> String {
+func temporaryDirectory() -> String {
     var template = Array("/tmp/ruvector-db-XXXXXX".utf8CString)
     return template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
 }
 
 /// Seeded points: vectors in [-1, 1), a payload with a string, an int and a list.
-private func points(_ ids: Range<UInt64>, dimension: Int, seed: UInt64) -> [VectorPoint] {
+func points(_ ids: Range<UInt64>, dimension: Int, seed: UInt64) -> [VectorPoint] {
     var state = seed
     func next() -> Float {
         state = state &* 6364136223846793005 &+ 1442695040888963407

@@ -47,12 +47,20 @@ public struct BinaryReader: Sendable {
         return bytes[offset..<(offset + count)]
     }
 
-    public mutating func u8() throws(Truncated) -> UInt8 { try take(1).first! }
-    public mutating func u32() throws(Truncated) -> UInt32 {
-        try take(4).reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+    public mutating func u8() throws(Truncated) -> UInt8 {
+        guard offset < bytes.count else { throw Truncated() }
+        defer { offset += 1 }
+        return bytes[offset]
     }
-    public mutating func u64() throws(Truncated) -> UInt64 {
-        try take(8).reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+    public mutating func u32() throws(Truncated) -> UInt32 { UInt32(littleEndian: try load(UInt32.self)) }
+    public mutating func u64() throws(Truncated) -> UInt64 { UInt64(littleEndian: try load(UInt64.self)) }
+
+    /// The next `T`'s bytes as they lie (unaligned).
+    private mutating func load<T: FixedWidthInteger>(_ type: T.Type) throws(Truncated) -> T {
+        let size = MemoryLayout<T>.size
+        guard bytes.count - offset >= size else { throw Truncated() }
+        defer { offset += size }
+        return bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: T.self) }
     }
     public mutating func int() throws(Truncated) -> Int { Int(Int64(bitPattern: try u64())) }
     public mutating func double() throws(Truncated) -> Double { Double(bitPattern: try u64()) }

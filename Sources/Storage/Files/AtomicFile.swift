@@ -7,15 +7,23 @@ import Glibc
 public enum AtomicFile {
     /// Writes `bytes` to `path` through a temporary file, fsync, rename and directory fsync.
     public static func write(_ bytes: [UInt8], to path: String) throws(StorageError) {
+        try write(to: path) { (file: DurableFile) throws(StorageError) in try file.write(bytes, at: 0) }
+    }
+
+    /// The same for content `body` writes into the (empty) temporary file in pieces; returns
+    /// what `body` returns.
+    static func write<Result>(to path: String,
+                              _ body: (DurableFile) throws(StorageError) -> Result) throws(StorageError) -> Result {
         let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
         try Directory.create(directory)
         let temporary = path + ".tmp"
         let file = try DurableFile(path: temporary, create: true)
         try file.truncate(to: 0)
-        try file.write(bytes, at: 0)
+        let result = try body(file)
         try file.sync()
         guard Glibc.rename(temporary, path) == 0 else { throw StorageError(.io, "cannot rename '\(temporary)'", errno: errno) }
         try Directory.sync(directory)
+        return result
     }
 
     /// The whole file.

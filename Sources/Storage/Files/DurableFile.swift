@@ -2,11 +2,13 @@
 import Glibc
 #endif
 
-/// A file opened for positioned reads and writes; the one place Storage makes file system
-/// calls. Not thread-safe: owners serialise access.
+/// A file opened for positioned reads and writes; with `MappedRegion`, the one place Storage
+/// makes file system calls. Not thread-safe: owners serialise access.
 final class DurableFile {
     let path: String
     private var fd: Int32
+    /// The descriptor, for `MappedRegion` (valid while this object lives).
+    var descriptor: Int32 { fd }
 
     /// Opens (and with `create`, creates) a file for reading and writing.
     init(path: String, create: Bool) throws(StorageError) {

@@ -49,6 +49,14 @@ extension SnapshotStore {
     @discardableResult
     public func checkpoint(sections: [(name: String, bytes: [UInt8])], coveringThrough sequence: UInt64, wal: WriteAheadLog,
                            options: DurabilityOptions) throws(StorageError) -> SnapshotInfo {
+        try checkpoint(sections: sections.map { SnapshotSection($0.name, bytes: $0.bytes) }, coveringThrough: sequence,
+                       wal: wal, options: options)
+    }
+
+    /// The same for sections of any content (arrays written as they lie in memory).
+    @discardableResult
+    public func checkpoint(sections: [SnapshotSection], coveringThrough sequence: UInt64, wal: WriteAheadLog,
+                           options: DurabilityOptions) throws(StorageError) -> SnapshotInfo {
         let info = try write(sections: sections, walSequence: sequence, createdUnixMicros: options.now())
         let all = try list()
         if all.count >= 2 { try wal.releaseSegments(upTo: all[1].walSequence) }

@@ -2,44 +2,11 @@
 import Glibc
 #endif
 
-/// Describes one snapshot file.
-public struct SnapshotInfo: Sendable, Equatable {
-    /// File name within the store, e.g. `snapshot-00000000000000001234.rvsnap`.
-    public let name: String
-    /// The write-ahead log sequence the snapshot includes (replay starts after it).
-    public let walSequence: UInt64
-    /// Creation time given by the writer (microseconds since the Unix epoch).
-    public let createdUnixMicros: Int64
-    /// File size.
-    public let sizeBytes: Int
-    /// CRC-32C of the file up to its last 4 bytes (which store this value).
-    public let crc32c: UInt32
-
-    /// CRC-32C of the whole file, trailer included (what a downloader computes over the bytes).
-    public var fileCRC32C: UInt32 {
-        CRC32C.checksum(WALFormat.littleEndian(crc32c), continuing: crc32c)
-    }
-}
-
-/// A consistent point-in-time image: named byte sections an engine wrote (e.g. "vectors",
-/// "graph", "payloads") and the WAL sequence it covers.
-public struct Snapshot: Sendable, Equatable {
-    public let info: SnapshotInfo
-    /// Sections by name.
-    public let sections: [String: [UInt8]]
-}
-
-/// Snapshot files in a directory: written atomically (`AtomicFile`: temporary file, fsync,
-/// rename, directory fsync), checksummed per section and as a whole, versioned. Loading the latest
-/// falls back to an older snapshot when the newest is damaged.
-///
-/// File layout (version 1): magic `RUVSNAP\0`, version UInt32 LE, section count UInt32 LE,
-/// WAL sequence UInt64 LE, created micros Int64 LE; per section: name length UInt16 LE,
-/// name (UTF-8), length UInt64 LE, CRC-32C UInt32 LE, then the bytes; last, CRC-32C of
-/// everything before it.
+/// Snapshot files in a directory: written atomically (temporary file, fsync, rename,
+/// directory fsync), checksummed, versioned (see `SnapshotFormat`). Loading maps the file
+/// copy-on-write instead of reading it, checks it, and falls back to an older snapshot when
+/// the newest is damaged.
 public struct SnapshotStore: Sendable {
-    static let magic: [UInt8] = Array("RUVSNAP".utf8) + [0]
-    static let version: UInt32 = 1
     static let suffix = ".rvsnap"
 
     /// The directory holding the snapshot files.
@@ -55,24 +22,56 @@ public struct SnapshotStore: Sendable {
     @discardableResult
     public func write(sections: [(name: String, bytes: [UInt8])], walSequence: UInt64,
                       createdUnixMicros: Int64) throws(StorageError) -> SnapshotInfo {
-        var file = Self.magic + WALFormat.littleEndian(Self.version) + WALFormat.littleEndian(UInt32(sections.count))
-        file += WALFormat.littleEndian(walSequence) + WALFormat.littleEndian(UInt64(bitPattern: createdUnixMicros))
+        try write(sections: sections.map { SnapshotSection($0.name, bytes: $0.bytes) }, walSequence: walSequence,
+                  createdUnixMicros: createdUnixMicros)
+    }
+
+    /// Writes a snapshot covering the WAL up to `walSequence`, atomically, streaming each
+    /// section from where it lies (no concatenated copy of the file is built).
+    @discardableResult
+    public func write(sections: [SnapshotSection], walSequence: UInt64,
+                      createdUnixMicros: Int64) throws(StorageError) -> SnapshotInfo {
         var seen = Set<String>()
         for section in sections {
-            let name = Array(section.name.utf8)
-            guard !name.isEmpty, name.count <= 255, seen.insert(section.name).inserted else {
+            guard !section.name.isEmpty, section.name.utf8.count <= 255, seen.insert(section.name).inserted else {
                 throw StorageError(.invalidArgument, "section names must be unique, 1..255 bytes: '\(section.name)'")
             }
-            file += [UInt8(name.count), 0] + name
-            file += WALFormat.littleEndian(UInt64(section.bytes.count)) + WALFormat.littleEndian(CRC32C.checksum(section.bytes))
-            file += section.bytes
         }
-        let crc = CRC32C.checksum(file)
-        file += WALFormat.littleEndian(crc)
+        guard sections.count <= SnapshotFormat.maxSections else {
+            throw StorageError(.invalidArgument, "at most \(SnapshotFormat.maxSections) sections")
+        }
+        let (table, offsets) = SnapshotFormat.table(
+            names: sections.map { Array($0.name.utf8) }, lengths: sections.map { $0.withBytes(\.count) },
+            crcs: sections.map { $0.withBytes { CRC32C.checksum($0) } }, walSequence: walSequence,
+            createdUnixMicros: createdUnixMicros)
         let name = Self.fileName(walSequence: walSequence)
-        try AtomicFile.write(file, to: directory + "/" + name)
-        return SnapshotInfo(name: name, walSequence: walSequence, createdUnixMicros: createdUnixMicros,
-                            sizeBytes: file.count, crc32c: crc)
+        let (size, crc) = try AtomicFile.write(to: directory + "/" + name) { (file: DurableFile) throws(StorageError) -> (Int, UInt32) in
+            var crc = CRC32C.checksum(table)
+            var size = table.count
+            try file.write(table, at: 0)
+            let zeros = [UInt8](repeating: 0, count: SnapshotFormat.alignment)
+            /// Zeros from `size` up to `offset`, counted in the checksum.
+            func pad(to offset: Int) throws(StorageError) {
+                let gap = zeros.prefix(offset - size)
+                crc = zeros.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[..<gap.count]), continuing: crc) }
+                try file.write(Array(gap), at: size)
+                size = offset
+            }
+            for (section, offset) in zip(sections, offsets) {
+                try pad(to: offset)
+                var failure: StorageError?
+                section.withBytes { bytes in
+                    crc = CRC32C.checksum(bytes, continuing: crc)
+                    do throws(StorageError) { try file.write(bytes, at: size) } catch { failure = error }
+                    size += bytes.count
+                }
+                if let failure { throw failure }
+            }
+            try pad(to: SnapshotFormat.alignUp(size))
+            try file.write(WALFormat.littleEndian(crc), at: size)
+            return (size + 4, crc)
+        }
+        return SnapshotInfo(name: name, walSequence: walSequence, createdUnixMicros: createdUnixMicros, sizeBytes: size, crc32c: crc)
     }
 
     static func fileName(walSequence: UInt64) -> String {
@@ -97,11 +96,18 @@ public struct SnapshotStore: Sendable {
         return infos.sorted { $0.walSequence > $1.walSequence }
     }
 
-    /// Reads and fully validates one snapshot.
+    /// Maps and fully validates one snapshot (its whole-file checksum is checked over the
+    /// mapped bytes; sections are copied out or mapped again only when asked for).
     public func load(_ name: String) throws(StorageError) -> Snapshot {
         guard Self.isFileName(name) else { throw StorageError(.invalidArgument, "no snapshot is named '\(name)'") }
         let file = try DurableFile(path: directory + "/" + name, create: false)
-        return try Self.decode(try file.read(count: try file.size(), at: 0), name: name)
+        let size = try file.size()
+        guard size >= SnapshotFormat.headerBytes + 4 else {
+            throw StorageError(.corrupt, "snapshot '\(name)' is damaged: bad magic or too short")
+        }
+        let image = try MappedRegion.map(file, offset: 0, count: size, capacity: size)
+        let (info, ranges) = try SnapshotFormat.decode(image.bytes, name: name)
+        return Snapshot(info: info, sections: SnapshotSections(image: image, file: _SnapshotFileHandle(file), ranges: ranges))
     }
 
     /// The newest snapshot that validates, and the names of newer ones that did not (to log).
@@ -146,54 +152,24 @@ public struct SnapshotStore: Sendable {
 
     /// Validates a whole snapshot file (an upload) and returns its sections, without installing it.
     public static func parse(_ fileBytes: [UInt8]) throws(StorageError) -> Snapshot {
-        try decode(fileBytes, name: "uploaded snapshot")
+        let image = fileBytes.withUnsafeBytes { MappedRegion.copy(of: $0, capacity: 0) }
+        let (info, ranges) = try SnapshotFormat.decode(image.bytes, name: "uploaded snapshot")
+        return Snapshot(info: info, sections: SnapshotSections(image: image, file: nil, ranges: ranges))
     }
 
     /// Installs a snapshot file received from elsewhere (an upload), after validating it.
     @discardableResult
     public func restore(fileBytes: [UInt8]) throws(StorageError) -> SnapshotInfo {
-        let snapshot = try Self.decode(fileBytes, name: "uploaded snapshot")
-        let name = Self.fileName(walSequence: snapshot.info.walSequence)
+        var decoded: Result<SnapshotInfo, StorageError>?
+        fileBytes.withUnsafeBytes { bytes in
+            decoded = Result { () throws(StorageError) in try SnapshotFormat.decode(bytes, name: "uploaded snapshot").info }
+        }
+        guard let decoded else { preconditionFailure("withUnsafeBytes runs its body") }
+        let info = try decoded.get()
+        let name = Self.fileName(walSequence: info.walSequence)
         try AtomicFile.write(fileBytes, to: directory + "/" + name)
-        return SnapshotInfo(name: name, walSequence: snapshot.info.walSequence,
-                            createdUnixMicros: snapshot.info.createdUnixMicros,
-                            sizeBytes: fileBytes.count, crc32c: snapshot.info.crc32c)
-    }
-
-    static func decode(_ bytes: [UInt8], name: String) throws(StorageError) -> Snapshot {
-        func corrupt(_ why: String) -> StorageError { StorageError(.corrupt, "snapshot '\(name)' is damaged: \(why)") }
-        guard bytes.count >= 36, Array(bytes[0..<8]) == magic else { throw corrupt("bad magic or too short") }
-        let version = WALFormat.readUInt32(bytes[...], at: 8)
-        guard version <= Self.version else {
-            throw StorageError(.newerFormat,
-                "snapshot '\(name)' has format version \(version); this build reads up to \(Self.version): upgrade ruvector-server")
-        }
-        let stored = WALFormat.readUInt32(bytes[...], at: bytes.count - 4)
-        guard CRC32C.checksum(Array(bytes[..<(bytes.count - 4)])) == stored else { throw corrupt("file checksum mismatch") }
-        let count = Int(WALFormat.readUInt32(bytes[...], at: 12))
-        var offset = 32
-        var sections: [String: [UInt8]] = [:]
-        for _ in 0..<count {
-            guard bytes.count - 4 - offset >= 2 else { throw corrupt("section table cut short") }
-            let nameLength = Int(bytes[offset])
-            offset += 2
-            guard bytes.count - 4 - offset >= nameLength + 12 else { throw corrupt("section header cut short") }
-            let sectionName = String(decoding: bytes[offset..<(offset + nameLength)], as: UTF8.self)
-            offset += nameLength
-            let length = WALFormat.readUInt64(bytes[...], at: offset)
-            let crc = WALFormat.readUInt32(bytes[...], at: offset + 8)
-            offset += 12
-            guard length <= UInt64(bytes.count - 4 - offset) else { throw corrupt("section '\(sectionName)' overruns the file") }
-            let data = Array(bytes[offset..<(offset + Int(length))])
-            guard CRC32C.checksum(data) == crc else { throw corrupt("section '\(sectionName)' checksum mismatch") }
-            sections[sectionName] = data
-            offset += Int(length)
-        }
-        guard offset == bytes.count - 4 else { throw corrupt("trailing bytes after the sections") }
-        let info = SnapshotInfo(name: name, walSequence: WALFormat.readUInt64(bytes[...], at: 16),
-                                createdUnixMicros: Int64(bitPattern: WALFormat.readUInt64(bytes[...], at: 24)),
-                                sizeBytes: bytes.count, crc32c: stored)
-        return Snapshot(info: info, sections: sections)
+        return SnapshotInfo(name: name, walSequence: info.walSequence, createdUnixMicros: info.createdUnixMicros,
+                            sizeBytes: fileBytes.count, crc32c: info.crc32c)
     }
 }
 

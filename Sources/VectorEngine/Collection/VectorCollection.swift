@@ -110,9 +110,16 @@ public final class VectorCollection: Sendable {
     }
 
     /// Inserts or replaces points. The batch is validated first, so a bad point writes nothing.
-    public func upsert(_ points: [VectorPoint]) throws(VectorEngineError) {
+    /// With `threads` above 1, new points are linked on that many threads
+    /// (``HNSWIndex/upsert(_:threads:)``): faster, but the links then depend on thread timing,
+    /// so a replay of the same writes builds a slightly different graph.
+    public func upsert(_ points: [VectorPoint], threads: Int = 1) throws(VectorEngineError) {
         try validate(points)
-        for p in points { try index.upsert(id: p.id, vector: p.vector, payload: p.payload) }
+        if threads > 1 {
+            try index.upsert(points, threads: threads)
+        } else {
+            for p in points { try index.upsert(id: p.id, vector: p.vector, payload: p.payload) }
+        }
         if let kind = config.quantization, index.quantization == nil,
            index.count >= config.quantizationTrainingCount {
             try index.enableQuantization(kind, sampleSize: max(config.quantizationTrainingCount, 10_000),

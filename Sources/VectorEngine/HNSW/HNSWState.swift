@@ -2,6 +2,10 @@
 /// level-0 links (`m0 + 1` slots per node, count first), upper links, levels, ids,
 /// tombstones and payloads. Quantization codes are not part of it: call
 /// ``HNSWIndex/enableQuantization(_:sampleSize:seed:)`` again after import (codebooks are retrained).
+///
+/// Vectors and level-0 links, the bulk of it, can instead sit in borrowed memory
+/// (``borrowedVectors``, ``borrowedLevel0Links``: a memory-mapped snapshot), which
+/// ``HNSWIndex/init(state:)`` then uses in place instead of copying.
 public struct HNSWState: Sendable, Hashable {
     /// Vector length.
     public var dimension: Int
@@ -27,11 +31,17 @@ public struct HNSWState: Sendable, Hashable {
     public var entryPoint: UInt32?
     /// State of the level generator.
     public var generatorState: UInt64
+    /// When set, the vectors (`vectors` is then empty); the index adopts the memory, and its
+    /// room past `count` lets it append without copying.
+    public var borrowedVectors: BorrowedBuffer<Float>?
+    /// When set, the level-0 links (`level0Links` is then empty); adopted likewise.
+    public var borrowedLevel0Links: BorrowedBuffer<UInt32>?
 
     /// A state from its parts (as read back from a snapshot); `HNSWIndex(state:)` validates it.
     public init(dimension: Int, metric: DistanceMetric, parameters: HNSWParameters, vectors: [Float], levels: [UInt8],
                 level0Links: [UInt32], upperLinks: [[UInt32]], externalIds: [UInt64], deleted: [Bool],
-                payloads: [Payload], entryPoint: UInt32?, generatorState: UInt64) {
+                payloads: [Payload], entryPoint: UInt32?, generatorState: UInt64,
+                borrowedVectors: BorrowedBuffer<Float>? = nil, borrowedLevel0Links: BorrowedBuffer<UInt32>? = nil) {
         self.dimension = dimension
         self.metric = metric
         self.parameters = parameters
@@ -44,10 +54,17 @@ public struct HNSWState: Sendable, Hashable {
         self.payloads = payloads
         self.entryPoint = entryPoint
         self.generatorState = generatorState
+        self.borrowedVectors = borrowedVectors
+        self.borrowedLevel0Links = borrowedLevel0Links
     }
 }
 
 extension HNSWIndex {
+    /// Whether vectors and level-0 links are still in adopted, borrowed memory (tests).
+    var usesBorrowedStorage: (vectors: Bool, links: Bool) {
+        access.shared { g, _ in (g.storage.vectorsOwner != nil, g.storage.links0Owner != nil) }
+    }
+
     /// A copy of the index's state (taken with exclusive access, so never mid-batch).
     public func exportState() -> HNSWState {
         access.exclusive { g, _ in
@@ -64,43 +81,88 @@ extension HNSWIndex {
     }
 
     /// Rebuilds an index from exported state, checking every size, link and id first:
-    /// a corrupt state throws `.invalidArgument`, it never crashes.
+    /// a corrupt state throws `.invalidArgument`, it never crashes. Borrowed vectors and level-0
+    /// links are adopted in place; arrays are copied once.
     public convenience init(state s: HNSWState) throws(VectorEngineError) {
         try self.init(dimension: s.dimension, metric: s.metric, parameters: s.parameters)
         func bad(_ why: String) -> VectorEngineError {
             VectorEngineError(code: .invalidArgument, message: "HNSW state is inconsistent: \(why)")
         }
         let n = s.externalIds.count
-        let m0 = s.parameters.m0, m = s.parameters.m
-        guard n <= VectorEngineLimits.maxCount, s.vectors.count == n * s.dimension, s.levels.count == n,
-              s.level0Links.count == n * (m0 + 1), s.upperLinks.count == n, s.deleted.count == n,
-              s.payloads.count == n else { throw bad("array lengths disagree") }
+        let m0 = s.parameters.m0, m = s.parameters.m, dim = s.dimension
+        guard n <= VectorEngineLimits.maxCount, (s.borrowedVectors?.count ?? s.vectors.count) == n * dim, s.levels.count == n,
+              (s.borrowedLevel0Links?.count ?? s.level0Links.count) == n * (m0 + 1), s.upperLinks.count == n,
+              s.deleted.count == n, s.payloads.count == n else { throw bad("array lengths disagree") }
+        // Everything a walk relies on not to trap: degrees within bounds, link targets that
+        // exist and reach the level, an entry point on the top level. (Duplicate links and
+        // the like only cost quality; the full check runs with RUVECTOR_INTERNAL_CHECKS.)
+        var topLevel = 0
         for i in 0..<n {
-            guard Int(s.levels[i]) <= 32, s.upperLinks[i].count == Int(s.levels[i]) * (m + 1) else { throw bad("node \(i) levels") }
-            guard Int(s.level0Links[i * (m0 + 1)]) <= m0 else { throw bad("node \(i) level-0 degree") }
-            for l in 0..<Int(s.levels[i]) where Int(s.upperLinks[i][l * (m + 1)]) > m { throw bad("node \(i) degree") }
+            let level = Int(s.levels[i])
+            guard level <= 32, s.upperLinks[i].count == level * (m + 1) else { throw bad("node \(i) levels") }
+            topLevel = max(topLevel, level)
         }
-        guard Set(s.externalIds).count == n else { throw bad("duplicate external ids") }
-        if n > 0 { guard let ep = s.entryPoint, Int(ep) < n else { throw bad("entry point") } }
-        let dim = s.dimension
-        let violations = access.exclusive { g, _ -> [String] in
-            g.storage.reserveCapacity(n)
-            for i in 0..<n {
-                let level = Int(s.levels[i])
-                s.vectors[i * dim..<(i + 1) * dim].withUnsafeBufferPointer { _ = g.storage.append($0, level: level) }
-                let base = i * (m0 + 1)
-                g.storage.setNeighbors(UInt32(i), level: 0, s.level0Links[(base + 1)..<(base + 1 + Int(s.level0Links[base]))])
-                g.storage.setUpperLinkSlots(UInt32(i), s.upperLinks[i])
-                g.internalOf[s.externalIds[i]] = UInt32(i)
+        func checkList(_ list: UnsafeBufferPointer<UInt32>, node: Int, level: Int) throws(VectorEngineError) {
+            let degree = Int(list[0])
+            guard degree <= (level == 0 ? m0 : m) else { throw bad("node \(node) level \(level) degree") }
+            for slot in 1..<(degree + 1) {
+                let target = Int(list[slot])
+                guard target < n, target != node, Int(s.levels[target]) >= level else {
+                    throw bad("node \(node) level \(level) links to \(target)")
+                }
             }
+        }
+        let level0 = s.borrowedLevel0Links?.elements
+        try s.level0Links.withUnsafeBufferPointer { (array) throws(VectorEngineError) in
+            let links = level0 ?? array
+            for i in 0..<n {
+                try checkList(UnsafeBufferPointer(rebasing: links[(i * (m0 + 1))..<((i + 1) * (m0 + 1))]), node: i, level: 0)
+            }
+        }
+        for i in 0..<n where s.levels[i] > 0 {
+            try s.upperLinks[i].withUnsafeBufferPointer { (slots) throws(VectorEngineError) in
+                for l in 1...Int(s.levels[i]) {
+                    try checkList(UnsafeBufferPointer(rebasing: slots[((l - 1) * (m + 1))..<(l * (m + 1))]), node: i, level: l)
+                }
+            }
+        }
+        if n > 0 {
+            guard let ep = s.entryPoint, Int(ep) < n, Int(s.levels[Int(ep)]) == topLevel else { throw bad("entry point") }
+        }
+        var internalOf: [UInt64: UInt32] = [:]
+        internalOf.reserveCapacity(n)
+        for (i, id) in s.externalIds.enumerated() {
+            guard internalOf.updateValue(UInt32(i), forKey: id) == nil else { throw bad("duplicate external ids") }
+        }
+        // Adopt borrowed buffers with all their room (appends then copy nothing); buffers
+        // without room for at least one node are copied instead.
+        var vectors = s.borrowedVectors, links = s.borrowedLevel0Links
+        var vectorArray = s.vectors, linkArray = s.level0Links
+        var capacity = max(n, 64)
+        if vectors != nil || links != nil {
+            capacity = min(vectors.map { $0.capacity / dim } ?? .max, links.map { $0.capacity / (m0 + 1) } ?? .max)
+            if capacity < max(n, 1) {
+                if let v = vectors { vectorArray = Array(v.elements) }
+                if let l = links { linkArray = Array(l.elements) }
+                (vectors, links, capacity) = (nil, nil, max(n, 64))
+            }
+        }
+        let violations = access.exclusive { g, _ -> [String] in
+            g.storage.adopt(count: n, capacity: capacity, vectors: vectors, vectorArray: vectorArray,
+                            links0: links, links0Array: linkArray, upperLinks: { s.upperLinks[$0] })
+            g.internalOf = internalOf
             g.levels = s.levels
             g.externalIds = s.externalIds
             g.deleted = s.deleted
-            g.deletedCount = s.deleted.filter { $0 }.count
+            g.deletedCount = s.deleted.reduce(0) { $0 + ($1 ? 1 : 0) }
             g.payloads = s.payloads
             g.top.set(.init(node: s.entryPoint, level: s.entryPoint.map { Int(s.levels[Int($0)]) } ?? 0))
             g.rng = SeededGenerator(seed: s.generatorState)
+            #if RUVECTOR_INTERNAL_CHECKS
             return g.invariantViolations()
+            #else
+            return []
+            #endif
         }
         if let first = violations.first { throw bad(first) }
     }

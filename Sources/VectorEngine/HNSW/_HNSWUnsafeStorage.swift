@@ -9,6 +9,10 @@ import Synchronization
 /// node `i` with level `L > 0` owns a block at `upperLinks[i]` of `L * (m + 1)` slots,
 /// level `l` at offset `(l - 1) * (m + 1)`, count first.
 ///
+/// The vector and level-0 buffers may be borrowed (``adopt(count:capacity:vectors:links0:upperLinks:)``
+/// from a memory-mapped snapshot): they are then used in place, never freed here, and their
+/// owner is released when a grow copies them out or the storage goes away.
+///
 /// Concurrency contract (``HNSWIndex`` enforces it): `append`, `reserveCapacity`,
 /// `replaceVector` and the state import run with exclusive access. While a batch links in
 /// parallel, every read or write of a node's links happens inside ``withLinkLock(_:_:)`` of
@@ -23,6 +27,9 @@ final class _HNSWUnsafeStorage {
     private(set) var links0: UnsafeMutablePointer<UInt32>
     private var upperLinks: UnsafeMutablePointer<UnsafeMutablePointer<UInt32>?>
     private var linkLocks: UnsafeMutablePointer<Mutex<Void>>
+    /// Keep borrowed `vectors` / `links0` valid; nil when this storage allocated them.
+    private(set) var vectorsOwner: AnyObject?
+    private(set) var links0Owner: AnyObject?
 
     init(dimension: Int, m: Int, capacity: Int = 64) {
         self.dimension = dimension
@@ -38,11 +45,61 @@ final class _HNSWUnsafeStorage {
 
     deinit {
         for i in 0..<count { upperLinks[i]?.deallocate() }
-        vectors.deallocate()
-        links0.deallocate()
+        if vectorsOwner == nil { vectors.deallocate() }
+        if links0Owner == nil { links0.deallocate() }
         upperLinks.deallocate()
         linkLocks.deinitialize(count: capacity)
         linkLocks.deallocate()
+    }
+
+    /// Replaces the content of this empty storage by `count` nodes (state import): vectors and
+    /// level-0 lists in the given buffers, used in place (a borrowed buffer with an owner) or
+    /// copied (no owner); each buffer has room for `capacity` nodes (at least `count`, and at
+    /// least one, so growing by doubling works). `upperLinks(i)` gives node
+    /// `i`'s upper-level slots (its level times `m + 1`; empty for level 0).
+    func adopt(count: Int, capacity: Int, vectors newVectors: BorrowedBuffer<Float>?, vectorArray: [Float],
+               links0 newLinks: BorrowedBuffer<UInt32>?, links0Array: [UInt32], upperLinks slots: (Int) -> [UInt32]) {
+        precondition(self.count == 0 && capacity >= Swift.max(count, 1))
+        if vectorsOwner == nil { vectors.deallocate() }
+        if links0Owner == nil { links0.deallocate() }
+        if let newVectors {
+            precondition(newVectors.capacity >= capacity * dimension && newVectors.count == count * dimension)
+            vectors = newVectors.base
+            vectorsOwner = newVectors.owner
+        } else {
+            precondition(vectorArray.count == count * dimension)
+            vectors = .allocate(capacity: capacity * dimension)
+            vectorArray.withUnsafeBufferPointer { if let b = $0.baseAddress { vectors.initialize(from: b, count: $0.count) } }
+            vectorsOwner = nil
+        }
+        if let newLinks {
+            precondition(newLinks.capacity >= capacity * (m0 + 1) && newLinks.count == count * (m0 + 1))
+            links0 = newLinks.base
+            links0Owner = newLinks.owner
+        } else {
+            precondition(links0Array.count == count * (m0 + 1))
+            links0 = .allocate(capacity: capacity * (m0 + 1))
+            links0Array.withUnsafeBufferPointer { if let b = $0.baseAddress { links0.initialize(from: b, count: $0.count) } }
+            links0Owner = nil
+        }
+        upperLinks.deallocate()
+        upperLinks = .allocate(capacity: capacity)
+        for i in 0..<count {
+            let block = slots(i)
+            if block.isEmpty {
+                upperLinks[i] = nil
+            } else {
+                let p = UnsafeMutablePointer<UInt32>.allocate(capacity: block.count)
+                block.withUnsafeBufferPointer { if let b = $0.baseAddress { p.initialize(from: b, count: $0.count) } }
+                upperLinks[i] = p
+            }
+        }
+        linkLocks.deinitialize(count: self.capacity)
+        linkLocks.deallocate()
+        linkLocks = .allocate(capacity: capacity)
+        for i in 0..<capacity { (linkLocks + i).initialize(to: Mutex(())) }
+        self.capacity = capacity
+        self.count = count
     }
 
     /// Appends a node with `vector`, level `level` and no links; returns its internal id.
@@ -76,13 +133,18 @@ final class _HNSWUnsafeStorage {
     }
 
     // Runs with exclusive access only: nobody holds a link lock or a pointer into a buffer.
+    // Borrowed buffers are copied out and their owners released (a mapping is unmapped).
     private func grow(to newCapacity: Int) {
         let nv = UnsafeMutablePointer<Float>.allocate(capacity: newCapacity * dimension)
-        nv.moveInitialize(from: vectors, count: count * dimension)
-        vectors.deallocate(); vectors = nv
+        nv.initialize(from: vectors, count: count * dimension)
+        if vectorsOwner == nil { vectors.deallocate() }
+        vectors = nv
+        vectorsOwner = nil
         let nl = UnsafeMutablePointer<UInt32>.allocate(capacity: newCapacity * (m0 + 1))
-        nl.moveInitialize(from: links0, count: count * (m0 + 1))
-        links0.deallocate(); links0 = nl
+        nl.initialize(from: links0, count: count * (m0 + 1))
+        if links0Owner == nil { links0.deallocate() }
+        links0 = nl
+        links0Owner = nil
         let nu = UnsafeMutablePointer<UnsafeMutablePointer<UInt32>?>.allocate(capacity: newCapacity)
         nu.moveInitialize(from: upperLinks, count: count)
         upperLinks.deallocate(); upperLinks = nu
