@@ -119,6 +119,7 @@ struct ServerCommand: AsyncParsableCommand {
         catalog.markNotServing()
         await server.shutdown(gracePeriod: .seconds(settings.shutdownGraceSeconds))
         await metricsEndpoint?.close()
+        catalog.close()
         logger.info("stopped")
     }
 

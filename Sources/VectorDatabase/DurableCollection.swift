@@ -348,6 +348,17 @@ public final class DurableCollection: Sendable {
     /// Log activity since open: records, bytes, device syncs; segment files now.
     public var logStatistics: (appends: Int, bytes: Int, syncs: Int, segments: Int) { wal.statistics }
 
+    /// Applies queued writes, writes a snapshot first when at least `snapshotAfterLogBytes` of
+    /// log came after the last one (so the next open replays little), then syncs and closes the
+    /// log. Returns the snapshot written, if any.
+    @discardableResult
+    public func close(snapshotAfterLogBytes: Int) throws -> SnapshotInfo? {
+        let logged = writeLock.withLock { $0 }
+        let snapshot = logged >= snapshotAfterLogBytes ? try self.snapshot() : nil
+        try close()
+        return snapshot
+    }
+
     /// Applies queued writes, then syncs and closes the log.
     public func close() throws {
         try writeLock.withLock { _ in

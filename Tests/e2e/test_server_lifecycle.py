@@ -96,3 +96,36 @@ def test_unknown_config_key_is_refused(tmp_path):
                             capture_output=True, text=True, timeout=30)
     assert result.returncode != 0
     assert "listne" in result.stderr
+
+
+def test_sigterm_applies_queued_writes_and_snapshots_a_long_log(tmp_path):
+    """SIGTERM: writes acknowledged with wait=False are applied, a collection with 8 MiB or more of
+    log since its last snapshot is snapshotted, so the next start loads it and replays nothing."""
+    import numpy as np
+    import ruvector
+
+    data = tmp_path / "data"
+    vectors = np.random.default_rng(4).normal(size=(1200, 2048)).astype(np.float32)   # about 9.4 MiB of log
+    server = RunningServer([], data)
+    try:
+        with ruvector.Client(server.address, timeout=60) as db:
+            db.create_collection("long", dimension=2048, metric="l2")
+            db.create_collection("short", dimension=4, metric="l2")
+            db.import_stream("long", ((i, vectors[i]) for i in range(1200)), batch_size=200, wait=False)
+            db.upsert("short", ids=[1], vectors=[[1, 2, 3, 4]])
+    finally:
+        assert server.stop(timeout=60) == 0
+    closed = [line for line in server.stderr_lines if "collection closed" in line]
+    assert any("long" in line and "snapshot" in line and "none" not in line for line in closed), closed
+    assert any("short" in line and "none" in line for line in closed), closed
+
+    server = RunningServer([], data)
+    try:
+        with ruvector.Client(server.address, timeout=60) as db:
+            assert db.count("long") == 1200 and db.count("short") == 1
+            assert [h.id for h in db.search("long", vectors[432], k=1)] == [432]
+        recovered = [line for line in server.stderr_lines if "collection recovered" in line]
+        assert any("long" in line and "replayed_records=0" in line for line in recovered), recovered
+        assert any("short" in line and "replayed_records=1" in line for line in recovered), recovered
+    finally:
+        server.stop()
