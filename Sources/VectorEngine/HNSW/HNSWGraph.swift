@@ -138,8 +138,8 @@ struct HNSWGraph {
                         if scratch.results.count < ef { scratch.results.push(d, n) } else { scratch.results.replaceTop(d, n) }
                     }
                     lowerBound = scratch.results.top?.distance ?? .infinity
-                    // The closest candidate is expanded next: start loading its link list (hnswlib does too).
-                    if level == 0, let next = scratch.candidates.top { CVectorKernels_prefetch(storage.level0LinksAddress(next.id)) }
+                    // A candidate is likely expanded later: start loading its link list.
+                    if level == 0 { CVectorKernels_prefetch(storage.level0LinksAddress(n)) }
                 }
             }
             if let p = pendingProbe { pendingProbe = nil; p() }
