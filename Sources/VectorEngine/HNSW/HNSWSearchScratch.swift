@@ -9,6 +9,10 @@ struct HNSWSearchScratch {
     var candidates = DistanceHeap()
     var results = DistanceHeap()
     var pruneCandidates: [(distance: Float, id: UInt32)] = []
+    /// The neighbours an insert picks for its node on one level.
+    var chosen: [UInt32] = []
+    /// What pruning a full link list keeps.
+    var pruneKept: [UInt32] = []
     var quantizedQuery = _QuantizedQuery()
 
     init(maxDegree: Int) {
