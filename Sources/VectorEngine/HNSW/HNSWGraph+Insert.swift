@@ -20,7 +20,7 @@ extension HNSWGraph {
                                   into kept: inout [UInt32]) {
         kept.removeAll(keepingCapacity: true)
         let skipped = skipping.map { s in sorted.contains { $0.id == s } } ?? false
-        // No more candidates than room: all are kept, as the paper's heuristic would only drop some.
+        // No more candidates than room: keep them all, unpruned (hnswlib does the same).
         let keepAll = sorted.count - (skipped ? 1 : 0) <= m
         for c in sorted where c.id != skipping {
             if kept.count >= m { break }
