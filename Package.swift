@@ -92,6 +92,9 @@ let package = Package(
         .executableTarget(name: "vector-bench", dependencies: ["VectorEngine"],
                           path: "Benchmarks/VectorBench", exclude: ["peer.py"],
                           swiftSettings: internalChecks),
+        .executableTarget(name: "vector-build-scaling", dependencies: ["VectorEngine"],
+                          path: "Benchmarks/BuildScaling", exclude: ["peer.py"],
+                          swiftSettings: internalChecks),
 
         // MARK: Storage: write-ahead log (and, next, snapshots and recovery)
         .target(name: "CStorageKernels"),

@@ -1,9 +1,11 @@
 // vector-bench: HNSW recall/QPS/build time/bytes per vector and distance-kernel ns/op,
 // against hnswlib, usearch and simsimd (peer.py) on the same generated data, same run.
 //
-//   swift run -c release vector-bench [--n 100000] [--dim 128] [--queries 1000] [--m 16] [--efc 200]
+//   swift run -c release vector-bench [--n 100000] [--dim 128] [--queries 1000] [--m 16] [--efc 200] [--build-threads T]
 //
 // Builds twice: one point at a time on one thread, and with upsert(_:threads:) on every core.
+// With --build-threads T every engine builds once, on T threads (T = 1: our one-at-a-time path),
+// for sizes where building each graph twice takes too long. Searches always run on one thread.
 import Foundation
 import VectorEngine
 
@@ -15,6 +17,7 @@ func argument(_ name: String, _ fallback: Int) -> Int {
 
 let n = argument("n", 100_000), dim = argument("dim", 128), nq = argument("queries", 1000)
 let m = argument("m", 16), efc = argument("efc", 200), k = 10
+let buildThreads = argument("build-threads", 0)
 let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vector-bench-\(n)x\(dim)")
 try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
 
@@ -32,7 +35,8 @@ let queries = (0..<nq).map(point)
 let flat = data.flatMap { $0 }
 let flatQ = queries.flatMap { $0 }
 
-// Ground truth by brute force with the engine's kernel.
+// Ground truth by brute force with the engine's kernel: the k smallest (distance, index) pairs
+// of each query, kept in a sorted array of k while scanning (no sort of all n distances).
 print("generating \(n) x \(dim), \(nq) queries; ground truth by brute force ...")
 var truth = [[Int32]](repeating: [], count: nq)
 var distances = [Float](repeating: 0, count: n)
@@ -44,7 +48,16 @@ flat.withUnsafeBufferPointer { fp in
                                                        dimension: dim, into: dp.baseAddress!)
             }
         }
-        truth[qi] = Array(distances.indices.sorted { (distances[$0], $0) < (distances[$1], $1) }.prefix(k).map(Int32.init))
+        var best: [(distance: Float, index: Int)] = []
+        best.reserveCapacity(k + 1)
+        for (i, d) in distances.enumerated() where best.count < k || d < best[k - 1].distance {
+            // Indices rise, so an equal distance never displaces an earlier index: (distance, index) order.
+            var at = best.count
+            while at > 0 && best[at - 1].distance > d { at -= 1 }
+            best.insert((d, i), at: at)
+            if best.count > k { best.removeLast() }
+        }
+        truth[qi] = best.map { Int32($0.index) }
     }
 }
 func write<T>(_ array: [T], _ name: String) throws {
@@ -56,14 +69,16 @@ try write(flat, "base.f32"); try write(flatQ, "query.f32"); try write(truth.flat
 let index = try HNSWIndex(dimension: dim, metric: .l2Squared,
                           parameters: .init(m: m, efConstruction: efc, seed: 1))
 let clock = ContinuousClock()
-let buildTime = seconds(try clock.measure {
-    for (i, v) in data.enumerated() { try index.upsert(id: UInt64(i), vector: v) }
-})
 let cores = ProcessInfo.processInfo.activeProcessorCount
-let parallelIndex = try HNSWIndex(dimension: dim, metric: .l2Squared,
-                                  parameters: .init(m: m, efConstruction: efc, seed: 1))
 let batch = data.enumerated().map { VectorPoint(id: UInt64($0.offset), vector: $0.element) }
-let parallelBuildTime = seconds(try clock.measure { try parallelIndex.upsert(batch, threads: cores) })
+let buildTime = seconds(try clock.measure {
+    if buildThreads > 1 { try index.upsert(batch, threads: buildThreads) }
+    else { for (i, v) in data.enumerated() { try index.upsert(id: UInt64(i), vector: v) } }
+})
+print("ruvector build (\(max(1, buildThreads)) thread(s)): \(String(format: "%.2f", buildTime)) s")
+let parallelIndex = buildThreads > 0 ? nil : try HNSWIndex(dimension: dim, metric: .l2Squared,
+                                                           parameters: .init(m: m, efConstruction: efc, seed: 1))
+let parallelBuildTime = try parallelIndex.map { p in seconds(try clock.measure { try p.upsert(batch, threads: cores) }) } ?? .nan
 
 /// Recall@10 and single-thread QPS of `index` at each ef.
 @MainActor func sweep(_ index: HNSWIndex, _ efs: [Int]) throws -> [(ef: Int, recall: Double, qps: Double)] {
@@ -81,7 +96,7 @@ let parallelBuildTime = seconds(try clock.measure { try parallelIndex.upsert(bat
 }
 let efs = [10, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512]
 let ours = try sweep(index, efs)
-let oursParallelBuilt = try sweep(parallelIndex, efs)
+let oursParallelBuilt = try parallelIndex.map { try sweep($0, efs) } ?? []
 let bytesPerVector = Double(index.memoryBytes) / Double(n)
 
 // Searches on one thread, then on every core at once (each thread takes every `cores`-th query), at ef 64.
@@ -122,7 +137,7 @@ let process = Process()
 process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
 let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("peer.py").path
 process.arguments = ["python3", script, dir.path, "\(n)", "\(dim)", "\(nq)", "\(m)", "\(efc)",
-                     efs.map(String.init).joined(separator: ","), "\(concurrentEf)"]
+                     efs.map(String.init).joined(separator: ","), "\(concurrentEf)", "\(buildThreads)"]
 let pipe = Pipe()
 process.standardOutput = pipe
 try process.run()
@@ -152,7 +167,7 @@ for target in [0.90, 0.95, 0.99] {
     func ratio(_ x: (Int, Double)?) -> String { (o != nil && x != nil) ? f(o!.1 / x!.1, 2) + "x" : "-" }
     print("| \(target) | \(cell(o)) | \(cell(h)) | \(ratio(h)) | \(cell(u)) | \(ratio(u)) |")
 }
-for target in [0.90, 0.95, 0.99] {
+for target in [0.90, 0.95, 0.99] where parallelIndex != nil {
     let p = qpsAt(target, oursParallelBuilt), h = qpsAt(target, rows("hnswlib"))
     let cell = p.map { "\(f($0.1, 0)) (\($0.0))" } ?? "not reached"
     let ratio = (p != nil && h != nil) ? f(p!.1 / h!.1, 2) + "x" : "-"
@@ -162,11 +177,18 @@ let hb = (peer["hnswlib"] as? [String: Any]) ?? [:], ub = (peer["usearch"] as? [
 let hBuild1 = hb["build_seconds_1thread"] as? Double ?? .nan, hBuildAll = hb["build_seconds_all"] as? Double ?? .nan
 let uBuild1 = ub["build_seconds_1thread"] as? Double ?? .nan
 print("\n| build | seconds | ruvector / peer |\n|---|---|---|")
+if buildThreads > 0 {
+    let t = buildThreads, hBuild = hb["build_seconds"] as? Double ?? .nan, uBuild = ub["build_seconds"] as? Double ?? .nan
+    print("| ruvector (\(t) thread(s)) | \(f(buildTime, 2)) | |")
+    print("| hnswlib (\(t) thread(s)) | \(f(hBuild, 2)) | \(f(buildTime / hBuild, 2))x |")
+    print("| usearch (\(t) thread(s)) | \(f(uBuild, 2)) | \(f(buildTime / uBuild, 2))x |")
+} else {
 print("| ruvector (1 thread) | \(f(buildTime, 2)) | |")
 print("| ruvector (all \(cores) cores) | \(f(parallelBuildTime, 2)) | |")
 print("| hnswlib (1 thread) | \(f(hBuild1, 2)) | \(f(buildTime / hBuild1, 2))x |")
 print("| hnswlib (all cores) | \(f(hBuildAll, 2)) | \(f(buildTime / hBuildAll, 2))x; all cores vs all cores: \(f(parallelBuildTime / hBuildAll, 2))x |")
 print("| usearch (1 thread) | \(f(uBuild1, 2)) | \(f(buildTime / uBuild1, 2))x |")
+}
 let hSearch1 = hb["batch_search_qps_1thread"] as? Double ?? .nan, hSearchAll = hb["batch_search_qps_all"] as? Double ?? .nan
 print("\n| search QPS at ef \(concurrentEf) | 1 thread | \(cores) threads | speed-up |\n|---|---|---|---|")
 print("| ruvector (one search per call, \(cores) threads calling) | \(f(oursSearch1, 0)) | \(f(concurrentQps, 0)) | \(f(concurrentQps / oursSearch1, 2))x |")

@@ -1,11 +1,14 @@
 """Peers for vector-bench: hnswlib, usearch and simsimd on the files vector-bench wrote.
-Prints one JSON object on stdout. Usage: peer.py DIR N DIM NQ M EFC EF1,EF2,... [CONCURRENT_EF]"""
+Prints one JSON object on stdout. Usage: peer.py DIR N DIM NQ M EFC EF1,EF2,... [CONCURRENT_EF] [BUILD_THREADS]
+BUILD_THREADS > 0: hnswlib and usearch build once, on that many threads (else hnswlib builds on
+one thread and on all cores, usearch on one thread)."""
 import json, os, sys, tempfile, time
 import numpy as np
 
 d, n, dim, nq, m, efc = sys.argv[1], *map(int, sys.argv[2:7])
 efs = [int(x) for x in sys.argv[7].split(",")]
 concurrent_ef = int(sys.argv[8]) if len(sys.argv) > 8 else 64
+build_threads = int(sys.argv[9]) if len(sys.argv) > 9 else 0
 base = np.fromfile(os.path.join(d, "base.f32"), dtype=np.float32).reshape(n, dim)
 query = np.fromfile(os.path.join(d, "query.f32"), dtype=np.float32).reshape(nq, dim)
 truth = np.fromfile(os.path.join(d, "truth.i32"), dtype=np.int32).reshape(nq, 10)
@@ -35,11 +38,13 @@ out["simsimd_ns"] = ns
 
 import hnswlib
 res = {}
-for threads in (1, -1):
+for threads in ((build_threads,) if build_threads > 0 else (1, -1)):
     idx = hnswlib.Index(space="l2", dim=dim)
     idx.init_index(max_elements=n, M=m, ef_construction=efc, random_seed=1)
     t = time.perf_counter(); idx.add_items(base, np.arange(n), num_threads=threads)
-    res["build_seconds_1thread" if threads == 1 else "build_seconds_all"] = time.perf_counter() - t
+    key = "build_seconds" if build_threads > 0 else "build_seconds_1thread" if threads == 1 else "build_seconds_all"
+    res[key] = time.perf_counter() - t
+    print(f"hnswlib build ({threads} threads): {res[key]:.2f} s", file=sys.stderr, flush=True)
 idx.set_num_threads(1)
 sweep = []
 for ef in efs:
@@ -59,8 +64,9 @@ out["hnswlib"] = res
 from usearch.index import Index
 res = {}
 u = Index(ndim=dim, metric="l2sq", dtype="f32", connectivity=m, expansion_add=efc)
-t = time.perf_counter(); u.add(np.arange(n), base, threads=1)
-res["build_seconds_1thread"] = time.perf_counter() - t
+t = time.perf_counter(); u.add(np.arange(n), base, threads=max(1, build_threads))
+res["build_seconds" if build_threads > 0 else "build_seconds_1thread"] = time.perf_counter() - t
+print(f"usearch build ({max(1, build_threads)} threads): {time.perf_counter() - t:.2f} s", file=sys.stderr, flush=True)
 sweep = []
 for ef in efs:
     u.expansion_search = ef

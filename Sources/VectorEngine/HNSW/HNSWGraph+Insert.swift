@@ -14,17 +14,20 @@ extension HNSWGraph {
 
     /// `selectNeighborsHeuristic` (paper algorithm 4, without extending candidates): keep a
     /// candidate only if it is closer to the base than to every neighbour already kept.
-    func selectNeighborsHeuristic(_ sorted: [(distance: Float, id: UInt32)], m: Int) -> [UInt32] {
-        if sorted.count <= m { return sorted.map(\.id) }
-        var kept: [UInt32] = []
-        kept.reserveCapacity(m)
-        for c in sorted {
+    /// `sorted` is ascending; a candidate with id `skipping` (the base itself) is passed over.
+    /// The kept ids replace the contents of `kept` (a reused buffer: no allocation once warm).
+    func selectNeighborsHeuristic(_ sorted: [(distance: Float, id: UInt32)], m: Int, skipping: UInt32? = nil,
+                                  into kept: inout [UInt32]) {
+        kept.removeAll(keepingCapacity: true)
+        let skipped = skipping.map { s in sorted.contains { $0.id == s } } ?? false
+        // No more candidates than room: keep them all, unpruned (hnswlib does the same).
+        let keepAll = sorted.count - (skipped ? 1 : 0) <= m
+        for c in sorted where c.id != skipping {
             if kept.count >= m { break }
             var good = true
-            for r in kept where distance(c.id, r) < c.distance { good = false; break }
+            if !keepAll { for r in kept where distance(c.id, r) < c.distance { good = false; break } }
             if good { kept.append(c.id) }
         }
-        return kept
     }
 
     /// Runs `body`, under `id`'s link lock while a batch links in parallel.
@@ -32,9 +35,10 @@ extension HNSWGraph {
         if linksChangeConcurrently { storage.withLinkLock(id, body) } else { body() }
     }
 
-    /// Adds the directed link `from -> to` on `level`, pruning with the heuristic when full.
+    /// Adds the directed link `from -> to` on `level`, pruning with the heuristic when full
+    /// (`pruneCandidates` and `kept` are reused buffers).
     func addLink(from: UInt32, to: UInt32, level: Int,
-                 _ pruneCandidates: inout [(distance: Float, id: UInt32)]) {
+                 _ pruneCandidates: inout [(distance: Float, id: UInt32)], _ kept: inout [UInt32]) {
         changingLinks(of: from) {
             let current = storage.neighbors(from, level: level)
             if current.contains(to) { return }
@@ -47,7 +51,8 @@ extension HNSWGraph {
             for n in current { pruneCandidates.append((distance(from, n), n)) }
             pruneCandidates.append((distance(from, to), to))
             pruneCandidates.sort { ($0.distance, $0.id) < ($1.distance, $1.id) }
-            storage.setNeighbors(from, level: level, selectNeighborsHeuristic(pruneCandidates, m: cap))
+            selectNeighborsHeuristic(pruneCandidates, m: cap, into: &kept)
+            storage.setNeighbors(from, level: level, kept)
         }
     }
 
@@ -60,13 +65,16 @@ extension HNSWGraph {
         var cur = greedyDescent(q, from: topLevel, to: nodeLevel, entry: entry, scratch: &scratch)
         var level = min(nodeLevel, topLevel)
         while level >= 0 {
-            var found = searchLayer(q, entry: cur, ef: params.efConstruction, level: level, accept: nil,
+            // `found` is the scratch's result buffer: read in place, never copied. It holds
+            // `node` itself when an update re-links a node already in the graph.
+            let found = searchLayer(q, entry: cur, ef: params.efConstruction, level: level, accept: nil,
                                     scratch: &scratch)
-            found.removeAll { $0.id == node }
-            if let first = found.first { cur = first.id }
-            let chosen = selectNeighborsHeuristic(found, m: params.m)
-            changingLinks(of: node) { storage.setNeighbors(node, level: level, chosen) }
-            for n in chosen { addLink(from: n, to: node, level: level, &scratch.pruneCandidates) }
+            if let first = found.first(where: { $0.id != node }) { cur = first.id }
+            selectNeighborsHeuristic(found, m: params.m, skipping: node, into: &scratch.chosen)
+            changingLinks(of: node) { storage.setNeighbors(node, level: level, scratch.chosen) }
+            for n in scratch.chosen {
+                addLink(from: n, to: node, level: level, &scratch.pruneCandidates, &scratch.pruneKept)
+            }
             level -= 1
         }
     }

@@ -115,16 +115,22 @@ struct HNSWGraph {
         if accept?(entry) ?? true { scratch.results.push(d0, entry) }
         var lowerBound = scratch.results.top?.distance ?? .infinity
         var pendingProbe = probe
+        let fresh = memory.freshNeighbors
+        let vectorBytes = codes == nil ? dimension * MemoryLayout<Float>.stride : 0
         while let c = scratch.candidates.top {
             if -c.distance > lowerBound && scratch.results.count >= ef { break }
             scratch.candidates.pop()
-            let ns = walkNeighbors(c.id, level: level, memory)
-            if let first = ns.first { CVectorKernels_prefetch(storage.vector(first)) }
-            for j in 0..<ns.count {
-                let n = ns[j]
-                // Fetch the next neighbour's vector while this one is compared (hnswlib does the same).
-                if j + 1 < ns.count { CVectorKernels_prefetch(storage.vector(ns[j + 1])) }
-                if memory.testAndSetVisited(n) { continue }
+            // Mark the neighbours visited first and start loading the vectors of the new ones, so
+            // their cache misses overlap instead of stalling one distance at a time. The
+            // distances then run in list order, as a one-pass loop would.
+            var freshCount = 0
+            for n in walkNeighbors(c.id, level: level, memory) where !memory.testAndSetVisited(n) {
+                fresh[freshCount] = n
+                freshCount &+= 1
+                CVectorKernels_prefetchBytes(storage.vector(n), vectorBytes)
+            }
+            for j in 0..<freshCount {
+                let n = fresh[j]
                 let d = queryDistance(q, n, codes, &scratch.quantizedQuery)
                 if scratch.results.count < ef || d < lowerBound {
                     scratch.candidates.push(-d, n)
@@ -132,6 +138,8 @@ struct HNSWGraph {
                         if scratch.results.count < ef { scratch.results.push(d, n) } else { scratch.results.replaceTop(d, n) }
                     }
                     lowerBound = scratch.results.top?.distance ?? .infinity
+                    // A candidate is likely expanded later: start loading its link list.
+                    if level == 0 { CVectorKernels_prefetch(storage.level0LinksAddress(n)) }
                 }
             }
             if let p = pendingProbe { pendingProbe = nil; p() }

@@ -9,6 +9,10 @@ struct HNSWSearchScratch {
     var candidates = DistanceHeap()
     var results = DistanceHeap()
     var pruneCandidates: [(distance: Float, id: UInt32)] = []
+    /// The neighbours an insert picks for its node on one level.
+    var chosen: [UInt32] = []
+    /// What pruning a full link list keeps.
+    var pruneKept: [UInt32] = []
     var quantizedQuery = _QuantizedQuery()
 
     init(maxDegree: Int) {
@@ -25,15 +29,19 @@ final class _HNSWUnsafeScratch {
     private var epoch: UInt32 = 0
     /// Room for `maxDegree` ids, the most any link list holds.
     let neighborBuffer: UnsafeMutablePointer<UInt32>
+    /// Room for `maxDegree` ids: the not yet visited neighbours of the node a walk expands.
+    let freshNeighbors: UnsafeMutablePointer<UInt32>
 
     init(maxDegree: Int) {
         marks = .allocate(capacity: 0)
         neighborBuffer = .allocate(capacity: maxDegree)
+        freshNeighbors = .allocate(capacity: maxDegree)
     }
 
     deinit {
         marks.deallocate()
         neighborBuffer.deallocate()
+        freshNeighbors.deallocate()
     }
 
     /// Starts a new traversal over nodes `0..<nodeCount`: every node becomes unvisited, in O(1)

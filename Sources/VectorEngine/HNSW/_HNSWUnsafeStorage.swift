@@ -171,6 +171,11 @@ final class _HNSWUnsafeStorage {
         return block + (level &- 1) &* (m &+ 1)
     }
 
+    /// Where `id`'s level-0 list starts, computed without reading memory (for a prefetch hint).
+    @inline(__always) func level0LinksAddress(_ id: UInt32) -> UnsafeRawPointer {
+        UnsafeRawPointer(links0 + Int(id) &* (m0 &+ 1))
+    }
+
     /// Neighbours of `id` on `level`: a view valid until the list changes. While a batch links
     /// in parallel, call it only inside ``withLinkLock(_:_:)`` of `id`.
     @inline(__always) func neighbors(_ id: UInt32, level: Int) -> UnsafeBufferPointer<UInt32> {
