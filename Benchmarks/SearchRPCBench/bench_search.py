@@ -3,7 +3,7 @@ same Swift client (search-rpc-bench), same run. Reports QPS and latency at 1 and
 streams, the servers' own search time (SearchResponse.time_micros) and the difference: the RPC
 overhead. Recall@10 against brute force for both.
 
-    swift build -c release --product ruvector-server --product search-rpc-bench
+    swift build -c release --product ruvector-server && swift build -c release --product search-rpc-bench
     .venv/bin/pip install -r scripts/requirements-bench.txt      # numpy, hnswlib (pinned)
     .venv/bin/python Benchmarks/SearchRPCBench/bench_search.py [--n 100000 --dim 384 --queries 1000 --ef 64]
 """
@@ -79,7 +79,7 @@ def main():
     server_bin, client_bin = f"{bin_path}/ruvector-server", f"{bin_path}/search-rpc-bench"
     for path in (server_bin, client_bin):
         if not os.access(path, os.X_OK):
-            raise SystemExit(f"missing {path}: swift build -c release --product ruvector-server --product search-rpc-bench")
+            raise SystemExit(f"missing {path}: swift build -c release --product ruvector-server && swift build -c release --product search-rpc-bench")
 
     work = tempfile.mkdtemp(prefix="ruvector-search-bench-")
     base, queries = generate(args.n, args.dim, args.queries)
