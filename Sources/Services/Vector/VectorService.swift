@@ -6,7 +6,10 @@ import Wire
 
 /// `ruvector.v1.VectorService` over durable collections: collections, points, search
 /// (unary, batch, streaming) here; snapshots in `VectorService+Snapshots.swift`. Writes and
-/// other disk work run on `BlockingWork`'s threads; every request is checked against `limits`.
+/// other disk work run on `BlockingWork`'s threads; short reads (a plain Search, Get of a few
+/// ids, Count without filter, collection info) answer on their connection's event loop when
+/// alone on it (`HandlerExecution.eventLoopWhenAlone`), heavier ones on the concurrent pool.
+/// Every request is checked against `limits`.
 struct VectorService: RPCService {
     static let name = "ruvector.v1.VectorService"
     let catalog: CollectionCatalog
