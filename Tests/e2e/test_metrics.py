@@ -60,6 +60,7 @@ def test_metrics_count_calls_points_and_log(server):
     assert buckets == sorted(buckets)      # cumulative
     assert not any("made.Up" in k for k in samples)
     assert samples['ruvector_collection_points{collection="docs"}'] == 5
+    assert samples['ruvector_collection_queued_writes{collection="docs"}'] == 0
     assert samples['ruvector_wal_appends_total{collection="docs"}'] == 5
     assert samples['ruvector_wal_bytes_total{collection="docs"}'] > 5 * 8
     assert samples['ruvector_wal_syncs_total{collection="docs"}'] >= 1

@@ -68,6 +68,8 @@ public final class ServerMetrics: Sendable {
         let all = collections()
         let families: [(name: String, type: String, help: String, value: (DurableCollection) -> Int)] = [
             ("ruvector_collection_points", "gauge", "Points stored, by collection.", { (try? $0.collection.count()) ?? 0 }),
+            ("ruvector_collection_queued_writes", "gauge",
+             "Writes acknowledged with WRITE_WAIT_ACCEPTED and not yet indexed, by collection.", { $0.queuedWrites }),
             ("ruvector_wal_appends_total", "counter", "Write-ahead log records appended since start, by collection.", { $0.logStatistics.appends }),
             ("ruvector_wal_bytes_total", "counter", "Write-ahead log bytes appended since start, by collection.", { $0.logStatistics.bytes }),
             ("ruvector_wal_syncs_total", "counter", "Write-ahead log device syncs since start, by collection.", { $0.logStatistics.syncs }),
