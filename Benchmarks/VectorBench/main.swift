@@ -18,6 +18,8 @@ func argument(_ name: String, _ fallback: Int) -> Int {
 let n = argument("n", 100_000), dim = argument("dim", 128), nq = argument("queries", 1000)
 let m = argument("m", 16), efc = argument("efc", 200), k = 10
 let buildThreads = argument("build-threads", 0)
+// --quantized 1: also walk on float16 and int8 codes with f32 rescoring (4 x k), beside usearch on f16.
+let quantized = argument("quantized", 0) != 0
 let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vector-bench-\(n)x\(dim)")
 try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
 
@@ -80,13 +82,14 @@ let parallelIndex = buildThreads > 0 ? nil : try HNSWIndex(dimension: dim, metri
                                                            parameters: .init(m: m, efConstruction: efc, seed: 1))
 let parallelBuildTime = try parallelIndex.map { p in seconds(try clock.measure { try p.upsert(batch, threads: cores) }) } ?? .nan
 
-/// Recall@10 and single-thread QPS of `index` at each ef.
-@MainActor func sweep(_ index: HNSWIndex, _ efs: [Int]) throws -> [(ef: Int, recall: Double, qps: Double)] {
+/// Recall@10 and single-thread QPS of `index` at each ef (`oversampling` nil: full vectors only).
+@MainActor func sweep(_ index: HNSWIndex, _ efs: [Int],
+                      oversampling: Int? = nil) throws -> [(ef: Int, recall: Double, qps: Double)] {
     try efs.map { ef in
         var hits = 0
         let t = seconds(try clock.measure {
             for (qi, q) in queries.enumerated() {
-                let got = try index.search(q, k: k, ef: ef, oversampling: nil)
+                let got = try index.search(q, k: k, ef: ef, oversampling: oversampling)
                 let want = Set(truth[qi])
                 hits += got.filter { want.contains(Int32($0.id)) }.count
             }
@@ -131,13 +134,22 @@ for metric in [DistanceMetric.l2Squared, .dot, .cosine] {
     kernelNs[metric.rawValue] = best
 }
 
+// Walks on codes, last (they change `index`): f16, then int8, rescoring 4 x k on f32.
+var quantizedSweeps: [(name: String, rows: [(ef: Int, recall: Double, qps: Double)])] = []
+if quantized {
+    for (name, kind) in [("float16", QuantizationKind.float16), ("int8", .scalarInt8)] {
+        try index.enableQuantization(kind, sampleSize: 10_000, seed: 1)
+        quantizedSweeps.append(("ruvector, \(name) walk + f32 rescoring", try sweep(index, efs, oversampling: 4)))
+    }
+}
+
 // Peers, same data, same run.
 print("running peers (hnswlib, usearch, simsimd) ...")
 let process = Process()
 process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
 let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("peer.py").path
 process.arguments = ["python3", script, dir.path, "\(n)", "\(dim)", "\(nq)", "\(m)", "\(efc)",
-                     efs.map(String.init).joined(separator: ","), "\(concurrentEf)", "\(buildThreads)"]
+                     efs.map(String.init).joined(separator: ","), "\(concurrentEf)", "\(buildThreads)", quantized ? "1" : "0"]
 let pipe = Pipe()
 process.standardOutput = pipe
 try process.run()
@@ -172,6 +184,17 @@ for target in [0.90, 0.95, 0.99] where parallelIndex != nil {
     let cell = p.map { "\(f($0.1, 0)) (\($0.0))" } ?? "not reached"
     let ratio = (p != nil && h != nil) ? f(p!.1 / h!.1, 2) + "x" : "-"
     print("| \(target), graph built on \(cores) threads | \(cell) | | \(ratio) | | |")
+}
+if quantized {
+    print("\n| target recall, compressed walks | QPS (ef) | ratio to hnswlib f32 | ratio to usearch f16 |\n|---|---|---|---|")
+    let h = rows("hnswlib"), u16 = rows("usearch_f16")
+    for (name, sweepRows) in quantizedSweeps + [("usearch f16", u16)] {
+        for target in [0.90, 0.95, 0.99] {
+            let o = qpsAt(target, sweepRows), hh = qpsAt(target, h), uu = qpsAt(target, u16)
+            func ratio(_ x: (Int, Double)?) -> String { (o != nil && x != nil) ? f(o!.1 / x!.1, 2) + "x" : "-" }
+            print("| \(target), \(name) | \(o.map { "\(f($0.1, 0)) (\($0.0))" } ?? "not reached") | \(ratio(hh)) | \(ratio(uu)) |")
+        }
+    }
 }
 let hb = (peer["hnswlib"] as? [String: Any]) ?? [:], ub = (peer["usearch"] as? [String: Any]) ?? [:]
 let hBuild1 = hb["build_seconds_1thread"] as? Double ?? .nan, hBuildAll = hb["build_seconds_all"] as? Double ?? .nan

@@ -1,7 +1,7 @@
 """Peers for vector-bench: hnswlib, usearch and simsimd on the files vector-bench wrote.
-Prints one JSON object on stdout. Usage: peer.py DIR N DIM NQ M EFC EF1,EF2,... [CONCURRENT_EF] [BUILD_THREADS]
+Prints one JSON object on stdout. Usage: peer.py DIR N DIM NQ M EFC EF1,EF2,... [CONCURRENT_EF] [BUILD_THREADS] [QUANTIZED]
 BUILD_THREADS > 0: hnswlib and usearch build once, on that many threads (else hnswlib builds on
-one thread and on all cores, usearch on one thread)."""
+one thread and on all cores, usearch on one thread). QUANTIZED = 1: usearch also on f16."""
 import json, os, sys, tempfile, time
 import numpy as np
 
@@ -9,6 +9,7 @@ d, n, dim, nq, m, efc = sys.argv[1], *map(int, sys.argv[2:7])
 efs = [int(x) for x in sys.argv[7].split(",")]
 concurrent_ef = int(sys.argv[8]) if len(sys.argv) > 8 else 64
 build_threads = int(sys.argv[9]) if len(sys.argv) > 9 else 0
+quantized = len(sys.argv) > 10 and sys.argv[10] == "1"
 base = np.fromfile(os.path.join(d, "base.f32"), dtype=np.float32).reshape(n, dim)
 query = np.fromfile(os.path.join(d, "query.f32"), dtype=np.float32).reshape(nq, dim)
 truth = np.fromfile(os.path.join(d, "truth.i32"), dtype=np.int32).reshape(nq, 10)
@@ -62,19 +63,20 @@ res["bytes_per_vector"] = file_bytes(idx.save_index)
 out["hnswlib"] = res
 
 from usearch.index import Index
-res = {}
-u = Index(ndim=dim, metric="l2sq", dtype="f32", connectivity=m, expansion_add=efc)
-t = time.perf_counter(); u.add(np.arange(n), base, threads=max(1, build_threads))
-res["build_seconds" if build_threads > 0 else "build_seconds_1thread"] = time.perf_counter() - t
-print(f"usearch build ({max(1, build_threads)} threads): {time.perf_counter() - t:.2f} s", file=sys.stderr, flush=True)
-sweep = []
-for ef in efs:
-    u.expansion_search = ef
-    t = time.perf_counter()
-    labels = [u.search(q, 10, threads=1).keys for q in query]
-    sweep.append([ef, recall(labels), nq / (time.perf_counter() - t)])
-res["sweep"] = sweep
-res["bytes_per_vector"] = file_bytes(u.save)
-out["usearch"] = res
+for dtype in ("f32", "f16") if quantized else ("f32",):
+    res = {}
+    u = Index(ndim=dim, metric="l2sq", dtype=dtype, connectivity=m, expansion_add=efc)
+    t = time.perf_counter(); u.add(np.arange(n), base, threads=max(1, build_threads))
+    res["build_seconds" if build_threads > 0 else "build_seconds_1thread"] = time.perf_counter() - t
+    print(f"usearch {dtype} build ({max(1, build_threads)} threads): {time.perf_counter() - t:.2f} s", file=sys.stderr, flush=True)
+    sweep = []
+    for ef in efs:
+        u.expansion_search = ef
+        t = time.perf_counter()
+        labels = [u.search(q, 10, threads=1).keys for q in query]
+        sweep.append([ef, recall(labels), nq / (time.perf_counter() - t)])
+    res["sweep"] = sweep
+    res["bytes_per_vector"] = file_bytes(u.save)
+    out["usearch" if dtype == "f32" else "usearch_f16"] = res
 
 print(json.dumps(out))

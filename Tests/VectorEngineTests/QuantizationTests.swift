@@ -40,6 +40,32 @@ import Testing
         }
     }
 
+    @Test("walk distances on int8 and f16 codes (SIMD kernels when the CPU has them) equal decode-then-measure")
+    func codeDistancesMatchDecoding() throws {
+        let dimension = 37     // two 16-wide blocks and a tail
+        let data = clusteredData(count: 300, dimension: dimension, seed: 5)
+        for kind in [QuantizationKind.scalarInt8, .float16] {
+            for metric in [DistanceMetric.l2Squared, .cosine, .dot] {
+                let store = try _QuantizedStore(kind: kind, dimension: dimension, metric: metric, sample: data, seed: 3)
+                for v in data.prefix(50) { store.append(v) }
+                var prepared = _QuantizedQuery()
+                for q in data.suffix(5) {
+                    q.withUnsafeBufferPointer { store.prepare($0.baseAddress!, into: &prepared) }
+                    for node in 0..<50 {
+                        let code = Array(store.codes[node * store.codeBytes ..< (node + 1) * store.codeBytes])
+                        // The walk's own measure: for cosine, 1 - dot (vectors arrive normalised).
+                        let decoded = store.decode(code)
+                        let expected = q.withUnsafeBufferPointer { qp in
+                            decoded.withUnsafeBufferPointer { metric.distance(qp.baseAddress!, $0.baseAddress!, count: dimension) }
+                        }
+                        let got = store.distance(UInt32(node), &prepared)
+                        #expect(abs(got - expected) <= 1e-4 * max(1, abs(expected)), "\(kind) \(metric) node \(node): \(got) vs \(expected)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test func codeSizes() {
         #expect(QuantizationKind.scalarInt8.codeBytes(dimension: 384) == 384)
         #expect(QuantizationKind.float16.codeBytes(dimension: 384) == 768)

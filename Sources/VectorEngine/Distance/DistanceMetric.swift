@@ -83,6 +83,9 @@ public enum DistanceKernels {
         #endif
     }()
 
+    /// Whether the AVX2 kernels on half-precision codes are used too (the CPU has F16C).
+    static let useF16C: Bool = useAVX2 && CVectorKernels_hasF16C() != 0
+
     /// 16 floats starting at float index `i`.
     @inlinable @inline(__always)
     static func load16(_ p: UnsafeRawPointer, _ i: Int) -> SIMD16<Float> {

@@ -1,3 +1,5 @@
+internal import CVectorKernels
+
 /// The per-query part of a quantized walk: the query, its PQ distance table or sign bits, and
 /// a decode buffer. Each search has its own (in its ``HNSWSearchScratch``), so searches that
 /// share one ``_QuantizedStore`` never share these.
@@ -6,6 +8,8 @@ struct _QuantizedQuery {
     fileprivate var decoded: [Float] = []
     fileprivate var table: [Float] = []
     fileprivate var queryBits: [UInt64] = []
+    /// Int8 codes: the part of the distance that does not depend on the code.
+    fileprivate var constant: Float = 0
 }
 
 /// Trained quantizer plus the codes of every node (flat, `codeBytes` per node). Owned by one
@@ -148,6 +152,19 @@ final class _QuantizedStore {
             prepared.queryBits.removeAll(keepingCapacity: true)
             prepared.queryBits.append(contentsOf: repeatElement(0, count: words))
             for j in 0..<dimension where prepared.query[j] > 0 { prepared.queryBits[j / 64] |= 1 << UInt64(j % 64) }
+        case .scalarInt8 where DistanceKernels.useAVX2 && metric != .manhattan:
+            // l2: q - offset, so |q - (offset + step c)|^2 = |(q - offset) - step c|^2.
+            // cosine/dot: q.(offset + step c) = q.offset + (q * step).c.
+            prepared.table.removeAll(keepingCapacity: true)
+            prepared.constant = 0
+            for j in 0..<dimension {
+                if metric == .l2Squared {
+                    prepared.table.append(prepared.query[j] - offset[j])
+                } else {
+                    prepared.table.append(prepared.query[j] * step[j])
+                    prepared.constant += prepared.query[j] * offset[j]
+                }
+            }
         default: break
         }
     }
@@ -165,6 +182,29 @@ final class _QuantizedStore {
     func distance(_ node: UInt32, _ prepared: inout _QuantizedQuery) -> Float {
         let base = Int(node) * codeBytes
         switch kind {
+        case .scalarInt8 where DistanceKernels.useAVX2 && metric != .manhattan:
+            return codes.withUnsafeBufferPointer { cp in
+                prepared.table.withUnsafeBufferPointer { tp in
+                    let code = cp.baseAddress! + base, q = tp.baseAddress!
+                    switch metric {
+                    case .l2Squared:
+                        return step.withUnsafeBufferPointer { CVectorKernels_l2SquaredU8AVX2(q, $0.baseAddress!, code, dimension) }
+                    case .cosine: return 1 - (prepared.constant + CVectorKernels_dotU8AVX2(q, code, dimension))
+                    case .dot, .manhattan: return -(prepared.constant + CVectorKernels_dotU8AVX2(q, code, dimension))
+                    }
+                }
+            }
+        case .float16 where DistanceKernels.useF16C && metric != .manhattan:
+            return codes.withUnsafeBufferPointer { cp in
+                prepared.query.withUnsafeBufferPointer { qp in
+                    let code = cp.baseAddress! + base, q = qp.baseAddress!
+                    switch metric {
+                    case .l2Squared: return CVectorKernels_l2SquaredF16AVX2(q, code, dimension)
+                    case .cosine: return 1 - CVectorKernels_dotF16AVX2(q, code, dimension)
+                    case .dot, .manhattan: return -CVectorKernels_dotF16AVX2(q, code, dimension)
+                    }
+                }
+            }
         case .scalarInt8:
             for j in 0..<dimension { prepared.decoded[j] = offset[j] + Float(codes[base + j]) * step[j] }
             return fullDistance(prepared)
