@@ -178,6 +178,13 @@ final class _QuantizedStore {
         }
     }
 
+    /// Starts loading `node`'s code into the cache (the walk does so for every new neighbour
+    /// before measuring any of them, so the misses overlap).
+    @inline(__always)
+    func prefetch(_ node: UInt32) {
+        codes.withUnsafeBytes { CVectorKernels_prefetchBytes($0.baseAddress! + Int(node) * codeBytes, codeBytes) }
+    }
+
     /// Approximate distance from the query `prepared` for (by ``prepare(_:into:)``) to `node`'s code.
     func distance(_ node: UInt32, _ prepared: inout _QuantizedQuery) -> Float {
         let base = Int(node) * codeBytes
