@@ -19,6 +19,11 @@ public enum DistanceMetric: String, Sendable, Hashable, CaseIterable {
     /// Whether stored vectors (and queries) are normalised to unit length first.
     public var normalizesVectors: Bool { self == .cosine }
 
+    /// The distance for inner product `ip`, for the metrics measured by one (`.cosine` on
+    /// normalised vectors, `.dot`); not meaningful for the others.
+    @inlinable @inline(__always)
+    func fromInnerProduct(_ ip: Float) -> Float { self == .cosine ? 1 - ip : -ip }
+
     /// The distance between `a` and `b` (same length). For `.cosine`, both must already be
     /// normalised; use ``distance(_:_:)`` with arrays for the convenience path.
     /// Uses the AVX2+FMA C kernels when the CPU has them (checked once), else SIMD16 Swift.
@@ -27,8 +32,7 @@ public enum DistanceMetric: String, Sendable, Hashable, CaseIterable {
         if DistanceKernels.useAVX2 {
             switch self {
             case .l2Squared: return CVectorKernels_l2SquaredAVX2(a, b, count)
-            case .cosine: return 1 - CVectorKernels_dotAVX2(a, b, count)
-            case .dot: return -CVectorKernels_dotAVX2(a, b, count)
+            case .cosine, .dot: return fromInnerProduct(CVectorKernels_dotAVX2(a, b, count))
             case .manhattan: return CVectorKernels_manhattanAVX2(a, b, count)
             }
         }
@@ -40,8 +44,7 @@ public enum DistanceMetric: String, Sendable, Hashable, CaseIterable {
     public func portableDistance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
         switch self {
         case .l2Squared: return DistanceKernels.l2Squared(a, b, count)
-        case .cosine: return 1 - DistanceKernels.dot(a, b, count)
-        case .dot: return -DistanceKernels.dot(a, b, count)
+        case .cosine, .dot: return fromInnerProduct(DistanceKernels.dot(a, b, count))
         case .manhattan: return DistanceKernels.manhattan(a, b, count)
         }
     }

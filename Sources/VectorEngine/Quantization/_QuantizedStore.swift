@@ -20,6 +20,9 @@ final class _QuantizedStore {
     let dimension: Int
     let metric: DistanceMetric
     let codeBytes: Int
+    /// Whether walk distances run on the codes with an AVX2 kernel (int8 and float16, not
+    /// for Manhattan, when the CPU has the instructions) instead of decoding each code first.
+    private let codeKernel: Bool
     private(set) var codes: [UInt8] = []
     // scalarInt8: per-dimension offset and step.
     private var offset: [Float] = []
@@ -36,6 +39,11 @@ final class _QuantizedStore {
         self.dimension = dimension
         self.metric = metric
         codeBytes = kind.codeBytes(dimension: dimension)
+        switch kind {
+        case .scalarInt8: codeKernel = DistanceKernels.useAVX2 && metric != .manhattan
+        case .float16: codeKernel = DistanceKernels.useF16C && metric != .manhattan
+        default: codeKernel = false
+        }
         switch kind {
         case .scalarInt8:
             var lo = [Float](repeating: .infinity, count: dimension), hi = [Float](repeating: -.infinity, count: dimension)
@@ -152,7 +160,7 @@ final class _QuantizedStore {
             prepared.queryBits.removeAll(keepingCapacity: true)
             prepared.queryBits.append(contentsOf: repeatElement(0, count: words))
             for j in 0..<dimension where prepared.query[j] > 0 { prepared.queryBits[j / 64] |= 1 << UInt64(j % 64) }
-        case .scalarInt8 where DistanceKernels.useAVX2 && metric != .manhattan:
+        case .scalarInt8 where codeKernel:
             // l2: q - offset, so |q - (offset + step c)|^2 = |(q - offset) - step c|^2.
             // cosine/dot: q.(offset + step c) = q.offset + (q * step).c.
             prepared.table.removeAll(keepingCapacity: true)
@@ -189,27 +197,22 @@ final class _QuantizedStore {
     func distance(_ node: UInt32, _ prepared: inout _QuantizedQuery) -> Float {
         let base = Int(node) * codeBytes
         switch kind {
-        case .scalarInt8 where DistanceKernels.useAVX2 && metric != .manhattan:
+        case .scalarInt8 where codeKernel:
             return codes.withUnsafeBufferPointer { cp in
                 prepared.table.withUnsafeBufferPointer { tp in
                     let code = cp.baseAddress! + base, q = tp.baseAddress!
-                    switch metric {
-                    case .l2Squared:
+                    if metric == .l2Squared {
                         return step.withUnsafeBufferPointer { CVectorKernels_l2SquaredU8AVX2(q, $0.baseAddress!, code, dimension) }
-                    case .cosine: return 1 - (prepared.constant + CVectorKernels_dotU8AVX2(q, code, dimension))
-                    case .dot, .manhattan: return -(prepared.constant + CVectorKernels_dotU8AVX2(q, code, dimension))
                     }
+                    return metric.fromInnerProduct(prepared.constant + CVectorKernels_dotU8AVX2(q, code, dimension))
                 }
             }
-        case .float16 where DistanceKernels.useF16C && metric != .manhattan:
+        case .float16 where codeKernel:
             return codes.withUnsafeBufferPointer { cp in
                 prepared.query.withUnsafeBufferPointer { qp in
                     let code = cp.baseAddress! + base, q = qp.baseAddress!
-                    switch metric {
-                    case .l2Squared: return CVectorKernels_l2SquaredF16AVX2(q, code, dimension)
-                    case .cosine: return 1 - CVectorKernels_dotF16AVX2(q, code, dimension)
-                    case .dot, .manhattan: return -CVectorKernels_dotF16AVX2(q, code, dimension)
-                    }
+                    if metric == .l2Squared { return CVectorKernels_l2SquaredF16AVX2(q, code, dimension) }
+                    return metric.fromInnerProduct(CVectorKernels_dotF16AVX2(q, code, dimension))
                 }
             }
         case .scalarInt8:
