@@ -142,7 +142,10 @@ struct VectorService: RPCService {
             }
         }
         router.unary(Self.name, "Search", RuvectorV1.SearchRequest.self, execution: .eventLoopWhenAlone) { request, _, _ in
-            try await Self.computed(light: service.isLight(request)) { try service.search(request) }
+            let durable = try service.collection(request.collection)
+            return try await Self.computed(light: Self.isLight(request, durable.collection.config)) {
+                try service.search(request, in: durable)
+            }
         }
         router.unary(Self.name, "SearchBatch", RuvectorV1.SearchBatchRequest.self) { request, _, _ in
             try Self.mapped {
@@ -217,17 +220,19 @@ struct VectorService: RPCService {
     /// A search short enough to answer on the event loop (well under a millisecond): an HNSW
     /// walk without filter, few results, ef x dimension at most 128 Ki (ef 64 at 2,048
     /// dimensions, ef 341 at 384).
-    func isLight(_ request: RuvectorV1.SearchRequest) -> Bool {
-        guard request.filter == nil, !(request.params?.exact ?? false), let config = catalog.get(request.collection)?.collection.config
-        else { return false }
+    static func isLight(_ request: RuvectorV1.SearchRequest, _ config: CollectionConfig) -> Bool {
+        guard request.filter == nil, !(request.params?.exact ?? false) else { return false }
         let wanted = Int(request.k) + Int(request.offset)
         let ef = max(request.params.map { Int($0.ef) }.flatMap { $0 > 0 ? $0 : nil } ?? config.hnsw.efSearch, wanted)
         return wanted <= 100 && ef <= (128 << 10) / config.dimension
     }
 
     func search(_ request: RuvectorV1.SearchRequest) throws -> RuvectorV1.SearchResponse {
+        try search(request, in: try collection(request.collection))
+    }
+
+    func search(_ request: RuvectorV1.SearchRequest, in durable: DurableCollection) throws -> RuvectorV1.SearchResponse {
         let started = ContinuousClock.now
-        let durable = try collection(request.collection)
         let collection = durable.collection
         guard request.k >= 1, Int(request.k) + Int(request.offset) <= limits.maxK else {
             throw RPCError(.invalidArgument, "k must be at least 1 and k + offset at most \(limits.maxK), got k \(request.k) offset \(request.offset)")
