@@ -32,4 +32,10 @@ static inline void CVectorKernels_prefetchBytes(const void *p, size_t bytes) {
     for (size_t i = 0; i < bytes; i += 64) __builtin_prefetch(c + i, 0, 3);
 }
 
+/// Adds one to the counter at `p` atomically (relaxed): many searches count accesses at once.
+static inline void CVectorKernels_incrementRelaxed(uint32_t *p) { __atomic_fetch_add(p, 1, __ATOMIC_RELAXED); }
+
+/// Reads the counter at `p` and sets it to zero, atomically (relaxed).
+static inline uint32_t CVectorKernels_takeRelaxed(uint32_t *p) { return __atomic_exchange_n(p, 0, __ATOMIC_RELAXED); }
+
 #endif

@@ -122,6 +122,8 @@ enum CollectionCodec {
         case .pq8(let m)?: w.u8(3); w.int(m)
         case .pq4(let m)?: w.u8(4); w.int(m)
         case .binary?: w.u8(5)
+        case .tiered(let p)?:
+            w.u8(6); w.double(p.hotThreshold); w.int(p.retierIntervalQueries); w.double(p.decay); w.int(p.pqSubspaces)
         }
         w.int(config.quantizationTrainingCount)
         return w.bytes
@@ -141,6 +143,13 @@ enum CollectionCodec {
         case 3: quantization = .pq8(subspaces: try r.int())
         case 4: quantization = .pq4(subspaces: try r.int())
         case 5: quantization = .binary
+        case 6:
+            let policy = TierPolicy(hotThreshold: try r.double(), retierIntervalQueries: try r.int(), decay: try r.double(),
+                                    pqSubspaces: try r.int())
+            do { try policy.validate(dimension: dimension) } catch {
+                throw Damaged(description: "tier policy: \(error.message)")
+            }
+            quantization = .tiered(policy)
         case let tag: throw Damaged(description: "unknown quantization \(tag)")
         }
         return CollectionConfig(name: name, dimension: dimension, metric: metric, hnsw: hnsw,

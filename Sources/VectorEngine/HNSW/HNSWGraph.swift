@@ -176,10 +176,12 @@ struct HNSWGraph {
                                     scratch: &scratch, probe: probe)
             var rescored = found.prefix(pool).map { (distance: distance(q, $0.id), id: $0.id) }
             rescored.sort { ($0.distance, $0.id) < ($1.distance, $1.id) }
+            quantized?.tiers?.recordSearch(returned: rescored.prefix(k).lazy.map { $0.id })
             return rescored.prefix(k).map { SearchHit(id: externalIds[Int($0.id)], distance: $0.distance) }
         }
         let found = searchLayer(q, entry: entry, ef: max(ef, k), level: 0, accept: accept,
                                 scratch: &scratch, probe: probe)
+        quantized?.tiers?.recordSearch(returned: found.prefix(k).lazy.map { $0.id })
         return found.prefix(k).map { SearchHit(id: externalIds[Int($0.id)], distance: $0.distance) }
     }
 
@@ -195,6 +197,7 @@ struct HNSWGraph {
         }
         var items = heap.items
         items.sort { ($0.distance, externalIds[Int($0.id)]) < ($1.distance, externalIds[Int($1.id)]) }
+        quantized?.tiers?.recordSearch(returned: items.lazy.map { $0.id })
         return items.map { SearchHit(id: externalIds[Int($0.id)], distance: $0.distance) }
     }
 

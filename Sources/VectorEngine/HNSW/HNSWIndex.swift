@@ -1,3 +1,5 @@
+import Dispatch
+
 /// An approximate nearest-neighbour index: a Hierarchical Navigable Small World graph
 /// (Malkov & Yashunin 2016) over contiguous storage, with tombstone deletes, in-place
 /// updates that re-link the node, and filtered search.
@@ -36,6 +38,9 @@ public final class HNSWIndex: VectorIndex {
     /// Selectivity under which ``FilterStrategy/automatic`` scans exactly instead of walking.
     public let exactFilterSelectivity: Double
     let access: SharedExclusiveAccess<HNSWGraph, HNSWSearchScratch>
+    /// Runs re-tiering passes one at a time (``retier()``), in the background when searches
+    /// reach the tier policy's interval.
+    let retierQueue = DispatchQueue(label: "ruvector.hnsw.retier", qos: .utility)
 
     /// Shared accesses (searches, batch-insert threads) that can run at once.
     static let concurrencySlots = 32
@@ -96,11 +101,16 @@ public final class HNSWIndex: VectorIndex {
         var fresh = HNSWGraph(dimension: old.dimension, metric: old.metric, params: old.params)
         fresh.rng = old.rng
         fresh.quantized = old.quantized
+        // Live nodes keep their tiers (they are renumbered in order).
+        let savedTiers = old.quantized?.tiers.map { tiers in
+            (0..<old.totalCount).filter { !old.deleted[$0] }.map { tiers.saved(UInt32($0)) }
+        }
         fresh.quantized?.clearCodes()
         for i in 0..<old.totalCount where !old.deleted[i] {
             fresh.insert(externalId: old.externalIds[i], vector: old.storage.vectorArray(UInt32(i)),
                          payload: old.payloads[i], scratch: &scratch)
         }
+        if let savedTiers { fresh.quantized?.tiers?.restore(savedTiers, vectors: fresh.storage.vector) }
         return fresh
     }
 
@@ -133,8 +143,10 @@ public final class HNSWIndex: VectorIndex {
         try filter?.validate()
         let q = try prepareVector(query, dimension: dimension, metric: metric)
         let threshold = exactFilterSelectivity
-        return access.shared { g, scratch in
-            q.withUnsafeBufferPointer { qp -> [SearchHit] in
+        var retierDue = false
+        let hits = access.shared { g, scratch in
+            defer { retierDue = g.quantized?.tiers?.takeDue() ?? false }
+            return q.withUnsafeBufferPointer { qp -> [SearchHit] in
                 guard let qb = qp.baseAddress else { return [] }
                 var exact = strategy == .exact
                 if let filter, strategy == .automatic { exact = g.estimateSelectivity(filter) < threshold }
@@ -144,20 +156,24 @@ public final class HNSWIndex: VectorIndex {
                                      scratch: &scratch, probe: probe)
             }
         }
+        if retierDue { scheduleRetier() }
+        return hits
     }
 
     /// Trains `kind` on up to `sampleSize` evenly spaced stored vectors and encodes every
     /// vector; later inserts are encoded as they arrive. Searches then walk on the codes.
+    /// With `.tiered`, the vectors stored now start warm and later ones hot; see ``retier()``.
     public func enableQuantization(_ kind: QuantizationKind, sampleSize: Int = 10_000,
                                    seed: UInt64 = 7) throws(VectorEngineError) {
         try checkLimit(sampleSize >= 1 && sampleSize <= 1_000_000, "sampleSize must be in 1...1000000")
+        if case .tiered(let policy) = kind { try policy.validate(dimension: dimension) }
         try access.exclusive { (g: inout HNSWGraph, _: inout HNSWSearchScratch) throws(VectorEngineError) in
             let n = g.totalCount
             let stride = max(1, n / sampleSize)
             let sample = Swift.stride(from: 0, to: n, by: stride).map { g.storage.vectorArray(UInt32($0)) }
             let store = try _QuantizedStore(kind: kind, dimension: g.dimension, metric: g.metric,
                                             sample: sample, seed: seed)
-            for i in 0..<n { store.append(g.storage.vectorArray(UInt32(i))) }
+            for i in 0..<n { store.append(g.storage.vectorArray(UInt32(i)), tier: .warm) }
             g.quantized = store
         }
     }

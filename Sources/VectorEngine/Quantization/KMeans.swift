@@ -30,15 +30,26 @@ enum KMeans {
 
     /// Index of the centroid nearest to `p` in squared L2.
     static func nearest(_ p: [Float], _ centroids: [Float], dimension: Int) -> Int {
+        p.withUnsafeBufferPointer { pp in
+            centroids.withUnsafeBufferPointer { nearest(pp.baseAddress!, $0, dimension: dimension) }
+        }
+    }
+
+    /// Index of the centroid nearest to the `dimension` values at `p` in squared L2; short
+    /// sub-vectors (PQ's usual 2 to 8 dimensions) are measured inline, without a kernel call.
+    static func nearest(_ p: UnsafePointer<Float>, _ centroids: UnsafeBufferPointer<Float>, dimension: Int) -> Int {
         var best = 0
         var bestDistance = Float.infinity
-        p.withUnsafeBufferPointer { pp in
-            centroids.withUnsafeBufferPointer { cp in
-                for c in 0..<(centroids.count / dimension) {
-                    let d = DistanceKernels.l2Squared(pp.baseAddress!, cp.baseAddress! + c * dimension, dimension)
-                    if d < bestDistance { bestDistance = d; best = c }
-                }
+        guard let base = centroids.baseAddress else { return 0 }
+        for c in 0..<(centroids.count / dimension) {
+            let cp = base + c * dimension
+            var d: Float = 0
+            if dimension <= 8 {
+                for j in 0..<dimension { let x = p[j] - cp[j]; d += x * x }
+            } else {
+                d = DistanceKernels.l2Squared(p, cp, dimension)
             }
+            if d < bestDistance { bestDistance = d; best = c }
         }
         return best
     }

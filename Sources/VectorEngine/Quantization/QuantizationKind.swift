@@ -11,8 +11,12 @@ public enum QuantizationKind: Sendable, Hashable {
     case pq4(subspaces: Int)
     /// One sign bit per component, compared by Hamming distance.
     case binary
+    /// Each vector in the tier its search traffic earns: hot f32, warm f16, cool PQ8, cold PQ4,
+    /// archive sign bits (see ``TierPolicy``).
+    case tiered(TierPolicy)
 
-    /// Bytes per encoded vector for `dimension`.
+    /// Bytes per encoded vector for `dimension`; for `.tiered`, that of the warm tier
+    /// (each tier has its own: ``TierPolicy/codeBytes(_:dimension:)``).
     public func codeBytes(dimension: Int) -> Int {
         switch self {
         case .scalarInt8: return dimension
@@ -20,6 +24,7 @@ public enum QuantizationKind: Sendable, Hashable {
         case .pq8(let m): return m
         case .pq4(let m): return (m + 1) / 2
         case .binary: return (dimension + 63) / 64 * 8
+        case .tiered(let policy): return policy.codeBytes(.warm, dimension: dimension)
         }
     }
 }

@@ -4,12 +4,16 @@ internal import CVectorKernels
 /// a decode buffer. Each search has its own (in its ``HNSWSearchScratch``), so searches that
 /// share one ``_QuantizedStore`` never share these.
 struct _QuantizedQuery {
-    fileprivate var query: [Float] = []
+    var query: [Float] = []
     fileprivate var decoded: [Float] = []
     fileprivate var table: [Float] = []
     fileprivate var queryBits: [UInt64] = []
+    /// PQ: the query zero-padded to whole sub-vectors.
+    fileprivate var padded: [Float] = []
     /// Int8 codes: the part of the distance that does not depend on the code.
     fileprivate var constant: Float = 0
+    /// Tiered: the prepared query of each compressed tier (warm, cool, cold, archive).
+    var tiers: [_QuantizedQuery] = []
 }
 
 /// Trained quantizer plus the codes of every node (flat, `codeBytes` per node). Owned by one
@@ -23,6 +27,11 @@ final class _QuantizedStore {
     /// Whether walk distances run on the codes with an AVX2 kernel (int8 and float16, not
     /// for Manhattan, when the CPU has the instructions) instead of decoding each code first.
     private let codeKernel: Bool
+    /// Sign bits measured on the metric's own scale (the tiered store's archive tier: every
+    /// tier's distances then compare), instead of by Hamming distance; one byte per 8 dimensions.
+    let scaledBinary: Bool
+    /// The per-node tiers, for `.tiered`.
+    let tiers: _TieredCodes?
     private(set) var codes: [UInt8] = []
     // scalarInt8: per-dimension offset and step.
     private var offset: [Float] = []
@@ -34,11 +43,17 @@ final class _QuantizedStore {
     private var centroids: [[Float]] = []
 
     init(kind: QuantizationKind, dimension: Int, metric: DistanceMetric,
-         sample: [[Float]], seed: UInt64) throws(VectorEngineError) {
+         sample: [[Float]], seed: UInt64, scaledBinary: Bool = false) throws(VectorEngineError) {
         self.kind = kind
         self.dimension = dimension
         self.metric = metric
-        codeBytes = kind.codeBytes(dimension: dimension)
+        self.scaledBinary = scaledBinary
+        codeBytes = scaledBinary ? (dimension + 7) / 8 : kind.codeBytes(dimension: dimension)
+        if case .tiered(let policy) = kind {
+            tiers = try _TieredCodes(policy: policy, dimension: dimension, metric: metric, sample: sample, seed: seed)
+        } else {
+            tiers = nil
+        }
         switch kind {
         case .scalarInt8: codeKernel = DistanceKernels.useAVX2 && metric != .manhattan
         case .float16: codeKernel = DistanceKernels.useF16C && metric != .manhattan
@@ -66,7 +81,12 @@ final class _QuantizedStore {
             step = (0..<dimension).map { j in
                 sample.isEmpty ? 1 : sample.reduce(0) { $0 + abs($1[j]) } / Float(sample.count)
             }
-        case .float16:
+            if scaledBinary && metric == .cosine {
+                // Unit-length reconstructions, as every other cosine vector is.
+                let norm = step.reduce(0) { $0 + $1 * $1 }.squareRoot()
+                if norm > 0 { step = step.map { $0 / norm } }
+            }
+        case .float16, .tiered:
             break
         }
     }
@@ -83,6 +103,8 @@ final class _QuantizedStore {
             }
         case .binary:
             for j in 0..<dimension { out[j] = (code[j / 8] >> UInt8(j % 8)) & 1 == 1 ? step[j] : -step[j] }
+        case .tiered:
+            break
         case .pq8, .pq4:
             for s in 0..<subspaces {
                 let c: Int
@@ -100,16 +122,42 @@ final class _QuantizedStore {
         (0..<subDim).map { j in let i = s * subDim + j; return i < v.count ? v[i] : 0 }
     }
 
-    func clearCodes() { codes.removeAll(keepingCapacity: true) }
+    func clearCodes() {
+        codes.removeAll(keepingCapacity: true)
+        tiers?.clear()
+    }
 
-    func append(_ v: [Float]) { codes.append(contentsOf: encode(v)) }
+    /// Encodes a new node's vector (a tiered store puts it in `tier`).
+    func append(_ v: [Float], tier: CompressionTier = .hot) {
+        if let tiers { v.withUnsafeBufferPointer { tiers.append($0, tier: tier) }; return }
+        codes.append(contentsOf: encode(v))
+    }
 
+    /// Re-encodes `node` from its new vector (in its current tier, for a tiered store).
     func replace(_ node: UInt32, _ v: [Float]) {
-        let c = encode(v)
-        for i in 0..<codeBytes { codes[Int(node) * codeBytes + i] = c[i] }
+        if let tiers { v.withUnsafeBufferPointer { tiers.replace(node, $0) }; return }
+        store(encode(v), at: Int(node))
+    }
+
+    /// Writes `code` (``codeBytes`` long) into slot `slot`, one past the last to append.
+    func store(_ code: [UInt8], at slot: Int) {
+        if slot * codeBytes == codes.count { codes.append(contentsOf: code); return }
+        for i in 0..<codeBytes { codes[slot * codeBytes + i] = code[i] }
+    }
+
+    /// Keeps only the slots in `kept` (ascending), renumbered 0, 1, 2...
+    func compactSlots(_ kept: [Int]) {
+        for (new, old) in kept.enumerated() where new != old {
+            for i in 0..<codeBytes { codes[new * codeBytes + i] = codes[old * codeBytes + i] }
+        }
+        codes = Array(codes[0..<(kept.count * codeBytes)])
     }
 
     func encode(_ v: [Float]) -> [UInt8] {
+        v.withUnsafeBufferPointer { encode($0) }
+    }
+
+    func encode(_ v: UnsafeBufferPointer<Float>) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: codeBytes)
         switch kind {
         case .scalarInt8:
@@ -125,11 +173,18 @@ final class _QuantizedStore {
         case .binary:
             for j in 0..<dimension where v[j] > 0 { out[j / 8] |= 1 << UInt8(j % 8) }
         case .pq8, .pq4:
-            for s in 0..<subspaces {
-                let sub = Self.slice(v, s, subDim)
-                let c = KMeans.nearest(sub, centroids[s], dimension: subDim)
-                if case .pq8 = kind { out[s] = UInt8(c) } else { out[s / 2] |= UInt8(c) << UInt8((s % 2) * 4) }
+            var padded = [Float](repeating: 0, count: subspaces * subDim)
+            for j in 0..<dimension { padded[j] = v[j] }
+            padded.withUnsafeBufferPointer { pp in
+                for s in 0..<subspaces {
+                    let c = centroids[s].withUnsafeBufferPointer {
+                        KMeans.nearest(pp.baseAddress! + s * subDim, $0, dimension: subDim)
+                    }
+                    if case .pq8 = kind { out[s] = UInt8(c) } else { out[s / 2] |= UInt8(c) << UInt8((s % 2) * 4) }
+                }
             }
+        case .tiered:
+            break
         }
         return out
     }
@@ -141,20 +196,27 @@ final class _QuantizedStore {
         prepared.query.append(contentsOf: UnsafeBufferPointer(start: q, count: dimension))
         if prepared.decoded.count != dimension { prepared.decoded = [Float](repeating: 0, count: dimension) }
         switch kind {
+        case .tiered:
+            tiers?.prepare(q, into: &prepared)
         case .pq8, .pq4:
             if prepared.table.count != subspaces * centroidCount {
                 prepared.table = [Float](repeating: 0, count: subspaces * centroidCount)
             }
-            for s in 0..<subspaces {
-                let sub = Self.slice(prepared.query, s, subDim)
-                sub.withUnsafeBufferPointer { sp in
-                    centroids[s].withUnsafeBufferPointer { cp in
-                        for c in 0..<centroidCount {
-                            prepared.table[s * centroidCount + c] = partialDistance(sp.baseAddress!, cp.baseAddress! + c * subDim, subDim)
+            if prepared.padded.count != subspaces * subDim { prepared.padded = [Float](repeating: 0, count: subspaces * subDim) }
+            for j in 0..<dimension { prepared.padded[j] = prepared.query[j] }
+            prepared.padded.withUnsafeBufferPointer { pp in
+                prepared.table.withUnsafeMutableBufferPointer { tp in
+                    for s in 0..<subspaces {
+                        centroids[s].withUnsafeBufferPointer { cp in
+                            for c in 0..<centroidCount {
+                                tp[s * centroidCount + c] = partialDistance(pp.baseAddress! + s * subDim, cp.baseAddress! + c * subDim, subDim)
+                            }
                         }
                     }
                 }
             }
+        case .binary where scaledBinary:
+            prepareScaledBinary(&prepared)
         case .binary:
             let words = codeBytes / 8
             prepared.queryBits.removeAll(keepingCapacity: true)
@@ -177,8 +239,47 @@ final class _QuantizedStore {
         }
     }
 
-    /// The additive part of the metric on a sub-vector (cosine/dot: negated inner product).
+    /// Scaled sign bits: a table of every byte value's partial distance for each group of 8
+    /// dimensions (component `j` decodes to `+step[j]` when its bit is set, else `-step[j]`).
+    private func prepareScaledBinary(_ prepared: inout _QuantizedQuery) {
+        if prepared.table.count != codeBytes * 256 { prepared.table = [Float](repeating: 0, count: codeBytes * 256) }
+        prepared.table.withUnsafeMutableBufferPointer { table in
+            for g in 0..<codeBytes {
+                let t = table.baseAddress! + g * 256
+                var base: Float = 0
+                var delta: (Float, Float, Float, Float, Float, Float, Float, Float) = (0, 0, 0, 0, 0, 0, 0, 0)
+                withUnsafeMutableBytes(of: &delta) { raw in
+                    let d = raw.bindMemory(to: Float.self)
+                    for b in 0..<8 where g * 8 + b < dimension {
+                        let j = g * 8 + b
+                        var q = prepared.query[j], s = step[j]
+                        let set = partialDistance(&q, &s, 1)
+                        s = -s
+                        let unset = partialDistance(&q, &s, 1)
+                        base += unset
+                        d[b] = set - unset
+                    }
+                    t[0] = base
+                    for v in 1..<256 { t[v] = t[v & (v - 1)] + d[v.trailingZeroBitCount] }
+                }
+            }
+        }
+    }
+
+    /// The additive part of the metric on a sub-vector (cosine/dot: negated inner product);
+    /// ``fromPartialSum(_:)`` turns a sum of them into the metric's distance.
     private func partialDistance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+        if n <= 8 {
+            var sum: Float = 0
+            for j in 0..<n {
+                switch metric {
+                case .l2Squared: let d = a[j] - b[j]; sum += d * d
+                case .manhattan: sum += abs(a[j] - b[j])
+                case .cosine, .dot: sum -= a[j] * b[j]
+                }
+            }
+            return sum
+        }
         switch metric {
         case .l2Squared: return DistanceKernels.l2Squared(a, b, n)
         case .manhattan: return DistanceKernels.manhattan(a, b, n)
@@ -186,10 +287,16 @@ final class _QuantizedStore {
         }
     }
 
+    /// The metric's distance from a sum of partial distances (1 + sum for cosine, where the
+    /// sum is the negated inner product), so PQ and scaled-binary distances compare with exact ones.
+    @inline(__always)
+    private func fromPartialSum(_ sum: Float) -> Float { metric == .cosine ? 1 + sum : sum }
+
     /// Starts loading `node`'s code into the cache (the walk does so for every new neighbour
     /// before measuring any of them, so the misses overlap).
     @inline(__always)
     func prefetch(_ node: UInt32) {
+        if let tiers { tiers.prefetch(node); return }
         codes.withUnsafeBytes { CVectorKernels_prefetchBytes($0.baseAddress! + Int(node) * codeBytes, codeBytes) }
     }
 
@@ -197,6 +304,8 @@ final class _QuantizedStore {
     func distance(_ node: UInt32, _ prepared: inout _QuantizedQuery) -> Float {
         let base = Int(node) * codeBytes
         switch kind {
+        case .tiered:
+            return tiers!.distance(node, &prepared)
         case .scalarInt8 where codeKernel:
             return codes.withUnsafeBufferPointer { cp in
                 prepared.table.withUnsafeBufferPointer { tp in
@@ -223,6 +332,14 @@ final class _QuantizedStore {
                 prepared.decoded[j] = Float(Float16(bitPattern: UInt16(codes[base + 2 * j]) | UInt16(codes[base + 2 * j + 1]) << 8))
             }
             return fullDistance(prepared)
+        case .binary where scaledBinary:
+            return prepared.table.withUnsafeBufferPointer { tp in
+                codes.withUnsafeBufferPointer { cp in
+                    var sum: Float = 0
+                    for g in 0..<codeBytes { sum += tp[g &* 256 &+ Int(cp[base &+ g])] }
+                    return fromPartialSum(sum)
+                }
+            }
         case .binary:
             var h = 0
             for w in 0..<prepared.queryBits.count {
@@ -232,13 +349,21 @@ final class _QuantizedStore {
             }
             return Float(h)
         case .pq8:
-            var sum: Float = 0
-            for s in 0..<subspaces { sum += prepared.table[s * 256 + Int(codes[base + s])] }
-            return sum
+            return prepared.table.withUnsafeBufferPointer { tp in
+                codes.withUnsafeBufferPointer { cp in
+                    var sum: Float = 0
+                    for s in 0..<subspaces { sum += tp[s &* 256 &+ Int(cp[base &+ s])] }
+                    return fromPartialSum(sum)
+                }
+            }
         case .pq4:
-            var sum: Float = 0
-            for s in 0..<subspaces { sum += prepared.table[s * 16 + Int((codes[base + s / 2] >> UInt8((s % 2) * 4)) & 0xF)] }
-            return sum
+            return prepared.table.withUnsafeBufferPointer { tp in
+                codes.withUnsafeBufferPointer { cp in
+                    var sum: Float = 0
+                    for s in 0..<subspaces { sum += tp[s &* 16 &+ Int((cp[base &+ s >> 1] >> UInt8((s & 1) * 4)) & 0xF)] }
+                    return fromPartialSum(sum)
+                }
+            }
         }
     }
 
@@ -249,5 +374,7 @@ final class _QuantizedStore {
     }
 
     /// Bytes held by codes and codebooks.
-    var memoryBytes: Int { codes.count + centroids.reduce(0) { $0 + $1.count * 4 } + (offset.count + step.count) * 4 }
+    var memoryBytes: Int {
+        codes.count + centroids.reduce(0) { $0 + $1.count * 4 } + (offset.count + step.count) * 4 + (tiers?.memoryBytes ?? 0)
+    }
 }

@@ -1,0 +1,304 @@
+internal import CVectorKernels
+import Synchronization
+
+/// The walk codes of a `.tiered` quantization: each node sits in one tier (``CompressionTier``)
+/// and has a code in that tier's array, at a slot. Hot codes are f32 copies; warm, cool, cold
+/// and archive codes belong to one ``_QuantizedStore`` each (f16, PQ8, PQ4, scaled sign bits),
+/// whose distances are all on the metric's own scale, so one walk compares nodes of every tier.
+///
+/// Searches count the nodes they return (atomically, many at once). A re-tiering pass
+/// (``HNSWIndex/retier()``) folds those counts into per-node rates and moves nodes whose
+/// rate crosses a band of the ``TierPolicy``, in two steps: a plan made with shared access,
+/// in chunks, encoding each moving node from its full vector; then the moves applied with
+/// exclusive access. Nodes re-encoded in between (``replace(_:_:)``) keep their tier until
+/// the next pass; a compaction in between (``clear()``) drops the plan.
+///
+/// Owned by the graph's ``_QuantizedStore``: changed with exclusive access except for the
+/// counters (atomics) and the plan bookkeeping (only the single re-tiering thread writes it,
+/// while no exclusive access runs).
+final class _TieredCodes {
+    let policy: TierPolicy
+    let dimension: Int
+    let metric: DistanceMetric
+    /// Encoders of the warm, cool, cold and archive tiers (index `tier - 1`), each holding its
+    /// tier's codes by slot.
+    let encoders: [_QuantizedStore]
+    /// The hot tier's f32 copies, `dimension` a slot.
+    private var hot: [Float] = []
+    /// Tier (``CompressionTier`` raw value) and slot of each node.
+    private var tierOf: [UInt8] = []
+    private var slotOf: [UInt32] = []
+    /// Slots of each tier, used and free.
+    private var slotCount = [Int](repeating: 0, count: 5)
+    private var freeSlots: [[UInt32]] = Array(repeating: [], count: 5)
+    /// Returns of each node since the last pass, added to by searches atomically.
+    private var returns: UnsafeMutablePointer<UInt32>
+    private var returnsCapacity = 0
+    /// Each node's rate as of the last pass: returns per million queries, an exponential
+    /// moving average over passes (weight ``TierPolicy/decay`` on the past).
+    private var rates: [Float] = []
+    /// Searches since the last pass and whether the policy's interval has passed.
+    private let queries = Atomic<Int>(0)
+    private let due = Atomic<Bool>(false)
+    /// Passes applied.
+    private(set) var passes = 0
+    /// Bumped by ``clear()``: node numbers changed, so a plan made before is void.
+    private var layoutVersion = 0
+    private var planInFlight = false
+    private var changedDuringPlan = Set<UInt32>()
+
+    init(policy: TierPolicy, dimension: Int, metric: DistanceMetric, sample: [[Float]],
+         seed: UInt64) throws(VectorEngineError) {
+        try policy.validate(dimension: dimension)
+        self.policy = policy
+        self.dimension = dimension
+        self.metric = metric
+        let m = policy.subspaces(dimension: dimension)
+        encoders = [
+            try _QuantizedStore(kind: .float16, dimension: dimension, metric: metric, sample: sample, seed: seed),
+            try _QuantizedStore(kind: .pq8(subspaces: m), dimension: dimension, metric: metric, sample: sample, seed: seed),
+            try _QuantizedStore(kind: .pq4(subspaces: m), dimension: dimension, metric: metric, sample: sample, seed: seed),
+            try _QuantizedStore(kind: .binary, dimension: dimension, metric: metric, sample: sample, seed: seed,
+                                scaledBinary: true),
+        ]
+        returns = .allocate(capacity: 0)
+    }
+
+    deinit { returns.deallocate() }
+
+    // MARK: nodes (exclusive access)
+
+    /// A new node's code, in `tier` at the bottom of its band's rate.
+    func append(_ v: UnsafeBufferPointer<Float>, tier: CompressionTier = .hot) {
+        let t = tier.rawValue
+        let slot = allocate(t)
+        write(t, slot: slot, vector: v)
+        tierOf.append(UInt8(t))
+        slotOf.append(UInt32(slot))
+        rates.append(Float(policy.hotThreshold * TierPolicy.bandFractions[min(t, 3)]))
+        if tierOf.count > returnsCapacity {
+            let bigger = max(1024, returnsCapacity * 2)
+            let fresh = UnsafeMutablePointer<UInt32>.allocate(capacity: bigger)
+            fresh.initialize(repeating: 0, count: bigger)
+            fresh.update(from: returns, count: returnsCapacity)
+            returns.deallocate()
+            (returns, returnsCapacity) = (fresh, bigger)
+        }
+    }
+
+    /// Re-encodes `node` from its new vector in its current tier.
+    func replace(_ node: UInt32, _ v: UnsafeBufferPointer<Float>) {
+        write(Int(tierOf[Int(node)]), slot: Int(slotOf[Int(node)]), vector: v)
+        if planInFlight { changedDuringPlan.insert(node) }
+    }
+
+    /// Forgets every node (the graph is being rebuilt with new node numbers).
+    func clear() {
+        hot = []
+        tierOf = []
+        slotOf = []
+        rates = []
+        slotCount = .init(repeating: 0, count: 5)
+        freeSlots = .init(repeating: [], count: 5)
+        for e in encoders { e.clearCodes() }
+        returns.update(repeating: 0, count: returnsCapacity)
+        layoutVersion += 1
+    }
+
+    /// Tier and rate of `node`, to carry over a rebuild (``restore(_:vectors:)``).
+    func saved(_ node: UInt32) -> (tier: UInt8, rate: Float) { (tierOf[Int(node)], rates[Int(node)]) }
+
+    /// Puts nodes `0..<saved.count` (all just appended hot) back in their saved tiers.
+    func restore(_ saved: [(tier: UInt8, rate: Float)], vectors: (UInt32) -> UnsafePointer<Float>) {
+        for (node, s) in saved.enumerated() where node < tierOf.count {
+            rates[node] = s.rate
+            if s.tier != tierOf[node] {
+                move(UInt32(node), to: Int(s.tier), vector: UnsafeBufferPointer(start: vectors(UInt32(node)), count: dimension))
+            }
+        }
+        compactSparseTiers()
+    }
+
+    private func allocate(_ t: Int) -> Int {
+        if let slot = freeSlots[t].popLast() { return Int(slot) }
+        slotCount[t] += 1
+        return slotCount[t] - 1
+    }
+
+    private func write(_ t: Int, slot: Int, vector v: UnsafeBufferPointer<Float>) {
+        if t == 0 { writeHot(slot, v) } else { encoders[t - 1].store(encoders[t - 1].encode(v), at: slot) }
+    }
+
+    private func writeHot(_ slot: Int, _ v: UnsafeBufferPointer<Float>) {
+        if slot * dimension == hot.count { hot.append(contentsOf: v); return }
+        hot.withUnsafeMutableBufferPointer { h in
+            (h.baseAddress! + slot * dimension).update(from: v.baseAddress!, count: dimension)
+        }
+    }
+
+    /// Moves `node` to tier `t`, encoding `vector` there (or using `code` when given).
+    private func move(_ node: UInt32, to t: Int, vector: UnsafeBufferPointer<Float>, code: ArraySlice<UInt8>? = nil) {
+        let from = Int(tierOf[Int(node)])
+        freeSlots[from].append(slotOf[Int(node)])
+        let slot = allocate(t)
+        if t == 0 { writeHot(slot, vector) } else {
+            encoders[t - 1].store(code.map(Array.init) ?? encoders[t - 1].encode(vector), at: slot)
+        }
+        tierOf[Int(node)] = UInt8(t)
+        slotOf[Int(node)] = UInt32(slot)
+    }
+
+    /// Renumbers the slots of every tier that is more than a quarter free, returning the memory.
+    private func compactSparseTiers() {
+        for t in 0..<5 where freeSlots[t].count >= 64 && freeSlots[t].count * 4 > slotCount[t] {
+            var bySlot: [(slot: UInt32, node: Int)] = []
+            for node in 0..<tierOf.count where Int(tierOf[node]) == t { bySlot.append((slotOf[node], node)) }
+            bySlot.sort { $0.slot < $1.slot }
+            for (new, entry) in bySlot.enumerated() { slotOf[entry.node] = UInt32(new) }
+            let kept = bySlot.map { Int($0.slot) }
+            if t == 0 {
+                var packed = [Float]()
+                packed.reserveCapacity(kept.count * dimension)
+                hot.withUnsafeBufferPointer { h in
+                    for old in kept { packed.append(contentsOf: h[(old * dimension)..<((old + 1) * dimension)]) }
+                }
+                hot = packed
+            } else {
+                encoders[t - 1].compactSlots(kept)
+            }
+            slotCount[t] = kept.count
+            freeSlots[t] = []
+        }
+    }
+
+    // MARK: walk (shared access)
+
+    func prepare(_ q: UnsafePointer<Float>, into prepared: inout _QuantizedQuery) {
+        if prepared.tiers.count != 4 { prepared.tiers = .init(repeating: _QuantizedQuery(), count: 4) }
+        for t in 1...4 where slotCount[t] > freeSlots[t].count {
+            encoders[t - 1].prepare(q, into: &prepared.tiers[t - 1])
+        }
+    }
+
+    @inline(__always)
+    func prefetch(_ node: UInt32) {
+        let t = Int(tierOf[Int(node)]), slot = slotOf[Int(node)]
+        if t == 0 {
+            hot.withUnsafeBufferPointer { CVectorKernels_prefetchBytes($0.baseAddress! + Int(slot) * dimension, dimension * 4) }
+        } else {
+            encoders[t - 1].prefetch(slot)
+        }
+    }
+
+    /// The walk distance from the prepared query (``prepare(_:into:)``) to `node`, in its tier.
+    @inline(__always)
+    func distance(_ node: UInt32, _ prepared: inout _QuantizedQuery) -> Float {
+        let t = Int(tierOf[Int(node)]), slot = slotOf[Int(node)]
+        if t == 0 {
+            return hot.withUnsafeBufferPointer { h in
+                prepared.query.withUnsafeBufferPointer { q in
+                    metric.distance(q.baseAddress!, h.baseAddress! + Int(slot) * dimension, count: dimension)
+                }
+            }
+        }
+        return encoders[t - 1].distance(slot, &prepared.tiers[t - 1])
+    }
+
+    /// Counts one search and the nodes it returned; true when a pass has become due.
+    func recordSearch(returned nodes: some Sequence<UInt32>) {
+        for node in nodes where Int(node) < returnsCapacity { CVectorKernels_incrementRelaxed(returns + Int(node)) }
+        let interval = policy.retierIntervalQueries
+        if queries.wrappingAdd(1, ordering: .relaxed).newValue == interval && interval > 0 {
+            due.store(true, ordering: .relaxed)
+        }
+    }
+
+    /// Whether the policy's interval has passed since the last pass (and clears it).
+    func takeDue() -> Bool { due.exchange(false, ordering: .relaxed) }
+
+    // MARK: re-tiering
+
+    /// A pass's decisions, made in ``beginPlan()`` and ``extendPlan(_:nodes:vectors:)``, applied by ``apply(_:vectors:)``.
+    struct Plan {
+        fileprivate let owner: ObjectIdentifier
+        fileprivate let layoutVersion: Int
+        let nodeCount: Int
+        fileprivate var rates: [Float]
+        fileprivate var moves: [(node: UInt32, from: UInt8, to: UInt8, codeStart: Int)] = []
+        fileprivate var codes: [UInt8] = []
+    }
+
+    /// Starts a pass over the current nodes: takes the returns counted since the last pass
+    /// and folds them into new rates (a pass with no searches only decays). Shared access
+    /// (the counters are atomics).
+    func beginPlan() -> Plan {
+        let q = queries.exchange(0, ordering: .relaxed)
+        let perQuery = Float(1_000_000 / Double(max(q, 1)))
+        let n = tierOf.count
+        var fresh = [Float](repeating: 0, count: n)
+        let decay = Float(policy.decay)
+        for i in 0..<n {
+            fresh[i] = rates[i] * decay + (1 - decay) * Float(CVectorKernels_takeRelaxed(returns + i)) * perQuery
+        }
+        planInFlight = true
+        changedDuringPlan.removeAll()
+        return Plan(owner: ObjectIdentifier(self), layoutVersion: layoutVersion, nodeCount: n, rates: fresh)
+    }
+
+    /// Decides the tier of `nodes` and encodes those that move from their full vectors.
+    /// Shared access; false when the plan is void (the nodes were renumbered).
+    func extendPlan(_ plan: inout Plan, nodes: Range<Int>, vectors: (UInt32) -> UnsafePointer<Float>) -> Bool {
+        guard plan.owner == ObjectIdentifier(self), plan.layoutVersion == layoutVersion else { return false }
+        for i in nodes {
+            let target = UInt8(policy.tier(forRate: Double(plan.rates[i])).rawValue)
+            guard target != tierOf[i] else { continue }
+            let start = plan.codes.count
+            if target != 0 {
+                plan.codes += encoders[Int(target) - 1].encode(UnsafeBufferPointer(start: vectors(UInt32(i)), count: dimension))
+            }
+            plan.moves.append((UInt32(i), tierOf[i], target, start))
+        }
+        return true
+    }
+
+    /// Applies a finished plan; returns how many nodes moved. Exclusive access.
+    @discardableResult
+    func apply(_ plan: Plan, vectors: (UInt32) -> UnsafePointer<Float>) -> Int {
+        defer { planInFlight = false; changedDuringPlan.removeAll() }
+        guard plan.owner == ObjectIdentifier(self), plan.layoutVersion == layoutVersion else { return 0 }
+        for i in 0..<plan.nodeCount { rates[i] = plan.rates[i] }
+        var moved = 0
+        for m in plan.moves where tierOf[Int(m.node)] == m.from && !changedDuringPlan.contains(m.node) {
+            let t = Int(m.to)
+            let bytes = t == 0 ? 0 : encoders[t - 1].codeBytes
+            move(m.node, to: t, vector: UnsafeBufferPointer(start: vectors(m.node), count: dimension),
+                 code: t == 0 ? nil : plan.codes[m.codeStart..<(m.codeStart + bytes)])
+            moved += 1
+        }
+        compactSparseTiers()
+        passes += 1
+        return moved
+    }
+
+    /// Abandons a plan that will not be applied.
+    func cancelPlan() { planInFlight = false; changedDuringPlan.removeAll() }
+
+    // MARK: statistics
+
+    func tier(of node: UInt32) -> CompressionTier { CompressionTier(rawValue: Int(tierOf[Int(node)])) ?? .archive }
+
+    /// Nodes in each tier (tombstoned ones included: they still route walks).
+    var tierCounts: [CompressionTier: Int] {
+        var out: [CompressionTier: Int] = [:]
+        for t in CompressionTier.allCases { out[t] = slotCount[t.rawValue] - freeSlots[t.rawValue].count }
+        return out
+    }
+
+    /// Bytes of the codes walks read, every tier.
+    var codeBytes: Int { hot.count * 4 + encoders.reduce(0) { $0 + $1.codes.count } }
+
+    /// Everything held: codes, codebooks and per-node bookkeeping.
+    var memoryBytes: Int {
+        hot.count * 4 + encoders.reduce(0) { $0 + $1.memoryBytes } + tierOf.count * (1 + 4 + 4) + returnsCapacity * 4
+    }
+}

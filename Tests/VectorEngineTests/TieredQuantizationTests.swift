@@ -1,0 +1,136 @@
+import Dispatch
+import Testing
+@testable import VectorEngine
+
+@Suite struct TieredQuantizationTests {
+    /// 2,000 clustered points, tiered (manual passes) after the first 1,900, so the last 100 start hot.
+    func build(_ metric: DistanceMetric, policy: TierPolicy = .init(hotThreshold: 5_000, retierIntervalQueries: 0))
+        throws -> (HNSWIndex, BruteForceIndex, [[Float]]) {
+        let data = clusteredData(count: 2_000, dimension: 32, seed: 41)
+        let index = try HNSWIndex(dimension: 32, metric: metric, parameters: .init(m: 12, efConstruction: 100))
+        let oracle = try BruteForceIndex(dimension: 32, metric: metric)
+        for (i, v) in data.enumerated() {
+            if i == 1_900 { try index.enableQuantization(.tiered(policy), sampleSize: 500) }
+            try index.upsert(id: UInt64(i), vector: v)
+            try oracle.upsert(id: UInt64(i), vector: v)
+        }
+        return (index, oracle, data)
+    }
+
+    @Test func tiersFollowHowOftenVectorsAreReturned() throws {
+        let (index, oracle, data) = try build(.l2Squared)
+        var stats = try #require(index.tierStatistics)
+        #expect(stats.counts[.warm] == 1_900 && stats.counts[.hot] == 100 && stats.passes == 0)
+        let fullBytes = 2_000 * 32 * 4
+        // Ids 0..<20 are searched for 10 times a pass; nothing else is.
+        for _ in 0..<7 {
+            for id in 0..<20 { for _ in 0..<10 { _ = try index.search(data[id], k: 10, ef: 64) } }
+            index.retier()
+        }
+        stats = try #require(index.tierStatistics)
+        #expect(stats.passes == 7)
+        for id in 0..<20 { #expect(index.tier(of: UInt64(id)) == .hot, "id \(id)") }
+        // Never returned: warm (rate H/2) halves each pass, below H/80 after 7 passes.
+        let returned = try Set((0..<20).flatMap { try oracle.search(data[$0], k: 10, filter: nil).map(\.id) })
+        let neverReturned = (0..<2_000).filter { !returned.contains(UInt64($0)) }
+        for id in neverReturned.prefix(200) { #expect(index.tier(of: UInt64(id)) == .archive, "id \(id)") }
+        #expect(stats.counts.values.reduce(0, +) == 2_000)
+        #expect(stats.counts[.archive]! >= 1_700)
+        // The walk reads f32 for the searched-for region and sign bits elsewhere: 5x less than f32.
+        let policy = TierPolicy()
+        #expect(stats.codeBytes == CompressionTier.allCases.reduce(0) { $0 + stats.counts[$1]! * policy.codeBytes($1, dimension: 32) })
+        #expect(stats.codeBytes * 5 < fullBytes, "\(stats.codeBytes) code bytes")
+        // The searched-for vectors keep near-exact recall (hot, and their neighbours hot too).
+        let hotRecall = try recall({ try index.search($0, k: 10, ef: 64) }, oracle: oracle,
+                                   queries: Array(data.prefix(20)), k: 10)
+        #expect(hotRecall >= 0.98, "hot recall \(hotRecall)")
+        // Elsewhere recall rests on the archive walk plus rescoring: a lower, stated floor.
+        let coldRecall = try recall({ try index.search($0, k: 10, ef: 64, oversampling: 8) }, oracle: oracle,
+                                    queries: Array(data[1_000..<1_050]), k: 10)
+        #expect(coldRecall >= 0.80, "archive recall \(coldRecall)")
+        // Returned distances are exact whatever the tier.
+        for hit in try index.search(data[1_500], k: 5, ef: 64) {
+            #expect(abs(hit.distance - DistanceMetric.l2Squared.distance(data[1_500], data[Int(hit.id)])) < 1e-3)
+        }
+        // Promotion: an archived vector searched for often comes back hot, exact again.
+        let archived = UInt64(neverReturned[0])
+        for _ in 0..<2 {
+            for _ in 0..<50 { _ = try index.search(data[Int(archived)], k: 10, ef: 64) }
+            index.retier()
+        }
+        #expect(index.tier(of: archived) == .hot)
+        #expect(index.invariantViolations().isEmpty)
+    }
+
+    // Recall@10 (ef 64) with every vector in one tier, per metric: each tier's oversampling
+    // (rescoring pool = k times it) and threshold.
+    static let uniformTiers: [(passesWithoutSearches: Int, tier: CompressionTier, oversampling: Int, threshold: Double)] = [
+        (0, .warm, 4, 0.95), (1, .cool, 4, 0.93), (3, .cold, 8, 0.85), (6, .archive, 10, 0.75),
+    ]
+
+    @Test(arguments: DistanceMetric.allCases, uniformTiers.indices)
+    func recallInEachTier(metric: DistanceMetric, caseIndex: Int) throws {
+        let (passes, tier, oversampling, threshold) = Self.uniformTiers[caseIndex]
+        let (index, oracle, data) = try build(metric)
+        for _ in 0..<passes { index.retier() }
+        // The 100 vectors that started hot are one band ahead; the rest are all in `tier`.
+        #expect(index.tierStatistics?.counts[tier] ?? 0 >= 1_900, "\(String(describing: index.tierStatistics))")
+        let queries = (0..<40).map { i in data[i * 47].map { $0 + 0.1 } }
+        let r = try recall({ try index.search($0, k: 10, ef: 64, oversampling: oversampling) }, oracle: oracle,
+                           queries: queries, k: 10)
+        #expect(r >= threshold, "\(metric) \(tier): recall@10 \(r)")
+    }
+
+    @Test func aBackgroundPassRunsEveryIntervalOfSearches() throws {
+        let (index, _, data) = try build(.cosine, policy: .init(hotThreshold: 5_000, retierIntervalQueries: 50))
+        for i in 0..<50 { _ = try index.search(data[i], k: 10) }
+        let deadline = DispatchTime.now().uptimeNanoseconds + 20_000_000_000
+        while (index.tierStatistics?.passes ?? 0) < 1 && DispatchTime.now().uptimeNanoseconds < deadline {
+            _ = try index.search(data[0], k: 1)   // not a full interval: no second pass queued
+        }
+        #expect(index.tierStatistics?.passes == 1)
+    }
+
+    @Test func compactionKeepsEachVectorsTier() throws {
+        let (index, _, data) = try build(.l2Squared)
+        for _ in 0..<10 { _ = try index.search(data[1_999], k: 10) }
+        for _ in 0..<6 { index.retier() }
+        let before = (1_001..<2_000).map { index.tier(of: UInt64($0)) }
+        #expect(Set(before).count >= 2)
+        for id in 0..<1_001 { index.delete(id: UInt64(id)) }    // past half: rebuilt without tombstones
+        #expect(index.deletedCount == 0)
+        #expect((1_001..<2_000).map { index.tier(of: UInt64($0)) } == before)
+        #expect(index.tierStatistics?.counts.values.reduce(0, +) == 999)
+    }
+
+    @Test func searchesWritesAndPassesRunTogether() throws {
+        let (index, _, data) = try build(.l2Squared, policy: .init(hotThreshold: 5_000, retierIntervalQueries: 25))
+        let extra = clusteredData(count: 400, dimension: 32, seed: 43)
+        DispatchQueue.concurrentPerform(iterations: 4) { worker in
+            for i in 0..<200 {
+                switch worker {
+                case 0: try? index.upsert(id: UInt64(2_000 + i), vector: extra[i])
+                case 1: try? index.upsert(id: UInt64(i), vector: extra[200 + i])     // replaced in place
+                case 2: if i % 20 == 0 { index.retier() } else { _ = try? index.search(data[i], k: 10) }
+                default: _ = try? index.search(data[1_000 + i], k: 10)
+                }
+            }
+        }
+        index.retier()
+        #expect(index.count == 2_200)
+        #expect(index.invariantViolations().isEmpty)
+        // Replaced vectors are found at their new value, whatever tier they were in.
+        for i in stride(from: 0, to: 200, by: 10) {
+            let hit = try #require(try index.search(extra[200 + i], k: 1, ef: 64).first)
+            #expect(hit.distance < 1e-3, "id \(i)")
+        }
+    }
+
+    @Test func badPoliciesAreRefused() throws {
+        let index = try HNSWIndex(dimension: 8, metric: .l2Squared)
+        for policy in [TierPolicy(hotThreshold: 0), TierPolicy(hotThreshold: .nan), TierPolicy(decay: 1),
+                       TierPolicy(retierIntervalQueries: -1), TierPolicy(pqSubspaces: 9)] {
+            #expect(throws: VectorEngineError.self) { try index.enableQuantization(.tiered(policy)) }
+        }
+    }
+}
