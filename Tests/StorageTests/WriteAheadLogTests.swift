@@ -113,8 +113,9 @@ struct WriteAheadLogTests {
         }
     }
 
-    @Test("a flipped bit anywhere in the last record is detected and the record dropped")
-    func bitFlipInLastRecord() throws {
+    @Test("a flipped bit at every byte offset of the last record is detected and the record dropped",
+          arguments: [0x01, 0x10, 0x80] as [UInt8])
+    func bitFlipInLastRecord(bit: UInt8) throws {
         let directory = temporaryDirectory()
         do {
             let (wal, _) = try WriteAheadLog.open(directory: directory, options: WALOptions(syncPolicy: .never))
@@ -123,16 +124,18 @@ struct WriteAheadLogTests {
         }
         let original = try fileBytes(try onlySegment(directory))
         let lastRecordStart = original.count - WALFormat.recordHeaderBytes - payload(3).count
-        for position in lastRecordStart..<original.count where !(5...7).contains(position - lastRecordStart) {
-            // (bytes 5-7 of a record header are reserved and not checksummed)
+        // Every byte, the header's reserved bytes (not under the CRC, but required zero) included.
+        for position in lastRecordStart..<original.count {
             var damaged = original
-            damaged[position] ^= 0x10
+            damaged[position] ^= bit
             let copy = temporaryDirectory()
             try DurableFile(path: copy + "/" + WALFormat.segmentName(firstSequence: 1), create: true).write(damaged, at: 0)
             let (wal, report) = try WriteAheadLog.open(directory: copy, options: WALOptions(syncPolicy: .never))
-            #expect(report.records == 2, "flip at \(position)")
-            #expect(report.droppedBytes > 0)
-            #expect(try wal.read(from: 1).count == 2)
+            #expect(report.records == 2, "flip \(bit) at \(position)")
+            #expect(report.droppedBytes == original.count - lastRecordStart, "flip \(bit) at \(position)")
+            #expect(report.droppedReason != nil)
+            #expect(try wal.read(from: 1).map(\.payload) == (1...2).map(payload))
+            #expect(try wal.append(type: 9, payload: [42]) == 3)
         }
     }
 
