@@ -190,6 +190,50 @@ struct WriteAheadLogTests {
         }
     }
 
+    @Test("sync policies: always and batch sync before append returns, never leaves it to the OS",
+          arguments: [("always", WALSyncPolicy.always), ("batch", .batch(delayMicros: 2000)), ("never", .never)])
+    func syncPolicies(name: String, policy: WALSyncPolicy) throws {
+        let directory = temporaryDirectory()
+        let (wal, _) = try WriteAheadLog.open(directory: directory, options: WALOptions(syncPolicy: policy))
+        for index in 1...20 { _ = try wal.append(type: 1, payload: payload(index)) }
+        let single = wal.statistics
+        #expect(single.appends == 20)
+        // One writer: every durable append waited for its own sync; `never` synced nothing.
+        #expect(single.syncs == (policy == .never ? 0 : 20), "\(name): \(single.syncs) syncs")
+        runOnThreads(8) { writer in
+            for index in 0..<25 { _ = try? wal.append(type: UInt8(writer), payload: payload(writer * 100 + index)) }
+        }
+        let concurrent = wal.statistics
+        let syncs = concurrent.syncs - single.syncs
+        if policy == .never {
+            #expect(syncs == 0)
+        } else {
+            // Group commit: 200 appends from 8 writers shared syncs.
+            #expect(syncs >= 1 && syncs < 200, "\(name): \(syncs) syncs for 200 appends")
+        }
+        #expect(try wal.read(from: 1).map(\.sequence) == Array(1...220))
+        try wal.close()
+        // Whatever the policy, a clean close leaves every record on disk.
+        let (reopened, report) = try WriteAheadLog.open(directory: directory)
+        #expect(report.records == 220 && report.droppedBytes == 0)
+        #expect(try reopened.read(from: 201).count == 20)
+    }
+
+    @Test("batch: the syncing writer waits delayMicros, so concurrent writers share its sync")
+    func batchGathersWriters() throws {
+        func syncs(_ policy: WALSyncPolicy) throws -> Int {
+            let (wal, _) = try WriteAheadLog.open(directory: temporaryDirectory(), options: WALOptions(syncPolicy: policy))
+            runOnThreads(8) { writer in
+                for index in 0..<25 { _ = try? wal.append(type: UInt8(writer), payload: payload(writer * 100 + index)) }
+            }
+            defer { try? wal.close() }
+            return wal.statistics.syncs
+        }
+        // 5 ms: every other writer gets its record in before the sync starts.
+        let batched = try syncs(.batch(delayMicros: 5000))
+        #expect(batched <= 200 / 4, "\(batched) syncs for 200 appends from 8 writers")
+    }
+
     @Test("segments covered by a snapshot are released; the rest stays readable")
     func releaseSegments() throws {
         let directory = temporaryDirectory()
