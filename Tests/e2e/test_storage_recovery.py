@@ -71,6 +71,8 @@ def test_torn_log_tail_is_cut_and_logged(tmp_path):
         line = _recovered_line(server)
         assert f"wal_dropped_bytes={len(torn)}" in line, line
         assert re.search(r"wal_dropped_reason=.*cut short", line), line
+        assert re.search(r"open_ms=[0-9.]+", line), line          # start-up time, per collection
+        assert any("data directory opened" in l and "duration=" in l for l in server.stderr_lines)
         stub = _stub(server)
         assert stub.Count(vector_pb2.CountRequest(collection="docs")).count == 50
         # The log goes on where the valid records end.
