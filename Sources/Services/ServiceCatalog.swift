@@ -60,14 +60,17 @@ public final class ServiceCatalog: Sendable {
             "duration": "\(ContinuousClock.now - started)",
         ])
         for (name, report) in reports.sorted(by: { $0.key < $1.key }) {
-            logger.info("collection recovered", metadata: [
+            var metadata: Logger.Metadata = [
                 "collection": "\(name)", "open_ms": "\(Double(report.durationMicros) / 1000)",
                 "snapshot_load_ms": "\(Double(report.snapshotLoadMicros) / 1000)",
                 "wal_open_ms": "\(Double(report.walOpenMicros) / 1000)", "replay_ms": "\(Double(report.replayMicros) / 1000)",
                 "snapshot_sequence": "\(report.snapshotSequence)",
                 "replayed_records": "\(report.replayedRecords)", "wal_dropped_bytes": "\(report.wal.droppedBytes)",
                 "skipped_snapshots": "\(report.skippedSnapshots)",
-            ])
+            ]
+            // A torn tail was cut: say why and where, beside how much.
+            if let reason = report.wal.droppedReason { metadata["wal_dropped_reason"] = "\(reason)" }
+            logger.info("collection recovered", metadata: metadata)
         }
         router.register(VectorService(catalog: collections, limits: options.vectorLimits))
         metrics = ServerMetrics(collections: { collections.list() })

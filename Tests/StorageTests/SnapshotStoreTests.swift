@@ -134,6 +134,46 @@ struct SnapshotStoreTests {
         #expect(throws: StorageError.self) { _ = try SnapshotStore.parse(damaged) }
     }
 
+    @Test("a checkpoint releases the log segments no retained fallback needs, and keeps the newest snapshots")
+    func checkpointReleasesSegments() throws {
+        let root = temporaryDirectory()
+        let options = DurabilityOptions(syncPolicy: .never, retainedSnapshots: 2, now: { 0 })
+        let (wal, _) = try WriteAheadLog.open(directory: root + "/wal", options: WALOptions(segmentSizeBytes: 4096, syncPolicy: .never))
+        let store = try SnapshotStore(directory: root + "/snapshots")
+        var live = KeyValueModel()
+        var checkpoints: [SnapshotInfo] = []
+        for step in 1...900 {
+            let record = [UInt8(step % 64)] + (0..<40).map { UInt8(truncatingIfNeeded: step &+ $0) }
+            let sequence = try wal.append(type: 1, payload: record)
+            live.apply(WALRecord(sequence: sequence, type: 1, payload: record))
+            if step % 300 == 0 {
+                let before = wal.statistics.segments
+                checkpoints.append(try store.checkpoint(sections: [("kv", live.encoded())], wal: wal, options: options))
+                // The first checkpoint has no previous snapshot: nothing is released yet.
+                #expect(checkpoints.count == 1 ? wal.statistics.segments == before : wal.statistics.segments < before)
+            }
+        }
+        #expect(try store.list().map(\.walSequence) == [900, 600])       // the oldest was deleted
+        // What is left of the log starts at or before the previous snapshot's sequence + 1 ...
+        let first = try Directory.entries(root + "/wal").compactMap(WALFormat.firstSequence(ofSegment:)).min()
+        #expect(try #require(first) <= 601)
+        #expect(try #require(first) > 300)                             // ... and what only the deleted one needed is gone
+        try wal.close()
+
+        // The newest snapshot damaged: recovery falls back to the previous one and replays the kept log.
+        let newest = root + "/snapshots/" + checkpoints[2].name
+        var bytes = try fileBytes(newest)
+        bytes[40] ^= 0x01
+        try DurableFile(path: newest, create: false).write(bytes, at: 0)
+        let (snapshot, skipped) = try store.loadLatestValid()
+        #expect(skipped == [checkpoints[2].name] && snapshot?.info.walSequence == 600)
+        var recovered = KeyValueModel(decoding: try #require(snapshot?.sections["kv"]))
+        let (reopened, _) = try WriteAheadLog.open(directory: root + "/wal", options: WALOptions(segmentSizeBytes: 4096),
+                                                   checkingFrom: 601)
+        for record in try reopened.read(from: 601) { recovered.apply(record) }
+        #expect(recovered == live)
+    }
+
     @Test("latest snapshot + WAL replay after it equals the state that was never interrupted")
     func snapshotPlusReplay() throws {
         let root = temporaryDirectory()

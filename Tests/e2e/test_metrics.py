@@ -24,13 +24,18 @@ def _scrape(url):
     return samples
 
 
-@pytest.fixture
-def server(tmp_path):
-    running = RunningServer(["--metrics-listen", "127.0.0.1:0"], tmp_path / "data")
+def _with_metrics(data, *args):
+    running = RunningServer(["--metrics-listen", "127.0.0.1:0", *args], data)
     line = running.process.stdout.readline()
     match = re.search(r"metrics on (http://\S+)", line)
     assert match, line
     running.metrics_url = match.group(1)
+    return running
+
+
+@pytest.fixture
+def server(tmp_path):
+    running = _with_metrics(tmp_path / "data")
     yield running
     running.stop()
 
@@ -83,3 +88,21 @@ def test_metrics_listen_is_validated(tmp_path):
     result = subprocess.run([os.environ["RUVECTOR_SERVER_BINARY"], "--listen", "127.0.0.1:0", "--data-dir", str(tmp_path),
                              "--metrics-listen", "nonsense"], capture_output=True, text=True, timeout=30)
     assert result.returncode != 0 and "--metrics-listen must be HOST:PORT" in result.stderr
+
+
+@pytest.mark.parametrize("policy", ["always", "batch", "never"])
+def test_wal_sync_policy_decides_the_syncs(tmp_path, policy):
+    """--wal-sync: always and batch fdatasync before a write is acknowledged, never leaves it to the OS."""
+    server = _with_metrics(tmp_path / "data", "--wal-sync", policy)
+    try:
+        stub = vector_pb2_grpc.VectorServiceStub(grpc.insecure_channel(server.address))
+        stub.CreateCollection(vector_pb2.CreateCollectionRequest(name="docs", dimension=2, metric=vector_pb2.METRIC_L2))
+        for i in range(5):
+            stub.Upsert(vector_pb2.UpsertRequest(collection="docs", points=[vector_pb2.PointStruct(
+                id=common_pb2.PointId(num=i), vector=common_pb2.Vector(values=[i, i]))]))
+        samples = _scrape(server.metrics_url)
+        assert samples['ruvector_wal_appends_total{collection="docs"}'] == 5
+        # One client, one write at a time: each durable write waited for its own sync.
+        assert samples['ruvector_wal_syncs_total{collection="docs"}'] == (0 if policy == "never" else 5)
+    finally:
+        assert server.stop() == 0

@@ -252,6 +252,36 @@ def test_errors_map_to_classes(db):
         ruvector.Client("127.0.0.1:1", timeout=2).list_collections()
 
 
+def test_less_common_statuses_map_to_their_classes(tmp_path):
+    """Upload over the server's limit, a snapshot of a newer format, an expired deadline."""
+    config = tmp_path / "config.json"
+    config.write_text('{"vectorLimits": {"maxSnapshotUploadBytes": 5000}}')
+    server = RunningServer(["--config", str(config)], tmp_path / "data")
+    vectors, payloads = _dataset(n=50)
+    try:
+        with ruvector.Client(server.address, timeout=30) as db:
+            db.create_collection("docs", dimension=8)
+            db.upsert("docs", ids=range(50), vectors=vectors, payloads=payloads)
+            snapshot = db.create_snapshot("docs")
+            path = tmp_path / "docs.rvsnap"
+            db.download_snapshot("docs", snapshot.name, path)
+            assert path.stat().st_size > 5000
+            with pytest.raises(ruvector.ResourceExhausted, match="maxSnapshotUploadBytes"):
+                db.restore_snapshot("copy", path, chunk_bytes=4096)
+            # Small enough to upload, but written by a newer format: the message says to upgrade.
+            newer = bytearray(path.read_bytes()[:4096])
+            newer[8] = 7
+            (tmp_path / "newer.rvsnap").write_bytes(bytes(newer))
+            with pytest.raises(ruvector.FailedPrecondition, match="upgrade"):
+                db.restore_snapshot("copy", tmp_path / "newer.rvsnap")
+            assert [c.name for c in db.list_collections()] == ["docs"]
+        with ruvector.Client(server.address, timeout=1e-6) as hurried:
+            with pytest.raises(ruvector.DeadlineExceeded):
+                hurried.search("docs", vectors[0], k=50, exact=True)
+    finally:
+        server.stop()
+
+
 def test_tls_and_restart_keep_data(tmp_path):
     data = tmp_path / "data"
     args = ["--tls-cert", str(TEST_CERTS / "server1.pem"), "--tls-key", str(TEST_CERTS / "server1.key")]

@@ -37,6 +37,7 @@ def test_plaintext_client_cannot_talk_to_tls_server(tls_server):
     (["--tls-cert", "/nonexistent.pem", "--tls-key", "/nonexistent.key"], "certificate"),
     (["--tls-cert", str(TEST_CERTS / "server1.pem"), "--tls-key", str(TEST_CERTS / "client.key")], "does not match"),
     (["--log-level", "chatty"], "log level"),
+    (["--wal-sync", "sometimes"], "--wal-sync must be always, batch or never"),
 ])
 def test_bad_settings_are_refused_with_a_clear_message(tmp_path, args, complaint):
     binary = os.environ["RUVECTOR_SERVER_BINARY"]

@@ -99,6 +99,17 @@ def test_errors_say_what_to_fix(server):
         collection="docs", vector=common_pb2.Vector(values=[1, 0, 0, 0]), k=0)))
     expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.Search(vector_pb2.SearchRequest(
         collection="docs", vector=common_pb2.Vector(values=[1, 0, 0, 0]), k=10001)))
+    # Bad filters: the message names what the condition lacks.
+    no_key = common_pb2.Filter(must=[common_pb2.Condition(field=common_pb2.FieldCondition(
+        match=common_pb2.Match(keyword="swift")))])
+    no_test = common_pb2.Filter(must=[common_pb2.Condition(field=common_pb2.FieldCondition(key="lang"))])
+    too_few = common_pb2.Filter(min_should=3, should=[c for c in _swift_filter().must])
+    assert "needs a key" in expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.Count(
+        vector_pb2.CountRequest(collection="docs", filter=no_key)))
+    assert "needs match, range or exists" in expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.Search(
+        vector_pb2.SearchRequest(collection="docs", vector=common_pb2.Vector(values=[1, 0, 0, 0]), k=1, filter=no_test)))
+    assert "min_should is 3" in expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.Delete(
+        vector_pb2.DeleteRequest(collection="docs", filter=too_few)))
     # A bad batch writes nothing.
     assert stub.Count(vector_pb2.CountRequest(collection="docs")).count == 0
 
@@ -298,18 +309,58 @@ def test_snapshot_errors(server):
     assert stub.Count(vector_pb2.CountRequest(collection="docs")).count == 100
 
 
+def _nested(depth):
+    """A filter whose innermost condition sits `depth` filters below the top one."""
+    inner = _swift_filter()
+    for _ in range(depth):
+        inner = common_pb2.Filter(must=[common_pb2.Condition(filter=inner)])
+    return inner
+
+
 def test_limits_are_configurable(tmp_path):
     config = tmp_path / "config.json"
-    config.write_text('{"vectorLimits": {"maxK": 5, "maxPointsPerWrite": 3, "maxDimension": 8}}')
+    config.write_text('{"vectorLimits": {"maxK": 5, "maxPointsPerWrite": 3, "maxDimension": 8, "maxEf": 50, '
+                      '"maxPayloadBytes": 100, "maxFilterDepth": 2, "maxSearchesPerBatch": 2, "maxScrollLimit": 4, '
+                      '"maxSnapshotUploadBytes": 1000}}')
     server = RunningServer(["--config", str(config)], tmp_path / "data")
     try:
         stub = _stub(server)
-        assert "between 1 and 8" in expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: _create(stub, dim=9))
+        invalid = grpc.StatusCode.INVALID_ARGUMENT
+        assert "between 1 and 8" in expect_status(invalid, lambda: _create(stub, dim=9))
         _create(stub)
-        assert "at most 3 points" in expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.Upsert(
+        assert "at most 3 points" in expect_status(invalid, lambda: stub.Upsert(
             vector_pb2.UpsertRequest(collection="docs", points=[_point(i) for i in range(4)])))
         stub.Upsert(vector_pb2.UpsertRequest(collection="docs", points=[_point(i) for i in range(3)]))
-        assert "at most 5" in expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.Search(_search("docs", _point(1).vector, 6)))
+        assert "at most 5" in expect_status(invalid, lambda: stub.Search(_search("docs", _point(1).vector, 6)))
+        ids = [common_pb2.PointId(num=i) for i in range(4)]
+        assert "at most 3 ids per Get" in expect_status(invalid, lambda: stub.Get(vector_pb2.GetRequest(collection="docs", ids=ids)))
+        assert "at most 3 ids per Delete" in expect_status(invalid, lambda: stub.Delete(vector_pb2.DeleteRequest(
+            collection="docs", ids=vector_pb2.PointIdList(ids=ids))))
+        request = _search("docs", _point(1).vector, 1)
+        request.params.ef = 51
+        assert "ef must be at most 50" in expect_status(invalid, lambda: stub.Search(request))
+        request.params.ef = 50
+        assert stub.Search(request).hits
+        big = _point(9)
+        big.payload.fields["text"].string_value = "x" * 100
+        assert "the limit is 100" in expect_status(invalid, lambda: stub.Upsert(vector_pb2.UpsertRequest(collection="docs", points=[big])))
+        assert "deeper than 2 levels" in expect_status(invalid, lambda: stub.Count(
+            vector_pb2.CountRequest(collection="docs", filter=_nested(2))))
+        stub.Count(vector_pb2.CountRequest(collection="docs", filter=_nested(1)))
+        searches = [_search("docs", _point(1).vector, 1)] * 3
+        assert "at most 2 searches per batch" in expect_status(invalid, lambda: stub.SearchBatch(
+            vector_pb2.SearchBatchRequest(searches=searches)))
+        assert len(stub.SearchBatch(vector_pb2.SearchBatchRequest(searches=searches[:2])).results) == 2
+        assert "at most 4" in expect_status(invalid, lambda: stub.Scroll(vector_pb2.ScrollRequest(collection="docs", limit=5)))
+        snapshot = stub.CreateSnapshot(vector_pb2.CreateSnapshotRequest(collection="docs"))
+        _, data = _download(stub, "docs", snapshot.name)
+        assert len(data) > 1000
+        upload = vector_pb2.RestoreSnapshotRequest(collection="copy", chunk=common_pb2.FileChunk(
+            offset=0, data=data, trailer=common_pb2.FileTrailer(size_bytes=len(data), crc32c=snapshot.crc32c)))
+        assert "maxSnapshotUploadBytes" in expect_status(grpc.StatusCode.RESOURCE_EXHAUSTED,
+                                                         lambda: stub.RestoreSnapshot(iter([upload])))
+        # Nothing over a limit was written.
+        assert stub.Count(vector_pb2.CountRequest(collection="docs")).count == 3
     finally:
         server.stop()
     config.write_text('{"vectorLimits": {"maxKay": 5}}')
@@ -317,3 +368,50 @@ def test_limits_are_configurable(tmp_path):
     result = subprocess.run([os.environ["RUVECTOR_SERVER_BINARY"], "--config", str(config), "--data-dir", str(tmp_path / "d2"),
                              "--listen", "127.0.0.1:0"], capture_output=True, text=True, timeout=30)
     assert result.returncode != 0 and "unknown vector limit 'maxKay'" in result.stderr
+
+
+def test_quantized_collections_search_with_rescoring(server):
+    stub = _stub(server)
+    rng = random.Random(5)
+    dim = 16
+    vectors = {i: [rng.gauss(0, 1) for _ in range(dim)] for i in range(1, 2001)}
+    kinds = {"scalar": vector_pb2.QuantizationConfig(scalar=vector_pb2.ScalarQuantization()),
+             "half": vector_pb2.QuantizationConfig(float16=vector_pb2.Float16Quantization()),
+             "pq": vector_pb2.QuantizationConfig(product=vector_pb2.ProductQuantization(subvectors=4, bits=8))}
+    points = [vector_pb2.PointStruct(id=common_pb2.PointId(num=i), vector=common_pb2.Vector(values=v)) for i, v in vectors.items()]
+    queries = [[rng.gauss(0, 1) for _ in range(dim)] for _ in range(20)]
+    for name, quantization in kinds.items():
+        stub.CreateCollection(vector_pb2.CreateCollectionRequest(name=name, dimension=dim, metric=vector_pb2.METRIC_L2,
+                                                                 quantization=quantization))
+        # Past the training threshold (1024 points): the walk uses the codes from here on.
+        for start in range(0, len(points), 500):
+            stub.Upsert(vector_pb2.UpsertRequest(collection=name, points=points[start:start + 500]))
+        found = 0
+        for query in queries:
+            exact = _search(name, common_pb2.Vector(values=query), 10)
+            exact.params.exact = True
+            truth = [h.id.num for h in stub.Search(exact).hits]
+            quantized = _search(name, common_pb2.Vector(values=query), 10)
+            quantized.params.quantization.oversampling = 8
+            hits = stub.Search(quantized).hits
+            found += len({h.id.num for h in hits} & set(truth))
+            # Rescored on the full vectors: the scores are the exact ones.
+            for hit in hits:
+                expected = -sum((a - b) ** 2 for a, b in zip(vectors[hit.id.num], query))
+                assert math.isclose(hit.score, expected, rel_tol=1e-4, abs_tol=1e-4), (name, hit)
+            full = _search(name, common_pb2.Vector(values=query), 10)
+            full.params.quantization.ignore = True
+            assert [h.id.num for h in stub.Search(full).hits][:1] == truth[:1], name
+        assert found >= 0.9 * 10 * len(queries), f"{name}: recall {found / (10 * len(queries))}"
+        # A stored vector finds itself, at distance exactly 0.
+        self_hit = stub.Search(_search(name, points[41].vector, 1)).hits[0]
+        assert self_hit.id.num == 42 and self_hit.score == 0, name
+    bad = _search("scalar", common_pb2.Vector(values=queries[0]), 10)
+    bad.params.quantization.oversampling = 101
+    assert "oversampling must be 1..100" in expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.Search(bad))
+    assert "bits must be 8 or 4" in expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.CreateCollection(
+        vector_pb2.CreateCollectionRequest(name="pq5", dimension=dim, metric=vector_pb2.METRIC_L2, quantization=vector_pb2.QuantizationConfig(
+            product=vector_pb2.ProductQuantization(subvectors=4, bits=5)))))
+    assert "tiered" in expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.CreateCollection(
+        vector_pb2.CreateCollectionRequest(name="tiers", dimension=dim, metric=vector_pb2.METRIC_L2, quantization=vector_pb2.QuantizationConfig(
+            tiered=vector_pb2.TieredCompression()))))

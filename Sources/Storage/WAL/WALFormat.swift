@@ -2,8 +2,9 @@
 ///
 /// A segment file `wal-<first sequence, 20 digits>.log` starts with a 16-byte header:
 /// magic `RUVWAL\0\0`, format version (UInt32 LE), 4 reserved bytes. Records follow, each
-/// a 20-byte header — payload length (UInt32 LE), type (UInt8), 3 reserved bytes, sequence
-/// (UInt64 LE), CRC-32C (UInt32 LE) of type, sequence and payload — then the payload.
+/// a 20-byte header — payload length (UInt32 LE), type (UInt8), 3 reserved bytes (zero; any
+/// other value is damage, since the CRC does not cover them), sequence (UInt64 LE), CRC-32C
+/// (UInt32 LE) of type, sequence and payload — then the payload.
 enum WALFormat {
     static let magic: [UInt8] = Array("RUVWAL".utf8) + [0, 0]
     static let version: UInt32 = 1
@@ -56,6 +57,7 @@ enum WALFormat {
         case truncated
         case tooLarge(Int)
         case badChecksum
+        case reservedNotZero
         case wrongSequence(expected: UInt64, found: UInt64)
     }
 
@@ -77,6 +79,9 @@ enum WALFormat {
                                    continuing: withSequence)
         }
         guard crc == stored else { return .failure(.init(.badChecksum)) }
+        guard bytes[offset + 5] == 0, bytes[offset + 6] == 0, bytes[offset + 7] == 0 else {
+            return .failure(.init(.reservedNotZero))
+        }
         guard sequence == expectedSequence else {
             return .failure(.init(.wrongSequence(expected: expectedSequence, found: sequence)))
         }

@@ -134,6 +134,7 @@ public final class WriteAheadLog: @unchecked Sendable {
                     case .truncated: reason = "record cut short"
                     case .tooLarge(let length): reason = "record length \(length) over the limit"
                     case .badChecksum: reason = "checksum mismatch"
+                    case .reservedNotZero: reason = "reserved header bytes not zero"
                     case .wrongSequence(let want, let found): reason = "sequence \(found) where \(want) was expected"
                     }
                     guard isLast else {

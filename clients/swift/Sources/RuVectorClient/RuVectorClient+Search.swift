@@ -14,11 +14,14 @@ extension RuVectorClient {
     ///   - scoreThreshold: only hits with at least this score.
     ///   - offset: skip this many best hits (paging).
     ///   - payloadKeys: with `withPayload`, only these payload keys (all when empty).
+    ///   - quantization: for a quantized collection, how its codes are used (nil: the server's default).
     public func search(_ vector: [Float], in collection: String, k: Int = 10, ef: Int? = nil, exact: Bool = false,
                        filter: Filter? = nil, withPayload: Bool = false, withVectors: Bool = false,
-                       scoreThreshold: Float? = nil, offset: Int = 0, payloadKeys: [String] = []) async throws(RuVectorClientError) -> [Hit] {
+                       scoreThreshold: Float? = nil, offset: Int = 0, payloadKeys: [String] = [],
+                       quantization: QuantizedSearch? = nil) async throws(RuVectorClientError) -> [Hit] {
         let query = SearchQuery(vector: vector, k: k, ef: ef, exact: exact, filter: filter, withPayload: withPayload,
-                                withVectors: withVectors, scoreThreshold: scoreThreshold, offset: offset, payloadKeys: payloadKeys)
+                                withVectors: withVectors, scoreThreshold: scoreThreshold, offset: offset, payloadKeys: payloadKeys,
+                                quantization: quantization)
         let response = try await unary("Search", try WireConversions.wire(query, collection: collection),
                                        as: RuvectorV1.SearchResponse.self)
         return try WireConversions.hits(response)

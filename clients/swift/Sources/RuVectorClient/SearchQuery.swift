@@ -21,11 +21,14 @@ public struct SearchQuery: Sendable, Hashable {
     public var scoreThreshold: Float?
     /// Skip this many best hits (paging).
     public var offset: Int
+    /// How a quantized collection's codes are used; nil: the server's default (walk the codes,
+    /// rescore candidates on the full vectors). Collections without quantization ignore it.
+    public var quantization: QuantizedSearch?
 
     /// Makes a query.
     public init(vector: [Float], k: Int = 10, ef: Int? = nil, exact: Bool = false, filter: Filter? = nil,
                 withPayload: Bool = false, withVectors: Bool = false, scoreThreshold: Float? = nil, offset: Int = 0,
-                payloadKeys: [String] = []) {
+                payloadKeys: [String] = [], quantization: QuantizedSearch? = nil) {
         self.vector = vector
         self.k = k
         self.ef = ef
@@ -36,7 +39,21 @@ public struct SearchQuery: Sendable, Hashable {
         self.withVectors = withVectors
         self.scoreThreshold = scoreThreshold
         self.offset = offset
+        self.quantization = quantization
     }
+}
+
+/// How a search of a quantized collection uses the compressed codes.
+///
+/// ```swift
+/// let hits = try await db.search(query, in: "docs", k: 10, quantization: .rescore(oversampling: 8))
+/// ```
+public enum QuantizedSearch: Sendable, Hashable {
+    /// Walk the graph on the codes, then rescore `oversampling` x k candidates on the full
+    /// vectors (1...100; nil: the server's default). Higher finds more of the true neighbours.
+    case rescore(oversampling: Float? = nil)
+    /// Walk the graph on the full-precision vectors only (slower, no quantization error).
+    case fullPrecision
 }
 
 /// One answer of `searchStream`: the hits of the query at `index` in the input order, or

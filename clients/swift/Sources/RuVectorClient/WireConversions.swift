@@ -216,14 +216,22 @@ enum WireConversions {
         var request = RuvectorV1.SearchRequest(collection: collection, vector: RuvectorV1.Vector(values: query.vector),
                                                k: try uint32(query.k, "k"), offset: try uint32(query.offset, "offset"), tag: tag)
         if let filter = query.filter, !filter.isEmpty { request.filter = wire(filter) }
-        if query.ef != nil || query.exact {
-            request.params = RuvectorV1.SearchParams(ef: try uint32(query.ef ?? 0, "ef"), exact: query.exact)
+        if query.ef != nil || query.exact || query.quantization != nil {
+            request.params = RuvectorV1.SearchParams(ef: try uint32(query.ef ?? 0, "ef"), exact: query.exact,
+                                                     quantization: query.quantization.map(wire))
         }
         if query.withPayload || query.withVectors {
             request.with = with(payload: query.withPayload, vectors: query.withVectors, keys: query.payloadKeys)
         }
         request.threshold = query.scoreThreshold.map { .scoreThreshold($0) }
         return request
+    }
+
+    static func wire(_ quantization: QuantizedSearch) -> RuvectorV1.QuantizationSearchParams {
+        switch quantization {
+        case .rescore(let oversampling): return RuvectorV1.QuantizationSearchParams(rescore: true, oversampling: oversampling ?? 0)
+        case .fullPrecision: return RuvectorV1.QuantizationSearchParams(ignore: true)
+        }
     }
 
     static func with(payload: Bool, vectors: Bool, keys: [String]) -> RuvectorV1.WithOptions {

@@ -66,6 +66,36 @@ import Testing
         }
     }
 
+    @Test(arguments: [Quantization.scalar(), .float16, .product(subvectors: 4, bits: 8)])
+    func quantizedSearchRescoresOrWalksFullVectors(quantization: Quantization) async throws {
+        try await TestServer.with { db, _ in
+            try await db.createCollection(name: "q", dimension: Self.dimension, metric: .l2, quantization: quantization)
+            // Past the server's training threshold (1024 points): the walk uses the codes.
+            let points = Oracle.points(count: 1500, dimension: Self.dimension, seed: 17)
+            try await db.upsert(points, into: "q")
+            var found = 0
+            for query in Self.queries(10, seed: 4) {
+                let truth = Oracle.topK(query, points, k: 10, metric: .l2)
+                let rescored = try await db.search(query, in: "q", k: 10, quantization: .rescore(oversampling: 8))
+                found += Set(rescored.map(\.id)).intersection(truth.map(\.id)).count
+                // Scores come from the full vectors, whatever the codes said.
+                for hit in rescored {
+                    let exact = try #require(Oracle.topK(query, points.filter { $0.id == hit.id }, k: 1, metric: .l2).first)
+                    #expect(abs(hit.score - exact.score) <= 1e-3 * max(1, abs(exact.score)))
+                }
+                let full = try await db.search(query, in: "q", k: 10, ef: 300, quantization: .fullPrecision)
+                Self.expectSame(full, truth)
+            }
+            #expect(found >= 90, "\(quantization): \(found) of 100 true neighbours")
+            let batch = try await db.searchBatch([SearchQuery(vector: points[7].vector, k: 1, quantization: .rescore())], in: "q")
+            #expect(batch.first?.first?.id == points[7].id)
+            let tooMany = await #expect(throws: RuVectorClientError.self) {
+                try await db.search(points[0].vector, in: "q", quantization: .rescore(oversampling: 101))
+            }
+            #expect(tooMany?.code == .invalidArgument)
+        }
+    }
+
     @Test func batchAndStreamAgreeWithSingleSearches() async throws {
         try await TestServer.with { db, _ in
             try await db.createCollection(name: "b", dimension: Self.dimension, metric: .cosine)
