@@ -20,6 +20,9 @@ let m = argument("m", 16), efc = argument("efc", 200), k = 10
 let buildThreads = argument("build-threads", 0)
 // --quantized 1: also walk on float16 and int8 codes with f32 rescoring (4 x k), beside usearch on f16.
 let quantized = argument("quantized", 0) != 0
+// --tiered 1: then tiered compression under a skewed workload (90% of searches on the first 10% of
+// the queries): tier counts, walk bytes per vector, recall and QPS of popular and other queries.
+let tiered = argument("tiered", 0) != 0
 let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vector-bench-\(n)x\(dim)")
 try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
 
@@ -82,19 +85,21 @@ let parallelIndex = buildThreads > 0 ? nil : try HNSWIndex(dimension: dim, metri
                                                            parameters: .init(m: m, efConstruction: efc, seed: 1))
 let parallelBuildTime = try parallelIndex.map { p in seconds(try clock.measure { try p.upsert(batch, threads: cores) }) } ?? .nan
 
-/// Recall@10 and single-thread QPS of `index` at each ef (`oversampling` nil: full vectors only).
-@MainActor func sweep(_ index: HNSWIndex, _ efs: [Int],
-                      oversampling: Int? = nil) throws -> [(ef: Int, recall: Double, qps: Double)] {
-    try efs.map { ef in
+/// Recall@10 and single-thread QPS of `index` at each ef over `subset` of the queries (all by
+/// default; `oversampling` nil: full vectors only).
+@MainActor func sweep(_ index: HNSWIndex, _ efs: [Int], oversampling: Int? = nil,
+                      subset: [Int]? = nil) throws -> [(ef: Int, recall: Double, qps: Double)] {
+    let chosen = subset ?? Array(queries.indices)
+    return try efs.map { ef in
         var hits = 0
         let t = seconds(try clock.measure {
-            for (qi, q) in queries.enumerated() {
-                let got = try index.search(q, k: k, ef: ef, oversampling: oversampling)
+            for qi in chosen {
+                let got = try index.search(queries[qi], k: k, ef: ef, oversampling: oversampling)
                 let want = Set(truth[qi])
                 hits += got.filter { want.contains(Int32($0.id)) }.count
             }
         })
-        return (ef, Double(hits) / Double(nq * k), Double(nq) / t)
+        return (ef, Double(hits) / Double(chosen.count * k), Double(chosen.count) / t)
     }
 }
 let efs = [10, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512]
@@ -141,6 +146,35 @@ if quantized {
         try index.enableQuantization(kind, sampleSize: 10_000, seed: 1)
         quantizedSweeps.append(("ruvector, \(name) walk + f32 rescoring", try sweep(index, efs, oversampling: 4)))
     }
+}
+
+// Tiered compression, last of all: traffic moves vectors between tiers, a manual pass after each round.
+var tieredSweeps: [(name: String, rows: [(ef: Int, recall: Double, qps: Double)])] = []
+var tieredSummary: [String] = []
+if tiered {
+    let policy = TierPolicy(hotThreshold: 1_000, retierIntervalQueries: 0)
+    try index.enableQuantization(.tiered(policy), sampleSize: 10_000, seed: 1)
+    let popular = Array(0..<max(1, nq / 10)), others = Array(max(1, nq / 10)..<nq)
+    var pick = SeededGenerator(seed: 9)
+    let rounds = 8, searchesPerRound = 10_000
+    var retierSeconds = 0.0
+    for round in 1...rounds {
+        for _ in 0..<searchesPerRound {
+            let fromPopular = pick.next() % 10 < 9
+            let qi = fromPopular ? popular[Int(pick.next() % UInt64(popular.count))] : others[Int(pick.next() % UInt64(others.count))]
+            _ = try index.search(queries[qi], k: k, ef: 64)
+        }
+        retierSeconds += seconds(clock.measure { index.retier() })
+        let s = index.tierStatistics!
+        tieredSummary.append("| \(round) | " + CompressionTier.allCases.map { "\(s.counts[$0] ?? 0)" }.joined(separator: " | ")
+                             + " | \(f(Double(s.codeBytes) / Double(n), 0)) |")
+    }
+    tieredSummary.append("re-tiering passes: \(f(retierSeconds / Double(rounds), 2)) s each on average (encoding movers from full vectors)")
+    let tieredEfs = [32, 64, 128, 256]
+    tieredSweeps = [("tiered, popular queries", try sweep(index, tieredEfs, oversampling: 4, subset: popular)),
+                    ("tiered, other queries", try sweep(index, tieredEfs, oversampling: 4, subset: others)),
+                    ("tiered, other queries, oversampling 8", try sweep(index, tieredEfs, oversampling: 8, subset: others)),
+                    ("tiered, all queries", try sweep(index, tieredEfs, oversampling: 4))]
 }
 
 // Peers, same data, same run.
@@ -194,6 +228,16 @@ if quantized {
             func ratio(_ x: (Int, Double)?) -> String { (o != nil && x != nil) ? f(o!.1 / x!.1, 2) + "x" : "-" }
             print("| \(target), \(name) | \(o.map { "\(f($0.1, 0)) (\($0.0))" } ?? "not reached") | \(ratio(hh)) | \(ratio(uu)) |")
         }
+    }
+}
+if tiered {
+    print("\n| tiered: after round (10,000 searches, then a pass) | hot | warm | cool | cold | archive | walk code bytes/vector |")
+    print("|---|---|---|---|---|---|---|")
+    for line in tieredSummary { print(line) }
+    print("f32 is \(dim * 4) bytes/vector, int8 \(dim), hnswlib's whole index \(f((peer["hnswlib"] as? [String: Any])?["bytes_per_vector"] as? Double ?? .nan, 0)); full vectors stay held for rescoring.")
+    print("\n| tiered search (rescoring 4 x k unless stated) | ef | recall@10 | QPS |\n|---|---|---|---|")
+    for (name, sweepRows) in tieredSweeps + [("hnswlib f32, all queries", rows("hnswlib"))] {
+        for r in sweepRows where [32, 64, 128, 256].contains(r.ef) { print("| \(name) | \(r.ef) | \(f(r.recall, 3)) | \(f(r.qps, 0)) |") }
     }
 }
 let hb = (peer["hnswlib"] as? [String: Any]) ?? [:], ub = (peer["usearch"] as? [String: Any]) ?? [:]

@@ -17,7 +17,10 @@ struct CollectionsCommand: AsyncParsableCommand {
             ("quantization", info.quantization.map(Describe.quantization) ?? "none"),
             ("memory bytes", String(info.memoryBytes)), ("disk bytes", String(info.diskBytes)),
             ("created", Describe.time(info.createdUnixMicros)),
-        ])
+        ] + (info.tiers.map { t in
+            [("tiers", "hot=\(t.hot) warm=\(t.warm) cool=\(t.cool) cold=\(t.cold) archive=\(t.archive)"),
+             ("tier code bytes", String(t.codeBytes)), ("re-tier passes", String(t.passes))]
+        } ?? []))
     }
 
     struct List: AsyncParsableCommand {
@@ -42,7 +45,11 @@ struct CollectionsCommand: AsyncParsableCommand {
         @Option(name: .customLong("m"), help: "HNSW links per node (server default 16).") var m: Int?
         @Option(name: .customLong("ef-construction"), help: "HNSW build candidate list (server default 200).") var efConstruction: Int?
         @Option(name: .customLong("ef-search"), help: "Default search candidate list (server default 64).") var efSearch: Int?
-        @Option(name: .long, help: "Quantization: none, scalar, float16, pq8, pq4 or binary.") var quantization: String = "none"
+        @Option(name: .long, help: "Quantization: none, scalar, float16, pq8, pq4, binary or tiered.") var quantization: String = "none"
+        @Option(name: .customLong("hot-threshold"),
+                help: "Tiered: returns per million queries that make a vector hot (server default 1000).") var hotThreshold: Int?
+        @Option(name: .customLong("retier-interval"),
+                help: "Tiered: searches between re-tiering passes (server default 10000).") var retierInterval: Int?
 
         func run() async throws {
             guard let metric = Metric(rawValue: metric) else {
@@ -50,9 +57,13 @@ struct CollectionsCommand: AsyncParsableCommand {
             }
             let quantizations: [String: Quantization?] = [
                 "none": nil, "scalar": .scalar(), "float16": .float16, "pq8": .product(bits: 8), "pq4": .product(bits: 4), "binary": .binary,
+                "tiered": .tiered(hotThreshold: hotThreshold, retierIntervalQueries: retierInterval),
             ]
             guard let chosen = quantizations[quantization] else {
-                throw CLIError.exit(for: CLIError.usage("--quantization must be none, scalar, float16, pq8, pq4 or binary, got '\(quantization)'"))
+                throw CLIError.exit(for: CLIError.usage("--quantization must be none, scalar, float16, pq8, pq4, binary or tiered, got '\(quantization)'"))
+            }
+            if quantization != "tiered" && (hotThreshold ?? retierInterval) != nil {
+                throw CLIError.exit(for: CLIError.usage("--hot-threshold and --retier-interval need --quantization tiered"))
             }
             let hnsw = (m ?? efConstruction ?? efSearch) == nil ? nil : HNSWConfig(m: m, efConstruction: efConstruction, efSearch: efSearch)
             let info = try await connection.run {

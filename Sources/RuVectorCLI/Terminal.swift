@@ -115,6 +115,13 @@ enum JSONForm {
             "created_unix_micros": .int(info.createdUnixMicros),
             "quantization": info.quantization.map { .string(Describe.quantization($0)) } ?? .null,
         ]
+        if let t = info.tiers {
+            object["tiers"] = .object([
+                "hot": .int(Int64(clamping: t.hot)), "warm": .int(Int64(clamping: t.warm)), "cool": .int(Int64(clamping: t.cool)),
+                "cold": .int(Int64(clamping: t.cold)), "archive": .int(Int64(clamping: t.archive)),
+                "code_bytes": .int(Int64(clamping: t.codeBytes)), "passes": .int(Int64(clamping: t.passes)),
+            ])
+        }
         var hnsw: [String: PayloadValue] = [:]
         if let m = info.hnsw.m { hnsw["m"] = .int(Int64(m)) }
         if let ef = info.hnsw.efConstruction { hnsw["ef_construction"] = .int(Int64(ef)) }

@@ -81,6 +81,26 @@ def test_collections_lifecycle(server):
     assert code == 64 and "--metric" in err
 
 
+def test_tiered_collections(server, tmp_path):
+    info = run_json("collections", "create", "tiers", "--dimension", 8, "--metric", "l2", "--quantization", "tiered",
+                    "--hot-threshold", 500, "--retier-interval", 50, server=server)
+    assert info["quantization"] == "tiered" and "tiers" not in info
+    data = points(1100, 8, seed=4)
+    path = tmp_path / "points.jsonl"
+    path.write_text("".join(json.dumps({"id": i, "vector": v.tolist()}) + "\n" for i, v in enumerate(data)))
+    # Trained after the write that passes 1024 points: all 1100 start warm.
+    run("upsert", "--collection", "tiers", "--file", path, "--batch-size", 550, server=server, check=True)
+    info = run_json("collections", "get", "tiers", server=server)
+    assert info["tiers"]["warm"] == 1100 and info["tiers"]["passes"] == 0 and info["tiers"]["code_bytes"] == 1100 * 16
+    _, table, _ = run("collections", "get", "tiers", server=server, check=True)
+    assert "hot=0 warm=1100 cool=0 cold=0 archive=0" in table
+    code, _, err = run("collections", "create", "flat", "--dimension", 8, "--hot-threshold", 500, server=server)
+    assert code == 64 and "--quantization tiered" in err
+    code, _, err = run("collections", "create", "t2", "--dimension", 8, "--quantization", "tiered", "--hot-threshold", 2_000_000,
+                       server=server)
+    assert code == 1 and "INVALID_ARGUMENT" in err and "hot threshold" in err
+
+
 def test_jsonl_upsert_and_search_match_brute_force(server, tmp_path):
     data = points(300, 6, seed=1)
     langs = ["swift", "c", "rust"]

@@ -412,6 +412,9 @@ def test_quantized_collections_search_with_rescoring(server):
     assert "bits must be 8 or 4" in expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.CreateCollection(
         vector_pb2.CreateCollectionRequest(name="pq5", dimension=dim, metric=vector_pb2.METRIC_L2, quantization=vector_pb2.QuantizationConfig(
             product=vector_pb2.ProductQuantization(subvectors=4, bits=5)))))
-    assert "tiered" in expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.CreateCollection(
+    assert "tier PQ subspaces 17" in expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.CreateCollection(
         vector_pb2.CreateCollectionRequest(name="tiers", dimension=dim, metric=vector_pb2.METRIC_L2, quantization=vector_pb2.QuantizationConfig(
-            tiered=vector_pb2.TieredCompression()))))
+            tiered=vector_pb2.TieredCompression(subvectors=17)))))
+    assert "quantile must be 0" in expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.CreateCollection(
+        vector_pb2.CreateCollectionRequest(name="clip", dimension=dim, metric=vector_pb2.METRIC_L2, quantization=vector_pb2.QuantizationConfig(
+            scalar=vector_pb2.ScalarQuantization(quantile=0.99)))))

@@ -125,6 +125,7 @@ static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvecto
 static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__product_quantization(void) { return &ruvector__v1__product_quantization__descriptor; }
 static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__binary_quantization(void) { return &ruvector__v1__binary_quantization__descriptor; }
 static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__tiered_compression(void) { return &ruvector__v1__tiered_compression__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__tier_counts(void) { return &ruvector__v1__tier_counts__descriptor; }
 static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__create_collection_request(void) { return &ruvector__v1__create_collection_request__descriptor; }
 static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__get_collection_request(void) { return &ruvector__v1__get_collection_request__descriptor; }
 static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__collection_info(void) { return &ruvector__v1__collection_info__descriptor; }

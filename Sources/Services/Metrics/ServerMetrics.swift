@@ -1,6 +1,7 @@
 import RPC
 import Synchronization
 import VectorDatabase
+import VectorEngine
 
 /// The server's Prometheus metrics: calls by method and status, call latency histograms by
 /// method (both fed by `RPC.ServerConfiguration.callObserver`), and, read at scrape time,
@@ -79,6 +80,15 @@ public final class ServerMetrics: Sendable {
             out += "# HELP \(family.name) \(family.help)\n# TYPE \(family.name) \(family.type)\n"
             for collection in all {
                 out += "\(family.name){collection=\"\(Self.escaped(collection.collection.config.name))\"} \(family.value(collection))\n"
+            }
+        }
+        out += "# HELP ruvector_collection_tier_vectors Vectors per compression tier, by tiered collection.\n"
+        out += "# TYPE ruvector_collection_tier_vectors gauge\n"
+        for collection in all {
+            guard let tiers = collection.collection.index.tierStatistics else { continue }
+            let name = Self.escaped(collection.collection.config.name)
+            for tier in CompressionTier.allCases {
+                out += "ruvector_collection_tier_vectors{collection=\"\(name)\",tier=\"\(tier)\"} \(tiers.counts[tier] ?? 0)\n"
             }
         }
         return out

@@ -56,22 +56,58 @@ enum VectorMapping {
             if given.efSearch > 0 { hnsw.efSearch = Int(given.efSearch) }
         }
         var quantization: QuantizationKind?
+        var trainingCount: Int?
         switch request.quantization?.kind {
         case nil: quantization = nil
-        case .scalar?: quantization = .scalarInt8
+        case .scalar(let scalar)?:
+            guard scalar.quantile == 0 || scalar.quantile == 1 else {
+                throw invalid("scalar quantization clips nothing yet: quantile must be 0 (or 1), got \(scalar.quantile)")
+            }
+            quantization = .scalarInt8
         case .float16?: quantization = .float16
         case .binary?: quantization = .binary
         case .product(let pq)?:
+            guard pq.subvectors <= request.dimension else {
+                throw invalid("product quantization subvectors must be at most the dimension (\(request.dimension)), got \(pq.subvectors)")
+            }
             let subvectors = pq.subvectors > 0 ? Int(pq.subvectors) : max(1, Int(request.dimension) / 8)
             switch pq.bits {
             case 8, 0: quantization = .pq8(subspaces: subvectors)
             case 4: quantization = .pq4(subspaces: subvectors)
             default: throw invalid("product quantization bits must be 8 or 4, got \(pq.bits)")
             }
-        case .tiered?: throw invalid("tiered compression is not available through the service yet")
+            if pq.trainingSample > 0 {
+                guard pq.trainingSample <= 1_000_000 else {
+                    throw invalid("product quantization training_sample must be at most 1000000, got \(pq.trainingSample)")
+                }
+                trainingCount = Int(pq.trainingSample)
+            }
+        case .tiered(let tiered)?:
+            var policy = TierPolicy()
+            if tiered.hotThreshold > 0 { policy.hotThreshold = Double(tiered.hotThreshold) }
+            if tiered.retierIntervalQueries > 0 { policy.retierIntervalQueries = Int(tiered.retierIntervalQueries) }
+            policy.pqSubspaces = Int(tiered.subvectors)
+            do { try policy.validate(dimension: Int(request.dimension)) } catch { throw invalid(error.message) }
+            quantization = .tiered(policy)
         }
-        return CollectionConfig(name: request.name, dimension: Int(request.dimension), metric: try metric(request.metric),
-                                hnsw: hnsw, quantization: quantization)
+        var config = CollectionConfig(name: request.name, dimension: Int(request.dimension), metric: try metric(request.metric),
+                                      hnsw: hnsw, quantization: quantization)
+        if let trainingCount { config.quantizationTrainingCount = trainingCount }
+        return config
+    }
+
+    /// The configuration's quantization as the wire describes it.
+    static func quantization(_ kind: QuantizationKind, trainingCount: Int) -> RuvectorV1.QuantizationConfig {
+        switch kind {
+        case .scalarInt8: return .init(kind: .scalar(.init()))
+        case .float16: return .init(kind: .float16(.init()))
+        case .binary: return .init(kind: .binary(.init()))
+        case .pq8(let m): return .init(kind: .product(.init(subvectors: UInt32(m), bits: 8, trainingSample: UInt32(trainingCount))))
+        case .pq4(let m): return .init(kind: .product(.init(subvectors: UInt32(m), bits: 4, trainingSample: UInt32(trainingCount))))
+        case .tiered(let p):
+            return .init(kind: .tiered(.init(hotThreshold: UInt32(p.hotThreshold), retierIntervalQueries: UInt32(p.retierIntervalQueries),
+                                             subvectors: UInt32(p.pqSubspaces))))
+        }
     }
 
     static func info(_ durable: DurableCollection) throws -> RuvectorV1.CollectionInfo {
@@ -83,6 +119,13 @@ enum VectorMapping {
         info.pointsCount = UInt64(try collection.count())
         info.memoryBytes = UInt64(collection.index.memoryBytes)
         info.indexStatus = durable.queuedWrites > 0 ? .indexing : .ready
+        info.quantization = config.quantization.map { quantization($0, trainingCount: config.quantizationTrainingCount) }
+        if let tiers = collection.index.tierStatistics {
+            func count(_ tier: CompressionTier) -> UInt64 { UInt64(tiers.counts[tier] ?? 0) }
+            info.tiers = RuvectorV1.TierCounts(hot: count(.hot), warm: count(.warm), cool: count(.cool), cold: count(.cold),
+                                               archive: count(.archive), codeBytes: UInt64(tiers.codeBytes),
+                                               passes: UInt64(tiers.passes))
+        }
         return info
     }
 

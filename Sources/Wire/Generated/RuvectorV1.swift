@@ -6171,7 +6171,7 @@ extension RuvectorV1 {
 extension RuvectorV1 {
     /// Scalar int8 quantization.
     public struct ScalarQuantization: WireMessage {
-        /// Quantile used to clip outliers when choosing the range, e.g. 0.99. 0 means 1.0 (no clipping).
+        /// Reserved for clipping outliers when choosing the range; only 0 or 1.0 (no clipping) are accepted today.
         public var quantile: Swift.Float = 0
 
         /// A message with every field at its default.
@@ -6250,11 +6250,12 @@ extension RuvectorV1 {
 extension RuvectorV1 {
     /// Product quantization: vectors split into `subvectors` parts, each coded by a k-means codebook.
     public struct ProductQuantization: WireMessage {
-        /// Number of subvectors; must divide the dimension. 0 picks dimension/8 (at least 1).
+        /// Number of subvectors, at most the dimension (the last one is zero-padded). 0 picks dimension/8 (at least 1).
         public var subvectors: Swift.UInt32 = 0
         /// Bits per code: 8 (256 centroids, PQ8) or 4 (16 centroids, PQ4).
         public var bits: Swift.UInt32 = 0
-        /// Points sampled to train the codebooks (default 10000).
+        /// Points stored when the codebooks are trained, 1..1000000; 0 = 1024. Training samples
+        /// max(this, 10000) of the points stored by then.
         public var trainingSample: Swift.UInt32 = 0
 
         /// A message with every field at its default.
@@ -6337,20 +6338,26 @@ extension RuvectorV1 {
 }
 
 extension RuvectorV1 {
-    /// Tiered compression: each vector's storage follows how often it is returned.
+    /// Tiered compression: each vector's walk code follows how often searches return it.
+    /// Bands relative to the hot threshold H (returns per million queries, decayed over passes):
+    /// hot (f32) >= H, warm (f16) >= H/2, cool (PQ8) >= H/8, cold (PQ4) >= H/80, archive (sign bits)
+    /// below. New vectors start hot; vectors present when the tiers are first built start warm.
     public struct TieredCompression: WireMessage {
-        /// Accesses per million queries above which a vector stays full precision (hot). 0 = default.
+        /// H, returns per million queries at or above which a vector is hot, 1..1000000; 0 = 1000.
         public var hotThreshold: Swift.UInt32 = 0
-        /// Queries between re-tiering passes (default 10000).
+        /// Searches between background re-tiering passes, 0 = 10000.
         public var retierIntervalQueries: Swift.UInt32 = 0
+        /// Sub-vectors of the cool and cold tiers' product quantizers, <= dimension; 0 = dimension/2.
+        public var subvectors: Swift.UInt32 = 0
 
         /// A message with every field at its default.
         public init() {}
 
         /// A message with the given fields; the others keep their defaults.
-        public init(hotThreshold: Swift.UInt32 = 0, retierIntervalQueries: Swift.UInt32 = 0) {
+        public init(hotThreshold: Swift.UInt32 = 0, retierIntervalQueries: Swift.UInt32 = 0, subvectors: Swift.UInt32 = 0) {
             self.hotThreshold = hotThreshold
             self.retierIntervalQueries = retierIntervalQueries
+            self.subvectors = subvectors
         }
 
         public static let protoFullName = "ruvector.v1.TieredCompression"
@@ -6374,12 +6381,88 @@ extension RuvectorV1 {
             let c = pointer.pointee
             self.hotThreshold = c.hot_threshold
             self.retierIntervalQueries = c.retier_interval_queries
+            self.subvectors = c.subvectors
         }
 
         func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__TieredCompression> {
             let c = arena.message(Ruvector__V1__TieredCompression.self, RuVectorProto_descriptor_ruvector__v1__tiered_compression())
             c.pointee.hot_threshold = self.hotThreshold
             c.pointee.retier_interval_queries = self.retierIntervalQueries
+            c.pointee.subvectors = self.subvectors
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// How many vectors each tier holds (tiered collections).
+    public struct TierCounts: WireMessage {
+        /// f32 copies.
+        public var hot: Swift.UInt64 = 0
+        /// Half precision.
+        public var warm: Swift.UInt64 = 0
+        /// PQ8.
+        public var cool: Swift.UInt64 = 0
+        /// PQ4.
+        public var cold: Swift.UInt64 = 0
+        /// Sign bits.
+        public var archive: Swift.UInt64 = 0
+        /// Bytes of the codes graph walks read, all tiers (full vectors, kept for rescoring, excluded).
+        public var codeBytes: Swift.UInt64 = 0
+        /// Re-tiering passes applied since the collection was opened.
+        public var passes: Swift.UInt64 = 0
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(hot: Swift.UInt64 = 0, warm: Swift.UInt64 = 0, cool: Swift.UInt64 = 0, cold: Swift.UInt64 = 0, archive: Swift.UInt64 = 0, codeBytes: Swift.UInt64 = 0, passes: Swift.UInt64 = 0) {
+            self.hot = hot
+            self.warm = warm
+            self.cool = cool
+            self.cold = cold
+            self.archive = archive
+            self.codeBytes = codeBytes
+            self.passes = passes
+        }
+
+        public static let protoFullName = "ruvector.v1.TierCounts"
+        static let schemaIndex = 104
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__tier_counts(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__TierCounts.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__TierCounts>) {
+            let c = pointer.pointee
+            self.hot = c.hot
+            self.warm = c.warm
+            self.cool = c.cool
+            self.cold = c.cold
+            self.archive = c.archive
+            self.codeBytes = c.code_bytes
+            self.passes = c.passes
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__TierCounts> {
+            let c = arena.message(Ruvector__V1__TierCounts.self, RuVectorProto_descriptor_ruvector__v1__tier_counts())
+            c.pointee.hot = self.hot
+            c.pointee.warm = self.warm
+            c.pointee.cool = self.cool
+            c.pointee.cold = self.cold
+            c.pointee.archive = self.archive
+            c.pointee.code_bytes = self.codeBytes
+            c.pointee.passes = self.passes
             return c
         }
     }
@@ -6423,7 +6506,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.CreateCollectionRequest"
-        static let schemaIndex = 104
+        static let schemaIndex = 105
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6477,7 +6560,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.GetCollectionRequest"
-        static let schemaIndex = 105
+        static let schemaIndex = 106
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6537,12 +6620,19 @@ extension RuvectorV1 {
         public var indexStatus: RuvectorV1.IndexStatus = RuvectorV1.IndexStatus(rawValue: 0)
         /// Creation time.
         public var createdUnixMicros: Swift.Int64 = 0
+        /// Vectors per compression tier; set for tiered collections once the tiers are built
+        /// (after the quantization training count of points).
+        public var tiers: RuvectorV1.TierCounts? {
+            get { _tiers?.value }
+            set { _tiers = newValue.map(WireBox.init) }
+        }
+        private var _tiers: WireBox<RuvectorV1.TierCounts>?
 
         /// A message with every field at its default.
         public init() {}
 
         /// A message with the given fields; the others keep their defaults.
-        public init(name: Swift.String = "", dimension: Swift.UInt32 = 0, metric: RuvectorV1.Metric = RuvectorV1.Metric(rawValue: 0), hnsw: RuvectorV1.HnswConfig? = nil, quantization: RuvectorV1.QuantizationConfig? = nil, pointsCount: Swift.UInt64 = 0, memoryBytes: Swift.UInt64 = 0, diskBytes: Swift.UInt64 = 0, indexStatus: RuvectorV1.IndexStatus = RuvectorV1.IndexStatus(rawValue: 0), createdUnixMicros: Swift.Int64 = 0) {
+        public init(name: Swift.String = "", dimension: Swift.UInt32 = 0, metric: RuvectorV1.Metric = RuvectorV1.Metric(rawValue: 0), hnsw: RuvectorV1.HnswConfig? = nil, quantization: RuvectorV1.QuantizationConfig? = nil, pointsCount: Swift.UInt64 = 0, memoryBytes: Swift.UInt64 = 0, diskBytes: Swift.UInt64 = 0, indexStatus: RuvectorV1.IndexStatus = RuvectorV1.IndexStatus(rawValue: 0), createdUnixMicros: Swift.Int64 = 0, tiers: RuvectorV1.TierCounts? = nil) {
             self.name = name
             self.dimension = dimension
             self.metric = metric
@@ -6553,10 +6643,11 @@ extension RuvectorV1 {
             self.diskBytes = diskBytes
             self.indexStatus = indexStatus
             self.createdUnixMicros = createdUnixMicros
+            self.tiers = tiers
         }
 
         public static let protoFullName = "ruvector.v1.CollectionInfo"
-        static let schemaIndex = 106
+        static let schemaIndex = 107
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6584,6 +6675,7 @@ extension RuvectorV1 {
             self.diskBytes = c.disk_bytes
             self.indexStatus = RuvectorV1.IndexStatus(rawValue: Swift.Int32(truncatingIfNeeded: c.index_status.rawValue))
             self.createdUnixMicros = c.created_unix_micros
+            if let value = c.tiers { self.tiers = RuvectorV1.TierCounts(c: value) }
         }
 
         func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__CollectionInfo> {
@@ -6598,6 +6690,7 @@ extension RuvectorV1 {
             c.pointee.disk_bytes = self.diskBytes
             c.pointee.index_status = Ruvector__V1__IndexStatus(rawValue: .init(truncatingIfNeeded: self.indexStatus.rawValue))
             c.pointee.created_unix_micros = self.createdUnixMicros
+            if let value = self.tiers { c.pointee.tiers = value.toC(&arena) }
             return c
         }
     }
@@ -6611,7 +6704,7 @@ extension RuvectorV1 {
         public init() {}
 
         public static let protoFullName = "ruvector.v1.ListCollectionsRequest"
-        static let schemaIndex = 107
+        static let schemaIndex = 108
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6653,7 +6746,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ListCollectionsResponse"
-        static let schemaIndex = 108
+        static let schemaIndex = 109
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6700,7 +6793,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.DeleteCollectionRequest"
-        static let schemaIndex = 109
+        static let schemaIndex = 110
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6744,7 +6837,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.DeleteCollectionResponse"
-        static let schemaIndex = 110
+        static let schemaIndex = 111
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6806,7 +6899,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.PointStruct"
-        static let schemaIndex = 111
+        static let schemaIndex = 112
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6860,7 +6953,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.UpsertRequest"
-        static let schemaIndex = 112
+        static let schemaIndex = 113
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6918,7 +7011,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.UpdateResult"
-        static let schemaIndex = 113
+        static let schemaIndex = 114
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6972,7 +7065,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.WithOptions"
-        static let schemaIndex = 114
+        static let schemaIndex = 115
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7034,7 +7127,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.GetRequest"
-        static let schemaIndex = 115
+        static let schemaIndex = 116
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7103,7 +7196,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RetrievedPoint"
-        static let schemaIndex = 116
+        static let schemaIndex = 117
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7151,7 +7244,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.GetResponse"
-        static let schemaIndex = 117
+        static let schemaIndex = 118
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7211,7 +7304,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.DeleteRequest"
-        static let schemaIndex = 118
+        static let schemaIndex = 119
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7271,7 +7364,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.PointIdList"
-        static let schemaIndex = 119
+        static let schemaIndex = 120
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7325,7 +7418,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.CountRequest"
-        static let schemaIndex = 120
+        static let schemaIndex = 121
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7371,7 +7464,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.CountResponse"
-        static let schemaIndex = 121
+        static let schemaIndex = 122
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7439,7 +7532,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ScrollRequest"
-        static let schemaIndex = 122
+        static let schemaIndex = 123
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7498,7 +7591,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ScrollResponse"
-        static let schemaIndex = 123
+        static let schemaIndex = 124
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7557,7 +7650,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.SearchParams"
-        static let schemaIndex = 124
+        static let schemaIndex = 125
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7595,9 +7688,10 @@ extension RuvectorV1 {
     public struct QuantizationSearchParams: WireMessage {
         /// True: search full-precision vectors only.
         public var ignore: Swift.Bool = false
-        /// True (default behaviour when the message is absent): rescore candidates on full vectors.
+        /// Unused: candidates are always measured on full vectors, so returned scores are exact. Set
+        /// oversampling to 1 to keep the walk's own order (only the k best are measured).
         public var rescore: Swift.Bool = false
-        /// Candidates fetched per result before rescoring, >= 1.0 (default 2.0).
+        /// Candidates rescored on full vectors per result, 1..100 (rounded up); 0 = 4.
         public var oversampling: Swift.Float = 0
 
         /// A message with every field at its default.
@@ -7611,7 +7705,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.QuantizationSearchParams"
-        static let schemaIndex = 125
+        static let schemaIndex = 126
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7704,7 +7798,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.SearchRequest"
-        static let schemaIndex = 126
+        static let schemaIndex = 127
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7794,7 +7888,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ScoredPoint"
-        static let schemaIndex = 127
+        static let schemaIndex = 128
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7857,7 +7951,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.SearchResponse"
-        static let schemaIndex = 128
+        static let schemaIndex = 129
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7913,7 +8007,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.SearchError"
-        static let schemaIndex = 129
+        static let schemaIndex = 130
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7959,7 +8053,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.SearchBatchRequest"
-        static let schemaIndex = 130
+        static let schemaIndex = 131
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8006,7 +8100,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.SearchBatchResponse"
-        static let schemaIndex = 131
+        static let schemaIndex = 132
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8053,7 +8147,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.CreateSnapshotRequest"
-        static let schemaIndex = 132
+        static let schemaIndex = 133
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8112,7 +8206,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.SnapshotInfo"
-        static let schemaIndex = 133
+        static let schemaIndex = 134
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8166,7 +8260,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ListSnapshotsRequest"
-        static let schemaIndex = 134
+        static let schemaIndex = 135
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8210,7 +8304,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ListSnapshotsResponse"
-        static let schemaIndex = 135
+        static let schemaIndex = 136
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8263,7 +8357,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.DownloadSnapshotRequest"
-        static let schemaIndex = 136
+        static let schemaIndex = 137
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8322,7 +8416,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RestoreSnapshotRequest"
-        static let schemaIndex = 137
+        static let schemaIndex = 138
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {

@@ -2,7 +2,7 @@
 
 See the package README (clients/python/README.md) for a quick start and the filter mini-language.
 """
-from ruvector.client import (Client, CollectionInfo, Hit, Point, Record, SnapshotInfo, UpdateResult,
+from ruvector.client import (Client, CollectionInfo, Hit, Point, Record, SnapshotInfo, TierCounts, UpdateResult,
                              crc32c)
 from ruvector.graph import HybridHit, Node, Path, Relationship, Result, Transaction, GraphIndex
 from ruvector.errors import (Aborted, AlreadyExists, DataLoss, DeadlineExceeded, FailedPrecondition,
@@ -10,7 +10,7 @@ from ruvector.errors import (Aborted, AlreadyExists, DataLoss, DeadlineExceeded,
                              Unimplemented)
 
 __all__ = [
-    "Client", "CollectionInfo", "Hit", "Point", "Record", "SnapshotInfo", "UpdateResult", "crc32c",
+    "Client", "CollectionInfo", "Hit", "Point", "Record", "SnapshotInfo", "TierCounts", "UpdateResult", "crc32c",
     "RuVectorError", "InvalidArgument", "NotFound", "AlreadyExists", "ResourceExhausted", "FailedPrecondition",
     "Aborted", "Unavailable", "DeadlineExceeded", "DataLoss", "Unimplemented",
     "Node", "Relationship", "Path", "Result", "Transaction", "GraphIndex", "HybridHit",

@@ -50,6 +50,25 @@ class CollectionInfo:
     ef_search: int
     #: True while writes acknowledged with wait=False are still being indexed.
     indexing: bool = False
+    #: Bytes held for vectors, graph and codes.
+    memory_bytes: int = 0
+    #: None, "scalar", "float16", "binary", "pq8", "pq4" or "tiered".
+    quantization: str | None = None
+    #: Vectors per compression tier (tiered collections, once trained).
+    tiers: "TierCounts | None" = None
+
+
+@dataclass(frozen=True)
+class TierCounts:
+    """How a tiered collection holds its vectors: how many sit in each tier, the bytes of
+    the codes graph walks read, and the re-tiering passes run since the server started."""
+    hot: int
+    warm: int
+    cool: int
+    cold: int
+    archive: int
+    code_bytes: int
+    passes: int
 
 
 @dataclass(frozen=True)
@@ -148,9 +167,13 @@ class Client:
 
     def create_collection(self, name: str, dimension: int, metric: str = "cosine", *, m: int | None = None,
                           ef_construction: int | None = None, ef_search: int | None = None,
-                          quantization: str | None = None, pq_subvectors: int = 0) -> CollectionInfo:
+                          quantization: str | None = None, pq_subvectors: int = 0, hot_threshold: int = 0,
+                          retier_interval: int = 0) -> CollectionInfo:
         """Creates a collection. metric: cosine, l2, dot or manhattan. quantization: None,
-        "scalar" (int8), "float16", "binary", "pq8" or "pq4" (with pq_subvectors, default dimension/8)."""
+        "scalar" (int8), "float16", "binary", "pq8" or "pq4" (with pq_subvectors, default dimension/8),
+        or "tiered": each vector in the tier its search traffic earns (hot f32, warm f16, cool PQ8,
+        cold PQ4, archive bits), hot at `hot_threshold` returns per million queries (default 1000),
+        re-tiered every `retier_interval` searches (default 10000), PQ with pq_subvectors (default dimension/2)."""
         metric_number = convert.metric(metric)
         request = vector_pb2.CreateCollectionRequest(name=name, dimension=dimension, metric=metric_number,
                                                      hnsw=vector_pb2.HnswConfig(m=m or 0, ef_construction=ef_construction or 0,
@@ -159,7 +182,9 @@ class Client:
             kinds = {"scalar": lambda q: q.scalar.SetInParent(), "float16": lambda q: q.float16.SetInParent(),
                      "binary": lambda q: q.binary.SetInParent(),
                      "pq8": lambda q: q.product.CopyFrom(vector_pb2.ProductQuantization(subvectors=pq_subvectors, bits=8)),
-                     "pq4": lambda q: q.product.CopyFrom(vector_pb2.ProductQuantization(subvectors=pq_subvectors, bits=4))}
+                     "pq4": lambda q: q.product.CopyFrom(vector_pb2.ProductQuantization(subvectors=pq_subvectors, bits=4)),
+                     "tiered": lambda q: q.tiered.CopyFrom(vector_pb2.TieredCompression(
+                         hot_threshold=hot_threshold, retier_interval_queries=retier_interval, subvectors=pq_subvectors))}
             if quantization not in kinds:
                 raise ValueError(f"quantization must be one of {sorted(kinds)}; got {quantization!r}")
             kinds[quantization](request.quantization)
@@ -276,11 +301,14 @@ class Client:
     # Search
 
     def _search_request(self, collection, vector, k, filter, ef, exact, with_payload, with_vectors,
-                        score_threshold, offset, tag=0):
+                        score_threshold, offset, oversampling=None, ignore_quantization=False, tag=0):
         request = vector_pb2.SearchRequest(collection=collection, vector=convert.to_vector(vector), k=k,
                                            filter=convert.to_filter(filter), offset=offset, tag=tag)
-        if ef or exact:
+        if ef or exact or oversampling or ignore_quantization:
             request.params.CopyFrom(vector_pb2.SearchParams(ef=ef or 0, exact=exact))
+            if oversampling or ignore_quantization:
+                request.params.quantization.CopyFrom(vector_pb2.QuantizationSearchParams(
+                    ignore=ignore_quantization, oversampling=oversampling or 0))
         if score_threshold is not None:
             request.score_threshold = score_threshold
         _set_with(request, with_payload, with_vectors)
@@ -288,10 +316,13 @@ class Client:
 
     def search(self, collection: str, vector: Any, k: int = 10, *, filter: Mapping[str, Any] | None = None,
                ef: int | None = None, exact: bool = False, with_payload: bool = True, with_vectors: bool = False,
-               score_threshold: float | None = None, offset: int = 0) -> list[Hit]:
-        """The k nearest points to `vector`, best first. exact=True searches by brute force."""
+               score_threshold: float | None = None, offset: int = 0, oversampling: float | None = None,
+               ignore_quantization: bool = False) -> list[Hit]:
+        """The k nearest points to `vector`, best first. exact=True searches by brute force.
+        Quantized collections walk on codes and rescore `oversampling` x k candidates on full
+        vectors (1..100, default 4); ignore_quantization=True walks full vectors instead."""
         request = self._search_request(collection, vector, k, filter, ef, exact, with_payload, with_vectors,
-                                       score_threshold, offset)
+                                       score_threshold, offset, oversampling, ignore_quantization)
         return _hits(self._call("Search", request), with_payload, with_vectors)
 
     def search_batch(self, collection: str, vectors: Any, k: int = 10, **options) -> list[list[Hit]]:
@@ -299,7 +330,8 @@ class Client:
         requests = [self._search_request(collection, v, k, options.get("filter"), options.get("ef"),
                                          options.get("exact", False), options.get("with_payload", True),
                                          options.get("with_vectors", False), options.get("score_threshold"),
-                                         options.get("offset", 0))
+                                         options.get("offset", 0), options.get("oversampling"),
+                                         options.get("ignore_quantization", False))
                     for v in convert.rows(vectors)]
         response = self._call("SearchBatch", vector_pb2.SearchBatchRequest(searches=requests))
         return [_hits(r, options.get("with_payload", True), options.get("with_vectors", False)) for r in response.results]
@@ -313,7 +345,8 @@ class Client:
             for tag, vector in enumerate(vectors):
                 yield self._search_request(collection, vector, k, options.get("filter"), options.get("ef"),
                                            options.get("exact", False), with_payload, with_vectors,
-                                           options.get("score_threshold"), options.get("offset", 0), tag=tag)
+                                           options.get("score_threshold"), options.get("offset", 0),
+                                           options.get("oversampling"), options.get("ignore_quantization", False), tag=tag)
         pending: dict[int, Any] = {}
         next_tag = 0
         try:
@@ -432,9 +465,16 @@ def _hits(response, with_payload, with_vectors) -> list[Hit]:
 
 
 def _info(info) -> CollectionInfo:
+    kind = info.quantization.WhichOneof("kind") if info.HasField("quantization") else None
+    if kind == "product":
+        kind = "pq4" if info.quantization.product.bits == 4 else "pq8"
+    tiers = None
+    if info.HasField("tiers"):
+        t = info.tiers
+        tiers = TierCounts(t.hot, t.warm, t.cool, t.cold, t.archive, t.code_bytes, t.passes)
     return CollectionInfo(info.name, info.dimension, convert.METRIC_NAMES.get(info.metric, "unspecified"), info.points_count,
                           info.hnsw.m, info.hnsw.ef_construction, info.hnsw.ef_search,
-                          info.index_status == vector_pb2.INDEX_STATUS_INDEXING)
+                          info.index_status == vector_pb2.INDEX_STATUS_INDEXING, info.memory_bytes, kind, tiers)
 
 
 def _wait(wait: bool) -> int:

@@ -322,6 +322,51 @@ void   ruvector__v1__tiered_compression__free_unpacked
   assert(message->base.descriptor == &ruvector__v1__tiered_compression__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   ruvector__v1__tier_counts__init
+                     (Ruvector__V1__TierCounts         *message)
+{
+  static const Ruvector__V1__TierCounts init_value = RUVECTOR__V1__TIER_COUNTS__INIT;
+  *message = init_value;
+}
+size_t ruvector__v1__tier_counts__get_packed_size
+                     (const Ruvector__V1__TierCounts *message)
+{
+  assert(message->base.descriptor == &ruvector__v1__tier_counts__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t ruvector__v1__tier_counts__pack
+                     (const Ruvector__V1__TierCounts *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &ruvector__v1__tier_counts__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t ruvector__v1__tier_counts__pack_to_buffer
+                     (const Ruvector__V1__TierCounts *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &ruvector__v1__tier_counts__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Ruvector__V1__TierCounts *
+       ruvector__v1__tier_counts__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Ruvector__V1__TierCounts *)
+     protobuf_c_message_unpack (&ruvector__v1__tier_counts__descriptor,
+                                allocator, len, data);
+}
+void   ruvector__v1__tier_counts__free_unpacked
+                     (Ruvector__V1__TierCounts *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &ruvector__v1__tier_counts__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   ruvector__v1__create_collection_request__init
                      (Ruvector__V1__CreateCollectionRequest         *message)
 {
@@ -2157,7 +2202,7 @@ const ProtobufCMessageDescriptor ruvector__v1__binary_quantization__descriptor =
   (ProtobufCMessageInit) ruvector__v1__binary_quantization__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__tiered_compression__field_descriptors[2] =
+static const ProtobufCFieldDescriptor ruvector__v1__tiered_compression__field_descriptors[3] =
 {
   {
     "hot_threshold",
@@ -2183,15 +2228,28 @@ static const ProtobufCFieldDescriptor ruvector__v1__tiered_compression__field_de
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "subvectors",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__TieredCompression, subvectors),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__tiered_compression__field_indices_by_name[] = {
   0,   /* field[0] = hot_threshold */
   1,   /* field[1] = retier_interval_queries */
+  2,   /* field[2] = subvectors */
 };
 static const ProtobufCIntRange ruvector__v1__tiered_compression__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__tiered_compression__descriptor =
 {
@@ -2201,11 +2259,127 @@ const ProtobufCMessageDescriptor ruvector__v1__tiered_compression__descriptor =
   "Ruvector__V1__TieredCompression",
   "ruvector.v1",
   sizeof(Ruvector__V1__TieredCompression),
-  2,
+  3,
   ruvector__v1__tiered_compression__field_descriptors,
   ruvector__v1__tiered_compression__field_indices_by_name,
   1,  ruvector__v1__tiered_compression__number_ranges,
   (ProtobufCMessageInit) ruvector__v1__tiered_compression__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor ruvector__v1__tier_counts__field_descriptors[7] =
+{
+  {
+    "hot",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__TierCounts, hot),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "warm",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__TierCounts, warm),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "cool",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__TierCounts, cool),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "cold",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__TierCounts, cold),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "archive",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__TierCounts, archive),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "code_bytes",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__TierCounts, code_bytes),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "passes",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__TierCounts, passes),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned ruvector__v1__tier_counts__field_indices_by_name[] = {
+  4,   /* field[4] = archive */
+  5,   /* field[5] = code_bytes */
+  3,   /* field[3] = cold */
+  2,   /* field[2] = cool */
+  0,   /* field[0] = hot */
+  6,   /* field[6] = passes */
+  1,   /* field[1] = warm */
+};
+static const ProtobufCIntRange ruvector__v1__tier_counts__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 7 }
+};
+const ProtobufCMessageDescriptor ruvector__v1__tier_counts__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "ruvector.v1.TierCounts",
+  "TierCounts",
+  "Ruvector__V1__TierCounts",
+  "ruvector.v1",
+  sizeof(Ruvector__V1__TierCounts),
+  7,
+  ruvector__v1__tier_counts__field_descriptors,
+  ruvector__v1__tier_counts__field_indices_by_name,
+  1,  ruvector__v1__tier_counts__number_ranges,
+  (ProtobufCMessageInit) ruvector__v1__tier_counts__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor ruvector__v1__create_collection_request__field_descriptors[6] =
@@ -2349,7 +2523,7 @@ const ProtobufCMessageDescriptor ruvector__v1__get_collection_request__descripto
   (ProtobufCMessageInit) ruvector__v1__get_collection_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__collection_info__field_descriptors[10] =
+static const ProtobufCFieldDescriptor ruvector__v1__collection_info__field_descriptors[11] =
 {
   {
     "name",
@@ -2471,6 +2645,18 @@ static const ProtobufCFieldDescriptor ruvector__v1__collection_info__field_descr
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "tiers",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__CollectionInfo, tiers),
+    &ruvector__v1__tier_counts__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__collection_info__field_indices_by_name[] = {
   9,   /* field[9] = created_unix_micros */
@@ -2483,11 +2669,12 @@ static const unsigned ruvector__v1__collection_info__field_indices_by_name[] = {
   0,   /* field[0] = name */
   5,   /* field[5] = points_count */
   4,   /* field[4] = quantization */
+  10,   /* field[10] = tiers */
 };
 static const ProtobufCIntRange ruvector__v1__collection_info__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 10 }
+  { 0, 11 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__collection_info__descriptor =
 {
@@ -2497,7 +2684,7 @@ const ProtobufCMessageDescriptor ruvector__v1__collection_info__descriptor =
   "Ruvector__V1__CollectionInfo",
   "ruvector.v1",
   sizeof(Ruvector__V1__CollectionInfo),
-  10,
+  11,
   ruvector__v1__collection_info__field_descriptors,
   ruvector__v1__collection_info__field_indices_by_name,
   1,  ruvector__v1__collection_info__number_ranges,

@@ -32,17 +32,39 @@ public struct HNSWConfig: Sendable, Hashable {
 
 /// Compressed vector storage, searched through HNSW with rescoring on full vectors.
 public enum Quantization: Sendable, Hashable {
-    /// Scalar int8 (4x smaller); `quantile` clips outliers (nil: no clipping).
+    /// Scalar int8 (4x smaller); `quantile` is reserved for clipping outliers (the server
+    /// accepts only nil or 1 today).
     case scalar(quantile: Float? = nil)
     /// IEEE half precision (2x smaller).
     case float16
-    /// Product quantization: `subvectors` must divide the dimension (nil: dimension/8);
+    /// Product quantization: `subvectors` at most the dimension (nil: dimension/8);
     /// `bits` is 8 (PQ8) or 4 (PQ4).
     case product(subvectors: Int? = nil, bits: Int = 8)
     /// One bit per dimension (32x smaller).
     case binary
-    /// Per-vector tier chosen by access frequency (not accepted by the server yet).
-    case tiered
+    /// Each vector in the tier its search traffic earns: hot f32, warm f16, cool PQ8, cold PQ4,
+    /// archive sign bits. Hot at `hotThreshold` returns per million queries (nil: 1000),
+    /// re-tiered every `retierIntervalQueries` searches (nil: 10000), PQ tiers with
+    /// `subvectors` (nil: dimension/2).
+    case tiered(hotThreshold: Int? = nil, retierIntervalQueries: Int? = nil, subvectors: Int? = nil)
+}
+
+/// How many vectors a tiered collection holds in each tier.
+public struct TierCounts: Sendable, Hashable {
+    /// f32 copies.
+    public var hot: UInt64
+    /// Half precision.
+    public var warm: UInt64
+    /// PQ8.
+    public var cool: UInt64
+    /// PQ4.
+    public var cold: UInt64
+    /// Sign bits.
+    public var archive: UInt64
+    /// Bytes of the codes graph walks read (full vectors excluded).
+    public var codeBytes: UInt64
+    /// Re-tiering passes since the server opened the collection.
+    public var passes: UInt64
 }
 
 /// The state of a collection's index.
@@ -79,6 +101,8 @@ public struct CollectionInfo: Sendable, Hashable {
     public var indexStatus: IndexStatus
     /// Creation time, microseconds since the Unix epoch (0 when not reported).
     public var createdUnixMicros: Int64
+    /// Vectors per tier (tiered collections, once trained).
+    public var tiers: TierCounts?
 }
 
 /// A snapshot file of a collection on the server.

@@ -175,8 +175,10 @@ enum WireConversions {
                 subvectors: try uint32(subvectors ?? 0, "subvectors"), bits: try uint32(bits, "bits"))))
         case .binary:
             return RuvectorV1.QuantizationConfig(kind: .binary(RuvectorV1.BinaryQuantization()))
-        case .tiered:
-            return RuvectorV1.QuantizationConfig(kind: .tiered(RuvectorV1.TieredCompression()))
+        case .tiered(let hot, let interval, let subvectors):
+            return RuvectorV1.QuantizationConfig(kind: .tiered(RuvectorV1.TieredCompression(
+                hotThreshold: try uint32(hot ?? 0, "hotThreshold"), retierIntervalQueries: try uint32(interval ?? 0, "retierIntervalQueries"),
+                subvectors: try uint32(subvectors ?? 0, "subvectors"))))
         }
     }
 
@@ -187,7 +189,10 @@ enum WireConversions {
         case .float16?: .float16
         case .product(let p)?: .product(subvectors: p.subvectors == 0 ? nil : Int(p.subvectors), bits: Int(p.bits == 0 ? 8 : p.bits))
         case .binary?: .binary
-        case .tiered?: .tiered
+        case .tiered(let t)?:
+            .tiered(hotThreshold: t.hotThreshold == 0 ? nil : Int(t.hotThreshold),
+                    retierIntervalQueries: t.retierIntervalQueries == 0 ? nil : Int(t.retierIntervalQueries),
+                    subvectors: t.subvectors == 0 ? nil : Int(t.subvectors))
         }
     }
 
@@ -201,7 +206,9 @@ enum WireConversions {
         return CollectionInfo(name: info.name, dimension: Int(info.dimension), metric: metric(info.metric), hnsw: hnsw(info.hnsw),
                               quantization: quantization(info.quantization), pointsCount: info.pointsCount,
                               memoryBytes: info.memoryBytes, diskBytes: info.diskBytes, indexStatus: status,
-                              createdUnixMicros: info.createdUnixMicros)
+                              createdUnixMicros: info.createdUnixMicros,
+                              tiers: info.tiers.map { TierCounts(hot: $0.hot, warm: $0.warm, cool: $0.cool, cold: $0.cold,
+                                                                 archive: $0.archive, codeBytes: $0.codeBytes, passes: $0.passes) })
     }
 
     static func snapshot(_ info: RuvectorV1.SnapshotInfo) -> SnapshotInfo {

@@ -66,7 +66,8 @@ import Testing
         }
     }
 
-    @Test(arguments: [Quantization.scalar(), .float16, .product(subvectors: 4, bits: 8)])
+    @Test(arguments: [Quantization.scalar(), .float16, .product(subvectors: 4, bits: 8),
+                      .tiered(hotThreshold: 5_000, retierIntervalQueries: 50)])
     func quantizedSearchRescoresOrWalksFullVectors(quantization: Quantization) async throws {
         try await TestServer.with { db, _ in
             try await db.createCollection(name: "q", dimension: Self.dimension, metric: .l2, quantization: quantization)
@@ -93,6 +94,15 @@ import Testing
                 try await db.search(points[0].vector, in: "q", quantization: .rescore(oversampling: 101))
             }
             #expect(tooMany?.code == .invalidArgument)
+            // The server reports the configuration back, and the tiers of a tiered collection.
+            let info = try await db.collection(named: "q")
+            #expect(info.quantization == quantization)
+            if case .tiered = quantization {
+                let tiers = try #require(info.tiers)
+                #expect(tiers.hot + tiers.warm + tiers.cool + tiers.cold + tiers.archive == 1500)
+            } else {
+                #expect(info.tiers == nil)
+            }
         }
     }
 

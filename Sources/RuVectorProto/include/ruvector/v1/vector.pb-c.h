@@ -23,6 +23,7 @@ typedef struct Ruvector__V1__Float16Quantization Ruvector__V1__Float16Quantizati
 typedef struct Ruvector__V1__ProductQuantization Ruvector__V1__ProductQuantization;
 typedef struct Ruvector__V1__BinaryQuantization Ruvector__V1__BinaryQuantization;
 typedef struct Ruvector__V1__TieredCompression Ruvector__V1__TieredCompression;
+typedef struct Ruvector__V1__TierCounts Ruvector__V1__TierCounts;
 typedef struct Ruvector__V1__CreateCollectionRequest Ruvector__V1__CreateCollectionRequest;
 typedef struct Ruvector__V1__GetCollectionRequest Ruvector__V1__GetCollectionRequest;
 typedef struct Ruvector__V1__CollectionInfo Ruvector__V1__CollectionInfo;
@@ -213,7 +214,7 @@ struct  Ruvector__V1__ScalarQuantization
 {
   ProtobufCMessage base;
   /*
-   * Quantile used to clip outliers when choosing the range, e.g. 0.99. 0 means 1.0 (no clipping).
+   * Reserved for clipping outliers when choosing the range; only 0 or 1.0 (no clipping) are accepted today.
    */
   float quantile;
 };
@@ -241,7 +242,7 @@ struct  Ruvector__V1__ProductQuantization
 {
   ProtobufCMessage base;
   /*
-   * Number of subvectors; must divide the dimension. 0 picks dimension/8 (at least 1).
+   * Number of subvectors, at most the dimension (the last one is zero-padded). 0 picks dimension/8 (at least 1).
    */
   uint32_t subvectors;
   /*
@@ -249,7 +250,8 @@ struct  Ruvector__V1__ProductQuantization
    */
   uint32_t bits;
   /*
-   * Points sampled to train the codebooks (default 10000).
+   * Points stored when the codebooks are trained, 1..1000000; 0 = 1024. Training samples
+   * max(this, 10000) of the points stored by then.
    */
   uint32_t training_sample;
 };
@@ -271,23 +273,70 @@ struct  Ruvector__V1__BinaryQuantization
 
 
 /*
- * Tiered compression: each vector's storage follows how often it is returned.
+ * Tiered compression: each vector's walk code follows how often searches return it.
+ * Bands relative to the hot threshold H (returns per million queries, decayed over passes):
+ * hot (f32) >= H, warm (f16) >= H/2, cool (PQ8) >= H/8, cold (PQ4) >= H/80, archive (sign bits)
+ * below. New vectors start hot; vectors present when the tiers are first built start warm.
  */
 struct  Ruvector__V1__TieredCompression
 {
   ProtobufCMessage base;
   /*
-   * Accesses per million queries above which a vector stays full precision (hot). 0 = default.
+   * H, returns per million queries at or above which a vector is hot, 1..1000000; 0 = 1000.
    */
   uint32_t hot_threshold;
   /*
-   * Queries between re-tiering passes (default 10000).
+   * Searches between background re-tiering passes, 0 = 10000.
    */
   uint32_t retier_interval_queries;
+  /*
+   * Sub-vectors of the cool and cold tiers' product quantizers, <= dimension; 0 = dimension/2.
+   */
+  uint32_t subvectors;
 };
 #define RUVECTOR__V1__TIERED_COMPRESSION__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__tiered_compression__descriptor) \
-    , 0, 0 }
+    , 0, 0, 0 }
+
+
+/*
+ * How many vectors each tier holds (tiered collections).
+ */
+struct  Ruvector__V1__TierCounts
+{
+  ProtobufCMessage base;
+  /*
+   * f32 copies.
+   */
+  uint64_t hot;
+  /*
+   * Half precision.
+   */
+  uint64_t warm;
+  /*
+   * PQ8.
+   */
+  uint64_t cool;
+  /*
+   * PQ4.
+   */
+  uint64_t cold;
+  /*
+   * Sign bits.
+   */
+  uint64_t archive;
+  /*
+   * Bytes of the codes graph walks read, all tiers (full vectors, kept for rescoring, excluded).
+   */
+  uint64_t code_bytes;
+  /*
+   * Re-tiering passes applied since the collection was opened.
+   */
+  uint64_t passes;
+};
+#define RUVECTOR__V1__TIER_COUNTS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__tier_counts__descriptor) \
+    , 0, 0, 0, 0, 0, 0, 0 }
 
 
 /*
@@ -388,10 +437,15 @@ struct  Ruvector__V1__CollectionInfo
    * Creation time.
    */
   int64_t created_unix_micros;
+  /*
+   * Vectors per compression tier; set for tiered collections once the tiers are built
+   * (after the quantization training count of points).
+   */
+  Ruvector__V1__TierCounts *tiers;
 };
 #define RUVECTOR__V1__COLLECTION_INFO__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__collection_info__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, RUVECTOR__V1__METRIC__METRIC_UNSPECIFIED, NULL, NULL, 0, 0, 0, RUVECTOR__V1__INDEX_STATUS__INDEX_STATUS_UNSPECIFIED, 0 }
+    , (char *)protobuf_c_empty_string, 0, RUVECTOR__V1__METRIC__METRIC_UNSPECIFIED, NULL, NULL, 0, 0, 0, RUVECTOR__V1__INDEX_STATUS__INDEX_STATUS_UNSPECIFIED, 0, NULL }
 
 
 /*
@@ -799,11 +853,12 @@ struct  Ruvector__V1__QuantizationSearchParams
    */
   protobuf_c_boolean ignore;
   /*
-   * True (default behaviour when the message is absent): rescore candidates on full vectors.
+   * Unused: candidates are always measured on full vectors, so returned scores are exact. Set
+   * oversampling to 1 to keep the walk's own order (only the k best are measured).
    */
   protobuf_c_boolean rescore;
   /*
-   * Candidates fetched per result before rescoring, >= 1.0 (default 2.0).
+   * Candidates rescored on full vectors per result, 1..100 (rounded up); 0 = 4.
    */
   float oversampling;
 };
@@ -1254,6 +1309,25 @@ Ruvector__V1__TieredCompression *
                       const uint8_t       *data);
 void   ruvector__v1__tiered_compression__free_unpacked
                      (Ruvector__V1__TieredCompression *message,
+                      ProtobufCAllocator *allocator);
+/* Ruvector__V1__TierCounts methods */
+void   ruvector__v1__tier_counts__init
+                     (Ruvector__V1__TierCounts         *message);
+size_t ruvector__v1__tier_counts__get_packed_size
+                     (const Ruvector__V1__TierCounts   *message);
+size_t ruvector__v1__tier_counts__pack
+                     (const Ruvector__V1__TierCounts   *message,
+                      uint8_t             *out);
+size_t ruvector__v1__tier_counts__pack_to_buffer
+                     (const Ruvector__V1__TierCounts   *message,
+                      ProtobufCBuffer     *buffer);
+Ruvector__V1__TierCounts *
+       ruvector__v1__tier_counts__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   ruvector__v1__tier_counts__free_unpacked
+                     (Ruvector__V1__TierCounts *message,
                       ProtobufCAllocator *allocator);
 /* Ruvector__V1__CreateCollectionRequest methods */
 void   ruvector__v1__create_collection_request__init
@@ -1924,6 +1998,9 @@ typedef void (*Ruvector__V1__BinaryQuantization_Closure)
 typedef void (*Ruvector__V1__TieredCompression_Closure)
                  (const Ruvector__V1__TieredCompression *message,
                   void *closure_data);
+typedef void (*Ruvector__V1__TierCounts_Closure)
+                 (const Ruvector__V1__TierCounts *message,
+                  void *closure_data);
 typedef void (*Ruvector__V1__CreateCollectionRequest_Closure)
                  (const Ruvector__V1__CreateCollectionRequest *message,
                   void *closure_data);
@@ -2207,6 +2284,7 @@ extern const ProtobufCMessageDescriptor ruvector__v1__float16_quantization__desc
 extern const ProtobufCMessageDescriptor ruvector__v1__product_quantization__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__binary_quantization__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__tiered_compression__descriptor;
+extern const ProtobufCMessageDescriptor ruvector__v1__tier_counts__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__create_collection_request__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__get_collection_request__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__collection_info__descriptor;
