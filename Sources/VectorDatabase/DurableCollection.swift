@@ -85,6 +85,13 @@ public final class DurableCollection: Sendable {
         self.recovery = recovery
     }
 
+    /// Bytes on disk: configuration, write-ahead log and snapshots.
+    public var diskBytes: Int { AtomicFile.treeSize(directory) }
+
+    /// When the collection was created or restored (its configuration file was written), in
+    /// microseconds since the Unix epoch; 0 if unknown.
+    public var createdUnixMicros: Int64 { AtomicFile.modifiedUnixMicros(directory + "/collection.bin") ?? 0 }
+
     /// Creates a new collection folder. Fails when one already exists there.
     public static func create(in directory: String, config: CollectionConfig,
                               options: Options = Options()) throws -> DurableCollection {

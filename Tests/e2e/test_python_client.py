@@ -3,6 +3,7 @@ every method, lists and numpy inputs, the filter mini-language checked against a
 evaluation of the same payloads, error classes, TLS, and data surviving a restart."""
 import math
 import random
+import time
 
 import numpy as np
 import pytest
@@ -98,7 +99,11 @@ def test_collections_upsert_search_and_filters(db):
     result = db.upsert("docs", ids=np.arange(300), vectors=vectors[:300], payloads=payloads[:300])
     assert result.points_affected == 300 and result.sequence >= 1
     db.upsert("docs", ids=list(range(300, 600)), vectors=vectors[300:].tolist(), payloads=payloads[300:])
-    assert db.get_collection("docs").points_count == 600
+    info = db.get_collection("docs")
+    assert info.points_count == 600 and info.quantization is None and info.tiers is None
+    # Memory and disk are measured (600 x 8 floats at least, and a logged write each), the creation time is recent.
+    assert info.memory_bytes >= 600 * 8 * 4 and info.disk_bytes >= 600 * 8 * 4
+    assert abs(info.created_unix_micros / 1e6 - time.time()) < 600
     assert [c.name for c in db.list_collections()] == ["docs"]
 
     query = np.random.default_rng(9).normal(size=8).astype(np.float32)

@@ -118,6 +118,8 @@ enum VectorMapping {
                                           efSearch: UInt32(config.hnsw.efSearch))
         info.pointsCount = UInt64(try collection.count())
         info.memoryBytes = UInt64(collection.index.memoryBytes)
+        info.diskBytes = UInt64(durable.diskBytes)
+        info.createdUnixMicros = durable.createdUnixMicros
         info.indexStatus = durable.queuedWrites > 0 ? .indexing : .ready
         info.quantization = config.quantization.map { quantization($0, trainingCount: config.quantizationTrainingCount) }
         if let tiers = collection.index.tierStatistics {

@@ -54,6 +54,23 @@ public enum AtomicFile {
         }
     }
 
+    /// Bytes of every regular file under `path` (0 when it does not exist); symbolic links are not followed.
+    public static func treeSize(_ path: String) -> Int {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return 0 }
+        if (info.st_mode & S_IFMT) == S_IFDIR {
+            return ((try? Directory.entries(path)) ?? []).reduce(0) { $0 + treeSize(path + "/" + $1) }
+        }
+        return (info.st_mode & S_IFMT) == S_IFREG ? Int(info.st_size) : 0
+    }
+
+    /// Last modification time of `path` in microseconds since the Unix epoch, or `nil`.
+    public static func modifiedUnixMicros(_ path: String) -> Int64? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return Int64(info.st_mtim.tv_sec) * 1_000_000 + Int64(info.st_mtim.tv_nsec) / 1_000
+    }
+
     /// Deletes a directory tree (files and subdirectories), then syncs its parent.
     public static func removeTree(_ path: String) throws(StorageError) {
         var info = stat()

@@ -6618,7 +6618,7 @@ extension RuvectorV1 {
         public var diskBytes: Swift.UInt64 = 0
         /// Index state.
         public var indexStatus: RuvectorV1.IndexStatus = RuvectorV1.IndexStatus(rawValue: 0)
-        /// Creation time.
+        /// When the collection was created (or restored from a snapshot upload), microseconds since the Unix epoch.
         public var createdUnixMicros: Swift.Int64 = 0
         /// Vectors per compression tier; set for tiered collections once the tiers are built
         /// (after the quantization training count of points).

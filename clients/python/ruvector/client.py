@@ -52,6 +52,10 @@ class CollectionInfo:
     indexing: bool = False
     #: Bytes held for vectors, graph and codes.
     memory_bytes: int = 0
+    #: Bytes on disk (configuration, write-ahead log, snapshots).
+    disk_bytes: int = 0
+    #: When the collection was created (or restored from an upload), microseconds since the epoch.
+    created_unix_micros: int = 0
     #: None, "scalar", "float16", "binary", "pq8", "pq4" or "tiered".
     quantization: str | None = None
     #: Vectors per compression tier (tiered collections, once trained).
@@ -474,7 +478,8 @@ def _info(info) -> CollectionInfo:
         tiers = TierCounts(t.hot, t.warm, t.cool, t.cold, t.archive, t.code_bytes, t.passes)
     return CollectionInfo(info.name, info.dimension, convert.METRIC_NAMES.get(info.metric, "unspecified"), info.points_count,
                           info.hnsw.m, info.hnsw.ef_construction, info.hnsw.ef_search,
-                          info.index_status == vector_pb2.INDEX_STATUS_INDEXING, info.memory_bytes, kind, tiers)
+                          info.index_status == vector_pb2.INDEX_STATUS_INDEXING, info.memory_bytes,
+                          info.disk_bytes, info.created_unix_micros, kind, tiers)
 
 
 def _wait(wait: bool) -> int:

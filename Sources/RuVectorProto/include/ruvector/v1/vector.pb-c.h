@@ -434,7 +434,7 @@ struct  Ruvector__V1__CollectionInfo
    */
   Ruvector__V1__IndexStatus index_status;
   /*
-   * Creation time.
+   * When the collection was created (or restored from a snapshot upload), microseconds since the Unix epoch.
    */
   int64_t created_unix_micros;
   /*
