@@ -247,6 +247,7 @@ public final class WriteAheadLog: @unchecked Sendable {
         syncedSequence = max(syncedSequence, firstSequence - 1)
         let path = directory + "/" + WALFormat.segmentName(firstSequence: firstSequence)
         current = try Self.createSegment(path: path, directory: directory)
+        syncCount += 3   // the old segment, the new one and the directory entry
         currentSize = WALFormat.segmentHeaderBytes
         segments.append((firstSequence, path))
     }
@@ -302,7 +303,7 @@ public final class WriteAheadLog: @unchecked Sendable {
     public var nextSequenceNumber: UInt64 { monitor.locked { nextSequence } }
 
     /// Appends, record bytes written and device syncs since open (group commit makes syncs
-    /// fewer than appends), and segment files now.
+    /// fewer than appends; rolling to a new segment counts its three), and segment files now.
     public var statistics: (appends: Int, bytes: Int, syncs: Int, segments: Int) {
         monitor.locked { (appendCount, appendedBytes, syncCount, segments.count) }
     }
