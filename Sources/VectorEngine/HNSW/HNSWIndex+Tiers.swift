@@ -4,7 +4,8 @@ import Dispatch
 public struct TierStatistics: Sendable, Hashable {
     /// Nodes in each tier (tombstoned nodes included: they still route walks).
     public var counts: [CompressionTier: Int]
-    /// Bytes of the codes graph walks read, every tier together. Full vectors, which
+    /// Bytes held for the codes graph walks read, every tier together (slots freed by moves
+    /// and not yet compacted included). Full vectors, which
     /// rescoring reads for `k * oversampling` candidates a search, are not included.
     public var codeBytes: Int
     /// Re-tiering passes applied since the tiers were built.
@@ -39,6 +40,11 @@ extension HNSWIndex {
         access.shared { g, _ in g.internalOf[id].flatMap { g.quantized?.tiers?.tier(of: $0) } }
     }
 
+    /// What `id`'s walk code decodes to (tests).
+    func tierReconstruction(of id: UInt64) -> [Float]? {
+        access.shared { g, _ in g.internalOf[id].flatMap { g.quantized?.tiers?.reconstruction(of: $0) } }
+    }
+
     /// Queues a background pass (a search found the policy's interval reached).
     func scheduleRetier() {
         retierQueue.async { [weak self] in _ = self?.runRetierPass() }
@@ -50,8 +56,9 @@ extension HNSWIndex {
         var start = 0
         while start < plan.nodeCount {
             let nodes = start..<min(start + Self.retierChunk, plan.nodeCount)
-            let ok = access.shared { g, _ in
-                g.quantized?.tiers?.extendPlan(&plan, nodes: nodes, vectors: g.storage.vector) ?? false
+            let ok = access.shared { g, scratch in
+                g.quantized?.tiers?.extendPlan(&plan, nodes: nodes, vectors: g.storage.vector,
+                                               neighbors: { g.walkNeighbors($0, level: 0, scratch.memory) }) ?? false
             }
             guard ok else {
                 access.exclusive { g, _ in g.quantized?.tiers?.cancelPlan() }

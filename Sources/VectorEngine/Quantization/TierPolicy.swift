@@ -28,8 +28,9 @@ public enum CompressionTier: Int, Sendable, Hashable, CaseIterable, Comparable {
 /// re-tiering passes. Its tier follows the seed's bands relative to ``hotThreshold`` `H`:
 /// hot at `H` or more, warm from `H/2`, cool from `H/8`, cold from `H/80`, archive below.
 /// A new vector starts hot at rate `H`; if never returned its rate halves each pass (with the
-/// default decay), so it steps down to warm after one pass, cool after three, cold after four
-/// and archive after seven. Vectors present when the tiers are first built start warm.
+/// default decay), so it steps down to warm after one pass, cool after two, cold after four
+/// and archive after seven. Vectors present when the tiers are first built start warm. The
+/// neighbours of a busy vector count as at least ``neighbourShare`` of its rate, up to the cool band.
 /// Promotion re-encodes from the full vector, so a vector that comes back is exact again.
 public struct TierPolicy: Sendable, Hashable {
     /// Returns per million queries at or above which a vector is hot.
@@ -46,6 +47,12 @@ public struct TierPolicy: Sendable, Hashable {
     /// Band lower bounds as fractions of ``hotThreshold``: hot, warm, cool, cold (the seed's
     /// 80 / 40 / 10 / 1 % of accesses, relative to the hot band's).
     public static let bandFractions: [Double] = [1, 0.5, 0.125, 0.0125]
+
+    /// A vector's rate for choosing its tier is at least this share of its busiest graph
+    /// neighbour's, up to the cool band: the neighbours of a vector 8 times past the hot
+    /// threshold are at least cool, so a walk into a popular region measures its surroundings
+    /// with PQ8 or better rather than sign bits.
+    public static let neighbourShare = 0.125
 
     /// Creates a policy; by default a vector returned by 0.1% of queries or more is hot.
     public init(hotThreshold: Double = 1_000, retierIntervalQueries: Int = 10_000, decay: Double = 0.5,

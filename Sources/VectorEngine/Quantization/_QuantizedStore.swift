@@ -41,6 +41,9 @@ final class _QuantizedStore {
     private var subDim = 0
     private var centroidCount = 0
     private var centroids: [[Float]] = []
+    /// The same centroids by component: `byComponent[s][j * centroidCount + c]`, so a query's
+    /// distance table fills one contiguous, vectorisable row of centroids at a time.
+    private var byComponent: [[Float]] = []
 
     init(kind: QuantizationKind, dimension: Int, metric: DistanceMetric,
          sample: [[Float]], seed: UInt64, scaledBinary: Bool = false) throws(VectorEngineError) {
@@ -75,6 +78,9 @@ final class _QuantizedStore {
             centroids = (0..<m).map { s in
                 KMeans.train(sample.map { Self.slice($0, s, subDim) }, k: centroidCount, dimension: subDim,
                              iterations: 8, rng: &rng)
+            }
+            byComponent = centroids.map { c in
+                (0..<(subDim * centroidCount)).map { i in c[(i % centroidCount) * subDim + i / centroidCount] }
             }
         case .binary:
             // Decoding a sign bit gives +-(mean |x_j|) of the sample, per dimension.
@@ -206,13 +212,7 @@ final class _QuantizedStore {
             for j in 0..<dimension { prepared.padded[j] = prepared.query[j] }
             prepared.padded.withUnsafeBufferPointer { pp in
                 prepared.table.withUnsafeMutableBufferPointer { tp in
-                    for s in 0..<subspaces {
-                        centroids[s].withUnsafeBufferPointer { cp in
-                            for c in 0..<centroidCount {
-                                tp[s * centroidCount + c] = partialDistance(pp.baseAddress! + s * subDim, cp.baseAddress! + c * subDim, subDim)
-                            }
-                        }
-                    }
+                    fillTable(query: pp.baseAddress!, into: tp.baseAddress!)
                 }
             }
         case .binary where scaledBinary:
@@ -236,6 +236,26 @@ final class _QuantizedStore {
                 }
             }
         default: break
+        }
+    }
+
+    /// The PQ distance table: for every sub-vector and centroid, the partial distance from the
+    /// (padded) query, filled one component at a time across all centroids.
+    private func fillTable(query: UnsafePointer<Float>, into table: UnsafeMutablePointer<Float>) {
+        let count = centroidCount
+        table.update(repeating: 0, count: subspaces * count)
+        for s in 0..<subspaces {
+            byComponent[s].withUnsafeBufferPointer { columns in
+                let row = table + s * count
+                for j in 0..<subDim {
+                    let q = query[s * subDim + j], column = columns.baseAddress! + j * count
+                    switch metric {
+                    case .l2Squared: for c in 0..<count { let d = q - column[c]; row[c] += d * d }
+                    case .manhattan: for c in 0..<count { row[c] += abs(q - column[c]) }
+                    case .cosine, .dot: for c in 0..<count { row[c] -= q * column[c] }
+                    }
+                }
+            }
         }
     }
 
@@ -375,6 +395,6 @@ final class _QuantizedStore {
 
     /// Bytes held by codes and codebooks.
     var memoryBytes: Int {
-        codes.count + centroids.reduce(0) { $0 + $1.count * 4 } + (offset.count + step.count) * 4 + (tiers?.memoryBytes ?? 0)
+        codes.count + centroids.reduce(0) { $0 + $1.count * 4 } * 2 + (offset.count + step.count) * 4 + (tiers?.memoryBytes ?? 0)
     }
 }

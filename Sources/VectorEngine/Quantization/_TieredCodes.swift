@@ -245,12 +245,21 @@ final class _TieredCodes {
         return Plan(owner: ObjectIdentifier(self), layoutVersion: layoutVersion, nodeCount: n, rates: fresh)
     }
 
-    /// Decides the tier of `nodes` and encodes those that move from their full vectors.
+    /// Decides the tier of `nodes` and encodes those that move from their full vectors. A
+    /// node's rate for the decision is at least ``TierPolicy/neighbourShare`` of its busiest
+    /// level-0 neighbour's, up to the cool band, so walks into a popular region measure its
+    /// surroundings well.
     /// Shared access; false when the plan is void (the nodes were renumbered).
-    func extendPlan(_ plan: inout Plan, nodes: Range<Int>, vectors: (UInt32) -> UnsafePointer<Float>) -> Bool {
+    func extendPlan(_ plan: inout Plan, nodes: Range<Int>, vectors: (UInt32) -> UnsafePointer<Float>,
+                    neighbors: (UInt32) -> UnsafeBufferPointer<UInt32>) -> Bool {
         guard plan.owner == ObjectIdentifier(self), plan.layoutVersion == layoutVersion else { return false }
+        let share = Float(TierPolicy.neighbourShare), coolBand = Float(policy.hotThreshold * TierPolicy.bandFractions[2])
         for i in nodes {
-            let target = UInt8(policy.tier(forRate: Double(plan.rates[i])).rawValue)
+            var rate = plan.rates[i]
+            for n in neighbors(UInt32(i)) where Int(n) < plan.nodeCount {
+                rate = max(rate, min(plan.rates[Int(n)] * share, coolBand))
+            }
+            let target = UInt8(policy.tier(forRate: Double(rate)).rawValue)
             guard target != tierOf[i] else { continue }
             let start = plan.codes.count
             if target != 0 {
@@ -286,6 +295,14 @@ final class _TieredCodes {
     // MARK: statistics
 
     func tier(of node: UInt32) -> CompressionTier { CompressionTier(rawValue: Int(tierOf[Int(node)])) ?? .archive }
+
+    /// What `node`'s code decodes to (tests: codes follow updates).
+    func reconstruction(of node: UInt32) -> [Float] {
+        let t = Int(tierOf[Int(node)]), slot = Int(slotOf[Int(node)])
+        if t == 0 { return Array(hot[(slot * dimension)..<((slot + 1) * dimension)]) }
+        let e = encoders[t - 1]
+        return e.decode(Array(e.codes[(slot * e.codeBytes)..<((slot + 1) * e.codeBytes)]))
+    }
 
     /// Nodes in each tier (tombstoned ones included: they still route walks).
     var tierCounts: [CompressionTier: Int] {
