@@ -50,7 +50,8 @@ public struct TieredQuantizerState: Sendable, Hashable {
     public var freeSlots: [[UInt32]]
     /// Each node's rate as of the last pass (returns per million queries).
     public var rates: [Float]
-    /// Each node's returns counted since the last pass.
+    /// Each node's returns counted since the last pass. (A state taken while a pass is being
+    /// planned misses that pass's returns, which the pass has already taken, and its moves.)
     public var returns: [UInt32]
     /// Searches since the last pass.
     public var queries: Int
