@@ -3,7 +3,9 @@
 // load + replay), beside the floor measured in the same run: reading the same files' bytes
 // into memory. With root, the page cache is dropped before each (cold start). The build can
 // link on several threads (--threads) and be kept for later runs (--keep): each run times a
-// copy whose snapshot was rewritten in the current format.
+// copy whose snapshot was rewritten in the current format. With --quantization, the collection
+// is quantized (trained after 1024 points) and open is timed a second time with the snapshot's
+// quantizer section removed, as older snapshots are: the quantizer is then trained again.
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,13 +17,17 @@ enum RecoveryBench {
     /// Builds the base collection (or, with `keep`, reuses the one an earlier `keep` run left),
     /// then `repeats` times: copies it, prepares the copy (a fresh snapshot in this build's
     /// format replacing the base's, the tail logged after it) and times the floor and `open`.
-    static func run(directory: String, count: Int, dimension: Int, tail: Int, threads: Int, keep: Bool, repeats: Int) throws {
-        let base = keep ? "\(directory)/ruvector-recovery-base-\(count)x\(dimension)" : "\(directory)/ruvector-recovery-base-\(getpid())"
+    static func run(directory: String, count: Int, dimension: Int, tail: Int, threads: Int, keep: Bool, repeats: Int,
+                    quantization: QuantizationKind? = nil) throws {
+        let kindName = quantization.map { "-\($0)".filter { $0.isLetter || $0.isNumber || $0 == "-" } } ?? ""
+        let base = keep ? "\(directory)/ruvector-recovery-base-\(count)x\(dimension)\(kindName)"
+                        : "\(directory)/ruvector-recovery-base-\(getpid())"
         let path = "\(directory)/ruvector-recovery-bench-\(getpid())"
         let config = CollectionConfig(name: "bench", dimension: dimension, metric: .l2Squared,
-                                      hnsw: HNSWParameters(m: 16, efConstruction: 100, efSearch: 64))
+                                      hnsw: HNSWParameters(m: 16, efConstruction: 100, efSearch: 64), quantization: quantization)
         let options = DurableCollection.Options(syncPolicy: .never, autoSnapshotWALBytes: 0)
-        print("recovery of \(count) x \(dimension) vectors (+ \(tail) in the log after the snapshot) in \(path)")
+        print("recovery of \(count) x \(dimension) vectors (+ \(tail) in the log after the snapshot)"
+            + "\(quantization.map { ", quantized \($0)," } ?? "") in \(path)")
         if keep && AtomicFile.exists(base + "/collection.bin") {
             print("base collection: reusing \(base), built by an earlier --keep run")
         } else {
@@ -55,6 +61,8 @@ enum RecoveryBench {
             let open = Double(StorageBench.nowNanos() - started) / 1e9
             let points = try reopened.collection.count()
             let report = reopened.recovery
+            let queries = Self.points(1_000_000_000..<1_000_000_050, dimension: dimension).map(\.vector)
+            let results = try queries.map { try reopened.collection.search($0, k: 10) }
             try reopened.close()
             print("| read the collection's files (snapshot + whole log) into memory: the floor | \(format3(floor)) | \(floorBytes >> 20) |")
             print("| read what recovery needs (snapshot + log segments after it) into memory | \(format3(neededFloor)) | \(neededBytes >> 20) |")
@@ -65,6 +73,7 @@ enum RecoveryBench {
             print("| (of which snapshot load; WAL open; replay) | \(format3(Double(report.snapshotLoadMicros) / 1e6)); "
                 + "\(format3(Double(report.walOpenMicros) / 1e6)); \(format3(Double(report.replayMicros) / 1e6)) | |")
             print("| open / floor | \(format3(open / max(floor, 1e-9)))x | |")
+            if quantization != nil { try timeOpenTrainingAgain(path, options: options, queries: queries, results: results) }
         }
         print("\npage cache \(cold ? "dropped (cold)" : "not dropped (warm; run as root for cold)")")
         _ = system("rm -rf '\(path)'")
@@ -101,6 +110,30 @@ enum RecoveryBench {
         print("tail of \(tail) points logged in \(seconds(since: started)) s")
         try db.close()
         _ = system("sync")
+    }
+
+    /// Removes the quantizer section from the newest snapshot (as a snapshot written before it
+    /// existed), then times an open that trains the quantizer again, and counts the searches
+    /// whose results differ from those of the open that used the stored quantizer.
+    static func timeOpenTrainingAgain(_ path: String, options: DurableCollection.Options, queries: [[Float]],
+                                      results: [[SearchHit]]) throws {
+        let store = try SnapshotStore(directory: path + "/snapshots")
+        guard let snapshot = try store.loadLatestValid().0 else { return }
+        let quantizerBytes = snapshot.sections.count(of: "quantizer") ?? 0
+        let kept = snapshot.sections.names.filter { $0 != "quantizer" }.map { (name: $0, bytes: snapshot.sections[$0] ?? []) }
+        try store.write(sections: kept, walSequence: snapshot.info.walSequence, createdUnixMicros: snapshot.info.createdUnixMicros)
+        _ = dropCaches()
+        let started = StorageBench.nowNanos()
+        let reopened = try DurableCollection.open(path, options: options)
+        let open = Double(StorageBench.nowNanos() - started) / 1e9
+        let changed = try zip(queries, results).filter { try reopened.collection.search($0.0, k: 10) != $0.1 }.count
+        let report = reopened.recovery
+        try reopened.close()
+        print("| DurableCollection.open, snapshot without its quantizer section (\(quantizerBytes >> 10) KiB): trains again "
+            + "| \(format3(open)) | |")
+        print("| (of which snapshot load, training included; replay) | \(format3(Double(report.snapshotLoadMicros) / 1e6)); "
+            + "\(format3(Double(report.replayMicros) / 1e6)) | |")
+        print("| searches (of \(queries.count), k 10) whose results differ from the open with the stored quantizer | \(changed) | |")
     }
 
     /// Random points with ids `ids`, seeded by the first id (the same points in every run).

@@ -4,12 +4,14 @@
 //
 //   swift run -c release storage-bench [--directory DIR] [--seconds 2]
 //   swift run -c release storage-bench --recovery 1000000 [--dim 128] [--directory DIR] [--threads T]
-//       [--keep] [--repeat R]  (see RecoveryBench; --keep leaves the built collection for later runs to reuse)
+//       [--keep] [--repeat R] [--quantization int8|f16|pq8|pq4|binary]  (see RecoveryBench; --keep leaves the
+//       built collection for later runs to reuse)
 #if canImport(Glibc)
 import Glibc
 #endif
 import Storage
 import Synchronization
+import VectorEngine
 
 @main
 struct StorageBench {
@@ -21,6 +23,7 @@ struct StorageBench {
         var buildThreads = 1
         var keep = false
         var repeats = 1
+        var quantization: QuantizationKind? = nil
     }
 
     struct Result {
@@ -56,16 +59,22 @@ struct StorageBench {
             case "--threads": settings.buildThreads = max(1, Int(arguments.next() ?? "") ?? 1)
             case "--keep": settings.keep = true
             case "--repeat": settings.repeats = max(1, Int(arguments.next() ?? "") ?? 1)
+            case "--quantization":
+                let m = max(1, settings.dimension / 8)
+                let kinds: [String: QuantizationKind] = ["int8": .scalarInt8, "f16": .float16, "pq8": .pq8(subspaces: m),
+                                                         "pq4": .pq4(subspaces: m), "binary": .binary]
+                settings.quantization = kinds[arguments.next() ?? ""]
             default:
                 print("usage: storage-bench [--directory DIR] [--seconds S]\n"
-                    + "       storage-bench --recovery N [--dim D] [--directory DIR] [--threads T] [--keep] [--repeat R]")
+                    + "       storage-bench --recovery N [--dim D] [--directory DIR] [--threads T] [--keep] [--repeat R]"
+                    + " [--quantization int8|f16|pq8|pq4|binary]  (after --dim)")
                 exit(2)
             }
         }
         if settings.recoveryCount > 0 {
             try RecoveryBench.run(directory: settings.directory, count: settings.recoveryCount, dimension: settings.dimension,
                                   tail: max(1000, settings.recoveryCount / 100), threads: settings.buildThreads,
-                                  keep: settings.keep, repeats: settings.repeats)
+                                  keep: settings.keep, repeats: settings.repeats, quantization: settings.quantization)
             return
         }
         print("WAL appends on \(settings.directory), \(settings.secondsPerCase) s per case, "

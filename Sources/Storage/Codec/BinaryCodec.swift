@@ -25,6 +25,10 @@ public struct BinaryWriter: Sendable {
         u64(UInt64(values.count))
         values.withUnsafeBytes { bytes += $0 }
     }
+    public mutating func u8s(_ values: [UInt8]) {
+        u64(UInt64(values.count))
+        bytes += values
+    }
 }
 
 /// Reads what `BinaryWriter` wrote; every read is bounds-checked and throws on damage.
@@ -74,8 +78,10 @@ public struct BinaryReader: Sendable {
     }
     public mutating func floats() throws(Truncated) -> [Float] { try copied(Float.self) }
     public mutating func u32s() throws(Truncated) -> [UInt32] { try copied(UInt32.self) }
+    public mutating func u8s() throws(Truncated) -> [UInt8] { try copied(UInt8.self) }
 
-    /// A counted array of 4-byte values, copied byte-wise (the source may be unaligned).
+    /// A counted array of plain values, copied byte-wise (the source may be unaligned); the
+    /// count is checked against the bytes left before anything is allocated.
     private mutating func copied<T: BitwiseCopyable>(_ type: T.Type) throws(Truncated) -> [T] {
         let count = try count(elementBytes: MemoryLayout<T>.stride)
         let raw = try take(count * MemoryLayout<T>.stride)

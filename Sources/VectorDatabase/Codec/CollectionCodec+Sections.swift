@@ -9,7 +9,8 @@ import VectorEngine
 /// generator state), `vectors` (Float, node count x dimension), `links0` (UInt32, node count x
 /// (2m + 1)), `levels` (UInt8 per node), `upperLinks` (UInt32: the upper-level slots of every
 /// node with a level above 0, in id order), `ids` (UInt64 per node), `deleted` (UInt8 0/1 per
-/// node), `payloads` (encoded one after the other). Snapshots of layout 1 hold one `index`
+/// node), `payloads` (encoded one after the other), and `quantizer` when quantization is on
+/// (optional: `CollectionCodec+Quantizer.swift`). Snapshots of layout 1 hold one `index`
 /// section instead (``CollectionCodec/decodeState(_:)``).
 extension CollectionCodec {
     static let stateLayout: UInt32 = 2
@@ -28,6 +29,7 @@ extension CollectionCodec {
         header.u64(state.generatorState)
         var payloads = BinaryWriter()
         for payload in state.payloads { write(payload, &payloads) }
+        let quantizer = state.quantizer.map { [SnapshotSection(quantizerSection, bytes: quantizerSectionBytes($0))] } ?? []
         return [
             SnapshotSection(stateHeaderSection, bytes: header.bytes),
             SnapshotSection("vectors", values: state.borrowedVectors.map { Array($0.elements) } ?? state.vectors),
@@ -37,7 +39,7 @@ extension CollectionCodec {
             SnapshotSection("ids", values: state.externalIds),
             SnapshotSection("deleted", values: state.deleted.map { $0 ? UInt8(1) : 0 }),
             SnapshotSection("payloads", bytes: payloads.bytes),
-        ]
+        ] + quantizer
     }
 
     /// The state in `sections` (layout 2), vectors and level-0 links mapped in place with room
@@ -107,9 +109,11 @@ extension CollectionCodec {
         payloads.reserveCapacity(n)
         for _ in 0..<n { payloads.append(try readPayload(&payloadReader)) }
         guard payloadReader.isAtEnd else { throw damaged("trailing bytes after the payloads") }
+        let quantizer = try sections[quantizerSection].flatMap(decodeQuantizer)
         return HNSWState(dimension: dimension, metric: metric, parameters: parameters, vectors: [], levels: levels,
                          level0Links: [], upperLinks: upperLinks, externalIds: ids, deleted: flags.map { $0 != 0 },
                          payloads: payloads, entryPoint: entry == 0 ? nil : UInt32(truncatingIfNeeded: entry - 1),
-                         generatorState: generator, borrowedVectors: vectors, borrowedLevel0Links: links0)
+                         generatorState: generator, borrowedVectors: vectors, borrowedLevel0Links: links0,
+                         quantizer: quantizer)
     }
 }

@@ -115,16 +115,7 @@ enum CollectionCodec {
         w.int(config.dimension)
         w.string(config.metric.rawValue)
         w.int(config.hnsw.m); w.int(config.hnsw.efConstruction); w.int(config.hnsw.efSearch); w.u64(config.hnsw.seed)
-        switch config.quantization {
-        case nil: w.u8(0)
-        case .scalarInt8?: w.u8(1)
-        case .float16?: w.u8(2)
-        case .pq8(let m)?: w.u8(3); w.int(m)
-        case .pq4(let m)?: w.u8(4); w.int(m)
-        case .binary?: w.u8(5)
-        case .tiered(let p)?:
-            w.u8(6); w.double(p.hotThreshold); w.int(p.retierIntervalQueries); w.double(p.decay); w.int(p.pqSubspaces)
-        }
+        write(config.quantization, &w)
         w.int(config.quantizationTrainingCount)
         return w.bytes
     }
@@ -135,25 +126,44 @@ enum CollectionCodec {
         let name = try r.string(), dimension = try r.int()
         guard let metric = DistanceMetric(rawValue: try r.string()) else { throw Damaged(description: "unknown metric") }
         let hnsw = HNSWParameters(m: try r.int(), efConstruction: try r.int(), efSearch: try r.int(), seed: try r.u64())
-        let quantization: QuantizationKind?
-        switch try r.u8() {
-        case 0: quantization = nil
-        case 1: quantization = .scalarInt8
-        case 2: quantization = .float16
-        case 3: quantization = .pq8(subspaces: try r.int())
-        case 4: quantization = .pq4(subspaces: try r.int())
-        case 5: quantization = .binary
-        case 6:
-            let policy = TierPolicy(hotThreshold: try r.double(), retierIntervalQueries: try r.int(), decay: try r.double(),
-                                    pqSubspaces: try r.int())
+        let quantization = try readQuantization(&r)
+        if case .tiered(let policy)? = quantization {
             do { try policy.validate(dimension: dimension) } catch {
                 throw Damaged(description: "tier policy: \(error.message)")
             }
-            quantization = .tiered(policy)
-        case let tag: throw Damaged(description: "unknown quantization \(tag)")
         }
         return CollectionConfig(name: name, dimension: dimension, metric: metric, hnsw: hnsw,
                                 quantization: quantization, quantizationTrainingCount: try r.int())
+    }
+
+    /// A quantization kind (tag 0 = none), as in the configuration and the quantizer section.
+    static func write(_ kind: QuantizationKind?, _ w: inout BinaryWriter) {
+        switch kind {
+        case nil: w.u8(0)
+        case .scalarInt8?: w.u8(1)
+        case .float16?: w.u8(2)
+        case .pq8(let m)?: w.u8(3); w.int(m)
+        case .pq4(let m)?: w.u8(4); w.int(m)
+        case .binary?: w.u8(5)
+        case .tiered(let p)?:
+            w.u8(6); w.double(p.hotThreshold); w.int(p.retierIntervalQueries); w.double(p.decay); w.int(p.pqSubspaces)
+        }
+    }
+
+    /// A quantization kind as written above; a tier policy is not validated here.
+    static func readQuantization(_ r: inout BinaryReader) throws -> QuantizationKind? {
+        switch try r.u8() {
+        case 0: return nil
+        case 1: return .scalarInt8
+        case 2: return .float16
+        case 3: return .pq8(subspaces: try r.int())
+        case 4: return .pq4(subspaces: try r.int())
+        case 5: return .binary
+        case 6:
+            return .tiered(TierPolicy(hotThreshold: try r.double(), retierIntervalQueries: try r.int(), decay: try r.double(),
+                                      pqSubspaces: try r.int()))
+        case let tag: throw Damaged(description: "unknown quantization \(tag)")
+        }
     }
 
     static func encode(_ state: HNSWState) -> [UInt8] {

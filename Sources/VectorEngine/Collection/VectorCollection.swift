@@ -64,15 +64,20 @@ public final class VectorCollection: Sendable {
     }
 
     /// A collection restored from an exported index state (a snapshot). The state must match
-    /// the configuration; quantization, when configured, is trained again on the restored data.
+    /// the configuration. Its quantizer (``HNSWState/quantizer``) is used when it is of the
+    /// configured kind, so searches walk on the same codes as before; otherwise (a snapshot
+    /// from before quantizers were stored) quantization, when configured, is trained again on
+    /// the restored data, which can change approximate results.
     public init(_ config: CollectionConfig, restoring state: HNSWState) throws(VectorEngineError) {
         guard state.dimension == config.dimension, state.metric == config.metric, state.parameters == config.hnsw else {
             throw VectorEngineError(code: .invalidArgument,
                                     message: "snapshot state does not match collection '\(config.name)' configuration")
         }
         self.config = config
+        var state = state
+        if let stored = state.quantizer?.kind, stored != config.quantization { state.quantizer = nil }
         index = try HNSWIndex(state: state)
-        if let kind = config.quantization, index.count >= config.quantizationTrainingCount {
+        if let kind = config.quantization, index.quantization == nil, index.count >= config.quantizationTrainingCount {
             try index.enableQuantization(kind, sampleSize: max(config.quantizationTrainingCount, 10_000),
                                          seed: config.hnsw.seed)
         }

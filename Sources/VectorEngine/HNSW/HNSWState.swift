@@ -1,7 +1,7 @@
 /// The whole state of an ``HNSWIndex`` as plain values, for snapshots: flat vectors,
 /// level-0 links (`m0 + 1` slots per node, count first), upper links, levels, ids,
-/// tombstones and payloads. Quantization codes are not part of it: call
-/// ``HNSWIndex/enableQuantization(_:sampleSize:seed:)`` again after import (codebooks are retrained).
+/// tombstones and payloads, and the trained quantizer with every node's code (``quantizer``),
+/// so an imported index walks on the same codes as the exported one.
 ///
 /// Vectors and level-0 links, the bulk of it, can instead sit in borrowed memory
 /// (``borrowedVectors``, ``borrowedLevel0Links``: a memory-mapped snapshot), which
@@ -36,12 +36,16 @@ public struct HNSWState: Sendable, Hashable {
     public var borrowedVectors: BorrowedBuffer<Float>?
     /// When set, the level-0 links (`level0Links` is then empty); adopted likewise.
     public var borrowedLevel0Links: BorrowedBuffer<UInt32>?
+    /// The quantizer and codes when quantization is on (``HNSWIndex/enableQuantization(_:sampleSize:seed:)``);
+    /// `nil` otherwise, or for a state from a snapshot written before quantizers were stored.
+    public var quantizer: QuantizerState?
 
     /// A state from its parts (as read back from a snapshot); `HNSWIndex(state:)` validates it.
     public init(dimension: Int, metric: DistanceMetric, parameters: HNSWParameters, vectors: [Float], levels: [UInt8],
                 level0Links: [UInt32], upperLinks: [[UInt32]], externalIds: [UInt64], deleted: [Bool],
                 payloads: [Payload], entryPoint: UInt32?, generatorState: UInt64,
-                borrowedVectors: BorrowedBuffer<Float>? = nil, borrowedLevel0Links: BorrowedBuffer<UInt32>? = nil) {
+                borrowedVectors: BorrowedBuffer<Float>? = nil, borrowedLevel0Links: BorrowedBuffer<UInt32>? = nil,
+                quantizer: QuantizerState? = nil) {
         self.dimension = dimension
         self.metric = metric
         self.parameters = parameters
@@ -56,6 +60,7 @@ public struct HNSWState: Sendable, Hashable {
         self.generatorState = generatorState
         self.borrowedVectors = borrowedVectors
         self.borrowedLevel0Links = borrowedLevel0Links
+        self.quantizer = quantizer
     }
 }
 
@@ -76,13 +81,14 @@ extension HNSWIndex {
                 level0Links: Array(UnsafeBufferPointer(start: g.storage.links0, count: n * (g.params.m0 + 1))),
                 upperLinks: (0..<n).map { g.storage.upperLinkSlots(UInt32($0), level: Int(g.levels[$0])) },
                 externalIds: g.externalIds, deleted: g.deleted,
-                payloads: g.payloads, entryPoint: g.entryPoint, generatorState: g.rng.state)
+                payloads: g.payloads, entryPoint: g.entryPoint, generatorState: g.rng.state,
+                quantizer: g.quantized?.exportState())
         }
     }
 
-    /// Rebuilds an index from exported state, checking every size, link and id first:
-    /// a corrupt state throws `.invalidArgument`, it never crashes. Borrowed vectors and level-0
-    /// links are adopted in place; arrays are copied once.
+    /// Rebuilds an index from exported state, checking every size, link and id first (and the
+    /// quantizer's parameters, tiers and codes): a corrupt state throws `.invalidArgument`, it
+    /// never crashes. Borrowed vectors and level-0 links are adopted in place; arrays are copied once.
     public convenience init(state s: HNSWState) throws(VectorEngineError) {
         try self.init(dimension: s.dimension, metric: s.metric, parameters: s.parameters)
         func bad(_ why: String) -> VectorEngineError {
@@ -147,7 +153,7 @@ extension HNSWIndex {
                 (vectors, links, capacity) = (nil, nil, max(n, 64))
             }
         }
-        let violations = access.exclusive { g, _ -> [String] in
+        let violations = try access.exclusive { (g: inout HNSWGraph, _: inout HNSWSearchScratch) throws(VectorEngineError) -> [String] in
             g.storage.adopt(count: n, capacity: capacity, vectors: vectors, vectorArray: vectorArray,
                             links0: links, links0Array: linkArray, upperLinks: { s.upperLinks[$0] })
             g.internalOf = internalOf
@@ -158,6 +164,10 @@ extension HNSWIndex {
             g.payloads = s.payloads
             g.top.set(.init(node: s.entryPoint, level: s.entryPoint.map { Int(s.levels[Int($0)]) } ?? 0))
             g.rng = SeededGenerator(seed: s.generatorState)
+            if let q = s.quantizer {
+                g.quantized = try _QuantizedStore(restoring: q, dimension: dim, metric: s.metric, nodeCount: n,
+                                                  vectors: g.storage.vector)
+            }
             #if RUVECTOR_INTERNAL_CHECKS
             return g.invariantViolations()
             #else

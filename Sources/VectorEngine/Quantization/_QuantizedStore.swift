@@ -45,23 +45,33 @@ final class _QuantizedStore {
     /// distance table fills one contiguous, vectorisable row of centroids at a time.
     private var byComponent: [[Float]] = []
 
-    init(kind: QuantizationKind, dimension: Int, metric: DistanceMetric,
-         sample: [[Float]], seed: UInt64, scaledBinary: Bool = false) throws(VectorEngineError) {
+    /// The parts every store sets up alike, trained or restored.
+    private init(kind: QuantizationKind, dimension: Int, metric: DistanceMetric, scaledBinary: Bool,
+                 tiers: _TieredCodes?) {
         self.kind = kind
         self.dimension = dimension
         self.metric = metric
         self.scaledBinary = scaledBinary
+        self.tiers = tiers
         codeBytes = scaledBinary ? (dimension + 7) / 8 : kind.codeBytes(dimension: dimension)
-        if case .tiered(let policy) = kind {
-            tiers = try _TieredCodes(policy: policy, dimension: dimension, metric: metric, sample: sample, seed: seed)
-        } else {
-            tiers = nil
-        }
         switch kind {
         case .scalarInt8: codeKernel = DistanceKernels.useAVX2 && metric != .manhattan
         case .float16: codeKernel = DistanceKernels.useF16C && metric != .manhattan
         default: codeKernel = false
         }
+        if case .pq8(let m) = kind { (subspaces, subDim, centroidCount) = (m, (dimension + m - 1) / m, 256) }
+        if case .pq4(let m) = kind { (subspaces, subDim, centroidCount) = (m, (dimension + m - 1) / m, 16) }
+    }
+
+    /// Trains `kind` on `sample` (no codes yet).
+    convenience init(kind: QuantizationKind, dimension: Int, metric: DistanceMetric,
+                     sample: [[Float]], seed: UInt64, scaledBinary: Bool = false) throws(VectorEngineError) {
+        try Self.checkSubspaces(kind, dimension: dimension)
+        var tiers: _TieredCodes? = nil
+        if case .tiered(let policy) = kind {
+            tiers = try _TieredCodes(policy: policy, dimension: dimension, metric: metric, sample: sample, seed: seed)
+        }
+        self.init(kind: kind, dimension: dimension, metric: metric, scaledBinary: scaledBinary, tiers: tiers)
         switch kind {
         case .scalarInt8:
             var lo = [Float](repeating: .infinity, count: dimension), hi = [Float](repeating: -.infinity, count: dimension)
@@ -69,13 +79,9 @@ final class _QuantizedStore {
             if sample.isEmpty { lo = .init(repeating: -1, count: dimension); hi = .init(repeating: 1, count: dimension) }
             offset = lo
             step = (0..<dimension).map { j in max((hi[j] - lo[j]) / 255, 1e-12) }
-        case .pq8(let m), .pq4(let m):
-            try checkLimit(m >= 1 && m <= dimension, "PQ subspaces \(m) must be in 1...dimension (\(dimension))")
-            subspaces = m
-            subDim = (dimension + m - 1) / m
-            centroidCount = { if case .pq8 = kind { return 256 } else { return 16 } }()
+        case .pq8, .pq4:
             var rng = SeededGenerator(seed: seed)
-            centroids = (0..<m).map { s in
+            centroids = (0..<subspaces).map { s in
                 KMeans.train(sample.map { Self.slice($0, s, subDim) }, k: centroidCount, dimension: subDim,
                              iterations: 8, rng: &rng)
             }
@@ -126,6 +132,11 @@ final class _QuantizedStore {
     /// Sub-vector `s`, zero-padded to `subDim`.
     static func slice(_ v: [Float], _ s: Int, _ subDim: Int) -> [Float] {
         (0..<subDim).map { j in let i = s * subDim + j; return i < v.count ? v[i] : 0 }
+    }
+
+    private static func checkSubspaces(_ kind: QuantizationKind, dimension: Int) throws(VectorEngineError) {
+        if case .pq8(let m) = kind { try checkLimit(m >= 1 && m <= dimension, "PQ subspaces \(m) must be in 1...dimension (\(dimension))") }
+        if case .pq4(let m) = kind { try checkLimit(m >= 1 && m <= dimension, "PQ subspaces \(m) must be in 1...dimension (\(dimension))") }
     }
 
     func clearCodes() {
@@ -391,6 +402,82 @@ final class _QuantizedStore {
         prepared.query.withUnsafeBufferPointer { qp in
             prepared.decoded.withUnsafeBufferPointer { dp in metric.distance(qp.baseAddress!, dp.baseAddress!, count: dimension) }
         }
+    }
+
+    // MARK: snapshots
+
+    /// The trained parameters and codes, as values (exclusive access).
+    func exportState() -> QuantizerState {
+        QuantizerState(kind: kind, offsets: offset, steps: step, centroids: Array(centroids.joined()), codes: codes,
+                       tiers: tiers?.exportState())
+    }
+
+    /// A store with the parameters and codes of an exported one, for an index of `nodeCount`
+    /// nodes whose vectors are at `vectors` (a tier encoder's codes, `nodeCount` nil, may have
+    /// any number of slots). Checks every length and value first: `.invalidArgument` when
+    /// something does not fit.
+    convenience init(restoring s: QuantizerState, dimension: Int, metric: DistanceMetric, nodeCount: Int?,
+                     scaledBinary: Bool = false, vectors: (UInt32) -> UnsafePointer<Float>) throws(VectorEngineError) {
+        do { try Self.checkSubspaces(s.kind, dimension: dimension) } catch { throw inconsistentQuantizer(error.message) }
+        var tiers: _TieredCodes? = nil
+        if case .tiered(let policy) = s.kind {
+            guard let t = s.tiers, let nodeCount else { throw inconsistentQuantizer("tiered without tiers") }
+            tiers = try _TieredCodes(restoring: t, policy: policy, dimension: dimension, metric: metric,
+                                     nodeCount: nodeCount, vectors: vectors)
+        } else if s.tiers != nil {
+            throw inconsistentQuantizer("tiers for a quantization that has none")
+        }
+        self.init(kind: s.kind, dimension: dimension, metric: metric, scaledBinary: scaledBinary, tiers: tiers)
+        func require(_ ok: Bool, _ why: @autoclosure () -> String) throws(VectorEngineError) {
+            if !ok { throw inconsistentQuantizer("\(s.kind): \(why())") }
+        }
+        // Only the arrays the kind uses may be non-empty, each exactly as long as it needs.
+        let uses: (offsets: Int, steps: Int, centroids: Int)
+        switch s.kind {
+        case .scalarInt8: uses = (dimension, dimension, 0)
+        case .binary: uses = (0, dimension, 0)
+        case .pq8, .pq4: uses = (0, 0, subspaces * centroidCount * subDim)
+        case .float16, .tiered: uses = (0, 0, 0)
+        }
+        try require(s.offsets.count == uses.offsets && s.steps.count == uses.steps && s.centroids.count == uses.centroids,
+                     "\(s.offsets.count) offsets, \(s.steps.count) steps, \(s.centroids.count) centroid values")
+        // Values training can give: finite offsets, positive int8 steps, sign magnitudes not negative.
+        try require(s.offsets.allSatisfy(\.isFinite), "an offset is not finite")
+        try require(s.steps.allSatisfy { if case .scalarInt8 = s.kind { $0 > 0 } else { $0 >= 0 } }, "a step is negative or NaN")
+        try require(!s.centroids.contains(where: \.isNaN), "a centroid is NaN")
+        if tiers != nil {
+            try require(s.codes.isEmpty, "codes outside the tiers")
+        } else if let nodeCount {
+            try require(s.codes.count == nodeCount * codeBytes, "\(s.codes.count) code bytes for \(nodeCount) nodes")
+        } else {
+            try require(s.codes.count % codeBytes == 0, "\(s.codes.count) code bytes, not whole codes")
+        }
+        try require(codesAreEncodable(s.codes), "a code no vector encodes to")
+        offset = s.offsets
+        step = s.steps
+        let perSubspace = centroidCount * subDim
+        centroids = (0..<subspaces).map { Array(s.centroids[($0 * perSubspace)..<(($0 + 1) * perSubspace)]) }
+        codes = s.codes
+    }
+
+    /// False when `codes` hold a value ``encode(_:)-([Float])`` never writes: a NaN half, a set
+    /// bit past the last dimension (which Hamming distances would count).
+    private func codesAreEncodable(_ codes: [UInt8]) -> Bool {
+        switch kind {
+        case .float16:
+            for j in stride(from: 0, to: codes.count, by: 2) {
+                let bits = UInt16(codes[j]) | UInt16(codes[j + 1]) << 8
+                if bits & 0x7C00 == 0x7C00 && bits & 0x03FF != 0 { return false }
+            }
+        case .binary:
+            for code in stride(from: 0, to: codes.count, by: codeBytes) {
+                for j in dimension..<(codeBytes * 8) where (codes[code + j / 8] >> UInt8(j % 8)) & 1 != 0 { return false }
+            }
+        case .pq4(let m) where m % 2 == 1:
+            for code in stride(from: 0, to: codes.count, by: codeBytes) where codes[code + codeBytes - 1] >> 4 != 0 { return false }
+        default: break
+        }
+        return true
     }
 
     /// Bytes held by codes and codebooks.

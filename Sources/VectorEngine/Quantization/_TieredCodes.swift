@@ -66,6 +66,86 @@ final class _TieredCodes {
 
     deinit { returns.deallocate() }
 
+    /// Tiers as exported (``exportState()``) for an index of `nodeCount` nodes whose vectors are
+    /// at `vectors` (hot codes are copied from them). Every count, tier, slot and rate is
+    /// checked first: `.invalidArgument` when something does not fit.
+    init(restoring s: TieredQuantizerState, policy: TierPolicy, dimension: Int, metric: DistanceMetric,
+         nodeCount n: Int, vectors: (UInt32) -> UnsafePointer<Float>) throws(VectorEngineError) {
+        func require(_ ok: Bool, _ why: @autoclosure () -> String) throws(VectorEngineError) {
+            if !ok { throw inconsistentQuantizer("tiers: \(why())") }
+        }
+        do { try policy.validate(dimension: dimension) } catch { throw inconsistentQuantizer(error.message) }
+        let m = policy.subspaces(dimension: dimension)
+        let kinds: [QuantizationKind] = [.float16, .pq8(subspaces: m), .pq4(subspaces: m), .binary]
+        try require(s.encoders.map(\.kind) == kinds, "encoders \(s.encoders.map(\.kind)), not \(kinds)")
+        var encoders: [_QuantizedStore] = []
+        for (i, e) in s.encoders.enumerated() {
+            encoders.append(try _QuantizedStore(restoring: e, dimension: dimension, metric: metric, nodeCount: nil,
+                                                scaledBinary: i == 3, vectors: vectors))
+        }
+        try require(s.tierOf.count == n && s.slotOf.count == n && s.rates.count == n && s.returns.count == n,
+                    "per-node arrays of \(s.tierOf.count), \(s.slotOf.count), \(s.rates.count), \(s.returns.count) for \(n) nodes")
+        try require(s.tierOf.allSatisfy { $0 < 5 }, "a tier above archive")
+        try require(s.freeSlots.count == 5, "\(s.freeSlots.count) free lists")
+        try require(s.rates.allSatisfy { $0.isFinite && $0 >= 0 }, "a rate is negative or not finite")
+        try require(s.queries >= 0 && s.passes >= 0, "negative query or pass count")
+        // Every slot of a tier is used by one node or free, once.
+        var used = [Int](repeating: 0, count: 5)
+        for t in s.tierOf { used[Int(t)] += 1 }
+        let slots = [s.hotSlots] + encoders.map { $0.codes.count / $0.codeBytes }
+        var taken: [[Bool]] = []
+        for t in 0..<5 {
+            try require(slots[t] == used[t] + s.freeSlots[t].count,
+                        "tier \(t) has \(slots[t]) slots for \(used[t]) nodes and \(s.freeSlots[t].count) free")
+            taken.append([Bool](repeating: false, count: slots[t]))
+        }
+        for (node, t) in s.tierOf.enumerated() {
+            let slot = Int(s.slotOf[node])
+            try require(slot < slots[Int(t)] && !taken[Int(t)][slot], "node \(node)'s slot \(slot) in tier \(t)")
+            taken[Int(t)][slot] = true
+        }
+        for t in 0..<5 {
+            for slot in s.freeSlots[t] {
+                try require(Int(slot) < slots[t] && !taken[t][Int(slot)], "free slot \(slot) in tier \(t)")
+                taken[t][Int(slot)] = true
+            }
+        }
+        // Hot codes are the full vectors; free hot slots are written before they are read again.
+        var hot = [Float](repeating: 0, count: s.hotSlots * dimension)
+        hot.withUnsafeMutableBufferPointer { h in
+            for (node, t) in s.tierOf.enumerated() where t == 0 {
+                (h.baseAddress! + Int(s.slotOf[node]) * dimension).update(from: vectors(UInt32(node)), count: dimension)
+            }
+        }
+        let capacity = max(1024, n)
+        returns = .allocate(capacity: capacity)
+        returns.initialize(repeating: 0, count: capacity)
+        for (node, count) in s.returns.enumerated() { returns[node] = count }
+        returnsCapacity = capacity
+        self.policy = policy
+        self.dimension = dimension
+        self.metric = metric
+        self.encoders = encoders
+        self.hot = hot
+        tierOf = s.tierOf
+        slotOf = s.slotOf
+        slotCount = slots
+        freeSlots = s.freeSlots
+        rates = s.rates
+        queries.store(s.queries, ordering: .relaxed)
+        passes = s.passes
+    }
+
+    /// Everything but the hot codes (copies of the full vectors), as values. Exclusive access:
+    /// no search is counting returns meanwhile.
+    func exportState() -> TieredQuantizerState {
+        TieredQuantizerState(encoders: encoders.map { $0.exportState() }, hotSlots: slotCount[0], tierOf: tierOf,
+                             slotOf: slotOf, freeSlots: freeSlots, rates: rates,
+                             returns: Array(UnsafeBufferPointer(start: returns, count: tierOf.count)),
+                             queries: queries.load(ordering: .relaxed), passes: passes)
+    }
+
+
     // MARK: nodes (exclusive access)
 
     /// A new node's code, in `tier` at the bottom of its band's rate.
