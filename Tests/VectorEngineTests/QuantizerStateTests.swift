@@ -115,8 +115,16 @@ import Testing
         ("hot slots negative", tiered, { $0.tiers!.hotSlots = -1 }),
         ("encoder missing", tiered, { $0.tiers!.encoders.removeLast() }),
         ("encoders swapped", tiered, { $0.tiers!.encoders.swapAt(1, 2) }),
-        ("encoder codes cut", tiered, { $0.tiers!.encoders[3].codes.removeLast() }),
-        ("encoder slot missing", tiered, { $0.tiers!.encoders[2].codes.removeLast(8) }),
+        ("encoder codes cut", tiered, { t in
+            let e = t.tiers!.encoders.indices.first { !t.tiers!.encoders[$0].codes.isEmpty }!
+            t.tiers!.encoders[e].codes.removeLast()
+        }),
+        ("encoder slot missing", tiered, { t in
+            // One whole code off the first tier that has any (f16, PQ8, PQ4, bits: 64, 16, 8, 4 bytes at 32 dims).
+            let size = [64, 16, 8, 4]
+            let e = t.tiers!.encoders.indices.first { t.tiers!.encoders[$0].codes.count >= size[$0] }!
+            t.tiers!.encoders[e].codes.removeLast(size[e])
+        }),
         ("nested tiers", tiered, { t in t.tiers!.encoders[0].tiers = t.tiers }),
         ("NaN rate", tiered, { $0.tiers!.rates[4] = .nan }),
         ("negative rate", tiered, { $0.tiers!.rates[4] = -1 }),

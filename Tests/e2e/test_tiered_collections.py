@@ -49,8 +49,9 @@ def test_tiers_follow_search_traffic(tmp_path):
             t = db.get_collection("tiers").tiers
             assert t.passes >= 3, t
             assert t.hot + t.warm + t.cool + t.cold + t.archive == 3000
-            # The searched-for neighbourhoods are hot; the rest stepped down to cool or cold.
-            assert 30 <= t.hot <= 600 and t.cool + t.cold > 2000 and t.cold > 500, t
+            # The searched-for vectors are hot; the rest stepped down to cool (those linked to a
+            # hot one stay at least cool) or cold.
+            assert 30 <= t.hot <= 600 and t.cool + t.cold > 2000 and t.cold > 100, t
             assert t.code_bytes < 3000 * 32 * 4 / 3, t
             # Where the traffic is, results are as good as exact; elsewhere rescoring recovers most.
             assert _recall(db, "tiers", vectors[:30]) >= 0.97
@@ -60,16 +61,20 @@ def test_tiers_follow_search_traffic(tmp_path):
                 assert hit.score == pytest.approx(-float(np.sum((vectors[hit.id] - vectors[2500]) ** 2)), rel=1e-4, abs=1e-4)
             samples = _scrape(server.metrics_url)
             assert samples['ruvector_collection_tier_vectors{collection="tiers",tier="hot"}'] == t.hot
+            # A snapshot keeps the tiers and their rates (let a pass the recall searches started finish first).
+            time.sleep(1)
+            before = db.get_collection("tiers").tiers
+            db.create_snapshot("tiers")
+            hits_before = [[h.id for h in db.search("tiers", q, k=10, with_payload=False)] for q in vectors[:30]]
     finally:
         server.stop()
-    # The configuration survives a restart (the tiers are rebuilt from it).
     server = RunningServer([], tmp_path / "data")
     try:
         with ruvector.Client(server.address, timeout=60) as db:
             info = db.get_collection("tiers")
             assert info.quantization == "tiered" and info.points_count == 3000
-            assert sum((info.tiers.hot, info.tiers.warm, info.tiers.cool, info.tiers.cold, info.tiers.archive)) == 3000
-            assert _recall(db, "tiers", vectors[:30]) >= 0.9
+            assert info.tiers == before
+            assert [[h.id for h in db.search("tiers", q, k=10, with_payload=False)] for q in vectors[:30]] == hits_before
     finally:
         server.stop()
 

@@ -42,8 +42,16 @@ final class _QuantizedStore {
     private var centroidCount = 0
     private var centroids: [[Float]] = []
     /// The same centroids by component: `byComponent[s][j * centroidCount + c]`, so a query's
-    /// distance table fills one contiguous, vectorisable row of centroids at a time.
+    /// distance table fills one contiguous, vectorisable row of centroids at a time. Both are
+    /// set by ``setCentroids(_:)``, whether trained or imported.
     private var byComponent: [[Float]] = []
+
+    private func setCentroids(_ trained: [[Float]]) {
+        centroids = trained
+        byComponent = trained.map { c in
+            (0..<(subDim * centroidCount)).map { i in c[(i % centroidCount) * subDim + i / centroidCount] }
+        }
+    }
 
     /// The parts every store sets up alike, trained or restored.
     private init(kind: QuantizationKind, dimension: Int, metric: DistanceMetric, scaledBinary: Bool,
@@ -81,13 +89,10 @@ final class _QuantizedStore {
             step = (0..<dimension).map { j in max((hi[j] - lo[j]) / 255, 1e-12) }
         case .pq8, .pq4:
             var rng = SeededGenerator(seed: seed)
-            centroids = (0..<subspaces).map { s in
+            setCentroids((0..<subspaces).map { s in
                 KMeans.train(sample.map { Self.slice($0, s, subDim) }, k: centroidCount, dimension: subDim,
                              iterations: 8, rng: &rng)
-            }
-            byComponent = centroids.map { c in
-                (0..<(subDim * centroidCount)).map { i in c[(i % centroidCount) * subDim + i / centroidCount] }
-            }
+            })
         case .binary:
             // Decoding a sign bit gives +-(mean |x_j|) of the sample, per dimension.
             step = (0..<dimension).map { j in
@@ -456,7 +461,7 @@ final class _QuantizedStore {
         offset = s.offsets
         step = s.steps
         let perSubspace = centroidCount * subDim
-        centroids = (0..<subspaces).map { Array(s.centroids[($0 * perSubspace)..<(($0 + 1) * perSubspace)]) }
+        setCentroids((0..<subspaces).map { Array(s.centroids[($0 * perSubspace)..<(($0 + 1) * perSubspace)]) })
         codes = s.codes
     }
 
