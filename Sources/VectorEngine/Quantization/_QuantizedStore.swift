@@ -98,11 +98,6 @@ final class _QuantizedStore {
             step = (0..<dimension).map { j in
                 sample.isEmpty ? 1 : sample.reduce(0) { $0 + abs($1[j]) } / Float(sample.count)
             }
-            if scaledBinary && metric == .cosine {
-                // Unit-length reconstructions, as every other cosine vector is.
-                let norm = step.reduce(0) { $0 + $1 * $1 }.squareRoot()
-                if norm > 0 { step = step.map { $0 / norm } }
-            }
         case .float16, .tiered:
             break
         }

@@ -25,6 +25,12 @@ final class _TieredCodes {
     let encoders: [_QuantizedStore]
     /// The hot tier's f32 copies, `dimension` a slot.
     private var hot: [Float] = []
+    /// L2 only: each node's squared code error ‖x − decode(code)‖², added to its walk distances.
+    /// A reconstruction sits near the centre of the vectors sharing its code, so ‖q − r‖²
+    /// underestimates ‖q − x‖² by about that error, more in coarser tiers; uncorrected, a walk
+    /// over mixed tiers would favour archived vectors over exact hot ones. (Inner products
+    /// need no correction: q·r is an unbiased estimate of q·x.) Zero for hot nodes.
+    private var bias: [Float] = []
     /// Tier (``CompressionTier`` raw value) and slot of each node.
     private var tierOf: [UInt8] = []
     private var slotOf: [UInt32] = []
@@ -132,6 +138,13 @@ final class _TieredCodes {
         slotCount = slots
         freeSlots = s.freeSlots
         rates = s.rates
+        bias = (0..<n).map { node in
+            let t = Int(s.tierOf[node])
+            guard t > 0 else { return 0 }
+            let e = encoders[t - 1], slot = Int(s.slotOf[node])
+            return Self.codeError(metric, e, Array(e.codes[(slot * e.codeBytes)..<((slot + 1) * e.codeBytes)]),
+                                  UnsafeBufferPointer(start: vectors(UInt32(node)), count: dimension))
+        }
         queries.store(s.queries, ordering: .relaxed)
         passes = s.passes
     }
@@ -152,7 +165,7 @@ final class _TieredCodes {
     func append(_ v: UnsafeBufferPointer<Float>, tier: CompressionTier = .hot) {
         let t = tier.rawValue
         let slot = allocate(t)
-        write(t, slot: slot, vector: v)
+        bias.append(write(t, slot: slot, vector: v))
         tierOf.append(UInt8(t))
         slotOf.append(UInt32(slot))
         rates.append(Float(policy.hotThreshold * TierPolicy.bandFractions[min(t, 3)]))
@@ -168,7 +181,7 @@ final class _TieredCodes {
 
     /// Re-encodes `node` from its new vector in its current tier.
     func replace(_ node: UInt32, _ v: UnsafeBufferPointer<Float>) {
-        write(Int(tierOf[Int(node)]), slot: Int(slotOf[Int(node)]), vector: v)
+        bias[Int(node)] = write(Int(tierOf[Int(node)]), slot: Int(slotOf[Int(node)]), vector: v)
         if planInFlight { changedDuringPlan.insert(node) }
     }
 
@@ -178,6 +191,7 @@ final class _TieredCodes {
         tierOf = []
         slotOf = []
         rates = []
+        bias = []
         slotCount = .init(repeating: 0, count: 5)
         freeSlots = .init(repeating: [], count: 5)
         for e in encoders { e.clearCodes() }
@@ -205,8 +219,22 @@ final class _TieredCodes {
         return slotCount[t] - 1
     }
 
-    private func write(_ t: Int, slot: Int, vector v: UnsafeBufferPointer<Float>) {
-        if t == 0 { writeHot(slot, v) } else { encoders[t - 1].store(encoders[t - 1].encode(v), at: slot) }
+    /// Writes `v`'s code (or `given`, already encoded from it) into `slot` of tier `t`; returns
+    /// the code's bias (``bias``).
+    private func write(_ t: Int, slot: Int, vector v: UnsafeBufferPointer<Float>, code given: [UInt8]? = nil) -> Float {
+        if t == 0 { writeHot(slot, v); return 0 }
+        let code = given ?? encoders[t - 1].encode(v)
+        encoders[t - 1].store(code, at: slot)
+        return Self.codeError(metric, encoders[t - 1], code, v)
+    }
+
+    /// ‖v − decode(code)‖² for L2, else 0.
+    private static func codeError(_ metric: DistanceMetric, _ encoder: _QuantizedStore, _ code: [UInt8],
+                                  _ v: UnsafeBufferPointer<Float>) -> Float {
+        guard metric == .l2Squared else { return 0 }
+        return encoder.decode(code).withUnsafeBufferPointer { r in
+            metric.distance(v.baseAddress!, r.baseAddress!, count: v.count)
+        }
     }
 
     private func writeHot(_ slot: Int, _ v: UnsafeBufferPointer<Float>) {
@@ -221,9 +249,7 @@ final class _TieredCodes {
         let from = Int(tierOf[Int(node)])
         freeSlots[from].append(slotOf[Int(node)])
         let slot = allocate(t)
-        if t == 0 { writeHot(slot, vector) } else {
-            encoders[t - 1].store(code.map(Array.init) ?? encoders[t - 1].encode(vector), at: slot)
-        }
+        bias[Int(node)] = write(t, slot: slot, vector: vector, code: code.map(Array.init))
         tierOf[Int(node)] = UInt8(t)
         slotOf[Int(node)] = UInt32(slot)
     }
@@ -281,7 +307,7 @@ final class _TieredCodes {
                 }
             }
         }
-        return encoders[t - 1].distance(slot, &prepared.tiers[t - 1])
+        return encoders[t - 1].distance(slot, &prepared.tiers[t - 1]) + bias[Int(node)]
     }
 
     /// Counts one search and the nodes it returned; true when a pass has become due.
