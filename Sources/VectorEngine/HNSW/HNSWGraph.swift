@@ -174,6 +174,9 @@ struct HNSWGraph {
             let pool = k * max(1, oversampling)
             let found = searchLayer(q, entry: entry, ef: max(ef, pool), level: 0, accept: accept, codes: codes,
                                     scratch: &scratch, probe: probe)
+            // Start loading every candidate's full vector before measuring any (their misses overlap).
+            let vectorBytes = dimension * MemoryLayout<Float>.stride
+            for candidate in found.prefix(pool) { CVectorKernels_prefetchBytes(storage.vector(candidate.id), vectorBytes) }
             var rescored = found.prefix(pool).map { (distance: distance(q, $0.id), id: $0.id) }
             rescored.sort { ($0.distance, $0.id) < ($1.distance, $1.id) }
             quantized?.tiers?.recordSearch(returned: rescored.prefix(k).lazy.map { $0.id })
