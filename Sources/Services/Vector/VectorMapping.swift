@@ -102,8 +102,8 @@ enum VectorMapping {
         case .scalarInt8: return .init(kind: .scalar(.init()))
         case .float16: return .init(kind: .float16(.init()))
         case .binary: return .init(kind: .binary(.init()))
-        case .pq8(let m): return .init(kind: .product(.init(subvectors: UInt32(m), bits: 8, trainingSample: UInt32(trainingCount))))
-        case .pq4(let m): return .init(kind: .product(.init(subvectors: UInt32(m), bits: 4, trainingSample: UInt32(trainingCount))))
+        case .pq8(let m): return .init(kind: .product(.init(subvectors: UInt32(clamping: m), bits: 8, trainingSample: UInt32(clamping: trainingCount))))
+        case .pq4(let m): return .init(kind: .product(.init(subvectors: UInt32(clamping: m), bits: 4, trainingSample: UInt32(clamping: trainingCount))))
         case .tiered(let p):
             return .init(kind: .tiered(.init(hotThreshold: UInt32(p.hotThreshold), retierIntervalQueries: UInt32(p.retierIntervalQueries),
                                              subvectors: UInt32(p.pqSubspaces))))
