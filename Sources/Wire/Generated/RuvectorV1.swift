@@ -6409,7 +6409,7 @@ extension RuvectorV1 {
         public var archive: Swift.UInt64 = 0
         /// Bytes of the codes graph walks read, all tiers (full vectors, kept for rescoring, excluded).
         public var codeBytes: Swift.UInt64 = 0
-        /// Re-tiering passes applied since the collection was opened.
+        /// Re-tiering passes applied since the tiers were built (carried across restarts by snapshots).
         public var passes: Swift.UInt64 = 0
 
         /// A message with every field at its default.

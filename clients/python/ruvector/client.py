@@ -65,7 +65,7 @@ class CollectionInfo:
 @dataclass(frozen=True)
 class TierCounts:
     """How a tiered collection holds its vectors: how many sit in each tier, the bytes of
-    the codes graph walks read, and the re-tiering passes run since the server started."""
+    the codes graph walks read, and the re-tiering passes applied since the tiers were built."""
     hot: int
     warm: int
     cool: int

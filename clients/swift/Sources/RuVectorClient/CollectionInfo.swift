@@ -63,7 +63,7 @@ public struct TierCounts: Sendable, Hashable {
     public var archive: UInt64
     /// Bytes of the codes graph walks read (full vectors excluded).
     public var codeBytes: UInt64
-    /// Re-tiering passes since the server opened the collection.
+    /// Re-tiering passes applied since the tiers were built (carried across restarts by snapshots).
     public var passes: UInt64
 }
 

@@ -330,7 +330,7 @@ struct  Ruvector__V1__TierCounts
    */
   uint64_t code_bytes;
   /*
-   * Re-tiering passes applied since the collection was opened.
+   * Re-tiering passes applied since the tiers were built (carried across restarts by snapshots).
    */
   uint64_t passes;
 };
