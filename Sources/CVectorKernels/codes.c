@@ -5,17 +5,11 @@
 
 #if defined(__x86_64__)
 #include <immintrin.h>
+#include "simd_sum.h"
 
 int CVectorKernels_hasF16C(void) {
     __builtin_cpu_init();
     return __builtin_cpu_supports("f16c");
-}
-
-__attribute__((target("avx2,fma"))) static inline float hsum(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
 }
 
 /// Eight codes at `c` as floats.
@@ -33,7 +27,7 @@ float CVectorKernels_l2SquaredU8AVX2(const float *q, const float *step, const ui
         s0 = _mm256_fmadd_ps(d0, d0, s0);
         s1 = _mm256_fmadd_ps(d1, d1, s1);
     }
-    float sum = hsum(_mm256_add_ps(s0, s1));
+    float sum = hsum256(_mm256_add_ps(s0, s1));
     for (; i < n; i++) { float d = q[i] - step[i] * (float)c[i]; sum += d * d; }
     return sum;
 }
@@ -46,7 +40,7 @@ float CVectorKernels_dotU8AVX2(const float *w, const uint8_t *c, size_t n) {
         s0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i), load8u8(c + i), s0);
         s1 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i + 8), load8u8(c + i + 8), s1);
     }
-    float sum = hsum(_mm256_add_ps(s0, s1));
+    float sum = hsum256(_mm256_add_ps(s0, s1));
     for (; i < n; i++) sum += w[i] * (float)c[i];
     return sum;
 }
@@ -66,7 +60,7 @@ float CVectorKernels_l2SquaredF16AVX2(const float *q, const uint8_t *h, size_t n
         s0 = _mm256_fmadd_ps(d0, d0, s0);
         s1 = _mm256_fmadd_ps(d1, d1, s1);
     }
-    float sum = hsum(_mm256_add_ps(s0, s1));
+    float sum = hsum256(_mm256_add_ps(s0, s1));
     for (; i < n; i++) { float d = q[i] - half(h, i); sum += d * d; }
     return sum;
 }
@@ -79,7 +73,7 @@ float CVectorKernels_dotF16AVX2(const float *q, const uint8_t *h, size_t n) {
         s0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(h + 2 * i))), s0);
         s1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 8), _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(h + 2 * i + 16))), s1);
     }
-    float sum = hsum(_mm256_add_ps(s0, s1));
+    float sum = hsum256(_mm256_add_ps(s0, s1));
     for (; i < n; i++) sum += q[i] * half(h, i);
     return sum;
 }

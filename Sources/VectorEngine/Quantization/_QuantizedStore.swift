@@ -67,8 +67,9 @@ final class _QuantizedStore {
         case .float16: codeKernel = DistanceKernels.useF16C && metric != .manhattan
         default: codeKernel = false
         }
-        if case .pq8(let m) = kind { (subspaces, subDim, centroidCount) = (m, (dimension + m - 1) / m, 256) }
-        if case .pq4(let m) = kind { (subspaces, subDim, centroidCount) = (m, (dimension + m - 1) / m, 16) }
+        if case .pq8(let m) = kind { (subspaces, centroidCount) = (m, 256) }
+        if case .pq4(let m) = kind { (subspaces, centroidCount) = (m, 16) }
+        if subspaces > 0 { subDim = (dimension + subspaces - 1) / subspaces }
     }
 
     /// Trains `kind` on `sample` (no codes yet).
@@ -135,8 +136,10 @@ final class _QuantizedStore {
     }
 
     private static func checkSubspaces(_ kind: QuantizationKind, dimension: Int) throws(VectorEngineError) {
-        if case .pq8(let m) = kind { try checkLimit(m >= 1 && m <= dimension, "PQ subspaces \(m) must be in 1...dimension (\(dimension))") }
-        if case .pq4(let m) = kind { try checkLimit(m >= 1 && m <= dimension, "PQ subspaces \(m) must be in 1...dimension (\(dimension))") }
+        switch kind {
+        case .pq8(let m), .pq4(let m): try checkLimit(m >= 1 && m <= dimension, "PQ subspaces \(m) must be in 1...dimension (\(dimension))")
+        default: break
+        }
     }
 
     func clearCodes() {
@@ -283,10 +286,7 @@ final class _QuantizedStore {
                     let d = raw.bindMemory(to: Float.self)
                     for b in 0..<8 where g * 8 + b < dimension {
                         let j = g * 8 + b
-                        var q = prepared.query[j], s = step[j]
-                        let set = partialDistance(&q, &s, 1)
-                        s = -s
-                        let unset = partialDistance(&q, &s, 1)
+                        let set = partial(prepared.query[j], step[j]), unset = partial(prepared.query[j], -step[j])
                         base += unset
                         d[b] = set - unset
                     }
@@ -297,24 +297,14 @@ final class _QuantizedStore {
         }
     }
 
-    /// The additive part of the metric on a sub-vector (cosine/dot: negated inner product);
-    /// ``fromPartialSum(_:)`` turns a sum of them into the metric's distance.
-    private func partialDistance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
-        if n <= 8 {
-            var sum: Float = 0
-            for j in 0..<n {
-                switch metric {
-                case .l2Squared: let d = a[j] - b[j]; sum += d * d
-                case .manhattan: sum += abs(a[j] - b[j])
-                case .cosine, .dot: sum -= a[j] * b[j]
-                }
-            }
-            return sum
-        }
+    /// The additive part of the metric on one component (cosine/dot: the negated product);
+    /// ``fromPartialSum(_:)`` turns a sum of them into the metric's distance. (PQ tables fill
+    /// the same terms a component at a time across all centroids, in ``fillTable(query:into:)``.)
+    private func partial(_ q: Float, _ c: Float) -> Float {
         switch metric {
-        case .l2Squared: return DistanceKernels.l2Squared(a, b, n)
-        case .manhattan: return DistanceKernels.manhattan(a, b, n)
-        case .cosine, .dot: return -DistanceKernels.dot(a, b, n)
+        case .l2Squared: let d = q - c; return d * d
+        case .manhattan: return abs(q - c)
+        case .cosine, .dot: return -q * c
         }
     }
 
