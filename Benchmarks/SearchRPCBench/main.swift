@@ -13,6 +13,8 @@ struct Options {
     var queriesPath = "", dimension = 0, k = 10, ef = 0, rounds = 3
     var concurrency = [1, 8]
     var idsOut = ""
+    /// Whether the calling tasks prefer the channel's event loop (`GRPCChannel.executor`).
+    var callersOnLoop = false
 
     init(_ arguments: [String]) throws {
         var i = 1
@@ -33,12 +35,13 @@ struct Options {
             case "--rounds": rounds = Int(try value()) ?? 3
             case "--concurrency": concurrency = try value().split(separator: ",").compactMap { Int($0) }
             case "--ids-out": idsOut = try value()
+            case "--callers": callersOnLoop = try value() == "loop"
             default: throw BenchError("unknown argument \(arguments[i])")
             }
             i += 1
         }
         guard dimension > 0, !queriesPath.isEmpty, !concurrency.isEmpty, concurrency.allSatisfy({ $0 > 0 }) else {
-            throw BenchError("usage: search-rpc-bench --queries FILE.f32 --dim D [--host H --port P --collection C --k 10 --ef 0 --rounds 3 --concurrency 1,8 --ids-out FILE]")
+            throw BenchError("usage: search-rpc-bench --queries FILE.f32 --dim D [--host H --port P --collection C --k 10 --ef 0 --rounds 3 --concurrency 1,8 --ids-out FILE --callers pool|loop]")
         }
     }
 }
@@ -98,7 +101,7 @@ for concurrency in options.concurrency {
     let started = ContinuousClock.now
     let samples = try await withThrowingTaskGroup(of: [Sample].self) { group in
         for worker in 0..<concurrency {
-            group.addTask {
+            group.addTask(executorPreference: options.callersOnLoop ? channel.executor : nil) {
                 var samples: [Sample] = []
                 var index = worker
                 while index < total {

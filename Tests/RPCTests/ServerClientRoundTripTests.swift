@@ -63,11 +63,15 @@ private func makeTestRouter(cancelledCalls: CancelCounter) -> RPCRouter {
             cancelledCalls.completedSends.add(1, ordering: .relaxed)
         }
     }
-    // Answers where it ran before and after a suspension: "loop" or "pool".
-    router.registerUnary(service: "test.Echo", method: "Where", execution: .eventLoopWhenAlone) { _, _, _ in
-        let before = currentThreadKind()
-        try await Task.sleep(for: .milliseconds(1))
-        return Array("\(before) \(currentThreadKind())".utf8)
+    // Inline: answers where it decided and where its answer was made, "loop" or "pool"; a
+    // request [1] offloads the answer.
+    router.registerInlineUnary(service: "test.Echo", method: "Where") { request, _ in
+        let decided = currentThreadKind()
+        guard request == [1] else { return .response(Array("\(decided) \(decided)".utf8)) }
+        return .offload { Array("\(decided) \(currentThreadKind())".utf8) }
+    }
+    router.registerInlineUnary(service: "test.Echo", method: "InlineFail") { request, _ in
+        throw RPCError(.failedPrecondition, "refused \(request.count) bytes")
     }
     router.registerUnary(service: "test.Echo", method: "Big") { request, _, _ in
         let size = request.reduce(0) { $0 << 8 | Int($1) }
@@ -210,19 +214,56 @@ struct ServerClientRoundTripTests {
         }
     }
 
-    @Test("an eventLoopWhenAlone handler runs on the connection's loop when alone, on the pool beside another call")
-    func handlerExecution() async throws {
+    @Test("an inline unary handler answers on the connection's loop when alone, on the pool beside another call or when it offloads")
+    func inlineExecution() async throws {
         try await withServer { channel, _ in
-            let alone = String(decoding: try await channel.unary("/test.Echo/Where", request: []).0, as: UTF8.self)
-            #expect(alone == "loop loop")
+            func whereRan(_ request: [UInt8]) async throws -> String {
+                String(decoding: try await channel.unary("/test.Echo/Where", request: request).0, as: UTF8.self)
+            }
+            #expect(try await whereRan([]) == "loop loop")
+            #expect(try await whereRan([1]) == "loop pool")
             let open = try await channel.makeCall(path: "/test.Echo/Bidi")
             try await open.send([1])
             var echoes = open.responses.makeAsyncIterator()
             #expect(try await echoes.next() == [1])     // the bidi call is running on the server
-            let beside = String(decoding: try await channel.unary("/test.Echo/Where", request: []).0, as: UTF8.self)
-            #expect(beside == "pool pool")
+            #expect(try await whereRan([]) == "pool pool")
+            #expect(try await whereRan([1]) == "pool pool")
             open.closeSend()
             #expect(try await echoes.next() == nil)
+            // Its error is the call's status, and the connection serves the next call.
+            let error = await #expect(throws: RPCError.self) {
+                _ = try await channel.unary("/test.Echo/InlineFail", request: [1, 2, 3])
+            }
+            #expect(error?.code == .failedPrecondition)
+            #expect(error?.message == "refused 3 bytes")
+            #expect(try await whereRan([]) == "loop loop")
+        }
+    }
+
+    @Test("an inline unary call with no request message, or with two, ends with INTERNAL")
+    func inlineRequestCount() async throws {
+        try await withServer { channel, _ in
+            for messages in [[[UInt8]](), [[1], [2]]] {
+                let call = try await channel.makeCall(path: "/test.Echo/Where")
+                for message in messages { try await call.send(message) }
+                call.closeSend()
+                let status = await call.result().status
+                #expect(status.code == .internal)
+                #expect(status.message.hasPrefix("expected exactly one request message"))
+            }
+        }
+    }
+
+    @Test("a caller on the channel's executor makes unary calls on the connection's thread")
+    func callerOnChannelExecutor() async throws {
+        try await withServer { channel, _ in
+            try await withTaskExecutorPreference(channel.executor) {
+                for round in 0..<50 {
+                    let reply = try await channel.unary("/test.Echo/Unary", request: [UInt8(round)])
+                    #expect(reply.response == [UInt8(round)])
+                    #expect(MultiThreadedEventLoopGroup.currentEventLoop != nil)   // resumed on the client's loop
+                }
+            }
         }
     }
 

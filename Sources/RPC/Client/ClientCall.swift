@@ -8,18 +8,23 @@ final class CallResultBox: Sendable {
     var result: CallResult? { value.withLock { $0 } }
 }
 
-/// The started call of `ClientConnectionRef.unary` and whether its task was cancelled, so a
-/// cancel that comes before or after the start reaches the call.
+/// The stream of a unary call (`ClientConnectionRef.unary`) and whether its task was
+/// cancelled, so a cancel that comes before or after the start reaches the call.
 final class UnaryCancellation: Sendable {
-    private let state = Mutex<(call: ClientCall?, cancelled: Bool)>((nil, false))
+    private let state = Mutex<(streamID: Int32?, ref: ClientConnectionRef?, cancelled: Bool)>((nil, nil, false))
 
-    /// Records the started call; true when the task was cancelled already.
-    func started(_ call: ClientCall) -> Bool {
-        state.withLock { $0.call = call; return $0.cancelled }
+    /// Records the started call (on the event loop); true when the task was cancelled already.
+    func started(_ streamID: Int32, ref: ClientConnectionRef) -> Bool {
+        state.withLock { $0.streamID = streamID; $0.ref = ref; return $0.cancelled }
     }
 
     func cancel() {
-        state.withLock { $0.cancelled = true; return $0.call }?.cancel()
+        let started = state.withLock { state -> (Int32, ClientConnectionRef)? in
+            state.cancelled = true
+            guard let id = state.streamID, let ref = state.ref else { return nil }
+            return (id, ref)
+        }
+        if let (streamID, ref) = started { ref.cancel(streamID: streamID) }
     }
 }
 

@@ -1,15 +1,23 @@
 import NIOCore
 
+/// Where a call's responses and result go.
+enum ClientSink {
+    /// A `ClientCall`: messages through a stream as they come, headers and result through promises.
+    case streaming(responses: AsyncThrowingStream<[UInt8], any Error>.Continuation,
+                   headers: EventLoopPromise<Metadata>, result: EventLoopPromise<CallResult>, resultBox: CallResultBox)
+    /// A unary call (`GRPCChannel.unary`): its one response is kept, and the caller resumed
+    /// once, with the response and the result or with the error.
+    case unary(UnsafeContinuation<(response: [UInt8], result: CallResult), any Error>)
+}
+
 /// One call's state on the client side, touched only on the connection's event loop.
 final class ClientStream {
     let streamID: Int32
     var outbound = OutboundQueue(highWaterMarkBytes: 1 << 20)
     var deframer: MessageDeframer
-    var responses: AsyncThrowingStream<[UInt8], any Error>.Continuation
-    let headersPromise: EventLoopPromise<Metadata>
-    let resultPromise: EventLoopPromise<CallResult>
-    /// The result as soon as it is known, readable from any thread without an event-loop hop.
-    let resultBox = CallResultBox()
+    let sink: ClientSink
+    /// A unary call's response, once received.
+    var unaryResponse: [UInt8]?
     var initialMetadata = Metadata()
     var gotHeaders = false
     var httpStatus = ""
@@ -20,15 +28,11 @@ final class ClientStream {
     /// Window updates follow what the application reads.
     var window: ReceiveWindow
 
-    init(streamID: Int32, maxMessageBytes: Int, responses: AsyncThrowingStream<[UInt8], any Error>.Continuation,
-         headersPromise: EventLoopPromise<Metadata>, resultPromise: EventLoopPromise<CallResult>,
-         receiveHighWaterMarkBytes: Int) {
+    init(streamID: Int32, maxMessageBytes: Int, sink: ClientSink, receiveHighWaterMarkBytes: Int) {
         self.streamID = streamID
         self.window = ReceiveWindow(highWaterMarkBytes: receiveHighWaterMarkBytes)
         self.deframer = MessageDeframer(maxMessageBytes: maxMessageBytes)
-        self.responses = responses
-        self.headersPromise = headersPromise
-        self.resultPromise = resultPromise
+        self.sink = sink
     }
 }
 
@@ -46,6 +50,8 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     private var session: HTTP2Session?
     private var context: ChannelHandlerContext?
     private let pump = SessionPump()
+    /// The request headers every call sends, `:path` to go in at index 2.
+    private let fixedHeaders: [HTTP2Header]
     private var streams: [Int32: ClientStream] = [:]
     private var closedReason: String?
     private var isReady = false
@@ -55,6 +61,12 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         self.scheme = scheme
         self.authority = authority
         self.ready = ready
+        fixedHeaders = [
+            HTTP2Header(name: ":method", value: "POST"), HTTP2Header(name: ":scheme", value: scheme),
+            HTTP2Header(name: ":authority", value: authority),
+            HTTP2Header(name: "content-type", value: "application/grpc"), HTTP2Header(name: "te", value: "trailers"),
+            HTTP2Header(name: "user-agent", value: "ruvector-swift/0.1"),
+        ]
     }
 
     // MARK: Channel events
@@ -127,15 +139,49 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     // MARK: Calls (on the event loop, through ClientConnectionRef)
 
     func startCall(path: String, metadata: Metadata, timeout: Duration?, ref: ClientConnectionRef) throws -> ClientCall {
-        guard let session, let context, closedReason == nil else {
+        let (stream, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
+        let eventLoop = ref.eventLoop
+        let headers = eventLoop.makePromise(of: Metadata.self), result = eventLoop.makePromise(of: CallResult.self)
+        let resultBox = CallResultBox()
+        let state = try open(path: path, metadata: metadata, timeout: timeout, ref: ref,
+                             sink: .streaming(responses: continuation, headers: headers, result: result, resultBox: resultBox))
+        flush()
+        let streamID = state.streamID
+        let responses = ClientResponses(base: stream) { count in ref.consumed(streamID: streamID, count: count) }
+        return ClientCall(connection: ref, streamID: streamID, responses: responses,
+                          headersPromise: headers, resultPromise: result, resultBox: resultBox)
+    }
+
+    /// A unary call: opens the stream and queues its only message with the end of stream, in
+    /// one event-loop turn. `continuation` is resumed once, when the call is over; the call's
+    /// stream id goes to `cancellation`, so a cancel of the caller's task reaches it.
+    func startUnary(path: String, metadata: Metadata, timeout: Duration?, message: [UInt8], ref: ClientConnectionRef,
+                    cancellation: UnaryCancellation,
+                    continuation: UnsafeContinuation<(response: [UInt8], result: CallResult), any Error>) {
+        let stream: ClientStream
+        do {
+            stream = try open(path: path, metadata: metadata, timeout: timeout, ref: ref, sink: .unary(continuation))
+        } catch {
+            continuation.resume(throwing: error)
+            return
+        }
+        stream.outbound.appendFinal(message)
+        stream.sendClosed = true
+        if cancellation.started(stream.streamID, ref: ref) {
+            cancel(streamID: stream.streamID)
+        } else {
+            flush()
+        }
+    }
+
+    /// Opens a stream for a call: request headers submitted, state registered, deadline armed.
+    private func open(path: String, metadata: Metadata, timeout: Duration?, ref: ClientConnectionRef,
+                      sink: ClientSink) throws -> ClientStream {
+        guard let session, closedReason == nil else {
             throw RPCError(.unavailable, closedReason ?? "the connection is not open")
         }
-        var headers = [
-            HTTP2Header(name: ":method", value: "POST"), HTTP2Header(name: ":scheme", value: scheme),
-            HTTP2Header(name: ":path", value: path), HTTP2Header(name: ":authority", value: authority),
-            HTTP2Header(name: "content-type", value: "application/grpc"), HTTP2Header(name: "te", value: "trailers"),
-            HTTP2Header(name: "user-agent", value: "ruvector-swift/0.1"),
-        ]
+        var headers = fixedHeaders
+        headers.insert(HTTP2Header(name: ":path", value: path), at: 2)
         var timeoutNanos: Int64?
         if let timeout {
             let (seconds, attoseconds) = timeout.components
@@ -143,38 +189,19 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             timeoutNanos = nanos
             headers.append(HTTP2Header(name: "grpc-timeout", value: GRPCTimeout.format(nanos: nanos)))
         }
-        headers += metadata.headerFields
+        if !metadata.entries.isEmpty { headers += metadata.headerFields }
         guard let streamID = session.submitRequest(headers: headers) else {
             throw RPCError(.unavailable, "the connection cannot open more streams")
         }
-        let (stream, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
-        let state = ClientStream(streamID: streamID, maxMessageBytes: maxReceiveMessageBytes, responses: continuation,
-                                 headersPromise: context.eventLoop.makePromise(),
-                                 resultPromise: context.eventLoop.makePromise(),
+        let state = ClientStream(streamID: streamID, maxMessageBytes: maxReceiveMessageBytes, sink: sink,
                                  receiveHighWaterMarkBytes: receiveHighWaterMarkBytes)
         streams[streamID] = state
         if let timeoutNanos {
-            state.deadlineTimer = context.eventLoop.scheduleTask(in: .nanoseconds(timeoutNanos)) {
+            state.deadlineTimer = ref.eventLoop.scheduleTask(in: .nanoseconds(timeoutNanos)) {
                 ref.handler.value.expire(streamID: streamID)
             }
         }
-        flush()
-        let responses = ClientResponses(base: stream) { count in ref.consumed(streamID: streamID, count: count) }
-        return ClientCall(connection: ref, streamID: streamID, responses: responses,
-                          headersPromise: state.headersPromise, resultPromise: state.resultPromise, resultBox: state.resultBox)
-    }
-
-    /// A unary call: opens the stream and queues its only message with the end of stream, in
-    /// one event-loop turn (no separate send and close hops).
-    func startUnary(path: String, metadata: Metadata, timeout: Duration?, message: [UInt8],
-                    ref: ClientConnectionRef) throws -> ClientCall {
-        let call = try startCall(path: path, metadata: metadata, timeout: timeout, ref: ref)
-        if let stream = streams[call.streamID], !stream.done {
-            stream.outbound.appendFinal(message)
-            stream.sendClosed = true
-            resume(stream)
-        }
-        return call
+        return state
     }
 
     func enqueue(streamID: Int32, message: [UInt8], continuation: CheckedContinuation<Void, any Error>) {
@@ -233,16 +260,27 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         stream.deadlineTimer?.cancel()
         stream.outbound.discard(error: RPCError(status.code == .ok ? .cancelled : status.code,
                                                 status.code == .ok ? "the call has already ended" : status.message))
-        // Set before the responses end, so a caller that saw the end reads the result at once.
-        stream.resultBox.set(CallResult(status: status, initialMetadata: stream.initialMetadata, trailingMetadata: trailing))
-        if status.code == .ok {
-            stream.responses.finish()
-        } else {
-            stream.responses.finish(throwing: RPCError(status.code, status.message, trailingMetadata: trailing))
+        let result = CallResult(status: status, initialMetadata: stream.initialMetadata, trailingMetadata: trailing)
+        switch stream.sink {
+        case .streaming(let responses, let headers, let resultPromise, let resultBox):
+            // Set before the responses end, so a caller that saw the end reads the result at once.
+            resultBox.set(result)
+            if status.code == .ok {
+                responses.finish()
+            } else {
+                responses.finish(throwing: RPCError(status.code, status.message, trailingMetadata: trailing))
+            }
+            headers.succeed(stream.initialMetadata)
+            resultPromise.succeed(result)
+        case .unary(let continuation):
+            if status.code != .ok {
+                continuation.resume(throwing: RPCError(status.code, status.message, trailingMetadata: trailing))
+            } else if let response = stream.unaryResponse {
+                continuation.resume(returning: (response, result))
+            } else {
+                continuation.resume(throwing: RPCError(.internal, "server sent no response to a unary call"))
+            }
         }
-        stream.headersPromise.succeed(stream.initialMetadata)
-        stream.resultPromise.succeed(CallResult(status: status, initialMetadata: stream.initialMetadata,
-                                                trailingMetadata: trailing))
     }
 
     // MARK: HTTP/2 events
@@ -259,7 +297,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
                 return
             }
             stream.initialMetadata = Metadata(receivedHeaders: headers)
-            stream.headersPromise.succeed(stream.initialMetadata)
+            if case .streaming(_, let promise, _, _) = stream.sink { promise.succeed(stream.initialMetadata) }
             return
         }
         do {
@@ -303,9 +341,27 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             return
         }
         do {
-            for message in try stream.deframer.append(bytes) {
-                stream.window.delivered(messageBytes: message.count + MessageFraming.prefixBytes)
-                stream.responses.yield(message)
+            let messages = try stream.deframer.append(bytes)
+            switch stream.sink {
+            case .streaming(let responses, _, _, _):
+                for message in messages {
+                    stream.window.delivered(messageBytes: message.count + MessageFraming.prefixBytes)
+                    responses.yield(message)
+                }
+            case .unary:
+                // The one response is bounded by the deframer's limit and kept whole, so its
+                // bytes are given back at once.
+                session?.consume(streamID: streamID, count: bytes.count)
+                for message in messages {
+                    guard stream.unaryResponse == nil else {
+                        session?.resetStream(streamID: streamID, code: .cancel)
+                        complete(stream, Status(code: .internal, message: "server sent more than one response to a unary call"),
+                                 trailing: Metadata())
+                        return
+                    }
+                    stream.unaryResponse = message
+                }
+                return
             }
         } catch {
             session?.consume(streamID: streamID, count: bytes.count)
@@ -377,22 +433,20 @@ final class ClientConnectionRef: Sendable {
         }.get()
     }
 
-    /// A whole unary call with one hop to the event loop and one back: the call starts there,
-    /// and the caller resumes once its status is in (its response is buffered by then).
+    /// A whole unary call. From the caller's thread: one hop to the event loop and one back,
+    /// when the status is in. From a task running on the loop (`GRPCChannel.executor`): none.
     /// Cancelling the caller's task cancels the call.
-    func unary(path: String, metadata: Metadata, timeout: Duration?, message: [UInt8]) async throws -> ClientCall {
+    func unary(path: String, metadata: Metadata, timeout: Duration?,
+               message: [UInt8]) async throws -> (response: [UInt8], result: CallResult) {
         let cancellation = UnaryCancellation()
         return try await withTaskCancellationHandler {
-            try await eventLoop.flatSubmit { () -> EventLoopFuture<ClientCall> in
-                do {
-                    let call = try self.handler.value.startUnary(path: path, metadata: metadata, timeout: timeout,
-                                                                 message: message, ref: self)
-                    if cancellation.started(call) { self.handler.value.cancel(streamID: call.streamID) }
-                    return call.resultPromise.futureResult.map { _ in call }
-                } catch {
-                    return self.eventLoop.makeFailedFuture(error)
+            try await withUnsafeThrowingContinuation { continuation in
+                let start: @Sendable () -> Void = {
+                    self.handler.value.startUnary(path: path, metadata: metadata, timeout: timeout, message: message,
+                                                  ref: self, cancellation: cancellation, continuation: continuation)
                 }
-            }.get()
+                if eventLoop.inEventLoop { start() } else { eventLoop.execute(start) }
+            }
         } onCancel: {
             cancellation.cancel()
         }

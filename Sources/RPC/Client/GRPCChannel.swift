@@ -14,6 +14,12 @@ public final class GRPCChannel: Sendable {
     private let channel: any Channel
     private let connection: ClientConnectionRef
     private let authority: String
+    /// Runs task jobs on this connection's event loop thread. A task that prefers it
+    /// (`withTaskExecutorPreference(channel.executor) { ... }`) makes its calls without
+    /// crossing threads: the request is written and the caller resumed on the thread that
+    /// reads the socket, which saves two thread wake-ups per call. Meant for callers that do
+    /// little work between calls (all of them then share one thread).
+    public let executor: any TaskExecutor
 
     private init(group: MultiThreadedEventLoopGroup, channel: any Channel,
                  connection: ClientConnectionRef, authority: String) {
@@ -21,6 +27,7 @@ public final class GRPCChannel: Sendable {
         self.channel = channel
         self.connection = connection
         self.authority = authority
+        self.executor = EventLoopTaskExecutor(connection.eventLoop)
     }
 
     /// Connects and waits until the connection is usable. With `tls`, verifies the server
@@ -78,22 +85,8 @@ public final class GRPCChannel: Sendable {
     public func unary(_ path: String, request: [UInt8], metadata: Metadata = Metadata(),
                       timeout: Duration? = nil) async throws -> (response: [UInt8], result: CallResult) {
         // Headers, the request and the end of stream leave in one event-loop turn; the caller
-        // wakes once, when the call is over. Its messages are buffered, and the stream is closed,
-        // so they are read without the flow-control acknowledgement a live stream needs.
-        let call = try await connection.unary(path: path, metadata: metadata, timeout: timeout, message: request)
-        var response: [UInt8]?
-        for try await message in call.responses.base {
-            guard response == nil else {
-                call.cancel()
-                throw RPCError(.internal, "server sent more than one response to a unary call")
-            }
-            response = message
-        }
-        let result = await call.result()
-        guard let response else {
-            throw RPCError(.internal, "server sent no response to a unary call")
-        }
-        return (response, result)
+        // wakes once, when the call is over, with the response kept whole.
+        try await connection.unary(path: path, metadata: metadata, timeout: timeout, message: request)
     }
 
     /// Closes the connection; calls still open fail with UNAVAILABLE.

@@ -15,21 +15,53 @@ public struct ServerContext: Sendable {
 /// `RPCError` ends it with that status.
 public typealias StreamingHandler = @Sendable (RequestStream, ResponseWriter, ServerContext) async throws -> Void
 
+/// What an inline unary handler decided, on the connection's event loop.
+public enum UnaryAnswer: Sendable {
+    /// The response, sent at once from the loop.
+    case response([UInt8])
+    /// Too long for an event loop: the server runs this on Swift's concurrent pool and
+    /// answers with what it returns (or the status it throws).
+    case offload(@Sendable () throws -> [UInt8])
+}
+
+/// A unary handler that runs synchronously where the request arrived: on the connection's
+/// event loop when the call is the connection's only one, with no task, no request stream
+/// and no thread crossed between the request's bytes and the response's. Beside other calls
+/// of the connection it runs on the concurrent pool instead, so a multiplexing client still
+/// gets every core. Throwing an `RPCError` ends the call with that status.
+public typealias InlineUnaryHandler = @Sendable (_ request: [UInt8], _ context: ServerContext) throws -> UnaryAnswer
+
+/// How a registered method is served.
+enum RouteHandler: Sendable {
+    case streaming(StreamingHandler)
+    case inlineUnary(InlineUnaryHandler)
+}
+
 /// Maps method paths to handlers. Built once before the server starts.
 public struct RPCRouter: Sendable {
-    private var handlers: [String: (handler: StreamingHandler, execution: HandlerExecution)] = [:]
+    private var handlers: [String: RouteHandler] = [:]
     private var fallbacks: [String: StreamingHandler] = [:]
     private var services: Set<String> = []
 
     public init() {}
 
-    /// Registers a handler for `/service/method`, run where `execution` says. Registering a
-    /// path twice is a programmer error.
-    public mutating func register(service: String, method: String, execution: HandlerExecution = .concurrentPool,
-                                  handler: @escaping StreamingHandler) {
+    /// Registers a handler for `/service/method`, run on Swift's concurrent pool. Registering
+    /// a path twice is a programmer error.
+    public mutating func register(service: String, method: String, handler: @escaping StreamingHandler) {
+        add(.streaming(handler), service: service, method: method)
+    }
+
+    /// Registers a unary method answered in place when it can be (see `InlineUnaryHandler`):
+    /// for short handlers, where a task and two thread hops would cost more than the work.
+    public mutating func registerInlineUnary(service: String, method: String,
+                                             handler: @escaping InlineUnaryHandler) {
+        add(.inlineUnary(handler), service: service, method: method)
+    }
+
+    private mutating func add(_ handler: RouteHandler, service: String, method: String) {
         let path = "/\(service)/\(method)"
         precondition(handlers[path] == nil, "method \(path) registered twice")
-        handlers[path] = (handler, execution)
+        handlers[path] = handler
         services.insert(service)
     }
 
@@ -49,11 +81,11 @@ public struct RPCRouter: Sendable {
     /// The fully-qualified names of the registered services.
     public var serviceNames: [String] { services.sorted() }
 
-    func handler(forPath path: String) -> (handler: StreamingHandler, execution: HandlerExecution)? {
+    func handler(forPath path: String) -> RouteHandler? {
         if let entry = handlers[path] { return entry }
         let parts = path.split(separator: "/", omittingEmptySubsequences: true)
         guard parts.count == 2 else { return nil }
-        return fallbacks[String(parts[0])].map { ($0, .concurrentPool) }
+        return fallbacks[String(parts[0])].map { .streaming($0) }
     }
 
     /// The service part of a `/service/method` path, when it is one of ours.
@@ -72,10 +104,10 @@ public protocol RPCService: Sendable {
 extension RPCRouter {
     /// Registers a unary method: exactly one request, exactly one response.
     public mutating func registerUnary(
-        service: String, method: String, execution: HandlerExecution = .concurrentPool,
+        service: String, method: String,
         _ body: @escaping @Sendable ([UInt8], ServerContext, ResponseWriter) async throws -> [UInt8]
     ) {
-        register(service: service, method: method, execution: execution) { requests, writer, context in
+        register(service: service, method: method) { requests, writer, context in
             let request = try await requests.single()
             writer.setFinalMessage(try await body(request, context, writer))
         }

@@ -8,6 +8,8 @@ final class ServerCall {
     /// Feeds request messages to the handler; nil once the request side is over.
     var requests: AsyncThrowingStream<[UInt8], any Error>.Continuation?
     var task: Task<Void, Never>?
+    /// An inline unary call waiting for the end of its request (no task, no request stream).
+    var inline: PendingInlineCall?
     var deadlineTimer: Scheduled<Void>?
 
     /// Response messages not yet taken by nghttp2, and the handlers waiting to send more.
@@ -31,4 +33,13 @@ final class ServerCall {
         self.outbound = OutboundQueue(highWaterMarkBytes: sendHighWaterMarkBytes)
         self.window = ReceiveWindow(highWaterMarkBytes: receiveHighWaterMarkBytes)
     }
+}
+
+/// An inline unary call between its headers and the end of its request: what its handler
+/// needs, and the request messages received so far (for a unary call, at most one).
+struct PendingInlineCall {
+    let handler: InlineUnaryHandler
+    let context: ServerContext
+    let started: ContinuousClock.Instant
+    var messages: [[UInt8]] = []
 }

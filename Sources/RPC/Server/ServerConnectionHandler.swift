@@ -14,8 +14,6 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     private var session: HTTP2Session?
     private var context: ChannelHandlerContext?
     private var ref: ServerConnectionRef?
-    /// Runs `.eventLoopWhenAlone` handlers on this connection's loop.
-    private var loopExecutor: EventLoopTaskExecutor?
     private var calls: [Int32: ServerCall] = [:]
     private var peer = "unknown"
 
@@ -42,7 +40,6 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         peer = context.channel.remoteAddress.map { "\($0)" } ?? "unknown"
         ref = ServerConnectionRef(eventLoop: context.eventLoop,
                                   handler: NIOLoopBound(self, eventLoop: context.eventLoop))
-        loopExecutor = EventLoopTaskExecutor(context.eventLoop)
         do {
             session = try HTTP2Session(role: .server, delegate: self, limits: configuration.http2Limits)
         } catch {
@@ -157,7 +154,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     }
 
     func http2ReceivedData(streamID: Int32, bytes: UnsafeRawBufferPointer) {
-        guard let call = calls[streamID], call.requests != nil, !call.finished else {
+        guard let call = calls[streamID], call.requests != nil || call.inline != nil, !call.finished else {
             session?.consume(streamID: streamID, count: bytes.count)
             return
         }
@@ -175,6 +172,16 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
                     "compressed message received but the call negotiated no grpc-encoding"))
             case .truncated:
                 fail(call, Status(code: .internal, message: "request stream ended inside a message"))
+            }
+            return
+        }
+        if call.inline != nil {
+            // The one request message of an inline call is bounded by the deframer's limit and
+            // read as soon as it is whole, so its bytes are given back at once.
+            session?.consume(streamID: streamID, count: bytes.count)
+            call.inline?.messages += messages
+            if call.inline?.messages.count ?? 0 > 1 {
+                fail(call, Status(code: .internal, message: "expected exactly one request message, received more than one"))
             }
             return
         }
@@ -253,7 +260,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
                 message: "grpc-encoding '\(encoding)' is not supported; send identity (uncompressed) messages"))
             return
         }
-        guard let (handler, execution) = router.handler(forPath: path) else {
+        guard let route = router.handler(forPath: path) else {
             let message = router.knowsService(ofPath: path)
                 ? "method not found: \(path)" : "service not found for path \(path)"
             respondWithoutCall(call, httpStatus: "200", status: Status(code: .unimplemented, message: message))
@@ -273,37 +280,84 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
                 ref.handler.value.deadlineExceeded(streamID: streamID, timeout: timeout)
             }
         }
-        guard let ref else { return }
-        let (stream, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
-        call.requests = continuation
-        let streamID = call.streamID
-        let requests = RequestStream(base: stream) { count in ref.consumed(streamID: streamID, count: count) }
-        let writer = ResponseWriter(connection: ref, streamID: streamID)
         let serverContext = ServerContext(path: path, requestMetadata: Metadata(receivedHeaders: headers),
                                           deadline: deadline, peer: peer)
+        switch route {
+        case .inlineUnary(let handler):
+            // Runs when the request is complete (`endRequests`): a unary handler has nothing
+            // to do before.
+            call.inline = PendingInlineCall(handler: handler, context: serverContext, started: ContinuousClock.now)
+        case .streaming(let handler):
+            guard let ref else { return }
+            let (stream, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
+            call.requests = continuation
+            let streamID = call.streamID
+            let requests = RequestStream(base: stream) { count in ref.consumed(streamID: streamID, count: count) }
+            launch(call, context: serverContext, started: ContinuousClock.now) { writer in
+                try await handler(requests, writer, serverContext)
+            }
+        }
+    }
+
+    /// Runs a call's handler as a task on the concurrent pool; its return or error becomes the
+    /// call's status.
+    private func launch(_ call: ServerCall, context: ServerContext, started: ContinuousClock.Instant,
+                        _ body: @escaping @Sendable (ResponseWriter) async throws -> Void) {
+        guard let ref else { return }
+        let writer = ResponseWriter(connection: ref, streamID: call.streamID)
         let logger = self.logger
         let observer = configuration.callObserver
-        let started = ContinuousClock.now
-        // `calls` holds this call: alone means no other call of the connection is running.
-        let onLoop = execution == .eventLoopWhenAlone && calls.count == 1 ? loopExecutor : nil
-        call.task = Task(executorPreference: onLoop) {
-            let status: Status
-            var trailers = Metadata()
+        call.task = Task {
+            let status: Status, trailers: Metadata
             do {
-                try await handler(requests, writer, serverContext)
+                try await body(writer)
                 status = .ok
-            } catch let error as RPCError {
-                status = error.status
-                trailers = error.trailingMetadata
-            } catch is CancellationError {
-                status = Status(code: .cancelled, message: "call cancelled")
+                trailers = Metadata()
             } catch {
-                logger.error("handler failed with an unexpected error", metadata: ["path": "\(path)", "error": "\(error)"])
-                status = Status(code: .unknown, message: "unexpected server error: \(error)")
+                let failure = callStatus(of: error, path: context.path, logger: logger)
+                status = failure.status
+                trailers = failure.trailers
             }
             // Recorded before the status is sent, so a client that saw it also sees it counted.
-            observer?(path, status.code, ContinuousClock.now - started)
+            observer?(context.path, status.code, ContinuousClock.now - started)
             writer.finish(status, extraTrailers: trailers)
+        }
+    }
+
+    /// Answers a complete inline unary request: in place when the call is the connection's
+    /// only one, else on the concurrent pool.
+    private func runInline(_ call: ServerCall, _ pending: PendingInlineCall) {
+        call.inline = nil
+        guard pending.messages.count == 1, let request = pending.messages.first else {
+            fail(call, Status(code: .internal, message: "expected exactly one request message, received none"))
+            return
+        }
+        let handler = pending.handler, context = pending.context
+        guard calls.count == 1 else {
+            launch(call, context: context, started: pending.started) { writer in
+                switch try handler(request, context) {
+                case .response(let bytes): writer.setFinalMessage(bytes)
+                case .offload(let work): writer.setFinalMessage(try work())
+                }
+            }
+            return
+        }
+        let answer: UnaryAnswer
+        do {
+            answer = try handler(request, context)
+        } catch {
+            let (status, trailers) = callStatus(of: error, path: context.path, logger: logger)
+            configuration.callObserver?(context.path, status.code, ContinuousClock.now - pending.started)
+            finishCall(streamID: call.streamID, status: status, initialMetadata: Metadata(), trailingMetadata: trailers)
+            return
+        }
+        switch answer {
+        case .response(let bytes):
+            configuration.callObserver?(context.path, .ok, ContinuousClock.now - pending.started)
+            finishCall(streamID: call.streamID, status: .ok, initialMetadata: Metadata(), trailingMetadata: Metadata(),
+                       finalMessage: bytes)
+        case .offload(let work):
+            launch(call, context: context, started: pending.started) { writer in writer.setFinalMessage(try work()) }
         }
     }
 
@@ -322,6 +376,15 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     }
 
     private func endRequests(_ call: ServerCall) {
+        if let pending = call.inline {
+            do {
+                try call.deframer.finish()
+                runInline(call, pending)
+            } catch {
+                fail(call, Status(code: .internal, message: "request stream ended inside a message"))
+            }
+            return
+        }
         guard let requests = call.requests else { return }
         do {
             try call.deframer.finish()
@@ -336,6 +399,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     private func fail(_ call: ServerCall, _ status: Status) {
         guard !call.finished else { return }
         call.task?.cancel()
+        call.inline = nil
         call.requests?.finish(throwing: CancellationError())
         call.requests = nil
         // Queued responses are dropped: the status replaces them.
@@ -412,7 +476,10 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
                 session?.resumeData(streamID: streamID)
             }
         }
-        scheduleFlush()
+        // Answered from inside nghttp2 (an inline call): the read that brought the request
+        // writes the response on its way out. Else on the loop's next turn, with whatever
+        // other calls finish meanwhile.
+        if pump.isInsideSession { flush() } else { scheduleFlush() }
     }
 
     func deadlineExceeded(streamID: Int32, timeout: String) {
@@ -498,5 +565,18 @@ final class ServerConnectionRef: Sendable {
 
     func forceClose() {
         eventLoop.execute { self.handler.value.forceClose() }
+    }
+}
+
+/// The status (and trailers) a handler's error ends its call with.
+private func callStatus(of error: any Error, path: String, logger: Logger) -> (status: Status, trailers: Metadata) {
+    switch error {
+    case let error as RPCError:
+        return (error.status, error.trailingMetadata)
+    case is CancellationError:
+        return (Status(code: .cancelled, message: "call cancelled"), Metadata())
+    default:
+        logger.error("handler failed with an unexpected error", metadata: ["path": "\(path)", "error": "\(error)"])
+        return (Status(code: .unknown, message: "unexpected server error: \(error)"), Metadata())
     }
 }

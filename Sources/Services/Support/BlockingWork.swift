@@ -18,12 +18,3 @@ enum BlockingWork {
         try await pool.runIfActive(body)
     }
 }
-
-/// CPU work too long for an event loop (a scan, a batch, a filtered search): a handler that
-/// runs on its connection's loop (`HandlerExecution.eventLoopWhenAlone`) moves it to Swift's
-/// concurrent pool and comes back to the loop to answer. On the pool already, no hop.
-enum CPUWork {
-    static func offloaded<T: Sendable>(_ body: @Sendable () throws -> T) async throws -> T {
-        try await withTaskExecutorPreference(globalConcurrentExecutor) { try body() }
-    }
-}

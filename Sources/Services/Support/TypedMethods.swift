@@ -4,14 +4,28 @@ import Wire
 /// Typed registration on top of the raw-bytes router: requests are decoded with the
 /// generated Wire types (bounded, validated), responses encoded.
 extension RPCRouter {
-    /// A unary method with typed request and response, run where `execution` says.
+    /// A unary method with typed request and response, run on the concurrent pool.
     mutating func unary<Request: WireMessage, Response: WireMessage>(
         _ service: String, _ method: String, _ request: Request.Type = Request.self,
-        execution: HandlerExecution = .concurrentPool,
         _ body: @escaping @Sendable (Request, ServerContext, ResponseWriter) async throws -> Response
     ) {
-        registerUnary(service: service, method: method, execution: execution) { bytes, context, writer in
+        registerUnary(service: service, method: method) { bytes, context, writer in
             try await body(try decodeRequest(bytes), context, writer).encoded()
+        }
+    }
+
+    /// A short unary method answered where its request arrived (`InlineUnaryHandler`: on the
+    /// connection's event loop when the call is alone there) when `light` says this request
+    /// is cheap; a request it calls heavy runs `body` on the concurrent pool instead.
+    mutating func inlineUnary<Request: WireMessage, Response: WireMessage>(
+        _ service: String, _ method: String, _ request: Request.Type = Request.self,
+        light: @escaping @Sendable (Request) throws -> Bool = { _ in true },
+        _ body: @escaping @Sendable (Request, ServerContext) throws -> Response
+    ) {
+        registerInlineUnary(service: service, method: method) { bytes, context in
+            let request: Request = try decodeRequest(bytes)
+            guard try light(request) else { return .offload { try body(request, context).encoded() } }
+            return .response(try body(request, context).encoded())
         }
     }
 

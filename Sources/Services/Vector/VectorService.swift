@@ -7,8 +7,8 @@ import Wire
 /// `ruvector.v1.VectorService` over durable collections: collections, points, search
 /// (unary, batch, streaming) here; snapshots in `VectorService+Snapshots.swift`. Writes and
 /// other disk work run on `BlockingWork`'s threads; short reads (a plain Search, Get of a few
-/// ids, Count without filter, collection info) answer on their connection's event loop when
-/// alone on it (`HandlerExecution.eventLoopWhenAlone`), heavier ones on the concurrent pool.
+/// ids, Count without filter, collection info) are answered in place, on their connection's
+/// event loop when alone on it (`RPCRouter.inlineUnary`), heavier ones on the concurrent pool.
 /// Every request is checked against `limits`.
 struct VectorService: RPCService {
     static let name = "ruvector.v1.VectorService"
@@ -25,12 +25,6 @@ struct VectorService: RPCService {
     /// Runs an engine call, mapping its errors to statuses.
     static func mapped<T>(_ body: () throws -> T) throws -> T {
         do { return try body() } catch { throw VectorMapping.rpcError(error) }
-    }
-
-    /// Runs an engine call where the handler is when `light` (on its connection's event loop,
-    /// if it runs there), else on the concurrent pool; maps its errors either way.
-    static func computed<T: Sendable>(light: Bool, _ body: @Sendable () throws -> T) async throws -> T {
-        light ? try mapped(body) : try await CPUWork.offloaded { try mapped(body) }
     }
 
     /// Runs blocking engine or disk work off the cooperative pool, mapping its errors.
@@ -51,10 +45,10 @@ struct VectorService: RPCService {
                 return try VectorMapping.info(created)
             }
         }
-        router.unary(Self.name, "GetCollection", RuvectorV1.GetCollectionRequest.self, execution: .eventLoopWhenAlone) { request, _, _ in
+        router.inlineUnary(Self.name, "GetCollection", RuvectorV1.GetCollectionRequest.self) { request, _ in
             try Self.mapped { try VectorMapping.info(try service.collection(request.name)) }
         }
-        router.unary(Self.name, "ListCollections", RuvectorV1.ListCollectionsRequest.self, execution: .eventLoopWhenAlone) { _, _, _ in
+        router.inlineUnary(Self.name, "ListCollections", RuvectorV1.ListCollectionsRequest.self) { _, _ in
             try Self.mapped { RuvectorV1.ListCollectionsResponse(collections: try catalog.list().map { try VectorMapping.info($0) }) }
         }
         router.unary(Self.name, "DeleteCollection", RuvectorV1.DeleteCollectionRequest.self) { request, _, _ in
@@ -76,8 +70,8 @@ struct VectorService: RPCService {
         router.clientStreaming(Self.name, "UpsertStream", RuvectorV1.UpsertRequest.self, RuvectorV1.UpdateResult.self) { requests, _, _ in
             try await service.upsertStream(requests)
         }
-        router.unary(Self.name, "Get", RuvectorV1.GetRequest.self, execution: .eventLoopWhenAlone) { request, _, _ in
-            try await Self.computed(light: request.ids.count <= 64) {
+        router.inlineUnary(Self.name, "Get", RuvectorV1.GetRequest.self, light: { $0.ids.count <= 64 }) { request, _ in
+            try Self.mapped {
                 guard request.ids.count <= limits.maxPointsPerWrite else {
                     throw RPCError(.invalidArgument, "at most \(limits.maxPointsPerWrite) ids per Get")
                 }
@@ -109,9 +103,9 @@ struct VectorService: RPCService {
             }
             return RuvectorV1.UpdateResult(pointsAffected: UInt64(deleted), applied: true)
         }
-        router.unary(Self.name, "Count", RuvectorV1.CountRequest.self, execution: .eventLoopWhenAlone) { request, _, _ in
-            // Without a filter a count is read, not computed; with one, every point is tested.
-            try await Self.computed(light: request.filter == nil) {
+        // Without a filter a count is read, not computed; with one, every point is tested.
+        router.inlineUnary(Self.name, "Count", RuvectorV1.CountRequest.self, light: { $0.filter == nil }) { request, _ in
+            try Self.mapped {
                 let durable = try service.collection(request.collection)
                 let filter = try VectorMapping.filter(request.filter, maxDepth: limits.maxFilterDepth, ids: durable)
                 return RuvectorV1.CountResponse(count: UInt64(try durable.collection.count(filter: filter)))
@@ -141,11 +135,10 @@ struct VectorService: RPCService {
                 return response
             }
         }
-        router.unary(Self.name, "Search", RuvectorV1.SearchRequest.self, execution: .eventLoopWhenAlone) { request, _, _ in
-            let durable = try service.collection(request.collection)
-            return try await Self.computed(light: Self.isLight(request, durable.collection.config)) {
-                try service.search(request, in: durable)
-            }
+        router.inlineUnary(Self.name, "Search", RuvectorV1.SearchRequest.self, light: { request in
+            Self.isLight(request, try service.collection(request.collection).collection.config)
+        }) { request, _ in
+            try Self.mapped { try service.search(request) }
         }
         router.unary(Self.name, "SearchBatch", RuvectorV1.SearchBatchRequest.self) { request, _, _ in
             try Self.mapped {
