@@ -22,8 +22,9 @@ final class HTTP2Session {
     private let session: OpaquePointer
     private unowned let delegate: any HTTP2SessionDelegate
     private let limits: HTTP2Limits
-    /// Header fields gathered per stream until the block is complete.
-    private var pendingHeaders: [Int32: (fields: [HTTP2Header], bytes: Int)] = [:]
+    /// The header block being received: HTTP/2 sends a block's frames back to back (RFC 9113
+    /// section 4.3), so at most one is open at a time on a connection.
+    private var pendingHeaders: (streamID: Int32, fields: [HTTP2Header], bytes: Int)?
 
     init(role: HTTP2Role, delegate: any HTTP2SessionDelegate, limits: HTTP2Limits) throws(HTTP2SessionError) {
         self.delegate = delegate
@@ -178,24 +179,25 @@ final class HTTP2Session {
     // MARK: Callback targets (called from the trampolines)
 
     fileprivate func onBeginHeaders(_ frame: UnsafePointer<nghttp2_frame>) -> Int32 {
-        pendingHeaders[frame.pointee.hd.stream_id] = ([], 0)
+        var fields: [HTTP2Header] = []
+        fields.reserveCapacity(8)
+        pendingHeaders = (frame.pointee.hd.stream_id, fields, 0)
         return 0
     }
 
     fileprivate func onHeader(_ frame: UnsafePointer<nghttp2_frame>, _ name: UnsafePointer<UInt8>, _ nameCount: Int,
                               _ value: UnsafePointer<UInt8>, _ valueCount: Int) -> Int32 {
         let id = frame.pointee.hd.stream_id
-        var entry = pendingHeaders[id] ?? ([], 0)
-        entry.bytes += nameCount + valueCount + 32
-        if entry.bytes > limits.maxHeaderListBytes {
-            pendingHeaders[id] = nil
+        guard pendingHeaders?.streamID == id else { return 0 }   // a block refused as too large
+        pendingHeaders!.bytes += nameCount + valueCount + 32
+        if pendingHeaders!.bytes > limits.maxHeaderListBytes {
+            pendingHeaders = nil
             delegate.http2HeadersTooLarge(streamID: id)
             return Int32(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue)
         }
-        entry.fields.append(HTTP2Header(
+        pendingHeaders!.fields.append(HTTP2Header(
             name: String(decoding: UnsafeBufferPointer(start: name, count: nameCount), as: UTF8.self),
             value: String(decoding: UnsafeBufferPointer(start: value, count: valueCount), as: UTF8.self)))
-        pendingHeaders[id] = entry
         return 0
     }
 
@@ -204,7 +206,9 @@ final class HTTP2Session {
         let endStream = header.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
         switch UInt32(header.type) {
         case NGHTTP2_HEADERS.rawValue:
-            let fields = pendingHeaders.removeValue(forKey: header.stream_id)?.fields ?? []
+            var fields: [HTTP2Header] = []
+            if let pending = pendingHeaders, pending.streamID == header.stream_id { fields = pending.fields }
+            pendingHeaders = nil
             delegate.http2ReceivedHeaders(streamID: header.stream_id, headers: fields, endStream: endStream)
         case NGHTTP2_DATA.rawValue:
             if endStream { delegate.http2ReceivedEndStream(streamID: header.stream_id) }
@@ -223,7 +227,7 @@ final class HTTP2Session {
     }
 
     fileprivate func onStreamClose(_ streamID: Int32, _ errorCode: UInt32) -> Int32 {
-        pendingHeaders[streamID] = nil
+        if pendingHeaders?.streamID == streamID { pendingHeaders = nil }
         delegate.http2StreamClosed(streamID: streamID, errorCode: errorCode)
         return 0
     }
@@ -272,25 +276,25 @@ final class HTTP2Session {
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks) { _, id, code, ud in HTTP2Session.from(ud).onStreamClose(id, code) }
     }
 
-    /// Lays the header fields out as an `nghttp2_nv` array valid for the duration of `body`.
+    /// Lays the header fields out as an `nghttp2_nv` array valid for the duration of `body`
+    /// (in one temporary allocation for the bytes and one for the array: on the stack when small).
     private static func withNameValues<R>(_ headers: [HTTP2Header], _ body: (UnsafePointer<nghttp2_nv>, Int) -> R) -> R {
-        var storage = [UInt8]()
-        var ranges: [(Int, Int, Int, Int)] = []
-        for header in headers {
-            let nameStart = storage.count
-            storage.append(contentsOf: header.name.utf8)
-            let valueStart = storage.count
-            storage.append(contentsOf: header.value.utf8)
-            ranges.append((nameStart, valueStart - nameStart, valueStart, storage.count - valueStart))
-        }
-        storage.append(0)
-        return storage.withUnsafeMutableBufferPointer { bytes in
-            let base = bytes.baseAddress!
-            let nva = ranges.map { range in
-                nghttp2_nv(name: base + range.0, value: base + range.2, namelen: range.1, valuelen: range.3,
-                           flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue))
+        var byteCount = 0
+        for header in headers { byteCount += header.name.utf8.count + header.value.utf8.count }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(1, byteCount)) { bytes in
+            withUnsafeTemporaryAllocation(of: nghttp2_nv.self, capacity: max(1, headers.count)) { nva in
+                var offset = 0
+                for (index, header) in headers.enumerated() {
+                    let name = bytes.baseAddress! + offset
+                    offset = bytes[offset...].initialize(fromContentsOf: header.name.utf8)
+                    let value = bytes.baseAddress! + offset
+                    offset = bytes[offset...].initialize(fromContentsOf: header.value.utf8)
+                    (nva.baseAddress! + index).initialize(to: nghttp2_nv(
+                        name: name, value: value, namelen: value - name, valuelen: bytes.baseAddress! + offset - value,
+                        flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)))
+                }
+                return body(nva.baseAddress!, headers.count)
             }
-            return nva.withUnsafeBufferPointer { body($0.baseAddress!, $0.count) }
         }
     }
 }

@@ -407,7 +407,12 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         finishCall(streamID: call.streamID, status: status, initialMetadata: Metadata(), trailingMetadata: Metadata())
     }
 
+    private static let okTrailers = [HTTP2Header(name: "grpc-status", value: "0")]
+    private static let plainResponseHeaders = [HTTP2Header(name: ":status", value: "200"),
+                                               HTTP2Header(name: "content-type", value: "application/grpc")]
+
     private func statusHeaders(_ status: Status, trailing: Metadata) -> [HTTP2Header] {
+        if status.code == .ok, status.message.isEmpty, trailing.entries.isEmpty { return Self.okTrailers }
         var headers = [HTTP2Header(name: "grpc-status", value: "\(status.code.rawValue)")]
         if !status.message.isEmpty {
             headers.append(HTTP2Header(name: "grpc-message", value: PercentEncoding.encode(status.message)))
@@ -423,8 +428,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     }
 
     private func responseHeaders(_ metadata: Metadata) -> [HTTP2Header] {
-        [HTTP2Header(name: ":status", value: "200"), HTTP2Header(name: "content-type", value: "application/grpc")]
-            + metadata.headerFields
+        metadata.entries.isEmpty ? Self.plainResponseHeaders : Self.plainResponseHeaders + metadata.headerFields
     }
 
     // MARK: Called from handler tasks (through ServerConnectionRef, on the event loop)

@@ -15,10 +15,16 @@ public final class ServerMetrics: Sendable {
         var buckets = [UInt64](repeating: 0, count: ServerMetrics.bucketBounds.count)
         var count: UInt64 = 0
         var sum: Double = 0
+
+        mutating func record(_ seconds: Double) {
+            if let bucket = ServerMetrics.bucketBounds.firstIndex(where: { seconds <= $0 }) { buckets[bucket] += 1 }
+            count += 1
+            sum += seconds
+        }
     }
 
     private struct State {
-        var calls: [String: [String: UInt64]] = [:]   // method -> status name -> count
+        var calls: [String: [StatusCode: UInt64]] = [:]   // method -> status -> count
         var latency: [String: Histogram] = [:]
     }
 
@@ -34,12 +40,9 @@ public final class ServerMetrics: Sendable {
     @Sendable public func record(path: String, code: StatusCode, duration: Duration) {
         let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
         state.withLock { state in
-            state.calls[path, default: [:]][code.description, default: 0] += 1
-            var histogram = state.latency[path] ?? Histogram()
-            if let bucket = Self.bucketBounds.firstIndex(where: { seconds <= $0 }) { histogram.buckets[bucket] += 1 }
-            histogram.count += 1
-            histogram.sum += seconds
-            state.latency[path] = histogram
+            // Updated in place: no copy of the per-method dictionaries or bucket arrays per call.
+            state.calls[path, default: [:]][code, default: 0] += 1
+            state.latency[path, default: Histogram()].record(seconds)
         }
     }
 
@@ -49,7 +52,7 @@ public final class ServerMetrics: Sendable {
         var out = "# HELP ruvector_rpc_requests_total gRPC calls served, by method and final status.\n"
         out += "# TYPE ruvector_rpc_requests_total counter\n"
         for (method, codes) in snapshot.calls.sorted(by: { $0.key < $1.key }) {
-            for (code, count) in codes.sorted(by: { $0.key < $1.key }) {
+            for (code, count) in codes.map({ ($0.key.description, $0.value) }).sorted(by: { $0.0 < $1.0 }) {
                 out += "ruvector_rpc_requests_total{method=\"\(Self.escaped(method))\",code=\"\(code)\"} \(count)\n"
             }
         }
