@@ -43,6 +43,23 @@ import Testing
         }
     }
 
+    @Test func searchFromTheClientsExecutor() async throws {
+        try await TestServer.with { db, _ in
+            try await db.createCollection(name: "e", dimension: Self.dimension, metric: .cosine)
+            let points = Oracle.points(count: 200, dimension: Self.dimension, seed: 8)
+            try await db.upsert(points, into: "e")
+            // Calls from a task on the connection's thread answer exactly as from the pool, one after another.
+            let hits = try await withTaskExecutorPreference(db.executor) {
+                var all: [[Hit]] = []
+                for query in Self.queries(20, seed: 6) { all.append(try await db.search(query, in: "e", k: 5, ef: 200)) }
+                return all
+            }
+            for (query, found) in zip(Self.queries(20, seed: 6), hits) {
+                Self.expectSame(found, Oracle.topK(query, points, k: 5, metric: .cosine))
+            }
+        }
+    }
+
     @Test func scoreThresholdPayloadAndVectors() async throws {
         try await TestServer.with { db, _ in
             try await db.createCollection(name: "t", dimension: Self.dimension, metric: .l2)
