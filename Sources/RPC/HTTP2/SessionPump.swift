@@ -8,6 +8,9 @@ import NIOCore
 final class SessionPump {
     private var depth = 0
     private var flushNeeded = false
+    /// The buffer frames are gathered in, kept between flushes: once the channel has written
+    /// it (usually at once), its storage is ours again and is reused without an allocation.
+    private var output: ByteBuffer?
 
     /// True while nghttp2 is running (inside `receive` or `flush`).
     var isInsideSession: Bool { depth > 0 }
@@ -44,7 +47,8 @@ final class SessionPump {
         guard context.channel.isWritable else { return .open }
         repeat {
             flushNeeded = false
-            var buffer = context.channel.allocator.buffer(capacity: 0)
+            var buffer = output.take() ?? context.channel.allocator.buffer(capacity: 4096)
+            buffer.clear()
             depth += 1
             do {
                 try session.drainOutput(into: &buffer)
@@ -56,6 +60,8 @@ final class SessionPump {
             if buffer.readableBytes > 0 {
                 context.writeAndFlush(NIOAny(buffer), promise: nil)
             }
+            // A large one (a big message) is not kept.
+            if buffer.capacity <= 64 << 10 { output = buffer }
         } while flushNeeded
         return session.isActive ? .open : .close
     }
