@@ -75,7 +75,7 @@ let package = Package(
         ),
         // Search RPC latency vs in-server search time (driven by Benchmarks/SearchRPCBench/bench_search.py).
         .executableTarget(name: "search-rpc-bench", dependencies: ["RPC", "Wire"], path: "Benchmarks/SearchRPCBench",
-                          exclude: ["bench_search.py", "peer_server.py"], swiftSettings: internalChecks),
+                          exclude: ["bench_search.py", "peer_server.py", "loopback_floor.c"], swiftSettings: internalChecks),
         // The gRPC interop cases run by our Swift client (tested against a grpcio server).
         .executableTarget(
             name: "RuVectorInteropClient",

@@ -133,6 +133,12 @@ def main():
     finally:
         peer.terminate()
         peer.wait()
+    floor = None
+    if shutil.which("cc"):
+        # The floor under both: a bare loopback TCP ping-pong (see loopback_floor.c).
+        subprocess.run(["cc", "-O2", "-o", f"{work}/loopback_floor",
+                        str(ROOT / "Benchmarks/SearchRPCBench/loopback_floor.c")], check=True)
+        floor = subprocess.run([f"{work}/loopback_floor"], check=True, capture_output=True, text=True).stdout
     shutil.rmtree(work, ignore_errors=True)
 
     print(f"\n{args.n} x {args.dim} L2, clustered Gaussian (seed 42), {args.queries} queries x {args.rounds} rounds, "
@@ -149,6 +155,9 @@ def main():
     peer = {(r["callers"], r["concurrency"]): r for name, _, r in rows if name != "ruvector-server"}
     for key in sorted(ours):
         print(f"callers {key[0]}, streams {key[1]}: ruvector-server QPS = {ours[key]['qps'] / peer[key]['qps']:.2f}x the peer's")
+    if floor:
+        print("\nloopback floor (loopback_floor.c, same run): a bare TCP ping-pong, answered after a spin of the given wait\n")
+        print(floor)
 
 
 if __name__ == "__main__":
