@@ -7,10 +7,14 @@ typealias Sweep = [(ef: Int, recall: Double, qps: Double)]
 /// The QPS of a sweep at one target recall.
 struct TargetQPS {
     var qps: Double
-    /// The ef points it comes from: two when interpolated, one when the smallest ef already reaches the target.
+    /// The ef points it comes from: two when interpolated, one when read off the grid.
     var efs: [Int]
+    /// Interpolation found the smallest ef of the sweep already at the target: its QPS is a lower bound.
+    var atSmallestEf = false
 
-    var cell: String { String(format: "%.0f", qps) + " (" + efs.map(String.init).joined(separator: "-") + ")" }
+    var cell: String {
+        String(format: "%.0f", qps) + " (" + efs.map(String.init).joined(separator: "-") + (atSmallestEf ? ", smallest ef" : "") + ")"
+    }
 }
 
 /// The best QPS among the grid's efs whose recall reaches `target` (how earlier tables were read).
@@ -19,13 +23,13 @@ func gridQPS(_ target: Double, _ rows: Sweep) -> TargetQPS? {
 }
 
 /// QPS at exactly `target` recall: log QPS linear in recall between the last ef below the target
-/// and the first ef that reaches it (in ef order). When the first ef reaches it already, that
-/// point's QPS; `nil` when no ef does.
+/// and the first ef that reaches it (in ef order). When the smallest ef reaches it already, that
+/// point's QPS, marked; `nil` when no ef does.
 func interpolatedQPS(_ target: Double, _ rows: Sweep) -> TargetQPS? {
     guard let i = rows.firstIndex(where: { $0.recall >= target }) else { return nil }
     let hi = rows[i]
-    guard i > 0, hi.recall > rows[i - 1].recall else { return TargetQPS(qps: hi.qps, efs: [hi.ef]) }
-    let lo = rows[i - 1]
+    guard i > 0 else { return TargetQPS(qps: hi.qps, efs: [hi.ef], atSmallestEf: true) }
+    let lo = rows[i - 1]  // below the target, so below `hi`
     let t = (target - lo.recall) / (hi.recall - lo.recall)
     return TargetQPS(qps: exp(log(lo.qps) + t * (log(hi.qps) - log(lo.qps))), efs: [lo.ef, hi.ef])
 }

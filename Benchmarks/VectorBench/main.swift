@@ -2,7 +2,7 @@
 // against hnswlib, usearch and simsimd (peer.py) on the same generated data, same run.
 //
 //   swift run -c release vector-bench [--n 100000] [--dim 128] [--queries 1000] [--m 16] [--efc 200] [--build-threads T]
-//                                     [--peers hnswlib,usearch] [--efs 10,16,...] [--seed 1] [--cache 1]
+//                                     [--peers hnswlib,usearch] [--efs 10,16,...] [--seed 1] [--cache 1] [--peer-hugepages 1]
 //
 // Builds twice: one point at a time on one thread, and with upsert(_:threads:) on every core.
 // With --build-threads T every engine builds once, on T threads (T = 1: our one-at-a-time path),
@@ -39,6 +39,10 @@ let efs = listArgument("efs")?.compactMap { Int($0) } ?? [10, 16, 24, 32, 48, 64
 // same n, dim, queries, m, efc, build threads and seed saved in the data folder, for iterating on
 // search; build times are then not measured. Delete the folder after changing construction.
 let cache = argument("cache", 0) != 0
+// --peer-hugepages 1: run the peers with GLIBC_TUNABLES=glibc.malloc.hugetlb=1, so glibc asks for
+// transparent huge pages for their large allocations, as our engine does for its own (a check that
+// a speed-up is not only page size).
+let peerHugePages = argument("peer-hugepages", 0) != 0
 let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vector-bench-\(n)x\(dim)")
 try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
 
@@ -231,6 +235,9 @@ let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendi
 process.arguments = ["python3", script, dir.path, "\(n)", "\(dim)", "\(nq)", "\(m)", "\(efc)",
                      efs.map(String.init).joined(separator: ","), "\(concurrentEf)", "\(buildThreads)", quantized ? "1" : "0",
                      peers.joined(separator: ","), cache ? "1" : "0", "\(seed)"]
+if peerHugePages {
+    process.environment = ProcessInfo.processInfo.environment.merging(["GLIBC_TUNABLES": "glibc.malloc.hugetlb=1"]) { $1 }
+}
 let pipe = Pipe()
 process.standardOutput = pipe
 try process.run()
@@ -245,13 +252,16 @@ func rows(_ name: String) -> Sweep {
 }
 func f(_ x: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", x) }
 
-print("\n## \(n) x \(dim), \(nq) queries, k=\(k), M=\(m), efConstruction=\(efc), single-thread search")
+print("\n## \(n) x \(dim), \(nq) queries, k=\(k), M=\(m), efConstruction=\(efc), single-thread search"
+      + (peerHugePages ? "; peers on transparent huge pages (glibc.malloc.hugetlb=1)" : ""))
 let graphPeers = ["hnswlib", "usearch"].filter { peer[$0] != nil }
 var engines: [(name: String, rows: Sweep)] = [("ruvector", ours)]
 if parallelIndex != nil { engines.append(("ruvector (graph built on \(cores) threads)", oursParallelBuilt)) }
 engines += graphPeers.map { ($0, rows($0)) }
 print("\n| engine | ef | recall@10 | QPS |\n|---|---|---|---|")
-for (name, sweepRows) in engines { for r in sweepRows { print("| \(name) | \(r.ef) | \(f(r.recall, 3)) | \(f(r.qps, 0)) |") } }
+for (name, sweepRows) in engines + quantizedSweeps + (quantized ? [("usearch f16", rows("usearch_f16"))] : []) {
+    for r in sweepRows { print("| \(name) | \(r.ef) | \(f(r.recall, 3)) | \(f(r.qps, 0)) |") }
+}
 // Graph quality apart from speed: recall of each graph at the same ef.
 print("\n| ef | recall@10: " + engines.map(\.name).joined(separator: " | ") + " |")
 print("|---|" + engines.map { _ in "---|" }.joined())
