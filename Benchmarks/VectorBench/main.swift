@@ -2,6 +2,7 @@
 // against hnswlib, usearch and simsimd (peer.py) on the same generated data, same run.
 //
 //   swift run -c release vector-bench [--n 100000] [--dim 128] [--queries 1000] [--m 16] [--efc 200] [--build-threads T]
+//                                     [--peers hnswlib,usearch] [--efs 10,16,...] [--seed 1] [--cache 1] [--peer-hugepages 1]
 //
 // Builds twice: one point at a time on one thread, and with upsert(_:threads:) on every core.
 // With --build-threads T every engine builds once, on T threads (T = 1: our one-at-a-time path),
@@ -17,14 +18,38 @@ func argument(_ name: String, _ fallback: Int) -> Int {
 
 let n = argument("n", 100_000), dim = argument("dim", 128), nq = argument("queries", 1000)
 let m = argument("m", 16), efc = argument("efc", 200), k = 10
+// --seed: the level generators' seed, ours and hnswlib's (not the data's).
+let seed = argument("seed", 1)
 let buildThreads = argument("build-threads", 0)
 // --quantized 1: also walk on float16 and int8 codes with f32 rescoring (4 x k), beside usearch on f16.
 let quantized = argument("quantized", 0) != 0
 // --tiered 1: then tiered compression under a skewed workload (90% of searches on the first 10% of
 // the queries): tier counts, walk bytes per vector, recall and QPS of popular and other queries.
 let tiered = argument("tiered", 0) != 0
+func listArgument(_ name: String) -> [String]? {
+    let args = CommandLine.arguments
+    guard let i = args.firstIndex(of: "--\(name)"), i + 1 < args.count else { return nil }
+    return args[i + 1].split(separator: ",").map(String.init)
+}
+// --peers: which graph peers run, e.g. hnswlib, or none (simsimd's kernels always run); default both.
+let peers = listArgument("peers") ?? ["hnswlib", "usearch"]
+// --efs: the ef grid; the default is finer near where 128-dim sets reach recall 0.95.
+let efs = listArgument("efs")?.compactMap { Int($0) } ?? [10, 16, 24, 32, 48, 64, 96, 128, 160, 192, 224, 256, 320, 384, 512]
+// --cache 1: reuse the data, ground truth and graphs (ours and hnswlib's) an earlier run with the
+// same n, dim, queries, m, efc, build threads and seed saved in the data folder, for iterating on
+// search; build times are then not measured. Delete the folder after changing construction.
+let cache = argument("cache", 0) != 0
+// --peer-hugepages 1: run the peers with GLIBC_TUNABLES=glibc.malloc.hugetlb=1, so glibc asks for
+// transparent huge pages for their large allocations, as our engine does for its own (a check that
+// a speed-up is not only page size).
+let peerHugePages = argument("peer-hugepages", 0) != 0
 let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vector-bench-\(n)x\(dim)")
 try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+
+/// Progress, on standard error: unbuffered, so it shows while standard output goes to a file.
+func progress(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}
 
 func seconds(_ d: Duration) -> Double {
     Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
@@ -35,60 +60,86 @@ var rng = SeededGenerator(seed: 2026)
 let clusters = 100
 let centres = (0..<clusters).map { _ in (0..<dim).map { _ in Float(rng.nextGaussian()) * 3 } }
 @MainActor func point(_ i: Int) -> [Float] { centres[Int(rng.next() % UInt64(clusters))].map { $0 + Float(rng.nextGaussian()) } }
-let data = (0..<n).map(point)
-let queries = (0..<nq).map(point)
-let flat = data.flatMap { $0 }
-let flatQ = queries.flatMap { $0 }
-
-// Ground truth by brute force with the engine's kernel: the k smallest (distance, index) pairs
-// of each query, kept in a sorted array of k while scanning (no sort of all n distances).
-print("generating \(n) x \(dim), \(nq) queries; ground truth by brute force ...")
-var truth = [[Int32]](repeating: [], count: nq)
-var distances = [Float](repeating: 0, count: n)
-flat.withUnsafeBufferPointer { fp in
-    for (qi, q) in queries.enumerated() {
-        q.withUnsafeBufferPointer { qp in
-            distances.withUnsafeMutableBufferPointer { dp in
-                DistanceMetric.l2Squared.batchDistance(query: qp.baseAddress!, base: fp.baseAddress!, count: n,
-                                                       dimension: dim, into: dp.baseAddress!)
-            }
-        }
-        var best: [(distance: Float, index: Int)] = []
-        best.reserveCapacity(k + 1)
-        for (i, d) in distances.enumerated() where best.count < k || d < best[k - 1].distance {
-            // Indices rise, so an equal distance never displaces an earlier index: (distance, index) order.
-            var at = best.count
-            while at > 0 && best[at - 1].distance > d { at -= 1 }
-            best.insert((d, i), at: at)
-            if best.count > k { best.removeLast() }
-        }
-        truth[qi] = best.map { Int32($0.index) }
-    }
-}
 func write<T>(_ array: [T], _ name: String) throws {
     try array.withUnsafeBytes { try Data($0).write(to: dir.appendingPathComponent(name)) }
 }
-try write(flat, "base.f32"); try write(flatQ, "query.f32"); try write(truth.flatMap { $0 }, "truth.i32")
+/// `name` from the data folder when it holds exactly `count` values of `T`.
+func read<T>(_ name: String, _: T.Type, count: Int) -> [T]? {
+    guard let bytes = try? Data(contentsOf: dir.appendingPathComponent(name)),
+          bytes.count == count * MemoryLayout<T>.stride else { return nil }
+    return bytes.withUnsafeBytes { Array($0.bindMemory(to: T.self)) }
+}
+
+// Ground truth by brute force with the engine's kernel: the k smallest (distance, index) pairs
+// of each query, kept in a sorted array of k while scanning (no sort of all n distances).
+var distances = [Float](repeating: 0, count: n)
+@MainActor func generate() throws -> (base: [Float], queries: [Float], truth: [Int32]) {
+    progress("generating \(n) x \(dim), \(nq) queries; ground truth by brute force ...")
+    let data = (0..<n).map(point)
+    let queries = (0..<nq).map(point)
+    let flat = data.flatMap { $0 }
+    var truth = [[Int32]](repeating: [], count: nq)
+    flat.withUnsafeBufferPointer { fp in
+        for (qi, q) in queries.enumerated() {
+            q.withUnsafeBufferPointer { qp in
+                distances.withUnsafeMutableBufferPointer { dp in
+                    DistanceMetric.l2Squared.batchDistance(query: qp.baseAddress!, base: fp.baseAddress!, count: n,
+                                                           dimension: dim, into: dp.baseAddress!)
+                }
+            }
+            var best: [(distance: Float, index: Int)] = []
+            best.reserveCapacity(k + 1)
+            for (i, d) in distances.enumerated() where best.count < k || d < best[k - 1].distance {
+                // Indices rise, so an equal distance never displaces an earlier index: (distance, index) order.
+                var at = best.count
+                while at > 0 && best[at - 1].distance > d { at -= 1 }
+                best.insert((d, i), at: at)
+                if best.count > k { best.removeLast() }
+            }
+            truth[qi] = best.map { Int32($0.index) }
+        }
+    }
+    let generated = (flat, queries.flatMap { $0 }, truth.flatMap { $0 })
+    try write(generated.0, "base.f32"); try write(generated.1, "query.f32"); try write(generated.2, "truth.i32")
+    return generated
+}
+// With --cache, the files an earlier run wrote (the same seeded data) are read back instead.
+let files = cache ? read("base.f32", Float.self, count: n * dim).flatMap { base in
+    read("query.f32", Float.self, count: nq * dim).flatMap { q in read("truth.i32", Int32.self, count: nq * k).map { (base, q, $0) } }
+} : nil
+let (flat, flatQ, flatTruth) = try files ?? generate()
+let data = (0..<n).map { Array(flat[($0 * dim)..<(($0 + 1) * dim)]) }
+let queries = (0..<nq).map { Array(flatQ[($0 * dim)..<(($0 + 1) * dim)]) }
+let truth = (0..<nq).map { Array(flatTruth[($0 * k)..<(($0 + 1) * k)]) }
 
 // Our HNSW.
-let index = try HNSWIndex(dimension: dim, metric: .l2Squared,
-                          parameters: .init(m: m, efConstruction: efc, seed: 1))
 let clock = ContinuousClock()
 let cores = ProcessInfo.processInfo.activeProcessorCount
-let batch = data.enumerated().map { VectorPoint(id: UInt64($0.offset), vector: $0.element) }
-let buildTime = seconds(try clock.measure {
-    if buildThreads > 1 { try index.upsert(batch, threads: buildThreads) }
-    else { for (i, v) in data.enumerated() { try index.upsert(id: UInt64(i), vector: v) } }
-})
-print("ruvector build (\(max(1, buildThreads)) thread(s)): \(String(format: "%.2f", buildTime)) s")
-let parallelIndex = buildThreads > 0 ? nil : try HNSWIndex(dimension: dim, metric: .l2Squared,
-                                                           parameters: .init(m: m, efConstruction: efc, seed: 1))
-let parallelBuildTime = try parallelIndex.map { p in seconds(try clock.measure { try p.upsert(batch, threads: cores) }) } ?? .nan
+let graphFile = dir.appendingPathComponent("ruvector-m\(m)-efc\(efc)-t\(buildThreads)-s\(seed).graph")
+let cachedIndex = cache ? try? loadGraph(graphFile) : nil
+let index = try cachedIndex ?? HNSWIndex(dimension: dim, metric: .l2Squared,
+                                          parameters: .init(m: m, efConstruction: efc, seed: UInt64(seed)))
+var buildTime = Double.nan
+if cachedIndex == nil {
+    let batch = data.enumerated().map { VectorPoint(id: UInt64($0.offset), vector: $0.element) }
+    buildTime = seconds(try clock.measure {
+        if buildThreads > 1 { try index.upsert(batch, threads: buildThreads) }
+        else { for (i, v) in data.enumerated() { try index.upsert(id: UInt64(i), vector: v) } }
+    })
+    if cache { try saveGraph(index, graphFile) }
+}
+progress("ruvector build (\(max(1, buildThreads)) thread(s)): \(cachedIndex == nil ? String(format: "%.2f s", buildTime) : "loaded from \(graphFile.path)")")
+let parallelIndex = buildThreads > 0 || cache ? nil : try HNSWIndex(dimension: dim, metric: .l2Squared,
+                                                           parameters: .init(m: m, efConstruction: efc, seed: UInt64(seed)))
+let parallelBuildTime = try parallelIndex.map { p in
+    let batch = data.enumerated().map { VectorPoint(id: UInt64($0.offset), vector: $0.element) }
+    return seconds(try clock.measure { try p.upsert(batch, threads: cores) })
+} ?? .nan
 
 /// Recall@10 and single-thread QPS of `index` at each ef over `subset` of the queries (all by
 /// default; `oversampling` nil: full vectors only).
 @MainActor func sweep(_ index: HNSWIndex, _ efs: [Int], oversampling: Int? = nil,
-                      subset: [Int]? = nil) throws -> [(ef: Int, recall: Double, qps: Double)] {
+                      subset: [Int]? = nil) throws -> Sweep {
     let chosen = subset ?? Array(queries.indices)
     return try efs.map { ef in
         var hits = 0
@@ -102,7 +153,6 @@ let parallelBuildTime = try parallelIndex.map { p in seconds(try clock.measure {
         return (ef, Double(hits) / Double(chosen.count * k), Double(chosen.count) / t)
     }
 }
-let efs = [10, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512]
 let ours = try sweep(index, efs)
 let oursParallelBuilt = try parallelIndex.map { try sweep($0, efs) } ?? []
 let bytesPerVector = Double(index.memoryBytes) / Double(n)
@@ -140,7 +190,7 @@ for metric in [DistanceMetric.l2Squared, .dot, .cosine] {
 }
 
 // Walks on codes, last (they change `index`): f16, then int8, rescoring 4 x k on f32.
-var quantizedSweeps: [(name: String, rows: [(ef: Int, recall: Double, qps: Double)])] = []
+var quantizedSweeps: [(name: String, rows: Sweep)] = []
 if quantized {
     for (name, kind) in [("float16", QuantizationKind.float16), ("int8", .scalarInt8)] {
         try index.enableQuantization(kind, sampleSize: 10_000, seed: 1)
@@ -149,7 +199,7 @@ if quantized {
 }
 
 // Tiered compression, last of all: traffic moves vectors between tiers, a manual pass after each round.
-var tieredSweeps: [(name: String, rows: [(ef: Int, recall: Double, qps: Double)])] = []
+var tieredSweeps: [(name: String, rows: Sweep)] = []
 var tieredSummary: [String] = []
 if tiered {
     let policy = TierPolicy(hotThreshold: 1_000, retierIntervalQueries: 0)
@@ -178,12 +228,16 @@ if tiered {
 }
 
 // Peers, same data, same run.
-print("running peers (hnswlib, usearch, simsimd) ...")
+progress("running peers (\(peers.joined(separator: ", ")), simsimd) ...")
 let process = Process()
 process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
 let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("peer.py").path
 process.arguments = ["python3", script, dir.path, "\(n)", "\(dim)", "\(nq)", "\(m)", "\(efc)",
-                     efs.map(String.init).joined(separator: ","), "\(concurrentEf)", "\(buildThreads)", quantized ? "1" : "0"]
+                     efs.map(String.init).joined(separator: ","), "\(concurrentEf)", "\(buildThreads)", quantized ? "1" : "0",
+                     peers.joined(separator: ","), cache ? "1" : "0", "\(seed)"]
+if peerHugePages {
+    process.environment = ProcessInfo.processInfo.environment.merging(["GLIBC_TUNABLES": "glibc.malloc.hugetlb=1"]) { $1 }
+}
 let pipe = Pipe()
 process.standardOutput = pipe
 try process.run()
@@ -193,42 +247,32 @@ guard let peer = try JSONSerialization.jsonObject(with: output) as? [String: Any
     fatalError("peer.py printed no JSON: \(String(decoding: output, as: UTF8.self))")
 }
 
-func qpsAt(_ target: Double, _ rows: [(ef: Int, recall: Double, qps: Double)]) -> (Int, Double)? {
-    rows.filter { $0.recall >= target }.max { $0.qps < $1.qps }.map { ($0.ef, $0.qps) }
-}
-func rows(_ name: String) -> [(ef: Int, recall: Double, qps: Double)] {
+func rows(_ name: String) -> Sweep {
     ((peer[name] as? [String: Any])?["sweep"] as? [[Double]] ?? []).map { (Int($0[0]), $0[1], $0[2]) }
 }
 func f(_ x: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", x) }
 
-print("\n## \(n) x \(dim), \(nq) queries, k=\(k), M=\(m), efConstruction=\(efc), single-thread search")
+print("\n## \(n) x \(dim), \(nq) queries, k=\(k), M=\(m), efConstruction=\(efc), single-thread search"
+      + (peerHugePages ? "; peers on transparent huge pages (glibc.malloc.hugetlb=1)" : ""))
+let graphPeers = ["hnswlib", "usearch"].filter { peer[$0] != nil }
+var engines: [(name: String, rows: Sweep)] = [("ruvector", ours)]
+if parallelIndex != nil { engines.append(("ruvector (graph built on \(cores) threads)", oursParallelBuilt)) }
+engines += graphPeers.map { ($0, rows($0)) }
 print("\n| engine | ef | recall@10 | QPS |\n|---|---|---|---|")
-for r in ours { print("| ruvector | \(r.ef) | \(f(r.recall, 3)) | \(f(r.qps, 0)) |") }
-for r in oursParallelBuilt { print("| ruvector (graph built on \(cores) threads) | \(r.ef) | \(f(r.recall, 3)) | \(f(r.qps, 0)) |") }
-for name in ["hnswlib", "usearch"] { for r in rows(name) { print("| \(name) | \(r.ef) | \(f(r.recall, 3)) | \(f(r.qps, 0)) |") } }
-print("\n| target recall | ruvector QPS (ef) | hnswlib QPS (ef) | ratio | usearch QPS (ef) | ratio |\n|---|---|---|---|---|---|")
-for target in [0.90, 0.95, 0.99] {
-    let o = qpsAt(target, ours), h = qpsAt(target, rows("hnswlib")), u = qpsAt(target, rows("usearch"))
-    func cell(_ x: (Int, Double)?) -> String { x.map { "\(f($0.1, 0)) (\($0.0))" } ?? "not reached" }
-    func ratio(_ x: (Int, Double)?) -> String { (o != nil && x != nil) ? f(o!.1 / x!.1, 2) + "x" : "-" }
-    print("| \(target) | \(cell(o)) | \(cell(h)) | \(ratio(h)) | \(cell(u)) | \(ratio(u)) |")
+for (name, sweepRows) in engines + quantizedSweeps + (quantized ? [("usearch f16", rows("usearch_f16"))] : []) {
+    for r in sweepRows { print("| \(name) | \(r.ef) | \(f(r.recall, 3)) | \(f(r.qps, 0)) |") }
 }
-for target in [0.90, 0.95, 0.99] where parallelIndex != nil {
-    let p = qpsAt(target, oursParallelBuilt), h = qpsAt(target, rows("hnswlib"))
-    let cell = p.map { "\(f($0.1, 0)) (\($0.0))" } ?? "not reached"
-    let ratio = (p != nil && h != nil) ? f(p!.1 / h!.1, 2) + "x" : "-"
-    print("| \(target), graph built on \(cores) threads | \(cell) | | \(ratio) | | |")
+// Graph quality apart from speed: recall of each graph at the same ef.
+print("\n| ef | recall@10: " + engines.map(\.name).joined(separator: " | ") + " |")
+print("|---|" + engines.map { _ in "---|" }.joined())
+for (i, ef) in efs.enumerated() {
+    print("| \(ef) | " + engines.map { $0.rows.count > i ? f($0.rows[i].recall, 3) : "-" }.joined(separator: " | ") + " |")
 }
+printTargets("Full-precision walks", engines, against: graphPeers.map { ($0, rows($0)) })
 if quantized {
-    print("\n| target recall, compressed walks | QPS (ef) | ratio to hnswlib f32 | ratio to usearch f16 |\n|---|---|---|---|")
-    let h = rows("hnswlib"), u16 = rows("usearch_f16")
-    for (name, sweepRows) in quantizedSweeps + [("usearch f16", u16)] {
-        for target in [0.90, 0.95, 0.99] {
-            let o = qpsAt(target, sweepRows), hh = qpsAt(target, h), uu = qpsAt(target, u16)
-            func ratio(_ x: (Int, Double)?) -> String { (o != nil && x != nil) ? f(o!.1 / x!.1, 2) + "x" : "-" }
-            print("| \(target), \(name) | \(o.map { "\(f($0.1, 0)) (\($0.0))" } ?? "not reached") | \(ratio(hh)) | \(ratio(uu)) |")
-        }
-    }
+    let references = [("hnswlib f32", rows("hnswlib")), ("usearch f16", rows("usearch_f16"))].filter { !$0.1.isEmpty }
+    printTargets("Compressed walks", quantizedSweeps + [("usearch f16", rows("usearch_f16"))].filter { !$0.1.isEmpty },
+                 against: references)
 }
 if tiered {
     print("\n| tiered: after round (10,000 searches, then a pass) | hot | warm | cool | cold | archive | walk code bytes/vector |")

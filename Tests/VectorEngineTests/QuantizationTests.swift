@@ -61,7 +61,7 @@ import Testing
                 for q in data.suffix(5) {
                     q.withUnsafeBufferPointer { store.prepare($0.baseAddress!, into: &prepared) }
                     for node in 0..<50 {
-                        let code = Array(store.codes[node * store.codeBytes ..< (node + 1) * store.codeBytes])
+                        let code = store.codes.bytes(from: node * store.codeBytes, length: store.codeBytes)
                         // The walk's own measure: for cosine, 1 - dot (vectors arrive normalised).
                         let decoded = store.decode(code)
                         let expected = q.withUnsafeBufferPointer { qp in

@@ -128,7 +128,7 @@ struct HNSWGraph {
                 fresh[freshCount] = n
                 freshCount &+= 1
                 CVectorKernels_prefetchBytes(storage.vector(n), vectorBytes)
-                codes?.prefetch(n)
+                codes?.prefetch(n, &scratch.quantizedQuery)
             }
             for j in 0..<freshCount {
                 let n = fresh[j]

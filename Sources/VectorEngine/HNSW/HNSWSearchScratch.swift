@@ -20,26 +20,31 @@ struct HNSWSearchScratch {
     }
 }
 
-/// The raw memory of one ``HNSWSearchScratch``: visited marks (one `UInt32` epoch per node,
-/// so clearing the set is one increment) and room for one copied link list. Used by one
-/// thread at a time: its owner holds the scratch's slot lock.
+/// The raw memory of one ``HNSWSearchScratch``: visited marks (one small epoch per node, so
+/// clearing the set is one increment) and room for one copied link list. Used by one thread
+/// at a time: its owner holds the scratch's slot lock.
+///
+/// The marks are `UInt16`, as in hnswlib: half the memory of 4-byte marks (2 MB per search
+/// slot at a million nodes; at 1M x 128 walks measured the same speed with either). Every
+/// 65,535 walks the epoch wraps and the marks are zeroed.
 final class _HNSWUnsafeScratch {
-    private var marks: UnsafeMutablePointer<UInt32>
+    typealias Mark = UInt16
+    private var marks: UnsafeMutablePointer<Mark>
     private var markCapacity = 0
-    private var epoch: UInt32 = 0
+    private var epoch: Mark = 0
     /// Room for `maxDegree` ids, the most any link list holds.
     let neighborBuffer: UnsafeMutablePointer<UInt32>
     /// Room for `maxDegree` ids: the not yet visited neighbours of the node a walk expands.
     let freshNeighbors: UnsafeMutablePointer<UInt32>
 
     init(maxDegree: Int) {
-        marks = .allocate(capacity: 0)
+        marks = _HugePageMemory.allocate(Mark.self, capacity: 0)
         neighborBuffer = .allocate(capacity: maxDegree)
         freshNeighbors = .allocate(capacity: maxDegree)
     }
 
     deinit {
-        marks.deallocate()
+        _HugePageMemory.deallocate(marks, capacity: markCapacity)
         neighborBuffer.deallocate()
         freshNeighbors.deallocate()
     }
@@ -49,8 +54,8 @@ final class _HNSWUnsafeScratch {
     func startVisit(nodeCount: Int) {
         if nodeCount > markCapacity {
             let bigger = Swift.max(nodeCount, markCapacity * 2)
-            marks.deallocate()
-            marks = .allocate(capacity: bigger)
+            _HugePageMemory.deallocate(marks, capacity: markCapacity)
+            marks = _HugePageMemory.allocate(Mark.self, capacity: bigger)
             marks.initialize(repeating: 0, count: bigger)
             markCapacity = bigger
             epoch = 0

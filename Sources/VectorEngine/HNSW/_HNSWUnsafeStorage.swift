@@ -36,8 +36,8 @@ final class _HNSWUnsafeStorage {
         self.m = m
         self.m0 = 2 * m
         self.capacity = max(capacity, 1)
-        vectors = .allocate(capacity: self.capacity * dimension)
-        links0 = .allocate(capacity: self.capacity * (m0 + 1))
+        vectors = _HugePageMemory.allocate(Float.self, capacity: self.capacity * dimension)
+        links0 = _HugePageMemory.allocate(UInt32.self, capacity: self.capacity * (m0 + 1))
         upperLinks = .allocate(capacity: self.capacity)
         linkLocks = .allocate(capacity: self.capacity)
         for i in 0..<self.capacity { (linkLocks + i).initialize(to: Mutex(())) }
@@ -45,8 +45,7 @@ final class _HNSWUnsafeStorage {
 
     deinit {
         for i in 0..<count { upperLinks[i]?.deallocate() }
-        if vectorsOwner == nil { vectors.deallocate() }
-        if links0Owner == nil { links0.deallocate() }
+        releaseOwnedBuffers()
         upperLinks.deallocate()
         linkLocks.deinitialize(count: capacity)
         linkLocks.deallocate()
@@ -60,15 +59,14 @@ final class _HNSWUnsafeStorage {
     func adopt(count: Int, capacity: Int, vectors newVectors: BorrowedBuffer<Float>?, vectorArray: [Float],
                links0 newLinks: BorrowedBuffer<UInt32>?, links0Array: [UInt32], upperLinks slots: (Int) -> [UInt32]) {
         precondition(self.count == 0 && capacity >= Swift.max(count, 1))
-        if vectorsOwner == nil { vectors.deallocate() }
-        if links0Owner == nil { links0.deallocate() }
+        releaseOwnedBuffers()
         if let newVectors {
             precondition(newVectors.capacity >= capacity * dimension && newVectors.count == count * dimension)
             vectors = newVectors.base
             vectorsOwner = newVectors.owner
         } else {
             precondition(vectorArray.count == count * dimension)
-            vectors = .allocate(capacity: capacity * dimension)
+            vectors = _HugePageMemory.allocate(Float.self, capacity: capacity * dimension)
             vectorArray.withUnsafeBufferPointer { if let b = $0.baseAddress { vectors.initialize(from: b, count: $0.count) } }
             vectorsOwner = nil
         }
@@ -78,7 +76,7 @@ final class _HNSWUnsafeStorage {
             links0Owner = newLinks.owner
         } else {
             precondition(links0Array.count == count * (m0 + 1))
-            links0 = .allocate(capacity: capacity * (m0 + 1))
+            links0 = _HugePageMemory.allocate(UInt32.self, capacity: capacity * (m0 + 1))
             links0Array.withUnsafeBufferPointer { if let b = $0.baseAddress { links0.initialize(from: b, count: $0.count) } }
             links0Owner = nil
         }
@@ -132,17 +130,23 @@ final class _HNSWUnsafeStorage {
         (vectors + Int(id) * dimension).update(from: source, count: dimension)
     }
 
+    /// Frees the vector and level-0 buffers this storage allocated (at the current capacity);
+    /// borrowed ones are left to their owners.
+    private func releaseOwnedBuffers() {
+        if vectorsOwner == nil { _HugePageMemory.deallocate(vectors, capacity: capacity * dimension) }
+        if links0Owner == nil { _HugePageMemory.deallocate(links0, capacity: capacity * (m0 + 1)) }
+    }
+
     // Runs with exclusive access only: nobody holds a link lock or a pointer into a buffer.
     // Borrowed buffers are copied out and their owners released (a mapping is unmapped).
     private func grow(to newCapacity: Int) {
-        let nv = UnsafeMutablePointer<Float>.allocate(capacity: newCapacity * dimension)
+        let nv = _HugePageMemory.allocate(Float.self, capacity: newCapacity * dimension)
         nv.initialize(from: vectors, count: count * dimension)
-        if vectorsOwner == nil { vectors.deallocate() }
+        let nl = _HugePageMemory.allocate(UInt32.self, capacity: newCapacity * (m0 + 1))
+        nl.initialize(from: links0, count: count * (m0 + 1))
+        releaseOwnedBuffers()
         vectors = nv
         vectorsOwner = nil
-        let nl = UnsafeMutablePointer<UInt32>.allocate(capacity: newCapacity * (m0 + 1))
-        nl.initialize(from: links0, count: count * (m0 + 1))
-        if links0Owner == nil { links0.deallocate() }
         links0 = nl
         links0Owner = nil
         let nu = UnsafeMutablePointer<UnsafeMutablePointer<UInt32>?>.allocate(capacity: newCapacity)

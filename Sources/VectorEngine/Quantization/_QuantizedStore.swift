@@ -14,6 +14,11 @@ struct _QuantizedQuery {
     fileprivate var constant: Float = 0
     /// Tiered: the prepared query of each compressed tier (warm, cool, cold, archive).
     var tiers: [_QuantizedQuery] = []
+    /// Int8 codes: the store's per-dimension steps, copied so a distance reads only this query.
+    fileprivate var steps: [Float] = []
+    /// Where the store's codes start, taken when the query is prepared: the codes do not move
+    /// while a walk runs (they change only with exclusive access).
+    fileprivate var codeBase: UnsafePointer<UInt8>? = nil
 }
 
 /// Trained quantizer plus the codes of every node (flat, `codeBytes` per node). Owned by one
@@ -32,7 +37,7 @@ final class _QuantizedStore {
     let scaledBinary: Bool
     /// The per-node tiers, for `.tiered`.
     let tiers: _TieredCodes?
-    private(set) var codes: [UInt8] = []
+    let codes = _UnsafeCodeBuffer()
     // scalarInt8: per-dimension offset and step.
     private var offset: [Float] = []
     private var step: [Float] = []
@@ -143,7 +148,7 @@ final class _QuantizedStore {
     }
 
     func clearCodes() {
-        codes.removeAll(keepingCapacity: true)
+        codes.truncate(to: 0)
         tiers?.clear()
     }
 
@@ -162,15 +167,15 @@ final class _QuantizedStore {
     /// Writes `code` (``codeBytes`` long) into slot `slot`, one past the last to append.
     func store(_ code: [UInt8], at slot: Int) {
         if slot * codeBytes == codes.count { codes.append(contentsOf: code); return }
-        for i in 0..<codeBytes { codes[slot * codeBytes + i] = code[i] }
+        codes.replace(at: slot * codeBytes, with: code)
     }
 
     /// Keeps only the slots in `kept` (ascending), renumbered 0, 1, 2...
     func compactSlots(_ kept: [Int]) {
         for (new, old) in kept.enumerated() where new != old {
-            for i in 0..<codeBytes { codes[new * codeBytes + i] = codes[old * codeBytes + i] }
+            codes.move(from: old * codeBytes, to: new * codeBytes, length: codeBytes)
         }
-        codes = Array(codes[0..<(kept.count * codeBytes)])
+        codes.truncate(to: kept.count * codeBytes)
     }
 
     func encode(_ v: [Float]) -> [UInt8] {
@@ -214,6 +219,7 @@ final class _QuantizedStore {
     func prepare(_ q: UnsafePointer<Float>, into prepared: inout _QuantizedQuery) {
         prepared.query.removeAll(keepingCapacity: true)
         prepared.query.append(contentsOf: UnsafeBufferPointer(start: q, count: dimension))
+        prepared.codeBase = UnsafePointer(codes.base)
         if prepared.decoded.count != dimension { prepared.decoded = [Float](repeating: 0, count: dimension) }
         switch kind {
         case .tiered:
@@ -240,6 +246,8 @@ final class _QuantizedStore {
             // l2: q - offset, so |q - (offset + step c)|^2 = |(q - offset) - step c|^2.
             // cosine/dot: q.(offset + step c) = q.offset + (q * step).c.
             prepared.table.removeAll(keepingCapacity: true)
+            prepared.steps.removeAll(keepingCapacity: true)
+            prepared.steps.append(contentsOf: step)
             prepared.constant = 0
             for j in 0..<dimension {
                 if metric == .l2Squared {
@@ -316,74 +324,67 @@ final class _QuantizedStore {
     /// Starts loading `node`'s code into the cache (the walk does so for every new neighbour
     /// before measuring any of them, so the misses overlap).
     @inline(__always)
-    func prefetch(_ node: UInt32) {
-        if let tiers { tiers.prefetch(node); return }
-        codes.withUnsafeBytes { CVectorKernels_prefetchBytes($0.baseAddress! + Int(node) * codeBytes, codeBytes) }
+    func prefetch(_ node: UInt32, _ prepared: inout _QuantizedQuery) {
+        if let tiers { tiers.prefetch(node, &prepared); return }
+        CVectorKernels_prefetchBytes(prepared.codeBase.unsafelyUnwrapped + Int(node) * codeBytes, codeBytes)
     }
 
     /// Approximate distance from the query `prepared` for (by ``prepare(_:into:)``) to `node`'s code.
+    /// Reads only `prepared` and constants of the store (no array of the store), so the walk's
+    /// hottest call takes no reference count and no exclusivity check.
     func distance(_ node: UInt32, _ prepared: inout _QuantizedQuery) -> Float {
-        let base = Int(node) * codeBytes
+        if let tiers { return tiers.distance(node, &prepared) }
+        let code = prepared.codeBase.unsafelyUnwrapped + Int(node) * codeBytes
         switch kind {
         case .tiered:
-            return tiers!.distance(node, &prepared)
+            preconditionFailure("a tiered store has tiers")
         case .scalarInt8 where codeKernel:
-            return codes.withUnsafeBufferPointer { cp in
-                prepared.table.withUnsafeBufferPointer { tp in
-                    let code = cp.baseAddress! + base, q = tp.baseAddress!
-                    if metric == .l2Squared {
-                        return step.withUnsafeBufferPointer { CVectorKernels_l2SquaredU8AVX2(q, $0.baseAddress!, code, dimension) }
-                    }
-                    return metric.fromInnerProduct(prepared.constant + CVectorKernels_dotU8AVX2(q, code, dimension))
+            return prepared.table.withUnsafeBufferPointer { tp in
+                let q = tp.baseAddress!
+                if metric == .l2Squared {
+                    return prepared.steps.withUnsafeBufferPointer { CVectorKernels_l2SquaredU8AVX2(q, $0.baseAddress!, code, dimension) }
                 }
+                return metric.fromInnerProduct(prepared.constant + CVectorKernels_dotU8AVX2(q, code, dimension))
             }
         case .float16 where codeKernel:
-            return codes.withUnsafeBufferPointer { cp in
-                prepared.query.withUnsafeBufferPointer { qp in
-                    let code = cp.baseAddress! + base, q = qp.baseAddress!
-                    if metric == .l2Squared { return CVectorKernels_l2SquaredF16AVX2(q, code, dimension) }
-                    return metric.fromInnerProduct(CVectorKernels_dotF16AVX2(q, code, dimension))
-                }
+            return prepared.query.withUnsafeBufferPointer { qp in
+                let q = qp.baseAddress!
+                if metric == .l2Squared { return CVectorKernels_l2SquaredF16AVX2(q, code, dimension) }
+                return metric.fromInnerProduct(CVectorKernels_dotF16AVX2(q, code, dimension))
             }
         case .scalarInt8:
-            for j in 0..<dimension { prepared.decoded[j] = offset[j] + Float(codes[base + j]) * step[j] }
+            for j in 0..<dimension { prepared.decoded[j] = offset[j] + Float(code[j]) * step[j] }
             return fullDistance(prepared)
         case .float16:
             for j in 0..<dimension {
-                prepared.decoded[j] = Float(Float16(bitPattern: UInt16(codes[base + 2 * j]) | UInt16(codes[base + 2 * j + 1]) << 8))
+                prepared.decoded[j] = Float(Float16(bitPattern: UInt16(code[2 * j]) | UInt16(code[2 * j + 1]) << 8))
             }
             return fullDistance(prepared)
         case .binary where scaledBinary:
             return prepared.table.withUnsafeBufferPointer { tp in
-                codes.withUnsafeBufferPointer { cp in
-                    var sum: Float = 0
-                    for g in 0..<codeBytes { sum += tp[g &* 256 &+ Int(cp[base &+ g])] }
-                    return fromPartialSum(sum)
-                }
+                var sum: Float = 0
+                for g in 0..<codeBytes { sum += tp[g &* 256 &+ Int(code[g])] }
+                return fromPartialSum(sum)
             }
         case .binary:
             var h = 0
             for w in 0..<prepared.queryBits.count {
                 var word: UInt64 = 0
-                for b in 0..<8 { word |= UInt64(codes[base + w * 8 + b]) << UInt64(b * 8) }
+                for b in 0..<8 { word |= UInt64(code[w * 8 + b]) << UInt64(b * 8) }
                 h += (word ^ prepared.queryBits[w]).nonzeroBitCount
             }
             return Float(h)
         case .pq8:
             return prepared.table.withUnsafeBufferPointer { tp in
-                codes.withUnsafeBufferPointer { cp in
-                    var sum: Float = 0
-                    for s in 0..<subspaces { sum += tp[s &* 256 &+ Int(cp[base &+ s])] }
-                    return fromPartialSum(sum)
-                }
+                var sum: Float = 0
+                for s in 0..<subspaces { sum += tp[s &* 256 &+ Int(code[s])] }
+                return fromPartialSum(sum)
             }
         case .pq4:
             return prepared.table.withUnsafeBufferPointer { tp in
-                codes.withUnsafeBufferPointer { cp in
-                    var sum: Float = 0
-                    for s in 0..<subspaces { sum += tp[s &* 16 &+ Int((cp[base &+ s >> 1] >> UInt8((s & 1) * 4)) & 0xF)] }
-                    return fromPartialSum(sum)
-                }
+                var sum: Float = 0
+                for s in 0..<subspaces { sum += tp[s &* 16 &+ Int((code[s >> 1] >> UInt8((s & 1) * 4)) & 0xF)] }
+                return fromPartialSum(sum)
             }
         }
     }
@@ -398,7 +399,7 @@ final class _QuantizedStore {
 
     /// The trained parameters and codes, as values (exclusive access).
     func exportState() -> QuantizerState {
-        QuantizerState(kind: kind, offsets: offset, steps: step, centroids: Array(centroids.joined()), codes: codes,
+        QuantizerState(kind: kind, offsets: offset, steps: step, centroids: Array(centroids.joined()), codes: codes.array,
                        tiers: tiers?.exportState())
     }
 
@@ -447,7 +448,7 @@ final class _QuantizedStore {
         step = s.steps
         let perSubspace = centroidCount * subDim
         setCentroids((0..<subspaces).map { Array(s.centroids[($0 * perSubspace)..<(($0 + 1) * perSubspace)]) })
-        codes = s.codes
+        codes.replaceAll(with: s.codes)
     }
 
     /// False when `codes` hold a value ``encode(_:)-([Float])`` never writes: a NaN half, a set

@@ -142,7 +142,7 @@ final class _TieredCodes {
             let t = Int(s.tierOf[node])
             guard t > 0 else { return 0 }
             let e = encoders[t - 1], slot = Int(s.slotOf[node])
-            return Self.codeError(metric, e, Array(e.codes[(slot * e.codeBytes)..<((slot + 1) * e.codeBytes)]),
+            return Self.codeError(metric, e, e.codes.bytes(from: slot * e.codeBytes, length: e.codeBytes),
                                   UnsafeBufferPointer(start: vectors(UInt32(node)), count: dimension))
         }
         queries.store(s.queries, ordering: .relaxed)
@@ -287,12 +287,12 @@ final class _TieredCodes {
     }
 
     @inline(__always)
-    func prefetch(_ node: UInt32) {
+    func prefetch(_ node: UInt32, _ prepared: inout _QuantizedQuery) {
         let t = Int(tierOf[Int(node)]), slot = slotOf[Int(node)]
         if t == 0 {
             hot.withUnsafeBufferPointer { CVectorKernels_prefetchBytes($0.baseAddress! + Int(slot) * dimension, dimension * 4) }
         } else {
-            encoders[t - 1].prefetch(slot)
+            encoders[t - 1].prefetch(slot, &prepared.tiers[t - 1])
         }
     }
 
@@ -407,7 +407,7 @@ final class _TieredCodes {
         let t = Int(tierOf[Int(node)]), slot = Int(slotOf[Int(node)])
         if t == 0 { return Array(hot[(slot * dimension)..<((slot + 1) * dimension)]) }
         let e = encoders[t - 1]
-        return e.decode(Array(e.codes[(slot * e.codeBytes)..<((slot + 1) * e.codeBytes)]))
+        return e.decode(e.codes.bytes(from: slot * e.codeBytes, length: e.codeBytes))
     }
 
     /// Nodes in each tier (tombstoned ones included: they still route walks).
