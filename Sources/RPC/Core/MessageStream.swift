@@ -31,11 +31,18 @@ public struct MessageStream: AsyncSequence, Sendable {
     public func single() async throws -> [UInt8] {
         var iterator = makeAsyncIterator()
         guard let first = try await iterator.next() else {
-            throw RPCError(.internal, "expected exactly one request message, received none")
+            throw RPCError(.internal, SingleRequest.none)
         }
         if try await iterator.next() != nil {
-            throw RPCError(.internal, "expected exactly one request message, received more than one")
+            throw RPCError(.internal, SingleRequest.several)
         }
         return first
     }
+}
+
+/// Why a call that takes exactly one request message (unary, server streaming) ends with
+/// INTERNAL, whichever path read its request (`MessageStream.single`, an inline unary call).
+enum SingleRequest {
+    static let none = "expected exactly one request message, received none"
+    static let several = "expected exactly one request message, received more than one"
 }

@@ -22,6 +22,14 @@ public enum UnaryAnswer: Sendable {
     /// Too long for an event loop: the server runs this on Swift's concurrent pool and
     /// answers with what it returns (or the status it throws).
     case offload(@Sendable () throws -> [UInt8])
+
+    /// The response, computing an offloaded one here (on the pool, where it is called).
+    func response() throws -> [UInt8] {
+        switch self {
+        case .response(let bytes): return bytes
+        case .offload(let work): return try work()
+        }
+    }
 }
 
 /// A unary handler that runs synchronously where the request arrived: on the connection's

@@ -181,7 +181,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             session?.consume(streamID: streamID, count: bytes.count)
             call.inline?.messages += messages
             if call.inline?.messages.count ?? 0 > 1 {
-                fail(call, Status(code: .internal, message: "expected exactly one request message, received more than one"))
+                fail(call, Status(code: .internal, message: SingleRequest.several))
             }
             return
         }
@@ -329,36 +329,32 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     private func runInline(_ call: ServerCall, _ pending: PendingInlineCall) {
         call.inline = nil
         guard pending.messages.count == 1, let request = pending.messages.first else {
-            fail(call, Status(code: .internal, message: "expected exactly one request message, received none"))
+            fail(call, Status(code: .internal, message: SingleRequest.none))
             return
         }
         let handler = pending.handler, context = pending.context
         guard calls.count == 1 else {
             launch(call, context: context, started: pending.started) { writer in
-                switch try handler(request, context) {
-                case .response(let bytes): writer.setFinalMessage(bytes)
-                case .offload(let work): writer.setFinalMessage(try work())
-                }
+                writer.setFinalMessage(try handler(request, context).response())
             }
             return
         }
-        let answer: UnaryAnswer
+        var (status, trailers, message) = (Status.ok, Metadata(), [UInt8]?.none)
         do {
-            answer = try handler(request, context)
+            switch try handler(request, context) {
+            case .response(let bytes):
+                message = bytes
+            case .offload(let work):
+                launch(call, context: context, started: pending.started) { writer in writer.setFinalMessage(try work()) }
+                return
+            }
         } catch {
-            let (status, trailers) = callStatus(of: error, path: context.path, logger: logger)
-            configuration.callObserver?(context.path, status.code, ContinuousClock.now - pending.started)
-            finishCall(streamID: call.streamID, status: status, initialMetadata: Metadata(), trailingMetadata: trailers)
-            return
+            (status, trailers) = callStatus(of: error, path: context.path, logger: logger)
         }
-        switch answer {
-        case .response(let bytes):
-            configuration.callObserver?(context.path, .ok, ContinuousClock.now - pending.started)
-            finishCall(streamID: call.streamID, status: .ok, initialMetadata: Metadata(), trailingMetadata: Metadata(),
-                       finalMessage: bytes)
-        case .offload(let work):
-            launch(call, context: context, started: pending.started) { writer in writer.setFinalMessage(try work()) }
-        }
+        // Recorded before the status is sent, as for a launched call.
+        configuration.callObserver?(context.path, status.code, ContinuousClock.now - pending.started)
+        finishCall(streamID: call.streamID, status: status, initialMetadata: Metadata(), trailingMetadata: trailers,
+                   finalMessage: message)
     }
 
     /// Answers a stream that never becomes a call (bad method, unknown path...).
