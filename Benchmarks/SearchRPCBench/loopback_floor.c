@@ -2,8 +2,10 @@
 // with no HTTP/2, no protobuf and no runtime: a 5-byte ping answered by a forked process
 // after it spins for W microseconds (standing in for a server's search). Reports the round
 // trip minus W at p50 and p99 for a sweep of W, the floor under any RPC overhead measured by
-// bench_search.py. On a VM, a wait longer than the host's halt-polling window lets the
-// client's idle vCPU sleep, and waking it costs more: that step shows here.
+// bench_search.py. On a KVM guest, an idle vCPU polls for a while before it halts (guest
+// halt polling, /sys/module/haltpoll/parameters/guest_halt_poll_ns, 200 µs by default) and a
+// halted one is expensive to wake: a wait past the window shows that step here, and a guest
+// booted with the window at 0 pays it on every round trip.
 //
 //     cc -O2 -o /tmp/loopback_floor Benchmarks/SearchRPCBench/loopback_floor.c && /tmp/loopback_floor
 #include <arpa/inet.h>
