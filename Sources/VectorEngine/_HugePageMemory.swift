@@ -29,6 +29,12 @@ enum _HugePageMemory {
         #endif
     }
 
+    /// Whether `capacity` values of `T` get a huge-page mapping of their own (on Linux, from
+    /// `thresholdBytes` up).
+    static func isMapped<T>(_: T.Type, capacity: Int) -> Bool {
+        mappedBytes(T.self, capacity: capacity) != nil
+    }
+
     /// Room for `capacity` values of `T`, uninitialised.
     static func allocate<T>(_: T.Type, capacity: Int) -> UnsafeMutablePointer<T> {
         #if os(Linux)

@@ -80,6 +80,33 @@ struct MappedSnapshotTests {
         #expect(reopened.collection.get(id: 1399) == twin.get(id: 1399) && reopened.collection.get(id: 7) == twin.get(id: 7))
     }
 
+    @Test("vectors of huge-page size are copied out of the mapping at open; results, writes and the file as with small ones")
+    func largeSectionsAreCopied() throws {
+        // 1,100 x 512 floats with room for twice the nodes: 4.5 MB of vectors (copied onto huge
+        // pages), 150 KB of level-0 links (used in place).
+        let wide = CollectionConfig(name: "wide", dimension: 512, metric: .l2Squared,
+                                    hnsw: HNSWParameters(m: 8, efConstruction: 32, efSearch: 32))
+        let directory = temporaryDirectory()
+        let db = try DurableCollection.create(in: directory, config: wide, options: .init(syncPolicy: .never))
+        try db.upsert(points(0..<1100, dimension: 512, seed: 5))
+        let info = try db.snapshot()
+        let twin = try VectorCollection(wide, restoring: db.collection.index.exportState())
+        try db.close()
+        let path = directory + "/snapshots/" + info.name
+        let before = try AtomicFile.read(path)
+        let reopened = try DurableCollection.open(directory, options: .init(syncPolicy: .never))
+        #expect(reopened.collection.index.usesBorrowedStorage == (false, true))
+        let queries = points(50_000..<50_010, dimension: 512, seed: 6)
+        #expect(try queries.map { try reopened.collection.search($0.vector, k: 10) } == queries.map { try twin.search($0.vector, k: 10) })
+        let updates = points(0..<20, dimension: 512, seed: 9)
+        try reopened.upsert(updates)
+        try twin.upsert(updates)
+        #expect(reopened.collection.get(id: 3) == twin.get(id: 3))
+        #expect(try queries.map { try reopened.collection.search($0.vector, k: 10) } == queries.map { try twin.search($0.vector, k: 10) })
+        try reopened.close()
+        #expect(try AtomicFile.read(path) == before)
+    }
+
     @Test("a damaged byte in the mapped vectors is detected: recovery falls back to the previous snapshot")
     func damagedSectionFallsBack() throws {
         let (directory, twin, first) = try snapshotted()

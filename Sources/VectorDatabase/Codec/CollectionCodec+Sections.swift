@@ -3,7 +3,8 @@ import VectorEngine
 
 /// Index state as snapshot sections (collection layout 2): the bulk — vectors, level-0 links,
 /// ids — written as the arrays lie in memory, so loading maps the vectors and links in place
-/// (``SnapshotSections/region(_:reservingBytes:)``) and copies the rest once, without decoding.
+/// (``SnapshotSections/region(_:reservingBytes:)``; the engine copies those of 4 MB and more
+/// onto huge pages) and copies the rest once, without decoding.
 ///
 /// Sections: `hnsw` (layout version, dimension, metric, parameters, node count, entry point,
 /// generator state), `vectors` (Float, node count x dimension), `links0` (UInt32, node count x

@@ -10,8 +10,9 @@ import Synchronization
 /// level `l` at offset `(l - 1) * (m + 1)`, count first.
 ///
 /// The vector and level-0 buffers may be borrowed (``adopt(count:capacity:vectors:links0:upperLinks:)``
-/// from a memory-mapped snapshot): they are then used in place, never freed here, and their
-/// owner is released when a grow copies them out or the storage goes away.
+/// from a memory-mapped snapshot): small ones are then used in place, never freed here, and
+/// their owner is released when a grow copies them out or the storage goes away; large ones
+/// (huge-page sized) are copied onto huge pages at once.
 ///
 /// Concurrency contract (``HNSWIndex`` enforces it): `append`, `reserveCapacity`,
 /// `replaceVector` and the state import run with exclusive access. While a batch links in
@@ -62,8 +63,7 @@ final class _HNSWUnsafeStorage {
         releaseOwnedBuffers()
         if let newVectors {
             precondition(newVectors.capacity >= capacity * dimension && newVectors.count == count * dimension)
-            vectors = newVectors.base
-            vectorsOwner = newVectors.owner
+            (vectors, vectorsOwner) = Self.place(newVectors, capacity: capacity * dimension)
         } else {
             precondition(vectorArray.count == count * dimension)
             vectors = _HugePageMemory.allocate(Float.self, capacity: capacity * dimension)
@@ -72,8 +72,7 @@ final class _HNSWUnsafeStorage {
         }
         if let newLinks {
             precondition(newLinks.capacity >= capacity * (m0 + 1) && newLinks.count == count * (m0 + 1))
-            links0 = newLinks.base
-            links0Owner = newLinks.owner
+            (links0, links0Owner) = Self.place(newLinks, capacity: capacity * (m0 + 1))
         } else {
             precondition(links0Array.count == count * (m0 + 1))
             links0 = _HugePageMemory.allocate(UInt32.self, capacity: capacity * (m0 + 1))
@@ -98,6 +97,16 @@ final class _HNSWUnsafeStorage {
         for i in 0..<capacity { (linkLocks + i).initialize(to: Mutex(())) }
         self.capacity = capacity
         self.count = count
+    }
+
+    /// Where an adopted buffer lives: in place, kept valid by its owner; or, when `capacity`
+    /// elements are enough for huge pages, copied onto them and let go (a walk reads the buffer
+    /// at random, and a file mapping stays on 4 KiB pages: 9% slower searches at 100k x 384).
+    private static func place<T>(_ buffer: BorrowedBuffer<T>, capacity: Int) -> (UnsafeMutablePointer<T>, AnyObject?) {
+        guard _HugePageMemory.isMapped(T.self, capacity: capacity) else { return (buffer.base, buffer.owner) }
+        let copy = _HugePageMemory.allocate(T.self, capacity: capacity)
+        copy.initialize(from: buffer.base, count: buffer.count)
+        return (copy, nil)
     }
 
     /// Appends a node with `vector`, level `level` and no links; returns its internal id.
