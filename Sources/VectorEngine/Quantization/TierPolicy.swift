@@ -79,9 +79,13 @@ public struct TierPolicy: Sendable, Hashable {
         case .warm: return QuantizationKind.float16.codeBytes(dimension: dimension)
         case .cool: return QuantizationKind.pq8(subspaces: subspaces(dimension: dimension)).codeBytes(dimension: dimension)
         case .cold: return QuantizationKind.pq4(subspaces: subspaces(dimension: dimension)).codeBytes(dimension: dimension)
-        case .archive: return (dimension + 7) / 8
+        case .archive: return Self.archiveCodeBytes(dimension: dimension)
         }
     }
+
+    /// Bytes of an archive-tier code: one sign bit per dimension, packed (the scaled binary
+    /// code of `_QuantizedStore`).
+    static func archiveCodeBytes(dimension: Int) -> Int { (dimension + 7) / 8 }
 
     /// Throws `.invalidArgument` for a policy that cannot work at `dimension`.
     public func validate(dimension: Int) throws(VectorEngineError) {

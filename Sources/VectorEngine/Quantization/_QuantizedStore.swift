@@ -66,7 +66,7 @@ final class _QuantizedStore {
         self.metric = metric
         self.scaledBinary = scaledBinary
         self.tiers = tiers
-        codeBytes = scaledBinary ? (dimension + 7) / 8 : kind.codeBytes(dimension: dimension)
+        codeBytes = scaledBinary ? TierPolicy.archiveCodeBytes(dimension: dimension) : kind.codeBytes(dimension: dimension)
         switch kind {
         case .scalarInt8: codeKernel = DistanceKernels.useAVX2 && metric != .manhattan
         case .float16: codeKernel = DistanceKernels.useF16C && metric != .manhattan
