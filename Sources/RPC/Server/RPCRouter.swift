@@ -35,8 +35,9 @@ public enum UnaryAnswer: Sendable {
 /// A unary handler that runs synchronously where the request arrived: on the connection's
 /// event loop when the call is the connection's only one, with no task, no request stream
 /// and no thread crossed between the request's bytes and the response's. Beside other calls
-/// of the connection it runs on the concurrent pool instead, so a multiplexing client still
-/// gets every core. Throwing an `RPCError` ends the call with that status.
+/// of the connection, and for the next 64 calls after two were open at once, it runs on the
+/// concurrent pool instead, so a multiplexing client still gets every core and its loop is
+/// never stalled by a search. Throwing an `RPCError` ends the call with that status.
 public typealias InlineUnaryHandler = @Sendable (_ request: [UInt8], _ context: ServerContext) throws -> UnaryAnswer
 
 /// How a registered method is served.

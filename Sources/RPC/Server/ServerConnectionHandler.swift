@@ -15,6 +15,9 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     private var context: ChannelHandlerContext?
     private var ref: ServerConnectionRef?
     private var calls: [Int32: ServerCall] = [:]
+    /// How many more calls keep off the event loop because the connection recently had calls
+    /// open side by side (see `runInline`).
+    private var multiplexingCallsLeft = 0
     private var peer = "unknown"
 
     private let pump = SessionPump()
@@ -144,6 +147,11 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
                               sendHighWaterMarkBytes: configuration.sendHighWaterMarkBytes,
                               receiveHighWaterMarkBytes: configuration.receiveHighWaterMarkBytes)
         calls[streamID] = call
+        if calls.count > 1 {
+            multiplexingCallsLeft = Self.multiplexingMemoryCalls
+        } else if multiplexingCallsLeft > 0 {
+            multiplexingCallsLeft -= 1
+        }
         start(call, headers: headers)
         if endStream { endRequests(call) }
     }
@@ -325,7 +333,8 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     }
 
     /// Answers a complete inline unary request: in place when the call is the connection's
-    /// only one, else on the concurrent pool.
+    /// only one and the connection has not multiplexed lately (`multiplexingMemoryCalls`), else
+    /// on the concurrent pool.
     private func runInline(_ call: ServerCall, _ pending: PendingInlineCall) {
         call.inline = nil
         guard pending.messages.count == 1, let request = pending.messages.first else {
@@ -333,7 +342,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             return
         }
         let handler = pending.handler, context = pending.context
-        guard calls.count == 1 else {
+        guard calls.count == 1, multiplexingCallsLeft == 0 else {
             launch(call, context: context, started: pending.started) { writer in
                 writer.setFinalMessage(try handler(request, context).response())
             }
@@ -402,6 +411,11 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         call.outbound.discard(error: RPCError(status.code, status.message))
         finishCall(streamID: call.streamID, status: status, initialMetadata: Metadata(), trailingMetadata: Metadata())
     }
+
+    /// Calls a connection keeps off its event loop after two of its calls were last open at
+    /// once: a client that multiplexes finds a call alone now and then, and answering that
+    /// one in place would stall the loop that reads and writes for the others.
+    static let multiplexingMemoryCalls = 64
 
     private static let okTrailers = [HTTP2Header(name: "grpc-status", value: "0")]
     private static let plainResponseHeaders = [HTTP2Header(name: ":status", value: "200"),
