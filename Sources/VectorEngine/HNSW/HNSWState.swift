@@ -88,7 +88,8 @@ extension HNSWIndex {
 
     /// Rebuilds an index from exported state, checking every size, link and id first (and the
     /// quantizer's parameters, tiers and codes): a corrupt state throws `.invalidArgument`, it
-    /// never crashes. Borrowed vectors and level-0 links are adopted in place; arrays are copied once.
+    /// never crashes. Borrowed vectors and level-0 links are adopted in place (copied onto huge
+    /// pages when 4 MB and more); arrays are copied once.
     public convenience init(state s: HNSWState) throws(VectorEngineError) {
         try self.init(dimension: s.dimension, metric: s.metric, parameters: s.parameters)
         func bad(_ why: String) -> VectorEngineError {
