@@ -380,23 +380,21 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         flush()
     }
 
+    /// The client's side of the call is over: an inline call is answered, a streaming
+    /// handler's request stream ends. A message cut off by the end fails the call.
     private func endRequests(_ call: ServerCall) {
-        if let pending = call.inline {
-            do {
-                try call.deframer.finish()
-                runInline(call, pending)
-            } catch {
-                fail(call, Status(code: .internal, message: "request stream ended inside a message"))
-            }
-            return
-        }
-        guard let requests = call.requests else { return }
+        guard call.inline != nil || call.requests != nil else { return }
         do {
             try call.deframer.finish()
-            requests.finish()
-            call.requests = nil
         } catch {
             fail(call, Status(code: .internal, message: "request stream ended inside a message"))
+            return
+        }
+        if let pending = call.inline {
+            runInline(call, pending)
+        } else {
+            call.requests?.finish()
+            call.requests = nil
         }
     }
 

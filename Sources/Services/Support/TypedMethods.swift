@@ -22,10 +22,24 @@ extension RPCRouter {
         light: @escaping @Sendable (Request) throws -> Bool = { _ in true },
         _ body: @escaping @Sendable (Request, ServerContext) throws -> Response
     ) {
+        inlineUnary(service, method, request, prepare: { ((), try light($0)) }) { request, _, context in
+            try body(request, context)
+        }
+    }
+
+    /// ``inlineUnary(_:_:_:light:_:)`` for a method whose cheapness is judged on something the
+    /// body needs too (the collection a search runs in): `prepare` finds it once and says
+    /// whether the request is light, and `body` gets it.
+    mutating func inlineUnary<Request: WireMessage, Prepared: Sendable, Response: WireMessage>(
+        _ service: String, _ method: String, _ request: Request.Type = Request.self,
+        prepare: @escaping @Sendable (Request) throws -> (Prepared, light: Bool),
+        _ body: @escaping @Sendable (Request, Prepared, ServerContext) throws -> Response
+    ) {
         registerInlineUnary(service: service, method: method) { bytes, context in
             let request: Request = try decodeRequest(bytes)
-            guard try light(request) else { return .offload { try body(request, context).encoded() } }
-            return .response(try body(request, context).encoded())
+            let (prepared, light) = try prepare(request)
+            guard light else { return .offload { try body(request, prepared, context).encoded() } }
+            return .response(try body(request, prepared, context).encoded())
         }
     }
 

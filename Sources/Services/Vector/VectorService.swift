@@ -135,10 +135,11 @@ struct VectorService: RPCService {
                 return response
             }
         }
-        router.inlineUnary(Self.name, "Search", RuvectorV1.SearchRequest.self, light: { request in
-            Self.isLight(request, try service.collection(request.collection).collection.config)
-        }) { request, _ in
-            try Self.mapped { try service.search(request) }
+        router.inlineUnary(Self.name, "Search", RuvectorV1.SearchRequest.self, prepare: { request in
+            let durable = try service.collection(request.collection)
+            return (durable, Self.isLight(request, durable.collection.config))
+        }) { request, durable, _ in
+            try Self.mapped { try service.search(request, in: durable) }
         }
         router.unary(Self.name, "SearchBatch", RuvectorV1.SearchBatchRequest.self) { request, _, _ in
             try Self.mapped {
