@@ -119,9 +119,10 @@ let graphFile = dir.appendingPathComponent("ruvector-m\(m)-efc\(efc)-t\(buildThr
 let cachedIndex = cache ? try? loadGraph(graphFile) : nil
 let index = try cachedIndex ?? HNSWIndex(dimension: dim, metric: .l2Squared,
                                           parameters: .init(m: m, efConstruction: efc, seed: UInt64(seed)))
+// Every build takes these points; a loaded graph (--cache) builds nothing.
+let batch = cachedIndex == nil ? data.enumerated().map { VectorPoint(id: UInt64($0.offset), vector: $0.element) } : []
 var buildTime = Double.nan
 if cachedIndex == nil {
-    let batch = data.enumerated().map { VectorPoint(id: UInt64($0.offset), vector: $0.element) }
     buildTime = seconds(try clock.measure {
         if buildThreads > 1 { try index.upsert(batch, threads: buildThreads) }
         else { for (i, v) in data.enumerated() { try index.upsert(id: UInt64(i), vector: v) } }
@@ -131,10 +132,7 @@ if cachedIndex == nil {
 progress("ruvector build (\(max(1, buildThreads)) thread(s)): \(cachedIndex == nil ? String(format: "%.2f s", buildTime) : "loaded from \(graphFile.path)")")
 let parallelIndex = buildThreads > 0 || cache ? nil : try HNSWIndex(dimension: dim, metric: .l2Squared,
                                                            parameters: .init(m: m, efConstruction: efc, seed: UInt64(seed)))
-let parallelBuildTime = try parallelIndex.map { p in
-    let batch = data.enumerated().map { VectorPoint(id: UInt64($0.offset), vector: $0.element) }
-    return seconds(try clock.measure { try p.upsert(batch, threads: cores) })
-} ?? .nan
+let parallelBuildTime = try parallelIndex.map { p in seconds(try clock.measure { try p.upsert(batch, threads: cores) }) } ?? .nan
 
 /// Recall@10 and single-thread QPS of `index` at each ef over `subset` of the queries (all by
 /// default; `oversampling` nil: full vectors only).
