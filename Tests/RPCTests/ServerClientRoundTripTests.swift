@@ -10,8 +10,17 @@ final class CancelCounter: Sendable {
     private let count = Mutex(0)
     /// Sends completed by the Flood handler.
     let completedSends = Atomic<Int>(0)
+    /// Sleep handlers that have begun sleeping (so a cancel from now on finds one to cancel).
+    let sleepsStarted = Atomic<Int>(0)
     func increment() { count.withLock { $0 += 1 } }
     var value: Int { count.withLock { $0 } }
+
+    /// Waits up to 10 s for a Sleep handler to be asleep: with other suites busy on the
+    /// cooperative pool, it may start late, and a cancel that comes before it reads its
+    /// request ends the call without ever reaching the sleep.
+    func untilSleeping() async throws {
+        for _ in 0..<500 where sleepsStarted.load(ordering: .acquiring) == 0 { try await Task.sleep(for: .milliseconds(20)) }
+    }
 }
 
 /// Raw-bytes methods that exercise each call kind; the real services are tested end to end
@@ -49,6 +58,7 @@ private func makeTestRouter(cancelledCalls: CancelCounter) -> RPCRouter {
     }
     router.registerUnary(service: "test.Echo", method: "Sleep") { _, _, _ in
         do {
+            cancelledCalls.sleepsStarted.add(1, ordering: .releasing)
             try await Task.sleep(for: .seconds(30))
         } catch {
             cancelledCalls.increment()
@@ -294,7 +304,7 @@ struct ServerClientRoundTripTests {
             let call = try await channel.makeCall(path: "/test.Echo/Sleep")
             try await call.send([])
             call.closeSend()
-            try await Task.sleep(for: .milliseconds(50))
+            try await cancelled.untilSleeping()
             call.cancel()
             #expect(await call.result().status.code == .cancelled)
             // Polls up to 10 s: with other suites busy on the cooperative pool, the handler may start late.
@@ -307,7 +317,7 @@ struct ServerClientRoundTripTests {
     func unaryTaskCancel() async throws {
         try await withServer { channel, cancelled in
             let caller = Task { try await channel.unary("/test.Echo/Sleep", request: []) }
-            try await Task.sleep(for: .milliseconds(100))
+            try await cancelled.untilSleeping()
             caller.cancel()
             let error = await #expect(throws: RPCError.self) { _ = try await caller.value }
             #expect(error?.code == .cancelled)
