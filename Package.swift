@@ -83,6 +83,10 @@ let package = Package(
             swiftSettings: internalChecks
         ),
 
+        // MARK: WorkControl: memory budgets and cancellation that bound one call's work (engines poll them)
+        .target(name: "WorkControl", swiftSettings: internalChecks),
+        .testTarget(name: "WorkControlTests", dependencies: ["WorkControl"], swiftSettings: internalChecks),
+
         // MARK: VectorEngine (distances, HNSW, filters, brute-force oracle)
         .target(name: "CVectorKernels"),
         .target(name: "VectorEngine", dependencies: ["CVectorKernels"], exclude: ["README.md"],
