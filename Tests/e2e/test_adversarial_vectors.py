@@ -186,7 +186,7 @@ def test_heavy_searches_do_not_starve_writes_or_health(tmp_path):
     try:
         stub, channel = _stub(server)
         rng = _fill(stub, "docs", 20_000, payload_bytes=20)
-        batch = vector_pb2.SearchBatchRequest(searches=[_search("docs", rng, 10, exact=True, vectors=False) for _ in range(300)])
+        batch = vector_pb2.SearchBatchRequest(searches=[_search("docs", rng, 10, exact=True, vectors=False) for _ in range(100)])
         with Guard(server, max_canary_latency=3.0) as guard:
             outcomes = []
 
