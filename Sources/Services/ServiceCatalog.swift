@@ -53,7 +53,8 @@ public final class ServiceCatalog: Sendable {
         var router = RPCRouter()
         router.register(HealthService(registry: health))
         let started = ContinuousClock.now
-        let collections = try CollectionCatalog(dataDirectory: options.dataDirectory, options: options.collectionOptions)
+        let durability = Self.loggingAutomaticSnapshots(options.collectionOptions, logger: logger)
+        let collections = try CollectionCatalog(dataDirectory: options.dataDirectory, options: durability)
         let reports = collections.recoveryReports
         logger.info("data directory opened", metadata: [
             "collections": "\(reports.count)", "points": "\(collections.list().reduce(0) { $0 + ((try? $1.collection.count()) ?? 0) })",
@@ -74,7 +75,7 @@ public final class ServiceCatalog: Sendable {
         }
         router.register(VectorService(catalog: collections, limits: options.vectorLimits))
         metrics = ServerMetrics(collections: { collections.list() })
-        let graph = try DurableGraphDatabase.open(options.dataDirectory + "/graph", options: options.collectionOptions)
+        let graph = try DurableGraphDatabase.open(options.dataDirectory + "/graph", options: durability)
         let recovered = graph.committedStore
         logger.info("graph recovered", metadata: [
             "nodes": "\(recovered.nodeCount)", "relationships": "\(recovered.relationshipCount)",
@@ -95,6 +96,28 @@ public final class ServiceCatalog: Sendable {
         let served = router.serviceNames + ReflectionService.names
         router.register(ReflectionService(servedServices: { served.sorted() }))
         self.router = router
+    }
+
+    /// `options`, also logging every automatic snapshot (why, how long, or why it failed).
+    private static func loggingAutomaticSnapshots(_ options: DurableCollection.Options, logger: Logger) -> DurableCollection.Options {
+        var options = options
+        let next = options.onAutomaticSnapshot
+        options.onAutomaticSnapshot = { report in
+            var metadata: Logger.Metadata = [
+                "directory": "\(report.directory)", "reason": "\(report.reason.rawValue)",
+                "duration_ms": "\(Double(report.durationMicros) / 1000)",
+            ]
+            if let snapshot = report.snapshot {
+                metadata["snapshot"] = "\(snapshot.name)"
+                metadata["bytes"] = "\(snapshot.sizeBytes)"
+                logger.info("automatic snapshot", metadata: metadata)
+            } else if let failure = report.failure {
+                metadata["error"] = "\(failure)"
+                logger.error("automatic snapshot failed; the next write retries it", metadata: metadata)
+            }
+            next(report)
+        }
+        return options
     }
 
     /// Methods of `service` that nothing registered answer UNIMPLEMENTED, saying why.

@@ -15,8 +15,11 @@ struct VectorService: RPCService {
     let catalog: CollectionCatalog
     let limits: VectorServiceLimits
 
+    /// The collection `name`: NOT_FOUND when there is none, INVALID_ARGUMENT (saying what a
+    /// valid name is) when there cannot be one.
     func collection(_ name: String) throws -> DurableCollection {
         guard let collection = catalog.get(name) else {
+            try VectorMapping.checkCollectionName(name)
             throw RPCError(.notFound, "collection '\(name)' does not exist; create it with CreateCollection")
         }
         return collection
@@ -191,8 +194,8 @@ struct VectorService: RPCService {
             for try await request in requests {
                 messages += 1
                 if let name, !request.collection.isEmpty, request.collection != name {
-                    throw RPCError(.invalidArgument,
-                        "every message of an UpsertStream writes to one collection: '\(name)', then '\(request.collection)'")
+                    throw RPCError(.invalidArgument, "every message of an UpsertStream writes to one collection: "
+                        + "\(MessageText.quoted(name)), then \(MessageText.quoted(request.collection))")
                 }
                 let target = name ?? request.collection
                 name = target
