@@ -41,6 +41,16 @@ struct ServerSettings: Codable, Equatable {
     /// `HOST:PORT` for the Prometheus endpoint (`GET /metrics`, plain HTTP); nil = off.
     var metricsListen: String?
 
+    // MARK: Restart time (automatic snapshots, see `DurabilityOptions`)
+    /// A collection or the graph snapshots itself once this many points or graph elements
+    /// were written since its last snapshot (0 = off).
+    var autoSnapshotChanges: Int = DurabilityOptions.defaultAutoSnapshotChanges
+    /// ... or once applying its writes since the last snapshot took this many milliseconds
+    /// (replay at restart redoes that work; 0 = off).
+    var autoSnapshotReplayMillis: Int = DurabilityOptions.defaultAutoSnapshotReplayMillis
+    /// ... or once its oldest write not in a snapshot is this many seconds old (0 = off).
+    var autoSnapshotIntervalSeconds: Int = Int(DurabilityOptions.defaultAutoSnapshotInterval.components.seconds)
+
     init() {}
 
     /// Every key is optional in the file; missing ones keep their defaults, unknown ones
@@ -48,11 +58,19 @@ struct ServerSettings: Codable, Equatable {
     init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let defaults = ServerSettings()
+        // Paths in a config file are relative to its folder (see `load(configFile:)`).
+        let folder = decoder.userInfo[Self.configFolderKey] as? String
+        func path(_ key: CodingKeys) throws -> String? {
+            try container.decodeIfPresent(String.self, forKey: key).map { value in
+                guard let folder, !value.hasPrefix("/") else { return value }
+                return folder + "/" + value
+            }
+        }
         listen = try container.decodeIfPresent(String.self, forKey: .listen) ?? defaults.listen
-        dataDir = try container.decodeIfPresent(String.self, forKey: .dataDir) ?? defaults.dataDir
-        tlsCert = try container.decodeIfPresent(String.self, forKey: .tlsCert)
-        tlsKey = try container.decodeIfPresent(String.self, forKey: .tlsKey)
-        tlsClientCA = try container.decodeIfPresent(String.self, forKey: .tlsClientCA)
+        dataDir = try path(.dataDir) ?? defaults.dataDir
+        tlsCert = try path(.tlsCert)
+        tlsKey = try path(.tlsKey)
+        tlsClientCA = try path(.tlsClientCA)
         maxReceiveMessageBytes = try container.decodeIfPresent(Int.self, forKey: .maxReceiveMessageBytes)
             ?? defaults.maxReceiveMessageBytes
         maxSendMessageBytes = try container.decodeIfPresent(Int.self, forKey: .maxSendMessageBytes)
@@ -66,6 +84,11 @@ struct ServerSettings: Codable, Equatable {
         autoSnapshotWALBytes = try container.decodeIfPresent(Int.self, forKey: .autoSnapshotWALBytes) ?? defaults.autoSnapshotWALBytes
         vectorLimits = try container.decodeIfPresent([String: Int].self, forKey: .vectorLimits) ?? defaults.vectorLimits
         metricsListen = try container.decodeIfPresent(String.self, forKey: .metricsListen)
+        autoSnapshotChanges = try container.decodeIfPresent(Int.self, forKey: .autoSnapshotChanges) ?? defaults.autoSnapshotChanges
+        autoSnapshotReplayMillis = try container.decodeIfPresent(Int.self, forKey: .autoSnapshotReplayMillis)
+            ?? defaults.autoSnapshotReplayMillis
+        autoSnapshotIntervalSeconds = try container.decodeIfPresent(Int.self, forKey: .autoSnapshotIntervalSeconds)
+            ?? defaults.autoSnapshotIntervalSeconds
         let known = Set(CodingKeys.allCases.map(\.stringValue))
         let unknown = try decoder.container(keyedBy: AnyKey.self).allKeys.map(\.stringValue).filter { !known.contains($0) }
         if !unknown.isEmpty {
@@ -77,7 +100,11 @@ struct ServerSettings: Codable, Equatable {
         case listen, dataDir, tlsCert, tlsKey, tlsClientCA, maxReceiveMessageBytes, maxSendMessageBytes
         case logLevel, shutdownGraceSeconds, enableInteropTestService, walSync, autoSnapshotWALBytes, vectorLimits
         case metricsListen
+        case autoSnapshotChanges, autoSnapshotReplayMillis, autoSnapshotIntervalSeconds
     }
+
+    /// The config file's folder, for the decoder (relative paths).
+    private static let configFolderKey = CodingUserInfoKey(rawValue: "ruvector.configFolder")!
 
     private struct AnyKey: CodingKey {
         var stringValue: String
@@ -91,7 +118,9 @@ struct ServerSettings: Codable, Equatable {
         let description: String
     }
 
-    /// Reads a JSON config file whose keys are the property names above.
+    /// Reads a JSON config file whose keys are the property names above. Relative paths in it
+    /// (`dataDir`, `tlsCert`, `tlsKey`, `tlsClientCA`) are relative to the file's folder, so
+    /// a config and the TLS files beside it work wherever they are installed.
     static func load(configFile path: String) throws -> ServerSettings {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw Invalid(description: "cannot open config file '\(path)'") }
@@ -105,7 +134,9 @@ struct ServerSettings: Codable, Equatable {
             if bytes.count > 1 << 20 { throw Invalid(description: "config file '\(path)' is larger than 1 MiB") }
         }
         do {
-            return try JSONDecoder().decode(ServerSettings.self, from: Data(bytes))
+            let decoder = JSONDecoder()
+            decoder.userInfo[Self.configFolderKey] = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
+            return try decoder.decode(ServerSettings.self, from: Data(bytes))
         } catch let error as Invalid {
             throw Invalid(description: "config file '\(path)': \(error.description)")
         } catch {
@@ -138,7 +169,11 @@ struct ServerSettings: Codable, Equatable {
         case "never": policy = .never
         default: throw Invalid(description: "--wal-sync must be always, batch or never; got '\(walSync)'")
         }
-        guard autoSnapshotWALBytes >= 0 else { throw Invalid(description: "autoSnapshotWALBytes must be 0 (off) or positive") }
+        for (key, value) in [("autoSnapshotWALBytes", autoSnapshotWALBytes), ("autoSnapshotChanges", autoSnapshotChanges),
+                             ("autoSnapshotReplayMillis", autoSnapshotReplayMillis),
+                             ("autoSnapshotIntervalSeconds", autoSnapshotIntervalSeconds)] where value < 0 {
+            throw Invalid(description: "\(key) must be 0 (off) or positive, got \(value)")
+        }
         let limits: VectorServiceLimits
         do {
             limits = try VectorServiceLimits(overrides: vectorLimits)
@@ -146,7 +181,10 @@ struct ServerSettings: Codable, Equatable {
             throw Invalid(description: error.description)
         }
         return ServiceCatalog.Options(dataDirectory: dataDir, enableInteropTestService: enableInteropTestService, vectorLimits: limits,
-                                      collectionOptions: .init(syncPolicy: policy, autoSnapshotWALBytes: autoSnapshotWALBytes))
+                                      collectionOptions: .init(syncPolicy: policy, autoSnapshotWALBytes: autoSnapshotWALBytes,
+                                                               autoSnapshotChanges: autoSnapshotChanges,
+                                                               autoSnapshotReplayMillis: autoSnapshotReplayMillis,
+                                                               autoSnapshotInterval: .seconds(autoSnapshotIntervalSeconds)))
     }
 
     /// The RPC server configuration these settings describe.
