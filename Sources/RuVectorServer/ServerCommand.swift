@@ -42,7 +42,7 @@ struct ServerCommand: AsyncParsableCommand {
     // MARK: Restart time (automatic snapshots)
     @Option(help: "Snapshot a collection or the graph after this many points/elements written (default 200000; 0 = off).")
     var autoSnapshotChanges: Int?
-    @Option(help: "... or once its writes since the last snapshot took this many ms to apply: the replay bound (default 4000; 0 = off).")
+    @Option(help: "... or once its writes since the last snapshot took this many ms to apply: the replay bound (default 2000; 0 = off).")
     var autoSnapshotReplayMillis: Int?
     @Option(help: "... or once its oldest write not in a snapshot is this many seconds old (default 600; 0 = off).")
     var autoSnapshotIntervalSeconds: Int?
@@ -96,14 +96,15 @@ struct ServerCommand: AsyncParsableCommand {
         do {
             catalogOptions = try settings.catalogOptions()
             metricsAddress = try settings.metricsHostAndPort()
-            // Everything that can be checked is, before the data directory is created.
-            try StartupChecks.checkTLS(serverConfiguration.tls)
-            try StartupChecks.checkAddressFree(host: serverConfiguration.host, port: serverConfiguration.port, option: "--listen")
-            if let (host, port) = metricsAddress { try StartupChecks.checkAddressFree(host: host, port: port, option: "--metrics-listen") }
-            dataDirectoryLock = try StartupChecks.lockDataDirectory(settings.dataDir)
         } catch {
             throw ValidationError("\(error)")
         }
+        // Everything that can be checked is, before the data directory is created. A failure
+        // is printed as "Error: ..." and exits 1 (not a usage error: no usage text).
+        try StartupChecks.checkTLS(serverConfiguration.tls)
+        try StartupChecks.checkAddressFree(host: serverConfiguration.host, port: serverConfiguration.port, option: "--listen")
+        if let (host, port) = metricsAddress { try StartupChecks.checkAddressFree(host: host, port: port, option: "--metrics-listen") }
+        dataDirectoryLock = try StartupChecks.lockDataDirectory(settings.dataDir)
         if serverConfiguration.tls == nil && serverConfiguration.host != "127.0.0.1" && serverConfiguration.host != "::1"
             && serverConfiguration.host != "localhost" {
             logger.warning("""

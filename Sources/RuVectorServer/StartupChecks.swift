@@ -22,8 +22,9 @@ enum StartupChecks {
             guard let path else { continue }
             let fd = open(path, O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else {
+                let hint = path == configuration.privateKeyPath ? " (mode 0600, owned by that user)" : ""
                 throw Failure(description: "cannot read the TLS \(what) '\(path)': \(String(cString: strerror(errno))); "
-                    + "it must be readable by the user the server runs as (a key: mode 0600, owned by that user)")
+                    + "it must be readable by the user the server runs as\(hint)")
             }
             close(fd)
         }

@@ -110,6 +110,8 @@ public final class ServiceCatalog: Sendable {
             if let snapshot = report.snapshot {
                 metadata["snapshot"] = "\(snapshot.name)"
                 metadata["bytes"] = "\(snapshot.sizeBytes)"
+                metadata["covered_changes"] = "\(report.covered.changes)"
+                metadata["covered_apply_ms"] = "\(report.covered.applyNanos / 1_000_000)"
                 logger.info("automatic snapshot", metadata: metadata)
             } else if let failure = report.failure {
                 metadata["error"] = "\(failure)"

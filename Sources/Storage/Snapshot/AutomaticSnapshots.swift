@@ -25,6 +25,11 @@ public struct AutomaticSnapshotReport: Sendable {
     public var failure: (any Error)?
     /// Time to copy, encode and write it.
     public var durationMicros: Int64
+    /// What it covered: the debt when its state was copied.
+    public var covered = AutomaticSnapshots.Debt()
+    /// What was logged while it was written. A crash just before it finished would have
+    /// replayed `covered` and this: the worst moment for a crash.
+    public var loggedMeanwhile = AutomaticSnapshots.Debt()
 }
 
 /// The bookkeeping behind automatic snapshots for one durable owner (a collection, the
@@ -55,6 +60,8 @@ public final class AutomaticSnapshots: Sendable {
         var debt = Debt()
         /// A job is queued or running.
         var pending = false
+        /// What the latest `take` took.
+        var lastTaken = Debt()
         var timerArmed = false
         var closed = false
         var job: (@Sendable () throws -> SnapshotInfo?)?
@@ -104,6 +111,7 @@ public final class AutomaticSnapshots: Sendable {
     public func take() -> Debt {
         state.withLock { state in
             defer { state.debt = Debt() }
+            state.lastTaken = state.debt
             return state.debt
         }
     }
@@ -143,6 +151,7 @@ public final class AutomaticSnapshots: Sendable {
         do {
             guard let info = try job() else { return }
             report.snapshot = info
+            (report.covered, report.loggedMeanwhile) = state.withLock { ($0.lastTaken, $0.debt) }
         } catch let error as StorageError where error.code == .closed {
             return
         } catch {

@@ -48,7 +48,7 @@ public struct DurabilityOptions: Sendable {
     /// Default changes between automatic snapshots.
     public static let defaultAutoSnapshotChanges = 200_000
     /// Default apply (= replay) time between automatic snapshots.
-    public static let defaultAutoSnapshotReplayMillis = 4_000
+    public static let defaultAutoSnapshotReplayMillis = 2_000
     /// Default age of unsnapshotted writes.
     public static let defaultAutoSnapshotInterval: Duration = .seconds(600)
 
