@@ -78,6 +78,13 @@ struct AutomaticSnapshotsTests {
             #expect(schedule.debt == AutomaticSnapshots.Debt())
         }
         #expect(taken.withLock { $0 } == 3)
+        // A job queued while due, whose debt a snapshot on request took meanwhile, does nothing.
+        schedule.logged(bytes: 1000, changes: 0)
+        schedule.scheduleIfDue()
+        #expect(held.count == 1)
+        _ = schedule.take()
+        held.runAll()
+        #expect(taken.withLock { $0 } == 3)
         schedule.close()
         schedule.logged(bytes: 5000, changes: 50)
         schedule.scheduleIfDue()

@@ -137,7 +137,11 @@ public final class AutomaticSnapshots: Sendable {
         guard let reason else { return }
         options.runInBackground { [weak self] in
             guard let self else { return }
-            if let job = self.state.withLock({ $0.closed ? nil : $0.job }) { self.run(job, reason: reason) }
+            // A snapshot taken on request while this job waited may have paid the debt already.
+            let job = self.state.withLock { state in
+                state.closed || self.dueReason(state.debt) == nil ? nil : state.job
+            }
+            if let job { self.run(job, reason: reason) }
             self.state.withLock { $0.pending = false }
             // Writes that went on during the snapshot may have reached a bound again.
             self.scheduleIfDue()
