@@ -44,7 +44,7 @@ extension VectorService {
         do {
             reader = try await Self.blocking { try durable.openSnapshot(request.name) }
         } catch let error as RPCError where error.code == .internal {
-            throw RPCError(.notFound, "collection '\(request.collection)' has no snapshot \(MessageText.quoted(request.name)); ListSnapshots gives them")
+            throw RPCError(.notFound, "collection \(MessageText.quoted(request.collection)) has no snapshot \(MessageText.quoted(request.name)); ListSnapshots gives them")
         }
         var offset = 0
         var crc: UInt32 = 0

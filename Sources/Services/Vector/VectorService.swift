@@ -20,7 +20,7 @@ struct VectorService: RPCService {
     func collection(_ name: String) throws -> DurableCollection {
         guard let collection = catalog.get(name) else {
             try VectorMapping.checkCollectionName(name)
-            throw RPCError(.notFound, "collection '\(name)' does not exist; create it with CreateCollection")
+            throw RPCError(.notFound, "collection \(MessageText.quoted(name)) does not exist; create it with CreateCollection")
         }
         return collection
     }
@@ -43,7 +43,7 @@ struct VectorService: RPCService {
             let config = try Self.mapped { try VectorMapping.config(request, limits: limits) }
             return try await Self.blocking {
                 guard let created = try catalog.create(config) else {
-                    throw RPCError(.alreadyExists, "collection '\(request.name)' already exists")
+                    throw RPCError(.alreadyExists, "collection \(MessageText.quoted(request.name)) already exists")
                 }
                 return try VectorMapping.info(created)
             }
@@ -58,7 +58,7 @@ struct VectorService: RPCService {
             try await Self.blocking {
                 let count = UInt64(try service.collection(request.name).collection.count())
                 guard try catalog.delete(request.name) else {
-                    throw RPCError(.notFound, "collection '\(request.name)' does not exist")
+                    throw RPCError(.notFound, "collection \(MessageText.quoted(request.name)) does not exist")
                 }
                 return RuvectorV1.DeleteCollectionResponse(pointsDeleted: count)
             }
