@@ -114,7 +114,8 @@ let package = Package(
         // Appends until killed; the crash test in StorageTests kills it with SIGKILL.
         .executableTarget(name: "ruvector-storage-crash-harness", dependencies: ["Storage", "VectorDatabase", "VectorEngine"],
                           path: "Sources/StorageCrashHarness", swiftSettings: internalChecks),
-        .executableTarget(name: "storage-bench", dependencies: ["Storage", "VectorDatabase", "VectorEngine"], path: "Benchmarks/StorageBench",
+        .executableTarget(name: "storage-bench", dependencies: ["Storage", "VectorDatabase", "VectorEngine", "GraphPersistence"],
+                          path: "Benchmarks/StorageBench",
                           swiftSettings: internalChecks),
 
         // MARK: Graph engine (property graph + Cypher)

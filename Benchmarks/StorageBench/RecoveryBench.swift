@@ -25,7 +25,7 @@ enum RecoveryBench {
         let path = "\(directory)/ruvector-recovery-bench-\(getpid())"
         let config = CollectionConfig(name: "bench", dimension: dimension, metric: .l2Squared,
                                       hnsw: HNSWParameters(m: 16, efConstruction: 100, efSearch: 64), quantization: quantization)
-        let options = DurableCollection.Options(syncPolicy: .never, autoSnapshotWALBytes: 0)
+        let options = DurableCollection.Options.manualSnapshots(syncPolicy: .never)
         print("recovery of \(count) x \(dimension) vectors (+ \(tail) in the log after the snapshot)"
             + "\(quantization.map { ", quantized \($0)," } ?? "") in \(path)")
         if keep && AtomicFile.exists(base + "/collection.bin") {

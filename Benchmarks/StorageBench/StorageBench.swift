@@ -6,6 +6,8 @@
 //   swift run -c release storage-bench --recovery 1000000 [--dim 128] [--directory DIR] [--threads T]
 //       [--keep] [--repeat R] [--quantization int8|f16|pq8|pq4|binary]  (see RecoveryBench; --keep leaves the
 //       built collection for later runs to reuse)
+//   swift run -c release storage-bench --restart 75000 [--dim 32] [--batch 1000] [--directory DIR] [--defaults-only]  (RestartBench:
+//       open time vs log length, the log the default automatic-snapshot bounds leave, the graph)
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -24,6 +26,9 @@ struct StorageBench {
         var keep = false
         var repeats = 1
         var quantization: QuantizationKind? = nil
+        var restartCount = 0
+        var batch = 1000
+        var logTable = true
     }
 
     struct Result {
@@ -58,6 +63,9 @@ struct StorageBench {
             case "--dim": settings.dimension = Int(arguments.next() ?? "") ?? settings.dimension
             case "--threads": settings.buildThreads = max(1, Int(arguments.next() ?? "") ?? 1)
             case "--keep": settings.keep = true
+            case "--restart": settings.restartCount = Int(arguments.next() ?? "") ?? 0
+            case "--batch": settings.batch = max(1, Int(arguments.next() ?? "") ?? settings.batch)
+            case "--defaults-only": settings.logTable = false
             case "--repeat": settings.repeats = max(1, Int(arguments.next() ?? "") ?? 1)
             case "--quantization":
                 let m = max(1, settings.dimension / 8)
@@ -67,9 +75,15 @@ struct StorageBench {
             default:
                 print("usage: storage-bench [--directory DIR] [--seconds S]\n"
                     + "       storage-bench --recovery N [--dim D] [--directory DIR] [--threads T] [--keep] [--repeat R]"
-                    + " [--quantization int8|f16|pq8|pq4|binary]  (after --dim)")
+                    + " [--quantization int8|f16|pq8|pq4|binary]  (after --dim)\n"
+                    + "       storage-bench --restart N [--dim D] [--batch B] [--directory DIR] [--defaults-only]")
                 exit(2)
             }
+        }
+        if settings.restartCount > 0 {
+            try RestartBench.run(directory: settings.directory, count: settings.restartCount, dimension: settings.dimension,
+                                 batch: settings.batch, logTable: settings.logTable)
+            return
         }
         if settings.recoveryCount > 0 {
             try RecoveryBench.run(directory: settings.directory, count: settings.recoveryCount, dimension: settings.dimension,

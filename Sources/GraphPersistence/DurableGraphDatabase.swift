@@ -5,7 +5,9 @@ import Synchronization
 /// A property graph that survives restarts and crashes, with transactions. Every commit
 /// (an auto-commit query, or a transaction) writes the changes it made to the write-ahead
 /// log before they become visible; snapshots hold the whole store; opening = newest valid
-/// snapshot + the log after it. Folder layout: `wal/`, `snapshots/`.
+/// snapshot + the log after it. Folder layout: `wal/`, `snapshots/`, `LOCK` (an open
+/// database holds its folder's `DirectoryLock`: a second open is refused). Automatic
+/// snapshots (see `DurabilityOptions`) run in the background, beside the commits.
 ///
 /// Reads run on a snapshot of the committed state without blocking writers. Isolation
 /// levels (see `Isolation`) are implemented over snapshots and change sets:
@@ -64,7 +66,7 @@ public final class DurableGraphDatabase: Sendable {
         var committed: GraphDatabase
         var version = 0
         var transactions: [String: Transaction] = [:]
-        var loggedSinceSnapshot = 0
+        var closed = false
     }
 
     private let state: Mutex<State>
@@ -73,19 +75,35 @@ public final class DurableGraphDatabase: Sendable {
     private let wal: WriteAheadLog
     private let snapshots: SnapshotStore
     private let options: Options
+    /// The folder's lock, held until `close`.
+    private let lock: DirectoryLock
+    /// What the log holds beyond the last snapshot, and the background snapshot job.
+    private let automaticSnapshots: AutomaticSnapshots
     /// What opening found.
     public let recovery: RecoveryReport
 
-    private init(state: State, wal: WriteAheadLog, snapshots: SnapshotStore, options: Options, recovery: RecoveryReport) {
+    private init(state: State, wal: WriteAheadLog, snapshots: SnapshotStore, options: Options, lock: DirectoryLock,
+                 directory: String, recovery: RecoveryReport, replayedBytes: Int, replayedChanges: Int) {
         self.state = Mutex(state)
         self.wal = wal
         self.snapshots = snapshots
         self.options = options
+        self.lock = lock
         self.recovery = recovery
+        automaticSnapshots = AutomaticSnapshots(options: options, directory: directory)
+        automaticSnapshots.start { [weak self] in try self?.snapshot() }
+        // What recovery replayed is still not in a snapshot.
+        if recovery.replayedRecords > 0 {
+            automaticSnapshots.logged(bytes: replayedBytes, changes: replayedChanges)
+            automaticSnapshots.scheduleIfDue()
+        }
     }
 
     /// Opens (creating if needed) the graph in `directory`: newest valid snapshot, then the log.
+    /// Throws `.locked` when the folder is open already (here or in another process).
     public static func open(_ directory: String, options: Options = Options()) throws -> DurableGraphDatabase {
+        try AtomicFile.createDirectory(directory)
+        let lock = try DirectoryLock(directory: directory, owner: "ruvector graph")
         let snapshots = try SnapshotStore(directory: directory + "/snapshots")
         let (snapshot, skipped) = try snapshots.loadLatestValid()
         var store = GraphStore()
@@ -97,9 +115,15 @@ public final class DurableGraphDatabase: Sendable {
         let (wal, walReport) = try WriteAheadLog.open(directory: directory + "/wal", options: WALOptions(syncPolicy: options.syncPolicy))
         let after = snapshot?.info.walSequence ?? 0
         var replayed = 0
+        var replayedBytes = 0
+        var replayedChanges = 0
         for record in try wal.read(from: after + 1) {
+            replayedBytes += record.payload.count
             switch record.type {
-            case RecordType.changes: try store.apply(try GraphCodec.decode(record.payload))
+            case RecordType.changes:
+                let changes = try GraphCodec.decode(record.payload)
+                replayedChanges += changes.elementCount
+                try store.apply(changes)
             case RecordType.indexCreated: definitions += try GraphCodec.decodeDefinitions(record.payload)
             case RecordType.propertyIndexCreated: propertyIndexes += try GraphCodec.decodePropertyIndexes(record.payload)
             default: throw GraphCodec.Damaged(description: "unknown graph log record type \(record.type) at sequence \(record.sequence)")
@@ -113,8 +137,9 @@ public final class DurableGraphDatabase: Sendable {
         for definition in definitions { try database.createVectorIndex(definition) }
         for index in propertyIndexes { try database.createPropertyIndex(name: index.name, index.key) }
         let report = RecoveryReport(snapshotSequence: after, skippedSnapshots: skipped, replayedRecords: replayed, wal: walReport)
-        return DurableGraphDatabase(state: State(committed: database), wal: wal, snapshots: snapshots,
-                                    options: options, recovery: report)
+        return DurableGraphDatabase(state: State(committed: database), wal: wal, snapshots: snapshots, options: options,
+                                    lock: lock, directory: directory, recovery: report, replayedBytes: replayedBytes,
+                                    replayedChanges: replayedChanges)
     }
 
     /// WAL record types.
@@ -137,7 +162,7 @@ public final class DurableGraphDatabase: Sendable {
             do {
                 let record = GraphCodec.encode([definition])
                 _ = try wal.append(type: RecordType.indexCreated, payload: record)
-                state.loggedSinceSnapshot += record.count
+                automaticSnapshots.logged(bytes: record.count, changes: 0)
             } catch {
                 state.committed.vectorIndexes.drop(definition.name)
                 throw error
@@ -155,7 +180,7 @@ public final class DurableGraphDatabase: Sendable {
             let record = GraphCodec.encode([(name: name, key: key)])
             _ = try wal.append(type: RecordType.propertyIndexCreated, payload: record)
             state.committed = next
-            state.loggedSinceSnapshot += record.count
+            automaticSnapshots.logged(bytes: record.count, changes: 0)
         }
     }
 
@@ -213,7 +238,7 @@ public final class DurableGraphDatabase: Sendable {
             return true
         }
         if committed {
-            try snapshotIfDue()
+            snapshotIfDue()
             return Outcome(value: value, counts: changes.counts(against: snapshot.store), store: working.store)
         }
         let outcome = try state.withLock { state throws -> Outcome<T> in
@@ -224,7 +249,7 @@ public final class DurableGraphDatabase: Sendable {
             if !changes.isEmpty { try commitLocked(changes, result: working, state: &state) }
             return Outcome(value: value, counts: changes.counts(against: before.store), store: working.store)
         }
-        try snapshotIfDue()
+        snapshotIfDue()
         return outcome
     }
 
@@ -236,7 +261,7 @@ public final class DurableGraphDatabase: Sendable {
         state.committed.vectorIndexes.apply(changes, from: result.store)
         state.committed.markVectorIndexesCurrent()
         state.version += 1
-        state.loggedSinceSnapshot += record.count
+        automaticSnapshots.logged(bytes: record.count, changes: changes.elementCount)
     }
 
     // MARK: Transactions
@@ -358,7 +383,7 @@ public final class DurableGraphDatabase: Sendable {
             try commitLocked(tx.changes, result: next, state: &state)
             return wal.nextSequenceNumber - 1
         }
-        try snapshotIfDue()
+        snapshotIfDue()
         return sequence
     }
 
@@ -371,7 +396,7 @@ public final class DurableGraphDatabase: Sendable {
     }
 
     private static func noTransaction(_ id: String) -> GraphError {
-        GraphError(.notFound, "no open transaction '\(id)': it was committed, rolled back, or idle past its timeout")
+        GraphError(.notFound, "no open transaction \(MessageText.quoted(id)): it was committed, rolled back, or idle past its timeout")
     }
 
     /// The first element `changes` touches that another commit changed since `base`.
@@ -384,9 +409,10 @@ public final class DurableGraphDatabase: Sendable {
 
     // MARK: Snapshots
 
-    private func snapshotIfDue() throws {
-        guard options.autoSnapshotWALBytes > 0 else { return }
-        if state.withLock({ $0.loggedSinceSnapshot >= options.autoSnapshotWALBytes }) { try snapshot() }
+    /// Hands an automatic snapshot to the background when a bound is reached (after a commit,
+    /// outside the lock: the committing client never waits for it).
+    private func snapshotIfDue() {
+        automaticSnapshots.scheduleIfDue()
     }
 
     /// Writes a snapshot of the committed store and releases the log it covers. Commits wait
@@ -395,11 +421,11 @@ public final class DurableGraphDatabase: Sendable {
     @discardableResult
     public func snapshot() throws -> SnapshotInfo {
         try snapshotting.withLock { _ in
-            let (store, definitions, sequence, logged) = state.withLock { state in
-                defer { state.loggedSinceSnapshot = 0 }
+            let (store, definitions, sequence, debt) = try state.withLock { state in
+                guard !state.closed else { throw StorageError(.closed, "the graph is closed") }
                 // Definitions too: an index created after this point is in the log after `sequence`.
                 return (state.committed.store, state.committed.vectorIndexes.definitions, wal.nextSequenceNumber - 1,
-                        state.loggedSinceSnapshot)
+                        automaticSnapshots.take())
             }
             do {
                 let sections = [(name: "graph", bytes: GraphCodec.encode(store.everything)),
@@ -407,14 +433,32 @@ public final class DurableGraphDatabase: Sendable {
                                 (name: "propertyIndexes", bytes: GraphCodec.encode(store.propertyIndexes.definitions))]
                 return try snapshots.checkpoint(sections: sections, coveringThrough: sequence, wal: wal, options: options)
             } catch {
-                state.withLock { $0.loggedSinceSnapshot += logged }
+                automaticSnapshots.giveBack(debt)
                 throw error
             }
         }
     }
 
-    /// Syncs and closes the log.
-    public func close() throws { try wal.close() }
+    /// What the log holds beyond the newest snapshot (what the next open would replay).
+    public var unsnapshotted: AutomaticSnapshots.Debt { automaticSnapshots.debt }
+
+    /// Waits for a snapshot in progress, syncs and closes the log and releases the folder's
+    /// lock. Later commits and snapshots throw `.closed`.
+    public func close() throws {
+        automaticSnapshots.close()
+        defer { lock.release() }
+        try snapshotting.withLock { _ in
+            try state.withLock { state in
+                state.closed = true
+                try wal.close()
+            }
+        }
+    }
+}
+
+extension GraphChanges {
+    /// Nodes, relationships and hyperedges written or deleted.
+    var elementCount: Int { nodes.count + relationships.count + hyperedges.count }
 }
 
 extension GraphDatabase {

@@ -39,7 +39,7 @@ struct CollectionsCommand: AsyncParsableCommand {
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a collection.")
         @OptionGroup var connection: ConnectionOptions
-        @Argument(help: "Collection name: 1-255 characters of A-Z a-z 0-9 _ -.") var name: String
+        @Argument(help: "Collection name: 1-200 characters of A-Z a-z 0-9 _ -.") var name: String
         @Option(name: .long, help: "Vector length, 1-65536.") var dimension: Int
         @Option(name: .long, help: "Distance: l2, cosine, dot or manhattan.") var metric: String = "cosine"
         @Option(name: .customLong("m"), help: "HNSW links per node (server default 16).") var m: Int?

@@ -8,6 +8,7 @@ import Logging
 import RPC
 import Services
 import WorkControl
+import Storage
 
 /// `ruvector-server`: serves every RuVector service over gRPC.
 @main
@@ -18,7 +19,8 @@ struct ServerCommand: AsyncParsableCommand {
         discussion: """
             Settings come from --config (JSON, keys as in ServerSettings: listen, dataDir, tlsCert, \
             tlsKey, tlsClientCA, maxReceiveMessageBytes, maxSendMessageBytes, logLevel, \
-            shutdownGraceSeconds, walSync, autoSnapshotWALBytes, vectorLimits, metricsListen), then RUVECTOR_LISTEN / \
+            shutdownGraceSeconds, walSync, autoSnapshotWALBytes, autoSnapshotChanges, autoSnapshotReplayMillis, \
+            autoSnapshotIntervalSeconds, vectorLimits, metricsListen), then RUVECTOR_LISTEN / \
             RUVECTOR_DATA_DIR / RUVECTOR_LOG_LEVEL, \
             then flags. SIGTERM or SIGINT drains open calls and stops.
             """)
@@ -50,6 +52,14 @@ struct ServerCommand: AsyncParsableCommand {
     @Flag(help: "Serve grpc.testing.TestService, for gRPC interoperability tests only.")
     var enableInteropTestService = false
 
+    // MARK: Restart time (automatic snapshots)
+    @Option(help: "Snapshot a collection or the graph after this many points/elements written (default 200000; 0 = off).")
+    var autoSnapshotChanges: Int?
+    @Option(help: "... or once its writes since the last snapshot took this many ms to apply: the replay bound (default 2000; 0 = off).")
+    var autoSnapshotReplayMillis: Int?
+    @Option(help: "... or once its oldest write not in a snapshot is this many seconds old (default 600; 0 = off).")
+    var autoSnapshotIntervalSeconds: Int?
+
     func settings() throws -> ServerSettings {
         var settings = try config.map(ServerSettings.load(configFile:)) ?? ServerSettings()
         if let value = getenv("RUVECTOR_LISTEN") { settings.listen = String(cString: value) }
@@ -75,6 +85,9 @@ struct ServerCommand: AsyncParsableCommand {
         if let backgroundThreads { settings.backgroundThreads = backgroundThreads }
         if let workQueueLimit { settings.workQueueLimit = workQueueLimit }
         if let connectionQueueLimit { settings.connectionQueueLimit = connectionQueueLimit }
+        if let autoSnapshotChanges { settings.autoSnapshotChanges = autoSnapshotChanges }
+        if let autoSnapshotReplayMillis { settings.autoSnapshotReplayMillis = autoSnapshotReplayMillis }
+        if let autoSnapshotIntervalSeconds { settings.autoSnapshotIntervalSeconds = autoSnapshotIntervalSeconds }
         return settings
     }
 
@@ -97,15 +110,28 @@ struct ServerCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "ruvector.server")
         let stop = SignalWaiter()
-        try prepareDataDirectory(settings.dataDir)
 
         let catalogOptions: ServiceCatalog.Options
         let metricsAddress: (String, Int)?
+        let dataDirectoryLock: DirectoryLock
         do {
             catalogOptions = try settings.catalogOptions()
             metricsAddress = try settings.metricsHostAndPort()
         } catch {
             throw ValidationError("\(error)")
+        }
+        // Everything that can be checked is, before the data directory is created. A failure
+        // is printed as "Error: ..." and exits 1 (not a usage error: no usage text).
+        try StartupChecks.checkTLS(serverConfiguration.tls)
+        try StartupChecks.checkAddressFree(host: serverConfiguration.host, port: serverConfiguration.port, option: "--listen")
+        if let (host, port) = metricsAddress { try StartupChecks.checkAddressFree(host: host, port: port, option: "--metrics-listen") }
+        dataDirectoryLock = try StartupChecks.lockDataDirectory(settings.dataDir)
+        if serverConfiguration.tls == nil && serverConfiguration.host != "127.0.0.1" && serverConfiguration.host != "::1"
+            && serverConfiguration.host != "localhost" {
+            logger.warning("""
+                TLS is OFF and the server listens beyond loopback: clients and data travel in clear text; \
+                set tlsCert and tlsKey (deploy/make-dev-certs.sh makes a test pair)
+                """, metadata: ["listen": "\(settings.listen)"])
         }
         let catalog: ServiceCatalog
         do {
@@ -147,6 +173,7 @@ struct ServerCommand: AsyncParsableCommand {
         await server.shutdown(gracePeriod: .seconds(settings.shutdownGraceSeconds))
         await metricsEndpoint?.close()
         catalog.close()
+        dataDirectoryLock.release()
         logger.info("stopped")
     }
 
@@ -156,19 +183,6 @@ struct ServerCommand: AsyncParsableCommand {
         _ = bytes.withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
     }
 
-    private func prepareDataDirectory(_ path: String) throws {
-        var info = stat()
-        if stat(path, &info) != 0 {
-            guard mkdir(path, 0o755) == 0 else {
-                throw ValidationError("cannot create data directory '\(path)' (errno \(errno))")
-            }
-        } else if (info.st_mode & S_IFMT) != S_IFDIR {
-            throw ValidationError("data directory '\(path)' exists and is not a directory")
-        }
-        guard access(path, W_OK) == 0 else {
-            throw ValidationError("data directory '\(path)' is not writable")
-        }
-    }
 }
 
 /// Catches SIGTERM and SIGINT from the moment it is created (before the server announces

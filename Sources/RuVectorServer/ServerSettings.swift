@@ -57,6 +57,15 @@ struct ServerSettings: Codable, Equatable {
     /// Calls that may wait for a pool's thread (all connections), and per connection.
     var workQueueLimit: Int = 0
     var connectionQueueLimit: Int = 0
+    // MARK: Restart time (automatic snapshots, see `DurabilityOptions`)
+    /// A collection or the graph snapshots itself once this many points or graph elements
+    /// were written since its last snapshot (0 = off).
+    var autoSnapshotChanges: Int = DurabilityOptions.defaultAutoSnapshotChanges
+    /// ... or once applying its writes since the last snapshot took this many milliseconds
+    /// (replay at restart redoes that work; 0 = off).
+    var autoSnapshotReplayMillis: Int = DurabilityOptions.defaultAutoSnapshotReplayMillis
+    /// ... or once its oldest write not in a snapshot is this many seconds old (0 = off).
+    var autoSnapshotIntervalSeconds: Int = Int(DurabilityOptions.defaultAutoSnapshotInterval.components.seconds)
 
     init() {}
 
@@ -65,11 +74,19 @@ struct ServerSettings: Codable, Equatable {
     init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let defaults = ServerSettings()
+        // Paths in a config file are relative to its folder (see `load(configFile:)`).
+        let folder = decoder.userInfo[Self.configFolderKey] as? String
+        func path(_ key: CodingKeys) throws -> String? {
+            try container.decodeIfPresent(String.self, forKey: key).map { value in
+                guard let folder, !value.hasPrefix("/") else { return value }
+                return folder + "/" + value
+            }
+        }
         listen = try container.decodeIfPresent(String.self, forKey: .listen) ?? defaults.listen
-        dataDir = try container.decodeIfPresent(String.self, forKey: .dataDir) ?? defaults.dataDir
-        tlsCert = try container.decodeIfPresent(String.self, forKey: .tlsCert)
-        tlsKey = try container.decodeIfPresent(String.self, forKey: .tlsKey)
-        tlsClientCA = try container.decodeIfPresent(String.self, forKey: .tlsClientCA)
+        dataDir = try path(.dataDir) ?? defaults.dataDir
+        tlsCert = try path(.tlsCert)
+        tlsKey = try path(.tlsKey)
+        tlsClientCA = try path(.tlsClientCA)
         maxReceiveMessageBytes = try container.decodeIfPresent(Int.self, forKey: .maxReceiveMessageBytes)
             ?? defaults.maxReceiveMessageBytes
         maxSendMessageBytes = try container.decodeIfPresent(Int.self, forKey: .maxSendMessageBytes)
@@ -91,6 +108,11 @@ struct ServerSettings: Codable, Equatable {
         backgroundThreads = try container.decodeIfPresent(Int.self, forKey: .backgroundThreads) ?? 0
         workQueueLimit = try container.decodeIfPresent(Int.self, forKey: .workQueueLimit) ?? 0
         connectionQueueLimit = try container.decodeIfPresent(Int.self, forKey: .connectionQueueLimit) ?? 0
+        autoSnapshotChanges = try container.decodeIfPresent(Int.self, forKey: .autoSnapshotChanges) ?? defaults.autoSnapshotChanges
+        autoSnapshotReplayMillis = try container.decodeIfPresent(Int.self, forKey: .autoSnapshotReplayMillis)
+            ?? defaults.autoSnapshotReplayMillis
+        autoSnapshotIntervalSeconds = try container.decodeIfPresent(Int.self, forKey: .autoSnapshotIntervalSeconds)
+            ?? defaults.autoSnapshotIntervalSeconds
         let known = Set(CodingKeys.allCases.map(\.stringValue))
         let unknown = try decoder.container(keyedBy: AnyKey.self).allKeys.map(\.stringValue).filter { !known.contains($0) }
         if !unknown.isEmpty {
@@ -104,7 +126,11 @@ struct ServerSettings: Codable, Equatable {
         case metricsListen
         case memoryLimit, callMemoryLimit, searchThreads, writeThreads, cypherThreads, backgroundThreads
         case workQueueLimit, connectionQueueLimit
+        case autoSnapshotChanges, autoSnapshotReplayMillis, autoSnapshotIntervalSeconds
     }
+
+    /// The config file's folder, for the decoder (relative paths).
+    private static let configFolderKey = CodingUserInfoKey(rawValue: "ruvector.configFolder")!
 
     private struct AnyKey: CodingKey {
         var stringValue: String
@@ -118,7 +144,9 @@ struct ServerSettings: Codable, Equatable {
         let description: String
     }
 
-    /// Reads a JSON config file whose keys are the property names above.
+    /// Reads a JSON config file whose keys are the property names above. Relative paths in it
+    /// (`dataDir`, `tlsCert`, `tlsKey`, `tlsClientCA`) are relative to the file's folder, so
+    /// a config and the TLS files beside it work wherever they are installed.
     static func load(configFile path: String) throws -> ServerSettings {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw Invalid(description: "cannot open config file '\(path)'") }
@@ -132,7 +160,9 @@ struct ServerSettings: Codable, Equatable {
             if bytes.count > 1 << 20 { throw Invalid(description: "config file '\(path)' is larger than 1 MiB") }
         }
         do {
-            return try JSONDecoder().decode(ServerSettings.self, from: Data(bytes))
+            let decoder = JSONDecoder()
+            decoder.userInfo[Self.configFolderKey] = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
+            return try decoder.decode(ServerSettings.self, from: Data(bytes))
         } catch let error as Invalid {
             throw Invalid(description: "config file '\(path)': \(error.description)")
         } catch {
@@ -165,7 +195,11 @@ struct ServerSettings: Codable, Equatable {
         case "never": policy = .never
         default: throw Invalid(description: "--wal-sync must be always, batch or never; got '\(walSync)'")
         }
-        guard autoSnapshotWALBytes >= 0 else { throw Invalid(description: "autoSnapshotWALBytes must be 0 (off) or positive") }
+        for (key, value) in [("autoSnapshotWALBytes", autoSnapshotWALBytes), ("autoSnapshotChanges", autoSnapshotChanges),
+                             ("autoSnapshotReplayMillis", autoSnapshotReplayMillis),
+                             ("autoSnapshotIntervalSeconds", autoSnapshotIntervalSeconds)] where value < 0 {
+            throw Invalid(description: "\(key) must be 0 (off) or positive, got \(value)")
+        }
         let limits: VectorServiceLimits
         do {
             limits = try VectorServiceLimits(overrides: vectorLimits)
@@ -173,7 +207,10 @@ struct ServerSettings: Codable, Equatable {
             throw Invalid(description: error.description)
         }
         return ServiceCatalog.Options(dataDirectory: dataDir, enableInteropTestService: enableInteropTestService, vectorLimits: limits,
-                                      collectionOptions: .init(syncPolicy: policy, autoSnapshotWALBytes: autoSnapshotWALBytes),
+                                      collectionOptions: .init(syncPolicy: policy, autoSnapshotWALBytes: autoSnapshotWALBytes,
+                                                               autoSnapshotChanges: autoSnapshotChanges,
+                                                               autoSnapshotReplayMillis: autoSnapshotReplayMillis,
+                                                               autoSnapshotInterval: .seconds(autoSnapshotIntervalSeconds)),
                                       work: try workOptions(), maxResponseBytes: maxSendMessageBytes)
     }
 

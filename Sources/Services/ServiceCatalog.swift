@@ -65,7 +65,10 @@ public final class ServiceCatalog: Sendable {
         let work = ServerWork(options: options.work)
         self.work = work
         let started = ContinuousClock.now
-        let collections = try CollectionCatalog(dataDirectory: options.dataDirectory, options: options.collectionOptions)
+        var durability = Self.loggingAutomaticSnapshots(options.collectionOptions, logger: logger)
+        // Automatic snapshots run on the background pool, beside snapshots asked for by calls.
+        durability.runInBackground = { job in work.background.execute(job) }
+        let collections = try CollectionCatalog(dataDirectory: options.dataDirectory, options: durability)
         let reports = collections.recoveryReports
         logger.info("data directory opened", metadata: [
             "collections": "\(reports.count)", "points": "\(collections.list().reduce(0) { $0 + ((try? $1.collection.count()) ?? 0) })",
@@ -87,7 +90,7 @@ public final class ServiceCatalog: Sendable {
         router.register(VectorService(catalog: collections, limits: options.vectorLimits, work: work,
                                       maxResponseBytes: options.maxResponseBytes))
         metrics = ServerMetrics(collections: { collections.list() })
-        let graph = try DurableGraphDatabase.open(options.dataDirectory + "/graph", options: options.collectionOptions)
+        let graph = try DurableGraphDatabase.open(options.dataDirectory + "/graph", options: durability)
         let recovered = graph.committedStore
         logger.info("graph recovered", metadata: [
             "nodes": "\(recovered.nodeCount)", "relationships": "\(recovered.relationshipCount)",
@@ -108,6 +111,30 @@ public final class ServiceCatalog: Sendable {
         let served = router.serviceNames + ReflectionService.names
         router.register(ReflectionService(servedServices: { served.sorted() }))
         self.router = router
+    }
+
+    /// `options`, also logging every automatic snapshot (why, how long, or why it failed).
+    private static func loggingAutomaticSnapshots(_ options: DurableCollection.Options, logger: Logger) -> DurableCollection.Options {
+        var options = options
+        let next = options.onAutomaticSnapshot
+        options.onAutomaticSnapshot = { report in
+            var metadata: Logger.Metadata = [
+                "directory": "\(report.directory)", "reason": "\(report.reason.rawValue)",
+                "duration_ms": "\(Double(report.durationMicros) / 1000)",
+            ]
+            if let snapshot = report.snapshot {
+                metadata["snapshot"] = "\(snapshot.name)"
+                metadata["bytes"] = "\(snapshot.sizeBytes)"
+                metadata["covered_changes"] = "\(report.covered.changes)"
+                metadata["covered_apply_ms"] = "\(report.covered.applyNanos / 1_000_000)"
+                logger.info("automatic snapshot", metadata: metadata)
+            } else if let failure = report.failure {
+                metadata["error"] = "\(failure)"
+                logger.error("automatic snapshot failed; the next write retries it", metadata: metadata)
+            }
+            next(report)
+        }
+        return options
     }
 
     /// Methods of `service` that nothing registered answer UNIMPLEMENTED, saying why.

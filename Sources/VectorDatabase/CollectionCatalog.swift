@@ -48,9 +48,11 @@ public final class CollectionCatalog: Sendable {
         collections.withLock { $0.mapValues(\.recovery) }
     }
 
-    /// Creates a collection; nil when the name is taken.
+    /// Creates a collection; nil when the name is taken. A refused name or configuration
+    /// touches nothing on disk.
     public func create(_ config: CollectionConfig) throws -> DurableCollection? {
-        try collections.withLock { all -> DurableCollection? in
+        try Self.checkName(config.name)
+        return try collections.withLock { all -> DurableCollection? in
             guard all[config.name] == nil else { return nil }
             let collection = try DurableCollection.create(in: "\(root)/\(config.name)", config: config, options: options)
             all[config.name] = collection
@@ -74,14 +76,20 @@ public final class CollectionCatalog: Sendable {
         return true
     }
 
+    /// Throws `.invalidArgument` saying what a valid name is, unless `name` is one: the one
+    /// check between a name from the network and a folder name.
+    public static func checkName(_ name: String) throws(StorageError) {
+        if let problem = CollectionConfig.nameProblem(name) {
+            throw StorageError(.invalidArgument, "\(CollectionConfig.nameRule); \(MessageText.quoted(name)) \(problem)")
+        }
+    }
+
     /// Replaces collection `name` (or creates it) with the content of a snapshot file. The
     /// file is validated and the new folder built before the old one is touched; writes to
     /// the old collection that race with the swap fail (its log is closed) rather than vanish
     /// silently after being acknowledged.
     public func restore(_ name: String, snapshotFile bytes: [UInt8]) throws -> DurableCollection {
-        guard CollectionConfig.isValidName(name) else {
-            throw StorageError(.invalidArgument, "collection names are 1..255 characters of [A-Za-z0-9_-], got '\(name)'")
-        }
+        try Self.checkName(name)
         return try restoreLock.withLock { _ in
             let staging = "\(root)/.restore-\(name)"
             try AtomicFile.removeTree(staging)

@@ -7,7 +7,10 @@ import VectorEngine
 /// A vector collection that survives restarts and crashes: every change is written to the
 /// collection's write-ahead log before it is applied, snapshots capture the whole index,
 /// and opening = newest valid snapshot + the log after it. One folder per collection:
-/// `collection.bin` (configuration), `wal/`, `snapshots/`.
+/// `collection.bin` (configuration), `wal/`, `snapshots/`, and `LOCK`: an open collection
+/// holds its folder's `DirectoryLock`, so a second open (in this process or another) is
+/// refused instead of writing a second log over the first. Automatic snapshots (see
+/// `DurabilityOptions`) run in the background, beside the writes.
 ///
 /// ```swift
 /// let docs = try DurableCollection.create(in: "/data/collections/docs", config: config)
@@ -23,9 +26,12 @@ public final class DurableCollection: Sendable {
     private let wal: WriteAheadLog
     private let snapshots: SnapshotStore
     private let options: Options
-    /// Orders log appends with their application, so replay order = live order. Holds the
-    /// log bytes written since the last snapshot (for automatic snapshots).
-    private let writeLock = Mutex(0)
+    /// The folder's lock, held until `close`.
+    private let lock: DirectoryLock
+    /// Orders log appends with their application, so replay order = live order; true once closed.
+    private let writeLock = Mutex(false)
+    /// What the log holds beyond the last snapshot, and the background snapshot job.
+    private let automaticSnapshots: AutomaticSnapshots
     /// UUID point ids and the internal ids standing for them (changed under `writeLock`).
     private let uuids: Mutex<UUIDAssignments>
     /// Serializes snapshots (which encode and write outside `writeLock`).
@@ -63,6 +69,10 @@ public final class DurableCollection: Sendable {
         public var skippedSnapshots: [String]
         /// WAL records replayed after the snapshot.
         public var replayedRecords: Int
+        /// Their bytes.
+        public var replayedBytes: Int
+        /// Points they upserted or deleted.
+        public var replayedChanges: Int
         /// What the WAL repair found (a torn tail is cut, and said so here).
         public var wal: WALRecoveryReport
         /// Time to open: snapshot load and log replay, in microseconds.
@@ -76,14 +86,23 @@ public final class DurableCollection: Sendable {
     }
 
     private init(directory: String, collection: VectorCollection, uuids: UUIDAssignments, wal: WriteAheadLog,
-                 snapshots: SnapshotStore, options: Options, recovery: RecoveryReport) {
+                 snapshots: SnapshotStore, options: Options, lock: DirectoryLock, recovery: RecoveryReport) {
         self.uuids = Mutex(uuids)
         self.directory = directory
         self.options = options
         self.collection = collection
         self.wal = wal
         self.snapshots = snapshots
+        self.lock = lock
         self.recovery = recovery
+        automaticSnapshots = AutomaticSnapshots(options: options, directory: directory)
+        automaticSnapshots.start { [weak self] in try self?.snapshot() }
+        // What recovery replayed is owed too: it is still not in a snapshot.
+        if recovery.replayedRecords > 0 {
+            automaticSnapshots.logged(bytes: recovery.replayedBytes, changes: recovery.replayedChanges)
+            automaticSnapshots.applied(nanos: recovery.replayMicros * 1000)
+            automaticSnapshots.scheduleIfDue()
+        }
     }
 
     /// Bytes on disk: configuration, write-ahead log and snapshots.
@@ -93,16 +112,20 @@ public final class DurableCollection: Sendable {
     /// microseconds since the Unix epoch; 0 if unknown.
     public var createdUnixMicros: Int64 { AtomicFile.modifiedUnixMicros(directory + "/collection.bin") ?? 0 }
 
-    /// Creates a new collection folder. Fails when one already exists there.
+    /// Creates a new collection folder. Fails when one already exists there. The
+    /// configuration is checked before anything is written, so a refused one leaves no folder.
     public static func create(in directory: String, config: CollectionConfig,
                               options: Options = Options()) throws -> DurableCollection {
+        _ = try VectorCollection(config)   // validates the configuration before anything is written
+        try AtomicFile.createDirectory(directory)
+        let lock = try DirectoryLock(directory: directory, owner: "ruvector collection")
         let store = try SnapshotStore(directory: directory + "/snapshots")
         if (try? store.list())?.isEmpty == false || AtomicFile.exists(directory + "/collection.bin") {
-            throw StorageError(.invalidArgument, "a collection already exists in '\(directory)'")
+            throw StorageError(.invalidArgument, "a collection named \(MessageText.quoted(config.name)) already exists on disk",
+                               path: directory)
         }
-        _ = try VectorCollection(config)   // validates the configuration before anything is written
         try AtomicFile.write(CollectionCodec.encode(config), to: directory + "/collection.bin")
-        return try open(directory, options: options)
+        return try open(directory, options: options, lock: lock)
     }
 
     /// Creates a collection folder from a snapshot file (uploaded, or copied from another
@@ -119,9 +142,11 @@ public final class DurableCollection: Sendable {
         _ = try VectorCollection(config, restoring: state)
         var uuids = UUIDAssignments()
         if let pairs = snapshot.sections["uuids"] { try uuids.apply(pairs) }
+        try AtomicFile.createDirectory(directory)
+        let lock = try DirectoryLock(directory: directory, owner: "ruvector collection")
         let store = try SnapshotStore(directory: directory + "/snapshots")
         guard try store.list().isEmpty, !AtomicFile.exists(directory + "/collection.bin") else {
-            throw StorageError(.invalidArgument, "a collection already exists in '\(directory)'")
+            throw StorageError(.invalidArgument, "a collection named \(MessageText.quoted(name)) already exists on disk", path: directory)
         }
         // The uploaded sections as they are (either layout), under the new name. Sequence 0:
         // the new, empty log's first record (1) comes after it.
@@ -131,11 +156,20 @@ public final class DurableCollection: Sendable {
         }
         try store.write(sections: sections, walSequence: 0, createdUnixMicros: snapshot.info.createdUnixMicros)
         try AtomicFile.write(CollectionCodec.encode(config), to: directory + "/collection.bin")
-        return try open(directory, options: options)
+        return try open(directory, options: options, lock: lock)
     }
 
     /// Opens an existing collection folder: newest valid snapshot, then the WAL after it.
+    /// Throws `.locked` when the folder is open already (here or in another process).
     public static func open(_ directory: String, options: Options = Options()) throws -> DurableCollection {
+        guard AtomicFile.exists(directory + "/collection.bin") else {
+            throw StorageError(.invalidArgument, "no collection here (collection.bin is missing)", path: directory)
+        }
+        return try open(directory, options: options, lock: try DirectoryLock(directory: directory, owner: "ruvector collection"))
+    }
+
+    /// Opens the folder whose lock the caller took.
+    private static func open(_ directory: String, options: Options, lock: DirectoryLock) throws -> DurableCollection {
         let started = ContinuousClock.now
         let config = try CollectionCodec.decodeConfig(try AtomicFile.read(directory + "/collection.bin"))
         let snapshots = try SnapshotStore(directory: directory + "/snapshots")
@@ -153,19 +187,20 @@ public final class DurableCollection: Sendable {
         let (wal, walReport) = try WriteAheadLog.open(directory: directory + "/wal",
                                                       options: WALOptions(syncPolicy: options.syncPolicy), checkingFrom: after + 1)
         let walOpened = ContinuousClock.now
-        var replayed = 0
+        var replay = Replay(collection: collection, threads: options.replayThreads)
         for record in try wal.read(from: after + 1) {
-            try apply(record, to: collection, uuids: &uuids)
-            replayed += 1
+            try replay.apply(record, uuids: &uuids)
         }
+        try replay.flush()
         let finished = ContinuousClock.now
-        let report = RecoveryReport(snapshotSequence: after, skippedSnapshots: skipped, replayedRecords: replayed, wal: walReport,
+        let report = RecoveryReport(snapshotSequence: after, skippedSnapshots: skipped, replayedRecords: replay.records,
+                                    replayedBytes: replay.bytes, replayedChanges: replay.changes, wal: walReport,
                                     durationMicros: (finished - started).wholeMicroseconds,
                                     snapshotLoadMicros: (loaded - started).wholeMicroseconds,
                                     walOpenMicros: (walOpened - loaded).wholeMicroseconds,
                                     replayMicros: (finished - walOpened).wholeMicroseconds)
         return DurableCollection(directory: directory, collection: collection, uuids: uuids, wal: wal, snapshots: snapshots,
-                                 options: options, recovery: report)
+                                 options: options, lock: lock, recovery: report)
     }
 
     /// The index state of a snapshot of either layout (nil when it has none): layout 2's
@@ -175,18 +210,6 @@ public final class DurableCollection: Sendable {
         return try sections["index"].map(CollectionCodec.decodeState)
     }
 
-    private static func apply(_ record: WALRecord, to collection: VectorCollection, uuids: inout UUIDAssignments) throws {
-        switch CollectionCodec.RecordType(rawValue: record.type) {
-        case .upsert?: try collection.upsert(try CollectionCodec.decodeUpsert(record.payload))
-        case .delete?:
-            let ids = try CollectionCodec.decodeDelete(record.payload)
-            collection.delete(ids: ids)
-            uuids.remove(ids)
-        case .assignUUIDs?: try uuids.apply(record.payload)
-        case nil: throw StorageError(.corrupt, "unknown record type \(record.type) at sequence \(record.sequence)")
-        }
-    }
-
     /// Inserts or replaces points; durable (per the sync policy) when it returns, and applied
     /// then too unless `acknowledge` is `.logged`. A batch the engine refuses (wrong
     /// dimension...) is refused before anything is logged. `threads` above 1 links new points
@@ -194,36 +217,43 @@ public final class DurableCollection: Sendable {
     /// graph of such a batch may differ slightly from the live one).
     @discardableResult
     public func upsert(_ points: [VectorPoint], threads: Int = 1, acknowledge: Acknowledgement = .applied) throws -> UInt64 {
-        let (sequence, due) = try writeLock.withLock { logged in
+        let sequence = try writeLock.withLock { _ in
             try collection.validate(points)
-            return try logAndApply(points, threads: threads, acknowledge: acknowledge, logged: &logged)
+            return try logAndApply(points, threads: threads, acknowledge: acknowledge)
         }
-        if due { try snapshot() }
+        automaticSnapshots.scheduleIfDue()
         return sequence
     }
 
     /// Logs validated `points`, then applies them or queues them (call holding `writeLock`).
-    /// Returns the record's sequence and whether an automatic snapshot is due.
-    private func logAndApply(_ points: [VectorPoint], threads: Int = 1, acknowledge: Acknowledgement,
-                             logged: inout Int) throws -> (UInt64, Bool) {
+    /// Returns the record's sequence.
+    private func logAndApply(_ points: [VectorPoint], threads: Int = 1, acknowledge: Acknowledgement) throws -> UInt64 {
         try checkQueuedWrites()
         let record = CollectionCodec.encodeUpsert(points)
         let sequence = try wal.append(type: CollectionCodec.RecordType.upsert.rawValue, payload: record)
+        automaticSnapshots.logged(bytes: record.count, changes: points.count)
         switch acknowledge {
         case .applied:
-            try applier.sync { try collection.upsert(points, threads: threads) }
+            try applier.sync { try timedApply { try collection.upsert(points, threads: threads) } }
         case .logged:
             queueRoom.wait()
             queued.withLock { $0.count += 1 }
             applier.async { [self] in
-                do { try collection.upsert(points, threads: threads) } catch {
+                do { try timedApply { try collection.upsert(points, threads: threads) } } catch {
                     queued.withLock { $0.failure = $0.failure ?? "sequence \(sequence): \(error)" }
                 }
                 queued.withLock { $0.count -= 1 }
                 queueRoom.signal()
             }
         }
-        return (sequence, logBytesWritten(record.count, total: &logged))
+        return sequence
+    }
+
+    /// Runs `apply` and counts its time as replay time owed (see `autoSnapshotReplayMillis`).
+    private func timedApply<T>(_ apply: () throws -> T) rethrows -> T {
+        let started = ContinuousClock.now
+        defer { automaticSnapshots.applied(nanos: (ContinuousClock.now - started).wholeNanoseconds) }
+        return try apply()
     }
 
     /// Refuses writes once a queued write failed to apply: the index no longer matches the log.
@@ -255,7 +285,7 @@ public final class DurableCollection: Sendable {
     /// an internal id, and the new pairs are logged before the points. Refused batches log nothing.
     @discardableResult
     public func upsert(keyed points: [KeyedPoint], acknowledge: Acknowledgement = .applied) throws -> UInt64 {
-        let (sequence, due) = try writeLock.withLock { logged in
+        let sequence = try writeLock.withLock { _ in
             // New UUIDs get ids from `next` up; they join the shared pairs only once logged
             // (no other writer runs meanwhile: this holds `writeLock`).
             var fresh: [PointUUID: UInt64] = [:]
@@ -277,11 +307,11 @@ public final class DurableCollection: Sendable {
                 let record = UUIDAssignments.encode(pairs, next: next)
                 _ = try wal.append(type: CollectionCodec.RecordType.assignUUIDs.rawValue, payload: record)
                 uuids.withLock { known in for (uuid, id) in pairs { known.assign(uuid, id) } }
-                _ = logBytesWritten(record.count, total: &logged)
+                automaticSnapshots.logged(bytes: record.count, changes: 0)
             }
-            return try logAndApply(engine, acknowledge: acknowledge, logged: &logged)
+            return try logAndApply(engine, acknowledge: acknowledge)
         }
-        if due { try snapshot() }
+        automaticSnapshots.scheduleIfDue()
         return sequence
     }
 
@@ -292,26 +322,21 @@ public final class DurableCollection: Sendable {
     /// The key users know the engine's id `id` by.
     public func key(_ id: UInt64) -> PointKey { uuids.withLock { $0.key(id) } }
 
-    /// Adds to the log bytes since the last snapshot; true when an automatic snapshot is due.
-    private func logBytesWritten(_ count: Int, total: inout Int) -> Bool {
-        total += count
-        return options.autoSnapshotWALBytes > 0 && total >= options.autoSnapshotWALBytes
-    }
-
     /// Deletes points by id; returns how many existed.
     @discardableResult
     public func delete(ids: [UInt64]) throws -> Int {
-        try writeLock.withLock { logged in try logDelete(ids, logged: &logged) }
+        defer { automaticSnapshots.scheduleIfDue() }
+        return try writeLock.withLock { _ in try logDelete(ids) }
     }
 
     /// Deletes are applied before they return (after any queued writes), so the count is exact.
-    private func logDelete(_ ids: [UInt64], logged: inout Int) throws -> Int {
+    private func logDelete(_ ids: [UInt64]) throws -> Int {
         try checkQueuedWrites()
         let record = CollectionCodec.encodeDelete(ids)
         _ = try wal.append(type: CollectionCodec.RecordType.delete.rawValue, payload: record)
-        _ = logBytesWritten(record.count, total: &logged)
+        automaticSnapshots.logged(bytes: record.count, changes: ids.count)
         defer { uuids.withLock { $0.remove(ids) } }
-        return applier.sync { collection.delete(ids: ids) }
+        return applier.sync { timedApply { collection.delete(ids: ids) } }
     }
 
     /// Deletes every point whose payload matches `filter`; returns how many. The matching ids
@@ -319,8 +344,9 @@ public final class DurableCollection: Sendable {
     /// A raised `cancellation` stops the scan before anything is logged.
     @discardableResult
     public func delete(matching filter: PayloadFilter, cancellation: CancellationSignal = .never) throws -> Int {
-        try writeLock.withLock { logged in
-            try logDelete(try applier.sync { try collection.ids(matching: filter, cancellation: cancellation) }, logged: &logged)
+        defer { automaticSnapshots.scheduleIfDue() }
+        return try writeLock.withLock { _ in
+            try logDelete(try applier.sync { try collection.ids(matching: filter, cancellation: cancellation) })
         }
     }
 
@@ -331,22 +357,25 @@ public final class DurableCollection: Sendable {
     @discardableResult
     public func snapshot() throws -> SnapshotInfo {
         try snapshotting.withLock { _ in
-            let (config, state, uuidBytes, sequence, logged) = writeLock.withLock { logged in
-                defer { logged = 0 }
+            let (config, state, uuidBytes, sequence, debt) = try writeLock.withLock { closed in
+                guard !closed else { throw StorageError(.closed, "the collection is closed") }
                 // Every logged write is applied first, so the state covers the whole log.
                 return (collection.config, applier.sync { collection.index.exportState() }, uuids.withLock { $0.encoded },
-                        wal.nextSequenceNumber - 1, logged)
+                        wal.nextSequenceNumber - 1, automaticSnapshots.take())
             }
             do {
                 let sections = [SnapshotSection("config", bytes: CollectionCodec.encode(config))]
                     + CollectionCodec.stateSections(state) + [SnapshotSection("uuids", bytes: uuidBytes)]
                 return try snapshots.checkpoint(sections: sections, coveringThrough: sequence, wal: wal, options: options)
             } catch {
-                writeLock.withLock { $0 += logged }     // not covered after all: count it again
-                throw error
+                automaticSnapshots.giveBack(debt)     // not covered after all: owed again
+                throw (error as? StorageError)?.during("snapshot of collection '\(config.name)'") ?? error
             }
         }
     }
+
+    /// What the log holds beyond the newest snapshot (what the next open would replay).
+    public var unsnapshotted: AutomaticSnapshots.Debt { automaticSnapshots.debt }
 
     /// The snapshot files, newest first.
     public func listSnapshots() throws -> [SnapshotInfo] { try snapshots.list() }
@@ -362,17 +391,29 @@ public final class DurableCollection: Sendable {
     /// log. Returns the snapshot written, if any.
     @discardableResult
     public func close(snapshotAfterLogBytes: Int) throws -> SnapshotInfo? {
-        let logged = writeLock.withLock { $0 }
-        let snapshot = logged >= snapshotAfterLogBytes ? try self.snapshot() : nil
+        let snapshot = automaticSnapshots.debt.logBytes >= snapshotAfterLogBytes ? try self.snapshot() : nil
         try close()
         return snapshot
     }
 
-    /// Applies queued writes, then syncs and closes the log.
+    /// Applies queued writes, waits for a snapshot in progress, syncs and closes the log and
+    /// releases the folder's lock. Later writes and snapshots throw `.closed`.
     public func close() throws {
-        try writeLock.withLock { _ in
-            applier.sync {}
-            try wal.close()
+        automaticSnapshots.close()
+        defer { lock.release() }
+        try snapshotting.withLock { _ in
+            try writeLock.withLock { closed in
+                closed = true
+                applier.sync {}
+                try wal.close()
+            }
         }
+    }
+}
+
+extension Duration {
+    /// Whole nanoseconds (apply times).
+    var wholeNanoseconds: Int64 {
+        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
     }
 }

@@ -84,6 +84,29 @@ struct CrashTests {
         }
         #expect(acknowledged.count > cycles, "the harness acknowledged only \(acknowledged.count) points")
     }
+
+    @Test("a collection another process has open is refused, naming that process; its death frees the folder")
+    func lockedByAnotherProcess() throws {
+        let path = try harnessPath()
+        let directory = temporaryDirectory() + "/collection"
+        let (pid, output) = spawnHarness(path, directory: directory, firstID: 1)
+        // The harness holds the collection once it acknowledged a write.
+        var line = [UInt8]()
+        var byte: UInt8 = 0
+        while read(output, &byte, 1) == 1, byte != UInt8(ascii: "\n") { line.append(byte) }
+        #expect(String(decoding: line, as: UTF8.self).hasPrefix("ACK "))
+        let error = #expect(throws: StorageError.self) { _ = try DurableCollection.open(directory) }
+        #expect(error?.code == .locked)
+        #expect(error?.message.contains("ruvector collection pid \(pid)") == true, "\(String(describing: error))")
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        _ = drain(output)
+        // The kernel dropped the dead process's lock: the folder opens, with what was acknowledged.
+        let db = try DurableCollection.open(directory, options: .init(syncPolicy: .never))
+        #expect(db.collection.get(id: 1) == CrashHarnessModel.point(1))
+        try db.close()
+    }
 }
 
 /// Mirror of the harness's point function (the harness is an executable, not importable).

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Dispatch
 import Storage
 import Testing
 import VectorEngine
@@ -170,10 +171,13 @@ struct SnapshotLifecycleTests {
     @Test("a snapshot is taken after autoSnapshotWALBytes of log; only retainedSnapshots are kept")
     func automaticAndRetention() throws {
         let directory = temporaryDirectory()
-        let options = DurableCollection.Options(syncPolicy: .never, autoSnapshotWALBytes: 4096, retainedSnapshots: 2)
+        let background = DispatchQueue(label: "test.background")
+        let options = DurableCollection.Options(syncPolicy: .never, autoSnapshotWALBytes: 4096, retainedSnapshots: 2,
+                                                runInBackground: { background.async(execute: $0) })
         let db = try DurableCollection.create(in: directory, config: config, options: options)
         // Each batch of 20 points x 8 floats is ~1 KB of log: a snapshot every ~4 batches.
         for batch in 0..<20 { try db.upsert(points(UInt64(batch * 20)..<UInt64(batch * 20 + 20), dimension: 8, seed: UInt64(batch))) }
+        background.sync {}     // the snapshots run in the background: wait for the last one
         let listed = try db.listSnapshots()
         #expect(listed.count == 2)
         #expect(listed[0].walSequence > listed[1].walSequence && listed[0].walSequence >= 16)

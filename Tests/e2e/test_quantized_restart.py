@@ -26,7 +26,9 @@ def test_quantized_collections_restart_with_identical_results(tmp_path):
     vectors = rng.normal(size=(3500, DIM)).astype(np.float32)
     queries = rng.normal(size=(50, DIM)).astype(np.float32)
     data = tmp_path / "data"
-    server = RunningServer([], data)
+    # Only the snapshot taken below: the log after it must be replayed (no automatic snapshot
+    # for the time the writes took to apply, which a slow build under load can reach).
+    server = RunningServer(["--auto-snapshot-replay-millis", "0"], data)
     try:
         with ruvector.Client(server.address, timeout=60) as db:
             for name, options in KINDS.items():

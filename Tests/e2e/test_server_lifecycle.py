@@ -1,7 +1,10 @@
 """Operator-facing behaviour of the binary: TLS with client certificates, bad settings
 refused clearly, SIGTERM draining open calls."""
 import os
+import pathlib
+import shutil
 import subprocess
+import tempfile
 import time
 
 import grpc
@@ -76,18 +79,68 @@ def test_sigterm_lets_an_open_call_finish(tmp_path):
     assert any("shutting down" in line for line in server.stderr_lines)
 
 
-def test_example_config_in_deploy_is_valid(tmp_path):
-    """The shipped example config parses (paths are rewritten to temporary ones)."""
-    import json
-    import pathlib
+DEPLOY = pathlib.Path(__file__).parents[2] / "deploy"
 
-    example = json.loads((pathlib.Path(__file__).parents[2] / "deploy" / "config" / "ruvector.example.json").read_text())
-    example.update({"listen": "127.0.0.1:0", "dataDir": str(tmp_path / "data"),
-                    "tlsCert": str(TEST_CERTS / "server1.pem"), "tlsKey": str(TEST_CERTS / "server1.key")})
-    config = tmp_path / "ruvector.json"
-    config.write_text(json.dumps(example))
-    server = RunningServer(["--config", str(config)], tmp_path / "data")
-    assert server.stop() == 0
+
+def test_example_config_in_deploy_starts_as_is_with_the_certificates_the_script_makes(tmp_path):
+    """First start as deploy/README.md says: make-dev-certs.sh writes the TLS files the example
+    config names (relative to its folder), and the unchanged config starts a TLS server; only
+    the data directory and the port are redirected, by flags."""
+    shutil.copy(DEPLOY / "config" / "ruvector.example.json", tmp_path / "ruvector.json")
+    made = subprocess.run([str(DEPLOY / "make-dev-certs.sh"), str(tmp_path / "tls")], capture_output=True, text=True, timeout=60)
+    assert made.returncode == 0, made.stderr
+    assert (tmp_path / "tls" / "server.key").stat().st_mode & 0o777 == 0o600
+    server = RunningServer(["--config", str(tmp_path / "ruvector.json")], tmp_path / "data")
+    try:
+        credentials = grpc.ssl_channel_credentials((tmp_path / "tls" / "ca.pem").read_bytes())
+        with grpc.secure_channel(server.address, credentials) as ch:
+            response = health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(), timeout=10)
+            assert response.status == health_pb2.HealthCheckResponse.SERVING
+    finally:
+        assert server.stop() == 0
+
+
+def _refused_start(args, data, user=None):
+    """Runs the server expecting it to refuse to start; returns its stderr."""
+    command = [os.environ["RUVECTOR_SERVER_BINARY"], "--listen", "127.0.0.1:0", "--data-dir", str(data), *args]
+    if user is not None:
+        command = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", *command]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0, result.stdout
+    return result.stderr
+
+
+def test_an_unreadable_tls_key_stops_the_start_before_any_data_directory_exists():
+    """The key is mode 0600 and owned by someone else (the server runs as nobody when the test is
+    root, since root reads any file): the start fails saying which file and why, and the data
+    directory it was given is never created."""
+    folder = pathlib.Path(tempfile.mkdtemp(prefix="ruvector-tls-"))
+    try:
+        folder.chmod(0o755)
+        made = subprocess.run([str(DEPLOY / "make-dev-certs.sh"), str(folder / "tls")], capture_output=True, text=True, timeout=60)
+        assert made.returncode == 0, made.stderr
+        (folder / "tls").chmod(0o755)
+        user = 65534 if os.geteuid() == 0 else None
+        data = folder / "data"
+        stderr = _refused_start(["--tls-cert", str(folder / "tls" / "server.pem"), "--tls-key", str(folder / "tls" / "server.key")],
+                                data, user)
+        assert "cannot read the TLS private key (--tls-key)" in stderr and "Permission denied" in stderr, stderr
+        assert "mode 0600" in stderr, stderr
+        assert not data.exists()
+        # A key that is not a key: refused the same way, nothing created.
+        (folder / "garbage.key").write_text("not a key\n")
+        stderr = _refused_start(["--tls-cert", str(folder / "tls" / "server.pem"), "--tls-key", str(folder / "garbage.key")], data)
+        assert "cannot load private key" in stderr, stderr
+        assert not data.exists()
+    finally:
+        shutil.rmtree(folder)
+
+
+def test_a_listen_port_in_use_stops_the_start_before_any_data_directory_exists(server, tmp_path):
+    data = tmp_path / "second-data"
+    stderr = _refused_start(["--listen", server.address], data)
+    assert f"--listen {server.address} cannot be used" in stderr and "another process listens there" in stderr, stderr
+    assert not data.exists()
 
 
 def test_unknown_config_key_is_refused(tmp_path):

@@ -153,3 +153,29 @@ def test_upload_of_a_newer_format_is_failed_precondition(server):
     message = expect_status(grpc.StatusCode.FAILED_PRECONDITION, lambda: stub.RestoreSnapshot(iter([upload])))
     assert "format version 3" in message and "upgrade" in message
     assert [c.name for c in stub.ListCollections(vector_pb2.ListCollectionsRequest()).collections] == ["docs"]
+
+
+def test_automatic_snapshots_bound_what_a_crash_leaves_to_replay(tmp_path):
+    """With --auto-snapshot-changes 2000, an import of 20,000 points is snapshotted in the
+    background as it goes (the log says why each was taken): a SIGKILL right after leaves at
+    most the bound plus what was written while the last snapshot ran, never the whole import."""
+    data = tmp_path / "data"
+    server = RunningServer(["--wal-sync", "never", "--auto-snapshot-changes", "2000", "--auto-snapshot-replay-millis", "0"],
+                           data)
+    stub = _stub(server)
+    stub.CreateCollection(vector_pb2.CreateCollectionRequest(name="docs", dimension=4, metric=vector_pb2.METRIC_L2))
+    for first in range(0, 20_000, 500):
+        stub.Upsert(vector_pb2.UpsertRequest(collection="docs", points=_points(range(first, first + 500))))
+    deadline = time.monotonic() + 10
+    while sum("automatic snapshot" in line and "reason=changes" in line for line in server.stderr_lines) < 5:
+        assert time.monotonic() < deadline, "".join(server.stderr_lines[-20:])
+        time.sleep(0.05)
+    _kill(server)
+    server = RunningServer([], data)
+    try:
+        line = _recovered_line(server)
+        replayed = int(re.search(r"replayed_records=(\d+)", line).group(1))
+        assert replayed < 20, line              # 40 writes in all; at most 2000 points owed + one snapshot's worth
+        assert _stub(server).Count(vector_pb2.CountRequest(collection="docs")).count == 20_000
+    finally:
+        server.stop()

@@ -26,3 +26,12 @@ public struct TLSError: Error, CustomStringConvertible {
     public let message: String
     public var description: String { message }
 }
+
+extension TLSConfiguration {
+    /// Loads the files as a server would (certificate chain, private key, their match, CA
+    /// bundle) and discards them, so a server can refuse bad TLS settings before it creates
+    /// or opens anything else.
+    public func checkServerFiles() throws(TLSError) {
+        _ = try OpenSSLContext(self, role: .server)
+    }
+}

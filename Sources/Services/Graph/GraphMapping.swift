@@ -1,12 +1,13 @@
 import GraphEngine
 import RPC
+import Storage
 import Wire
 
 /// Conversions between GraphService messages and the graph engine.
 enum GraphMapping {
     static func rpcError(_ error: any Error) -> RPCError {
         if let error = error as? RPCError { return error }
-        guard let error = error as? GraphError else { return RPCError(.internal, "storage failure: \(error)", cause: error) }
+        guard let error = error as? GraphError else { return StorageStatus.unexpected(error) }
         switch error.code {
         case .conflict: return RPCError(.aborted, error.message, cause: error)
         case .timeout: return RPCError(.deadlineExceeded, error.message, cause: error)
@@ -30,7 +31,7 @@ enum GraphMapping {
         var result: [String: Value] = [:]
         for parameter in parameters {
             guard !parameter.name.isEmpty, result[parameter.name] == nil else {
-                throw RPCError(.invalidArgument, "parameter names must be non-empty and unique; check '\(parameter.name)'")
+                throw RPCError(.invalidArgument, "parameter names must be non-empty and unique; check \(MessageText.quoted(parameter.name))")
             }
             result[parameter.name] = try value(parameter.value ?? RuvectorV1.Value(), depth: 0)
         }
@@ -53,7 +54,7 @@ enum GraphMapping {
     static func properties(_ struct: RuvectorV1.Struct?, depth: Int = 0) throws -> [String: Value] {
         var result: [String: Value] = [:]
         for entry in `struct`?.fields ?? [] {
-            guard result[entry.key] == nil else { throw RPCError(.invalidArgument, "key '\(entry.key)' appears twice") }
+            guard result[entry.key] == nil else { throw RPCError(.invalidArgument, "key \(MessageText.quoted(entry.key)) appears twice") }
             result[entry.key] = try value(entry.value ?? RuvectorV1.Value(), depth: depth)
         }
         return result

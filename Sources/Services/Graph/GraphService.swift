@@ -134,7 +134,7 @@ struct GraphService: RPCService {
         router.unary(Self.name, "HybridSearch", RuvectorV1.HybridSearchRequest.self) { request, context, _ in
             guard !request.index.isEmpty else { throw RPCError(.invalidArgument, "name the vector index to search (index)") }
             guard graph.vectorIndexes.definition(request.index) != nil else {
-                throw RPCError(.notFound, "there is no vector index named '\(request.index)'; ListIndexes shows them, CreateIndex makes one")
+                throw RPCError(.notFound, "there is no vector index named \(MessageText.quoted(request.index)); ListIndexes shows them, CreateIndex makes one")
             }
             guard (1...10_000).contains(request.k) else { throw RPCError(.invalidArgument, "k must be 1 to 10000, got \(request.k)") }
             guard request.expandDepth <= UInt32(GraphDatabase.maxExpandDepth) else {

@@ -1,4 +1,5 @@
 import RPC
+import Storage
 import Wire
 
 /// `grpc.health.v1.Health`: Check answers the current status (NOT_FOUND for a service the
@@ -13,7 +14,7 @@ struct HealthService: RPCService {
         // Answered on the event loop: health stays responsive whatever the work pools are doing.
         router.inlineUnary(Self.name, "Check", GrpcHealthV1.HealthCheckRequest.self) { request, _ in
             guard let status = registry.status(of: request.service) else {
-                throw RPCError(.notFound, "unknown service '\(request.service)'; ask the server's reflection service for the list")
+                throw RPCError(.notFound, "unknown service \(MessageText.quoted(request.service)); ask the server's reflection service for the list")
             }
             return GrpcHealthV1.HealthCheckResponse(status: Self.wireStatus(status))
         }

@@ -1,4 +1,5 @@
 import RPC
+import Storage
 import Wire
 
 /// Server reflection, `grpc.reflection.v1` and `grpc.reflection.v1alpha` (grpcurl 1.8 and
@@ -38,7 +39,7 @@ struct ReflectionService: RPCService {
             response.messageResponse = .listServicesResponse(list)
         case .fileByFilename(let name)?:
             response.messageResponse = files(startingAt: name, sentFiles: &sentFiles)
-                ?? error(.notFound, "no file named '\(name)'")
+                ?? error(.notFound, "no file named \(MessageText.quoted(name))")
         case .fileContainingSymbol(let symbol)?:
             if let file = EmbeddedDescriptors.fileName(containingSymbol: symbol) {
                 response.messageResponse = files(startingAt: file, sentFiles: &sentFiles)
@@ -47,7 +48,7 @@ struct ReflectionService: RPCService {
             }
         case .fileContainingExtension(let request)?:
             response.messageResponse = error(.notFound,
-                "no extension \(request.extensionNumber) of '\(request.containingType)' (this server declares no extensions)")
+                "no extension \(request.extensionNumber) of \(MessageText.quoted(request.containingType)) (this server declares no extensions)")
         case .allExtensionNumbersOfType(let type)?:
             if EmbeddedDescriptors.fileName(containingSymbol: type) != nil {
                 var numbers = GrpcReflectionV1.ExtensionNumberResponse()

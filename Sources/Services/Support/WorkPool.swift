@@ -90,6 +90,22 @@ final class WorkPool: Sendable {
         }
     }
 
+    /// Runs `job` on one of the pool's threads, for the server's own work (automatic snapshots):
+    /// it waits in the queue like a call but is never refused for room (its owner, 0, is no
+    /// connection; the work that asks for it is already bounded). After shutdown it is dropped.
+    func execute(_ job: @escaping @Sendable () -> Void) {
+        let queued: Bool = state.withLock { s in
+            guard !s.stopped else { return false }
+            let id = s.nextJobID + 1
+            s.nextJobID = id
+            if s.waiting[0]?.isEmpty ?? true { s.turn.append(0) }
+            s.waiting[0, default: FIFO()].append(Job(id: id, run: job, abandon: { _ in }))
+            s.counters.queued += 1
+            return true
+        }
+        if queued { available.signal() }
+    }
+
     /// Queues a job; returns why not when it cannot wait.
     private func enqueue(_ job: Job, owner: UInt64) -> RPCError? {
         let refusal: RPCError? = state.withLock { s in

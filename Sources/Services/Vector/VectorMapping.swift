@@ -17,16 +17,12 @@ enum VectorMapping {
             if let limit = error.cause as? WorkLimitError { return ServerWork.status(of: limit) }
             return RPCError(error.code == .notFound ? .notFound : .invalidArgument, error.message, cause: error)
         }
-        if let error = error as? StorageError {
-            switch error.code {
-            case .corrupt: return RPCError(.invalidArgument, "the snapshot file is damaged: \(error.message)", cause: error)
-            case .newerFormat: return RPCError(.failedPrecondition, error.message, cause: error)
-            case .invalidArgument: return RPCError(.invalidArgument, error.message, cause: error)
-            case .closed: return RPCError(.unavailable, "the collection was closed (deleted or restored) during the call; retry", cause: error)
-            default: break
-            }
-        }
-        return RPCError(.internal, "storage failure: \(error)", cause: error)
+        return StorageStatus.unexpected(error)
+    }
+
+    /// Throws INVALID_ARGUMENT saying what a valid collection name is, unless `name` is one.
+    static func checkCollectionName(_ name: String) throws {
+        do { try CollectionCatalog.checkName(name) } catch { throw rpcError(error) }
     }
 
     static func metric(_ metric: RuvectorV1.Metric) throws -> DistanceMetric {
@@ -49,6 +45,7 @@ enum VectorMapping {
     }
 
     static func config(_ request: RuvectorV1.CreateCollectionRequest, limits: VectorServiceLimits) throws -> CollectionConfig {
+        try checkCollectionName(request.name)
         guard request.dimension >= 1, request.dimension <= limits.maxDimension else {
             throw invalid("dimension must be between 1 and \(limits.maxDimension), got \(request.dimension)")
         }

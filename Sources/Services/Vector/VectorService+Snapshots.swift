@@ -41,13 +41,13 @@ extension VectorService {
         }
         let durable = try collection(request.collection)
         guard SnapshotStore.isFileName(request.name) else {
-            throw RPCError(.invalidArgument, "'\(request.name)' is not a snapshot name; ListSnapshots gives them")
+            throw RPCError(.invalidArgument, "\(MessageText.quoted(request.name)) is not a snapshot name; ListSnapshots gives them")
         }
         let reader: SnapshotFileReader
         do {
             reader = try await run(.background, context, "DownloadSnapshot") { _ in try durable.openSnapshot(request.name) }
         } catch let error as RPCError where error.code == .internal {
-            throw RPCError(.notFound, "collection '\(request.collection)' has no snapshot '\(request.name)'; ListSnapshots gives them")
+            throw RPCError(.notFound, "collection \(MessageText.quoted(request.collection)) has no snapshot \(MessageText.quoted(request.name)); ListSnapshots gives them")
         }
         var offset = 0
         var crc: UInt32 = 0
@@ -78,10 +78,12 @@ extension VectorService {
         var fromName: String?
         for try await request in requests {
             if let target, !request.collection.isEmpty, request.collection != target {
-                throw RPCError(.invalidArgument, "every RestoreSnapshot message restores one collection: '\(target)', then '\(request.collection)'")
+                throw RPCError(.invalidArgument, "every RestoreSnapshot message restores one collection: "
+                    + "\(MessageText.quoted(target)), then \(MessageText.quoted(request.collection))")
             }
             if target == nil {
-                guard !request.collection.isEmpty else { throw RPCError(.invalidArgument, "the first message must name the collection") }
+                // The first message names the collection: refused before a byte of the upload is taken in.
+                try VectorMapping.checkCollectionName(request.collection)
                 target = request.collection
             }
             guard fromName == nil, trailer == nil else {
@@ -109,7 +111,7 @@ extension VectorService {
         if let fromName {
             let durable = try collection(target)
             guard SnapshotStore.isFileName(fromName) else {
-                throw RPCError(.invalidArgument, "'\(fromName)' is not a snapshot name; ListSnapshots gives them")
+                throw RPCError(.invalidArgument, "\(MessageText.quoted(fromName)) is not a snapshot name; ListSnapshots gives them")
             }
             file = try await run(.background, context, "RestoreSnapshot") { _ in
                 let reader = try durable.openSnapshot(fromName)

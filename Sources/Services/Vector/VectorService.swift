@@ -21,9 +21,12 @@ struct VectorService: RPCService {
     /// responses are measured as they are built and refused before they pass it.
     let maxResponseBytes: Int
 
+    /// The collection `name`: NOT_FOUND when there is none, INVALID_ARGUMENT (saying what a
+    /// valid name is) when there cannot be one.
     func collection(_ name: String) throws -> DurableCollection {
         guard let collection = catalog.get(name) else {
-            throw RPCError(.notFound, "collection '\(name)' does not exist; create it with CreateCollection")
+            try VectorMapping.checkCollectionName(name)
+            throw RPCError(.notFound, "collection \(MessageText.quoted(name)) does not exist; create it with CreateCollection")
         }
         return collection
     }
@@ -53,7 +56,7 @@ struct VectorService: RPCService {
             let config = try Self.mapped { try VectorMapping.config(request, limits: limits) }
             return try await service.run(.write, context, "CreateCollection") { _ in
                 guard let created = try catalog.create(config) else {
-                    throw RPCError(.alreadyExists, "collection '\(request.name)' already exists")
+                    throw RPCError(.alreadyExists, "collection \(MessageText.quoted(request.name)) already exists")
                 }
                 return try VectorMapping.info(created)
             }
@@ -68,7 +71,7 @@ struct VectorService: RPCService {
             try await service.run(.write, context, "DeleteCollection") { _ in
                 let count = UInt64(try service.collection(request.name).collection.count())
                 guard try catalog.delete(request.name) else {
-                    throw RPCError(.notFound, "collection '\(request.name)' does not exist")
+                    throw RPCError(.notFound, "collection \(MessageText.quoted(request.name)) does not exist")
                 }
                 return RuvectorV1.DeleteCollectionResponse(pointsDeleted: count)
             }
@@ -244,8 +247,8 @@ struct VectorService: RPCService {
                 for try await request in requests {
                     messages += 1
                     if let name, !request.collection.isEmpty, request.collection != name {
-                        throw RPCError(.invalidArgument,
-                            "every message of an UpsertStream writes to one collection: '\(name)', then '\(request.collection)'")
+                        throw RPCError(.invalidArgument, "every message of an UpsertStream writes to one collection: "
+                            + "\(MessageText.quoted(name)), then \(MessageText.quoted(request.collection))")
                     }
                     let target = name ?? request.collection
                     name = target

@@ -21,7 +21,7 @@ public enum AtomicFile {
         try file.truncate(to: 0)
         let result = try body(file)
         try file.sync()
-        guard Glibc.rename(temporary, path) == 0 else { throw StorageError(.io, "cannot rename '\(temporary)'", errno: errno) }
+        guard Glibc.rename(temporary, path) == 0 else { throw StorageError(.io, "cannot rename \(StorageError.fileName(temporary))", path: temporary, errno: errno) }
         try Directory.sync(directory)
         return result
     }
@@ -47,7 +47,8 @@ public enum AtomicFile {
     /// of both names (the rename is durable when this returns).
     public static func rename(_ source: String, to destination: String) throws(StorageError) {
         guard Glibc.rename(source, destination) == 0 else {
-            throw StorageError(.io, "cannot rename '\(source)' to '\(destination)'", errno: errno)
+            throw StorageError(.io, "cannot rename \(StorageError.fileName(source)) to \(StorageError.fileName(destination))",
+                               path: source, errno: errno)
         }
         for path in Set([source, destination]) {
             if let slash = path.lastIndex(of: "/") { try Directory.sync(String(path[..<slash])) }
@@ -77,7 +78,7 @@ public enum AtomicFile {
         guard lstat(path, &info) == 0 else { return }
         if (info.st_mode & S_IFMT) == S_IFDIR {
             for name in try Directory.entries(path) { try removeTree(path + "/" + name) }
-            guard rmdir(path) == 0 else { throw StorageError(.io, "cannot remove directory '\(path)'", errno: errno) }
+            guard rmdir(path) == 0 else { throw StorageError(.io, "cannot remove directory \(StorageError.fileName(path))", path: path, errno: errno) }
         } else {
             try Directory.remove(path)
         }

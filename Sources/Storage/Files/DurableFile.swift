@@ -15,7 +15,7 @@ final class DurableFile {
         self.path = path
         let flags = O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0)
         fd = Glibc.open(path, flags, 0o644)
-        guard fd >= 0 else { throw StorageError(.io, "cannot open '\(path)'", errno: errno) }
+        guard fd >= 0 else { throw StorageError(.io, "cannot open \(StorageError.fileName(path))", path: path, errno: errno) }
     }
 
     deinit { if fd >= 0 { Glibc.close(fd) } }
@@ -23,7 +23,7 @@ final class DurableFile {
     /// Current size in bytes.
     func size() throws(StorageError) -> Int {
         var info = stat()
-        guard fstat(fd, &info) == 0 else { throw StorageError(.io, "cannot stat '\(path)'", errno: errno) }
+        guard fstat(fd, &info) == 0 else { throw StorageError(.io, "cannot stat \(StorageError.fileName(path))", path: path, errno: errno) }
         return Int(info.st_size)
     }
 
@@ -34,7 +34,7 @@ final class DurableFile {
             let written = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))
             if written < 0 {
                 if errno == EINTR { continue }
-                throw StorageError(.io, "cannot write '\(path)'", errno: errno)
+                throw StorageError(.io, "cannot write \(StorageError.fileName(path))", path: path, errno: errno)
             }
             done += written
         }
@@ -66,18 +66,18 @@ final class DurableFile {
                 done += got
             }
         }
-        if let readErrno { throw StorageError(.io, "cannot read '\(path)'", errno: readErrno) }
+        if let readErrno { throw StorageError(.io, "cannot read \(StorageError.fileName(path))", path: path, errno: readErrno) }
         return done == count ? buffer : Array(buffer[0..<done])
     }
 
     /// Forces written data to the device.
     func sync() throws(StorageError) {
-        guard fdatasync(fd) == 0 else { throw StorageError(.io, "cannot fdatasync '\(path)'", errno: errno) }
+        guard fdatasync(fd) == 0 else { throw StorageError(.io, "cannot sync \(StorageError.fileName(path))", path: path, errno: errno) }
     }
 
     /// Cuts the file to `size` bytes.
     func truncate(to size: Int) throws(StorageError) {
-        guard ftruncate(fd, off_t(size)) == 0 else { throw StorageError(.io, "cannot truncate '\(path)'", errno: errno) }
+        guard ftruncate(fd, off_t(size)) == 0 else { throw StorageError(.io, "cannot truncate \(StorageError.fileName(path))", path: path, errno: errno) }
     }
 }
 
@@ -89,14 +89,14 @@ enum Directory {
         for part in path.split(separator: "/") {
             prefix += part + "/"
             if mkdir(prefix, 0o755) != 0 && errno != EEXIST {
-                throw StorageError(.io, "cannot create directory '\(prefix)'", errno: errno)
+                throw StorageError(.io, "cannot create directory \(StorageError.fileName(prefix))", path: prefix, errno: errno)
             }
         }
     }
 
     /// File names in the directory (not `.` and `..`).
     static func entries(_ path: String) throws(StorageError) -> [String] {
-        guard let handle = opendir(path) else { throw StorageError(.io, "cannot list '\(path)'", errno: errno) }
+        guard let handle = opendir(path) else { throw StorageError(.io, "cannot list directory \(StorageError.fileName(path))", path: path, errno: errno) }
         defer { closedir(handle) }
         var names: [String] = []
         while let entry = readdir(handle) {
@@ -111,13 +111,13 @@ enum Directory {
     /// Makes a directory's entries (created, renamed, deleted files) durable.
     static func sync(_ path: String) throws(StorageError) {
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw StorageError(.io, "cannot open directory '\(path)'", errno: errno) }
+        guard fd >= 0 else { throw StorageError(.io, "cannot open directory \(StorageError.fileName(path))", path: path, errno: errno) }
         defer { close(fd) }
-        guard fsync(fd) == 0 else { throw StorageError(.io, "cannot fsync directory '\(path)'", errno: errno) }
+        guard fsync(fd) == 0 else { throw StorageError(.io, "cannot sync directory \(StorageError.fileName(path))", path: path, errno: errno) }
     }
 
     /// Deletes a file.
     static func remove(_ path: String) throws(StorageError) {
-        guard unlink(path) == 0 || errno == ENOENT else { throw StorageError(.io, "cannot delete '\(path)'", errno: errno) }
+        guard unlink(path) == 0 || errno == ENOENT else { throw StorageError(.io, "cannot delete \(StorageError.fileName(path))", path: path, errno: errno) }
     }
 }

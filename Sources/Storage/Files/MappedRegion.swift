@@ -44,7 +44,8 @@ public final class MappedRegion: @unchecked Sendable {
         let length = roundUpToPage(max(capacity, count, 1))
         guard let region = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0),
               region != MAP_FAILED else {
-            throw StorageError(.io, "cannot reserve \(length) bytes of address space for '\(file.path)'", errno: errno)
+            throw StorageError(.io, "cannot reserve \(length) bytes of address space for \(StorageError.fileName(file.path))",
+                               path: file.path, errno: errno)
         }
         if count > 0 {
             let fileLength = roundUpToPage(count)
@@ -52,7 +53,8 @@ public final class MappedRegion: @unchecked Sendable {
             guard placed == region else {
                 let code = errno
                 munmap(region, length)
-                throw StorageError(.io, "cannot map \(count) bytes at \(offset) of '\(file.path)'", errno: code)
+                throw StorageError(.io, "cannot map \(count) bytes at \(offset) of \(StorageError.fileName(file.path))",
+                                   path: file.path, errno: code)
             }
         }
         return MappedRegion(base: region, count: count, capacity: length, mappedLength: length)

@@ -92,7 +92,7 @@ enum SnapshotFormat {
             guard end - offset >= entryBytes else { throw corrupt("section header cut short") }
             let sectionName = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + nameLength)]), as: UTF8.self)
             offset += nameLength
-            guard ranges[sectionName] == nil else { throw corrupt("section '\(sectionName)' appears twice") }
+            guard ranges[sectionName] == nil else { throw corrupt("section \(MessageText.quoted(sectionName)) appears twice") }
             let start: UInt64
             if version == 1 {
                 start = UInt64(offset + 12)
@@ -102,14 +102,14 @@ enum SnapshotFormat {
             }
             let length = bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self).littleEndian
             offset += 12
-            guard start <= UInt64(end), length <= UInt64(end) - start else { throw corrupt("section '\(sectionName)' overruns the file") }
+            guard start <= UInt64(end), length <= UInt64(end) - start else { throw corrupt("section \(MessageText.quoted(sectionName)) overruns the file") }
             let range = Int(start)..<(Int(start) + Int(length))
             if version == 1 {
                 offset = range.upperBound
             } else {
                 // Sections in file order, each on its own pages (so each can be mapped alone).
                 guard range.lowerBound % alignment == 0, range.lowerBound >= dataEnd,
-                      alignUp(range.upperBound) <= end else { throw corrupt("section '\(sectionName)' is misplaced") }
+                      alignUp(range.upperBound) <= end else { throw corrupt("section \(MessageText.quoted(sectionName)) is misplaced") }
                 dataEnd = alignUp(range.upperBound)
             }
             ranges[sectionName] = range

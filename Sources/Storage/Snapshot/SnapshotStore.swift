@@ -34,7 +34,7 @@ public struct SnapshotStore: Sendable {
         var seen = Set<String>()
         for section in sections {
             guard !section.name.isEmpty, section.name.utf8.count <= 255, seen.insert(section.name).inserted else {
-                throw StorageError(.invalidArgument, "section names must be unique, 1..255 bytes: '\(section.name)'")
+                throw StorageError(.invalidArgument, "section names must be unique, 1..255 bytes: \(MessageText.quoted(section.name))")
             }
         }
         guard sections.count <= SnapshotFormat.maxSections else {
@@ -99,7 +99,7 @@ public struct SnapshotStore: Sendable {
     /// Maps and fully validates one snapshot (its whole-file checksum is checked over the
     /// mapped bytes; sections are copied out or mapped again only when asked for).
     public func load(_ name: String) throws(StorageError) -> Snapshot {
-        guard Self.isFileName(name) else { throw StorageError(.invalidArgument, "no snapshot is named '\(name)'") }
+        guard Self.isFileName(name) else { throw StorageError(.invalidArgument, "no snapshot is named \(MessageText.quoted(name))") }
         let file = try DurableFile(path: directory + "/" + name, create: false)
         let size = try file.size()
         guard size >= SnapshotFormat.headerBytes + 4 else {
@@ -126,14 +126,14 @@ public struct SnapshotStore: Sendable {
     /// Opens a snapshot file for reading in chunks (streamed downloads). The open file stays
     /// readable even if retention deletes its name meanwhile.
     public func open(_ name: String) throws(StorageError) -> SnapshotFileReader {
-        guard Self.isFileName(name) else { throw StorageError(.invalidArgument, "no snapshot is named '\(name)'") }
+        guard Self.isFileName(name) else { throw StorageError(.invalidArgument, "no snapshot is named \(MessageText.quoted(name))") }
         return try SnapshotFileReader(file: DurableFile(path: directory + "/" + name, create: false))
     }
 
     /// Deletes one snapshot file (retention); false when it did not exist.
     @discardableResult
     public func remove(_ name: String) throws(StorageError) -> Bool {
-        guard Self.isFileName(name) else { throw StorageError(.invalidArgument, "bad snapshot name '\(name)'") }
+        guard Self.isFileName(name) else { throw StorageError(.invalidArgument, "bad snapshot name \(MessageText.quoted(name))") }
         guard AtomicFile.exists(directory + "/" + name) else { return false }
         try Directory.remove(directory + "/" + name)
         try Directory.sync(directory)

@@ -29,12 +29,13 @@ enum WALFormat {
     /// Checks a segment header.
     static func checkSegmentHeader(_ bytes: ArraySlice<UInt8>, path: String) throws(StorageError) {
         guard bytes.count >= segmentHeaderBytes, Array(bytes.prefix(8)) == magic else {
-            throw StorageError(.corrupt, "'\(path)' is not a RuVector write-ahead log segment (bad magic)")
+            throw StorageError(.corrupt, "\(StorageError.fileName(path)) is not a RuVector write-ahead log segment (bad magic)", path: path)
         }
         let version = readUInt32(bytes, at: bytes.startIndex + 8)
         guard version <= Self.version else {
             throw StorageError(.newerFormat,
-                "'\(path)' has WAL format version \(version); this build reads up to \(Self.version): upgrade ruvector-server")
+                "\(StorageError.fileName(path)) has WAL format version \(version); this build reads up to \(Self.version): upgrade ruvector-server",
+                path: path)
         }
     }
 

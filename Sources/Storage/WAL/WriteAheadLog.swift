@@ -101,7 +101,8 @@ public final class WriteAheadLog: @unchecked Sendable {
         var expected = found.first?.0 ?? 1
         for (index, (first, path)) in found.enumerated() {
             guard first == expected else {
-                throw StorageError(.corrupt, "segment '\(path)' starts at \(first) but \(expected) was expected: a segment is missing")
+                throw StorageError(.corrupt, "segment \(StorageError.fileName(path)) starts at \(first) but \(expected) was expected: a segment is missing",
+                                   path: path)
             }
             let isLast = index == found.count - 1
             if !isLast, found[index + 1].0 <= checkingFrom {
@@ -139,10 +140,11 @@ public final class WriteAheadLog: @unchecked Sendable {
                     }
                     guard isLast else {
                         throw StorageError(.corrupt,
-                            "'\(path)' is damaged at byte \(offset) (\(reason)) before the end of the log; restore from a snapshot")
+                            "\(StorageError.fileName(path)) is damaged at byte \(offset) (\(reason)) before the end of the log; restore from a snapshot",
+                            path: path)
                     }
                     report.droppedBytes += bytes.count - offset
-                    report.droppedReason = "\(reason) at byte \(offset) of \(path)"
+                    report.droppedReason = "\(reason) at byte \(offset) of \(StorageError.fileName(path))"
                     try file.truncate(to: offset)
                     try file.sync()
                     offset = bytes.count
@@ -268,7 +270,7 @@ public final class WriteAheadLog: @unchecked Sendable {
             while offset < bytes.count && expected <= last && records.count < limit {
                 guard case .success(let (record, next)) = WALFormat.decodeRecord(
                     bytes, at: offset, expectedSequence: expected, maxRecordBytes: options.maxRecordBytes) else {
-                    throw StorageError(.corrupt, "'\(segment.path)' is damaged at byte \(offset)")
+                    throw StorageError(.corrupt, "\(StorageError.fileName(segment.path)) is damaged at byte \(offset)", path: segment.path)
                 }
                 if record.sequence >= sequence { records.append(record) }
                 expected += 1
@@ -277,7 +279,8 @@ public final class WriteAheadLog: @unchecked Sendable {
             if records.count >= limit { break }
             // Segments open did not check (covered by a snapshot) must still join up.
             guard expected == nextFirst else {
-                throw StorageError(.corrupt, "'\(segment.path)' ends before sequence \(nextFirst - 1): a segment is cut or missing")
+                throw StorageError(.corrupt, "\(StorageError.fileName(segment.path)) ends before sequence \(nextFirst - 1): a segment is cut or missing",
+                                   path: segment.path)
             }
         }
         return records

@@ -2,7 +2,7 @@ import WorkControl
 
 /// Configuration of a ``VectorCollection``.
 public struct CollectionConfig: Sendable, Hashable {
-    /// Name: 1...255 characters from `A-Z a-z 0-9 _ -`.
+    /// Name: 1 to ``maxNameBytes`` characters from `A-Z a-z 0-9 _ -`.
     public var name: String
     /// Length of every vector.
     public var dimension: Int
@@ -23,12 +23,36 @@ public struct CollectionConfig: Sendable, Hashable {
         self.quantization = quantization; self.quantizationTrainingCount = quantizationTrainingCount
     }
 
-    /// True for a valid collection name: 1...255 characters from `A-Z a-z 0-9 _ -` (safe as
-    /// a folder name, never `.` or `..`).
-    public static func isValidName(_ name: String) -> Bool {
-        !name.isEmpty && name.utf8.count <= 255 && name.utf8.allSatisfy {
-            ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F || $0 == 0x2D
+    /// Longest collection name, in bytes: names become folder names, and the durable
+    /// catalog derives longer ones from them (`.restore-NAME`, `.replaced-NAME`), which must
+    /// still fit the file system's 255 bytes.
+    public static let maxNameBytes = 200
+
+    /// What a valid collection name is, for error messages.
+    public static let nameRule = "collection names are 1 to \(maxNameBytes) characters of A-Z a-z 0-9 _ -"
+
+    /// True for a valid collection name: 1 to ``maxNameBytes`` characters from
+    /// `A-Z a-z 0-9 _ -` (safe as a folder name: never `.`, `..`, a path or a hidden name).
+    public static func isValidName(_ name: String) -> Bool { nameProblem(name) == nil }
+
+    /// Why `name` is not a valid collection name ("is empty", "contains '/'"...), or nil when it is.
+    public static func nameProblem(_ name: String) -> String? {
+        let bytes = name.utf8
+        if bytes.isEmpty { return "is empty" }
+        if bytes.count > maxNameBytes { return "is \(bytes.count) bytes long" }
+        if bytes.first == UInt8(ascii: ".") { return "starts with a dot" }
+        for byte in bytes {
+            switch byte {
+            case 0x41...0x5A, 0x61...0x7A, 0x30...0x39, 0x5F, 0x2D: continue
+            case 0x2F: return "contains '/'"
+            case 0x5C: return "contains a backslash"
+            case 0x2E: return "contains a dot"
+            case 0x00..<0x20, 0x7F: return "contains a control character"
+            case 0x80...: return "contains a non-ASCII character"
+            default: return "contains '\(Character(Unicode.Scalar(byte)))'"
+            }
         }
+        return nil
     }
 }
 
@@ -56,9 +80,8 @@ public final class VectorCollection: Sendable {
 
     /// Creates an empty collection; throws on a bad name, dimension or parameters.
     public init(_ config: CollectionConfig) throws(VectorEngineError) {
-        guard CollectionConfig.isValidName(config.name) else {
-            throw VectorEngineError(code: .invalidArgument,
-                                    message: "collection name must be 1...255 characters of A-Z a-z 0-9 _ -")
+        if let problem = CollectionConfig.nameProblem(config.name) {
+            throw VectorEngineError(code: .invalidArgument, message: "\(CollectionConfig.nameRule); the name \(problem)")
         }
         try checkLimit(config.quantizationTrainingCount >= 1, "quantizationTrainingCount must be at least 1")
         self.config = config

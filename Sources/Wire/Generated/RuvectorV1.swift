@@ -6471,7 +6471,7 @@ extension RuvectorV1 {
 extension RuvectorV1 {
     /// Asks to create a collection.
     public struct CreateCollectionRequest: WireMessage {
-        /// Name: 1..255 characters of [A-Za-z0-9_-].
+        /// Name: 1..200 characters of [A-Za-z0-9_-].
         public var name: Swift.String = ""
         /// Vector length, 1..65536.
         public var dimension: Swift.UInt32 = 0

@@ -143,7 +143,7 @@ public final class RuVectorClient: Sendable {
     /// Creates a collection. Throws `.alreadyExists` when the name is taken.
     ///
     /// - Parameters:
-    ///   - name: 1...255 characters of `[A-Za-z0-9_-]`.
+    ///   - name: 1...200 characters of `[A-Za-z0-9_-]`.
     ///   - dimension: vector length, 1...65536.
     ///   - hnsw: index parameters; defaults when nil.
     ///   - quantization: compressed storage; none when nil.

@@ -346,7 +346,7 @@ struct  Ruvector__V1__CreateCollectionRequest
 {
   ProtobufCMessage base;
   /*
-   * Name: 1..255 characters of [A-Za-z0-9_-].
+   * Name: 1..200 characters of [A-Za-z0-9_-].
    */
   char *name;
   /*
