@@ -1,0 +1,19 @@
+import Testing
+import GraphEngine
+
+/// Queries `ruvector-fuzz cypher` found crashing the process (see docs/fuzzing.md): each is
+/// refused now with a clear error.
+@Suite("fuzz findings: Cypher")
+struct CypherFuzzFindingsTests {
+    @Test("a SET or REMOVE target with thousands of property links is refused (evaluating it overflowed the stack)",
+          arguments: ["MATCH (n) REMOVE n", "MATCH (n) SET n", "CREATE (n) SET n"])
+    func longPropertyTargetChain(clause: String) throws {
+        var db = GraphDatabase()
+        try db.execute("CREATE ({name: 'a'})")
+        let value = clause.hasSuffix("REMOVE n") ? "" : " = 1"
+        let error = #expect(throws: GraphError.self) { try db.execute(clause + String(repeating: ".name", count: 5000) + value) }
+        #expect(error?.code == .limitExceeded)
+        try db.execute(clause + ".name" + value)
+
+    }
+}
