@@ -16,4 +16,20 @@ struct CypherFuzzFindingsTests {
         try db.execute(clause + ".name" + value)
 
     }
+
+    @Test("UNWIND and WITH over many rows, each evaluating a list comprehension, stop at the deadline (they ran on past it)")
+    func rowsOfComprehensionsHonourTheDeadline() throws {
+        var db = GraphDatabase()
+        let query = """
+            UNWIND range(1, 300) AS a
+            WITH a, [y IN range(1, 300) WHERE y > a | y] AS l
+            UNWIND l AS b
+            WITH a, b, [y IN range(1, 300) WHERE y % 7 = b % 7 | y] AS m
+            RETURN count(*) AS n ORDER BY n
+            """
+        let started = ContinuousClock.now
+        let error = #expect(throws: GraphError.self) { try db.execute(query, deadline: .now + .milliseconds(100)) }
+        #expect(error?.code == .timeout)
+        #expect(ContinuousClock.now - started < .seconds(2))
+    }
 }
