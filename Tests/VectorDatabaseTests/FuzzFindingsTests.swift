@@ -26,4 +26,18 @@ struct CollectionFuzzFindingsTests {
         #expect(reopened.recovery.skippedSnapshots == [newest.name])
         #expect(try reopened.collection.count() == 20)
     }
+
+    @Test("a delete record claiming 2^32 - 1 ids in 8 bytes is refused as damaged (decoding it reserved 32 GiB and aborted)")
+    func deleteRecordWithAHugeCount() throws {
+        let directory = temporaryDirectory()
+        let db = try DurableCollection.create(in: directory, config: CollectionConfig(name: "docs", dimension: 4, metric: .l2Squared),
+                                              options: .init(syncPolicy: .never))
+        try db.upsert(points(0..<5, dimension: 4, seed: 1))
+        try db.close()
+        // Appended through the log itself: a record with a valid checksum, damaged inside.
+        let (wal, _) = try WriteAheadLog.open(directory: directory + "/wal", options: WALOptions(syncPolicy: .never))
+        _ = try wal.append(type: 2, payload: [0xFF, 0xFF, 0xFF, 0xFF, 1, 0, 0, 0, 0, 0, 0, 0])
+        try wal.close()
+        #expect(throws: (any Error).self) { _ = try DurableCollection.open(directory, options: .init(syncPolicy: .never)) }
+    }
 }
