@@ -43,6 +43,13 @@ struct FuzzCommand: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Run these input files once each instead of fuzzing.")
     var replay: [String] = []
 
+    // The driver's own test: a fault made on purpose at one input (see FaultInjection.swift).
+    @Option(name: .customLong("inject-fault"), help: .hidden)
+    var injectFault: InjectedFault?
+
+    @Option(name: .customLong("fault-at-input"), help: .hidden)
+    var faultAtInput = 0
+
     func validate() throws {
         guard FuzzTargets.names.contains(target) else {
             throw ValidationError("unknown target '\(target)'; targets: \(FuzzTargets.names.joined(separator: ", "))")
@@ -55,7 +62,8 @@ struct FuzzCommand: ParsableCommand {
     func run() throws {
         let scratch = try FuzzFiles.makeTemporaryDirectory(in: workDir, prefix: "ruvector-fuzz-\(target)")
         defer { FuzzFiles.removeTree(scratch) }
-        guard let fuzzTarget = try FuzzTargets.make(target, workDirectory: scratch) else { return }
+        guard var fuzzTarget = try FuzzTargets.make(target, workDirectory: scratch) else { return }
+        if let injectFault { fuzzTarget = FaultInjectingTarget(fuzzTarget, fault: injectFault, at: faultAtInput) }
         defer { fuzzTarget.finish() }
         try FuzzFiles.createDirectories(saveCrashes)
         CrashGuard.install(filePrefix: "\(saveCrashes)/\(target)-seed\(seed)", maxInputBytes: fuzzTarget.maxInputBytes,
@@ -67,18 +75,18 @@ struct FuzzCommand: ParsableCommand {
         var seeds = try fuzzTarget.seedCorpus()
         if let corpus { seeds += try FuzzFiles.readDirectory(corpus) }
         guard !seeds.isEmpty else { throw ValidationError("target \(target) has no seed inputs") }
-        print("ruvector-fuzz \(target): seed \(seed), \(seeds.count) seed inputs, "
+        Console.print("ruvector-fuzz \(target): seed \(seed), \(seeds.count) seed inputs, "
               + (runs.map { "\($0) runs" } ?? "\(seconds) s") + ", findings to \(saveCrashes)/")
         let driver = FuzzDriver(target: fuzzTarget, seed: seed)
         let statistics: FuzzDriver.Statistics
         do {
-            statistics = try driver.run(seeds: seeds, budget: .init(seconds: seconds, runs: runs)) { print($0) }
+            statistics = try driver.run(seeds: seeds, budget: .init(seconds: seconds, runs: runs)) { Console.print($0) }
         } catch let finding as FuzzFinding {
             _ = finding
             throw ExitCode(CrashGuard.findingExitCode)
         }
         let rate = Double(statistics.executions) / max(statistics.seconds, 0.001)
-        print("ruvector-fuzz \(target) done: seed \(seed), \(statistics.executions) inputs in \(Int(statistics.seconds)) s "
+        Console.print("ruvector-fuzz \(target) done: seed \(seed), \(statistics.executions) inputs in \(Int(statistics.seconds)) s "
               + "(\(Int(rate)) exec/s), \(statistics.accepted) accepted, \(statistics.rejected) rejected, "
               + "\(statistics.structureAwareMutations) structure-aware mutations, pool \(statistics.poolSize); no finding")
     }
@@ -91,13 +99,13 @@ struct FuzzCommand: ParsableCommand {
             do {
                 outcome = try target.run(input) == .accepted ? "accepted" : "rejected"
             } catch let finding as FuzzFinding {
-                print("\(path): finding: \(finding.description)")
+                Console.print("\(path): finding: \(finding.description)")
                 throw ExitCode(CrashGuard.findingExitCode)
             } catch {
                 outcome = "rejected: \(String(describing: error).prefix(300))"
             }
             CrashGuard.end()
-            print("\(path): \(outcome)")
+            Console.print("\(path): \(outcome)")
         }
     }
 }

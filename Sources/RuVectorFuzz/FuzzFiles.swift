@@ -68,3 +68,16 @@ struct FuzzSetupError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }
+
+/// Progress lines on standard output, written at once (a watchdog exit skips stdio's buffers).
+enum Console {
+    static func print(_ line: String) {
+        let bytes = Array((line + "\n").utf8)
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(1, $0.baseAddress! + written, bytes.count - written) }
+            if n <= 0 { return }
+            written += n
+        }
+    }
+}

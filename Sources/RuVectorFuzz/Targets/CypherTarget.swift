@@ -62,7 +62,7 @@ final class CypherTarget: FuzzTarget {
     }
 
     func finish() {
-        if skipped > 0 { print("cypher: \(skipped) inputs skipped as known to allocate without bound (docs/fuzzing.md)") }
+        if skipped > 0 { Console.print("cypher: \(skipped) inputs skipped as known to allocate without bound (docs/fuzzing.md)") }
     }
 
     /// Queries whose execution allocates without bound before any deadline check (memory

@@ -84,7 +84,7 @@ final class HTTP2Target: FuzzTarget {
     private static func converse(_ reads: [[UInt8]], _ setup: ConversationSetup) async -> Bool {
         let (router, configuration, logger, loop) = (setup.router, setup.configuration, setup.logger, setup.loop)
         var output: [UInt8] = []
-        defer { if verbose { print(summary(output)) } }
+        defer { if verbose { Console.print(summary(output)) } }
         // Tasks of the previous connection that finished late hop onto the loop; run them first.
         await loop.run()
         let channel: NIOAsyncTestingChannel
