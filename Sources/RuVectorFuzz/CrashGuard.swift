@@ -73,6 +73,14 @@ enum CrashGuard {
         inputStartNanos.store(0, ordering: .releasing)
     }
 
+    /// The process's peak resident set (VmHWM), for the summary.
+    static func peakResidentBytes() -> Int {
+        for line in procFile("/proc/self/status").split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) << 10
+        }
+        return 0
+    }
+
     /// Saves the current input as `<prefix>-<kind>-input<N>` (outside a signal handler) and
     /// returns the path.
     static func save(kind: String) -> String? {
@@ -203,16 +211,25 @@ private let crashSignalHandler: @convention(c) (Int32) -> Void = { signal in
     raise(signal)
 }
 
-/// Resident set size from /proc/self/statm, without Foundation.
-private func residentBytes() -> Int {
-    let fd = open("/proc/self/statm", O_RDONLY)
-    guard fd >= 0 else { return 0 }
+/// The text of a small /proc file (their size reads as 0, so they are read to the end).
+private func procFile(_ path: String) -> String {
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else { return "" }
     defer { close(fd) }
-    var buffer = [UInt8](repeating: 0, count: 128)
-    let n = read(fd, &buffer, buffer.count)
-    guard n > 0 else { return 0 }
-    let fields = buffer[..<n].split(separator: UInt8(ascii: " "))
-    guard fields.count > 1, let pages = Int(String(decoding: fields[1], as: UTF8.self)) else { return 0 }
+    var text: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let n = read(fd, &buffer, buffer.count)
+        if n <= 0 { break }
+        text += buffer[..<n]
+    }
+    return String(decoding: text, as: UTF8.self)
+}
+
+/// Resident set size from /proc/self/statm.
+private func residentBytes() -> Int {
+    let fields = procFile("/proc/self/statm").split(separator: " ")
+    guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
     return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
 }
 

@@ -81,14 +81,15 @@ struct FuzzCommand: ParsableCommand {
         let statistics: FuzzDriver.Statistics
         do {
             statistics = try driver.run(seeds: seeds, budget: .init(seconds: seconds, runs: runs)) { Console.print($0) }
-        } catch let finding as FuzzFinding {
-            _ = finding
+        } catch is FuzzFinding {
+            // The driver printed it and saved its input.
             throw ExitCode(CrashGuard.findingExitCode)
         }
         let rate = Double(statistics.executions) / max(statistics.seconds, 0.001)
         Console.print("ruvector-fuzz \(target) done: seed \(seed), \(statistics.executions) inputs in \(Int(statistics.seconds)) s "
               + "(\(Int(rate)) exec/s), \(statistics.accepted) accepted, \(statistics.rejected) rejected, "
-              + "\(statistics.structureAwareMutations) structure-aware mutations, pool \(statistics.poolSize); no finding")
+              + "\(statistics.structureAwareMutations) structure-aware mutations, pool \(statistics.poolSize), "
+              + "peak RSS \(CrashGuard.peakResidentBytes() >> 20) MiB; no finding")
     }
 
     private func replayFiles(_ target: any FuzzTarget) throws {

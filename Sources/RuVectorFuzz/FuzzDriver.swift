@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import VectorEngine
 
 /// The seeded mutation loop: picks a corpus entry, mutates it (the target's structure-aware
@@ -27,24 +24,28 @@ struct FuzzDriver {
 
     let target: any FuzzTarget
     let seed: UInt64
-    /// Accepted inputs kept besides the seeds.
+    /// Accepted inputs kept besides the seeds, and their bytes at most (snapshot inputs are
+    /// tens of KiB each; the pool must stay far below the RSS limit).
     static let maxPoolEntries = 4096
+    static let maxPoolBytes = 256 << 20
 
     /// Runs until the budget is spent; throws the first `FuzzFinding`, after saving its input.
     func run(seeds: [[UInt8]], budget: Budget, report: (String) -> Void) throws -> Statistics {
         var random = SeededGenerator(seed: seed)
         let mutator = ByteMutator(maxBytes: target.maxInputBytes, dictionary: target.dictionary)
         var pool: [[UInt8]] = []
+        var poolBytes = 0
         var statistics = Statistics()
         let started = ContinuousClock.now
         var lastReport = started
         let seedsToRun = seeds.filter { $0.count <= target.maxInputBytes }
+        guard !seedsToRun.isEmpty else { throw FuzzSetupError("no seed input fits in \(target.maxInputBytes) bytes") }
         var index: UInt64 = 0
         while true {
             let elapsed = ContinuousClock.now - started
             if let runs = budget.runs, statistics.executions >= runs { break }
             if budget.runs == nil, elapsed >= .milliseconds(Int64(budget.seconds * 1000)) { break }
-            // The seeds themselves first (they must all pass), then mutants.
+            // The seeds themselves first, then mutants.
             var input: [UInt8]
             if Int(index) < seedsToRun.count {
                 input = seedsToRun[Int(index)]
@@ -57,6 +58,8 @@ struct FuzzDriver {
                 } else {
                     mutator.mutate(&input, random: &random, corpus: corpus)
                 }
+                // Structure-aware mutations may grow an input past the bound the crash buffer holds.
+                if input.count > target.maxInputBytes { input.removeLast(input.count - target.maxInputBytes) }
             }
             CrashGuard.begin(input, index: index)
             let outcome: FuzzOutcome
@@ -76,7 +79,16 @@ struct FuzzDriver {
             case .accepted:
                 statistics.accepted += 1
                 if Int(index) >= seedsToRun.count {
-                    if pool.count < Self.maxPoolEntries { pool.append(input) } else { pool[random.below(pool.count)] = input }
+                    if pool.count < Self.maxPoolEntries && poolBytes + input.count <= Self.maxPoolBytes || pool.isEmpty {
+                        pool.append(input)
+                        poolBytes += input.count
+                    } else {
+                        let replaced = random.below(pool.count)
+                        if poolBytes - pool[replaced].count + input.count <= Self.maxPoolBytes {
+                            poolBytes += input.count - pool[replaced].count
+                            pool[replaced] = input
+                        }
+                    }
                 }
             case .rejected:
                 statistics.rejected += 1

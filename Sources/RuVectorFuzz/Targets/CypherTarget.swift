@@ -65,11 +65,30 @@ final class CypherTarget: FuzzTarget {
         if skipped > 0 { Console.print("cypher: \(skipped) inputs skipped as known to allocate without bound (docs/fuzzing.md)") }
     }
 
-    /// Queries whose execution allocates without bound before any deadline check (memory
-    /// accounting of Cypher execution is being reworked separately): skipped, counted, listed
-    /// in docs/fuzzing.md. Empty means none is known.
+    /// Queries that make lists or strings without bound inside one expression, before any
+    /// deadline check (found by this target; memory accounting of Cypher execution is being
+    /// reworked separately, see docs/fuzzing.md): skipped and counted, so that a long run is
+    /// not stopped by the same known problem again.
+    /// - a `reduce` whose step uses its accumulator twice (`s + s`): 2^steps elements;
+    /// - a `range` with a bound of 100000 or more beside another `range`, a list comprehension
+    ///   or a reduce: a large list built per element or per row.
     static func knownToExplode(_ query: String) -> Bool {
-        false
+        let text = Array(query.lowercased().utf8)
+        let ranges = text.occurrences(of: Array("range(".utf8))
+        if ranges.contains(where: { text.hasLongNumber(from: $0, before: UInt8(ascii: ")"), digits: 6) }),
+           ranges.count > 1 || text.contains(UInt8(ascii: "|")) {
+            return true
+        }
+        for start in text.occurrences(of: Array("reduce(".utf8)) {
+            // reduce(acc = init, x IN list | step): the accumulator's name, then the step.
+            let body = text[(start + 7)...]
+            guard let equals = body.firstIndex(of: UInt8(ascii: "=")), let bar = body.firstIndex(of: UInt8(ascii: "|")),
+                  equals < bar else { continue }
+            let name = Array(text[(start + 7)..<equals].filter { $0 != UInt8(ascii: " ") })
+            let step = Array(text[(bar + 1)...].prefix { $0 != UInt8(ascii: ")") })
+            if !name.isEmpty, step.occurrences(of: name).count > 1 { return true }
+        }
+        return false
     }
 
     static let builtIn = [
@@ -169,5 +188,24 @@ extension String {
     var trimmingSpaces: String {
         let isSpace = { (c: Character) in c == " " || c == "\t" || c == "\r" }
         return String(drop(while: isSpace).reversed().drop(while: isSpace).reversed())
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Offsets where `pattern` starts.
+    func occurrences(of pattern: [UInt8]) -> [Int] {
+        guard !pattern.isEmpty, count >= pattern.count else { return [] }
+        return (0...(count - pattern.count)).filter { self[$0..<($0 + pattern.count)].elementsEqual(pattern) }
+    }
+
+    /// Whether a run of at least `digits` digits appears from `start` before the next `end` byte.
+    func hasLongNumber(from start: Int, before end: UInt8, digits: Int) -> Bool {
+        var run = 0
+        for byte in self[start...] {
+            if byte == end { return false }
+            run = byte >= 0x30 && byte <= 0x39 ? run + 1 : 0
+            if run >= digits { return true }
+        }
+        return false
     }
 }
