@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "ruvector-interop-client", targets: ["RuVectorInteropClient"]),
         .library(name: "RuVectorClient", targets: ["RuVectorClient"]),
         .executable(name: "ruvector", targets: ["RuVectorCLI"]),
+        .executable(name: "ruvector-fuzz", targets: ["RuVectorFuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -153,6 +154,18 @@ let package = Package(
         // Starts the real ruvector-server (built next to the test bundle) and calls it.
         .testTarget(name: "RuVectorClientTests", dependencies: ["RuVectorClient"],
                     path: "clients/swift/Tests/RuVectorClientTests", swiftSettings: internalChecks),
+
+        // MARK: Fuzzing: seeded mutation of every decoder that reads hostile bytes (docs/fuzzing.md)
+        .executableTarget(
+            name: "RuVectorFuzz",
+            dependencies: ["RPC", "Wire", "Services", "Storage", "VectorEngine", "VectorDatabase", "GraphEngine",
+                           "GraphPersistence", "RuVectorClient",
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOEmbedded", package: "swift-nio"),
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: internalChecks
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

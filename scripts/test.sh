@@ -17,6 +17,12 @@ swift build --build-tests
 echo "== swift test"
 swift test --skip-build
 
+# Every fuzz target for a few tens of seconds (docs/fuzzing.md), seeded from the commit so a
+# finding can be replayed; scripts/fuzz.sh prints the seed.
+fuzz_seed=$(( 16#$(git rev-parse --short=12 HEAD 2>/dev/null || echo 1) ))
+echo "== fuzzing (${RUVECTOR_CI_FUZZ_SECONDS:-25} s per target, seed ${fuzz_seed})"
+scripts/fuzz.sh --seconds-per-target "${RUVECTOR_CI_FUZZ_SECONDS:-25}" --seed "$fuzz_seed"
+
 echo "== end-to-end tests (Python grpcio and Ruby interop client against ruvector-server)"
 RUVECTOR_SERVER_BINARY="$(swift build --show-bin-path)/ruvector-server" \
     .venv/bin/python -m pytest -q Tests/e2e

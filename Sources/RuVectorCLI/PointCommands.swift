@@ -10,7 +10,7 @@ struct CountCommand: AsyncParsableCommand {
 
     func run() async throws {
         let count = try await connection.run { db in
-            try await db.count(in: collection, filter: try filter.map(FilterJSON.parse))
+            try await db.count(in: collection, filter: try filter.map(FilterOption.parse))
         }
         if connection.json { return Terminal.printJSON(["count": .int(Int64(clamping: count))]) }
         print(count)
@@ -54,7 +54,7 @@ struct DeleteCommand: AsyncParsableCommand {
         let result = try await connection.run { db -> UpdateResult in
             switch (id.isEmpty, filter) {
             case (false, nil): return try await db.delete(ids: id.map { .num($0) }, from: collection)
-            case (true, let text?): return try await db.delete(filter: try FilterJSON.parse(text), from: collection)
+            case (true, let text?): return try await db.delete(filter: try FilterOption.parse(text), from: collection)
             default: throw CLIError.usage("give --id (one or more) or --filter, not both")
             }
         }

@@ -55,7 +55,7 @@ struct SearchCommand: AsyncParsableCommand {
         let parsedFilter: Filter?
         do {
             vectors = try queries()
-            parsedFilter = try filter.map(FilterJSON.parse)
+            parsedFilter = try filter.map(FilterOption.parse)
         } catch {
             throw CLIError.exit(for: error)
         }

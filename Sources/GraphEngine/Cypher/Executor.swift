@@ -183,6 +183,7 @@ struct Executor {
                 addScope([name])
                 var out: [Row] = []
                 for r in rows {
+                    try checkDeadline()
                     let v = try eval(e, r)
                     let items: [Value]
                     switch v { case .null: items = []; case .list(let l): items = l; default: items = [v] }
@@ -562,6 +563,7 @@ struct Executor {
             }
         } else {
             for r in rows {
+                try checkDeadline()
                 var o: Row = [:]
                 for it in items { o[it.alias] = try eval(it.expr, r) }
                 pairs.append((o, r.merging(o) { $1 }))
@@ -574,6 +576,7 @@ struct Executor {
         if !order.isEmpty {
             var keyed: [([Value], Int)] = []
             for (i, pr) in pairs.enumerated() {
+                try checkDeadline()
                 var ks: [Value] = []
                 for (e, _) in order { ks.append(try eval(e, pr.env)) }
                 keyed.append((ks, i))
@@ -619,6 +622,7 @@ struct Executor {
         for it in items where Self.containsAggregate(it.expr) { Self.aggregateCalls(it.expr, &calls) }
         var groupOrder: [[Value]] = [], groups: [[Value]: [Row]] = [:]
         for r in rows {
+            try checkDeadline()
             var k: [Value] = []
             for it in keyItems { k.append(Semantics.groupKey(try eval(it.expr, r))) }
             if groups[k] == nil { groupOrder.append(k) }

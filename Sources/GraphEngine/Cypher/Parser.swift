@@ -165,7 +165,9 @@ struct Parser {
         var target = Expr.variable(v)
         try expect(".")
         var key = try name()
-        while sym(".") { target = .property(target, key); key = try name() }
+        // Each link nests the target one level deeper, like `x.a.b` in an expression.
+        var n = 0; defer { depth -= n }
+        while sym(".") { try chain(&n); target = .property(target, key); key = try name() }
         return (target, key)
     }
 

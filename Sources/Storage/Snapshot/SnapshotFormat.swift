@@ -121,7 +121,9 @@ enum SnapshotFormat {
             guard ranges.values.allSatisfy({ $0.lowerBound >= offset + 4 }) else { throw corrupt("a section overlaps the table") }
             guard alignUp(max(dataEnd, offset + 4)) == end else { throw corrupt("the file's length does not match its sections") }
         }
-        let info = SnapshotInfo(name: name, walSequence: bytes.loadUnaligned(fromByteOffset: 16, as: UInt64.self).littleEndian,
+        let walSequence = bytes.loadUnaligned(fromByteOffset: 16, as: UInt64.self).littleEndian
+        guard walSequence <= WALFormat.maxSequence else { throw corrupt("WAL sequence \(walSequence) is beyond any log") }
+        let info = SnapshotInfo(name: name, walSequence: walSequence,
                                 createdUnixMicros: Int64(bitPattern: bytes.loadUnaligned(fromByteOffset: 24, as: UInt64.self).littleEndian),
                                 sizeBytes: size, crc32c: stored)
         return (info, ranges)

@@ -10,6 +10,9 @@ enum WALFormat {
     static let version: UInt32 = 1
     static let segmentHeaderBytes = 16
     static let recordHeaderBytes = 20
+    /// Highest sequence number a log or snapshot may name. No log gets near it; a file that
+    /// names more is damaged, and refusing it keeps `sequence + 1` and `next - 1` from overflowing.
+    static let maxSequence: UInt64 = 1 << 62
 
     static func segmentName(firstSequence: UInt64) -> String {
         let digits = String(firstSequence)

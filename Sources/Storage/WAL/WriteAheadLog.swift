@@ -100,6 +100,9 @@ public final class WriteAheadLog: @unchecked Sendable {
         var report = WALRecoveryReport(segments: found.count, records: 0, lastSequence: 0, droppedBytes: 0)
         var expected = found.first?.0 ?? 1
         for (index, (first, path)) in found.enumerated() {
+            guard first >= 1, first <= WALFormat.maxSequence else {
+                throw StorageError(.corrupt, "segment '\(path)' starts at sequence \(first), outside 1...\(WALFormat.maxSequence): it was not written by this log")
+            }
             guard first == expected else {
                 throw StorageError(.corrupt, "segment \(StorageError.fileName(path)) starts at \(first) but \(expected) was expected: a segment is missing",
                                    path: path)

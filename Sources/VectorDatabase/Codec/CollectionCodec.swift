@@ -103,7 +103,11 @@ enum CollectionCodec {
 
     static func decodeDelete(_ bytes: [UInt8]) throws -> [UInt64] {
         var r = BinaryReader(bytes)
-        return try (0..<Int(try r.u32())).map { _ in try r.u64() }
+        // Appended one by one, not mapped: map would reserve the count read from the file
+        // (up to 2^32 ids, 32 GiB) before finding the record too short.
+        var ids: [UInt64] = []
+        for _ in 0..<Int(try r.u32()) { ids.append(try r.u64()) }
+        return ids
     }
 
     // MARK: Configuration and index state

@@ -1,6 +1,6 @@
-import RuVectorClient
+import Wire
 
-/// Filters written as JSON on the command line (`--filter`).
+/// Filters written as JSON (the CLI's `--filter`).
 ///
 /// Full form: `{"must": [C...], "should": [C...], "must_not": [C...], "min_should": N}` where a
 /// condition C is one of
@@ -9,14 +9,31 @@ import RuVectorClient
 /// `{"key": K, "range": {"gt"|"gte"|"lt"|"lte": N}}`, `{"key": K, "exists": true|false}`,
 /// `{"filter": {...}}`, `{"has_id": [ids]}`, `{"is_empty": K}`, `{"is_null": K}`.
 /// Short form: `{"lang": "swift", "year": 2024}` means every key matches its value.
-enum FilterJSON {
-    static func parse(_ text: String) throws -> Filter {
+///
+/// ```swift
+/// let filter = try Filter(json: #"{"must": [{"key": "year", "range": {"gte": 2020}}]}"#)
+/// ```
+extension Filter {
+    /// Parses a filter written as JSON (see above). Throws `.invalidInput` with a message
+    /// naming what to fix.
+    public init(json text: String) throws(RuVectorClientError) {
         let value: PayloadValue
-        do { value = try PayloadValue(json: text) } catch { throw CLIError.usage("--filter is not valid JSON: \(error.message)") }
-        return try filter(value, depth: 0)
+        do { value = try PayloadValue(json: text) } catch {
+            throw RuVectorClientError(.invalidInput, "not valid JSON: \(error.message)")
+        }
+        do { self = try FilterJSON.filter(value, depth: 0) } catch { throw RuVectorClientError.from(error) }
     }
+}
 
-    private static func fail(_ message: String) -> CLIError { .usage("--filter: \(message)") }
+@_spi(Fuzzing)
+extension Filter {
+    /// The filter as the client sends it (the fuzzer follows a parsed filter to the server's mapping).
+    public var wireMessage: RuvectorV1.Filter { WireConversions.wire(self) }
+}
+
+/// The JSON reader of `Filter(json:)`.
+enum FilterJSON {
+    private static func fail(_ message: String) -> RuVectorClientError { RuVectorClientError(.invalidInput, message) }
 
     private static let clauses: Set<String> = ["must", "should", "must_not", "min_should"]
 

@@ -1,0 +1,35 @@
+import Testing
+import GraphEngine
+
+/// Queries `ruvector-fuzz cypher` found crashing the process (see docs/fuzzing.md): each is
+/// refused now with a clear error.
+@Suite("fuzz findings: Cypher")
+struct CypherFuzzFindingsTests {
+    @Test("a SET or REMOVE target with thousands of property links is refused (evaluating it overflowed the stack)",
+          arguments: ["MATCH (n) REMOVE n", "MATCH (n) SET n", "CREATE (n) SET n"])
+    func longPropertyTargetChain(clause: String) throws {
+        var db = GraphDatabase()
+        try db.execute("CREATE ({name: 'a'})")
+        let value = clause.hasSuffix("REMOVE n") ? "" : " = 1"
+        let error = #expect(throws: GraphError.self) { try db.execute(clause + String(repeating: ".name", count: 5000) + value) }
+        #expect(error?.code == .limitExceeded)
+        try db.execute(clause + ".name" + value)
+
+    }
+
+    @Test("UNWIND and WITH over many rows, each evaluating a list comprehension, stop at the deadline (they ran on past it)")
+    func rowsOfComprehensionsHonourTheDeadline() throws {
+        var db = GraphDatabase()
+        let query = """
+            UNWIND range(1, 300) AS a
+            WITH a, [y IN range(1, 300) WHERE y > a | y] AS l
+            UNWIND l AS b
+            WITH a, b, [y IN range(1, 300) WHERE y % 7 = b % 7 | y] AS m
+            RETURN count(*) AS n ORDER BY n
+            """
+        let started = ContinuousClock.now
+        let error = #expect(throws: GraphError.self) { try db.execute(query, deadline: .now + .milliseconds(100)) }
+        #expect(error?.code == .timeout)
+        #expect(ContinuousClock.now - started < .seconds(2))
+    }
+}
