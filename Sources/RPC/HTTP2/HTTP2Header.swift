@@ -5,7 +5,7 @@ struct HTTP2Header: Sendable, Equatable {
 }
 
 /// HTTP/2 error codes (RFC 9113 section 7) used in RST_STREAM and GOAWAY.
-enum HTTP2ErrorCode: UInt32, Sendable {
+enum HTTP2ErrorCode: UInt32, Sendable, CustomStringConvertible {
     case noError = 0x0
     case protocolError = 0x1
     case internalError = 0x2
@@ -13,6 +13,21 @@ enum HTTP2ErrorCode: UInt32, Sendable {
     case refusedStream = 0x7
     case cancel = 0x8
     case enhanceYourCalm = 0xb
+    case inadequateSecurity = 0xc
+
+    /// The RFC's name, e.g. `ENHANCE_YOUR_CALM`.
+    var description: String {
+        switch self {
+        case .noError: "NO_ERROR"
+        case .protocolError: "PROTOCOL_ERROR"
+        case .internalError: "INTERNAL_ERROR"
+        case .flowControlError: "FLOW_CONTROL_ERROR"
+        case .refusedStream: "REFUSED_STREAM"
+        case .cancel: "CANCEL"
+        case .enhanceYourCalm: "ENHANCE_YOUR_CALM"
+        case .inadequateSecurity: "INADEQUATE_SECURITY"
+        }
+    }
 }
 
 /// What a data provider hands to the session when asked for body bytes.
@@ -59,6 +74,9 @@ protocol HTTP2SessionDelegate: AnyObject {
     func http2StreamClosed(streamID: Int32, errorCode: UInt32)
     /// The session asks for body bytes to send on a stream.
     func http2ProvideData(streamID: Int32, into buffer: UnsafeMutableRawBufferPointer) -> HTTP2DataChunk
-    /// The peer sent GOAWAY.
-    func http2ReceivedGoaway(lastStreamID: Int32, errorCode: UInt32)
+    /// The peer sent a SETTINGS frame (not an acknowledgement); the first one completes its
+    /// connection preface.
+    func http2ReceivedSettings()
+    /// The peer sent GOAWAY; `debugData` is its reason as printable text (possibly empty).
+    func http2ReceivedGoaway(lastStreamID: Int32, errorCode: UInt32, debugData: String)
 }
