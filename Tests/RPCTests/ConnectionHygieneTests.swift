@@ -133,6 +133,38 @@ struct ConnectionHygieneTests {
             await channel.close()
         }
     }
+
+    @Test("a connection flooding its event loop with requests does not starve another connection's calls on that loop")
+    func readFairness() async throws {
+        try await withServer({ _ in }) { _, port in
+            let busy = try await GRPCChannel.connect(host: "127.0.0.1", port: port)
+            let quiet = try await GRPCChannel.connect(host: "127.0.0.1", port: port)
+            let payload = [UInt8](repeating: 9, count: 256 << 10)
+            let flood = Task {
+                await withTaskGroup(of: Void.self) { group in
+                    for _ in 0..<32 {
+                        group.addTask {
+                            while !Task.isCancelled { _ = try? await busy.unary("/test.Hygiene/Echo", request: payload) }
+                        }
+                    }
+                }
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            var worst = Duration.zero
+            for index in 0..<40 {
+                let start = ContinuousClock.now
+                #expect(try await quiet.unary("/test.Hygiene/Echo", request: [UInt8(index)]).response == [UInt8(index)])
+                worst = max(worst, ContinuousClock.now - start)
+            }
+            flood.cancel()
+            await flood.value
+            // One loop thread serves both connections: the quiet one's calls wait for at most a
+            // few of the busy one's read turns (16 reads each), never for its whole backlog.
+            #expect(worst < .seconds(1), "a call on the quiet connection took \(worst) while another connection flooded the loop")
+            await busy.close()
+            await quiet.close()
+        }
+    }
 }
 
 /// Runs `body`, failing the test if it takes longer than `seconds`.
