@@ -54,13 +54,15 @@ struct ConnectionTimeoutsTests {
         #expect(script.run(from: 10, to: 200) == nil)
     }
 
-    @Test("idle: shutdown announced after the idle timeout without a stream, closed a tick later")
+    @Test("idle: shutdown announced after the idle timeout without a stream (counted from the preface), closed a tick later")
     func idle() {
-        var script = Script()
-        let first = script.run(from: 1, to: 400)
-        #expect(first?.at == 300 && first?.actions == [.announceIdleShutdown])
-        #expect(script.tick(at: 301) == [.closeIdle])
-        #expect(script.run(from: 302, to: 310) == nil)
+        var script = Script(prefaceReceived: false)
+        #expect(script.run(from: 1, to: 4) == nil)
+        script.snapshot.prefaceReceived = true
+        let first = script.run(from: 5, to: 400)
+        #expect(first?.at == 305 && first?.actions == [.announceIdleShutdown])
+        #expect(script.tick(at: 306) == [.closeIdle])
+        #expect(script.run(from: 307, to: 320) == nil)
     }
 
     @Test("idle: an open stream, or a stream opened and closed between ticks, restarts the idle clock")
@@ -79,7 +81,7 @@ struct ConnectionTimeoutsTests {
     @Test("idle: a call opened after the announcement keeps the connection until it ends")
     func idleAnnouncedThenCall() {
         var script = Script()
-        #expect(script.run(from: 1, to: 300)?.actions == [.announceIdleShutdown])
+        #expect(script.run(from: 1, to: 301)?.actions == [.announceIdleShutdown])
         script.snapshot.openStreams = 1
         script.snapshot.streamsOpened = 1
         #expect(script.run(from: 301, to: 400) == nil)

@@ -14,7 +14,8 @@ struct ConnectionTimeouts {
     struct Limits: Equatable, Sendable {
         /// From accept to the client's preface and first SETTINGS (TLS handshake included).
         var handshakeNanos: UInt64
-        /// Without an open stream; 0 turns the idle close off.
+        /// Without an open stream, counted from the first tick that saw the preface; 0 turns
+        /// the idle close off.
         var idleNanos: UInt64
         /// Without progress while the connection or a stream waits in the middle of something.
         var stallNanos: UInt64
@@ -89,7 +90,8 @@ struct ConnectionTimeouts {
     private var lastReceivedBytes: UInt64 = 0
     private var receiveProgressAt: UInt64
     private var lastStreamsOpened: UInt64 = 0
-    private var activeAt: UInt64
+    /// Last tick with a stream open or opened; the idle clock starts with the preface.
+    private var activeAt: UInt64?
     private var idlePhase = IdlePhase.open
     private var lastOutputProgress: UInt64 = 0
     private var outputBlockedSince: UInt64?
@@ -100,7 +102,6 @@ struct ConnectionTimeouts {
         self.limits = limits
         self.startNanos = startNanos
         self.receiveProgressAt = startNanos
-        self.activeAt = startNanos
     }
 
     /// Takes one tick's snapshot and returns what to do now. After a closing action, later
@@ -173,13 +174,13 @@ struct ConnectionTimeouts {
 
     private mutating func idleAction(_ snapshot: Snapshot) -> Action? {
         let now = snapshot.nowNanos
-        if snapshot.openStreams > 0 || snapshot.streamsOpened != lastStreamsOpened {
+        if activeAt == nil || snapshot.openStreams > 0 || snapshot.streamsOpened != lastStreamsOpened {
             lastStreamsOpened = snapshot.streamsOpened
             activeAt = now
         }
         switch idlePhase {
         case .open:
-            guard limits.idleNanos > 0, snapshot.openStreams == 0, now &- activeAt >= limits.idleNanos else { return nil }
+            guard limits.idleNanos > 0, snapshot.openStreams == 0, now &- (activeAt ?? now) >= limits.idleNanos else { return nil }
             idlePhase = .announced
             return .announceIdleShutdown
         case .announced:
