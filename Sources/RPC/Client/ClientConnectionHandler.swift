@@ -141,7 +141,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         let buffer = unwrapInboundIn(data)
         if !sawServerBytes {
             sawServerBytes = true
-            if let failure = Self.unexpectedGreeting(Array(buffer.readableBytesView.prefix(8))) {
+            if let failure = Self.unexpectedGreeting(Array(buffer.readableBytesView.prefix(256))) {
                 fail(failure)
                 context.close(promise: nil)
                 return
@@ -163,9 +163,21 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             return ConnectionFailure(.serverExpectsTLS, "the server answered with TLS: it expects TLS connections; connect with TLS")
         case .http1:
             return ConnectionFailure(.notHTTP2, "the server answered with HTTP/1.x, not HTTP/2: it is not a gRPC port")
-        case .http2, .other:
+        case .http2:
+            // A GOAWAY before the server's SETTINGS: a refusal with its reason (nghttp2 would
+            // only report a bad preface).
+            return HTTP2GoawayText.leadingGoaway(bytes).map { goawayFailure(errorCode: $0.errorCode, debugData: $0.debugData) }
+        case .other:
             return nil
         }
+    }
+
+    /// A GOAWAY before the connection was ready, as a failure saying why.
+    private static func goawayFailure(errorCode: UInt32, debugData: String) -> ConnectionFailure {
+        let code = HTTP2ErrorCode(rawValue: errorCode)
+        let reason = "the server sent GOAWAY (\(code.map { "\($0)" } ?? "error \(errorCode)"))"
+            + (debugData.isEmpty ? "" : ": \(debugData)")
+        return ConnectionFailure(code == .inadequateSecurity ? .serverExpectsTLS : .refused, reason)
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -498,15 +510,13 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     func http2ReceivedGoaway(lastStreamID: Int32, errorCode: UInt32, debugData: String) {
         goawayLastStreamID = min(goawayLastStreamID ?? .max, lastStreamID)
         health.markUnusable()
-        let code = HTTP2ErrorCode(rawValue: errorCode).map { "\($0)" } ?? "error \(errorCode)"
-        let reason = "the server sent GOAWAY (\(code))" + (debugData.isEmpty ? "" : ": \(debugData)")
+        let failure = Self.goawayFailure(errorCode: errorCode, debugData: debugData)
         guard isReady else {
-            // Refused before the first call: the connection-limit or TLS-required answers.
-            fail(ConnectionFailure(HTTP2ErrorCode(rawValue: errorCode) == .inadequateSecurity ? .serverExpectsTLS : .refused,
-                                   reason))
+            // Refused before the first call, e.g. at the server's connection limit.
+            fail(failure)
             return
         }
-        if closedReason == nil { closedReason = reason }
+        if closedReason == nil { closedReason = failure.message }
     }
 }
 

@@ -30,6 +30,24 @@ enum HTTP2ErrorCode: UInt32, Sendable, CustomStringConvertible {
     }
 }
 
+/// GOAWAY debug data (RFC 9113 section 6.8) as text safe to log and show.
+enum HTTP2GoawayText {
+    /// Printable ASCII, at most 200 characters: a peer controls these bytes.
+    static func printable(_ bytes: some Collection<UInt8>) -> String {
+        String(decoding: bytes.prefix(200).map { (0x20...0x7E).contains($0) ? $0 : UInt8(ascii: "?") }, as: UTF8.self)
+    }
+
+    /// The error code and debug text of a GOAWAY frame at the start of `bytes` (a server that
+    /// refuses a connection before its preface sends only that), or nil.
+    static func leadingGoaway(_ bytes: [UInt8]) -> (errorCode: UInt32, debugData: String)? {
+        guard bytes.count >= 17, bytes[3] == 0x07 else { return nil }
+        let length = Int(bytes[0]) << 16 | Int(bytes[1]) << 8 | Int(bytes[2])
+        guard length >= 8 else { return nil }
+        let code = bytes[13..<17].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        return (code, printable(bytes[17..<min(bytes.count, 9 + length)]))
+    }
+}
+
 /// What a data provider hands to the session when asked for body bytes.
 enum HTTP2DataChunk {
     /// `count` bytes were written into the buffer; `end` says how the body ends, if it does.

@@ -84,10 +84,10 @@ final class HTTP2Session {
 
     private var box: Unmanaged<HTTP2SessionBox>?
 
-    /// The bytes a server sends to turn a connection away before any stream: its preface (an
-    /// empty SETTINGS frame) and a GOAWAY with `code` and `debugData` saying why. Made by
-    /// nghttp2 once, sent as they are to every refused connection.
-    static func refusalBytes(code: HTTP2ErrorCode, debugData: String) -> [UInt8] {
+    /// The bytes a server sends to turn a connection away before any stream: a GOAWAY with
+    /// `code` and `debugData` saying why, after its preface (an empty SETTINGS frame) when
+    /// `withPreface`. Made by nghttp2 once, sent as they are to every refused connection.
+    static func refusalBytes(code: HTTP2ErrorCode, debugData: String, withPreface: Bool) -> [UInt8] {
         var callbacks: OpaquePointer?
         nghttp2_session_callbacks_new(&callbacks)
         defer { nghttp2_session_callbacks_del(callbacks) }
@@ -95,7 +95,7 @@ final class HTTP2Session {
         guard nghttp2_session_server_new(&session, callbacks, nil) == 0, let session else { return [] }
         defer { nghttp2_session_del(session) }
         var debug = Array(debugData.utf8)
-        _ = nghttp2_submit_settings(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), nil, 0)
+        if withPreface { _ = nghttp2_submit_settings(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), nil, 0) }
         _ = nghttp2_submit_goaway(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), 0, code.rawValue, &debug, debug.count)
         var bytes: [UInt8] = []
         while true {
@@ -252,7 +252,8 @@ final class HTTP2Session {
         case NGHTTP2_GOAWAY.rawValue:
             let goaway = frame.pointee.goaway
             delegate.http2ReceivedGoaway(lastStreamID: goaway.last_stream_id, errorCode: goaway.error_code,
-                                         debugData: Self.debugText(goaway.opaque_data, count: goaway.opaque_data_len))
+                                         debugData: HTTP2GoawayText.printable(
+                                             UnsafeBufferPointer(start: goaway.opaque_data, count: goaway.opaque_data_len)))
         default:
             break
         }
@@ -291,13 +292,6 @@ final class HTTP2Session {
 
     // MARK: C plumbing
 
-    /// GOAWAY debug data as text safe to log and show: printable ASCII, at most 200
-    /// characters (a peer controls it).
-    private static func debugText(_ data: UnsafeMutablePointer<UInt8>?, count: Int) -> String {
-        guard let data, count > 0 else { return "" }
-        let bytes = UnsafeBufferPointer(start: data, count: min(count, 200))
-        return String(decoding: bytes.map { (0x20...0x7E).contains($0) ? $0 : UInt8(ascii: "?") }, as: UTF8.self)
-    }
 
     fileprivate static func from(_ userData: UnsafeMutableRawPointer?) -> HTTP2Session {
         // The box is set before any callback can run (callbacks run inside mem_recv/mem_send).

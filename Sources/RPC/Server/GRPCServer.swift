@@ -45,10 +45,12 @@ public final class GRPCServer: Sendable {
         let router = self.router
         let configuration = self.configuration
         let logger = self.logger
+        // Without a preface: grpcio then fails the call at once (UNAVAILABLE) instead of taking
+        // the connection as made and trying again until its deadline.
         let requiresTLSAnswer = HTTP2Session.refusalBytes(code: .inadequateSecurity,
-            debugData: "this server requires TLS: connect with TLS")
+            debugData: "this server requires TLS: connect with TLS", withPreface: false)
         let limitAnswer = HTTP2Session.refusalBytes(code: .enhanceYourCalm,
-            debugData: "server at its connection limit (\(configuration.maxConnections))")
+            debugData: "server at its connection limit (\(configuration.maxConnections))", withPreface: true)
         let handshakeTimeout = TimeAmount.nanoseconds(Int64(clamping: configuration.timeoutLimits.handshakeNanos))
         var sweepers: [ObjectIdentifier: NIOLoopBound<ConnectionSweeper>] = [:]
         for eventLoop in group.makeIterator() {
