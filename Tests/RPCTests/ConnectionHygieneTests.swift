@@ -40,7 +40,8 @@ private func secondsUntilClosed(port: Int, sending bytes: [UInt8]) async throws 
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     let start = ContinuousClock.now
     let channel = try await ClientBootstrap(group: group).connect(host: "127.0.0.1", port: port).get()
-    if !bytes.isEmpty { try await channel.writeAndFlush(channel.allocator.buffer(bytes: bytes)) }
+    // On a loaded machine the server may have closed already: the write then fails, the close stands.
+    if !bytes.isEmpty { try? await channel.writeAndFlush(channel.allocator.buffer(bytes: bytes)) }
     try await channel.closeFuture.get()
     let elapsed = ContinuousClock.now - start
     try await group.shutdownGracefully()
