@@ -26,4 +26,5 @@ static inline long COpenSSL_SSL_set_tlsext_host_name(SSL *ssl, const char *name)
     return SSL_set_tlsext_host_name(ssl, name);
 }
 static inline int COpenSSL_SSL_FILETYPE_PEM(void) { return SSL_FILETYPE_PEM; }
+static inline int COpenSSL_ERR_GET_REASON(unsigned long code) { return ERR_GET_REASON(code); }
 #endif

@@ -117,6 +117,20 @@ struct ConnectionOptions: ParsableArguments {
     }
 }
 
+/// What to change on the command line for a connection that failed for `code`.
+private func connectionHint(_ code: ConnectionFailureCode) -> String? {
+    switch code {
+    case .serverSpeaksPlaintext: "the server does not use TLS: leave out --tls, --ca-file, --cert, --key and --server-name"
+    case .serverExpectsTLS: "the server uses TLS: add --tls, and --ca-file FILE when its certificate is not signed by a system CA"
+    case .certificateUntrusted: "pass the CA certificate that signed the server's certificate with --ca-file FILE"
+    case .certificateNameMismatch: "pass a name the server's certificate lists with --server-name NAME"
+    case .clientCertificateRequired: "pass a client certificate and its key with --cert FILE --key FILE"
+    case .clientCertificateRejected: "pass a client certificate signed by a CA the server trusts with --cert and --key"
+    case .noHTTP2OverTLS, .notHTTP2: "check --server: that port does not serve gRPC"
+    default: nil
+    }
+}
+
 /// A failure of the CLI itself (bad arguments or input), before or besides the server.
 enum CLIError: Error, CustomStringConvertible {
     /// The command line is wrong.
@@ -146,7 +160,8 @@ enum CLIError: Error, CustomStringConvertible {
             case .invalidInput, .fileError: status = ExitStatus.dataError
             default: status = ExitStatus.serverError
             }
-            message = error.grpcStatus == nil ? error.message : "\(error.code): \(error.message)"
+            message = (error.grpcStatus == nil ? error.message : "\(error.code): \(error.message)")
+                + (error.connectionFailure.flatMap(connectionHint).map { "\nhint: \($0)" } ?? "")
         default:
             status = ExitStatus.serverError
             message = "\(error)"

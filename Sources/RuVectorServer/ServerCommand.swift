@@ -20,7 +20,10 @@ struct ServerCommand: AsyncParsableCommand {
             Settings come from --config (JSON, keys as in ServerSettings: listen, dataDir, tlsCert, \
             tlsKey, tlsClientCA, maxReceiveMessageBytes, maxSendMessageBytes, logLevel, \
             shutdownGraceSeconds, walSync, autoSnapshotWALBytes, autoSnapshotChanges, autoSnapshotReplayMillis, \
-            autoSnapshotIntervalSeconds, vectorLimits, metricsListen), then RUVECTOR_LISTEN / \
+            autoSnapshotIntervalSeconds, vectorLimits, metricsListen, memoryLimit, callMemoryLimit, searchThreads, \
+            writeThreads, cypherThreads, backgroundThreads, workQueueLimit, connectionQueueLimit, maxConnections, \
+            handshakeTimeoutSeconds, idleTimeoutSeconds, streamStallTimeoutSeconds, maxConnectionBufferedRequestBytes), \
+            then RUVECTOR_LISTEN / \
             RUVECTOR_DATA_DIR / RUVECTOR_LOG_LEVEL, \
             then flags. SIGTERM or SIGINT drains open calls and stops.
             """)
@@ -59,6 +62,17 @@ struct ServerCommand: AsyncParsableCommand {
     var autoSnapshotReplayMillis: Int?
     @Option(help: "... or once its oldest write not in a snapshot is this many seconds old (default 600; 0 = off).")
     var autoSnapshotIntervalSeconds: Int?
+    // Connection hygiene.
+    @Option(help: "Connections served at once; more are refused with a GOAWAY saying so (default 4096).")
+    var maxConnections: Int?
+    @Option(help: "Seconds a new connection has for its TLS handshake and HTTP/2 preface (default 10).")
+    var handshakeTimeoutSeconds: Double?
+    @Option(help: "Seconds without a call before a connection is closed with a graceful GOAWAY; 0 = never (default 300).")
+    var idleTimeoutSeconds: Double?
+    @Option(help: "Seconds without progress before a stalled stream is reset or a stalled connection closed (default 60).")
+    var streamStallTimeoutSeconds: Double?
+    @Option(help: "Request bytes one connection may buffer across its calls (default 4 x --max-receive-message-bytes).")
+    var maxConnectionBufferedRequestBytes: Int?
 
     func settings() throws -> ServerSettings {
         var settings = try config.map(ServerSettings.load(configFile:)) ?? ServerSettings()
@@ -88,6 +102,11 @@ struct ServerCommand: AsyncParsableCommand {
         if let autoSnapshotChanges { settings.autoSnapshotChanges = autoSnapshotChanges }
         if let autoSnapshotReplayMillis { settings.autoSnapshotReplayMillis = autoSnapshotReplayMillis }
         if let autoSnapshotIntervalSeconds { settings.autoSnapshotIntervalSeconds = autoSnapshotIntervalSeconds }
+        if let maxConnections { settings.maxConnections = maxConnections }
+        if let handshakeTimeoutSeconds { settings.handshakeTimeoutSeconds = handshakeTimeoutSeconds }
+        if let idleTimeoutSeconds { settings.idleTimeoutSeconds = idleTimeoutSeconds }
+        if let streamStallTimeoutSeconds { settings.streamStallTimeoutSeconds = streamStallTimeoutSeconds }
+        if let maxConnectionBufferedRequestBytes { settings.maxConnectionBufferedRequestBytes = maxConnectionBufferedRequestBytes }
         return settings
     }
 
@@ -109,6 +128,7 @@ struct ServerCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "ruvector.server")
+        raiseOpenFileLimit(maxConnections: serverConfiguration.maxConnections, logger: logger)
         let stop = SignalWaiter()
 
         let catalogOptions: ServiceCatalog.Options
@@ -150,6 +170,7 @@ struct ServerCommand: AsyncParsableCommand {
         let metrics = catalog.metrics
         configuration.callObserver = { path, code, duration in metrics.record(path: path, code: code, duration: duration) }
         let server = GRPCServer(configuration: configuration, router: catalog.router, logger: logger)
+        metrics.observeConnections { server.connectionCounts }
         var metricsEndpoint: MetricsEndpoint?
         do {
             try await server.start()
@@ -175,6 +196,26 @@ struct ServerCommand: AsyncParsableCommand {
         catalog.close()
         dataDirectoryLock.release()
         logger.info("stopped")
+    }
+
+    /// Raises the soft limit on open files to the hard limit (each connection is one), and
+    /// warns when the connection limit cannot be reached under it.
+    private func raiseOpenFileLimit(maxConnections: Int, logger: Logger) {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
+        if limit.rlim_cur < limit.rlim_max {
+            var raised = limit
+            raised.rlim_cur = limit.rlim_max
+            if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
+        }
+        logger.info("open file limit", metadata: ["soft": "\(limit.rlim_cur)", "hard": "\(limit.rlim_max)"])
+        // Files besides connections: data directory, WAL segments, listeners, event loops.
+        let reserve: UInt = 256
+        if limit.rlim_cur != rlim_t.max, UInt(limit.rlim_cur) < UInt(maxConnections) + reserve {
+            logger.warning("the open file limit is below max-connections plus what the server needs besides; accepting will fail before the connection limit", metadata: [
+                "open_file_limit": "\(limit.rlim_cur)", "max_connections": "\(maxConnections)",
+            ])
+        }
     }
 
     /// Writes a line straight to fd 1, unbuffered: the C `stdout` global is not concurrency-safe.

@@ -66,6 +66,17 @@ struct ServerSettings: Codable, Equatable {
     var autoSnapshotReplayMillis: Int = DurabilityOptions.defaultAutoSnapshotReplayMillis
     /// ... or once its oldest write not in a snapshot is this many seconds old (0 = off).
     var autoSnapshotIntervalSeconds: Int = Int(DurabilityOptions.defaultAutoSnapshotInterval.components.seconds)
+    // Connection hygiene: how long and how much one client's connection may hold.
+    /// Connections served at once; past it a new one gets a GOAWAY saying so and is closed.
+    var maxConnections: Int = 4096
+    /// Seconds a new connection has to finish its TLS handshake and send the HTTP/2 preface.
+    var handshakeTimeoutSeconds: Double = 10
+    /// Seconds a connection may stay without a call before a graceful GOAWAY closes it; 0 = never.
+    var idleTimeoutSeconds: Double = 300
+    /// Seconds without progress before a stalled stream is reset or a stalled connection closed.
+    var streamStallTimeoutSeconds: Double = 60
+    /// Request bytes one connection may buffer across its calls; nil = 4 x maxReceiveMessageBytes.
+    var maxConnectionBufferedRequestBytes: Int?
 
     init() {}
 
@@ -113,6 +124,13 @@ struct ServerSettings: Codable, Equatable {
             ?? defaults.autoSnapshotReplayMillis
         autoSnapshotIntervalSeconds = try container.decodeIfPresent(Int.self, forKey: .autoSnapshotIntervalSeconds)
             ?? defaults.autoSnapshotIntervalSeconds
+        maxConnections = try container.decodeIfPresent(Int.self, forKey: .maxConnections) ?? defaults.maxConnections
+        handshakeTimeoutSeconds = try container.decodeIfPresent(Double.self, forKey: .handshakeTimeoutSeconds)
+            ?? defaults.handshakeTimeoutSeconds
+        idleTimeoutSeconds = try container.decodeIfPresent(Double.self, forKey: .idleTimeoutSeconds) ?? defaults.idleTimeoutSeconds
+        streamStallTimeoutSeconds = try container.decodeIfPresent(Double.self, forKey: .streamStallTimeoutSeconds)
+            ?? defaults.streamStallTimeoutSeconds
+        maxConnectionBufferedRequestBytes = try container.decodeIfPresent(Int.self, forKey: .maxConnectionBufferedRequestBytes)
         let known = Set(CodingKeys.allCases.map(\.stringValue))
         let unknown = try decoder.container(keyedBy: AnyKey.self).allKeys.map(\.stringValue).filter { !known.contains($0) }
         if !unknown.isEmpty {
@@ -127,6 +145,8 @@ struct ServerSettings: Codable, Equatable {
         case memoryLimit, callMemoryLimit, searchThreads, writeThreads, cypherThreads, backgroundThreads
         case workQueueLimit, connectionQueueLimit
         case autoSnapshotChanges, autoSnapshotReplayMillis, autoSnapshotIntervalSeconds
+        case maxConnections, handshakeTimeoutSeconds, idleTimeoutSeconds, streamStallTimeoutSeconds
+        case maxConnectionBufferedRequestBytes
     }
 
     /// The config file's folder, for the decoder (relative paths).
@@ -274,8 +294,39 @@ struct ServerSettings: Codable, Equatable {
               maxSendMessageBytes > 0, maxSendMessageBytes <= 1 << 30 else {
             throw Invalid(description: "message size limits must be between 1 byte and 1 GiB")
         }
-        return ServerConfiguration(host: host, port: port, tls: tls,
-                                   maxReceiveMessageBytes: maxReceiveMessageBytes,
-                                   maxSendMessageBytes: maxSendMessageBytes)
+        var configuration = ServerConfiguration(host: host, port: port, tls: tls,
+                                                maxReceiveMessageBytes: maxReceiveMessageBytes,
+                                                maxSendMessageBytes: maxSendMessageBytes)
+        try applyConnectionHygiene(to: &configuration)
+        return configuration
+    }
+
+    /// Checks the connection limits and timeouts and puts them into `configuration`.
+    private func applyConnectionHygiene(to configuration: inout ServerConfiguration) throws {
+        guard (1...1_000_000).contains(maxConnections) else {
+            throw Invalid(description: "--max-connections must be between 1 and 1000000; got \(maxConnections)")
+        }
+        configuration.maxConnections = maxConnections
+        configuration.handshakeTimeout = try Self.timeout(handshakeTimeoutSeconds, option: "--handshake-timeout-seconds", allowsZero: false)
+        configuration.idleTimeout = try Self.timeout(idleTimeoutSeconds, option: "--idle-timeout-seconds", allowsZero: true)
+        configuration.streamStallTimeout = try Self.timeout(streamStallTimeoutSeconds, option: "--stream-stall-timeout-seconds",
+                                                            allowsZero: false)
+        let buffered = maxConnectionBufferedRequestBytes ?? min(4 * maxReceiveMessageBytes, 4 << 30)
+        guard buffered >= maxReceiveMessageBytes, buffered <= 64 << 30 else {
+            throw Invalid(description: """
+                --max-connection-buffered-request-bytes must be at least the largest request message \
+                (\(maxReceiveMessageBytes) bytes, --max-receive-message-bytes) and at most 64 GiB; got \(buffered)
+                """)
+        }
+        configuration.maxConnectionBufferedRequestBytes = buffered
+    }
+
+    /// A timeout in seconds as a Duration: at least 1 ms (or 0 where that means off), at most a week.
+    private static func timeout(_ seconds: Double, option: String, allowsZero: Bool) throws -> Duration {
+        if allowsZero, seconds == 0 { return .zero }
+        guard seconds.isFinite, seconds >= 0.001, seconds <= 7 * 86_400 else {
+            throw Invalid(description: "\(option) must be between 0.001 and 604800 seconds\(allowsZero ? " (or 0 for off)" : ""); got \(seconds)")
+        }
+        return .nanoseconds(Int64(seconds * 1e9))
     }
 }

@@ -21,6 +21,18 @@ private func startTLSServer(clientCA: String? = nil) async throws -> GRPCServer 
     return server
 }
 
+/// The reason a connection attempt failed (the test fails if it succeeds).
+private func connectionFailure(port: Int, tls: TLSConfiguration?) async throws -> ConnectionFailure {
+    do {
+        let channel = try await GRPCChannel.connect(host: "127.0.0.1", port: port, tls: tls)
+        await channel.close()
+    } catch let error as RPCError {
+        #expect(error.code == .unavailable)
+        return try #require(error.cause as? ConnectionFailure, "no reason given: \(error)")
+    }
+    throw RPCError(.internal, "the connection succeeded")
+}
+
 @Suite("RPC over TLS (OpenSSL, ALPN h2)")
 struct TLSRoundTripTests {
     @Test("unary echo over TLS, 2 MiB message, server verified against the test CA")
@@ -37,15 +49,53 @@ struct TLSRoundTripTests {
         await server.shutdown(gracePeriod: .seconds(1))
     }
 
-    @Test("a server certificate for another name is refused by the client")
+    @Test("a server certificate for another name is refused by the client, which says so")
     func wrongHostname() async throws {
         let server = try await startTLSServer()
-        await #expect(throws: RPCError.self) {
-            let channel = try await GRPCChannel.connect(
-                host: "127.0.0.1", port: try #require(server.localPort),
-                tls: TLSConfiguration(trustRootsPath: "\(certificates)/ca.pem", serverHostname: "wrong.example.com"))
-            _ = try await channel.unary("/test.Echo/Unary", request: [1])
-        }
+        let failure = try await connectionFailure(port: try #require(server.localPort),
+            tls: TLSConfiguration(trustRootsPath: "\(certificates)/ca.pem", serverHostname: "wrong.example.com"))
+        #expect(failure.code == .certificateNameMismatch)
+        #expect(failure.message.contains("wrong.example.com") && failure.message.contains("hostname mismatch"), "\(failure)")
+        await server.shutdown(gracePeriod: .seconds(1))
+    }
+
+    @Test("a server certificate from a CA the client does not trust: unknown CA")
+    func untrustedCertificate() async throws {
+        let server = try await startTLSServer()
+        // No trust roots: the system CAs, which do not include the gRPC test CA.
+        let failure = try await connectionFailure(port: try #require(server.localPort),
+                                                  tls: TLSConfiguration(serverHostname: serverName))
+        #expect(failure.code == .certificateUntrusted)
+        #expect(failure.message.contains("not signed by a CA this client trusts"), "\(failure)")
+        await server.shutdown(gracePeriod: .seconds(1))
+    }
+
+    @Test("TLS to a plaintext (h2c) server: the client says the server speaks plaintext")
+    func tlsToPlaintextServer() async throws {
+        let server = GRPCServer(configuration: ServerConfiguration(host: "127.0.0.1", port: 0, eventLoopThreads: 1),
+                                router: echoRouter(), logger: Logger(label: "test"))
+        try await server.start()
+        let failure = try await connectionFailure(port: try #require(server.localPort),
+            tls: TLSConfiguration(trustRootsPath: "\(certificates)/ca.pem", serverHostname: serverName))
+        #expect(failure.code == .serverSpeaksPlaintext, "\(failure)")
+        await server.shutdown(gracePeriod: .seconds(1))
+    }
+
+    @Test("plaintext to a TLS server: the server answers with a GOAWAY saying TLS is required")
+    func plaintextToTLSServer() async throws {
+        let server = try await startTLSServer()
+        let failure = try await connectionFailure(port: try #require(server.localPort), tls: nil)
+        #expect(failure.code == .serverExpectsTLS, "\(failure)")
+        #expect(failure.message.contains("requires TLS"), "\(failure)")
+        await server.shutdown(gracePeriod: .seconds(1))
+    }
+
+    @Test("mutual TLS without a client certificate: the client says one is required")
+    func clientCertificateRequired() async throws {
+        let server = try await startTLSServer(clientCA: "\(certificates)/ca.pem")
+        let failure = try await connectionFailure(port: try #require(server.localPort),
+            tls: TLSConfiguration(trustRootsPath: "\(certificates)/ca.pem", serverHostname: serverName))
+        #expect(failure.code == .clientCertificateRequired, "\(failure)")
         await server.shutdown(gracePeriod: .seconds(1))
     }
 

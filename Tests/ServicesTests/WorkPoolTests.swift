@@ -28,10 +28,17 @@ private func occupy(_ pool: WorkPool, owner: UInt64 = 0) async throws -> (Gate, 
     return (gate, task)
 }
 
+/// Waits until `condition` holds; throws after 60 s (the suite runs beside CPU-heavy tests,
+/// so a task may wait seconds for a thread), ending the test instead of letting it wait on
+/// jobs that never ran.
 private func waitUntil(_ condition: () -> Bool) async throws {
-    let deadline = ContinuousClock.now + .seconds(10)
+    struct NotMet: Error {}
+    let deadline = ContinuousClock.now + .seconds(60)
     while !condition() {
-        guard ContinuousClock.now < deadline else { Issue.record("condition not met within 10 s"); return }
+        guard ContinuousClock.now < deadline else {
+            Issue.record("condition not met within 60 s")
+            throw NotMet()
+        }
         try await Task.sleep(for: .milliseconds(2))
     }
 }
@@ -51,6 +58,7 @@ private func waitUntil(_ condition: () -> Bool) async throws {
         let pool = WorkPool(name: "search", threads: 1, queueLimit: 2, ownerQueueLimit: 2)
         defer { pool.shutdown() }
         let gate = Gate()
+        defer { gate.open(16) }
         // One job runs (and blocks), two wait from two owners: the queue is full.
         let running = Task { try await pool.run(owner: 1, cancellation: CancellationSignal()) { gate.wait() } }
         try await waitUntil { gate.waiting == 1 }
@@ -71,6 +79,7 @@ private func waitUntil(_ condition: () -> Bool) async throws {
         let pool = WorkPool(name: "search", threads: 1, queueLimit: 100, ownerQueueLimit: 3)
         defer { pool.shutdown() }
         let (gate, running) = try await occupy(pool, owner: 9)
+        defer { gate.open(16) }
         let mine = (0..<3).map { _ in Task { try await pool.run(owner: 1, cancellation: CancellationSignal()) { gate.wait() } } }
         try await waitUntil { pool.counters.queued == 3 }
         let error = await #expect(throws: RPCError.self) { try await pool.run(owner: 1, cancellation: CancellationSignal()) { 0 } }
@@ -88,6 +97,7 @@ private func waitUntil(_ condition: () -> Bool) async throws {
         let pool = WorkPool(name: "search", threads: 1, queueLimit: 100, ownerQueueLimit: 100)
         defer { pool.shutdown() }
         let gate = Gate()
+        defer { gate.open(16) }
         final class Order: Sendable {
             let owners = Mutex<[UInt64]>([])
             func append(_ owner: UInt64) { owners.withLock { $0.append(owner) } }
@@ -113,6 +123,7 @@ private func waitUntil(_ condition: () -> Bool) async throws {
         let pool = WorkPool(name: "cypher", threads: 1, queueLimit: 10, ownerQueueLimit: 10)
         defer { pool.shutdown() }
         let gate = Gate()
+        defer { gate.open(16) }
         let ran = Flag()
         let blocker = Task { try await pool.run(owner: 1, cancellation: CancellationSignal()) { gate.wait() } }
         try await waitUntil { gate.waiting == 1 }
@@ -153,6 +164,7 @@ private func waitUntil(_ condition: () -> Bool) async throws {
     @Test func shutdownAnswersWaitingJobsUnavailable() async throws {
         let pool = WorkPool(name: "write", threads: 1, queueLimit: 10, ownerQueueLimit: 10)
         let (gate, blocker) = try await occupy(pool, owner: 1)
+        defer { gate.open(16) }
         let waiting = Task { try await pool.run(owner: 2, cancellation: CancellationSignal()) { 1 } }
         try await waitUntil { pool.counters.queued == 1 }
         pool.shutdown()

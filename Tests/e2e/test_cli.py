@@ -303,9 +303,106 @@ def test_tls(tls_server):
     code, out, err = run("collections", "list", "--json", *tls)
     assert code == 0, err
     assert isinstance(json.loads(out), list)
-    # Without the test CA the server's certificate cannot be verified.
+    # Without the test CA the server's certificate cannot be verified: the CLI says so.
     code, _, err = run("collections", "list", "--tls", "--server", tls_server.address, "--server-name", TLS_HOST_OVERRIDE)
     assert code == 69 and "UNAVAILABLE" in err
+    assert "not signed by a CA this client trusts" in err and "--ca-file" in err, err
+
+
+# Why a connection failed, as the CLI prints it: each case against a real server.
+
+def test_tls_to_a_plaintext_server_says_so(server):
+    code, _, err = run("collections", "list", "--tls", server=server)
+    assert code == 69 and "plaintext HTTP/2" in err and "leave out --tls" in err, err
+
+
+def test_plaintext_to_a_tls_server_says_so(tls_server):
+    code, _, err = run("collections", "list", "--server", tls_server.address)
+    assert code == 69 and "requires TLS" in err and "add --tls" in err, err
+
+
+def test_certificate_name_mismatch_says_so(tls_server):
+    code, _, err = run("collections", "list", "--server", tls_server.address, "--ca-file", TEST_CERTS / "ca.pem",
+                       "--server-name", "wrong.example.com")
+    assert code == 69 and "not valid for the name 'wrong.example.com'" in err and "--server-name" in err, err
+
+
+def test_missing_client_certificate_says_so(mtls_server):
+    code, _, err = run("collections", "list", "--server", mtls_server.address, "--ca-file", TEST_CERTS / "ca.pem",
+                       "--server-name", TLS_HOST_OVERRIDE)
+    assert code == 69 and "requires a client certificate" in err and "--cert" in err, err
+
+
+def _expired_certificate(directory: pathlib.Path):
+    """A CA and a server certificate for `localhost` that expired in 2020 (`openssl ca`)."""
+    (directory / "index.txt").write_text("")
+    (directory / "serial").write_text("01\n")
+    (directory / "ca.cnf").write_text(f"""
+[ca]
+default_ca = test
+[test]
+database = {directory}/index.txt
+serial = {directory}/serial
+new_certs_dir = {directory}
+certificate = {directory}/ca.pem
+private_key = {directory}/ca.key
+default_md = sha256
+policy = anything
+copy_extensions = copy
+[anything]
+commonName = supplied
+""")
+    def openssl(*args):
+        subprocess.run(["openssl", *map(str, args)], check=True, capture_output=True, timeout=60)
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", directory / "ca.key", "-out", directory / "ca.pem",
+            "-days", "3650", "-subj", "/CN=ruvector test CA")
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", directory / "server.key", "-out", directory / "server.csr",
+            "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost")
+    openssl("ca", "-batch", "-config", directory / "ca.cnf", "-in", directory / "server.csr", "-out", directory / "server.pem",
+            "-startdate", "20200101000000Z", "-enddate", "20200102000000Z", "-notext")
+    return directory / "ca.pem", directory / "server.pem", directory / "server.key"
+
+
+def test_expired_server_certificate_says_so(tmp_path):
+    ca, cert, key = _expired_certificate(tmp_path)
+    server = RunningServer(["--tls-cert", cert, "--tls-key", key], tmp_path / "data")
+    try:
+        code, _, err = run("collections", "list", "--server", server.address, "--ca-file", ca, "--server-name", "localhost")
+        assert code == 69 and "outside its validity period" in err and "certificate has expired" in err, err
+    finally:
+        assert server.stop() == 0
+
+
+def test_tls_server_without_http2_says_so():
+    """A TLS server that does not offer HTTP/2 by ALPN (a plain Python TLS listener: ours always
+    does), with a certificate the CLI trusts."""
+    import socket
+    import ssl
+    import threading
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(TEST_CERTS / "server1.pem", TEST_CERTS / "server1.key")
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(30)
+
+    def serve_one():
+        try:
+            connection, _ = listener.accept()
+            with context.wrap_socket(connection, server_side=True) as tls:
+                tls.settimeout(10)
+                tls.recv(1)
+        except (OSError, ssl.SSLError):
+            pass
+
+    thread = threading.Thread(target=serve_one, daemon=True)
+    thread.start()
+    try:
+        code, _, err = run("collections", "list", "--server", f"127.0.0.1:{listener.getsockname()[1]}",
+                           "--ca-file", TEST_CERTS / "ca.pem", "--server-name", TLS_HOST_OVERRIDE)
+        assert code == 69 and "did not agree to HTTP/2 (ALPN h2)" in err, err
+    finally:
+        listener.close()
+        thread.join(timeout=15)
 
 
 def test_cypher(server):

@@ -1,4 +1,5 @@
 import NIOCore
+import Synchronization
 
 /// Where a call's responses and result go.
 enum ClientSink {
@@ -54,13 +55,26 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     private let fixedHeaders: [HTTP2Header]
     private var streams: [Int32: ClientStream] = [:]
     private var closedReason: String?
+    /// Why the connection failed, when it can be told (TLS mismatch, certificate, refusal).
+    private var failure: ConnectionFailure?
+    /// The server's first SETTINGS frame arrived and no refusal came with it: the connection is usable.
     private var isReady = false
+    private var serverSettingsReceived = false
+    private var sawServerBytes = false
+    /// Streams above this id were not processed by the server (its GOAWAY said so).
+    private var goawayLastStreamID: Int32?
+    private let health: ConnectionHealth
+    private let handshakeTimeout: TimeAmount
+    private var handshakeTimer: Scheduled<Void>?
 
-    init(maxReceiveMessageBytes: Int, scheme: String, authority: String, ready: EventLoopPromise<Void>) {
+    init(maxReceiveMessageBytes: Int, scheme: String, authority: String, ready: EventLoopPromise<Void>,
+         health: ConnectionHealth, handshakeTimeout: TimeAmount = .seconds(10)) {
         self.maxReceiveMessageBytes = maxReceiveMessageBytes
         self.scheme = scheme
         self.authority = authority
         self.ready = ready
+        self.health = health
+        self.handshakeTimeout = handshakeTimeout
         fixedHeaders = [
             HTTP2Header(name: ":method", value: "POST"), HTTP2Header(name: ":scheme", value: scheme),
             HTTP2Header(name: ":authority", value: authority),
@@ -80,27 +94,90 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             context.close(promise: nil)
             return
         }
-        if context.channel.isActive { becomeReady() }
+        let timeout = handshakeTimeout
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        handshakeTimer = context.eventLoop.scheduleTask(in: timeout) { bound.value.handshakeTimedOut(after: timeout) }
+        if context.channel.isActive { flush() }
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        becomeReady()
+        // Our preface and SETTINGS; with TLS they leave once the handshake is done.
+        flush()
         context.fireChannelActive()
     }
 
-    private func becomeReady() {
-        guard !isReady else { return }
+    /// The server's SETTINGS arrived: it speaks HTTP/2. The connection is ready once the
+    /// read that brought them is processed (a refusal sends SETTINGS and GOAWAY together).
+    func http2ReceivedSettings() {
+        serverSettingsReceived = true
+    }
+
+    private func becomeReadyIfSettled() {
+        guard serverSettingsReceived, !isReady, closedReason == nil else { return }
         isReady = true
-        flush()
+        handshakeTimer?.cancel()
         ready.succeed()
+    }
+
+    private func handshakeTimedOut(after timeout: TimeAmount) {
+        guard !isReady, closedReason == nil else { return }
+        fail(ConnectionFailure(.handshakeTimeout,
+            "the server did not complete the \(scheme == "https" ? "TLS and " : "")HTTP/2 handshake within \(timeout.nanoseconds / 1_000_000) ms"))
+        context?.close(promise: nil)
+    }
+
+    /// Ends the connection with a known cause: the caller of `connect` (or of each open
+    /// call) learns it.
+    private func fail(_ failure: ConnectionFailure) {
+        if self.failure == nil { self.failure = failure }
+        health.markUnusable()
+        handshakeTimer?.cancel()
+        ready.fail(RPCError(.unavailable, failure.message, cause: failure))
+        shutdown(reason: failure.message)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard let session, closedReason == nil else { return }
-        if pump.receive(unwrapInboundIn(data), session: session, context: context) == .close {
+        let buffer = unwrapInboundIn(data)
+        if !sawServerBytes {
+            sawServerBytes = true
+            if let failure = Self.unexpectedGreeting(Array(buffer.readableBytesView.prefix(256))) {
+                fail(failure)
+                context.close(promise: nil)
+                return
+            }
+        }
+        if pump.receive(buffer, session: session, context: context) == .close {
             shutdown(reason: "the server closed the HTTP/2 connection")
             context.close(promise: nil)
+            return
         }
+        becomeReadyIfSettled()
+    }
+
+    /// A failure when the server's first bytes are not HTTP/2 (only seen on plaintext
+    /// connections: with TLS, this handler reads decrypted bytes).
+    private static func unexpectedGreeting(_ bytes: [UInt8]) -> ConnectionFailure? {
+        switch ServerGreeting(bytes) {
+        case .tls:
+            return ConnectionFailure(.serverExpectsTLS, "the server answered with TLS: it expects TLS connections; connect with TLS")
+        case .http1:
+            return ConnectionFailure(.notHTTP2, "the server answered with HTTP/1.x, not HTTP/2: it is not a gRPC port")
+        case .http2:
+            // A GOAWAY before the server's SETTINGS: a refusal with its reason (nghttp2 would
+            // only report a bad preface).
+            return HTTP2GoawayText.leadingGoaway(bytes).map { goawayFailure(errorCode: $0.errorCode, debugData: $0.debugData) }
+        case .other:
+            return nil
+        }
+    }
+
+    /// A GOAWAY before the connection was ready, as a failure saying why.
+    private static func goawayFailure(errorCode: UInt32, debugData: String) -> ConnectionFailure {
+        let code = HTTP2ErrorCode(rawValue: errorCode)
+        let reason = "the server sent GOAWAY (\(code.map { "\($0)" } ?? "error \(errorCode)"))"
+            + (debugData.isEmpty ? "" : ": \(debugData)")
+        return ConnectionFailure(code == .inadequateSecurity ? .serverExpectsTLS : .refused, reason)
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -109,13 +186,22 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        shutdown(reason: "connection closed")
-        ready.fail(RPCError(.unavailable, "connection closed before it was ready"))
+        if !isReady, failure == nil {
+            fail(ConnectionFailure(.closedBeforeReady, closedReason.map { "the server closed the connection: \($0)" }
+                ?? "the server closed the connection before the HTTP/2 handshake finished, without saying why (it may expect TLS, or be refusing connections)"))
+        }
+        handshakeTimer?.cancel()
+        health.markUnusable()
+        shutdown(reason: closedReason ?? "connection closed")
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        shutdown(reason: "connection error: \(error)")
+        if let failure = error as? ConnectionFailure {
+            fail(failure)
+        } else {
+            shutdown(reason: "connection error: \(error)")
+        }
         context.close(promise: nil)
     }
 
@@ -129,10 +215,13 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
 
     private func shutdown(reason: String) {
         if closedReason == nil { closedReason = reason }
+        health.markUnusable()
         let open = streams
         streams = [:]
         for stream in open.values {
-            complete(stream, Status(code: .unavailable, message: reason), trailing: Metadata())
+            // Streams the server's GOAWAY excluded never reached a handler.
+            let unprocessed = goawayLastStreamID.map { stream.streamID > $0 } ?? false
+            complete(stream, Status(code: .unavailable, message: reason), trailing: Metadata(), unprocessed: unprocessed)
         }
     }
 
@@ -178,7 +267,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     private func open(path: String, metadata: Metadata, timeout: Duration?, ref: ClientConnectionRef,
                       sink: ClientSink) throws -> ClientStream {
         guard let session, closedReason == nil else {
-            throw RPCError(.unavailable, closedReason ?? "the connection is not open")
+            throw RPCError(.unavailable, closedReason ?? "the connection is not open", cause: UnprocessedCall())
         }
         var headers = fixedHeaders
         headers.insert(HTTP2Header(name: ":path", value: path), at: 2)
@@ -191,7 +280,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         }
         if !metadata.entries.isEmpty { headers += metadata.headerFields }
         guard let streamID = session.submitRequest(headers: headers) else {
-            throw RPCError(.unavailable, "the connection cannot open more streams")
+            throw RPCError(.unavailable, "the connection cannot open more streams", cause: UnprocessedCall())
         }
         let state = ClientStream(streamID: streamID, maxMessageBytes: maxReceiveMessageBytes, sink: sink,
                                  receiveHighWaterMarkBytes: receiveHighWaterMarkBytes)
@@ -254,7 +343,9 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         flush()
     }
 
-    private func complete(_ stream: ClientStream, _ status: Status, trailing: Metadata) {
+    /// Ends a call. `unprocessed`: the server never handled it (refused or excluded by
+    /// GOAWAY), so it is safe to try again on another connection.
+    private func complete(_ stream: ClientStream, _ status: Status, trailing: Metadata, unprocessed: Bool = false) {
         guard !stream.done else { return }
         stream.done = true
         stream.deadlineTimer?.cancel()
@@ -274,7 +365,8 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             resultPromise.succeed(result)
         case .unary(let continuation):
             if status.code != .ok {
-                continuation.resume(throwing: RPCError(status.code, status.message, trailingMetadata: trailing))
+                continuation.resume(throwing: RPCError(status.code, status.message, trailingMetadata: trailing,
+                                                       cause: unprocessed ? UnprocessedCall() : nil))
             } else if let response = stream.unaryResponse {
                 continuation.resume(returning: (response, result))
             } else {
@@ -393,7 +485,10 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             let status: Status
             switch HTTP2ErrorCode(rawValue: errorCode) {
             case .cancel?: status = Status(code: .cancelled, message: "the server cancelled the stream")
-            case .refusedStream?: status = Status(code: .unavailable, message: "the server refused the stream")
+            case .refusedStream?:
+                complete(stream, Status(code: .unavailable, message: "the server refused the stream"), trailing: Metadata(),
+                         unprocessed: true)
+                return
             case .enhanceYourCalm?: status = Status(code: .resourceExhausted, message: "the server asked to slow down")
             default: status = Status(code: .internal, message: "stream closed with HTTP/2 error \(errorCode) and no status")
             }
@@ -412,8 +507,16 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         return .data(count: written, end: nil)
     }
 
-    func http2ReceivedGoaway(lastStreamID: Int32, errorCode: UInt32) {
-        if closedReason == nil { closedReason = "the server is shutting down (GOAWAY)" }
+    func http2ReceivedGoaway(lastStreamID: Int32, errorCode: UInt32, debugData: String) {
+        goawayLastStreamID = min(goawayLastStreamID ?? .max, lastStreamID)
+        health.markUnusable()
+        let failure = Self.goawayFailure(errorCode: errorCode, debugData: debugData)
+        guard isReady else {
+            // Refused before the first call, e.g. at the server's connection limit.
+            fail(failure)
+            return
+        }
+        if closedReason == nil { closedReason = failure.message }
     }
 }
 
@@ -462,3 +565,18 @@ final class ClientConnectionRef: Sendable {
     func cancel(streamID: Int32) { eventLoop.execute { self.handler.value.cancel(streamID: streamID) } }
     func consumed(streamID: Int32, count: Int) { eventLoop.execute { self.handler.value.consumed(streamID: streamID, count: count) } }
 }
+
+/// Whether a connection can take new calls, readable from any thread (`GRPCChannel` checks
+/// it before each call and reconnects when it cannot).
+final class ConnectionHealth: Sendable {
+    private let usable = Atomic<Bool>(true)
+
+    var isUsable: Bool { usable.load(ordering: .relaxed) }
+
+    func markUnusable() { usable.store(false, ordering: .relaxed) }
+}
+
+/// The `cause` of an error for a call the server never processed (refused stream, stream
+/// above a GOAWAY's last stream id, connection already going away): retrying it elsewhere
+/// cannot run it twice.
+struct UnprocessedCall: Error {}

@@ -1,8 +1,11 @@
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// A client connection to a gRPC server: one HTTP/2 connection (h2c with prior knowledge,
-/// or TLS with ALPN `h2`) carrying many concurrent calls.
+/// or TLS with ALPN `h2`) carrying many concurrent calls. When the server closes it (idle
+/// timeout, graceful shutdown: GOAWAY), the next call opens a new one; a call the server
+/// never processed (refused by that GOAWAY) is sent again on the new connection.
 ///
 /// ```swift
 /// let channel = try await GRPCChannel.connect(host: "127.0.0.1", port: 50051)
@@ -11,28 +14,48 @@ import NIOPosix
 /// ```
 public final class GRPCChannel: Sendable {
     private let group: MultiThreadedEventLoopGroup
-    private let channel: any Channel
-    private let connection: ClientConnectionRef
-    private let authority: String
-    /// Runs task jobs on this connection's event loop thread. A task that prefers it
+    private let target: Target
+    private let state: Mutex<State>
+    /// Runs task jobs on this channel's event loop thread. A task that prefers it
     /// (`withTaskExecutorPreference(channel.executor) { ... }`) makes its calls without
     /// crossing threads: the request is written and the caller resumed on the thread that
     /// reads the socket, which saves two thread wake-ups per call. Meant for callers that do
     /// little work between calls (all of them then share one thread).
     public let executor: any TaskExecutor
 
-    private init(group: MultiThreadedEventLoopGroup, channel: any Channel,
-                 connection: ClientConnectionRef, authority: String) {
-        self.group = group
-        self.channel = channel
-        self.connection = connection
-        self.authority = authority
-        self.executor = EventLoopTaskExecutor(connection.eventLoop)
+    /// Where and how to connect, kept for reconnecting.
+    private struct Target: Sendable {
+        let host: String
+        let port: Int
+        let tlsContext: OpenSSLContext?
+        let maxReceiveMessageBytes: Int
     }
 
-    /// Connects and waits until the connection is usable. With `tls`, verifies the server
-    /// against `tls.trustRootsPath` (or the system CAs) and presents a client certificate
-    /// when one is configured.
+    private struct Connection: Sendable {
+        let channel: any Channel
+        let ref: ClientConnectionRef
+        let health: ConnectionHealth
+    }
+
+    private struct State {
+        var current: Connection
+        var reconnecting: Task<Connection, any Error>?
+        var closed = false
+    }
+
+    private init(group: MultiThreadedEventLoopGroup, target: Target, connection: Connection) {
+        self.group = group
+        self.target = target
+        self.state = Mutex(State(current: connection))
+        // One event loop in the group: every connection of this channel lives on it.
+        self.executor = EventLoopTaskExecutor(connection.ref.eventLoop)
+    }
+
+    /// Connects and waits until the connection is usable (TCP, TLS handshake, the server's
+    /// HTTP/2 SETTINGS). With `tls`, verifies the server against `tls.trustRootsPath` (or the
+    /// system CAs) and presents a client certificate when one is configured. Throws
+    /// `RPCError` (UNAVAILABLE) whose `cause` is a `ConnectionFailure` when the reason is
+    /// known: TLS on one side only, an untrusted or mismatched certificate, a refusal...
     public static func connect(host: String, port: Int, tls: TLSConfiguration? = nil,
                                maxReceiveMessageBytes: Int = 64 << 20) async throws -> GRPCChannel {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -42,43 +65,96 @@ public final class GRPCChannel: Sendable {
             let tlsContext = try tlsSettings.map { settings throws(TLSError) in
                 try OpenSSLContext(settings, role: .client)
             }
-            let authority = "\(host):\(port)"
-            let ready = group.next().makePromise(of: Void.self)
-            let refPromise = group.next().makePromise(of: ClientConnectionRef.self)
-            let bootstrap = ClientBootstrap(group: group)
-                .channelOption(.socketOption(.tcp_nodelay), value: 1)
-                .connectTimeout(.seconds(10))
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        if let tlsContext {
-                            try channel.pipeline.syncOperations.addHandler(OpenSSLHandler(context: tlsContext) { reason in
-                                ready.fail(RPCError(.unavailable, reason))
-                            })
-                        }
-                        let handler = ClientConnectionHandler(
-                            maxReceiveMessageBytes: maxReceiveMessageBytes,
-                            scheme: tlsContext == nil ? "http" : "https", authority: authority, ready: ready)
-                        try channel.pipeline.syncOperations.addHandler(handler)
-                        refPromise.succeed(ClientConnectionRef(eventLoop: channel.eventLoop,
-                                                               handler: NIOLoopBound(handler, eventLoop: channel.eventLoop)))
-                    }
-                }
-            let channel = try await bootstrap.connect(host: host, port: port).get()
-            try await ready.futureResult.get()
-            let ref = try await refPromise.futureResult.get()
-            return GRPCChannel(group: group, channel: channel, connection: ref, authority: authority)
-        } catch let error as RPCError {
-            try? await group.shutdownGracefully()
-            throw error
+            let target = Target(host: host, port: port, tlsContext: tlsContext, maxReceiveMessageBytes: maxReceiveMessageBytes)
+            let connection = try await open(target, on: group)
+            return GRPCChannel(group: group, target: target, connection: connection)
         } catch {
             try? await group.shutdownGracefully()
-            throw RPCError(.unavailable, "cannot connect to \(host):\(port): \(error)", cause: error)
+            throw error
+        }
+    }
+
+    /// Opens one HTTP/2 connection and waits until it is usable.
+    private static func open(_ target: Target, on group: MultiThreadedEventLoopGroup) async throws -> Connection {
+        let (host, port, tlsContext) = (target.host, target.port, target.tlsContext)
+        let maxReceiveMessageBytes = target.maxReceiveMessageBytes
+        let authority = "\(host):\(port)"
+        let ready = group.next().makePromise(of: Void.self)
+        let refPromise = group.next().makePromise(of: ClientConnectionRef.self)
+        let health = ConnectionHealth()
+        let bootstrap = ClientBootstrap(group: group)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connectTimeout(.seconds(10))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if let tlsContext {
+                        // Failures reach the connection handler as a ConnectionFailure.
+                        try channel.pipeline.syncOperations.addHandler(OpenSSLHandler(context: tlsContext) { _ in })
+                    }
+                    let handler = ClientConnectionHandler(
+                        maxReceiveMessageBytes: maxReceiveMessageBytes,
+                        scheme: tlsContext == nil ? "http" : "https", authority: authority, ready: ready, health: health)
+                    try channel.pipeline.syncOperations.addHandler(handler)
+                    refPromise.succeed(ClientConnectionRef(eventLoop: channel.eventLoop,
+                                                           handler: NIOLoopBound(handler, eventLoop: channel.eventLoop)))
+                }
+            }
+        let channel: any Channel
+        do {
+            channel = try await bootstrap.connect(host: host, port: port).get()
+        } catch {
+            ready.fail(error)
+            refPromise.fail(error)
+            throw RPCError(.unavailable, "cannot connect to \(authority): \(describe(connectError: error))", cause: error)
+        }
+        do {
+            try await ready.futureResult.get()
+        } catch {
+            try? await channel.close()
+            if let error = error as? RPCError { throw error }
+            throw RPCError(.unavailable, "cannot connect to \(authority): \(error)", cause: error)
+        }
+        return Connection(channel: channel, ref: try await refPromise.futureResult.get(), health: health)
+    }
+
+    /// The connection to use now: the current one while it takes calls, else a new one
+    /// (one reconnection at a time, shared by the callers that need it).
+    private func usableConnection() async throws -> ClientConnectionRef {
+        enum Next { case ready(ClientConnectionRef), wait(Task<Connection, any Error>) }
+        let (target, group) = (self.target, self.group)
+        let next = try state.withLock { state throws(RPCError) -> Next in
+            guard !state.closed else { throw RPCError(.unavailable, "the channel is closed") }
+            if state.current.health.isUsable { return .ready(state.current.ref) }
+            if let task = state.reconnecting { return .wait(task) }
+            let task = Task { try await Self.open(target, on: group) }
+            state.reconnecting = task
+            return .wait(task)
+        }
+        switch next {
+        case .ready(let ref):
+            return ref
+        case .wait(let task):
+            let result = await task.result
+            let stale: (any Channel)? = state.withLock { state in
+                guard state.reconnecting == task else { return nil }
+                state.reconnecting = nil
+                guard case .success(let connection) = result else { return nil }
+                if state.closed { return connection.channel }
+                state.current = connection
+                return nil
+            }
+            try? await stale?.close()
+            return try result.get().ref
         }
     }
 
     /// Starts a call. `timeout` becomes the `grpc-timeout` header and a local deadline.
     public func makeCall(path: String, metadata: Metadata = Metadata(), timeout: Duration? = nil) async throws -> ClientCall {
-        try await connection.startCall(path: path, metadata: metadata, timeout: timeout)
+        do {
+            return try await usableConnection().startCall(path: path, metadata: metadata, timeout: timeout)
+        } catch let error as RPCError where error.cause is UnprocessedCall {
+            return try await usableConnection().startCall(path: path, metadata: metadata, timeout: timeout)
+        }
     }
 
     /// A unary call: one request, one response. Throws `RPCError` on a non-OK status.
@@ -86,12 +162,39 @@ public final class GRPCChannel: Sendable {
                       timeout: Duration? = nil) async throws -> (response: [UInt8], result: CallResult) {
         // Headers, the request and the end of stream leave in one event-loop turn; the caller
         // wakes once, when the call is over, with the response kept whole.
-        try await connection.unary(path: path, metadata: metadata, timeout: timeout, message: request)
+        do {
+            return try await usableConnection().unary(path: path, metadata: metadata, timeout: timeout, message: request)
+        } catch let error as RPCError where error.cause is UnprocessedCall {
+            // The server never saw it (its GOAWAY crossed the request): once more, on a new connection.
+            return try await usableConnection().unary(path: path, metadata: metadata, timeout: timeout, message: request)
+        }
     }
 
     /// Closes the connection; calls still open fail with UNAVAILABLE.
     public func close() async {
-        try? await channel.close()
+        let (current, reconnecting) = state.withLock { state in
+            state.closed = true
+            return (state.current.channel, state.reconnecting)
+        }
+        reconnecting?.cancel()
+        try? await current.close()
         try? await group.shutdownGracefully()
     }
+}
+
+/// A TCP connect failure in a few words, e.g. "connection refused (nothing listens on that
+/// port: is the server running?)".
+private func describe(connectError error: any Error) -> String {
+    var underlying: any Error = error
+    if let failure = (error as? NIOConnectionError)?.connectionErrors.first { underlying = failure.error }
+    if let io = underlying as? IOError {
+        switch io.errnoCode {
+        case ECONNREFUSED: return "connection refused (nothing listens on that port: is the server running?)"
+        case ETIMEDOUT: return "timed out"
+        case EHOSTUNREACH, ENETUNREACH: return "no route to the host"
+        default: return "\(io)"
+        }
+    }
+    if case ChannelError.connectTimeout = underlying { return "timed out after 10 s" }
+    return "\(error)"
 }

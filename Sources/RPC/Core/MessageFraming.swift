@@ -60,6 +60,15 @@ struct MessageDeframer {
         return messages
     }
 
+    /// Bytes of an unfinished message held (its prefix included).
+    var bufferedBytes: Int { buffer.count - readIndex }
+
+    /// Drops an unfinished message (the call is over); its memory is freed now.
+    mutating func discardBuffered() {
+        buffer = []
+        readIndex = 0
+    }
+
     /// Checks that the stream did not end in the middle of a message.
     func finish() throws(Failure) {
         let pending = buffer.count - readIndex

@@ -5,7 +5,7 @@
 struct ReceiveWindow {
     let highWaterMarkBytes: Int
     /// Bytes of messages handed to the reader and not yet read.
-    private var unreadBytes = 0
+    private(set) var unreadBytes = 0
     /// Bytes received whose window update is held back.
     private var heldBytes = 0
 

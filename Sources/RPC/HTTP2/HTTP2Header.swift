@@ -5,7 +5,7 @@ struct HTTP2Header: Sendable, Equatable {
 }
 
 /// HTTP/2 error codes (RFC 9113 section 7) used in RST_STREAM and GOAWAY.
-enum HTTP2ErrorCode: UInt32, Sendable {
+enum HTTP2ErrorCode: UInt32, Sendable, CustomStringConvertible {
     case noError = 0x0
     case protocolError = 0x1
     case internalError = 0x2
@@ -13,6 +13,39 @@ enum HTTP2ErrorCode: UInt32, Sendable {
     case refusedStream = 0x7
     case cancel = 0x8
     case enhanceYourCalm = 0xb
+    case inadequateSecurity = 0xc
+
+    /// The RFC's name, e.g. `ENHANCE_YOUR_CALM`.
+    var description: String {
+        switch self {
+        case .noError: "NO_ERROR"
+        case .protocolError: "PROTOCOL_ERROR"
+        case .internalError: "INTERNAL_ERROR"
+        case .flowControlError: "FLOW_CONTROL_ERROR"
+        case .refusedStream: "REFUSED_STREAM"
+        case .cancel: "CANCEL"
+        case .enhanceYourCalm: "ENHANCE_YOUR_CALM"
+        case .inadequateSecurity: "INADEQUATE_SECURITY"
+        }
+    }
+}
+
+/// GOAWAY debug data (RFC 9113 section 6.8) as text safe to log and show.
+enum HTTP2GoawayText {
+    /// Printable ASCII, at most 200 characters: a peer controls these bytes.
+    static func printable(_ bytes: some Collection<UInt8>) -> String {
+        String(decoding: bytes.prefix(200).map { (0x20...0x7E).contains($0) ? $0 : UInt8(ascii: "?") }, as: UTF8.self)
+    }
+
+    /// The error code and debug text of a GOAWAY frame at the start of `bytes` (a server that
+    /// refuses a connection before its preface sends only that), or nil.
+    static func leadingGoaway(_ bytes: [UInt8]) -> (errorCode: UInt32, debugData: String)? {
+        guard bytes.count >= 17, bytes[3] == 0x07 else { return nil }
+        let length = Int(bytes[0]) << 16 | Int(bytes[1]) << 8 | Int(bytes[2])
+        guard length >= 8 else { return nil }
+        let code = bytes[13..<17].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        return (code, printable(bytes[17..<min(bytes.count, 9 + length)]))
+    }
 }
 
 /// What a data provider hands to the session when asked for body bytes.
@@ -59,6 +92,9 @@ protocol HTTP2SessionDelegate: AnyObject {
     func http2StreamClosed(streamID: Int32, errorCode: UInt32)
     /// The session asks for body bytes to send on a stream.
     func http2ProvideData(streamID: Int32, into buffer: UnsafeMutableRawBufferPointer) -> HTTP2DataChunk
-    /// The peer sent GOAWAY.
-    func http2ReceivedGoaway(lastStreamID: Int32, errorCode: UInt32)
+    /// The peer sent a SETTINGS frame (not an acknowledgement); the first one completes its
+    /// connection preface.
+    func http2ReceivedSettings()
+    /// The peer sent GOAWAY; `debugData` is its reason as printable text (possibly empty).
+    func http2ReceivedGoaway(lastStreamID: Int32, errorCode: UInt32, debugData: String)
 }

@@ -84,6 +84,28 @@ final class HTTP2Session {
 
     private var box: Unmanaged<HTTP2SessionBox>?
 
+    /// The bytes a server sends to turn a connection away before any stream: a GOAWAY with
+    /// `code` and `debugData` saying why, after its preface (an empty SETTINGS frame) when
+    /// `withPreface`. Made by nghttp2 once, sent as they are to every refused connection.
+    static func refusalBytes(code: HTTP2ErrorCode, debugData: String, withPreface: Bool) -> [UInt8] {
+        var callbacks: OpaquePointer?
+        nghttp2_session_callbacks_new(&callbacks)
+        defer { nghttp2_session_callbacks_del(callbacks) }
+        var session: OpaquePointer?
+        guard nghttp2_session_server_new(&session, callbacks, nil) == 0, let session else { return [] }
+        defer { nghttp2_session_del(session) }
+        var debug = Array(debugData.utf8)
+        if withPreface { _ = nghttp2_submit_settings(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), nil, 0) }
+        _ = nghttp2_submit_goaway(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), 0, code.rawValue, &debug, debug.count)
+        var bytes: [UInt8] = []
+        while true {
+            var data: UnsafePointer<UInt8>?
+            let count = nghttp2_session_mem_send(session, &data)
+            guard count > 0, let data else { return bytes }
+            bytes += UnsafeBufferPointer(start: data, count: count)
+        }
+    }
+
     deinit {
         nghttp2_session_del(session)
         box?.release()
@@ -165,10 +187,23 @@ final class HTTP2Session {
         _ = nghttp2_submit_shutdown_notice(session)
     }
 
-    /// The final GOAWAY with the last stream id the server processed.
-    func submitGoaway(code: HTTP2ErrorCode) {
+    /// The final GOAWAY with the last stream id the server processed; `debugData` tells the
+    /// peer why (RFC 9113 section 6.8: diagnostic text, never acted upon).
+    func submitGoaway(code: HTTP2ErrorCode, debugData: String = "") {
         let last = nghttp2_session_get_last_proc_stream_id(session)
-        _ = nghttp2_submit_goaway(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), last, code.rawValue, nil, 0)
+        var bytes = Array(debugData.utf8)
+        _ = nghttp2_submit_goaway(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), last, code.rawValue, &bytes, bytes.count)
+    }
+
+    /// Bytes the peer lets us send on the whole connection now (its flow-control window).
+    var connectionSendWindowBytes: Int {
+        Int(nghttp2_session_get_remote_window_size(session))
+    }
+
+    /// Bytes the peer lets us send on `streamID` now by the stream's own window (the
+    /// connection's may be smaller); 0 for a stream nghttp2 no longer knows.
+    func streamSendWindowBytes(streamID: Int32) -> Int {
+        max(0, Int(nghttp2_session_get_stream_remote_window_size(session, streamID)))
     }
 
     /// Sends a PING (used by clients to keep a connection alive).
@@ -212,9 +247,13 @@ final class HTTP2Session {
             delegate.http2ReceivedHeaders(streamID: header.stream_id, headers: fields, endStream: endStream)
         case NGHTTP2_DATA.rawValue:
             if endStream { delegate.http2ReceivedEndStream(streamID: header.stream_id) }
+        case NGHTTP2_SETTINGS.rawValue:
+            if header.flags & UInt8(NGHTTP2_FLAG_ACK.rawValue) == 0 { delegate.http2ReceivedSettings() }
         case NGHTTP2_GOAWAY.rawValue:
-            delegate.http2ReceivedGoaway(lastStreamID: frame.pointee.goaway.last_stream_id,
-                                         errorCode: frame.pointee.goaway.error_code)
+            let goaway = frame.pointee.goaway
+            delegate.http2ReceivedGoaway(lastStreamID: goaway.last_stream_id, errorCode: goaway.error_code,
+                                         debugData: HTTP2GoawayText.printable(
+                                             UnsafeBufferPointer(start: goaway.opaque_data, count: goaway.opaque_data_len)))
         default:
             break
         }
@@ -252,6 +291,7 @@ final class HTTP2Session {
     }
 
     // MARK: C plumbing
+
 
     fileprivate static func from(_ userData: UnsafeMutableRawPointer?) -> HTTP2Session {
         // The box is set before any callback can run (callbacks run inside mem_recv/mem_send).

@@ -12,6 +12,6 @@ public enum EmbeddedServerConnection {
     /// bytes inbound and read the server's answer outbound.
     public static func makeHandler(router: RPCRouter, configuration: ServerConfiguration,
                                    logger: Logger) -> any ChannelHandler {
-        ServerConnectionHandler(router: router, configuration: configuration, logger: logger, onClose: {})
+        ServerConnectionHandler(router: router, configuration: configuration, logger: logger, sweeper: nil, onClose: {})
     }
 }

@@ -33,6 +33,9 @@ public final class GRPCServer: Sendable {
         registry.state.withLock { $0.channel?.localAddress?.port }
     }
 
+    /// Connections open now and refused so far (`ServerConfiguration.maxConnections`).
+    public var connectionCounts: ConnectionCounts { registry.counts }
+
     /// Binds and starts accepting connections. Throws `TLSError` for a bad TLS setup and
     /// NIO's errors when the address cannot be bound.
     public func start() async throws {
@@ -42,32 +45,64 @@ public final class GRPCServer: Sendable {
         let router = self.router
         let configuration = self.configuration
         let logger = self.logger
+        // Without a preface: grpcio then fails the call at once (UNAVAILABLE) instead of taking
+        // the connection as made and trying again until its deadline.
+        let requiresTLSAnswer = HTTP2Session.refusalBytes(code: .inadequateSecurity,
+            debugData: "this server requires TLS: connect with TLS", withPreface: false)
+        let limitAnswer = HTTP2Session.refusalBytes(code: .enhanceYourCalm,
+            debugData: "server at its connection limit (\(configuration.maxConnections))", withPreface: true)
+        let handshakeTimeout = TimeAmount.nanoseconds(Int64(clamping: configuration.timeoutLimits.handshakeNanos))
+        var sweepers: [ObjectIdentifier: NIOLoopBound<ConnectionSweeper>] = [:]
+        for eventLoop in group.makeIterator() {
+            sweepers[ObjectIdentifier(eventLoop)] = try await eventLoop.submit {
+                ConnectionSweeper.start(on: eventLoop, intervalNanos: configuration.timeoutCheckIntervalNanos)
+            }.get()
+        }
+        let loopSweepers = sweepers
         let bootstrap = ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.backlog, value: 4096)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { [registry] channel in
                 channel.eventLoop.makeCompletedFuture {
                     let id = ObjectIdentifier(channel)
-                    let handler = ServerConnectionHandler(router: router, configuration: configuration, logger: logger) {
-                        registry.state.withLock { _ = $0.connections.removeValue(forKey: id) }
-                    }
                     if let tlsContext {
-                        let tls = try OpenSSLHandler(context: tlsContext) { reason in
+                        let tls = try OpenSSLHandler(context: tlsContext, plaintextAnswer: requiresTLSAnswer) { reason in
                             logger.info("TLS connection refused", metadata: ["reason": "\(reason)"])
                         }
                         try channel.pipeline.syncOperations.addHandler(tls)
                     }
-                    try channel.pipeline.syncOperations.addHandler(handler)
+                    switch registry.admit(id, limit: configuration.maxConnections) {
+                    case .shuttingDown:
+                        channel.close(promise: nil)
+                        return
+                    case .refused(let report):
+                        if let report {
+                            logger.warning("refusing connections: the server is at its connection limit", metadata: [
+                                "max_connections": "\(configuration.maxConnections)", "refused_since_last_report": "\(report)",
+                            ])
+                        }
+                        try channel.pipeline.syncOperations.addHandler(ConnectionRefusalHandler(
+                            answer: limitAnswer, waitsForTLS: tlsContext != nil, handshakeTimeout: handshakeTimeout))
+                        return
+                    case .admitted:
+                        break
+                    }
+                    let handler = ServerConnectionHandler(
+                        router: router, configuration: configuration, logger: logger,
+                        sweeper: loopSweepers[ObjectIdentifier(channel.eventLoop)]?.value) {
+                        registry.remove(id)
+                    }
+                    do {
+                        try channel.pipeline.syncOperations.addHandler(handler)
+                    } catch {
+                        registry.remove(id)
+                        throw error
+                    }
                     let ref = ServerConnectionRef(eventLoop: channel.eventLoop,
                                                   handler: NIOLoopBound(handler, eventLoop: channel.eventLoop))
-                    let accepted: Bool = registry.state.withLock { state in
-                        guard !state.shuttingDown else { return false }
-                        state.connections[id] = ref
-                        return true
-                    }
-                    if !accepted { channel.close(promise: nil) }
+                    registry.state.withLock { $0.connections[id] = ref }
                 }
             }
         let channel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
@@ -108,13 +143,65 @@ public final class GRPCServer: Sendable {
     }
 }
 
+/// Connections a server holds and has refused, for metrics.
+public struct ConnectionCounts: Sendable, Equatable {
+    /// Connections open now (refused ones not included).
+    public var open: Int
+    /// Connections refused at the connection limit since the server started.
+    public var refusedTotal: Int
+}
+
 /// The listening channel and the open connections, shared with channel initializers.
 private final class ConnectionRegistry: Sendable {
     struct State {
         var channel: (any Channel)?
         var connections: [ObjectIdentifier: ServerConnectionRef] = [:]
+        /// Admitted connections, counted from admission (before their handler is registered).
+        var admitted: Set<ObjectIdentifier> = []
         var shuttingDown = false
+        var refusedTotal = 0
+        var refusedSinceReport = 0
+        var lastReport: ContinuousClock.Instant?
     }
 
+    /// Whether a new connection is served.
+    enum Admission {
+        case admitted
+        /// Past the limit; `report` is the count to log now (at most one line per
+        /// `reportInterval`), nil when a line was logged recently.
+        case refused(report: Int?)
+        case shuttingDown
+    }
+
+    static let reportInterval = Duration.seconds(10)
+
     let state = Mutex(State())
+
+    func admit(_ id: ObjectIdentifier, limit: Int) -> Admission {
+        state.withLock { state in
+            guard !state.shuttingDown else { return .shuttingDown }
+            guard state.admitted.count >= limit else {
+                state.admitted.insert(id)
+                return .admitted
+            }
+            state.refusedTotal += 1
+            state.refusedSinceReport += 1
+            let now = ContinuousClock.now
+            if let last = state.lastReport, now - last < Self.reportInterval { return .refused(report: nil) }
+            state.lastReport = now
+            defer { state.refusedSinceReport = 0 }
+            return .refused(report: state.refusedSinceReport)
+        }
+    }
+
+    func remove(_ id: ObjectIdentifier) {
+        state.withLock { state in
+            state.connections.removeValue(forKey: id)
+            state.admitted.remove(id)
+        }
+    }
+
+    var counts: ConnectionCounts {
+        state.withLock { ConnectionCounts(open: $0.admitted.count, refusedTotal: $0.refusedTotal) }
+    }
 }

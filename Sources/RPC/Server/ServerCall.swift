@@ -27,6 +27,21 @@ final class ServerCall {
     /// Window updates follow what the handler reads.
     var window: ReceiveWindow
 
+    /// Request body bytes received, for the stall checks (`ConnectionTimeouts`).
+    var receivedBytes: UInt64 = 0
+    /// Response body bytes nghttp2 took, for the stall checks.
+    var sentBytes: UInt64 = 0
+    /// This call's share of the connection's buffered request bytes, as last accounted.
+    var bufferedRequestBytes = 0
+
+    /// Request bytes the call holds now: a partial message, messages not yet read by the
+    /// handler, the request of an inline call awaiting its end of stream.
+    var heldRequestBytes: Int {
+        var held = deframer.bufferedBytes + window.unreadBytes
+        for message in inline?.messages ?? [] { held += message.count }
+        return held
+    }
+
     init(streamID: Int32, maxMessageBytes: Int, sendHighWaterMarkBytes: Int, receiveHighWaterMarkBytes: Int) {
         self.streamID = streamID
         self.deframer = MessageDeframer(maxMessageBytes: maxMessageBytes)

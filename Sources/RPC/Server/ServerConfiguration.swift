@@ -25,6 +25,27 @@ public struct ServerConfiguration: Sendable {
     /// not reported (a hostile client must not be able to grow a metrics table).
     public var callObserver: (@Sendable (_ path: String, _ code: StatusCode, _ duration: Duration) -> Void)?
 
+    // MARK: Connection hygiene (a client must not hold connections or memory forever)
+
+    /// Connections served at once; past it a new connection gets the server preface and a
+    /// GOAWAY (ENHANCE_YOUR_CALM, "server at its connection limit (N)") and is closed.
+    public var maxConnections = 4096
+    /// Time a new connection has to finish its TLS handshake (with TLS) and send the HTTP/2
+    /// client preface and first SETTINGS; past it the connection is closed.
+    public var handshakeTimeout = Duration.seconds(10)
+    /// Time a connection may stay without an open stream before a graceful GOAWAY
+    /// (NO_ERROR) closes it; clients reconnect when they next call. `.zero` turns it off.
+    public var idleTimeout = Duration.seconds(300)
+    /// Time without progress after which a stalled peer loses: a stream whose response
+    /// waits on a closed flow-control window is reset (CANCEL), a call holding part of a
+    /// request message fails (CANCELLED), and a connection stopped inside a frame or whose
+    /// output cannot leave (socket or connection window full) is closed.
+    public var streamStallTimeout = Duration.seconds(60)
+    /// Request bytes one connection may hold at once, across its streams: unfinished
+    /// messages, messages not yet read by a handler, unary requests awaiting their end of
+    /// stream. The call whose bytes would pass it fails with RESOURCE_EXHAUSTED.
+    public var maxConnectionBufferedRequestBytes = 256 << 20
+
     public init(host: String = "127.0.0.1", port: Int = 50051, tls: TLSConfiguration? = nil,
                 maxReceiveMessageBytes: Int = 64 << 20, maxSendMessageBytes: Int = 64 << 20,
                 sendHighWaterMarkBytes: Int = 1 << 20, receiveHighWaterMarkBytes: Int = 4 << 20,
@@ -41,6 +62,29 @@ public struct ServerConfiguration: Sendable {
         self.maxHeaderListBytes = maxHeaderListBytes
         self.eventLoopThreads = eventLoopThreads
         self.callObserver = nil
+    }
+
+    /// The connection timeouts in the form `ConnectionTimeouts` takes.
+    var timeoutLimits: ConnectionTimeouts.Limits {
+        ConnectionTimeouts.Limits(handshakeNanos: Self.nanoseconds(handshakeTimeout),
+                                  idleNanos: Self.nanoseconds(idleTimeout),
+                                  stallNanos: Self.nanoseconds(streamStallTimeout))
+    }
+
+    /// How often a connection checks its timeouts: a quarter of the shortest one, between
+    /// 10 ms and 1 s, so a timeout fires at most a quarter late and idle connections cost
+    /// one cheap check a second at the defaults.
+    var timeoutCheckIntervalNanos: Int64 {
+        let limits = timeoutLimits
+        let shortest = min(limits.handshakeNanos, limits.stallNanos, limits.idleNanos > 0 ? limits.idleNanos : .max)
+        return Int64(min(max(shortest / 4, 10_000_000), 1_000_000_000))
+    }
+
+    private static func nanoseconds(_ duration: Duration) -> UInt64 {
+        let (seconds, attoseconds) = duration.components
+        guard seconds >= 0, attoseconds >= 0 else { return 0 }
+        let (whole, overflow) = UInt64(seconds).multipliedReportingOverflow(by: 1_000_000_000)
+        return overflow ? .max : whole &+ UInt64(attoseconds / 1_000_000_000)
     }
 
     var http2Limits: HTTP2Limits {

@@ -26,14 +26,34 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
 
     private let pump = SessionPump()
     private var draining = false
+    /// Why the connection drains, sent as the final GOAWAY's debug data.
+    private var drainReason = ""
     private var closed = false
     private var tornDown = false
     private var flushScheduled = false
     /// Close once the frames nghttp2 has queued (final trailers, GOAWAY) are written.
     private var closeRequested = false
 
-    init(router: RPCRouter, configuration: ServerConfiguration, logger: Logger,
+    // Connection hygiene (see ConnectionTimeouts): counters the fast path bumps, read by a
+    // periodic check on the event loop.
+    private var timeouts: ConnectionTimeouts?
+    private let sweeper: ConnectionSweeper?
+    private var inputFrames = HTTP2FrameBoundary(expectsPreface: true)
+    /// The connection's TLS handler, if any: a peer can also stop inside a TLS record.
+    private var tls: OpenSSLHandler?
+    private var prefaceReceived = false
+    private var receivedBytes: UInt64 = 0
+    private var streamsOpened: UInt64 = 0
+    private var outputProgress: UInt64 = 0
+    /// Request bytes held across this connection's calls (`ServerCall.heldRequestBytes`).
+    private var bufferedRequestBytes = 0
+    /// Streams failed for a stall, reset on the next check so that their status leaves first.
+    private var resetsAfterStatus: [Int32] = []
+
+    /// `sweeper` runs this connection's timeout checks; nil runs none.
+    init(router: RPCRouter, configuration: ServerConfiguration, logger: Logger, sweeper: ConnectionSweeper?,
          onClose: @escaping @Sendable () -> Void) {
+        self.sweeper = sweeper
         self.router = router
         self.configuration = configuration
         self.logger = logger
@@ -47,14 +67,26 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         peer = context.channel.remoteAddress.map { "\($0)" } ?? "unknown"
         ref = ServerConnectionRef(eventLoop: context.eventLoop,
                                   handler: NIOLoopBound(self, eventLoop: context.eventLoop))
+        tls = try? context.pipeline.syncOperations.handler(type: OpenSSLHandler.self)
+        // The HTTP/2 session (about 20 KB, most of it nghttp2's frame buffer) is made when the
+        // client's first bytes arrive: a connection that sends nothing costs little while
+        // its handshake timeout runs.
+        startTimeoutChecks(context: context)
+    }
+
+    /// Makes the session and queues the server preface (SETTINGS), which leaves with the
+    /// answer to the client's first bytes.
+    private func startSession(context: ChannelHandlerContext) -> HTTP2Session? {
         do {
-            session = try HTTP2Session(role: .server, delegate: self, limits: configuration.http2Limits)
+            let session = try HTTP2Session(role: .server, delegate: self, limits: configuration.http2Limits)
+            self.session = session
+            return session
         } catch {
             logger.error("cannot create HTTP/2 session", metadata: ["error": "\(error)"])
+            closed = true
             context.close(promise: nil)
-            return
+            return nil
         }
-        flush()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -70,8 +102,11 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard let session, !closed else { return }
-        if pump.receive(unwrapInboundIn(data), session: session, context: context) == .close {
+        guard !closed, let session = session ?? startSession(context: context) else { return }
+        let buffer = unwrapInboundIn(data)
+        receivedBytes &+= UInt64(buffer.readableBytes)
+        buffer.withUnsafeReadableBytes { inputFrames.advance($0) }
+        if pump.receive(buffer, session: session, context: context) == .close {
             logger.debug("closing connection after an HTTP/2 error or GOAWAY", metadata: ["peer": "\(peer)"])
             closeConnection()
         } else if closeRequested {
@@ -80,7 +115,10 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable { flush() }
+        if context.channel.isWritable {
+            outputProgress &+= 1
+            flush()
+        }
         context.fireChannelWritabilityChanged()
     }
 
@@ -127,6 +165,9 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         guard !tornDown else { return }
         tornDown = true
         closed = true
+        sweeper?.remove(self)
+        tls = nil
+        bufferedRequestBytes = 0
         let open = calls
         calls = [:]
         for call in open.values {
@@ -151,6 +192,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
                               sendHighWaterMarkBytes: configuration.sendHighWaterMarkBytes,
                               receiveHighWaterMarkBytes: configuration.receiveHighWaterMarkBytes)
         calls[streamID] = call
+        streamsOpened &+= 1
         if calls.count > 1 {
             multiplexingCallsLeft = Self.multiplexingMemoryCalls
         } else if multiplexingCallsLeft > 0 {
@@ -168,6 +210,17 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     func http2ReceivedData(streamID: Int32, bytes: UnsafeRawBufferPointer) {
         guard let call = calls[streamID], call.requests != nil || call.inline != nil, !call.finished else {
             session?.consume(streamID: streamID, count: bytes.count)
+            return
+        }
+        call.receivedBytes &+= UInt64(bytes.count)
+        defer { account(call) }
+        guard bufferedRequestBytes + bytes.count <= configuration.maxConnectionBufferedRequestBytes else {
+            session?.consume(streamID: streamID, count: bytes.count)
+            failHoldingRequest(call, Status(code: .resourceExhausted, message: """
+                this connection holds \(bufferedRequestBytes) bytes of request messages (unfinished or not yet read) \
+                and may hold at most \(configuration.maxConnectionBufferedRequestBytes) (max_connection_buffered_request_bytes); \
+                send fewer large messages at a time
+                """))
             return
         }
         let messages: [[UInt8]]
@@ -210,6 +263,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
 
     func http2StreamClosed(streamID: Int32, errorCode: UInt32) {
         guard let call = calls.removeValue(forKey: streamID) else { return }
+        bufferedRequestBytes -= call.bufferedRequestBytes
         call.deadlineTimer?.cancel()
         if !call.finished {
             // The client reset the stream (cancelled) before the handler finished.
@@ -229,6 +283,8 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     func http2ProvideData(streamID: Int32, into buffer: UnsafeMutableRawBufferPointer) -> HTTP2DataChunk {
         guard let call = calls[streamID] else { return .data(count: 0, end: .endStream) }
         let written = call.outbound.take(into: buffer)
+        call.sentBytes &+= UInt64(written)
+        outputProgress &+= UInt64(written)
         if call.outbound.isEmpty, let trailers = call.pendingTrailers {
             call.pendingTrailers = nil
             return .data(count: written, end: .trailers(trailers))
@@ -240,7 +296,11 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         return .data(count: written, end: nil)
     }
 
-    func http2ReceivedGoaway(lastStreamID: Int32, errorCode: UInt32) {}
+    func http2ReceivedSettings() {
+        prefaceReceived = true
+    }
+
+    func http2ReceivedGoaway(lastStreamID: Int32, errorCode: UInt32, debugData: String) {}
 
     // MARK: Calls
 
@@ -506,10 +566,118 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     func consumed(streamID: Int32, count: Int) {
         guard let call = calls[streamID] else { return }
         let released = call.window.read(count)
+        account(call)
         if released > 0 {
             session?.consume(streamID: streamID, count: released)
             scheduleFlush()
         }
+    }
+
+    // MARK: Connection hygiene (timeouts, stalls, buffered request bytes)
+
+    private func startTimeoutChecks(context: ChannelHandlerContext) {
+        guard let sweeper else { return }
+        timeouts = ConnectionTimeouts(limits: configuration.timeoutLimits, startNanos: NIODeadline.now().uptimeNanoseconds)
+        sweeper.add(self)
+    }
+
+    /// The periodic check (from the loop's `ConnectionSweeper`): reports the counters to
+    /// `ConnectionTimeouts` and carries out what it decides.
+    func checkTimeouts(nowNanos: UInt64) {
+        guard !closed, let context, var machine = timeouts else { return }
+        let hadResets = !resetsAfterStatus.isEmpty
+        for streamID in resetsAfterStatus where calls[streamID] != nil {
+            session?.resetStream(streamID: streamID, code: .noError)
+        }
+        resetsAfterStatus = []
+        var streams: [ConnectionTimeouts.StreamSnapshot] = []
+        var responsesQueued = false
+        // Calls exist only once the session does.
+        for call in calls.values {
+            guard let session else { break }
+            let partialMessage = !call.finished && call.deframer.bufferedBytes > 0
+            let queued = !call.outbound.isEmpty || call.pendingTrailers != nil
+            responsesQueued = responsesQueued || queued
+            let waitsForWindow = queued && session.streamSendWindowBytes(streamID: call.streamID) <= 0
+            if partialMessage || waitsForWindow {
+                streams.append(.init(streamID: call.streamID, receivedBytes: call.receivedBytes, sentBytes: call.sentBytes,
+                                     holdsPartialMessage: partialMessage, waitsForWindow: waitsForWindow))
+            }
+        }
+        let outputBlocked = !context.channel.isWritable || (responsesQueued && (session?.connectionSendWindowBytes ?? 1) <= 0)
+        let actions = machine.tick(.init(
+            nowNanos: nowNanos, prefaceReceived: prefaceReceived, openStreams: calls.count,
+            streamsOpened: streamsOpened, receivedBytes: receivedBytes &+ (tls?.receivedBytes ?? 0),
+            holdsPartialFrame: inputFrames.isInsideFrame || tls?.holdsPartialRecord == true,
+            outputBlocked: outputBlocked, outputProgress: outputProgress, streams: streams))
+        timeouts = machine
+        guard !actions.isEmpty || hadResets else { return }
+        for action in actions { apply(action, context: context) }
+        flush()
+    }
+
+    private func apply(_ action: ConnectionTimeouts.Action, context: ChannelHandlerContext) {
+        let stall = Self.seconds(configuration.streamStallTimeout)
+        switch action {
+        case .closeBeforePreface:
+            logger.debug("closing a connection that sent no HTTP/2 preface in time", metadata: ["peer": "\(peer)"])
+            closeAfterGoaway(code: .enhanceYourCalm, reason:
+                "no HTTP/2 preface within \(Self.seconds(configuration.handshakeTimeout)) (handshake timeout)")
+        case .announceIdleShutdown:
+            draining = true
+            drainReason = "idle for \(Self.seconds(configuration.idleTimeout)) without a call (idle timeout); reconnect to call again"
+            session?.submitShutdownNotice()
+        case .closeIdle:
+            logger.debug("closing an idle connection", metadata: ["peer": "\(peer)"])
+            finishDrain()
+        case .closeStalledInput:
+            logger.info("closing a connection stopped in the middle of a frame", metadata: ["peer": "\(peer)"])
+            closeAfterGoaway(code: .enhanceYourCalm, reason:
+                "no bytes for \(stall) in the middle of an HTTP/2 frame or TLS record (stream stall timeout)")
+        case .closeStalledOutput:
+            // The peer reads nothing: a GOAWAY would not reach it either. Closing frees
+            // whatever is queued for it.
+            logger.info("closing a connection that stopped reading", metadata: ["peer": "\(peer)"])
+            closed = true
+            context.close(promise: nil)
+        case .resetStalledStream(let streamID):
+            guard let call = calls[streamID], let session else { return }
+            logger.debug("resetting a stream whose client stopped reading", metadata: ["peer": "\(peer)", "stream": "\(streamID)"])
+            call.finished = true
+            call.deadlineTimer?.cancel()
+            call.task?.cancel()
+            call.requests?.finish(throwing: CancellationError())
+            call.requests = nil
+            call.outbound.discard(error: RPCError(.cancelled,
+                "the client read no response bytes for \(stall) (stream stall timeout); the stream was reset"))
+            session.resetStream(streamID: streamID, code: .cancel)
+        case .failStalledMessage(let streamID):
+            guard let call = calls[streamID] else { return }
+            failHoldingRequest(call, Status(code: .cancelled, message:
+                "no request bytes for \(stall) in the middle of a message (stream stall timeout); send whole messages"))
+            account(call)
+            resetsAfterStatus.append(streamID)
+        }
+    }
+
+    /// Ends a call from the server side and frees the request bytes it held.
+    private func failHoldingRequest(_ call: ServerCall, _ status: Status) {
+        fail(call, status)
+        call.deframer.discardBuffered()
+    }
+
+    /// Brings the connection's count of buffered request bytes up to date with `call`'s.
+    private func account(_ call: ServerCall) {
+        let held = call.heldRequestBytes
+        bufferedRequestBytes += held - call.bufferedRequestBytes
+        call.bufferedRequestBytes = held
+    }
+
+    /// `12 s` or `0.5 s`, for messages.
+    static func seconds(_ duration: Duration) -> String {
+        let (whole, fraction) = duration.components
+        guard fraction != 0 else { return "\(whole) s" }
+        return "\(Double(whole) + Double(fraction) / 1e18) s"
     }
 
     // MARK: Graceful shutdown
@@ -518,6 +686,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     func beginGracefulShutdown() {
         guard !draining, !closed else { return }
         draining = true
+        drainReason = "the server is shutting down"
         session?.submitShutdownNotice()
         flush()
         if calls.isEmpty { finishDrain() }
@@ -531,7 +700,20 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     /// Sends the final GOAWAY and closes once it is written. May run inside an nghttp2
     /// callback (the last stream closing), so the close waits for the outermost flush.
     private func finishDrain() {
-        session?.submitGoaway(code: .noError)
+        closeAfterGoaway(code: .noError, reason: drainReason)
+    }
+
+    /// Sends GOAWAY with `reason` as its debug data and closes once it is written; calls
+    /// still open end with the connection.
+    private func closeAfterGoaway(code: HTTP2ErrorCode, reason: String) {
+        guard let session else {
+            // The client sent nothing yet (or not past the TLS handshake): no preface of ours
+            // went out, so no GOAWAY either, and nothing is waiting to be written.
+            closed = true
+            context?.close(promise: nil)
+            return
+        }
+        session.submitGoaway(code: code, debugData: reason)
         closeRequested = true
         flush()
     }

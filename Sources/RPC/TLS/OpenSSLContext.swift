@@ -8,6 +8,8 @@ final class OpenSSLContext: @unchecked Sendable {
     let context: OpaquePointer
     let role: Role
     let serverHostname: String?
+    /// A certificate of our own is configured (the client side of mutual TLS).
+    let hasCertificate: Bool
 
     init(_ configuration: TLSConfiguration, role: Role) throws(TLSError) {
         guard let context = SSL_CTX_new(role == .server ? TLS_server_method() : TLS_client_method()) else {
@@ -16,6 +18,7 @@ final class OpenSSLContext: @unchecked Sendable {
         self.context = context
         self.role = role
         self.serverHostname = configuration.serverHostname
+        self.hasCertificate = configuration.certificateChainPath != nil
         _ = COpenSSL_SSL_CTX_set_min_proto_version(context, COpenSSL_TLS1_2_VERSION())
         _ = COpenSSL_SSL_CTX_set_mode(context, COpenSSL_SSL_MODE_ENABLE_PARTIAL_WRITE()
             | COpenSSL_SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER())
@@ -56,6 +59,14 @@ final class OpenSSLContext: @unchecked Sendable {
         case .client:
             let protocols: [UInt8] = [2, UInt8(ascii: "h"), UInt8(ascii: "2")]
             _ = SSL_CTX_set_alpn_protos(context, protocols, UInt32(protocols.count))
+            if !hasCertificate {
+                // Called only when the server asks for a certificate and we have none: noted,
+                // so that a refusal that follows can say why.
+                SSL_CTX_set_client_cert_cb(context) { ssl, _, _ in
+                    OpenSSLConnection.noteClientCertificateRequest(ssl)
+                    return 0
+                }
+            }
         }
     }
 

@@ -4,6 +4,11 @@ import NIOCore
 /// TLS for one connection, through OpenSSL memory BIOs: ciphertext from the socket goes
 /// into the read BIO, plaintext comes out of `SSL_read`; plaintext written by the HTTP/2
 /// layer goes through `SSL_write` and the write BIO's ciphertext goes to the socket.
+///
+/// On the client, a failure reaches the next handler as a `ConnectionFailure` (through
+/// `errorCaught`) that says why: plaintext server, untrusted certificate, name mismatch...
+/// On the server, a plaintext HTTP/2 client gets `plaintextAnswer` (a GOAWAY saying that
+/// TLS is required) instead of a silent close.
 final class OpenSSLHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -13,12 +18,25 @@ final class OpenSSLHandler: ChannelDuplexHandler {
     private let connection: OpenSSLConnection
     private var handshakeDone = false
     private var failed = false
-    /// Plaintext written before the handshake finished.
-    private var pendingWrites: [ByteBuffer] = []
+    /// Plaintext written before the handshake finished, with the writers' promises.
+    private var pendingWrites: [(ByteBuffer, EventLoopPromise<Void>?)] = []
+    /// The first bytes the peer sent, kept to tell which protocol it speaks if the handshake fails.
+    private var greeting: [UInt8] = []
+    private let plaintextAnswer: [UInt8]?
     private let onError: (String) -> Void
+    /// Ciphertext bytes received, for stall checks (a record trickling in is progress).
+    private(set) var receivedBytes: UInt64 = 0
 
-    init(context: OpenSSLContext, onError: @escaping (String) -> Void) throws(TLSError) {
+    /// After the handshake, the peer stopped inside a TLS record (OpenSSL holds part of it).
+    var holdsPartialRecord: Bool { handshakeDone && connection.holdsPartialRecord }
+
+    /// - Parameters:
+    ///   - plaintextAnswer: server only: bytes sent in the clear to a client that opened with
+    ///     the plaintext HTTP/2 preface, before closing.
+    ///   - onError: told why the connection failed (for logs).
+    init(context: OpenSSLContext, plaintextAnswer: [UInt8]? = nil, onError: @escaping (String) -> Void) throws(TLSError) {
         self.connection = try OpenSSLConnection(context)
+        self.plaintextAnswer = plaintextAnswer
         self.onError = onError
     }
 
@@ -31,9 +49,26 @@ final class OpenSSLHandler: ChannelDuplexHandler {
         if context.channel.isActive, connection.role == .client { advanceHandshake(context: context) }
     }
 
+    func channelInactive(context: ChannelHandlerContext) {
+        if !handshakeDone, !failed, connection.role == .client {
+            failed = true
+            let failure = ConnectionFailure(.closedBeforeReady, greeting.isEmpty
+                ? "the server closed the connection without answering the TLS handshake: it may not serve TLS on this port, or it refused the connection"
+                : "the server closed the connection during the TLS handshake")
+            onError(failure.message)
+            context.fireErrorCaught(failure)
+        }
+        failPendingWrites()
+        context.fireChannelInactive()
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !failed else { return }
         let buffer = unwrapInboundIn(data)
+        receivedBytes &+= UInt64(buffer.readableBytes)
+        if !handshakeDone, greeting.count < Self.greetingBytes {
+            greeting += buffer.readableBytesView.prefix(Self.greetingBytes - greeting.count)
+        }
         buffer.withUnsafeReadableBytes { connection.feedCiphertext($0) }
         if !handshakeDone {
             advanceHandshake(context: context)
@@ -49,31 +84,54 @@ final class OpenSSLHandler: ChannelDuplexHandler {
         }
         let buffer = unwrapOutboundIn(data)
         guard handshakeDone else {
-            pendingWrites.append(buffer)
-            promise?.succeed()
+            pendingWrites.append((buffer, promise))
             return
         }
-        encrypt(buffer, context: context)
-        promise?.succeed()
+        encrypt(buffer, promise: promise, context: context)
     }
 
     func flush(context: ChannelHandlerContext) {
         writeCiphertext(context: context, flush: true)
     }
 
+    private static let greetingBytes = 16
+
     private func advanceHandshake(context: ChannelHandlerContext) {
         switch connection.handshake() {
         case .done:
+            if connection.role == .client, connection.selectedALPN != "h2" {
+                fail(context: context, failure: ConnectionFailure(.noHTTP2OverTLS,
+                    "the TLS server did not agree to HTTP/2 (ALPN h2): it is not a gRPC server, or serves only HTTP/1.1 on this port"))
+                return
+            }
             handshakeDone = true
             writeCiphertext(context: context, flush: true)
             let writes = pendingWrites
             pendingWrites = []
-            for buffer in writes { encrypt(buffer, context: context) }
+            for (buffer, promise) in writes { encrypt(buffer, promise: promise, context: context) }
             writeCiphertext(context: context, flush: true)
+            context.fireUserInboundEventTriggered(TLSHandshakeCompleted())
         case .wantMore:
             writeCiphertext(context: context, flush: true)
-        case .failed(let reason):
-            fail(context: context, reason: "TLS handshake failed: \(reason)")
+        case .failed(let error):
+            if connection.role == .server, let plaintextAnswer, greeting.starts(with: Self.http2Preface) {
+                answerPlaintextClient(plaintextAnswer, context: context)
+                return
+            }
+            fail(context: context, failure: connection.diagnose(error, greeting: greeting, during: .handshake))
+        }
+    }
+
+    /// `PRI * HTTP/2.0`: how a plaintext (h2c) client's preface begins.
+    private static let http2Preface = Array("PRI * HTTP/2.0".utf8)
+
+    private func answerPlaintextClient(_ answer: [UInt8], context: ChannelHandlerContext) {
+        failed = true
+        onError("a client spoke plaintext HTTP/2 to the TLS port")
+        failPendingWrites()
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(channel.allocator.buffer(bytes: answer))).whenComplete { _ in
+            channel.close(promise: nil)
         }
     }
 
@@ -81,22 +139,21 @@ final class OpenSSLHandler: ChannelDuplexHandler {
         var produced = false
         while true {
             var buffer = context.channel.allocator.buffer(capacity: 16 * 1024)
-            let result = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 16 * 1024) { bytes in
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 16 * 1024) { bytes in
                 connection.readPlaintext(into: bytes)
             }
             switch connection.lastReadOutcome {
             case .data:
                 produced = true
                 context.fireChannelRead(wrapInboundOut(buffer))
-                _ = result
                 continue
             case .wantMore:
                 break
             case .closed:
                 writeCiphertext(context: context, flush: true)
                 context.close(promise: nil)
-            case .failed(let reason):
-                fail(context: context, reason: "TLS read failed: \(reason)")
+            case .failed(let error):
+                fail(context: context, failure: connection.diagnose(error, greeting: greeting, during: .read))
             }
             break
         }
@@ -105,45 +162,63 @@ final class OpenSSLHandler: ChannelDuplexHandler {
         if produced { context.fireChannelReadComplete() }
     }
 
-    private func encrypt(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
+    private func encrypt(_ buffer: ByteBuffer, promise: EventLoopPromise<Void>?, context: ChannelHandlerContext) {
         let ok = buffer.withUnsafeReadableBytes { connection.writePlaintext($0) }
         if !ok {
-            fail(context: context, reason: "TLS write failed: \(OpenSSLContext.lastError())")
+            promise?.fail(ChannelError.ioOnClosedChannel)
+            fail(context: context, failure: ConnectionFailure(.tlsHandshakeFailed, "TLS write failed: \(OpenSSLContext.lastError())"))
             return
         }
-        writeCiphertext(context: context, flush: false)
+        writeCiphertext(context: context, flush: false, promise: promise)
     }
 
-    private func writeCiphertext(context: ChannelHandlerContext, flush: Bool) {
+    /// Passes the ciphertext OpenSSL produced to the socket; `promise` completes when it has
+    /// been written there (so "close after this write" waits for the bytes to leave).
+    private func writeCiphertext(context: ChannelHandlerContext, flush: Bool, promise: EventLoopPromise<Void>? = nil) {
         let pending = connection.pendingCiphertextBytes
         if pending > 0 {
             var buffer = context.channel.allocator.buffer(capacity: pending)
             buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: pending) { connection.takeCiphertext(into: $0) }
-            context.write(wrapOutboundOut(buffer), promise: nil)
+            context.write(wrapOutboundOut(buffer), promise: promise)
+        } else if let promise {
+            // Nothing new to send: an empty write completes once earlier writes are out.
+            context.write(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0)), promise: promise)
         }
         if flush { context.flush() }
     }
 
-    private func fail(context: ChannelHandlerContext, reason: String) {
+    private func failPendingWrites() {
+        let writes = pendingWrites
+        pendingWrites = []
+        for (_, promise) in writes { promise?.fail(ChannelError.ioOnClosedChannel) }
+    }
+
+    private func fail(context: ChannelHandlerContext, failure: ConnectionFailure) {
         guard !failed else { return }
         failed = true
-        onError(reason)
+        onError(failure.message)
+        failPendingWrites()
         writeCiphertext(context: context, flush: true)
+        if connection.role == .client { context.fireErrorCaught(failure) }
         context.close(promise: nil)
     }
 }
 
 /// One `SSL` object with its two memory BIOs. The only type that touches them.
 final class OpenSSLConnection {
-    enum HandshakeResult { case done, wantMore, failed(String) }
-    enum ReadOutcome { case data, wantMore, closed, failed(String) }
+    enum HandshakeResult { case done, wantMore, failed(OpenSSLFailure) }
+    enum ReadOutcome { case data, wantMore, closed, failed(OpenSSLFailure) }
 
     let role: OpenSSLContext.Role
-    private let ssl: OpaquePointer
+    let ssl: OpaquePointer
+    /// The server asked for a client certificate and this client has none.
+    var clientCertificateRequested = false
+    /// A client certificate is configured.
+    var hasCertificate: Bool { context.hasCertificate }
     private let readBIO: OpaquePointer
     private let writeBIO: OpaquePointer
     private(set) var lastReadOutcome = ReadOutcome.wantMore
-    private let context: OpenSSLContext
+    let context: OpenSSLContext
 
     init(_ context: OpenSSLContext) throws(TLSError) {
         guard let ssl = SSL_new(context.context),
@@ -166,6 +241,8 @@ final class OpenSSLConnection {
                 _ = SSL_set1_host(ssl, host)
             }
         }
+        // For `noteClientCertificateRequest`; the SSL object never outlives self.
+        _ = SSL_set_ex_data(ssl, 0, Unmanaged.passUnretained(self).toOpaque())
     }
 
     deinit { SSL_free(ssl) }  // frees both BIOs too
@@ -184,7 +261,7 @@ final class OpenSSLConnection {
         if rc == 1 { return .done }
         let error = SSL_get_error(ssl, rc)
         if error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE { return .wantMore }
-        return .failed(OpenSSLContext.lastError())
+        return .failed(OpenSSLFailure.take())
     }
 
     /// Reads decrypted bytes; the outcome of the last call is in `lastReadOutcome`.
@@ -197,7 +274,7 @@ final class OpenSSLConnection {
         switch SSL_get_error(ssl, rc) {
         case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE: lastReadOutcome = .wantMore
         case SSL_ERROR_ZERO_RETURN: lastReadOutcome = .closed
-        default: lastReadOutcome = .failed(OpenSSLContext.lastError())
+        default: lastReadOutcome = .failed(OpenSSLFailure.take())
         }
         return 0
     }
@@ -213,6 +290,9 @@ final class OpenSSLConnection {
     }
 
     var pendingCiphertextBytes: Int { Int(COpenSSL_BIO_pending(writeBIO)) }
+
+    /// OpenSSL holds received bytes it could not decrypt yet: part of a record.
+    var holdsPartialRecord: Bool { SSL_has_pending(ssl) == 1 || COpenSSL_BIO_pending(readBIO) > 0 }
 
     func takeCiphertext(into buffer: UnsafeMutableRawBufferPointer) -> Int {
         let rc = BIO_read(writeBIO, buffer.baseAddress, Int32(buffer.count))

@@ -30,6 +30,7 @@ public final class ServerMetrics: Sendable {
 
     private let state = Mutex(State())
     private let collections: @Sendable () -> [DurableCollection]
+    private let connectionCounts = Mutex<(@Sendable () -> ConnectionCounts)?>(nil)
 
     /// Metrics for a server whose collections `collections()` lists at scrape time.
     public init(collections: @escaping @Sendable () -> [DurableCollection]) {
@@ -46,10 +47,22 @@ public final class ServerMetrics: Sendable {
         }
     }
 
+    /// Reports the server's connections (`GRPCServer.connectionCounts`) from now on.
+    public func observeConnections(_ counts: @escaping @Sendable () -> ConnectionCounts) {
+        connectionCounts.withLock { $0 = counts }
+    }
+
     /// The metrics in the Prometheus text exposition format (version 0.0.4).
     public func exposition() -> String {
         let snapshot = state.withLock { $0 }
-        var out = "# HELP ruvector_rpc_requests_total gRPC calls served, by method and final status.\n"
+        var out = ""
+        if let counts = connectionCounts.withLock({ $0 })?() {
+            out += "# HELP ruvector_connections_open Client connections open now.\n"
+            out += "# TYPE ruvector_connections_open gauge\nruvector_connections_open \(counts.open)\n"
+            out += "# HELP ruvector_connections_refused_total Connections refused at the connection limit since start.\n"
+            out += "# TYPE ruvector_connections_refused_total counter\nruvector_connections_refused_total \(counts.refusedTotal)\n"
+        }
+        out += "# HELP ruvector_rpc_requests_total gRPC calls served, by method and final status.\n"
         out += "# TYPE ruvector_rpc_requests_total counter\n"
         for (method, codes) in snapshot.calls.sorted(by: { $0.key < $1.key }) {
             for (code, count) in codes.map({ ($0.key.description, $0.value) }).sorted(by: { $0.0 < $1.0 }) {

@@ -46,10 +46,12 @@ public final class RuVectorClient: Sendable {
     /// `host:port` this client is connected to.
     public let address: String
 
-    /// Connects to a server (h2c, or TLS when `tls` is given). Throws `RuVectorClientError`
-    /// with code `.unavailable` when the server cannot be reached, `.invalidInput` when a TLS
-    /// file cannot be read. With TLS, a failed handshake (e.g. an untrusted certificate)
-    /// surfaces as `.unavailable` on the first call. Call `close()` when done.
+    /// Connects to a server (h2c, or TLS when `tls` is given) and waits for its HTTP/2
+    /// handshake. Throws `RuVectorClientError` with code `.unavailable` when the server cannot
+    /// be reached or refuses the connection (`connectionFailure` then says why when it is
+    /// known: TLS on one side only, an untrusted or mismatched certificate...), `.invalidInput`
+    /// when a TLS file cannot be read. A connection the server later closes (idle timeout,
+    /// restart) is opened again by the next call. Call `close()` when done.
     ///
     /// - Parameters:
     ///   - callTimeout: deadline of each unary call (sent as `grpc-timeout`); nil for none.

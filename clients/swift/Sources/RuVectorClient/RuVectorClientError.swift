@@ -1,6 +1,9 @@
 import RPC
 import Wire
 
+/// The kind of connection failure in `RuVectorClientError.connectionFailure`.
+public typealias ConnectionFailureCode = ConnectionFailure.Code
+
 /// Why a `RuVectorClient` call failed: the server's gRPC status and message, or a problem
 /// found on this side (bad input, a file that cannot be read, a response that breaks the
 /// protocol).
@@ -65,6 +68,12 @@ public struct RuVectorClientError: Error, Sendable, CustomStringConvertible {
     public var message: String
     /// The error this one was made from, if any.
     public var cause: (any Error)?
+    /// Why the connection could not be set up, when that is known (`.unavailable` errors):
+    /// the server speaks plaintext or expects TLS, its certificate is untrusted, expired or
+    /// for another name, it requires a client certificate, it refused the connection...
+    public var connectionFailure: ConnectionFailureCode? {
+        ((cause as? RPCError)?.cause as? ConnectionFailure)?.code
+    }
 
     /// Makes an error.
     public init(_ code: Code, _ message: String, grpcStatus: Int? = nil, cause: (any Error)? = nil) {
