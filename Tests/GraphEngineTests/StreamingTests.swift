@@ -1,4 +1,5 @@
 import Testing
+import WorkControl
 @testable import GraphEngine
 
 /// Collects what a streamed query hands on.
@@ -63,20 +64,34 @@ struct StreamingTests {
         let (_, received) = try stream(&db, "MATCH (a:N), (b:N), (c:N) RETURN a.i, b.i, c.i LIMIT 1")
         #expect(received.rows.count == 1)
         #expect(ContinuousClock.now - started < .seconds(5))
-        // Built, the same query hits the row limit instead of answering.
-        #expect(throws: GraphError.self) { try db.execute("MATCH (a:N), (b:N), (c:N) RETURN a.i, b.i, c.i LIMIT 1") }
+        // Built, the same query stops at its LIMIT too (the pipeline ends the walk).
+        let builtStarted = ContinuousClock.now
+        #expect(try db.execute("MATCH (a:N), (b:N), (c:N) RETURN a.i, b.i, c.i LIMIT 1").rows == [[.int(1), .int(1), .int(1)]])
+        #expect(ContinuousClock.now - builtStarted < .seconds(5))
     }
 
-    @Test("a streamed result may exceed the row limit a built one has (rows are not held)")
-    func noRowLimitWhenStreamed() throws {
+    @Test("a streamed result is not held: it fits a budget the same result built does not")
+    func streamedRowsAreNotHeld() throws {
         var db = GraphDatabase()
         try db.execute("UNWIND range(1, 1001) AS i CREATE (:N {i: i})")
+        let server = MemoryBudget(limitBytes: 1 << 30)
+        let streamBudget = CallBudget(limitBytes: 8 << 20, server: server)
         var count = 0
-        _ = try db.execute("MATCH (a:N), (b:N) RETURN a.i + b.i AS s", streamingReadsTo: { event in
-            if case .row = event { count += 1 }
-        })
-        #expect(count == 1001 * 1001)       // 1,002,001 rows > Executor.maxRows
-        #expect(throws: GraphError.self) { try db.execute("MATCH (a:N), (b:N) RETURN a.i + b.i AS s") }
+        _ = try db.execute("MATCH (a:N), (b:N) RETURN a.i + b.i AS s",
+                           bounds: WorkBounds(memory: streamBudget, cancellation: CancellationSignal()),
+                           streamingReadsTo: { event in if case .row = event { count += 1 } })
+        #expect(count == 1001 * 1001)       // 1,002,001 rows: more than a built result of 8 MiB holds
+        #expect(streamBudget.chargedBytes == 0 && streamBudget.peakBytes < 1 << 20)
+        let builtBudget = CallBudget(limitBytes: 8 << 20, server: server)
+        do {
+            try db.execute("MATCH (a:N), (b:N) RETURN a.i + b.i AS s", bounds: WorkBounds(memory: builtBudget, cancellation: CancellationSignal()))
+            Issue.record("expected the built result to exceed its budget")
+        } catch {
+            #expect(error.code == .resourceExhausted && error.workLimit?.kind == .callMemory)
+        }
+        #expect(builtBudget.chargedBytes == 0)
+        // Unbounded (a library caller), the built result answers: no row count refuses it.
+        #expect(try db.execute("MATCH (a:N), (b:N) RETURN a.i + b.i AS s").rows.count == 1001 * 1001)
     }
 
     @Test("a query that writes is not streamed: its rows come back to be sent after commit")
