@@ -55,19 +55,23 @@ let package = Package(
         .testTarget(name: "WireTests", dependencies: ["Wire"], swiftSettings: internalChecks),
 
         // MARK: Services and the server executable
+        // glibc's malloc_trim and pthread_setname_np (GNU extensions Swift's Glibc hides), for Services/Support.
+        .target(name: "CProcessShims"),
         .target(
             name: "Services",
-            dependencies: ["RPC", "Wire", "VectorEngine", "VectorDatabase", "Storage", "GraphEngine", "GraphPersistence", "WorkControl",
+            dependencies: ["RPC", "Wire", "VectorEngine", "VectorDatabase", "Storage", "GraphEngine", "GraphPersistence",
+                           "WorkControl", "CProcessShims",
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOPosix", package: "swift-nio"),
                            .product(name: "NIOHTTP1", package: "swift-nio")],
             swiftSettings: internalChecks
         ),
+        .testTarget(name: "ServicesTests", dependencies: ["Services", "RPC", "WorkControl"], swiftSettings: internalChecks),
         .executableTarget(
             name: "RuVectorServer",
             dependencies: [
-                "RPC", "Services", "Storage", "VectorDatabase",
+                "RPC", "Services", "Storage", "VectorDatabase", "WorkControl",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -89,7 +93,7 @@ let package = Package(
 
         // MARK: VectorEngine (distances, HNSW, filters, brute-force oracle)
         .target(name: "CVectorKernels"),
-        .target(name: "VectorEngine", dependencies: ["CVectorKernels"], exclude: ["README.md"],
+        .target(name: "VectorEngine", dependencies: ["CVectorKernels", "WorkControl"], exclude: ["README.md"],
                 swiftSettings: internalChecks),
         .testTarget(name: "VectorEngineTests", dependencies: ["VectorEngine"],
                     swiftSettings: internalChecks),
@@ -105,7 +109,7 @@ let package = Package(
         .target(name: "Storage", dependencies: ["CStorageKernels"], swiftSettings: internalChecks),
         .testTarget(name: "StorageTests", dependencies: ["Storage"], swiftSettings: internalChecks),
         // Collections that persist: VectorEngine state through Storage's WAL and snapshots.
-        .target(name: "VectorDatabase", dependencies: ["VectorEngine", "Storage"], swiftSettings: internalChecks),
+        .target(name: "VectorDatabase", dependencies: ["VectorEngine", "Storage", "WorkControl"], swiftSettings: internalChecks),
         .testTarget(name: "VectorDatabaseTests", dependencies: ["VectorDatabase"], swiftSettings: internalChecks),
         // Appends until killed; the crash test in StorageTests kills it with SIGKILL.
         .executableTarget(name: "ruvector-storage-crash-harness", dependencies: ["Storage", "VectorDatabase", "VectorEngine"],

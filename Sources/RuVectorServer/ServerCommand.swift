@@ -7,6 +7,7 @@ import FoundationEssentials
 import Logging
 import RPC
 import Services
+import WorkControl
 
 /// `ruvector-server`: serves every RuVector service over gRPC.
 @main
@@ -34,6 +35,18 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Seconds open calls get to finish on SIGTERM (default 10).") var shutdownGraceSeconds: Int?
     @Option(help: "Serve Prometheus metrics at http://HOST:PORT/metrics (off by default).") var metricsListen: String?
     @Option(help: "When writes are acknowledged: always (fsync), batch (fsync within 1 ms) or never.") var walSync: String?
+    // Work pools and memory
+    @Option(help: "Most memory the server should hold, data and running calls together (e.g. 8GiB; default 3/4 of the machine's). New call work is refused past it.")
+    var memoryLimit: String?
+    @Option(help: "Most memory one call may hold: results, rows, decoded requests (e.g. 512MiB; default 1GiB, at most half of --memory-limit).")
+    var callMemoryLimit: String?
+    @Option(help: "Threads running searches, scans and large reads (default: one per core).") var searchThreads: Int?
+    @Option(help: "Threads running writes (default: 4 per core, at least 8: writers share fsyncs).") var writeThreads: Int?
+    @Option(help: "Threads running Cypher queries (default: one per core, at least 2).") var cypherThreads: Int?
+    @Option(help: "Threads running snapshots and restores (default 2).") var backgroundThreads: Int?
+    @Option(help: "Calls that may wait for a thread of one pool (default 4096); a full queue answers RESOURCE_EXHAUSTED at once.")
+    var workQueueLimit: Int?
+    @Option(help: "Calls one connection may have waiting in one pool (default 256).") var connectionQueueLimit: Int?
     @Flag(help: "Serve grpc.testing.TestService, for gRPC interoperability tests only.")
     var enableInteropTestService = false
 
@@ -54,6 +67,14 @@ struct ServerCommand: AsyncParsableCommand {
         if let walSync { settings.walSync = walSync }
         if let metricsListen { settings.metricsListen = metricsListen }
         if enableInteropTestService { settings.enableInteropTestService = true }
+        if let memoryLimit { settings.memoryLimit = memoryLimit }
+        if let callMemoryLimit { settings.callMemoryLimit = callMemoryLimit }
+        if let searchThreads { settings.searchThreads = searchThreads }
+        if let writeThreads { settings.writeThreads = writeThreads }
+        if let cypherThreads { settings.cypherThreads = cypherThreads }
+        if let backgroundThreads { settings.backgroundThreads = backgroundThreads }
+        if let workQueueLimit { settings.workQueueLimit = workQueueLimit }
+        if let connectionQueueLimit { settings.connectionQueueLimit = connectionQueueLimit }
         return settings
     }
 
@@ -93,6 +114,12 @@ struct ServerCommand: AsyncParsableCommand {
             logger.critical("cannot open the data directory", metadata: ["dataDir": "\(settings.dataDir)", "error": "\(error)"])
             throw ExitCode.failure
         }
+        catalog.work.startMemorySampling()
+        logger.info("work limits", metadata: [
+            "memory_limit": "\(formatBytes(catalog.work.options.memoryLimitBytes))",
+            "call_memory_limit": "\(formatBytes(catalog.work.options.callMemoryLimitBytes))",
+            "threads": "search \(catalog.work.options.searchThreads), write \(catalog.work.options.writeThreads), cypher \(catalog.work.options.cypherThreads), background \(catalog.work.options.backgroundThreads)",
+        ])
         var configuration = serverConfiguration
         let metrics = catalog.metrics
         configuration.callObserver = { path, code, duration in metrics.record(path: path, code: code, duration: duration) }

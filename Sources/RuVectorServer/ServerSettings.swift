@@ -6,6 +6,7 @@ import RPC
 import Services
 import Storage
 import VectorDatabase
+import WorkControl
 
 /// Everything the server can be told, from a JSON config file, environment variables and
 /// flags (flags win over the environment, which wins over the file).
@@ -41,6 +42,22 @@ struct ServerSettings: Codable, Equatable {
     /// `HOST:PORT` for the Prometheus endpoint (`GET /metrics`, plain HTTP); nil = off.
     var metricsListen: String?
 
+    // MARK: Work pools and memory (ServerWork)
+    /// Most memory the server should hold, data and running calls together, e.g. "8GiB";
+    /// new call work is refused past it. Default: 3/4 of the machine's (or cgroup's) memory.
+    var memoryLimit: String?
+    /// Most memory one call may hold (results, rows, decoded requests), e.g. "512MiB".
+    /// Default: 1 GiB, at most half of memoryLimit.
+    var callMemoryLimit: String?
+    /// Threads of the search, write, Cypher and background pools (0 = the default for the machine).
+    var searchThreads: Int = 0
+    var writeThreads: Int = 0
+    var cypherThreads: Int = 0
+    var backgroundThreads: Int = 0
+    /// Calls that may wait for a pool's thread (all connections), and per connection.
+    var workQueueLimit: Int = 0
+    var connectionQueueLimit: Int = 0
+
     init() {}
 
     /// Every key is optional in the file; missing ones keep their defaults, unknown ones
@@ -66,6 +83,14 @@ struct ServerSettings: Codable, Equatable {
         autoSnapshotWALBytes = try container.decodeIfPresent(Int.self, forKey: .autoSnapshotWALBytes) ?? defaults.autoSnapshotWALBytes
         vectorLimits = try container.decodeIfPresent([String: Int].self, forKey: .vectorLimits) ?? defaults.vectorLimits
         metricsListen = try container.decodeIfPresent(String.self, forKey: .metricsListen)
+        memoryLimit = try container.decodeIfPresent(String.self, forKey: .memoryLimit)
+        callMemoryLimit = try container.decodeIfPresent(String.self, forKey: .callMemoryLimit)
+        searchThreads = try container.decodeIfPresent(Int.self, forKey: .searchThreads) ?? 0
+        writeThreads = try container.decodeIfPresent(Int.self, forKey: .writeThreads) ?? 0
+        cypherThreads = try container.decodeIfPresent(Int.self, forKey: .cypherThreads) ?? 0
+        backgroundThreads = try container.decodeIfPresent(Int.self, forKey: .backgroundThreads) ?? 0
+        workQueueLimit = try container.decodeIfPresent(Int.self, forKey: .workQueueLimit) ?? 0
+        connectionQueueLimit = try container.decodeIfPresent(Int.self, forKey: .connectionQueueLimit) ?? 0
         let known = Set(CodingKeys.allCases.map(\.stringValue))
         let unknown = try decoder.container(keyedBy: AnyKey.self).allKeys.map(\.stringValue).filter { !known.contains($0) }
         if !unknown.isEmpty {
@@ -77,6 +102,8 @@ struct ServerSettings: Codable, Equatable {
         case listen, dataDir, tlsCert, tlsKey, tlsClientCA, maxReceiveMessageBytes, maxSendMessageBytes
         case logLevel, shutdownGraceSeconds, enableInteropTestService, walSync, autoSnapshotWALBytes, vectorLimits
         case metricsListen
+        case memoryLimit, callMemoryLimit, searchThreads, writeThreads, cypherThreads, backgroundThreads
+        case workQueueLimit, connectionQueueLimit
     }
 
     private struct AnyKey: CodingKey {
@@ -146,7 +173,52 @@ struct ServerSettings: Codable, Equatable {
             throw Invalid(description: error.description)
         }
         return ServiceCatalog.Options(dataDirectory: dataDir, enableInteropTestService: enableInteropTestService, vectorLimits: limits,
-                                      collectionOptions: .init(syncPolicy: policy, autoSnapshotWALBytes: autoSnapshotWALBytes))
+                                      collectionOptions: .init(syncPolicy: policy, autoSnapshotWALBytes: autoSnapshotWALBytes),
+                                      work: try workOptions(), maxResponseBytes: maxSendMessageBytes)
+    }
+
+    /// Pool sizes and memory limits; unset values keep the machine's defaults.
+    func workOptions() throws -> ServerWork.Options {
+        var options = ServerWork.Options()
+        if let memoryLimit {
+            options.memoryLimitBytes = try Self.byteSize(memoryLimit, setting: "--memory-limit", minimum: 64 << 20)
+            options.callMemoryLimitBytes = min(1 << 30, options.memoryLimitBytes / 2)
+        }
+        if let callMemoryLimit {
+            options.callMemoryLimitBytes = try Self.byteSize(callMemoryLimit, setting: "--call-memory-limit", minimum: 1 << 20)
+        }
+        guard options.callMemoryLimitBytes <= options.memoryLimitBytes else {
+            throw Invalid(description: "--call-memory-limit (\(formatBytes(options.callMemoryLimitBytes))) cannot exceed --memory-limit (\(formatBytes(options.memoryLimitBytes)))")
+        }
+        for (value, name, keyPath) in [(searchThreads, "searchThreads", \ServerWork.Options.searchThreads),
+                                       (writeThreads, "writeThreads", \.writeThreads), (cypherThreads, "cypherThreads", \.cypherThreads),
+                                       (backgroundThreads, "backgroundThreads", \.backgroundThreads),
+                                       (workQueueLimit, "workQueueLimit", \.queueLimit),
+                                       (connectionQueueLimit, "connectionQueueLimit", \.connectionQueueLimit)] where value != 0 {
+            guard (1...100_000).contains(value) else { throw Invalid(description: "\(name) must be 1...100000 (0 = default), got \(value)") }
+            options[keyPath: keyPath] = value
+        }
+        return options
+    }
+
+    /// Bytes from "1073741824", "512MiB", "8GiB", "2G", "64MB" (binary units either way).
+    static func byteSize(_ text: String, setting: String, minimum: Int) throws -> Int {
+        let units: [(String, Int)] = [("TIB", 1 << 40), ("GIB", 1 << 30), ("MIB", 1 << 20), ("KIB", 1 << 10),
+                                      ("TB", 1 << 40), ("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10),
+                                      ("T", 1 << 40), ("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10), ("B", 1)]
+        let upper = text.uppercased().filter { $0 != " " }
+        var scale = 1
+        var number = Substring(upper)
+        if let (suffix, factor) = units.first(where: { upper.hasSuffix($0.0) }) {
+            scale = factor
+            number = upper.dropLast(suffix.count)
+        }
+        guard let value = Double(number), value.isFinite, value > 0, value * Double(scale) < Double(Int.max / 2) else {
+            throw Invalid(description: "\(setting) must be a size such as 8GiB, 512MiB or a number of bytes; got '\(text.prefix(40))'")
+        }
+        let bytes = Int(value * Double(scale))
+        guard bytes >= minimum else { throw Invalid(description: "\(setting) must be at least \(formatBytes(minimum)), got '\(text.prefix(40))'") }
+        return bytes
     }
 
     /// The RPC server configuration these settings describe.

@@ -18,12 +18,20 @@ public final class ServiceCatalog: Sendable {
         public var vectorLimits: VectorServiceLimits
         /// How collections keep their files (sync policy, automatic snapshots).
         public var collectionOptions: DurableCollection.Options
+        /// Work pools and memory budgets (see ``ServerWork``).
+        public var work: ServerWork.Options
+        /// The largest response message the RPC server sends (responses are measured against it
+        /// while they are built).
+        public var maxResponseBytes: Int
         public init(dataDirectory: String, enableInteropTestService: Bool = false,
-                    vectorLimits: VectorServiceLimits = .init(), collectionOptions: DurableCollection.Options = .init()) {
+                    vectorLimits: VectorServiceLimits = .init(), collectionOptions: DurableCollection.Options = .init(),
+                    work: ServerWork.Options = .init(), maxResponseBytes: Int = 64 << 20) {
             self.dataDirectory = dataDirectory
             self.enableInteropTestService = enableInteropTestService
             self.vectorLimits = vectorLimits
             self.collectionOptions = collectionOptions
+            self.work = work
+            self.maxResponseBytes = maxResponseBytes
         }
     }
 
@@ -40,6 +48,8 @@ public final class ServiceCatalog: Sendable {
     public let health = HealthStatusRegistry()
     /// Prometheus metrics (feed calls in through `ServerConfiguration.callObserver`).
     public let metrics: ServerMetrics
+    /// The pools and memory budget every call's work runs under.
+    public let work: ServerWork
     private let collections: CollectionCatalog
     private let graph: DurableGraphDatabase
     private let logger: Logger
@@ -52,6 +62,8 @@ public final class ServiceCatalog: Sendable {
     public init(options: Options, logger: Logger) throws {
         var router = RPCRouter()
         router.register(HealthService(registry: health))
+        let work = ServerWork(options: options.work)
+        self.work = work
         let started = ContinuousClock.now
         let collections = try CollectionCatalog(dataDirectory: options.dataDirectory, options: options.collectionOptions)
         let reports = collections.recoveryReports
@@ -72,7 +84,8 @@ public final class ServiceCatalog: Sendable {
             if let reason = report.wal.droppedReason { metadata["wal_dropped_reason"] = "\(reason)" }
             logger.info("collection recovered", metadata: metadata)
         }
-        router.register(VectorService(catalog: collections, limits: options.vectorLimits))
+        router.register(VectorService(catalog: collections, limits: options.vectorLimits, work: work,
+                                      maxResponseBytes: options.maxResponseBytes))
         metrics = ServerMetrics(collections: { collections.list() })
         let graph = try DurableGraphDatabase.open(options.dataDirectory + "/graph", options: options.collectionOptions)
         let recovered = graph.committedStore
@@ -140,5 +153,6 @@ public final class ServiceCatalog: Sendable {
         do { try graph.close() } catch {
             logger.error("graph log not closed cleanly", metadata: ["error": "\(error)"])
         }
+        work.shutdown()
     }
 }

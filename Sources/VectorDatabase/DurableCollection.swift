@@ -1,4 +1,5 @@
 import Dispatch
+import WorkControl
 import Storage
 import Synchronization
 import VectorEngine
@@ -315,10 +316,11 @@ public final class DurableCollection: Sendable {
 
     /// Deletes every point whose payload matches `filter`; returns how many. The matching ids
     /// are resolved and logged under the write lock, so replay deletes exactly these.
+    /// A raised `cancellation` stops the scan before anything is logged.
     @discardableResult
-    public func delete(matching filter: PayloadFilter) throws -> Int {
+    public func delete(matching filter: PayloadFilter, cancellation: CancellationSignal = .never) throws -> Int {
         try writeLock.withLock { logged in
-            try logDelete(try applier.sync { try collection.ids(matching: filter) }, logged: &logged)
+            try logDelete(try applier.sync { try collection.ids(matching: filter, cancellation: cancellation) }, logged: &logged)
         }
     }
 

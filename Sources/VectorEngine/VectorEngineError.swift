@@ -1,3 +1,5 @@
+import WorkControl
+
 /// An error raised by the vector engine. `code` says what kind of mistake it was,
 /// `message` says what the caller should change.
 public struct VectorEngineError: Error, Sendable, CustomStringConvertible {
@@ -13,6 +15,9 @@ public struct VectorEngineError: Error, Sendable, CustomStringConvertible {
         public static let invalidArgument = Code(name: "invalidArgument")
         /// The requested id does not exist.
         public static let notFound = Code(name: "notFound")
+        /// The work was stopped before it finished: its call ended (the `cause` is the
+        /// `WorkLimitError` saying why).
+        public static let stopped = Code(name: "stopped")
         /// The description is the code's name.
         public var description: String { name }
     }
@@ -49,6 +54,14 @@ public enum VectorEngineLimits {
     public static let maxM = 256
     /// Largest number of vectors in one index (internal ids are 32-bit).
     public static let maxCount = Int(UInt32.max - 1)
+}
+
+/// Throws `.stopped` once `cancellation` is raised.
+@inline(__always)
+func checkCancelled(_ cancellation: CancellationSignal) throws(VectorEngineError) {
+    do { try cancellation.check() } catch {
+        throw VectorEngineError(code: .stopped, message: error.message, cause: error)
+    }
 }
 
 @inline(__always)

@@ -37,7 +37,8 @@ public struct WorkLimitError: Error, Sendable, CustomStringConvertible {
                        + "(\(formatBytes(limitBytes)), --memory-limit) is in use; retry later")
     }
 
-    static func stopped(_ reason: CancellationSignal.Reason) -> WorkLimitError {
+    /// The error for work stopped because its call ended for `reason`.
+    public static func stopped(_ reason: CancellationSignal.Reason) -> WorkLimitError {
         switch reason {
         case .cancelled: return WorkLimitError(.stopped(reason), "the call was cancelled; its work was stopped")
         case .deadlineExceeded: return WorkLimitError(.stopped(reason), "the call's deadline passed; its work was stopped")

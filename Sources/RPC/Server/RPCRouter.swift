@@ -8,6 +8,9 @@ public struct ServerContext: Sendable {
     public let deadline: ContinuousClock.Instant?
     /// The remote address, for logs.
     public let peer: String
+    /// Names the connection the call came on (unique for the life of the process): work
+    /// queues share their room fairly between connections by it.
+    public let connectionID: UInt64
 }
 
 /// The handler every method is reduced to: a stream of request messages in, response
@@ -19,15 +22,15 @@ public typealias StreamingHandler = @Sendable (RequestStream, ResponseWriter, Se
 public enum UnaryAnswer: Sendable {
     /// The response, sent at once from the loop.
     case response([UInt8])
-    /// Too long for an event loop: the server runs this on Swift's concurrent pool and
-    /// answers with what it returns (or the status it throws).
-    case offload(@Sendable () throws -> [UInt8])
+    /// Too long for an event loop: the server runs this in a task (which may hand the work
+    /// to a thread pool of its own) and answers with what it returns (or the status it throws).
+    case offload(@Sendable () async throws -> [UInt8])
 
-    /// The response, computing an offloaded one here (on the pool, where it is called).
-    func response() throws -> [UInt8] {
+    /// The response, computing an offloaded one here (in the call's task, where it is called).
+    func response() async throws -> [UInt8] {
         switch self {
         case .response(let bytes): return bytes
-        case .offload(let work): return try work()
+        case .offload(let work): return try await work()
         }
     }
 }

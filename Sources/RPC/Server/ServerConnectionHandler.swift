@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import Synchronization
 
 /// One HTTP/2 connection on the server: feeds socket bytes to nghttp2, turns streams into
 /// calls, runs handlers as tasks and writes what nghttp2 produces. Lives on one event loop.
@@ -19,6 +20,9 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     /// open side by side (see `runInline`).
     private var multiplexingCallsLeft = 0
     private var peer = "unknown"
+    /// This connection's `ServerContext.connectionID`.
+    private let connectionID = ServerConnectionHandler.nextConnectionID.add(1, ordering: .relaxed).newValue
+    private static let nextConnectionID = Atomic<UInt64>(0)
 
     private let pump = SessionPump()
     private var draining = false
@@ -289,7 +293,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             }
         }
         let serverContext = ServerContext(path: path, requestMetadata: Metadata(receivedHeaders: headers),
-                                          deadline: deadline, peer: peer)
+                                          deadline: deadline, peer: peer, connectionID: connectionID)
         switch route {
         case .inlineUnary(let handler):
             // Runs when the request is complete (`endRequests`): a unary handler has nothing
@@ -344,7 +348,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         let handler = pending.handler, context = pending.context
         guard calls.count == 1, multiplexingCallsLeft == 0 else {
             launch(call, context: context, started: pending.started) { writer in
-                writer.setFinalMessage(try handler(request, context).response())
+                writer.setFinalMessage(try await handler(request, context).response())
             }
             return
         }
@@ -354,7 +358,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             case .response(let bytes):
                 message = bytes
             case .offload(let work):
-                launch(call, context: context, started: pending.started) { writer in writer.setFinalMessage(try work()) }
+                launch(call, context: context, started: pending.started) { writer in writer.setFinalMessage(try await work()) }
                 return
             }
         } catch {

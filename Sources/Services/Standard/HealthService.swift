@@ -10,7 +10,8 @@ struct HealthService: RPCService {
 
     func register(into router: inout RPCRouter) {
         let registry = self.registry
-        router.unary(Self.name, "Check", GrpcHealthV1.HealthCheckRequest.self) { request, _, _ in
+        // Answered on the event loop: health stays responsive whatever the work pools are doing.
+        router.inlineUnary(Self.name, "Check", GrpcHealthV1.HealthCheckRequest.self) { request, _ in
             guard let status = registry.status(of: request.service) else {
                 throw RPCError(.notFound, "unknown service '\(request.service)'; ask the server's reflection service for the list")
             }

@@ -1,5 +1,6 @@
 import RPC
 import Wire
+import WorkControl
 
 /// Typed registration on top of the raw-bytes router: requests are decoded with the
 /// generated Wire types (bounded, validated), responses encoded.
@@ -15,31 +16,35 @@ extension RPCRouter {
     }
 
     /// A short unary method answered where its request arrived (`InlineUnaryHandler`: on the
-    /// connection's event loop when the call is alone there) when `light` says this request
-    /// is cheap; a request it calls heavy runs `body` on the concurrent pool instead.
+    /// connection's event loop when the call is alone there). Only for methods that are always
+    /// cheap (a lookup, a status); others use the `prepare:heavy:` form.
     mutating func inlineUnary<Request: WireMessage, Response: WireMessage>(
         _ service: String, _ method: String, _ request: Request.Type = Request.self,
-        light: @escaping @Sendable (Request) throws -> Bool = { _ in true },
         _ body: @escaping @Sendable (Request, ServerContext) throws -> Response
     ) {
-        inlineUnary(service, method, request, prepare: { ((), try light($0)) }) { request, _, context in
-            try body(request, context)
+        registerInlineUnary(service: service, method: method) { bytes, context in
+            .response(try body(try decodeRequest(bytes), context).encoded())
         }
     }
 
-    /// ``inlineUnary(_:_:_:light:_:)`` for a method whose cheapness is judged on something the
-    /// body needs too (the collection a search runs in): `prepare` finds it once and says
-    /// whether the request is light, and `body` gets it.
+    /// A unary method answered in place when `prepare` calls the request light (judged on
+    /// something the body needs too, such as the collection a search runs in, found once), and
+    /// otherwise handed to `heavy`, which runs the body on a work pool with the call's bounds
+    /// (``ServerWork/run(_:_:work:memoryLimitBytes:map:_:)``). A light call runs with no bounds
+    /// (`nil`): it is short and small by the test that made it light.
     mutating func inlineUnary<Request: WireMessage, Prepared: Sendable, Response: WireMessage>(
         _ service: String, _ method: String, _ request: Request.Type = Request.self,
         prepare: @escaping @Sendable (Request) throws -> (Prepared, light: Bool),
-        _ body: @escaping @Sendable (Request, Prepared, ServerContext) throws -> Response
+        heavy: @escaping @Sendable (ServerContext, @escaping @Sendable (WorkBounds) throws -> [UInt8]) async throws -> [UInt8],
+        _ body: @escaping @Sendable (Request, Prepared, ServerContext, WorkBounds?) throws -> Response
     ) {
         registerInlineUnary(service: service, method: method) { bytes, context in
             let request: Request = try decodeRequest(bytes)
             let (prepared, light) = try prepare(request)
-            guard light else { return .offload { try body(request, prepared, context).encoded() } }
-            return .response(try body(request, prepared, context).encoded())
+            guard light else {
+                return .offload { try await heavy(context) { bounds in try body(request, prepared, context, bounds).encoded() } }
+            }
+            return .response(try body(request, prepared, context, nil).encoded())
         }
     }
 

@@ -3,6 +3,7 @@ import Storage
 import VectorDatabase
 import VectorEngine
 import Wire
+import WorkControl
 
 /// Conversions between VectorService messages and the vector engine, with every refusal a
 /// gRPC status whose message says what to change.
@@ -11,7 +12,9 @@ enum VectorMapping {
 
     static func rpcError(_ error: any Error) -> RPCError {
         if let error = error as? RPCError { return error }
+        if let limit = error as? WorkLimitError { return ServerWork.status(of: limit) }
         if let error = error as? VectorEngineError {
+            if let limit = error.cause as? WorkLimitError { return ServerWork.status(of: limit) }
             return RPCError(error.code == .notFound ? .notFound : .invalidArgument, error.message, cause: error)
         }
         if let error = error as? StorageError {
@@ -226,8 +229,18 @@ enum VectorMapping {
 
     /// The engine's filter for `filter`; `has_id` names points by number or UUID, which
     /// `ids` turns into the engine's ids (a UUID the collection never saw matches nothing).
-    static func filter(_ filter: RuvectorV1.Filter?, maxDepth: Int, ids: DurableCollection,
-                       depth: Int = 0) throws -> PayloadFilter? {
+    /// The engine filter for a request's filter, after its size is checked against `limits`
+    /// (depth, conditions, listed values, bytes) so that no filter costs more per point than the
+    /// limits allow; nil for no filter.
+    static func filter(_ filter: RuvectorV1.Filter?, limits: VectorServiceLimits, ids: DurableCollection) throws -> PayloadFilter? {
+        guard let filter else { return nil }
+        var size = FilterSize()
+        try size.measure(filter, limits: limits)
+        return try self.filter(filter, maxDepth: limits.maxFilterDepth, ids: ids)
+    }
+
+    private static func filter(_ filter: RuvectorV1.Filter?, maxDepth: Int, ids: DurableCollection,
+                               depth: Int = 0) throws -> PayloadFilter? {
         guard let filter else { return nil }
         guard depth < maxDepth else { throw invalid("filters nest deeper than \(maxDepth) levels") }
         guard Int(filter.minShould) <= max(1, filter.should.count) else {
@@ -291,6 +304,53 @@ enum VectorMapping {
         switch metric {
         case .cosine: return 1 - distance
         case .l2Squared, .dot, .manhattan: return -distance
+        }
+    }
+}
+
+/// The size of a request's filter, measured before it is converted: a filter's cost per point
+/// grows with its conditions and listed values, so both are bounded (a 100,000-condition filter
+/// would take seconds per thousand points).
+struct FilterSize {
+    private(set) var conditions = 0
+    private(set) var values = 0
+    private(set) var bytes = 0
+
+    mutating func measure(_ filter: RuvectorV1.Filter, limits: VectorServiceLimits, depth: Int = 0) throws {
+        guard depth < limits.maxFilterDepth else {
+            throw VectorMapping.invalid("filters nest deeper than \(limits.maxFilterDepth) levels (vectorLimits.maxFilterDepth)")
+        }
+        for condition in [filter.must, filter.should, filter.mustNot].joined() {
+            conditions += 1
+            guard conditions <= limits.maxFilterConditions else {
+                throw VectorMapping.invalid("a filter may have at most \(limits.maxFilterConditions) conditions (vectorLimits.maxFilterConditions); "
+                                            + "use match-any lists for many values")
+            }
+            switch condition.kind {
+            case .field(let field)?:
+                bytes += field.key.utf8.count
+                if case .match(let match)? = field.test {
+                    switch match.kind {
+                    case .keyword(let s)?: bytes += s.utf8.count
+                    case .anyKeywords(let list)?, .exceptKeywords(let list)?:
+                        values += list.values.count
+                        bytes += list.values.reduce(0) { $0 + $1.utf8.count }
+                    case .anyIntegers(let list)?, .exceptIntegers(let list)?: values += list.values.count
+                    default: break
+                    }
+                }
+            case .filter(let nested)?: try measure(nested, limits: limits, depth: depth + 1)
+            case .isNull(let c)?: bytes += c.key.utf8.count
+            case .isEmpty(let c)?: bytes += c.key.utf8.count
+            case .hasId(let c)?: values += c.ids.count
+            case nil: break
+            }
+            guard values <= limits.maxFilterValues else {
+                throw VectorMapping.invalid("a filter may list at most \(limits.maxFilterValues) values in all (vectorLimits.maxFilterValues)")
+            }
+            guard bytes <= limits.maxFilterBytes else {
+                throw VectorMapping.invalid("a filter's keys and keywords may take at most \(limits.maxFilterBytes) bytes (vectorLimits.maxFilterBytes)")
+            }
         }
     }
 }

@@ -8,21 +8,21 @@ import Wire
 extension VectorService {
     func registerSnapshots(into router: inout RPCRouter) {
         let service = self
-        router.unary(Self.name, "CreateSnapshot", RuvectorV1.CreateSnapshotRequest.self) { request, _, _ in
+        router.unary(Self.name, "CreateSnapshot", RuvectorV1.CreateSnapshotRequest.self) { request, context, _ in
             let durable = try service.collection(request.collection)
-            let info = try await Self.blocking { try durable.snapshot() }
+            let info = try await service.run(.background, context, "the snapshot") { _ in try durable.snapshot() }
             return Self.snapshotInfo(info, collection: request.collection)
         }
-        router.unary(Self.name, "ListSnapshots", RuvectorV1.ListSnapshotsRequest.self) { request, _, _ in
+        router.unary(Self.name, "ListSnapshots", RuvectorV1.ListSnapshotsRequest.self) { request, context, _ in
             let durable = try service.collection(request.collection)
-            let infos = try await Self.blocking { try durable.listSnapshots() }
+            let infos = try await service.run(.background, context, "ListSnapshots") { _ in try durable.listSnapshots() }
             return RuvectorV1.ListSnapshotsResponse(snapshots: infos.map { Self.snapshotInfo($0, collection: request.collection) })
         }
-        router.serverStreaming(Self.name, "DownloadSnapshot", RuvectorV1.DownloadSnapshotRequest.self, RuvectorV1.FileChunk.self) { request, writer, _ in
-            try await service.download(request, to: writer)
+        router.serverStreaming(Self.name, "DownloadSnapshot", RuvectorV1.DownloadSnapshotRequest.self, RuvectorV1.FileChunk.self) { request, writer, context in
+            try await service.download(request, to: writer, context: context)
         }
-        router.clientStreaming(Self.name, "RestoreSnapshot", RuvectorV1.RestoreSnapshotRequest.self, RuvectorV1.CollectionInfo.self) { requests, _, _ in
-            try await service.restore(requests)
+        router.clientStreaming(Self.name, "RestoreSnapshot", RuvectorV1.RestoreSnapshotRequest.self, RuvectorV1.CollectionInfo.self) { requests, context, _ in
+            try await service.restore(requests, context: context)
         }
     }
 
@@ -31,7 +31,10 @@ extension VectorService {
                                 createdUnixMicros: info.createdUnixMicros, crc32c: info.fileCRC32C, walSequence: info.walSequence)
     }
 
-    private func download(_ request: RuvectorV1.DownloadSnapshotRequest, to writer: TypedWriter<RuvectorV1.FileChunk>) async throws {
+    /// Each chunk is read on the background pool and sent before the next is read; a cancelled
+    /// call stops at the next chunk (its send throws) and one chunk is held at a time.
+    private func download(_ request: RuvectorV1.DownloadSnapshotRequest, to writer: TypedWriter<RuvectorV1.FileChunk>,
+                          context: ServerContext) async throws {
         let chunkBytes = request.chunkBytes == 0 ? 256 << 10 : Int(request.chunkBytes)
         guard (4 << 10)...(1 << 20) ~= chunkBytes else {
             throw RPCError(.invalidArgument, "chunk_bytes must be 4096..1048576 (0 means 256 KiB), got \(request.chunkBytes)")
@@ -42,14 +45,14 @@ extension VectorService {
         }
         let reader: SnapshotFileReader
         do {
-            reader = try await Self.blocking { try durable.openSnapshot(request.name) }
+            reader = try await run(.background, context, "DownloadSnapshot") { _ in try durable.openSnapshot(request.name) }
         } catch let error as RPCError where error.code == .internal {
             throw RPCError(.notFound, "collection '\(request.collection)' has no snapshot '\(request.name)'; ListSnapshots gives them")
         }
         var offset = 0
         var crc: UInt32 = 0
         repeat {
-            let data = try await Self.blocking { [offset] in try reader.read(offset: offset, count: chunkBytes) }
+            let data = try await run(.background, context, "DownloadSnapshot") { [offset] _ in try reader.read(offset: offset, count: chunkBytes) }
             crc = CRC32C.checksum(data, continuing: crc)
             var chunk = RuvectorV1.FileChunk(offset: UInt64(offset), data: data)
             offset += data.count
@@ -64,7 +67,11 @@ extension VectorService {
     /// Restore: the first message names the collection and the source; an upload's chunks
     /// follow in order, the last with the trailer. The file is checked (size, CRC-32C, then
     /// every section) before the collection is replaced.
-    private func restore(_ requests: TypedRequests<RuvectorV1.RestoreSnapshotRequest>) async throws -> RuvectorV1.CollectionInfo {
+    /// The upload is held in memory while it arrives (it is checked whole), charged to a call
+    /// budget of its own limit (`maxSnapshotUploadBytes`) drawn from the server's memory.
+    private func restore(_ requests: TypedRequests<RuvectorV1.RestoreSnapshotRequest>, context: ServerContext) async throws -> RuvectorV1.CollectionInfo {
+        let upload = work.callBudget(work: "the snapshot upload", limitBytes: limits.maxSnapshotUploadBytes + (1 << 20))
+        defer { upload.close() }
         var target: String?
         var file: [UInt8] = []
         var trailer: RuvectorV1.FileTrailer?
@@ -91,6 +98,7 @@ extension VectorService {
                 guard file.count + chunk.data.count <= limits.maxSnapshotUploadBytes else {
                     throw RPCError(.resourceExhausted, "the upload exceeds the limit of \(limits.maxSnapshotUploadBytes) bytes (vectorLimits.maxSnapshotUploadBytes)")
                 }
+                try Self.mapped { try upload.charge(chunk.data.count) }
                 file += chunk.data
                 trailer = chunk.trailer
             case nil:
@@ -103,8 +111,9 @@ extension VectorService {
             guard SnapshotStore.isFileName(fromName) else {
                 throw RPCError(.invalidArgument, "'\(fromName)' is not a snapshot name; ListSnapshots gives them")
             }
-            file = try await Self.blocking {
+            file = try await run(.background, context, "RestoreSnapshot") { _ in
                 let reader = try durable.openSnapshot(fromName)
+                try upload.charge(reader.size)
                 return try reader.read(offset: 0, count: max(1, reader.size))
             }
         } else {
@@ -118,6 +127,6 @@ extension VectorService {
         }
         let bytes = file
         let catalog = self.catalog
-        return try await Self.blocking { try VectorMapping.info(try catalog.restore(target, snapshotFile: bytes)) }
+        return try await run(.background, context, "RestoreSnapshot") { _ in try VectorMapping.info(try catalog.restore(target, snapshotFile: bytes)) }
     }
 }

@@ -3,17 +3,23 @@ import Storage
 import VectorDatabase
 import VectorEngine
 import Wire
+import WorkControl
 
 /// `ruvector.v1.VectorService` over durable collections: collections, points, search
-/// (unary, batch, streaming) here; snapshots in `VectorService+Snapshots.swift`. Writes and
-/// other disk work run on `BlockingWork`'s threads; short reads (a plain Search, Get of a few
-/// ids, Count without filter, collection info) are answered in place, on their connection's
-/// event loop when alone on it (`RPCRouter.inlineUnary`), heavier ones on the concurrent pool.
-/// Every request is checked against `limits`.
+/// (unary, batch, streaming) here; snapshots in `VectorService+Snapshots.swift`. Work runs on
+/// the server's pools by kind (`ServerWork`): writes on the write pool, searches, scans and
+/// large reads on the search pool, snapshots on the background pool, each with the call's
+/// memory budget and cancellation. Short reads (a plain Search, Get of a few ids, Count without
+/// filter, collection info) are answered in place, on their connection's event loop when alone
+/// on it (`RPCRouter.inlineUnary`). Every request is checked against `limits` before any work.
 struct VectorService: RPCService {
     static let name = "ruvector.v1.VectorService"
     let catalog: CollectionCatalog
     let limits: VectorServiceLimits
+    let work: ServerWork
+    /// The largest response message the server sends (`ServerConfiguration.maxSendMessageBytes`):
+    /// responses are measured as they are built and refused before they pass it.
+    let maxResponseBytes: Int
 
     func collection(_ name: String) throws -> DurableCollection {
         guard let collection = catalog.get(name) else {
@@ -27,18 +33,25 @@ struct VectorService: RPCService {
         do { return try body() } catch { throw VectorMapping.rpcError(error) }
     }
 
-    /// Runs blocking engine or disk work off the cooperative pool, mapping its errors.
-    static func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        do { return try await BlockingWork.run(body) } catch { throw VectorMapping.rpcError(error) }
+    /// Runs `body` on the `kind` pool with the call's bounds, mapping its errors.
+    func run<T: Sendable>(_ kind: ServerWork.Kind, _ context: ServerContext, _ what: String, memoryLimitBytes: Int? = nil,
+                          _ body: @escaping @Sendable (WorkBounds) throws -> T) async throws -> T {
+        try await work.run(kind, context, work: what, memoryLimitBytes: memoryLimitBytes, map: VectorMapping.rpcError, body)
+    }
+
+    /// How an inline method's heavy requests run: on the search pool, with the call's bounds.
+    private func searchPool(_ what: String) -> @Sendable (ServerContext, @escaping @Sendable (WorkBounds) throws -> [UInt8]) async throws -> [UInt8] {
+        let service = self
+        return { context, body in try await service.run(.search, context, what, body) }
     }
 
     func register(into router: inout RPCRouter) {
         let catalog = self.catalog
         let service = self
         let limits = self.limits
-        router.unary(Self.name, "CreateCollection", RuvectorV1.CreateCollectionRequest.self) { request, _, _ in
+        router.unary(Self.name, "CreateCollection", RuvectorV1.CreateCollectionRequest.self) { request, context, _ in
             let config = try Self.mapped { try VectorMapping.config(request, limits: limits) }
-            return try await Self.blocking {
+            return try await service.run(.write, context, "CreateCollection") { _ in
                 guard let created = try catalog.create(config) else {
                     throw RPCError(.alreadyExists, "collection '\(request.name)' already exists")
                 }
@@ -51,8 +64,8 @@ struct VectorService: RPCService {
         router.inlineUnary(Self.name, "ListCollections", RuvectorV1.ListCollectionsRequest.self) { _, _ in
             try Self.mapped { RuvectorV1.ListCollectionsResponse(collections: try catalog.list().map { try VectorMapping.info($0) }) }
         }
-        router.unary(Self.name, "DeleteCollection", RuvectorV1.DeleteCollectionRequest.self) { request, _, _ in
-            try await Self.blocking {
+        router.unary(Self.name, "DeleteCollection", RuvectorV1.DeleteCollectionRequest.self) { request, context, _ in
+            try await service.run(.write, context, "DeleteCollection") { _ in
                 let count = UInt64(try service.collection(request.name).collection.count())
                 guard try catalog.delete(request.name) else {
                     throw RPCError(.notFound, "collection '\(request.name)' does not exist")
@@ -60,31 +73,41 @@ struct VectorService: RPCService {
                 return RuvectorV1.DeleteCollectionResponse(pointsDeleted: count)
             }
         }
-        router.unary(Self.name, "Upsert", RuvectorV1.UpsertRequest.self) { request, _, _ in
-            let points = try Self.mapped { try service.points(request, hint: "use UpsertStream for imports") }
+        router.unary(Self.name, "Upsert", RuvectorV1.UpsertRequest.self) { request, context, _ in
             let durable = try service.collection(request.collection)
             let acknowledge = VectorMapping.acknowledgement(request.wait)
-            let sequence = try await Self.blocking { try durable.upsert(keyed: points, acknowledge: acknowledge) }
-            return RuvectorV1.UpdateResult(sequence: sequence, pointsAffected: UInt64(points.count), applied: acknowledge == .applied)
+            return try await service.run(.write, context, "the upsert") { bounds in
+                let points = try service.points(request, hint: "use UpsertStream for imports", bounds: bounds)
+                let sequence = try durable.upsert(keyed: points, acknowledge: acknowledge)
+                return RuvectorV1.UpdateResult(sequence: sequence, pointsAffected: UInt64(points.count), applied: acknowledge == .applied)
+            }
         }
-        router.clientStreaming(Self.name, "UpsertStream", RuvectorV1.UpsertRequest.self, RuvectorV1.UpdateResult.self) { requests, _, _ in
-            try await service.upsertStream(requests)
+        router.clientStreaming(Self.name, "UpsertStream", RuvectorV1.UpsertRequest.self, RuvectorV1.UpdateResult.self) { requests, context, _ in
+            try await service.upsertStream(requests, context: context)
         }
-        router.inlineUnary(Self.name, "Get", RuvectorV1.GetRequest.self, light: { $0.ids.count <= 64 }) { request, _ in
+        router.inlineUnary(Self.name, "Get", RuvectorV1.GetRequest.self, prepare: { request in
+            let durable = try service.collection(request.collection)
+            let vectors = request.with?.withVectors ?? false
+            return (durable, request.ids.count <= 64 && (!vectors || request.ids.count * durable.collection.config.dimension <= 16 << 10))
+        }, heavy: searchPool("the get")) { request, durable, _, bounds in
             try Self.mapped {
                 guard request.ids.count <= limits.maxPointsPerWrite else {
                     throw RPCError(.invalidArgument, "at most \(limits.maxPointsPerWrite) ids per Get")
                 }
-                let durable = try service.collection(request.collection)
                 let with = request.with ?? RuvectorV1.WithOptions(withPayload: true)
-                let points = try request.ids.compactMap { id in
-                    try durable.internalId(try VectorMapping.key(id)).flatMap { durable.collection.get(id: $0) }
-                        .map { Self.retrieved($0, with: with, ids: durable) }
+                var response = ResponseBudget(what: "the Get response", maxBytes: service.maxResponseBytes, bounds: bounds)
+                var points: [RuvectorV1.RetrievedPoint] = []
+                for (n, id) in request.ids.enumerated() {
+                    if n & 255 == 0 { try bounds?.cancellation.check() }
+                    guard let internalId = try durable.internalId(try VectorMapping.key(id)),
+                          let point = durable.collection.get(id: internalId) else { continue }
+                    try response.add(point, with: with)
+                    points.append(Self.retrieved(point, with: with, ids: durable))
                 }
                 return RuvectorV1.GetResponse(points: points)
             }
         }
-        router.unary(Self.name, "Delete", RuvectorV1.DeleteRequest.self) { request, _, _ in
+        router.unary(Self.name, "Delete", RuvectorV1.DeleteRequest.self) { request, context, _ in
             let durable = try service.collection(request.collection)
             let deleted: Int
             switch request.selector {
@@ -93,78 +116,105 @@ struct VectorService: RPCService {
                     throw RPCError(.invalidArgument, "at most \(limits.maxPointsPerWrite) ids per Delete; delete by filter for more")
                 }
                 let ids = try Self.mapped { try list.ids.compactMap { try durable.internalId(try VectorMapping.key($0)) } }
-                deleted = try await Self.blocking { try durable.delete(ids: ids) }
+                deleted = try await service.run(.write, context, "the delete") { _ in try durable.delete(ids: ids) }
             case .filter(let filter)?:
-                guard let filter = try Self.mapped({ try VectorMapping.filter(filter, maxDepth: limits.maxFilterDepth, ids: durable) }) else {
+                guard let filter = try Self.mapped({ try VectorMapping.filter(filter, limits: limits, ids: durable) }) else {
                     throw RPCError(.invalidArgument, "an empty filter would delete everything; delete the collection instead")
                 }
-                deleted = try await Self.blocking { try durable.delete(matching: filter) }
+                deleted = try await service.run(.write, context, "the delete") { bounds in
+                    try durable.delete(matching: filter, cancellation: bounds.cancellation)
+                }
             case nil: throw RPCError(.invalidArgument, "Delete needs ids or a filter")
             }
             return RuvectorV1.UpdateResult(pointsAffected: UInt64(deleted), applied: true)
         }
         // Without a filter a count is read, not computed; with one, every point is tested.
-        router.inlineUnary(Self.name, "Count", RuvectorV1.CountRequest.self, light: { $0.filter == nil }) { request, _ in
+        router.inlineUnary(Self.name, "Count", RuvectorV1.CountRequest.self, prepare: { request in
+            (try service.collection(request.collection), request.filter == nil)
+        }, heavy: searchPool("the count")) { request, durable, _, bounds in
             try Self.mapped {
-                let durable = try service.collection(request.collection)
-                let filter = try VectorMapping.filter(request.filter, maxDepth: limits.maxFilterDepth, ids: durable)
-                return RuvectorV1.CountResponse(count: UInt64(try durable.collection.count(filter: filter)))
+                let filter = try VectorMapping.filter(request.filter, limits: limits, ids: durable)
+                return RuvectorV1.CountResponse(count: UInt64(try durable.collection.count(
+                    filter: filter, cancellation: bounds?.cancellation ?? .never)))
             }
         }
-        router.unary(Self.name, "Scroll", RuvectorV1.ScrollRequest.self) { request, _, _ in
-            try Self.mapped {
-                let durable = try service.collection(request.collection)
-                let collection = durable.collection
-                let limit = request.limit == 0 ? 100 : Int(request.limit)
-                guard limit <= limits.maxScrollLimit else {
-                    throw RPCError(.invalidArgument, "limit must be at most \(limits.maxScrollLimit)")
+        router.unary(Self.name, "Scroll", RuvectorV1.ScrollRequest.self) { request, context, _ in
+            let durable = try service.collection(request.collection)
+            let limit = request.limit == 0 ? 100 : Int(request.limit)
+            guard limit <= limits.maxScrollLimit else {
+                throw RPCError(.invalidArgument, "limit must be at most \(limits.maxScrollLimit)")
+            }
+            // The cursor is the position returned by the previous page, carried as a numeric id.
+            let cursor = try request.offset.map { offset -> Int in
+                guard case .num(let position)? = offset.kind, let cursor = Int(exactly: position) else {
+                    throw RPCError(.invalidArgument, "offset must be the next_offset of the previous page")
                 }
-                // The cursor is the position returned by the previous page, carried as a numeric id.
-                let cursor = try request.offset.map { offset -> Int in
-                    guard case .num(let position)? = offset.kind, let cursor = Int(exactly: position) else {
-                        throw RPCError(.invalidArgument, "offset must be the next_offset of the previous page")
-                    }
-                    return cursor
+                return cursor
+            }
+            let filter = try Self.mapped { try VectorMapping.filter(request.filter, limits: limits, ids: durable) }
+            let with = request.with ?? RuvectorV1.WithOptions(withPayload: true)
+            return try await service.run(.search, context, "the scroll") { bounds in
+                var response = ResponseBudget(what: "the Scroll page", maxBytes: service.maxResponseBytes, bounds: bounds)
+                let page = try durable.collection.scroll(after: cursor, limit: limit, filter: filter, cancellation: bounds.cancellation) {
+                    point throws(VectorEngineError) in
+                    do { try response.add(point, with: with) } catch { throw VectorEngineError(code: .stopped, message: "\(error)", cause: error) }
                 }
-                let filter = try VectorMapping.filter(request.filter, maxDepth: limits.maxFilterDepth, ids: durable)
-                let page = try collection.scroll(after: cursor, limit: limit, filter: filter)
-                var response = RuvectorV1.ScrollResponse(points: page.points.map {
-                    Self.retrieved($0, with: request.with ?? RuvectorV1.WithOptions(withPayload: true), ids: durable)
-                })
-                response.nextOffset = page.next.map { RuvectorV1.PointId(kind: .num(UInt64($0))) }
-                return response
+                var scrolled = RuvectorV1.ScrollResponse(points: page.points.map { Self.retrieved($0, with: with, ids: durable) })
+                scrolled.nextOffset = page.next.map { RuvectorV1.PointId(kind: .num(UInt64($0))) }
+                return scrolled
             }
         }
         router.inlineUnary(Self.name, "Search", RuvectorV1.SearchRequest.self, prepare: { request in
             let durable = try service.collection(request.collection)
             return (durable, Self.isLight(request, durable.collection.config))
-        }) { request, durable, _ in
-            try Self.mapped { try service.search(request, in: durable) }
-        }
-        router.unary(Self.name, "SearchBatch", RuvectorV1.SearchBatchRequest.self) { request, _, _ in
+        }, heavy: searchPool("the search")) { request, durable, _, bounds in
             try Self.mapped {
-                guard request.searches.count <= limits.maxSearchesPerBatch else {
-                    throw RPCError(.invalidArgument, "at most \(limits.maxSearchesPerBatch) searches per batch; use SearchStream for more")
-                }
-                return RuvectorV1.SearchBatchResponse(results: try request.searches.map { try service.search($0) })
+                var response = ResponseBudget(what: "the search response", maxBytes: service.maxResponseBytes, bounds: bounds)
+                return try service.search(request, in: durable, response: &response)
             }
         }
-        router.bidirectional(Self.name, "SearchStream", RuvectorV1.SearchRequest.self, RuvectorV1.SearchResponse.self) { requests, writer, _ in
+        router.unary(Self.name, "SearchBatch", RuvectorV1.SearchBatchRequest.self) { request, context, _ in
+            guard request.searches.count <= limits.maxSearchesPerBatch else {
+                throw RPCError(.invalidArgument, "at most \(limits.maxSearchesPerBatch) searches per batch; use SearchStream for more")
+            }
+            return try await service.run(.search, context, "the search batch") { bounds in
+                // One budget for the whole response: it is measured as each search's answer is
+                // built, and refused before it passes the response limit or the call's memory.
+                var response = ResponseBudget(what: "the SearchBatch response", maxBytes: service.maxResponseBytes, bounds: bounds,
+                                              hint: "use SearchStream, a smaller k, or leave out vectors and payloads")
+                var results: [RuvectorV1.SearchResponse] = []
+                results.reserveCapacity(request.searches.count)
+                for search in request.searches {
+                    results.append(try Self.mapped { try service.search(search, in: try service.collection(search.collection), response: &response) })
+                }
+                return RuvectorV1.SearchBatchResponse(results: results)
+            }
+        }
+        router.bidirectional(Self.name, "SearchStream", RuvectorV1.SearchRequest.self, RuvectorV1.SearchResponse.self) { requests, writer, context in
             // One answer per question, in order; a failed query answers with its error and the stream goes on.
-            for try await request in requests {
-                do {
-                    try await writer.send(try Self.mapped { try service.search(request) })
-                } catch let error as RPCError {
-                    try await writer.send(RuvectorV1.SearchResponse(
-                        tag: request.tag, error: RuvectorV1.SearchError(code: Int32(error.code.rawValue), message: error.message)))
+            try await service.work.withBounds(context, work: "the search stream") { bounds in
+                for try await request in requests {
+                    do {
+                        let answer = try await service.work.run(.search, context, bounds: bounds, map: VectorMapping.rpcError) {
+                            // Each answer is sent before the next is computed: only one is held.
+                            var response = ResponseBudget(what: "a SearchStream answer", maxBytes: service.maxResponseBytes, bounds: bounds)
+                            defer { response.release() }
+                            return try Self.mapped { try service.search(request, in: try service.collection(request.collection), response: &response) }
+                        }
+                        try await writer.send(answer)
+                    } catch let error as RPCError where ![.cancelled, .deadlineExceeded, .unavailable].contains(error.code) {
+                        try await writer.send(RuvectorV1.SearchResponse(
+                            tag: request.tag, error: RuvectorV1.SearchError(code: Int32(error.code.rawValue), message: error.message)))
+                    }
                 }
             }
         }
         registerSnapshots(into: &router)
     }
 
-    /// The points of an upsert message, checked against the limits.
-    func points(_ request: RuvectorV1.UpsertRequest, hint: String) throws -> [DurableCollection.KeyedPoint] {
+    /// The points of an upsert message, checked against the limits, with the memory they take
+    /// charged to `bounds` (the decoded message and its conversion are both held while written).
+    func points(_ request: RuvectorV1.UpsertRequest, hint: String, bounds: WorkBounds) throws -> [DurableCollection.KeyedPoint] {
         guard request.points.count <= limits.maxPointsPerWrite else {
             throw RPCError(.invalidArgument, "at most \(limits.maxPointsPerWrite) points per message, got \(request.points.count); \(hint)")
         }
@@ -174,34 +224,43 @@ struct VectorService: RPCService {
             guard bytes <= limits.maxPayloadBytes else {
                 throw RPCError(.invalidArgument, "the payload of a point is \(bytes) bytes; the limit is \(limits.maxPayloadBytes)")
             }
-            return DurableCollection.KeyedPoint(key: try VectorMapping.key(point.id), vector: point.vector?.values ?? [], payload: payload)
+            let vector = point.vector?.values ?? []
+            try bounds.memory.charge(2 * (64 + bytes + vector.count * MemoryLayout<Float>.stride))
+            return DurableCollection.KeyedPoint(key: try VectorMapping.key(point.id), vector: vector, payload: payload)
         }
     }
 
     /// Bulk import: each message is written (durably) as it arrives, so memory stays bounded
     /// by one message. A failure ends the call with a status that says how many points of the
     /// earlier messages were written (they stay).
-    private func upsertStream(_ requests: TypedRequests<RuvectorV1.UpsertRequest>) async throws -> RuvectorV1.UpdateResult {
+    private func upsertStream(_ requests: TypedRequests<RuvectorV1.UpsertRequest>, context: ServerContext) async throws -> RuvectorV1.UpdateResult {
         var name: String?
         var written: UInt64 = 0
         var sequence: UInt64 = 0
         var messages = 0
         var applied = true
         do {
-            for try await request in requests {
-                messages += 1
-                if let name, !request.collection.isEmpty, request.collection != name {
-                    throw RPCError(.invalidArgument,
-                        "every message of an UpsertStream writes to one collection: '\(name)', then '\(request.collection)'")
+            try await work.withBounds(context, work: "the upsert stream") { bounds in
+                for try await request in requests {
+                    messages += 1
+                    if let name, !request.collection.isEmpty, request.collection != name {
+                        throw RPCError(.invalidArgument,
+                            "every message of an UpsertStream writes to one collection: '\(name)', then '\(request.collection)'")
+                    }
+                    let target = name ?? request.collection
+                    name = target
+                    let durable = try collection(target)
+                    let acknowledge = VectorMapping.acknowledgement(request.wait)
+                    let (count, logged) = try await work.run(.write, context, bounds: bounds, map: VectorMapping.rpcError) {
+                        let charged = bounds.memory.chargedBytes
+                        defer { bounds.memory.refund(bounds.memory.chargedBytes - charged) }
+                        let batch = try points(request, hint: "send smaller messages", bounds: bounds)
+                        return (batch.count, try durable.upsert(keyed: batch, acknowledge: acknowledge))
+                    }
+                    sequence = logged
+                    written += UInt64(count)
+                    applied = applied && acknowledge == .applied
                 }
-                let target = name ?? request.collection
-                name = target
-                let batch = try Self.mapped { try points(request, hint: "send smaller messages") }
-                let durable = try collection(target)
-                let acknowledge = VectorMapping.acknowledgement(request.wait)
-                sequence = try await Self.blocking { try durable.upsert(keyed: batch, acknowledge: acknowledge) }
-                written += UInt64(batch.count)
-                applied = applied && acknowledge == .applied
             }
         } catch {
             let status = VectorMapping.rpcError(error)
@@ -213,19 +272,17 @@ struct VectorService: RPCService {
 
     /// A search short enough to answer on the event loop (well under a millisecond): an HNSW
     /// walk without filter, few results, ef x dimension at most 128 Ki (ef 64 at 2,048
-    /// dimensions, ef 341 at 384).
+    /// dimensions, ef 341 at 384), and vectors asked for only when they are small.
     static func isLight(_ request: RuvectorV1.SearchRequest, _ config: CollectionConfig) -> Bool {
         guard request.filter == nil, !(request.params?.exact ?? false) else { return false }
         let wanted = Int(request.k) + Int(request.offset)
         let ef = max(request.params.map { Int($0.ef) }.flatMap { $0 > 0 ? $0 : nil } ?? config.hnsw.efSearch, wanted)
-        return wanted <= 100 && ef <= (128 << 10) / config.dimension
+        let vectors = request.with?.withVectors ?? false
+        return wanted <= 100 && ef <= (128 << 10) / config.dimension && (!vectors || wanted * config.dimension <= 16 << 10)
     }
 
-    func search(_ request: RuvectorV1.SearchRequest) throws -> RuvectorV1.SearchResponse {
-        try search(request, in: try collection(request.collection))
-    }
-
-    func search(_ request: RuvectorV1.SearchRequest, in durable: DurableCollection) throws -> RuvectorV1.SearchResponse {
+    func search(_ request: RuvectorV1.SearchRequest, in durable: DurableCollection,
+                response: inout ResponseBudget) throws -> RuvectorV1.SearchResponse {
         let started = ContinuousClock.now
         let collection = durable.collection
         guard request.k >= 1, Int(request.k) + Int(request.offset) <= limits.maxK else {
@@ -235,7 +292,7 @@ struct VectorService: RPCService {
         let wanted = Int(request.k) + Int(request.offset)
         let ef = request.params.map { Int($0.ef) }.flatMap { $0 > 0 ? $0 : nil }
         if let ef, ef > limits.maxEf { throw RPCError(.invalidArgument, "ef must be at most \(limits.maxEf), got \(ef)") }
-        let filter = try VectorMapping.filter(request.filter, maxDepth: limits.maxFilterDepth, ids: durable)
+        let filter = try VectorMapping.filter(request.filter, limits: limits, ids: durable)
         // Quantized collections: rescore oversampling x k candidates (default 4; the request's
         // float is rounded up), or walk full vectors when asked to ignore the codes.
         var oversampling: Int? = 4
@@ -247,7 +304,8 @@ struct VectorService: RPCService {
             if q.ignore { oversampling = nil }
         }
         let hits = try collection.search(query, k: wanted, ef: ef.map { max($0, wanted) }, filter: filter,
-                                         exact: request.params?.exact ?? false, oversampling: oversampling)
+                                         exact: request.params?.exact ?? false, oversampling: oversampling,
+                                         cancellation: response.cancellation)
         let with = request.with ?? RuvectorV1.WithOptions()
         var scored: [RuvectorV1.ScoredPoint] = []
         for hit in hits.dropFirst(Int(request.offset)) {
@@ -255,8 +313,11 @@ struct VectorService: RPCService {
             if case .scoreThreshold(let threshold)? = request.threshold, score < threshold { break }
             var point = RuvectorV1.ScoredPoint(id: VectorMapping.pointId(durable.key(hit.id)), score: score)
             if with.withPayload || with.withVectors, let stored = collection.get(id: hit.id) {
+                try response.add(stored, with: with)
                 if with.withPayload { point.payload = VectorMapping.payload(stored.payload, keys: with.payloadKeys) }
                 if with.withVectors { point.vector = RuvectorV1.Vector(values: stored.vector) }
+            } else {
+                try response.add(bytes: ResponseBudget.pointOverheadBytes)
             }
             scored.append(point)
         }
@@ -269,5 +330,52 @@ struct VectorService: RPCService {
         if with.withPayload { retrieved.payload = VectorMapping.payload(point.payload, keys: with.payloadKeys) }
         if with.withVectors { retrieved.vector = RuvectorV1.Vector(values: point.vector) }
         return retrieved
+    }
+}
+
+/// Measures a response while it is built: the bytes it will take on the wire are checked
+/// against the server's response limit, and the memory it holds (the message and its encoding,
+/// twice those bytes) is charged to the call, so an oversized answer is refused before it is
+/// built, not after.
+struct ResponseBudget {
+    /// Wire bytes of a result beyond its payload and vector (id, score, framing).
+    static let pointOverheadBytes = 32
+    let what: String
+    let maxBytes: Int
+    let bounds: WorkBounds?
+    var hint = "ask for fewer results, or leave out vectors and payloads"
+    private(set) var bytes = 0
+
+    init(what: String, maxBytes: Int, bounds: WorkBounds?, hint: String? = nil) {
+        self.what = what
+        self.maxBytes = maxBytes
+        self.bounds = bounds
+        if let hint { self.hint = hint }
+    }
+
+    /// The call's cancellation (never raised for a light call, which has no bounds).
+    var cancellation: CancellationSignal { bounds?.cancellation ?? .never }
+
+    /// Adds a point as `with` would send it.
+    mutating func add(_ point: VectorPoint, with: RuvectorV1.WithOptions) throws {
+        var size = Self.pointOverheadBytes
+        if with.withPayload { size += VectorMapping.storedBytes(point.payload) }
+        if with.withVectors { size += point.vector.count * MemoryLayout<Float>.stride + 8 }
+        try add(bytes: size)
+    }
+
+    mutating func add(bytes size: Int) throws {
+        bytes += size
+        guard bytes <= maxBytes else {
+            throw RPCError(.resourceExhausted,
+                "\(what) would pass the server's response limit of \(formatBytes(maxBytes)) (--max-send-message-bytes); \(hint)")
+        }
+        try bounds?.memory.charge(2 * size)
+    }
+
+    /// Gives back what this response charged (it was sent).
+    mutating func release() {
+        bounds?.memory.refund(2 * bytes)
+        bytes = 0
     }
 }

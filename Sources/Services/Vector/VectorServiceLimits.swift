@@ -15,6 +15,12 @@ public struct VectorServiceLimits: Sendable, Equatable {
     public var maxPayloadBytes = 65_536
     /// Filter nesting levels.
     public var maxFilterDepth = 16
+    /// Conditions in one filter, nested ones included (a `match any` list is one condition).
+    public var maxFilterConditions = 1_024
+    /// Values listed in one filter's `match any` / `except` lists and `has_id` conditions, together.
+    public var maxFilterValues = 10_000
+    /// Bytes of keys and keyword values in one filter, together.
+    public var maxFilterBytes = 1 << 20
     /// Searches per SearchBatch.
     public var maxSearchesPerBatch = 1_000
     /// Page size of Scroll.
@@ -42,6 +48,7 @@ public struct VectorServiceLimits: Sendable, Equatable {
     static var settable: [String: WritableKeyPath<VectorServiceLimits, Int>] { [
         "maxDimension": \.maxDimension, "maxPointsPerWrite": \.maxPointsPerWrite, "maxK": \.maxK, "maxEf": \.maxEf,
         "maxPayloadBytes": \.maxPayloadBytes, "maxFilterDepth": \.maxFilterDepth,
+        "maxFilterConditions": \.maxFilterConditions, "maxFilterValues": \.maxFilterValues, "maxFilterBytes": \.maxFilterBytes,
         "maxSearchesPerBatch": \.maxSearchesPerBatch, "maxScrollLimit": \.maxScrollLimit,
         "maxSnapshotUploadBytes": \.maxSnapshotUploadBytes,
     ] }

@@ -1,3 +1,5 @@
+import WorkControl
+
 /// Configuration of a ``VectorCollection``.
 public struct CollectionConfig: Sendable, Hashable {
     /// Name: 1...255 characters from `A-Z a-z 0-9 _ -`.
@@ -83,28 +85,34 @@ public final class VectorCollection: Sendable {
         }
     }
 
-    /// Number of points, or of points matching `filter`.
-    public func count(filter: PayloadFilter? = nil) throws(VectorEngineError) -> Int {
+    /// Number of points, or of points matching `filter`. A raised `cancellation` stops the
+    /// scan (`.stopped`).
+    public func count(filter: PayloadFilter? = nil, cancellation: CancellationSignal = .never) throws(VectorEngineError) -> Int {
         guard let filter else { return index.count }
         var n = 0
-        try forEachMatching(filter) { _ in n += 1 }
+        try forEachMatching(filter, cancellation: cancellation) { _ in n += 1 }
         return n
     }
 
     /// Ids of the points whose payload matches `filter`, in index order.
-    public func ids(matching filter: PayloadFilter) throws(VectorEngineError) -> [UInt64] {
+    public func ids(matching filter: PayloadFilter, cancellation: CancellationSignal = .never) throws(VectorEngineError) -> [UInt64] {
         var ids: [UInt64] = []
-        try forEachMatching(filter) { ids.append($0) }
+        try forEachMatching(filter, cancellation: cancellation) { ids.append($0) }
         return ids
     }
 
-    /// Calls `body` with the id of every point whose payload matches `filter`.
-    private func forEachMatching(_ filter: PayloadFilter, _ body: (UInt64) -> Void) throws(VectorEngineError) {
+    /// Calls `body` with the id of every point whose payload matches `filter`, checking
+    /// `cancellation` every 256 points (a large filter can take microseconds per point).
+    private func forEachMatching(_ filter: PayloadFilter, cancellation: CancellationSignal,
+                                 _ body: (UInt64) -> Void) throws(VectorEngineError) {
         try filter.validate()
         var cursor: Int? = nil
         repeat {
             let page = try index.scroll(after: cursor, limit: VectorEngineLimits.maxK)
-            for id in page.ids { if let p = index.payload(id: id), filter.matches(p, id: id) { body(id) } }
+            for (n, id) in page.ids.enumerated() {
+                if n & 255 == 0 { try checkCancelled(cancellation) }
+                if let p = index.payload(id: id), filter.matches(p, id: id) { body(id) }
+            }
             cursor = page.next
         } while cursor != nil
     }
@@ -144,21 +152,30 @@ public final class VectorCollection: Sendable {
 
     /// Deletes every point matching `filter`; returns how many.
     @discardableResult
-    public func delete(filter: PayloadFilter) throws(VectorEngineError) -> Int {
-        delete(ids: try ids(matching: filter))
+    public func delete(filter: PayloadFilter, cancellation: CancellationSignal = .never) throws(VectorEngineError) -> Int {
+        delete(ids: try ids(matching: filter, cancellation: cancellation))
     }
 
     /// A page of points after `cursor` (opaque; `nil` starts), optionally filtered, and the
     /// cursor of the next page (`nil` when done).
-    public func scroll(after cursor: Int?, limit: Int,
-                       filter: PayloadFilter? = nil) throws(VectorEngineError) -> (points: [VectorPoint], next: Int?) {
+    /// `cancellation` stops the scan (`.stopped`); `keep`, when given, is told about each point
+    /// before it joins the page and may throw to end the scroll (a caller's memory budget).
+    public func scroll(after cursor: Int?, limit: Int, filter: PayloadFilter? = nil,
+                       cancellation: CancellationSignal = .never,
+                       keep: ((VectorPoint) throws(VectorEngineError) -> Void)? = nil) throws(VectorEngineError) -> (points: [VectorPoint], next: Int?) {
         try filter?.validate()
         var points: [VectorPoint] = []
         var cur = cursor
         repeat {
             let page = try index.scroll(after: cur, limit: limit - points.count)
-            for id in page.ids {
-                if let point = get(id: id), filter?.matches(point.payload, id: id) ?? true { points.append(point) }
+            for (n, id) in page.ids.enumerated() {
+                if n & 255 == 0 { try checkCancelled(cancellation) }
+                // Filtered on the payload before the vector is copied out.
+                if let filter, let payload = index.payload(id: id), !filter.matches(payload, id: id) { continue }
+                if let point = get(id: id) {
+                    try keep?(point)
+                    points.append(point)
+                }
             }
             cur = page.next
         } while cur != nil && points.count < limit
@@ -169,15 +186,17 @@ public final class VectorCollection: Sendable {
     /// `exact` scans every point (the ground truth). With quantization, the walk uses the codes
     /// and rescoring looks at `oversampling` times `k` candidates on full vectors; `oversampling:
     /// nil` walks full vectors only.
+    /// A raised `cancellation` stops the walk or scan (`.stopped`).
     public func search(_ query: [Float], k: Int, ef: Int? = nil, filter: PayloadFilter? = nil,
-                       exact: Bool = false, oversampling: Int? = 4) throws(VectorEngineError) -> [SearchHit] {
+                       exact: Bool = false, oversampling: Int? = 4,
+                       cancellation: CancellationSignal = .never) throws(VectorEngineError) -> [SearchHit] {
         try index.search(query, k: k, ef: ef ?? config.hnsw.efSearch, filter: filter,
-                         strategy: exact ? .exact : .automatic, oversampling: oversampling)
+                         strategy: exact ? .exact : .automatic, oversampling: oversampling, cancellation: cancellation)
     }
 
     /// Several searches, results in query order.
-    public func searchBatch(_ queries: [[Float]], k: Int, ef: Int? = nil,
-                            filter: PayloadFilter? = nil) throws(VectorEngineError) -> [[SearchHit]] {
-        try index.searchBatch(queries, k: k, ef: ef ?? config.hnsw.efSearch, filter: filter)
+    public func searchBatch(_ queries: [[Float]], k: Int, ef: Int? = nil, filter: PayloadFilter? = nil,
+                            cancellation: CancellationSignal = .never) throws(VectorEngineError) -> [[SearchHit]] {
+        try index.searchBatch(queries, k: k, ef: ef ?? config.hnsw.efSearch, filter: filter, cancellation: cancellation)
     }
 }

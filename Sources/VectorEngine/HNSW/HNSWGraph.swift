@@ -1,4 +1,5 @@
 internal import CVectorKernels
+import WorkControl
 
 /// The HNSW state and the paper's search algorithms (`searchLayer`, greedy descent, k-NN);
 /// construction is in `HNSWGraph+Insert.swift`. ``HNSWIndex`` owns it behind a
@@ -100,9 +101,11 @@ struct HNSWGraph {
 
     /// `searchLayer` of the paper: the `ef` closest nodes to `q` on `level` reachable from
     /// `entry`, ascending. Nodes rejected by `accept` are walked through but not returned.
-    /// `probe` (tests only) runs once, after the first node is expanded.
+    /// Once `cancellation` is raised the walk stops at the next expansion and returns what it
+    /// has (the caller throws). `probe` (tests only) runs once, after the first node is expanded.
     func searchLayer(_ q: UnsafePointer<Float>, entry: UInt32, ef: Int, level: Int,
                      accept: ((UInt32) -> Bool)?, codes: _QuantizedStore? = nil,
+                     cancellation: CancellationSignal = .never,
                      scratch: inout HNSWSearchScratch,
                      probe: (() -> Void)? = nil) -> [(distance: Float, id: UInt32)] {
         let memory = scratch.memory
@@ -119,6 +122,9 @@ struct HNSWGraph {
         let vectorBytes = codes == nil ? dimension * MemoryLayout<Float>.stride : 0
         while let c = scratch.candidates.top {
             if -c.distance > lowerBound && scratch.results.count >= ef { break }
+            // One relaxed load per expansion: a walk that a filter keeps going over the whole
+            // graph still stops within one expansion of its call's end.
+            if cancellation.isCancelled { break }
             scratch.candidates.pop()
             // Mark the neighbours visited first and start loading the vectors of the new ones, so
             // their cache misses overlap instead of stalling one distance at a time. The
@@ -154,6 +160,7 @@ struct HNSWGraph {
     /// With `oversampling` and quantization on, the walk uses the codes and the best
     /// `k * oversampling` candidates are rescored on the full vectors.
     func knn(_ q: UnsafePointer<Float>, k: Int, ef: Int, filter: PayloadFilter?, oversampling: Int? = nil,
+             cancellation: CancellationSignal = .never,
              scratch: inout HNSWSearchScratch, probe: (() -> Void)? = nil) -> [SearchHit] {
         let start = top.top
         guard let ep = start.node else { return [] }
@@ -173,7 +180,7 @@ struct HNSWGraph {
         if let codes, let oversampling {
             let pool = k * max(1, oversampling)
             let found = searchLayer(q, entry: entry, ef: max(ef, pool), level: 0, accept: accept, codes: codes,
-                                    scratch: &scratch, probe: probe)
+                                    cancellation: cancellation, scratch: &scratch, probe: probe)
             // Start loading every candidate's full vector before measuring any (their misses overlap).
             let vectorBytes = dimension * MemoryLayout<Float>.stride
             for candidate in found.prefix(pool) { CVectorKernels_prefetchBytes(storage.vector(candidate.id), vectorBytes) }
@@ -183,15 +190,18 @@ struct HNSWGraph {
             return rescored.prefix(k).map { SearchHit(id: externalIds[Int($0.id)], distance: $0.distance) }
         }
         let found = searchLayer(q, entry: entry, ef: max(ef, k), level: 0, accept: accept,
-                                scratch: &scratch, probe: probe)
+                                cancellation: cancellation, scratch: &scratch, probe: probe)
         quantized?.tiers?.recordSearch(returned: found.prefix(k).lazy.map { $0.id })
         return found.prefix(k).map { SearchHit(id: externalIds[Int($0.id)], distance: $0.distance) }
     }
 
-    /// Exact scan over live nodes that pass `filter`.
-    func exactSearch(_ q: UnsafePointer<Float>, k: Int, filter: PayloadFilter?) -> [SearchHit] {
+    /// Exact scan over live nodes that pass `filter`; stops early (returning what it has) once
+    /// `cancellation` is raised.
+    func exactSearch(_ q: UnsafePointer<Float>, k: Int, filter: PayloadFilter?,
+                     cancellation: CancellationSignal = .never) -> [SearchHit] {
         var heap = DistanceHeap()
         for i in 0..<totalCount where !deleted[i] {
+            if i & 255 == 0, cancellation.isCancelled { break }
             if let filter, !filter.matches(payloads[i], id: externalIds[i]) { continue }
             let d = distance(q, UInt32(i))
             if heap.count < k { heap.push(d, UInt32(i)) } else if let t = heap.top, d < t.distance {

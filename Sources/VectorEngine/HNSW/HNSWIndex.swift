@@ -1,4 +1,5 @@
 import Dispatch
+import WorkControl
 
 /// An approximate nearest-neighbour index: a Hierarchical Navigable Small World graph
 /// (Malkov & Yashunin 2016) over contiguous storage, with tombstone deletes, in-place
@@ -125,16 +126,19 @@ public final class HNSWIndex: VectorIndex {
     /// When quantization is on (``enableQuantization(_:sampleSize:seed:)``) the walk uses the
     /// codes and the best `k * oversampling` candidates are rescored on full vectors; pass
     /// `oversampling: nil` to walk on full vectors instead.
+    /// Once `cancellation` is raised the walk or scan stops and the search throws `.stopped`.
     public func search(_ query: [Float], k: Int, ef: Int, filter: PayloadFilter? = nil,
                        strategy: FilterStrategy = .automatic,
-                       oversampling: Int? = 4) throws(VectorEngineError) -> [SearchHit] {
-        try search(query, k: k, ef: ef, filter: filter, strategy: strategy, oversampling: oversampling, probe: nil)
+                       oversampling: Int? = 4, cancellation: CancellationSignal = .never) throws(VectorEngineError) -> [SearchHit] {
+        try search(query, k: k, ef: ef, filter: filter, strategy: strategy, oversampling: oversampling,
+                   cancellation: cancellation, probe: nil)
     }
 
     /// ``search(_:k:ef:filter:strategy:oversampling:)`` with a test hook: `probe` runs once,
     /// in the middle of the level-0 walk, while this search holds its scratch.
     func search(_ query: [Float], k: Int, ef: Int, filter: PayloadFilter?, strategy: FilterStrategy,
-                oversampling: Int?, probe: (() -> Void)?) throws(VectorEngineError) -> [SearchHit] {
+                oversampling: Int?, cancellation: CancellationSignal = .never,
+                probe: (() -> Void)?) throws(VectorEngineError) -> [SearchHit] {
         if let o = oversampling {
             try checkLimit(o >= 1 && o * k <= VectorEngineLimits.maxEf, "oversampling \(o) times k must be in 1...\(VectorEngineLimits.maxEf)")
         }
@@ -150,13 +154,15 @@ public final class HNSWIndex: VectorIndex {
                 guard let qb = qp.baseAddress else { return [] }
                 var exact = strategy == .exact
                 if let filter, strategy == .automatic { exact = g.estimateSelectivity(filter) < threshold }
-                return exact ? g.exactSearch(qb, k: k, filter: filter)
+                return exact ? g.exactSearch(qb, k: k, filter: filter, cancellation: cancellation)
                              : g.knn(qb, k: k, ef: ef, filter: filter,
                                      oversampling: g.quantized == nil ? nil : oversampling,
-                                     scratch: &scratch, probe: probe)
+                                     cancellation: cancellation, scratch: &scratch, probe: probe)
             }
         }
         if retierDue { scheduleRetier() }
+        // A stopped walk returned early with partial results: they are not an answer.
+        try checkCancelled(cancellation)
         return hits
     }
 
@@ -183,10 +189,11 @@ public final class HNSWIndex: VectorIndex {
 
     /// Runs several searches; results are in query order.
     public func searchBatch(_ queries: [[Float]], k: Int, ef: Int,
-                            filter: PayloadFilter? = nil) throws(VectorEngineError) -> [[SearchHit]] {
+                            filter: PayloadFilter? = nil,
+                            cancellation: CancellationSignal = .never) throws(VectorEngineError) -> [[SearchHit]] {
         var out: [[SearchHit]] = []
         out.reserveCapacity(queries.count)
-        for q in queries { out.append(try search(q, k: k, ef: ef, filter: filter)) }
+        for q in queries { out.append(try search(q, k: k, ef: ef, filter: filter, cancellation: cancellation)) }
         return out
     }
 
