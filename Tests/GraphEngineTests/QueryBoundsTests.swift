@@ -33,6 +33,45 @@ private final class CancelStamp: Sendable {
     }
 }
 
+/// Runs `body` on a thread of its own and returns its result. These tests run seconds of
+/// synchronous work; on the few threads Swift Testing runs every async test on (one per core),
+/// that work would stall other suites' async tests (and their timing).
+private func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue(label: "query-bounds-test").async { continuation.resume(with: Result { try body() }) }
+    }
+}
+
+/// How a query ended: its error (nil when it answered), its rows, how long it ran, when it
+/// stopped, and the nodes left in the store.
+private struct Ending: Sendable {
+    var error: GraphError?
+    var rows: [[Value]] = []
+    var elapsed: Duration
+    var stoppedAt: ContinuousClock.Instant
+    var nodes: Int
+}
+
+/// Runs `query` on `db` under `bounds` (streaming its rows when `streaming`), off the pool.
+private func ending(_ query: String, on db: GraphDatabase, parameters: [String: Value] = [:], bounds: WorkBounds,
+                    streaming: Bool = false) async throws -> Ending {
+    try await offPool {
+        var db = db
+        let started = ContinuousClock.now
+        var result: QueryResult? = nil
+        var error: GraphError? = nil
+        do throws(GraphError) {
+            result = streaming
+                ? try db.execute(query, parameters: parameters, bounds: bounds, streamingReadsTo: { _ in })
+                : try db.execute(query, parameters: parameters, bounds: bounds)
+        } catch let failure {
+            error = failure
+        }
+        let stopped = ContinuousClock.now
+        return Ending(error: error, rows: result?.rows ?? [], elapsed: stopped - started, stoppedAt: stopped, nodes: db.store.nodeCount)
+    }
+}
+
 /// A graph of `count` nodes `:N {i}` (built on the store directly: faster than Cypher).
 private func numbered(_ count: Int) throws -> GraphDatabase {
     var store = GraphStore()
@@ -64,22 +103,20 @@ struct QueryBoundsTests {
         "RETURN size(split(reduce(s = 'ab', i IN range(1, 22) | s + s), '')) AS n",
         "RETURN size(range(1, 100000000)) AS n",
     ])
-    func growthStopsAtTheBudget(query: String) throws {
+    func growthStopsAtTheBudget(query: String) async throws {
         let call = Call(limitBytes: 64 << 20)
-        var db = GraphDatabase()
-        let started = ContinuousClock.now
-        do {
-            try db.execute(query, bounds: call.bounds)
+        let end = try await ending(query, on: GraphDatabase(), bounds: call.bounds)
+        guard let error = end.error else {
             Issue.record("expected the query to exceed its budget")
-        } catch {
-            #expect(error.code == .resourceExhausted, "\(error)")
-            #expect(error.workLimit?.kind == .callMemory)
-            #expect(error.message.contains("64 MiB") && error.message.contains("the test's per-query limit"), "\(error.message)")
+            return
         }
-        #expect(ContinuousClock.now - started < .seconds(30))
+        #expect(error.code == .resourceExhausted, "\(error)")
+        #expect(error.workLimit?.kind == .callMemory)
+        #expect(error.message.contains("64 MiB") && error.message.contains("the test's per-query limit"), "\(error.message)")
+        #expect(end.elapsed < .seconds(30))
         #expect(call.memory.chargedBytes == 0, "the query gave back everything it charged")
         #expect(call.memory.peakBytes <= 64 << 20)
-        #expect(db.store.nodeCount == 0, "nothing the query did was kept")
+        #expect(end.nodes == 0, "nothing the query did was kept")
     }
 
     @Test("the server's budget for all calls stops a query its own budget would allow")
@@ -134,41 +171,40 @@ struct QueryBoundsTests {
     // MARK: Aggregation without rows
 
     @Test("count(n) over a million nodes answers within a small budget: no row is held")
-    func countOverAMillionNodes() throws {
-        var db = try numbered(1_000_000)
+    func countOverAMillionNodes() async throws {
+        let db = try await offPool { try numbered(1_000_000) }
         for (query, expected) in [("MATCH (n) RETURN count(n) AS c", Value.int(1_000_000)),
                                   ("MATCH (n:N) RETURN sum(n.i) AS c", .int(499_999_500_000))] {
             let call = Call(limitBytes: 16 << 20)
-            let result = try db.execute(query, bounds: call.bounds)
-            #expect(result.rows == [[expected]], "\(query)")
+            let end = try await ending(query, on: db, bounds: call.bounds)
+            #expect(end.error == nil && end.rows == [[expected]], "\(query): \(String(describing: end.error))")
             // The scan's list of candidate ids (8 bytes a node) is what it holds, not a row per node.
             #expect(call.memory.peakBytes <= 10 << 20, "\(query): peak \(call.memory.peakBytes) bytes")
         }
     }
 
     @Test("grouped aggregation holds one entry per group, whatever the number of rows")
-    func groupedAggregationGrowsWithGroups() throws {
-        var db = try numbered(200_000)
-        func peak(rows: Int, groups: Int) throws -> Int {
+    func groupedAggregationGrowsWithGroups() async throws {
+        let db = try await offPool { try numbered(200_000) }
+        func peak(rows: Int, groups: Int) async throws -> Int {
             let call = Call(limitBytes: 256 << 20)
-            let result = try db.execute("MATCH (n:N) WHERE n.i < $rows RETURN n.i % $groups AS k, count(*) AS c",
-                                        parameters: ["rows": .int(Int64(rows)), "groups": .int(Int64(groups))], bounds: call.bounds)
-            #expect(result.rows.count == groups)
+            let end = try await ending("MATCH (n:N) WHERE n.i < $rows RETURN n.i % $groups AS k, count(*) AS c", on: db,
+                                       parameters: ["rows": .int(Int64(rows)), "groups": .int(Int64(groups))], bounds: call.bounds)
+            #expect(end.error == nil && end.rows.count == groups)
             return call.memory.peakBytes
         }
-        let tenGroupsFewRows = try peak(rows: 20_000, groups: 10)
-        let tenGroupsManyRows = try peak(rows: 200_000, groups: 10)
-        let manyGroups = try peak(rows: 200_000, groups: 20_000)
+        let tenGroupsFewRows = try await peak(rows: 20_000, groups: 10)
+        let tenGroupsManyRows = try await peak(rows: 200_000, groups: 10)
+        let manyGroups = try await peak(rows: 200_000, groups: 20_000)
         #expect(tenGroupsManyRows - tenGroupsFewRows < 1 << 20, "180,000 more rows cost \(tenGroupsManyRows - tenGroupsFewRows) bytes")
         #expect(manyGroups - tenGroupsManyRows > 19_990 * 100, "19,990 more groups cost \(manyGroups - tenGroupsManyRows) bytes")
     }
 
     @Test("ORDER BY with LIMIT keeps only the best rows, and returns the same as a full sort")
-    func topRowsOnly() throws {
-        var db = GraphDatabase()
+    func topRowsOnly() async throws {
         let call = Call(limitBytes: 8 << 20)
-        let result = try db.execute("UNWIND range(1, 1000) AS a UNWIND range(1, 300) AS b RETURN a, b ORDER BY (a * b) % 997 DESC, a SKIP 3 LIMIT 10",
-                                    bounds: call.bounds)
+        let end = try await ending("UNWIND range(1, 1000) AS a UNWIND range(1, 300) AS b RETURN a, b ORDER BY (a * b) % 997 DESC, a SKIP 3 LIMIT 10",
+                                   on: GraphDatabase(), bounds: call.bounds)
         var all: [(Int, Int)] = []
         for a in 1...1000 { for b in 1...300 { all.append((a, b)) } }
         let expected = all.enumerated().sorted { x, y in
@@ -177,7 +213,7 @@ struct QueryBoundsTests {
             if x.element.0 != y.element.0 { return x.element.0 < y.element.0 }
             return x.offset < y.offset
         }.dropFirst(3).prefix(10).map { [Value.int(Int64($0.element.0)), .int(Int64($0.element.1))] }
-        #expect(result.rows == Array(expected))
+        #expect(end.error == nil && end.rows == Array(expected))
         #expect(call.memory.peakBytes < 8 << 20)
     }
 
@@ -211,21 +247,19 @@ struct QueryBoundsTests {
         "WITH reduce(s = '', i IN range(1, 2000) | s + '0123456789012345678901234567890123456789012345678901234567890123456789') AS s "
             + "RETURN s =~ $pattern AS m",
     ])
-    func cancelStopsQuickly(query: String) throws {
-        var db = try dense()
+    func cancelStopsQuickly(query: String) async throws {
+        let db = try dense()
         let call = Call(limitBytes: 2 << 30)
         let stamp = CancelStamp()
         stamp.cancel(call, after: .milliseconds(400))
         let pattern = Value.string(String(repeating: "(.?){1000}", count: 3))
-        var streamed = 0
-        do {
-            try db.execute(query, parameters: ["pattern": pattern], bounds: call.bounds,
-                           streamingReadsTo: { event in if case .row = event { streamed += 1 } })
+        let end = try await ending(query, on: db, parameters: ["pattern": pattern], bounds: call.bounds, streaming: true)
+        guard let error = end.error else {
             Issue.record("expected the cancel to stop the query")
-        } catch {
-            #expect(error.code == .cancelled && error.workLimit?.kind == .stopped(.cancelled), "\(error)")
+            return
         }
-        let stopped = ContinuousClock.now
+        #expect(error.code == .cancelled && error.workLimit?.kind == .stopped(.cancelled), "\(error)")
+        let stopped = end.stoppedAt
         guard let cancelled = stamp.instant.withLock({ $0 }) else {
             Issue.record("the query ended before the cancel")
             return

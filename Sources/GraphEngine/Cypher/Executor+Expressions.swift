@@ -147,10 +147,11 @@ extension Executor {
                 let stepMark = control.mark
                 acc = try eval(expression, inner, aggs)
                 // The new accumulator was charged as it was built (a doubling string or list hits
-                // the budget before the allocator); the old one is garbage now.
-                if control.transientBytes != stepMark {
-                    try control.settle(since: accumulatorMark, holding: try control.measure(acc))
-                }
+                // the budget before the allocator): what this step built holds it, and the old one
+                // is garbage now. (What the step built is at least the value's deep size: each
+                // builder settles on that, temporaries only add to it.)
+                let built = control.transientBytes - stepMark
+                if built > 0 { try control.settle(since: accumulatorMark, holding: built) }
             }
             inner = [:]
             try control.settle(since: mark, holding: try control.measure(acc))

@@ -168,7 +168,8 @@ extension Executor {
     private func storedProperties(_ e: Expr?, _ r: Row) throws(GraphError) -> [String: Value] {
         let mark = control.mark
         let properties = try propertyMap(e, r)
-        _ = control.keep(since: mark, atMost: try control.measure(.map(properties)))
+        // A map built here was settled at its size; one passed in (a parameter) built nothing.
+        _ = control.keep(since: mark, atMost: .max)
         try control.charge(MemoryEstimate.elementBytes)
         return properties
     }
