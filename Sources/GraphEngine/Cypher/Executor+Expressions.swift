@@ -183,6 +183,7 @@ extension Executor {
             inner.rowSink = nil
             inner.streamsAsFound = false
             inner.stopsAtFirstRow = true
+            inner.equalityHints = [:]
             let result = try inner.runSingle(subquery.clauses, from: row)
             control.refund(result.memoryBytes)
             return .bool(!result.rows.isEmpty)

@@ -140,8 +140,11 @@ extension Executor {
         let rest = stages.dropFirst()
         switch stage {
         case .match(let optional, let parts, let predicate, let hints, let variables, let made):
+            // This MATCH's WHERE narrows its own walk only: the clauses after it run without it.
             var reader = self
             reader.equalityHints = hints
+            var next = self
+            next.equalityHints = [:]
             let control = self.control
             var carry = kept
             var found = false
@@ -157,14 +160,14 @@ extension Executor {
                 try control.charge(madeBytes)
                 let owned = carry + madeBytes
                 carry = 0
-                try reader.push(match, owned, rest, into: sink)
+                try next.push(match, owned, rest, into: sink)
             }
             try reader.matchParts(parts, row, into: &out)
             if !found && optional {
                 var padded = row
                 for v in variables where padded[v] == nil { padded[v] = .null }
                 carry = 0
-                try push(padded, kept, rest, into: sink)
+                try next.push(padded, kept, rest, into: sink)
             }
             control.refund(carry)
         case .unwind(let e, let name):

@@ -62,12 +62,7 @@ final class QueryControl {
     }
 
     private func stopped() -> GraphError {
-        do throws(WorkLimitError) {
-            try cancellation.check()
-            return GraphError(.cancelled, "the call was cancelled; its work was stopped")
-        } catch {
-            return GraphError(error)
-        }
+        GraphError(WorkLimitError.stopped(cancellation.reason ?? .cancelled))
     }
 
     // MARK: Held bytes
