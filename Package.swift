@@ -120,8 +120,8 @@ let package = Package(
                           swiftSettings: internalChecks),
 
         // MARK: Graph engine (property graph + Cypher)
-        .target(name: "GraphEngine", dependencies: ["VectorEngine"], swiftSettings: internalChecks),
-        .testTarget(name: "GraphEngineTests", dependencies: ["GraphEngine", "VectorEngine"],
+        .target(name: "GraphEngine", dependencies: ["VectorEngine", "WorkControl"], swiftSettings: internalChecks),
+        .testTarget(name: "GraphEngineTests", dependencies: ["GraphEngine", "VectorEngine", "WorkControl"],
                     exclude: ["tck-expected-pass.txt", "Scenarios"],
                     swiftSettings: internalChecks),
         // k-hop, MATCH-with-filter and hybrid search vs SQLite recursive CTEs (sqlite_peer.py), same graph, same run.
@@ -140,7 +140,8 @@ let package = Package(
         .target(name: "CAllocationCounter", path: "Benchmarks/RaftBench/CAllocationCounter"),
 
         // The graph made durable (WAL of change sets + snapshots) with isolation levels.
-        .target(name: "GraphPersistence", dependencies: ["GraphEngine", "Storage", "VectorEngine"], swiftSettings: internalChecks),
+        .target(name: "GraphPersistence", dependencies: ["GraphEngine", "Storage", "VectorEngine", "WorkControl"],
+                swiftSettings: internalChecks),
         .testTarget(name: "GraphPersistenceTests", dependencies: ["GraphPersistence"], swiftSettings: internalChecks),
 
         // MARK: Clients (Swift client library and the ruvector CLI)

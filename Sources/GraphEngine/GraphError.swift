@@ -1,3 +1,5 @@
+import WorkControl
+
 /// An error raised by the graph store or the Cypher pipeline.
 public struct GraphError: Error, CustomStringConvertible, Sendable {
     /// What kind of failure this is. Extensible: new codes may be added.
@@ -19,9 +21,13 @@ public struct GraphError: Error, CustomStringConvertible, Sendable {
         public static let timeout = Code(name: "timeout")
         /// A size, count or depth limit was exceeded.
         public static let limitExceeded = Code(name: "limitExceeded")
-        /// Whoever consumes a streamed query stopped it (the client went away, or its row
-        /// limit was reached).
+        /// The query was stopped: whoever consumes its stream stopped it (the client went
+        /// away, or its row limit was reached), or its call was cancelled (the cause is then a
+        /// `WorkLimitError`).
         public static let cancelled = Code(name: "cancelled")
+        /// The query needed more memory than its call's budget (or the server's budget for all
+        /// calls) allows; the cause is the `WorkLimitError` naming the limit.
+        public static let resourceExhausted = Code(name: "resourceExhausted")
         /// A description of the code.
         public var description: String { name }
     }
@@ -38,6 +44,19 @@ public struct GraphError: Error, CustomStringConvertible, Sendable {
         self.message = message
         self.cause = cause
     }
+    /// The error that ends work stopped by `limit`: `.resourceExhausted` for memory,
+    /// `.timeout` for a deadline, `.cancelled` for a cancel or shutdown; `limit` is the cause.
+    public init(_ limit: WorkLimitError) {
+        switch limit.kind {
+        case .callMemory, .serverMemory: self.init(.resourceExhausted, limit.message, cause: limit)
+        case .stopped(.deadlineExceeded): self.init(.timeout, limit.message, cause: limit)
+        case .stopped: self.init(.cancelled, limit.message, cause: limit)
+        }
+    }
+
+    /// The `WorkLimitError` that stopped the query, if one did.
+    public var workLimit: WorkLimitError? { cause as? WorkLimitError }
+
     /// "code: message".
     public var description: String { "\(code): \(message)" }
 }

@@ -1,6 +1,7 @@
 import GraphEngine
 import Storage
 import Synchronization
+import WorkControl
 
 /// A property graph that survives restarts and crashes, with transactions. Every commit
 /// (an auto-commit query, or a transaction) writes the changes it made to the write-ahead
@@ -195,13 +196,14 @@ public final class DurableGraphDatabase: Sendable {
 
     /// Runs a hybrid (vector + graph) search on the committed graph, or inside transaction
     /// `transaction` (the index follows committed data; hits are checked against the
-    /// transaction's view). See `GraphDatabase.hybridSearch`.
+    /// transaction's view). See `GraphDatabase.hybridSearch` (and for `bounds`).
     public func hybridSearch(index: String, vector: [Float], k: Int, filter: String = "", parameters: [String: Value] = [:],
                              expandDepth: Int = 0, deadline: ContinuousClock.Instant? = nil,
+                             bounds: WorkBounds = .unbounded(work: "the hybrid search"),
                              transaction: String? = nil) throws -> Outcome<[HybridHit]> {
         let work: (inout GraphDatabase) throws(GraphError) -> [HybridHit] = { database throws(GraphError) in
             try database.hybridSearch(index: index, vector: vector, k: k, filter: filter, parameters: parameters,
-                                      expandDepth: expandDepth, deadline: deadline)
+                                      expandDepth: expandDepth, deadline: deadline, bounds: bounds)
         }
         if let transaction { return try perform(transaction: transaction, work) }
         return try perform(work)
@@ -212,14 +214,21 @@ public final class DurableGraphDatabase: Sendable {
 
     // MARK: Auto-commit
 
-    /// Runs a Cypher query as its own transaction (`randomSeed` and `sink`: see
+    /// Runs a Cypher query as its own transaction (`randomSeed`, `bounds` and `sink`: see
     /// `GraphDatabase.execute`; a read-only query streams from its snapshot, a write's rows
-    /// come back in the outcome once committed).
+    /// come back in the outcome once committed, still charged to `bounds.memory`).
     public func execute(_ query: String, parameters: [String: Value] = [:],
                         deadline: ContinuousClock.Instant? = nil, randomSeed: UInt64 = 0,
+                        bounds: WorkBounds = .unbounded(work: "the query"),
                         streamingReadsTo sink: ((QueryStreamEvent) throws(GraphError) -> Void)? = nil) throws -> Outcome<QueryResult> {
-        try perform { database throws(GraphError) in
-            try database.execute(query, parameters: parameters, deadline: deadline, randomSeed: randomSeed, streamingReadsTo: sink)
+        // A write that lost the race to commit runs again: the first run's rows are dropped.
+        var previousBytes = 0
+        return try perform { database throws(GraphError) in
+            bounds.memory.refund(previousBytes)
+            let result = try database.execute(query, parameters: parameters, deadline: deadline, randomSeed: randomSeed,
+                                              bounds: bounds, streamingReadsTo: sink)
+            previousBytes = result.memoryBytes
+            return result
         }
     }
 
@@ -291,12 +300,14 @@ public final class DurableGraphDatabase: Sendable {
         state.transactions = state.transactions.filter { _, tx in tx.busy || now - tx.lastUsed < tx.idleTimeout }
     }
 
-    /// Runs a Cypher query inside transaction `id`.
+    /// Runs a Cypher query inside transaction `id` (bounded by `bounds`, as `execute`).
     public func execute(_ query: String, parameters: [String: Value] = [:], deadline: ContinuousClock.Instant? = nil,
-                        randomSeed: UInt64 = 0, streamingReadsTo sink: ((QueryStreamEvent) throws(GraphError) -> Void)? = nil,
+                        randomSeed: UInt64 = 0, bounds: WorkBounds = .unbounded(work: "the query"),
+                        streamingReadsTo sink: ((QueryStreamEvent) throws(GraphError) -> Void)? = nil,
                         transaction id: String) throws -> Outcome<QueryResult> {
         try perform(transaction: id) { database throws(GraphError) in
-            try database.execute(query, parameters: parameters, deadline: deadline, randomSeed: randomSeed, streamingReadsTo: sink)
+            try database.execute(query, parameters: parameters, deadline: deadline, randomSeed: randomSeed,
+                                 bounds: bounds, streamingReadsTo: sink)
         }
     }
 

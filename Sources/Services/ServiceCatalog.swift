@@ -97,7 +97,7 @@ public final class ServiceCatalog: Sendable {
             "snapshot_sequence": "\(graph.recovery.snapshotSequence)", "replayed_records": "\(graph.recovery.replayedRecords)",
             "wal_dropped_bytes": "\(graph.recovery.wal.droppedBytes)",
         ])
-        router.register(GraphService(graph: graph))
+        router.register(GraphService(graph: graph, work: work, maxResponseBytes: options.maxResponseBytes))
         self.collections = collections
         self.graph = graph
         self.logger = logger

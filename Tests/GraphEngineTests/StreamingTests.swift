@@ -1,4 +1,6 @@
+import Dispatch
 import Testing
+import WorkControl
 @testable import GraphEngine
 
 /// Collects what a streamed query hands on.
@@ -63,20 +65,47 @@ struct StreamingTests {
         let (_, received) = try stream(&db, "MATCH (a:N), (b:N), (c:N) RETURN a.i, b.i, c.i LIMIT 1")
         #expect(received.rows.count == 1)
         #expect(ContinuousClock.now - started < .seconds(5))
-        // Built, the same query hits the row limit instead of answering.
-        #expect(throws: GraphError.self) { try db.execute("MATCH (a:N), (b:N), (c:N) RETURN a.i, b.i, c.i LIMIT 1") }
+        // Built, the same query stops at its LIMIT too (the pipeline ends the walk).
+        let builtStarted = ContinuousClock.now
+        #expect(try db.execute("MATCH (a:N), (b:N), (c:N) RETURN a.i, b.i, c.i LIMIT 1").rows == [[.int(1), .int(1), .int(1)]])
+        #expect(ContinuousClock.now - builtStarted < .seconds(5))
     }
 
-    @Test("a streamed result may exceed the row limit a built one has (rows are not held)")
-    func noRowLimitWhenStreamed() throws {
-        var db = GraphDatabase()
-        try db.execute("UNWIND range(1, 1001) AS i CREATE (:N {i: i})")
-        var count = 0
-        _ = try db.execute("MATCH (a:N), (b:N) RETURN a.i + b.i AS s", streamingReadsTo: { event in
-            if case .row = event { count += 1 }
-        })
-        #expect(count == 1001 * 1001)       // 1,002,001 rows > Executor.maxRows
-        #expect(throws: GraphError.self) { try db.execute("MATCH (a:N), (b:N) RETURN a.i + b.i AS s") }
+    @Test("a streamed result is not held: it fits a budget the same result built does not")
+    func streamedRowsAreNotHeld() async throws {
+        // Seconds of synchronous work: on a thread of its own, not on the threads every async
+        // test shares; the checks run back on the test's task.
+        let (streamed, streamBudget, builtError, builtBudget, unbounded) = try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue(label: "streaming-test").async {
+                continuation.resume(with: Result { () throws -> (Int, CallBudget, GraphError?, CallBudget, Int) in
+                    var db = GraphDatabase()
+                    try db.execute("UNWIND range(1, 1001) AS i CREATE (:N {i: i})")
+                    let server = MemoryBudget(limitBytes: 1 << 30)
+                    let streamBudget = CallBudget(limitBytes: 1 << 20, server: server)
+                    var count = 0
+                    _ = try db.execute("MATCH (a:N), (b:N) WHERE b.i <= 300 RETURN a.i + b.i AS s",
+                                       bounds: WorkBounds(memory: streamBudget, cancellation: CancellationSignal()),
+                                       streamingReadsTo: { event in if case .row = event { count += 1 } })
+                    let builtBudget = CallBudget(limitBytes: 1 << 20, server: server)
+                    var builtError: GraphError? = nil
+                    do throws(GraphError) {
+                        try db.execute("MATCH (a:N), (b:N) WHERE b.i <= 300 RETURN a.i + b.i AS s",
+                                       bounds: WorkBounds(memory: builtBudget, cancellation: CancellationSignal()))
+                    } catch let failure {
+                        builtError = failure
+                    }
+                    // Unbounded (a library caller), a built result of more than 1,000,000 rows
+                    // answers: no row count refuses it any more.
+                    let unbounded = try db.execute("MATCH (a:N), (b:N) RETURN a.i + b.i AS s").rows.count
+                    return (count, streamBudget, builtError, builtBudget, unbounded)
+                })
+            }
+        }
+        #expect(streamed == 1001 * 300)     // more rows than a built result of 1 MiB holds
+        #expect(streamBudget.chargedBytes == 0 && streamBudget.peakBytes <= 256 << 10, "peak \(streamBudget.peakBytes)")
+        #expect(builtError?.code == .resourceExhausted && builtError?.workLimit?.kind == .callMemory, "built: \(builtError?.description ?? "no error")")
+        #expect(builtBudget.chargedBytes == 0)
+        #expect(unbounded == 1001 * 1001)
     }
 
     @Test("a query that writes is not streamed: its rows come back to be sent after commit")

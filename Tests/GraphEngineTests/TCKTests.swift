@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Testing
 import VectorEngine
@@ -212,11 +213,21 @@ let repoRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().
            "mathematical", "null", "path", "pattern", "precedence", "quantifier", "string", "temporal", "typeConversion"]
         .map { "expressions/" + $0 }
 
-    @Test func tckClausesMeetExpectedPassList() throws {
+    /// Runs on a thread of its own (the TCK takes a minute of synchronous work, which would hold
+    /// one of the few threads Swift Testing runs every async test on); checks on the test's task.
+    @Test func tckClausesMeetExpectedPassList() async throws {
+        let (regressions, expectedCount) = try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue(label: "tck").async { continuation.resume(with: Result { try Self.runTCK() }) }
+        }
+        #expect(regressions.isEmpty, "\(regressions.count) listed scenarios no longer pass:\n\(regressions.prefix(20).joined(separator: "\n"))")
+        #expect(expectedCount > 0, "expected-pass list is missing or empty")
+    }
+
+    /// Runs the TCK folders; returns the listed scenarios that fail and the size of the list.
+    private static func runTCK() throws -> ([String], Int) {
         let tck = repoRoot.deletingLastPathComponent().appendingPathComponent("shared/tck/features")
         guard FileManager.default.fileExists(atPath: tck.path) else {
-            Issue.record("TCK not found at \(tck.path)")
-            return
+            return (["TCK not found at \(tck.path)"], 0)
         }
         let listURL = repoRoot.appendingPathComponent("Tests/GraphEngineTests/tck-expected-pass.txt")
         let expected = Set(((try? String(contentsOf: listURL, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init))
@@ -246,7 +257,6 @@ let repoRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().
         if ProcessInfo.processInfo.environment["RUVECTOR_TCK_UPDATE"] != nil {
             try (passed.sorted().joined(separator: "\n") + "\n").write(to: listURL, atomically: true, encoding: .utf8)
         }
-        #expect(regressions.isEmpty, "\(regressions.count) listed scenarios no longer pass:\n\(regressions.prefix(20).joined(separator: "\n"))")
-        #expect(!expected.isEmpty, "expected-pass list is missing or empty")
+        return (regressions, expected.count)
     }
 }

@@ -18,9 +18,6 @@ extension Executor {
         "tostringornull", "tointegerornull", "tofloatornull", "tobooleanornull",
     ]
 
-    /// Longest string `replace`, `split` and friends may build.
-    static let maxStringBytes = 16 << 20
-
     /// The value of built-in function `name`, or nil when `name` is not one of these.
     func builtin(_ name: String, _ a: [Value]) throws(GraphError) -> Value? {
         func arity(_ counts: ClosedRange<Int>) throws(GraphError) {
@@ -150,31 +147,56 @@ extension Executor {
             guard case .string(let t) = v else { throw typeError("\(name)() \(what) must be a string, got \(v)") }
             return t
         }
-        let characters = Array(s)
         switch name {
         case "trim": return .string(String(s.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed()))
         case "ltrim": return .string(String(s.drop(while: \.isWhitespace)))
         case "rtrim": return .string(String(s.reversed().drop(while: \.isWhitespace).reversed()))
-        case "left": return .string(String(characters.prefix(try count(a[1], "length"))))
-        case "right": return .string(String(characters.suffix(try count(a[1], "length"))))
+        case "left": return .string(String(s.prefix(try count(a[1], "length"))))
+        case "right": return .string(String(s.suffix(try count(a[1], "length"))))
         case "substring":
-            let start = min(try count(a[1], "start"), characters.count)
-            let length = a.count == 3 ? try count(a[2], "length") : characters.count
-            return .string(String(characters[start..<(start + min(length, characters.count - start))]))
+            let start = try count(a[1], "start")
+            let rest = s.dropFirst(start)
+            return .string(String(a.count == 3 ? rest.prefix(try count(a[2], "length")) : rest))
         case "split":
             let delimiter = try text(a[1], "delimiter")
-            if delimiter.isEmpty { return .list(characters.map { .string(String($0)) }) }
+            if delimiter.isEmpty {
+                // One string per character: charged before the list is built.
+                try control.hold(MemoryEstimate.listBytes(count: s.count))
+                return .list(s.map { .string(String($0)) })
+            }
+            let pieces = Self.occurrences(of: delimiter, in: s) + 1
+            try control.hold(MemoryEstimate.listBytes(count: pieces) + s.utf8.count + pieces * MemoryEstimate.stringHeaderBytes)
             return .list(s.split(separator: delimiter, omittingEmptySubsequences: false).map { .string(String($0)) })
         default:                // replace
             let search = try text(a[1], "search string"), replacement = try text(a[2], "replacement")
             if search.isEmpty { return .string(s) }
-            let pieces = s.split(separator: search, omittingEmptySubsequences: false)
-            let bytes = s.utf8.count + (pieces.count - 1) * (replacement.utf8.count - search.utf8.count)
-            guard bytes <= Self.maxStringBytes else {
-                throw GraphError(.limitExceeded, "replace() would build a string of \(bytes) bytes; at most \(Self.maxStringBytes)")
+            // The result's size is known before it is built: charge it first.
+            let found = Self.occurrences(of: search, in: s)
+            let bytes = s.utf8.count + found * (replacement.utf8.count - search.utf8.count)
+            try control.hold(MemoryEstimate.stringBytes(utf8Count: bytes))
+            var result = ""
+            result.reserveCapacity(bytes)
+            var rest = s[...]
+            while let range = rest.firstRange(of: search) {
+                result += rest[..<range.lowerBound]
+                result += replacement
+                rest = rest[range.upperBound...]
             }
-            return .string(pieces.joined(separator: replacement))
+            result += rest
+            return .string(result)
         }
+    }
+
+    /// Non-overlapping occurrences of `search` (not empty) in `s`, counted without building
+    /// anything.
+    private static func occurrences(of search: String, in s: String) -> Int {
+        var found = 0
+        var rest = s[...]
+        while let range = rest.firstRange(of: search) {
+            found += 1
+            rest = rest[range.upperBound...]
+        }
+        return found
     }
 }
 

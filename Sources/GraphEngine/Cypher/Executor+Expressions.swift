@@ -22,8 +22,13 @@ extension Executor {
         }
     }
 
-    func typeError(_ m: String) -> GraphError { GraphError(.runtime, "type error: \(m)") }
+    /// A runtime type error; values interpolated into `m` are cut short (see `ErrorText`).
+    func typeError(_ m: ErrorText) -> GraphError { GraphError(.runtime, "type error: \(m.text)") }
 
+    /// The value of `e` for `row` (`aggs`: aggregate results of the group being projected).
+    /// What it builds is charged as transient bytes (see `QueryControl`): a list, map or string
+    /// is charged at its estimated size before it is built, and the operands and temporaries
+    /// it no longer needs are given back; loops poll the call's cancellation.
     func eval(_ e: Expr, _ row: Row, _ aggs: [Expr: Value] = [:]) throws(GraphError) -> Value {
         if !aggs.isEmpty, let v = aggs[e] { return v }
         switch e {
@@ -37,12 +42,18 @@ extension Executor {
         case .property(let x, let key):
             return try property(try eval(x, row, aggs), key)
         case .list(let l):
+            let mark = control.mark
             var out: [Value] = []
+            out.reserveCapacity(l.count)
             for x in l { out.append(try eval(x, row, aggs)) }
+            // Deep: `[x, x]` holds x twice once expanded.
+            try control.settle(since: mark, holding: try control.measure(.list(out)))
             return .list(out)
         case .map(let ks, let vs):
+            let mark = control.mark
             var m: [String: Value] = [:]
             for (k, x) in zip(ks, vs) { m[k] = try eval(x, row, aggs) }
+            try control.settle(since: mark, holding: try control.measure(.map(m)))
             return .map(m)
         case .not(let x):
             switch try eval(x, row, aggs) {
@@ -72,6 +83,7 @@ extension Executor {
         case .index(let x, let i):
             return try index(try eval(x, row, aggs), try eval(i, row, aggs))
         case .slice(let x, let a, let b):
+            let mark = control.mark
             let v = try eval(x, row, aggs)
             let lo = try a.map { (e) throws(GraphError) in try eval(e, row, aggs) }
             let hi = try b.map { (e) throws(GraphError) in try eval(e, row, aggs) }
@@ -84,7 +96,9 @@ extension Executor {
                 return max(0, min(l.count, n < 0 ? l.count + n : n))
             }
             let s = try bound(lo, 0), t = try bound(hi, l.count)
-            return s < t ? .list(Array(l[s..<t])) : .list([])
+            let slice = s < t ? Array(l[s..<t]) : []
+            try control.settle(since: mark, holding: try control.measure(.list(slice)))
+            return .list(slice)
         case .caseExpr(let subject, let whens, let thens, let els):
             let sv = try subject.map { (e) throws(GraphError) in try eval(e, row, aggs) }
             for (w, t) in zip(whens, thens) {
@@ -96,54 +110,102 @@ extension Executor {
         case .binary(let op, let a, let b):
             return try binary(op, a, b, row, aggs)
         case .listComprehension(let v, let le, let pred, let proj):
+            let mark = control.mark
             let lv = try eval(le, row, aggs)
             if lv.isNull { return .null }
             guard case .list(let items) = lv else { throw typeError("list comprehension needs a list, got \(lv)") }
             var out: [Value] = []
+            var outBytes = MemoryEstimate.arrayHeaderBytes
             var inner = row
             for x in items {
+                try control.check()
                 inner[v] = x
-                if let pred, try eval(pred, inner, aggs) != .bool(true) { continue }
-                out.append(try proj.map { (e) throws(GraphError) in try eval(e, inner, aggs) } ?? x)
+                if let pred, try !test(pred, inner, aggs) { continue }
+                let elementMark = control.mark
+                let element = try proj.map { (e) throws(GraphError) in try eval(e, inner, aggs) } ?? x
+                // Each element is charged before it joins the list; its temporaries go back.
+                let elementBytes = try control.measure(element, nestedIn: 1) + MemoryEstimate.valueBytes
+                try control.settle(since: elementMark, holding: elementBytes)
+                outBytes += elementBytes
+                out.append(element)
             }
+            try control.settle(since: mark, holding: outBytes)
             return .list(out)
         case .reduce(let accumulator, let initial, let v, let le, let expression):
+            let mark = control.mark
             let lv = try eval(le, row, aggs)
             if lv.isNull { return .null }
             guard case .list(let items) = lv else { throw typeError("reduce() needs a list, got \(lv)") }
             var inner = row
+            let accumulatorMark = control.mark
             var acc = try eval(initial, row, aggs)
+            try control.settle(since: accumulatorMark, holding: try control.measure(acc))
             for x in items {
+                try control.check()
                 inner[accumulator] = acc
                 inner[v] = x
+                let stepMark = control.mark
                 acc = try eval(expression, inner, aggs)
+                // The new accumulator was charged as it was built (a doubling string or list hits
+                // the budget before the allocator): what this step built holds it, and the old one
+                // is garbage now. (What the step built is at least the value's deep size: each
+                // builder settles on that, temporaries only add to it.)
+                let built = control.transientBytes - stepMark
+                if built > 0 { try control.settle(since: accumulatorMark, holding: built) }
             }
+            inner = [:]
+            try control.settle(since: mark, holding: try control.measure(acc))
             return acc
         case .patternPredicate(let sub):
             return .bool(try hasMatch(sub.part, row))
         case .patternComprehension(let sub):
-            var out = MatchOutput()
-            try matchParts([sub.part], row, into: &out)
+            let mark = control.mark
             var values: [Value] = []
-            for match in out.rows {
-                if let p = sub.predicate, try eval(p, match, aggs) != .bool(true) { continue }
-                values.append(try sub.projection.map { (e) throws(GraphError) in try eval(e, match, aggs) } ?? .null)
+            var bytes = MemoryEstimate.arrayHeaderBytes
+            let reader = self, control = self.control
+            var out = MatchOutput { match throws(GraphError) in
+                try control.check()
+                if let p = sub.predicate, try !reader.test(p, match, aggs) { return }
+                let elementMark = control.mark
+                let element = try sub.projection.map { (e) throws(GraphError) in try reader.eval(e, match, aggs) } ?? .null
+                // Held outside the walk's transient count, which each step of the walk resets.
+                let elementBytes = try control.measure(element, nestedIn: 1) + MemoryEstimate.valueBytes
+                try control.take(since: elementMark, holding: elementBytes)
+                bytes += elementBytes
+                values.append(element)
             }
+            try matchParts([sub.part], row, into: &out)
+            control.adopt(bytes)
+            try control.settle(since: mark, holding: bytes)
             return .list(values)
         case .exists(let subquery):
             var inner = self
             inner.rowSink = nil
             inner.streamsAsFound = false
-            return .bool(!(try inner.runSingle(subquery.clauses, from: row)).rows.isEmpty)
+            inner.stopsAtFirstRow = true
+            inner.equalityHints = [:]
+            let result = try inner.runSingle(subquery.clauses, from: row)
+            control.refund(result.memoryBytes)
+            return .bool(!result.rows.isEmpty)
         case .countStar:
             throw GraphError(.semantic, "count(*) is only allowed in WITH or RETURN")
         case .function(let name, _, let args):
             if Self.aggregateNames.contains(name) {
                 throw GraphError(.semantic, "aggregate \(name)() is only allowed in WITH or RETURN")
             }
+            let mark = control.mark
             var vs: [Value] = []
             for x in args { vs.append(try eval(x, row, aggs)) }
-            return try function(name, vs)
+            let result = try function(name, vs)
+            switch result {
+            case .string, .list, .map, .path:
+                // Builders charge their result before building it (range, split, replace...);
+                // this settles on what the result holds and gives back its arguments.
+                try control.settle(since: mark, holding: try control.measure(result))
+            default:
+                control.release(to: mark)
+            }
+            return result
         }
     }
 
@@ -182,6 +244,7 @@ extension Executor {
     }
 
     func binary(_ op: String, _ ea: Expr, _ eb: Expr, _ row: Row, _ aggs: [Expr: Value]) throws(GraphError) -> Value {
+        let mark = control.mark
         let a = try eval(ea, row, aggs), b = try eval(eb, row, aggs)
         switch op {
         case "AND":
@@ -210,7 +273,11 @@ extension Executor {
             return unknown ? .null : .bool(false)
         case "=~":
             guard case .string(let s) = a, case .string(let pattern) = b else { return .null }
-            return .bool(try regexes.regex(pattern).matchesWhole(s, checking: checkDeadline))
+            let control = self.control
+            return .bool(try regexes.regex(pattern).matchesWhole(s, checking: { () throws(GraphError) in
+                try control.check()
+                try control.checkDeadline()
+            }))
         case "STARTS", "ENDS", "CONTAINS":
             guard case .string(let s) = a, case .string(let t) = b else { return .null }
             switch op {
@@ -219,23 +286,51 @@ extension Executor {
             default: return .bool(t.isEmpty || s.contains(t))
             }
         default:
+            if op == "+", let joined = try concatenate(a, b, since: mark) { return joined }
             return try arithmetic(op, a, b)
+        }
+    }
+
+    /// `a + b` for strings and lists (nil for other operands): the result is charged at its
+    /// size before it is built, so doubling a string or a list in a loop meets the budget
+    /// rather than the allocator; the operands' temporaries are given back.
+    func concatenate(_ a: Value, _ b: Value, since mark: Int) throws(GraphError) -> Value? {
+        func contentBytes(_ items: [Value]) throws(GraphError) -> Int {
+            try control.measure(.list(items)) - MemoryEstimate.listBytes(count: items.count)
+        }
+        switch (a, b) {
+        case (.null, _), (_, .null):
+            return nil
+        case (.list(let x), .list(let y)):
+            let bytes = MemoryEstimate.listBytes(count: x.count + y.count) + (try contentBytes(x)) + (try contentBytes(y))
+            try control.settle(since: mark, holding: bytes)
+            return .list(x + y)
+        case (.list(let x), _):
+            let bytes = MemoryEstimate.listBytes(count: x.count + 1) + (try contentBytes(x)) + (try control.measure(b, nestedIn: 1))
+            try control.settle(since: mark, holding: bytes)
+            return .list(x + [b])
+        case (_, .list(let y)):
+            let bytes = MemoryEstimate.listBytes(count: y.count + 1) + (try contentBytes(y)) + (try control.measure(a, nestedIn: 1))
+            try control.settle(since: mark, holding: bytes)
+            return .list([a] + y)
+        case (.string(let x), .string(let y)):
+            try control.settle(since: mark, holding: MemoryEstimate.stringBytes(utf8Count: x.utf8.count + y.utf8.count))
+            return .string(x + y)
+        case (.string(let x), .int), (.string(let x), .float):
+            let y = try toStringValue(b)
+            try control.settle(since: mark, holding: MemoryEstimate.stringBytes(utf8Count: x.utf8.count + y.utf8.count))
+            return .string(x + y)
+        case (.int, .string(let y)), (.float, .string(let y)):
+            let x = try toStringValue(a)
+            try control.settle(since: mark, holding: MemoryEstimate.stringBytes(utf8Count: x.utf8.count + y.utf8.count))
+            return .string(x + y)
+        default:
+            return nil
         }
     }
 
     func arithmetic(_ op: String, _ a: Value, _ b: Value) throws(GraphError) -> Value {
         if a.isNull || b.isNull { return .null }
-        if op == "+" {
-            switch (a, b) {
-            case (.list(let x), .list(let y)): return .list(x + y)
-            case (.list(let x), _): return .list(x + [b])
-            case (_, .list(let y)): return .list([a] + y)
-            case (.string(let x), .string(let y)): return .string(x + y)
-            case (.string(let x), .int), (.string(let x), .float): return .string(x + (try toStringValue(b)))
-            case (.int, .string(let y)), (.float, .string(let y)): return .string((try toStringValue(a)) + y)
-            default: break
-            }
-        }
         if case .int(let x) = a, case .int(let y) = b {
             func checked(_ r: (Int64, Bool)) throws(GraphError) -> Value {
                 guard !r.1 else { throw GraphError(.runtime, "integer overflow in \(x) \(op) \(y)") }
@@ -290,11 +385,17 @@ extension Executor {
             guard case .int(let lo) = a[0], case .int(let hi) = a[1] else { throw typeError("range() needs integers") }
             var step: Int64 = 1
             if a.count == 3 { guard case .int(let s) = a[2], s != 0 else { throw typeError("range() step must be a non-zero integer") }; step = s }
+            // The length is known before anything is built: charge it first.
+            let span = (Double(hi) - Double(lo)) / Double(step)
+            let count = span < 0 ? 0 : span + 1
+            let bytes = Double(MemoryEstimate.listBytes(count: 0)) + count * Double(MemoryEstimate.valueBytes)
+            try control.hold(bytes < Double(Int.max / 4) ? Int(bytes) : Int.max / 4)
             var out: [Value] = []
+            out.reserveCapacity(Int(count))
             var i = lo
             while step > 0 ? i <= hi : i >= hi {
                 out.append(.int(i))
-                guard out.count <= Executor.maxRows else { throw GraphError(.limitExceeded, "range() longer than \(Executor.maxRows)") }
+                if out.count & 0xFFFF == 0 { try control.check() }
                 let (n, o) = i.addingReportingOverflow(step); if o { break }; i = n
             }
             return .list(out)

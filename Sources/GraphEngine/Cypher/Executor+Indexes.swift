@@ -10,6 +10,7 @@ extension Executor {
     func indexedCandidates(_ node: NodePattern, _ inline: [String: Value], _ row: Row) -> [Int]? {
         var required = inline
         if let v = node.variable {
+            // The walk's own mark gives back what evaluating the hints builds.
             for hint in equalityHints[v] ?? [] where required[hint.property] == nil {
                 // A hint that needs a variable this row does not have yet is not usable here.
                 if let value = try? eval(hint.value, row) { required[hint.property] = value }

@@ -6,10 +6,15 @@
 /// A WHERE on the MATCH is applied to the paths found, not during the search: a path that
 /// fails it is not replaced by a longer one that would pass.
 extension Executor {
+    /// What the breadth-first search holds per node it reaches (its depth and parents entries).
+    static let reachedNodeBytes = 128
+
     func matchShortest(_ parts: [PatternPart], _ pi: Int, _ kind: PatternPart.Shortest, from start: Int, _ row: Row,
                        _ used: inout Set<Int>, _ out: inout MatchOutput) throws(GraphError) {
         let p = parts[pi]
         let (rel, end) = p.steps[0]
+        let mark = control.mark
+        defer { control.release(to: mark) }
         let relWant = try propertyMap(rel.properties, row)
         let endWant = try propertyMap(end.properties, row)
         let minLength = rel.length?.min ?? 1
@@ -21,29 +26,30 @@ extension Executor {
         var parents: [Int: [(rel: Int, from: Int)]] = [:]
         var frontier = [start]
         var level = 0
-        var visited = 0
         while !frontier.isEmpty && level < maxLength {
             level += 1
             var next: [Int] = []
             for node in frontier {
+                try control.check()
                 for (rid, other) in neighbours(node, rel) where !used.contains(rid) {
                     guard let r = store.relationship(rid), propertiesMatch(r.properties, relWant) else { continue }
                     if let d = depth[other] {
                         if d == level { parents[other, default: []].append((rid, node)) }
                         continue
                     }
+                    // The search holds every node it reaches: its depth, parents and frontier slot.
+                    try control.hold(Self.reachedNodeBytes)
                     depth[other] = level
                     parents[other] = [(rid, node)]
                     next.append(other)
                 }
-                visited += 1
-                if visited & 1023 == 0 { try checkDeadline() }
             }
             frontier = next
         }
 
         var ends = depth.keys.filter { depth[$0].map { $0 >= minLength } ?? false }.sorted()
         if let v = end.variable, case .node(let bound)? = row[v] { ends = ends.filter { $0 == bound } }
+        try control.hold(MemoryEstimate.idListBytes(count: ends.count))
         for target in ends where nodeFits(target, end, endWant, row) {
             for (nodes, relationships) in try paths(to: target, from: start, parents, all: kind == .all) {
                 var r = row
@@ -53,7 +59,6 @@ extension Executor {
                 for id in relationships { used.insert(id) }
                 try matchPart(parts, pi + 1, r, &used, &out)
                 for id in relationships { used.remove(id) }
-                try out.checkLimit()
             }
         }
     }
@@ -66,8 +71,10 @@ extension Executor {
         var nodes = [target], relationships: [Int] = []
         func walk(_ at: Int) throws(GraphError) {
             if at == start {
+                try control.check()
+                // allShortestPaths can find exponentially many: each is charged as it is found.
+                try control.hold(2 * MemoryEstimate.idListBytes(count: nodes.count))
                 result.append((nodes.reversed(), relationships.reversed()))
-                guard result.count <= Self.maxRows else { throw GraphError(.limitExceeded, "allShortestPaths found more than \(Self.maxRows) paths") }
                 return
             }
             let choices = (parents[at] ?? []).sorted { $0.rel < $1.rel }

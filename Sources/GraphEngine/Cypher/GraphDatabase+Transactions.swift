@@ -1,3 +1,5 @@
+import WorkControl
+
 /// A unit of work over a snapshot of a `GraphDatabase`: queries see the transaction's own
 /// writes; nothing reaches the database until `GraphDatabase.commit(_:)` succeeds.
 public struct GraphTransaction: Sendable {
@@ -5,10 +7,12 @@ public struct GraphTransaction: Sendable {
     public let baseVersion: Int
     var database: GraphDatabase
 
-    /// Runs a query inside the transaction (atomic per query, like `GraphDatabase.execute`).
+    /// Runs a query inside the transaction (atomic per query, like `GraphDatabase.execute`,
+    /// and bounded the same way by `bounds`).
     @discardableResult
-    public mutating func execute(_ query: String, parameters: [String: Value] = [:]) throws(GraphError) -> QueryResult {
-        try database.execute(query, parameters: parameters)
+    public mutating func execute(_ query: String, parameters: [String: Value] = [:],
+                                 bounds: WorkBounds = .unbounded(work: "the query")) throws(GraphError) -> QueryResult {
+        try database.execute(query, parameters: parameters, bounds: bounds)
     }
 
     /// The transaction's view of the store.

@@ -1,28 +1,14 @@
-/// Where MATCH puts the rows it finds: collected into `rows`, or handed one at a time to a
-/// consumer (a streamed RETURN), so that a large result is never held whole.
+/// Where MATCH puts the rows it finds: each is handed to a consumer as it is found (the next
+/// pipeline stage, an aggregation, a streamed RETURN), so that a large result is never held
+/// by the walk itself.
 struct MatchOutput {
-    /// The rows found (empty when a consumer takes them).
-    private(set) var rows: [Row] = []
-    /// Rows found so far, collected or not.
-    private(set) var count = 0
-    private let consumer: ((Row) throws(GraphError) -> Void)?
-
-    /// Collects the rows.
-    init() { consumer = nil }
+    private let consumer: (Row) throws(GraphError) -> Void
 
     /// Hands each row to `consumer` as it is found.
     init(consumer: @escaping (Row) throws(GraphError) -> Void) { self.consumer = consumer }
 
     mutating func append(_ row: Row) throws(GraphError) {
-        count += 1
-        if let consumer { try consumer(row) } else { rows.append(row) }
-    }
-
-    /// Throws `.limitExceeded` when more rows are held than one query may hold.
-    func checkLimit() throws(GraphError) {
-        guard consumer != nil || count <= Executor.maxRows else {
-            throw GraphError(.limitExceeded, "MATCH produced more than \(Executor.maxRows) rows")
-        }
+        try consumer(row)
     }
 }
 

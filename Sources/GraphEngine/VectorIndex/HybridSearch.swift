@@ -1,3 +1,5 @@
+import WorkControl
+
 /// A hybrid search result: a seed node found by vector similarity, and the graph around it.
 public struct HybridHit: Sendable, Hashable {
     /// The seed node.
@@ -28,17 +30,21 @@ extension GraphDatabase {
     /// The `k` nodes of vector index `index` nearest to `vector` that satisfy `filter` (a Cypher
     /// predicate over the variable `node`, e.g. `node.year > $year`; empty for none), each with
     /// its neighbourhood up to `expandDepth` relationship hops. Reads this database's store;
-    /// see ``GraphVectorIndexes`` for how index and store agree.
+    /// see ``GraphVectorIndexes`` for how index and store agree. The hits and neighbourhoods
+    /// are charged to `bounds.memory` as they are found (and stay charged: they are the
+    /// result); a raised `bounds.cancellation` stops the search.
     public func hybridSearch(index: String, vector: [Float], k: Int, filter: String = "",
                              parameters: [String: Value] = [:], expandDepth: Int = 0,
-                             deadline: ContinuousClock.Instant? = nil) throws(GraphError) -> [HybridHit] {
+                             deadline: ContinuousClock.Instant? = nil,
+                             bounds: WorkBounds = .unbounded(work: "the hybrid search")) throws(GraphError) -> [HybridHit] {
         guard (0...Self.maxExpandDepth).contains(expandDepth) else {
             throw GraphError(.runtime, "expand depth must be 0 to \(Self.maxExpandDepth), got \(expandDepth)")
         }
         guard filter.utf8.count <= Self.maxFilterBytes else {
             throw GraphError(.limitExceeded, "the filter is \(filter.utf8.count) bytes; at most \(Self.maxFilterBytes)")
         }
-        let executor = Executor(store: store, params: parameters, deadline: deadline)
+        let control = QueryControl(bounds: bounds, deadline: deadline)
+        let executor = Executor(store: store, params: parameters, control: control)
         var predicate: Expr? = nil
         if !filter.allSatisfy(\.isWhitespace) {
             let expr = try Parser.parseExpression(filter)
@@ -48,35 +54,43 @@ extension GraphDatabase {
             }
             predicate = expr
         }
-        let seeds = try vectorIndexes.search(index, vector: vector, k: k, in: store, unindexed: nodesNotInVectorIndexes) { node throws(GraphError) in
-            try executor.checkDeadline()
-            guard let predicate else { return true }
-            return try executor.eval(predicate, ["node": .node(node.id)]) == .bool(true)
+        do throws(GraphError) {
+            let seeds = try vectorIndexes.search(index, vector: vector, k: k, in: store, unindexed: nodesNotInVectorIndexes) { node throws(GraphError) in
+                try control.check()
+                guard let predicate else { return true }
+                return try executor.test(predicate, ["node": .node(node.id)])
+            }
+            var hits: [HybridHit] = []
+            for seed in seeds {
+                try control.check()
+                try control.charge(MemoryLayout<HybridHit>.stride)
+                hits.append(HybridHit(node: seed.node, score: seed.score,
+                                      neighbourhood: try neighbourhood(of: seed.node, depth: expandDepth, control: control)))
+            }
+            control.finish(keeping: control.chargedBytes)
+            return hits
+        } catch {
+            control.finish(keeping: 0)
+            throw error
         }
-        var hits: [HybridHit] = []
-        for seed in seeds {
-            try executor.checkDeadline()
-            hits.append(HybridHit(node: seed.node, score: seed.score,
-                                  neighbourhood: try neighbourhood(of: seed.node, depth: expandDepth, executor: executor)))
-        }
-        return hits
     }
 
     /// Breadth-first paths from `start`, one per node reached, at most `maxNeighbourhood`.
-    private func neighbourhood(of start: Int, depth: Int, executor: Executor) throws(GraphError) -> [GraphPath] {
+    private func neighbourhood(of start: Int, depth: Int, control: QueryControl) throws(GraphError) -> [GraphPath] {
         var paths: [GraphPath] = []
         var reached: Set<Int> = [start]
         var frontier = [GraphPath(nodes: [start], relationships: [])]
         for _ in 0..<depth {
             var next: [GraphPath] = []
             for path in frontier {
-                try executor.checkDeadline()
+                try control.check()
                 let at = path.nodes[path.nodes.count - 1]
                 let relationships = (store.outgoingRelationships(of: at) + store.incomingRelationships(of: at)).sorted()
                 for id in relationships {
                     guard let r = store.relationship(id) else { continue }
                     let other = r.start == at ? r.end : r.start
                     guard reached.insert(other).inserted else { continue }
+                    try control.charge(2 * MemoryEstimate.idListBytes(count: path.nodes.count + 1) + MemoryLayout<GraphPath>.stride)
                     let longer = GraphPath(nodes: path.nodes + [other], relationships: path.relationships + [id])
                     paths.append(longer)
                     if paths.count == Self.maxNeighbourhood { return paths }

@@ -2,13 +2,19 @@ import GraphEngine
 import RPC
 import Storage
 import Wire
+import WorkControl
 
 /// Conversions between GraphService messages and the graph engine.
 enum GraphMapping {
-    static func rpcError(_ error: any Error) -> RPCError {
+    /// The status for an engine or storage error. A query stopped by its call's limits (memory,
+    /// cancel, `deadline`) gets the status `ServerWork` gives every such call.
+    static func rpcError(_ error: any Error, deadline: ContinuousClock.Instant? = nil) -> RPCError {
         if let error = error as? RPCError { return error }
+        if let limit = error as? WorkLimitError { return ServerWork.status(of: limit, deadline: deadline) }
         guard let error = error as? GraphError else { return StorageStatus.unexpected(error) }
+        if let limit = error.workLimit { return ServerWork.status(of: limit, deadline: deadline) }
         switch error.code {
+        case .resourceExhausted: return RPCError(.resourceExhausted, error.message, cause: error)
         case .conflict: return RPCError(.aborted, error.message, cause: error)
         case .timeout: return RPCError(.deadlineExceeded, error.message, cause: error)
         case .cancelled: return RPCError(.cancelled, error.message, cause: error)
@@ -104,6 +110,27 @@ enum GraphMapping {
         case .node, .relationship, .path: return true
         case .list(let values): return values.contains(where: containsGraph)
         default: return false
+        }
+    }
+
+    /// About how many bytes `value` takes in a response, as `graphValue` sends it: a node or
+    /// relationship goes out with its labels or type and all its properties. Measured before
+    /// the response is built, to split batches and refuse what cannot be sent.
+    static func wireBytes(_ value: Value, store: GraphStore) -> Int {
+        switch value {
+        case .null, .bool, .int, .float: return 12
+        case .string(let s): return 8 + s.utf8.count
+        case .list(let values): return values.reduce(8) { $0 + wireBytes($1, store: store) }
+        case .map(let map): return map.reduce(8) { $0 + 8 + $1.key.utf8.count + wireBytes($1.value, store: store) }
+        case .node(let id):
+            guard let node = store.node(id) else { return 16 }
+            return node.labels.reduce(24) { $0 + 4 + $1.utf8.count } + wireBytes(.map(node.properties), store: store)
+        case .relationship(let id):
+            guard let r = store.relationship(id) else { return 16 }
+            return 40 + r.type.utf8.count + wireBytes(.map(r.properties), store: store)
+        case .path(let nodes, let relationships):
+            return nodes.reduce(8) { $0 + wireBytes(.node($1), store: store) }
+                + relationships.reduce(0) { $0 + wireBytes(.relationship($1), store: store) }
         }
     }
 

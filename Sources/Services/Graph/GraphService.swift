@@ -4,15 +4,27 @@ import RPC
 import Storage
 import VectorEngine
 import Wire
+import WorkControl
 
 /// `ruvector.v1.GraphService` over the durable graph: Cypher (streamed in row batches),
 /// transactions, hyperedges, vector indexes on nodes and hybrid (vector + graph) search.
+///
+/// Queries and hybrid searches run on the server's Cypher pool, writes that only commit on the
+/// write pool, index builds on the background pool (see `ServerWork`); each call gets its own
+/// memory account (the per-call limit, drawn from the server's budget) and a cancellation that
+/// the client's cancel, its deadline and shutdown raise, and the engine polls both.
 struct GraphService: RPCService {
     static let name = "ruvector.v1.GraphService"
     static let maxQueryBytes = 1 << 20
     static let maxRows: UInt64 = 1_000_000
     static let maxBatchRows: UInt32 = 10_000
     let graph: DurableGraphDatabase
+    /// Most bytes of result batches a query may produce ahead of its client.
+    static let maxBufferedBytes = 64 << 20
+    /// The pools and memory budget calls run under.
+    let work: ServerWork
+    /// The largest response message the RPC server sends (a row batch is cut before it).
+    let maxResponseBytes: Int
 
     /// Longest a query may run when the call sets no shorter deadline.
     static let maxQueryTime: Duration = .seconds(300)
@@ -24,14 +36,23 @@ struct GraphService: RPCService {
         return callDeadline.map { min($0, ceiling) } ?? ceiling
     }
 
-    static func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        do { return try await BlockingWork.run(body) } catch { throw GraphMapping.rpcError(error) }
+    /// Maps the errors of a call with `context`'s deadline.
+    static func mapping(_ context: ServerContext) -> @Sendable (any Error) -> RPCError {
+        let deadline = context.deadline
+        return { GraphMapping.rpcError($0, deadline: deadline) }
+    }
+
+    /// Runs `body` on the `kind` pool with the call's bounds, mapping its errors.
+    func run<T: Sendable>(_ kind: ServerWork.Kind, _ context: ServerContext, _ what: String,
+                          _ body: @escaping @Sendable (WorkBounds) throws -> T) async throws -> T {
+        try await work.run(kind, context, work: what, map: Self.mapping(context), body)
     }
 
     func register(into router: inout RPCRouter) {
         let graph = self.graph
+        let service = self
         router.serverStreaming(Self.name, "Execute", RuvectorV1.ExecuteRequest.self, RuvectorV1.ExecuteResponse.self) { request, writer, context in
-            try await Self.execute(request, graph: graph, writer: writer, deadline: Self.queryDeadline(context.deadline))
+            try await service.execute(request, writer: writer, context: context)
         }
         router.unary(Self.name, "BeginTransaction", RuvectorV1.BeginTransactionRequest.self) { request, _, _ in
             let idle = request.idleTimeoutMillis == 0 ? 60_000 : request.idleTimeoutMillis
@@ -49,14 +70,14 @@ struct GraphService: RPCService {
             let id = graph.begin(isolation, idleTimeout: .milliseconds(Int(idle)))
             return RuvectorV1.TransactionInfo(transactionId: id, isolation: effective)
         }
-        router.unary(Self.name, "Commit", RuvectorV1.TransactionRef.self) { request, _, _ in
-            RuvectorV1.CommitResponse(sequence: try await Self.blocking { try graph.commit(request.transactionId) })
+        router.unary(Self.name, "Commit", RuvectorV1.TransactionRef.self) { request, context, _ in
+            RuvectorV1.CommitResponse(sequence: try await service.run(.write, context, "the commit") { _ in try graph.commit(request.transactionId) })
         }
-        router.unary(Self.name, "Rollback", RuvectorV1.TransactionRef.self) { request, _, _ in
-            try await Self.blocking { try graph.rollback(request.transactionId) }
+        router.unary(Self.name, "Rollback", RuvectorV1.TransactionRef.self) { request, context, _ in
+            try await service.run(.write, context, "the rollback") { _ in try graph.rollback(request.transactionId) }
             return RuvectorV1.RollbackResponse()
         }
-        router.unary(Self.name, "CreateHyperedge", RuvectorV1.CreateHyperedgeRequest.self) { request, _, _ in
+        router.unary(Self.name, "CreateHyperedge", RuvectorV1.CreateHyperedgeRequest.self) { request, context, _ in
             guard (3...1024).contains(request.nodeIds.count), Set(request.nodeIds).count == request.nodeIds.count else {
                 throw RPCError(.invalidArgument, "a hyperedge joins 3..1024 distinct nodes, got \(request.nodeIds.count) ids")
             }
@@ -71,27 +92,31 @@ struct GraphService: RPCService {
                     try store.createHyperedge(type: request.type, members: members, properties: properties)
                 }
             }
-            let outcome = try await Self.blocking {
+            let outcome = try await service.run(.write, context, "the hyperedge") { _ in
                 request.transactionId.isEmpty ? try graph.perform(work) : try graph.perform(transaction: request.transactionId, work)
             }
             guard let created = outcome.store.hyperedge(outcome.value) else { throw RPCError(.internal, "created hyperedge not found") }
             return GraphMapping.hyperedge(created, store: outcome.store)
         }
-        router.unary(Self.name, "QueryHyperedges", RuvectorV1.QueryHyperedgesRequest.self) { request, _, _ in
+        router.unary(Self.name, "QueryHyperedges", RuvectorV1.QueryHyperedgesRequest.self) { request, context, _ in
             let limit = request.limit == 0 ? 1000 : Int(request.limit)
             guard limit <= 10_000 else { throw RPCError(.invalidArgument, "limit must be at most 10000") }
-            let store = graph.committedStore
-            let ids = request.nodeId == 0 ? store.allHyperedgeIds()
-                : store.hyperedges(of: request.nodeId <= UInt64(Int.max) ? Int(request.nodeId) : -1)
-            let found = ids.lazy.compactMap { store.hyperedge($0) }.filter { request.type.isEmpty || $0.type == request.type }.prefix(limit)
-            return RuvectorV1.QueryHyperedgesResponse(hyperedges: found.map { GraphMapping.hyperedge($0, store: store) })
+            // A scan of every hyperedge: on the Cypher pool, not on the threads that serve calls.
+            return try await service.run(.cypher, context, "the hyperedge query") { _ in
+                let store = graph.committedStore
+                let ids = request.nodeId == 0 ? store.allHyperedgeIds()
+                    : store.hyperedges(of: request.nodeId <= UInt64(Int.max) ? Int(request.nodeId) : -1)
+                let found = ids.lazy.compactMap { store.hyperedge($0) }.filter { request.type.isEmpty || $0.type == request.type }.prefix(limit)
+                return RuvectorV1.QueryHyperedgesResponse(hyperedges: found.map { GraphMapping.hyperedge($0, store: store) })
+            }
         }
         registerVectorIndexes(into: &router)
     }
 
     private func registerVectorIndexes(into router: inout RPCRouter) {
         let graph = self.graph
-        router.unary(Self.name, "CreateIndex", RuvectorV1.CreateIndexRequest.self) { request, _, _ in
+        let service = self
+        router.unary(Self.name, "CreateIndex", RuvectorV1.CreateIndexRequest.self) { request, context, _ in
             let config: RuvectorV1.VectorIndexConfig
             switch request.kind {
             case .vectorIndex(let vector)?:
@@ -99,7 +124,7 @@ struct GraphService: RPCService {
             case .propertyIndex?:
                 let key = PropertyIndexes.Key(label: request.label, property: request.property)
                 do {
-                    try await Self.blocking { try graph.createPropertyIndex(name: request.name, key) }
+                    try await service.run(.background, context, "the index build") { _ in try graph.createPropertyIndex(name: request.name, key) }
                 } catch let error as RPCError where error.code == .aborted {
                     throw RPCError(.alreadyExists, error.message)
                 }
@@ -117,7 +142,7 @@ struct GraphService: RPCService {
                                                    dimension: Int(config.dimension), metric: metric)
             do throws(GraphError) { try definition.validate() } catch { throw RPCError(.invalidArgument, error.message) }
             do {
-                try await Self.blocking { try graph.createVectorIndex(definition) }
+                try await service.run(.background, context, "the index build") { _ in try graph.createVectorIndex(definition) }
             } catch let error as RPCError where error.code == .aborted {
                 throw RPCError(.alreadyExists, error.message)
             }
@@ -142,19 +167,35 @@ struct GraphService: RPCService {
             }
             guard let values = request.vector?.values, !values.isEmpty else { throw RPCError(.invalidArgument, "vector is required") }
             let parameters = try GraphMapping.parameters(request.parameters)
-            let outcome = try await Self.blocking {
-                try graph.hybridSearch(index: request.index, vector: values, k: Int(request.k), filter: request.filter,
-                                       parameters: parameters, expandDepth: Int(request.expandDepth),
-                                       deadline: Self.queryDeadline(context.deadline))
+            let maxResponseBytes = service.maxResponseBytes
+            return try await service.run(.cypher, context, "the hybrid search") { bounds in
+                let outcome = try graph.hybridSearch(index: request.index, vector: values, k: Int(request.k), filter: request.filter,
+                                                     parameters: parameters, expandDepth: Int(request.expandDepth),
+                                                     deadline: Self.queryDeadline(context.deadline), bounds: bounds)
+                let store = outcome.store
+                // Measured before it is built: every path node goes out with its properties.
+                var bytes = 0
+                for hit in outcome.value {
+                    try bounds.cancellation.check()
+                    bytes += 16 + GraphMapping.wireBytes(.node(hit.node), store: store)
+                    for path in hit.neighbourhood {
+                        bytes += GraphMapping.wireBytes(.path(nodes: path.nodes, relationships: path.relationships), store: store)
+                    }
+                }
+                guard bytes <= maxResponseBytes else {
+                    throw RPCError(.resourceExhausted, "the hybrid search answer would take about \(formatBytes(bytes)), more than one "
+                                   + "response message may (\(formatBytes(maxResponseBytes)), --max-send-message-bytes); "
+                                   + "ask for fewer hits (k) or a smaller expand_depth")
+                }
+                try bounds.memory.charge(2 * bytes)
+                return RuvectorV1.HybridSearchResponse(hits: outcome.value.map { hit in
+                    RuvectorV1.HybridHit(node: GraphMapping.node(hit.node, store: store), score: hit.score,
+                                         neighbourhood: hit.neighbourhood.map { path in
+                                             RuvectorV1.Path(nodes: path.nodes.map { GraphMapping.node($0, store: store) },
+                                                             relationships: path.relationships.map { GraphMapping.relationship($0, store: store) })
+                                         })
+                })
             }
-            let store = outcome.store
-            return RuvectorV1.HybridSearchResponse(hits: outcome.value.map { hit in
-                RuvectorV1.HybridHit(node: GraphMapping.node(hit.node, store: store), score: hit.score,
-                                     neighbourhood: hit.neighbourhood.map { path in
-                                         RuvectorV1.Path(nodes: path.nodes.map { GraphMapping.node($0, store: store) },
-                                                         relationships: path.relationships.map { GraphMapping.relationship($0, store: store) })
-                                     })
-            })
         }
     }
 
@@ -163,64 +204,96 @@ struct GraphService: RPCService {
                              vector: true, entries: UInt64(entries))
     }
 
-    /// Runs the query, then streams: a header, row batches, a summary.
-    private static func execute(_ request: RuvectorV1.ExecuteRequest, graph: DurableGraphDatabase,
-                                writer: TypedWriter<RuvectorV1.ExecuteResponse>, deadline: ContinuousClock.Instant?) async throws {
-        guard !request.query.isEmpty, request.query.utf8.count <= maxQueryBytes else {
+    /// Runs the query on the Cypher pool and streams its answer: a header, row batches, a
+    /// summary. A read-only query's rows are converted and sent as they are found, at most a
+    /// few batches ahead of the client; a write's rows are sent after its commit, a batch at a
+    /// time. Everything held (rows, batches waiting for the client) is charged to the call's
+    /// memory, which is given back when the call ends, however it ends.
+    private func execute(_ request: RuvectorV1.ExecuteRequest, writer: TypedWriter<RuvectorV1.ExecuteResponse>,
+                         context: ServerContext) async throws {
+        guard !request.query.isEmpty, request.query.utf8.count <= Self.maxQueryBytes else {
             throw RPCError(.invalidArgument, "the query must be 1 byte to 1 MiB of Cypher, got \(request.query.utf8.count) bytes")
         }
-        let maxRows = request.maxRows == 0 ? Self.maxRows : min(request.maxRows, Self.maxRows)
+        let maxRows = Int(request.maxRows == 0 ? Self.maxRows : min(request.maxRows, Self.maxRows))
         let batchRows = request.batchRows == 0 ? 256 : Int(min(request.batchRows, Self.maxBatchRows))
         let parameters = try GraphMapping.parameters(request.parameters)
         let started = ContinuousClock.now
         // rand() gets fresh entropy per query; the engine itself draws none.
         let seed = UInt64.random(in: .min ... .max)
-        // A read-only query streams: its rows are converted and sent in batches as they are
-        // found, at most a few batches ahead of the client. A write's rows come after commit.
-        let handoff = BlockingHandoff<RuvectorV1.ExecuteResponse>(capacity: 4)
-        // The outcome (nil for a read-only query stopped at max_rows: nothing to count) and
-        // the rows streamed.
-        async let finished = blocking { () throws -> (DurableGraphDatabase.Outcome<QueryResult>?, Int) in
-            defer { handoff.finish() }
-            var stream = RowStream(handoff: handoff, maxRows: Int(maxRows), batchRows: batchRows)
-            let sink: (QueryStreamEvent) throws(GraphError) -> Void = { event throws(GraphError) in try stream.take(event) }
-            var outcome: DurableGraphDatabase.Outcome<QueryResult>? = nil
-            do {
-                outcome = request.transactionId.isEmpty
-                    ? try graph.execute(request.query, parameters: parameters, deadline: deadline, randomSeed: seed, streamingReadsTo: sink)
-                    : try graph.execute(request.query, parameters: parameters, deadline: deadline, randomSeed: seed,
-                                        streamingReadsTo: sink, transaction: request.transactionId)
-            } catch let error as GraphError where error.code == .cancelled && stream.reachedMaxRows {}
-            try stream.flush()
-            return (outcome, stream.rows)
-        }
-        while let part = await handoff.next() {
-            do { try await writer.send(part) } catch {
-                handoff.cancel()
-                _ = try? await finished
-                throw error
-            }
-        }
-        let (outcome, streamedRows) = try await finished
-        var rowCount = streamedRows
-        if let outcome, !outcome.value.streamed {
-            try await writer.send(RuvectorV1.ExecuteResponse(part: .header(RuvectorV1.ResultHeader(columns: outcome.value.columns))))
-            let rows = outcome.value.rows.prefix(Int(maxRows))
-            for start in stride(from: rows.startIndex, to: rows.endIndex, by: batchRows) {
-                let batch = rows[start..<min(start + batchRows, rows.endIndex)].map {
-                    RuvectorV1.Row(values: $0.map { GraphMapping.graphValue($0, store: outcome.store) })
+        let deadline = Self.queryDeadline(context.deadline)
+        let (graph, work, maxMessageBytes) = (self.graph, self.work, maxResponseBytes)
+        try await work.withBounds(context, work: "the query") { bounds in
+            // A result whose batches fit in a quarter of the call's memory (64 MiB at most) is
+            // produced whole even for a client that does not read: the query ends and frees its
+            // Cypher thread, and only its batches wait (charged). A larger one waits for the client.
+            let handoff = BlockingHandoff<ResponsePart>(capacity: 4, capacityBytes: min(Self.maxBufferedBytes, bounds.memory.limitBytes / 4))
+            // The outcome (nil for a read-only query stopped at max_rows: nothing to count) and
+            // the rows streamed. The handoff is finished however the job ends, even when it
+            // never ran (its queue was full, or the call was cancelled while it waited).
+            @Sendable func query() async throws -> (DurableGraphDatabase.Outcome<QueryResult>?, Int) {
+                defer { handoff.finish() }
+                return try await work.run(.cypher, context, bounds: bounds, map: Self.mapping(context)) {
+                    var stream = RowStream(handoff: handoff, maxRows: maxRows, batchRows: batchRows,
+                                           maxMessageBytes: maxMessageBytes, memory: bounds.memory)
+                    let sink: (QueryStreamEvent) throws(GraphError) -> Void = { event throws(GraphError) in try stream.take(event) }
+                    var outcome: DurableGraphDatabase.Outcome<QueryResult>? = nil
+                    do {
+                        outcome = request.transactionId.isEmpty
+                            ? try graph.execute(request.query, parameters: parameters, deadline: deadline, randomSeed: seed,
+                                                bounds: bounds, streamingReadsTo: sink)
+                            : try graph.execute(request.query, parameters: parameters, deadline: deadline, randomSeed: seed,
+                                                bounds: bounds, streamingReadsTo: sink, transaction: request.transactionId)
+                    } catch let error as GraphError where error.code == .cancelled && stream.reachedMaxRows {}
+                    try stream.flush()
+                    return (outcome, stream.rows)
                 }
-                try await writer.send(RuvectorV1.ExecuteResponse(part: .rows(RuvectorV1.RowBatch(rows: batch))))
             }
-            rowCount = rows.count
+            async let finished = query()
+            while let part = await handoff.next() {
+                do { try await writer.send(part.response) } catch {
+                    // The answer cannot go out: stop the query wherever it is, not at its next batch.
+                    bounds.cancellation.cancel(.cancelled)
+                    handoff.cancel()
+                    _ = try? await finished
+                    throw error
+                }
+                bounds.memory.refund(part.memoryBytes)
+            }
+            let (outcome, streamedRows) = try await finished
+            var rowCount = streamedRows
+            if let outcome, !outcome.value.streamed {
+                try await Self.send(outcome, maxRows: maxRows, batchRows: batchRows, maxMessageBytes: maxMessageBytes,
+                                    bounds: bounds, to: writer)
+                rowCount = min(outcome.value.rows.count, maxRows)
+            }
+            let c: GraphChangeCounts = outcome?.counts ?? GraphChangeCounts()
+            let summary = RuvectorV1.ResultSummary(
+                nodesCreated: UInt64(c.nodesCreated), nodesDeleted: UInt64(c.nodesDeleted),
+                relationshipsCreated: UInt64(c.relationshipsCreated), relationshipsDeleted: UInt64(c.relationshipsDeleted),
+                propertiesSet: UInt64(c.propertiesSet), labelsAdded: UInt64(c.labelsAdded), labelsRemoved: UInt64(c.labelsRemoved),
+                rows: UInt64(rowCount),
+                timeMicros: UInt64(max(0, (ContinuousClock.now - started).wholeMicroseconds)))
+            try await writer.send(RuvectorV1.ExecuteResponse(part: .summary(summary)))
         }
-        let c: GraphChangeCounts = outcome?.counts ?? GraphChangeCounts()
-        let summary = RuvectorV1.ResultSummary(
-            nodesCreated: UInt64(c.nodesCreated), nodesDeleted: UInt64(c.nodesDeleted),
-            relationshipsCreated: UInt64(c.relationshipsCreated), relationshipsDeleted: UInt64(c.relationshipsDeleted),
-            propertiesSet: UInt64(c.propertiesSet), labelsAdded: UInt64(c.labelsAdded), labelsRemoved: UInt64(c.labelsRemoved),
-            rows: UInt64(rowCount),
-            timeMicros: UInt64(max(0, (ContinuousClock.now - started).wholeMicroseconds)))
-        try await writer.send(RuvectorV1.ExecuteResponse(part: .summary(summary)))
+    }
+
+    /// Sends a built result (a write's rows, after its commit) a batch at a time: one batch is
+    /// converted while the result's rows stay charged, and each is given back once sent.
+    private static func send(_ outcome: DurableGraphDatabase.Outcome<QueryResult>, maxRows: Int, batchRows: Int,
+                             maxMessageBytes: Int, bounds: WorkBounds, to writer: TypedWriter<RuvectorV1.ExecuteResponse>) async throws {
+        defer { bounds.memory.refund(outcome.value.memoryBytes) }
+        try await writer.send(RuvectorV1.ExecuteResponse(part: .header(RuvectorV1.ResultHeader(columns: outcome.value.columns))))
+        var batcher = RowBatcher(store: outcome.store, batchRows: batchRows, maxMessageBytes: maxMessageBytes, memory: bounds.memory)
+        func send(_ part: ResponsePart) async throws {
+            try await writer.send(part.response)
+            bounds.memory.refund(part.memoryBytes)
+        }
+        for row in outcome.value.rows.prefix(maxRows) {
+            try bounds.cancellation.check()
+            let ready: [ResponsePart]
+            do { ready = try batcher.add(row) } catch { throw GraphMapping.rpcError(error) }
+            for part in ready { try await send(part) }
+        }
+        if let part = batcher.takeBatch() { try await send(part) }
     }
 }

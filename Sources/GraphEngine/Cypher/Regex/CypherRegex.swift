@@ -81,10 +81,12 @@ struct CypherRegex: Sendable {
     /// Whether the whole of `s` matches, as Java's `String.matches` (and Cypher's `=~`).
     func matchesWhole(_ s: String) -> Bool { (try? matchesWhole(s, checking: nil)) ?? false }
 
-    /// The same, calling `check` every 1024 input scalars (a query's deadline: a long string
-    /// against a large pattern takes program size x length steps) and stopping if it throws.
+    /// The same, calling `check` (a query's cancellation and deadline) every `checkInterval`
+    /// input scalars and stopping if it throws: a long string against a large pattern takes
+    /// program size x length steps.
     func matchesWhole(_ s: String, checking check: (() throws(GraphError) -> Void)?) throws(GraphError) -> Bool {
         var consumed = 0
+        let interval = checkInterval
         var current = StateSet(capacity: program.count)
         var next = StateSet(capacity: program.count)
         var pending: [Int32] = []
@@ -97,7 +99,7 @@ struct CypherRegex: Sendable {
         while let scalar = window.current {
             if current.isEmpty { return false }
             consumed += 1
-            if consumed & 1023 == 0, let check { try check() }
+            if consumed % interval == 0, let check { try check() }
             let variants = usesCaseFolding ? CaseVariants(scalar) : nil
             let afterNext = window.afterNext == nil ? nil : scalars.next()
             window = Window(previous: scalar, current: window.next, next: window.afterNext, afterNext: afterNext)
@@ -119,6 +121,10 @@ struct CypherRegex: Sendable {
         }
         return current.contains(program.count - 1)
     }
+
+    /// Input scalars between two checks: about 16K instruction steps at most (each scalar may
+    /// step every instruction), so a check comes within a millisecond or so.
+    var checkInterval: Int { max(1, min(1024, 16_384 / max(1, program.count))) }
 
     /// Adds `pc` and every state reachable from it without consuming input (the
     /// epsilon closure). An explicit stack, because programs can be 10,000 long.

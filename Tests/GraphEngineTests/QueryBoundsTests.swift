@@ -1,0 +1,283 @@
+import Dispatch
+import Synchronization
+import Testing
+import WorkControl
+@testable import GraphEngine
+
+/// One call's bounds: a per-query budget drawn from a server budget of its own, and a signal.
+private struct Call: Sendable {
+    let server = MemoryBudget(limitBytes: 4 << 30)
+    let memory: CallBudget
+    let cancellation = CancellationSignal()
+
+    init(limitBytes: Int) {
+        memory = CallBudget(limitBytes: limitBytes, server: server, work: "the query", limitName: "the test's per-query limit")
+    }
+
+    var bounds: WorkBounds { WorkBounds(memory: memory, cancellation: cancellation) }
+}
+
+/// When another thread cancelled a call.
+private final class CancelStamp: Sendable {
+    let instant = Mutex<ContinuousClock.Instant?>(nil)
+
+    /// Cancels `call` from a thread of its own `delay` from now, recording when. (A serial
+    /// queue gets a thread even while the queries under test hold every worker of the
+    /// global queue that Swift Testing runs them on.)
+    func cancel(_ call: Call, after delay: Duration) {
+        let millis = Int(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)
+        DispatchQueue(label: "cancel").asyncAfter(deadline: .now() + .milliseconds(millis)) {
+            self.instant.withLock { $0 = .now }
+            call.cancellation.cancel()
+        }
+    }
+}
+
+/// Runs `body` on a thread of its own and returns its result. These tests run seconds of
+/// synchronous work; on the few threads Swift Testing runs every async test on (one per core),
+/// that work would stall other suites' async tests (and their timing).
+private func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue(label: "query-bounds-test").async { continuation.resume(with: Result { try body() }) }
+    }
+}
+
+/// How a query ended: its error (nil when it answered), its rows, how long it ran, when it
+/// stopped, and the nodes left in the store.
+private struct Ending: Sendable {
+    var error: GraphError?
+    var rows: [[Value]] = []
+    var elapsed: Duration
+    var stoppedAt: ContinuousClock.Instant
+    var nodes: Int
+}
+
+/// Runs `query` on `db` under `bounds` (streaming its rows when `streaming`), off the pool.
+private func ending(_ query: String, on db: GraphDatabase, parameters: [String: Value] = [:], bounds: WorkBounds,
+                    streaming: Bool = false) async throws -> Ending {
+    try await offPool {
+        var db = db
+        let started = ContinuousClock.now
+        var result: QueryResult? = nil
+        var error: GraphError? = nil
+        do throws(GraphError) {
+            result = streaming
+                ? try db.execute(query, parameters: parameters, bounds: bounds, streamingReadsTo: { _ in })
+                : try db.execute(query, parameters: parameters, bounds: bounds)
+        } catch let failure {
+            error = failure
+        }
+        let stopped = ContinuousClock.now
+        return Ending(error: error, rows: result?.rows ?? [], elapsed: stopped - started, stoppedAt: stopped, nodes: db.store.nodeCount)
+    }
+}
+
+/// A graph of `count` nodes `:N {i}` (built on the store directly: faster than Cypher).
+private func numbered(_ count: Int) throws -> GraphDatabase {
+    var store = GraphStore()
+    for i in 0..<count { try store.createNode(labels: ["N"], properties: ["i": .int(Int64(i))]) }
+    return GraphDatabase(store: store)
+}
+
+// Serialized: the cases are heavy, and cancel latencies mean little on an oversubscribed CPU.
+@Suite("queries are bounded by their call's memory budget and cancellation", .serialized)
+struct QueryBoundsTests {
+    // MARK: Memory
+
+    @Test("queries that grow without bound stop at the memory budget and give all of it back", arguments: [
+        // Issue 16's three: string doubling, list doubling, a list of a million million-lists.
+        "RETURN size(reduce(s = 'xx', i IN range(1, 40) | s + s)) AS n",
+        "RETURN size(reduce(l = [1], i IN range(1, 40) | l + l)) AS n",
+        "RETURN size([x IN range(1, 1000000) | range(1, 1000000)]) AS n",
+        // Two references to one list per level: tiny in memory, 2^60 values once sent or hashed.
+        "RETURN size(reduce(x = [1], i IN range(1, 60) | [x, x])) AS n",
+        // Rows, sort state, aggregation state, DISTINCT keys.
+        "UNWIND range(1, 2000) AS a UNWIND range(1, 2000) AS b RETURN a, b ORDER BY a + b",
+        "UNWIND range(1, 2000) AS a UNWIND range(1, 2000) AS b RETURN collect(a * b) AS all",
+        "UNWIND range(1, 2000) AS a UNWIND range(1, 2000) AS b RETURN DISTINCT a * 10000 + b AS k",
+        "UNWIND range(1, 2000) AS a UNWIND range(1, 2000) AS b RETURN a * 10000 + b AS k, count(*) AS c",
+        "UNWIND range(1, 2000) AS a UNWIND range(1, 2000) AS b WITH a, b ORDER BY b RETURN a LIMIT 5",
+        "UNWIND range(1, 2000) AS a UNWIND range(1, 2000) AS b CREATE (:T {a: a, b: b})",
+        // Builders of big strings and lists.
+        "RETURN size(replace(reduce(s = 'ab', i IN range(1, 23) | s + s), 'a', 'xyzxyzxyzxyz')) AS n",
+        "RETURN size(split(reduce(s = 'ab', i IN range(1, 22) | s + s), '')) AS n",
+        "RETURN size(range(1, 100000000)) AS n",
+    ])
+    func growthStopsAtTheBudget(query: String) async throws {
+        let call = Call(limitBytes: 64 << 20)
+        let end = try await ending(query, on: GraphDatabase(), bounds: call.bounds)
+        guard let error = end.error else {
+            Issue.record("expected the query to exceed its budget")
+            return
+        }
+        #expect(error.code == .resourceExhausted, "\(error)")
+        #expect(error.workLimit?.kind == .callMemory)
+        #expect(error.message.contains("64 MiB") && error.message.contains("the test's per-query limit"), "\(error.message)")
+        #expect(end.elapsed < .seconds(30))
+        #expect(call.memory.chargedBytes == 0, "the query gave back everything it charged")
+        #expect(call.memory.peakBytes <= 64 << 20)
+        #expect(end.nodes == 0, "nothing the query did was kept")
+    }
+
+    @Test("the server's budget for all calls stops a query its own budget would allow")
+    func serverBudgetStops() throws {
+        let server = MemoryBudget(limitBytes: 32 << 20)
+        let other = CallBudget(limitBytes: 64 << 20, server: server)
+        try other.charge(24 << 20)            // another call holds most of the server's budget
+        let call = CallBudget(limitBytes: 64 << 20, server: server, work: "the query")
+        var db = GraphDatabase()
+        do {
+            try db.execute("RETURN size(range(1, 1000000)) AS n", bounds: WorkBounds(memory: call, cancellation: CancellationSignal()))
+            Issue.record("expected the server's budget to stop the query")
+        } catch {
+            #expect(error.code == .resourceExhausted && error.workLimit?.kind == .serverMemory, "\(error)")
+        }
+        #expect(call.chargedBytes == 0)
+        other.close()
+        call.close()
+        #expect(server.reservedBytes == 0)
+    }
+
+    @Test("lists nested past the depth limit are refused instead of overflowing the stack when freed")
+    func nestingIsBounded() throws {
+        var db = GraphDatabase()
+        do {
+            try db.execute("RETURN size(reduce(x = [], i IN range(1, 100000) | [x])) AS n")
+            Issue.record("expected the nesting limit")
+        } catch {
+            #expect(error.code == .runtime && error.message.contains("nest"), "\(error)")
+        }
+        let nested = try db.execute("RETURN reduce(x = [], i IN range(1, 200) | [x]) AS v")
+        guard case .list = nested.rows.first?.first else { Issue.record("a list 200 deep is allowed"); return }
+    }
+
+    @Test("a result's rows stay charged until the caller drops them; a streamed one holds none")
+    func resultRowsStayCharged() throws {
+        var db = GraphDatabase()
+        let call = Call(limitBytes: 64 << 20)
+        let query = "UNWIND range(1, 5000) AS x RETURN x, toString(x) + ' of a padded string value' AS s"
+        let result = try db.execute(query, bounds: call.bounds)
+        #expect(result.rows.count == 5000)
+        #expect(result.memoryBytes > 5000 * 40 && call.memory.chargedBytes == result.memoryBytes)
+        call.memory.close()
+        #expect(call.server.reservedBytes == 0)
+
+        let streamed = Call(limitBytes: 64 << 20)
+        var rows = 0
+        _ = try db.execute(query, bounds: streamed.bounds, streamingReadsTo: { event in if case .row = event { rows += 1 } })
+        #expect(rows == 5000 && streamed.memory.chargedBytes == 0)
+    }
+
+    // MARK: Aggregation without rows
+
+    @Test("count(n) over a million nodes answers within a small budget: no row is held")
+    func countOverAMillionNodes() async throws {
+        let db = try await offPool { try numbered(1_000_000) }
+        for (query, expected) in [("MATCH (n) RETURN count(n) AS c", Value.int(1_000_000)),
+                                  ("MATCH (n:N) RETURN sum(n.i) AS c", .int(499_999_500_000))] {
+            let call = Call(limitBytes: 16 << 20)
+            let end = try await ending(query, on: db, bounds: call.bounds)
+            #expect(end.error == nil && end.rows == [[expected]], "\(query): \(String(describing: end.error))")
+            // The scan's list of candidate ids (8 bytes a node) is what it holds, not a row per node.
+            #expect(call.memory.peakBytes <= 10 << 20, "\(query): peak \(call.memory.peakBytes) bytes")
+        }
+    }
+
+    @Test("grouped aggregation holds one entry per group, whatever the number of rows")
+    func groupedAggregationGrowsWithGroups() async throws {
+        let db = try await offPool { try numbered(200_000) }
+        func peak(rows: Int, groups: Int) async throws -> Int {
+            let call = Call(limitBytes: 256 << 20)
+            let end = try await ending("MATCH (n:N) WHERE n.i < $rows RETURN n.i % $groups AS k, count(*) AS c", on: db,
+                                       parameters: ["rows": .int(Int64(rows)), "groups": .int(Int64(groups))], bounds: call.bounds)
+            #expect(end.error == nil && end.rows.count == groups)
+            return call.memory.peakBytes
+        }
+        let tenGroupsFewRows = try await peak(rows: 20_000, groups: 10)
+        let tenGroupsManyRows = try await peak(rows: 200_000, groups: 10)
+        let manyGroups = try await peak(rows: 200_000, groups: 20_000)
+        #expect(tenGroupsManyRows - tenGroupsFewRows < 1 << 20, "180,000 more rows cost \(tenGroupsManyRows - tenGroupsFewRows) bytes")
+        #expect(manyGroups - tenGroupsManyRows > 19_990 * 100, "19,990 more groups cost \(manyGroups - tenGroupsManyRows) bytes")
+    }
+
+    @Test("ORDER BY with LIMIT keeps only the best rows, and returns the same as a full sort")
+    func topRowsOnly() async throws {
+        let call = Call(limitBytes: 8 << 20)
+        let end = try await ending("UNWIND range(1, 1000) AS a UNWIND range(1, 300) AS b RETURN a, b ORDER BY (a * b) % 997 DESC, a SKIP 3 LIMIT 10",
+                                   on: GraphDatabase(), bounds: call.bounds)
+        var all: [(Int, Int)] = []
+        for a in 1...1000 { for b in 1...300 { all.append((a, b)) } }
+        let expected = all.enumerated().sorted { x, y in
+            let (kx, ky) = ((x.element.0 * x.element.1) % 997, (y.element.0 * y.element.1) % 997)
+            if kx != ky { return kx > ky }
+            if x.element.0 != y.element.0 { return x.element.0 < y.element.0 }
+            return x.offset < y.offset
+        }.dropFirst(3).prefix(10).map { [Value.int(Int64($0.element.0)), .int(Int64($0.element.1))] }
+        #expect(end.error == nil && end.rows == Array(expected))
+        #expect(call.memory.peakBytes < 8 << 20)
+    }
+
+    @Test("a WITH ... LIMIT in the middle of a query stops the walk before it")
+    func middleLimitStopsTheWalk() throws {
+        var db = try numbered(2000)
+        let started = ContinuousClock.now
+        // 8e9 combinations: only an early stop answers.
+        let result = try db.execute("MATCH (a:N), (b:N), (c:N) WITH a, b, c LIMIT 3 RETURN count(*) AS c")
+        #expect(result.rows == [[.int(3)]])
+        #expect(ContinuousClock.now - started < .seconds(5))
+    }
+
+    // MARK: Cancellation
+
+    /// A complete directed graph of 12 nodes: billions of paths up to 12 long.
+    private func dense() throws -> GraphDatabase {
+        var db = GraphDatabase()
+        try db.execute("UNWIND range(1, 12) AS i CREATE (:K {i: i})")
+        try db.execute("MATCH (a:K), (b:K) WHERE a <> b CREATE (a)-[:E]->(b)")
+        return db
+    }
+
+    @Test("a cancel from another thread stops a long query within milliseconds", arguments: [
+        "MATCH p = (a:K)-[*1..12]->(b) RETURN count(p) AS c",
+        "MATCH p = (a:K)-[*1..12]->(b) RETURN p",
+        "MATCH (a:K) RETURN a.i AS i, size([(a)-[*1..10]->(b) | b]) AS reach",
+        "UNWIND range(1, 20000) AS a UNWIND range(1, 20000) AS b RETURN count(*) AS c",
+        "UNWIND range(1, 2000) AS a RETURN a, reduce(t = 0, i IN range(1, 1000000) | t + i) AS s",
+        "UNWIND range(1, 300) AS a UNWIND range(1, 300) AS b UNWIND range(1, 300) AS c RETURN a, b, c ORDER BY a + b + c DESC",
+        "WITH reduce(s = '', i IN range(1, 2000) | s + '0123456789012345678901234567890123456789012345678901234567890123456789') AS s "
+            + "RETURN s =~ $pattern AS m",
+    ])
+    func cancelStopsQuickly(query: String) async throws {
+        let db = try dense()
+        let call = Call(limitBytes: 2 << 30)
+        let stamp = CancelStamp()
+        stamp.cancel(call, after: .milliseconds(400))
+        let pattern = Value.string(String(repeating: "(.?){1000}", count: 3))
+        let end = try await ending(query, on: db, parameters: ["pattern": pattern], bounds: call.bounds, streaming: true)
+        guard let error = end.error else {
+            Issue.record("expected the cancel to stop the query")
+            return
+        }
+        #expect(error.code == .cancelled && error.workLimit?.kind == .stopped(.cancelled), "\(error)")
+        let stopped = end.stoppedAt
+        guard let cancelled = stamp.instant.withLock({ $0 }) else {
+            Issue.record("the query ended before the cancel")
+            return
+        }
+        let latency = stopped - cancelled
+        print("cancel latency \(latency) for \(query.prefix(60))")
+        #expect(latency < .milliseconds(100), "stopped \(latency) after the cancel")
+        #expect(call.memory.chargedBytes == 0)
+    }
+
+    @Test("a call cancelled before the query starts does nothing")
+    func cancelledBeforeStart() throws {
+        var db = GraphDatabase()
+        let call = Call(limitBytes: 1 << 20)
+        call.cancellation.cancel(.deadlineExceeded)
+        #expect { try db.execute("CREATE (:A)", bounds: call.bounds) } throws: { error in
+            (error as? GraphError)?.code == .timeout
+        }
+        #expect(db.store.nodeCount == 0)
+    }
+}
