@@ -11,6 +11,8 @@ if [ -x scripts/gen-proto.sh ]; then
     scripts/gen-proto.sh --check
 fi
 clients/python/regenerate.sh --check
+echo "== docs/api.md matches the .proto comments"
+scripts/gen-api-docs.sh --check
 
 echo "== swift build"
 swift build --build-tests
