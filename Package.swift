@@ -160,7 +160,7 @@ let package = Package(
         .executableTarget(
             name: "RuVectorFuzz",
             dependencies: ["RPC", "Wire", "Services", "Storage", "VectorEngine", "VectorDatabase", "GraphEngine",
-                           "GraphPersistence", "RuVectorClient",
+                           "GraphPersistence", "RuVectorClient", "WorkControl",
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOEmbedded", package: "swift-nio"),
                            .product(name: "Logging", package: "swift-log"),
