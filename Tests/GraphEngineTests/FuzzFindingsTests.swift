@@ -32,4 +32,17 @@ struct CypherFuzzFindingsTests {
         #expect(error?.code == .timeout)
         #expect(ContinuousClock.now - started < .seconds(2))
     }
+
+    @Test("SKIP and LIMIT as large as Int64.max answer (adding or doubling them overflowed and trapped)",
+          arguments: ["MATCH (a) WITH a, a.k AS k ORDER BY k DESC LIMIT 9223372036854775807 RETURN a.k AS k",
+                      "MATCH (a) RETURN a.k AS k ORDER BY k SKIP 9223372036854775807 LIMIT 9223372036854775807",
+                      "MATCH (a) RETURN a.k AS k SKIP 1 LIMIT 9223372036854775807",
+                      "UNWIND range(1, 3) AS i WITH i SKIP 9223372036854775807 LIMIT 9223372036854775807 RETURN i"])
+    func hugeSkipAndLimit(query: String) throws {
+        var db = GraphDatabase()
+        try db.execute("UNWIND range(1, 5) AS i CREATE (:N {k: i})")
+        let rows = try db.execute(query).rows
+        #expect(rows.count <= 5)
+        if query.contains("DESC") { #expect(rows.map { $0[0] } == (1...5).reversed().map { Value.int(Int64($0)) }) }
+    }
 }

@@ -26,9 +26,13 @@ extension Executor {
         let limit: Int?
         private var seen = 0
 
+        /// SKIP + LIMIT, saturated (both may be as large as Int64.max).
+        private let end: Int?
+
         init(skip: Int, limit: Int?) {
             self.skip = skip
             self.limit = limit
+            end = limit.map { skip.addingReportingOverflow($0).overflow ? Int.max : skip + $0 }
         }
 
         enum Verdict { case skip, take, stop }
@@ -36,12 +40,12 @@ extension Executor {
         /// What to do with the next row: skip it, take it, or stop (LIMIT rows were taken).
         func next() -> Verdict {
             defer { seen += 1 }
-            if let limit, seen >= skip + limit { return .stop }
+            if let end, seen >= end { return .stop }
             return seen < skip ? .skip : .take
         }
 
         /// Whether the row just taken was the last one LIMIT allows.
-        var isFull: Bool { limit.map { seen >= skip + $0 } ?? false }
+        var isFull: Bool { end.map { seen >= $0 } ?? false }
     }
 
     /// Where a pipeline's rows go: each row and the bytes its values hold (now the taker's).

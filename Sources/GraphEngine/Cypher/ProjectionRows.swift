@@ -38,7 +38,8 @@ final class ProjectionRows {
     }
 
     /// Rows past this many, in the final order, can never be returned.
-    private var wanted: Int? { limit.map { skip + $0 } }
+    /// (Saturated: SKIP and LIMIT may each be as large as Int64.max.)
+    private var wanted: Int? { limit.map { skip.addingReportingOverflow($0).overflow ? Int.max : skip + $0 } }
 
     /// Takes a projected row (its values holding `owned` bytes, now this collection's).
     /// Returns false once no later row can be returned.
@@ -72,7 +73,9 @@ final class ProjectionRows {
         sequence += 1
         guard let wanted else { return true }
         if order.isEmpty { return entries.count < wanted }
-        if entries.count >= max(2 * wanted, wanted + 1024) {
+        // Sorted and cut back to `wanted` once twice as many are held (never, for a LIMIT
+        // too large to double: then every row is kept, as without a LIMIT).
+        if wanted <= Int.max / 2, entries.count >= max(2 * wanted, wanted + 1024) {
             try sortEntries()
             drop(from: wanted)
         }
