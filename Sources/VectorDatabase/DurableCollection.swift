@@ -40,13 +40,19 @@ public final class DurableCollection: Sendable {
     /// (`Acknowledgement.logged`) is queued here; every other change runs here with `sync`,
     /// after whatever is queued (on an idle queue, `sync` runs on the caller's thread).
     private let applier = DispatchQueue(label: "ruvector.collection.apply")
-    /// Room for queued writes: a writer waits (holding `writeLock`) while `maxQueuedWrites` are queued.
+    /// Room for queued writes, in permits of `maxQueuedLogBytes / maxQueuedWrites` log bytes
+    /// (each write takes at least one): a writer waits (holding `writeLock`, so it is the only
+    /// one waiting) until the applier gives back enough.
     private let queueRoom = DispatchSemaphore(value: DurableCollection.maxQueuedWrites)
     /// Logged writes not yet applied, and the first failure to apply one.
     private let queued = Mutex<(count: Int, failure: String?)>((0, nil))
 
     /// Writes logged but not yet applied that may wait in the queue (each up to one batch).
     public static let maxQueuedWrites = 8
+    /// Log bytes those writes may hold together (a larger write waits for an empty queue). A
+    /// crash replays whatever is queued, so this bounds the part of the restart time the queue
+    /// adds: about 4,000 points of 128 dimensions, 2,000 of 384, linked on every core.
+    public static let maxQueuedLogBytes = 4 << 20
 
     /// When a write is acknowledged.
     public enum Acknowledgement: Sendable {
@@ -240,14 +246,16 @@ public final class DurableCollection: Sendable {
         case .applied:
             try applier.sync { try timedApply(workers: workers) { try collection.upsert(points, threads: workers) } }
         case .logged:
-            queueRoom.wait()
+            let permitBytes = Self.maxQueuedLogBytes / Self.maxQueuedWrites
+            let permits = min(Self.maxQueuedWrites, max(1, (record.count + permitBytes - 1) / permitBytes))
+            for _ in 0..<permits { queueRoom.wait() }
             queued.withLock { $0.count += 1 }
             applier.async { [self] in
                 do { try timedApply(workers: workers) { try collection.upsert(points, threads: workers) } } catch {
                     queued.withLock { $0.failure = $0.failure ?? "sequence \(sequence): \(error)" }
                 }
                 queued.withLock { $0.count -= 1 }
-                queueRoom.signal()
+                for _ in 0..<permits { queueRoom.signal() }
             }
         }
         return sequence

@@ -213,7 +213,7 @@ class Client:
             if time.monotonic() >= deadline:
                 raise TimeoutError(f"collection '{name}' still indexing after {timeout} s")
             time.sleep(delay)
-            delay = min(delay * 2, 0.2)
+            delay = min(delay * 2, 0.05)
 
     def list_collections(self) -> list[CollectionInfo]:
         """Every collection, by name."""

@@ -5,7 +5,7 @@ floats, then one protobuf field value each): about 22 us per 384-d point, a tent
 server spends indexing it, on the same cores. Here a vector goes to bytes in one C-level call
 (`numpy.ndarray.astype(...).tobytes()`, or `array.array` for lists) and only the few framing
 bytes around it are built in Python. The bytes are exactly what protobuf writes for the same
-message (`Tests/e2e/test_python_import.py` checks it), so the server cannot tell the difference.
+message (`Tests/e2e/test_bulk_import.py` checks it), so the server cannot tell the difference.
 """
 from __future__ import annotations
 
