@@ -8,6 +8,8 @@
 //       built collection for later runs to reuse)
 //   swift run -c release storage-bench --restart 75000 [--dim 32] [--batch 1000] [--directory DIR] [--defaults-only]  (RestartBench:
 //       open time vs log length, the log the default automatic-snapshot bounds leave, the graph)
+//       [--import-threads T]: the defaults part writes as UpsertStream does (each batch logged, then
+//       linked on T threads while the next is logged) instead of one applied write after another
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -29,6 +31,7 @@ struct StorageBench {
         var restartCount = 0
         var batch = 1000
         var logTable = true
+        var importThreads: Int? = nil
     }
 
     struct Result {
@@ -66,6 +69,7 @@ struct StorageBench {
             case "--restart": settings.restartCount = Int(arguments.next() ?? "") ?? 0
             case "--batch": settings.batch = max(1, Int(arguments.next() ?? "") ?? settings.batch)
             case "--defaults-only": settings.logTable = false
+            case "--import-threads": settings.importThreads = max(1, Int(arguments.next() ?? "") ?? 1)
             case "--repeat": settings.repeats = max(1, Int(arguments.next() ?? "") ?? 1)
             case "--quantization":
                 let m = max(1, settings.dimension / 8)
@@ -76,13 +80,13 @@ struct StorageBench {
                 print("usage: storage-bench [--directory DIR] [--seconds S]\n"
                     + "       storage-bench --recovery N [--dim D] [--directory DIR] [--threads T] [--keep] [--repeat R]"
                     + " [--quantization int8|f16|pq8|pq4|binary]  (after --dim)\n"
-                    + "       storage-bench --restart N [--dim D] [--batch B] [--directory DIR] [--defaults-only]")
+                    + "       storage-bench --restart N [--dim D] [--batch B] [--directory DIR] [--defaults-only] [--import-threads T]")
                 exit(2)
             }
         }
         if settings.restartCount > 0 {
             try RestartBench.run(directory: settings.directory, count: settings.restartCount, dimension: settings.dimension,
-                                 batch: settings.batch, logTable: settings.logTable)
+                                 batch: settings.batch, logTable: settings.logTable, importThreads: settings.importThreads)
             return
         }
         if settings.recoveryCount > 0 {

@@ -22,7 +22,8 @@ struct ServerCommand: AsyncParsableCommand {
             shutdownGraceSeconds, walSync, autoSnapshotWALBytes, autoSnapshotChanges, autoSnapshotReplayMillis, \
             autoSnapshotIntervalSeconds, vectorLimits, metricsListen, memoryLimit, callMemoryLimit, searchThreads, \
             writeThreads, cypherThreads, backgroundThreads, workQueueLimit, connectionQueueLimit, maxConnections, \
-            handshakeTimeoutSeconds, idleTimeoutSeconds, streamStallTimeoutSeconds, maxConnectionBufferedRequestBytes), \
+            handshakeTimeoutSeconds, idleTimeoutSeconds, streamStallTimeoutSeconds, maxConnectionBufferedRequestBytes, \
+            importThreads), \
             then RUVECTOR_LISTEN / \
             RUVECTOR_DATA_DIR / RUVECTOR_LOG_LEVEL, \
             then flags. SIGTERM or SIGINT drains open calls and stops.
@@ -73,6 +74,9 @@ struct ServerCommand: AsyncParsableCommand {
     var streamStallTimeoutSeconds: Double?
     @Option(help: "Request bytes one connection may buffer across its calls (default 4 x --max-receive-message-bytes).")
     var maxConnectionBufferedRequestBytes: Int?
+    // Bulk import.
+    @Option(help: "Threads linking the points of one large UpsertStream message at once (default 0 = one per core; 1 = one at a time, exact replay).")
+    var importThreads: Int?
 
     func settings() throws -> ServerSettings {
         var settings = try config.map(ServerSettings.load(configFile:)) ?? ServerSettings()
@@ -107,6 +111,7 @@ struct ServerCommand: AsyncParsableCommand {
         if let idleTimeoutSeconds { settings.idleTimeoutSeconds = idleTimeoutSeconds }
         if let streamStallTimeoutSeconds { settings.streamStallTimeoutSeconds = streamStallTimeoutSeconds }
         if let maxConnectionBufferedRequestBytes { settings.maxConnectionBufferedRequestBytes = maxConnectionBufferedRequestBytes }
+        if let importThreads { settings.importThreads = importThreads }
         return settings
     }
 

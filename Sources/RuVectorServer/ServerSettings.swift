@@ -77,6 +77,10 @@ struct ServerSettings: Codable, Equatable {
     var streamStallTimeoutSeconds: Double = 60
     /// Request bytes one connection may buffer across its calls; nil = 4 x maxReceiveMessageBytes.
     var maxConnectionBufferedRequestBytes: Int?
+    // MARK: Bulk import (UpsertStream)
+    /// Threads that link the points of one large UpsertStream message at once (0 = one per
+    /// core; 1 = one point at a time, so replay rebuilds exactly the live graph).
+    var importThreads: Int = 0
 
     init() {}
 
@@ -131,6 +135,7 @@ struct ServerSettings: Codable, Equatable {
         streamStallTimeoutSeconds = try container.decodeIfPresent(Double.self, forKey: .streamStallTimeoutSeconds)
             ?? defaults.streamStallTimeoutSeconds
         maxConnectionBufferedRequestBytes = try container.decodeIfPresent(Int.self, forKey: .maxConnectionBufferedRequestBytes)
+        importThreads = try container.decodeIfPresent(Int.self, forKey: .importThreads) ?? defaults.importThreads
         let known = Set(CodingKeys.allCases.map(\.stringValue))
         let unknown = try decoder.container(keyedBy: AnyKey.self).allKeys.map(\.stringValue).filter { !known.contains($0) }
         if !unknown.isEmpty {
@@ -147,6 +152,7 @@ struct ServerSettings: Codable, Equatable {
         case autoSnapshotChanges, autoSnapshotReplayMillis, autoSnapshotIntervalSeconds
         case maxConnections, handshakeTimeoutSeconds, idleTimeoutSeconds, streamStallTimeoutSeconds
         case maxConnectionBufferedRequestBytes
+        case importThreads
     }
 
     /// The config file's folder, for the decoder (relative paths).
@@ -215,6 +221,9 @@ struct ServerSettings: Codable, Equatable {
         case "never": policy = .never
         default: throw Invalid(description: "--wal-sync must be always, batch or never; got '\(walSync)'")
         }
+        guard (0...1024).contains(importThreads) else {
+            throw Invalid(description: "importThreads must be 0 (one per core) to 1024, got \(importThreads)")
+        }
         for (key, value) in [("autoSnapshotWALBytes", autoSnapshotWALBytes), ("autoSnapshotChanges", autoSnapshotChanges),
                              ("autoSnapshotReplayMillis", autoSnapshotReplayMillis),
                              ("autoSnapshotIntervalSeconds", autoSnapshotIntervalSeconds)] where value < 0 {
@@ -231,7 +240,8 @@ struct ServerSettings: Codable, Equatable {
                                                                autoSnapshotChanges: autoSnapshotChanges,
                                                                autoSnapshotReplayMillis: autoSnapshotReplayMillis,
                                                                autoSnapshotInterval: .seconds(autoSnapshotIntervalSeconds)),
-                                      work: try workOptions(), maxResponseBytes: maxSendMessageBytes)
+                                      work: try workOptions(), maxResponseBytes: maxSendMessageBytes,
+                                      importThreads: importThreads == 0 ? ServiceCatalog.Options.defaultImportThreads : importThreads)
     }
 
     /// Pool sizes and memory limits; unset values keep the machine's defaults.

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import GraphPersistence
 import RPC
@@ -23,16 +26,25 @@ public final class ServiceCatalog: Sendable {
         /// The largest response message the RPC server sends (responses are measured against it
         /// while they are built).
         public var maxResponseBytes: Int
+        /// Threads that link the points of one large UpsertStream message at once (bulk imports),
+        /// and long runs of the logged writes a collection replays when it opens; 1 links them one
+        /// at a time (replay then rebuilds exactly the live graph). Default: one per core.
+        public var importThreads: Int
         public init(dataDirectory: String, enableInteropTestService: Bool = false,
                     vectorLimits: VectorServiceLimits = .init(), collectionOptions: DurableCollection.Options = .init(),
-                    work: ServerWork.Options = .init(), maxResponseBytes: Int = 64 << 20) {
+                    work: ServerWork.Options = .init(), maxResponseBytes: Int = 64 << 20,
+                    importThreads: Int = ServiceCatalog.Options.defaultImportThreads) {
             self.dataDirectory = dataDirectory
             self.enableInteropTestService = enableInteropTestService
             self.vectorLimits = vectorLimits
             self.collectionOptions = collectionOptions
             self.work = work
             self.maxResponseBytes = maxResponseBytes
+            self.importThreads = importThreads
         }
+
+        /// One import thread per core.
+        public static var defaultImportThreads: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
     }
 
     /// RuVector services not wired to the server yet: each method answers UNIMPLEMENTED
@@ -68,6 +80,10 @@ public final class ServiceCatalog: Sendable {
         var durability = Self.loggingAutomaticSnapshots(options.collectionOptions, logger: logger)
         // Automatic snapshots run on the background pool, beside snapshots asked for by calls.
         durability.runInBackground = { job in work.background.execute(job) }
+        // A log written by a parallel import replays in parallel too: linked on one thread, the
+        // log an import on every core leaves between snapshots took 12-16 s to replay at 800k x
+        // 128 (6.3-9.0 s on both cores; docs/benchmarks/storage-recovery.md), past the 10 s bound.
+        durability.replayThreads = max(1, options.importThreads)
         let collections = try CollectionCatalog(dataDirectory: options.dataDirectory, options: durability)
         let reports = collections.recoveryReports
         logger.info("data directory opened", metadata: [
@@ -87,8 +103,10 @@ public final class ServiceCatalog: Sendable {
             if let reason = report.wal.droppedReason { metadata["wal_dropped_reason"] = "\(reason)" }
             logger.info("collection recovered", metadata: metadata)
         }
-        router.register(VectorService(catalog: collections, limits: options.vectorLimits, work: work,
-                                      maxResponseBytes: options.maxResponseBytes))
+        var vectors = VectorService(catalog: collections, limits: options.vectorLimits, work: work,
+                                    maxResponseBytes: options.maxResponseBytes)
+        vectors.importThreads = max(1, options.importThreads)
+        router.register(vectors)
         metrics = ServerMetrics(collections: { collections.list() })
         let graph = try DurableGraphDatabase.open(options.dataDirectory + "/graph", options: durability)
         let recovered = graph.committedStore

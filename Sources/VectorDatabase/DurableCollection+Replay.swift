@@ -3,12 +3,17 @@ import VectorEngine
 
 extension DurableCollection {
     /// Applies the logged records after the snapshot at open, in log order. Runs of upserts
-    /// are merged into batches of up to `maxBatchPoints`, which the index links on
-    /// `DurabilityOptions.replayThreads` threads (``VectorCollection/upsert(_:threads:)``);
-    /// a delete ends the run, so every delete sees exactly the points it saw live.
+    /// are merged into batches of up to `maxBatchPoints`; a batch of `parallelMinPoints` or
+    /// more is linked on `DurabilityOptions.replayThreads` threads
+    /// (``VectorCollection/upsert(_:threads:)``), a smaller one a point at a time, so a short
+    /// log (most restarts) rebuilds exactly the graph of before the crash while a long one (a
+    /// bulk import's) replays on every core. A delete ends the run, so every delete sees
+    /// exactly the points it saw live.
     struct Replay {
         /// Points merged into one batch at most (bounds the memory a run of upserts holds).
         static let maxBatchPoints = 10_000
+        /// Batches of fewer points are linked one point at a time, exactly as live.
+        static let parallelMinPoints = 2_000
 
         let collection: VectorCollection
         let threads: Int
@@ -36,7 +41,7 @@ extension DurableCollection {
                     // count: until then each record is applied alone, as it was live, so training
                     // samples the same points and later searches walk the same codes.
                     try flush()
-                    try collection.upsert(points, threads: threads)
+                    try collection.upsert(points, threads: threadsFor(points.count))
                 } else {
                     pending += points
                     if pending.count >= Self.maxBatchPoints { try flush() }
@@ -57,8 +62,10 @@ extension DurableCollection {
         /// Applies the current batch.
         mutating func flush() throws {
             guard !pending.isEmpty else { return }
-            try collection.upsert(pending, threads: threads)
+            try collection.upsert(pending, threads: threadsFor(pending.count))
             pending.removeAll(keepingCapacity: true)
         }
+
+        private func threadsFor(_ points: Int) -> Int { points >= Self.parallelMinPoints ? threads : 1 }
     }
 }

@@ -20,6 +20,13 @@ struct VectorService: RPCService {
     /// The largest response message the server sends (`ServerConfiguration.maxSendMessageBytes`):
     /// responses are measured as they are built and refused before they pass it.
     let maxResponseBytes: Int
+    /// Threads that link the points of one large UpsertStream message at once (see
+    /// `upsertStream`); 1 links one point at a time, so replay rebuilds exactly the same graph.
+    var importThreads = 1
+
+    /// UpsertStream messages with fewer points are linked one point at a time: parallel
+    /// linking pays only over a few dozen points, and small writes keep exact replay.
+    static let parallelApplyMinPoints = 64
 
     /// The collection `name`: NOT_FOUND when there is none, INVALID_ARGUMENT (saying what a
     /// valid name is) when there cannot be one.
@@ -236,12 +243,21 @@ struct VectorService: RPCService {
     /// Bulk import: each message is written (durably) as it arrives, so memory stays bounded
     /// by one message. A failure ends the call with a status that says how many points of the
     /// earlier messages were written (they stay).
+    ///
+    /// The call is acknowledged once, at its end, so every message is logged and queued for
+    /// the collection's applier at once (`.logged`): message n + 1 is received, decoded and
+    /// logged while message n is linked, on `importThreads` threads when it holds at least
+    /// `parallelApplyMinPoints` points. When a message asked to be applied before the
+    /// acknowledgement (WAIT_DURABLE, the default), the call ends (with its result or its
+    /// error) only once everything it wrote is applied.
     private func upsertStream(_ requests: TypedRequests<RuvectorV1.UpsertRequest>, context: ServerContext) async throws -> RuvectorV1.UpdateResult {
+        var target: DurableCollection?
         var name: String?
         var written: UInt64 = 0
         var sequence: UInt64 = 0
         var messages = 0
-        var applied = true
+        var mustApply = false
+        var failure: (any Error)?
         do {
             try await work.withBounds(context, work: "the upsert stream") { bounds in
                 for try await request in requests {
@@ -250,27 +266,35 @@ struct VectorService: RPCService {
                         throw RPCError(.invalidArgument, "every message of an UpsertStream writes to one collection: "
                             + "\(MessageText.quoted(name)), then \(MessageText.quoted(request.collection))")
                     }
-                    let target = name ?? request.collection
-                    name = target
-                    let durable = try collection(target)
-                    let acknowledge = VectorMapping.acknowledgement(request.wait)
+                    name = name ?? request.collection
+                    let durable = try collection(name ?? request.collection)
+                    target = durable
+                    let threads = request.points.count >= Self.parallelApplyMinPoints ? importThreads : 1
                     let (count, logged) = try await work.run(.write, context, bounds: bounds, map: VectorMapping.rpcError) {
                         let charged = bounds.memory.chargedBytes
                         defer { bounds.memory.refund(bounds.memory.chargedBytes - charged) }
                         let batch = try points(request, hint: "send smaller messages", bounds: bounds)
-                        return (batch.count, try durable.upsert(keyed: batch, acknowledge: acknowledge))
+                        return (batch.count, try durable.upsert(keyed: batch, threads: threads, acknowledge: .logged))
                     }
                     sequence = logged
                     written += UInt64(count)
-                    applied = applied && acknowledge == .applied
+                    mustApply = mustApply || VectorMapping.acknowledgement(request.wait) == .applied
                 }
             }
         } catch {
-            let status = VectorMapping.rpcError(error)
-            throw RPCError(status.code, "\(status.message) (message \(messages) of the stream; \(written) points of the earlier messages were written)",
-                           cause: error)
+            failure = error
         }
-        return RuvectorV1.UpdateResult(sequence: sequence, pointsAffected: written, applied: applied)
+        // Messages written with WAIT_DURABLE are applied before the call ends, failed or not
+        // (so is everything logged before them).
+        if mustApply, let target {
+            do { try await target.waitUntilQueuedWritesApplied() } catch { failure = failure ?? error }
+        }
+        if let failure {
+            let status = VectorMapping.rpcError(failure)
+            throw RPCError(status.code, "\(status.message) (message \(messages) of the stream; \(written) points of the earlier messages were written)",
+                           cause: failure)
+        }
+        return RuvectorV1.UpdateResult(sequence: sequence, pointsAffected: written, applied: mustApply || written == 0)
     }
 
     /// A search short enough to answer on the event loop (well under a millisecond): an HNSW

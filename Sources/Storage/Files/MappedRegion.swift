@@ -56,6 +56,11 @@ public final class MappedRegion: @unchecked Sendable {
                 throw StorageError(.io, "cannot map \(count) bytes at \(offset) of \(StorageError.fileName(file.path))",
                                    path: file.path, errno: code)
             }
+            // Read the file ahead, in the background: what opens a snapshot (log replay, the
+            // first searches) touches its pages at random, one fault at a time. Replay after a
+            // cold start was 7-11 % faster per point with it (docs/benchmarks/storage-recovery.md).
+            // Advice only: a failure changes nothing.
+            _ = madvise(region, fileLength, Int32(MADV_WILLNEED))
         }
         return MappedRegion(base: region, count: count, capacity: length, mappedLength: length)
     }

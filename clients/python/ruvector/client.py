@@ -9,7 +9,7 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import grpc
 
-from ruvector import convert
+from ruvector import convert, wire
 from ruvector.errors import RuVectorError, from_rpc_error, from_status
 from ruvector.graph import Graph
 from ruvector.v1 import common_pb2, vector_pb2, vector_pb2_grpc
@@ -147,6 +147,12 @@ class Client:
         else:
             self._channel = grpc.insecure_channel(address, options=options)
         self._stub = vector_pb2_grpc.VectorServiceStub(self._channel)
+        # Upsert and UpsertStream taking messages already encoded (built with ruvector.wire).
+        self._upsert = self._channel.unary_unary("/ruvector.v1.VectorService/Upsert", request_serializer=None,
+                                                 response_deserializer=vector_pb2.UpdateResult.FromString)
+        self._upsert_stream = self._channel.stream_unary("/ruvector.v1.VectorService/UpsertStream",
+                                                         request_serializer=None,
+                                                         response_deserializer=vector_pb2.UpdateResult.FromString)
         self.timeout = timeout
         #: Cypher, transactions and hyperedges (GraphService): ``db.graph.execute("MATCH ...")``.
         self.graph = Graph(self._channel, timeout)
@@ -207,7 +213,7 @@ class Client:
             if time.monotonic() >= deadline:
                 raise TimeoutError(f"collection '{name}' still indexing after {timeout} s")
             time.sleep(delay)
-            delay = min(delay * 2, 0.2)
+            delay = min(delay * 2, 0.05)
 
     def list_collections(self) -> list[CollectionInfo]:
         """Every collection, by name."""
@@ -224,13 +230,18 @@ class Client:
         """Inserts or replaces points (at most 10000 per call; use import_stream for more).
         vectors: a list of lists or a 2-D numpy array. Durable when it returns; with wait=False
         it may not be searchable yet (it is indexed shortly after, in order)."""
-        rows = convert.rows(vectors)
+        # Rows of a 2-D numpy array stay arrays: ruvector.wire turns each into bytes at once.
+        rows = list(vectors) if getattr(vectors, "ndim", 0) == 2 else convert.rows(vectors)
         ids = list(ids.tolist() if hasattr(ids, "tolist") else ids)
         if len(rows) != len(ids) or (payloads is not None and len(payloads) != len(ids)):
             raise ValueError(f"ids ({len(ids)}), vectors ({len(rows)}) and payloads "
                              f"({'-' if payloads is None else len(payloads)}) must have the same length")
-        points = [_point(i, v, payloads[n] if payloads is not None else None) for n, (i, v) in enumerate(zip(ids, rows))]
-        result = self._call("Upsert", vector_pb2.UpsertRequest(collection=collection, points=points, wait=_wait(wait)))
+        request = wire.upsert_request(collection, [(i, v, payloads[n] if payloads is not None else None)
+                                                   for n, (i, v) in enumerate(zip(ids, rows))], _wait(wait))
+        try:
+            result = self._upsert(request, timeout=self.timeout)
+        except grpc.RpcError as error:
+            raise from_rpc_error(error) from None
         return UpdateResult(result.sequence, result.points_affected, result.applied)
 
     def import_stream(self, collection: str, points: Iterable[Point | tuple | Mapping[str, Any]], *,
@@ -244,18 +255,26 @@ class Client:
         if not 1 <= batch_size <= 10_000:
             raise ValueError("batch_size must be 1..10000")
         sent = [0]
+        failed: list[BaseException] = []
         started = time.monotonic()
 
         def requests():
-            for batch in convert.chunks(points, batch_size):
-                yield vector_pb2.UpsertRequest(collection=collection, points=[_point(*_unpack(p)) for p in batch],
-                                               wait=_wait(wait))
-                sent[0] += len(batch)
-                if progress:
-                    _draw_progress(sent[0], total, started)
+            # Messages are encoded straight to bytes (ruvector.wire): no protobuf object per point.
+            # grpcio reads this generator on its own thread, so encoding overlaps the transfer.
+            try:
+                for batch in convert.chunks(points, batch_size):
+                    yield wire.upsert_request(collection, [_unpack(p) for p in batch], _wait(wait))
+                    sent[0] += len(batch)
+                    if progress:
+                        _draw_progress(sent[0], total, started)
+            except Exception as error:
+                failed.append(error)     # raised below instead of the CANCELLED it causes
+                raise
         try:
-            result = self._stub.UpsertStream(requests(), timeout=None)
+            result = self._upsert_stream(requests(), timeout=None)
         except grpc.RpcError as error:
+            if failed:
+                raise failed[0] from None
             raise from_rpc_error(error) from None
         finally:
             if progress:
@@ -445,11 +464,6 @@ def _unpack(item):
     if isinstance(item, tuple) and len(item) in (2, 3):
         return item[0], item[1], item[2] if len(item) == 3 else None
     raise TypeError(f"a point is a Point, an (id, vector[, payload]) tuple or a dict; got {type(item).__name__}")
-
-
-def _point(point_id, vector, payload) -> vector_pb2.PointStruct:
-    return vector_pb2.PointStruct(id=convert.to_id(point_id), vector=convert.to_vector(vector),
-                                  payload=convert.to_payload(payload))
 
 
 def _set_with(request, with_payload, with_vectors):
