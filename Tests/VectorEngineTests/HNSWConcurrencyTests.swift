@@ -28,6 +28,29 @@ import Testing
         #expect(index.invariantViolations().isEmpty, "\(index.invariantViolations().prefix(3))")
     }
 
+    /// A small batch into an empty index on several threads: every point is reachable. (Two
+    /// nodes linking at once could leave one with no way in: a search that entered a node not
+    /// yet linked on a level took it as its only neighbour there, and the link it added back
+    /// was overwritten when that node set its own list. ruvector upsert of 500 points into a
+    /// fresh collection then missed exact neighbours at ef 400.)
+    @Test(arguments: [2, 4])
+    func smallParallelBatchesLeaveNoPointUnreachable(threads: Int) throws {
+        var missed = 0
+        for seed in 0..<8 {
+            var rng = SeededGenerator(seed: UInt64(seed))
+            let data = (0..<500).map { _ in (0..<8).map { _ in Float.random(in: 0..<1, using: &rng) } }
+            let index = try HNSWIndex(dimension: 8, metric: .l2Squared, parameters: .init(m: 16, efConstruction: 200))
+            try index.upsert(makePoints(data), threads: threads)
+            for vector in data {
+                let distances = data.map { point in zip(point, vector).reduce(Float(0)) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) } }
+                let exact = distances.indices.sorted { (distances[$0], $0) < (distances[$1], $1) }.prefix(5).map { UInt64($0) }
+                missed += Set(exact).subtracting(try index.search(vector, k: 5, ef: 400).map(\.id)).count
+            }
+            #expect(index.invariantViolations().isEmpty)
+        }
+        #expect(missed == 0, "\(missed) of 20,000 exact neighbours (5 per point) not found at ef 400")
+    }
+
     @Test func parallelBuildDrawsTheLevelsOfAOneByOneBuild() throws {
         let data = clusteredData(count: 1200, dimension: Self.dimension, seed: 3)
         let parameters = HNSWParameters(m: 8, efConstruction: 60, seed: 9)

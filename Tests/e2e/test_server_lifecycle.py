@@ -160,7 +160,9 @@ def test_sigterm_applies_queued_writes_and_snapshots_a_long_log(tmp_path):
 
     data = tmp_path / "data"
     vectors = np.random.default_rng(4).normal(size=(1200, 2048)).astype(np.float32)   # about 9.4 MiB of log
-    server = RunningServer([], data)
+    # No automatic snapshot by apply time meanwhile (linked on every core, the import can owe
+    # 2 s of it): the whole log is still unsnapshotted at SIGTERM.
+    server = RunningServer(["--auto-snapshot-replay-millis", "0"], data)
     try:
         with ruvector.Client(server.address, timeout=60) as db:
             db.create_collection("long", dimension=2048, metric="l2")

@@ -71,12 +71,34 @@ extension HNSWGraph {
                                     scratch: &scratch)
             if let first = found.first(where: { $0.id != node }) { cur = first.id }
             selectNeighborsHeuristic(found, m: params.m, skipping: node, into: &scratch.chosen)
-            changingLinks(of: node) { storage.setNeighbors(node, level: level, scratch.chosen) }
+            changingLinks(of: node) {
+                if linksChangeConcurrently { keepLinksAddedMeanwhile(node, level: level, &scratch) }
+                storage.setNeighbors(node, level: level, scratch.chosen)
+            }
             for n in scratch.chosen {
                 addLink(from: n, to: node, level: level, &scratch.pruneCandidates, &scratch.pruneKept)
             }
             level -= 1
         }
+    }
+
+    /// While a batch links in parallel, other nodes may have linked to `node` on `level` (and
+    /// added themselves to its list) before it sets its own list there: a walk that reached
+    /// `node` on a higher level starts from it on this one. Those links join `scratch.chosen`
+    /// (pruned by the heuristic when over the cap, as ``addLink(from:to:level:_:_:)`` would
+    /// have pruned them), instead of being overwritten: overwritten, the node that added itself
+    /// could be left with no link in at all. Call under `node`'s link lock.
+    private func keepLinksAddedMeanwhile(_ node: UInt32, level: Int, _ scratch: inout HNSWSearchScratch) {
+        let added = storage.neighbors(node, level: level)
+        guard added.contains(where: { $0 != node && !scratch.chosen.contains($0) }) else { return }
+        scratch.pruneCandidates.removeAll(keepingCapacity: true)
+        for n in scratch.chosen { scratch.pruneCandidates.append((distance(node, n), n)) }
+        for n in added where n != node && !scratch.chosen.contains(n) {
+            scratch.pruneCandidates.append((distance(node, n), n))
+        }
+        scratch.pruneCandidates.sort { ($0.distance, $0.id) < ($1.distance, $1.id) }
+        selectNeighborsHeuristic(scratch.pruneCandidates, m: maxLinks(level: level), into: &scratch.pruneKept)
+        swap(&scratch.chosen, &scratch.pruneKept)
     }
 
     /// Connects a stored node and makes it the entry point when it lands above the top level.
