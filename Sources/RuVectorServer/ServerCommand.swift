@@ -75,7 +75,7 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Request bytes one connection may buffer across its calls (default 4 x --max-receive-message-bytes).")
     var maxConnectionBufferedRequestBytes: Int?
     // Bulk import.
-    @Option(help: "Threads linking the points of one large UpsertStream message at once (default 0 = one per core; 1 = one at a time, exact replay).")
+    @Option(help: "Threads linking the points of one large UpsertStream message at once, and long runs of a replayed log (default 0 = one per core; 1 = one at a time, exact replay).")
     var importThreads: Int?
 
     func settings() throws -> ServerSettings {

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Logging
 import GraphPersistence
 import RPC
@@ -44,7 +41,7 @@ public final class ServiceCatalog: Sendable {
         }
 
         /// One import thread per core.
-        public static var defaultImportThreads: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+        public static var defaultImportThreads: Int { ServerWork.Options.cores }
     }
 
     /// RuVector services not wired to the server yet: each method answers UNIMPLEMENTED

@@ -35,9 +35,12 @@ public final class ServerWork: Sendable {
         public var queueLimit: Int
         public var connectionQueueLimit: Int
 
+        /// Cores online, at least 1: the unit of the pools' defaults.
+        public static var cores: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+
         /// Defaults for this machine.
         public init() {
-            let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+            let cores = Self.cores
             memoryLimitBytes = max(256 << 20, machineMemoryBytes() / 4 * 3)
             callMemoryLimitBytes = min(1 << 30, memoryLimitBytes / 2)
             searchThreads = cores

@@ -266,8 +266,9 @@ struct VectorService: RPCService {
                         throw RPCError(.invalidArgument, "every message of an UpsertStream writes to one collection: "
                             + "\(MessageText.quoted(name)), then \(MessageText.quoted(request.collection))")
                     }
-                    name = name ?? request.collection
-                    let durable = try collection(name ?? request.collection)
+                    let named = name ?? request.collection
+                    name = named
+                    let durable = try collection(named)
                     target = durable
                     let threads = request.points.count >= Self.parallelApplyMinPoints ? importThreads : 1
                     let (count, logged) = try await work.run(.write, context, bounds: bounds, map: VectorMapping.rpcError) {

@@ -50,10 +50,17 @@ extension HNSWGraph {
             pruneCandidates.removeAll(keepingCapacity: true)
             for n in current { pruneCandidates.append((distance(from, n), n)) }
             pruneCandidates.append((distance(from, to), to))
-            pruneCandidates.sort { ($0.distance, $0.id) < ($1.distance, $1.id) }
-            selectNeighborsHeuristic(pruneCandidates, m: cap, into: &kept)
+            prune(pruneCandidates: &pruneCandidates, m: cap, into: &kept)
             storage.setNeighbors(from, level: level, kept)
         }
+    }
+
+    /// Keeps at most `m` of a node's candidate links by the heuristic, nearest first (ties by
+    /// id): the one rule for a link list over its cap. `pruneCandidates` holds each
+    /// candidate's distance to the node; it is sorted in place.
+    private func prune(pruneCandidates: inout [(distance: Float, id: UInt32)], m: Int, into kept: inout [UInt32]) {
+        pruneCandidates.sort { ($0.distance, $0.id) < ($1.distance, $1.id) }
+        selectNeighborsHeuristic(pruneCandidates, m: m, into: &kept)
     }
 
     /// Links `node` (stored, level known) into every level from `min(its level, topLevel)` down
@@ -96,8 +103,7 @@ extension HNSWGraph {
         for n in added where n != node && !scratch.chosen.contains(n) {
             scratch.pruneCandidates.append((distance(node, n), n))
         }
-        scratch.pruneCandidates.sort { ($0.distance, $0.id) < ($1.distance, $1.id) }
-        selectNeighborsHeuristic(scratch.pruneCandidates, m: maxLinks(level: level), into: &scratch.pruneKept)
+        prune(pruneCandidates: &scratch.pruneCandidates, m: maxLinks(level: level), into: &scratch.pruneKept)
         swap(&scratch.chosen, &scratch.pruneKept)
     }
 

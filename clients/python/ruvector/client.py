@@ -167,9 +167,12 @@ class Client:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def _call(self, method: str, request, timeout: float | None = None):
+    def _call(self, method, request, timeout: float | None = None):
+        """Calls `method` (a VectorService method name, or one of the channel's callables taking
+        encoded bytes), raising the client's errors."""
+        call = getattr(self._stub, method) if isinstance(method, str) else method
         try:
-            return getattr(self._stub, method)(request, timeout=timeout or self.timeout)
+            return call(request, timeout=timeout or self.timeout)
         except grpc.RpcError as error:
             raise from_rpc_error(error) from None
 
@@ -238,10 +241,7 @@ class Client:
                              f"({'-' if payloads is None else len(payloads)}) must have the same length")
         request = wire.upsert_request(collection, [(i, v, payloads[n] if payloads is not None else None)
                                                    for n, (i, v) in enumerate(zip(ids, rows))], _wait(wait))
-        try:
-            result = self._upsert(request, timeout=self.timeout)
-        except grpc.RpcError as error:
-            raise from_rpc_error(error) from None
+        result = self._call(self._upsert, request)
         return UpdateResult(result.sequence, result.points_affected, result.applied)
 
     def import_stream(self, collection: str, points: Iterable[Point | tuple | Mapping[str, Any]], *,
