@@ -1118,4794 +1118,6 @@ extension RuvectorV1 {
 }
 
 extension RuvectorV1 {
-    /// Proto enum `ruvector.v1.MemberRole`; values unknown to this build are kept as `unrecognized`.
-    public enum MemberRole: Swift.Hashable, Swift.Sendable {
-        /// `MEMBER_ROLE_UNSPECIFIED` = 0
-        case unspecified
-        /// `MEMBER_ROLE_VOTER` = 1
-        case voter
-        /// `MEMBER_ROLE_LEARNER` = 2
-        case learner
-        /// A value this build does not know.
-        case unrecognized(Swift.Int32)
-
-        /// The enum's default (its zero value).
-        public init() { self.init(rawValue: 0) }
-
-        /// The value for a wire number.
-        public init(rawValue: Swift.Int32) {
-            switch rawValue {
-            case 0: self = .unspecified
-            case 1: self = .voter
-            case 2: self = .learner
-            default: self = .unrecognized(rawValue)
-            }
-        }
-
-        /// The wire number.
-        public var rawValue: Swift.Int32 {
-            switch self {
-            case .unspecified: return 0
-            case .voter: return 1
-            case .learner: return 2
-            case .unrecognized(let value): return value
-            }
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// Proto enum `ruvector.v1.ReplicationMode`; values unknown to this build are kept as `unrecognized`.
-    public enum ReplicationMode: Swift.Hashable, Swift.Sendable {
-        /// `REPLICATION_MODE_UNSPECIFIED` = 0
-        case unspecified
-        /// `REPLICATION_MODE_ASYNC` = 1
-        case `async`
-        /// `REPLICATION_MODE_SEMI_SYNC` = 2
-        case semiSync
-        /// `REPLICATION_MODE_SYNC` = 3
-        case sync
-        /// A value this build does not know.
-        case unrecognized(Swift.Int32)
-
-        /// The enum's default (its zero value).
-        public init() { self.init(rawValue: 0) }
-
-        /// The value for a wire number.
-        public init(rawValue: Swift.Int32) {
-            switch rawValue {
-            case 0: self = .unspecified
-            case 1: self = .`async`
-            case 2: self = .semiSync
-            case 3: self = .sync
-            default: self = .unrecognized(rawValue)
-            }
-        }
-
-        /// The wire number.
-        public var rawValue: Swift.Int32 {
-            switch self {
-            case .unspecified: return 0
-            case .`async`: return 1
-            case .semiSync: return 2
-            case .sync: return 3
-            case .unrecognized(let value): return value
-            }
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// A cluster member.
-    public struct Member: WireMessage {
-        /// Node id (unique, non-zero).
-        public var nodeId: Swift.UInt64 = 0
-        /// gRPC address, HOST:PORT.
-        public var address: Swift.String = ""
-        /// Role.
-        public var role: RuvectorV1.MemberRole = RuvectorV1.MemberRole(rawValue: 0)
-        /// Reachable from the leader recently.
-        public var healthy: Swift.Bool = false
-        /// Highest log index known replicated to it.
-        public var matchIndex: Swift.UInt64 = 0
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(nodeId: Swift.UInt64 = 0, address: Swift.String = "", role: RuvectorV1.MemberRole = RuvectorV1.MemberRole(rawValue: 0), healthy: Swift.Bool = false, matchIndex: Swift.UInt64 = 0) {
-            self.nodeId = nodeId
-            self.address = address
-            self.role = role
-            self.healthy = healthy
-            self.matchIndex = matchIndex
-        }
-
-        public static let protoFullName = "ruvector.v1.Member"
-        static let schemaIndex = 18
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__member(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__Member.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__Member>) {
-            let c = pointer.pointee
-            self.nodeId = c.node_id
-            self.address = WireRuntime.string(c.address)
-            self.role = RuvectorV1.MemberRole(rawValue: Swift.Int32(truncatingIfNeeded: c.role.rawValue))
-            self.healthy = (c.healthy != 0)
-            self.matchIndex = c.match_index
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__Member> {
-            let c = arena.message(Ruvector__V1__Member.self, RuVectorProto_descriptor_ruvector__v1__member())
-            c.pointee.node_id = self.nodeId
-            c.pointee.address = arena.string(self.address)
-            c.pointee.role = Ruvector__V1__MemberRole(rawValue: .init(truncatingIfNeeded: self.role.rawValue))
-            c.pointee.healthy = (self.healthy ? 1 : 0)
-            c.pointee.match_index = self.matchIndex
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// A shard's replicas.
-    public struct ShardAssignment: WireMessage {
-        /// Collection.
-        public var collection: Swift.String = ""
-        /// Shard number within the collection.
-        public var shard: Swift.UInt32 = 0
-        /// Node holding the primary.
-        public var primaryNodeId: Swift.UInt64 = 0
-        /// Nodes holding replicas.
-        public var replicaNodeIds: [Swift.UInt64] = []
-        /// Replication lag per replica, in WAL records (same order as replica_node_ids).
-        public var replicaLagRecords: [Swift.UInt64] = []
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(collection: Swift.String = "", shard: Swift.UInt32 = 0, primaryNodeId: Swift.UInt64 = 0, replicaNodeIds: [Swift.UInt64] = [], replicaLagRecords: [Swift.UInt64] = []) {
-            self.collection = collection
-            self.shard = shard
-            self.primaryNodeId = primaryNodeId
-            self.replicaNodeIds = replicaNodeIds
-            self.replicaLagRecords = replicaLagRecords
-        }
-
-        public static let protoFullName = "ruvector.v1.ShardAssignment"
-        static let schemaIndex = 19
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__shard_assignment(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__ShardAssignment.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__ShardAssignment>) {
-            let c = pointer.pointee
-            self.collection = WireRuntime.string(c.collection)
-            self.shard = c.shard
-            self.primaryNodeId = c.primary_node_id
-            self.replicaNodeIds = c.n_replica_node_ids == 0 ? [] : Swift.Array(UnsafeBufferPointer(start: c.replica_node_ids, count: c.n_replica_node_ids))
-            self.replicaLagRecords = c.n_replica_lag_records == 0 ? [] : Swift.Array(UnsafeBufferPointer(start: c.replica_lag_records, count: c.n_replica_lag_records))
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ShardAssignment> {
-            let c = arena.message(Ruvector__V1__ShardAssignment.self, RuVectorProto_descriptor_ruvector__v1__shard_assignment())
-            c.pointee.collection = arena.string(self.collection)
-            c.pointee.shard = self.shard
-            c.pointee.primary_node_id = self.primaryNodeId
-            c.pointee.n_replica_node_ids = self.replicaNodeIds.count
-            c.pointee.replica_node_ids = arena.copy(self.replicaNodeIds)
-            c.pointee.n_replica_lag_records = self.replicaLagRecords.count
-            c.pointee.replica_lag_records = arena.copy(self.replicaLagRecords)
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// The cluster's metadata.
-    public struct ClusterState: WireMessage {
-        /// Members.
-        public var members: [RuvectorV1.Member] = []
-        /// Current leader (0 when none is known).
-        public var leaderId: Swift.UInt64 = 0
-        /// Raft term.
-        public var term: Swift.UInt64 = 0
-        /// Raft commit index.
-        public var commitIndex: Swift.UInt64 = 0
-        /// Shard placement (consistent hashing, 150 virtual nodes per node).
-        public var shards: [RuvectorV1.ShardAssignment] = []
-        /// Replicas per shard.
-        public var replicationFactor: Swift.UInt32 = 0
-        /// Write acknowledgement mode.
-        public var replicationMode: RuvectorV1.ReplicationMode = RuvectorV1.ReplicationMode(rawValue: 0)
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(members: [RuvectorV1.Member] = [], leaderId: Swift.UInt64 = 0, term: Swift.UInt64 = 0, commitIndex: Swift.UInt64 = 0, shards: [RuvectorV1.ShardAssignment] = [], replicationFactor: Swift.UInt32 = 0, replicationMode: RuvectorV1.ReplicationMode = RuvectorV1.ReplicationMode(rawValue: 0)) {
-            self.members = members
-            self.leaderId = leaderId
-            self.term = term
-            self.commitIndex = commitIndex
-            self.shards = shards
-            self.replicationFactor = replicationFactor
-            self.replicationMode = replicationMode
-        }
-
-        public static let protoFullName = "ruvector.v1.ClusterState"
-        static let schemaIndex = 20
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__cluster_state(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__ClusterState.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__ClusterState>) {
-            let c = pointer.pointee
-            self.members = (0..<c.n_members).compactMap { c.members[$0].map { RuvectorV1.Member(c: $0) } }
-            self.leaderId = c.leader_id
-            self.term = c.term
-            self.commitIndex = c.commit_index
-            self.shards = (0..<c.n_shards).compactMap { c.shards[$0].map { RuvectorV1.ShardAssignment(c: $0) } }
-            self.replicationFactor = c.replication_factor
-            self.replicationMode = RuvectorV1.ReplicationMode(rawValue: Swift.Int32(truncatingIfNeeded: c.replication_mode.rawValue))
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ClusterState> {
-            let c = arena.message(Ruvector__V1__ClusterState.self, RuVectorProto_descriptor_ruvector__v1__cluster_state())
-            c.pointee.n_members = self.members.count
-            let membersPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__Member>?.self, count: self.members.count)
-            for (index, element) in self.members.enumerated() { membersPointers[index] = element.toC(&arena) }
-            c.pointee.members = membersPointers
-            c.pointee.leader_id = self.leaderId
-            c.pointee.term = self.term
-            c.pointee.commit_index = self.commitIndex
-            c.pointee.n_shards = self.shards.count
-            let shardsPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__ShardAssignment>?.self, count: self.shards.count)
-            for (index, element) in self.shards.enumerated() { shardsPointers[index] = element.toC(&arena) }
-            c.pointee.shards = shardsPointers
-            c.pointee.replication_factor = self.replicationFactor
-            c.pointee.replication_mode = Ruvector__V1__ReplicationMode(rawValue: .init(truncatingIfNeeded: self.replicationMode.rawValue))
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// Joins a node.
-    public struct JoinRequest: WireMessage {
-        /// The new node's id.
-        public var nodeId: Swift.UInt64 = 0
-        /// Its address.
-        public var address: Swift.String = ""
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(nodeId: Swift.UInt64 = 0, address: Swift.String = "") {
-            self.nodeId = nodeId
-            self.address = address
-        }
-
-        public static let protoFullName = "ruvector.v1.JoinRequest"
-        static let schemaIndex = 21
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__join_request(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__JoinRequest.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__JoinRequest>) {
-            let c = pointer.pointee
-            self.nodeId = c.node_id
-            self.address = WireRuntime.string(c.address)
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__JoinRequest> {
-            let c = arena.message(Ruvector__V1__JoinRequest.self, RuVectorProto_descriptor_ruvector__v1__join_request())
-            c.pointee.node_id = self.nodeId
-            c.pointee.address = arena.string(self.address)
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// Removes a node.
-    public struct LeaveRequest: WireMessage {
-        /// The node's id.
-        public var nodeId: Swift.UInt64 = 0
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(nodeId: Swift.UInt64 = 0) {
-            self.nodeId = nodeId
-        }
-
-        public static let protoFullName = "ruvector.v1.LeaveRequest"
-        static let schemaIndex = 22
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__leave_request(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__LeaveRequest.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__LeaveRequest>) {
-            let c = pointer.pointee
-            self.nodeId = c.node_id
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__LeaveRequest> {
-            let c = arena.message(Ruvector__V1__LeaveRequest.self, RuVectorProto_descriptor_ruvector__v1__leave_request())
-            c.pointee.node_id = self.nodeId
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// Asks for the state.
-    public struct GetStateRequest: WireMessage {
-
-        /// A message with every field at its default.
-        public init() {}
-
-        public static let protoFullName = "ruvector.v1.GetStateRequest"
-        static let schemaIndex = 23
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__get_state_request(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__GetStateRequest.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__GetStateRequest>) {
-            _ = pointer
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__GetStateRequest> {
-            let c = arena.message(Ruvector__V1__GetStateRequest.self, RuVectorProto_descriptor_ruvector__v1__get_state_request())
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// Moves leadership.
-    public struct TransferLeadershipRequest: WireMessage {
-        /// Target voter.
-        public var nodeId: Swift.UInt64 = 0
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(nodeId: Swift.UInt64 = 0) {
-            self.nodeId = nodeId
-        }
-
-        public static let protoFullName = "ruvector.v1.TransferLeadershipRequest"
-        static let schemaIndex = 24
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__transfer_leadership_request(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__TransferLeadershipRequest.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__TransferLeadershipRequest>) {
-            let c = pointer.pointee
-            self.nodeId = c.node_id
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__TransferLeadershipRequest> {
-            let c = arena.message(Ruvector__V1__TransferLeadershipRequest.self, RuVectorProto_descriptor_ruvector__v1__transfer_leadership_request())
-            c.pointee.node_id = self.nodeId
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// A replica's message on the replication stream.
-    public struct ReplicationAck: WireMessage {
-        /// Oneof `kind`: at most one of its cases is set.
-        public enum Kind: Swift.Equatable, Swift.Sendable {
-            /// Field `start` = 1.
-            indirect case start(RuvectorV1.ReplicationStart)
-            /// Field `applied_sequence` = 2.
-            case appliedSequence(Swift.UInt64)
-        }
-        /// The set case of oneof `kind`, if any.
-        public var kind: Kind? = nil
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(kind: Kind? = nil) {
-            self.kind = kind
-        }
-
-        public static let protoFullName = "ruvector.v1.ReplicationAck"
-        static let schemaIndex = 25
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__replication_ack(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__ReplicationAck.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__ReplicationAck>) {
-            let c = pointer.pointee
-            switch c.kind_case.rawValue {
-            case 1: self.kind = .start(c.start.map { RuvectorV1.ReplicationStart(c: $0) } ?? RuvectorV1.ReplicationStart())
-            case 2: self.kind = .appliedSequence(c.applied_sequence)
-            default: self.kind = nil
-            }
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ReplicationAck> {
-            let c = arena.message(Ruvector__V1__ReplicationAck.self, RuVectorProto_descriptor_ruvector__v1__replication_ack())
-            switch self.kind {
-            case .start(let value)?:
-                c.pointee.kind_case = Ruvector__V1__ReplicationAck__KindCase(rawValue: 1)
-                c.pointee.start = value.toC(&arena)
-            case .appliedSequence(let value)?:
-                c.pointee.kind_case = Ruvector__V1__ReplicationAck__KindCase(rawValue: 2)
-                c.pointee.applied_sequence = value
-            case nil: break
-            }
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// Opens replication of a shard.
-    public struct ReplicationStart: WireMessage {
-        /// Collection.
-        public var collection: Swift.String = ""
-        /// Shard.
-        public var shard: Swift.UInt32 = 0
-        /// First sequence wanted (everything after the replica's last applied).
-        public var fromSequence: Swift.UInt64 = 0
-        /// The replica's node id.
-        public var replicaNodeId: Swift.UInt64 = 0
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(collection: Swift.String = "", shard: Swift.UInt32 = 0, fromSequence: Swift.UInt64 = 0, replicaNodeId: Swift.UInt64 = 0) {
-            self.collection = collection
-            self.shard = shard
-            self.fromSequence = fromSequence
-            self.replicaNodeId = replicaNodeId
-        }
-
-        public static let protoFullName = "ruvector.v1.ReplicationStart"
-        static let schemaIndex = 26
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__replication_start(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__ReplicationStart.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__ReplicationStart>) {
-            let c = pointer.pointee
-            self.collection = WireRuntime.string(c.collection)
-            self.shard = c.shard
-            self.fromSequence = c.from_sequence
-            self.replicaNodeId = c.replica_node_id
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ReplicationStart> {
-            let c = arena.message(Ruvector__V1__ReplicationStart.self, RuVectorProto_descriptor_ruvector__v1__replication_start())
-            c.pointee.collection = arena.string(self.collection)
-            c.pointee.shard = self.shard
-            c.pointee.from_sequence = self.fromSequence
-            c.pointee.replica_node_id = self.replicaNodeId
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// A write-ahead log record shipped to a replica.
-    public struct ReplicationRecord: WireMessage {
-        /// Sequence number.
-        public var sequence: Swift.UInt64 = 0
-        /// Record type (as in the WAL).
-        public var type: Swift.UInt32 = 0
-        /// Record payload, as written in the WAL.
-        public var payload: [Swift.UInt8] = []
-        /// CRC32C of type and payload.
-        public var crc32c: Swift.UInt32 = 0
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(sequence: Swift.UInt64 = 0, type: Swift.UInt32 = 0, payload: [Swift.UInt8] = [], crc32c: Swift.UInt32 = 0) {
-            self.sequence = sequence
-            self.type = type
-            self.payload = payload
-            self.crc32c = crc32c
-        }
-
-        public static let protoFullName = "ruvector.v1.ReplicationRecord"
-        static let schemaIndex = 27
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__replication_record(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__ReplicationRecord.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__ReplicationRecord>) {
-            let c = pointer.pointee
-            self.sequence = c.sequence
-            self.type = c.type
-            self.payload = WireRuntime.bytes(c.payload)
-            self.crc32c = c.crc32c
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ReplicationRecord> {
-            let c = arena.message(Ruvector__V1__ReplicationRecord.self, RuVectorProto_descriptor_ruvector__v1__replication_record())
-            c.pointee.sequence = self.sequence
-            c.pointee.type = self.type
-            c.pointee.payload = arena.bytes(self.payload)
-            c.pointee.crc32c = self.crc32c
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// Asks for a shard's snapshot.
-    public struct TransferShardRequest: WireMessage {
-        /// Collection.
-        public var collection: Swift.String = ""
-        /// Shard.
-        public var shard: Swift.UInt32 = 0
-        /// Chunk size, 4 KiB..1 MiB (0 = 256 KiB).
-        public var chunkBytes: Swift.UInt32 = 0
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(collection: Swift.String = "", shard: Swift.UInt32 = 0, chunkBytes: Swift.UInt32 = 0) {
-            self.collection = collection
-            self.shard = shard
-            self.chunkBytes = chunkBytes
-        }
-
-        public static let protoFullName = "ruvector.v1.TransferShardRequest"
-        static let schemaIndex = 28
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__transfer_shard_request(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__TransferShardRequest.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__TransferShardRequest>) {
-            let c = pointer.pointee
-            self.collection = WireRuntime.string(c.collection)
-            self.shard = c.shard
-            self.chunkBytes = c.chunk_bytes
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__TransferShardRequest> {
-            let c = arena.message(Ruvector__V1__TransferShardRequest.self, RuVectorProto_descriptor_ruvector__v1__transfer_shard_request())
-            c.pointee.collection = arena.string(self.collection)
-            c.pointee.shard = self.shard
-            c.pointee.chunk_bytes = self.chunkBytes
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// Proto enum `ruvector.v1.IsolationLevel`; values unknown to this build are kept as `unrecognized`.
-    public enum IsolationLevel: Swift.Hashable, Swift.Sendable {
-        /// `ISOLATION_LEVEL_UNSPECIFIED` = 0
-        case unspecified
-        /// `ISOLATION_LEVEL_READ_UNCOMMITTED` = 1
-        case readUncommitted
-        /// `ISOLATION_LEVEL_READ_COMMITTED` = 2
-        case readCommitted
-        /// `ISOLATION_LEVEL_REPEATABLE_READ` = 3
-        case repeatableRead
-        /// `ISOLATION_LEVEL_SERIALIZABLE` = 4
-        case serializable
-        /// A value this build does not know.
-        case unrecognized(Swift.Int32)
-
-        /// The enum's default (its zero value).
-        public init() { self.init(rawValue: 0) }
-
-        /// The value for a wire number.
-        public init(rawValue: Swift.Int32) {
-            switch rawValue {
-            case 0: self = .unspecified
-            case 1: self = .readUncommitted
-            case 2: self = .readCommitted
-            case 3: self = .repeatableRead
-            case 4: self = .serializable
-            default: self = .unrecognized(rawValue)
-            }
-        }
-
-        /// The wire number.
-        public var rawValue: Swift.Int32 {
-            switch self {
-            case .unspecified: return 0
-            case .readUncommitted: return 1
-            case .readCommitted: return 2
-            case .repeatableRead: return 3
-            case .serializable: return 4
-            case .unrecognized(let value): return value
-            }
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// A value in a Cypher result: payload-like values plus graph values.
-    public struct GraphValue: WireMessage {
-        /// Oneof `kind`: at most one of its cases is set.
-        public enum Kind: Swift.Equatable, Swift.Sendable {
-            /// Field `value` = 1.
-            indirect case value(RuvectorV1.Value)
-            /// Field `node` = 2.
-            indirect case node(RuvectorV1.Node)
-            /// Field `relationship` = 3.
-            indirect case relationship(RuvectorV1.Relationship)
-            /// Field `path` = 4.
-            indirect case path(RuvectorV1.Path)
-            /// Field `list` = 5.
-            indirect case list(RuvectorV1.GraphList)
-        }
-        /// The set case of oneof `kind`, if any.
-        public var kind: Kind? = nil
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(kind: Kind? = nil) {
-            self.kind = kind
-        }
-
-        public static let protoFullName = "ruvector.v1.GraphValue"
-        static let schemaIndex = 29
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__graph_value(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__GraphValue.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__GraphValue>) {
-            let c = pointer.pointee
-            switch c.kind_case.rawValue {
-            case 1: self.kind = .value(c.value.map { RuvectorV1.Value(c: $0) } ?? RuvectorV1.Value())
-            case 2: self.kind = .node(c.node.map { RuvectorV1.Node(c: $0) } ?? RuvectorV1.Node())
-            case 3: self.kind = .relationship(c.relationship.map { RuvectorV1.Relationship(c: $0) } ?? RuvectorV1.Relationship())
-            case 4: self.kind = .path(c.path.map { RuvectorV1.Path(c: $0) } ?? RuvectorV1.Path())
-            case 5: self.kind = .list(c.list.map { RuvectorV1.GraphList(c: $0) } ?? RuvectorV1.GraphList())
-            default: self.kind = nil
-            }
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__GraphValue> {
-            let c = arena.message(Ruvector__V1__GraphValue.self, RuVectorProto_descriptor_ruvector__v1__graph_value())
-            switch self.kind {
-            case .value(let value)?:
-                c.pointee.kind_case = Ruvector__V1__GraphValue__KindCase(rawValue: 1)
-                c.pointee.value = value.toC(&arena)
-            case .node(let value)?:
-                c.pointee.kind_case = Ruvector__V1__GraphValue__KindCase(rawValue: 2)
-                c.pointee.node = value.toC(&arena)
-            case .relationship(let value)?:
-                c.pointee.kind_case = Ruvector__V1__GraphValue__KindCase(rawValue: 3)
-                c.pointee.relationship = value.toC(&arena)
-            case .path(let value)?:
-                c.pointee.kind_case = Ruvector__V1__GraphValue__KindCase(rawValue: 4)
-                c.pointee.path = value.toC(&arena)
-            case .list(let value)?:
-                c.pointee.kind_case = Ruvector__V1__GraphValue__KindCase(rawValue: 5)
-                c.pointee.list = value.toC(&arena)
-            case nil: break
-            }
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// A list of graph values.
-    public struct GraphList: WireMessage {
-        /// The elements.
-        public var values: [RuvectorV1.GraphValue] = []
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(values: [RuvectorV1.GraphValue] = []) {
-            self.values = values
-        }
-
-        public static let protoFullName = "ruvector.v1.GraphList"
-        static let schemaIndex = 30
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__graph_list(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__GraphList.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__GraphList>) {
-            let c = pointer.pointee
-            self.values = (0..<c.n_values).compactMap { c.values[$0].map { RuvectorV1.GraphValue(c: $0) } }
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__GraphList> {
-            let c = arena.message(Ruvector__V1__GraphList.self, RuVectorProto_descriptor_ruvector__v1__graph_list())
-            c.pointee.n_values = self.values.count
-            let valuesPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__GraphValue>?.self, count: self.values.count)
-            for (index, element) in self.values.enumerated() { valuesPointers[index] = element.toC(&arena) }
-            c.pointee.values = valuesPointers
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// A node.
-    public struct Node: WireMessage {
-        /// Internal id (stable for the node's life).
-        public var id: Swift.UInt64 = 0
-        /// Labels, e.g. "Document".
-        public var labels: [Swift.String] = []
-        /// Properties.
-        public var properties: RuvectorV1.Struct? {
-            get { _properties?.value }
-            set { _properties = newValue.map(WireBox.init) }
-        }
-        private var _properties: WireBox<RuvectorV1.Struct>?
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(id: Swift.UInt64 = 0, labels: [Swift.String] = [], properties: RuvectorV1.Struct? = nil) {
-            self.id = id
-            self.labels = labels
-            self.properties = properties
-        }
-
-        public static let protoFullName = "ruvector.v1.Node"
-        static let schemaIndex = 31
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__node(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__Node.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__Node>) {
-            let c = pointer.pointee
-            self.id = c.id
-            self.labels = (0..<c.n_labels).map { WireRuntime.string(c.labels[$0]) }
-            if let value = c.properties { self.properties = RuvectorV1.Struct(c: value) }
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__Node> {
-            let c = arena.message(Ruvector__V1__Node.self, RuVectorProto_descriptor_ruvector__v1__node())
-            c.pointee.id = self.id
-            c.pointee.n_labels = self.labels.count
-            var labelsElements = [UnsafeMutablePointer<CChar>?]()
-            labelsElements.reserveCapacity(self.labels.count)
-            for element in self.labels { labelsElements.append(arena.string(element)) }
-            c.pointee.labels = arena.copy(labelsElements)
-            if let value = self.properties { c.pointee.properties = value.toC(&arena) }
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// A directed, typed relationship.
-    public struct Relationship: WireMessage {
-        /// Internal id.
-        public var id: Swift.UInt64 = 0
-        /// Type, e.g. "CITES".
-        public var type: Swift.String = ""
-        /// Start node id.
-        public var startNodeId: Swift.UInt64 = 0
-        /// End node id.
-        public var endNodeId: Swift.UInt64 = 0
-        /// Properties.
-        public var properties: RuvectorV1.Struct? {
-            get { _properties?.value }
-            set { _properties = newValue.map(WireBox.init) }
-        }
-        private var _properties: WireBox<RuvectorV1.Struct>?
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(id: Swift.UInt64 = 0, type: Swift.String = "", startNodeId: Swift.UInt64 = 0, endNodeId: Swift.UInt64 = 0, properties: RuvectorV1.Struct? = nil) {
-            self.id = id
-            self.type = type
-            self.startNodeId = startNodeId
-            self.endNodeId = endNodeId
-            self.properties = properties
-        }
-
-        public static let protoFullName = "ruvector.v1.Relationship"
-        static let schemaIndex = 32
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__relationship(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__Relationship.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__Relationship>) {
-            let c = pointer.pointee
-            self.id = c.id
-            self.type = WireRuntime.string(c.type)
-            self.startNodeId = c.start_node_id
-            self.endNodeId = c.end_node_id
-            if let value = c.properties { self.properties = RuvectorV1.Struct(c: value) }
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__Relationship> {
-            let c = arena.message(Ruvector__V1__Relationship.self, RuVectorProto_descriptor_ruvector__v1__relationship())
-            c.pointee.id = self.id
-            c.pointee.type = arena.string(self.type)
-            c.pointee.start_node_id = self.startNodeId
-            c.pointee.end_node_id = self.endNodeId
-            if let value = self.properties { c.pointee.properties = value.toC(&arena) }
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// A path: nodes[0] -rels[0]- nodes[1] ... .
-    public struct Path: WireMessage {
-        /// The nodes, in order.
-        public var nodes: [RuvectorV1.Node] = []
-        /// The relationships between consecutive nodes.
-        public var relationships: [RuvectorV1.Relationship] = []
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(nodes: [RuvectorV1.Node] = [], relationships: [RuvectorV1.Relationship] = []) {
-            self.nodes = nodes
-            self.relationships = relationships
-        }
-
-        public static let protoFullName = "ruvector.v1.Path"
-        static let schemaIndex = 33
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__path(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__Path.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__Path>) {
-            let c = pointer.pointee
-            self.nodes = (0..<c.n_nodes).compactMap { c.nodes[$0].map { RuvectorV1.Node(c: $0) } }
-            self.relationships = (0..<c.n_relationships).compactMap { c.relationships[$0].map { RuvectorV1.Relationship(c: $0) } }
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__Path> {
-            let c = arena.message(Ruvector__V1__Path.self, RuVectorProto_descriptor_ruvector__v1__path())
-            c.pointee.n_nodes = self.nodes.count
-            let nodesPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__Node>?.self, count: self.nodes.count)
-            for (index, element) in self.nodes.enumerated() { nodesPointers[index] = element.toC(&arena) }
-            c.pointee.nodes = nodesPointers
-            c.pointee.n_relationships = self.relationships.count
-            let relationshipsPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__Relationship>?.self, count: self.relationships.count)
-            for (index, element) in self.relationships.enumerated() { relationshipsPointers[index] = element.toC(&arena) }
-            c.pointee.relationships = relationshipsPointers
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// A hyperedge: one typed edge joining three or more nodes.
-    public struct Hyperedge: WireMessage {
-        /// Internal id.
-        public var id: Swift.UInt64 = 0
-        /// Type.
-        public var type: Swift.String = ""
-        /// Member node ids (at least 3, at most 1024).
-        public var nodeIds: [Swift.UInt64] = []
-        /// Properties.
-        public var properties: RuvectorV1.Struct? {
-            get { _properties?.value }
-            set { _properties = newValue.map(WireBox.init) }
-        }
-        private var _properties: WireBox<RuvectorV1.Struct>?
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(id: Swift.UInt64 = 0, type: Swift.String = "", nodeIds: [Swift.UInt64] = [], properties: RuvectorV1.Struct? = nil) {
-            self.id = id
-            self.type = type
-            self.nodeIds = nodeIds
-            self.properties = properties
-        }
-
-        public static let protoFullName = "ruvector.v1.Hyperedge"
-        static let schemaIndex = 34
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__hyperedge(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__Hyperedge.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__Hyperedge>) {
-            let c = pointer.pointee
-            self.id = c.id
-            self.type = WireRuntime.string(c.type)
-            self.nodeIds = c.n_node_ids == 0 ? [] : Swift.Array(UnsafeBufferPointer(start: c.node_ids, count: c.n_node_ids))
-            if let value = c.properties { self.properties = RuvectorV1.Struct(c: value) }
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__Hyperedge> {
-            let c = arena.message(Ruvector__V1__Hyperedge.self, RuVectorProto_descriptor_ruvector__v1__hyperedge())
-            c.pointee.id = self.id
-            c.pointee.type = arena.string(self.type)
-            c.pointee.n_node_ids = self.nodeIds.count
-            c.pointee.node_ids = arena.copy(self.nodeIds)
-            if let value = self.properties { c.pointee.properties = value.toC(&arena) }
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// A named query parameter ($name in Cypher).
-    public struct Parameter: WireMessage {
-        /// Name without the `$`.
-        public var name: Swift.String = ""
-        /// Its value.
-        public var value: RuvectorV1.Value? {
-            get { _value?.value }
-            set { _value = newValue.map(WireBox.init) }
-        }
-        private var _value: WireBox<RuvectorV1.Value>?
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(name: Swift.String = "", value: RuvectorV1.Value? = nil) {
-            self.name = name
-            self.value = value
-        }
-
-        public static let protoFullName = "ruvector.v1.Parameter"
-        static let schemaIndex = 35
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__parameter(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__Parameter.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__Parameter>) {
-            let c = pointer.pointee
-            self.name = WireRuntime.string(c.name)
-            if let value = c.value { self.value = RuvectorV1.Value(c: value) }
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__Parameter> {
-            let c = arena.message(Ruvector__V1__Parameter.self, RuVectorProto_descriptor_ruvector__v1__parameter())
-            c.pointee.name = arena.string(self.name)
-            if let value = self.value { c.pointee.value = value.toC(&arena) }
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// Runs a query.
-    public struct ExecuteRequest: WireMessage {
-        /// Cypher text (at most 1 MiB).
-        public var query: Swift.String = ""
-        /// Parameters.
-        public var parameters: [RuvectorV1.Parameter] = []
-        /// Run inside this transaction; auto-commit when empty.
-        public var transactionId: Swift.String = ""
-        /// Stop after this many rows (0 = server limit, 1000000).
-        public var maxRows: Swift.UInt64 = 0
-        /// Rows per streamed batch (0 = 256).
-        public var batchRows: Swift.UInt32 = 0
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(query: Swift.String = "", parameters: [RuvectorV1.Parameter] = [], transactionId: Swift.String = "", maxRows: Swift.UInt64 = 0, batchRows: Swift.UInt32 = 0) {
-            self.query = query
-            self.parameters = parameters
-            self.transactionId = transactionId
-            self.maxRows = maxRows
-            self.batchRows = batchRows
-        }
-
-        public static let protoFullName = "ruvector.v1.ExecuteRequest"
-        static let schemaIndex = 36
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__execute_request(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__ExecuteRequest.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__ExecuteRequest>) {
-            let c = pointer.pointee
-            self.query = WireRuntime.string(c.query)
-            self.parameters = (0..<c.n_parameters).compactMap { c.parameters[$0].map { RuvectorV1.Parameter(c: $0) } }
-            self.transactionId = WireRuntime.string(c.transaction_id)
-            self.maxRows = c.max_rows
-            self.batchRows = c.batch_rows
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ExecuteRequest> {
-            let c = arena.message(Ruvector__V1__ExecuteRequest.self, RuVectorProto_descriptor_ruvector__v1__execute_request())
-            c.pointee.query = arena.string(self.query)
-            c.pointee.n_parameters = self.parameters.count
-            let parametersPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__Parameter>?.self, count: self.parameters.count)
-            for (index, element) in self.parameters.enumerated() { parametersPointers[index] = element.toC(&arena) }
-            c.pointee.parameters = parametersPointers
-            c.pointee.transaction_id = arena.string(self.transactionId)
-            c.pointee.max_rows = self.maxRows
-            c.pointee.batch_rows = self.batchRows
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// One message of a query's result stream.
-    public struct ExecuteResponse: WireMessage {
-        /// Oneof `part`: at most one of its cases is set.
-        public enum Part: Swift.Equatable, Swift.Sendable {
-            /// Field `header` = 1.
-            indirect case header(RuvectorV1.ResultHeader)
-            /// Field `rows` = 2.
-            indirect case rows(RuvectorV1.RowBatch)
-            /// Field `summary` = 3.
-            indirect case summary(RuvectorV1.ResultSummary)
-        }
-        /// The set case of oneof `part`, if any.
-        public var part: Part? = nil
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(part: Part? = nil) {
-            self.part = part
-        }
-
-        public static let protoFullName = "ruvector.v1.ExecuteResponse"
-        static let schemaIndex = 37
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__execute_response(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__ExecuteResponse.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__ExecuteResponse>) {
-            let c = pointer.pointee
-            switch c.part_case.rawValue {
-            case 1: self.part = .header(c.header.map { RuvectorV1.ResultHeader(c: $0) } ?? RuvectorV1.ResultHeader())
-            case 2: self.part = .rows(c.rows.map { RuvectorV1.RowBatch(c: $0) } ?? RuvectorV1.RowBatch())
-            case 3: self.part = .summary(c.summary.map { RuvectorV1.ResultSummary(c: $0) } ?? RuvectorV1.ResultSummary())
-            default: self.part = nil
-            }
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ExecuteResponse> {
-            let c = arena.message(Ruvector__V1__ExecuteResponse.self, RuVectorProto_descriptor_ruvector__v1__execute_response())
-            switch self.part {
-            case .header(let value)?:
-                c.pointee.part_case = Ruvector__V1__ExecuteResponse__PartCase(rawValue: 1)
-                c.pointee.header = value.toC(&arena)
-            case .rows(let value)?:
-                c.pointee.part_case = Ruvector__V1__ExecuteResponse__PartCase(rawValue: 2)
-                c.pointee.rows = value.toC(&arena)
-            case .summary(let value)?:
-                c.pointee.part_case = Ruvector__V1__ExecuteResponse__PartCase(rawValue: 3)
-                c.pointee.summary = value.toC(&arena)
-            case nil: break
-            }
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// Column names of a result.
-    public struct ResultHeader: WireMessage {
-        /// In RETURN order.
-        public var columns: [Swift.String] = []
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(columns: [Swift.String] = []) {
-            self.columns = columns
-        }
-
-        public static let protoFullName = "ruvector.v1.ResultHeader"
-        static let schemaIndex = 38
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__result_header(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__ResultHeader.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__ResultHeader>) {
-            let c = pointer.pointee
-            self.columns = (0..<c.n_columns).map { WireRuntime.string(c.columns[$0]) }
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ResultHeader> {
-            let c = arena.message(Ruvector__V1__ResultHeader.self, RuVectorProto_descriptor_ruvector__v1__result_header())
-            c.pointee.n_columns = self.columns.count
-            var columnsElements = [UnsafeMutablePointer<CChar>?]()
-            columnsElements.reserveCapacity(self.columns.count)
-            for element in self.columns { columnsElements.append(arena.string(element)) }
-            c.pointee.columns = arena.copy(columnsElements)
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// Rows of a result.
-    public struct RowBatch: WireMessage {
-        /// The rows.
-        public var rows: [RuvectorV1.Row] = []
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(rows: [RuvectorV1.Row] = []) {
-            self.rows = rows
-        }
-
-        public static let protoFullName = "ruvector.v1.RowBatch"
-        static let schemaIndex = 39
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__row_batch(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__RowBatch.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__RowBatch>) {
-            let c = pointer.pointee
-            self.rows = (0..<c.n_rows).compactMap { c.rows[$0].map { RuvectorV1.Row(c: $0) } }
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__RowBatch> {
-            let c = arena.message(Ruvector__V1__RowBatch.self, RuVectorProto_descriptor_ruvector__v1__row_batch())
-            c.pointee.n_rows = self.rows.count
-            let rowsPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__Row>?.self, count: self.rows.count)
-            for (index, element) in self.rows.enumerated() { rowsPointers[index] = element.toC(&arena) }
-            c.pointee.rows = rowsPointers
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// One row: a value per column.
-    public struct Row: WireMessage {
-        /// Values, in column order.
-        public var values: [RuvectorV1.GraphValue] = []
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(values: [RuvectorV1.GraphValue] = []) {
-            self.values = values
-        }
-
-        public static let protoFullName = "ruvector.v1.Row"
-        static let schemaIndex = 40
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__row(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__Row.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__Row>) {
-            let c = pointer.pointee
-            self.values = (0..<c.n_values).compactMap { c.values[$0].map { RuvectorV1.GraphValue(c: $0) } }
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__Row> {
-            let c = arena.message(Ruvector__V1__Row.self, RuVectorProto_descriptor_ruvector__v1__row())
-            c.pointee.n_values = self.values.count
-            let valuesPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__GraphValue>?.self, count: self.values.count)
-            for (index, element) in self.values.enumerated() { valuesPointers[index] = element.toC(&arena) }
-            c.pointee.values = valuesPointers
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// What a query did.
-    public struct ResultSummary: WireMessage {
-        /// Nodes created.
-        public var nodesCreated: Swift.UInt64 = 0
-        /// Nodes deleted.
-        public var nodesDeleted: Swift.UInt64 = 0
-        /// Relationships created.
-        public var relationshipsCreated: Swift.UInt64 = 0
-        /// Relationships deleted.
-        public var relationshipsDeleted: Swift.UInt64 = 0
-        /// Properties set.
-        public var propertiesSet: Swift.UInt64 = 0
-        /// Labels added.
-        public var labelsAdded: Swift.UInt64 = 0
-        /// Labels removed.
-        public var labelsRemoved: Swift.UInt64 = 0
-        /// Rows returned.
-        public var rows: Swift.UInt64 = 0
-        /// Server time.
-        public var timeMicros: Swift.UInt64 = 0
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(nodesCreated: Swift.UInt64 = 0, nodesDeleted: Swift.UInt64 = 0, relationshipsCreated: Swift.UInt64 = 0, relationshipsDeleted: Swift.UInt64 = 0, propertiesSet: Swift.UInt64 = 0, labelsAdded: Swift.UInt64 = 0, labelsRemoved: Swift.UInt64 = 0, rows: Swift.UInt64 = 0, timeMicros: Swift.UInt64 = 0) {
-            self.nodesCreated = nodesCreated
-            self.nodesDeleted = nodesDeleted
-            self.relationshipsCreated = relationshipsCreated
-            self.relationshipsDeleted = relationshipsDeleted
-            self.propertiesSet = propertiesSet
-            self.labelsAdded = labelsAdded
-            self.labelsRemoved = labelsRemoved
-            self.rows = rows
-            self.timeMicros = timeMicros
-        }
-
-        public static let protoFullName = "ruvector.v1.ResultSummary"
-        static let schemaIndex = 41
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__result_summary(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__ResultSummary.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__ResultSummary>) {
-            let c = pointer.pointee
-            self.nodesCreated = c.nodes_created
-            self.nodesDeleted = c.nodes_deleted
-            self.relationshipsCreated = c.relationships_created
-            self.relationshipsDeleted = c.relationships_deleted
-            self.propertiesSet = c.properties_set
-            self.labelsAdded = c.labels_added
-            self.labelsRemoved = c.labels_removed
-            self.rows = c.rows
-            self.timeMicros = c.time_micros
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ResultSummary> {
-            let c = arena.message(Ruvector__V1__ResultSummary.self, RuVectorProto_descriptor_ruvector__v1__result_summary())
-            c.pointee.nodes_created = self.nodesCreated
-            c.pointee.nodes_deleted = self.nodesDeleted
-            c.pointee.relationships_created = self.relationshipsCreated
-            c.pointee.relationships_deleted = self.relationshipsDeleted
-            c.pointee.properties_set = self.propertiesSet
-            c.pointee.labels_added = self.labelsAdded
-            c.pointee.labels_removed = self.labelsRemoved
-            c.pointee.rows = self.rows
-            c.pointee.time_micros = self.timeMicros
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// Starts a transaction.
-    public struct BeginTransactionRequest: WireMessage {
-        /// Isolation.
-        public var isolation: RuvectorV1.IsolationLevel = RuvectorV1.IsolationLevel(rawValue: 0)
-        /// Rolled back automatically after this long without a call (0 = 60000, max 3600000).
-        public var idleTimeoutMillis: Swift.UInt32 = 0
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(isolation: RuvectorV1.IsolationLevel = RuvectorV1.IsolationLevel(rawValue: 0), idleTimeoutMillis: Swift.UInt32 = 0) {
-            self.isolation = isolation
-            self.idleTimeoutMillis = idleTimeoutMillis
-        }
-
-        public static let protoFullName = "ruvector.v1.BeginTransactionRequest"
-        static let schemaIndex = 42
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__begin_transaction_request(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__BeginTransactionRequest.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__BeginTransactionRequest>) {
-            let c = pointer.pointee
-            self.isolation = RuvectorV1.IsolationLevel(rawValue: Swift.Int32(truncatingIfNeeded: c.isolation.rawValue))
-            self.idleTimeoutMillis = c.idle_timeout_millis
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__BeginTransactionRequest> {
-            let c = arena.message(Ruvector__V1__BeginTransactionRequest.self, RuVectorProto_descriptor_ruvector__v1__begin_transaction_request())
-            c.pointee.isolation = Ruvector__V1__IsolationLevel(rawValue: .init(truncatingIfNeeded: self.isolation.rawValue))
-            c.pointee.idle_timeout_millis = self.idleTimeoutMillis
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// A started transaction.
-    public struct TransactionInfo: WireMessage {
-        /// Pass in ExecuteRequest.transaction_id, Commit and Rollback.
-        public var transactionId: Swift.String = ""
-        /// Effective isolation.
-        public var isolation: RuvectorV1.IsolationLevel = RuvectorV1.IsolationLevel(rawValue: 0)
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(transactionId: Swift.String = "", isolation: RuvectorV1.IsolationLevel = RuvectorV1.IsolationLevel(rawValue: 0)) {
-            self.transactionId = transactionId
-            self.isolation = isolation
-        }
-
-        public static let protoFullName = "ruvector.v1.TransactionInfo"
-        static let schemaIndex = 43
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__transaction_info(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__TransactionInfo.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__TransactionInfo>) {
-            let c = pointer.pointee
-            self.transactionId = WireRuntime.string(c.transaction_id)
-            self.isolation = RuvectorV1.IsolationLevel(rawValue: Swift.Int32(truncatingIfNeeded: c.isolation.rawValue))
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__TransactionInfo> {
-            let c = arena.message(Ruvector__V1__TransactionInfo.self, RuVectorProto_descriptor_ruvector__v1__transaction_info())
-            c.pointee.transaction_id = arena.string(self.transactionId)
-            c.pointee.isolation = Ruvector__V1__IsolationLevel(rawValue: .init(truncatingIfNeeded: self.isolation.rawValue))
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// Names a transaction.
-    public struct TransactionRef: WireMessage {
-        /// The id from BeginTransaction.
-        public var transactionId: Swift.String = ""
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(transactionId: Swift.String = "") {
-            self.transactionId = transactionId
-        }
-
-        public static let protoFullName = "ruvector.v1.TransactionRef"
-        static let schemaIndex = 44
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__transaction_ref(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__TransactionRef.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__TransactionRef>) {
-            let c = pointer.pointee
-            self.transactionId = WireRuntime.string(c.transaction_id)
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__TransactionRef> {
-            let c = arena.message(Ruvector__V1__TransactionRef.self, RuVectorProto_descriptor_ruvector__v1__transaction_ref())
-            c.pointee.transaction_id = arena.string(self.transactionId)
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// A commit's outcome.
-    public struct CommitResponse: WireMessage {
-        /// Write-ahead log sequence of the commit record.
-        public var sequence: Swift.UInt64 = 0
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(sequence: Swift.UInt64 = 0) {
-            self.sequence = sequence
-        }
-
-        public static let protoFullName = "ruvector.v1.CommitResponse"
-        static let schemaIndex = 45
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__commit_response(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__CommitResponse.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__CommitResponse>) {
-            let c = pointer.pointee
-            self.sequence = c.sequence
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__CommitResponse> {
-            let c = arena.message(Ruvector__V1__CommitResponse.self, RuVectorProto_descriptor_ruvector__v1__commit_response())
-            c.pointee.sequence = self.sequence
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// A rollback's outcome.
-    public struct RollbackResponse: WireMessage {
-
-        /// A message with every field at its default.
-        public init() {}
-
-        public static let protoFullName = "ruvector.v1.RollbackResponse"
-        static let schemaIndex = 46
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__rollback_response(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__RollbackResponse.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__RollbackResponse>) {
-            _ = pointer
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__RollbackResponse> {
-            let c = arena.message(Ruvector__V1__RollbackResponse.self, RuVectorProto_descriptor_ruvector__v1__rollback_response())
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// Creates a hyperedge.
-    public struct CreateHyperedgeRequest: WireMessage {
-        /// Type.
-        public var type: Swift.String = ""
-        /// Member node ids (3..1024, distinct, existing).
-        public var nodeIds: [Swift.UInt64] = []
-        /// Properties.
-        public var properties: RuvectorV1.Struct? {
-            get { _properties?.value }
-            set { _properties = newValue.map(WireBox.init) }
-        }
-        private var _properties: WireBox<RuvectorV1.Struct>?
-        /// Inside this transaction; auto-commit when empty.
-        public var transactionId: Swift.String = ""
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(type: Swift.String = "", nodeIds: [Swift.UInt64] = [], properties: RuvectorV1.Struct? = nil, transactionId: Swift.String = "") {
-            self.type = type
-            self.nodeIds = nodeIds
-            self.properties = properties
-            self.transactionId = transactionId
-        }
-
-        public static let protoFullName = "ruvector.v1.CreateHyperedgeRequest"
-        static let schemaIndex = 47
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__create_hyperedge_request(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__CreateHyperedgeRequest.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__CreateHyperedgeRequest>) {
-            let c = pointer.pointee
-            self.type = WireRuntime.string(c.type)
-            self.nodeIds = c.n_node_ids == 0 ? [] : Swift.Array(UnsafeBufferPointer(start: c.node_ids, count: c.n_node_ids))
-            if let value = c.properties { self.properties = RuvectorV1.Struct(c: value) }
-            self.transactionId = WireRuntime.string(c.transaction_id)
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__CreateHyperedgeRequest> {
-            let c = arena.message(Ruvector__V1__CreateHyperedgeRequest.self, RuVectorProto_descriptor_ruvector__v1__create_hyperedge_request())
-            c.pointee.type = arena.string(self.type)
-            c.pointee.n_node_ids = self.nodeIds.count
-            c.pointee.node_ids = arena.copy(self.nodeIds)
-            if let value = self.properties { c.pointee.properties = value.toC(&arena) }
-            c.pointee.transaction_id = arena.string(self.transactionId)
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// Finds hyperedges.
-    public struct QueryHyperedgesRequest: WireMessage {
-        /// Only hyperedges containing this node (any when 0).
-        public var nodeId: Swift.UInt64 = 0
-        /// Only this type (any when empty).
-        public var type: Swift.String = ""
-        /// At most this many (0 = 1000).
-        public var limit: Swift.UInt32 = 0
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(nodeId: Swift.UInt64 = 0, type: Swift.String = "", limit: Swift.UInt32 = 0) {
-            self.nodeId = nodeId
-            self.type = type
-            self.limit = limit
-        }
-
-        public static let protoFullName = "ruvector.v1.QueryHyperedgesRequest"
-        static let schemaIndex = 48
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__query_hyperedges_request(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__QueryHyperedgesRequest.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__QueryHyperedgesRequest>) {
-            let c = pointer.pointee
-            self.nodeId = c.node_id
-            self.type = WireRuntime.string(c.type)
-            self.limit = c.limit
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__QueryHyperedgesRequest> {
-            let c = arena.message(Ruvector__V1__QueryHyperedgesRequest.self, RuVectorProto_descriptor_ruvector__v1__query_hyperedges_request())
-            c.pointee.node_id = self.nodeId
-            c.pointee.type = arena.string(self.type)
-            c.pointee.limit = self.limit
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// Hyperedges found.
-    public struct QueryHyperedgesResponse: WireMessage {
-        /// The hyperedges.
-        public var hyperedges: [RuvectorV1.Hyperedge] = []
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(hyperedges: [RuvectorV1.Hyperedge] = []) {
-            self.hyperedges = hyperedges
-        }
-
-        public static let protoFullName = "ruvector.v1.QueryHyperedgesResponse"
-        static let schemaIndex = 49
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__query_hyperedges_response(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__QueryHyperedgesResponse.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__QueryHyperedgesResponse>) {
-            let c = pointer.pointee
-            self.hyperedges = (0..<c.n_hyperedges).compactMap { c.hyperedges[$0].map { RuvectorV1.Hyperedge(c: $0) } }
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__QueryHyperedgesResponse> {
-            let c = arena.message(Ruvector__V1__QueryHyperedgesResponse.self, RuVectorProto_descriptor_ruvector__v1__query_hyperedges_response())
-            c.pointee.n_hyperedges = self.hyperedges.count
-            let hyperedgesPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__Hyperedge>?.self, count: self.hyperedges.count)
-            for (index, element) in self.hyperedges.enumerated() { hyperedgesPointers[index] = element.toC(&arena) }
-            c.pointee.hyperedges = hyperedgesPointers
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// Creates an index.
-    public struct CreateIndexRequest: WireMessage {
-        /// Index name (unique).
-        public var name: Swift.String = ""
-        /// Nodes with this label.
-        public var label: Swift.String = ""
-        /// The indexed property.
-        public var property: Swift.String = ""
-        /// Oneof `kind`: at most one of its cases is set.
-        public enum Kind: Swift.Equatable, Swift.Sendable {
-            /// Field `property_index` = 4.
-            indirect case propertyIndex(RuvectorV1.PropertyIndexConfig)
-            /// Field `vector_index` = 5.
-            indirect case vectorIndex(RuvectorV1.VectorIndexConfig)
-        }
-        /// The set case of oneof `kind`, if any.
-        public var kind: Kind? = nil
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(name: Swift.String = "", label: Swift.String = "", property: Swift.String = "", kind: Kind? = nil) {
-            self.name = name
-            self.label = label
-            self.property = property
-            self.kind = kind
-        }
-
-        public static let protoFullName = "ruvector.v1.CreateIndexRequest"
-        static let schemaIndex = 50
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__create_index_request(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__CreateIndexRequest.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__CreateIndexRequest>) {
-            let c = pointer.pointee
-            self.name = WireRuntime.string(c.name)
-            self.label = WireRuntime.string(c.label)
-            self.property = WireRuntime.string(c.property)
-            switch c.kind_case.rawValue {
-            case 4: self.kind = .propertyIndex(c.property_index.map { RuvectorV1.PropertyIndexConfig(c: $0) } ?? RuvectorV1.PropertyIndexConfig())
-            case 5: self.kind = .vectorIndex(c.vector_index.map { RuvectorV1.VectorIndexConfig(c: $0) } ?? RuvectorV1.VectorIndexConfig())
-            default: self.kind = nil
-            }
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__CreateIndexRequest> {
-            let c = arena.message(Ruvector__V1__CreateIndexRequest.self, RuVectorProto_descriptor_ruvector__v1__create_index_request())
-            c.pointee.name = arena.string(self.name)
-            c.pointee.label = arena.string(self.label)
-            c.pointee.property = arena.string(self.property)
-            switch self.kind {
-            case .propertyIndex(let value)?:
-                c.pointee.kind_case = Ruvector__V1__CreateIndexRequest__KindCase(rawValue: 4)
-                c.pointee.property_index = value.toC(&arena)
-            case .vectorIndex(let value)?:
-                c.pointee.kind_case = Ruvector__V1__CreateIndexRequest__KindCase(rawValue: 5)
-                c.pointee.vector_index = value.toC(&arena)
-            case nil: break
-            }
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// A label/property index.
-    public struct PropertyIndexConfig: WireMessage {
-
-        /// A message with every field at its default.
-        public init() {}
-
-        public static let protoFullName = "ruvector.v1.PropertyIndexConfig"
-        static let schemaIndex = 51
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__property_index_config(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__PropertyIndexConfig.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__PropertyIndexConfig>) {
-            _ = pointer
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__PropertyIndexConfig> {
-            let c = arena.message(Ruvector__V1__PropertyIndexConfig.self, RuVectorProto_descriptor_ruvector__v1__property_index_config())
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// A vector index (HNSW of the vector engine) on a node property.
-    public struct VectorIndexConfig: WireMessage {
-        /// Vector length.
-        public var dimension: Swift.UInt32 = 0
-        /// Distance measure (enum Metric of vector.proto, as its number).
-        public var metric: Swift.Int32 = 0
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(dimension: Swift.UInt32 = 0, metric: Swift.Int32 = 0) {
-            self.dimension = dimension
-            self.metric = metric
-        }
-
-        public static let protoFullName = "ruvector.v1.VectorIndexConfig"
-        static let schemaIndex = 52
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__vector_index_config(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__VectorIndexConfig.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__VectorIndexConfig>) {
-            let c = pointer.pointee
-            self.dimension = c.dimension
-            self.metric = c.metric
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__VectorIndexConfig> {
-            let c = arena.message(Ruvector__V1__VectorIndexConfig.self, RuVectorProto_descriptor_ruvector__v1__vector_index_config())
-            c.pointee.dimension = self.dimension
-            c.pointee.metric = self.metric
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// An index.
-    public struct IndexInfo: WireMessage {
-        /// Name.
-        public var name: Swift.String = ""
-        /// Label.
-        public var label: Swift.String = ""
-        /// Property.
-        public var property: Swift.String = ""
-        /// True for a vector index.
-        public var vector: Swift.Bool = false
-        /// Entries indexed.
-        public var entries: Swift.UInt64 = 0
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(name: Swift.String = "", label: Swift.String = "", property: Swift.String = "", vector: Swift.Bool = false, entries: Swift.UInt64 = 0) {
-            self.name = name
-            self.label = label
-            self.property = property
-            self.vector = vector
-            self.entries = entries
-        }
-
-        public static let protoFullName = "ruvector.v1.IndexInfo"
-        static let schemaIndex = 53
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__index_info(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__IndexInfo.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__IndexInfo>) {
-            let c = pointer.pointee
-            self.name = WireRuntime.string(c.name)
-            self.label = WireRuntime.string(c.label)
-            self.property = WireRuntime.string(c.property)
-            self.vector = (c.vector != 0)
-            self.entries = c.entries
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__IndexInfo> {
-            let c = arena.message(Ruvector__V1__IndexInfo.self, RuVectorProto_descriptor_ruvector__v1__index_info())
-            c.pointee.name = arena.string(self.name)
-            c.pointee.label = arena.string(self.label)
-            c.pointee.property = arena.string(self.property)
-            c.pointee.vector = (self.vector ? 1 : 0)
-            c.pointee.entries = self.entries
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// Lists indexes.
-    public struct ListIndexesRequest: WireMessage {
-
-        /// A message with every field at its default.
-        public init() {}
-
-        public static let protoFullName = "ruvector.v1.ListIndexesRequest"
-        static let schemaIndex = 54
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__list_indexes_request(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__ListIndexesRequest.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__ListIndexesRequest>) {
-            _ = pointer
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ListIndexesRequest> {
-            let c = arena.message(Ruvector__V1__ListIndexesRequest.self, RuVectorProto_descriptor_ruvector__v1__list_indexes_request())
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// Every index.
-    public struct ListIndexesResponse: WireMessage {
-        /// The indexes.
-        public var indexes: [RuvectorV1.IndexInfo] = []
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(indexes: [RuvectorV1.IndexInfo] = []) {
-            self.indexes = indexes
-        }
-
-        public static let protoFullName = "ruvector.v1.ListIndexesResponse"
-        static let schemaIndex = 55
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__list_indexes_response(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__ListIndexesResponse.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__ListIndexesResponse>) {
-            let c = pointer.pointee
-            self.indexes = (0..<c.n_indexes).compactMap { c.indexes[$0].map { RuvectorV1.IndexInfo(c: $0) } }
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ListIndexesResponse> {
-            let c = arena.message(Ruvector__V1__ListIndexesResponse.self, RuVectorProto_descriptor_ruvector__v1__list_indexes_response())
-            c.pointee.n_indexes = self.indexes.count
-            let indexesPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__IndexInfo>?.self, count: self.indexes.count)
-            for (index, element) in self.indexes.enumerated() { indexesPointers[index] = element.toC(&arena) }
-            c.pointee.indexes = indexesPointers
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// Vector + graph search.
-    public struct HybridSearchRequest: WireMessage {
-        /// The vector index to seed from.
-        public var index: Swift.String = ""
-        /// Query vector.
-        public var vector: RuvectorV1.Vector? {
-            get { _vector?.value }
-            set { _vector = newValue.map(WireBox.init) }
-        }
-        private var _vector: WireBox<RuvectorV1.Vector>?
-        /// Seed nodes, 1..10000.
-        public var k: Swift.UInt32 = 0
-        /// Cypher WHERE-style predicate over `node` (e.g. "node.year > 2020"), empty = none.
-        public var filter: Swift.String = ""
-        /// Relationship hops to expand around each seed (0..3).
-        public var expandDepth: Swift.UInt32 = 0
-        /// Parameters referenced by the filter.
-        public var parameters: [RuvectorV1.Parameter] = []
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(index: Swift.String = "", vector: RuvectorV1.Vector? = nil, k: Swift.UInt32 = 0, filter: Swift.String = "", expandDepth: Swift.UInt32 = 0, parameters: [RuvectorV1.Parameter] = []) {
-            self.index = index
-            self.vector = vector
-            self.k = k
-            self.filter = filter
-            self.expandDepth = expandDepth
-            self.parameters = parameters
-        }
-
-        public static let protoFullName = "ruvector.v1.HybridSearchRequest"
-        static let schemaIndex = 56
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__hybrid_search_request(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__HybridSearchRequest.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__HybridSearchRequest>) {
-            let c = pointer.pointee
-            self.index = WireRuntime.string(c.index)
-            if let value = c.vector { self.vector = RuvectorV1.Vector(c: value) }
-            self.k = c.k
-            self.filter = WireRuntime.string(c.filter)
-            self.expandDepth = c.expand_depth
-            self.parameters = (0..<c.n_parameters).compactMap { c.parameters[$0].map { RuvectorV1.Parameter(c: $0) } }
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__HybridSearchRequest> {
-            let c = arena.message(Ruvector__V1__HybridSearchRequest.self, RuVectorProto_descriptor_ruvector__v1__hybrid_search_request())
-            c.pointee.index = arena.string(self.index)
-            if let value = self.vector { c.pointee.vector = value.toC(&arena) }
-            c.pointee.k = self.k
-            c.pointee.filter = arena.string(self.filter)
-            c.pointee.expand_depth = self.expandDepth
-            c.pointee.n_parameters = self.parameters.count
-            let parametersPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__Parameter>?.self, count: self.parameters.count)
-            for (index, element) in self.parameters.enumerated() { parametersPointers[index] = element.toC(&arena) }
-            c.pointee.parameters = parametersPointers
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// A seed node with its score and neighbourhood.
-    public struct HybridHit: WireMessage {
-        /// The seed.
-        public var node: RuvectorV1.Node? {
-            get { _node?.value }
-            set { _node = newValue.map(WireBox.init) }
-        }
-        private var _node: WireBox<RuvectorV1.Node>?
-        /// Vector similarity (larger is better).
-        public var score: Swift.Float = 0
-        /// Paths from the seed up to expand_depth hops.
-        public var neighbourhood: [RuvectorV1.Path] = []
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(node: RuvectorV1.Node? = nil, score: Swift.Float = 0, neighbourhood: [RuvectorV1.Path] = []) {
-            self.node = node
-            self.score = score
-            self.neighbourhood = neighbourhood
-        }
-
-        public static let protoFullName = "ruvector.v1.HybridHit"
-        static let schemaIndex = 57
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__hybrid_hit(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__HybridHit.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__HybridHit>) {
-            let c = pointer.pointee
-            if let value = c.node { self.node = RuvectorV1.Node(c: value) }
-            self.score = c.score
-            self.neighbourhood = (0..<c.n_neighbourhood).compactMap { c.neighbourhood[$0].map { RuvectorV1.Path(c: $0) } }
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__HybridHit> {
-            let c = arena.message(Ruvector__V1__HybridHit.self, RuVectorProto_descriptor_ruvector__v1__hybrid_hit())
-            if let value = self.node { c.pointee.node = value.toC(&arena) }
-            c.pointee.score = self.score
-            c.pointee.n_neighbourhood = self.neighbourhood.count
-            let neighbourhoodPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__Path>?.self, count: self.neighbourhood.count)
-            for (index, element) in self.neighbourhood.enumerated() { neighbourhoodPointers[index] = element.toC(&arena) }
-            c.pointee.neighbourhood = neighbourhoodPointers
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// Hybrid search results.
-    public struct HybridSearchResponse: WireMessage {
-        /// Best first.
-        public var hits: [RuvectorV1.HybridHit] = []
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(hits: [RuvectorV1.HybridHit] = []) {
-            self.hits = hits
-        }
-
-        public static let protoFullName = "ruvector.v1.HybridSearchResponse"
-        static let schemaIndex = 58
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__hybrid_search_response(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__HybridSearchResponse.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__HybridSearchResponse>) {
-            let c = pointer.pointee
-            self.hits = (0..<c.n_hits).compactMap { c.hits[$0].map { RuvectorV1.HybridHit(c: $0) } }
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__HybridSearchResponse> {
-            let c = arena.message(Ruvector__V1__HybridSearchResponse.self, RuVectorProto_descriptor_ruvector__v1__hybrid_search_response())
-            c.pointee.n_hits = self.hits.count
-            let hitsPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__HybridHit>?.self, count: self.hits.count)
-            for (index, element) in self.hits.enumerated() { hitsPointers[index] = element.toC(&arena) }
-            c.pointee.hits = hitsPointers
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// Proto enum `ruvector.v1.LearningRateSchedule`; values unknown to this build are kept as `unrecognized`.
-    public enum LearningRateSchedule: Swift.Hashable, Swift.Sendable {
-        /// `LEARNING_RATE_SCHEDULE_UNSPECIFIED` = 0
-        case unspecified
-        /// `LEARNING_RATE_SCHEDULE_CONSTANT` = 1
-        case constant
-        /// `LEARNING_RATE_SCHEDULE_WARMUP_COSINE` = 2
-        case warmupCosine
-        /// `LEARNING_RATE_SCHEDULE_PLATEAU` = 3
-        case plateau
-        /// A value this build does not know.
-        case unrecognized(Swift.Int32)
-
-        /// The enum's default (its zero value).
-        public init() { self.init(rawValue: 0) }
-
-        /// The value for a wire number.
-        public init(rawValue: Swift.Int32) {
-            switch rawValue {
-            case 0: self = .unspecified
-            case 1: self = .constant
-            case 2: self = .warmupCosine
-            case 3: self = .plateau
-            default: self = .unrecognized(rawValue)
-            }
-        }
-
-        /// The wire number.
-        public var rawValue: Swift.Int32 {
-            switch self {
-            case .unspecified: return 0
-            case .constant: return 1
-            case .warmupCosine: return 2
-            case .plateau: return 3
-            case .unrecognized(let value): return value
-            }
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// Graded relevance of one result.
-    public struct Judgement: WireMessage {
-        /// The result's point id.
-        public var id: RuvectorV1.PointId? {
-            get { _id?.value }
-            set { _id = newValue.map(WireBox.init) }
-        }
-        private var _id: WireBox<RuvectorV1.PointId>?
-        /// Relevance grade: 0 = irrelevant, higher is better (at most 10).
-        public var grade: Swift.UInt32 = 0
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(id: RuvectorV1.PointId? = nil, grade: Swift.UInt32 = 0) {
-            self.id = id
-            self.grade = grade
-        }
-
-        public static let protoFullName = "ruvector.v1.Judgement"
-        static let schemaIndex = 59
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__judgement(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__Judgement.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__Judgement>) {
-            let c = pointer.pointee
-            if let value = c.id { self.id = RuvectorV1.PointId(c: value) }
-            self.grade = c.grade
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__Judgement> {
-            let c = arena.message(Ruvector__V1__Judgement.self, RuVectorProto_descriptor_ruvector__v1__judgement())
-            if let value = self.id { c.pointee.id = value.toC(&arena) }
-            c.pointee.grade = self.grade
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// Feedback for one query.
-    public struct RecordFeedbackRequest: WireMessage {
-        /// Collection the query ran on.
-        public var collection: Swift.String = ""
-        /// The query vector.
-        public var query: RuvectorV1.Vector? {
-            get { _query?.value }
-            set { _query = newValue.map(WireBox.init) }
-        }
-        private var _query: WireBox<RuvectorV1.Vector>?
-        /// Judgements of returned (or expected) results (at most 1000).
-        public var judgements: [RuvectorV1.Judgement] = []
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(collection: Swift.String = "", query: RuvectorV1.Vector? = nil, judgements: [RuvectorV1.Judgement] = []) {
-            self.collection = collection
-            self.query = query
-            self.judgements = judgements
-        }
-
-        public static let protoFullName = "ruvector.v1.RecordFeedbackRequest"
-        static let schemaIndex = 60
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__record_feedback_request(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__RecordFeedbackRequest.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__RecordFeedbackRequest>) {
-            let c = pointer.pointee
-            self.collection = WireRuntime.string(c.collection)
-            if let value = c.query { self.query = RuvectorV1.Vector(c: value) }
-            self.judgements = (0..<c.n_judgements).compactMap { c.judgements[$0].map { RuvectorV1.Judgement(c: $0) } }
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__RecordFeedbackRequest> {
-            let c = arena.message(Ruvector__V1__RecordFeedbackRequest.self, RuVectorProto_descriptor_ruvector__v1__record_feedback_request())
-            c.pointee.collection = arena.string(self.collection)
-            if let value = self.query { c.pointee.query = value.toC(&arena) }
-            c.pointee.n_judgements = self.judgements.count
-            let judgementsPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__Judgement>?.self, count: self.judgements.count)
-            for (index, element) in self.judgements.enumerated() { judgementsPointers[index] = element.toC(&arena) }
-            c.pointee.judgements = judgementsPointers
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// Feedback accepted.
-    public struct RecordFeedbackResponse: WireMessage {
-        /// Feedback records now held for this collection (in the replay buffer).
-        public var buffered: Swift.UInt64 = 0
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(buffered: Swift.UInt64 = 0) {
-            self.buffered = buffered
-        }
-
-        public static let protoFullName = "ruvector.v1.RecordFeedbackResponse"
-        static let schemaIndex = 61
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__record_feedback_response(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__RecordFeedbackResponse.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__RecordFeedbackResponse>) {
-            let c = pointer.pointee
-            self.buffered = c.buffered
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__RecordFeedbackResponse> {
-            let c = arena.message(Ruvector__V1__RecordFeedbackResponse.self, RuVectorProto_descriptor_ruvector__v1__record_feedback_response())
-            c.pointee.buffered = self.buffered
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// Training settings; zero values mean defaults.
-    public struct TrainRequest: WireMessage {
-        /// Collection whose model to train.
-        public var collection: Swift.String = ""
-        /// Passes over the replay buffer (0 = 10, max 1000).
-        public var epochs: Swift.UInt32 = 0
-        /// Peak learning rate for Adam (0 = 1e-3).
-        public var learningRate: Swift.Float = 0
-        /// Schedule.
-        public var schedule: RuvectorV1.LearningRateSchedule = RuvectorV1.LearningRateSchedule(rawValue: 0)
-        /// Warmup steps for WARMUP_COSINE (0 = 100).
-        public var warmupSteps: Swift.UInt32 = 0
-        /// Elastic weight consolidation strength against forgetting (0 = off).
-        public var ewcLambda: Swift.Float = 0
-        /// Replay buffer capacity (reservoir sampling; 0 = 100000).
-        public var replayBufferSize: Swift.UInt32 = 0
-        /// Share of feedback held out for evaluation (0 = 0.1).
-        public var holdoutFraction: Swift.Float = 0
-        /// Seed for sampling and initialisation (training is deterministic for a seed).
-        public var seed: Swift.UInt64 = 0
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(collection: Swift.String = "", epochs: Swift.UInt32 = 0, learningRate: Swift.Float = 0, schedule: RuvectorV1.LearningRateSchedule = RuvectorV1.LearningRateSchedule(rawValue: 0), warmupSteps: Swift.UInt32 = 0, ewcLambda: Swift.Float = 0, replayBufferSize: Swift.UInt32 = 0, holdoutFraction: Swift.Float = 0, seed: Swift.UInt64 = 0) {
-            self.collection = collection
-            self.epochs = epochs
-            self.learningRate = learningRate
-            self.schedule = schedule
-            self.warmupSteps = warmupSteps
-            self.ewcLambda = ewcLambda
-            self.replayBufferSize = replayBufferSize
-            self.holdoutFraction = holdoutFraction
-            self.seed = seed
-        }
-
-        public static let protoFullName = "ruvector.v1.TrainRequest"
-        static let schemaIndex = 62
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__train_request(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__TrainRequest.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__TrainRequest>) {
-            let c = pointer.pointee
-            self.collection = WireRuntime.string(c.collection)
-            self.epochs = c.epochs
-            self.learningRate = c.learning_rate
-            self.schedule = RuvectorV1.LearningRateSchedule(rawValue: Swift.Int32(truncatingIfNeeded: c.schedule.rawValue))
-            self.warmupSteps = c.warmup_steps
-            self.ewcLambda = c.ewc_lambda
-            self.replayBufferSize = c.replay_buffer_size
-            self.holdoutFraction = c.holdout_fraction
-            self.seed = c.seed
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__TrainRequest> {
-            let c = arena.message(Ruvector__V1__TrainRequest.self, RuVectorProto_descriptor_ruvector__v1__train_request())
-            c.pointee.collection = arena.string(self.collection)
-            c.pointee.epochs = self.epochs
-            c.pointee.learning_rate = self.learningRate
-            c.pointee.schedule = Ruvector__V1__LearningRateSchedule(rawValue: .init(truncatingIfNeeded: self.schedule.rawValue))
-            c.pointee.warmup_steps = self.warmupSteps
-            c.pointee.ewc_lambda = self.ewcLambda
-            c.pointee.replay_buffer_size = self.replayBufferSize
-            c.pointee.holdout_fraction = self.holdoutFraction
-            c.pointee.seed = self.seed
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// Progress of a training run.
-    public struct TrainProgress: WireMessage {
-        /// Epoch (1-based).
-        public var epoch: Swift.UInt32 = 0
-        /// Optimiser step.
-        public var step: Swift.UInt64 = 0
-        /// Training loss.
-        public var loss: Swift.Float = 0
-        /// Current learning rate.
-        public var learningRate: Swift.Float = 0
-        /// Held-out NDCG@10 after this epoch (set at epoch ends).
-        public var evalNdcgAt10: Swift.Float = 0
-        /// True on the last message.
-        public var done: Swift.Bool = false
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(epoch: Swift.UInt32 = 0, step: Swift.UInt64 = 0, loss: Swift.Float = 0, learningRate: Swift.Float = 0, evalNdcgAt10: Swift.Float = 0, done: Swift.Bool = false) {
-            self.epoch = epoch
-            self.step = step
-            self.loss = loss
-            self.learningRate = learningRate
-            self.evalNdcgAt10 = evalNdcgAt10
-            self.done = done
-        }
-
-        public static let protoFullName = "ruvector.v1.TrainProgress"
-        static let schemaIndex = 63
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__train_progress(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__TrainProgress.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__TrainProgress>) {
-            let c = pointer.pointee
-            self.epoch = c.epoch
-            self.step = c.step
-            self.loss = c.loss
-            self.learningRate = c.learning_rate
-            self.evalNdcgAt10 = c.eval_ndcg_at_10
-            self.done = (c.done != 0)
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__TrainProgress> {
-            let c = arena.message(Ruvector__V1__TrainProgress.self, RuVectorProto_descriptor_ruvector__v1__train_progress())
-            c.pointee.epoch = self.epoch
-            c.pointee.step = self.step
-            c.pointee.loss = self.loss
-            c.pointee.learning_rate = self.learningRate
-            c.pointee.eval_ndcg_at_10 = self.evalNdcgAt10
-            c.pointee.done = (self.done ? 1 : 0)
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// Asks for a model's status.
-    public struct ModelStatusRequest: WireMessage {
-        /// Collection.
-        public var collection: Swift.String = ""
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(collection: Swift.String = "") {
-            self.collection = collection
-        }
-
-        public static let protoFullName = "ruvector.v1.ModelStatusRequest"
-        static let schemaIndex = 64
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__model_status_request(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__ModelStatusRequest.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__ModelStatusRequest>) {
-            let c = pointer.pointee
-            self.collection = WireRuntime.string(c.collection)
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ModelStatusRequest> {
-            let c = arena.message(Ruvector__V1__ModelStatusRequest.self, RuVectorProto_descriptor_ruvector__v1__model_status_request())
-            c.pointee.collection = arena.string(self.collection)
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// A model's state.
-    public struct ModelStatus: WireMessage {
-        /// Collection.
-        public var collection: Swift.String = ""
-        /// Increments on every training run or import.
-        public var version: Swift.UInt64 = 0
-        /// Trainable parameters.
-        public var parameters: Swift.UInt64 = 0
-        /// Last training end.
-        public var trainedUnixMicros: Swift.Int64 = 0
-        /// Held-out NDCG@10 of the plain HNSW ranking.
-        public var baselineNdcgAt10: Swift.Float = 0
-        /// Held-out NDCG@10 with the learned re-ranking.
-        public var modelNdcgAt10: Swift.Float = 0
-        /// Feedback records buffered.
-        public var feedbackBuffered: Swift.UInt64 = 0
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(collection: Swift.String = "", version: Swift.UInt64 = 0, parameters: Swift.UInt64 = 0, trainedUnixMicros: Swift.Int64 = 0, baselineNdcgAt10: Swift.Float = 0, modelNdcgAt10: Swift.Float = 0, feedbackBuffered: Swift.UInt64 = 0) {
-            self.collection = collection
-            self.version = version
-            self.parameters = parameters
-            self.trainedUnixMicros = trainedUnixMicros
-            self.baselineNdcgAt10 = baselineNdcgAt10
-            self.modelNdcgAt10 = modelNdcgAt10
-            self.feedbackBuffered = feedbackBuffered
-        }
-
-        public static let protoFullName = "ruvector.v1.ModelStatus"
-        static let schemaIndex = 65
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__model_status(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__ModelStatus.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__ModelStatus>) {
-            let c = pointer.pointee
-            self.collection = WireRuntime.string(c.collection)
-            self.version = c.version
-            self.parameters = c.parameters
-            self.trainedUnixMicros = c.trained_unix_micros
-            self.baselineNdcgAt10 = c.baseline_ndcg_at_10
-            self.modelNdcgAt10 = c.model_ndcg_at_10
-            self.feedbackBuffered = c.feedback_buffered
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ModelStatus> {
-            let c = arena.message(Ruvector__V1__ModelStatus.self, RuVectorProto_descriptor_ruvector__v1__model_status())
-            c.pointee.collection = arena.string(self.collection)
-            c.pointee.version = self.version
-            c.pointee.parameters = self.parameters
-            c.pointee.trained_unix_micros = self.trainedUnixMicros
-            c.pointee.baseline_ndcg_at_10 = self.baselineNdcgAt10
-            c.pointee.model_ndcg_at_10 = self.modelNdcgAt10
-            c.pointee.feedback_buffered = self.feedbackBuffered
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// Asks for a model's weights.
-    public struct ExportModelRequest: WireMessage {
-        /// Collection.
-        public var collection: Swift.String = ""
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(collection: Swift.String = "") {
-            self.collection = collection
-        }
-
-        public static let protoFullName = "ruvector.v1.ExportModelRequest"
-        static let schemaIndex = 66
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__export_model_request(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__ExportModelRequest.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__ExportModelRequest>) {
-            let c = pointer.pointee
-            self.collection = WireRuntime.string(c.collection)
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ExportModelRequest> {
-            let c = arena.message(Ruvector__V1__ExportModelRequest.self, RuVectorProto_descriptor_ruvector__v1__export_model_request())
-            c.pointee.collection = arena.string(self.collection)
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// Uploads weights: the first message names the collection.
-    public struct ImportModelRequest: WireMessage {
-        /// Collection (first message only).
-        public var collection: Swift.String = ""
-        /// A chunk of the exported file.
-        public var chunk: RuvectorV1.FileChunk? {
-            get { _chunk?.value }
-            set { _chunk = newValue.map(WireBox.init) }
-        }
-        private var _chunk: WireBox<RuvectorV1.FileChunk>?
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(collection: Swift.String = "", chunk: RuvectorV1.FileChunk? = nil) {
-            self.collection = collection
-            self.chunk = chunk
-        }
-
-        public static let protoFullName = "ruvector.v1.ImportModelRequest"
-        static let schemaIndex = 67
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__import_model_request(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__ImportModelRequest.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__ImportModelRequest>) {
-            let c = pointer.pointee
-            self.collection = WireRuntime.string(c.collection)
-            if let value = c.chunk { self.chunk = RuvectorV1.FileChunk(c: value) }
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ImportModelRequest> {
-            let c = arena.message(Ruvector__V1__ImportModelRequest.self, RuVectorProto_descriptor_ruvector__v1__import_model_request())
-            c.pointee.collection = arena.string(self.collection)
-            if let value = self.chunk { c.pointee.chunk = value.toC(&arena) }
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// Proto enum `ruvector.v1.EntryType`; values unknown to this build are kept as `unrecognized`.
-    public enum EntryType: Swift.Hashable, Swift.Sendable {
-        /// `ENTRY_TYPE_UNSPECIFIED` = 0
-        case unspecified
-        /// `ENTRY_TYPE_CONFIG_CHANGE` = 1
-        case configChange
-        /// `ENTRY_TYPE_NOOP` = 2
-        case noop
-        /// A value this build does not know.
-        case unrecognized(Swift.Int32)
-
-        /// The enum's default (its zero value).
-        public init() { self.init(rawValue: 0) }
-
-        /// The value for a wire number.
-        public init(rawValue: Swift.Int32) {
-            switch rawValue {
-            case 0: self = .unspecified
-            case 1: self = .configChange
-            case 2: self = .noop
-            default: self = .unrecognized(rawValue)
-            }
-        }
-
-        /// The wire number.
-        public var rawValue: Swift.Int32 {
-            switch self {
-            case .unspecified: return 0
-            case .configChange: return 1
-            case .noop: return 2
-            case .unrecognized(let value): return value
-            }
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// A log entry.
-    public struct Entry: WireMessage {
-        /// Term when the leader received it.
-        public var term: Swift.UInt64 = 0
-        /// Position in the log (1-based).
-        public var index: Swift.UInt64 = 0
-        /// Kind.
-        public var type: RuvectorV1.EntryType = RuvectorV1.EntryType(rawValue: 0)
-        /// The command (opaque to Raft).
-        public var data: [Swift.UInt8] = []
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(term: Swift.UInt64 = 0, index: Swift.UInt64 = 0, type: RuvectorV1.EntryType = RuvectorV1.EntryType(rawValue: 0), data: [Swift.UInt8] = []) {
-            self.term = term
-            self.index = index
-            self.type = type
-            self.data = data
-        }
-
-        public static let protoFullName = "ruvector.v1.Entry"
-        static let schemaIndex = 68
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__entry(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__Entry.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__Entry>) {
-            let c = pointer.pointee
-            self.term = c.term
-            self.index = c.index
-            self.type = RuvectorV1.EntryType(rawValue: Swift.Int32(truncatingIfNeeded: c.type.rawValue))
-            self.data = WireRuntime.bytes(c.data)
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__Entry> {
-            let c = arena.message(Ruvector__V1__Entry.self, RuVectorProto_descriptor_ruvector__v1__entry())
-            c.pointee.term = self.term
-            c.pointee.index = self.index
-            c.pointee.type = Ruvector__V1__EntryType(rawValue: .init(truncatingIfNeeded: self.type.rawValue))
-            c.pointee.data = arena.bytes(self.data)
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// AppendEntries RPC arguments.
-    public struct AppendEntriesRequest: WireMessage {
-        /// Leader's term.
-        public var term: Swift.UInt64 = 0
-        /// So followers can redirect clients.
-        public var leaderId: Swift.UInt64 = 0
-        /// Index of the entry before the new ones.
-        public var prevLogIndex: Swift.UInt64 = 0
-        /// Its term.
-        public var prevLogTerm: Swift.UInt64 = 0
-        /// Entries to store (empty for a heartbeat).
-        public var entries: [RuvectorV1.Entry] = []
-        /// Leader's commit index.
-        public var leaderCommit: Swift.UInt64 = 0
-        /// Carries a ReadIndex round's context, echoed in the response.
-        public var readContext: [Swift.UInt8] = []
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(term: Swift.UInt64 = 0, leaderId: Swift.UInt64 = 0, prevLogIndex: Swift.UInt64 = 0, prevLogTerm: Swift.UInt64 = 0, entries: [RuvectorV1.Entry] = [], leaderCommit: Swift.UInt64 = 0, readContext: [Swift.UInt8] = []) {
-            self.term = term
-            self.leaderId = leaderId
-            self.prevLogIndex = prevLogIndex
-            self.prevLogTerm = prevLogTerm
-            self.entries = entries
-            self.leaderCommit = leaderCommit
-            self.readContext = readContext
-        }
-
-        public static let protoFullName = "ruvector.v1.AppendEntriesRequest"
-        static let schemaIndex = 69
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__append_entries_request(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__AppendEntriesRequest.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__AppendEntriesRequest>) {
-            let c = pointer.pointee
-            self.term = c.term
-            self.leaderId = c.leader_id
-            self.prevLogIndex = c.prev_log_index
-            self.prevLogTerm = c.prev_log_term
-            self.entries = (0..<c.n_entries).compactMap { c.entries[$0].map { RuvectorV1.Entry(c: $0) } }
-            self.leaderCommit = c.leader_commit
-            self.readContext = WireRuntime.bytes(c.read_context)
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__AppendEntriesRequest> {
-            let c = arena.message(Ruvector__V1__AppendEntriesRequest.self, RuVectorProto_descriptor_ruvector__v1__append_entries_request())
-            c.pointee.term = self.term
-            c.pointee.leader_id = self.leaderId
-            c.pointee.prev_log_index = self.prevLogIndex
-            c.pointee.prev_log_term = self.prevLogTerm
-            c.pointee.n_entries = self.entries.count
-            let entriesPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__Entry>?.self, count: self.entries.count)
-            for (index, element) in self.entries.enumerated() { entriesPointers[index] = element.toC(&arena) }
-            c.pointee.entries = entriesPointers
-            c.pointee.leader_commit = self.leaderCommit
-            c.pointee.read_context = arena.bytes(self.readContext)
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// AppendEntries RPC results.
-    public struct AppendEntriesResponse: WireMessage {
-        /// Follower's term.
-        public var term: Swift.UInt64 = 0
-        /// True if the follower had prev_log_index/prev_log_term.
-        public var success: Swift.Bool = false
-        /// Follower's last index after the append (for fast back-off on failure: a hint).
-        public var lastLogIndex: Swift.UInt64 = 0
-        /// On failure: the term at prev_log_index, and the first index of that term.
-        public var conflictTerm: Swift.UInt64 = 0
-        /// First index of conflict_term in the follower's log.
-        public var conflictIndex: Swift.UInt64 = 0
-        /// Echo of the request's read context.
-        public var readContext: [Swift.UInt8] = []
-        /// Responding node.
-        public var fromId: Swift.UInt64 = 0
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(term: Swift.UInt64 = 0, success: Swift.Bool = false, lastLogIndex: Swift.UInt64 = 0, conflictTerm: Swift.UInt64 = 0, conflictIndex: Swift.UInt64 = 0, readContext: [Swift.UInt8] = [], fromId: Swift.UInt64 = 0) {
-            self.term = term
-            self.success = success
-            self.lastLogIndex = lastLogIndex
-            self.conflictTerm = conflictTerm
-            self.conflictIndex = conflictIndex
-            self.readContext = readContext
-            self.fromId = fromId
-        }
-
-        public static let protoFullName = "ruvector.v1.AppendEntriesResponse"
-        static let schemaIndex = 70
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__append_entries_response(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__AppendEntriesResponse.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__AppendEntriesResponse>) {
-            let c = pointer.pointee
-            self.term = c.term
-            self.success = (c.success != 0)
-            self.lastLogIndex = c.last_log_index
-            self.conflictTerm = c.conflict_term
-            self.conflictIndex = c.conflict_index
-            self.readContext = WireRuntime.bytes(c.read_context)
-            self.fromId = c.from_id
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__AppendEntriesResponse> {
-            let c = arena.message(Ruvector__V1__AppendEntriesResponse.self, RuVectorProto_descriptor_ruvector__v1__append_entries_response())
-            c.pointee.term = self.term
-            c.pointee.success = (self.success ? 1 : 0)
-            c.pointee.last_log_index = self.lastLogIndex
-            c.pointee.conflict_term = self.conflictTerm
-            c.pointee.conflict_index = self.conflictIndex
-            c.pointee.read_context = arena.bytes(self.readContext)
-            c.pointee.from_id = self.fromId
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// RequestVote RPC arguments.
-    public struct RequestVoteRequest: WireMessage {
-        /// Candidate's term (the term it would use, for a pre-vote).
-        public var term: Swift.UInt64 = 0
-        /// Candidate requesting the vote.
-        public var candidateId: Swift.UInt64 = 0
-        /// Index of the candidate's last log entry.
-        public var lastLogIndex: Swift.UInt64 = 0
-        /// Term of that entry.
-        public var lastLogTerm: Swift.UInt64 = 0
-        /// True for a pre-vote: no state changes on the voter.
-        public var preVote: Swift.Bool = false
-        /// True when leadership is being transferred (voters ignore their leader lease).
-        public var leadershipTransfer: Swift.Bool = false
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(term: Swift.UInt64 = 0, candidateId: Swift.UInt64 = 0, lastLogIndex: Swift.UInt64 = 0, lastLogTerm: Swift.UInt64 = 0, preVote: Swift.Bool = false, leadershipTransfer: Swift.Bool = false) {
-            self.term = term
-            self.candidateId = candidateId
-            self.lastLogIndex = lastLogIndex
-            self.lastLogTerm = lastLogTerm
-            self.preVote = preVote
-            self.leadershipTransfer = leadershipTransfer
-        }
-
-        public static let protoFullName = "ruvector.v1.RequestVoteRequest"
-        static let schemaIndex = 71
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__request_vote_request(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__RequestVoteRequest.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__RequestVoteRequest>) {
-            let c = pointer.pointee
-            self.term = c.term
-            self.candidateId = c.candidate_id
-            self.lastLogIndex = c.last_log_index
-            self.lastLogTerm = c.last_log_term
-            self.preVote = (c.pre_vote != 0)
-            self.leadershipTransfer = (c.leadership_transfer != 0)
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__RequestVoteRequest> {
-            let c = arena.message(Ruvector__V1__RequestVoteRequest.self, RuVectorProto_descriptor_ruvector__v1__request_vote_request())
-            c.pointee.term = self.term
-            c.pointee.candidate_id = self.candidateId
-            c.pointee.last_log_index = self.lastLogIndex
-            c.pointee.last_log_term = self.lastLogTerm
-            c.pointee.pre_vote = (self.preVote ? 1 : 0)
-            c.pointee.leadership_transfer = (self.leadershipTransfer ? 1 : 0)
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// RequestVote RPC results.
-    public struct RequestVoteResponse: WireMessage {
-        /// Voter's term.
-        public var term: Swift.UInt64 = 0
-        /// True means the vote (or pre-vote) is granted.
-        public var voteGranted: Swift.Bool = false
-        /// Voting node.
-        public var fromId: Swift.UInt64 = 0
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(term: Swift.UInt64 = 0, voteGranted: Swift.Bool = false, fromId: Swift.UInt64 = 0) {
-            self.term = term
-            self.voteGranted = voteGranted
-            self.fromId = fromId
-        }
-
-        public static let protoFullName = "ruvector.v1.RequestVoteResponse"
-        static let schemaIndex = 72
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__request_vote_response(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__RequestVoteResponse.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__RequestVoteResponse>) {
-            let c = pointer.pointee
-            self.term = c.term
-            self.voteGranted = (c.vote_granted != 0)
-            self.fromId = c.from_id
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__RequestVoteResponse> {
-            let c = arena.message(Ruvector__V1__RequestVoteResponse.self, RuVectorProto_descriptor_ruvector__v1__request_vote_response())
-            c.pointee.term = self.term
-            c.pointee.vote_granted = (self.voteGranted ? 1 : 0)
-            c.pointee.from_id = self.fromId
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// A chunk of a snapshot.
-    public struct InstallSnapshotRequest: WireMessage {
-        /// Leader's term.
-        public var term: Swift.UInt64 = 0
-        /// Leader's id.
-        public var leaderId: Swift.UInt64 = 0
-        /// The snapshot replaces entries up to and including this index.
-        public var lastIncludedIndex: Swift.UInt64 = 0
-        /// Term of that entry.
-        public var lastIncludedTerm: Swift.UInt64 = 0
-        /// Byte offset of this chunk.
-        public var offset: Swift.UInt64 = 0
-        /// Chunk bytes (at most 1 MiB).
-        public var data: [Swift.UInt8] = []
-        /// True for the last chunk.
-        public var done: Swift.Bool = false
-        /// Cluster membership as of last_included_index (voter ids).
-        public var voters: [Swift.UInt64] = []
-        /// Learner ids as of last_included_index.
-        public var learners: [Swift.UInt64] = []
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(term: Swift.UInt64 = 0, leaderId: Swift.UInt64 = 0, lastIncludedIndex: Swift.UInt64 = 0, lastIncludedTerm: Swift.UInt64 = 0, offset: Swift.UInt64 = 0, data: [Swift.UInt8] = [], done: Swift.Bool = false, voters: [Swift.UInt64] = [], learners: [Swift.UInt64] = []) {
-            self.term = term
-            self.leaderId = leaderId
-            self.lastIncludedIndex = lastIncludedIndex
-            self.lastIncludedTerm = lastIncludedTerm
-            self.offset = offset
-            self.data = data
-            self.done = done
-            self.voters = voters
-            self.learners = learners
-        }
-
-        public static let protoFullName = "ruvector.v1.InstallSnapshotRequest"
-        static let schemaIndex = 73
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__install_snapshot_request(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__InstallSnapshotRequest.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__InstallSnapshotRequest>) {
-            let c = pointer.pointee
-            self.term = c.term
-            self.leaderId = c.leader_id
-            self.lastIncludedIndex = c.last_included_index
-            self.lastIncludedTerm = c.last_included_term
-            self.offset = c.offset
-            self.data = WireRuntime.bytes(c.data)
-            self.done = (c.done != 0)
-            self.voters = c.n_voters == 0 ? [] : Swift.Array(UnsafeBufferPointer(start: c.voters, count: c.n_voters))
-            self.learners = c.n_learners == 0 ? [] : Swift.Array(UnsafeBufferPointer(start: c.learners, count: c.n_learners))
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__InstallSnapshotRequest> {
-            let c = arena.message(Ruvector__V1__InstallSnapshotRequest.self, RuVectorProto_descriptor_ruvector__v1__install_snapshot_request())
-            c.pointee.term = self.term
-            c.pointee.leader_id = self.leaderId
-            c.pointee.last_included_index = self.lastIncludedIndex
-            c.pointee.last_included_term = self.lastIncludedTerm
-            c.pointee.offset = self.offset
-            c.pointee.data = arena.bytes(self.data)
-            c.pointee.done = (self.done ? 1 : 0)
-            c.pointee.n_voters = self.voters.count
-            c.pointee.voters = arena.copy(self.voters)
-            c.pointee.n_learners = self.learners.count
-            c.pointee.learners = arena.copy(self.learners)
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// InstallSnapshot result.
-    public struct InstallSnapshotResponse: WireMessage {
-        /// Follower's term.
-        public var term: Swift.UInt64 = 0
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(term: Swift.UInt64 = 0) {
-            self.term = term
-        }
-
-        public static let protoFullName = "ruvector.v1.InstallSnapshotResponse"
-        static let schemaIndex = 74
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__install_snapshot_response(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__InstallSnapshotResponse.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__InstallSnapshotResponse>) {
-            let c = pointer.pointee
-            self.term = c.term
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__InstallSnapshotResponse> {
-            let c = arena.message(Ruvector__V1__InstallSnapshotResponse.self, RuVectorProto_descriptor_ruvector__v1__install_snapshot_response())
-            c.pointee.term = self.term
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// Asks a follower to campaign now.
-    public struct TimeoutNowRequest: WireMessage {
-        /// Leader's term.
-        public var term: Swift.UInt64 = 0
-        /// Leader's id.
-        public var leaderId: Swift.UInt64 = 0
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(term: Swift.UInt64 = 0, leaderId: Swift.UInt64 = 0) {
-            self.term = term
-            self.leaderId = leaderId
-        }
-
-        public static let protoFullName = "ruvector.v1.TimeoutNowRequest"
-        static let schemaIndex = 75
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__timeout_now_request(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__TimeoutNowRequest.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__TimeoutNowRequest>) {
-            let c = pointer.pointee
-            self.term = c.term
-            self.leaderId = c.leader_id
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__TimeoutNowRequest> {
-            let c = arena.message(Ruvector__V1__TimeoutNowRequest.self, RuVectorProto_descriptor_ruvector__v1__timeout_now_request())
-            c.pointee.term = self.term
-            c.pointee.leader_id = self.leaderId
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// TimeoutNow acknowledgement.
-    public struct TimeoutNowResponse: WireMessage {
-        /// Follower's term.
-        public var term: Swift.UInt64 = 0
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(term: Swift.UInt64 = 0) {
-            self.term = term
-        }
-
-        public static let protoFullName = "ruvector.v1.TimeoutNowResponse"
-        static let schemaIndex = 76
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__timeout_now_response(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__TimeoutNowResponse.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__TimeoutNowResponse>) {
-            let c = pointer.pointee
-            self.term = c.term
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__TimeoutNowResponse> {
-            let c = arena.message(Ruvector__V1__TimeoutNowResponse.self, RuVectorProto_descriptor_ruvector__v1__timeout_now_response())
-            c.pointee.term = self.term
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// Proto enum `ruvector.v1.DecisionReason`; values unknown to this build are kept as `unrecognized`.
-    public enum DecisionReason: Swift.Hashable, Swift.Sendable {
-        /// `DECISION_REASON_UNSPECIFIED` = 0
-        case unspecified
-        /// `DECISION_REASON_BEST_SCORE` = 1
-        case bestScore
-        /// `DECISION_REASON_FALLBACK_CIRCUIT_OPEN` = 2
-        case fallbackCircuitOpen
-        /// `DECISION_REASON_FALLBACK_UNTRAINED` = 3
-        case fallbackUntrained
-        /// `DECISION_REASON_FALLBACK_LOW_CONFIDENCE` = 4
-        case fallbackLowConfidence
-        /// A value this build does not know.
-        case unrecognized(Swift.Int32)
-
-        /// The enum's default (its zero value).
-        public init() { self.init(rawValue: 0) }
-
-        /// The value for a wire number.
-        public init(rawValue: Swift.Int32) {
-            switch rawValue {
-            case 0: self = .unspecified
-            case 1: self = .bestScore
-            case 2: self = .fallbackCircuitOpen
-            case 3: self = .fallbackUntrained
-            case 4: self = .fallbackLowConfidence
-            default: self = .unrecognized(rawValue)
-            }
-        }
-
-        /// The wire number.
-        public var rawValue: Swift.Int32 {
-            switch self {
-            case .unspecified: return 0
-            case .bestScore: return 1
-            case .fallbackCircuitOpen: return 2
-            case .fallbackUntrained: return 3
-            case .fallbackLowConfidence: return 4
-            case .unrecognized(let value): return value
-            }
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// Proto enum `ruvector.v1.CircuitState`; values unknown to this build are kept as `unrecognized`.
-    public enum CircuitState: Swift.Hashable, Swift.Sendable {
-        /// `CIRCUIT_STATE_UNSPECIFIED` = 0
-        case unspecified
-        /// `CIRCUIT_STATE_CLOSED` = 1
-        case closed
-        /// `CIRCUIT_STATE_OPEN` = 2
-        case `open`
-        /// `CIRCUIT_STATE_HALF_OPEN` = 3
-        case halfOpen
-        /// A value this build does not know.
-        case unrecognized(Swift.Int32)
-
-        /// The enum's default (its zero value).
-        public init() { self.init(rawValue: 0) }
-
-        /// The value for a wire number.
-        public init(rawValue: Swift.Int32) {
-            switch rawValue {
-            case 0: self = .unspecified
-            case 1: self = .closed
-            case 2: self = .`open`
-            case 3: self = .halfOpen
-            default: self = .unrecognized(rawValue)
-            }
-        }
-
-        /// The wire number.
-        public var rawValue: Swift.Int32 {
-            switch self {
-            case .unspecified: return 0
-            case .closed: return 1
-            case .`open`: return 2
-            case .halfOpen: return 3
-            case .unrecognized(let value): return value
-            }
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// A candidate a request may go to.
-    public struct Candidate: WireMessage {
-        /// Unique name, e.g. "gpt-small".
-        public var name: Swift.String = ""
-        /// Candidate features (cost, context length...), fixed length per router.
-        public var features: [Swift.Float] = []
-        /// Cost per request in the caller's unit, used by the fallback strategy.
-        public var cost: Swift.Double = 0
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(name: Swift.String = "", features: [Swift.Float] = [], cost: Swift.Double = 0) {
-            self.name = name
-            self.features = features
-            self.cost = cost
-        }
-
-        public static let protoFullName = "ruvector.v1.Candidate"
-        static let schemaIndex = 77
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__candidate(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__Candidate.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__Candidate>) {
-            let c = pointer.pointee
-            self.name = WireRuntime.string(c.name)
-            self.features = c.n_features == 0 ? [] : Swift.Array(UnsafeBufferPointer(start: c.features, count: c.n_features))
-            self.cost = c.cost
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__Candidate> {
-            let c = arena.message(Ruvector__V1__Candidate.self, RuVectorProto_descriptor_ruvector__v1__candidate())
-            c.pointee.name = arena.string(self.name)
-            c.pointee.n_features = self.features.count
-            c.pointee.features = arena.copy(self.features)
-            c.pointee.cost = self.cost
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// Asks for a routing decision.
-    public struct RouteRequest: WireMessage {
-        /// Router name (one router per name).
-        public var router: Swift.String = ""
-        /// Request embedding or features (1..4096 values).
-        public var features: RuvectorV1.Vector? {
-            get { _features?.value }
-            set { _features = newValue.map(WireBox.init) }
-        }
-        private var _features: WireBox<RuvectorV1.Vector>?
-        /// Candidates to choose from (1..256).
-        public var candidates: [RuvectorV1.Candidate] = []
-        /// Confidence level for the conformal prediction set, e.g. 0.9 (0 = 0.9).
-        public var coverage: Swift.Float = 0
-        /// Caller's id for the request, echoed into outcomes.
-        public var requestId: Swift.String = ""
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(router: Swift.String = "", features: RuvectorV1.Vector? = nil, candidates: [RuvectorV1.Candidate] = [], coverage: Swift.Float = 0, requestId: Swift.String = "") {
-            self.router = router
-            self.features = features
-            self.candidates = candidates
-            self.coverage = coverage
-            self.requestId = requestId
-        }
-
-        public static let protoFullName = "ruvector.v1.RouteRequest"
-        static let schemaIndex = 78
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__route_request(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__RouteRequest.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__RouteRequest>) {
-            let c = pointer.pointee
-            self.router = WireRuntime.string(c.router)
-            if let value = c.features { self.features = RuvectorV1.Vector(c: value) }
-            self.candidates = (0..<c.n_candidates).compactMap { c.candidates[$0].map { RuvectorV1.Candidate(c: $0) } }
-            self.coverage = c.coverage
-            self.requestId = WireRuntime.string(c.request_id)
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__RouteRequest> {
-            let c = arena.message(Ruvector__V1__RouteRequest.self, RuVectorProto_descriptor_ruvector__v1__route_request())
-            c.pointee.router = arena.string(self.router)
-            if let value = self.features { c.pointee.features = value.toC(&arena) }
-            c.pointee.n_candidates = self.candidates.count
-            let candidatesPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__Candidate>?.self, count: self.candidates.count)
-            for (index, element) in self.candidates.enumerated() { candidatesPointers[index] = element.toC(&arena) }
-            c.pointee.candidates = candidatesPointers
-            c.pointee.coverage = self.coverage
-            c.pointee.request_id = arena.string(self.requestId)
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// A scored candidate.
-    public struct ScoredCandidate: WireMessage {
-        /// Candidate name.
-        public var name: Swift.String = ""
-        /// Predicted success probability, 0..1.
-        public var score: Swift.Float = 0
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(name: Swift.String = "", score: Swift.Float = 0) {
-            self.name = name
-            self.score = score
-        }
-
-        public static let protoFullName = "ruvector.v1.ScoredCandidate"
-        static let schemaIndex = 79
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__scored_candidate(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__ScoredCandidate.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__ScoredCandidate>) {
-            let c = pointer.pointee
-            self.name = WireRuntime.string(c.name)
-            self.score = c.score
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ScoredCandidate> {
-            let c = arena.message(Ruvector__V1__ScoredCandidate.self, RuVectorProto_descriptor_ruvector__v1__scored_candidate())
-            c.pointee.name = arena.string(self.name)
-            c.pointee.score = self.score
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// The decision.
-    public struct RouteDecision: WireMessage {
-        /// The chosen candidate.
-        public var chosen: Swift.String = ""
-        /// Its predicted success probability.
-        public var confidence: Swift.Float = 0
-        /// Spread of the prediction (larger = less certain).
-        public var uncertainty: Swift.Float = 0
-        /// Candidates in the conformal prediction set at the requested coverage.
-        public var predictionSet: [Swift.String] = []
-        /// Every candidate, best first.
-        public var alternatives: [RuvectorV1.ScoredCandidate] = []
-        /// Why.
-        public var reason: RuvectorV1.DecisionReason = RuvectorV1.DecisionReason(rawValue: 0)
-        /// Router model version used.
-        public var modelVersion: Swift.UInt64 = 0
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(chosen: Swift.String = "", confidence: Swift.Float = 0, uncertainty: Swift.Float = 0, predictionSet: [Swift.String] = [], alternatives: [RuvectorV1.ScoredCandidate] = [], reason: RuvectorV1.DecisionReason = RuvectorV1.DecisionReason(rawValue: 0), modelVersion: Swift.UInt64 = 0) {
-            self.chosen = chosen
-            self.confidence = confidence
-            self.uncertainty = uncertainty
-            self.predictionSet = predictionSet
-            self.alternatives = alternatives
-            self.reason = reason
-            self.modelVersion = modelVersion
-        }
-
-        public static let protoFullName = "ruvector.v1.RouteDecision"
-        static let schemaIndex = 80
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__route_decision(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__RouteDecision.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__RouteDecision>) {
-            let c = pointer.pointee
-            self.chosen = WireRuntime.string(c.chosen)
-            self.confidence = c.confidence
-            self.uncertainty = c.uncertainty
-            self.predictionSet = (0..<c.n_prediction_set).map { WireRuntime.string(c.prediction_set[$0]) }
-            self.alternatives = (0..<c.n_alternatives).compactMap { c.alternatives[$0].map { RuvectorV1.ScoredCandidate(c: $0) } }
-            self.reason = RuvectorV1.DecisionReason(rawValue: Swift.Int32(truncatingIfNeeded: c.reason.rawValue))
-            self.modelVersion = c.model_version
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__RouteDecision> {
-            let c = arena.message(Ruvector__V1__RouteDecision.self, RuVectorProto_descriptor_ruvector__v1__route_decision())
-            c.pointee.chosen = arena.string(self.chosen)
-            c.pointee.confidence = self.confidence
-            c.pointee.uncertainty = self.uncertainty
-            c.pointee.n_prediction_set = self.predictionSet.count
-            var predictionSetElements = [UnsafeMutablePointer<CChar>?]()
-            predictionSetElements.reserveCapacity(self.predictionSet.count)
-            for element in self.predictionSet { predictionSetElements.append(arena.string(element)) }
-            c.pointee.prediction_set = arena.copy(predictionSetElements)
-            c.pointee.n_alternatives = self.alternatives.count
-            let alternativesPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__ScoredCandidate>?.self, count: self.alternatives.count)
-            for (index, element) in self.alternatives.enumerated() { alternativesPointers[index] = element.toC(&arena) }
-            c.pointee.alternatives = alternativesPointers
-            c.pointee.reason = Ruvector__V1__DecisionReason(rawValue: .init(truncatingIfNeeded: self.reason.rawValue))
-            c.pointee.model_version = self.modelVersion
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// A semantic route.
-    public struct SemanticRoute: WireMessage {
-        /// Route name.
-        public var name: Swift.String = ""
-        /// Example embeddings (1..1000, same dimension).
-        public var examples: [RuvectorV1.Vector] = []
-        /// Example texts, for people reading the route (optional).
-        public var utterances: [Swift.String] = []
-        /// Minimum cosine similarity to match, 0..1 (0 = 0.8).
-        public var threshold: Swift.Float = 0
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(name: Swift.String = "", examples: [RuvectorV1.Vector] = [], utterances: [Swift.String] = [], threshold: Swift.Float = 0) {
-            self.name = name
-            self.examples = examples
-            self.utterances = utterances
-            self.threshold = threshold
-        }
-
-        public static let protoFullName = "ruvector.v1.SemanticRoute"
-        static let schemaIndex = 81
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__semantic_route(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__SemanticRoute.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__SemanticRoute>) {
-            let c = pointer.pointee
-            self.name = WireRuntime.string(c.name)
-            self.examples = (0..<c.n_examples).compactMap { c.examples[$0].map { RuvectorV1.Vector(c: $0) } }
-            self.utterances = (0..<c.n_utterances).map { WireRuntime.string(c.utterances[$0]) }
-            self.threshold = c.threshold
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__SemanticRoute> {
-            let c = arena.message(Ruvector__V1__SemanticRoute.self, RuVectorProto_descriptor_ruvector__v1__semantic_route())
-            c.pointee.name = arena.string(self.name)
-            c.pointee.n_examples = self.examples.count
-            let examplesPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__Vector>?.self, count: self.examples.count)
-            for (index, element) in self.examples.enumerated() { examplesPointers[index] = element.toC(&arena) }
-            c.pointee.examples = examplesPointers
-            c.pointee.n_utterances = self.utterances.count
-            var utterancesElements = [UnsafeMutablePointer<CChar>?]()
-            utterancesElements.reserveCapacity(self.utterances.count)
-            for element in self.utterances { utterancesElements.append(arena.string(element)) }
-            c.pointee.utterances = arena.copy(utterancesElements)
-            c.pointee.threshold = self.threshold
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// Registers a route.
-    public struct RegisterRouteRequest: WireMessage {
-        /// Router name.
-        public var router: Swift.String = ""
-        /// The route.
-        public var route: RuvectorV1.SemanticRoute? {
-            get { _route?.value }
-            set { _route = newValue.map(WireBox.init) }
-        }
-        private var _route: WireBox<RuvectorV1.SemanticRoute>?
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(router: Swift.String = "", route: RuvectorV1.SemanticRoute? = nil) {
-            self.router = router
-            self.route = route
-        }
-
-        public static let protoFullName = "ruvector.v1.RegisterRouteRequest"
-        static let schemaIndex = 82
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__register_route_request(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__RegisterRouteRequest.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__RegisterRouteRequest>) {
-            let c = pointer.pointee
-            self.router = WireRuntime.string(c.router)
-            if let value = c.route { self.route = RuvectorV1.SemanticRoute(c: value) }
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__RegisterRouteRequest> {
-            let c = arena.message(Ruvector__V1__RegisterRouteRequest.self, RuVectorProto_descriptor_ruvector__v1__register_route_request())
-            c.pointee.router = arena.string(self.router)
-            if let value = self.route { c.pointee.route = value.toC(&arena) }
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// Lists routes.
-    public struct ListRoutesRequest: WireMessage {
-        /// Router name.
-        public var router: Swift.String = ""
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(router: Swift.String = "") {
-            self.router = router
-        }
-
-        public static let protoFullName = "ruvector.v1.ListRoutesRequest"
-        static let schemaIndex = 83
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__list_routes_request(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__ListRoutesRequest.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__ListRoutesRequest>) {
-            let c = pointer.pointee
-            self.router = WireRuntime.string(c.router)
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ListRoutesRequest> {
-            let c = arena.message(Ruvector__V1__ListRoutesRequest.self, RuVectorProto_descriptor_ruvector__v1__list_routes_request())
-            c.pointee.router = arena.string(self.router)
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// Routes of a router.
-    public struct ListRoutesResponse: WireMessage {
-        /// The routes.
-        public var routes: [RuvectorV1.SemanticRoute] = []
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(routes: [RuvectorV1.SemanticRoute] = []) {
-            self.routes = routes
-        }
-
-        public static let protoFullName = "ruvector.v1.ListRoutesResponse"
-        static let schemaIndex = 84
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__list_routes_response(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__ListRoutesResponse.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__ListRoutesResponse>) {
-            let c = pointer.pointee
-            self.routes = (0..<c.n_routes).compactMap { c.routes[$0].map { RuvectorV1.SemanticRoute(c: $0) } }
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ListRoutesResponse> {
-            let c = arena.message(Ruvector__V1__ListRoutesResponse.self, RuVectorProto_descriptor_ruvector__v1__list_routes_response())
-            c.pointee.n_routes = self.routes.count
-            let routesPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__SemanticRoute>?.self, count: self.routes.count)
-            for (index, element) in self.routes.enumerated() { routesPointers[index] = element.toC(&arena) }
-            c.pointee.routes = routesPointers
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// Deletes a route.
-    public struct DeleteRouteRequest: WireMessage {
-        /// Router name.
-        public var router: Swift.String = ""
-        /// Route name.
-        public var name: Swift.String = ""
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(router: Swift.String = "", name: Swift.String = "") {
-            self.router = router
-            self.name = name
-        }
-
-        public static let protoFullName = "ruvector.v1.DeleteRouteRequest"
-        static let schemaIndex = 85
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__delete_route_request(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__DeleteRouteRequest.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__DeleteRouteRequest>) {
-            let c = pointer.pointee
-            self.router = WireRuntime.string(c.router)
-            self.name = WireRuntime.string(c.name)
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__DeleteRouteRequest> {
-            let c = arena.message(Ruvector__V1__DeleteRouteRequest.self, RuVectorProto_descriptor_ruvector__v1__delete_route_request())
-            c.pointee.router = arena.string(self.router)
-            c.pointee.name = arena.string(self.name)
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// Route deleted.
-    public struct DeleteRouteResponse: WireMessage {
-
-        /// A message with every field at its default.
-        public init() {}
-
-        public static let protoFullName = "ruvector.v1.DeleteRouteResponse"
-        static let schemaIndex = 86
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__delete_route_response(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__DeleteRouteResponse.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__DeleteRouteResponse>) {
-            _ = pointer
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__DeleteRouteResponse> {
-            let c = arena.message(Ruvector__V1__DeleteRouteResponse.self, RuVectorProto_descriptor_ruvector__v1__delete_route_response())
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// Matches an embedding to routes.
-    public struct MatchRouteRequest: WireMessage {
-        /// Router name.
-        public var router: Swift.String = ""
-        /// Embedding.
-        public var embedding: RuvectorV1.Vector? {
-            get { _embedding?.value }
-            set { _embedding = newValue.map(WireBox.init) }
-        }
-        private var _embedding: WireBox<RuvectorV1.Vector>?
-        /// At most this many matches (0 = 1).
-        public var limit: Swift.UInt32 = 0
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(router: Swift.String = "", embedding: RuvectorV1.Vector? = nil, limit: Swift.UInt32 = 0) {
-            self.router = router
-            self.embedding = embedding
-            self.limit = limit
-        }
-
-        public static let protoFullName = "ruvector.v1.MatchRouteRequest"
-        static let schemaIndex = 87
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__match_route_request(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__MatchRouteRequest.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__MatchRouteRequest>) {
-            let c = pointer.pointee
-            self.router = WireRuntime.string(c.router)
-            if let value = c.embedding { self.embedding = RuvectorV1.Vector(c: value) }
-            self.limit = c.limit
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__MatchRouteRequest> {
-            let c = arena.message(Ruvector__V1__MatchRouteRequest.self, RuVectorProto_descriptor_ruvector__v1__match_route_request())
-            c.pointee.router = arena.string(self.router)
-            if let value = self.embedding { c.pointee.embedding = value.toC(&arena) }
-            c.pointee.limit = self.limit
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// A matched route.
-    public struct RouteMatch: WireMessage {
-        /// Route name.
-        public var name: Swift.String = ""
-        /// Cosine similarity to its nearest example.
-        public var similarity: Swift.Float = 0
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(name: Swift.String = "", similarity: Swift.Float = 0) {
-            self.name = name
-            self.similarity = similarity
-        }
-
-        public static let protoFullName = "ruvector.v1.RouteMatch"
-        static let schemaIndex = 88
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__route_match(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__RouteMatch.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__RouteMatch>) {
-            let c = pointer.pointee
-            self.name = WireRuntime.string(c.name)
-            self.similarity = c.similarity
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__RouteMatch> {
-            let c = arena.message(Ruvector__V1__RouteMatch.self, RuVectorProto_descriptor_ruvector__v1__route_match())
-            c.pointee.name = arena.string(self.name)
-            c.pointee.similarity = self.similarity
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// Matches above threshold, best first.
-    public struct MatchRouteResponse: WireMessage {
-        /// The matches (empty when nothing passes its threshold).
-        public var matches: [RuvectorV1.RouteMatch] = []
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(matches: [RuvectorV1.RouteMatch] = []) {
-            self.matches = matches
-        }
-
-        public static let protoFullName = "ruvector.v1.MatchRouteResponse"
-        static let schemaIndex = 89
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__match_route_response(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__MatchRouteResponse.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__MatchRouteResponse>) {
-            let c = pointer.pointee
-            self.matches = (0..<c.n_matches).compactMap { c.matches[$0].map { RuvectorV1.RouteMatch(c: $0) } }
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__MatchRouteResponse> {
-            let c = arena.message(Ruvector__V1__MatchRouteResponse.self, RuVectorProto_descriptor_ruvector__v1__match_route_response())
-            c.pointee.n_matches = self.matches.count
-            let matchesPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__RouteMatch>?.self, count: self.matches.count)
-            for (index, element) in self.matches.enumerated() { matchesPointers[index] = element.toC(&arena) }
-            c.pointee.matches = matchesPointers
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// How a routed request went.
-    public struct RecordOutcomeRequest: WireMessage {
-        /// Router name.
-        public var router: Swift.String = ""
-        /// The request's id from RouteRequest.
-        public var requestId: Swift.String = ""
-        /// Candidate that served it.
-        public var candidate: Swift.String = ""
-        /// It succeeded.
-        public var success: Swift.Bool = false
-        /// Observed latency.
-        public var latencyMicros: Swift.UInt64 = 0
-        /// Observed cost.
-        public var cost: Swift.Double = 0
-        /// Quality grade 0..1 (from a judge or user), when known.
-        public var quality: Swift.Float = 0
-        /// Teacher scores per candidate for distillation (optional).
-        public var teacherScores: [RuvectorV1.ScoredCandidate] = []
-        /// Request features (needed when the request was not routed through Route).
-        public var features: RuvectorV1.Vector? {
-            get { _features?.value }
-            set { _features = newValue.map(WireBox.init) }
-        }
-        private var _features: WireBox<RuvectorV1.Vector>?
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(router: Swift.String = "", requestId: Swift.String = "", candidate: Swift.String = "", success: Swift.Bool = false, latencyMicros: Swift.UInt64 = 0, cost: Swift.Double = 0, quality: Swift.Float = 0, teacherScores: [RuvectorV1.ScoredCandidate] = [], features: RuvectorV1.Vector? = nil) {
-            self.router = router
-            self.requestId = requestId
-            self.candidate = candidate
-            self.success = success
-            self.latencyMicros = latencyMicros
-            self.cost = cost
-            self.quality = quality
-            self.teacherScores = teacherScores
-            self.features = features
-        }
-
-        public static let protoFullName = "ruvector.v1.RecordOutcomeRequest"
-        static let schemaIndex = 90
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__record_outcome_request(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__RecordOutcomeRequest.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__RecordOutcomeRequest>) {
-            let c = pointer.pointee
-            self.router = WireRuntime.string(c.router)
-            self.requestId = WireRuntime.string(c.request_id)
-            self.candidate = WireRuntime.string(c.candidate)
-            self.success = (c.success != 0)
-            self.latencyMicros = c.latency_micros
-            self.cost = c.cost
-            self.quality = c.quality
-            self.teacherScores = (0..<c.n_teacher_scores).compactMap { c.teacher_scores[$0].map { RuvectorV1.ScoredCandidate(c: $0) } }
-            if let value = c.features { self.features = RuvectorV1.Vector(c: value) }
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__RecordOutcomeRequest> {
-            let c = arena.message(Ruvector__V1__RecordOutcomeRequest.self, RuVectorProto_descriptor_ruvector__v1__record_outcome_request())
-            c.pointee.router = arena.string(self.router)
-            c.pointee.request_id = arena.string(self.requestId)
-            c.pointee.candidate = arena.string(self.candidate)
-            c.pointee.success = (self.success ? 1 : 0)
-            c.pointee.latency_micros = self.latencyMicros
-            c.pointee.cost = self.cost
-            c.pointee.quality = self.quality
-            c.pointee.n_teacher_scores = self.teacherScores.count
-            let teacherScoresPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__ScoredCandidate>?.self, count: self.teacherScores.count)
-            for (index, element) in self.teacherScores.enumerated() { teacherScoresPointers[index] = element.toC(&arena) }
-            c.pointee.teacher_scores = teacherScoresPointers
-            if let value = self.features { c.pointee.features = value.toC(&arena) }
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// Outcome recorded.
-    public struct RecordOutcomeResponse: WireMessage {
-        /// Outcomes held for training.
-        public var recorded: Swift.UInt64 = 0
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(recorded: Swift.UInt64 = 0) {
-            self.recorded = recorded
-        }
-
-        public static let protoFullName = "ruvector.v1.RecordOutcomeResponse"
-        static let schemaIndex = 91
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__record_outcome_response(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__RecordOutcomeResponse.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__RecordOutcomeResponse>) {
-            let c = pointer.pointee
-            self.recorded = c.recorded
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__RecordOutcomeResponse> {
-            let c = arena.message(Ruvector__V1__RecordOutcomeResponse.self, RuVectorProto_descriptor_ruvector__v1__record_outcome_response())
-            c.pointee.recorded = self.recorded
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// Trains a router.
-    public struct TrainRouterRequest: WireMessage {
-        /// Router name.
-        public var router: Swift.String = ""
-        /// Epochs (0 = 20).
-        public var epochs: Swift.UInt32 = 0
-        /// Learning rate (0 = 1e-2).
-        public var learningRate: Swift.Float = 0
-        /// Weight of the teacher's scores in the loss, 0..1 (distillation).
-        public var distillationWeight: Swift.Float = 0
-        /// Seed.
-        public var seed: Swift.UInt64 = 0
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(router: Swift.String = "", epochs: Swift.UInt32 = 0, learningRate: Swift.Float = 0, distillationWeight: Swift.Float = 0, seed: Swift.UInt64 = 0) {
-            self.router = router
-            self.epochs = epochs
-            self.learningRate = learningRate
-            self.distillationWeight = distillationWeight
-            self.seed = seed
-        }
-
-        public static let protoFullName = "ruvector.v1.TrainRouterRequest"
-        static let schemaIndex = 92
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__train_router_request(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__TrainRouterRequest.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__TrainRouterRequest>) {
-            let c = pointer.pointee
-            self.router = WireRuntime.string(c.router)
-            self.epochs = c.epochs
-            self.learningRate = c.learning_rate
-            self.distillationWeight = c.distillation_weight
-            self.seed = c.seed
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__TrainRouterRequest> {
-            let c = arena.message(Ruvector__V1__TrainRouterRequest.self, RuVectorProto_descriptor_ruvector__v1__train_router_request())
-            c.pointee.router = arena.string(self.router)
-            c.pointee.epochs = self.epochs
-            c.pointee.learning_rate = self.learningRate
-            c.pointee.distillation_weight = self.distillationWeight
-            c.pointee.seed = self.seed
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// Training progress.
-    public struct TrainRouterProgress: WireMessage {
-        /// Epoch.
-        public var epoch: Swift.UInt32 = 0
-        /// Loss.
-        public var loss: Swift.Float = 0
-        /// Held-out accuracy of the chosen candidate.
-        public var accuracy: Swift.Float = 0
-        /// True on the last message.
-        public var done: Swift.Bool = false
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(epoch: Swift.UInt32 = 0, loss: Swift.Float = 0, accuracy: Swift.Float = 0, done: Swift.Bool = false) {
-            self.epoch = epoch
-            self.loss = loss
-            self.accuracy = accuracy
-            self.done = done
-        }
-
-        public static let protoFullName = "ruvector.v1.TrainRouterProgress"
-        static let schemaIndex = 93
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__train_router_progress(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__TrainRouterProgress.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__TrainRouterProgress>) {
-            let c = pointer.pointee
-            self.epoch = c.epoch
-            self.loss = c.loss
-            self.accuracy = c.accuracy
-            self.done = (c.done != 0)
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__TrainRouterProgress> {
-            let c = arena.message(Ruvector__V1__TrainRouterProgress.self, RuVectorProto_descriptor_ruvector__v1__train_router_progress())
-            c.pointee.epoch = self.epoch
-            c.pointee.loss = self.loss
-            c.pointee.accuracy = self.accuracy
-            c.pointee.done = (self.done ? 1 : 0)
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// Asks for a router's status.
-    public struct RouterStatusRequest: WireMessage {
-        /// Router name.
-        public var router: Swift.String = ""
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(router: Swift.String = "") {
-            self.router = router
-        }
-
-        public static let protoFullName = "ruvector.v1.RouterStatusRequest"
-        static let schemaIndex = 94
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__router_status_request(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__RouterStatusRequest.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__RouterStatusRequest>) {
-            let c = pointer.pointee
-            self.router = WireRuntime.string(c.router)
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__RouterStatusRequest> {
-            let c = arena.message(Ruvector__V1__RouterStatusRequest.self, RuVectorProto_descriptor_ruvector__v1__router_status_request())
-            c.pointee.router = arena.string(self.router)
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// One candidate's breaker.
-    public struct CircuitBreakerStatus: WireMessage {
-        /// Candidate name.
-        public var candidate: Swift.String = ""
-        /// State.
-        public var state: RuvectorV1.CircuitState = RuvectorV1.CircuitState(rawValue: 0)
-        /// Consecutive failures.
-        public var consecutiveFailures: Swift.UInt32 = 0
-        /// When an open circuit will half-open.
-        public var retryAtUnixMicros: Swift.Int64 = 0
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(candidate: Swift.String = "", state: RuvectorV1.CircuitState = RuvectorV1.CircuitState(rawValue: 0), consecutiveFailures: Swift.UInt32 = 0, retryAtUnixMicros: Swift.Int64 = 0) {
-            self.candidate = candidate
-            self.state = state
-            self.consecutiveFailures = consecutiveFailures
-            self.retryAtUnixMicros = retryAtUnixMicros
-        }
-
-        public static let protoFullName = "ruvector.v1.CircuitBreakerStatus"
-        static let schemaIndex = 95
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__circuit_breaker_status(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__CircuitBreakerStatus.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__CircuitBreakerStatus>) {
-            let c = pointer.pointee
-            self.candidate = WireRuntime.string(c.candidate)
-            self.state = RuvectorV1.CircuitState(rawValue: Swift.Int32(truncatingIfNeeded: c.state.rawValue))
-            self.consecutiveFailures = c.consecutive_failures
-            self.retryAtUnixMicros = c.retry_at_unix_micros
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__CircuitBreakerStatus> {
-            let c = arena.message(Ruvector__V1__CircuitBreakerStatus.self, RuVectorProto_descriptor_ruvector__v1__circuit_breaker_status())
-            c.pointee.candidate = arena.string(self.candidate)
-            c.pointee.state = Ruvector__V1__CircuitState(rawValue: .init(truncatingIfNeeded: self.state.rawValue))
-            c.pointee.consecutive_failures = self.consecutiveFailures
-            c.pointee.retry_at_unix_micros = self.retryAtUnixMicros
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
-    /// A router's state.
-    public struct RouterStatus: WireMessage {
-        /// Router name.
-        public var router: Swift.String = ""
-        /// Model version (0 = untrained).
-        public var modelVersion: Swift.UInt64 = 0
-        /// Outcomes recorded.
-        public var outcomesRecorded: Swift.UInt64 = 0
-        /// Empirical coverage of the conformal sets on held-out outcomes.
-        public var calibratedCoverage: Swift.Float = 0
-        /// Per-candidate breakers.
-        public var breakers: [RuvectorV1.CircuitBreakerStatus] = []
-
-        /// A message with every field at its default.
-        public init() {}
-
-        /// A message with the given fields; the others keep their defaults.
-        public init(router: Swift.String = "", modelVersion: Swift.UInt64 = 0, outcomesRecorded: Swift.UInt64 = 0, calibratedCoverage: Swift.Float = 0, breakers: [RuvectorV1.CircuitBreakerStatus] = []) {
-            self.router = router
-            self.modelVersion = modelVersion
-            self.outcomesRecorded = outcomesRecorded
-            self.calibratedCoverage = calibratedCoverage
-            self.breakers = breakers
-        }
-
-        public static let protoFullName = "ruvector.v1.RouterStatus"
-        static let schemaIndex = 96
-
-        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
-        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
-            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
-                                        descriptor: RuVectorProto_descriptor_ruvector__v1__router_status(),
-                                        name: Self.protoFullName) { raw in
-                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__RouterStatus.self))
-            }
-        }
-
-        /// The protobuf encoding of this message.
-        public func encoded() -> [Swift.UInt8] {
-            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
-        }
-
-        init(c pointer: UnsafePointer<Ruvector__V1__RouterStatus>) {
-            let c = pointer.pointee
-            self.router = WireRuntime.string(c.router)
-            self.modelVersion = c.model_version
-            self.outcomesRecorded = c.outcomes_recorded
-            self.calibratedCoverage = c.calibrated_coverage
-            self.breakers = (0..<c.n_breakers).compactMap { c.breakers[$0].map { RuvectorV1.CircuitBreakerStatus(c: $0) } }
-        }
-
-        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__RouterStatus> {
-            let c = arena.message(Ruvector__V1__RouterStatus.self, RuVectorProto_descriptor_ruvector__v1__router_status())
-            c.pointee.router = arena.string(self.router)
-            c.pointee.model_version = self.modelVersion
-            c.pointee.outcomes_recorded = self.outcomesRecorded
-            c.pointee.calibrated_coverage = self.calibratedCoverage
-            c.pointee.n_breakers = self.breakers.count
-            let breakersPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__CircuitBreakerStatus>?.self, count: self.breakers.count)
-            for (index, element) in self.breakers.enumerated() { breakersPointers[index] = element.toC(&arena) }
-            c.pointee.breakers = breakersPointers
-            return c
-        }
-    }
-}
-
-extension RuvectorV1 {
     /// Proto enum `ruvector.v1.Metric`; values unknown to this build are kept as `unrecognized`.
     public enum Metric: Swift.Hashable, Swift.Sendable {
         /// `METRIC_UNSPECIFIED` = 0
@@ -6052,7 +1264,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.HnswConfig"
-        static let schemaIndex = 97
+        static let schemaIndex = 18
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6115,7 +1327,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.QuantizationConfig"
-        static let schemaIndex = 98
+        static let schemaIndex = 19
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6183,7 +1395,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ScalarQuantization"
-        static let schemaIndex = 99
+        static let schemaIndex = 20
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6220,7 +1432,7 @@ extension RuvectorV1 {
         public init() {}
 
         public static let protoFullName = "ruvector.v1.Float16Quantization"
-        static let schemaIndex = 100
+        static let schemaIndex = 21
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6269,7 +1481,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ProductQuantization"
-        static let schemaIndex = 101
+        static let schemaIndex = 22
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6310,7 +1522,7 @@ extension RuvectorV1 {
         public init() {}
 
         public static let protoFullName = "ruvector.v1.BinaryQuantization"
-        static let schemaIndex = 102
+        static let schemaIndex = 23
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6361,7 +1573,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.TieredCompression"
-        static let schemaIndex = 103
+        static let schemaIndex = 24
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6427,7 +1639,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.TierCounts"
-        static let schemaIndex = 104
+        static let schemaIndex = 25
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6506,7 +1718,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.CreateCollectionRequest"
-        static let schemaIndex = 105
+        static let schemaIndex = 26
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6560,7 +1772,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.GetCollectionRequest"
-        static let schemaIndex = 106
+        static let schemaIndex = 27
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6647,7 +1859,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.CollectionInfo"
-        static let schemaIndex = 107
+        static let schemaIndex = 28
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6704,7 +1916,7 @@ extension RuvectorV1 {
         public init() {}
 
         public static let protoFullName = "ruvector.v1.ListCollectionsRequest"
-        static let schemaIndex = 108
+        static let schemaIndex = 29
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6746,7 +1958,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ListCollectionsResponse"
-        static let schemaIndex = 109
+        static let schemaIndex = 30
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6793,7 +2005,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.DeleteCollectionRequest"
-        static let schemaIndex = 110
+        static let schemaIndex = 31
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6837,7 +2049,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.DeleteCollectionResponse"
-        static let schemaIndex = 111
+        static let schemaIndex = 32
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6899,7 +2111,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.PointStruct"
-        static let schemaIndex = 112
+        static let schemaIndex = 33
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6953,7 +2165,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.UpsertRequest"
-        static let schemaIndex = 113
+        static let schemaIndex = 34
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7011,7 +2223,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.UpdateResult"
-        static let schemaIndex = 114
+        static let schemaIndex = 35
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7065,7 +2277,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.WithOptions"
-        static let schemaIndex = 115
+        static let schemaIndex = 36
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7127,7 +2339,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.GetRequest"
-        static let schemaIndex = 116
+        static let schemaIndex = 37
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7196,7 +2408,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RetrievedPoint"
-        static let schemaIndex = 117
+        static let schemaIndex = 38
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7244,7 +2456,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.GetResponse"
-        static let schemaIndex = 118
+        static let schemaIndex = 39
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7304,7 +2516,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.DeleteRequest"
-        static let schemaIndex = 119
+        static let schemaIndex = 40
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7364,7 +2576,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.PointIdList"
-        static let schemaIndex = 120
+        static let schemaIndex = 41
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7418,7 +2630,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.CountRequest"
-        static let schemaIndex = 121
+        static let schemaIndex = 42
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7464,7 +2676,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.CountResponse"
-        static let schemaIndex = 122
+        static let schemaIndex = 43
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7532,7 +2744,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ScrollRequest"
-        static let schemaIndex = 123
+        static let schemaIndex = 44
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7591,7 +2803,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ScrollResponse"
-        static let schemaIndex = 124
+        static let schemaIndex = 45
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7650,7 +2862,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.SearchParams"
-        static let schemaIndex = 125
+        static let schemaIndex = 46
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7705,7 +2917,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.QuantizationSearchParams"
-        static let schemaIndex = 126
+        static let schemaIndex = 47
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7798,7 +3010,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.SearchRequest"
-        static let schemaIndex = 127
+        static let schemaIndex = 48
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7888,7 +3100,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ScoredPoint"
-        static let schemaIndex = 128
+        static let schemaIndex = 49
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7951,7 +3163,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.SearchResponse"
-        static let schemaIndex = 129
+        static let schemaIndex = 50
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8007,7 +3219,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.SearchError"
-        static let schemaIndex = 130
+        static let schemaIndex = 51
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8053,7 +3265,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.SearchBatchRequest"
-        static let schemaIndex = 131
+        static let schemaIndex = 52
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8100,7 +3312,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.SearchBatchResponse"
-        static let schemaIndex = 132
+        static let schemaIndex = 53
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8147,7 +3359,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.CreateSnapshotRequest"
-        static let schemaIndex = 133
+        static let schemaIndex = 54
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8206,7 +3418,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.SnapshotInfo"
-        static let schemaIndex = 134
+        static let schemaIndex = 55
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8260,7 +3472,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ListSnapshotsRequest"
-        static let schemaIndex = 135
+        static let schemaIndex = 56
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8304,7 +3516,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ListSnapshotsResponse"
-        static let schemaIndex = 136
+        static let schemaIndex = 57
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8357,7 +3569,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.DownloadSnapshotRequest"
-        static let schemaIndex = 137
+        static let schemaIndex = 58
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8416,7 +3628,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RestoreSnapshotRequest"
-        static let schemaIndex = 138
+        static let schemaIndex = 59
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8454,6 +3666,5174 @@ extension RuvectorV1 {
                 c.pointee.chunk = value.toC(&arena)
             case nil: break
             }
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Proto enum `ruvector.v1.MemberRole`; values unknown to this build are kept as `unrecognized`.
+    public enum MemberRole: Swift.Hashable, Swift.Sendable {
+        /// `MEMBER_ROLE_UNSPECIFIED` = 0
+        case unspecified
+        /// `MEMBER_ROLE_VOTER` = 1
+        case voter
+        /// `MEMBER_ROLE_LEARNER` = 2
+        case learner
+        /// A value this build does not know.
+        case unrecognized(Swift.Int32)
+
+        /// The enum's default (its zero value).
+        public init() { self.init(rawValue: 0) }
+
+        /// The value for a wire number.
+        public init(rawValue: Swift.Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .voter
+            case 2: self = .learner
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        /// The wire number.
+        public var rawValue: Swift.Int32 {
+            switch self {
+            case .unspecified: return 0
+            case .voter: return 1
+            case .learner: return 2
+            case .unrecognized(let value): return value
+            }
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Proto enum `ruvector.v1.ReplicationMode`; values unknown to this build are kept as `unrecognized`.
+    public enum ReplicationMode: Swift.Hashable, Swift.Sendable {
+        /// `REPLICATION_MODE_UNSPECIFIED` = 0
+        case unspecified
+        /// `REPLICATION_MODE_ASYNC` = 1
+        case `async`
+        /// `REPLICATION_MODE_SEMI_SYNC` = 2
+        case semiSync
+        /// `REPLICATION_MODE_SYNC` = 3
+        case sync
+        /// A value this build does not know.
+        case unrecognized(Swift.Int32)
+
+        /// The enum's default (its zero value).
+        public init() { self.init(rawValue: 0) }
+
+        /// The value for a wire number.
+        public init(rawValue: Swift.Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .`async`
+            case 2: self = .semiSync
+            case 3: self = .sync
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        /// The wire number.
+        public var rawValue: Swift.Int32 {
+            switch self {
+            case .unspecified: return 0
+            case .`async`: return 1
+            case .semiSync: return 2
+            case .sync: return 3
+            case .unrecognized(let value): return value
+            }
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// A cluster member.
+    public struct Member: WireMessage {
+        /// Node id (unique, non-zero).
+        public var nodeId: Swift.UInt64 = 0
+        /// gRPC address, HOST:PORT.
+        public var address: Swift.String = ""
+        /// Role.
+        public var role: RuvectorV1.MemberRole = RuvectorV1.MemberRole(rawValue: 0)
+        /// Reachable from the leader recently.
+        public var healthy: Swift.Bool = false
+        /// Highest log index known replicated to it.
+        public var matchIndex: Swift.UInt64 = 0
+        /// Milliseconds since the leader last heard from it (0 for the leader; unset when no leader answered).
+        public var lastSeenMillis: Swift.UInt64 = 0
+        /// Log entries it is behind the leader's last index.
+        public var lagEntries: Swift.UInt64 = 0
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(nodeId: Swift.UInt64 = 0, address: Swift.String = "", role: RuvectorV1.MemberRole = RuvectorV1.MemberRole(rawValue: 0), healthy: Swift.Bool = false, matchIndex: Swift.UInt64 = 0, lastSeenMillis: Swift.UInt64 = 0, lagEntries: Swift.UInt64 = 0) {
+            self.nodeId = nodeId
+            self.address = address
+            self.role = role
+            self.healthy = healthy
+            self.matchIndex = matchIndex
+            self.lastSeenMillis = lastSeenMillis
+            self.lagEntries = lagEntries
+        }
+
+        public static let protoFullName = "ruvector.v1.Member"
+        static let schemaIndex = 60
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__member(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__Member.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__Member>) {
+            let c = pointer.pointee
+            self.nodeId = c.node_id
+            self.address = WireRuntime.string(c.address)
+            self.role = RuvectorV1.MemberRole(rawValue: Swift.Int32(truncatingIfNeeded: c.role.rawValue))
+            self.healthy = (c.healthy != 0)
+            self.matchIndex = c.match_index
+            self.lastSeenMillis = c.last_seen_millis
+            self.lagEntries = c.lag_entries
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__Member> {
+            let c = arena.message(Ruvector__V1__Member.self, RuVectorProto_descriptor_ruvector__v1__member())
+            c.pointee.node_id = self.nodeId
+            c.pointee.address = arena.string(self.address)
+            c.pointee.role = Ruvector__V1__MemberRole(rawValue: .init(truncatingIfNeeded: self.role.rawValue))
+            c.pointee.healthy = (self.healthy ? 1 : 0)
+            c.pointee.match_index = self.matchIndex
+            c.pointee.last_seen_millis = self.lastSeenMillis
+            c.pointee.lag_entries = self.lagEntries
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// A collection as the cluster's metadata records it.
+    public struct CollectionMetadata: WireMessage {
+        /// Name.
+        public var name: Swift.String = ""
+        /// Vector dimension.
+        public var dimension: Swift.UInt32 = 0
+        /// Distance metric.
+        public var metric: RuvectorV1.Metric = RuvectorV1.Metric(rawValue: 0)
+        /// Log index of the entry that created it.
+        public var createdIndex: Swift.UInt64 = 0
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(name: Swift.String = "", dimension: Swift.UInt32 = 0, metric: RuvectorV1.Metric = RuvectorV1.Metric(rawValue: 0), createdIndex: Swift.UInt64 = 0) {
+            self.name = name
+            self.dimension = dimension
+            self.metric = metric
+            self.createdIndex = createdIndex
+        }
+
+        public static let protoFullName = "ruvector.v1.CollectionMetadata"
+        static let schemaIndex = 61
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__collection_metadata(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__CollectionMetadata.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__CollectionMetadata>) {
+            let c = pointer.pointee
+            self.name = WireRuntime.string(c.name)
+            self.dimension = c.dimension
+            self.metric = RuvectorV1.Metric(rawValue: Swift.Int32(truncatingIfNeeded: c.metric.rawValue))
+            self.createdIndex = c.created_index
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__CollectionMetadata> {
+            let c = arena.message(Ruvector__V1__CollectionMetadata.self, RuVectorProto_descriptor_ruvector__v1__collection_metadata())
+            c.pointee.name = arena.string(self.name)
+            c.pointee.dimension = self.dimension
+            c.pointee.metric = Ruvector__V1__Metric(rawValue: .init(truncatingIfNeeded: self.metric.rawValue))
+            c.pointee.created_index = self.createdIndex
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// A shard's replicas.
+    public struct ShardAssignment: WireMessage {
+        /// Collection.
+        public var collection: Swift.String = ""
+        /// Shard number within the collection.
+        public var shard: Swift.UInt32 = 0
+        /// Node holding the primary.
+        public var primaryNodeId: Swift.UInt64 = 0
+        /// Nodes holding replicas.
+        public var replicaNodeIds: [Swift.UInt64] = []
+        /// Replication lag per replica, in WAL records (same order as replica_node_ids).
+        public var replicaLagRecords: [Swift.UInt64] = []
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(collection: Swift.String = "", shard: Swift.UInt32 = 0, primaryNodeId: Swift.UInt64 = 0, replicaNodeIds: [Swift.UInt64] = [], replicaLagRecords: [Swift.UInt64] = []) {
+            self.collection = collection
+            self.shard = shard
+            self.primaryNodeId = primaryNodeId
+            self.replicaNodeIds = replicaNodeIds
+            self.replicaLagRecords = replicaLagRecords
+        }
+
+        public static let protoFullName = "ruvector.v1.ShardAssignment"
+        static let schemaIndex = 62
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__shard_assignment(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__ShardAssignment.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__ShardAssignment>) {
+            let c = pointer.pointee
+            self.collection = WireRuntime.string(c.collection)
+            self.shard = c.shard
+            self.primaryNodeId = c.primary_node_id
+            self.replicaNodeIds = c.n_replica_node_ids == 0 ? [] : Swift.Array(UnsafeBufferPointer(start: c.replica_node_ids, count: c.n_replica_node_ids))
+            self.replicaLagRecords = c.n_replica_lag_records == 0 ? [] : Swift.Array(UnsafeBufferPointer(start: c.replica_lag_records, count: c.n_replica_lag_records))
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ShardAssignment> {
+            let c = arena.message(Ruvector__V1__ShardAssignment.self, RuVectorProto_descriptor_ruvector__v1__shard_assignment())
+            c.pointee.collection = arena.string(self.collection)
+            c.pointee.shard = self.shard
+            c.pointee.primary_node_id = self.primaryNodeId
+            c.pointee.n_replica_node_ids = self.replicaNodeIds.count
+            c.pointee.replica_node_ids = arena.copy(self.replicaNodeIds)
+            c.pointee.n_replica_lag_records = self.replicaLagRecords.count
+            c.pointee.replica_lag_records = arena.copy(self.replicaLagRecords)
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// The cluster's metadata.
+    public struct ClusterState: WireMessage {
+        /// Members.
+        public var members: [RuvectorV1.Member] = []
+        /// Current leader (0 when none is known).
+        public var leaderId: Swift.UInt64 = 0
+        /// Raft term.
+        public var term: Swift.UInt64 = 0
+        /// Raft commit index.
+        public var commitIndex: Swift.UInt64 = 0
+        /// Shard placement (consistent hashing, 150 virtual nodes per node).
+        public var shards: [RuvectorV1.ShardAssignment] = []
+        /// Replicas per shard.
+        public var replicationFactor: Swift.UInt32 = 0
+        /// Write acknowledgement mode.
+        public var replicationMode: RuvectorV1.ReplicationMode = RuvectorV1.ReplicationMode(rawValue: 0)
+        /// Collections (created and deleted cluster-wide through the log).
+        public var collections: [RuvectorV1.CollectionMetadata] = []
+        /// The node that answered.
+        public var answeredBy: Swift.UInt64 = 0
+        /// Log index the answering node has applied (its state is as of this index).
+        public var appliedIndex: Swift.UInt64 = 0
+        /// True when the answer is the node's local view (stale_ok), not confirmed by the leader.
+        public var stale: Swift.Bool = false
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(members: [RuvectorV1.Member] = [], leaderId: Swift.UInt64 = 0, term: Swift.UInt64 = 0, commitIndex: Swift.UInt64 = 0, shards: [RuvectorV1.ShardAssignment] = [], replicationFactor: Swift.UInt32 = 0, replicationMode: RuvectorV1.ReplicationMode = RuvectorV1.ReplicationMode(rawValue: 0), collections: [RuvectorV1.CollectionMetadata] = [], answeredBy: Swift.UInt64 = 0, appliedIndex: Swift.UInt64 = 0, stale: Swift.Bool = false) {
+            self.members = members
+            self.leaderId = leaderId
+            self.term = term
+            self.commitIndex = commitIndex
+            self.shards = shards
+            self.replicationFactor = replicationFactor
+            self.replicationMode = replicationMode
+            self.collections = collections
+            self.answeredBy = answeredBy
+            self.appliedIndex = appliedIndex
+            self.stale = stale
+        }
+
+        public static let protoFullName = "ruvector.v1.ClusterState"
+        static let schemaIndex = 63
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__cluster_state(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__ClusterState.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__ClusterState>) {
+            let c = pointer.pointee
+            self.members = (0..<c.n_members).compactMap { c.members[$0].map { RuvectorV1.Member(c: $0) } }
+            self.leaderId = c.leader_id
+            self.term = c.term
+            self.commitIndex = c.commit_index
+            self.shards = (0..<c.n_shards).compactMap { c.shards[$0].map { RuvectorV1.ShardAssignment(c: $0) } }
+            self.replicationFactor = c.replication_factor
+            self.replicationMode = RuvectorV1.ReplicationMode(rawValue: Swift.Int32(truncatingIfNeeded: c.replication_mode.rawValue))
+            self.collections = (0..<c.n_collections).compactMap { c.collections[$0].map { RuvectorV1.CollectionMetadata(c: $0) } }
+            self.answeredBy = c.answered_by
+            self.appliedIndex = c.applied_index
+            self.stale = (c.stale != 0)
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ClusterState> {
+            let c = arena.message(Ruvector__V1__ClusterState.self, RuVectorProto_descriptor_ruvector__v1__cluster_state())
+            c.pointee.n_members = self.members.count
+            let membersPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__Member>?.self, count: self.members.count)
+            for (index, element) in self.members.enumerated() { membersPointers[index] = element.toC(&arena) }
+            c.pointee.members = membersPointers
+            c.pointee.leader_id = self.leaderId
+            c.pointee.term = self.term
+            c.pointee.commit_index = self.commitIndex
+            c.pointee.n_shards = self.shards.count
+            let shardsPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__ShardAssignment>?.self, count: self.shards.count)
+            for (index, element) in self.shards.enumerated() { shardsPointers[index] = element.toC(&arena) }
+            c.pointee.shards = shardsPointers
+            c.pointee.replication_factor = self.replicationFactor
+            c.pointee.replication_mode = Ruvector__V1__ReplicationMode(rawValue: .init(truncatingIfNeeded: self.replicationMode.rawValue))
+            c.pointee.n_collections = self.collections.count
+            let collectionsPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__CollectionMetadata>?.self, count: self.collections.count)
+            for (index, element) in self.collections.enumerated() { collectionsPointers[index] = element.toC(&arena) }
+            c.pointee.collections = collectionsPointers
+            c.pointee.answered_by = self.answeredBy
+            c.pointee.applied_index = self.appliedIndex
+            c.pointee.stale = (self.stale ? 1 : 0)
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Joins a node.
+    public struct JoinRequest: WireMessage {
+        /// The new node's id.
+        public var nodeId: Swift.UInt64 = 0
+        /// Its address.
+        public var address: Swift.String = ""
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(nodeId: Swift.UInt64 = 0, address: Swift.String = "") {
+            self.nodeId = nodeId
+            self.address = address
+        }
+
+        public static let protoFullName = "ruvector.v1.JoinRequest"
+        static let schemaIndex = 64
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__join_request(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__JoinRequest.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__JoinRequest>) {
+            let c = pointer.pointee
+            self.nodeId = c.node_id
+            self.address = WireRuntime.string(c.address)
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__JoinRequest> {
+            let c = arena.message(Ruvector__V1__JoinRequest.self, RuVectorProto_descriptor_ruvector__v1__join_request())
+            c.pointee.node_id = self.nodeId
+            c.pointee.address = arena.string(self.address)
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Removes a node.
+    public struct LeaveRequest: WireMessage {
+        /// The node's id.
+        public var nodeId: Swift.UInt64 = 0
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(nodeId: Swift.UInt64 = 0) {
+            self.nodeId = nodeId
+        }
+
+        public static let protoFullName = "ruvector.v1.LeaveRequest"
+        static let schemaIndex = 65
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__leave_request(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__LeaveRequest.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__LeaveRequest>) {
+            let c = pointer.pointee
+            self.nodeId = c.node_id
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__LeaveRequest> {
+            let c = arena.message(Ruvector__V1__LeaveRequest.self, RuVectorProto_descriptor_ruvector__v1__leave_request())
+            c.pointee.node_id = self.nodeId
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Asks for the state.
+    public struct GetStateRequest: WireMessage {
+        /// Answer from the local state without asking the leader (may be behind; works without a leader).
+        public var staleOk: Swift.Bool = false
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(staleOk: Swift.Bool = false) {
+            self.staleOk = staleOk
+        }
+
+        public static let protoFullName = "ruvector.v1.GetStateRequest"
+        static let schemaIndex = 66
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__get_state_request(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__GetStateRequest.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__GetStateRequest>) {
+            let c = pointer.pointee
+            self.staleOk = (c.stale_ok != 0)
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__GetStateRequest> {
+            let c = arena.message(Ruvector__V1__GetStateRequest.self, RuVectorProto_descriptor_ruvector__v1__get_state_request())
+            c.pointee.stale_ok = (self.staleOk ? 1 : 0)
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Moves leadership.
+    public struct TransferLeadershipRequest: WireMessage {
+        /// Target voter.
+        public var nodeId: Swift.UInt64 = 0
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(nodeId: Swift.UInt64 = 0) {
+            self.nodeId = nodeId
+        }
+
+        public static let protoFullName = "ruvector.v1.TransferLeadershipRequest"
+        static let schemaIndex = 67
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__transfer_leadership_request(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__TransferLeadershipRequest.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__TransferLeadershipRequest>) {
+            let c = pointer.pointee
+            self.nodeId = c.node_id
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__TransferLeadershipRequest> {
+            let c = arena.message(Ruvector__V1__TransferLeadershipRequest.self, RuVectorProto_descriptor_ruvector__v1__transfer_leadership_request())
+            c.pointee.node_id = self.nodeId
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// A replica's message on the replication stream.
+    public struct ReplicationAck: WireMessage {
+        /// Oneof `kind`: at most one of its cases is set.
+        public enum Kind: Swift.Equatable, Swift.Sendable {
+            /// Field `start` = 1.
+            indirect case start(RuvectorV1.ReplicationStart)
+            /// Field `applied_sequence` = 2.
+            case appliedSequence(Swift.UInt64)
+        }
+        /// The set case of oneof `kind`, if any.
+        public var kind: Kind? = nil
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(kind: Kind? = nil) {
+            self.kind = kind
+        }
+
+        public static let protoFullName = "ruvector.v1.ReplicationAck"
+        static let schemaIndex = 68
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__replication_ack(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__ReplicationAck.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__ReplicationAck>) {
+            let c = pointer.pointee
+            switch c.kind_case.rawValue {
+            case 1: self.kind = .start(c.start.map { RuvectorV1.ReplicationStart(c: $0) } ?? RuvectorV1.ReplicationStart())
+            case 2: self.kind = .appliedSequence(c.applied_sequence)
+            default: self.kind = nil
+            }
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ReplicationAck> {
+            let c = arena.message(Ruvector__V1__ReplicationAck.self, RuVectorProto_descriptor_ruvector__v1__replication_ack())
+            switch self.kind {
+            case .start(let value)?:
+                c.pointee.kind_case = Ruvector__V1__ReplicationAck__KindCase(rawValue: 1)
+                c.pointee.start = value.toC(&arena)
+            case .appliedSequence(let value)?:
+                c.pointee.kind_case = Ruvector__V1__ReplicationAck__KindCase(rawValue: 2)
+                c.pointee.applied_sequence = value
+            case nil: break
+            }
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Opens replication of a shard.
+    public struct ReplicationStart: WireMessage {
+        /// Collection.
+        public var collection: Swift.String = ""
+        /// Shard.
+        public var shard: Swift.UInt32 = 0
+        /// First sequence wanted (everything after the replica's last applied).
+        public var fromSequence: Swift.UInt64 = 0
+        /// The replica's node id.
+        public var replicaNodeId: Swift.UInt64 = 0
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(collection: Swift.String = "", shard: Swift.UInt32 = 0, fromSequence: Swift.UInt64 = 0, replicaNodeId: Swift.UInt64 = 0) {
+            self.collection = collection
+            self.shard = shard
+            self.fromSequence = fromSequence
+            self.replicaNodeId = replicaNodeId
+        }
+
+        public static let protoFullName = "ruvector.v1.ReplicationStart"
+        static let schemaIndex = 69
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__replication_start(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__ReplicationStart.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__ReplicationStart>) {
+            let c = pointer.pointee
+            self.collection = WireRuntime.string(c.collection)
+            self.shard = c.shard
+            self.fromSequence = c.from_sequence
+            self.replicaNodeId = c.replica_node_id
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ReplicationStart> {
+            let c = arena.message(Ruvector__V1__ReplicationStart.self, RuVectorProto_descriptor_ruvector__v1__replication_start())
+            c.pointee.collection = arena.string(self.collection)
+            c.pointee.shard = self.shard
+            c.pointee.from_sequence = self.fromSequence
+            c.pointee.replica_node_id = self.replicaNodeId
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// A write-ahead log record shipped to a replica.
+    public struct ReplicationRecord: WireMessage {
+        /// Sequence number.
+        public var sequence: Swift.UInt64 = 0
+        /// Record type (as in the WAL).
+        public var type: Swift.UInt32 = 0
+        /// Record payload, as written in the WAL.
+        public var payload: [Swift.UInt8] = []
+        /// CRC32C of type and payload.
+        public var crc32c: Swift.UInt32 = 0
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(sequence: Swift.UInt64 = 0, type: Swift.UInt32 = 0, payload: [Swift.UInt8] = [], crc32c: Swift.UInt32 = 0) {
+            self.sequence = sequence
+            self.type = type
+            self.payload = payload
+            self.crc32c = crc32c
+        }
+
+        public static let protoFullName = "ruvector.v1.ReplicationRecord"
+        static let schemaIndex = 70
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__replication_record(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__ReplicationRecord.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__ReplicationRecord>) {
+            let c = pointer.pointee
+            self.sequence = c.sequence
+            self.type = c.type
+            self.payload = WireRuntime.bytes(c.payload)
+            self.crc32c = c.crc32c
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ReplicationRecord> {
+            let c = arena.message(Ruvector__V1__ReplicationRecord.self, RuVectorProto_descriptor_ruvector__v1__replication_record())
+            c.pointee.sequence = self.sequence
+            c.pointee.type = self.type
+            c.pointee.payload = arena.bytes(self.payload)
+            c.pointee.crc32c = self.crc32c
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Asks for a shard's snapshot.
+    public struct TransferShardRequest: WireMessage {
+        /// Collection.
+        public var collection: Swift.String = ""
+        /// Shard.
+        public var shard: Swift.UInt32 = 0
+        /// Chunk size, 4 KiB..1 MiB (0 = 256 KiB).
+        public var chunkBytes: Swift.UInt32 = 0
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(collection: Swift.String = "", shard: Swift.UInt32 = 0, chunkBytes: Swift.UInt32 = 0) {
+            self.collection = collection
+            self.shard = shard
+            self.chunkBytes = chunkBytes
+        }
+
+        public static let protoFullName = "ruvector.v1.TransferShardRequest"
+        static let schemaIndex = 71
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__transfer_shard_request(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__TransferShardRequest.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__TransferShardRequest>) {
+            let c = pointer.pointee
+            self.collection = WireRuntime.string(c.collection)
+            self.shard = c.shard
+            self.chunkBytes = c.chunk_bytes
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__TransferShardRequest> {
+            let c = arena.message(Ruvector__V1__TransferShardRequest.self, RuVectorProto_descriptor_ruvector__v1__transfer_shard_request())
+            c.pointee.collection = arena.string(self.collection)
+            c.pointee.shard = self.shard
+            c.pointee.chunk_bytes = self.chunkBytes
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Proto enum `ruvector.v1.IsolationLevel`; values unknown to this build are kept as `unrecognized`.
+    public enum IsolationLevel: Swift.Hashable, Swift.Sendable {
+        /// `ISOLATION_LEVEL_UNSPECIFIED` = 0
+        case unspecified
+        /// `ISOLATION_LEVEL_READ_UNCOMMITTED` = 1
+        case readUncommitted
+        /// `ISOLATION_LEVEL_READ_COMMITTED` = 2
+        case readCommitted
+        /// `ISOLATION_LEVEL_REPEATABLE_READ` = 3
+        case repeatableRead
+        /// `ISOLATION_LEVEL_SERIALIZABLE` = 4
+        case serializable
+        /// A value this build does not know.
+        case unrecognized(Swift.Int32)
+
+        /// The enum's default (its zero value).
+        public init() { self.init(rawValue: 0) }
+
+        /// The value for a wire number.
+        public init(rawValue: Swift.Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .readUncommitted
+            case 2: self = .readCommitted
+            case 3: self = .repeatableRead
+            case 4: self = .serializable
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        /// The wire number.
+        public var rawValue: Swift.Int32 {
+            switch self {
+            case .unspecified: return 0
+            case .readUncommitted: return 1
+            case .readCommitted: return 2
+            case .repeatableRead: return 3
+            case .serializable: return 4
+            case .unrecognized(let value): return value
+            }
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// A value in a Cypher result: payload-like values plus graph values.
+    public struct GraphValue: WireMessage {
+        /// Oneof `kind`: at most one of its cases is set.
+        public enum Kind: Swift.Equatable, Swift.Sendable {
+            /// Field `value` = 1.
+            indirect case value(RuvectorV1.Value)
+            /// Field `node` = 2.
+            indirect case node(RuvectorV1.Node)
+            /// Field `relationship` = 3.
+            indirect case relationship(RuvectorV1.Relationship)
+            /// Field `path` = 4.
+            indirect case path(RuvectorV1.Path)
+            /// Field `list` = 5.
+            indirect case list(RuvectorV1.GraphList)
+        }
+        /// The set case of oneof `kind`, if any.
+        public var kind: Kind? = nil
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(kind: Kind? = nil) {
+            self.kind = kind
+        }
+
+        public static let protoFullName = "ruvector.v1.GraphValue"
+        static let schemaIndex = 72
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__graph_value(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__GraphValue.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__GraphValue>) {
+            let c = pointer.pointee
+            switch c.kind_case.rawValue {
+            case 1: self.kind = .value(c.value.map { RuvectorV1.Value(c: $0) } ?? RuvectorV1.Value())
+            case 2: self.kind = .node(c.node.map { RuvectorV1.Node(c: $0) } ?? RuvectorV1.Node())
+            case 3: self.kind = .relationship(c.relationship.map { RuvectorV1.Relationship(c: $0) } ?? RuvectorV1.Relationship())
+            case 4: self.kind = .path(c.path.map { RuvectorV1.Path(c: $0) } ?? RuvectorV1.Path())
+            case 5: self.kind = .list(c.list.map { RuvectorV1.GraphList(c: $0) } ?? RuvectorV1.GraphList())
+            default: self.kind = nil
+            }
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__GraphValue> {
+            let c = arena.message(Ruvector__V1__GraphValue.self, RuVectorProto_descriptor_ruvector__v1__graph_value())
+            switch self.kind {
+            case .value(let value)?:
+                c.pointee.kind_case = Ruvector__V1__GraphValue__KindCase(rawValue: 1)
+                c.pointee.value = value.toC(&arena)
+            case .node(let value)?:
+                c.pointee.kind_case = Ruvector__V1__GraphValue__KindCase(rawValue: 2)
+                c.pointee.node = value.toC(&arena)
+            case .relationship(let value)?:
+                c.pointee.kind_case = Ruvector__V1__GraphValue__KindCase(rawValue: 3)
+                c.pointee.relationship = value.toC(&arena)
+            case .path(let value)?:
+                c.pointee.kind_case = Ruvector__V1__GraphValue__KindCase(rawValue: 4)
+                c.pointee.path = value.toC(&arena)
+            case .list(let value)?:
+                c.pointee.kind_case = Ruvector__V1__GraphValue__KindCase(rawValue: 5)
+                c.pointee.list = value.toC(&arena)
+            case nil: break
+            }
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// A list of graph values.
+    public struct GraphList: WireMessage {
+        /// The elements.
+        public var values: [RuvectorV1.GraphValue] = []
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(values: [RuvectorV1.GraphValue] = []) {
+            self.values = values
+        }
+
+        public static let protoFullName = "ruvector.v1.GraphList"
+        static let schemaIndex = 73
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__graph_list(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__GraphList.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__GraphList>) {
+            let c = pointer.pointee
+            self.values = (0..<c.n_values).compactMap { c.values[$0].map { RuvectorV1.GraphValue(c: $0) } }
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__GraphList> {
+            let c = arena.message(Ruvector__V1__GraphList.self, RuVectorProto_descriptor_ruvector__v1__graph_list())
+            c.pointee.n_values = self.values.count
+            let valuesPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__GraphValue>?.self, count: self.values.count)
+            for (index, element) in self.values.enumerated() { valuesPointers[index] = element.toC(&arena) }
+            c.pointee.values = valuesPointers
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// A node.
+    public struct Node: WireMessage {
+        /// Internal id (stable for the node's life).
+        public var id: Swift.UInt64 = 0
+        /// Labels, e.g. "Document".
+        public var labels: [Swift.String] = []
+        /// Properties.
+        public var properties: RuvectorV1.Struct? {
+            get { _properties?.value }
+            set { _properties = newValue.map(WireBox.init) }
+        }
+        private var _properties: WireBox<RuvectorV1.Struct>?
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(id: Swift.UInt64 = 0, labels: [Swift.String] = [], properties: RuvectorV1.Struct? = nil) {
+            self.id = id
+            self.labels = labels
+            self.properties = properties
+        }
+
+        public static let protoFullName = "ruvector.v1.Node"
+        static let schemaIndex = 74
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__node(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__Node.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__Node>) {
+            let c = pointer.pointee
+            self.id = c.id
+            self.labels = (0..<c.n_labels).map { WireRuntime.string(c.labels[$0]) }
+            if let value = c.properties { self.properties = RuvectorV1.Struct(c: value) }
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__Node> {
+            let c = arena.message(Ruvector__V1__Node.self, RuVectorProto_descriptor_ruvector__v1__node())
+            c.pointee.id = self.id
+            c.pointee.n_labels = self.labels.count
+            var labelsElements = [UnsafeMutablePointer<CChar>?]()
+            labelsElements.reserveCapacity(self.labels.count)
+            for element in self.labels { labelsElements.append(arena.string(element)) }
+            c.pointee.labels = arena.copy(labelsElements)
+            if let value = self.properties { c.pointee.properties = value.toC(&arena) }
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// A directed, typed relationship.
+    public struct Relationship: WireMessage {
+        /// Internal id.
+        public var id: Swift.UInt64 = 0
+        /// Type, e.g. "CITES".
+        public var type: Swift.String = ""
+        /// Start node id.
+        public var startNodeId: Swift.UInt64 = 0
+        /// End node id.
+        public var endNodeId: Swift.UInt64 = 0
+        /// Properties.
+        public var properties: RuvectorV1.Struct? {
+            get { _properties?.value }
+            set { _properties = newValue.map(WireBox.init) }
+        }
+        private var _properties: WireBox<RuvectorV1.Struct>?
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(id: Swift.UInt64 = 0, type: Swift.String = "", startNodeId: Swift.UInt64 = 0, endNodeId: Swift.UInt64 = 0, properties: RuvectorV1.Struct? = nil) {
+            self.id = id
+            self.type = type
+            self.startNodeId = startNodeId
+            self.endNodeId = endNodeId
+            self.properties = properties
+        }
+
+        public static let protoFullName = "ruvector.v1.Relationship"
+        static let schemaIndex = 75
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__relationship(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__Relationship.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__Relationship>) {
+            let c = pointer.pointee
+            self.id = c.id
+            self.type = WireRuntime.string(c.type)
+            self.startNodeId = c.start_node_id
+            self.endNodeId = c.end_node_id
+            if let value = c.properties { self.properties = RuvectorV1.Struct(c: value) }
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__Relationship> {
+            let c = arena.message(Ruvector__V1__Relationship.self, RuVectorProto_descriptor_ruvector__v1__relationship())
+            c.pointee.id = self.id
+            c.pointee.type = arena.string(self.type)
+            c.pointee.start_node_id = self.startNodeId
+            c.pointee.end_node_id = self.endNodeId
+            if let value = self.properties { c.pointee.properties = value.toC(&arena) }
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// A path: nodes[0] -rels[0]- nodes[1] ... .
+    public struct Path: WireMessage {
+        /// The nodes, in order.
+        public var nodes: [RuvectorV1.Node] = []
+        /// The relationships between consecutive nodes.
+        public var relationships: [RuvectorV1.Relationship] = []
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(nodes: [RuvectorV1.Node] = [], relationships: [RuvectorV1.Relationship] = []) {
+            self.nodes = nodes
+            self.relationships = relationships
+        }
+
+        public static let protoFullName = "ruvector.v1.Path"
+        static let schemaIndex = 76
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__path(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__Path.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__Path>) {
+            let c = pointer.pointee
+            self.nodes = (0..<c.n_nodes).compactMap { c.nodes[$0].map { RuvectorV1.Node(c: $0) } }
+            self.relationships = (0..<c.n_relationships).compactMap { c.relationships[$0].map { RuvectorV1.Relationship(c: $0) } }
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__Path> {
+            let c = arena.message(Ruvector__V1__Path.self, RuVectorProto_descriptor_ruvector__v1__path())
+            c.pointee.n_nodes = self.nodes.count
+            let nodesPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__Node>?.self, count: self.nodes.count)
+            for (index, element) in self.nodes.enumerated() { nodesPointers[index] = element.toC(&arena) }
+            c.pointee.nodes = nodesPointers
+            c.pointee.n_relationships = self.relationships.count
+            let relationshipsPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__Relationship>?.self, count: self.relationships.count)
+            for (index, element) in self.relationships.enumerated() { relationshipsPointers[index] = element.toC(&arena) }
+            c.pointee.relationships = relationshipsPointers
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// A hyperedge: one typed edge joining three or more nodes.
+    public struct Hyperedge: WireMessage {
+        /// Internal id.
+        public var id: Swift.UInt64 = 0
+        /// Type.
+        public var type: Swift.String = ""
+        /// Member node ids (at least 3, at most 1024).
+        public var nodeIds: [Swift.UInt64] = []
+        /// Properties.
+        public var properties: RuvectorV1.Struct? {
+            get { _properties?.value }
+            set { _properties = newValue.map(WireBox.init) }
+        }
+        private var _properties: WireBox<RuvectorV1.Struct>?
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(id: Swift.UInt64 = 0, type: Swift.String = "", nodeIds: [Swift.UInt64] = [], properties: RuvectorV1.Struct? = nil) {
+            self.id = id
+            self.type = type
+            self.nodeIds = nodeIds
+            self.properties = properties
+        }
+
+        public static let protoFullName = "ruvector.v1.Hyperedge"
+        static let schemaIndex = 77
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__hyperedge(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__Hyperedge.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__Hyperedge>) {
+            let c = pointer.pointee
+            self.id = c.id
+            self.type = WireRuntime.string(c.type)
+            self.nodeIds = c.n_node_ids == 0 ? [] : Swift.Array(UnsafeBufferPointer(start: c.node_ids, count: c.n_node_ids))
+            if let value = c.properties { self.properties = RuvectorV1.Struct(c: value) }
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__Hyperedge> {
+            let c = arena.message(Ruvector__V1__Hyperedge.self, RuVectorProto_descriptor_ruvector__v1__hyperedge())
+            c.pointee.id = self.id
+            c.pointee.type = arena.string(self.type)
+            c.pointee.n_node_ids = self.nodeIds.count
+            c.pointee.node_ids = arena.copy(self.nodeIds)
+            if let value = self.properties { c.pointee.properties = value.toC(&arena) }
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// A named query parameter ($name in Cypher).
+    public struct Parameter: WireMessage {
+        /// Name without the `$`.
+        public var name: Swift.String = ""
+        /// Its value.
+        public var value: RuvectorV1.Value? {
+            get { _value?.value }
+            set { _value = newValue.map(WireBox.init) }
+        }
+        private var _value: WireBox<RuvectorV1.Value>?
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(name: Swift.String = "", value: RuvectorV1.Value? = nil) {
+            self.name = name
+            self.value = value
+        }
+
+        public static let protoFullName = "ruvector.v1.Parameter"
+        static let schemaIndex = 78
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__parameter(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__Parameter.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__Parameter>) {
+            let c = pointer.pointee
+            self.name = WireRuntime.string(c.name)
+            if let value = c.value { self.value = RuvectorV1.Value(c: value) }
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__Parameter> {
+            let c = arena.message(Ruvector__V1__Parameter.self, RuVectorProto_descriptor_ruvector__v1__parameter())
+            c.pointee.name = arena.string(self.name)
+            if let value = self.value { c.pointee.value = value.toC(&arena) }
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Runs a query.
+    public struct ExecuteRequest: WireMessage {
+        /// Cypher text (at most 1 MiB).
+        public var query: Swift.String = ""
+        /// Parameters.
+        public var parameters: [RuvectorV1.Parameter] = []
+        /// Run inside this transaction; auto-commit when empty.
+        public var transactionId: Swift.String = ""
+        /// Stop after this many rows (0 = server limit, 1000000).
+        public var maxRows: Swift.UInt64 = 0
+        /// Rows per streamed batch (0 = 256).
+        public var batchRows: Swift.UInt32 = 0
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(query: Swift.String = "", parameters: [RuvectorV1.Parameter] = [], transactionId: Swift.String = "", maxRows: Swift.UInt64 = 0, batchRows: Swift.UInt32 = 0) {
+            self.query = query
+            self.parameters = parameters
+            self.transactionId = transactionId
+            self.maxRows = maxRows
+            self.batchRows = batchRows
+        }
+
+        public static let protoFullName = "ruvector.v1.ExecuteRequest"
+        static let schemaIndex = 79
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__execute_request(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__ExecuteRequest.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__ExecuteRequest>) {
+            let c = pointer.pointee
+            self.query = WireRuntime.string(c.query)
+            self.parameters = (0..<c.n_parameters).compactMap { c.parameters[$0].map { RuvectorV1.Parameter(c: $0) } }
+            self.transactionId = WireRuntime.string(c.transaction_id)
+            self.maxRows = c.max_rows
+            self.batchRows = c.batch_rows
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ExecuteRequest> {
+            let c = arena.message(Ruvector__V1__ExecuteRequest.self, RuVectorProto_descriptor_ruvector__v1__execute_request())
+            c.pointee.query = arena.string(self.query)
+            c.pointee.n_parameters = self.parameters.count
+            let parametersPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__Parameter>?.self, count: self.parameters.count)
+            for (index, element) in self.parameters.enumerated() { parametersPointers[index] = element.toC(&arena) }
+            c.pointee.parameters = parametersPointers
+            c.pointee.transaction_id = arena.string(self.transactionId)
+            c.pointee.max_rows = self.maxRows
+            c.pointee.batch_rows = self.batchRows
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// One message of a query's result stream.
+    public struct ExecuteResponse: WireMessage {
+        /// Oneof `part`: at most one of its cases is set.
+        public enum Part: Swift.Equatable, Swift.Sendable {
+            /// Field `header` = 1.
+            indirect case header(RuvectorV1.ResultHeader)
+            /// Field `rows` = 2.
+            indirect case rows(RuvectorV1.RowBatch)
+            /// Field `summary` = 3.
+            indirect case summary(RuvectorV1.ResultSummary)
+        }
+        /// The set case of oneof `part`, if any.
+        public var part: Part? = nil
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(part: Part? = nil) {
+            self.part = part
+        }
+
+        public static let protoFullName = "ruvector.v1.ExecuteResponse"
+        static let schemaIndex = 80
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__execute_response(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__ExecuteResponse.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__ExecuteResponse>) {
+            let c = pointer.pointee
+            switch c.part_case.rawValue {
+            case 1: self.part = .header(c.header.map { RuvectorV1.ResultHeader(c: $0) } ?? RuvectorV1.ResultHeader())
+            case 2: self.part = .rows(c.rows.map { RuvectorV1.RowBatch(c: $0) } ?? RuvectorV1.RowBatch())
+            case 3: self.part = .summary(c.summary.map { RuvectorV1.ResultSummary(c: $0) } ?? RuvectorV1.ResultSummary())
+            default: self.part = nil
+            }
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ExecuteResponse> {
+            let c = arena.message(Ruvector__V1__ExecuteResponse.self, RuVectorProto_descriptor_ruvector__v1__execute_response())
+            switch self.part {
+            case .header(let value)?:
+                c.pointee.part_case = Ruvector__V1__ExecuteResponse__PartCase(rawValue: 1)
+                c.pointee.header = value.toC(&arena)
+            case .rows(let value)?:
+                c.pointee.part_case = Ruvector__V1__ExecuteResponse__PartCase(rawValue: 2)
+                c.pointee.rows = value.toC(&arena)
+            case .summary(let value)?:
+                c.pointee.part_case = Ruvector__V1__ExecuteResponse__PartCase(rawValue: 3)
+                c.pointee.summary = value.toC(&arena)
+            case nil: break
+            }
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Column names of a result.
+    public struct ResultHeader: WireMessage {
+        /// In RETURN order.
+        public var columns: [Swift.String] = []
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(columns: [Swift.String] = []) {
+            self.columns = columns
+        }
+
+        public static let protoFullName = "ruvector.v1.ResultHeader"
+        static let schemaIndex = 81
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__result_header(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__ResultHeader.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__ResultHeader>) {
+            let c = pointer.pointee
+            self.columns = (0..<c.n_columns).map { WireRuntime.string(c.columns[$0]) }
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ResultHeader> {
+            let c = arena.message(Ruvector__V1__ResultHeader.self, RuVectorProto_descriptor_ruvector__v1__result_header())
+            c.pointee.n_columns = self.columns.count
+            var columnsElements = [UnsafeMutablePointer<CChar>?]()
+            columnsElements.reserveCapacity(self.columns.count)
+            for element in self.columns { columnsElements.append(arena.string(element)) }
+            c.pointee.columns = arena.copy(columnsElements)
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Rows of a result.
+    public struct RowBatch: WireMessage {
+        /// The rows.
+        public var rows: [RuvectorV1.Row] = []
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(rows: [RuvectorV1.Row] = []) {
+            self.rows = rows
+        }
+
+        public static let protoFullName = "ruvector.v1.RowBatch"
+        static let schemaIndex = 82
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__row_batch(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__RowBatch.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__RowBatch>) {
+            let c = pointer.pointee
+            self.rows = (0..<c.n_rows).compactMap { c.rows[$0].map { RuvectorV1.Row(c: $0) } }
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__RowBatch> {
+            let c = arena.message(Ruvector__V1__RowBatch.self, RuVectorProto_descriptor_ruvector__v1__row_batch())
+            c.pointee.n_rows = self.rows.count
+            let rowsPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__Row>?.self, count: self.rows.count)
+            for (index, element) in self.rows.enumerated() { rowsPointers[index] = element.toC(&arena) }
+            c.pointee.rows = rowsPointers
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// One row: a value per column.
+    public struct Row: WireMessage {
+        /// Values, in column order.
+        public var values: [RuvectorV1.GraphValue] = []
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(values: [RuvectorV1.GraphValue] = []) {
+            self.values = values
+        }
+
+        public static let protoFullName = "ruvector.v1.Row"
+        static let schemaIndex = 83
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__row(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__Row.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__Row>) {
+            let c = pointer.pointee
+            self.values = (0..<c.n_values).compactMap { c.values[$0].map { RuvectorV1.GraphValue(c: $0) } }
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__Row> {
+            let c = arena.message(Ruvector__V1__Row.self, RuVectorProto_descriptor_ruvector__v1__row())
+            c.pointee.n_values = self.values.count
+            let valuesPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__GraphValue>?.self, count: self.values.count)
+            for (index, element) in self.values.enumerated() { valuesPointers[index] = element.toC(&arena) }
+            c.pointee.values = valuesPointers
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// What a query did.
+    public struct ResultSummary: WireMessage {
+        /// Nodes created.
+        public var nodesCreated: Swift.UInt64 = 0
+        /// Nodes deleted.
+        public var nodesDeleted: Swift.UInt64 = 0
+        /// Relationships created.
+        public var relationshipsCreated: Swift.UInt64 = 0
+        /// Relationships deleted.
+        public var relationshipsDeleted: Swift.UInt64 = 0
+        /// Properties set.
+        public var propertiesSet: Swift.UInt64 = 0
+        /// Labels added.
+        public var labelsAdded: Swift.UInt64 = 0
+        /// Labels removed.
+        public var labelsRemoved: Swift.UInt64 = 0
+        /// Rows returned.
+        public var rows: Swift.UInt64 = 0
+        /// Server time.
+        public var timeMicros: Swift.UInt64 = 0
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(nodesCreated: Swift.UInt64 = 0, nodesDeleted: Swift.UInt64 = 0, relationshipsCreated: Swift.UInt64 = 0, relationshipsDeleted: Swift.UInt64 = 0, propertiesSet: Swift.UInt64 = 0, labelsAdded: Swift.UInt64 = 0, labelsRemoved: Swift.UInt64 = 0, rows: Swift.UInt64 = 0, timeMicros: Swift.UInt64 = 0) {
+            self.nodesCreated = nodesCreated
+            self.nodesDeleted = nodesDeleted
+            self.relationshipsCreated = relationshipsCreated
+            self.relationshipsDeleted = relationshipsDeleted
+            self.propertiesSet = propertiesSet
+            self.labelsAdded = labelsAdded
+            self.labelsRemoved = labelsRemoved
+            self.rows = rows
+            self.timeMicros = timeMicros
+        }
+
+        public static let protoFullName = "ruvector.v1.ResultSummary"
+        static let schemaIndex = 84
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__result_summary(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__ResultSummary.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__ResultSummary>) {
+            let c = pointer.pointee
+            self.nodesCreated = c.nodes_created
+            self.nodesDeleted = c.nodes_deleted
+            self.relationshipsCreated = c.relationships_created
+            self.relationshipsDeleted = c.relationships_deleted
+            self.propertiesSet = c.properties_set
+            self.labelsAdded = c.labels_added
+            self.labelsRemoved = c.labels_removed
+            self.rows = c.rows
+            self.timeMicros = c.time_micros
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ResultSummary> {
+            let c = arena.message(Ruvector__V1__ResultSummary.self, RuVectorProto_descriptor_ruvector__v1__result_summary())
+            c.pointee.nodes_created = self.nodesCreated
+            c.pointee.nodes_deleted = self.nodesDeleted
+            c.pointee.relationships_created = self.relationshipsCreated
+            c.pointee.relationships_deleted = self.relationshipsDeleted
+            c.pointee.properties_set = self.propertiesSet
+            c.pointee.labels_added = self.labelsAdded
+            c.pointee.labels_removed = self.labelsRemoved
+            c.pointee.rows = self.rows
+            c.pointee.time_micros = self.timeMicros
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Starts a transaction.
+    public struct BeginTransactionRequest: WireMessage {
+        /// Isolation.
+        public var isolation: RuvectorV1.IsolationLevel = RuvectorV1.IsolationLevel(rawValue: 0)
+        /// Rolled back automatically after this long without a call (0 = 60000, max 3600000).
+        public var idleTimeoutMillis: Swift.UInt32 = 0
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(isolation: RuvectorV1.IsolationLevel = RuvectorV1.IsolationLevel(rawValue: 0), idleTimeoutMillis: Swift.UInt32 = 0) {
+            self.isolation = isolation
+            self.idleTimeoutMillis = idleTimeoutMillis
+        }
+
+        public static let protoFullName = "ruvector.v1.BeginTransactionRequest"
+        static let schemaIndex = 85
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__begin_transaction_request(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__BeginTransactionRequest.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__BeginTransactionRequest>) {
+            let c = pointer.pointee
+            self.isolation = RuvectorV1.IsolationLevel(rawValue: Swift.Int32(truncatingIfNeeded: c.isolation.rawValue))
+            self.idleTimeoutMillis = c.idle_timeout_millis
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__BeginTransactionRequest> {
+            let c = arena.message(Ruvector__V1__BeginTransactionRequest.self, RuVectorProto_descriptor_ruvector__v1__begin_transaction_request())
+            c.pointee.isolation = Ruvector__V1__IsolationLevel(rawValue: .init(truncatingIfNeeded: self.isolation.rawValue))
+            c.pointee.idle_timeout_millis = self.idleTimeoutMillis
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// A started transaction.
+    public struct TransactionInfo: WireMessage {
+        /// Pass in ExecuteRequest.transaction_id, Commit and Rollback.
+        public var transactionId: Swift.String = ""
+        /// Effective isolation.
+        public var isolation: RuvectorV1.IsolationLevel = RuvectorV1.IsolationLevel(rawValue: 0)
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(transactionId: Swift.String = "", isolation: RuvectorV1.IsolationLevel = RuvectorV1.IsolationLevel(rawValue: 0)) {
+            self.transactionId = transactionId
+            self.isolation = isolation
+        }
+
+        public static let protoFullName = "ruvector.v1.TransactionInfo"
+        static let schemaIndex = 86
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__transaction_info(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__TransactionInfo.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__TransactionInfo>) {
+            let c = pointer.pointee
+            self.transactionId = WireRuntime.string(c.transaction_id)
+            self.isolation = RuvectorV1.IsolationLevel(rawValue: Swift.Int32(truncatingIfNeeded: c.isolation.rawValue))
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__TransactionInfo> {
+            let c = arena.message(Ruvector__V1__TransactionInfo.self, RuVectorProto_descriptor_ruvector__v1__transaction_info())
+            c.pointee.transaction_id = arena.string(self.transactionId)
+            c.pointee.isolation = Ruvector__V1__IsolationLevel(rawValue: .init(truncatingIfNeeded: self.isolation.rawValue))
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Names a transaction.
+    public struct TransactionRef: WireMessage {
+        /// The id from BeginTransaction.
+        public var transactionId: Swift.String = ""
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(transactionId: Swift.String = "") {
+            self.transactionId = transactionId
+        }
+
+        public static let protoFullName = "ruvector.v1.TransactionRef"
+        static let schemaIndex = 87
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__transaction_ref(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__TransactionRef.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__TransactionRef>) {
+            let c = pointer.pointee
+            self.transactionId = WireRuntime.string(c.transaction_id)
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__TransactionRef> {
+            let c = arena.message(Ruvector__V1__TransactionRef.self, RuVectorProto_descriptor_ruvector__v1__transaction_ref())
+            c.pointee.transaction_id = arena.string(self.transactionId)
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// A commit's outcome.
+    public struct CommitResponse: WireMessage {
+        /// Write-ahead log sequence of the commit record.
+        public var sequence: Swift.UInt64 = 0
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(sequence: Swift.UInt64 = 0) {
+            self.sequence = sequence
+        }
+
+        public static let protoFullName = "ruvector.v1.CommitResponse"
+        static let schemaIndex = 88
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__commit_response(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__CommitResponse.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__CommitResponse>) {
+            let c = pointer.pointee
+            self.sequence = c.sequence
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__CommitResponse> {
+            let c = arena.message(Ruvector__V1__CommitResponse.self, RuVectorProto_descriptor_ruvector__v1__commit_response())
+            c.pointee.sequence = self.sequence
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// A rollback's outcome.
+    public struct RollbackResponse: WireMessage {
+
+        /// A message with every field at its default.
+        public init() {}
+
+        public static let protoFullName = "ruvector.v1.RollbackResponse"
+        static let schemaIndex = 89
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__rollback_response(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__RollbackResponse.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__RollbackResponse>) {
+            _ = pointer
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__RollbackResponse> {
+            let c = arena.message(Ruvector__V1__RollbackResponse.self, RuVectorProto_descriptor_ruvector__v1__rollback_response())
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Creates a hyperedge.
+    public struct CreateHyperedgeRequest: WireMessage {
+        /// Type.
+        public var type: Swift.String = ""
+        /// Member node ids (3..1024, distinct, existing).
+        public var nodeIds: [Swift.UInt64] = []
+        /// Properties.
+        public var properties: RuvectorV1.Struct? {
+            get { _properties?.value }
+            set { _properties = newValue.map(WireBox.init) }
+        }
+        private var _properties: WireBox<RuvectorV1.Struct>?
+        /// Inside this transaction; auto-commit when empty.
+        public var transactionId: Swift.String = ""
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(type: Swift.String = "", nodeIds: [Swift.UInt64] = [], properties: RuvectorV1.Struct? = nil, transactionId: Swift.String = "") {
+            self.type = type
+            self.nodeIds = nodeIds
+            self.properties = properties
+            self.transactionId = transactionId
+        }
+
+        public static let protoFullName = "ruvector.v1.CreateHyperedgeRequest"
+        static let schemaIndex = 90
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__create_hyperedge_request(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__CreateHyperedgeRequest.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__CreateHyperedgeRequest>) {
+            let c = pointer.pointee
+            self.type = WireRuntime.string(c.type)
+            self.nodeIds = c.n_node_ids == 0 ? [] : Swift.Array(UnsafeBufferPointer(start: c.node_ids, count: c.n_node_ids))
+            if let value = c.properties { self.properties = RuvectorV1.Struct(c: value) }
+            self.transactionId = WireRuntime.string(c.transaction_id)
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__CreateHyperedgeRequest> {
+            let c = arena.message(Ruvector__V1__CreateHyperedgeRequest.self, RuVectorProto_descriptor_ruvector__v1__create_hyperedge_request())
+            c.pointee.type = arena.string(self.type)
+            c.pointee.n_node_ids = self.nodeIds.count
+            c.pointee.node_ids = arena.copy(self.nodeIds)
+            if let value = self.properties { c.pointee.properties = value.toC(&arena) }
+            c.pointee.transaction_id = arena.string(self.transactionId)
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Finds hyperedges.
+    public struct QueryHyperedgesRequest: WireMessage {
+        /// Only hyperedges containing this node (any when 0).
+        public var nodeId: Swift.UInt64 = 0
+        /// Only this type (any when empty).
+        public var type: Swift.String = ""
+        /// At most this many (0 = 1000).
+        public var limit: Swift.UInt32 = 0
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(nodeId: Swift.UInt64 = 0, type: Swift.String = "", limit: Swift.UInt32 = 0) {
+            self.nodeId = nodeId
+            self.type = type
+            self.limit = limit
+        }
+
+        public static let protoFullName = "ruvector.v1.QueryHyperedgesRequest"
+        static let schemaIndex = 91
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__query_hyperedges_request(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__QueryHyperedgesRequest.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__QueryHyperedgesRequest>) {
+            let c = pointer.pointee
+            self.nodeId = c.node_id
+            self.type = WireRuntime.string(c.type)
+            self.limit = c.limit
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__QueryHyperedgesRequest> {
+            let c = arena.message(Ruvector__V1__QueryHyperedgesRequest.self, RuVectorProto_descriptor_ruvector__v1__query_hyperedges_request())
+            c.pointee.node_id = self.nodeId
+            c.pointee.type = arena.string(self.type)
+            c.pointee.limit = self.limit
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Hyperedges found.
+    public struct QueryHyperedgesResponse: WireMessage {
+        /// The hyperedges.
+        public var hyperedges: [RuvectorV1.Hyperedge] = []
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(hyperedges: [RuvectorV1.Hyperedge] = []) {
+            self.hyperedges = hyperedges
+        }
+
+        public static let protoFullName = "ruvector.v1.QueryHyperedgesResponse"
+        static let schemaIndex = 92
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__query_hyperedges_response(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__QueryHyperedgesResponse.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__QueryHyperedgesResponse>) {
+            let c = pointer.pointee
+            self.hyperedges = (0..<c.n_hyperedges).compactMap { c.hyperedges[$0].map { RuvectorV1.Hyperedge(c: $0) } }
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__QueryHyperedgesResponse> {
+            let c = arena.message(Ruvector__V1__QueryHyperedgesResponse.self, RuVectorProto_descriptor_ruvector__v1__query_hyperedges_response())
+            c.pointee.n_hyperedges = self.hyperedges.count
+            let hyperedgesPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__Hyperedge>?.self, count: self.hyperedges.count)
+            for (index, element) in self.hyperedges.enumerated() { hyperedgesPointers[index] = element.toC(&arena) }
+            c.pointee.hyperedges = hyperedgesPointers
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Creates an index.
+    public struct CreateIndexRequest: WireMessage {
+        /// Index name (unique).
+        public var name: Swift.String = ""
+        /// Nodes with this label.
+        public var label: Swift.String = ""
+        /// The indexed property.
+        public var property: Swift.String = ""
+        /// Oneof `kind`: at most one of its cases is set.
+        public enum Kind: Swift.Equatable, Swift.Sendable {
+            /// Field `property_index` = 4.
+            indirect case propertyIndex(RuvectorV1.PropertyIndexConfig)
+            /// Field `vector_index` = 5.
+            indirect case vectorIndex(RuvectorV1.VectorIndexConfig)
+        }
+        /// The set case of oneof `kind`, if any.
+        public var kind: Kind? = nil
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(name: Swift.String = "", label: Swift.String = "", property: Swift.String = "", kind: Kind? = nil) {
+            self.name = name
+            self.label = label
+            self.property = property
+            self.kind = kind
+        }
+
+        public static let protoFullName = "ruvector.v1.CreateIndexRequest"
+        static let schemaIndex = 93
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__create_index_request(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__CreateIndexRequest.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__CreateIndexRequest>) {
+            let c = pointer.pointee
+            self.name = WireRuntime.string(c.name)
+            self.label = WireRuntime.string(c.label)
+            self.property = WireRuntime.string(c.property)
+            switch c.kind_case.rawValue {
+            case 4: self.kind = .propertyIndex(c.property_index.map { RuvectorV1.PropertyIndexConfig(c: $0) } ?? RuvectorV1.PropertyIndexConfig())
+            case 5: self.kind = .vectorIndex(c.vector_index.map { RuvectorV1.VectorIndexConfig(c: $0) } ?? RuvectorV1.VectorIndexConfig())
+            default: self.kind = nil
+            }
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__CreateIndexRequest> {
+            let c = arena.message(Ruvector__V1__CreateIndexRequest.self, RuVectorProto_descriptor_ruvector__v1__create_index_request())
+            c.pointee.name = arena.string(self.name)
+            c.pointee.label = arena.string(self.label)
+            c.pointee.property = arena.string(self.property)
+            switch self.kind {
+            case .propertyIndex(let value)?:
+                c.pointee.kind_case = Ruvector__V1__CreateIndexRequest__KindCase(rawValue: 4)
+                c.pointee.property_index = value.toC(&arena)
+            case .vectorIndex(let value)?:
+                c.pointee.kind_case = Ruvector__V1__CreateIndexRequest__KindCase(rawValue: 5)
+                c.pointee.vector_index = value.toC(&arena)
+            case nil: break
+            }
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// A label/property index.
+    public struct PropertyIndexConfig: WireMessage {
+
+        /// A message with every field at its default.
+        public init() {}
+
+        public static let protoFullName = "ruvector.v1.PropertyIndexConfig"
+        static let schemaIndex = 94
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__property_index_config(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__PropertyIndexConfig.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__PropertyIndexConfig>) {
+            _ = pointer
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__PropertyIndexConfig> {
+            let c = arena.message(Ruvector__V1__PropertyIndexConfig.self, RuVectorProto_descriptor_ruvector__v1__property_index_config())
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// A vector index (HNSW of the vector engine) on a node property.
+    public struct VectorIndexConfig: WireMessage {
+        /// Vector length.
+        public var dimension: Swift.UInt32 = 0
+        /// Distance measure (enum Metric of vector.proto, as its number).
+        public var metric: Swift.Int32 = 0
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(dimension: Swift.UInt32 = 0, metric: Swift.Int32 = 0) {
+            self.dimension = dimension
+            self.metric = metric
+        }
+
+        public static let protoFullName = "ruvector.v1.VectorIndexConfig"
+        static let schemaIndex = 95
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__vector_index_config(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__VectorIndexConfig.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__VectorIndexConfig>) {
+            let c = pointer.pointee
+            self.dimension = c.dimension
+            self.metric = c.metric
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__VectorIndexConfig> {
+            let c = arena.message(Ruvector__V1__VectorIndexConfig.self, RuVectorProto_descriptor_ruvector__v1__vector_index_config())
+            c.pointee.dimension = self.dimension
+            c.pointee.metric = self.metric
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// An index.
+    public struct IndexInfo: WireMessage {
+        /// Name.
+        public var name: Swift.String = ""
+        /// Label.
+        public var label: Swift.String = ""
+        /// Property.
+        public var property: Swift.String = ""
+        /// True for a vector index.
+        public var vector: Swift.Bool = false
+        /// Entries indexed.
+        public var entries: Swift.UInt64 = 0
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(name: Swift.String = "", label: Swift.String = "", property: Swift.String = "", vector: Swift.Bool = false, entries: Swift.UInt64 = 0) {
+            self.name = name
+            self.label = label
+            self.property = property
+            self.vector = vector
+            self.entries = entries
+        }
+
+        public static let protoFullName = "ruvector.v1.IndexInfo"
+        static let schemaIndex = 96
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__index_info(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__IndexInfo.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__IndexInfo>) {
+            let c = pointer.pointee
+            self.name = WireRuntime.string(c.name)
+            self.label = WireRuntime.string(c.label)
+            self.property = WireRuntime.string(c.property)
+            self.vector = (c.vector != 0)
+            self.entries = c.entries
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__IndexInfo> {
+            let c = arena.message(Ruvector__V1__IndexInfo.self, RuVectorProto_descriptor_ruvector__v1__index_info())
+            c.pointee.name = arena.string(self.name)
+            c.pointee.label = arena.string(self.label)
+            c.pointee.property = arena.string(self.property)
+            c.pointee.vector = (self.vector ? 1 : 0)
+            c.pointee.entries = self.entries
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Lists indexes.
+    public struct ListIndexesRequest: WireMessage {
+
+        /// A message with every field at its default.
+        public init() {}
+
+        public static let protoFullName = "ruvector.v1.ListIndexesRequest"
+        static let schemaIndex = 97
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__list_indexes_request(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__ListIndexesRequest.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__ListIndexesRequest>) {
+            _ = pointer
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ListIndexesRequest> {
+            let c = arena.message(Ruvector__V1__ListIndexesRequest.self, RuVectorProto_descriptor_ruvector__v1__list_indexes_request())
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Every index.
+    public struct ListIndexesResponse: WireMessage {
+        /// The indexes.
+        public var indexes: [RuvectorV1.IndexInfo] = []
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(indexes: [RuvectorV1.IndexInfo] = []) {
+            self.indexes = indexes
+        }
+
+        public static let protoFullName = "ruvector.v1.ListIndexesResponse"
+        static let schemaIndex = 98
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__list_indexes_response(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__ListIndexesResponse.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__ListIndexesResponse>) {
+            let c = pointer.pointee
+            self.indexes = (0..<c.n_indexes).compactMap { c.indexes[$0].map { RuvectorV1.IndexInfo(c: $0) } }
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ListIndexesResponse> {
+            let c = arena.message(Ruvector__V1__ListIndexesResponse.self, RuVectorProto_descriptor_ruvector__v1__list_indexes_response())
+            c.pointee.n_indexes = self.indexes.count
+            let indexesPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__IndexInfo>?.self, count: self.indexes.count)
+            for (index, element) in self.indexes.enumerated() { indexesPointers[index] = element.toC(&arena) }
+            c.pointee.indexes = indexesPointers
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Vector + graph search.
+    public struct HybridSearchRequest: WireMessage {
+        /// The vector index to seed from.
+        public var index: Swift.String = ""
+        /// Query vector.
+        public var vector: RuvectorV1.Vector? {
+            get { _vector?.value }
+            set { _vector = newValue.map(WireBox.init) }
+        }
+        private var _vector: WireBox<RuvectorV1.Vector>?
+        /// Seed nodes, 1..10000.
+        public var k: Swift.UInt32 = 0
+        /// Cypher WHERE-style predicate over `node` (e.g. "node.year > 2020"), empty = none.
+        public var filter: Swift.String = ""
+        /// Relationship hops to expand around each seed (0..3).
+        public var expandDepth: Swift.UInt32 = 0
+        /// Parameters referenced by the filter.
+        public var parameters: [RuvectorV1.Parameter] = []
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(index: Swift.String = "", vector: RuvectorV1.Vector? = nil, k: Swift.UInt32 = 0, filter: Swift.String = "", expandDepth: Swift.UInt32 = 0, parameters: [RuvectorV1.Parameter] = []) {
+            self.index = index
+            self.vector = vector
+            self.k = k
+            self.filter = filter
+            self.expandDepth = expandDepth
+            self.parameters = parameters
+        }
+
+        public static let protoFullName = "ruvector.v1.HybridSearchRequest"
+        static let schemaIndex = 99
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__hybrid_search_request(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__HybridSearchRequest.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__HybridSearchRequest>) {
+            let c = pointer.pointee
+            self.index = WireRuntime.string(c.index)
+            if let value = c.vector { self.vector = RuvectorV1.Vector(c: value) }
+            self.k = c.k
+            self.filter = WireRuntime.string(c.filter)
+            self.expandDepth = c.expand_depth
+            self.parameters = (0..<c.n_parameters).compactMap { c.parameters[$0].map { RuvectorV1.Parameter(c: $0) } }
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__HybridSearchRequest> {
+            let c = arena.message(Ruvector__V1__HybridSearchRequest.self, RuVectorProto_descriptor_ruvector__v1__hybrid_search_request())
+            c.pointee.index = arena.string(self.index)
+            if let value = self.vector { c.pointee.vector = value.toC(&arena) }
+            c.pointee.k = self.k
+            c.pointee.filter = arena.string(self.filter)
+            c.pointee.expand_depth = self.expandDepth
+            c.pointee.n_parameters = self.parameters.count
+            let parametersPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__Parameter>?.self, count: self.parameters.count)
+            for (index, element) in self.parameters.enumerated() { parametersPointers[index] = element.toC(&arena) }
+            c.pointee.parameters = parametersPointers
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// A seed node with its score and neighbourhood.
+    public struct HybridHit: WireMessage {
+        /// The seed.
+        public var node: RuvectorV1.Node? {
+            get { _node?.value }
+            set { _node = newValue.map(WireBox.init) }
+        }
+        private var _node: WireBox<RuvectorV1.Node>?
+        /// Vector similarity (larger is better).
+        public var score: Swift.Float = 0
+        /// Paths from the seed up to expand_depth hops.
+        public var neighbourhood: [RuvectorV1.Path] = []
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(node: RuvectorV1.Node? = nil, score: Swift.Float = 0, neighbourhood: [RuvectorV1.Path] = []) {
+            self.node = node
+            self.score = score
+            self.neighbourhood = neighbourhood
+        }
+
+        public static let protoFullName = "ruvector.v1.HybridHit"
+        static let schemaIndex = 100
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__hybrid_hit(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__HybridHit.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__HybridHit>) {
+            let c = pointer.pointee
+            if let value = c.node { self.node = RuvectorV1.Node(c: value) }
+            self.score = c.score
+            self.neighbourhood = (0..<c.n_neighbourhood).compactMap { c.neighbourhood[$0].map { RuvectorV1.Path(c: $0) } }
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__HybridHit> {
+            let c = arena.message(Ruvector__V1__HybridHit.self, RuVectorProto_descriptor_ruvector__v1__hybrid_hit())
+            if let value = self.node { c.pointee.node = value.toC(&arena) }
+            c.pointee.score = self.score
+            c.pointee.n_neighbourhood = self.neighbourhood.count
+            let neighbourhoodPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__Path>?.self, count: self.neighbourhood.count)
+            for (index, element) in self.neighbourhood.enumerated() { neighbourhoodPointers[index] = element.toC(&arena) }
+            c.pointee.neighbourhood = neighbourhoodPointers
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Hybrid search results.
+    public struct HybridSearchResponse: WireMessage {
+        /// Best first.
+        public var hits: [RuvectorV1.HybridHit] = []
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(hits: [RuvectorV1.HybridHit] = []) {
+            self.hits = hits
+        }
+
+        public static let protoFullName = "ruvector.v1.HybridSearchResponse"
+        static let schemaIndex = 101
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__hybrid_search_response(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__HybridSearchResponse.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__HybridSearchResponse>) {
+            let c = pointer.pointee
+            self.hits = (0..<c.n_hits).compactMap { c.hits[$0].map { RuvectorV1.HybridHit(c: $0) } }
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__HybridSearchResponse> {
+            let c = arena.message(Ruvector__V1__HybridSearchResponse.self, RuVectorProto_descriptor_ruvector__v1__hybrid_search_response())
+            c.pointee.n_hits = self.hits.count
+            let hitsPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__HybridHit>?.self, count: self.hits.count)
+            for (index, element) in self.hits.enumerated() { hitsPointers[index] = element.toC(&arena) }
+            c.pointee.hits = hitsPointers
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Proto enum `ruvector.v1.LearningRateSchedule`; values unknown to this build are kept as `unrecognized`.
+    public enum LearningRateSchedule: Swift.Hashable, Swift.Sendable {
+        /// `LEARNING_RATE_SCHEDULE_UNSPECIFIED` = 0
+        case unspecified
+        /// `LEARNING_RATE_SCHEDULE_CONSTANT` = 1
+        case constant
+        /// `LEARNING_RATE_SCHEDULE_WARMUP_COSINE` = 2
+        case warmupCosine
+        /// `LEARNING_RATE_SCHEDULE_PLATEAU` = 3
+        case plateau
+        /// A value this build does not know.
+        case unrecognized(Swift.Int32)
+
+        /// The enum's default (its zero value).
+        public init() { self.init(rawValue: 0) }
+
+        /// The value for a wire number.
+        public init(rawValue: Swift.Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .constant
+            case 2: self = .warmupCosine
+            case 3: self = .plateau
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        /// The wire number.
+        public var rawValue: Swift.Int32 {
+            switch self {
+            case .unspecified: return 0
+            case .constant: return 1
+            case .warmupCosine: return 2
+            case .plateau: return 3
+            case .unrecognized(let value): return value
+            }
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Graded relevance of one result.
+    public struct Judgement: WireMessage {
+        /// The result's point id.
+        public var id: RuvectorV1.PointId? {
+            get { _id?.value }
+            set { _id = newValue.map(WireBox.init) }
+        }
+        private var _id: WireBox<RuvectorV1.PointId>?
+        /// Relevance grade: 0 = irrelevant, higher is better (at most 10).
+        public var grade: Swift.UInt32 = 0
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(id: RuvectorV1.PointId? = nil, grade: Swift.UInt32 = 0) {
+            self.id = id
+            self.grade = grade
+        }
+
+        public static let protoFullName = "ruvector.v1.Judgement"
+        static let schemaIndex = 102
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__judgement(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__Judgement.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__Judgement>) {
+            let c = pointer.pointee
+            if let value = c.id { self.id = RuvectorV1.PointId(c: value) }
+            self.grade = c.grade
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__Judgement> {
+            let c = arena.message(Ruvector__V1__Judgement.self, RuVectorProto_descriptor_ruvector__v1__judgement())
+            if let value = self.id { c.pointee.id = value.toC(&arena) }
+            c.pointee.grade = self.grade
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Feedback for one query.
+    public struct RecordFeedbackRequest: WireMessage {
+        /// Collection the query ran on.
+        public var collection: Swift.String = ""
+        /// The query vector.
+        public var query: RuvectorV1.Vector? {
+            get { _query?.value }
+            set { _query = newValue.map(WireBox.init) }
+        }
+        private var _query: WireBox<RuvectorV1.Vector>?
+        /// Judgements of returned (or expected) results (at most 1000).
+        public var judgements: [RuvectorV1.Judgement] = []
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(collection: Swift.String = "", query: RuvectorV1.Vector? = nil, judgements: [RuvectorV1.Judgement] = []) {
+            self.collection = collection
+            self.query = query
+            self.judgements = judgements
+        }
+
+        public static let protoFullName = "ruvector.v1.RecordFeedbackRequest"
+        static let schemaIndex = 103
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__record_feedback_request(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__RecordFeedbackRequest.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__RecordFeedbackRequest>) {
+            let c = pointer.pointee
+            self.collection = WireRuntime.string(c.collection)
+            if let value = c.query { self.query = RuvectorV1.Vector(c: value) }
+            self.judgements = (0..<c.n_judgements).compactMap { c.judgements[$0].map { RuvectorV1.Judgement(c: $0) } }
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__RecordFeedbackRequest> {
+            let c = arena.message(Ruvector__V1__RecordFeedbackRequest.self, RuVectorProto_descriptor_ruvector__v1__record_feedback_request())
+            c.pointee.collection = arena.string(self.collection)
+            if let value = self.query { c.pointee.query = value.toC(&arena) }
+            c.pointee.n_judgements = self.judgements.count
+            let judgementsPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__Judgement>?.self, count: self.judgements.count)
+            for (index, element) in self.judgements.enumerated() { judgementsPointers[index] = element.toC(&arena) }
+            c.pointee.judgements = judgementsPointers
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Feedback accepted.
+    public struct RecordFeedbackResponse: WireMessage {
+        /// Feedback records now held for this collection (in the replay buffer).
+        public var buffered: Swift.UInt64 = 0
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(buffered: Swift.UInt64 = 0) {
+            self.buffered = buffered
+        }
+
+        public static let protoFullName = "ruvector.v1.RecordFeedbackResponse"
+        static let schemaIndex = 104
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__record_feedback_response(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__RecordFeedbackResponse.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__RecordFeedbackResponse>) {
+            let c = pointer.pointee
+            self.buffered = c.buffered
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__RecordFeedbackResponse> {
+            let c = arena.message(Ruvector__V1__RecordFeedbackResponse.self, RuVectorProto_descriptor_ruvector__v1__record_feedback_response())
+            c.pointee.buffered = self.buffered
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Training settings; zero values mean defaults.
+    public struct TrainRequest: WireMessage {
+        /// Collection whose model to train.
+        public var collection: Swift.String = ""
+        /// Passes over the replay buffer (0 = 10, max 1000).
+        public var epochs: Swift.UInt32 = 0
+        /// Peak learning rate for Adam (0 = 1e-3).
+        public var learningRate: Swift.Float = 0
+        /// Schedule.
+        public var schedule: RuvectorV1.LearningRateSchedule = RuvectorV1.LearningRateSchedule(rawValue: 0)
+        /// Warmup steps for WARMUP_COSINE (0 = 100).
+        public var warmupSteps: Swift.UInt32 = 0
+        /// Elastic weight consolidation strength against forgetting (0 = off).
+        public var ewcLambda: Swift.Float = 0
+        /// Replay buffer capacity (reservoir sampling; 0 = 100000).
+        public var replayBufferSize: Swift.UInt32 = 0
+        /// Share of feedback held out for evaluation (0 = 0.1).
+        public var holdoutFraction: Swift.Float = 0
+        /// Seed for sampling and initialisation (training is deterministic for a seed).
+        public var seed: Swift.UInt64 = 0
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(collection: Swift.String = "", epochs: Swift.UInt32 = 0, learningRate: Swift.Float = 0, schedule: RuvectorV1.LearningRateSchedule = RuvectorV1.LearningRateSchedule(rawValue: 0), warmupSteps: Swift.UInt32 = 0, ewcLambda: Swift.Float = 0, replayBufferSize: Swift.UInt32 = 0, holdoutFraction: Swift.Float = 0, seed: Swift.UInt64 = 0) {
+            self.collection = collection
+            self.epochs = epochs
+            self.learningRate = learningRate
+            self.schedule = schedule
+            self.warmupSteps = warmupSteps
+            self.ewcLambda = ewcLambda
+            self.replayBufferSize = replayBufferSize
+            self.holdoutFraction = holdoutFraction
+            self.seed = seed
+        }
+
+        public static let protoFullName = "ruvector.v1.TrainRequest"
+        static let schemaIndex = 105
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__train_request(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__TrainRequest.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__TrainRequest>) {
+            let c = pointer.pointee
+            self.collection = WireRuntime.string(c.collection)
+            self.epochs = c.epochs
+            self.learningRate = c.learning_rate
+            self.schedule = RuvectorV1.LearningRateSchedule(rawValue: Swift.Int32(truncatingIfNeeded: c.schedule.rawValue))
+            self.warmupSteps = c.warmup_steps
+            self.ewcLambda = c.ewc_lambda
+            self.replayBufferSize = c.replay_buffer_size
+            self.holdoutFraction = c.holdout_fraction
+            self.seed = c.seed
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__TrainRequest> {
+            let c = arena.message(Ruvector__V1__TrainRequest.self, RuVectorProto_descriptor_ruvector__v1__train_request())
+            c.pointee.collection = arena.string(self.collection)
+            c.pointee.epochs = self.epochs
+            c.pointee.learning_rate = self.learningRate
+            c.pointee.schedule = Ruvector__V1__LearningRateSchedule(rawValue: .init(truncatingIfNeeded: self.schedule.rawValue))
+            c.pointee.warmup_steps = self.warmupSteps
+            c.pointee.ewc_lambda = self.ewcLambda
+            c.pointee.replay_buffer_size = self.replayBufferSize
+            c.pointee.holdout_fraction = self.holdoutFraction
+            c.pointee.seed = self.seed
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Progress of a training run.
+    public struct TrainProgress: WireMessage {
+        /// Epoch (1-based).
+        public var epoch: Swift.UInt32 = 0
+        /// Optimiser step.
+        public var step: Swift.UInt64 = 0
+        /// Training loss.
+        public var loss: Swift.Float = 0
+        /// Current learning rate.
+        public var learningRate: Swift.Float = 0
+        /// Held-out NDCG@10 after this epoch (set at epoch ends).
+        public var evalNdcgAt10: Swift.Float = 0
+        /// True on the last message.
+        public var done: Swift.Bool = false
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(epoch: Swift.UInt32 = 0, step: Swift.UInt64 = 0, loss: Swift.Float = 0, learningRate: Swift.Float = 0, evalNdcgAt10: Swift.Float = 0, done: Swift.Bool = false) {
+            self.epoch = epoch
+            self.step = step
+            self.loss = loss
+            self.learningRate = learningRate
+            self.evalNdcgAt10 = evalNdcgAt10
+            self.done = done
+        }
+
+        public static let protoFullName = "ruvector.v1.TrainProgress"
+        static let schemaIndex = 106
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__train_progress(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__TrainProgress.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__TrainProgress>) {
+            let c = pointer.pointee
+            self.epoch = c.epoch
+            self.step = c.step
+            self.loss = c.loss
+            self.learningRate = c.learning_rate
+            self.evalNdcgAt10 = c.eval_ndcg_at_10
+            self.done = (c.done != 0)
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__TrainProgress> {
+            let c = arena.message(Ruvector__V1__TrainProgress.self, RuVectorProto_descriptor_ruvector__v1__train_progress())
+            c.pointee.epoch = self.epoch
+            c.pointee.step = self.step
+            c.pointee.loss = self.loss
+            c.pointee.learning_rate = self.learningRate
+            c.pointee.eval_ndcg_at_10 = self.evalNdcgAt10
+            c.pointee.done = (self.done ? 1 : 0)
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Asks for a model's status.
+    public struct ModelStatusRequest: WireMessage {
+        /// Collection.
+        public var collection: Swift.String = ""
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(collection: Swift.String = "") {
+            self.collection = collection
+        }
+
+        public static let protoFullName = "ruvector.v1.ModelStatusRequest"
+        static let schemaIndex = 107
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__model_status_request(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__ModelStatusRequest.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__ModelStatusRequest>) {
+            let c = pointer.pointee
+            self.collection = WireRuntime.string(c.collection)
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ModelStatusRequest> {
+            let c = arena.message(Ruvector__V1__ModelStatusRequest.self, RuVectorProto_descriptor_ruvector__v1__model_status_request())
+            c.pointee.collection = arena.string(self.collection)
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// A model's state.
+    public struct ModelStatus: WireMessage {
+        /// Collection.
+        public var collection: Swift.String = ""
+        /// Increments on every training run or import.
+        public var version: Swift.UInt64 = 0
+        /// Trainable parameters.
+        public var parameters: Swift.UInt64 = 0
+        /// Last training end.
+        public var trainedUnixMicros: Swift.Int64 = 0
+        /// Held-out NDCG@10 of the plain HNSW ranking.
+        public var baselineNdcgAt10: Swift.Float = 0
+        /// Held-out NDCG@10 with the learned re-ranking.
+        public var modelNdcgAt10: Swift.Float = 0
+        /// Feedback records buffered.
+        public var feedbackBuffered: Swift.UInt64 = 0
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(collection: Swift.String = "", version: Swift.UInt64 = 0, parameters: Swift.UInt64 = 0, trainedUnixMicros: Swift.Int64 = 0, baselineNdcgAt10: Swift.Float = 0, modelNdcgAt10: Swift.Float = 0, feedbackBuffered: Swift.UInt64 = 0) {
+            self.collection = collection
+            self.version = version
+            self.parameters = parameters
+            self.trainedUnixMicros = trainedUnixMicros
+            self.baselineNdcgAt10 = baselineNdcgAt10
+            self.modelNdcgAt10 = modelNdcgAt10
+            self.feedbackBuffered = feedbackBuffered
+        }
+
+        public static let protoFullName = "ruvector.v1.ModelStatus"
+        static let schemaIndex = 108
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__model_status(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__ModelStatus.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__ModelStatus>) {
+            let c = pointer.pointee
+            self.collection = WireRuntime.string(c.collection)
+            self.version = c.version
+            self.parameters = c.parameters
+            self.trainedUnixMicros = c.trained_unix_micros
+            self.baselineNdcgAt10 = c.baseline_ndcg_at_10
+            self.modelNdcgAt10 = c.model_ndcg_at_10
+            self.feedbackBuffered = c.feedback_buffered
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ModelStatus> {
+            let c = arena.message(Ruvector__V1__ModelStatus.self, RuVectorProto_descriptor_ruvector__v1__model_status())
+            c.pointee.collection = arena.string(self.collection)
+            c.pointee.version = self.version
+            c.pointee.parameters = self.parameters
+            c.pointee.trained_unix_micros = self.trainedUnixMicros
+            c.pointee.baseline_ndcg_at_10 = self.baselineNdcgAt10
+            c.pointee.model_ndcg_at_10 = self.modelNdcgAt10
+            c.pointee.feedback_buffered = self.feedbackBuffered
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Asks for a model's weights.
+    public struct ExportModelRequest: WireMessage {
+        /// Collection.
+        public var collection: Swift.String = ""
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(collection: Swift.String = "") {
+            self.collection = collection
+        }
+
+        public static let protoFullName = "ruvector.v1.ExportModelRequest"
+        static let schemaIndex = 109
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__export_model_request(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__ExportModelRequest.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__ExportModelRequest>) {
+            let c = pointer.pointee
+            self.collection = WireRuntime.string(c.collection)
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ExportModelRequest> {
+            let c = arena.message(Ruvector__V1__ExportModelRequest.self, RuVectorProto_descriptor_ruvector__v1__export_model_request())
+            c.pointee.collection = arena.string(self.collection)
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Uploads weights: the first message names the collection.
+    public struct ImportModelRequest: WireMessage {
+        /// Collection (first message only).
+        public var collection: Swift.String = ""
+        /// A chunk of the exported file.
+        public var chunk: RuvectorV1.FileChunk? {
+            get { _chunk?.value }
+            set { _chunk = newValue.map(WireBox.init) }
+        }
+        private var _chunk: WireBox<RuvectorV1.FileChunk>?
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(collection: Swift.String = "", chunk: RuvectorV1.FileChunk? = nil) {
+            self.collection = collection
+            self.chunk = chunk
+        }
+
+        public static let protoFullName = "ruvector.v1.ImportModelRequest"
+        static let schemaIndex = 110
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__import_model_request(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__ImportModelRequest.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__ImportModelRequest>) {
+            let c = pointer.pointee
+            self.collection = WireRuntime.string(c.collection)
+            if let value = c.chunk { self.chunk = RuvectorV1.FileChunk(c: value) }
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ImportModelRequest> {
+            let c = arena.message(Ruvector__V1__ImportModelRequest.self, RuVectorProto_descriptor_ruvector__v1__import_model_request())
+            c.pointee.collection = arena.string(self.collection)
+            if let value = self.chunk { c.pointee.chunk = value.toC(&arena) }
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Proto enum `ruvector.v1.EntryType`; values unknown to this build are kept as `unrecognized`.
+    public enum EntryType: Swift.Hashable, Swift.Sendable {
+        /// `ENTRY_TYPE_UNSPECIFIED` = 0
+        case unspecified
+        /// `ENTRY_TYPE_CONFIG_CHANGE` = 1
+        case configChange
+        /// `ENTRY_TYPE_NOOP` = 2
+        case noop
+        /// A value this build does not know.
+        case unrecognized(Swift.Int32)
+
+        /// The enum's default (its zero value).
+        public init() { self.init(rawValue: 0) }
+
+        /// The value for a wire number.
+        public init(rawValue: Swift.Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .configChange
+            case 2: self = .noop
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        /// The wire number.
+        public var rawValue: Swift.Int32 {
+            switch self {
+            case .unspecified: return 0
+            case .configChange: return 1
+            case .noop: return 2
+            case .unrecognized(let value): return value
+            }
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Proto enum `ruvector.v1.ConfigChangeType`; values unknown to this build are kept as `unrecognized`.
+    public enum ConfigChangeType: Swift.Hashable, Swift.Sendable {
+        /// `CONFIG_CHANGE_TYPE_UNSPECIFIED` = 0
+        case unspecified
+        /// `CONFIG_CHANGE_TYPE_ADD_LEARNER` = 1
+        case addLearner
+        /// `CONFIG_CHANGE_TYPE_ADD_VOTER` = 2
+        case addVoter
+        /// `CONFIG_CHANGE_TYPE_REMOVE` = 3
+        case remove
+        /// A value this build does not know.
+        case unrecognized(Swift.Int32)
+
+        /// The enum's default (its zero value).
+        public init() { self.init(rawValue: 0) }
+
+        /// The value for a wire number.
+        public init(rawValue: Swift.Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .addLearner
+            case 2: self = .addVoter
+            case 3: self = .remove
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        /// The wire number.
+        public var rawValue: Swift.Int32 {
+            switch self {
+            case .unspecified: return 0
+            case .addLearner: return 1
+            case .addVoter: return 2
+            case .remove: return 3
+            case .unrecognized(let value): return value
+            }
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Proto enum `ruvector.v1.RaftMessageType`; values unknown to this build are kept as `unrecognized`.
+    public enum RaftMessageType: Swift.Hashable, Swift.Sendable {
+        /// `RAFT_MESSAGE_TYPE_UNSPECIFIED` = 0
+        case unspecified
+        /// `RAFT_MESSAGE_TYPE_PRE_VOTE` = 1
+        case preVote
+        /// `RAFT_MESSAGE_TYPE_PRE_VOTE_RESPONSE` = 2
+        case preVoteResponse
+        /// `RAFT_MESSAGE_TYPE_VOTE` = 3
+        case vote
+        /// `RAFT_MESSAGE_TYPE_VOTE_RESPONSE` = 4
+        case voteResponse
+        /// `RAFT_MESSAGE_TYPE_APPEND` = 5
+        case append
+        /// `RAFT_MESSAGE_TYPE_APPEND_RESPONSE` = 6
+        case appendResponse
+        /// `RAFT_MESSAGE_TYPE_HEARTBEAT` = 7
+        case heartbeat
+        /// `RAFT_MESSAGE_TYPE_HEARTBEAT_RESPONSE` = 8
+        case heartbeatResponse
+        /// `RAFT_MESSAGE_TYPE_TIMEOUT_NOW` = 9
+        case timeoutNow
+        /// A value this build does not know.
+        case unrecognized(Swift.Int32)
+
+        /// The enum's default (its zero value).
+        public init() { self.init(rawValue: 0) }
+
+        /// The value for a wire number.
+        public init(rawValue: Swift.Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .preVote
+            case 2: self = .preVoteResponse
+            case 3: self = .vote
+            case 4: self = .voteResponse
+            case 5: self = .append
+            case 6: self = .appendResponse
+            case 7: self = .heartbeat
+            case 8: self = .heartbeatResponse
+            case 9: self = .timeoutNow
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        /// The wire number.
+        public var rawValue: Swift.Int32 {
+            switch self {
+            case .unspecified: return 0
+            case .preVote: return 1
+            case .preVoteResponse: return 2
+            case .vote: return 3
+            case .voteResponse: return 4
+            case .append: return 5
+            case .appendResponse: return 6
+            case .heartbeat: return 7
+            case .heartbeatResponse: return 8
+            case .timeoutNow: return 9
+            case .unrecognized(let value): return value
+            }
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// One membership change.
+    public struct ConfigChange: WireMessage {
+        /// What changes.
+        public var type: RuvectorV1.ConfigChangeType = RuvectorV1.ConfigChangeType(rawValue: 0)
+        /// Which node.
+        public var nodeId: Swift.UInt64 = 0
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(type: RuvectorV1.ConfigChangeType = RuvectorV1.ConfigChangeType(rawValue: 0), nodeId: Swift.UInt64 = 0) {
+            self.type = type
+            self.nodeId = nodeId
+        }
+
+        public static let protoFullName = "ruvector.v1.ConfigChange"
+        static let schemaIndex = 111
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__config_change(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__ConfigChange.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__ConfigChange>) {
+            let c = pointer.pointee
+            self.type = RuvectorV1.ConfigChangeType(rawValue: Swift.Int32(truncatingIfNeeded: c.type.rawValue))
+            self.nodeId = c.node_id
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ConfigChange> {
+            let c = arena.message(Ruvector__V1__ConfigChange.self, RuVectorProto_descriptor_ruvector__v1__config_change())
+            c.pointee.type = Ruvector__V1__ConfigChangeType(rawValue: .init(truncatingIfNeeded: self.type.rawValue))
+            c.pointee.node_id = self.nodeId
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// A log entry.
+    public struct Entry: WireMessage {
+        /// Term when the leader received it.
+        public var term: Swift.UInt64 = 0
+        /// Position in the log (1-based).
+        public var index: Swift.UInt64 = 0
+        /// Kind.
+        public var type: RuvectorV1.EntryType = RuvectorV1.EntryType(rawValue: 0)
+        /// The command (opaque to Raft), for ENTRY_TYPE_UNSPECIFIED.
+        public var data: [Swift.UInt8] = []
+        /// The membership change, for ENTRY_TYPE_CONFIG_CHANGE.
+        public var change: RuvectorV1.ConfigChange? {
+            get { _change?.value }
+            set { _change = newValue.map(WireBox.init) }
+        }
+        private var _change: WireBox<RuvectorV1.ConfigChange>?
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(term: Swift.UInt64 = 0, index: Swift.UInt64 = 0, type: RuvectorV1.EntryType = RuvectorV1.EntryType(rawValue: 0), data: [Swift.UInt8] = [], change: RuvectorV1.ConfigChange? = nil) {
+            self.term = term
+            self.index = index
+            self.type = type
+            self.data = data
+            self.change = change
+        }
+
+        public static let protoFullName = "ruvector.v1.Entry"
+        static let schemaIndex = 112
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__entry(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__Entry.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__Entry>) {
+            let c = pointer.pointee
+            self.term = c.term
+            self.index = c.index
+            self.type = RuvectorV1.EntryType(rawValue: Swift.Int32(truncatingIfNeeded: c.type.rawValue))
+            self.data = WireRuntime.bytes(c.data)
+            if let value = c.change { self.change = RuvectorV1.ConfigChange(c: value) }
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__Entry> {
+            let c = arena.message(Ruvector__V1__Entry.self, RuVectorProto_descriptor_ruvector__v1__entry())
+            c.pointee.term = self.term
+            c.pointee.index = self.index
+            c.pointee.type = Ruvector__V1__EntryType(rawValue: .init(truncatingIfNeeded: self.type.rawValue))
+            c.pointee.data = arena.bytes(self.data)
+            if let value = self.change { c.pointee.change = value.toC(&arena) }
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// One Raft message (snapshots travel through InstallSnapshot instead).
+    public struct RaftMessage: WireMessage {
+        /// Kind.
+        public var type: RuvectorV1.RaftMessageType = RuvectorV1.RaftMessageType(rawValue: 0)
+        /// Sender.
+        public var from: Swift.UInt64 = 0
+        /// Receiver.
+        public var to: Swift.UInt64 = 0
+        /// Sender's term (the proposed term, for a pre-vote).
+        public var term: Swift.UInt64 = 0
+        /// Append: index of the entry before `entries`. Votes: the candidate's last index.
+        /// Append responses: the follower's last matching index (or the rejected index).
+        public var index: Swift.UInt64 = 0
+        /// Append: term of the entry before `entries`. Votes: the candidate's last term.
+        public var logTerm: Swift.UInt64 = 0
+        /// Entries to store (appends only).
+        public var entries: [RuvectorV1.Entry] = []
+        /// Sender's commit index (appends, heartbeats).
+        public var commit: Swift.UInt64 = 0
+        /// Responses: refused (vote denied, log mismatch).
+        public var reject: Swift.Bool = false
+        /// A refused append: the index the leader should try next.
+        public var hint: Swift.UInt64 = 0
+        /// A ReadIndex round's context, echoed by heartbeat responses.
+        public var context: [Swift.UInt8] = []
+        /// A vote asked for on the leader's order (leadership transfer): voters ignore their lease.
+        public var transfer: Swift.Bool = false
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(type: RuvectorV1.RaftMessageType = RuvectorV1.RaftMessageType(rawValue: 0), from: Swift.UInt64 = 0, to: Swift.UInt64 = 0, term: Swift.UInt64 = 0, index: Swift.UInt64 = 0, logTerm: Swift.UInt64 = 0, entries: [RuvectorV1.Entry] = [], commit: Swift.UInt64 = 0, reject: Swift.Bool = false, hint: Swift.UInt64 = 0, context: [Swift.UInt8] = [], transfer: Swift.Bool = false) {
+            self.type = type
+            self.from = from
+            self.to = to
+            self.term = term
+            self.index = index
+            self.logTerm = logTerm
+            self.entries = entries
+            self.commit = commit
+            self.reject = reject
+            self.hint = hint
+            self.context = context
+            self.transfer = transfer
+        }
+
+        public static let protoFullName = "ruvector.v1.RaftMessage"
+        static let schemaIndex = 113
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__raft_message(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__RaftMessage.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__RaftMessage>) {
+            let c = pointer.pointee
+            self.type = RuvectorV1.RaftMessageType(rawValue: Swift.Int32(truncatingIfNeeded: c.type.rawValue))
+            self.from = c.from
+            self.to = c.to
+            self.term = c.term
+            self.index = c.index
+            self.logTerm = c.log_term
+            self.entries = (0..<c.n_entries).compactMap { c.entries[$0].map { RuvectorV1.Entry(c: $0) } }
+            self.commit = c.commit
+            self.reject = (c.reject != 0)
+            self.hint = c.hint
+            self.context = WireRuntime.bytes(c.context)
+            self.transfer = (c.transfer != 0)
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__RaftMessage> {
+            let c = arena.message(Ruvector__V1__RaftMessage.self, RuVectorProto_descriptor_ruvector__v1__raft_message())
+            c.pointee.type = Ruvector__V1__RaftMessageType(rawValue: .init(truncatingIfNeeded: self.type.rawValue))
+            c.pointee.from = self.from
+            c.pointee.to = self.to
+            c.pointee.term = self.term
+            c.pointee.index = self.index
+            c.pointee.log_term = self.logTerm
+            c.pointee.n_entries = self.entries.count
+            let entriesPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__Entry>?.self, count: self.entries.count)
+            for (index, element) in self.entries.enumerated() { entriesPointers[index] = element.toC(&arena) }
+            c.pointee.entries = entriesPointers
+            c.pointee.commit = self.commit
+            c.pointee.reject = (self.reject ? 1 : 0)
+            c.pointee.hint = self.hint
+            c.pointee.context = arena.bytes(self.context)
+            c.pointee.transfer = (self.transfer ? 1 : 0)
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Messages from one node to one peer.
+    public struct RaftBatch: WireMessage {
+        /// Sender.
+        public var from: Swift.UInt64 = 0
+        /// Messages, in the order the sender's state machine produced them.
+        public var messages: [RuvectorV1.RaftMessage] = []
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(from: Swift.UInt64 = 0, messages: [RuvectorV1.RaftMessage] = []) {
+            self.from = from
+            self.messages = messages
+        }
+
+        public static let protoFullName = "ruvector.v1.RaftBatch"
+        static let schemaIndex = 114
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__raft_batch(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__RaftBatch.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__RaftBatch>) {
+            let c = pointer.pointee
+            self.from = c.from
+            self.messages = (0..<c.n_messages).compactMap { c.messages[$0].map { RuvectorV1.RaftMessage(c: $0) } }
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__RaftBatch> {
+            let c = arena.message(Ruvector__V1__RaftBatch.self, RuVectorProto_descriptor_ruvector__v1__raft_batch())
+            c.pointee.from = self.from
+            c.pointee.n_messages = self.messages.count
+            let messagesPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__RaftMessage>?.self, count: self.messages.count)
+            for (index, element) in self.messages.enumerated() { messagesPointers[index] = element.toC(&arena) }
+            c.pointee.messages = messagesPointers
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// What the receiver took from a Send stream.
+    public struct RaftSendSummary: WireMessage {
+        /// Messages stepped.
+        public var messages: Swift.UInt64 = 0
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(messages: Swift.UInt64 = 0) {
+            self.messages = messages
+        }
+
+        public static let protoFullName = "ruvector.v1.RaftSendSummary"
+        static let schemaIndex = 115
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__raft_send_summary(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__RaftSendSummary.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__RaftSendSummary>) {
+            let c = pointer.pointee
+            self.messages = c.messages
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__RaftSendSummary> {
+            let c = arena.message(Ruvector__V1__RaftSendSummary.self, RuVectorProto_descriptor_ruvector__v1__raft_send_summary())
+            c.pointee.messages = self.messages
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// A chunk of a snapshot.
+    public struct InstallSnapshotRequest: WireMessage {
+        /// Leader's term.
+        public var term: Swift.UInt64 = 0
+        /// Leader's id.
+        public var leaderId: Swift.UInt64 = 0
+        /// The snapshot replaces entries up to and including this index.
+        public var lastIncludedIndex: Swift.UInt64 = 0
+        /// Term of that entry.
+        public var lastIncludedTerm: Swift.UInt64 = 0
+        /// Byte offset of this chunk.
+        public var offset: Swift.UInt64 = 0
+        /// Chunk bytes (at most 1 MiB).
+        public var data: [Swift.UInt8] = []
+        /// True for the last chunk.
+        public var done: Swift.Bool = false
+        /// Cluster membership as of last_included_index (voter ids).
+        public var voters: [Swift.UInt64] = []
+        /// Learner ids as of last_included_index.
+        public var learners: [Swift.UInt64] = []
+        /// The snapshot's size in bytes (at most 256 MiB).
+        public var totalBytes: Swift.UInt64 = 0
+        /// The receiver's id.
+        public var to: Swift.UInt64 = 0
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(term: Swift.UInt64 = 0, leaderId: Swift.UInt64 = 0, lastIncludedIndex: Swift.UInt64 = 0, lastIncludedTerm: Swift.UInt64 = 0, offset: Swift.UInt64 = 0, data: [Swift.UInt8] = [], done: Swift.Bool = false, voters: [Swift.UInt64] = [], learners: [Swift.UInt64] = [], totalBytes: Swift.UInt64 = 0, to: Swift.UInt64 = 0) {
+            self.term = term
+            self.leaderId = leaderId
+            self.lastIncludedIndex = lastIncludedIndex
+            self.lastIncludedTerm = lastIncludedTerm
+            self.offset = offset
+            self.data = data
+            self.done = done
+            self.voters = voters
+            self.learners = learners
+            self.totalBytes = totalBytes
+            self.to = to
+        }
+
+        public static let protoFullName = "ruvector.v1.InstallSnapshotRequest"
+        static let schemaIndex = 116
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__install_snapshot_request(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__InstallSnapshotRequest.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__InstallSnapshotRequest>) {
+            let c = pointer.pointee
+            self.term = c.term
+            self.leaderId = c.leader_id
+            self.lastIncludedIndex = c.last_included_index
+            self.lastIncludedTerm = c.last_included_term
+            self.offset = c.offset
+            self.data = WireRuntime.bytes(c.data)
+            self.done = (c.done != 0)
+            self.voters = c.n_voters == 0 ? [] : Swift.Array(UnsafeBufferPointer(start: c.voters, count: c.n_voters))
+            self.learners = c.n_learners == 0 ? [] : Swift.Array(UnsafeBufferPointer(start: c.learners, count: c.n_learners))
+            self.totalBytes = c.total_bytes
+            self.to = c.to
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__InstallSnapshotRequest> {
+            let c = arena.message(Ruvector__V1__InstallSnapshotRequest.self, RuVectorProto_descriptor_ruvector__v1__install_snapshot_request())
+            c.pointee.term = self.term
+            c.pointee.leader_id = self.leaderId
+            c.pointee.last_included_index = self.lastIncludedIndex
+            c.pointee.last_included_term = self.lastIncludedTerm
+            c.pointee.offset = self.offset
+            c.pointee.data = arena.bytes(self.data)
+            c.pointee.done = (self.done ? 1 : 0)
+            c.pointee.n_voters = self.voters.count
+            c.pointee.voters = arena.copy(self.voters)
+            c.pointee.n_learners = self.learners.count
+            c.pointee.learners = arena.copy(self.learners)
+            c.pointee.total_bytes = self.totalBytes
+            c.pointee.to = self.to
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// InstallSnapshot progress.
+    public struct InstallSnapshotResponse: WireMessage {
+        /// Receiver's term.
+        public var term: Swift.UInt64 = 0
+        /// The byte offset the receiver wants next (what it holds of this snapshot already).
+        public var nextOffset: Swift.UInt64 = 0
+        /// True once the snapshot is complete and handed to the receiver's Raft node.
+        public var done: Swift.Bool = false
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(term: Swift.UInt64 = 0, nextOffset: Swift.UInt64 = 0, done: Swift.Bool = false) {
+            self.term = term
+            self.nextOffset = nextOffset
+            self.done = done
+        }
+
+        public static let protoFullName = "ruvector.v1.InstallSnapshotResponse"
+        static let schemaIndex = 117
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__install_snapshot_response(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__InstallSnapshotResponse.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__InstallSnapshotResponse>) {
+            let c = pointer.pointee
+            self.term = c.term
+            self.nextOffset = c.next_offset
+            self.done = (c.done != 0)
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__InstallSnapshotResponse> {
+            let c = arena.message(Ruvector__V1__InstallSnapshotResponse.self, RuVectorProto_descriptor_ruvector__v1__install_snapshot_response())
+            c.pointee.term = self.term
+            c.pointee.next_offset = self.nextOffset
+            c.pointee.done = (self.done ? 1 : 0)
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// A command for the leader.
+    public struct ProposeRequest: WireMessage {
+        /// The encoded metadata command.
+        public var command: [Swift.UInt8] = []
+        /// The node forwarding it.
+        public var from: Swift.UInt64 = 0
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(command: [Swift.UInt8] = [], from: Swift.UInt64 = 0) {
+            self.command = command
+            self.from = from
+        }
+
+        public static let protoFullName = "ruvector.v1.ProposeRequest"
+        static let schemaIndex = 118
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__propose_request(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__ProposeRequest.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__ProposeRequest>) {
+            let c = pointer.pointee
+            self.command = WireRuntime.bytes(c.command)
+            self.from = c.from
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ProposeRequest> {
+            let c = arena.message(Ruvector__V1__ProposeRequest.self, RuVectorProto_descriptor_ruvector__v1__propose_request())
+            c.pointee.command = arena.bytes(self.command)
+            c.pointee.from = self.from
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// A committed command.
+    public struct ProposeResponse: WireMessage {
+        /// Its log index: the forwarding node answers its client once it applied this far.
+        public var index: Swift.UInt64 = 0
+        /// The leader's term.
+        public var term: Swift.UInt64 = 0
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(index: Swift.UInt64 = 0, term: Swift.UInt64 = 0) {
+            self.index = index
+            self.term = term
+        }
+
+        public static let protoFullName = "ruvector.v1.ProposeResponse"
+        static let schemaIndex = 119
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__propose_response(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__ProposeResponse.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__ProposeResponse>) {
+            let c = pointer.pointee
+            self.index = c.index
+            self.term = c.term
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ProposeResponse> {
+            let c = arena.message(Ruvector__V1__ProposeResponse.self, RuVectorProto_descriptor_ruvector__v1__propose_response())
+            c.pointee.index = self.index
+            c.pointee.term = self.term
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Asks the leader for a read index.
+    public struct ReadIndexRequest: WireMessage {
+        /// The asking node.
+        public var from: Swift.UInt64 = 0
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(from: Swift.UInt64 = 0) {
+            self.from = from
+        }
+
+        public static let protoFullName = "ruvector.v1.ReadIndexRequest"
+        static let schemaIndex = 120
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__read_index_request(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__ReadIndexRequest.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__ReadIndexRequest>) {
+            let c = pointer.pointee
+            self.from = c.from
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ReadIndexRequest> {
+            let c = arena.message(Ruvector__V1__ReadIndexRequest.self, RuVectorProto_descriptor_ruvector__v1__read_index_request())
+            c.pointee.from = self.from
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// A confirmed read index, and the leader's view of the members.
+    public struct ReadIndexResponse: WireMessage {
+        /// State applied up to this index is current.
+        public var index: Swift.UInt64 = 0
+        /// The leader's term.
+        public var term: Swift.UInt64 = 0
+        /// The leader's id.
+        public var leaderId: Swift.UInt64 = 0
+        /// The leader's replication progress for each member.
+        public var progress: [RuvectorV1.MemberProgress] = []
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(index: Swift.UInt64 = 0, term: Swift.UInt64 = 0, leaderId: Swift.UInt64 = 0, progress: [RuvectorV1.MemberProgress] = []) {
+            self.index = index
+            self.term = term
+            self.leaderId = leaderId
+            self.progress = progress
+        }
+
+        public static let protoFullName = "ruvector.v1.ReadIndexResponse"
+        static let schemaIndex = 121
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__read_index_response(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__ReadIndexResponse.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__ReadIndexResponse>) {
+            let c = pointer.pointee
+            self.index = c.index
+            self.term = c.term
+            self.leaderId = c.leader_id
+            self.progress = (0..<c.n_progress).compactMap { c.progress[$0].map { RuvectorV1.MemberProgress(c: $0) } }
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ReadIndexResponse> {
+            let c = arena.message(Ruvector__V1__ReadIndexResponse.self, RuVectorProto_descriptor_ruvector__v1__read_index_response())
+            c.pointee.index = self.index
+            c.pointee.term = self.term
+            c.pointee.leader_id = self.leaderId
+            c.pointee.n_progress = self.progress.count
+            let progressPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__MemberProgress>?.self, count: self.progress.count)
+            for (index, element) in self.progress.enumerated() { progressPointers[index] = element.toC(&arena) }
+            c.pointee.progress = progressPointers
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// What the leader knows of one member's replication.
+    public struct MemberProgress: WireMessage {
+        /// The member.
+        public var nodeId: Swift.UInt64 = 0
+        /// Highest log index known replicated to it.
+        public var matchIndex: Swift.UInt64 = 0
+        /// Milliseconds since the leader last heard from it (0 for the leader itself).
+        public var lastSeenMillis: Swift.UInt64 = 0
+        /// Heard from within the last election timeout.
+        public var healthy: Swift.Bool = false
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(nodeId: Swift.UInt64 = 0, matchIndex: Swift.UInt64 = 0, lastSeenMillis: Swift.UInt64 = 0, healthy: Swift.Bool = false) {
+            self.nodeId = nodeId
+            self.matchIndex = matchIndex
+            self.lastSeenMillis = lastSeenMillis
+            self.healthy = healthy
+        }
+
+        public static let protoFullName = "ruvector.v1.MemberProgress"
+        static let schemaIndex = 122
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__member_progress(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__MemberProgress.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__MemberProgress>) {
+            let c = pointer.pointee
+            self.nodeId = c.node_id
+            self.matchIndex = c.match_index
+            self.lastSeenMillis = c.last_seen_millis
+            self.healthy = (c.healthy != 0)
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__MemberProgress> {
+            let c = arena.message(Ruvector__V1__MemberProgress.self, RuVectorProto_descriptor_ruvector__v1__member_progress())
+            c.pointee.node_id = self.nodeId
+            c.pointee.match_index = self.matchIndex
+            c.pointee.last_seen_millis = self.lastSeenMillis
+            c.pointee.healthy = (self.healthy ? 1 : 0)
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Proto enum `ruvector.v1.DecisionReason`; values unknown to this build are kept as `unrecognized`.
+    public enum DecisionReason: Swift.Hashable, Swift.Sendable {
+        /// `DECISION_REASON_UNSPECIFIED` = 0
+        case unspecified
+        /// `DECISION_REASON_BEST_SCORE` = 1
+        case bestScore
+        /// `DECISION_REASON_FALLBACK_CIRCUIT_OPEN` = 2
+        case fallbackCircuitOpen
+        /// `DECISION_REASON_FALLBACK_UNTRAINED` = 3
+        case fallbackUntrained
+        /// `DECISION_REASON_FALLBACK_LOW_CONFIDENCE` = 4
+        case fallbackLowConfidence
+        /// A value this build does not know.
+        case unrecognized(Swift.Int32)
+
+        /// The enum's default (its zero value).
+        public init() { self.init(rawValue: 0) }
+
+        /// The value for a wire number.
+        public init(rawValue: Swift.Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .bestScore
+            case 2: self = .fallbackCircuitOpen
+            case 3: self = .fallbackUntrained
+            case 4: self = .fallbackLowConfidence
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        /// The wire number.
+        public var rawValue: Swift.Int32 {
+            switch self {
+            case .unspecified: return 0
+            case .bestScore: return 1
+            case .fallbackCircuitOpen: return 2
+            case .fallbackUntrained: return 3
+            case .fallbackLowConfidence: return 4
+            case .unrecognized(let value): return value
+            }
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Proto enum `ruvector.v1.CircuitState`; values unknown to this build are kept as `unrecognized`.
+    public enum CircuitState: Swift.Hashable, Swift.Sendable {
+        /// `CIRCUIT_STATE_UNSPECIFIED` = 0
+        case unspecified
+        /// `CIRCUIT_STATE_CLOSED` = 1
+        case closed
+        /// `CIRCUIT_STATE_OPEN` = 2
+        case `open`
+        /// `CIRCUIT_STATE_HALF_OPEN` = 3
+        case halfOpen
+        /// A value this build does not know.
+        case unrecognized(Swift.Int32)
+
+        /// The enum's default (its zero value).
+        public init() { self.init(rawValue: 0) }
+
+        /// The value for a wire number.
+        public init(rawValue: Swift.Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .closed
+            case 2: self = .`open`
+            case 3: self = .halfOpen
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        /// The wire number.
+        public var rawValue: Swift.Int32 {
+            switch self {
+            case .unspecified: return 0
+            case .closed: return 1
+            case .`open`: return 2
+            case .halfOpen: return 3
+            case .unrecognized(let value): return value
+            }
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// A candidate a request may go to.
+    public struct Candidate: WireMessage {
+        /// Unique name, e.g. "gpt-small".
+        public var name: Swift.String = ""
+        /// Candidate features (cost, context length...), fixed length per router.
+        public var features: [Swift.Float] = []
+        /// Cost per request in the caller's unit, used by the fallback strategy.
+        public var cost: Swift.Double = 0
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(name: Swift.String = "", features: [Swift.Float] = [], cost: Swift.Double = 0) {
+            self.name = name
+            self.features = features
+            self.cost = cost
+        }
+
+        public static let protoFullName = "ruvector.v1.Candidate"
+        static let schemaIndex = 123
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__candidate(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__Candidate.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__Candidate>) {
+            let c = pointer.pointee
+            self.name = WireRuntime.string(c.name)
+            self.features = c.n_features == 0 ? [] : Swift.Array(UnsafeBufferPointer(start: c.features, count: c.n_features))
+            self.cost = c.cost
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__Candidate> {
+            let c = arena.message(Ruvector__V1__Candidate.self, RuVectorProto_descriptor_ruvector__v1__candidate())
+            c.pointee.name = arena.string(self.name)
+            c.pointee.n_features = self.features.count
+            c.pointee.features = arena.copy(self.features)
+            c.pointee.cost = self.cost
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Asks for a routing decision.
+    public struct RouteRequest: WireMessage {
+        /// Router name (one router per name).
+        public var router: Swift.String = ""
+        /// Request embedding or features (1..4096 values).
+        public var features: RuvectorV1.Vector? {
+            get { _features?.value }
+            set { _features = newValue.map(WireBox.init) }
+        }
+        private var _features: WireBox<RuvectorV1.Vector>?
+        /// Candidates to choose from (1..256).
+        public var candidates: [RuvectorV1.Candidate] = []
+        /// Confidence level for the conformal prediction set, e.g. 0.9 (0 = 0.9).
+        public var coverage: Swift.Float = 0
+        /// Caller's id for the request, echoed into outcomes.
+        public var requestId: Swift.String = ""
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(router: Swift.String = "", features: RuvectorV1.Vector? = nil, candidates: [RuvectorV1.Candidate] = [], coverage: Swift.Float = 0, requestId: Swift.String = "") {
+            self.router = router
+            self.features = features
+            self.candidates = candidates
+            self.coverage = coverage
+            self.requestId = requestId
+        }
+
+        public static let protoFullName = "ruvector.v1.RouteRequest"
+        static let schemaIndex = 124
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__route_request(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__RouteRequest.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__RouteRequest>) {
+            let c = pointer.pointee
+            self.router = WireRuntime.string(c.router)
+            if let value = c.features { self.features = RuvectorV1.Vector(c: value) }
+            self.candidates = (0..<c.n_candidates).compactMap { c.candidates[$0].map { RuvectorV1.Candidate(c: $0) } }
+            self.coverage = c.coverage
+            self.requestId = WireRuntime.string(c.request_id)
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__RouteRequest> {
+            let c = arena.message(Ruvector__V1__RouteRequest.self, RuVectorProto_descriptor_ruvector__v1__route_request())
+            c.pointee.router = arena.string(self.router)
+            if let value = self.features { c.pointee.features = value.toC(&arena) }
+            c.pointee.n_candidates = self.candidates.count
+            let candidatesPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__Candidate>?.self, count: self.candidates.count)
+            for (index, element) in self.candidates.enumerated() { candidatesPointers[index] = element.toC(&arena) }
+            c.pointee.candidates = candidatesPointers
+            c.pointee.coverage = self.coverage
+            c.pointee.request_id = arena.string(self.requestId)
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// A scored candidate.
+    public struct ScoredCandidate: WireMessage {
+        /// Candidate name.
+        public var name: Swift.String = ""
+        /// Predicted success probability, 0..1.
+        public var score: Swift.Float = 0
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(name: Swift.String = "", score: Swift.Float = 0) {
+            self.name = name
+            self.score = score
+        }
+
+        public static let protoFullName = "ruvector.v1.ScoredCandidate"
+        static let schemaIndex = 125
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__scored_candidate(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__ScoredCandidate.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__ScoredCandidate>) {
+            let c = pointer.pointee
+            self.name = WireRuntime.string(c.name)
+            self.score = c.score
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ScoredCandidate> {
+            let c = arena.message(Ruvector__V1__ScoredCandidate.self, RuVectorProto_descriptor_ruvector__v1__scored_candidate())
+            c.pointee.name = arena.string(self.name)
+            c.pointee.score = self.score
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// The decision.
+    public struct RouteDecision: WireMessage {
+        /// The chosen candidate.
+        public var chosen: Swift.String = ""
+        /// Its predicted success probability.
+        public var confidence: Swift.Float = 0
+        /// Spread of the prediction (larger = less certain).
+        public var uncertainty: Swift.Float = 0
+        /// Candidates in the conformal prediction set at the requested coverage.
+        public var predictionSet: [Swift.String] = []
+        /// Every candidate, best first.
+        public var alternatives: [RuvectorV1.ScoredCandidate] = []
+        /// Why.
+        public var reason: RuvectorV1.DecisionReason = RuvectorV1.DecisionReason(rawValue: 0)
+        /// Router model version used.
+        public var modelVersion: Swift.UInt64 = 0
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(chosen: Swift.String = "", confidence: Swift.Float = 0, uncertainty: Swift.Float = 0, predictionSet: [Swift.String] = [], alternatives: [RuvectorV1.ScoredCandidate] = [], reason: RuvectorV1.DecisionReason = RuvectorV1.DecisionReason(rawValue: 0), modelVersion: Swift.UInt64 = 0) {
+            self.chosen = chosen
+            self.confidence = confidence
+            self.uncertainty = uncertainty
+            self.predictionSet = predictionSet
+            self.alternatives = alternatives
+            self.reason = reason
+            self.modelVersion = modelVersion
+        }
+
+        public static let protoFullName = "ruvector.v1.RouteDecision"
+        static let schemaIndex = 126
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__route_decision(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__RouteDecision.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__RouteDecision>) {
+            let c = pointer.pointee
+            self.chosen = WireRuntime.string(c.chosen)
+            self.confidence = c.confidence
+            self.uncertainty = c.uncertainty
+            self.predictionSet = (0..<c.n_prediction_set).map { WireRuntime.string(c.prediction_set[$0]) }
+            self.alternatives = (0..<c.n_alternatives).compactMap { c.alternatives[$0].map { RuvectorV1.ScoredCandidate(c: $0) } }
+            self.reason = RuvectorV1.DecisionReason(rawValue: Swift.Int32(truncatingIfNeeded: c.reason.rawValue))
+            self.modelVersion = c.model_version
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__RouteDecision> {
+            let c = arena.message(Ruvector__V1__RouteDecision.self, RuVectorProto_descriptor_ruvector__v1__route_decision())
+            c.pointee.chosen = arena.string(self.chosen)
+            c.pointee.confidence = self.confidence
+            c.pointee.uncertainty = self.uncertainty
+            c.pointee.n_prediction_set = self.predictionSet.count
+            var predictionSetElements = [UnsafeMutablePointer<CChar>?]()
+            predictionSetElements.reserveCapacity(self.predictionSet.count)
+            for element in self.predictionSet { predictionSetElements.append(arena.string(element)) }
+            c.pointee.prediction_set = arena.copy(predictionSetElements)
+            c.pointee.n_alternatives = self.alternatives.count
+            let alternativesPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__ScoredCandidate>?.self, count: self.alternatives.count)
+            for (index, element) in self.alternatives.enumerated() { alternativesPointers[index] = element.toC(&arena) }
+            c.pointee.alternatives = alternativesPointers
+            c.pointee.reason = Ruvector__V1__DecisionReason(rawValue: .init(truncatingIfNeeded: self.reason.rawValue))
+            c.pointee.model_version = self.modelVersion
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// A semantic route.
+    public struct SemanticRoute: WireMessage {
+        /// Route name.
+        public var name: Swift.String = ""
+        /// Example embeddings (1..1000, same dimension).
+        public var examples: [RuvectorV1.Vector] = []
+        /// Example texts, for people reading the route (optional).
+        public var utterances: [Swift.String] = []
+        /// Minimum cosine similarity to match, 0..1 (0 = 0.8).
+        public var threshold: Swift.Float = 0
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(name: Swift.String = "", examples: [RuvectorV1.Vector] = [], utterances: [Swift.String] = [], threshold: Swift.Float = 0) {
+            self.name = name
+            self.examples = examples
+            self.utterances = utterances
+            self.threshold = threshold
+        }
+
+        public static let protoFullName = "ruvector.v1.SemanticRoute"
+        static let schemaIndex = 127
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__semantic_route(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__SemanticRoute.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__SemanticRoute>) {
+            let c = pointer.pointee
+            self.name = WireRuntime.string(c.name)
+            self.examples = (0..<c.n_examples).compactMap { c.examples[$0].map { RuvectorV1.Vector(c: $0) } }
+            self.utterances = (0..<c.n_utterances).map { WireRuntime.string(c.utterances[$0]) }
+            self.threshold = c.threshold
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__SemanticRoute> {
+            let c = arena.message(Ruvector__V1__SemanticRoute.self, RuVectorProto_descriptor_ruvector__v1__semantic_route())
+            c.pointee.name = arena.string(self.name)
+            c.pointee.n_examples = self.examples.count
+            let examplesPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__Vector>?.self, count: self.examples.count)
+            for (index, element) in self.examples.enumerated() { examplesPointers[index] = element.toC(&arena) }
+            c.pointee.examples = examplesPointers
+            c.pointee.n_utterances = self.utterances.count
+            var utterancesElements = [UnsafeMutablePointer<CChar>?]()
+            utterancesElements.reserveCapacity(self.utterances.count)
+            for element in self.utterances { utterancesElements.append(arena.string(element)) }
+            c.pointee.utterances = arena.copy(utterancesElements)
+            c.pointee.threshold = self.threshold
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Registers a route.
+    public struct RegisterRouteRequest: WireMessage {
+        /// Router name.
+        public var router: Swift.String = ""
+        /// The route.
+        public var route: RuvectorV1.SemanticRoute? {
+            get { _route?.value }
+            set { _route = newValue.map(WireBox.init) }
+        }
+        private var _route: WireBox<RuvectorV1.SemanticRoute>?
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(router: Swift.String = "", route: RuvectorV1.SemanticRoute? = nil) {
+            self.router = router
+            self.route = route
+        }
+
+        public static let protoFullName = "ruvector.v1.RegisterRouteRequest"
+        static let schemaIndex = 128
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__register_route_request(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__RegisterRouteRequest.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__RegisterRouteRequest>) {
+            let c = pointer.pointee
+            self.router = WireRuntime.string(c.router)
+            if let value = c.route { self.route = RuvectorV1.SemanticRoute(c: value) }
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__RegisterRouteRequest> {
+            let c = arena.message(Ruvector__V1__RegisterRouteRequest.self, RuVectorProto_descriptor_ruvector__v1__register_route_request())
+            c.pointee.router = arena.string(self.router)
+            if let value = self.route { c.pointee.route = value.toC(&arena) }
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Lists routes.
+    public struct ListRoutesRequest: WireMessage {
+        /// Router name.
+        public var router: Swift.String = ""
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(router: Swift.String = "") {
+            self.router = router
+        }
+
+        public static let protoFullName = "ruvector.v1.ListRoutesRequest"
+        static let schemaIndex = 129
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__list_routes_request(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__ListRoutesRequest.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__ListRoutesRequest>) {
+            let c = pointer.pointee
+            self.router = WireRuntime.string(c.router)
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ListRoutesRequest> {
+            let c = arena.message(Ruvector__V1__ListRoutesRequest.self, RuVectorProto_descriptor_ruvector__v1__list_routes_request())
+            c.pointee.router = arena.string(self.router)
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Routes of a router.
+    public struct ListRoutesResponse: WireMessage {
+        /// The routes.
+        public var routes: [RuvectorV1.SemanticRoute] = []
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(routes: [RuvectorV1.SemanticRoute] = []) {
+            self.routes = routes
+        }
+
+        public static let protoFullName = "ruvector.v1.ListRoutesResponse"
+        static let schemaIndex = 130
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__list_routes_response(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__ListRoutesResponse.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__ListRoutesResponse>) {
+            let c = pointer.pointee
+            self.routes = (0..<c.n_routes).compactMap { c.routes[$0].map { RuvectorV1.SemanticRoute(c: $0) } }
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ListRoutesResponse> {
+            let c = arena.message(Ruvector__V1__ListRoutesResponse.self, RuVectorProto_descriptor_ruvector__v1__list_routes_response())
+            c.pointee.n_routes = self.routes.count
+            let routesPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__SemanticRoute>?.self, count: self.routes.count)
+            for (index, element) in self.routes.enumerated() { routesPointers[index] = element.toC(&arena) }
+            c.pointee.routes = routesPointers
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Deletes a route.
+    public struct DeleteRouteRequest: WireMessage {
+        /// Router name.
+        public var router: Swift.String = ""
+        /// Route name.
+        public var name: Swift.String = ""
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(router: Swift.String = "", name: Swift.String = "") {
+            self.router = router
+            self.name = name
+        }
+
+        public static let protoFullName = "ruvector.v1.DeleteRouteRequest"
+        static let schemaIndex = 131
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__delete_route_request(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__DeleteRouteRequest.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__DeleteRouteRequest>) {
+            let c = pointer.pointee
+            self.router = WireRuntime.string(c.router)
+            self.name = WireRuntime.string(c.name)
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__DeleteRouteRequest> {
+            let c = arena.message(Ruvector__V1__DeleteRouteRequest.self, RuVectorProto_descriptor_ruvector__v1__delete_route_request())
+            c.pointee.router = arena.string(self.router)
+            c.pointee.name = arena.string(self.name)
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Route deleted.
+    public struct DeleteRouteResponse: WireMessage {
+
+        /// A message with every field at its default.
+        public init() {}
+
+        public static let protoFullName = "ruvector.v1.DeleteRouteResponse"
+        static let schemaIndex = 132
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__delete_route_response(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__DeleteRouteResponse.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__DeleteRouteResponse>) {
+            _ = pointer
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__DeleteRouteResponse> {
+            let c = arena.message(Ruvector__V1__DeleteRouteResponse.self, RuVectorProto_descriptor_ruvector__v1__delete_route_response())
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Matches an embedding to routes.
+    public struct MatchRouteRequest: WireMessage {
+        /// Router name.
+        public var router: Swift.String = ""
+        /// Embedding.
+        public var embedding: RuvectorV1.Vector? {
+            get { _embedding?.value }
+            set { _embedding = newValue.map(WireBox.init) }
+        }
+        private var _embedding: WireBox<RuvectorV1.Vector>?
+        /// At most this many matches (0 = 1).
+        public var limit: Swift.UInt32 = 0
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(router: Swift.String = "", embedding: RuvectorV1.Vector? = nil, limit: Swift.UInt32 = 0) {
+            self.router = router
+            self.embedding = embedding
+            self.limit = limit
+        }
+
+        public static let protoFullName = "ruvector.v1.MatchRouteRequest"
+        static let schemaIndex = 133
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__match_route_request(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__MatchRouteRequest.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__MatchRouteRequest>) {
+            let c = pointer.pointee
+            self.router = WireRuntime.string(c.router)
+            if let value = c.embedding { self.embedding = RuvectorV1.Vector(c: value) }
+            self.limit = c.limit
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__MatchRouteRequest> {
+            let c = arena.message(Ruvector__V1__MatchRouteRequest.self, RuVectorProto_descriptor_ruvector__v1__match_route_request())
+            c.pointee.router = arena.string(self.router)
+            if let value = self.embedding { c.pointee.embedding = value.toC(&arena) }
+            c.pointee.limit = self.limit
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// A matched route.
+    public struct RouteMatch: WireMessage {
+        /// Route name.
+        public var name: Swift.String = ""
+        /// Cosine similarity to its nearest example.
+        public var similarity: Swift.Float = 0
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(name: Swift.String = "", similarity: Swift.Float = 0) {
+            self.name = name
+            self.similarity = similarity
+        }
+
+        public static let protoFullName = "ruvector.v1.RouteMatch"
+        static let schemaIndex = 134
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__route_match(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__RouteMatch.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__RouteMatch>) {
+            let c = pointer.pointee
+            self.name = WireRuntime.string(c.name)
+            self.similarity = c.similarity
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__RouteMatch> {
+            let c = arena.message(Ruvector__V1__RouteMatch.self, RuVectorProto_descriptor_ruvector__v1__route_match())
+            c.pointee.name = arena.string(self.name)
+            c.pointee.similarity = self.similarity
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Matches above threshold, best first.
+    public struct MatchRouteResponse: WireMessage {
+        /// The matches (empty when nothing passes its threshold).
+        public var matches: [RuvectorV1.RouteMatch] = []
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(matches: [RuvectorV1.RouteMatch] = []) {
+            self.matches = matches
+        }
+
+        public static let protoFullName = "ruvector.v1.MatchRouteResponse"
+        static let schemaIndex = 135
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__match_route_response(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__MatchRouteResponse.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__MatchRouteResponse>) {
+            let c = pointer.pointee
+            self.matches = (0..<c.n_matches).compactMap { c.matches[$0].map { RuvectorV1.RouteMatch(c: $0) } }
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__MatchRouteResponse> {
+            let c = arena.message(Ruvector__V1__MatchRouteResponse.self, RuVectorProto_descriptor_ruvector__v1__match_route_response())
+            c.pointee.n_matches = self.matches.count
+            let matchesPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__RouteMatch>?.self, count: self.matches.count)
+            for (index, element) in self.matches.enumerated() { matchesPointers[index] = element.toC(&arena) }
+            c.pointee.matches = matchesPointers
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// How a routed request went.
+    public struct RecordOutcomeRequest: WireMessage {
+        /// Router name.
+        public var router: Swift.String = ""
+        /// The request's id from RouteRequest.
+        public var requestId: Swift.String = ""
+        /// Candidate that served it.
+        public var candidate: Swift.String = ""
+        /// It succeeded.
+        public var success: Swift.Bool = false
+        /// Observed latency.
+        public var latencyMicros: Swift.UInt64 = 0
+        /// Observed cost.
+        public var cost: Swift.Double = 0
+        /// Quality grade 0..1 (from a judge or user), when known.
+        public var quality: Swift.Float = 0
+        /// Teacher scores per candidate for distillation (optional).
+        public var teacherScores: [RuvectorV1.ScoredCandidate] = []
+        /// Request features (needed when the request was not routed through Route).
+        public var features: RuvectorV1.Vector? {
+            get { _features?.value }
+            set { _features = newValue.map(WireBox.init) }
+        }
+        private var _features: WireBox<RuvectorV1.Vector>?
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(router: Swift.String = "", requestId: Swift.String = "", candidate: Swift.String = "", success: Swift.Bool = false, latencyMicros: Swift.UInt64 = 0, cost: Swift.Double = 0, quality: Swift.Float = 0, teacherScores: [RuvectorV1.ScoredCandidate] = [], features: RuvectorV1.Vector? = nil) {
+            self.router = router
+            self.requestId = requestId
+            self.candidate = candidate
+            self.success = success
+            self.latencyMicros = latencyMicros
+            self.cost = cost
+            self.quality = quality
+            self.teacherScores = teacherScores
+            self.features = features
+        }
+
+        public static let protoFullName = "ruvector.v1.RecordOutcomeRequest"
+        static let schemaIndex = 136
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__record_outcome_request(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__RecordOutcomeRequest.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__RecordOutcomeRequest>) {
+            let c = pointer.pointee
+            self.router = WireRuntime.string(c.router)
+            self.requestId = WireRuntime.string(c.request_id)
+            self.candidate = WireRuntime.string(c.candidate)
+            self.success = (c.success != 0)
+            self.latencyMicros = c.latency_micros
+            self.cost = c.cost
+            self.quality = c.quality
+            self.teacherScores = (0..<c.n_teacher_scores).compactMap { c.teacher_scores[$0].map { RuvectorV1.ScoredCandidate(c: $0) } }
+            if let value = c.features { self.features = RuvectorV1.Vector(c: value) }
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__RecordOutcomeRequest> {
+            let c = arena.message(Ruvector__V1__RecordOutcomeRequest.self, RuVectorProto_descriptor_ruvector__v1__record_outcome_request())
+            c.pointee.router = arena.string(self.router)
+            c.pointee.request_id = arena.string(self.requestId)
+            c.pointee.candidate = arena.string(self.candidate)
+            c.pointee.success = (self.success ? 1 : 0)
+            c.pointee.latency_micros = self.latencyMicros
+            c.pointee.cost = self.cost
+            c.pointee.quality = self.quality
+            c.pointee.n_teacher_scores = self.teacherScores.count
+            let teacherScoresPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__ScoredCandidate>?.self, count: self.teacherScores.count)
+            for (index, element) in self.teacherScores.enumerated() { teacherScoresPointers[index] = element.toC(&arena) }
+            c.pointee.teacher_scores = teacherScoresPointers
+            if let value = self.features { c.pointee.features = value.toC(&arena) }
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Outcome recorded.
+    public struct RecordOutcomeResponse: WireMessage {
+        /// Outcomes held for training.
+        public var recorded: Swift.UInt64 = 0
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(recorded: Swift.UInt64 = 0) {
+            self.recorded = recorded
+        }
+
+        public static let protoFullName = "ruvector.v1.RecordOutcomeResponse"
+        static let schemaIndex = 137
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__record_outcome_response(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__RecordOutcomeResponse.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__RecordOutcomeResponse>) {
+            let c = pointer.pointee
+            self.recorded = c.recorded
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__RecordOutcomeResponse> {
+            let c = arena.message(Ruvector__V1__RecordOutcomeResponse.self, RuVectorProto_descriptor_ruvector__v1__record_outcome_response())
+            c.pointee.recorded = self.recorded
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Trains a router.
+    public struct TrainRouterRequest: WireMessage {
+        /// Router name.
+        public var router: Swift.String = ""
+        /// Epochs (0 = 20).
+        public var epochs: Swift.UInt32 = 0
+        /// Learning rate (0 = 1e-2).
+        public var learningRate: Swift.Float = 0
+        /// Weight of the teacher's scores in the loss, 0..1 (distillation).
+        public var distillationWeight: Swift.Float = 0
+        /// Seed.
+        public var seed: Swift.UInt64 = 0
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(router: Swift.String = "", epochs: Swift.UInt32 = 0, learningRate: Swift.Float = 0, distillationWeight: Swift.Float = 0, seed: Swift.UInt64 = 0) {
+            self.router = router
+            self.epochs = epochs
+            self.learningRate = learningRate
+            self.distillationWeight = distillationWeight
+            self.seed = seed
+        }
+
+        public static let protoFullName = "ruvector.v1.TrainRouterRequest"
+        static let schemaIndex = 138
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__train_router_request(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__TrainRouterRequest.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__TrainRouterRequest>) {
+            let c = pointer.pointee
+            self.router = WireRuntime.string(c.router)
+            self.epochs = c.epochs
+            self.learningRate = c.learning_rate
+            self.distillationWeight = c.distillation_weight
+            self.seed = c.seed
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__TrainRouterRequest> {
+            let c = arena.message(Ruvector__V1__TrainRouterRequest.self, RuVectorProto_descriptor_ruvector__v1__train_router_request())
+            c.pointee.router = arena.string(self.router)
+            c.pointee.epochs = self.epochs
+            c.pointee.learning_rate = self.learningRate
+            c.pointee.distillation_weight = self.distillationWeight
+            c.pointee.seed = self.seed
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Training progress.
+    public struct TrainRouterProgress: WireMessage {
+        /// Epoch.
+        public var epoch: Swift.UInt32 = 0
+        /// Loss.
+        public var loss: Swift.Float = 0
+        /// Held-out accuracy of the chosen candidate.
+        public var accuracy: Swift.Float = 0
+        /// True on the last message.
+        public var done: Swift.Bool = false
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(epoch: Swift.UInt32 = 0, loss: Swift.Float = 0, accuracy: Swift.Float = 0, done: Swift.Bool = false) {
+            self.epoch = epoch
+            self.loss = loss
+            self.accuracy = accuracy
+            self.done = done
+        }
+
+        public static let protoFullName = "ruvector.v1.TrainRouterProgress"
+        static let schemaIndex = 139
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__train_router_progress(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__TrainRouterProgress.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__TrainRouterProgress>) {
+            let c = pointer.pointee
+            self.epoch = c.epoch
+            self.loss = c.loss
+            self.accuracy = c.accuracy
+            self.done = (c.done != 0)
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__TrainRouterProgress> {
+            let c = arena.message(Ruvector__V1__TrainRouterProgress.self, RuVectorProto_descriptor_ruvector__v1__train_router_progress())
+            c.pointee.epoch = self.epoch
+            c.pointee.loss = self.loss
+            c.pointee.accuracy = self.accuracy
+            c.pointee.done = (self.done ? 1 : 0)
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Asks for a router's status.
+    public struct RouterStatusRequest: WireMessage {
+        /// Router name.
+        public var router: Swift.String = ""
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(router: Swift.String = "") {
+            self.router = router
+        }
+
+        public static let protoFullName = "ruvector.v1.RouterStatusRequest"
+        static let schemaIndex = 140
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__router_status_request(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__RouterStatusRequest.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__RouterStatusRequest>) {
+            let c = pointer.pointee
+            self.router = WireRuntime.string(c.router)
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__RouterStatusRequest> {
+            let c = arena.message(Ruvector__V1__RouterStatusRequest.self, RuVectorProto_descriptor_ruvector__v1__router_status_request())
+            c.pointee.router = arena.string(self.router)
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// One candidate's breaker.
+    public struct CircuitBreakerStatus: WireMessage {
+        /// Candidate name.
+        public var candidate: Swift.String = ""
+        /// State.
+        public var state: RuvectorV1.CircuitState = RuvectorV1.CircuitState(rawValue: 0)
+        /// Consecutive failures.
+        public var consecutiveFailures: Swift.UInt32 = 0
+        /// When an open circuit will half-open.
+        public var retryAtUnixMicros: Swift.Int64 = 0
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(candidate: Swift.String = "", state: RuvectorV1.CircuitState = RuvectorV1.CircuitState(rawValue: 0), consecutiveFailures: Swift.UInt32 = 0, retryAtUnixMicros: Swift.Int64 = 0) {
+            self.candidate = candidate
+            self.state = state
+            self.consecutiveFailures = consecutiveFailures
+            self.retryAtUnixMicros = retryAtUnixMicros
+        }
+
+        public static let protoFullName = "ruvector.v1.CircuitBreakerStatus"
+        static let schemaIndex = 141
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__circuit_breaker_status(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__CircuitBreakerStatus.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__CircuitBreakerStatus>) {
+            let c = pointer.pointee
+            self.candidate = WireRuntime.string(c.candidate)
+            self.state = RuvectorV1.CircuitState(rawValue: Swift.Int32(truncatingIfNeeded: c.state.rawValue))
+            self.consecutiveFailures = c.consecutive_failures
+            self.retryAtUnixMicros = c.retry_at_unix_micros
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__CircuitBreakerStatus> {
+            let c = arena.message(Ruvector__V1__CircuitBreakerStatus.self, RuVectorProto_descriptor_ruvector__v1__circuit_breaker_status())
+            c.pointee.candidate = arena.string(self.candidate)
+            c.pointee.state = Ruvector__V1__CircuitState(rawValue: .init(truncatingIfNeeded: self.state.rawValue))
+            c.pointee.consecutive_failures = self.consecutiveFailures
+            c.pointee.retry_at_unix_micros = self.retryAtUnixMicros
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// A router's state.
+    public struct RouterStatus: WireMessage {
+        /// Router name.
+        public var router: Swift.String = ""
+        /// Model version (0 = untrained).
+        public var modelVersion: Swift.UInt64 = 0
+        /// Outcomes recorded.
+        public var outcomesRecorded: Swift.UInt64 = 0
+        /// Empirical coverage of the conformal sets on held-out outcomes.
+        public var calibratedCoverage: Swift.Float = 0
+        /// Per-candidate breakers.
+        public var breakers: [RuvectorV1.CircuitBreakerStatus] = []
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(router: Swift.String = "", modelVersion: Swift.UInt64 = 0, outcomesRecorded: Swift.UInt64 = 0, calibratedCoverage: Swift.Float = 0, breakers: [RuvectorV1.CircuitBreakerStatus] = []) {
+            self.router = router
+            self.modelVersion = modelVersion
+            self.outcomesRecorded = outcomesRecorded
+            self.calibratedCoverage = calibratedCoverage
+            self.breakers = breakers
+        }
+
+        public static let protoFullName = "ruvector.v1.RouterStatus"
+        static let schemaIndex = 142
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__router_status(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__RouterStatus.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__RouterStatus>) {
+            let c = pointer.pointee
+            self.router = WireRuntime.string(c.router)
+            self.modelVersion = c.model_version
+            self.outcomesRecorded = c.outcomes_recorded
+            self.calibratedCoverage = c.calibrated_coverage
+            self.breakers = (0..<c.n_breakers).compactMap { c.breakers[$0].map { RuvectorV1.CircuitBreakerStatus(c: $0) } }
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__RouterStatus> {
+            let c = arena.message(Ruvector__V1__RouterStatus.self, RuVectorProto_descriptor_ruvector__v1__router_status())
+            c.pointee.router = arena.string(self.router)
+            c.pointee.model_version = self.modelVersion
+            c.pointee.outcomes_recorded = self.outcomesRecorded
+            c.pointee.calibrated_coverage = self.calibratedCoverage
+            c.pointee.n_breakers = self.breakers.count
+            let breakersPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__CircuitBreakerStatus>?.self, count: self.breakers.count)
+            for (index, element) in self.breakers.enumerated() { breakersPointers[index] = element.toC(&arena) }
+            c.pointee.breakers = breakersPointers
             return c
         }
     }

@@ -52,6 +52,51 @@ void   ruvector__v1__member__free_unpacked
   assert(message->base.descriptor == &ruvector__v1__member__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   ruvector__v1__collection_metadata__init
+                     (Ruvector__V1__CollectionMetadata         *message)
+{
+  static const Ruvector__V1__CollectionMetadata init_value = RUVECTOR__V1__COLLECTION_METADATA__INIT;
+  *message = init_value;
+}
+size_t ruvector__v1__collection_metadata__get_packed_size
+                     (const Ruvector__V1__CollectionMetadata *message)
+{
+  assert(message->base.descriptor == &ruvector__v1__collection_metadata__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t ruvector__v1__collection_metadata__pack
+                     (const Ruvector__V1__CollectionMetadata *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &ruvector__v1__collection_metadata__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t ruvector__v1__collection_metadata__pack_to_buffer
+                     (const Ruvector__V1__CollectionMetadata *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &ruvector__v1__collection_metadata__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Ruvector__V1__CollectionMetadata *
+       ruvector__v1__collection_metadata__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Ruvector__V1__CollectionMetadata *)
+     protobuf_c_message_unpack (&ruvector__v1__collection_metadata__descriptor,
+                                allocator, len, data);
+}
+void   ruvector__v1__collection_metadata__free_unpacked
+                     (Ruvector__V1__CollectionMetadata *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &ruvector__v1__collection_metadata__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   ruvector__v1__shard_assignment__init
                      (Ruvector__V1__ShardAssignment         *message)
 {
@@ -502,7 +547,7 @@ void   ruvector__v1__transfer_shard_request__free_unpacked
   assert(message->base.descriptor == &ruvector__v1__transfer_shard_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor ruvector__v1__member__field_descriptors[5] =
+static const ProtobufCFieldDescriptor ruvector__v1__member__field_descriptors[7] =
 {
   {
     "node_id",
@@ -564,10 +609,36 @@ static const ProtobufCFieldDescriptor ruvector__v1__member__field_descriptors[5]
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "last_seen_millis",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__Member, last_seen_millis),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "lag_entries",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__Member, lag_entries),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__member__field_indices_by_name[] = {
   1,   /* field[1] = address */
   3,   /* field[3] = healthy */
+  6,   /* field[6] = lag_entries */
+  5,   /* field[5] = last_seen_millis */
   4,   /* field[4] = match_index */
   0,   /* field[0] = node_id */
   2,   /* field[2] = role */
@@ -575,7 +646,7 @@ static const unsigned ruvector__v1__member__field_indices_by_name[] = {
 static const ProtobufCIntRange ruvector__v1__member__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__member__descriptor =
 {
@@ -585,11 +656,88 @@ const ProtobufCMessageDescriptor ruvector__v1__member__descriptor =
   "Ruvector__V1__Member",
   "ruvector.v1",
   sizeof(Ruvector__V1__Member),
-  5,
+  7,
   ruvector__v1__member__field_descriptors,
   ruvector__v1__member__field_indices_by_name,
   1,  ruvector__v1__member__number_ranges,
   (ProtobufCMessageInit) ruvector__v1__member__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor ruvector__v1__collection_metadata__field_descriptors[4] =
+{
+  {
+    "name",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__CollectionMetadata, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "dimension",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__CollectionMetadata, dimension),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "metric",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__CollectionMetadata, metric),
+    &ruvector__v1__metric__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "created_index",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__CollectionMetadata, created_index),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned ruvector__v1__collection_metadata__field_indices_by_name[] = {
+  3,   /* field[3] = created_index */
+  1,   /* field[1] = dimension */
+  2,   /* field[2] = metric */
+  0,   /* field[0] = name */
+};
+static const ProtobufCIntRange ruvector__v1__collection_metadata__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor ruvector__v1__collection_metadata__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "ruvector.v1.CollectionMetadata",
+  "CollectionMetadata",
+  "Ruvector__V1__CollectionMetadata",
+  "ruvector.v1",
+  sizeof(Ruvector__V1__CollectionMetadata),
+  4,
+  ruvector__v1__collection_metadata__field_descriptors,
+  ruvector__v1__collection_metadata__field_indices_by_name,
+  1,  ruvector__v1__collection_metadata__number_ranges,
+  (ProtobufCMessageInit) ruvector__v1__collection_metadata__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor ruvector__v1__shard_assignment__field_descriptors[5] =
@@ -682,7 +830,7 @@ const ProtobufCMessageDescriptor ruvector__v1__shard_assignment__descriptor =
   (ProtobufCMessageInit) ruvector__v1__shard_assignment__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__cluster_state__field_descriptors[7] =
+static const ProtobufCFieldDescriptor ruvector__v1__cluster_state__field_descriptors[11] =
 {
   {
     "members",
@@ -768,20 +916,72 @@ static const ProtobufCFieldDescriptor ruvector__v1__cluster_state__field_descrip
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "collections",
+    8,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Ruvector__V1__ClusterState, n_collections),
+    offsetof(Ruvector__V1__ClusterState, collections),
+    &ruvector__v1__collection_metadata__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "answered_by",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ClusterState, answered_by),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "applied_index",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ClusterState, applied_index),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "stale",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ClusterState, stale),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__cluster_state__field_indices_by_name[] = {
+  8,   /* field[8] = answered_by */
+  9,   /* field[9] = applied_index */
+  7,   /* field[7] = collections */
   3,   /* field[3] = commit_index */
   1,   /* field[1] = leader_id */
   0,   /* field[0] = members */
   5,   /* field[5] = replication_factor */
   6,   /* field[6] = replication_mode */
   4,   /* field[4] = shards */
+  10,   /* field[10] = stale */
   2,   /* field[2] = term */
 };
 static const ProtobufCIntRange ruvector__v1__cluster_state__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 7 }
+  { 0, 11 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__cluster_state__descriptor =
 {
@@ -791,7 +991,7 @@ const ProtobufCMessageDescriptor ruvector__v1__cluster_state__descriptor =
   "Ruvector__V1__ClusterState",
   "ruvector.v1",
   sizeof(Ruvector__V1__ClusterState),
-  7,
+  11,
   ruvector__v1__cluster_state__field_descriptors,
   ruvector__v1__cluster_state__field_indices_by_name,
   1,  ruvector__v1__cluster_state__number_ranges,
@@ -887,9 +1087,29 @@ const ProtobufCMessageDescriptor ruvector__v1__leave_request__descriptor =
   (ProtobufCMessageInit) ruvector__v1__leave_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-#define ruvector__v1__get_state_request__field_descriptors NULL
-#define ruvector__v1__get_state_request__field_indices_by_name NULL
-#define ruvector__v1__get_state_request__number_ranges NULL
+static const ProtobufCFieldDescriptor ruvector__v1__get_state_request__field_descriptors[1] =
+{
+  {
+    "stale_ok",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__GetStateRequest, stale_ok),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned ruvector__v1__get_state_request__field_indices_by_name[] = {
+  0,   /* field[0] = stale_ok */
+};
+static const ProtobufCIntRange ruvector__v1__get_state_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
 const ProtobufCMessageDescriptor ruvector__v1__get_state_request__descriptor =
 {
   PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
@@ -898,10 +1118,10 @@ const ProtobufCMessageDescriptor ruvector__v1__get_state_request__descriptor =
   "Ruvector__V1__GetStateRequest",
   "ruvector.v1",
   sizeof(Ruvector__V1__GetStateRequest),
-  0,
+  1,
   ruvector__v1__get_state_request__field_descriptors,
   ruvector__v1__get_state_request__field_indices_by_name,
-  0,  ruvector__v1__get_state_request__number_ranges,
+  1,  ruvector__v1__get_state_request__number_ranges,
   (ProtobufCMessageInit) ruvector__v1__get_state_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };

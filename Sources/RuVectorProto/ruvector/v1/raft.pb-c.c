@@ -7,6 +7,51 @@
 #endif
 
 #include "ruvector/v1/raft.pb-c.h"
+void   ruvector__v1__config_change__init
+                     (Ruvector__V1__ConfigChange         *message)
+{
+  static const Ruvector__V1__ConfigChange init_value = RUVECTOR__V1__CONFIG_CHANGE__INIT;
+  *message = init_value;
+}
+size_t ruvector__v1__config_change__get_packed_size
+                     (const Ruvector__V1__ConfigChange *message)
+{
+  assert(message->base.descriptor == &ruvector__v1__config_change__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t ruvector__v1__config_change__pack
+                     (const Ruvector__V1__ConfigChange *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &ruvector__v1__config_change__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t ruvector__v1__config_change__pack_to_buffer
+                     (const Ruvector__V1__ConfigChange *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &ruvector__v1__config_change__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Ruvector__V1__ConfigChange *
+       ruvector__v1__config_change__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Ruvector__V1__ConfigChange *)
+     protobuf_c_message_unpack (&ruvector__v1__config_change__descriptor,
+                                allocator, len, data);
+}
+void   ruvector__v1__config_change__free_unpacked
+                     (Ruvector__V1__ConfigChange *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &ruvector__v1__config_change__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   ruvector__v1__entry__init
                      (Ruvector__V1__Entry         *message)
 {
@@ -52,184 +97,139 @@ void   ruvector__v1__entry__free_unpacked
   assert(message->base.descriptor == &ruvector__v1__entry__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-void   ruvector__v1__append_entries_request__init
-                     (Ruvector__V1__AppendEntriesRequest         *message)
+void   ruvector__v1__raft_message__init
+                     (Ruvector__V1__RaftMessage         *message)
 {
-  static const Ruvector__V1__AppendEntriesRequest init_value = RUVECTOR__V1__APPEND_ENTRIES_REQUEST__INIT;
+  static const Ruvector__V1__RaftMessage init_value = RUVECTOR__V1__RAFT_MESSAGE__INIT;
   *message = init_value;
 }
-size_t ruvector__v1__append_entries_request__get_packed_size
-                     (const Ruvector__V1__AppendEntriesRequest *message)
+size_t ruvector__v1__raft_message__get_packed_size
+                     (const Ruvector__V1__RaftMessage *message)
 {
-  assert(message->base.descriptor == &ruvector__v1__append_entries_request__descriptor);
+  assert(message->base.descriptor == &ruvector__v1__raft_message__descriptor);
   return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
 }
-size_t ruvector__v1__append_entries_request__pack
-                     (const Ruvector__V1__AppendEntriesRequest *message,
+size_t ruvector__v1__raft_message__pack
+                     (const Ruvector__V1__RaftMessage *message,
                       uint8_t       *out)
 {
-  assert(message->base.descriptor == &ruvector__v1__append_entries_request__descriptor);
+  assert(message->base.descriptor == &ruvector__v1__raft_message__descriptor);
   return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
 }
-size_t ruvector__v1__append_entries_request__pack_to_buffer
-                     (const Ruvector__V1__AppendEntriesRequest *message,
+size_t ruvector__v1__raft_message__pack_to_buffer
+                     (const Ruvector__V1__RaftMessage *message,
                       ProtobufCBuffer *buffer)
 {
-  assert(message->base.descriptor == &ruvector__v1__append_entries_request__descriptor);
+  assert(message->base.descriptor == &ruvector__v1__raft_message__descriptor);
   return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
 }
-Ruvector__V1__AppendEntriesRequest *
-       ruvector__v1__append_entries_request__unpack
+Ruvector__V1__RaftMessage *
+       ruvector__v1__raft_message__unpack
                      (ProtobufCAllocator  *allocator,
                       size_t               len,
                       const uint8_t       *data)
 {
-  return (Ruvector__V1__AppendEntriesRequest *)
-     protobuf_c_message_unpack (&ruvector__v1__append_entries_request__descriptor,
+  return (Ruvector__V1__RaftMessage *)
+     protobuf_c_message_unpack (&ruvector__v1__raft_message__descriptor,
                                 allocator, len, data);
 }
-void   ruvector__v1__append_entries_request__free_unpacked
-                     (Ruvector__V1__AppendEntriesRequest *message,
+void   ruvector__v1__raft_message__free_unpacked
+                     (Ruvector__V1__RaftMessage *message,
                       ProtobufCAllocator *allocator)
 {
   if(!message)
     return;
-  assert(message->base.descriptor == &ruvector__v1__append_entries_request__descriptor);
+  assert(message->base.descriptor == &ruvector__v1__raft_message__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-void   ruvector__v1__append_entries_response__init
-                     (Ruvector__V1__AppendEntriesResponse         *message)
+void   ruvector__v1__raft_batch__init
+                     (Ruvector__V1__RaftBatch         *message)
 {
-  static const Ruvector__V1__AppendEntriesResponse init_value = RUVECTOR__V1__APPEND_ENTRIES_RESPONSE__INIT;
+  static const Ruvector__V1__RaftBatch init_value = RUVECTOR__V1__RAFT_BATCH__INIT;
   *message = init_value;
 }
-size_t ruvector__v1__append_entries_response__get_packed_size
-                     (const Ruvector__V1__AppendEntriesResponse *message)
+size_t ruvector__v1__raft_batch__get_packed_size
+                     (const Ruvector__V1__RaftBatch *message)
 {
-  assert(message->base.descriptor == &ruvector__v1__append_entries_response__descriptor);
+  assert(message->base.descriptor == &ruvector__v1__raft_batch__descriptor);
   return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
 }
-size_t ruvector__v1__append_entries_response__pack
-                     (const Ruvector__V1__AppendEntriesResponse *message,
+size_t ruvector__v1__raft_batch__pack
+                     (const Ruvector__V1__RaftBatch *message,
                       uint8_t       *out)
 {
-  assert(message->base.descriptor == &ruvector__v1__append_entries_response__descriptor);
+  assert(message->base.descriptor == &ruvector__v1__raft_batch__descriptor);
   return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
 }
-size_t ruvector__v1__append_entries_response__pack_to_buffer
-                     (const Ruvector__V1__AppendEntriesResponse *message,
+size_t ruvector__v1__raft_batch__pack_to_buffer
+                     (const Ruvector__V1__RaftBatch *message,
                       ProtobufCBuffer *buffer)
 {
-  assert(message->base.descriptor == &ruvector__v1__append_entries_response__descriptor);
+  assert(message->base.descriptor == &ruvector__v1__raft_batch__descriptor);
   return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
 }
-Ruvector__V1__AppendEntriesResponse *
-       ruvector__v1__append_entries_response__unpack
+Ruvector__V1__RaftBatch *
+       ruvector__v1__raft_batch__unpack
                      (ProtobufCAllocator  *allocator,
                       size_t               len,
                       const uint8_t       *data)
 {
-  return (Ruvector__V1__AppendEntriesResponse *)
-     protobuf_c_message_unpack (&ruvector__v1__append_entries_response__descriptor,
+  return (Ruvector__V1__RaftBatch *)
+     protobuf_c_message_unpack (&ruvector__v1__raft_batch__descriptor,
                                 allocator, len, data);
 }
-void   ruvector__v1__append_entries_response__free_unpacked
-                     (Ruvector__V1__AppendEntriesResponse *message,
+void   ruvector__v1__raft_batch__free_unpacked
+                     (Ruvector__V1__RaftBatch *message,
                       ProtobufCAllocator *allocator)
 {
   if(!message)
     return;
-  assert(message->base.descriptor == &ruvector__v1__append_entries_response__descriptor);
+  assert(message->base.descriptor == &ruvector__v1__raft_batch__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-void   ruvector__v1__request_vote_request__init
-                     (Ruvector__V1__RequestVoteRequest         *message)
+void   ruvector__v1__raft_send_summary__init
+                     (Ruvector__V1__RaftSendSummary         *message)
 {
-  static const Ruvector__V1__RequestVoteRequest init_value = RUVECTOR__V1__REQUEST_VOTE_REQUEST__INIT;
+  static const Ruvector__V1__RaftSendSummary init_value = RUVECTOR__V1__RAFT_SEND_SUMMARY__INIT;
   *message = init_value;
 }
-size_t ruvector__v1__request_vote_request__get_packed_size
-                     (const Ruvector__V1__RequestVoteRequest *message)
+size_t ruvector__v1__raft_send_summary__get_packed_size
+                     (const Ruvector__V1__RaftSendSummary *message)
 {
-  assert(message->base.descriptor == &ruvector__v1__request_vote_request__descriptor);
+  assert(message->base.descriptor == &ruvector__v1__raft_send_summary__descriptor);
   return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
 }
-size_t ruvector__v1__request_vote_request__pack
-                     (const Ruvector__V1__RequestVoteRequest *message,
+size_t ruvector__v1__raft_send_summary__pack
+                     (const Ruvector__V1__RaftSendSummary *message,
                       uint8_t       *out)
 {
-  assert(message->base.descriptor == &ruvector__v1__request_vote_request__descriptor);
+  assert(message->base.descriptor == &ruvector__v1__raft_send_summary__descriptor);
   return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
 }
-size_t ruvector__v1__request_vote_request__pack_to_buffer
-                     (const Ruvector__V1__RequestVoteRequest *message,
+size_t ruvector__v1__raft_send_summary__pack_to_buffer
+                     (const Ruvector__V1__RaftSendSummary *message,
                       ProtobufCBuffer *buffer)
 {
-  assert(message->base.descriptor == &ruvector__v1__request_vote_request__descriptor);
+  assert(message->base.descriptor == &ruvector__v1__raft_send_summary__descriptor);
   return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
 }
-Ruvector__V1__RequestVoteRequest *
-       ruvector__v1__request_vote_request__unpack
+Ruvector__V1__RaftSendSummary *
+       ruvector__v1__raft_send_summary__unpack
                      (ProtobufCAllocator  *allocator,
                       size_t               len,
                       const uint8_t       *data)
 {
-  return (Ruvector__V1__RequestVoteRequest *)
-     protobuf_c_message_unpack (&ruvector__v1__request_vote_request__descriptor,
+  return (Ruvector__V1__RaftSendSummary *)
+     protobuf_c_message_unpack (&ruvector__v1__raft_send_summary__descriptor,
                                 allocator, len, data);
 }
-void   ruvector__v1__request_vote_request__free_unpacked
-                     (Ruvector__V1__RequestVoteRequest *message,
+void   ruvector__v1__raft_send_summary__free_unpacked
+                     (Ruvector__V1__RaftSendSummary *message,
                       ProtobufCAllocator *allocator)
 {
   if(!message)
     return;
-  assert(message->base.descriptor == &ruvector__v1__request_vote_request__descriptor);
-  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
-}
-void   ruvector__v1__request_vote_response__init
-                     (Ruvector__V1__RequestVoteResponse         *message)
-{
-  static const Ruvector__V1__RequestVoteResponse init_value = RUVECTOR__V1__REQUEST_VOTE_RESPONSE__INIT;
-  *message = init_value;
-}
-size_t ruvector__v1__request_vote_response__get_packed_size
-                     (const Ruvector__V1__RequestVoteResponse *message)
-{
-  assert(message->base.descriptor == &ruvector__v1__request_vote_response__descriptor);
-  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
-}
-size_t ruvector__v1__request_vote_response__pack
-                     (const Ruvector__V1__RequestVoteResponse *message,
-                      uint8_t       *out)
-{
-  assert(message->base.descriptor == &ruvector__v1__request_vote_response__descriptor);
-  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
-}
-size_t ruvector__v1__request_vote_response__pack_to_buffer
-                     (const Ruvector__V1__RequestVoteResponse *message,
-                      ProtobufCBuffer *buffer)
-{
-  assert(message->base.descriptor == &ruvector__v1__request_vote_response__descriptor);
-  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
-}
-Ruvector__V1__RequestVoteResponse *
-       ruvector__v1__request_vote_response__unpack
-                     (ProtobufCAllocator  *allocator,
-                      size_t               len,
-                      const uint8_t       *data)
-{
-  return (Ruvector__V1__RequestVoteResponse *)
-     protobuf_c_message_unpack (&ruvector__v1__request_vote_response__descriptor,
-                                allocator, len, data);
-}
-void   ruvector__v1__request_vote_response__free_unpacked
-                     (Ruvector__V1__RequestVoteResponse *message,
-                      ProtobufCAllocator *allocator)
-{
-  if(!message)
-    return;
-  assert(message->base.descriptor == &ruvector__v1__request_vote_response__descriptor);
+  assert(message->base.descriptor == &ruvector__v1__raft_send_summary__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
 void   ruvector__v1__install_snapshot_request__init
@@ -322,97 +322,283 @@ void   ruvector__v1__install_snapshot_response__free_unpacked
   assert(message->base.descriptor == &ruvector__v1__install_snapshot_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-void   ruvector__v1__timeout_now_request__init
-                     (Ruvector__V1__TimeoutNowRequest         *message)
+void   ruvector__v1__propose_request__init
+                     (Ruvector__V1__ProposeRequest         *message)
 {
-  static const Ruvector__V1__TimeoutNowRequest init_value = RUVECTOR__V1__TIMEOUT_NOW_REQUEST__INIT;
+  static const Ruvector__V1__ProposeRequest init_value = RUVECTOR__V1__PROPOSE_REQUEST__INIT;
   *message = init_value;
 }
-size_t ruvector__v1__timeout_now_request__get_packed_size
-                     (const Ruvector__V1__TimeoutNowRequest *message)
+size_t ruvector__v1__propose_request__get_packed_size
+                     (const Ruvector__V1__ProposeRequest *message)
 {
-  assert(message->base.descriptor == &ruvector__v1__timeout_now_request__descriptor);
+  assert(message->base.descriptor == &ruvector__v1__propose_request__descriptor);
   return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
 }
-size_t ruvector__v1__timeout_now_request__pack
-                     (const Ruvector__V1__TimeoutNowRequest *message,
+size_t ruvector__v1__propose_request__pack
+                     (const Ruvector__V1__ProposeRequest *message,
                       uint8_t       *out)
 {
-  assert(message->base.descriptor == &ruvector__v1__timeout_now_request__descriptor);
+  assert(message->base.descriptor == &ruvector__v1__propose_request__descriptor);
   return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
 }
-size_t ruvector__v1__timeout_now_request__pack_to_buffer
-                     (const Ruvector__V1__TimeoutNowRequest *message,
+size_t ruvector__v1__propose_request__pack_to_buffer
+                     (const Ruvector__V1__ProposeRequest *message,
                       ProtobufCBuffer *buffer)
 {
-  assert(message->base.descriptor == &ruvector__v1__timeout_now_request__descriptor);
+  assert(message->base.descriptor == &ruvector__v1__propose_request__descriptor);
   return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
 }
-Ruvector__V1__TimeoutNowRequest *
-       ruvector__v1__timeout_now_request__unpack
+Ruvector__V1__ProposeRequest *
+       ruvector__v1__propose_request__unpack
                      (ProtobufCAllocator  *allocator,
                       size_t               len,
                       const uint8_t       *data)
 {
-  return (Ruvector__V1__TimeoutNowRequest *)
-     protobuf_c_message_unpack (&ruvector__v1__timeout_now_request__descriptor,
+  return (Ruvector__V1__ProposeRequest *)
+     protobuf_c_message_unpack (&ruvector__v1__propose_request__descriptor,
                                 allocator, len, data);
 }
-void   ruvector__v1__timeout_now_request__free_unpacked
-                     (Ruvector__V1__TimeoutNowRequest *message,
+void   ruvector__v1__propose_request__free_unpacked
+                     (Ruvector__V1__ProposeRequest *message,
                       ProtobufCAllocator *allocator)
 {
   if(!message)
     return;
-  assert(message->base.descriptor == &ruvector__v1__timeout_now_request__descriptor);
+  assert(message->base.descriptor == &ruvector__v1__propose_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-void   ruvector__v1__timeout_now_response__init
-                     (Ruvector__V1__TimeoutNowResponse         *message)
+void   ruvector__v1__propose_response__init
+                     (Ruvector__V1__ProposeResponse         *message)
 {
-  static const Ruvector__V1__TimeoutNowResponse init_value = RUVECTOR__V1__TIMEOUT_NOW_RESPONSE__INIT;
+  static const Ruvector__V1__ProposeResponse init_value = RUVECTOR__V1__PROPOSE_RESPONSE__INIT;
   *message = init_value;
 }
-size_t ruvector__v1__timeout_now_response__get_packed_size
-                     (const Ruvector__V1__TimeoutNowResponse *message)
+size_t ruvector__v1__propose_response__get_packed_size
+                     (const Ruvector__V1__ProposeResponse *message)
 {
-  assert(message->base.descriptor == &ruvector__v1__timeout_now_response__descriptor);
+  assert(message->base.descriptor == &ruvector__v1__propose_response__descriptor);
   return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
 }
-size_t ruvector__v1__timeout_now_response__pack
-                     (const Ruvector__V1__TimeoutNowResponse *message,
+size_t ruvector__v1__propose_response__pack
+                     (const Ruvector__V1__ProposeResponse *message,
                       uint8_t       *out)
 {
-  assert(message->base.descriptor == &ruvector__v1__timeout_now_response__descriptor);
+  assert(message->base.descriptor == &ruvector__v1__propose_response__descriptor);
   return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
 }
-size_t ruvector__v1__timeout_now_response__pack_to_buffer
-                     (const Ruvector__V1__TimeoutNowResponse *message,
+size_t ruvector__v1__propose_response__pack_to_buffer
+                     (const Ruvector__V1__ProposeResponse *message,
                       ProtobufCBuffer *buffer)
 {
-  assert(message->base.descriptor == &ruvector__v1__timeout_now_response__descriptor);
+  assert(message->base.descriptor == &ruvector__v1__propose_response__descriptor);
   return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
 }
-Ruvector__V1__TimeoutNowResponse *
-       ruvector__v1__timeout_now_response__unpack
+Ruvector__V1__ProposeResponse *
+       ruvector__v1__propose_response__unpack
                      (ProtobufCAllocator  *allocator,
                       size_t               len,
                       const uint8_t       *data)
 {
-  return (Ruvector__V1__TimeoutNowResponse *)
-     protobuf_c_message_unpack (&ruvector__v1__timeout_now_response__descriptor,
+  return (Ruvector__V1__ProposeResponse *)
+     protobuf_c_message_unpack (&ruvector__v1__propose_response__descriptor,
                                 allocator, len, data);
 }
-void   ruvector__v1__timeout_now_response__free_unpacked
-                     (Ruvector__V1__TimeoutNowResponse *message,
+void   ruvector__v1__propose_response__free_unpacked
+                     (Ruvector__V1__ProposeResponse *message,
                       ProtobufCAllocator *allocator)
 {
   if(!message)
     return;
-  assert(message->base.descriptor == &ruvector__v1__timeout_now_response__descriptor);
+  assert(message->base.descriptor == &ruvector__v1__propose_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor ruvector__v1__entry__field_descriptors[4] =
+void   ruvector__v1__read_index_request__init
+                     (Ruvector__V1__ReadIndexRequest         *message)
+{
+  static const Ruvector__V1__ReadIndexRequest init_value = RUVECTOR__V1__READ_INDEX_REQUEST__INIT;
+  *message = init_value;
+}
+size_t ruvector__v1__read_index_request__get_packed_size
+                     (const Ruvector__V1__ReadIndexRequest *message)
+{
+  assert(message->base.descriptor == &ruvector__v1__read_index_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t ruvector__v1__read_index_request__pack
+                     (const Ruvector__V1__ReadIndexRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &ruvector__v1__read_index_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t ruvector__v1__read_index_request__pack_to_buffer
+                     (const Ruvector__V1__ReadIndexRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &ruvector__v1__read_index_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Ruvector__V1__ReadIndexRequest *
+       ruvector__v1__read_index_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Ruvector__V1__ReadIndexRequest *)
+     protobuf_c_message_unpack (&ruvector__v1__read_index_request__descriptor,
+                                allocator, len, data);
+}
+void   ruvector__v1__read_index_request__free_unpacked
+                     (Ruvector__V1__ReadIndexRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &ruvector__v1__read_index_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   ruvector__v1__read_index_response__init
+                     (Ruvector__V1__ReadIndexResponse         *message)
+{
+  static const Ruvector__V1__ReadIndexResponse init_value = RUVECTOR__V1__READ_INDEX_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t ruvector__v1__read_index_response__get_packed_size
+                     (const Ruvector__V1__ReadIndexResponse *message)
+{
+  assert(message->base.descriptor == &ruvector__v1__read_index_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t ruvector__v1__read_index_response__pack
+                     (const Ruvector__V1__ReadIndexResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &ruvector__v1__read_index_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t ruvector__v1__read_index_response__pack_to_buffer
+                     (const Ruvector__V1__ReadIndexResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &ruvector__v1__read_index_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Ruvector__V1__ReadIndexResponse *
+       ruvector__v1__read_index_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Ruvector__V1__ReadIndexResponse *)
+     protobuf_c_message_unpack (&ruvector__v1__read_index_response__descriptor,
+                                allocator, len, data);
+}
+void   ruvector__v1__read_index_response__free_unpacked
+                     (Ruvector__V1__ReadIndexResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &ruvector__v1__read_index_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   ruvector__v1__member_progress__init
+                     (Ruvector__V1__MemberProgress         *message)
+{
+  static const Ruvector__V1__MemberProgress init_value = RUVECTOR__V1__MEMBER_PROGRESS__INIT;
+  *message = init_value;
+}
+size_t ruvector__v1__member_progress__get_packed_size
+                     (const Ruvector__V1__MemberProgress *message)
+{
+  assert(message->base.descriptor == &ruvector__v1__member_progress__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t ruvector__v1__member_progress__pack
+                     (const Ruvector__V1__MemberProgress *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &ruvector__v1__member_progress__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t ruvector__v1__member_progress__pack_to_buffer
+                     (const Ruvector__V1__MemberProgress *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &ruvector__v1__member_progress__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Ruvector__V1__MemberProgress *
+       ruvector__v1__member_progress__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Ruvector__V1__MemberProgress *)
+     protobuf_c_message_unpack (&ruvector__v1__member_progress__descriptor,
+                                allocator, len, data);
+}
+void   ruvector__v1__member_progress__free_unpacked
+                     (Ruvector__V1__MemberProgress *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &ruvector__v1__member_progress__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+static const ProtobufCFieldDescriptor ruvector__v1__config_change__field_descriptors[2] =
+{
+  {
+    "type",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ConfigChange, type),
+    &ruvector__v1__config_change_type__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "node_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ConfigChange, node_id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned ruvector__v1__config_change__field_indices_by_name[] = {
+  1,   /* field[1] = node_id */
+  0,   /* field[0] = type */
+};
+static const ProtobufCIntRange ruvector__v1__config_change__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor ruvector__v1__config_change__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "ruvector.v1.ConfigChange",
+  "ConfigChange",
+  "Ruvector__V1__ConfigChange",
+  "ruvector.v1",
+  sizeof(Ruvector__V1__ConfigChange),
+  2,
+  ruvector__v1__config_change__field_descriptors,
+  ruvector__v1__config_change__field_indices_by_name,
+  1,  ruvector__v1__config_change__number_ranges,
+  (ProtobufCMessageInit) ruvector__v1__config_change__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor ruvector__v1__entry__field_descriptors[5] =
 {
   {
     "term",
@@ -462,8 +648,21 @@ static const ProtobufCFieldDescriptor ruvector__v1__entry__field_descriptors[4] 
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "change",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__Entry, change),
+    &ruvector__v1__config_change__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__entry__field_indices_by_name[] = {
+  4,   /* field[4] = change */
   3,   /* field[3] = data */
   1,   /* field[1] = index */
   0,   /* field[0] = term */
@@ -472,7 +671,7 @@ static const unsigned ruvector__v1__entry__field_indices_by_name[] = {
 static const ProtobufCIntRange ruvector__v1__entry__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__entry__descriptor =
 {
@@ -482,58 +681,82 @@ const ProtobufCMessageDescriptor ruvector__v1__entry__descriptor =
   "Ruvector__V1__Entry",
   "ruvector.v1",
   sizeof(Ruvector__V1__Entry),
-  4,
+  5,
   ruvector__v1__entry__field_descriptors,
   ruvector__v1__entry__field_indices_by_name,
   1,  ruvector__v1__entry__number_ranges,
   (ProtobufCMessageInit) ruvector__v1__entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__append_entries_request__field_descriptors[7] =
+static const ProtobufCFieldDescriptor ruvector__v1__raft_message__field_descriptors[12] =
 {
   {
-    "term",
+    "type",
     1,
     PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_UINT64,
+    PROTOBUF_C_TYPE_ENUM,
     0,   /* quantifier_offset */
-    offsetof(Ruvector__V1__AppendEntriesRequest, term),
-    NULL,
+    offsetof(Ruvector__V1__RaftMessage, type),
+    &ruvector__v1__raft_message_type__descriptor,
     NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
-    "leader_id",
+    "from",
     2,
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_UINT64,
     0,   /* quantifier_offset */
-    offsetof(Ruvector__V1__AppendEntriesRequest, leader_id),
+    offsetof(Ruvector__V1__RaftMessage, from),
     NULL,
     NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
-    "prev_log_index",
+    "to",
     3,
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_UINT64,
     0,   /* quantifier_offset */
-    offsetof(Ruvector__V1__AppendEntriesRequest, prev_log_index),
+    offsetof(Ruvector__V1__RaftMessage, to),
     NULL,
     NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
-    "prev_log_term",
+    "term",
     4,
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_UINT64,
     0,   /* quantifier_offset */
-    offsetof(Ruvector__V1__AppendEntriesRequest, prev_log_term),
+    offsetof(Ruvector__V1__RaftMessage, term),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "index",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__RaftMessage, index),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "log_term",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__RaftMessage, log_term),
     NULL,
     NULL,
     0,             /* flags */
@@ -541,354 +764,201 @@ static const ProtobufCFieldDescriptor ruvector__v1__append_entries_request__fiel
   },
   {
     "entries",
-    5,
+    7,
     PROTOBUF_C_LABEL_REPEATED,
     PROTOBUF_C_TYPE_MESSAGE,
-    offsetof(Ruvector__V1__AppendEntriesRequest, n_entries),
-    offsetof(Ruvector__V1__AppendEntriesRequest, entries),
+    offsetof(Ruvector__V1__RaftMessage, n_entries),
+    offsetof(Ruvector__V1__RaftMessage, entries),
     &ruvector__v1__entry__descriptor,
     NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
-    "leader_commit",
-    6,
+    "commit",
+    8,
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_UINT64,
     0,   /* quantifier_offset */
-    offsetof(Ruvector__V1__AppendEntriesRequest, leader_commit),
+    offsetof(Ruvector__V1__RaftMessage, commit),
     NULL,
     NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
-    "read_context",
-    7,
+    "reject",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__RaftMessage, reject),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "hint",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__RaftMessage, hint),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "context",
+    11,
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_BYTES,
     0,   /* quantifier_offset */
-    offsetof(Ruvector__V1__AppendEntriesRequest, read_context),
+    offsetof(Ruvector__V1__RaftMessage, context),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "transfer",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__RaftMessage, transfer),
     NULL,
     NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
 };
-static const unsigned ruvector__v1__append_entries_request__field_indices_by_name[] = {
-  4,   /* field[4] = entries */
-  5,   /* field[5] = leader_commit */
-  1,   /* field[1] = leader_id */
-  2,   /* field[2] = prev_log_index */
-  3,   /* field[3] = prev_log_term */
-  6,   /* field[6] = read_context */
-  0,   /* field[0] = term */
+static const unsigned ruvector__v1__raft_message__field_indices_by_name[] = {
+  7,   /* field[7] = commit */
+  10,   /* field[10] = context */
+  6,   /* field[6] = entries */
+  1,   /* field[1] = from */
+  9,   /* field[9] = hint */
+  4,   /* field[4] = index */
+  5,   /* field[5] = log_term */
+  8,   /* field[8] = reject */
+  3,   /* field[3] = term */
+  2,   /* field[2] = to */
+  11,   /* field[11] = transfer */
+  0,   /* field[0] = type */
 };
-static const ProtobufCIntRange ruvector__v1__append_entries_request__number_ranges[1 + 1] =
+static const ProtobufCIntRange ruvector__v1__raft_message__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 7 }
+  { 0, 12 }
 };
-const ProtobufCMessageDescriptor ruvector__v1__append_entries_request__descriptor =
+const ProtobufCMessageDescriptor ruvector__v1__raft_message__descriptor =
 {
   PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
-  "ruvector.v1.AppendEntriesRequest",
-  "AppendEntriesRequest",
-  "Ruvector__V1__AppendEntriesRequest",
+  "ruvector.v1.RaftMessage",
+  "RaftMessage",
+  "Ruvector__V1__RaftMessage",
   "ruvector.v1",
-  sizeof(Ruvector__V1__AppendEntriesRequest),
-  7,
-  ruvector__v1__append_entries_request__field_descriptors,
-  ruvector__v1__append_entries_request__field_indices_by_name,
-  1,  ruvector__v1__append_entries_request__number_ranges,
-  (ProtobufCMessageInit) ruvector__v1__append_entries_request__init,
+  sizeof(Ruvector__V1__RaftMessage),
+  12,
+  ruvector__v1__raft_message__field_descriptors,
+  ruvector__v1__raft_message__field_indices_by_name,
+  1,  ruvector__v1__raft_message__number_ranges,
+  (ProtobufCMessageInit) ruvector__v1__raft_message__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__append_entries_response__field_descriptors[7] =
+static const ProtobufCFieldDescriptor ruvector__v1__raft_batch__field_descriptors[2] =
 {
   {
-    "term",
+    "from",
     1,
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_UINT64,
     0,   /* quantifier_offset */
-    offsetof(Ruvector__V1__AppendEntriesResponse, term),
+    offsetof(Ruvector__V1__RaftBatch, from),
     NULL,
     NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
-    "success",
+    "messages",
     2,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_BOOL,
-    0,   /* quantifier_offset */
-    offsetof(Ruvector__V1__AppendEntriesResponse, success),
-    NULL,
-    NULL,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "last_log_index",
-    3,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_UINT64,
-    0,   /* quantifier_offset */
-    offsetof(Ruvector__V1__AppendEntriesResponse, last_log_index),
-    NULL,
-    NULL,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "conflict_term",
-    4,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_UINT64,
-    0,   /* quantifier_offset */
-    offsetof(Ruvector__V1__AppendEntriesResponse, conflict_term),
-    NULL,
-    NULL,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "conflict_index",
-    5,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_UINT64,
-    0,   /* quantifier_offset */
-    offsetof(Ruvector__V1__AppendEntriesResponse, conflict_index),
-    NULL,
-    NULL,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "read_context",
-    6,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_BYTES,
-    0,   /* quantifier_offset */
-    offsetof(Ruvector__V1__AppendEntriesResponse, read_context),
-    NULL,
-    NULL,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "from_id",
-    7,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_UINT64,
-    0,   /* quantifier_offset */
-    offsetof(Ruvector__V1__AppendEntriesResponse, from_id),
-    NULL,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Ruvector__V1__RaftBatch, n_messages),
+    offsetof(Ruvector__V1__RaftBatch, messages),
+    &ruvector__v1__raft_message__descriptor,
     NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
 };
-static const unsigned ruvector__v1__append_entries_response__field_indices_by_name[] = {
-  4,   /* field[4] = conflict_index */
-  3,   /* field[3] = conflict_term */
-  6,   /* field[6] = from_id */
-  2,   /* field[2] = last_log_index */
-  5,   /* field[5] = read_context */
-  1,   /* field[1] = success */
-  0,   /* field[0] = term */
+static const unsigned ruvector__v1__raft_batch__field_indices_by_name[] = {
+  0,   /* field[0] = from */
+  1,   /* field[1] = messages */
 };
-static const ProtobufCIntRange ruvector__v1__append_entries_response__number_ranges[1 + 1] =
+static const ProtobufCIntRange ruvector__v1__raft_batch__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 7 }
+  { 0, 2 }
 };
-const ProtobufCMessageDescriptor ruvector__v1__append_entries_response__descriptor =
+const ProtobufCMessageDescriptor ruvector__v1__raft_batch__descriptor =
 {
   PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
-  "ruvector.v1.AppendEntriesResponse",
-  "AppendEntriesResponse",
-  "Ruvector__V1__AppendEntriesResponse",
+  "ruvector.v1.RaftBatch",
+  "RaftBatch",
+  "Ruvector__V1__RaftBatch",
   "ruvector.v1",
-  sizeof(Ruvector__V1__AppendEntriesResponse),
-  7,
-  ruvector__v1__append_entries_response__field_descriptors,
-  ruvector__v1__append_entries_response__field_indices_by_name,
-  1,  ruvector__v1__append_entries_response__number_ranges,
-  (ProtobufCMessageInit) ruvector__v1__append_entries_response__init,
+  sizeof(Ruvector__V1__RaftBatch),
+  2,
+  ruvector__v1__raft_batch__field_descriptors,
+  ruvector__v1__raft_batch__field_indices_by_name,
+  1,  ruvector__v1__raft_batch__number_ranges,
+  (ProtobufCMessageInit) ruvector__v1__raft_batch__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__request_vote_request__field_descriptors[6] =
+static const ProtobufCFieldDescriptor ruvector__v1__raft_send_summary__field_descriptors[1] =
 {
   {
-    "term",
+    "messages",
     1,
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_UINT64,
     0,   /* quantifier_offset */
-    offsetof(Ruvector__V1__RequestVoteRequest, term),
-    NULL,
-    NULL,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "candidate_id",
-    2,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_UINT64,
-    0,   /* quantifier_offset */
-    offsetof(Ruvector__V1__RequestVoteRequest, candidate_id),
-    NULL,
-    NULL,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "last_log_index",
-    3,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_UINT64,
-    0,   /* quantifier_offset */
-    offsetof(Ruvector__V1__RequestVoteRequest, last_log_index),
-    NULL,
-    NULL,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "last_log_term",
-    4,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_UINT64,
-    0,   /* quantifier_offset */
-    offsetof(Ruvector__V1__RequestVoteRequest, last_log_term),
-    NULL,
-    NULL,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "pre_vote",
-    5,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_BOOL,
-    0,   /* quantifier_offset */
-    offsetof(Ruvector__V1__RequestVoteRequest, pre_vote),
-    NULL,
-    NULL,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "leadership_transfer",
-    6,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_BOOL,
-    0,   /* quantifier_offset */
-    offsetof(Ruvector__V1__RequestVoteRequest, leadership_transfer),
+    offsetof(Ruvector__V1__RaftSendSummary, messages),
     NULL,
     NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
 };
-static const unsigned ruvector__v1__request_vote_request__field_indices_by_name[] = {
-  1,   /* field[1] = candidate_id */
-  2,   /* field[2] = last_log_index */
-  3,   /* field[3] = last_log_term */
-  5,   /* field[5] = leadership_transfer */
-  4,   /* field[4] = pre_vote */
-  0,   /* field[0] = term */
+static const unsigned ruvector__v1__raft_send_summary__field_indices_by_name[] = {
+  0,   /* field[0] = messages */
 };
-static const ProtobufCIntRange ruvector__v1__request_vote_request__number_ranges[1 + 1] =
+static const ProtobufCIntRange ruvector__v1__raft_send_summary__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 1 }
 };
-const ProtobufCMessageDescriptor ruvector__v1__request_vote_request__descriptor =
+const ProtobufCMessageDescriptor ruvector__v1__raft_send_summary__descriptor =
 {
   PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
-  "ruvector.v1.RequestVoteRequest",
-  "RequestVoteRequest",
-  "Ruvector__V1__RequestVoteRequest",
+  "ruvector.v1.RaftSendSummary",
+  "RaftSendSummary",
+  "Ruvector__V1__RaftSendSummary",
   "ruvector.v1",
-  sizeof(Ruvector__V1__RequestVoteRequest),
-  6,
-  ruvector__v1__request_vote_request__field_descriptors,
-  ruvector__v1__request_vote_request__field_indices_by_name,
-  1,  ruvector__v1__request_vote_request__number_ranges,
-  (ProtobufCMessageInit) ruvector__v1__request_vote_request__init,
+  sizeof(Ruvector__V1__RaftSendSummary),
+  1,
+  ruvector__v1__raft_send_summary__field_descriptors,
+  ruvector__v1__raft_send_summary__field_indices_by_name,
+  1,  ruvector__v1__raft_send_summary__number_ranges,
+  (ProtobufCMessageInit) ruvector__v1__raft_send_summary__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__request_vote_response__field_descriptors[3] =
-{
-  {
-    "term",
-    1,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_UINT64,
-    0,   /* quantifier_offset */
-    offsetof(Ruvector__V1__RequestVoteResponse, term),
-    NULL,
-    NULL,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "vote_granted",
-    2,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_BOOL,
-    0,   /* quantifier_offset */
-    offsetof(Ruvector__V1__RequestVoteResponse, vote_granted),
-    NULL,
-    NULL,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "from_id",
-    3,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_UINT64,
-    0,   /* quantifier_offset */
-    offsetof(Ruvector__V1__RequestVoteResponse, from_id),
-    NULL,
-    NULL,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-};
-static const unsigned ruvector__v1__request_vote_response__field_indices_by_name[] = {
-  2,   /* field[2] = from_id */
-  0,   /* field[0] = term */
-  1,   /* field[1] = vote_granted */
-};
-static const ProtobufCIntRange ruvector__v1__request_vote_response__number_ranges[1 + 1] =
-{
-  { 1, 0 },
-  { 0, 3 }
-};
-const ProtobufCMessageDescriptor ruvector__v1__request_vote_response__descriptor =
-{
-  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
-  "ruvector.v1.RequestVoteResponse",
-  "RequestVoteResponse",
-  "Ruvector__V1__RequestVoteResponse",
-  "ruvector.v1",
-  sizeof(Ruvector__V1__RequestVoteResponse),
-  3,
-  ruvector__v1__request_vote_response__field_descriptors,
-  ruvector__v1__request_vote_response__field_indices_by_name,
-  1,  ruvector__v1__request_vote_response__number_ranges,
-  (ProtobufCMessageInit) ruvector__v1__request_vote_response__init,
-  NULL,NULL,NULL    /* reserved[123] */
-};
-static const ProtobufCFieldDescriptor ruvector__v1__install_snapshot_request__field_descriptors[9] =
+static const ProtobufCFieldDescriptor ruvector__v1__install_snapshot_request__field_descriptors[11] =
 {
   {
     "term",
@@ -998,6 +1068,30 @@ static const ProtobufCFieldDescriptor ruvector__v1__install_snapshot_request__fi
     0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "total_bytes",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__InstallSnapshotRequest, total_bytes),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "to",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__InstallSnapshotRequest, to),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__install_snapshot_request__field_indices_by_name[] = {
   5,   /* field[5] = data */
@@ -1008,12 +1102,14 @@ static const unsigned ruvector__v1__install_snapshot_request__field_indices_by_n
   8,   /* field[8] = learners */
   4,   /* field[4] = offset */
   0,   /* field[0] = term */
+  10,   /* field[10] = to */
+  9,   /* field[9] = total_bytes */
   7,   /* field[7] = voters */
 };
 static const ProtobufCIntRange ruvector__v1__install_snapshot_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 9 }
+  { 0, 11 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__install_snapshot_request__descriptor =
 {
@@ -1023,14 +1119,14 @@ const ProtobufCMessageDescriptor ruvector__v1__install_snapshot_request__descrip
   "Ruvector__V1__InstallSnapshotRequest",
   "ruvector.v1",
   sizeof(Ruvector__V1__InstallSnapshotRequest),
-  9,
+  11,
   ruvector__v1__install_snapshot_request__field_descriptors,
   ruvector__v1__install_snapshot_request__field_indices_by_name,
   1,  ruvector__v1__install_snapshot_request__number_ranges,
   (ProtobufCMessageInit) ruvector__v1__install_snapshot_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__install_snapshot_response__field_descriptors[1] =
+static const ProtobufCFieldDescriptor ruvector__v1__install_snapshot_response__field_descriptors[3] =
 {
   {
     "term",
@@ -1044,14 +1140,40 @@ static const ProtobufCFieldDescriptor ruvector__v1__install_snapshot_response__f
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "next_offset",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__InstallSnapshotResponse, next_offset),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "done",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__InstallSnapshotResponse, done),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__install_snapshot_response__field_indices_by_name[] = {
+  2,   /* field[2] = done */
+  1,   /* field[1] = next_offset */
   0,   /* field[0] = term */
 };
 static const ProtobufCIntRange ruvector__v1__install_snapshot_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__install_snapshot_response__descriptor =
 {
@@ -1061,22 +1183,174 @@ const ProtobufCMessageDescriptor ruvector__v1__install_snapshot_response__descri
   "Ruvector__V1__InstallSnapshotResponse",
   "ruvector.v1",
   sizeof(Ruvector__V1__InstallSnapshotResponse),
-  1,
+  3,
   ruvector__v1__install_snapshot_response__field_descriptors,
   ruvector__v1__install_snapshot_response__field_indices_by_name,
   1,  ruvector__v1__install_snapshot_response__number_ranges,
   (ProtobufCMessageInit) ruvector__v1__install_snapshot_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__timeout_now_request__field_descriptors[2] =
+static const ProtobufCFieldDescriptor ruvector__v1__propose_request__field_descriptors[2] =
 {
   {
-    "term",
+    "command",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ProposeRequest, command),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "from",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ProposeRequest, from),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned ruvector__v1__propose_request__field_indices_by_name[] = {
+  0,   /* field[0] = command */
+  1,   /* field[1] = from */
+};
+static const ProtobufCIntRange ruvector__v1__propose_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor ruvector__v1__propose_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "ruvector.v1.ProposeRequest",
+  "ProposeRequest",
+  "Ruvector__V1__ProposeRequest",
+  "ruvector.v1",
+  sizeof(Ruvector__V1__ProposeRequest),
+  2,
+  ruvector__v1__propose_request__field_descriptors,
+  ruvector__v1__propose_request__field_indices_by_name,
+  1,  ruvector__v1__propose_request__number_ranges,
+  (ProtobufCMessageInit) ruvector__v1__propose_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor ruvector__v1__propose_response__field_descriptors[2] =
+{
+  {
+    "index",
     1,
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_UINT64,
     0,   /* quantifier_offset */
-    offsetof(Ruvector__V1__TimeoutNowRequest, term),
+    offsetof(Ruvector__V1__ProposeResponse, index),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "term",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ProposeResponse, term),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned ruvector__v1__propose_response__field_indices_by_name[] = {
+  0,   /* field[0] = index */
+  1,   /* field[1] = term */
+};
+static const ProtobufCIntRange ruvector__v1__propose_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor ruvector__v1__propose_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "ruvector.v1.ProposeResponse",
+  "ProposeResponse",
+  "Ruvector__V1__ProposeResponse",
+  "ruvector.v1",
+  sizeof(Ruvector__V1__ProposeResponse),
+  2,
+  ruvector__v1__propose_response__field_descriptors,
+  ruvector__v1__propose_response__field_indices_by_name,
+  1,  ruvector__v1__propose_response__number_ranges,
+  (ProtobufCMessageInit) ruvector__v1__propose_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor ruvector__v1__read_index_request__field_descriptors[1] =
+{
+  {
+    "from",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ReadIndexRequest, from),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned ruvector__v1__read_index_request__field_indices_by_name[] = {
+  0,   /* field[0] = from */
+};
+static const ProtobufCIntRange ruvector__v1__read_index_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor ruvector__v1__read_index_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "ruvector.v1.ReadIndexRequest",
+  "ReadIndexRequest",
+  "Ruvector__V1__ReadIndexRequest",
+  "ruvector.v1",
+  sizeof(Ruvector__V1__ReadIndexRequest),
+  1,
+  ruvector__v1__read_index_request__field_descriptors,
+  ruvector__v1__read_index_request__field_indices_by_name,
+  1,  ruvector__v1__read_index_request__number_ranges,
+  (ProtobufCMessageInit) ruvector__v1__read_index_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor ruvector__v1__read_index_response__field_descriptors[4] =
+{
+  {
+    "index",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ReadIndexResponse, index),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "term",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ReadIndexResponse, term),
     NULL,
     NULL,
     0,             /* flags */
@@ -1084,77 +1358,130 @@ static const ProtobufCFieldDescriptor ruvector__v1__timeout_now_request__field_d
   },
   {
     "leader_id",
-    2,
+    3,
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_UINT64,
     0,   /* quantifier_offset */
-    offsetof(Ruvector__V1__TimeoutNowRequest, leader_id),
+    offsetof(Ruvector__V1__ReadIndexResponse, leader_id),
     NULL,
     NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "progress",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Ruvector__V1__ReadIndexResponse, n_progress),
+    offsetof(Ruvector__V1__ReadIndexResponse, progress),
+    &ruvector__v1__member_progress__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
-static const unsigned ruvector__v1__timeout_now_request__field_indices_by_name[] = {
-  1,   /* field[1] = leader_id */
-  0,   /* field[0] = term */
+static const unsigned ruvector__v1__read_index_response__field_indices_by_name[] = {
+  0,   /* field[0] = index */
+  2,   /* field[2] = leader_id */
+  3,   /* field[3] = progress */
+  1,   /* field[1] = term */
 };
-static const ProtobufCIntRange ruvector__v1__timeout_now_request__number_ranges[1 + 1] =
+static const ProtobufCIntRange ruvector__v1__read_index_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 4 }
 };
-const ProtobufCMessageDescriptor ruvector__v1__timeout_now_request__descriptor =
+const ProtobufCMessageDescriptor ruvector__v1__read_index_response__descriptor =
 {
   PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
-  "ruvector.v1.TimeoutNowRequest",
-  "TimeoutNowRequest",
-  "Ruvector__V1__TimeoutNowRequest",
+  "ruvector.v1.ReadIndexResponse",
+  "ReadIndexResponse",
+  "Ruvector__V1__ReadIndexResponse",
   "ruvector.v1",
-  sizeof(Ruvector__V1__TimeoutNowRequest),
-  2,
-  ruvector__v1__timeout_now_request__field_descriptors,
-  ruvector__v1__timeout_now_request__field_indices_by_name,
-  1,  ruvector__v1__timeout_now_request__number_ranges,
-  (ProtobufCMessageInit) ruvector__v1__timeout_now_request__init,
+  sizeof(Ruvector__V1__ReadIndexResponse),
+  4,
+  ruvector__v1__read_index_response__field_descriptors,
+  ruvector__v1__read_index_response__field_indices_by_name,
+  1,  ruvector__v1__read_index_response__number_ranges,
+  (ProtobufCMessageInit) ruvector__v1__read_index_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__timeout_now_response__field_descriptors[1] =
+static const ProtobufCFieldDescriptor ruvector__v1__member_progress__field_descriptors[4] =
 {
   {
-    "term",
+    "node_id",
     1,
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_UINT64,
     0,   /* quantifier_offset */
-    offsetof(Ruvector__V1__TimeoutNowResponse, term),
+    offsetof(Ruvector__V1__MemberProgress, node_id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "match_index",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__MemberProgress, match_index),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "last_seen_millis",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__MemberProgress, last_seen_millis),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "healthy",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__MemberProgress, healthy),
     NULL,
     NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
 };
-static const unsigned ruvector__v1__timeout_now_response__field_indices_by_name[] = {
-  0,   /* field[0] = term */
+static const unsigned ruvector__v1__member_progress__field_indices_by_name[] = {
+  3,   /* field[3] = healthy */
+  2,   /* field[2] = last_seen_millis */
+  1,   /* field[1] = match_index */
+  0,   /* field[0] = node_id */
 };
-static const ProtobufCIntRange ruvector__v1__timeout_now_response__number_ranges[1 + 1] =
+static const ProtobufCIntRange ruvector__v1__member_progress__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 4 }
 };
-const ProtobufCMessageDescriptor ruvector__v1__timeout_now_response__descriptor =
+const ProtobufCMessageDescriptor ruvector__v1__member_progress__descriptor =
 {
   PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
-  "ruvector.v1.TimeoutNowResponse",
-  "TimeoutNowResponse",
-  "Ruvector__V1__TimeoutNowResponse",
+  "ruvector.v1.MemberProgress",
+  "MemberProgress",
+  "Ruvector__V1__MemberProgress",
   "ruvector.v1",
-  sizeof(Ruvector__V1__TimeoutNowResponse),
-  1,
-  ruvector__v1__timeout_now_response__field_descriptors,
-  ruvector__v1__timeout_now_response__field_indices_by_name,
-  1,  ruvector__v1__timeout_now_response__number_ranges,
-  (ProtobufCMessageInit) ruvector__v1__timeout_now_response__init,
+  sizeof(Ruvector__V1__MemberProgress),
+  4,
+  ruvector__v1__member_progress__field_descriptors,
+  ruvector__v1__member_progress__field_indices_by_name,
+  1,  ruvector__v1__member_progress__number_ranges,
+  (ProtobufCMessageInit) ruvector__v1__member_progress__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCEnumValue ruvector__v1__entry_type__enum_values_by_number[3] =
@@ -1187,18 +1514,94 @@ const ProtobufCEnumDescriptor ruvector__v1__entry_type__descriptor =
   ruvector__v1__entry_type__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
+static const ProtobufCEnumValue ruvector__v1__config_change_type__enum_values_by_number[4] =
+{
+  { "CONFIG_CHANGE_TYPE_UNSPECIFIED", "RUVECTOR__V1__CONFIG_CHANGE_TYPE__CONFIG_CHANGE_TYPE_UNSPECIFIED", 0 },
+  { "CONFIG_CHANGE_TYPE_ADD_LEARNER", "RUVECTOR__V1__CONFIG_CHANGE_TYPE__CONFIG_CHANGE_TYPE_ADD_LEARNER", 1 },
+  { "CONFIG_CHANGE_TYPE_ADD_VOTER", "RUVECTOR__V1__CONFIG_CHANGE_TYPE__CONFIG_CHANGE_TYPE_ADD_VOTER", 2 },
+  { "CONFIG_CHANGE_TYPE_REMOVE", "RUVECTOR__V1__CONFIG_CHANGE_TYPE__CONFIG_CHANGE_TYPE_REMOVE", 3 },
+};
+static const ProtobufCIntRange ruvector__v1__config_change_type__value_ranges[] = {
+{0, 0},{0, 4}
+};
+static const ProtobufCEnumValueIndex ruvector__v1__config_change_type__enum_values_by_name[4] =
+{
+  { "CONFIG_CHANGE_TYPE_ADD_LEARNER", 1 },
+  { "CONFIG_CHANGE_TYPE_ADD_VOTER", 2 },
+  { "CONFIG_CHANGE_TYPE_REMOVE", 3 },
+  { "CONFIG_CHANGE_TYPE_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor ruvector__v1__config_change_type__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "ruvector.v1.ConfigChangeType",
+  "ConfigChangeType",
+  "Ruvector__V1__ConfigChangeType",
+  "ruvector.v1",
+  4,
+  ruvector__v1__config_change_type__enum_values_by_number,
+  4,
+  ruvector__v1__config_change_type__enum_values_by_name,
+  1,
+  ruvector__v1__config_change_type__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCEnumValue ruvector__v1__raft_message_type__enum_values_by_number[10] =
+{
+  { "RAFT_MESSAGE_TYPE_UNSPECIFIED", "RUVECTOR__V1__RAFT_MESSAGE_TYPE__RAFT_MESSAGE_TYPE_UNSPECIFIED", 0 },
+  { "RAFT_MESSAGE_TYPE_PRE_VOTE", "RUVECTOR__V1__RAFT_MESSAGE_TYPE__RAFT_MESSAGE_TYPE_PRE_VOTE", 1 },
+  { "RAFT_MESSAGE_TYPE_PRE_VOTE_RESPONSE", "RUVECTOR__V1__RAFT_MESSAGE_TYPE__RAFT_MESSAGE_TYPE_PRE_VOTE_RESPONSE", 2 },
+  { "RAFT_MESSAGE_TYPE_VOTE", "RUVECTOR__V1__RAFT_MESSAGE_TYPE__RAFT_MESSAGE_TYPE_VOTE", 3 },
+  { "RAFT_MESSAGE_TYPE_VOTE_RESPONSE", "RUVECTOR__V1__RAFT_MESSAGE_TYPE__RAFT_MESSAGE_TYPE_VOTE_RESPONSE", 4 },
+  { "RAFT_MESSAGE_TYPE_APPEND", "RUVECTOR__V1__RAFT_MESSAGE_TYPE__RAFT_MESSAGE_TYPE_APPEND", 5 },
+  { "RAFT_MESSAGE_TYPE_APPEND_RESPONSE", "RUVECTOR__V1__RAFT_MESSAGE_TYPE__RAFT_MESSAGE_TYPE_APPEND_RESPONSE", 6 },
+  { "RAFT_MESSAGE_TYPE_HEARTBEAT", "RUVECTOR__V1__RAFT_MESSAGE_TYPE__RAFT_MESSAGE_TYPE_HEARTBEAT", 7 },
+  { "RAFT_MESSAGE_TYPE_HEARTBEAT_RESPONSE", "RUVECTOR__V1__RAFT_MESSAGE_TYPE__RAFT_MESSAGE_TYPE_HEARTBEAT_RESPONSE", 8 },
+  { "RAFT_MESSAGE_TYPE_TIMEOUT_NOW", "RUVECTOR__V1__RAFT_MESSAGE_TYPE__RAFT_MESSAGE_TYPE_TIMEOUT_NOW", 9 },
+};
+static const ProtobufCIntRange ruvector__v1__raft_message_type__value_ranges[] = {
+{0, 0},{0, 10}
+};
+static const ProtobufCEnumValueIndex ruvector__v1__raft_message_type__enum_values_by_name[10] =
+{
+  { "RAFT_MESSAGE_TYPE_APPEND", 5 },
+  { "RAFT_MESSAGE_TYPE_APPEND_RESPONSE", 6 },
+  { "RAFT_MESSAGE_TYPE_HEARTBEAT", 7 },
+  { "RAFT_MESSAGE_TYPE_HEARTBEAT_RESPONSE", 8 },
+  { "RAFT_MESSAGE_TYPE_PRE_VOTE", 1 },
+  { "RAFT_MESSAGE_TYPE_PRE_VOTE_RESPONSE", 2 },
+  { "RAFT_MESSAGE_TYPE_TIMEOUT_NOW", 9 },
+  { "RAFT_MESSAGE_TYPE_UNSPECIFIED", 0 },
+  { "RAFT_MESSAGE_TYPE_VOTE", 3 },
+  { "RAFT_MESSAGE_TYPE_VOTE_RESPONSE", 4 },
+};
+const ProtobufCEnumDescriptor ruvector__v1__raft_message_type__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "ruvector.v1.RaftMessageType",
+  "RaftMessageType",
+  "Ruvector__V1__RaftMessageType",
+  "ruvector.v1",
+  10,
+  ruvector__v1__raft_message_type__enum_values_by_number,
+  10,
+  ruvector__v1__raft_message_type__enum_values_by_name,
+  1,
+  ruvector__v1__raft_message_type__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
 static const ProtobufCMethodDescriptor ruvector__v1__raft_service__method_descriptors[4] =
 {
-  { "AppendEntries", &ruvector__v1__append_entries_request__descriptor, &ruvector__v1__append_entries_response__descriptor },
-  { "RequestVote", &ruvector__v1__request_vote_request__descriptor, &ruvector__v1__request_vote_response__descriptor },
+  { "Send", &ruvector__v1__raft_batch__descriptor, &ruvector__v1__raft_send_summary__descriptor },
   { "InstallSnapshot", &ruvector__v1__install_snapshot_request__descriptor, &ruvector__v1__install_snapshot_response__descriptor },
-  { "TimeoutNow", &ruvector__v1__timeout_now_request__descriptor, &ruvector__v1__timeout_now_response__descriptor },
+  { "Propose", &ruvector__v1__propose_request__descriptor, &ruvector__v1__propose_response__descriptor },
+  { "ReadIndex", &ruvector__v1__read_index_request__descriptor, &ruvector__v1__read_index_response__descriptor },
 };
 const unsigned ruvector__v1__raft_service__method_indices_by_name[] = {
-  0,        /* AppendEntries */
-  2,        /* InstallSnapshot */
-  1,        /* RequestVote */
-  3         /* TimeoutNow */
+  1,        /* InstallSnapshot */
+  2,        /* Propose */
+  3,        /* ReadIndex */
+  0         /* Send */
 };
 const ProtobufCServiceDescriptor ruvector__v1__raft_service__descriptor =
 {
@@ -1211,21 +1614,13 @@ const ProtobufCServiceDescriptor ruvector__v1__raft_service__descriptor =
   ruvector__v1__raft_service__method_descriptors,
   ruvector__v1__raft_service__method_indices_by_name
 };
-void ruvector__v1__raft_service__append_entries(ProtobufCService *service,
-                                                const Ruvector__V1__AppendEntriesRequest *input,
-                                                Ruvector__V1__AppendEntriesResponse_Closure closure,
-                                                void *closure_data)
+void ruvector__v1__raft_service__send(ProtobufCService *service,
+                                      const Ruvector__V1__RaftBatch *input,
+                                      Ruvector__V1__RaftSendSummary_Closure closure,
+                                      void *closure_data)
 {
   assert(service->descriptor == &ruvector__v1__raft_service__descriptor);
   service->invoke(service, 0, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
-}
-void ruvector__v1__raft_service__request_vote(ProtobufCService *service,
-                                              const Ruvector__V1__RequestVoteRequest *input,
-                                              Ruvector__V1__RequestVoteResponse_Closure closure,
-                                              void *closure_data)
-{
-  assert(service->descriptor == &ruvector__v1__raft_service__descriptor);
-  service->invoke(service, 1, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void ruvector__v1__raft_service__install_snapshot(ProtobufCService *service,
                                                   const Ruvector__V1__InstallSnapshotRequest *input,
@@ -1233,12 +1628,20 @@ void ruvector__v1__raft_service__install_snapshot(ProtobufCService *service,
                                                   void *closure_data)
 {
   assert(service->descriptor == &ruvector__v1__raft_service__descriptor);
+  service->invoke(service, 1, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void ruvector__v1__raft_service__propose(ProtobufCService *service,
+                                         const Ruvector__V1__ProposeRequest *input,
+                                         Ruvector__V1__ProposeResponse_Closure closure,
+                                         void *closure_data)
+{
+  assert(service->descriptor == &ruvector__v1__raft_service__descriptor);
   service->invoke(service, 2, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
-void ruvector__v1__raft_service__timeout_now(ProtobufCService *service,
-                                             const Ruvector__V1__TimeoutNowRequest *input,
-                                             Ruvector__V1__TimeoutNowResponse_Closure closure,
-                                             void *closure_data)
+void ruvector__v1__raft_service__read_index(ProtobufCService *service,
+                                            const Ruvector__V1__ReadIndexRequest *input,
+                                            Ruvector__V1__ReadIndexResponse_Closure closure,
+                                            void *closure_data)
 {
   assert(service->descriptor == &ruvector__v1__raft_service__descriptor);
   service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);

@@ -26,7 +26,7 @@ if _version_not_supported:
 
 
 class RaftServiceStub:
-    """Node-to-node Raft messages.
+    """Node-to-node Raft traffic.
     """
 
     def __init__(self, channel):
@@ -35,55 +35,60 @@ class RaftServiceStub:
         Args:
             channel: A grpc.Channel.
         """
-        self.AppendEntries = channel.unary_unary(
-                '/ruvector.v1.RaftService/AppendEntries',
-                request_serializer=ruvector_dot_v1_dot_raft__pb2.AppendEntriesRequest.SerializeToString,
-                response_deserializer=ruvector_dot_v1_dot_raft__pb2.AppendEntriesResponse.FromString,
+        self.Send = channel.stream_unary(
+                '/ruvector.v1.RaftService/Send',
+                request_serializer=ruvector_dot_v1_dot_raft__pb2.RaftBatch.SerializeToString,
+                response_deserializer=ruvector_dot_v1_dot_raft__pb2.RaftSendSummary.FromString,
                 _registered_method=True)
-        self.RequestVote = channel.unary_unary(
-                '/ruvector.v1.RaftService/RequestVote',
-                request_serializer=ruvector_dot_v1_dot_raft__pb2.RequestVoteRequest.SerializeToString,
-                response_deserializer=ruvector_dot_v1_dot_raft__pb2.RequestVoteResponse.FromString,
-                _registered_method=True)
-        self.InstallSnapshot = channel.stream_unary(
+        self.InstallSnapshot = channel.stream_stream(
                 '/ruvector.v1.RaftService/InstallSnapshot',
                 request_serializer=ruvector_dot_v1_dot_raft__pb2.InstallSnapshotRequest.SerializeToString,
                 response_deserializer=ruvector_dot_v1_dot_raft__pb2.InstallSnapshotResponse.FromString,
                 _registered_method=True)
-        self.TimeoutNow = channel.unary_unary(
-                '/ruvector.v1.RaftService/TimeoutNow',
-                request_serializer=ruvector_dot_v1_dot_raft__pb2.TimeoutNowRequest.SerializeToString,
-                response_deserializer=ruvector_dot_v1_dot_raft__pb2.TimeoutNowResponse.FromString,
+        self.Propose = channel.unary_unary(
+                '/ruvector.v1.RaftService/Propose',
+                request_serializer=ruvector_dot_v1_dot_raft__pb2.ProposeRequest.SerializeToString,
+                response_deserializer=ruvector_dot_v1_dot_raft__pb2.ProposeResponse.FromString,
+                _registered_method=True)
+        self.ReadIndex = channel.unary_unary(
+                '/ruvector.v1.RaftService/ReadIndex',
+                request_serializer=ruvector_dot_v1_dot_raft__pb2.ReadIndexRequest.SerializeToString,
+                response_deserializer=ruvector_dot_v1_dot_raft__pb2.ReadIndexResponse.FromString,
                 _registered_method=True)
 
 
 class RaftServiceServicer:
-    """Node-to-node Raft messages.
+    """Node-to-node Raft traffic.
     """
 
-    def AppendEntries(self, request, context):
-        """Log replication and heartbeats (paper section 5.3).
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def RequestVote(self, request, context):
-        """Votes and pre-votes (section 5.2; thesis 9.6).
+    def Send(self, request_iterator, context):
+        """One long-lived stream per ordered pair of nodes: the sender's Raft messages, batched
+        as its state machine produced them. Ends when either side closes it.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def InstallSnapshot(self, request_iterator, context):
-        """Snapshot transfer in chunks (section 7).
+        """A snapshot in chunks. The first request is a header (offset 0, no data); the receiver
+        answers with the offset it already holds for that snapshot (a resumed transfer), the
+        sender streams the rest, and the receiver answers `done` once it installed it.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
-    def TimeoutNow(self, request, context):
-        """Asks a caught-up follower to start an election now (leadership transfer).
+    def Propose(self, request, context):
+        """Proposes a metadata command on the leader (a follower forwards its clients' cluster-wide
+        writes here). Answers once the command is committed, with its log index.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReadIndex(self, request, context):
+        """Asks the leader to confirm its leadership with a quorum (ReadIndex): state applied up to
+        the answered index is current, so a follower can then answer a linearizable read.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -92,25 +97,25 @@ class RaftServiceServicer:
 
 def add_RaftServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
-            'AppendEntries': grpc.unary_unary_rpc_method_handler(
-                    servicer.AppendEntries,
-                    request_deserializer=ruvector_dot_v1_dot_raft__pb2.AppendEntriesRequest.FromString,
-                    response_serializer=ruvector_dot_v1_dot_raft__pb2.AppendEntriesResponse.SerializeToString,
+            'Send': grpc.stream_unary_rpc_method_handler(
+                    servicer.Send,
+                    request_deserializer=ruvector_dot_v1_dot_raft__pb2.RaftBatch.FromString,
+                    response_serializer=ruvector_dot_v1_dot_raft__pb2.RaftSendSummary.SerializeToString,
             ),
-            'RequestVote': grpc.unary_unary_rpc_method_handler(
-                    servicer.RequestVote,
-                    request_deserializer=ruvector_dot_v1_dot_raft__pb2.RequestVoteRequest.FromString,
-                    response_serializer=ruvector_dot_v1_dot_raft__pb2.RequestVoteResponse.SerializeToString,
-            ),
-            'InstallSnapshot': grpc.stream_unary_rpc_method_handler(
+            'InstallSnapshot': grpc.stream_stream_rpc_method_handler(
                     servicer.InstallSnapshot,
                     request_deserializer=ruvector_dot_v1_dot_raft__pb2.InstallSnapshotRequest.FromString,
                     response_serializer=ruvector_dot_v1_dot_raft__pb2.InstallSnapshotResponse.SerializeToString,
             ),
-            'TimeoutNow': grpc.unary_unary_rpc_method_handler(
-                    servicer.TimeoutNow,
-                    request_deserializer=ruvector_dot_v1_dot_raft__pb2.TimeoutNowRequest.FromString,
-                    response_serializer=ruvector_dot_v1_dot_raft__pb2.TimeoutNowResponse.SerializeToString,
+            'Propose': grpc.unary_unary_rpc_method_handler(
+                    servicer.Propose,
+                    request_deserializer=ruvector_dot_v1_dot_raft__pb2.ProposeRequest.FromString,
+                    response_serializer=ruvector_dot_v1_dot_raft__pb2.ProposeResponse.SerializeToString,
+            ),
+            'ReadIndex': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReadIndex,
+                    request_deserializer=ruvector_dot_v1_dot_raft__pb2.ReadIndexRequest.FromString,
+                    response_serializer=ruvector_dot_v1_dot_raft__pb2.ReadIndexResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -121,11 +126,11 @@ def add_RaftServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class RaftService:
-    """Node-to-node Raft messages.
+    """Node-to-node Raft traffic.
     """
 
     @staticmethod
-    def AppendEntries(request,
+    def Send(request_iterator,
             target,
             options=(),
             channel_credentials=None,
@@ -135,39 +140,12 @@ class RaftService:
             wait_for_ready=None,
             timeout=None,
             metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
+        return grpc.experimental.stream_unary(
+            request_iterator,
             target,
-            '/ruvector.v1.RaftService/AppendEntries',
-            ruvector_dot_v1_dot_raft__pb2.AppendEntriesRequest.SerializeToString,
-            ruvector_dot_v1_dot_raft__pb2.AppendEntriesResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def RequestVote(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/ruvector.v1.RaftService/RequestVote',
-            ruvector_dot_v1_dot_raft__pb2.RequestVoteRequest.SerializeToString,
-            ruvector_dot_v1_dot_raft__pb2.RequestVoteResponse.FromString,
+            '/ruvector.v1.RaftService/Send',
+            ruvector_dot_v1_dot_raft__pb2.RaftBatch.SerializeToString,
+            ruvector_dot_v1_dot_raft__pb2.RaftSendSummary.FromString,
             options,
             channel_credentials,
             insecure,
@@ -189,7 +167,7 @@ class RaftService:
             wait_for_ready=None,
             timeout=None,
             metadata=None):
-        return grpc.experimental.stream_unary(
+        return grpc.experimental.stream_stream(
             request_iterator,
             target,
             '/ruvector.v1.RaftService/InstallSnapshot',
@@ -206,7 +184,7 @@ class RaftService:
             _registered_method=True)
 
     @staticmethod
-    def TimeoutNow(request,
+    def Propose(request,
             target,
             options=(),
             channel_credentials=None,
@@ -219,9 +197,36 @@ class RaftService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/ruvector.v1.RaftService/TimeoutNow',
-            ruvector_dot_v1_dot_raft__pb2.TimeoutNowRequest.SerializeToString,
-            ruvector_dot_v1_dot_raft__pb2.TimeoutNowResponse.FromString,
+            '/ruvector.v1.RaftService/Propose',
+            ruvector_dot_v1_dot_raft__pb2.ProposeRequest.SerializeToString,
+            ruvector_dot_v1_dot_raft__pb2.ProposeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReadIndex(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruvector.v1.RaftService/ReadIndex',
+            ruvector_dot_v1_dot_raft__pb2.ReadIndexRequest.SerializeToString,
+            ruvector_dot_v1_dot_raft__pb2.ReadIndexResponse.FromString,
             options,
             channel_credentials,
             insecure,

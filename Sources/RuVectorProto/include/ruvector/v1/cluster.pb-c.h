@@ -15,8 +15,10 @@ PROTOBUF_C__BEGIN_DECLS
 #endif
 
 #include "ruvector/v1/common.pb-c.h"
+#include "ruvector/v1/vector.pb-c.h"
 
 typedef struct Ruvector__V1__Member Ruvector__V1__Member;
+typedef struct Ruvector__V1__CollectionMetadata Ruvector__V1__CollectionMetadata;
 typedef struct Ruvector__V1__ShardAssignment Ruvector__V1__ShardAssignment;
 typedef struct Ruvector__V1__ClusterState Ruvector__V1__ClusterState;
 typedef struct Ruvector__V1__JoinRequest Ruvector__V1__JoinRequest;
@@ -100,10 +102,46 @@ struct  Ruvector__V1__Member
    * Highest log index known replicated to it.
    */
   uint64_t match_index;
+  /*
+   * Milliseconds since the leader last heard from it (0 for the leader; unset when no leader answered).
+   */
+  uint64_t last_seen_millis;
+  /*
+   * Log entries it is behind the leader's last index.
+   */
+  uint64_t lag_entries;
 };
 #define RUVECTOR__V1__MEMBER__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__member__descriptor) \
-    , 0, (char *)protobuf_c_empty_string, RUVECTOR__V1__MEMBER_ROLE__MEMBER_ROLE_UNSPECIFIED, 0, 0 }
+    , 0, (char *)protobuf_c_empty_string, RUVECTOR__V1__MEMBER_ROLE__MEMBER_ROLE_UNSPECIFIED, 0, 0, 0, 0 }
+
+
+/*
+ * A collection as the cluster's metadata records it.
+ */
+struct  Ruvector__V1__CollectionMetadata
+{
+  ProtobufCMessage base;
+  /*
+   * Name.
+   */
+  char *name;
+  /*
+   * Vector dimension.
+   */
+  uint32_t dimension;
+  /*
+   * Distance metric.
+   */
+  Ruvector__V1__Metric metric;
+  /*
+   * Log index of the entry that created it.
+   */
+  uint64_t created_index;
+};
+#define RUVECTOR__V1__COLLECTION_METADATA__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__collection_metadata__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, RUVECTOR__V1__METRIC__METRIC_UNSPECIFIED, 0 }
 
 
 /*
@@ -176,10 +214,27 @@ struct  Ruvector__V1__ClusterState
    * Write acknowledgement mode.
    */
   Ruvector__V1__ReplicationMode replication_mode;
+  /*
+   * Collections (created and deleted cluster-wide through the log).
+   */
+  size_t n_collections;
+  Ruvector__V1__CollectionMetadata **collections;
+  /*
+   * The node that answered.
+   */
+  uint64_t answered_by;
+  /*
+   * Log index the answering node has applied (its state is as of this index).
+   */
+  uint64_t applied_index;
+  /*
+   * True when the answer is the node's local view (stale_ok), not confirmed by the leader.
+   */
+  protobuf_c_boolean stale;
 };
 #define RUVECTOR__V1__CLUSTER_STATE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__cluster_state__descriptor) \
-    , 0,NULL, 0, 0, 0, 0,NULL, 0, RUVECTOR__V1__REPLICATION_MODE__REPLICATION_MODE_UNSPECIFIED }
+    , 0,NULL, 0, 0, 0, 0,NULL, 0, RUVECTOR__V1__REPLICATION_MODE__REPLICATION_MODE_UNSPECIFIED, 0,NULL, 0, 0, 0 }
 
 
 /*
@@ -224,10 +279,14 @@ struct  Ruvector__V1__LeaveRequest
 struct  Ruvector__V1__GetStateRequest
 {
   ProtobufCMessage base;
+  /*
+   * Answer from the local state without asking the leader (may be behind; works without a leader).
+   */
+  protobuf_c_boolean stale_ok;
 };
 #define RUVECTOR__V1__GET_STATE_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__get_state_request__descriptor) \
-     }
+    , 0 }
 
 
 /*
@@ -374,6 +433,25 @@ Ruvector__V1__Member *
                       const uint8_t       *data);
 void   ruvector__v1__member__free_unpacked
                      (Ruvector__V1__Member *message,
+                      ProtobufCAllocator *allocator);
+/* Ruvector__V1__CollectionMetadata methods */
+void   ruvector__v1__collection_metadata__init
+                     (Ruvector__V1__CollectionMetadata         *message);
+size_t ruvector__v1__collection_metadata__get_packed_size
+                     (const Ruvector__V1__CollectionMetadata   *message);
+size_t ruvector__v1__collection_metadata__pack
+                     (const Ruvector__V1__CollectionMetadata   *message,
+                      uint8_t             *out);
+size_t ruvector__v1__collection_metadata__pack_to_buffer
+                     (const Ruvector__V1__CollectionMetadata   *message,
+                      ProtobufCBuffer     *buffer);
+Ruvector__V1__CollectionMetadata *
+       ruvector__v1__collection_metadata__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   ruvector__v1__collection_metadata__free_unpacked
+                     (Ruvector__V1__CollectionMetadata *message,
                       ProtobufCAllocator *allocator);
 /* Ruvector__V1__ShardAssignment methods */
 void   ruvector__v1__shard_assignment__init
@@ -570,6 +648,9 @@ void   ruvector__v1__transfer_shard_request__free_unpacked
 typedef void (*Ruvector__V1__Member_Closure)
                  (const Ruvector__V1__Member *message,
                   void *closure_data);
+typedef void (*Ruvector__V1__CollectionMetadata_Closure)
+                 (const Ruvector__V1__CollectionMetadata *message,
+                  void *closure_data);
 typedef void (*Ruvector__V1__ShardAssignment_Closure)
                  (const Ruvector__V1__ShardAssignment *message,
                   void *closure_data);
@@ -675,6 +756,7 @@ void ruvector__v1__cluster_service__transfer_shard(ProtobufCService *service,
 extern const ProtobufCEnumDescriptor    ruvector__v1__member_role__descriptor;
 extern const ProtobufCEnumDescriptor    ruvector__v1__replication_mode__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__member__descriptor;
+extern const ProtobufCMessageDescriptor ruvector__v1__collection_metadata__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__shard_assignment__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__cluster_state__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__join_request__descriptor;

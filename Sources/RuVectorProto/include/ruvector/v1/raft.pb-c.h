@@ -15,15 +15,18 @@ PROTOBUF_C__BEGIN_DECLS
 #endif
 
 
+typedef struct Ruvector__V1__ConfigChange Ruvector__V1__ConfigChange;
 typedef struct Ruvector__V1__Entry Ruvector__V1__Entry;
-typedef struct Ruvector__V1__AppendEntriesRequest Ruvector__V1__AppendEntriesRequest;
-typedef struct Ruvector__V1__AppendEntriesResponse Ruvector__V1__AppendEntriesResponse;
-typedef struct Ruvector__V1__RequestVoteRequest Ruvector__V1__RequestVoteRequest;
-typedef struct Ruvector__V1__RequestVoteResponse Ruvector__V1__RequestVoteResponse;
+typedef struct Ruvector__V1__RaftMessage Ruvector__V1__RaftMessage;
+typedef struct Ruvector__V1__RaftBatch Ruvector__V1__RaftBatch;
+typedef struct Ruvector__V1__RaftSendSummary Ruvector__V1__RaftSendSummary;
 typedef struct Ruvector__V1__InstallSnapshotRequest Ruvector__V1__InstallSnapshotRequest;
 typedef struct Ruvector__V1__InstallSnapshotResponse Ruvector__V1__InstallSnapshotResponse;
-typedef struct Ruvector__V1__TimeoutNowRequest Ruvector__V1__TimeoutNowRequest;
-typedef struct Ruvector__V1__TimeoutNowResponse Ruvector__V1__TimeoutNowResponse;
+typedef struct Ruvector__V1__ProposeRequest Ruvector__V1__ProposeRequest;
+typedef struct Ruvector__V1__ProposeResponse Ruvector__V1__ProposeResponse;
+typedef struct Ruvector__V1__ReadIndexRequest Ruvector__V1__ReadIndexRequest;
+typedef struct Ruvector__V1__ReadIndexResponse Ruvector__V1__ReadIndexResponse;
+typedef struct Ruvector__V1__MemberProgress Ruvector__V1__MemberProgress;
 
 
 /* --- enums --- */
@@ -37,7 +40,7 @@ typedef enum _Ruvector__V1__EntryType {
    */
   RUVECTOR__V1__ENTRY_TYPE__ENTRY_TYPE_UNSPECIFIED = 0,
   /*
-   * A membership change.
+   * A membership change (see `change`).
    */
   RUVECTOR__V1__ENTRY_TYPE__ENTRY_TYPE_CONFIG_CHANGE = 1,
   /*
@@ -46,8 +49,96 @@ typedef enum _Ruvector__V1__EntryType {
   RUVECTOR__V1__ENTRY_TYPE__ENTRY_TYPE_NOOP = 2
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(RUVECTOR__V1__ENTRY_TYPE)
 } Ruvector__V1__EntryType;
+/*
+ * Kinds of membership change.
+ */
+typedef enum _Ruvector__V1__ConfigChangeType {
+  /*
+   * Not set (invalid).
+   */
+  RUVECTOR__V1__CONFIG_CHANGE_TYPE__CONFIG_CHANGE_TYPE_UNSPECIFIED = 0,
+  /*
+   * Adds a learner: receives the log, does not vote.
+   */
+  RUVECTOR__V1__CONFIG_CHANGE_TYPE__CONFIG_CHANGE_TYPE_ADD_LEARNER = 1,
+  /*
+   * Makes a caught-up learner a voter.
+   */
+  RUVECTOR__V1__CONFIG_CHANGE_TYPE__CONFIG_CHANGE_TYPE_ADD_VOTER = 2,
+  /*
+   * Removes a node.
+   */
+  RUVECTOR__V1__CONFIG_CHANGE_TYPE__CONFIG_CHANGE_TYPE_REMOVE = 3
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(RUVECTOR__V1__CONFIG_CHANGE_TYPE)
+} Ruvector__V1__ConfigChangeType;
+/*
+ * Kinds of Raft message.
+ */
+typedef enum _Ruvector__V1__RaftMessageType {
+  /*
+   * Not set (invalid).
+   */
+  RUVECTOR__V1__RAFT_MESSAGE_TYPE__RAFT_MESSAGE_TYPE_UNSPECIFIED = 0,
+  /*
+   * Pre-vote request (thesis 9.6): asks whether a vote would be granted.
+   */
+  RUVECTOR__V1__RAFT_MESSAGE_TYPE__RAFT_MESSAGE_TYPE_PRE_VOTE = 1,
+  /*
+   * Answer to a pre-vote.
+   */
+  RUVECTOR__V1__RAFT_MESSAGE_TYPE__RAFT_MESSAGE_TYPE_PRE_VOTE_RESPONSE = 2,
+  /*
+   * Vote request (section 5.2).
+   */
+  RUVECTOR__V1__RAFT_MESSAGE_TYPE__RAFT_MESSAGE_TYPE_VOTE = 3,
+  /*
+   * Answer to a vote.
+   */
+  RUVECTOR__V1__RAFT_MESSAGE_TYPE__RAFT_MESSAGE_TYPE_VOTE_RESPONSE = 4,
+  /*
+   * Log entries (section 5.3).
+   */
+  RUVECTOR__V1__RAFT_MESSAGE_TYPE__RAFT_MESSAGE_TYPE_APPEND = 5,
+  /*
+   * Answer to an append (or to a snapshot).
+   */
+  RUVECTOR__V1__RAFT_MESSAGE_TYPE__RAFT_MESSAGE_TYPE_APPEND_RESPONSE = 6,
+  /*
+   * Leader heartbeat; carries a ReadIndex context.
+   */
+  RUVECTOR__V1__RAFT_MESSAGE_TYPE__RAFT_MESSAGE_TYPE_HEARTBEAT = 7,
+  /*
+   * Answer to a heartbeat.
+   */
+  RUVECTOR__V1__RAFT_MESSAGE_TYPE__RAFT_MESSAGE_TYPE_HEARTBEAT_RESPONSE = 8,
+  /*
+   * Asks a caught-up follower to campaign now (leadership transfer).
+   */
+  RUVECTOR__V1__RAFT_MESSAGE_TYPE__RAFT_MESSAGE_TYPE_TIMEOUT_NOW = 9
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(RUVECTOR__V1__RAFT_MESSAGE_TYPE)
+} Ruvector__V1__RaftMessageType;
 
 /* --- messages --- */
+
+/*
+ * One membership change.
+ */
+struct  Ruvector__V1__ConfigChange
+{
+  ProtobufCMessage base;
+  /*
+   * What changes.
+   */
+  Ruvector__V1__ConfigChangeType type;
+  /*
+   * Which node.
+   */
+  uint64_t node_id;
+};
+#define RUVECTOR__V1__CONFIG_CHANGE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__config_change__descriptor) \
+    , RUVECTOR__V1__CONFIG_CHANGE_TYPE__CONFIG_CHANGE_TYPE_UNSPECIFIED, 0 }
+
 
 /*
  * A log entry.
@@ -68,154 +159,116 @@ struct  Ruvector__V1__Entry
    */
   Ruvector__V1__EntryType type;
   /*
-   * The command (opaque to Raft).
+   * The command (opaque to Raft), for ENTRY_TYPE_UNSPECIFIED.
    */
   ProtobufCBinaryData data;
+  /*
+   * The membership change, for ENTRY_TYPE_CONFIG_CHANGE.
+   */
+  Ruvector__V1__ConfigChange *change;
 };
 #define RUVECTOR__V1__ENTRY__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__entry__descriptor) \
-    , 0, 0, RUVECTOR__V1__ENTRY_TYPE__ENTRY_TYPE_UNSPECIFIED, {0,NULL} }
+    , 0, 0, RUVECTOR__V1__ENTRY_TYPE__ENTRY_TYPE_UNSPECIFIED, {0,NULL}, NULL }
 
 
 /*
- * AppendEntries RPC arguments.
+ * One Raft message (snapshots travel through InstallSnapshot instead).
  */
-struct  Ruvector__V1__AppendEntriesRequest
+struct  Ruvector__V1__RaftMessage
 {
   ProtobufCMessage base;
   /*
-   * Leader's term.
+   * Kind.
+   */
+  Ruvector__V1__RaftMessageType type;
+  /*
+   * Sender.
+   */
+  uint64_t from;
+  /*
+   * Receiver.
+   */
+  uint64_t to;
+  /*
+   * Sender's term (the proposed term, for a pre-vote).
    */
   uint64_t term;
   /*
-   * So followers can redirect clients.
+   * Append: index of the entry before `entries`. Votes: the candidate's last index.
+   * Append responses: the follower's last matching index (or the rejected index).
    */
-  uint64_t leader_id;
+  uint64_t index;
   /*
-   * Index of the entry before the new ones.
+   * Append: term of the entry before `entries`. Votes: the candidate's last term.
    */
-  uint64_t prev_log_index;
+  uint64_t log_term;
   /*
-   * Its term.
-   */
-  uint64_t prev_log_term;
-  /*
-   * Entries to store (empty for a heartbeat).
+   * Entries to store (appends only).
    */
   size_t n_entries;
   Ruvector__V1__Entry **entries;
   /*
-   * Leader's commit index.
+   * Sender's commit index (appends, heartbeats).
    */
-  uint64_t leader_commit;
+  uint64_t commit;
   /*
-   * Carries a ReadIndex round's context, echoed in the response.
+   * Responses: refused (vote denied, log mismatch).
    */
-  ProtobufCBinaryData read_context;
+  protobuf_c_boolean reject;
+  /*
+   * A refused append: the index the leader should try next.
+   */
+  uint64_t hint;
+  /*
+   * A ReadIndex round's context, echoed by heartbeat responses.
+   */
+  ProtobufCBinaryData context;
+  /*
+   * A vote asked for on the leader's order (leadership transfer): voters ignore their lease.
+   */
+  protobuf_c_boolean transfer;
 };
-#define RUVECTOR__V1__APPEND_ENTRIES_REQUEST__INIT \
- { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__append_entries_request__descriptor) \
-    , 0, 0, 0, 0, 0,NULL, 0, {0,NULL} }
+#define RUVECTOR__V1__RAFT_MESSAGE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__raft_message__descriptor) \
+    , RUVECTOR__V1__RAFT_MESSAGE_TYPE__RAFT_MESSAGE_TYPE_UNSPECIFIED, 0, 0, 0, 0, 0, 0,NULL, 0, 0, 0, {0,NULL}, 0 }
 
 
 /*
- * AppendEntries RPC results.
+ * Messages from one node to one peer.
  */
-struct  Ruvector__V1__AppendEntriesResponse
+struct  Ruvector__V1__RaftBatch
 {
   ProtobufCMessage base;
   /*
-   * Follower's term.
+   * Sender.
    */
-  uint64_t term;
+  uint64_t from;
   /*
-   * True if the follower had prev_log_index/prev_log_term.
+   * Messages, in the order the sender's state machine produced them.
    */
-  protobuf_c_boolean success;
-  /*
-   * Follower's last index after the append (for fast back-off on failure: a hint).
-   */
-  uint64_t last_log_index;
-  /*
-   * On failure: the term at prev_log_index, and the first index of that term.
-   */
-  uint64_t conflict_term;
-  /*
-   * First index of conflict_term in the follower's log.
-   */
-  uint64_t conflict_index;
-  /*
-   * Echo of the request's read context.
-   */
-  ProtobufCBinaryData read_context;
-  /*
-   * Responding node.
-   */
-  uint64_t from_id;
+  size_t n_messages;
+  Ruvector__V1__RaftMessage **messages;
 };
-#define RUVECTOR__V1__APPEND_ENTRIES_RESPONSE__INIT \
- { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__append_entries_response__descriptor) \
-    , 0, 0, 0, 0, 0, {0,NULL}, 0 }
+#define RUVECTOR__V1__RAFT_BATCH__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__raft_batch__descriptor) \
+    , 0, 0,NULL }
 
 
 /*
- * RequestVote RPC arguments.
+ * What the receiver took from a Send stream.
  */
-struct  Ruvector__V1__RequestVoteRequest
+struct  Ruvector__V1__RaftSendSummary
 {
   ProtobufCMessage base;
   /*
-   * Candidate's term (the term it would use, for a pre-vote).
+   * Messages stepped.
    */
-  uint64_t term;
-  /*
-   * Candidate requesting the vote.
-   */
-  uint64_t candidate_id;
-  /*
-   * Index of the candidate's last log entry.
-   */
-  uint64_t last_log_index;
-  /*
-   * Term of that entry.
-   */
-  uint64_t last_log_term;
-  /*
-   * True for a pre-vote: no state changes on the voter.
-   */
-  protobuf_c_boolean pre_vote;
-  /*
-   * True when leadership is being transferred (voters ignore their leader lease).
-   */
-  protobuf_c_boolean leadership_transfer;
+  uint64_t messages;
 };
-#define RUVECTOR__V1__REQUEST_VOTE_REQUEST__INIT \
- { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__request_vote_request__descriptor) \
-    , 0, 0, 0, 0, 0, 0 }
-
-
-/*
- * RequestVote RPC results.
- */
-struct  Ruvector__V1__RequestVoteResponse
-{
-  ProtobufCMessage base;
-  /*
-   * Voter's term.
-   */
-  uint64_t term;
-  /*
-   * True means the vote (or pre-vote) is granted.
-   */
-  protobuf_c_boolean vote_granted;
-  /*
-   * Voting node.
-   */
-  uint64_t from_id;
-};
-#define RUVECTOR__V1__REQUEST_VOTE_RESPONSE__INIT \
- { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__request_vote_response__descriptor) \
-    , 0, 0, 0 }
+#define RUVECTOR__V1__RAFT_SEND_SUMMARY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__raft_send_summary__descriptor) \
+    , 0 }
 
 
 /*
@@ -262,64 +315,176 @@ struct  Ruvector__V1__InstallSnapshotRequest
    */
   size_t n_learners;
   uint64_t *learners;
+  /*
+   * The snapshot's size in bytes (at most 256 MiB).
+   */
+  uint64_t total_bytes;
+  /*
+   * The receiver's id.
+   */
+  uint64_t to;
 };
 #define RUVECTOR__V1__INSTALL_SNAPSHOT_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__install_snapshot_request__descriptor) \
-    , 0, 0, 0, 0, 0, {0,NULL}, 0, 0,NULL, 0,NULL }
+    , 0, 0, 0, 0, 0, {0,NULL}, 0, 0,NULL, 0,NULL, 0, 0 }
 
 
 /*
- * InstallSnapshot result.
+ * InstallSnapshot progress.
  */
 struct  Ruvector__V1__InstallSnapshotResponse
 {
   ProtobufCMessage base;
   /*
-   * Follower's term.
+   * Receiver's term.
    */
   uint64_t term;
+  /*
+   * The byte offset the receiver wants next (what it holds of this snapshot already).
+   */
+  uint64_t next_offset;
+  /*
+   * True once the snapshot is complete and handed to the receiver's Raft node.
+   */
+  protobuf_c_boolean done;
 };
 #define RUVECTOR__V1__INSTALL_SNAPSHOT_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__install_snapshot_response__descriptor) \
-    , 0 }
+    , 0, 0, 0 }
 
 
 /*
- * Asks a follower to campaign now.
+ * A command for the leader.
  */
-struct  Ruvector__V1__TimeoutNowRequest
+struct  Ruvector__V1__ProposeRequest
 {
   ProtobufCMessage base;
   /*
-   * Leader's term.
+   * The encoded metadata command.
+   */
+  ProtobufCBinaryData command;
+  /*
+   * The node forwarding it.
+   */
+  uint64_t from;
+};
+#define RUVECTOR__V1__PROPOSE_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__propose_request__descriptor) \
+    , {0,NULL}, 0 }
+
+
+/*
+ * A committed command.
+ */
+struct  Ruvector__V1__ProposeResponse
+{
+  ProtobufCMessage base;
+  /*
+   * Its log index: the forwarding node answers its client once it applied this far.
+   */
+  uint64_t index;
+  /*
+   * The leader's term.
    */
   uint64_t term;
-  /*
-   * Leader's id.
-   */
-  uint64_t leader_id;
 };
-#define RUVECTOR__V1__TIMEOUT_NOW_REQUEST__INIT \
- { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__timeout_now_request__descriptor) \
+#define RUVECTOR__V1__PROPOSE_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__propose_response__descriptor) \
     , 0, 0 }
 
 
 /*
- * TimeoutNow acknowledgement.
+ * Asks the leader for a read index.
  */
-struct  Ruvector__V1__TimeoutNowResponse
+struct  Ruvector__V1__ReadIndexRequest
 {
   ProtobufCMessage base;
   /*
-   * Follower's term.
+   * The asking node.
    */
-  uint64_t term;
+  uint64_t from;
 };
-#define RUVECTOR__V1__TIMEOUT_NOW_RESPONSE__INIT \
- { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__timeout_now_response__descriptor) \
+#define RUVECTOR__V1__READ_INDEX_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__read_index_request__descriptor) \
     , 0 }
 
 
+/*
+ * A confirmed read index, and the leader's view of the members.
+ */
+struct  Ruvector__V1__ReadIndexResponse
+{
+  ProtobufCMessage base;
+  /*
+   * State applied up to this index is current.
+   */
+  uint64_t index;
+  /*
+   * The leader's term.
+   */
+  uint64_t term;
+  /*
+   * The leader's id.
+   */
+  uint64_t leader_id;
+  /*
+   * The leader's replication progress for each member.
+   */
+  size_t n_progress;
+  Ruvector__V1__MemberProgress **progress;
+};
+#define RUVECTOR__V1__READ_INDEX_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__read_index_response__descriptor) \
+    , 0, 0, 0, 0,NULL }
+
+
+/*
+ * What the leader knows of one member's replication.
+ */
+struct  Ruvector__V1__MemberProgress
+{
+  ProtobufCMessage base;
+  /*
+   * The member.
+   */
+  uint64_t node_id;
+  /*
+   * Highest log index known replicated to it.
+   */
+  uint64_t match_index;
+  /*
+   * Milliseconds since the leader last heard from it (0 for the leader itself).
+   */
+  uint64_t last_seen_millis;
+  /*
+   * Heard from within the last election timeout.
+   */
+  protobuf_c_boolean healthy;
+};
+#define RUVECTOR__V1__MEMBER_PROGRESS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__member_progress__descriptor) \
+    , 0, 0, 0, 0 }
+
+
+/* Ruvector__V1__ConfigChange methods */
+void   ruvector__v1__config_change__init
+                     (Ruvector__V1__ConfigChange         *message);
+size_t ruvector__v1__config_change__get_packed_size
+                     (const Ruvector__V1__ConfigChange   *message);
+size_t ruvector__v1__config_change__pack
+                     (const Ruvector__V1__ConfigChange   *message,
+                      uint8_t             *out);
+size_t ruvector__v1__config_change__pack_to_buffer
+                     (const Ruvector__V1__ConfigChange   *message,
+                      ProtobufCBuffer     *buffer);
+Ruvector__V1__ConfigChange *
+       ruvector__v1__config_change__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   ruvector__v1__config_change__free_unpacked
+                     (Ruvector__V1__ConfigChange *message,
+                      ProtobufCAllocator *allocator);
 /* Ruvector__V1__Entry methods */
 void   ruvector__v1__entry__init
                      (Ruvector__V1__Entry         *message);
@@ -339,81 +504,62 @@ Ruvector__V1__Entry *
 void   ruvector__v1__entry__free_unpacked
                      (Ruvector__V1__Entry *message,
                       ProtobufCAllocator *allocator);
-/* Ruvector__V1__AppendEntriesRequest methods */
-void   ruvector__v1__append_entries_request__init
-                     (Ruvector__V1__AppendEntriesRequest         *message);
-size_t ruvector__v1__append_entries_request__get_packed_size
-                     (const Ruvector__V1__AppendEntriesRequest   *message);
-size_t ruvector__v1__append_entries_request__pack
-                     (const Ruvector__V1__AppendEntriesRequest   *message,
+/* Ruvector__V1__RaftMessage methods */
+void   ruvector__v1__raft_message__init
+                     (Ruvector__V1__RaftMessage         *message);
+size_t ruvector__v1__raft_message__get_packed_size
+                     (const Ruvector__V1__RaftMessage   *message);
+size_t ruvector__v1__raft_message__pack
+                     (const Ruvector__V1__RaftMessage   *message,
                       uint8_t             *out);
-size_t ruvector__v1__append_entries_request__pack_to_buffer
-                     (const Ruvector__V1__AppendEntriesRequest   *message,
+size_t ruvector__v1__raft_message__pack_to_buffer
+                     (const Ruvector__V1__RaftMessage   *message,
                       ProtobufCBuffer     *buffer);
-Ruvector__V1__AppendEntriesRequest *
-       ruvector__v1__append_entries_request__unpack
+Ruvector__V1__RaftMessage *
+       ruvector__v1__raft_message__unpack
                      (ProtobufCAllocator  *allocator,
                       size_t               len,
                       const uint8_t       *data);
-void   ruvector__v1__append_entries_request__free_unpacked
-                     (Ruvector__V1__AppendEntriesRequest *message,
+void   ruvector__v1__raft_message__free_unpacked
+                     (Ruvector__V1__RaftMessage *message,
                       ProtobufCAllocator *allocator);
-/* Ruvector__V1__AppendEntriesResponse methods */
-void   ruvector__v1__append_entries_response__init
-                     (Ruvector__V1__AppendEntriesResponse         *message);
-size_t ruvector__v1__append_entries_response__get_packed_size
-                     (const Ruvector__V1__AppendEntriesResponse   *message);
-size_t ruvector__v1__append_entries_response__pack
-                     (const Ruvector__V1__AppendEntriesResponse   *message,
+/* Ruvector__V1__RaftBatch methods */
+void   ruvector__v1__raft_batch__init
+                     (Ruvector__V1__RaftBatch         *message);
+size_t ruvector__v1__raft_batch__get_packed_size
+                     (const Ruvector__V1__RaftBatch   *message);
+size_t ruvector__v1__raft_batch__pack
+                     (const Ruvector__V1__RaftBatch   *message,
                       uint8_t             *out);
-size_t ruvector__v1__append_entries_response__pack_to_buffer
-                     (const Ruvector__V1__AppendEntriesResponse   *message,
+size_t ruvector__v1__raft_batch__pack_to_buffer
+                     (const Ruvector__V1__RaftBatch   *message,
                       ProtobufCBuffer     *buffer);
-Ruvector__V1__AppendEntriesResponse *
-       ruvector__v1__append_entries_response__unpack
+Ruvector__V1__RaftBatch *
+       ruvector__v1__raft_batch__unpack
                      (ProtobufCAllocator  *allocator,
                       size_t               len,
                       const uint8_t       *data);
-void   ruvector__v1__append_entries_response__free_unpacked
-                     (Ruvector__V1__AppendEntriesResponse *message,
+void   ruvector__v1__raft_batch__free_unpacked
+                     (Ruvector__V1__RaftBatch *message,
                       ProtobufCAllocator *allocator);
-/* Ruvector__V1__RequestVoteRequest methods */
-void   ruvector__v1__request_vote_request__init
-                     (Ruvector__V1__RequestVoteRequest         *message);
-size_t ruvector__v1__request_vote_request__get_packed_size
-                     (const Ruvector__V1__RequestVoteRequest   *message);
-size_t ruvector__v1__request_vote_request__pack
-                     (const Ruvector__V1__RequestVoteRequest   *message,
+/* Ruvector__V1__RaftSendSummary methods */
+void   ruvector__v1__raft_send_summary__init
+                     (Ruvector__V1__RaftSendSummary         *message);
+size_t ruvector__v1__raft_send_summary__get_packed_size
+                     (const Ruvector__V1__RaftSendSummary   *message);
+size_t ruvector__v1__raft_send_summary__pack
+                     (const Ruvector__V1__RaftSendSummary   *message,
                       uint8_t             *out);
-size_t ruvector__v1__request_vote_request__pack_to_buffer
-                     (const Ruvector__V1__RequestVoteRequest   *message,
+size_t ruvector__v1__raft_send_summary__pack_to_buffer
+                     (const Ruvector__V1__RaftSendSummary   *message,
                       ProtobufCBuffer     *buffer);
-Ruvector__V1__RequestVoteRequest *
-       ruvector__v1__request_vote_request__unpack
+Ruvector__V1__RaftSendSummary *
+       ruvector__v1__raft_send_summary__unpack
                      (ProtobufCAllocator  *allocator,
                       size_t               len,
                       const uint8_t       *data);
-void   ruvector__v1__request_vote_request__free_unpacked
-                     (Ruvector__V1__RequestVoteRequest *message,
-                      ProtobufCAllocator *allocator);
-/* Ruvector__V1__RequestVoteResponse methods */
-void   ruvector__v1__request_vote_response__init
-                     (Ruvector__V1__RequestVoteResponse         *message);
-size_t ruvector__v1__request_vote_response__get_packed_size
-                     (const Ruvector__V1__RequestVoteResponse   *message);
-size_t ruvector__v1__request_vote_response__pack
-                     (const Ruvector__V1__RequestVoteResponse   *message,
-                      uint8_t             *out);
-size_t ruvector__v1__request_vote_response__pack_to_buffer
-                     (const Ruvector__V1__RequestVoteResponse   *message,
-                      ProtobufCBuffer     *buffer);
-Ruvector__V1__RequestVoteResponse *
-       ruvector__v1__request_vote_response__unpack
-                     (ProtobufCAllocator  *allocator,
-                      size_t               len,
-                      const uint8_t       *data);
-void   ruvector__v1__request_vote_response__free_unpacked
-                     (Ruvector__V1__RequestVoteResponse *message,
+void   ruvector__v1__raft_send_summary__free_unpacked
+                     (Ruvector__V1__RaftSendSummary *message,
                       ProtobufCAllocator *allocator);
 /* Ruvector__V1__InstallSnapshotRequest methods */
 void   ruvector__v1__install_snapshot_request__init
@@ -453,60 +599,117 @@ Ruvector__V1__InstallSnapshotResponse *
 void   ruvector__v1__install_snapshot_response__free_unpacked
                      (Ruvector__V1__InstallSnapshotResponse *message,
                       ProtobufCAllocator *allocator);
-/* Ruvector__V1__TimeoutNowRequest methods */
-void   ruvector__v1__timeout_now_request__init
-                     (Ruvector__V1__TimeoutNowRequest         *message);
-size_t ruvector__v1__timeout_now_request__get_packed_size
-                     (const Ruvector__V1__TimeoutNowRequest   *message);
-size_t ruvector__v1__timeout_now_request__pack
-                     (const Ruvector__V1__TimeoutNowRequest   *message,
+/* Ruvector__V1__ProposeRequest methods */
+void   ruvector__v1__propose_request__init
+                     (Ruvector__V1__ProposeRequest         *message);
+size_t ruvector__v1__propose_request__get_packed_size
+                     (const Ruvector__V1__ProposeRequest   *message);
+size_t ruvector__v1__propose_request__pack
+                     (const Ruvector__V1__ProposeRequest   *message,
                       uint8_t             *out);
-size_t ruvector__v1__timeout_now_request__pack_to_buffer
-                     (const Ruvector__V1__TimeoutNowRequest   *message,
+size_t ruvector__v1__propose_request__pack_to_buffer
+                     (const Ruvector__V1__ProposeRequest   *message,
                       ProtobufCBuffer     *buffer);
-Ruvector__V1__TimeoutNowRequest *
-       ruvector__v1__timeout_now_request__unpack
+Ruvector__V1__ProposeRequest *
+       ruvector__v1__propose_request__unpack
                      (ProtobufCAllocator  *allocator,
                       size_t               len,
                       const uint8_t       *data);
-void   ruvector__v1__timeout_now_request__free_unpacked
-                     (Ruvector__V1__TimeoutNowRequest *message,
+void   ruvector__v1__propose_request__free_unpacked
+                     (Ruvector__V1__ProposeRequest *message,
                       ProtobufCAllocator *allocator);
-/* Ruvector__V1__TimeoutNowResponse methods */
-void   ruvector__v1__timeout_now_response__init
-                     (Ruvector__V1__TimeoutNowResponse         *message);
-size_t ruvector__v1__timeout_now_response__get_packed_size
-                     (const Ruvector__V1__TimeoutNowResponse   *message);
-size_t ruvector__v1__timeout_now_response__pack
-                     (const Ruvector__V1__TimeoutNowResponse   *message,
+/* Ruvector__V1__ProposeResponse methods */
+void   ruvector__v1__propose_response__init
+                     (Ruvector__V1__ProposeResponse         *message);
+size_t ruvector__v1__propose_response__get_packed_size
+                     (const Ruvector__V1__ProposeResponse   *message);
+size_t ruvector__v1__propose_response__pack
+                     (const Ruvector__V1__ProposeResponse   *message,
                       uint8_t             *out);
-size_t ruvector__v1__timeout_now_response__pack_to_buffer
-                     (const Ruvector__V1__TimeoutNowResponse   *message,
+size_t ruvector__v1__propose_response__pack_to_buffer
+                     (const Ruvector__V1__ProposeResponse   *message,
                       ProtobufCBuffer     *buffer);
-Ruvector__V1__TimeoutNowResponse *
-       ruvector__v1__timeout_now_response__unpack
+Ruvector__V1__ProposeResponse *
+       ruvector__v1__propose_response__unpack
                      (ProtobufCAllocator  *allocator,
                       size_t               len,
                       const uint8_t       *data);
-void   ruvector__v1__timeout_now_response__free_unpacked
-                     (Ruvector__V1__TimeoutNowResponse *message,
+void   ruvector__v1__propose_response__free_unpacked
+                     (Ruvector__V1__ProposeResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Ruvector__V1__ReadIndexRequest methods */
+void   ruvector__v1__read_index_request__init
+                     (Ruvector__V1__ReadIndexRequest         *message);
+size_t ruvector__v1__read_index_request__get_packed_size
+                     (const Ruvector__V1__ReadIndexRequest   *message);
+size_t ruvector__v1__read_index_request__pack
+                     (const Ruvector__V1__ReadIndexRequest   *message,
+                      uint8_t             *out);
+size_t ruvector__v1__read_index_request__pack_to_buffer
+                     (const Ruvector__V1__ReadIndexRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Ruvector__V1__ReadIndexRequest *
+       ruvector__v1__read_index_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   ruvector__v1__read_index_request__free_unpacked
+                     (Ruvector__V1__ReadIndexRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Ruvector__V1__ReadIndexResponse methods */
+void   ruvector__v1__read_index_response__init
+                     (Ruvector__V1__ReadIndexResponse         *message);
+size_t ruvector__v1__read_index_response__get_packed_size
+                     (const Ruvector__V1__ReadIndexResponse   *message);
+size_t ruvector__v1__read_index_response__pack
+                     (const Ruvector__V1__ReadIndexResponse   *message,
+                      uint8_t             *out);
+size_t ruvector__v1__read_index_response__pack_to_buffer
+                     (const Ruvector__V1__ReadIndexResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Ruvector__V1__ReadIndexResponse *
+       ruvector__v1__read_index_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   ruvector__v1__read_index_response__free_unpacked
+                     (Ruvector__V1__ReadIndexResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Ruvector__V1__MemberProgress methods */
+void   ruvector__v1__member_progress__init
+                     (Ruvector__V1__MemberProgress         *message);
+size_t ruvector__v1__member_progress__get_packed_size
+                     (const Ruvector__V1__MemberProgress   *message);
+size_t ruvector__v1__member_progress__pack
+                     (const Ruvector__V1__MemberProgress   *message,
+                      uint8_t             *out);
+size_t ruvector__v1__member_progress__pack_to_buffer
+                     (const Ruvector__V1__MemberProgress   *message,
+                      ProtobufCBuffer     *buffer);
+Ruvector__V1__MemberProgress *
+       ruvector__v1__member_progress__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   ruvector__v1__member_progress__free_unpacked
+                     (Ruvector__V1__MemberProgress *message,
                       ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
+typedef void (*Ruvector__V1__ConfigChange_Closure)
+                 (const Ruvector__V1__ConfigChange *message,
+                  void *closure_data);
 typedef void (*Ruvector__V1__Entry_Closure)
                  (const Ruvector__V1__Entry *message,
                   void *closure_data);
-typedef void (*Ruvector__V1__AppendEntriesRequest_Closure)
-                 (const Ruvector__V1__AppendEntriesRequest *message,
+typedef void (*Ruvector__V1__RaftMessage_Closure)
+                 (const Ruvector__V1__RaftMessage *message,
                   void *closure_data);
-typedef void (*Ruvector__V1__AppendEntriesResponse_Closure)
-                 (const Ruvector__V1__AppendEntriesResponse *message,
+typedef void (*Ruvector__V1__RaftBatch_Closure)
+                 (const Ruvector__V1__RaftBatch *message,
                   void *closure_data);
-typedef void (*Ruvector__V1__RequestVoteRequest_Closure)
-                 (const Ruvector__V1__RequestVoteRequest *message,
-                  void *closure_data);
-typedef void (*Ruvector__V1__RequestVoteResponse_Closure)
-                 (const Ruvector__V1__RequestVoteResponse *message,
+typedef void (*Ruvector__V1__RaftSendSummary_Closure)
+                 (const Ruvector__V1__RaftSendSummary *message,
                   void *closure_data);
 typedef void (*Ruvector__V1__InstallSnapshotRequest_Closure)
                  (const Ruvector__V1__InstallSnapshotRequest *message,
@@ -514,11 +717,20 @@ typedef void (*Ruvector__V1__InstallSnapshotRequest_Closure)
 typedef void (*Ruvector__V1__InstallSnapshotResponse_Closure)
                  (const Ruvector__V1__InstallSnapshotResponse *message,
                   void *closure_data);
-typedef void (*Ruvector__V1__TimeoutNowRequest_Closure)
-                 (const Ruvector__V1__TimeoutNowRequest *message,
+typedef void (*Ruvector__V1__ProposeRequest_Closure)
+                 (const Ruvector__V1__ProposeRequest *message,
                   void *closure_data);
-typedef void (*Ruvector__V1__TimeoutNowResponse_Closure)
-                 (const Ruvector__V1__TimeoutNowResponse *message,
+typedef void (*Ruvector__V1__ProposeResponse_Closure)
+                 (const Ruvector__V1__ProposeResponse *message,
+                  void *closure_data);
+typedef void (*Ruvector__V1__ReadIndexRequest_Closure)
+                 (const Ruvector__V1__ReadIndexRequest *message,
+                  void *closure_data);
+typedef void (*Ruvector__V1__ReadIndexResponse_Closure)
+                 (const Ruvector__V1__ReadIndexResponse *message,
+                  void *closure_data);
+typedef void (*Ruvector__V1__MemberProgress_Closure)
+                 (const Ruvector__V1__MemberProgress *message,
                   void *closure_data);
 
 /* --- services --- */
@@ -527,22 +739,22 @@ typedef struct Ruvector__V1__RaftService_Service Ruvector__V1__RaftService_Servi
 struct Ruvector__V1__RaftService_Service
 {
   ProtobufCService base;
-  void (*append_entries)(Ruvector__V1__RaftService_Service *service,
-                         const Ruvector__V1__AppendEntriesRequest *input,
-                         Ruvector__V1__AppendEntriesResponse_Closure closure,
-                         void *closure_data);
-  void (*request_vote)(Ruvector__V1__RaftService_Service *service,
-                       const Ruvector__V1__RequestVoteRequest *input,
-                       Ruvector__V1__RequestVoteResponse_Closure closure,
-                       void *closure_data);
+  void (*send)(Ruvector__V1__RaftService_Service *service,
+               const Ruvector__V1__RaftBatch *input,
+               Ruvector__V1__RaftSendSummary_Closure closure,
+               void *closure_data);
   void (*install_snapshot)(Ruvector__V1__RaftService_Service *service,
                            const Ruvector__V1__InstallSnapshotRequest *input,
                            Ruvector__V1__InstallSnapshotResponse_Closure closure,
                            void *closure_data);
-  void (*timeout_now)(Ruvector__V1__RaftService_Service *service,
-                      const Ruvector__V1__TimeoutNowRequest *input,
-                      Ruvector__V1__TimeoutNowResponse_Closure closure,
-                      void *closure_data);
+  void (*propose)(Ruvector__V1__RaftService_Service *service,
+                  const Ruvector__V1__ProposeRequest *input,
+                  Ruvector__V1__ProposeResponse_Closure closure,
+                  void *closure_data);
+  void (*read_index)(Ruvector__V1__RaftService_Service *service,
+                     const Ruvector__V1__ReadIndexRequest *input,
+                     Ruvector__V1__ReadIndexResponse_Closure closure,
+                     void *closure_data);
 };
 typedef void (*Ruvector__V1__RaftService_ServiceDestroy)(Ruvector__V1__RaftService_Service *);
 void ruvector__v1__raft_service__init (Ruvector__V1__RaftService_Service *service,
@@ -551,39 +763,44 @@ void ruvector__v1__raft_service__init (Ruvector__V1__RaftService_Service *servic
     { &ruvector__v1__raft_service__descriptor, protobuf_c_service_invoke_internal, NULL }
 #define RUVECTOR__V1__RAFT_SERVICE__INIT(function_prefix__) \
     { RUVECTOR__V1__RAFT_SERVICE__BASE_INIT,\
-      function_prefix__ ## append_entries,\
-      function_prefix__ ## request_vote,\
+      function_prefix__ ## send,\
       function_prefix__ ## install_snapshot,\
-      function_prefix__ ## timeout_now  }
-void ruvector__v1__raft_service__append_entries(ProtobufCService *service,
-                                                const Ruvector__V1__AppendEntriesRequest *input,
-                                                Ruvector__V1__AppendEntriesResponse_Closure closure,
-                                                void *closure_data);
-void ruvector__v1__raft_service__request_vote(ProtobufCService *service,
-                                              const Ruvector__V1__RequestVoteRequest *input,
-                                              Ruvector__V1__RequestVoteResponse_Closure closure,
-                                              void *closure_data);
+      function_prefix__ ## propose,\
+      function_prefix__ ## read_index  }
+void ruvector__v1__raft_service__send(ProtobufCService *service,
+                                      const Ruvector__V1__RaftBatch *input,
+                                      Ruvector__V1__RaftSendSummary_Closure closure,
+                                      void *closure_data);
 void ruvector__v1__raft_service__install_snapshot(ProtobufCService *service,
                                                   const Ruvector__V1__InstallSnapshotRequest *input,
                                                   Ruvector__V1__InstallSnapshotResponse_Closure closure,
                                                   void *closure_data);
-void ruvector__v1__raft_service__timeout_now(ProtobufCService *service,
-                                             const Ruvector__V1__TimeoutNowRequest *input,
-                                             Ruvector__V1__TimeoutNowResponse_Closure closure,
-                                             void *closure_data);
+void ruvector__v1__raft_service__propose(ProtobufCService *service,
+                                         const Ruvector__V1__ProposeRequest *input,
+                                         Ruvector__V1__ProposeResponse_Closure closure,
+                                         void *closure_data);
+void ruvector__v1__raft_service__read_index(ProtobufCService *service,
+                                            const Ruvector__V1__ReadIndexRequest *input,
+                                            Ruvector__V1__ReadIndexResponse_Closure closure,
+                                            void *closure_data);
 
 /* --- descriptors --- */
 
 extern const ProtobufCEnumDescriptor    ruvector__v1__entry_type__descriptor;
+extern const ProtobufCEnumDescriptor    ruvector__v1__config_change_type__descriptor;
+extern const ProtobufCEnumDescriptor    ruvector__v1__raft_message_type__descriptor;
+extern const ProtobufCMessageDescriptor ruvector__v1__config_change__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__entry__descriptor;
-extern const ProtobufCMessageDescriptor ruvector__v1__append_entries_request__descriptor;
-extern const ProtobufCMessageDescriptor ruvector__v1__append_entries_response__descriptor;
-extern const ProtobufCMessageDescriptor ruvector__v1__request_vote_request__descriptor;
-extern const ProtobufCMessageDescriptor ruvector__v1__request_vote_response__descriptor;
+extern const ProtobufCMessageDescriptor ruvector__v1__raft_message__descriptor;
+extern const ProtobufCMessageDescriptor ruvector__v1__raft_batch__descriptor;
+extern const ProtobufCMessageDescriptor ruvector__v1__raft_send_summary__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__install_snapshot_request__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__install_snapshot_response__descriptor;
-extern const ProtobufCMessageDescriptor ruvector__v1__timeout_now_request__descriptor;
-extern const ProtobufCMessageDescriptor ruvector__v1__timeout_now_response__descriptor;
+extern const ProtobufCMessageDescriptor ruvector__v1__propose_request__descriptor;
+extern const ProtobufCMessageDescriptor ruvector__v1__propose_response__descriptor;
+extern const ProtobufCMessageDescriptor ruvector__v1__read_index_request__descriptor;
+extern const ProtobufCMessageDescriptor ruvector__v1__read_index_response__descriptor;
+extern const ProtobufCMessageDescriptor ruvector__v1__member_progress__descriptor;
 extern const ProtobufCServiceDescriptor ruvector__v1__raft_service__descriptor;
 
 PROTOBUF_C__END_DECLS
