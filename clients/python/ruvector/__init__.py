@@ -4,6 +4,7 @@ See the package README (clients/python/README.md) for a quick start and the filt
 """
 from ruvector.client import (Client, CollectionInfo, Hit, Point, Record, SnapshotInfo, TierCounts, UpdateResult,
                              crc32c)
+from ruvector.cluster import ClusterCollection, ClusterState, Member
 from ruvector.graph import HybridHit, Node, Path, Relationship, Result, Transaction, GraphIndex
 from ruvector.errors import (Aborted, AlreadyExists, DataLoss, DeadlineExceeded, FailedPrecondition,
                              InvalidArgument, NotFound, ResourceExhausted, RuVectorError, Unavailable,
@@ -13,6 +14,7 @@ __all__ = [
     "Client", "CollectionInfo", "Hit", "Point", "Record", "SnapshotInfo", "TierCounts", "UpdateResult", "crc32c",
     "RuVectorError", "InvalidArgument", "NotFound", "AlreadyExists", "ResourceExhausted", "FailedPrecondition",
     "Aborted", "Unavailable", "DeadlineExceeded", "DataLoss", "Unimplemented",
+    "ClusterState", "ClusterCollection", "Member",
     "Node", "Relationship", "Path", "Result", "Transaction", "GraphIndex", "HybridHit",
 ]
 __version__ = "0.1.0"

@@ -10,6 +10,7 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 import grpc
 
 from ruvector import convert, wire
+from ruvector.cluster import Cluster
 from ruvector.errors import RuVectorError, from_rpc_error, from_status
 from ruvector.graph import Graph
 from ruvector.v1 import common_pb2, vector_pb2, vector_pb2_grpc
@@ -141,11 +142,17 @@ class Client:
                    ("grpc.max_receive_message_length", max_message_bytes)]
         if server_name_override:
             options.append(("grpc.ssl_target_name_override", server_name_override))
+        credentials = None
         if tls or root_certificates or private_key:
             credentials = grpc.ssl_channel_credentials(root_certificates, private_key, certificate_chain)
-            self._channel = grpc.secure_channel(address, credentials, options=options)
-        else:
-            self._channel = grpc.insecure_channel(address, options=options)
+
+        def new_channel(target: str) -> grpc.Channel:
+            # Also for the cluster's leaders: the same TLS settings and limits as this address.
+            if credentials is None:
+                return grpc.insecure_channel(target, options=options)
+            return grpc.secure_channel(target, credentials, options=options)
+
+        self._channel = new_channel(address)
         self._stub = vector_pb2_grpc.VectorServiceStub(self._channel)
         # Upsert and UpsertStream taking messages already encoded (built with ruvector.wire).
         self._upsert = self._channel.unary_unary("/ruvector.v1.VectorService/Upsert", request_serializer=None,
@@ -156,9 +163,12 @@ class Client:
         self.timeout = timeout
         #: Cypher, transactions and hyperedges (GraphService): ``db.graph.execute("MATCH ...")``.
         self.graph = Graph(self._channel, timeout)
+        #: Members, leadership and cluster metadata (ClusterService): ``db.cluster.state()``.
+        self.cluster = Cluster(address, self._channel, new_channel, timeout)
 
     def close(self) -> None:
-        """Closes the connection."""
+        """Closes the connection (and those opened to cluster leaders)."""
+        self.cluster.close()
         self._channel.close()
 
     def __enter__(self) -> "Client":

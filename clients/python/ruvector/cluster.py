@@ -1,0 +1,172 @@
+"""`db.cluster`: the Raft cluster's members and metadata (ClusterService), following leader hints.
+
+Join, Leave and TransferLeadership must reach the leader. A follower answers them with
+FAILED_PRECONDITION and the leader's address in the trailing metadata
+(`ruvector-leader-address`); the client then sends the same request there, at most
+`MAX_HOPS` times per call, over one channel per address kept for the client's lifetime.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import grpc
+
+from ruvector import convert
+from ruvector.errors import from_rpc_error
+from ruvector.v1 import cluster_pb2, cluster_pb2_grpc
+
+#: Trailing metadata of a follower's FAILED_PRECONDITION: where the leader listens (HOST:PORT).
+LEADER_ADDRESS_KEY = "ruvector-leader-address"
+#: Trailing metadata of a follower's FAILED_PRECONDITION: the leader's node id.
+LEADER_ID_KEY = "ruvector-leader-id"
+#: Leader hints followed per call at the most (leadership may move while a call is redirected).
+MAX_HOPS = 3
+
+_ROLE_NAMES = {cluster_pb2.MEMBER_ROLE_VOTER: "voter", cluster_pb2.MEMBER_ROLE_LEARNER: "learner"}
+
+
+@dataclass(frozen=True)
+class Member:
+    """A cluster member as the answering node sees it."""
+    node_id: int
+    address: str
+    #: "voter", "learner" or "unspecified".
+    role: str
+    #: Heard from by the leader recently.
+    healthy: bool
+    #: Highest log index known replicated to it.
+    match_index: int
+    #: Milliseconds since the leader last heard from it (0 for the leader itself).
+    last_seen_millis: int
+    #: Log entries it is behind the leader.
+    lag_entries: int
+
+
+@dataclass(frozen=True)
+class ClusterCollection:
+    """A collection as the cluster's metadata records it."""
+    name: str
+    dimension: int
+    metric: str
+    #: Log index of the entry that created it.
+    created_index: int
+
+
+@dataclass(frozen=True)
+class ClusterState:
+    """The cluster's metadata: members, leadership and collections.
+
+    With `stale_ok=True` it is the answering node's own view (`stale` is then True), which
+    may be behind and is available without a leader; otherwise it is confirmed by the leader.
+    """
+    members: list[Member]
+    #: 0 when no leader is known.
+    leader_id: int
+    term: int
+    commit_index: int
+    collections: list[ClusterCollection]
+    #: The node that answered.
+    answered_by: int
+    #: The log index the answering node has applied.
+    applied_index: int
+    stale: bool
+
+    def member(self, node_id: int) -> Member | None:
+        """The member with this id, if any."""
+        return next((m for m in self.members if m.node_id == node_id), None)
+
+    @property
+    def voters(self) -> list[int]:
+        """Ids of the members that vote, ascending."""
+        return sorted(m.node_id for m in self.members if m.role == "voter")
+
+
+class Cluster:
+    """Cluster administration on a client's connection (`db.cluster`); not built directly.
+
+    >>> db.cluster.state().leader_id
+    >>> db.cluster.join(4, "10.0.0.4:50051")          # sent on to the leader if needed
+    >>> db.cluster.transfer_leadership(2); db.cluster.leave(1)
+    """
+
+    def __init__(self, address: str, channel: grpc.Channel, new_channel: Callable[[str], grpc.Channel],
+                 timeout: float | None):
+        self._address = address
+        self._new_channel = new_channel
+        self._lock = threading.Lock()
+        self._stubs = {address: cluster_pb2_grpc.ClusterServiceStub(channel)}
+        self._hinted_channels: dict[str, grpc.Channel] = {}
+        self.timeout = timeout
+
+    def state(self, stale_ok: bool = False, *, timeout: float | None = None) -> ClusterState:
+        """The cluster's state: linearizable by default (confirmed through the leader from any
+        node); `stale_ok=True` answers from the called node's own view, also without a leader."""
+        return self._call("GetState", cluster_pb2.GetStateRequest(stale_ok=stale_ok), timeout)
+
+    def join(self, node_id: int, address: str, *, timeout: float | None = None) -> ClusterState:
+        """Adds node `node_id` listening at `address` (HOST:PORT): a learner first, a voter
+        once it has caught up. Returns the state after the change."""
+        return self._call("Join", cluster_pb2.JoinRequest(node_id=node_id, address=address), timeout)
+
+    def leave(self, node_id: int, *, timeout: float | None = None) -> ClusterState:
+        """Removes node `node_id` (the leader too: it hands over first)."""
+        return self._call("Leave", cluster_pb2.LeaveRequest(node_id=node_id), timeout)
+
+    def transfer_leadership(self, node_id: int, *, timeout: float | None = None) -> ClusterState:
+        """Moves leadership to voter `node_id`."""
+        return self._call("TransferLeadership", cluster_pb2.TransferLeadershipRequest(node_id=node_id), timeout)
+
+    def close(self) -> None:
+        """Closes the channels opened to leaders (the client's own channel stays the client's)."""
+        with self._lock:
+            channels, self._hinted_channels = list(self._hinted_channels.values()), {}
+            self._stubs = {self._address: self._stubs[self._address]}
+        for channel in channels:
+            channel.close()
+
+    def _call(self, method: str, request, timeout: float | None) -> ClusterState:
+        """Calls `method` on the client's node, then on each leader it is pointed to."""
+        budget = timeout if timeout is not None else self.timeout
+        deadline = None if budget is None else time.monotonic() + budget
+        address, hops = self._address, 0
+        while True:
+            remaining = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+            try:
+                return _state(getattr(self._stub(address), method)(request, timeout=remaining))
+            except grpc.RpcError as error:
+                hint = leader_hint(error)
+                if hint is None or hops == MAX_HOPS:
+                    raise from_rpc_error(error) from None
+                address, hops = hint, hops + 1
+
+    def _stub(self, address: str) -> cluster_pb2_grpc.ClusterServiceStub:
+        with self._lock:
+            stub = self._stubs.get(address)
+            if stub is None:
+                channel = self._new_channel(address)
+                self._hinted_channels[address] = channel
+                stub = self._stubs[address] = cluster_pb2_grpc.ClusterServiceStub(channel)
+            return stub
+
+
+def leader_hint(error: grpc.RpcError) -> str | None:
+    """The leader's address a follower named in a FAILED_PRECONDITION, or None."""
+    if not hasattr(error, "code") or error.code() != grpc.StatusCode.FAILED_PRECONDITION:
+        return None
+    metadata = error.trailing_metadata() if hasattr(error, "trailing_metadata") else None
+    for key, value in metadata or ():
+        if key == LEADER_ADDRESS_KEY and value:
+            return value.decode() if isinstance(value, bytes) else value
+    return None
+
+
+def _state(message: cluster_pb2.ClusterState) -> ClusterState:
+    members = [Member(m.node_id, m.address, _ROLE_NAMES.get(m.role, "unspecified"), m.healthy, m.match_index,
+                      m.last_seen_millis, m.lag_entries) for m in message.members]
+    collections = [ClusterCollection(c.name, c.dimension, convert.METRIC_NAMES.get(c.metric, "unspecified"),
+                                     c.created_index) for c in message.collections]
+    return ClusterState(members, message.leader_id, message.term, message.commit_index, collections,
+                        message.answered_by, message.applied_index, message.stale)
