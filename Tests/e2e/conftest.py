@@ -7,6 +7,7 @@ certificates that Debian's ruby-grpc ships (read in place, never copied).
 import os
 import pathlib
 import re
+import socket
 import subprocess
 import sys
 import tempfile
@@ -49,13 +50,56 @@ def _generate_testing_stubs() -> pathlib.Path:
 _generate_testing_stubs()
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "cluster: starts several ruvector-server processes as a Raft cluster "
+                                       "(Tests/e2e/cluster; each test under 60 s)")
+    config.addinivalue_line("markers", "soak: long on-demand variant of a cluster test (RUVECTOR_CLUSTER_SOAK=1)")
+
+
+_PHASE_REPORTS = pytest.StashKey[dict]()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    # Kept so that fixtures can tell at teardown whether the test failed (and print logs).
+    report = yield
+    item.stash.setdefault(_PHASE_REPORTS, {})[report.when] = report
+    return report
+
+
+def failed_so_far(item) -> bool:
+    """True when a phase (setup, call) of the test `item` has failed: for fixtures' teardown."""
+    return any(report.failed for report in item.stash.get(_PHASE_REPORTS, {}).values())
+
+
+def server_binary() -> str:
+    """The ruvector-server to test: RUVECTOR_SERVER_BINARY (scripts/test.sh sets it)."""
+    binary = os.environ.get("RUVECTOR_SERVER_BINARY")
+    if not binary or not os.access(binary, os.X_OK):
+        raise RuntimeError("set RUVECTOR_SERVER_BINARY to the built ruvector-server")
+    return binary
+
+
+def free_ports(count: int, host: str = "127.0.0.1") -> list[int]:
+    """`count` distinct loopback ports free right now, for servers that must know each other's
+    addresses before they start (a cluster map). All are held until every one is chosen."""
+    held = []
+    try:
+        for _ in range(count):
+            sock = socket.socket()
+            sock.bind((host, 0))
+            held.append(sock)
+        return [sock.getsockname()[1] for sock in held]
+    finally:
+        for sock in held:
+            sock.close()
+
+
 class RunningServer:
     """A ruvector-server process and the address it listens on."""
 
     def __init__(self, args, data_dir):
-        binary = os.environ.get("RUVECTOR_SERVER_BINARY")
-        if not binary or not os.access(binary, os.X_OK):
-            raise RuntimeError("set RUVECTOR_SERVER_BINARY to the built ruvector-server")
+        binary = server_binary()
         self.data_dir = data_dir
         self.process = subprocess.Popen(
             [binary, "--listen", "127.0.0.1:0", "--data-dir", str(data_dir), *args],
