@@ -61,7 +61,7 @@ let package = Package(
         .target(
             name: "Services",
             dependencies: ["RPC", "Wire", "VectorEngine", "VectorDatabase", "Storage", "GraphEngine", "GraphPersistence",
-                           "WorkControl", "CProcessShims",
+                           "WorkControl", "CProcessShims", "ClusterEngine", "ClusterNode",
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOPosix", package: "swift-nio"),
@@ -72,7 +72,7 @@ let package = Package(
         .executableTarget(
             name: "RuVectorServer",
             dependencies: [
-                "RPC", "Services", "Storage", "VectorDatabase", "WorkControl",
+                "RPC", "Services", "Storage", "VectorDatabase", "WorkControl", "ClusterNode",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -130,9 +130,19 @@ let package = Package(
         // MARK: ClusterEngine (Raft consensus, linearizability checker): pure state machines, no I/O
         // Optimized even in debug builds: the linearizability checker's search and the Raft
         // simulator run millions of steps in the test suite.
-        .target(name: "ClusterEngine", dependencies: ["Storage"],
+        .target(name: "ClusterEngine",
                 swiftSettings: internalChecks + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .testTarget(name: "ClusterEngineTests", dependencies: ["ClusterEngine"], exclude: ["testdata"],
+                    swiftSettings: internalChecks),
+        // The cluster adapter: a RaftNode driven over our gRPC (transport, timers, WAL-backed Raft
+        // storage) with the cluster's metadata as its state machine.
+        .target(name: "ClusterNode",
+                dependencies: ["ClusterEngine", "Storage", "RPC", "Wire",
+                               .product(name: "NIOCore", package: "swift-nio"),
+                               .product(name: "NIOPosix", package: "swift-nio"),
+                               .product(name: "Logging", package: "swift-log")],
+                swiftSettings: internalChecks),
+        .testTarget(name: "ClusterNodeTests", dependencies: ["ClusterNode", "ClusterEngine", "Storage", "Wire"],
                     swiftSettings: internalChecks),
         .executableTarget(name: "raft-bench", dependencies: ["ClusterEngine", "CAllocationCounter"], path: "Benchmarks/RaftBench",
                           exclude: ["CAllocationCounter"], swiftSettings: internalChecks),

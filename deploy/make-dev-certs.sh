@@ -1,6 +1,7 @@
 #!/bin/sh
 # Makes TLS files for ruvector-server: a private CA (ca.pem, ca.key) and a server certificate it
-# signed (server.pem, server.key), valid for localhost, 127.0.0.1, ::1 and the names given.
+# signed (server.pem, server.key), valid for localhost, 127.0.0.1, ::1 and the names given, for
+# serving and as a client certificate (a cluster node presents it to its peers).
 # For development and a first start; in production use certificates from your own CA.
 #
 #   deploy/make-dev-certs.sh [DIR] [NAME...]
@@ -34,7 +35,7 @@ if [ ! -e "$dir/ca.pem" ]; then
 fi
 openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
     -subj "/CN=${1:-localhost}" -keyout "$dir/server.key" -out "$work/server.csr" 2>/dev/null
-printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' "$san" > "$work/ext"
+printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth,clientAuth\nbasicConstraints=CA:FALSE\n' "$san" > "$work/ext"
 openssl x509 -req -in "$work/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial \
     -CAserial "$work/ca.srl" -days 825 -extfile "$work/ext" -out "$dir/server.pem" 2>/dev/null
 chmod 600 "$dir/server.key" "$dir/ca.key"

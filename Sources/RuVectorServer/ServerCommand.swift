@@ -23,7 +23,7 @@ struct ServerCommand: AsyncParsableCommand {
             autoSnapshotIntervalSeconds, vectorLimits, metricsListen, memoryLimit, callMemoryLimit, searchThreads, \
             writeThreads, cypherThreads, backgroundThreads, workQueueLimit, connectionQueueLimit, maxConnections, \
             handshakeTimeoutSeconds, idleTimeoutSeconds, streamStallTimeoutSeconds, maxConnectionBufferedRequestBytes, \
-            importThreads), \
+            importThreads, nodeId, cluster, peerRoutes, join, advertiseAddress, raftSnapshotEntries, clusterCA), \
             then RUVECTOR_LISTEN / \
             RUVECTOR_DATA_DIR / RUVECTOR_LOG_LEVEL, \
             then flags. SIGTERM or SIGINT drains open calls and stops.
@@ -77,6 +77,21 @@ struct ServerCommand: AsyncParsableCommand {
     // Bulk import.
     @Option(help: "Threads linking the points of one large UpsertStream message at once, and long runs of a replayed log (default 0 = one per core; 1 = one at a time, exact replay).")
     var importThreads: Int?
+    // Cluster.
+    @Option(help: "This node's id in a cluster (a non-zero number, unique in the cluster). Without --node-id, --cluster and --join the server runs alone.")
+    var nodeId: UInt64?
+    @Option(help: "The founding members, ID=HOST:PORT,... (the same list on every founding node, this node included).")
+    var cluster: String?
+    @Option(help: "Dial these peers at other addresses than they advertise (a proxy, a tunnel), ID=HOST:PORT,...")
+    var peerRoutes: String?
+    @Option(help: "Join a running cluster through the member at HOST:PORT (with --node-id; no --cluster).")
+    var join: String?
+    @Option(help: "The address other nodes and clients reach this node at (default: its --cluster entry, else --listen).")
+    var advertiseAddress: String?
+    @Option(help: "Applied metadata entries between two compactions of the Raft log (default 10000).")
+    var raftSnapshotEntries: Int?
+    @Option(help: "CA (PEM) that signed every node's certificate: with TLS on, nodes use mutual TLS and only its certificates may call RaftService.")
+    var clusterCa: String?
 
     func settings() throws -> ServerSettings {
         var settings = try config.map(ServerSettings.load(configFile:)) ?? ServerSettings()
@@ -112,6 +127,13 @@ struct ServerCommand: AsyncParsableCommand {
         if let streamStallTimeoutSeconds { settings.streamStallTimeoutSeconds = streamStallTimeoutSeconds }
         if let maxConnectionBufferedRequestBytes { settings.maxConnectionBufferedRequestBytes = maxConnectionBufferedRequestBytes }
         if let importThreads { settings.importThreads = importThreads }
+        if let nodeId { settings.nodeId = nodeId }
+        if let cluster { settings.cluster = cluster }
+        if let peerRoutes { settings.peerRoutes = peerRoutes }
+        if let join { settings.join = join }
+        if let advertiseAddress { settings.advertiseAddress = advertiseAddress }
+        if let raftSnapshotEntries { settings.raftSnapshotEntries = raftSnapshotEntries }
+        if let clusterCa { settings.clusterCA = clusterCa }
         return settings
     }
 
@@ -187,6 +209,11 @@ struct ServerCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
         catalog.markServing()
+        do {
+            catalog.startCluster(join: settings.join, advertisedAddress: try settings.advertisedAddress(localPort: server.localPort))
+        } catch {
+            throw ValidationError("\(error)")
+        }
         // Printed on stdout so scripts and tests can wait for it and learn the port.
         printLine("ruvector-server listening on \(serverConfiguration.host):\(server.localPort ?? serverConfiguration.port)")
         if let metricsEndpoint, let (host, _) = metricsAddress {
@@ -196,6 +223,8 @@ struct ServerCommand: AsyncParsableCommand {
         let signal = await stop.wait()
         logger.info("shutting down", metadata: ["signal": "\(signal)", "grace_seconds": "\(settings.shutdownGraceSeconds)"])
         catalog.markNotServing()
+        // The node leaves first: its peers' streams into it end, so they do not hold the drain.
+        await catalog.stopCluster()
         await server.shutdown(gracePeriod: .seconds(settings.shutdownGraceSeconds))
         await metricsEndpoint?.close()
         catalog.close()

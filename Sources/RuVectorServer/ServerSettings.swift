@@ -2,6 +2,7 @@ import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
+import ClusterNode
 import RPC
 import Services
 import Storage
@@ -82,6 +83,28 @@ struct ServerSettings: Codable, Equatable {
     /// core; 1 = one point at a time, so replay rebuilds exactly the live graph).
     var importThreads: Int = 0
 
+    // MARK: Cluster (Raft-coordinated metadata; see docs/cluster.md)
+    /// This node's id in a cluster (non-zero); nil: the embedded single-node default.
+    var nodeId: UInt64?
+    /// The founding members, `ID=HOST:PORT,...` (the same on every founding node).
+    var cluster: String?
+    /// Where this node dials some peers instead of their advertised address, `ID=HOST:PORT,...`
+    /// (a proxy or tunnel).
+    var peerRoutes: String?
+    /// A member's address to ask for admission (a node joining a running cluster).
+    var join: String?
+    /// The address other nodes and clients reach this node at (default: its entry in `cluster`,
+    /// else `listen`).
+    var advertiseAddress: String?
+    /// Applied metadata entries between two compactions of the Raft log.
+    var raftSnapshotEntries: Int = 10_000
+    /// PEM CA bundle that signs the cluster's node certificates: with TLS on, nodes talk over
+    /// mutual TLS and only certificates of this CA may call RaftService.
+    var clusterCA: String?
+
+    /// The peer role a node certificate proves (`TLSConfiguration.peerRoles`).
+    static let clusterNodeRole = "cluster-node"
+
     init() {}
 
     /// Every key is optional in the file; missing ones keep their defaults, unknown ones
@@ -136,6 +159,13 @@ struct ServerSettings: Codable, Equatable {
             ?? defaults.streamStallTimeoutSeconds
         maxConnectionBufferedRequestBytes = try container.decodeIfPresent(Int.self, forKey: .maxConnectionBufferedRequestBytes)
         importThreads = try container.decodeIfPresent(Int.self, forKey: .importThreads) ?? defaults.importThreads
+        nodeId = try container.decodeIfPresent(UInt64.self, forKey: .nodeId)
+        cluster = try container.decodeIfPresent(String.self, forKey: .cluster)
+        peerRoutes = try container.decodeIfPresent(String.self, forKey: .peerRoutes)
+        join = try container.decodeIfPresent(String.self, forKey: .join)
+        advertiseAddress = try container.decodeIfPresent(String.self, forKey: .advertiseAddress)
+        raftSnapshotEntries = try container.decodeIfPresent(Int.self, forKey: .raftSnapshotEntries) ?? defaults.raftSnapshotEntries
+        clusterCA = try path(.clusterCA)
         let known = Set(CodingKeys.allCases.map(\.stringValue))
         let unknown = try decoder.container(keyedBy: AnyKey.self).allKeys.map(\.stringValue).filter { !known.contains($0) }
         if !unknown.isEmpty {
@@ -153,6 +183,7 @@ struct ServerSettings: Codable, Equatable {
         case maxConnections, handshakeTimeoutSeconds, idleTimeoutSeconds, streamStallTimeoutSeconds
         case maxConnectionBufferedRequestBytes
         case importThreads
+        case nodeId, cluster, peerRoutes, join, advertiseAddress, raftSnapshotEntries, clusterCA
     }
 
     /// The config file's folder, for the decoder (relative paths).
@@ -213,6 +244,62 @@ struct ServerSettings: Codable, Equatable {
     }
 
     /// What the services are given: limits and how collections keep their files.
+    /// The cluster node's options, or nil for the single-node default.
+    func clusterOptions() throws -> ClusterNode.Options? {
+        guard nodeId != nil || cluster != nil || join != nil else { return nil }
+        guard let id = nodeId, id != 0 else {
+            throw Invalid(description: "a cluster node needs --node-id (a non-zero number, unique in the cluster)")
+        }
+        let founding = try Self.nodeMap(cluster, option: "--cluster")
+        if cluster != nil {
+            guard founding[id] != nil else {
+                throw Invalid(description: "--cluster must list this node (--node-id \(id)) with its address")
+            }
+            guard join == nil else { throw Invalid(description: "use --cluster to found a cluster, or --join to join one, not both") }
+        }
+        if let join, PeerAddress.split(join) == nil { throw Invalid(description: "--join must be HOST:PORT, got '\(join)'") }
+        guard raftSnapshotEntries >= 10 else {
+            throw Invalid(description: "raftSnapshotEntries must be at least 10, got \(raftSnapshotEntries)")
+        }
+        var options = ClusterNode.Options(id: id, founding: founding, directory: dataDir + "/cluster")
+        options.routes = try Self.nodeMap(peerRoutes, option: "--peer-routes")
+        options.snapshotEntries = raftSnapshotEntries
+        if let tlsCert, let tlsKey {
+            guard let clusterCA else {
+                throw Invalid(description: "with TLS on, a cluster node needs --cluster-ca: the CA that signed every node's certificate (node-to-node traffic uses mutual TLS)")
+            }
+            options.tls = TLSConfiguration(certificateChainPath: tlsCert, privateKeyPath: tlsKey, trustRootsPath: clusterCA)
+            options.requiredPeerRole = Self.clusterNodeRole
+        } else if clusterCA != nil {
+            throw Invalid(description: "--cluster-ca needs --tls-cert and --tls-key")
+        }
+        return options
+    }
+
+    /// The address this node gives the cluster.
+    func advertisedAddress(localPort: Int?) throws -> String {
+        if let advertiseAddress { return advertiseAddress }
+        if let id = nodeId, let address = try Self.nodeMap(cluster, option: "--cluster")[id] { return address }
+        guard let (host, port) = PeerAddress.split(listen) else { return listen }
+        return "\(host):\(port == 0 ? (localPort ?? port) : port)"
+    }
+
+    /// `ID=HOST:PORT,...` as a map, checked.
+    static func nodeMap(_ text: String?, option: String) throws -> [UInt64: String] {
+        guard let text, !text.isEmpty else { return [:] }
+        var map: [UInt64: String] = [:]
+        for item in text.split(separator: ",") {
+            let parts = item.split(separator: "=", maxSplits: 1).map { String($0.filter { $0 != " " }) }
+            guard parts.count == 2, let id = UInt64(parts[0]), id != 0, PeerAddress.split(parts[1]) != nil else {
+                throw Invalid(description: "\(option) takes ID=HOST:PORT items separated by commas (ids non-zero), got '\(item)'")
+            }
+            guard map.updateValue(parts[1], forKey: id) == nil else {
+                throw Invalid(description: "\(option) lists node \(id) twice")
+            }
+        }
+        return map
+    }
+
     func catalogOptions() throws -> ServiceCatalog.Options {
         let policy: WALSyncPolicy
         switch walSync {
@@ -235,13 +322,15 @@ struct ServerSettings: Codable, Equatable {
         } catch {
             throw Invalid(description: error.description)
         }
-        return ServiceCatalog.Options(dataDirectory: dataDir, enableInteropTestService: enableInteropTestService, vectorLimits: limits,
+        var options = ServiceCatalog.Options(dataDirectory: dataDir, enableInteropTestService: enableInteropTestService, vectorLimits: limits,
                                       collectionOptions: .init(syncPolicy: policy, autoSnapshotWALBytes: autoSnapshotWALBytes,
                                                                autoSnapshotChanges: autoSnapshotChanges,
                                                                autoSnapshotReplayMillis: autoSnapshotReplayMillis,
                                                                autoSnapshotInterval: .seconds(autoSnapshotIntervalSeconds)),
                                       work: try workOptions(), maxResponseBytes: maxSendMessageBytes,
                                       importThreads: importThreads == 0 ? ServiceCatalog.Options.defaultImportThreads : importThreads)
+        options.cluster = try clusterOptions()
+        return options
     }
 
     /// Pool sizes and memory limits; unset values keep the machine's defaults.
@@ -295,8 +384,10 @@ struct ServerSettings: Codable, Equatable {
         switch (tlsCert, tlsKey) {
         case let (cert?, key?):
             tls = TLSConfiguration(certificateChainPath: cert, privateKeyPath: key, trustRootsPath: tlsClientCA)
+            if let clusterCA { tls?.peerRoles = [Self.clusterNodeRole: clusterCA] }
         case (nil, nil):
             if tlsClientCA != nil { throw Invalid(description: "--tls-client-ca needs --tls-cert and --tls-key") }
+            if clusterCA != nil { throw Invalid(description: "--cluster-ca needs --tls-cert and --tls-key (the node's certificate, signed by that CA)") }
         default:
             throw Invalid(description: "TLS needs both --tls-cert and --tls-key")
         }

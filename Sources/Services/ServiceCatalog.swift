@@ -1,3 +1,5 @@
+import ClusterEngine
+import ClusterNode
 import Logging
 import GraphPersistence
 import RPC
@@ -27,6 +29,9 @@ public final class ServiceCatalog: Sendable {
         /// and long runs of the logged writes a collection replays when it opens; 1 links them one
         /// at a time (replay then rebuilds exactly the live graph). Default: one per core.
         public var importThreads: Int
+        /// Set to run as a member of a cluster (`--node-id`, `--cluster`, `--join`); nil: the
+        /// embedded single-node default.
+        public var cluster: ClusterNode.Options?
         public init(dataDirectory: String, enableInteropTestService: Bool = false,
                     vectorLimits: VectorServiceLimits = .init(), collectionOptions: DurableCollection.Options = .init(),
                     work: ServerWork.Options = .init(), maxResponseBytes: Int = 64 << 20,
@@ -48,7 +53,7 @@ public final class ServiceCatalog: Sendable {
     /// saying so; the README lists them.
     public static let servicesNotYetAvailable = [
         "ruvector.v1.LearnService",
-        "ruvector.v1.RouteService", "ruvector.v1.ClusterService",
+        "ruvector.v1.RouteService",
     ]
 
     /// The router to hand to `GRPCServer`.
@@ -61,6 +66,9 @@ public final class ServiceCatalog: Sendable {
     public let work: ServerWork
     private let collections: CollectionCatalog
     private let graph: DurableGraphDatabase
+    /// This server's cluster member (nil: single node).
+    public let clusterNode: ClusterNode?
+    private let raftInbound: InboundStreams?
     private let logger: Logger
 
     /// At shutdown, a collection whose log since its last snapshot is at least this long is
@@ -103,8 +111,35 @@ public final class ServiceCatalog: Sendable {
         var vectors = VectorService(catalog: collections, limits: options.vectorLimits, work: work,
                                     maxResponseBytes: options.maxResponseBytes)
         vectors.importThreads = max(1, options.importThreads)
+        var clusterNode: ClusterNode?
+        var raftInbound: InboundStreams?
+        if let clusterOptions = options.cluster {
+            // Collections a single server made are not in any cluster's log: a node would keep
+            // them to itself, out of every other node's view. Refused rather than half-shared.
+            if !AtomicFile.exists(clusterOptions.directory), !collections.list().isEmpty {
+                throw StorageError(.invalidArgument, "this data directory holds \(collections.list().count) collection(s) made by a single server; a cluster node starts from an empty data directory (export and import them into the cluster)")
+            }
+            let effects = ClusterCollections(catalog: collections, limits: options.vectorLimits, logger: logger)
+            let node = try ClusterNode(options: clusterOptions, effects: effects, logger: logger)
+            effects.attach(node)
+            vectors.cluster = effects
+            let raft = RaftService(node: node, validate: { try effects.validate($0) })
+            router.register(raft)
+            raftInbound = raft.inbound
+            router.register(ClusterService(node: node))
+            let health = self.health
+            node.observeLeader { leader in health.set(leader == 0 ? .notServing : .serving, for: ClusterService.name) }
+            clusterNode = node
+        } else {
+            router.registerFallback(service: ClusterService.name) { _, _, _ in
+                throw RPCError(.failedPrecondition, "this server was not started as a cluster node; start it with --node-id and --cluster (or --join) to form a cluster")
+            }
+        }
+        self.clusterNode = clusterNode
+        self.raftInbound = raftInbound
         router.register(vectors)
         metrics = ServerMetrics(collections: { collections.list() })
+        if let clusterNode { metrics.observeCluster(clusterNode) }
         let graph = try DurableGraphDatabase.open(options.dataDirectory + "/graph", options: durability)
         let recovered = graph.committedStore
         logger.info("graph recovered", metadata: [
@@ -167,6 +202,12 @@ public final class ServiceCatalog: Sendable {
         for name in router.serviceNames where !Self.servicesNotYetAvailable.contains(name) {
             health.set(.serving, for: name)
         }
+        if let clusterNode {
+            // SERVING once a leader is known (the node's leader observer keeps it current).
+            health.set(clusterNode.status.leader == 0 ? .notServing : .serving, for: ClusterService.name)
+        } else {
+            health.set(.notServing, for: ClusterService.name)
+        }
     }
 
     /// Marks everything NOT_SERVING (at shutdown), so watchers learn before the drain.
@@ -177,6 +218,20 @@ public final class ServiceCatalog: Sendable {
     /// Closes every collection and the graph after the last call (at shutdown): queued writes
     /// are applied, long logs snapshotted (see `shutdownSnapshotLogBytes`), logs synced.
     /// Failures are logged; the data stays recoverable from the logs.
+    /// Starts the cluster node (after the listener is up, so peers can reach it); with `join`,
+    /// asks the member at that address to add this node, retrying until it is a member.
+    public func startCluster(join: String?, advertisedAddress: String) {
+        guard let clusterNode else { return }
+        clusterNode.start()
+        if let join { ClusterJoiner(node: clusterNode, via: join, advertisedAddress: advertisedAddress, logger: logger).start() }
+    }
+
+    /// Stops the cluster node (before `close`).
+    public func stopCluster() async {
+        raftInbound?.stop()
+        await clusterNode?.stop()
+    }
+
     public func close() {
         for durable in collections.list() {
             let name = durable.collection.config.name

@@ -159,6 +159,9 @@ public struct Ready: Sendable, Equatable {
     public var committedEntries: [Entry] = []
     public var readStates: [ReadState] = []
 
+    /// Nothing to do yet.
+    public init() {}
+
     public var isEmpty: Bool {
         hardState == nil && entries.isEmpty && snapshot == nil && messages.isEmpty && committedEntries.isEmpty && readStates.isEmpty
     }

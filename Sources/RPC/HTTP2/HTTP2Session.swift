@@ -287,6 +287,15 @@ final class HTTP2Session {
                 nghttp2_submit_trailer(session, streamID, nva, nvCount)
             }
             return rc == 0 ? count : Int(NGHTTP2_ERR_CALLBACK_FAILURE.rawValue)
+        case .data(let count, .trailersThenReset(let trailers)?):
+            flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue | NGHTTP2_DATA_FLAG_NO_END_STREAM.rawValue
+            let rc = Self.withNameValues(trailers) { nva, nvCount in
+                nghttp2_submit_trailer(session, streamID, nva, nvCount)
+            }
+            guard rc == 0 else { return Int(NGHTTP2_ERR_CALLBACK_FAILURE.rawValue) }
+            // Queued after the trailers (same queue, in order).
+            _ = nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), streamID, NGHTTP2_NO_ERROR.rawValue)
+            return count
         }
     }
 

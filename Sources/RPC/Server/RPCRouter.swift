@@ -11,6 +11,18 @@ public struct ServerContext: Sendable {
     /// Names the connection the call came on (unique for the life of the process): work
     /// queues share their room fairly between connections by it.
     public let connectionID: UInt64
+    /// Roles the client's TLS certificate proves (`TLSConfiguration.peerRoles`); empty without TLS.
+    public var peerRoles: Set<String> = []
+
+    public init(path: String, requestMetadata: Metadata, deadline: ContinuousClock.Instant?, peer: String, connectionID: UInt64,
+                peerRoles: Set<String> = []) {
+        self.path = path
+        self.requestMetadata = requestMetadata
+        self.deadline = deadline
+        self.peer = peer
+        self.connectionID = connectionID
+        self.peerRoles = peerRoles
+    }
 }
 
 /// The handler every method is reduced to: a stream of request messages in, response

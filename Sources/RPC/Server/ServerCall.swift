@@ -21,6 +21,8 @@ final class ServerCall {
     var dataDeferred = false
     /// The status is decided; nothing more is accepted from the handler.
     var finished = false
+    /// The client ended its request side (END_STREAM).
+    var requestEnded = false
     /// Trailers to send once the queue is empty.
     var pendingTrailers: [HTTP2Header]?
 

@@ -41,6 +41,8 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     private var inputFrames = HTTP2FrameBoundary(expectsPreface: true)
     /// The connection's TLS handler, if any: a peer can also stop inside a TLS record.
     private var tls: OpenSSLHandler?
+    /// What the client's certificate proves, computed at the first call.
+    private var peerRoles: Set<String>?
     private var prefaceReceived = false
     private var receivedBytes: UInt64 = 0
     private var streamsOpened: UInt64 = 0
@@ -287,7 +289,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         outputProgress &+= UInt64(written)
         if call.outbound.isEmpty, let trailers = call.pendingTrailers {
             call.pendingTrailers = nil
-            return .data(count: written, end: .trailers(trailers))
+            return .data(count: written, end: call.requestEnded ? .trailers(trailers) : .trailersThenReset(trailers))
         }
         if written == 0 {
             call.dataDeferred = true
@@ -352,8 +354,9 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
                 ref.handler.value.deadlineExceeded(streamID: streamID, timeout: timeout)
             }
         }
+        if peerRoles == nil { peerRoles = tls?.peerRoles ?? [] }
         let serverContext = ServerContext(path: path, requestMetadata: Metadata(receivedHeaders: headers),
-                                          deadline: deadline, peer: peer, connectionID: connectionID)
+                                          deadline: deadline, peer: peer, connectionID: connectionID, peerRoles: peerRoles ?? [])
         switch route {
         case .inlineUnary(let handler):
             // Runs when the request is complete (`endRequests`): a unary handler has nothing
@@ -447,6 +450,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     /// The client's side of the call is over: an inline call is answered, a streaming
     /// handler's request stream ends. A message cut off by the end fails the call.
     private func endRequests(_ call: ServerCall) {
+        call.requestEnded = true
         guard call.inline != nil || call.requests != nil else { return }
         do {
             try call.deframer.finish()

@@ -10,6 +10,8 @@ final class OpenSSLContext: @unchecked Sendable {
     let serverHostname: String?
     /// A certificate of our own is configured (the client side of mutual TLS).
     let hasCertificate: Bool
+    /// Server: the CA store of each peer role (`TLSConfiguration.peerRoles`).
+    let roleStores: [(role: String, store: OpaquePointer)]
 
     init(_ configuration: TLSConfiguration, role: Role) throws(TLSError) {
         guard let context = SSL_CTX_new(role == .server ? TLS_server_method() : TLS_client_method()) else {
@@ -19,6 +21,17 @@ final class OpenSSLContext: @unchecked Sendable {
         self.role = role
         self.serverHostname = configuration.serverHostname
         self.hasCertificate = configuration.certificateChainPath != nil
+        var stores: [(String, OpaquePointer)] = []
+        for (role, path) in configuration.peerRoles.sorted(by: { $0.key < $1.key }) where role.isEmpty == false {
+            guard let store = X509_STORE_new() else { break }
+            stores.append((role, store))
+            guard X509_STORE_load_file(store, path) == 1 else {
+                for (_, store) in stores { X509_STORE_free(store) }
+                SSL_CTX_free(context)
+                throw TLSError(message: "cannot load the CA certificates of peer role '\(role)' from '\(path)': \(Self.lastError())")
+            }
+        }
+        self.roleStores = stores
         _ = COpenSSL_SSL_CTX_set_min_proto_version(context, COpenSSL_TLS1_2_VERSION())
         _ = COpenSSL_SSL_CTX_set_mode(context, COpenSSL_SSL_MODE_ENABLE_PARTIAL_WRITE()
             | COpenSSL_SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER())
@@ -50,6 +63,14 @@ final class OpenSSLContext: @unchecked Sendable {
             SSL_CTX_set_default_verify_paths(context)
             SSL_CTX_set_verify(context, SSL_VERIFY_PEER, nil)
         }
+        if role == .server, !configuration.peerRoles.isEmpty {
+            for path in Set(configuration.peerRoles.values) {
+                guard SSL_CTX_load_verify_locations(context, path, nil) == 1 else {
+                    throw TLSError(message: "cannot load CA certificates '\(path)': \(Self.lastError())")
+                }
+            }
+            if configuration.trustRootsPath == nil { SSL_CTX_set_verify(context, SSL_VERIFY_PEER, nil) }
+        }
 
         switch role {
         case .server:
@@ -70,7 +91,10 @@ final class OpenSSLContext: @unchecked Sendable {
         }
     }
 
-    deinit { SSL_CTX_free(context) }
+    deinit {
+        for (_, store) in roleStores { X509_STORE_free(store) }
+        SSL_CTX_free(context)
+    }
 
     /// Chooses `h2` from the client's ALPN list, pointing into the client's own buffer
     /// (which outlives the callback). Refuses the handshake when `h2` is not offered.

@@ -29,6 +29,8 @@ final class OpenSSLHandler: ChannelDuplexHandler {
 
     /// After the handshake, the peer stopped inside a TLS record (OpenSSL holds part of it).
     var holdsPartialRecord: Bool { handshakeDone && connection.holdsPartialRecord }
+    /// The roles the client's certificate proves, once the handshake is done (server side).
+    var peerRoles: Set<String> { handshakeDone ? connection.peerRoles : [] }
 
     /// - Parameters:
     ///   - plaintextAnswer: server only: bytes sent in the clear to a client that opened with
@@ -254,6 +256,11 @@ final class OpenSSLConnection {
             if written <= 0 { return }
             offset += Int(written)
         }
+    }
+
+    /// The roles the peer's certificate proves (server side, after the handshake).
+    var peerRoles: Set<String> {
+        Set(context.roleStores.filter { COpenSSL_peer_chains_to(ssl, $0.store) == 1 }.map(\.role))
     }
 
     func handshake() -> HandshakeResult {

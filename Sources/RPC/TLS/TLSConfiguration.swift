@@ -10,6 +10,11 @@ public struct TLSConfiguration: Sendable, Equatable {
     public var trustRootsPath: String?
     /// Client only: the name expected in the server certificate and sent as SNI.
     public var serverHostname: String?
+    /// Server only: roles a client's certificate can prove, each a CA bundle (PEM). A client
+    /// whose certificate chains to a role's CA has that role (`ServerContext.peerRoles`);
+    /// these CAs are trusted in the handshake too. Without `trustRootsPath`, a client
+    /// certificate is then asked for but not required.
+    public var peerRoles: [String: String] = [:]
 
     public init(certificateChainPath: String? = nil, privateKeyPath: String? = nil,
                 trustRootsPath: String? = nil, serverHostname: String? = nil) {

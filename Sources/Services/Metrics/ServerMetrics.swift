@@ -1,3 +1,4 @@
+import ClusterNode
 import RPC
 import Synchronization
 import VectorDatabase
@@ -31,6 +32,7 @@ public final class ServerMetrics: Sendable {
     private let state = Mutex(State())
     private let collections: @Sendable () -> [DurableCollection]
     private let connectionCounts = Mutex<(@Sendable () -> ConnectionCounts)?>(nil)
+    private let clusterNode = Mutex<ClusterNode?>(nil)
 
     /// Metrics for a server whose collections `collections()` lists at scrape time.
     public init(collections: @escaping @Sendable () -> [DurableCollection]) {
@@ -52,6 +54,52 @@ public final class ServerMetrics: Sendable {
         connectionCounts.withLock { $0 = counts }
     }
 
+    /// Reports this server's cluster node from now on.
+    public func observeCluster(_ node: ClusterNode) {
+        clusterNode.withLock { $0 = node }
+    }
+
+    /// The cluster node's families: term, leader, indexes, changes, snapshots, per-peer lag and
+    /// drops, and the Raft log's append latency.
+    private func clusterExposition(_ node: ClusterNode) -> String {
+        let status = node.status
+        var out = ""
+        let gauges: [(String, String, String, UInt64)] = [
+            ("ruvector_raft_term", "gauge", "Current Raft term.", status.term),
+            ("ruvector_raft_leader", "gauge", "The leader this node follows (0: none known).", status.leader),
+            ("ruvector_raft_is_leader", "gauge", "1 when this node is the leader.", status.role == .leader ? 1 : 0),
+            ("ruvector_raft_commit_index", "gauge", "Highest log index known committed.", status.commitIndex),
+            ("ruvector_raft_apply_index", "gauge", "Highest log index applied to the metadata here.", status.appliedIndex),
+            ("ruvector_raft_leader_changes_total", "counter", "Times the known leader changed since start.", status.leaderChanges),
+            ("ruvector_raft_snapshots_sent_total", "counter", "Snapshots this node sent to followers since start.", status.snapshotsSent),
+        ]
+        for (name, type, help, value) in gauges {
+            out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n\(name) \(value)\n"
+        }
+        out += "# HELP ruvector_raft_peer_lag_entries Entries a member is behind the leader's last index (leader only).\n"
+        out += "# TYPE ruvector_raft_peer_lag_entries gauge\n"
+        for (peer, match) in status.matchIndex.sorted(by: { $0.key < $1.key }) {
+            out += "ruvector_raft_peer_lag_entries{peer=\"\(peer)\"} \(status.lastIndex > match ? status.lastIndex - match : 0)\n"
+        }
+        out += "# HELP ruvector_raft_dropped_messages_total Raft messages not delivered to a peer (link down, queue full).\n"
+        out += "# TYPE ruvector_raft_dropped_messages_total counter\n"
+        for (peer, dropped) in node.droppedMessages.sorted(by: { $0.key < $1.key }) {
+            out += "ruvector_raft_dropped_messages_total{peer=\"\(peer)\"} \(dropped)\n"
+        }
+        let latency = node.appendLatency
+        out += "# HELP ruvector_raft_append_duration_seconds Time to append (and fsync) a Ready's entries and hard state.\n"
+        out += "# TYPE ruvector_raft_append_duration_seconds histogram\n"
+        var cumulative: UInt64 = 0
+        for (bound, count) in zip(ClusterNode.AppendLatency.bounds, latency.buckets) {
+            cumulative += count
+            out += "ruvector_raft_append_duration_seconds_bucket{le=\"\(bound)\"} \(cumulative)\n"
+        }
+        out += "ruvector_raft_append_duration_seconds_bucket{le=\"+Inf\"} \(latency.count)\n"
+        out += "ruvector_raft_append_duration_seconds_sum \(latency.sumSeconds)\n"
+        out += "ruvector_raft_append_duration_seconds_count \(latency.count)\n"
+        return out
+    }
+
     /// The metrics in the Prometheus text exposition format (version 0.0.4).
     public func exposition() -> String {
         let snapshot = state.withLock { $0 }
@@ -62,6 +110,7 @@ public final class ServerMetrics: Sendable {
             out += "# HELP ruvector_connections_refused_total Connections refused at the connection limit since start.\n"
             out += "# TYPE ruvector_connections_refused_total counter\nruvector_connections_refused_total \(counts.refusedTotal)\n"
         }
+        if let node = clusterNode.withLock({ $0 }) { out += clusterExposition(node) }
         out += "# HELP ruvector_rpc_requests_total gRPC calls served, by method and final status.\n"
         out += "# TYPE ruvector_rpc_requests_total counter\n"
         for (method, codes) in snapshot.calls.sorted(by: { $0.key < $1.key }) {

@@ -23,6 +23,8 @@ struct VectorService: RPCService {
     /// Threads that link the points of one large UpsertStream message at once (see
     /// `upsertStream`); 1 links one point at a time, so replay rebuilds exactly the same graph.
     var importThreads = 1
+    /// Set on a cluster node: collections are created and deleted through the Raft log.
+    var cluster: ClusterCollections?
 
     /// UpsertStream messages with fewer points are linked one point at a time: parallel
     /// linking pays only over a few dozen points, and small writes keep exact replay.
@@ -60,6 +62,9 @@ struct VectorService: RPCService {
         let service = self
         let limits = self.limits
         router.unary(Self.name, "CreateCollection", RuvectorV1.CreateCollectionRequest.self) { request, context, _ in
+            if let cluster = service.cluster {
+                return try VectorMapping.info(try await cluster.create(request, context: context))
+            }
             let config = try Self.mapped { try VectorMapping.config(request, limits: limits) }
             return try await service.run(.write, context, "CreateCollection") { _ in
                 guard let created = try catalog.create(config) else {
@@ -75,7 +80,14 @@ struct VectorService: RPCService {
             try Self.mapped { RuvectorV1.ListCollectionsResponse(collections: try catalog.list().map { try VectorMapping.info($0) }) }
         }
         router.unary(Self.name, "DeleteCollection", RuvectorV1.DeleteCollectionRequest.self) { request, context, _ in
-            try await service.run(.write, context, "DeleteCollection") { _ in
+            if let cluster = service.cluster {
+                let count = UInt64(try service.collection(request.name).collection.count())
+                guard try await cluster.delete(request.name, context: context) else {
+                    throw RPCError(.notFound, "collection \(MessageText.quoted(request.name)) does not exist")
+                }
+                return RuvectorV1.DeleteCollectionResponse(pointsDeleted: count)
+            }
+            return try await service.run(.write, context, "DeleteCollection") { _ in
                 let count = UInt64(try service.collection(request.name).collection.count())
                 guard try catalog.delete(request.name) else {
                     throw RPCError(.notFound, "collection \(MessageText.quoted(request.name)) does not exist")

@@ -45,6 +45,8 @@ public final class RuVectorClient: Sendable {
     public let callTimeout: Duration?
     /// `host:port` this client is connected to.
     public let address: String
+    /// The TLS settings of the connection, reused to reach another cluster node (a leader hint).
+    let tlsSettings: TLSConfiguration?
 
     /// Connects to a server (h2c, or TLS when `tls` is given) and waits for its HTTP/2
     /// handshake. Throws `RuVectorClientError` with code `.unavailable` when the server cannot
@@ -80,6 +82,7 @@ public final class RuVectorClient: Sendable {
         }
         self.callTimeout = callTimeout
         self.address = "\(host):\(port)"
+        self.tlsSettings = settings
     }
 
     /// The connection's own thread as a task executor. Calls made from a task that prefers it

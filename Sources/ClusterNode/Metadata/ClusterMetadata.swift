@@ -1,0 +1,188 @@
+import ClusterEngine
+import Storage
+
+/// The cluster's metadata: the state machine Raft replicates. Every node applies the same
+/// commands in the same order and so holds the same members, collections and settings; the
+/// outcome of a command (created, already there...) is the same on every node too, so the
+/// node a client called can answer from its own copy once it applied the command.
+public struct ClusterMetadata: Sendable, Equatable {
+    /// A node of the cluster, as the log recorded it.
+    public struct Member: Sendable, Equatable {
+        /// Its id (non-zero, unique).
+        public var id: NodeID
+        /// Where clients and peers reach it, HOST:PORT.
+        public var address: String
+
+        public init(id: NodeID, address: String) {
+            self.id = id
+            self.address = address
+        }
+    }
+
+    /// A collection created through the log.
+    public struct Collection: Sendable, Equatable {
+        public var name: String
+        public var dimension: UInt32
+        /// The wire value of the collection's metric (`ruvector.v1.Metric`).
+        public var metric: UInt32
+        /// The client's CreateCollection request, encoded: every node creates the collection
+        /// from the same bytes.
+        public var request: [UInt8]
+        /// Index of the entry that created it.
+        public var createdIndex: UInt64
+
+        public init(name: String, dimension: UInt32, metric: UInt32, request: [UInt8], createdIndex: UInt64) {
+            self.name = name
+            self.dimension = dimension
+            self.metric = metric
+            self.request = request
+            self.createdIndex = createdIndex
+        }
+    }
+
+    /// Settings part 2 (sharding, replication) reads.
+    public struct Settings: Sendable, Equatable {
+        /// Replicas per shard.
+        public var replicationFactor: UInt32 = 1
+        /// The wire value of `ruvector.v1.ReplicationMode` (0 = server default).
+        public var replicationMode: UInt32 = 0
+
+        public init(replicationFactor: UInt32 = 1, replicationMode: UInt32 = 0) {
+            self.replicationFactor = replicationFactor
+            self.replicationMode = replicationMode
+        }
+    }
+
+    /// A change to the metadata, as a log entry carries it.
+    public enum Command: Sendable, Equatable {
+        case addMember(Member)
+        case removeMember(NodeID)
+        case createCollection(Collection)
+        case deleteCollection(String)
+        case setSettings(Settings)
+    }
+
+    /// What applying a command did.
+    public enum Outcome: Sendable, Equatable {
+        case applied
+        case alreadyExists
+        case notFound
+        /// A member with that id is recorded at another address.
+        case conflict(String)
+    }
+
+    public private(set) var members: [NodeID: Member] = [:]
+    public private(set) var collections: [String: Collection] = [:]
+    public private(set) var settings = Settings()
+
+    /// Empty metadata (before the founding entries apply).
+    public init() {}
+
+    /// Applies a committed command; `index` is its log index.
+    public mutating func apply(_ command: Command, index: UInt64) -> Outcome {
+        switch command {
+        case .addMember(let member):
+            if let known = members[member.id] {
+                return known.address == member.address ? .alreadyExists
+                    : .conflict("node \(member.id) is already a member at \(known.address)")
+            }
+            members[member.id] = member
+        case .removeMember(let id):
+            guard members.removeValue(forKey: id) != nil else { return .notFound }
+        case .createCollection(var collection):
+            guard collections[collection.name] == nil else { return .alreadyExists }
+            collection.createdIndex = index
+            collections[collection.name] = collection
+        case .deleteCollection(let name):
+            guard collections.removeValue(forKey: name) != nil else { return .notFound }
+        case .setSettings(let new):
+            settings = new
+        }
+        return .applied
+    }
+
+    // MARK: Encoding (log entries and snapshots; versioned by a leading byte)
+
+    private static let version: UInt8 = 1
+
+    /// The command as a log entry's bytes.
+    public static func encode(_ command: Command) -> [UInt8] {
+        var w = BinaryWriter()
+        w.u8(version)
+        switch command {
+        case .addMember(let member): w.u8(1); write(member, &w)
+        case .removeMember(let id): w.u8(2); w.u64(id)
+        case .createCollection(let collection): w.u8(3); write(collection, &w)
+        case .deleteCollection(let name): w.u8(4); w.string(name)
+        case .setSettings(let settings): w.u8(5); w.u32(settings.replicationFactor); w.u32(settings.replicationMode)
+        }
+        return w.bytes
+    }
+
+    /// Decodes a command; throws on bytes no version of this code wrote.
+    public static func decode(_ bytes: [UInt8]) throws -> Command {
+        var r = BinaryReader(bytes)
+        do {
+            guard try r.u8() == version else { throw StorageError(.corrupt, "metadata command of an unknown version") }
+            switch try r.u8() {
+            case 1: return .addMember(try readMember(&r))
+            case 2: return .removeMember(try r.u64())
+            case 3: return .createCollection(try readCollection(&r))
+            case 4: return .deleteCollection(try r.string())
+            case 5: return .setSettings(Settings(replicationFactor: try r.u32(), replicationMode: try r.u32()))
+            case let kind: throw StorageError(.corrupt, "unknown metadata command \(kind)")
+            }
+        } catch is BinaryReader.Truncated {
+            throw StorageError(.corrupt, "metadata command cut short")
+        }
+    }
+
+    /// The whole metadata, for a Raft snapshot.
+    public func encoded() -> [UInt8] {
+        var w = BinaryWriter()
+        w.u8(Self.version)
+        w.u64(UInt64(members.count))
+        for member in members.values.sorted(by: { $0.id < $1.id }) { Self.write(member, &w) }
+        w.u64(UInt64(collections.count))
+        for collection in collections.values.sorted(by: { $0.name < $1.name }) { Self.write(collection, &w) }
+        w.u32(settings.replicationFactor); w.u32(settings.replicationMode)
+        return w.bytes
+    }
+
+    /// Metadata from a snapshot's bytes (empty bytes: the empty metadata of a new group).
+    public init(decoding bytes: [UInt8]) throws {
+        guard !bytes.isEmpty else { return }
+        var r = BinaryReader(bytes)
+        do {
+            guard try r.u8() == Self.version else { throw StorageError(.corrupt, "metadata snapshot of an unknown version") }
+            for _ in 0..<(try r.count(elementBytes: 12)) {
+                let member = try Self.readMember(&r)
+                members[member.id] = member
+            }
+            for _ in 0..<(try r.count(elementBytes: 28)) {
+                let collection = try Self.readCollection(&r)
+                collections[collection.name] = collection
+            }
+            settings = Settings(replicationFactor: try r.u32(), replicationMode: try r.u32())
+        } catch is BinaryReader.Truncated {
+            throw StorageError(.corrupt, "metadata snapshot cut short")
+        }
+    }
+
+    private static func write(_ member: Member, _ w: inout BinaryWriter) {
+        w.u64(member.id); w.string(member.address)
+    }
+
+    private static func readMember(_ r: inout BinaryReader) throws(BinaryReader.Truncated) -> Member {
+        Member(id: try r.u64(), address: try r.string())
+    }
+
+    private static func write(_ collection: Collection, _ w: inout BinaryWriter) {
+        w.string(collection.name); w.u32(collection.dimension); w.u32(collection.metric)
+        w.u8s(collection.request); w.u64(collection.createdIndex)
+    }
+
+    private static func readCollection(_ r: inout BinaryReader) throws(BinaryReader.Truncated) -> Collection {
+        Collection(name: try r.string(), dimension: try r.u32(), metric: try r.u32(), request: try r.u8s(), createdIndex: try r.u64())
+    }
+}

@@ -1,0 +1,181 @@
+import ClusterEngine
+import Logging
+import NIOCore
+import Storage
+import Synchronization
+
+/// What a node does locally when the metadata changes (create or delete a collection's files).
+/// Called on the applier's thread, in log order.
+public protocol MetadataEffects: Sendable {
+    /// A committed command was applied to the metadata with `outcome`.
+    func applied(_ command: ClusterMetadata.Command, outcome: ClusterMetadata.Outcome, index: UInt64) throws
+    /// The metadata was replaced by a snapshot from the leader: make the local state match it.
+    func restored(_ metadata: ClusterMetadata) throws
+}
+
+/// Applies committed entries to the metadata, in order, on a thread of its own (so a slow
+/// side effect, such as creating a collection's files, never delays heartbeats), and wakes
+/// the calls waiting for an index to be applied.
+///
+/// Side effects are idempotent (create when missing, delete when present) and their progress
+/// is persisted (`effects-applied`): a restarted node replays the log into the metadata but
+/// repeats no side effect it already made, so an old "delete x" replayed after a newer
+/// "create x" cannot delete the new collection's data.
+final class MetadataApplier: @unchecked Sendable {
+    let loop: any EventLoop
+    private let effects: (any MetadataEffects)?
+    private let effectsPath: String
+    private let logger: Logger
+    /// Owned by `loop`.
+    private var metadata: ClusterMetadata
+    private var applied: UInt64
+    private var effectsApplied: UInt64
+    private var termsApplied: [UInt64: UInt64] = [:]
+    private var outcomes: [UInt64: ClusterMetadata.Outcome] = [:]
+    private var waiters: [UInt64: [UInt64: (term: UInt64?, continuation: CheckedContinuation<ClusterMetadata.Outcome, any Error>)]] = [:]
+    private var nextToken: UInt64 = 0
+    /// Outcomes kept for forwarded calls to read once they applied this far.
+    private static let outcomesKept = 4096
+
+    /// What other threads read: the metadata and how far it is applied.
+    let published: Mutex<(metadata: ClusterMetadata, applied: UInt64)>
+    /// Told (on the applier's loop) when `applied` passes a multiple of the compaction interval.
+    var onApplied: (@Sendable (UInt64, ClusterMetadata) -> Void)?
+
+    init(loop: any EventLoop, snapshot: Snapshot, effects: (any MetadataEffects)?, directory: String, logger: Logger) throws {
+        self.loop = loop
+        self.effects = effects
+        self.logger = logger
+        effectsPath = directory + "/effects-applied"
+        metadata = try ClusterMetadata(decoding: snapshot.data)
+        applied = snapshot.index
+        if AtomicFile.exists(effectsPath) {
+            var r = BinaryReader(try AtomicFile.read(effectsPath))
+            effectsApplied = (try? r.u64()) ?? 0
+        } else {
+            effectsApplied = 0
+        }
+        published = Mutex((metadata, applied))
+    }
+
+    /// Applies a batch from a Ready (on any thread; runs on the applier's loop, in order).
+    func enqueue(snapshot: Snapshot?, entries: [Entry]) {
+        loop.execute { self.apply(snapshot: snapshot, entries: entries) }
+    }
+
+    private func apply(snapshot: Snapshot?, entries: [Entry]) {
+        if let snapshot, snapshot.index > applied {
+            do {
+                metadata = try ClusterMetadata(decoding: snapshot.data)
+                try effects?.restored(metadata)
+                applied = snapshot.index
+                effectsApplied = max(effectsApplied, snapshot.index)
+                try persistEffectsApplied()
+            } catch {
+                logger.error("cannot install the metadata snapshot", metadata: ["index": "\(snapshot.index)", "error": "\(error)"])
+            }
+            // Waiters at or below the snapshot: their entries are in it, but their outcome is unknown.
+            for index in waiters.keys where index <= snapshot.index { resolve(index, term: nil, outcome: .applied) }
+        }
+        for entry in entries where entry.index == applied + 1 {
+            var outcome = ClusterMetadata.Outcome.applied
+            if case .command(let bytes) = entry.payload {
+                do {
+                    let command = try ClusterMetadata.decode(bytes)
+                    outcome = metadata.apply(command, index: entry.index)
+                    if entry.index > effectsApplied {
+                        try effects?.applied(command, outcome: outcome, index: entry.index)
+                    }
+                } catch {
+                    logger.error("a committed metadata entry could not be applied here", metadata: [
+                        "index": "\(entry.index)", "error": "\(error)"])
+                }
+            }
+            applied = entry.index
+            outcomes[entry.index] = outcome
+            outcomes[entry.index - UInt64(min(Int(entry.index), Self.outcomesKept))] = nil
+            resolve(entry.index, term: entry.term, outcome: outcome)
+        }
+        if applied > effectsApplied, effects != nil {
+            effectsApplied = applied
+            do { try persistEffectsApplied() } catch {
+                logger.error("cannot record applied metadata effects", metadata: ["error": "\(error)"])
+            }
+        }
+        let (metadata, applied) = (self.metadata, self.applied)
+        published.withLock { $0 = (metadata, applied) }
+        onApplied?(applied, metadata)
+    }
+
+    private func persistEffectsApplied() throws {
+        var w = BinaryWriter()
+        w.u64(effectsApplied)
+        try AtomicFile.write(w.bytes, to: effectsPath)
+    }
+
+    private func resolve(_ index: UInt64, term: UInt64?, outcome: ClusterMetadata.Outcome) {
+        guard let list = waiters.removeValue(forKey: index) else { return }
+        for waiter in list.values {
+            if let expected = waiter.term, let term, expected != term {
+                waiter.continuation.resume(throwing: ClusterError(.unavailable,
+                    "leadership changed before the change was committed; it was not applied: retry"))
+            } else {
+                waiter.continuation.resume(returning: outcome)
+            }
+        }
+    }
+
+    /// Waits until entry `index` is applied and returns its outcome. With `term`, the entry must
+    /// be the one proposed in that term (another leader may have replaced it: then it throws).
+    func waitApplied(_ index: UInt64, term: UInt64? = nil, timeout: Duration) async throws -> ClusterMetadata.Outcome {
+        let ticket = Ticket()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ClusterMetadata.Outcome, any Error>) in
+                loop.execute {
+                    if index <= self.applied {
+                        continuation.resume(returning: self.outcomes[index] ?? .applied)
+                        return
+                    }
+                    self.nextToken += 1
+                    let token = self.nextToken
+                    self.waiters[index, default: [:]][token] = (term, continuation)
+                    ticket.place = (index, token)
+                    if ticket.cancelled { self.fail(index, token, with: CancellationError()) }
+                    self.loop.scheduleTask(in: .nanoseconds(timeout.nanoseconds)) {
+                        self.fail(index, token, with: ClusterError(.deadlineExceeded,
+                            "the change was not applied on this node in time; it may still be"))
+                    }
+                }
+            }
+        } onCancel: {
+            loop.execute {
+                ticket.cancelled = true
+                if let (index, token) = ticket.place { self.fail(index, token, with: CancellationError()) }
+            }
+        }
+    }
+
+    private func fail(_ index: UInt64, _ token: UInt64, with error: any Error) {
+        guard let waiter = waiters[index]?.removeValue(forKey: token) else { return }
+        if waiters[index]?.isEmpty == true { waiters[index] = nil }
+        waiter.continuation.resume(throwing: error)
+    }
+
+    /// The metadata as of the last applied entry, and that entry's index.
+    var current: (metadata: ClusterMetadata, applied: UInt64) { published.withLock { $0 } }
+}
+
+/// Where a waiting call's continuation is, so its task's cancellation can find it (touched
+/// on the applier's loop only).
+private final class Ticket: @unchecked Sendable {
+    var place: (index: UInt64, token: UInt64)?
+    var cancelled = false
+}
+
+extension Duration {
+    /// The duration in whole nanoseconds (negative durations give 0).
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return max(0, seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}

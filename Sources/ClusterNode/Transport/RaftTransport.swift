@@ -1,0 +1,80 @@
+import ClusterEngine
+import Logging
+import RPC
+import Synchronization
+import Wire
+
+/// This node's links to its peers over our own gRPC stack: Raft messages out (batched per
+/// peer, one long-lived stream each), snapshots out (chunked), and channels for forwarding a
+/// client's request to the leader. Addresses come from the cluster's metadata; `routes`
+/// override where a peer is dialled (a proxy, a tunnel) without changing its advertised address.
+final class RaftTransport: Sendable {
+    private let selfID: NodeID
+    private let routes: [NodeID: String]
+    private let tls: TLSConfiguration?
+    private let logger: Logger
+    private let events: PeerLinkEvents
+    private let links = Mutex<[NodeID: PeerLink]>([:])
+    private let advertised = Mutex<[NodeID: String]>([:])
+
+    init(selfID: NodeID, routes: [NodeID: String], tls: TLSConfiguration?, logger: Logger, events: PeerLinkEvents) {
+        self.selfID = selfID
+        self.routes = routes
+        self.tls = tls
+        self.logger = logger
+        self.events = events
+    }
+
+    /// The members' advertised addresses (from the metadata), for dialling and for leader hints.
+    func setAddresses(_ addresses: [NodeID: String]) {
+        advertised.withLock { $0 = addresses }
+        for (peer, link) in links.withLock({ $0 }) {
+            if let address = routes[peer] ?? addresses[peer] { link.setAddress(address) }
+        }
+    }
+
+    /// The advertised address of `node`, if known.
+    func address(of node: NodeID) -> String? { advertised.withLock { $0[node] } }
+
+    /// Sends a Ready's messages, each to its peer.
+    func send(_ messages: [Message]) {
+        var byPeer: [NodeID: [RuvectorV1.RaftMessage]] = [:]
+        for message in messages where message.to != selfID {
+            if message.kind == .snapshot {
+                link(message.to)?.sendSnapshot(message)
+            } else if let wire = RaftWireMapping.wire(message) {
+                byPeer[message.to, default: []].append(wire)
+            }
+        }
+        for (peer, batch) in byPeer { link(peer)?.send(batch) }
+    }
+
+    /// A channel to `peer` (for forwarding to the leader).
+    func channel(to peer: NodeID) async throws -> GRPCChannel {
+        guard let link = link(peer) else {
+            throw ClusterError(.unavailable, "no address is known for node \(peer)")
+        }
+        return try await link.channel()
+    }
+
+    /// The link to `peer`, created on first use; nil while its address is unknown.
+    private func link(_ peer: NodeID) -> PeerLink? {
+        if let existing = links.withLock({ $0[peer] }) { return existing }
+        guard let address = routes[peer] ?? advertised.withLock({ $0[peer] }) else { return nil }
+        return links.withLock { links in
+            if let existing = links[peer] { return existing }
+            let created = PeerLink(peer: peer, selfID: selfID, address: address, tls: tls, logger: logger, events: events)
+            links[peer] = created
+            return created
+        }
+    }
+
+    /// Messages dropped per peer since start.
+    var droppedMessages: [NodeID: Int] { links.withLock { $0.mapValues(\.droppedMessages) } }
+
+    /// Closes every link.
+    func close() async {
+        let all = links.withLock { links in defer { links = [:] }; return Array(links.values) }
+        for link in all { await link.close() }
+    }
+}

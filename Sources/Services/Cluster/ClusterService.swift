@@ -1,0 +1,117 @@
+import ClusterEngine
+import ClusterNode
+import RPC
+import Storage
+import Wire
+
+/// `ruvector.v1.ClusterService`: the cluster's state and membership. GetState is linearizable
+/// from any node (ReadIndex through the leader) unless `stale_ok`; Join, Leave and
+/// TransferLeadership run on the leader, and a follower answers them with FAILED_PRECONDITION
+/// naming the leader (`ruvector-leader-id`, `ruvector-leader-address` trailers), which the
+/// Python and Swift clients follow.
+struct ClusterService: RPCService {
+    static let name = "ruvector.v1.ClusterService"
+    let node: ClusterNode
+
+    func register(into router: inout RPCRouter) {
+        let node = self.node
+        router.unary(Self.name, "GetState", RuvectorV1.GetStateRequest.self) { request, context, _ in
+            try await ClusterMapping.mapped {
+                if request.staleOk {
+                    let view = node.status.role == .leader ? try await node.memberViews() : []
+                    return ClusterMapping.state(node, members: view, stale: true)
+                }
+                let view = try await node.linearizableRead(timeout: ClusterMapping.timeout(context))
+                return ClusterMapping.state(node, members: view, stale: false)
+            }
+        }
+        router.unary(Self.name, "Join", RuvectorV1.JoinRequest.self) { request, context, _ in
+            try await ClusterMapping.mapped {
+                guard request.nodeId != 0 else { throw ClusterError(.invalidArgument, "node_id must be non-zero") }
+                guard PeerAddress.split(request.address) != nil else {
+                    throw ClusterError(.invalidArgument, "address must be HOST:PORT, got \(MessageText.quoted(request.address))")
+                }
+                let timeout = ClusterMapping.timeout(context)
+                try Self.requireLeader(node)
+                let outcome = try await node.propose(.addMember(ClusterMetadata.Member(id: request.nodeId, address: request.address)),
+                                                     timeout: timeout)
+                if case .conflict(let why) = outcome { throw ClusterError(.failedPrecondition, why) }
+                let status = node.status
+                if !status.voters.contains(request.nodeId) && !status.learners.contains(request.nodeId) {
+                    try await Self.retryingPendingChange(timeout) {
+                        try await node.changeMembership(.addLearner(request.nodeId), timeout: timeout)
+                    }
+                }
+                return ClusterMapping.state(node, members: try await node.memberViews(), stale: false)
+            }
+        }
+        router.unary(Self.name, "Leave", RuvectorV1.LeaveRequest.self) { request, context, _ in
+            try await ClusterMapping.mapped {
+                let timeout = ClusterMapping.timeout(context)
+                try Self.requireLeader(node)
+                let status = node.status
+                guard status.voters.contains(request.nodeId) || status.learners.contains(request.nodeId)
+                        || node.metadata.metadata.members[request.nodeId] != nil else {
+                    throw ClusterError(.failedPrecondition, "node \(request.nodeId) is not a member")
+                }
+                if request.nodeId == node.id {
+                    // The leader does not remove itself: it hands over first, and the new leader removes it.
+                    guard let target = status.voters.first(where: { $0 != node.id }) else {
+                        throw ClusterError(.failedPrecondition, "node \(node.id) is the last voter; it cannot leave")
+                    }
+                    try await node.transferLeadership(to: target, timeout: timeout)
+                    try Self.requireLeader(node)
+                }
+                if status.voters.contains(request.nodeId) || status.learners.contains(request.nodeId) {
+                    try await Self.retryingPendingChange(timeout) {
+                        try await node.changeMembership(.remove(request.nodeId), timeout: timeout)
+                    }
+                }
+                _ = try await node.propose(.removeMember(request.nodeId), timeout: timeout)
+                return ClusterMapping.state(node, members: try await node.memberViews(), stale: false)
+            }
+        }
+        router.unary(Self.name, "TransferLeadership", RuvectorV1.TransferLeadershipRequest.self) { request, context, _ in
+            try await ClusterMapping.mapped {
+                try Self.requireLeader(node)
+                if request.nodeId != node.id {
+                    try await node.transferLeadership(to: request.nodeId, timeout: ClusterMapping.timeout(context))
+                }
+                return ClusterMapping.state(node, members: [], stale: true)
+            }
+        }
+        Self.answerPartTwo(in: &router)
+    }
+
+    /// Shard replication comes with sharded collections (cluster part 2).
+    private static func answerPartTwo(in router: inout RPCRouter) {
+        router.registerFallback(service: name) { _, _, context in
+            let method = context.path.split(separator: "/").last.map(String.init) ?? context.path
+            throw RPCError(.unimplemented, "\(name)/\(method) is not available yet: collections are not sharded or replicated across nodes yet (see README, 'Status')")
+        }
+    }
+
+    private static func requireLeader(_ node: ClusterNode) throws {
+        let status = node.status
+        guard status.leader == node.id else {
+            guard status.leader != 0 else {
+                throw ClusterError(.unavailable, "node \(node.id) knows no leader (an election is running, or it is cut off); retry shortly")
+            }
+            throw ClusterError(.notLeader(leader: status.leader, address: node.address(of: status.leader)),
+                               "node \(node.id) is not the leader; node \(status.leader) is")
+        }
+    }
+
+    /// Membership changes go one at a time: while another is pending, wait a little and retry.
+    private static func retryingPendingChange(_ timeout: Duration, _ body: () async throws -> Void) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            do {
+                return try await body()
+            } catch let error as ClusterError where error.code == .failedPrecondition && error.message.contains("still pending") {
+                guard ContinuousClock.now + .milliseconds(20) < deadline else { throw error }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+    }
+}

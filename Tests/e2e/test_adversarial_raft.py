@@ -1,0 +1,150 @@
+"""Hostile node-to-node traffic: RaftService refuses what it cannot trust, and the node keeps
+serving. Also the single-server default's ClusterService, and a one-node cluster's basics."""
+import socket
+
+import grpc
+import pytest
+
+from conftest import RunningServer, expect_status
+from ruvector.v1 import cluster_pb2, cluster_pb2_grpc, raft_pb2, raft_pb2_grpc, vector_pb2, vector_pb2_grpc
+
+
+def _with_from(kwargs: dict) -> dict:
+    """`from` is a Python keyword: tests write `from_`."""
+    if "from_" in kwargs:
+        kwargs["from"] = kwargs.pop("from_")
+    return kwargs
+
+
+def M(**kwargs):
+    return raft_pb2.RaftMessage(**_with_from(kwargs))
+
+
+def Batch(**kwargs):
+    return raft_pb2.RaftBatch(**_with_from(kwargs))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def one_node(tmp_path):
+    port = free_port()
+    running = RunningServer(["--listen", f"127.0.0.1:{port}", "--node-id", "1", "--cluster", f"1=127.0.0.1:{port}"],
+                            tmp_path / "data")
+    yield running
+    running.stop()
+
+
+def wait_leader(stub, timeout=5.0):
+    import time
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = stub.GetState(cluster_pb2.GetStateRequest(stale_ok=True), timeout=2)
+        if state.leader_id:
+            return state
+        time.sleep(0.02)
+    raise AssertionError("no leader")
+
+
+def test_single_server_has_no_cluster(server):
+    channel = grpc.insecure_channel(server.address)
+    message = expect_status(grpc.StatusCode.FAILED_PRECONDITION,
+                            lambda: cluster_pb2_grpc.ClusterServiceStub(channel).GetState(cluster_pb2.GetStateRequest(), timeout=5))
+    assert "--node-id" in message
+    expect_status(grpc.StatusCode.UNIMPLEMENTED,
+                  lambda: raft_pb2_grpc.RaftServiceStub(channel).ReadIndex(raft_pb2.ReadIndexRequest(**{'from': 2}), timeout=5))
+
+
+def test_one_node_cluster_creates_through_its_log(one_node):
+    channel = grpc.insecure_channel(one_node.address)
+    cluster = cluster_pb2_grpc.ClusterServiceStub(channel)
+    wait_leader(cluster)
+    vectors = vector_pb2_grpc.VectorServiceStub(channel)
+    vectors.CreateCollection(vector_pb2.CreateCollectionRequest(name="docs", dimension=4, metric=vector_pb2.METRIC_L2), timeout=5)
+    expect_status(grpc.StatusCode.ALREADY_EXISTS, lambda: vectors.CreateCollection(
+        vector_pb2.CreateCollectionRequest(name="docs", dimension=4, metric=vector_pb2.METRIC_L2), timeout=5))
+    # Validation happens before the log: a bad request never becomes an entry.
+    commit = cluster.GetState(cluster_pb2.GetStateRequest(), timeout=5).commit_index
+    expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: vectors.CreateCollection(
+        vector_pb2.CreateCollectionRequest(name="bad name!", dimension=4, metric=vector_pb2.METRIC_L2), timeout=5))
+    state = cluster.GetState(cluster_pb2.GetStateRequest(), timeout=5)
+    assert state.commit_index == commit
+    assert [c.name for c in state.collections] == ["docs"]
+    assert [(m.node_id, m.role) for m in state.members] == [(1, cluster_pb2.MEMBER_ROLE_VOTER)]
+    assert state.leader_id == 1 and not state.stale and state.answered_by == 1
+    vectors.DeleteCollection(vector_pb2.DeleteCollectionRequest(name="docs"), timeout=5)
+    assert not cluster.GetState(cluster_pb2.GetStateRequest(), timeout=5).collections
+
+
+def test_malformed_raft_messages_are_refused(one_node):
+    channel = grpc.insecure_channel(one_node.address)
+    cluster = cluster_pb2_grpc.ClusterServiceStub(channel)
+    before = wait_leader(cluster)
+    raft = raft_pb2_grpc.RaftServiceStub(channel)
+    bad_batches = [
+        # unknown message type
+        Batch(from_=2, messages=[M(type=99, from_=2, to=1, term=50)]),
+        # addressed to another node
+        Batch(from_=2, messages=[M(type=raft_pb2.RAFT_MESSAGE_TYPE_HEARTBEAT, from_=2, to=7, term=50)]),
+        # sender differs from the stream's sender
+        Batch(from_=2, messages=[M(type=raft_pb2.RAFT_MESSAGE_TYPE_HEARTBEAT, from_=3, to=1, term=50)]),
+        # entries out of sequence
+        Batch(from_=2, messages=[M(type=raft_pb2.RAFT_MESSAGE_TYPE_APPEND, from_=2, to=1, term=50, index=3, log_term=1,
+                                                entries=[raft_pb2.Entry(term=50, index=9)])]),
+        # entries on a heartbeat
+        Batch(from_=2, messages=[M(type=raft_pb2.RAFT_MESSAGE_TYPE_HEARTBEAT, from_=2, to=1, term=50,
+                                                entries=[raft_pb2.Entry(term=50, index=1)])]),
+        # a membership change without a node
+        Batch(from_=2, messages=[M(type=raft_pb2.RAFT_MESSAGE_TYPE_APPEND, from_=2, to=1, term=50, index=0, log_term=0,
+                                                entries=[raft_pb2.Entry(term=50, index=1, type=raft_pb2.ENTRY_TYPE_CONFIG_CHANGE)])]),
+        # no sender
+        Batch(from_=0, messages=[M(type=raft_pb2.RAFT_MESSAGE_TYPE_HEARTBEAT, from_=0, to=1, term=50)]),
+    ]
+    for batch in bad_batches:
+        expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: raft.Send(iter([batch]), timeout=5))
+    # The node's term did not move: nothing reached the engine.
+    after = cluster.GetState(cluster_pb2.GetStateRequest(), timeout=5)
+    assert after.term == before.term and after.leader_id == 1
+
+
+def test_hostile_snapshot_transfers_are_refused(one_node):
+    channel = grpc.insecure_channel(one_node.address)
+    cluster = cluster_pb2_grpc.ClusterServiceStub(channel)
+    before = wait_leader(cluster)
+    raft = raft_pb2_grpc.RaftServiceStub(channel)
+    R = raft_pb2.InstallSnapshotRequest
+    # Too large to hold: refused at the header, before any byte is buffered.
+    with pytest.raises(grpc.RpcError) as info:
+        list(raft.InstallSnapshot(iter([R(term=9, leader_id=2, to=1, last_included_index=5, last_included_term=9,
+                                          total_bytes=1 << 40)]), timeout=5))
+    assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    # A chunk that does not follow what is held.
+    header = dict(term=9, leader_id=2, to=1, last_included_index=5, last_included_term=9, total_bytes=10)
+    with pytest.raises(grpc.RpcError) as info:
+        list(raft.InstallSnapshot(iter([R(**header), R(**header, offset=4, data=b"abcd")]), timeout=5))
+    assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    # Ends short of its announced size.
+    with pytest.raises(grpc.RpcError) as info:
+        list(raft.InstallSnapshot(iter([R(**header), R(**header, offset=0, data=b"abc", done=True)]), timeout=5))
+    assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    after = cluster.GetState(cluster_pb2.GetStateRequest(), timeout=5)
+    assert after.term == before.term and after.leader_id == 1
+
+
+def test_cluster_calls_check_their_arguments(one_node):
+    channel = grpc.insecure_channel(one_node.address)
+    cluster = cluster_pb2_grpc.ClusterServiceStub(channel)
+    wait_leader(cluster)
+    expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: cluster.Join(cluster_pb2.JoinRequest(node_id=0, address="127.0.0.1:1"), timeout=5))
+    expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: cluster.Join(cluster_pb2.JoinRequest(node_id=2, address="nowhere"), timeout=5))
+    expect_status(grpc.StatusCode.FAILED_PRECONDITION, lambda: cluster.Leave(cluster_pb2.LeaveRequest(node_id=9), timeout=5))
+    expect_status(grpc.StatusCode.FAILED_PRECONDITION, lambda: cluster.Leave(cluster_pb2.LeaveRequest(node_id=1), timeout=5))
+    expect_status(grpc.StatusCode.FAILED_PRECONDITION,
+                  lambda: cluster.TransferLeadership(cluster_pb2.TransferLeadershipRequest(node_id=5), timeout=5))
+    # A proposal forwarded with bytes that are no command is refused, not logged.
+    raft = raft_pb2_grpc.RaftServiceStub(channel)
+    expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: raft.Propose(raft_pb2.ProposeRequest(command=b"\x07\x01", **{"from": 2}), timeout=5))
