@@ -2,16 +2,11 @@
 /// check-quorum, single-server membership changes, leadership transfer and ReadIndex). No
 /// threads, clock or sockets: the host calls `tick()` on a timer, `step(_:)` for each message
 /// received, `propose`/`readIndex`/... for clients, then takes `ready()` (persist, send,
-/// apply) and calls `advance()`.
+/// apply) and calls `advance()`. A leader paces what it sends each follower (etcd-raft's
+/// progress states and in-flight window); the host helps with `reportUnreachable` and
+/// `reportSnapshot`, and can show `progressView()`.
 public struct RaftNode: Sendable {
     public enum Role: String, Sendable { case follower, preCandidate = "pre-candidate", candidate, leader }
-
-    struct Progress: Sendable {
-        var match: UInt64 = 0
-        var next: UInt64
-        /// Heard from since the last quorum check.
-        var recentActive = false
-    }
 
     public let id: NodeID
     public private(set) var role: Role = .follower
@@ -46,6 +41,7 @@ public struct RaftNode: Sendable {
     /// from the leader) brings the changes since.
     public init(id: NodeID, settings: RaftConfiguration = RaftConfiguration(), hardState: HardState,
                 snapshot: Snapshot, entries: [Entry]) {
+        precondition(settings.maxInflightMessages > 0, "RaftConfiguration.maxInflightMessages must be at least 1")
         self.id = id
         self.settings = settings
         // Each node's stream must be unrelated to the others'. Seeding with seed + id x the
@@ -192,8 +188,11 @@ public struct RaftNode: Sendable {
         electionElapsed = 0
         transferTarget = 0
         progress = [:]
+        // Where each follower's log ends is unknown: probe them all from our last entry.
         for peer in configuration.voters.union(configuration.learners) {
-            progress[peer] = Progress(match: peer == id ? log.lastIndex : 0, next: log.lastIndex + 1, recentActive: peer == id)
+            progress[peer] = peer == id
+                ? Progress(match: log.lastIndex, next: log.lastIndex + 1, state: .replicate, recentActive: true, window: settings.maxInflightMessages)
+                : Progress(next: log.lastIndex + 1, window: settings.maxInflightMessages)
         }
         // An empty entry of the new term lets earlier entries commit (§5.4.2).
         appendAsLeader([.empty])
@@ -297,11 +296,41 @@ public struct RaftNode: Sendable {
         configuration = configuration.applying(change)
         guard role == .leader else { return }
         for peer in configuration.voters.union(configuration.learners) where progress[peer] == nil {
-            progress[peer] = Progress(match: 0, next: log.lastIndex + 1)
+            progress[peer] = Progress(next: log.lastIndex + 1, window: settings.maxInflightMessages)
         }
         for peer in progress.keys where !configuration.voters.contains(peer) && !configuration.learners.contains(peer) {
             progress[peer] = nil
         }
+    }
+
+    // MARK: Transport reports and progress
+
+    /// The host's transport could not deliver a message to `peer` (connection refused or
+    /// lost). Appends sent to it are probably lost too: a follower being pipelined to falls
+    /// back to probing (one append at a time) until it answers again. Only a leader acts on it.
+    public mutating func reportUnreachable(_ peer: NodeID) {
+        guard role == .leader, peer != id, var p = progress[peer], p.state == .replicate else { return }
+        p.becomeProbe()
+        progress[peer] = p
+    }
+
+    /// The host's InstallSnapshot transfer to `peer` (of a `.snapshot` message from `ready()`)
+    /// finished or failed. Either way the leader goes back to probing it, but not at once: on
+    /// success it waits for the follower's answer to the snapshot; on failure the snapshot is
+    /// sent again after the next heartbeat round trip, never in a tight loop. Ignored unless
+    /// this node leads and a snapshot to `peer` is pending.
+    public mutating func reportSnapshot(_ peer: NodeID, succeeded: Bool) {
+        guard role == .leader, var p = progress[peer], p.state == .snapshot else { return }
+        if succeeded { p.snapshotSucceeded() } else { p.snapshotFailed() }
+        progress[peer] = p
+    }
+
+    /// What this leader knows of each member's log and how it is sending to it, by id (its
+    /// own entry included: match = its last index, state `replicate`). Empty unless this node
+    /// leads. For status pages and metrics: replication lag is `lastIndex - match`.
+    public func progressView() -> [NodeID: PeerProgress] {
+        guard role == .leader else { return [:] }
+        return progress.mapValues(\.view)
     }
 
     // MARK: Messages
@@ -378,24 +407,29 @@ public struct RaftNode: Sendable {
             p.recentActive = true
             if m.reject {
                 // Fast back-off: jump to the follower's hint instead of one entry at a time.
-                p.next = max(p.match + 1, min(p.next - 1, m.hint))
+                let news = p.rejected(m.index, hint: m.hint)
                 progress[m.from] = p
-                sendAppend(to: m.from)
-            } else if m.index > p.match {
-                p.match = m.index
-                p.next = max(p.next, m.index + 1)
-                progress[m.from] = p
-                maybeCommit()
-                if p.next <= log.lastIndex { sendAppend(to: m.from) }
-                if m.from == transferTarget && p.match == log.lastIndex { sendTimeoutNow(to: m.from) }
+                if news { sendAppend(to: m.from) }
             } else {
+                let news = p.accepted(m.index, firstLogIndex: log.firstIndex)
                 progress[m.from] = p
+                guard news else { return }
+                maybeCommit()
+                // Send what the window now allows (several messages when catching up), and the
+                // commit index if the follower cannot know it yet.
+                while sendAppend(to: m.from, evenIfEmpty: false) {}
+                if m.from == transferTarget && progress[m.from]?.match == log.lastIndex { sendTimeoutNow(to: m.from) }
             }
         case .heartbeatResponse:
             guard role == .leader, var p = progress[m.from] else { return }
             p.recentActive = true
+            // A heartbeat round trip: a probe may go out again, and a full window may send one
+            // empty append, whose answer frees the window or shows that appends were lost.
+            p.paused = false
             progress[m.from] = p
-            if p.match < log.lastIndex { sendAppend(to: m.from) }
+            // A caught-up follower still being probed gets an (empty) append too, so that its
+            // answer moves it to replicate.
+            if p.match < log.lastIndex || p.state == .probe { sendAppend(to: m.from) }
             if !m.context.isEmpty { acknowledgeRead(m.context, from: m.from) }
         case .timeoutNow:
             guard configuration.voters.contains(id), role != .leader else { return }
@@ -458,7 +492,7 @@ public struct RaftNode: Sendable {
         // Only entries of the current term commit by counting (§5.4.2, Figure 8).
         if candidate > log.committed, log.term(candidate) == term {
             log.committed = candidate
-            broadcastAppend()
+            broadcastAppend(evenIfEmpty: false)    // the new commit index, to followers that lack it
             if !readsAwaitingCommit.isEmpty {
                 let waiting = readsAwaitingCommit
                 readsAwaitingCommit = []
@@ -482,36 +516,57 @@ public struct RaftNode: Sendable {
 
     // MARK: Sending
 
-    private mutating func broadcastAppend() {
-        for peer in progress.keys.sorted() where peer != id { sendAppend(to: peer) }
+    private mutating func broadcastAppend(evenIfEmpty: Bool = true) {
+        for peer in progress.keys.sorted() where peer != id { sendAppend(to: peer, evenIfEmpty: evenIfEmpty) }
     }
 
+    /// Heartbeats go to every follower whatever its state: they carry the commit index and
+    /// ReadIndex confirmations, and their answers are what un-pause a probe.
     private mutating func broadcastHeartbeat(context: [UInt8]) {
         for peer in progress.keys.sorted() where peer != id {
             var m = Message(kind: .heartbeat, from: id, to: peer, term: term)
+            // Never past what the follower is known to have: it may lack the entries before.
             m.commit = min(log.committed, progress[peer]?.match ?? 0)
             m.context = context
             messages.append(m)
+            progress[peer]?.sentHeartbeat(commit: m.commit)
         }
     }
 
-    private mutating func sendAppend(to peer: NodeID) {
-        guard let p = progress[peer] else { return }
+    /// Sends `peer` an append if its progress allows: its next entries (as many as the
+    /// message and the window take), else an empty append, which goes out only when
+    /// `evenIfEmpty` or when it carries a commit index the follower cannot have. When the
+    /// entries it needs are compacted, the snapshot goes instead. Returns whether a message
+    /// went out.
+    @discardableResult
+    private mutating func sendAppend(to peer: NodeID, evenIfEmpty: Bool = true) -> Bool {
+        guard var p = progress[peer], p.canSendAppend else { return false }
         let previous = p.next - 1
-        guard let previousTerm = log.term(previous) else {
-            // The entries it needs are compacted: send the snapshot instead.
-            var m = Message(kind: .snapshot, from: id, to: peer, term: term)
-            m.snapshot = log.snapshot
-            messages.append(m)
-            return
-        }
+        guard let previousTerm = log.term(previous) else { return sendSnapshot(to: peer) }
+        let entries = p.windowOpen ? log.slice(from: p.next, to: log.lastIndex, limit: settings.maxEntriesPerMessage) : []
+        guard !entries.isEmpty || evenIfEmpty || p.canBumpCommit(log.committed) else { return false }
         var m = Message(kind: .append, from: id, to: peer, term: term)
         m.index = previous
         m.logTerm = previousTerm
-        m.entries = log.slice(from: p.next, to: log.lastIndex, limit: settings.maxEntriesPerMessage)
+        m.entries = entries
         m.commit = log.committed
         messages.append(m)
-        if let last = m.entries.last { progress[peer]?.next = last.index + 1 }    // optimistic pipelining
+        p.sentAppend(lastEntry: entries.last?.index, commit: log.committed)
+        progress[peer] = p
+        return true
+    }
+
+    /// The entries `peer` needs are compacted: the snapshot goes instead, once, and nothing
+    /// more until the follower answers or the host reports the transfer (`reportSnapshot`).
+    private mutating func sendSnapshot(to peer: NodeID) -> Bool {
+        // A follower not heard from lately may be down: do not start a transfer to it yet
+        // (its next heartbeat answer will).
+        guard progress[peer]?.recentActive == true else { return false }
+        var m = Message(kind: .snapshot, from: id, to: peer, term: term)
+        m.snapshot = log.snapshot
+        messages.append(m)
+        progress[peer]?.becomeSnapshot(log.snapshot.index)
+        return true
     }
 
     private mutating func sendTimeoutNow(to peer: NodeID) {
