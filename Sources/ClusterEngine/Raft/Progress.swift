@@ -112,21 +112,19 @@ extension RaftNode {
 
         // MARK: Sending
 
-        /// Whether an append may go out now (snapshot messages are decided by the caller).
-        var canSendAppend: Bool {
+        /// What an append to this follower may be now, nil when none may go (a probe or a
+        /// full window waiting for an answer, a snapshot pending): it follows entry `next - 1`,
+        /// may carry entries unless the window is full, and is worth sending empty when it
+        /// carries a `commit` index the follower cannot have yet (one it has not been sent,
+        /// with entries up to `next - 1` to apply it to).
+        func appendAllowance(commit: UInt64) -> (next: UInt64, mayCarryEntries: Bool, bumpsCommit: Bool)? {
             switch state {
-            case .probe, .replicate: return !paused
-            case .snapshot: return false
+            case .probe, .replicate:
+                guard !paused else { return nil }
+                return (next, state != .replicate || !inflights.isFull, commit > sentCommit && sentCommit < next - 1)
+            case .snapshot:
+                return nil
             }
-        }
-
-        /// Entries may be sent (not just an empty append): the window has room, or one probes.
-        var windowOpen: Bool { state != .replicate || !inflights.isFull }
-
-        /// Whether an append carrying `commit` could advance the follower's commit index: it
-        /// has not been sent that commit and may have entries up to `next - 1` to apply it to.
-        func canBumpCommit(_ commit: UInt64) -> Bool {
-            commit > sentCommit && sentCommit < next - 1
         }
 
         /// An append went out carrying entries up to `lastEntry` (nil: none) and `commit`.

@@ -93,7 +93,7 @@ public struct RaftNode: Sendable {
                         return
                     }
                     // Activity is judged per election timeout: forget who answered before.
-                    for peer in progress.keys where peer != id { progress[peer]?.recentActive = false }
+                    for peer in progress.keys where peer != id { updateProgress(of: peer) { $0.recentActive = false } }
                 }
             }
             if heartbeatElapsed >= settings.heartbeatTicks {
@@ -286,8 +286,10 @@ public struct RaftNode: Sendable {
             }
         }
         log.append(new)
-        progress[id]?.match = log.lastIndex
-        progress[id]?.next = log.lastIndex + 1
+        updateProgress(of: id) { [last = log.lastIndex] in
+            $0.match = last
+            $0.next = last + 1
+        }
         maybeCommit()
     }
 
@@ -309,9 +311,8 @@ public struct RaftNode: Sendable {
     /// lost). Appends sent to it are probably lost too: a follower being pipelined to falls
     /// back to probing (one append at a time) until it answers again. Only a leader acts on it.
     public mutating func reportUnreachable(_ peer: NodeID) {
-        guard role == .leader, peer != id, var p = progress[peer], p.state == .replicate else { return }
-        p.becomeProbe()
-        progress[peer] = p
+        guard role == .leader, peer != id else { return }
+        updateProgress(of: peer) { if $0.state == .replicate { $0.becomeProbe() } }
     }
 
     /// The host's InstallSnapshot transfer to `peer` (of a `.snapshot` message from `ready()`)
@@ -320,9 +321,11 @@ public struct RaftNode: Sendable {
     /// sent again after the next heartbeat round trip, never in a tight loop. Ignored unless
     /// this node leads and a snapshot to `peer` is pending.
     public mutating func reportSnapshot(_ peer: NodeID, succeeded: Bool) {
-        guard role == .leader, var p = progress[peer], p.state == .snapshot else { return }
-        if succeeded { p.snapshotSucceeded() } else { p.snapshotFailed() }
-        progress[peer] = p
+        guard role == .leader else { return }
+        updateProgress(of: peer) {
+            guard $0.state == .snapshot else { return }
+            if succeeded { $0.snapshotSucceeded() } else { $0.snapshotFailed() }
+        }
     }
 
     /// What this leader knows of each member's log and how it is sending to it, by id (its
@@ -403,17 +406,20 @@ public struct RaftNode: Sendable {
             if role != .follower { becomeFollower(term: term, leader: m.from) }
             handleSnapshot(m)
         case .appendResponse:
-            guard role == .leader, var p = progress[m.from] else { return }
-            p.recentActive = true
+            guard role == .leader else { return }
             if m.reject {
                 // Fast back-off: jump to the follower's hint instead of one entry at a time.
-                let news = p.rejected(m.index, hint: m.hint)
-                progress[m.from] = p
-                if news { sendAppend(to: m.from) }
+                let news = updateProgress(of: m.from) {
+                    $0.recentActive = true
+                    return $0.rejected(m.index, hint: m.hint)
+                }
+                if news == true { sendAppend(to: m.from) }
             } else {
-                let news = p.accepted(m.index, firstLogIndex: log.firstIndex)
-                progress[m.from] = p
-                guard news else { return }
+                let news = updateProgress(of: m.from) { [firstIndex = log.firstIndex] in
+                    $0.recentActive = true
+                    return $0.accepted(m.index, firstLogIndex: firstIndex)
+                }
+                guard news == true else { return }
                 maybeCommit()
                 // Send what the window now allows (several messages when catching up), and the
                 // commit index if the follower cannot know it yet.
@@ -421,15 +427,16 @@ public struct RaftNode: Sendable {
                 if m.from == transferTarget && progress[m.from]?.match == log.lastIndex { sendTimeoutNow(to: m.from) }
             }
         case .heartbeatResponse:
-            guard role == .leader, var p = progress[m.from] else { return }
-            p.recentActive = true
             // A heartbeat round trip: a probe may go out again, and a full window may send one
-            // empty append, whose answer frees the window or shows that appends were lost.
-            p.paused = false
-            progress[m.from] = p
-            // A caught-up follower still being probed gets an (empty) append too, so that its
+            // empty append, whose answer frees the window or shows that appends were lost. A
+            // caught-up follower still being probed gets an (empty) append too, so that its
             // answer moves it to replicate.
-            if p.match < log.lastIndex || p.state == .probe { sendAppend(to: m.from) }
+            guard role == .leader, let needsAppend = updateProgress(of: m.from, { [last = log.lastIndex] in
+                $0.recentActive = true
+                $0.paused = false
+                return $0.match < last || $0.state == .probe
+            }) else { return }
+            if needsAppend { sendAppend(to: m.from) }
             if !m.context.isEmpty { acknowledgeRead(m.context, from: m.from) }
         case .timeoutNow:
             guard configuration.voters.contains(id), role != .leader else { return }
@@ -486,7 +493,7 @@ public struct RaftNode: Sendable {
     }
 
     private mutating func maybeCommit() {
-        let matches = configuration.voters.map { progress[$0]?.match ?? 0 }.sorted(by: >)
+        let matches = configuration.voters.map { readProgress(of: $0) { $0.match } ?? 0 }.sorted(by: >)
         guard !matches.isEmpty else { return }
         let candidate = matches[configuration.quorum - 1]
         // Only entries of the current term commit by counting (§5.4.2, Figure 8).
@@ -526,10 +533,13 @@ public struct RaftNode: Sendable {
         for peer in progress.keys.sorted() where peer != id {
             var m = Message(kind: .heartbeat, from: id, to: peer, term: term)
             // Never past what the follower is known to have: it may lack the entries before.
-            m.commit = min(log.committed, progress[peer]?.match ?? 0)
+            m.commit = updateProgress(of: peer) { [committed = log.committed] in
+                let commit = min(committed, $0.match)
+                $0.sentHeartbeat(commit: commit)
+                return commit
+            } ?? 0
             m.context = context
             messages.append(m)
-            progress[peer]?.sentHeartbeat(commit: m.commit)
         }
     }
 
@@ -540,19 +550,18 @@ public struct RaftNode: Sendable {
     /// went out.
     @discardableResult
     private mutating func sendAppend(to peer: NodeID, evenIfEmpty: Bool = true) -> Bool {
-        guard var p = progress[peer], p.canSendAppend else { return false }
-        let previous = p.next - 1
+        guard let allowed = readProgress(of: peer, { [committed = log.committed] in $0.appendAllowance(commit: committed) }) ?? nil else { return false }
+        let previous = allowed.next - 1
         guard let previousTerm = log.term(previous) else { return sendSnapshot(to: peer) }
-        let entries = p.windowOpen ? log.slice(from: p.next, to: log.lastIndex, limit: settings.maxEntriesPerMessage) : []
-        guard !entries.isEmpty || evenIfEmpty || p.canBumpCommit(log.committed) else { return false }
+        let entries = allowed.mayCarryEntries ? log.slice(from: allowed.next, to: log.lastIndex, limit: settings.maxEntriesPerMessage) : []
+        guard !entries.isEmpty || evenIfEmpty || allowed.bumpsCommit else { return false }
         var m = Message(kind: .append, from: id, to: peer, term: term)
         m.index = previous
         m.logTerm = previousTerm
         m.entries = entries
         m.commit = log.committed
         messages.append(m)
-        p.sentAppend(lastEntry: entries.last?.index, commit: log.committed)
-        progress[peer] = p
+        updateProgress(of: peer) { [committed = log.committed] in $0.sentAppend(lastEntry: entries.last?.index, commit: committed) }
         return true
     }
 
@@ -561,12 +570,29 @@ public struct RaftNode: Sendable {
     private mutating func sendSnapshot(to peer: NodeID) -> Bool {
         // A follower not heard from lately may be down: do not start a transfer to it yet
         // (its next heartbeat answer will).
-        guard progress[peer]?.recentActive == true else { return false }
+        guard readProgress(of: peer, { $0.recentActive }) == true else { return false }
         var m = Message(kind: .snapshot, from: id, to: peer, term: term)
         m.snapshot = log.snapshot
         messages.append(m)
-        progress[peer]?.becomeSnapshot(log.snapshot.index)
+        updateProgress(of: peer) { [index = log.snapshot.index] in $0.becomeSnapshot(index) }
         return true
+    }
+
+    /// Runs `body` on `peer`'s progress in place and returns its result (nil: no such peer).
+    /// Through `values[index]`, because `progress[peer]?.x = ...` allocates (an accessor
+    /// frame per call, measured with raft-bench), and a copy written back would make the
+    /// window's buffer copy on write at every send.
+    @discardableResult
+    private mutating func updateProgress<T>(of peer: NodeID, _ body: (inout Progress) -> T) -> T? {
+        guard let position = progress.index(forKey: peer) else { return nil }
+        return body(&progress.values[position])
+    }
+
+    /// `body`'s result on `peer`'s progress, borrowed rather than copied (nil: no such peer):
+    /// this runs for every message sent and answered.
+    private func readProgress<T>(of peer: NodeID, _ body: (borrowing Progress) -> T) -> T? {
+        guard let position = progress.index(forKey: peer) else { return nil }
+        return body(progress.values[position])
     }
 
     private mutating func sendTimeoutNow(to peer: NodeID) {
