@@ -30,6 +30,11 @@ struct RaftCluster {
     var kv: [NodeID: [String: String]] = [:]
     /// Results of applied commands by command id, as the node that applied them saw them.
     var results: [NodeID: [String: String]] = [:]
+    /// Whether senders hear of messages the network could not deliver (a partition, a crashed
+    /// receiver) through `reportUnreachable`, as from a connection-based transport. Off, a
+    /// partition loses messages silently (the scenario tests). Snapshot transfers always
+    /// report their outcome (`reportSnapshot`), as the host's InstallSnapshot stream does.
+    var reportsUnreachable = false
 
     /// The group's founding configuration (what a joining server starts from, before the log).
     let founding: Snapshot
@@ -174,14 +179,32 @@ struct RaftCluster {
         }
     }
 
-    /// Delivers queued messages (those the partition allows; the rest are dropped) once.
+    /// Delivers queued messages (those the partition allows; the rest are lost) once.
     mutating func deliverAll() -> Bool {
         let batch = network
         network = []
-        for message in batch where canTalk(message.from, message.to) {
-            nodes[message.to]?.step(message)
+        for message in batch {
+            if canTalk(message.from, message.to) { deliver(message) } else { lose(message, unreachable: true) }
         }
         return !batch.isEmpty
+    }
+
+    /// Steps `message` into its receiver, if that one is up; a snapshot's sender hears that
+    /// the transfer is done.
+    mutating func deliver(_ message: Message) {
+        guard nodes[message.to] != nil else { return lose(message, unreachable: true) }
+        nodes[message.to]?.step(message)
+        if message.kind == .snapshot { nodes[message.from]?.reportSnapshot(message.to, succeeded: true) }
+    }
+
+    /// `message` is lost: a snapshot's sender hears that the transfer failed; with
+    /// `reportsUnreachable`, a sender whose receiver is `unreachable` (cut off or down) hears it.
+    mutating func lose(_ message: Message, unreachable: Bool) {
+        if message.kind == .snapshot {
+            nodes[message.from]?.reportSnapshot(message.to, succeeded: false)
+        } else if unreachable && reportsUnreachable {
+            nodes[message.from]?.reportUnreachable(message.to)
+        }
     }
 
     /// Delivers and processes until nothing moves (bounded).
@@ -200,6 +223,7 @@ struct RaftCluster {
     /// entries its disk had not synced (the node had not acknowledged them... in a correct host).
     mutating func crash(_ id: NodeID) {
         nodes[id] = nil
+        for message in network where message.to == id { lose(message, unreachable: true) }
         network.removeAll { $0.from == id || $0.to == id }
     }
 

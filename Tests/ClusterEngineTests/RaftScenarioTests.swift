@@ -35,6 +35,7 @@ struct ScenarioRunner {
                     case "prevote": settings.preVote = pair[1] == "true"
                     case "checkquorum": settings.checkQuorum = pair[1] == "true"
                     case "max-entries": settings.maxEntriesPerMessage = Int(pair[1]) ?? 64
+                    case "max-inflight": settings.maxInflightMessages = Int(pair[1]) ?? 256
                     default: throw ScenarioError("unknown cluster option \(arg)")
                     }
                 } else if let id = NodeID(arg) { ids.append(id) }
@@ -101,12 +102,28 @@ struct ScenarioRunner {
             }
             let chosen = cluster.network.filter { m in filter.map { m.from == $0.0 && m.to == $0.1 } ?? true }
             cluster.network.removeAll { m in filter.map { m.from == $0.0 && m.to == $0.1 } ?? true }
-            for m in chosen where cluster.canTalk(m.from, m.to) { cluster.nodes[m.to]?.step(m) }
+            for m in chosen {
+                if cluster.canTalk(m.from, m.to) { cluster.deliver(m) } else { cluster.lose(m, unreachable: true) }
+            }
             return chosen.map { "delivered \($0)" } + process()
         case "drop":
             let count = cluster.network.count
             cluster.network = []
             return ["dropped \(count)"]
+        case "progress":
+            // The leader's view of each member (etcd-raft's progress tracker).
+            let view = try cluster.nodes[try node(0)].unwrap("no node \(args[0])").progressView()
+            return view.keys.sorted().map { id in
+                let p = view[id]!
+                return "\(id): \(p.state.rawValue) match=\(p.match) next=\(p.next) inflight=\(p.inflight)" + (p.recentActive ? "" : " inactive")
+            }
+        case "report-unreachable":
+            cluster.nodes[try node(0)]?.reportUnreachable(try node(1))
+            return process()
+        case "report-snapshot":
+            guard args.count == 3, args[2] == "ok" || args[2] == "failed" else { throw ScenarioError("report-snapshot LEADER PEER ok|failed") }
+            cluster.nodes[try node(0)]?.reportSnapshot(try node(1), succeeded: args[2] == "ok")
+            return process()
         case "stabilize":
             cluster.stabilize()
             return []
@@ -173,7 +190,7 @@ struct RaftScenarioTests {
     }()
 
     static let files = ["5.2-election.txt", "5.3-log-replication.txt", "5.4-safety-figure-8.txt",
-                        "6-membership.txt", "7-compaction.txt", "thesis-transfer-and-read-index.txt"]
+                        "6-membership.txt", "7-compaction.txt", "thesis-transfer-and-read-index.txt", "flow-control.txt"]
 
     @Test("scenario", arguments: files)
     func scenario(_ file: String) throws {

@@ -2,16 +2,11 @@
 /// check-quorum, single-server membership changes, leadership transfer and ReadIndex). No
 /// threads, clock or sockets: the host calls `tick()` on a timer, `step(_:)` for each message
 /// received, `propose`/`readIndex`/... for clients, then takes `ready()` (persist, send,
-/// apply) and calls `advance()`.
+/// apply) and calls `advance()`. A leader paces what it sends each follower (etcd-raft's
+/// progress states and in-flight window); the host helps with `reportUnreachable` and
+/// `reportSnapshot`, and can show `progressView()`.
 public struct RaftNode: Sendable {
     public enum Role: String, Sendable { case follower, preCandidate = "pre-candidate", candidate, leader }
-
-    struct Progress: Sendable {
-        var match: UInt64 = 0
-        var next: UInt64
-        /// Heard from since the last quorum check.
-        var recentActive = false
-    }
 
     public let id: NodeID
     public private(set) var role: Role = .follower
@@ -46,6 +41,7 @@ public struct RaftNode: Sendable {
     /// from the leader) brings the changes since.
     public init(id: NodeID, settings: RaftConfiguration = RaftConfiguration(), hardState: HardState,
                 snapshot: Snapshot, entries: [Entry]) {
+        precondition(settings.maxInflightMessages > 0, "RaftConfiguration.maxInflightMessages must be at least 1")
         self.id = id
         self.settings = settings
         // Each node's stream must be unrelated to the others'. Seeding with seed + id x the
@@ -97,7 +93,7 @@ public struct RaftNode: Sendable {
                         return
                     }
                     // Activity is judged per election timeout: forget who answered before.
-                    for peer in progress.keys where peer != id { progress[peer]?.recentActive = false }
+                    for peer in progress.keys where peer != id { updateProgress(of: peer) { $0.recentActive = false } }
                 }
             }
             if heartbeatElapsed >= settings.heartbeatTicks {
@@ -192,8 +188,11 @@ public struct RaftNode: Sendable {
         electionElapsed = 0
         transferTarget = 0
         progress = [:]
+        // Where each follower's log ends is unknown: probe them all from our last entry.
         for peer in configuration.voters.union(configuration.learners) {
-            progress[peer] = Progress(match: peer == id ? log.lastIndex : 0, next: log.lastIndex + 1, recentActive: peer == id)
+            progress[peer] = peer == id
+                ? Progress(match: log.lastIndex, next: log.lastIndex + 1, state: .replicate, recentActive: true, window: settings.maxInflightMessages)
+                : Progress(next: log.lastIndex + 1, window: settings.maxInflightMessages)
         }
         // An empty entry of the new term lets earlier entries commit (§5.4.2).
         appendAsLeader([.empty])
@@ -287,8 +286,10 @@ public struct RaftNode: Sendable {
             }
         }
         log.append(new)
-        progress[id]?.match = log.lastIndex
-        progress[id]?.next = log.lastIndex + 1
+        updateProgress(of: id) { [last = log.lastIndex] in
+            $0.match = last
+            $0.next = last + 1
+        }
         maybeCommit()
     }
 
@@ -297,11 +298,42 @@ public struct RaftNode: Sendable {
         configuration = configuration.applying(change)
         guard role == .leader else { return }
         for peer in configuration.voters.union(configuration.learners) where progress[peer] == nil {
-            progress[peer] = Progress(match: 0, next: log.lastIndex + 1)
+            progress[peer] = Progress(next: log.lastIndex + 1, window: settings.maxInflightMessages)
         }
         for peer in progress.keys where !configuration.voters.contains(peer) && !configuration.learners.contains(peer) {
             progress[peer] = nil
         }
+    }
+
+    // MARK: Transport reports and progress
+
+    /// The host's transport could not deliver a message to `peer` (connection refused or
+    /// lost). Appends sent to it are probably lost too: a follower being pipelined to falls
+    /// back to probing (one append at a time) until it answers again. Only a leader acts on it.
+    public mutating func reportUnreachable(_ peer: NodeID) {
+        guard role == .leader, peer != id else { return }
+        updateProgress(of: peer) { if $0.state == .replicate { $0.becomeProbe() } }
+    }
+
+    /// The host's InstallSnapshot transfer to `peer` (of a `.snapshot` message from `ready()`)
+    /// finished or failed. Either way the leader goes back to probing it, but not at once: on
+    /// success it waits for the follower's answer to the snapshot; on failure the snapshot is
+    /// sent again after the next heartbeat round trip, never in a tight loop. Ignored unless
+    /// this node leads and a snapshot to `peer` is pending.
+    public mutating func reportSnapshot(_ peer: NodeID, succeeded: Bool) {
+        guard role == .leader else { return }
+        updateProgress(of: peer) {
+            guard $0.state == .snapshot else { return }
+            if succeeded { $0.snapshotSucceeded() } else { $0.snapshotFailed() }
+        }
+    }
+
+    /// What this leader knows of each member's log and how it is sending to it, by id (its
+    /// own entry included: match = its last index, state `replicate`). Empty unless this node
+    /// leads. For status pages and metrics: replication lag is `lastIndex - match`.
+    public func progressView() -> [NodeID: PeerProgress] {
+        guard role == .leader else { return [:] }
+        return progress.mapValues(\.view)
     }
 
     // MARK: Messages
@@ -374,28 +406,37 @@ public struct RaftNode: Sendable {
             if role != .follower { becomeFollower(term: term, leader: m.from) }
             handleSnapshot(m)
         case .appendResponse:
-            guard role == .leader, var p = progress[m.from] else { return }
-            p.recentActive = true
+            guard role == .leader else { return }
             if m.reject {
                 // Fast back-off: jump to the follower's hint instead of one entry at a time.
-                p.next = max(p.match + 1, min(p.next - 1, m.hint))
-                progress[m.from] = p
-                sendAppend(to: m.from)
-            } else if m.index > p.match {
-                p.match = m.index
-                p.next = max(p.next, m.index + 1)
-                progress[m.from] = p
-                maybeCommit()
-                if p.next <= log.lastIndex { sendAppend(to: m.from) }
-                if m.from == transferTarget && p.match == log.lastIndex { sendTimeoutNow(to: m.from) }
+                let news = updateProgress(of: m.from) {
+                    $0.recentActive = true
+                    return $0.rejected(m.index, hint: m.hint)
+                }
+                if news == true { sendAppend(to: m.from) }
             } else {
-                progress[m.from] = p
+                let news = updateProgress(of: m.from) { [firstIndex = log.firstIndex] in
+                    $0.recentActive = true
+                    return $0.accepted(m.index, firstLogIndex: firstIndex)
+                }
+                guard news == true else { return }
+                maybeCommit()
+                // Send what the window now allows (several messages when catching up), and the
+                // commit index if the follower cannot know it yet.
+                while sendAppend(to: m.from, evenIfEmpty: false) {}
+                if m.from == transferTarget && progress[m.from]?.match == log.lastIndex { sendTimeoutNow(to: m.from) }
             }
         case .heartbeatResponse:
-            guard role == .leader, var p = progress[m.from] else { return }
-            p.recentActive = true
-            progress[m.from] = p
-            if p.match < log.lastIndex { sendAppend(to: m.from) }
+            // A heartbeat round trip: a probe may go out again, and a full window may send one
+            // empty append, whose answer frees the window or shows that appends were lost. A
+            // caught-up follower still being probed gets an (empty) append too, so that its
+            // answer moves it to replicate.
+            guard role == .leader, let needsAppend = updateProgress(of: m.from, { [last = log.lastIndex] in
+                $0.recentActive = true
+                $0.paused = false
+                return $0.match < last || $0.state == .probe
+            }) else { return }
+            if needsAppend { sendAppend(to: m.from) }
             if !m.context.isEmpty { acknowledgeRead(m.context, from: m.from) }
         case .timeoutNow:
             guard configuration.voters.contains(id), role != .leader else { return }
@@ -452,13 +493,13 @@ public struct RaftNode: Sendable {
     }
 
     private mutating func maybeCommit() {
-        let matches = configuration.voters.map { progress[$0]?.match ?? 0 }.sorted(by: >)
+        let matches = configuration.voters.map { readProgress(of: $0) { $0.match } ?? 0 }.sorted(by: >)
         guard !matches.isEmpty else { return }
         let candidate = matches[configuration.quorum - 1]
         // Only entries of the current term commit by counting (§5.4.2, Figure 8).
         if candidate > log.committed, log.term(candidate) == term {
             log.committed = candidate
-            broadcastAppend()
+            broadcastAppend(evenIfEmpty: false)    // the new commit index, to followers that lack it
             if !readsAwaitingCommit.isEmpty {
                 let waiting = readsAwaitingCommit
                 readsAwaitingCommit = []
@@ -482,36 +523,76 @@ public struct RaftNode: Sendable {
 
     // MARK: Sending
 
-    private mutating func broadcastAppend() {
-        for peer in progress.keys.sorted() where peer != id { sendAppend(to: peer) }
+    private mutating func broadcastAppend(evenIfEmpty: Bool = true) {
+        for peer in progress.keys.sorted() where peer != id { sendAppend(to: peer, evenIfEmpty: evenIfEmpty) }
     }
 
+    /// Heartbeats go to every follower whatever its state: they carry the commit index and
+    /// ReadIndex confirmations, and their answers are what un-pause a probe.
     private mutating func broadcastHeartbeat(context: [UInt8]) {
         for peer in progress.keys.sorted() where peer != id {
             var m = Message(kind: .heartbeat, from: id, to: peer, term: term)
-            m.commit = min(log.committed, progress[peer]?.match ?? 0)
+            // Never past what the follower is known to have: it may lack the entries before.
+            m.commit = updateProgress(of: peer) { [committed = log.committed] in
+                let commit = min(committed, $0.match)
+                $0.sentHeartbeat(commit: commit)
+                return commit
+            } ?? 0
             m.context = context
             messages.append(m)
         }
     }
 
-    private mutating func sendAppend(to peer: NodeID) {
-        guard let p = progress[peer] else { return }
-        let previous = p.next - 1
-        guard let previousTerm = log.term(previous) else {
-            // The entries it needs are compacted: send the snapshot instead.
-            var m = Message(kind: .snapshot, from: id, to: peer, term: term)
-            m.snapshot = log.snapshot
-            messages.append(m)
-            return
-        }
+    /// Sends `peer` an append if its progress allows: its next entries (as many as the
+    /// message and the window take), else an empty append, which goes out only when
+    /// `evenIfEmpty` or when it carries a commit index the follower cannot have. When the
+    /// entries it needs are compacted, the snapshot goes instead. Returns whether a message
+    /// went out.
+    @discardableResult
+    private mutating func sendAppend(to peer: NodeID, evenIfEmpty: Bool = true) -> Bool {
+        guard let allowed = readProgress(of: peer, { [committed = log.committed] in $0.appendAllowance(commit: committed) }) ?? nil else { return false }
+        let previous = allowed.next - 1
+        guard let previousTerm = log.term(previous) else { return sendSnapshot(to: peer) }
+        let entries = allowed.mayCarryEntries ? log.slice(from: allowed.next, to: log.lastIndex, limit: settings.maxEntriesPerMessage) : []
+        guard !entries.isEmpty || evenIfEmpty || allowed.bumpsCommit else { return false }
         var m = Message(kind: .append, from: id, to: peer, term: term)
         m.index = previous
         m.logTerm = previousTerm
-        m.entries = log.slice(from: p.next, to: log.lastIndex, limit: settings.maxEntriesPerMessage)
+        m.entries = entries
         m.commit = log.committed
         messages.append(m)
-        if let last = m.entries.last { progress[peer]?.next = last.index + 1 }    // optimistic pipelining
+        updateProgress(of: peer) { [committed = log.committed] in $0.sentAppend(lastEntry: entries.last?.index, commit: committed) }
+        return true
+    }
+
+    /// The entries `peer` needs are compacted: the snapshot goes instead, once, and nothing
+    /// more until the follower answers or the host reports the transfer (`reportSnapshot`).
+    private mutating func sendSnapshot(to peer: NodeID) -> Bool {
+        // A follower not heard from lately may be down: do not start a transfer to it yet
+        // (its next heartbeat answer will).
+        guard readProgress(of: peer, { $0.recentActive }) == true else { return false }
+        var m = Message(kind: .snapshot, from: id, to: peer, term: term)
+        m.snapshot = log.snapshot
+        messages.append(m)
+        updateProgress(of: peer) { [index = log.snapshot.index] in $0.becomeSnapshot(index) }
+        return true
+    }
+
+    /// Runs `body` on `peer`'s progress in place and returns its result (nil: no such peer).
+    /// Through `values[index]`, because `progress[peer]?.x = ...` allocates (an accessor
+    /// frame per call, measured with raft-bench), and a copy written back would make the
+    /// window's buffer copy on write at every send.
+    @discardableResult
+    private mutating func updateProgress<T>(of peer: NodeID, _ body: (inout Progress) -> T) -> T? {
+        guard let position = progress.index(forKey: peer) else { return nil }
+        return body(&progress.values[position])
+    }
+
+    /// `body`'s result on `peer`'s progress, borrowed rather than copied (nil: no such peer):
+    /// this runs for every message sent and answered.
+    private func readProgress<T>(of peer: NodeID, _ body: (borrowing Progress) -> T) -> T? {
+        guard let position = progress.index(forKey: peer) else { return nil }
+        return body(progress.values[position])
     }
 
     private mutating func sendTimeoutNow(to peer: NodeID) {

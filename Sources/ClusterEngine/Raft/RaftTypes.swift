@@ -194,6 +194,11 @@ public struct RaftConfiguration: Sendable {
     public var checkQuorum = true
     /// Entries per append message.
     public var maxEntriesPerMessage = 64
+    /// Append messages a leader keeps unacknowledged per follower while pipelining (at least
+    /// 1). A slow or unreachable follower gets no more than this many queued for it, so at
+    /// most `maxInflightMessages x maxEntriesPerMessage` entries; the window reopens as it
+    /// acknowledges them (etcd-raft's MaxInflightMsgs).
+    public var maxInflightMessages = 256
     /// Seed of the randomized election timeouts.
     public var seed: UInt64 = 1
 
