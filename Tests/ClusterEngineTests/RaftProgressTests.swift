@@ -244,3 +244,31 @@ struct RaftProgressTests {
         #expect(h.caughtUp)
     }
 }
+
+@Suite("Raft check-quorum")
+struct RaftCheckQuorumTests {
+    @Test("a leader cut off at any tick of its check interval steps down within one election timeout and a heartbeat")
+    func isolatedLeaderStepsDownPromptly() {
+        let settings = RaftConfiguration()
+        for offset in 0..<settings.electionTicks {
+            var cluster = RaftCluster(voters: [1, 2, 3], settings: settings)
+            cluster.nodes[1]?.campaign()
+            cluster.stabilize()
+            // Run the healthy group for a while, ending `offset` ticks into a check interval.
+            for _ in 0..<(3 * settings.electionTicks + offset) {
+                for id in [1, 2, 3] as [NodeID] { cluster.tick(id) }
+                cluster.stabilize()
+            }
+            #expect(cluster.nodes[1]?.role == .leader)
+            cluster.partition = [[1], [2, 3]]
+            var ticks = 0
+            while cluster.nodes[1]?.role == .leader, ticks < 10 * settings.electionTicks {
+                cluster.tick(1)
+                ticks += 1
+                cluster.stabilize()
+            }
+            // Heard from last at most a heartbeat before the cut: down by electionTicks after that.
+            #expect(ticks <= settings.electionTicks + settings.heartbeatTicks, "offset \(offset): stepped down after \(ticks) ticks")
+        }
+    }
+}

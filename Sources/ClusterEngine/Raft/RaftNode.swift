@@ -19,6 +19,9 @@ public struct RaftNode: Sendable {
     private var rng: SplitMix64
 
     private var electionElapsed = 0
+    /// Leader: ticks since it became leader, and the tick each peer was last heard from.
+    private var leaderTicks = 0
+    private var lastHeardTick: [NodeID: Int] = [:]
     private var heartbeatElapsed = 0
     private var randomizedElectionTicks = 0
     private var votes: [NodeID: Bool] = [:]
@@ -85,16 +88,18 @@ public struct RaftNode: Sendable {
                 transferElapsed += 1
                 if transferElapsed >= settings.electionTicks { transferTarget = 0 }    // give up the transfer
             }
+            leaderTicks += 1
+            // Check-quorum over a sliding window: a leader that has not heard from a quorum in
+            // the last election timeout steps down at once. (Judged only at the end of each
+            // timeout, as before, a leader cut off just after a check led on for up to two.)
+            if settings.checkQuorum, leaderTicks >= settings.electionTicks, !quorumHeardRecently() {
+                becomeFollower(term: term, leader: 0)
+                return
+            }
             if electionElapsed >= settings.electionTicks {
                 electionElapsed = 0
-                if settings.checkQuorum {
-                    guard quorumActive() else {
-                        becomeFollower(term: term, leader: 0)
-                        return
-                    }
-                    // Activity is judged per election timeout: forget who answered before.
-                    for peer in progress.keys where peer != id { updateProgress(of: peer) { $0.recentActive = false } }
-                }
+                // `recentActive` is judged per election timeout: forget who answered before.
+                for peer in progress.keys where peer != id { updateProgress(of: peer) { $0.recentActive = false } }
             }
             if heartbeatElapsed >= settings.heartbeatTicks {
                 heartbeatElapsed = 0
@@ -186,6 +191,8 @@ public struct RaftNode: Sendable {
         leader = id
         heartbeatElapsed = 0
         electionElapsed = 0
+        leaderTicks = 0
+        lastHeardTick = [:]
         transferTarget = 0
         progress = [:]
         // Where each follower's log ends is unknown: probe them all from our last entry.
@@ -366,6 +373,7 @@ public struct RaftNode: Sendable {
             return
         }
 
+        if role == .leader { lastHeardTick[m.from] = leaderTicks }
         switch m.kind {
         case .preVote, .vote:
             let canVote = m.kind == .preVote
@@ -508,8 +516,11 @@ public struct RaftNode: Sendable {
         }
     }
 
-    private func quorumActive() -> Bool {
-        configuration.voters.filter { $0 == id || progress[$0]?.recentActive == true }.count >= configuration.quorum
+    /// Did a quorum of voters (this node included) send anything in the last election timeout?
+    private func quorumHeardRecently() -> Bool {
+        configuration.voters.filter { voter in
+            voter == id || leaderTicks - (lastHeardTick[voter] ?? 0) < settings.electionTicks
+        }.count >= configuration.quorum
     }
 
     private mutating func acknowledgeRead(_ context: [UInt8], from peer: NodeID) {

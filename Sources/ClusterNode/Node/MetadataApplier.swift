@@ -71,6 +71,8 @@ final class MetadataApplier: @unchecked Sendable {
                 applied = snapshot.index
                 effectsApplied = max(effectsApplied, snapshot.index)
                 try persistEffectsApplied()
+                logger.info("metadata snapshot installed", metadata: [
+                    "index": "\(snapshot.index)", "members": "\(metadata.members.count)", "collections": "\(metadata.collections.count)"])
             } catch {
                 logger.error("cannot install the metadata snapshot", metadata: ["index": "\(snapshot.index)", "error": "\(error)"])
             }

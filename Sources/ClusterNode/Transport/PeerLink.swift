@@ -124,7 +124,10 @@ final class PeerLink: Sendable {
     /// Streams a snapshot to the peer in chunks (resuming where the peer says it stopped) and
     /// reports the result; a transfer already running for this peer makes this a no-op.
     func sendSnapshot(_ message: Message) {
-        guard let snapshot = message.snapshot else { return }
+        guard let snapshot = message.snapshot else {
+            events.snapshotSent(peer, false)
+            return
+        }
         let start = state.withLock { s -> Bool in
             guard !s.snapshotRunning, !s.closed else { return false }
             s.snapshotRunning = true

@@ -41,7 +41,12 @@ final class RaftTransport: Sendable {
         var byPeer: [NodeID: [RuvectorV1.RaftMessage]] = [:]
         for message in messages where message.to != selfID {
             if message.kind == .snapshot {
-                link(message.to)?.sendSnapshot(message)
+                // The engine waits for the outcome of every snapshot it sends.
+                guard let link = link(message.to) else {
+                    events.snapshotSent(message.to, false)
+                    continue
+                }
+                link.sendSnapshot(message)
             } else if let wire = RaftWireMapping.wire(message) {
                 byPeer[message.to, default: []].append(wire)
             }

@@ -3,7 +3,7 @@
 `Cluster(3, base_dir=tmp)` picks free ports and starts each node as
 
     ruvector-server --node-id i --listen 127.0.0.1:P_i --data-dir base/d_i \\
-        --cluster 1=127.0.0.1:P_1,2=127.0.0.1:P_2,3=127.0.0.1:P_3 [--peer-route j=127.0.0.1:PROXY_ij,...]
+        --cluster 1=127.0.0.1:P_1,2=127.0.0.1:P_2,3=127.0.0.1:P_3 [--peer-routes j=127.0.0.1:PROXY_ij,...]
 
 With `proxied=True` (the default) node i dials node j through its own `LinkProxy` (P_ij), so
 `isolate`, `partition` and `delay_link` act on single directed links while clients still reach
@@ -13,7 +13,6 @@ always stops what it started.
 """
 from __future__ import annotations
 
-import functools
 import os
 import re
 import signal
@@ -346,7 +345,7 @@ class Cluster:
         return ports
 
     def _routes(self, i: int, ports: dict[int, int]) -> list[str]:
-        """Creates the proxies for node i's outgoing links and returns its --peer-route flag."""
+        """Creates the proxies for node i's outgoing links and returns its --peer-routes flag."""
         if not self.proxied:
             return []
         peers = [(j, port) for j, port in sorted(ports.items()) if j != i]
@@ -354,7 +353,7 @@ class Cluster:
         for (j, port), listen_port in zip(peers, self._new_ports(len(peers))):
             self.proxies[(i, j)] = LinkProxy(listen_port, HOST, port)
             routes.append(f"{j}={HOST}:{listen_port}")
-        return [_peer_route_flag(self.binary), ",".join(routes)] if routes else []
+        return ["--peer-routes", ",".join(routes)] if routes else []
 
     def _spawn(self, node: Node) -> None:
         if self._stopped:
@@ -398,14 +397,6 @@ def _describe(progress: Callable[[], object] | None) -> str:
         return str(progress())
     except ruvector.RuVectorError as failure:
         return f"(could not tell: {failure})"
-
-
-@functools.lru_cache(maxsize=None)
-def _peer_route_flag(binary: str) -> str:
-    """The routes flag as the binary spells it: the issue names it --peer-route, the server's
-    --help may say --peer-routes. Asked once per binary."""
-    help_text = subprocess.run([binary, "--help"], capture_output=True, text=True, timeout=30).stdout
-    return "--peer-routes" if re.search(r"^\s*--peer-routes\b", help_text, re.M) else "--peer-route"
 
 
 def _agreed_leader(states: dict[int, ruvector.ClusterState], node_count: int, excluding: set[int]) -> int | None:
