@@ -170,7 +170,7 @@ let package = Package(
         .executableTarget(
             name: "RuVectorFuzz",
             dependencies: ["RPC", "Wire", "Services", "Storage", "VectorEngine", "VectorDatabase", "GraphEngine",
-                           "GraphPersistence", "RuVectorClient", "WorkControl",
+                           "GraphPersistence", "RuVectorClient", "WorkControl", "ClusterEngine", "ClusterNode",
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOEmbedded", package: "swift-nio"),
                            .product(name: "Logging", package: "swift-log"),

@@ -53,7 +53,7 @@ extension FuzzTarget {
 /// Every target, by command-line name.
 enum FuzzTargets {
     static let names = [HTTP2Target.name, ProtobufTarget.name, CypherTarget.name, FilterJSONTarget.name,
-                        SnapshotTarget.name, WALTarget.name]
+                        SnapshotTarget.name, WALTarget.name, RaftTarget.name]
 
     /// A fresh instance of the target named `name` (files go under `workDirectory`).
     static func make(_ name: String, workDirectory: String) throws -> (any FuzzTarget)? {
@@ -64,6 +64,7 @@ enum FuzzTargets {
         case FilterJSONTarget.name: return try FilterJSONTarget(workDirectory: workDirectory)
         case SnapshotTarget.name: return try SnapshotTarget(workDirectory: workDirectory)
         case WALTarget.name: return try WALTarget(workDirectory: workDirectory)
+        case RaftTarget.name: return RaftTarget()
         default: return nil
         }
     }

@@ -272,3 +272,21 @@ struct RaftCheckQuorumTests {
         }
     }
 }
+
+@Suite("Raft hostile messages")
+struct RaftHostileMessageTests {
+    @Test("terms, indexes and commits past 2^62 are ignored (a TimeoutNow at UInt64.max trapped the next election's term + 1)")
+    func outOfRangeValuesAreIgnored() {
+        for kind in [Message.Kind.timeoutNow, .heartbeat, .append, .vote, .preVote, .appendResponse] {
+            var node = RaftNode(id: 1, voters: [1, 2, 3])
+            var message = Message(kind: kind, from: 2, to: 1, term: .max)
+            message.commit = .max
+            node.step(message)
+            #expect(node.term == 0, "\(kind)")
+            message.term = 1
+            message.index = .max
+            node.step(message)
+            #expect(node.commitIndex == 0 && node.lastIndex == 0, "\(kind)")
+        }
+    }
+}

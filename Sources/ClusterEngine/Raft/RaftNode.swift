@@ -76,6 +76,10 @@ public struct RaftNode: Sendable {
     public var lastTerm: UInt64 { log.lastTerm }
     public var hardState: HardState { HardState(term: term, vote: vote, commit: log.committed) }
 
+    /// The largest term, index or commit a message may carry (2^62): far beyond any real log, and
+    /// low enough that the arithmetic on them (next term, index + 1) never overflows.
+    public static let maxTerm: UInt64 = 1 << 62
+
     // MARK: Time
 
     /// Advances the logical clock by one tick.
@@ -347,6 +351,10 @@ public struct RaftNode: Sendable {
 
     /// Handles one message from another server.
     public mutating func step(_ m: Message) {
+        // No real group reaches such terms; adopting one would overflow the next election's term.
+        guard m.term <= Self.maxTerm, m.index <= Self.maxTerm, m.logTerm <= Self.maxTerm, m.commit <= Self.maxTerm,
+              m.hint <= Self.maxTerm, m.entries.allSatisfy({ $0.term <= Self.maxTerm && $0.index <= Self.maxTerm }),
+              (m.snapshot.map { $0.index <= Self.maxTerm && $0.term <= Self.maxTerm } ?? true) else { return }
         if m.term > term {
             if m.kind == .preVote || m.kind == .vote {
                 // Leader stickiness: a server hearing from a leader ignores disruptive candidates.
