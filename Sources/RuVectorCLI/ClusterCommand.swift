@@ -21,7 +21,8 @@ struct ClusterCommand: AsyncParsableCommand {
             let role = m.id == state.leaderID ? "leader" : m.role == .voter ? "follower" : m.role.rawValue
             guard leaderKnown else { return [String(m.id), m.address, role, "-", "-", "-", "-"] }
             return [String(m.id), m.address, role, m.healthy ? "healthy" : "unreachable",
-                    m.id == state.leaderID ? "-" : "\(m.lastSeenMillis) ms ago", String(m.matchIndex), String(m.lagEntries)]
+                    m.id == state.leaderID ? "-" : m.lastSeenMillis > 1 << 40 ? "never" : "\(m.lastSeenMillis) ms ago",
+                    String(m.matchIndex), String(m.lagEntries)]
         })
     }
 

@@ -222,7 +222,7 @@ public final class ServiceCatalog: Sendable {
     /// asks the member at that address to add this node, retrying until it is a member.
     public func startCluster(join: String?, advertisedAddress: String) {
         guard let clusterNode else { return }
-        clusterNode.start()
+        clusterNode.start(advertisedAddress: advertisedAddress)
         if let join { ClusterJoiner(node: clusterNode, via: join, advertisedAddress: advertisedAddress, logger: logger).start() }
     }
 

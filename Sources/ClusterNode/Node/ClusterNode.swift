@@ -204,8 +204,10 @@ public final class ClusterNode: @unchecked Sendable {
         leaderObserver.withLock { $0 = observer }
     }
 
-    /// Starts ticking and handles what the persisted state already asks (applying committed entries).
-    public func start() {
+    /// Starts ticking and handles what the persisted state already asks (applying committed
+    /// entries). `advertisedAddress` goes with every batch this node sends.
+    public func start(advertisedAddress: String) {
+        transport.selfAddress.withLock { $0 = advertisedAddress }
         loop.execute { [self] in
             ticker = loop.scheduleRepeatedTask(initialDelay: .milliseconds(Int64(options.tickMillis)),
                                                delay: .milliseconds(Int64(options.tickMillis))) { [weak self] _ in self?.tick() }
@@ -242,6 +244,11 @@ public final class ClusterNode: @unchecked Sendable {
             }
         }
         processReady()
+    }
+
+    /// Where a peer says it is (from its batches), for peers the metadata does not place yet.
+    public func learnAddress(_ address: String, of peer: NodeID) {
+        transport.learnAddress(address, of: peer)
     }
 
     /// Steps messages received from peers.

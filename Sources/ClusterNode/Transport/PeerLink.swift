@@ -12,6 +12,7 @@ import Wire
 final class PeerLink: Sendable {
     let peer: NodeID
     private let selfID: NodeID
+    private let selfAddress: String
     private let tls: TLSConfiguration?
     private let logger: Logger
     private let events: PeerLinkEvents
@@ -36,9 +37,11 @@ final class PeerLink: Sendable {
     /// Snapshot chunk size.
     static let chunkBytes = 1 << 20
 
-    init(peer: NodeID, selfID: NodeID, address: String, tls: TLSConfiguration?, logger: Logger, events: PeerLinkEvents) {
+    init(peer: NodeID, selfID: NodeID, selfAddress: String, address: String, tls: TLSConfiguration?, logger: Logger,
+         events: PeerLinkEvents) {
         self.peer = peer
         self.selfID = selfID
+        self.selfAddress = selfAddress
         self.tls = tls
         self.logger = logger
         self.events = events
@@ -102,7 +105,7 @@ final class PeerLink: Sendable {
                 if call == nil {
                     call = try await channel().makeCall(path: "/ruvector.v1.RaftService/Send")
                 }
-                try await call?.send(RuvectorV1.RaftBatch(from: selfID, messages: batch).encoded())
+                try await call?.send(RuvectorV1.RaftBatch(from: selfID, messages: batch, fromAddress: selfAddress).encoded())
                 backoffMillis = 0
             } catch {
                 call?.cancel()

@@ -16,6 +16,11 @@ final class RaftTransport: Sendable {
     private let events: PeerLinkEvents
     private let links = Mutex<[NodeID: PeerLink]>([:])
     private let advertised = Mutex<[NodeID: String]>([:])
+    /// Addresses peers gave for themselves (`RaftBatch.from_address`), used only for peers the
+    /// metadata does not place yet.
+    private let announced = Mutex<[NodeID: String]>([:])
+    /// This node's advertised address, sent with every batch.
+    let selfAddress = Mutex("")
 
     init(selfID: NodeID, routes: [NodeID: String], tls: TLSConfiguration?, logger: Logger, events: PeerLinkEvents) {
         self.selfID = selfID
@@ -34,7 +39,19 @@ final class RaftTransport: Sendable {
     }
 
     /// The advertised address of `node`, if known.
-    func address(of node: NodeID) -> String? { advertised.withLock { $0[node] } }
+    func address(of node: NodeID) -> String? { advertised.withLock { $0[node] } ?? announced.withLock { $0[node] } }
+
+    /// A peer's own word on where it is, kept while the metadata has no address for it (a node
+    /// that just joined hears from a leader whose address it has not applied yet).
+    func learnAddress(_ address: String, of peer: NodeID) {
+        guard peer != selfID, PeerAddress.split(address) != nil, advertised.withLock({ $0[peer] }) == nil else { return }
+        let changed = announced.withLock { known -> Bool in
+            guard known[peer] != address else { return false }
+            known[peer] = address
+            return true
+        }
+        if changed, routes[peer] == nil, let link = links.withLock({ $0[peer] }) { link.setAddress(address) }
+    }
 
     /// Sends a Ready's messages, each to its peer.
     func send(_ messages: [Message]) {
@@ -65,10 +82,11 @@ final class RaftTransport: Sendable {
     /// The link to `peer`, created on first use; nil while its address is unknown.
     private func link(_ peer: NodeID) -> PeerLink? {
         if let existing = links.withLock({ $0[peer] }) { return existing }
-        guard let address = routes[peer] ?? advertised.withLock({ $0[peer] }) else { return nil }
+        guard let address = routes[peer] ?? address(of: peer) else { return nil }
         return links.withLock { links in
             if let existing = links[peer] { return existing }
-            let created = PeerLink(peer: peer, selfID: selfID, address: address, tls: tls, logger: logger, events: events)
+            let created = PeerLink(peer: peer, selfID: selfID, selfAddress: selfAddress.withLock { $0 }, address: address, tls: tls, logger: logger,
+                                   events: events)
             links[peer] = created
             return created
         }

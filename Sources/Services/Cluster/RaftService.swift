@@ -105,6 +105,7 @@ extension RaftService {
                 }
             }
             stepped += UInt64(messages.count)
+            if !batch.fromAddress.isEmpty { node.learnAddress(batch.fromAddress, of: batch.from) }
             node.receive(messages)
         }
         return RuvectorV1.RaftSendSummary(messages: stepped)

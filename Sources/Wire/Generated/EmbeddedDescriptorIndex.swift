@@ -18,7 +18,7 @@ enum EmbeddedDescriptorIndex {
         "grpc/testing/test.proto",
     ]
     /// (offset, length) of each file's FileDescriptorProto in the blob.
-    static let fileRanges: [Swift.Int] = [0, 2206, 2206, 7197, 9403, 2585, 11988, 4511, 16499, 1956, 18455, 2618, 21073, 3581, 24654, 557, 25211, 1744, 26955, 1812, 28767, 101, 28868, 5012, 33880, 1610]
+    static let fileRanges: [Swift.Int] = [0, 2206, 2206, 7197, 9403, 2585, 11988, 4511, 16499, 1956, 18455, 2653, 21108, 3581, 24689, 557, 25246, 1744, 26990, 1812, 28802, 101, 28903, 5012, 33915, 1610]
     /// Direct dependencies of each file, as indices into `fileNames`.
     static let fileDependencies: [[Swift.Int]] = [
         [],

@@ -7119,14 +7119,18 @@ extension RuvectorV1 {
         public var from: Swift.UInt64 = 0
         /// Messages, in the order the sender's state machine produced them.
         public var messages: [RuvectorV1.RaftMessage] = []
+        /// The sender's advertised address, HOST:PORT: a node that joined and has not applied the
+        /// members' addresses yet answers its leader there.
+        public var fromAddress: Swift.String = ""
 
         /// A message with every field at its default.
         public init() {}
 
         /// A message with the given fields; the others keep their defaults.
-        public init(from: Swift.UInt64 = 0, messages: [RuvectorV1.RaftMessage] = []) {
+        public init(from: Swift.UInt64 = 0, messages: [RuvectorV1.RaftMessage] = [], fromAddress: Swift.String = "") {
             self.from = from
             self.messages = messages
+            self.fromAddress = fromAddress
         }
 
         public static let protoFullName = "ruvector.v1.RaftBatch"
@@ -7150,6 +7154,7 @@ extension RuvectorV1 {
             let c = pointer.pointee
             self.from = c.from
             self.messages = (0..<c.n_messages).compactMap { c.messages[$0].map { RuvectorV1.RaftMessage(c: $0) } }
+            self.fromAddress = WireRuntime.string(c.from_address)
         }
 
         func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__RaftBatch> {
@@ -7159,6 +7164,7 @@ extension RuvectorV1 {
             let messagesPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__RaftMessage>?.self, count: self.messages.count)
             for (index, element) in self.messages.enumerated() { messagesPointers[index] = element.toC(&arena) }
             c.pointee.messages = messagesPointers
+            c.pointee.from_address = arena.string(self.fromAddress)
             return c
         }
     }

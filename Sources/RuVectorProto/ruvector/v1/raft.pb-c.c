@@ -869,7 +869,7 @@ const ProtobufCMessageDescriptor ruvector__v1__raft_message__descriptor =
   (ProtobufCMessageInit) ruvector__v1__raft_message__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__raft_batch__field_descriptors[2] =
+static const ProtobufCFieldDescriptor ruvector__v1__raft_batch__field_descriptors[3] =
 {
   {
     "from",
@@ -895,15 +895,28 @@ static const ProtobufCFieldDescriptor ruvector__v1__raft_batch__field_descriptor
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "from_address",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__RaftBatch, from_address),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__raft_batch__field_indices_by_name[] = {
   0,   /* field[0] = from */
+  2,   /* field[2] = from_address */
   1,   /* field[1] = messages */
 };
 static const ProtobufCIntRange ruvector__v1__raft_batch__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__raft_batch__descriptor =
 {
@@ -913,7 +926,7 @@ const ProtobufCMessageDescriptor ruvector__v1__raft_batch__descriptor =
   "Ruvector__V1__RaftBatch",
   "ruvector.v1",
   sizeof(Ruvector__V1__RaftBatch),
-  2,
+  3,
   ruvector__v1__raft_batch__field_descriptors,
   ruvector__v1__raft_batch__field_indices_by_name,
   1,  ruvector__v1__raft_batch__number_ranges,

@@ -24,19 +24,19 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16ruvector/v1/raft.proto\x12\x0bruvector.v1\"L\n\x0c\x43onfigChange\x12+\n\x04type\x18\x01 \x01(\x0e\x32\x1d.ruvector.v1.ConfigChangeType\x12\x0f\n\x07node_id\x18\x02 \x01(\x04\"\x83\x01\n\x05\x45ntry\x12\x0c\n\x04term\x18\x01 \x01(\x04\x12\r\n\x05index\x18\x02 \x01(\x04\x12$\n\x04type\x18\x03 \x01(\x0e\x32\x16.ruvector.v1.EntryType\x12\x0c\n\x04\x64\x61ta\x18\x04 \x01(\x0c\x12)\n\x06\x63hange\x18\x05 \x01(\x0b\x32\x19.ruvector.v1.ConfigChange\"\xf8\x01\n\x0bRaftMessage\x12*\n\x04type\x18\x01 \x01(\x0e\x32\x1c.ruvector.v1.RaftMessageType\x12\x0c\n\x04\x66rom\x18\x02 \x01(\x04\x12\n\n\x02to\x18\x03 \x01(\x04\x12\x0c\n\x04term\x18\x04 \x01(\x04\x12\r\n\x05index\x18\x05 \x01(\x04\x12\x10\n\x08log_term\x18\x06 \x01(\x04\x12#\n\x07\x65ntries\x18\x07 \x03(\x0b\x32\x12.ruvector.v1.Entry\x12\x0e\n\x06\x63ommit\x18\x08 \x01(\x04\x12\x0e\n\x06reject\x18\t \x01(\x08\x12\x0c\n\x04hint\x18\n \x01(\x04\x12\x0f\n\x07\x63ontext\x18\x0b \x01(\x0c\x12\x10\n\x08transfer\x18\x0c \x01(\x08\"E\n\tRaftBatch\x12\x0c\n\x04\x66rom\x18\x01 \x01(\x04\x12*\n\x08messages\x18\x02 \x03(\x0b\x32\x18.ruvector.v1.RaftMessage\"#\n\x0fRaftSendSummary\x12\x10\n\x08messages\x18\x01 \x01(\x04\"\xe1\x01\n\x16InstallSnapshotRequest\x12\x0c\n\x04term\x18\x01 \x01(\x04\x12\x11\n\tleader_id\x18\x02 \x01(\x04\x12\x1b\n\x13last_included_index\x18\x03 \x01(\x04\x12\x1a\n\x12last_included_term\x18\x04 \x01(\x04\x12\x0e\n\x06offset\x18\x05 \x01(\x04\x12\x0c\n\x04\x64\x61ta\x18\x06 \x01(\x0c\x12\x0c\n\x04\x64one\x18\x07 \x01(\x08\x12\x0e\n\x06voters\x18\x08 \x03(\x04\x12\x10\n\x08learners\x18\t \x03(\x04\x12\x13\n\x0btotal_bytes\x18\n \x01(\x04\x12\n\n\x02to\x18\x0b \x01(\x04\"J\n\x17InstallSnapshotResponse\x12\x0c\n\x04term\x18\x01 \x01(\x04\x12\x13\n\x0bnext_offset\x18\x02 \x01(\x04\x12\x0c\n\x04\x64one\x18\x03 \x01(\x08\"/\n\x0eProposeRequest\x12\x0f\n\x07\x63ommand\x18\x01 \x01(\x0c\x12\x0c\n\x04\x66rom\x18\x02 \x01(\x04\".\n\x0fProposeResponse\x12\r\n\x05index\x18\x01 \x01(\x04\x12\x0c\n\x04term\x18\x02 \x01(\x04\" \n\x10ReadIndexRequest\x12\x0c\n\x04\x66rom\x18\x01 \x01(\x04\"r\n\x11ReadIndexResponse\x12\r\n\x05index\x18\x01 \x01(\x04\x12\x0c\n\x04term\x18\x02 \x01(\x04\x12\x11\n\tleader_id\x18\x03 \x01(\x04\x12-\n\x08progress\x18\x04 \x03(\x0b\x32\x1b.ruvector.v1.MemberProgress\"a\n\x0eMemberProgress\x12\x0f\n\x07node_id\x18\x01 \x01(\x04\x12\x13\n\x0bmatch_index\x18\x02 \x01(\x04\x12\x18\n\x10last_seen_millis\x18\x03 \x01(\x04\x12\x0f\n\x07healthy\x18\x04 \x01(\x08*Z\n\tEntryType\x12\x1a\n\x16\x45NTRY_TYPE_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x45NTRY_TYPE_CONFIG_CHANGE\x10\x01\x12\x13\n\x0f\x45NTRY_TYPE_NOOP\x10\x02*\x9b\x01\n\x10\x43onfigChangeType\x12\"\n\x1e\x43ONFIG_CHANGE_TYPE_UNSPECIFIED\x10\x00\x12\"\n\x1e\x43ONFIG_CHANGE_TYPE_ADD_LEARNER\x10\x01\x12 \n\x1c\x43ONFIG_CHANGE_TYPE_ADD_VOTER\x10\x02\x12\x1d\n\x19\x43ONFIG_CHANGE_TYPE_REMOVE\x10\x03*\xf1\x02\n\x0fRaftMessageType\x12!\n\x1dRAFT_MESSAGE_TYPE_UNSPECIFIED\x10\x00\x12\x1e\n\x1aRAFT_MESSAGE_TYPE_PRE_VOTE\x10\x01\x12\'\n#RAFT_MESSAGE_TYPE_PRE_VOTE_RESPONSE\x10\x02\x12\x1a\n\x16RAFT_MESSAGE_TYPE_VOTE\x10\x03\x12#\n\x1fRAFT_MESSAGE_TYPE_VOTE_RESPONSE\x10\x04\x12\x1c\n\x18RAFT_MESSAGE_TYPE_APPEND\x10\x05\x12%\n!RAFT_MESSAGE_TYPE_APPEND_RESPONSE\x10\x06\x12\x1f\n\x1bRAFT_MESSAGE_TYPE_HEARTBEAT\x10\x07\x12(\n$RAFT_MESSAGE_TYPE_HEARTBEAT_RESPONSE\x10\x08\x12!\n\x1dRAFT_MESSAGE_TYPE_TIMEOUT_NOW\x10\t2\xc1\x02\n\x0bRaftService\x12>\n\x04Send\x12\x16.ruvector.v1.RaftBatch\x1a\x1c.ruvector.v1.RaftSendSummary(\x01\x12`\n\x0fInstallSnapshot\x12#.ruvector.v1.InstallSnapshotRequest\x1a$.ruvector.v1.InstallSnapshotResponse(\x01\x30\x01\x12\x44\n\x07Propose\x12\x1b.ruvector.v1.ProposeRequest\x1a\x1c.ruvector.v1.ProposeResponse\x12J\n\tReadIndex\x12\x1d.ruvector.v1.ReadIndexRequest\x1a\x1e.ruvector.v1.ReadIndexResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16ruvector/v1/raft.proto\x12\x0bruvector.v1\"L\n\x0c\x43onfigChange\x12+\n\x04type\x18\x01 \x01(\x0e\x32\x1d.ruvector.v1.ConfigChangeType\x12\x0f\n\x07node_id\x18\x02 \x01(\x04\"\x83\x01\n\x05\x45ntry\x12\x0c\n\x04term\x18\x01 \x01(\x04\x12\r\n\x05index\x18\x02 \x01(\x04\x12$\n\x04type\x18\x03 \x01(\x0e\x32\x16.ruvector.v1.EntryType\x12\x0c\n\x04\x64\x61ta\x18\x04 \x01(\x0c\x12)\n\x06\x63hange\x18\x05 \x01(\x0b\x32\x19.ruvector.v1.ConfigChange\"\xf8\x01\n\x0bRaftMessage\x12*\n\x04type\x18\x01 \x01(\x0e\x32\x1c.ruvector.v1.RaftMessageType\x12\x0c\n\x04\x66rom\x18\x02 \x01(\x04\x12\n\n\x02to\x18\x03 \x01(\x04\x12\x0c\n\x04term\x18\x04 \x01(\x04\x12\r\n\x05index\x18\x05 \x01(\x04\x12\x10\n\x08log_term\x18\x06 \x01(\x04\x12#\n\x07\x65ntries\x18\x07 \x03(\x0b\x32\x12.ruvector.v1.Entry\x12\x0e\n\x06\x63ommit\x18\x08 \x01(\x04\x12\x0e\n\x06reject\x18\t \x01(\x08\x12\x0c\n\x04hint\x18\n \x01(\x04\x12\x0f\n\x07\x63ontext\x18\x0b \x01(\x0c\x12\x10\n\x08transfer\x18\x0c \x01(\x08\"[\n\tRaftBatch\x12\x0c\n\x04\x66rom\x18\x01 \x01(\x04\x12*\n\x08messages\x18\x02 \x03(\x0b\x32\x18.ruvector.v1.RaftMessage\x12\x14\n\x0c\x66rom_address\x18\x03 \x01(\t\"#\n\x0fRaftSendSummary\x12\x10\n\x08messages\x18\x01 \x01(\x04\"\xe1\x01\n\x16InstallSnapshotRequest\x12\x0c\n\x04term\x18\x01 \x01(\x04\x12\x11\n\tleader_id\x18\x02 \x01(\x04\x12\x1b\n\x13last_included_index\x18\x03 \x01(\x04\x12\x1a\n\x12last_included_term\x18\x04 \x01(\x04\x12\x0e\n\x06offset\x18\x05 \x01(\x04\x12\x0c\n\x04\x64\x61ta\x18\x06 \x01(\x0c\x12\x0c\n\x04\x64one\x18\x07 \x01(\x08\x12\x0e\n\x06voters\x18\x08 \x03(\x04\x12\x10\n\x08learners\x18\t \x03(\x04\x12\x13\n\x0btotal_bytes\x18\n \x01(\x04\x12\n\n\x02to\x18\x0b \x01(\x04\"J\n\x17InstallSnapshotResponse\x12\x0c\n\x04term\x18\x01 \x01(\x04\x12\x13\n\x0bnext_offset\x18\x02 \x01(\x04\x12\x0c\n\x04\x64one\x18\x03 \x01(\x08\"/\n\x0eProposeRequest\x12\x0f\n\x07\x63ommand\x18\x01 \x01(\x0c\x12\x0c\n\x04\x66rom\x18\x02 \x01(\x04\".\n\x0fProposeResponse\x12\r\n\x05index\x18\x01 \x01(\x04\x12\x0c\n\x04term\x18\x02 \x01(\x04\" \n\x10ReadIndexRequest\x12\x0c\n\x04\x66rom\x18\x01 \x01(\x04\"r\n\x11ReadIndexResponse\x12\r\n\x05index\x18\x01 \x01(\x04\x12\x0c\n\x04term\x18\x02 \x01(\x04\x12\x11\n\tleader_id\x18\x03 \x01(\x04\x12-\n\x08progress\x18\x04 \x03(\x0b\x32\x1b.ruvector.v1.MemberProgress\"a\n\x0eMemberProgress\x12\x0f\n\x07node_id\x18\x01 \x01(\x04\x12\x13\n\x0bmatch_index\x18\x02 \x01(\x04\x12\x18\n\x10last_seen_millis\x18\x03 \x01(\x04\x12\x0f\n\x07healthy\x18\x04 \x01(\x08*Z\n\tEntryType\x12\x1a\n\x16\x45NTRY_TYPE_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x45NTRY_TYPE_CONFIG_CHANGE\x10\x01\x12\x13\n\x0f\x45NTRY_TYPE_NOOP\x10\x02*\x9b\x01\n\x10\x43onfigChangeType\x12\"\n\x1e\x43ONFIG_CHANGE_TYPE_UNSPECIFIED\x10\x00\x12\"\n\x1e\x43ONFIG_CHANGE_TYPE_ADD_LEARNER\x10\x01\x12 \n\x1c\x43ONFIG_CHANGE_TYPE_ADD_VOTER\x10\x02\x12\x1d\n\x19\x43ONFIG_CHANGE_TYPE_REMOVE\x10\x03*\xf1\x02\n\x0fRaftMessageType\x12!\n\x1dRAFT_MESSAGE_TYPE_UNSPECIFIED\x10\x00\x12\x1e\n\x1aRAFT_MESSAGE_TYPE_PRE_VOTE\x10\x01\x12\'\n#RAFT_MESSAGE_TYPE_PRE_VOTE_RESPONSE\x10\x02\x12\x1a\n\x16RAFT_MESSAGE_TYPE_VOTE\x10\x03\x12#\n\x1fRAFT_MESSAGE_TYPE_VOTE_RESPONSE\x10\x04\x12\x1c\n\x18RAFT_MESSAGE_TYPE_APPEND\x10\x05\x12%\n!RAFT_MESSAGE_TYPE_APPEND_RESPONSE\x10\x06\x12\x1f\n\x1bRAFT_MESSAGE_TYPE_HEARTBEAT\x10\x07\x12(\n$RAFT_MESSAGE_TYPE_HEARTBEAT_RESPONSE\x10\x08\x12!\n\x1dRAFT_MESSAGE_TYPE_TIMEOUT_NOW\x10\t2\xc1\x02\n\x0bRaftService\x12>\n\x04Send\x12\x16.ruvector.v1.RaftBatch\x1a\x1c.ruvector.v1.RaftSendSummary(\x01\x12`\n\x0fInstallSnapshot\x12#.ruvector.v1.InstallSnapshotRequest\x1a$.ruvector.v1.InstallSnapshotResponse(\x01\x30\x01\x12\x44\n\x07Propose\x12\x1b.ruvector.v1.ProposeRequest\x1a\x1c.ruvector.v1.ProposeResponse\x12J\n\tReadIndex\x12\x1d.ruvector.v1.ReadIndexRequest\x1a\x1e.ruvector.v1.ReadIndexResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'ruvector.v1.raft_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ENTRYTYPE']._serialized_start=1260
-  _globals['_ENTRYTYPE']._serialized_end=1350
-  _globals['_CONFIGCHANGETYPE']._serialized_start=1353
-  _globals['_CONFIGCHANGETYPE']._serialized_end=1508
-  _globals['_RAFTMESSAGETYPE']._serialized_start=1511
-  _globals['_RAFTMESSAGETYPE']._serialized_end=1880
+  _globals['_ENTRYTYPE']._serialized_start=1282
+  _globals['_ENTRYTYPE']._serialized_end=1372
+  _globals['_CONFIGCHANGETYPE']._serialized_start=1375
+  _globals['_CONFIGCHANGETYPE']._serialized_end=1530
+  _globals['_RAFTMESSAGETYPE']._serialized_start=1533
+  _globals['_RAFTMESSAGETYPE']._serialized_end=1902
   _globals['_CONFIGCHANGE']._serialized_start=39
   _globals['_CONFIGCHANGE']._serialized_end=115
   _globals['_ENTRY']._serialized_start=118
@@ -44,23 +44,23 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RAFTMESSAGE']._serialized_start=252
   _globals['_RAFTMESSAGE']._serialized_end=500
   _globals['_RAFTBATCH']._serialized_start=502
-  _globals['_RAFTBATCH']._serialized_end=571
-  _globals['_RAFTSENDSUMMARY']._serialized_start=573
-  _globals['_RAFTSENDSUMMARY']._serialized_end=608
-  _globals['_INSTALLSNAPSHOTREQUEST']._serialized_start=611
-  _globals['_INSTALLSNAPSHOTREQUEST']._serialized_end=836
-  _globals['_INSTALLSNAPSHOTRESPONSE']._serialized_start=838
-  _globals['_INSTALLSNAPSHOTRESPONSE']._serialized_end=912
-  _globals['_PROPOSEREQUEST']._serialized_start=914
-  _globals['_PROPOSEREQUEST']._serialized_end=961
-  _globals['_PROPOSERESPONSE']._serialized_start=963
-  _globals['_PROPOSERESPONSE']._serialized_end=1009
-  _globals['_READINDEXREQUEST']._serialized_start=1011
-  _globals['_READINDEXREQUEST']._serialized_end=1043
-  _globals['_READINDEXRESPONSE']._serialized_start=1045
-  _globals['_READINDEXRESPONSE']._serialized_end=1159
-  _globals['_MEMBERPROGRESS']._serialized_start=1161
-  _globals['_MEMBERPROGRESS']._serialized_end=1258
-  _globals['_RAFTSERVICE']._serialized_start=1883
-  _globals['_RAFTSERVICE']._serialized_end=2204
+  _globals['_RAFTBATCH']._serialized_end=593
+  _globals['_RAFTSENDSUMMARY']._serialized_start=595
+  _globals['_RAFTSENDSUMMARY']._serialized_end=630
+  _globals['_INSTALLSNAPSHOTREQUEST']._serialized_start=633
+  _globals['_INSTALLSNAPSHOTREQUEST']._serialized_end=858
+  _globals['_INSTALLSNAPSHOTRESPONSE']._serialized_start=860
+  _globals['_INSTALLSNAPSHOTRESPONSE']._serialized_end=934
+  _globals['_PROPOSEREQUEST']._serialized_start=936
+  _globals['_PROPOSEREQUEST']._serialized_end=983
+  _globals['_PROPOSERESPONSE']._serialized_start=985
+  _globals['_PROPOSERESPONSE']._serialized_end=1031
+  _globals['_READINDEXREQUEST']._serialized_start=1033
+  _globals['_READINDEXREQUEST']._serialized_end=1065
+  _globals['_READINDEXRESPONSE']._serialized_start=1067
+  _globals['_READINDEXRESPONSE']._serialized_end=1181
+  _globals['_MEMBERPROGRESS']._serialized_start=1183
+  _globals['_MEMBERPROGRESS']._serialized_end=1280
+  _globals['_RAFTSERVICE']._serialized_start=1905
+  _globals['_RAFTSERVICE']._serialized_end=2226
 # @@protoc_insertion_point(module_scope)

@@ -249,10 +249,15 @@ struct  Ruvector__V1__RaftBatch
    */
   size_t n_messages;
   Ruvector__V1__RaftMessage **messages;
+  /*
+   * The sender's advertised address, HOST:PORT: a node that joined and has not applied the
+   * members' addresses yet answers its leader there.
+   */
+  char *from_address;
 };
 #define RUVECTOR__V1__RAFT_BATCH__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__raft_batch__descriptor) \
-    , 0, 0,NULL }
+    , 0, 0,NULL, (char *)protobuf_c_empty_string }
 
 
 /*
