@@ -145,6 +145,30 @@ def test_every_metric_family_is_documented_and_every_documented_family_exists(tm
     assert documented - families == set(), "docs/operations.md lists metric families the server does not expose"
 
 
+def test_every_cluster_metric_family_is_documented_and_every_documented_family_exists(tmp_path):
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    running = RunningServer(["--listen", f"127.0.0.1:{port}", "--node-id", "1", "--cluster", f"1=127.0.0.1:{port}",
+                             "--metrics-listen", "127.0.0.1:0"], tmp_path / "data")
+    try:
+        line = running.process.stdout.readline()
+        match = re.search(r"metrics on (http://\S+)", line)
+        assert match, line
+        with urllib.request.urlopen(match.group(1), timeout=10) as response:
+            exposition = response.read().decode()
+    finally:
+        assert running.stop() == 0
+    families = {f for f in re.findall(r"^# TYPE (\S+) ", exposition, re.M) if f.startswith("ruvector_raft_")}
+    assert "ruvector_raft_term" in families, exposition
+    documented = set()
+    for row in _tables(_section(OPERATIONS.read_text(encoding="utf-8"), "Cluster metrics")):
+        documented.update(re.findall(r"^`(ruvector_[a-z_]+)", row[0]))
+    assert families - documented == set(), "cluster metric families missing from docs/operations.md"
+    assert documented - families == set(), "docs/operations.md lists cluster metric families the server does not expose"
+
+
 def _anchors(path):
     """The anchors GitHub gives the headings of a Markdown file (lower case, punctuation
     dropped, spaces as hyphens; repeats get -1, -2, ...)."""
