@@ -126,16 +126,21 @@ def test_every_environment_variable_of_help_is_documented():
     assert {v for v in variables if "`%s`" % v not in text} == set()
 
 
-def test_every_metric_family_is_documented_and_every_documented_family_exists(tmp_path):
-    running = RunningServer(["--metrics-listen", "127.0.0.1:0"], tmp_path / "data")
+def _scrape(args, data_dir):
+    """The metrics a server started with `args` exposes right after it started."""
+    running = RunningServer([*args, "--metrics-listen", "127.0.0.1:0"], data_dir)
     try:
         line = running.process.stdout.readline()
         match = re.search(r"metrics on (http://\S+)", line)
         assert match, line
         with urllib.request.urlopen(match.group(1), timeout=10) as response:
-            exposition = response.read().decode()
+            return response.read().decode()
     finally:
         assert running.stop() == 0
+
+
+def test_every_metric_family_is_documented_and_every_documented_family_exists(tmp_path):
+    exposition = _scrape([], tmp_path / "data")
     families = set(re.findall(r"^# TYPE (\S+) ", exposition, re.M))
     assert "ruvector_rpc_requests_total" in families, exposition
     documented = set()
@@ -150,16 +155,8 @@ def test_every_cluster_metric_family_is_documented_and_every_documented_family_e
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    running = RunningServer(["--listen", f"127.0.0.1:{port}", "--node-id", "1", "--cluster", f"1=127.0.0.1:{port}",
-                             "--metrics-listen", "127.0.0.1:0"], tmp_path / "data")
-    try:
-        line = running.process.stdout.readline()
-        match = re.search(r"metrics on (http://\S+)", line)
-        assert match, line
-        with urllib.request.urlopen(match.group(1), timeout=10) as response:
-            exposition = response.read().decode()
-    finally:
-        assert running.stop() == 0
+    exposition = _scrape(["--listen", f"127.0.0.1:{port}", "--node-id", "1", "--cluster", f"1=127.0.0.1:{port}"],
+                         tmp_path / "data")
     families = {f for f in re.findall(r"^# TYPE (\S+) ", exposition, re.M) if f.startswith("ruvector_raft_")}
     assert "ruvector_raft_term" in families, exposition
     documented = set()
