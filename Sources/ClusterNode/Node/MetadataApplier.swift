@@ -64,6 +64,9 @@ final class MetadataApplier: @unchecked Sendable {
     }
 
     private func apply(snapshot: Snapshot?, entries: [Entry]) {
+        // Waiters wake only after `published` shows what they waited for: a linearizable read
+        // that returns from its wait reads the published metadata next.
+        var resolutions: [(index: UInt64, term: UInt64?, outcome: ClusterMetadata.Outcome)] = []
         if let snapshot, snapshot.index > applied {
             do {
                 metadata = try ClusterMetadata(decoding: snapshot.data)
@@ -77,7 +80,7 @@ final class MetadataApplier: @unchecked Sendable {
                 logger.error("cannot install the metadata snapshot", metadata: ["index": "\(snapshot.index)", "error": "\(error)"])
             }
             // Waiters at or below the snapshot: their entries are in it, but their outcome is unknown.
-            for index in waiters.keys where index <= snapshot.index { resolve(index, term: nil, outcome: .applied) }
+            for index in waiters.keys where index <= snapshot.index { resolutions.append((index, nil, .applied)) }
         }
         for entry in entries where entry.index == applied + 1 {
             var outcome = ClusterMetadata.Outcome.applied
@@ -96,7 +99,7 @@ final class MetadataApplier: @unchecked Sendable {
             applied = entry.index
             outcomes[entry.index] = outcome
             outcomes[entry.index - UInt64(min(Int(entry.index), Self.outcomesKept))] = nil
-            resolve(entry.index, term: entry.term, outcome: outcome)
+            resolutions.append((entry.index, entry.term, outcome))
         }
         if applied > effectsApplied, effects != nil {
             effectsApplied = applied
@@ -106,6 +109,7 @@ final class MetadataApplier: @unchecked Sendable {
         }
         let (metadata, applied) = (self.metadata, self.applied)
         published.withLock { $0 = (metadata, applied) }
+        for resolution in resolutions { resolve(resolution.index, term: resolution.term, outcome: resolution.outcome) }
         onApplied?(applied, metadata)
     }
 
