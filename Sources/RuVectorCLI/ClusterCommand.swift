@@ -17,10 +17,11 @@ struct ClusterCommand: AsyncParsableCommand {
         ])
         Swift.print("")
         let leaderKnown = state.members.contains { $0.healthy || $0.matchIndex > 0 }
-        Terminal.printTable(["NODE", "ADDRESS", "ROLE", "HEALTH", "LAST SEEN", "MATCH", "LAG"], state.members.map { m in
+        Terminal.printTable(["NODE", "ADDRESS", "ROLE", "CAPACITY", "HEALTH", "LAST SEEN", "MATCH", "LAG"], state.members.map { m in
             let role = m.id == state.leaderID ? "leader" : m.role == .voter ? "follower" : m.role.rawValue
-            guard leaderKnown else { return [String(m.id), m.address, role, "-", "-", "-", "-"] }
-            return [String(m.id), m.address, role, m.healthy ? "healthy" : "unreachable",
+            let capacity = m.capacityBytes == 0 ? "-" : "\(m.capacityBytes >> 20) MiB"
+            guard leaderKnown else { return [String(m.id), m.address, role, capacity, "-", "-", "-", "-"] }
+            return [String(m.id), m.address, role, capacity, m.healthy ? "healthy" : "unreachable",
                     m.id == state.leaderID ? "-" : m.lastSeenMillis > 1 << 40 ? "never" : "\(m.lastSeenMillis) ms ago",
                     String(m.matchIndex), String(m.lagEntries)]
         })
@@ -86,6 +87,7 @@ extension JSONForm {
                     "id": .int(Int64(clamping: m.id)), "address": .string(m.address), "role": .string(m.role.rawValue),
                     "healthy": .bool(m.healthy), "match_index": .int(Int64(clamping: m.matchIndex)),
                     "last_seen_ms": .int(Int64(clamping: m.lastSeenMillis)), "lag_entries": .int(Int64(clamping: m.lagEntries)),
+                    "capacity_bytes": .int(Int64(clamping: m.capacityBytes)),
                 ])
             }),
         ])

@@ -120,6 +120,8 @@ public final class ServiceCatalog: Sendable {
                 throw StorageError(.invalidArgument, "this data directory holds \(collections.list().count) collection(s) made by a single server; a cluster node starts from an empty data directory (export and import them into the cluster)")
             }
             let effects = ClusterCollections(catalog: collections, limits: options.vectorLimits, logger: logger)
+            var clusterOptions = clusterOptions
+            clusterOptions.capacityBytes = UInt64(work.options.memoryLimitBytes)
             let node = try ClusterNode(options: clusterOptions, effects: effects, logger: logger)
             effects.attach(node)
             vectors.cluster = effects

@@ -14,6 +14,7 @@ struct ClusterMetadataTests {
             .createCollection(collection), .createCollection(collection), .deleteCollection("nope"),
             .addMember(.init(id: 2, address: "127.0.0.1:9999")), .removeMember(1),
             .setSettings(.init(replicationFactor: 3, replicationMode: 2)),
+            .reportCapacity(2, bytes: 8 << 30), .reportCapacity(9, bytes: 1),
         ]
         var outcomes: [ClusterMetadata.Outcome] = []
         for (offset, command) in commands.enumerated() {
@@ -22,7 +23,8 @@ struct ClusterMetadataTests {
             outcomes.append(metadata.apply(decoded, index: UInt64(offset + 1)))
         }
         #expect(outcomes == [.applied, .applied, .applied, .alreadyExists, .notFound,
-                             .conflict("node 2 is already a member at 127.0.0.1:7002"), .applied, .applied])
+                             .conflict("node 2 is already a member at 127.0.0.1:7002"), .applied, .applied, .applied, .notFound])
+        #expect(metadata.members[2]?.capacityBytes == 8 << 30)
         #expect(metadata.collections["docs"]?.createdIndex == 3)
         #expect(metadata.members.keys.sorted() == [2])
         #expect(try ClusterMetadata(decoding: metadata.encoded()) == metadata)

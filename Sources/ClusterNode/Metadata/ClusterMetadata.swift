@@ -12,10 +12,13 @@ public struct ClusterMetadata: Sendable, Equatable {
         public var id: NodeID
         /// Where clients and peers reach it, HOST:PORT.
         public var address: String
+        /// The memory it may hold (its `--memory-limit`), as it reported it; 0 until it does.
+        public var capacityBytes: UInt64 = 0
 
-        public init(id: NodeID, address: String) {
+        public init(id: NodeID, address: String, capacityBytes: UInt64 = 0) {
             self.id = id
             self.address = address
+            self.capacityBytes = capacityBytes
         }
     }
 
@@ -60,6 +63,8 @@ public struct ClusterMetadata: Sendable, Equatable {
         case createCollection(Collection)
         case deleteCollection(String)
         case setSettings(Settings)
+        /// A member reports its capacity (each node does once it is a member, and when it changes).
+        case reportCapacity(NodeID, bytes: UInt64)
     }
 
     /// What applying a command did.
@@ -97,6 +102,9 @@ public struct ClusterMetadata: Sendable, Equatable {
             guard collections.removeValue(forKey: name) != nil else { return .notFound }
         case .setSettings(let new):
             settings = new
+        case .reportCapacity(let id, let bytes):
+            guard members[id] != nil else { return .notFound }
+            members[id]?.capacityBytes = bytes
         }
         return .applied
     }
@@ -115,6 +123,7 @@ public struct ClusterMetadata: Sendable, Equatable {
         case .createCollection(let collection): w.u8(3); write(collection, &w)
         case .deleteCollection(let name): w.u8(4); w.string(name)
         case .setSettings(let settings): w.u8(5); w.u32(settings.replicationFactor); w.u32(settings.replicationMode)
+        case .reportCapacity(let id, let bytes): w.u8(6); w.u64(id); w.u64(bytes)
         }
         return w.bytes
     }
@@ -130,6 +139,7 @@ public struct ClusterMetadata: Sendable, Equatable {
             case 3: return .createCollection(try readCollection(&r))
             case 4: return .deleteCollection(try r.string())
             case 5: return .setSettings(Settings(replicationFactor: try r.u32(), replicationMode: try r.u32()))
+            case 6: return .reportCapacity(try r.u64(), bytes: try r.u64())
             case let kind: throw StorageError(.corrupt, "unknown metadata command \(kind)")
             }
         } catch is BinaryReader.Truncated {
@@ -155,7 +165,7 @@ public struct ClusterMetadata: Sendable, Equatable {
         var r = BinaryReader(bytes)
         do {
             guard try r.u8() == Self.version else { throw StorageError(.corrupt, "metadata snapshot of an unknown version") }
-            for _ in 0..<(try r.count(elementBytes: 12)) {
+            for _ in 0..<(try r.count(elementBytes: 20)) {
                 let member = try Self.readMember(&r)
                 members[member.id] = member
             }
@@ -170,11 +180,11 @@ public struct ClusterMetadata: Sendable, Equatable {
     }
 
     private static func write(_ member: Member, _ w: inout BinaryWriter) {
-        w.u64(member.id); w.string(member.address)
+        w.u64(member.id); w.string(member.address); w.u64(member.capacityBytes)
     }
 
     private static func readMember(_ r: inout BinaryReader) throws(BinaryReader.Truncated) -> Member {
-        Member(id: try r.u64(), address: try r.string())
+        Member(id: try r.u64(), address: try r.string(), capacityBytes: try r.u64())
     }
 
     private static func write(_ collection: Collection, _ w: inout BinaryWriter) {

@@ -37,6 +37,8 @@ public final class ClusterNode: @unchecked Sendable {
         public var snapshotEntries = 10_000
         /// fsync policy of the Raft log (`always` in production: a vote must survive a power loss).
         public var syncPolicy: WALSyncPolicy = .always
+        /// The memory this node may hold, reported to the metadata once it is a member (0: none).
+        public var capacityBytes: UInt64 = 0
         /// TLS for node-to-node connections (nil: h2c): this node's certificate, verified peers.
         public var tls: TLSConfiguration?
         /// The peer role (`ServerContext.peerRoles`) a caller of RaftService must prove; nil
@@ -124,6 +126,7 @@ public final class ClusterNode: @unchecked Sendable {
     private var ticker: RepeatedTask?
     private var ticks = 0
     private var compacting = false
+    private var capacityReportRunning = false
 
     /// Opens (or creates) the node's Raft state in `options.directory`: a node with no state and
     /// founding members writes the founding entries (a voter and a member record per founding
@@ -234,6 +237,7 @@ public final class ClusterNode: @unchecked Sendable {
         guard !failed else { return }
         node.tick()
         ticks += 1
+        if ticks % 100 == 0 { reportCapacityIfNeeded() }
         // A caught-up learner becomes a voter (the engine refuses while it lags; try again later).
         if ticks % 10 == 0, node.role == .leader {
             for learner in node.configuration.learners.sorted() {
@@ -244,6 +248,19 @@ public final class ClusterNode: @unchecked Sendable {
             }
         }
         processReady()
+    }
+
+    /// Records this node's capacity in the metadata when it is a member and the record differs
+    /// (once a second at most, one proposal at a time).
+    private func reportCapacityIfNeeded() {
+        guard options.capacityBytes > 0, !capacityReportRunning, node.leader != 0,
+              let recorded = applier.current.metadata.members[id], recorded.capacityBytes != options.capacityBytes else { return }
+        capacityReportRunning = true
+        let command = ClusterMetadata.Command.reportCapacity(id, bytes: options.capacityBytes)
+        Task { [weak self] in
+            _ = try? await self?.propose(command, timeout: .seconds(2))
+            self?.loop.execute { self?.capacityReportRunning = false }
+        }
     }
 
     /// Where a peer says it is (from its batches), for peers the metadata does not place yet.

@@ -42,7 +42,8 @@ final class RaftTarget: FuzzTarget {
         }
         let collection = ClusterMetadata.Collection(name: "docs", dimension: 4, metric: 1, request: [10, 4, 100, 111, 99, 115], createdIndex: 0)
         for command: ClusterMetadata.Command in [.addMember(.init(id: 2, address: "127.0.0.1:7002")), .removeMember(2),
-                                                 .createCollection(collection), .deleteCollection("docs"), .setSettings(.init())] {
+                                                 .createCollection(collection), .deleteCollection("docs"), .setSettings(.init()),
+                                                 .reportCapacity(2, bytes: 1 << 30)] {
             seeds.append([2] + ClusterMetadata.encode(command))
         }
         var metadata = ClusterMetadata()

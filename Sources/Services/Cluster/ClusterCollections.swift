@@ -74,6 +74,8 @@ final class ClusterCollections: MetadataEffects {
             }
         case .removeMember(let id):
             guard id != 0 else { throw RPCError(.invalidArgument, "a member id is non-zero") }
+        case .reportCapacity(let id, _):
+            guard id != 0 else { throw RPCError(.invalidArgument, "a member id is non-zero") }
         case .setSettings(let settings):
             guard (1...16).contains(settings.replicationFactor), settings.replicationMode <= 3 else {
                 throw RPCError(.invalidArgument, "replication factor must be 1-16 and the mode a ReplicationMode")

@@ -45,7 +45,8 @@ enum ClusterMapping {
         let ids = Set(metadata.members.keys).union(status.voters).union(status.learners)
         let members = ids.sorted().map { id -> RuvectorV1.Member in
             let role: RuvectorV1.MemberRole = status.voters.contains(id) ? .voter : status.learners.contains(id) ? .learner : .unspecified
-            var member = RuvectorV1.Member(nodeId: id, address: metadata.members[id]?.address ?? node.address(of: id) ?? "", role: role)
+            var member = RuvectorV1.Member(nodeId: id, address: metadata.members[id]?.address ?? node.address(of: id) ?? "", role: role,
+                                           capacityBytes: metadata.members[id]?.capacityBytes ?? 0)
             if let view = views[id] {
                 member.healthy = view.healthy
                 member.matchIndex = view.matchIndex

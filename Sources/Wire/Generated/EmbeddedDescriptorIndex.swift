@@ -18,7 +18,7 @@ enum EmbeddedDescriptorIndex {
         "grpc/testing/test.proto",
     ]
     /// (offset, length) of each file's FileDescriptorProto in the blob.
-    static let fileRanges: [Swift.Int] = [0, 2206, 2206, 7197, 9403, 2585, 11988, 4511, 16499, 1956, 18455, 2653, 21108, 3581, 24689, 557, 25246, 1744, 26990, 1812, 28802, 101, 28903, 5012, 33915, 1610]
+    static let fileRanges: [Swift.Int] = [0, 2206, 2206, 7197, 9403, 2624, 12027, 4511, 16538, 1956, 18494, 2653, 21147, 3581, 24728, 557, 25285, 1744, 27029, 1812, 28841, 101, 28942, 5012, 33954, 1610]
     /// Direct dependencies of each file, as indices into `fileNames`.
     static let fileDependencies: [[Swift.Int]] = [
         [],

@@ -3766,12 +3766,14 @@ extension RuvectorV1 {
         public var lastSeenMillis: Swift.UInt64 = 0
         /// Log entries it is behind the leader's last index.
         public var lagEntries: Swift.UInt64 = 0
+        /// The memory it may hold (its memory limit), as it reported it; 0 until it does.
+        public var capacityBytes: Swift.UInt64 = 0
 
         /// A message with every field at its default.
         public init() {}
 
         /// A message with the given fields; the others keep their defaults.
-        public init(nodeId: Swift.UInt64 = 0, address: Swift.String = "", role: RuvectorV1.MemberRole = RuvectorV1.MemberRole(rawValue: 0), healthy: Swift.Bool = false, matchIndex: Swift.UInt64 = 0, lastSeenMillis: Swift.UInt64 = 0, lagEntries: Swift.UInt64 = 0) {
+        public init(nodeId: Swift.UInt64 = 0, address: Swift.String = "", role: RuvectorV1.MemberRole = RuvectorV1.MemberRole(rawValue: 0), healthy: Swift.Bool = false, matchIndex: Swift.UInt64 = 0, lastSeenMillis: Swift.UInt64 = 0, lagEntries: Swift.UInt64 = 0, capacityBytes: Swift.UInt64 = 0) {
             self.nodeId = nodeId
             self.address = address
             self.role = role
@@ -3779,6 +3781,7 @@ extension RuvectorV1 {
             self.matchIndex = matchIndex
             self.lastSeenMillis = lastSeenMillis
             self.lagEntries = lagEntries
+            self.capacityBytes = capacityBytes
         }
 
         public static let protoFullName = "ruvector.v1.Member"
@@ -3807,6 +3810,7 @@ extension RuvectorV1 {
             self.matchIndex = c.match_index
             self.lastSeenMillis = c.last_seen_millis
             self.lagEntries = c.lag_entries
+            self.capacityBytes = c.capacity_bytes
         }
 
         func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__Member> {
@@ -3818,6 +3822,7 @@ extension RuvectorV1 {
             c.pointee.match_index = self.matchIndex
             c.pointee.last_seen_millis = self.lastSeenMillis
             c.pointee.lag_entries = self.lagEntries
+            c.pointee.capacity_bytes = self.capacityBytes
             return c
         }
     }

@@ -43,6 +43,8 @@ class Member:
     last_seen_millis: int
     #: Log entries it is behind the leader.
     lag_entries: int
+    #: The memory it may hold (its memory limit), as it reported it; 0 until it does.
+    capacity_bytes: int = 0
 
 
 @dataclass(frozen=True)
@@ -165,7 +167,7 @@ def leader_hint(error: grpc.RpcError) -> str | None:
 
 def _state(message: cluster_pb2.ClusterState) -> ClusterState:
     members = [Member(m.node_id, m.address, _ROLE_NAMES.get(m.role, "unspecified"), m.healthy, m.match_index,
-                      m.last_seen_millis, m.lag_entries) for m in message.members]
+                      m.last_seen_millis, m.lag_entries, m.capacity_bytes) for m in message.members]
     collections = [ClusterCollection(c.name, c.dimension, convert.METRIC_NAMES.get(c.metric, "unspecified"),
                                      c.created_index) for c in message.collections]
     return ClusterState(members, message.leader_id, message.term, message.commit_index, collections,

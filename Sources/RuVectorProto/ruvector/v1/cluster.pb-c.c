@@ -547,7 +547,7 @@ void   ruvector__v1__transfer_shard_request__free_unpacked
   assert(message->base.descriptor == &ruvector__v1__transfer_shard_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor ruvector__v1__member__field_descriptors[7] =
+static const ProtobufCFieldDescriptor ruvector__v1__member__field_descriptors[8] =
 {
   {
     "node_id",
@@ -633,9 +633,22 @@ static const ProtobufCFieldDescriptor ruvector__v1__member__field_descriptors[7]
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "capacity_bytes",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__Member, capacity_bytes),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__member__field_indices_by_name[] = {
   1,   /* field[1] = address */
+  7,   /* field[7] = capacity_bytes */
   3,   /* field[3] = healthy */
   6,   /* field[6] = lag_entries */
   5,   /* field[5] = last_seen_millis */
@@ -646,7 +659,7 @@ static const unsigned ruvector__v1__member__field_indices_by_name[] = {
 static const ProtobufCIntRange ruvector__v1__member__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 7 }
+  { 0, 8 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__member__descriptor =
 {
@@ -656,7 +669,7 @@ const ProtobufCMessageDescriptor ruvector__v1__member__descriptor =
   "Ruvector__V1__Member",
   "ruvector.v1",
   sizeof(Ruvector__V1__Member),
-  7,
+  8,
   ruvector__v1__member__field_descriptors,
   ruvector__v1__member__field_indices_by_name,
   1,  ruvector__v1__member__number_ranges,

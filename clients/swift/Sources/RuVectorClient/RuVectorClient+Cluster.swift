@@ -25,6 +25,8 @@ public struct ClusterState: Sendable, Equatable {
         public var lastSeenMillis: UInt64
         /// Entries it is behind the leader.
         public var lagEntries: UInt64
+        /// The memory it may hold (its memory limit), as it reported it; 0 until it does.
+        public var capacityBytes: UInt64
     }
 
     /// A collection in the cluster's metadata.
@@ -112,7 +114,7 @@ extension RuVectorClient {
             members: wire.members.map { m in
                 let role: ClusterState.Member.Role = m.role == .voter ? .voter : m.role == .learner ? .learner : .none
                 return ClusterState.Member(id: m.nodeId, address: m.address, role: role, healthy: m.healthy, matchIndex: m.matchIndex,
-                                           lastSeenMillis: m.lastSeenMillis, lagEntries: m.lagEntries)
+                                           lastSeenMillis: m.lastSeenMillis, lagEntries: m.lagEntries, capacityBytes: m.capacityBytes)
             },
             leaderID: wire.leaderId, term: wire.term, commitIndex: wire.commitIndex, appliedIndex: wire.appliedIndex,
             answeredBy: wire.answeredBy, stale: wire.stale,

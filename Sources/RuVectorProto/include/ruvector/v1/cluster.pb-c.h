@@ -110,10 +110,14 @@ struct  Ruvector__V1__Member
    * Log entries it is behind the leader's last index.
    */
   uint64_t lag_entries;
+  /*
+   * The memory it may hold (its memory limit), as it reported it; 0 until it does.
+   */
+  uint64_t capacity_bytes;
 };
 #define RUVECTOR__V1__MEMBER__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__member__descriptor) \
-    , 0, (char *)protobuf_c_empty_string, RUVECTOR__V1__MEMBER_ROLE__MEMBER_ROLE_UNSPECIFIED, 0, 0, 0, 0 }
+    , 0, (char *)protobuf_c_empty_string, RUVECTOR__V1__MEMBER_ROLE__MEMBER_ROLE_UNSPECIFIED, 0, 0, 0, 0, 0 }
 
 
 /*
