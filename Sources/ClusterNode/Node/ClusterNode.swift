@@ -127,6 +127,7 @@ public final class ClusterNode: @unchecked Sendable {
     private var ticks = 0
     private var compacting = false
     private var capacityReportRunning = false
+    private var readyScheduled = false
 
     /// Opens (or creates) the node's Raft state in `options.directory`: a node with no state and
     /// founding members writes the founding entries (a voter and a member record per founding
@@ -277,7 +278,7 @@ public final class ClusterNode: @unchecked Sendable {
                 lastHeard[message.from] = now
                 node.step(message)
             }
-            processReady()
+            scheduleReady()
         }
     }
 
@@ -289,6 +290,18 @@ public final class ClusterNode: @unchecked Sendable {
         loop.execute { [self] in
             if succeeded { snapshotsSent += 1 }
             node.reportSnapshot(peer, succeeded: succeeded)
+            processReady()
+        }
+    }
+
+    /// Handles the Ready once the loop has run what is queued on it now: proposals and messages
+    /// that arrive together share one Ready, so one fsync and one batch per peer (etcd batches
+    /// the same way). Loop only.
+    private func scheduleReady() {
+        guard !readyScheduled else { return }
+        readyScheduled = true
+        loop.execute { [self] in
+            readyScheduled = false
             processReady()
         }
     }
@@ -438,7 +451,7 @@ public final class ClusterNode: @unchecked Sendable {
                 throw raftError(error)
             }
             let placed = (node.lastIndex, node.term)
-            processReady()
+            scheduleReady()
             return placed
         }
     }
@@ -496,7 +509,7 @@ public final class ClusterNode: @unchecked Sendable {
                     return continuation.resume(throwing: raftError(error))
                 }
                 pendingReads[key] = continuation
-                processReady()
+                scheduleReady()
                 loop.scheduleTask(in: .nanoseconds(timeout.nanoseconds)) { [self] in
                     pendingReads.removeValue(forKey: key)?.resume(throwing: ClusterError(.deadlineExceeded,
                         "the leader could not confirm its leadership with a quorum in time"))
@@ -529,7 +542,7 @@ public final class ClusterNode: @unchecked Sendable {
                 throw raftError(error)
             }
             let placed = (node.lastIndex, node.term)
-            processReady()
+            scheduleReady()
             return placed
         }
         _ = try await applier.waitApplied(index, term: term, timeout: timeout)
