@@ -25,6 +25,8 @@ final class HTTP2Session {
     /// The header block being received: HTTP/2 sends a block's frames back to back (RFC 9113
     /// section 4.3), so at most one is open at a time on a connection.
     private var pendingHeaders: (streamID: Int32, fields: [HTTP2Header], bytes: Int)?
+    /// Streams to reset once their trailers are sent (the client had not finished its request).
+    private var resetAfterTrailers = Set<Int32>()
 
     init(role: HTTP2Role, delegate: any HTTP2SessionDelegate, limits: HTTP2Limits) throws(HTTP2SessionError) {
         self.delegate = delegate
@@ -236,6 +238,15 @@ final class HTTP2Session {
         return 0
     }
 
+    /// A frame left: after the trailers of a stream whose client still sends, RST_STREAM(NO_ERROR).
+    fileprivate func onFrameSent(_ frame: UnsafePointer<nghttp2_frame>) -> Int32 {
+        let header = frame.pointee.hd
+        guard UInt32(header.type) == NGHTTP2_HEADERS.rawValue, header.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0,
+              resetAfterTrailers.remove(header.stream_id) != nil else { return 0 }
+        _ = nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), header.stream_id, NGHTTP2_NO_ERROR.rawValue)
+        return 0
+    }
+
     fileprivate func onFrameReceived(_ frame: UnsafePointer<nghttp2_frame>) -> Int32 {
         let header = frame.pointee.hd
         let endStream = header.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
@@ -266,6 +277,7 @@ final class HTTP2Session {
     }
 
     fileprivate func onStreamClose(_ streamID: Int32, _ errorCode: UInt32) -> Int32 {
+        resetAfterTrailers.remove(streamID)
         if pendingHeaders?.streamID == streamID { pendingHeaders = nil }
         delegate.http2StreamClosed(streamID: streamID, errorCode: errorCode)
         return 0
@@ -293,8 +305,9 @@ final class HTTP2Session {
                 nghttp2_submit_trailer(session, streamID, nva, nvCount)
             }
             guard rc == 0 else { return Int(NGHTTP2_ERR_CALLBACK_FAILURE.rawValue) }
-            // Queued after the trailers (same queue, in order).
-            _ = nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), streamID, NGHTTP2_NO_ERROR.rawValue)
+            // Reset once the trailers are on the wire (`onFrameSent`): a reset queued now can
+            // leave before them, and the client would see the reset instead of the status.
+            resetAfterTrailers.insert(streamID)
             return count
         }
     }
@@ -323,6 +336,7 @@ final class HTTP2Session {
             HTTP2Session.from(ud).onDataChunk(id, data!, len)
         }
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks) { _, id, code, ud in HTTP2Session.from(ud).onStreamClose(id, code) }
+        nghttp2_session_callbacks_set_on_frame_send_callback(callbacks) { _, frame, ud in HTTP2Session.from(ud).onFrameSent(frame!) }
     }
 
     /// Lays the header fields out as an `nghttp2_nv` array valid for the duration of `body`
