@@ -67,6 +67,9 @@ def parse_options() -> argparse.Namespace:
     parser.add_argument("--ruvector-binary", default=str(ROOT / ".build" / "release" / "ruvector-server"))
     parser.add_argument("--ruvector-arg", action="append", default=[],
                         help="extra ruvector-server flag for every node (repeatable)")
+    parser.add_argument("--ruvector-write", choices=("create", "settings"), default="create",
+                        help="RuVector's write: CreateCollection (default; creates files on every node) or "
+                             "UpdateSettings (a trivial apply: the consensus path alone)")
     parser.add_argument("--etcd-binary", default="etcd")
     parser.add_argument("--etcd-heartbeat-millis", type=int, default=30,
                         help="etcd --heartbeat-interval (default 30; etcd's own default is 100)")
@@ -101,7 +104,7 @@ def make_cluster(system: str, scratch: pathlib.Path, options: argparse.Namespace
     binary = pathlib.Path(options.ruvector_binary)
     if not os.access(binary, os.X_OK):
         sys.exit(f"{binary} is missing: swift build -c release --product ruvector-server")
-    return RuVectorCluster(scratch, binary, options.ruvector_arg)
+    return RuVectorCluster(scratch, binary, options.ruvector_arg, write_kind=options.ruvector_write)
 
 
 async def measure(system: str, scratch: pathlib.Path, options: argparse.Namespace

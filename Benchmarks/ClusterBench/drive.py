@@ -154,6 +154,9 @@ async def first_success(writes: list[Write], interval_seconds: float, attempt_ti
             if time.perf_counter() >= next_launch:
                 pending.add(asyncio.ensure_future(attempt(writes[turn % len(writes)])))
                 turn, next_launch = turn + 1, time.perf_counter() + interval_seconds
+            if not pending:     # every attempt so far failed fast: wait for the next launch
+                await asyncio.sleep(max(0.0, next_launch - time.perf_counter()))
+                continue
             done, pending = await asyncio.wait(pending, timeout=max(0.0, next_launch - time.perf_counter()),
                                                return_when=asyncio.FIRST_COMPLETED)
             for task in done:

@@ -74,12 +74,18 @@ def print_report(results: Results, options: argparse.Namespace, machine: str, co
     print(f"\n```sh\n{command}\n```")
 
 
+RUVECTOR_WRITES = {
+    "create": "CreateCollection of a new name, dimension 4 (it also creates the collection's files on every node).",
+    "settings": "UpdateSettings with the next replication factor (a trivial apply: the consensus path alone).",
+}
+
+
 def print_notes(results: Results, options: argparse.Namespace) -> None:
     """What each row measured, and every failover time."""
     print(f"\nLoad: closed-loop grpc.aio writers sent to the leader over at most {options.connections} connections; "
           f"{options.warmup_seconds:g} s of warm-up, then {options.seconds:g} s measured per level; latency is "
           f"from send to answer of each write that completed in the window (p99 nearest rank). etcd: KV/Put of "
-          f"a new key with a 16-byte value; RuVector: CreateCollection of a new name, dimension 4. "
+          f"a new key with a 16-byte value; RuVector: {RUVECTOR_WRITES[options.ruvector_write]} "
           f"CPU: user+system of the 3 server processes over the window, per commit.")
     print(f"Failover: 1 writer through the leader for {options.steady_seconds:g} s, kill -9 of the leader, then "
           f"one write attempt every {options.hedge_millis:g} ms to the other members in turn "

@@ -1,5 +1,7 @@
-"""Three ruvector-server nodes on loopback forming a Raft cluster, loaded with the metadata
-write a user makes: VectorService/CreateCollection (a new name, dimension 4)."""
+"""Three ruvector-server nodes on loopback forming a Raft cluster, loaded with a metadata write:
+VectorService/CreateCollection of a new name (dimension 4: the write a user makes, which also
+creates the collection's files on every node), or ClusterService/UpdateSettings (a proposal whose
+apply is trivial: the consensus path alone)."""
 from __future__ import annotations
 
 import asyncio
@@ -23,8 +25,10 @@ NAME_PREFIX = "cluster-bench-"
 class RuVectorCluster:
     """Three `ruvector-server --node-id N --cluster ...` processes, each with its own data directory."""
 
-    def __init__(self, scratch: pathlib.Path, binary: pathlib.Path, extra_arguments: list[str], size: int = 3):
-        self.title = "RuVector"
+    def __init__(self, scratch: pathlib.Path, binary: pathlib.Path, extra_arguments: list[str], size: int = 3,
+                 write_kind: str = "create"):
+        self.write_kind = write_kind
+        self.title = "RuVector (CreateCollection)" if write_kind == "create" else "RuVector (UpdateSettings)"
         self.addresses = [f"127.0.0.1:{port}" for port in free_ports(size)]
         cluster = ",".join(f"{i + 1}={address}" for i, address in enumerate(self.addresses))
         logs = scratch / "ruvector-logs"
@@ -40,8 +44,18 @@ class RuVectorCluster:
         return grpc.aio.insecure_channel(self.addresses[node], options=[("grpc.use_local_subchannel_pool", 1)])
 
     def writer(self, channel: grpc.aio.Channel) -> Write:
-        """CreateCollection of a new name (dimension 4, cosine); answered once the change is
-        committed through the Raft log and applied on the node called."""
+        """CreateCollection of a new name (dimension 4, cosine), or UpdateSettings with the next
+        replication factor (1-16 in turn: every write changes the state); answered once the change
+        is committed through the Raft log and applied on the node called."""
+        if self.write_kind == "settings":
+            update = cluster_pb2_grpc.ClusterServiceStub(channel).UpdateSettings
+
+            async def write_settings(timeout_seconds: float) -> None:
+                factor = next(self._names) % 16 + 1
+                await update(cluster_pb2.UpdateSettingsRequest(replication_factor=factor,
+                                                               replication_mode=cluster_pb2.REPLICATION_MODE_ASYNC),
+                             timeout=timeout_seconds)
+            return write_settings
         create = vector_pb2_grpc.VectorServiceStub(channel).CreateCollection
 
         async def write(timeout_seconds: float) -> None:

@@ -5,7 +5,7 @@ import RuVectorClient
 struct ClusterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cluster", abstract: "Show a cluster's members and leader; add, remove nodes; move the leadership.",
-        subcommands: [Status.self, Join.self, Leave.self, TransferLeader.self])
+        subcommands: [Status.self, Join.self, Leave.self, TransferLeader.self, Settings.self])
 
     static func print(_ state: ClusterState, json: Bool) {
         if json { return Terminal.printJSON(JSONForm.cluster(state)) }
@@ -14,6 +14,7 @@ struct ClusterCommand: AsyncParsableCommand {
             ("commit index", String(state.commitIndex)),
             ("answered by", "node \(state.answeredBy), applied to \(state.appliedIndex)" + (state.stale ? " (local view, not confirmed by the leader)" : "")),
             ("collections", state.collections.isEmpty ? "none" : state.collections.map(\.name).joined(separator: ", ")),
+            ("replication", "factor \(state.replicationFactor), mode \(state.replicationMode.rawValue)"),
         ])
         Swift.print("")
         let leaderKnown = state.members.contains { $0.healthy || $0.matchIndex > 0 }
@@ -73,6 +74,23 @@ struct ClusterCommand: AsyncParsableCommand {
             ClusterCommand.print(state, json: connection.json)
         }
     }
+
+    struct Settings: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Set the cluster-wide replication factor and write mode.")
+        @OptionGroup var connection: ConnectionOptions
+        @Option(name: .customLong("replication-factor"), help: "Replicas per shard, 1-16.") var replicationFactor: Int
+        @Option(name: .customLong("replication-mode"), help: "async, semi-sync or sync.") var replicationMode: String = "async"
+
+        func run() async throws {
+            guard let mode = ClusterState.ReplicationMode(rawValue: replicationMode), mode != .unspecified else {
+                throw CLIError.exit(for: CLIError.usage("--replication-mode must be async, semi-sync or sync, got '\(replicationMode)'"))
+            }
+            let state = try await connection.run {
+                try await $0.updateClusterSettings(replicationFactor: replicationFactor, replicationMode: mode)
+            }
+            ClusterCommand.print(state, json: connection.json)
+        }
+    }
 }
 
 extension JSONForm {
@@ -82,6 +100,7 @@ extension JSONForm {
             "commit_index": .int(Int64(clamping: state.commitIndex)), "applied_index": .int(Int64(clamping: state.appliedIndex)),
             "answered_by": .int(Int64(clamping: state.answeredBy)), "stale": .bool(state.stale),
             "collections": .list(state.collections.map { .string($0.name) }),
+            "replication_factor": .int(Int64(state.replicationFactor)), "replication_mode": .string(state.replicationMode.rawValue),
             "members": .list(state.members.map { m in
                 .object([
                     "id": .int(Int64(clamping: m.id)), "address": .string(m.address), "role": .string(m.role.rawValue),

@@ -145,6 +145,11 @@ def test_cluster_calls_check_their_arguments(one_node):
     expect_status(grpc.StatusCode.FAILED_PRECONDITION, lambda: cluster.Leave(cluster_pb2.LeaveRequest(node_id=1), timeout=5))
     expect_status(grpc.StatusCode.FAILED_PRECONDITION,
                   lambda: cluster.TransferLeadership(cluster_pb2.TransferLeadershipRequest(node_id=5), timeout=5))
+    for factor, mode in [(0, 1), (17, 1), (3, 9)]:
+        expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: cluster.UpdateSettings(
+            cluster_pb2.UpdateSettingsRequest(replication_factor=factor, replication_mode=mode), timeout=5))
+    state = cluster.UpdateSettings(cluster_pb2.UpdateSettingsRequest(replication_factor=3, replication_mode=2), timeout=5)
+    assert (state.replication_factor, state.replication_mode) == (3, cluster_pb2.REPLICATION_MODE_SEMI_SYNC)
     # A proposal forwarded with bytes that are no command is refused, not logged.
     raft = raft_pb2_grpc.RaftServiceStub(channel)
     expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: raft.Propose(raft_pb2.ProposeRequest(command=b"\x07\x01", **{"from": 2}), timeout=5))

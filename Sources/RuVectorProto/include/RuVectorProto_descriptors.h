@@ -89,6 +89,7 @@ static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvecto
 static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__leave_request(void) { return &ruvector__v1__leave_request__descriptor; }
 static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__get_state_request(void) { return &ruvector__v1__get_state_request__descriptor; }
 static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__transfer_leadership_request(void) { return &ruvector__v1__transfer_leadership_request__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__update_settings_request(void) { return &ruvector__v1__update_settings_request__descriptor; }
 static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__replication_ack(void) { return &ruvector__v1__replication_ack__descriptor; }
 static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__replication_start(void) { return &ruvector__v1__replication_start__descriptor; }
 static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__replication_record(void) { return &ruvector__v1__replication_record__descriptor; }

@@ -80,6 +80,20 @@ struct ClusterService: RPCService {
                 return ClusterMapping.state(node, members: [], stale: true)
             }
         }
+        router.unary(Self.name, "UpdateSettings", RuvectorV1.UpdateSettingsRequest.self) { request, context, _ in
+            try await ClusterMapping.mapped {
+                guard (1...16).contains(request.replicationFactor) else {
+                    throw ClusterError(.invalidArgument, "replication_factor must be 1-16, got \(request.replicationFactor)")
+                }
+                guard (0...3).contains(request.replicationMode.rawValue) else {
+                    throw ClusterError(.invalidArgument, "replication_mode must be a ReplicationMode, got \(request.replicationMode.rawValue)")
+                }
+                let settings = ClusterMetadata.Settings(replicationFactor: request.replicationFactor,
+                                                        replicationMode: UInt32(request.replicationMode.rawValue))
+                _ = try await node.propose(.setSettings(settings), timeout: ClusterMapping.timeout(context))
+                return ClusterMapping.state(node, members: [], stale: true)
+            }
+        }
         Self.answerPartTwo(in: &router)
     }
 

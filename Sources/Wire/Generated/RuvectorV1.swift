@@ -4238,6 +4238,55 @@ extension RuvectorV1 {
 }
 
 extension RuvectorV1 {
+    /// New cluster settings (both are set).
+    public struct UpdateSettingsRequest: WireMessage {
+        /// Replicas per shard, 1-16.
+        public var replicationFactor: Swift.UInt32 = 0
+        /// Write acknowledgement mode (UNSPECIFIED: the server default, ASYNC).
+        public var replicationMode: RuvectorV1.ReplicationMode = RuvectorV1.ReplicationMode(rawValue: 0)
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(replicationFactor: Swift.UInt32 = 0, replicationMode: RuvectorV1.ReplicationMode = RuvectorV1.ReplicationMode(rawValue: 0)) {
+            self.replicationFactor = replicationFactor
+            self.replicationMode = replicationMode
+        }
+
+        public static let protoFullName = "ruvector.v1.UpdateSettingsRequest"
+        static let schemaIndex = 68
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__update_settings_request(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__UpdateSettingsRequest.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__UpdateSettingsRequest>) {
+            let c = pointer.pointee
+            self.replicationFactor = c.replication_factor
+            self.replicationMode = RuvectorV1.ReplicationMode(rawValue: Swift.Int32(truncatingIfNeeded: c.replication_mode.rawValue))
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__UpdateSettingsRequest> {
+            let c = arena.message(Ruvector__V1__UpdateSettingsRequest.self, RuVectorProto_descriptor_ruvector__v1__update_settings_request())
+            c.pointee.replication_factor = self.replicationFactor
+            c.pointee.replication_mode = Ruvector__V1__ReplicationMode(rawValue: .init(truncatingIfNeeded: self.replicationMode.rawValue))
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
     /// A replica's message on the replication stream.
     public struct ReplicationAck: WireMessage {
         /// Oneof `kind`: at most one of its cases is set.
@@ -4259,7 +4308,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ReplicationAck"
-        static let schemaIndex = 68
+        static let schemaIndex = 69
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -4324,7 +4373,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ReplicationStart"
-        static let schemaIndex = 69
+        static let schemaIndex = 70
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -4383,7 +4432,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ReplicationRecord"
-        static let schemaIndex = 70
+        static let schemaIndex = 71
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -4439,7 +4488,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.TransferShardRequest"
-        static let schemaIndex = 71
+        static let schemaIndex = 72
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -4545,7 +4594,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.GraphValue"
-        static let schemaIndex = 72
+        static let schemaIndex = 73
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -4613,7 +4662,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.GraphList"
-        static let schemaIndex = 73
+        static let schemaIndex = 74
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -4670,7 +4719,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.Node"
-        static let schemaIndex = 74
+        static let schemaIndex = 75
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -4738,7 +4787,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.Relationship"
-        static let schemaIndex = 75
+        static let schemaIndex = 76
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -4793,7 +4842,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.Path"
-        static let schemaIndex = 76
+        static let schemaIndex = 77
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -4858,7 +4907,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.Hyperedge"
-        static let schemaIndex = 77
+        static let schemaIndex = 78
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -4916,7 +4965,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.Parameter"
-        static let schemaIndex = 78
+        static let schemaIndex = 79
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -4974,7 +5023,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ExecuteRequest"
-        static let schemaIndex = 79
+        static let schemaIndex = 80
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -5038,7 +5087,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ExecuteResponse"
-        static let schemaIndex = 80
+        static let schemaIndex = 81
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -5098,7 +5147,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ResultHeader"
-        static let schemaIndex = 81
+        static let schemaIndex = 82
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -5146,7 +5195,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RowBatch"
-        static let schemaIndex = 82
+        static let schemaIndex = 83
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -5193,7 +5242,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.Row"
-        static let schemaIndex = 83
+        static let schemaIndex = 84
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -5264,7 +5313,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ResultSummary"
-        static let schemaIndex = 84
+        static let schemaIndex = 85
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -5327,7 +5376,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.BeginTransactionRequest"
-        static let schemaIndex = 85
+        static let schemaIndex = 86
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -5376,7 +5425,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.TransactionInfo"
-        static let schemaIndex = 86
+        static let schemaIndex = 87
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -5422,7 +5471,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.TransactionRef"
-        static let schemaIndex = 87
+        static let schemaIndex = 88
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -5466,7 +5515,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.CommitResponse"
-        static let schemaIndex = 88
+        static let schemaIndex = 89
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -5503,7 +5552,7 @@ extension RuvectorV1 {
         public init() {}
 
         public static let protoFullName = "ruvector.v1.RollbackResponse"
-        static let schemaIndex = 89
+        static let schemaIndex = 90
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -5558,7 +5607,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.CreateHyperedgeRequest"
-        static let schemaIndex = 90
+        static let schemaIndex = 91
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -5615,7 +5664,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.QueryHyperedgesRequest"
-        static let schemaIndex = 91
+        static let schemaIndex = 92
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -5663,7 +5712,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.QueryHyperedgesResponse"
-        static let schemaIndex = 92
+        static let schemaIndex = 93
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -5726,7 +5775,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.CreateIndexRequest"
-        static let schemaIndex = 93
+        static let schemaIndex = 94
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -5781,7 +5830,7 @@ extension RuvectorV1 {
         public init() {}
 
         public static let protoFullName = "ruvector.v1.PropertyIndexConfig"
-        static let schemaIndex = 94
+        static let schemaIndex = 95
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -5826,7 +5875,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.VectorIndexConfig"
-        static let schemaIndex = 95
+        static let schemaIndex = 96
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -5884,7 +5933,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.IndexInfo"
-        static let schemaIndex = 96
+        static let schemaIndex = 97
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -5929,7 +5978,7 @@ extension RuvectorV1 {
         public init() {}
 
         public static let protoFullName = "ruvector.v1.ListIndexesRequest"
-        static let schemaIndex = 97
+        static let schemaIndex = 98
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -5971,7 +6020,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ListIndexesResponse"
-        static let schemaIndex = 98
+        static let schemaIndex = 99
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6037,7 +6086,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.HybridSearchRequest"
-        static let schemaIndex = 99
+        static let schemaIndex = 100
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6104,7 +6153,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.HybridHit"
-        static let schemaIndex = 100
+        static let schemaIndex = 101
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6155,7 +6204,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.HybridSearchResponse"
-        static let schemaIndex = 101
+        static let schemaIndex = 102
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6250,7 +6299,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.Judgement"
-        static let schemaIndex = 102
+        static let schemaIndex = 103
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6306,7 +6355,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RecordFeedbackRequest"
-        static let schemaIndex = 103
+        static let schemaIndex = 104
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6357,7 +6406,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RecordFeedbackResponse"
-        static let schemaIndex = 104
+        static let schemaIndex = 105
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6425,7 +6474,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.TrainRequest"
-        static let schemaIndex = 105
+        static let schemaIndex = 106
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6500,7 +6549,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.TrainProgress"
-        static let schemaIndex = 106
+        static let schemaIndex = 107
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6554,7 +6603,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ModelStatusRequest"
-        static let schemaIndex = 107
+        static let schemaIndex = 108
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6616,7 +6665,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ModelStatus"
-        static let schemaIndex = 108
+        static let schemaIndex = 109
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6672,7 +6721,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ExportModelRequest"
-        static let schemaIndex = 109
+        static let schemaIndex = 110
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6723,7 +6772,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ImportModelRequest"
-        static let schemaIndex = 110
+        static let schemaIndex = 111
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6915,7 +6964,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ConfigChange"
-        static let schemaIndex = 111
+        static let schemaIndex = 112
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6977,7 +7026,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.Entry"
-        static let schemaIndex = 112
+        static let schemaIndex = 113
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7063,7 +7112,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RaftMessage"
-        static let schemaIndex = 113
+        static let schemaIndex = 114
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7139,7 +7188,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RaftBatch"
-        static let schemaIndex = 114
+        static let schemaIndex = 115
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7190,7 +7239,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RaftSendSummary"
-        static let schemaIndex = 115
+        static let schemaIndex = 116
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7264,7 +7313,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.InstallSnapshotRequest"
-        static let schemaIndex = 116
+        static let schemaIndex = 117
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7336,7 +7385,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.InstallSnapshotResponse"
-        static let schemaIndex = 117
+        static let schemaIndex = 118
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7387,7 +7436,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ProposeRequest"
-        static let schemaIndex = 118
+        static let schemaIndex = 119
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7436,7 +7485,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ProposeResponse"
-        static let schemaIndex = 119
+        static let schemaIndex = 120
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7482,7 +7531,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ReadIndexRequest"
-        static let schemaIndex = 120
+        static let schemaIndex = 121
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7535,7 +7584,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ReadIndexResponse"
-        static let schemaIndex = 121
+        static let schemaIndex = 122
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7597,7 +7646,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.MemberProgress"
-        static let schemaIndex = 122
+        static let schemaIndex = 123
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7739,7 +7788,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.Candidate"
-        static let schemaIndex = 123
+        static let schemaIndex = 124
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7804,7 +7853,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RouteRequest"
-        static let schemaIndex = 124
+        static let schemaIndex = 125
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7862,7 +7911,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ScoredCandidate"
-        static let schemaIndex = 125
+        static let schemaIndex = 126
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7926,7 +7975,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RouteDecision"
-        static let schemaIndex = 126
+        static let schemaIndex = 127
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7998,7 +8047,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.SemanticRoute"
-        static let schemaIndex = 127
+        static let schemaIndex = 128
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8062,7 +8111,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RegisterRouteRequest"
-        static let schemaIndex = 128
+        static let schemaIndex = 129
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8108,7 +8157,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ListRoutesRequest"
-        static let schemaIndex = 129
+        static let schemaIndex = 130
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8152,7 +8201,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ListRoutesResponse"
-        static let schemaIndex = 130
+        static let schemaIndex = 131
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8202,7 +8251,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.DeleteRouteRequest"
-        static let schemaIndex = 131
+        static let schemaIndex = 132
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8241,7 +8290,7 @@ extension RuvectorV1 {
         public init() {}
 
         public static let protoFullName = "ruvector.v1.DeleteRouteResponse"
-        static let schemaIndex = 132
+        static let schemaIndex = 133
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8293,7 +8342,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.MatchRouteRequest"
-        static let schemaIndex = 133
+        static let schemaIndex = 134
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8344,7 +8393,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RouteMatch"
-        static let schemaIndex = 134
+        static let schemaIndex = 135
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8390,7 +8439,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.MatchRouteResponse"
-        static let schemaIndex = 135
+        static let schemaIndex = 136
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8465,7 +8514,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RecordOutcomeRequest"
-        static let schemaIndex = 136
+        static let schemaIndex = 137
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8528,7 +8577,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RecordOutcomeResponse"
-        static let schemaIndex = 137
+        static let schemaIndex = 138
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8584,7 +8633,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.TrainRouterRequest"
-        static let schemaIndex = 138
+        static let schemaIndex = 139
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8645,7 +8694,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.TrainRouterProgress"
-        static let schemaIndex = 139
+        static let schemaIndex = 140
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8695,7 +8744,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RouterStatusRequest"
-        static let schemaIndex = 140
+        static let schemaIndex = 141
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8748,7 +8797,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.CircuitBreakerStatus"
-        static let schemaIndex = 141
+        static let schemaIndex = 142
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8810,7 +8859,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RouterStatus"
-        static let schemaIndex = 142
+        static let schemaIndex = 143
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {

@@ -57,6 +57,8 @@ public struct WireMethod: Sendable {
                    clientStreaming: false, serverStreaming: false),
         WireMethod(path: "/ruvector.v1.ClusterService/TransferLeadership", requestType: RuvectorV1.TransferLeadershipRequest.self, responseType: RuvectorV1.ClusterState.self,
                    clientStreaming: false, serverStreaming: false),
+        WireMethod(path: "/ruvector.v1.ClusterService/UpdateSettings", requestType: RuvectorV1.UpdateSettingsRequest.self, responseType: RuvectorV1.ClusterState.self,
+                   clientStreaming: false, serverStreaming: false),
         WireMethod(path: "/ruvector.v1.ClusterService/Replicate", requestType: RuvectorV1.ReplicationAck.self, responseType: RuvectorV1.ReplicationRecord.self,
                    clientStreaming: true, serverStreaming: true),
         WireMethod(path: "/ruvector.v1.ClusterService/TransferShard", requestType: RuvectorV1.TransferShardRequest.self, responseType: RuvectorV1.FileChunk.self,

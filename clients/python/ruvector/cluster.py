@@ -26,6 +26,8 @@ LEADER_ID_KEY = "ruvector-leader-id"
 MAX_HOPS = 3
 
 _ROLE_NAMES = {cluster_pb2.MEMBER_ROLE_VOTER: "voter", cluster_pb2.MEMBER_ROLE_LEARNER: "learner"}
+_MODE_NAMES = {cluster_pb2.REPLICATION_MODE_ASYNC: "async", cluster_pb2.REPLICATION_MODE_SEMI_SYNC: "semi-sync",
+               cluster_pb2.REPLICATION_MODE_SYNC: "sync"}
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,10 @@ class ClusterState:
     #: The log index the answering node has applied.
     applied_index: int
     stale: bool
+    #: Replicas per shard (cluster-wide setting).
+    replication_factor: int = 1
+    #: "async", "semi-sync", "sync" or "unspecified" (the server default, async).
+    replication_mode: str = "unspecified"
 
     def member(self, node_id: int) -> Member | None:
         """The member with this id, if any."""
@@ -120,6 +126,17 @@ class Cluster:
     def transfer_leadership(self, node_id: int, *, timeout: float | None = None) -> ClusterState:
         """Moves leadership to voter `node_id`."""
         return self._call("TransferLeadership", cluster_pb2.TransferLeadershipRequest(node_id=node_id), timeout)
+
+    def update_settings(self, replication_factor: int, replication_mode: str = "async", *,
+                        timeout: float | None = None) -> ClusterState:
+        """Sets the cluster-wide replication factor (1-16) and write mode ("async", "semi-sync",
+        "sync") through the Raft log; answers once applied on the node called."""
+        modes = {name: value for value, name in _MODE_NAMES.items()}
+        if replication_mode not in modes:
+            raise ValueError(f"replication_mode must be one of {sorted(modes)}, got {replication_mode!r}")
+        request = cluster_pb2.UpdateSettingsRequest(replication_factor=replication_factor,
+                                                    replication_mode=modes[replication_mode])
+        return self._call("UpdateSettings", request, timeout)
 
     def close(self) -> None:
         """Closes the channels opened to leaders (the client's own channel stays the client's)."""
@@ -171,4 +188,5 @@ def _state(message: cluster_pb2.ClusterState) -> ClusterState:
     collections = [ClusterCollection(c.name, c.dimension, convert.METRIC_NAMES.get(c.metric, "unspecified"),
                                      c.created_index) for c in message.collections]
     return ClusterState(members, message.leader_id, message.term, message.commit_index, collections,
-                        message.answered_by, message.applied_index, message.stale)
+                        message.answered_by, message.applied_index, message.stale, message.replication_factor,
+                        _MODE_NAMES.get(message.replication_mode, "unspecified"))

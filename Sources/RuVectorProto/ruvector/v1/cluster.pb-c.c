@@ -367,6 +367,51 @@ void   ruvector__v1__transfer_leadership_request__free_unpacked
   assert(message->base.descriptor == &ruvector__v1__transfer_leadership_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   ruvector__v1__update_settings_request__init
+                     (Ruvector__V1__UpdateSettingsRequest         *message)
+{
+  static const Ruvector__V1__UpdateSettingsRequest init_value = RUVECTOR__V1__UPDATE_SETTINGS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t ruvector__v1__update_settings_request__get_packed_size
+                     (const Ruvector__V1__UpdateSettingsRequest *message)
+{
+  assert(message->base.descriptor == &ruvector__v1__update_settings_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t ruvector__v1__update_settings_request__pack
+                     (const Ruvector__V1__UpdateSettingsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &ruvector__v1__update_settings_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t ruvector__v1__update_settings_request__pack_to_buffer
+                     (const Ruvector__V1__UpdateSettingsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &ruvector__v1__update_settings_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Ruvector__V1__UpdateSettingsRequest *
+       ruvector__v1__update_settings_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Ruvector__V1__UpdateSettingsRequest *)
+     protobuf_c_message_unpack (&ruvector__v1__update_settings_request__descriptor,
+                                allocator, len, data);
+}
+void   ruvector__v1__update_settings_request__free_unpacked
+                     (Ruvector__V1__UpdateSettingsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &ruvector__v1__update_settings_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   ruvector__v1__replication_ack__init
                      (Ruvector__V1__ReplicationAck         *message)
 {
@@ -1176,6 +1221,57 @@ const ProtobufCMessageDescriptor ruvector__v1__transfer_leadership_request__desc
   (ProtobufCMessageInit) ruvector__v1__transfer_leadership_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor ruvector__v1__update_settings_request__field_descriptors[2] =
+{
+  {
+    "replication_factor",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__UpdateSettingsRequest, replication_factor),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "replication_mode",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__UpdateSettingsRequest, replication_mode),
+    &ruvector__v1__replication_mode__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned ruvector__v1__update_settings_request__field_indices_by_name[] = {
+  0,   /* field[0] = replication_factor */
+  1,   /* field[1] = replication_mode */
+};
+static const ProtobufCIntRange ruvector__v1__update_settings_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor ruvector__v1__update_settings_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "ruvector.v1.UpdateSettingsRequest",
+  "UpdateSettingsRequest",
+  "Ruvector__V1__UpdateSettingsRequest",
+  "ruvector.v1",
+  sizeof(Ruvector__V1__UpdateSettingsRequest),
+  2,
+  ruvector__v1__update_settings_request__field_descriptors,
+  ruvector__v1__update_settings_request__field_indices_by_name,
+  1,  ruvector__v1__update_settings_request__number_ranges,
+  (ProtobufCMessageInit) ruvector__v1__update_settings_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCFieldDescriptor ruvector__v1__replication_ack__field_descriptors[2] =
 {
   {
@@ -1507,12 +1603,13 @@ const ProtobufCEnumDescriptor ruvector__v1__replication_mode__descriptor =
   ruvector__v1__replication_mode__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor ruvector__v1__cluster_service__method_descriptors[6] =
+static const ProtobufCMethodDescriptor ruvector__v1__cluster_service__method_descriptors[7] =
 {
   { "Join", &ruvector__v1__join_request__descriptor, &ruvector__v1__cluster_state__descriptor },
   { "Leave", &ruvector__v1__leave_request__descriptor, &ruvector__v1__cluster_state__descriptor },
   { "GetState", &ruvector__v1__get_state_request__descriptor, &ruvector__v1__cluster_state__descriptor },
   { "TransferLeadership", &ruvector__v1__transfer_leadership_request__descriptor, &ruvector__v1__cluster_state__descriptor },
+  { "UpdateSettings", &ruvector__v1__update_settings_request__descriptor, &ruvector__v1__cluster_state__descriptor },
   { "Replicate", &ruvector__v1__replication_ack__descriptor, &ruvector__v1__replication_record__descriptor },
   { "TransferShard", &ruvector__v1__transfer_shard_request__descriptor, &ruvector__v1__file_chunk__descriptor },
 };
@@ -1520,9 +1617,10 @@ const unsigned ruvector__v1__cluster_service__method_indices_by_name[] = {
   2,        /* GetState */
   0,        /* Join */
   1,        /* Leave */
-  4,        /* Replicate */
+  5,        /* Replicate */
   3,        /* TransferLeadership */
-  5         /* TransferShard */
+  6,        /* TransferShard */
+  4         /* UpdateSettings */
 };
 const ProtobufCServiceDescriptor ruvector__v1__cluster_service__descriptor =
 {
@@ -1531,7 +1629,7 @@ const ProtobufCServiceDescriptor ruvector__v1__cluster_service__descriptor =
   "ClusterService",
   "Ruvector__V1__ClusterService",
   "ruvector.v1",
-  6,
+  7,
   ruvector__v1__cluster_service__method_descriptors,
   ruvector__v1__cluster_service__method_indices_by_name
 };
@@ -1567,13 +1665,21 @@ void ruvector__v1__cluster_service__transfer_leadership(ProtobufCService *servic
   assert(service->descriptor == &ruvector__v1__cluster_service__descriptor);
   service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void ruvector__v1__cluster_service__update_settings(ProtobufCService *service,
+                                                    const Ruvector__V1__UpdateSettingsRequest *input,
+                                                    Ruvector__V1__ClusterState_Closure closure,
+                                                    void *closure_data)
+{
+  assert(service->descriptor == &ruvector__v1__cluster_service__descriptor);
+  service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void ruvector__v1__cluster_service__replicate(ProtobufCService *service,
                                               const Ruvector__V1__ReplicationAck *input,
                                               Ruvector__V1__ReplicationRecord_Closure closure,
                                               void *closure_data)
 {
   assert(service->descriptor == &ruvector__v1__cluster_service__descriptor);
-  service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void ruvector__v1__cluster_service__transfer_shard(ProtobufCService *service,
                                                    const Ruvector__V1__TransferShardRequest *input,
@@ -1581,7 +1687,7 @@ void ruvector__v1__cluster_service__transfer_shard(ProtobufCService *service,
                                                    void *closure_data)
 {
   assert(service->descriptor == &ruvector__v1__cluster_service__descriptor);
-  service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void ruvector__v1__cluster_service__init (Ruvector__V1__ClusterService_Service *service,
                                           Ruvector__V1__ClusterService_ServiceDestroy destroy)

@@ -26,17 +26,17 @@ from ruvector.v1 import common_pb2 as ruvector_dot_v1_dot_common__pb2
 from ruvector.v1 import vector_pb2 as ruvector_dot_v1_dot_vector__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19ruvector/v1/cluster.proto\x12\x0bruvector.v1\x1a\x18ruvector/v1/common.proto\x1a\x18ruvector/v1/vector.proto\"\xbe\x01\n\x06Member\x12\x0f\n\x07node_id\x18\x01 \x01(\x04\x12\x0f\n\x07\x61\x64\x64ress\x18\x02 \x01(\t\x12%\n\x04role\x18\x03 \x01(\x0e\x32\x17.ruvector.v1.MemberRole\x12\x0f\n\x07healthy\x18\x04 \x01(\x08\x12\x13\n\x0bmatch_index\x18\x05 \x01(\x04\x12\x18\n\x10last_seen_millis\x18\x06 \x01(\x04\x12\x13\n\x0blag_entries\x18\x07 \x01(\x04\x12\x16\n\x0e\x63\x61pacity_bytes\x18\x08 \x01(\x04\"q\n\x12\x43ollectionMetadata\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tdimension\x18\x02 \x01(\r\x12#\n\x06metric\x18\x03 \x01(\x0e\x32\x13.ruvector.v1.Metric\x12\x15\n\rcreated_index\x18\x04 \x01(\x04\"\x84\x01\n\x0fShardAssignment\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\r\n\x05shard\x18\x02 \x01(\r\x12\x17\n\x0fprimary_node_id\x18\x03 \x01(\x04\x12\x18\n\x10replica_node_ids\x18\x04 \x03(\x04\x12\x1b\n\x13replica_lag_records\x18\x05 \x03(\x04\"\xde\x02\n\x0c\x43lusterState\x12$\n\x07members\x18\x01 \x03(\x0b\x32\x13.ruvector.v1.Member\x12\x11\n\tleader_id\x18\x02 \x01(\x04\x12\x0c\n\x04term\x18\x03 \x01(\x04\x12\x14\n\x0c\x63ommit_index\x18\x04 \x01(\x04\x12,\n\x06shards\x18\x05 \x03(\x0b\x32\x1c.ruvector.v1.ShardAssignment\x12\x1a\n\x12replication_factor\x18\x06 \x01(\r\x12\x36\n\x10replication_mode\x18\x07 \x01(\x0e\x32\x1c.ruvector.v1.ReplicationMode\x12\x34\n\x0b\x63ollections\x18\x08 \x03(\x0b\x32\x1f.ruvector.v1.CollectionMetadata\x12\x13\n\x0b\x61nswered_by\x18\t \x01(\x04\x12\x15\n\rapplied_index\x18\n \x01(\x04\x12\r\n\x05stale\x18\x0b \x01(\x08\"/\n\x0bJoinRequest\x12\x0f\n\x07node_id\x18\x01 \x01(\x04\x12\x0f\n\x07\x61\x64\x64ress\x18\x02 \x01(\t\"\x1f\n\x0cLeaveRequest\x12\x0f\n\x07node_id\x18\x01 \x01(\x04\"#\n\x0fGetStateRequest\x12\x10\n\x08stale_ok\x18\x01 \x01(\x08\",\n\x19TransferLeadershipRequest\x12\x0f\n\x07node_id\x18\x01 \x01(\x04\"d\n\x0eReplicationAck\x12.\n\x05start\x18\x01 \x01(\x0b\x32\x1d.ruvector.v1.ReplicationStartH\x00\x12\x1a\n\x10\x61pplied_sequence\x18\x02 \x01(\x04H\x00\x42\x06\n\x04kind\"e\n\x10ReplicationStart\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\r\n\x05shard\x18\x02 \x01(\r\x12\x15\n\rfrom_sequence\x18\x03 \x01(\x04\x12\x17\n\x0freplica_node_id\x18\x04 \x01(\x04\"T\n\x11ReplicationRecord\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12\x0c\n\x04type\x18\x02 \x01(\r\x12\x0f\n\x07payload\x18\x03 \x01(\x0c\x12\x0e\n\x06\x63rc32c\x18\x04 \x01(\r\"N\n\x14TransferShardRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\r\n\x05shard\x18\x02 \x01(\r\x12\x13\n\x0b\x63hunk_bytes\x18\x03 \x01(\r*Y\n\nMemberRole\x12\x1b\n\x17MEMBER_ROLE_UNSPECIFIED\x10\x00\x12\x15\n\x11MEMBER_ROLE_VOTER\x10\x01\x12\x17\n\x13MEMBER_ROLE_LEARNER\x10\x02*\x8a\x01\n\x0fReplicationMode\x12 \n\x1cREPLICATION_MODE_UNSPECIFIED\x10\x00\x12\x1a\n\x16REPLICATION_MODE_ASYNC\x10\x01\x12\x1e\n\x1aREPLICATION_MODE_SEMI_SYNC\x10\x02\x12\x19\n\x15REPLICATION_MODE_SYNC\x10\x03\x32\xc6\x03\n\x0e\x43lusterService\x12;\n\x04Join\x12\x18.ruvector.v1.JoinRequest\x1a\x19.ruvector.v1.ClusterState\x12=\n\x05Leave\x12\x19.ruvector.v1.LeaveRequest\x1a\x19.ruvector.v1.ClusterState\x12\x43\n\x08GetState\x12\x1c.ruvector.v1.GetStateRequest\x1a\x19.ruvector.v1.ClusterState\x12W\n\x12TransferLeadership\x12&.ruvector.v1.TransferLeadershipRequest\x1a\x19.ruvector.v1.ClusterState\x12L\n\tReplicate\x12\x1b.ruvector.v1.ReplicationAck\x1a\x1e.ruvector.v1.ReplicationRecord(\x01\x30\x01\x12L\n\rTransferShard\x12!.ruvector.v1.TransferShardRequest\x1a\x16.ruvector.v1.FileChunk0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19ruvector/v1/cluster.proto\x12\x0bruvector.v1\x1a\x18ruvector/v1/common.proto\x1a\x18ruvector/v1/vector.proto\"\xbe\x01\n\x06Member\x12\x0f\n\x07node_id\x18\x01 \x01(\x04\x12\x0f\n\x07\x61\x64\x64ress\x18\x02 \x01(\t\x12%\n\x04role\x18\x03 \x01(\x0e\x32\x17.ruvector.v1.MemberRole\x12\x0f\n\x07healthy\x18\x04 \x01(\x08\x12\x13\n\x0bmatch_index\x18\x05 \x01(\x04\x12\x18\n\x10last_seen_millis\x18\x06 \x01(\x04\x12\x13\n\x0blag_entries\x18\x07 \x01(\x04\x12\x16\n\x0e\x63\x61pacity_bytes\x18\x08 \x01(\x04\"q\n\x12\x43ollectionMetadata\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tdimension\x18\x02 \x01(\r\x12#\n\x06metric\x18\x03 \x01(\x0e\x32\x13.ruvector.v1.Metric\x12\x15\n\rcreated_index\x18\x04 \x01(\x04\"\x84\x01\n\x0fShardAssignment\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\r\n\x05shard\x18\x02 \x01(\r\x12\x17\n\x0fprimary_node_id\x18\x03 \x01(\x04\x12\x18\n\x10replica_node_ids\x18\x04 \x03(\x04\x12\x1b\n\x13replica_lag_records\x18\x05 \x03(\x04\"\xde\x02\n\x0c\x43lusterState\x12$\n\x07members\x18\x01 \x03(\x0b\x32\x13.ruvector.v1.Member\x12\x11\n\tleader_id\x18\x02 \x01(\x04\x12\x0c\n\x04term\x18\x03 \x01(\x04\x12\x14\n\x0c\x63ommit_index\x18\x04 \x01(\x04\x12,\n\x06shards\x18\x05 \x03(\x0b\x32\x1c.ruvector.v1.ShardAssignment\x12\x1a\n\x12replication_factor\x18\x06 \x01(\r\x12\x36\n\x10replication_mode\x18\x07 \x01(\x0e\x32\x1c.ruvector.v1.ReplicationMode\x12\x34\n\x0b\x63ollections\x18\x08 \x03(\x0b\x32\x1f.ruvector.v1.CollectionMetadata\x12\x13\n\x0b\x61nswered_by\x18\t \x01(\x04\x12\x15\n\rapplied_index\x18\n \x01(\x04\x12\r\n\x05stale\x18\x0b \x01(\x08\"/\n\x0bJoinRequest\x12\x0f\n\x07node_id\x18\x01 \x01(\x04\x12\x0f\n\x07\x61\x64\x64ress\x18\x02 \x01(\t\"\x1f\n\x0cLeaveRequest\x12\x0f\n\x07node_id\x18\x01 \x01(\x04\"#\n\x0fGetStateRequest\x12\x10\n\x08stale_ok\x18\x01 \x01(\x08\",\n\x19TransferLeadershipRequest\x12\x0f\n\x07node_id\x18\x01 \x01(\x04\"k\n\x15UpdateSettingsRequest\x12\x1a\n\x12replication_factor\x18\x01 \x01(\r\x12\x36\n\x10replication_mode\x18\x02 \x01(\x0e\x32\x1c.ruvector.v1.ReplicationMode\"d\n\x0eReplicationAck\x12.\n\x05start\x18\x01 \x01(\x0b\x32\x1d.ruvector.v1.ReplicationStartH\x00\x12\x1a\n\x10\x61pplied_sequence\x18\x02 \x01(\x04H\x00\x42\x06\n\x04kind\"e\n\x10ReplicationStart\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\r\n\x05shard\x18\x02 \x01(\r\x12\x15\n\rfrom_sequence\x18\x03 \x01(\x04\x12\x17\n\x0freplica_node_id\x18\x04 \x01(\x04\"T\n\x11ReplicationRecord\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12\x0c\n\x04type\x18\x02 \x01(\r\x12\x0f\n\x07payload\x18\x03 \x01(\x0c\x12\x0e\n\x06\x63rc32c\x18\x04 \x01(\r\"N\n\x14TransferShardRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\r\n\x05shard\x18\x02 \x01(\r\x12\x13\n\x0b\x63hunk_bytes\x18\x03 \x01(\r*Y\n\nMemberRole\x12\x1b\n\x17MEMBER_ROLE_UNSPECIFIED\x10\x00\x12\x15\n\x11MEMBER_ROLE_VOTER\x10\x01\x12\x17\n\x13MEMBER_ROLE_LEARNER\x10\x02*\x8a\x01\n\x0fReplicationMode\x12 \n\x1cREPLICATION_MODE_UNSPECIFIED\x10\x00\x12\x1a\n\x16REPLICATION_MODE_ASYNC\x10\x01\x12\x1e\n\x1aREPLICATION_MODE_SEMI_SYNC\x10\x02\x12\x19\n\x15REPLICATION_MODE_SYNC\x10\x03\x32\x97\x04\n\x0e\x43lusterService\x12;\n\x04Join\x12\x18.ruvector.v1.JoinRequest\x1a\x19.ruvector.v1.ClusterState\x12=\n\x05Leave\x12\x19.ruvector.v1.LeaveRequest\x1a\x19.ruvector.v1.ClusterState\x12\x43\n\x08GetState\x12\x1c.ruvector.v1.GetStateRequest\x1a\x19.ruvector.v1.ClusterState\x12W\n\x12TransferLeadership\x12&.ruvector.v1.TransferLeadershipRequest\x1a\x19.ruvector.v1.ClusterState\x12O\n\x0eUpdateSettings\x12\".ruvector.v1.UpdateSettingsRequest\x1a\x19.ruvector.v1.ClusterState\x12L\n\tReplicate\x12\x1b.ruvector.v1.ReplicationAck\x1a\x1e.ruvector.v1.ReplicationRecord(\x01\x30\x01\x12L\n\rTransferShard\x12!.ruvector.v1.TransferShardRequest\x1a\x16.ruvector.v1.FileChunk0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'ruvector.v1.cluster_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_MEMBERROLE']._serialized_start=1426
-  _globals['_MEMBERROLE']._serialized_end=1515
-  _globals['_REPLICATIONMODE']._serialized_start=1518
-  _globals['_REPLICATIONMODE']._serialized_end=1656
+  _globals['_MEMBERROLE']._serialized_start=1535
+  _globals['_MEMBERROLE']._serialized_end=1624
+  _globals['_REPLICATIONMODE']._serialized_start=1627
+  _globals['_REPLICATIONMODE']._serialized_end=1765
   _globals['_MEMBER']._serialized_start=95
   _globals['_MEMBER']._serialized_end=285
   _globals['_COLLECTIONMETADATA']._serialized_start=287
@@ -53,14 +53,16 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETSTATEREQUEST']._serialized_end=1007
   _globals['_TRANSFERLEADERSHIPREQUEST']._serialized_start=1009
   _globals['_TRANSFERLEADERSHIPREQUEST']._serialized_end=1053
-  _globals['_REPLICATIONACK']._serialized_start=1055
-  _globals['_REPLICATIONACK']._serialized_end=1155
-  _globals['_REPLICATIONSTART']._serialized_start=1157
-  _globals['_REPLICATIONSTART']._serialized_end=1258
-  _globals['_REPLICATIONRECORD']._serialized_start=1260
-  _globals['_REPLICATIONRECORD']._serialized_end=1344
-  _globals['_TRANSFERSHARDREQUEST']._serialized_start=1346
-  _globals['_TRANSFERSHARDREQUEST']._serialized_end=1424
-  _globals['_CLUSTERSERVICE']._serialized_start=1659
-  _globals['_CLUSTERSERVICE']._serialized_end=2113
+  _globals['_UPDATESETTINGSREQUEST']._serialized_start=1055
+  _globals['_UPDATESETTINGSREQUEST']._serialized_end=1162
+  _globals['_REPLICATIONACK']._serialized_start=1164
+  _globals['_REPLICATIONACK']._serialized_end=1264
+  _globals['_REPLICATIONSTART']._serialized_start=1266
+  _globals['_REPLICATIONSTART']._serialized_end=1367
+  _globals['_REPLICATIONRECORD']._serialized_start=1369
+  _globals['_REPLICATIONRECORD']._serialized_end=1453
+  _globals['_TRANSFERSHARDREQUEST']._serialized_start=1455
+  _globals['_TRANSFERSHARDREQUEST']._serialized_end=1533
+  _globals['_CLUSTERSERVICE']._serialized_start=1768
+  _globals['_CLUSTERSERVICE']._serialized_end=2303
 # @@protoc_insertion_point(module_scope)

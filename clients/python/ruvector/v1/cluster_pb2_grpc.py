@@ -56,6 +56,11 @@ class ClusterServiceStub:
                 request_serializer=ruvector_dot_v1_dot_cluster__pb2.TransferLeadershipRequest.SerializeToString,
                 response_deserializer=ruvector_dot_v1_dot_cluster__pb2.ClusterState.FromString,
                 _registered_method=True)
+        self.UpdateSettings = channel.unary_unary(
+                '/ruvector.v1.ClusterService/UpdateSettings',
+                request_serializer=ruvector_dot_v1_dot_cluster__pb2.UpdateSettingsRequest.SerializeToString,
+                response_deserializer=ruvector_dot_v1_dot_cluster__pb2.ClusterState.FromString,
+                _registered_method=True)
         self.Replicate = channel.stream_stream(
                 '/ruvector.v1.ClusterService/Replicate',
                 request_serializer=ruvector_dot_v1_dot_cluster__pb2.ReplicationAck.SerializeToString,
@@ -100,6 +105,14 @@ class ClusterServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpdateSettings(self, request, context):
+        """Sets the cluster-wide settings (replication factor, write mode) through the log; from any
+        node. Answers once the change is applied on the node called.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def Replicate(self, request_iterator, context):
         """Replication of a shard's write-ahead log: the replica sends acks, the primary sends
         records from the requested sequence on.
@@ -136,6 +149,11 @@ def add_ClusterServiceServicer_to_server(servicer, server):
             'TransferLeadership': grpc.unary_unary_rpc_method_handler(
                     servicer.TransferLeadership,
                     request_deserializer=ruvector_dot_v1_dot_cluster__pb2.TransferLeadershipRequest.FromString,
+                    response_serializer=ruvector_dot_v1_dot_cluster__pb2.ClusterState.SerializeToString,
+            ),
+            'UpdateSettings': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateSettings,
+                    request_deserializer=ruvector_dot_v1_dot_cluster__pb2.UpdateSettingsRequest.FromString,
                     response_serializer=ruvector_dot_v1_dot_cluster__pb2.ClusterState.SerializeToString,
             ),
             'Replicate': grpc.stream_stream_rpc_method_handler(
@@ -257,6 +275,33 @@ class ClusterService:
             target,
             '/ruvector.v1.ClusterService/TransferLeadership',
             ruvector_dot_v1_dot_cluster__pb2.TransferLeadershipRequest.SerializeToString,
+            ruvector_dot_v1_dot_cluster__pb2.ClusterState.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateSettings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruvector.v1.ClusterService/UpdateSettings',
+            ruvector_dot_v1_dot_cluster__pb2.UpdateSettingsRequest.SerializeToString,
             ruvector_dot_v1_dot_cluster__pb2.ClusterState.FromString,
             options,
             channel_credentials,

@@ -49,6 +49,17 @@ public struct ClusterState: Sendable, Equatable {
     /// True when the answer is that node's local view (`staleOK`), not confirmed by the leader.
     public var stale: Bool
     public var collections: [Collection]
+    /// Replicas per shard (cluster-wide setting).
+    public var replicationFactor: Int
+    /// How writes wait for replicas (cluster-wide setting).
+    public var replicationMode: ReplicationMode
+
+    /// How writes wait for replicas.
+    public enum ReplicationMode: String, Sendable {
+        case async, semiSync = "semi-sync", sync
+        /// Not set: the server default (async).
+        case unspecified
+    }
 }
 
 extension RuVectorClient {
@@ -78,6 +89,23 @@ extension RuVectorClient {
     @discardableResult
     public func transferLeadership(to nodeID: UInt64) async throws(RuVectorClientError) -> ClusterState {
         Self.state(try await clusterCall("TransferLeadership", RuvectorV1.TransferLeadershipRequest(nodeId: nodeID)))
+    }
+
+    /// Sets the cluster-wide settings through the Raft log, from any node.
+    @discardableResult
+    public func updateClusterSettings(replicationFactor: Int, replicationMode: ClusterState.ReplicationMode = .async)
+        async throws(RuVectorClientError) -> ClusterState {
+        guard (1...16).contains(replicationFactor) else {
+            throw RuVectorClientError(.invalidInput, "replicationFactor must be 1-16, got \(replicationFactor)")
+        }
+        let mode: RuvectorV1.ReplicationMode = switch replicationMode {
+        case .async: .async
+        case .semiSync: .semiSync
+        case .sync: .sync
+        case .unspecified: .unspecified
+        }
+        return Self.state(try await clusterCall("UpdateSettings", RuvectorV1.UpdateSettingsRequest(
+            replicationFactor: UInt32(replicationFactor), replicationMode: mode)))
     }
 
     /// A ClusterService call that follows "not the leader" hints: the node that refused names
@@ -118,6 +146,9 @@ extension RuVectorClient {
             },
             leaderID: wire.leaderId, term: wire.term, commitIndex: wire.commitIndex, appliedIndex: wire.appliedIndex,
             answeredBy: wire.answeredBy, stale: wire.stale,
-            collections: wire.collections.map { ClusterState.Collection(name: $0.name, dimension: Int($0.dimension), createdIndex: $0.createdIndex) })
+            collections: wire.collections.map { ClusterState.Collection(name: $0.name, dimension: Int($0.dimension), createdIndex: $0.createdIndex) },
+            replicationFactor: Int(wire.replicationFactor),
+            replicationMode: wire.replicationMode == .async ? .async : wire.replicationMode == .semiSync ? .semiSync
+                : wire.replicationMode == .sync ? .sync : .unspecified)
     }
 }

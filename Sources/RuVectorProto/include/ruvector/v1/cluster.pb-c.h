@@ -25,6 +25,7 @@ typedef struct Ruvector__V1__JoinRequest Ruvector__V1__JoinRequest;
 typedef struct Ruvector__V1__LeaveRequest Ruvector__V1__LeaveRequest;
 typedef struct Ruvector__V1__GetStateRequest Ruvector__V1__GetStateRequest;
 typedef struct Ruvector__V1__TransferLeadershipRequest Ruvector__V1__TransferLeadershipRequest;
+typedef struct Ruvector__V1__UpdateSettingsRequest Ruvector__V1__UpdateSettingsRequest;
 typedef struct Ruvector__V1__ReplicationAck Ruvector__V1__ReplicationAck;
 typedef struct Ruvector__V1__ReplicationStart Ruvector__V1__ReplicationStart;
 typedef struct Ruvector__V1__ReplicationRecord Ruvector__V1__ReplicationRecord;
@@ -309,6 +310,26 @@ struct  Ruvector__V1__TransferLeadershipRequest
     , 0 }
 
 
+/*
+ * New cluster settings (both are set).
+ */
+struct  Ruvector__V1__UpdateSettingsRequest
+{
+  ProtobufCMessage base;
+  /*
+   * Replicas per shard, 1-16.
+   */
+  uint32_t replication_factor;
+  /*
+   * Write acknowledgement mode (UNSPECIFIED: the server default, ASYNC).
+   */
+  Ruvector__V1__ReplicationMode replication_mode;
+};
+#define RUVECTOR__V1__UPDATE_SETTINGS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__update_settings_request__descriptor) \
+    , 0, RUVECTOR__V1__REPLICATION_MODE__REPLICATION_MODE_UNSPECIFIED }
+
+
 typedef enum {
   RUVECTOR__V1__REPLICATION_ACK__KIND__NOT_SET = 0,
   RUVECTOR__V1__REPLICATION_ACK__KIND_START = 1,
@@ -571,6 +592,25 @@ Ruvector__V1__TransferLeadershipRequest *
 void   ruvector__v1__transfer_leadership_request__free_unpacked
                      (Ruvector__V1__TransferLeadershipRequest *message,
                       ProtobufCAllocator *allocator);
+/* Ruvector__V1__UpdateSettingsRequest methods */
+void   ruvector__v1__update_settings_request__init
+                     (Ruvector__V1__UpdateSettingsRequest         *message);
+size_t ruvector__v1__update_settings_request__get_packed_size
+                     (const Ruvector__V1__UpdateSettingsRequest   *message);
+size_t ruvector__v1__update_settings_request__pack
+                     (const Ruvector__V1__UpdateSettingsRequest   *message,
+                      uint8_t             *out);
+size_t ruvector__v1__update_settings_request__pack_to_buffer
+                     (const Ruvector__V1__UpdateSettingsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Ruvector__V1__UpdateSettingsRequest *
+       ruvector__v1__update_settings_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   ruvector__v1__update_settings_request__free_unpacked
+                     (Ruvector__V1__UpdateSettingsRequest *message,
+                      ProtobufCAllocator *allocator);
 /* Ruvector__V1__ReplicationAck methods */
 void   ruvector__v1__replication_ack__init
                      (Ruvector__V1__ReplicationAck         *message);
@@ -673,6 +713,9 @@ typedef void (*Ruvector__V1__GetStateRequest_Closure)
 typedef void (*Ruvector__V1__TransferLeadershipRequest_Closure)
                  (const Ruvector__V1__TransferLeadershipRequest *message,
                   void *closure_data);
+typedef void (*Ruvector__V1__UpdateSettingsRequest_Closure)
+                 (const Ruvector__V1__UpdateSettingsRequest *message,
+                  void *closure_data);
 typedef void (*Ruvector__V1__ReplicationAck_Closure)
                  (const Ruvector__V1__ReplicationAck *message,
                   void *closure_data);
@@ -708,6 +751,10 @@ struct Ruvector__V1__ClusterService_Service
                               const Ruvector__V1__TransferLeadershipRequest *input,
                               Ruvector__V1__ClusterState_Closure closure,
                               void *closure_data);
+  void (*update_settings)(Ruvector__V1__ClusterService_Service *service,
+                          const Ruvector__V1__UpdateSettingsRequest *input,
+                          Ruvector__V1__ClusterState_Closure closure,
+                          void *closure_data);
   void (*replicate)(Ruvector__V1__ClusterService_Service *service,
                     const Ruvector__V1__ReplicationAck *input,
                     Ruvector__V1__ReplicationRecord_Closure closure,
@@ -728,6 +775,7 @@ void ruvector__v1__cluster_service__init (Ruvector__V1__ClusterService_Service *
       function_prefix__ ## leave,\
       function_prefix__ ## get_state,\
       function_prefix__ ## transfer_leadership,\
+      function_prefix__ ## update_settings,\
       function_prefix__ ## replicate,\
       function_prefix__ ## transfer_shard  }
 void ruvector__v1__cluster_service__join(ProtobufCService *service,
@@ -746,6 +794,10 @@ void ruvector__v1__cluster_service__transfer_leadership(ProtobufCService *servic
                                                         const Ruvector__V1__TransferLeadershipRequest *input,
                                                         Ruvector__V1__ClusterState_Closure closure,
                                                         void *closure_data);
+void ruvector__v1__cluster_service__update_settings(ProtobufCService *service,
+                                                    const Ruvector__V1__UpdateSettingsRequest *input,
+                                                    Ruvector__V1__ClusterState_Closure closure,
+                                                    void *closure_data);
 void ruvector__v1__cluster_service__replicate(ProtobufCService *service,
                                               const Ruvector__V1__ReplicationAck *input,
                                               Ruvector__V1__ReplicationRecord_Closure closure,
@@ -767,6 +819,7 @@ extern const ProtobufCMessageDescriptor ruvector__v1__join_request__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__leave_request__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__get_state_request__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__transfer_leadership_request__descriptor;
+extern const ProtobufCMessageDescriptor ruvector__v1__update_settings_request__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__replication_ack__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__replication_start__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__replication_record__descriptor;
