@@ -128,6 +128,9 @@ public final class ClusterNode: @unchecked Sendable {
     private var compacting = false
     private var capacityReportRunning = false
     private var readyScheduled = false
+    /// The term and vote on disk (messages that depend on a newer one wait for its fsync).
+    private var persistedTerm: UInt64 = 0
+    private var persistedVote: NodeID = 0
 
     /// Opens (or creates) the node's Raft state in `options.directory`: a node with no state and
     /// founding members writes the founding entries (a voter and a member record per founding
@@ -149,6 +152,8 @@ public final class ClusterNode: @unchecked Sendable {
         settings.electionTicks = options.electionTicks
         settings.heartbeatTicks = options.heartbeatTicks
         settings.seed = UInt64.random(in: 1...UInt64.max)
+        persistedTerm = persisted.hardState.term
+        persistedVote = persisted.hardState.vote
         node = RaftNode(id: options.id, settings: settings, hardState: persisted.hardState,
                         snapshot: persisted.snapshot, entries: persisted.entries)
         group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
@@ -310,10 +315,18 @@ public final class ClusterNode: @unchecked Sendable {
     private func processReady() {
         while !failed, node.hasReady {
             let ready = node.ready()
+            // A leader sends before its own fsync, so its disk and its followers' work at once
+            // (etcd does the same): its commit index only moves on acknowledgements handled after
+            // this save, and clients are answered after applying, so nothing is acknowledged that
+            // its disk does not hold. Not when its term or vote changed: those go to disk first.
+            let sendFirst = node.role == .leader && ready.snapshot == nil
+                && (ready.hardState.map { $0.term == persistedTerm && $0.vote == persistedVote } ?? true)
+            if sendFirst { transport.send(ready.messages) }
             if ready.hardState != nil || !ready.entries.isEmpty || ready.snapshot != nil {
                 do {
                     let started = ContinuousClock.now
                     try storage.save(ready)
+                    if let hard = ready.hardState { (persistedTerm, persistedVote) = (hard.term, hard.vote) }
                     let took = ContinuousClock.now - started
                     appendLatencyStore.withLock { $0.record(took) }
                 } catch {
@@ -325,7 +338,7 @@ public final class ClusterNode: @unchecked Sendable {
                     break
                 }
             }
-            transport.send(ready.messages)
+            if !sendFirst { transport.send(ready.messages) }
             if ready.snapshot != nil || !ready.committedEntries.isEmpty {
                 applier.enqueue(snapshot: ready.snapshot, entries: ready.committedEntries)
             }
