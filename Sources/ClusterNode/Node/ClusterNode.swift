@@ -322,11 +322,21 @@ public final class ClusterNode: @unchecked Sendable {
             let sendFirst = node.role == .leader && ready.snapshot == nil
                 && (ready.hardState.map { $0.term == persistedTerm && $0.vote == persistedVote } ?? true)
             if sendFirst { transport.send(ready.messages) }
-            if ready.hardState != nil || !ready.entries.isEmpty || ready.snapshot != nil {
+            // A commit index alone is not worth an fsync: a node that restarts with an older
+            // one learns the newer from its leader (it is an optimisation, not a promise). It
+            // reaches the disk with the next entries or vote.
+            var durable = ready
+            if let hard = ready.hardState, hard.term == persistedTerm, hard.vote == persistedVote,
+               ready.entries.isEmpty, ready.snapshot == nil {
+                durable.hardState = nil
+            } else if durable.hardState == nil, !ready.entries.isEmpty {
+                durable.hardState = node.hardState
+            }
+            if durable.hardState != nil || !durable.entries.isEmpty || durable.snapshot != nil {
                 do {
                     let started = ContinuousClock.now
-                    try storage.save(ready)
-                    if let hard = ready.hardState { (persistedTerm, persistedVote) = (hard.term, hard.vote) }
+                    try storage.save(durable)
+                    if let hard = durable.hardState { (persistedTerm, persistedVote) = (hard.term, hard.vote) }
                     let took = ContinuousClock.now - started
                     appendLatencyStore.withLock { $0.record(took) }
                 } catch {

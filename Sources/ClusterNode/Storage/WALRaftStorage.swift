@@ -11,7 +11,9 @@ import Storage
 /// state it holds. A copy of that state is kept in memory for the rewrite (Raft state here is
 /// the cluster's metadata log: small).
 public final class WALRaftStorage: RaftStorage, @unchecked Sendable {
-    enum RecordType: UInt8 { case hardState = 1, entries = 2, snapshot = 3, suffix = 4 }
+    /// `ready` holds a whole Ready (hard state, snapshot, entries) in one record: one fsync,
+    /// and never half of it on disk. Types 1-3 are read too (logs written record by record).
+    enum RecordType: UInt8 { case hardState = 1, entries = 2, snapshot = 3, suffix = 4, ready = 5 }
 
     private let wal: WriteAheadLog
     private var state: MemoryRaftStorage
@@ -37,17 +39,13 @@ public final class WALRaftStorage: RaftStorage, @unchecked Sendable {
     public var isEmpty: Bool { wal.nextSequenceNumber == 1 }
 
     public func save(_ ready: Ready) throws {
-        if let hard = ready.hardState {
-            var w = BinaryWriter()
-            w.u64(hard.term); w.u64(hard.vote); w.u64(hard.commit)
-            _ = try wal.append(type: RecordType.hardState.rawValue, payload: w.bytes)
-        }
-        if let snapshot = ready.snapshot { try appendSnapshot(snapshot) }
-        if !ready.entries.isEmpty {
-            var w = BinaryWriter()
-            Self.write(ready.entries, &w)
-            _ = try wal.append(type: RecordType.entries.rawValue, payload: w.bytes)
-        }
+        guard ready.hardState != nil || ready.snapshot != nil || !ready.entries.isEmpty else { return }
+        var w = BinaryWriter()
+        w.u8((ready.hardState != nil ? 1 : 0) | (ready.snapshot != nil ? 2 : 0))
+        if let hard = ready.hardState { w.u64(hard.term); w.u64(hard.vote); w.u64(hard.commit) }
+        if let snapshot = ready.snapshot { Self.write(snapshot, &w) }
+        Self.write(ready.entries, &w)
+        _ = try wal.append(type: RecordType.ready.rawValue, payload: w.bytes)
         try state.save(ready)
     }
 
@@ -78,10 +76,20 @@ public final class WALRaftStorage: RaftStorage, @unchecked Sendable {
     @discardableResult
     private func appendSnapshot(_ snapshot: Snapshot) throws -> UInt64 {
         var w = BinaryWriter()
-        w.u64(snapshot.index); w.u64(snapshot.term)
-        Self.write(snapshot.configuration, &w)
-        w.u8s(snapshot.data)
+        Self.write(snapshot, &w)
         return try wal.append(type: RecordType.snapshot.rawValue, payload: w.bytes)
+    }
+
+    private static func write(_ snapshot: Snapshot, _ w: inout BinaryWriter) {
+        w.u64(snapshot.index); w.u64(snapshot.term)
+        write(snapshot.configuration, &w)
+        w.u8s(snapshot.data)
+    }
+
+    private static func readSnapshot(_ r: inout BinaryReader) throws -> Snapshot {
+        let index = try r.u64(), term = try r.u64()
+        let configuration = try readConfiguration(&r)
+        return Snapshot(index: index, term: term, configuration: configuration, data: try r.u8s())
     }
 
     private static func replay(_ type: RecordType?, _ r: inout BinaryReader, into state: inout MemoryRaftStorage) throws {
@@ -90,9 +98,12 @@ public final class WALRaftStorage: RaftStorage, @unchecked Sendable {
         case .hardState?: ready.hardState = HardState(term: try r.u64(), vote: try r.u64(), commit: try r.u64())
         case .entries?: ready.entries = try readEntries(&r)
         case .snapshot?:
-            let index = try r.u64(), term = try r.u64()
-            let configuration = try readConfiguration(&r)
-            ready.snapshot = Snapshot(index: index, term: term, configuration: configuration, data: try r.u8s())
+            ready.snapshot = try readSnapshot(&r)
+        case .ready?:
+            let parts = try r.u8()
+            if parts & 1 != 0 { ready.hardState = HardState(term: try r.u64(), vote: try r.u64(), commit: try r.u64()) }
+            if parts & 2 != 0 { ready.snapshot = try readSnapshot(&r) }
+            ready.entries = try readEntries(&r)
         case .suffix?:
             let first = try r.u64()
             state.truncate(from: first)
