@@ -423,3 +423,38 @@ def test_cypher(server):
     assert result.returncode == 1 and "syntax error at line 1" in result.stderr
     code, _, err = run("cypher", "RETURN 1", "--param", "broken", server=server)
     assert code == 64 and "NAME=JSON" in err
+
+
+def test_cluster_commands(tmp_path):
+    import socket
+    import time
+    from conftest import RunningServer
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    node = RunningServer(["--listen", f"127.0.0.1:{port}", "--node-id", "1", "--cluster", f"1=127.0.0.1:{port}"],
+                         tmp_path / "data")
+    try:
+        deadline = time.monotonic() + 10
+        while run_json("cluster", "status", "--stale-ok", server=node)["leader"] != 1:
+            assert time.monotonic() < deadline, "no leader"
+            time.sleep(0.05)
+        run("collections", "create", "docs", "--dimension", "3", server=node, check=True)
+        state = run_json("cluster", "settings", "--replication-factor", "2", "--replication-mode", "sync", server=node)
+        assert (state["replication_factor"], state["replication_mode"]) == (2, "sync")
+        state = run_json("cluster", "status", server=node)
+        assert state["leader"] == 1 and state["collections"] == ["docs"] and not state["stale"]
+        assert [(m["id"], m["role"]) for m in state["members"]] == [(1, "voter")]
+        _, table, _ = run("cluster", "status", server=node, check=True)
+        assert "NODE" in table and "leader" in table and "replication:  factor 2, mode sync" in table
+        code, _, err = run("cluster", "settings", "--replication-factor", "2", "--replication-mode", "fast", server=node)
+        assert code == 64 and "--replication-mode" in err
+        code, _, err = run("cluster", "leave", "1", server=node)
+        assert code == 1 and "FAILED_PRECONDITION" in err
+    finally:
+        node.stop()
+
+
+def test_cluster_status_on_a_single_server(server):
+    code, _, err = run("cluster", "status", server=server)
+    assert code == 1 and "--node-id" in err
