@@ -86,8 +86,8 @@ final class ClusterCollections: MetadataEffects {
     // MARK: What VectorService calls
 
     /// Creates a collection cluster-wide (validated first, here) and returns it once this node
-    /// applied the creation.
-    func create(_ request: RuvectorV1.CreateCollectionRequest, context: ServerContext) async throws -> DurableCollection {
+    /// applied the creation (nil when a later entry deleted it again before the answer).
+    func create(_ request: RuvectorV1.CreateCollectionRequest, context: ServerContext) async throws -> DurableCollection? {
         _ = try VectorMapping.config(request, limits: limits)
         let node = try nodeBox.node()
         let outcome = try await ClusterMapping.mapped {
@@ -99,7 +99,8 @@ final class ClusterCollections: MetadataEffects {
             throw RPCError(.alreadyExists, "collection \(MessageText.quoted(request.name)) already exists")
         }
         guard let created = catalog.get(request.name) else {
-            throw RPCError(.internal, "collection \(MessageText.quoted(request.name)) was created in the cluster but not on this node (see its log)")
+            // Created, then deleted by a later entry before this answer: the create happened.
+            return nil
         }
         return created
     }

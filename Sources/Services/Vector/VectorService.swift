@@ -63,7 +63,10 @@ struct VectorService: RPCService {
         let limits = self.limits
         router.unary(Self.name, "CreateCollection", RuvectorV1.CreateCollectionRequest.self) { request, context, _ in
             if let cluster = service.cluster {
-                return try VectorMapping.info(try await cluster.create(request, context: context))
+                guard let created = try await cluster.create(request, context: context) else {
+                    return RuvectorV1.CollectionInfo(name: request.name, dimension: request.dimension, metric: request.metric)
+                }
+                return try VectorMapping.info(created)
             }
             let config = try Self.mapped { try VectorMapping.config(request, limits: limits) }
             return try await service.run(.write, context, "CreateCollection") { _ in
@@ -81,7 +84,10 @@ struct VectorService: RPCService {
         }
         router.unary(Self.name, "DeleteCollection", RuvectorV1.DeleteCollectionRequest.self) { request, context, _ in
             if let cluster = service.cluster {
-                let count = UInt64(try service.collection(request.name).collection.count())
+                // The log decides whether it exists, not this node's copy (which may lag): a
+                // lagging node answering NOT_FOUND on its own broke linearizability.
+                try Self.mapped { try VectorMapping.checkCollectionName(request.name) }
+                let count = UInt64(try catalog.get(request.name)?.collection.count() ?? 0)
                 guard try await cluster.delete(request.name, context: context) else {
                     throw RPCError(.notFound, "collection \(MessageText.quoted(request.name)) does not exist")
                 }
