@@ -117,18 +117,43 @@ public enum LinearizabilityChecker {
         _ model: M.Type, _ operations: [HistoryOperation<M.Input, M.Output>], partitionedBy key: (M.Input) -> K,
         maxSteps: Int = 50_000_000
     ) -> LinearizabilityVerdict {
+        checkPartitions(model, operations, partitionedBy: key, maxSteps: maxSteps).verdict
+    }
+
+    /// Checks a history of independent objects, partitioned by `key`, and says which partition
+    /// is not linearizable (the first one found, in the order keys first appear; it stops there).
+    public static func checkPartitions<M: SequentialModel, K: Hashable>(
+        _ model: M.Type, _ operations: [HistoryOperation<M.Input, M.Output>], partitionedBy key: (M.Input) -> K,
+        maxSteps: Int = 50_000_000
+    ) -> PartitionedVerdict<K> {
+        var keys: [K] = []
         var partitions: [K: [HistoryOperation<M.Input, M.Output>]] = [:]
-        for operation in operations { partitions[key(operation.input), default: []].append(operation) }
-        var sawUnknown = false
-        for part in partitions.values {
+        for operation in operations {
+            let k = key(operation.input)
+            if partitions[k] == nil { keys.append(k) }
+            partitions[k, default: []].append(operation)
+        }
+        var undecided: [K] = []
+        for k in keys {
+            let part = partitions[k] ?? []
             switch check(model, part, maxSteps: maxSteps) {
-            case .notLinearizable: return .notLinearizable
-            case .unknown: sawUnknown = true
+            case .notLinearizable: return PartitionedVerdict(verdict: .notLinearizable, failing: (k, part.count), undecided: undecided)
+            case .unknown: undecided.append(k)
             case .linearizable: break
             }
         }
-        return sawUnknown ? .unknown : .linearizable
+        return PartitionedVerdict(verdict: undecided.isEmpty ? .linearizable : .unknown, failing: nil, undecided: undecided)
     }
+}
+
+/// The verdict on a history checked one partition (key) at a time, with the partitions behind it.
+public struct PartitionedVerdict<Key> {
+    /// Not linearizable when one partition is not; unknown when one could not be decided.
+    public var verdict: LinearizabilityVerdict
+    /// The partition found not linearizable and how many operations it holds.
+    public var failing: (key: Key, operations: Int)?
+    /// Partitions the search gave up on (within its step budget), in the order checked.
+    public var undecided: [Key]
 }
 
 /// A call or return of one operation, at a point in time.
