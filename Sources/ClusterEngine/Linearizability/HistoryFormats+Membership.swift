@@ -14,21 +14,23 @@
 /// - `OUTPUT`: `created` or `already-exists` (create); `deleted` or `not-found` (delete);
 ///   `present` or `absent` (read); `unknown` (any: the outcome was never learned).
 ///
-/// Blank lines and lines starting with `#` are ignored. A read that listed several keys at
+/// Blank lines, lines starting with `#` and whatever follows a `#` field after the sixth (a note:
+/// the node called, the status received) are ignored. A read that listed several keys at
 /// once is written as one `read` line per key with the same times: each key is checked on its
 /// own, so the check does not ask that one answer was a snapshot across keys.
 ///
 ///     # client call return op key output
 ///     0 1000 2500 create c3 created
-///     1 1200 inf delete c3 unknown
+///     1 1200 inf delete c3 unknown # node 2 DEADLINE_EXCEEDED
 ///     2 2600 2900 read c3 present
 extension HistoryFormats {
     /// Reads a membership history in the format above; `Malformed.line` names the first bad line.
     public static func membership(_ text: String) throws -> [HistoryOperation<MembershipModel.Input, MembershipModel.Output>] {
         var operations: [HistoryOperation<MembershipModel.Input, MembershipModel.Output>] = []
         for (offset, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
+            var fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
             guard let first = fields.first, !first.hasPrefix("#") else { continue }
+            if let note = fields.firstIndex(where: { $0.hasPrefix("#") }) { fields.removeSubrange(note...) }
             do {
                 operations.append(try membershipOperation(fields))
             } catch let failure as Malformed {

@@ -2,8 +2,10 @@
 /// its observed output is allowed from a state (and the state after it).
 public protocol SequentialModel {
     associatedtype State: Hashable & Sendable
-    associatedtype Input: Sendable
-    associatedtype Output: Sendable
+    /// Equatable, as is `Output`: the search treats operations of unknown outcome that asked
+    /// the same as interchangeable.
+    associatedtype Input: Sendable & Equatable
+    associatedtype Output: Sendable & Equatable
     /// The state before any operation.
     static var initialState: State { get }
     /// Is `output` a correct answer to `input` in `state`? If so, the state after.
@@ -72,6 +74,7 @@ public enum LinearizabilityChecker {
                 next[previous[node]] = node
             }
         }
+        let twin = unknownTwins(operations, events)
         var linearized = [UInt64](repeating: 0, count: (operations.count + 63) / 64)
         var cache = Set<SearchKey<M.State>>()
         var stack: [(operation: Int, state: M.State)] = []
@@ -85,7 +88,10 @@ public enum LinearizabilityChecker {
             let event = events[node - 1]
             if event.isCall {
                 let operation = operations[event.operation]
-                let (legal, after) = M.step(state, operation.input, operation.output)
+                // Of interchangeable unknown operations, only the earliest called that is still
+                // pending is tried: the others would lead to the same states.
+                let twinPending = twin[event.operation] >= 0 && !isSet(linearized, twin[event.operation])
+                let (legal, after) = twinPending ? (false, state) : M.step(state, operation.input, operation.output)
                 if legal {
                     var marked = linearized
                     marked[event.operation / 64] |= 1 << UInt64(event.operation % 64)
@@ -109,6 +115,32 @@ public enum LinearizabilityChecker {
             }
         }
         return .linearizable
+    }
+
+    /// For each operation of unknown outcome, the one called just before it that asked the same
+    /// and got the same (unknown) answer, or -1. Two such operations are interchangeable once
+    /// both are called: neither has to return, so a linearization placing one where the other
+    /// is stays valid with the two swapped. Trying only the earliest pending one of each kind
+    /// keeps a history with many timeouts from multiplying the search by their subsets.
+    private static func unknownTwins<Input: Equatable, Output: Equatable>(
+        _ operations: [HistoryOperation<Input, Output>], _ events: [HistoryEvent]
+    ) -> [Int] {
+        var twin = [Int](repeating: -1, count: operations.count)
+        var latest: [Int] = []      // the last operation of each kind seen so far, in call order
+        for event in events where event.isCall && operations[event.operation].returned == Int.max {
+            let operation = operations[event.operation]
+            if let kind = latest.firstIndex(where: { operations[$0].input == operation.input && operations[$0].output == operation.output }) {
+                twin[event.operation] = latest[kind]
+                latest[kind] = event.operation
+            } else {
+                latest.append(event.operation)
+            }
+        }
+        return twin
+    }
+
+    private static func isSet(_ bits: [UInt64], _ index: Int) -> Bool {
+        bits[index / 64] & (1 << UInt64(index % 64)) != 0
     }
 
     /// Checks a history of independent objects, partitioned by `key`: linearizable when
