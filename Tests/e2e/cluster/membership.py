@@ -53,15 +53,15 @@ class Entry:
     output: str          # created, already-exists, deleted, not-found, present, absent, unknown, fail
     node_id: int
     #: The status name of a failed call; for a read, the indexes its answer gave.
-    error: str = ""
+    note: str = ""
 
     def line(self) -> str:
         """The entry in ruvector-lincheck's format (a comment for a refused write)."""
         returned = "inf" if self.return_ns is None else str(self.return_ns)
         text = f"{self.client} {self.call_ns} {returned} {self.op} {self.key} {self.output}"
         if self.output == "fail":
-            return f"# {text} node {self.node_id} {self.error}: no effect, left out"
-        return f"{text} # node {self.node_id} {self.error}".rstrip()
+            return f"# {text} node {self.node_id} {self.note}: no effect, left out"
+        return f"{text} # node {self.node_id} {self.note}".rstrip()
 
 
 class MembershipClients(ClientThreads):

@@ -46,12 +46,14 @@ class SoakResult:
 
 
 def _seed(attempt: int = 0) -> int:
+    """RUVECTOR_CLUSTER_SEED (plus `attempt`), else a fresh random seed."""
     base = os.environ.get("RUVECTOR_CLUSTER_SEED")
     seed = int(base) if base else int.from_bytes(os.urandom(4), "little")
     return seed + attempt
 
 
 def _soak_seconds() -> float:
+    """How long the on-demand soak runs: RUVECTOR_CLUSTER_SOAK_SECONDS, else SOAK_SECONDS."""
     seconds = os.environ.get("RUVECTOR_CLUSTER_SOAK_SECONDS")
     return float(seconds) if seconds else SOAK_SECONDS
 
@@ -101,6 +103,7 @@ def _soak(cluster: Cluster, tmp_path: Path, seconds: float, seed: int, stale_rea
 
 
 def _assert_linearizable(result: SoakResult) -> None:
+    """The run did enough writes to mean something, and the checker found its history linearizable."""
     writes = sum(result.counts.get(k, 0) for k in ("created", "deleted", "already-exists", "not-found"))
     assert writes >= 20, f"too few writes completed to say anything ({result.counts}); seed {result.seed}"
     assert (result.verdict_code, result.verdict) == (0, "linearizable"), (
@@ -139,16 +142,20 @@ def test_stale_reads_from_followers_are_caught(make_cluster, tmp_path: Path) -> 
     assert (result.verdict_code, result.verdict.split(":")[0]) == (1, "not linearizable"), (
         f"stale reads not caught in {len(results)} runs (seeds {[r.seed for r in results]}): "
         f"{[r.verdict for r in results]}")
-    writes = [e for e in _entries_without_reads(result.history)]
-    code, verdict = lincheck(_write_lines(tmp_path / f"writes-{result.seed}.txt", writes))
-    assert (code, verdict) == (0, "linearizable"), f"the writes alone are not linearizable: {verdict}; seed {result.seed}"
+    code, verdict = lincheck(_write_lines(tmp_path / f"writes-{result.seed}.txt", _entries_without_reads(result.history)))
+    assert (code, verdict) == (0, "linearizable"), (
+        f"the stale reads were caught, but the writes alone are not linearizable either ({verdict}; seed "
+        f"{result.seed}, history {result.history}): a server bug in CreateCollection / DeleteCollection, "
+        "which the linearizable soak reports too")
 
 
 def _entries_without_reads(history: Path) -> list[str]:
+    """The history's operation lines other than reads."""
     return [line for line in history.read_text().splitlines()
             if not line.startswith("#") and line.split()[3] != "read"]
 
 
 def _write_lines(path: Path, lines: list[str]) -> Path:
+    """Writes `lines` to `path`; returns `path`."""
     path.write_text("\n".join(lines) + "\n")
     return path
