@@ -134,6 +134,9 @@ let package = Package(
                 swiftSettings: internalChecks + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .testTarget(name: "ClusterEngineTests", dependencies: ["ClusterEngine"], exclude: ["testdata"],
                     swiftSettings: internalChecks),
+        // Checks a recorded membership history (the cluster soak test's) with the linearizability checker.
+        .executableTarget(name: "ruvector-lincheck", dependencies: ["ClusterEngine"], path: "Sources/LinearizabilityCheck",
+                          swiftSettings: internalChecks),
         // The cluster adapter: a RaftNode driven over our gRPC (transport, timers, WAL-backed Raft
         // storage) with the cluster's metadata as its state machine.
         .target(name: "ClusterNode",

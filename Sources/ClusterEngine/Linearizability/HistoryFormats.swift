@@ -5,6 +5,8 @@ public enum HistoryFormats {
     /// A history that cannot be read.
     public struct Malformed: Error, CustomStringConvertible {
         public let description: String
+        /// The 1-based line at fault, when the format has lines to point at.
+        public var line: Int? = nil
     }
 
     /// Jepsen etcd logs: `INFO  jepsen.util - PROCESS\t:invoke|:ok|:fail|:info\t:read|:write|:cas\tVALUE`.

@@ -2,8 +2,10 @@
 /// its observed output is allowed from a state (and the state after it).
 public protocol SequentialModel {
     associatedtype State: Hashable & Sendable
-    associatedtype Input: Sendable
-    associatedtype Output: Sendable
+    /// Equatable, as is `Output`: the search treats operations of unknown outcome that asked
+    /// the same as interchangeable.
+    associatedtype Input: Sendable & Equatable
+    associatedtype Output: Sendable & Equatable
     /// The state before any operation.
     static var initialState: State { get }
     /// Is `output` a correct answer to `input` in `state`? If so, the state after.
@@ -72,6 +74,7 @@ public enum LinearizabilityChecker {
                 next[previous[node]] = node
             }
         }
+        let twin = unknownTwins(operations, events)
         var linearized = [UInt64](repeating: 0, count: (operations.count + 63) / 64)
         var cache = Set<SearchKey<M.State>>()
         var stack: [(operation: Int, state: M.State)] = []
@@ -85,7 +88,10 @@ public enum LinearizabilityChecker {
             let event = events[node - 1]
             if event.isCall {
                 let operation = operations[event.operation]
-                let (legal, after) = M.step(state, operation.input, operation.output)
+                // Of interchangeable unknown operations, only the earliest called that is still
+                // pending is tried: the others would lead to the same states.
+                let twinPending = twin[event.operation] >= 0 && !isSet(linearized, twin[event.operation])
+                let (legal, after) = twinPending ? (false, state) : M.step(state, operation.input, operation.output)
                 if legal {
                     var marked = linearized
                     marked[event.operation / 64] |= 1 << UInt64(event.operation % 64)
@@ -111,24 +117,75 @@ public enum LinearizabilityChecker {
         return .linearizable
     }
 
+    /// For each operation of unknown outcome, the one called just before it that asked the same
+    /// and got the same (unknown) answer, or -1. Two such operations are interchangeable once
+    /// both are called: neither has to return, so a linearization placing one where the other
+    /// is stays valid with the two swapped. Trying only the earliest pending one of each kind
+    /// keeps a history with many timeouts from multiplying the search by their subsets.
+    private static func unknownTwins<Input: Equatable, Output: Equatable>(
+        _ operations: [HistoryOperation<Input, Output>], _ events: [HistoryEvent]
+    ) -> [Int] {
+        var twin = [Int](repeating: -1, count: operations.count)
+        var latest: [Int] = []      // the last operation of each kind seen so far, in call order
+        for event in events where event.isCall && operations[event.operation].returned == Int.max {
+            let operation = operations[event.operation]
+            if let kind = latest.firstIndex(where: { operations[$0].input == operation.input && operations[$0].output == operation.output }) {
+                twin[event.operation] = latest[kind]
+                latest[kind] = event.operation
+            } else {
+                latest.append(event.operation)
+            }
+        }
+        return twin
+    }
+
+    private static func isSet(_ bits: [UInt64], _ index: Int) -> Bool {
+        bits[index / 64] & (1 << UInt64(index % 64)) != 0
+    }
+
     /// Checks a history of independent objects, partitioned by `key`: linearizable when
     /// every partition is.
     public static func check<M: SequentialModel, K: Hashable>(
         _ model: M.Type, _ operations: [HistoryOperation<M.Input, M.Output>], partitionedBy key: (M.Input) -> K,
         maxSteps: Int = 50_000_000
     ) -> LinearizabilityVerdict {
+        checkPartitions(model, operations, partitionedBy: key, maxSteps: maxSteps).verdict
+    }
+
+    /// Checks a history of independent objects, partitioned by `key`, and says which partition
+    /// is not linearizable (the first one found, in the order keys first appear; it stops there).
+    public static func checkPartitions<M: SequentialModel, K: Hashable>(
+        _ model: M.Type, _ operations: [HistoryOperation<M.Input, M.Output>], partitionedBy key: (M.Input) -> K,
+        maxSteps: Int = 50_000_000
+    ) -> PartitionedVerdict<K> {
+        var keys: [K] = []
         var partitions: [K: [HistoryOperation<M.Input, M.Output>]] = [:]
-        for operation in operations { partitions[key(operation.input), default: []].append(operation) }
-        var sawUnknown = false
-        for part in partitions.values {
+        for operation in operations {
+            let k = key(operation.input)
+            if partitions[k] == nil { keys.append(k) }
+            partitions[k, default: []].append(operation)
+        }
+        var undecided: [K] = []
+        for k in keys {
+            let part = partitions[k] ?? []
             switch check(model, part, maxSteps: maxSteps) {
-            case .notLinearizable: return .notLinearizable
-            case .unknown: sawUnknown = true
+            case .notLinearizable: return PartitionedVerdict(verdict: .notLinearizable, failing: (k, part.count), undecided: undecided)
+            case .unknown: undecided.append(k)
             case .linearizable: break
             }
         }
-        return sawUnknown ? .unknown : .linearizable
+        return PartitionedVerdict(verdict: undecided.isEmpty ? .linearizable : .unknown, failing: nil, undecided: undecided)
     }
+}
+
+/// The verdict on a history checked one partition (key) at a time, with the partitions behind it.
+public struct PartitionedVerdict<Key> {
+    /// Not linearizable when one partition is not; unknown when one could not be decided.
+    public var verdict: LinearizabilityVerdict
+    /// The partition found not linearizable and how many operations it holds.
+    public var failing: (key: Key, operations: Int)?
+    /// Partitions the search gave up on (within its step budget), in the order checked.
+    public var undecided: [Key]
 }
 
 /// A call or return of one operation, at a point in time.

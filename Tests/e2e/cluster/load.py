@@ -7,6 +7,8 @@ import threading
 import time
 from dataclasses import dataclass
 
+import grpc
+
 import ruvector
 
 from harness import Cluster
@@ -29,7 +31,58 @@ class Op:
     error: str | None = None
 
 
-class WriteLoad:
+class ClientThreads:
+    """Worker threads calling a cluster until stop(): the part WriteLoad and the soak's
+    MembershipClients share. A subclass implements `_work(worker)`, looping until `_stop` is set."""
+
+    def __init__(self, cluster: Cluster, workers: int, name: str, call_timeout: float):
+        self.cluster = cluster
+        self._workers = workers
+        self._name = name
+        self._call_timeout = call_timeout
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+
+    def start(self):
+        """Starts the workers."""
+        for worker in range(self._workers):
+            thread = threading.Thread(target=self._work, args=(worker,), name=f"{self._name}-{worker}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def stop(self) -> None:
+        """Stops the workers (each finishes its call, bounded by its call timeout)."""
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=self._call_timeout * 4 + 5)
+            if thread.is_alive():
+                raise RuntimeError(f"{thread.name} did not stop")
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def _work(self, worker: int) -> None:
+        raise NotImplementedError
+
+    def _node_client(self, clients: dict[tuple[int, int], ruvector.Client], node_id: int) -> ruvector.Client:
+        """A worker's client of node `node_id` (from its own `clients`), made again after the node
+        restarted, the old one closed: grpcio shares connections between channels to one address,
+        and the old may sit in reconnect backoff."""
+        node = self.cluster.nodes[node_id]
+        key = (node_id, node.starts)
+        if key not in clients:
+            for stale in [k for k in clients if k[0] == node_id]:
+                clients.pop(stale).close()
+            clients[key] = ruvector.Client(node.address, timeout=self._call_timeout)
+        return clients[key]
+
+
+class WriteLoad(ClientThreads):
     """`workers` threads, each creating a uniquely named collection and (with `delete`) deleting
     it again, on a live node chosen at random for every call.
 
@@ -40,38 +93,12 @@ class WriteLoad:
 
     def __init__(self, cluster: Cluster, *, workers: int = 4, delete: bool = True, prefix: str = "load",
                  seed: int = 0):
-        self.cluster = cluster
+        super().__init__(cluster, workers, "write-load", CALL_TIMEOUT_SECONDS)
         self.delete = delete
         self.prefix = prefix
-        self._workers = workers
         self._seed = seed
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
         self._ops: list[Op] = []
         self._excluded: set[int] = set()
-        self._threads: list[threading.Thread] = []
-
-    def start(self) -> "WriteLoad":
-        """Starts the workers."""
-        for worker in range(self._workers):
-            thread = threading.Thread(target=self._work, args=(worker,), name=f"write-load-{worker}", daemon=True)
-            thread.start()
-            self._threads.append(thread)
-        return self
-
-    def stop(self) -> None:
-        """Stops the workers (each finishes its call, bounded by CALL_TIMEOUT_SECONDS)."""
-        self._stop.set()
-        for thread in self._threads:
-            thread.join(timeout=CALL_TIMEOUT_SECONDS * 4 + 5)
-            if thread.is_alive():
-                raise RuntimeError(f"{thread.name} did not stop")
-
-    def __enter__(self) -> "WriteLoad":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
     def exclude(self, node_id: int) -> None:
         """Sends no more writes to node `node_id` (one removed from the cluster, say)."""
@@ -134,26 +161,26 @@ class WriteLoad:
             time.sleep(0.01)
             return False
         node_id = rng.choice(targets)
-        node = self.cluster.nodes[node_id]
-        key = (node_id, node.starts)
-        if key not in clients:
-            # A restarted node gets a new channel, and the old one is closed: grpcio shares
-            # connections between channels to one address, and the old may sit in reconnect backoff.
-            for stale in [k for k in clients if k[0] == node_id]:
-                clients.pop(stale).close()
-            clients[key] = ruvector.Client(node.address, timeout=CALL_TIMEOUT_SECONDS)
+        client = self._node_client(clients, node_id)
         started = time.monotonic()
-        error = None
-        try:
-            if kind == "create":
-                clients[key].create_collection(name, dimension=DIMENSION, metric="l2")
-            else:
-                clients[key].delete_collection(name)
-        except ruvector.RuVectorError as failure:
-            error = failure.code.name
+        code = create_or_delete(client, kind, name)
+        error = None if code is None else code.name
         with self._lock:
             self._ops.append(Op(kind, name, node_id, started, time.monotonic(), error is None, error))
         return error is None
+
+
+def create_or_delete(client: ruvector.Client, kind: str, name: str) -> grpc.StatusCode | None:
+    """CreateCollection (`kind` "create", DIMENSION, l2) or DeleteCollection of `name`; returns
+    the status code it failed with, None when it succeeded."""
+    try:
+        if kind == "create":
+            client.create_collection(name, dimension=DIMENSION, metric="l2")
+        else:
+            client.delete_collection(name)
+    except ruvector.RuVectorError as failure:
+        return failure.code
+    return None
 
 
 def _names(ops: list[Op], kind: str, ok_only: bool) -> set[str]:
