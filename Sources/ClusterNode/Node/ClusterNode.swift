@@ -445,8 +445,8 @@ public final class ClusterNode: @unchecked Sendable {
     /// leader, forwarded to it (RaftService/Propose) from a follower.
     public func propose(_ command: ClusterMetadata.Command, timeout: Duration) async throws -> ClusterMetadata.Outcome {
         let bytes = ClusterMetadata.encode(command)
-        let leader = try await onLoop { [self] in node.leader }
-        if leader == id {
+        // The published view, not a hop to the Raft loop: proposing re-checks the leadership.
+        if status.leader == id {
             do {
                 let (index, term) = try await proposeLocally(bytes)
                 return try await applier.waitApplied(index, term: term, timeout: timeout)
@@ -455,7 +455,7 @@ public final class ClusterNode: @unchecked Sendable {
                 // Lost the leadership just now: forward to the new leader below.
             }
         }
-        let current = try await onLoop { [self] in node.leader }
+        let current = status.leader
         guard current != 0, current != id else { throw notLeaderError(leader: 0) }
         let channel = try await transport.channel(to: current)
         let request = RuvectorV1.ProposeRequest(command: bytes, from: id)
@@ -499,7 +499,7 @@ public final class ClusterNode: @unchecked Sendable {
     /// any change committed before the call (ReadIndex through the leader, then a wait until
     /// this node applied that far). Returns the leader's view of the members.
     public func linearizableRead(timeout: Duration) async throws -> [MemberView] {
-        let leader = try await onLoop { [self] in node.leader }
+        let leader = status.leader
         let index: UInt64
         let view: [MemberView]
         if leader == id {

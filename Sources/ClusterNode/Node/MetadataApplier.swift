@@ -7,8 +7,9 @@ import Synchronization
 /// What a node does locally when the metadata changes (create or delete a collection's files).
 /// Called on the applier's thread, in log order.
 public protocol MetadataEffects: Sendable {
-    /// A committed command was applied to the metadata with `outcome`.
-    func applied(_ command: ClusterMetadata.Command, outcome: ClusterMetadata.Outcome, index: UInt64) throws
+    /// A committed command was applied to the metadata with `outcome`; returns whether it
+    /// changed anything on this node besides the metadata (files created or deleted).
+    func applied(_ command: ClusterMetadata.Command, outcome: ClusterMetadata.Outcome, index: UInt64) throws -> Bool
     /// The metadata was replaced by a snapshot from the leader: make the local state match it.
     func restored(_ metadata: ClusterMetadata) throws
 }
@@ -67,6 +68,9 @@ final class MetadataApplier: @unchecked Sendable {
         // Waiters wake only after `published` shows what they waited for: a linearizable read
         // that returns from its wait reads the published metadata next.
         var resolutions: [(index: UInt64, term: UInt64?, outcome: ClusterMetadata.Outcome)] = []
+        // Only a batch with side effects moves the persisted mark (an fsync or three): replaying
+        // entries without effects after a restart does nothing twice.
+        var hadEffects = false
         if let snapshot, snapshot.index > applied {
             do {
                 metadata = try ClusterMetadata(decoding: snapshot.data)
@@ -88,8 +92,8 @@ final class MetadataApplier: @unchecked Sendable {
                 do {
                     let command = try ClusterMetadata.decode(bytes)
                     outcome = metadata.apply(command, index: entry.index)
-                    if entry.index > effectsApplied {
-                        try effects?.applied(command, outcome: outcome, index: entry.index)
+                    if entry.index > effectsApplied, let effects {
+                        if try effects.applied(command, outcome: outcome, index: entry.index) { hadEffects = true }
                     }
                 } catch {
                     logger.error("a committed metadata entry could not be applied here", metadata: [
@@ -101,8 +105,8 @@ final class MetadataApplier: @unchecked Sendable {
             outcomes[entry.index - UInt64(min(Int(entry.index), Self.outcomesKept))] = nil
             resolutions.append((entry.index, entry.term, outcome))
         }
-        if applied > effectsApplied, effects != nil {
-            effectsApplied = applied
+        if applied > effectsApplied { effectsApplied = applied }
+        if hadEffects {
             do { try persistEffectsApplied() } catch {
                 logger.error("cannot record applied metadata effects", metadata: ["error": "\(error)"])
             }

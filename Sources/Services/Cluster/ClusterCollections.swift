@@ -28,14 +28,16 @@ final class ClusterCollections: MetadataEffects {
 
     // MARK: MetadataEffects (on the applier's thread, in log order)
 
-    func applied(_ command: ClusterMetadata.Command, outcome: ClusterMetadata.Outcome, index: UInt64) throws {
+    func applied(_ command: ClusterMetadata.Command, outcome: ClusterMetadata.Outcome, index: UInt64) throws -> Bool {
         switch command {
         case .createCollection(let collection) where outcome == .applied:
             try createLocally(collection)
+            return true
         case .deleteCollection(let name) where outcome == .applied:
             _ = try catalog.delete(name)
+            return true
         default:
-            break
+            return false
         }
     }
 
