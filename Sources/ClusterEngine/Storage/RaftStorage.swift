@@ -36,7 +36,9 @@ public struct MemoryRaftStorage: RaftStorage, Sendable {
             entries.removeAll { $0.index <= new.index }
         }
         if let first = ready.entries.first {
-            entries.removeAll { $0.index >= first.index }
+            // Entries are consecutive: drop the suffix the new ones replace by position, not by
+            // scanning every entry on every save.
+            truncate(from: first.index)
             entries += ready.entries
         }
     }
@@ -47,6 +49,11 @@ public struct MemoryRaftStorage: RaftStorage, Sendable {
 
     /// Drops the entries from `index` on (a storage rewriting its log after a compaction).
     public mutating func truncate(from index: UInt64) {
-        entries.removeAll { $0.index >= index }
+        guard let head = entries.first?.index, let tail = entries.last?.index, index <= tail else { return }
+        guard index > head, Int(tail - head) + 1 == entries.count else {
+            entries.removeAll { $0.index >= index }     // from the start, or not consecutive: scan
+            return
+        }
+        entries.removeLast(Int(tail - index) + 1)
     }
 }
