@@ -230,9 +230,12 @@ public final class ClusterNode: @unchecked Sendable {
             ticker?.cancel()
             failed = true
             failPendingReads(ClusterError(.unavailable, "the node is shutting down"))
-            try? storage.close()
+            do { try storage.close() } catch {
+                logger.error("the Raft log did not close cleanly; it is replayed at the next start", metadata: ["error": "\(error)"])
+            }
         }
-        _ = try? await closed.get()
+        _ = try? await closed.get()     // the loop is ours and still running: it only fails once shut down
+        await applier.stop()
         await transport.close()
         try? await group.shutdownGracefully()
     }

@@ -171,6 +171,20 @@ final class MetadataApplier: @unchecked Sendable {
         waiter.continuation.resume(throwing: error)
     }
 
+    /// Fails every waiting call (the node is stopping: its loops will not run their timeouts).
+    func stop() async {
+        let failed = loop.submit {
+            let waiting = self.waiters
+            self.waiters = [:]
+            for list in waiting.values {
+                for waiter in list.values {
+                    waiter.continuation.resume(throwing: ClusterError(.unavailable, "the node is shutting down"))
+                }
+            }
+        }
+        _ = try? await failed.get()
+    }
+
     /// The metadata as of the last applied entry, and that entry's index.
     var current: (metadata: ClusterMetadata, applied: UInt64) { published.withLock { $0 } }
 }
