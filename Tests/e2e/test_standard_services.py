@@ -10,7 +10,7 @@ from google.protobuf import descriptor_pb2
 
 # Services whose engines are not wired to the server yet: every method must say so.
 SERVICES_NOT_YET_AVAILABLE = {
-    "ruvector.v1.LearnService", "ruvector.v1.RouteService", "ruvector.v1.ClusterService",
+    "ruvector.v1.LearnService", "ruvector.v1.RouteService",
 }
 # GraphService methods whose engine part is not built yet.
 
@@ -120,6 +120,24 @@ def test_services_without_an_engine_say_so(h2c_server, service):
                 list(call(iter([b""])))
             assert info.value.code() == grpc.StatusCode.UNIMPLEMENTED, method.name
             assert "not available yet" in info.value.details(), info.value.details()
+
+
+def test_a_single_server_says_it_is_no_cluster_node(h2c_server):
+    """ClusterService needs a cluster node: on the single-node default every method says how to
+    start one, and its health is NOT_SERVING."""
+    from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
+    from google.protobuf.descriptor_pool import DescriptorPool
+
+    with grpc.insecure_channel(h2c_server.address) as ch:
+        pool = DescriptorPool(ProtoReflectionDescriptorDatabase(ch))
+        for method in pool.FindServiceByName("ruvector.v1.ClusterService").methods:
+            call = ch.stream_stream(f"/ruvector.v1.ClusterService/{method.name}")
+            with pytest.raises(grpc.RpcError) as info:
+                list(call(iter([b""])))
+            assert info.value.code() == grpc.StatusCode.FAILED_PRECONDITION, method.name
+            assert "--node-id" in info.value.details(), info.value.details()
+        health = health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(service="ruvector.v1.ClusterService"))
+        assert health.status == health_pb2.HealthCheckResponse.NOT_SERVING
 
 
 @pytest.mark.parametrize("service, count", [("VectorService", 17), ("GraphService", 9)])
