@@ -91,6 +91,9 @@ class H2Client:
         config = h2.config.H2Configuration(client_side=True, header_encoding="utf-8")
         self.conn = h2.connection.H2Connection(config)
         self.conn.initiate_connection()
+        # Events read past the one an `until` waited for, kept for the next `until`: a server
+        # may send a stream's trailers and its reset in one segment.
+        self.pending = []
         if settings:
             self.conn.update_settings(settings)
         self.send()
@@ -120,8 +123,10 @@ class H2Client:
         default now) or (None, seconds)."""
         start = time.monotonic() if start is None else start
         while time.monotonic() - start < timeout:
-            for event in self.events(0.2):
+            batch, self.pending = self.pending or self.events(0.2), []
+            for index, event in enumerate(batch):
                 if event is None or predicate(event):
+                    self.pending = batch[index + 1:]
                     self.send()
                     return event, time.monotonic() - start
             self.send()   # what the predicate queued (window updates) leaves now

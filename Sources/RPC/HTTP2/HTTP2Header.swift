@@ -62,9 +62,6 @@ enum HTTP2BodyEnd {
     case endStream
     /// A trailing HEADERS frame (gRPC status) closes the stream.
     case trailers([HTTP2Header])
-    /// Trailers, then RST_STREAM(NO_ERROR): the response is complete before the request is, and
-    /// the client should stop sending (RFC 9113 section 8.1), so the stream does not stay open.
-    case trailersThenReset([HTTP2Header])
 }
 
 /// Limits applied by the session to what a peer may send.

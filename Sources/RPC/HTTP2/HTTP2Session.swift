@@ -238,6 +238,15 @@ final class HTTP2Session {
         return 0
     }
 
+    /// Once this stream's last HEADERS frame (trailers, or a trailers-only response) is on the
+    /// wire, resets it with NO_ERROR: the response is complete before the request, and the client
+    /// should stop sending (RFC 9113 section 8.1) so the stream does not stay half open. Reset
+    /// then, not now: a reset queued beside the trailers can leave first, and the client would
+    /// see the reset instead of the status.
+    func resetWhenEnded(streamID: Int32) {
+        resetAfterTrailers.insert(streamID)
+    }
+
     /// A frame left: after the trailers of a stream whose client still sends, RST_STREAM(NO_ERROR).
     fileprivate func onFrameSent(_ frame: UnsafePointer<nghttp2_frame>) -> Int32 {
         let header = frame.pointee.hd
@@ -299,16 +308,6 @@ final class HTTP2Session {
                 nghttp2_submit_trailer(session, streamID, nva, nvCount)
             }
             return rc == 0 ? count : Int(NGHTTP2_ERR_CALLBACK_FAILURE.rawValue)
-        case .data(let count, .trailersThenReset(let trailers)?):
-            flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue | NGHTTP2_DATA_FLAG_NO_END_STREAM.rawValue
-            let rc = Self.withNameValues(trailers) { nva, nvCount in
-                nghttp2_submit_trailer(session, streamID, nva, nvCount)
-            }
-            guard rc == 0 else { return Int(NGHTTP2_ERR_CALLBACK_FAILURE.rawValue) }
-            // Reset once the trailers are on the wire (`onFrameSent`): a reset queued now can
-            // leave before them, and the client would see the reset instead of the status.
-            resetAfterTrailers.insert(streamID)
-            return count
         }
     }
 

@@ -49,8 +49,6 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     private var outputProgress: UInt64 = 0
     /// Request bytes held across this connection's calls (`ServerCall.heldRequestBytes`).
     private var bufferedRequestBytes = 0
-    /// Streams failed for a stall, reset on the next check so that their status leaves first.
-    private var resetsAfterStatus: [Int32] = []
 
     /// `sweeper` runs this connection's timeout checks; nil runs none.
     init(router: RPCRouter, configuration: ServerConfiguration, logger: Logger, sweeper: ConnectionSweeper?,
@@ -289,7 +287,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         outputProgress &+= UInt64(written)
         if call.outbound.isEmpty, let trailers = call.pendingTrailers {
             call.pendingTrailers = nil
-            return .data(count: written, end: call.requestEnded ? .trailers(trailers) : .trailersThenReset(trailers))
+            return .data(count: written, end: .trailers(trailers))
         }
         if written == 0 {
             call.dataDeferred = true
@@ -544,6 +542,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         }
         call.finished = true
         call.deadlineTimer?.cancel()
+        if !call.requestEnded { session?.resetWhenEnded(streamID: streamID) }
         if !call.responseStarted {
             // Trailers-only response: one HEADERS frame with END_STREAM.
             call.responseStarted = true
@@ -589,11 +588,6 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     /// `ConnectionTimeouts` and carries out what it decides.
     func checkTimeouts(nowNanos: UInt64) {
         guard !closed, let context, var machine = timeouts else { return }
-        let hadResets = !resetsAfterStatus.isEmpty
-        for streamID in resetsAfterStatus where calls[streamID] != nil {
-            session?.resetStream(streamID: streamID, code: .noError)
-        }
-        resetsAfterStatus = []
         var streams: [ConnectionTimeouts.StreamSnapshot] = []
         var responsesQueued = false
         // Calls exist only once the session does.
@@ -615,7 +609,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             holdsPartialFrame: inputFrames.isInsideFrame || tls?.holdsPartialRecord == true,
             outputBlocked: outputBlocked, outputProgress: outputProgress, streams: streams))
         timeouts = machine
-        guard !actions.isEmpty || hadResets else { return }
+        guard !actions.isEmpty else { return }
         for action in actions { apply(action, context: context) }
         flush()
     }
@@ -659,8 +653,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             guard let call = calls[streamID] else { return }
             failHoldingRequest(call, Status(code: .cancelled, message:
                 "no request bytes for \(stall) in the middle of a message (stream stall timeout); send whole messages"))
-            account(call)
-            resetsAfterStatus.append(streamID)
+            account(call)     // its status, then a reset (`finishCall`), stop the client's sending
         }
     }
 
