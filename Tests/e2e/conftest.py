@@ -80,6 +80,13 @@ def server_binary() -> str:
     return binary
 
 
+def one_node_cluster(data_dir, *args) -> "RunningServer":
+    """A server that is a cluster of one (node 1, founding list naming itself on a free port)."""
+    port = free_ports(1)[0]
+    return RunningServer(["--listen", f"127.0.0.1:{port}", "--node-id", "1", "--cluster", f"1=127.0.0.1:{port}", *args],
+                         data_dir)
+
+
 def free_ports(count: int, host: str = "127.0.0.1") -> list[int]:
     """`count` distinct loopback ports free right now, for servers that must know each other's
     addresses before they start (a cluster map). All are held until every one is chosen."""

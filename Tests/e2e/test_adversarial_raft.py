@@ -1,11 +1,9 @@
 """Hostile node-to-node traffic: RaftService refuses what it cannot trust, and the node keeps
 serving. Also the single-server default's ClusterService, and a one-node cluster's basics."""
-import socket
-
 import grpc
 import pytest
 
-from conftest import RunningServer, expect_status
+from conftest import expect_status, one_node_cluster
 from ruvector.v1 import cluster_pb2, cluster_pb2_grpc, raft_pb2, raft_pb2_grpc, vector_pb2, vector_pb2_grpc
 
 
@@ -24,17 +22,9 @@ def Batch(**kwargs):
     return raft_pb2.RaftBatch(**_with_from(kwargs))
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def one_node(tmp_path):
-    port = free_port()
-    running = RunningServer(["--listen", f"127.0.0.1:{port}", "--node-id", "1", "--cluster", f"1=127.0.0.1:{port}"],
-                            tmp_path / "data")
+    running = one_node_cluster(tmp_path / "data")
     yield running
     running.stop()
 

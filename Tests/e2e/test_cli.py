@@ -426,14 +426,9 @@ def test_cypher(server):
 
 
 def test_cluster_commands(tmp_path):
-    import socket
     import time
-    from conftest import RunningServer
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    node = RunningServer(["--listen", f"127.0.0.1:{port}", "--node-id", "1", "--cluster", f"1=127.0.0.1:{port}"],
-                         tmp_path / "data")
+    from conftest import one_node_cluster
+    node = one_node_cluster(tmp_path / "data")
     try:
         deadline = time.monotonic() + 10
         while run_json("cluster", "status", "--stale-ok", server=node)["leader"] != 1:

@@ -1,25 +1,14 @@
 """Node-to-node mutual TLS: nodes present certificates of the cluster CA to each other, and a
 client certificate (another CA) cannot pose as a node on RaftService."""
 import pathlib
-import socket
 import subprocess
 import time
 
 import grpc
 import pytest
 
-from conftest import RunningServer, expect_status
+from conftest import RunningServer, expect_status, free_ports
 from ruvector.v1 import cluster_pb2, cluster_pb2_grpc, raft_pb2, raft_pb2_grpc, vector_pb2, vector_pb2_grpc
-
-
-def free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
 
 
 def make_ca(folder: pathlib.Path, name: str) -> pathlib.Path:

@@ -14,7 +14,7 @@ import re
 import subprocess
 import urllib.request
 
-from conftest import RunningServer
+from conftest import RunningServer, free_ports
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CONFIGURATION = ROOT / "docs" / "configuration.md"
@@ -151,10 +151,7 @@ def test_every_metric_family_is_documented_and_every_documented_family_exists(tm
 
 
 def test_every_cluster_metric_family_is_documented_and_every_documented_family_exists(tmp_path):
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_ports(1)[0]
     exposition = _scrape(["--listen", f"127.0.0.1:{port}", "--node-id", "1", "--cluster", f"1=127.0.0.1:{port}"],
                          tmp_path / "data")
     families = {f for f in re.findall(r"^# TYPE (\S+) ", exposition, re.M) if f.startswith("ruvector_raft_")}

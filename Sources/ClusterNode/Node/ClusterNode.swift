@@ -172,9 +172,7 @@ public final class ClusterNode: @unchecked Sendable {
                                  commitIndex: persisted.hardState.commit, lastIndex: 0, voters: [], learners: [],
                                  leaderChanges: 0, lastHeardMillis: [:], snapshotsSent: 0, failed: false))
         box.node = self
-        var addresses = options.founding
-        for (id, member) in applier.current.metadata.members { addresses[id] = member.address }
-        transport.setAddresses(addresses)
+        transport.setAddresses(memberAddresses(applier.current.metadata))
         applier.onApplied = { [weak self] applied, metadata in self?.metadataApplied(applied, metadata) }
     }
 
@@ -393,14 +391,20 @@ public final class ClusterNode: @unchecked Sendable {
         for continuation in waiting.values { continuation.resume(throwing: error) }
     }
 
-    /// On the applier's loop after each batch: new member addresses, and compaction now and then.
-    private func metadataApplied(_ applied: UInt64, _ metadata: ClusterMetadata) {
+    /// Where each member is: the founding list, then what the metadata records.
+    private func memberAddresses(_ metadata: ClusterMetadata) -> [NodeID: String] {
         var addresses = options.founding
         for (id, member) in metadata.members { addresses[id] = member.address }
-        transport.setAddresses(addresses)
-        let data = metadata.encoded()
+        return addresses
+    }
+
+    /// On the applier's loop after each batch: new member addresses, and compaction now and then.
+    private func metadataApplied(_ applied: UInt64, _ metadata: ClusterMetadata) {
+        transport.setAddresses(memberAddresses(metadata))
         loop.execute { [self] in
             guard !failed, !compacting, applied >= node.snapshot.index + UInt64(options.snapshotEntries) else { return }
+            // Encoded only when a compaction is due, not after every batch.
+            let data = metadata.encoded()
             compacting = true
             defer { compacting = false }
             do {
@@ -433,6 +437,14 @@ public final class ClusterNode: @unchecked Sendable {
     /// Runs `body` on the Raft loop.
     private func onLoop<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await loop.submit(body).get()
+    }
+
+    /// Throws unless this node leads now (as published): the error names the leader when one is
+    /// known (a client sends the request there), else says none is (retry).
+    public func requireLeader() throws {
+        let leader = status.leader
+        guard leader != id else { return }
+        throw notLeaderError(leader: leader)
     }
 
     /// The error for a request only the leader takes, naming the leader when one is known.
@@ -469,10 +481,17 @@ public final class ClusterNode: @unchecked Sendable {
 
     /// Appends `command` to the log (leader only) and returns its index and term.
     func proposeLocally(_ command: [UInt8]) async throws -> (index: UInt64, term: UInt64) {
+        try await appendAsLeader { node throws(RaftError) in try node.propose(command) }
+    }
+
+    /// Runs `append` (a proposal the engine takes as leader) on the Raft loop and returns the
+    /// index and term of the entry it appended.
+    private func appendAsLeader(_ append: @escaping @Sendable (inout RaftNode) throws(RaftError) -> Void)
+        async throws -> (index: UInt64, term: UInt64) {
         try await onLoop { [self] in
             guard !failed else { throw ClusterError(.stopped, "this node cannot write its Raft log") }
             do {
-                try node.propose(command)
+                try append(&node)
             } catch {
                 throw raftError(error)
             }
@@ -560,17 +579,7 @@ public final class ClusterNode: @unchecked Sendable {
 
     /// Applies a membership change (leader only) and waits until it is applied here.
     public func changeMembership(_ change: ConfigurationChange, timeout: Duration) async throws {
-        let (index, term) = try await onLoop { [self] in
-            guard !failed else { throw ClusterError(.stopped, "this node cannot write its Raft log") }
-            do {
-                try node.proposeConfigurationChange(change)
-            } catch {
-                throw raftError(error)
-            }
-            let placed = (node.lastIndex, node.term)
-            scheduleReady()
-            return placed
-        }
+        let (index, term) = try await appendAsLeader { node throws(RaftError) in try node.proposeConfigurationChange(change) }
         _ = try await applier.waitApplied(index, term: term, timeout: timeout)
     }
 

@@ -32,7 +32,13 @@ final class RaftTransport: Sendable {
 
     /// The members' advertised addresses (from the metadata), for dialling and for leader hints.
     func setAddresses(_ addresses: [NodeID: String]) {
-        advertised.withLock { $0 = addresses }
+        // Called after every applied batch: nothing to do unless a member moved or joined.
+        let changed = advertised.withLock { known -> Bool in
+            guard known != addresses else { return false }
+            known = addresses
+            return true
+        }
+        guard changed else { return }
         for (peer, link) in links.withLock({ $0 }) {
             if let address = routes[peer] ?? addresses[peer] { link.setAddress(address) }
         }

@@ -32,7 +32,7 @@ struct ClusterService: RPCService {
                     throw ClusterError(.invalidArgument, "address must be HOST:PORT, got \(MessageText.quoted(request.address))")
                 }
                 let timeout = ClusterMapping.timeout(context)
-                try Self.requireLeader(node)
+                try node.requireLeader()
                 let outcome = try await node.propose(.addMember(ClusterMetadata.Member(id: request.nodeId, address: request.address)),
                                                      timeout: timeout)
                 if case .conflict(let why) = outcome { throw ClusterError(.failedPrecondition, why) }
@@ -48,7 +48,7 @@ struct ClusterService: RPCService {
         router.unary(Self.name, "Leave", RuvectorV1.LeaveRequest.self) { request, context, _ in
             try await ClusterMapping.mapped {
                 let timeout = ClusterMapping.timeout(context)
-                try Self.requireLeader(node)
+                try node.requireLeader()
                 let status = node.status
                 guard status.voters.contains(request.nodeId) || status.learners.contains(request.nodeId)
                         || node.metadata.metadata.members[request.nodeId] != nil else {
@@ -60,7 +60,7 @@ struct ClusterService: RPCService {
                         throw ClusterError(.failedPrecondition, "node \(node.id) is the last voter; it cannot leave")
                     }
                     try await node.transferLeadership(to: target, timeout: timeout)
-                    try Self.requireLeader(node)
+                    try node.requireLeader()
                 }
                 if status.voters.contains(request.nodeId) || status.learners.contains(request.nodeId) {
                     try await Self.retryingPendingChange(timeout) {
@@ -73,7 +73,7 @@ struct ClusterService: RPCService {
         }
         router.unary(Self.name, "TransferLeadership", RuvectorV1.TransferLeadershipRequest.self) { request, context, _ in
             try await ClusterMapping.mapped {
-                try Self.requireLeader(node)
+                try node.requireLeader()
                 if request.nodeId != node.id {
                     try await node.transferLeadership(to: request.nodeId, timeout: ClusterMapping.timeout(context))
                 }
@@ -102,17 +102,6 @@ struct ClusterService: RPCService {
         router.registerFallback(service: name) { _, _, context in
             let method = context.path.split(separator: "/").last.map(String.init) ?? context.path
             throw RPCError(.unimplemented, "\(name)/\(method) is not available yet: collections are not sharded or replicated across nodes yet (see README, 'Status')")
-        }
-    }
-
-    private static func requireLeader(_ node: ClusterNode) throws {
-        let status = node.status
-        guard status.leader == node.id else {
-            guard status.leader != 0 else {
-                throw ClusterError(.unavailable, "node \(node.id) knows no leader (an election is running, or it is cut off); retry shortly")
-            }
-            throw ClusterError(.notLeader(leader: status.leader, address: node.address(of: status.leader)),
-                               "node \(node.id) is not the leader; node \(status.leader) is")
         }
     }
 

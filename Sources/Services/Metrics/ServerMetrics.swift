@@ -89,14 +89,25 @@ public final class ServerMetrics: Sendable {
         let latency = node.appendLatency
         out += "# HELP ruvector_raft_append_duration_seconds Time to append (and fsync) a Ready's entries and hard state.\n"
         out += "# TYPE ruvector_raft_append_duration_seconds histogram\n"
+        out += Self.histogramLines("ruvector_raft_append_duration_seconds", labels: nil, bounds: ClusterNode.AppendLatency.bounds,
+                                   buckets: latency.buckets, count: latency.count, sum: latency.sumSeconds)
+        return out
+    }
+
+    /// A histogram's sample lines: cumulative buckets, +Inf, sum and count.
+    private static func histogramLines(_ name: String, labels: String?, bounds: [Double], buckets: [UInt64],
+                                       count: UInt64, sum: Double) -> String {
+        let prefix = labels.map { "\($0)," } ?? ""
+        let plain = labels.map { "{\($0)}" } ?? ""
+        var out = ""
         var cumulative: UInt64 = 0
-        for (bound, count) in zip(ClusterNode.AppendLatency.bounds, latency.buckets) {
-            cumulative += count
-            out += "ruvector_raft_append_duration_seconds_bucket{le=\"\(bound)\"} \(cumulative)\n"
+        for (bound, bucket) in zip(bounds, buckets) {
+            cumulative += bucket
+            out += "\(name)_bucket{\(prefix)le=\"\(bound)\"} \(cumulative)\n"
         }
-        out += "ruvector_raft_append_duration_seconds_bucket{le=\"+Inf\"} \(latency.count)\n"
-        out += "ruvector_raft_append_duration_seconds_sum \(latency.sumSeconds)\n"
-        out += "ruvector_raft_append_duration_seconds_count \(latency.count)\n"
+        out += "\(name)_bucket{\(prefix)le=\"+Inf\"} \(count)\n"
+        out += "\(name)_sum\(plain) \(sum)\n"
+        out += "\(name)_count\(plain) \(count)\n"
         return out
     }
 
@@ -121,15 +132,9 @@ public final class ServerMetrics: Sendable {
         out += "# HELP ruvector_rpc_duration_seconds Time from request headers to status, by method.\n"
         out += "# TYPE ruvector_rpc_duration_seconds histogram\n"
         for (method, histogram) in snapshot.latency.sorted(by: { $0.key < $1.key }) {
-            let label = "method=\"\(Self.escaped(method))\""
-            var cumulative: UInt64 = 0
-            for (bound, count) in zip(Self.bucketBounds, histogram.buckets) {
-                cumulative += count
-                out += "ruvector_rpc_duration_seconds_bucket{\(label),le=\"\(bound)\"} \(cumulative)\n"
-            }
-            out += "ruvector_rpc_duration_seconds_bucket{\(label),le=\"+Inf\"} \(histogram.count)\n"
-            out += "ruvector_rpc_duration_seconds_sum{\(label)} \(histogram.sum)\n"
-            out += "ruvector_rpc_duration_seconds_count{\(label)} \(histogram.count)\n"
+            out += Self.histogramLines("ruvector_rpc_duration_seconds", labels: "method=\"\(Self.escaped(method))\"",
+                                       bounds: Self.bucketBounds, buckets: histogram.buckets, count: histogram.count,
+                                       sum: histogram.sum)
         }
         let all = collections()
         let families: [(name: String, type: String, help: String, value: (DurableCollection) -> Int)] = [
