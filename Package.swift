@@ -127,7 +127,7 @@ let package = Package(
         // k-hop, MATCH-with-filter and hybrid search vs SQLite recursive CTEs (sqlite_peer.py), same graph, same run.
         .executableTarget(name: "graph-bench", dependencies: ["GraphEngine", "VectorEngine"], path: "Benchmarks/GraphBench",
                           exclude: ["sqlite_peer.py"], swiftSettings: internalChecks),
-        // MARK: ClusterEngine (Raft consensus, linearizability checker): pure state machines, no I/O
+        // MARK: ClusterEngine (Raft consensus, linearizability checker, shard placement): pure, no I/O
         // Optimized even in debug builds: the linearizability checker's search and the Raft
         // simulator run millions of steps in the test suite.
         .target(name: "ClusterEngine",
