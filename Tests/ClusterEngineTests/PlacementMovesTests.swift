@@ -40,7 +40,9 @@ struct PlacementMovesTests {
             let r = Self.spread(replicas, nodes: nodeCount, total: Int(Self.shards) * Self.replicationFactor)
             let p = Self.spread(primaries, nodes: nodeCount, total: Int(Self.shards))
             #expect(r.low >= 0.85 && r.high <= 1.15, "\(collection), \(nodeCount) nodes: replicas \(r)")
-            #expect(p.low >= 0.75 && p.high <= 1.2, "\(collection), \(nodeCount) nodes: primaries \(p)")
+            // Primaries vary more (one per shard, and 120 per node at 5 nodes is a small
+            // sample): held to the 0.7 ... 1.3 asked of every share.
+            #expect(p.low >= 0.7 && p.high <= 1.3, "\(collection), \(nodeCount) nodes: primaries \(p)")
         }
     }
 
