@@ -113,7 +113,8 @@ public final class DurableGraphDatabase: Sendable {
         if let bytes = snapshot?.sections["graph"] { try store.apply(try GraphCodec.decode(bytes)) }
         if let bytes = snapshot?.sections["indexes"] { definitions = try GraphCodec.decodeDefinitions(bytes) }
         if let bytes = snapshot?.sections["propertyIndexes"] { propertyIndexes = try GraphCodec.decodePropertyIndexes(bytes) }
-        let (wal, walReport) = try WriteAheadLog.open(directory: directory + "/wal", options: WALOptions(syncPolicy: options.syncPolicy))
+        let walOptions = WALOptions(segmentSizeBytes: options.walSegmentSizeBytes, syncPolicy: options.syncPolicy)
+        let (wal, walReport) = try WriteAheadLog.open(directory: directory + "/wal", options: walOptions)
         let after = snapshot?.info.walSequence ?? 0
         var replayed = 0
         var replayedBytes = 0

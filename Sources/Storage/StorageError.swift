@@ -21,6 +21,9 @@ public struct StorageError: Error, Sendable, CustomStringConvertible {
         public static let closed = Code(name: "closed")
         /// The directory is locked by another process or another open in this one.
         public static let locked = Code(name: "locked")
+        /// The log records asked for were released (a snapshot covers them): the reader must
+        /// take a snapshot instead.
+        public static let notRetained = Code(name: "notRetained")
         public var description: String { name }
     }
 

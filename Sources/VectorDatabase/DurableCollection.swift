@@ -23,29 +23,29 @@ public final class DurableCollection: Sendable {
     /// What opening found, for the caller's log.
     public let recovery: RecoveryReport
     private let directory: String
-    private let wal: WriteAheadLog
+    let wal: WriteAheadLog
     private let snapshots: SnapshotStore
-    private let options: Options
+    let options: Options
     /// The folder's lock, held until `close`.
     private let lock: DirectoryLock
     /// Orders log appends with their application, so replay order = live order; true once closed.
-    private let writeLock = Mutex(false)
+    let writeLock = Mutex(false)
     /// What the log holds beyond the last snapshot, and the background snapshot job.
-    private let automaticSnapshots: AutomaticSnapshots
+    let automaticSnapshots: AutomaticSnapshots
     /// UUID point ids and the internal ids standing for them (changed under `writeLock`).
-    private let uuids: Mutex<UUIDAssignments>
+    let uuids: Mutex<UUIDAssignments>
     /// Serializes snapshots (which encode and write outside `writeLock`).
     private let snapshotting = Mutex(())
     /// Applies logged changes to the index in log order. A write acknowledged once logged
     /// (`Acknowledgement.logged`) is queued here; every other change runs here with `sync`,
     /// after whatever is queued (on an idle queue, `sync` runs on the caller's thread).
-    private let applier = DispatchQueue(label: "ruvector.collection.apply")
+    let applier = DispatchQueue(label: "ruvector.collection.apply")
     /// Room for queued writes, in permits of `maxQueuedLogBytes / maxQueuedWrites` log bytes
     /// (each write takes at least one): a writer waits (holding `writeLock`, so it is the only
     /// one waiting) until the applier gives back enough.
     private let queueRoom = DispatchSemaphore(value: DurableCollection.maxQueuedWrites)
     /// Logged writes not yet applied, and the first failure to apply one.
-    private let queued = Mutex<(count: Int, failure: String?)>((0, nil))
+    let queued = Mutex<(count: Int, failure: String?)>((0, nil))
 
     /// Writes logged but not yet applied that may wait in the queue (each up to one batch).
     public static let maxQueuedWrites = 8
@@ -136,9 +136,12 @@ public final class DurableCollection: Sendable {
 
     /// Creates a collection folder from a snapshot file (uploaded, or copied from another
     /// collection), named `name`. The file is fully validated and decoded first; the new
-    /// folder starts with that snapshot and an empty log.
+    /// folder starts with that snapshot and an empty log. With `continuingLog` the log goes on
+    /// from the snapshot's WAL sequence (`lastSequence` is that sequence; the next record is
+    /// the one after it), so a replica installs its primary's snapshot, then applies the
+    /// primary's log after it (`applyReplicated`); without, the log starts again at 1.
     public static func install(snapshotFile bytes: [UInt8], in directory: String, name: String,
-                               options: Options = Options()) throws -> DurableCollection {
+                               options: Options = Options(), continuingLog: Bool = false) throws -> DurableCollection {
         let snapshot = try SnapshotStore.parse(bytes)
         guard let configBytes = snapshot.sections["config"], let state = try decodeState(snapshot.sections) else {
             throw StorageError(.invalidArgument, "the file is a snapshot but not of a vector collection (no config or index section)")
@@ -155,12 +158,14 @@ public final class DurableCollection: Sendable {
             throw StorageError(.invalidArgument, "a collection named \(MessageText.quoted(name)) already exists on disk", path: directory)
         }
         // The uploaded sections as they are (either layout), under the new name. Sequence 0:
-        // the new, empty log's first record (1) comes after it.
+        // the new, empty log's first record (1) comes after it; continuing, the snapshot's own
+        // sequence (`open` starts the empty log right after the snapshot it loads).
         let sections = snapshot.sections.names.map { section in
             section == "config" ? SnapshotSection(section, bytes: CollectionCodec.encode(config))
                                 : SnapshotSection(section, bytes: snapshot.sections[section] ?? [])
         }
-        try store.write(sections: sections, walSequence: 0, createdUnixMicros: snapshot.info.createdUnixMicros)
+        try store.write(sections: sections, walSequence: continuingLog ? snapshot.info.walSequence : 0,
+                        createdUnixMicros: snapshot.info.createdUnixMicros)
         try AtomicFile.write(CollectionCodec.encode(config), to: directory + "/collection.bin")
         return try open(directory, options: options, lock: lock)
     }
@@ -190,8 +195,15 @@ public final class DurableCollection: Sendable {
         if let pairs = snapshot?.sections["uuids"] { try uuids.apply(pairs) }
         let loaded = ContinuousClock.now
         let after = snapshot?.info.walSequence ?? 0
-        let (wal, walReport) = try WriteAheadLog.open(directory: directory + "/wal",
-                                                      options: WALOptions(syncPolicy: options.syncPolicy), checkingFrom: after + 1)
+        let walOptions = WALOptions(segmentSizeBytes: options.walSegmentSizeBytes, syncPolicy: options.syncPolicy)
+        let (wal, walReport) = try WriteAheadLog.open(directory: directory + "/wal", options: walOptions,
+                                                      checkingFrom: after + 1, startingAt: after + 1)
+        // A log starting later than the snapshot's next record (a continued log whose snapshot
+        // is damaged) would replay a tail onto the wrong state: refused, not served.
+        guard wal.firstRetainedSequence <= after + 1 else {
+            throw StorageError(.corrupt, "the log starts at sequence \(wal.firstRetainedSequence) but the snapshot loaded covers only through \(after): records between are missing; restore from a snapshot",
+                               path: directory)
+        }
         let walOpened = ContinuousClock.now
         var replay = Replay(collection: collection, threads: options.replayThreads)
         for record in try wal.read(from: after + 1) {
@@ -266,7 +278,7 @@ public final class DurableCollection: Sendable {
     /// thread that linked the batch live: a batch linked on `workers` threads owes its wall
     /// time that many times over (more than replay takes when those threads shared a core,
     /// so snapshots come early rather than late).
-    private func timedApply<T>(workers: Int = 1, _ apply: () throws -> T) rethrows -> T {
+    func timedApply<T>(workers: Int = 1, _ apply: () throws -> T) rethrows -> T {
         let started = ContinuousClock.now
         defer { automaticSnapshots.applied(nanos: (ContinuousClock.now - started).wholeNanoseconds * Int64(workers)) }
         return try apply()
@@ -274,7 +286,7 @@ public final class DurableCollection: Sendable {
 
     /// Refuses writes once a queued write failed to apply: the index no longer matches the log.
     /// (Batches are validated before they are logged, so this means a bug or no memory.)
-    private func checkQueuedWrites() throws {
+    func checkQueuedWrites() throws {
         if let failure = queued.withLock({ $0.failure }) {
             throw StorageError(.io, "applying a logged write failed (\(failure)); reopen the collection to replay its log")
         }

@@ -34,6 +34,9 @@ public struct DurabilityOptions: Sendable {
     /// Snapshot files kept, newest first (older ones are deleted), at least 2 so a damaged
     /// newest snapshot can fall back to the previous one.
     public var retainedSnapshots: Int
+    /// Size at which the write-ahead log starts a new segment file; snapshots release whole
+    /// segments, so this is also the grain of what a snapshot frees.
+    public var walSegmentSizeBytes: Int
     /// Clock for snapshot creation times (microseconds since the Unix epoch).
     public var now: @Sendable () -> Int64
     /// Runs background work (automatic snapshots) off the writer's thread; must not run the
@@ -56,7 +59,7 @@ public struct DurabilityOptions: Sendable {
                 autoSnapshotChanges: Int = defaultAutoSnapshotChanges,
                 autoSnapshotReplayMillis: Int = defaultAutoSnapshotReplayMillis,
                 autoSnapshotInterval: Duration = defaultAutoSnapshotInterval, replayThreads: Int = 1, retainedSnapshots: Int = 3,
-                now: @escaping @Sendable () -> Int64 = DurabilityOptions.unixMicros,
+                walSegmentSizeBytes: Int = WALOptions().segmentSizeBytes, now: @escaping @Sendable () -> Int64 = DurabilityOptions.unixMicros,
                 runInBackground: (@Sendable (@escaping @Sendable () -> Void) -> Void)? = nil,
                 onAutomaticSnapshot: @escaping @Sendable (AutomaticSnapshotReport) -> Void = { _ in }) {
         self.syncPolicy = syncPolicy
@@ -66,6 +69,7 @@ public struct DurabilityOptions: Sendable {
         self.autoSnapshotInterval = autoSnapshotInterval
         self.replayThreads = max(1, replayThreads)
         self.retainedSnapshots = max(2, retainedSnapshots)
+        self.walSegmentSizeBytes = walSegmentSizeBytes
         self.now = now
         self.runInBackground = runInBackground ?? Self.serialQueue()
         self.onAutomaticSnapshot = onAutomaticSnapshot

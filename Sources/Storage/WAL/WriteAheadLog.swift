@@ -49,7 +49,9 @@ public struct WALRecoveryReport: Sendable, Equatable {
 /// An append-only log of records in segment files, the basis of durability: a record whose
 /// `append` returned (with `.always` or `.batch`) survives a crash or power loss. Opening a
 /// log repairs a torn tail (a record cut short by a crash) and refuses anything else that is
-/// damaged. Thread-safe; appends are ordered by sequence.
+/// damaged. Thread-safe; appends are ordered by sequence. Readers (replication streams) take
+/// records after a sequence with `records(after:maxRecords:maxBytes:)` and wait for new ones
+/// with `waitForRecords(after:timeout:)`.
 ///
 /// ```swift
 /// let (wal, report) = try WriteAheadLog.open(directory: "/data/docs/wal")
@@ -57,11 +59,12 @@ public struct WALRecoveryReport: Sendable, Equatable {
 /// for record in try wal.read(from: 1) { apply(record) }
 /// ```
 public final class WriteAheadLog: @unchecked Sendable {
-    // Every mutable field below is guarded by `monitor`.
-    private let monitor = Monitor()
+    // Every mutable field below is guarded by `monitor` (readers in WriteAheadLog+Reading.swift).
+    let monitor = Monitor()
     private let directory: String
-    private let options: WALOptions
-    private var segments: [(firstSequence: UInt64, path: String)]
+    let options: WALOptions
+    /// Oldest first; never empty.
+    private(set) var segments: [Segment]
     private var current: DurableFile
     private var currentSize: Int
     private var nextSequence: UInt64
@@ -72,8 +75,48 @@ public final class WriteAheadLog: @unchecked Sendable {
     private var appendCount = 0
     private var appendedBytes = 0
     private var syncCount = 0
+    /// Records after this stay (see `setRetentionFloor`); nil = no floor.
+    private var retentionFloor: (@Sendable () -> UInt64)?
+    /// Tasks waiting for records (`waitForRecords`), woken by appends.
+    let waiters: RecordWaiters
 
-    private init(directory: String, options: WALOptions, segments: [(UInt64, String)], current: DurableFile,
+    /// A segment file, and where some of its records start: a mark at least every
+    /// `markSpacingBytes`, so a reader seeks near a record instead of reading from the start.
+    /// Segments open did not check (covered by a snapshot) have no marks.
+    struct Segment {
+        let firstSequence: UInt64
+        let path: String
+        var marks: [Mark] = []
+
+        /// Marks the record at `offset` when it is `markSpacingBytes` past the last mark.
+        mutating func mark(_ sequence: UInt64, at offset: Int) {
+            if offset - (marks.last?.offset ?? WALFormat.segmentHeaderBytes) >= WriteAheadLog.markSpacingBytes {
+                marks.append(Mark(sequence: sequence, offset: offset))
+            }
+        }
+
+        /// Where to start reading for record `sequence` (in this segment): the last mark at or
+        /// before it, else the first record.
+        func start(for sequence: UInt64) -> Mark {
+            var low = 0, high = marks.count   // the first mark past `sequence` is in low...high
+            while low < high {
+                let middle = (low + high) / 2
+                if marks[middle].sequence <= sequence { low = middle + 1 } else { high = middle }
+            }
+            return low > 0 ? marks[low - 1] : Mark(sequence: firstSequence, offset: WALFormat.segmentHeaderBytes)
+        }
+    }
+
+    /// A record's sequence and byte offset in its segment.
+    struct Mark {
+        let sequence: UInt64
+        let offset: Int
+    }
+
+    /// Record bytes between marks: a read skips at most this much before its first record.
+    static let markSpacingBytes = 64 << 10
+
+    private init(directory: String, options: WALOptions, segments: [Segment], current: DurableFile,
                  currentSize: Int, nextSequence: UInt64) {
         self.directory = directory
         self.options = options
@@ -82,23 +125,29 @@ public final class WriteAheadLog: @unchecked Sendable {
         self.currentSize = currentSize
         self.nextSequence = nextSequence
         self.syncedSequence = nextSequence - 1
+        waiters = RecordWaiters(published: nextSequence - 1)
     }
 
     /// Opens (creating if needed) the log in `directory`, repairing a torn tail. Records before
     /// `checkingFrom` are covered by a snapshot: segments holding only such records are not read
     /// now (they stay, for a fallback to an older snapshot, and `read(from:)` checks whatever it
-    /// reads); every other segment is checked record by record.
-    public static func open(directory: String, options: WALOptions = WALOptions(), checkingFrom: UInt64 = 1)
-        throws(StorageError) -> (WriteAheadLog, WALRecoveryReport) {
+    /// reads); every other segment is checked record by record. A log with no segment yet
+    /// starts at `startingAt` (a log continuing after a snapshot of another log's sequence).
+    public static func open(directory: String, options: WALOptions = WALOptions(), checkingFrom: UInt64 = 1,
+                            startingAt firstSequence: UInt64 = 1) throws(StorageError) -> (WriteAheadLog, WALRecoveryReport) {
         guard options.segmentSizeBytes >= 4096, options.maxRecordBytes > 0 else {
             throw StorageError(.invalidArgument, "segment size must be at least 4 KiB and the record limit positive")
+        }
+        guard firstSequence >= 1, firstSequence <= WALFormat.maxSequence else {
+            throw StorageError(.invalidArgument, "a log starts at a sequence in 1...\(WALFormat.maxSequence), not \(firstSequence)")
         }
         try Directory.create(directory)
         let found = try Directory.entries(directory)
             .compactMap { name in WALFormat.firstSequence(ofSegment: name).map { ($0, directory + "/" + name) } }
             .sorted { $0.0 < $1.0 }
         var report = WALRecoveryReport(segments: found.count, records: 0, lastSequence: 0, droppedBytes: 0)
-        var expected = found.first?.0 ?? 1
+        var expected = found.first?.0 ?? firstSequence
+        var segments = found.map { Segment(firstSequence: $0.0, path: $0.1) }
         for (index, (first, path)) in found.enumerated() {
             guard first >= 1, first <= WALFormat.maxSequence else {
                 throw StorageError(.corrupt, "segment '\(path)' starts at sequence \(first), outside 1...\(WALFormat.maxSequence): it was not written by this log")
@@ -128,6 +177,7 @@ public final class WriteAheadLog: @unchecked Sendable {
                 switch WALFormat.decodeRecord(bytes, at: offset, expectedSequence: expected,
                                               maxRecordBytes: options.maxRecordBytes) {
                 case .success(let (record, next)):
+                    segments[index].mark(record.sequence, at: offset)
                     expected = record.sequence + 1
                     report.records += 1
                     report.lastSequence = record.sequence
@@ -156,15 +206,14 @@ public final class WriteAheadLog: @unchecked Sendable {
         }
         // Continue in the last segment, or start the first one.
         let current: DurableFile
-        var segments = found
         var size: Int
         if let last = found.last {
             current = try DurableFile(path: last.1, create: false)
             size = try current.size()
         } else {
-            let path = directory + "/" + WALFormat.segmentName(firstSequence: 1)
+            let path = directory + "/" + WALFormat.segmentName(firstSequence: firstSequence)
             current = try createSegment(path: path, directory: directory)
-            segments = [(1, path)]
+            segments = [Segment(firstSequence: firstSequence, path: path)]
             size = WALFormat.segmentHeaderBytes
         }
         let log = WriteAheadLog(directory: directory, options: options, segments: segments, current: current,
@@ -176,38 +225,88 @@ public final class WriteAheadLog: @unchecked Sendable {
     /// promises. After a failed sync the log refuses further appends (the OS may have dropped
     /// the data): reopen it to recover what reached the disk.
     public func append(type: UInt8, payload: [UInt8]) throws(StorageError) -> UInt64 {
-        guard payload.count <= options.maxRecordBytes else {
-            throw StorageError(.invalidArgument,
-                "record of \(payload.count) bytes is over the limit of \(options.maxRecordBytes) bytes")
-        }
+        try checkSize(payload.count)
         return try monitor.locked { () throws(StorageError) -> UInt64 in
-            if let failure { throw failure }
-            guard !closed else { throw StorageError(.closed, "the write-ahead log is closed") }
+            try checkWritable()
             let sequence = nextSequence
-            let record = WALFormat.encodeRecord(type: type, sequence: sequence, payload: payload)
-            if currentSize + record.count > options.segmentSizeBytes && currentSize > WALFormat.segmentHeaderBytes {
-                try rollSegment(firstSequence: sequence)
-            }
-            do throws(StorageError) {
-                try current.write(record, at: currentSize)
-            } catch {
-                failure = error
-                throw error
-            }
-            currentSize += record.count
-            nextSequence += 1
-            appendCount += 1
-            appendedBytes += record.count
-            switch options.syncPolicy {
-            case .never:
-                return sequence
-            case .always:
-                try waitUntilDurable(sequence, delayMicros: 0)
-            case .batch(let delay):
-                try waitUntilDurable(sequence, delayMicros: delay)
-            }
+            try write(type: type, sequence: sequence, payload: payload)
+            try finishAppend(through: sequence)
             return sequence
         }
+    }
+
+    /// Appends records another log holds, under their sequences, types and payloads (a replica
+    /// copying its primary's log): the first must be `nextSequenceNumber` and the rest follow
+    /// on, else nothing is written. One sync for the batch, under the sync policy. Returns the
+    /// last sequence (`nextSequenceNumber - 1` for no records).
+    @discardableResult
+    public func append(_ records: [WALRecord]) throws(StorageError) -> UInt64 {
+        for record in records { try checkSize(record.payload.count) }
+        return try monitor.locked { () throws(StorageError) -> UInt64 in
+            try checkWritable()
+            for (index, record) in records.enumerated() where record.sequence != nextSequence + UInt64(index) {
+                throw StorageError(.invalidArgument,
+                    "expected sequence \(nextSequence + UInt64(index)), received \(record.sequence): records must follow the log without gaps or repeats")
+            }
+            guard let last = records.last?.sequence else { return nextSequence - 1 }
+            guard last <= WALFormat.maxSequence else {
+                throw StorageError(.invalidArgument, "sequence \(last) is beyond any log (at most \(WALFormat.maxSequence))")
+            }
+            for record in records { try write(type: record.type, sequence: record.sequence, payload: record.payload) }
+            try finishAppend(through: last)
+            return last
+        }
+    }
+
+    private func checkSize(_ payloadBytes: Int) throws(StorageError) {
+        guard payloadBytes <= options.maxRecordBytes else {
+            throw StorageError(.invalidArgument,
+                "record of \(payloadBytes) bytes is over the limit of \(options.maxRecordBytes) bytes")
+        }
+    }
+
+    /// Throws when appends are refused (call holding the lock).
+    private func checkWritable() throws(StorageError) {
+        if let failure { throw failure }
+        guard !closed else { throw StorageError(.closed, "the write-ahead log is closed") }
+    }
+
+    /// Writes record `sequence` (= `nextSequence`) to the current segment, rolling to a new one
+    /// when it is full (call holding the lock).
+    private func write(type: UInt8, sequence: UInt64, payload: [UInt8]) throws(StorageError) {
+        let record = WALFormat.encodeRecord(type: type, sequence: sequence, payload: payload)
+        if currentSize + record.count > options.segmentSizeBytes && currentSize > WALFormat.segmentHeaderBytes {
+            try rollSegment(firstSequence: sequence)
+        }
+        do throws(StorageError) {
+            try current.write(record, at: currentSize)
+        } catch {
+            failure = error
+            throw error
+        }
+        segments[segments.count - 1].mark(sequence, at: currentSize)
+        currentSize += record.count
+        nextSequence += 1
+        appendCount += 1
+        appendedBytes += record.count
+    }
+
+    /// Waits until records through `sequence` are as durable as the policy promises, then
+    /// wakes readers waiting for them (call holding the lock).
+    private func finishAppend(through sequence: UInt64) throws(StorageError) {
+        switch options.syncPolicy {
+        case .never: break
+        case .always: try waitUntilDurable(sequence, delayMicros: 0)
+        case .batch(let delay): try waitUntilDurable(sequence, delayMicros: delay)
+        }
+        waiters.publish(readableSequence)
+    }
+
+    /// The last record readers see: one whose append is as durable as the policy promises
+    /// (a record written but not yet synced may still be lost, so it is not shipped anywhere).
+    /// Call holding the lock.
+    var readableSequence: UInt64 {
+        options.syncPolicy == .never ? nextSequence - 1 : syncedSequence
     }
 
     /// Group commit (call holding the lock): one writer syncs for everyone written so far;
@@ -254,11 +353,11 @@ public final class WriteAheadLog: @unchecked Sendable {
         current = try Self.createSegment(path: path, directory: directory)
         syncCount += 3   // the old segment, the new one and the directory entry
         currentSize = WALFormat.segmentHeaderBytes
-        segments.append((firstSequence, path))
+        segments.append(Segment(firstSequence: firstSequence, path: path))
     }
 
-    /// Records with sequence >= `sequence`, in order, at most `limit` (for recovery and, later,
-    /// replication streams).
+    /// Records with sequence >= `sequence`, in order, at most `limit`, read whole segment by
+    /// segment (recovery; a replication stream reads with `records(after:maxRecords:maxBytes:)`).
     public func read(from sequence: UInt64, limit: Int = .max) throws(StorageError) -> [WALRecord] {
         let (snapshot, last) = monitor.locked { (segments, nextSequence - 1) }
         var records: [WALRecord] = []
@@ -291,11 +390,15 @@ public final class WriteAheadLog: @unchecked Sendable {
 
     /// Deletes segments whose records all have sequence <= `sequence` (they are covered by a
     /// snapshot). The current segment is never deleted. Returns how many were deleted.
+    /// Records after the retention floor (`setRetentionFloor`) are kept whatever `sequence` is.
     @discardableResult
     public func releaseSegments(upTo sequence: UInt64) throws(StorageError) -> Int {
-        try monitor.locked { () throws(StorageError) -> Int in
+        // The floor is the owner's code: called outside the lock, so it may read this log.
+        let floor = monitor.locked { retentionFloor }?() ?? .max
+        let limit = min(sequence, floor)
+        return try monitor.locked { () throws(StorageError) -> Int in
             var released = 0
-            while segments.count > 1, segments[1].firstSequence <= sequence + 1 {
+            while segments.count > 1, segments[1].firstSequence <= limit + 1 {
                 try Directory.remove(segments[0].path)
                 segments.removeFirst()
                 released += 1
@@ -305,8 +408,22 @@ public final class WriteAheadLog: @unchecked Sendable {
         }
     }
 
+    /// Keeps every record after `floor()` when segments are released (a primary keeps what a
+    /// lagging replica still needs); `floor` is asked at each release. Replaces any earlier floor.
+    public func setRetentionFloor(_ floor: @escaping @Sendable () -> UInt64) {
+        monitor.locked { retentionFloor = floor }
+    }
+
     /// The sequence the next append will get.
     public var nextSequenceNumber: UInt64 { monitor.locked { nextSequence } }
+
+    /// The last record's sequence (0 for a log that never held one; `startingAt - 1` for a new
+    /// log that continues another), counting a record once its append is as durable as the
+    /// sync policy promises: what `records(after:)` returns and waiters are woken for.
+    public var lastSequence: UInt64 { monitor.locked { readableSequence } }
+
+    /// The first sequence still in the log: records before it were released (a snapshot holds them).
+    public var firstRetainedSequence: UInt64 { monitor.locked { segments[0].firstSequence } }
 
     /// Appends, record bytes written and device syncs since open (group commit makes syncs
     /// fewer than appends; rolling to a new segment counts its three), and segment files now.
@@ -319,6 +436,7 @@ public final class WriteAheadLog: @unchecked Sendable {
         try monitor.locked { () throws(StorageError) in
             guard !closed else { return }
             closed = true
+            waiters.close()
             try current.sync()
         }
     }

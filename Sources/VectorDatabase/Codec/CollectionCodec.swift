@@ -85,12 +85,14 @@ enum CollectionCodec {
         return w.bytes
     }
 
-    static func decodeUpsert(_ bytes: [UInt8]) throws -> [VectorPoint] {
+    /// `exact` refuses bytes after the last point (records from elsewhere: replication).
+    static func decodeUpsert(_ bytes: [UInt8], exact: Bool = false) throws -> [VectorPoint] {
         var r = BinaryReader(bytes)
         var points: [VectorPoint] = []
         for _ in 0..<Int(try r.u32()) {
             points.append(VectorPoint(id: try r.u64(), vector: try r.floats(), payload: try readPayload(&r)))
         }
+        guard !exact || r.isAtEnd else { throw Damaged(description: "trailing bytes after the points") }
         return points
     }
 
@@ -101,12 +103,14 @@ enum CollectionCodec {
         return w.bytes
     }
 
-    static func decodeDelete(_ bytes: [UInt8]) throws -> [UInt64] {
+    /// `exact` refuses bytes after the last id (records from elsewhere: replication).
+    static func decodeDelete(_ bytes: [UInt8], exact: Bool = false) throws -> [UInt64] {
         var r = BinaryReader(bytes)
         // Appended one by one, not mapped: map would reserve the count read from the file
         // (up to 2^32 ids, 32 GiB) before finding the record too short.
         var ids: [UInt64] = []
         for _ in 0..<Int(try r.u32()) { ids.append(try r.u64()) }
+        guard !exact || r.isAtEnd else { throw Damaged(description: "trailing bytes after the ids") }
         return ids
     }
 
