@@ -69,6 +69,10 @@ public final class ServiceCatalog: Sendable {
     /// This server's cluster member (nil: single node).
     public let clusterNode: ClusterNode?
     private let raftInbound: InboundStreams?
+    /// This node's shard copies and their replication (cluster only).
+    private let sharding: ShardedCollections?
+    /// The leader's watch over shard primaries (cluster only).
+    private let failover: ShardFailover?
     private let logger: Logger
 
     /// At shutdown, a collection whose log since its last snapshot is at least this long is
@@ -113,22 +117,27 @@ public final class ServiceCatalog: Sendable {
         vectors.importThreads = max(1, options.importThreads)
         var clusterNode: ClusterNode?
         var raftInbound: InboundStreams?
+        var shardingBuilt: ShardedCollections?
         if let clusterOptions = options.cluster {
             // Collections a single server made are not in any cluster's log: a node would keep
             // them to itself, out of every other node's view. Refused rather than half-shared.
             if !AtomicFile.exists(clusterOptions.directory), !collections.list().isEmpty {
                 throw StorageError(.invalidArgument, "this data directory holds \(collections.list().count) collection(s) made by a single server; a cluster node starts from an empty data directory (export and import them into the cluster)")
             }
-            let effects = ClusterCollections(catalog: collections, limits: options.vectorLimits, logger: logger)
+            let store = try ShardStore(dataDirectory: options.dataDirectory, options: durability)
+            let sharding = ShardedCollections(store: store, limits: options.vectorLimits, writePool: work.write, logger: logger)
+            let effects = ClusterCollections(catalog: collections, sharding: sharding, limits: options.vectorLimits, logger: logger)
             var clusterOptions = clusterOptions
             clusterOptions.capacityBytes = UInt64(work.options.memoryLimitBytes)
             let node = try ClusterNode(options: clusterOptions, effects: effects, logger: logger)
             effects.attach(node)
             vectors.cluster = effects
+            vectors.sharding = sharding
             let raft = RaftService(node: node, validate: { try effects.validate($0) })
             router.register(raft)
             raftInbound = raft.inbound
-            router.register(ClusterService(node: node))
+            router.register(ClusterService(node: node, sharding: sharding, vectors: vectors))
+            shardingBuilt = sharding
             let health = self.health
             node.observeLeader { leader in health.set(leader == 0 ? .notServing : .serving, for: ClusterService.name) }
             clusterNode = node
@@ -139,6 +148,8 @@ public final class ServiceCatalog: Sendable {
         }
         self.clusterNode = clusterNode
         self.raftInbound = raftInbound
+        sharding = shardingBuilt
+        failover = shardingBuilt.map { ShardFailover(sharding: $0, logger: logger) }
         router.register(vectors)
         metrics = ServerMetrics(collections: { collections.list() })
         if let clusterNode { metrics.observeCluster(clusterNode) }
@@ -225,12 +236,16 @@ public final class ServiceCatalog: Sendable {
     public func startCluster(join: String?, advertisedAddress: String) {
         guard let clusterNode else { return }
         clusterNode.start(advertisedAddress: advertisedAddress)
+        sharding?.replication.reconcile()
+        failover?.start()
         if let join { ClusterJoiner(node: clusterNode, via: join, advertisedAddress: advertisedAddress, logger: logger).start() }
     }
 
     /// Stops the cluster node (before `close`).
     public func stopCluster() async {
         raftInbound?.stop()
+        await failover?.stop()
+        await sharding?.replication.stop()
         await clusterNode?.stop()
     }
 
@@ -248,6 +263,10 @@ public final class ServiceCatalog: Sendable {
                 logger.error("collection not closed cleanly; its log will be replayed at the next start",
                              metadata: ["collection": "\(name)", "error": "\(error)"])
             }
+        }
+        for (shard, error) in sharding?.store.close() ?? [] {
+            logger.error("shard copy not closed cleanly; its log will be replayed at the next start",
+                         metadata: ["shard": "\(shard)", "error": "\(error)"])
         }
         do { try graph.close() } catch {
             logger.error("graph log not closed cleanly", metadata: ["error": "\(error)"])

@@ -4,7 +4,7 @@ import grpc
 import pytest
 
 from conftest import expect_status, one_node_cluster
-from ruvector.v1 import cluster_pb2, cluster_pb2_grpc, raft_pb2, raft_pb2_grpc, vector_pb2, vector_pb2_grpc
+from ruvector.v1 import cluster_pb2, common_pb2, cluster_pb2_grpc, raft_pb2, raft_pb2_grpc, vector_pb2, vector_pb2_grpc
 
 
 def _with_from(kwargs: dict) -> dict:
@@ -139,7 +139,7 @@ def test_cluster_calls_check_their_arguments(one_node):
         expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: cluster.UpdateSettings(
             cluster_pb2.UpdateSettingsRequest(replication_factor=factor, replication_mode=mode), timeout=5))
     state = cluster.UpdateSettings(cluster_pb2.UpdateSettingsRequest(replication_factor=3, replication_mode=2), timeout=5)
-    assert (state.replication_factor, state.replication_mode) == (3, cluster_pb2.REPLICATION_MODE_SEMI_SYNC)
+    assert (state.replication_factor, state.replication_mode) == (3, common_pb2.REPLICATION_MODE_SEMI_SYNC)
     # A proposal forwarded with bytes that are no command is refused, not logged.
     raft = raft_pb2_grpc.RaftServiceStub(channel)
     expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: raft.Propose(raft_pb2.ProposeRequest(command=b"\x07\x01", **{"from": 2}), timeout=5))

@@ -22,6 +22,27 @@ public struct ClusterMetadata: Sendable, Equatable {
         }
     }
 
+    /// A shard of a collection: the nodes holding it, which of them takes the writes, and the
+    /// epoch that names this choice (it grows on every change of primary, so a write or a
+    /// replicated record from a former primary is recognised and refused).
+    public struct Shard: Sendable, Equatable {
+        /// The node that takes the shard's writes and ships its log to the replicas.
+        public var primary: NodeID
+        /// The other nodes holding a copy, in placement order.
+        public var replicas: [NodeID]
+        /// 1 at creation, +1 on every change of primary.
+        public var epoch: UInt64
+
+        public init(primary: NodeID, replicas: [NodeID], epoch: UInt64 = 1) {
+            self.primary = primary
+            self.replicas = replicas
+            self.epoch = epoch
+        }
+
+        /// Every node holding the shard, the primary first.
+        public var holders: [NodeID] { [primary] + replicas }
+    }
+
     /// A collection created through the log.
     public struct Collection: Sendable, Equatable {
         public var name: String
@@ -33,24 +54,42 @@ public struct ClusterMetadata: Sendable, Equatable {
         public var request: [UInt8]
         /// Index of the entry that created it.
         public var createdIndex: UInt64
+        /// The shards, placed by the proposer (so a change of the placement rule in a later
+        /// version never makes two nodes replaying the same log disagree). Empty for a
+        /// collection made before sharding: every node holds all of it, written locally.
+        public var shards: [Shard] = []
+        /// Copies of each shard, primary included.
+        public var replicationFactor: UInt32 = 1
+        /// The wire value of the default `ruvector.v1.ReplicationMode` of its writes.
+        public var writeConsistency: UInt32 = 0
+        /// Replicas a semi-sync write waits for.
+        public var minReplicas: UInt32 = 1
 
-        public init(name: String, dimension: UInt32, metric: UInt32, request: [UInt8], createdIndex: UInt64) {
+        public init(name: String, dimension: UInt32, metric: UInt32, request: [UInt8], createdIndex: UInt64,
+                    shards: [Shard] = [], replicationFactor: UInt32 = 1, writeConsistency: UInt32 = 0, minReplicas: UInt32 = 1) {
             self.name = name
             self.dimension = dimension
             self.metric = metric
             self.request = request
             self.createdIndex = createdIndex
+            self.shards = shards
+            self.replicationFactor = replicationFactor
+            self.writeConsistency = writeConsistency
+            self.minReplicas = minReplicas
         }
+
+        /// True when its points are split over shards held by chosen nodes.
+        public var isSharded: Bool { !shards.isEmpty }
     }
 
-    /// Settings part 2 (sharding, replication) reads.
+    /// Cluster-wide defaults for new collections (a CreateCollection that leaves them unset).
     public struct Settings: Sendable, Equatable {
-        /// Replicas per shard.
-        public var replicationFactor: UInt32 = 1
-        /// The wire value of `ruvector.v1.ReplicationMode` (0 = server default).
+        /// Copies of each shard, primary included (0: min(3, members) at creation).
+        public var replicationFactor: UInt32 = 0
+        /// The wire value of `ruvector.v1.ReplicationMode` (0 = server default, async).
         public var replicationMode: UInt32 = 0
 
-        public init(replicationFactor: UInt32 = 1, replicationMode: UInt32 = 0) {
+        public init(replicationFactor: UInt32 = 0, replicationMode: UInt32 = 0) {
             self.replicationFactor = replicationFactor
             self.replicationMode = replicationMode
         }
@@ -65,6 +104,10 @@ public struct ClusterMetadata: Sendable, Equatable {
         case setSettings(Settings)
         /// A member reports its capacity (each node does once it is a member, and when it changes).
         case reportCapacity(NodeID, bytes: UInt64)
+        /// Makes `primary` (one of the shard's replicas) the shard's primary, if the shard is
+        /// still at `epoch` (a promotion decided on an older view changes nothing); the former
+        /// primary stays a replica and the epoch grows by one.
+        case promoteShard(collection: String, shard: UInt32, primary: NodeID, epoch: UInt64)
     }
 
     /// What applying a command did.
@@ -96,6 +139,12 @@ public struct ClusterMetadata: Sendable, Equatable {
             guard members.removeValue(forKey: id) != nil else { return .notFound }
         case .createCollection(var collection):
             guard collections[collection.name] == nil else { return .alreadyExists }
+            // Placed by the proposer on the members it saw: every holder must still be one.
+            for shard in collection.shards {
+                if let absent = shard.holders.first(where: { members[$0] == nil }) {
+                    return .conflict("node \(absent) is not a member (the membership changed while the collection was placed); retry")
+                }
+            }
             collection.createdIndex = index
             collections[collection.name] = collection
         case .deleteCollection(let name):
@@ -105,13 +154,23 @@ public struct ClusterMetadata: Sendable, Equatable {
         case .reportCapacity(let id, let bytes):
             guard members[id] != nil else { return .notFound }
             members[id]?.capacityBytes = bytes
+        case .promoteShard(let name, let number, let primary, let epoch):
+            guard let collection = collections[name], Int(number) < collection.shards.count else { return .notFound }
+            let shard = collection.shards[Int(number)]
+            guard shard.epoch == epoch else { return .conflict("shard \(number) of \(name) is at epoch \(shard.epoch), not \(epoch)") }
+            guard shard.replicas.contains(primary) else {
+                return .conflict("node \(primary) holds no replica of shard \(number) of \(name)")
+            }
+            collections[name]?.shards[Int(number)] = Shard(primary: primary, replicas: shard.replicas.filter { $0 != primary } + [shard.primary],
+                                                           epoch: epoch + 1)
         }
         return .applied
     }
 
     // MARK: Encoding (log entries and snapshots; versioned by a leading byte)
 
-    private static let version: UInt8 = 1
+    /// 2: collections carry their shards. Version 1 bytes (before sharding) still decode.
+    private static let version: UInt8 = 2
 
     /// The command as a log entry's bytes.
     public static func encode(_ command: Command) -> [UInt8] {
@@ -124,6 +183,8 @@ public struct ClusterMetadata: Sendable, Equatable {
         case .deleteCollection(let name): w.u8(4); w.string(name)
         case .setSettings(let settings): w.u8(5); w.u32(settings.replicationFactor); w.u32(settings.replicationMode)
         case .reportCapacity(let id, let bytes): w.u8(6); w.u64(id); w.u64(bytes)
+        case .promoteShard(let collection, let shard, let primary, let epoch):
+            w.u8(7); w.string(collection); w.u32(shard); w.u64(primary); w.u64(epoch)
         }
         return w.bytes
     }
@@ -132,14 +193,16 @@ public struct ClusterMetadata: Sendable, Equatable {
     public static func decode(_ bytes: [UInt8]) throws -> Command {
         var r = BinaryReader(bytes)
         do {
-            guard try r.u8() == version else { throw StorageError(.corrupt, "metadata command of an unknown version") }
+            let written = try r.u8()
+            guard (1...version).contains(written) else { throw StorageError(.corrupt, "metadata command of an unknown version") }
             switch try r.u8() {
             case 1: return .addMember(try readMember(&r))
             case 2: return .removeMember(try r.u64())
-            case 3: return .createCollection(try readCollection(&r))
+            case 3: return .createCollection(try readCollection(&r, version: written))
             case 4: return .deleteCollection(try r.string())
             case 5: return .setSettings(Settings(replicationFactor: try r.u32(), replicationMode: try r.u32()))
             case 6: return .reportCapacity(try r.u64(), bytes: try r.u64())
+            case 7: return .promoteShard(collection: try r.string(), shard: try r.u32(), primary: try r.u64(), epoch: try r.u64())
             case let kind: throw StorageError(.corrupt, "unknown metadata command \(kind)")
             }
         } catch is BinaryReader.Truncated {
@@ -164,13 +227,14 @@ public struct ClusterMetadata: Sendable, Equatable {
         guard !bytes.isEmpty else { return }
         var r = BinaryReader(bytes)
         do {
-            guard try r.u8() == Self.version else { throw StorageError(.corrupt, "metadata snapshot of an unknown version") }
+            let written = try r.u8()
+            guard (1...Self.version).contains(written) else { throw StorageError(.corrupt, "metadata snapshot of an unknown version") }
             for _ in 0..<(try r.count(elementBytes: 20)) {
                 let member = try Self.readMember(&r)
                 members[member.id] = member
             }
             for _ in 0..<(try r.count(elementBytes: 28)) {
-                let collection = try Self.readCollection(&r)
+                let collection = try Self.readCollection(&r, version: written)
                 collections[collection.name] = collection
             }
             settings = Settings(replicationFactor: try r.u32(), replicationMode: try r.u32())
@@ -190,9 +254,26 @@ public struct ClusterMetadata: Sendable, Equatable {
     private static func write(_ collection: Collection, _ w: inout BinaryWriter) {
         w.string(collection.name); w.u32(collection.dimension); w.u32(collection.metric)
         w.u8s(collection.request); w.u64(collection.createdIndex)
+        w.u32(collection.replicationFactor); w.u32(collection.writeConsistency); w.u32(collection.minReplicas)
+        w.u64(UInt64(collection.shards.count))
+        for shard in collection.shards {
+            w.u64(shard.primary); w.u64(shard.epoch)
+            w.u64(UInt64(shard.replicas.count))
+            for replica in shard.replicas { w.u64(replica) }
+        }
     }
 
-    private static func readCollection(_ r: inout BinaryReader) throws(BinaryReader.Truncated) -> Collection {
-        Collection(name: try r.string(), dimension: try r.u32(), metric: try r.u32(), request: try r.u8s(), createdIndex: try r.u64())
+    private static func readCollection(_ r: inout BinaryReader, version: UInt8) throws(BinaryReader.Truncated) -> Collection {
+        var collection = Collection(name: try r.string(), dimension: try r.u32(), metric: try r.u32(), request: try r.u8s(),
+                                    createdIndex: try r.u64())
+        guard version >= 2 else { return collection }
+        collection.replicationFactor = try r.u32(); collection.writeConsistency = try r.u32(); collection.minReplicas = try r.u32()
+        for _ in 0..<(try r.count(elementBytes: 24)) {
+            let primary = try r.u64(), epoch = try r.u64()
+            var replicas: [NodeID] = []
+            for _ in 0..<(try r.count(elementBytes: 8)) { replicas.append(try r.u64()) }
+            collection.shards.append(Shard(primary: primary, replicas: replicas, epoch: epoch))
+        }
+        return collection
     }
 }

@@ -5,36 +5,49 @@ import RPC
 import Storage
 import Synchronization
 import VectorDatabase
+import VectorEngine
 import Wire
 
 /// Collections made cluster-wide: a CreateCollection or DeleteCollection on any node goes
-/// through the Raft log, and every node creates or deletes its local copy when it applies the
-/// entry (`MetadataEffects`). Points are not replicated yet (cluster part 2): each node's copy
-/// holds the points written to that node.
+/// through the Raft log with the collection's shard placement, and every node creates or
+/// deletes its copies of the shards it holds when it applies the entry (`MetadataEffects`);
+/// `ShardedCollections` serves and replicates them. A collection made before sharding (an
+/// older node's log) has no shards: every node holds its own whole copy in the catalog.
 final class ClusterCollections: MetadataEffects {
     let catalog: CollectionCatalog
     let limits: VectorServiceLimits
     let logger: Logger
+    let sharding: ShardedCollections
     /// Set once the node exists (the node needs these effects to be built).
     private let nodeBox = NodeBox()
 
-    init(catalog: CollectionCatalog, limits: VectorServiceLimits, logger: Logger) {
+    init(catalog: CollectionCatalog, sharding: ShardedCollections, limits: VectorServiceLimits, logger: Logger) {
         self.catalog = catalog
+        self.sharding = sharding
         self.limits = limits
         self.logger = logger
     }
 
-    func attach(_ node: ClusterNode) { nodeBox.set(node) }
+    func attach(_ node: ClusterNode) {
+        nodeBox.set(node)
+        sharding.attach(node)
+    }
 
     // MARK: MetadataEffects (on the applier's thread, in log order)
 
     func applied(_ command: ClusterMetadata.Command, outcome: ClusterMetadata.Outcome, index: UInt64) throws -> Bool {
+        defer { if outcome == .applied { sharding.replication.reconcile() } }
+        let node = try nodeBox.node()
         switch command {
         case .createCollection(let collection) where outcome == .applied:
-            try createLocally(collection)
+            try createLocally(collection, selfID: node.id)
             return true
         case .deleteCollection(let name) where outcome == .applied:
             _ = try catalog.delete(name)
+            try sharding.store.deleteCollection(name)
+            return true
+        case .promoteShard(let collection, let shard, _, _) where outcome == .applied:
+            try sharding.promoted(collection: collection, shard: shard, metadata: node.metadata.metadata, selfID: node.id)
             return true
         default:
             return false
@@ -42,18 +55,28 @@ final class ClusterCollections: MetadataEffects {
     }
 
     func restored(_ metadata: ClusterMetadata) throws {
-        for collection in metadata.collections.values where catalog.get(collection.name) == nil {
-            try createLocally(collection)
+        defer { sharding.replication.reconcile() }
+        let node = try nodeBox.node()
+        for collection in metadata.collections.values where !collection.isSharded && catalog.get(collection.name) == nil {
+            try createLocally(collection, selfID: node.id)
         }
-        for local in catalog.list() where metadata.collections[local.collection.config.name] == nil {
+        for local in catalog.list() where metadata.collections[local.collection.config.name]?.isSharded != false {
             _ = try catalog.delete(local.collection.config.name)
         }
+        try sharding.restored(metadata, configFor: { try self.config($0) }, selfID: node.id)
     }
 
-    private func createLocally(_ collection: ClusterMetadata.Collection) throws {
-        guard catalog.get(collection.name) == nil else { return }
-        let request = try RuvectorV1.CreateCollectionRequest(decoding: collection.request)
-        _ = try catalog.create(try VectorMapping.config(request, limits: limits))
+    private func config(_ collection: ClusterMetadata.Collection) throws -> CollectionConfig {
+        try VectorMapping.config(try RuvectorV1.CreateCollectionRequest(decoding: collection.request), limits: limits)
+    }
+
+    private func createLocally(_ collection: ClusterMetadata.Collection, selfID: NodeID) throws {
+        if collection.isSharded {
+            try sharding.created(collection, config: try config(collection), selfID: selfID)
+        } else {
+            guard catalog.get(collection.name) == nil else { return }
+            _ = try catalog.create(try config(collection))
+        }
         logger.info("collection created from the cluster log", metadata: ["collection": "\(collection.name)", "index": "\(collection.createdIndex)"])
     }
 
@@ -68,6 +91,7 @@ final class ClusterCollections: MetadataEffects {
                   UInt32(bitPattern: request.metric.rawValue) == collection.metric else {
                 throw RPCError(.invalidArgument, "a create-collection command must agree with the request it carries")
             }
+            try ShardedCollections.validatePlacement(collection)
         case .deleteCollection(let name):
             try VectorMapping.checkCollectionName(name)
         case .addMember(let member):
@@ -78,6 +102,9 @@ final class ClusterCollections: MetadataEffects {
             guard id != 0 else { throw RPCError(.invalidArgument, "a member id is non-zero") }
         case .reportCapacity(let id, _):
             guard id != 0 else { throw RPCError(.invalidArgument, "a member id is non-zero") }
+        case .promoteShard(let collection, _, let primary, _):
+            try VectorMapping.checkCollectionName(collection)
+            guard primary != 0 else { throw RPCError(.invalidArgument, "a member id is non-zero") }
         case .setSettings(let settings):
             guard (1...16).contains(settings.replicationFactor), settings.replicationMode <= 3 else {
                 throw RPCError(.invalidArgument, "replication factor must be 1-16 and the mode a ReplicationMode")
@@ -87,24 +114,26 @@ final class ClusterCollections: MetadataEffects {
 
     // MARK: What VectorService calls
 
-    /// Creates a collection cluster-wide (validated first, here) and returns it once this node
-    /// applied the creation (nil when a later entry deleted it again before the answer).
-    func create(_ request: RuvectorV1.CreateCollectionRequest, context: ServerContext) async throws -> DurableCollection? {
+    /// Creates a collection cluster-wide (validated and its shards placed first, here) and
+    /// returns once this node applied the creation.
+    func create(_ request: RuvectorV1.CreateCollectionRequest, context: ServerContext) async throws {
         _ = try VectorMapping.config(request, limits: limits)
         let node = try nodeBox.node()
-        let outcome = try await ClusterMapping.mapped {
-            try await node.propose(.createCollection(ClusterMetadata.Collection(
-                name: request.name, dimension: request.dimension, metric: UInt32(bitPattern: request.metric.rawValue),
-                request: request.encoded(), createdIndex: 0)), timeout: ClusterMapping.timeout(context))
+        let timeout = ClusterMapping.timeout(context)
+        var attempt = 0
+        while true {
+            attempt += 1
+            let collection = try ShardedCollections.place(request, metadata: node.metadata.metadata)
+            let outcome = try await ClusterMapping.mapped { try await node.propose(.createCollection(collection), timeout: timeout) }
+            switch outcome {
+            case .applied: return
+            case .alreadyExists: throw RPCError(.alreadyExists, "collection \(MessageText.quoted(request.name)) already exists")
+            case .conflict(let why) where attempt < 3:
+                logger.info("collection placement raced a membership change; placing again", metadata: ["why": "\(why)"])
+            case .conflict(let why): throw RPCError(.aborted, why)
+            case .notFound: throw RPCError(.internal, "creating \(MessageText.quoted(request.name)) found nothing to create")
+            }
         }
-        guard outcome == .applied else {
-            throw RPCError(.alreadyExists, "collection \(MessageText.quoted(request.name)) already exists")
-        }
-        guard let created = catalog.get(request.name) else {
-            // Created, then deleted by a later entry before this answer: the create happened.
-            return nil
-        }
-        return created
     }
 
     /// Deletes a collection cluster-wide; false when the cluster had no such collection.
@@ -114,15 +143,5 @@ final class ClusterCollections: MetadataEffects {
             try await node.propose(.deleteCollection(name), timeout: ClusterMapping.timeout(context))
         }
         return outcome == .applied
-    }
-}
-
-/// The node, set after construction.
-private final class NodeBox: Sendable {
-    private let value = Mutex<ClusterNode?>(nil)
-    func set(_ node: ClusterNode) { value.withLock { $0 = node } }
-    func node() throws -> ClusterNode {
-        guard let node = value.withLock({ $0 }) else { throw RPCError(.unavailable, "the cluster node is starting") }
-        return node
     }
 }

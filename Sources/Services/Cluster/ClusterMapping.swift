@@ -59,8 +59,14 @@ enum ClusterMapping {
             RuvectorV1.CollectionMetadata(name: $0.name, dimension: $0.dimension, metric: RuvectorV1.Metric(rawValue: Int32(bitPattern: $0.metric)),
                                           createdIndex: $0.createdIndex)
         }
+        let shards = metadata.collections.values.sorted { $0.name < $1.name }.flatMap { collection in
+            collection.shards.enumerated().map { number, shard in
+                RuvectorV1.ShardAssignment(collection: collection.name, shard: UInt32(number), primaryNodeId: shard.primary,
+                                           replicaNodeIds: shard.replicas, epoch: shard.epoch)
+            }
+        }
         return RuvectorV1.ClusterState(
-            members: members, leaderId: status.leader, term: status.term, commitIndex: status.commitIndex,
+            members: members, leaderId: status.leader, term: status.term, commitIndex: status.commitIndex, shards: shards,
             replicationFactor: metadata.settings.replicationFactor,
             replicationMode: RuvectorV1.ReplicationMode(rawValue: Int32(bitPattern: metadata.settings.replicationMode)),
             collections: collections, answeredBy: node.id, appliedIndex: applied, stale: stale)

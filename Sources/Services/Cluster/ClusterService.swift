@@ -12,17 +12,24 @@ import Wire
 struct ClusterService: RPCService {
     static let name = "ruvector.v1.ClusterService"
     let node: ClusterNode
+    let sharding: ShardedCollections
+    let vectors: VectorService
 
     func register(into router: inout RPCRouter) {
         let node = self.node
+        let sharding = self.sharding
         router.unary(Self.name, "GetState", RuvectorV1.GetStateRequest.self) { request, context, _ in
             try await ClusterMapping.mapped {
+                var state: RuvectorV1.ClusterState
                 if request.staleOk {
                     let view = node.status.role == .leader ? try await node.memberViews() : []
-                    return ClusterMapping.state(node, members: view, stale: true)
+                    state = ClusterMapping.state(node, members: view, stale: true)
+                } else {
+                    let view = try await node.linearizableRead(timeout: ClusterMapping.timeout(context))
+                    state = ClusterMapping.state(node, members: view, stale: false)
                 }
-                let view = try await node.linearizableRead(timeout: ClusterMapping.timeout(context))
-                return ClusterMapping.state(node, members: view, stale: false)
+                if request.withShardProgress { await ShardProgress.fill(&state, node: node, sharding: sharding, context: context) }
+                return state
             }
         }
         router.unary(Self.name, "Join", RuvectorV1.JoinRequest.self) { request, context, _ in
@@ -94,15 +101,7 @@ struct ClusterService: RPCService {
                 return ClusterMapping.state(node, members: [], stale: true)
             }
         }
-        Self.answerPartTwo(in: &router)
-    }
-
-    /// Shard replication comes with sharded collections (cluster part 2).
-    private static func answerPartTwo(in router: inout RPCRouter) {
-        router.registerFallback(service: name) { _, _, context in
-            let method = context.path.split(separator: "/").last.map(String.init) ?? context.path
-            throw RPCError(.unimplemented, "\(name)/\(method) is not available yet: collections are not sharded or replicated across nodes yet (see README, 'Status')")
-        }
+        ShardReplicationMethods.register(into: &router, sharding: sharding, node: node, service: vectors)
     }
 
     /// Membership changes go one at a time: while another is pending, wait a little and retry.

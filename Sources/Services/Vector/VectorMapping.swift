@@ -110,18 +110,26 @@ enum VectorMapping {
         }
     }
 
-    static func info(_ durable: DurableCollection) throws -> RuvectorV1.CollectionInfo {
-        let collection = durable.collection
-        let config = collection.config
+    /// What a collection's configuration says about it (no counts).
+    static func info(_ config: CollectionConfig) -> RuvectorV1.CollectionInfo {
         var info = RuvectorV1.CollectionInfo(name: config.name, dimension: UInt32(config.dimension), metric: metric(config.metric))
         info.hnsw = RuvectorV1.HnswConfig(m: UInt32(config.hnsw.m), efConstruction: UInt32(config.hnsw.efConstruction),
                                           efSearch: UInt32(config.hnsw.efSearch))
+        info.quantization = config.quantization.map { quantization($0, trainingCount: config.quantizationTrainingCount) }
+        info.shards = 1
+        info.replicationFactor = 1
+        return info
+    }
+
+    static func info(_ durable: DurableCollection) throws -> RuvectorV1.CollectionInfo {
+        let collection = durable.collection
+        let config = collection.config
+        var info = info(config)
         info.pointsCount = UInt64(try collection.count())
         info.memoryBytes = UInt64(collection.index.memoryBytes)
         info.diskBytes = UInt64(durable.diskBytes)
         info.createdUnixMicros = durable.createdUnixMicros
         info.indexStatus = durable.queuedWrites > 0 ? .indexing : .ready
-        info.quantization = config.quantization.map { quantization($0, trainingCount: config.quantizationTrainingCount) }
         if let tiers = collection.index.tierStatistics {
             func count(_ tier: CompressionTier) -> UInt64 { UInt64(tiers.counts[tier] ?? 0) }
             info.tiers = RuvectorV1.TierCounts(hot: count(.hot), warm: count(.warm), cool: count(.cool), cold: count(.cold),

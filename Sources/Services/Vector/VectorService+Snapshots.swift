@@ -49,10 +49,17 @@ extension VectorService {
         } catch let error as RPCError where error.code == .internal {
             throw RPCError(.notFound, "collection \(MessageText.quoted(request.collection)) has no snapshot \(MessageText.quoted(request.name)); ListSnapshots gives them")
         }
+        try await send(reader, chunkBytes: chunkBytes, to: writer, context: context, work: "DownloadSnapshot")
+    }
+
+    /// Sends a snapshot file in chunks, the last with the file's size and CRC-32C. Each chunk
+    /// is read on the background pool and sent before the next is read.
+    func send(_ reader: SnapshotFileReader, chunkBytes: Int, to writer: TypedWriter<RuvectorV1.FileChunk>,
+              context: ServerContext, work: String) async throws {
         var offset = 0
         var crc: UInt32 = 0
         repeat {
-            let data = try await run(.background, context, "DownloadSnapshot") { [offset] _ in try reader.read(offset: offset, count: chunkBytes) }
+            let data = try await run(.background, context, work) { [offset] _ in try reader.read(offset: offset, count: chunkBytes) }
             crc = CRC32C.checksum(data, continuing: crc)
             var chunk = RuvectorV1.FileChunk(offset: UInt64(offset), data: data)
             offset += data.count

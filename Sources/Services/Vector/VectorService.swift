@@ -25,6 +25,9 @@ struct VectorService: RPCService {
     var importThreads = 1
     /// Set on a cluster node: collections are created and deleted through the Raft log.
     var cluster: ClusterCollections?
+    /// Set on a cluster node: sharded collections' calls are routed between nodes
+    /// (`registerClusterPoints`).
+    var sharding: ShardedCollections?
 
     /// UpsertStream messages with fewer points are linked one point at a time: parallel
     /// linking pays only over a few dozen points, and small writes keep exact replay.
@@ -63,10 +66,8 @@ struct VectorService: RPCService {
         let limits = self.limits
         router.unary(Self.name, "CreateCollection", RuvectorV1.CreateCollectionRequest.self) { request, context, _ in
             if let cluster = service.cluster {
-                guard let created = try await cluster.create(request, context: context) else {
-                    return RuvectorV1.CollectionInfo(name: request.name, dimension: request.dimension, metric: request.metric)
-                }
-                return try VectorMapping.info(created)
+                try await cluster.create(request, context: context)
+                return try await service.clusterInfo(request, context: context)
             }
             let config = try Self.mapped { try VectorMapping.config(request, limits: limits) }
             return try await service.run(.write, context, "CreateCollection") { _ in
@@ -75,12 +76,6 @@ struct VectorService: RPCService {
                 }
                 return try VectorMapping.info(created)
             }
-        }
-        router.inlineUnary(Self.name, "GetCollection", RuvectorV1.GetCollectionRequest.self) { request, _ in
-            try Self.mapped { try VectorMapping.info(try service.collection(request.name)) }
-        }
-        router.inlineUnary(Self.name, "ListCollections", RuvectorV1.ListCollectionsRequest.self) { _, _ in
-            try Self.mapped { RuvectorV1.ListCollectionsResponse(collections: try catalog.list().map { try VectorMapping.info($0) }) }
         }
         router.unary(Self.name, "DeleteCollection", RuvectorV1.DeleteCollectionRequest.self) { request, context, _ in
             if let cluster = service.cluster {
@@ -101,6 +96,25 @@ struct VectorService: RPCService {
                 return RuvectorV1.DeleteCollectionResponse(pointsDeleted: count)
             }
         }
+        if let sharding {
+            registerClusterPoints(into: &router, sharding)
+        } else {
+            registerPoints(into: &router)
+        }
+        registerSnapshots(into: &router)
+    }
+
+    /// The collection and point methods of a single server, on its catalog.
+    private func registerPoints(into router: inout RPCRouter) {
+        let catalog = self.catalog
+        let service = self
+        let limits = self.limits
+        router.inlineUnary(Self.name, "GetCollection", RuvectorV1.GetCollectionRequest.self) { request, _ in
+            try Self.mapped { try VectorMapping.info(try service.collection(request.name)) }
+        }
+        router.inlineUnary(Self.name, "ListCollections", RuvectorV1.ListCollectionsRequest.self) { _, _ in
+            try Self.mapped { RuvectorV1.ListCollectionsResponse(collections: try catalog.list().map { try VectorMapping.info($0) }) }
+        }
         router.unary(Self.name, "Upsert", RuvectorV1.UpsertRequest.self) { request, context, _ in
             let durable = try service.collection(request.collection)
             let acknowledge = VectorMapping.acknowledgement(request.wait)
@@ -118,79 +132,19 @@ struct VectorService: RPCService {
             let vectors = request.with?.withVectors ?? false
             return (durable, request.ids.count <= 64 && (!vectors || request.ids.count * durable.collection.config.dimension <= 16 << 10))
         }, heavy: searchPool("the get")) { request, durable, _, bounds in
-            try Self.mapped {
-                guard request.ids.count <= limits.maxPointsPerWrite else {
-                    throw RPCError(.invalidArgument, "at most \(limits.maxPointsPerWrite) ids per Get")
-                }
-                let with = request.with ?? RuvectorV1.WithOptions(withPayload: true)
-                var response = ResponseBudget(what: "the Get response", maxBytes: service.maxResponseBytes, bounds: bounds)
-                var points: [RuvectorV1.RetrievedPoint] = []
-                for (n, id) in request.ids.enumerated() {
-                    if n & 255 == 0 { try bounds?.cancellation.check() }
-                    guard let internalId = try durable.internalId(try VectorMapping.key(id)),
-                          let point = durable.collection.get(id: internalId) else { continue }
-                    try response.add(point, with: with)
-                    points.append(Self.retrieved(point, with: with, ids: durable))
-                }
-                return RuvectorV1.GetResponse(points: points)
-            }
+            try service.get(request, in: durable, bounds: bounds)
         }
         router.unary(Self.name, "Delete", RuvectorV1.DeleteRequest.self) { request, context, _ in
-            let durable = try service.collection(request.collection)
-            let deleted: Int
-            switch request.selector {
-            case .ids(let list)?:
-                guard list.ids.count <= limits.maxPointsPerWrite else {
-                    throw RPCError(.invalidArgument, "at most \(limits.maxPointsPerWrite) ids per Delete; delete by filter for more")
-                }
-                let ids = try Self.mapped { try list.ids.compactMap { try durable.internalId(try VectorMapping.key($0)) } }
-                deleted = try await service.run(.write, context, "the delete") { _ in try durable.delete(ids: ids) }
-            case .filter(let filter)?:
-                guard let filter = try Self.mapped({ try VectorMapping.filter(filter, limits: limits, ids: durable) }) else {
-                    throw RPCError(.invalidArgument, "an empty filter would delete everything; delete the collection instead")
-                }
-                deleted = try await service.run(.write, context, "the delete") { bounds in
-                    try durable.delete(matching: filter, cancellation: bounds.cancellation)
-                }
-            case nil: throw RPCError(.invalidArgument, "Delete needs ids or a filter")
-            }
-            return RuvectorV1.UpdateResult(pointsAffected: UInt64(deleted), applied: true)
+            try await service.delete(request, in: try service.collection(request.collection), context: context)
         }
         // Without a filter a count is read, not computed; with one, every point is tested.
         router.inlineUnary(Self.name, "Count", RuvectorV1.CountRequest.self, prepare: { request in
             (try service.collection(request.collection), request.filter == nil)
         }, heavy: searchPool("the count")) { request, durable, _, bounds in
-            try Self.mapped {
-                let filter = try VectorMapping.filter(request.filter, limits: limits, ids: durable)
-                return RuvectorV1.CountResponse(count: UInt64(try durable.collection.count(
-                    filter: filter, cancellation: bounds?.cancellation ?? .never)))
-            }
+            try service.count(request, in: durable, bounds: bounds)
         }
         router.unary(Self.name, "Scroll", RuvectorV1.ScrollRequest.self) { request, context, _ in
-            let durable = try service.collection(request.collection)
-            let limit = request.limit == 0 ? 100 : Int(request.limit)
-            guard limit <= limits.maxScrollLimit else {
-                throw RPCError(.invalidArgument, "limit must be at most \(limits.maxScrollLimit)")
-            }
-            // The cursor is the position returned by the previous page, carried as a numeric id.
-            let cursor = try request.offset.map { offset -> Int in
-                guard case .num(let position)? = offset.kind, let cursor = Int(exactly: position) else {
-                    throw RPCError(.invalidArgument, "offset must be the next_offset of the previous page")
-                }
-                return cursor
-            }
-            let filter = try Self.mapped { try VectorMapping.filter(request.filter, limits: limits, ids: durable) }
-            let with = request.with ?? RuvectorV1.WithOptions(withPayload: true)
-            return try await service.run(.search, context, "the scroll") { bounds in
-                var response = ResponseBudget(what: "the Scroll page", maxBytes: service.maxResponseBytes, bounds: bounds)
-                let page = try durable.collection.scroll(after: cursor, limit: limit, filter: filter, cancellation: bounds.cancellation) {
-                    point throws(VectorEngineError) in
-                    do { try response.add(point, with: with) } catch { throw VectorEngineError(code: .stopped, message: "\(error)", cause: error) }
-                }
-                var scrolled = RuvectorV1.ScrollResponse(points: page.points.map { Self.retrieved($0, with: with, ids: durable) })
-                scrolled.nextOffset = page.next.map { RuvectorV1.PointId(kind: .num(UInt64($0))) }
-                return scrolled
-            }
+            try await service.scroll(request, in: try service.collection(request.collection), context: context)
         }
         router.inlineUnary(Self.name, "Search", RuvectorV1.SearchRequest.self, prepare: { request in
             let durable = try service.collection(request.collection)
@@ -237,7 +191,91 @@ struct VectorService: RPCService {
                 }
             }
         }
-        registerSnapshots(into: &router)
+    }
+
+    /// Get on one collection (or one shard's copy): the points found, in the order asked.
+    func get(_ request: RuvectorV1.GetRequest, in durable: DurableCollection, bounds: WorkBounds?) throws -> RuvectorV1.GetResponse {
+        try Self.mapped {
+            guard request.ids.count <= limits.maxPointsPerWrite else {
+                throw RPCError(.invalidArgument, "at most \(limits.maxPointsPerWrite) ids per Get")
+            }
+            let with = request.with ?? RuvectorV1.WithOptions(withPayload: true)
+            var response = ResponseBudget(what: "the Get response", maxBytes: maxResponseBytes, bounds: bounds)
+            var points: [RuvectorV1.RetrievedPoint] = []
+            for (n, id) in request.ids.enumerated() {
+                if n & 255 == 0 { try bounds?.cancellation.check() }
+                guard let internalId = try durable.internalId(try VectorMapping.key(id)),
+                      let point = durable.collection.get(id: internalId) else { continue }
+                try response.add(point, with: with)
+                points.append(Self.retrieved(point, with: with, ids: durable))
+            }
+            return RuvectorV1.GetResponse(points: points)
+        }
+    }
+
+    /// Delete on one collection (or one shard's copy), by ids or by filter.
+    func delete(_ request: RuvectorV1.DeleteRequest, in durable: DurableCollection, context: ServerContext) async throws -> RuvectorV1.UpdateResult {
+        let deleted: Int
+        switch request.selector {
+        case .ids(let list)?:
+            guard list.ids.count <= limits.maxPointsPerWrite else {
+                throw RPCError(.invalidArgument, "at most \(limits.maxPointsPerWrite) ids per Delete; delete by filter for more")
+            }
+            let ids = try Self.mapped { try list.ids.compactMap { try durable.internalId(try VectorMapping.key($0)) } }
+            deleted = try await run(.write, context, "the delete") { _ in try durable.delete(ids: ids) }
+        case .filter(let filter)?:
+            guard let filter = try Self.mapped({ try VectorMapping.filter(filter, limits: limits, ids: durable) }) else {
+                throw RPCError(.invalidArgument, "an empty filter would delete everything; delete the collection instead")
+            }
+            deleted = try await run(.write, context, "the delete") { bounds in
+                try durable.delete(matching: filter, cancellation: bounds.cancellation)
+            }
+        case nil: throw RPCError(.invalidArgument, "Delete needs ids or a filter")
+        }
+        return RuvectorV1.UpdateResult(sequence: durable.lastSequence, pointsAffected: UInt64(deleted), applied: true)
+    }
+
+    /// Count on one collection (or one shard's copy).
+    func count(_ request: RuvectorV1.CountRequest, in durable: DurableCollection, bounds: WorkBounds?) throws -> RuvectorV1.CountResponse {
+        try Self.mapped {
+            let filter = try VectorMapping.filter(request.filter, limits: limits, ids: durable)
+            return RuvectorV1.CountResponse(count: UInt64(try durable.collection.count(
+                filter: filter, cancellation: bounds?.cancellation ?? .never)))
+        }
+    }
+
+    /// The page size a Scroll asks for, checked.
+    func scrollLimit(_ request: RuvectorV1.ScrollRequest) throws -> Int {
+        let limit = request.limit == 0 ? 100 : Int(request.limit)
+        guard limit <= limits.maxScrollLimit else {
+            throw RPCError(.invalidArgument, "limit must be at most \(limits.maxScrollLimit)")
+        }
+        return limit
+    }
+
+    /// Scroll on one collection (or one shard's copy).
+    func scroll(_ request: RuvectorV1.ScrollRequest, in durable: DurableCollection, context: ServerContext) async throws -> RuvectorV1.ScrollResponse {
+        let limit = try scrollLimit(request)
+        // The cursor is the position returned by the previous page, carried as a numeric id.
+        let cursor = try request.offset.map { offset -> Int in
+            guard case .num(let position)? = offset.kind, let cursor = Int(exactly: position) else {
+                throw RPCError(.invalidArgument, "offset must be the next_offset of the previous page")
+            }
+            return cursor
+        }
+        let filter = try Self.mapped { try VectorMapping.filter(request.filter, limits: limits, ids: durable) }
+        let with = request.with ?? RuvectorV1.WithOptions(withPayload: true)
+        let maxResponseBytes = self.maxResponseBytes
+        return try await run(.search, context, "the scroll") { bounds in
+            var response = ResponseBudget(what: "the Scroll page", maxBytes: maxResponseBytes, bounds: bounds)
+            let page = try durable.collection.scroll(after: cursor, limit: limit, filter: filter, cancellation: bounds.cancellation) {
+                point throws(VectorEngineError) in
+                do { try response.add(point, with: with) } catch { throw VectorEngineError(code: .stopped, message: "\(error)", cause: error) }
+            }
+            var scrolled = RuvectorV1.ScrollResponse(points: page.points.map { Self.retrieved($0, with: with, ids: durable) })
+            scrolled.nextOffset = page.next.map { RuvectorV1.PointId(kind: .num(UInt64($0))) }
+            return scrolled
+        }
     }
 
     /// The points of an upsert message, checked against the limits, with the memory they take

@@ -18,7 +18,7 @@ enum EmbeddedDescriptorIndex {
         "grpc/testing/test.proto",
     ]
     /// (offset, length) of each file's FileDescriptorProto in the blob.
-    static let fileRanges: [Swift.Int] = [0, 2206, 2206, 7197, 9403, 2851, 12254, 4511, 16765, 1956, 18721, 2653, 21374, 3581, 24955, 557, 25512, 1744, 27256, 1812, 29068, 101, 29169, 5012, 34181, 1610]
+    static let fileRanges: [Swift.Int] = [0, 2347, 2347, 8177, 10524, 3719, 14243, 4511, 18754, 1956, 20710, 2653, 23363, 3581, 26944, 557, 27501, 1744, 29245, 1812, 31057, 101, 31158, 5012, 36170, 1610]
     /// Direct dependencies of each file, as indices into `fileNames`.
     static let fileDependencies: [[Swift.Int]] = [
         [],
@@ -62,6 +62,7 @@ enum EmbeddedDescriptorIndex {
         "ruvector.v1.ClusterService.UpdateSettings",
         "ruvector.v1.ClusterService.Replicate",
         "ruvector.v1.ClusterService.TransferShard",
+        "ruvector.v1.ClusterService.ShardStatus",
         "ruvector.v1.GraphService",
         "ruvector.v1.GraphService.Execute",
         "ruvector.v1.GraphService.BeginTransaction",
@@ -121,6 +122,7 @@ enum EmbeddedDescriptorIndex {
         "grpc.testing.XdsUpdateHealthService.SetNotServing",
         "grpc.testing.XdsUpdateClientConfigureService",
         "grpc.testing.XdsUpdateClientConfigureService.Configure",
+        "ruvector.v1.ReplicationMode",
         "ruvector.v1.PointId",
         "ruvector.v1.Value",
         "ruvector.v1.ListValue",
@@ -142,6 +144,7 @@ enum EmbeddedDescriptorIndex {
         "ruvector.v1.Metric",
         "ruvector.v1.WriteWait",
         "ruvector.v1.IndexStatus",
+        "ruvector.v1.ReadFrom",
         "ruvector.v1.HnswConfig",
         "ruvector.v1.QuantizationConfig",
         "ruvector.v1.ScalarQuantization",
@@ -185,7 +188,6 @@ enum EmbeddedDescriptorIndex {
         "ruvector.v1.DownloadSnapshotRequest",
         "ruvector.v1.RestoreSnapshotRequest",
         "ruvector.v1.MemberRole",
-        "ruvector.v1.ReplicationMode",
         "ruvector.v1.Member",
         "ruvector.v1.CollectionMetadata",
         "ruvector.v1.ShardAssignment",
@@ -199,6 +201,10 @@ enum EmbeddedDescriptorIndex {
         "ruvector.v1.ReplicationStart",
         "ruvector.v1.ReplicationRecord",
         "ruvector.v1.TransferShardRequest",
+        "ruvector.v1.ShardStatusRequest",
+        "ruvector.v1.ReplicaProgress",
+        "ruvector.v1.LocalShardStatus",
+        "ruvector.v1.ShardStatusResponse",
         "ruvector.v1.IsolationLevel",
         "ruvector.v1.GraphValue",
         "ruvector.v1.GraphList",
@@ -333,7 +339,7 @@ enum EmbeddedDescriptorIndex {
         "grpc.testing.TestOrcaReport.RequestCostEntry",
         "grpc.testing.TestOrcaReport.UtilizationEntry",
     ]
-    static let symbolFiles: [Swift.Int] = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 6, 6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 8, 8, 9, 9, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 8, 8, 8, 8, 8, 8, 8, 8, 9, 9, 9, 9, 9, 9, 9, 9, 10, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11]
+    static let symbolFiles: [Swift.Int] = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 6, 6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 8, 8, 9, 9, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 8, 8, 8, 8, 8, 8, 8, 8, 9, 9, 9, 9, 9, 9, 9, 9, 10, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11]
     static let serviceNames: [Swift.String] = [
         "grpc.health.v1.Health",
         "grpc.reflection.v1.ServerReflection",

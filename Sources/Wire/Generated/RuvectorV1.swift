@@ -7,6 +7,47 @@ internal import RuVectorProto
 public enum RuvectorV1 {}
 
 extension RuvectorV1 {
+    /// Proto enum `ruvector.v1.ReplicationMode`; values unknown to this build are kept as `unrecognized`.
+    public enum ReplicationMode: Swift.Hashable, Swift.Sendable {
+        /// `REPLICATION_MODE_UNSPECIFIED` = 0
+        case unspecified
+        /// `REPLICATION_MODE_ASYNC` = 1
+        case `async`
+        /// `REPLICATION_MODE_SEMI_SYNC` = 2
+        case semiSync
+        /// `REPLICATION_MODE_SYNC` = 3
+        case sync
+        /// A value this build does not know.
+        case unrecognized(Swift.Int32)
+
+        /// The enum's default (its zero value).
+        public init() { self.init(rawValue: 0) }
+
+        /// The value for a wire number.
+        public init(rawValue: Swift.Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .`async`
+            case 2: self = .semiSync
+            case 3: self = .sync
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        /// The wire number.
+        public var rawValue: Swift.Int32 {
+            switch self {
+            case .unspecified: return 0
+            case .`async`: return 1
+            case .semiSync: return 2
+            case .sync: return 3
+            case .unrecognized(let value): return value
+            }
+        }
+    }
+}
+
+extension RuvectorV1 {
     /// Identifies a point (a vector with its payload) within a collection: an unsigned integer
     /// or a UUID string. The two kinds never collide: 7 and "7" are different ids.
     public struct PointId: WireMessage {
@@ -1241,6 +1282,43 @@ extension RuvectorV1 {
 }
 
 extension RuvectorV1 {
+    /// Proto enum `ruvector.v1.ReadFrom`; values unknown to this build are kept as `unrecognized`.
+    public enum ReadFrom: Swift.Hashable, Swift.Sendable {
+        /// `READ_FROM_UNSPECIFIED` = 0
+        case unspecified
+        /// `READ_FROM_PRIMARY` = 1
+        case primary
+        /// `READ_FROM_ANY` = 2
+        case `any`
+        /// A value this build does not know.
+        case unrecognized(Swift.Int32)
+
+        /// The enum's default (its zero value).
+        public init() { self.init(rawValue: 0) }
+
+        /// The value for a wire number.
+        public init(rawValue: Swift.Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .primary
+            case 2: self = .`any`
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        /// The wire number.
+        public var rawValue: Swift.Int32 {
+            switch self {
+            case .unspecified: return 0
+            case .primary: return 1
+            case .`any`: return 2
+            case .unrecognized(let value): return value
+            }
+        }
+    }
+}
+
+extension RuvectorV1 {
     /// HNSW graph parameters. Zero means the server's default.
     public struct HnswConfig: WireMessage {
         /// Links per node on upper layers (default 16; layer 0 has 2*m). 2..256.
@@ -1703,18 +1781,31 @@ extension RuvectorV1 {
         private var _quantization: WireBox<RuvectorV1.QuantizationConfig>?
         /// Write acknowledgement default for this collection.
         public var defaultWait: RuvectorV1.WriteWait = RuvectorV1.WriteWait(rawValue: 0)
+        /// Cluster only: shards the points are spread over (0 = one per node at creation; at most 1024).
+        public var shards: Swift.UInt32 = 0
+        /// Cluster only: copies of each shard, primary included (0 = min(3, nodes); at most 16).
+        public var replicationFactor: Swift.UInt32 = 0
+        /// Cluster only: how writes wait for replicas unless a write says otherwise (UNSPECIFIED: the
+        /// cluster setting, ASYNC by default).
+        public var writeConsistency: RuvectorV1.ReplicationMode = RuvectorV1.ReplicationMode(rawValue: 0)
+        /// Cluster only: replicas (besides the primary) a SEMI_SYNC write waits for (0 = 1).
+        public var minReplicas: Swift.UInt32 = 0
 
         /// A message with every field at its default.
         public init() {}
 
         /// A message with the given fields; the others keep their defaults.
-        public init(name: Swift.String = "", dimension: Swift.UInt32 = 0, metric: RuvectorV1.Metric = RuvectorV1.Metric(rawValue: 0), hnsw: RuvectorV1.HnswConfig? = nil, quantization: RuvectorV1.QuantizationConfig? = nil, defaultWait: RuvectorV1.WriteWait = RuvectorV1.WriteWait(rawValue: 0)) {
+        public init(name: Swift.String = "", dimension: Swift.UInt32 = 0, metric: RuvectorV1.Metric = RuvectorV1.Metric(rawValue: 0), hnsw: RuvectorV1.HnswConfig? = nil, quantization: RuvectorV1.QuantizationConfig? = nil, defaultWait: RuvectorV1.WriteWait = RuvectorV1.WriteWait(rawValue: 0), shards: Swift.UInt32 = 0, replicationFactor: Swift.UInt32 = 0, writeConsistency: RuvectorV1.ReplicationMode = RuvectorV1.ReplicationMode(rawValue: 0), minReplicas: Swift.UInt32 = 0) {
             self.name = name
             self.dimension = dimension
             self.metric = metric
             self.hnsw = hnsw
             self.quantization = quantization
             self.defaultWait = defaultWait
+            self.shards = shards
+            self.replicationFactor = replicationFactor
+            self.writeConsistency = writeConsistency
+            self.minReplicas = minReplicas
         }
 
         public static let protoFullName = "ruvector.v1.CreateCollectionRequest"
@@ -1742,6 +1833,10 @@ extension RuvectorV1 {
             if let value = c.hnsw { self.hnsw = RuvectorV1.HnswConfig(c: value) }
             if let value = c.quantization { self.quantization = RuvectorV1.QuantizationConfig(c: value) }
             self.defaultWait = RuvectorV1.WriteWait(rawValue: Swift.Int32(truncatingIfNeeded: c.default_wait.rawValue))
+            self.shards = c.shards
+            self.replicationFactor = c.replication_factor
+            self.writeConsistency = RuvectorV1.ReplicationMode(rawValue: Swift.Int32(truncatingIfNeeded: c.write_consistency.rawValue))
+            self.minReplicas = c.min_replicas
         }
 
         func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__CreateCollectionRequest> {
@@ -1752,6 +1847,10 @@ extension RuvectorV1 {
             if let value = self.hnsw { c.pointee.hnsw = value.toC(&arena) }
             if let value = self.quantization { c.pointee.quantization = value.toC(&arena) }
             c.pointee.default_wait = Ruvector__V1__WriteWait(rawValue: .init(truncatingIfNeeded: self.defaultWait.rawValue))
+            c.pointee.shards = self.shards
+            c.pointee.replication_factor = self.replicationFactor
+            c.pointee.write_consistency = Ruvector__V1__ReplicationMode(rawValue: .init(truncatingIfNeeded: self.writeConsistency.rawValue))
+            c.pointee.min_replicas = self.minReplicas
             return c
         }
     }
@@ -1839,12 +1938,20 @@ extension RuvectorV1 {
             set { _tiers = newValue.map(WireBox.init) }
         }
         private var _tiers: WireBox<RuvectorV1.TierCounts>?
+        /// Shards (1 on a single server).
+        public var shards: Swift.UInt32 = 0
+        /// Copies of each shard, primary included (1 on a single server).
+        public var replicationFactor: Swift.UInt32 = 0
+        /// How writes wait for replicas by default.
+        public var writeConsistency: RuvectorV1.ReplicationMode = RuvectorV1.ReplicationMode(rawValue: 0)
+        /// Replicas a SEMI_SYNC write waits for.
+        public var minReplicas: Swift.UInt32 = 0
 
         /// A message with every field at its default.
         public init() {}
 
         /// A message with the given fields; the others keep their defaults.
-        public init(name: Swift.String = "", dimension: Swift.UInt32 = 0, metric: RuvectorV1.Metric = RuvectorV1.Metric(rawValue: 0), hnsw: RuvectorV1.HnswConfig? = nil, quantization: RuvectorV1.QuantizationConfig? = nil, pointsCount: Swift.UInt64 = 0, memoryBytes: Swift.UInt64 = 0, diskBytes: Swift.UInt64 = 0, indexStatus: RuvectorV1.IndexStatus = RuvectorV1.IndexStatus(rawValue: 0), createdUnixMicros: Swift.Int64 = 0, tiers: RuvectorV1.TierCounts? = nil) {
+        public init(name: Swift.String = "", dimension: Swift.UInt32 = 0, metric: RuvectorV1.Metric = RuvectorV1.Metric(rawValue: 0), hnsw: RuvectorV1.HnswConfig? = nil, quantization: RuvectorV1.QuantizationConfig? = nil, pointsCount: Swift.UInt64 = 0, memoryBytes: Swift.UInt64 = 0, diskBytes: Swift.UInt64 = 0, indexStatus: RuvectorV1.IndexStatus = RuvectorV1.IndexStatus(rawValue: 0), createdUnixMicros: Swift.Int64 = 0, tiers: RuvectorV1.TierCounts? = nil, shards: Swift.UInt32 = 0, replicationFactor: Swift.UInt32 = 0, writeConsistency: RuvectorV1.ReplicationMode = RuvectorV1.ReplicationMode(rawValue: 0), minReplicas: Swift.UInt32 = 0) {
             self.name = name
             self.dimension = dimension
             self.metric = metric
@@ -1856,6 +1963,10 @@ extension RuvectorV1 {
             self.indexStatus = indexStatus
             self.createdUnixMicros = createdUnixMicros
             self.tiers = tiers
+            self.shards = shards
+            self.replicationFactor = replicationFactor
+            self.writeConsistency = writeConsistency
+            self.minReplicas = minReplicas
         }
 
         public static let protoFullName = "ruvector.v1.CollectionInfo"
@@ -1888,6 +1999,10 @@ extension RuvectorV1 {
             self.indexStatus = RuvectorV1.IndexStatus(rawValue: Swift.Int32(truncatingIfNeeded: c.index_status.rawValue))
             self.createdUnixMicros = c.created_unix_micros
             if let value = c.tiers { self.tiers = RuvectorV1.TierCounts(c: value) }
+            self.shards = c.shards
+            self.replicationFactor = c.replication_factor
+            self.writeConsistency = RuvectorV1.ReplicationMode(rawValue: Swift.Int32(truncatingIfNeeded: c.write_consistency.rawValue))
+            self.minReplicas = c.min_replicas
         }
 
         func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__CollectionInfo> {
@@ -1903,6 +2018,10 @@ extension RuvectorV1 {
             c.pointee.index_status = Ruvector__V1__IndexStatus(rawValue: .init(truncatingIfNeeded: self.indexStatus.rawValue))
             c.pointee.created_unix_micros = self.createdUnixMicros
             if let value = self.tiers { c.pointee.tiers = value.toC(&arena) }
+            c.pointee.shards = self.shards
+            c.pointee.replication_factor = self.replicationFactor
+            c.pointee.write_consistency = Ruvector__V1__ReplicationMode(rawValue: .init(truncatingIfNeeded: self.writeConsistency.rawValue))
+            c.pointee.min_replicas = self.minReplicas
             return c
         }
     }
@@ -2145,7 +2264,7 @@ extension RuvectorV1 {
 }
 
 extension RuvectorV1 {
-    /// Inserts or replaces points.
+    /// Proto message `ruvector.v1.UpsertRequest`.
     public struct UpsertRequest: WireMessage {
         /// Target collection.
         public var collection: Swift.String = ""
@@ -2153,15 +2272,21 @@ extension RuvectorV1 {
         public var points: [RuvectorV1.PointStruct] = []
         /// Acknowledgement mode (collection default when unspecified).
         public var wait: RuvectorV1.WriteWait = RuvectorV1.WriteWait(rawValue: 0)
+        /// Cluster only: how this write waits for replicas (UNSPECIFIED: the collection's default).
+        public var consistency: RuvectorV1.ReplicationMode = RuvectorV1.ReplicationMode(rawValue: 0)
+        /// Cluster only: replicas a SEMI_SYNC write waits for (0: the collection's default).
+        public var minReplicas: Swift.UInt32 = 0
 
         /// A message with every field at its default.
         public init() {}
 
         /// A message with the given fields; the others keep their defaults.
-        public init(collection: Swift.String = "", points: [RuvectorV1.PointStruct] = [], wait: RuvectorV1.WriteWait = RuvectorV1.WriteWait(rawValue: 0)) {
+        public init(collection: Swift.String = "", points: [RuvectorV1.PointStruct] = [], wait: RuvectorV1.WriteWait = RuvectorV1.WriteWait(rawValue: 0), consistency: RuvectorV1.ReplicationMode = RuvectorV1.ReplicationMode(rawValue: 0), minReplicas: Swift.UInt32 = 0) {
             self.collection = collection
             self.points = points
             self.wait = wait
+            self.consistency = consistency
+            self.minReplicas = minReplicas
         }
 
         public static let protoFullName = "ruvector.v1.UpsertRequest"
@@ -2186,6 +2311,8 @@ extension RuvectorV1 {
             self.collection = WireRuntime.string(c.collection)
             self.points = (0..<c.n_points).compactMap { c.points[$0].map { RuvectorV1.PointStruct(c: $0) } }
             self.wait = RuvectorV1.WriteWait(rawValue: Swift.Int32(truncatingIfNeeded: c.wait.rawValue))
+            self.consistency = RuvectorV1.ReplicationMode(rawValue: Swift.Int32(truncatingIfNeeded: c.consistency.rawValue))
+            self.minReplicas = c.min_replicas
         }
 
         func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__UpsertRequest> {
@@ -2196,6 +2323,8 @@ extension RuvectorV1 {
             for (index, element) in self.points.enumerated() { pointsPointers[index] = element.toC(&arena) }
             c.pointee.points = pointsPointers
             c.pointee.wait = Ruvector__V1__WriteWait(rawValue: .init(truncatingIfNeeded: self.wait.rawValue))
+            c.pointee.consistency = Ruvector__V1__ReplicationMode(rawValue: .init(truncatingIfNeeded: self.consistency.rawValue))
+            c.pointee.min_replicas = self.minReplicas
             return c
         }
     }
@@ -2211,15 +2340,19 @@ extension RuvectorV1 {
         /// True when the write is durable and searchable (WAIT_DURABLE), false when durable but
         /// still queued to be indexed (WAIT_ACCEPTED).
         public var applied: Swift.Bool = false
+        /// Cluster only: replicas (besides the primary) that had the write when it was acknowledged,
+        /// the fewest over the shards it touched.
+        public var replicasAcknowledged: Swift.UInt32 = 0
 
         /// A message with every field at its default.
         public init() {}
 
         /// A message with the given fields; the others keep their defaults.
-        public init(sequence: Swift.UInt64 = 0, pointsAffected: Swift.UInt64 = 0, applied: Swift.Bool = false) {
+        public init(sequence: Swift.UInt64 = 0, pointsAffected: Swift.UInt64 = 0, applied: Swift.Bool = false, replicasAcknowledged: Swift.UInt32 = 0) {
             self.sequence = sequence
             self.pointsAffected = pointsAffected
             self.applied = applied
+            self.replicasAcknowledged = replicasAcknowledged
         }
 
         public static let protoFullName = "ruvector.v1.UpdateResult"
@@ -2244,6 +2377,7 @@ extension RuvectorV1 {
             self.sequence = c.sequence
             self.pointsAffected = c.points_affected
             self.applied = (c.applied != 0)
+            self.replicasAcknowledged = c.replicas_acknowledged
         }
 
         func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__UpdateResult> {
@@ -2251,6 +2385,7 @@ extension RuvectorV1 {
             c.pointee.sequence = self.sequence
             c.pointee.points_affected = self.pointsAffected
             c.pointee.applied = (self.applied ? 1 : 0)
+            c.pointee.replicas_acknowledged = self.replicasAcknowledged
             return c
         }
     }
@@ -2327,15 +2462,18 @@ extension RuvectorV1 {
             set { _with = newValue.map(WireBox.init) }
         }
         private var _with: WireBox<RuvectorV1.WithOptions>?
+        /// Cluster only: which copy of each shard answers.
+        public var readFrom: RuvectorV1.ReadFrom = RuvectorV1.ReadFrom(rawValue: 0)
 
         /// A message with every field at its default.
         public init() {}
 
         /// A message with the given fields; the others keep their defaults.
-        public init(collection: Swift.String = "", ids: [RuvectorV1.PointId] = [], with: RuvectorV1.WithOptions? = nil) {
+        public init(collection: Swift.String = "", ids: [RuvectorV1.PointId] = [], with: RuvectorV1.WithOptions? = nil, readFrom: RuvectorV1.ReadFrom = RuvectorV1.ReadFrom(rawValue: 0)) {
             self.collection = collection
             self.ids = ids
             self.with = with
+            self.readFrom = readFrom
         }
 
         public static let protoFullName = "ruvector.v1.GetRequest"
@@ -2360,6 +2498,7 @@ extension RuvectorV1 {
             self.collection = WireRuntime.string(c.collection)
             self.ids = (0..<c.n_ids).compactMap { c.ids[$0].map { RuvectorV1.PointId(c: $0) } }
             if let value = c.with { self.with = RuvectorV1.WithOptions(c: value) }
+            self.readFrom = RuvectorV1.ReadFrom(rawValue: Swift.Int32(truncatingIfNeeded: c.read_from.rawValue))
         }
 
         func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__GetRequest> {
@@ -2370,6 +2509,7 @@ extension RuvectorV1 {
             for (index, element) in self.ids.enumerated() { idsPointers[index] = element.toC(&arena) }
             c.pointee.ids = idsPointers
             if let value = self.with { c.pointee.with = value.toC(&arena) }
+            c.pointee.read_from = Ruvector__V1__ReadFrom(rawValue: .init(truncatingIfNeeded: self.readFrom.rawValue))
             return c
         }
     }
@@ -2495,6 +2635,10 @@ extension RuvectorV1 {
         public var collection: Swift.String = ""
         /// Acknowledgement mode; a delete is always applied before it is acknowledged.
         public var wait: RuvectorV1.WriteWait = RuvectorV1.WriteWait(rawValue: 0)
+        /// Cluster only: how this write waits for replicas (UNSPECIFIED: the collection's default).
+        public var consistency: RuvectorV1.ReplicationMode = RuvectorV1.ReplicationMode(rawValue: 0)
+        /// Cluster only: replicas a SEMI_SYNC write waits for (0: the collection's default).
+        public var minReplicas: Swift.UInt32 = 0
         /// Oneof `selector`: at most one of its cases is set.
         public enum Selector: Swift.Equatable, Swift.Sendable {
             /// Field `ids` = 2.
@@ -2509,9 +2653,11 @@ extension RuvectorV1 {
         public init() {}
 
         /// A message with the given fields; the others keep their defaults.
-        public init(collection: Swift.String = "", wait: RuvectorV1.WriteWait = RuvectorV1.WriteWait(rawValue: 0), selector: Selector? = nil) {
+        public init(collection: Swift.String = "", wait: RuvectorV1.WriteWait = RuvectorV1.WriteWait(rawValue: 0), consistency: RuvectorV1.ReplicationMode = RuvectorV1.ReplicationMode(rawValue: 0), minReplicas: Swift.UInt32 = 0, selector: Selector? = nil) {
             self.collection = collection
             self.wait = wait
+            self.consistency = consistency
+            self.minReplicas = minReplicas
             self.selector = selector
         }
 
@@ -2536,6 +2682,8 @@ extension RuvectorV1 {
             let c = pointer.pointee
             self.collection = WireRuntime.string(c.collection)
             self.wait = RuvectorV1.WriteWait(rawValue: Swift.Int32(truncatingIfNeeded: c.wait.rawValue))
+            self.consistency = RuvectorV1.ReplicationMode(rawValue: Swift.Int32(truncatingIfNeeded: c.consistency.rawValue))
+            self.minReplicas = c.min_replicas
             switch c.selector_case.rawValue {
             case 2: self.selector = .ids(c.ids.map { RuvectorV1.PointIdList(c: $0) } ?? RuvectorV1.PointIdList())
             case 3: self.selector = .filter(c.filter.map { RuvectorV1.Filter(c: $0) } ?? RuvectorV1.Filter())
@@ -2547,6 +2695,8 @@ extension RuvectorV1 {
             let c = arena.message(Ruvector__V1__DeleteRequest.self, RuVectorProto_descriptor_ruvector__v1__delete_request())
             c.pointee.collection = arena.string(self.collection)
             c.pointee.wait = Ruvector__V1__WriteWait(rawValue: .init(truncatingIfNeeded: self.wait.rawValue))
+            c.pointee.consistency = Ruvector__V1__ReplicationMode(rawValue: .init(truncatingIfNeeded: self.consistency.rawValue))
+            c.pointee.min_replicas = self.minReplicas
             switch self.selector {
             case .ids(let value)?:
                 c.pointee.selector_case = Ruvector__V1__DeleteRequest__SelectorCase(rawValue: 2)
@@ -2619,14 +2769,17 @@ extension RuvectorV1 {
             set { _filter = newValue.map(WireBox.init) }
         }
         private var _filter: WireBox<RuvectorV1.Filter>?
+        /// Cluster only: which copy of each shard answers.
+        public var readFrom: RuvectorV1.ReadFrom = RuvectorV1.ReadFrom(rawValue: 0)
 
         /// A message with every field at its default.
         public init() {}
 
         /// A message with the given fields; the others keep their defaults.
-        public init(collection: Swift.String = "", filter: RuvectorV1.Filter? = nil) {
+        public init(collection: Swift.String = "", filter: RuvectorV1.Filter? = nil, readFrom: RuvectorV1.ReadFrom = RuvectorV1.ReadFrom(rawValue: 0)) {
             self.collection = collection
             self.filter = filter
+            self.readFrom = readFrom
         }
 
         public static let protoFullName = "ruvector.v1.CountRequest"
@@ -2650,12 +2803,14 @@ extension RuvectorV1 {
             let c = pointer.pointee
             self.collection = WireRuntime.string(c.collection)
             if let value = c.filter { self.filter = RuvectorV1.Filter(c: value) }
+            self.readFrom = RuvectorV1.ReadFrom(rawValue: Swift.Int32(truncatingIfNeeded: c.read_from.rawValue))
         }
 
         func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__CountRequest> {
             let c = arena.message(Ruvector__V1__CountRequest.self, RuVectorProto_descriptor_ruvector__v1__count_request())
             c.pointee.collection = arena.string(self.collection)
             if let value = self.filter { c.pointee.filter = value.toC(&arena) }
+            c.pointee.read_from = Ruvector__V1__ReadFrom(rawValue: .init(truncatingIfNeeded: self.readFrom.rawValue))
             return c
         }
     }
@@ -2730,17 +2885,20 @@ extension RuvectorV1 {
             set { _with = newValue.map(WireBox.init) }
         }
         private var _with: WireBox<RuvectorV1.WithOptions>?
+        /// Cluster only: which copy of each shard answers.
+        public var readFrom: RuvectorV1.ReadFrom = RuvectorV1.ReadFrom(rawValue: 0)
 
         /// A message with every field at its default.
         public init() {}
 
         /// A message with the given fields; the others keep their defaults.
-        public init(collection: Swift.String = "", filter: RuvectorV1.Filter? = nil, offset: RuvectorV1.PointId? = nil, limit: Swift.UInt32 = 0, with: RuvectorV1.WithOptions? = nil) {
+        public init(collection: Swift.String = "", filter: RuvectorV1.Filter? = nil, offset: RuvectorV1.PointId? = nil, limit: Swift.UInt32 = 0, with: RuvectorV1.WithOptions? = nil, readFrom: RuvectorV1.ReadFrom = RuvectorV1.ReadFrom(rawValue: 0)) {
             self.collection = collection
             self.filter = filter
             self.offset = offset
             self.limit = limit
             self.with = with
+            self.readFrom = readFrom
         }
 
         public static let protoFullName = "ruvector.v1.ScrollRequest"
@@ -2767,6 +2925,7 @@ extension RuvectorV1 {
             if let value = c.offset { self.offset = RuvectorV1.PointId(c: value) }
             self.limit = c.limit
             if let value = c.with { self.with = RuvectorV1.WithOptions(c: value) }
+            self.readFrom = RuvectorV1.ReadFrom(rawValue: Swift.Int32(truncatingIfNeeded: c.read_from.rawValue))
         }
 
         func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ScrollRequest> {
@@ -2776,6 +2935,7 @@ extension RuvectorV1 {
             if let value = self.offset { c.pointee.offset = value.toC(&arena) }
             c.pointee.limit = self.limit
             if let value = self.with { c.pointee.with = value.toC(&arena) }
+            c.pointee.read_from = Ruvector__V1__ReadFrom(rawValue: .init(truncatingIfNeeded: self.readFrom.rawValue))
             return c
         }
     }
@@ -2985,6 +3145,11 @@ extension RuvectorV1 {
         public var offset: Swift.UInt32 = 0
         /// Echoed in the response: lets SearchStream clients match answers to questions.
         public var tag: Swift.UInt64 = 0
+        /// Cluster only: which copy of each shard answers.
+        public var readFrom: RuvectorV1.ReadFrom = RuvectorV1.ReadFrom(rawValue: 0)
+        /// Cluster only: answer from the shards that can answer when some cannot (the response lists
+        /// the missing ones) instead of failing with UNAVAILABLE.
+        public var allowPartial: Swift.Bool = false
         /// Oneof `threshold`: at most one of its cases is set.
         public enum Threshold: Swift.Equatable, Swift.Sendable {
             /// Field `score_threshold` = 7.
@@ -2997,7 +3162,7 @@ extension RuvectorV1 {
         public init() {}
 
         /// A message with the given fields; the others keep their defaults.
-        public init(collection: Swift.String = "", vector: RuvectorV1.Vector? = nil, k: Swift.UInt32 = 0, filter: RuvectorV1.Filter? = nil, params: RuvectorV1.SearchParams? = nil, with: RuvectorV1.WithOptions? = nil, offset: Swift.UInt32 = 0, tag: Swift.UInt64 = 0, threshold: Threshold? = nil) {
+        public init(collection: Swift.String = "", vector: RuvectorV1.Vector? = nil, k: Swift.UInt32 = 0, filter: RuvectorV1.Filter? = nil, params: RuvectorV1.SearchParams? = nil, with: RuvectorV1.WithOptions? = nil, offset: Swift.UInt32 = 0, tag: Swift.UInt64 = 0, readFrom: RuvectorV1.ReadFrom = RuvectorV1.ReadFrom(rawValue: 0), allowPartial: Swift.Bool = false, threshold: Threshold? = nil) {
             self.collection = collection
             self.vector = vector
             self.k = k
@@ -3006,6 +3171,8 @@ extension RuvectorV1 {
             self.with = with
             self.offset = offset
             self.tag = tag
+            self.readFrom = readFrom
+            self.allowPartial = allowPartial
             self.threshold = threshold
         }
 
@@ -3036,6 +3203,8 @@ extension RuvectorV1 {
             if let value = c.with { self.with = RuvectorV1.WithOptions(c: value) }
             self.offset = c.offset
             self.tag = c.tag
+            self.readFrom = RuvectorV1.ReadFrom(rawValue: Swift.Int32(truncatingIfNeeded: c.read_from.rawValue))
+            self.allowPartial = (c.allow_partial != 0)
             switch c.threshold_case.rawValue {
             case 7: self.threshold = .scoreThreshold(c.score_threshold)
             default: self.threshold = nil
@@ -3052,6 +3221,8 @@ extension RuvectorV1 {
             if let value = self.with { c.pointee.with = value.toC(&arena) }
             c.pointee.offset = self.offset
             c.pointee.tag = self.tag
+            c.pointee.read_from = Ruvector__V1__ReadFrom(rawValue: .init(truncatingIfNeeded: self.readFrom.rawValue))
+            c.pointee.allow_partial = (self.allowPartial ? 1 : 0)
             switch self.threshold {
             case .scoreThreshold(let value)?:
                 c.pointee.threshold_case = Ruvector__V1__SearchRequest__ThresholdCase(rawValue: 7)
@@ -3150,16 +3321,19 @@ extension RuvectorV1 {
             set { _error = newValue.map(WireBox.init) }
         }
         private var _error: WireBox<RuvectorV1.SearchError>?
+        /// Cluster only: shards that did not answer (allow_partial); empty when the answer is complete.
+        public var missingShards: [Swift.UInt32] = []
 
         /// A message with every field at its default.
         public init() {}
 
         /// A message with the given fields; the others keep their defaults.
-        public init(hits: [RuvectorV1.ScoredPoint] = [], tag: Swift.UInt64 = 0, timeMicros: Swift.UInt64 = 0, error: RuvectorV1.SearchError? = nil) {
+        public init(hits: [RuvectorV1.ScoredPoint] = [], tag: Swift.UInt64 = 0, timeMicros: Swift.UInt64 = 0, error: RuvectorV1.SearchError? = nil, missingShards: [Swift.UInt32] = []) {
             self.hits = hits
             self.tag = tag
             self.timeMicros = timeMicros
             self.error = error
+            self.missingShards = missingShards
         }
 
         public static let protoFullName = "ruvector.v1.SearchResponse"
@@ -3185,6 +3359,7 @@ extension RuvectorV1 {
             self.tag = c.tag
             self.timeMicros = c.time_micros
             if let value = c.error { self.error = RuvectorV1.SearchError(c: value) }
+            self.missingShards = c.n_missing_shards == 0 ? [] : Swift.Array(UnsafeBufferPointer(start: c.missing_shards, count: c.n_missing_shards))
         }
 
         func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__SearchResponse> {
@@ -3196,6 +3371,8 @@ extension RuvectorV1 {
             c.pointee.tag = self.tag
             c.pointee.time_micros = self.timeMicros
             if let value = self.error { c.pointee.error = value.toC(&arena) }
+            c.pointee.n_missing_shards = self.missingShards.count
+            c.pointee.missing_shards = arena.copy(self.missingShards)
             return c
         }
     }
@@ -3709,47 +3886,6 @@ extension RuvectorV1 {
 }
 
 extension RuvectorV1 {
-    /// Proto enum `ruvector.v1.ReplicationMode`; values unknown to this build are kept as `unrecognized`.
-    public enum ReplicationMode: Swift.Hashable, Swift.Sendable {
-        /// `REPLICATION_MODE_UNSPECIFIED` = 0
-        case unspecified
-        /// `REPLICATION_MODE_ASYNC` = 1
-        case `async`
-        /// `REPLICATION_MODE_SEMI_SYNC` = 2
-        case semiSync
-        /// `REPLICATION_MODE_SYNC` = 3
-        case sync
-        /// A value this build does not know.
-        case unrecognized(Swift.Int32)
-
-        /// The enum's default (its zero value).
-        public init() { self.init(rawValue: 0) }
-
-        /// The value for a wire number.
-        public init(rawValue: Swift.Int32) {
-            switch rawValue {
-            case 0: self = .unspecified
-            case 1: self = .`async`
-            case 2: self = .semiSync
-            case 3: self = .sync
-            default: self = .unrecognized(rawValue)
-            }
-        }
-
-        /// The wire number.
-        public var rawValue: Swift.Int32 {
-            switch self {
-            case .unspecified: return 0
-            case .`async`: return 1
-            case .semiSync: return 2
-            case .sync: return 3
-            case .unrecognized(let value): return value
-            }
-        }
-    }
-}
-
-extension RuvectorV1 {
     /// A cluster member.
     public struct Member: WireMessage {
         /// Node id (unique, non-zero).
@@ -3898,19 +4034,31 @@ extension RuvectorV1 {
         public var primaryNodeId: Swift.UInt64 = 0
         /// Nodes holding replicas.
         public var replicaNodeIds: [Swift.UInt64] = []
-        /// Replication lag per replica, in WAL records (same order as replica_node_ids).
+        /// Replication lag per replica, in WAL records (same order as replica_node_ids), as the primary
+        /// measured it; empty when the answering node could not ask the primary.
         public var replicaLagRecords: [Swift.UInt64] = []
+        /// Grows on every change of primary; writes and replicated records carry it, and a stale
+        /// primary's are refused.
+        public var epoch: Swift.UInt64 = 0
+        /// Milliseconds since each replica last acknowledged everything the primary had logged (0 =
+        /// caught up; same order as replica_node_ids).
+        public var replicaLagMillis: [Swift.UInt64] = []
+        /// Sequence of the primary's last logged record (0 when unknown).
+        public var primarySequence: Swift.UInt64 = 0
 
         /// A message with every field at its default.
         public init() {}
 
         /// A message with the given fields; the others keep their defaults.
-        public init(collection: Swift.String = "", shard: Swift.UInt32 = 0, primaryNodeId: Swift.UInt64 = 0, replicaNodeIds: [Swift.UInt64] = [], replicaLagRecords: [Swift.UInt64] = []) {
+        public init(collection: Swift.String = "", shard: Swift.UInt32 = 0, primaryNodeId: Swift.UInt64 = 0, replicaNodeIds: [Swift.UInt64] = [], replicaLagRecords: [Swift.UInt64] = [], epoch: Swift.UInt64 = 0, replicaLagMillis: [Swift.UInt64] = [], primarySequence: Swift.UInt64 = 0) {
             self.collection = collection
             self.shard = shard
             self.primaryNodeId = primaryNodeId
             self.replicaNodeIds = replicaNodeIds
             self.replicaLagRecords = replicaLagRecords
+            self.epoch = epoch
+            self.replicaLagMillis = replicaLagMillis
+            self.primarySequence = primarySequence
         }
 
         public static let protoFullName = "ruvector.v1.ShardAssignment"
@@ -3937,6 +4085,9 @@ extension RuvectorV1 {
             self.primaryNodeId = c.primary_node_id
             self.replicaNodeIds = c.n_replica_node_ids == 0 ? [] : Swift.Array(UnsafeBufferPointer(start: c.replica_node_ids, count: c.n_replica_node_ids))
             self.replicaLagRecords = c.n_replica_lag_records == 0 ? [] : Swift.Array(UnsafeBufferPointer(start: c.replica_lag_records, count: c.n_replica_lag_records))
+            self.epoch = c.epoch
+            self.replicaLagMillis = c.n_replica_lag_millis == 0 ? [] : Swift.Array(UnsafeBufferPointer(start: c.replica_lag_millis, count: c.n_replica_lag_millis))
+            self.primarySequence = c.primary_sequence
         }
 
         func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ShardAssignment> {
@@ -3948,6 +4099,10 @@ extension RuvectorV1 {
             c.pointee.replica_node_ids = arena.copy(self.replicaNodeIds)
             c.pointee.n_replica_lag_records = self.replicaLagRecords.count
             c.pointee.replica_lag_records = arena.copy(self.replicaLagRecords)
+            c.pointee.epoch = self.epoch
+            c.pointee.n_replica_lag_millis = self.replicaLagMillis.count
+            c.pointee.replica_lag_millis = arena.copy(self.replicaLagMillis)
+            c.pointee.primary_sequence = self.primarySequence
             return c
         }
     }
@@ -3966,9 +4121,9 @@ extension RuvectorV1 {
         public var commitIndex: Swift.UInt64 = 0
         /// Shard placement (consistent hashing, 150 virtual nodes per node).
         public var shards: [RuvectorV1.ShardAssignment] = []
-        /// Replicas per shard.
+        /// Default copies per shard of new collections, primary included (0 = min(3, members)).
         public var replicationFactor: Swift.UInt32 = 0
-        /// Write acknowledgement mode.
+        /// Default write acknowledgement mode of new collections.
         public var replicationMode: RuvectorV1.ReplicationMode = RuvectorV1.ReplicationMode(rawValue: 0)
         /// Collections (created and deleted cluster-wide through the log).
         public var collections: [RuvectorV1.CollectionMetadata] = []
@@ -4154,13 +4309,16 @@ extension RuvectorV1 {
     public struct GetStateRequest: WireMessage {
         /// Answer from the local state without asking the leader (may be behind; works without a leader).
         public var staleOk: Swift.Bool = false
+        /// Also ask each shard's primary for its replicas' lag (fills replica_lag_*, primary_sequence).
+        public var withShardProgress: Swift.Bool = false
 
         /// A message with every field at its default.
         public init() {}
 
         /// A message with the given fields; the others keep their defaults.
-        public init(staleOk: Swift.Bool = false) {
+        public init(staleOk: Swift.Bool = false, withShardProgress: Swift.Bool = false) {
             self.staleOk = staleOk
+            self.withShardProgress = withShardProgress
         }
 
         public static let protoFullName = "ruvector.v1.GetStateRequest"
@@ -4183,11 +4341,13 @@ extension RuvectorV1 {
         init(c pointer: UnsafePointer<Ruvector__V1__GetStateRequest>) {
             let c = pointer.pointee
             self.staleOk = (c.stale_ok != 0)
+            self.withShardProgress = (c.with_shard_progress != 0)
         }
 
         func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__GetStateRequest> {
             let c = arena.message(Ruvector__V1__GetStateRequest.self, RuVectorProto_descriptor_ruvector__v1__get_state_request())
             c.pointee.stale_ok = (self.staleOk ? 1 : 0)
+            c.pointee.with_shard_progress = (self.withShardProgress ? 1 : 0)
             return c
         }
     }
@@ -4360,16 +4520,24 @@ extension RuvectorV1 {
         public var fromSequence: Swift.UInt64 = 0
         /// The replica's node id.
         public var replicaNodeId: Swift.UInt64 = 0
+        /// The shard-map epoch the replica knows (the primary refuses a newer one than its own).
+        public var epoch: Swift.UInt64 = 0
+        /// The epoch in which the replica's last record was written (0 for an empty shard): with
+        /// from_sequence it lets the primary see a replica whose log diverged (a former primary's
+        /// unreplicated tail), which must then transfer the shard again.
+        public var lastRecordEpoch: Swift.UInt64 = 0
 
         /// A message with every field at its default.
         public init() {}
 
         /// A message with the given fields; the others keep their defaults.
-        public init(collection: Swift.String = "", shard: Swift.UInt32 = 0, fromSequence: Swift.UInt64 = 0, replicaNodeId: Swift.UInt64 = 0) {
+        public init(collection: Swift.String = "", shard: Swift.UInt32 = 0, fromSequence: Swift.UInt64 = 0, replicaNodeId: Swift.UInt64 = 0, epoch: Swift.UInt64 = 0, lastRecordEpoch: Swift.UInt64 = 0) {
             self.collection = collection
             self.shard = shard
             self.fromSequence = fromSequence
             self.replicaNodeId = replicaNodeId
+            self.epoch = epoch
+            self.lastRecordEpoch = lastRecordEpoch
         }
 
         public static let protoFullName = "ruvector.v1.ReplicationStart"
@@ -4395,6 +4563,8 @@ extension RuvectorV1 {
             self.shard = c.shard
             self.fromSequence = c.from_sequence
             self.replicaNodeId = c.replica_node_id
+            self.epoch = c.epoch
+            self.lastRecordEpoch = c.last_record_epoch
         }
 
         func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ReplicationStart> {
@@ -4403,6 +4573,8 @@ extension RuvectorV1 {
             c.pointee.shard = self.shard
             c.pointee.from_sequence = self.fromSequence
             c.pointee.replica_node_id = self.replicaNodeId
+            c.pointee.epoch = self.epoch
+            c.pointee.last_record_epoch = self.lastRecordEpoch
             return c
         }
     }
@@ -4419,16 +4591,19 @@ extension RuvectorV1 {
         public var payload: [Swift.UInt8] = []
         /// CRC32C of type and payload.
         public var crc32c: Swift.UInt32 = 0
+        /// Epoch of the primary that logged it.
+        public var epoch: Swift.UInt64 = 0
 
         /// A message with every field at its default.
         public init() {}
 
         /// A message with the given fields; the others keep their defaults.
-        public init(sequence: Swift.UInt64 = 0, type: Swift.UInt32 = 0, payload: [Swift.UInt8] = [], crc32c: Swift.UInt32 = 0) {
+        public init(sequence: Swift.UInt64 = 0, type: Swift.UInt32 = 0, payload: [Swift.UInt8] = [], crc32c: Swift.UInt32 = 0, epoch: Swift.UInt64 = 0) {
             self.sequence = sequence
             self.type = type
             self.payload = payload
             self.crc32c = crc32c
+            self.epoch = epoch
         }
 
         public static let protoFullName = "ruvector.v1.ReplicationRecord"
@@ -4454,6 +4629,7 @@ extension RuvectorV1 {
             self.type = c.type
             self.payload = WireRuntime.bytes(c.payload)
             self.crc32c = c.crc32c
+            self.epoch = c.epoch
         }
 
         func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ReplicationRecord> {
@@ -4462,6 +4638,7 @@ extension RuvectorV1 {
             c.pointee.type = self.type
             c.pointee.payload = arena.bytes(self.payload)
             c.pointee.crc32c = self.crc32c
+            c.pointee.epoch = self.epoch
             return c
         }
     }
@@ -4516,6 +4693,258 @@ extension RuvectorV1 {
             c.pointee.collection = arena.string(self.collection)
             c.pointee.shard = self.shard
             c.pointee.chunk_bytes = self.chunkBytes
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Asks a node about its copies of shards.
+    public struct ShardStatusRequest: WireMessage {
+        /// Only this collection ("" = every collection).
+        public var collection: Swift.String = ""
+        /// Also compute each copy's checksum of its points (reads every point).
+        public var checksums: Swift.Bool = false
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(collection: Swift.String = "", checksums: Swift.Bool = false) {
+            self.collection = collection
+            self.checksums = checksums
+        }
+
+        public static let protoFullName = "ruvector.v1.ShardStatusRequest"
+        static let schemaIndex = 73
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__shard_status_request(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__ShardStatusRequest.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__ShardStatusRequest>) {
+            let c = pointer.pointee
+            self.collection = WireRuntime.string(c.collection)
+            self.checksums = (c.checksums != 0)
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ShardStatusRequest> {
+            let c = arena.message(Ruvector__V1__ShardStatusRequest.self, RuVectorProto_descriptor_ruvector__v1__shard_status_request())
+            c.pointee.collection = arena.string(self.collection)
+            c.pointee.checksums = (self.checksums ? 1 : 0)
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// A replica's progress as its primary sees it.
+    public struct ReplicaProgress: WireMessage {
+        /// The replica's node.
+        public var nodeId: Swift.UInt64 = 0
+        /// Highest sequence it acknowledged.
+        public var ackedSequence: Swift.UInt64 = 0
+        /// Records it is behind the primary's log.
+        public var lagRecords: Swift.UInt64 = 0
+        /// Milliseconds since it last had everything the primary had logged (0 = caught up).
+        public var lagMillis: Swift.UInt64 = 0
+        /// Its replication stream is open now.
+        public var connected: Swift.Bool = false
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(nodeId: Swift.UInt64 = 0, ackedSequence: Swift.UInt64 = 0, lagRecords: Swift.UInt64 = 0, lagMillis: Swift.UInt64 = 0, connected: Swift.Bool = false) {
+            self.nodeId = nodeId
+            self.ackedSequence = ackedSequence
+            self.lagRecords = lagRecords
+            self.lagMillis = lagMillis
+            self.connected = connected
+        }
+
+        public static let protoFullName = "ruvector.v1.ReplicaProgress"
+        static let schemaIndex = 74
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__replica_progress(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__ReplicaProgress.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__ReplicaProgress>) {
+            let c = pointer.pointee
+            self.nodeId = c.node_id
+            self.ackedSequence = c.acked_sequence
+            self.lagRecords = c.lag_records
+            self.lagMillis = c.lag_millis
+            self.connected = (c.connected != 0)
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ReplicaProgress> {
+            let c = arena.message(Ruvector__V1__ReplicaProgress.self, RuVectorProto_descriptor_ruvector__v1__replica_progress())
+            c.pointee.node_id = self.nodeId
+            c.pointee.acked_sequence = self.ackedSequence
+            c.pointee.lag_records = self.lagRecords
+            c.pointee.lag_millis = self.lagMillis
+            c.pointee.connected = (self.connected ? 1 : 0)
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// One copy of a shard on the node that answered.
+    public struct LocalShardStatus: WireMessage {
+        /// Collection.
+        public var collection: Swift.String = ""
+        /// Shard number.
+        public var shard: Swift.UInt32 = 0
+        /// This node is the shard's primary in its metadata.
+        public var primary: Swift.Bool = false
+        /// The shard-map epoch this node knows.
+        public var epoch: Swift.UInt64 = 0
+        /// Sequence of the last record in this copy's log.
+        public var lastSequence: Swift.UInt64 = 0
+        /// Epoch in which that record was written.
+        public var lastRecordEpoch: Swift.UInt64 = 0
+        /// Points in this copy.
+        public var points: Swift.UInt64 = 0
+        /// Order-independent checksum of the points (when asked; equal copies give equal values).
+        public var checksum: Swift.UInt64 = 0
+        /// On the primary: each replica's progress.
+        public var replicas: [RuvectorV1.ReplicaProgress] = []
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(collection: Swift.String = "", shard: Swift.UInt32 = 0, primary: Swift.Bool = false, epoch: Swift.UInt64 = 0, lastSequence: Swift.UInt64 = 0, lastRecordEpoch: Swift.UInt64 = 0, points: Swift.UInt64 = 0, checksum: Swift.UInt64 = 0, replicas: [RuvectorV1.ReplicaProgress] = []) {
+            self.collection = collection
+            self.shard = shard
+            self.primary = primary
+            self.epoch = epoch
+            self.lastSequence = lastSequence
+            self.lastRecordEpoch = lastRecordEpoch
+            self.points = points
+            self.checksum = checksum
+            self.replicas = replicas
+        }
+
+        public static let protoFullName = "ruvector.v1.LocalShardStatus"
+        static let schemaIndex = 75
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__local_shard_status(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__LocalShardStatus.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__LocalShardStatus>) {
+            let c = pointer.pointee
+            self.collection = WireRuntime.string(c.collection)
+            self.shard = c.shard
+            self.primary = (c.primary != 0)
+            self.epoch = c.epoch
+            self.lastSequence = c.last_sequence
+            self.lastRecordEpoch = c.last_record_epoch
+            self.points = c.points
+            self.checksum = c.checksum
+            self.replicas = (0..<c.n_replicas).compactMap { c.replicas[$0].map { RuvectorV1.ReplicaProgress(c: $0) } }
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__LocalShardStatus> {
+            let c = arena.message(Ruvector__V1__LocalShardStatus.self, RuVectorProto_descriptor_ruvector__v1__local_shard_status())
+            c.pointee.collection = arena.string(self.collection)
+            c.pointee.shard = self.shard
+            c.pointee.primary = (self.primary ? 1 : 0)
+            c.pointee.epoch = self.epoch
+            c.pointee.last_sequence = self.lastSequence
+            c.pointee.last_record_epoch = self.lastRecordEpoch
+            c.pointee.points = self.points
+            c.pointee.checksum = self.checksum
+            c.pointee.n_replicas = self.replicas.count
+            let replicasPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__ReplicaProgress>?.self, count: self.replicas.count)
+            for (index, element) in self.replicas.enumerated() { replicasPointers[index] = element.toC(&arena) }
+            c.pointee.replicas = replicasPointers
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// A node's copies of shards.
+    public struct ShardStatusResponse: WireMessage {
+        /// The node that answered.
+        public var nodeId: Swift.UInt64 = 0
+        /// Its copies.
+        public var shards: [RuvectorV1.LocalShardStatus] = []
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(nodeId: Swift.UInt64 = 0, shards: [RuvectorV1.LocalShardStatus] = []) {
+            self.nodeId = nodeId
+            self.shards = shards
+        }
+
+        public static let protoFullName = "ruvector.v1.ShardStatusResponse"
+        static let schemaIndex = 76
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__shard_status_response(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__ShardStatusResponse.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__ShardStatusResponse>) {
+            let c = pointer.pointee
+            self.nodeId = c.node_id
+            self.shards = (0..<c.n_shards).compactMap { c.shards[$0].map { RuvectorV1.LocalShardStatus(c: $0) } }
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ShardStatusResponse> {
+            let c = arena.message(Ruvector__V1__ShardStatusResponse.self, RuVectorProto_descriptor_ruvector__v1__shard_status_response())
+            c.pointee.node_id = self.nodeId
+            c.pointee.n_shards = self.shards.count
+            let shardsPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__LocalShardStatus>?.self, count: self.shards.count)
+            for (index, element) in self.shards.enumerated() { shardsPointers[index] = element.toC(&arena) }
+            c.pointee.shards = shardsPointers
             return c
         }
     }
@@ -4594,7 +5023,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.GraphValue"
-        static let schemaIndex = 73
+        static let schemaIndex = 77
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -4662,7 +5091,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.GraphList"
-        static let schemaIndex = 74
+        static let schemaIndex = 78
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -4719,7 +5148,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.Node"
-        static let schemaIndex = 75
+        static let schemaIndex = 79
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -4787,7 +5216,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.Relationship"
-        static let schemaIndex = 76
+        static let schemaIndex = 80
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -4842,7 +5271,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.Path"
-        static let schemaIndex = 77
+        static let schemaIndex = 81
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -4907,7 +5336,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.Hyperedge"
-        static let schemaIndex = 78
+        static let schemaIndex = 82
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -4965,7 +5394,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.Parameter"
-        static let schemaIndex = 79
+        static let schemaIndex = 83
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -5023,7 +5452,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ExecuteRequest"
-        static let schemaIndex = 80
+        static let schemaIndex = 84
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -5087,7 +5516,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ExecuteResponse"
-        static let schemaIndex = 81
+        static let schemaIndex = 85
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -5147,7 +5576,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ResultHeader"
-        static let schemaIndex = 82
+        static let schemaIndex = 86
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -5195,7 +5624,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RowBatch"
-        static let schemaIndex = 83
+        static let schemaIndex = 87
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -5242,7 +5671,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.Row"
-        static let schemaIndex = 84
+        static let schemaIndex = 88
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -5313,7 +5742,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ResultSummary"
-        static let schemaIndex = 85
+        static let schemaIndex = 89
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -5376,7 +5805,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.BeginTransactionRequest"
-        static let schemaIndex = 86
+        static let schemaIndex = 90
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -5425,7 +5854,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.TransactionInfo"
-        static let schemaIndex = 87
+        static let schemaIndex = 91
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -5471,7 +5900,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.TransactionRef"
-        static let schemaIndex = 88
+        static let schemaIndex = 92
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -5515,7 +5944,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.CommitResponse"
-        static let schemaIndex = 89
+        static let schemaIndex = 93
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -5552,7 +5981,7 @@ extension RuvectorV1 {
         public init() {}
 
         public static let protoFullName = "ruvector.v1.RollbackResponse"
-        static let schemaIndex = 90
+        static let schemaIndex = 94
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -5607,7 +6036,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.CreateHyperedgeRequest"
-        static let schemaIndex = 91
+        static let schemaIndex = 95
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -5664,7 +6093,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.QueryHyperedgesRequest"
-        static let schemaIndex = 92
+        static let schemaIndex = 96
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -5712,7 +6141,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.QueryHyperedgesResponse"
-        static let schemaIndex = 93
+        static let schemaIndex = 97
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -5775,7 +6204,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.CreateIndexRequest"
-        static let schemaIndex = 94
+        static let schemaIndex = 98
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -5830,7 +6259,7 @@ extension RuvectorV1 {
         public init() {}
 
         public static let protoFullName = "ruvector.v1.PropertyIndexConfig"
-        static let schemaIndex = 95
+        static let schemaIndex = 99
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -5875,7 +6304,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.VectorIndexConfig"
-        static let schemaIndex = 96
+        static let schemaIndex = 100
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -5933,7 +6362,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.IndexInfo"
-        static let schemaIndex = 97
+        static let schemaIndex = 101
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -5978,7 +6407,7 @@ extension RuvectorV1 {
         public init() {}
 
         public static let protoFullName = "ruvector.v1.ListIndexesRequest"
-        static let schemaIndex = 98
+        static let schemaIndex = 102
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6020,7 +6449,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ListIndexesResponse"
-        static let schemaIndex = 99
+        static let schemaIndex = 103
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6086,7 +6515,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.HybridSearchRequest"
-        static let schemaIndex = 100
+        static let schemaIndex = 104
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6153,7 +6582,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.HybridHit"
-        static let schemaIndex = 101
+        static let schemaIndex = 105
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6204,7 +6633,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.HybridSearchResponse"
-        static let schemaIndex = 102
+        static let schemaIndex = 106
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6299,7 +6728,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.Judgement"
-        static let schemaIndex = 103
+        static let schemaIndex = 107
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6355,7 +6784,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RecordFeedbackRequest"
-        static let schemaIndex = 104
+        static let schemaIndex = 108
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6406,7 +6835,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RecordFeedbackResponse"
-        static let schemaIndex = 105
+        static let schemaIndex = 109
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6474,7 +6903,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.TrainRequest"
-        static let schemaIndex = 106
+        static let schemaIndex = 110
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6549,7 +6978,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.TrainProgress"
-        static let schemaIndex = 107
+        static let schemaIndex = 111
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6603,7 +7032,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ModelStatusRequest"
-        static let schemaIndex = 108
+        static let schemaIndex = 112
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6665,7 +7094,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ModelStatus"
-        static let schemaIndex = 109
+        static let schemaIndex = 113
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6721,7 +7150,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ExportModelRequest"
-        static let schemaIndex = 110
+        static let schemaIndex = 114
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6772,7 +7201,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ImportModelRequest"
-        static let schemaIndex = 111
+        static let schemaIndex = 115
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6964,7 +7393,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ConfigChange"
-        static let schemaIndex = 112
+        static let schemaIndex = 116
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7026,7 +7455,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.Entry"
-        static let schemaIndex = 113
+        static let schemaIndex = 117
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7112,7 +7541,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RaftMessage"
-        static let schemaIndex = 114
+        static let schemaIndex = 118
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7188,7 +7617,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RaftBatch"
-        static let schemaIndex = 115
+        static let schemaIndex = 119
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7239,7 +7668,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RaftSendSummary"
-        static let schemaIndex = 116
+        static let schemaIndex = 120
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7313,7 +7742,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.InstallSnapshotRequest"
-        static let schemaIndex = 117
+        static let schemaIndex = 121
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7385,7 +7814,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.InstallSnapshotResponse"
-        static let schemaIndex = 118
+        static let schemaIndex = 122
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7436,7 +7865,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ProposeRequest"
-        static let schemaIndex = 119
+        static let schemaIndex = 123
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7485,7 +7914,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ProposeResponse"
-        static let schemaIndex = 120
+        static let schemaIndex = 124
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7531,7 +7960,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ReadIndexRequest"
-        static let schemaIndex = 121
+        static let schemaIndex = 125
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7584,7 +8013,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ReadIndexResponse"
-        static let schemaIndex = 122
+        static let schemaIndex = 126
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7646,7 +8075,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.MemberProgress"
-        static let schemaIndex = 123
+        static let schemaIndex = 127
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7788,7 +8217,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.Candidate"
-        static let schemaIndex = 124
+        static let schemaIndex = 128
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7853,7 +8282,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RouteRequest"
-        static let schemaIndex = 125
+        static let schemaIndex = 129
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7911,7 +8340,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ScoredCandidate"
-        static let schemaIndex = 126
+        static let schemaIndex = 130
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7975,7 +8404,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RouteDecision"
-        static let schemaIndex = 127
+        static let schemaIndex = 131
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8047,7 +8476,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.SemanticRoute"
-        static let schemaIndex = 128
+        static let schemaIndex = 132
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8111,7 +8540,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RegisterRouteRequest"
-        static let schemaIndex = 129
+        static let schemaIndex = 133
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8157,7 +8586,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ListRoutesRequest"
-        static let schemaIndex = 130
+        static let schemaIndex = 134
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8201,7 +8630,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ListRoutesResponse"
-        static let schemaIndex = 131
+        static let schemaIndex = 135
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8251,7 +8680,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.DeleteRouteRequest"
-        static let schemaIndex = 132
+        static let schemaIndex = 136
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8290,7 +8719,7 @@ extension RuvectorV1 {
         public init() {}
 
         public static let protoFullName = "ruvector.v1.DeleteRouteResponse"
-        static let schemaIndex = 133
+        static let schemaIndex = 137
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8342,7 +8771,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.MatchRouteRequest"
-        static let schemaIndex = 134
+        static let schemaIndex = 138
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8393,7 +8822,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RouteMatch"
-        static let schemaIndex = 135
+        static let schemaIndex = 139
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8439,7 +8868,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.MatchRouteResponse"
-        static let schemaIndex = 136
+        static let schemaIndex = 140
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8514,7 +8943,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RecordOutcomeRequest"
-        static let schemaIndex = 137
+        static let schemaIndex = 141
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8577,7 +9006,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RecordOutcomeResponse"
-        static let schemaIndex = 138
+        static let schemaIndex = 142
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8633,7 +9062,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.TrainRouterRequest"
-        static let schemaIndex = 139
+        static let schemaIndex = 143
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8694,7 +9123,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.TrainRouterProgress"
-        static let schemaIndex = 140
+        static let schemaIndex = 144
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8744,7 +9173,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RouterStatusRequest"
-        static let schemaIndex = 141
+        static let schemaIndex = 145
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8797,7 +9226,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.CircuitBreakerStatus"
-        static let schemaIndex = 142
+        static let schemaIndex = 146
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8859,7 +9288,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RouterStatus"
-        static let schemaIndex = 143
+        static let schemaIndex = 147
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {

@@ -63,6 +63,8 @@ public struct WireMethod: Sendable {
                    clientStreaming: true, serverStreaming: true),
         WireMethod(path: "/ruvector.v1.ClusterService/TransferShard", requestType: RuvectorV1.TransferShardRequest.self, responseType: RuvectorV1.FileChunk.self,
                    clientStreaming: false, serverStreaming: true),
+        WireMethod(path: "/ruvector.v1.ClusterService/ShardStatus", requestType: RuvectorV1.ShardStatusRequest.self, responseType: RuvectorV1.ShardStatusResponse.self,
+                   clientStreaming: false, serverStreaming: false),
         WireMethod(path: "/ruvector.v1.GraphService/Execute", requestType: RuvectorV1.ExecuteRequest.self, responseType: RuvectorV1.ExecuteResponse.self,
                    clientStreaming: false, serverStreaming: true),
         WireMethod(path: "/ruvector.v1.GraphService/BeginTransaction", requestType: RuvectorV1.BeginTransactionRequest.self, responseType: RuvectorV1.TransactionInfo.self,

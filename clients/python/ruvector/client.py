@@ -61,6 +61,14 @@ class CollectionInfo:
     quantization: str | None = None
     #: Vectors per compression tier (tiered collections, once trained).
     tiers: "TierCounts | None" = None
+    #: Shards the points are spread over (1 on a single server).
+    shards: int = 1
+    #: Copies of each shard, primary included (1 on a single server).
+    replication_factor: int = 1
+    #: How writes wait for replicas by default: "async", "semi-sync" or "sync".
+    write_consistency: str = "async"
+    #: Replicas a semi-sync write waits for.
+    min_replicas: int = 0
 
 
 @dataclass(frozen=True)
@@ -100,6 +108,19 @@ class UpdateResult:
     sequence: int
     points_affected: int
     applied: bool = True
+    #: On a cluster: replicas (besides the primary) that had the write when it was acknowledged
+    #: (the fewest over the shards it touched).
+    replicas_acknowledged: int = 0
+
+
+class Hits(list):
+    """Search hits, best first; `missing_shards` lists the shards of a sharded collection that
+    did not answer a search made with allow_partial=True (empty when the answer is complete)."""
+    missing_shards: list[int]
+
+    def __init__(self, hits: Iterable["Hit"] = (), missing_shards: Iterable[int] = ()):
+        super().__init__(hits)
+        self.missing_shards = list(missing_shards)
 
 
 @dataclass(frozen=True)
@@ -191,16 +212,23 @@ class Client:
     def create_collection(self, name: str, dimension: int, metric: str = "cosine", *, m: int | None = None,
                           ef_construction: int | None = None, ef_search: int | None = None,
                           quantization: str | None = None, pq_subvectors: int = 0, hot_threshold: int = 0,
-                          retier_interval: int = 0) -> CollectionInfo:
+                          retier_interval: int = 0, shards: int = 0, replication_factor: int = 0,
+                          write_consistency: str | None = None, min_replicas: int = 0) -> CollectionInfo:
         """Creates a collection. metric: cosine, l2, dot or manhattan. quantization: None,
         "scalar" (int8), "float16", "binary", "pq8" or "pq4" (with pq_subvectors, default dimension/8),
         or "tiered": each vector in the tier its search traffic earns (hot f32, warm f16, cool PQ8,
         cold PQ4, archive bits), hot at `hot_threshold` returns per million queries (default 1000),
-        re-tiered every `retier_interval` searches (default 10000), PQ with pq_subvectors (default dimension/2)."""
+        re-tiered every `retier_interval` searches (default 10000), PQ with pq_subvectors (default dimension/2).
+        On a cluster: `shards` (default one per node), `replication_factor` (copies per shard,
+        default min(3, nodes)), `write_consistency` ("async", "semi-sync" or "sync"; default the
+        cluster's setting) and `min_replicas` (replicas a semi-sync write waits for, default 1)."""
         metric_number = convert.metric(metric)
         request = vector_pb2.CreateCollectionRequest(name=name, dimension=dimension, metric=metric_number,
                                                      hnsw=vector_pb2.HnswConfig(m=m or 0, ef_construction=ef_construction or 0,
-                                                                                ef_search=ef_search or 0))
+                                                                                ef_search=ef_search or 0),
+                                                     shards=shards, replication_factor=replication_factor,
+                                                     write_consistency=convert.replication_mode(write_consistency),
+                                                     min_replicas=min_replicas)
         if quantization is not None:
             kinds = {"scalar": lambda q: q.scalar.SetInParent(), "float16": lambda q: q.float16.SetInParent(),
                      "binary": lambda q: q.binary.SetInParent(),
@@ -239,10 +267,13 @@ class Client:
     # Points
 
     def upsert(self, collection: str, ids: Sequence[int], vectors: Any,
-               payloads: Sequence[Mapping[str, Any] | None] | None = None, *, wait: bool = True) -> UpdateResult:
+               payloads: Sequence[Mapping[str, Any] | None] | None = None, *, wait: bool = True,
+               consistency: str | None = None, min_replicas: int = 0) -> UpdateResult:
         """Inserts or replaces points (at most 10000 per call; use import_stream for more).
         vectors: a list of lists or a 2-D numpy array. Durable when it returns; with wait=False
-        it may not be searchable yet (it is indexed shortly after, in order)."""
+        it may not be searchable yet (it is indexed shortly after, in order). On a cluster,
+        `consistency` ("async", "semi-sync", "sync"; default the collection's) says how many
+        replicas must have the write before it is acknowledged (`min_replicas` for semi-sync)."""
         # Rows of a 2-D numpy array stay arrays: ruvector.wire turns each into bytes at once.
         rows = list(vectors) if getattr(vectors, "ndim", 0) == 2 else convert.rows(vectors)
         ids = list(ids.tolist() if hasattr(ids, "tolist") else ids)
@@ -250,9 +281,10 @@ class Client:
             raise ValueError(f"ids ({len(ids)}), vectors ({len(rows)}) and payloads "
                              f"({'-' if payloads is None else len(payloads)}) must have the same length")
         request = wire.upsert_request(collection, [(i, v, payloads[n] if payloads is not None else None)
-                                                   for n, (i, v) in enumerate(zip(ids, rows))], _wait(wait))
+                                                   for n, (i, v) in enumerate(zip(ids, rows))], _wait(wait),
+                                     convert.replication_mode(consistency), min_replicas)
         result = self._call(self._upsert, request)
-        return UpdateResult(result.sequence, result.points_affected, result.applied)
+        return UpdateResult(result.sequence, result.points_affected, result.applied, result.replicas_acknowledged)
 
     def import_stream(self, collection: str, points: Iterable[Point | tuple | Mapping[str, Any]], *,
                       batch_size: int = 500, progress: bool = False, total: int | None = None,
@@ -292,35 +324,42 @@ class Client:
         return UpdateResult(result.sequence, result.points_affected, result.applied)
 
     def get(self, collection: str, ids: Sequence[int], *, with_payload: bool = True,
-            with_vectors: bool = False) -> list[Record]:
-        """The stored points with these ids (missing ids are left out)."""
-        request = vector_pb2.GetRequest(collection=collection, ids=[convert.to_id(i) for i in ids])
+            with_vectors: bool = False, read_from: str | None = None) -> list[Record]:
+        """The stored points with these ids (missing ids are left out). On a cluster,
+        read_from="any" may answer from any copy (default: each shard's primary)."""
+        request = vector_pb2.GetRequest(collection=collection, ids=[convert.to_id(i) for i in ids],
+                                        read_from=convert.read_from(read_from))
         _set_with(request, with_payload, with_vectors)
         return [_record(p, with_payload, with_vectors) for p in self._call("Get", request).points]
 
     def delete(self, collection: str, ids: Sequence[int] | None = None, *,
-               filter: Mapping[str, Any] | None = None) -> int:
-        """Deletes points by ids or by filter (exactly one); returns how many were deleted."""
+               filter: Mapping[str, Any] | None = None, consistency: str | None = None, min_replicas: int = 0) -> int:
+        """Deletes points by ids or by filter (exactly one); returns how many were deleted.
+        consistency and min_replicas as in upsert."""
         if (ids is None) == (filter is None):
             raise ValueError("delete takes ids or filter (exactly one)")
-        request = vector_pb2.DeleteRequest(collection=collection)
+        request = vector_pb2.DeleteRequest(collection=collection, consistency=convert.replication_mode(consistency),
+                                           min_replicas=min_replicas)
         if ids is not None:
             request.ids.CopyFrom(vector_pb2.PointIdList(ids=[convert.to_id(i) for i in ids]))
         else:
             request.filter.CopyFrom(convert.to_filter(filter))
         return self._call("Delete", request).points_affected
 
-    def count(self, collection: str, filter: Mapping[str, Any] | None = None) -> int:
-        """Number of points, or of those matching the filter."""
-        request = vector_pb2.CountRequest(collection=collection, filter=convert.to_filter(filter))
+    def count(self, collection: str, filter: Mapping[str, Any] | None = None, *, read_from: str | None = None) -> int:
+        """Number of points, or of those matching the filter (read_from as in get)."""
+        request = vector_pb2.CountRequest(collection=collection, filter=convert.to_filter(filter),
+                                          read_from=convert.read_from(read_from))
         return self._call("Count", request).count
 
     def scroll(self, collection: str, *, filter: Mapping[str, Any] | None = None, page_size: int = 100,
-               with_payload: bool = True, with_vectors: bool = False) -> Iterator[Record]:
-        """Every (matching) point in id order, fetched a page at a time."""
+               with_payload: bool = True, with_vectors: bool = False, read_from: str | None = None) -> Iterator[Record]:
+        """Every (matching) point, fetched a page at a time: in id order on a single server,
+        shard after shard on a cluster (read_from as in get)."""
         offset = None
         while True:
-            request = vector_pb2.ScrollRequest(collection=collection, filter=convert.to_filter(filter), limit=page_size)
+            request = vector_pb2.ScrollRequest(collection=collection, filter=convert.to_filter(filter), limit=page_size,
+                                               read_from=convert.read_from(read_from))
             if offset is not None:
                 request.offset.CopyFrom(offset)
             _set_with(request, with_payload, with_vectors)
@@ -334,9 +373,11 @@ class Client:
     # Search
 
     def _search_request(self, collection, vector, k, filter, ef, exact, with_payload, with_vectors,
-                        score_threshold, offset, oversampling=None, ignore_quantization=False, tag=0):
+                        score_threshold, offset, oversampling=None, ignore_quantization=False, tag=0,
+                        read_from=None, allow_partial=False):
         request = vector_pb2.SearchRequest(collection=collection, vector=convert.to_vector(vector), k=k,
-                                           filter=convert.to_filter(filter), offset=offset, tag=tag)
+                                           filter=convert.to_filter(filter), offset=offset, tag=tag,
+                                           read_from=convert.read_from(read_from), allow_partial=allow_partial)
         if ef or exact or oversampling or ignore_quantization:
             request.params.CopyFrom(vector_pb2.SearchParams(ef=ef or 0, exact=exact))
             if oversampling or ignore_quantization:
@@ -350,12 +391,15 @@ class Client:
     def search(self, collection: str, vector: Any, k: int = 10, *, filter: Mapping[str, Any] | None = None,
                ef: int | None = None, exact: bool = False, with_payload: bool = True, with_vectors: bool = False,
                score_threshold: float | None = None, offset: int = 0, oversampling: float | None = None,
-               ignore_quantization: bool = False) -> list[Hit]:
+               ignore_quantization: bool = False, read_from: str | None = None, allow_partial: bool = False) -> Hits:
         """The k nearest points to `vector`, best first. exact=True searches by brute force.
         Quantized collections walk on codes and rescore `oversampling` x k candidates on full
-        vectors (1..100, default 4); ignore_quantization=True walks full vectors instead."""
+        vectors (1..100, default 4); ignore_quantization=True walks full vectors instead. On a
+        cluster the search runs on every shard (read_from as in get); with allow_partial=True
+        shards that cannot answer are left out and named in the result's `missing_shards`."""
         request = self._search_request(collection, vector, k, filter, ef, exact, with_payload, with_vectors,
-                                       score_threshold, offset, oversampling, ignore_quantization)
+                                       score_threshold, offset, oversampling, ignore_quantization,
+                                       read_from=read_from, allow_partial=allow_partial)
         return _hits(self._call("Search", request), with_payload, with_vectors)
 
     def search_batch(self, collection: str, vectors: Any, k: int = 10, **options) -> list[list[Hit]]:
@@ -487,9 +531,9 @@ def _record(point, with_payload, with_vectors) -> Record:
                   list(point.vector.values) if with_vectors else None)
 
 
-def _hits(response, with_payload, with_vectors) -> list[Hit]:
-    return [Hit(convert.from_id(h.id), h.score, convert.from_payload(h.payload) if with_payload else None,
-                list(h.vector.values) if with_vectors else None) for h in response.hits]
+def _hits(response, with_payload, with_vectors) -> Hits:
+    return Hits((Hit(convert.from_id(h.id), h.score, convert.from_payload(h.payload) if with_payload else None,
+                     list(h.vector.values) if with_vectors else None) for h in response.hits), response.missing_shards)
 
 
 def _info(info) -> CollectionInfo:
@@ -503,7 +547,9 @@ def _info(info) -> CollectionInfo:
     return CollectionInfo(info.name, info.dimension, convert.METRIC_NAMES.get(info.metric, "unspecified"), info.points_count,
                           info.hnsw.m, info.hnsw.ef_construction, info.hnsw.ef_search,
                           info.index_status == vector_pb2.INDEX_STATUS_INDEXING, info.memory_bytes,
-                          info.disk_bytes, info.created_unix_micros, kind, tiers)
+                          info.disk_bytes, info.created_unix_micros, kind, tiers, info.shards or 1,
+                          info.replication_factor or 1, convert.REPLICATION_MODE_NAMES.get(info.write_consistency, "async"),
+                          info.min_replicas)
 
 
 def _wait(wait: bool) -> int:

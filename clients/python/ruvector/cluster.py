@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import grpc
@@ -26,8 +26,6 @@ LEADER_ID_KEY = "ruvector-leader-id"
 MAX_HOPS = 3
 
 _ROLE_NAMES = {cluster_pb2.MEMBER_ROLE_VOTER: "voter", cluster_pb2.MEMBER_ROLE_LEARNER: "learner"}
-_MODE_NAMES = {cluster_pb2.REPLICATION_MODE_ASYNC: "async", cluster_pb2.REPLICATION_MODE_SEMI_SYNC: "semi-sync",
-               cluster_pb2.REPLICATION_MODE_SYNC: "sync"}
 
 
 @dataclass(frozen=True)
@@ -60,6 +58,24 @@ class ClusterCollection:
 
 
 @dataclass(frozen=True)
+class ShardAssignment:
+    """Where a shard of a sharded collection lives."""
+    collection: str
+    shard: int
+    #: The node that takes its writes.
+    primary: int
+    #: The other nodes holding a copy.
+    replicas: list[int]
+    #: Grows on every change of primary.
+    epoch: int
+    #: With `state(shard_progress=True)`: each replica's lag in records and milliseconds (as the
+    #: primary measured it; empty when the primary did not answer), and the primary's last sequence.
+    replica_lag_records: list[int] = field(default_factory=list)
+    replica_lag_millis: list[int] = field(default_factory=list)
+    primary_sequence: int = 0
+
+
+@dataclass(frozen=True)
 class ClusterState:
     """The cluster's metadata: members, leadership and collections.
 
@@ -77,10 +93,12 @@ class ClusterState:
     #: The log index the answering node has applied.
     applied_index: int
     stale: bool
-    #: Replicas per shard (cluster-wide setting).
-    replication_factor: int = 1
-    #: "async", "semi-sync", "sync" or "unspecified" (the server default, async).
+    #: Default copies per shard of new collections (0: min(3, members)).
+    replication_factor: int = 0
+    #: Default write mode of new collections: "async", "semi-sync", "sync" or "unspecified" (async).
     replication_mode: str = "unspecified"
+    #: The shards of every sharded collection.
+    shards: list[ShardAssignment] = field(default_factory=list)
 
     def member(self, node_id: int) -> Member | None:
         """The member with this id, if any."""
@@ -109,10 +127,24 @@ class Cluster:
         self._hinted_channels: dict[str, grpc.Channel] = {}
         self.timeout = timeout
 
-    def state(self, stale_ok: bool = False, *, timeout: float | None = None) -> ClusterState:
+    def state(self, stale_ok: bool = False, *, shard_progress: bool = False, timeout: float | None = None) -> ClusterState:
         """The cluster's state: linearizable by default (confirmed through the leader from any
-        node); `stale_ok=True` answers from the called node's own view, also without a leader."""
-        return self._call("GetState", cluster_pb2.GetStateRequest(stale_ok=stale_ok), timeout)
+        node); `stale_ok=True` answers from the called node's own view, also without a leader.
+        `shard_progress=True` also asks every shard's primary for its replicas' lag."""
+        return self._call("GetState", cluster_pb2.GetStateRequest(stale_ok=stale_ok, with_shard_progress=shard_progress),
+                          timeout)
+
+    def shard_status(self, address: str | None = None, *, collection: str = "", checksums: bool = False,
+                     timeout: float | None = None) -> cluster_pb2.ShardStatusResponse:
+        """What one node (the client's, or `address`) holds of each shard: last sequence, epoch,
+        points, its replicas' progress when it is a primary, and with checksums=True an
+        order-independent checksum of each copy's points (equal copies, equal checksums)."""
+        stub = self._stub(address or self._address)
+        try:
+            return stub.ShardStatus(cluster_pb2.ShardStatusRequest(collection=collection, checksums=checksums),
+                                    timeout=timeout if timeout is not None else self.timeout)
+        except grpc.RpcError as error:
+            raise from_rpc_error(error) from None
 
     def join(self, node_id: int, address: str, *, timeout: float | None = None) -> ClusterState:
         """Adds node `node_id` listening at `address` (HOST:PORT): a learner first, a voter
@@ -131,11 +163,8 @@ class Cluster:
                         timeout: float | None = None) -> ClusterState:
         """Sets the cluster-wide replication factor (1-16) and write mode ("async", "semi-sync",
         "sync") through the Raft log; answers once applied on the node called."""
-        modes = {name: value for value, name in _MODE_NAMES.items()}
-        if replication_mode not in modes:
-            raise ValueError(f"replication_mode must be one of {sorted(modes)}, got {replication_mode!r}")
         request = cluster_pb2.UpdateSettingsRequest(replication_factor=replication_factor,
-                                                    replication_mode=modes[replication_mode])
+                                                    replication_mode=convert.replication_mode(replication_mode))
         return self._call("UpdateSettings", request, timeout)
 
     def close(self) -> None:
@@ -187,6 +216,9 @@ def _state(message: cluster_pb2.ClusterState) -> ClusterState:
                       m.last_seen_millis, m.lag_entries, m.capacity_bytes) for m in message.members]
     collections = [ClusterCollection(c.name, c.dimension, convert.METRIC_NAMES.get(c.metric, "unspecified"),
                                      c.created_index) for c in message.collections]
+    shards = [ShardAssignment(s.collection, s.shard, s.primary_node_id, list(s.replica_node_ids), s.epoch,
+                              list(s.replica_lag_records), list(s.replica_lag_millis), s.primary_sequence)
+              for s in message.shards]
     return ClusterState(members, message.leader_id, message.term, message.commit_index, collections,
                         message.answered_by, message.applied_index, message.stale, message.replication_factor,
-                        _MODE_NAMES.get(message.replication_mode, "unspecified"))
+                        convert.REPLICATION_MODE_NAMES.get(message.replication_mode, "unspecified"), shards)

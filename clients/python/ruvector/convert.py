@@ -66,6 +66,32 @@ METRIC_NAMES = {vector_pb2.METRIC_L2: "l2", vector_pb2.METRIC_COSINE: "cosine", 
                 vector_pb2.METRIC_MANHATTAN: "manhattan"}
 
 
+#: Write modes by name (ReplicationMode); "semi_sync" is accepted for "semi-sync".
+REPLICATION_MODES = {"async": common_pb2.REPLICATION_MODE_ASYNC, "semi-sync": common_pb2.REPLICATION_MODE_SEMI_SYNC,
+                     "semi_sync": common_pb2.REPLICATION_MODE_SEMI_SYNC, "sync": common_pb2.REPLICATION_MODE_SYNC}
+REPLICATION_MODE_NAMES = {common_pb2.REPLICATION_MODE_ASYNC: "async", common_pb2.REPLICATION_MODE_SEMI_SYNC: "semi-sync",
+                          common_pb2.REPLICATION_MODE_SYNC: "sync"}
+READ_FROM = {"primary": vector_pb2.READ_FROM_PRIMARY, "any": vector_pb2.READ_FROM_ANY}
+
+
+def replication_mode(name: str | None) -> int:
+    """The wire number of a write mode name ("async", "semi-sync", "sync"); None: unspecified."""
+    if name is None:
+        return common_pb2.REPLICATION_MODE_UNSPECIFIED
+    if name not in REPLICATION_MODES:
+        raise ValueError(f"consistency must be one of 'async', 'semi-sync', 'sync'; got {name!r}")
+    return REPLICATION_MODES[name]
+
+
+def read_from(name: str | None) -> int:
+    """The wire number of a read_from name ("primary", "any"); None: unspecified (primary)."""
+    if name is None:
+        return vector_pb2.READ_FROM_UNSPECIFIED
+    if name not in READ_FROM:
+        raise ValueError(f"read_from must be 'primary' or 'any'; got {name!r}")
+    return READ_FROM[name]
+
+
 def metric(name: str) -> int:
     """The wire number of a metric name (cosine, l2/euclidean, dot, manhattan)."""
     if name not in METRICS:

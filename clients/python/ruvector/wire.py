@@ -19,6 +19,8 @@ from ruvector import convert
 _REQUEST_COLLECTION = b"\x0a"   # UpsertRequest.collection = 1
 _REQUEST_POINT = b"\x12"        # UpsertRequest.points = 2
 _REQUEST_WAIT = b"\x18"         # UpsertRequest.wait = 3
+_REQUEST_CONSISTENCY = b"\x20"  # UpsertRequest.consistency = 4
+_REQUEST_MIN_REPLICAS = b"\x28" # UpsertRequest.min_replicas = 5
 _POINT_ID = b"\x0a"             # PointStruct.id = 1
 _POINT_VECTOR = b"\x12"         # PointStruct.vector = 2
 _POINT_PAYLOAD = b"\x1a"        # PointStruct.payload = 3
@@ -89,11 +91,16 @@ def point(point_id_value: Any, vector: Any, payload: Mapping[str, Any] | None) -
     return _REQUEST_POINT + varint(len(body)) + body
 
 
-def upsert_request(collection: str, points: Iterable[tuple[Any, Any, Mapping[str, Any] | None]], wait: int) -> bytes:
+def upsert_request(collection: str, points: Iterable[tuple[Any, Any, Mapping[str, Any] | None]], wait: int,
+                   consistency: int = 0, min_replicas: int = 0) -> bytes:
     """An encoded `UpsertRequest` of (id, vector, payload) triples."""
     name = collection.encode()
     parts = [_REQUEST_COLLECTION, varint(len(name)), name] if name else []
     parts += [point(*p) for p in points]
     if wait:
         parts += [_REQUEST_WAIT, varint(wait)]
+    if consistency:
+        parts += [_REQUEST_CONSISTENCY, varint(consistency)]
+    if min_replicas:
+        parts += [_REQUEST_MIN_REPLICAS, varint(min_replicas)]
     return b"".join(parts)

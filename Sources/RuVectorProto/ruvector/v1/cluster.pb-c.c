@@ -592,6 +592,186 @@ void   ruvector__v1__transfer_shard_request__free_unpacked
   assert(message->base.descriptor == &ruvector__v1__transfer_shard_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   ruvector__v1__shard_status_request__init
+                     (Ruvector__V1__ShardStatusRequest         *message)
+{
+  static const Ruvector__V1__ShardStatusRequest init_value = RUVECTOR__V1__SHARD_STATUS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t ruvector__v1__shard_status_request__get_packed_size
+                     (const Ruvector__V1__ShardStatusRequest *message)
+{
+  assert(message->base.descriptor == &ruvector__v1__shard_status_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t ruvector__v1__shard_status_request__pack
+                     (const Ruvector__V1__ShardStatusRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &ruvector__v1__shard_status_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t ruvector__v1__shard_status_request__pack_to_buffer
+                     (const Ruvector__V1__ShardStatusRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &ruvector__v1__shard_status_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Ruvector__V1__ShardStatusRequest *
+       ruvector__v1__shard_status_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Ruvector__V1__ShardStatusRequest *)
+     protobuf_c_message_unpack (&ruvector__v1__shard_status_request__descriptor,
+                                allocator, len, data);
+}
+void   ruvector__v1__shard_status_request__free_unpacked
+                     (Ruvector__V1__ShardStatusRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &ruvector__v1__shard_status_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   ruvector__v1__replica_progress__init
+                     (Ruvector__V1__ReplicaProgress         *message)
+{
+  static const Ruvector__V1__ReplicaProgress init_value = RUVECTOR__V1__REPLICA_PROGRESS__INIT;
+  *message = init_value;
+}
+size_t ruvector__v1__replica_progress__get_packed_size
+                     (const Ruvector__V1__ReplicaProgress *message)
+{
+  assert(message->base.descriptor == &ruvector__v1__replica_progress__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t ruvector__v1__replica_progress__pack
+                     (const Ruvector__V1__ReplicaProgress *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &ruvector__v1__replica_progress__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t ruvector__v1__replica_progress__pack_to_buffer
+                     (const Ruvector__V1__ReplicaProgress *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &ruvector__v1__replica_progress__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Ruvector__V1__ReplicaProgress *
+       ruvector__v1__replica_progress__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Ruvector__V1__ReplicaProgress *)
+     protobuf_c_message_unpack (&ruvector__v1__replica_progress__descriptor,
+                                allocator, len, data);
+}
+void   ruvector__v1__replica_progress__free_unpacked
+                     (Ruvector__V1__ReplicaProgress *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &ruvector__v1__replica_progress__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   ruvector__v1__local_shard_status__init
+                     (Ruvector__V1__LocalShardStatus         *message)
+{
+  static const Ruvector__V1__LocalShardStatus init_value = RUVECTOR__V1__LOCAL_SHARD_STATUS__INIT;
+  *message = init_value;
+}
+size_t ruvector__v1__local_shard_status__get_packed_size
+                     (const Ruvector__V1__LocalShardStatus *message)
+{
+  assert(message->base.descriptor == &ruvector__v1__local_shard_status__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t ruvector__v1__local_shard_status__pack
+                     (const Ruvector__V1__LocalShardStatus *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &ruvector__v1__local_shard_status__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t ruvector__v1__local_shard_status__pack_to_buffer
+                     (const Ruvector__V1__LocalShardStatus *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &ruvector__v1__local_shard_status__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Ruvector__V1__LocalShardStatus *
+       ruvector__v1__local_shard_status__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Ruvector__V1__LocalShardStatus *)
+     protobuf_c_message_unpack (&ruvector__v1__local_shard_status__descriptor,
+                                allocator, len, data);
+}
+void   ruvector__v1__local_shard_status__free_unpacked
+                     (Ruvector__V1__LocalShardStatus *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &ruvector__v1__local_shard_status__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   ruvector__v1__shard_status_response__init
+                     (Ruvector__V1__ShardStatusResponse         *message)
+{
+  static const Ruvector__V1__ShardStatusResponse init_value = RUVECTOR__V1__SHARD_STATUS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t ruvector__v1__shard_status_response__get_packed_size
+                     (const Ruvector__V1__ShardStatusResponse *message)
+{
+  assert(message->base.descriptor == &ruvector__v1__shard_status_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t ruvector__v1__shard_status_response__pack
+                     (const Ruvector__V1__ShardStatusResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &ruvector__v1__shard_status_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t ruvector__v1__shard_status_response__pack_to_buffer
+                     (const Ruvector__V1__ShardStatusResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &ruvector__v1__shard_status_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Ruvector__V1__ShardStatusResponse *
+       ruvector__v1__shard_status_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Ruvector__V1__ShardStatusResponse *)
+     protobuf_c_message_unpack (&ruvector__v1__shard_status_response__descriptor,
+                                allocator, len, data);
+}
+void   ruvector__v1__shard_status_response__free_unpacked
+                     (Ruvector__V1__ShardStatusResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &ruvector__v1__shard_status_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor ruvector__v1__member__field_descriptors[8] =
 {
   {
@@ -798,7 +978,7 @@ const ProtobufCMessageDescriptor ruvector__v1__collection_metadata__descriptor =
   (ProtobufCMessageInit) ruvector__v1__collection_metadata__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__shard_assignment__field_descriptors[5] =
+static const ProtobufCFieldDescriptor ruvector__v1__shard_assignment__field_descriptors[8] =
 {
   {
     "collection",
@@ -860,10 +1040,49 @@ static const ProtobufCFieldDescriptor ruvector__v1__shard_assignment__field_desc
     0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "epoch",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ShardAssignment, epoch),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "replica_lag_millis",
+    7,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_UINT64,
+    offsetof(Ruvector__V1__ShardAssignment, n_replica_lag_millis),
+    offsetof(Ruvector__V1__ShardAssignment, replica_lag_millis),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "primary_sequence",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ShardAssignment, primary_sequence),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__shard_assignment__field_indices_by_name[] = {
   0,   /* field[0] = collection */
+  5,   /* field[5] = epoch */
   2,   /* field[2] = primary_node_id */
+  7,   /* field[7] = primary_sequence */
+  6,   /* field[6] = replica_lag_millis */
   4,   /* field[4] = replica_lag_records */
   3,   /* field[3] = replica_node_ids */
   1,   /* field[1] = shard */
@@ -871,7 +1090,7 @@ static const unsigned ruvector__v1__shard_assignment__field_indices_by_name[] = 
 static const ProtobufCIntRange ruvector__v1__shard_assignment__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 8 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__shard_assignment__descriptor =
 {
@@ -881,7 +1100,7 @@ const ProtobufCMessageDescriptor ruvector__v1__shard_assignment__descriptor =
   "Ruvector__V1__ShardAssignment",
   "ruvector.v1",
   sizeof(Ruvector__V1__ShardAssignment),
-  5,
+  8,
   ruvector__v1__shard_assignment__field_descriptors,
   ruvector__v1__shard_assignment__field_indices_by_name,
   1,  ruvector__v1__shard_assignment__number_ranges,
@@ -1145,7 +1364,7 @@ const ProtobufCMessageDescriptor ruvector__v1__leave_request__descriptor =
   (ProtobufCMessageInit) ruvector__v1__leave_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__get_state_request__field_descriptors[1] =
+static const ProtobufCFieldDescriptor ruvector__v1__get_state_request__field_descriptors[2] =
 {
   {
     "stale_ok",
@@ -1159,14 +1378,27 @@ static const ProtobufCFieldDescriptor ruvector__v1__get_state_request__field_des
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "with_shard_progress",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__GetStateRequest, with_shard_progress),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__get_state_request__field_indices_by_name[] = {
   0,   /* field[0] = stale_ok */
+  1,   /* field[1] = with_shard_progress */
 };
 static const ProtobufCIntRange ruvector__v1__get_state_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 2 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__get_state_request__descriptor =
 {
@@ -1176,7 +1408,7 @@ const ProtobufCMessageDescriptor ruvector__v1__get_state_request__descriptor =
   "Ruvector__V1__GetStateRequest",
   "ruvector.v1",
   sizeof(Ruvector__V1__GetStateRequest),
-  1,
+  2,
   ruvector__v1__get_state_request__field_descriptors,
   ruvector__v1__get_state_request__field_indices_by_name,
   1,  ruvector__v1__get_state_request__number_ranges,
@@ -1323,7 +1555,7 @@ const ProtobufCMessageDescriptor ruvector__v1__replication_ack__descriptor =
   (ProtobufCMessageInit) ruvector__v1__replication_ack__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__replication_start__field_descriptors[4] =
+static const ProtobufCFieldDescriptor ruvector__v1__replication_start__field_descriptors[6] =
 {
   {
     "collection",
@@ -1373,17 +1605,43 @@ static const ProtobufCFieldDescriptor ruvector__v1__replication_start__field_des
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "epoch",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ReplicationStart, epoch),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "last_record_epoch",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ReplicationStart, last_record_epoch),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__replication_start__field_indices_by_name[] = {
   0,   /* field[0] = collection */
+  4,   /* field[4] = epoch */
   2,   /* field[2] = from_sequence */
+  5,   /* field[5] = last_record_epoch */
   3,   /* field[3] = replica_node_id */
   1,   /* field[1] = shard */
 };
 static const ProtobufCIntRange ruvector__v1__replication_start__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__replication_start__descriptor =
 {
@@ -1393,14 +1651,14 @@ const ProtobufCMessageDescriptor ruvector__v1__replication_start__descriptor =
   "Ruvector__V1__ReplicationStart",
   "ruvector.v1",
   sizeof(Ruvector__V1__ReplicationStart),
-  4,
+  6,
   ruvector__v1__replication_start__field_descriptors,
   ruvector__v1__replication_start__field_indices_by_name,
   1,  ruvector__v1__replication_start__number_ranges,
   (ProtobufCMessageInit) ruvector__v1__replication_start__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__replication_record__field_descriptors[4] =
+static const ProtobufCFieldDescriptor ruvector__v1__replication_record__field_descriptors[5] =
 {
   {
     "sequence",
@@ -1450,9 +1708,22 @@ static const ProtobufCFieldDescriptor ruvector__v1__replication_record__field_de
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "epoch",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ReplicationRecord, epoch),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__replication_record__field_indices_by_name[] = {
   3,   /* field[3] = crc32c */
+  4,   /* field[4] = epoch */
   2,   /* field[2] = payload */
   0,   /* field[0] = sequence */
   1,   /* field[1] = type */
@@ -1460,7 +1731,7 @@ static const unsigned ruvector__v1__replication_record__field_indices_by_name[] 
 static const ProtobufCIntRange ruvector__v1__replication_record__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__replication_record__descriptor =
 {
@@ -1470,7 +1741,7 @@ const ProtobufCMessageDescriptor ruvector__v1__replication_record__descriptor =
   "Ruvector__V1__ReplicationRecord",
   "ruvector.v1",
   sizeof(Ruvector__V1__ReplicationRecord),
-  4,
+  5,
   ruvector__v1__replication_record__field_descriptors,
   ruvector__v1__replication_record__field_indices_by_name,
   1,  ruvector__v1__replication_record__number_ranges,
@@ -1541,6 +1812,340 @@ const ProtobufCMessageDescriptor ruvector__v1__transfer_shard_request__descripto
   (ProtobufCMessageInit) ruvector__v1__transfer_shard_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor ruvector__v1__shard_status_request__field_descriptors[2] =
+{
+  {
+    "collection",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ShardStatusRequest, collection),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "checksums",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ShardStatusRequest, checksums),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned ruvector__v1__shard_status_request__field_indices_by_name[] = {
+  1,   /* field[1] = checksums */
+  0,   /* field[0] = collection */
+};
+static const ProtobufCIntRange ruvector__v1__shard_status_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor ruvector__v1__shard_status_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "ruvector.v1.ShardStatusRequest",
+  "ShardStatusRequest",
+  "Ruvector__V1__ShardStatusRequest",
+  "ruvector.v1",
+  sizeof(Ruvector__V1__ShardStatusRequest),
+  2,
+  ruvector__v1__shard_status_request__field_descriptors,
+  ruvector__v1__shard_status_request__field_indices_by_name,
+  1,  ruvector__v1__shard_status_request__number_ranges,
+  (ProtobufCMessageInit) ruvector__v1__shard_status_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor ruvector__v1__replica_progress__field_descriptors[5] =
+{
+  {
+    "node_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ReplicaProgress, node_id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "acked_sequence",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ReplicaProgress, acked_sequence),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "lag_records",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ReplicaProgress, lag_records),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "lag_millis",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ReplicaProgress, lag_millis),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "connected",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ReplicaProgress, connected),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned ruvector__v1__replica_progress__field_indices_by_name[] = {
+  1,   /* field[1] = acked_sequence */
+  4,   /* field[4] = connected */
+  3,   /* field[3] = lag_millis */
+  2,   /* field[2] = lag_records */
+  0,   /* field[0] = node_id */
+};
+static const ProtobufCIntRange ruvector__v1__replica_progress__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor ruvector__v1__replica_progress__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "ruvector.v1.ReplicaProgress",
+  "ReplicaProgress",
+  "Ruvector__V1__ReplicaProgress",
+  "ruvector.v1",
+  sizeof(Ruvector__V1__ReplicaProgress),
+  5,
+  ruvector__v1__replica_progress__field_descriptors,
+  ruvector__v1__replica_progress__field_indices_by_name,
+  1,  ruvector__v1__replica_progress__number_ranges,
+  (ProtobufCMessageInit) ruvector__v1__replica_progress__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor ruvector__v1__local_shard_status__field_descriptors[9] =
+{
+  {
+    "collection",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__LocalShardStatus, collection),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "shard",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__LocalShardStatus, shard),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "primary",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__LocalShardStatus, primary),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "epoch",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__LocalShardStatus, epoch),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "last_sequence",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__LocalShardStatus, last_sequence),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "last_record_epoch",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__LocalShardStatus, last_record_epoch),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "points",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__LocalShardStatus, points),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "checksum",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__LocalShardStatus, checksum),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "replicas",
+    9,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Ruvector__V1__LocalShardStatus, n_replicas),
+    offsetof(Ruvector__V1__LocalShardStatus, replicas),
+    &ruvector__v1__replica_progress__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned ruvector__v1__local_shard_status__field_indices_by_name[] = {
+  7,   /* field[7] = checksum */
+  0,   /* field[0] = collection */
+  3,   /* field[3] = epoch */
+  5,   /* field[5] = last_record_epoch */
+  4,   /* field[4] = last_sequence */
+  6,   /* field[6] = points */
+  2,   /* field[2] = primary */
+  8,   /* field[8] = replicas */
+  1,   /* field[1] = shard */
+};
+static const ProtobufCIntRange ruvector__v1__local_shard_status__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 9 }
+};
+const ProtobufCMessageDescriptor ruvector__v1__local_shard_status__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "ruvector.v1.LocalShardStatus",
+  "LocalShardStatus",
+  "Ruvector__V1__LocalShardStatus",
+  "ruvector.v1",
+  sizeof(Ruvector__V1__LocalShardStatus),
+  9,
+  ruvector__v1__local_shard_status__field_descriptors,
+  ruvector__v1__local_shard_status__field_indices_by_name,
+  1,  ruvector__v1__local_shard_status__number_ranges,
+  (ProtobufCMessageInit) ruvector__v1__local_shard_status__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor ruvector__v1__shard_status_response__field_descriptors[2] =
+{
+  {
+    "node_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ShardStatusResponse, node_id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "shards",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Ruvector__V1__ShardStatusResponse, n_shards),
+    offsetof(Ruvector__V1__ShardStatusResponse, shards),
+    &ruvector__v1__local_shard_status__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned ruvector__v1__shard_status_response__field_indices_by_name[] = {
+  0,   /* field[0] = node_id */
+  1,   /* field[1] = shards */
+};
+static const ProtobufCIntRange ruvector__v1__shard_status_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor ruvector__v1__shard_status_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "ruvector.v1.ShardStatusResponse",
+  "ShardStatusResponse",
+  "Ruvector__V1__ShardStatusResponse",
+  "ruvector.v1",
+  sizeof(Ruvector__V1__ShardStatusResponse),
+  2,
+  ruvector__v1__shard_status_response__field_descriptors,
+  ruvector__v1__shard_status_response__field_indices_by_name,
+  1,  ruvector__v1__shard_status_response__number_ranges,
+  (ProtobufCMessageInit) ruvector__v1__shard_status_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCEnumValue ruvector__v1__member_role__enum_values_by_number[3] =
 {
   { "MEMBER_ROLE_UNSPECIFIED", "RUVECTOR__V1__MEMBER_ROLE__MEMBER_ROLE_UNSPECIFIED", 0 },
@@ -1571,39 +2176,7 @@ const ProtobufCEnumDescriptor ruvector__v1__member_role__descriptor =
   ruvector__v1__member_role__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCEnumValue ruvector__v1__replication_mode__enum_values_by_number[4] =
-{
-  { "REPLICATION_MODE_UNSPECIFIED", "RUVECTOR__V1__REPLICATION_MODE__REPLICATION_MODE_UNSPECIFIED", 0 },
-  { "REPLICATION_MODE_ASYNC", "RUVECTOR__V1__REPLICATION_MODE__REPLICATION_MODE_ASYNC", 1 },
-  { "REPLICATION_MODE_SEMI_SYNC", "RUVECTOR__V1__REPLICATION_MODE__REPLICATION_MODE_SEMI_SYNC", 2 },
-  { "REPLICATION_MODE_SYNC", "RUVECTOR__V1__REPLICATION_MODE__REPLICATION_MODE_SYNC", 3 },
-};
-static const ProtobufCIntRange ruvector__v1__replication_mode__value_ranges[] = {
-{0, 0},{0, 4}
-};
-static const ProtobufCEnumValueIndex ruvector__v1__replication_mode__enum_values_by_name[4] =
-{
-  { "REPLICATION_MODE_ASYNC", 1 },
-  { "REPLICATION_MODE_SEMI_SYNC", 2 },
-  { "REPLICATION_MODE_SYNC", 3 },
-  { "REPLICATION_MODE_UNSPECIFIED", 0 },
-};
-const ProtobufCEnumDescriptor ruvector__v1__replication_mode__descriptor =
-{
-  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
-  "ruvector.v1.ReplicationMode",
-  "ReplicationMode",
-  "Ruvector__V1__ReplicationMode",
-  "ruvector.v1",
-  4,
-  ruvector__v1__replication_mode__enum_values_by_number,
-  4,
-  ruvector__v1__replication_mode__enum_values_by_name,
-  1,
-  ruvector__v1__replication_mode__value_ranges,
-  NULL,NULL,NULL,NULL   /* reserved[1234] */
-};
-static const ProtobufCMethodDescriptor ruvector__v1__cluster_service__method_descriptors[7] =
+static const ProtobufCMethodDescriptor ruvector__v1__cluster_service__method_descriptors[8] =
 {
   { "Join", &ruvector__v1__join_request__descriptor, &ruvector__v1__cluster_state__descriptor },
   { "Leave", &ruvector__v1__leave_request__descriptor, &ruvector__v1__cluster_state__descriptor },
@@ -1612,12 +2185,14 @@ static const ProtobufCMethodDescriptor ruvector__v1__cluster_service__method_des
   { "UpdateSettings", &ruvector__v1__update_settings_request__descriptor, &ruvector__v1__cluster_state__descriptor },
   { "Replicate", &ruvector__v1__replication_ack__descriptor, &ruvector__v1__replication_record__descriptor },
   { "TransferShard", &ruvector__v1__transfer_shard_request__descriptor, &ruvector__v1__file_chunk__descriptor },
+  { "ShardStatus", &ruvector__v1__shard_status_request__descriptor, &ruvector__v1__shard_status_response__descriptor },
 };
 const unsigned ruvector__v1__cluster_service__method_indices_by_name[] = {
   2,        /* GetState */
   0,        /* Join */
   1,        /* Leave */
   5,        /* Replicate */
+  7,        /* ShardStatus */
   3,        /* TransferLeadership */
   6,        /* TransferShard */
   4         /* UpdateSettings */
@@ -1629,7 +2204,7 @@ const ProtobufCServiceDescriptor ruvector__v1__cluster_service__descriptor =
   "ClusterService",
   "Ruvector__V1__ClusterService",
   "ruvector.v1",
-  7,
+  8,
   ruvector__v1__cluster_service__method_descriptors,
   ruvector__v1__cluster_service__method_indices_by_name
 };
@@ -1688,6 +2263,14 @@ void ruvector__v1__cluster_service__transfer_shard(ProtobufCService *service,
 {
   assert(service->descriptor == &ruvector__v1__cluster_service__descriptor);
   service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void ruvector__v1__cluster_service__shard_status(ProtobufCService *service,
+                                                 const Ruvector__V1__ShardStatusRequest *input,
+                                                 Ruvector__V1__ShardStatusResponse_Closure closure,
+                                                 void *closure_data)
+{
+  assert(service->descriptor == &ruvector__v1__cluster_service__descriptor);
+  service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void ruvector__v1__cluster_service__init (Ruvector__V1__ClusterService_Service *service,
                                           Ruvector__V1__ClusterService_ServiceDestroy destroy)

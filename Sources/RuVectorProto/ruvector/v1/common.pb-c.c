@@ -1852,3 +1852,35 @@ const ProtobufCMessageDescriptor ruvector__v1__file_trailer__descriptor =
   (ProtobufCMessageInit) ruvector__v1__file_trailer__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCEnumValue ruvector__v1__replication_mode__enum_values_by_number[4] =
+{
+  { "REPLICATION_MODE_UNSPECIFIED", "RUVECTOR__V1__REPLICATION_MODE__REPLICATION_MODE_UNSPECIFIED", 0 },
+  { "REPLICATION_MODE_ASYNC", "RUVECTOR__V1__REPLICATION_MODE__REPLICATION_MODE_ASYNC", 1 },
+  { "REPLICATION_MODE_SEMI_SYNC", "RUVECTOR__V1__REPLICATION_MODE__REPLICATION_MODE_SEMI_SYNC", 2 },
+  { "REPLICATION_MODE_SYNC", "RUVECTOR__V1__REPLICATION_MODE__REPLICATION_MODE_SYNC", 3 },
+};
+static const ProtobufCIntRange ruvector__v1__replication_mode__value_ranges[] = {
+{0, 0},{0, 4}
+};
+static const ProtobufCEnumValueIndex ruvector__v1__replication_mode__enum_values_by_name[4] =
+{
+  { "REPLICATION_MODE_ASYNC", 1 },
+  { "REPLICATION_MODE_SEMI_SYNC", 2 },
+  { "REPLICATION_MODE_SYNC", 3 },
+  { "REPLICATION_MODE_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor ruvector__v1__replication_mode__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "ruvector.v1.ReplicationMode",
+  "ReplicationMode",
+  "Ruvector__V1__ReplicationMode",
+  "ruvector.v1",
+  4,
+  ruvector__v1__replication_mode__enum_values_by_number,
+  4,
+  ruvector__v1__replication_mode__enum_values_by_name,
+  1,
+  ruvector__v1__replication_mode__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};

@@ -2382,7 +2382,7 @@ const ProtobufCMessageDescriptor ruvector__v1__tier_counts__descriptor =
   (ProtobufCMessageInit) ruvector__v1__tier_counts__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__create_collection_request__field_descriptors[6] =
+static const ProtobufCFieldDescriptor ruvector__v1__create_collection_request__field_descriptors[10] =
 {
   {
     "name",
@@ -2456,19 +2456,71 @@ static const ProtobufCFieldDescriptor ruvector__v1__create_collection_request__f
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "shards",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__CreateCollectionRequest, shards),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "replication_factor",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__CreateCollectionRequest, replication_factor),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "write_consistency",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__CreateCollectionRequest, write_consistency),
+    &ruvector__v1__replication_mode__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "min_replicas",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__CreateCollectionRequest, min_replicas),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__create_collection_request__field_indices_by_name[] = {
   5,   /* field[5] = default_wait */
   1,   /* field[1] = dimension */
   3,   /* field[3] = hnsw */
   2,   /* field[2] = metric */
+  9,   /* field[9] = min_replicas */
   0,   /* field[0] = name */
   4,   /* field[4] = quantization */
+  7,   /* field[7] = replication_factor */
+  6,   /* field[6] = shards */
+  8,   /* field[8] = write_consistency */
 };
 static const ProtobufCIntRange ruvector__v1__create_collection_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 10 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__create_collection_request__descriptor =
 {
@@ -2478,7 +2530,7 @@ const ProtobufCMessageDescriptor ruvector__v1__create_collection_request__descri
   "Ruvector__V1__CreateCollectionRequest",
   "ruvector.v1",
   sizeof(Ruvector__V1__CreateCollectionRequest),
-  6,
+  10,
   ruvector__v1__create_collection_request__field_descriptors,
   ruvector__v1__create_collection_request__field_indices_by_name,
   1,  ruvector__v1__create_collection_request__number_ranges,
@@ -2523,7 +2575,7 @@ const ProtobufCMessageDescriptor ruvector__v1__get_collection_request__descripto
   (ProtobufCMessageInit) ruvector__v1__get_collection_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__collection_info__field_descriptors[11] =
+static const ProtobufCFieldDescriptor ruvector__v1__collection_info__field_descriptors[15] =
 {
   {
     "name",
@@ -2657,6 +2709,54 @@ static const ProtobufCFieldDescriptor ruvector__v1__collection_info__field_descr
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "shards",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__CollectionInfo, shards),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "replication_factor",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__CollectionInfo, replication_factor),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "write_consistency",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__CollectionInfo, write_consistency),
+    &ruvector__v1__replication_mode__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "min_replicas",
+    15,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__CollectionInfo, min_replicas),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__collection_info__field_indices_by_name[] = {
   9,   /* field[9] = created_unix_micros */
@@ -2666,15 +2766,19 @@ static const unsigned ruvector__v1__collection_info__field_indices_by_name[] = {
   8,   /* field[8] = index_status */
   6,   /* field[6] = memory_bytes */
   2,   /* field[2] = metric */
+  14,   /* field[14] = min_replicas */
   0,   /* field[0] = name */
   5,   /* field[5] = points_count */
   4,   /* field[4] = quantization */
+  12,   /* field[12] = replication_factor */
+  11,   /* field[11] = shards */
   10,   /* field[10] = tiers */
+  13,   /* field[13] = write_consistency */
 };
 static const ProtobufCIntRange ruvector__v1__collection_info__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 11 }
+  { 0, 15 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__collection_info__descriptor =
 {
@@ -2684,7 +2788,7 @@ const ProtobufCMessageDescriptor ruvector__v1__collection_info__descriptor =
   "Ruvector__V1__CollectionInfo",
   "ruvector.v1",
   sizeof(Ruvector__V1__CollectionInfo),
-  11,
+  15,
   ruvector__v1__collection_info__field_descriptors,
   ruvector__v1__collection_info__field_indices_by_name,
   1,  ruvector__v1__collection_info__number_ranges,
@@ -2887,7 +2991,7 @@ const ProtobufCMessageDescriptor ruvector__v1__point_struct__descriptor =
   (ProtobufCMessageInit) ruvector__v1__point_struct__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__upsert_request__field_descriptors[3] =
+static const ProtobufCFieldDescriptor ruvector__v1__upsert_request__field_descriptors[5] =
 {
   {
     "collection",
@@ -2925,16 +3029,42 @@ static const ProtobufCFieldDescriptor ruvector__v1__upsert_request__field_descri
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "consistency",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__UpsertRequest, consistency),
+    &ruvector__v1__replication_mode__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "min_replicas",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__UpsertRequest, min_replicas),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__upsert_request__field_indices_by_name[] = {
   0,   /* field[0] = collection */
+  3,   /* field[3] = consistency */
+  4,   /* field[4] = min_replicas */
   1,   /* field[1] = points */
   2,   /* field[2] = wait */
 };
 static const ProtobufCIntRange ruvector__v1__upsert_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__upsert_request__descriptor =
 {
@@ -2944,14 +3074,14 @@ const ProtobufCMessageDescriptor ruvector__v1__upsert_request__descriptor =
   "Ruvector__V1__UpsertRequest",
   "ruvector.v1",
   sizeof(Ruvector__V1__UpsertRequest),
-  3,
+  5,
   ruvector__v1__upsert_request__field_descriptors,
   ruvector__v1__upsert_request__field_indices_by_name,
   1,  ruvector__v1__upsert_request__number_ranges,
   (ProtobufCMessageInit) ruvector__v1__upsert_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__update_result__field_descriptors[3] =
+static const ProtobufCFieldDescriptor ruvector__v1__update_result__field_descriptors[4] =
 {
   {
     "sequence",
@@ -2989,16 +3119,29 @@ static const ProtobufCFieldDescriptor ruvector__v1__update_result__field_descrip
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "replicas_acknowledged",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__UpdateResult, replicas_acknowledged),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__update_result__field_indices_by_name[] = {
   2,   /* field[2] = applied */
   1,   /* field[1] = points_affected */
+  3,   /* field[3] = replicas_acknowledged */
   0,   /* field[0] = sequence */
 };
 static const ProtobufCIntRange ruvector__v1__update_result__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__update_result__descriptor =
 {
@@ -3008,7 +3151,7 @@ const ProtobufCMessageDescriptor ruvector__v1__update_result__descriptor =
   "Ruvector__V1__UpdateResult",
   "ruvector.v1",
   sizeof(Ruvector__V1__UpdateResult),
-  3,
+  4,
   ruvector__v1__update_result__field_descriptors,
   ruvector__v1__update_result__field_indices_by_name,
   1,  ruvector__v1__update_result__number_ranges,
@@ -3079,7 +3222,7 @@ const ProtobufCMessageDescriptor ruvector__v1__with_options__descriptor =
   (ProtobufCMessageInit) ruvector__v1__with_options__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__get_request__field_descriptors[3] =
+static const ProtobufCFieldDescriptor ruvector__v1__get_request__field_descriptors[4] =
 {
   {
     "collection",
@@ -3117,16 +3260,29 @@ static const ProtobufCFieldDescriptor ruvector__v1__get_request__field_descripto
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "read_from",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__GetRequest, read_from),
+    &ruvector__v1__read_from__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__get_request__field_indices_by_name[] = {
   0,   /* field[0] = collection */
   1,   /* field[1] = ids */
+  3,   /* field[3] = read_from */
   2,   /* field[2] = with */
 };
 static const ProtobufCIntRange ruvector__v1__get_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__get_request__descriptor =
 {
@@ -3136,7 +3292,7 @@ const ProtobufCMessageDescriptor ruvector__v1__get_request__descriptor =
   "Ruvector__V1__GetRequest",
   "ruvector.v1",
   sizeof(Ruvector__V1__GetRequest),
-  3,
+  4,
   ruvector__v1__get_request__field_descriptors,
   ruvector__v1__get_request__field_indices_by_name,
   1,  ruvector__v1__get_request__number_ranges,
@@ -3245,7 +3401,7 @@ const ProtobufCMessageDescriptor ruvector__v1__get_response__descriptor =
   (ProtobufCMessageInit) ruvector__v1__get_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__delete_request__field_descriptors[4] =
+static const ProtobufCFieldDescriptor ruvector__v1__delete_request__field_descriptors[6] =
 {
   {
     "collection",
@@ -3295,17 +3451,43 @@ static const ProtobufCFieldDescriptor ruvector__v1__delete_request__field_descri
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "consistency",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__DeleteRequest, consistency),
+    &ruvector__v1__replication_mode__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "min_replicas",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__DeleteRequest, min_replicas),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__delete_request__field_indices_by_name[] = {
   0,   /* field[0] = collection */
+  4,   /* field[4] = consistency */
   2,   /* field[2] = filter */
   1,   /* field[1] = ids */
+  5,   /* field[5] = min_replicas */
   3,   /* field[3] = wait */
 };
 static const ProtobufCIntRange ruvector__v1__delete_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__delete_request__descriptor =
 {
@@ -3315,7 +3497,7 @@ const ProtobufCMessageDescriptor ruvector__v1__delete_request__descriptor =
   "Ruvector__V1__DeleteRequest",
   "ruvector.v1",
   sizeof(Ruvector__V1__DeleteRequest),
-  4,
+  6,
   ruvector__v1__delete_request__field_descriptors,
   ruvector__v1__delete_request__field_indices_by_name,
   1,  ruvector__v1__delete_request__number_ranges,
@@ -3360,7 +3542,7 @@ const ProtobufCMessageDescriptor ruvector__v1__point_id_list__descriptor =
   (ProtobufCMessageInit) ruvector__v1__point_id_list__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__count_request__field_descriptors[2] =
+static const ProtobufCFieldDescriptor ruvector__v1__count_request__field_descriptors[3] =
 {
   {
     "collection",
@@ -3386,15 +3568,28 @@ static const ProtobufCFieldDescriptor ruvector__v1__count_request__field_descrip
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "read_from",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__CountRequest, read_from),
+    &ruvector__v1__read_from__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__count_request__field_indices_by_name[] = {
   0,   /* field[0] = collection */
   1,   /* field[1] = filter */
+  2,   /* field[2] = read_from */
 };
 static const ProtobufCIntRange ruvector__v1__count_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__count_request__descriptor =
 {
@@ -3404,7 +3599,7 @@ const ProtobufCMessageDescriptor ruvector__v1__count_request__descriptor =
   "Ruvector__V1__CountRequest",
   "ruvector.v1",
   sizeof(Ruvector__V1__CountRequest),
-  2,
+  3,
   ruvector__v1__count_request__field_descriptors,
   ruvector__v1__count_request__field_indices_by_name,
   1,  ruvector__v1__count_request__number_ranges,
@@ -3449,7 +3644,7 @@ const ProtobufCMessageDescriptor ruvector__v1__count_response__descriptor =
   (ProtobufCMessageInit) ruvector__v1__count_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__scroll_request__field_descriptors[5] =
+static const ProtobufCFieldDescriptor ruvector__v1__scroll_request__field_descriptors[6] =
 {
   {
     "collection",
@@ -3511,18 +3706,31 @@ static const ProtobufCFieldDescriptor ruvector__v1__scroll_request__field_descri
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "read_from",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ScrollRequest, read_from),
+    &ruvector__v1__read_from__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__scroll_request__field_indices_by_name[] = {
   0,   /* field[0] = collection */
   1,   /* field[1] = filter */
   3,   /* field[3] = limit */
   2,   /* field[2] = offset */
+  5,   /* field[5] = read_from */
   4,   /* field[4] = with */
 };
 static const ProtobufCIntRange ruvector__v1__scroll_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__scroll_request__descriptor =
 {
@@ -3532,7 +3740,7 @@ const ProtobufCMessageDescriptor ruvector__v1__scroll_request__descriptor =
   "Ruvector__V1__ScrollRequest",
   "ruvector.v1",
   sizeof(Ruvector__V1__ScrollRequest),
-  5,
+  6,
   ruvector__v1__scroll_request__field_descriptors,
   ruvector__v1__scroll_request__field_indices_by_name,
   1,  ruvector__v1__scroll_request__number_ranges,
@@ -3718,7 +3926,7 @@ const ProtobufCMessageDescriptor ruvector__v1__quantization_search_params__descr
   (ProtobufCMessageInit) ruvector__v1__quantization_search_params__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__search_request__field_descriptors[9] =
+static const ProtobufCFieldDescriptor ruvector__v1__search_request__field_descriptors[11] =
 {
   {
     "collection",
@@ -3828,13 +4036,39 @@ static const ProtobufCFieldDescriptor ruvector__v1__search_request__field_descri
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "read_from",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__SearchRequest, read_from),
+    &ruvector__v1__read_from__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "allow_partial",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__SearchRequest, allow_partial),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__search_request__field_indices_by_name[] = {
+  10,   /* field[10] = allow_partial */
   0,   /* field[0] = collection */
   3,   /* field[3] = filter */
   2,   /* field[2] = k */
   7,   /* field[7] = offset */
   4,   /* field[4] = params */
+  9,   /* field[9] = read_from */
   6,   /* field[6] = score_threshold */
   8,   /* field[8] = tag */
   1,   /* field[1] = vector */
@@ -3843,7 +4077,7 @@ static const unsigned ruvector__v1__search_request__field_indices_by_name[] = {
 static const ProtobufCIntRange ruvector__v1__search_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 9 }
+  { 0, 11 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__search_request__descriptor =
 {
@@ -3853,7 +4087,7 @@ const ProtobufCMessageDescriptor ruvector__v1__search_request__descriptor =
   "Ruvector__V1__SearchRequest",
   "ruvector.v1",
   sizeof(Ruvector__V1__SearchRequest),
-  9,
+  11,
   ruvector__v1__search_request__field_descriptors,
   ruvector__v1__search_request__field_indices_by_name,
   1,  ruvector__v1__search_request__number_ranges,
@@ -3937,7 +4171,7 @@ const ProtobufCMessageDescriptor ruvector__v1__scored_point__descriptor =
   (ProtobufCMessageInit) ruvector__v1__scored_point__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__search_response__field_descriptors[4] =
+static const ProtobufCFieldDescriptor ruvector__v1__search_response__field_descriptors[5] =
 {
   {
     "hits",
@@ -3987,17 +4221,30 @@ static const ProtobufCFieldDescriptor ruvector__v1__search_response__field_descr
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "missing_shards",
+    5,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_UINT32,
+    offsetof(Ruvector__V1__SearchResponse, n_missing_shards),
+    offsetof(Ruvector__V1__SearchResponse, missing_shards),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__search_response__field_indices_by_name[] = {
   3,   /* field[3] = error */
   0,   /* field[0] = hits */
+  4,   /* field[4] = missing_shards */
   1,   /* field[1] = tag */
   2,   /* field[2] = time_micros */
 };
 static const ProtobufCIntRange ruvector__v1__search_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__search_response__descriptor =
 {
@@ -4007,7 +4254,7 @@ const ProtobufCMessageDescriptor ruvector__v1__search_response__descriptor =
   "Ruvector__V1__SearchResponse",
   "ruvector.v1",
   sizeof(Ruvector__V1__SearchResponse),
-  4,
+  5,
   ruvector__v1__search_response__field_descriptors,
   ruvector__v1__search_response__field_indices_by_name,
   1,  ruvector__v1__search_response__number_ranges,
@@ -4580,6 +4827,36 @@ const ProtobufCEnumDescriptor ruvector__v1__index_status__descriptor =
   ruvector__v1__index_status__enum_values_by_name,
   1,
   ruvector__v1__index_status__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCEnumValue ruvector__v1__read_from__enum_values_by_number[3] =
+{
+  { "READ_FROM_UNSPECIFIED", "RUVECTOR__V1__READ_FROM__READ_FROM_UNSPECIFIED", 0 },
+  { "READ_FROM_PRIMARY", "RUVECTOR__V1__READ_FROM__READ_FROM_PRIMARY", 1 },
+  { "READ_FROM_ANY", "RUVECTOR__V1__READ_FROM__READ_FROM_ANY", 2 },
+};
+static const ProtobufCIntRange ruvector__v1__read_from__value_ranges[] = {
+{0, 0},{0, 3}
+};
+static const ProtobufCEnumValueIndex ruvector__v1__read_from__enum_values_by_name[3] =
+{
+  { "READ_FROM_ANY", 2 },
+  { "READ_FROM_PRIMARY", 1 },
+  { "READ_FROM_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor ruvector__v1__read_from__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "ruvector.v1.ReadFrom",
+  "ReadFrom",
+  "Ruvector__V1__ReadFrom",
+  "ruvector.v1",
+  3,
+  ruvector__v1__read_from__enum_values_by_number,
+  3,
+  ruvector__v1__read_from__enum_values_by_name,
+  1,
+  ruvector__v1__read_from__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
 static const ProtobufCMethodDescriptor ruvector__v1__vector_service__method_descriptors[17] =

@@ -71,6 +71,11 @@ class ClusterServiceStub:
                 request_serializer=ruvector_dot_v1_dot_cluster__pb2.TransferShardRequest.SerializeToString,
                 response_deserializer=ruvector_dot_v1_dot_common__pb2.FileChunk.FromString,
                 _registered_method=True)
+        self.ShardStatus = channel.unary_unary(
+                '/ruvector.v1.ClusterService/ShardStatus',
+                request_serializer=ruvector_dot_v1_dot_cluster__pb2.ShardStatusRequest.SerializeToString,
+                response_deserializer=ruvector_dot_v1_dot_cluster__pb2.ShardStatusResponse.FromString,
+                _registered_method=True)
 
 
 class ClusterServiceServicer:
@@ -128,6 +133,15 @@ class ClusterServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ShardStatus(self, request, context):
+        """This node's copies of shards: last sequence, epochs, points, the replicas' progress (on a
+        primary) and, when asked, a checksum of the points. The leader asks it before promoting a
+        replica; `ruvector cluster shards` shows it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ClusterServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -165,6 +179,11 @@ def add_ClusterServiceServicer_to_server(servicer, server):
                     servicer.TransferShard,
                     request_deserializer=ruvector_dot_v1_dot_cluster__pb2.TransferShardRequest.FromString,
                     response_serializer=ruvector_dot_v1_dot_common__pb2.FileChunk.SerializeToString,
+            ),
+            'ShardStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.ShardStatus,
+                    request_deserializer=ruvector_dot_v1_dot_cluster__pb2.ShardStatusRequest.FromString,
+                    response_serializer=ruvector_dot_v1_dot_cluster__pb2.ShardStatusResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -357,6 +376,33 @@ class ClusterService:
             '/ruvector.v1.ClusterService/TransferShard',
             ruvector_dot_v1_dot_cluster__pb2.TransferShardRequest.SerializeToString,
             ruvector_dot_v1_dot_common__pb2.FileChunk.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ShardStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruvector.v1.ClusterService/ShardStatus',
+            ruvector_dot_v1_dot_cluster__pb2.ShardStatusRequest.SerializeToString,
+            ruvector_dot_v1_dot_cluster__pb2.ShardStatusResponse.FromString,
             options,
             channel_credentials,
             insecure,

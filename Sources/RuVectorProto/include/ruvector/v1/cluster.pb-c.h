@@ -30,6 +30,10 @@ typedef struct Ruvector__V1__ReplicationAck Ruvector__V1__ReplicationAck;
 typedef struct Ruvector__V1__ReplicationStart Ruvector__V1__ReplicationStart;
 typedef struct Ruvector__V1__ReplicationRecord Ruvector__V1__ReplicationRecord;
 typedef struct Ruvector__V1__TransferShardRequest Ruvector__V1__TransferShardRequest;
+typedef struct Ruvector__V1__ShardStatusRequest Ruvector__V1__ShardStatusRequest;
+typedef struct Ruvector__V1__ReplicaProgress Ruvector__V1__ReplicaProgress;
+typedef struct Ruvector__V1__LocalShardStatus Ruvector__V1__LocalShardStatus;
+typedef struct Ruvector__V1__ShardStatusResponse Ruvector__V1__ShardStatusResponse;
 
 
 /* --- enums --- */
@@ -52,28 +56,6 @@ typedef enum _Ruvector__V1__MemberRole {
   RUVECTOR__V1__MEMBER_ROLE__MEMBER_ROLE_LEARNER = 2
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(RUVECTOR__V1__MEMBER_ROLE)
 } Ruvector__V1__MemberRole;
-/*
- * How writes wait for replicas.
- */
-typedef enum _Ruvector__V1__ReplicationMode {
-  /*
-   * Server default: ASYNC.
-   */
-  RUVECTOR__V1__REPLICATION_MODE__REPLICATION_MODE_UNSPECIFIED = 0,
-  /*
-   * Acknowledged by the primary alone.
-   */
-  RUVECTOR__V1__REPLICATION_MODE__REPLICATION_MODE_ASYNC = 1,
-  /*
-   * Acknowledged once `min_replicas` replicas have it.
-   */
-  RUVECTOR__V1__REPLICATION_MODE__REPLICATION_MODE_SEMI_SYNC = 2,
-  /*
-   * Acknowledged once every replica has it.
-   */
-  RUVECTOR__V1__REPLICATION_MODE__REPLICATION_MODE_SYNC = 3
-    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(RUVECTOR__V1__REPLICATION_MODE)
-} Ruvector__V1__ReplicationMode;
 
 /* --- messages --- */
 
@@ -173,14 +155,30 @@ struct  Ruvector__V1__ShardAssignment
   size_t n_replica_node_ids;
   uint64_t *replica_node_ids;
   /*
-   * Replication lag per replica, in WAL records (same order as replica_node_ids).
+   * Replication lag per replica, in WAL records (same order as replica_node_ids), as the primary
+   * measured it; empty when the answering node could not ask the primary.
    */
   size_t n_replica_lag_records;
   uint64_t *replica_lag_records;
+  /*
+   * Grows on every change of primary; writes and replicated records carry it, and a stale
+   * primary's are refused.
+   */
+  uint64_t epoch;
+  /*
+   * Milliseconds since each replica last acknowledged everything the primary had logged (0 =
+   * caught up; same order as replica_node_ids).
+   */
+  size_t n_replica_lag_millis;
+  uint64_t *replica_lag_millis;
+  /*
+   * Sequence of the primary's last logged record (0 when unknown).
+   */
+  uint64_t primary_sequence;
 };
 #define RUVECTOR__V1__SHARD_ASSIGNMENT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__shard_assignment__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, 0, 0,NULL, 0,NULL }
+    , (char *)protobuf_c_empty_string, 0, 0, 0,NULL, 0,NULL, 0, 0,NULL, 0 }
 
 
 /*
@@ -212,11 +210,11 @@ struct  Ruvector__V1__ClusterState
   size_t n_shards;
   Ruvector__V1__ShardAssignment **shards;
   /*
-   * Replicas per shard.
+   * Default copies per shard of new collections, primary included (0 = min(3, members)).
    */
   uint32_t replication_factor;
   /*
-   * Write acknowledgement mode.
+   * Default write acknowledgement mode of new collections.
    */
   Ruvector__V1__ReplicationMode replication_mode;
   /*
@@ -288,10 +286,14 @@ struct  Ruvector__V1__GetStateRequest
    * Answer from the local state without asking the leader (may be behind; works without a leader).
    */
   protobuf_c_boolean stale_ok;
+  /*
+   * Also ask each shard's primary for its replicas' lag (fills replica_lag_*, primary_sequence).
+   */
+  protobuf_c_boolean with_shard_progress;
 };
 #define RUVECTOR__V1__GET_STATE_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__get_state_request__descriptor) \
-    , 0 }
+    , 0, 0 }
 
 
 /*
@@ -382,10 +384,20 @@ struct  Ruvector__V1__ReplicationStart
    * The replica's node id.
    */
   uint64_t replica_node_id;
+  /*
+   * The shard-map epoch the replica knows (the primary refuses a newer one than its own).
+   */
+  uint64_t epoch;
+  /*
+   * The epoch in which the replica's last record was written (0 for an empty shard): with
+   * from_sequence it lets the primary see a replica whose log diverged (a former primary's
+   * unreplicated tail), which must then transfer the shard again.
+   */
+  uint64_t last_record_epoch;
 };
 #define RUVECTOR__V1__REPLICATION_START__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__replication_start__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, 0, 0 }
+    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0 }
 
 
 /*
@@ -410,10 +422,14 @@ struct  Ruvector__V1__ReplicationRecord
    * CRC32C of type and payload.
    */
   uint32_t crc32c;
+  /*
+   * Epoch of the primary that logged it.
+   */
+  uint64_t epoch;
 };
 #define RUVECTOR__V1__REPLICATION_RECORD__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__replication_record__descriptor) \
-    , 0, 0, {0,NULL}, 0 }
+    , 0, 0, {0,NULL}, 0, 0 }
 
 
 /*
@@ -438,6 +454,128 @@ struct  Ruvector__V1__TransferShardRequest
 #define RUVECTOR__V1__TRANSFER_SHARD_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__transfer_shard_request__descriptor) \
     , (char *)protobuf_c_empty_string, 0, 0 }
+
+
+/*
+ * Asks a node about its copies of shards.
+ */
+struct  Ruvector__V1__ShardStatusRequest
+{
+  ProtobufCMessage base;
+  /*
+   * Only this collection ("" = every collection).
+   */
+  char *collection;
+  /*
+   * Also compute each copy's checksum of its points (reads every point).
+   */
+  protobuf_c_boolean checksums;
+};
+#define RUVECTOR__V1__SHARD_STATUS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__shard_status_request__descriptor) \
+    , (char *)protobuf_c_empty_string, 0 }
+
+
+/*
+ * A replica's progress as its primary sees it.
+ */
+struct  Ruvector__V1__ReplicaProgress
+{
+  ProtobufCMessage base;
+  /*
+   * The replica's node.
+   */
+  uint64_t node_id;
+  /*
+   * Highest sequence it acknowledged.
+   */
+  uint64_t acked_sequence;
+  /*
+   * Records it is behind the primary's log.
+   */
+  uint64_t lag_records;
+  /*
+   * Milliseconds since it last had everything the primary had logged (0 = caught up).
+   */
+  uint64_t lag_millis;
+  /*
+   * Its replication stream is open now.
+   */
+  protobuf_c_boolean connected;
+};
+#define RUVECTOR__V1__REPLICA_PROGRESS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__replica_progress__descriptor) \
+    , 0, 0, 0, 0, 0 }
+
+
+/*
+ * One copy of a shard on the node that answered.
+ */
+struct  Ruvector__V1__LocalShardStatus
+{
+  ProtobufCMessage base;
+  /*
+   * Collection.
+   */
+  char *collection;
+  /*
+   * Shard number.
+   */
+  uint32_t shard;
+  /*
+   * This node is the shard's primary in its metadata.
+   */
+  protobuf_c_boolean primary;
+  /*
+   * The shard-map epoch this node knows.
+   */
+  uint64_t epoch;
+  /*
+   * Sequence of the last record in this copy's log.
+   */
+  uint64_t last_sequence;
+  /*
+   * Epoch in which that record was written.
+   */
+  uint64_t last_record_epoch;
+  /*
+   * Points in this copy.
+   */
+  uint64_t points;
+  /*
+   * Order-independent checksum of the points (when asked; equal copies give equal values).
+   */
+  uint64_t checksum;
+  /*
+   * On the primary: each replica's progress.
+   */
+  size_t n_replicas;
+  Ruvector__V1__ReplicaProgress **replicas;
+};
+#define RUVECTOR__V1__LOCAL_SHARD_STATUS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__local_shard_status__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0, 0, 0,NULL }
+
+
+/*
+ * A node's copies of shards.
+ */
+struct  Ruvector__V1__ShardStatusResponse
+{
+  ProtobufCMessage base;
+  /*
+   * The node that answered.
+   */
+  uint64_t node_id;
+  /*
+   * Its copies.
+   */
+  size_t n_shards;
+  Ruvector__V1__LocalShardStatus **shards;
+};
+#define RUVECTOR__V1__SHARD_STATUS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__shard_status_response__descriptor) \
+    , 0, 0,NULL }
 
 
 /* Ruvector__V1__Member methods */
@@ -687,6 +825,82 @@ Ruvector__V1__TransferShardRequest *
 void   ruvector__v1__transfer_shard_request__free_unpacked
                      (Ruvector__V1__TransferShardRequest *message,
                       ProtobufCAllocator *allocator);
+/* Ruvector__V1__ShardStatusRequest methods */
+void   ruvector__v1__shard_status_request__init
+                     (Ruvector__V1__ShardStatusRequest         *message);
+size_t ruvector__v1__shard_status_request__get_packed_size
+                     (const Ruvector__V1__ShardStatusRequest   *message);
+size_t ruvector__v1__shard_status_request__pack
+                     (const Ruvector__V1__ShardStatusRequest   *message,
+                      uint8_t             *out);
+size_t ruvector__v1__shard_status_request__pack_to_buffer
+                     (const Ruvector__V1__ShardStatusRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Ruvector__V1__ShardStatusRequest *
+       ruvector__v1__shard_status_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   ruvector__v1__shard_status_request__free_unpacked
+                     (Ruvector__V1__ShardStatusRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Ruvector__V1__ReplicaProgress methods */
+void   ruvector__v1__replica_progress__init
+                     (Ruvector__V1__ReplicaProgress         *message);
+size_t ruvector__v1__replica_progress__get_packed_size
+                     (const Ruvector__V1__ReplicaProgress   *message);
+size_t ruvector__v1__replica_progress__pack
+                     (const Ruvector__V1__ReplicaProgress   *message,
+                      uint8_t             *out);
+size_t ruvector__v1__replica_progress__pack_to_buffer
+                     (const Ruvector__V1__ReplicaProgress   *message,
+                      ProtobufCBuffer     *buffer);
+Ruvector__V1__ReplicaProgress *
+       ruvector__v1__replica_progress__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   ruvector__v1__replica_progress__free_unpacked
+                     (Ruvector__V1__ReplicaProgress *message,
+                      ProtobufCAllocator *allocator);
+/* Ruvector__V1__LocalShardStatus methods */
+void   ruvector__v1__local_shard_status__init
+                     (Ruvector__V1__LocalShardStatus         *message);
+size_t ruvector__v1__local_shard_status__get_packed_size
+                     (const Ruvector__V1__LocalShardStatus   *message);
+size_t ruvector__v1__local_shard_status__pack
+                     (const Ruvector__V1__LocalShardStatus   *message,
+                      uint8_t             *out);
+size_t ruvector__v1__local_shard_status__pack_to_buffer
+                     (const Ruvector__V1__LocalShardStatus   *message,
+                      ProtobufCBuffer     *buffer);
+Ruvector__V1__LocalShardStatus *
+       ruvector__v1__local_shard_status__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   ruvector__v1__local_shard_status__free_unpacked
+                     (Ruvector__V1__LocalShardStatus *message,
+                      ProtobufCAllocator *allocator);
+/* Ruvector__V1__ShardStatusResponse methods */
+void   ruvector__v1__shard_status_response__init
+                     (Ruvector__V1__ShardStatusResponse         *message);
+size_t ruvector__v1__shard_status_response__get_packed_size
+                     (const Ruvector__V1__ShardStatusResponse   *message);
+size_t ruvector__v1__shard_status_response__pack
+                     (const Ruvector__V1__ShardStatusResponse   *message,
+                      uint8_t             *out);
+size_t ruvector__v1__shard_status_response__pack_to_buffer
+                     (const Ruvector__V1__ShardStatusResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Ruvector__V1__ShardStatusResponse *
+       ruvector__v1__shard_status_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   ruvector__v1__shard_status_response__free_unpacked
+                     (Ruvector__V1__ShardStatusResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Ruvector__V1__Member_Closure)
@@ -728,6 +942,18 @@ typedef void (*Ruvector__V1__ReplicationRecord_Closure)
 typedef void (*Ruvector__V1__TransferShardRequest_Closure)
                  (const Ruvector__V1__TransferShardRequest *message,
                   void *closure_data);
+typedef void (*Ruvector__V1__ShardStatusRequest_Closure)
+                 (const Ruvector__V1__ShardStatusRequest *message,
+                  void *closure_data);
+typedef void (*Ruvector__V1__ReplicaProgress_Closure)
+                 (const Ruvector__V1__ReplicaProgress *message,
+                  void *closure_data);
+typedef void (*Ruvector__V1__LocalShardStatus_Closure)
+                 (const Ruvector__V1__LocalShardStatus *message,
+                  void *closure_data);
+typedef void (*Ruvector__V1__ShardStatusResponse_Closure)
+                 (const Ruvector__V1__ShardStatusResponse *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -763,6 +989,10 @@ struct Ruvector__V1__ClusterService_Service
                          const Ruvector__V1__TransferShardRequest *input,
                          Ruvector__V1__FileChunk_Closure closure,
                          void *closure_data);
+  void (*shard_status)(Ruvector__V1__ClusterService_Service *service,
+                       const Ruvector__V1__ShardStatusRequest *input,
+                       Ruvector__V1__ShardStatusResponse_Closure closure,
+                       void *closure_data);
 };
 typedef void (*Ruvector__V1__ClusterService_ServiceDestroy)(Ruvector__V1__ClusterService_Service *);
 void ruvector__v1__cluster_service__init (Ruvector__V1__ClusterService_Service *service,
@@ -777,7 +1007,8 @@ void ruvector__v1__cluster_service__init (Ruvector__V1__ClusterService_Service *
       function_prefix__ ## transfer_leadership,\
       function_prefix__ ## update_settings,\
       function_prefix__ ## replicate,\
-      function_prefix__ ## transfer_shard  }
+      function_prefix__ ## transfer_shard,\
+      function_prefix__ ## shard_status  }
 void ruvector__v1__cluster_service__join(ProtobufCService *service,
                                          const Ruvector__V1__JoinRequest *input,
                                          Ruvector__V1__ClusterState_Closure closure,
@@ -806,11 +1037,14 @@ void ruvector__v1__cluster_service__transfer_shard(ProtobufCService *service,
                                                    const Ruvector__V1__TransferShardRequest *input,
                                                    Ruvector__V1__FileChunk_Closure closure,
                                                    void *closure_data);
+void ruvector__v1__cluster_service__shard_status(ProtobufCService *service,
+                                                 const Ruvector__V1__ShardStatusRequest *input,
+                                                 Ruvector__V1__ShardStatusResponse_Closure closure,
+                                                 void *closure_data);
 
 /* --- descriptors --- */
 
 extern const ProtobufCEnumDescriptor    ruvector__v1__member_role__descriptor;
-extern const ProtobufCEnumDescriptor    ruvector__v1__replication_mode__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__member__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__collection_metadata__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__shard_assignment__descriptor;
@@ -824,6 +1058,10 @@ extern const ProtobufCMessageDescriptor ruvector__v1__replication_ack__descripto
 extern const ProtobufCMessageDescriptor ruvector__v1__replication_start__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__replication_record__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__transfer_shard_request__descriptor;
+extern const ProtobufCMessageDescriptor ruvector__v1__shard_status_request__descriptor;
+extern const ProtobufCMessageDescriptor ruvector__v1__replica_progress__descriptor;
+extern const ProtobufCMessageDescriptor ruvector__v1__local_shard_status__descriptor;
+extern const ProtobufCMessageDescriptor ruvector__v1__shard_status_response__descriptor;
 extern const ProtobufCServiceDescriptor ruvector__v1__cluster_service__descriptor;
 
 PROTOBUF_C__END_DECLS

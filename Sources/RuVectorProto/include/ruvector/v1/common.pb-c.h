@@ -37,6 +37,28 @@ typedef struct Ruvector__V1__FileTrailer Ruvector__V1__FileTrailer;
 
 /* --- enums --- */
 
+/*
+ * How writes wait for replicas.
+ */
+typedef enum _Ruvector__V1__ReplicationMode {
+  /*
+   * Server default: ASYNC.
+   */
+  RUVECTOR__V1__REPLICATION_MODE__REPLICATION_MODE_UNSPECIFIED = 0,
+  /*
+   * Acknowledged by the primary alone.
+   */
+  RUVECTOR__V1__REPLICATION_MODE__REPLICATION_MODE_ASYNC = 1,
+  /*
+   * Acknowledged once `min_replicas` replicas have it.
+   */
+  RUVECTOR__V1__REPLICATION_MODE__REPLICATION_MODE_SEMI_SYNC = 2,
+  /*
+   * Acknowledged once every replica has it.
+   */
+  RUVECTOR__V1__REPLICATION_MODE__REPLICATION_MODE_SYNC = 3
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(RUVECTOR__V1__REPLICATION_MODE)
+} Ruvector__V1__ReplicationMode;
 
 /* --- messages --- */
 
@@ -927,6 +949,7 @@ typedef void (*Ruvector__V1__FileTrailer_Closure)
 
 /* --- descriptors --- */
 
+extern const ProtobufCEnumDescriptor    ruvector__v1__replication_mode__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__point_id__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__value__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__list_value__descriptor;

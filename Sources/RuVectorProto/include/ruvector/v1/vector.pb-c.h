@@ -131,6 +131,25 @@ typedef enum _Ruvector__V1__IndexStatus {
   RUVECTOR__V1__INDEX_STATUS__INDEX_STATUS_REBUILDING = 3
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(RUVECTOR__V1__INDEX_STATUS)
 } Ruvector__V1__IndexStatus;
+/*
+ * Inserts or replaces points.
+ * Which copy of a shard answers a read (cluster only).
+ */
+typedef enum _Ruvector__V1__ReadFrom {
+  /*
+   * The server default: PRIMARY.
+   */
+  RUVECTOR__V1__READ_FROM__READ_FROM_UNSPECIFIED = 0,
+  /*
+   * The shard's primary: sees every acknowledged write.
+   */
+  RUVECTOR__V1__READ_FROM__READ_FROM_PRIMARY = 1,
+  /*
+   * Any live copy, this node's own first: spreads the load, may miss the newest writes.
+   */
+  RUVECTOR__V1__READ_FROM__READ_FROM_ANY = 2
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(RUVECTOR__V1__READ_FROM)
+} Ruvector__V1__ReadFrom;
 
 /* --- messages --- */
 
@@ -369,10 +388,27 @@ struct  Ruvector__V1__CreateCollectionRequest
    * Write acknowledgement default for this collection.
    */
   Ruvector__V1__WriteWait default_wait;
+  /*
+   * Cluster only: shards the points are spread over (0 = one per node at creation; at most 1024).
+   */
+  uint32_t shards;
+  /*
+   * Cluster only: copies of each shard, primary included (0 = min(3, nodes); at most 16).
+   */
+  uint32_t replication_factor;
+  /*
+   * Cluster only: how writes wait for replicas unless a write says otherwise (UNSPECIFIED: the
+   * cluster setting, ASYNC by default).
+   */
+  Ruvector__V1__ReplicationMode write_consistency;
+  /*
+   * Cluster only: replicas (besides the primary) a SEMI_SYNC write waits for (0 = 1).
+   */
+  uint32_t min_replicas;
 };
 #define RUVECTOR__V1__CREATE_COLLECTION_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__create_collection_request__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, RUVECTOR__V1__METRIC__METRIC_UNSPECIFIED, NULL, NULL, RUVECTOR__V1__WRITE_WAIT__WRITE_WAIT_UNSPECIFIED }
+    , (char *)protobuf_c_empty_string, 0, RUVECTOR__V1__METRIC__METRIC_UNSPECIFIED, NULL, NULL, RUVECTOR__V1__WRITE_WAIT__WRITE_WAIT_UNSPECIFIED, 0, 0, RUVECTOR__V1__REPLICATION_MODE__REPLICATION_MODE_UNSPECIFIED, 0 }
 
 
 /*
@@ -442,10 +478,26 @@ struct  Ruvector__V1__CollectionInfo
    * (after the quantization training count of points).
    */
   Ruvector__V1__TierCounts *tiers;
+  /*
+   * Shards (1 on a single server).
+   */
+  uint32_t shards;
+  /*
+   * Copies of each shard, primary included (1 on a single server).
+   */
+  uint32_t replication_factor;
+  /*
+   * How writes wait for replicas by default.
+   */
+  Ruvector__V1__ReplicationMode write_consistency;
+  /*
+   * Replicas a SEMI_SYNC write waits for.
+   */
+  uint32_t min_replicas;
 };
 #define RUVECTOR__V1__COLLECTION_INFO__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__collection_info__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, RUVECTOR__V1__METRIC__METRIC_UNSPECIFIED, NULL, NULL, 0, 0, 0, RUVECTOR__V1__INDEX_STATUS__INDEX_STATUS_UNSPECIFIED, 0, NULL }
+    , (char *)protobuf_c_empty_string, 0, RUVECTOR__V1__METRIC__METRIC_UNSPECIFIED, NULL, NULL, 0, 0, 0, RUVECTOR__V1__INDEX_STATUS__INDEX_STATUS_UNSPECIFIED, 0, NULL, 0, 0, RUVECTOR__V1__REPLICATION_MODE__REPLICATION_MODE_UNSPECIFIED, 0 }
 
 
 /*
@@ -533,9 +585,6 @@ struct  Ruvector__V1__PointStruct
     , NULL, NULL, NULL }
 
 
-/*
- * Inserts or replaces points.
- */
 struct  Ruvector__V1__UpsertRequest
 {
   ProtobufCMessage base;
@@ -552,10 +601,18 @@ struct  Ruvector__V1__UpsertRequest
    * Acknowledgement mode (collection default when unspecified).
    */
   Ruvector__V1__WriteWait wait;
+  /*
+   * Cluster only: how this write waits for replicas (UNSPECIFIED: the collection's default).
+   */
+  Ruvector__V1__ReplicationMode consistency;
+  /*
+   * Cluster only: replicas a SEMI_SYNC write waits for (0: the collection's default).
+   */
+  uint32_t min_replicas;
 };
 #define RUVECTOR__V1__UPSERT_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__upsert_request__descriptor) \
-    , (char *)protobuf_c_empty_string, 0,NULL, RUVECTOR__V1__WRITE_WAIT__WRITE_WAIT_UNSPECIFIED }
+    , (char *)protobuf_c_empty_string, 0,NULL, RUVECTOR__V1__WRITE_WAIT__WRITE_WAIT_UNSPECIFIED, RUVECTOR__V1__REPLICATION_MODE__REPLICATION_MODE_UNSPECIFIED, 0 }
 
 
 /*
@@ -577,10 +634,15 @@ struct  Ruvector__V1__UpdateResult
    * still queued to be indexed (WAIT_ACCEPTED).
    */
   protobuf_c_boolean applied;
+  /*
+   * Cluster only: replicas (besides the primary) that had the write when it was acknowledged,
+   * the fewest over the shards it touched.
+   */
+  uint32_t replicas_acknowledged;
 };
 #define RUVECTOR__V1__UPDATE_RESULT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__update_result__descriptor) \
-    , 0, 0, 0 }
+    , 0, 0, 0, 0 }
 
 
 /*
@@ -627,10 +689,14 @@ struct  Ruvector__V1__GetRequest
    * What to include.
    */
   Ruvector__V1__WithOptions *with;
+  /*
+   * Cluster only: which copy of each shard answers.
+   */
+  Ruvector__V1__ReadFrom read_from;
 };
 #define RUVECTOR__V1__GET_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__get_request__descriptor) \
-    , (char *)protobuf_c_empty_string, 0,NULL, NULL }
+    , (char *)protobuf_c_empty_string, 0,NULL, NULL, RUVECTOR__V1__READ_FROM__READ_FROM_UNSPECIFIED }
 
 
 /*
@@ -695,6 +761,14 @@ struct  Ruvector__V1__DeleteRequest
    * Acknowledgement mode; a delete is always applied before it is acknowledged.
    */
   Ruvector__V1__WriteWait wait;
+  /*
+   * Cluster only: how this write waits for replicas (UNSPECIFIED: the collection's default).
+   */
+  Ruvector__V1__ReplicationMode consistency;
+  /*
+   * Cluster only: replicas a SEMI_SYNC write waits for (0: the collection's default).
+   */
+  uint32_t min_replicas;
   Ruvector__V1__DeleteRequest__SelectorCase selector_case;
   union {
     /*
@@ -709,7 +783,7 @@ struct  Ruvector__V1__DeleteRequest
 };
 #define RUVECTOR__V1__DELETE_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__delete_request__descriptor) \
-    , (char *)protobuf_c_empty_string, RUVECTOR__V1__WRITE_WAIT__WRITE_WAIT_UNSPECIFIED, RUVECTOR__V1__DELETE_REQUEST__SELECTOR__NOT_SET, {0} }
+    , (char *)protobuf_c_empty_string, RUVECTOR__V1__WRITE_WAIT__WRITE_WAIT_UNSPECIFIED, RUVECTOR__V1__REPLICATION_MODE__REPLICATION_MODE_UNSPECIFIED, 0, RUVECTOR__V1__DELETE_REQUEST__SELECTOR__NOT_SET, {0} }
 
 
 /*
@@ -743,10 +817,14 @@ struct  Ruvector__V1__CountRequest
    * Only points matching this filter (all when absent).
    */
   Ruvector__V1__Filter *filter;
+  /*
+   * Cluster only: which copy of each shard answers.
+   */
+  Ruvector__V1__ReadFrom read_from;
 };
 #define RUVECTOR__V1__COUNT_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__count_request__descriptor) \
-    , (char *)protobuf_c_empty_string, NULL }
+    , (char *)protobuf_c_empty_string, NULL, RUVECTOR__V1__READ_FROM__READ_FROM_UNSPECIFIED }
 
 
 /*
@@ -791,10 +869,14 @@ struct  Ruvector__V1__ScrollRequest
    * What to include.
    */
   Ruvector__V1__WithOptions *with;
+  /*
+   * Cluster only: which copy of each shard answers.
+   */
+  Ruvector__V1__ReadFrom read_from;
 };
 #define RUVECTOR__V1__SCROLL_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__scroll_request__descriptor) \
-    , (char *)protobuf_c_empty_string, NULL, NULL, 0, NULL }
+    , (char *)protobuf_c_empty_string, NULL, NULL, 0, NULL, RUVECTOR__V1__READ_FROM__READ_FROM_UNSPECIFIED }
 
 
 /*
@@ -911,6 +993,15 @@ struct  Ruvector__V1__SearchRequest
    * Echoed in the response: lets SearchStream clients match answers to questions.
    */
   uint64_t tag;
+  /*
+   * Cluster only: which copy of each shard answers.
+   */
+  Ruvector__V1__ReadFrom read_from;
+  /*
+   * Cluster only: answer from the shards that can answer when some cannot (the response lists
+   * the missing ones) instead of failing with UNAVAILABLE.
+   */
+  protobuf_c_boolean allow_partial;
   Ruvector__V1__SearchRequest__ThresholdCase threshold_case;
   union {
     float score_threshold;
@@ -918,7 +1009,7 @@ struct  Ruvector__V1__SearchRequest
 };
 #define RUVECTOR__V1__SEARCH_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__search_request__descriptor) \
-    , (char *)protobuf_c_empty_string, NULL, 0, NULL, NULL, NULL, 0, 0, RUVECTOR__V1__SEARCH_REQUEST__THRESHOLD__NOT_SET, {0} }
+    , (char *)protobuf_c_empty_string, NULL, 0, NULL, NULL, NULL, 0, 0, RUVECTOR__V1__READ_FROM__READ_FROM_UNSPECIFIED, 0, RUVECTOR__V1__SEARCH_REQUEST__THRESHOLD__NOT_SET, {0} }
 
 
 /*
@@ -973,10 +1064,15 @@ struct  Ruvector__V1__SearchResponse
    * Set on SearchStream when this particular query failed (others continue).
    */
   Ruvector__V1__SearchError *error;
+  /*
+   * Cluster only: shards that did not answer (allow_partial); empty when the answer is complete.
+   */
+  size_t n_missing_shards;
+  uint32_t *missing_shards;
 };
 #define RUVECTOR__V1__SEARCH_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__search_response__descriptor) \
-    , 0,NULL, 0, 0, NULL }
+    , 0,NULL, 0, 0, NULL, 0,NULL }
 
 
 /*
@@ -2277,6 +2373,7 @@ void ruvector__v1__vector_service__restore_snapshot(ProtobufCService *service,
 extern const ProtobufCEnumDescriptor    ruvector__v1__metric__descriptor;
 extern const ProtobufCEnumDescriptor    ruvector__v1__write_wait__descriptor;
 extern const ProtobufCEnumDescriptor    ruvector__v1__index_status__descriptor;
+extern const ProtobufCEnumDescriptor    ruvector__v1__read_from__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__hnsw_config__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__quantization_config__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__scalar_quantization__descriptor;

@@ -1,0 +1,241 @@
+import ClusterEngine
+import ClusterNode
+import Logging
+import RPC
+import Storage
+import Synchronization
+import VectorDatabase
+import VectorEngine
+import Wire
+import WorkControl
+
+/// Sharded, replicated collections on a cluster node: this node's copies of shards (the
+/// `ShardStore`), which of them it leads, the replication streams between copies, and what
+/// the request router needs to send a call to the right copy.
+///
+/// Writes are applied only by a shard's primary (one writer per shard and epoch, so copies
+/// converge by construction: replicas apply the primary's log in its order, with its sequence
+/// numbers). "Write anywhere" means any node accepts the write and forwards it to the primary.
+final class ShardedCollections: Sendable {
+    let store: ShardStore
+    let limits: VectorServiceLimits
+    let logger: Logger
+    let replication: ReplicationHub
+    /// The server's write threads: replicated records are applied and transferred copies
+    /// installed there, never on the shared task pool (whose few threads also carry the Raft
+    /// heartbeats: blocking them with fsyncs cost the leader its quorum contact under load).
+    private let writePool: WorkPool
+    private let nodeBox = NodeBox()
+
+    /// A peer's shard-level call names the shard in this header (and the epoch it routed by).
+    static let shardHeader = "ruvector-shard"
+    static let epochHeader = "ruvector-shard-epoch"
+    /// Which copy a shard-level read wants: "primary" or "any".
+    static let readHeader = "ruvector-read-from"
+    /// A primary takes writes (and primary reads) only while it heard from the Raft leader (or,
+    /// as leader, from a quorum) within this time. The leader replaces a primary it has not
+    /// heard from for `ShardFailover.silenceMillis`, which is longer: by then the old primary
+    /// refuses writes on its own.
+    static let leaseMillis: UInt64 = 1000
+    /// Most shards a collection may have.
+    static let maxShards: UInt32 = 1024
+
+    init(store: ShardStore, limits: VectorServiceLimits, writePool: WorkPool, logger: Logger) {
+        self.store = store
+        self.limits = limits
+        self.writePool = writePool
+        self.logger = logger
+        replication = ReplicationHub(store: store, logger: logger)
+    }
+
+    /// Runs blocking storage work on the write threads (see `writePool`).
+    func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await writePool.run(owner: 0, cancellation: CancellationSignal(), body)
+    }
+
+    func attach(_ node: ClusterNode) {
+        nodeBox.set(node)
+        replication.attach(node, sharding: self)
+    }
+
+    func node() throws -> ClusterNode { try nodeBox.node() }
+
+    /// The collection as this node's metadata has it, if it is sharded.
+    func sharded(_ name: String) -> ClusterMetadata.Collection? {
+        guard let node = try? node(), let collection = node.metadata.metadata.collections[name], collection.isSharded else { return nil }
+        return collection
+    }
+
+    // MARK: Placement
+
+    /// Shards and copies for a new collection, on the members `metadata` has now. Checks the
+    /// request's sharding fields (nothing unchecked is proposed).
+    static func place(_ request: RuvectorV1.CreateCollectionRequest, metadata: ClusterMetadata) throws -> ClusterMetadata.Collection {
+        let members = metadata.members.keys.sorted()
+        guard !members.isEmpty else { throw RPCError(.unavailable, "the cluster has no members yet") }
+        let shards = request.shards == 0 ? UInt32(members.count) : request.shards
+        guard (1...maxShards).contains(shards) else {
+            throw RPCError(.invalidArgument, "shards must be 1-\(maxShards) (0 = one per node), got \(request.shards)")
+        }
+        let defaultFactor = metadata.settings.replicationFactor == 0 ? min(3, UInt32(members.count)) : metadata.settings.replicationFactor
+        let factor = request.replicationFactor == 0 ? min(defaultFactor, UInt32(members.count)) : request.replicationFactor
+        guard (1...16).contains(factor) else {
+            throw RPCError(.invalidArgument, "replication_factor must be 1-16 (0 = min(3, nodes)), got \(request.replicationFactor)")
+        }
+        guard Int(factor) <= members.count else {
+            throw RPCError(.failedPrecondition, "replication_factor \(factor) needs \(factor) nodes; the cluster has \(members.count)")
+        }
+        var consistency = UInt32(bitPattern: request.writeConsistency.rawValue)
+        guard consistency <= 3 else { throw RPCError(.invalidArgument, "write_consistency must be a ReplicationMode, got \(consistency)") }
+        if consistency == 0 { consistency = metadata.settings.replicationMode }
+        let minReplicas = request.minReplicas == 0 ? 1 : request.minReplicas
+        guard minReplicas < 16 else { throw RPCError(.invalidArgument, "min_replicas must be below 16, got \(request.minReplicas)") }
+        let ring = HashRing(nodes: members)
+        // The ring chooses the holders; the primary is the holder leading the fewest shards of
+        // this collection so far (ring order breaks ties), so writes spread over the nodes even
+        // when the shards are few.
+        var leading: [NodeID: Int] = [:]
+        let placed = (0..<shards).map { number -> ClusterMetadata.Shard in
+            let holders = ShardPlacement.replicas(collection: request.name, shard: number, ring: ring, replicationFactor: Int(factor))
+            let primary = holders.min { leading[$0, default: 0] < leading[$1, default: 0] } ?? holders[0]
+            leading[primary, default: 0] += 1
+            return ClusterMetadata.Shard(primary: primary, replicas: holders.filter { $0 != primary })
+        }
+        return ClusterMetadata.Collection(name: request.name, dimension: request.dimension,
+                                          metric: UInt32(bitPattern: request.metric.rawValue), request: request.encoded(),
+                                          createdIndex: 0, shards: placed, replicationFactor: factor,
+                                          writeConsistency: consistency, minReplicas: minReplicas)
+    }
+
+    /// Checks the shard map of a create-collection command from the network.
+    static func validatePlacement(_ collection: ClusterMetadata.Collection) throws {
+        guard collection.shards.count <= maxShards, (1...16).contains(collection.replicationFactor),
+              collection.writeConsistency <= 3, collection.minReplicas < 16 else {
+            throw RPCError(.invalidArgument, "a collection's shards, replication factor or write mode is out of range")
+        }
+        for shard in collection.shards {
+            let holders = shard.holders
+            guard holders.count == Int(collection.replicationFactor), Set(holders).count == holders.count,
+                  !holders.contains(0), shard.epoch == 1 else {
+                throw RPCError(.invalidArgument, "every shard needs replication_factor distinct non-zero nodes at epoch 1")
+            }
+        }
+    }
+
+    /// The shard a point belongs to.
+    static func shard(of key: PointKey, shards: Int) -> UInt32 {
+        switch key {
+        case .number(let n): return ShardPlacement.shard(ofNumeric: n, shards: UInt32(shards))
+        case .uuid(let uuid): return ShardPlacement.shard(of: ShardKey(uuidHigh: uuid.high, low: uuid.low), shards: UInt32(shards))
+        }
+    }
+
+    // MARK: Metadata effects (on the applier's thread, in log order)
+
+    /// Creates this node's copies of a new collection's shards.
+    func created(_ collection: ClusterMetadata.Collection, config: CollectionConfig, selfID: NodeID) throws {
+        for (number, shard) in collection.shards.enumerated() where shard.holders.contains(selfID) {
+            let local = try store.create(ShardStore.ShardID(collection.name, UInt32(number)), config: config)
+            if shard.primary == selfID { try local.beginEpoch(shard.epoch, at: local.durable.lastSequence + 1) }
+        }
+    }
+
+    /// A replica became primary: its epoch starts after its last record.
+    func promoted(collection: String, shard number: UInt32, metadata: ClusterMetadata, selfID: NodeID) throws {
+        guard let shard = metadata.collections[collection]?.shards[Int(number)], shard.primary == selfID,
+              let local = store.get(ShardStore.ShardID(collection, number)) else { return }
+        try local.beginEpoch(shard.epoch, at: local.durable.lastSequence + 1)
+        logger.info("shard primary taken over", metadata: ["collection": "\(collection)", "shard": "\(number)",
+                                                           "epoch": "\(shard.epoch)", "sequence": "\(local.durable.lastSequence)"])
+    }
+
+    /// Makes the copies on this node match `metadata` (after a snapshot replaced it).
+    func restored(_ metadata: ClusterMetadata, configFor: (ClusterMetadata.Collection) throws -> CollectionConfig, selfID: NodeID) throws {
+        for local in store.list() {
+            let shard = metadata.collections[local.collectionName].flatMap { $0.shards.indices.contains(Int(local.number)) ? $0.shards[Int(local.number)] : nil }
+            if shard?.holders.contains(selfID) != true { try store.delete(ShardStore.ShardID(local.collectionName, local.number)) }
+        }
+        for collection in metadata.collections.values where collection.isSharded {
+            try created(collection, config: try configFor(collection), selfID: selfID)
+            for number in collection.shards.indices {
+                try promoted(collection: collection.name, shard: UInt32(number), metadata: metadata, selfID: selfID)
+            }
+        }
+    }
+
+    // MARK: Serving as primary
+
+    /// Whether this node may act as a primary now (see `leaseMillis`).
+    func holdsLease(_ node: ClusterNode) -> Bool {
+        let status = node.status
+        if status.leader == 0 { return false }
+        if status.leader == node.id {
+            // Heard from a quorum of voters (itself included) within the lease.
+            let heard = status.voters.filter { $0 == node.id || (status.lastHeardMillis[$0] ?? .max) <= Self.leaseMillis }
+            return heard.count * 2 > status.voters.count
+        }
+        return (status.lastHeardMillis[status.leader] ?? .max) <= Self.leaseMillis
+    }
+
+    /// This node's copy of `id` if it is the shard's primary at `epoch` (nil: whatever epoch is
+    /// current) and holds its lease; otherwise an error the forwarding node retries on.
+    func requirePrimary(_ id: ShardStore.ShardID, epoch: UInt64?) throws -> (ClusterMetadata.Shard, LocalShard) {
+        let node = try node()
+        guard let collection = node.metadata.metadata.collections[id.collection], collection.shards.indices.contains(Int(id.number)) else {
+            throw RPCError(.notFound, "collection \(MessageText.quoted(id.collection)) has no shard \(id.number)")
+        }
+        let shard = collection.shards[Int(id.number)]
+        guard shard.primary == node.id, epoch == nil || epoch == shard.epoch else {
+            throw RPCError(.unavailable, "node \(node.id) is not the primary of shard \(id) at epoch \(epoch ?? shard.epoch) "
+                + "(node \(shard.primary) is, at epoch \(shard.epoch)); retry", trailingMetadata: Metadata([(Self.epochHeader, "\(shard.epoch)")]))
+        }
+        guard holdsLease(node) else {
+            throw RPCError(.unavailable, "node \(node.id) cannot confirm it is still the primary of shard \(id) (no recent contact with the cluster leader); retry")
+        }
+        guard let local = store.get(id) else {
+            throw RPCError(.unavailable, "node \(node.id) has not created its copy of shard \(id) yet; retry")
+        }
+        return (shard, local)
+    }
+
+    /// Replicas a write in `mode` waits for, of `shard`'s.
+    static func needed(mode: UInt32, minReplicas: UInt32, shard: ClusterMetadata.Shard) -> Int {
+        switch mode {
+        case 3: return shard.replicas.count
+        case 2: return min(Int(minReplicas), shard.replicas.count)
+        default: return 0
+        }
+    }
+
+    /// Runs a write on this node's primary copy (`write` returns its value and the sequence it
+    /// logged), then waits for the replicas `mode` asks for. Returns the value, the sequence and
+    /// how many replicas had it.
+    func primaryWrite<T: Sendable>(_ id: ShardStore.ShardID, epoch: UInt64?, mode: UInt32, minReplicas: UInt32, context: ServerContext,
+                                   _ write: @escaping @Sendable (DurableCollection) async throws -> (T, UInt64))
+        async throws -> (value: T, sequence: UInt64, acknowledged: Int) {
+        let (shard, local) = try requirePrimary(id, epoch: epoch)
+        let tracker = replication.tracker(for: id, epoch: shard.epoch, replicas: shard.replicas)
+        let (value, sequence) = try await write(local.durable)
+        let needed = Self.needed(mode: mode, minReplicas: minReplicas, shard: shard)
+        guard needed > 0 else { return (value, sequence, tracker.acknowledgedCount(sequence, among: shard.replicas)) }
+        do {
+            let acked = try await tracker.wait(for: sequence, needed: needed, among: shard.replicas,
+                                               timeout: ClusterMapping.timeout(context, cap: .seconds(30)))
+            return (value, sequence, acked)
+        } catch let timeout as ReplicationTimeout {
+            throw RPCError(.deadlineExceeded, "written on the primary of shard \(id) (node \(shard.primary), sequence \(sequence)) but only "
+                + "\(timeout.acknowledged) of the \(needed) replicas the write mode needs confirmed it before the deadline; "
+                + "the write may or may not survive a failure of that primary: retry it (upserts and deletes are idempotent)")
+        }
+    }
+}
+
+/// The node, set after construction.
+final class NodeBox: Sendable {
+    private let value = Mutex<ClusterNode?>(nil)
+    func set(_ node: ClusterNode) { value.withLock { $0 = node } }
+    func node() throws -> ClusterNode {
+        guard let node = value.withLock({ $0 }) else { throw RPCError(.unavailable, "the cluster node is starting") }
+        return node
+    }
+}
