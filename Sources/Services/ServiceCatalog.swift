@@ -71,8 +71,8 @@ public final class ServiceCatalog: Sendable {
     private let raftInbound: InboundStreams?
     /// This node's shard copies and their replication (cluster only).
     private let sharding: ShardedCollections?
-    /// The leader's watch over shard primaries (cluster only).
-    private let failover: ShardFailover?
+    /// The leader's watch over the shards: failover and rebalancing (cluster only).
+    private let supervisor: ShardSupervisor?
     private let logger: Logger
 
     /// At shutdown, a collection whose log since its last snapshot is at least this long is
@@ -149,7 +149,7 @@ public final class ServiceCatalog: Sendable {
         self.clusterNode = clusterNode
         self.raftInbound = raftInbound
         sharding = shardingBuilt
-        failover = shardingBuilt.map { ShardFailover(sharding: $0, logger: logger) }
+        supervisor = shardingBuilt.map { ShardSupervisor(sharding: $0, logger: logger) }
         router.register(vectors)
         metrics = ServerMetrics(collections: { collections.list() })
         if let clusterNode { metrics.observeCluster(clusterNode) }
@@ -237,14 +237,14 @@ public final class ServiceCatalog: Sendable {
         guard let clusterNode else { return }
         clusterNode.start(advertisedAddress: advertisedAddress)
         sharding?.replication.reconcile()
-        failover?.start()
+        supervisor?.start()
         if let join { ClusterJoiner(node: clusterNode, via: join, advertisedAddress: advertisedAddress, logger: logger).start() }
     }
 
     /// Stops the cluster node (before `close`).
     public func stopCluster() async {
         raftInbound?.stop()
-        await failover?.stop()
+        await supervisor?.stop()
         await sharding?.replication.stop()
         await clusterNode?.stop()
     }

@@ -32,15 +32,21 @@ public struct ClusterMetadata: Sendable, Equatable {
         public var replicas: [NodeID]
         /// 1 at creation, +1 on every change of primary.
         public var epoch: UInt64
+        /// Nodes receiving a copy (a move in progress): they follow the primary's log like
+        /// replicas but no write waits for them, until a later change makes them replicas.
+        public var incoming: [NodeID]
 
-        public init(primary: NodeID, replicas: [NodeID], epoch: UInt64 = 1) {
+        public init(primary: NodeID, replicas: [NodeID], epoch: UInt64 = 1, incoming: [NodeID] = []) {
             self.primary = primary
             self.replicas = replicas
             self.epoch = epoch
+            self.incoming = incoming
         }
 
         /// Every node holding the shard, the primary first.
         public var holders: [NodeID] { [primary] + replicas }
+        /// Every node with a copy, complete or arriving.
+        public var copies: [NodeID] { holders + incoming }
     }
 
     /// A collection created through the log.
@@ -108,6 +114,10 @@ public struct ClusterMetadata: Sendable, Equatable {
         /// still at `epoch` (a promotion decided on an older view changes nothing); the former
         /// primary stays a replica and the epoch grows by one.
         case promoteShard(collection: String, shard: UInt32, primary: NodeID, epoch: UInt64)
+        /// Replaces a shard's placement with `new` if it is still `expected` (a move's steps:
+        /// copies arriving, then the switch). Every node `new` adds must be a member, and the
+        /// epoch must grow by one exactly when the primary changes.
+        case updateShard(collection: String, shard: UInt32, expected: Shard, new: Shard)
     }
 
     /// What applying a command did.
@@ -162,7 +172,19 @@ public struct ClusterMetadata: Sendable, Equatable {
                 return .conflict("node \(primary) holds no replica of shard \(number) of \(name)")
             }
             collections[name]?.shards[Int(number)] = Shard(primary: primary, replicas: shard.replicas.filter { $0 != primary } + [shard.primary],
-                                                           epoch: epoch + 1)
+                                                           epoch: epoch + 1, incoming: shard.incoming)
+        case .updateShard(let name, let number, let expected, let new):
+            guard let collection = collections[name], Int(number) < collection.shards.count else { return .notFound }
+            guard collection.shards[Int(number)] == expected else { return .conflict("shard \(number) of \(name) changed meanwhile") }
+            // Nodes it adds must be members (one it keeps may be gone: a later change drops it).
+            if let absent = new.copies.first(where: { !expected.copies.contains($0) && members[$0] == nil }) {
+                return .conflict("node \(absent) is not a member")
+            }
+            guard Set(new.copies).count == new.copies.count,
+                  new.epoch == expected.epoch + (new.primary == expected.primary ? 0 : 1) else {
+                return .conflict("a shard's copies must be distinct and its epoch grow exactly when its primary changes")
+            }
+            collections[name]?.shards[Int(number)] = new
         }
         return .applied
     }
@@ -185,6 +207,8 @@ public struct ClusterMetadata: Sendable, Equatable {
         case .reportCapacity(let id, let bytes): w.u8(6); w.u64(id); w.u64(bytes)
         case .promoteShard(let collection, let shard, let primary, let epoch):
             w.u8(7); w.string(collection); w.u32(shard); w.u64(primary); w.u64(epoch)
+        case .updateShard(let collection, let shard, let expected, let new):
+            w.u8(8); w.string(collection); w.u32(shard); write(expected, &w); write(new, &w)
         }
         return w.bytes
     }
@@ -203,6 +227,7 @@ public struct ClusterMetadata: Sendable, Equatable {
             case 5: return .setSettings(Settings(replicationFactor: try r.u32(), replicationMode: try r.u32()))
             case 6: return .reportCapacity(try r.u64(), bytes: try r.u64())
             case 7: return .promoteShard(collection: try r.string(), shard: try r.u32(), primary: try r.u64(), epoch: try r.u64())
+            case 8: return .updateShard(collection: try r.string(), shard: try r.u32(), expected: try readShard(&r), new: try readShard(&r))
             case let kind: throw StorageError(.corrupt, "unknown metadata command \(kind)")
             }
         } catch is BinaryReader.Truncated {
@@ -256,11 +281,24 @@ public struct ClusterMetadata: Sendable, Equatable {
         w.u8s(collection.request); w.u64(collection.createdIndex)
         w.u32(collection.replicationFactor); w.u32(collection.writeConsistency); w.u32(collection.minReplicas)
         w.u64(UInt64(collection.shards.count))
-        for shard in collection.shards {
-            w.u64(shard.primary); w.u64(shard.epoch)
-            w.u64(UInt64(shard.replicas.count))
-            for replica in shard.replicas { w.u64(replica) }
-        }
+        for shard in collection.shards { write(shard, &w) }
+    }
+
+    private static func write(_ shard: Shard, _ w: inout BinaryWriter) {
+        w.u64(shard.primary); w.u64(shard.epoch)
+        w.u64(UInt64(shard.replicas.count))
+        for replica in shard.replicas { w.u64(replica) }
+        w.u64(UInt64(shard.incoming.count))
+        for node in shard.incoming { w.u64(node) }
+    }
+
+    private static func readShard(_ r: inout BinaryReader) throws(BinaryReader.Truncated) -> Shard {
+        let primary = try r.u64(), epoch = try r.u64()
+        var replicas: [NodeID] = []
+        for _ in 0..<(try r.count(elementBytes: 8)) { replicas.append(try r.u64()) }
+        var incoming: [NodeID] = []
+        for _ in 0..<(try r.count(elementBytes: 8)) { incoming.append(try r.u64()) }
+        return Shard(primary: primary, replicas: replicas, epoch: epoch, incoming: incoming)
     }
 
     private static func readCollection(_ r: inout BinaryReader, version: UInt8) throws(BinaryReader.Truncated) -> Collection {
@@ -268,12 +306,7 @@ public struct ClusterMetadata: Sendable, Equatable {
                                     createdIndex: try r.u64())
         guard version >= 2 else { return collection }
         collection.replicationFactor = try r.u32(); collection.writeConsistency = try r.u32(); collection.minReplicas = try r.u32()
-        for _ in 0..<(try r.count(elementBytes: 24)) {
-            let primary = try r.u64(), epoch = try r.u64()
-            var replicas: [NodeID] = []
-            for _ in 0..<(try r.count(elementBytes: 8)) { replicas.append(try r.u64()) }
-            collection.shards.append(Shard(primary: primary, replicas: replicas, epoch: epoch))
-        }
+        for _ in 0..<(try r.count(elementBytes: 32)) { collection.shards.append(try readShard(&r)) }
         return collection
     }
 }

@@ -7,11 +7,16 @@ import Synchronization
 /// What a node does locally when the metadata changes (create or delete a collection's files).
 /// Called on the applier's thread, in log order.
 public protocol MetadataEffects: Sendable {
-    /// A committed command was applied to the metadata with `outcome`; returns whether it
-    /// changed anything on this node besides the metadata (files created or deleted).
-    func applied(_ command: ClusterMetadata.Command, outcome: ClusterMetadata.Outcome, index: UInt64) throws -> Bool
+    /// A committed command was applied to the metadata with `outcome` (`metadata` is the
+    /// state right after it); returns whether it changed anything on this node besides the
+    /// metadata (files created or deleted).
+    func applied(_ command: ClusterMetadata.Command, outcome: ClusterMetadata.Outcome, index: UInt64,
+                 metadata: ClusterMetadata) throws -> Bool
     /// The metadata was replaced by a snapshot from the leader: make the local state match it.
     func restored(_ metadata: ClusterMetadata) throws
+    /// A batch of entries was applied and `metadata` published (what `ClusterNode.metadata`
+    /// reads from now on): work that reads the node's metadata starts here.
+    func published(_ metadata: ClusterMetadata)
 }
 
 /// Applies committed entries to the metadata, in order, on a thread of its own (so a slow
@@ -93,7 +98,7 @@ final class MetadataApplier: @unchecked Sendable {
                     let command = try ClusterMetadata.decode(bytes)
                     outcome = metadata.apply(command, index: entry.index)
                     if entry.index > effectsApplied, let effects {
-                        if try effects.applied(command, outcome: outcome, index: entry.index) { hadEffects = true }
+                        if try effects.applied(command, outcome: outcome, index: entry.index, metadata: metadata) { hadEffects = true }
                     }
                 } catch {
                     logger.error("a committed metadata entry could not be applied here", metadata: [
@@ -113,6 +118,7 @@ final class MetadataApplier: @unchecked Sendable {
         }
         let (metadata, applied) = (self.metadata, self.applied)
         published.withLock { $0 = (metadata, applied) }
+        effects?.published(metadata)
         for resolution in resolutions { resolve(resolution.index, term: resolution.term, outcome: resolution.outcome) }
         onApplied?(applied, metadata)
     }

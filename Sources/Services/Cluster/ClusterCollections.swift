@@ -35,8 +35,8 @@ final class ClusterCollections: MetadataEffects {
 
     // MARK: MetadataEffects (on the applier's thread, in log order)
 
-    func applied(_ command: ClusterMetadata.Command, outcome: ClusterMetadata.Outcome, index: UInt64) throws -> Bool {
-        defer { if outcome == .applied { sharding.replication.reconcile() } }
+    func applied(_ command: ClusterMetadata.Command, outcome: ClusterMetadata.Outcome, index: UInt64,
+                 metadata: ClusterMetadata) throws -> Bool {
         let node = try nodeBox.node()
         switch command {
         case .createCollection(let collection) where outcome == .applied:
@@ -46,16 +46,21 @@ final class ClusterCollections: MetadataEffects {
             _ = try catalog.delete(name)
             try sharding.store.deleteCollection(name)
             return true
-        case .promoteShard(let collection, let shard, _, _) where outcome == .applied:
-            try sharding.promoted(collection: collection, shard: shard, metadata: node.metadata.metadata, selfID: node.id)
+        case .promoteShard(let name, let shard, _, _) where outcome == .applied,
+             .updateShard(let name, let shard, _, _) where outcome == .applied:
+            guard let collection = metadata.collections[name] else { return false }
+            try sharding.shardChanged(collection, shard: shard, selfID: node.id, config: try config(collection))
             return true
         default:
             return false
         }
     }
 
+    func published(_ metadata: ClusterMetadata) {
+        sharding.replication.reconcile()
+    }
+
     func restored(_ metadata: ClusterMetadata) throws {
-        defer { sharding.replication.reconcile() }
         let node = try nodeBox.node()
         for collection in metadata.collections.values where !collection.isSharded && catalog.get(collection.name) == nil {
             try createLocally(collection, selfID: node.id)
@@ -105,6 +110,11 @@ final class ClusterCollections: MetadataEffects {
         case .promoteShard(let collection, _, let primary, _):
             try VectorMapping.checkCollectionName(collection)
             guard primary != 0 else { throw RPCError(.invalidArgument, "a member id is non-zero") }
+        case .updateShard(let collection, _, _, let new):
+            try VectorMapping.checkCollectionName(collection)
+            guard !new.copies.contains(0), new.copies.count <= 32 else {
+                throw RPCError(.invalidArgument, "a shard's copies are at most 32 non-zero member ids")
+            }
         case .setSettings(let settings):
             guard (1...16).contains(settings.replicationFactor), settings.replicationMode <= 3 else {
                 throw RPCError(.invalidArgument, "replication factor must be 1-16 and the mode a ReplicationMode")

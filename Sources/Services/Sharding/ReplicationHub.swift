@@ -42,7 +42,7 @@ final class ReplicationHub: Sendable {
     /// The tracker of `id` at `epoch` (a new one when the epoch changed: acknowledgements made
     /// to an earlier primary do not count for this one). The shard's log keeps what the
     /// slowest replica still needs.
-    func tracker(for id: ShardStore.ShardID, epoch: UInt64, replicas: [NodeID]) -> ReplicaTracker {
+    func tracker(for id: ShardStore.ShardID, epoch: UInt64) -> ReplicaTracker {
         let (tracker, fresh) = state.withLock { state -> (ReplicaTracker, Bool) in
             if let existing = state.trackers[id], existing.epoch == epoch { return (existing, false) }
             let created = ReplicaTracker(epoch: epoch)
@@ -51,9 +51,20 @@ final class ReplicationHub: Sendable {
             return (created, true)
         }
         if fresh, let local = store.get(id) {
-            local.durable.setLogRetentionFloor { [weak tracker] in tracker?.floor(among: replicas) ?? .max }
+            // Every copy following this primary, arriving ones included, as the metadata says now.
+            local.durable.setLogRetentionFloor { [weak self, weak tracker] in
+                guard let tracker, let shard = self?.shard(id) else { return .max }
+                return tracker.floor(among: shard.replicas + shard.incoming)
+            }
         }
         return tracker
+    }
+
+    /// The placement of `id` in this node's metadata.
+    func shard(_ id: ShardStore.ShardID) -> ClusterMetadata.Shard? {
+        guard let shards = (try? nodeBox.node())?.metadata.metadata.collections[id.collection]?.shards,
+              shards.indices.contains(Int(id.number)) else { return nil }
+        return shards[Int(id.number)]
     }
 
     /// The tracker of `id`, if this node served as its primary since it started.
@@ -69,8 +80,8 @@ final class ReplicationHub: Sendable {
             for (number, shard) in collection.shards.enumerated() {
                 let id = ShardStore.ShardID(collection.name, UInt32(number))
                 if shard.primary == node.id {
-                    _ = tracker(for: id, epoch: shard.epoch, replicas: shard.replicas)
-                } else if shard.replicas.contains(node.id) {
+                    _ = tracker(for: id, epoch: shard.epoch)
+                } else if shard.replicas.contains(node.id) || shard.incoming.contains(node.id) {
                     wanted[id] = shard
                 }
             }

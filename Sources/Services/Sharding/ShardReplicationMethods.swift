@@ -66,7 +66,7 @@ enum ShardReplicationMethods {
         try VectorMapping.checkCollectionName(start.collection)
         let id = ShardStore.ShardID(start.collection, start.shard)
         let (shard, local) = try sharding.requirePrimary(id, epoch: nil)
-        guard shard.replicas.contains(start.replicaNodeId) else {
+        guard shard.replicas.contains(start.replicaNodeId) || shard.incoming.contains(start.replicaNodeId) else {
             throw RPCError(.failedPrecondition, "node \(start.replicaNodeId) holds no replica of shard \(id)")
         }
         guard start.epoch <= shard.epoch else {
@@ -84,7 +84,7 @@ enum ShardReplicationMethods {
             throw RPCError(.failedPrecondition, "the primary no longer holds the log of shard \(id) after \(after); "
                 + "the replica must be transferred again", trailingMetadata: resync)
         }
-        let tracker = sharding.replication.tracker(for: id, epoch: shard.epoch, replicas: shard.replicas)
+        let tracker = sharding.replication.tracker(for: id, epoch: shard.epoch)
         let replica = start.replicaNodeId
         tracker.acknowledged(replica, through: after, primaryLast: durable.lastSequence)
         tracker.connected(replica, open: true)
@@ -153,7 +153,7 @@ enum ShardReplicationMethods {
                                                     points: UInt64(try durable.collection.count()))
             if request.checksums { entry.checksum = try durable.contentChecksum(cancellation: cancellation) }
             if let shard, shard.primary == node.id, let tracker = sharding.replication.existingTracker(for: id), tracker.epoch == shard.epoch {
-                entry.replicas = tracker.progress(of: shard.replicas, primaryLast: durable.lastSequence)
+                entry.replicas = tracker.progress(of: shard.replicas + shard.incoming, primaryLast: durable.lastSequence)
             }
             shards.append(entry)
         }

@@ -34,7 +34,7 @@ final class ShardedCollections: Sendable {
     static let readHeader = "ruvector-read-from"
     /// A primary takes writes (and primary reads) only while it heard from the Raft leader (or,
     /// as leader, from a quorum) within this time. The leader replaces a primary it has not
-    /// heard from for `ShardFailover.silenceMillis`, which is longer: by then the old primary
+    /// heard from for `ShardSupervisor.silenceMillis`, which is longer: by then the old primary
     /// refuses writes on its own.
     static let leaseMillis: UInt64 = 1000
     /// Most shards a collection may have.
@@ -116,7 +116,7 @@ final class ShardedCollections: Sendable {
         for shard in collection.shards {
             let holders = shard.holders
             guard holders.count == Int(collection.replicationFactor), Set(holders).count == holders.count,
-                  !holders.contains(0), shard.epoch == 1 else {
+                  !holders.contains(0), shard.epoch == 1, shard.incoming.isEmpty else {
                 throw RPCError(.invalidArgument, "every shard needs replication_factor distinct non-zero nodes at epoch 1")
             }
         }
@@ -134,32 +134,40 @@ final class ShardedCollections: Sendable {
 
     /// Creates this node's copies of a new collection's shards.
     func created(_ collection: ClusterMetadata.Collection, config: CollectionConfig, selfID: NodeID) throws {
-        for (number, shard) in collection.shards.enumerated() where shard.holders.contains(selfID) {
-            let local = try store.create(ShardStore.ShardID(collection.name, UInt32(number)), config: config)
-            if shard.primary == selfID { try local.beginEpoch(shard.epoch, at: local.durable.lastSequence + 1) }
+        for number in collection.shards.indices {
+            try shardChanged(collection, shard: UInt32(number), selfID: selfID, config: config)
         }
     }
 
-    /// A replica became primary: its epoch starts after its last record.
-    func promoted(collection: String, shard number: UInt32, metadata: ClusterMetadata, selfID: NodeID) throws {
-        guard let shard = metadata.collections[collection]?.shards[Int(number)], shard.primary == selfID,
-              let local = store.get(ShardStore.ShardID(collection, number)) else { return }
-        try local.beginEpoch(shard.epoch, at: local.durable.lastSequence + 1)
-        logger.info("shard primary taken over", metadata: ["collection": "\(collection)", "shard": "\(number)",
-                                                           "epoch": "\(shard.epoch)", "sequence": "\(local.durable.lastSequence)"])
+    /// Makes this node's copy of a shard match its placement: created (empty; it fills from the
+    /// primary) when the node holds or receives the shard, deleted when it no longer does, and
+    /// a new epoch begun after its last record when it became the primary.
+    func shardChanged(_ collection: ClusterMetadata.Collection, shard number: UInt32, selfID: NodeID, config: CollectionConfig) throws {
+        guard collection.shards.indices.contains(Int(number)) else { return }
+        let shard = collection.shards[Int(number)]
+        let id = ShardStore.ShardID(collection.name, number)
+        guard shard.copies.contains(selfID) else {
+            if try store.delete(id) { logger.info("shard copy removed (moved away)", metadata: ["shard": "\(id)"]) }
+            return
+        }
+        let local = try store.get(id) ?? store.create(id, config: config)
+        if shard.primary == selfID, shard.epoch > (local.epochHistory.starts.last?.epoch ?? 0) {
+            try local.beginEpoch(shard.epoch, at: local.durable.lastSequence + 1)
+            if shard.epoch > 1 {
+                logger.info("shard primary taken over", metadata: ["shard": "\(id)", "epoch": "\(shard.epoch)",
+                                                                   "sequence": "\(local.durable.lastSequence)"])
+            }
+        }
     }
 
     /// Makes the copies on this node match `metadata` (after a snapshot replaced it).
     func restored(_ metadata: ClusterMetadata, configFor: (ClusterMetadata.Collection) throws -> CollectionConfig, selfID: NodeID) throws {
         for local in store.list() {
             let shard = metadata.collections[local.collectionName].flatMap { $0.shards.indices.contains(Int(local.number)) ? $0.shards[Int(local.number)] : nil }
-            if shard?.holders.contains(selfID) != true { try store.delete(ShardStore.ShardID(local.collectionName, local.number)) }
+            if shard?.copies.contains(selfID) != true { try store.delete(ShardStore.ShardID(local.collectionName, local.number)) }
         }
         for collection in metadata.collections.values where collection.isSharded {
             try created(collection, config: try configFor(collection), selfID: selfID)
-            for number in collection.shards.indices {
-                try promoted(collection: collection.name, shard: UInt32(number), metadata: metadata, selfID: selfID)
-            }
         }
     }
 
@@ -214,7 +222,7 @@ final class ShardedCollections: Sendable {
                                    _ write: @escaping @Sendable (DurableCollection) async throws -> (T, UInt64))
         async throws -> (value: T, sequence: UInt64, acknowledged: Int) {
         let (shard, local) = try requirePrimary(id, epoch: epoch)
-        let tracker = replication.tracker(for: id, epoch: shard.epoch, replicas: shard.replicas)
+        let tracker = replication.tracker(for: id, epoch: shard.epoch)
         let (value, sequence) = try await write(local.durable)
         let needed = Self.needed(mode: mode, minReplicas: minReplicas, shard: shard)
         guard needed > 0 else { return (value, sequence, tracker.acknowledgedCount(sequence, among: shard.replicas)) }

@@ -1,0 +1,201 @@
+import ClusterEngine
+import ClusterNode
+import Logging
+import RPC
+import Synchronization
+import Wire
+
+/// The metadata leader's watch over the shards: failover and rebalancing, both as Raft-committed
+/// shard-map changes that compare and set (a decision made on an old view changes nothing).
+///
+/// Failover: a shard whose primary the leader has not heard from for `silenceMillis` (or that
+/// left the cluster) gets a new primary: the reachable replica with the newest log (latest
+/// epoch, then highest sequence, from `ShardStatus`), so a write any surviving replica
+/// acknowledged survives. The old primary refuses writes on its own before that (its lease,
+/// `ShardedCollections.leaseMillis`, is shorter), and when it comes back it is a replica,
+/// transferred again if its log holds records its successor never had.
+///
+/// Rebalancing: each shard's copies should be the nodes the ring of the current members
+/// assigns (`ShardPlacement.replicas`). A missing copy is added as *incoming* (it follows the
+/// primary's log, by snapshot transfer and then the tail, while no write waits for it); once
+/// every incoming copy has caught up, one change makes the target nodes the shard's holders and
+/// drops the others (whose copies are then deleted). A primary that must move is first replaced
+/// by the target holder that has the most of its log. So a join moves only the shards whose
+/// copies the ring changes, and a move that a crash interrupts resumes from the metadata.
+final class ShardSupervisor: Sendable {
+    static let checkMillis = 100
+    /// How long a primary stays unheard before it is replaced: above the lease, so the old
+    /// primary has stopped accepting writes first.
+    static let silenceMillis: UInt64 = 1500
+    /// Rebalancing runs every this many checks.
+    static let rebalanceEveryChecks = 5
+    /// Shards receiving copies at once, cluster-wide (each is a snapshot transfer).
+    static let maxConcurrentMoves = 4
+    /// An incoming copy this close to its primary's log counts as caught up.
+    static let caughtUpRecords: UInt64 = 64
+
+    private let sharding: ShardedCollections
+    private let logger: Logger
+    private let task = Mutex<Task<Void, Never>?>(nil)
+
+    init(sharding: ShardedCollections, logger: Logger) {
+        self.sharding = sharding
+        self.logger = logger
+    }
+
+    func start() {
+        task.withLock { task in
+            guard task == nil else { return }
+            task = Task { [self] in
+                var checks = 0
+                var ring: (members: [NodeID], ring: HashRing)?
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(Self.checkMillis))
+                    guard let node = try? sharding.node(), node.status.leader == node.id, sharding.holdsLease(node) else { continue }
+                    await failover(node)
+                    checks += 1
+                    guard checks % Self.rebalanceEveryChecks == 0 else { continue }
+                    let members = node.metadata.metadata.members.keys.sorted()
+                    if ring?.members != members { ring = (members, HashRing(nodes: members)) }
+                    if let ring { await rebalance(node, ring: ring.ring) }
+                }
+            }
+        }
+    }
+
+    func stop() async {
+        let running = task.withLock { task in defer { task = nil }; return task }
+        running?.cancel()
+        await running?.value
+    }
+
+    private func silent(_ member: NodeID, _ node: ClusterNode, _ metadata: ClusterMetadata) -> Bool {
+        member != node.id && (metadata.members[member] == nil || (node.status.lastHeardMillis[member] ?? .max) > Self.silenceMillis)
+    }
+
+    // MARK: Failover
+
+    private func failover(_ node: ClusterNode) async {
+        let metadata = node.metadata.metadata
+        for collection in metadata.collections.values where collection.isSharded {
+            for (number, shard) in collection.shards.enumerated() where silent(shard.primary, node, metadata) {
+                let candidates = shard.replicas.filter { !silent($0, node, metadata) }
+                let answers = await logs(of: collection.name, shard: UInt32(number), on: candidates, node)
+                guard let best = answers.max(by: { a, b in
+                    (a.1.lastRecordEpoch, a.1.lastSequence, b.0) < (b.1.lastRecordEpoch, b.1.lastSequence, a.0)
+                }) else { continue }
+                await propose(.promoteShard(collection: collection.name, shard: UInt32(number), primary: best.0, epoch: shard.epoch),
+                              node, what: "shard primary replaced", [
+                                "collection": "\(collection.name)", "shard": "\(number)", "from": "\(shard.primary)", "to": "\(best.0)",
+                                "epoch": "\(shard.epoch + 1)", "sequence": "\(best.1.lastSequence)"])
+            }
+        }
+    }
+
+    /// What each of `nodes` holds of the shard (`ShardStatus`), for those that answer in time.
+    private func logs(of collection: String, shard number: UInt32, on nodes: [NodeID], _ node: ClusterNode) async
+        -> [(NodeID, RuvectorV1.LocalShardStatus)] {
+        let sharding = self.sharding
+        return await withTaskGroup(of: (NodeID, RuvectorV1.LocalShardStatus)?.self) { group in
+            for candidate in nodes {
+                group.addTask {
+                    await Self.status(collection, on: candidate, node, sharding)?.shards.first { $0.shard == number }.map { (candidate, $0) }
+                }
+            }
+            return await group.reduce(into: [(NodeID, RuvectorV1.LocalShardStatus)]()) { if let answer = $1 { $0.append(answer) } }
+        }
+    }
+
+    private static func status(_ collection: String, on target: NodeID, _ node: ClusterNode,
+                               _ sharding: ShardedCollections) async -> RuvectorV1.ShardStatusResponse? {
+        let request = RuvectorV1.ShardStatusRequest(collection: collection)
+        if target == node.id { return try? ShardReplicationMethods.status(request, sharding: sharding, node: node) }
+        do {
+            let channel = try await node.channel(to: target)
+            let (bytes, _) = try await channel.unary("/ruvector.v1.ClusterService/ShardStatus", request: request.encoded(),
+                                                     timeout: .milliseconds(500))
+            return try RuvectorV1.ShardStatusResponse(decoding: bytes)
+        } catch {
+            return nil
+        }
+    }
+
+    private func propose(_ command: ClusterMetadata.Command, _ node: ClusterNode, what: String, _ details: Logger.Metadata) async {
+        do {
+            let outcome = try await node.propose(command, timeout: .seconds(2))
+            var metadata = details
+            metadata["outcome"] = "\(outcome)"
+            logger.info("\(what)", metadata: metadata)
+        } catch {
+            logger.warning("shard change not committed; retrying", metadata: details.merging(["error": "\(error)"]) { $1 })
+        }
+    }
+
+    // MARK: Rebalancing
+
+    private func rebalance(_ node: ClusterNode, ring: HashRing) async {
+        let metadata = node.metadata.metadata
+        var moving = metadata.collections.values.reduce(0) { $0 + $1.shards.filter { !$0.incoming.isEmpty }.count }
+        for collection in metadata.collections.values.sorted(by: { $0.name < $1.name }) where collection.isSharded {
+            let factor = min(Int(collection.replicationFactor), ring.nodes.count)
+            var progress: [UInt32: RuvectorV1.LocalShardStatus]?
+            for (index, shard) in collection.shards.enumerated() {
+                let number = UInt32(index)
+                let target = ShardPlacement.replicas(collection: collection.name, shard: number, ring: ring, replicationFactor: factor)
+                guard Set(shard.holders) != Set(target) || !shard.incoming.isEmpty else { continue }
+                // A silent primary is failover's first; moves wait for a live one.
+                guard !silent(shard.primary, node, metadata) else { continue }
+                let missing = target.filter { !shard.copies.contains($0) }
+                var change = shard
+                change.incoming = shard.incoming.filter { target.contains($0) }
+                if !missing.isEmpty {
+                    guard moving < Self.maxConcurrentMoves || !shard.incoming.isEmpty else { continue }
+                    if shard.incoming.isEmpty { moving += 1 }
+                    change.incoming += missing
+                    await propose(.updateShard(collection: collection.name, shard: number, expected: shard, new: change), node,
+                                  what: "shard copies arriving", ["shard": "\(collection.name)/\(number)", "nodes": "\(missing)"])
+                    continue
+                }
+                // Every target node has a copy: switch once the arriving ones caught up.
+                if progress == nil {
+                    progress = await primaryProgress(collection, node)
+                }
+                guard let status = progress?[number], status.epoch == shard.epoch else { continue }
+                let acked = Dictionary(status.replicas.map { ($0.nodeId, $0) }, uniquingKeysWith: { first, _ in first })
+                let caughtUp = { (id: NodeID) -> Bool in
+                    id == shard.primary || (acked[id].map { $0.connected && $0.lagRecords <= Self.caughtUpRecords } ?? false)
+                }
+                guard change.incoming.allSatisfy(caughtUp) else { continue }
+                var switched: ClusterMetadata.Shard
+                if target.contains(shard.primary) {
+                    switched = ClusterMetadata.Shard(primary: shard.primary, replicas: target.filter { $0 != shard.primary }, epoch: shard.epoch)
+                } else {
+                    // The primary moves: to a target copy that has all of its log right now (a
+                    // write the old primary takes before it learns of the change is one an async
+                    // write may lose, as in a failover; sync writes reach every replica first).
+                    guard let next = target.first(where: { acked[$0].map { $0.connected && $0.lagRecords == 0 } ?? false }) else {
+                        continue
+                    }
+                    switched = ClusterMetadata.Shard(primary: next, replicas: target.filter { $0 != next }, epoch: shard.epoch + 1)
+                }
+                await propose(.updateShard(collection: collection.name, shard: number, expected: shard, new: switched), node,
+                              what: "shard moved", ["shard": "\(collection.name)/\(number)", "from": "\(shard.holders)",
+                                                    "to": "\(switched.holders)", "epoch": "\(switched.epoch)"])
+            }
+        }
+    }
+
+    /// Each shard's state on its primary (replicas' progress), for the shards of `collection`
+    /// whose primary answers.
+    private func primaryProgress(_ collection: ClusterMetadata.Collection, _ node: ClusterNode) async -> [UInt32: RuvectorV1.LocalShardStatus] {
+        let primaries = Set(collection.shards.map(\.primary))
+        let sharding = self.sharding
+        let answers = await withTaskGroup(of: RuvectorV1.ShardStatusResponse?.self) { group in
+            for primary in primaries { group.addTask { await Self.status(collection.name, on: primary, node, sharding) } }
+            return await group.reduce(into: [RuvectorV1.ShardStatusResponse]()) { if let answer = $1 { $0.append(answer) } }
+        }
+        var progress: [UInt32: RuvectorV1.LocalShardStatus] = [:]
+        for answer in answers { for shard in answer.shards where shard.primary { progress[shard.shard] = shard } }
+        return progress
+    }
+}
