@@ -153,6 +153,7 @@ public final class ServiceCatalog: Sendable {
         router.register(vectors)
         metrics = ServerMetrics(collections: { collections.list() })
         if let clusterNode { metrics.observeCluster(clusterNode) }
+        if let shardingBuilt { metrics.observeSharding(shardingBuilt) }
         let graph = try DurableGraphDatabase.open(options.dataDirectory + "/graph", options: durability)
         let recovered = graph.committedStore
         logger.info("graph recovered", metadata: [

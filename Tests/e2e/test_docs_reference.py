@@ -154,8 +154,8 @@ def test_every_cluster_metric_family_is_documented_and_every_documented_family_e
     port = free_ports(1)[0]
     exposition = _scrape(["--listen", f"127.0.0.1:{port}", "--node-id", "1", "--cluster", f"1=127.0.0.1:{port}"],
                          tmp_path / "data")
-    families = {f for f in re.findall(r"^# TYPE (\S+) ", exposition, re.M) if f.startswith("ruvector_raft_")}
-    assert "ruvector_raft_term" in families, exposition
+    families = {f for f in re.findall(r"^# TYPE (\S+) ", exposition, re.M) if f.startswith(("ruvector_raft_", "ruvector_shard_"))}
+    assert {"ruvector_raft_term", "ruvector_shard_replica_lag_records"} <= families, exposition
     documented = set()
     for row in _tables(_section(OPERATIONS.read_text(encoding="utf-8"), "Cluster metrics")):
         documented.update(re.findall(r"^`(ruvector_[a-z_]+)", row[0]))

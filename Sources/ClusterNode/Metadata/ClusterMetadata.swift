@@ -14,11 +14,15 @@ public struct ClusterMetadata: Sendable, Equatable {
         public var address: String
         /// The memory it may hold (its `--memory-limit`), as it reported it; 0 until it does.
         public var capacityBytes: UInt64 = 0
+        /// Leaving: no new shard is placed on it and its copies move to the other members
+        /// (`Leave` removes it once they have).
+        public var draining = false
 
-        public init(id: NodeID, address: String, capacityBytes: UInt64 = 0) {
+        public init(id: NodeID, address: String, capacityBytes: UInt64 = 0, draining: Bool = false) {
             self.id = id
             self.address = address
             self.capacityBytes = capacityBytes
+            self.draining = draining
         }
     }
 
@@ -118,6 +122,8 @@ public struct ClusterMetadata: Sendable, Equatable {
         /// copies arriving, then the switch). Every node `new` adds must be a member, and the
         /// epoch must grow by one exactly when the primary changes.
         case updateShard(collection: String, shard: UInt32, expected: Shard, new: Shard)
+        /// Marks a member as leaving (see `Member.draining`).
+        case drainMember(NodeID)
     }
 
     /// What applying a command did.
@@ -173,6 +179,10 @@ public struct ClusterMetadata: Sendable, Equatable {
             }
             collections[name]?.shards[Int(number)] = Shard(primary: primary, replicas: shard.replicas.filter { $0 != primary } + [shard.primary],
                                                            epoch: epoch + 1, incoming: shard.incoming)
+        case .drainMember(let id):
+            guard members[id] != nil else { return .notFound }
+            guard members[id]?.draining != true else { return .alreadyExists }
+            members[id]?.draining = true
         case .updateShard(let name, let number, let expected, let new):
             guard let collection = collections[name], Int(number) < collection.shards.count else { return .notFound }
             guard collection.shards[Int(number)] == expected else { return .conflict("shard \(number) of \(name) changed meanwhile") }
@@ -209,6 +219,7 @@ public struct ClusterMetadata: Sendable, Equatable {
             w.u8(7); w.string(collection); w.u32(shard); w.u64(primary); w.u64(epoch)
         case .updateShard(let collection, let shard, let expected, let new):
             w.u8(8); w.string(collection); w.u32(shard); write(expected, &w); write(new, &w)
+        case .drainMember(let id): w.u8(9); w.u64(id)
         }
         return w.bytes
     }
@@ -220,7 +231,7 @@ public struct ClusterMetadata: Sendable, Equatable {
             let written = try r.u8()
             guard (1...version).contains(written) else { throw StorageError(.corrupt, "metadata command of an unknown version") }
             switch try r.u8() {
-            case 1: return .addMember(try readMember(&r))
+            case 1: return .addMember(try readMember(&r, version: written))
             case 2: return .removeMember(try r.u64())
             case 3: return .createCollection(try readCollection(&r, version: written))
             case 4: return .deleteCollection(try r.string())
@@ -228,6 +239,7 @@ public struct ClusterMetadata: Sendable, Equatable {
             case 6: return .reportCapacity(try r.u64(), bytes: try r.u64())
             case 7: return .promoteShard(collection: try r.string(), shard: try r.u32(), primary: try r.u64(), epoch: try r.u64())
             case 8: return .updateShard(collection: try r.string(), shard: try r.u32(), expected: try readShard(&r), new: try readShard(&r))
+            case 9: return .drainMember(try r.u64())
             case let kind: throw StorageError(.corrupt, "unknown metadata command \(kind)")
             }
         } catch is BinaryReader.Truncated {
@@ -255,7 +267,7 @@ public struct ClusterMetadata: Sendable, Equatable {
             let written = try r.u8()
             guard (1...Self.version).contains(written) else { throw StorageError(.corrupt, "metadata snapshot of an unknown version") }
             for _ in 0..<(try r.count(elementBytes: 20)) {
-                let member = try Self.readMember(&r)
+                let member = try Self.readMember(&r, version: written)
                 members[member.id] = member
             }
             for _ in 0..<(try r.count(elementBytes: 28)) {
@@ -269,11 +281,13 @@ public struct ClusterMetadata: Sendable, Equatable {
     }
 
     private static func write(_ member: Member, _ w: inout BinaryWriter) {
-        w.u64(member.id); w.string(member.address); w.u64(member.capacityBytes)
+        w.u64(member.id); w.string(member.address); w.u64(member.capacityBytes); w.u8(member.draining ? 1 : 0)
     }
 
-    private static func readMember(_ r: inout BinaryReader) throws(BinaryReader.Truncated) -> Member {
-        Member(id: try r.u64(), address: try r.string(), capacityBytes: try r.u64())
+    private static func readMember(_ r: inout BinaryReader, version: UInt8) throws(BinaryReader.Truncated) -> Member {
+        var member = Member(id: try r.u64(), address: try r.string(), capacityBytes: try r.u64())
+        if version >= 2 { member.draining = try r.u8() != 0 }
+        return member
     }
 
     private static func write(_ collection: Collection, _ w: inout BinaryWriter) {

@@ -105,7 +105,7 @@ final class ClusterCollections: MetadataEffects {
             }
         case .removeMember(let id):
             guard id != 0 else { throw RPCError(.invalidArgument, "a member id is non-zero") }
-        case .reportCapacity(let id, _):
+        case .reportCapacity(let id, _), .drainMember(let id):
             guard id != 0 else { throw RPCError(.invalidArgument, "a member id is non-zero") }
         case .promoteShard(let collection, _, let primary, _):
             try VectorMapping.checkCollectionName(collection)

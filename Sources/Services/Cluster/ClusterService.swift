@@ -61,6 +61,7 @@ struct ClusterService: RPCService {
                         || node.metadata.metadata.members[request.nodeId] != nil else {
                     throw ClusterError(.failedPrecondition, "node \(request.nodeId) is not a member")
                 }
+                try await Self.drain(request.nodeId, node: node, timeout: ClusterMapping.timeout(context, cap: .seconds(120)))
                 if request.nodeId == node.id {
                     // The leader does not remove itself: it hands over first, and the new leader removes it.
                     guard let target = status.voters.first(where: { $0 != node.id }) else {
@@ -102,6 +103,26 @@ struct ClusterService: RPCService {
             }
         }
         ShardReplicationMethods.register(into: &router, sharding: sharding, node: node, service: vectors)
+    }
+
+    /// Before a member leaves, its shard copies move to the others (the leader's rebalancing
+    /// does it once the member is marked draining): waits until it holds none. A wait cut
+    /// short by the deadline fails with DEADLINE_EXCEEDED and the move goes on; calling Leave
+    /// again continues.
+    private static func drain(_ id: NodeID, node: ClusterNode, timeout: Duration) async throws {
+        func held() -> Int {
+            node.metadata.metadata.collections.values.reduce(0) { $0 + $1.shards.filter { $0.copies.contains(id) }.count }
+        }
+        guard held() > 0 else { return }
+        _ = try await node.propose(.drainMember(id), timeout: timeout)
+        let deadline = ContinuousClock.now + timeout
+        while held() > 0 {
+            guard ContinuousClock.now < deadline else {
+                throw ClusterError(.deadlineExceeded, "node \(id) still holds \(held()) shard copies; they are moving to the other members: "
+                    + "call Leave again to wait for the rest")
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
     }
 
     /// Membership changes go one at a time: while another is pending, wait a little and retry.

@@ -3,6 +3,7 @@ import RPC
 import Synchronization
 import VectorDatabase
 import VectorEngine
+import Wire
 
 /// The server's Prometheus metrics: calls by method and status, call latency histograms by
 /// method (both fed by `RPC.ServerConfiguration.callObserver`), and, read at scrape time,
@@ -33,6 +34,7 @@ public final class ServerMetrics: Sendable {
     private let collections: @Sendable () -> [DurableCollection]
     private let connectionCounts = Mutex<(@Sendable () -> ConnectionCounts)?>(nil)
     private let clusterNode = Mutex<ClusterNode?>(nil)
+    private let sharding = Mutex<ShardedCollections?>(nil)
 
     /// Metrics for a server whose collections `collections()` lists at scrape time.
     public init(collections: @escaping @Sendable () -> [DurableCollection]) {
@@ -57,6 +59,34 @@ public final class ServerMetrics: Sendable {
     /// Reports this server's cluster node from now on.
     public func observeCluster(_ node: ClusterNode) {
         clusterNode.withLock { $0 = node }
+    }
+
+    /// Also reports this node's shard copies and, on their primaries, the replicas' lag.
+    func observeSharding(_ shards: ShardedCollections) {
+        sharding.withLock { $0 = shards }
+    }
+
+    /// Shard copies on this node: their log position, and on a primary each replica's lag.
+    private func shardExposition(_ node: ClusterNode, _ shards: ShardedCollections) -> String {
+        guard let status = try? ShardReplicationMethods.status(RuvectorV1.ShardStatusRequest(), sharding: shards, node: node) else { return "" }
+        var out = "# HELP ruvector_shard_last_sequence Sequence of the last record in a shard copy's log on this node.\n"
+        out += "# TYPE ruvector_shard_last_sequence gauge\n"
+        for copy in status.shards {
+            out += "ruvector_shard_last_sequence{collection=\"\(copy.collection)\",shard=\"\(copy.shard)\",role=\"\(copy.primary ? "primary" : "replica")\"} \(copy.lastSequence)\n"
+        }
+        out += "# HELP ruvector_shard_replica_lag_records Records a replica is behind its primary (reported by the primary).\n"
+        out += "# TYPE ruvector_shard_replica_lag_records gauge\n"
+        var seconds = "# HELP ruvector_shard_replica_lag_seconds Time since a replica last had everything its primary logged (0: caught up; reported by the primary).\n"
+        seconds += "# TYPE ruvector_shard_replica_lag_seconds gauge\n"
+        for copy in status.shards where copy.primary {
+            for replica in copy.replicas {
+                let labels = "collection=\"\(copy.collection)\",shard=\"\(copy.shard)\",replica=\"\(replica.nodeId)\""
+                out += "ruvector_shard_replica_lag_records{\(labels)} \(replica.lagRecords)\n"
+                let lag = replica.lagMillis == .max ? "+Inf" : "\(Double(replica.lagMillis) / 1000)"
+                seconds += "ruvector_shard_replica_lag_seconds{\(labels)} \(lag)\n"
+            }
+        }
+        return out + seconds
     }
 
     /// The cluster node's families: term, leader, indexes, changes, snapshots, per-peer lag and
@@ -121,7 +151,10 @@ public final class ServerMetrics: Sendable {
             out += "# HELP ruvector_connections_refused_total Connections refused at the connection limit since start.\n"
             out += "# TYPE ruvector_connections_refused_total counter\nruvector_connections_refused_total \(counts.refusedTotal)\n"
         }
-        if let node = clusterNode.withLock({ $0 }) { out += clusterExposition(node) }
+        if let node = clusterNode.withLock({ $0 }) {
+            out += clusterExposition(node)
+            if let shards = sharding.withLock({ $0 }) { out += shardExposition(node, shards) }
+        }
         out += "# HELP ruvector_rpc_requests_total gRPC calls served, by method and final status.\n"
         out += "# TYPE ruvector_rpc_requests_total counter\n"
         for (method, codes) in snapshot.calls.sorted(by: { $0.key < $1.key }) {

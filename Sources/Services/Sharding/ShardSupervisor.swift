@@ -55,7 +55,8 @@ final class ShardSupervisor: Sendable {
                     await failover(node)
                     checks += 1
                     guard checks % Self.rebalanceEveryChecks == 0 else { continue }
-                    let members = node.metadata.metadata.members.keys.sorted()
+                    // Draining members (leaving) take no shard: the ring is the others.
+                    let members = node.metadata.metadata.members.values.filter { !$0.draining }.map(\.id).sorted()
                     if ring?.members != members { ring = (members, HashRing(nodes: members)) }
                     if let ring { await rebalance(node, ring: ring.ring) }
                 }

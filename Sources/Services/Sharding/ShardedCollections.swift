@@ -71,8 +71,8 @@ final class ShardedCollections: Sendable {
     /// Shards and copies for a new collection, on the members `metadata` has now. Checks the
     /// request's sharding fields (nothing unchecked is proposed).
     static func place(_ request: RuvectorV1.CreateCollectionRequest, metadata: ClusterMetadata) throws -> ClusterMetadata.Collection {
-        let members = metadata.members.keys.sorted()
-        guard !members.isEmpty else { throw RPCError(.unavailable, "the cluster has no members yet") }
+        let members = metadata.members.values.filter { !$0.draining }.map(\.id).sorted()
+        guard !members.isEmpty else { throw RPCError(.unavailable, "the cluster has no members that take shards") }
         let shards = request.shards == 0 ? UInt32(members.count) : request.shards
         guard (1...maxShards).contains(shards) else {
             throw RPCError(.invalidArgument, "shards must be 1-\(maxShards) (0 = one per node), got \(request.shards)")
@@ -190,7 +190,7 @@ final class ShardedCollections: Sendable {
     func requirePrimary(_ id: ShardStore.ShardID, epoch: UInt64?) throws -> (ClusterMetadata.Shard, LocalShard) {
         let node = try node()
         guard let collection = node.metadata.metadata.collections[id.collection], collection.shards.indices.contains(Int(id.number)) else {
-            throw RPCError(.notFound, "collection \(MessageText.quoted(id.collection)) has no shard \(id.number)")
+            throw RPCError(.unavailable, "this node knows no shard \(id) (it has not applied its creation yet, or it was deleted); retry")
         }
         let shard = collection.shards[Int(id.number)]
         guard shard.primary == node.id, epoch == nil || epoch == shard.epoch else {

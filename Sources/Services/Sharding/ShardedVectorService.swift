@@ -155,7 +155,7 @@ extension VectorService {
     private func primaryUpsert(_ request: RuvectorV1.UpsertRequest, _ id: ShardStore.ShardID, epoch: UInt64?, _ context: ServerContext,
                                _ sharding: ShardedCollections) async throws -> RuvectorV1.UpdateResult {
         guard let collection = sharding.sharded(id.collection), collection.shards.indices.contains(Int(id.number)) else {
-            throw RPCError(.notFound, "collection \(MessageText.quoted(id.collection)) has no shard \(id.number)")
+            throw RPCError(.unavailable, "this node knows no shard \(id) (it has not applied its creation yet, or it was deleted); retry")
         }
         let (mode, minReplicas) = try mode(request.consistency, request.minReplicas, collection)
         let shards = collection.shards.count
@@ -176,7 +176,7 @@ extension VectorService {
     private func primaryDelete(_ request: RuvectorV1.DeleteRequest, _ id: ShardStore.ShardID, epoch: UInt64?, _ context: ServerContext,
                                _ sharding: ShardedCollections) async throws -> RuvectorV1.UpdateResult {
         guard let collection = sharding.sharded(id.collection) else {
-            throw RPCError(.notFound, "collection \(MessageText.quoted(id.collection)) does not exist")
+            throw RPCError(.unavailable, "this node knows no shard \(id) (it has not applied its creation yet, or it was deleted); retry")
         }
         let (mode, minReplicas) = try mode(request.consistency, request.minReplicas, collection)
         let (result, sequence, acked) = try await sharding.primaryWrite(id, epoch: epoch, mode: mode, minReplicas: minReplicas,

@@ -38,6 +38,12 @@ struct VectorService: RPCService {
     func collection(_ name: String) throws -> DurableCollection {
         guard let collection = catalog.get(name) else {
             try VectorMapping.checkCollectionName(name)
+            if sharding?.sharded(name) != nil {
+                // Only the snapshot methods get here with a sharded collection: its points are
+                // spread over shard copies, each snapshotting itself (automatic snapshots).
+                throw RPCError(.failedPrecondition, "collection \(MessageText.quoted(name)) is sharded across the cluster; "
+                    + "snapshots of a sharded collection are not available through VectorService yet")
+            }
             throw RPCError(.notFound, "collection \(MessageText.quoted(name)) does not exist; create it with CreateCollection")
         }
         return collection
