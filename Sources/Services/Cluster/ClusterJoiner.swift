@@ -44,6 +44,8 @@ struct ClusterJoiner: Sendable {
                 if attempt == 1 || attempt % 20 == 0 {
                     logger.warning("joining the cluster failed; retrying", metadata: ["via": "\(target)", "error": "\(error)"])
                 }
+                // A hinted leader that cannot be reached may be gone: ask the given member again.
+                target = via
             }
             try? await Task.sleep(for: .milliseconds(250))
         }
