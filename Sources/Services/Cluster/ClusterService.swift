@@ -114,6 +114,11 @@ struct ClusterService: RPCService {
             node.metadata.metadata.collections.values.reduce(0) { $0 + $1.shards.filter { $0.copies.contains(id) }.count }
         }
         guard held() > 0 else { return }
+        let others = node.metadata.metadata.members.values.filter { $0.id != id && !$0.draining }
+        guard !others.isEmpty else {
+            throw ClusterError(.failedPrecondition, "node \(id) holds \(held()) shard copies and no other member can take them; "
+                + "delete its collections or add a node first")
+        }
         _ = try await node.propose(.drainMember(id), timeout: timeout)
         let deadline = ContinuousClock.now + timeout
         while held() > 0 {
