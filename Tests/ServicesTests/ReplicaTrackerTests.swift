@@ -1,0 +1,41 @@
+import Testing
+@testable import Services
+
+@Suite("Replica tracker: what writes wait for")
+struct ReplicaTrackerTests {
+    @Test("a write waits for the replicas its mode needs, counts only those asked about, and wakes on the acknowledgement")
+    func waits() async throws {
+        let tracker = ReplicaTracker(epoch: 1)
+        tracker.acknowledged(2, through: 5, primaryLast: 5)
+        #expect(try await tracker.wait(for: 5, needed: 1, among: [2, 3], timeout: .seconds(1)) == 1)
+        #expect(tracker.acknowledgedCount(5, among: [3]) == 0)
+        async let both = tracker.wait(for: 7, needed: 2, among: [2, 3], timeout: .seconds(10))
+        try await Task.sleep(for: .milliseconds(20))
+        tracker.acknowledged(2, through: 7, primaryLast: 7)
+        tracker.acknowledged(9, through: 7, primaryLast: 7)      // not a replica it waits for
+        tracker.acknowledged(3, through: 8, primaryLast: 8)
+        #expect(try await both == 2)
+        #expect(tracker.floor(among: [2, 3]) == 7)
+    }
+
+    @Test("a write whose replicas do not confirm in time fails saying how many did; failAll ends the waits")
+    func timeoutsAndFailure() async throws {
+        let tracker = ReplicaTracker(epoch: 1)
+        tracker.acknowledged(2, through: 3, primaryLast: 4)
+        await #expect(throws: ReplicationTimeout.self) {
+            try await tracker.wait(for: 4, needed: 1, among: [2], timeout: .milliseconds(30))
+        }
+        do {
+            _ = try await tracker.wait(for: 4, needed: 2, among: [2, 3], timeout: .zero)
+            Issue.record("a zero timeout must fail at once")
+        } catch let timeout as ReplicationTimeout {
+            #expect(timeout.acknowledged == 0)
+        }
+        let waiting = Task { try await tracker.wait(for: 10, needed: 1, among: [2], timeout: .seconds(10)) }
+        try await Task.sleep(for: .milliseconds(20))
+        tracker.failAll(CancellationError())
+        await #expect(throws: CancellationError.self) { try await waiting.value }
+        let progress = tracker.progress(of: [2, 3], primaryLast: 4)
+        #expect(progress.map(\.lagRecords) == [1, 4] && progress[1].lagMillis == .max && !progress[0].connected)
+    }
+}
