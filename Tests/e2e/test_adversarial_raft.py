@@ -143,3 +143,62 @@ def test_cluster_calls_check_their_arguments(one_node):
     # A proposal forwarded with bytes that are no command is refused, not logged.
     raft = raft_pb2_grpc.RaftServiceStub(channel)
     expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: raft.Propose(raft_pb2.ProposeRequest(command=b"\x07\x01", **{"from": 2}), timeout=5))
+
+
+def test_hostile_shard_streams_and_calls_are_refused(one_node):
+    """Replicate, TransferShard, ShardStatus and the shard-level headers of VectorService check
+    what they get: no stream starts without a valid start from a replica of the shard, a point
+    written through a shard header must belong to that shard, and the node keeps serving."""
+    channel = grpc.insecure_channel(one_node.address)
+    cluster = cluster_pb2_grpc.ClusterServiceStub(channel)
+    wait_leader(cluster)
+    vectors = vector_pb2_grpc.VectorServiceStub(channel)
+    vectors.CreateCollection(vector_pb2.CreateCollectionRequest(name="docs", dimension=4, metric=vector_pb2.METRIC_L2,
+                                                                shards=4), timeout=5)
+    point = lambda i: vector_pb2.PointStruct(id=common_pb2.PointId(num=i), vector=common_pb2.Vector(values=[1, 2, 3, float(i)]))
+
+    def replicate(*acks):
+        return list(cluster.Replicate(iter(acks), timeout=5))
+
+    # No start first, or an ack before the start: refused.
+    expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: replicate(cluster_pb2.ReplicationAck(applied_sequence=3)))
+    expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: replicate())
+    start = lambda **kw: cluster_pb2.ReplicationAck(start=cluster_pb2.ReplicationStart(**kw))
+    # A shard that does not exist, a bad name, a node that holds no replica (a one-node cluster has none).
+    expect_status(grpc.StatusCode.UNAVAILABLE, lambda: replicate(start(collection="docs", shard=99, replica_node_id=2)))
+    expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: replicate(start(collection="../etc", shard=0, replica_node_id=2)))
+    expect_status(grpc.StatusCode.FAILED_PRECONDITION, lambda: replicate(start(collection="docs", shard=0, replica_node_id=7)))
+    # TransferShard: chunk size bounds, unknown shard.
+    transfer = lambda **kw: list(cluster.TransferShard(cluster_pb2.TransferShardRequest(**kw), timeout=5))
+    expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: transfer(collection="docs", shard=0, chunk_bytes=1))
+    expect_status(grpc.StatusCode.UNAVAILABLE, lambda: transfer(collection="docs", shard=42))
+    expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: cluster.ShardStatus(cluster_pb2.ShardStatusRequest(collection="a/b"), timeout=5))
+    status = cluster.ShardStatus(cluster_pb2.ShardStatusRequest(collection="docs", checksums=True), timeout=5)
+    assert sorted(s.shard for s in status.shards) == [0, 1, 2, 3] and all(s.primary for s in status.shards)
+
+    # Shard-level headers: the shard must be a number, and every point must belong to the shard named.
+    bad = [("ruvector-shard", "x")]
+    expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: vectors.Upsert(
+        vector_pb2.UpsertRequest(collection="docs", points=[point(1)]), metadata=bad, timeout=5))
+    owners = {}
+    for i in range(40):
+        for shard in range(4):
+            try:
+                vectors.Upsert(vector_pb2.UpsertRequest(collection="docs", points=[point(i)]), timeout=5,
+                               metadata=[("ruvector-shard", str(shard))])
+                owners[i] = shard
+            except grpc.RpcError as error:
+                assert error.code() == grpc.StatusCode.INVALID_ARGUMENT and "belongs to shard" in error.details()
+    assert len(owners) == 40          # each point was taken by exactly its own shard, refused by the others
+    assert vectors.Count(vector_pb2.CountRequest(collection="docs"), timeout=5).count == 40
+    # Snapshots of a sharded collection are not offered: a clear FAILED_PRECONDITION.
+    expect_status(grpc.StatusCode.FAILED_PRECONDITION,
+                  lambda: vectors.CreateSnapshot(vector_pb2.CreateSnapshotRequest(collection="docs"), timeout=5))
+    # Sharding fields out of range.
+    for fields in ({"shards": 5000}, {"replication_factor": 2}, {"replication_factor": 17}, {"min_replicas": 99},
+                   {"write_consistency": 9}):
+        code = (grpc.StatusCode.FAILED_PRECONDITION if fields == {"replication_factor": 2} else grpc.StatusCode.INVALID_ARGUMENT)
+        expect_status(code, lambda: vectors.CreateCollection(vector_pb2.CreateCollectionRequest(
+            name="other", dimension=4, metric=vector_pb2.METRIC_L2, **fields), timeout=5))
+    state = cluster.GetState(cluster_pb2.GetStateRequest(), timeout=5)
+    assert [c.name for c in state.collections] == ["docs"]
