@@ -18,7 +18,7 @@ enum EmbeddedDescriptorIndex {
         "grpc/testing/test.proto",
     ]
     /// (offset, length) of each file's FileDescriptorProto in the blob.
-    static let fileRanges: [Swift.Int] = [0, 2347, 2347, 8177, 10524, 3719, 14243, 4511, 18754, 1956, 20710, 2653, 23363, 3581, 26944, 557, 27501, 1744, 29245, 1812, 31057, 101, 31158, 5012, 36170, 1610]
+    static let fileRanges: [Swift.Int] = [0, 2347, 2347, 8177, 10524, 3763, 14287, 4511, 18798, 1956, 20754, 2653, 23407, 3581, 26988, 557, 27545, 1744, 29289, 1812, 31101, 101, 31202, 5012, 36214, 1610]
     /// Direct dependencies of each file, as indices into `fileNames`.
     static let fileDependencies: [[Swift.Int]] = [
         [],

@@ -4045,12 +4045,15 @@ extension RuvectorV1 {
         public var replicaLagMillis: [Swift.UInt64] = []
         /// Sequence of the primary's last logged record (0 when unknown).
         public var primarySequence: Swift.UInt64 = 0
+        /// Nodes receiving a copy (a move in progress): they follow the primary's log; no write waits
+        /// for them until the move switches them in.
+        public var incomingNodeIds: [Swift.UInt64] = []
 
         /// A message with every field at its default.
         public init() {}
 
         /// A message with the given fields; the others keep their defaults.
-        public init(collection: Swift.String = "", shard: Swift.UInt32 = 0, primaryNodeId: Swift.UInt64 = 0, replicaNodeIds: [Swift.UInt64] = [], replicaLagRecords: [Swift.UInt64] = [], epoch: Swift.UInt64 = 0, replicaLagMillis: [Swift.UInt64] = [], primarySequence: Swift.UInt64 = 0) {
+        public init(collection: Swift.String = "", shard: Swift.UInt32 = 0, primaryNodeId: Swift.UInt64 = 0, replicaNodeIds: [Swift.UInt64] = [], replicaLagRecords: [Swift.UInt64] = [], epoch: Swift.UInt64 = 0, replicaLagMillis: [Swift.UInt64] = [], primarySequence: Swift.UInt64 = 0, incomingNodeIds: [Swift.UInt64] = []) {
             self.collection = collection
             self.shard = shard
             self.primaryNodeId = primaryNodeId
@@ -4059,6 +4062,7 @@ extension RuvectorV1 {
             self.epoch = epoch
             self.replicaLagMillis = replicaLagMillis
             self.primarySequence = primarySequence
+            self.incomingNodeIds = incomingNodeIds
         }
 
         public static let protoFullName = "ruvector.v1.ShardAssignment"
@@ -4088,6 +4092,7 @@ extension RuvectorV1 {
             self.epoch = c.epoch
             self.replicaLagMillis = c.n_replica_lag_millis == 0 ? [] : Swift.Array(UnsafeBufferPointer(start: c.replica_lag_millis, count: c.n_replica_lag_millis))
             self.primarySequence = c.primary_sequence
+            self.incomingNodeIds = c.n_incoming_node_ids == 0 ? [] : Swift.Array(UnsafeBufferPointer(start: c.incoming_node_ids, count: c.n_incoming_node_ids))
         }
 
         func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ShardAssignment> {
@@ -4103,6 +4108,8 @@ extension RuvectorV1 {
             c.pointee.n_replica_lag_millis = self.replicaLagMillis.count
             c.pointee.replica_lag_millis = arena.copy(self.replicaLagMillis)
             c.pointee.primary_sequence = self.primarySequence
+            c.pointee.n_incoming_node_ids = self.incomingNodeIds.count
+            c.pointee.incoming_node_ids = arena.copy(self.incomingNodeIds)
             return c
         }
     }

@@ -73,6 +73,8 @@ class ShardAssignment:
     replica_lag_records: list[int] = field(default_factory=list)
     replica_lag_millis: list[int] = field(default_factory=list)
     primary_sequence: int = 0
+    #: Nodes receiving a copy (a move in progress); no write waits for them yet.
+    incoming: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -217,7 +219,8 @@ def _state(message: cluster_pb2.ClusterState) -> ClusterState:
     collections = [ClusterCollection(c.name, c.dimension, convert.METRIC_NAMES.get(c.metric, "unspecified"),
                                      c.created_index) for c in message.collections]
     shards = [ShardAssignment(s.collection, s.shard, s.primary_node_id, list(s.replica_node_ids), s.epoch,
-                              list(s.replica_lag_records), list(s.replica_lag_millis), s.primary_sequence)
+                              list(s.replica_lag_records), list(s.replica_lag_millis), s.primary_sequence,
+                              list(s.incoming_node_ids))
               for s in message.shards]
     return ClusterState(members, message.leader_id, message.term, message.commit_index, collections,
                         message.answered_by, message.applied_index, message.stale, message.replication_factor,

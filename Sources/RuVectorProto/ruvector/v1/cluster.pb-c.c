@@ -978,7 +978,7 @@ const ProtobufCMessageDescriptor ruvector__v1__collection_metadata__descriptor =
   (ProtobufCMessageInit) ruvector__v1__collection_metadata__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__shard_assignment__field_descriptors[8] =
+static const ProtobufCFieldDescriptor ruvector__v1__shard_assignment__field_descriptors[9] =
 {
   {
     "collection",
@@ -1076,10 +1076,23 @@ static const ProtobufCFieldDescriptor ruvector__v1__shard_assignment__field_desc
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "incoming_node_ids",
+    9,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_UINT64,
+    offsetof(Ruvector__V1__ShardAssignment, n_incoming_node_ids),
+    offsetof(Ruvector__V1__ShardAssignment, incoming_node_ids),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__shard_assignment__field_indices_by_name[] = {
   0,   /* field[0] = collection */
   5,   /* field[5] = epoch */
+  8,   /* field[8] = incoming_node_ids */
   2,   /* field[2] = primary_node_id */
   7,   /* field[7] = primary_sequence */
   6,   /* field[6] = replica_lag_millis */
@@ -1090,7 +1103,7 @@ static const unsigned ruvector__v1__shard_assignment__field_indices_by_name[] = 
 static const ProtobufCIntRange ruvector__v1__shard_assignment__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 8 }
+  { 0, 9 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__shard_assignment__descriptor =
 {
@@ -1100,7 +1113,7 @@ const ProtobufCMessageDescriptor ruvector__v1__shard_assignment__descriptor =
   "Ruvector__V1__ShardAssignment",
   "ruvector.v1",
   sizeof(Ruvector__V1__ShardAssignment),
-  8,
+  9,
   ruvector__v1__shard_assignment__field_descriptors,
   ruvector__v1__shard_assignment__field_indices_by_name,
   1,  ruvector__v1__shard_assignment__number_ranges,

@@ -175,10 +175,16 @@ struct  Ruvector__V1__ShardAssignment
    * Sequence of the primary's last logged record (0 when unknown).
    */
   uint64_t primary_sequence;
+  /*
+   * Nodes receiving a copy (a move in progress): they follow the primary's log; no write waits
+   * for them until the move switches them in.
+   */
+  size_t n_incoming_node_ids;
+  uint64_t *incoming_node_ids;
 };
 #define RUVECTOR__V1__SHARD_ASSIGNMENT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__shard_assignment__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, 0, 0,NULL, 0,NULL, 0, 0,NULL, 0 }
+    , (char *)protobuf_c_empty_string, 0, 0, 0,NULL, 0,NULL, 0, 0,NULL, 0, 0,NULL }
 
 
 /*
