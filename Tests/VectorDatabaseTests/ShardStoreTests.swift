@@ -39,8 +39,8 @@ struct ShardStoreTests {
         let root = temporaryDirectory()
         let primaryStore = try ShardStore(dataDirectory: root + "/a")
         let id = ShardStore.ShardID("docs", 2)
-        let primary = try primaryStore.create(id, config: config)
-        #expect(try primaryStore.create(id, config: config) === primary)   // idempotent
+        let primary = try primaryStore.create(id, config: config, incarnation: 7)
+        #expect(try primaryStore.create(id, config: config, incarnation: 7) === primary)   // idempotent
         try primary.beginEpoch(1, at: 1)
         try primary.durable.upsert((0..<50).map { VectorPoint(id: UInt64($0), vector: [Float($0), 1, 2, 3]) })
         try primary.beginEpoch(2, at: primary.durable.lastSequence + 1)
@@ -52,8 +52,8 @@ struct ShardStoreTests {
 
         // A replica installs the snapshot with the history through it, then applies the tail.
         let replicaStore = try ShardStore(dataDirectory: root + "/b")
-        _ = try replicaStore.create(id, config: config)
-        let installed = try replicaStore.install(id, snapshotFile: file, history: primary.epochHistory.through(snapshot.walSequence))
+        _ = try replicaStore.create(id, config: config, incarnation: 7)
+        let installed = try replicaStore.install(id, snapshotFile: file, history: primary.epochHistory.through(snapshot.walSequence), incarnation: 7)
         #expect(installed.durable.lastSequence == snapshot.walSequence)
         #expect(installed.lastRecordEpoch == 2)
         try installed.durable.applyReplicated(try primary.durable.logRecords(after: snapshot.walSequence, maxRecords: 10, maxBytes: 1 << 20))
@@ -63,7 +63,7 @@ struct ShardStoreTests {
         // Reopened: the same copies, histories and points.
         let reopened = try ShardStore(dataDirectory: root + "/b")
         let copy = try #require(reopened.get(id))
-        #expect(copy.epochHistory == primary.epochHistory)
+        #expect(copy.epochHistory == primary.epochHistory && copy.incarnation == 7)
         #expect(try copy.durable.collection.count() == 52)
         #expect(try reopened.delete(id))
         #expect(reopened.get(id) == nil && reopened.list().isEmpty)
@@ -76,9 +76,9 @@ struct ShardStoreTests {
     func damagedInstall() throws {
         let store = try ShardStore(dataDirectory: temporaryDirectory())
         let id = ShardStore.ShardID("docs", 0)
-        let copy = try store.create(id, config: config)
+        let copy = try store.create(id, config: config, incarnation: 7)
         try copy.durable.upsert([VectorPoint(id: 1, vector: [1, 2, 3, 4])])
-        #expect(throws: (any Error).self) { try store.install(id, snapshotFile: [1, 2, 3], history: EpochHistory()) }
+        #expect(throws: (any Error).self) { try store.install(id, snapshotFile: [1, 2, 3], history: EpochHistory(), incarnation: 7) }
         #expect(try store.get(id)?.durable.collection.count() == 1)
         #expect(store.close().isEmpty)
     }

@@ -434,9 +434,9 @@ public final class ClusterNode: @unchecked Sendable {
     /// The advertised address of `node`.
     public func address(of node: NodeID) -> String? { transport.address(of: node) }
 
-    /// The gRPC channel to `peer` (through its `--peer-routes` route, with the cluster's TLS):
-    /// the one Raft uses, shared by shard replication and forwarded calls.
-    public func channel(to peer: NodeID) async throws -> GRPCChannel { try await transport.channel(to: peer) }
+    /// The gRPC channel for shard data to `peer` (through its `--peer-routes` route, with the
+    /// cluster's TLS): a connection of its own, beside the one Raft uses.
+    public func channel(to peer: NodeID) async throws -> GRPCChannel { try await transport.channel(to: peer, for: .data) }
 
     /// Runs `body` on the Raft loop.
     private func onLoop<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {

@@ -23,7 +23,7 @@ final class PeerLink: Sendable {
     private struct State {
         var address: String
         var queue: [RuvectorV1.RaftMessage] = []
-        var channel: GRPCChannel?
+        var channels: [ChannelPurpose: GRPCChannel] = [:]
         var connecting = false
         var snapshotRunning = false
         var closed = false
@@ -54,13 +54,13 @@ final class PeerLink: Sendable {
 
     /// Where the peer is dialled (a new address applies to the next connection).
     func setAddress(_ address: String) {
-        let old = state.withLock { s -> GRPCChannel? in
-            guard s.address != address else { return nil }
+        let old = state.withLock { s -> [GRPCChannel] in
+            guard s.address != address else { return [] }
             s.address = address
-            defer { s.channel = nil }
-            return s.channel
+            defer { s.channels = [:] }
+            return Array(s.channels.values)
         }
-        if let old { Task { await old.close() } }
+        if !old.isEmpty { Task { for channel in old { await channel.close() } } }
     }
 
     var address: String { state.withLock { $0.address } }
@@ -76,18 +76,21 @@ final class PeerLink: Sendable {
         wake.yield()
     }
 
-    /// The channel to the peer, connecting when there is none.
-    func channel() async throws -> GRPCChannel {
-        if let channel = state.withLock({ $0.channel }) { return channel }
+    /// The channel to the peer for `purpose`, connecting when there is none. Raft messages and
+    /// the node's own forwarded calls use one connection, shard data (replication streams,
+    /// snapshot transfers, forwarded writes and reads) another, so megabytes of data never
+    /// queue ahead of a heartbeat on one TCP connection.
+    func channel(_ purpose: ChannelPurpose = .raft) async throws -> GRPCChannel {
+        if let channel = state.withLock({ $0.channels[purpose] }) { return channel }
         let address = self.address
         guard let (host, port) = PeerAddress.split(address) else {
             throw ClusterError(.unavailable, "peer \(peer) has no usable address (\(address))")
         }
         let channel = try await GRPCChannel.connect(host: host, port: port, tls: tls)
         let (kept, extra) = state.withLock { s -> (GRPCChannel, GRPCChannel?) in
-            if let existing = s.channel { return (existing, channel) }
+            if let existing = s.channels[purpose] { return (existing, channel) }
             if s.closed { return (channel, channel) }
-            s.channel = channel
+            s.channels[purpose] = channel
             return (channel, nil)
         }
         if let extra { await extra.close() }
@@ -178,15 +181,23 @@ final class PeerLink: Sendable {
 
     /// Stops sending and closes the connection.
     func close() async {
-        let channel = state.withLock { s -> GRPCChannel? in
+        let channels = state.withLock { s -> [GRPCChannel] in
             s.closed = true
-            defer { s.channel = nil }
-            return s.channel
+            defer { s.channels = [:] }
+            return Array(s.channels.values)
         }
         wake.finish()
         sender.withLock { $0?.cancel() }
-        await channel?.close()
+        for channel in channels { await channel.close() }
     }
+}
+
+/// What a connection to a peer carries (see `PeerLink.channel(_:)`).
+public enum ChannelPurpose: Hashable, Sendable {
+    /// Raft messages and the node's forwarded proposals and reads.
+    case raft
+    /// Shard data: replication, transfers, forwarded point calls.
+    case data
 }
 
 /// What a link tells its node.

@@ -78,11 +78,11 @@ final class RaftTransport: Sendable {
     }
 
     /// A channel to `peer` (for forwarding to the leader).
-    func channel(to peer: NodeID) async throws -> GRPCChannel {
+    func channel(to peer: NodeID, for purpose: ChannelPurpose = .raft) async throws -> GRPCChannel {
         guard let link = link(peer) else {
             throw ClusterError(.unavailable, "no address is known for node \(peer)")
         }
-        return try await link.channel()
+        return try await link.channel(purpose)
     }
 
     /// The link to `peer`, created on first use; nil while its address is unknown.

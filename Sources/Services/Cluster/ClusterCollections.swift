@@ -37,52 +37,41 @@ final class ClusterCollections: MetadataEffects {
 
     func applied(_ command: ClusterMetadata.Command, outcome: ClusterMetadata.Outcome, index: UInt64,
                  metadata: ClusterMetadata) throws -> Bool {
-        let node = try nodeBox.node()
+        // Shard copies follow the published metadata (`published`, off this thread); only the
+        // whole copies of collections made before sharding are effects of their entries.
         switch command {
-        case .createCollection(let collection) where outcome == .applied:
-            try createLocally(collection, selfID: node.id)
+        case .createCollection(let collection) where outcome == .applied && !collection.isSharded:
+            guard catalog.get(collection.name) == nil else { return false }
+            _ = try catalog.create(try config(collection))
+            logger.info("collection created from the cluster log", metadata: ["collection": "\(collection.name)", "index": "\(index)"])
             return true
         case .deleteCollection(let name) where outcome == .applied:
-            _ = try catalog.delete(name)
-            try sharding.store.deleteCollection(name)
-            return true
-        case .promoteShard(let name, let shard, _, _) where outcome == .applied,
-             .updateShard(let name, let shard, _, _) where outcome == .applied:
-            guard let collection = metadata.collections[name] else { return false }
-            try sharding.shardChanged(collection, shard: shard, selfID: node.id, config: try config(collection))
-            return true
+            return try catalog.delete(name)
         default:
             return false
         }
     }
 
     func published(_ metadata: ClusterMetadata) {
-        sharding.replication.reconcile()
+        let limits = self.limits
+        sharding.scheduleReconcile { try Self.config($0, limits: limits) }
     }
 
     func restored(_ metadata: ClusterMetadata) throws {
-        let node = try nodeBox.node()
         for collection in metadata.collections.values where !collection.isSharded && catalog.get(collection.name) == nil {
-            try createLocally(collection, selfID: node.id)
+            _ = try catalog.create(try config(collection))
         }
         for local in catalog.list() where metadata.collections[local.collection.config.name]?.isSharded != false {
             _ = try catalog.delete(local.collection.config.name)
         }
-        try sharding.restored(metadata, configFor: { try self.config($0) }, selfID: node.id)
     }
 
     private func config(_ collection: ClusterMetadata.Collection) throws -> CollectionConfig {
-        try VectorMapping.config(try RuvectorV1.CreateCollectionRequest(decoding: collection.request), limits: limits)
+        try Self.config(collection, limits: limits)
     }
 
-    private func createLocally(_ collection: ClusterMetadata.Collection, selfID: NodeID) throws {
-        if collection.isSharded {
-            try sharding.created(collection, config: try config(collection), selfID: selfID)
-        } else {
-            guard catalog.get(collection.name) == nil else { return }
-            _ = try catalog.create(try config(collection))
-        }
-        logger.info("collection created from the cluster log", metadata: ["collection": "\(collection.name)", "index": "\(collection.createdIndex)"])
+    private static func config(_ collection: ClusterMetadata.Collection, limits: VectorServiceLimits) throws -> CollectionConfig {
+        try VectorMapping.config(try RuvectorV1.CreateCollectionRequest(decoding: collection.request), limits: limits)
     }
 
     /// Checks a metadata command that arrived from the network (a forwarded proposal) as the

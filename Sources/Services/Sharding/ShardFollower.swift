@@ -135,8 +135,13 @@ struct ShardFollower: Sendable {
             throw RPCError(.dataLoss, "the primary sent no epoch history with the snapshot of shard \(id)")
         }
         let history = try EpochHistory(decoding: bytes)
+        guard let incarnation = node.metadata.metadata.collections[id.collection]?.createdIndex else {
+            throw RPCError(.unavailable, "collection \(MessageText.quoted(id.collection)) was deleted during the transfer")
+        }
         let (store, id) = (sharding.store, id)
-        let installed = try await sharding.blocking { [file] in try store.install(id, snapshotFile: file, history: history) }
+        let installed = try await sharding.blocking { [file] in
+            try store.install(id, snapshotFile: file, history: history, incarnation: incarnation)
+        }
         logger.info("shard copy installed from its primary's snapshot", metadata: [
             "shard": "\(id)", "bytes": "\(file.count)", "sequence": "\(installed.durable.lastSequence)"])
     }

@@ -28,9 +28,9 @@ final class ShardSupervisor: Sendable {
     /// primary has stopped accepting writes first.
     static let silenceMillis: UInt64 = 1500
     /// Rebalancing runs every this many checks.
-    static let rebalanceEveryChecks = 5
-    /// Shards receiving copies at once, cluster-wide (each is a snapshot transfer).
-    static let maxConcurrentMoves = 4
+    static let rebalanceEveryChecks = 2
+    /// Shards receiving copies at once, cluster-wide (each may be a snapshot transfer).
+    static let maxConcurrentMoves = 8
     /// An incoming copy this close to its primary's log counts as caught up.
     static let caughtUpRecords: UInt64 = 64
 

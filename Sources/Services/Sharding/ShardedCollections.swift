@@ -1,4 +1,5 @@
 import ClusterEngine
+import Dispatch
 import ClusterNode
 import Logging
 import RPC
@@ -130,44 +131,72 @@ final class ShardedCollections: Sendable {
         }
     }
 
-    // MARK: Metadata effects (on the applier's thread, in log order)
+    // MARK: Keeping the copies in step with the metadata
 
-    /// Creates this node's copies of a new collection's shards.
-    func created(_ collection: ClusterMetadata.Collection, config: CollectionConfig, selfID: NodeID) throws {
-        for number in collection.shards.indices {
-            try shardChanged(collection, shard: UInt32(number), selfID: selfID, config: config)
-        }
-    }
-
-    /// Makes this node's copy of a shard match its placement: created (empty; it fills from the
-    /// primary) when the node holds or receives the shard, deleted when it no longer does, and
-    /// a new epoch begun after its last record when it became the primary.
-    func shardChanged(_ collection: ClusterMetadata.Collection, shard number: UInt32, selfID: NodeID, config: CollectionConfig) throws {
-        guard collection.shards.indices.contains(Int(number)) else { return }
-        let shard = collection.shards[Int(number)]
-        let id = ShardStore.ShardID(collection.name, number)
-        guard shard.copies.contains(selfID) else {
-            if try store.delete(id) { logger.info("shard copy removed (moved away)", metadata: ["shard": "\(id)"]) }
-            return
-        }
-        let local = try store.get(id) ?? store.create(id, config: config)
-        if shard.primary == selfID, shard.epoch > (local.epochHistory.starts.last?.epoch ?? 0) {
-            try local.beginEpoch(shard.epoch, at: local.durable.lastSequence + 1)
-            if shard.epoch > 1 {
-                logger.info("shard primary taken over", metadata: ["shard": "\(id)", "epoch": "\(shard.epoch)",
-                                                                   "sequence": "\(local.durable.lastSequence)"])
+    /// Makes this node's copies match `metadata`: creates (empty; they fill from the primary)
+    /// the copies it holds or receives, deletes those it no longer has or that belong to an
+    /// earlier collection of the same name, begins the epoch of the shards it now leads (after
+    /// its last record), then starts and stops replication streams. Runs on a queue of its own
+    /// (`scheduleReconcile`), never on the metadata applier's thread: moving many shards
+    /// creates and deletes many files, and that must not hold up the log.
+    func reconcile(_ metadata: ClusterMetadata, selfID: NodeID, config: (ClusterMetadata.Collection) throws -> CollectionConfig) {
+        for local in store.list() {
+            let id = ShardStore.ShardID(local.collectionName, local.number)
+            let collection = metadata.collections[local.collectionName]
+            let shard = collection.flatMap { $0.shards.indices.contains(Int(local.number)) ? $0.shards[Int(local.number)] : nil }
+            guard let collection, let shard, collection.createdIndex == local.incarnation, shard.copies.contains(selfID) else {
+                do {
+                    try store.delete(id)
+                    logger.info("shard copy removed", metadata: ["shard": "\(id)"])
+                } catch {
+                    logger.error("cannot remove a shard copy this node no longer holds", metadata: ["shard": "\(id)", "error": "\(error)"])
+                }
+                continue
             }
         }
+        for collection in metadata.collections.values where collection.isSharded {
+            for (number, shard) in collection.shards.enumerated() where shard.copies.contains(selfID) {
+                let id = ShardStore.ShardID(collection.name, UInt32(number))
+                do {
+                    let local = try store.get(id) ?? store.create(id, config: try config(collection), incarnation: collection.createdIndex)
+                    if shard.primary == selfID, shard.epoch > (local.epochHistory.starts.last?.epoch ?? 0) {
+                        try local.beginEpoch(shard.epoch, at: local.durable.lastSequence + 1)
+                        if shard.epoch > 1 {
+                            logger.info("shard primary taken over", metadata: ["shard": "\(id)", "epoch": "\(shard.epoch)",
+                                                                               "sequence": "\(local.durable.lastSequence)"])
+                        }
+                    }
+                } catch {
+                    logger.error("cannot create or take over a shard copy; retried at the next change", metadata: [
+                        "shard": "\(id)", "error": "\(error)"])
+                }
+            }
+        }
+        replication.reconcile()
     }
 
-    /// Makes the copies on this node match `metadata` (after a snapshot replaced it).
-    func restored(_ metadata: ClusterMetadata, configFor: (ClusterMetadata.Collection) throws -> CollectionConfig, selfID: NodeID) throws {
-        for local in store.list() {
-            let shard = metadata.collections[local.collectionName].flatMap { $0.shards.indices.contains(Int(local.number)) ? $0.shards[Int(local.number)] : nil }
-            if shard?.copies.contains(selfID) != true { try store.delete(ShardStore.ShardID(local.collectionName, local.number)) }
+    private let reconciling = Mutex<(running: Bool, again: Bool)>((false, false))
+    private let reconcileQueue = DispatchQueue(label: "ruvector.shards.reconcile")
+
+    /// Runs `reconcile` on its queue with the node's metadata then; calls made while one runs
+    /// coalesce into one more run.
+    func scheduleReconcile(config: @escaping @Sendable (ClusterMetadata.Collection) throws -> CollectionConfig) {
+        let start = reconciling.withLock { state -> Bool in
+            if state.running { state.again = true; return false }
+            state.running = true
+            return true
         }
-        for collection in metadata.collections.values where collection.isSharded {
-            try created(collection, config: try configFor(collection), selfID: selfID)
+        guard start else { return }
+        reconcileQueue.async { [self] in
+            while true {
+                if let node = try? node() { reconcile(node.metadata.metadata, selfID: node.id, config: config) }
+                let more = reconciling.withLock { state -> Bool in
+                    if state.again { state.again = false; return true }
+                    state.running = false
+                    return false
+                }
+                if !more { return }
+            }
         }
     }
 
@@ -200,8 +229,9 @@ final class ShardedCollections: Sendable {
         guard holdsLease(node) else {
             throw RPCError(.unavailable, "node \(node.id) cannot confirm it is still the primary of shard \(id) (no recent contact with the cluster leader); retry")
         }
-        guard let local = store.get(id) else {
-            throw RPCError(.unavailable, "node \(node.id) has not created its copy of shard \(id) yet; retry")
+        guard let local = store.get(id), local.incarnation == collection.createdIndex,
+              local.epochHistory.starts.last?.epoch == shard.epoch else {
+            throw RPCError(.unavailable, "node \(node.id) is still taking over shard \(id) (its copy or epoch is not ready yet); retry")
         }
         return (shard, local)
     }

@@ -12,16 +12,21 @@ public final class LocalShard: Sendable {
     public let number: UInt32
     /// The points of this shard.
     public let durable: DurableCollection
+    /// Which collection of that name this copy belongs to (the log index that created it): a
+    /// collection deleted and created again under the same name is another collection.
+    public let incarnation: UInt64
     private let historyPath: String
     private let history: Mutex<EpochHistory>
 
-    init(collectionName: String, number: UInt32, durable: DurableCollection, historyPath: String) throws {
+    init(collectionName: String, number: UInt32, durable: DurableCollection, folder: String) throws {
         self.collectionName = collectionName
         self.number = number
         self.durable = durable
-        self.historyPath = historyPath
+        historyPath = folder + "/epochs.bin"
         let saved = AtomicFile.exists(historyPath) ? try EpochHistory(decoding: try AtomicFile.read(historyPath)) : EpochHistory()
         history = Mutex(saved)
+        var r = BinaryReader(try AtomicFile.read(folder + "/incarnation"))
+        do { incarnation = try r.u64() } catch { throw StorageError(.corrupt, "shard copy incarnation cut short", path: folder) }
     }
 
     /// Which epoch wrote which part of the log.
@@ -86,13 +91,12 @@ public final class ShardStore: Sendable {
                     continue
                 }
                 let folder = "\(root)/\(name)/\(entry)"
-                guard AtomicFile.exists(folder + "/collection/collection.bin") else {
+                guard AtomicFile.exists(folder + "/collection/collection.bin"), AtomicFile.exists(folder + "/incarnation") else {
                     try AtomicFile.removeTree(folder)   // created but never finished: nothing was written to it
                     continue
                 }
                 let durable = try DurableCollection.open(folder + "/collection", options: options)
-                opened[ShardID(name, number)] = try LocalShard(collectionName: name, number: number, durable: durable,
-                                                               historyPath: folder + "/epochs.bin")
+                opened[ShardID(name, number)] = try LocalShard(collectionName: name, number: number, durable: durable, folder: folder)
             }
         }
         shards.withLock { $0 = opened }
@@ -110,25 +114,34 @@ public final class ShardStore: Sendable {
         }
     }
 
-    /// The copy of `id`, created empty (with `config`) when this node has none yet.
-    public func create(_ id: ShardID, config: CollectionConfig) throws -> LocalShard {
+    /// The copy of `id`, created empty (with `config`) when this node has none yet. The copy
+    /// is complete on disk (its incarnation written last) before it is returned; a folder a
+    /// crash left unfinished is removed at the next open.
+    public func create(_ id: ShardID, config: CollectionConfig, incarnation: UInt64) throws -> LocalShard {
         try CollectionCatalog.checkName(id.collection)
         return try shards.withLock { all in
             if let existing = all[id] { return existing }
             try AtomicFile.createDirectory("\(root)/\(id.collection)")
+            try AtomicFile.removeTree(folder(id))
             try AtomicFile.createDirectory(folder(id))
             let durable = try DurableCollection.create(in: folder(id) + "/collection", config: config, options: options)
-            let shard = try LocalShard(collectionName: id.collection, number: id.number, durable: durable,
-                                       historyPath: folder(id) + "/epochs.bin")
+            try Self.writeIncarnation(incarnation, in: folder(id))
+            let shard = try LocalShard(collectionName: id.collection, number: id.number, durable: durable, folder: folder(id))
             all[id] = shard
             return shard
         }
     }
 
+    private static func writeIncarnation(_ incarnation: UInt64, in folder: String) throws {
+        var w = BinaryWriter()
+        w.u64(incarnation)
+        try AtomicFile.write(w.bytes, to: folder + "/incarnation")
+    }
+
     /// Replaces the copy of `id` with the content of its primary's snapshot file, continuing
     /// the primary's log after the snapshot's sequence, with the primary's epoch history. The
     /// file is validated and the new copy built beside the old one before the old one goes.
-    public func install(_ id: ShardID, snapshotFile bytes: [UInt8], history: EpochHistory) throws -> LocalShard {
+    public func install(_ id: ShardID, snapshotFile bytes: [UInt8], history: EpochHistory, incarnation: UInt64) throws -> LocalShard {
         try CollectionCatalog.checkName(id.collection)
         let staging = "\(root)/\(id.collection)/.install-\(id.number)"
         try AtomicFile.createDirectory("\(root)/\(id.collection)")
@@ -139,6 +152,7 @@ public final class ShardStore: Sendable {
                                                       options: options, continuingLog: true)
             try built.close()
             try AtomicFile.write(history.encoded, to: staging + "/epochs.bin")
+            try Self.writeIncarnation(incarnation, in: staging)
         } catch {
             try? AtomicFile.removeTree(staging)
             throw error
@@ -148,8 +162,7 @@ public final class ShardStore: Sendable {
             try AtomicFile.removeTree(folder(id))
             try AtomicFile.rename(staging, to: folder(id))
             let durable = try DurableCollection.open(folder(id) + "/collection", options: options)
-            let shard = try LocalShard(collectionName: id.collection, number: id.number, durable: durable,
-                                       historyPath: folder(id) + "/epochs.bin")
+            let shard = try LocalShard(collectionName: id.collection, number: id.number, durable: durable, folder: folder(id))
             all[id] = shard
             return shard
         }
@@ -161,15 +174,9 @@ public final class ShardStore: Sendable {
         guard let shard = shards.withLock({ $0.removeValue(forKey: id) }) else { return false }
         try shard.durable.close()
         try AtomicFile.removeTree(folder(id))
+        // The collection's folder goes with its last copy.
+        if try AtomicFile.entries("\(root)/\(id.collection)").isEmpty { try AtomicFile.removeTree("\(root)/\(id.collection)") }
         return true
-    }
-
-    /// Deletes every copy of `collection`'s shards.
-    public func deleteCollection(_ collection: String) throws {
-        for shard in list() where shard.collectionName == collection {
-            try delete(ShardID(collection, shard.number))
-        }
-        try AtomicFile.removeTree("\(root)/\(collection)")
     }
 
     /// Closes every copy (at shutdown); returns the failures by shard.
