@@ -14,7 +14,7 @@ struct ClusterCommand: AsyncParsableCommand {
             ("commit index", String(state.commitIndex)),
             ("answered by", "node \(state.answeredBy), applied to \(state.appliedIndex)" + (state.stale ? " (local view, not confirmed by the leader)" : "")),
             ("collections", state.collections.isEmpty ? "none" : state.collections.map(\.name).joined(separator: ", ")),
-            ("replication", "factor \(state.replicationFactor), mode \(state.replicationMode.rawValue)"),
+            ("replication", "factor \(state.replicationFactor), mode \(state.replicationMode?.rawValue ?? "default (async)")"),
         ])
         Swift.print("")
         let leaderKnown = state.members.contains { $0.healthy || $0.matchIndex > 0 }
@@ -82,7 +82,7 @@ struct ClusterCommand: AsyncParsableCommand {
         @Option(name: .customLong("replication-mode"), help: "async, semi-sync or sync.") var replicationMode: String = "async"
 
         func run() async throws {
-            guard let mode = ClusterState.ReplicationMode(rawValue: replicationMode), mode != .unspecified else {
+            guard let mode = ReplicationMode(rawValue: replicationMode) else {
                 throw CLIError.exit(for: CLIError.usage("--replication-mode must be async, semi-sync or sync, got '\(replicationMode)'"))
             }
             let state = try await connection.run {
@@ -100,7 +100,7 @@ extension JSONForm {
             "commit_index": .int(Int64(clamping: state.commitIndex)), "applied_index": .int(Int64(clamping: state.appliedIndex)),
             "answered_by": .int(Int64(clamping: state.answeredBy)), "stale": .bool(state.stale),
             "collections": .list(state.collections.map { .string($0.name) }),
-            "replication_factor": .int(Int64(state.replicationFactor)), "replication_mode": .string(state.replicationMode.rawValue),
+            "replication_factor": .int(Int64(state.replicationFactor)), "replication_mode": .string(state.replicationMode?.rawValue ?? "unspecified"),
             "members": .list(state.members.map { m in
                 .object([
                     "id": .int(Int64(clamping: m.id)), "address": .string(m.address), "role": .string(m.role.rawValue),
