@@ -1,11 +1,12 @@
 import ArgumentParser
 import RuVectorClient
 
-/// `ruvector cluster status|join|leave|transfer-leader`.
+/// `ruvector cluster status|shards|shard-status|join|leave|transfer-leader|settings`.
 struct ClusterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "cluster", abstract: "Show a cluster's members and leader; add, remove nodes; move the leadership.",
-        subcommands: [Status.self, Join.self, Leave.self, TransferLeader.self, Settings.self])
+        commandName: "cluster",
+        abstract: "Show a cluster's members, leader and shards; add, remove nodes; move the leadership.",
+        subcommands: [Status.self, Shards.self, ShardStatusCommand.self, Join.self, Leave.self, TransferLeader.self, Settings.self])
 
     static func print(_ state: ClusterState, json: Bool) {
         if json { return Terminal.printJSON(JSONForm.cluster(state)) }
@@ -79,14 +80,11 @@ struct ClusterCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Set the cluster-wide replication factor and write mode.")
         @OptionGroup var connection: ConnectionOptions
         @Option(name: .customLong("replication-factor"), help: "Replicas per shard, 1-16.") var replicationFactor: Int
-        @Option(name: .customLong("replication-mode"), help: "async, semi-sync or sync.") var replicationMode: String = "async"
+        @Option(name: .customLong("replication-mode"), help: "How writes wait for replicas.") var replicationMode: ReplicationMode = .async
 
         func run() async throws {
-            guard let mode = ReplicationMode(rawValue: replicationMode) else {
-                throw CLIError.exit(for: CLIError.usage("--replication-mode must be async, semi-sync or sync, got '\(replicationMode)'"))
-            }
             let state = try await connection.run {
-                try await $0.updateClusterSettings(replicationFactor: replicationFactor, replicationMode: mode)
+                try await $0.updateClusterSettings(replicationFactor: replicationFactor, replicationMode: replicationMode)
             }
             ClusterCommand.print(state, json: connection.json)
         }
