@@ -1,11 +1,12 @@
 import ArgumentParser
 import RuVectorClient
 
-/// `ruvector cluster status|join|leave|transfer-leader`.
+/// `ruvector cluster status|shards|shard-status|join|leave|transfer-leader|settings`.
 struct ClusterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "cluster", abstract: "Show a cluster's members and leader; add, remove nodes; move the leadership.",
-        subcommands: [Status.self, Join.self, Leave.self, TransferLeader.self, Settings.self])
+        commandName: "cluster",
+        abstract: "Show a cluster's members, leader and shards; add, remove nodes; move the leadership.",
+        subcommands: [Status.self, Shards.self, ShardStatusCommand.self, Join.self, Leave.self, TransferLeader.self, Settings.self])
 
     static func print(_ state: ClusterState, json: Bool) {
         if json { return Terminal.printJSON(JSONForm.cluster(state)) }
@@ -14,7 +15,7 @@ struct ClusterCommand: AsyncParsableCommand {
             ("commit index", String(state.commitIndex)),
             ("answered by", "node \(state.answeredBy), applied to \(state.appliedIndex)" + (state.stale ? " (local view, not confirmed by the leader)" : "")),
             ("collections", state.collections.isEmpty ? "none" : state.collections.map(\.name).joined(separator: ", ")),
-            ("replication", "factor \(state.replicationFactor), mode \(state.replicationMode.rawValue)"),
+            ("replication", "factor \(state.replicationFactor), mode \(state.replicationMode?.rawValue ?? "default (async)")"),
         ])
         Swift.print("")
         let leaderKnown = state.members.contains { $0.healthy || $0.matchIndex > 0 }
@@ -79,14 +80,11 @@ struct ClusterCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Set the cluster-wide replication factor and write mode.")
         @OptionGroup var connection: ConnectionOptions
         @Option(name: .customLong("replication-factor"), help: "Replicas per shard, 1-16.") var replicationFactor: Int
-        @Option(name: .customLong("replication-mode"), help: "async, semi-sync or sync.") var replicationMode: String = "async"
+        @Option(name: .customLong("replication-mode"), help: "How writes wait for replicas.") var replicationMode: ReplicationMode = .async
 
         func run() async throws {
-            guard let mode = ClusterState.ReplicationMode(rawValue: replicationMode), mode != .unspecified else {
-                throw CLIError.exit(for: CLIError.usage("--replication-mode must be async, semi-sync or sync, got '\(replicationMode)'"))
-            }
             let state = try await connection.run {
-                try await $0.updateClusterSettings(replicationFactor: replicationFactor, replicationMode: mode)
+                try await $0.updateClusterSettings(replicationFactor: replicationFactor, replicationMode: replicationMode)
             }
             ClusterCommand.print(state, json: connection.json)
         }
@@ -100,7 +98,7 @@ extension JSONForm {
             "commit_index": .int(Int64(clamping: state.commitIndex)), "applied_index": .int(Int64(clamping: state.appliedIndex)),
             "answered_by": .int(Int64(clamping: state.answeredBy)), "stale": .bool(state.stale),
             "collections": .list(state.collections.map { .string($0.name) }),
-            "replication_factor": .int(Int64(state.replicationFactor)), "replication_mode": .string(state.replicationMode.rawValue),
+            "replication_factor": .int(Int64(state.replicationFactor)), "replication_mode": .string(state.replicationMode?.rawValue ?? "unspecified"),
             "members": .list(state.members.map { m in
                 .object([
                     "id": .int(Int64(clamping: m.id)), "address": .string(m.address), "role": .string(m.role.rawValue),

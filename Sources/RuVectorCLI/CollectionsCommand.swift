@@ -17,6 +17,9 @@ struct CollectionsCommand: AsyncParsableCommand {
             ("quantization", info.quantization.map(Describe.quantization) ?? "none"),
             ("memory bytes", String(info.memoryBytes)), ("disk bytes", String(info.diskBytes)),
             ("created", Describe.time(info.createdUnixMicros)),
+            ("shards", "\(info.shards) x \(info.replicationFactor) copies"),
+            ("write consistency", (info.writeConsistency?.rawValue ?? "unknown")
+                + (info.writeConsistency == .semiSync ? ", min replicas \(info.minReplicas)" : "")),
         ] + (info.tiers.map { t in
             [("tiers", "hot=\(t.hot) warm=\(t.warm) cool=\(t.cool) cold=\(t.cold) archive=\(t.archive)"),
              ("tier code bytes", String(t.codeBytes)), ("re-tier passes", String(t.passes))]
@@ -50,6 +53,20 @@ struct CollectionsCommand: AsyncParsableCommand {
                 help: "Tiered: returns per million queries that make a vector hot (server default 1000).") var hotThreshold: Int?
         @Option(name: .customLong("retier-interval"),
                 help: "Tiered: searches between re-tiering passes (server default 10000).") var retierInterval: Int?
+        @Option(name: .long, help: "Cluster: shards, 1-1024 (default: one per member).") var shards: Int?
+        @Option(name: .customLong("replication-factor"),
+                help: "Cluster: copies of each shard, primary included, 1-16 (default: the cluster setting, else min(3, members)).")
+        var replicationFactor: Int?
+        @Option(name: .customLong("write-consistency"),
+                help: "Cluster: how writes wait for replicas unless they say otherwise (default: the cluster setting, else async).")
+        var writeConsistency: ReplicationMode?
+        @Option(name: .customLong("min-replicas"), help: "Cluster: replicas a semi-sync write waits for (default 1).") var minReplicas: Int?
+
+        func validate() throws {
+            for (option, value) in [("--shards", shards), ("--replication-factor", replicationFactor), ("--min-replicas", minReplicas)] {
+                if let value, value < 0 { throw ValidationError("\(option) must not be negative") }
+            }
+        }
 
         func run() async throws {
             guard let metric = Metric(rawValue: metric) else {
@@ -66,8 +83,11 @@ struct CollectionsCommand: AsyncParsableCommand {
                 throw CLIError.exit(for: CLIError.usage("--hot-threshold and --retier-interval need --quantization tiered"))
             }
             let hnsw = (m ?? efConstruction ?? efSearch) == nil ? nil : HNSWConfig(m: m, efConstruction: efConstruction, efSearch: efSearch)
+            let sharding = Sharding(shards: shards, replicationFactor: replicationFactor, writeConsistency: writeConsistency,
+                                    minReplicas: minReplicas)
             let info = try await connection.run {
-                try await $0.createCollection(name: name, dimension: dimension, metric: metric, hnsw: hnsw, quantization: chosen)
+                try await $0.createCollection(name: name, dimension: dimension, metric: metric, hnsw: hnsw, quantization: chosen,
+                                              sharding: sharding == Sharding() ? nil : sharding)
             }
             CollectionsCommand.printInfo(info, json: connection.json)
         }

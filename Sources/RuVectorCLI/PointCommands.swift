@@ -7,10 +7,11 @@ struct CountCommand: AsyncParsableCommand {
     @OptionGroup var connection: ConnectionOptions
     @Option(name: .long, help: "Collection.") var collection: String
     @Option(name: .long, help: "Only points matching this JSON filter.") var filter: String?
+    @OptionGroup var read: ReadFromOptions
 
     func run() async throws {
         let count = try await connection.run { db in
-            try await db.count(in: collection, filter: try filter.map(FilterOption.parse))
+            try await db.count(in: collection, filter: try filter.map(FilterOption.parse), readFrom: read.readFrom)
         }
         if connection.json { return Terminal.printJSON(["count": .int(Int64(clamping: count))]) }
         print(count)
@@ -25,11 +26,13 @@ struct GetCommand: AsyncParsableCommand {
     @Option(name: .long, help: "A point id (repeat for several).") var id: [UInt64]
     @Flag(name: .customLong("with-vectors"), help: "Show vectors.") var withVectors = false
     @Option(name: .customLong("payload-key"), help: "Show only this payload key (repeatable).") var payloadKeys: [String] = []
+    @OptionGroup var read: ReadFromOptions
 
     func run() async throws {
         let points = try await connection.run { db in
             guard !id.isEmpty else { throw CLIError.usage("give at least one --id") }
-            return try await db.get(id.map { .num($0) }, from: collection, withVectors: withVectors, payloadKeys: payloadKeys)
+            return try await db.get(id.map { .num($0) }, from: collection, withVectors: withVectors, payloadKeys: payloadKeys,
+                                    readFrom: read.readFrom)
         }
         if connection.json { return Terminal.printJSON(.list(points.map(JSONForm.point))) }
         var header = ["ID", "PAYLOAD"]
@@ -49,16 +52,22 @@ struct DeleteCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Collection.") var collection: String
     @Option(name: .long, help: "A point id (repeat for several).") var id: [UInt64] = []
     @Option(name: .long, help: "Delete every point matching this JSON filter.") var filter: String?
+    @OptionGroup var replication: WriteReplicationOptions
 
     func run() async throws {
+        let (consistency, minReplicas) = (replication.consistency, replication.minReplicas)
         let result = try await connection.run { db -> UpdateResult in
             switch (id.isEmpty, filter) {
-            case (false, nil): return try await db.delete(ids: id.map { .num($0) }, from: collection)
-            case (true, let text?): return try await db.delete(filter: try FilterOption.parse(text), from: collection)
+            case (false, nil):
+                return try await db.delete(ids: id.map { .num($0) }, from: collection, consistency: consistency, minReplicas: minReplicas)
+            case (true, let text?):
+                return try await db.delete(filter: try FilterOption.parse(text), from: collection, consistency: consistency,
+                                           minReplicas: minReplicas)
             default: throw CLIError.usage("give --id (one or more) or --filter, not both")
             }
         }
         if connection.json { return Terminal.printJSON(JSONForm.update(result)) }
-        print("deleted \(result.pointsAffected) points from \(collection)")
+        let replicas = consistency != nil || result.replicasAcknowledged > 0 ? " (\(result.replicasAcknowledged) replicas acknowledged)" : ""
+        print("deleted \(result.pointsAffected) points from \(collection)\(replicas)")
     }
 }

@@ -8,7 +8,8 @@ struct SearchCommand: AsyncParsableCommand {
         abstract: "Find the nearest neighbours of a vector (or of each vector in a file).",
         discussion: """
             --json prints a list of hits for --vector, and a list of such lists for --vector-file. \
-            Scores are similarities, larger is better.
+            Scores are similarities, larger is better. On a cluster every shard is searched; with --allow-partial \
+            (--vector only) shards that cannot answer are left out and named on stderr.
             """)
 
     /// Most queries read from a --vector-file.
@@ -28,6 +29,10 @@ struct SearchCommand: AsyncParsableCommand {
     @Flag(name: .customLong("with-vectors"), help: "Show vectors.") var withVectors = false
     @Option(name: .customLong("payload-key"), help: "Show only this payload key (repeatable; implies --with-payload).")
     var payloadKeys: [String] = []
+    @OptionGroup var read: ReadFromOptions
+    @Flag(name: .customLong("allow-partial"),
+          help: "On a cluster: answer from the shards that can when some cannot (--vector only); the missing ones are named on stderr.")
+    var allowPartial = false
 
     var showPayload: Bool { withPayload || !payloadKeys.isEmpty }
 
@@ -54,6 +59,7 @@ struct SearchCommand: AsyncParsableCommand {
         let vectors: [[Float]]
         let parsedFilter: Filter?
         do {
+            if allowPartial && vector == nil { throw CLIError.usage("--allow-partial works with --vector only") }
             vectors = try queries()
             parsedFilter = try filter.map(FilterOption.parse)
         } catch {
@@ -61,11 +67,18 @@ struct SearchCommand: AsyncParsableCommand {
         }
         let answers = try await connection.run { db -> [[Hit]] in
             let template = SearchQuery(vector: [], k: k, ef: ef, exact: exact, filter: parsedFilter, withPayload: showPayload,
-                                       withVectors: withVectors, scoreThreshold: scoreThreshold, offset: offset, payloadKeys: payloadKeys)
-            if vectors.count == 1 {
-                return [try await db.search(vectors[0], in: collection, k: k, ef: ef, exact: exact, filter: parsedFilter,
-                                            withPayload: showPayload, withVectors: withVectors, scoreThreshold: scoreThreshold,
-                                            offset: offset, payloadKeys: payloadKeys)]
+                                       withVectors: withVectors, scoreThreshold: scoreThreshold, offset: offset, payloadKeys: payloadKeys,
+                                       readFrom: read.readFrom)
+            if vector != nil {
+                var query = template
+                query.vector = vectors[0]
+                let result = try await db.searchResult(query, in: collection, allowPartial: allowPartial)
+                if !result.isComplete {
+                    let shards = result.missingShards.map(String.init).joined(separator: ", ")
+                    Terminal.printError("warning: partial answer: \(result.missingShards.count == 1 ? "shard" : "shards") \(shards) "
+                                        + "of \(collection) did not answer")
+                }
+                return [result.hits]
             }
             // Many queries: one SearchStream call, answers put back in query order.
             return try await db.searchStream(vectors.map { vector in

@@ -114,6 +114,9 @@ enum JSONForm {
             "memory_bytes": .int(Int64(clamping: info.memoryBytes)), "disk_bytes": .int(Int64(clamping: info.diskBytes)),
             "created_unix_micros": .int(info.createdUnixMicros),
             "quantization": info.quantization.map { .string(Describe.quantization($0)) } ?? .null,
+            "shards": .int(Int64(info.shards)), "replication_factor": .int(Int64(info.replicationFactor)),
+            "write_consistency": info.writeConsistency.map { .string($0.rawValue) } ?? .null,
+            "min_replicas": .int(Int64(info.minReplicas)),
         ]
         if let t = info.tiers {
             object["tiers"] = .object([
@@ -150,9 +153,15 @@ enum JSONForm {
                  "wal_sequence": .int(Int64(clamping: info.walSequence))])
     }
 
-    static func update(_ result: UpdateResult) -> PayloadValue {
-        .object(["points_affected": .int(Int64(clamping: result.pointsAffected)), "sequence": .int(Int64(clamping: result.sequence)),
-                 "applied": .bool(result.applied)])
+    /// `countsReplicas`: false for results that do not count replicas (a streamed import's),
+    /// whose `replicas_acknowledged` would read as 0 whatever happened.
+    static func update(_ result: UpdateResult, countsReplicas: Bool = true) -> PayloadValue {
+        var object: [String: PayloadValue] = [
+            "points_affected": .int(Int64(clamping: result.pointsAffected)), "sequence": .int(Int64(clamping: result.sequence)),
+            "applied": .bool(result.applied),
+        ]
+        if countsReplicas { object["replicas_acknowledged"] = .int(Int64(result.replicasAcknowledged)) }
+        return .object(object)
     }
 }
 

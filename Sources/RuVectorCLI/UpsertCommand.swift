@@ -8,7 +8,9 @@ struct UpsertCommand: AsyncParsableCommand {
         abstract: "Import points from a JSON-lines, .npy or .fvecs file (streamed in batches).",
         discussion: """
             JSON lines: {"id": 1, "vector": [0.1, 0.2], "payload": {"lang": "swift"}} per line. \
-            .npy: a 2-D float32 array, row i gets id START-ID + i. .fvecs: int32 dimension + float32 values per record.
+            .npy: a 2-D float32 array, row i gets id START-ID + i. .fvecs: int32 dimension + float32 values per record. \
+            On a cluster, --consistency makes each batch wait for the replicas that mode asks for before the next \
+            is sent (the streamed import's result does not count them).
             """)
 
     @OptionGroup var connection: ConnectionOptions
@@ -18,6 +20,7 @@ struct UpsertCommand: AsyncParsableCommand {
     @Option(name: .customLong("start-id"), help: "Id of the first row of .npy / .fvecs files.") var startID: UInt64 = 0
     @Option(name: .customLong("batch-size"), help: "Points per message, 1-10000.") var batchSize: Int = 1_000
     @Option(name: .long, help: "Acknowledgement: default, durable or accepted.") var wait: String = "default"
+    @OptionGroup var replication: WriteReplicationOptions
     @Flag(name: .customLong("no-progress"), help: "No progress bar on stderr.") var noProgress = false
 
     func run() async throws {
@@ -43,12 +46,12 @@ struct UpsertCommand: AsyncParsableCommand {
         }
         let result = try await connection.run { db -> UpdateResult in
             let bar = ProgressBar(total: source.count, label: "points", enabled: !noProgress)
-            let result = try await db.importStream(PointBatches(file: source, batchSize: batchSize), into: collection,
-                                                   wait: writeWait) { bar.update($0) }
+            let result = try await db.importStream(PointBatches(file: source, batchSize: batchSize), into: collection, wait: writeWait,
+                                                   consistency: replication.consistency, minReplicas: replication.minReplicas) { bar.update($0) }
             bar.finish()
             return result
         }
-        if connection.json { return Terminal.printJSON(JSONForm.update(result)) }
+        if connection.json { return Terminal.printJSON(JSONForm.update(result, countsReplicas: false)) }
         print("upserted \(result.pointsAffected) points into \(collection) (sequence \(result.sequence))")
     }
 }

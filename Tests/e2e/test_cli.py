@@ -1,7 +1,7 @@
 """The `ruvector` CLI end to end: every subcommand against the real server binary, --json output
 parsed and checked against numpy brute force, .npy / .fvecs / JSON-lines imports, TLS, and the
-exit codes of each kind of failure. The CLI is the `ruvector` binary next to the server binary;
-each test gets its own server (conftest's `server` fixture)."""
+exit codes of each kind of failure. The CLI is RUVECTOR_CLI_BINARY, else the `ruvector` binary
+next to the server binary; each test gets its own server (conftest's `server` fixture)."""
 import json
 import os
 import pathlib
@@ -11,7 +11,7 @@ import numpy as np
 
 from conftest import TEST_CERTS, TLS_HOST_OVERRIDE, RunningServer
 
-CLI = pathlib.Path(os.environ.get("RUVECTOR_SERVER_BINARY", "")).parent / "ruvector"
+CLI = pathlib.Path(os.environ.get("RUVECTOR_CLI_BINARY") or pathlib.Path(os.environ.get("RUVECTOR_SERVER_BINARY", "")).parent / "ruvector")
 
 
 def run(*args, server=None, env=None, check=None):

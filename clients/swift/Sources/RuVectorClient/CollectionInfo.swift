@@ -103,6 +103,15 @@ public struct CollectionInfo: Sendable, Hashable {
     public var createdUnixMicros: Int64
     /// Vectors per tier (tiered collections, once trained).
     public var tiers: TierCounts?
+    /// Shards the points are spread over (1 on a single server).
+    public var shards: Int
+    /// Copies of each shard, primary included (1 on a single server).
+    public var replicationFactor: Int
+    /// How writes wait for replicas unless a write says otherwise (nil when the server sent a
+    /// mode this client does not know).
+    public var writeConsistency: ReplicationMode?
+    /// Replicas (besides the primary) a semi-sync write waits for (0 on a single server).
+    public var minReplicas: Int
 }
 
 /// A snapshot file of a collection on the server.

@@ -92,12 +92,17 @@ public struct UpdateResult: Sendable, Hashable {
     public var pointsAffected: UInt64
     /// True when the write is durable and searchable.
     public var applied: Bool
+    /// On a cluster: replicas (besides the primary) that had the write when it was
+    /// acknowledged, the fewest over the shards it touched (0 on a single server, and for
+    /// `importStream`, whose result does not count them).
+    public var replicasAcknowledged: Int
 
     /// Makes a result.
-    public init(sequence: UInt64, pointsAffected: UInt64, applied: Bool) {
+    public init(sequence: UInt64, pointsAffected: UInt64, applied: Bool, replicasAcknowledged: Int = 0) {
         self.sequence = sequence
         self.pointsAffected = pointsAffected
         self.applied = applied
+        self.replicasAcknowledged = replicasAcknowledged
     }
 }
 

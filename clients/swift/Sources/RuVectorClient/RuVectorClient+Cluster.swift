@@ -1,67 +1,6 @@
 import RPC
 import Wire
 
-/// A cluster as one of its nodes sees it (`ClusterService/GetState`).
-public struct ClusterState: Sendable, Equatable {
-    /// A node of the cluster.
-    public struct Member: Sendable, Equatable {
-        /// Its part in the consensus group.
-        public enum Role: String, Sendable {
-            /// Votes and may lead.
-            case voter
-            /// Receives the log, does not vote yet (catching up).
-            case learner
-            /// Recorded in the metadata but not (or no longer) in the group.
-            case none
-        }
-        public var id: UInt64
-        public var address: String
-        public var role: Role
-        /// Heard from by the leader within an election timeout (false when no leader answered).
-        public var healthy: Bool
-        /// Highest log index the leader knows it holds.
-        public var matchIndex: UInt64
-        /// Milliseconds since the leader last heard from it.
-        public var lastSeenMillis: UInt64
-        /// Entries it is behind the leader.
-        public var lagEntries: UInt64
-        /// The memory it may hold (its memory limit), as it reported it; 0 until it does.
-        public var capacityBytes: UInt64
-    }
-
-    /// A collection in the cluster's metadata.
-    public struct Collection: Sendable, Equatable {
-        public var name: String
-        public var dimension: Int
-        /// The log index that created it.
-        public var createdIndex: UInt64
-    }
-
-    public var members: [Member]
-    /// The leader (0 when none is known).
-    public var leaderID: UInt64
-    public var term: UInt64
-    public var commitIndex: UInt64
-    /// How far the answering node applied the log.
-    public var appliedIndex: UInt64
-    /// The node that answered.
-    public var answeredBy: UInt64
-    /// True when the answer is that node's local view (`staleOK`), not confirmed by the leader.
-    public var stale: Bool
-    public var collections: [Collection]
-    /// Replicas per shard (cluster-wide setting).
-    public var replicationFactor: Int
-    /// How writes wait for replicas (cluster-wide setting).
-    public var replicationMode: ReplicationMode
-
-    /// How writes wait for replicas.
-    public enum ReplicationMode: String, Sendable {
-        case async, semiSync = "semi-sync", sync
-        /// Not set: the server default (async).
-        case unspecified
-    }
-}
-
 extension RuVectorClient {
     static let clusterService = "/ruvector.v1.ClusterService/"
     /// Trailing metadata naming the leader on a "not the leader" answer.
@@ -69,8 +8,37 @@ extension RuVectorClient {
 
     /// The cluster's state: linearizable (confirmed through the leader) unless `staleOK`, which
     /// answers from the called node alone (it may lag, but answers without a leader).
-    public func clusterState(staleOK: Bool = false) async throws(RuVectorClientError) -> ClusterState {
-        Self.state(try await clusterCall("GetState", RuvectorV1.GetStateRequest(staleOk: staleOK)))
+    /// `withShardProgress` also asks each shard's primary how far its replicas are behind
+    /// (`ClusterState.ShardAssignment.replicaLag`, `primarySequence`; a primary that does not
+    /// answer within half a second leaves its shards' progress out).
+    ///
+    /// ```swift
+    /// for shard in try await db.clusterState(withShardProgress: true).shards where shard.collection == "docs" {
+    ///     print(shard.shard, shard.primary, shard.replicas, shard.replicaLag?.map(\.records) ?? [])
+    /// }
+    /// ```
+    public func clusterState(staleOK: Bool = false, withShardProgress: Bool = false) async throws(RuVectorClientError) -> ClusterState {
+        Self.state(try await clusterCall("GetState", RuvectorV1.GetStateRequest(staleOk: staleOK, withShardProgress: withShardProgress)))
+    }
+
+    /// What the node this client is connected to holds of each shard (of `collection`, or of
+    /// every collection when empty): sequences, epochs, points and, on a primary, its
+    /// replicas' progress. `checksums` also computes each copy's checksum of its points
+    /// (reads every point): copies of a shard on different nodes holding the same points
+    /// have the same checksum. Connect a client to each node to compare them. Throws
+    /// `.failedPrecondition` on a server that is not a cluster node.
+    public func shardStatus(collection: String = "", checksums: Bool = false) async throws(RuVectorClientError) -> ShardStatus {
+        let request = RuvectorV1.ShardStatusRequest(collection: collection, checksums: checksums)
+        let wire = try await unary("ShardStatus", request, service: Self.clusterService, as: RuvectorV1.ShardStatusResponse.self)
+        return ShardStatus(nodeID: wire.nodeId, copies: wire.shards.map { copy in
+            ShardStatus.Copy(collection: copy.collection, shard: Int(copy.shard), isPrimary: copy.primary, epoch: copy.epoch,
+                             lastSequence: copy.lastSequence, lastRecordEpoch: copy.lastRecordEpoch, points: copy.points,
+                             checksum: checksums ? copy.checksum : nil,
+                             replicas: copy.replicas.map {
+                                 ShardStatus.ReplicaProgress(nodeID: $0.nodeId, ackedSequence: $0.ackedSequence, lagRecords: $0.lagRecords,
+                                                             lagMillis: $0.lagMillis, connected: $0.connected)
+                             })
+        }.sorted { ($0.collection, $0.shard) < ($1.collection, $1.shard) })
     }
 
     /// Adds a node (it joins as a learner and becomes a voter once caught up).
@@ -93,19 +61,13 @@ extension RuVectorClient {
 
     /// Sets the cluster-wide settings through the Raft log, from any node.
     @discardableResult
-    public func updateClusterSettings(replicationFactor: Int, replicationMode: ClusterState.ReplicationMode = .async)
+    public func updateClusterSettings(replicationFactor: Int, replicationMode: ReplicationMode = .async)
         async throws(RuVectorClientError) -> ClusterState {
         guard (1...16).contains(replicationFactor) else {
             throw RuVectorClientError(.invalidInput, "replicationFactor must be 1-16, got \(replicationFactor)")
         }
-        let mode: RuvectorV1.ReplicationMode = switch replicationMode {
-        case .async: .async
-        case .semiSync: .semiSync
-        case .sync: .sync
-        case .unspecified: .unspecified
-        }
         return Self.state(try await clusterCall("UpdateSettings", RuvectorV1.UpdateSettingsRequest(
-            replicationFactor: UInt32(replicationFactor), replicationMode: mode)))
+            replicationFactor: UInt32(replicationFactor), replicationMode: WireConversions.wire(replicationMode))))
     }
 
     /// A ClusterService call that follows "not the leader" hints: the node that refused names
@@ -147,8 +109,20 @@ extension RuVectorClient {
             leaderID: wire.leaderId, term: wire.term, commitIndex: wire.commitIndex, appliedIndex: wire.appliedIndex,
             answeredBy: wire.answeredBy, stale: wire.stale,
             collections: wire.collections.map { ClusterState.Collection(name: $0.name, dimension: Int($0.dimension), createdIndex: $0.createdIndex) },
-            replicationFactor: Int(wire.replicationFactor),
-            replicationMode: wire.replicationMode == .async ? .async : wire.replicationMode == .semiSync ? .semiSync
-                : wire.replicationMode == .sync ? .sync : .unspecified)
+            shards: wire.shards.map(shard), replicationFactor: Int(wire.replicationFactor),
+            replicationMode: WireConversions.replicationMode(wire.replicationMode))
+    }
+
+    private static func shard(_ wire: RuvectorV1.ShardAssignment) -> ClusterState.ShardAssignment {
+        // The server fills the lag lists (one entry per replica) only when asked and when the
+        // primary answered; anything else means "not known".
+        let known = wire.replicaLagRecords.count == wire.replicaNodeIds.count && wire.replicaLagMillis.count == wire.replicaNodeIds.count
+        let lag = known ? wire.replicaNodeIds.indices.map {
+            ClusterState.ShardAssignment.ReplicaLag(nodeID: wire.replicaNodeIds[$0], records: wire.replicaLagRecords[$0],
+                                                    millis: wire.replicaLagMillis[$0])
+        } : nil
+        return ClusterState.ShardAssignment(collection: wire.collection, shard: Int(wire.shard), primary: wire.primaryNodeId,
+                                            replicas: wire.replicaNodeIds, epoch: wire.epoch, replicaLag: lag,
+                                            primarySequence: wire.primarySequence)
     }
 }

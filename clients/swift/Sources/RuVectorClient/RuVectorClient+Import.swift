@@ -6,12 +6,18 @@ extension RuVectorClient {
     /// HTTP/2 flow control paces the sender to the server. The server writes each message
     /// durably as it arrives; on failure the error says how many points were written.
     ///
+    /// On a cluster each message waits for the replicas `consistency` asks for, as an
+    /// `upsert` does (nil: the collection's default); the result does not count them
+    /// (`replicasAcknowledged` is 0).
+    ///
     /// - Parameter progress: called after each message is handed to the connection, with
     ///   the number of points sent so far.
     @discardableResult
     public func importStream<Batches: AsyncSequence>(_ batches: Batches, into collection: String, wait: WriteWait = .collectionDefault,
+                                                     consistency: ReplicationMode? = nil, minReplicas: Int? = nil,
                                                      progress: (@Sendable (Int) -> Void)? = nil)
     async throws(RuVectorClientError) -> UpdateResult where Batches.Element == [Point] {
+        let replication = try WireConversions.replication(consistency, minReplicas)
         let call = try await makeCall("UpsertStream")
         var sent = 0
         do {
@@ -20,7 +26,8 @@ extension RuVectorClient {
                 while start < batch.count {
                     let end = min(start + Self.maxPointsPerCall, batch.count)
                     let request = RuvectorV1.UpsertRequest(collection: collection, points: batch[start..<end].map(WireConversions.wire),
-                                                           wait: WireConversions.wire(wait))
+                                                           wait: WireConversions.wire(wait), consistency: replication.mode,
+                                                           minReplicas: replication.minReplicas)
                     do {
                         try await call.send(request.encoded())
                     } catch {
@@ -44,11 +51,13 @@ extension RuVectorClient {
     /// Imports `points` over one `UpsertStream` call, `batchSize` points per message.
     @discardableResult
     public func importStream(_ points: [Point], into collection: String, batchSize: Int = 1_000, wait: WriteWait = .collectionDefault,
+                             consistency: ReplicationMode? = nil, minReplicas: Int? = nil,
                              progress: (@Sendable (Int) -> Void)? = nil) async throws(RuVectorClientError) -> UpdateResult {
         guard (1...Self.maxPointsPerCall).contains(batchSize) else {
             throw RuVectorClientError(.invalidInput, "batchSize must be 1...\(Self.maxPointsPerCall), got \(batchSize)")
         }
         let batches = stride(from: 0, to: points.count, by: batchSize).map { Array(points[$0..<min($0 + batchSize, points.count)]) }
-        return try await importStream(ArrayAsyncSequence(elements: batches), into: collection, wait: wait, progress: progress)
+        return try await importStream(ArrayAsyncSequence(elements: batches), into: collection, wait: wait,
+                                      consistency: consistency, minReplicas: minReplicas, progress: progress)
     }
 }

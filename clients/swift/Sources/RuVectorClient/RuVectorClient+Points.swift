@@ -5,35 +5,54 @@ extension RuVectorClient {
     public static let maxPointsPerCall = 10_000
 
     /// Inserts or replaces points. More than `maxPointsPerCall` points go as several calls,
-    /// in order; the result then adds up their affected counts and carries the last sequence.
+    /// in order; the result then adds up their affected counts and carries the highest sequence.
     /// For large imports `importStream` is faster (one streaming call).
+    ///
+    /// On a cluster the points go to their shards' primaries, from whichever node this client
+    /// called. `consistency` says how many replicas must have the write before it is
+    /// acknowledged (nil: the collection's `writeConsistency`), `minReplicas` how many a
+    /// semi-sync write waits for (nil: the collection's). A write that does not get its
+    /// replicas within the call's timeout throws `.deadlineExceeded` (it is on the primary:
+    /// retry it, upserts are idempotent). A single server ignores both.
     @discardableResult
-    public func upsert(_ points: [Point], into collection: String,
-                       wait: WriteWait = .collectionDefault) async throws(RuVectorClientError) -> UpdateResult {
-        var total = UpdateResult(sequence: 0, pointsAffected: 0, applied: true)
+    public func upsert(_ points: [Point], into collection: String, wait: WriteWait = .collectionDefault,
+                       consistency: ReplicationMode? = nil, minReplicas: Int? = nil) async throws(RuVectorClientError) -> UpdateResult {
+        let replication = try WireConversions.replication(consistency, minReplicas)
+        var total: UpdateResult?
         var start = 0
         repeat {
             let end = min(start + Self.maxPointsPerCall, points.count)
             let request = RuvectorV1.UpsertRequest(collection: collection, points: points[start..<end].map(WireConversions.wire),
-                                                   wait: WireConversions.wire(wait))
-            let result = try await unary("Upsert", request, as: RuvectorV1.UpdateResult.self)
-            total = UpdateResult(sequence: result.sequence, pointsAffected: total.pointsAffected + result.pointsAffected,
-                                 applied: total.applied && result.applied)
+                                                   wait: WireConversions.wire(wait), consistency: replication.mode,
+                                                   minReplicas: replication.minReplicas)
+            total = Self.combined(total, try await unary("Upsert", request, as: RuvectorV1.UpdateResult.self))
             start = end
         } while start < points.count
-        return total
+        return total ?? UpdateResult(sequence: 0, pointsAffected: 0, applied: true)
+    }
+
+    /// The result of a write sent as several calls: counts added, the highest sequence, the
+    /// fewest replicas acknowledged.
+    private static func combined(_ total: UpdateResult?, _ next: RuvectorV1.UpdateResult) -> UpdateResult {
+        let result = WireConversions.result(next)
+        guard let total else { return result }
+        return UpdateResult(sequence: max(total.sequence, result.sequence), pointsAffected: total.pointsAffected + result.pointsAffected,
+                            applied: total.applied && result.applied,
+                            replicasAcknowledged: min(total.replicasAcknowledged, result.replicasAcknowledged))
     }
 
     /// Reads points by id, in the order asked; missing ids are simply absent. With
-    /// `payloadKeys`, payloads carry only those keys.
+    /// `payloadKeys`, payloads carry only those keys. `readFrom` chooses which copy of each
+    /// shard answers on a cluster (nil: the primary).
     public func get(_ ids: [PointID], from collection: String, withPayload: Bool = true, withVectors: Bool = false,
-                    payloadKeys: [String] = []) async throws(RuVectorClientError) -> [StoredPoint] {
+                    payloadKeys: [String] = [], readFrom: ReadFrom? = nil) async throws(RuVectorClientError) -> [StoredPoint] {
         var found: [StoredPoint] = []
         var start = 0
         repeat {
             let end = min(start + Self.maxPointsPerCall, ids.count)
             let request = RuvectorV1.GetRequest(collection: collection, ids: ids[start..<end].map(WireConversions.wire),
-                                                with: WireConversions.with(payload: withPayload, vectors: withVectors, keys: payloadKeys))
+                                                with: WireConversions.with(payload: withPayload, vectors: withVectors, keys: payloadKeys),
+                                                readFrom: WireConversions.wire(readFrom))
             for point in try await unary("Get", request, as: RuvectorV1.GetResponse.self).points {
                 found.append(try WireConversions.stored(point))
             }
@@ -42,54 +61,60 @@ extension RuVectorClient {
         return found
     }
 
-    /// Deletes points by id; returns how many existed and were deleted.
+    /// Deletes points by id; returns how many existed and were deleted. `consistency` and
+    /// `minReplicas` as in `upsert`.
     @discardableResult
-    public func delete(ids: [PointID], from collection: String,
-                       wait: WriteWait = .collectionDefault) async throws(RuVectorClientError) -> UpdateResult {
-        var total = UpdateResult(sequence: 0, pointsAffected: 0, applied: true)
+    public func delete(ids: [PointID], from collection: String, wait: WriteWait = .collectionDefault,
+                       consistency: ReplicationMode? = nil, minReplicas: Int? = nil) async throws(RuVectorClientError) -> UpdateResult {
+        let replication = try WireConversions.replication(consistency, minReplicas)
+        var total: UpdateResult?
         var start = 0
         repeat {
             let end = min(start + Self.maxPointsPerCall, ids.count)
-            let request = RuvectorV1.DeleteRequest(collection: collection, wait: WireConversions.wire(wait),
+            let request = RuvectorV1.DeleteRequest(collection: collection, wait: WireConversions.wire(wait), consistency: replication.mode,
+                                                   minReplicas: replication.minReplicas,
                                                    selector: .ids(RuvectorV1.PointIdList(ids: ids[start..<end].map(WireConversions.wire))))
-            let result = try await unary("Delete", request, as: RuvectorV1.UpdateResult.self)
-            total = UpdateResult(sequence: max(total.sequence, result.sequence), pointsAffected: total.pointsAffected + result.pointsAffected,
-                                 applied: total.applied && result.applied)
+            total = Self.combined(total, try await unary("Delete", request, as: RuvectorV1.UpdateResult.self))
             start = end
         } while start < ids.count
-        return total
+        return total ?? UpdateResult(sequence: 0, pointsAffected: 0, applied: true)
     }
 
     /// Deletes every point matching `filter` (which must not be empty: delete the collection
-    /// to remove everything).
+    /// to remove everything). `consistency` and `minReplicas` as in `upsert`.
     @discardableResult
-    public func delete(filter: Filter, from collection: String,
-                       wait: WriteWait = .collectionDefault) async throws(RuVectorClientError) -> UpdateResult {
+    public func delete(filter: Filter, from collection: String, wait: WriteWait = .collectionDefault,
+                       consistency: ReplicationMode? = nil, minReplicas: Int? = nil) async throws(RuVectorClientError) -> UpdateResult {
         guard !filter.isEmpty else {
             throw RuVectorClientError(.invalidInput, "an empty filter would delete everything; use deleteCollection instead")
         }
-        let request = RuvectorV1.DeleteRequest(collection: collection, wait: WireConversions.wire(wait),
-                                               selector: .filter(WireConversions.wire(filter)))
+        let replication = try WireConversions.replication(consistency, minReplicas)
+        let request = RuvectorV1.DeleteRequest(collection: collection, wait: WireConversions.wire(wait), consistency: replication.mode,
+                                               minReplicas: replication.minReplicas, selector: .filter(WireConversions.wire(filter)))
         return WireConversions.result(try await unary("Delete", request, as: RuvectorV1.UpdateResult.self))
     }
 
-    /// Counts the points of a collection, or those matching `filter`. Exact.
-    public func count(in collection: String, filter: Filter? = nil) async throws(RuVectorClientError) -> UInt64 {
-        let request = RuvectorV1.CountRequest(collection: collection, filter: filter.map(WireConversions.wire))
+    /// Counts the points of a collection, or those matching `filter`. Exact. `readFrom` as in `get`.
+    public func count(in collection: String, filter: Filter? = nil, readFrom: ReadFrom? = nil) async throws(RuVectorClientError) -> UInt64 {
+        let request = RuvectorV1.CountRequest(collection: collection, filter: filter.map(WireConversions.wire),
+                                              readFrom: WireConversions.wire(readFrom))
         return try await unary("Count", request, as: RuvectorV1.CountResponse.self).count
     }
 
-    /// One page of points in id order. Pass the returned `next` as `after` for the next
-    /// page; it is nil on the last page. The cursor is opaque: use only what the server returned.
+    /// One page of points: in id order on a single server, shard after shard (each in id
+    /// order) on a cluster. Pass the returned `next` as `after` for the next page; it is nil
+    /// on the last page. The cursor is opaque: use only what the server returned, with the
+    /// same collection and filter. `readFrom` as in `get`.
     public func scrollPage(in collection: String, after cursor: PointID? = nil, limit: Int = 100, filter: Filter? = nil,
-                           withPayload: Bool = true, withVectors: Bool = false, payloadKeys: [String] = [])
+                           withPayload: Bool = true, withVectors: Bool = false, payloadKeys: [String] = [], readFrom: ReadFrom? = nil)
     async throws(RuVectorClientError) -> (points: [StoredPoint], next: PointID?) {
         guard (1...Self.maxPointsPerCall).contains(limit) else {
             throw RuVectorClientError(.invalidInput, "limit must be 1...\(Self.maxPointsPerCall), got \(limit)")
         }
         let request = RuvectorV1.ScrollRequest(collection: collection, filter: filter.map(WireConversions.wire),
                                                offset: cursor.map(WireConversions.wire), limit: UInt32(limit),
-                                               with: WireConversions.with(payload: withPayload, vectors: withVectors, keys: payloadKeys))
+                                               with: WireConversions.with(payload: withPayload, vectors: withVectors, keys: payloadKeys),
+                                               readFrom: WireConversions.wire(readFrom))
         let page = try await unary("Scroll", request, as: RuvectorV1.ScrollResponse.self)
         var points: [StoredPoint] = []
         points.reserveCapacity(page.points.count)
@@ -98,16 +123,17 @@ extension RuVectorClient {
         return (points, next)
     }
 
-    /// Every point (or every one matching `filter`) in id order, fetched a page at a time
-    /// as the sequence is iterated.
+    /// Every point (or every one matching `filter`), fetched a page at a time as the sequence
+    /// is iterated: in id order on a single server, shard after shard on a cluster
+    /// (`readFrom` as in `get`).
     ///
     /// ```swift
     /// for try await point in db.scroll("docs", pageSize: 500) { print(point.id) }
     /// ```
     public func scroll(_ collection: String, filter: Filter? = nil, pageSize: Int = 100, withPayload: Bool = true,
-                       withVectors: Bool = false, payloadKeys: [String] = []) -> ScrollSequence {
+                       withVectors: Bool = false, payloadKeys: [String] = [], readFrom: ReadFrom? = nil) -> ScrollSequence {
         ScrollSequence(client: self, collection: collection, filter: filter, pageSize: pageSize,
-                       withPayload: withPayload, withVectors: withVectors, payloadKeys: payloadKeys)
+                       withPayload: withPayload, withVectors: withVectors, payloadKeys: payloadKeys, readFrom: readFrom)
     }
 }
 
@@ -124,6 +150,7 @@ public struct ScrollSequence: AsyncSequence, Sendable {
     let withPayload: Bool
     let withVectors: Bool
     let payloadKeys: [String]
+    let readFrom: ReadFrom?
 
     /// Fetches pages as elements are consumed.
     public struct AsyncIterator: AsyncIteratorProtocol {
@@ -141,7 +168,8 @@ public struct ScrollSequence: AsyncSequence, Sendable {
                 if finished { return nil }
                 let page = try await sequence.client.scrollPage(
                     in: sequence.collection, after: cursor, limit: sequence.pageSize, filter: sequence.filter,
-                    withPayload: sequence.withPayload, withVectors: sequence.withVectors, payloadKeys: sequence.payloadKeys)
+                    withPayload: sequence.withPayload, withVectors: sequence.withVectors, payloadKeys: sequence.payloadKeys,
+                    readFrom: sequence.readFrom)
                 buffer = page.points
                 bufferIndex = 0
                 cursor = page.next

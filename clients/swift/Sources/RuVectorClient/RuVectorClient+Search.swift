@@ -7,6 +7,10 @@ extension RuVectorClient {
 
     /// The `k` nearest neighbours of `vector`, best first.
     ///
+    /// On a cluster every shard is searched and the answers merged; when a shard has no copy
+    /// that can answer, the search throws (`.unavailable`). `searchResult(_:in:allowPartial:)`
+    /// can answer from the other shards instead, and says which ones are missing.
+    ///
     /// - Parameters:
     ///   - ef: candidate list size (recall vs speed); nil uses the collection's default.
     ///   - exact: an exact brute-force search over every point (the ground truth; slower).
@@ -15,16 +19,33 @@ extension RuVectorClient {
     ///   - offset: skip this many best hits (paging).
     ///   - payloadKeys: with `withPayload`, only these payload keys (all when empty).
     ///   - quantization: for a quantized collection, how its codes are used (nil: the server's default).
+    ///   - readFrom: on a cluster, which copy of each shard answers (nil: the primary).
     public func search(_ vector: [Float], in collection: String, k: Int = 10, ef: Int? = nil, exact: Bool = false,
                        filter: Filter? = nil, withPayload: Bool = false, withVectors: Bool = false,
                        scoreThreshold: Float? = nil, offset: Int = 0, payloadKeys: [String] = [],
-                       quantization: QuantizedSearch? = nil) async throws(RuVectorClientError) -> [Hit] {
+                       quantization: QuantizedSearch? = nil, readFrom: ReadFrom? = nil) async throws(RuVectorClientError) -> [Hit] {
         let query = SearchQuery(vector: vector, k: k, ef: ef, exact: exact, filter: filter, withPayload: withPayload,
                                 withVectors: withVectors, scoreThreshold: scoreThreshold, offset: offset, payloadKeys: payloadKeys,
-                                quantization: quantization)
-        let response = try await unary("Search", try WireConversions.wire(query, collection: collection),
-                                       as: RuvectorV1.SearchResponse.self)
-        return try WireConversions.hits(response)
+                                quantization: quantization, readFrom: readFrom)
+        return try await searchResult(query, in: collection).hits
+    }
+
+    /// One search with everything the server says about it: the hits, and on a cluster the
+    /// shards that did not answer. With `allowPartial`, a shard that has no copy able to
+    /// answer (its nodes down or unreachable) is left out and named in `missingShards`
+    /// instead of failing the search; the hits are then the best of the other shards.
+    ///
+    /// ```swift
+    /// let result = try await db.searchResult(SearchQuery(vector: query, k: 10, readFrom: .any), in: "docs", allowPartial: true)
+    /// if !result.isComplete { print("shards \(result.missingShards) did not answer") }
+    /// ```
+    public func searchResult(_ query: SearchQuery, in collection: String,
+                             allowPartial: Bool = false) async throws(RuVectorClientError) -> SearchResult {
+        var request = try WireConversions.wire(query, collection: collection)
+        request.allowPartial = allowPartial
+        let response = try await unary("Search", request, as: RuvectorV1.SearchResponse.self)
+        return SearchResult(hits: try WireConversions.hits(response), missingShards: response.missingShards.map(Int.init),
+                            timeMicros: response.timeMicros)
     }
 
     /// Several searches, answered in order (one `SearchBatch` call per `maxSearchesPerBatch` queries).

@@ -103,11 +103,11 @@ public final class RuVectorClient: Sendable {
 
     // MARK: Calls
 
-    /// One unary call of the VectorService, errors mapped to `RuVectorClientError`.
-    func unary<Response: WireMessage>(_ method: String, _ request: some WireMessage,
+    /// One unary call of the VectorService (or of `service`), errors mapped to `RuVectorClientError`.
+    func unary<Response: WireMessage>(_ method: String, _ request: some WireMessage, service: String = RuVectorClient.service,
                                       as _: Response.Type = Response.self) async throws(RuVectorClientError) -> Response {
         do {
-            let (bytes, _) = try await channel.unary(Self.service + method, request: request.encoded(), timeout: callTimeout)
+            let (bytes, _) = try await channel.unary(service + method, request: request.encoded(), timeout: callTimeout)
             return try Response(decoding: bytes)
         } catch {
             throw RuVectorClientError.from(error)
@@ -147,20 +147,31 @@ public final class RuVectorClient: Sendable {
 
     /// Creates a collection. Throws `.alreadyExists` when the name is taken.
     ///
+    /// On a cluster node the collection is created cluster-wide (through the Raft log) and
+    /// sharded: `sharding` chooses how (nil: the server's defaults, one shard per member and
+    /// min(3, members) copies of each). A single server ignores `sharding`.
+    ///
     /// - Parameters:
     ///   - name: 1...200 characters of `[A-Za-z0-9_-]`.
     ///   - dimension: vector length, 1...65536.
     ///   - hnsw: index parameters; defaults when nil.
     ///   - quantization: compressed storage; none when nil.
+    ///   - sharding: shards, copies and write mode on a cluster; the server's defaults when nil.
     @discardableResult
     public func createCollection(name: String, dimension: Int, metric: Metric = .cosine, hnsw: HNSWConfig? = nil,
-                                 quantization: Quantization? = nil,
-                                 defaultWait: WriteWait = .collectionDefault) async throws(RuVectorClientError) -> CollectionInfo {
+                                 quantization: Quantization? = nil, defaultWait: WriteWait = .collectionDefault,
+                                 sharding: Sharding? = nil) async throws(RuVectorClientError) -> CollectionInfo {
         var request = RuvectorV1.CreateCollectionRequest(name: name, dimension: try WireConversions.uint32(dimension, "dimension"),
                                                          metric: WireConversions.wire(metric),
                                                          defaultWait: WireConversions.wire(defaultWait))
         request.hnsw = try hnsw.map { config throws(RuVectorClientError) in try WireConversions.wire(config) }
         request.quantization = try quantization.map { config throws(RuVectorClientError) in try WireConversions.wire(config) }
+        if let sharding {
+            request.shards = try WireConversions.uint32(sharding.shards ?? 0, "shards")
+            request.replicationFactor = try WireConversions.uint32(sharding.replicationFactor ?? 0, "replicationFactor")
+            request.writeConsistency = WireConversions.wire(sharding.writeConsistency)
+            request.minReplicas = try WireConversions.uint32(sharding.minReplicas ?? 0, "minReplicas")
+        }
         return WireConversions.info(try await unary("CreateCollection", request, as: RuvectorV1.CollectionInfo.self))
     }
 

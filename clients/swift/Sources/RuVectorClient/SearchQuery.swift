@@ -24,11 +24,13 @@ public struct SearchQuery: Sendable, Hashable {
     /// How a quantized collection's codes are used; nil: the server's default (walk the codes,
     /// rescore candidates on the full vectors). Collections without quantization ignore it.
     public var quantization: QuantizedSearch?
+    /// On a cluster, which copy of each shard answers (nil: the primary).
+    public var readFrom: ReadFrom?
 
     /// Makes a query.
     public init(vector: [Float], k: Int = 10, ef: Int? = nil, exact: Bool = false, filter: Filter? = nil,
                 withPayload: Bool = false, withVectors: Bool = false, scoreThreshold: Float? = nil, offset: Int = 0,
-                payloadKeys: [String] = [], quantization: QuantizedSearch? = nil) {
+                payloadKeys: [String] = [], quantization: QuantizedSearch? = nil, readFrom: ReadFrom? = nil) {
         self.vector = vector
         self.k = k
         self.ef = ef
@@ -40,6 +42,29 @@ public struct SearchQuery: Sendable, Hashable {
         self.scoreThreshold = scoreThreshold
         self.offset = offset
         self.quantization = quantization
+        self.readFrom = readFrom
+    }
+}
+
+/// The answer to one search (`searchResult(_:in:allowPartial:)`): its hits and, on a cluster,
+/// the shards left out of it.
+public struct SearchResult: Sendable, Hashable {
+    /// The hits, best first.
+    public var hits: [Hit]
+    /// Shards (numbers from 0) that did not answer a search made with `allowPartial`; empty
+    /// when every shard answered (always on a single server).
+    public var missingShards: [Int]
+    /// Server time spent on the search, in microseconds (0 when not reported).
+    public var timeMicros: UInt64
+
+    /// True when every shard answered.
+    public var isComplete: Bool { missingShards.isEmpty }
+
+    /// Makes a result.
+    public init(hits: [Hit], missingShards: [Int] = [], timeMicros: UInt64 = 0) {
+        self.hits = hits
+        self.missingShards = missingShards
+        self.timeMicros = timeMicros
     }
 }
 

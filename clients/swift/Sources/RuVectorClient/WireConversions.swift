@@ -85,7 +85,43 @@ enum WireConversions {
     }
 
     static func result(_ result: RuvectorV1.UpdateResult) -> UpdateResult {
-        UpdateResult(sequence: result.sequence, pointsAffected: result.pointsAffected, applied: result.applied)
+        UpdateResult(sequence: result.sequence, pointsAffected: result.pointsAffected, applied: result.applied,
+                     replicasAcknowledged: Int(result.replicasAcknowledged))
+    }
+
+    // MARK: Sharding
+
+    static func wire(_ mode: ReplicationMode?) -> RuvectorV1.ReplicationMode {
+        switch mode {
+        case nil: .unspecified
+        case .async?: .async
+        case .semiSync?: .semiSync
+        case .sync?: .sync
+        }
+    }
+
+    /// nil for UNSPECIFIED and for values this client does not know.
+    static func replicationMode(_ mode: RuvectorV1.ReplicationMode) -> ReplicationMode? {
+        switch mode {
+        case .async: .async
+        case .semiSync: .semiSync
+        case .sync: .sync
+        default: nil
+        }
+    }
+
+    static func wire(_ readFrom: ReadFrom?) -> RuvectorV1.ReadFrom {
+        switch readFrom {
+        case nil: .unspecified
+        case .primary?: .primary
+        case .any?: .any
+        }
+    }
+
+    /// The request fields a write's `consistency` and `minReplicas` arguments become.
+    static func replication(_ consistency: ReplicationMode?, _ minReplicas: Int?)
+        throws(RuVectorClientError) -> (mode: RuvectorV1.ReplicationMode, minReplicas: UInt32) {
+        (wire(consistency), try uint32(minReplicas ?? 0, "minReplicas"))
     }
 
     // MARK: Filters
@@ -208,7 +244,11 @@ enum WireConversions {
                               memoryBytes: info.memoryBytes, diskBytes: info.diskBytes, indexStatus: status,
                               createdUnixMicros: info.createdUnixMicros,
                               tiers: info.tiers.map { TierCounts(hot: $0.hot, warm: $0.warm, cool: $0.cool, cold: $0.cold,
-                                                                 archive: $0.archive, codeBytes: $0.codeBytes, passes: $0.passes) })
+                                                                 archive: $0.archive, codeBytes: $0.codeBytes, passes: $0.passes) },
+                              shards: max(1, Int(info.shards)), replicationFactor: max(1, Int(info.replicationFactor)),
+                              // UNSPECIFIED is the server's default, async.
+                              writeConsistency: info.writeConsistency == .unspecified ? .async : replicationMode(info.writeConsistency),
+                              minReplicas: Int(info.minReplicas))
     }
 
     static func snapshot(_ info: RuvectorV1.SnapshotInfo) -> SnapshotInfo {
@@ -221,7 +261,8 @@ enum WireConversions {
     static func wire(_ query: SearchQuery, collection: String, tag: UInt64 = 0) throws(RuVectorClientError) -> RuvectorV1.SearchRequest {
         guard query.k >= 1 else { throw invalid("k must be at least 1, got \(query.k)") }
         var request = RuvectorV1.SearchRequest(collection: collection, vector: RuvectorV1.Vector(values: query.vector),
-                                               k: try uint32(query.k, "k"), offset: try uint32(query.offset, "offset"), tag: tag)
+                                               k: try uint32(query.k, "k"), offset: try uint32(query.offset, "offset"), tag: tag,
+                                               readFrom: wire(query.readFrom))
         if let filter = query.filter, !filter.isEmpty { request.filter = wire(filter) }
         if query.ef != nil || query.exact || query.quantization != nil {
             request.params = RuvectorV1.SearchParams(ef: try uint32(query.ef ?? 0, "ef"), exact: query.exact,
