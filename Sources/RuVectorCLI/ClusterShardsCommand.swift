@@ -10,8 +10,8 @@ extension ClusterCommand {
                 The shard map comes from the cluster's metadata (linearizable unless --stale-ok); each shard's primary \
                 is asked how far behind its replicas are, in write-ahead log records and in milliseconds since each \
                 last had everything ("never": no acknowledgement yet, "?": the primary did not answer within half a \
-                second). MOVES shows "-": the cluster state the server reports does not include shard moves (copies \
-                being added or drained), so moves in progress cannot be shown yet.
+                second). MOVES lists the nodes receiving a copy of the shard (a move in progress: they follow the \
+                primary's log until the move switches them in), "-" when none.
                 """)
         @OptionGroup var connection: ConnectionOptions
         @Option(name: .long, help: "Only this collection's shards.") var collection: String?
@@ -36,7 +36,8 @@ extension ClusterCommand {
                         shard.replicas.isEmpty ? "-" : shard.replicas.map(String.init).joined(separator: ","), String(shard.epoch),
                         lag.map { $0.isEmpty ? "-" : $0.map { String($0.records) }.joined(separator: ",") } ?? "?",
                         lag.map { $0.isEmpty ? "-" : $0.map { $0.millis == .max ? "never" : String($0.millis) }.joined(separator: ",") } ?? "?",
-                        lag == nil ? "?" : String(shard.primarySequence), "-"]
+                        lag == nil ? "?" : String(shard.primarySequence),
+                        shard.incoming.isEmpty ? "-" : "to " + shard.incoming.map(String.init).joined(separator: ",")]
             })
         }
     }
@@ -83,8 +84,8 @@ extension JSONForm {
                 })
             } ?? .null,
             "primary_sequence": shard.replicaLag == nil ? .null : .int(Int64(clamping: shard.primarySequence)),
-            // Unknown: GetState does not report shard moves.
-            "moves_in_progress": .null,
+            // Nodes receiving a copy.
+            "moves_in_progress": .list(shard.incoming.map { .int(Int64(clamping: $0)) }),
         ])
     }
 

@@ -67,6 +67,10 @@ final class ReplicationHub: Sendable {
         return shards[Int(id.number)]
     }
 
+    /// True once `stop` ran: the primary's side of every replication stream ends too, so the
+    /// server's drain is not held by streams that never finish on their own.
+    var isStopped: Bool { state.withLock { $0.stopped } }
+
     /// The tracker of `id`, if this node served as its primary since it started.
     func existingTracker(for id: ShardStore.ShardID) -> ReplicaTracker? { state.withLock { $0.trackers[id] } }
 

@@ -93,6 +93,7 @@ enum ShardReplicationMethods {
         var sent = after
         while !acked.isClosed {
             try Task.checkCancellation()
+            guard !sharding.replication.isStopped else { throw RPCError(.unavailable, "node \(node.id) is stopping") }
             // Still the primary at this epoch? (A promotion elsewhere ends the stream.)
             guard let current = try? sharding.node().metadata.metadata.collections[id.collection]?.shards[Int(id.number)],
                   current.primary == node.id, current.epoch == shard.epoch else {

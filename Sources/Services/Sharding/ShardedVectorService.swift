@@ -292,6 +292,7 @@ extension VectorService {
         var written: UInt64 = 0
         var sequence: UInt64 = 0
         var messages = 0
+        var acknowledged: UInt32?
         do {
             for try await request in requests {
                 messages += 1
@@ -310,13 +311,14 @@ extension VectorService {
                 }
                 written += result.pointsAffected
                 sequence = max(sequence, result.sequence)
+                acknowledged = min(acknowledged ?? .max, result.replicasAcknowledged)
             }
         } catch {
             let status = VectorMapping.rpcError(error)
             throw RPCError(status.code, "\(status.message) (message \(messages) of the stream; \(written) points of the earlier messages were written)",
                            cause: error)
         }
-        return RuvectorV1.UpdateResult(sequence: sequence, pointsAffected: written, applied: true)
+        return RuvectorV1.UpdateResult(sequence: sequence, pointsAffected: written, applied: true, replicasAcknowledged: acknowledged ?? 0)
     }
 
     // MARK: Reads

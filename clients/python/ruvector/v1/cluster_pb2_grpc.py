@@ -136,7 +136,7 @@ class ClusterServiceServicer:
     def ShardStatus(self, request, context):
         """This node's copies of shards: last sequence, epochs, points, the replicas' progress (on a
         primary) and, when asked, a checksum of the points. The leader asks it before promoting a
-        replica; `ruvector cluster shards` shows it.
+        replica; `ruvector cluster shard-status` shows it.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

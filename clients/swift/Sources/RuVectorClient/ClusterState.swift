@@ -69,6 +69,9 @@ public struct ClusterState: Sendable, Equatable {
         public var replicaLag: [ReplicaLag]?
         /// Sequence of the primary's last logged record (0 when unknown or the shard is empty).
         public var primarySequence: UInt64
+        /// Nodes receiving a copy (a move in progress): they follow the primary's log, and no
+        /// write waits for them until the move switches them in.
+        public var incoming: [UInt64] = []
     }
 
     /// Every member: voters and learners.

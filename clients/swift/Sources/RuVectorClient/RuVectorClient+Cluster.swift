@@ -123,6 +123,6 @@ extension RuVectorClient {
         } : nil
         return ClusterState.ShardAssignment(collection: wire.collection, shard: Int(wire.shard), primary: wire.primaryNodeId,
                                             replicas: wire.replicaNodeIds, epoch: wire.epoch, replicaLag: lag,
-                                            primarySequence: wire.primarySequence)
+                                            primarySequence: wire.primarySequence, incoming: wire.incomingNodeIds)
     }
 }
