@@ -122,6 +122,13 @@ def copies(cluster: Cluster, collection: str, nodes: Iterable[int] | None = None
     return found
 
 
+def wait_listed(cluster: Cluster, collection: str, timeout: float = 5.0) -> None:
+    """Waits until every node lists `collection` (CreateCollection answers once the node called
+    applied it; the others may not have yet)."""
+    cluster.wait_until(lambda: all(collection in {c.name for c in cluster.client(i).list_collections()}
+                                   for i in cluster.nodes), timeout=timeout, what=f"every node lists {collection!r}")
+
+
 def convergence_problems(cluster: Cluster, collection: str) -> list[str]:
     """What keeps the copies from being converged, empty when they are: every holder of every
     shard (in the linearizable shard map) has a copy, agrees on the epoch, and every copy has

@@ -30,7 +30,7 @@ import pytest
 import ruvector
 from harness import Cluster, make_cluster  # noqa: F401 (fixture)
 from pointload import Lost, ShardWriteLoad, foreign_values, lost_writes, read_values
-from shards import shard_map, soak_kills, wait_converged, wait_epoch_above
+from shards import shard_map, soak_kills, wait_converged, wait_epoch_above, wait_listed
 
 pytestmark = pytest.mark.cluster
 
@@ -163,8 +163,7 @@ def test_a_restarted_node_never_answers_not_found_for_an_existing_collection(mak
     for node in (n for n in cluster.nodes if n != leader):
         name = f"restarted-{node}"
         cluster.client(leader).create_collection(name, dimension=4, metric="l2", shards=SHARDS, replication_factor=3)
-        cluster.wait_until(lambda: all(name in {c.name for c in cluster.client(i).list_collections()}
-                                       for i in cluster.nodes), timeout=5, what="every node lists the collection")
+        wait_listed(cluster, name)
         cluster.kill(node)
         cluster.isolate(node)
         cluster.restart(node)

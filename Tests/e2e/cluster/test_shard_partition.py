@@ -37,7 +37,7 @@ import pytest
 import ruvector
 from harness import Cluster, make_cluster  # noqa: F401 (fixture)
 from pointload import ShardWriteLoad, foreign_values, lost_writes
-from shards import ids_in_shard, shard_map, wait_converged, wait_epoch_above
+from shards import ids_in_shard, shard_map, wait_converged, wait_epoch_above, wait_listed
 
 pytestmark = pytest.mark.cluster
 
@@ -58,8 +58,7 @@ def _setup(cluster: Cluster) -> int:
     leader = cluster.leader(timeout=5, everyone=True)
     cluster.client(leader).create_collection(COLLECTION, dimension=4, metric="l2", shards=SHARDS, replication_factor=3,
                                              write_consistency="semi-sync", min_replicas=1)
-    cluster.wait_until(lambda: all(COLLECTION in {c.name for c in cluster.client(i).list_collections()}
-                                   for i in cluster.nodes), timeout=5, what="every node lists the collection")
+    wait_listed(cluster, COLLECTION)
     return leader
 
 
@@ -233,8 +232,7 @@ def test_a_primary_read_never_shows_a_write_that_is_then_lost(make_cluster) -> N
     leader = cluster.leader(timeout=5, everyone=True)
     cluster.client(leader).create_collection(COLLECTION, dimension=4, metric="l2", shards=SHARDS, replication_factor=3,
                                              write_consistency="sync")
-    cluster.wait_until(lambda: all(COLLECTION in {c.name for c in cluster.client(i).list_collections()}
-                                   for i in cluster.nodes), timeout=5, what="every node lists the collection")
+    wait_listed(cluster, COLLECTION)
     for round_number in range(3):
         cluster.leader(timeout=5, everyone=True)
         before = shard_map(cluster, COLLECTION)[round_number % SHARDS]

@@ -17,7 +17,7 @@ import pytest
 
 import ruvector
 from harness import Cluster, make_cluster  # noqa: F401 (fixture)
-from shards import copies, shard_map, shard_of, wait_converged, xxh64
+from shards import copies, shard_map, shard_of, wait_converged, wait_listed, xxh64
 
 pytestmark = pytest.mark.cluster
 
@@ -40,7 +40,8 @@ def _data(seed: int = 18) -> tuple[np.ndarray, list[int], list[dict]]:
     return vectors, ids, payloads
 
 
-def _exact(vectors: np.ndarray, ids: list[int], query: np.ndarray, keep: list[bool] | None = None) -> list[tuple[int, float]]:
+def _exact(vectors: np.ndarray, ids: list[int], query: np.ndarray,
+           keep: list[bool] | None = None) -> list[tuple[int, float]]:
     """The K nearest (id, score) by L2, as the server scores them (minus the squared distance)."""
     distances = ((vectors.astype("f8") - query.astype("f8")) ** 2).sum(axis=1)
     order = [n for n in np.argsort(distances, kind="stable") if keep is None or keep[n]][:K]
@@ -133,8 +134,7 @@ def test_reads_and_writes_routed_across_shards_match_brute_force(make_cluster) -
     for name, replication in COLLECTIONS.items():
         info = cluster.client(1).create_collection(name, DIMENSION, "l2", shards=SHARDS, replication_factor=replication)
         assert (info.shards, info.replication_factor) == (SHARDS, replication)
-        cluster.wait_until(lambda: all(name in {c.name for c in cluster.client(i).list_collections()} for i in cluster.nodes),
-                           timeout=5, what=f"every node lists {name}")
+        wait_listed(cluster, name)
         for n, start in enumerate(range(0, POINTS, 250)):
             result = cluster.client(1 + n % 3).upsert(name, ids[start:start + 250], vectors[start:start + 250],
                                                        payloads[start:start + 250])
