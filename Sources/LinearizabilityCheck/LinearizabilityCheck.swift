@@ -8,9 +8,11 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// `ruvector-lincheck [--max-steps N] HISTORY`: checks a membership history (the line format of
-/// `HistoryFormats.membership`, written by the cluster soak test) for linearizability, one key
-/// at a time, with the project's checker.
+/// `ruvector-lincheck [--max-steps N] [--format membership|registers] HISTORY`: checks a
+/// history written by a cluster soak test for linearizability, one key at a time, with the
+/// project's checker: a membership history (`HistoryFormats.membership`, collections created,
+/// deleted and listed; the default) or a register history (`HistoryFormats.registers`, point
+/// values written and read, checked against `KeyValueModel`).
 ///
 /// Prints one line and exits with its code:
 /// - `linearizable` (0);
@@ -22,28 +24,42 @@ import Foundation
 ///   file cannot be read.
 @main
 struct LinearizabilityCheck {
+    static let usage = "usage: ruvector-lincheck [--max-steps N] [--format membership|registers] HISTORY"
+
     static func main() {
         var arguments = Array(CommandLine.arguments.dropFirst())
         var maxSteps = 50_000_000
-        if arguments.count == 3, arguments[0] == "--max-steps", let steps = Int(arguments[1]), steps > 0 {
-            maxSteps = steps
+        var format = "membership"
+        while arguments.count >= 3 {
+            switch arguments[0] {
+            case "--max-steps":
+                guard let steps = Int(arguments[1]), steps > 0 else { fail(64, usage) }
+                maxSteps = steps
+            case "--format":
+                guard ["membership", "registers"].contains(arguments[1]) else { fail(64, usage) }
+                format = arguments[1]
+            default:
+                fail(64, usage)
+            }
             arguments.removeFirst(2)
         }
-        guard arguments.count == 1, !arguments[0].hasPrefix("-") else {
-            fail(64, "usage: ruvector-lincheck [--max-steps N] HISTORY")
-        }
+        guard arguments.count == 1, !arguments[0].hasPrefix("-") else { fail(64, usage) }
         let path = arguments[0]
         guard let text = readFile(path) else { fail(66, "cannot read \(path)") }
-        let operations: [HistoryOperation<MembershipModel.Input, MembershipModel.Output>]
+        let result: PartitionedVerdict<String>
         do {
-            operations = try HistoryFormats.membership(text)
+            if format == "registers" {
+                result = LinearizabilityChecker.checkPartitions(KeyValueModel.self, try HistoryFormats.registers(text),
+                                                                partitionedBy: { $0.key }, maxSteps: maxSteps)
+            } else {
+                result = LinearizabilityChecker.checkPartitions(MembershipModel.self, try HistoryFormats.membership(text),
+                                                                partitionedBy: { $0.key }, maxSteps: maxSteps)
+            }
         } catch let malformed as HistoryFormats.Malformed {
             fail(64, "\(path): malformed history: \(malformed.description)")
         } catch {
             fail(64, "\(path): \(error)")
         }
-        let result = LinearizabilityChecker.checkPartitions(MembershipModel.self, operations, partitionedBy: { $0.key },
-                                                            maxSteps: maxSteps)
         switch result.verdict {
         case .linearizable:
             print("linearizable")

@@ -26,35 +26,14 @@
 extension HistoryFormats {
     /// Reads a membership history in the format above; `Malformed.line` names the first bad line.
     public static func membership(_ text: String) throws -> [HistoryOperation<MembershipModel.Input, MembershipModel.Output>] {
-        var operations: [HistoryOperation<MembershipModel.Input, MembershipModel.Output>] = []
-        for (offset, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            var fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
-            guard let first = fields.first, !first.hasPrefix("#") else { continue }
-            if let note = fields.firstIndex(where: { $0.hasPrefix("#") }) { fields.removeSubrange(note...) }
-            do {
-                operations.append(try membershipOperation(fields))
-            } catch let failure as Malformed {
-                throw Malformed(description: "line \(offset + 1): \(failure.description)", line: offset + 1)
-            }
-        }
-        return operations
+        try fieldLines(text, membershipOperation)
     }
 
     private static func membershipOperation(_ fields: [Substring]) throws -> HistoryOperation<MembershipModel.Input, MembershipModel.Output> {
         guard fields.count == 6 else {
             throw Malformed(description: "expected 6 fields (CLIENT CALL RETURN OP KEY OUTPUT), found \(fields.count)")
         }
-        guard let client = Int(fields[0]), client >= 0 else { throw Malformed(description: "bad client \(fields[0])") }
-        guard let call = Int(fields[1]), call >= 0, call < Int.max else { throw Malformed(description: "bad call time \(fields[1])") }
-        let returned: Int
-        if fields[2] == "inf" {
-            returned = Int.max
-        } else {
-            guard let time = Int(fields[2]), time >= call, time < Int.max else {
-                throw Malformed(description: "bad return time \(fields[2]) (a non-negative integer not before the call, or inf)")
-            }
-            returned = time
-        }
+        let (client, call, returned) = try clientAndTimes(fields)
         let kind: MembershipModel.Input.Kind
         switch fields[3] {
         case "create": kind = .create

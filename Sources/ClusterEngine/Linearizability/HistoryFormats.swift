@@ -1,12 +1,42 @@
 /// Readers for recorded histories: Jepsen's etcd register logs and Porcupine's key-value
-/// format. Each event line becomes a point in time; an operation spans from its `:invoke`
-/// line to its completion line.
+/// format, where each event line becomes a point in time and an operation spans from its
+/// `:invoke` line to its completion line; and the cluster soak tests' own formats of one
+/// operation per line with its call and return times (`membership`, `registers`).
 public enum HistoryFormats {
     /// A history that cannot be read.
     public struct Malformed: Error, CustomStringConvertible {
         public let description: String
         /// The 1-based line at fault, when the format has lines to point at.
         public var line: Int? = nil
+    }
+
+    /// Reads a file of one operation per line (`membership`, `registers`): splits each line into
+    /// fields (spaces or tabs), skips blank lines and `#` comments, drops a trailing `# note`,
+    /// and names the line of the first field list `parse` refuses.
+    static func fieldLines<Operation>(_ text: String, _ parse: ([Substring]) throws -> Operation) throws -> [Operation] {
+        var operations: [Operation] = []
+        for (offset, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            var fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
+            guard let first = fields.first, !first.hasPrefix("#") else { continue }
+            if let note = fields.firstIndex(where: { $0.hasPrefix("#") }) { fields.removeSubrange(note...) }
+            do {
+                operations.append(try parse(fields))
+            } catch let failure as Malformed {
+                throw Malformed(description: "line \(offset + 1): \(failure.description)", line: offset + 1)
+            }
+        }
+        return operations
+    }
+
+    /// The first three fields of a line: client, call time and return time (`inf`: Int.max).
+    static func clientAndTimes(_ fields: [Substring]) throws -> (client: Int, call: Int, returned: Int) {
+        guard let client = Int(fields[0]), client >= 0 else { throw Malformed(description: "bad client \(fields[0])") }
+        guard let call = Int(fields[1]), call >= 0, call < Int.max else { throw Malformed(description: "bad call time \(fields[1])") }
+        if fields[2] == "inf" { return (client, call, Int.max) }
+        guard let time = Int(fields[2]), time >= call, time < Int.max else {
+            throw Malformed(description: "bad return time \(fields[2]) (a non-negative integer not before the call, or inf)")
+        }
+        return (client, call, time)
     }
 
     /// Jepsen etcd logs: `INFO  jepsen.util - PROCESS\t:invoke|:ok|:fail|:info\t:read|:write|:cas\tVALUE`.

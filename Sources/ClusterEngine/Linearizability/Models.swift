@@ -33,8 +33,9 @@ public enum RegisterModel: SequentialModel {
     }
 }
 
-/// A key-value store with get, put and append (Porcupine's kv histories, and the Raft
-/// simulator's state machine); check it partitioned by key.
+/// A key-value store with get, put and append (Porcupine's kv histories, the Raft
+/// simulator's state machine, and the point registers of the shard soak test); check it
+/// partitioned by key.
 public enum KeyValueModel: SequentialModel {
     public struct Input: Sendable, Equatable {
         public enum Kind: Sendable, Equatable { case get, put, append }

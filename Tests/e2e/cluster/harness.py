@@ -20,7 +20,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Collection, Iterable, Iterator, Sequence
+from typing import Callable, Collection, Iterable, Iterator, Sequence, TypeVar
 
 import grpc
 import pytest
@@ -31,6 +31,7 @@ from conftest import failed_so_far, free_ports, server_binary
 from linkproxy import LinkProxy
 
 HOST = "127.0.0.1"
+T = TypeVar("T", bound="SoakResult")
 _LISTENING = re.compile(r"ruvector-server listening on (\S+):(\d+)")
 #: Per-call bound of the harness's own GetState polls: a paused or cut-off node must not stall them.
 POLL_CALL_SECONDS = 0.5
@@ -434,6 +435,52 @@ def make_cluster(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cal
 def soak_requested() -> bool:
     """RUVECTOR_CLUSTER_SOAK=1 asks for the long variants."""
     return os.environ.get("RUVECTOR_CLUSTER_SOAK") == "1"
+
+
+@dataclass
+class SoakResult:
+    """What one linearizability soak run produced: its seed, history file, the checker's exit code
+    and verdict, counts of outcomes and the faults applied."""
+    seed: int
+    history: Path
+    verdict_code: int
+    verdict: str
+    counts: dict[str, int]
+    faults: list[str]
+
+
+def soak_seed(attempt: int = 0) -> int:
+    """RUVECTOR_CLUSTER_SEED (plus `attempt`), else a fresh random seed."""
+    base = os.environ.get("RUVECTOR_CLUSTER_SEED")
+    return (int(base) if base else int.from_bytes(os.urandom(4), "little")) + attempt
+
+
+def soak_seconds(default: float) -> float:
+    """How long an on-demand soak runs: RUVECTOR_CLUSTER_SOAK_SECONDS, else `default`."""
+    seconds = os.environ.get("RUVECTOR_CLUSTER_SOAK_SECONDS")
+    return float(seconds) if seconds else default
+
+
+def caught_planted_bug(make_cluster: Callable[..., Cluster], soak: Callable[[Cluster, int], T], attempts: int) -> T:
+    """Runs `soak(cluster, seed)` on a fresh 3-node cluster, with the seed soak_seed() gives and
+    then the next ones, until its result's `verdict_code` is not 0 (the checker caught the
+    planted bug), `attempts` times at most (a soak may happen to meet no stale read); returns
+    that result, or fails naming every seed and verdict."""
+    base = soak_seed()
+    results = []
+    for attempt in range(attempts):
+        cluster = make_cluster(3)
+        try:
+            results.append(soak(cluster, base + attempt))
+        finally:
+            cluster.stop()
+        if results[-1].verdict_code != 0:
+            break
+    last = results[-1]
+    assert (last.verdict_code, last.verdict.split(":")[0]) == (1, "not linearizable"), (
+        f"the planted bug was not caught in {len(results)} runs (seeds {[r.seed for r in results]}): "
+        f"{[r.verdict for r in results]}")
+    return last
 
 
 def collection_names(state: ruvector.ClusterState) -> set[str]:

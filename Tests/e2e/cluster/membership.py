@@ -193,7 +193,8 @@ def lincheck_binary() -> str:
     return binary
 
 
-def lincheck(path: Path, timeout: float = 300.0) -> tuple[int, str]:
-    """Runs ruvector-lincheck on a history file; returns its exit code and what it printed."""
-    done = subprocess.run([lincheck_binary(), str(path)], capture_output=True, text=True, timeout=timeout)
+def lincheck(path: Path, *options: str, timeout: float = 300.0) -> tuple[int, str]:
+    """Runs ruvector-lincheck on a history file (with `options`, e.g. "--format", "registers");
+    returns its exit code and what it printed."""
+    done = subprocess.run([lincheck_binary(), *options, str(path)], capture_output=True, text=True, timeout=timeout)
     return done.returncode, (done.stdout + done.stderr).strip()

@@ -1,7 +1,7 @@
 """Random faults on a proxied cluster, from a seeded RNG, one at a time, in a thread.
 
-Each round picks a fault (weighted), applies it, holds it 0.4-1.5 s, undoes it, and lets the
-cluster be for 0.2-0.6 s. The faults:
+Each round picks a fault (weighted), applies it, holds it 0.4-1.5 s (`hold_seconds`), undoes
+it, and lets the cluster be for 0.2-0.6 s. The faults:
 
 - `kill`: SIGKILL a node (the leader half the time), restart it when the fault ends;
 - `pause`: SIGSTOP a node (the leader half the time), SIGCONT when the fault ends;
@@ -56,10 +56,13 @@ class Nemesis:
     >>> print("\\n".join(f.describe(t0) for f in nemesis.log()))
     """
 
-    def __init__(self, cluster: Cluster, rng: random.Random, weights: dict[str, int] | None = None):
+    def __init__(self, cluster: Cluster, rng: random.Random, weights: dict[str, int] | None = None,
+                 hold_seconds: tuple[float, float] = _HOLD_SECONDS):
         self.cluster = cluster
         self.rng = rng
         self.weights = dict(weights or DEFAULT_WEIGHTS)
+        #: How long each fault is held (uniform in this range).
+        self.hold_seconds = hold_seconds
         unknown = set(self.weights) - set(DEFAULT_WEIGHTS)
         if unknown:
             raise ValueError(f"unknown faults {sorted(unknown)}; known: {sorted(DEFAULT_WEIGHTS)}")
@@ -105,7 +108,7 @@ class Nemesis:
                 kind = self.rng.choices(kinds, weights=[self.weights[k] for k in kinds])[0]
                 nodes, undo = self._apply(kind)
                 index = self._record(Fault(kind, nodes, time.monotonic()))
-                self._stop.wait(self.rng.uniform(*_HOLD_SECONDS))
+                self._stop.wait(self.rng.uniform(*self.hold_seconds))
                 undo()
                 with self._lock:
                     fault = self._log[index]

@@ -15,12 +15,12 @@ from __future__ import annotations
 import os
 import random
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from harness import Cluster, collection_names, make_cluster, soak_requested  # noqa: F401 (fixture)
+from harness import (Cluster, SoakResult, caught_planted_bug, collection_names, make_cluster,  # noqa: F401
+                     soak_requested, soak_seconds, soak_seed)
 from membership import MembershipClients, lincheck
 from nemesis import Nemesis
 
@@ -32,30 +32,6 @@ SOAK_SECONDS = 60.0
 PLANTED_SECONDS = 15.0
 #: Runs of the planted-bug test before it gives up finding a stale read.
 PLANTED_ATTEMPTS = 3
-
-
-@dataclass
-class SoakResult:
-    """What one soak run produced."""
-    seed: int
-    history: Path
-    verdict_code: int
-    verdict: str
-    counts: dict[str, int]
-    faults: list[str]
-
-
-def _seed(attempt: int = 0) -> int:
-    """RUVECTOR_CLUSTER_SEED (plus `attempt`), else a fresh random seed."""
-    base = os.environ.get("RUVECTOR_CLUSTER_SEED")
-    seed = int(base) if base else int.from_bytes(os.urandom(4), "little")
-    return seed + attempt
-
-
-def _soak_seconds() -> float:
-    """How long the on-demand soak runs: RUVECTOR_CLUSTER_SOAK_SECONDS, else SOAK_SECONDS."""
-    seconds = os.environ.get("RUVECTOR_CLUSTER_SOAK_SECONDS")
-    return float(seconds) if seconds else SOAK_SECONDS
 
 
 def _converged(cluster: Cluster) -> set[str]:
@@ -111,7 +87,7 @@ def _assert_linearizable(result: SoakResult) -> None:
 
 
 def test_membership_history_is_linearizable_under_faults(make_cluster, tmp_path: Path) -> None:
-    result = _soak(make_cluster(3), tmp_path, CI_SECONDS, _seed())
+    result = _soak(make_cluster(3), tmp_path, CI_SECONDS, soak_seed())
     _assert_linearizable(result)
 
 
@@ -119,7 +95,7 @@ def test_membership_history_is_linearizable_under_faults(make_cluster, tmp_path:
 @pytest.mark.skipif(not (soak_requested() or os.environ.get("RUVECTOR_CLUSTER_SOAK_SECONDS")),
                     reason="on demand: RUVECTOR_CLUSTER_SOAK=1 (60 s) or RUVECTOR_CLUSTER_SOAK_SECONDS=N")
 def test_soak_membership_history_is_linearizable_under_faults(make_cluster, tmp_path: Path) -> None:
-    result = _soak(make_cluster(3), tmp_path, _soak_seconds(), _seed())
+    result = _soak(make_cluster(3), tmp_path, soak_seconds(SOAK_SECONDS), soak_seed())
     _assert_linearizable(result)
 
 
@@ -130,18 +106,8 @@ def test_stale_reads_from_followers_are_caught(make_cluster, tmp_path: Path) -> 
     linearizable. A run that happened to see no stale read is tried again with the next seed,
     at most PLANTED_ATTEMPTS runs in all; the writes alone must stay linearizable, so that the
     violation found is the reads'."""
-    base = _seed()
-    results = []
-    for attempt in range(PLANTED_ATTEMPTS):
-        cluster = make_cluster(3)
-        result = _soak(cluster, tmp_path, PLANTED_SECONDS, base + attempt, stale_reads=True)
-        cluster.stop()
-        results.append(result)
-        if result.verdict_code != 0:
-            break
-    assert (result.verdict_code, result.verdict.split(":")[0]) == (1, "not linearizable"), (
-        f"stale reads not caught in {len(results)} runs (seeds {[r.seed for r in results]}): "
-        f"{[r.verdict for r in results]}")
+    result = caught_planted_bug(make_cluster, lambda cluster, seed: _soak(cluster, tmp_path, PLANTED_SECONDS, seed,
+                                                                          stale_reads=True), PLANTED_ATTEMPTS)
     code, verdict = lincheck(_write_lines(tmp_path / f"writes-{result.seed}.txt", _entries_without_reads(result.history)))
     assert (code, verdict) == (0, "linearizable"), (
         f"the stale reads were caught, but the writes alone are not linearizable either ({verdict}; seed "
