@@ -238,6 +238,7 @@ public final class ServiceCatalog: Sendable {
         guard let clusterNode else { return }
         clusterNode.start(advertisedAddress: advertisedAddress)
         sharding?.replication.reconcile()
+        sharding?.keepLease()
         supervisor?.start()
         if let join { ClusterJoiner(node: clusterNode, via: join, advertisedAddress: advertisedAddress, logger: logger).start() }
     }
@@ -246,6 +247,7 @@ public final class ServiceCatalog: Sendable {
     public func stopCluster() async {
         raftInbound?.stop()
         await supervisor?.stop()
+        await sharding?.stopLease()
         await sharding?.replication.stop()
         await clusterNode?.stop()
     }

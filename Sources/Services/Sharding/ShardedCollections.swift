@@ -33,10 +33,10 @@ final class ShardedCollections: Sendable {
     static let epochHeader = "ruvector-shard-epoch"
     /// Which copy a shard-level read wants: "primary" or "any".
     static let readHeader = "ruvector-read-from"
-    /// A primary takes writes (and primary reads) only while it heard from the Raft leader (or,
-    /// as leader, from a quorum) within this time. The leader replaces a primary it has not
-    /// heard from for `ShardSupervisor.silenceMillis`, which is longer: by then the old primary
-    /// refuses writes on its own.
+    /// A primary takes writes (and primary reads) only within this time of the start of its
+    /// last successful linearizable metadata read (see `leaseValidUntil`). The leader replaces
+    /// a primary it has not heard from for `ShardSupervisor.silenceMillis`, which is longer: by
+    /// then the old primary refuses writes on its own.
     static let leaseMillis: UInt64 = 1000
     /// Most shards a collection may have.
     static let maxShards: UInt32 = 1024
@@ -202,16 +202,64 @@ final class ShardedCollections: Sendable {
 
     // MARK: Serving as primary
 
-    /// Whether this node may act as a primary now (see `leaseMillis`).
+    /// Until when this node may act as a primary: `leaseMillis` after the start of its last
+    /// successful linearizable metadata read (`keepLease`). A read that succeeded means the
+    /// Raft leader confirmed its leadership and this node applied everything committed before
+    /// the read began, promotions of its shards included; and the leader, which heard from
+    /// this node during that read, replaces a primary only after `ShardSupervisor.silenceMillis`
+    /// (longer) without hearing from it. A node paused, restarted or cut off holds no lease
+    /// until a read succeeds again.
+    private let leaseValidUntil = Mutex<ContinuousClock.Instant?>(nil)
+    private let leaseTask = Mutex<Task<Void, Never>?>(nil)
+    /// How often the lease is renewed.
+    static let leaseRenewMillis = 200
+
+    /// Whether this node may act as a primary now.
     func holdsLease(_ node: ClusterNode) -> Bool {
-        let status = node.status
-        if status.leader == 0 { return false }
-        if status.leader == node.id {
-            // Heard from a quorum of voters (itself included) within the lease.
-            let heard = status.voters.filter { $0 == node.id || (status.lastHeardMillis[$0] ?? .max) <= Self.leaseMillis }
-            return heard.count * 2 > status.voters.count
+        leaseValidUntil.withLock { $0.map { ContinuousClock.now < $0 } ?? false }
+    }
+
+    /// Renews the lease every `leaseRenewMillis` until `stopLease`.
+    func keepLease() {
+        leaseTask.withLock { task in
+            guard task == nil else { return }
+            task = Task { [self] in
+                while !Task.isCancelled {
+                    let started = ContinuousClock.now
+                    if let node = try? node() {
+                        do {
+                            _ = try await node.linearizableRead(timeout: .milliseconds(Int64(Self.leaseMillis) * 4 / 5))
+                            leaseValidUntil.withLock { $0 = started + .milliseconds(Int64(Self.leaseMillis)) }
+                        } catch {}
+                    }
+                    try? await Task.sleep(until: started + .milliseconds(Self.leaseRenewMillis), clock: .continuous)
+                }
+            }
         }
-        return (status.lastHeardMillis[status.leader] ?? .max) <= Self.leaseMillis
+    }
+
+    func stopLease() async {
+        let task = leaseTask.withLock { task in defer { task = nil }; return task }
+        task?.cancel()
+        await task?.value
+        leaseValidUntil.withLock { $0 = nil }
+    }
+
+    /// Waits until everything this primary's copy shows is on the replicas the collection's
+    /// write mode asks for, so a primary read never returns a write that a failover could
+    /// lose (a write logged here whose replicas did not confirm it). Async collections do
+    /// not wait.
+    func awaitReplicated(_ id: ShardStore.ShardID, shard: ClusterMetadata.Shard, local: LocalShard, timeout: Duration) async throws {
+        guard let collection = try node().metadata.metadata.collections[id.collection] else { return }
+        let needed = Self.needed(mode: collection.writeConsistency, minReplicas: collection.minReplicas, shard: shard)
+        guard needed > 0 else { return }
+        let tracker = replication.tracker(for: id, epoch: shard.epoch)
+        do {
+            _ = try await tracker.wait(for: local.durable.lastSequence, needed: needed, among: shard.replicas, timeout: timeout)
+        } catch is ReplicationTimeout {
+            throw RPCError(.unavailable, "the primary of shard \(id) holds writes that its replicas have not confirmed (one is down or "
+                + "behind); a read from it could show a write a failover would lose: retry, or read with read_from ANY")
+        }
     }
 
     /// This node's copy of `id` if it is the shard's primary at `epoch` (nil: whatever epoch is

@@ -24,7 +24,7 @@ extension VectorService {
         case sharded(ClusterMetadata.Collection)
     }
 
-    func target(_ name: String, _ context: ServerContext, _ sharding: ShardedCollections) throws -> PointTarget {
+    func target(_ name: String, _ context: ServerContext, _ sharding: ShardedCollections) async throws -> PointTarget {
         if let header = context.requestMetadata[ShardedCollections.shardHeader] {
             guard let number = UInt32(header) else { throw RPCError(.invalidArgument, "\(ShardedCollections.shardHeader) must be a shard number") }
             try VectorMapping.checkCollectionName(name)
@@ -32,13 +32,40 @@ extension VectorService {
             return .shard(ShardStore.ShardID(name, number), epoch: epoch,
                           primary: context.requestMetadata[ShardedCollections.readHeader] != "any")
         }
-        if let collection = sharding.sharded(name) { return .sharded(collection) }
-        return .local(try collection(name))
+        if let found = try await clusterCollection(name, context, sharding) { return found }
+        throw RPCError(.notFound, "collection \(MessageText.quoted(name)) does not exist; create it with CreateCollection")
     }
 
-    /// This node's copy for a shard-level read: the primary's (holding its lease) or any.
-    func readableCopy(_ id: ShardStore.ShardID, epoch: UInt64?, primary: Bool, _ sharding: ShardedCollections) throws -> DurableCollection {
-        if primary { return try sharding.requirePrimary(id, epoch: epoch).1.durable }
+    /// The collection `name` on a cluster node, `.sharded` or (made before sharding) `.local`; nil
+    /// when the cluster has none. This node's metadata may lag (a collection just created
+    /// through another node, a node restarted behind): before it says "none", it reads the
+    /// metadata linearizably, and when it cannot (no leader) it answers UNAVAILABLE rather than
+    /// a NOT_FOUND that may be false.
+    func clusterCollection(_ name: String, _ context: ServerContext, _ sharding: ShardedCollections) async throws -> PointTarget? {
+        func lookup() -> PointTarget? {
+            if let collection = sharding.sharded(name) { return .sharded(collection) }
+            return catalog.get(name).map { .local($0) }
+        }
+        if let found = lookup() { return found }
+        try VectorMapping.checkCollectionName(name)
+        do {
+            _ = try await sharding.node().linearizableRead(timeout: ClusterMapping.timeout(context, cap: .seconds(2)))
+        } catch {
+            throw RPCError(.unavailable, "node cannot confirm whether collection \(MessageText.quoted(name)) exists "
+                + "(it cannot reach the cluster's leader): \((error as? ClusterError)?.message ?? "\(error)"); retry")
+        }
+        return lookup()
+    }
+
+    /// This node's copy for a shard-level read: the primary's (holding its lease, once its
+    /// replicas have what it shows) or any copy.
+    func readableCopy(_ id: ShardStore.ShardID, epoch: UInt64?, primary: Bool, _ sharding: ShardedCollections,
+                      _ context: ServerContext) async throws -> DurableCollection {
+        if primary {
+            let (shard, local) = try sharding.requirePrimary(id, epoch: epoch)
+            try await sharding.awaitReplicated(id, shard: shard, local: local, timeout: ClusterMapping.timeout(context, cap: .seconds(5)))
+            return local.durable
+        }
         guard let local = sharding.store.get(id) else {
             throw RPCError(.unavailable, "this node holds no copy of shard \(id)")
         }
@@ -50,8 +77,12 @@ extension VectorService {
     func registerClusterPoints(into router: inout RPCRouter, _ sharding: ShardedCollections) {
         let service = self
         router.unary(Self.name, "GetCollection", RuvectorV1.GetCollectionRequest.self) { request, context, _ in
-            if let collection = sharding.sharded(request.name) { return try await service.shardedInfo(collection, context, sharding) }
-            return try Self.mapped { try VectorMapping.info(try service.collection(request.name)) }
+            switch try await service.clusterCollection(request.name, context, sharding) {
+            case .sharded(let collection)?: return try await service.shardedInfo(collection, context, sharding)
+            case .local(let durable)?: return try Self.mapped { try VectorMapping.info(durable) }
+            case .shard?, nil:
+                throw RPCError(.notFound, "collection \(MessageText.quoted(request.name)) does not exist; create it with CreateCollection")
+            }
         }
         router.unary(Self.name, "ListCollections", RuvectorV1.ListCollectionsRequest.self) { _, context, _ in
             var infos = try Self.mapped { try service.catalog.list().map { try VectorMapping.info($0) } }
@@ -62,7 +93,7 @@ extension VectorService {
             return RuvectorV1.ListCollectionsResponse(collections: infos.sorted { $0.name < $1.name })
         }
         router.unary(Self.name, "Upsert", RuvectorV1.UpsertRequest.self) { request, context, _ in
-            switch try service.target(request.collection, context, sharding) {
+            switch try await service.target(request.collection, context, sharding) {
             case .local(let durable): return try await service.localUpsert(request, durable, context)
             case .shard(let id, let epoch, _): return try await service.primaryUpsert(request, id, epoch: epoch, context, sharding)
             case .sharded(let collection): return try await service.shardedUpsert(request, collection, context, sharding)
@@ -72,28 +103,28 @@ extension VectorService {
             try await service.clusterUpsertStream(requests, context, sharding)
         }
         router.unary(Self.name, "Delete", RuvectorV1.DeleteRequest.self) { request, context, _ in
-            switch try service.target(request.collection, context, sharding) {
+            switch try await service.target(request.collection, context, sharding) {
             case .local(let durable): return try await service.delete(request, in: durable, context: context)
             case .shard(let id, let epoch, _): return try await service.primaryDelete(request, id, epoch: epoch, context, sharding)
             case .sharded(let collection): return try await service.shardedDelete(request, collection, context, sharding)
             }
         }
         router.unary(Self.name, "Get", RuvectorV1.GetRequest.self) { request, context, _ in
-            switch try service.target(request.collection, context, sharding) {
+            switch try await service.target(request.collection, context, sharding) {
             case .local(let durable):
                 return try await service.run(.search, context, "the get") { bounds in try service.get(request, in: durable, bounds: bounds) }
             case .shard(let id, let epoch, let primary):
-                let durable = try service.readableCopy(id, epoch: epoch, primary: primary, sharding)
+                let durable = try await service.readableCopy(id, epoch: epoch, primary: primary, sharding, context)
                 return try await service.run(.search, context, "the get") { bounds in try service.get(request, in: durable, bounds: bounds) }
             case .sharded(let collection): return try await service.shardedGet(request, collection, context, sharding)
             }
         }
         router.unary(Self.name, "Count", RuvectorV1.CountRequest.self) { request, context, _ in
-            switch try service.target(request.collection, context, sharding) {
+            switch try await service.target(request.collection, context, sharding) {
             case .local(let durable):
                 return try await service.run(.search, context, "the count") { bounds in try service.count(request, in: durable, bounds: bounds) }
             case .shard(let id, let epoch, let primary):
-                let durable = try service.readableCopy(id, epoch: epoch, primary: primary, sharding)
+                let durable = try await service.readableCopy(id, epoch: epoch, primary: primary, sharding, context)
                 return try await service.run(.search, context, "the count") { bounds in try service.count(request, in: durable, bounds: bounds) }
             case .sharded(let collection):
                 let answers = try await service.readEveryShard(collection, readFrom: request.readFrom, allowPartial: false, context, sharding,
@@ -102,10 +133,10 @@ extension VectorService {
             }
         }
         router.unary(Self.name, "Scroll", RuvectorV1.ScrollRequest.self) { request, context, _ in
-            switch try service.target(request.collection, context, sharding) {
+            switch try await service.target(request.collection, context, sharding) {
             case .local(let durable): return try await service.scroll(request, in: durable, context: context)
             case .shard(let id, let epoch, let primary):
-                return try await service.scroll(request, in: try service.readableCopy(id, epoch: epoch, primary: primary, sharding), context: context)
+                return try await service.scroll(request, in: try await service.readableCopy(id, epoch: epoch, primary: primary, sharding, context), context: context)
             case .sharded(let collection): return try await service.shardedScroll(request, collection, context, sharding)
             }
         }
@@ -304,7 +335,7 @@ extension VectorService {
                 message.collection = name ?? request.collection
                 name = message.collection
                 let result: RuvectorV1.UpdateResult
-                switch try target(message.collection, context, sharding) {
+                switch try await target(message.collection, context, sharding) {
                 case .local(let durable): result = try await localUpsert(message, durable, context)
                 case .shard(let id, let epoch, _): result = try await primaryUpsert(message, id, epoch: epoch, context, sharding)
                 case .sharded(let collection): result = try await shardedUpsert(message, collection, context, sharding)
@@ -356,7 +387,7 @@ extension VectorService {
         for holder in order {
             do {
                 if holder == node.id {
-                    return try await local(try readableCopy(id, epoch: shard.epoch, primary: primaryOnly, sharding))
+                    return try await local(try await readableCopy(id, epoch: shard.epoch, primary: primaryOnly, sharding, context))
                 }
                 let bytes = try await callShard(holder, method: method, request: request.encoded(), id: id, epoch: shard.epoch,
                                                 readFrom: primaryOnly ? "primary" : "any", context, sharding)
@@ -505,11 +536,11 @@ extension VectorService {
 
     /// Search on a cluster node: a local collection, one shard's copy, or every shard merged.
     func clusterSearch(_ request: RuvectorV1.SearchRequest, _ context: ServerContext, _ sharding: ShardedCollections) async throws -> RuvectorV1.SearchResponse {
-        switch try target(request.collection, context, sharding) {
+        switch try await target(request.collection, context, sharding) {
         case .local(let durable):
             return try await localRead(method: "Search", request: request, durable, context)
         case .shard(let id, let epoch, let primary):
-            return try await localRead(method: "Search", request: request, try readableCopy(id, epoch: epoch, primary: primary, sharding), context)
+            return try await localRead(method: "Search", request: request, try await readableCopy(id, epoch: epoch, primary: primary, sharding, context), context)
         case .sharded(let collection):
             return try await shardedSearch(request, collection, context, sharding)
         }

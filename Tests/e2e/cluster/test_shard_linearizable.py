@@ -14,10 +14,11 @@ recorded, and `ruvector-lincheck --format registers` checks the history point by
 - The seed is printed; `RUVECTOR_CLUSTER_SEED=N` replays the same fault schedule and choices.
 - The history is kept in the test's tmp dir (`registers-SEED.txt`); its path is printed on failure.
 
-Both soaks are marked xfail (not strict) while primary reads are not linearizable (two server
-bugs, KNOWN_BUG below, each with a deterministic strict-xfail test in test_shard_partition.py):
-they run, print the verdict and keep the history, and fail in about a third of the runs for
-that reason.
+Primary reads are linearizable because a primary serves only under a lease renewed by
+linearizable metadata reads (a deposed primary back from a pause, a kill or a cut refuses until
+it has caught up) and shows only what its replicas have (test_shard_partition.py pins both).
+The soak failed in 6 of 19 runs before those two fixes (seeds 3801850486, 1112471637,
+3102012419, 2918083084); it passed 7 of 7 after them, those four seeds included.
 
 **The planted bug.** `test_reads_from_lagging_replicas_are_caught`: writes wait for one replica
 (semi-sync) and half the reads are Get with read_from=any, answered by the called node's own
@@ -60,20 +61,10 @@ MIN_WRITES = 20
 #: a primary, so that kills, pauses and isolations of primaries end in failovers.
 HOLD_SECONDS = (0.4, 3.0)
 #: The planted bug's faults: links slowed by 20-150 ms, so that replicas fall behind while no
-#: node ever goes silent long enough for a failover, and the honest reads meet neither server
-#: bug of KNOWN_BUG (both need a failover; cuts, even short ones, add up to one now and then).
+#: node ever goes silent long enough for a failover (cuts, even short ones, add up to one now
+#: and then).
 PLANTED_WEIGHTS = {"delay": 1}
 PLANTED_HOLD_SECONDS = (0.4, 1.5)
-#: Why the soak is expected to fail for now (a non-strict xfail: it still runs and prints its
-#: verdict). Remove the marker once the two test_shard_partition.py tests it names pass.
-KNOWN_BUG = ("server bugs: primary reads are not linearizable. A deposed primary serves stale reads for 50-200 ms "
-             "once it is back (test_shard_partition.py::test_a_deposed_primary_serves_no_stale_read_when_it_returns), "
-             "and a primary shows writes no replica has, which a failover then loses "
-             "(test_shard_partition.py::test_a_primary_read_never_shows_a_write_that_is_then_lost); both strict "
-             "xfails. The soak failed in 6 of 19 30-s runs; read closely, RUVECTOR_CLUSTER_SEED=3801850486 (a pause), "
-             "1112471637 (a restart, then an isolation) and 3102012419 (a restart) show the first, 2918083084 the "
-             "second")
-
 
 @dataclass
 class RegisterSoak(SoakResult):
@@ -121,13 +112,11 @@ def _assert_linearizable(result: RegisterSoak) -> None:
         f"seed {result.seed}: {result.verdict}; history {result.history}; faults:\n" + "\n".join(result.faults))
 
 
-@pytest.mark.xfail(strict=False, reason=KNOWN_BUG)
 def test_point_registers_are_linearizable_under_faults(make_cluster, tmp_path: Path) -> None:
     _assert_linearizable(_soak(make_cluster(3), tmp_path, CI_SECONDS, soak_seed()))
 
 
 @pytest.mark.soak
-@pytest.mark.xfail(strict=False, reason=KNOWN_BUG)
 @pytest.mark.skipif(not (soak_requested() or os.environ.get("RUVECTOR_CLUSTER_SOAK_SECONDS")),
                     reason="on demand: RUVECTOR_CLUSTER_SOAK=1 (60 s) or RUVECTOR_CLUSTER_SOAK_SECONDS=N")
 def test_soak_point_registers_are_linearizable_under_faults(make_cluster, tmp_path: Path) -> None:

@@ -21,11 +21,13 @@ black-holed; its client still reaches it):
 `test_a_deposed_primary_serves_no_stale_read_when_it_returns`: a primary frozen (SIGSTOP),
 killed or cut off until a replica replaces it and takes a new write; once it is back, reads
 from the primary sent to the old one must not return the value from before (it must know it
-no longer leads, or refuse). Fails now: a server bug, marked xfail with its description.
+no longer leads, or refuse). It did, for 50-200 ms, until the lease rested on linearizable
+metadata reads (ShardedCollections.keepLease).
 
 `test_a_primary_read_never_shows_a_write_that_is_then_lost`: a primary cut off logs a sync
-write no replica gets; a read from it must not show that write if the shard then loses it.
-Fails now (a server bug, xfail).
+write no replica gets; a read from it must not show that write if the shard then loses it (it
+did, every round, until primary reads waited for the write mode's replicas:
+ShardedCollections.awaitReplicated).
 """
 from __future__ import annotations
 
@@ -141,13 +143,6 @@ def _assert_refused_after_lease(cut_off: ShardWriteLoad, isolated_at: float) -> 
 RETURNS = {"pause": 0.3, "kill": 0.6, "isolate": 0.3}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "server bug: a primary replaced while it was frozen (SIGSTOP), dead (kill -9) or cut off answers "
-    "read_from=primary Gets from its old copy for 50-200 ms once it is back (SIGCONT, restart, heal): it hears "
-    "from the leader again, so its lease (ShardedCollections.holdsLease: heard from the leader within 1 s) holds, "
-    "before it has applied the shard-map change that deposed it; after a pause the lease is also judged from "
-    "the lastHeardMillis published before the pause. The value it returns was overwritten on the new primary. "
-    "Reproduce: this test (a stale read in most rounds); it also makes test_shard_linearizable.py fail"))
 def test_a_deposed_primary_serves_no_stale_read_when_it_returns(make_cluster) -> None:
     """Nine rounds, each on the next shard, its primary frozen, killed or cut off in turn: write 1,
     take the primary out until a replica replaces it, write 2 through the new primary, bring the
@@ -216,13 +211,6 @@ def _reads_after_return(cluster: Cluster, how: str, before, key: int) -> tuple[l
     return answers, after.primary
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "server bug: a primary read returns a write the primary has logged but no replica has (a sync write still "
-    "waiting for its acknowledgements); if the primary is then replaced, that value is gone, so a client saw a "
-    "value that the shard then forgets: primary reads are not linearizable (docs/cluster.md promises they see "
-    "every acknowledged write; they also see unacknowledged ones that may be lost). A primary should answer "
-    "reads from what the write mode has made durable (its acknowledged sequence), not from its last logged write. "
-    "Reproduce: this test (every round); in the soak, e.g. RUVECTOR_CLUSTER_SEED=2918083084"))
 def test_a_primary_read_never_shows_a_write_that_is_then_lost(make_cluster) -> None:
     """Three rounds, one per shard: write 1 (sync), cut its primary off (the Raft leader or not),
     write 2 through it (it logs the write, no replica gets it: DEADLINE_EXCEEDED), read through
@@ -240,9 +228,11 @@ def test_a_primary_read_never_shows_a_write_that_is_then_lost(make_cluster) -> N
         cluster.client(leader).upsert(COLLECTION, [key], [[1.0] * 4], [{"v": old}])
         seen, outcome = _read_during_cut_off_write(cluster, before.primary, key, new)
         after = wait_epoch_above(cluster, COLLECTION, before.shard, before.epoch, timeout=10, avoid={before.primary})
-        later = cluster.client(after.primary).get(COLLECTION, [key], read_from="primary")[0].payload["v"]
+        # In sync mode a primary read waits, like a write, until every replica has what the
+        # primary shows: the cut-off node is one, so the read comes once it is back.
         cluster.heal()
         wait_converged(cluster, COLLECTION, timeout=30)
+        later = cluster.client(after.primary).get(COLLECTION, [key], read_from="primary")[0].payload["v"]
         print(f"round {round_number + 1}: node {before.primary} cut off; its write of {new}: {outcome}; its primary read: "
               f"{seen}; after node {after.primary} took shard {before.shard} over: {later}")
         assert not (seen == new and later == old), (

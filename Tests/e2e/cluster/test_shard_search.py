@@ -162,12 +162,6 @@ def test_reads_and_writes_routed_across_shards_match_brute_force(make_cluster) -
 LINK_DELAY_MILLIS = 30
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "server bug: CreateCollection answers once the called node applied it, but a write sent at once to another "
-    "node answers NOT_FOUND ('collection ... does not exist; create it with CreateCollection') while that node has "
-    "not applied the creation yet; a node that does not know a collection should confirm with the leader "
-    "(ReadIndex) before saying NOT_FOUND. Reproduce: this test (created through the Raft leader, links delayed "
-    "30 ms: every write through a follower); without link delays it happens now and then"))
 def test_a_new_collection_is_writable_through_every_node_at_once(make_cluster) -> None:
     cluster = make_cluster(3)
     leader = cluster.leader(timeout=5, everyone=True)
