@@ -125,3 +125,38 @@ def test_a_join_moves_only_the_ring_s_shards_and_loses_nothing(make_cluster) -> 
     assert all(new not in [s.primary, *s.replicas] for s in state.shards)
     cluster.wait_until(lambda: _settled(cluster, [1, 2, 3]), timeout=30, what="the copies settled after the leave")
     assert db.count("docs") == total
+
+
+def test_a_move_interrupted_by_a_crash_resumes(make_cluster) -> None:
+    """A 4th node joins; as soon as copies are arriving on it, the Raft leader (which drives
+    the moves) is killed -9, and later the new node too. The moves resume from the shard map
+    once a new leader is elected and the new node is back: every shard ends on the nodes the
+    ring assigns, with equal copies and every point."""
+    cluster = make_cluster(3)
+    cluster.leader(timeout=5, everyone=True)
+    db = cluster.client(1)
+    db.create_collection("docs", DIMENSION, "l2", shards=SHARDS, replication_factor=3, write_consistency="semi-sync")
+    rng = np.random.default_rng(3)
+    points = rng.standard_normal((3000, DIMENSION)).astype("float32")
+    for start in range(0, len(points), 500):
+        db.upsert("docs", list(range(start, start + 500)), points[start:start + 500])
+    new = cluster.add_node(join_via=1)
+
+    def arriving() -> bool:
+        state = cluster.client(new).cluster.state(stale_ok=True, timeout=2)
+        return any(s.incoming for s in state.shards if s.collection == "docs")
+
+    cluster.wait_until(arriving, timeout=30, what="copies arriving on the new node")
+    leader = cluster.leader(timeout=5)
+    cluster.kill(leader)
+    time.sleep(0.3)
+    cluster.kill(new)
+    time.sleep(1.0)
+    cluster.restart(leader)
+    cluster.restart(new)
+    live = [1, 2, 3, new]
+    cluster.wait_until(lambda: any(new in holders for holders in _placement(cluster).values())
+                       and all(not s.incoming for s in cluster.client(1).cluster.state(timeout=5).shards)
+                       and _settled(cluster, live), timeout=90, what="the interrupted moves finished")
+    assert db.count("docs") == len(points)
+    assert all(len(holders) == 3 for holders in _placement(cluster).values())
