@@ -49,10 +49,19 @@ final class ShardSupervisor: Sendable {
             task = Task { [self] in
                 var checks = 0
                 var ring: (members: [NodeID], ring: HashRing)?
+                var leadingSince: ContinuousClock.Instant?
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .milliseconds(Self.checkMillis))
-                    guard let node = try? sharding.node(), node.status.leader == node.id, sharding.holdsLease(node) else { continue }
-                    await failover(node)
+                    guard let node = try? sharding.node(), node.status.leader == node.id, sharding.holdsLease(node) else {
+                        leadingSince = nil
+                        continue
+                    }
+                    let since = leadingSince ?? .now
+                    leadingSince = since
+                    // A new leader has heard nothing yet, and a primary may hold a lease the old
+                    // leader confirmed: it replaces no primary before the silence it would
+                    // require of a primary it had heard from.
+                    if ContinuousClock.now - since >= .milliseconds(Int64(Self.silenceMillis)) { await failover(node) }
                     checks += 1
                     guard checks % Self.rebalanceEveryChecks == 0 else { continue }
                     // Draining members (leaving) take no shard: the ring is the others.
