@@ -126,12 +126,14 @@ def join_table(join: JoinResult) -> None:
     """The join phase's row, and what the moved share of the vectors weighs."""
     print("\n### A 4th node joins\n")
     print("| shards x copies | points | copies moved / all copies | ideal 1/(N+1) | primaries moved "
-          "| join -> stable, s | bytes the new node received (wire) | snapshots installed (bytes) "
+          "| join -> shard map stable, s | join -> every copy caught up, s | bytes the new node received (wire) "
+          "| snapshots installed (bytes) "
           "| new node's data directory | copies equal (checksums) | points after |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|")
     share = join.copies_moved / join.copies_total
     print(f"| {join.shards} x {join.replication_factor} | {join.points:,} | {join.copies_moved} / {join.copies_total} "
-          f"= {share:.3f} | 0.250 | {join.primaries_moved} | {join.stable_seconds:.1f} | {_mib(join.received_bytes)} "
+          f"= {share:.3f} | 0.250 | {join.primaries_moved} | {join.stable_seconds:.1f} | {join.caught_up_seconds:.1f} "
+          f"| {_mib(join.received_bytes)} "
           f"| {join.snapshots} ({_mib(join.snapshot_bytes)}) | {_mib(join.joiner_disk_bytes)} "
           f"| {'yes' if join.copies_equal else 'NO'} | {join.points_after:,} |")
     print(f"\nThe vectors alone weigh {_mib(join.data_bytes)} (x {join.replication_factor} copies); the moved "

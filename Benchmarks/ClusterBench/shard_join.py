@@ -8,7 +8,8 @@ transfers, replication streams, the answers to its Raft messages); the logs give
 bytes installed, and its data directory what it keeps. Stable means: every shard's holders are
 the ones the 4-node ring assigns (shard_keys.shard_holders, checked against the server's map)
 and every node holds a copy of exactly the shards it is a holder of (no copy still arriving or
-waiting to be deleted). Then every shard's copies must have equal checksums.
+waiting to be deleted). Then, once every copy has all of its primary's log, every shard's
+copies must have equal checksums.
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ import numpy as np
 from drive import close_channels, open_channels
 from replicated_writes import create_collection
 from replication_lag import drive_load, load_requests
+from shard_failover import wait_caught_up
 from shard_keys import ring_points, shard_holders
 from ruvector.v1 import cluster_pb2, cluster_pb2_grpc
 
@@ -48,6 +50,7 @@ class JoinResult:
     copies_moved: int
     primaries_moved: int
     stable_seconds: float
+    caught_up_seconds: float
     received_bytes: int
     sent_bytes: int
     snapshot_bytes: int
@@ -128,6 +131,10 @@ async def run_join(cluster: Any, collection: str, shards: int, data: np.ndarray,
         try:
             await wait_stable(channels, collection, target, options.join_timeout_seconds)
             stable_seconds = time.perf_counter() - began
+            # A copy joins the holders up to ShardSupervisor.caughtUpRecords behind its primary:
+            # the checksums are compared once every copy has all of its primary's log.
+            await wait_caught_up(channels[0], collection, options.join_timeout_seconds)
+            caught_up_seconds = time.perf_counter() - began
             _, primaries_after = await holders_now(channels[0], collection)
             copies = await local_copies(channels, collection, checksums=True)
         finally:
@@ -146,7 +153,7 @@ async def run_join(cluster: Any, collection: str, shards: int, data: np.ndarray,
         copies_total=sum(len(nodes) for nodes in before.values()),
         copies_moved=sum(len(target[s] - before[s]) for s in before),
         primaries_moved=sum(primaries_before[s] != primaries_after[s] for s in primaries_before),
-        stable_seconds=stable_seconds,
+        stable_seconds=stable_seconds, caught_up_seconds=caught_up_seconds,
         received_bytes=sum(c.to_client_bytes for c in counters), sent_bytes=sum(c.to_target_bytes for c in counters),
         snapshot_bytes=sum(installed), snapshots=len(installed),
         joiner_disk_bytes=directory_bytes(cluster.scratch / f"ruvector-{joiner + 1}"),
