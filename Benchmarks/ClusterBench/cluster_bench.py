@@ -146,13 +146,20 @@ def machine_line(scratch: pathlib.Path) -> str:
             f"commit {commit}, {time.strftime('%Y-%m-%d')}")
 
 
-def main() -> None:
-    options = parse_options()
-    scratch = pathlib.Path(options.work or tempfile.mkdtemp(prefix="cluster-bench-"))
+def scratch_folder(work: str | None, prefix: str) -> tuple[pathlib.Path, str]:
+    """The scratch folder (`work`, or a new temporary one) and the machine line; warns when
+    the folder is on tmpfs."""
+    scratch = pathlib.Path(work or tempfile.mkdtemp(prefix=prefix))
     scratch.mkdir(parents=True, exist_ok=True)
     machine = machine_line(scratch)
     if "tmpfs" in machine:
         progress("warning: the scratch folder is on tmpfs, where fsync costs nothing; use --work on a disk")
+    return scratch, machine
+
+
+def main() -> None:
+    options = parse_options()
+    scratch, machine = scratch_folder(options.work, "cluster-bench-")
     systems = [options.only] if options.only else ["etcd", "ruvector"]
     try:
         results = asyncio.run(measure_all(systems, scratch, options))

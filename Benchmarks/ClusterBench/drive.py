@@ -95,11 +95,14 @@ async def close_channels(channels: list[grpc.aio.Channel]) -> None:
 
 
 async def run_level(cluster: Cluster, clients: int, connections: int, warmup_seconds: float, seconds: float,
-                    call_timeout_seconds: float) -> LevelResult:
-    """`clients` closed-loop writers on `min(clients, connections)` connections to the leader:
+                    call_timeout_seconds: float, spread: bool = False) -> LevelResult:
+    """`clients` closed-loop writers on `min(clients, connections)` connections to the leader
+    (with `spread`, to every member in turn from the leader on: writes that any member takes):
     a warm-up, then a measured window of `seconds`."""
     leader = await cluster.wait_settled(timeout_seconds=30)
-    channels = await open_channels(cluster, [leader] * min(clients, connections))
+    count = min(clients, connections)
+    nodes = [(leader + i) % len(cluster.members) for i in range(count)] if spread else [leader] * count
+    channels = await open_channels(cluster, nodes)
     latencies: list[float] = []
     errors = 0
     measure_from = time.perf_counter() + warmup_seconds

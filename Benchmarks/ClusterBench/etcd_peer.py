@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import itertools
+import os
 import pathlib
 import re
 import subprocess
@@ -103,10 +104,11 @@ class EtcdCluster:
         """A channel on its own connection to member `node`'s client port."""
         return grpc.aio.insecure_channel(self.client_addresses[node], options=[("grpc.use_local_subchannel_pool", 1)])
 
-    def writer(self, channel: grpc.aio.Channel) -> Write:
-        """KV/Put of a new small key (16-byte value); answered once committed and applied."""
+    def writer(self, channel: grpc.aio.Channel, value_bytes: int = 16) -> Write:
+        """KV/Put of a new key with a `value_bytes` value (16 by default: a small key); answered
+        once committed and applied."""
         put = self.rpc_grpc.KVStub(channel).Put
-        value = b"v" * 16
+        value = os.urandom(value_bytes)   # incompressible, as vectors are
 
         async def write(timeout_seconds: float) -> None:
             await put(self.rpc.PutRequest(key=KEY_PREFIX + b"%d" % next(self._keys), value=value),

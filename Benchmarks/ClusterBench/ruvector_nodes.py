@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import pathlib
+import re
 import sys
 import time
 
@@ -23,21 +24,41 @@ NAME_PREFIX = "cluster-bench-"
 
 
 class RuVectorCluster:
-    """Three `ruvector-server --node-id N --cluster ...` processes, each with its own data directory."""
+    """Three `ruvector-server --node-id N --cluster ...` processes, each with its own data directory.
+    With `clustered=False` (and size 1): one server without cluster flags, the single-node default."""
 
     def __init__(self, scratch: pathlib.Path, binary: pathlib.Path, extra_arguments: list[str], size: int = 3,
-                 write_kind: str = "create"):
+                 write_kind: str = "create", clustered: bool = True):
         self.write_kind = write_kind
         self.title = "RuVector (CreateCollection)" if write_kind == "create" else "RuVector (UpdateSettings)"
+        self.clustered = clustered
+        self.binary, self.scratch, self.extra_arguments = binary, scratch, extra_arguments
         self.addresses = [f"127.0.0.1:{port}" for port in free_ports(size)]
         cluster = ",".join(f"{i + 1}={address}" for i, address in enumerate(self.addresses))
-        logs = scratch / "ruvector-logs"
-        logs.mkdir(parents=True, exist_ok=True)
+        self.logs = scratch / "ruvector-logs"
+        self.logs.mkdir(parents=True, exist_ok=True)
+        membership = (lambda i: ["--node-id", str(i + 1), "--cluster", cluster]) if clustered else (lambda i: [])
         self.members = Members([NodeProcess(f"ruvector-{i + 1}", [
-            str(binary), "--node-id", str(i + 1), "--listen", self.addresses[i],
-            "--data-dir", str(scratch / f"ruvector-{i + 1}"), "--cluster", cluster, *extra_arguments,
-        ], logs) for i in range(size)])
+            str(binary), "--listen", self.addresses[i], "--data-dir", str(scratch / f"ruvector-{i + 1}"),
+            *membership(i), *extra_arguments,
+        ], self.logs) for i in range(size)])
         self._names = itertools.count()
+
+    async def add_joiner(self, extra_arguments: list[str], timeout_seconds: float = 60) -> int:
+        """Starts one more node with `--join` through the first member (node id = member number
+        + 1) and waits until it listens; returns its member number. The cluster adds it as a
+        learner and promotes it once it has caught up."""
+        index = len(self.members.nodes)
+        self.addresses.append(f"127.0.0.1:{free_ports(1)[0]}")
+        node = NodeProcess(f"ruvector-{index + 1}", [
+            str(self.binary), "--node-id", str(index + 1), "--listen", self.addresses[index],
+            "--data-dir", str(self.scratch / f"ruvector-{index + 1}"), "--join", self.addresses[0],
+            *self.extra_arguments, *extra_arguments,
+        ], self.logs)
+        self.members.nodes.append(node)
+        node.start()
+        await node.wait_for_output(r"ruvector-server listening on", timeout_seconds)
+        return index
 
     def channel(self, node: int) -> grpc.aio.Channel:
         """A channel on its own connection to node `node` (member number, node id minus one)."""
@@ -74,6 +95,11 @@ class RuVectorCluster:
         """Stops every node (SIGTERM)."""
         self.members.stop_all()
 
+    def elections_won(self) -> int:
+        """Times a node became Raft leader, from the nodes' logs (one a term, the first included)."""
+        return sum(len(re.findall(r"role=leader term=\d+ \[ClusterNode\] leader changed", node.stderr_path.read_text()))
+                   for node in self.members.nodes if node.stderr_path.exists())
+
     async def restart(self, node: int, timeout_seconds: float) -> None:
         """Starts a killed node again on its data directory and waits until it listens."""
         self.members.nodes[node].start()
@@ -82,7 +108,9 @@ class RuVectorCluster:
     async def wait_settled(self, timeout_seconds: float) -> int:
         """Polls GetState until a linearizable answer names a leader and every node's local
         (stale_ok) state follows that leader and has applied its commit index; returns the
-        leader's member number."""
+        leader's member number (0 for a server started without cluster flags)."""
+        if not self.clustered:
+            return 0
         deadline = time.monotonic() + timeout_seconds
         channels = [self.channel(node) for node in range(len(self.members))]
         try:
