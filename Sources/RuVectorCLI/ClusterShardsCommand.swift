@@ -8,8 +8,8 @@ extension ClusterCommand {
             abstract: "Every shard of the sharded collections: primary, replicas, epoch, replica lag, primary sequence.",
             discussion: """
                 The shard map comes from the cluster's metadata (linearizable unless --stale-ok); each shard's primary \
-                is asked how far behind its replicas are, in write-ahead log records and in milliseconds since each \
-                last had everything ("never": no acknowledgement yet, "?": the primary did not answer within half a \
+                is asked how far behind its replicas are, in write-ahead log records and in milliseconds (the age of \
+                the oldest write each does not have; "never": no acknowledgement yet, "?": the primary did not answer within half a \
                 second). MOVES lists the nodes receiving a copy of the shard (a move in progress: they follow the \
                 primary's log until the move switches them in), "-" when none.
                 """)

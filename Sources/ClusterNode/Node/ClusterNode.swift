@@ -474,13 +474,30 @@ public final class ClusterNode: @unchecked Sendable {
                 // Lost the leadership just now: forward to the new leader below.
             }
         }
-        let current = status.leader
-        guard current != 0, current != id else { throw notLeaderError(leader: 0) }
-        let channel = try await transport.channel(to: current)
-        let request = RuvectorV1.ProposeRequest(command: bytes, from: id)
-        let (reply, _) = try await channel.unary("/ruvector.v1.RaftService/Propose", request: request.encoded(), timeout: timeout)
-        let answer = try RuvectorV1.ProposeResponse(decoding: reply)
-        return try await applier.waitApplied(answer.index, timeout: timeout)
+        // Forwarded to the leader this node knows; while leadership moves (the one asked has
+        // just stepped down, or is handing over) it asks again as its view catches up, and
+        // answers UNAVAILABLE (retry) rather than passing on the old leader's refusal.
+        let deadline = ContinuousClock.now + timeout
+        var attempt = 0
+        while true {
+            attempt += 1
+            let current = status.leader
+            guard current != 0, current != id else { throw notLeaderError(leader: 0) }
+            do {
+                let channel = try await transport.channel(to: current)
+                let request = RuvectorV1.ProposeRequest(command: bytes, from: id)
+                let (reply, _) = try await channel.unary("/ruvector.v1.RaftService/Propose", request: request.encoded(),
+                                                         timeout: max(.zero, deadline - .now))
+                let answer = try RuvectorV1.ProposeResponse(decoding: reply)
+                return try await applier.waitApplied(answer.index, timeout: max(.zero, deadline - .now))
+            } catch let error as RPCError where error.code == .unavailable || (error.code == .failedPrecondition
+                        && (error.trailingMetadata["ruvector-leader-id"] != nil || error.message.contains("being transferred"))) {
+                guard attempt < 10, ContinuousClock.now + .milliseconds(50) < deadline else {
+                    throw ClusterError(.unavailable, "the leadership is moving (node \(current) no longer leads); retry: \(error.message)")
+                }
+                try await Task.sleep(for: .milliseconds(10 * attempt))
+            }
+        }
     }
 
     /// Appends `command` to the log (leader only) and returns its index and term.

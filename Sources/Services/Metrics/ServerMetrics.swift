@@ -76,7 +76,7 @@ public final class ServerMetrics: Sendable {
         }
         out += "# HELP ruvector_shard_replica_lag_records Records a replica is behind its primary (reported by the primary).\n"
         out += "# TYPE ruvector_shard_replica_lag_records gauge\n"
-        var seconds = "# HELP ruvector_shard_replica_lag_seconds Time since a replica last had everything its primary logged (0: caught up; reported by the primary).\n"
+        var seconds = "# HELP ruvector_shard_replica_lag_seconds Age of the oldest write a replica does not have yet (0: caught up; reported by the primary).\n"
         seconds += "# TYPE ruvector_shard_replica_lag_seconds gauge\n"
         for copy in status.shards where copy.primary {
             for replica in copy.replicas {

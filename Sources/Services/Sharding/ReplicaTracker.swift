@@ -22,7 +22,14 @@ final class ReplicaTracker: Sendable {
         var caughtUpAt: [NodeID: ContinuousClock.Instant] = [:]
         var waiters: [UInt64: Waiter] = [:]
         var nextWaiter: UInt64 = 0
+        /// When recent writes were logged (sequence, time), oldest first, at most `loggedKept`:
+        /// a replica's lag in time is the age of the oldest write it does not have.
+        var logged: [(sequence: UInt64, at: ContinuousClock.Instant)] = []
+        var loggedStart = 0
     }
+
+    /// Writes whose logging time is kept for the lag in time.
+    static let loggedKept = 4096
 
     private let state = Mutex(State())
 
@@ -33,6 +40,19 @@ final class ReplicaTracker: Sendable {
         state.withLock { state in
             state.connected[node, default: 0] += open ? 1 : -1
             if state.connected[node] ?? 0 <= 0 { state.connected[node] = nil }
+        }
+    }
+
+    /// A write was logged at `sequence` now (on the primary).
+    func logged(_ sequence: UInt64) {
+        state.withLock { state in
+            state.logged.append((sequence, .now))
+            if state.logged.count - state.loggedStart > Self.loggedKept { state.loggedStart += 1 }
+            // Compact once the dropped prefix is as long as what is kept.
+            if state.loggedStart >= Self.loggedKept {
+                state.logged.removeFirst(state.loggedStart)
+                state.loggedStart = 0
+            }
         }
     }
 
@@ -123,7 +143,11 @@ final class ReplicaTracker: Sendable {
             replicas.map { node in
                 let acked = state.acked[node] ?? 0
                 let behind = primaryLast > acked ? primaryLast - acked : 0
-                let lagMillis: UInt64 = behind == 0 ? 0 : state.caughtUpAt[node].map {
+                // The age of the oldest write it lacks (with no such write timed, the time since
+                // it last had everything).
+                let oldestMissing = state.logged[state.loggedStart...].first { $0.sequence > acked }?.at
+                let since = oldestMissing ?? state.caughtUpAt[node]
+                let lagMillis: UInt64 = behind == 0 ? 0 : since.map {
                     UInt64(max(0, (now - $0).components.seconds * 1000 + (now - $0).components.attoseconds / 1_000_000_000_000_000))
                 } ?? UInt64.max
                 return RuvectorV1.ReplicaProgress(nodeId: node, ackedSequence: acked, lagRecords: behind, lagMillis: lagMillis,

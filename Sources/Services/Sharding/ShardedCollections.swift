@@ -302,6 +302,7 @@ final class ShardedCollections: Sendable {
         let (shard, local) = try requirePrimary(id, epoch: epoch)
         let tracker = replication.tracker(for: id, epoch: shard.epoch)
         let (value, sequence) = try await write(local.durable)
+        tracker.logged(sequence)
         let needed = Self.needed(mode: mode, minReplicas: minReplicas, shard: shard)
         guard needed > 0 else { return (value, sequence, tracker.acknowledgedCount(sequence, among: shard.replicas)) }
         do {

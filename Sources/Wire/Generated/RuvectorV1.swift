@@ -4040,8 +4040,8 @@ extension RuvectorV1 {
         /// Grows on every change of primary; writes and replicated records carry it, and a stale
         /// primary's are refused.
         public var epoch: Swift.UInt64 = 0
-        /// Milliseconds since each replica last acknowledged everything the primary had logged (0 =
-        /// caught up; same order as replica_node_ids).
+        /// Age in milliseconds of the oldest write each replica does not have yet (0 = caught up;
+        /// same order as replica_node_ids).
         public var replicaLagMillis: [Swift.UInt64] = []
         /// Sequence of the primary's last logged record (0 when unknown).
         public var primarySequence: Swift.UInt64 = 0
@@ -4763,7 +4763,7 @@ extension RuvectorV1 {
         public var ackedSequence: Swift.UInt64 = 0
         /// Records it is behind the primary's log.
         public var lagRecords: Swift.UInt64 = 0
-        /// Milliseconds since it last had everything the primary had logged (0 = caught up).
+        /// Age in milliseconds of the oldest write it does not have yet (0 = caught up).
         public var lagMillis: Swift.UInt64 = 0
         /// Its replication stream is open now.
         public var connected: Swift.Bool = false

@@ -48,7 +48,7 @@ public struct ClusterState: Sendable, Equatable {
             public var nodeID: UInt64
             /// Write-ahead log records it has not acknowledged yet (0: caught up).
             public var records: UInt64
-            /// Milliseconds since it last had everything the primary had logged (0: caught up;
+            /// Age in milliseconds of the oldest write it does not have yet (0: caught up;
             /// `UInt64.max`: the primary has no acknowledgement from it at all).
             public var millis: UInt64
         }
@@ -109,7 +109,7 @@ public struct ShardStatus: Sendable, Equatable {
         public var ackedSequence: UInt64
         /// Records it is behind the primary's log.
         public var lagRecords: UInt64
-        /// Milliseconds since it last had everything the primary had logged (0: caught up).
+        /// Age in milliseconds of the oldest write it does not have yet (0: caught up).
         public var lagMillis: UInt64
         /// Its replication stream is open now.
         public var connected: Bool

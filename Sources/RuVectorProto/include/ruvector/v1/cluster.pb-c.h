@@ -166,8 +166,8 @@ struct  Ruvector__V1__ShardAssignment
    */
   uint64_t epoch;
   /*
-   * Milliseconds since each replica last acknowledged everything the primary had logged (0 =
-   * caught up; same order as replica_node_ids).
+   * Age in milliseconds of the oldest write each replica does not have yet (0 = caught up;
+   * same order as replica_node_ids).
    */
   size_t n_replica_lag_millis;
   uint64_t *replica_lag_millis;
@@ -501,7 +501,7 @@ struct  Ruvector__V1__ReplicaProgress
    */
   uint64_t lag_records;
   /*
-   * Milliseconds since it last had everything the primary had logged (0 = caught up).
+   * Age in milliseconds of the oldest write it does not have yet (0 = caught up).
    */
   uint64_t lag_millis;
   /*
