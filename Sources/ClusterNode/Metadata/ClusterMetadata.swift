@@ -90,6 +90,11 @@ public struct ClusterMetadata: Sendable, Equatable {
 
         /// True when its points are split over shards held by chosen nodes.
         public var isSharded: Bool { !shards.isEmpty }
+
+        /// Shard `number`, if the collection has it.
+        public func shard(_ number: UInt32) -> Shard? {
+            shards.indices.contains(Int(number)) ? shards[Int(number)] : nil
+        }
     }
 
     /// Cluster-wide defaults for new collections (a CreateCollection that leaves them unset).

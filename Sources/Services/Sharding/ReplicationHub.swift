@@ -62,9 +62,7 @@ final class ReplicationHub: Sendable {
 
     /// The placement of `id` in this node's metadata.
     func shard(_ id: ShardStore.ShardID) -> ClusterMetadata.Shard? {
-        guard let shards = (try? nodeBox.node())?.metadata.metadata.collections[id.collection]?.shards,
-              shards.indices.contains(Int(id.number)) else { return nil }
-        return shards[Int(id.number)]
+        (try? nodeBox.node())?.metadata.metadata.collections[id.collection]?.shard(id.number)
     }
 
     /// True once `stop` ran: the primary's side of every replication stream ends too, so the
@@ -103,7 +101,7 @@ final class ReplicationHub: Sendable {
             }
             // Trackers of shards this node no longer leads fail their waiting writes.
             for (id, tracker) in state.trackers {
-                let shard = metadata.collections[id.collection].flatMap { $0.shards.indices.contains(Int(id.number)) ? $0.shards[Int(id.number)] : nil }
+                let shard = metadata.collections[id.collection]?.shard(id.number)
                 if shard?.primary != node.id || shard?.epoch != tracker.epoch {
                     tracker.failAll(RPCError(.unavailable, "node \(node.id) is no longer the primary of shard \(id); retry"))
                     state.trackers[id] = nil

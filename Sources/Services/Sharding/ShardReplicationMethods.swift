@@ -89,13 +89,17 @@ enum ShardReplicationMethods {
         tracker.acknowledged(replica, through: after, primaryLast: durable.lastSequence)
         tracker.connected(replica, open: true)
         defer { tracker.connected(replica, open: false) }
-        acked.start(from: after) { sequence in tracker.acknowledged(replica, through: sequence, primaryLast: durable.lastSequence) }
+        acked.start(from: after) { sequence in
+            // A replica cannot have applied more than this log holds.
+            let last = durable.lastSequence
+            tracker.acknowledged(replica, through: min(sequence, last), primaryLast: last)
+        }
         var sent = after
         while !acked.isClosed {
             try Task.checkCancellation()
             guard !sharding.replication.isStopped else { throw RPCError(.unavailable, "node \(node.id) is stopping") }
             // Still the primary at this epoch? (A promotion elsewhere ends the stream.)
-            guard let current = try? sharding.node().metadata.metadata.collections[id.collection]?.shards[Int(id.number)],
+            guard let current = try? sharding.node().metadata.metadata.collections[id.collection]?.shard(id.number),
                   current.primary == node.id, current.epoch == shard.epoch else {
                 throw RPCError(.unavailable, "node \(node.id) is no longer the primary of shard \(id) at epoch \(shard.epoch)")
             }
@@ -146,7 +150,7 @@ enum ShardReplicationMethods {
         var shards: [RuvectorV1.LocalShardStatus] = []
         for local in sharding.store.list() where request.collection.isEmpty || local.collectionName == request.collection {
             let id = ShardStore.ShardID(local.collectionName, local.number)
-            let shard = metadata.collections[local.collectionName].flatMap { $0.shards.indices.contains(Int(local.number)) ? $0.shards[Int(local.number)] : nil }
+            let shard = metadata.collections[local.collectionName]?.shard(local.number)
             let durable = local.durable
             var entry = RuvectorV1.LocalShardStatus(collection: local.collectionName, shard: local.number,
                                                     primary: shard?.primary == node.id, epoch: shard?.epoch ?? 0,

@@ -143,7 +143,7 @@ final class ShardedCollections: Sendable {
         for local in store.list() {
             let id = ShardStore.ShardID(local.collectionName, local.number)
             let collection = metadata.collections[local.collectionName]
-            let shard = collection.flatMap { $0.shards.indices.contains(Int(local.number)) ? $0.shards[Int(local.number)] : nil }
+            let shard = collection?.shard(local.number)
             guard let collection, let shard, collection.createdIndex == local.incarnation, shard.copies.contains(selfID) else {
                 do {
                     try store.delete(id)
@@ -266,10 +266,9 @@ final class ShardedCollections: Sendable {
     /// current) and holds its lease; otherwise an error the forwarding node retries on.
     func requirePrimary(_ id: ShardStore.ShardID, epoch: UInt64?) throws -> (ClusterMetadata.Shard, LocalShard) {
         let node = try node()
-        guard let collection = node.metadata.metadata.collections[id.collection], collection.shards.indices.contains(Int(id.number)) else {
+        guard let collection = node.metadata.metadata.collections[id.collection], let shard = collection.shard(id.number) else {
             throw RPCError(.unavailable, "this node knows no shard \(id) (it has not applied its creation yet, or it was deleted); retry")
         }
-        let shard = collection.shards[Int(id.number)]
         guard shard.primary == node.id, epoch == nil || epoch == shard.epoch else {
             throw RPCError(.unavailable, "node \(node.id) is not the primary of shard \(id) at epoch \(epoch ?? shard.epoch) "
                 + "(node \(shard.primary) is, at epoch \(shard.epoch)); retry", trailingMetadata: Metadata([(Self.epochHeader, "\(shard.epoch)")]))

@@ -229,10 +229,11 @@ extension VectorService {
         var attempt = 0
         while true {
             attempt += 1
-            guard let collection = sharding.sharded(name) else {
-                throw RPCError(.notFound, "collection \(MessageText.quoted(name)) does not exist")
+            // Looked up again on each attempt: a collection deleted (and made again) meanwhile
+            // is another collection.
+            guard let shard = sharding.sharded(name)?.shard(number) else {
+                throw RPCError(.notFound, "collection \(MessageText.quoted(name)) no longer exists (or not with this shard)")
             }
-            let shard = collection.shards[Int(number)]
             do {
                 let node = try sharding.node()
                 if shard.primary == node.id { return try await local(shard.epoch) }
