@@ -65,7 +65,11 @@ enum ShardReplicationMethods {
         }
         try VectorMapping.checkCollectionName(start.collection)
         let id = ShardStore.ShardID(start.collection, start.shard)
-        let (shard, local) = try sharding.requirePrimary(id, epoch: nil)
+        if let known = try sharding.node().metadata.metadata.collections[id.collection]?.shard(id.number),
+           !known.replicas.contains(start.replicaNodeId), !known.incoming.contains(start.replicaNodeId) {
+            throw RPCError(.failedPrecondition, "node \(start.replicaNodeId) holds no replica of shard \(id)")
+        }
+        let (shard, local) = try await sharding.primary(id, epoch: nil, within: .seconds(1))
         guard shard.replicas.contains(start.replicaNodeId) || shard.incoming.contains(start.replicaNodeId) else {
             throw RPCError(.failedPrecondition, "node \(start.replicaNodeId) holds no replica of shard \(id)")
         }
@@ -133,7 +137,7 @@ enum ShardReplicationMethods {
             throw RPCError(.invalidArgument, "chunk_bytes must be 4096..1048576 (0 means 256 KiB), got \(request.chunkBytes)")
         }
         let id = ShardStore.ShardID(request.collection, request.shard)
-        let (_, local) = try sharding.requirePrimary(id, epoch: nil)
+        let (_, local) = try await sharding.primary(id, epoch: nil, within: ClusterMapping.timeout(context, cap: .seconds(1)))
         let durable = local.durable
         let (info, reader) = try await service.run(.background, context, "TransferShard") { _ in
             let info = try durable.snapshot()

@@ -245,6 +245,17 @@ final class ShardedCollections: Sendable {
         leaseValidUntil.withLock { $0 = nil }
     }
 
+    /// `requirePrimary`, after waiting (at most `within`) for this node's lease: just after a
+    /// start or a leader change it comes with the next renewal, a fraction of a second away.
+    func primary(_ id: ShardStore.ShardID, epoch: UInt64?, within: Duration) async throws -> (ClusterMetadata.Shard, LocalShard) {
+        let node = try node()
+        let deadline = ContinuousClock.now + within
+        while !holdsLease(node), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return try requirePrimary(id, epoch: epoch)
+    }
+
     /// Waits until everything this primary's copy shows is on the replicas the collection's
     /// write mode asks for, so a primary read never returns a write that a failover could
     /// lose (a write logged here whose replicas did not confirm it). Async collections do
@@ -298,7 +309,7 @@ final class ShardedCollections: Sendable {
     func primaryWrite<T: Sendable>(_ id: ShardStore.ShardID, epoch: UInt64?, mode: UInt32, minReplicas: UInt32, context: ServerContext,
                                    _ write: @escaping @Sendable (DurableCollection) async throws -> (T, UInt64))
         async throws -> (value: T, sequence: UInt64, acknowledged: Int) {
-        let (shard, local) = try requirePrimary(id, epoch: epoch)
+        let (shard, local) = try await primary(id, epoch: epoch, within: ClusterMapping.timeout(context, cap: .seconds(1)))
         let tracker = replication.tracker(for: id, epoch: shard.epoch)
         let (value, sequence) = try await write(local.durable)
         tracker.logged(sequence)

@@ -62,7 +62,7 @@ extension VectorService {
     func readableCopy(_ id: ShardStore.ShardID, epoch: UInt64?, primary: Bool, _ sharding: ShardedCollections,
                       _ context: ServerContext) async throws -> DurableCollection {
         if primary {
-            let (shard, local) = try sharding.requirePrimary(id, epoch: epoch)
+            let (shard, local) = try await sharding.primary(id, epoch: epoch, within: ClusterMapping.timeout(context, cap: .seconds(1)))
             try await sharding.awaitReplicated(id, shard: shard, local: local, timeout: ClusterMapping.timeout(context, cap: .seconds(5)))
             return local.durable
         }
