@@ -86,9 +86,11 @@ extension VectorService {
         }
         router.unary(Self.name, "ListCollections", RuvectorV1.ListCollectionsRequest.self) { _, context, _ in
             var infos = try Self.mapped { try service.catalog.list().map { try VectorMapping.info($0) } }
-            let metadata = try sharding.node().metadata.metadata
-            for collection in metadata.collections.values.sorted(by: { $0.name < $1.name }) where collection.isSharded {
-                infos.append(try await service.shardedInfo(collection, context, sharding))
+            let sharded = try sharding.node().metadata.metadata.collections.values.filter(\.isSharded)
+            // Every collection's counts at once (each a fan-out to its shards), not one after another.
+            infos += try await withThrowingTaskGroup(of: RuvectorV1.CollectionInfo.self) { group in
+                for collection in sharded { group.addTask { try await service.shardedInfo(collection, context, sharding) } }
+                return try await group.reduce(into: []) { $0.append($1) }
             }
             return RuvectorV1.ListCollectionsResponse(collections: infos.sorted { $0.name < $1.name })
         }

@@ -62,4 +62,4 @@ def test_a_whole_cluster_killed_keeps_every_acknowledged_collection(make_cluster
     assert acknowledged <= listed, f"acknowledged, then lost: {sorted(acknowledged - listed)}"
     for i in cluster.nodes:
         cluster.wait_until(lambda: acknowledged <= {c.name for c in cluster.client(i).list_collections()},
-                           timeout=10, what=f"node {i} holds every acknowledged collection")
+                           timeout=30, what=f"node {i} holds every acknowledged collection")
