@@ -476,7 +476,9 @@ public final class ClusterNode: @unchecked Sendable {
         }
         // Forwarded to the leader this node knows; while leadership moves (the one asked has
         // just stepped down, or is handing over) it asks again as its view catches up, and
-        // answers UNAVAILABLE (retry) rather than passing on the old leader's refusal.
+        // answers UNAVAILABLE (retry) rather than passing on the old leader's refusal. Only a
+        // refusal is retried: a failed call may have been appended, and proposing it twice
+        // would apply it twice (a create answering "already exists" to its own proposer).
         let deadline = ContinuousClock.now + timeout
         var attempt = 0
         while true {
@@ -490,8 +492,8 @@ public final class ClusterNode: @unchecked Sendable {
                                                          timeout: max(.zero, deadline - .now))
                 let answer = try RuvectorV1.ProposeResponse(decoding: reply)
                 return try await applier.waitApplied(answer.index, timeout: max(.zero, deadline - .now))
-            } catch let error as RPCError where error.code == .unavailable || (error.code == .failedPrecondition
-                        && (error.trailingMetadata["ruvector-leader-id"] != nil || error.message.contains("being transferred"))) {
+            } catch let error as RPCError where error.code == .failedPrecondition
+                        && (error.trailingMetadata["ruvector-leader-id"] != nil || error.message.contains("being transferred")) {
                 guard attempt < 10, ContinuousClock.now + .milliseconds(50) < deadline else {
                     throw ClusterError(.unavailable, "the leadership is moving (node \(current) no longer leads); retry: \(error.message)")
                 }
