@@ -90,12 +90,17 @@ def test_a_join_moves_only_the_ring_s_shards_and_loses_nothing(make_cluster) -> 
     try:
         time.sleep(0.5)
         new = cluster.add_node(join_via=1)
+        # The moves finish under the load (no copy arriving any more) ...
         cluster.wait_until(lambda: any(new in holders for holders in _placement(cluster).values())
-                           and _settled(cluster, [1, 2, 3, new]), timeout=60, what="the shards moved to the new node")
+                           and all(not s.incoming for s in cluster.client(1).cluster.state(timeout=5).shards),
+                           timeout=60, what="the shards moved to the new node")
         time.sleep(0.5)
     finally:
         writer.stop_event.set()
         writer.join(timeout=30)
+    # ... and once the writes stop, every copy holds what its primary holds (checksums are read
+    # node by node: under a running load they would compare copies at different moments).
+    cluster.wait_until(lambda: _settled(cluster, [1, 2, 3, new]), timeout=30, what="the copies settled")
 
     after = _placement(cluster)
     moved = [shard for shard in after if after[shard] != before[shard]]
