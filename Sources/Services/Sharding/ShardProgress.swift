@@ -13,17 +13,7 @@ enum ShardProgress {
         let timeout = min(.milliseconds(500), ClusterMapping.timeout(context))
         let answers = await withTaskGroup(of: RuvectorV1.ShardStatusResponse?.self) { group in
             for primary in primaries {
-                group.addTask {
-                    if primary == node.id { return try? ShardReplicationMethods.status(RuvectorV1.ShardStatusRequest(), sharding: sharding, node: node) }
-                    do {
-                        let channel = try await node.channel(to: primary)
-                        let (bytes, _) = try await channel.unary("/ruvector.v1.ClusterService/ShardStatus",
-                                                                 request: RuvectorV1.ShardStatusRequest().encoded(), timeout: timeout)
-                        return try RuvectorV1.ShardStatusResponse(decoding: bytes)
-                    } catch {
-                        return nil
-                    }
-                }
+                group.addTask { await ShardReplicationMethods.ask(target: primary, node: node, sharding: sharding, timeout: timeout) }
             }
             return await group.reduce(into: [RuvectorV1.ShardStatusResponse]()) { if let answer = $1 { $0.append(answer) } }
         }

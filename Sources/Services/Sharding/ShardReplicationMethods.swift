@@ -147,6 +147,21 @@ enum ShardReplicationMethods {
         writer.setTrailingMetadata(Metadata([(ShardFollower.historyTrailer, ShardFollower.hex(local.epochHistory.through(info.walSequence).encoded))]))
     }
 
+    /// Node `target`'s copies (of `collection`; "" = all): answered here for this node, asked
+    /// over the data connection otherwise; nil when it does not answer within `timeout`.
+    static func ask(target: NodeID, collection: String = "", node: ClusterNode, sharding: ShardedCollections,
+                    timeout: Duration = .milliseconds(500)) async -> RuvectorV1.ShardStatusResponse? {
+        let request = RuvectorV1.ShardStatusRequest(collection: collection)
+        if target == node.id { return try? status(request, sharding: sharding, node: node) }
+        do {
+            let channel = try await node.channel(to: target)
+            let (bytes, _) = try await channel.unary("/ruvector.v1.ClusterService/ShardStatus", request: request.encoded(), timeout: timeout)
+            return try RuvectorV1.ShardStatusResponse(decoding: bytes)
+        } catch {
+            return nil
+        }
+    }
+
     /// This node's copies.
     static func status(_ request: RuvectorV1.ShardStatusRequest, sharding: ShardedCollections, node: ClusterNode,
                        cancellation: CancellationSignal = .never) throws -> RuvectorV1.ShardStatusResponse {

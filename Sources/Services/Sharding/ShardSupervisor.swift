@@ -109,24 +109,10 @@ final class ShardSupervisor: Sendable {
         return await withTaskGroup(of: (NodeID, RuvectorV1.LocalShardStatus)?.self) { group in
             for candidate in nodes {
                 group.addTask {
-                    await Self.status(collection, on: candidate, node, sharding)?.shards.first { $0.shard == number }.map { (candidate, $0) }
+                    await ShardReplicationMethods.ask(target: candidate, collection: collection, node: node, sharding: sharding)?.shards.first { $0.shard == number }.map { (candidate, $0) }
                 }
             }
             return await group.reduce(into: [(NodeID, RuvectorV1.LocalShardStatus)]()) { if let answer = $1 { $0.append(answer) } }
-        }
-    }
-
-    private static func status(_ collection: String, on target: NodeID, _ node: ClusterNode,
-                               _ sharding: ShardedCollections) async -> RuvectorV1.ShardStatusResponse? {
-        let request = RuvectorV1.ShardStatusRequest(collection: collection)
-        if target == node.id { return try? ShardReplicationMethods.status(request, sharding: sharding, node: node) }
-        do {
-            let channel = try await node.channel(to: target)
-            let (bytes, _) = try await channel.unary("/ruvector.v1.ClusterService/ShardStatus", request: request.encoded(),
-                                                     timeout: .milliseconds(500))
-            return try RuvectorV1.ShardStatusResponse(decoding: bytes)
-        } catch {
-            return nil
         }
     }
 
@@ -201,7 +187,7 @@ final class ShardSupervisor: Sendable {
         let primaries = Set(collection.shards.map(\.primary))
         let sharding = self.sharding
         let answers = await withTaskGroup(of: RuvectorV1.ShardStatusResponse?.self) { group in
-            for primary in primaries { group.addTask { await Self.status(collection.name, on: primary, node, sharding) } }
+            for primary in primaries { group.addTask { await ShardReplicationMethods.ask(target: primary, collection: collection.name, node: node, sharding: sharding) } }
             return await group.reduce(into: [RuvectorV1.ShardStatusResponse]()) { if let answer = $1 { $0.append(answer) } }
         }
         var progress: [UInt32: RuvectorV1.LocalShardStatus] = [:]
