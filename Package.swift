@@ -49,6 +49,11 @@ let package = Package(
             swiftSettings: internalChecks
         ),
 
+        // MARK: Access: who a call is (API keys, JSON Web Tokens, client certificates, cluster
+        // nodes) and what each method lets it do; the RPC server asks it before any handler runs.
+        .target(name: "Access", dependencies: ["RPC"], swiftSettings: internalChecks),
+        .testTarget(name: "AccessTests", dependencies: ["Access", "RPC"], swiftSettings: internalChecks),
+
         // MARK: Wire: protobuf-c generated C, and the Swift message types over it
         // (scripts/gen-proto.sh regenerates both; CI fails when they are stale)
         .target(name: "RuVectorProto", dependencies: ["CProtobufC"]),
@@ -60,7 +65,7 @@ let package = Package(
         .target(name: "CProcessShims"),
         .target(
             name: "Services",
-            dependencies: ["RPC", "Wire", "VectorEngine", "VectorDatabase", "Storage", "GraphEngine", "GraphPersistence",
+            dependencies: ["RPC", "Access", "Wire", "VectorEngine", "VectorDatabase", "Storage", "GraphEngine", "GraphPersistence",
                            "WorkControl", "CProcessShims", "ClusterEngine", "ClusterNode",
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "NIOCore", package: "swift-nio"),
@@ -68,11 +73,11 @@ let package = Package(
                            .product(name: "NIOHTTP1", package: "swift-nio")],
             swiftSettings: internalChecks
         ),
-        .testTarget(name: "ServicesTests", dependencies: ["Services", "RPC", "WorkControl"], swiftSettings: internalChecks),
+        .testTarget(name: "ServicesTests", dependencies: ["Services", "RPC", "Access", "Wire", "WorkControl"], swiftSettings: internalChecks),
         .executableTarget(
             name: "RuVectorServer",
             dependencies: [
-                "RPC", "Services", "Storage", "VectorDatabase", "WorkControl", "ClusterNode",
+                "RPC", "Access", "Services", "Storage", "VectorDatabase", "WorkControl", "ClusterNode",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -4,6 +4,7 @@ import Glibc
 #endif
 import Dispatch
 import FoundationEssentials
+import Access
 import Logging
 import RPC
 import Services
@@ -23,10 +24,14 @@ struct ServerCommand: AsyncParsableCommand {
             autoSnapshotIntervalSeconds, vectorLimits, metricsListen, memoryLimit, callMemoryLimit, searchThreads, \
             writeThreads, cypherThreads, backgroundThreads, workQueueLimit, connectionQueueLimit, maxConnections, \
             handshakeTimeoutSeconds, idleTimeoutSeconds, streamStallTimeoutSeconds, maxConnectionBufferedRequestBytes, \
-            importThreads, nodeId, cluster, peerRoutes, join, advertiseAddress, raftSnapshotEntries, clusterCA), \
+            importThreads, nodeId, cluster, peerRoutes, join, advertiseAddress, raftSnapshotEntries, clusterCA, \
+            apiKey, apiKeyFile, readOnlyApiKey, readOnlyApiKeyFile, jwtSecretFile, jwtPublicKeyFile, clusterKeyFile, \
+            certificateRoles, publicReflection), \
             then RUVECTOR_LISTEN / \
-            RUVECTOR_DATA_DIR / RUVECTOR_LOG_LEVEL, \
-            then flags. SIGTERM or SIGINT drains open calls and stops.
+            RUVECTOR_DATA_DIR / RUVECTOR_LOG_LEVEL / RUVECTOR_API_KEY / RUVECTOR_READ_ONLY_API_KEY / RUVECTOR_JWT_SECRET / \
+            RUVECTOR_CLUSTER_KEY, \
+            then flags. SIGTERM or SIGINT drains open calls and stops; SIGHUP re-reads the credentials \
+            (API keys, token keys, certificate roles) without dropping connections.
             """)
 
     @Option(help: "JSON config file.") var config: String?
@@ -93,6 +98,22 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "CA (PEM) that signed every node's certificate: with TLS on, nodes use mutual TLS and only its certificates may call RaftService.")
     var clusterCa: String?
 
+    // Authentication (docs/security.md).
+    @Option(help: "API key that may do everything (visible in ps: prefer --api-key-file or RUVECTOR_API_KEY).")
+    var apiKey: String?
+    @Option(help: "File holding the admin API key (re-read on SIGHUP).") var apiKeyFile: String?
+    @Option(help: "API key that may read everything (prefer --read-only-api-key-file or RUVECTOR_READ_ONLY_API_KEY).")
+    var readOnlyApiKey: String?
+    @Option(help: "File holding the read-only API key (re-read on SIGHUP).") var readOnlyApiKeyFile: String?
+    @Option(help: "File holding the HS256 secret of JSON Web Tokens, 32 bytes or more (or RUVECTOR_JWT_SECRET; re-read on SIGHUP).")
+    var jwtSecretFile: String?
+    @Option(help: "PEM public key verifying RS256 (RSA) or ES256 (EC P-256) JSON Web Tokens (re-read on SIGHUP).")
+    var jwtPublicKeyFile: String?
+    @Option(help: "File holding the key cluster nodes present to each other without mutual TLS (or RUVECTOR_CLUSTER_KEY).")
+    var clusterKeyFile: String?
+    @Flag(help: "Let reflection be called without credentials (for grpcurl and similar tools).")
+    var publicReflection = false
+
     func settings() throws -> ServerSettings {
         var settings = try config.map(ServerSettings.load(configFile:)) ?? ServerSettings()
         if let value = getenv("RUVECTOR_LISTEN") { settings.listen = String(cString: value) }
@@ -134,6 +155,14 @@ struct ServerCommand: AsyncParsableCommand {
         if let advertiseAddress { settings.advertiseAddress = advertiseAddress }
         if let raftSnapshotEntries { settings.raftSnapshotEntries = raftSnapshotEntries }
         if let clusterCa { settings.clusterCA = clusterCa }
+        if let apiKey { settings.apiKey = apiKey }
+        if let apiKeyFile { settings.apiKeyFile = apiKeyFile }
+        if let readOnlyApiKey { settings.readOnlyApiKey = readOnlyApiKey }
+        if let readOnlyApiKeyFile { settings.readOnlyApiKeyFile = readOnlyApiKeyFile }
+        if let jwtSecretFile { settings.jwtSecretFile = jwtSecretFile }
+        if let jwtPublicKeyFile { settings.jwtPublicKeyFile = jwtPublicKeyFile }
+        if let clusterKeyFile { settings.clusterKeyFile = clusterKeyFile }
+        if publicReflection { settings.publicReflection = true }
         return settings
     }
 
@@ -158,12 +187,15 @@ struct ServerCommand: AsyncParsableCommand {
         raiseOpenFileLimit(maxConnections: serverConfiguration.maxConnections, logger: logger)
         let stop = SignalWaiter()
 
-        let catalogOptions: ServiceCatalog.Options
+        var catalogOptions: ServiceCatalog.Options
         let metricsAddress: (String, Int)?
         let dataDirectoryLock: DirectoryLock
+        let credentials: Credentials
         do {
             catalogOptions = try settings.catalogOptions()
             metricsAddress = try settings.metricsHostAndPort()
+            credentials = try settings.credentials()
+            try settings.applyNodeCredentials(to: &catalogOptions, credentials: credentials)
         } catch {
             throw ValidationError("\(error)")
         }
@@ -194,6 +226,15 @@ struct ServerCommand: AsyncParsableCommand {
             "threads": "search \(catalog.work.options.searchThreads), write \(catalog.work.options.writeThreads), cypher \(catalog.work.options.cypherThreads), background \(catalog.work.options.backgroundThreads)",
         ])
         var configuration = serverConfiguration
+        let authenticator = Authenticator(rules: ServerAccessRules.rules(publicReflection: settings.publicReflection),
+                                          credentials: credentials)
+        configuration.authorizer = authenticator
+        logAuthentication(credentials, settings: settings, logger: logger)
+        let reloader = CredentialReloader(logger: logger) {
+            let credentials = try self.settings().credentials()
+            authenticator.reload(credentials)
+            return credentials
+        }
         let metrics = catalog.metrics
         configuration.callObserver = { path, code, duration in metrics.record(path: path, code: code, duration: duration) }
         let server = GRPCServer(configuration: configuration, router: catalog.router, logger: logger)
@@ -221,6 +262,7 @@ struct ServerCommand: AsyncParsableCommand {
         }
 
         let signal = await stop.wait()
+        reloader.stop()
         logger.info("shutting down", metadata: ["signal": "\(signal)", "grace_seconds": "\(settings.shutdownGraceSeconds)"])
         catalog.markNotServing()
         // The node leaves first: its peers' streams into it end, so they do not hold the drain.
@@ -250,6 +292,18 @@ struct ServerCommand: AsyncParsableCommand {
                 "open_file_limit": "\(limit.rlim_cur)", "max_connections": "\(maxConnections)",
             ])
         }
+    }
+
+    /// Says how callers are authenticated (which kinds of credential, never their values).
+    private func logAuthentication(_ credentials: Credentials, settings: ServerSettings, logger: Logger) {
+        guard credentials.requiresCredentials else {
+            logger.notice("authentication is OFF: any client that reaches the port may do everything (docs/security.md)")
+            return
+        }
+        logger.info("authentication on", metadata: [
+            "kinds": "\(CredentialReloader.kinds(credentials).joined(separator: ", "))",
+            "public_reflection": "\(settings.publicReflection)",
+        ])
     }
 
     /// Writes a line straight to fd 1, unbuffered: the C `stdout` global is not concurrency-safe.
@@ -285,5 +339,42 @@ final class SignalWaiter {
         let name = await iterator.next() ?? "end of signal stream"
         for source in sources { source.cancel() }
         return name
+    }
+}
+
+/// Re-reads the credentials on SIGHUP and hands them to the server's authenticator; a
+/// failure keeps the credentials in force and says why.
+final class CredentialReloader {
+    private let source: any DispatchSourceSignal
+
+    init(logger: Logger, reload: @escaping @Sendable () throws -> Credentials) {
+        signal(SIGHUP, SIG_IGN)
+        source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: DispatchQueue(label: "ruvector.credentials"))
+        source.setEventHandler {
+            do {
+                let credentials = try reload()
+                logger.notice("credentials reloaded (SIGHUP)", metadata: [
+                    "kinds": "\(credentials.requiresCredentials ? Self.kinds(credentials).joined(separator: ", ") : "none: authentication OFF")",
+                ])
+            } catch {
+                logger.error("credentials NOT reloaded (SIGHUP); the previous ones stay in force", metadata: ["error": "\(error)"])
+            }
+        }
+        source.resume()
+    }
+
+    func stop() { source.cancel() }
+
+    /// The kinds of credential accepted, for logs.
+    static func kinds(_ credentials: Credentials) -> [String] {
+        var kinds: [String] = []
+        if credentials.hasAPIKey { kinds.append("api key") }
+        if credentials.hasReadOnlyAPIKey { kinds.append("read-only api key") }
+        if credentials.tokens?.hmacSecret != nil { kinds.append("HS256 tokens") }
+        if let key = credentials.tokens?.publicKey { kinds.append("\(key.kind.rawValue) tokens") }
+        if !credentials.certificateLevels.isEmpty { kinds.append("\(credentials.certificateLevels.count) certificate role(s)") }
+        if credentials.hasNodeKey { kinds.append("cluster key") }
+        if credentials.nodePeerRole != nil { kinds.append("cluster node certificates") }
+        return kinds
     }
 }

@@ -102,6 +102,29 @@ struct ServerSettings: Codable, Equatable {
     /// mutual TLS and only certificates of this CA may call RaftService.
     var clusterCA: String?
 
+    // MARK: Authentication (docs/security.md; see SecuritySettings.swift)
+    /// The API key that may do everything. Prefer `apiKeyFile` or RUVECTOR_API_KEY: a value
+    /// here or on the command line is visible to anyone who can read the file or `ps`.
+    var apiKey: String?
+    /// A file holding the admin API key (re-read on SIGHUP).
+    var apiKeyFile: String?
+    /// The API key that may read everything (RUVECTOR_READ_ONLY_API_KEY).
+    var readOnlyApiKey: String?
+    /// A file holding the read-only API key (re-read on SIGHUP).
+    var readOnlyApiKeyFile: String?
+    /// A file holding the HS256 secret of JSON Web Tokens, at least 32 bytes (RUVECTOR_JWT_SECRET).
+    var jwtSecretFile: String?
+    /// A PEM public key (RSA 2048+ for RS256, EC P-256 for ES256) that verifies JSON Web Tokens.
+    var jwtPublicKeyFile: String?
+    /// A file holding the key cluster nodes present to each other when they do not use mutual
+    /// TLS (RUVECTOR_CLUSTER_KEY); the same on every node.
+    var clusterKeyFile: String?
+    /// Client certificate names (`CN=...`, `DNS:...`, `URI:...`, `email:...`, `IP:...`) and the
+    /// access (`read`, `write`, `admin`) a verified certificate carrying one gets.
+    var certificateRoles: [String: String] = [:]
+    /// Lets reflection be called without credentials (for tools such as grpcurl).
+    var publicReflection: Bool = false
+
     /// The peer role a node certificate proves (`TLSConfiguration.peerRoles`).
     static let clusterNodeRole = "cluster-node"
 
@@ -166,6 +189,15 @@ struct ServerSettings: Codable, Equatable {
         advertiseAddress = try container.decodeIfPresent(String.self, forKey: .advertiseAddress)
         raftSnapshotEntries = try container.decodeIfPresent(Int.self, forKey: .raftSnapshotEntries) ?? defaults.raftSnapshotEntries
         clusterCA = try path(.clusterCA)
+        apiKey = try container.decodeIfPresent(String.self, forKey: .apiKey)
+        apiKeyFile = try path(.apiKeyFile)
+        readOnlyApiKey = try container.decodeIfPresent(String.self, forKey: .readOnlyApiKey)
+        readOnlyApiKeyFile = try path(.readOnlyApiKeyFile)
+        jwtSecretFile = try path(.jwtSecretFile)
+        jwtPublicKeyFile = try path(.jwtPublicKeyFile)
+        clusterKeyFile = try path(.clusterKeyFile)
+        certificateRoles = try container.decodeIfPresent([String: String].self, forKey: .certificateRoles) ?? [:]
+        publicReflection = try container.decodeIfPresent(Bool.self, forKey: .publicReflection) ?? false
         let known = Set(CodingKeys.allCases.map(\.stringValue))
         let unknown = try decoder.container(keyedBy: AnyKey.self).allKeys.map(\.stringValue).filter { !known.contains($0) }
         if !unknown.isEmpty {
@@ -184,6 +216,8 @@ struct ServerSettings: Codable, Equatable {
         case maxConnectionBufferedRequestBytes
         case importThreads
         case nodeId, cluster, peerRoutes, join, advertiseAddress, raftSnapshotEntries, clusterCA
+        case apiKey, apiKeyFile, readOnlyApiKey, readOnlyApiKeyFile, jwtSecretFile, jwtPublicKeyFile, clusterKeyFile
+        case certificateRoles, publicReflection
     }
 
     /// The config file's folder, for the decoder (relative paths).
@@ -205,17 +239,7 @@ struct ServerSettings: Codable, Equatable {
     /// (`dataDir`, `tlsCert`, `tlsKey`, `tlsClientCA`) are relative to the file's folder, so
     /// a config and the TLS files beside it work wherever they are installed.
     static func load(configFile path: String) throws -> ServerSettings {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw Invalid(description: "cannot open config file '\(path)'") }
-        defer { close(fd) }
-        var bytes = [UInt8]()
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let count = read(fd, &chunk, chunk.count)
-            if count <= 0 { break }
-            bytes += chunk[0..<count]
-            if bytes.count > 1 << 20 { throw Invalid(description: "config file '\(path)' is larger than 1 MiB") }
-        }
+        let bytes = try readFile(path, what: "config file", limitBytes: 1 << 20)
         do {
             let decoder = JSONDecoder()
             decoder.userInfo[Self.configFolderKey] = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
@@ -225,6 +249,22 @@ struct ServerSettings: Codable, Equatable {
         } catch {
             throw Invalid(description: "config file '\(path)' is not valid: \(error)")
         }
+    }
+
+    /// The bytes of a small file named in the settings; `what` names it in errors.
+    static func readFile(_ path: String, what: String, limitBytes: Int) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw Invalid(description: "cannot open \(what) '\(path)'") }
+        defer { close(fd) }
+        var bytes = [UInt8]()
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let count = read(fd, &chunk, chunk.count)
+            if count <= 0 { break }
+            bytes += chunk[0..<count]
+            if bytes.count > limitBytes { throw Invalid(description: "\(what) '\(path)' is larger than \(formatBytes(limitBytes))") }
+        }
+        return bytes
     }
 
     /// Splits `listen` into host and port.

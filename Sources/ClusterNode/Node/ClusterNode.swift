@@ -44,6 +44,9 @@ public final class ClusterNode: @unchecked Sendable {
         /// The peer role (`ServerContext.peerRoles`) a caller of RaftService must prove; nil
         /// without TLS, where node-to-node calls are not authenticated.
         public var requiredPeerRole: String?
+        /// Sent with every node-to-node call: the cluster key (`authorization: Bearer <key>`)
+        /// when nodes prove themselves by key rather than by certificate.
+        public var callMetadata = Metadata()
 
         public init(id: NodeID, founding: [NodeID: String], directory: String) {
             self.id = id
@@ -165,7 +168,7 @@ public final class ClusterNode: @unchecked Sendable {
         applier = try MetadataApplier(loop: applyLoop, snapshot: persisted.snapshot, effects: effects,
                                       directory: options.directory, logger: logger)
         let box = WeakNode()
-        transport = RaftTransport(selfID: options.id, routes: options.routes, tls: options.tls, logger: logger, events: PeerLinkEvents(
+        transport = RaftTransport(selfID: options.id, routes: options.routes, tls: options.tls, callMetadata: options.callMetadata, logger: logger, events: PeerLinkEvents(
             unreachable: { peer in box.node?.peerUnreachable(peer) },
             snapshotSent: { peer, succeeded in box.node?.snapshotFinished(peer, succeeded: succeeded) }))
         published = Mutex(Status(id: options.id, role: .follower, term: persisted.hardState.term, leader: 0,

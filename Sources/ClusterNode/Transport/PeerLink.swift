@@ -14,6 +14,7 @@ final class PeerLink: Sendable {
     private let selfID: NodeID
     private let selfAddress: String
     private let tls: TLSConfiguration?
+    private let callMetadata: Metadata
     private let logger: Logger
     private let events: PeerLinkEvents
     private let state = Mutex(State())
@@ -37,12 +38,13 @@ final class PeerLink: Sendable {
     /// Snapshot chunk size.
     static let chunkBytes = 1 << 20
 
-    init(peer: NodeID, selfID: NodeID, selfAddress: String, address: String, tls: TLSConfiguration?, logger: Logger,
+    init(peer: NodeID, selfID: NodeID, selfAddress: String, address: String, tls: TLSConfiguration?, callMetadata: Metadata, logger: Logger,
          events: PeerLinkEvents) {
         self.peer = peer
         self.selfID = selfID
         self.selfAddress = selfAddress
         self.tls = tls
+        self.callMetadata = callMetadata
         self.logger = logger
         self.events = events
         state.withLock { $0.address = address }
@@ -86,7 +88,7 @@ final class PeerLink: Sendable {
         guard let (host, port) = PeerAddress.split(address) else {
             throw ClusterError(.unavailable, "peer \(peer) has no usable address (\(address))")
         }
-        let channel = try await GRPCChannel.connect(host: host, port: port, tls: tls)
+        let channel = try await GRPCChannel.connect(host: host, port: port, tls: tls, metadata: callMetadata)
         let (kept, extra) = state.withLock { s -> (GRPCChannel, GRPCChannel?) in
             if let existing = s.channels[purpose] { return (existing, channel) }
             if s.closed { return (channel, channel) }

@@ -12,6 +12,7 @@ final class RaftTransport: Sendable {
     private let selfID: NodeID
     private let routes: [NodeID: String]
     private let tls: TLSConfiguration?
+    private let callMetadata: Metadata
     private let logger: Logger
     private let events: PeerLinkEvents
     private let links = Mutex<[NodeID: PeerLink]>([:])
@@ -22,10 +23,11 @@ final class RaftTransport: Sendable {
     /// This node's advertised address, sent with every batch.
     let selfAddress = Mutex("")
 
-    init(selfID: NodeID, routes: [NodeID: String], tls: TLSConfiguration?, logger: Logger, events: PeerLinkEvents) {
+    init(selfID: NodeID, routes: [NodeID: String], tls: TLSConfiguration?, callMetadata: Metadata, logger: Logger, events: PeerLinkEvents) {
         self.selfID = selfID
         self.routes = routes
         self.tls = tls
+        self.callMetadata = callMetadata
         self.logger = logger
         self.events = events
     }
@@ -91,7 +93,7 @@ final class RaftTransport: Sendable {
         guard let address = routes[peer] ?? address(of: peer) else { return nil }
         return links.withLock { links in
             if let existing = links[peer] { return existing }
-            let created = PeerLink(peer: peer, selfID: selfID, selfAddress: selfAddress.withLock { $0 }, address: address, tls: tls, logger: logger,
+            let created = PeerLink(peer: peer, selfID: selfID, selfAddress: selfAddress.withLock { $0 }, address: address, tls: tls, callMetadata: callMetadata, logger: logger,
                                    events: events)
             links[peer] = created
             return created

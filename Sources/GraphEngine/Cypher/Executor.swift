@@ -106,6 +106,14 @@ public struct GraphDatabase: Sendable {
         }
     }
 
+    /// Whether `query` has a clause that changes the graph (CREATE, MERGE, SET, REMOVE,
+    /// DELETE): such a query needs write access. A query that does not parse is reported as
+    /// not writing; running it fails with its syntax error.
+    public static func writes(_ query: String) -> Bool {
+        guard let parsed = try? Parser.parse(query) else { return false }
+        return parsed.parts.contains { $0.contains(where: \.isUpdating) }
+    }
+
     /// Parses and runs one Cypher query with `$parameters`, returning its rows (see
     /// `execute(_:parameters:deadline:randomSeed:bounds:streamingReadsTo:)`).
     @discardableResult

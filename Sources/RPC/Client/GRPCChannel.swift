@@ -29,6 +29,8 @@ public final class GRPCChannel: Sendable {
         let port: Int
         let tlsContext: OpenSSLContext?
         let maxReceiveMessageBytes: Int
+        /// Sent first on every call (credentials).
+        let callMetadata: Metadata
     }
 
     private struct Connection: Sendable {
@@ -56,8 +58,10 @@ public final class GRPCChannel: Sendable {
     /// system CAs) and presents a client certificate when one is configured. Throws
     /// `RPCError` (UNAVAILABLE) whose `cause` is a `ConnectionFailure` when the reason is
     /// known: TLS on one side only, an untrusted or mismatched certificate, a refusal...
+    /// `metadata` is sent with every call, before the call's own (credentials such as
+    /// `authorization: Bearer <api key>`).
     public static func connect(host: String, port: Int, tls: TLSConfiguration? = nil,
-                               maxReceiveMessageBytes: Int = 64 << 20) async throws -> GRPCChannel {
+                               maxReceiveMessageBytes: Int = 64 << 20, metadata: Metadata = Metadata()) async throws -> GRPCChannel {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         do {
             var tlsSettings = tls
@@ -65,7 +69,8 @@ public final class GRPCChannel: Sendable {
             let tlsContext = try tlsSettings.map { settings throws(TLSError) in
                 try OpenSSLContext(settings, role: .client)
             }
-            let target = Target(host: host, port: port, tlsContext: tlsContext, maxReceiveMessageBytes: maxReceiveMessageBytes)
+            let target = Target(host: host, port: port, tlsContext: tlsContext, maxReceiveMessageBytes: maxReceiveMessageBytes,
+                                callMetadata: metadata)
             let connection = try await open(target, on: group)
             return GRPCChannel(group: group, target: target, connection: connection)
         } catch {
@@ -150,6 +155,7 @@ public final class GRPCChannel: Sendable {
 
     /// Starts a call. `timeout` becomes the `grpc-timeout` header and a local deadline.
     public func makeCall(path: String, metadata: Metadata = Metadata(), timeout: Duration? = nil) async throws -> ClientCall {
+        let metadata = target.callMetadata.appending(metadata)
         do {
             return try await usableConnection().startCall(path: path, metadata: metadata, timeout: timeout)
         } catch let error as RPCError where error.cause is UnprocessedCall {
@@ -162,6 +168,7 @@ public final class GRPCChannel: Sendable {
                       timeout: Duration? = nil) async throws -> (response: [UInt8], result: CallResult) {
         // Headers, the request and the end of stream leave in one event-loop turn; the caller
         // wakes once, when the call is over, with the response kept whole.
+        let metadata = target.callMetadata.appending(metadata)
         do {
             return try await usableConnection().unary(path: path, metadata: metadata, timeout: timeout, message: request)
         } catch let error as RPCError where error.cause is UnprocessedCall {

@@ -24,6 +24,14 @@ public struct Metadata: Sendable, Equatable, Sequence {
         entries.append((key.lowercased(), .text(value)))
     }
 
+    /// These entries followed by those of `other`.
+    public func appending(_ other: Metadata) -> Metadata {
+        guard !entries.isEmpty else { return other }
+        var merged = self
+        merged.entries += other.entries
+        return merged
+    }
+
     /// Adds a binary entry; the key should end in `-bin`.
     public mutating func add(_ key: String, bytes: [UInt8]) {
         entries.append((key.lowercased(), .binary(bytes)))

@@ -13,6 +13,9 @@ public struct ServerContext: Sendable {
     public let connectionID: UInt64
     /// Roles the client's TLS certificate proves (`TLSConfiguration.peerRoles`); empty without TLS.
     public var peerRoles: Set<String> = []
+    /// What the server's `CallAuthorizer` granted this call (nil when the server has none):
+    /// services read it to check what a call may touch beyond its method (a collection).
+    public var grant: (any Sendable)?
 
     public init(path: String, requestMetadata: Metadata, deadline: ContinuousClock.Instant?, peer: String, connectionID: UInt64,
                 peerRoles: Set<String> = []) {

@@ -24,6 +24,9 @@ public struct ServerConfiguration: Sendable {
     /// the request headers to the status), e.g. for metrics. Calls to unknown paths are
     /// not reported (a hostile client must not be able to grow a metrics table).
     public var callObserver: (@Sendable (_ path: String, _ code: StatusCode, _ duration: Duration) -> Void)?
+    /// Checks every call's credentials before its handler runs (`CallAuthorizer`); nil lets
+    /// every call through.
+    public var authorizer: (any CallAuthorizer)?
 
     // MARK: Connection hygiene (a client must not hold connections or memory forever)
 
@@ -62,6 +65,7 @@ public struct ServerConfiguration: Sendable {
         self.maxHeaderListBytes = maxHeaderListBytes
         self.eventLoopThreads = eventLoopThreads
         self.callObserver = nil
+        self.authorizer = nil
     }
 
     /// The connection timeouts in the form `ConnectionTimeouts` takes.

@@ -43,6 +43,8 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     private var tls: OpenSSLHandler?
     /// What the client's certificate proves, computed at the first call.
     private var peerRoles: Set<String>?
+    /// The names in the client's certificate, read once (for the authorizer).
+    private var peerCertificateNames: [String]?
     private var prefaceReceived = false
     private var receivedBytes: UInt64 = 0
     private var streamsOpened: UInt64 = 0
@@ -353,8 +355,23 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             }
         }
         if peerRoles == nil { peerRoles = tls?.peerRoles ?? [] }
-        let serverContext = ServerContext(path: path, requestMetadata: Metadata(receivedHeaders: headers),
-                                          deadline: deadline, peer: peer, connectionID: connectionID, peerRoles: peerRoles ?? [])
+        let requestMetadata = Metadata(receivedHeaders: headers)
+        var callContext = ServerContext(path: path, requestMetadata: requestMetadata,
+                                        deadline: deadline, peer: peer, connectionID: connectionID, peerRoles: peerRoles ?? [])
+        if let authorizer = configuration.authorizer {
+            if peerCertificateNames == nil { peerCertificateNames = tls?.peerCertificateNames ?? [] }
+            let credentials = PeerCredentials(roles: peerRoles ?? [], certificateNames: peerCertificateNames ?? [])
+            switch authorizer.authorize(path: path, metadata: requestMetadata, peer: credentials) {
+            case .success(let grant):
+                callContext.grant = grant
+            case .failure(let error):
+                call.deadlineTimer?.cancel()
+                call.deadlineTimer = nil
+                respondWithoutCall(call, httpStatus: "200", status: Status(code: error.code, message: error.message))
+                return
+            }
+        }
+        let serverContext = callContext
         switch route {
         case .inlineUnary(let handler):
             // Runs when the request is complete (`endRequests`): a unary handler has nothing

@@ -31,6 +31,8 @@ final class OpenSSLHandler: ChannelDuplexHandler {
     var holdsPartialRecord: Bool { handshakeDone && connection.holdsPartialRecord }
     /// The roles the client's certificate proves, once the handshake is done (server side).
     var peerRoles: Set<String> { handshakeDone ? connection.peerRoles : [] }
+    /// The names in the client's certificate (`OpenSSLConnection.peerCertificateNames`).
+    var peerCertificateNames: [String] { handshakeDone ? connection.peerCertificateNames : [] }
 
     /// - Parameters:
     ///   - plaintextAnswer: server only: bytes sent in the clear to a client that opened with
@@ -261,6 +263,17 @@ final class OpenSSLConnection {
     /// The roles the peer's certificate proves (server side, after the handshake).
     var peerRoles: Set<String> {
         Set(context.roleStores.filter { COpenSSL_peer_chains_to(ssl, $0.store) == 1 }.map(\.role))
+    }
+
+    /// The peer certificate's common name and subject alternative names, as `CN=...`,
+    /// `DNS:...`, `URI:...`, `email:...`, `IP:...` (server side, after the handshake; the
+    /// handshake verified the certificate when the server asks for one).
+    var peerCertificateNames: [String] {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let length = COpenSSL_peer_names(ssl, &buffer, Int32(buffer.count))
+        guard length > 0 else { return [] }
+        let bytes = buffer.prefix(Int(length)).map { UInt8(bitPattern: $0) }
+        return String(decoding: bytes, as: UTF8.self).split(separator: "\n").map(String.init)
     }
 
     func handshake() -> HandshakeResult {

@@ -25,7 +25,7 @@ struct ClusterJoiner: Sendable {
                     logger.error("cannot join: the address to join through is not HOST:PORT", metadata: ["join": "\(target)"])
                     return
                 }
-                let channel = try await GRPCChannel.connect(host: host, port: port, tls: node.options.tls)
+                let channel = try await GRPCChannel.connect(host: host, port: port, tls: node.options.tls, metadata: node.options.callMetadata)
                 defer { Task { await channel.close() } }
                 let request = RuvectorV1.JoinRequest(nodeId: node.id, address: advertisedAddress)
                 _ = try await channel.unary("/ruvector.v1.ClusterService/Join", request: request.encoded(), timeout: .seconds(5))

@@ -1,3 +1,4 @@
+import Access
 import GraphEngine
 import GraphPersistence
 import RPC
@@ -213,6 +214,9 @@ struct GraphService: RPCService {
                          context: ServerContext) async throws {
         guard !request.query.isEmpty, request.query.utf8.count <= Self.maxQueryBytes else {
             throw RPCError(.invalidArgument, "the query must be 1 byte to 1 MiB of Cypher, got \(request.query.utf8.count) bytes")
+        }
+        if let access = context.access, !access.grant.allows(.write), GraphDatabase.writes(request.query) {
+            throw RPCError(.permissionDenied, "\(access.grant.principal) may only read the graph: this query writes (CREATE, MERGE, SET, REMOVE or DELETE)")
         }
         let maxRows = Int(request.maxRows == 0 ? Self.maxRows : min(request.maxRows, Self.maxRows))
         let batchRows = request.batchRows == 0 ? 256 : Int(min(request.batchRows, Self.maxBatchRows))

@@ -1,5 +1,6 @@
 import ClusterEngine
 import ClusterNode
+import Access
 import RPC
 import Storage
 import VectorDatabase
@@ -85,8 +86,13 @@ extension VectorService {
             }
         }
         router.unary(Self.name, "ListCollections", RuvectorV1.ListCollectionsRequest.self) { _, context, _ in
-            var infos = try Self.mapped { try service.catalog.list().map { try VectorMapping.info($0) } }
-            let sharded = try sharding.node().metadata.metadata.collections.values.filter(\.isSharded)
+            // A caller with access to some collections sees those only.
+            var infos = try Self.mapped {
+                try service.catalog.list().filter { context.allows(.read, collection: $0.collection.config.name) }
+                    .map { try VectorMapping.info($0) }
+            }
+            let sharded = try sharding.node().metadata.metadata.collections.values
+                .filter { $0.isSharded && context.allows(.read, collection: $0.name) }
             // Every collection's counts at once (each a fan-out to its shards), not one after another.
             infos += try await withThrowingTaskGroup(of: RuvectorV1.CollectionInfo.self) { group in
                 for collection in sharded { group.addTask { try await service.shardedInfo(collection, context, sharding) } }

@@ -11,7 +11,7 @@ extension RPCRouter {
         _ body: @escaping @Sendable (Request, ServerContext, ResponseWriter) async throws -> Response
     ) {
         registerUnary(service: service, method: method) { bytes, context, writer in
-            try await body(try decodeRequest(bytes), context, writer).encoded()
+            try await body(try decodeRequest(bytes, context), context, writer).encoded()
         }
     }
 
@@ -23,7 +23,7 @@ extension RPCRouter {
         _ body: @escaping @Sendable (Request, ServerContext) throws -> Response
     ) {
         registerInlineUnary(service: service, method: method) { bytes, context in
-            .response(try body(try decodeRequest(bytes), context).encoded())
+            .response(try body(try decodeRequest(bytes, context), context).encoded())
         }
     }
 
@@ -39,7 +39,7 @@ extension RPCRouter {
         _ body: @escaping @Sendable (Request, Prepared, ServerContext, WorkBounds?) throws -> Response
     ) {
         registerInlineUnary(service: service, method: method) { bytes, context in
-            let request: Request = try decodeRequest(bytes)
+            let request: Request = try decodeRequest(bytes, context)
             let (prepared, light) = try prepare(request)
             guard light else {
                 return .offload { try await heavy(context) { bounds in try body(request, prepared, context, bounds).encoded() } }
@@ -54,7 +54,7 @@ extension RPCRouter {
         _ body: @escaping @Sendable (Request, TypedWriter<Response>, ServerContext) async throws -> Void
     ) {
         registerServerStreaming(service: service, method: method) { bytes, writer, context in
-            try await body(try decodeRequest(bytes), TypedWriter(writer), context)
+            try await body(try decodeRequest(bytes, context), TypedWriter(writer), context)
         }
     }
 
@@ -64,7 +64,7 @@ extension RPCRouter {
         _ body: @escaping @Sendable (TypedRequests<Request>, ServerContext, ResponseWriter) async throws -> Response
     ) {
         registerClientStreaming(service: service, method: method) { requests, context, writer in
-            try await body(TypedRequests(requests), context, writer).encoded()
+            try await body(TypedRequests(requests, context: context), context, writer).encoded()
         }
     }
 
@@ -74,7 +74,7 @@ extension RPCRouter {
         _ body: @escaping @Sendable (TypedRequests<Request>, TypedWriter<Response>, ServerContext) async throws -> Void
     ) {
         register(service: service, method: method) { requests, writer, context in
-            try await body(TypedRequests(requests), TypedWriter(writer), context)
+            try await body(TypedRequests(requests, context: context), TypedWriter(writer), context)
         }
     }
 }
@@ -91,6 +91,15 @@ func decodeRequest<Request: WireMessage>(_ bytes: [UInt8]) throws -> Request {
     }
 }
 
+/// Decodes a request message of a call and checks the collections it names against what
+/// the call was granted (`ServerContext.checkCollectionAccess`): every request a typed
+/// method reads passes here, streamed ones included.
+func decodeRequest<Request: WireMessage>(_ bytes: [UInt8], _ context: ServerContext) throws -> Request {
+    let request: Request = try decodeRequest(bytes)
+    try context.checkCollectionAccess(request)
+    return request
+}
+
 /// Sends typed response messages.
 struct TypedWriter<Response: WireMessage>: Sendable {
     let raw: ResponseWriter
@@ -104,15 +113,20 @@ struct TypedWriter<Response: WireMessage>: Sendable {
 struct TypedRequests<Request: WireMessage>: AsyncSequence, Sendable {
     typealias Element = Request
     let raw: RequestStream
-    init(_ raw: RequestStream) { self.raw = raw }
+    let context: ServerContext
+    init(_ raw: RequestStream, context: ServerContext) {
+        self.raw = raw
+        self.context = context
+    }
 
     struct AsyncIterator: AsyncIteratorProtocol {
         var base: RequestStream.AsyncIterator
+        let context: ServerContext
         mutating func next() async throws -> Request? {
             guard let bytes = try await base.next() else { return nil }
-            return try decodeRequest(bytes)
+            return try decodeRequest(bytes, context)
         }
     }
 
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: raw.makeAsyncIterator()) }
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: raw.makeAsyncIterator(), context: context) }
 }

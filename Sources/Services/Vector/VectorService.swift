@@ -1,3 +1,4 @@
+import Access
 import RPC
 import Storage
 import VectorDatabase
@@ -118,8 +119,12 @@ struct VectorService: RPCService {
         router.inlineUnary(Self.name, "GetCollection", RuvectorV1.GetCollectionRequest.self) { request, _ in
             try Self.mapped { try VectorMapping.info(try service.collection(request.name)) }
         }
-        router.inlineUnary(Self.name, "ListCollections", RuvectorV1.ListCollectionsRequest.self) { _, _ in
-            try Self.mapped { RuvectorV1.ListCollectionsResponse(collections: try catalog.list().map { try VectorMapping.info($0) }) }
+        router.inlineUnary(Self.name, "ListCollections", RuvectorV1.ListCollectionsRequest.self) { _, context in
+            // A caller with access to some collections sees those only.
+            try Self.mapped {
+                RuvectorV1.ListCollectionsResponse(collections: try catalog.list()
+                    .filter { context.allows(.read, collection: $0.collection.config.name) }.map { try VectorMapping.info($0) })
+            }
         }
         router.unary(Self.name, "Upsert", RuvectorV1.UpsertRequest.self) { request, context, _ in
             let durable = try service.collection(request.collection)
