@@ -203,7 +203,21 @@ public final class ServiceCatalog: Sendable {
 
     /// Methods of `service` that nothing registered answer UNIMPLEMENTED, saying why.
     private static func answerNotAvailable(_ service: String, because reason: String, in router: inout RPCRouter) {
-        router.registerFallback(service: service) { _, _, context in
+        router.registerFallback(service: service) { requests, _, context in
+            // A caller holding single collections learns nothing of a collection it may not
+            // touch, not even that the method is missing: its first request is checked first.
+            if context.access?.collectionLevel != nil, let method = WireMethod.all.first(where: { $0.path == context.path }) {
+                for try await bytes in requests {
+                    let request: any WireMessage
+                    do {
+                        request = try method.requestType.init(decoding: bytes)
+                    } catch {
+                        throw RPCError(.internal, "cannot decode \(method.requestType.protoFullName): \(error)")
+                    }
+                    try context.checkCollectionAccess(request)
+                    break
+                }
+            }
             let method = context.path.split(separator: "/").last.map(String.init) ?? context.path
             throw RPCError(.unimplemented,
                 "\(service)/\(method) is not available yet in this build of ruvector-server: \(reason) (see README, 'Status')")
