@@ -78,6 +78,9 @@ struct ConnectionOptions: ParsableArguments {
     @Option(name: .long, help: "Deadline of each call in seconds.")
     var timeout: Double?
 
+    @Option(name: .customLong("api-key"), help: "API key or token sent with every call (default: $RUVECTOR_API_KEY; prefer the variable: options show in ps).")
+    var apiKey: String?
+
     @Flag(name: .long, help: "Print JSON instead of tables.")
     var json = false
 
@@ -102,7 +105,7 @@ struct ConnectionOptions: ParsableArguments {
             let tlsOptions = useTLS ? RuVectorClient.TLSOptions(caFile: caFile, certificateFile: cert, privateKeyFile: key,
                                                                  serverName: serverName) : nil
             let client = try await RuVectorClient(host: host, port: port, tls: tlsOptions,
-                                                  callTimeout: timeout.map { .milliseconds(Int64($0 * 1000)) })
+                                                  callTimeout: timeout.map { .milliseconds(Int64($0 * 1000)) }, apiKey: apiKey)
             do {
                 let result = try await body(client)
                 await client.close()
@@ -160,8 +163,10 @@ enum CLIError: Error, CustomStringConvertible {
             case .invalidInput, .fileError: status = ExitStatus.dataError
             default: status = ExitStatus.serverError
             }
+            let authHint = error.code == .unauthenticated
+                ? "\nhint: the server needs credentials: set RUVECTOR_API_KEY (or pass --api-key) to a key or token it accepts" : ""
             message = (error.grpcStatus == nil ? error.message : "\(error.code): \(error.message)")
-                + (error.connectionFailure.flatMap(connectionHint).map { "\nhint: \($0)" } ?? "")
+                + (error.connectionFailure.flatMap(connectionHint).map { "\nhint: \($0)" } ?? "") + authHint
         default:
             status = ExitStatus.serverError
             message = "\(error)"

@@ -453,3 +453,23 @@ def test_cluster_commands(tmp_path):
 def test_cluster_status_on_a_single_server(server):
     code, _, err = run("cluster", "status", server=server)
     assert code == 1 and "--node-id" in err
+
+
+def test_api_keys_from_the_environment_or_the_flag(tmp_path):
+    """The CLI (and the Swift client under it) sends RUVECTOR_API_KEY or --api-key with every
+    call; without one it says what to set; the key never appears in what it prints."""
+    secured = RunningServer(["--api-key", "cli-admin-key-0123", "--read-only-api-key", "cli-read-key-0123"], tmp_path / "data")
+    try:
+        code, _, err = run("collections", "list", server=secured, env={"RUVECTOR_API_KEY": ""})
+        assert code == 1 and "UNAUTHENTICATED" in err and "RUVECTOR_API_KEY" in err, err
+        run("collections", "create", "docs", "--dimension", "2", server=secured, env={"RUVECTOR_API_KEY": "cli-admin-key-0123"},
+            check=True)
+        code, out, err = run("collections", "list", "--json", "--api-key", "cli-read-key-0123", server=secured)
+        assert code == 0 and [c["name"] for c in json.loads(out)] == ["docs"], err
+        code, out, err = run("collections", "delete", "docs", server=secured,
+                             env={"RUVECTOR_API_KEY": "cli-read-key-0123"})
+        assert code == 1 and "PERMISSION_DENIED" in err and "cli-read-key" not in out + err, err
+        code, _, err = run("collections", "list", "--api-key", "wrong-key", server=secured)
+        assert code == 1 and "UNAUTHENTICATED" in err and "wrong-key" not in err, err
+    finally:
+        assert secured.stop() == 0

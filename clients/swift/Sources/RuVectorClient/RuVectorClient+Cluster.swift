@@ -88,7 +88,7 @@ extension RuVectorClient {
                 }
                 hops += 1
                 do {
-                    channel = try await GRPCChannel.connect(host: String(leader[..<colon]), port: port, tls: tlsSettings)
+                    channel = try await GRPCChannel.connect(host: String(leader[..<colon]), port: port, tls: tlsSettings, metadata: credentials)
                 } catch {
                     throw RuVectorClientError.from(error)
                 }

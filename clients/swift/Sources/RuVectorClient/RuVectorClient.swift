@@ -47,6 +47,8 @@ public final class RuVectorClient: Sendable {
     public let address: String
     /// The TLS settings of the connection, reused to reach another cluster node (a leader hint).
     let tlsSettings: TLSConfiguration?
+    /// The credentials every call carries, reused with the TLS settings.
+    let credentials: Metadata
 
     /// Connects to a server (h2c, or TLS when `tls` is given) and waits for its HTTP/2
     /// handshake. Throws `RuVectorClientError` with code `.unavailable` when the server cannot
@@ -58,8 +60,11 @@ public final class RuVectorClient: Sendable {
     /// - Parameters:
     ///   - callTimeout: deadline of each unary call (sent as `grpc-timeout`); nil for none.
     ///   - maxReceiveMessageBytes: largest response accepted (default 64 MiB, the server's limit).
+    ///   - apiKey: an API key or token the server accepts, sent with every call as
+    ///     `authorization: Bearer <key>`; nil reads `RUVECTOR_API_KEY` from the environment
+    ///     (none when unset). The key appears in no error or description.
     public init(host: String = "127.0.0.1", port: Int = 50051, tls: TLSOptions? = nil, callTimeout: Duration? = nil,
-                maxReceiveMessageBytes: Int = 64 << 20) async throws(RuVectorClientError) {
+                maxReceiveMessageBytes: Int = 64 << 20, apiKey: String? = nil) async throws(RuVectorClientError) {
         guard (1...65_535).contains(port) else {
             throw RuVectorClientError(.invalidInput, "port must be 1...65535, got \(port)")
         }
@@ -75,14 +80,21 @@ public final class RuVectorClient: Sendable {
             TLSConfiguration(certificateChainPath: $0.certificateFile, privateKeyPath: $0.privateKeyFile,
                              trustRootsPath: $0.caFile, serverHostname: $0.serverName)
         }
+        let key = apiKey ?? getenv("RUVECTOR_API_KEY").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 }
+        if let key, key.isEmpty || key.contains(where: { $0.isNewline || !$0.isASCII }) {
+            throw RuVectorClientError(.invalidInput, "the API key must be printable ASCII on one line")
+        }
+        let credentials = key.map { Metadata([("authorization", "Bearer \($0)")]) } ?? Metadata()
         do {
-            channel = try await GRPCChannel.connect(host: host, port: port, tls: settings, maxReceiveMessageBytes: maxReceiveMessageBytes)
+            channel = try await GRPCChannel.connect(host: host, port: port, tls: settings, maxReceiveMessageBytes: maxReceiveMessageBytes,
+                                                    metadata: credentials)
         } catch {
             throw RuVectorClientError.from(error)
         }
         self.callTimeout = callTimeout
         self.address = "\(host):\(port)"
         self.tlsSettings = settings
+        self.credentials = credentials
     }
 
     /// The connection's own thread as a task executor. Calls made from a task that prefers it

@@ -45,6 +45,10 @@ public struct RuVectorClientError: Error, Sendable, CustomStringConvertible {
         public static let cancelled = Code(name: "CANCELLED")
         /// The server failed (`INTERNAL`).
         public static let `internal` = Code(name: "INTERNAL")
+        /// The server needs credentials and got none valid (`UNAUTHENTICATED`): pass `apiKey:`.
+        public static let unauthenticated = Code(name: "UNAUTHENTICATED")
+        /// The credentials are valid but do not reach this call (`PERMISSION_DENIED`).
+        public static let permissionDenied = Code(name: "PERMISSION_DENIED")
         /// A transaction conflicted at commit and was rolled back: retry it.
         public static let aborted = Code(name: "ABORTED")
         /// A transferred file did not arrive intact (`DATA_LOSS`, or a size or CRC32C mismatch).
