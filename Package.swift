@@ -177,7 +177,7 @@ let package = Package(
         // MARK: Fuzzing: seeded mutation of every decoder that reads hostile bytes (docs/fuzzing.md)
         .executableTarget(
             name: "RuVectorFuzz",
-            dependencies: ["RPC", "Wire", "Services", "Storage", "VectorEngine", "VectorDatabase", "GraphEngine",
+            dependencies: ["RPC", "Access", "Wire", "Services", "Storage", "VectorEngine", "VectorDatabase", "GraphEngine",
                            "GraphPersistence", "RuVectorClient", "WorkControl", "ClusterEngine", "ClusterNode",
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOEmbedded", package: "swift-nio"),

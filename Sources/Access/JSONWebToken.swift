@@ -108,9 +108,25 @@ public struct JSONWebTokenVerifier: Sendable {
     }
 }
 
-/// Base64 with the URL alphabet and no padding (RFC 7515 section 2).
-enum Base64URL {
-    static func decode(_ text: Substring) -> [UInt8]? {
+/// Base64 with the URL alphabet and no padding (RFC 7515 section 2), as tokens carry it.
+public enum Base64URL {
+    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+    /// The unpadded base64url text of `bytes` (for tools and tests that mint tokens).
+    public static func encode(_ bytes: [UInt8]) -> String {
+        var out = "", index = 0
+        while index < bytes.count {
+            let chunk = bytes[index..<min(index + 3, bytes.count)]
+            let n = chunk.enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (16 - 8 * UInt32($1.offset)) }
+            for k in 0...chunk.count { out.append(alphabet[Int(n >> (18 - 6 * UInt32(k)) & 63)]) }
+            index += 3
+        }
+        return out
+    }
+
+    /// The bytes of unpadded base64url `text`; nil for any other character, padding included,
+    /// or a length no encoding has.
+    public static func decode(_ text: Substring) -> [UInt8]? {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(text.utf8.count * 3 / 4)
         var buffer: UInt32 = 0, bits = 0

@@ -53,7 +53,7 @@ extension FuzzTarget {
 /// Every target, by command-line name.
 enum FuzzTargets {
     static let names = [HTTP2Target.name, ProtobufTarget.name, CypherTarget.name, FilterJSONTarget.name,
-                        SnapshotTarget.name, WALTarget.name, RaftTarget.name]
+                        SnapshotTarget.name, WALTarget.name, RaftTarget.name, AccessTarget.name]
 
     /// A fresh instance of the target named `name` (files go under `workDirectory`).
     static func make(_ name: String, workDirectory: String) throws -> (any FuzzTarget)? {
@@ -65,6 +65,7 @@ enum FuzzTargets {
         case SnapshotTarget.name: return try SnapshotTarget(workDirectory: workDirectory)
         case WALTarget.name: return try WALTarget(workDirectory: workDirectory)
         case RaftTarget.name: return RaftTarget()
+        case AccessTarget.name: return try AccessTarget()
         default: return nil
         }
     }

@@ -9,17 +9,7 @@ func hs256Token(_ claims: String, secret: String, header: String = #"{"alg":"HS2
     return signed + "." + base64URL(Crypto.hmacSHA256(key: Array(secret.utf8), message: Array(signed.utf8)))
 }
 
-func base64URL(_ bytes: [UInt8]) -> String {
-    let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
-    var out = "", index = 0
-    while index < bytes.count {
-        let chunk = Array(bytes[index..<min(index + 3, bytes.count)])
-        let n = chunk.enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (16 - 8 * UInt32($1.offset)) }
-        for k in 0...chunk.count { out.append(alphabet[Int(n >> (18 - 6 * UInt32(k)) & 63)]) }
-        index += 3
-    }
-    return out
-}
+func base64URL(_ bytes: [UInt8]) -> String { Base64URL.encode(bytes) }
 
 private let secret = "0123456789abcdef0123456789abcdef-secret"
 private let now: Int64 = 1_800_000_000
