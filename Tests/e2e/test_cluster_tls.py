@@ -100,3 +100,50 @@ def test_tls_cluster_node_needs_the_cluster_ca(tmp_path):
     assert result.returncode != 0
     assert "--cluster-ca" in result.stderr
     assert not (tmp_path / "d").exists(), "nothing touches the disk before the settings are valid"
+
+
+def test_a_tls_cluster_with_client_credentials_runs_on_node_certificates(tmp_path):
+    """API keys and certificate roles on: nodes still reach each other (Raft, forwarded writes,
+    replication, fan-out) as nodes by their cluster-CA certificates, with no cluster key; a
+    client's certificate gets exactly the level its name maps to."""
+    import json
+
+    cluster_ca = make_ca(tmp_path / "cluster-ca", "ruvector cluster CA")
+    client_ca = make_ca(tmp_path / "client-ca", "ruvector client CA")
+    ports = free_ports(3)
+    members = ",".join(f"{i + 1}=127.0.0.1:{port}" for i, port in enumerate(ports))
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"certificateRoles": {"CN=writer": "write"}, "apiKey": "tls-admin-key-0123"}))
+    nodes = []
+    try:
+        for i, port in enumerate(ports):
+            cert, key = make_certificate(tmp_path / "cluster-ca", f"node{i + 1}")
+            nodes.append(RunningServer(["--config", str(config), "--listen", f"127.0.0.1:{port}", "--node-id", str(i + 1),
+                                        "--cluster", members, "--tls-cert", str(cert), "--tls-key", str(key),
+                                        "--cluster-ca", str(cluster_ca), "--tls-client-ca", str(client_ca)], tmp_path / f"d{i + 1}"))
+        client_cert, client_key = make_certificate(tmp_path / "client-ca", "writer")
+        credentials = grpc.ssl_channel_credentials(root_certificates=cluster_ca.read_bytes(), private_key=client_key.read_bytes(),
+                                                   certificate_chain=client_cert.read_bytes())
+        stubs = [vector_pb2_grpc.VectorServiceStub(grpc.secure_channel(node.address, credentials)) for node in nodes]
+        admin = [("authorization", "Bearer tls-admin-key-0123")]
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                stubs[0].CreateCollection(vector_pb2.CreateCollectionRequest(name="docs", dimension=2, metric=vector_pb2.METRIC_L2,
+                                                                             shards=3, replication_factor=3),
+                                          metadata=admin, timeout=10)
+                break
+            except grpc.RpcError as error:
+                assert error.code() == grpc.StatusCode.UNAVAILABLE and time.monotonic() < deadline, error.details()
+                time.sleep(0.1)
+        points = [vector_pb2.PointStruct(id={"num": i}, vector={"values": [float(i), 1.0]}) for i in range(1, 61)]
+        stubs[2].Upsert(vector_pb2.UpsertRequest(collection="docs", points=points), timeout=20)   # the certificate writes
+        for stub in stubs:
+            assert stub.Count(vector_pb2.CountRequest(collection="docs"), timeout=20).count == 60
+            assert len(stub.Search(vector_pb2.SearchRequest(collection="docs", vector={"values": [3.0, 1.0]}, k=4),
+                                   timeout=20).hits) == 4
+        expect_status(grpc.StatusCode.PERMISSION_DENIED,
+                      lambda: stubs[1].DeleteCollection(vector_pb2.DeleteCollectionRequest(name="docs"), timeout=10))
+    finally:
+        for node in nodes:
+            node.stop()
