@@ -93,7 +93,12 @@ def _cached_build(prefix: str, key: str, binary_name: str, build) -> pathlib.Pat
     try:
         build(work)
         shutil.rmtree(final, ignore_errors=True)
-        work.rename(final)
+        try:
+            work.rename(final)
+        except OSError:
+            # Another run finished the same build first: its binary is as good as ours.
+            if not (final / binary_name).exists():
+                raise
     finally:
         shutil.rmtree(work, ignore_errors=True)
     for stale in CACHE.glob(f"{prefix}-*"):
