@@ -125,7 +125,7 @@ public enum Base64URL {
     }
 
     /// The bytes of unpadded base64url `text`; nil for any other character, padding included,
-    /// or a length no encoding has.
+    /// a length no encoding has, or non-zero unused bits in the last character.
     public static func decode(_ text: Substring) -> [UInt8]? {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(text.utf8.count * 3 / 4)
@@ -147,7 +147,10 @@ public enum Base64URL {
                 bytes.append(UInt8(truncatingIfNeeded: buffer >> UInt32(bits)))
             }
         }
-        // A lone trailing character carries fewer than 8 bits: not valid base64url.
-        return bits >= 6 ? nil : bytes
+        // A lone trailing character carries fewer than 8 bits: not valid base64url. The bits
+        // left over must be zero (RFC 4648 section 3.5): otherwise several texts decode to the
+        // same bytes, and a token could be altered without touching its signature's value.
+        guard bits < 6, buffer & ((1 << UInt32(bits)) - 1) == 0 else { return nil }
+        return bytes
     }
 }

@@ -150,5 +150,13 @@ struct AuthenticatorTests {
         #expect(Base64URL.decode("a") == nil)
         #expect(Base64URL.decode("a+b/") == nil)
         #expect(Base64URL.decode("") == [])
+        // Unused bits of the last character must be zero: "aGVsbG9" and "aGVsbG8" would both be
+        // "hello" otherwise (fuzz finding: a token's signature text altered, still accepted).
+        #expect(Base64URL.decode("aGVsbG9") == nil)
+        #expect(Base64URL.decode("YQ") == Array("a".utf8) && Base64URL.decode("YR") == nil)
+        for length in 0..<40 {
+            let bytes = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+            #expect(Base64URL.decode(Substring(Base64URL.encode(bytes))) == bytes)
+        }
     }
 }
