@@ -51,6 +51,7 @@ extension ServerConnectionHandler {
         case .announceMaxAge:
             // A connection already going away (idle, shutdown, pings) needs no second notice.
             guard !draining else { return }
+            logger.debug("connection at its max age: GOAWAY max_age", metadata: ["peer": "\(peer)"])
             draining = true
             drainReason = "max_age"
             session?.submitShutdownNotice()
