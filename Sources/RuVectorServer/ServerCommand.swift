@@ -24,6 +24,8 @@ struct ServerCommand: AsyncParsableCommand {
             autoSnapshotIntervalSeconds, vectorLimits, metricsListen, memoryLimit, callMemoryLimit, searchThreads, \
             writeThreads, cypherThreads, backgroundThreads, workQueueLimit, connectionQueueLimit, maxConnections, \
             handshakeTimeoutSeconds, idleTimeoutSeconds, streamStallTimeoutSeconds, maxConnectionBufferedRequestBytes, \
+            keepaliveTimeSeconds, keepaliveTimeoutSeconds, keepaliveMinPingIntervalSeconds, keepalivePermitWithoutCalls, \
+            maxConnectionAgeSeconds, maxConnectionAgeGraceSeconds, maxConcurrentStreams, maxHeaderListBytes, \
             importThreads, nodeId, cluster, peerRoutes, join, advertiseAddress, raftSnapshotEntries, clusterCA, \
             apiKey, apiKeyFile, readOnlyApiKey, readOnlyApiKeyFile, jwtSecretFile, jwtPublicKeyFile, clusterKeyFile, \
             certificateRoles, publicReflection), \
@@ -79,6 +81,23 @@ struct ServerCommand: AsyncParsableCommand {
     var streamStallTimeoutSeconds: Double?
     @Option(help: "Request bytes one connection may buffer across its calls (default 4 x --max-receive-message-bytes).")
     var maxConnectionBufferedRequestBytes: Int?
+    // Keepalive, connection ageing, HTTP/2 limits.
+    @Option(help: "Seconds without a received byte before the server PINGs the client; 0 = never (default 120).")
+    var keepaliveTimeSeconds: Double?
+    @Option(help: "Seconds a server PING may go unanswered before the connection is closed (default 20).")
+    var keepaliveTimeoutSeconds: Double?
+    @Option(help: "Least seconds between client PINGs; a client pinging faster gets GOAWAY too_many_pings after two strikes; 0 = no minimum (default 10).")
+    var keepaliveMinPingIntervalSeconds: Double?
+    @Option(help: "true: clients may PING that often without an open call too; false: once per 2 hours (default false).")
+    var keepalivePermitWithoutCalls: Bool?
+    @Option(help: "Seconds (+-10% jitter) after which a connection is told to go away (graceful GOAWAY) so clients reconnect; 0 = no limit (default 0).")
+    var maxConnectionAgeSeconds: Double?
+    @Option(help: "Seconds calls get after the max-age GOAWAY before they are cancelled; 0 = no limit (default 0).")
+    var maxConnectionAgeGraceSeconds: Double?
+    @Option(help: "Streams (calls) one connection may have open at once (default 1024).")
+    var maxConcurrentStreams: Int?
+    @Option(help: "Largest request header block (metadata), in bytes (default 16384).")
+    var maxHeaderListBytes: Int?
     // Bulk import.
     @Option(help: "Threads linking the points of one large UpsertStream message at once, and long runs of a replayed log (default 0 = one per core; 1 = one at a time, exact replay).")
     var importThreads: Int?
@@ -147,6 +166,7 @@ struct ServerCommand: AsyncParsableCommand {
         if let idleTimeoutSeconds { settings.idleTimeoutSeconds = idleTimeoutSeconds }
         if let streamStallTimeoutSeconds { settings.streamStallTimeoutSeconds = streamStallTimeoutSeconds }
         if let maxConnectionBufferedRequestBytes { settings.maxConnectionBufferedRequestBytes = maxConnectionBufferedRequestBytes }
+        applyKeepalive(to: &settings)
         if let importThreads { settings.importThreads = importThreads }
         if let nodeId { settings.nodeId = nodeId }
         if let cluster { settings.cluster = cluster }
@@ -164,6 +184,17 @@ struct ServerCommand: AsyncParsableCommand {
         if let clusterKeyFile { settings.clusterKeyFile = clusterKeyFile }
         if publicReflection { settings.publicReflection = true }
         return settings
+    }
+
+    private func applyKeepalive(to settings: inout ServerSettings) {
+        if let keepaliveTimeSeconds { settings.keepaliveTimeSeconds = keepaliveTimeSeconds }
+        if let keepaliveTimeoutSeconds { settings.keepaliveTimeoutSeconds = keepaliveTimeoutSeconds }
+        if let keepaliveMinPingIntervalSeconds { settings.keepaliveMinPingIntervalSeconds = keepaliveMinPingIntervalSeconds }
+        if let keepalivePermitWithoutCalls { settings.keepalivePermitWithoutCalls = keepalivePermitWithoutCalls }
+        if let maxConnectionAgeSeconds { settings.maxConnectionAgeSeconds = maxConnectionAgeSeconds }
+        if let maxConnectionAgeGraceSeconds { settings.maxConnectionAgeGraceSeconds = maxConnectionAgeGraceSeconds }
+        if let maxConcurrentStreams { settings.maxConcurrentStreams = maxConcurrentStreams }
+        if let maxHeaderListBytes { settings.maxHeaderListBytes = maxHeaderListBytes }
     }
 
     func run() async throws {

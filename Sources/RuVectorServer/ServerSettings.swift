@@ -78,6 +78,24 @@ struct ServerSettings: Codable, Equatable {
     var streamStallTimeoutSeconds: Double = 60
     /// Request bytes one connection may buffer across its calls; nil = 4 x maxReceiveMessageBytes.
     var maxConnectionBufferedRequestBytes: Int?
+    // Keepalive, connection ageing and HTTP/2 limits (what a mesh and a load balancer need).
+    /// Seconds without a received byte before the server PINGs the client; 0 = never.
+    var keepaliveTimeSeconds: Double = 120
+    /// Seconds a server PING may go unanswered before the connection is closed.
+    var keepaliveTimeoutSeconds: Double = 20
+    /// Least seconds between client PINGs; closer ones are strikes, and past two strikes
+    /// the client gets GOAWAY ENHANCE_YOUR_CALM "too_many_pings"; 0 = no minimum.
+    var keepaliveMinPingIntervalSeconds: Double = 10
+    /// Whether clients may PING at that rate on a connection without calls (else once per 2 hours).
+    var keepalivePermitWithoutCalls: Bool = false
+    /// Seconds (+-10% jitter) after which a connection gets a graceful GOAWAY; 0 = no limit.
+    var maxConnectionAgeSeconds: Double = 0
+    /// Seconds calls get after the max-age GOAWAY before they are cancelled; 0 = no limit.
+    var maxConnectionAgeGraceSeconds: Double = 0
+    /// Streams one connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS).
+    var maxConcurrentStreams: Int = 1024
+    /// Largest request header block (metadata) in bytes, as HTTP/2 counts it (SETTINGS_MAX_HEADER_LIST_SIZE).
+    var maxHeaderListBytes: Int = 16 << 10
     // MARK: Bulk import (UpsertStream)
     /// Threads that link the points of one large UpsertStream message at once (0 = one per
     /// core; 1 = one point at a time, so replay rebuilds exactly the live graph).
@@ -181,6 +199,7 @@ struct ServerSettings: Codable, Equatable {
         streamStallTimeoutSeconds = try container.decodeIfPresent(Double.self, forKey: .streamStallTimeoutSeconds)
             ?? defaults.streamStallTimeoutSeconds
         maxConnectionBufferedRequestBytes = try container.decodeIfPresent(Int.self, forKey: .maxConnectionBufferedRequestBytes)
+        try decodeKeepalive(from: container, defaults: defaults)
         importThreads = try container.decodeIfPresent(Int.self, forKey: .importThreads) ?? defaults.importThreads
         nodeId = try container.decodeIfPresent(UInt64.self, forKey: .nodeId)
         cluster = try container.decodeIfPresent(String.self, forKey: .cluster)
@@ -214,6 +233,8 @@ struct ServerSettings: Codable, Equatable {
         case autoSnapshotChanges, autoSnapshotReplayMillis, autoSnapshotIntervalSeconds
         case maxConnections, handshakeTimeoutSeconds, idleTimeoutSeconds, streamStallTimeoutSeconds
         case maxConnectionBufferedRequestBytes
+        case keepaliveTimeSeconds, keepaliveTimeoutSeconds, keepaliveMinPingIntervalSeconds, keepalivePermitWithoutCalls
+        case maxConnectionAgeSeconds, maxConnectionAgeGraceSeconds, maxConcurrentStreams, maxHeaderListBytes
         case importThreads
         case nodeId, cluster, peerRoutes, join, advertiseAddress, raftSnapshotEntries, clusterCA
         case apiKey, apiKeyFile, readOnlyApiKey, readOnlyApiKeyFile, jwtSecretFile, jwtPublicKeyFile, clusterKeyFile
@@ -460,6 +481,48 @@ struct ServerSettings: Codable, Equatable {
                 """)
         }
         configuration.maxConnectionBufferedRequestBytes = buffered
+        try applyKeepalive(to: &configuration)
+    }
+
+    /// The keepalive, ageing and HTTP/2 limit keys of a config file.
+    private mutating func decodeKeepalive(from container: KeyedDecodingContainer<CodingKeys>, defaults: ServerSettings) throws {
+        func seconds(_ key: CodingKeys, _ fallback: Double) throws -> Double {
+            try container.decodeIfPresent(Double.self, forKey: key) ?? fallback
+        }
+        keepaliveTimeSeconds = try seconds(.keepaliveTimeSeconds, defaults.keepaliveTimeSeconds)
+        keepaliveTimeoutSeconds = try seconds(.keepaliveTimeoutSeconds, defaults.keepaliveTimeoutSeconds)
+        keepaliveMinPingIntervalSeconds = try seconds(.keepaliveMinPingIntervalSeconds, defaults.keepaliveMinPingIntervalSeconds)
+        keepalivePermitWithoutCalls = try container.decodeIfPresent(Bool.self, forKey: .keepalivePermitWithoutCalls)
+            ?? defaults.keepalivePermitWithoutCalls
+        maxConnectionAgeSeconds = try seconds(.maxConnectionAgeSeconds, defaults.maxConnectionAgeSeconds)
+        maxConnectionAgeGraceSeconds = try seconds(.maxConnectionAgeGraceSeconds, defaults.maxConnectionAgeGraceSeconds)
+        maxConcurrentStreams = try container.decodeIfPresent(Int.self, forKey: .maxConcurrentStreams) ?? defaults.maxConcurrentStreams
+        maxHeaderListBytes = try container.decodeIfPresent(Int.self, forKey: .maxHeaderListBytes) ?? defaults.maxHeaderListBytes
+    }
+
+    /// Checks the keepalive, ageing and HTTP/2 limits and puts them into `configuration`.
+    private func applyKeepalive(to configuration: inout ServerConfiguration) throws {
+        configuration.keepaliveTime = try Self.timeout(keepaliveTimeSeconds, option: "--keepalive-time-seconds", allowsZero: true)
+        configuration.keepaliveTimeout = try Self.timeout(keepaliveTimeoutSeconds, option: "--keepalive-timeout-seconds",
+                                                          allowsZero: false)
+        configuration.keepaliveMinPingInterval = try Self.timeout(keepaliveMinPingIntervalSeconds,
+                                                                  option: "--keepalive-min-ping-interval-seconds", allowsZero: true)
+        configuration.keepalivePermitWithoutCalls = keepalivePermitWithoutCalls
+        configuration.maxConnectionAge = try Self.timeout(maxConnectionAgeSeconds, option: "--max-connection-age-seconds",
+                                                          allowsZero: true)
+        configuration.maxConnectionAgeGrace = try Self.timeout(maxConnectionAgeGraceSeconds,
+                                                               option: "--max-connection-age-grace-seconds", allowsZero: true)
+        if maxConnectionAgeGraceSeconds > 0, maxConnectionAgeSeconds == 0 {
+            throw Invalid(description: "--max-connection-age-grace-seconds needs --max-connection-age-seconds (the age it is a grace after)")
+        }
+        guard (1...100_000).contains(maxConcurrentStreams) else {
+            throw Invalid(description: "--max-concurrent-streams must be between 1 and 100000; got \(maxConcurrentStreams)")
+        }
+        configuration.maxConcurrentStreams = UInt32(maxConcurrentStreams)
+        guard (1 << 10...1 << 20).contains(maxHeaderListBytes) else {
+            throw Invalid(description: "--max-header-list-bytes must be between 1024 and 1048576 (1 KiB to 1 MiB); got \(maxHeaderListBytes)")
+        }
+        configuration.maxHeaderListBytes = maxHeaderListBytes
     }
 
     /// A timeout in seconds as a Duration: at least 1 ms (or 0 where that means off), at most a week.

@@ -55,6 +55,9 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     private let fixedHeaders: [HTTP2Header]
     private var streams: [Int32: ClientStream] = [:]
     private var closedReason: String?
+    /// Why the server said GOAWAY: no new calls here, but the calls it processed go on (their
+    /// responses and the final GOAWAY are still read, their requests still written).
+    private var goawayReason: String?
     /// Why the connection failed, when it can be told (TLS mismatch, certificate, refusal).
     private var failure: ConnectionFailure?
     /// The server's first SETTINGS frame arrived and no refusal came with it: the connection is usable.
@@ -187,7 +190,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
 
     func channelInactive(context: ChannelHandlerContext) {
         if !isReady, failure == nil {
-            fail(ConnectionFailure(.closedBeforeReady, closedReason.map { "the server closed the connection: \($0)" }
+            fail(ConnectionFailure(.closedBeforeReady, (closedReason ?? goawayReason).map { "the server closed the connection: \($0)" }
                 ?? "the server closed the connection before the HTTP/2 handshake finished, without saying why (it may expect TLS, or be refusing connections)"))
         }
         handshakeTimer?.cancel()
@@ -214,7 +217,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     }
 
     private func shutdown(reason: String) {
-        if closedReason == nil { closedReason = reason }
+        if closedReason == nil { closedReason = goawayReason ?? reason }
         health.markUnusable()
         let open = streams
         streams = [:]
@@ -266,8 +269,8 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     /// Opens a stream for a call: request headers submitted, state registered, deadline armed.
     private func open(path: String, metadata: Metadata, timeout: Duration?, ref: ClientConnectionRef,
                       sink: ClientSink) throws -> ClientStream {
-        guard let session, closedReason == nil else {
-            throw RPCError(.unavailable, closedReason ?? "the connection is not open", cause: UnprocessedCall())
+        guard let session, closedReason == nil, goawayReason == nil else {
+            throw RPCError(.unavailable, closedReason ?? goawayReason ?? "the connection is not open", cause: UnprocessedCall())
         }
         var headers = fixedHeaders
         headers.insert(HTTP2Header(name: ":path", value: path), at: 2)
@@ -422,9 +425,11 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     }
 
     func http2HeadersTooLarge(streamID: Int32) {
+        session?.resetStream(streamID: streamID, code: .cancel)
         if let stream = streams[streamID] {
             complete(stream, Status(code: .resourceExhausted, message: "response headers too large"), trailing: Metadata())
         }
+        flush()
     }
 
     func http2ReceivedData(streamID: Int32, bytes: UnsafeRawBufferPointer) {
@@ -507,6 +512,9 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         return .data(count: written, end: nil)
     }
 
+    /// The server's PINGs are answered by nghttp2; the client sends none of its own.
+    func http2ReceivedPing(ack: Bool, payload: UInt64) {}
+
     func http2ReceivedGoaway(lastStreamID: Int32, errorCode: UInt32, debugData: String) {
         goawayLastStreamID = min(goawayLastStreamID ?? .max, lastStreamID)
         health.markUnusable()
@@ -516,7 +524,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             fail(failure)
             return
         }
-        if closedReason == nil { closedReason = failure.message }
+        if goawayReason == nil { goawayReason = failure.message }
     }
 }
 

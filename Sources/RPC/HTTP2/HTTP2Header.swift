@@ -82,7 +82,8 @@ struct HTTP2Limits: Sendable {
 protocol HTTP2SessionDelegate: AnyObject {
     /// A complete header block arrived (request headers, response headers or trailers).
     func http2ReceivedHeaders(streamID: Int32, headers: [HTTP2Header], endStream: Bool)
-    /// A header block was larger than allowed; the stream is being reset.
+    /// A complete header block was larger than `HTTP2Limits.maxHeaderListBytes`; its fields
+    /// were dropped. The stream is still open: the owner answers or resets it.
     func http2HeadersTooLarge(streamID: Int32)
     /// Body bytes arrived for a stream.
     func http2ReceivedData(streamID: Int32, bytes: UnsafeRawBufferPointer)
@@ -97,4 +98,6 @@ protocol HTTP2SessionDelegate: AnyObject {
     func http2ReceivedSettings()
     /// The peer sent GOAWAY; `debugData` is its reason as printable text (possibly empty).
     func http2ReceivedGoaway(lastStreamID: Int32, errorCode: UInt32, debugData: String)
+    /// The peer sent a PING (`ack` false; nghttp2 answers it) or acknowledged one of ours.
+    func http2ReceivedPing(ack: Bool, payload: UInt64)
 }

@@ -24,7 +24,9 @@ final class HTTP2Session {
     private let limits: HTTP2Limits
     /// The header block being received: HTTP/2 sends a block's frames back to back (RFC 9113
     /// section 4.3), so at most one is open at a time on a connection.
-    private var pendingHeaders: (streamID: Int32, fields: [HTTP2Header], bytes: Int)?
+    /// `bytes` counts as SETTINGS_MAX_HEADER_LIST_SIZE does; past the limit the fields are
+    /// dropped and `tooLarge` set, and the block is reported as too large once complete.
+    private var pendingHeaders: (streamID: Int32, fields: [HTTP2Header], bytes: Int, tooLarge: Bool)?
     /// Streams to reset once their trailers are sent (the client had not finished its request).
     private var resetAfterTrailers = Set<Int32>()
 
@@ -208,29 +210,37 @@ final class HTTP2Session {
         max(0, Int(nghttp2_session_get_stream_remote_window_size(session, streamID)))
     }
 
-    /// Sends a PING (used by clients to keep a connection alive).
-    func submitPing() {
-        _ = nghttp2_submit_ping(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), nil)
+    /// Sends a PING carrying `payload` (its ACK carries it back: `http2ReceivedPing`).
+    func submitPing(payload: UInt64) {
+        withUnsafeBytes(of: payload.bigEndian) { bytes in
+            _ = nghttp2_submit_ping(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), bytes.baseAddress?.assumingMemoryBound(to: UInt8.self))
+        }
     }
+
+    /// HEADERS and DATA frames sent so far (a client PING after one of them is no strike: see
+    /// `ConnectionKeepalive`).
+    private(set) var headersAndDataFramesSent: UInt64 = 0
 
     // MARK: Callback targets (called from the trampolines)
 
     fileprivate func onBeginHeaders(_ frame: UnsafePointer<nghttp2_frame>) -> Int32 {
         var fields: [HTTP2Header] = []
         fields.reserveCapacity(8)
-        pendingHeaders = (frame.pointee.hd.stream_id, fields, 0)
+        pendingHeaders = (frame.pointee.hd.stream_id, fields, 0, false)
         return 0
     }
 
     fileprivate func onHeader(_ frame: UnsafePointer<nghttp2_frame>, _ name: UnsafePointer<UInt8>, _ nameCount: Int,
                               _ value: UnsafePointer<UInt8>, _ valueCount: Int) -> Int32 {
         let id = frame.pointee.hd.stream_id
-        guard pendingHeaders?.streamID == id else { return 0 }   // a block refused as too large
+        guard pendingHeaders?.streamID == id, pendingHeaders?.tooLarge == false else { return 0 }
         pendingHeaders!.bytes += nameCount + valueCount + 32
         if pendingHeaders!.bytes > limits.maxHeaderListBytes {
-            pendingHeaders = nil
-            delegate.http2HeadersTooLarge(streamID: id)
-            return Int32(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue)
+            // The rest of the block is decoded by nghttp2 (HPACK state depends on it) and
+            // dropped here; the stream gets a status saying why, other streams go on.
+            pendingHeaders!.fields = []
+            pendingHeaders!.tooLarge = true
+            return 0
         }
         pendingHeaders!.fields.append(HTTP2Header(
             name: String(decoding: UnsafeBufferPointer(start: name, count: nameCount), as: UTF8.self),
@@ -250,6 +260,9 @@ final class HTTP2Session {
     /// A frame left: after the trailers of a stream whose client still sends, RST_STREAM(NO_ERROR).
     fileprivate func onFrameSent(_ frame: UnsafePointer<nghttp2_frame>) -> Int32 {
         let header = frame.pointee.hd
+        if UInt32(header.type) == NGHTTP2_HEADERS.rawValue || UInt32(header.type) == NGHTTP2_DATA.rawValue {
+            headersAndDataFramesSent &+= 1
+        }
         guard UInt32(header.type) == NGHTTP2_HEADERS.rawValue, header.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0,
               resetAfterTrailers.remove(header.stream_id) != nil else { return 0 }
         _ = nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), header.stream_id, NGHTTP2_NO_ERROR.rawValue)
@@ -262,13 +275,25 @@ final class HTTP2Session {
         switch UInt32(header.type) {
         case NGHTTP2_HEADERS.rawValue:
             var fields: [HTTP2Header] = []
-            if let pending = pendingHeaders, pending.streamID == header.stream_id { fields = pending.fields }
+            let pending = pendingHeaders?.streamID == header.stream_id ? pendingHeaders : nil
             pendingHeaders = nil
+            if let pending {
+                guard !pending.tooLarge else {
+                    delegate.http2HeadersTooLarge(streamID: header.stream_id)
+                    return 0
+                }
+                fields = pending.fields
+            }
             delegate.http2ReceivedHeaders(streamID: header.stream_id, headers: fields, endStream: endStream)
         case NGHTTP2_DATA.rawValue:
             if endStream { delegate.http2ReceivedEndStream(streamID: header.stream_id) }
         case NGHTTP2_SETTINGS.rawValue:
             if header.flags & UInt8(NGHTTP2_FLAG_ACK.rawValue) == 0 { delegate.http2ReceivedSettings() }
+        case NGHTTP2_PING.rawValue:
+            // nghttp2 has already queued the ACK of a PING (it acknowledges every one).
+            let payload = withUnsafeBytes(of: frame.pointee.ping.opaque_data) { $0.loadUnaligned(as: UInt64.self) }
+            delegate.http2ReceivedPing(ack: header.flags & UInt8(NGHTTP2_FLAG_ACK.rawValue) != 0,
+                                       payload: UInt64(bigEndian: payload))
         case NGHTTP2_GOAWAY.rawValue:
             let goaway = frame.pointee.goaway
             delegate.http2ReceivedGoaway(lastStreamID: goaway.last_stream_id, errorCode: goaway.error_code,

@@ -49,6 +49,32 @@ public struct ServerConfiguration: Sendable {
     /// stream. The call whose bytes would pass it fails with RESOURCE_EXHAUSTED.
     public var maxConnectionBufferedRequestBytes = 256 << 20
 
+    // MARK: Keepalive and connection ageing (what meshes and load balancers expect; see ConnectionKeepalive)
+
+    /// Time without a received byte after which the server PINGs the client; `.zero` turns
+    /// server pings off. 2 minutes: under the idle timeouts of common NATs and load
+    /// balancers (4 minutes and up), so a quiet call's path stays open.
+    public var keepaliveTime = Duration.seconds(120)
+    /// Time a server PING may go unanswered (nothing received) before the connection is
+    /// closed: a dead peer or a half-open TCP connection. 20 s, as in gRPC.
+    public var keepaliveTimeout = Duration.seconds(20)
+    /// Client PINGs closer together than this are strikes; past two strikes (a HEADERS or DATA
+    /// frame from the server clears them) the client gets GOAWAY ENHANCE_YOUR_CALM
+    /// "too_many_pings". `.zero`: no minimum. 10 s, more lenient than gRPC's 5 minutes: a
+    /// client tuned for gRPC servers works, so does one that pings every 10 s to keep a NAT
+    /// open, and a flood is still stopped after three pings.
+    public var keepaliveMinPingInterval = Duration.seconds(10)
+    /// Whether client PINGs on a connection without calls follow `keepaliveMinPingInterval`;
+    /// when false (gRPC's default) they may come once every two hours.
+    public var keepalivePermitWithoutCalls = false
+    /// Age at which a connection is told to go away (graceful GOAWAY, jittered by up to
+    /// 10% either way), so clients reconnect and a load balancer can spread them again;
+    /// `.zero` (the default): no limit.
+    public var maxConnectionAge = Duration.zero
+    /// Time calls get to finish after the max-age GOAWAY before they are cancelled and the
+    /// connection closed; `.zero` (the default): no limit.
+    public var maxConnectionAgeGrace = Duration.zero
+
     public init(host: String = "127.0.0.1", port: Int = 50051, tls: TLSConfiguration? = nil,
                 maxReceiveMessageBytes: Int = 64 << 20, maxSendMessageBytes: Int = 64 << 20,
                 sendHighWaterMarkBytes: Int = 1 << 20, receiveHighWaterMarkBytes: Int = 4 << 20,
@@ -79,9 +105,22 @@ public struct ServerConfiguration: Sendable {
     /// 10 ms and 1 s, so a timeout fires at most a quarter late and idle connections cost
     /// one cheap check a second at the defaults.
     var timeoutCheckIntervalNanos: Int64 {
-        let limits = timeoutLimits
-        let shortest = min(limits.handshakeNanos, limits.stallNanos, limits.idleNanos > 0 ? limits.idleNanos : .max)
+        let limits = timeoutLimits, keepalive = keepalivePolicy(maxAgeJitter: -1)
+        let clocks = [limits.handshakeNanos, limits.stallNanos, limits.idleNanos, keepalive.pingIntervalNanos,
+                      keepalive.pingIntervalNanos > 0 || keepalive.maxAgeNanos > 0 ? keepalive.pingTimeoutNanos : 0,
+                      keepalive.maxAgeNanos, keepalive.maxAgeGraceNanos]
+        let shortest = clocks.filter { $0 > 0 }.min() ?? 1_000_000_000
         return Int64(min(max(shortest / 4, 10_000_000), 1_000_000_000))
+    }
+
+    /// The keepalive and ageing policy of one connection; `maxAgeJitter` (-1 to 1) spreads
+    /// the age limit by up to 10% either way.
+    func keepalivePolicy(maxAgeJitter: Double) -> ConnectionKeepalive.Policy {
+        ConnectionKeepalive.Policy(
+            pingIntervalNanos: Self.nanoseconds(keepaliveTime), pingTimeoutNanos: Self.nanoseconds(keepaliveTimeout),
+            minPingIntervalNanos: Self.nanoseconds(keepaliveMinPingInterval), permitWithoutCalls: keepalivePermitWithoutCalls,
+            maxAgeNanos: ConnectionKeepalive.jittered(Self.nanoseconds(maxConnectionAge), jitter: maxAgeJitter),
+            maxAgeGraceNanos: Self.nanoseconds(maxConnectionAgeGrace))
     }
 
     private static func nanoseconds(_ duration: Duration) -> UInt64 {

@@ -9,26 +9,29 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     typealias OutboundOut = ByteBuffer
 
     private let router: RPCRouter
-    private let configuration: ServerConfiguration
-    private let logger: Logger
+    let configuration: ServerConfiguration
+    let logger: Logger
     private let onClose: @Sendable () -> Void
-    private var session: HTTP2Session?
+    private(set) var session: HTTP2Session?
     private var context: ChannelHandlerContext?
     private var ref: ServerConnectionRef?
-    private var calls: [Int32: ServerCall] = [:]
+    private(set) var calls: [Int32: ServerCall] = [:]
     /// How many more calls keep off the event loop because the connection recently had calls
     /// open side by side (see `runInline`).
     private var multiplexingCallsLeft = 0
-    private var peer = "unknown"
+    private(set) var peer = "unknown"
     /// This connection's `ServerContext.connectionID`.
     private let connectionID = ServerConnectionHandler.nextConnectionID.add(1, ordering: .relaxed).newValue
     private static let nextConnectionID = Atomic<UInt64>(0)
 
     private let pump = SessionPump()
-    private var draining = false
-    /// Why the connection drains, sent as the final GOAWAY's debug data.
-    private var drainReason = ""
-    private var closed = false
+    var draining = false
+    /// Why the connection drains, sent as the final GOAWAY's debug data, with this code.
+    var drainReason = ""
+    var drainCode = HTTP2ErrorCode.noError
+    /// The GOAWAY with the real last stream id is out; another would only repeat it.
+    private var finalGoawaySent = false
+    private(set) var closed = false
     private var tornDown = false
     private var flushScheduled = false
     /// Close once the frames nghttp2 has queued (final trailers, GOAWAY) are written.
@@ -37,6 +40,8 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     // Connection hygiene (see ConnectionTimeouts): counters the fast path bumps, read by a
     // periodic check on the event loop.
     private var timeouts: ConnectionTimeouts?
+    /// Pings and ageing (see ServerConnectionHandler+Keepalive.swift).
+    var keepalive: ConnectionKeepalive?
     private let sweeper: ConnectionSweeper?
     private var inputFrames = HTTP2FrameBoundary(expectsPreface: true)
     /// The connection's TLS handler, if any: a peer can also stop inside a TLS record.
@@ -46,7 +51,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     /// The names in the client's certificate, read once (for the authorizer).
     private var peerCertificateNames: [String]?
     private var prefaceReceived = false
-    private var receivedBytes: UInt64 = 0
+    private(set) var receivedBytes: UInt64 = 0
     private var streamsOpened: UInt64 = 0
     private var outputProgress: UInt64 = 0
     /// Request bytes held across this connection's calls (`ServerCall.heldRequestBytes`).
@@ -143,7 +148,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     }
 
     /// Writes what nghttp2 has ready (see `SessionPump`).
-    private func flush() {
+    func flush() {
         guard let context, let session, !closed else { return }
         if pump.flush(session: session, context: context) == .close
             || (closeRequested && !pump.isInsideSession) {
@@ -153,14 +158,28 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
 
     /// Closes after everything already written has reached the socket (writes complete in
     /// order, so an empty write's completion marks that point).
+    ///
+    /// The close is a half-close, then `closeLinger` of reading (and dropping) until the client
+    /// closes too: closing with requests unread would answer them with a TCP reset, which can
+    /// reach the client before the GOAWAY that says those requests were not processed (and so
+    /// are safe to send again on a new connection).
     private func closeConnection() {
         guard !closed, let context else { return }
         closed = true
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(channel.allocator.buffer(capacity: 0))).whenComplete { _ in
-            channel.close(promise: nil)
+            channel.close(mode: .output).whenComplete { result in
+                guard case .success = result else {
+                    channel.close(promise: nil)
+                    return
+                }
+                channel.eventLoop.scheduleTask(in: Self.closeLinger) { channel.close(promise: nil) }
+            }
         }
     }
+
+    /// How long a closing connection waits for its client to close after the half-close.
+    static let closeLinger = TimeAmount.seconds(1)
 
     /// Ends every call and unregisters the connection; runs once, however it closed.
     private func teardown(reason: String) {
@@ -190,11 +209,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             if endStream { endRequests(call) }
             return
         }
-        let call = ServerCall(streamID: streamID, maxMessageBytes: configuration.maxReceiveMessageBytes,
-                              sendHighWaterMarkBytes: configuration.sendHighWaterMarkBytes,
-                              receiveHighWaterMarkBytes: configuration.receiveHighWaterMarkBytes)
-        calls[streamID] = call
-        streamsOpened &+= 1
+        let call = openCall(streamID: streamID)
         if calls.count > 1 {
             multiplexingCallsLeft = Self.multiplexingMemoryCalls
         } else if multiplexingCallsLeft > 0 {
@@ -205,8 +220,27 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     }
 
     func http2HeadersTooLarge(streamID: Int32) {
-        logger.debug("request headers over the limit; stream reset",
+        logger.debug("request headers over the limit; call refused",
                      metadata: ["peer": "\(peer)", "limit": "\(configuration.maxHeaderListBytes)"])
+        let status = Status(code: .resourceExhausted, message: """
+            request metadata is larger than the server's limit of \(configuration.maxHeaderListBytes) bytes \
+            (max_header_list_bytes, counted as HTTP/2 does: names, values and 32 bytes a field); send less metadata
+            """)
+        if let call = calls[streamID] {
+            fail(call, status)   // trailers from the client
+            return
+        }
+        respondWithoutCall(openCall(streamID: streamID), httpStatus: "200", status: status)
+    }
+
+    /// Registers the call of a new stream.
+    private func openCall(streamID: Int32) -> ServerCall {
+        let call = ServerCall(streamID: streamID, maxMessageBytes: configuration.maxReceiveMessageBytes,
+                              sendHighWaterMarkBytes: configuration.sendHighWaterMarkBytes,
+                              receiveHighWaterMarkBytes: configuration.receiveHighWaterMarkBytes)
+        calls[streamID] = call
+        streamsOpened &+= 1
+        return call
     }
 
     func http2ReceivedData(streamID: Int32, bytes: UnsafeRawBufferPointer) {
@@ -597,7 +631,9 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
 
     private func startTimeoutChecks(context: ChannelHandlerContext) {
         guard let sweeper else { return }
-        timeouts = ConnectionTimeouts(limits: configuration.timeoutLimits, startNanos: NIODeadline.now().uptimeNanoseconds)
+        let now = NIODeadline.now().uptimeNanoseconds
+        timeouts = ConnectionTimeouts(limits: configuration.timeoutLimits, startNanos: now)
+        keepalive = ConnectionKeepalive(policy: configuration.keepalivePolicy(maxAgeJitter: .random(in: -1...1)), startNanos: now)
         sweeper.add(self)
     }
 
@@ -626,9 +662,9 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             holdsPartialFrame: inputFrames.isInsideFrame || tls?.holdsPartialRecord == true,
             outputBlocked: outputBlocked, outputProgress: outputProgress, streams: streams))
         timeouts = machine
-        guard !actions.isEmpty else { return }
         for action in actions { apply(action, context: context) }
-        flush()
+        if !closed { checkKeepalive(nowNanos: nowNanos) }
+        if !actions.isEmpty { flush() }
     }
 
     private func apply(_ action: ConnectionTimeouts.Action, context: ChannelHandlerContext) {
@@ -653,8 +689,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             // The peer reads nothing: a GOAWAY would not reach it either. Closing frees
             // whatever is queued for it.
             logger.info("closing a connection that stopped reading", metadata: ["peer": "\(peer)"])
-            closed = true
-            context.close(promise: nil)
+            closeWithoutGoaway()
         case .resetStalledStream(let streamID):
             guard let call = calls[streamID], let session else { return }
             logger.debug("resetting a stream whose client stopped reading", metadata: ["peer": "\(peer)", "stream": "\(streamID)"])
@@ -672,6 +707,13 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
                 "no request bytes for \(stall) in the middle of a message (stream stall timeout); send whole messages"))
             account(call)     // its status, then a reset (`finishCall`), stop the client's sending
         }
+    }
+
+    /// Closes at once, dropping whatever is queued: for a peer that reads nothing.
+    func closeWithoutGoaway() {
+        guard !closed else { return }
+        closed = true
+        context?.close(promise: nil)
     }
 
     /// Ends a call from the server side and frees the request bytes it held.
@@ -713,13 +755,13 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
 
     /// Sends the final GOAWAY and closes once it is written. May run inside an nghttp2
     /// callback (the last stream closing), so the close waits for the outermost flush.
-    private func finishDrain() {
-        closeAfterGoaway(code: .noError, reason: drainReason)
+    func finishDrain() {
+        closeAfterGoaway(code: drainCode, reason: drainReason)
     }
 
     /// Sends GOAWAY with `reason` as its debug data and closes once it is written; calls
     /// still open end with the connection.
-    private func closeAfterGoaway(code: HTTP2ErrorCode, reason: String) {
+    func closeAfterGoaway(code: HTTP2ErrorCode, reason: String) {
         guard let session else {
             // The client sent nothing yet (or not past the TLS handshake): no preface of ours
             // went out, so no GOAWAY either, and nothing is waiting to be written.
@@ -727,9 +769,17 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             context?.close(promise: nil)
             return
         }
-        session.submitGoaway(code: code, debugData: reason)
+        submitFinalGoaway(code: code, reason: reason)
         closeRequested = true
         flush()
+    }
+
+    /// Sends the GOAWAY with the real last stream id (streams above it were not processed),
+    /// once; `reason` is its debug data.
+    func submitFinalGoaway(code: HTTP2ErrorCode, reason: String) {
+        guard !finalGoawaySent, let session else { return }
+        finalGoawaySent = true
+        session.submitGoaway(code: code, debugData: reason)
     }
 }
 
