@@ -156,8 +156,8 @@ def isolation_level(isolation: str) -> graph_pb2.IsolationLevel:
 
 
 def isolation_name(level: int) -> str:
-    """The name of the isolation level a transaction runs at."""
-    return next(k for k, v in _ISOLATION.items() if v == level)
+    """The name of the isolation level a transaction runs at ("unspecified" for one this client does not know)."""
+    return next((k for k, v in _ISOLATION.items() if v == level), "unspecified")
 
 
 def begin_request(isolation: str, idle_timeout_ms: int) -> graph_pb2.BeginTransactionRequest:
