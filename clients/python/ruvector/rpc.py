@@ -6,11 +6,11 @@ connection can drop after the request left). Only calls for which a second deliv
 nothing a caller can see are retried:
 
 - reads: GetCollection, ListCollections, Get, Count, Scroll (each page), Search, SearchBatch,
-  ListSnapshots, QueryHyperedges, ListIndexes, HybridSearch, cluster GetState and ShardStatus;
-- Upsert: points are written by id, so writing the same batch twice leaves the same points
-  as writing it once (its returned sequence is that of the write that answered).
+  ListSnapshots, QueryHyperedges, ListIndexes, HybridSearch, cluster GetState and ShardStatus.
 
-Never retried: creating, deleting and restoring collections and snapshots (a second create
+Never retried: Upsert (a first attempt that was applied but not answered, sent again after
+another client wrote the same id, would put back the older value: another writer's update
+lost, and a history no single order of the writes explains), creating, deleting and restoring collections and snapshots (a second create
 answers ALREADY_EXISTS to a call that succeeded), Delete (its count would be wrong, and a
 filter may match points written in between), Cypher (a query may write), transactions,
 hyperedges, index creation, cluster membership, and every streaming call (its input has been
@@ -60,7 +60,7 @@ class Vector:
     GET_COLLECTION = _vector("GetCollection", vector_pb2.CollectionInfo, retry=True)
     LIST_COLLECTIONS = _vector("ListCollections", vector_pb2.ListCollectionsResponse, retry=True)
     DELETE_COLLECTION = _vector("DeleteCollection", vector_pb2.DeleteCollectionResponse)
-    UPSERT = _vector("Upsert", vector_pb2.UpdateResult, retry=True)
+    UPSERT = _vector("Upsert", vector_pb2.UpdateResult)
     UPSERT_STREAM = _vector("UpsertStream", vector_pb2.UpdateResult)
     GET = _vector("Get", vector_pb2.GetResponse, retry=True)
     DELETE = _vector("Delete", vector_pb2.UpdateResult)
