@@ -154,7 +154,7 @@ class Client(ClientBase):
                       parallel: int = 1, wait: bool = True, timeout: float | None = None) -> UpdateResult:
         """Writes `points` (as in import_stream) as Upsert batches of `batch_size`, `parallel` at a
         time on as many threads over the one connection; the batches may be applied in any
-        order (ids repeated across batches: any of their versions may win). Each batch is
+        order (ids repeated across batches: any of their versions may win). A batch is
         not retried (like upsert); `timeout` bounds each batch. On the first failure no new batch
         starts, and that error is raised with ``error.batch`` (a `ruvector.models.FailedBatch`:
         its index and ids); batches already acknowledged stay written. Returns the combined result."""
