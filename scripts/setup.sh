@@ -39,4 +39,7 @@ fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r scripts/requirements-test.txt
 # The Python client (clients/python), editable so tests use the working tree's code.
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e clients/python
+# A second venv with the client's lowest declared grpcio and protobuf (and the generator of its
+# stubs): clients/python/regenerate.sh and Tests/e2e/test_python_protobuf_range.py use it.
+clients/python/floor-venv.sh >/dev/null
 echo "setup: done"

@@ -1,9 +1,13 @@
-"""RuVector client: `ruvector.Client("host:port")` for collections, points, search and snapshots.
+"""RuVector client: `ruvector.Client("host:port")` for collections, points, search and snapshots,
+and `ruvector.AsyncClient` with the same methods for asyncio.
 
 See the package README (clients/python/README.md) for a quick start and the filter mini-language.
 """
-from ruvector.client import (Client, CollectionInfo, Hit, Point, Record, SnapshotInfo, TierCounts, UpdateResult,
-                             crc32c)
+from ruvector.aio import AsyncClient
+from ruvector.client import Client
+from ruvector.crc import crc32c
+from ruvector.models import (CollectionInfo, FailedBatch, Hit, Hits, Point, Record, SnapshotInfo, TierCounts,
+                             UpdateResult)
 from ruvector.cluster import ClusterCollection, ClusterState, Member
 from ruvector.graph import HybridHit, Node, Path, Relationship, Result, Transaction, GraphIndex
 from ruvector.errors import (Aborted, AlreadyExists, DataLoss, DeadlineExceeded, FailedPrecondition,
@@ -11,7 +15,8 @@ from ruvector.errors import (Aborted, AlreadyExists, DataLoss, DeadlineExceeded,
                              Unimplemented)
 
 __all__ = [
-    "Client", "CollectionInfo", "Hit", "Point", "Record", "SnapshotInfo", "TierCounts", "UpdateResult", "crc32c",
+    "Client", "AsyncClient", "CollectionInfo", "Hit", "Hits", "Point", "Record", "SnapshotInfo", "TierCounts",
+    "UpdateResult", "FailedBatch", "crc32c",
     "RuVectorError", "InvalidArgument", "NotFound", "AlreadyExists", "ResourceExhausted", "FailedPrecondition",
     "Aborted", "Unavailable", "DeadlineExceeded", "DataLoss", "Unimplemented",
     "ClusterState", "ClusterCollection", "Member",

@@ -4,19 +4,21 @@ Join, Leave and TransferLeadership must reach the leader. A follower answers the
 FAILED_PRECONDITION and the leader's address in the trailing metadata
 (`ruvector-leader-address`); the client then sends the same request there, at most
 `MAX_HOPS` times per call, over one channel per address kept for the client's lifetime.
+The requests, the hops and the conversion of answers are shared with `ruvector.aio.AsyncCluster`.
 """
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any
 
 import grpc
 
 from ruvector import convert
-from ruvector.errors import from_rpc_error
-from ruvector.v1 import cluster_pb2, cluster_pb2_grpc
+from ruvector.errors import RuVectorError, from_rpc_error
+from ruvector.rpc import Cluster as Methods, Method, deadline_after
+from ruvector.transport import Transport
+from ruvector.v1 import cluster_pb2
 
 #: Trailing metadata of a follower's FAILED_PRECONDITION: where the leader listens (HOST:PORT).
 LEADER_ADDRESS_KEY = "ruvector-leader-address"
@@ -112,6 +114,38 @@ class ClusterState:
         return sorted(m.node_id for m in self.members if m.role == "voter")
 
 
+class Redirects:
+    """The hops of one call that must reach the leader: where to send it next, and the time left
+    (the call's timeout covers every hop)."""
+
+    def __init__(self, address: str, timeout: float | None):
+        self.address = address
+        self._deadline = deadline_after(timeout)
+        self._hops = 0
+
+    def remaining(self) -> float | None:
+        """Seconds left for the next hop (None: no deadline)."""
+        return None if self._deadline is None else max(self._deadline - time.monotonic(), 0.0)
+
+    def follow(self, error: RuVectorError) -> None:
+        """Moves to the leader `error` names, or raises `error` (no hint, or hops used up)."""
+        hint = leader_hint(error)
+        if hint is None or self._hops == MAX_HOPS:
+            raise error
+        self.address, self._hops = hint, self._hops + 1
+
+
+def state_request(stale_ok: bool, shard_progress: bool) -> cluster_pb2.GetStateRequest:
+    """A GetStateRequest."""
+    return cluster_pb2.GetStateRequest(stale_ok=stale_ok, with_shard_progress=shard_progress)
+
+
+def settings_request(replication_factor: int, replication_mode: str) -> cluster_pb2.UpdateSettingsRequest:
+    """An UpdateSettingsRequest."""
+    return cluster_pb2.UpdateSettingsRequest(replication_factor=replication_factor,
+                                             replication_mode=convert.replication_mode(replication_mode))
+
+
 class Cluster:
     """Cluster administration on a client's connection (`db.cluster`); not built directly.
 
@@ -120,100 +154,74 @@ class Cluster:
     >>> db.cluster.transfer_leadership(2); db.cluster.leave(1)
     """
 
-    def __init__(self, address: str, channel: grpc.Channel, new_channel: Callable[[str], grpc.Channel],
-                 timeout: float | None):
-        self._address = address
-        self._new_channel = new_channel
-        self._lock = threading.Lock()
-        self._stubs = {address: cluster_pb2_grpc.ClusterServiceStub(channel)}
-        self._hinted_channels: dict[str, grpc.Channel] = {}
-        self.timeout = timeout
+    def __init__(self, transport: Transport):
+        self._transport = transport
 
     def state(self, stale_ok: bool = False, *, shard_progress: bool = False, timeout: float | None = None) -> ClusterState:
         """The cluster's state: linearizable by default (confirmed through the leader from any
         node); `stale_ok=True` answers from the called node's own view, also without a leader.
         `shard_progress=True` also asks every shard's primary for its replicas' lag."""
-        return self._call("GetState", cluster_pb2.GetStateRequest(stale_ok=stale_ok, with_shard_progress=shard_progress),
-                          timeout)
+        return self._call(Methods.GET_STATE, state_request(stale_ok, shard_progress), timeout)
 
     def shard_status(self, address: str | None = None, *, collection: str = "", checksums: bool = False,
                      timeout: float | None = None) -> cluster_pb2.ShardStatusResponse:
         """What one node (the client's, or `address`) holds of each shard: last sequence, epoch,
         points, its replicas' progress when it is a primary, and with checksums=True an
         order-independent checksum of each copy's points (equal copies, equal checksums)."""
-        stub = self._stub(address or self._address)
-        try:
-            return stub.ShardStatus(cluster_pb2.ShardStatusRequest(collection=collection, checksums=checksums),
-                                    timeout=timeout if timeout is not None else self.timeout)
-        except grpc.RpcError as error:
-            raise from_rpc_error(error) from None
+        request = cluster_pb2.ShardStatusRequest(collection=collection, checksums=checksums)
+        response: cluster_pb2.ShardStatusResponse = self._transport.unary(Methods.SHARD_STATUS, request, timeout,
+                                                                          address=address)
+        return response
 
     def join(self, node_id: int, address: str, *, timeout: float | None = None) -> ClusterState:
         """Adds node `node_id` listening at `address` (HOST:PORT): a learner first, a voter
         once it has caught up. Returns the state after the change."""
-        return self._call("Join", cluster_pb2.JoinRequest(node_id=node_id, address=address), timeout)
+        return self._call(Methods.JOIN, cluster_pb2.JoinRequest(node_id=node_id, address=address), timeout)
 
     def leave(self, node_id: int, *, timeout: float | None = None) -> ClusterState:
         """Removes node `node_id` (the leader too: it hands over first)."""
-        return self._call("Leave", cluster_pb2.LeaveRequest(node_id=node_id), timeout)
+        return self._call(Methods.LEAVE, cluster_pb2.LeaveRequest(node_id=node_id), timeout)
 
     def transfer_leadership(self, node_id: int, *, timeout: float | None = None) -> ClusterState:
         """Moves leadership to voter `node_id`."""
-        return self._call("TransferLeadership", cluster_pb2.TransferLeadershipRequest(node_id=node_id), timeout)
+        return self._call(Methods.TRANSFER_LEADERSHIP, cluster_pb2.TransferLeadershipRequest(node_id=node_id), timeout)
 
     def update_settings(self, replication_factor: int, replication_mode: str = "async", *,
                         timeout: float | None = None) -> ClusterState:
         """Sets the cluster-wide replication factor (1-16) and write mode ("async", "semi-sync",
         "sync") through the Raft log; answers once applied on the node called."""
-        request = cluster_pb2.UpdateSettingsRequest(replication_factor=replication_factor,
-                                                    replication_mode=convert.replication_mode(replication_mode))
-        return self._call("UpdateSettings", request, timeout)
+        return self._call(Methods.UPDATE_SETTINGS, settings_request(replication_factor, replication_mode), timeout)
 
     def close(self) -> None:
-        """Closes the channels opened to leaders (the client's own channel stays the client's)."""
-        with self._lock:
-            channels, self._hinted_channels = list(self._hinted_channels.values()), {}
-            self._stubs = {self._address: self._stubs[self._address]}
-        for channel in channels:
-            channel.close()
+        """Kept for compatibility: the client's close() closes every channel, leaders' included."""
 
-    def _call(self, method: str, request, timeout: float | None) -> ClusterState:
+    def _call(self, method: Method, request: Any, timeout: float | None) -> ClusterState:
         """Calls `method` on the client's node, then on each leader it is pointed to."""
-        budget = timeout if timeout is not None else self.timeout
-        deadline = None if budget is None else time.monotonic() + budget
-        address, hops = self._address, 0
+        route = Redirects(self._transport.settings.address, self._transport.settings.unary_timeout(timeout))
         while True:
-            remaining = None if deadline is None else max(deadline - time.monotonic(), 0.0)
             try:
-                return _state(getattr(self._stub(address), method)(request, timeout=remaining))
-            except grpc.RpcError as error:
-                hint = leader_hint(error)
-                if hint is None or hops == MAX_HOPS:
-                    raise from_rpc_error(error) from None
-                address, hops = hint, hops + 1
-
-    def _stub(self, address: str) -> cluster_pb2_grpc.ClusterServiceStub:
-        with self._lock:
-            stub = self._stubs.get(address)
-            if stub is None:
-                channel = self._new_channel(address)
-                self._hinted_channels[address] = channel
-                stub = self._stubs[address] = cluster_pb2_grpc.ClusterServiceStub(channel)
-            return stub
+                return cluster_state(self._transport.unary(method, request, route.remaining(), address=route.address))
+            except RuVectorError as error:
+                route.follow(error)
 
 
-def leader_hint(error: grpc.RpcError) -> str | None:
-    """The leader's address a follower named in a FAILED_PRECONDITION, or None."""
-    if not hasattr(error, "code") or error.code() != grpc.StatusCode.FAILED_PRECONDITION:
+def leader_hint(error: grpc.RpcError | RuVectorError) -> str | None:
+    """The leader's address a follower named in a FAILED_PRECONDITION (a grpcio error or a
+    `ruvector.RuVectorError`), or None."""
+    if not isinstance(error, RuVectorError):
+        if not hasattr(error, "code"):
+            return None
+        error = from_rpc_error(error)
+    if error.code != grpc.StatusCode.FAILED_PRECONDITION:
         return None
-    metadata = error.trailing_metadata() if hasattr(error, "trailing_metadata") else None
-    for key, value in metadata or ():
+    for key, value in error.trailing_metadata:
         if key == LEADER_ADDRESS_KEY and value:
             return value.decode() if isinstance(value, bytes) else value
     return None
 
 
-def _state(message: cluster_pb2.ClusterState) -> ClusterState:
+def cluster_state(message: cluster_pb2.ClusterState) -> ClusterState:
+    """A ClusterState message as a `ClusterState`."""
     members = [Member(m.node_id, m.address, _ROLE_NAMES.get(m.role, "unspecified"), m.healthy, m.match_index,
                       m.last_seen_millis, m.lag_entries, m.capacity_bytes) for m in message.members]
     collections = [ClusterCollection(c.name, c.dimension, convert.METRIC_NAMES.get(c.metric, "unspecified"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Iterator, Mapping, TypeVar
 
 from ruvector.v1 import common_pb2, vector_pb2
 
@@ -12,6 +12,8 @@ Payload = dict[str, Any]
 
 _FILTER_KEYS = {"must", "should", "must_not"}
 _FILTER_OPTIONS = {"min_should"}
+
+T = TypeVar("T")
 
 
 def to_value(value: Any) -> common_pb2.Value:
@@ -74,7 +76,7 @@ REPLICATION_MODE_NAMES = {common_pb2.REPLICATION_MODE_ASYNC: "async", common_pb2
 READ_FROM = {"primary": vector_pb2.READ_FROM_PRIMARY, "any": vector_pb2.READ_FROM_ANY}
 
 
-def replication_mode(name: str | None) -> int:
+def replication_mode(name: str | None) -> common_pb2.ReplicationMode:
     """The wire number of a write mode name ("async", "semi-sync", "sync"); None: unspecified."""
     if name is None:
         return common_pb2.REPLICATION_MODE_UNSPECIFIED
@@ -83,7 +85,7 @@ def replication_mode(name: str | None) -> int:
     return REPLICATION_MODES[name]
 
 
-def read_from(name: str | None) -> int:
+def read_from(name: str | None) -> vector_pb2.ReadFrom:
     """The wire number of a read_from name ("primary", "any"); None: unspecified (primary)."""
     if name is None:
         return vector_pb2.READ_FROM_UNSPECIFIED
@@ -92,7 +94,7 @@ def read_from(name: str | None) -> int:
     return READ_FROM[name]
 
 
-def metric(name: str) -> int:
+def metric(name: str) -> vector_pb2.Metric:
     """The wire number of a metric name (cosine, l2/euclidean, dot, manhattan)."""
     if name not in METRICS:
         raise ValueError(f"metric must be one of {sorted(METRICS)}; got {name!r}")
@@ -109,7 +111,7 @@ def to_vector(vector: Any) -> common_pb2.Vector:
     return common_pb2.Vector(values=values)
 
 
-def rows(vectors: Any) -> list:
+def rows(vectors: Any) -> list[Any]:
     """A 2-D numpy array or a sequence of vectors, as a list of rows."""
     if hasattr(vectors, "tolist"):
         vectors = vectors.tolist()
@@ -233,8 +235,9 @@ def _match(key: str, value: Any) -> common_pb2.Match:
     raise ValueError(f"match on '{key}' takes a str, int, bool, {{'any': [...]}} or {{'except': [...]}}; got {value!r}")
 
 
-def chunks(items: Iterable, size: int):
-    batch = []
+def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """`items` in lists of `size` (the last may be shorter), read lazily."""
+    batch: list[T] = []
     for item in items:
         batch.append(item)
         if len(batch) == size:

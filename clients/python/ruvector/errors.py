@@ -1,16 +1,28 @@
 """Errors raised by the client: one class per gRPC status a caller may want to handle."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, Sequence
+
 import grpc
+
+if TYPE_CHECKING:
+    from ruvector.models import FailedBatch
+
+#: Trailing metadata as (key, value) pairs; binary values ("-bin" keys) are bytes.
+Metadata = Sequence[tuple[str, "str | bytes"]]
 
 
 class RuVectorError(Exception):
-    """A call failed. `code` is the gRPC status code, `message` the server's explanation."""
+    """A call failed. `code` is the gRPC status code, `message` the server's explanation,
+    `trailing_metadata` what the server sent with it (a follower's leader hint, for one), and
+    `batch` the `ruvector.models.FailedBatch` when an `upload_points` batch failed."""
 
-    def __init__(self, code: grpc.StatusCode, message: str):
+    def __init__(self, code: grpc.StatusCode, message: str, trailing_metadata: Metadata = ()):
         super().__init__(f"{code.name}: {message}")
         self.code = code
         self.message = message
+        self.trailing_metadata: tuple[tuple[str, str | bytes], ...] = tuple(trailing_metadata)
+        self.batch: FailedBatch | None = None
 
 
 class InvalidArgument(RuVectorError):
@@ -68,10 +80,12 @@ _BY_CODE = {
 
 
 def from_rpc_error(error: grpc.RpcError) -> RuVectorError:
-    """The RuVectorError subclass for a grpcio error."""
-    code = error.code() if hasattr(error, "code") else grpc.StatusCode.UNKNOWN
-    details = error.details() if hasattr(error, "details") else str(error)
-    return _BY_CODE.get(code, RuVectorError)(code, details or "")
+    """The RuVectorError subclass for a grpcio error (sync or asyncio)."""
+    found: Any = error      # grpc.RpcError declares no methods; its call-error subclasses do
+    code = found.code() if hasattr(found, "code") else grpc.StatusCode.UNKNOWN
+    details = found.details() if hasattr(found, "details") else str(error)
+    trailing = found.trailing_metadata() if hasattr(found, "trailing_metadata") else None
+    return _BY_CODE.get(code, RuVectorError)(code, details or "", tuple(trailing or ()))
 
 
 def from_status(code_number: int, message: str) -> RuVectorError:

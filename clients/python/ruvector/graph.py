@@ -1,15 +1,19 @@
-"""`db.graph`: Cypher over GraphService, rows as dicts, transactions as context managers."""
+"""`db.graph`: Cypher over GraphService, rows as dicts, transactions as context managers.
+
+The requests and the conversion of answers are shared with `ruvector.aio.AsyncGraph`; only the
+calls differ.
+"""
 from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Mapping
-
-import grpc
+from typing import Any, Iterator, Mapping, Sequence
 
 from ruvector import convert
-from ruvector.errors import from_rpc_error
-from ruvector.v1 import graph_pb2, graph_pb2_grpc
+from ruvector.models import VectorLike
+from ruvector.rpc import Graph as Methods
+from ruvector.transport import Transport
+from ruvector.v1 import graph_pb2
 
 _ISOLATION = {
     "read_uncommitted": graph_pb2.ISOLATION_LEVEL_READ_UNCOMMITTED,
@@ -71,38 +75,40 @@ class Result:
     rows: list[dict[str, Any]]
     summary: dict[str, int] = field(default_factory=dict)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[dict[str, Any]]:
         return iter(self.rows)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.rows)
 
 
-def _node(n) -> Node:
+def _node(n: Any) -> Node:
     return Node(n.id, list(n.labels), convert.from_payload(n.properties))
 
 
-def _relationship(r) -> Relationship:
+def _relationship(r: Any) -> Relationship:
     return Relationship(r.id, r.type, r.start_node_id, r.end_node_id, convert.from_payload(r.properties))
 
 
-def _parameters(parameters: Mapping[str, Any] | None) -> list:
+def _parameters(parameters: Mapping[str, Any] | None) -> list[graph_pb2.Parameter]:
     return [graph_pb2.Parameter(name=name, value=convert.to_value(v)) for name, v in (parameters or {}).items()]
 
 
-def _path(p) -> Path:
+def _path(p: Any) -> Path:
     return Path([_node(n) for n in p.nodes], [_relationship(r) for r in p.relationships])
 
 
-def _index(info) -> GraphIndex:
+def index_info(info: Any) -> GraphIndex:
+    """An IndexInfo message as a `GraphIndex`."""
     return GraphIndex(info.name, info.label, info.property, info.entries, info.vector)
 
 
-def _hyperedge(h) -> dict[str, Any]:
+def hyperedge(h: Any) -> dict[str, Any]:
+    """A Hyperedge message as a dict (id, type, node_ids, properties)."""
     return {"id": h.id, "type": h.type, "node_ids": list(h.node_ids), "properties": convert.from_payload(h.properties)}
 
 
-def _graph_value(v) -> Any:
+def _graph_value(v: Any) -> Any:
     kind = v.WhichOneof("kind")
     if kind == "node":
         return _node(v.node)
@@ -116,74 +122,147 @@ def _graph_value(v) -> Any:
         return convert.from_value(v.value)
     return None
 
+def execute_request(query: str, parameters: Mapping[str, Any] | None, transaction_id: str, max_rows: int,
+                    batch_rows: int) -> graph_pb2.ExecuteRequest:
+    """An ExecuteRequest (parameters as Python values)."""
+    return graph_pb2.ExecuteRequest(query=query, transaction_id=transaction_id, max_rows=max_rows,
+                                    batch_rows=batch_rows, parameters=_parameters(parameters))
+
+
+class ResultReader:
+    """Reads an Execute answer's parts: the header's columns, row batches, the summary."""
+
+    def __init__(self) -> None:
+        self.columns: list[str] = []
+        self.summary: dict[str, int] = {}
+
+    def rows(self, part: Any) -> list[dict[str, Any]]:
+        """The rows in `part` (none for the header and the summary, which are kept)."""
+        which = part.WhichOneof("part")
+        if which == "header":
+            self.columns = list(part.header.columns)
+        elif which == "rows":
+            return [dict(zip(self.columns, (_graph_value(v) for v in row.values))) for row in part.rows.rows]
+        elif which == "summary":
+            self.summary = {f.name: getattr(part.summary, f.name) for f in part.summary.DESCRIPTOR.fields}
+        return []
+
+
+def isolation_level(isolation: str) -> graph_pb2.IsolationLevel:
+    """The wire number of an isolation level name."""
+    if isolation not in _ISOLATION:
+        raise ValueError(f"isolation must be one of {sorted(_ISOLATION)}; got {isolation!r}")
+    return _ISOLATION[isolation]
+
+
+def isolation_name(level: int) -> str:
+    """The name of the isolation level a transaction runs at ("unspecified" for one this client does not know)."""
+    return next((k for k, v in _ISOLATION.items() if v == level), "unspecified")
+
+
+def begin_request(isolation: str, idle_timeout_ms: int) -> graph_pb2.BeginTransactionRequest:
+    """A BeginTransactionRequest."""
+    return graph_pb2.BeginTransactionRequest(isolation=isolation_level(isolation), idle_timeout_millis=idle_timeout_ms)
+
+
+def hyperedge_request(type: str, node_ids: Sequence[int], properties: Mapping[str, Any] | None,
+                      transaction_id: str) -> graph_pb2.CreateHyperedgeRequest:
+    """A CreateHyperedgeRequest."""
+    return graph_pb2.CreateHyperedgeRequest(type=type, node_ids=node_ids, properties=convert.to_payload(properties),
+                                            transaction_id=transaction_id)
+
+
+def vector_index_request(name: str, label: str, property: str, dimension: int,
+                         metric: str) -> graph_pb2.CreateIndexRequest:
+    """A CreateIndexRequest for a vector index."""
+    config = graph_pb2.VectorIndexConfig(dimension=dimension, metric=convert.metric(metric))
+    return graph_pb2.CreateIndexRequest(name=name, label=label, property=property, vector_index=config)
+
+
+def property_index_request(name: str, label: str, property: str) -> graph_pb2.CreateIndexRequest:
+    """A CreateIndexRequest for an equality index."""
+    return graph_pb2.CreateIndexRequest(name=name, label=label, property=property,
+                                        property_index=graph_pb2.PropertyIndexConfig())
+
+
+def hybrid_request(index: str, vector: VectorLike, k: int, filter: str, parameters: Mapping[str, Any] | None,
+                   expand_depth: int) -> graph_pb2.HybridSearchRequest:
+    """A HybridSearchRequest."""
+    return graph_pb2.HybridSearchRequest(index=index, vector=convert.to_vector(vector), k=k, filter=filter,
+                                         expand_depth=expand_depth, parameters=_parameters(parameters))
+
+
+def hybrid_hits(response: Any) -> list[HybridHit]:
+    """A HybridSearchResponse's hits."""
+    return [HybridHit(_node(h.node), h.score, [_path(p) for p in h.neighbourhood]) for h in response.hits]
+
 
 class Transaction:
     """An open transaction; use `execute`, then `commit` or `rollback` (or a `with` block)."""
 
-    def __init__(self, graph: "Graph", transaction_id: str, isolation: str):
+    def __init__(self, graph: Graph, transaction_id: str, isolation: str):
         self._graph = graph
         self.id = transaction_id
         self.isolation = isolation
         self.open = True
 
-    def execute(self, query: str, parameters: Mapping[str, Any] | None = None, **options) -> Result:
-        return self._graph.execute(query, parameters, transaction_id=self.id, **options)
+    def execute(self, query: str, parameters: Mapping[str, Any] | None = None, *, max_rows: int = 0,
+                batch_rows: int = 0, timeout: float | None = None) -> Result:
+        """Runs a query inside this transaction."""
+        return self._graph.execute(query, parameters, transaction_id=self.id, max_rows=max_rows,
+                                   batch_rows=batch_rows, timeout=timeout)
 
     def commit(self) -> int:
         """Commits; raises `ruvector.Aborted` when the isolation level forbids it (retry)."""
         self.open = False
-        return self._graph._call("Commit", graph_pb2.TransactionRef(transaction_id=self.id)).sequence
+        return int(self._graph._transport.unary(Methods.COMMIT, graph_pb2.TransactionRef(transaction_id=self.id)).sequence)
 
     def rollback(self) -> None:
+        """Discards the transaction's changes."""
         self.open = False
-        self._graph._call("Rollback", graph_pb2.TransactionRef(transaction_id=self.id))
+        self._graph._transport.unary(Methods.ROLLBACK, graph_pb2.TransactionRef(transaction_id=self.id))
 
 
 class Graph:
     """The GraphService of a `ruvector.Client` (as `db.graph`)."""
 
-    def __init__(self, channel: grpc.Channel, timeout: float | None):
-        self._stub = graph_pb2_grpc.GraphServiceStub(channel)
-        self._timeout = timeout
-
-    def _call(self, method: str, request):
-        try:
-            return getattr(self._stub, method)(request, timeout=self._timeout)
-        except grpc.RpcError as error:
-            raise from_rpc_error(error) from None
+    def __init__(self, transport: Transport):
+        self._transport = transport
 
     def execute(self, query: str, parameters: Mapping[str, Any] | None = None, *, transaction_id: str = "",
                 max_rows: int = 0, batch_rows: int = 0, timeout: float | None = None) -> Result:
         """Runs a Cypher query (auto-commit, or inside `transaction_id`); rows as dicts by column.
-        Nodes, relationships and paths come back as `Node`, `Relationship`, `Path`."""
-        request = graph_pb2.ExecuteRequest(
-            query=query, transaction_id=transaction_id, max_rows=max_rows, batch_rows=batch_rows,
-            parameters=_parameters(parameters))
-        columns: list[str] = []
+        Nodes, relationships and paths come back as `Node`, `Relationship`, `Path`. `timeout`
+        (default: the client's unary timeout) bounds the whole answer."""
+        reader = ResultReader()
         rows: list[dict[str, Any]] = []
-        summary: dict[str, int] = {}
+        for part in self._parts(query, parameters, transaction_id, max_rows, batch_rows,
+                                self._transport.settings.unary_timeout(timeout)):
+            rows += reader.rows(part)
+        return Result(reader.columns, rows, reader.summary)
+
+    def stream(self, query: str, parameters: Mapping[str, Any] | None = None, *, transaction_id: str = "",
+               max_rows: int = 0, batch_rows: int = 0, timeout: float | None = None) -> Iterator[dict[str, Any]]:
+        """The query's rows as they arrive (large results without holding them all); `timeout`
+        defaults to the client's stream timeout. Closing the iterator early cancels the query."""
+        reader = ResultReader()
+        parts = self._parts(query, parameters, transaction_id, max_rows, batch_rows, timeout)
         try:
-            for part in self._stub.Execute(request, timeout=timeout or self._timeout):
-                which = part.WhichOneof("part")
-                if which == "header":
-                    columns = list(part.header.columns)
-                elif which == "rows":
-                    rows += [dict(zip(columns, (_graph_value(v) for v in row.values))) for row in part.rows.rows]
-                elif which == "summary":
-                    summary = {f.name: getattr(part.summary, f.name) for f in part.summary.DESCRIPTOR.fields}
-        except grpc.RpcError as error:
-            raise from_rpc_error(error) from None
-        return Result(columns, rows, summary)
+            for part in parts:
+                yield from reader.rows(part)
+        finally:
+            parts.close()
+
+    def _parts(self, query: str, parameters: Mapping[str, Any] | None, transaction_id: str, max_rows: int,
+               batch_rows: int, timeout: float | None) -> Any:
+        request = execute_request(query, parameters, transaction_id, max_rows, batch_rows)
+        return self._transport.server_stream(Methods.EXECUTE, request, timeout)
 
     def begin(self, isolation: str = "read_committed", idle_timeout_ms: int = 0) -> Transaction:
         """Starts a transaction: read_committed (default), repeatable_read, serializable
         (read_uncommitted runs as read_committed)."""
-        if isolation not in _ISOLATION:
-            raise ValueError(f"isolation must be one of {sorted(_ISOLATION)}; got {isolation!r}")
-        info = self._call("BeginTransaction", graph_pb2.BeginTransactionRequest(
-            isolation=_ISOLATION[isolation], idle_timeout_millis=idle_timeout_ms))
-        effective = next(k for k, v in _ISOLATION.items() if v == info.isolation)
-        return Transaction(self, info.transaction_id, effective)
+        info = self._transport.unary(Methods.BEGIN_TRANSACTION, begin_request(isolation, idle_timeout_ms))
+        return Transaction(self, info.transaction_id, isolation_name(info.isolation))
 
     @contextmanager
     def transaction(self, isolation: str = "read_committed", idle_timeout_ms: int = 0) -> Iterator[Transaction]:
@@ -199,39 +278,41 @@ class Graph:
         if tx.open:
             tx.commit()
 
-    def create_hyperedge(self, type: str, node_ids: list[int], properties: Mapping[str, Any] | None = None,
-                         transaction_id: str = "") -> dict[str, Any]:
+    def create_hyperedge(self, type: str, node_ids: Sequence[int], properties: Mapping[str, Any] | None = None,
+                         transaction_id: str = "", *, timeout: float | None = None) -> dict[str, Any]:
         """Creates a hyperedge joining 3..1024 distinct nodes."""
-        return _hyperedge(self._call("CreateHyperedge", graph_pb2.CreateHyperedgeRequest(
-            type=type, node_ids=node_ids, properties=convert.to_payload(properties), transaction_id=transaction_id)))
+        request = hyperedge_request(type, node_ids, properties, transaction_id)
+        return hyperedge(self._transport.unary(Methods.CREATE_HYPEREDGE, request, timeout))
 
-    def hyperedges(self, node_id: int = 0, type: str = "", limit: int = 0) -> list[dict[str, Any]]:
+    def hyperedges(self, node_id: int = 0, type: str = "", limit: int = 0, *,
+                   timeout: float | None = None) -> list[dict[str, Any]]:
         """Hyperedges containing `node_id` and/or of `type`."""
-        response = self._call("QueryHyperedges", graph_pb2.QueryHyperedgesRequest(node_id=node_id, type=type, limit=limit))
-        return [_hyperedge(h) for h in response.hyperedges]
+        request = graph_pb2.QueryHyperedgesRequest(node_id=node_id, type=type, limit=limit)
+        return [hyperedge(h) for h in self._transport.unary(Methods.QUERY_HYPEREDGES, request, timeout).hyperedges]
 
     def create_vector_index(self, name: str, label: str, property: str, dimension: int,
-                            metric: str = "cosine") -> GraphIndex:
+                            metric: str = "cosine", *, timeout: float | None = None) -> GraphIndex:
         """Indexes the `property` of every `label` node that holds `dimension` numbers (others
         are skipped), in HNSW; kept current by every commit and persisted. metric: cosine,
         l2, dot or manhattan. Raises `AlreadyExists` when the name is taken."""
-        config = graph_pb2.VectorIndexConfig(dimension=dimension, metric=convert.metric(metric))
-        return _index(self._call("CreateIndex", graph_pb2.CreateIndexRequest(
-            name=name, label=label, property=property, vector_index=config)))
+        request = vector_index_request(name, label, property, dimension, metric)
+        return index_info(self._transport.unary(Methods.CREATE_INDEX, request, timeout))
 
-    def create_index(self, name: str, label: str, property: str) -> GraphIndex:
+    def create_index(self, name: str, label: str, property: str, *, timeout: float | None = None) -> GraphIndex:
         """An equality index on `property` of `label` nodes: ``MATCH (u:User {email: $e})`` and
         ``WHERE u.email = $e`` then look nodes up instead of scanning the label. Kept current
         by every commit and persisted. Raises `AlreadyExists` when the name or pair is taken."""
-        return _index(self._call("CreateIndex", graph_pb2.CreateIndexRequest(
-            name=name, label=label, property=property, property_index=graph_pb2.PropertyIndexConfig())))
+        request = property_index_request(name, label, property)
+        return index_info(self._transport.unary(Methods.CREATE_INDEX, request, timeout))
 
-    def indexes(self) -> list[GraphIndex]:
+    def indexes(self, *, timeout: float | None = None) -> list[GraphIndex]:
         """Every index, with the number of nodes it holds."""
-        return [_index(i) for i in self._call("ListIndexes", graph_pb2.ListIndexesRequest()).indexes]
+        response = self._transport.unary(Methods.LIST_INDEXES, graph_pb2.ListIndexesRequest(), timeout)
+        return [index_info(i) for i in response.indexes]
 
-    def hybrid_search(self, index: str, vector: Any, k: int = 10, *, filter: str = "",
-                      parameters: Mapping[str, Any] | None = None, expand_depth: int = 0) -> list[HybridHit]:
+    def hybrid_search(self, index: str, vector: VectorLike, k: int = 10, *, filter: str = "",
+                      parameters: Mapping[str, Any] | None = None, expand_depth: int = 0,
+                      timeout: float | None = None) -> list[HybridHit]:
         """The `k` nodes of vector index `index` nearest to `vector` (list or numpy array) that
         satisfy `filter`, a Cypher predicate over `node` (e.g. ``"node.year >= $year"`` with
         ``parameters={"year": 2020}``), each with its neighbourhood up to `expand_depth` (0..3)
@@ -240,8 +321,5 @@ class Graph:
         >>> hits = db.graph.hybrid_search("papers", query, k=5, filter="node.year > 2015", expand_depth=1)
         >>> hits[0].node.properties["title"], hits[0].score, len(hits[0].neighbourhood)
         """
-        request = graph_pb2.HybridSearchRequest(
-            index=index, vector=convert.to_vector(vector), k=k, filter=filter, expand_depth=expand_depth,
-            parameters=_parameters(parameters))
-        return [HybridHit(_node(h.node), h.score, [_path(p) for p in h.neighbourhood])
-                for h in self._call("HybridSearch", request).hits]
+        request = hybrid_request(index, vector, k, filter, parameters, expand_depth)
+        return hybrid_hits(self._transport.unary(Methods.HYBRID_SEARCH, request, timeout))

@@ -59,7 +59,7 @@ def vector_bytes(vector: Any) -> bytes:
     if hasattr(vector, "astype") and hasattr(vector, "ndim"):
         if vector.ndim != 1:
             raise TypeError("expected one vector (a flat sequence of numbers), got a nested sequence")
-        return vector.astype("<f4", copy=False).tobytes()
+        return bytes(vector.astype("<f4", copy=False).tobytes())
     if hasattr(vector, "tolist"):
         vector = vector.tolist()
     values = vector if isinstance(vector, (list, tuple)) else list(vector)

@@ -6,8 +6,10 @@ import warnings
 from ruvector.v1 import common_pb2 as ruvector_dot_v1_dot_common__pb2
 from ruvector.v1 import learn_pb2 as ruvector_dot_v1_dot_learn__pb2
 
-GRPC_GENERATED_VERSION = '1.85.1'
+GRPC_GENERATED_VERSION = '1.64.3'
 GRPC_VERSION = grpc.__version__
+EXPECTED_ERROR_RELEASE = '1.65.0'
+SCHEDULED_RELEASE_DATE = 'June 25, 2024'
 _version_not_supported = False
 
 try:
@@ -17,16 +19,19 @@ except ImportError:
     _version_not_supported = True
 
 if _version_not_supported:
-    raise RuntimeError(
+    warnings.warn(
         f'The grpc package installed is at version {GRPC_VERSION},'
-        + ' but the generated code in ruvector/v1/learn_pb2_grpc.py depends on'
+        + f' but the generated code in ruvector/v1/learn_pb2_grpc.py depends on'
         + f' grpcio>={GRPC_GENERATED_VERSION}.'
         + f' Please upgrade your grpc module to grpcio>={GRPC_GENERATED_VERSION}'
         + f' or downgrade your generated code using grpcio-tools<={GRPC_VERSION}.'
+        + f' This warning will become an error in {EXPECTED_ERROR_RELEASE},'
+        + f' scheduled for release on {SCHEDULED_RELEASE_DATE}.',
+        RuntimeWarning
     )
 
 
-class LearnServiceStub:
+class LearnServiceStub(object):
     """Feedback in, better rankings out.
     """
 
@@ -63,7 +68,7 @@ class LearnServiceStub:
                 _registered_method=True)
 
 
-class LearnServiceServicer:
+class LearnServiceServicer(object):
     """Feedback in, better rankings out.
     """
 
@@ -138,7 +143,7 @@ def add_LearnServiceServicer_to_server(servicer, server):
 
 
  # This class is part of an EXPERIMENTAL API.
-class LearnService:
+class LearnService(object):
     """Feedback in, better rankings out.
     """
 

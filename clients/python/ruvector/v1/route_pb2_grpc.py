@@ -5,8 +5,10 @@ import warnings
 
 from ruvector.v1 import route_pb2 as ruvector_dot_v1_dot_route__pb2
 
-GRPC_GENERATED_VERSION = '1.85.1'
+GRPC_GENERATED_VERSION = '1.64.3'
 GRPC_VERSION = grpc.__version__
+EXPECTED_ERROR_RELEASE = '1.65.0'
+SCHEDULED_RELEASE_DATE = 'June 25, 2024'
 _version_not_supported = False
 
 try:
@@ -16,16 +18,19 @@ except ImportError:
     _version_not_supported = True
 
 if _version_not_supported:
-    raise RuntimeError(
+    warnings.warn(
         f'The grpc package installed is at version {GRPC_VERSION},'
-        + ' but the generated code in ruvector/v1/route_pb2_grpc.py depends on'
+        + f' but the generated code in ruvector/v1/route_pb2_grpc.py depends on'
         + f' grpcio>={GRPC_GENERATED_VERSION}.'
         + f' Please upgrade your grpc module to grpcio>={GRPC_GENERATED_VERSION}'
         + f' or downgrade your generated code using grpcio-tools<={GRPC_VERSION}.'
+        + f' This warning will become an error in {EXPECTED_ERROR_RELEASE},'
+        + f' scheduled for release on {SCHEDULED_RELEASE_DATE}.',
+        RuntimeWarning
     )
 
 
-class RouteServiceStub:
+class RouteServiceStub(object):
     """Request routing.
     """
 
@@ -77,7 +82,7 @@ class RouteServiceStub:
                 _registered_method=True)
 
 
-class RouteServiceServicer:
+class RouteServiceServicer(object):
     """Request routing.
     """
 
@@ -188,7 +193,7 @@ def add_RouteServiceServicer_to_server(servicer, server):
 
 
  # This class is part of an EXPERIMENTAL API.
-class RouteService:
+class RouteService(object):
     """Request routing.
     """
 
