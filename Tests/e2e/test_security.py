@@ -454,3 +454,29 @@ def test_three_nodes_with_keys_replicate_through_the_cluster_key(tmp_path):
     finally:
         for server in servers:
             server.stop()
+
+
+def test_the_python_clients_send_their_key(secured, monkeypatch):
+    """ruvector.Client and AsyncClient with api_key= or RUVECTOR_API_KEY against the real server."""
+    import asyncio
+
+    import ruvector
+
+    server, _ = secured
+    monkeypatch.delenv("RUVECTOR_API_KEY", raising=False)
+    with ruvector.Client(server.address) as anonymous:
+        with pytest.raises(ruvector.Unauthenticated):
+            anonymous.list_collections()
+    with ruvector.Client(server.address, api_key=READ_KEY) as reader:
+        assert "docs" in [c.name for c in reader.list_collections()]
+        with pytest.raises(ruvector.PermissionDenied) as info:
+            reader.delete_collection("docs")
+        assert READ_KEY not in str(info.value) and READ_KEY not in repr(reader)
+    monkeypatch.setenv("RUVECTOR_API_KEY", ADMIN_KEY)
+
+    async def admin_creates() -> None:
+        async with ruvector.AsyncClient(server.address) as admin:
+            await admin.create_collection("async-made", dimension=2)
+            assert await admin.collection_exists("async-made")
+
+    asyncio.run(admin_creates())

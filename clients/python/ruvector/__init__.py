@@ -11,14 +11,14 @@ from ruvector.models import (CollectionInfo, FailedBatch, Hit, Hits, Point, Reco
 from ruvector.cluster import ClusterCollection, ClusterState, Member
 from ruvector.graph import HybridHit, Node, Path, Relationship, Result, Transaction, GraphIndex
 from ruvector.errors import (Aborted, AlreadyExists, DataLoss, DeadlineExceeded, FailedPrecondition,
-                             InvalidArgument, NotFound, ResourceExhausted, RuVectorError, Unavailable,
-                             Unimplemented)
+                             InvalidArgument, NotFound, PermissionDenied, ResourceExhausted, RuVectorError,
+                             Unauthenticated, Unavailable, Unimplemented)
 
 __all__ = [
     "Client", "AsyncClient", "CollectionInfo", "Hit", "Hits", "Point", "Record", "SnapshotInfo", "TierCounts",
     "UpdateResult", "FailedBatch", "crc32c",
     "RuVectorError", "InvalidArgument", "NotFound", "AlreadyExists", "ResourceExhausted", "FailedPrecondition",
-    "Aborted", "Unavailable", "DeadlineExceeded", "DataLoss", "Unimplemented",
+    "Aborted", "Unavailable", "DeadlineExceeded", "DataLoss", "Unimplemented", "Unauthenticated", "PermissionDenied",
     "ClusterState", "ClusterCollection", "Member",
     "Node", "Relationship", "Path", "Result", "Transaction", "GraphIndex", "HybridHit",
 ]

@@ -65,6 +65,14 @@ class Unimplemented(RuVectorError):
     """The server does not offer this call."""
 
 
+class Unauthenticated(RuVectorError):
+    """The server needs credentials and got none it accepts: pass ``api_key=`` (or set RUVECTOR_API_KEY)."""
+
+
+class PermissionDenied(RuVectorError):
+    """The credentials are valid but do not reach this call or collection."""
+
+
 _BY_CODE = {
     grpc.StatusCode.INVALID_ARGUMENT: InvalidArgument,
     grpc.StatusCode.NOT_FOUND: NotFound,
@@ -76,6 +84,8 @@ _BY_CODE = {
     grpc.StatusCode.DEADLINE_EXCEEDED: DeadlineExceeded,
     grpc.StatusCode.DATA_LOSS: DataLoss,
     grpc.StatusCode.UNIMPLEMENTED: Unimplemented,
+    grpc.StatusCode.UNAUTHENTICATED: Unauthenticated,
+    grpc.StatusCode.PERMISSION_DENIED: PermissionDenied,
 }
 
 
