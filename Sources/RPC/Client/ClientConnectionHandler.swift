@@ -235,8 +235,18 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         let eventLoop = ref.eventLoop
         let headers = eventLoop.makePromise(of: Metadata.self), result = eventLoop.makePromise(of: CallResult.self)
         let resultBox = CallResultBox()
-        let state = try open(path: path, metadata: metadata, timeout: timeout, ref: ref,
+        let state: ClientStream
+        do {
+            state = try open(path: path, metadata: metadata, timeout: timeout, ref: ref,
                              sink: .streaming(responses: continuation, headers: headers, result: result, resultBox: resultBox))
+        } catch {
+            // Nobody will wait on these: a promise dropped uncompleted traps in debug builds
+            // (the connection had just been told GOAWAY, so the call never started).
+            headers.fail(error)
+            result.fail(error)
+            continuation.finish(throwing: error)
+            throw error
+        }
         flush()
         let streamID = state.streamID
         let responses = ClientResponses(base: stream) { count in ref.consumed(streamID: streamID, count: count) }
