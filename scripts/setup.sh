@@ -18,7 +18,7 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 PACKAGES=(
     pkg-config libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotobuf-dev
-    libssl-dev openssl grpc-proto ruby-grpc nghttp2-client python3 python3-venv python3-pip
+    libssl-dev openssl zlib1g-dev grpc-proto ruby-grpc nghttp2-client python3 python3-venv python3-pip
 )
 missing=()
 for package in "${PACKAGES[@]}"; do

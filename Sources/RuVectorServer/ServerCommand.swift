@@ -23,7 +23,7 @@ struct ServerCommand: AsyncParsableCommand {
             autoSnapshotIntervalSeconds, vectorLimits, metricsListen, memoryLimit, callMemoryLimit, searchThreads, \
             writeThreads, cypherThreads, backgroundThreads, workQueueLimit, connectionQueueLimit, maxConnections, \
             handshakeTimeoutSeconds, idleTimeoutSeconds, streamStallTimeoutSeconds, maxConnectionBufferedRequestBytes, \
-            importThreads, nodeId, cluster, peerRoutes, join, advertiseAddress, raftSnapshotEntries, clusterCA), \
+            importThreads, responseCompression, responseCompressionThresholdBytes, nodeId, cluster, peerRoutes, join, advertiseAddress, raftSnapshotEntries, clusterCA), \
             then RUVECTOR_LISTEN / \
             RUVECTOR_DATA_DIR / RUVECTOR_LOG_LEVEL, \
             then flags. SIGTERM or SIGINT drains open calls and stops.
@@ -74,6 +74,11 @@ struct ServerCommand: AsyncParsableCommand {
     var streamStallTimeoutSeconds: Double?
     @Option(help: "Request bytes one connection may buffer across its calls (default 4 x --max-receive-message-bytes).")
     var maxConnectionBufferedRequestBytes: Int?
+    // Response compression.
+    @Option(help: "Compress responses for clients that accept it: gzip, deflate or off (default gzip). Compressed requests are always read.")
+    var responseCompression: String?
+    @Option(help: "Smallest response message compressed, in bytes (default 1024).")
+    var responseCompressionThresholdBytes: Int?
     // Bulk import.
     @Option(help: "Threads linking the points of one large UpsertStream message at once, and long runs of a replayed log (default 0 = one per core; 1 = one at a time, exact replay).")
     var importThreads: Int?
@@ -127,6 +132,8 @@ struct ServerCommand: AsyncParsableCommand {
         if let streamStallTimeoutSeconds { settings.streamStallTimeoutSeconds = streamStallTimeoutSeconds }
         if let maxConnectionBufferedRequestBytes { settings.maxConnectionBufferedRequestBytes = maxConnectionBufferedRequestBytes }
         if let importThreads { settings.importThreads = importThreads }
+        if let responseCompression { settings.responseCompression = responseCompression }
+        if let responseCompressionThresholdBytes { settings.responseCompressionThresholdBytes = responseCompressionThresholdBytes }
         if let nodeId { settings.nodeId = nodeId }
         if let cluster { settings.cluster = cluster }
         if let peerRoutes { settings.peerRoutes = peerRoutes }

@@ -78,6 +78,11 @@ struct ServerSettings: Codable, Equatable {
     var streamStallTimeoutSeconds: Double = 60
     /// Request bytes one connection may buffer across its calls; nil = 4 x maxReceiveMessageBytes.
     var maxConnectionBufferedRequestBytes: Int?
+    // MARK: Response compression (requests in gzip or deflate are always accepted)
+    /// `gzip`, `deflate` or `off`: what responses are compressed with when the client accepts it.
+    var responseCompression: String = "gzip"
+    /// Smallest response message compressed, in bytes.
+    var responseCompressionThresholdBytes: Int = ServerConfiguration().responseCompressionThresholdBytes
     // MARK: Bulk import (UpsertStream)
     /// Threads that link the points of one large UpsertStream message at once (0 = one per
     /// core; 1 = one point at a time, so replay rebuilds exactly the live graph).
@@ -159,6 +164,9 @@ struct ServerSettings: Codable, Equatable {
             ?? defaults.streamStallTimeoutSeconds
         maxConnectionBufferedRequestBytes = try container.decodeIfPresent(Int.self, forKey: .maxConnectionBufferedRequestBytes)
         importThreads = try container.decodeIfPresent(Int.self, forKey: .importThreads) ?? defaults.importThreads
+        responseCompression = try container.decodeIfPresent(String.self, forKey: .responseCompression) ?? defaults.responseCompression
+        responseCompressionThresholdBytes = try container.decodeIfPresent(Int.self, forKey: .responseCompressionThresholdBytes)
+            ?? defaults.responseCompressionThresholdBytes
         nodeId = try container.decodeIfPresent(UInt64.self, forKey: .nodeId)
         cluster = try container.decodeIfPresent(String.self, forKey: .cluster)
         peerRoutes = try container.decodeIfPresent(String.self, forKey: .peerRoutes)
@@ -183,6 +191,7 @@ struct ServerSettings: Codable, Equatable {
         case maxConnections, handshakeTimeoutSeconds, idleTimeoutSeconds, streamStallTimeoutSeconds
         case maxConnectionBufferedRequestBytes
         case importThreads
+        case responseCompression, responseCompressionThresholdBytes
         case nodeId, cluster, peerRoutes, join, advertiseAddress, raftSnapshotEntries, clusterCA
     }
 
@@ -399,7 +408,24 @@ struct ServerSettings: Codable, Equatable {
                                                 maxReceiveMessageBytes: maxReceiveMessageBytes,
                                                 maxSendMessageBytes: maxSendMessageBytes)
         try applyConnectionHygiene(to: &configuration)
+        try applyCompression(to: &configuration)
         return configuration
+    }
+
+    /// Checks the response compression settings and puts them into `configuration`.
+    private func applyCompression(to configuration: inout ServerConfiguration) throws {
+        switch responseCompression.lowercased() {
+        case "off": configuration.responseCompression = nil
+        case let name:
+            guard let algorithm = CompressionAlgorithm(encoding: name) else {
+                throw Invalid(description: "--response-compression must be gzip, deflate or off; got '\(responseCompression)'")
+            }
+            configuration.responseCompression = algorithm
+        }
+        guard responseCompressionThresholdBytes >= 0 else {
+            throw Invalid(description: "--response-compression-threshold-bytes must be 0 or more; got \(responseCompressionThresholdBytes)")
+        }
+        configuration.responseCompressionThresholdBytes = responseCompressionThresholdBytes
     }
 
     /// Checks the connection limits and timeouts and puts them into `configuration`.

@@ -4,7 +4,7 @@ import Synchronization
 /// Where a call's responses and result go.
 enum ClientSink {
     /// A `ClientCall`: messages through a stream as they come, headers and result through promises.
-    case streaming(responses: AsyncThrowingStream<[UInt8], any Error>.Continuation,
+    case streaming(responses: AsyncThrowingStream<ReceivedMessage, any Error>.Continuation,
                    headers: EventLoopPromise<Metadata>, result: EventLoopPromise<CallResult>, resultBox: CallResultBox)
     /// A unary call (`GRPCChannel.unary`): its one response is kept, and the caller resumed
     /// once, with the response and the result or with the error.
@@ -228,7 +228,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     // MARK: Calls (on the event loop, through ClientConnectionRef)
 
     func startCall(path: String, metadata: Metadata, timeout: Duration?, ref: ClientConnectionRef) throws -> ClientCall {
-        let (stream, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
+        let (stream, continuation) = AsyncThrowingStream<ReceivedMessage, any Error>.makeStream()
         let eventLoop = ref.eventLoop
         let headers = eventLoop.makePromise(of: Metadata.self), result = eventLoop.makePromise(of: CallResult.self)
         let resultBox = CallResultBox()
@@ -437,7 +437,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             switch stream.sink {
             case .streaming(let responses, _, _, _):
                 for message in messages {
-                    stream.window.delivered(messageBytes: message.count + MessageFraming.prefixBytes)
+                    stream.window.delivered(messageBytes: message.bytes.count + MessageFraming.prefixBytes)
                     responses.yield(message)
                 }
             case .unary:
@@ -451,7 +451,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
                                  trailing: Metadata())
                         return
                     }
-                    stream.unaryResponse = message
+                    stream.unaryResponse = message.bytes
                 }
                 return
             }
@@ -463,7 +463,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             case .tooLarge(let declared, let limit):
                 message = "response message of \(declared) bytes exceeds the client's limit of \(limit) bytes"
                 complete(stream, Status(code: .resourceExhausted, message: message), trailing: Metadata())
-            case .compressedWithoutEncoding, .truncated:
+            case .compressedWithoutEncoding, .unknownFlag, .truncated:
                 complete(stream, Status(code: .internal, message: "malformed response framing"), trailing: Metadata())
             }
             return

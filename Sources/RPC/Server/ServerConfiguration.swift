@@ -46,6 +46,23 @@ public struct ServerConfiguration: Sendable {
     /// stream. The call whose bytes would pass it fails with RESOURCE_EXHAUSTED.
     public var maxConnectionBufferedRequestBytes = 256 << 20
 
+    // MARK: Compression (gRPC compression spec: grpc-encoding, grpc-accept-encoding, the message flag)
+    // Requests compressed with gzip or deflate are always read; these settle what responses use.
+
+    /// Algorithm response messages are compressed with when the client's
+    /// `grpc-accept-encoding` lists it; nil never compresses under the policy (a handler can
+    /// still ask for one message, `MessageCompression.compressed`).
+    public var responseCompression: CompressionAlgorithm? = .gzip
+    /// Smallest response message the policy compresses: below it, compression saves too few
+    /// bytes to pay for its CPU time (docs/benchmarks/compression.md).
+    public var responseCompressionThresholdBytes = 1024
+
+    /// The compression of a call with these request headers.
+    func callCompression(requestEncoding: CompressionAlgorithm?, acceptEncoding: String?) -> CallCompression {
+        CallCompression(requestEncoding: requestEncoding, acceptEncoding: acceptEncoding,
+                        configured: responseCompression, thresholdBytes: responseCompressionThresholdBytes)
+    }
+
     public init(host: String = "127.0.0.1", port: Int = 50051, tls: TLSConfiguration? = nil,
                 maxReceiveMessageBytes: Int = 64 << 20, maxSendMessageBytes: Int = 64 << 20,
                 sendHighWaterMarkBytes: Int = 1 << 20, receiveHighWaterMarkBytes: Int = 4 << 20,
