@@ -23,7 +23,8 @@ struct ServerCommand: AsyncParsableCommand {
             autoSnapshotIntervalSeconds, vectorLimits, metricsListen, memoryLimit, callMemoryLimit, searchThreads, \
             writeThreads, cypherThreads, backgroundThreads, workQueueLimit, connectionQueueLimit, maxConnections, \
             handshakeTimeoutSeconds, idleTimeoutSeconds, streamStallTimeoutSeconds, maxConnectionBufferedRequestBytes, \
-            importThreads, responseCompression, responseCompressionThresholdBytes, nodeId, cluster, peerRoutes, join, advertiseAddress, raftSnapshotEntries, clusterCA), \
+            importThreads, responseCompression, responseCompressionThresholdBytes, \
+            responseCompressionMaxEntropyBitsPerByte, nodeId, cluster, peerRoutes, join, advertiseAddress, raftSnapshotEntries, clusterCA), \
             then RUVECTOR_LISTEN / \
             RUVECTOR_DATA_DIR / RUVECTOR_LOG_LEVEL, \
             then flags. SIGTERM or SIGINT drains open calls and stops.
@@ -79,6 +80,8 @@ struct ServerCommand: AsyncParsableCommand {
     var responseCompression: String?
     @Option(help: "Smallest response message compressed, in bytes (default 1024).")
     var responseCompressionThresholdBytes: Int?
+    @Option(help: "Responses whose bytes measure more bits per byte (order-0 entropy of a 4 KB sample) are sent plain: float vectors, which gzip barely shrinks at a high CPU cost (default 7.0; 8 compresses them too).")
+    var responseCompressionMaxEntropyBitsPerByte: Double?
     // Bulk import.
     @Option(help: "Threads linking the points of one large UpsertStream message at once, and long runs of a replayed log (default 0 = one per core; 1 = one at a time, exact replay).")
     var importThreads: Int?
@@ -134,6 +137,9 @@ struct ServerCommand: AsyncParsableCommand {
         if let importThreads { settings.importThreads = importThreads }
         if let responseCompression { settings.responseCompression = responseCompression }
         if let responseCompressionThresholdBytes { settings.responseCompressionThresholdBytes = responseCompressionThresholdBytes }
+        if let responseCompressionMaxEntropyBitsPerByte {
+            settings.responseCompressionMaxEntropyBitsPerByte = responseCompressionMaxEntropyBitsPerByte
+        }
         if let nodeId { settings.nodeId = nodeId }
         if let cluster { settings.cluster = cluster }
         if let peerRoutes { settings.peerRoutes = peerRoutes }

@@ -83,6 +83,9 @@ struct ServerSettings: Codable, Equatable {
     var responseCompression: String = "gzip"
     /// Smallest response message compressed, in bytes.
     var responseCompressionThresholdBytes: Int = ServerConfiguration().responseCompressionThresholdBytes
+    /// Responses whose sampled bytes measure more bits per byte are sent plain (mostly float
+    /// vectors); 8 compresses them too.
+    var responseCompressionMaxEntropyBitsPerByte: Double = ServerConfiguration().responseCompressionMaxEntropyBitsPerByte
     // MARK: Bulk import (UpsertStream)
     /// Threads that link the points of one large UpsertStream message at once (0 = one per
     /// core; 1 = one point at a time, so replay rebuilds exactly the live graph).
@@ -167,6 +170,8 @@ struct ServerSettings: Codable, Equatable {
         responseCompression = try container.decodeIfPresent(String.self, forKey: .responseCompression) ?? defaults.responseCompression
         responseCompressionThresholdBytes = try container.decodeIfPresent(Int.self, forKey: .responseCompressionThresholdBytes)
             ?? defaults.responseCompressionThresholdBytes
+        responseCompressionMaxEntropyBitsPerByte = try container.decodeIfPresent(
+            Double.self, forKey: .responseCompressionMaxEntropyBitsPerByte) ?? defaults.responseCompressionMaxEntropyBitsPerByte
         nodeId = try container.decodeIfPresent(UInt64.self, forKey: .nodeId)
         cluster = try container.decodeIfPresent(String.self, forKey: .cluster)
         peerRoutes = try container.decodeIfPresent(String.self, forKey: .peerRoutes)
@@ -191,7 +196,7 @@ struct ServerSettings: Codable, Equatable {
         case maxConnections, handshakeTimeoutSeconds, idleTimeoutSeconds, streamStallTimeoutSeconds
         case maxConnectionBufferedRequestBytes
         case importThreads
-        case responseCompression, responseCompressionThresholdBytes
+        case responseCompression, responseCompressionThresholdBytes, responseCompressionMaxEntropyBitsPerByte
         case nodeId, cluster, peerRoutes, join, advertiseAddress, raftSnapshotEntries, clusterCA
     }
 
@@ -426,6 +431,13 @@ struct ServerSettings: Codable, Equatable {
             throw Invalid(description: "--response-compression-threshold-bytes must be 0 or more; got \(responseCompressionThresholdBytes)")
         }
         configuration.responseCompressionThresholdBytes = responseCompressionThresholdBytes
+        guard (0...8).contains(responseCompressionMaxEntropyBitsPerByte) else {
+            throw Invalid(description: """
+                --response-compression-max-entropy-bits-per-byte must be 0 to 8 (8 = compress float-heavy responses too); \
+                got \(responseCompressionMaxEntropyBitsPerByte)
+                """)
+        }
+        configuration.responseCompressionMaxEntropyBitsPerByte = responseCompressionMaxEntropyBitsPerByte
     }
 
     /// Checks the connection limits and timeouts and puts them into `configuration`.

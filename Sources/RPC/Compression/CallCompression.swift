@@ -13,23 +13,28 @@ struct CallCompression: Sendable {
     let requestedEncoding: CompressionAlgorithm?
     /// Smallest message the policy compresses.
     let thresholdBytes: Int
+    /// Messages whose sampled bytes measure more bits per byte (`ByteEntropy`) are sent plain
+    /// by the policy: mostly float vectors, which deflate barely shrinks.
+    let maxEntropyBitsPerByte: Double
 
     /// zlib's level for responses: 1, the fastest. On our responses it keeps most of level
     /// 6's saving at a third of its CPU time (docs/benchmarks/compression.md).
     static let level: Int32 = 1
 
     /// A call that neither receives nor sends compressed messages.
-    static let identity = CallCompression(requestEncoding: nil, acceptEncoding: nil, configured: nil, thresholdBytes: .max)
+    static let identity = CallCompression(requestEncoding: nil, acceptEncoding: nil, configured: nil, thresholdBytes: .max,
+                                          maxEntropyBitsPerByte: 8)
 
     /// `acceptEncoding` is the client's `grpc-accept-encoding` (nil when it sent none: then
     /// no response is compressed); `configured` the server's policy algorithm.
     init(requestEncoding: CompressionAlgorithm?, acceptEncoding: String?, configured: CompressionAlgorithm?,
-         thresholdBytes: Int) {
+         thresholdBytes: Int, maxEntropyBitsPerByte: Double) {
         let accepted = acceptEncoding.map(CompressionAlgorithm.accepted(by:)) ?? []
         self.requestEncoding = requestEncoding
         self.policyEncoding = configured.flatMap { accepted.contains($0) ? $0 : nil }
         self.requestedEncoding = policyEncoding ?? [CompressionAlgorithm.gzip, .deflate].first { accepted.contains($0) }
         self.thresholdBytes = thresholdBytes
+        self.maxEntropyBitsPerByte = maxEntropyBitsPerByte
     }
 
     /// The `grpc-encoding` announced in the response headers, which leave with the first
@@ -39,7 +44,8 @@ struct CallCompression: Sendable {
     }
 
     /// `message` as it goes on the wire on a call that announced `announced`: compressed when
-    /// asked (`.compressed`) or when the policy applies and compression pays.
+    /// asked (`.compressed`) or when the policy applies: at least the threshold, not mostly
+    /// high-entropy bytes, and smaller once compressed.
     func outbound(_ message: [UInt8], _ compression: MessageCompression,
                   announced: CompressionAlgorithm?) -> OutboundMessage {
         guard let announced else { return OutboundMessage(message) }
@@ -51,7 +57,10 @@ struct CallCompression: Sendable {
             return OutboundMessage(Zlib.compress(message, algorithm: announced, level: Self.level),
                                    compressed: true, uncompressedBytes: message.count)
         case .automatic:
-            guard policyEncoding != nil, message.count >= thresholdBytes else { return OutboundMessage(message) }
+            guard policyEncoding != nil, message.count >= thresholdBytes,
+                  maxEntropyBitsPerByte >= 8 || ByteEntropy.bitsPerByte(message) <= maxEntropyBitsPerByte else {
+                return OutboundMessage(message)
+            }
             let compressed = Zlib.compress(message, algorithm: announced, level: Self.level)
             // A message that does not shrink goes as it is (flag 0, which the spec allows).
             guard compressed.count < message.count else { return OutboundMessage(message) }
