@@ -226,4 +226,43 @@ struct CompressionTests {
         await channel.close()
         await server.shutdown(gracePeriod: .seconds(1))
     }
+
+    @Test("a channel that compresses its requests: the server inflates them, tells the handler, and bounds them; the connection serves on",
+          arguments: CompressionAlgorithm.allCases)
+    func compressedRequests(algorithm: CompressionAlgorithm) async throws {
+        var router = RPCRouter()
+        // Answers the request's size and whether it came compressed.
+        router.register(service: "test.Compression", method: "Inspect") { requests, writer, _ in
+            let message = try await requests.singleMessage()
+            try await writer.send(Array("\(message.bytes.count) \(message.wasCompressed)".utf8))
+        }
+        var configuration = ServerConfiguration(host: "127.0.0.1", port: 0, maxReceiveMessageBytes: 256 << 10, eventLoopThreads: 1)
+        configuration.responseCompressionThresholdBytes = 0
+        let server = GRPCServer(configuration: configuration, router: router, logger: Logger(label: "test"))
+        try await server.start()
+        let channel = try await GRPCChannel.connect(host: "127.0.0.1", port: try #require(server.localPort),
+                                                    requestCompression: algorithm)
+        func inspect(_ request: [UInt8]) async throws -> String {
+            String(decoding: try await channel.unary("/test.Compression/Inspect", request: request).response, as: UTF8.self)
+        }
+        do {
+            #expect(try await inspect(textLike(100_000)) == "100000 true")
+            // Small or float-like messages go plain, on the same call encoding.
+            #expect(try await inspect(textLike(100)) == "100 false")
+            #expect(try await inspect(noise(10_000)) == "10000 false")
+            // 1 MiB of text compresses to a few KB, under the 256 KiB limit on the wire, and
+            // stops inflating at the limit.
+            do {
+                _ = try await inspect(textLike(1 << 20))
+                Issue.record("a request inflating past the limit was accepted")
+            } catch let error as RPCError {
+                #expect(error.code == .resourceExhausted && error.message.contains("max_receive_message_bytes"), "\(error)")
+            }
+            #expect(try await inspect(textLike(200_000)) == "200000 true")
+        } catch {
+            Issue.record("call failed: \(error)")
+        }
+        await channel.close()
+        await server.shutdown(gracePeriod: .seconds(1))
+    }
 }

@@ -65,11 +65,21 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     private var goawayLastStreamID: Int32?
     private let health: ConnectionHealth
     private let handshakeTimeout: TimeAmount
+    /// How request messages are compressed; nil sends them plain, with no `grpc-encoding`.
+    private let requestCompression: CallCompression?
     private var handshakeTimer: Scheduled<Void>?
 
+    /// `requestCompression`: the `grpc-encoding` every call announces; its request messages
+    /// are compressed by the same rules as the server's responses (at least 1 KB, not mostly
+    /// float bytes, smaller once compressed), the others sent with flag 0.
     init(maxReceiveMessageBytes: Int, scheme: String, authority: String, ready: EventLoopPromise<Void>,
-         health: ConnectionHealth, handshakeTimeout: TimeAmount = .seconds(10)) {
+         health: ConnectionHealth, handshakeTimeout: TimeAmount = .seconds(10), requestCompression: CompressionAlgorithm? = nil) {
         self.maxReceiveMessageBytes = maxReceiveMessageBytes
+        self.requestCompression = requestCompression.map {
+            CallCompression(requestEncoding: nil, acceptEncoding: $0.rawValue, configured: $0,
+                            thresholdBytes: ServerConfiguration().responseCompressionThresholdBytes,
+                            maxEntropyBitsPerByte: ServerConfiguration().responseCompressionMaxEntropyBitsPerByte)
+        }
         self.scheme = scheme
         self.authority = authority
         self.ready = ready
@@ -80,7 +90,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             HTTP2Header(name: ":authority", value: authority),
             HTTP2Header(name: "content-type", value: "application/grpc"), HTTP2Header(name: "te", value: "trailers"),
             HTTP2Header(name: "user-agent", value: "ruvector-swift/0.1"),
-        ]
+        ] + (requestCompression.map { [HTTP2Header(name: "grpc-encoding", value: $0.rawValue)] } ?? [])
     }
 
     // MARK: Channel events
@@ -254,7 +264,8 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             continuation.resume(throwing: error)
             return
         }
-        stream.outbound.appendFinal(message)
+        let outbound = compressed(message)
+        stream.outbound.appendFinal(outbound.bytes, compressed: outbound.compressed)
         stream.sendClosed = true
         if cancellation.started(stream.streamID, ref: ref) {
             cancel(streamID: stream.streamID)
@@ -302,8 +313,15 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             continuation.resume(throwing: RPCError(.failedPrecondition, "send after closeSend"))
             return
         }
-        stream.outbound.append(message, continuation: continuation)
+        let outbound = compressed(message)
+        stream.outbound.append(outbound.bytes, compressed: outbound.compressed, continuation: continuation)
         resume(stream)
+    }
+
+    /// A request message as the channel's compression sends it.
+    private func compressed(_ message: [UInt8]) -> OutboundMessage {
+        guard let requestCompression else { return OutboundMessage(message) }
+        return requestCompression.outbound(message, .automatic, announced: requestCompression.policyEncoding)
     }
 
     func closeSend(streamID: Int32) {
