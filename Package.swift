@@ -31,12 +31,15 @@ let package = Package(
                        providers: [.apt(["libprotobuf-c-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl",
                        providers: [.apt(["libssl-dev"])]),
+        // gzip and deflate message compression (imported by Sources/RPC/Compression only).
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
 
         // MARK: RPC: gRPC over HTTP/2 (nghttp2) and TLS (OpenSSL) on SwiftNIO
         .target(
             name: "RPC",
             dependencies: [
-                "CNghttp2", "COpenSSL",
+                "CNghttp2", "COpenSSL", "CZlib",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

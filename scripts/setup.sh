@@ -18,7 +18,7 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 PACKAGES=(
     pkg-config libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotobuf-dev
-    libssl-dev openssl grpc-proto ruby-grpc nghttp2-client nghttp2-proxy python3 python3-venv python3-pip
+    libssl-dev openssl zlib1g-dev grpc-proto ruby-grpc nghttp2-client nghttp2-proxy python3 python3-venv python3-pip
     # Tests/e2e/polyglot: Go (grpc-go, GOPATH mode, offline) and C++ (grpc++) clients from our protos.
     golang-go golang-google-grpc-dev golang-google-protobuf-dev protoc-gen-go-grpc
     g++ libgrpc++-dev protobuf-compiler-grpc

@@ -26,7 +26,8 @@ struct ServerCommand: AsyncParsableCommand {
             handshakeTimeoutSeconds, idleTimeoutSeconds, streamStallTimeoutSeconds, maxConnectionBufferedRequestBytes, \
             keepaliveTimeSeconds, keepaliveTimeoutSeconds, keepaliveMinPingIntervalSeconds, keepalivePermitWithoutCalls, \
             maxConnectionAgeSeconds, maxConnectionAgeGraceSeconds, maxConcurrentStreams, maxHeaderListBytes, \
-            importThreads, nodeId, cluster, peerRoutes, join, advertiseAddress, raftSnapshotEntries, clusterCA, \
+            importThreads, responseCompression, responseCompressionThresholdBytes, \
+            responseCompressionMaxEntropyBitsPerByte, nodeId, cluster, peerRoutes, join, advertiseAddress, raftSnapshotEntries, clusterCA, \
             apiKey, apiKeyFile, readOnlyApiKey, readOnlyApiKeyFile, jwtSecretFile, jwtPublicKeyFile, clusterKeyFile, \
             certificateRoles, publicReflection), \
             then RUVECTOR_LISTEN / \
@@ -98,6 +99,13 @@ struct ServerCommand: AsyncParsableCommand {
     var maxConcurrentStreams: Int?
     @Option(help: "Largest request header block (metadata), in bytes (default 16384).")
     var maxHeaderListBytes: Int?
+    // Response compression.
+    @Option(help: "Compress responses for clients that accept it: gzip, deflate or off (default gzip). Compressed requests are always read.")
+    var responseCompression: String?
+    @Option(help: "Smallest response message compressed, in bytes (default 1024).")
+    var responseCompressionThresholdBytes: Int?
+    @Option(help: "Responses whose bytes measure more bits per byte (order-0 entropy of a 4 KB sample) are sent plain: float vectors, which gzip barely shrinks at a high CPU cost (default 7.0; 8 compresses them too).")
+    var responseCompressionMaxEntropyBitsPerByte: Double?
     // Bulk import.
     @Option(help: "Threads linking the points of one large UpsertStream message at once, and long runs of a replayed log (default 0 = one per core; 1 = one at a time, exact replay).")
     var importThreads: Int?
@@ -168,6 +176,11 @@ struct ServerCommand: AsyncParsableCommand {
         if let maxConnectionBufferedRequestBytes { settings.maxConnectionBufferedRequestBytes = maxConnectionBufferedRequestBytes }
         applyKeepalive(to: &settings)
         if let importThreads { settings.importThreads = importThreads }
+        if let responseCompression { settings.responseCompression = responseCompression }
+        if let responseCompressionThresholdBytes { settings.responseCompressionThresholdBytes = responseCompressionThresholdBytes }
+        if let responseCompressionMaxEntropyBitsPerByte {
+            settings.responseCompressionMaxEntropyBitsPerByte = responseCompressionMaxEntropyBitsPerByte
+        }
         if let nodeId { settings.nodeId = nodeId }
         if let cluster { settings.cluster = cluster }
         if let peerRoutes { settings.peerRoutes = peerRoutes }

@@ -96,6 +96,14 @@ struct ServerSettings: Codable, Equatable {
     var maxConcurrentStreams: Int = 1024
     /// Largest request header block (metadata) in bytes, as HTTP/2 counts it (SETTINGS_MAX_HEADER_LIST_SIZE).
     var maxHeaderListBytes: Int = 16 << 10
+    // MARK: Response compression (requests in gzip or deflate are always accepted)
+    /// `gzip`, `deflate` or `off`: what responses are compressed with when the client accepts it.
+    var responseCompression: String = "gzip"
+    /// Smallest response message compressed, in bytes.
+    var responseCompressionThresholdBytes: Int = ServerConfiguration().responseCompressionThresholdBytes
+    /// Responses whose sampled bytes measure more bits per byte are sent plain (mostly float
+    /// vectors); 8 compresses them too.
+    var responseCompressionMaxEntropyBitsPerByte: Double = ServerConfiguration().responseCompressionMaxEntropyBitsPerByte
     // MARK: Bulk import (UpsertStream)
     /// Threads that link the points of one large UpsertStream message at once (0 = one per
     /// core; 1 = one point at a time, so replay rebuilds exactly the live graph).
@@ -201,6 +209,11 @@ struct ServerSettings: Codable, Equatable {
         maxConnectionBufferedRequestBytes = try container.decodeIfPresent(Int.self, forKey: .maxConnectionBufferedRequestBytes)
         try decodeKeepalive(from: container, defaults: defaults)
         importThreads = try container.decodeIfPresent(Int.self, forKey: .importThreads) ?? defaults.importThreads
+        responseCompression = try container.decodeIfPresent(String.self, forKey: .responseCompression) ?? defaults.responseCompression
+        responseCompressionThresholdBytes = try container.decodeIfPresent(Int.self, forKey: .responseCompressionThresholdBytes)
+            ?? defaults.responseCompressionThresholdBytes
+        responseCompressionMaxEntropyBitsPerByte = try container.decodeIfPresent(
+            Double.self, forKey: .responseCompressionMaxEntropyBitsPerByte) ?? defaults.responseCompressionMaxEntropyBitsPerByte
         nodeId = try container.decodeIfPresent(UInt64.self, forKey: .nodeId)
         cluster = try container.decodeIfPresent(String.self, forKey: .cluster)
         peerRoutes = try container.decodeIfPresent(String.self, forKey: .peerRoutes)
@@ -236,6 +249,7 @@ struct ServerSettings: Codable, Equatable {
         case keepaliveTimeSeconds, keepaliveTimeoutSeconds, keepaliveMinPingIntervalSeconds, keepalivePermitWithoutCalls
         case maxConnectionAgeSeconds, maxConnectionAgeGraceSeconds, maxConcurrentStreams, maxHeaderListBytes
         case importThreads
+        case responseCompression, responseCompressionThresholdBytes, responseCompressionMaxEntropyBitsPerByte
         case nodeId, cluster, peerRoutes, join, advertiseAddress, raftSnapshotEntries, clusterCA
         case apiKey, apiKeyFile, readOnlyApiKey, readOnlyApiKeyFile, jwtSecretFile, jwtPublicKeyFile, clusterKeyFile
         case certificateRoles, publicReflection
@@ -460,7 +474,31 @@ struct ServerSettings: Codable, Equatable {
                                                 maxReceiveMessageBytes: maxReceiveMessageBytes,
                                                 maxSendMessageBytes: maxSendMessageBytes)
         try applyConnectionHygiene(to: &configuration)
+        try applyCompression(to: &configuration)
         return configuration
+    }
+
+    /// Checks the response compression settings and puts them into `configuration`.
+    private func applyCompression(to configuration: inout ServerConfiguration) throws {
+        switch responseCompression.lowercased() {
+        case "off": configuration.responseCompression = nil
+        case let name:
+            guard let algorithm = CompressionAlgorithm(encoding: name) else {
+                throw Invalid(description: "--response-compression must be gzip, deflate or off; got '\(responseCompression)'")
+            }
+            configuration.responseCompression = algorithm
+        }
+        guard responseCompressionThresholdBytes >= 0 else {
+            throw Invalid(description: "--response-compression-threshold-bytes must be 0 or more; got \(responseCompressionThresholdBytes)")
+        }
+        configuration.responseCompressionThresholdBytes = responseCompressionThresholdBytes
+        guard (0...8).contains(responseCompressionMaxEntropyBitsPerByte) else {
+            throw Invalid(description: """
+                --response-compression-max-entropy-bits-per-byte must be 0 to 8 (8 = compress float-heavy responses too); \
+                got \(responseCompressionMaxEntropyBitsPerByte)
+                """)
+        }
+        configuration.responseCompressionMaxEntropyBitsPerByte = responseCompressionMaxEntropyBitsPerByte
     }
 
     /// Checks the connection limits and timeouts and puts them into `configuration`.

@@ -66,7 +66,7 @@ struct CoreEncodingTests {
         var messages: [[UInt8]] = []
         // Feed one byte at a time: every split point must work.
         for byte in stream {
-            messages += try [byte].withUnsafeBytes { try deframer.append($0) }
+            messages += try [byte].withUnsafeBytes { try deframer.append($0) }.map(\.bytes)
         }
         #expect(messages == [[1, 2, 3], [], Array(repeating: 9, count: 10)])
         try deframer.finish()
@@ -114,7 +114,7 @@ struct CoreEncodingTests {
             while offset < stream.count {
                 let size = Int.random(in: 1...64, using: &rng)
                 let chunk = Array(stream[offset..<min(offset + size, stream.count)])
-                received += try chunk.withUnsafeBytes { try deframer.append($0) }
+                received += try chunk.withUnsafeBytes { try deframer.append($0) }.map(\.bytes)
                 offset += size
             }
             #expect(received == messages, "seed \(seed) round \(round)")

@@ -170,3 +170,23 @@ ALL_CASES = [
     status_code_and_message, special_status_message, custom_metadata, unimplemented_method,
     unimplemented_service,
 ]
+
+
+def client_compressed_unary(channel):
+    """grpcio's form of the case: compression chosen per call (grpcio cannot set the flag per
+    message, so client_compressed_streaming is the Ruby client's alone)."""
+    stub = test_pb2_grpc.TestServiceStub(channel)
+
+    def request(expect):
+        return messages_pb2.SimpleRequest(response_size=314159, payload=_payload(271828),
+                                          expect_compressed=messages_pb2.BoolValue(value=expect))
+    # The probe: an uncompressed request that says it is compressed.
+    _expect_code(lambda: stub.UnaryCall(request(True), compression=grpc.Compression.NoCompression),
+                 grpc.StatusCode.INVALID_ARGUMENT)
+    for algorithm in (grpc.Compression.Gzip, grpc.Compression.Deflate):
+        assert len(stub.UnaryCall(request(True), compression=algorithm).payload.body) == 314159
+    assert len(stub.UnaryCall(request(False), compression=grpc.Compression.NoCompression).payload.body) == 314159
+
+
+# Not in ALL_CASES: our Swift interop client does not compress.
+COMPRESSION_CASES = [client_compressed_unary]

@@ -4,7 +4,7 @@ import Synchronization
 /// Where a call's responses and result go.
 enum ClientSink {
     /// A `ClientCall`: messages through a stream as they come, headers and result through promises.
-    case streaming(responses: AsyncThrowingStream<[UInt8], any Error>.Continuation,
+    case streaming(responses: AsyncThrowingStream<ReceivedMessage, any Error>.Continuation,
                    headers: EventLoopPromise<Metadata>, result: EventLoopPromise<CallResult>, resultBox: CallResultBox)
     /// A unary call (`GRPCChannel.unary`): its one response is kept, and the caller resumed
     /// once, with the response and the result or with the error.
@@ -68,11 +68,21 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     private var goawayLastStreamID: Int32?
     private let health: ConnectionHealth
     private let handshakeTimeout: TimeAmount
+    /// How request messages are compressed; nil sends them plain, with no `grpc-encoding`.
+    private let requestCompression: CallCompression?
     private var handshakeTimer: Scheduled<Void>?
 
+    /// `requestCompression`: the `grpc-encoding` every call announces; its request messages
+    /// are compressed by the same rules as the server's responses (at least 1 KB, not mostly
+    /// float bytes, smaller once compressed), the others sent with flag 0.
     init(maxReceiveMessageBytes: Int, scheme: String, authority: String, ready: EventLoopPromise<Void>,
-         health: ConnectionHealth, handshakeTimeout: TimeAmount = .seconds(10)) {
+         health: ConnectionHealth, handshakeTimeout: TimeAmount = .seconds(10), requestCompression: CompressionAlgorithm? = nil) {
         self.maxReceiveMessageBytes = maxReceiveMessageBytes
+        self.requestCompression = requestCompression.map {
+            CallCompression(requestEncoding: nil, acceptEncoding: $0.rawValue, configured: $0,
+                            thresholdBytes: ServerConfiguration().responseCompressionThresholdBytes,
+                            maxEntropyBitsPerByte: ServerConfiguration().responseCompressionMaxEntropyBitsPerByte)
+        }
         self.scheme = scheme
         self.authority = authority
         self.ready = ready
@@ -83,7 +93,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             HTTP2Header(name: ":authority", value: authority),
             HTTP2Header(name: "content-type", value: "application/grpc"), HTTP2Header(name: "te", value: "trailers"),
             HTTP2Header(name: "user-agent", value: "ruvector-swift/0.1"),
-        ]
+        ] + (requestCompression.map { [HTTP2Header(name: "grpc-encoding", value: $0.rawValue)] } ?? [])
     }
 
     // MARK: Channel events
@@ -231,7 +241,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     // MARK: Calls (on the event loop, through ClientConnectionRef)
 
     func startCall(path: String, metadata: Metadata, timeout: Duration?, ref: ClientConnectionRef) throws -> ClientCall {
-        let (stream, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
+        let (stream, continuation) = AsyncThrowingStream<ReceivedMessage, any Error>.makeStream()
         let eventLoop = ref.eventLoop
         let headers = eventLoop.makePromise(of: Metadata.self), result = eventLoop.makePromise(of: CallResult.self)
         let resultBox = CallResultBox()
@@ -267,7 +277,8 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             continuation.resume(throwing: error)
             return
         }
-        stream.outbound.appendFinal(message)
+        let outbound = compressed(message)
+        stream.outbound.appendFinal(outbound.bytes, compressed: outbound.compressed)
         stream.sendClosed = true
         if cancellation.started(stream.streamID, ref: ref) {
             cancel(streamID: stream.streamID)
@@ -315,8 +326,15 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             continuation.resume(throwing: RPCError(.failedPrecondition, "send after closeSend"))
             return
         }
-        stream.outbound.append(message, continuation: continuation)
+        let outbound = compressed(message)
+        stream.outbound.append(outbound.bytes, compressed: outbound.compressed, continuation: continuation)
         resume(stream)
+    }
+
+    /// A request message as the channel's compression sends it.
+    private func compressed(_ message: [UInt8]) -> OutboundMessage {
+        guard let requestCompression else { return OutboundMessage(message) }
+        return requestCompression.outbound(message, .automatic, announced: requestCompression.policyEncoding)
     }
 
     func closeSend(streamID: Int32) {
@@ -452,7 +470,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             switch stream.sink {
             case .streaming(let responses, _, _, _):
                 for message in messages {
-                    stream.window.delivered(messageBytes: message.count + MessageFraming.prefixBytes)
+                    stream.window.delivered(messageBytes: message.bytes.count + MessageFraming.prefixBytes)
                     responses.yield(message)
                 }
             case .unary:
@@ -466,7 +484,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
                                  trailing: Metadata())
                         return
                     }
-                    stream.unaryResponse = message
+                    stream.unaryResponse = message.bytes
                 }
                 return
             }
@@ -478,7 +496,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             case .tooLarge(let declared, let limit):
                 message = "response message of \(declared) bytes exceeds the client's limit of \(limit) bytes"
                 complete(stream, Status(code: .resourceExhausted, message: message), trailing: Metadata())
-            case .compressedWithoutEncoding, .truncated:
+            case .compressedWithoutEncoding, .unknownFlag, .truncated:
                 complete(stream, Status(code: .internal, message: "malformed response framing"), trailing: Metadata())
             }
             return

@@ -31,6 +31,7 @@ public final class GRPCChannel: Sendable {
         let maxReceiveMessageBytes: Int
         /// Sent first on every call (credentials).
         let callMetadata: Metadata
+        let requestCompression: CompressionAlgorithm?
     }
 
     private struct Connection: Sendable {
@@ -59,9 +60,13 @@ public final class GRPCChannel: Sendable {
     /// `RPCError` (UNAVAILABLE) whose `cause` is a `ConnectionFailure` when the reason is
     /// known: TLS on one side only, an untrusted or mismatched certificate, a refusal...
     /// `metadata` is sent with every call, before the call's own (credentials such as
-    /// `authorization: Bearer <api key>`).
+    /// `authorization: Bearer <api key>`). With `requestCompression`, every call announces that
+    /// `grpc-encoding` and its request messages of 1 KB or more are compressed when that shrinks
+    /// them (float-heavy ones are sent plain); responses always come uncompressed (the channel
+    /// accepts no encoding).
     public static func connect(host: String, port: Int, tls: TLSConfiguration? = nil,
-                               maxReceiveMessageBytes: Int = 64 << 20, metadata: Metadata = Metadata()) async throws -> GRPCChannel {
+                               maxReceiveMessageBytes: Int = 64 << 20, metadata: Metadata = Metadata(),
+                               requestCompression: CompressionAlgorithm? = nil) async throws -> GRPCChannel {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         do {
             var tlsSettings = tls
@@ -70,7 +75,7 @@ public final class GRPCChannel: Sendable {
                 try OpenSSLContext(settings, role: .client)
             }
             let target = Target(host: host, port: port, tlsContext: tlsContext, maxReceiveMessageBytes: maxReceiveMessageBytes,
-                                callMetadata: metadata)
+                                callMetadata: metadata, requestCompression: requestCompression)
             let connection = try await open(target, on: group)
             return GRPCChannel(group: group, target: target, connection: connection)
         } catch {
@@ -82,7 +87,7 @@ public final class GRPCChannel: Sendable {
     /// Opens one HTTP/2 connection and waits until it is usable.
     private static func open(_ target: Target, on group: MultiThreadedEventLoopGroup) async throws -> Connection {
         let (host, port, tlsContext) = (target.host, target.port, target.tlsContext)
-        let maxReceiveMessageBytes = target.maxReceiveMessageBytes
+        let maxReceiveMessageBytes = target.maxReceiveMessageBytes, requestCompression = target.requestCompression
         let authority = "\(host):\(port)"
         let ready = group.next().makePromise(of: Void.self)
         let refPromise = group.next().makePromise(of: ClientConnectionRef.self)
@@ -98,7 +103,8 @@ public final class GRPCChannel: Sendable {
                     }
                     let handler = ClientConnectionHandler(
                         maxReceiveMessageBytes: maxReceiveMessageBytes,
-                        scheme: tlsContext == nil ? "http" : "https", authority: authority, ready: ready, health: health)
+                        scheme: tlsContext == nil ? "http" : "https", authority: authority, ready: ready, health: health,
+                        requestCompression: requestCompression)
                     try channel.pipeline.syncOperations.addHandler(handler)
                     refPromise.succeed(ClientConnectionRef(eventLoop: channel.eventLoop,
                                                            handler: NIOLoopBound(handler, eventLoop: channel.eventLoop)))

@@ -16,10 +16,10 @@ struct OutboundQueue {
 
     var isEmpty: Bool { messages.isEmpty }
 
-    /// Queues a message; the continuation resumes now, or once the queue has drained
-    /// below half the high-water mark.
-    mutating func append(_ message: [UInt8], continuation: CheckedContinuation<Void, any Error>) {
-        let framed = MessageFraming.frame(message)
+    /// Queues a message (`compressed`: its bytes are compressed, the flag is set); the
+    /// continuation resumes now, or once the queue has drained below half the high-water mark.
+    mutating func append(_ message: [UInt8], compressed: Bool = false, continuation: CheckedContinuation<Void, any Error>) {
+        let framed = MessageFraming.frame(message, compressed: compressed)
         messages.append(framed)
         queuedBytes += framed.count
         if queuedBytes > highWaterMarkBytes {
@@ -30,8 +30,8 @@ struct OutboundQueue {
     }
 
     /// Queues a message nobody waits on (the last one of a call, sent with its status).
-    mutating func appendFinal(_ message: [UInt8]) {
-        let framed = MessageFraming.frame(message)
+    mutating func appendFinal(_ message: [UInt8], compressed: Bool = false) {
+        let framed = MessageFraming.frame(message, compressed: compressed)
         messages.append(framed)
         queuedBytes += framed.count
     }

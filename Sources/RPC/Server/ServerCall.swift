@@ -6,7 +6,7 @@ final class ServerCall {
     let streamID: Int32
     var deframer: MessageDeframer
     /// Feeds request messages to the handler; nil once the request side is over.
-    var requests: AsyncThrowingStream<[UInt8], any Error>.Continuation?
+    var requests: AsyncThrowingStream<ReceivedMessage, any Error>.Continuation?
     var task: Task<Void, Never>?
     /// An inline unary call waiting for the end of its request (no task, no request stream).
     var inline: PendingInlineCall?
@@ -28,6 +28,8 @@ final class ServerCall {
 
     /// Window updates follow what the handler reads.
     var window: ReceiveWindow
+    /// How the call's requests are inflated and its responses compressed.
+    var compression = CallCompression.identity
 
     /// Request body bytes received, for the stall checks (`ConnectionTimeouts`).
     var receivedBytes: UInt64 = 0
@@ -49,6 +51,48 @@ final class ServerCall {
         self.deframer = MessageDeframer(maxMessageBytes: maxMessageBytes)
         self.outbound = OutboundQueue(highWaterMarkBytes: sendHighWaterMarkBytes)
         self.window = ReceiveWindow(highWaterMarkBytes: receiveHighWaterMarkBytes)
+    }
+
+    /// Sets the call's compression from its headers; a call with a `grpc-encoding` accepts
+    /// compressed request messages.
+    func negotiate(_ compression: CallCompression) {
+        self.compression = compression
+        if compression.requestEncoding != nil {
+            deframer = MessageDeframer(maxMessageBytes: deframer.maxMessageBytes, acceptsCompressed: true)
+        }
+    }
+
+    /// Inflates the compressed messages among `messages`, in place. Each may grow to the
+    /// smaller of `maxMessageBytes` and what is left of `roomBytes` (the connection's budget
+    /// of buffered request bytes) after the messages before it, and stops there. Returns the
+    /// status to fail the call with when a message cannot be inflated.
+    func inflate(_ messages: inout [ReceivedMessage], maxMessageBytes: Int, roomBytes: Int) -> Status? {
+        var room = roomBytes
+        for index in messages.indices {
+            if messages[index].wasCompressed {
+                let limit = min(maxMessageBytes, max(room, 0))
+                do {
+                    messages[index].bytes = try compression.inflate(messages[index].bytes, limitBytes: limit)
+                } catch {
+                    switch error {
+                    case .tooLarge where limit < maxMessageBytes:
+                        return Status(code: .resourceExhausted, message: """
+                            a compressed request message inflates past the \(roomBytes) bytes this connection may still \
+                            hold (max_connection_buffered_request_bytes); send fewer large messages at a time
+                            """)
+                    case .tooLarge:
+                        return Status(code: .resourceExhausted, message: """
+                            compressed request message inflates to more than the server's limit of \(maxMessageBytes) \
+                            bytes (max_receive_message_bytes)
+                            """)
+                    case .corrupt(let reason):
+                        return Status(code: .internal, message: reason)
+                    }
+                }
+            }
+            room -= messages[index].bytes.count + MessageFraming.prefixBytes
+        }
+        return nil
     }
 }
 

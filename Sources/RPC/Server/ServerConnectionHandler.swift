@@ -259,7 +259,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
                 """))
             return
         }
-        let messages: [[UInt8]]
+        var messages: [ReceivedMessage]
         do {
             messages = try call.deframer.append(bytes)
         } catch {
@@ -271,23 +271,32 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             case .compressedWithoutEncoding:
                 fail(call, Status(code: .internal, message:
                     "compressed message received but the call negotiated no grpc-encoding"))
+            case .unknownFlag(let flag):
+                fail(call, Status(code: .internal, message: "message flag \(flag) is neither 0 (plain) nor 1 (compressed)"))
             case .truncated:
                 fail(call, Status(code: .internal, message: "request stream ended inside a message"))
             }
+            return
+        }
+        // Inflated bytes count against the connection's budget like received ones.
+        let room = configuration.maxConnectionBufferedRequestBytes - (bufferedRequestBytes - call.bufferedRequestBytes + call.heldRequestBytes)
+        if let status = call.inflate(&messages, maxMessageBytes: configuration.maxReceiveMessageBytes, roomBytes: room) {
+            session?.consume(streamID: streamID, count: bytes.count)
+            failHoldingRequest(call, status)
             return
         }
         if call.inline != nil {
             // The one request message of an inline call is bounded by the deframer's limit and
             // read as soon as it is whole, so its bytes are given back at once.
             session?.consume(streamID: streamID, count: bytes.count)
-            call.inline?.messages += messages
+            call.inline?.messages += messages.map(\.bytes)
             if call.inline?.messages.count ?? 0 > 1 {
                 fail(call, Status(code: .internal, message: SingleRequest.several))
             }
             return
         }
         for message in messages {
-            call.window.delivered(messageBytes: message.count + MessageFraming.prefixBytes)
+            call.window.delivered(messageBytes: message.bytes.count + MessageFraming.prefixBytes)
             call.requests?.yield(message)
         }
         session?.consume(streamID: streamID, count: call.window.received(bytes.count))
@@ -341,13 +350,14 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     // MARK: Calls
 
     private func start(_ call: ServerCall, headers: [HTTP2Header]) {
-        var method = "", path = "", contentType = "", encoding = "identity", timeout: String?
+        var method = "", path = "", contentType = "", encoding = "identity", timeout: String?, acceptEncoding: String?
         for header in headers {
             switch header.name {
             case ":method": method = header.value
             case ":path": path = header.value
             case "content-type": contentType = header.value
             case "grpc-encoding": encoding = header.value
+            case "grpc-accept-encoding": acceptEncoding = header.value
             case "grpc-timeout": timeout = header.value
             default: break
             }
@@ -363,11 +373,13 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
                 message: "content-type must be application/grpc; received '\(contentType)'"))
             return
         }
-        guard encoding == "identity" else {
-            respondWithoutCall(call, httpStatus: "200", status: Status(code: .unimplemented,
-                message: "grpc-encoding '\(encoding)' is not supported; send identity (uncompressed) messages"))
+        let requestEncoding = CompressionAlgorithm(encoding: encoding)
+        guard requestEncoding != nil || encoding == "identity" else {
+            respondWithoutCall(call, httpStatus: "200", status: Status(code: .unimplemented, message:
+                "grpc-encoding '\(encoding)' is not supported; send \(CompressionAlgorithm.acceptEncodingHeaderValue)"))
             return
         }
+        call.negotiate(configuration.callCompression(requestEncoding: requestEncoding, acceptEncoding: acceptEncoding))
         guard let route = router.handler(forPath: path) else {
             let message = router.knowsService(ofPath: path)
                 ? "method not found: \(path)" : "service not found for path \(path)"
@@ -413,7 +425,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             call.inline = PendingInlineCall(handler: handler, context: serverContext, started: ContinuousClock.now)
         case .streaming(let handler):
             guard let ref else { return }
-            let (stream, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
+            let (stream, continuation) = AsyncThrowingStream<ReceivedMessage, any Error>.makeStream()
             call.requests = continuation
             let streamID = call.streamID
             let requests = RequestStream(base: stream) { count in ref.consumed(streamID: streamID, count: count) }
@@ -428,7 +440,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     private func launch(_ call: ServerCall, context: ServerContext, started: ContinuousClock.Instant,
                         _ body: @escaping @Sendable (ResponseWriter) async throws -> Void) {
         guard let ref else { return }
-        let writer = ResponseWriter(connection: ref, streamID: call.streamID)
+        let writer = ResponseWriter(connection: ref, streamID: call.streamID, compression: call.compression)
         let logger = self.logger
         let observer = configuration.callObserver
         call.task = Task {
@@ -464,11 +476,13 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             }
             return
         }
-        var (status, trailers, message) = (Status.ok, Metadata(), [UInt8]?.none)
+        var (status, trailers, message) = (Status.ok, Metadata(), OutboundMessage?.none)
+        let encoding = call.compression.announcedEncoding(firstMessage: .automatic)
         do {
             switch try handler(request, context) {
             case .response(let bytes):
-                message = bytes
+                // On the loop, like the handler: the threshold keeps small answers uncompressed.
+                message = call.compression.outbound(bytes, .automatic, announced: encoding)
             case .offload(let work):
                 launch(call, context: context, started: pending.started) { writer in writer.setFinalMessage(try await work()) }
                 return
@@ -479,7 +493,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         // Recorded before the status is sent, as for a launched call.
         configuration.callObserver?(context.path, status.code, ContinuousClock.now - pending.started)
         finishCall(streamID: call.streamID, status: status, initialMetadata: Metadata(), trailingMetadata: trailers,
-                   finalMessage: message)
+                   finalMessage: message, encoding: encoding)
     }
 
     /// Answers a stream that never becomes a call (bad method, unknown path...).
@@ -490,7 +504,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
                        HTTP2Header(name: "content-type", value: "application/grpc")]
         headers += statusHeaders(status, trailing: Metadata())
         if status.code == .unimplemented, status.message.hasPrefix("grpc-encoding") {
-            headers.append(HTTP2Header(name: "grpc-accept-encoding", value: "identity"))
+            headers.append(HTTP2Header(name: "grpc-accept-encoding", value: CompressionAlgorithm.acceptEncodingHeaderValue))
         }
         session?.submitResponse(streamID: call.streamID, headers: headers, hasBody: false)
         flush()
@@ -534,7 +548,9 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
 
     private static let okTrailers = [HTTP2Header(name: "grpc-status", value: "0")]
     private static let plainResponseHeaders = [HTTP2Header(name: ":status", value: "200"),
-                                               HTTP2Header(name: "content-type", value: "application/grpc")]
+                                               HTTP2Header(name: "content-type", value: "application/grpc"),
+                                               HTTP2Header(name: "grpc-accept-encoding",
+                                                           value: CompressionAlgorithm.acceptEncodingHeaderValue)]
 
     private func statusHeaders(_ status: Status, trailing: Metadata) -> [HTTP2Header] {
         if status.code == .ok, status.message.isEmpty, trailing.entries.isEmpty { return Self.okTrailers }
@@ -545,11 +561,14 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         return headers + trailing.headerFields
     }
 
-    /// Submits the response headers of a call with a body (messages, then trailers), once.
-    private func startResponse(_ call: ServerCall, initialMetadata: Metadata) {
+    /// Submits the response headers of a call with a body (messages, then trailers), once;
+    /// `encoding` is announced as the call's `grpc-encoding`.
+    private func startResponse(_ call: ServerCall, initialMetadata: Metadata, encoding: CompressionAlgorithm?) {
         guard !call.responseStarted else { return }
         call.responseStarted = true
-        session?.submitResponse(streamID: call.streamID, headers: responseHeaders(initialMetadata), hasBody: true)
+        var headers = responseHeaders(initialMetadata)
+        if let encoding { headers.append(HTTP2Header(name: "grpc-encoding", value: encoding.rawValue)) }
+        session?.submitResponse(streamID: call.streamID, headers: headers, hasBody: true)
     }
 
     private func responseHeaders(_ metadata: Metadata) -> [HTTP2Header] {
@@ -558,19 +577,19 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
 
     // MARK: Called from handler tasks (through ServerConnectionRef, on the event loop)
 
-    func enqueue(streamID: Int32, message: [UInt8], initialMetadata: Metadata?,
+    func enqueue(streamID: Int32, message: OutboundMessage, initialMetadata: Metadata?, encoding: CompressionAlgorithm?,
                  continuation: CheckedContinuation<Void, any Error>) {
         guard let call = calls[streamID], !call.finished else {
             continuation.resume(throwing: RPCError(.cancelled, "the call has already ended"))
             return
         }
-        guard message.count <= configuration.maxSendMessageBytes else {
+        guard message.uncompressedBytes <= configuration.maxSendMessageBytes else {
             continuation.resume(throwing: RPCError(.resourceExhausted,
-                "response message of \(message.count) bytes exceeds the server's send limit of \(configuration.maxSendMessageBytes) bytes"))
+                "response message of \(message.uncompressedBytes) bytes exceeds the server's send limit of \(configuration.maxSendMessageBytes) bytes"))
             return
         }
-        startResponse(call, initialMetadata: initialMetadata ?? Metadata())
-        call.outbound.append(message, continuation: continuation)
+        startResponse(call, initialMetadata: initialMetadata ?? Metadata(), encoding: encoding)
+        call.outbound.append(message.bytes, compressed: message.compressed, continuation: continuation)
         if call.dataDeferred {
             call.dataDeferred = false
             session?.resumeData(streamID: streamID)
@@ -578,17 +597,18 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         scheduleFlush()
     }
 
+    /// `encoding` is the call's `grpc-encoding` when `finalMessage` starts the response.
     func finishCall(streamID: Int32, status: Status, initialMetadata: Metadata, trailingMetadata: Metadata,
-                    finalMessage: [UInt8]? = nil) {
+                    finalMessage: OutboundMessage? = nil, encoding: CompressionAlgorithm? = nil) {
         guard let call = calls[streamID], !call.finished else { return }
         var status = status
         if let message = finalMessage {
-            if message.count <= configuration.maxSendMessageBytes {
-                startResponse(call, initialMetadata: initialMetadata)
-                call.outbound.appendFinal(message)
+            if message.uncompressedBytes <= configuration.maxSendMessageBytes {
+                startResponse(call, initialMetadata: initialMetadata, encoding: encoding)
+                call.outbound.appendFinal(message.bytes, compressed: message.compressed)
             } else {
                 status = Status(code: .resourceExhausted, message:
-                    "response message of \(message.count) bytes exceeds the server's send limit of \(configuration.maxSendMessageBytes) bytes")
+                    "response message of \(message.uncompressedBytes) bytes exceeds the server's send limit of \(configuration.maxSendMessageBytes) bytes")
             }
         }
         call.finished = true
@@ -794,11 +814,11 @@ final class ServerConnectionRef: Sendable {
         self.handler = handler
     }
 
-    func send(streamID: Int32, message: [UInt8], initialMetadata: Metadata?) async throws {
+    func send(streamID: Int32, message: OutboundMessage, initialMetadata: Metadata?, encoding: CompressionAlgorithm?) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             onLoop {
-                self.handler.value.enqueue(streamID: streamID, message: message,
-                                           initialMetadata: initialMetadata, continuation: continuation)
+                self.handler.value.enqueue(streamID: streamID, message: message, initialMetadata: initialMetadata,
+                                           encoding: encoding, continuation: continuation)
             }
         }
     }
@@ -810,10 +830,10 @@ final class ServerConnectionRef: Sendable {
     }
 
     func finish(streamID: Int32, status: Status, initialMetadata: Metadata, trailingMetadata: Metadata,
-                finalMessage: [UInt8]?) {
+                finalMessage: OutboundMessage?, encoding: CompressionAlgorithm?) {
         onLoop {
             self.handler.value.finishCall(streamID: streamID, status: status, initialMetadata: initialMetadata,
-                                          trailingMetadata: trailingMetadata, finalMessage: finalMessage)
+                                          trailingMetadata: trailingMetadata, finalMessage: finalMessage, encoding: encoding)
         }
     }
 

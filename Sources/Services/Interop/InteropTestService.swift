@@ -4,7 +4,9 @@ import Wire
 /// `grpc.testing.TestService`, served only with `--enable-interop-test-service`: the
 /// server side of the gRPC interoperability cases (grpc/doc/interop-test-descriptions.md).
 /// `UnimplementedCall` is deliberately left out: the `unimplemented_method` case expects
-/// UNIMPLEMENTED for it.
+/// UNIMPLEMENTED for it. The compression features are honoured: `expect_compressed` checks
+/// the request's message flag (CompressedRequest), `response_compressed` and
+/// `ResponseParameters.compressed` set the response's (CompressedResponse).
 struct InteropTestService: RPCService {
     static let name = "grpc.testing.TestService"
     /// Largest payload a request may ask for; bounds memory per call.
@@ -18,10 +20,14 @@ struct InteropTestService: RPCService {
             return GrpcTesting.Empty()
         }
         for method in ["UnaryCall", "CacheableUnaryCall"] {
-            router.unary(Self.name, method, GrpcTesting.SimpleRequest.self) { request, context, writer in
+            router.register(service: Self.name, method: method) { requests, writer, context in
+                let message = try await requests.singleMessage()
+                let request: GrpcTesting.SimpleRequest = try decodeRequest(message.bytes)
+                try Self.checkCompressed(message, expected: request.expectCompressed)
                 Self.echoMetadata(context, writer)
                 try Self.checkEchoStatus(request.responseStatus)
-                return GrpcTesting.SimpleResponse(payload: try Self.payload(size: request.responseSize))
+                let response = GrpcTesting.SimpleResponse(payload: try Self.payload(size: request.responseSize))
+                try await writer.send(response.encoded(), compression: Self.compression(request.responseCompressed))
             }
         }
         router.serverStreaming(Self.name, "StreamingOutputCall", GrpcTesting.StreamingOutputCallRequest.self,
@@ -29,14 +35,18 @@ struct InteropTestService: RPCService {
             Self.echoMetadata(context, writer.raw)
             try await Self.respond(to: request, writer: writer)
         }
-        router.clientStreaming(Self.name, "StreamingInputCall", GrpcTesting.StreamingInputCallRequest.self,
-                               GrpcTesting.StreamingInputCallResponse.self) { requests, context, writer in
+        router.registerClientStreaming(service: Self.name, method: "StreamingInputCall") { requests, context, writer in
             Self.echoMetadata(context, writer)
             var total = 0
-            for try await request in requests { total += request.payload?.body.count ?? 0 }
+            var messages = requests.makeAsyncIterator()
+            while let message = try await messages.nextMessage() {
+                let request: GrpcTesting.StreamingInputCallRequest = try decodeRequest(message.bytes)
+                try Self.checkCompressed(message, expected: request.expectCompressed)
+                total += request.payload?.body.count ?? 0
+            }
             var response = GrpcTesting.StreamingInputCallResponse()
             response.aggregatedPayloadSize = Int32(clamping: total)
-            return response
+            return response.encoded()
         }
         router.bidirectional(Self.name, "FullDuplexCall", GrpcTesting.StreamingOutputCallRequest.self,
                              GrpcTesting.StreamingOutputCallResponse.self) { requests, writer, context in
@@ -67,8 +77,21 @@ struct InteropTestService: RPCService {
             }
             var response = GrpcTesting.StreamingOutputCallResponse()
             response.payload = try payload(size: parameters.size)
-            try await writer.send(response)
+            try await writer.send(response, compression: compression(parameters.compressed))
         }
+    }
+
+    /// CompressedRequest: a request that says it was compressed must have come with the flag.
+    private static func checkCompressed(_ message: ReceivedMessage, expected: GrpcTesting.BoolValue?) throws {
+        guard expected?.value == true, !message.wasCompressed else { return }
+        throw RPCError(.invalidArgument, "expect_compressed is set but the request message was not compressed")
+    }
+
+    /// CompressedResponse: true compresses the response whatever its size, false sends it
+    /// plain, absent follows the server's policy.
+    private static func compression(_ asked: GrpcTesting.BoolValue?) -> MessageCompression {
+        guard let asked else { return .automatic }
+        return asked.value ? .compressed : .uncompressed
     }
 
     private static func payload(size: Int32) throws -> GrpcTesting.Payload {

@@ -104,7 +104,10 @@ func decodeRequest<Request: WireMessage>(_ bytes: [UInt8], _ context: ServerCont
 struct TypedWriter<Response: WireMessage>: Sendable {
     let raw: ResponseWriter
     init(_ raw: ResponseWriter) { self.raw = raw }
-    func send(_ response: Response) async throws { try await raw.send(response.encoded()) }
+    /// Sends one response; `compression` as in `ResponseWriter.send(_:compression:)`.
+    func send(_ response: Response, compression: MessageCompression = .automatic) async throws {
+        try await raw.send(response.encoded(), compression: compression)
+    }
     func setInitialMetadata(_ metadata: Metadata) { raw.setInitialMetadata(metadata) }
     func setTrailingMetadata(_ metadata: Metadata) { raw.setTrailingMetadata(metadata) }
 }
