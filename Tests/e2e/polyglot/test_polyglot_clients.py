@@ -267,11 +267,7 @@ def _interop(cpp_client: pathlib.Path, port: int, case: str) -> subprocess.Compl
                            "--test_case", case], capture_output=True, text=True, timeout=CLIENT_TIMEOUT_SECONDS)
 
 
-@pytest.mark.parametrize("target", [
-    "grpcio-reference",
-    pytest.param("ruvector", marks=pytest.mark.xfail(
-        strict=True, reason="response compression lands with the compression branch")),
-])
+@pytest.mark.parametrize("target", ["grpcio-reference", "ruvector"])
 @pytest.mark.parametrize("case", COMPRESSION_CASES)
 def test_cpp_server_compressed_interop(request, cpp_client, case, target):
     port = request.getfixturevalue("reference_port") if target == "grpcio-reference" else \
