@@ -2861,7 +2861,9 @@ extension RuvectorV1 {
 }
 
 extension RuvectorV1 {
-    /// Pages through points in id order (numeric ids first, then UUIDs).
+    /// Pages through points in storage order: the order they were first written (an update keeps a
+    /// point's place; a compaction after many deletes may reorder), not sorted by id. On a cluster,
+    /// shard after shard.
     public struct ScrollRequest: WireMessage {
         /// Collection.
         public var collection: Swift.String = ""

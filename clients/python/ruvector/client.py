@@ -205,8 +205,9 @@ class Client(ClientBase):
     def scroll(self, collection: str, *, filter: FilterLike | None = None, page_size: int = 100,
                with_payload: bool = True, with_vectors: bool = False, read_from: str | None = None,
                timeout: float | None = None) -> Iterator[Record]:
-        """Every (matching) point, fetched a page at a time (`timeout` bounds each page): in id
-        order on a single server, shard after shard on a cluster (read_from as in get)."""
+        """Every (matching) point, fetched a page at a time (`timeout` bounds each page): in storage
+        order (the order first written, not sorted by id) on a single server, shard after shard on
+        a cluster (read_from as in get)."""
         offset = None
         while True:
             request = calls.scroll(collection, filter, page_size, offset, with_payload, with_vectors, read_from)

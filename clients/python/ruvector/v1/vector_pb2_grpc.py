@@ -196,7 +196,7 @@ class VectorServiceServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def Scroll(self, request, context):
-        """Pages through points in id order.
+        """Pages through points in storage order (the order they were first written; not sorted by id).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -101,8 +101,8 @@ extension RuVectorClient {
         return try await unary("Count", request, as: RuvectorV1.CountResponse.self).count
     }
 
-    /// One page of points: in id order on a single server, shard after shard (each in id
-    /// order) on a cluster. Pass the returned `next` as `after` for the next page; it is nil
+    /// One page of points: in storage order (the order they were first written, not sorted by
+    /// id) on a single server, shard after shard on a cluster. Pass the returned `next` as `after` for the next page; it is nil
     /// on the last page. The cursor is opaque: use only what the server returned, with the
     /// same collection and filter. `readFrom` as in `get`.
     public func scrollPage(in collection: String, after cursor: PointID? = nil, limit: Int = 100, filter: Filter? = nil,
@@ -124,7 +124,8 @@ extension RuVectorClient {
     }
 
     /// Every point (or every one matching `filter`), fetched a page at a time as the sequence
-    /// is iterated: in id order on a single server, shard after shard on a cluster
+    /// is iterated: in storage order (first written first, not sorted by id) on a single server,
+    /// shard after shard on a cluster
     /// (`readFrom` as in `get`).
     ///
     /// ```swift

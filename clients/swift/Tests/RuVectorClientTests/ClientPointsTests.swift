@@ -108,7 +108,7 @@ import Testing
                 seen.append(point.id)
                 #expect(point.payload == points.first { $0.id == point.id }?.payload)
             }
-            #expect(seen == points.map(\.id))  // ids 1...333, in id order, each once
+            #expect(seen == points.map(\.id))  // in the order written (ids 1...333 here), each once
 
             var filtered: [PointID] = []
             for try await point in db.scroll("scroll", filter: Oracle.swiftRecent, pageSize: 10, withPayload: false) {

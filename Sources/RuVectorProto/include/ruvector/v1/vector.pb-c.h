@@ -844,7 +844,9 @@ struct  Ruvector__V1__CountResponse
 
 
 /*
- * Pages through points in id order (numeric ids first, then UUIDs).
+ * Pages through points in storage order: the order they were first written (an update keeps a
+ * point's place; a compaction after many deletes may reorder), not sorted by id. On a cluster,
+ * shard after shard.
  */
 struct  Ruvector__V1__ScrollRequest
 {
