@@ -100,7 +100,7 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Largest request header block (metadata), in bytes (default 16384).")
     var maxHeaderListBytes: Int?
     // Response compression.
-    @Option(help: "Compress responses for clients that accept it: gzip, deflate or off (default gzip). Compressed requests are always read.")
+    @Option(help: "Compress responses for clients that accept it: gzip, deflate or off (default off: on a LAN it costs more time than it saves). Compressed requests are always read.")
     var responseCompression: String?
     @Option(help: "Smallest response message compressed, in bytes (default 1024).")
     var responseCompressionThresholdBytes: Int?

@@ -98,7 +98,7 @@ struct ServerSettings: Codable, Equatable {
     var maxHeaderListBytes: Int = 16 << 10
     // MARK: Response compression (requests in gzip or deflate are always accepted)
     /// `gzip`, `deflate` or `off`: what responses are compressed with when the client accepts it.
-    var responseCompression: String = "gzip"
+    var responseCompression: String = "off"
     /// Smallest response message compressed, in bytes.
     var responseCompressionThresholdBytes: Int = ServerConfiguration().responseCompressionThresholdBytes
     /// Responses whose sampled bytes measure more bits per byte are sent plain (mostly float

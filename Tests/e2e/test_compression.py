@@ -30,8 +30,10 @@ GZIP, DEFLATE = 31, 15      # zlib wbits of each framing
 
 @pytest.fixture(scope="module")
 def compression_server(tmp_path_factory):
-    """Interop service on, default compression policy, an 8 MiB receive limit (for the bomb)."""
-    server = RunningServer(["--enable-interop-test-service", "--max-receive-message-bytes", str(RECEIVE_LIMIT)],
+    """Interop service on, responses compressed with gzip (the policy's other defaults), an
+    8 MiB receive limit (for the bomb)."""
+    server = RunningServer(["--enable-interop-test-service", "--max-receive-message-bytes", str(RECEIVE_LIMIT),
+                            "--response-compression", "gzip"],
                            tmp_path_factory.mktemp("data-compression"))
     yield server
     assert server.stop() == 0, "".join(server.stderr_lines)
@@ -132,6 +134,24 @@ def test_response_flag_and_encoding_on_the_wire(compression_server, accept, size
     if flag:
         message = zlib.decompress(message, GZIP if encoding == "gzip" else DEFLATE)
     assert len(messages_pb2.SimpleResponse.FromString(message).payload.body) == size
+
+
+def test_the_default_server_answers_grpcio_uncompressed_unless_asked(tmp_path):
+    """Off by default: a client listing gzip gets plain responses (the spec allows it), except
+    a message the handler is asked to compress (response_compressed)."""
+    server = RunningServer(["--enable-interop-test-service"], tmp_path / "data")
+    try:
+        for asked, encoding, flag in [(None, None, 0), (True, "gzip", 1)]:
+            client = RawH2(server)
+            headers, body, trailers, _ = _call(client, _headers(grpc_accept_encoding="identity,deflate,gzip"),
+                                               _frame(_unary_request(20000 if asked is None else 10, asked)))
+            client.close()
+            assert _status(headers, trailers)[0] == 0, (headers, trailers)
+            assert headers.get("grpc-encoding") == encoding
+            [(got_flag, _)] = _messages(body)
+            assert got_flag == flag
+    finally:
+        assert server.stop() == 0
 
 
 def test_search_responses_compress_payloads_but_not_vectors(compression_server):

@@ -81,7 +81,7 @@ public struct ServerConfiguration: Sendable {
     /// Algorithm response messages are compressed with when the client's
     /// `grpc-accept-encoding` lists it; nil never compresses under the policy (a handler can
     /// still ask for one message, `MessageCompression.compressed`).
-    public var responseCompression: CompressionAlgorithm? = .gzip
+    public var responseCompression: CompressionAlgorithm? = nil
     /// Smallest response message the policy compresses: below it, compression saves too few
     /// bytes to pay for its CPU time (docs/benchmarks/compression.md).
     public var responseCompressionThresholdBytes = 1024
