@@ -32,4 +32,4 @@ scripts/fuzz.sh --seconds-per-target "${RUVECTOR_CI_FUZZ_SECONDS:-25}" --seed "$
 
 echo "== end-to-end tests (Python grpcio and Ruby interop client against ruvector-server)"
 RUVECTOR_SERVER_BINARY="$(swift build --show-bin-path)/ruvector-server" \
-    .venv/bin/python -m pytest -q Tests/e2e
+    .venv/bin/python -m pytest -q --durations=15 Tests/e2e

@@ -72,7 +72,9 @@ EXPECTED = {
 LEVELS = {"read": 1, "write": 2, "admin": 3}
 
 
-def _token(claims, key=HS_SECRET, algorithm="HS256", expires_in=300):
+def _token(claims, key=HS_SECRET, algorithm="HS256", expires_in=4 * 3600):
+    """A token valid for `expires_in` seconds (long: CALLERS' tokens are made when the suite is
+    collected, and the full e2e run reaches this file many minutes later)."""
     now = int(time.time())
     return jwt.encode({"exp": now + expires_in, **claims}, key, algorithm=algorithm)
 
