@@ -1,5 +1,7 @@
 """Hostile node-to-node traffic: RaftService refuses what it cannot trust, and the node keeps
 serving. Also the single-server default's ClusterService, and a one-node cluster's basics."""
+import time
+
 import grpc
 import pytest
 
@@ -173,7 +175,14 @@ def test_hostile_shard_streams_and_calls_are_refused(one_node):
     expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: transfer(collection="docs", shard=0, chunk_bytes=1))
     expect_status(grpc.StatusCode.UNAVAILABLE, lambda: transfer(collection="docs", shard=42))
     expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: cluster.ShardStatus(cluster_pb2.ShardStatusRequest(collection="a/b"), timeout=5))
-    status = cluster.ShardStatus(cluster_pb2.ShardStatusRequest(collection="docs", checksums=True), timeout=5)
+    # The shard copies are made after the create is applied, on the node's own queue: under load
+    # the last one can still be on its way.
+    deadline = time.monotonic() + 20
+    while True:
+        status = cluster.ShardStatus(cluster_pb2.ShardStatusRequest(collection="docs", checksums=True), timeout=5)
+        if sorted(s.shard for s in status.shards) == [0, 1, 2, 3] or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert sorted(s.shard for s in status.shards) == [0, 1, 2, 3] and all(s.primary for s in status.shards)
 
     # Shard-level headers: the shard must be a number, and every point must belong to the shard named.
