@@ -7182,27 +7182,29 @@ extension RuvectorV1 {
 }
 
 extension RuvectorV1 {
-    /// Training settings; zero values mean defaults.
+    /// Training settings for one run; zero values mean the collection's settings (ConfigureModel).
     public struct TrainRequest: WireMessage {
         /// Collection whose model to train.
         public var collection: Swift.String = ""
         /// Passes over the replay buffer (0 = 10, max 1000).
         public var epochs: Swift.UInt32 = 0
-        /// Peak learning rate for Adam (0 = 1e-3).
+        /// Peak learning rate for Adam, in (0, 1] (0 = the configured one, default 1e-3).
         public var learningRate: Swift.Float = 0
-        /// Schedule.
+        /// Schedule (UNSPECIFIED = the configured one).
         public var schedule: RuvectorV1.LearningRateSchedule = RuvectorV1.LearningRateSchedule(rawValue: 0)
-        /// Warmup steps for WARMUP_COSINE (0 = 100).
+        /// Warmup steps for WARMUP_COSINE, at most 1000000 (0 = the configured ones, default 100).
         public var warmupSteps: Swift.UInt32 = 0
-        /// Elastic weight consolidation strength against forgetting (0 = off).
+        /// Elastic weight consolidation strength against forgetting, at most 1000 (0 = the configured
+        /// one, default 0.4; negative = off).
         public var ewcLambda: Swift.Float = 0
-        /// Replay buffer capacity (reservoir sampling; 0 = 100000).
+        /// Replay buffer capacity (reservoir sampling), at most 1000000 (0 = the configured one,
+        /// default 10000).
         public var replayBufferSize: Swift.UInt32 = 0
-        /// Share of feedback held out for evaluation (0 = 0.1).
+        /// Share of feedback held out for evaluation, at most 0.5 (0 = 0.1).
         public var holdoutFraction: Swift.Float = 0
         /// Seed for sampling and initialisation (training is deterministic for a seed).
         public var seed: Swift.UInt64 = 0
-        /// Examples per optimiser step (0 = the configured batch size).
+        /// Examples per optimiser step, at most 4096 (0 = the configured batch size, default 32).
         public var batchSize: Swift.UInt32 = 0
         /// Loss for this run (UNSPECIFIED = the configured loss).
         public var loss: RuvectorV1.LossKind = RuvectorV1.LossKind(rawValue: 0)

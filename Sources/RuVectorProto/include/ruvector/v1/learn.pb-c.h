@@ -246,7 +246,7 @@ struct  Ruvector__V1__ConfigureModelRequest
 
 
 /*
- * Training settings; zero values mean defaults.
+ * Training settings for one run; zero values mean the collection's settings (ConfigureModel).
  */
 struct  Ruvector__V1__TrainRequest
 {
@@ -260,27 +260,29 @@ struct  Ruvector__V1__TrainRequest
    */
   uint32_t epochs;
   /*
-   * Peak learning rate for Adam (0 = 1e-3).
+   * Peak learning rate for Adam, in (0, 1] (0 = the configured one, default 1e-3).
    */
   float learning_rate;
   /*
-   * Schedule.
+   * Schedule (UNSPECIFIED = the configured one).
    */
   Ruvector__V1__LearningRateSchedule schedule;
   /*
-   * Warmup steps for WARMUP_COSINE (0 = 100).
+   * Warmup steps for WARMUP_COSINE, at most 1000000 (0 = the configured ones, default 100).
    */
   uint32_t warmup_steps;
   /*
-   * Elastic weight consolidation strength against forgetting (0 = off).
+   * Elastic weight consolidation strength against forgetting, at most 1000 (0 = the configured
+   * one, default 0.4; negative = off).
    */
   float ewc_lambda;
   /*
-   * Replay buffer capacity (reservoir sampling; 0 = 100000).
+   * Replay buffer capacity (reservoir sampling), at most 1000000 (0 = the configured one,
+   * default 10000).
    */
   uint32_t replay_buffer_size;
   /*
-   * Share of feedback held out for evaluation (0 = 0.1).
+   * Share of feedback held out for evaluation, at most 0.5 (0 = 0.1).
    */
   float holdout_fraction;
   /*
@@ -288,7 +290,7 @@ struct  Ruvector__V1__TrainRequest
    */
   uint64_t seed;
   /*
-   * Examples per optimiser step (0 = the configured batch size).
+   * Examples per optimiser step, at most 4096 (0 = the configured batch size, default 32).
    */
   uint32_t batch_size;
   /*
