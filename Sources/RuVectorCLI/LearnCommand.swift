@@ -36,18 +36,19 @@ struct LearnCommand: AsyncParsableCommand {
         @Option(name: .long, help: "ID=GRADE, grade 0..10 (repeat).") var grade: [String] = []
 
         func run() async throws {
-            var judgements: [PointID: Int] = Dictionary(click.map { (PointID.num($0), 1) }, uniquingKeysWith: { first, _ in first })
-            for item in grade {
-                let parts = item.split(separator: "=")
-                guard parts.count == 2, let id = UInt64(parts[0]), let value = Int(parts[1]) else {
-                    throw CLIError.usage("--grade takes ID=GRADE, e.g. --grade 7=3; got \(item)")
-                }
-                judgements[.num(id)] = value
-            }
-            let vector = try query.map { try SearchCommand.vector(json: $0, option: "--query") }
             let held = try await connection.run { db in
-                try await db.recordFeedback(in: collection, query: vector, queryID: queryID.map { .num($0) },
-                                            shown: shown.map { .num($0) }, judgements: judgements)
+                // Parsed inside `run`, so a bad argument exits with the usage status.
+                var judgements: [PointID: Int] = Dictionary(click.map { (PointID.num($0), 1) }, uniquingKeysWith: { first, _ in first })
+                for item in grade {
+                    let parts = item.split(separator: "=")
+                    guard parts.count == 2, let id = UInt64(parts[0]), let value = Int(parts[1]) else {
+                        throw CLIError.usage("--grade takes ID=GRADE, e.g. --grade 7=3; got \(item)")
+                    }
+                    judgements[.num(id)] = value
+                }
+                let vector = try query.map { try SearchCommand.vector(json: $0, option: "--query") }
+                return try await db.recordFeedback(in: collection, query: vector, queryID: queryID.map { .num($0) },
+                                                   shown: shown.map { .num($0) }, judgements: judgements)
             }
             if connection.json { return Terminal.printJSON(["feedback_records": .int(Int64(clamping: held))]) }
             print("recorded; \(collection) holds \(held) feedback records")

@@ -82,7 +82,10 @@ def test_hostile_import_streams_are_refused_at_their_first_message(server):
 
 
 def test_a_flood_of_feedback_is_bounded_by_the_work_queues(tmp_path):
-    server = RunningServer(["--work-queue-limit", "16", "--connection-queue-limit", "16"], tmp_path / "data")
+    """Feedback is a write: 48 threads on one connection hold at most that connection's share
+    of the write queue (8 of 32), the rest is refused at once, and another client's point
+    writes go on."""
+    server = RunningServer(["--work-queue-limit", "32", "--connection-queue-limit", "8"], tmp_path / "data")
     try:
         learn, channel = _setup(server)
         with Guard(server, max_canary_latency=5.0):
