@@ -146,3 +146,15 @@ def test_the_async_client_records_feedback(db, server):
 
     _fill(db)
     assert asyncio.run(_async_round(server.address)) == (1, 1)
+
+
+def test_hybrid_search_accepts_learned_rerank_and_keeps_the_order(db):
+    vectors = np.random.default_rng(9).normal(size=(40, DIM)).astype(np.float32)
+    db.graph.execute("UNWIND $rows AS row CREATE (:Doc {n: row.n, v: row.v})",
+                     {"rows": [{"n": i, "v": v.tolist()} for i, v in enumerate(vectors)]})
+    db.graph.create_vector_index("docs_v", "Doc", "v", dimension=DIM, metric="l2")
+    plain = db.graph.hybrid_search("docs_v", vectors[4], k=8)
+    ranked = db.graph.hybrid_search("docs_v", vectors[4], k=8, learned_rerank=0)
+    assert [h.node.properties["n"] for h in ranked] == [h.node.properties["n"] for h in plain]
+    with pytest.raises(ruvector.InvalidArgument, match="learned_rerank.depth"):
+        db.graph.hybrid_search("docs_v", vectors[4], k=8, learned_rerank=5000)

@@ -415,9 +415,9 @@ class AsyncGraph:
 
     async def hybrid_search(self, index: str, vector: VectorLike, k: int = 10, *, filter: str = "",
                             parameters: Mapping[str, Any] | None = None, expand_depth: int = 0,
-                            timeout: float | None = None) -> list[HybridHit]:
+                            learned_rerank: int | None = None, timeout: float | None = None) -> list[HybridHit]:
         """Vector k-NN over a graph vector index, filtered in Cypher, expanded (as `Graph.hybrid_search`)."""
-        request = hybrid_request(index, vector, k, filter, parameters, expand_depth)
+        request = hybrid_request(index, vector, k, filter, parameters, expand_depth, learned_rerank)
         return hybrid_hits(await self._transport.unary(GraphMethods.HYBRID_SEARCH, request, timeout))
 
 
