@@ -76,7 +76,7 @@ let package = Package(
                            .product(name: "NIOHTTP1", package: "swift-nio")],
             swiftSettings: internalChecks
         ),
-        .testTarget(name: "ServicesTests", dependencies: ["Services", "RPC", "Access", "Wire", "WorkControl"], swiftSettings: internalChecks),
+        .testTarget(name: "ServicesTests", dependencies: ["Services", "RPC", "Access", "Wire", "WorkControl", "Storage"], swiftSettings: internalChecks),
         .executableTarget(
             name: "RuVectorServer",
             dependencies: [

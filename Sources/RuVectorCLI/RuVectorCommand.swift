@@ -44,7 +44,8 @@ struct RuVectorCommand: AsyncParsableCommand {
             64 bad command line, 65 bad input data or local file, 69 server unreachable.
             """,
         subcommands: [CollectionsCommand.self, UpsertCommand.self, SearchCommand.self, CountCommand.self,
-                      GetCommand.self, DeleteCommand.self, SnapshotCommand.self, CypherCommand.self, ClusterCommand.self])
+                      GetCommand.self, DeleteCommand.self, SnapshotCommand.self, CypherCommand.self, ClusterCommand.self,
+                      LearnCommand.self])
 }
 
 /// Exit statuses (sysexits.h where one fits).

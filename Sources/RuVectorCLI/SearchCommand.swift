@@ -36,15 +36,20 @@ struct SearchCommand: AsyncParsableCommand {
 
     var showPayload: Bool { withPayload || !payloadKeys.isEmpty }
 
+    /// A vector given on the command line as a JSON list of numbers.
+    static func vector(json text: String, option: String) throws -> [Float] {
+        let value: PayloadValue
+        do { value = try PayloadValue(json: text) } catch { throw CLIError.usage("\(option) is not valid JSON: \(error.message)") }
+        guard let list = value.listValue, !list.isEmpty else { throw CLIError.usage("\(option) must be a JSON list of numbers") }
+        let numbers = list.compactMap(\.doubleValue)
+        guard numbers.count == list.count else { throw CLIError.usage("\(option) must hold numbers only") }
+        return numbers.map(Float.init)
+    }
+
     func queries() throws -> [[Float]] {
         switch (vector, vectorFile) {
         case (let text?, nil):
-            let value: PayloadValue
-            do { value = try PayloadValue(json: text) } catch { throw CLIError.usage("--vector is not valid JSON: \(error.message)") }
-            guard let list = value.listValue, !list.isEmpty else { throw CLIError.usage("--vector must be a JSON list of numbers") }
-            let numbers = list.compactMap(\.doubleValue)
-            guard numbers.count == list.count else { throw CLIError.usage("--vector must hold numbers only") }
-            return [numbers.map(Float.init)]
+            return [try Self.vector(json: text, option: "--vector")]
         case (nil, let path?):
             let file = try VectorFile(path: path, format: nil, startID: 0)
             try file.checkFvecsDimensions()

@@ -52,7 +52,6 @@ public final class ServiceCatalog: Sendable {
     /// RuVector services not wired to the server yet: each method answers UNIMPLEMENTED
     /// saying so; the README lists them.
     public static let servicesNotYetAvailable = [
-        "ruvector.v1.LearnService",
         "ruvector.v1.RouteService",
     ]
 
@@ -66,6 +65,8 @@ public final class ServiceCatalog: Sendable {
     public let work: ServerWork
     private let collections: CollectionCatalog
     private let graph: DurableGraphDatabase
+    /// Every collection's feedback and models (LearnService).
+    private let learning: LearnCatalog
     /// This server's cluster member (nil: single node).
     public let clusterNode: ClusterNode?
     private let raftInbound: InboundStreams?
@@ -112,8 +113,13 @@ public final class ServiceCatalog: Sendable {
             if let reason = report.wal.droppedReason { metadata["wal_dropped_reason"] = "\(reason)" }
             logger.info("collection recovered", metadata: metadata)
         }
+        let learning = try LearnCatalog(dataDirectory: options.dataDirectory)
+        // Learning state outlives its collection only after a crash between the two deletions.
+        let orphans = try learning.removeOrphans(keeping: Set(collections.list().map(\.collection.config.name)))
+        if !orphans.isEmpty { logger.info("learning state of deleted collections removed", metadata: ["collections": "\(orphans)"]) }
         var vectors = VectorService(catalog: collections, limits: options.vectorLimits, work: work,
                                     maxResponseBytes: options.maxResponseBytes)
+        vectors.learning = learning
         vectors.importThreads = max(1, options.importThreads)
         var clusterNode: ClusterNode?
         var raftInbound: InboundStreams?
@@ -151,6 +157,7 @@ public final class ServiceCatalog: Sendable {
         sharding = shardingBuilt
         supervisor = shardingBuilt.map { ShardSupervisor(sharding: $0, logger: logger) }
         router.register(vectors)
+        router.register(LearnService(collections: collections, learning: learning, work: work, clusterNode: clusterNode != nil))
         metrics = ServerMetrics(collections: { collections.list() })
         if let clusterNode { metrics.observeCluster(clusterNode) }
         if let shardingBuilt { metrics.observeSharding(shardingBuilt) }
@@ -163,6 +170,7 @@ public final class ServiceCatalog: Sendable {
         ])
         router.register(GraphService(graph: graph, work: work, maxResponseBytes: options.maxResponseBytes))
         self.collections = collections
+        self.learning = learning
         self.graph = graph
         self.logger = logger
         for name in Self.servicesNotYetAvailable {
@@ -280,6 +288,9 @@ public final class ServiceCatalog: Sendable {
                 logger.error("collection not closed cleanly; its log will be replayed at the next start",
                              metadata: ["collection": "\(name)", "error": "\(error)"])
             }
+        }
+        for (name, error) in learning.close() {
+            logger.error("feedback log not closed cleanly", metadata: ["collection": "\(name)", "error": "\(error)"])
         }
         for (shard, error) in sharding?.store.close() ?? [] {
             logger.error("shard copy not closed cleanly; its log will be replayed at the next start",

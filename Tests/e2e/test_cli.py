@@ -298,6 +298,23 @@ def test_snapshots(server, tmp_path):
     assert code == 64 and "exactly one" in err
 
 
+def test_learn_feedback_status_and_configure(server, tmp_path):
+    run_json("collections", "create", "fb", "--dimension", 4, "--metric", "l2", server=server)
+    np.save(tmp_path / "f.npy", points(30, 4, seed=2))
+    run("upsert", "--collection", "fb", "--file", tmp_path / "f.npy", server=server, check=True)
+    assert run_json("learn", "feedback", "--collection", "fb", "--query-id", 1, "--shown", 2, "--shown", 3,
+                    "--click", 3, server=server) == {"feedback_records": 1}
+    assert run_json("learn", "feedback", "--collection", "fb", "--query", json.dumps([0.1, 0.2, 0.3, 0.4]),
+                    "--grade", "5=7", server=server) == {"feedback_records": 2}
+    status = run_json("learn", "status", "--collection", "fb", server=server)
+    assert status["feedback_records"] == 2 and status["version"] == 0 and "no model" in status["note"]
+    assert run_json("learn", "configure", "--collection", "fb", "--hidden-size", 64, server=server)["hidden_size"] == 64
+    code, _, err = run("learn", "feedback", "--collection", "fb", "--query-id", 1, "--grade", "2=11", server=server)
+    assert code == 1 and "grades are 0..10" in err
+    code, _, err = run("learn", "feedback", "--collection", "fb", "--query-id", 1, "--grade", "two", server=server)
+    assert code == 64 and "ID=GRADE" in err
+
+
 def test_tls(tls_server):
     tls = ["--server", tls_server.address, "--ca-file", TEST_CERTS / "ca.pem", "--server-name", TLS_HOST_OVERRIDE]
     code, out, err = run("collections", "list", "--json", *tls)

@@ -56,7 +56,7 @@ EXPECTED = {
     },
     "ruvector.v1.LearnService": {
         "GetModelStatus": "read@", "ExportModel": "read@", "RecordFeedback": "write@", "Train": "write@",
-        "ImportModel": "admin",
+        "ConfigureModel": "write@", "ImportModel": "admin",
     },
     "ruvector.v1.RouteService": {
         "Route": "read", "ListRoutes": "read", "MatchRoute": "read", "GetStatus": "read",

@@ -10,7 +10,7 @@ from google.protobuf import descriptor_pb2
 
 # Services whose engines are not wired to the server yet: every method must say so.
 SERVICES_NOT_YET_AVAILABLE = {
-    "ruvector.v1.LearnService", "ruvector.v1.RouteService",
+    "ruvector.v1.RouteService",
 }
 # GraphService methods whose engine part is not built yet.
 

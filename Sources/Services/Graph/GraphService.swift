@@ -167,6 +167,9 @@ struct GraphService: RPCService {
                 throw RPCError(.invalidArgument, "expand_depth must be 0 to \(GraphDatabase.maxExpandDepth), got \(request.expandDepth)")
             }
             guard let values = request.vector?.values, !values.isEmpty else { throw RPCError(.invalidArgument, "vector is required") }
+            // Checked like every parameter; models are trained per collection, and no graph
+            // index has one: the seeds keep the HNSW order (model_version 0).
+            _ = try LearnLimits.rerankDepth(request.learnedRerank)
             let parameters = try GraphMapping.parameters(request.parameters)
             let maxResponseBytes = service.maxResponseBytes
             return try await service.run(.cypher, context, "the hybrid search") { bounds in

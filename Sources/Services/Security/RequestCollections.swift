@@ -23,6 +23,7 @@ extension RuvectorV1.RecordFeedbackRequest: NamesCollections { var accessedColle
 extension RuvectorV1.TrainRequest: NamesCollections { var accessedCollections: [String]? { [collection] } }
 extension RuvectorV1.ModelStatusRequest: NamesCollections { var accessedCollections: [String]? { [collection] } }
 extension RuvectorV1.ExportModelRequest: NamesCollections { var accessedCollections: [String]? { [collection] } }
+extension RuvectorV1.ConfigureModelRequest: NamesCollections { var accessedCollections: [String]? { [collection] } }
 
 extension ServerContext {
     /// What the call was granted; nil when the server checks no credentials.

@@ -41,7 +41,7 @@ public enum ServerAccessRules {
 
         let learn = "ruvector.v1.LearnService"
         add(learn, ["GetModelStatus", "ExportModel"], readCollection)
-        add(learn, ["RecordFeedback", "Train"], writeCollection)
+        add(learn, ["RecordFeedback", "Train", "ConfigureModel"], writeCollection)
         add(learn, ["ImportModel"], admin)
 
         let route = "ruvector.v1.RouteService"

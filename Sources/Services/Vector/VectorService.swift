@@ -29,6 +29,8 @@ struct VectorService: RPCService {
     /// Set on a cluster node: sharded collections' calls are routed between nodes
     /// (`registerClusterPoints`).
     var sharding: ShardedCollections?
+    /// Learning state (LearnService), deleted with its collection.
+    var learning: LearnCatalog?
 
     /// UpsertStream messages with fewer points are linked one point at a time: parallel
     /// linking pays only over a few dozen points, and small writes keep exact replay.
@@ -100,6 +102,7 @@ struct VectorService: RPCService {
                 guard try catalog.delete(request.name) else {
                     throw RPCError(.notFound, "collection \(MessageText.quoted(request.name)) does not exist")
                 }
+                try service.learning?.delete(request.name)
                 return RuvectorV1.DeleteCollectionResponse(pointsDeleted: count)
             }
         }
@@ -387,6 +390,9 @@ struct VectorService: RPCService {
         let wanted = Int(request.k) + Int(request.offset)
         let ef = request.params.map { Int($0.ef) }.flatMap { $0 > 0 ? $0 : nil }
         if let ef, ef > limits.maxEf { throw RPCError(.invalidArgument, "ef must be at most \(limits.maxEf), got \(ef)") }
+        // Learned re-ranking is checked like every other parameter; no model can be active
+        // until the learning engine is wired, so the order stays the HNSW order (version 0).
+        _ = try LearnLimits.rerankDepth(request.params?.learnedRerank)
         let filter = try VectorMapping.filter(request.filter, limits: limits, ids: durable)
         // Quantized collections: rescore oversampling x k candidates (default 4; the request's
         // float is rounded up), or walk full vectors when asked to ignore the codes.

@@ -18,7 +18,7 @@ enum EmbeddedDescriptorIndex {
         "grpc/testing/test.proto",
     ]
     /// (offset, length) of each file's FileDescriptorProto in the blob.
-    static let fileRanges: [Swift.Int] = [0, 2347, 2347, 8177, 10524, 3763, 14287, 4511, 18798, 1956, 20754, 2653, 23407, 3581, 26988, 557, 27545, 1744, 29289, 1812, 31101, 101, 31202, 5012, 36214, 1610]
+    static let fileRanges: [Swift.Int] = [0, 2386, 2386, 8282, 10668, 3763, 14431, 4615, 19046, 3433, 22479, 2653, 25132, 3581, 28713, 557, 29270, 1744, 31014, 1812, 32826, 101, 32927, 5012, 37939, 1610]
     /// Direct dependencies of each file, as indices into `fileNames`.
     static let fileDependencies: [[Swift.Int]] = [
         [],
@@ -79,6 +79,7 @@ enum EmbeddedDescriptorIndex {
         "ruvector.v1.LearnService.GetModelStatus",
         "ruvector.v1.LearnService.ExportModel",
         "ruvector.v1.LearnService.ImportModel",
+        "ruvector.v1.LearnService.ConfigureModel",
         "ruvector.v1.RaftService",
         "ruvector.v1.RaftService.Send",
         "ruvector.v1.RaftService.InstallSnapshot",
@@ -141,6 +142,7 @@ enum EmbeddedDescriptorIndex {
         "ruvector.v1.IsNullCondition",
         "ruvector.v1.FileChunk",
         "ruvector.v1.FileTrailer",
+        "ruvector.v1.LearnedRerank",
         "ruvector.v1.Metric",
         "ruvector.v1.WriteWait",
         "ruvector.v1.IndexStatus",
@@ -237,9 +239,12 @@ enum EmbeddedDescriptorIndex {
         "ruvector.v1.HybridHit",
         "ruvector.v1.HybridSearchResponse",
         "ruvector.v1.LearningRateSchedule",
+        "ruvector.v1.LossKind",
         "ruvector.v1.Judgement",
         "ruvector.v1.RecordFeedbackRequest",
         "ruvector.v1.RecordFeedbackResponse",
+        "ruvector.v1.ModelConfig",
+        "ruvector.v1.ConfigureModelRequest",
         "ruvector.v1.TrainRequest",
         "ruvector.v1.TrainProgress",
         "ruvector.v1.ModelStatusRequest",
@@ -339,7 +344,7 @@ enum EmbeddedDescriptorIndex {
         "grpc.testing.TestOrcaReport.RequestCostEntry",
         "grpc.testing.TestOrcaReport.UtilizationEntry",
     ]
-    static let symbolFiles: [Swift.Int] = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 6, 6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 8, 8, 9, 9, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 8, 8, 8, 8, 8, 8, 8, 8, 9, 9, 9, 9, 9, 9, 9, 9, 10, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11]
+    static let symbolFiles: [Swift.Int] = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 6, 6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 8, 8, 9, 9, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 8, 8, 8, 8, 8, 8, 8, 8, 9, 9, 9, 9, 9, 9, 9, 9, 10, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11]
     static let serviceNames: [Swift.String] = [
         "grpc.health.v1.Health",
         "grpc.reflection.v1.ServerReflection",

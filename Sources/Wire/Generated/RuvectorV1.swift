@@ -1159,6 +1159,52 @@ extension RuvectorV1 {
 }
 
 extension RuvectorV1 {
+    /// Re-ranks a search's HNSW candidates with the collection's learned model (LearnService).
+    /// Presence turns it on; absent = plain HNSW order.
+    public struct LearnedRerank: WireMessage {
+        /// How many HNSW candidates the model re-scores, 1..1000; 0 = 100. At least k + offset
+        /// candidates are always taken.
+        public var depth: Swift.UInt32 = 0
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(depth: Swift.UInt32 = 0) {
+            self.depth = depth
+        }
+
+        public static let protoFullName = "ruvector.v1.LearnedRerank"
+        static let schemaIndex = 18
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__learned_rerank(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__LearnedRerank.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__LearnedRerank>) {
+            let c = pointer.pointee
+            self.depth = c.depth
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__LearnedRerank> {
+            let c = arena.message(Ruvector__V1__LearnedRerank.self, RuVectorProto_descriptor_ruvector__v1__learned_rerank())
+            c.pointee.depth = self.depth
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
     /// Proto enum `ruvector.v1.Metric`; values unknown to this build are kept as `unrecognized`.
     public enum Metric: Swift.Hashable, Swift.Sendable {
         /// `METRIC_UNSPECIFIED` = 0
@@ -1342,7 +1388,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.HnswConfig"
-        static let schemaIndex = 18
+        static let schemaIndex = 19
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1405,7 +1451,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.QuantizationConfig"
-        static let schemaIndex = 19
+        static let schemaIndex = 20
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1473,7 +1519,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ScalarQuantization"
-        static let schemaIndex = 20
+        static let schemaIndex = 21
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1510,7 +1556,7 @@ extension RuvectorV1 {
         public init() {}
 
         public static let protoFullName = "ruvector.v1.Float16Quantization"
-        static let schemaIndex = 21
+        static let schemaIndex = 22
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1559,7 +1605,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ProductQuantization"
-        static let schemaIndex = 22
+        static let schemaIndex = 23
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1600,7 +1646,7 @@ extension RuvectorV1 {
         public init() {}
 
         public static let protoFullName = "ruvector.v1.BinaryQuantization"
-        static let schemaIndex = 23
+        static let schemaIndex = 24
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1651,7 +1697,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.TieredCompression"
-        static let schemaIndex = 24
+        static let schemaIndex = 25
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1717,7 +1763,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.TierCounts"
-        static let schemaIndex = 25
+        static let schemaIndex = 26
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1809,7 +1855,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.CreateCollectionRequest"
-        static let schemaIndex = 26
+        static let schemaIndex = 27
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1871,7 +1917,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.GetCollectionRequest"
-        static let schemaIndex = 27
+        static let schemaIndex = 28
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1970,7 +2016,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.CollectionInfo"
-        static let schemaIndex = 28
+        static let schemaIndex = 29
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -2035,7 +2081,7 @@ extension RuvectorV1 {
         public init() {}
 
         public static let protoFullName = "ruvector.v1.ListCollectionsRequest"
-        static let schemaIndex = 29
+        static let schemaIndex = 30
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -2077,7 +2123,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ListCollectionsResponse"
-        static let schemaIndex = 30
+        static let schemaIndex = 31
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -2124,7 +2170,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.DeleteCollectionRequest"
-        static let schemaIndex = 31
+        static let schemaIndex = 32
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -2168,7 +2214,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.DeleteCollectionResponse"
-        static let schemaIndex = 32
+        static let schemaIndex = 33
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -2230,7 +2276,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.PointStruct"
-        static let schemaIndex = 33
+        static let schemaIndex = 34
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -2290,7 +2336,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.UpsertRequest"
-        static let schemaIndex = 34
+        static let schemaIndex = 35
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -2356,7 +2402,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.UpdateResult"
-        static let schemaIndex = 35
+        static let schemaIndex = 36
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -2412,7 +2458,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.WithOptions"
-        static let schemaIndex = 36
+        static let schemaIndex = 37
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -2477,7 +2523,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.GetRequest"
-        static let schemaIndex = 37
+        static let schemaIndex = 38
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -2548,7 +2594,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RetrievedPoint"
-        static let schemaIndex = 38
+        static let schemaIndex = 39
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -2596,7 +2642,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.GetResponse"
-        static let schemaIndex = 39
+        static let schemaIndex = 40
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -2662,7 +2708,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.DeleteRequest"
-        static let schemaIndex = 40
+        static let schemaIndex = 41
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -2726,7 +2772,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.PointIdList"
-        static let schemaIndex = 41
+        static let schemaIndex = 42
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -2783,7 +2829,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.CountRequest"
-        static let schemaIndex = 42
+        static let schemaIndex = 43
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -2831,7 +2877,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.CountResponse"
-        static let schemaIndex = 43
+        static let schemaIndex = 44
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -2904,7 +2950,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ScrollRequest"
-        static let schemaIndex = 44
+        static let schemaIndex = 45
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -2965,7 +3011,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ScrollResponse"
-        static let schemaIndex = 45
+        static let schemaIndex = 46
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -3012,19 +3058,27 @@ extension RuvectorV1 {
             set { _quantization = newValue.map(WireBox.init) }
         }
         private var _quantization: WireBox<RuvectorV1.QuantizationSearchParams>?
+        /// Set: re-rank the candidates with the collection's active learned model (LearnService).
+        /// With no active model (version 0) the order is exactly the plain HNSW order.
+        public var learnedRerank: RuvectorV1.LearnedRerank? {
+            get { _learnedRerank?.value }
+            set { _learnedRerank = newValue.map(WireBox.init) }
+        }
+        private var _learnedRerank: WireBox<RuvectorV1.LearnedRerank>?
 
         /// A message with every field at its default.
         public init() {}
 
         /// A message with the given fields; the others keep their defaults.
-        public init(ef: Swift.UInt32 = 0, exact: Swift.Bool = false, quantization: RuvectorV1.QuantizationSearchParams? = nil) {
+        public init(ef: Swift.UInt32 = 0, exact: Swift.Bool = false, quantization: RuvectorV1.QuantizationSearchParams? = nil, learnedRerank: RuvectorV1.LearnedRerank? = nil) {
             self.ef = ef
             self.exact = exact
             self.quantization = quantization
+            self.learnedRerank = learnedRerank
         }
 
         public static let protoFullName = "ruvector.v1.SearchParams"
-        static let schemaIndex = 46
+        static let schemaIndex = 47
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -3045,6 +3099,7 @@ extension RuvectorV1 {
             self.ef = c.ef
             self.exact = (c.exact != 0)
             if let value = c.quantization { self.quantization = RuvectorV1.QuantizationSearchParams(c: value) }
+            if let value = c.learned_rerank { self.learnedRerank = RuvectorV1.LearnedRerank(c: value) }
         }
 
         func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__SearchParams> {
@@ -3052,6 +3107,7 @@ extension RuvectorV1 {
             c.pointee.ef = self.ef
             c.pointee.exact = (self.exact ? 1 : 0)
             if let value = self.quantization { c.pointee.quantization = value.toC(&arena) }
+            if let value = self.learnedRerank { c.pointee.learned_rerank = value.toC(&arena) }
             return c
         }
     }
@@ -3079,7 +3135,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.QuantizationSearchParams"
-        static let schemaIndex = 47
+        static let schemaIndex = 48
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -3179,7 +3235,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.SearchRequest"
-        static let schemaIndex = 48
+        static let schemaIndex = 49
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -3273,7 +3329,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ScoredPoint"
-        static let schemaIndex = 49
+        static let schemaIndex = 50
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -3325,21 +3381,25 @@ extension RuvectorV1 {
         private var _error: WireBox<RuvectorV1.SearchError>?
         /// Cluster only: shards that did not answer (allow_partial); empty when the answer is complete.
         public var missingShards: [Swift.UInt32] = []
+        /// The learned model version that ranked the hits; 0 = plain HNSW order (learned_rerank not
+        /// asked for, or no model active).
+        public var modelVersion: Swift.UInt64 = 0
 
         /// A message with every field at its default.
         public init() {}
 
         /// A message with the given fields; the others keep their defaults.
-        public init(hits: [RuvectorV1.ScoredPoint] = [], tag: Swift.UInt64 = 0, timeMicros: Swift.UInt64 = 0, error: RuvectorV1.SearchError? = nil, missingShards: [Swift.UInt32] = []) {
+        public init(hits: [RuvectorV1.ScoredPoint] = [], tag: Swift.UInt64 = 0, timeMicros: Swift.UInt64 = 0, error: RuvectorV1.SearchError? = nil, missingShards: [Swift.UInt32] = [], modelVersion: Swift.UInt64 = 0) {
             self.hits = hits
             self.tag = tag
             self.timeMicros = timeMicros
             self.error = error
             self.missingShards = missingShards
+            self.modelVersion = modelVersion
         }
 
         public static let protoFullName = "ruvector.v1.SearchResponse"
-        static let schemaIndex = 50
+        static let schemaIndex = 51
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -3362,6 +3422,7 @@ extension RuvectorV1 {
             self.timeMicros = c.time_micros
             if let value = c.error { self.error = RuvectorV1.SearchError(c: value) }
             self.missingShards = c.n_missing_shards == 0 ? [] : Swift.Array(UnsafeBufferPointer(start: c.missing_shards, count: c.n_missing_shards))
+            self.modelVersion = c.model_version
         }
 
         func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__SearchResponse> {
@@ -3375,6 +3436,7 @@ extension RuvectorV1 {
             if let value = self.error { c.pointee.error = value.toC(&arena) }
             c.pointee.n_missing_shards = self.missingShards.count
             c.pointee.missing_shards = arena.copy(self.missingShards)
+            c.pointee.model_version = self.modelVersion
             return c
         }
     }
@@ -3398,7 +3460,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.SearchError"
-        static let schemaIndex = 51
+        static let schemaIndex = 52
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -3444,7 +3506,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.SearchBatchRequest"
-        static let schemaIndex = 52
+        static let schemaIndex = 53
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -3491,7 +3553,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.SearchBatchResponse"
-        static let schemaIndex = 53
+        static let schemaIndex = 54
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -3538,7 +3600,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.CreateSnapshotRequest"
-        static let schemaIndex = 54
+        static let schemaIndex = 55
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -3597,7 +3659,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.SnapshotInfo"
-        static let schemaIndex = 55
+        static let schemaIndex = 56
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -3651,7 +3713,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ListSnapshotsRequest"
-        static let schemaIndex = 56
+        static let schemaIndex = 57
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -3695,7 +3757,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ListSnapshotsResponse"
-        static let schemaIndex = 57
+        static let schemaIndex = 58
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -3748,7 +3810,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.DownloadSnapshotRequest"
-        static let schemaIndex = 58
+        static let schemaIndex = 59
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -3807,7 +3869,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RestoreSnapshotRequest"
-        static let schemaIndex = 59
+        static let schemaIndex = 60
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -3923,7 +3985,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.Member"
-        static let schemaIndex = 60
+        static let schemaIndex = 61
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -3990,7 +4052,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.CollectionMetadata"
-        static let schemaIndex = 61
+        static let schemaIndex = 62
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -4068,7 +4130,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ShardAssignment"
-        static let schemaIndex = 62
+        static let schemaIndex = 63
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -4162,7 +4224,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ClusterState"
-        static let schemaIndex = 63
+        static let schemaIndex = 64
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -4238,7 +4300,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.JoinRequest"
-        static let schemaIndex = 64
+        static let schemaIndex = 65
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -4284,7 +4346,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.LeaveRequest"
-        static let schemaIndex = 65
+        static let schemaIndex = 66
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -4331,7 +4393,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.GetStateRequest"
-        static let schemaIndex = 66
+        static let schemaIndex = 67
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -4377,7 +4439,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.TransferLeadershipRequest"
-        static let schemaIndex = 67
+        static let schemaIndex = 68
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -4424,7 +4486,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.UpdateSettingsRequest"
-        static let schemaIndex = 68
+        static let schemaIndex = 69
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -4477,7 +4539,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ReplicationAck"
-        static let schemaIndex = 69
+        static let schemaIndex = 70
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -4550,7 +4612,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ReplicationStart"
-        static let schemaIndex = 70
+        static let schemaIndex = 71
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -4616,7 +4678,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ReplicationRecord"
-        static let schemaIndex = 71
+        static let schemaIndex = 72
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -4674,7 +4736,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.TransferShardRequest"
-        static let schemaIndex = 72
+        static let schemaIndex = 73
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -4725,7 +4787,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ShardStatusRequest"
-        static let schemaIndex = 73
+        static let schemaIndex = 74
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -4783,7 +4845,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ReplicaProgress"
-        static let schemaIndex = 74
+        static let schemaIndex = 75
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -4859,7 +4921,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.LocalShardStatus"
-        static let schemaIndex = 75
+        static let schemaIndex = 76
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -4925,7 +4987,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ShardStatusResponse"
-        static let schemaIndex = 76
+        static let schemaIndex = 77
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -5032,7 +5094,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.GraphValue"
-        static let schemaIndex = 77
+        static let schemaIndex = 78
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -5100,7 +5162,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.GraphList"
-        static let schemaIndex = 78
+        static let schemaIndex = 79
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -5157,7 +5219,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.Node"
-        static let schemaIndex = 79
+        static let schemaIndex = 80
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -5225,7 +5287,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.Relationship"
-        static let schemaIndex = 80
+        static let schemaIndex = 81
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -5280,7 +5342,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.Path"
-        static let schemaIndex = 81
+        static let schemaIndex = 82
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -5345,7 +5407,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.Hyperedge"
-        static let schemaIndex = 82
+        static let schemaIndex = 83
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -5403,7 +5465,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.Parameter"
-        static let schemaIndex = 83
+        static let schemaIndex = 84
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -5461,7 +5523,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ExecuteRequest"
-        static let schemaIndex = 84
+        static let schemaIndex = 85
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -5525,7 +5587,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ExecuteResponse"
-        static let schemaIndex = 85
+        static let schemaIndex = 86
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -5585,7 +5647,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ResultHeader"
-        static let schemaIndex = 86
+        static let schemaIndex = 87
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -5633,7 +5695,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RowBatch"
-        static let schemaIndex = 87
+        static let schemaIndex = 88
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -5680,7 +5742,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.Row"
-        static let schemaIndex = 88
+        static let schemaIndex = 89
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -5751,7 +5813,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ResultSummary"
-        static let schemaIndex = 89
+        static let schemaIndex = 90
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -5814,7 +5876,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.BeginTransactionRequest"
-        static let schemaIndex = 90
+        static let schemaIndex = 91
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -5863,7 +5925,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.TransactionInfo"
-        static let schemaIndex = 91
+        static let schemaIndex = 92
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -5909,7 +5971,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.TransactionRef"
-        static let schemaIndex = 92
+        static let schemaIndex = 93
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -5953,7 +6015,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.CommitResponse"
-        static let schemaIndex = 93
+        static let schemaIndex = 94
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -5990,7 +6052,7 @@ extension RuvectorV1 {
         public init() {}
 
         public static let protoFullName = "ruvector.v1.RollbackResponse"
-        static let schemaIndex = 94
+        static let schemaIndex = 95
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6045,7 +6107,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.CreateHyperedgeRequest"
-        static let schemaIndex = 95
+        static let schemaIndex = 96
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6102,7 +6164,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.QueryHyperedgesRequest"
-        static let schemaIndex = 96
+        static let schemaIndex = 97
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6150,7 +6212,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.QueryHyperedgesResponse"
-        static let schemaIndex = 97
+        static let schemaIndex = 98
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6213,7 +6275,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.CreateIndexRequest"
-        static let schemaIndex = 98
+        static let schemaIndex = 99
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6268,7 +6330,7 @@ extension RuvectorV1 {
         public init() {}
 
         public static let protoFullName = "ruvector.v1.PropertyIndexConfig"
-        static let schemaIndex = 99
+        static let schemaIndex = 100
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6313,7 +6375,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.VectorIndexConfig"
-        static let schemaIndex = 100
+        static let schemaIndex = 101
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6371,7 +6433,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.IndexInfo"
-        static let schemaIndex = 101
+        static let schemaIndex = 102
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6416,7 +6478,7 @@ extension RuvectorV1 {
         public init() {}
 
         public static let protoFullName = "ruvector.v1.ListIndexesRequest"
-        static let schemaIndex = 102
+        static let schemaIndex = 103
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6458,7 +6520,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ListIndexesResponse"
-        static let schemaIndex = 103
+        static let schemaIndex = 104
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6509,22 +6571,30 @@ extension RuvectorV1 {
         public var expandDepth: Swift.UInt32 = 0
         /// Parameters referenced by the filter.
         public var parameters: [RuvectorV1.Parameter] = []
+        /// Set: re-rank the seeds with the index's active learned model (LearnService); with no
+        /// active model the order is the plain HNSW order.
+        public var learnedRerank: RuvectorV1.LearnedRerank? {
+            get { _learnedRerank?.value }
+            set { _learnedRerank = newValue.map(WireBox.init) }
+        }
+        private var _learnedRerank: WireBox<RuvectorV1.LearnedRerank>?
 
         /// A message with every field at its default.
         public init() {}
 
         /// A message with the given fields; the others keep their defaults.
-        public init(index: Swift.String = "", vector: RuvectorV1.Vector? = nil, k: Swift.UInt32 = 0, filter: Swift.String = "", expandDepth: Swift.UInt32 = 0, parameters: [RuvectorV1.Parameter] = []) {
+        public init(index: Swift.String = "", vector: RuvectorV1.Vector? = nil, k: Swift.UInt32 = 0, filter: Swift.String = "", expandDepth: Swift.UInt32 = 0, parameters: [RuvectorV1.Parameter] = [], learnedRerank: RuvectorV1.LearnedRerank? = nil) {
             self.index = index
             self.vector = vector
             self.k = k
             self.filter = filter
             self.expandDepth = expandDepth
             self.parameters = parameters
+            self.learnedRerank = learnedRerank
         }
 
         public static let protoFullName = "ruvector.v1.HybridSearchRequest"
-        static let schemaIndex = 104
+        static let schemaIndex = 105
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6548,6 +6618,7 @@ extension RuvectorV1 {
             self.filter = WireRuntime.string(c.filter)
             self.expandDepth = c.expand_depth
             self.parameters = (0..<c.n_parameters).compactMap { c.parameters[$0].map { RuvectorV1.Parameter(c: $0) } }
+            if let value = c.learned_rerank { self.learnedRerank = RuvectorV1.LearnedRerank(c: value) }
         }
 
         func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__HybridSearchRequest> {
@@ -6561,6 +6632,7 @@ extension RuvectorV1 {
             let parametersPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__Parameter>?.self, count: self.parameters.count)
             for (index, element) in self.parameters.enumerated() { parametersPointers[index] = element.toC(&arena) }
             c.pointee.parameters = parametersPointers
+            if let value = self.learnedRerank { c.pointee.learned_rerank = value.toC(&arena) }
             return c
         }
     }
@@ -6591,7 +6663,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.HybridHit"
-        static let schemaIndex = 105
+        static let schemaIndex = 106
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6632,17 +6704,20 @@ extension RuvectorV1 {
     public struct HybridSearchResponse: WireMessage {
         /// Best first.
         public var hits: [RuvectorV1.HybridHit] = []
+        /// The learned model version that ranked the seeds; 0 = plain HNSW order.
+        public var modelVersion: Swift.UInt64 = 0
 
         /// A message with every field at its default.
         public init() {}
 
         /// A message with the given fields; the others keep their defaults.
-        public init(hits: [RuvectorV1.HybridHit] = []) {
+        public init(hits: [RuvectorV1.HybridHit] = [], modelVersion: Swift.UInt64 = 0) {
             self.hits = hits
+            self.modelVersion = modelVersion
         }
 
         public static let protoFullName = "ruvector.v1.HybridSearchResponse"
-        static let schemaIndex = 106
+        static let schemaIndex = 107
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6661,6 +6736,7 @@ extension RuvectorV1 {
         init(c pointer: UnsafePointer<Ruvector__V1__HybridSearchResponse>) {
             let c = pointer.pointee
             self.hits = (0..<c.n_hits).compactMap { c.hits[$0].map { RuvectorV1.HybridHit(c: $0) } }
+            self.modelVersion = c.model_version
         }
 
         func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__HybridSearchResponse> {
@@ -6669,6 +6745,7 @@ extension RuvectorV1 {
             let hitsPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__HybridHit>?.self, count: self.hits.count)
             for (index, element) in self.hits.enumerated() { hitsPointers[index] = element.toC(&arena) }
             c.pointee.hits = hitsPointers
+            c.pointee.model_version = self.modelVersion
             return c
         }
     }
@@ -6716,6 +6793,47 @@ extension RuvectorV1 {
 }
 
 extension RuvectorV1 {
+    /// Proto enum `ruvector.v1.LossKind`; values unknown to this build are kept as `unrecognized`.
+    public enum LossKind: Swift.Hashable, Swift.Sendable {
+        /// `LOSS_KIND_UNSPECIFIED` = 0
+        case unspecified
+        /// `LOSS_KIND_LISTWISE_SOFTMAX` = 1
+        case listwiseSoftmax
+        /// `LOSS_KIND_INFONCE` = 2
+        case infonce
+        /// `LOSS_KIND_PAIRWISE` = 3
+        case pairwise
+        /// A value this build does not know.
+        case unrecognized(Swift.Int32)
+
+        /// The enum's default (its zero value).
+        public init() { self.init(rawValue: 0) }
+
+        /// The value for a wire number.
+        public init(rawValue: Swift.Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .listwiseSoftmax
+            case 2: self = .infonce
+            case 3: self = .pairwise
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        /// The wire number.
+        public var rawValue: Swift.Int32 {
+            switch self {
+            case .unspecified: return 0
+            case .listwiseSoftmax: return 1
+            case .infonce: return 2
+            case .pairwise: return 3
+            case .unrecognized(let value): return value
+            }
+        }
+    }
+}
+
+extension RuvectorV1 {
     /// Graded relevance of one result.
     public struct Judgement: WireMessage {
         /// The result's point id.
@@ -6737,7 +6855,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.Judgement"
-        static let schemaIndex = 107
+        static let schemaIndex = 108
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6781,19 +6899,30 @@ extension RuvectorV1 {
         private var _query: WireBox<RuvectorV1.Vector>?
         /// Judgements of returned (or expected) results (at most 1000).
         public var judgements: [RuvectorV1.Judgement] = []
+        /// Instead of `query`: a point of the collection whose vector is the query.
+        public var queryId: RuvectorV1.PointId? {
+            get { _queryId?.value }
+            set { _queryId = newValue.map(WireBox.init) }
+        }
+        private var _queryId: WireBox<RuvectorV1.PointId>?
+        /// The result ids in the order they were shown (at most 1000), so position-based click
+        /// models can be fitted; judged ids need not be among them.
+        public var shown: [RuvectorV1.PointId] = []
 
         /// A message with every field at its default.
         public init() {}
 
         /// A message with the given fields; the others keep their defaults.
-        public init(collection: Swift.String = "", query: RuvectorV1.Vector? = nil, judgements: [RuvectorV1.Judgement] = []) {
+        public init(collection: Swift.String = "", query: RuvectorV1.Vector? = nil, judgements: [RuvectorV1.Judgement] = [], queryId: RuvectorV1.PointId? = nil, shown: [RuvectorV1.PointId] = []) {
             self.collection = collection
             self.query = query
             self.judgements = judgements
+            self.queryId = queryId
+            self.shown = shown
         }
 
         public static let protoFullName = "ruvector.v1.RecordFeedbackRequest"
-        static let schemaIndex = 108
+        static let schemaIndex = 109
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6814,6 +6943,8 @@ extension RuvectorV1 {
             self.collection = WireRuntime.string(c.collection)
             if let value = c.query { self.query = RuvectorV1.Vector(c: value) }
             self.judgements = (0..<c.n_judgements).compactMap { c.judgements[$0].map { RuvectorV1.Judgement(c: $0) } }
+            if let value = c.query_id { self.queryId = RuvectorV1.PointId(c: value) }
+            self.shown = (0..<c.n_shown).compactMap { c.shown[$0].map { RuvectorV1.PointId(c: $0) } }
         }
 
         func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__RecordFeedbackRequest> {
@@ -6824,6 +6955,11 @@ extension RuvectorV1 {
             let judgementsPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__Judgement>?.self, count: self.judgements.count)
             for (index, element) in self.judgements.enumerated() { judgementsPointers[index] = element.toC(&arena) }
             c.pointee.judgements = judgementsPointers
+            if let value = self.queryId { c.pointee.query_id = value.toC(&arena) }
+            c.pointee.n_shown = self.shown.count
+            let shownPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__PointId>?.self, count: self.shown.count)
+            for (index, element) in self.shown.enumerated() { shownPointers[index] = element.toC(&arena) }
+            c.pointee.shown = shownPointers
             return c
         }
     }
@@ -6844,7 +6980,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RecordFeedbackResponse"
-        static let schemaIndex = 109
+        static let schemaIndex = 110
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6874,32 +7010,210 @@ extension RuvectorV1 {
 }
 
 extension RuvectorV1 {
-    /// Training settings; zero values mean defaults.
-    public struct TrainRequest: WireMessage {
-        /// Collection whose model to train.
-        public var collection: Swift.String = ""
-        /// Passes over the replay buffer (0 = 10, max 1000).
-        public var epochs: Swift.UInt32 = 0
-        /// Peak learning rate for Adam (0 = 1e-3).
-        public var learningRate: Swift.Float = 0
-        /// Schedule.
+    /// A collection's model architecture and training settings. Zero means the default given.
+    public struct ModelConfig: WireMessage {
+        /// Hidden width of the GNN layers (0 = 128; at most 1024).
+        public var hiddenSize: Swift.UInt32 = 0
+        /// Attention heads (0 = 4; at most 16; must divide hidden_size).
+        public var heads: Swift.UInt32 = 0
+        /// Message-passing layers (0 = 1; at most 4).
+        public var layers: Swift.UInt32 = 0
+        /// Dropout while training (0 = 0.1; below 1).
+        public var dropout: Swift.Float = 0
+        /// HNSW neighbours each node attends to (0 = 16; at most 64).
+        public var neighboursPerNode: Swift.UInt32 = 0
+        /// Loss.
+        public var loss: RuvectorV1.LossKind = RuvectorV1.LossKind(rawValue: 0)
+        /// Softmax temperature of the listwise and InfoNCE losses (0 = 0.1; at most 100).
+        public var temperature: Swift.Float = 0
+        /// Learning-rate schedule.
         public var schedule: RuvectorV1.LearningRateSchedule = RuvectorV1.LearningRateSchedule(rawValue: 0)
-        /// Warmup steps for WARMUP_COSINE (0 = 100).
+        /// Linear warm-up steps (0 = 100; at most 1000000).
         public var warmupSteps: Swift.UInt32 = 0
-        /// Elastic weight consolidation strength against forgetting (0 = off).
+        /// Steps of cosine decay after warm-up (0 = until the end of the run).
+        public var cosineSteps: Swift.UInt32 = 0
+        /// PLATEAU: evaluations without improvement before the rate halves (0 = 3; at most 1000).
+        public var plateauPatience: Swift.UInt32 = 0
+        /// Replay buffer capacity, reservoir sampled (0 = 10000; at most 1000000).
+        public var replaySize: Swift.UInt32 = 0
+        /// Elastic weight consolidation strength (0 = 0.4; negative = off; at most 1000).
         public var ewcLambda: Swift.Float = 0
-        /// Replay buffer capacity (reservoir sampling; 0 = 100000).
-        public var replayBufferSize: Swift.UInt32 = 0
-        /// Share of feedback held out for evaluation (0 = 0.1).
-        public var holdoutFraction: Swift.Float = 0
-        /// Seed for sampling and initialisation (training is deterministic for a seed).
-        public var seed: Swift.UInt64 = 0
+        /// Examples per optimiser step (0 = 32; at most 4096).
+        public var batchSize: Swift.UInt32 = 0
+        /// Continuous mode: retrain after every N new feedback records (0 = off; at most 1000000).
+        public var retrainEvery: Swift.UInt32 = 0
+        /// Peak Adam learning rate (0 = 1e-3; at most 1).
+        public var learningRate: Swift.Float = 0
 
         /// A message with every field at its default.
         public init() {}
 
         /// A message with the given fields; the others keep their defaults.
-        public init(collection: Swift.String = "", epochs: Swift.UInt32 = 0, learningRate: Swift.Float = 0, schedule: RuvectorV1.LearningRateSchedule = RuvectorV1.LearningRateSchedule(rawValue: 0), warmupSteps: Swift.UInt32 = 0, ewcLambda: Swift.Float = 0, replayBufferSize: Swift.UInt32 = 0, holdoutFraction: Swift.Float = 0, seed: Swift.UInt64 = 0) {
+        public init(hiddenSize: Swift.UInt32 = 0, heads: Swift.UInt32 = 0, layers: Swift.UInt32 = 0, dropout: Swift.Float = 0, neighboursPerNode: Swift.UInt32 = 0, loss: RuvectorV1.LossKind = RuvectorV1.LossKind(rawValue: 0), temperature: Swift.Float = 0, schedule: RuvectorV1.LearningRateSchedule = RuvectorV1.LearningRateSchedule(rawValue: 0), warmupSteps: Swift.UInt32 = 0, cosineSteps: Swift.UInt32 = 0, plateauPatience: Swift.UInt32 = 0, replaySize: Swift.UInt32 = 0, ewcLambda: Swift.Float = 0, batchSize: Swift.UInt32 = 0, retrainEvery: Swift.UInt32 = 0, learningRate: Swift.Float = 0) {
+            self.hiddenSize = hiddenSize
+            self.heads = heads
+            self.layers = layers
+            self.dropout = dropout
+            self.neighboursPerNode = neighboursPerNode
+            self.loss = loss
+            self.temperature = temperature
+            self.schedule = schedule
+            self.warmupSteps = warmupSteps
+            self.cosineSteps = cosineSteps
+            self.plateauPatience = plateauPatience
+            self.replaySize = replaySize
+            self.ewcLambda = ewcLambda
+            self.batchSize = batchSize
+            self.retrainEvery = retrainEvery
+            self.learningRate = learningRate
+        }
+
+        public static let protoFullName = "ruvector.v1.ModelConfig"
+        static let schemaIndex = 111
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__model_config(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__ModelConfig.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__ModelConfig>) {
+            let c = pointer.pointee
+            self.hiddenSize = c.hidden_size
+            self.heads = c.heads
+            self.layers = c.layers
+            self.dropout = c.dropout
+            self.neighboursPerNode = c.neighbours_per_node
+            self.loss = RuvectorV1.LossKind(rawValue: Swift.Int32(truncatingIfNeeded: c.loss.rawValue))
+            self.temperature = c.temperature
+            self.schedule = RuvectorV1.LearningRateSchedule(rawValue: Swift.Int32(truncatingIfNeeded: c.schedule.rawValue))
+            self.warmupSteps = c.warmup_steps
+            self.cosineSteps = c.cosine_steps
+            self.plateauPatience = c.plateau_patience
+            self.replaySize = c.replay_size
+            self.ewcLambda = c.ewc_lambda
+            self.batchSize = c.batch_size
+            self.retrainEvery = c.retrain_every
+            self.learningRate = c.learning_rate
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ModelConfig> {
+            let c = arena.message(Ruvector__V1__ModelConfig.self, RuVectorProto_descriptor_ruvector__v1__model_config())
+            c.pointee.hidden_size = self.hiddenSize
+            c.pointee.heads = self.heads
+            c.pointee.layers = self.layers
+            c.pointee.dropout = self.dropout
+            c.pointee.neighbours_per_node = self.neighboursPerNode
+            c.pointee.loss = Ruvector__V1__LossKind(rawValue: .init(truncatingIfNeeded: self.loss.rawValue))
+            c.pointee.temperature = self.temperature
+            c.pointee.schedule = Ruvector__V1__LearningRateSchedule(rawValue: .init(truncatingIfNeeded: self.schedule.rawValue))
+            c.pointee.warmup_steps = self.warmupSteps
+            c.pointee.cosine_steps = self.cosineSteps
+            c.pointee.plateau_patience = self.plateauPatience
+            c.pointee.replay_size = self.replaySize
+            c.pointee.ewc_lambda = self.ewcLambda
+            c.pointee.batch_size = self.batchSize
+            c.pointee.retrain_every = self.retrainEvery
+            c.pointee.learning_rate = self.learningRate
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Sets a collection's model settings.
+    public struct ConfigureModelRequest: WireMessage {
+        /// Collection.
+        public var collection: Swift.String = ""
+        /// The settings (zero fields = defaults).
+        public var config: RuvectorV1.ModelConfig? {
+            get { _config?.value }
+            set { _config = newValue.map(WireBox.init) }
+        }
+        private var _config: WireBox<RuvectorV1.ModelConfig>?
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(collection: Swift.String = "", config: RuvectorV1.ModelConfig? = nil) {
+            self.collection = collection
+            self.config = config
+        }
+
+        public static let protoFullName = "ruvector.v1.ConfigureModelRequest"
+        static let schemaIndex = 112
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__configure_model_request(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__ConfigureModelRequest.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__ConfigureModelRequest>) {
+            let c = pointer.pointee
+            self.collection = WireRuntime.string(c.collection)
+            if let value = c.config { self.config = RuvectorV1.ModelConfig(c: value) }
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ConfigureModelRequest> {
+            let c = arena.message(Ruvector__V1__ConfigureModelRequest.self, RuVectorProto_descriptor_ruvector__v1__configure_model_request())
+            c.pointee.collection = arena.string(self.collection)
+            if let value = self.config { c.pointee.config = value.toC(&arena) }
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Training settings for one run; zero values mean the collection's settings (ConfigureModel).
+    public struct TrainRequest: WireMessage {
+        /// Collection whose model to train.
+        public var collection: Swift.String = ""
+        /// Passes over the replay buffer (0 = 10, max 1000).
+        public var epochs: Swift.UInt32 = 0
+        /// Peak learning rate for Adam, in (0, 1] (0 = the configured one, default 1e-3).
+        public var learningRate: Swift.Float = 0
+        /// Schedule (UNSPECIFIED = the configured one).
+        public var schedule: RuvectorV1.LearningRateSchedule = RuvectorV1.LearningRateSchedule(rawValue: 0)
+        /// Warmup steps for WARMUP_COSINE, at most 1000000 (0 = the configured ones, default 100).
+        public var warmupSteps: Swift.UInt32 = 0
+        /// Elastic weight consolidation strength against forgetting, at most 1000 (0 = the configured
+        /// one, default 0.4; negative = off).
+        public var ewcLambda: Swift.Float = 0
+        /// Replay buffer capacity (reservoir sampling), at most 1000000 (0 = the configured one,
+        /// default 10000).
+        public var replayBufferSize: Swift.UInt32 = 0
+        /// Share of feedback held out for evaluation, at most 0.5 (0 = 0.1).
+        public var holdoutFraction: Swift.Float = 0
+        /// Seed for sampling and initialisation (training is deterministic for a seed).
+        public var seed: Swift.UInt64 = 0
+        /// Examples per optimiser step, at most 4096 (0 = the configured batch size, default 32).
+        public var batchSize: Swift.UInt32 = 0
+        /// Loss for this run (UNSPECIFIED = the configured loss).
+        public var loss: RuvectorV1.LossKind = RuvectorV1.LossKind(rawValue: 0)
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(collection: Swift.String = "", epochs: Swift.UInt32 = 0, learningRate: Swift.Float = 0, schedule: RuvectorV1.LearningRateSchedule = RuvectorV1.LearningRateSchedule(rawValue: 0), warmupSteps: Swift.UInt32 = 0, ewcLambda: Swift.Float = 0, replayBufferSize: Swift.UInt32 = 0, holdoutFraction: Swift.Float = 0, seed: Swift.UInt64 = 0, batchSize: Swift.UInt32 = 0, loss: RuvectorV1.LossKind = RuvectorV1.LossKind(rawValue: 0)) {
             self.collection = collection
             self.epochs = epochs
             self.learningRate = learningRate
@@ -6909,10 +7223,12 @@ extension RuvectorV1 {
             self.replayBufferSize = replayBufferSize
             self.holdoutFraction = holdoutFraction
             self.seed = seed
+            self.batchSize = batchSize
+            self.loss = loss
         }
 
         public static let protoFullName = "ruvector.v1.TrainRequest"
-        static let schemaIndex = 110
+        static let schemaIndex = 113
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -6939,6 +7255,8 @@ extension RuvectorV1 {
             self.replayBufferSize = c.replay_buffer_size
             self.holdoutFraction = c.holdout_fraction
             self.seed = c.seed
+            self.batchSize = c.batch_size
+            self.loss = RuvectorV1.LossKind(rawValue: Swift.Int32(truncatingIfNeeded: c.loss.rawValue))
         }
 
         func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__TrainRequest> {
@@ -6952,6 +7270,8 @@ extension RuvectorV1 {
             c.pointee.replay_buffer_size = self.replayBufferSize
             c.pointee.holdout_fraction = self.holdoutFraction
             c.pointee.seed = self.seed
+            c.pointee.batch_size = self.batchSize
+            c.pointee.loss = Ruvector__V1__LossKind(rawValue: .init(truncatingIfNeeded: self.loss.rawValue))
             return c
         }
     }
@@ -6972,22 +7292,28 @@ extension RuvectorV1 {
         public var evalNdcgAt10: Swift.Float = 0
         /// True on the last message.
         public var done: Swift.Bool = false
+        /// Held-out recall@10 after this epoch.
+        public var evalRecallAt10: Swift.Float = 0
+        /// Held-out mean reciprocal rank after this epoch.
+        public var evalMrr: Swift.Float = 0
 
         /// A message with every field at its default.
         public init() {}
 
         /// A message with the given fields; the others keep their defaults.
-        public init(epoch: Swift.UInt32 = 0, step: Swift.UInt64 = 0, loss: Swift.Float = 0, learningRate: Swift.Float = 0, evalNdcgAt10: Swift.Float = 0, done: Swift.Bool = false) {
+        public init(epoch: Swift.UInt32 = 0, step: Swift.UInt64 = 0, loss: Swift.Float = 0, learningRate: Swift.Float = 0, evalNdcgAt10: Swift.Float = 0, done: Swift.Bool = false, evalRecallAt10: Swift.Float = 0, evalMrr: Swift.Float = 0) {
             self.epoch = epoch
             self.step = step
             self.loss = loss
             self.learningRate = learningRate
             self.evalNdcgAt10 = evalNdcgAt10
             self.done = done
+            self.evalRecallAt10 = evalRecallAt10
+            self.evalMrr = evalMrr
         }
 
         public static let protoFullName = "ruvector.v1.TrainProgress"
-        static let schemaIndex = 111
+        static let schemaIndex = 114
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7011,6 +7337,8 @@ extension RuvectorV1 {
             self.learningRate = c.learning_rate
             self.evalNdcgAt10 = c.eval_ndcg_at_10
             self.done = (c.done != 0)
+            self.evalRecallAt10 = c.eval_recall_at_10
+            self.evalMrr = c.eval_mrr
         }
 
         func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__TrainProgress> {
@@ -7021,6 +7349,8 @@ extension RuvectorV1 {
             c.pointee.learning_rate = self.learningRate
             c.pointee.eval_ndcg_at_10 = self.evalNdcgAt10
             c.pointee.done = (self.done ? 1 : 0)
+            c.pointee.eval_recall_at_10 = self.evalRecallAt10
+            c.pointee.eval_mrr = self.evalMrr
             return c
         }
     }
@@ -7041,7 +7371,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ModelStatusRequest"
-        static let schemaIndex = 112
+        static let schemaIndex = 115
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7075,7 +7405,8 @@ extension RuvectorV1 {
     public struct ModelStatus: WireMessage {
         /// Collection.
         public var collection: Swift.String = ""
-        /// Increments on every training run or import.
+        /// The active model version (0 = none: search uses the plain HNSW order). Versions
+        /// increment on every training run or import.
         public var version: Swift.UInt64 = 0
         /// Trainable parameters.
         public var parameters: Swift.UInt64 = 0
@@ -7087,12 +7418,35 @@ extension RuvectorV1 {
         public var modelNdcgAt10: Swift.Float = 0
         /// Feedback records buffered.
         public var feedbackBuffered: Swift.UInt64 = 0
+        /// Held-out recall@10 of the plain HNSW ranking.
+        public var baselineRecallAt10: Swift.Float = 0
+        /// Held-out recall@10 with the learned re-ranking.
+        public var modelRecallAt10: Swift.Float = 0
+        /// Held-out mean reciprocal rank of the plain HNSW ranking.
+        public var baselineMrr: Swift.Float = 0
+        /// Held-out mean reciprocal rank with the learned re-ranking.
+        public var modelMrr: Swift.Float = 0
+        /// Feedback records the active model was trained on.
+        public var trainingExamples: Swift.UInt64 = 0
+        /// The newest stored model version (may be above `version` when it was not activated).
+        public var latestVersion: Swift.UInt64 = 0
+        /// Whether `latest_version` is the active one (a model that loses to the plain ranking on
+        /// the hold-out is stored but not activated).
+        public var activated: Swift.Bool = false
+        /// The settings in force, defaults filled in.
+        public var config: RuvectorV1.ModelConfig? {
+            get { _config?.value }
+            set { _config = newValue.map(WireBox.init) }
+        }
+        private var _config: WireBox<RuvectorV1.ModelConfig>?
+        /// Empty when a model is active; otherwise why search uses the plain HNSW order.
+        public var note: Swift.String = ""
 
         /// A message with every field at its default.
         public init() {}
 
         /// A message with the given fields; the others keep their defaults.
-        public init(collection: Swift.String = "", version: Swift.UInt64 = 0, parameters: Swift.UInt64 = 0, trainedUnixMicros: Swift.Int64 = 0, baselineNdcgAt10: Swift.Float = 0, modelNdcgAt10: Swift.Float = 0, feedbackBuffered: Swift.UInt64 = 0) {
+        public init(collection: Swift.String = "", version: Swift.UInt64 = 0, parameters: Swift.UInt64 = 0, trainedUnixMicros: Swift.Int64 = 0, baselineNdcgAt10: Swift.Float = 0, modelNdcgAt10: Swift.Float = 0, feedbackBuffered: Swift.UInt64 = 0, baselineRecallAt10: Swift.Float = 0, modelRecallAt10: Swift.Float = 0, baselineMrr: Swift.Float = 0, modelMrr: Swift.Float = 0, trainingExamples: Swift.UInt64 = 0, latestVersion: Swift.UInt64 = 0, activated: Swift.Bool = false, config: RuvectorV1.ModelConfig? = nil, note: Swift.String = "") {
             self.collection = collection
             self.version = version
             self.parameters = parameters
@@ -7100,10 +7454,19 @@ extension RuvectorV1 {
             self.baselineNdcgAt10 = baselineNdcgAt10
             self.modelNdcgAt10 = modelNdcgAt10
             self.feedbackBuffered = feedbackBuffered
+            self.baselineRecallAt10 = baselineRecallAt10
+            self.modelRecallAt10 = modelRecallAt10
+            self.baselineMrr = baselineMrr
+            self.modelMrr = modelMrr
+            self.trainingExamples = trainingExamples
+            self.latestVersion = latestVersion
+            self.activated = activated
+            self.config = config
+            self.note = note
         }
 
         public static let protoFullName = "ruvector.v1.ModelStatus"
-        static let schemaIndex = 113
+        static let schemaIndex = 116
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7128,6 +7491,15 @@ extension RuvectorV1 {
             self.baselineNdcgAt10 = c.baseline_ndcg_at_10
             self.modelNdcgAt10 = c.model_ndcg_at_10
             self.feedbackBuffered = c.feedback_buffered
+            self.baselineRecallAt10 = c.baseline_recall_at_10
+            self.modelRecallAt10 = c.model_recall_at_10
+            self.baselineMrr = c.baseline_mrr
+            self.modelMrr = c.model_mrr
+            self.trainingExamples = c.training_examples
+            self.latestVersion = c.latest_version
+            self.activated = (c.activated != 0)
+            if let value = c.config { self.config = RuvectorV1.ModelConfig(c: value) }
+            self.note = WireRuntime.string(c.note)
         }
 
         func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ModelStatus> {
@@ -7139,6 +7511,15 @@ extension RuvectorV1 {
             c.pointee.baseline_ndcg_at_10 = self.baselineNdcgAt10
             c.pointee.model_ndcg_at_10 = self.modelNdcgAt10
             c.pointee.feedback_buffered = self.feedbackBuffered
+            c.pointee.baseline_recall_at_10 = self.baselineRecallAt10
+            c.pointee.model_recall_at_10 = self.modelRecallAt10
+            c.pointee.baseline_mrr = self.baselineMrr
+            c.pointee.model_mrr = self.modelMrr
+            c.pointee.training_examples = self.trainingExamples
+            c.pointee.latest_version = self.latestVersion
+            c.pointee.activated = (self.activated ? 1 : 0)
+            if let value = self.config { c.pointee.config = value.toC(&arena) }
+            c.pointee.note = arena.string(self.note)
             return c
         }
     }
@@ -7159,7 +7540,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ExportModelRequest"
-        static let schemaIndex = 114
+        static let schemaIndex = 117
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7210,7 +7591,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ImportModelRequest"
-        static let schemaIndex = 115
+        static let schemaIndex = 118
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7402,7 +7783,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ConfigChange"
-        static let schemaIndex = 116
+        static let schemaIndex = 119
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7464,7 +7845,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.Entry"
-        static let schemaIndex = 117
+        static let schemaIndex = 120
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7550,7 +7931,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RaftMessage"
-        static let schemaIndex = 118
+        static let schemaIndex = 121
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7626,7 +8007,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RaftBatch"
-        static let schemaIndex = 119
+        static let schemaIndex = 122
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7677,7 +8058,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RaftSendSummary"
-        static let schemaIndex = 120
+        static let schemaIndex = 123
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7751,7 +8132,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.InstallSnapshotRequest"
-        static let schemaIndex = 121
+        static let schemaIndex = 124
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7823,7 +8204,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.InstallSnapshotResponse"
-        static let schemaIndex = 122
+        static let schemaIndex = 125
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7874,7 +8255,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ProposeRequest"
-        static let schemaIndex = 123
+        static let schemaIndex = 126
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7923,7 +8304,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ProposeResponse"
-        static let schemaIndex = 124
+        static let schemaIndex = 127
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -7969,7 +8350,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ReadIndexRequest"
-        static let schemaIndex = 125
+        static let schemaIndex = 128
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8022,7 +8403,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ReadIndexResponse"
-        static let schemaIndex = 126
+        static let schemaIndex = 129
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8084,7 +8465,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.MemberProgress"
-        static let schemaIndex = 127
+        static let schemaIndex = 130
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8226,7 +8607,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.Candidate"
-        static let schemaIndex = 128
+        static let schemaIndex = 131
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8291,7 +8672,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RouteRequest"
-        static let schemaIndex = 129
+        static let schemaIndex = 132
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8349,7 +8730,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ScoredCandidate"
-        static let schemaIndex = 130
+        static let schemaIndex = 133
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8413,7 +8794,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RouteDecision"
-        static let schemaIndex = 131
+        static let schemaIndex = 134
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8485,7 +8866,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.SemanticRoute"
-        static let schemaIndex = 132
+        static let schemaIndex = 135
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8549,7 +8930,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RegisterRouteRequest"
-        static let schemaIndex = 133
+        static let schemaIndex = 136
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8595,7 +8976,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ListRoutesRequest"
-        static let schemaIndex = 134
+        static let schemaIndex = 137
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8639,7 +9020,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ListRoutesResponse"
-        static let schemaIndex = 135
+        static let schemaIndex = 138
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8689,7 +9070,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.DeleteRouteRequest"
-        static let schemaIndex = 136
+        static let schemaIndex = 139
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8728,7 +9109,7 @@ extension RuvectorV1 {
         public init() {}
 
         public static let protoFullName = "ruvector.v1.DeleteRouteResponse"
-        static let schemaIndex = 137
+        static let schemaIndex = 140
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8780,7 +9161,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.MatchRouteRequest"
-        static let schemaIndex = 138
+        static let schemaIndex = 141
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8831,7 +9212,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RouteMatch"
-        static let schemaIndex = 139
+        static let schemaIndex = 142
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8877,7 +9258,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.MatchRouteResponse"
-        static let schemaIndex = 140
+        static let schemaIndex = 143
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8952,7 +9333,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RecordOutcomeRequest"
-        static let schemaIndex = 141
+        static let schemaIndex = 144
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -9015,7 +9396,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RecordOutcomeResponse"
-        static let schemaIndex = 142
+        static let schemaIndex = 145
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -9071,7 +9452,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.TrainRouterRequest"
-        static let schemaIndex = 143
+        static let schemaIndex = 146
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -9132,7 +9513,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.TrainRouterProgress"
-        static let schemaIndex = 144
+        static let schemaIndex = 147
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -9182,7 +9563,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RouterStatusRequest"
-        static let schemaIndex = 145
+        static let schemaIndex = 148
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -9235,7 +9616,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.CircuitBreakerStatus"
-        static let schemaIndex = 146
+        static let schemaIndex = 149
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -9297,7 +9678,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RouterStatus"
-        static let schemaIndex = 147
+        static let schemaIndex = 150
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {

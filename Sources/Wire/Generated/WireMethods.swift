@@ -93,6 +93,8 @@ public struct WireMethod: Sendable {
                    clientStreaming: false, serverStreaming: true),
         WireMethod(path: "/ruvector.v1.LearnService/ImportModel", requestType: RuvectorV1.ImportModelRequest.self, responseType: RuvectorV1.ModelStatus.self,
                    clientStreaming: true, serverStreaming: false),
+        WireMethod(path: "/ruvector.v1.LearnService/ConfigureModel", requestType: RuvectorV1.ConfigureModelRequest.self, responseType: RuvectorV1.ModelStatus.self,
+                   clientStreaming: false, serverStreaming: false),
         WireMethod(path: "/ruvector.v1.RaftService/Send", requestType: RuvectorV1.RaftBatch.self, responseType: RuvectorV1.RaftSendSummary.self,
                    clientStreaming: true, serverStreaming: false),
         WireMethod(path: "/ruvector.v1.RaftService/InstallSnapshot", requestType: RuvectorV1.InstallSnapshotRequest.self, responseType: RuvectorV1.InstallSnapshotResponse.self,

@@ -1,4 +1,5 @@
-"""RuVector client: `ruvector.Client("host:port")` for collections, points, search and snapshots,
+"""RuVector client: `ruvector.Client("host:port")` for collections, points, search, snapshots and
+learning feedback (`db.learn`),
 and `ruvector.AsyncClient` with the same methods for asyncio.
 
 See the package README (clients/python/README.md) for a quick start and the filter mini-language.
@@ -10,6 +11,7 @@ from ruvector.models import (CollectionInfo, FailedBatch, Hit, Hits, Point, Reco
                              UpdateResult)
 from ruvector.cluster import ClusterCollection, ClusterState, Member
 from ruvector.graph import HybridHit, Node, Path, Relationship, Result, Transaction, GraphIndex
+from ruvector.learn import ModelStatus, TrainProgress
 from ruvector.errors import (Aborted, AlreadyExists, DataLoss, DeadlineExceeded, FailedPrecondition,
                              InvalidArgument, NotFound, PermissionDenied, ResourceExhausted, RuVectorError,
                              Unauthenticated, Unavailable, Unimplemented)
@@ -21,5 +23,6 @@ __all__ = [
     "Aborted", "Unavailable", "DeadlineExceeded", "DataLoss", "Unimplemented", "Unauthenticated", "PermissionDenied",
     "ClusterState", "ClusterCollection", "Member",
     "Node", "Relationship", "Path", "Result", "Transaction", "GraphIndex", "HybridHit",
+    "ModelStatus", "TrainProgress",
 ]
 __version__ = "0.1.0"

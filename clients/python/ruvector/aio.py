@@ -25,6 +25,7 @@ from ruvector.errors import NotFound, RuVectorError
 from ruvector.graph import (GraphIndex, HybridHit, Result, ResultReader, begin_request, execute_request,
                             hybrid_hits, hybrid_request, hyperedge, hyperedge_request, index_info, isolation_name,
                             property_index_request, vector_index_request)
+from ruvector.learn import AsyncLearn
 from ruvector.models import (CollectionInfo, FilterLike, Hits, IdsLike, PayloadLike, PointIdLike, PointLike, Record,
                              SnapshotInfo, UpdateResult, VectorLike, VectorsLike)
 from ruvector.rpc import ClientBase, Cluster as ClusterMethods, Graph as GraphMethods, Method, Vector
@@ -49,6 +50,8 @@ class AsyncClient(ClientBase):
         self.graph = AsyncGraph(self._transport)
         #: Members, leadership and cluster metadata (ClusterService): ``await db.cluster.state()``.
         self.cluster = AsyncCluster(self._transport)
+        #: Feedback, model settings, status and model files (LearnService): ``await db.learn.feedback(...)``.
+        self.learn = AsyncLearn(self._transport)
 
     async def close(self) -> None:
         """Closes the connection (and those opened to cluster leaders)."""
@@ -210,12 +213,13 @@ class AsyncClient(ClientBase):
                      with_vectors: bool = False, score_threshold: float | None = None, offset: int = 0,
                      oversampling: float | None = None, ignore_quantization: bool = False,
                      read_from: str | None = None, allow_partial: bool = False,
-                     timeout: float | None = None) -> Hits:
+                     learned_rerank: int | None = None, timeout: float | None = None) -> Hits:
         """The k nearest points to `vector`, best first (as `Client.search`)."""
         options = SearchOptions(filter=filter, ef=ef, exact=exact, with_payload=with_payload,
                                 with_vectors=with_vectors, score_threshold=score_threshold, offset=offset,
                                 oversampling=oversampling, ignore_quantization=ignore_quantization,
-                                read_from=read_from, allow_partial=allow_partial)
+                                read_from=read_from, allow_partial=allow_partial,
+                                learned_rerank=learned_rerank)
         response = await self._unary(Vector.SEARCH, calls.search(collection, vector, k, options), timeout)
         return calls.hits(response, with_payload, with_vectors)
 
@@ -411,9 +415,9 @@ class AsyncGraph:
 
     async def hybrid_search(self, index: str, vector: VectorLike, k: int = 10, *, filter: str = "",
                             parameters: Mapping[str, Any] | None = None, expand_depth: int = 0,
-                            timeout: float | None = None) -> list[HybridHit]:
+                            learned_rerank: int | None = None, timeout: float | None = None) -> list[HybridHit]:
         """Vector k-NN over a graph vector index, filtered in Cypher, expanded (as `Graph.hybrid_search`)."""
-        request = hybrid_request(index, vector, k, filter, parameters, expand_depth)
+        request = hybrid_request(index, vector, k, filter, parameters, expand_depth, learned_rerank)
         return hybrid_hits(await self._transport.unary(GraphMethods.HYBRID_SEARCH, request, timeout))
 
 

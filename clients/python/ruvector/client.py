@@ -14,6 +14,7 @@ from ruvector import vector_calls as calls
 from ruvector.cluster import Cluster
 from ruvector.crc import crc32c
 from ruvector.graph import Graph
+from ruvector.learn import Learn
 from ruvector.models import (CollectionInfo, FilterLike, Hit, Hits, IdsLike, PayloadLike, Point,
                              PointIdLike, PointLike, Record, SnapshotInfo, TierCounts, UpdateResult, VectorLike,
                              VectorsLike)
@@ -53,6 +54,8 @@ class Client(ClientBase):
         self.graph = Graph(self._transport)
         #: Members, leadership and cluster metadata (ClusterService): ``db.cluster.state()``.
         self.cluster = Cluster(self._transport)
+        #: Feedback, model settings, status and model files (LearnService): ``db.learn.feedback(...)``.
+        self.learn = Learn(self._transport)
 
     def close(self) -> None:
         """Closes the connection (and those opened to cluster leaders)."""
@@ -223,16 +226,20 @@ class Client(ClientBase):
                ef: int | None = None, exact: bool = False, with_payload: bool = True, with_vectors: bool = False,
                score_threshold: float | None = None, offset: int = 0, oversampling: float | None = None,
                ignore_quantization: bool = False, read_from: str | None = None, allow_partial: bool = False,
-               timeout: float | None = None) -> Hits:
+               learned_rerank: int | None = None, timeout: float | None = None) -> Hits:
         """The k nearest points to `vector`, best first. exact=True searches by brute force.
         Quantized collections walk on codes and rescore `oversampling` x k candidates on full
         vectors (1..100, default 4); ignore_quantization=True walks full vectors instead. On a
         cluster the search runs on every shard (read_from as in get); with allow_partial=True
-        shards that cannot answer are left out and named in the result's `missing_shards`."""
+        shards that cannot answer are left out and named in the result's `missing_shards`.
+        learned_rerank=depth re-ranks the top `depth` HNSW candidates with the collection's
+        learned model (0 = 100; see `db.learn`); the result's `model_version` says which model
+        ranked it (0: none is active, the order is the plain HNSW order)."""
         options = SearchOptions(filter=filter, ef=ef, exact=exact, with_payload=with_payload,
                                 with_vectors=with_vectors, score_threshold=score_threshold, offset=offset,
                                 oversampling=oversampling, ignore_quantization=ignore_quantization,
-                                read_from=read_from, allow_partial=allow_partial)
+                                read_from=read_from, allow_partial=allow_partial,
+                                learned_rerank=learned_rerank)
         response = self._transport.unary(Vector.SEARCH, calls.search(collection, vector, k, options), timeout)
         return calls.hits(response, with_payload, with_vectors)
 

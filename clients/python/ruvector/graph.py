@@ -13,7 +13,7 @@ from ruvector import convert
 from ruvector.models import VectorLike
 from ruvector.rpc import Graph as Methods
 from ruvector.transport import Transport
-from ruvector.v1 import graph_pb2
+from ruvector.v1 import common_pb2, graph_pb2
 
 _ISOLATION = {
     "read_uncommitted": graph_pb2.ISOLATION_LEVEL_READ_UNCOMMITTED,
@@ -186,10 +186,13 @@ def property_index_request(name: str, label: str, property: str) -> graph_pb2.Cr
 
 
 def hybrid_request(index: str, vector: VectorLike, k: int, filter: str, parameters: Mapping[str, Any] | None,
-                   expand_depth: int) -> graph_pb2.HybridSearchRequest:
-    """A HybridSearchRequest."""
-    return graph_pb2.HybridSearchRequest(index=index, vector=convert.to_vector(vector), k=k, filter=filter,
-                                         expand_depth=expand_depth, parameters=_parameters(parameters))
+                   expand_depth: int, learned_rerank: int | None = None) -> graph_pb2.HybridSearchRequest:
+    """A HybridSearchRequest; `learned_rerank` (a depth, 0 = 100) asks for learned re-ranking."""
+    request = graph_pb2.HybridSearchRequest(index=index, vector=convert.to_vector(vector), k=k, filter=filter,
+                                            expand_depth=expand_depth, parameters=_parameters(parameters))
+    if learned_rerank is not None:
+        request.learned_rerank.CopyFrom(common_pb2.LearnedRerank(depth=learned_rerank))
+    return request
 
 
 def hybrid_hits(response: Any) -> list[HybridHit]:
@@ -312,14 +315,15 @@ class Graph:
 
     def hybrid_search(self, index: str, vector: VectorLike, k: int = 10, *, filter: str = "",
                       parameters: Mapping[str, Any] | None = None, expand_depth: int = 0,
-                      timeout: float | None = None) -> list[HybridHit]:
+                      learned_rerank: int | None = None, timeout: float | None = None) -> list[HybridHit]:
         """The `k` nodes of vector index `index` nearest to `vector` (list or numpy array) that
         satisfy `filter`, a Cypher predicate over `node` (e.g. ``"node.year >= $year"`` with
         ``parameters={"year": 2020}``), each with its neighbourhood up to `expand_depth` (0..3)
-        relationship hops. Best first.
+        relationship hops. Best first. `learned_rerank` (a depth) is accepted and checked; graph
+        indexes have no learned model, so the order stays the HNSW order.
 
         >>> hits = db.graph.hybrid_search("papers", query, k=5, filter="node.year > 2015", expand_depth=1)
         >>> hits[0].node.properties["title"], hits[0].score, len(hits[0].neighbourhood)
         """
-        request = hybrid_request(index, vector, k, filter, parameters, expand_depth)
+        request = hybrid_request(index, vector, k, filter, parameters, expand_depth, learned_rerank)
         return hybrid_hits(self._transport.unary(Methods.HYBRID_SEARCH, request, timeout))

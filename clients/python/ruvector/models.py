@@ -104,12 +104,15 @@ class UpdateResult:
 
 class Hits(list[Hit]):
     """Search hits, best first; `missing_shards` lists the shards of a sharded collection that
-    did not answer a search made with allow_partial=True (empty when the answer is complete)."""
+    did not answer a search made with allow_partial=True (empty when the answer is complete);
+    `model_version` is the learned model that ranked them (0: the plain HNSW order)."""
     missing_shards: list[int]
+    model_version: int
 
-    def __init__(self, hits: Iterable[Hit] = (), missing_shards: Iterable[int] = ()):
+    def __init__(self, hits: Iterable[Hit] = (), missing_shards: Iterable[int] = (), model_version: int = 0):
         super().__init__(hits)
         self.missing_shards = list(missing_shards)
+        self.model_version = model_version
 
 
 @dataclass(frozen=True)

@@ -6,14 +6,16 @@ connection can drop after the request left). Only calls for which a second deliv
 nothing a caller can see are retried:
 
 - reads: GetCollection, ListCollections, Get, Count, Scroll (each page), Search, SearchBatch,
-  ListSnapshots, QueryHyperedges, ListIndexes, HybridSearch, cluster GetState and ShardStatus.
+  ListSnapshots, QueryHyperedges, ListIndexes, HybridSearch, cluster GetState and ShardStatus,
+  GetModelStatus.
 
 Never retried: Upsert (a first attempt that was applied but not answered, sent again after
 another client wrote the same id, would put back the older value: another writer's update
 lost, and a history no single order of the writes explains), creating, deleting and restoring collections and snapshots (a second create
 answers ALREADY_EXISTS to a call that succeeded), Delete (its count would be wrong, and a
 filter may match points written in between), Cypher (a query may write), transactions,
-hyperedges, index creation, cluster membership, and every streaming call (its input has been
+hyperedges, index creation, cluster membership, feedback and model settings (a record sent twice
+counts twice), and every streaming call (its input has been
 consumed, or part of its answer delivered). Their UNAVAILABLE is raised as `ruvector.Unavailable`.
 """
 from __future__ import annotations
@@ -28,7 +30,7 @@ from typing import Any, Callable
 import grpc
 
 from ruvector.errors import RuVectorError, from_rpc_error
-from ruvector.v1 import cluster_pb2, common_pb2, graph_pb2, vector_pb2
+from ruvector.v1 import cluster_pb2, common_pb2, graph_pb2, learn_pb2, vector_pb2
 
 #: The environment variable an API key is read from when none is given.
 API_KEY_ENVIRONMENT = "RUVECTOR_API_KEY"
@@ -52,6 +54,10 @@ def _graph(name: str, response: Any, retry: bool = False) -> Method:
 
 def _cluster(name: str, response: Any, retry: bool = False) -> Method:
     return Method(f"/ruvector.v1.ClusterService/{name}", response.FromString, retry)
+
+
+def _learn(name: str, response: Any, retry: bool = False) -> Method:
+    return Method(f"/ruvector.v1.LearnService/{name}", response.FromString, retry)
 
 
 class Vector:
@@ -96,6 +102,16 @@ class Cluster:
     TRANSFER_LEADERSHIP = _cluster("TransferLeadership", cluster_pb2.ClusterState)
     UPDATE_SETTINGS = _cluster("UpdateSettings", cluster_pb2.ClusterState)
     SHARD_STATUS = _cluster("ShardStatus", cluster_pb2.ShardStatusResponse, retry=True)
+
+
+class Learn:
+    """LearnService methods. Feedback is not retried: a record delivered twice counts twice."""
+    RECORD_FEEDBACK = _learn("RecordFeedback", learn_pb2.RecordFeedbackResponse)
+    CONFIGURE_MODEL = _learn("ConfigureModel", learn_pb2.ModelStatus)
+    GET_MODEL_STATUS = _learn("GetModelStatus", learn_pb2.ModelStatus, retry=True)
+    TRAIN = _learn("Train", learn_pb2.TrainProgress)
+    EXPORT_MODEL = _learn("ExportModel", common_pb2.FileChunk)
+    IMPORT_MODEL = _learn("ImportModel", learn_pb2.ModelStatus)
 
 
 def encode(request: Any) -> bytes:

@@ -33,6 +33,7 @@ class SearchOptions(TypedDict, total=False):
     ignore_quantization: bool
     read_from: str | None
     allow_partial: bool
+    learned_rerank: int | None
 
 
 _QUANTIZATIONS = ("scalar", "float16", "binary", "pq8", "pq4", "tiered")
@@ -225,11 +226,15 @@ def search(collection: str, vector: VectorLike, k: int, options: SearchOptions, 
                                        allow_partial=options.get("allow_partial", False))
     ef, exact = options.get("ef"), options.get("exact", False)
     oversampling, ignore = options.get("oversampling"), options.get("ignore_quantization", False)
-    if ef or exact or oversampling or ignore:
+    rerank = options.get("learned_rerank")
+    if ef or exact or oversampling or ignore or rerank is not None:
         request.params.CopyFrom(vector_pb2.SearchParams(ef=ef or 0, exact=exact))
         if oversampling or ignore:
             request.params.quantization.CopyFrom(vector_pb2.QuantizationSearchParams(
                 ignore=ignore, oversampling=oversampling or 0))
+        if rerank is not None:
+            # Presence turns re-ranking on; depth 0 lets the server choose (100).
+            request.params.learned_rerank.CopyFrom(common_pb2.LearnedRerank(depth=rerank))
     threshold = options.get("score_threshold")
     if threshold is not None:
         request.score_threshold = threshold
@@ -359,7 +364,8 @@ def record(point: Any, with_payload: bool, with_vectors: bool) -> Record:
 def hits(response: Any, with_payload: bool, with_vectors: bool) -> Hits:
     """A SearchResponse's hits, best first."""
     return Hits((Hit(convert.from_id(h.id), h.score, convert.from_payload(h.payload) if with_payload else None,
-                     list(h.vector.values) if with_vectors else None) for h in response.hits), response.missing_shards)
+                     list(h.vector.values) if with_vectors else None) for h in response.hits), response.missing_shards,
+                response.model_version)
 
 
 def info(message: Any) -> CollectionInfo:

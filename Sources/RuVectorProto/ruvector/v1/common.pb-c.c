@@ -778,6 +778,51 @@ void   ruvector__v1__file_trailer__free_unpacked
   assert(message->base.descriptor == &ruvector__v1__file_trailer__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   ruvector__v1__learned_rerank__init
+                     (Ruvector__V1__LearnedRerank         *message)
+{
+  static const Ruvector__V1__LearnedRerank init_value = RUVECTOR__V1__LEARNED_RERANK__INIT;
+  *message = init_value;
+}
+size_t ruvector__v1__learned_rerank__get_packed_size
+                     (const Ruvector__V1__LearnedRerank *message)
+{
+  assert(message->base.descriptor == &ruvector__v1__learned_rerank__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t ruvector__v1__learned_rerank__pack
+                     (const Ruvector__V1__LearnedRerank *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &ruvector__v1__learned_rerank__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t ruvector__v1__learned_rerank__pack_to_buffer
+                     (const Ruvector__V1__LearnedRerank *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &ruvector__v1__learned_rerank__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Ruvector__V1__LearnedRerank *
+       ruvector__v1__learned_rerank__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Ruvector__V1__LearnedRerank *)
+     protobuf_c_message_unpack (&ruvector__v1__learned_rerank__descriptor,
+                                allocator, len, data);
+}
+void   ruvector__v1__learned_rerank__free_unpacked
+                     (Ruvector__V1__LearnedRerank *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &ruvector__v1__learned_rerank__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor ruvector__v1__point_id__field_descriptors[2] =
 {
   {
@@ -1850,6 +1895,44 @@ const ProtobufCMessageDescriptor ruvector__v1__file_trailer__descriptor =
   ruvector__v1__file_trailer__field_indices_by_name,
   1,  ruvector__v1__file_trailer__number_ranges,
   (ProtobufCMessageInit) ruvector__v1__file_trailer__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor ruvector__v1__learned_rerank__field_descriptors[1] =
+{
+  {
+    "depth",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__LearnedRerank, depth),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned ruvector__v1__learned_rerank__field_indices_by_name[] = {
+  0,   /* field[0] = depth */
+};
+static const ProtobufCIntRange ruvector__v1__learned_rerank__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor ruvector__v1__learned_rerank__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "ruvector.v1.LearnedRerank",
+  "LearnedRerank",
+  "Ruvector__V1__LearnedRerank",
+  "ruvector.v1",
+  sizeof(Ruvector__V1__LearnedRerank),
+  1,
+  ruvector__v1__learned_rerank__field_descriptors,
+  ruvector__v1__learned_rerank__field_indices_by_name,
+  1,  ruvector__v1__learned_rerank__number_ranges,
+  (ProtobufCMessageInit) ruvector__v1__learned_rerank__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCEnumValue ruvector__v1__replication_mode__enum_values_by_number[4] =

@@ -2908,7 +2908,7 @@ const ProtobufCMessageDescriptor ruvector__v1__list_indexes_response__descriptor
   (ProtobufCMessageInit) ruvector__v1__list_indexes_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__hybrid_search_request__field_descriptors[6] =
+static const ProtobufCFieldDescriptor ruvector__v1__hybrid_search_request__field_descriptors[7] =
 {
   {
     "index",
@@ -2982,19 +2982,32 @@ static const ProtobufCFieldDescriptor ruvector__v1__hybrid_search_request__field
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "learned_rerank",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__HybridSearchRequest, learned_rerank),
+    &ruvector__v1__learned_rerank__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__hybrid_search_request__field_indices_by_name[] = {
   4,   /* field[4] = expand_depth */
   3,   /* field[3] = filter */
   0,   /* field[0] = index */
   2,   /* field[2] = k */
+  6,   /* field[6] = learned_rerank */
   5,   /* field[5] = parameters */
   1,   /* field[1] = vector */
 };
 static const ProtobufCIntRange ruvector__v1__hybrid_search_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__hybrid_search_request__descriptor =
 {
@@ -3004,7 +3017,7 @@ const ProtobufCMessageDescriptor ruvector__v1__hybrid_search_request__descriptor
   "Ruvector__V1__HybridSearchRequest",
   "ruvector.v1",
   sizeof(Ruvector__V1__HybridSearchRequest),
-  6,
+  7,
   ruvector__v1__hybrid_search_request__field_descriptors,
   ruvector__v1__hybrid_search_request__field_indices_by_name,
   1,  ruvector__v1__hybrid_search_request__number_ranges,
@@ -3075,7 +3088,7 @@ const ProtobufCMessageDescriptor ruvector__v1__hybrid_hit__descriptor =
   (ProtobufCMessageInit) ruvector__v1__hybrid_hit__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__hybrid_search_response__field_descriptors[1] =
+static const ProtobufCFieldDescriptor ruvector__v1__hybrid_search_response__field_descriptors[2] =
 {
   {
     "hits",
@@ -3089,14 +3102,27 @@ static const ProtobufCFieldDescriptor ruvector__v1__hybrid_search_response__fiel
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "model_version",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__HybridSearchResponse, model_version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__hybrid_search_response__field_indices_by_name[] = {
   0,   /* field[0] = hits */
+  1,   /* field[1] = model_version */
 };
 static const ProtobufCIntRange ruvector__v1__hybrid_search_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 2 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__hybrid_search_response__descriptor =
 {
@@ -3106,7 +3132,7 @@ const ProtobufCMessageDescriptor ruvector__v1__hybrid_search_response__descripto
   "Ruvector__V1__HybridSearchResponse",
   "ruvector.v1",
   sizeof(Ruvector__V1__HybridSearchResponse),
-  1,
+  2,
   ruvector__v1__hybrid_search_response__field_descriptors,
   ruvector__v1__hybrid_search_response__field_indices_by_name,
   1,  ruvector__v1__hybrid_search_response__number_ranges,

@@ -142,6 +142,96 @@ void   ruvector__v1__record_feedback_response__free_unpacked
   assert(message->base.descriptor == &ruvector__v1__record_feedback_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   ruvector__v1__model_config__init
+                     (Ruvector__V1__ModelConfig         *message)
+{
+  static const Ruvector__V1__ModelConfig init_value = RUVECTOR__V1__MODEL_CONFIG__INIT;
+  *message = init_value;
+}
+size_t ruvector__v1__model_config__get_packed_size
+                     (const Ruvector__V1__ModelConfig *message)
+{
+  assert(message->base.descriptor == &ruvector__v1__model_config__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t ruvector__v1__model_config__pack
+                     (const Ruvector__V1__ModelConfig *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &ruvector__v1__model_config__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t ruvector__v1__model_config__pack_to_buffer
+                     (const Ruvector__V1__ModelConfig *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &ruvector__v1__model_config__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Ruvector__V1__ModelConfig *
+       ruvector__v1__model_config__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Ruvector__V1__ModelConfig *)
+     protobuf_c_message_unpack (&ruvector__v1__model_config__descriptor,
+                                allocator, len, data);
+}
+void   ruvector__v1__model_config__free_unpacked
+                     (Ruvector__V1__ModelConfig *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &ruvector__v1__model_config__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   ruvector__v1__configure_model_request__init
+                     (Ruvector__V1__ConfigureModelRequest         *message)
+{
+  static const Ruvector__V1__ConfigureModelRequest init_value = RUVECTOR__V1__CONFIGURE_MODEL_REQUEST__INIT;
+  *message = init_value;
+}
+size_t ruvector__v1__configure_model_request__get_packed_size
+                     (const Ruvector__V1__ConfigureModelRequest *message)
+{
+  assert(message->base.descriptor == &ruvector__v1__configure_model_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t ruvector__v1__configure_model_request__pack
+                     (const Ruvector__V1__ConfigureModelRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &ruvector__v1__configure_model_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t ruvector__v1__configure_model_request__pack_to_buffer
+                     (const Ruvector__V1__ConfigureModelRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &ruvector__v1__configure_model_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Ruvector__V1__ConfigureModelRequest *
+       ruvector__v1__configure_model_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Ruvector__V1__ConfigureModelRequest *)
+     protobuf_c_message_unpack (&ruvector__v1__configure_model_request__descriptor,
+                                allocator, len, data);
+}
+void   ruvector__v1__configure_model_request__free_unpacked
+                     (Ruvector__V1__ConfigureModelRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &ruvector__v1__configure_model_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   ruvector__v1__train_request__init
                      (Ruvector__V1__TrainRequest         *message)
 {
@@ -463,7 +553,7 @@ const ProtobufCMessageDescriptor ruvector__v1__judgement__descriptor =
   (ProtobufCMessageInit) ruvector__v1__judgement__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__record_feedback_request__field_descriptors[3] =
+static const ProtobufCFieldDescriptor ruvector__v1__record_feedback_request__field_descriptors[5] =
 {
   {
     "collection",
@@ -501,16 +591,42 @@ static const ProtobufCFieldDescriptor ruvector__v1__record_feedback_request__fie
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "query_id",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__RecordFeedbackRequest, query_id),
+    &ruvector__v1__point_id__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "shown",
+    5,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Ruvector__V1__RecordFeedbackRequest, n_shown),
+    offsetof(Ruvector__V1__RecordFeedbackRequest, shown),
+    &ruvector__v1__point_id__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__record_feedback_request__field_indices_by_name[] = {
   0,   /* field[0] = collection */
   2,   /* field[2] = judgements */
   1,   /* field[1] = query */
+  3,   /* field[3] = query_id */
+  4,   /* field[4] = shown */
 };
 static const ProtobufCIntRange ruvector__v1__record_feedback_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__record_feedback_request__descriptor =
 {
@@ -520,7 +636,7 @@ const ProtobufCMessageDescriptor ruvector__v1__record_feedback_request__descript
   "Ruvector__V1__RecordFeedbackRequest",
   "ruvector.v1",
   sizeof(Ruvector__V1__RecordFeedbackRequest),
-  3,
+  5,
   ruvector__v1__record_feedback_request__field_descriptors,
   ruvector__v1__record_feedback_request__field_indices_by_name,
   1,  ruvector__v1__record_feedback_request__number_ranges,
@@ -565,7 +681,291 @@ const ProtobufCMessageDescriptor ruvector__v1__record_feedback_response__descrip
   (ProtobufCMessageInit) ruvector__v1__record_feedback_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__train_request__field_descriptors[9] =
+static const ProtobufCFieldDescriptor ruvector__v1__model_config__field_descriptors[16] =
+{
+  {
+    "hidden_size",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ModelConfig, hidden_size),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "heads",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ModelConfig, heads),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "layers",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ModelConfig, layers),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "dropout",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_FLOAT,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ModelConfig, dropout),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "neighbours_per_node",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ModelConfig, neighbours_per_node),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "loss",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ModelConfig, loss),
+    &ruvector__v1__loss_kind__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "temperature",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_FLOAT,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ModelConfig, temperature),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "schedule",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ModelConfig, schedule),
+    &ruvector__v1__learning_rate_schedule__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "warmup_steps",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ModelConfig, warmup_steps),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "cosine_steps",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ModelConfig, cosine_steps),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "plateau_patience",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ModelConfig, plateau_patience),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "replay_size",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ModelConfig, replay_size),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "ewc_lambda",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_FLOAT,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ModelConfig, ewc_lambda),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "batch_size",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ModelConfig, batch_size),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "retrain_every",
+    15,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ModelConfig, retrain_every),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "learning_rate",
+    16,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_FLOAT,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ModelConfig, learning_rate),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned ruvector__v1__model_config__field_indices_by_name[] = {
+  13,   /* field[13] = batch_size */
+  9,   /* field[9] = cosine_steps */
+  3,   /* field[3] = dropout */
+  12,   /* field[12] = ewc_lambda */
+  1,   /* field[1] = heads */
+  0,   /* field[0] = hidden_size */
+  2,   /* field[2] = layers */
+  15,   /* field[15] = learning_rate */
+  5,   /* field[5] = loss */
+  4,   /* field[4] = neighbours_per_node */
+  10,   /* field[10] = plateau_patience */
+  11,   /* field[11] = replay_size */
+  14,   /* field[14] = retrain_every */
+  7,   /* field[7] = schedule */
+  6,   /* field[6] = temperature */
+  8,   /* field[8] = warmup_steps */
+};
+static const ProtobufCIntRange ruvector__v1__model_config__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 16 }
+};
+const ProtobufCMessageDescriptor ruvector__v1__model_config__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "ruvector.v1.ModelConfig",
+  "ModelConfig",
+  "Ruvector__V1__ModelConfig",
+  "ruvector.v1",
+  sizeof(Ruvector__V1__ModelConfig),
+  16,
+  ruvector__v1__model_config__field_descriptors,
+  ruvector__v1__model_config__field_indices_by_name,
+  1,  ruvector__v1__model_config__number_ranges,
+  (ProtobufCMessageInit) ruvector__v1__model_config__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor ruvector__v1__configure_model_request__field_descriptors[2] =
+{
+  {
+    "collection",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ConfigureModelRequest, collection),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "config",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ConfigureModelRequest, config),
+    &ruvector__v1__model_config__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned ruvector__v1__configure_model_request__field_indices_by_name[] = {
+  0,   /* field[0] = collection */
+  1,   /* field[1] = config */
+};
+static const ProtobufCIntRange ruvector__v1__configure_model_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor ruvector__v1__configure_model_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "ruvector.v1.ConfigureModelRequest",
+  "ConfigureModelRequest",
+  "Ruvector__V1__ConfigureModelRequest",
+  "ruvector.v1",
+  sizeof(Ruvector__V1__ConfigureModelRequest),
+  2,
+  ruvector__v1__configure_model_request__field_descriptors,
+  ruvector__v1__configure_model_request__field_indices_by_name,
+  1,  ruvector__v1__configure_model_request__number_ranges,
+  (ProtobufCMessageInit) ruvector__v1__configure_model_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor ruvector__v1__train_request__field_descriptors[11] =
 {
   {
     "collection",
@@ -675,13 +1075,39 @@ static const ProtobufCFieldDescriptor ruvector__v1__train_request__field_descrip
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "batch_size",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__TrainRequest, batch_size),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "loss",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__TrainRequest, loss),
+    &ruvector__v1__loss_kind__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__train_request__field_indices_by_name[] = {
+  9,   /* field[9] = batch_size */
   0,   /* field[0] = collection */
   1,   /* field[1] = epochs */
   5,   /* field[5] = ewc_lambda */
   7,   /* field[7] = holdout_fraction */
   2,   /* field[2] = learning_rate */
+  10,   /* field[10] = loss */
   6,   /* field[6] = replay_buffer_size */
   3,   /* field[3] = schedule */
   8,   /* field[8] = seed */
@@ -690,7 +1116,7 @@ static const unsigned ruvector__v1__train_request__field_indices_by_name[] = {
 static const ProtobufCIntRange ruvector__v1__train_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 9 }
+  { 0, 11 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__train_request__descriptor =
 {
@@ -700,14 +1126,14 @@ const ProtobufCMessageDescriptor ruvector__v1__train_request__descriptor =
   "Ruvector__V1__TrainRequest",
   "ruvector.v1",
   sizeof(Ruvector__V1__TrainRequest),
-  9,
+  11,
   ruvector__v1__train_request__field_descriptors,
   ruvector__v1__train_request__field_indices_by_name,
   1,  ruvector__v1__train_request__number_ranges,
   (ProtobufCMessageInit) ruvector__v1__train_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__train_progress__field_descriptors[6] =
+static const ProtobufCFieldDescriptor ruvector__v1__train_progress__field_descriptors[8] =
 {
   {
     "epoch",
@@ -781,11 +1207,37 @@ static const ProtobufCFieldDescriptor ruvector__v1__train_progress__field_descri
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "eval_recall_at_10",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_FLOAT,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__TrainProgress, eval_recall_at_10),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "eval_mrr",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_FLOAT,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__TrainProgress, eval_mrr),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__train_progress__field_indices_by_name[] = {
   5,   /* field[5] = done */
   0,   /* field[0] = epoch */
+  7,   /* field[7] = eval_mrr */
   4,   /* field[4] = eval_ndcg_at_10 */
+  6,   /* field[6] = eval_recall_at_10 */
   3,   /* field[3] = learning_rate */
   2,   /* field[2] = loss */
   1,   /* field[1] = step */
@@ -793,7 +1245,7 @@ static const unsigned ruvector__v1__train_progress__field_indices_by_name[] = {
 static const ProtobufCIntRange ruvector__v1__train_progress__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 8 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__train_progress__descriptor =
 {
@@ -803,7 +1255,7 @@ const ProtobufCMessageDescriptor ruvector__v1__train_progress__descriptor =
   "Ruvector__V1__TrainProgress",
   "ruvector.v1",
   sizeof(Ruvector__V1__TrainProgress),
-  6,
+  8,
   ruvector__v1__train_progress__field_descriptors,
   ruvector__v1__train_progress__field_indices_by_name,
   1,  ruvector__v1__train_progress__number_ranges,
@@ -848,7 +1300,7 @@ const ProtobufCMessageDescriptor ruvector__v1__model_status_request__descriptor 
   (ProtobufCMessageInit) ruvector__v1__model_status_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__model_status__field_descriptors[7] =
+static const ProtobufCFieldDescriptor ruvector__v1__model_status__field_descriptors[16] =
 {
   {
     "collection",
@@ -934,20 +1386,137 @@ static const ProtobufCFieldDescriptor ruvector__v1__model_status__field_descript
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "baseline_recall_at_10",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_FLOAT,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ModelStatus, baseline_recall_at_10),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "model_recall_at_10",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_FLOAT,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ModelStatus, model_recall_at_10),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "baseline_mrr",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_FLOAT,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ModelStatus, baseline_mrr),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "model_mrr",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_FLOAT,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ModelStatus, model_mrr),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "training_examples",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ModelStatus, training_examples),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "latest_version",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ModelStatus, latest_version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "activated",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ModelStatus, activated),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "config",
+    15,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ModelStatus, config),
+    &ruvector__v1__model_config__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "note",
+    16,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ModelStatus, note),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__model_status__field_indices_by_name[] = {
+  13,   /* field[13] = activated */
+  9,   /* field[9] = baseline_mrr */
   4,   /* field[4] = baseline_ndcg_at_10 */
+  7,   /* field[7] = baseline_recall_at_10 */
   0,   /* field[0] = collection */
+  14,   /* field[14] = config */
   6,   /* field[6] = feedback_buffered */
+  12,   /* field[12] = latest_version */
+  10,   /* field[10] = model_mrr */
   5,   /* field[5] = model_ndcg_at_10 */
+  8,   /* field[8] = model_recall_at_10 */
+  15,   /* field[15] = note */
   2,   /* field[2] = parameters */
   3,   /* field[3] = trained_unix_micros */
+  11,   /* field[11] = training_examples */
   1,   /* field[1] = version */
 };
 static const ProtobufCIntRange ruvector__v1__model_status__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 7 }
+  { 0, 16 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__model_status__descriptor =
 {
@@ -957,7 +1526,7 @@ const ProtobufCMessageDescriptor ruvector__v1__model_status__descriptor =
   "Ruvector__V1__ModelStatus",
   "ruvector.v1",
   sizeof(Ruvector__V1__ModelStatus),
-  7,
+  16,
   ruvector__v1__model_status__field_descriptors,
   ruvector__v1__model_status__field_indices_by_name,
   1,  ruvector__v1__model_status__number_ranges,
@@ -1085,15 +1654,49 @@ const ProtobufCEnumDescriptor ruvector__v1__learning_rate_schedule__descriptor =
   ruvector__v1__learning_rate_schedule__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor ruvector__v1__learn_service__method_descriptors[5] =
+static const ProtobufCEnumValue ruvector__v1__loss_kind__enum_values_by_number[4] =
+{
+  { "LOSS_KIND_UNSPECIFIED", "RUVECTOR__V1__LOSS_KIND__LOSS_KIND_UNSPECIFIED", 0 },
+  { "LOSS_KIND_LISTWISE_SOFTMAX", "RUVECTOR__V1__LOSS_KIND__LOSS_KIND_LISTWISE_SOFTMAX", 1 },
+  { "LOSS_KIND_INFONCE", "RUVECTOR__V1__LOSS_KIND__LOSS_KIND_INFONCE", 2 },
+  { "LOSS_KIND_PAIRWISE", "RUVECTOR__V1__LOSS_KIND__LOSS_KIND_PAIRWISE", 3 },
+};
+static const ProtobufCIntRange ruvector__v1__loss_kind__value_ranges[] = {
+{0, 0},{0, 4}
+};
+static const ProtobufCEnumValueIndex ruvector__v1__loss_kind__enum_values_by_name[4] =
+{
+  { "LOSS_KIND_INFONCE", 2 },
+  { "LOSS_KIND_LISTWISE_SOFTMAX", 1 },
+  { "LOSS_KIND_PAIRWISE", 3 },
+  { "LOSS_KIND_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor ruvector__v1__loss_kind__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "ruvector.v1.LossKind",
+  "LossKind",
+  "Ruvector__V1__LossKind",
+  "ruvector.v1",
+  4,
+  ruvector__v1__loss_kind__enum_values_by_number,
+  4,
+  ruvector__v1__loss_kind__enum_values_by_name,
+  1,
+  ruvector__v1__loss_kind__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCMethodDescriptor ruvector__v1__learn_service__method_descriptors[6] =
 {
   { "RecordFeedback", &ruvector__v1__record_feedback_request__descriptor, &ruvector__v1__record_feedback_response__descriptor },
   { "Train", &ruvector__v1__train_request__descriptor, &ruvector__v1__train_progress__descriptor },
   { "GetModelStatus", &ruvector__v1__model_status_request__descriptor, &ruvector__v1__model_status__descriptor },
   { "ExportModel", &ruvector__v1__export_model_request__descriptor, &ruvector__v1__file_chunk__descriptor },
   { "ImportModel", &ruvector__v1__import_model_request__descriptor, &ruvector__v1__model_status__descriptor },
+  { "ConfigureModel", &ruvector__v1__configure_model_request__descriptor, &ruvector__v1__model_status__descriptor },
 };
 const unsigned ruvector__v1__learn_service__method_indices_by_name[] = {
+  5,        /* ConfigureModel */
   3,        /* ExportModel */
   2,        /* GetModelStatus */
   4,        /* ImportModel */
@@ -1107,7 +1710,7 @@ const ProtobufCServiceDescriptor ruvector__v1__learn_service__descriptor =
   "LearnService",
   "Ruvector__V1__LearnService",
   "ruvector.v1",
-  5,
+  6,
   ruvector__v1__learn_service__method_descriptors,
   ruvector__v1__learn_service__method_indices_by_name
 };
@@ -1150,6 +1753,14 @@ void ruvector__v1__learn_service__import_model(ProtobufCService *service,
 {
   assert(service->descriptor == &ruvector__v1__learn_service__descriptor);
   service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void ruvector__v1__learn_service__configure_model(ProtobufCService *service,
+                                                  const Ruvector__V1__ConfigureModelRequest *input,
+                                                  Ruvector__V1__ModelStatus_Closure closure,
+                                                  void *closure_data)
+{
+  assert(service->descriptor == &ruvector__v1__learn_service__descriptor);
+  service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void ruvector__v1__learn_service__init (Ruvector__V1__LearnService_Service *service,
                                         Ruvector__V1__LearnService_ServiceDestroy destroy)

@@ -3798,7 +3798,7 @@ const ProtobufCMessageDescriptor ruvector__v1__scroll_response__descriptor =
   (ProtobufCMessageInit) ruvector__v1__scroll_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__search_params__field_descriptors[3] =
+static const ProtobufCFieldDescriptor ruvector__v1__search_params__field_descriptors[4] =
 {
   {
     "ef",
@@ -3836,16 +3836,29 @@ static const ProtobufCFieldDescriptor ruvector__v1__search_params__field_descrip
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "learned_rerank",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__SearchParams, learned_rerank),
+    &ruvector__v1__learned_rerank__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__search_params__field_indices_by_name[] = {
   0,   /* field[0] = ef */
   1,   /* field[1] = exact */
+  3,   /* field[3] = learned_rerank */
   2,   /* field[2] = quantization */
 };
 static const ProtobufCIntRange ruvector__v1__search_params__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__search_params__descriptor =
 {
@@ -3855,7 +3868,7 @@ const ProtobufCMessageDescriptor ruvector__v1__search_params__descriptor =
   "Ruvector__V1__SearchParams",
   "ruvector.v1",
   sizeof(Ruvector__V1__SearchParams),
-  3,
+  4,
   ruvector__v1__search_params__field_descriptors,
   ruvector__v1__search_params__field_indices_by_name,
   1,  ruvector__v1__search_params__number_ranges,
@@ -4171,7 +4184,7 @@ const ProtobufCMessageDescriptor ruvector__v1__scored_point__descriptor =
   (ProtobufCMessageInit) ruvector__v1__scored_point__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__search_response__field_descriptors[5] =
+static const ProtobufCFieldDescriptor ruvector__v1__search_response__field_descriptors[6] =
 {
   {
     "hits",
@@ -4233,18 +4246,31 @@ static const ProtobufCFieldDescriptor ruvector__v1__search_response__field_descr
     0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "model_version",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__SearchResponse, model_version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__search_response__field_indices_by_name[] = {
   3,   /* field[3] = error */
   0,   /* field[0] = hits */
   4,   /* field[4] = missing_shards */
+  5,   /* field[5] = model_version */
   1,   /* field[1] = tag */
   2,   /* field[2] = time_micros */
 };
 static const ProtobufCIntRange ruvector__v1__search_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__search_response__descriptor =
 {
@@ -4254,7 +4280,7 @@ const ProtobufCMessageDescriptor ruvector__v1__search_response__descriptor =
   "Ruvector__V1__SearchResponse",
   "ruvector.v1",
   sizeof(Ruvector__V1__SearchResponse),
-  5,
+  6,
   ruvector__v1__search_response__field_descriptors,
   ruvector__v1__search_response__field_indices_by_name,
   1,  ruvector__v1__search_response__number_ranges,

@@ -183,3 +183,9 @@ class FileTrailer(_message.Message):
     size_bytes: int
     crc32c: int
     def __init__(self, size_bytes: _Optional[int] = ..., crc32c: _Optional[int] = ...) -> None: ...
+
+class LearnedRerank(_message.Message):
+    __slots__ = ("depth",)
+    DEPTH_FIELD_NUMBER: _ClassVar[int]
+    depth: int
+    def __init__(self, depth: _Optional[int] = ...) -> None: ...

@@ -267,20 +267,22 @@ class ListIndexesResponse(_message.Message):
     def __init__(self, indexes: _Optional[_Iterable[_Union[IndexInfo, _Mapping]]] = ...) -> None: ...
 
 class HybridSearchRequest(_message.Message):
-    __slots__ = ("index", "vector", "k", "filter", "expand_depth", "parameters")
+    __slots__ = ("index", "vector", "k", "filter", "expand_depth", "parameters", "learned_rerank")
     INDEX_FIELD_NUMBER: _ClassVar[int]
     VECTOR_FIELD_NUMBER: _ClassVar[int]
     K_FIELD_NUMBER: _ClassVar[int]
     FILTER_FIELD_NUMBER: _ClassVar[int]
     EXPAND_DEPTH_FIELD_NUMBER: _ClassVar[int]
     PARAMETERS_FIELD_NUMBER: _ClassVar[int]
+    LEARNED_RERANK_FIELD_NUMBER: _ClassVar[int]
     index: str
     vector: _common_pb2.Vector
     k: int
     filter: str
     expand_depth: int
     parameters: _containers.RepeatedCompositeFieldContainer[Parameter]
-    def __init__(self, index: _Optional[str] = ..., vector: _Optional[_Union[_common_pb2.Vector, _Mapping]] = ..., k: _Optional[int] = ..., filter: _Optional[str] = ..., expand_depth: _Optional[int] = ..., parameters: _Optional[_Iterable[_Union[Parameter, _Mapping]]] = ...) -> None: ...
+    learned_rerank: _common_pb2.LearnedRerank
+    def __init__(self, index: _Optional[str] = ..., vector: _Optional[_Union[_common_pb2.Vector, _Mapping]] = ..., k: _Optional[int] = ..., filter: _Optional[str] = ..., expand_depth: _Optional[int] = ..., parameters: _Optional[_Iterable[_Union[Parameter, _Mapping]]] = ..., learned_rerank: _Optional[_Union[_common_pb2.LearnedRerank, _Mapping]] = ...) -> None: ...
 
 class HybridHit(_message.Message):
     __slots__ = ("node", "score", "neighbourhood")
@@ -293,7 +295,9 @@ class HybridHit(_message.Message):
     def __init__(self, node: _Optional[_Union[Node, _Mapping]] = ..., score: _Optional[float] = ..., neighbourhood: _Optional[_Iterable[_Union[Path, _Mapping]]] = ...) -> None: ...
 
 class HybridSearchResponse(_message.Message):
-    __slots__ = ("hits",)
+    __slots__ = ("hits", "model_version")
     HITS_FIELD_NUMBER: _ClassVar[int]
+    MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
     hits: _containers.RepeatedCompositeFieldContainer[HybridHit]
-    def __init__(self, hits: _Optional[_Iterable[_Union[HybridHit, _Mapping]]] = ...) -> None: ...
+    model_version: int
+    def __init__(self, hits: _Optional[_Iterable[_Union[HybridHit, _Mapping]]] = ..., model_version: _Optional[int] = ...) -> None: ...

@@ -66,6 +66,11 @@ class LearnServiceStub(object):
                 request_serializer=ruvector_dot_v1_dot_learn__pb2.ImportModelRequest.SerializeToString,
                 response_deserializer=ruvector_dot_v1_dot_learn__pb2.ModelStatus.FromString,
                 _registered_method=True)
+        self.ConfigureModel = channel.unary_unary(
+                '/ruvector.v1.LearnService/ConfigureModel',
+                request_serializer=ruvector_dot_v1_dot_learn__pb2.ConfigureModelRequest.SerializeToString,
+                response_deserializer=ruvector_dot_v1_dot_learn__pb2.ModelStatus.FromString,
+                _registered_method=True)
 
 
 class LearnServiceServicer(object):
@@ -107,6 +112,14 @@ class LearnServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ConfigureModel(self, request, context):
+        """Sets a collection's model architecture and training settings (zero fields = defaults);
+        takes effect at the next training run. Answers the status with the settings echoed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_LearnServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -133,6 +146,11 @@ def add_LearnServiceServicer_to_server(servicer, server):
             'ImportModel': grpc.stream_unary_rpc_method_handler(
                     servicer.ImportModel,
                     request_deserializer=ruvector_dot_v1_dot_learn__pb2.ImportModelRequest.FromString,
+                    response_serializer=ruvector_dot_v1_dot_learn__pb2.ModelStatus.SerializeToString,
+            ),
+            'ConfigureModel': grpc.unary_unary_rpc_method_handler(
+                    servicer.ConfigureModel,
+                    request_deserializer=ruvector_dot_v1_dot_learn__pb2.ConfigureModelRequest.FromString,
                     response_serializer=ruvector_dot_v1_dot_learn__pb2.ModelStatus.SerializeToString,
             ),
     }
@@ -271,6 +289,33 @@ class LearnService(object):
             target,
             '/ruvector.v1.LearnService/ImportModel',
             ruvector_dot_v1_dot_learn__pb2.ImportModelRequest.SerializeToString,
+            ruvector_dot_v1_dot_learn__pb2.ModelStatus.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ConfigureModel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruvector.v1.LearnService/ConfigureModel',
+            ruvector_dot_v1_dot_learn__pb2.ConfigureModelRequest.SerializeToString,
             ruvector_dot_v1_dot_learn__pb2.ModelStatus.FromString,
             options,
             channel_credentials,

@@ -348,14 +348,16 @@ class ScrollResponse(_message.Message):
     def __init__(self, points: _Optional[_Iterable[_Union[RetrievedPoint, _Mapping]]] = ..., next_offset: _Optional[_Union[_common_pb2.PointId, _Mapping]] = ...) -> None: ...
 
 class SearchParams(_message.Message):
-    __slots__ = ("ef", "exact", "quantization")
+    __slots__ = ("ef", "exact", "quantization", "learned_rerank")
     EF_FIELD_NUMBER: _ClassVar[int]
     EXACT_FIELD_NUMBER: _ClassVar[int]
     QUANTIZATION_FIELD_NUMBER: _ClassVar[int]
+    LEARNED_RERANK_FIELD_NUMBER: _ClassVar[int]
     ef: int
     exact: bool
     quantization: QuantizationSearchParams
-    def __init__(self, ef: _Optional[int] = ..., exact: bool = ..., quantization: _Optional[_Union[QuantizationSearchParams, _Mapping]] = ...) -> None: ...
+    learned_rerank: _common_pb2.LearnedRerank
+    def __init__(self, ef: _Optional[int] = ..., exact: bool = ..., quantization: _Optional[_Union[QuantizationSearchParams, _Mapping]] = ..., learned_rerank: _Optional[_Union[_common_pb2.LearnedRerank, _Mapping]] = ...) -> None: ...
 
 class QuantizationSearchParams(_message.Message):
     __slots__ = ("ignore", "rescore", "oversampling")
@@ -405,18 +407,20 @@ class ScoredPoint(_message.Message):
     def __init__(self, id: _Optional[_Union[_common_pb2.PointId, _Mapping]] = ..., score: _Optional[float] = ..., payload: _Optional[_Union[_common_pb2.Struct, _Mapping]] = ..., vector: _Optional[_Union[_common_pb2.Vector, _Mapping]] = ...) -> None: ...
 
 class SearchResponse(_message.Message):
-    __slots__ = ("hits", "tag", "time_micros", "error", "missing_shards")
+    __slots__ = ("hits", "tag", "time_micros", "error", "missing_shards", "model_version")
     HITS_FIELD_NUMBER: _ClassVar[int]
     TAG_FIELD_NUMBER: _ClassVar[int]
     TIME_MICROS_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     MISSING_SHARDS_FIELD_NUMBER: _ClassVar[int]
+    MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
     hits: _containers.RepeatedCompositeFieldContainer[ScoredPoint]
     tag: int
     time_micros: int
     error: SearchError
     missing_shards: _containers.RepeatedScalarFieldContainer[int]
-    def __init__(self, hits: _Optional[_Iterable[_Union[ScoredPoint, _Mapping]]] = ..., tag: _Optional[int] = ..., time_micros: _Optional[int] = ..., error: _Optional[_Union[SearchError, _Mapping]] = ..., missing_shards: _Optional[_Iterable[int]] = ...) -> None: ...
+    model_version: int
+    def __init__(self, hits: _Optional[_Iterable[_Union[ScoredPoint, _Mapping]]] = ..., tag: _Optional[int] = ..., time_micros: _Optional[int] = ..., error: _Optional[_Union[SearchError, _Mapping]] = ..., missing_shards: _Optional[_Iterable[int]] = ..., model_version: _Optional[int] = ...) -> None: ...
 
 class SearchError(_message.Message):
     __slots__ = ("code", "message")

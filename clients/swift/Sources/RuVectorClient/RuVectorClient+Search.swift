@@ -44,8 +44,10 @@ extension RuVectorClient {
         var request = try WireConversions.wire(query, collection: collection)
         request.allowPartial = allowPartial
         let response = try await unary("Search", request, as: RuvectorV1.SearchResponse.self)
-        return SearchResult(hits: try WireConversions.hits(response), missingShards: response.missingShards.map(Int.init),
-                            timeMicros: response.timeMicros)
+        var result = SearchResult(hits: try WireConversions.hits(response), missingShards: response.missingShards.map(Int.init),
+                                  timeMicros: response.timeMicros)
+        result.modelVersion = response.modelVersion
+        return result
     }
 
     /// Several searches, answered in order (one `SearchBatch` call per `maxSearchesPerBatch` queries).

@@ -26,6 +26,9 @@ public struct SearchQuery: Sendable, Hashable {
     public var quantization: QuantizedSearch?
     /// On a cluster, which copy of each shard answers (nil: the primary).
     public var readFrom: ReadFrom?
+    /// Re-rank this many HNSW candidates with the collection's learned model (0 = 100, at most
+    /// 1000); nil: plain HNSW order. `SearchResult.modelVersion` says which model ranked.
+    public var learnedRerankDepth: Int?
 
     /// Makes a query.
     public init(vector: [Float], k: Int = 10, ef: Int? = nil, exact: Bool = false, filter: Filter? = nil,
@@ -56,6 +59,8 @@ public struct SearchResult: Sendable, Hashable {
     public var missingShards: [Int]
     /// Server time spent on the search, in microseconds (0 when not reported).
     public var timeMicros: UInt64
+    /// The learned model version that ranked the hits; 0: the plain HNSW order.
+    public var modelVersion: UInt64 = 0
 
     /// True when every shard answered.
     public var isComplete: Bool { missingShards.isEmpty }

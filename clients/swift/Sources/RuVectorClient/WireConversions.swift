@@ -264,9 +264,12 @@ enum WireConversions {
                                                k: try uint32(query.k, "k"), offset: try uint32(query.offset, "offset"), tag: tag,
                                                readFrom: wire(query.readFrom))
         if let filter = query.filter, !filter.isEmpty { request.filter = wire(filter) }
-        if query.ef != nil || query.exact || query.quantization != nil {
+        if query.ef != nil || query.exact || query.quantization != nil || query.learnedRerankDepth != nil {
             request.params = RuvectorV1.SearchParams(ef: try uint32(query.ef ?? 0, "ef"), exact: query.exact,
                                                      quantization: query.quantization.map(wire))
+            if let depth = query.learnedRerankDepth {
+                request.params?.learnedRerank = RuvectorV1.LearnedRerank(depth: try uint32(depth, "learnedRerankDepth"))
+            }
         }
         if query.withPayload || query.withVectors {
             request.with = with(payload: query.withPayload, vectors: query.withVectors, keys: query.payloadKeys)

@@ -33,6 +33,7 @@ typedef struct Ruvector__V1__IsEmptyCondition Ruvector__V1__IsEmptyCondition;
 typedef struct Ruvector__V1__IsNullCondition Ruvector__V1__IsNullCondition;
 typedef struct Ruvector__V1__FileChunk Ruvector__V1__FileChunk;
 typedef struct Ruvector__V1__FileTrailer Ruvector__V1__FileTrailer;
+typedef struct Ruvector__V1__LearnedRerank Ruvector__V1__LearnedRerank;
 
 
 /* --- enums --- */
@@ -561,6 +562,24 @@ struct  Ruvector__V1__FileTrailer
     , 0, 0 }
 
 
+/*
+ * Re-ranks a search's HNSW candidates with the collection's learned model (LearnService).
+ * Presence turns it on; absent = plain HNSW order.
+ */
+struct  Ruvector__V1__LearnedRerank
+{
+  ProtobufCMessage base;
+  /*
+   * How many HNSW candidates the model re-scores, 1..1000; 0 = 100. At least k + offset
+   * candidates are always taken.
+   */
+  uint32_t depth;
+};
+#define RUVECTOR__V1__LEARNED_RERANK__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__learned_rerank__descriptor) \
+    , 0 }
+
+
 /* Ruvector__V1__PointId methods */
 void   ruvector__v1__point_id__init
                      (Ruvector__V1__PointId         *message);
@@ -887,6 +906,25 @@ Ruvector__V1__FileTrailer *
 void   ruvector__v1__file_trailer__free_unpacked
                      (Ruvector__V1__FileTrailer *message,
                       ProtobufCAllocator *allocator);
+/* Ruvector__V1__LearnedRerank methods */
+void   ruvector__v1__learned_rerank__init
+                     (Ruvector__V1__LearnedRerank         *message);
+size_t ruvector__v1__learned_rerank__get_packed_size
+                     (const Ruvector__V1__LearnedRerank   *message);
+size_t ruvector__v1__learned_rerank__pack
+                     (const Ruvector__V1__LearnedRerank   *message,
+                      uint8_t             *out);
+size_t ruvector__v1__learned_rerank__pack_to_buffer
+                     (const Ruvector__V1__LearnedRerank   *message,
+                      ProtobufCBuffer     *buffer);
+Ruvector__V1__LearnedRerank *
+       ruvector__v1__learned_rerank__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   ruvector__v1__learned_rerank__free_unpacked
+                     (Ruvector__V1__LearnedRerank *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Ruvector__V1__PointId_Closure)
@@ -943,6 +981,9 @@ typedef void (*Ruvector__V1__FileChunk_Closure)
 typedef void (*Ruvector__V1__FileTrailer_Closure)
                  (const Ruvector__V1__FileTrailer *message,
                   void *closure_data);
+typedef void (*Ruvector__V1__LearnedRerank_Closure)
+                 (const Ruvector__V1__LearnedRerank *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -968,6 +1009,7 @@ extern const ProtobufCMessageDescriptor ruvector__v1__is_empty_condition__descri
 extern const ProtobufCMessageDescriptor ruvector__v1__is_null_condition__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__file_chunk__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__file_trailer__descriptor;
+extern const ProtobufCMessageDescriptor ruvector__v1__learned_rerank__descriptor;
 
 PROTOBUF_C__END_DECLS
 

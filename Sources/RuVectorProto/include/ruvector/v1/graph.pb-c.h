@@ -756,10 +756,15 @@ struct  Ruvector__V1__HybridSearchRequest
    */
   size_t n_parameters;
   Ruvector__V1__Parameter **parameters;
+  /*
+   * Set: re-rank the seeds with the index's active learned model (LearnService); with no
+   * active model the order is the plain HNSW order.
+   */
+  Ruvector__V1__LearnedRerank *learned_rerank;
 };
 #define RUVECTOR__V1__HYBRID_SEARCH_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__hybrid_search_request__descriptor) \
-    , (char *)protobuf_c_empty_string, NULL, 0, (char *)protobuf_c_empty_string, 0, 0,NULL }
+    , (char *)protobuf_c_empty_string, NULL, 0, (char *)protobuf_c_empty_string, 0, 0,NULL, NULL }
 
 
 /*
@@ -798,10 +803,14 @@ struct  Ruvector__V1__HybridSearchResponse
    */
   size_t n_hits;
   Ruvector__V1__HybridHit **hits;
+  /*
+   * The learned model version that ranked the seeds; 0 = plain HNSW order.
+   */
+  uint64_t model_version;
 };
 #define RUVECTOR__V1__HYBRID_SEARCH_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__hybrid_search_response__descriptor) \
-    , 0,NULL }
+    , 0,NULL, 0 }
 
 
 /* Ruvector__V1__GraphValue methods */

@@ -19,6 +19,8 @@ PROTOBUF_C__BEGIN_DECLS
 typedef struct Ruvector__V1__Judgement Ruvector__V1__Judgement;
 typedef struct Ruvector__V1__RecordFeedbackRequest Ruvector__V1__RecordFeedbackRequest;
 typedef struct Ruvector__V1__RecordFeedbackResponse Ruvector__V1__RecordFeedbackResponse;
+typedef struct Ruvector__V1__ModelConfig Ruvector__V1__ModelConfig;
+typedef struct Ruvector__V1__ConfigureModelRequest Ruvector__V1__ConfigureModelRequest;
 typedef struct Ruvector__V1__TrainRequest Ruvector__V1__TrainRequest;
 typedef struct Ruvector__V1__TrainProgress Ruvector__V1__TrainProgress;
 typedef struct Ruvector__V1__ModelStatusRequest Ruvector__V1__ModelStatusRequest;
@@ -51,6 +53,28 @@ typedef enum _Ruvector__V1__LearningRateSchedule {
   RUVECTOR__V1__LEARNING_RATE_SCHEDULE__LEARNING_RATE_SCHEDULE_PLATEAU = 3
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(RUVECTOR__V1__LEARNING_RATE_SCHEDULE)
 } Ruvector__V1__LearningRateSchedule;
+/*
+ * Training loss over the results shown for a query.
+ */
+typedef enum _Ruvector__V1__LossKind {
+  /*
+   * Server default: LISTWISE_SOFTMAX.
+   */
+  RUVECTOR__V1__LOSS_KIND__LOSS_KIND_UNSPECIFIED = 0,
+  /*
+   * Softmax cross-entropy between the model's scores and the graded judgements.
+   */
+  RUVECTOR__V1__LOSS_KIND__LOSS_KIND_LISTWISE_SOFTMAX = 1,
+  /*
+   * InfoNCE: each relevant result against the shown irrelevant ones.
+   */
+  RUVECTOR__V1__LOSS_KIND__LOSS_KIND_INFONCE = 2,
+  /*
+   * Pairwise margin: a better-graded result scores above a worse one by a margin.
+   */
+  RUVECTOR__V1__LOSS_KIND__LOSS_KIND_PAIRWISE = 3
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(RUVECTOR__V1__LOSS_KIND)
+} Ruvector__V1__LossKind;
 
 /* --- messages --- */
 
@@ -93,10 +117,20 @@ struct  Ruvector__V1__RecordFeedbackRequest
    */
   size_t n_judgements;
   Ruvector__V1__Judgement **judgements;
+  /*
+   * Instead of `query`: a point of the collection whose vector is the query.
+   */
+  Ruvector__V1__PointId *query_id;
+  /*
+   * The result ids in the order they were shown (at most 1000), so position-based click
+   * models can be fitted; judged ids need not be among them.
+   */
+  size_t n_shown;
+  Ruvector__V1__PointId **shown;
 };
 #define RUVECTOR__V1__RECORD_FEEDBACK_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__record_feedback_request__descriptor) \
-    , (char *)protobuf_c_empty_string, NULL, 0,NULL }
+    , (char *)protobuf_c_empty_string, NULL, 0,NULL, NULL, 0,NULL }
 
 
 /*
@@ -116,7 +150,103 @@ struct  Ruvector__V1__RecordFeedbackResponse
 
 
 /*
- * Training settings; zero values mean defaults.
+ * A collection's model architecture and training settings. Zero means the default given.
+ */
+struct  Ruvector__V1__ModelConfig
+{
+  ProtobufCMessage base;
+  /*
+   * Hidden width of the GNN layers (0 = 128; at most 1024).
+   */
+  uint32_t hidden_size;
+  /*
+   * Attention heads (0 = 4; at most 16; must divide hidden_size).
+   */
+  uint32_t heads;
+  /*
+   * Message-passing layers (0 = 1; at most 4).
+   */
+  uint32_t layers;
+  /*
+   * Dropout while training (0 = 0.1; below 1).
+   */
+  float dropout;
+  /*
+   * HNSW neighbours each node attends to (0 = 16; at most 64).
+   */
+  uint32_t neighbours_per_node;
+  /*
+   * Loss.
+   */
+  Ruvector__V1__LossKind loss;
+  /*
+   * Softmax temperature of the listwise and InfoNCE losses (0 = 0.1; at most 100).
+   */
+  float temperature;
+  /*
+   * Learning-rate schedule.
+   */
+  Ruvector__V1__LearningRateSchedule schedule;
+  /*
+   * Linear warm-up steps (0 = 100; at most 1000000).
+   */
+  uint32_t warmup_steps;
+  /*
+   * Steps of cosine decay after warm-up (0 = until the end of the run).
+   */
+  uint32_t cosine_steps;
+  /*
+   * PLATEAU: evaluations without improvement before the rate halves (0 = 3; at most 1000).
+   */
+  uint32_t plateau_patience;
+  /*
+   * Replay buffer capacity, reservoir sampled (0 = 10000; at most 1000000).
+   */
+  uint32_t replay_size;
+  /*
+   * Elastic weight consolidation strength (0 = 0.4; negative = off; at most 1000).
+   */
+  float ewc_lambda;
+  /*
+   * Examples per optimiser step (0 = 32; at most 4096).
+   */
+  uint32_t batch_size;
+  /*
+   * Continuous mode: retrain after every N new feedback records (0 = off; at most 1000000).
+   */
+  uint32_t retrain_every;
+  /*
+   * Peak Adam learning rate (0 = 1e-3; at most 1).
+   */
+  float learning_rate;
+};
+#define RUVECTOR__V1__MODEL_CONFIG__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__model_config__descriptor) \
+    , 0, 0, 0, 0, 0, RUVECTOR__V1__LOSS_KIND__LOSS_KIND_UNSPECIFIED, 0, RUVECTOR__V1__LEARNING_RATE_SCHEDULE__LEARNING_RATE_SCHEDULE_UNSPECIFIED, 0, 0, 0, 0, 0, 0, 0, 0 }
+
+
+/*
+ * Sets a collection's model settings.
+ */
+struct  Ruvector__V1__ConfigureModelRequest
+{
+  ProtobufCMessage base;
+  /*
+   * Collection.
+   */
+  char *collection;
+  /*
+   * The settings (zero fields = defaults).
+   */
+  Ruvector__V1__ModelConfig *config;
+};
+#define RUVECTOR__V1__CONFIGURE_MODEL_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__configure_model_request__descriptor) \
+    , (char *)protobuf_c_empty_string, NULL }
+
+
+/*
+ * Training settings for one run; zero values mean the collection's settings (ConfigureModel).
  */
 struct  Ruvector__V1__TrainRequest
 {
@@ -130,37 +260,47 @@ struct  Ruvector__V1__TrainRequest
    */
   uint32_t epochs;
   /*
-   * Peak learning rate for Adam (0 = 1e-3).
+   * Peak learning rate for Adam, in (0, 1] (0 = the configured one, default 1e-3).
    */
   float learning_rate;
   /*
-   * Schedule.
+   * Schedule (UNSPECIFIED = the configured one).
    */
   Ruvector__V1__LearningRateSchedule schedule;
   /*
-   * Warmup steps for WARMUP_COSINE (0 = 100).
+   * Warmup steps for WARMUP_COSINE, at most 1000000 (0 = the configured ones, default 100).
    */
   uint32_t warmup_steps;
   /*
-   * Elastic weight consolidation strength against forgetting (0 = off).
+   * Elastic weight consolidation strength against forgetting, at most 1000 (0 = the configured
+   * one, default 0.4; negative = off).
    */
   float ewc_lambda;
   /*
-   * Replay buffer capacity (reservoir sampling; 0 = 100000).
+   * Replay buffer capacity (reservoir sampling), at most 1000000 (0 = the configured one,
+   * default 10000).
    */
   uint32_t replay_buffer_size;
   /*
-   * Share of feedback held out for evaluation (0 = 0.1).
+   * Share of feedback held out for evaluation, at most 0.5 (0 = 0.1).
    */
   float holdout_fraction;
   /*
    * Seed for sampling and initialisation (training is deterministic for a seed).
    */
   uint64_t seed;
+  /*
+   * Examples per optimiser step, at most 4096 (0 = the configured batch size, default 32).
+   */
+  uint32_t batch_size;
+  /*
+   * Loss for this run (UNSPECIFIED = the configured loss).
+   */
+  Ruvector__V1__LossKind loss;
 };
 #define RUVECTOR__V1__TRAIN_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__train_request__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, 0, RUVECTOR__V1__LEARNING_RATE_SCHEDULE__LEARNING_RATE_SCHEDULE_UNSPECIFIED, 0, 0, 0, 0, 0 }
+    , (char *)protobuf_c_empty_string, 0, 0, RUVECTOR__V1__LEARNING_RATE_SCHEDULE__LEARNING_RATE_SCHEDULE_UNSPECIFIED, 0, 0, 0, 0, 0, 0, RUVECTOR__V1__LOSS_KIND__LOSS_KIND_UNSPECIFIED }
 
 
 /*
@@ -193,10 +333,18 @@ struct  Ruvector__V1__TrainProgress
    * True on the last message.
    */
   protobuf_c_boolean done;
+  /*
+   * Held-out recall@10 after this epoch.
+   */
+  float eval_recall_at_10;
+  /*
+   * Held-out mean reciprocal rank after this epoch.
+   */
+  float eval_mrr;
 };
 #define RUVECTOR__V1__TRAIN_PROGRESS__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__train_progress__descriptor) \
-    , 0, 0, 0, 0, 0, 0 }
+    , 0, 0, 0, 0, 0, 0, 0, 0 }
 
 
 /*
@@ -226,7 +374,8 @@ struct  Ruvector__V1__ModelStatus
    */
   char *collection;
   /*
-   * Increments on every training run or import.
+   * The active model version (0 = none: search uses the plain HNSW order). Versions
+   * increment on every training run or import.
    */
   uint64_t version;
   /*
@@ -249,10 +398,47 @@ struct  Ruvector__V1__ModelStatus
    * Feedback records buffered.
    */
   uint64_t feedback_buffered;
+  /*
+   * Held-out recall@10 of the plain HNSW ranking.
+   */
+  float baseline_recall_at_10;
+  /*
+   * Held-out recall@10 with the learned re-ranking.
+   */
+  float model_recall_at_10;
+  /*
+   * Held-out mean reciprocal rank of the plain HNSW ranking.
+   */
+  float baseline_mrr;
+  /*
+   * Held-out mean reciprocal rank with the learned re-ranking.
+   */
+  float model_mrr;
+  /*
+   * Feedback records the active model was trained on.
+   */
+  uint64_t training_examples;
+  /*
+   * The newest stored model version (may be above `version` when it was not activated).
+   */
+  uint64_t latest_version;
+  /*
+   * Whether `latest_version` is the active one (a model that loses to the plain ranking on
+   * the hold-out is stored but not activated).
+   */
+  protobuf_c_boolean activated;
+  /*
+   * The settings in force, defaults filled in.
+   */
+  Ruvector__V1__ModelConfig *config;
+  /*
+   * Empty when a model is active; otherwise why search uses the plain HNSW order.
+   */
+  char *note;
 };
 #define RUVECTOR__V1__MODEL_STATUS__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__model_status__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0 }
+    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, (char *)protobuf_c_empty_string }
 
 
 /*
@@ -347,6 +533,44 @@ Ruvector__V1__RecordFeedbackResponse *
                       const uint8_t       *data);
 void   ruvector__v1__record_feedback_response__free_unpacked
                      (Ruvector__V1__RecordFeedbackResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Ruvector__V1__ModelConfig methods */
+void   ruvector__v1__model_config__init
+                     (Ruvector__V1__ModelConfig         *message);
+size_t ruvector__v1__model_config__get_packed_size
+                     (const Ruvector__V1__ModelConfig   *message);
+size_t ruvector__v1__model_config__pack
+                     (const Ruvector__V1__ModelConfig   *message,
+                      uint8_t             *out);
+size_t ruvector__v1__model_config__pack_to_buffer
+                     (const Ruvector__V1__ModelConfig   *message,
+                      ProtobufCBuffer     *buffer);
+Ruvector__V1__ModelConfig *
+       ruvector__v1__model_config__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   ruvector__v1__model_config__free_unpacked
+                     (Ruvector__V1__ModelConfig *message,
+                      ProtobufCAllocator *allocator);
+/* Ruvector__V1__ConfigureModelRequest methods */
+void   ruvector__v1__configure_model_request__init
+                     (Ruvector__V1__ConfigureModelRequest         *message);
+size_t ruvector__v1__configure_model_request__get_packed_size
+                     (const Ruvector__V1__ConfigureModelRequest   *message);
+size_t ruvector__v1__configure_model_request__pack
+                     (const Ruvector__V1__ConfigureModelRequest   *message,
+                      uint8_t             *out);
+size_t ruvector__v1__configure_model_request__pack_to_buffer
+                     (const Ruvector__V1__ConfigureModelRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Ruvector__V1__ConfigureModelRequest *
+       ruvector__v1__configure_model_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   ruvector__v1__configure_model_request__free_unpacked
+                     (Ruvector__V1__ConfigureModelRequest *message,
                       ProtobufCAllocator *allocator);
 /* Ruvector__V1__TrainRequest methods */
 void   ruvector__v1__train_request__init
@@ -473,6 +697,12 @@ typedef void (*Ruvector__V1__RecordFeedbackRequest_Closure)
 typedef void (*Ruvector__V1__RecordFeedbackResponse_Closure)
                  (const Ruvector__V1__RecordFeedbackResponse *message,
                   void *closure_data);
+typedef void (*Ruvector__V1__ModelConfig_Closure)
+                 (const Ruvector__V1__ModelConfig *message,
+                  void *closure_data);
+typedef void (*Ruvector__V1__ConfigureModelRequest_Closure)
+                 (const Ruvector__V1__ConfigureModelRequest *message,
+                  void *closure_data);
 typedef void (*Ruvector__V1__TrainRequest_Closure)
                  (const Ruvector__V1__TrainRequest *message,
                   void *closure_data);
@@ -518,6 +748,10 @@ struct Ruvector__V1__LearnService_Service
                        const Ruvector__V1__ImportModelRequest *input,
                        Ruvector__V1__ModelStatus_Closure closure,
                        void *closure_data);
+  void (*configure_model)(Ruvector__V1__LearnService_Service *service,
+                          const Ruvector__V1__ConfigureModelRequest *input,
+                          Ruvector__V1__ModelStatus_Closure closure,
+                          void *closure_data);
 };
 typedef void (*Ruvector__V1__LearnService_ServiceDestroy)(Ruvector__V1__LearnService_Service *);
 void ruvector__v1__learn_service__init (Ruvector__V1__LearnService_Service *service,
@@ -530,7 +764,8 @@ void ruvector__v1__learn_service__init (Ruvector__V1__LearnService_Service *serv
       function_prefix__ ## train,\
       function_prefix__ ## get_model_status,\
       function_prefix__ ## export_model,\
-      function_prefix__ ## import_model  }
+      function_prefix__ ## import_model,\
+      function_prefix__ ## configure_model  }
 void ruvector__v1__learn_service__record_feedback(ProtobufCService *service,
                                                   const Ruvector__V1__RecordFeedbackRequest *input,
                                                   Ruvector__V1__RecordFeedbackResponse_Closure closure,
@@ -551,13 +786,20 @@ void ruvector__v1__learn_service__import_model(ProtobufCService *service,
                                                const Ruvector__V1__ImportModelRequest *input,
                                                Ruvector__V1__ModelStatus_Closure closure,
                                                void *closure_data);
+void ruvector__v1__learn_service__configure_model(ProtobufCService *service,
+                                                  const Ruvector__V1__ConfigureModelRequest *input,
+                                                  Ruvector__V1__ModelStatus_Closure closure,
+                                                  void *closure_data);
 
 /* --- descriptors --- */
 
 extern const ProtobufCEnumDescriptor    ruvector__v1__learning_rate_schedule__descriptor;
+extern const ProtobufCEnumDescriptor    ruvector__v1__loss_kind__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__judgement__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__record_feedback_request__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__record_feedback_response__descriptor;
+extern const ProtobufCMessageDescriptor ruvector__v1__model_config__descriptor;
+extern const ProtobufCMessageDescriptor ruvector__v1__configure_model_request__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__train_request__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__train_progress__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__model_status_request__descriptor;

@@ -920,10 +920,15 @@ struct  Ruvector__V1__SearchParams
    * Quantization handling.
    */
   Ruvector__V1__QuantizationSearchParams *quantization;
+  /*
+   * Set: re-rank the candidates with the collection's active learned model (LearnService).
+   * With no active model (version 0) the order is exactly the plain HNSW order.
+   */
+  Ruvector__V1__LearnedRerank *learned_rerank;
 };
 #define RUVECTOR__V1__SEARCH_PARAMS__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__search_params__descriptor) \
-    , 0, 0, NULL }
+    , 0, 0, NULL, NULL }
 
 
 /*
@@ -1071,10 +1076,15 @@ struct  Ruvector__V1__SearchResponse
    */
   size_t n_missing_shards;
   uint32_t *missing_shards;
+  /*
+   * The learned model version that ranked the hits; 0 = plain HNSW order (learned_rerank not
+   * asked for, or no model active).
+   */
+  uint64_t model_version;
 };
 #define RUVECTOR__V1__SEARCH_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__search_response__descriptor) \
-    , 0,NULL, 0, 0, NULL, 0,NULL }
+    , 0,NULL, 0, 0, NULL, 0,NULL, 0 }
 
 
 /*

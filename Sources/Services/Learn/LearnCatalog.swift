@@ -1,0 +1,62 @@
+import Storage
+import Synchronization
+
+/// Every collection's learning state (`LearnStore`), under `<data>/learn/`, opened on first
+/// use. A collection's state goes with it: `delete` is called when the collection is deleted,
+/// and at start state whose collection no longer exists (a crash between the two deletions)
+/// is removed by `removeOrphans`.
+final class LearnCatalog: Sendable {
+    let directory: String
+    private let stores = Mutex<[String: LearnStore]>([:])
+
+    /// The catalog under `<dataDirectory>/learn`.
+    init(dataDirectory: String) throws {
+        directory = dataDirectory + "/learn"
+        try AtomicFile.createDirectory(directory)
+    }
+
+    /// The state of collection `name` (a valid collection name), opened or created.
+    func store(_ name: String) throws -> LearnStore {
+        try stores.withLock { stores in
+            if let store = stores[name] { return store }
+            let store = try LearnStore(directory: "\(directory)/\(name)")
+            stores[name] = store
+            return store
+        }
+    }
+
+    /// The state of `name` when some was ever written, without creating any.
+    func existingStore(_ name: String) throws -> LearnStore? {
+        if let open = stores.withLock({ $0[name] }) { return open }
+        guard AtomicFile.exists("\(directory)/\(name)") else { return nil }
+        return try store(name)
+    }
+
+    /// Removes the learning state of collection `name` (its feedback and models).
+    func delete(_ name: String) throws {
+        let store = stores.withLock { $0.removeValue(forKey: name) }
+        try store?.close()
+        let path = "\(directory)/\(name)"
+        if AtomicFile.exists(path) { try AtomicFile.removeTree(path) }
+    }
+
+    /// Removes the state of collections not in `existing`; returns their names.
+    func removeOrphans(keeping existing: Set<String>) throws -> [String] {
+        let orphans = try AtomicFile.entries(directory).filter { !existing.contains($0) && !$0.hasSuffix(".tmp") }
+        for name in orphans { try delete(name) }
+        return orphans
+    }
+
+    /// Closes every open store (at shutdown); returns the failures.
+    func close() -> [(String, any Error)] {
+        let open = stores.withLock { stores in
+            defer { stores.removeAll() }
+            return stores
+        }
+        var failures: [(String, any Error)] = []
+        for (name, store) in open {
+            do { try store.close() } catch { failures.append((name, error)) }
+        }
+        return failures
+    }
+}
