@@ -16,7 +16,7 @@ struct SyntheticTask {
     let relevantClassShift: Int
 
     init(seed: UInt64, points count: Int = 1500, dimension: Int = 16, clusters: Int = 12, classCount: Int = 4,
-         relevantClassShift: Int = 0) {
+         relevantClassShift: Int = 0, classSignal: Float = 1.2) {
         self.dimension = dimension
         self.classCount = classCount
         self.relevantClassShift = relevantClassShift
@@ -28,7 +28,7 @@ struct SyntheticTask {
             let cls = Int(rng.next() % UInt64(classCount))
             var v = centres[cluster].map { $0 + Float(rng.nextGaussian()) * 0.6 }
             // The class lives as a small offset in one of the last dimensions.
-            v[signal + cls] += 1.2
+            v[signal + cls] += classSignal
             points.append(v)
             classes.append(cls)
         }
