@@ -135,6 +135,16 @@ let package = Package(
         // k-hop, MATCH-with-filter and hybrid search vs SQLite recursive CTEs (sqlite_peer.py), same graph, same run.
         .executableTarget(name: "graph-bench", dependencies: ["GraphEngine", "VectorEngine"], path: "Benchmarks/GraphBench",
                           exclude: ["sqlite_peer.py"], swiftSettings: internalChecks),
+        // MARK: LearnEngine (tensors, layers with backward, losses, Adam/SGD, schedules, replay, EWC,
+        // the GNN re-ranker over HNSW neighbours, ranking metrics): pure, no I/O. Optimised in debug
+        // builds too: the gradient checks and the learning tests train real models in the test suite.
+        .target(name: "LearnEngine", exclude: ["README.md"],
+                swiftSettings: internalChecks + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+        .testTarget(name: "LearnEngineTests", dependencies: ["LearnEngine"], exclude: ["Golden"],
+                    swiftSettings: internalChecks),
+        // Re-ranking cost (100 candidates, d=384, hidden 128, M=8) and training examples per second.
+        .executableTarget(name: "learn-bench", dependencies: ["LearnEngine"], path: "Benchmarks/LearnBench",
+                          swiftSettings: internalChecks),
         // MARK: ClusterEngine (Raft consensus, linearizability checker, shard placement): pure, no I/O
         // Optimized even in debug builds: the linearizability checker's search and the Raft
         // simulator run millions of steps in the test suite.

@@ -1,0 +1,79 @@
+/// Layer normalisation over each row: y = gamma * (x - mean) / sqrt(var + eps) + beta.
+public final class LayerNorm<T: LearnScalar> {
+    /// Scale, [width], initialised to 1.
+    public let gamma: Parameter<T>
+    /// Shift, [width], initialised to 0.
+    public let beta: Parameter<T>
+    /// Row width.
+    public let width: Int
+    /// Added to the variance (PyTorch's default 1e-5).
+    public let epsilon: T
+
+    /// What backward needs from forward.
+    public struct Cache {
+        var normalised: [T]
+        var inverseStd: [T]
+    }
+
+    /// A layer norm over rows of `width`.
+    public init(name: String, width: Int, epsilon: T = T(1e-5)) {
+        self.width = width
+        self.epsilon = epsilon
+        gamma = Parameter(name: name + ".gamma", shape: [width], value: [T](repeating: 1, count: width))
+        beta = Parameter(name: name + ".beta", shape: [width])
+    }
+
+    /// The layer's parameters.
+    public var parameters: [Parameter<T>] { [gamma, beta] }
+
+    /// Normalises each row of x [rows x width].
+    public func forward(_ x: [T], rows: Int) -> (output: [T], cache: Cache) {
+        precondition(x.count == rows * width)
+        var y = [T](repeating: 0, count: x.count)
+        var xhat = [T](repeating: 0, count: x.count)
+        var inv = [T](repeating: 0, count: rows)
+        let n = T(width)
+        for r in 0..<rows {
+            let base = r * width
+            var mean: T = 0
+            for i in 0..<width { mean += x[base + i] }
+            mean /= n
+            var variance: T = 0
+            for i in 0..<width { let d = x[base + i] - mean; variance += d * d }
+            variance /= n
+            let s = 1 / (variance + epsilon).squareRoot()
+            inv[r] = s
+            for i in 0..<width {
+                let h = (x[base + i] - mean) * s
+                xhat[base + i] = h
+                y[base + i] = gamma.value[i] * h + beta.value[i]
+            }
+        }
+        return (y, Cache(normalised: xhat, inverseStd: inv))
+    }
+
+    /// Adds d(gamma), d(beta) and returns dx.
+    public func backward(_ cache: Cache, rows: Int, dy: [T]) -> [T] {
+        var dx = [T](repeating: 0, count: dy.count)
+        let n = T(width)
+        for r in 0..<rows {
+            let base = r * width
+            var sumG: T = 0, sumGH: T = 0
+            for i in 0..<width {
+                let g = dy[base + i]
+                let h = cache.normalised[base + i]
+                gamma.gradient[i] += g * h
+                beta.gradient[i] += g
+                let gh = g * gamma.value[i]
+                sumG += gh
+                sumGH += gh * h
+            }
+            let s = cache.inverseStd[r]
+            for i in 0..<width {
+                let gh = dy[base + i] * gamma.value[i]
+                dx[base + i] = s * (gh - sumG / n - cache.normalised[base + i] * sumGH / n)
+            }
+        }
+        return dx
+    }
+}

@@ -1,0 +1,93 @@
+/// The ranking losses over the results shown for one query, each with its gradient in the scores.
+public enum RankingLossKind: UInt8, Sendable, CaseIterable {
+    /// Listwise softmax cross-entropy (ListNet, Cao et al. 2007) against targets (2^g - 1) / sum.
+    case listwiseSoftmax = 0
+    /// InfoNCE (van den Oord et al. 2018): -log softmax of each relevant result against all shown, averaged.
+    case infoNCE = 1
+    /// RankNet (Burges et al. 2005): log(1 + e^-(s_i - s_j)/τ) over every pair with g_i > g_j, averaged.
+    case pairwiseLogistic = 2
+}
+
+/// A ranking loss value and d(loss)/d(score) for each shown result.
+public struct LossResult<T: LearnScalar> {
+    /// The loss.
+    public var value: T
+    /// Its gradient in each score.
+    public var gradient: [T]
+}
+
+/// Ranking losses with temperature τ (scores are divided by τ before the softmax or the logistic).
+public enum RankingLoss {
+    /// The loss of `kind` for `scores` against graded relevance `grades` (>= 0); a list with no
+    /// positive grade carries no signal and gives loss 0 with a zero gradient.
+    public static func evaluate<T: LearnScalar>(_ kind: RankingLossKind, scores: [T], grades: [T],
+                                                temperature: T) -> LossResult<T> {
+        precondition(scores.count == grades.count && temperature > 0)
+        switch kind {
+        case .listwiseSoftmax: return listwise(scores: scores, grades: grades, temperature: temperature)
+        case .infoNCE: return infoNCE(scores: scores, grades: grades, temperature: temperature)
+        case .pairwiseLogistic: return pairwise(scores: scores, grades: grades, temperature: temperature)
+        }
+    }
+
+    /// log-softmax of scores / τ.
+    static func logSoftmax<T: LearnScalar>(_ scores: [T], temperature: T) -> [T] {
+        let z = scores.map { $0 / temperature }
+        let m = z.max() ?? 0
+        var total: T = 0
+        for v in z { total += T.exponential(v - m) }
+        let lse = m + T.logarithm(total)
+        return z.map { $0 - lse }
+    }
+
+    static func listwise<T: LearnScalar>(scores: [T], grades: [T], temperature: T) -> LossResult<T> {
+        let gains = grades.map { T.exponential($0 * T.logarithm(2)) - 1 }
+        let total = gains.reduce(0, +)
+        guard total > 0 else { return LossResult(value: 0, gradient: [T](repeating: 0, count: scores.count)) }
+        let logP = logSoftmax(scores, temperature: temperature)
+        var loss: T = 0
+        var grad = [T](repeating: 0, count: scores.count)
+        for i in scores.indices {
+            let target = gains[i] / total
+            loss -= target * logP[i]
+            grad[i] = (T.exponential(logP[i]) - target) / temperature
+        }
+        return LossResult(value: loss, gradient: grad)
+    }
+
+    static func infoNCE<T: LearnScalar>(scores: [T], grades: [T], temperature: T) -> LossResult<T> {
+        let positives = grades.indices.filter { grades[$0] > 0 }
+        guard !positives.isEmpty else { return LossResult(value: 0, gradient: [T](repeating: 0, count: scores.count)) }
+        let logP = logSoftmax(scores, temperature: temperature)
+        let count = T(positives.count)
+        var loss: T = 0
+        var grad = [T](repeating: 0, count: scores.count)
+        for i in scores.indices { grad[i] = T.exponential(logP[i]) / temperature }
+        for p in positives {
+            loss -= logP[p] / count
+            grad[p] -= 1 / (temperature * count)
+        }
+        return LossResult(value: loss, gradient: grad)
+    }
+
+    static func pairwise<T: LearnScalar>(scores: [T], grades: [T], temperature: T) -> LossResult<T> {
+        var loss: T = 0
+        var grad = [T](repeating: 0, count: scores.count)
+        var pairs = 0
+        for i in scores.indices { for j in scores.indices where grades[i] > grades[j] { pairs += 1 } }
+        guard pairs > 0 else { return LossResult(value: 0, gradient: grad) }
+        let weight = 1 / T(pairs)
+        for i in scores.indices {
+            for j in scores.indices where grades[i] > grades[j] {
+                let d = (scores[i] - scores[j]) / temperature
+                // log(1 + e^-d), stable for both signs of d.
+                let l = d > 0 ? T.logarithm(1 + T.exponential(-d)) : -d + T.logarithm(1 + T.exponential(d))
+                loss += weight * l
+                let g = -T.sigmoid(-d) * weight / temperature
+                grad[i] += g
+                grad[j] -= g
+            }
+        }
+        return LossResult(value: loss, gradient: grad)
+    }
+}

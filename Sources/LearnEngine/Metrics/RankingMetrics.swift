@@ -1,0 +1,57 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Ranking quality of one ordered result list against graded relevance.
+public enum RankingMetrics {
+    /// nDCG@k with gains 2^g - 1 and discount 1/log2(rank + 1) (Järvelin & Kekäläinen 2002),
+    /// normalised by the ideal order of the same grades; 0 when nothing is relevant.
+    /// `order` lists indices into `grades`, best first.
+    public static func ndcg(order: [Int], grades: [Float], k: Int) -> Double {
+        func dcg(_ gs: [Float]) -> Double {
+            var s = 0.0
+            for (rank, g) in gs.prefix(k).enumerated() { s += (pow(2, Double(g)) - 1) / log2(Double(rank) + 2) }
+            return s
+        }
+        let ideal = dcg(grades.sorted(by: >))
+        guard ideal > 0 else { return 0 }
+        return dcg(order.map { grades[$0] }) / ideal
+    }
+
+    /// Share of the relevant items (grade > 0) found in the first k; 0 when nothing is relevant.
+    /// `totalRelevant` counts relevant items beyond the list (e.g. missed by HNSW), if known.
+    public static func recall(order: [Int], grades: [Float], k: Int, totalRelevant: Int? = nil) -> Double {
+        let relevant = totalRelevant ?? grades.filter { $0 > 0 }.count
+        guard relevant > 0 else { return 0 }
+        return Double(order.prefix(k).filter { grades[$0] > 0 }.count) / Double(relevant)
+    }
+
+    /// Reciprocal rank of the first relevant item (0 when none is).
+    public static func reciprocalRank(order: [Int], grades: [Float]) -> Double {
+        for (rank, i) in order.enumerated() where grades[i] > 0 { return 1 / Double(rank + 1) }
+        return 0
+    }
+
+    /// The mean of `differences` (e.g. per-query model minus baseline nDCG) with a percentile
+    /// bootstrap 95% interval from `resamples` seeded resamples.
+    public static func bootstrapInterval(_ differences: [Double], resamples: Int = 2000, seed: UInt64)
+        -> (mean: Double, lower: Double, upper: Double) {
+        guard !differences.isEmpty else { return (0, 0, 0) }
+        let n = differences.count
+        let mean = differences.reduce(0, +) / Double(n)
+        var rng = SeededGenerator(seed: seed)
+        var means = [Double]()
+        means.reserveCapacity(resamples)
+        for _ in 0..<resamples {
+            var s = 0.0
+            for _ in 0..<n { s += differences[Int(rng.next() % UInt64(n))] }
+            means.append(s / Double(n))
+        }
+        means.sort()
+        let lo = means[Int(Double(resamples) * 0.025)]
+        let hi = means[min(Int(Double(resamples) * 0.975), resamples - 1)]
+        return (mean, lo, hi)
+    }
+}
