@@ -140,10 +140,12 @@ let package = Package(
         // builds too: the gradient checks and the learning tests train real models in the test suite.
         .target(name: "LearnEngine", exclude: ["README.md"],
                 swiftSettings: internalChecks + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+        // Optimised too: its training tests generate their data and train for seconds in release,
+        // minutes unoptimised.
         .testTarget(name: "LearnEngineTests", dependencies: ["LearnEngine"], exclude: ["Golden"],
-                    swiftSettings: internalChecks),
+                    swiftSettings: internalChecks + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // Re-ranking cost (100 candidates, d=384, hidden 128, M=8) and training examples per second.
-        .executableTarget(name: "learn-bench", dependencies: ["LearnEngine"], path: "Benchmarks/LearnBench",
+        .executableTarget(name: "learn-bench", dependencies: ["LearnEngine"], path: "Benchmarks/LearnEngineBench",
                           swiftSettings: internalChecks),
         // MARK: ClusterEngine (Raft consensus, linearizability checker, shard placement): pure, no I/O
         // Optimized even in debug builds: the linearizability checker's search and the Raft
