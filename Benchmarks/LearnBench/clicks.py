@@ -52,18 +52,20 @@ class Feedback:
         return np.array([self.judgements.get(int(i), 0) for i in self.shown], dtype=np.int64)
 
 
-def simulate(data: DataSet, queries: np.ndarray, shown_ids: np.ndarray, model: ClickModel,
-             seed: int) -> list[Feedback]:
-    """Clicks for `queries` (query numbers) on their shown lists (`shown_ids[q]`, rank order).
+def simulate(data: DataSet, queries: np.ndarray, shown_ids: np.ndarray, model: ClickModel, seed: int,
+             sessions: int = 1) -> list[Feedback]:
+    """Clicks for `queries` (query numbers) on their shown lists (`shown_ids[q]`, rank order),
+    `sessions` impressions per query (each its own record: a popular query is asked again).
 
-    Each query gets one impression; queries without a click are dropped, since they tell a
-    listwise loss nothing (the server will take them and ignore them the same way)."""
+    Impressions without a click are dropped, since they tell a listwise loss nothing (the server
+    will take them and ignore them the same way)."""
     rng = np.random.default_rng(seed)
     records = []
-    for query in queries:
-        shown = shown_ids[query][:model.shown]
-        clicked = rng.random(len(shown)) < model.click_probabilities(data.grades(int(query), shown))
-        if clicked.any():
-            judgements = {int(i): 1 for i in shown[clicked]}
-            records.append(Feedback(int(query), data.queries[query], shown, judgements))
+    for _ in range(sessions):
+        for query in queries:
+            shown = shown_ids[query][:model.shown]
+            clicked = rng.random(len(shown)) < model.click_probabilities(data.grades(int(query), shown))
+            if clicked.any():
+                judgements = {int(i): 1 for i in shown[clicked]}
+                records.append(Feedback(int(query), data.queries[query], shown, judgements))
     return records

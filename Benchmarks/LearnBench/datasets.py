@@ -24,6 +24,8 @@ class DataSet:
     train_queries: np.ndarray
     holdout_queries: np.ndarray
     description: str
+    #: Impressions simulated per train query (the benchmark's feedback volume for this set).
+    feedback_sessions: int = 1
 
     @property
     def dimension(self) -> int:
@@ -56,8 +58,8 @@ def _orthonormal(rng: np.random.Generator, dimension: int, count: int) -> np.nda
     return q.T
 
 
-def hidden_class(dimension: int = 384, latent_dimension: int = 16, points: int = 5000, queries: int = 2000,
-                 clusters: int = 50, hidden_bits: int = 3, centre_scale: float = 0.6, ambient_noise: float = 0.1,
+def hidden_class(dimension: int = 384, latent_dimension: int = 16, points: int = 5000, queries: int = 3000,
+                 clusters: int = 50, hidden_bits: int = 3, centre_scale: float = 0.6, ambient_noise: float = 0.05,
                  holdout_fraction: float = 0.3, seed: int = 7, name: str | None = None,
                  cluster_subset: np.ndarray | None = None, hidden_axes: np.ndarray | None = None,
                  centre_free_axes: np.ndarray | None = None) -> DataSet:
@@ -115,9 +117,10 @@ def _sign_class(vectors: np.ndarray, axes: np.ndarray) -> np.ndarray:
     return (bits * (1 << np.arange(axes.shape[0]))).sum(axis=1).astype(np.int64)
 
 
-def digits(queries: int = 600, holdout_fraction: float = 0.35, seed: int = 7) -> DataSet:
+def digits(queries: int = 800, holdout_fraction: float = 0.35, seed: int = 7, sessions: int = 3) -> DataSet:
     """scikit-learn's bundled `load_digits` (1797 8x8 images, 64 dims, no download): `queries`
-    images become queries, the rest the corpus; relevance = same digit."""
+    images become queries, the rest the corpus; relevance = same digit. The set is small, so each
+    train query is shown `sessions` times (a click log holds repeated queries)."""
     from sklearn.datasets import load_digits  # scikit-learn only for this data set
 
     bunch = load_digits()
@@ -132,21 +135,33 @@ def digits(queries: int = 600, holdout_fraction: float = 0.35, seed: int = 7) ->
         point_labels=labels[corpus_rows], query_labels=labels[query_rows],
         train_queries=train, holdout_queries=holdout,
         description=(f"scikit-learn load_digits: {len(corpus_rows)} corpus images, {queries} query images "
-                     f"({len(train)} train / {len(holdout)} hold-out), 64 dims, relevance = same digit"))
+                     f"({len(train)} train x {sessions} sessions / {len(holdout)} hold-out), 64 dims, "
+                     f"relevance = same digit"),
+        feedback_sessions=sessions)
 
 
-def forgetting_tasks(dimension: int = 32, points: int = 4000, queries: int = 1600, clusters: int = 40,
-                     seed: int = 11) -> tuple[DataSet, DataSet]:
+def forgetting_tasks(dimension: int = 64, latent_dimension: int = 16, points: int = 4000, queries: int = 2000,
+                     clusters: int = 40, seed: int = 11) -> tuple[DataSet, DataSet]:
     """Two tasks on one corpus for the forgetting experiment: task A's queries come from the first
     half of the clusters and task B's from the second; each task has its own hidden directions
     (orthogonal to each other), so learning B's rule does nothing for A."""
     rng = np.random.default_rng(seed)
-    axes = _orthonormal(rng, dimension, 6)
+    axes = _orthonormal(rng, latent_dimension, 6)
     half = clusters // 2
-    common = dict(dimension=dimension, latent_dimension=dimension, points=points, queries=queries,
+    common = dict(dimension=dimension, latent_dimension=latent_dimension, points=points, queries=queries,
                   clusters=clusters, seed=seed, centre_free_axes=axes)
     task_a = hidden_class(**common, hidden_axes=axes[:3], cluster_subset=np.arange(half), name="task-A")
     task_b = hidden_class(**common, hidden_axes=axes[3:], cluster_subset=np.arange(half, clusters), name="task-B")
     # Same seed, same draws: both tasks hold the very same corpus (only labels and queries differ).
     assert np.array_equal(task_a.corpus, task_b.corpus)
     return task_a, task_b
+
+
+def by_name(name: str) -> DataSet:
+    """The benchmark's data sets by their experiment name: hidden-384, hidden-32 or digits."""
+    builders = {
+        "hidden-384": lambda: hidden_class(dimension=384),
+        "hidden-32": lambda: hidden_class(dimension=32, latent_dimension=32),
+        "digits": digits,
+    }
+    return builders[name]()

@@ -2,6 +2,7 @@
 and without EWC, each with the reference re-ranker (PyTorch) against plain HNSW order."""
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -11,7 +12,7 @@ from datasets import DataSet
 from evaluation import HoldoutScores, holdout_scores
 from hnsw import Candidates, HNSWBaseline
 from learner import Learner, TrainResult
-from reference import ModelConfig, TrainConfig
+from reference import ModelConfig, Reservoir, TrainConfig
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,8 @@ class Bench:
 
     def feedback(self, clicks: ClickModel, seed: int):
         """Simulated clicks of the train queries on their shown HNSW top results."""
-        return simulate(self.data, self.data.train_queries, self.candidates.ids, clicks, seed)
+        return simulate(self.data, self.data.train_queries, self.candidates.ids, clicks, seed,
+                        self.data.feedback_sessions)
 
     def holdout(self, ranked: np.ndarray, seed: int) -> HoldoutScores:
         """Hold-out scores of `ranked` (one re-ordered candidate row per hold-out query)."""
@@ -97,20 +99,26 @@ class ForgettingResult:
     b_activated: bool
 
 
-def forgetting(bench_a: Bench, bench_b: Bench, setup: Setup, ewc_lambda: float) -> ForgettingResult:
-    """Train on task A's feedback, then on task B's alone (the replay buffer turned over, so only
-    EWC stands against forgetting A), and score both tasks' hold-out queries."""
+def forgetting(bench_a: Bench, bench_b: Bench, setup: Setup, strengths: list[float]) -> list[ForgettingResult]:
+    """Train on task A's feedback once; then, from that same state for each EWC strength, train on
+    task B's feedback alone (the replay buffer turned over, so only EWC stands against forgetting
+    A) and score both tasks' hold-out queries."""
     learner = bench_a.learner(setup)
     for record in bench_a.feedback(setup.clicks, setup.seed):
         learner.record(record)
     a_run = learner.train(setup.train)
     a_after_a = bench_a.holdout(bench_a.rank_holdout(learner), setup.seed)
-    learner.replay = type(learner.replay)(setup.train.replay_buffer_size, setup.seed + 1)
-    for record in bench_b.feedback(setup.clicks, setup.seed + 1):
-        learner.record(record)
-    b_run = learner.train(replace(setup.train, ewc_lambda=ewc_lambda, seed=setup.train.seed + 1))
-    a_after_b = bench_a.holdout(bench_a.rank_holdout(learner), setup.seed)
-    b_after_b = bench_b.holdout(bench_b.rank_holdout(learner), setup.seed)
-    return ForgettingResult(ewc_lambda, float(a_after_a.baseline.ndcg.mean()), float(a_after_a.model.ndcg.mean()),
-                            float(a_after_b.model.ndcg.mean()), float(b_after_b.baseline.ndcg.mean()),
-                            float(b_after_b.model.ndcg.mean()), a_run.activated, b_run.activated)
+    results = []
+    for strength in strengths:
+        branch = copy.deepcopy(learner)
+        branch.replay = Reservoir(setup.train.replay_buffer_size, setup.seed + 1)
+        for record in bench_b.feedback(setup.clicks, setup.seed + 1):
+            branch.record(record)
+        b_run = branch.train(replace(setup.train, ewc_lambda=strength, seed=setup.train.seed + 1))
+        a_after_b = bench_a.holdout(bench_a.rank_holdout(branch), setup.seed)
+        b_after_b = bench_b.holdout(bench_b.rank_holdout(branch), setup.seed)
+        results.append(ForgettingResult(strength, float(a_after_a.baseline.ndcg.mean()),
+                                        float(a_after_a.model.ndcg.mean()), float(a_after_b.model.ndcg.mean()),
+                                        float(b_after_b.baseline.ndcg.mean()), float(b_after_b.model.ndcg.mean()),
+                                        a_run.activated, b_run.activated))
+    return results

@@ -35,9 +35,11 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--depth", type=int, default=100, help="HNSW candidates the model re-ranks")
     parser.add_argument("--epochs", type=int, default=TrainConfig.epochs, help="maximum epochs per run")
     parser.add_argument("--hidden", type=int, default=ModelConfig.hidden, help="hidden size")
-    parser.add_argument("--ewc-lambda", type=float, default=1000.0, help="EWC strength of the forgetting run")
+    parser.add_argument("--ewc-lambda", type=float, nargs="+", default=[0.4, 1000.0],
+                        help="EWC strengths of the forgetting runs (beside 0 = off)")
     parser.add_argument("--seed", type=int, default=1, help="seed of clicks, initialisation and batches")
-    parser.add_argument("--threads", type=int, default=2, help="PyTorch CPU threads")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="PyTorch CPU threads (results are bit-identical for a seed and a thread count)")
     parser.add_argument("--json", metavar="PATH", help="also write every number as JSON")
     parser.add_argument("--verbose", action="store_true", help="print each epoch")
     return parser.parse_args(argv)
@@ -56,15 +58,6 @@ def main(argv: list[str]) -> int:
 
         return server_mode.run(arguments.server, chosen, arguments)
     return run_reference(chosen, arguments)
-
-
-def data_sets() -> dict[str, callable]:
-    """The data sets by experiment name (built lazily: the 384-dim one takes a moment)."""
-    return {
-        "hidden-384": lambda: datasets.hidden_class(dimension=384),
-        "hidden-32": lambda: datasets.hidden_class(dimension=32),
-        "digits": datasets.digits,
-    }
 
 
 def run_reference(chosen: list[str], arguments: argparse.Namespace) -> int:
@@ -86,7 +79,7 @@ def run_reference(chosen: list[str], arguments: argparse.Namespace) -> int:
 
     def bench(name: str) -> experiments.Bench:
         if name not in benches:
-            benches[name] = experiments.Bench(data_sets()[name](), arguments.depth, arguments.seed)
+            benches[name] = experiments.Bench(datasets.by_name(name), arguments.depth, arguments.seed)
         return benches[name]
 
     started = time.perf_counter()
@@ -102,8 +95,7 @@ def run_reference(chosen: list[str], arguments: argparse.Namespace) -> int:
             task_a, task_b = datasets.forgetting_tasks()
             bench_a = experiments.Bench(task_a, arguments.depth, arguments.seed)
             bench_b = experiments.Bench(task_b, arguments.depth, arguments.seed)
-            for strength in (0.0, arguments.ewc_lambda):
-                forgetting.append(experiments.forgetting(bench_a, bench_b, setup, strength))
+            forgetting += experiments.forgetting(bench_a, bench_b, setup, [0.0, *arguments.ewc_lambda])
     elapsed = time.perf_counter() - started
     print(report.table(lifts, noises, forgetting, setup, arguments, elapsed))
     if arguments.json:

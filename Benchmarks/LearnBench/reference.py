@@ -39,13 +39,15 @@ class ModelConfig:
 @dataclass(frozen=True)
 class TrainConfig:
     """Training settings (the Train request's fields and the server's defaults)."""
-    epochs: int = 30
+    epochs: int = 12
     batch_size: int = 32
     learning_rate: float = 1e-3
     betas: tuple[float, float] = (0.9, 0.999)
     warmup_steps: int = 100
     temperature: float = 1.0
     position_bias_eta: float = 1.0
+    propensity_clip: float = 10.0
+    weight_decay: float = 1e-4
     ewc_lambda: float = 0.0
     replay_buffer_size: int = 10_000
     validation_fraction: float = 0.1
@@ -132,13 +134,15 @@ def listwise_loss(scores: torch.Tensor, gains: torch.Tensor, temperature: float)
     return -(gains * torch.log_softmax(scores / temperature, dim=-1)).sum(-1).mean()
 
 
-def feedback_gains(grades: np.ndarray, position_bias_eta: float) -> np.ndarray:
+def feedback_gains(grades: np.ndarray, position_bias_eta: float, propensity_clip: float = 10.0) -> np.ndarray:
     """Gains of a shown list's grades (shown order): 2^grade - 1, and when the grades are clicks
     under a position-based model with examination (1/rank)^eta, divided by that propensity
     (inverse propensity scoring, Joachims et al. 2017), so a click deep in the list counts for
-    what it says about relevance rather than for where it was shown. eta = 0: no correction."""
+    what it says about relevance rather than for where it was shown. The weight is clipped at
+    `propensity_clip` (Joachims et al. clip too): a lone click at rank 50 would otherwise outweigh
+    fifty at rank 1, and most such deep clicks are the click model's noise. eta = 0: no correction."""
     ranks = np.arange(1, grades.shape[-1] + 1, dtype=np.float64)
-    return (2.0 ** grades.astype(np.float64) - 1.0) * ranks ** position_bias_eta
+    return (2.0 ** grades.astype(np.float64) - 1.0) * np.minimum(ranks ** position_bias_eta, propensity_clip)
 
 
 def learning_rate_at(step: int, total_steps: int, peak: float, warmup_steps: int) -> float:

@@ -37,8 +37,6 @@ def run(address: str, chosen: list[str], arguments: argparse.Namespace) -> int:
         return 2
     runs = {"hidden-384": ("hidden-384", False), "hidden-32": ("hidden-32", False), "digits": ("digits", False),
             "noise-384": ("hidden-384", True), "noise-digits": ("digits", True)}
-    builders = {"hidden-384": lambda: datasets.hidden_class(dimension=384), "hidden-32":
-                lambda: datasets.hidden_class(dimension=32), "digits": datasets.digits}
     if "forgetting" in chosen:
         print("forgetting is reference-only: the API has no call that empties a collection's feedback buffer",
               file=sys.stderr)
@@ -53,7 +51,7 @@ def run(address: str, chosen: list[str], arguments: argparse.Namespace) -> int:
                 continue
             data_name, noise = runs[name]
             clicks = ClickModel(pure_noise=noise)
-            rows.append((name, *measure(db, builders[data_name](), clicks, arguments)))
+            rows.append((name, *measure(db, datasets.by_name(data_name), clicks, arguments)))
     print(f"LearnBench against ruvector-server at {address}, depth {arguments.depth}, seed {arguments.seed}\n")
     print("| run | records | HNSW nDCG@10 | served nDCG@10 | ceiling | lift [95% CI] | model version |")
     print("|---|---|---|---|---|---|---|")
@@ -79,7 +77,7 @@ def measure(db, data: datasets.DataSet, clicks: ClickModel,
     for query in data.train_queries:
         shown[query] = [int(hit.id) for hit in db.search(collection, data.queries[query], k=clicks.shown,
                                                          with_payload=False)]
-    records = simulate(data, data.train_queries, shown, clicks, arguments.seed)
+    records = simulate(data, data.train_queries, shown, clicks, arguments.seed, data.feedback_sessions)
     for record in records:
         db.learn.feedback(collection, query=record.vector.tolist(), shown=[int(i) for i in record.shown],
                           judgements=record.judgements)

@@ -112,3 +112,18 @@ def test_ewc_penalty_pulls_towards_the_anchor():
     with torch.no_grad():
         model.score_weight += 2.0
     assert float(ewc.penalty(model, 0.5).detach()) == pytest.approx(0.5 * 0.5 * 4 * 4.0)
+
+
+def test_validation_split_keeps_a_query_on_one_side():
+    import learner
+
+    vector = np.zeros(2, dtype=np.float32)
+    records = [clicks.Feedback(q, vector, np.arange(3), {0: 1}) for q in [5, 6, 5, 7, 6, 5, 8, 9, 9, 10]]
+    train, validation = learner.split_by_query(records, 0.3, np.random.default_rng(1))
+    assert len(train) + len(validation) == len(records)
+    assert not {r.query for r in train} & {r.query for r in validation}
+    # One record per query: the split is the plain permutation of the records.
+    single = [clicks.Feedback(q, vector, np.arange(3), {0: 1}) for q in range(10)]
+    train, validation = learner.split_by_query(single, 0.3, np.random.default_rng(1))
+    order = np.random.default_rng(1).permutation(10)
+    assert [r.query for r in validation] == list(order[:3]) and [r.query for r in train] == list(order[3:])
