@@ -140,7 +140,7 @@ def digits(queries: int = 800, holdout_fraction: float = 0.35, seed: int = 7, se
         feedback_sessions=sessions)
 
 
-def forgetting_tasks(dimension: int = 64, latent_dimension: int = 16, points: int = 4000, queries: int = 2000,
+def forgetting_tasks(dimension: int = 64, latent_dimension: int = 16, points: int = 4000, queries: int = 3000,
                      clusters: int = 40, seed: int = 11) -> tuple[DataSet, DataSet]:
     """Two tasks on one corpus for the forgetting experiment: task A's queries come from the first
     half of the clusters and task B's from the second; each task has its own hidden directions

@@ -166,10 +166,16 @@ class Learner:
             self.model.load_state_dict(best_state)
             self.active_state = best_state
             self.version += 1
-            self.ewc.consolidate(self.model, self._fisher(train, config))
+            self.consolidate(train, config)
         self.model.load_state_dict(self.active_state)
         return TrainResult(reports, best_epoch, float(baseline.mean()), float(best_scores.mean()), lift, activated,
                            self.version, len(train), len(validation), examples / elapsed if elapsed else 0.0)
+
+    def consolidate(self, records: list[Feedback], config: TrainConfig) -> None:
+        """EWC: adds the Fisher diagonal of `records` at the active weights and anchors there
+        (done after every activated run)."""
+        self.model.load_state_dict(self.active_state)
+        self.ewc.consolidate(self.model, self._fisher(records, config))
 
     def _tensors(self, batch: list[Feedback]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Queries, shown ids and their squared distances, recomputed from the vectors as the server

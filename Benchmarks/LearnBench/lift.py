@@ -17,6 +17,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import replace
 
 
 import datasets
@@ -35,8 +36,10 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--depth", type=int, default=100, help="HNSW candidates the model re-ranks")
     parser.add_argument("--epochs", type=int, default=TrainConfig.epochs, help="maximum epochs per run")
     parser.add_argument("--hidden", type=int, default=ModelConfig.hidden, help="hidden size")
-    parser.add_argument("--ewc-lambda", type=float, nargs="+", default=[0.4, 1000.0],
+    parser.add_argument("--ewc-lambda", type=float, nargs="+", default=[0.4, 10.0, 100.0],
                         help="EWC strengths of the forgetting runs (beside 0 = off)")
+    parser.add_argument("--forgetting-hidden", type=int, default=64,
+                        help="hidden size of the forgetting runs (four trainings: kept cheaper)")
     parser.add_argument("--seed", type=int, default=1, help="seed of clicks, initialisation and batches")
     parser.add_argument("--threads", type=int, default=1,
                         help="PyTorch CPU threads (results are bit-identical for a seed and a thread count)")
@@ -95,7 +98,8 @@ def run_reference(chosen: list[str], arguments: argparse.Namespace) -> int:
             task_a, task_b = datasets.forgetting_tasks()
             bench_a = experiments.Bench(task_a, arguments.depth, arguments.seed)
             bench_b = experiments.Bench(task_b, arguments.depth, arguments.seed)
-            forgetting += experiments.forgetting(bench_a, bench_b, setup, [0.0, *arguments.ewc_lambda])
+            smaller = replace(setup, model=replace(setup.model, hidden=arguments.forgetting_hidden))
+            forgetting += experiments.forgetting(bench_a, bench_b, smaller, [0.0, *arguments.ewc_lambda], progress)
     elapsed = time.perf_counter() - started
     print(report.table(lifts, noises, forgetting, setup, arguments, elapsed))
     if arguments.json:
