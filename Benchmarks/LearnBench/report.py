@@ -17,14 +17,14 @@ def table(lifts: list[LiftResult], noises: list[LiftResult], forgetting: list[Fo
              f"seed {setup.seed}, {arguments.threads} threads, {platform.processor() or platform.machine()} "
              f"x{os.cpu_count()}, {elapsed_seconds:.0f} s in all", ""]
     if lifts:
-        lines += ["| data set | train records | HNSW nDCG@10 | model nDCG@10 | ceiling | lift [95% CI] | "
+        lines += ["| data set | feedback records | HNSW nDCG@10 | model nDCG@10 | ceiling | lift [95% CI] | "
                   "recall@10 HNSW -> model | MRR HNSW -> model | activated | had it been activated anyway | "
                   "examples/s |", "|---|---|---|---|---|---|---|---|---|---|---|"]
         lines += [_lift_row(result.data.name, result, result.holdout) for result in lifts]
         lines.append("")
     if noises:
         lines += ["No harm: clicks independent of relevance (pure noise, same position bias)",
-                  "| data set | train records | HNSW nDCG@10 | served nDCG@10 | change [95% CI] | activated | "
+                  "| data set | feedback records | HNSW nDCG@10 | served nDCG@10 | change [95% CI] | activated | "
                   "had it been activated anyway |", "|---|---|---|---|---|---|---|"]
         lines += [f"| {r.data.name} (noise) | {r.feedback_records} | {_mean(r.holdout.baseline.ndcg):.4f} | "
                   f"{_mean(r.holdout.model.ndcg):.4f} | {r.holdout.lift} | {_verdict(r)} | {r.ungated.lift} |"
