@@ -54,10 +54,9 @@ public struct Credentials: Sendable {
 
     /// The grant a client certificate's names carry (the highest level among them).
     func grant(forCertificate names: [String]) -> Grant? {
-        var best: (name: String, level: AccessLevel)?
-        for name in names {
-            if let level = certificateLevels[name], level > (best?.level ?? .read) || best == nil { best = (name, level) }
-        }
-        return best.map { Grant(principal: "certificate \($0.name.prefix(128))", global: $0.level) }
+        let mapped = names.compactMap { name in certificateLevels[name].map { (name: name, level: $0) } }
+        // The first name with the highest level (max(by:) keeps the last of equals).
+        guard let best = mapped.reversed().max(by: { $0.level < $1.level }) else { return nil }
+        return Grant(principal: "certificate \(best.name.prefix(128))", global: best.level)
     }
 }

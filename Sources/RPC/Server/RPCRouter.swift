@@ -18,13 +18,14 @@ public struct ServerContext: Sendable {
     public var grant: (any Sendable)?
 
     public init(path: String, requestMetadata: Metadata, deadline: ContinuousClock.Instant?, peer: String, connectionID: UInt64,
-                peerRoles: Set<String> = []) {
+                peerRoles: Set<String> = [], grant: (any Sendable)? = nil) {
         self.path = path
         self.requestMetadata = requestMetadata
         self.deadline = deadline
         self.peer = peer
         self.connectionID = connectionID
         self.peerRoles = peerRoles
+        self.grant = grant
     }
 }
 

@@ -386,6 +386,21 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             respondWithoutCall(call, httpStatus: "200", status: Status(code: .unimplemented, message: message))
             return
         }
+        // Credentials are checked before anything is armed or run for the call.
+        if peerRoles == nil { peerRoles = tls?.peerRoles ?? [] }
+        let requestMetadata = Metadata(receivedHeaders: headers)
+        var grant: (any Sendable)?
+        if let authorizer = configuration.authorizer {
+            if peerCertificateNames == nil { peerCertificateNames = tls?.peerCertificateNames ?? [] }
+            let credentials = PeerCredentials(roles: peerRoles ?? [], certificateNames: peerCertificateNames ?? [])
+            switch authorizer.authorize(path: path, metadata: requestMetadata, peer: credentials) {
+            case .success(let granted):
+                grant = granted
+            case .failure(let error):
+                respondWithoutCall(call, httpStatus: "200", status: Status(code: error.code, message: error.message))
+                return
+            }
+        }
         var deadline: ContinuousClock.Instant?
         if let timeout {
             guard let nanos = GRPCTimeout.parseNanos(timeout) else {
@@ -400,24 +415,8 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
                 ref.handler.value.deadlineExceeded(streamID: streamID, timeout: timeout)
             }
         }
-        if peerRoles == nil { peerRoles = tls?.peerRoles ?? [] }
-        let requestMetadata = Metadata(receivedHeaders: headers)
-        var callContext = ServerContext(path: path, requestMetadata: requestMetadata,
-                                        deadline: deadline, peer: peer, connectionID: connectionID, peerRoles: peerRoles ?? [])
-        if let authorizer = configuration.authorizer {
-            if peerCertificateNames == nil { peerCertificateNames = tls?.peerCertificateNames ?? [] }
-            let credentials = PeerCredentials(roles: peerRoles ?? [], certificateNames: peerCertificateNames ?? [])
-            switch authorizer.authorize(path: path, metadata: requestMetadata, peer: credentials) {
-            case .success(let grant):
-                callContext.grant = grant
-            case .failure(let error):
-                call.deadlineTimer?.cancel()
-                call.deadlineTimer = nil
-                respondWithoutCall(call, httpStatus: "200", status: Status(code: error.code, message: error.message))
-                return
-            }
-        }
-        let serverContext = callContext
+        let serverContext = ServerContext(path: path, requestMetadata: requestMetadata, deadline: deadline, peer: peer,
+                                          connectionID: connectionID, peerRoles: peerRoles ?? [], grant: grant)
         switch route {
         case .inlineUnary(let handler):
             // Runs when the request is complete (`endRequests`): a unary handler has nothing
