@@ -69,14 +69,14 @@ let package = Package(
         .target(
             name: "Services",
             dependencies: ["RPC", "Access", "Wire", "VectorEngine", "VectorDatabase", "Storage", "GraphEngine", "GraphPersistence",
-                           "WorkControl", "CProcessShims", "ClusterEngine", "ClusterNode",
+                           "WorkControl", "CProcessShims", "ClusterEngine", "ClusterNode", "LearnEngine",
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOPosix", package: "swift-nio"),
                            .product(name: "NIOHTTP1", package: "swift-nio")],
             swiftSettings: internalChecks
         ),
-        .testTarget(name: "ServicesTests", dependencies: ["Services", "RPC", "Access", "Wire", "WorkControl", "Storage"], swiftSettings: internalChecks),
+        .testTarget(name: "ServicesTests", dependencies: ["Services", "RPC", "Access", "Wire", "WorkControl", "Storage", "LearnEngine"], swiftSettings: internalChecks),
         .executableTarget(
             name: "RuVectorServer",
             dependencies: [

@@ -1,4 +1,5 @@
 import Foundation
+import LearnEngine
 import RPC
 import Storage
 import Testing
@@ -26,10 +27,16 @@ struct LearnStoreTests {
         var first: LearnStore? = try LearnStore(directory: directory + "/c")
         for n in 1...5 { #expect(try first?.appendFeedback(record(UInt64(n))) == UInt64(n)) }
         try first?.setConfig(RuvectorV1.ModelConfig(hiddenSize: 64, heads: 2))
-        let weights: [UInt8] = (0..<3000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
-        let kept = try first?.storeModel(weights, status: RuvectorV1.ModelStatus(parameters: 42, modelNdcgAt10: 0.7), activate: true)
-        let refused = try first?.storeModel([1, 2, 3], status: RuvectorV1.ModelStatus(parameters: 42), activate: false)
+        var config = RerankConfig()
+        config.hidden = 8
+        config.heads = 2
+        let trained = try RerankModel(config: config, dimension: 2, seed: 3)
+        let weights = trained.serialised()
+        #expect(first?.ranker == nil)
+        let kept = try first?.storeModel(weights, status: RuvectorV1.ModelStatus(parameters: 42, modelNdcgAt10: 0.7), activate: true, model: trained)
+        let refused = try first?.storeModel([1, 2, 3], status: RuvectorV1.ModelStatus(parameters: 42), activate: false, model: nil)
         #expect(kept == 1 && refused == 2)
+        #expect(first?.ranker?.version == 1)
         try first?.close()
         first = nil
 
@@ -41,6 +48,8 @@ struct LearnStoreTests {
         #expect(reopened.versions == (active: 1, latest: 2))
         let model = try #require(try reopened.model(1))
         #expect(model.bytes == weights)
+        // The active model is loaded at open and ranks searches again.
+        #expect(reopened.ranker?.version == 1 && reopened.ranker?.model.serialised() == weights)
         #expect(model.status.parameters == 42 && model.status.modelNdcgAt10 == 0.7 && model.status.activated)
         #expect(try reopened.model(2)?.status.activated == false)
         #expect(try reopened.model(3) == nil)
@@ -57,7 +66,7 @@ struct LearnStoreTests {
         let directory = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let store = try LearnStore(directory: directory)
-        _ = try store.storeModel(Array(repeating: 7, count: 100), status: RuvectorV1.ModelStatus(), activate: true)
+        _ = try store.storeModel(Array(repeating: 7, count: 100), status: RuvectorV1.ModelStatus(), activate: false, model: nil)
         var bytes = try AtomicFile.read(directory + "/models/model-1.bin")
         bytes[bytes.count / 2] ^= 0x10
         try AtomicFile.write(bytes, to: directory + "/models/model-1.bin")

@@ -66,7 +66,7 @@ def test_hostile_import_streams_are_refused_at_their_first_message(server):
             for n in range(1, total_bytes >> 20):
                 yield learn_pb2.ImportModelRequest(chunk=common_pb2.FileChunk(offset=n << 20, data=piece))
 
-        for collection, code in (("docs", grpc.StatusCode.FAILED_PRECONDITION), ("nowhere", grpc.StatusCode.NOT_FOUND),
+        for collection, code in (("docs", grpc.StatusCode.INVALID_ARGUMENT), ("nowhere", grpc.StatusCode.NOT_FOUND),
                                  ("../etc", grpc.StatusCode.INVALID_ARGUMENT)):
             started = time.monotonic()
             try:
@@ -112,6 +112,46 @@ def test_a_flood_of_feedback_is_bounded_by_the_work_queues(tmp_path):
         assert accepted > 0
         # Every acknowledged record is held, and nothing refused was written.
         assert _status(learn).feedback_buffered == accepted
+        channel.close()
+    finally:
+        server.stop()
+
+
+def test_training_is_bounded_in_memory_and_one_run_at_a_time(tmp_path):
+    """A run whose examples would pass the per-call memory limit stops with RESOURCE_EXHAUSTED
+    and stores nothing; 16 Train calls at once start at most one run, the rest are refused at
+    once, and cancelling every call leaves the server healthy with no model stored."""
+    server = RunningServer(["--call-memory-limit", "1MiB"], tmp_path / "data")
+    try:
+        learn, channel = _setup(server, points=2000)
+        rng = np.random.default_rng(4)
+        for n in range(400):
+            learn.RecordFeedback(learn_pb2.RecordFeedbackRequest(
+                collection="docs", query=common_pb2.Vector(values=rng.normal(size=DIM).tolist()),
+                shown=[common_pb2.PointId(num=int(i)) for i in rng.choice(2000, size=100, replace=False)],
+                judgements=[learn_pb2.Judgement(id=common_pb2.PointId(num=n % 2000), grade=1)]), timeout=30)
+        with Guard(server, max_canary_latency=5.0):
+            try:
+                list(learn.Train(learn_pb2.TrainRequest(collection="docs", epochs=1), timeout=120))
+                raise AssertionError("a run past the call memory limit was accepted")
+            except grpc.RpcError as error:
+                assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, error.details()
+            assert _status(learn).latest_version == 0
+
+            calls = [learn.Train(learn_pb2.TrainRequest(collection="docs", epochs=1000), timeout=120) for _ in range(16)]
+            time.sleep(1.0)
+            for call in calls:
+                call.cancel()
+            codes = []
+            for call in calls:
+                try:
+                    list(call)
+                    codes.append(grpc.StatusCode.OK)
+                except grpc.RpcError as error:
+                    codes.append(error.code())
+            assert grpc.StatusCode.OK not in codes
+            assert set(codes) <= {grpc.StatusCode.CANCELLED, grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.RESOURCE_EXHAUSTED}, codes
+        assert _status(learn).latest_version == 0
         channel.close()
     finally:
         server.stop()

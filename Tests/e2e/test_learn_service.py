@@ -1,8 +1,9 @@
 """LearnService's data side through the Python client against the real server: feedback recorded
 durably and counted, kept across a restart and deleted with its collection, bad feedback refused
 with the right status before anything is written, model settings validated and echoed, status
-saying no model exists, and training, export and import refused honestly while the learning
-engine is not wired. Searches asking for learned re-ranking keep the plain HNSW order (version 0)."""
+saying no model exists, and training, export and import refused with the right status when they
+cannot run. Searches asking for learned re-ranking keep the plain HNSW order (version 0) until a
+model is active (training itself: test_learn_training.py)."""
 import numpy as np
 import pytest
 
@@ -105,16 +106,16 @@ def test_settings_are_validated_echoed_and_kept(db):
     assert db.learn.status("docs").config["hidden_size"] == 256
 
 
-def test_training_export_and_import_say_the_engine_is_not_wired(db):
+def test_training_export_and_import_refuse_what_cannot_run(db):
     _fill(db)
     db.learn.feedback("docs", query_id=1, clicks=[2])
     with pytest.raises(ruvector.InvalidArgument, match="epochs"):
         list(db.learn.train("docs", epochs=5000))
-    with pytest.raises(ruvector.FailedPrecondition, match="learning engine"):
+    with pytest.raises(ruvector.FailedPrecondition, match="at least"):
         list(db.learn.train("docs", epochs=3))
     with pytest.raises(ruvector.FailedPrecondition, match="no active model"):
         db.learn.export_model("docs")
-    with pytest.raises(ruvector.FailedPrecondition, match="model import needs the learning engine"):
+    with pytest.raises(ruvector.InvalidArgument, match="not a model"):
         db.learn.import_model("docs", b"\x00" * 5000, chunk_bytes=1024)
     with pytest.raises(ruvector.NotFound):
         db.learn.import_model("nowhere", b"abc")

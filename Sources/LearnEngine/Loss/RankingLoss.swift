@@ -17,16 +17,23 @@ public struct LossResult<T: LearnScalar> {
 }
 
 /// Ranking losses with temperature τ (scores are divided by τ before the softmax or the logistic).
+///
+/// `weights` (one per result, >= 0) are inverse examination propensities for feedback that
+/// comes from clicks on a ranked list (unbiased learning to rank, Joachims et al. 2017): each
+/// result's share of the loss is multiplied by its weight, and the listwise targets are then
+/// not normalised per list (normalising would cancel a lone deep click's weight and bring the
+/// position bias back). Without weights every result weighs 1 and the listwise targets sum to 1.
 public enum RankingLoss {
-    /// The loss of `kind` for `scores` against graded relevance `grades` (>= 0); a list with no
-    /// positive grade carries no signal and gives loss 0 with a zero gradient.
+    /// The loss of `kind` for `scores` against graded relevance `grades` (>= 0), each result's
+    /// term scaled by `weights` when given; a list with no positive grade carries no signal and
+    /// gives loss 0 with a zero gradient.
     public static func evaluate<T: LearnScalar>(_ kind: RankingLossKind, scores: [T], grades: [T],
-                                                temperature: T) -> LossResult<T> {
-        precondition(scores.count == grades.count && temperature > 0)
+                                                temperature: T, weights: [T]? = nil) -> LossResult<T> {
+        precondition(scores.count == grades.count && temperature > 0 && (weights?.count ?? scores.count) == scores.count)
         switch kind {
-        case .listwiseSoftmax: return listwise(scores: scores, grades: grades, temperature: temperature)
-        case .infoNCE: return infoNCE(scores: scores, grades: grades, temperature: temperature)
-        case .pairwiseLogistic: return pairwise(scores: scores, grades: grades, temperature: temperature)
+        case .listwiseSoftmax: return listwise(scores: scores, grades: grades, temperature: temperature, weights: weights)
+        case .infoNCE: return infoNCE(scores: scores, grades: grades, temperature: temperature, weights: weights)
+        case .pairwiseLogistic: return pairwise(scores: scores, grades: grades, temperature: temperature, weights: weights)
         }
     }
 
@@ -40,44 +47,57 @@ public enum RankingLoss {
         return z.map { $0 - lse }
     }
 
-    static func listwise<T: LearnScalar>(scores: [T], grades: [T], temperature: T) -> LossResult<T> {
-        let gains = grades.map { T.exponential($0 * T.logarithm(2)) - 1 }
-        let total = gains.reduce(0, +)
-        guard total > 0 else { return LossResult(value: 0, gradient: [T](repeating: 0, count: scores.count)) }
+    /// Targets (2^g - 1) / sum without weights; (2^g - 1) * w unnormalised with them. With targets
+    /// t summing to S: loss = -sum t_i log p_i, d/ds_i = (S p_i - t_i) / τ.
+    static func listwise<T: LearnScalar>(scores: [T], grades: [T], temperature: T, weights: [T]?) -> LossResult<T> {
+        var targets = grades.map { T.exponential($0 * T.logarithm(2)) - 1 }
+        let gainTotal = targets.reduce(0, +)
+        guard gainTotal > 0 else { return LossResult(value: 0, gradient: [T](repeating: 0, count: scores.count)) }
+        if let weights {
+            for i in targets.indices { targets[i] *= weights[i] }
+        } else {
+            for i in targets.indices { targets[i] /= gainTotal }
+        }
+        let total = targets.reduce(0, +)
         let logP = logSoftmax(scores, temperature: temperature)
         var loss: T = 0
         var grad = [T](repeating: 0, count: scores.count)
         for i in scores.indices {
-            let target = gains[i] / total
-            loss -= target * logP[i]
-            grad[i] = (T.exponential(logP[i]) - target) / temperature
+            loss -= targets[i] * logP[i]
+            grad[i] = (total * T.exponential(logP[i]) - targets[i]) / temperature
         }
         return LossResult(value: loss, gradient: grad)
     }
 
-    static func infoNCE<T: LearnScalar>(scores: [T], grades: [T], temperature: T) -> LossResult<T> {
+    /// Mean over the positives of -w_p log p_p (w = 1 without weights).
+    static func infoNCE<T: LearnScalar>(scores: [T], grades: [T], temperature: T, weights: [T]?) -> LossResult<T> {
         let positives = grades.indices.filter { grades[$0] > 0 }
         guard !positives.isEmpty else { return LossResult(value: 0, gradient: [T](repeating: 0, count: scores.count)) }
         let logP = logSoftmax(scores, temperature: temperature)
         let count = T(positives.count)
+        var weightTotal: T = 0
+        for p in positives { weightTotal += weights?[p] ?? 1 }
         var loss: T = 0
         var grad = [T](repeating: 0, count: scores.count)
-        for i in scores.indices { grad[i] = T.exponential(logP[i]) / temperature }
+        for i in scores.indices { grad[i] = weightTotal * T.exponential(logP[i]) / (temperature * count) }
         for p in positives {
-            loss -= logP[p] / count
-            grad[p] -= 1 / (temperature * count)
+            let w = weights?[p] ?? 1
+            loss -= w * logP[p] / count
+            grad[p] -= w / (temperature * count)
         }
         return LossResult(value: loss, gradient: grad)
     }
 
-    static func pairwise<T: LearnScalar>(scores: [T], grades: [T], temperature: T) -> LossResult<T> {
+    /// Mean over the pairs g_i > g_j of w_i log(1 + e^-(s_i - s_j)/τ): the better result's weight
+    /// (its click is the evidence) scales the pair.
+    static func pairwise<T: LearnScalar>(scores: [T], grades: [T], temperature: T, weights: [T]?) -> LossResult<T> {
         var loss: T = 0
         var grad = [T](repeating: 0, count: scores.count)
         var pairs = 0
         for i in scores.indices { for j in scores.indices where grades[i] > grades[j] { pairs += 1 } }
         guard pairs > 0 else { return LossResult(value: 0, gradient: grad) }
-        let weight = 1 / T(pairs)
         for i in scores.indices {
+            let weight = (weights?[i] ?? 1) / T(pairs)
             for j in scores.indices where grades[i] > grades[j] {
                 let d = (scores[i] - scores[j]) / temperature
                 // log(1 + e^-d), stable for both signs of d.

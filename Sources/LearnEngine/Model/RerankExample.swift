@@ -15,16 +15,21 @@ public struct RerankExample: Sendable, Equatable {
     public var hnswScores: [Float]
     /// Graded relevance per candidate (click = 1, or 0...10), for training and evaluation.
     public var grades: [Float]?
+    /// Per candidate, the weight of its term in the loss: the inverse of the probability that a
+    /// user examined it (clicks on a ranked list), so the loss is not biased towards the top.
+    /// nil: every candidate weighs 1 (explicit grades). See `RankingLoss`.
+    public var weights: [Float]?
 
     /// An example; `validate(dimension:)` checks that its parts agree.
     public init(query: [Float], nodes: [[Float]], candidateCount: Int, neighbours: [[Int32]],
-                hnswScores: [Float], grades: [Float]? = nil) {
+                hnswScores: [Float], grades: [Float]? = nil, weights: [Float]? = nil) {
         self.query = query
         self.nodes = nodes
         self.candidateCount = candidateCount
         self.neighbours = neighbours
         self.hnswScores = hnswScores
         self.grades = grades
+        self.weights = weights
     }
 
     /// Throws unless every part has the right count, every vector the dimension, every index is in
@@ -39,6 +44,7 @@ public struct RerankExample: Sendable, Equatable {
             throw fail("need one neighbour list and one HNSW score per candidate (\(candidateCount))")
         }
         if let grades, grades.count != candidateCount { throw fail("need one grade per candidate (\(candidateCount))") }
+        if let weights, weights.count != candidateCount { throw fail("need one loss weight per candidate (\(candidateCount))") }
         for (i, row) in nodes.enumerated() where row.count != dimension {
             throw fail("node \(i) has \(row.count) values, the model expects \(dimension)")
         }
@@ -46,8 +52,8 @@ public struct RerankExample: Sendable, Equatable {
             throw fail("neighbour index \(j) is outside the \(nodes.count) nodes")
         } }
         guard query.allSatisfy(\.isFinite), hnswScores.allSatisfy(\.isFinite), nodes.allSatisfy({ $0.allSatisfy(\.isFinite) }),
-              (grades ?? []).allSatisfy({ $0.isFinite && $0 >= 0 }) else {
-            throw fail("values must be finite (and grades >= 0)")
+              (grades ?? []).allSatisfy({ $0.isFinite && $0 >= 0 }), (weights ?? []).allSatisfy({ $0.isFinite && $0 >= 0 }) else {
+            throw fail("values must be finite (and grades and weights >= 0)")
         }
     }
 }

@@ -127,7 +127,8 @@ public final class RerankNetwork<T: LearnScalar> {
     public func loss(_ e: RerankExample, training: Bool, rng: inout SeededGenerator, accumulate: Bool = true) -> T {
         let (scores, trace) = forward(e, training: training, rng: &rng)
         let grades = (e.grades ?? []).map { T($0) }
-        let result = RankingLoss.evaluate(config.loss, scores: scores, grades: grades, temperature: T(config.temperature))
+        let result = RankingLoss.evaluate(config.loss, scores: scores, grades: grades, temperature: T(config.temperature),
+                                          weights: e.weights.map { $0.map { T($0) } })
         if accumulate { backward(trace, dScores: result.gradient) }
         return result.value
     }

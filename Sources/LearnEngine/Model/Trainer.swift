@@ -62,6 +62,8 @@ public struct Trainer {
     var rng: SeededGenerator
     var plateau: PlateauState
     var globalStep = 0
+    /// Optimiser steps taken over every run of this trainer.
+    public var steps: Int { globalStep }
 
     /// A trainer for `model` (its parameter list must not change).
     public init(model: RerankModel, config: TrainingConfig, seed: UInt64) {
@@ -84,11 +86,17 @@ public struct Trainer {
         return total / Double(examples.count)
     }
 
-    /// Trains over `examples` (validated first; invalid or ungraded ones are skipped and counted),
-    /// reporting through `progress` and polling `isCancelled` before each step.
+    /// Trains over `examples` (validated first; invalid or ungraded ones are skipped),
+    /// reporting through `progress` and polling `isCancelled` before each step. After each
+    /// epoch's report `continueAfterEpoch` may end the run early (early stopping: the run then
+    /// counts as completed). A completed run ends with `consolidate` (replay and EWC) unless
+    /// `consolidating` is false: a caller that keeps another epoch's weights, or discards the
+    /// run, consolidates on its own terms.
     @discardableResult
     public mutating func train(_ model: RerankModel, examples: [RerankExample], heldOut: [RerankExample] = [],
+                               consolidating: Bool = true,
                                progress: (TrainingProgress) -> Void = { _ in },
+                               continueAfterEpoch: (TrainingProgress) -> Bool = { _ in true },
                                isCancelled: () -> Bool = { false }) -> TrainingOutcome {
         let usable = examples.filter { $0.grades != nil && (try? $0.validate(dimension: model.dimension)) != nil }
         let parameters = model.parameters
@@ -125,15 +133,23 @@ public struct Trainer {
             if case let .reduceOnPlateau(factor, patience, minimum) = config.schedule, let held {
                 plateau.record(metric: held, factor: factor, patience: patience, minimumRate: minimum)
             }
-            progress(TrainingProgress(epoch: epoch, step: step, loss: epochCount > 0 ? epochLoss / Double(epochCount) : 0,
-                                      learningRate: currentRate(), heldOutNDCG: held, isEpochEnd: true))
+            let report = TrainingProgress(epoch: epoch, step: step, loss: epochCount > 0 ? epochLoss / Double(epochCount) : 0,
+                                          learningRate: currentRate(), heldOutNDCG: held, isEpochEnd: true)
+            progress(report)
+            if !continueAfterEpoch(report) { break }
         }
-        for e in usable { replay.add(e) }
-        if config.ewcLambda > 0 {
-            let sample = Array(usable.prefix(config.fisherSamples))
-            ewc.consolidate(network: network, examples: sample)
-        }
+        if consolidating { consolidate(model, examples: usable) }
         return .completed
+    }
+
+    /// Ends a run whose weights are kept: its examples enter the replay reservoir, and with EWC
+    /// on, the Fisher diagonal of `model` on them is added and the anchor moves to its weights.
+    public mutating func consolidate(_ model: RerankModel, examples: [RerankExample]) {
+        for e in examples { replay.add(e) }
+        if config.ewcLambda > 0 {
+            let sample = Array(examples.prefix(config.fisherSamples))
+            ewc.consolidate(network: model.network, examples: sample)
+        }
     }
 
     func currentRate() -> Double {

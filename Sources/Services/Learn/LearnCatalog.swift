@@ -7,6 +7,8 @@ import Synchronization
 /// is removed by `removeOrphans`.
 final class LearnCatalog: Sendable {
     let directory: String
+    /// Runs training and keeps what runs carry over.
+    let trainer = LearnTrainer()
     private let stores = Mutex<[String: LearnStore]>([:])
 
     /// The catalog under `<dataDirectory>/learn`.
@@ -32,8 +34,14 @@ final class LearnCatalog: Sendable {
         return try store(name)
     }
 
+    /// The active model of collection `name` (nil: none was ever activated), without creating state.
+    func ranker(_ name: String) throws -> LearnedRanker? {
+        try existingStore(name)?.ranker
+    }
+
     /// Removes the learning state of collection `name` (its feedback and models).
     func delete(_ name: String) throws {
+        trainer.forget(name)
         let store = stores.withLock { $0.removeValue(forKey: name) }
         try store?.close()
         let path = "\(directory)/\(name)"
@@ -49,6 +57,7 @@ final class LearnCatalog: Sendable {
 
     /// Closes every open store (at shutdown); returns the failures.
     func close() -> [(String, any Error)] {
+        trainer.cancelAll()
         let open = stores.withLock { stores in
             defer { stores.removeAll() }
             return stores

@@ -34,7 +34,7 @@ enum LearnLimits {
         if c.dropout == 0 { c.dropout = 0.1 }
         if c.neighboursPerNode == 0 { c.neighboursPerNode = 16 }
         if c.loss == .unspecified { c.loss = .listwiseSoftmax }
-        if c.temperature == 0 { c.temperature = 0.1 }
+        if c.temperature == 0 { c.temperature = 1 }
         if c.schedule == .unspecified { c.schedule = .warmupCosine }
         if c.warmupSteps == 0 { c.warmupSteps = 100 }
         if c.plateauPatience == 0 { c.plateauPatience = 3 }
@@ -42,6 +42,7 @@ enum LearnLimits {
         if c.ewcLambda == 0 { c.ewcLambda = 0.4 }
         if c.batchSize == 0 { c.batchSize = 32 }
         if c.learningRate == 0 { c.learningRate = 1e-3 }
+        if c.positionBias == 0 { c.positionBias = 1 }
         return c
     }
 
@@ -54,7 +55,7 @@ enum LearnLimits {
         try require(c.dropout.isFinite && c.dropout > 0 && c.dropout < 1, "dropout must be 0 (= 0.1) or in (0, 1), got \(config.dropout)")
         try require(c.neighboursPerNode <= 64, "neighbours_per_node must be 0 (= 16) to 64, got \(c.neighboursPerNode)")
         try require([.listwiseSoftmax, .infonce, .pairwise].contains(c.loss), "loss must be a LossKind, got \(c.loss)")
-        try require(c.temperature.isFinite && c.temperature > 0 && c.temperature <= 100, "temperature must be 0 (= 0.1) or in (0, 100], got \(config.temperature)")
+        try require(c.temperature.isFinite && c.temperature > 0 && c.temperature <= 100, "temperature must be 0 (= 1) or in (0, 100], got \(config.temperature)")
         try schedule(c.schedule, warmupSteps: c.warmupSteps)
         try require(c.cosineSteps <= 100_000_000, "cosine_steps must be at most 100000000, got \(c.cosineSteps)")
         try require(c.plateauPatience <= 1000, "plateau_patience must be 0 (= 3) to 1000, got \(c.plateauPatience)")
@@ -62,6 +63,7 @@ enum LearnLimits {
         try batch(c.batchSize)
         try require(c.retrainEvery <= 1_000_000, "retrain_every must be 0 (= off) to 1000000, got \(c.retrainEvery)")
         try learningRate(c.learningRate)
+        try require(c.positionBias.isFinite && c.positionBias <= 2, "position_bias must be at most 2 (0 = 1: clicks; negative = explicit grades), got \(config.positionBias)")
     }
 
     /// Throws INVALID_ARGUMENT naming the first TrainRequest setting out of bounds.

@@ -1,19 +1,17 @@
+import LearnEngine
 import RPC
 import Storage
+import Synchronization
 import VectorDatabase
 import Wire
 
-/// `ruvector.v1.LearnService`: the data side of learned re-ranking. Feedback is validated
-/// and appended durably to the collection's feedback log (`LearnStore`); settings, status and
-/// model files are kept per collection. Training and importing need the learning engine:
-/// until the server hands it in (`trainer`, `importValidator`), Train and ImportModel answer
-/// FAILED_PRECONDITION after checking their arguments, and no model is ever active.
+/// `ruvector.v1.LearnService`: learned re-ranking. Feedback is validated and appended durably
+/// to the collection's feedback log (`LearnStore`); settings, status and model versions are kept
+/// per collection; Train runs the learning engine in the background (`LearnTrainer`), streams
+/// its progress and activates the model only when it beats the HNSW order on the hold-out;
+/// Export and Import move the engine's model bytes between servers.
 struct LearnService: RPCService {
     static let name = "ruvector.v1.LearnService"
-
-    /// Checks an imported model's bytes for the collection (the engine's deserialiser) and
-    /// returns the status to store with it (parameters, metrics); throws to refuse them.
-    typealias ImportValidator = @Sendable (_ bytes: [UInt8], _ collection: DurableCollection, _ config: RuvectorV1.ModelConfig) throws -> RuvectorV1.ModelStatus
 
     let collections: CollectionCatalog
     let learning: LearnCatalog
@@ -21,8 +19,6 @@ struct LearnService: RPCService {
     /// Set on a cluster node: every method answers FAILED_PRECONDITION (feedback written on
     /// one node would not reach the others).
     var clusterNode = false
-    /// The engine's deserialiser; nil: ImportModel refuses.
-    var importValidator: ImportValidator?
 
     /// The collection `name` on this server, or the status saying why not.
     func collection(_ name: String) throws -> DurableCollection {
@@ -44,7 +40,9 @@ struct LearnService: RPCService {
                 // Everything is checked before the record is written: a refused record leaves no trace.
                 let record = try LearnFeedback.validated(request, in: durable, bounds: bounds)
                 try bounds.cancellation.check()
-                let held = try service.learning.store(request.collection).appendFeedback(record)
+                let store = try service.learning.store(request.collection)
+                let held = try store.appendFeedback(record)
+                service.learning.trainer.feedbackRecorded(durable, store: store, budget: service.work.callBudget(work: "the training run"))
                 return RuvectorV1.RecordFeedbackResponse(buffered: held)
             }
         }
@@ -61,20 +59,59 @@ struct LearnService: RPCService {
         router.unary(Self.name, "GetModelStatus", RuvectorV1.ModelStatusRequest.self) { request, context, _ in
             let durable = try service.collection(request.collection)
             return try await service.work.run(.background, context, work: "GetModelStatus", map: VectorMapping.rpcError) { _ in
-                try LearnStatus.status(of: try service.learning.existingStore(request.collection), collection: durable.collection.config.name)
+                var status = try LearnStatus.status(of: try service.learning.existingStore(request.collection), collection: durable.collection.config.name)
+                if let failure = service.learning.trainer.lastBackgroundFailure(request.collection) {
+                    status.note += (status.note.isEmpty ? "" : "; ") + "the last continuous training run failed: \(failure)"
+                }
+                return status
             }
         }
-        router.serverStreaming(Self.name, "Train", RuvectorV1.TrainRequest.self, RuvectorV1.TrainProgress.self) { request, _, _ in
-            _ = try service.collection(request.collection)
-            try LearnLimits.check(request)
-            throw RPCError(.failedPrecondition, "training needs the learning engine, which is not wired to this server yet; "
-                + "feedback is recorded and kept, and will be trained on once it is (see docs/learn.md)")
+        router.serverStreaming(Self.name, "Train", RuvectorV1.TrainRequest.self, RuvectorV1.TrainProgress.self) { request, writer, context in
+            try await service.train(request, to: writer, context: context)
         }
         router.serverStreaming(Self.name, "ExportModel", RuvectorV1.ExportModelRequest.self, RuvectorV1.FileChunk.self) { request, writer, context in
             try await service.export(request, to: writer, context: context)
         }
         router.clientStreaming(Self.name, "ImportModel", RuvectorV1.ImportModelRequest.self, RuvectorV1.ModelStatus.self) { requests, context, _ in
             try await service.importModel(requests, context: context)
+        }
+    }
+
+    /// Starts a run in the background and streams its progress until it ends. Cancelling the
+    /// call (or its deadline) cancels the run; a run that ends without error has stored its
+    /// model, activated or not (the last message says `done`; GetModelStatus says which).
+    private func train(_ request: RuvectorV1.TrainRequest, to writer: TypedWriter<RuvectorV1.TrainProgress>, context: ServerContext) async throws {
+        let durable = try collection(request.collection)
+        try LearnLimits.check(request)
+        let store = try await work.run(.write, context, work: "Train", map: VectorMapping.rpcError) { _ in
+            try learning.store(request.collection)
+        }
+        let (events, continuation) = AsyncStream<RuvectorV1.TrainProgress>.makeStream(bufferingPolicy: .bufferingNewest(256))
+        let outcome = Mutex<Result<RuvectorV1.ModelStatus, any Error>?>(nil)
+        let cancellation = try learning.trainer.start(durable, store: store, request: request, budget: work.callBudget(work: "the training run"),
+                                                      progress: { continuation.yield($0) },
+                                                      completion: { result in
+                                                          outcome.withLock { $0 = result }
+                                                          continuation.finish()
+                                                      })
+        do {
+            try await withTaskCancellationHandler {
+                for await progress in events { try await writer.send(progress) }
+            } onCancel: {
+                cancellation.cancel(context.deadline.map { ContinuousClock.now >= $0 } == true ? .deadlineExceeded : .cancelled)
+            }
+        } catch {
+            cancellation.cancel()
+            throw error
+        }
+        switch outcome.withLock({ $0 }) {
+        case .success(let status)?:
+            try await writer.send(RuvectorV1.TrainProgress(epoch: 0, step: 0, loss: 0, learningRate: 0, evalNdcgAt10: status.modelNdcgAt10,
+                                                           done: true, evalRecallAt10: status.modelRecallAt10, evalMrr: status.modelMrr))
+        case .failure(let error)?:
+            throw ServerWork.status(of: error, deadline: context.deadline, map: VectorMapping.rpcError)
+        case nil:
+            throw RPCError(.cancelled, "the training run was cancelled")
         }
     }
 
@@ -111,11 +148,7 @@ struct LearnService: RPCService {
         defer { budget.close() }
         for try await request in requests {
             if target == nil {
-                let durable = try collection(request.collection)
-                guard importValidator != nil else {
-                    throw RPCError(.failedPrecondition, "model import needs the learning engine, which is not wired to this server yet")
-                }
-                target = durable
+                target = try collection(request.collection)
             } else if !request.collection.isEmpty, request.collection != target?.collection.config.name {
                 throw RPCError(.invalidArgument, "only the first message names the collection")
             }
@@ -124,15 +157,26 @@ struct LearnService: RPCService {
                 try VectorService.mapped { try budget.charge(chunk.data.count) }
             }
         }
-        guard let target, let importValidator else { throw RPCError(.invalidArgument, "the upload was empty: the first message names the collection") }
+        guard let target else { throw RPCError(.invalidArgument, "the upload was empty: the first message names the collection") }
         let bytes = try upload.finished()
         let name = target.collection.config.name
+        let dimension = target.collection.config.dimension
         return try await work.run(.write, context, work: "ImportModel", map: VectorMapping.rpcError) { _ in
+            // Read in full (checksum, format, shapes) before anything is written.
+            let model: RerankModel
+            do {
+                model = try RerankModel(serialised: bytes, expectedDimension: dimension)
+            } catch let error as LearnError {
+                throw RPCError(.invalidArgument, "the upload is not a model this collection can use: \(error.message)")
+            }
             let store = try learning.store(name)
-            var status = try importValidator(bytes, target, LearnLimits.resolved(store.config))
-            status.collection = name
-            // An imported model is what the operator asked for: it is activated.
-            _ = try store.storeModel(bytes, status: status, activate: true)
+            var status = RuvectorV1.ModelStatus(collection: name, parameters: UInt64(model.parameterCount),
+                                                trainedUnixMicros: LearnTrainer.nowMicros())
+            status.config = LearnLimits.resolved(store.config)
+            // An imported model is what the operator asked for: it is activated, and training
+            // starts over from it (what earlier runs carried over belongs to another model).
+            learning.trainer.forget(name)
+            _ = try store.storeModel(bytes, status: status, activate: true, model: model)
             return try LearnStatus.status(of: store, collection: name)
         }
     }

@@ -1,3 +1,4 @@
+import LearnEngine
 import Storage
 import Synchronization
 import Wire
@@ -25,6 +26,7 @@ final class LearnStore: Sendable {
         var config: RuvectorV1.ModelConfig
         var activeVersion: UInt64
         var latestVersion: UInt64
+        var ranker: LearnedRanker?
     }
 
     /// A stored model version: its status (metrics as measured when it was stored) and the
@@ -58,7 +60,19 @@ final class LearnStore: Sendable {
         // Records are never released from this log: its last sequence is the count held.
         state = Mutex(State(feedbackRecords: log.lastSequence,
                             config: config, activeVersion: active, latestVersion: versions.max() ?? 0))
+        // The active model ranks searches from the first one after a restart.
+        if active > 0, let stored = try model(active) {
+            do {
+                let ranker = LearnedRanker(version: active, model: try RerankModel(serialised: stored.bytes))
+                state.withLock { $0.ranker = ranker }
+            } catch {
+                throw StorageError(.corrupt, "\(directory)/models/model-\(active).bin holds no readable model: \(error)")
+            }
+        }
     }
+
+    /// The active model, ready to rank searches (nil: none; searches keep the HNSW order).
+    var ranker: LearnedRanker? { state.withLock { $0.ranker } }
 
     /// Feedback records held.
     var feedbackRecords: UInt64 { state.withLock { $0.feedbackRecords } }
@@ -92,10 +106,12 @@ final class LearnStore: Sendable {
         }
     }
 
-    /// Stores a model as the next version and, when `activate`, makes it the active one;
-    /// returns its version. `status` is kept beside the bytes (its version fields are set here).
-    func storeModel(_ bytes: [UInt8], status: RuvectorV1.ModelStatus, activate: Bool) throws -> UInt64 {
-        try state.withLock { state in
+    /// Stores a model as the next version and, when `activate`, makes it the active one (then
+    /// `model` must be the model `bytes` hold: it ranks searches from then on); returns its
+    /// version. `status` is kept beside the bytes (its version fields are set here).
+    func storeModel(_ bytes: [UInt8], status: RuvectorV1.ModelStatus, activate: Bool, model: RerankModel?) throws -> UInt64 {
+        precondition(!activate || model != nil, "an activated model must be given to rank searches")
+        return try state.withLock { state in
             let version = state.latestVersion + 1
             var status = status
             status.version = version
@@ -113,6 +129,7 @@ final class LearnStore: Sendable {
             if activate {
                 try AtomicFile.write(Array(String(version).utf8), to: directory + "/models/active")
                 state.activeVersion = version
+                if let model { state.ranker = LearnedRanker(version: version, model: model) }
             }
             return version
         }

@@ -372,7 +372,8 @@ struct VectorService: RPCService {
     /// walk without filter, few results, ef x dimension at most 128 Ki (ef 64 at 2,048
     /// dimensions, ef 341 at 384), and vectors asked for only when they are small.
     static func isLight(_ request: RuvectorV1.SearchRequest, _ config: CollectionConfig) -> Bool {
-        guard request.filter == nil, !(request.params?.exact ?? false) else { return false }
+        // A learned re-ranking reads the candidates' neighbourhoods and runs the model: a pool's work.
+        guard request.filter == nil, !(request.params?.exact ?? false), request.params?.learnedRerank == nil else { return false }
         let wanted = Int(request.k) + Int(request.offset)
         let ef = max(request.params.map { Int($0.ef) }.flatMap { $0 > 0 ? $0 : nil } ?? config.hnsw.efSearch, wanted)
         let vectors = request.with?.withVectors ?? false
@@ -390,9 +391,12 @@ struct VectorService: RPCService {
         let wanted = Int(request.k) + Int(request.offset)
         let ef = request.params.map { Int($0.ef) }.flatMap { $0 > 0 ? $0 : nil }
         if let ef, ef > limits.maxEf { throw RPCError(.invalidArgument, "ef must be at most \(limits.maxEf), got \(ef)") }
-        // Learned re-ranking is checked like every other parameter; no model can be active
-        // until the learning engine is wired, so the order stays the HNSW order (version 0).
-        _ = try LearnLimits.rerankDepth(request.params?.learnedRerank)
+        // Learned re-ranking: the walk looks for `depth` candidates (or more, when more are
+        // wanted) and the active model re-orders the first `depth`; with no active model the
+        // order stays the HNSW order (version 0).
+        let rerankDepth = try LearnLimits.rerankDepth(request.params?.learnedRerank)
+        let ranker = try rerankDepth == nil ? nil : learning?.ranker(collection.config.name)
+        let walked = ranker == nil ? wanted : max(wanted, rerankDepth ?? 0)
         let filter = try VectorMapping.filter(request.filter, limits: limits, ids: durable)
         // Quantized collections: rescore oversampling x k candidates (default 4; the request's
         // float is rounded up), or walk full vectors when asked to ignore the codes.
@@ -404,14 +408,22 @@ struct VectorService: RPCService {
             if q.oversampling >= 1 { oversampling = Int(q.oversampling.rounded(.up)) }
             if q.ignore { oversampling = nil }
         }
-        let hits = try collection.search(query, k: wanted, ef: ef.map { max($0, wanted) }, filter: filter,
+        var hits = try collection.search(query, k: walked, ef: ef.map { max($0, walked) }, filter: filter,
                                          exact: request.params?.exact ?? false, oversampling: oversampling,
                                          cancellation: response.cancellation)
+        if let ranker, let rerankDepth {
+            try response.cancellation.check()
+            if case .scoreThreshold(let threshold)? = request.threshold {
+                // The threshold is on vector similarity: candidates below it are not re-ranked up.
+                hits = hits.filter { VectorMapping.score(distance: $0.distance, metric: collection.config.metric) >= threshold }
+            }
+            hits = try ranker.rerank(query: query, hits: hits, depth: rerankDepth, index: collection.index)
+        }
         let with = request.with ?? RuvectorV1.WithOptions()
         var scored: [RuvectorV1.ScoredPoint] = []
-        for hit in hits.dropFirst(Int(request.offset)) {
+        for hit in hits.dropFirst(Int(request.offset)).prefix(Int(request.k)) {
             let score = VectorMapping.score(distance: hit.distance, metric: collection.config.metric)
-            if case .scoreThreshold(let threshold)? = request.threshold, score < threshold { break }
+            if ranker == nil, case .scoreThreshold(let threshold)? = request.threshold, score < threshold { break }
             var point = RuvectorV1.ScoredPoint(id: VectorMapping.pointId(durable.key(hit.id)), score: score)
             if with.withPayload || with.withVectors, let stored = collection.get(id: hit.id) {
                 try response.add(stored, with: with)
@@ -423,7 +435,8 @@ struct VectorService: RPCService {
             scored.append(point)
         }
         return RuvectorV1.SearchResponse(hits: scored, tag: request.tag,
-                                         timeMicros: UInt64(max(0, (ContinuousClock.now - started).wholeMicroseconds)))
+                                         timeMicros: UInt64(max(0, (ContinuousClock.now - started).wholeMicroseconds)),
+                                         modelVersion: ranker?.version ?? 0)
     }
 
     static func retrieved(_ point: VectorPoint, with: RuvectorV1.WithOptions, ids: DurableCollection) -> RuvectorV1.RetrievedPoint {

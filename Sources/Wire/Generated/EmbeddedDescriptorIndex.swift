@@ -18,7 +18,7 @@ enum EmbeddedDescriptorIndex {
         "grpc/testing/test.proto",
     ]
     /// (offset, length) of each file's FileDescriptorProto in the blob.
-    static let fileRanges: [Swift.Int] = [0, 2386, 2386, 8282, 10668, 3763, 14431, 4615, 19046, 3433, 22479, 2653, 25132, 3581, 28713, 557, 29270, 1744, 31014, 1812, 32826, 101, 32927, 5012, 37939, 1610]
+    static let fileRanges: [Swift.Int] = [0, 2386, 2386, 8282, 10668, 3763, 14431, 4615, 19046, 3470, 22516, 2653, 25169, 3581, 28750, 557, 29307, 1744, 31051, 1812, 32863, 101, 32964, 5012, 37976, 1610]
     /// Direct dependencies of each file, as indices into `fileNames`.
     static let fileDependencies: [[Swift.Int]] = [
         [],

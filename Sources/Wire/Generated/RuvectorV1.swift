@@ -7024,7 +7024,7 @@ extension RuvectorV1 {
         public var neighboursPerNode: Swift.UInt32 = 0
         /// Loss.
         public var loss: RuvectorV1.LossKind = RuvectorV1.LossKind(rawValue: 0)
-        /// Softmax temperature of the listwise and InfoNCE losses (0 = 0.1; at most 100).
+        /// Softmax temperature of the listwise and InfoNCE losses (0 = 1; at most 100).
         public var temperature: Swift.Float = 0
         /// Learning-rate schedule.
         public var schedule: RuvectorV1.LearningRateSchedule = RuvectorV1.LearningRateSchedule(rawValue: 0)
@@ -7044,12 +7044,18 @@ extension RuvectorV1 {
         public var retrainEvery: Swift.UInt32 = 0
         /// Peak Adam learning rate (0 = 1e-3; at most 1).
         public var learningRate: Swift.Float = 0
+        /// How judgements were collected, as the exponent eta of a position-based examination model:
+        /// a result shown at rank r was looked at with probability (1/r)^eta, so its judgement weighs
+        /// r^eta (capped at 10) in the loss and in the hold-out gate (inverse propensity scoring).
+        /// 0 = 1 (clicks on the shown list); negative = none (explicit grades: every judgement weighs
+        /// 1); at most 2. Judged ids that were not shown weigh 1.
+        public var positionBias: Swift.Float = 0
 
         /// A message with every field at its default.
         public init() {}
 
         /// A message with the given fields; the others keep their defaults.
-        public init(hiddenSize: Swift.UInt32 = 0, heads: Swift.UInt32 = 0, layers: Swift.UInt32 = 0, dropout: Swift.Float = 0, neighboursPerNode: Swift.UInt32 = 0, loss: RuvectorV1.LossKind = RuvectorV1.LossKind(rawValue: 0), temperature: Swift.Float = 0, schedule: RuvectorV1.LearningRateSchedule = RuvectorV1.LearningRateSchedule(rawValue: 0), warmupSteps: Swift.UInt32 = 0, cosineSteps: Swift.UInt32 = 0, plateauPatience: Swift.UInt32 = 0, replaySize: Swift.UInt32 = 0, ewcLambda: Swift.Float = 0, batchSize: Swift.UInt32 = 0, retrainEvery: Swift.UInt32 = 0, learningRate: Swift.Float = 0) {
+        public init(hiddenSize: Swift.UInt32 = 0, heads: Swift.UInt32 = 0, layers: Swift.UInt32 = 0, dropout: Swift.Float = 0, neighboursPerNode: Swift.UInt32 = 0, loss: RuvectorV1.LossKind = RuvectorV1.LossKind(rawValue: 0), temperature: Swift.Float = 0, schedule: RuvectorV1.LearningRateSchedule = RuvectorV1.LearningRateSchedule(rawValue: 0), warmupSteps: Swift.UInt32 = 0, cosineSteps: Swift.UInt32 = 0, plateauPatience: Swift.UInt32 = 0, replaySize: Swift.UInt32 = 0, ewcLambda: Swift.Float = 0, batchSize: Swift.UInt32 = 0, retrainEvery: Swift.UInt32 = 0, learningRate: Swift.Float = 0, positionBias: Swift.Float = 0) {
             self.hiddenSize = hiddenSize
             self.heads = heads
             self.layers = layers
@@ -7066,6 +7072,7 @@ extension RuvectorV1 {
             self.batchSize = batchSize
             self.retrainEvery = retrainEvery
             self.learningRate = learningRate
+            self.positionBias = positionBias
         }
 
         public static let protoFullName = "ruvector.v1.ModelConfig"
@@ -7103,6 +7110,7 @@ extension RuvectorV1 {
             self.batchSize = c.batch_size
             self.retrainEvery = c.retrain_every
             self.learningRate = c.learning_rate
+            self.positionBias = c.position_bias
         }
 
         func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ModelConfig> {
@@ -7123,6 +7131,7 @@ extension RuvectorV1 {
             c.pointee.batch_size = self.batchSize
             c.pointee.retrain_every = self.retrainEvery
             c.pointee.learning_rate = self.learningRate
+            c.pointee.position_bias = self.positionBias
             return c
         }
     }

@@ -29,7 +29,7 @@ _SCHEDULES = {"constant": learn_pb2.LEARNING_RATE_SCHEDULE_CONSTANT,
 #: ModelConfig fields `configure` accepts as keyword arguments (besides loss and schedule).
 CONFIG_FIELDS = ("hidden_size", "heads", "layers", "dropout", "neighbours_per_node", "temperature", "warmup_steps",
                  "cosine_steps", "plateau_patience", "replay_size", "ewc_lambda", "batch_size", "retrain_every",
-                 "learning_rate")
+                 "learning_rate", "position_bias")
 
 
 @dataclass(frozen=True)

@@ -681,7 +681,7 @@ const ProtobufCMessageDescriptor ruvector__v1__record_feedback_response__descrip
   (ProtobufCMessageInit) ruvector__v1__record_feedback_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__model_config__field_descriptors[16] =
+static const ProtobufCFieldDescriptor ruvector__v1__model_config__field_descriptors[17] =
 {
   {
     "hidden_size",
@@ -875,6 +875,18 @@ static const ProtobufCFieldDescriptor ruvector__v1__model_config__field_descript
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "position_bias",
+    17,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_FLOAT,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ModelConfig, position_bias),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__model_config__field_indices_by_name[] = {
   13,   /* field[13] = batch_size */
@@ -888,6 +900,7 @@ static const unsigned ruvector__v1__model_config__field_indices_by_name[] = {
   5,   /* field[5] = loss */
   4,   /* field[4] = neighbours_per_node */
   10,   /* field[10] = plateau_patience */
+  16,   /* field[16] = position_bias */
   11,   /* field[11] = replay_size */
   14,   /* field[14] = retrain_every */
   7,   /* field[7] = schedule */
@@ -897,7 +910,7 @@ static const unsigned ruvector__v1__model_config__field_indices_by_name[] = {
 static const ProtobufCIntRange ruvector__v1__model_config__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 16 }
+  { 0, 17 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__model_config__descriptor =
 {
@@ -907,7 +920,7 @@ const ProtobufCMessageDescriptor ruvector__v1__model_config__descriptor =
   "Ruvector__V1__ModelConfig",
   "ruvector.v1",
   sizeof(Ruvector__V1__ModelConfig),
-  16,
+  17,
   ruvector__v1__model_config__field_descriptors,
   ruvector__v1__model_config__field_indices_by_name,
   1,  ruvector__v1__model_config__number_ranges,

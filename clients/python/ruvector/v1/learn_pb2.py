@@ -15,17 +15,17 @@ _sym_db = _symbol_database.Default()
 from ruvector.v1 import common_pb2 as ruvector_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17ruvector/v1/learn.proto\x12\x0bruvector.v1\x1a\x18ruvector/v1/common.proto\"<\n\tJudgement\x12 \n\x02id\x18\x01 \x01(\x0b\x32\x14.ruvector.v1.PointId\x12\r\n\x05grade\x18\x02 \x01(\r\"\xc8\x01\n\x15RecordFeedbackRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\"\n\x05query\x18\x02 \x01(\x0b\x32\x13.ruvector.v1.Vector\x12*\n\njudgements\x18\x03 \x03(\x0b\x32\x16.ruvector.v1.Judgement\x12&\n\x08query_id\x18\x04 \x01(\x0b\x32\x14.ruvector.v1.PointId\x12#\n\x05shown\x18\x05 \x03(\x0b\x32\x14.ruvector.v1.PointId\"*\n\x16RecordFeedbackResponse\x12\x10\n\x08\x62uffered\x18\x01 \x01(\x04\"\x8f\x03\n\x0bModelConfig\x12\x13\n\x0bhidden_size\x18\x01 \x01(\r\x12\r\n\x05heads\x18\x02 \x01(\r\x12\x0e\n\x06layers\x18\x03 \x01(\r\x12\x0f\n\x07\x64ropout\x18\x04 \x01(\x02\x12\x1b\n\x13neighbours_per_node\x18\x05 \x01(\r\x12#\n\x04loss\x18\x06 \x01(\x0e\x32\x15.ruvector.v1.LossKind\x12\x13\n\x0btemperature\x18\x07 \x01(\x02\x12\x33\n\x08schedule\x18\x08 \x01(\x0e\x32!.ruvector.v1.LearningRateSchedule\x12\x14\n\x0cwarmup_steps\x18\t \x01(\r\x12\x14\n\x0c\x63osine_steps\x18\n \x01(\r\x12\x18\n\x10plateau_patience\x18\x0b \x01(\r\x12\x13\n\x0breplay_size\x18\x0c \x01(\r\x12\x12\n\newc_lambda\x18\r \x01(\x02\x12\x12\n\nbatch_size\x18\x0e \x01(\r\x12\x15\n\rretrain_every\x18\x0f \x01(\r\x12\x15\n\rlearning_rate\x18\x10 \x01(\x02\"U\n\x15\x43onfigureModelRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12(\n\x06\x63onfig\x18\x02 \x01(\x0b\x32\x18.ruvector.v1.ModelConfig\"\xa5\x02\n\x0cTrainRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\x0e\n\x06\x65pochs\x18\x02 \x01(\r\x12\x15\n\rlearning_rate\x18\x03 \x01(\x02\x12\x33\n\x08schedule\x18\x04 \x01(\x0e\x32!.ruvector.v1.LearningRateSchedule\x12\x14\n\x0cwarmup_steps\x18\x05 \x01(\r\x12\x12\n\newc_lambda\x18\x06 \x01(\x02\x12\x1a\n\x12replay_buffer_size\x18\x07 \x01(\r\x12\x18\n\x10holdout_fraction\x18\x08 \x01(\x02\x12\x0c\n\x04seed\x18\t \x01(\x04\x12\x12\n\nbatch_size\x18\n \x01(\r\x12#\n\x04loss\x18\x0b \x01(\x0e\x32\x15.ruvector.v1.LossKind\"\xa5\x01\n\rTrainProgress\x12\r\n\x05\x65poch\x18\x01 \x01(\r\x12\x0c\n\x04step\x18\x02 \x01(\x04\x12\x0c\n\x04loss\x18\x03 \x01(\x02\x12\x15\n\rlearning_rate\x18\x04 \x01(\x02\x12\x17\n\x0f\x65val_ndcg_at_10\x18\x05 \x01(\x02\x12\x0c\n\x04\x64one\x18\x06 \x01(\x08\x12\x19\n\x11\x65val_recall_at_10\x18\x07 \x01(\x02\x12\x10\n\x08\x65val_mrr\x18\x08 \x01(\x02\"(\n\x12ModelStatusRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\"\x97\x03\n\x0bModelStatus\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x04\x12\x12\n\nparameters\x18\x03 \x01(\x04\x12\x1b\n\x13trained_unix_micros\x18\x04 \x01(\x03\x12\x1b\n\x13\x62\x61seline_ndcg_at_10\x18\x05 \x01(\x02\x12\x18\n\x10model_ndcg_at_10\x18\x06 \x01(\x02\x12\x19\n\x11\x66\x65\x65\x64\x62\x61\x63k_buffered\x18\x07 \x01(\x04\x12\x1d\n\x15\x62\x61seline_recall_at_10\x18\x08 \x01(\x02\x12\x1a\n\x12model_recall_at_10\x18\t \x01(\x02\x12\x14\n\x0c\x62\x61seline_mrr\x18\n \x01(\x02\x12\x11\n\tmodel_mrr\x18\x0b \x01(\x02\x12\x19\n\x11training_examples\x18\x0c \x01(\x04\x12\x16\n\x0elatest_version\x18\r \x01(\x04\x12\x11\n\tactivated\x18\x0e \x01(\x08\x12(\n\x06\x63onfig\x18\x0f \x01(\x0b\x32\x18.ruvector.v1.ModelConfig\x12\x0c\n\x04note\x18\x10 \x01(\t\"(\n\x12\x45xportModelRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\"O\n\x12ImportModelRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12%\n\x05\x63hunk\x18\x02 \x01(\x0b\x32\x16.ruvector.v1.FileChunk*\xb1\x01\n\x14LearningRateSchedule\x12&\n\"LEARNING_RATE_SCHEDULE_UNSPECIFIED\x10\x00\x12#\n\x1fLEARNING_RATE_SCHEDULE_CONSTANT\x10\x01\x12(\n$LEARNING_RATE_SCHEDULE_WARMUP_COSINE\x10\x02\x12\"\n\x1eLEARNING_RATE_SCHEDULE_PLATEAU\x10\x03*t\n\x08LossKind\x12\x19\n\x15LOSS_KIND_UNSPECIFIED\x10\x00\x12\x1e\n\x1aLOSS_KIND_LISTWISE_SOFTMAX\x10\x01\x12\x15\n\x11LOSS_KIND_INFONCE\x10\x02\x12\x16\n\x12LOSS_KIND_PAIRWISE\x10\x03\x32\xde\x03\n\x0cLearnService\x12Y\n\x0eRecordFeedback\x12\".ruvector.v1.RecordFeedbackRequest\x1a#.ruvector.v1.RecordFeedbackResponse\x12@\n\x05Train\x12\x19.ruvector.v1.TrainRequest\x1a\x1a.ruvector.v1.TrainProgress0\x01\x12K\n\x0eGetModelStatus\x12\x1f.ruvector.v1.ModelStatusRequest\x1a\x18.ruvector.v1.ModelStatus\x12H\n\x0b\x45xportModel\x12\x1f.ruvector.v1.ExportModelRequest\x1a\x16.ruvector.v1.FileChunk0\x01\x12J\n\x0bImportModel\x12\x1f.ruvector.v1.ImportModelRequest\x1a\x18.ruvector.v1.ModelStatus(\x01\x12N\n\x0e\x43onfigureModel\x12\".ruvector.v1.ConfigureModelRequest\x1a\x18.ruvector.v1.ModelStatusb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17ruvector/v1/learn.proto\x12\x0bruvector.v1\x1a\x18ruvector/v1/common.proto\"<\n\tJudgement\x12 \n\x02id\x18\x01 \x01(\x0b\x32\x14.ruvector.v1.PointId\x12\r\n\x05grade\x18\x02 \x01(\r\"\xc8\x01\n\x15RecordFeedbackRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\"\n\x05query\x18\x02 \x01(\x0b\x32\x13.ruvector.v1.Vector\x12*\n\njudgements\x18\x03 \x03(\x0b\x32\x16.ruvector.v1.Judgement\x12&\n\x08query_id\x18\x04 \x01(\x0b\x32\x14.ruvector.v1.PointId\x12#\n\x05shown\x18\x05 \x03(\x0b\x32\x14.ruvector.v1.PointId\"*\n\x16RecordFeedbackResponse\x12\x10\n\x08\x62uffered\x18\x01 \x01(\x04\"\xa6\x03\n\x0bModelConfig\x12\x13\n\x0bhidden_size\x18\x01 \x01(\r\x12\r\n\x05heads\x18\x02 \x01(\r\x12\x0e\n\x06layers\x18\x03 \x01(\r\x12\x0f\n\x07\x64ropout\x18\x04 \x01(\x02\x12\x1b\n\x13neighbours_per_node\x18\x05 \x01(\r\x12#\n\x04loss\x18\x06 \x01(\x0e\x32\x15.ruvector.v1.LossKind\x12\x13\n\x0btemperature\x18\x07 \x01(\x02\x12\x33\n\x08schedule\x18\x08 \x01(\x0e\x32!.ruvector.v1.LearningRateSchedule\x12\x14\n\x0cwarmup_steps\x18\t \x01(\r\x12\x14\n\x0c\x63osine_steps\x18\n \x01(\r\x12\x18\n\x10plateau_patience\x18\x0b \x01(\r\x12\x13\n\x0breplay_size\x18\x0c \x01(\r\x12\x12\n\newc_lambda\x18\r \x01(\x02\x12\x12\n\nbatch_size\x18\x0e \x01(\r\x12\x15\n\rretrain_every\x18\x0f \x01(\r\x12\x15\n\rlearning_rate\x18\x10 \x01(\x02\x12\x15\n\rposition_bias\x18\x11 \x01(\x02\"U\n\x15\x43onfigureModelRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12(\n\x06\x63onfig\x18\x02 \x01(\x0b\x32\x18.ruvector.v1.ModelConfig\"\xa5\x02\n\x0cTrainRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\x0e\n\x06\x65pochs\x18\x02 \x01(\r\x12\x15\n\rlearning_rate\x18\x03 \x01(\x02\x12\x33\n\x08schedule\x18\x04 \x01(\x0e\x32!.ruvector.v1.LearningRateSchedule\x12\x14\n\x0cwarmup_steps\x18\x05 \x01(\r\x12\x12\n\newc_lambda\x18\x06 \x01(\x02\x12\x1a\n\x12replay_buffer_size\x18\x07 \x01(\r\x12\x18\n\x10holdout_fraction\x18\x08 \x01(\x02\x12\x0c\n\x04seed\x18\t \x01(\x04\x12\x12\n\nbatch_size\x18\n \x01(\r\x12#\n\x04loss\x18\x0b \x01(\x0e\x32\x15.ruvector.v1.LossKind\"\xa5\x01\n\rTrainProgress\x12\r\n\x05\x65poch\x18\x01 \x01(\r\x12\x0c\n\x04step\x18\x02 \x01(\x04\x12\x0c\n\x04loss\x18\x03 \x01(\x02\x12\x15\n\rlearning_rate\x18\x04 \x01(\x02\x12\x17\n\x0f\x65val_ndcg_at_10\x18\x05 \x01(\x02\x12\x0c\n\x04\x64one\x18\x06 \x01(\x08\x12\x19\n\x11\x65val_recall_at_10\x18\x07 \x01(\x02\x12\x10\n\x08\x65val_mrr\x18\x08 \x01(\x02\"(\n\x12ModelStatusRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\"\x97\x03\n\x0bModelStatus\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x04\x12\x12\n\nparameters\x18\x03 \x01(\x04\x12\x1b\n\x13trained_unix_micros\x18\x04 \x01(\x03\x12\x1b\n\x13\x62\x61seline_ndcg_at_10\x18\x05 \x01(\x02\x12\x18\n\x10model_ndcg_at_10\x18\x06 \x01(\x02\x12\x19\n\x11\x66\x65\x65\x64\x62\x61\x63k_buffered\x18\x07 \x01(\x04\x12\x1d\n\x15\x62\x61seline_recall_at_10\x18\x08 \x01(\x02\x12\x1a\n\x12model_recall_at_10\x18\t \x01(\x02\x12\x14\n\x0c\x62\x61seline_mrr\x18\n \x01(\x02\x12\x11\n\tmodel_mrr\x18\x0b \x01(\x02\x12\x19\n\x11training_examples\x18\x0c \x01(\x04\x12\x16\n\x0elatest_version\x18\r \x01(\x04\x12\x11\n\tactivated\x18\x0e \x01(\x08\x12(\n\x06\x63onfig\x18\x0f \x01(\x0b\x32\x18.ruvector.v1.ModelConfig\x12\x0c\n\x04note\x18\x10 \x01(\t\"(\n\x12\x45xportModelRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\"O\n\x12ImportModelRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12%\n\x05\x63hunk\x18\x02 \x01(\x0b\x32\x16.ruvector.v1.FileChunk*\xb1\x01\n\x14LearningRateSchedule\x12&\n\"LEARNING_RATE_SCHEDULE_UNSPECIFIED\x10\x00\x12#\n\x1fLEARNING_RATE_SCHEDULE_CONSTANT\x10\x01\x12(\n$LEARNING_RATE_SCHEDULE_WARMUP_COSINE\x10\x02\x12\"\n\x1eLEARNING_RATE_SCHEDULE_PLATEAU\x10\x03*t\n\x08LossKind\x12\x19\n\x15LOSS_KIND_UNSPECIFIED\x10\x00\x12\x1e\n\x1aLOSS_KIND_LISTWISE_SOFTMAX\x10\x01\x12\x15\n\x11LOSS_KIND_INFONCE\x10\x02\x12\x16\n\x12LOSS_KIND_PAIRWISE\x10\x03\x32\xde\x03\n\x0cLearnService\x12Y\n\x0eRecordFeedback\x12\".ruvector.v1.RecordFeedbackRequest\x1a#.ruvector.v1.RecordFeedbackResponse\x12@\n\x05Train\x12\x19.ruvector.v1.TrainRequest\x1a\x1a.ruvector.v1.TrainProgress0\x01\x12K\n\x0eGetModelStatus\x12\x1f.ruvector.v1.ModelStatusRequest\x1a\x18.ruvector.v1.ModelStatus\x12H\n\x0b\x45xportModel\x12\x1f.ruvector.v1.ExportModelRequest\x1a\x16.ruvector.v1.FileChunk0\x01\x12J\n\x0bImportModel\x12\x1f.ruvector.v1.ImportModelRequest\x1a\x18.ruvector.v1.ModelStatus(\x01\x12N\n\x0e\x43onfigureModel\x12\".ruvector.v1.ConfigureModelRequest\x1a\x18.ruvector.v1.ModelStatusb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'ruvector.v1.learn_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_LEARNINGRATESCHEDULE']._serialized_start=1904
-  _globals['_LEARNINGRATESCHEDULE']._serialized_end=2081
-  _globals['_LOSSKIND']._serialized_start=2083
-  _globals['_LOSSKIND']._serialized_end=2199
+  _globals['_LEARNINGRATESCHEDULE']._serialized_start=1927
+  _globals['_LEARNINGRATESCHEDULE']._serialized_end=2104
+  _globals['_LOSSKIND']._serialized_start=2106
+  _globals['_LOSSKIND']._serialized_end=2222
   _globals['_JUDGEMENT']._serialized_start=66
   _globals['_JUDGEMENT']._serialized_end=126
   _globals['_RECORDFEEDBACKREQUEST']._serialized_start=129
@@ -33,21 +33,21 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RECORDFEEDBACKRESPONSE']._serialized_start=331
   _globals['_RECORDFEEDBACKRESPONSE']._serialized_end=373
   _globals['_MODELCONFIG']._serialized_start=376
-  _globals['_MODELCONFIG']._serialized_end=775
-  _globals['_CONFIGUREMODELREQUEST']._serialized_start=777
-  _globals['_CONFIGUREMODELREQUEST']._serialized_end=862
-  _globals['_TRAINREQUEST']._serialized_start=865
-  _globals['_TRAINREQUEST']._serialized_end=1158
-  _globals['_TRAINPROGRESS']._serialized_start=1161
-  _globals['_TRAINPROGRESS']._serialized_end=1326
-  _globals['_MODELSTATUSREQUEST']._serialized_start=1328
-  _globals['_MODELSTATUSREQUEST']._serialized_end=1368
-  _globals['_MODELSTATUS']._serialized_start=1371
-  _globals['_MODELSTATUS']._serialized_end=1778
-  _globals['_EXPORTMODELREQUEST']._serialized_start=1780
-  _globals['_EXPORTMODELREQUEST']._serialized_end=1820
-  _globals['_IMPORTMODELREQUEST']._serialized_start=1822
-  _globals['_IMPORTMODELREQUEST']._serialized_end=1901
-  _globals['_LEARNSERVICE']._serialized_start=2202
-  _globals['_LEARNSERVICE']._serialized_end=2680
+  _globals['_MODELCONFIG']._serialized_end=798
+  _globals['_CONFIGUREMODELREQUEST']._serialized_start=800
+  _globals['_CONFIGUREMODELREQUEST']._serialized_end=885
+  _globals['_TRAINREQUEST']._serialized_start=888
+  _globals['_TRAINREQUEST']._serialized_end=1181
+  _globals['_TRAINPROGRESS']._serialized_start=1184
+  _globals['_TRAINPROGRESS']._serialized_end=1349
+  _globals['_MODELSTATUSREQUEST']._serialized_start=1351
+  _globals['_MODELSTATUSREQUEST']._serialized_end=1391
+  _globals['_MODELSTATUS']._serialized_start=1394
+  _globals['_MODELSTATUS']._serialized_end=1801
+  _globals['_EXPORTMODELREQUEST']._serialized_start=1803
+  _globals['_EXPORTMODELREQUEST']._serialized_end=1843
+  _globals['_IMPORTMODELREQUEST']._serialized_start=1845
+  _globals['_IMPORTMODELREQUEST']._serialized_end=1924
+  _globals['_LEARNSERVICE']._serialized_start=2225
+  _globals['_LEARNSERVICE']._serialized_end=2703
 # @@protoc_insertion_point(module_scope)

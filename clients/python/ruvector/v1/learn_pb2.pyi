@@ -58,7 +58,7 @@ class RecordFeedbackResponse(_message.Message):
     def __init__(self, buffered: _Optional[int] = ...) -> None: ...
 
 class ModelConfig(_message.Message):
-    __slots__ = ("hidden_size", "heads", "layers", "dropout", "neighbours_per_node", "loss", "temperature", "schedule", "warmup_steps", "cosine_steps", "plateau_patience", "replay_size", "ewc_lambda", "batch_size", "retrain_every", "learning_rate")
+    __slots__ = ("hidden_size", "heads", "layers", "dropout", "neighbours_per_node", "loss", "temperature", "schedule", "warmup_steps", "cosine_steps", "plateau_patience", "replay_size", "ewc_lambda", "batch_size", "retrain_every", "learning_rate", "position_bias")
     HIDDEN_SIZE_FIELD_NUMBER: _ClassVar[int]
     HEADS_FIELD_NUMBER: _ClassVar[int]
     LAYERS_FIELD_NUMBER: _ClassVar[int]
@@ -75,6 +75,7 @@ class ModelConfig(_message.Message):
     BATCH_SIZE_FIELD_NUMBER: _ClassVar[int]
     RETRAIN_EVERY_FIELD_NUMBER: _ClassVar[int]
     LEARNING_RATE_FIELD_NUMBER: _ClassVar[int]
+    POSITION_BIAS_FIELD_NUMBER: _ClassVar[int]
     hidden_size: int
     heads: int
     layers: int
@@ -91,7 +92,8 @@ class ModelConfig(_message.Message):
     batch_size: int
     retrain_every: int
     learning_rate: float
-    def __init__(self, hidden_size: _Optional[int] = ..., heads: _Optional[int] = ..., layers: _Optional[int] = ..., dropout: _Optional[float] = ..., neighbours_per_node: _Optional[int] = ..., loss: _Optional[_Union[LossKind, str]] = ..., temperature: _Optional[float] = ..., schedule: _Optional[_Union[LearningRateSchedule, str]] = ..., warmup_steps: _Optional[int] = ..., cosine_steps: _Optional[int] = ..., plateau_patience: _Optional[int] = ..., replay_size: _Optional[int] = ..., ewc_lambda: _Optional[float] = ..., batch_size: _Optional[int] = ..., retrain_every: _Optional[int] = ..., learning_rate: _Optional[float] = ...) -> None: ...
+    position_bias: float
+    def __init__(self, hidden_size: _Optional[int] = ..., heads: _Optional[int] = ..., layers: _Optional[int] = ..., dropout: _Optional[float] = ..., neighbours_per_node: _Optional[int] = ..., loss: _Optional[_Union[LossKind, str]] = ..., temperature: _Optional[float] = ..., schedule: _Optional[_Union[LearningRateSchedule, str]] = ..., warmup_steps: _Optional[int] = ..., cosine_steps: _Optional[int] = ..., plateau_patience: _Optional[int] = ..., replay_size: _Optional[int] = ..., ewc_lambda: _Optional[float] = ..., batch_size: _Optional[int] = ..., retrain_every: _Optional[int] = ..., learning_rate: _Optional[float] = ..., position_bias: _Optional[float] = ...) -> None: ...
 
 class ConfigureModelRequest(_message.Message):
     __slots__ = ("collection", "config")

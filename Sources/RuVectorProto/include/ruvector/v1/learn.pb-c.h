@@ -180,7 +180,7 @@ struct  Ruvector__V1__ModelConfig
    */
   Ruvector__V1__LossKind loss;
   /*
-   * Softmax temperature of the listwise and InfoNCE losses (0 = 0.1; at most 100).
+   * Softmax temperature of the listwise and InfoNCE losses (0 = 1; at most 100).
    */
   float temperature;
   /*
@@ -219,10 +219,18 @@ struct  Ruvector__V1__ModelConfig
    * Peak Adam learning rate (0 = 1e-3; at most 1).
    */
   float learning_rate;
+  /*
+   * How judgements were collected, as the exponent eta of a position-based examination model:
+   * a result shown at rank r was looked at with probability (1/r)^eta, so its judgement weighs
+   * r^eta (capped at 10) in the loss and in the hold-out gate (inverse propensity scoring).
+   * 0 = 1 (clicks on the shown list); negative = none (explicit grades: every judgement weighs
+   * 1); at most 2. Judged ids that were not shown weigh 1.
+   */
+  float position_bias;
 };
 #define RUVECTOR__V1__MODEL_CONFIG__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__model_config__descriptor) \
-    , 0, 0, 0, 0, 0, RUVECTOR__V1__LOSS_KIND__LOSS_KIND_UNSPECIFIED, 0, RUVECTOR__V1__LEARNING_RATE_SCHEDULE__LEARNING_RATE_SCHEDULE_UNSPECIFIED, 0, 0, 0, 0, 0, 0, 0, 0 }
+    , 0, 0, 0, 0, 0, RUVECTOR__V1__LOSS_KIND__LOSS_KIND_UNSPECIFIED, 0, RUVECTOR__V1__LEARNING_RATE_SCHEDULE__LEARNING_RATE_SCHEDULE_UNSPECIFIED, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 
 /*
