@@ -1,0 +1,80 @@
+/// A weight matrix of an inference model: f32 values, or int8 values with one scale for the whole
+/// matrix (symmetric: value = scale * q, q in -127...127, so zero stays exactly zero after pruning).
+public struct StoredMatrix: Equatable, Sendable {
+    /// How the values are held.
+    public enum Storage: Equatable, Sendable {
+        /// Row-major f32.
+        case float32([Float])
+        /// Row-major int8 and the scale that turns them back into weights.
+        case int8(scale: Float, values: [Int8])
+    }
+
+    /// Rows (outputs).
+    public let rows: Int
+    /// Columns (inputs).
+    public let columns: Int
+    /// The values.
+    public let storage: Storage
+
+    /// A matrix of `rows x columns` values held as `storage` (whose count must match).
+    init(rows: Int, columns: Int, storage: Storage) {
+        self.rows = rows
+        self.columns = columns
+        self.storage = storage
+    }
+
+    /// The f32 matrix of `values`.
+    init(rows: Int, columns: Int, values: [Float]) {
+        self.init(rows: rows, columns: columns, storage: .float32(values))
+    }
+
+    /// This matrix in int8 with scale max|w| / 127, each weight rounded to the nearest step.
+    func quantized() -> StoredMatrix {
+        guard case let .float32(values) = storage else { return self }
+        let largest = values.reduce(Float(0)) { max($0, abs($1)) }
+        let scale = largest > 0 ? largest / 127 : 1
+        let q = values.map { Int8(max(-127, min(127, ($0 / scale).rounded()))) }
+        return StoredMatrix(rows: rows, columns: columns, storage: .int8(scale: scale, values: q))
+    }
+
+    /// The weights as f32 (dequantised when int8).
+    public var floats: [Float] {
+        switch storage {
+        case let .float32(v): v
+        case let .int8(scale, q): q.map { Float($0) * scale }
+        }
+    }
+
+    /// Entries that are not zero.
+    public var nonZeroCount: Int {
+        switch storage {
+        case let .float32(v): v.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
+        case let .int8(_, q): q.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
+        }
+    }
+
+    /// y = M x (y has `rows` entries, x `columns`).
+    @inline(__always)
+    func apply(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
+        switch storage {
+        case let .float32(values):
+            values.withUnsafeBufferPointer { w in
+                for r in 0..<rows { y[r] = DenseKernels.dot(w.baseAddress! + r * columns, x, count: columns) }
+            }
+        case let .int8(scale, values):
+            values.withUnsafeBufferPointer { w in
+                for r in 0..<rows {
+                    let row = w.baseAddress! + r * columns
+                    var s0: Float = 0, s1: Float = 0
+                    var i = 0
+                    while i + 2 <= columns {
+                        s0 += Float(row[i]) * x[i]; s1 += Float(row[i + 1]) * x[i + 1]
+                        i += 2
+                    }
+                    if i < columns { s0 += Float(row[i]) * x[i] }
+                    y[r] = (s0 + s1) * scale
+                }
+            }
+        }
+    }
+}
