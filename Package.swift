@@ -154,6 +154,9 @@ let package = Package(
                 swiftSettings: internalChecks + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .testTarget(name: "RouteEngineTests", dependencies: ["RouteEngine", "LearnEngine"], exclude: ["Golden"],
                     swiftSettings: internalChecks + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+        // FastGRNN on load_digits beside a PyTorch GRU (digits_peer.py drives both) and routing-decision latency.
+        .executableTarget(name: "route-bench", dependencies: ["RouteEngine", "LearnEngine"], path: "Benchmarks/RouteBench",
+                          exclude: ["digits_peer.py"], swiftSettings: internalChecks),
         // MARK: ClusterEngine (Raft consensus, linearizability checker, shard placement): pure, no I/O
         // Optimized even in debug builds: the linearizability checker's search and the Raft
         // simulator run millions of steps in the test suite.

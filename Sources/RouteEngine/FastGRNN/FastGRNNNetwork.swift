@@ -76,6 +76,8 @@ public final class FastGRNNNetwork<T: LearnScalar> {
     }
 
     /// Runs `rows` sequences, laid out `[rows][timeSteps][inputs]` in `sequences`.
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
     public func forward(_ sequences: [T], rows: Int) -> Trace {
         let c = config, h = c.hidden
         precondition(sequences.count == rows * c.sequenceLength, "expected \(rows) x \(c.sequenceLength) features")
@@ -113,6 +115,8 @@ public final class FastGRNNNetwork<T: LearnScalar> {
 
     /// Backpropagation through time: adds every parameter's gradient for upstream dLogits [rows x classes]
     /// and returns d(loss)/d(sequences) in the input layout.
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
     @discardableResult
     public func backward(_ sequences: [T], rows: Int, trace: Trace, dLogits: [T]) -> [T] {
         let c = config, h = c.hidden
@@ -159,5 +163,7 @@ public final class FastGRNNNetwork<T: LearnScalar> {
     }
 
     /// The logits of `rows` sequences.
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
     public func logits(_ sequences: [T], rows: Int) -> [T] { forward(sequences, rows: rows).logits }
 }

@@ -77,6 +77,8 @@ public struct FastGRNNTrainer<T: LearnScalar> {
 
     /// Runs all three stages over `data`, reporting after each epoch; stops between steps when
     /// `isCancelled` returns true.
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
     public mutating func train(_ network: FastGRNNNetwork<T>, data: LabelledSequences<T>,
                                progress: (FastGRNNEpochReport) -> Void = { _ in },
                                isCancelled: () -> Bool = { false }) throws(LearnError) -> TrainingOutcome {
@@ -139,6 +141,8 @@ public struct FastGRNNTrainer<T: LearnScalar> {
 
     /// Keeps the ceil(s n) largest-magnitude entries of each matrix (ties to the lower index), zeroes
     /// the rest, and returns the masks.
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
     @discardableResult
     public static func hardThreshold(_ matrices: [Parameter<T>], keepFraction: Double) -> [[Bool]] {
         matrices.map { p in

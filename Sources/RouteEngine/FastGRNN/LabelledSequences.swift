@@ -51,6 +51,8 @@ public struct LabelledSequences<T: LearnScalar>: Sendable {
 
 extension FastGRNNNetwork {
     /// The share of `data` whose arg-max logit is its label.
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
     public func accuracy(_ data: LabelledSequences<T>, batchSize: Int = 256) -> Double {
         guard data.count > 0 else { return 0 }
         let n = config.sequenceLength, c = config.classes

@@ -56,25 +56,44 @@ public struct StoredMatrix: Equatable, Sendable {
     /// y = M x (y has `rows` entries, x `columns`).
     @inline(__always)
     func apply(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
+        let n = columns
         switch storage {
         case let .float32(values):
             values.withUnsafeBufferPointer { w in
-                for r in 0..<rows { y[r] = DenseKernels.dot(w.baseAddress! + r * columns, x, count: columns) }
+                for r in 0..<rows {
+                    let row = w.baseAddress! + r * n
+                    y[r] = Self.dot(n, x, { UnsafeRawPointer(row + $0).loadUnaligned(as: SIMD8<Float>.self) }, { row[$0] })
+                }
             }
         case let .int8(scale, values):
             values.withUnsafeBufferPointer { w in
                 for r in 0..<rows {
-                    let row = w.baseAddress! + r * columns
-                    var s0: Float = 0, s1: Float = 0
-                    var i = 0
-                    while i + 2 <= columns {
-                        s0 += Float(row[i]) * x[i]; s1 += Float(row[i + 1]) * x[i + 1]
-                        i += 2
-                    }
-                    if i < columns { s0 += Float(row[i]) * x[i] }
-                    y[r] = (s0 + s1) * scale
+                    let row = w.baseAddress! + r * n
+                    y[r] = scale * Self.dot(n, x, {
+                        SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: UnsafeRawPointer(row + $0).loadUnaligned(as: SIMD8<Int8>.self)))
+                    }, { Float(row[$0]) })
                 }
             }
         }
+    }
+
+    /// Σ w_i x_i over `count` entries, eight lanes at a time in two sums; `weights(i)` loads w_i...w_{i+7}
+    /// as f32 and `weight(i)` one entry, so f32 and int8 rows share the loop.
+    @inline(__always)
+    static func dot(_ count: Int, _ x: UnsafePointer<Float>, _ weights: (Int) -> SIMD8<Float>, _ weight: (Int) -> Float) -> Float {
+        var a = SIMD8<Float>(), b = SIMD8<Float>()
+        var i = 0
+        while i + 16 <= count {
+            a += weights(i) * UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+            b += weights(i + 8) * UnsafeRawPointer(x + i + 8).loadUnaligned(as: SIMD8<Float>.self)
+            i += 16
+        }
+        if i + 8 <= count {
+            a += weights(i) * UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+            i += 8
+        }
+        var s = (a + b).sum()
+        while i < count { s += weight(i) * x[i]; i += 1 }
+        return s
     }
 }
