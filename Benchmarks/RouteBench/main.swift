@@ -4,7 +4,8 @@
 //   .build/release/route-bench digits --train T.csv --test T.csv --hidden 32 [--w-rank R] [--u-rank R]
 //       [--epochs 30] [--threshold-epochs 10] [--retrain-epochs 10] [--keep 0.3] [--lr 0.01] [--seed 1]
 //   .build/release/route-bench latency [--iterations 20000]
-// Both print one JSON object. Timings use the monotonic clock here, in the benchmark only.
+//   .build/release/route-bench workload [--history 4000] [--hidden 16] [--epochs 20] [--seeds 1,2,3]
+// digits and latency print one JSON object; workload a markdown table, then its JSON. Timings use the monotonic clock here, in the benchmark only.
 import Foundation
 import LearnEngine
 import RouteEngine
@@ -123,6 +124,7 @@ let args = CommandLine.arguments
 switch args.count > 1 ? args[1] : "" {
 case "digits": try digits(options(args.dropFirst(2)))
 case "latency": try latency(options(args.dropFirst(2)))
+case "workload": try workload(options(args.dropFirst(2)))
 default:
-    print("usage: route-bench digits --train T.csv --test T.csv [--hidden 32 ...] | route-bench latency [--iterations N]")
+    print("usage: route-bench digits --train T.csv --test T.csv [--hidden 32 ...] | route-bench latency [--iterations N] | route-bench workload [--seeds 1,2,3]")
 }

@@ -42,4 +42,13 @@ import Testing
         #expect(b.state == .closed(failures: 0))
         #expect(throws: LearnError.self) { try CircuitBreakerConfig(failureThreshold: 0).validate() }
     }
+
+    @Test func extremeClockReadingsNeitherTrapNorAdmitEarly() {
+        var b = CircuitBreaker(config: CircuitBreakerConfig(failureThreshold: 1))
+        b.record(success: false, nowMillis: .max)
+        #expect(admits(&b, [.min, 0, .max - 1]) == [false, false, false])
+        var c = CircuitBreaker(config: CircuitBreakerConfig(failureThreshold: 1))
+        c.record(success: false, nowMillis: .min)
+        #expect(admits(&c, [.min + 29_999, .max]) == [false, true])
+    }
 }

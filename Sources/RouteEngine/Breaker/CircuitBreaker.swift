@@ -59,7 +59,7 @@ public struct CircuitBreaker: Equatable, Sendable {
     public func wouldAdmit(nowMillis: Int64) -> Bool {
         switch state {
         case .closed: true
-        case let .open(since): nowMillis - since >= config.coolDownMillis && config.halfOpenTrials > 0
+        case let .open(since): cooledDown(since: since, nowMillis: nowMillis)
         case let .halfOpen(admitted): admitted < config.halfOpenTrials
         }
     }
@@ -70,7 +70,7 @@ public struct CircuitBreaker: Equatable, Sendable {
         case .closed:
             return true
         case let .open(since):
-            guard nowMillis - since >= config.coolDownMillis else { return false }
+            guard cooledDown(since: since, nowMillis: nowMillis) else { return false }
             state = .halfOpen(admitted: 1)
             return true
         case let .halfOpen(admitted):
@@ -97,6 +97,13 @@ public struct CircuitBreaker: Equatable, Sendable {
             // A late outcome of a request sent before the breaker opened: it changes nothing.
             break
         }
+    }
+
+    /// Whether the cool-down since `since` has passed; any two clock readings, even ones far apart
+    /// (a host's clock origin is its own), compare without overflow.
+    func cooledDown(since: Int64, nowMillis: Int64) -> Bool {
+        let (elapsed, overflow) = nowMillis.subtractingReportingOverflow(since)
+        return overflow ? nowMillis > since : elapsed >= config.coolDownMillis
     }
 
     mutating func open(_ nowMillis: Int64) {
