@@ -154,7 +154,8 @@ let package = Package(
                 swiftSettings: internalChecks + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .testTarget(name: "RouteEngineTests", dependencies: ["RouteEngine", "LearnEngine"], exclude: ["Golden"],
                     swiftSettings: internalChecks + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
-        // FastGRNN on load_digits beside a PyTorch GRU (digits_peer.py drives both) and routing-decision latency.
+        // FastGRNN on load_digits beside a PyTorch GRU (digits_peer.py drives both), routing-decision latency,
+        // and cost saved / APGR on a simulated routing workload.
         .executableTarget(name: "route-bench", dependencies: ["RouteEngine", "LearnEngine"], path: "Benchmarks/RouteBench",
                           exclude: ["digits_peer.py"], swiftSettings: internalChecks),
         // MARK: ClusterEngine (Raft consensus, linearizability checker, shard placement): pure, no I/O
