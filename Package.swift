@@ -147,6 +147,17 @@ let package = Package(
         // Re-ranking cost (100 candidates, d=384, hidden 128, M=8) and training examples per second.
         .executableTarget(name: "learn-bench", dependencies: ["LearnEngine"], path: "Benchmarks/LearnEngineBench",
                           swiftSettings: internalChecks),
+        // MARK: RouteEngine (Tiny Dancer: FastGRNN with BPTT, three-stage sparsity and int8, distillation,
+        // split conformal prediction, circuit breakers, routing decisions, semantic routes): pure, no I/O.
+        // Optimised in debug builds too: its tests train small models.
+        .target(name: "RouteEngine", dependencies: ["LearnEngine"], exclude: ["README.md"],
+                swiftSettings: internalChecks + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+        .testTarget(name: "RouteEngineTests", dependencies: ["RouteEngine", "LearnEngine"], exclude: ["Golden"],
+                    swiftSettings: internalChecks + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+        // FastGRNN on load_digits beside a PyTorch GRU (digits_peer.py drives both), routing-decision latency,
+        // and cost saved / APGR on a simulated routing workload.
+        .executableTarget(name: "route-bench", dependencies: ["RouteEngine", "LearnEngine"], path: "Benchmarks/RouteBench",
+                          exclude: ["digits_peer.py"], swiftSettings: internalChecks),
         // MARK: ClusterEngine (Raft consensus, linearizability checker, shard placement): pure, no I/O
         // Optimized even in debug builds: the linearizability checker's search and the Raft
         // simulator run millions of steps in the test suite.
