@@ -1,11 +1,12 @@
 import ArgumentParser
+import Foundation
 import RuVectorClient
 
-/// `ruvector learn feedback|status|configure`: LearnService's feedback and settings.
+/// `ruvector learn feedback|status|configure|train|export|import`: LearnService from the shell.
 struct LearnCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "learn", abstract: "Record ranking feedback and read or set a collection's model settings.",
-        subcommands: [Feedback.self, Status.self, Configure.self])
+        commandName: "learn", abstract: "Record ranking feedback, train a collection's re-ranker, and move models between servers.",
+        subcommands: [Feedback.self, Status.self, Configure.self, Train.self, Export.self, Import.self])
 
     static func printStatus(_ status: ModelStatus, json: Bool) {
         if json {
@@ -80,6 +81,63 @@ struct LearnCommand: AsyncParsableCommand {
                 try await $0.configureModel(of: collection, hiddenSize: hiddenSize, heads: heads, batchSize: batchSize,
                                             retrainEvery: retrainEvery)
             }
+            LearnCommand.printStatus(status, json: connection.json)
+        }
+    }
+
+    struct Train: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Train on the feedback recorded since the last run, showing progress; Ctrl-C cancels the run.")
+        @OptionGroup var connection: ConnectionOptions
+        @Option(name: .long, help: "Collection.") var collection: String
+        @Option(name: .long, help: "Passes over the feedback (0 = 10).") var epochs: Int = 0
+        @Option(name: .long, help: "Seed (a run is deterministic for a seed).") var seed: UInt64 = 0
+
+        func run() async throws {
+            let json = connection.json
+            let status = try await connection.run { db in
+                try await db.train(collection, epochs: epochs, seed: seed) { progress in
+                    guard !json, progress.heldOutNDCGAt10 > 0, !progress.done else { return }
+                    print("epoch \(progress.epoch)  step \(progress.step)  loss \(progress.loss)  lr \(progress.learningRate)  "
+                          + "held-out nDCG@10 \(progress.heldOutNDCGAt10)")
+                }
+            }
+            LearnCommand.printStatus(status, json: json)
+        }
+    }
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Write a collection's active model to a file.")
+        @OptionGroup var connection: ConnectionOptions
+        @Option(name: .long, help: "Collection.") var collection: String
+        @Option(name: .long, help: "The file to write.") var output: String
+
+        func run() async throws {
+            let model = try await connection.run { try await $0.exportModel(of: collection) }
+            do {
+                try Data(model).write(to: URL(fileURLWithPath: output), options: .atomic)
+            } catch {
+                throw CLIError.data("cannot write \(output): \(error.localizedDescription)")
+            }
+            if connection.json { return Terminal.printJSON(["bytes": .int(Int64(model.count)), "path": .string(output)]) }
+            print("wrote the model of \(collection) (\(model.count) bytes) to \(output)")
+        }
+    }
+
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Upload a model file (from export) and activate it for a collection.")
+        @OptionGroup var connection: ConnectionOptions
+        @Option(name: .long, help: "Collection.") var collection: String
+        @Option(name: .long, help: "The model file.") var input: String
+
+        func run() async throws {
+            let bytes: [UInt8]
+            do {
+                bytes = Array(try Data(contentsOf: URL(fileURLWithPath: input)))
+            } catch {
+                throw CLIError.data("cannot read \(input): \(error.localizedDescription)")
+            }
+            let status = try await connection.run { try await $0.importModel(bytes, into: collection) }
             LearnCommand.printStatus(status, json: connection.json)
         }
     }

@@ -8,7 +8,9 @@ import pathlib
 import subprocess
 
 import numpy as np
+import pytest
 
+import ruvector
 from conftest import TEST_CERTS, TLS_HOST_OVERRIDE, RunningServer
 
 CLI = pathlib.Path(os.environ.get("RUVECTOR_CLI_BINARY") or pathlib.Path(os.environ.get("RUVECTOR_SERVER_BINARY", "")).parent / "ruvector")
@@ -313,6 +315,41 @@ def test_learn_feedback_status_and_configure(server, tmp_path):
     assert code == 1 and "grades are 0..10" in err
     code, _, err = run("learn", "feedback", "--collection", "fb", "--query-id", 1, "--grade", "two", server=server)
     assert code == 64 and "ID=GRADE" in err
+
+
+def test_learn_train_export_and_import(server, tmp_path):
+    data = points(300, 8, seed=9)
+    for name in ("tr", "copy"):
+        run_json("collections", "create", name, "--dimension", 8, "--metric", "l2", server=server)
+        np.save(tmp_path / "p.npy", data)
+        run("upsert", "--collection", name, "--file", tmp_path / "p.npy", server=server, check=True)
+    code, _, err = run("learn", "train", "--collection", "tr", server=server)
+    assert code == 1 and "no feedback" in err
+    code, _, err = run("learn", "export", "--collection", "tr", "--output", tmp_path / "m.bin", server=server)
+    assert code == 1 and "no active model" in err and not (tmp_path / "m.bin").exists()
+    (tmp_path / "junk.bin").write_bytes(b"\x01" * 100)
+    code, _, err = run("learn", "import", "--collection", "copy", "--input", tmp_path / "junk.bin", server=server)
+    assert code == 1 and "not a model" in err
+    code, _, err = run("learn", "import", "--collection", "copy", "--input", tmp_path / "absent.bin", server=server)
+    assert code != 0 and "absent.bin" in err
+
+    # Relevance the first coordinate decides (plain distance ignores it): graded feedback, then train.
+    with ruvector.Client(server.address, timeout=60) as db:
+        for q in range(240):
+            shown = [h.id for h in db.search("tr", data[q], k=30)]
+            db.learn.feedback("tr", query=data[q], shown=shown, judgements={i: int(data[i][0] > 0.3) for i in shown})
+        db.learn.configure("tr", hidden_size=8, heads=2, position_bias=-1)
+    code, out, err = run("learn", "train", "--collection", "tr", "--epochs", 10, "--seed", 1, server=server)
+    assert code == 0, err
+    assert "epoch 1 " in out and "VERSION" in out
+    status = run_json("learn", "status", "--collection", "tr", server=server)
+    assert status["latest_version"] == 1
+    if status["version"] == 0:
+        pytest.fail(f"the model did not beat the HNSW order on the hold-out: {status}")
+    exported = run_json("learn", "export", "--collection", "tr", "--output", tmp_path / "m.bin", server=server)
+    assert exported["bytes"] == (tmp_path / "m.bin").stat().st_size > 0
+    imported = run_json("learn", "import", "--collection", "copy", "--input", tmp_path / "m.bin", server=server)
+    assert imported["version"] == 1 and imported["activated"]
 
 
 def test_tls(tls_server):

@@ -38,6 +38,9 @@ enum LearnTraining {
         var holdoutFraction: Double
         var positionBias: Float
         var seed: UInt64
+        /// Warm-up left at its default: at most a tenth of the run's steps (short runs on little
+        /// feedback would otherwise never leave it).
+        var defaultWarmup: Bool
     }
 
     static func settings(_ configured: RuvectorV1.ModelConfig, _ request: RuvectorV1.TrainRequest) -> Settings {
@@ -67,7 +70,8 @@ enum LearnTraining {
         }
         return Settings(architecture: architecture, training: training,
                         holdoutFraction: request.holdoutFraction == 0 ? 0.1 : Double(request.holdoutFraction),
-                        positionBias: c.positionBias < 0 ? 0 : c.positionBias, seed: request.seed)
+                        positionBias: c.positionBias < 0 ? 0 : c.positionBias, seed: request.seed,
+                        defaultWarmup: request.warmupSteps == 0 && configured.warmupSteps == 0)
     }
 
     static func lossKind(_ loss: RuvectorV1.LossKind) -> RankingLossKind {
@@ -134,10 +138,12 @@ enum LearnTraining {
 
         // Cosine decay without a length of its own ends with the run.
         var trainingConfig = settings.training
-        if case let .warmupCosine(warmup, 0, minimum) = trainingConfig.schedule {
+        if case let .warmupCosine(configuredWarmup, configuredTotal, minimum) = trainingConfig.schedule {
             let batches = (train.count + trainingConfig.batchSize - 1) / max(trainingConfig.batchSize, 1)
-            trainingConfig.schedule = .warmupCosine(warmupSteps: warmup, totalSteps: max(warmup + 1, trainingConfig.epochs * batches),
-                                                    minimumRate: minimum)
+            let runSteps = trainingConfig.epochs * batches
+            let warmup = settings.defaultWarmup ? min(configuredWarmup, max(1, runSteps / 10)) : configuredWarmup
+            let total = configuredTotal == 0 ? max(warmup + 1, runSteps) : configuredTotal
+            trainingConfig.schedule = .warmupCosine(warmupSteps: warmup, totalSteps: total, minimumRate: minimum)
         }
 
         // Start from the active model when it has this architecture; otherwise from scratch.

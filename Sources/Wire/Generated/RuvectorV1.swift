@@ -7028,7 +7028,8 @@ extension RuvectorV1 {
         public var temperature: Swift.Float = 0
         /// Learning-rate schedule.
         public var schedule: RuvectorV1.LearningRateSchedule = RuvectorV1.LearningRateSchedule(rawValue: 0)
-        /// Linear warm-up steps (0 = 100; at most 1000000).
+        /// Linear warm-up steps (0 = 100, or a tenth of the run's steps when that is fewer; at most
+        /// 1000000).
         public var warmupSteps: Swift.UInt32 = 0
         /// Steps of cosine decay after warm-up (0 = until the end of the run).
         public var cosineSteps: Swift.UInt32 = 0

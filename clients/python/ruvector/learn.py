@@ -2,14 +2,17 @@
 
 Feedback is recorded durably on the server, one record per query: the query (a vector, or the id
 of a point whose vector is the query), the ids in the order they were shown, and graded
-judgements (0..10) or clicks (grade 1). Training and learned re-ranking need the server's
-learning engine: until it is wired, `train` and `import_model` raise `FailedPrecondition`
-saying so, and searches with ``learned_rerank`` keep the plain HNSW order (model_version 0).
-Requests and answers are built here for both `Learn` and `ruvector.aio.AsyncLearn`.
+judgements (0..10) or clicks (grade 1). `train` runs a training run on the server and yields
+its progress (``progress_bar=True`` draws it on stderr); the server activates the model only when
+it beats the plain HNSW order on held-out feedback. Searches with ``learned_rerank`` then use it
+(their ``model_version`` says which; 0 = the plain HNSW order). `export_model` / `import_model`
+move a model between servers. Requests and answers are built here for both `Learn` and
+`ruvector.aio.AsyncLearn`.
 """
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from typing import Any, AsyncIterator, Iterator, Mapping, Sequence
 
@@ -105,6 +108,32 @@ def train_request(collection: str, epochs: int, learning_rate: float, schedule: 
     return learn_pb2.TrainRequest(collection=collection, epochs=epochs, learning_rate=learning_rate,
                                   schedule=_enum(_SCHEDULES, schedule, "schedule"), loss=_enum(_LOSSES, loss, "loss"),
                                   batch_size=batch_size, holdout_fraction=holdout_fraction, seed=seed)
+
+
+class ProgressBar:
+    """A one-line text progress bar for a training run, redrawn on `stream` (stderr by default)."""
+
+    def __init__(self, epochs: int, stream: Any = None, width: int = 24):
+        self.epochs = epochs if epochs > 0 else 10
+        self.stream = stream if stream is not None else sys.stderr
+        self.width = width
+        self.last_ndcg: float | None = None
+
+    def update(self, message: TrainProgress) -> None:
+        """Redraws the bar for `message`; ends the line on the last one."""
+        if message.eval_ndcg_at_10 > 0 and not message.done:
+            self.last_ndcg = message.eval_ndcg_at_10
+        if message.done:
+            line = (f"done: held-out nDCG@10 {message.eval_ndcg_at_10:.4f}, recall@10 {message.eval_recall_at_10:.4f}, "
+                    f"MRR {message.eval_mrr:.4f}")
+            self.stream.write("\r" + line.ljust(100) + "\n")
+        else:
+            filled = min(self.width, self.width * message.epoch // self.epochs)
+            ndcg = "" if self.last_ndcg is None else f" held-out nDCG@10 {self.last_ndcg:.4f}"
+            line = (f"epoch {message.epoch}/{self.epochs} [{'#' * filled}{'.' * (self.width - filled)}] "
+                    f"step {message.step} loss {message.loss:.4f} lr {message.learning_rate:.2e}{ndcg}")
+            self.stream.write("\r" + line.ljust(100))
+        self.stream.flush()
 
 
 def _enum(names: Mapping[str, Any], name: str | None, what: str) -> Any:
@@ -205,12 +234,18 @@ class Learn:
 
     def train(self, collection: str, *, epochs: int = 0, learning_rate: float = 0.0, schedule: str | None = None,
               loss: str | None = None, batch_size: int = 0, holdout_fraction: float = 0.0, seed: int = 0,
-              timeout: float | None = None) -> Iterator[TrainProgress]:
-        """Trains on the recorded feedback, yielding progress; closing the iterator cancels the run.
-        Raises `FailedPrecondition` while the server's learning engine is not wired."""
+              progress_bar: bool = False, timeout: float | None = None) -> Iterator[TrainProgress]:
+        """Trains on the feedback recorded since the last run, yielding progress (every tenth
+        step, each epoch's end with held-out metrics, then one message with `done` set);
+        closing the iterator cancels the run. `progress_bar` draws it on stderr. Raises
+        `FailedPrecondition` when there is too little feedback or a run is already going."""
         request = train_request(collection, epochs, learning_rate, schedule, loss, batch_size, holdout_fraction, seed)
+        bar = ProgressBar(epochs) if progress_bar else None
         for message in self._transport.server_stream(Methods.TRAIN, request, timeout):
-            yield progress(message)
+            answer = progress(message)
+            if bar is not None:
+                bar.update(answer)
+            yield answer
 
     def export_model(self, collection: str, *, timeout: float | None = None) -> bytes:
         """The active model's bytes, checked against the stream's size and CRC-32C."""
@@ -253,12 +288,16 @@ class AsyncLearn:
 
     async def train(self, collection: str, *, epochs: int = 0, learning_rate: float = 0.0,
                     schedule: str | None = None, loss: str | None = None, batch_size: int = 0,
-                    holdout_fraction: float = 0.0, seed: int = 0,
+                    holdout_fraction: float = 0.0, seed: int = 0, progress_bar: bool = False,
                     timeout: float | None = None) -> AsyncIterator[TrainProgress]:
         """As `Learn.train`."""
         request = train_request(collection, epochs, learning_rate, schedule, loss, batch_size, holdout_fraction, seed)
+        bar = ProgressBar(epochs) if progress_bar else None
         async for message in self._transport.server_stream(Methods.TRAIN, request, timeout):
-            yield progress(message)
+            answer = progress(message)
+            if bar is not None:
+                bar.update(answer)
+            yield answer
 
     async def export_model(self, collection: str, *, timeout: float | None = None) -> bytes:
         """As `Learn.export_model`."""

@@ -37,6 +37,37 @@ public struct ModelStatus: Sendable, Hashable {
     }
 }
 
+/// One message of a training run (LearnService Train).
+public struct TrainingProgress: Sendable, Hashable {
+    /// 1-based epoch (0 on the final message).
+    public var epoch: Int
+    /// Optimiser steps so far.
+    public var step: Int
+    /// Training loss (mean over the step's batch, or over the epoch at an epoch's end).
+    public var loss: Float
+    /// The learning rate in force.
+    public var learningRate: Float
+    /// Held-out nDCG@10, recall@10 and MRR of the model (at epoch ends and on the final message; else 0).
+    public var heldOutNDCGAt10: Float
+    /// Held-out recall@10.
+    public var heldOutRecallAt10: Float
+    /// Held-out mean reciprocal rank.
+    public var heldOutMRR: Float
+    /// True on the final message: the run stored its model (`modelStatus` says whether it was activated).
+    public var done: Bool
+
+    init(_ message: RuvectorV1.TrainProgress) {
+        epoch = Int(message.epoch)
+        step = Int(message.step)
+        loss = message.loss
+        learningRate = message.learningRate
+        heldOutNDCGAt10 = message.evalNdcgAt10
+        heldOutRecallAt10 = message.evalRecallAt10
+        heldOutMRR = message.evalMrr
+        done = message.done
+    }
+}
+
 extension RuVectorClient {
     static let learnService = "/ruvector.v1.LearnService/"
 
@@ -80,5 +111,80 @@ extension RuVectorClient {
         config.retrainEvery = try WireConversions.uint32(retrainEvery ?? 0, "retrainEvery")
         return ModelStatus(try await unary("ConfigureModel", RuvectorV1.ConfigureModelRequest(collection: collection, config: config),
                                            service: Self.learnService, as: RuvectorV1.ModelStatus.self))
+    }
+
+    /// Trains the collection's model on the feedback recorded since the last run, calling
+    /// `progress` for every message (every tenth step, each epoch's end, the final `done`), and
+    /// returns the status after the run. Cancelling the task cancels the run on the server.
+    /// `epochs` 0 = the server's default (10); `seed` makes the run deterministic.
+    @discardableResult
+    public func train(_ collection: String, epochs: Int = 0, seed: UInt64 = 0,
+                      progress: @Sendable (TrainingProgress) -> Void = { _ in }) async throws(RuVectorClientError) -> ModelStatus {
+        let call = try await makeCall("Train", service: Self.learnService)
+        do {
+            let request = RuvectorV1.TrainRequest(collection: collection, epochs: try WireConversions.uint32(epochs, "epochs"), seed: seed)
+            try? await call.send(request.encoded())  // when this fails, the server's status below says why
+            call.closeSend()
+            try await withTaskCancellationHandler {
+                for try await bytes in call.responses { progress(TrainingProgress(try RuvectorV1.TrainProgress(decoding: bytes))) }
+            } onCancel: {
+                call.cancel()
+            }
+        } catch {
+            call.cancel()
+            throw RuVectorClientError.from(error)
+        }
+        return try await modelStatus(of: collection)
+    }
+
+    /// The collection's active model as bytes (the server's model format), checked against the
+    /// stream's size and CRC-32C.
+    public func exportModel(of collection: String) async throws(RuVectorClientError) -> [UInt8] {
+        let call = try await makeCall("ExportModel", service: Self.learnService)
+        var model: [UInt8] = []
+        var crc: UInt32 = 0
+        var trailer: RuvectorV1.FileTrailer?
+        do {
+            try? await call.send(RuvectorV1.ExportModelRequest(collection: collection).encoded())
+            call.closeSend()
+            for try await bytes in call.responses {
+                let chunk = try RuvectorV1.FileChunk(decoding: bytes)
+                guard trailer == nil, chunk.offset == UInt64(model.count) else {
+                    throw RuVectorClientError(.dataLoss, "chunk at offset \(chunk.offset) after \(model.count) bytes\(trailer == nil ? "" : " and the trailer")")
+                }
+                model += chunk.data
+                crc = CRC32C.update(crc, with: chunk.data)
+                trailer = chunk.trailer
+            }
+        } catch {
+            call.cancel()
+            throw RuVectorClientError.from(error)
+        }
+        guard let trailer, trailer.sizeBytes == UInt64(model.count), trailer.crc32c == crc else {
+            throw RuVectorClientError(.dataLoss, "the model download of \(model.count) bytes does not match its trailer")
+        }
+        return model
+    }
+
+    /// Uploads a model (from `exportModel`) in chunks of `chunkBytes` and activates it for the
+    /// collection; the server reads it in full and checks it fits the collection first.
+    @discardableResult
+    public func importModel(_ model: [UInt8], into collection: String, chunkBytes: Int = 1 << 20) async throws(RuVectorClientError) -> ModelStatus {
+        guard ((4 << 10)...(4 << 20)).contains(chunkBytes) else {
+            throw RuVectorClientError(.invalidInput, "chunkBytes must be 4096...4194304, got \(chunkBytes)")
+        }
+        let call = try await makeCall("ImportModel", service: Self.learnService)
+        var offset = 0
+        var crc: UInt32 = 0
+        repeat {
+            let data = Array(model[offset..<min(offset + chunkBytes, model.count)])
+            crc = CRC32C.update(crc, with: data)
+            var chunk = RuvectorV1.FileChunk(offset: UInt64(offset), data: data)
+            offset += data.count
+            if offset == model.count { chunk.trailer = RuvectorV1.FileTrailer(sizeBytes: UInt64(offset), crc32c: crc) }
+            let request = RuvectorV1.ImportModelRequest(collection: offset == data.count ? collection : "", chunk: chunk)
+            do { try await call.send(request.encoded()) } catch { break }  // the server ended the call; `finish` reads why
+        } while offset < model.count
+        return ModelStatus(try await finish(call, "ImportModel", as: RuvectorV1.ModelStatus.self))
     }
 }

@@ -126,10 +126,11 @@ public final class RuVectorClient: Sendable {
         }
     }
 
-    /// Starts a streaming call of the VectorService (no timeout: streams last as long as their data).
-    func makeCall(_ method: String) async throws(RuVectorClientError) -> ClientCall {
+    /// Starts a streaming call of the VectorService (or of `service`; no timeout: streams last
+    /// as long as their data).
+    func makeCall(_ method: String, service: String = RuVectorClient.service) async throws(RuVectorClientError) -> ClientCall {
         do {
-            return try await channel.makeCall(path: Self.service + method)
+            return try await channel.makeCall(path: service + method)
         } catch {
             throw RuVectorClientError.from(error)
         }

@@ -1,9 +1,11 @@
+import Foundation
 import Testing
 import RuVectorClient
 
 /// LearnService through the Swift client against the real server: feedback recorded and
-/// counted, settings echoed, bad grades refused, and learned re-ranking keeping the plain
-/// HNSW order while no model is active.
+/// counted, settings echoed, bad grades refused, learned re-ranking keeping the plain HNSW
+/// order while no model is active, and a training run streamed to its end; export and import
+/// of a model (the e2e suite checks the lift and the ranking after import in depth).
 @Suite("learning feedback from the Swift client")
 struct ClientLearnTests {
     @Test func feedbackStatusSettingsAndRerank() async throws {
@@ -29,4 +31,51 @@ struct ClientLearnTests {
             #expect(result.hits.map(\.id) == shown && result.modelVersion == 0)
         }
     }
+
+    @Test func trainExportAndImport() async throws {
+        try await TestServer.with { db, _ in
+            try await db.createCollection(name: "tr", dimension: 8, metric: .l2)
+            try await db.createCollection(name: "copy", dimension: 8, metric: .l2)
+            let points = Oracle.points(count: 300, dimension: 8, seed: 9)
+            try await db.upsert(points, into: "tr")
+            try await db.upsert(points, into: "copy")
+            await #expect(throws: RuVectorClientError.self) { try await db.exportModel(of: "tr") }
+            // Relevance the vectors' first coordinate decides, which plain distance ignores.
+            for point in points.prefix(240) {
+                let hits = try await db.searchResult(SearchQuery(vector: point.vector, k: 30), in: "tr").hits
+                var judgements: [PointID: Int] = [:]
+                for hit in hits { judgements[hit.id] = (points.first { $0.id == hit.id }?.vector[0] ?? 0) > 0.3 ? 1 : 0 }
+                try await db.recordFeedback(in: "tr", query: point.vector, shown: hits.map(\.id), judgements: judgements)
+            }
+            try await db.configureModel(of: "tr", hiddenSize: 8, heads: 2)
+            let messages = TrainingLog()
+            let status = try await db.train("tr", epochs: 10, seed: 1) { messages.append($0) }
+            let log = messages.all
+            #expect(log.last?.done == true && log.dropLast().allSatisfy { !$0.done } && log.contains { $0.heldOutNDCGAt10 > 0 })
+            #expect(status.latestVersion == 1)
+            print("training: activated version \(status.version), nDCG \(status.baselineNDCGAt10) -> \(status.modelNDCGAt10)")
+            guard status.version == 1 else {
+                // Not better than the HNSW order on the hold-out: stored, not active, nothing to export.
+                await #expect(throws: RuVectorClientError.self) { try await db.exportModel(of: "tr") }
+                return
+            }
+            let model = try await db.exportModel(of: "tr")
+            let imported = try await db.importModel(model, into: "copy", chunkBytes: 4096)
+            #expect(imported.version == 1 && imported.activated)
+            var reranked = SearchQuery(vector: points[280].vector, k: 10)
+            reranked.learnedRerankDepth = 30
+            let there = try await db.searchResult(reranked, in: "tr"), here = try await db.searchResult(reranked, in: "copy")
+            #expect(there.hits.map(\.id) == here.hits.map(\.id) && here.modelVersion == 1)
+            let refused = await #expect(throws: RuVectorClientError.self) { try await db.importModel(Array(model.dropLast()), into: "copy") }
+            #expect(refused?.code == .dataLoss || refused?.code == .invalidArgument)
+        }
+    }
+}
+
+/// Progress messages collected from the callback (called on the client's task).
+final class TrainingLog: @unchecked Sendable {
+    private var messages: [TrainingProgress] = []
+    private let lock = NSLock()
+    func append(_ message: TrainingProgress) { lock.withLock { messages.append(message) } }
+    var all: [TrainingProgress] { lock.withLock { messages } }
 }

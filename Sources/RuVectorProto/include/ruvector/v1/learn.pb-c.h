@@ -188,7 +188,8 @@ struct  Ruvector__V1__ModelConfig
    */
   Ruvector__V1__LearningRateSchedule schedule;
   /*
-   * Linear warm-up steps (0 = 100; at most 1000000).
+   * Linear warm-up steps (0 = 100, or a tenth of the run's steps when that is fewer; at most
+   * 1000000).
    */
   uint32_t warmup_steps;
   /*
