@@ -8,8 +8,7 @@ interval; then the no-harm rows (pure-noise clicks) and the forgetting rows (EWC
     .venv-learnbench/bin/python Benchmarks/LearnBench/lift.py --only hidden-32 --epochs 5
 
 Server mode (`--server HOST:PORT`) drives a real ruvector-server through the Python client with the
-same data and clicks. NOT RUNNABLE YET: it needs LearnService, which the server does not implement
-at this commit (see server_mode.py).
+same data and clicks (see server_mode.py).
 """
 from __future__ import annotations
 
@@ -30,7 +29,7 @@ EXPERIMENTS = ("hidden-384", "hidden-32", "digits", "noise-384", "noise-digits",
 def parse_arguments(argv: list[str]) -> argparse.Namespace:
     """Command line: which experiments, sizes, seeds and threads."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--server", metavar="HOST:PORT", help="drive a ruvector-server instead (not runnable yet)")
+    parser.add_argument("--server", metavar="HOST:PORT", help="drive a ruvector-server instead")
     parser.add_argument("--only", default=",".join(EXPERIMENTS),
                         help=f"comma-separated experiments (default all: {','.join(EXPERIMENTS)})")
     parser.add_argument("--depth", type=int, default=100, help="HNSW candidates the model re-ranks")

@@ -1,22 +1,19 @@
 """`lift.py --server HOST:PORT`: the same measurement against a real ruvector-server.
 
-NOT RUNNABLE YET. It is written against the API issue 20 describes and the server does not
-implement at this commit: `db.learn.feedback(...)`, `db.learn.train(...)`, `db.learn.status(...)`
-and `db.search(..., learned_rerank=depth)` answering with the model version that ranked it. Until
-then `run` stops at its first check with a message saying so. When LearnService lands, adjust the
-call names here to the client's (they are all in this file) and compare its table with the
-reference mode's.
-
-What it does, per data set: create a collection with the server's default HNSW parameters (the
-baseline's), upsert the corpus, run every train query as an ordinary search of the top 50, simulate
-clicks on what the server showed (the same click model and seed as the reference), record them as
-feedback, train, then score each hold-out query's plain search (depth candidates) against its
-`learned_rerank` search, with the same metrics and bootstrap as the reference.
+Per data set: create a collection with the server's default HNSW parameters (the baseline's),
+upsert the corpus, run every train query as an ordinary search of the top 50, simulate clicks on
+what the server showed (the same click model and seed as the reference), record them with
+`db.learn.feedback`, set the position-bias exponent the clicks were made with
+(`db.learn.configure(position_bias=eta)`, or -1 for none), train with `db.learn.train`, then score
+each hold-out query's plain search (depth candidates) against its `learned_rerank` search, with the
+same metrics and bootstrap as the reference. The cost columns time the same hold-out searches
+(k = 10) with and without `learned_rerank` on this client, one call at a time.
 """
 from __future__ import annotations
 
 import argparse
 import sys
+import time
 
 import numpy as np
 
@@ -40,11 +37,7 @@ def run(address: str, chosen: list[str], arguments: argparse.Namespace) -> int:
     if "forgetting" in chosen:
         print("forgetting is reference-only: the API has no call that empties a collection's feedback buffer",
               file=sys.stderr)
-    with ruvector.Client(address) as db:
-        if not hasattr(db, "learn"):
-            print("this client has no LearnService calls (db.learn): the server mode waits for issue 20's "
-                  "LearnService; run the reference mode (no --server) meanwhile", file=sys.stderr)
-            return 3
+    with ruvector.Client(address, timeout=3600) as db:
         rows = []
         for name in chosen:
             if name not in runs:
@@ -53,16 +46,18 @@ def run(address: str, chosen: list[str], arguments: argparse.Namespace) -> int:
             clicks = ClickModel(pure_noise=noise)
             rows.append((name, *measure(db, datasets.by_name(data_name), clicks, arguments)))
     print(f"LearnBench against ruvector-server at {address}, depth {arguments.depth}, seed {arguments.seed}\n")
-    print("| run | records | HNSW nDCG@10 | served nDCG@10 | ceiling | lift [95% CI] | model version |")
-    print("|---|---|---|---|---|---|---|")
-    for name, records, scores, version in rows:
+    print("| run | records | HNSW nDCG@10 | served nDCG@10 | ceiling | lift [95% CI] | model version | "
+          "training s | search p50 plain / re-ranked ms |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name, records, scores, version, seconds, cost in rows:
         print(f"| {name} | {records} | {scores.baseline.ndcg.mean():.4f} | {scores.model.ndcg.mean():.4f} | "
-              f"{scores.ceiling.ndcg.mean():.4f} | {scores.lift} | {version} |")
+              f"{scores.ceiling.ndcg.mean():.4f} | {scores.lift} | {version} | {seconds:.1f} | "
+              f"{cost[0]:.2f} / {cost[1]:.2f} |")
     return 0
 
 
 def measure(db, data: datasets.DataSet, clicks: ClickModel,
-            arguments: argparse.Namespace) -> tuple[int, HoldoutScores, object]:
+            arguments: argparse.Namespace) -> tuple[int, HoldoutScores, object, float, tuple[float, float]]:
     """One collection: load, show, click, record, train, score the hold-out."""
     collection = f"learnbench-{data.name}-{'noise' if clicks.pure_noise else 'clicks'}-{arguments.seed}"
     if db.collection_exists(collection):
@@ -81,9 +76,11 @@ def measure(db, data: datasets.DataSet, clicks: ClickModel,
     for record in records:
         db.learn.feedback(collection, query=record.vector.tolist(), shown=[int(i) for i in record.shown],
                           judgements=record.judgements)
-    for progress in db.learn.train(collection, epochs=arguments.epochs, seed=arguments.seed, position_bias=clicks.eta):
-        if arguments.verbose:
-            print(f"  {progress}", file=sys.stderr, flush=True)
+    db.learn.configure(collection, hidden_size=arguments.hidden, position_bias=clicks.eta if clicks.eta > 0 else -1)
+    started = time.monotonic()
+    for _ in db.learn.train(collection, epochs=arguments.epochs, seed=arguments.seed, progress_bar=arguments.verbose):
+        pass
+    seconds = time.monotonic() - started
 
     hnsw_rows, ranked_rows, version = [], [], None
     for query in data.holdout_queries:
@@ -93,4 +90,22 @@ def measure(db, data: datasets.DataSet, clicks: ClickModel,
         ranked_rows.append([int(h.id) for h in hits])
         version = getattr(hits, "model_version", None)
     scores = holdout_scores(data, np.array(hnsw_rows), [np.array(r) for r in ranked_rows], arguments.seed)
-    return len(records), scores, version
+    return len(records), scores, version, seconds, search_cost(db, collection, data, arguments.depth)
+
+
+def search_cost(db, collection: str, data: datasets.DataSet, depth: int) -> tuple[float, float]:
+    """Median client-side latency (ms) of the hold-out searches (k = 10) without and with
+    `learned_rerank=depth`, alternating the two, after one warm-up pass."""
+    plain, ranked = [], []
+    for rounds in range(2):
+        for query in data.holdout_queries:
+            vector = data.queries[query]
+            started = time.perf_counter()
+            db.search(collection, vector, k=10, with_payload=False)
+            middle = time.perf_counter()
+            db.search(collection, vector, k=10, learned_rerank=depth, with_payload=False)
+            ended = time.perf_counter()
+            if rounds:
+                plain.append(middle - started)
+                ranked.append(ended - middle)
+    return float(np.median(plain) * 1000), float(np.median(ranked) * 1000)

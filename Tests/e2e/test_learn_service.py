@@ -159,3 +159,19 @@ def test_hybrid_search_accepts_learned_rerank_and_keeps_the_order(db):
     assert [h.node.properties["n"] for h in ranked] == [h.node.properties["n"] for h in plain]
     with pytest.raises(ruvector.InvalidArgument, match="learned_rerank.depth"):
         db.graph.hybrid_search("docs_v", vectors[4], k=8, learned_rerank=5000)
+
+
+def test_the_progress_bar_draws_each_message_and_ends_the_line():
+    import io
+
+    from ruvector.learn import ProgressBar, TrainProgress
+
+    out = io.StringIO()
+    bar = ProgressBar(4, stream=out, width=8)
+    bar.update(TrainProgress(1, 10, 0.5, 1e-3, 0.0, 0.0, 0.0, False))
+    assert out.getvalue().startswith("\repoch 1/4 [##......] step 10 loss 0.5000 lr 1.00e-03") and "\n" not in out.getvalue()
+    bar.update(TrainProgress(2, 20, 0.4, 9e-4, 0.61, 0.5, 0.7, False))
+    bar.update(TrainProgress(3, 30, 0.3, 8e-4, 0.0, 0.0, 0.0, False))
+    assert "epoch 3/4 [######..]" in out.getvalue() and out.getvalue().endswith(" ") and "nDCG@10 0.6100" in out.getvalue().split("\r")[-1]
+    bar.update(TrainProgress(0, 0, 0.0, 0.0, 0.62, 0.51, 0.71, True))
+    assert out.getvalue().endswith("\n") and "done: held-out nDCG@10 0.6200" in out.getvalue()

@@ -107,7 +107,7 @@ def trained(tmp_path_factory):
         db.learn.configure("docs", position_bias=-1, **SMALL_MODEL)   # explicit grades, not clicks
         record_graded_feedback(db, "docs", classes, queries, query_classes)
         started = time.monotonic()
-        progress = list(db.learn.train("docs", epochs=10, seed=7))
+        progress = list(db.learn.train("docs", epochs=10, seed=7, progress_bar=True))
         seconds = time.monotonic() - started
         status = db.learn.status("docs")
         learned = holdout_rankings(db, "docs", queries, learned_rerank=100)
@@ -153,6 +153,16 @@ def test_responses_name_the_model_and_scores_stay_similarities(trained):
         assert ranked.model_version == 1 and plain.model_version == 0
         by_id = {h.id: h.score for h in plain}
         assert all(abs(by_id[h.id] - h.score) < 1e-5 for h in ranked)
+        # SearchBatch and SearchStream re-rank the same way.
+        queries = trained["queries"][TRAIN_QUERIES:TRAIN_QUERIES + 5]
+        for answers in (db.search_batch("docs", queries, k=10, learned_rerank=100),
+                        list(db.search_stream("docs", list(queries), k=10, learned_rerank=100))):
+            assert [[h.id for h in hits] for hits in answers] == trained["learned"][:5]
+            assert all(hits.model_version == 1 for hits in answers)
+        # A score threshold applies to the similarity, before re-ranking.
+        cut = plain[20].score
+        kept = db.search("docs", query, k=10, learned_rerank=100, score_threshold=cut)
+        assert all(h.score >= cut for h in kept) and len(kept) == 10
         # Depth 1 re-ranks nothing: the HNSW order.
         assert [h.id for h in db.search("docs", query, k=10, learned_rerank=1)] == [h.id for h in plain][:10]
         # offset pages through the re-ranked list.
