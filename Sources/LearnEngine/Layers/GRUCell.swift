@@ -33,6 +33,17 @@ public final class GRUCell<T: LearnScalar> {
         let gh = hiddenProjection.forward(h, rows: rows)
         let H = hidden
         var r = [T](repeating: 0, count: rows * H), z = r, n = r, out = r
+        if T.self == Float.self, rows > 0 {
+            Kernels.floatPointers(gi, gh, h) { gif, ghf, hf in
+                r.withUnsafeMutableBufferPointer { rp in z.withUnsafeMutableBufferPointer { zp in
+                    n.withUnsafeMutableBufferPointer { np in out.withUnsafeMutableBufferPointer { op in
+                        LearnKernels.gruGates(gi: gif, gh: ghf!, h: hf!, rows: rows, width: H, r: Kernels.mutableFloats(rp),
+                                              z: Kernels.mutableFloats(zp), n: Kernels.mutableFloats(np), out: Kernels.mutableFloats(op))
+                    } }
+                } }
+            }
+            return (out, Cache(gi: gi, gh: gh, r: r, z: z, n: n))
+        }
         for row in 0..<rows {
             let g = row * 3 * H
             for c in 0..<H {
@@ -67,7 +78,7 @@ public final class GRUCell<T: LearnScalar> {
             }
         }
         let dx = inputProjection.backward(x, rows: rows, dy: dgi)
-        Kernels.add(&dh, hiddenProjection.backward(h, rows: rows, dy: dgh))
+        hiddenProjection.backward(h, rows: rows, dy: dgh, addingInto: &dh)
         return (dx, dh)
     }
 }

@@ -26,15 +26,35 @@ public final class Linear<T: LearnScalar> {
     /// The layer's parameters.
     public var parameters: [Parameter<T>] { [weight, bias] }
 
-    /// y [rows x outputs] for x [rows x inputs].
+    /// y [rows x outputs] for the first `rows` rows of x [at least rows x inputs] (a round that
+    /// updates only the candidates reads a prefix of the node states).
     public func forward(_ x: [T], rows: Int) -> [T] {
-        precondition(x.count == rows * inputs, "linear input \(x.count) != \(rows) x \(inputs)")
+        precondition(x.count >= rows * inputs, "linear input \(x.count) < \(rows) x \(inputs)")
         return Kernels.affine(x, rows: rows, inputs: inputs, weight: weight.value, bias: bias.value, outputs: outputs)
     }
 
     /// Adds the parameter gradients for upstream gradient `dy` and returns d(loss)/dx.
     public func backward(_ x: [T], rows: Int, dy: [T]) -> [T] {
+        var dx: [T]? = [T](repeating: 0, count: rows * inputs)
         Kernels.affineBackward(x, rows: rows, inputs: inputs, weight: weight.value, outputs: outputs,
-                               dy: dy, dWeight: &weight.gradient, dBias: &bias.gradient)
+                               dy: dy, dWeight: &weight.gradient, dBias: &bias.gradient, dx: &dx)
+        return dx!
+    }
+
+    /// Adds the parameter gradients and adds d(loss)/dx into `dx` (rows x inputs), which several
+    /// layers reading the same x share (attention's query, key and value).
+    func backward(_ x: [T], rows: Int, dy: [T], addingInto dx: inout [T]) {
+        var into: [T]? = dx
+        dx = []   // so `into` is the only reference and the kernel writes in place
+        Kernels.affineBackward(x, rows: rows, inputs: inputs, weight: weight.value, outputs: outputs,
+                               dy: dy, dWeight: &weight.gradient, dBias: &bias.gradient, dx: &into)
+        dx = into!
+    }
+
+    /// Adds the parameter gradients only: for layers whose input is data (the encoders), not another layer.
+    func accumulateParameterGradients(_ x: [T], rows: Int, dy: [T]) {
+        var none: [T]? = nil
+        Kernels.affineBackward(x, rows: rows, inputs: inputs, weight: weight.value, outputs: outputs,
+                               dy: dy, dWeight: &weight.gradient, dBias: &bias.gradient, dx: &none)
     }
 }

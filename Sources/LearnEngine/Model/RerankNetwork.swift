@@ -74,8 +74,11 @@ public final class RerankNetwork<T: LearnScalar> {
         var state = nodeEncoder.forward(x, rows: rows)
         var states = [state]
         var caches = [MessagePassing<T>.Cache]()
-        for round in rounds {
-            let (next, cache) = round.forward(state, rows: rows, neighbours: neighbours, training: training, rng: &rng)
+        for (index, round) in rounds.enumerated() {
+            // The last round updates the candidates only: nothing reads the other nodes' final states.
+            let outputRows = index == rounds.count - 1 ? candidates : rows
+            let (next, cache) = round.forward(state, rows: rows, outputRows: outputRows, neighbours: neighbours,
+                                              training: training, rng: &rng)
             caches.append(cache)
             state = next
             states.append(state)
@@ -89,7 +92,8 @@ public final class RerankNetwork<T: LearnScalar> {
                 features[i * 2 * h + h + c] = v
             }
         }
-        let activations = head.forward(features, rows: candidates).map { T.hyperbolicTangent($0) }
+        var activations = head.forward(features, rows: candidates)
+        Kernels.tanh(&activations)
         let learned = output.forward(activations, rows: candidates)
         var scores = [T](repeating: 0, count: candidates)
         for i in 0..<candidates { scores[i] = T(e.hnswScores[i]) + learned[i] }
@@ -106,7 +110,8 @@ public final class RerankNetwork<T: LearnScalar> {
         for i in dPre.indices { dPre[i] *= 1 - t.activations[i] * t.activations[i] }
         let dFeatures = head.backward(t.features, rows: t.candidates, dy: dPre)
         let last = t.states[t.states.count - 1]
-        var dState = [T](repeating: 0, count: t.rowCount * h)
+        // Gradients reach the candidates' final states only (the last round updated no other row).
+        var dState = [T](repeating: 0, count: t.candidates * h)
         var dQuery = [T](repeating: 0, count: h)
         for i in 0..<t.candidates {
             for c in 0..<h {
@@ -118,8 +123,9 @@ public final class RerankNetwork<T: LearnScalar> {
         for r in stride(from: rounds.count - 1, through: 0, by: -1) {
             dState = rounds[r].backward(t.states[r], rows: t.rowCount, neighbours: t.neighbours, cache: t.caches[r], dy: dState)
         }
-        _ = nodeEncoder.backward(t.nodes, rows: t.rowCount, dy: dState)
-        _ = queryEncoder.backward(t.query, rows: 1, dy: dQuery)
+        // With no rounds dState covers the candidates only, the leading rows of the nodes.
+        nodeEncoder.accumulateParameterGradients(t.nodes, rows: dState.count / h, dy: dState)
+        queryEncoder.accumulateParameterGradients(t.query, rows: 1, dy: dQuery)
     }
 
     /// The loss for `e` (which must carry grades) and, when `accumulate`, its gradient added to the parameters.
