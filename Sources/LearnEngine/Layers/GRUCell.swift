@@ -28,6 +28,7 @@ public final class GRUCell<T: LearnScalar> {
     public var parameters: [Parameter<T>] { inputProjection.parameters + hiddenProjection.parameters }
 
     /// The next state for each row of x [rows x inputs] and h [rows x hidden].
+    @_specialize(where T == Float)
     public func forward(x: [T], h: [T], rows: Int) -> (output: [T], cache: Cache) {
         let gi = inputProjection.forward(x, rows: rows)
         let gh = hiddenProjection.forward(h, rows: rows)
@@ -58,6 +59,7 @@ public final class GRUCell<T: LearnScalar> {
     }
 
     /// Adds parameter gradients and returns (dx, dh) for upstream d(h').
+    @_specialize(where T == Float)
     public func backward(x: [T], h: [T], rows: Int, cache: Cache, dy: [T]) -> (dx: [T], dh: [T]) {
         let H = hidden
         var dgi = [T](repeating: 0, count: rows * 3 * H), dgh = dgi

@@ -27,6 +27,7 @@ public final class LayerNorm<T: LearnScalar> {
     public var parameters: [Parameter<T>] { [gamma, beta] }
 
     /// Normalises each row of x [rows x width].
+    @_specialize(where T == Float)
     public func forward(_ x: [T], rows: Int) -> (output: [T], cache: Cache) {
         precondition(x.count == rows * width)
         var y = [T](repeating: 0, count: x.count)
@@ -53,6 +54,7 @@ public final class LayerNorm<T: LearnScalar> {
     }
 
     /// Adds d(gamma), d(beta) and returns dx.
+    @_specialize(where T == Float)
     public func backward(_ cache: Cache, rows: Int, dy: [T]) -> [T] {
         var dx = [T](repeating: 0, count: dy.count)
         let n = T(width)

@@ -28,12 +28,14 @@ public final class Linear<T: LearnScalar> {
 
     /// y [rows x outputs] for the first `rows` rows of x [at least rows x inputs] (a round that
     /// updates only the candidates reads a prefix of the node states).
+    @_specialize(where T == Float)
     public func forward(_ x: [T], rows: Int) -> [T] {
         precondition(x.count >= rows * inputs, "linear input \(x.count) < \(rows) x \(inputs)")
         return Kernels.affine(x, rows: rows, inputs: inputs, weight: weight.value, bias: bias.value, outputs: outputs)
     }
 
     /// Adds the parameter gradients for upstream gradient `dy` and returns d(loss)/dx.
+    @_specialize(where T == Float)
     public func backward(_ x: [T], rows: Int, dy: [T]) -> [T] {
         var dx: [T]? = [T](repeating: 0, count: rows * inputs)
         Kernels.affineBackward(x, rows: rows, inputs: inputs, weight: weight.value, outputs: outputs,
@@ -43,6 +45,7 @@ public final class Linear<T: LearnScalar> {
 
     /// Adds the parameter gradients and adds d(loss)/dx into `dx` (rows x inputs), which several
     /// layers reading the same x share (attention's query, key and value).
+    @_specialize(where T == Float)
     func backward(_ x: [T], rows: Int, dy: [T], addingInto dx: inout [T]) {
         var into: [T]? = dx
         dx = []   // so `into` is the only reference and the kernel writes in place
@@ -52,6 +55,7 @@ public final class Linear<T: LearnScalar> {
     }
 
     /// Adds the parameter gradients only: for layers whose input is data (the encoders), not another layer.
+    @_specialize(where T == Float)
     func accumulateParameterGradients(_ x: [T], rows: Int, dy: [T]) {
         var none: [T]? = nil
         Kernels.affineBackward(x, rows: rows, inputs: inputs, weight: weight.value, outputs: outputs,

@@ -40,6 +40,7 @@ public final class MessagePassing<T: LearnScalar> {
 
     /// New states for the first `outputRows` rows of h [rows x width] only (every row still serves as
     /// a neighbour): the last round, whose states only the candidates' scores read.
+    @_specialize(where T == Float)
     func forward(_ h: [T], rows: Int, outputRows: Int, neighbours: [[Int]], training: Bool,
                  rng: inout SeededGenerator) -> (output: [T], cache: Cache) {
         precondition(neighbours.count == rows && outputRows <= rows)
@@ -52,6 +53,7 @@ public final class MessagePassing<T: LearnScalar> {
     }
 
     /// Adds parameter gradients and returns dh [rows x width] for upstream dy [outputRows x width].
+    @_specialize(where T == Float)
     public func backward(_ h: [T], rows: Int, neighbours: [[Int]], cache: Cache, dy: [T]) -> [T] {
         let n = cache.outputRows
         let dNormed = dropout.backward(mask: cache.mask, dy: dy)

@@ -34,6 +34,7 @@ public final class MultiHeadAttention<T: LearnScalar> {
 
     /// Attends rows `0..<neighbours.count` of x [rows x width] over the rows listed in `neighbours[i]`.
     /// Returns one output row per entry of `neighbours`.
+    @_specialize(where T == Float)
     public func forward(_ x: [T], rows: Int, neighbours: [[Int]]) -> (output: [T], cache: Cache) {
         let n = neighbours.count
         precondition(n <= rows)
@@ -87,6 +88,7 @@ public final class MultiHeadAttention<T: LearnScalar> {
     }
 
     /// Adds parameter gradients and returns dx [rows x width] for upstream dy [neighbours.count x width].
+    @_specialize(where T == Float)
     public func backward(_ x: [T], rows: Int, neighbours: [[Int]], cache: Cache, dy: [T]) -> [T] {
         let n = neighbours.count
         let headWidth = width / heads

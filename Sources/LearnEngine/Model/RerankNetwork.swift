@@ -64,6 +64,7 @@ public final class RerankNetwork<T: LearnScalar> {
     }
 
     /// Scores for the candidates and the trace for `backward`; `e` must have passed `validate`.
+    @_specialize(where T == Float)
     public func forward(_ e: RerankExample, training: Bool, rng: inout SeededGenerator) -> (scores: [T], trace: Trace) {
         let h = config.hidden
         let rows = e.nodes.count, candidates = e.candidateCount
@@ -103,6 +104,7 @@ public final class RerankNetwork<T: LearnScalar> {
     }
 
     /// Adds every parameter's gradient for upstream d(loss)/d(score).
+    @_specialize(where T == Float)
     public func backward(_ t: Trace, dScores: [T]) {
         let h = config.hidden
         let dActivations = output.backward(t.activations, rows: t.candidates, dy: dScores)
@@ -129,6 +131,7 @@ public final class RerankNetwork<T: LearnScalar> {
     }
 
     /// The loss for `e` (which must carry grades) and, when `accumulate`, its gradient added to the parameters.
+    @_specialize(where T == Float)
     @discardableResult
     public func loss(_ e: RerankExample, training: Bool, rng: inout SeededGenerator, accumulate: Bool = true) -> T {
         let (scores, trace) = forward(e, training: training, rng: &rng)

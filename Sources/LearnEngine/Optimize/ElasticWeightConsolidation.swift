@@ -18,6 +18,7 @@ public struct ElasticWeightConsolidation<T: LearnScalar> {
     /// Estimates the Fisher diagonal as the mean over `examples` of the squared gradient of the
     /// log-likelihood (the negated ranking loss) at the current weights, then anchors them there.
     /// Examples are evaluated without dropout. Keeps the previous Fisher when `examples` is empty.
+    @_specialize(where T == Float)
     public mutating func consolidate(network: RerankNetwork<T>, examples: [RerankExample]) {
         let parameters = network.parameters
         var estimate = parameters.map { [T](repeating: 0, count: $0.count) }
@@ -40,6 +41,7 @@ public struct ElasticWeightConsolidation<T: LearnScalar> {
     }
 
     /// λ/2 Σ F (w - w*)^2 at the current weights; 0 before consolidation.
+    @_specialize(where T == Float)
     public func penalty(_ parameters: [Parameter<T>]) -> T {
         guard isConsolidated else { return 0 }
         var sum: T = 0
@@ -50,6 +52,7 @@ public struct ElasticWeightConsolidation<T: LearnScalar> {
     }
 
     /// Adds the penalty's gradient λ F (w - w*) to each parameter's gradient.
+    @_specialize(where T == Float)
     public func addGradient(_ parameters: [Parameter<T>]) {
         guard isConsolidated else { return }
         for (k, p) in parameters.enumerated() {

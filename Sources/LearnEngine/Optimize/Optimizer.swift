@@ -23,6 +23,7 @@ public struct Optimizer<T: LearnScalar> {
     }
 
     /// Applies one update with learning rate `lr` from the parameters' current gradients.
+    @_specialize(where T == Float)
     public mutating func update(_ parameters: [Parameter<T>], lr: Double) {
         precondition(parameters.count == first.count)
         step += 1

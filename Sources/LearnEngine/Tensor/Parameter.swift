@@ -37,6 +37,7 @@ public final class Parameter<T: LearnScalar> {
     public var count: Int { value.count }
 
     /// Clears the accumulated gradient.
+    @_specialize(where T == Float)
     public func zeroGradient() {
         for i in gradient.indices { gradient[i] = 0 }
     }
@@ -45,11 +46,13 @@ public final class Parameter<T: LearnScalar> {
 /// Gradient utilities over a model's parameter list.
 public enum Gradients {
     /// Clears every parameter's gradient.
+    @_specialize(where T == Float)
     public static func zero<T>(_ parameters: [Parameter<T>]) {
         for p in parameters { p.zeroGradient() }
     }
 
     /// The L2 norm of all gradients taken together.
+    @_specialize(where T == Float)
     public static func globalNorm<T>(_ parameters: [Parameter<T>]) -> T {
         var sum: T = 0
         for p in parameters { for g in p.gradient { sum += g * g } }
@@ -58,6 +61,7 @@ public enum Gradients {
 
     /// Scales all gradients down so their global norm is at most `maxNorm` (as
     /// `torch.nn.utils.clip_grad_norm_`); returns the norm before clipping.
+    @_specialize(where T == Float)
     @discardableResult
     public static func clipGlobalNorm<T>(_ parameters: [Parameter<T>], maxNorm: T) -> T {
         let norm = globalNorm(parameters)
@@ -68,6 +72,7 @@ public enum Gradients {
     }
 
     /// Multiplies every gradient by `factor` (averaging over a batch).
+    @_specialize(where T == Float)
     public static func scale<T>(_ parameters: [Parameter<T>], by factor: T) {
         for p in parameters { for i in p.gradient.indices { p.gradient[i] *= factor } }
     }

@@ -46,6 +46,7 @@ public struct Tensor<T: LearnScalar>: Equatable, Sendable {
 /// (SIMD, cache-blocked), other scalars the plain loops (the `Double` gradient checks).
 enum Kernels {
     /// y[n x out] = x[n x in] * W^T + b, W stored [out x in] (the layout of `torch.nn.Linear`).
+    @_specialize(where T == Float)
     static func affine<T: LearnScalar>(_ x: [T], rows n: Int, inputs: Int, weight w: [T], bias b: [T], outputs: Int) -> [T] {
         if T.self == Float.self {
             guard n > 0, outputs > 0 else { return [] }
@@ -78,6 +79,7 @@ enum Kernels {
 
     /// The backward of `affine`: adds dW += dy^T x, db += the column sums of dy and, when `dx` is
     /// given (count n x in), dx += dy W. Encoders of raw vectors pass nil: nothing upstream wants their dx.
+    @_specialize(where T == Float)
     static func affineBackward<T: LearnScalar>(_ x: [T], rows n: Int, inputs: Int, weight w: [T], outputs: Int,
                                                dy: [T], dWeight: inout [T], dBias: inout [T], dx: inout [T]?) {
         // x and dx may hold more rows than n: the first n are the layer's.
@@ -129,6 +131,7 @@ enum Kernels {
     }
 
     /// tanh of every element, in place.
+    @_specialize(where T == Float)
     static func tanh<T: LearnScalar>(_ x: inout [T]) {
         if T.self == Float.self {
             x.withUnsafeMutableBufferPointer { p in if p.count > 0 { LearnKernels.tanh(mutableFloats(p), count: p.count) } }
