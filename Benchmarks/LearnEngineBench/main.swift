@@ -63,7 +63,7 @@ let shapes = [Shape(candidates: 100, extra: 0, m: 8, candidateNeighbours: 8),
               Shape(candidates: 100, extra: 100, m: 8, candidateNeighbours: 4),
               Shape(candidates: 100, extra: 200, m: 16, candidateNeighbours: 8)]
 var rng = SeededGenerator(seed: 42)
-print("load average before: \(loadAverage())")
+print("kernels: \(LearnKernelInstructionSet.name); load average before: \(loadAverage())")
 
 for shape in shapes {
     var config = RerankConfig()   // hidden 128, 4 heads, 1 layer

@@ -1,4 +1,6 @@
 import Testing
+import Dispatch
+import Synchronization
 import LearnEngine
 
 /// The `Float` model runs C kernels, and every network updates only the candidates in its last round;
@@ -98,5 +100,25 @@ import LearnEngine
             #expect(error <= 1e-3 * norm + 1e-5 * global, "\(p.name): error \(error), norm \(norm), global \(global)")
         }
         #expect(reference.parameters.contains { p in p.name.hasPrefix("encoder.node") && p.gradient.contains { $0 != 0 } })
+    }
+}
+
+/// The server scores with one model from many threads at once: each call must own its scratch.
+@Suite struct RerankConcurrencyTests {
+    /// Shares the model as the server does: never mutated while it scores.
+    struct Shared: @unchecked Sendable { let model: RerankModel }
+
+    @Test func concurrentCallsGiveTheSequentialScoresBitForBit() throws {
+        let shared = Shared(model: try RerankFastPathTests.model(layers: 2))
+        let model = shared.model
+        let examples = (0..<8).map { RerankFastPathTests.example(seed: 40 + $0, dimension: 45) }
+        let sequential = try examples.map { try model.scores($0).map(\.bitPattern) }
+        let results = Mutex([[UInt32]?](repeating: nil, count: 64))
+        DispatchQueue.concurrentPerform(iterations: 64) { i in
+            let scores = (try? shared.model.scores(examples[i % examples.count]))?.map(\.bitPattern)
+            results.withLock { $0[i] = scores }
+        }
+        let all = results.withLock { $0 }
+        for i in 0..<64 { #expect(all[i] == sequential[i % examples.count], "call \(i)") }
     }
 }

@@ -1,5 +1,17 @@
 internal import CLearnKernels
 
+/// Which instruction set LearnEngine's `Float` kernels run on this machine, for logs and benchmarks.
+public enum LearnKernelInstructionSet {
+    /// "AVX-512F", "AVX2+FMA" or "portable".
+    public static var name: String {
+        switch LearnKernels.best {
+        case .avx512: "AVX-512F"
+        case .avx2: "AVX2+FMA"
+        case .portable: "portable"
+        }
+    }
+}
+
 /// The `Float` hot loops over the C kernels in CLearnKernels: the two matrix products every linear
 /// layer runs, tanh, softmax and the GRU's gates (AVX-512F, AVX2+FMA or portable C, the best the
 /// CPU runs, chosen once). The paths agree within
