@@ -58,6 +58,18 @@ import LearnEngine
         for (s, x) in zip(scores, expected) { #expect(abs(Double(s) - x) <= 1e-4 * max(1, abs(x)), "\(s) vs \(x)") }
     }
 
+    /// `scores` runs its own pass in per-thread scratch; it must give forward's bits exactly.
+    @Test(arguments: [0, 1, 2])
+    func scoresInScratchAreForwardsBitsExactly(layers: Int) throws {
+        let model = try Self.model(layers: layers)
+        for seed in [UInt64(8), 9] {
+            let e = Self.example(seed: seed, dimension: 45)
+            var rng = SeededGenerator(seed: 0)
+            let expected = model.network.forward(e, training: false, rng: &rng).scores
+            #expect(try model.scores(e).map(\.bitPattern) == expected.map(\.bitPattern))
+        }
+    }
+
     /// The network's forward against one written here with the public layers, every round over every row.
     @Test(arguments: [1, 2])
     func updatingOnlyTheCandidatesInTheLastRoundChangesNoScore(layers: Int) throws {

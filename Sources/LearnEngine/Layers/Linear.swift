@@ -62,3 +62,14 @@ public final class Linear<T: LearnScalar> {
                                dy: dy, dWeight: &weight.gradient, dBias: &bias.gradient, dx: &none)
     }
 }
+
+extension Linear where T == Float {
+    /// y [rows x outputs] = x W^T + b into caller-owned memory (the inference path's scratch); the
+    /// same kernel as `forward`, so the same bits.
+    func forward(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
+        weight.value.withUnsafeBufferPointer { w in bias.value.withUnsafeBufferPointer { b in
+            LearnKernels.gemmNT(x: x, rows: rows, inputs: inputs, weight: w.baseAddress!, outputs: outputs, bias: b.baseAddress,
+                                into: y)
+        } }
+    }
+}

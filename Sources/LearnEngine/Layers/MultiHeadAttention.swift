@@ -40,30 +40,15 @@ public final class MultiHeadAttention<T: LearnScalar> {
         precondition(n <= rows)
         // Only the attending rows need queries; every row may be someone's key and value.
         let q = query.forward(x, rows: n), k = key.forward(x, rows: rows), v = value.forward(x, rows: rows)
-        let headWidth = width / heads
-        let scale = 1 / T(headWidth).squareRoot()
         var context = [T](repeating: 0, count: n * width)
         var weights = [[T]](repeating: [], count: n)
         q.withUnsafeBufferPointer { qp in k.withUnsafeBufferPointer { kp in v.withUnsafeBufferPointer { vp in
             context.withUnsafeMutableBufferPointer { cp in
                 for i in 0..<n {
-                    let set = neighbours[i]
-                    var w = [T](repeating: 0, count: set.count * heads)
-                    if set.isEmpty { weights[i] = w; continue }
-                    for h in 0..<heads {
-                        let off = h * headWidth
-                        let qi = qp.baseAddress! + i * width + off, ci = cp.baseAddress! + i * width + off
-                        w.withUnsafeMutableBufferPointer { wp in
-                            let logits = wp.baseAddress! + h * set.count
-                            for (t, j) in set.enumerated() {
-                                logits[t] = Self.dot(qi, kp.baseAddress! + j * width + off, count: headWidth) * scale
-                            }
-                            Kernels.softmax(logits, count: set.count)
-                            for (t, j) in set.enumerated() {
-                                let a = logits[t], vj = vp.baseAddress! + j * width + off
-                                for c in 0..<headWidth { ci[c] += a * vj[c] }
-                            }
-                        }
+                    var w = [T](repeating: 0, count: neighbours[i].count * heads)
+                    w.withUnsafeMutableBufferPointer { wp in
+                        attend(query: qp.baseAddress! + i * width, keys: kp.baseAddress!, values: vp.baseAddress!,
+                               neighbours: neighbours[i], weights: wp.baseAddress, context: cp.baseAddress! + i * width)
                     }
                     weights[i] = w
                 }
@@ -71,6 +56,28 @@ public final class MultiHeadAttention<T: LearnScalar> {
         } } }
         let y = output.forward(context, rows: n)
         return (y, Cache(q: q, k: k, v: v, context: context, weights: weights))
+    }
+
+    /// One node's attention: for each head, softmax over `neighbours` of its query row · their key rows
+    /// (scaled), then `context` (zeroed, `width` wide) += the weighted value rows; the weights go to
+    /// `weights` (neighbours.count per head, head after head). Shared by `forward` and the model's
+    /// inference path, so both compute the same bits.
+    @inline(__always)
+    func attend(query qi: UnsafePointer<T>, keys: UnsafePointer<T>, values: UnsafePointer<T>, neighbours set: [Int],
+                weights: UnsafeMutablePointer<T>?, context: UnsafeMutablePointer<T>) {
+        guard let weights, !set.isEmpty else { return }
+        let headWidth = width / heads
+        let scale = 1 / T(headWidth).squareRoot()
+        for h in 0..<heads {
+            let off = h * headWidth
+            let logits = weights + h * set.count, ci = context + off
+            for (t, j) in set.enumerated() { logits[t] = Self.dot(qi + off, keys + j * width + off, count: headWidth) * scale }
+            Kernels.softmax(logits, count: set.count)
+            for (t, j) in set.enumerated() {
+                let a = logits[t], vj = values + j * width + off
+                for c in 0..<headWidth { ci[c] += a * vj[c] }
+            }
+        }
     }
 
     /// a · b in four independent sums: a head is 32 wide at the defaults, and one running sum would

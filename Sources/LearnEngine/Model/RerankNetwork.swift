@@ -69,7 +69,11 @@ public final class RerankNetwork<T: LearnScalar> {
         let h = config.hidden
         let rows = e.nodes.count, candidates = e.candidateCount
         var x = [T](); x.reserveCapacity(rows * dimension)
-        for row in e.nodes { for v in row { x.append(T(v)) } }
+        if T.self == Float.self {
+            for row in e.nodes { x.append(contentsOf: unsafeBitCast(row, to: [T].self)) }
+        } else {
+            for row in e.nodes { for v in row { x.append(T(v)) } }
+        }
         let q = e.query.map { T($0) }
         let neighbours = neighbourLists(e)
         var state = nodeEncoder.forward(x, rows: rows)
@@ -86,13 +90,9 @@ public final class RerankNetwork<T: LearnScalar> {
         }
         let qe = queryEncoder.forward(q, rows: 1)
         var features = [T](repeating: 0, count: candidates * 2 * h)
-        for i in 0..<candidates {
-            for c in 0..<h {
-                let v = state[i * h + c]
-                features[i * 2 * h + c] = qe[c] * v
-                features[i * 2 * h + h + c] = v
-            }
-        }
+        state.withUnsafeBufferPointer { sp in qe.withUnsafeBufferPointer { qp in features.withUnsafeMutableBufferPointer { fp in
+            Self.features(states: sp.baseAddress!, query: qp.baseAddress!, candidates: candidates, width: h, into: fp.baseAddress!)
+        } } }
         var activations = head.forward(features, rows: candidates)
         Kernels.tanh(&activations)
         let learned = output.forward(activations, rows: candidates)
@@ -101,6 +101,19 @@ public final class RerankNetwork<T: LearnScalar> {
         let trace = Trace(nodes: x, query: q, rowCount: rows, candidates: candidates, neighbours: neighbours,
                           states: states, caches: caches, queryEncoding: qe, features: features, activations: activations)
         return (scores, trace)
+    }
+
+    /// The head's input rows [q' ⊙ h_i, h_i] for the candidates' final states (shared with the inference path).
+    @inline(__always)
+    static func features(states: UnsafePointer<T>, query qe: UnsafePointer<T>, candidates: Int, width h: Int,
+                         into features: UnsafeMutablePointer<T>) {
+        for i in 0..<candidates {
+            for c in 0..<h {
+                let v = states[i * h + c]
+                features[i * 2 * h + c] = qe[c] * v
+                features[i * 2 * h + h + c] = v
+            }
+        }
     }
 
     /// Adds every parameter's gradient for upstream d(loss)/d(score).
