@@ -70,24 +70,30 @@ public final class LayerNorm<T: LearnScalar> {
     public func backward(_ cache: Cache, rows: Int, dy: [T]) -> [T] {
         var dx = [T](repeating: 0, count: dy.count)
         let n = T(width)
-        for r in 0..<rows {
-            let base = r * width
-            var sumG: T = 0, sumGH: T = 0
-            for i in 0..<width {
-                let g = dy[base + i]
-                let h = cache.normalised[base + i]
-                gamma.gradient[i] += g * h
-                beta.gradient[i] += g
-                let gh = g * gamma.value[i]
-                sumG += gh
-                sumGH += gh * h
+        // Through buffer pointers: the parameters are class properties, checked for exclusive access on
+        // every element otherwise.
+        gamma.gradient.withUnsafeMutableBufferPointer { dGamma in beta.gradient.withUnsafeMutableBufferPointer { dBeta in
+            gamma.value.withUnsafeBufferPointer { gammaValue in
+                for r in 0..<rows {
+                    let base = r * width
+                    var sumG: T = 0, sumGH: T = 0
+                    for i in 0..<width {
+                        let g = dy[base + i]
+                        let h = cache.normalised[base + i]
+                        dGamma[i] += g * h
+                        dBeta[i] += g
+                        let gh = g * gammaValue[i]
+                        sumG += gh
+                        sumGH += gh * h
+                    }
+                    let s = cache.inverseStd[r]
+                    for i in 0..<width {
+                        let gh = dy[base + i] * gammaValue[i]
+                        dx[base + i] = s * (gh - sumG / n - cache.normalised[base + i] * sumGH / n)
+                    }
+                }
             }
-            let s = cache.inverseStd[r]
-            for i in 0..<width {
-                let gh = dy[base + i] * gamma.value[i]
-                dx[base + i] = s * (gh - sumG / n - cache.normalised[base + i] * sumGH / n)
-            }
-        }
+        } }
         return dx
     }
 }

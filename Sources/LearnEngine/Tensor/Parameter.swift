@@ -39,7 +39,14 @@ public final class Parameter<T: LearnScalar> {
     /// Clears the accumulated gradient.
     @_specialize(where T == Float)
     public func zeroGradient() {
-        for i in gradient.indices { gradient[i] = 0 }
+        gradient.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+    }
+
+    /// Runs `body` on the gradient's storage: one exclusivity check for the whole loop instead of one
+    /// per element (the parameter is a class, so every `gradient[i]` is checked on its own).
+    @inline(__always)
+    func withGradient<R>(_ body: (UnsafeMutableBufferPointer<T>) -> R) -> R {
+        gradient.withUnsafeMutableBufferPointer { body($0) }
     }
 }
 
@@ -67,13 +74,13 @@ public enum Gradients {
         let norm = globalNorm(parameters)
         guard norm > maxNorm, norm > 0 else { return norm }
         let scale = maxNorm / (norm + T(1e-6))
-        for p in parameters { for i in p.gradient.indices { p.gradient[i] *= scale } }
+        for p in parameters { p.withGradient { g in for i in g.indices { g[i] *= scale } } }
         return norm
     }
 
     /// Multiplies every gradient by `factor` (averaging over a batch).
     @_specialize(where T == Float)
     public static func scale<T>(_ parameters: [Parameter<T>], by factor: T) {
-        for p in parameters { for i in p.gradient.indices { p.gradient[i] *= factor } }
+        for p in parameters { p.withGradient { g in for i in g.indices { g[i] *= factor } } }
     }
 }
