@@ -53,7 +53,7 @@ enum Kernels {
             return [T](unsafeUninitializedCapacity: n * outputs) { y, count in
                 floatPointers(x, w, b) { xf, wf, bf in
                     LearnKernels.gemmNT(x: xf, rows: n, inputs: inputs, weight: wf!, outputs: outputs, bias: bf,
-                                        into: UnsafeMutableRawPointer(y.baseAddress!).assumingMemoryBound(to: Float.self))
+                                        into: mutableFloats(y))
                 }
                 count = n * outputs
             }
