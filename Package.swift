@@ -138,7 +138,10 @@ let package = Package(
         // MARK: LearnEngine (tensors, layers with backward, losses, Adam/SGD, schedules, replay, EWC,
         // the GNN re-ranker over HNSW neighbours, ranking metrics): pure, no I/O. Optimised in debug
         // builds too: the gradient checks and the learning tests train real models in the test suite.
-        .target(name: "LearnEngine", exclude: ["README.md"],
+        // Its matrix products (AVX-512F / AVX2+FMA / portable C, chosen by CPU feature at run time),
+        // optimised in debug builds too.
+        .target(name: "CLearnKernels", cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
+        .target(name: "LearnEngine", dependencies: ["CLearnKernels"], exclude: ["README.md"],
                 swiftSettings: internalChecks + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // Optimised too: its training tests generate their data and train for seconds in release,
         // minutes unoptimised.

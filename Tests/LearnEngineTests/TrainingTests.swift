@@ -1,13 +1,9 @@
-import Foundation
 import Testing
 import LearnEngine
 
-/// The two long training runs (the held-out lift and EWC's forgetting) take about 8 s each in a
-/// release build but minutes in the debug build the test suite uses: the engine's generic layers
-/// are not specialised across files without whole-module optimisation. Until that is fixed they
-/// run on demand: `RUVECTOR_LEARN_TRAINING_TESTS=1 swift test --filter TrainingTests`.
-private let longTrainingRequested = ProcessInfo.processInfo.environment["RUVECTOR_LEARN_TRAINING_TESTS"] == "1"
-
+/// The two long training runs (the held-out lift and EWC's forgetting) take about 5 s each in the
+/// debug test build: the layers carry `@_specialize(where T == Float)`, so the unspecialised generic
+/// code that made them take minutes there no longer runs.
 @Suite struct TrainingTests {
     static func smallConfig() -> RerankConfig {
         var c = RerankConfig()
@@ -21,8 +17,7 @@ private let longTrainingRequested = ProcessInfo.processInfo.environment["RUVECTO
         return t
     }
 
-    @Test(.enabled(if: longTrainingRequested, "on demand: RUVECTOR_LEARN_TRAINING_TESTS=1 (minutes in a debug build)"))
-    func trainingLiftsHeldOutNDCGAboveHNSWOrder() throws {
+    @Test func trainingLiftsHeldOutNDCGAboveHNSWOrder() throws {
         let task = SyntheticTask(seed: 21)
         // With 160 training queries the model memorised them (train nDCG 0.52 -> 0.71, held-out 0.54 -> 0.48);
         // 900 queries make the hidden class the pattern that generalises.
@@ -90,8 +85,7 @@ private let longTrainingRequested = ProcessInfo.processInfo.environment["RUVECTO
         return (before, Trainer.meanNDCG(model, heldOutA))
     }
 
-    @Test(.enabled(if: longTrainingRequested, "on demand: RUVECTOR_LEARN_TRAINING_TESTS=1 (minutes in a debug build)"))
-    func elasticWeightConsolidationForgetsLessThanPlainTraining() throws {
+    @Test func elasticWeightConsolidationForgetsLessThanPlainTraining() throws {
         let plain = try forgetting(lambda: 0)
         let ewc = try forgetting(lambda: 1000)
         print("forgetting on task A: plain \(plain.before) -> \(plain.after), EWC \(ewc.before) -> \(ewc.after)")

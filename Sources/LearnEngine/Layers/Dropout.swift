@@ -11,6 +11,7 @@ public struct Dropout<T: LearnScalar>: Sendable {
     }
 
     /// Returns the output and the mask (the multiplier of each element), drawing from `rng` only in training.
+    @_specialize(where T == Float)
     public func forward(_ x: [T], training: Bool, rng: inout SeededGenerator) -> (output: [T], mask: [T]?) {
         guard training, rate > 0 else { return (x, nil) }
         let keep = T(1 / (1 - rate))
@@ -24,6 +25,7 @@ public struct Dropout<T: LearnScalar>: Sendable {
     }
 
     /// dx = dy * mask.
+    @_specialize(where T == Float)
     public func backward(mask: [T]?, dy: [T]) -> [T] {
         guard let mask else { return dy }
         var dx = dy

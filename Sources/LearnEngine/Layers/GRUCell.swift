@@ -28,11 +28,23 @@ public final class GRUCell<T: LearnScalar> {
     public var parameters: [Parameter<T>] { inputProjection.parameters + hiddenProjection.parameters }
 
     /// The next state for each row of x [rows x inputs] and h [rows x hidden].
+    @_specialize(where T == Float)
     public func forward(x: [T], h: [T], rows: Int) -> (output: [T], cache: Cache) {
         let gi = inputProjection.forward(x, rows: rows)
         let gh = hiddenProjection.forward(h, rows: rows)
         let H = hidden
         var r = [T](repeating: 0, count: rows * H), z = r, n = r, out = r
+        if T.self == Float.self, rows > 0 {
+            Kernels.floatPointers(gi, gh, h) { gif, ghf, hf in
+                r.withUnsafeMutableBufferPointer { rp in z.withUnsafeMutableBufferPointer { zp in
+                    n.withUnsafeMutableBufferPointer { np in out.withUnsafeMutableBufferPointer { op in
+                        LearnKernels.gruGates(gi: gif, gh: ghf!, h: hf!, rows: rows, width: H, r: Kernels.mutableFloats(rp),
+                                              z: Kernels.mutableFloats(zp), n: Kernels.mutableFloats(np), out: Kernels.mutableFloats(op))
+                    } }
+                } }
+            }
+            return (out, Cache(gi: gi, gh: gh, r: r, z: z, n: n))
+        }
         for row in 0..<rows {
             let g = row * 3 * H
             for c in 0..<H {
@@ -47,6 +59,7 @@ public final class GRUCell<T: LearnScalar> {
     }
 
     /// Adds parameter gradients and returns (dx, dh) for upstream d(h').
+    @_specialize(where T == Float)
     public func backward(x: [T], h: [T], rows: Int, cache: Cache, dy: [T]) -> (dx: [T], dh: [T]) {
         let H = hidden
         var dgi = [T](repeating: 0, count: rows * 3 * H), dgh = dgi
@@ -67,7 +80,7 @@ public final class GRUCell<T: LearnScalar> {
             }
         }
         let dx = inputProjection.backward(x, rows: rows, dy: dgi)
-        Kernels.add(&dh, hiddenProjection.backward(h, rows: rows, dy: dgh))
+        hiddenProjection.backward(h, rows: rows, dy: dgh, addingInto: &dh)
         return (dx, dh)
     }
 }

@@ -27,53 +27,73 @@ public final class LayerNorm<T: LearnScalar> {
     public var parameters: [Parameter<T>] { [gamma, beta] }
 
     /// Normalises each row of x [rows x width].
+    @_specialize(where T == Float)
     public func forward(_ x: [T], rows: Int) -> (output: [T], cache: Cache) {
         precondition(x.count == rows * width)
         var y = [T](repeating: 0, count: x.count)
         var xhat = [T](repeating: 0, count: x.count)
         var inv = [T](repeating: 0, count: rows)
-        let n = T(width)
-        for r in 0..<rows {
-            let base = r * width
-            var mean: T = 0
-            for i in 0..<width { mean += x[base + i] }
-            mean /= n
-            var variance: T = 0
-            for i in 0..<width { let d = x[base + i] - mean; variance += d * d }
-            variance /= n
-            let s = 1 / (variance + epsilon).squareRoot()
-            inv[r] = s
-            for i in 0..<width {
-                let h = (x[base + i] - mean) * s
-                xhat[base + i] = h
-                y[base + i] = gamma.value[i] * h + beta.value[i]
-            }
-        }
+        gamma.value.withUnsafeBufferPointer { g in beta.value.withUnsafeBufferPointer { b in
+            x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { yp in xhat.withUnsafeMutableBufferPointer { hp in
+                for r in 0..<rows {
+                    inv[r] = Self.normalise(xp.baseAddress! + r * width, width: width, gamma: g.baseAddress!, beta: b.baseAddress!,
+                                            epsilon: epsilon, into: yp.baseAddress! + r * width, normalised: hp.baseAddress! + r * width)
+                }
+            } } }
+        } }
         return (y, Cache(normalised: xhat, inverseStd: inv))
     }
 
+    /// Normalises one row of `width` into y (and x̂ into `normalised` when given); returns 1/std.
+    /// Shared by `forward` and the model's inference path, so both compute the same bits.
+    @inline(__always)
+    static func normalise(_ x: UnsafePointer<T>, width: Int, gamma: UnsafePointer<T>, beta: UnsafePointer<T>, epsilon: T,
+                          into y: UnsafeMutablePointer<T>, normalised xhat: UnsafeMutablePointer<T>?) -> T {
+        let n = T(width)
+        var mean: T = 0
+        for i in 0..<width { mean += x[i] }
+        mean /= n
+        var variance: T = 0
+        for i in 0..<width { let d = x[i] - mean; variance += d * d }
+        variance /= n
+        let s = 1 / (variance + epsilon).squareRoot()
+        for i in 0..<width {
+            let h = (x[i] - mean) * s
+            xhat?[i] = h
+            y[i] = gamma[i] * h + beta[i]
+        }
+        return s
+    }
+
     /// Adds d(gamma), d(beta) and returns dx.
+    @_specialize(where T == Float)
     public func backward(_ cache: Cache, rows: Int, dy: [T]) -> [T] {
         var dx = [T](repeating: 0, count: dy.count)
         let n = T(width)
-        for r in 0..<rows {
-            let base = r * width
-            var sumG: T = 0, sumGH: T = 0
-            for i in 0..<width {
-                let g = dy[base + i]
-                let h = cache.normalised[base + i]
-                gamma.gradient[i] += g * h
-                beta.gradient[i] += g
-                let gh = g * gamma.value[i]
-                sumG += gh
-                sumGH += gh * h
+        // Through buffer pointers: the parameters are class properties, checked for exclusive access on
+        // every element otherwise.
+        gamma.gradient.withUnsafeMutableBufferPointer { dGamma in beta.gradient.withUnsafeMutableBufferPointer { dBeta in
+            gamma.value.withUnsafeBufferPointer { gammaValue in
+                for r in 0..<rows {
+                    let base = r * width
+                    var sumG: T = 0, sumGH: T = 0
+                    for i in 0..<width {
+                        let g = dy[base + i]
+                        let h = cache.normalised[base + i]
+                        dGamma[i] += g * h
+                        dBeta[i] += g
+                        let gh = g * gammaValue[i]
+                        sumG += gh
+                        sumGH += gh * h
+                    }
+                    let s = cache.inverseStd[r]
+                    for i in 0..<width {
+                        let gh = dy[base + i] * gammaValue[i]
+                        dx[base + i] = s * (gh - sumG / n - cache.normalised[base + i] * sumGH / n)
+                    }
+                }
             }
-            let s = cache.inverseStd[r]
-            for i in 0..<width {
-                let gh = dy[base + i] * gamma.value[i]
-                dx[base + i] = s * (gh - sumG / n - cache.normalised[base + i] * sumGH / n)
-            }
-        }
+        } }
         return dx
     }
 }

@@ -17,6 +17,8 @@ public final class MessagePassing<T: LearnScalar> {
         var gru: GRUCell<T>.Cache
         var norm: LayerNorm<T>.Cache
         var mask: [T]?
+        /// How many leading rows the round updated.
+        var outputRows: Int
     }
 
     /// A round over states of `width` with `heads` attention heads.
@@ -33,21 +35,33 @@ public final class MessagePassing<T: LearnScalar> {
     /// New states for h [rows x width]; `neighbours` has one (possibly empty) list per row.
     public func forward(_ h: [T], rows: Int, neighbours: [[Int]], training: Bool,
                         rng: inout SeededGenerator) -> (output: [T], cache: Cache) {
-        precondition(neighbours.count == rows)
-        let (message, ac) = attention.forward(h, rows: rows, neighbours: neighbours)
-        let (updated, gc) = gru.forward(x: message, h: h, rows: rows)
-        let (normed, nc) = norm.forward(updated, rows: rows)
-        let (out, mask) = dropout.forward(normed, training: training, rng: &rng)
-        return (out, Cache(attention: ac, message: message, gru: gc, norm: nc, mask: mask))
+        forward(h, rows: rows, outputRows: rows, neighbours: neighbours, training: training, rng: &rng)
     }
 
-    /// Adds parameter gradients and returns dh for upstream dy.
+    /// New states for the first `outputRows` rows of h [rows x width] only (every row still serves as
+    /// a neighbour): the last round, whose states only the candidates' scores read.
+    @_specialize(where T == Float)
+    func forward(_ h: [T], rows: Int, outputRows: Int, neighbours: [[Int]], training: Bool,
+                 rng: inout SeededGenerator) -> (output: [T], cache: Cache) {
+        precondition(neighbours.count == rows && outputRows <= rows)
+        let queries = outputRows == rows ? neighbours : Array(neighbours.prefix(outputRows))
+        let (message, ac) = attention.forward(h, rows: rows, neighbours: queries)
+        let (updated, gc) = gru.forward(x: message, h: h, rows: outputRows)
+        let (normed, nc) = norm.forward(updated, rows: outputRows)
+        let (out, mask) = dropout.forward(normed, training: training, rng: &rng)
+        return (out, Cache(attention: ac, message: message, gru: gc, norm: nc, mask: mask, outputRows: outputRows))
+    }
+
+    /// Adds parameter gradients and returns dh [rows x width] for upstream dy [outputRows x width].
+    @_specialize(where T == Float)
     public func backward(_ h: [T], rows: Int, neighbours: [[Int]], cache: Cache, dy: [T]) -> [T] {
+        let n = cache.outputRows
         let dNormed = dropout.backward(mask: cache.mask, dy: dy)
-        let dUpdated = norm.backward(cache.norm, rows: rows, dy: dNormed)
-        let (dMessage, dhDirect) = gru.backward(x: cache.message, h: h, rows: rows, cache: cache.gru, dy: dUpdated)
-        var dh = attention.backward(h, rows: rows, neighbours: neighbours, cache: cache.attention, dy: dMessage)
-        Kernels.add(&dh, dhDirect)
+        let dUpdated = norm.backward(cache.norm, rows: n, dy: dNormed)
+        let (dMessage, dhDirect) = gru.backward(x: cache.message, h: h, rows: n, cache: cache.gru, dy: dUpdated)
+        let queries = n == rows ? neighbours : Array(neighbours.prefix(n))
+        var dh = attention.backward(h, rows: rows, neighbours: queries, cache: cache.attention, dy: dMessage)
+        for i in dhDirect.indices { dh[i] += dhDirect[i] }
         return dh
     }
 }

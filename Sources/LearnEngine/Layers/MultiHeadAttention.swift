@@ -34,84 +34,115 @@ public final class MultiHeadAttention<T: LearnScalar> {
 
     /// Attends rows `0..<neighbours.count` of x [rows x width] over the rows listed in `neighbours[i]`.
     /// Returns one output row per entry of `neighbours`.
+    @_specialize(where T == Float)
     public func forward(_ x: [T], rows: Int, neighbours: [[Int]]) -> (output: [T], cache: Cache) {
-        let q = query.forward(x, rows: rows), k = key.forward(x, rows: rows), v = value.forward(x, rows: rows)
         let n = neighbours.count
-        let headWidth = width / heads
-        let scale = 1 / T(headWidth).squareRoot()
+        precondition(n <= rows)
+        // Only the attending rows need queries; every row may be someone's key and value.
+        let q = query.forward(x, rows: n), k = key.forward(x, rows: rows), v = value.forward(x, rows: rows)
         var context = [T](repeating: 0, count: n * width)
         var weights = [[T]](repeating: [], count: n)
-        var logits = [T]()
-        for i in 0..<n {
-            let set = neighbours[i]
-            var w = [T](repeating: 0, count: set.count * heads)
-            if set.isEmpty { weights[i] = w; continue }
-            for h in 0..<heads {
-                let off = h * headWidth
-                logits.removeAll(keepingCapacity: true)
-                var maxLogit = -T.infinity
-                for j in set {
-                    var s: T = 0
-                    for c in 0..<headWidth { s += q[i * width + off + c] * k[j * width + off + c] }
-                    s *= scale
-                    logits.append(s)
-                    maxLogit = max(maxLogit, s)
-                }
-                var total: T = 0
-                for t in logits.indices { logits[t] = T.exponential(logits[t] - maxLogit); total += logits[t] }
-                for (t, j) in set.enumerated() {
-                    let a = logits[t] / total
-                    w[h * set.count + t] = a
-                    for c in 0..<headWidth { context[i * width + off + c] += a * v[j * width + off + c] }
+        q.withUnsafeBufferPointer { qp in k.withUnsafeBufferPointer { kp in v.withUnsafeBufferPointer { vp in
+            context.withUnsafeMutableBufferPointer { cp in
+                for i in 0..<n {
+                    var w = [T](repeating: 0, count: neighbours[i].count * heads)
+                    w.withUnsafeMutableBufferPointer { wp in
+                        attend(query: qp.baseAddress! + i * width, keys: kp.baseAddress!, values: vp.baseAddress!,
+                               neighbours: neighbours[i], weights: wp.baseAddress, context: cp.baseAddress! + i * width)
+                    }
+                    weights[i] = w
                 }
             }
-            weights[i] = w
-        }
+        } } }
         let y = output.forward(context, rows: n)
         return (y, Cache(q: q, k: k, v: v, context: context, weights: weights))
     }
 
+    /// One node's attention: for each head, softmax over `neighbours` of its query row · their key rows
+    /// (scaled), then `context` (zeroed, `width` wide) += the weighted value rows; the weights go to
+    /// `weights` (neighbours.count per head, head after head). Shared by `forward` and the model's
+    /// inference path, so both compute the same bits.
+    @inline(__always)
+    func attend(query qi: UnsafePointer<T>, keys: UnsafePointer<T>, values: UnsafePointer<T>, neighbours set: [Int],
+                weights: UnsafeMutablePointer<T>?, context: UnsafeMutablePointer<T>) {
+        guard let weights, !set.isEmpty else { return }
+        let headWidth = width / heads
+        let scale = 1 / T(headWidth).squareRoot()
+        for h in 0..<heads {
+            let off = h * headWidth
+            let logits = weights + h * set.count, ci = context + off
+            for (t, j) in set.enumerated() { logits[t] = Self.dot(qi + off, keys + j * width + off, count: headWidth) * scale }
+            Kernels.softmax(logits, count: set.count)
+            for (t, j) in set.enumerated() {
+                let a = logits[t], vj = values + j * width + off
+                for c in 0..<headWidth { ci[c] += a * vj[c] }
+            }
+        }
+    }
+
+    /// a · b in four independent sums: a head is 32 wide at the defaults, and one running sum would
+    /// wait on each add in turn.
+    @inline(__always)
+    static func dot(_ a: UnsafePointer<T>, _ b: UnsafePointer<T>, count: Int) -> T {
+        var s0: T = 0, s1: T = 0, s2: T = 0, s3: T = 0
+        var c = 0
+        while c + 4 <= count {
+            s0 += a[c] * b[c]; s1 += a[c + 1] * b[c + 1]; s2 += a[c + 2] * b[c + 2]; s3 += a[c + 3] * b[c + 3]
+            c += 4
+        }
+        while c < count { s0 += a[c] * b[c]; c += 1 }
+        return (s0 + s1) + (s2 + s3)
+    }
+
     /// Adds parameter gradients and returns dx [rows x width] for upstream dy [neighbours.count x width].
+    @_specialize(where T == Float)
     public func backward(_ x: [T], rows: Int, neighbours: [[Int]], cache: Cache, dy: [T]) -> [T] {
         let n = neighbours.count
         let headWidth = width / heads
         let scale = 1 / T(headWidth).squareRoot()
         let dContext = output.backward(cache.context, rows: n, dy: dy)
-        var dq = [T](repeating: 0, count: rows * width)
-        var dk = dq, dv = dq
+        var dq = [T](repeating: 0, count: n * width)
+        var dk = [T](repeating: 0, count: rows * width), dv = dk
         var da = [T]()
-        for i in 0..<n {
-            let set = neighbours[i]
-            if set.isEmpty { continue }
-            let w = cache.weights[i]
-            for h in 0..<heads {
-                let off = h * headWidth
-                da.removeAll(keepingCapacity: true)
-                var weighted: T = 0
-                for (t, j) in set.enumerated() {
-                    let a = w[h * set.count + t]
-                    var g: T = 0
-                    for c in 0..<headWidth {
-                        let dc = dContext[i * width + off + c]
-                        g += dc * cache.v[j * width + off + c]
-                        dv[j * width + off + c] += a * dc
+        dContext.withUnsafeBufferPointer { dcp in
+            cache.q.withUnsafeBufferPointer { qp in cache.k.withUnsafeBufferPointer { kp in cache.v.withUnsafeBufferPointer { vp in
+                dq.withUnsafeMutableBufferPointer { dqp in dk.withUnsafeMutableBufferPointer { dkp in dv.withUnsafeMutableBufferPointer { dvp in
+                    for i in 0..<n {
+                        let set = neighbours[i]
+                        if set.isEmpty { continue }
+                        let w = cache.weights[i]
+                        for h in 0..<heads {
+                            let off = h * headWidth
+                            let dci = dcp.baseAddress! + i * width + off
+                            da.removeAll(keepingCapacity: true)
+                            var weighted: T = 0
+                            for (t, j) in set.enumerated() {
+                                let a = w[h * set.count + t]
+                                let g = Self.dot(dci, vp.baseAddress! + j * width + off, count: headWidth)
+                                let dvj = dvp.baseAddress! + j * width + off
+                                for c in 0..<headWidth { dvj[c] += a * dci[c] }
+                                da.append(g)
+                                weighted += a * g
+                            }
+                            let qi = qp.baseAddress! + i * width + off, dqi = dqp.baseAddress! + i * width + off
+                            for (t, j) in set.enumerated() {
+                                // softmax backward, then the scaled dot product's two operands.
+                                let ds = w[h * set.count + t] * (da[t] - weighted) * scale
+                                let kj = kp.baseAddress! + j * width + off, dkj = dkp.baseAddress! + j * width + off
+                                for c in 0..<headWidth {
+                                    dqi[c] += ds * kj[c]
+                                    dkj[c] += ds * qi[c]
+                                }
+                            }
+                        }
                     }
-                    da.append(g)
-                    weighted += a * g
-                }
-                for (t, j) in set.enumerated() {
-                    // softmax backward, then the scaled dot product's two operands.
-                    let ds = w[h * set.count + t] * (da[t] - weighted) * scale
-                    for c in 0..<headWidth {
-                        dq[i * width + off + c] += ds * cache.k[j * width + off + c]
-                        dk[j * width + off + c] += ds * cache.q[i * width + off + c]
-                    }
-                }
-            }
+                } } }
+            } } }
         }
-        var dx = query.backward(x, rows: rows, dy: dq)
-        Kernels.add(&dx, key.backward(x, rows: rows, dy: dk))
-        Kernels.add(&dx, value.backward(x, rows: rows, dy: dv))
+        var dx = [T](repeating: 0, count: rows * width)
+        query.backward(x, rows: n, dy: dq, addingInto: &dx)
+        key.backward(x, rows: rows, dy: dk, addingInto: &dx)
+        value.backward(x, rows: rows, dy: dv, addingInto: &dx)
         return dx
     }
 }

@@ -26,8 +26,7 @@ public final class RerankModel {
     /// The model's score of each candidate (inference: no dropout), higher is better.
     public func scores(_ e: RerankExample) throws(LearnError) -> [Float] {
         try e.validate(dimension: dimension)
-        var unused = SeededGenerator(seed: 0)
-        return network.forward(e, training: false, rng: &unused).scores
+        return inferScores(e)
     }
 
     /// Candidate indices ordered by model score, best first; ties keep HNSW order, so an

@@ -64,32 +64,37 @@ public final class RerankNetwork<T: LearnScalar> {
     }
 
     /// Scores for the candidates and the trace for `backward`; `e` must have passed `validate`.
+    @_specialize(where T == Float)
     public func forward(_ e: RerankExample, training: Bool, rng: inout SeededGenerator) -> (scores: [T], trace: Trace) {
         let h = config.hidden
         let rows = e.nodes.count, candidates = e.candidateCount
         var x = [T](); x.reserveCapacity(rows * dimension)
-        for row in e.nodes { for v in row { x.append(T(v)) } }
+        if T.self == Float.self {
+            for row in e.nodes { x.append(contentsOf: unsafeBitCast(row, to: [T].self)) }
+        } else {
+            for row in e.nodes { for v in row { x.append(T(v)) } }
+        }
         let q = e.query.map { T($0) }
         let neighbours = neighbourLists(e)
         var state = nodeEncoder.forward(x, rows: rows)
         var states = [state]
         var caches = [MessagePassing<T>.Cache]()
-        for round in rounds {
-            let (next, cache) = round.forward(state, rows: rows, neighbours: neighbours, training: training, rng: &rng)
+        for (index, round) in rounds.enumerated() {
+            // The last round updates the candidates only: nothing reads the other nodes' final states.
+            let outputRows = index == rounds.count - 1 ? candidates : rows
+            let (next, cache) = round.forward(state, rows: rows, outputRows: outputRows, neighbours: neighbours,
+                                              training: training, rng: &rng)
             caches.append(cache)
             state = next
             states.append(state)
         }
         let qe = queryEncoder.forward(q, rows: 1)
         var features = [T](repeating: 0, count: candidates * 2 * h)
-        for i in 0..<candidates {
-            for c in 0..<h {
-                let v = state[i * h + c]
-                features[i * 2 * h + c] = qe[c] * v
-                features[i * 2 * h + h + c] = v
-            }
-        }
-        let activations = head.forward(features, rows: candidates).map { T.hyperbolicTangent($0) }
+        state.withUnsafeBufferPointer { sp in qe.withUnsafeBufferPointer { qp in features.withUnsafeMutableBufferPointer { fp in
+            Self.features(states: sp.baseAddress!, query: qp.baseAddress!, candidates: candidates, width: h, into: fp.baseAddress!)
+        } } }
+        var activations = head.forward(features, rows: candidates)
+        Kernels.tanh(&activations)
         let learned = output.forward(activations, rows: candidates)
         var scores = [T](repeating: 0, count: candidates)
         for i in 0..<candidates { scores[i] = T(e.hnswScores[i]) + learned[i] }
@@ -98,7 +103,21 @@ public final class RerankNetwork<T: LearnScalar> {
         return (scores, trace)
     }
 
+    /// The head's input rows [q' ⊙ h_i, h_i] for the candidates' final states (shared with the inference path).
+    @inline(__always)
+    static func features(states: UnsafePointer<T>, query qe: UnsafePointer<T>, candidates: Int, width h: Int,
+                         into features: UnsafeMutablePointer<T>) {
+        for i in 0..<candidates {
+            for c in 0..<h {
+                let v = states[i * h + c]
+                features[i * 2 * h + c] = qe[c] * v
+                features[i * 2 * h + h + c] = v
+            }
+        }
+    }
+
     /// Adds every parameter's gradient for upstream d(loss)/d(score).
+    @_specialize(where T == Float)
     public func backward(_ t: Trace, dScores: [T]) {
         let h = config.hidden
         let dActivations = output.backward(t.activations, rows: t.candidates, dy: dScores)
@@ -106,7 +125,8 @@ public final class RerankNetwork<T: LearnScalar> {
         for i in dPre.indices { dPre[i] *= 1 - t.activations[i] * t.activations[i] }
         let dFeatures = head.backward(t.features, rows: t.candidates, dy: dPre)
         let last = t.states[t.states.count - 1]
-        var dState = [T](repeating: 0, count: t.rowCount * h)
+        // Gradients reach the candidates' final states only (the last round updated no other row).
+        var dState = [T](repeating: 0, count: t.candidates * h)
         var dQuery = [T](repeating: 0, count: h)
         for i in 0..<t.candidates {
             for c in 0..<h {
@@ -118,11 +138,13 @@ public final class RerankNetwork<T: LearnScalar> {
         for r in stride(from: rounds.count - 1, through: 0, by: -1) {
             dState = rounds[r].backward(t.states[r], rows: t.rowCount, neighbours: t.neighbours, cache: t.caches[r], dy: dState)
         }
-        _ = nodeEncoder.backward(t.nodes, rows: t.rowCount, dy: dState)
-        _ = queryEncoder.backward(t.query, rows: 1, dy: dQuery)
+        // With no rounds dState covers the candidates only, the leading rows of the nodes.
+        nodeEncoder.accumulateParameterGradients(t.nodes, rows: dState.count / h, dy: dState)
+        queryEncoder.accumulateParameterGradients(t.query, rows: 1, dy: dQuery)
     }
 
     /// The loss for `e` (which must carry grades) and, when `accumulate`, its gradient added to the parameters.
+    @_specialize(where T == Float)
     @discardableResult
     public func loss(_ e: RerankExample, training: Bool, rng: inout SeededGenerator, accumulate: Bool = true) -> T {
         let (scores, trace) = forward(e, training: training, rng: &rng)

@@ -18,6 +18,7 @@ public struct ElasticWeightConsolidation<T: LearnScalar> {
     /// Estimates the Fisher diagonal as the mean over `examples` of the squared gradient of the
     /// log-likelihood (the negated ranking loss) at the current weights, then anchors them there.
     /// Examples are evaluated without dropout. Keeps the previous Fisher when `examples` is empty.
+    @_specialize(where T == Float)
     public mutating func consolidate(network: RerankNetwork<T>, examples: [RerankExample]) {
         let parameters = network.parameters
         var estimate = parameters.map { [T](repeating: 0, count: $0.count) }
@@ -26,7 +27,9 @@ public struct ElasticWeightConsolidation<T: LearnScalar> {
         for e in examples where e.grades != nil {
             Gradients.zero(parameters)
             network.loss(e, training: false, rng: &rng)
-            for (k, p) in parameters.enumerated() { for i in 0..<p.count { estimate[k][i] += p.gradient[i] * p.gradient[i] } }
+            for (k, p) in parameters.enumerated() {
+                p.withGradient { g in estimate[k].withUnsafeMutableBufferPointer { f in for i in g.indices { f[i] += g[i] * g[i] } } }
+            }
             used += 1
         }
         Gradients.zero(parameters)
@@ -40,20 +43,24 @@ public struct ElasticWeightConsolidation<T: LearnScalar> {
     }
 
     /// λ/2 Σ F (w - w*)^2 at the current weights; 0 before consolidation.
+    @_specialize(where T == Float)
     public func penalty(_ parameters: [Parameter<T>]) -> T {
         guard isConsolidated else { return 0 }
         var sum: T = 0
         for (k, p) in parameters.enumerated() {
-            for i in 0..<p.count { let d = p.value[i] - anchor[k][i]; sum += fisher[k][i] * d * d }
+            let value = p.value, f = fisher[k], w = anchor[k]
+            for i in value.indices { let d = value[i] - w[i]; sum += f[i] * d * d }
         }
         return lambda / 2 * sum
     }
 
     /// Adds the penalty's gradient λ F (w - w*) to each parameter's gradient.
+    @_specialize(where T == Float)
     public func addGradient(_ parameters: [Parameter<T>]) {
         guard isConsolidated else { return }
         for (k, p) in parameters.enumerated() {
-            for i in 0..<p.count { p.gradient[i] += lambda * fisher[k][i] * (p.value[i] - anchor[k][i]) }
+            let value = p.value, f = fisher[k], w = anchor[k]
+            p.withGradient { g in for i in g.indices { g[i] += lambda * f[i] * (value[i] - w[i]) } }
         }
     }
 

@@ -23,6 +23,7 @@ public struct Optimizer<T: LearnScalar> {
     }
 
     /// Applies one update with learning rate `lr` from the parameters' current gradients.
+    @_specialize(where T == Float)
     public mutating func update(_ parameters: [Parameter<T>], lr: Double) {
         precondition(parameters.count == first.count)
         step += 1
@@ -35,12 +36,17 @@ public struct Optimizer<T: LearnScalar> {
             let stepSize = rate / correction1
             let root2 = correction2.squareRoot()
             for (k, p) in parameters.enumerated() {
-                for i in 0..<p.count {
-                    let g = p.gradient[i] + wd * p.value[i]
-                    first[k][i] = b1 * first[k][i] + (1 - b1) * g
-                    second[k][i] = b2 * second[k][i] + (1 - b2) * g * g
-                    p.value[i] -= stepSize * first[k][i] / (second[k][i].squareRoot() / root2 + eps)
-                }
+                // Buffer pointers: element access to a class's arrays is checked for exclusivity each time.
+                p.value.withUnsafeMutableBufferPointer { value in p.withGradient { gradient in
+                    first[k].withUnsafeMutableBufferPointer { m in second[k].withUnsafeMutableBufferPointer { v in
+                        for i in 0..<value.count {
+                            let g = gradient[i] + wd * value[i]
+                            m[i] = b1 * m[i] + (1 - b1) * g
+                            v[i] = b2 * v[i] + (1 - b2) * g * g
+                            value[i] -= stepSize * m[i] / (v[i].squareRoot() / root2 + eps)
+                        }
+                    } }
+                } }
             }
         case let .sgd(momentum, weightDecay):
             let mu = T(momentum), wd = T(weightDecay)

@@ -37,19 +37,29 @@ public final class Parameter<T: LearnScalar> {
     public var count: Int { value.count }
 
     /// Clears the accumulated gradient.
+    @_specialize(where T == Float)
     public func zeroGradient() {
-        for i in gradient.indices { gradient[i] = 0 }
+        gradient.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+    }
+
+    /// Runs `body` on the gradient's storage: one exclusivity check for the whole loop instead of one
+    /// per element (the parameter is a class, so every `gradient[i]` is checked on its own).
+    @inline(__always)
+    func withGradient<R>(_ body: (UnsafeMutableBufferPointer<T>) -> R) -> R {
+        gradient.withUnsafeMutableBufferPointer { body($0) }
     }
 }
 
 /// Gradient utilities over a model's parameter list.
 public enum Gradients {
     /// Clears every parameter's gradient.
+    @_specialize(where T == Float)
     public static func zero<T>(_ parameters: [Parameter<T>]) {
         for p in parameters { p.zeroGradient() }
     }
 
     /// The L2 norm of all gradients taken together.
+    @_specialize(where T == Float)
     public static func globalNorm<T>(_ parameters: [Parameter<T>]) -> T {
         var sum: T = 0
         for p in parameters { for g in p.gradient { sum += g * g } }
@@ -58,17 +68,19 @@ public enum Gradients {
 
     /// Scales all gradients down so their global norm is at most `maxNorm` (as
     /// `torch.nn.utils.clip_grad_norm_`); returns the norm before clipping.
+    @_specialize(where T == Float)
     @discardableResult
     public static func clipGlobalNorm<T>(_ parameters: [Parameter<T>], maxNorm: T) -> T {
         let norm = globalNorm(parameters)
         guard norm > maxNorm, norm > 0 else { return norm }
         let scale = maxNorm / (norm + T(1e-6))
-        for p in parameters { for i in p.gradient.indices { p.gradient[i] *= scale } }
+        for p in parameters { p.withGradient { g in for i in g.indices { g[i] *= scale } } }
         return norm
     }
 
     /// Multiplies every gradient by `factor` (averaging over a batch).
+    @_specialize(where T == Float)
     public static func scale<T>(_ parameters: [Parameter<T>], by factor: T) {
-        for p in parameters { for i in p.gradient.indices { p.gradient[i] *= factor } }
+        for p in parameters { p.withGradient { g in for i in g.indices { g[i] *= factor } } }
     }
 }

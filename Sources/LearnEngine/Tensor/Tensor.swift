@@ -42,24 +42,21 @@ public struct Tensor<T: LearnScalar>: Equatable, Sendable {
     public func row(_ r: Int) -> [T] { Array(storage[r * columns ..< (r + 1) * columns]) }
 }
 
-/// Hand kernels: tight loops over contiguous buffers that the compiler vectorises. No BLAS.
+/// Hand kernels over contiguous buffers. No BLAS: `Float` runs the C kernels of `LearnKernels`
+/// (SIMD, cache-blocked), other scalars the plain loops (the `Double` gradient checks).
 enum Kernels {
     /// y[n x out] = x[n x in] * W^T + b, W stored [out x in] (the layout of `torch.nn.Linear`).
+    @_specialize(where T == Float)
     static func affine<T: LearnScalar>(_ x: [T], rows n: Int, inputs: Int, weight w: [T], bias b: [T], outputs: Int) -> [T] {
-        // Float takes the SIMD path: the compiler may not reorder a strict floating-point sum, so the
-        // scalar loop below stays one multiply-add per cycle for it.
         if T.self == Float.self {
-            var y = [T](repeating: 0, count: n * outputs)
-            x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in b.withUnsafeBufferPointer { bp in
-                y.withUnsafeMutableBufferPointer { yp in
-                    xp.withMemoryRebound(to: Float.self) { xf in wp.withMemoryRebound(to: Float.self) { wf in
-                        bp.withMemoryRebound(to: Float.self) { bf in yp.withMemoryRebound(to: Float.self) { yf in
-                            affineFloat(xf, rows: n, inputs: inputs, weight: wf, bias: bf, outputs: outputs, into: yf)
-                        } }
-                    } }
+            guard n > 0, outputs > 0 else { return [] }
+            return [T](unsafeUninitializedCapacity: n * outputs) { y, count in
+                floatPointers(x, w, b) { xf, wf, bf in
+                    LearnKernels.gemmNT(x: xf, rows: n, inputs: inputs, weight: wf!, outputs: outputs, bias: bf,
+                                        into: mutableFloats(y))
                 }
-            } } }
-            return y
+                count = n * outputs
+            }
         }
         var y = [T](repeating: 0, count: n * outputs)
         x.withUnsafeBufferPointer { xp in
@@ -80,61 +77,48 @@ enum Kernels {
         return y
     }
 
-    /// `affine` for Float, each dot product in four SIMD8 accumulators.
-    static func affineFloat(_ x: UnsafeBufferPointer<Float>, rows n: Int, inputs: Int, weight w: UnsafeBufferPointer<Float>,
-                            bias b: UnsafeBufferPointer<Float>, outputs: Int, into y: UnsafeMutableBufferPointer<Float>) {
-        for r in 0..<n {
-            let xr = x.baseAddress! + r * inputs
-            for o in 0..<outputs {
-                y[r * outputs + o] = dotFloat(xr, w.baseAddress! + o * inputs, count: inputs) + b[o]
-            }
-        }
-    }
-
-    /// a · b for Float: 32 lanes at a time in four independent SIMD8 sums, then the tail.
-    @inline(__always)
-    static func dotFloat(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
-        var s0 = SIMD8<Float>(), s1 = SIMD8<Float>(), s2 = SIMD8<Float>(), s3 = SIMD8<Float>()
-        let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
-        var i = 0
-        while i + 32 <= count {
-            let o = i * 4
-            s0 += ra.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self) * rb.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
-            s1 += ra.loadUnaligned(fromByteOffset: o + 32, as: SIMD8<Float>.self) * rb.loadUnaligned(fromByteOffset: o + 32, as: SIMD8<Float>.self)
-            s2 += ra.loadUnaligned(fromByteOffset: o + 64, as: SIMD8<Float>.self) * rb.loadUnaligned(fromByteOffset: o + 64, as: SIMD8<Float>.self)
-            s3 += ra.loadUnaligned(fromByteOffset: o + 96, as: SIMD8<Float>.self) * rb.loadUnaligned(fromByteOffset: o + 96, as: SIMD8<Float>.self)
-            i += 32
-        }
-        while i + 8 <= count {
-            s0 += ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) * rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-            i += 8
-        }
-        var s = ((s0 + s1) + (s2 + s3)).sum()
-        while i < count { s += a[i] * b[i]; i += 1 }
-        return s
-    }
-
-    /// The backward of `affine`: returns dx [n x in] and adds dW += dy^T x, db += sum rows of dy.
+    /// The backward of `affine`: adds dW += dy^T x, db += the column sums of dy and, when `dx` is
+    /// given (count n x in), dx += dy W. Encoders of raw vectors pass nil: nothing upstream wants their dx.
+    @_specialize(where T == Float)
     static func affineBackward<T: LearnScalar>(_ x: [T], rows n: Int, inputs: Int, weight w: [T], outputs: Int,
-                                               dy: [T], dWeight: inout [T], dBias: inout [T]) -> [T] {
-        var dx = [T](repeating: 0, count: n * inputs)
+                                               dy: [T], dWeight: inout [T], dBias: inout [T], dx: inout [T]?) {
+        // x and dx may hold more rows than n: the first n are the layer's.
+        precondition(dy.count == n * outputs && x.count >= n * inputs && dx.map { $0.count >= n * inputs } ?? true)
+        for r in 0..<n { for o in 0..<outputs { dBias[o] += dy[r * outputs + o] } }
+        if T.self == Float.self, n > 0, inputs > 0, outputs > 0 {
+            floatPointers(dy, x, w) { dyf, xf, wf in
+                dWeight.withUnsafeMutableBufferPointer { dwp in
+                    LearnKernels.gemmAccumulate(a: dyf, aRowStride: 1, aColumnStride: outputs, rows: outputs, depth: n,
+                                                b: xf!, columns: inputs, into: mutableFloats(dwp))
+                }
+                if dx != nil {
+                    dx!.withUnsafeMutableBufferPointer { dxp in
+                        LearnKernels.gemmAccumulate(a: dyf, aRowStride: outputs, aColumnStride: 1, rows: n, depth: outputs,
+                                                    b: wf!, columns: inputs, into: mutableFloats(dxp))
+                    }
+                }
+            }
+            return
+        }
+        let wantInput = dx != nil
+        var dxLocal = dx ?? []
+        dx = nil   // held locally while the loops write it, so it is not copied
         x.withUnsafeBufferPointer { xp in
             w.withUnsafeBufferPointer { wp in
                 dy.withUnsafeBufferPointer { dyp in
-                    dx.withUnsafeMutableBufferPointer { dxp in
-                        dWeight.withUnsafeMutableBufferPointer { dwp in
+                    dWeight.withUnsafeMutableBufferPointer { dwp in
+                        dxLocal.withUnsafeMutableBufferPointer { dxp in
                             for r in 0..<n {
                                 let xr = xp.baseAddress! + r * inputs
-                                let dxr = dxp.baseAddress! + r * inputs
                                 for o in 0..<outputs {
                                     let g = dyp[r * outputs + o]
                                     if g == 0 { continue }
-                                    dBias[o] += g
                                     let wr = wp.baseAddress! + o * inputs
                                     let dwr = dwp.baseAddress! + o * inputs
-                                    for i in 0..<inputs {
-                                        dxr[i] += g * wr[i]
-                                        dwr[i] += g * xr[i]
+                                    for i in 0..<inputs { dwr[i] += g * xr[i] }
+                                    if wantInput {
+                                        let dxr = dxp.baseAddress! + r * inputs
+                                        for i in 0..<inputs { dxr[i] += g * wr[i] }
                                     }
                                 }
                             }
@@ -143,20 +127,52 @@ enum Kernels {
                 }
             }
         }
-        return dx
+        if wantInput { dx = dxLocal }
     }
 
-    /// a · b over `count` elements starting at the given offsets.
+    /// tanh of every element, in place.
+    @_specialize(where T == Float)
+    static func tanh<T: LearnScalar>(_ x: inout [T]) {
+        if T.self == Float.self {
+            x.withUnsafeMutableBufferPointer { p in if p.count > 0 { LearnKernels.tanh(mutableFloats(p), count: p.count) } }
+            return
+        }
+        for i in x.indices { x[i] = T.hyperbolicTangent(x[i]) }
+    }
+
+    /// Softmax of x[0..<count] in place, shifted by the maximum so large logits do not overflow.
     @inline(__always)
-    static func dot<T: LearnScalar>(_ a: UnsafePointer<T>, _ b: UnsafePointer<T>, count: Int) -> T {
-        var s: T = 0
-        for i in 0..<count { s += a[i] * b[i] }
-        return s
+    static func softmax<T: LearnScalar>(_ x: UnsafeMutablePointer<T>, count: Int) {
+        if T.self == Float.self {
+            LearnKernels.softmax(UnsafeMutableRawPointer(x).assumingMemoryBound(to: Float.self), count: count)
+            return
+        }
+        var top = -T.infinity
+        for t in 0..<count { top = max(top, x[t]) }
+        var total: T = 0
+        for t in 0..<count { x[t] = T.exponential(x[t] - top); total += x[t] }
+        for t in 0..<count { x[t] /= total }
     }
 
-    /// Adds `b` into `a` elementwise.
-    static func add<T: LearnScalar>(_ a: inout [T], _ b: [T]) {
-        precondition(a.count == b.count)
-        for i in a.indices { a[i] += b[i] }
+    /// Runs `body` on the `Float` storage of three arrays whose element type is `Float` (the caller checked);
+    /// an empty array gives nil.
+    @inline(__always)
+    static func floatPointers<T, R>(_ a: [T], _ b: [T], _ c: [T],
+                                    _ body: (UnsafePointer<Float>, UnsafePointer<Float>?, UnsafePointer<Float>?) -> R) -> R {
+        a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeBufferPointer { cp in
+            body(floats(ap)!, floats(bp), floats(cp))
+        } } }
+    }
+
+    /// The buffer's elements as `Float` (they are: the callers checked `T.self == Float.self`), nil when empty.
+    @inline(__always)
+    static func floats<T>(_ p: UnsafeBufferPointer<T>) -> UnsafePointer<Float>? {
+        p.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: Float.self) }
+    }
+
+    /// The mutable buffer's elements as `Float`.
+    @inline(__always)
+    static func mutableFloats<T>(_ p: UnsafeMutableBufferPointer<T>) -> UnsafeMutablePointer<Float> {
+        UnsafeMutableRawPointer(p.baseAddress!).assumingMemoryBound(to: Float.self)
     }
 }
