@@ -19,8 +19,8 @@ from conftest import RunningServer
 
 DIM = 16
 POINTS = 1500
-TRAIN_QUERIES = 900
-HOLDOUT_QUERIES = 100
+TRAIN_QUERIES = 1200
+HOLDOUT_QUERIES = 300
 SHOWN = 50
 SMALL_MODEL = dict(hidden_size=32, heads=4, batch_size=16, learning_rate=3e-3, neighbours_per_node=8, schedule="constant")
 
@@ -107,7 +107,7 @@ def trained(tmp_path_factory):
         db.learn.configure("docs", position_bias=-1, **SMALL_MODEL)   # explicit grades, not clicks
         record_graded_feedback(db, "docs", classes, queries, query_classes)
         started = time.monotonic()
-        progress = list(db.learn.train("docs", epochs=10, seed=7, progress_bar=True))
+        progress = list(db.learn.train("docs", epochs=30, seed=7, progress_bar=True))
         seconds = time.monotonic() - started
         status = db.learn.status("docs")
         learned = holdout_rankings(db, "docs", queries, learned_rerank=100)

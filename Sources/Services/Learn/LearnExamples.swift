@@ -17,13 +17,20 @@ enum LearnExamples {
     /// Most loss weight one judgement may carry (inverse propensity clipped, as in the reference).
     static let maxPropensityWeight: Float = 10
 
-    /// HNSW scores, higher better, standardised: (s - mean) / std over the list (all 0 when the
-    /// list is constant). Order-preserving, and invariant to the metric's scale and offset.
+    /// Candidates whose scores set the standardisation: the top 50, what users are typically
+    /// shown and what most feedback judges, so a candidate's standardised score means the same
+    /// in training (the shown list) and in serving (the top `depth`, often 100).
+    static let standardisationWindow = 50
+
+    /// HNSW scores, higher better, standardised: (s - mean) / std with the mean and deviation of
+    /// the first `standardisationWindow` (all 0 when those are constant). Order-preserving, and
+    /// invariant to the metric's scale and offset.
     static func standardised(distances: [Float]) -> [Float] {
         guard !distances.isEmpty else { return [] }
         let scores = distances.map { -Double($0) }
-        let mean = scores.reduce(0, +) / Double(scores.count)
-        let variance = scores.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(scores.count)
+        let window = scores.prefix(standardisationWindow)
+        let mean = window.reduce(0, +) / Double(window.count)
+        let variance = window.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(window.count)
         let deviation = variance.squareRoot()
         guard deviation > 1e-12, deviation.isFinite else { return [Float](repeating: 0, count: scores.count) }
         return scores.map { Float(($0 - mean) / deviation) }
