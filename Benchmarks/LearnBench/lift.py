@@ -42,6 +42,12 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=1, help="seed of clicks, initialisation and batches")
     parser.add_argument("--threads", type=int, default=1,
                         help="PyTorch CPU threads (results are bit-identical for a seed and a thread count)")
+    parser.add_argument("--click-eta", type=float, default=1.0,
+                        help="server mode: examination (1/rank)^eta of the simulated clicks (0: every result examined)")
+    parser.add_argument("--irrelevant-click", type=float, default=0.1,
+                        help="server mode: click probability of an examined irrelevant result (0: no noise clicks)")
+    parser.add_argument("--configure", metavar="KEY=VALUE", action="append", default=[],
+                        help="server mode: a model setting passed to db.learn.configure (repeatable)")
     parser.add_argument("--json", metavar="PATH", help="also write every number as JSON")
     parser.add_argument("--verbose", action="store_true", help="print each epoch")
     return parser.parse_args(argv)

@@ -43,7 +43,8 @@ def run(address: str, chosen: list[str], arguments: argparse.Namespace) -> int:
             if name not in runs:
                 continue
             data_name, noise = runs[name]
-            clicks = ClickModel(pure_noise=noise)
+            clicks = ClickModel(pure_noise=noise) if noise else ClickModel(eta=arguments.click_eta,
+                                                                           click_if_irrelevant=arguments.irrelevant_click)
             rows.append((name, *measure(db, datasets.by_name(data_name), clicks, arguments)))
     print(f"LearnBench against ruvector-server at {address}, depth {arguments.depth}, seed {arguments.seed}\n")
     print("| run | records | HNSW nDCG@10 | served nDCG@10 | ceiling | lift [95% CI] | model version | "
@@ -76,7 +77,11 @@ def measure(db, data: datasets.DataSet, clicks: ClickModel,
     for record in records:
         db.learn.feedback(collection, query=record.vector.tolist(), shown=[int(i) for i in record.shown],
                           judgements=record.judgements)
-    db.learn.configure(collection, hidden_size=arguments.hidden, position_bias=clicks.eta if clicks.eta > 0 else -1)
+    settings: dict = {"hidden_size": arguments.hidden, "position_bias": clicks.eta if clicks.eta > 0 else -1}
+    for item in arguments.configure:
+        key, _, value = item.partition("=")
+        settings[key] = value if key in ("loss", "schedule") else float(value) if "." in value or "e" in value else int(value)
+    db.learn.configure(collection, **settings)
     started = time.monotonic()
     for _ in db.learn.train(collection, epochs=arguments.epochs, seed=arguments.seed, progress_bar=arguments.verbose):
         pass

@@ -21,6 +21,12 @@ enum LearnExamples {
     /// shown and what most feedback judges, so a candidate's standardised score means the same
     /// in training (the shown list) and in serving (the top `depth`, often 100).
     static let standardisationWindow = 50
+    /// Linked points that are not candidates a list reads, per candidate: each one costs an
+    /// encoding (the bulk of a re-ranking's time). The top 100's 16 links each reach 1.4 such
+    /// points per candidate on clustered 16-d data (NeighbourhoodTests), and more where
+    /// clusters are looser; two per candidate bound the cost, by the same rule in training
+    /// and serving.
+    static let extraNodesPerCandidate = 2
 
     /// HNSW scores, higher better, standardised: (s - mean) / std with the mean and deviation of
     /// the first `standardisationWindow` (all 0 when those are constant). Order-preserving, and
@@ -45,7 +51,7 @@ enum LearnExamples {
     /// candidates stand for (hits deleted since the walk are left out).
     static func serving(query: [Float], hits: [SearchHit], index: HNSWIndex, neighbours: Int)
         -> (example: RerankExample, hits: [SearchHit]) {
-        let area = index.neighbourhood(of: hits.map(\.id), linksPerNode: neighbours)
+        let area = index.neighbourhood(of: hits.map(\.id), linksPerNode: neighbours, maxExtraNodes: extraNodesPerCandidate * hits.count)
         let live = Set(area.centres)
         let kept = hits.filter { live.contains($0.id) }
         let example = RerankExample(query: modelQuery(query, metric: index.metric), nodes: area.vectors,
@@ -58,12 +64,13 @@ enum LearnExamples {
     /// in shown order (at most `maxTrainingCandidates`), then judged ids that were not shown;
     /// with nothing shown, the current HNSW top `maxTrainingCandidates` for the query, then the
     /// judged ids not among them. Grades come from the judgements (0 for the rest); weights are
-    /// the inverse examination propensities rank^eta of shown results (capped, 1 for judged ids
-    /// not shown, nil when `positionBias` <= 0). Points deleted since are left out; nil when no
+    /// the inverse examination propensities rank^eta of shown results (capped at `maxWeight`,
+    /// 1 for judged ids not shown, nil when `positionBias` <= 0). Points deleted since are left out; nil when no
     /// candidate is left or nothing is judged relevant (such a list carries no signal).
     /// `vectors` shares one copy of each point's vector across the examples of a run.
     static func training(_ record: RuvectorV1.RecordFeedbackRequest, durable: DurableCollection, neighbours: Int,
-                         positionBias: Float, vectors: inout [UInt64: [Float]]) throws -> RerankExample? {
+                         positionBias: Float, maxWeight: Float = maxPropensityWeight,
+                         vectors: inout [UInt64: [Float]]) throws -> RerankExample? {
         let collection = durable.collection
         let metric = collection.config.metric
         guard let rawQuery = record.query?.values, rawQuery.count == collection.config.dimension else { return nil }
@@ -89,7 +96,8 @@ enum LearnExamples {
         }
         let listed = Set(candidates)
         candidates += judgedOrder.filter { !listed.contains($0) }
-        let area = collection.index.neighbourhood(of: candidates, linksPerNode: neighbours)
+        let area = collection.index.neighbourhood(of: candidates, linksPerNode: neighbours,
+                                                    maxExtraNodes: extraNodesPerCandidate * candidates.count)
         guard !area.centres.isEmpty else { return nil }
         let query = modelQuery(rawQuery, metric: metric)
         var nodes: [[Float]] = []
@@ -104,7 +112,7 @@ enum LearnExamples {
         if positionBias > 0 {
             weights = area.centres.map { id in
                 guard let rank = shownRank[id] else { return 1 }
-                return min(maxPropensityWeight, powf(Float(rank), positionBias))
+                return min(maxWeight, powf(Float(rank), positionBias))
             }
         }
         return RerankExample(query: query, nodes: nodes, candidateCount: area.centres.count, neighbours: area.links,

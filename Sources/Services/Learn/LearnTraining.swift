@@ -121,10 +121,15 @@ enum LearnTraining {
         for (n, record) in records.enumerated() {
             if n & 63 == 0 { try cancellation.check() }
             let known = vectors.count
+            // Held-out lists score the gate with unclipped propensity weights: clipping
+            // undervalues the deep clicks a real lift brings up, and would favour the shown order.
+            let held = isHeldOut(record.query?.values ?? [], fraction: settings.holdoutFraction)
             guard let example = try LearnExamples.training(record, durable: durable, neighbours: settings.architecture.neighbours,
-                                                            positionBias: settings.positionBias, vectors: &vectors) else { continue }
+                                                            positionBias: settings.positionBias,
+                                                            maxWeight: held ? .infinity : LearnExamples.maxPropensityWeight,
+                                                            vectors: &vectors) else { continue }
             try memory.charge((vectors.count - known) * (dimension * 4 + 64) + example.nodes.count * 16 + example.candidateCount * 48)
-            if isHeldOut(record.query?.values ?? [], fraction: settings.holdoutFraction) {
+            if held {
                 heldOut.append(example)
             } else {
                 train.append(example)
@@ -264,3 +269,4 @@ extension LearningRateSchedule {
         return false
     }
 }
+

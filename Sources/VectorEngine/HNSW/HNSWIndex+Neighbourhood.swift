@@ -8,16 +8,19 @@ public struct GraphNeighbourhood: Sendable, Equatable {
     public var nodes: [UInt64]
     /// One vector per node.
     public var vectors: [[Float]]
-    /// For each centre, indices into `nodes` of its first live layer-0 links (at most the limit asked).
+    /// For each centre, indices into `nodes` of its live layer-0 links (at most the limit asked).
     public var links: [[Int32]]
 }
 
 extension HNSWIndex {
     /// The live points among `centres` with their vectors and up to `linksPerNode` layer-0
     /// links each (in the graph's stored order), and the linked points' vectors. Linked points
-    /// that are deleted are skipped. Runs alongside searches and batch inserts (link lists are
-    /// copied under their node's lock while a batch links).
-    public func neighbourhood(of centres: [UInt64], linksPerNode: Int) -> GraphNeighbourhood {
+    /// that are deleted are skipped. At most `maxExtraNodes` linked points that are not centres
+    /// are added: links are taken round by round (every centre's first link, then every
+    /// centre's second, ...), so a cap shortens every centre's list alike rather than starving
+    /// the last ones; links to points already present are always kept. Runs alongside searches
+    /// and batch inserts (link lists are copied under their node's lock while a batch links).
+    public func neighbourhood(of centres: [UInt64], linksPerNode: Int, maxExtraNodes: Int = .max) -> GraphNeighbourhood {
         let limit = max(0, linksPerNode)
         return access.shared { g, scratch in
             var result = GraphNeighbourhood(centres: [], nodes: [], vectors: [], links: [])
@@ -31,25 +34,27 @@ extension HNSWIndex {
                 result.nodes.append(id)
                 result.vectors.append(g.storage.vectorArray(n))
             }
-            guard limit > 0 else {
-                result.links = Array(repeating: [], count: internalCentres.count)
-                return result
+            result.links = Array(repeating: [], count: internalCentres.count)
+            guard limit > 0 else { return result }
+            // Each centre's live links, copied (the walk's buffer is reused per call).
+            let lists: [[UInt32]] = internalCentres.map { n in
+                Array(g.walkNeighbors(n, level: 0, scratch.memory).lazy.filter { !g.deleted[Int($0)] }.prefix(limit))
             }
-            for n in internalCentres {
-                var list: [Int32] = []
-                for m in g.walkNeighbors(n, level: 0, scratch.memory) where !g.deleted[Int(m)] {
-                    if list.count == limit { break }
+            var extra = 0
+            for round in 0..<limit {
+                for (c, list) in lists.enumerated() where round < list.count {
+                    let m = list[round]
                     if let index = position[m] {
-                        list.append(index)
-                    } else {
+                        result.links[c].append(index)
+                    } else if extra < maxExtraNodes {
                         let index = Int32(result.nodes.count)
                         position[m] = index
                         result.nodes.append(g.externalIds[Int(m)])
                         result.vectors.append(g.storage.vectorArray(m))
-                        list.append(index)
+                        result.links[c].append(index)
+                        extra += 1
                     }
                 }
-                result.links.append(list)
             }
             return result
         }
