@@ -45,4 +45,16 @@ struct CypherFuzzFindingsTests {
         #expect(rows.count <= 5)
         if query.contains("DESC") { #expect(rows.map { $0[0] } == (1...5).reversed().map { Value.int(Int64($0)) }) }
     }
+
+    @Test("a chain of hundreds of clauses is refused (the row pipeline recursed once per clause and overflowed the stack)")
+    func longClauseChain() throws {
+        var db = GraphDatabase()
+        try db.execute("CREATE ()")
+        let error = #expect(throws: GraphError.self) { try db.execute(String(repeating: "MATCH ()", count: 514)) }
+        #expect(error?.code == .limitExceeded && error?.message.contains("clauses") == true)
+        let error2 = #expect(throws: GraphError.self) { try db.execute(String(repeating: "OPTIONAL MATCH () ", count: 500) + "RETURN 1") }
+        #expect(error2?.code == .limitExceeded)
+        let chain = String(repeating: "OPTIONAL MATCH () ", count: 249) + "RETURN count(*) AS n"
+        #expect(try db.execute(chain).rows == [[.int(1)]])
+    }
 }

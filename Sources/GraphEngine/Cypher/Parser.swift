@@ -3,6 +3,16 @@
 struct Parser {
     /// Deepest expression/pattern nesting accepted.
     static let maxDepth = 200
+    /// Most clauses in one query part: the executor pushes each row through one stage per
+    /// clause recursively, so a long chain of clauses overflowed a worker thread's 8 MiB stack
+    /// in a debug build (a fuzzer's 514 `MATCH ()`; 500 `OPTIONAL MATCH ()`, 3,000 `WITH`).
+    /// At most 250 clauses that read or project (MATCH, OPTIONAL MATCH, WITH, UNWIND, MERGE,
+    /// CALL, and the updating SET, REMOVE, DELETE) stay near half of it; CREATE stages cost
+    /// little stack (5,000 ran), and the TCK creates its movie graph with 759 of them, so
+    /// CREATE counts only towards `maxAllClauses`.
+    static let maxClauses = 250
+    /// Most clauses of any kind in one query part.
+    static let maxAllClauses = 2_000
 
     private var tokens: [Token]
     private var source: [Unicode.Scalar] = []
@@ -81,6 +91,11 @@ struct Parser {
         var clauses: [Clause] = []
         while true {
             if isKw("UNION") || cur.kind == .end || isSym(";") || isSym("}") { break }
+            let stacked = clauses.count { if case .create = $0 { false } else { true } }
+            guard stacked < Self.maxClauses, clauses.count < Self.maxAllClauses else {
+                throw err("more than \(Self.maxClauses) clauses (\(Self.maxAllClauses) counting CREATE) in one query; "
+                          + "split it, or use UNWIND over a list", .limitExceeded)
+            }
             if kw("OPTIONAL") { try expectKw("MATCH"); clauses.append(try match(optional: true)) }
             else if kw("MATCH") { clauses.append(try match(optional: false)) }
             else if kw("CREATE") { clauses.append(.create(try noShortest(try patternList(), "CREATE"))) }
