@@ -26,6 +26,8 @@ struct LearnContinuity: @unchecked Sendable {
 enum LearnTraining {
     /// Most feedback records one run reads (the newest); older ones live on in the replay reservoir.
     static let maxRecordsPerRun = 50_000
+    /// Feedback records read from the log at a time.
+    static let recordsPerPage = 256
     /// Epochs without a better hold-out score before a run stops early.
     static let patienceEpochs = 5
     /// Fewest training and held-out examples a run needs.
@@ -109,30 +111,36 @@ enum LearnTraining {
         let total = store.feedbackRecords
         var first = continuity?.recordsTrained ?? 0
         if total > first + UInt64(maxRecordsPerRun) { first = total - UInt64(maxRecordsPerRun) }
-        let records = try store.feedback(from: first)
-        guard !records.isEmpty else {
+        guard total > first else {
             throw RPCError(.failedPrecondition, "no feedback was recorded for collection \(MessageText.quoted(name)) since the last training run; "
                 + "record some with RecordFeedback first")
         }
 
-        // Examples, sharing one copy of each point's vector, charged to the run's budget.
+        // Examples, sharing one copy of each point's vector, charged to the run's budget. The
+        // log is read a page at a time: only the examples are held, not every record at once.
         var vectors: [UInt64: [Float]] = [:]
         var train: [RerankExample] = [], heldOut: [RerankExample] = []
-        for (n, record) in records.enumerated() {
-            if n & 63 == 0 { try cancellation.check() }
-            let known = vectors.count
-            // Held-out lists score the gate with unclipped propensity weights: clipping
-            // undervalues the deep clicks a real lift brings up, and would favour the shown order.
-            let held = isHeldOut(record.query?.values ?? [], fraction: settings.holdoutFraction)
-            guard let example = try LearnExamples.training(record, durable: durable, neighbours: settings.architecture.neighbours,
-                                                            positionBias: settings.positionBias,
-                                                            maxWeight: held ? .infinity : LearnExamples.maxPropensityWeight,
-                                                            vectors: &vectors) else { continue }
-            try memory.charge((vectors.count - known) * (dimension * 4 + 64) + example.nodes.count * 16 + example.candidateCount * 48)
-            if held {
-                heldOut.append(example)
-            } else {
-                train.append(example)
+        var position = first
+        while position < total {
+            let page = try store.feedback(from: position, limit: Int(min(UInt64(recordsPerPage), total - position)))
+            guard !page.isEmpty else { break }
+            position += UInt64(page.count)
+            try cancellation.check()
+            for record in page {
+                let known = vectors.count
+                // Held-out lists score the gate with unclipped propensity weights: clipping
+                // undervalues the deep clicks a real lift brings up, and would favour the shown order.
+                let held = isHeldOut(record.query?.values ?? [], fraction: settings.holdoutFraction)
+                guard let example = try LearnExamples.training(record, durable: durable, neighbours: settings.architecture.neighbours,
+                                                                positionBias: settings.positionBias,
+                                                                maxWeight: held ? .infinity : LearnExamples.maxPropensityWeight,
+                                                                vectors: &vectors) else { continue }
+                try memory.charge((vectors.count - known) * (dimension * 4 + 64) + example.nodes.count * 16 + example.candidateCount * 48)
+                if held {
+                    heldOut.append(example)
+                } else {
+                    train.append(example)
+                }
             }
         }
         guard train.count >= minimumTrainingExamples, heldOut.count >= minimumHeldOutExamples else {
@@ -196,7 +204,7 @@ enum LearnTraining {
         if outcome == .cancelled || cancellation.isCancelled { try cancellation.check() }
 
         // The gate: the best epoch must beat the HNSW order on the held-out feedback, with a
-        // paired bootstrap 95% interval above 0 (the table in docs/learn.md says why).
+        // paired bootstrap 95% interval above 0 (docs/learn.md, "Training", says why).
         let differences = zip(best.evaluation.gatePerExample, baseline.gatePerExample).map { ($0 - $1) / max(baseline.idealMean, 1e-12) }
         let interval = RankingMetrics.bootstrapInterval(differences, seed: settings.seed ^ 0xB007)
         let activate = best.epoch > 0 && interval.lower > 0
