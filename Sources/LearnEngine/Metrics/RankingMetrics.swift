@@ -10,14 +10,19 @@ public enum RankingMetrics {
     /// normalised by the ideal order of the same grades; 0 when nothing is relevant.
     /// `order` lists indices into `grades`, best first.
     public static func ndcg(order: [Int], grades: [Float], k: Int) -> Double {
-        func dcg(_ gs: [Float]) -> Double {
-            var s = 0.0
-            for (rank, g) in gs.prefix(k).enumerated() { s += (pow(2, Double(g)) - 1) / log2(Double(rank) + 2) }
-            return s
-        }
-        let ideal = dcg(grades.sorted(by: >))
+        let ideal = dcg(grades.sorted(by: >).map(gain), k: k)
         guard ideal > 0 else { return 0 }
-        return dcg(order.map { grades[$0] }) / ideal
+        return dcg(order.map { gain(grades[$0]) }, k: k) / ideal
+    }
+
+    /// The gain of a relevance grade: 2^g - 1.
+    public static func gain(_ grade: Float) -> Double { pow(2, Double(grade)) - 1 }
+
+    /// DCG@k of gains in ranked order: sum of gain / log2(rank + 1) over the first k.
+    public static func dcg(_ gains: [Double], k: Int) -> Double {
+        var s = 0.0
+        for (rank, g) in gains.prefix(k).enumerated() { s += g / log2(Double(rank) + 2) }
+        return s
     }
 
     /// Share of the relevant items (grade > 0) found in the first k; 0 when nothing is relevant.

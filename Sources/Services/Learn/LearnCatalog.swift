@@ -10,11 +10,16 @@ final class LearnCatalog: Sendable {
     /// Runs training and keeps what runs carry over.
     let trainer = LearnTrainer()
     private let stores = Mutex<[String: LearnStore]>([:])
+    /// Collections with state on disk, listed once at start and kept with every creation and
+    /// deletion: a search asking for learned re-ranking on a collection that never learned
+    /// finds out without touching the file system.
+    private let present: Mutex<Set<String>>
 
     /// The catalog under `<dataDirectory>/learn`.
     init(dataDirectory: String) throws {
         directory = dataDirectory + "/learn"
         try AtomicFile.createDirectory(directory)
+        present = Mutex(Set(try AtomicFile.entries(directory).filter { !$0.hasSuffix(".tmp") }))
     }
 
     /// The state of collection `name` (a valid collection name), opened or created.
@@ -23,6 +28,7 @@ final class LearnCatalog: Sendable {
             if let store = stores[name] { return store }
             let store = try LearnStore(directory: "\(directory)/\(name)")
             stores[name] = store
+            present.withLock { _ = $0.insert(name) }
             return store
         }
     }
@@ -30,7 +36,7 @@ final class LearnCatalog: Sendable {
     /// The state of `name` when some was ever written, without creating any.
     func existingStore(_ name: String) throws -> LearnStore? {
         if let open = stores.withLock({ $0[name] }) { return open }
-        guard AtomicFile.exists("\(directory)/\(name)") else { return nil }
+        guard present.withLock({ $0.contains(name) }) else { return nil }
         return try store(name)
     }
 
@@ -42,7 +48,10 @@ final class LearnCatalog: Sendable {
     /// Removes the learning state of collection `name` (its feedback and models).
     func delete(_ name: String) throws {
         trainer.forget(name)
-        let store = stores.withLock { $0.removeValue(forKey: name) }
+        let store = stores.withLock { stores in
+            present.withLock { _ = $0.remove(name) }
+            return stores.removeValue(forKey: name)
+        }
         try store?.close()
         let path = "\(directory)/\(name)"
         if AtomicFile.exists(path) { try AtomicFile.removeTree(path) }

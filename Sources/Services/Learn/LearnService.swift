@@ -171,7 +171,7 @@ struct LearnService: RPCService {
             }
             let store = try learning.store(name)
             var status = RuvectorV1.ModelStatus(collection: name, parameters: UInt64(model.parameterCount),
-                                                trainedUnixMicros: LearnTrainer.nowMicros())
+                                                trainedUnixMicros: DurabilityOptions.unixMicros())
             status.config = LearnLimits.resolved(store.config)
             // An imported model is what the operator asked for: it is activated, and training
             // starts over from it (what earlier runs carried over belongs to another model).

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Dispatch
 import RPC
 import Storage
@@ -47,7 +44,7 @@ final class LearnTrainer: Sendable {
             let result = Result<RuvectorV1.ModelStatus, any Error> {
                 try cancellation.check()
                 return try LearnTraining.run(store: store, durable: durable, settings: settings, continuity: &continuity,
-                                             memory: budget, cancellation: cancellation, nowMicros: Self.nowMicros, progress: progress)
+                                             memory: budget, cancellation: cancellation, nowMicros: DurabilityOptions.unixMicros, progress: progress)
             }
             state.withLock { slots in
                 slots[name]?.running = nil
@@ -94,11 +91,5 @@ final class LearnTrainer: Sendable {
     func cancelAll() {
         let running = state.withLock { slots in slots.values.compactMap(\.running) }
         for signal in running { signal.cancel(.shutdown) }
-    }
-
-    @Sendable static func nowMicros() -> Int64 {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return Int64(now.tv_sec) * 1_000_000 + Int64(now.tv_nsec) / 1000
     }
 }

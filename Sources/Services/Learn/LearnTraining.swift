@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import LearnEngine
 import RPC
 import Storage
@@ -251,23 +248,15 @@ struct HoldOutScore {
             let relevant = grades.filter { $0 > 0 }.count
             recall += RankingMetrics.recall(order: ranking, grades: grades, k: 10, totalRelevant: min(10, relevant))
             mrr += RankingMetrics.reciprocalRank(order: ranking, grades: grades)
-            let gains = grades.indices.map { i in Self.gain(grades[i]) * Double(e.weights?[i] ?? 1) }
-            gatePerExample.append(Self.dcg(ranking.map { gains[$0] }))
-            ideal += Self.dcg(gains.sorted(by: >))
+            let gains = grades.indices.map { i in RankingMetrics.gain(grades[i]) * Double(e.weights?[i] ?? 1) }
+            gatePerExample.append(RankingMetrics.dcg(ranking.map { gains[$0] }, k: 10))
+            ideal += RankingMetrics.dcg(gains.sorted(by: >), k: 10)
         }
         let n = Double(examples.count)
         ndcg /= n
         recall /= n
         mrr /= n
         idealMean = ideal / n
-    }
-
-    static func gain(_ grade: Float) -> Double { Double(1 << min(Int(grade), 30)) - 1 }
-
-    static func dcg(_ gains: [Double]) -> Double {
-        var sum = 0.0
-        for (rank, g) in gains.prefix(10).enumerated() { sum += g / log2(Double(rank) + 2) }
-        return sum
     }
 }
 
