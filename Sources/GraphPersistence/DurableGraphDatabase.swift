@@ -197,14 +197,16 @@ public final class DurableGraphDatabase: Sendable {
 
     /// Runs a hybrid (vector + graph) search on the committed graph, or inside transaction
     /// `transaction` (the index follows committed data; hits are checked against the
-    /// transaction's view). See `GraphDatabase.hybridSearch` (and for `bounds`).
+    /// transaction's view). See `GraphDatabase.hybridSearch` (and for `bounds`, `candidates` and `reorder`).
     public func hybridSearch(index: String, vector: [Float], k: Int, filter: String = "", parameters: [String: Value] = [:],
                              expandDepth: Int = 0, deadline: ContinuousClock.Instant? = nil,
                              bounds: WorkBounds = .unbounded(work: "the hybrid search"),
-                             transaction: String? = nil) throws -> Outcome<[HybridHit]> {
+                             transaction: String? = nil, candidates: Int = 0,
+                             reorder: ((_ seeds: [VectorIndexHit]) throws(GraphError) -> [VectorIndexHit])? = nil) throws -> Outcome<[HybridHit]> {
         let work: (inout GraphDatabase) throws(GraphError) -> [HybridHit] = { database throws(GraphError) in
             try database.hybridSearch(index: index, vector: vector, k: k, filter: filter, parameters: parameters,
-                                      expandDepth: expandDepth, deadline: deadline, bounds: bounds)
+                                      expandDepth: expandDepth, deadline: deadline, bounds: bounds,
+                                      candidates: candidates, reorder: reorder)
         }
         if let transaction { return try perform(transaction: transaction, work) }
         return try perform(work)

@@ -114,9 +114,6 @@ public final class ServiceCatalog: Sendable {
             logger.info("collection recovered", metadata: metadata)
         }
         let learning = try LearnCatalog(dataDirectory: options.dataDirectory)
-        // Learning state outlives its collection only after a crash between the two deletions.
-        let orphans = try learning.removeOrphans(keeping: Set(collections.list().map(\.collection.config.name)))
-        if !orphans.isEmpty { logger.info("learning state of deleted collections removed", metadata: ["collections": "\(orphans)"]) }
         var vectors = VectorService(catalog: collections, limits: options.vectorLimits, work: work,
                                     maxResponseBytes: options.maxResponseBytes)
         vectors.learning = learning
@@ -157,7 +154,6 @@ public final class ServiceCatalog: Sendable {
         sharding = shardingBuilt
         supervisor = shardingBuilt.map { ShardSupervisor(sharding: $0, logger: logger) }
         router.register(vectors)
-        router.register(LearnService(collections: collections, learning: learning, work: work, clusterNode: clusterNode != nil))
         metrics = ServerMetrics(collections: { collections.list() })
         if let clusterNode { metrics.observeCluster(clusterNode) }
         if let shardingBuilt { metrics.observeSharding(shardingBuilt) }
@@ -168,7 +164,17 @@ public final class ServiceCatalog: Sendable {
             "snapshot_sequence": "\(graph.recovery.snapshotSequence)", "replayed_records": "\(graph.recovery.replayedRecords)",
             "wal_dropped_bytes": "\(graph.recovery.wal.droppedBytes)",
         ])
-        router.register(GraphService(graph: graph, work: work, maxResponseBytes: options.maxResponseBytes))
+        // Learning state outlives its collection only after a crash between the two deletions
+        // (graph vector indexes are never dropped).
+        let learners = collections.list().map(\.collection.config.name) + graph.vectorIndexes.definitions.compactMap {
+            GraphIndexLearnSource.learnName(ofIndex: $0.name)
+        }
+        let orphans = try learning.removeOrphans(keeping: Set(learners))
+        if !orphans.isEmpty { logger.info("learning state of deleted collections removed", metadata: ["collections": "\(orphans)"]) }
+        router.register(LearnService(collections: collections, learning: learning, work: work, graph: graph, clusterNode: clusterNode != nil))
+        var graphService = GraphService(graph: graph, work: work, maxResponseBytes: options.maxResponseBytes)
+        graphService.learning = learning
+        router.register(graphService)
         self.collections = collections
         self.learning = learning
         self.graph = graph

@@ -82,6 +82,26 @@ struct VectorIndexTests {
         #expect(try db.hybridSearch(index: "docs", vector: vectors[10], k: 1).first?.neighbourhood == [])
     }
 
+    @Test("reorder sees the nearest max(k, candidates) filtered seeds and its first k are expanded")
+    func reorderedSeeds() throws {
+        let (db, vectors) = try documentGraph(count: 50, dimension: 4, metric: .l2Squared)
+        let plain = try db.hybridSearch(index: "docs", vector: vectors[10], k: 20, filter: "node.n <> 11")
+        var seen: [VectorIndexHit] = []
+        // Reversing the 20 nearest: the farthest of them comes first, expanded.
+        let hits = try db.hybridSearch(index: "docs", vector: vectors[10], k: 3, filter: "node.n <> 11", expandDepth: 1,
+                                       candidates: 20) { seeds in
+            seen = seeds
+            return seeds.reversed()
+        }
+        #expect(seen.map(\.node) == plain.map(\.node))
+        #expect(hits.map(\.node) == plain.reversed().prefix(3).map(\.node))
+        #expect(hits.map(\.score) == plain.reversed().prefix(3).map(\.score), "scores stay the similarity")
+        #expect(hits.allSatisfy { !$0.neighbourhood.isEmpty })
+        // Without reorder, candidates changes nothing.
+        #expect(try db.hybridSearch(index: "docs", vector: vectors[10], k: 3, candidates: 20)
+                == db.hybridSearch(index: "docs", vector: vectors[10], k: 3))
+    }
+
     @Test("the index follows SET, REMOVE, DELETE and label changes")
     func maintenance() throws {
         var (db, vectors) = try documentGraph(count: 100, dimension: 4, metric: .l2Squared)

@@ -113,6 +113,11 @@ public final class GraphVectorIndexes: Sendable {
     /// The definition named `name`.
     public func definition(_ name: String) -> VectorIndexDefinition? { entries.withLock { $0[name]?.definition } }
 
+    /// The HNSW index behind index `name` (keyed by node id), for readers of its graph such as
+    /// a learned re-ranker's neighbourhoods; nil if there is no such index. It follows the
+    /// committed state, like every search here.
+    public func hnsw(_ name: String) -> HNSWIndex? { entries.withLock { $0[name]?.index } }
+
     /// Nodes held by index `name` (0 if there is no such index).
     public func count(_ name: String) -> Int { entries.withLock { $0[name] }?.index.count ?? 0 }
 

@@ -1,3 +1,4 @@
+import VectorEngine
 import WorkControl
 
 /// A hybrid search result: a seed node found by vector similarity, and the graph around it.
@@ -33,10 +34,16 @@ extension GraphDatabase {
     /// see ``GraphVectorIndexes`` for how index and store agree. The hits and neighbourhoods
     /// are charged to `bounds.memory` as they are found (and stay charged: they are the
     /// result); a raised `bounds.cancellation` stops the search.
+    ///
+    /// `reorder`, when given, sees the nearest `max(k, candidates)` seeds that pass the filter
+    /// (best first) and returns them in the order to keep (a learned re-ranker); the first `k`
+    /// of its answer are expanded. It runs under the search's deadline and cancellation.
     public func hybridSearch(index: String, vector: [Float], k: Int, filter: String = "",
                              parameters: [String: Value] = [:], expandDepth: Int = 0,
                              deadline: ContinuousClock.Instant? = nil,
-                             bounds: WorkBounds = .unbounded(work: "the hybrid search")) throws(GraphError) -> [HybridHit] {
+                             bounds: WorkBounds = .unbounded(work: "the hybrid search"),
+                             candidates: Int = 0,
+                             reorder: ((_ seeds: [VectorIndexHit]) throws(GraphError) -> [VectorIndexHit])? = nil) throws(GraphError) -> [HybridHit] {
         guard (0...Self.maxExpandDepth).contains(expandDepth) else {
             throw GraphError(.runtime, "expand depth must be 0 to \(Self.maxExpandDepth), got \(expandDepth)")
         }
@@ -55,10 +62,15 @@ extension GraphDatabase {
             predicate = expr
         }
         do throws(GraphError) {
-            let seeds = try vectorIndexes.search(index, vector: vector, k: k, in: store, unindexed: nodesNotInVectorIndexes) { node throws(GraphError) in
+            let walked = reorder == nil ? k : min(max(k, candidates), VectorEngineLimits.maxK)
+            var seeds = try vectorIndexes.search(index, vector: vector, k: walked, in: store, unindexed: nodesNotInVectorIndexes) { node throws(GraphError) in
                 try control.check()
                 guard let predicate else { return true }
                 return try executor.test(predicate, ["node": .node(node.id)])
+            }
+            if let reorder {
+                try control.check()
+                seeds = Array(try reorder(seeds).prefix(k))
             }
             var hits: [HybridHit] = []
             for seed in seeds {

@@ -1,4 +1,5 @@
 import GraphEngine
+import LearnEngine
 import RPC
 import Storage
 import Wire
@@ -13,6 +14,8 @@ enum GraphMapping {
         if let limit = error as? WorkLimitError { return ServerWork.status(of: limit, deadline: deadline) }
         guard let error = error as? GraphError else { return StorageStatus.unexpected(error) }
         if let limit = error.workLimit { return ServerWork.status(of: limit, deadline: deadline) }
+        // A learned model failing on its own index's data is the server's fault, not the caller's.
+        if error.cause is LearnError { return RPCError(.internal, error.message, cause: error) }
         switch error.code {
         case .resourceExhausted: return RPCError(.resourceExhausted, error.message, cause: error)
         case .conflict: return RPCError(.aborted, error.message, cause: error)

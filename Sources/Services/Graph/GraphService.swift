@@ -1,6 +1,7 @@
 import Access
 import GraphEngine
 import GraphPersistence
+import LearnEngine
 import RPC
 import Storage
 import VectorEngine
@@ -20,6 +21,8 @@ struct GraphService: RPCService {
     static let maxRows: UInt64 = 1_000_000
     static let maxBatchRows: UInt32 = 10_000
     let graph: DurableGraphDatabase
+    /// Learned models of the vector indexes (`graph:<index>` in LearnService), for HybridSearch.
+    var learning: LearnCatalog?
     /// Most bytes of result batches a query may produce ahead of its client.
     static let maxBufferedBytes = 64 << 20
     /// The pools and memory budget calls run under.
@@ -167,15 +170,24 @@ struct GraphService: RPCService {
                 throw RPCError(.invalidArgument, "expand_depth must be 0 to \(GraphDatabase.maxExpandDepth), got \(request.expandDepth)")
             }
             guard let values = request.vector?.values, !values.isEmpty else { throw RPCError(.invalidArgument, "vector is required") }
-            // Checked like every parameter; models are trained per collection, and no graph
-            // index has one: the seeds keep the HNSW order (model_version 0).
-            _ = try LearnLimits.rerankDepth(request.learnedRerank)
+            // Learned re-ranking: the index's active model (LearnService, `graph:<index>`)
+            // re-orders the nearest `depth` seeds that pass the filter; with none, the seeds
+            // keep the HNSW order (model_version 0).
+            let rerankDepth = try LearnLimits.rerankDepth(request.learnedRerank)
+            let ranker = try rerankDepth == nil ? nil : GraphIndexLearnSource.learnName(ofIndex: request.index).flatMap { try service.learning?.ranker($0) }
             let parameters = try GraphMapping.parameters(request.parameters)
             let maxResponseBytes = service.maxResponseBytes
             return try await service.run(.cypher, context, "the hybrid search") { bounds in
+                var reorder: (([VectorIndexHit]) throws(GraphError) -> [VectorIndexHit])?
+                if let ranker, let rerankDepth, let index = graph.vectorIndexes.hnsw(request.index) {
+                    reorder = { seeds throws(GraphError) in
+                        try Self.rerank(seeds, query: values, depth: rerankDepth, ranker: ranker, index: index)
+                    }
+                }
                 let outcome = try graph.hybridSearch(index: request.index, vector: values, k: Int(request.k), filter: request.filter,
                                                      parameters: parameters, expandDepth: Int(request.expandDepth),
-                                                     deadline: Self.queryDeadline(context.deadline), bounds: bounds)
+                                                     deadline: Self.queryDeadline(context.deadline), bounds: bounds,
+                                                     candidates: rerankDepth ?? 0, reorder: reorder)
                 let store = outcome.store
                 // Measured before it is built: every path node goes out with its properties.
                 var bytes = 0
@@ -198,9 +210,27 @@ struct GraphService: RPCService {
                                              RuvectorV1.Path(nodes: path.nodes.map { GraphMapping.node($0, store: store) },
                                                              relationships: path.relationships.map { GraphMapping.relationship($0, store: store) })
                                          })
-                })
+                }, modelVersion: reorder == nil ? 0 : ranker?.version ?? 0)
             }
         }
+    }
+
+    /// `seeds` (best first) with the first `depth` re-ordered by `ranker`, the rest after them.
+    /// Seeds the index does not hold (yet) are not re-scored: they follow the re-ordered ones
+    /// in their own order. Scores stay the vector similarity.
+    private static func rerank(_ seeds: [VectorIndexHit], query: [Float], depth: Int, ranker: LearnedRanker,
+                               index: HNSWIndex) throws(GraphError) -> [VectorIndexHit] {
+        let head = Array(seeds.prefix(depth))
+        // Similarity is higher-better; the ranker standardises negated distances, and a
+        // negated similarity standardises to the same scores whatever the metric.
+        let hits = head.map { SearchHit(id: UInt64($0.node), distance: -$0.score) }
+        let reordered: [SearchHit]
+        do { reordered = try ranker.rerank(query: query, hits: hits, depth: depth, index: index) } catch {
+            throw GraphError(.runtime, "the learned re-ranking failed: \(error.message)", cause: error)
+        }
+        let byNode = Dictionary(head.map { (UInt64($0.node), $0) }, uniquingKeysWith: { first, _ in first })
+        let kept = Set(reordered.map(\.id))
+        return reordered.compactMap { byNode[$0.id] } + head.filter { !kept.contains(UInt64($0.node)) } + seeds.dropFirst(depth)
     }
 
     private static func indexInfo(_ definition: VectorIndexDefinition, entries: Int) -> RuvectorV1.IndexInfo {

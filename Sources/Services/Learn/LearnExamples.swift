@@ -7,8 +7,8 @@ import VectorEngine
 import Wire
 
 /// Builds the re-ranker's inputs (`RerankExample`) the same way for training and for serving:
-/// the query (normalised for cosine collections, like the stored vectors), the candidates with
-/// their layer-0 HNSW neighbourhood read from the collection's graph, and each candidate's HNSW
+/// the query (normalised for cosine metrics, like the stored vectors), the candidates with
+/// their layer-0 HNSW neighbourhood read from the source's HNSW graph, and each candidate's HNSW
 /// score standardised over the list at hand, so the model sees one scale whatever the metric.
 enum LearnExamples {
     /// Most candidates a training example keeps from a record's shown list (the reference
@@ -68,16 +68,15 @@ enum LearnExamples {
     /// 1 for judged ids not shown, nil when `positionBias` <= 0). Points deleted since are left out; nil when no
     /// candidate is left or nothing is judged relevant (such a list carries no signal).
     /// `vectors` shares one copy of each point's vector across the examples of a run.
-    static func training(_ record: RuvectorV1.RecordFeedbackRequest, durable: DurableCollection, neighbours: Int,
+    static func training(_ record: RuvectorV1.RecordFeedbackRequest, source: any LearnSource, neighbours: Int,
                          positionBias: Float, maxWeight: Float = maxPropensityWeight,
                          vectors: inout [UInt64: [Float]]) throws -> RerankExample? {
-        let collection = durable.collection
-        let metric = collection.config.metric
-        guard let rawQuery = record.query?.values, rawQuery.count == collection.config.dimension else { return nil }
+        let metric = source.index.metric
+        guard let rawQuery = record.query?.values, rawQuery.count == source.dimension else { return nil }
         var grades: [UInt64: Float] = [:]
         var judgedOrder: [UInt64] = []
         for judgement in record.judgements {
-            guard let id = try internalId(judgement.id, durable) else { continue }
+            guard let id = try source.internalId(judgement.id) else { continue }
             if grades[id] == nil { judgedOrder.append(id) }
             grades[id] = Float(judgement.grade)
         }
@@ -85,19 +84,18 @@ enum LearnExamples {
         var candidates: [UInt64] = []
         var shownRank: [UInt64: Int] = [:]
         if record.shown.isEmpty {
-            let hits = try collection.search(rawQuery, k: maxTrainingCandidates, ef: max(collection.config.hnsw.efSearch, maxTrainingCandidates))
-            candidates = hits.map(\.id)
+            candidates = try source.nearest(rawQuery, k: maxTrainingCandidates)
         } else {
             for (position, id) in record.shown.prefix(maxTrainingCandidates).enumerated() {
-                guard let n = try internalId(id, durable), shownRank[n] == nil else { continue }
+                guard let n = try source.internalId(id), shownRank[n] == nil else { continue }
                 shownRank[n] = position + 1
                 candidates.append(n)
             }
         }
         let listed = Set(candidates)
         candidates += judgedOrder.filter { !listed.contains($0) }
-        let area = collection.index.neighbourhood(of: candidates, linksPerNode: neighbours,
-                                                    maxExtraNodes: extraNodesPerCandidate * candidates.count)
+        let area = source.index.neighbourhood(of: candidates, linksPerNode: neighbours,
+                                              maxExtraNodes: extraNodesPerCandidate * candidates.count)
         guard !area.centres.isEmpty else { return nil }
         let query = modelQuery(rawQuery, metric: metric)
         var nodes: [[Float]] = []
@@ -117,10 +115,5 @@ enum LearnExamples {
         }
         return RerankExample(query: query, nodes: nodes, candidateCount: area.centres.count, neighbours: area.links,
                              hnswScores: standardised(distances: distances), grades: centreGrades, weights: weights)
-    }
-
-    private static func internalId(_ id: RuvectorV1.PointId?, _ durable: DurableCollection) throws -> UInt64? {
-        guard let key = try? VectorMapping.key(id) else { return nil }
-        return try durable.internalId(key)
     }
 }

@@ -4,14 +4,14 @@ import VectorDatabase
 import Wire
 import WorkControl
 
-/// Checks a RecordFeedbackRequest against its collection and returns the record to log.
+/// Checks a RecordFeedbackRequest against its source (a collection or a graph vector index) and returns the record to log.
 enum LearnFeedback {
     /// The record as it is logged: the query vector resolved (from `query_id` when given),
     /// judgements and shown ids as sent. INVALID_ARGUMENT says what to fix; NOT_FOUND names the
-    /// first id the collection does not hold.
-    static func validated(_ request: RuvectorV1.RecordFeedbackRequest, in durable: DurableCollection,
+    /// first id the source does not hold.
+    static func validated(_ request: RuvectorV1.RecordFeedbackRequest, in source: any LearnSource,
                           bounds: WorkBounds) throws -> RuvectorV1.RecordFeedbackRequest {
-        let dimension = durable.collection.config.dimension
+        let dimension = source.dimension
         guard request.judgements.count <= LearnLimits.maxJudgements, request.shown.count <= LearnLimits.maxJudgements else {
             throw RPCError(.invalidArgument, "at most \(LearnLimits.maxJudgements) judgements and \(LearnLimits.maxJudgements) shown ids per feedback record, "
                 + "got \(request.judgements.count) and \(request.shown.count)")
@@ -24,12 +24,12 @@ enum LearnFeedback {
         switch (request.query, request.queryId) {
         case (let query?, nil):
             guard query.values.count == dimension else {
-                throw RPCError(.invalidArgument, "the query has \(query.values.count) dimensions; collection \(MessageText.quoted(request.collection)) has \(dimension)")
+                throw RPCError(.invalidArgument, "the query has \(query.values.count) dimensions; \(source.described) has \(dimension)")
             }
             guard query.values.allSatisfy(\.isFinite) else { throw RPCError(.invalidArgument, "the query holds NaN or infinity") }
         case (nil, let id?):
-            guard let vector = try vector(id, in: durable) else {
-                throw RPCError(.notFound, "query_id \(describe(id)) is not a point of collection \(MessageText.quoted(request.collection))")
+            guard let vector = try source.internalId(id).flatMap(source.vector) else {
+                throw RPCError(.notFound, "query_id \(describe(id)) is not a point of \(source.described)")
             }
             record.query = RuvectorV1.Vector(values: vector)
         case (nil, nil): throw RPCError(.invalidArgument, "give the query vector (query) or the id of a point whose vector is the query (query_id)")
@@ -43,29 +43,22 @@ enum LearnFeedback {
             }
             let key = try VectorService.mapped { try VectorMapping.key(judgement.id) }
             guard judged.insert(key).inserted else { throw RPCError(.invalidArgument, "id \(describe(judgement.id)) is judged twice") }
-            try exists(judgement.id, in: durable, role: "judged id", collection: request.collection)
+            try exists(judgement.id, in: source, role: "judged id")
         }
         var shown = Set<PointKey>()
         for (n, id) in request.shown.enumerated() {
             if n & 127 == 0 { try bounds.cancellation.check() }
             let key = try VectorService.mapped { try VectorMapping.key(id) }
             guard shown.insert(key).inserted else { throw RPCError(.invalidArgument, "id \(describe(id)) is shown twice") }
-            try exists(id, in: durable, role: "shown id", collection: request.collection)
+            try exists(id, in: source, role: "shown id")
         }
         return record
     }
 
-    private static func exists(_ id: RuvectorV1.PointId?, in durable: DurableCollection, role: String, collection: String) throws {
-        guard try vector(id, in: durable) != nil else {
-            throw RPCError(.notFound, "\(role) \(describe(id)) is not a point of collection \(MessageText.quoted(collection))")
+    private static func exists(_ id: RuvectorV1.PointId?, in source: any LearnSource, role: String) throws {
+        guard try source.internalId(id) != nil else {
+            throw RPCError(.notFound, "\(role) \(describe(id)) is not a point of \(source.described)")
         }
-    }
-
-    /// The stored vector of point `id`; nil when the collection does not hold it.
-    private static func vector(_ id: RuvectorV1.PointId?, in durable: DurableCollection) throws -> [Float]? {
-        let key = try VectorService.mapped { try VectorMapping.key(id) }
-        guard let internalId = try VectorService.mapped({ try durable.internalId(key) }) else { return nil }
-        return durable.collection.get(id: internalId)?.vector
     }
 
     /// An id as a user wrote it, for messages.

@@ -3,63 +3,79 @@ import RPC
 import Storage
 import Synchronization
 import VectorDatabase
+import GraphPersistence
+import VectorEngine
 import Wire
 
 /// `ruvector.v1.LearnService`: learned re-ranking. Feedback is validated and appended durably
-/// to the collection's feedback log (`LearnStore`); settings, status and model versions are kept
-/// per collection; Train runs the learning engine in the background (`LearnTrainer`), streams
+/// to the source's feedback log (`LearnStore`); settings, status and model versions are kept
+/// per source; Train runs the learning engine in the background (`LearnTrainer`), streams
 /// its progress and activates the model only when it beats the HNSW order on the hold-out;
-/// Export and Import move the engine's model bytes between servers.
+/// Export and Import move the engine's model bytes between servers. A source is a vector
+/// collection, or a graph vector index named `graph:<index>` (its model re-ranks HybridSearch).
 struct LearnService: RPCService {
     static let name = "ruvector.v1.LearnService"
 
     let collections: CollectionCatalog
     let learning: LearnCatalog
     let work: ServerWork
+    /// The graph whose vector indexes may learn (`graph:<index>`).
+    var graph: DurableGraphDatabase?
     /// Set on a cluster node: every method answers FAILED_PRECONDITION (feedback written on
     /// one node would not reach the others).
     var clusterNode = false
 
-    /// The collection `name` on this server, or the status saying why not.
-    func collection(_ name: String) throws -> DurableCollection {
+    /// The collection or graph vector index `name` names on this server, or the status saying why not.
+    func source(_ name: String) throws -> any LearnSource {
         guard !clusterNode else {
             throw RPCError(.failedPrecondition, "learning on a cluster is not supported yet: feedback recorded on one node would not reach the others")
+        }
+        if name.hasPrefix(GraphIndexLearnSource.prefix) {
+            let indexName = String(name.dropFirst(GraphIndexLearnSource.prefix.count))
+            guard let index = graph?.vectorIndexes.hnsw(indexName) else {
+                throw RPCError(.notFound, "there is no graph vector index \(MessageText.quoted(indexName)); GraphService ListIndexes shows them, CreateIndex makes one")
+            }
+            guard GraphIndexLearnSource.learnName(ofIndex: indexName) != nil else {
+                throw RPCError(.invalidArgument, "graph vector index \(MessageText.quoted(indexName)) cannot learn: its name must follow the collection-name rule "
+                    + "(\(CollectionConfig.nameRule)) to keep learning state; create an index under such a name")
+            }
+            return GraphIndexLearnSource(indexName: indexName, index: index)
         }
         guard let durable = collections.get(name) else {
             try VectorMapping.checkCollectionName(name)
             throw RPCError(.notFound, "collection \(MessageText.quoted(name)) does not exist; create it with CreateCollection")
         }
-        return durable
+        return CollectionLearnSource(durable: durable)
     }
 
     func register(into router: inout RPCRouter) {
         let service = self
         router.unary(Self.name, "RecordFeedback", RuvectorV1.RecordFeedbackRequest.self) { request, context, _ in
-            let durable = try service.collection(request.collection)
+            let source = try service.source(request.collection)
             return try await service.work.run(.write, context, work: "RecordFeedback", map: VectorMapping.rpcError) { bounds in
                 // Everything is checked before the record is written: a refused record leaves no trace.
-                let record = try LearnFeedback.validated(request, in: durable, bounds: bounds)
+                let record = try LearnFeedback.validated(request, in: source, bounds: bounds)
                 try bounds.cancellation.check()
-                let store = try service.learning.store(request.collection)
+                let store = try service.learning.store(source.learnName)
                 let held = try store.appendFeedback(record)
-                service.learning.trainer.feedbackRecorded(durable, store: store, budget: service.work.callBudget(work: "the training run"))
+                service.learning.trainer.feedbackRecorded(source, store: store, budget: service.work.callBudget(work: "the training run"))
                 return RuvectorV1.RecordFeedbackResponse(buffered: held)
             }
         }
         router.unary(Self.name, "ConfigureModel", RuvectorV1.ConfigureModelRequest.self) { request, context, _ in
-            let durable = try service.collection(request.collection)
+            let source = try service.source(request.collection)
             let config = request.config ?? RuvectorV1.ModelConfig()
             try LearnLimits.check(config)
             return try await service.work.run(.write, context, work: "ConfigureModel", map: VectorMapping.rpcError) { _ in
-                let store = try service.learning.store(request.collection)
+                let store = try service.learning.store(source.learnName)
                 try store.setConfig(config)
-                return try LearnStatus.status(of: store, collection: durable.collection.config.name)
+                return try LearnStatus.status(of: store, collection: source.learnName)
             }
         }
         router.unary(Self.name, "GetModelStatus", RuvectorV1.ModelStatusRequest.self) { request, context, _ in
-            let durable = try service.collection(request.collection)
+            let source = try service.source(request.collection)
             return try await service.work.run(.background, context, work: "GetModelStatus", map: VectorMapping.rpcError) { _ in
-                var status = try LearnStatus.status(of: try service.learning.existingStore(request.collection), collection: durable.collection.config.name)
+                var status = try LearnStatus.status(of: try service.learning.existingStore(source.learnName), collection: source.learnName)
                 if let failure = service.learning.trainer.lastBackgroundFailure(request.collection) {
                     status.note += (status.note.isEmpty ? "" : "; ") + "the last continuous training run failed: \(failure)"
                 }
@@ -81,14 +97,14 @@ struct LearnService: RPCService {
     /// call (or its deadline) cancels the run; a run that ends without error has stored its
     /// model, activated or not (the last message says `done`; GetModelStatus says which).
     private func train(_ request: RuvectorV1.TrainRequest, to writer: TypedWriter<RuvectorV1.TrainProgress>, context: ServerContext) async throws {
-        let durable = try collection(request.collection)
+        let source = try self.source(request.collection)
         try LearnLimits.check(request)
         let store = try await work.run(.write, context, work: "Train", map: VectorMapping.rpcError) { _ in
-            try learning.store(request.collection)
+            try learning.store(source.learnName)
         }
         let (events, continuation) = AsyncStream<RuvectorV1.TrainProgress>.makeStream(bufferingPolicy: .bufferingNewest(256))
         let outcome = Mutex<Result<RuvectorV1.ModelStatus, any Error>?>(nil)
-        let cancellation = try learning.trainer.start(durable, store: store, request: request, budget: work.callBudget(work: "the training run"),
+        let cancellation = try learning.trainer.start(source, store: store, request: request, budget: work.callBudget(work: "the training run"),
                                                       progress: { continuation.yield($0) },
                                                       completion: { result in
                                                           outcome.withLock { $0 = result }
@@ -117,12 +133,12 @@ struct LearnService: RPCService {
 
     /// Streams the active model's bytes in chunks, the last with the size and CRC-32C.
     private func export(_ request: RuvectorV1.ExportModelRequest, to writer: TypedWriter<RuvectorV1.FileChunk>, context: ServerContext) async throws {
-        _ = try collection(request.collection)
+        _ = try source(request.collection)
         let model = try await work.run(.background, context, work: "ExportModel", map: VectorMapping.rpcError) { _ in
             try learning.existingStore(request.collection).flatMap { store in try store.model(store.versions.active) }
         }
         guard let model else {
-            throw RPCError(.failedPrecondition, "collection \(MessageText.quoted(request.collection)) has no active model to export; "
+            throw RPCError(.failedPrecondition, "\(MessageText.quoted(request.collection)) has no active model to export; "
                 + "train one first (GetModelStatus says what exists)")
         }
         var offset = 0
@@ -138,18 +154,18 @@ struct LearnService: RPCService {
         } while offset < model.bytes.count
     }
 
-    /// The first message names the collection; chunks follow in order, the last with the
+    /// The first message names the collection (or `graph:<index>`); chunks follow in order, the last with the
     /// trailer. The upload is bounded (`LearnLimits.maxModelBytes`, charged to a call budget),
     /// checked against its trailer, then handed to the engine's validator before it is stored.
     private func importModel(_ requests: TypedRequests<RuvectorV1.ImportModelRequest>, context: ServerContext) async throws -> RuvectorV1.ModelStatus {
-        var target: DurableCollection?
+        var target: (any LearnSource)?
         var upload = LearnUpload()
         let budget = work.callBudget(work: "the model upload", limitBytes: LearnLimits.maxModelBytes + (1 << 20))
         defer { budget.close() }
         for try await request in requests {
             if target == nil {
-                target = try collection(request.collection)
-            } else if !request.collection.isEmpty, request.collection != target?.collection.config.name {
+                target = try self.source(request.collection)
+            } else if !request.collection.isEmpty, request.collection != target?.learnName {
                 throw RPCError(.invalidArgument, "only the first message names the collection")
             }
             if let chunk = request.chunk {
@@ -159,15 +175,15 @@ struct LearnService: RPCService {
         }
         guard let target else { throw RPCError(.invalidArgument, "the upload was empty: the first message names the collection") }
         let bytes = try upload.finished()
-        let name = target.collection.config.name
-        let dimension = target.collection.config.dimension
+        let name = target.learnName
+        let dimension = target.dimension
         return try await work.run(.write, context, work: "ImportModel", map: VectorMapping.rpcError) { _ in
             // Read in full (checksum, format, shapes) before anything is written.
             let model: RerankModel
             do {
                 model = try RerankModel(serialised: bytes, expectedDimension: dimension)
             } catch let error as LearnError {
-                throw RPCError(.invalidArgument, "the upload is not a model this collection can use: \(error.message)")
+                throw RPCError(.invalidArgument, "the upload is not a model \(target.described) can use: \(error.message)")
             }
             let store = try learning.store(name)
             var status = RuvectorV1.ModelStatus(collection: name, parameters: UInt64(model.parameterCount),

@@ -2,7 +2,6 @@ import Dispatch
 import RPC
 import Storage
 import Synchronization
-import VectorDatabase
 import Wire
 import WorkControl
 
@@ -22,18 +21,18 @@ final class LearnTrainer: Sendable {
         var lastBackgroundFailure: String?
     }
 
-    /// Starts a run for `durable` (FAILED_PRECONDITION while one is running for it) whose
+    /// Starts a run for `source` (FAILED_PRECONDITION while one is running for it) whose
     /// memory is charged to `budget` (closed when the run ends); `progress` and `completion`
     /// are called on the training thread. Returns the run's cancellation.
-    func start(_ durable: DurableCollection, store: LearnStore, request: RuvectorV1.TrainRequest, budget: CallBudget,
+    func start(_ source: any LearnSource, store: LearnStore, request: RuvectorV1.TrainRequest, budget: CallBudget,
                progress: @escaping @Sendable (RuvectorV1.TrainProgress) -> Void,
                completion: @escaping @Sendable (Result<RuvectorV1.ModelStatus, any Error>) -> Void) throws -> CancellationSignal {
-        let name = durable.collection.config.name
+        let name = source.learnName
         let cancellation = CancellationSignal()
         try state.withLock { slots in
             guard slots[name]?.running == nil else {
                 budget.close()
-                throw RPCError(.failedPrecondition, "collection \(MessageText.quoted(name)) is already training; wait for that run to end or cancel it")
+                throw RPCError(.failedPrecondition, "\(source.described) is already training; wait for that run to end or cancel it")
             }
             slots[name, default: Slot()].running = cancellation
         }
@@ -43,7 +42,7 @@ final class LearnTrainer: Sendable {
             var continuity = state.withLock { $0[name]?.continuity }
             let result = Result<RuvectorV1.ModelStatus, any Error> {
                 try cancellation.check()
-                return try LearnTraining.run(store: store, durable: durable, settings: settings, continuity: &continuity,
+                return try LearnTraining.run(store: store, source: source, settings: settings, continuity: &continuity,
                                              memory: budget, cancellation: cancellation, nowMicros: DurabilityOptions.unixMicros, progress: progress)
             }
             state.withLock { slots in
@@ -57,15 +56,15 @@ final class LearnTrainer: Sendable {
 
     /// Continuous mode: after a feedback record, starts a background run when `retrain_every`
     /// records arrived since the last run and none is running.
-    func feedbackRecorded(_ durable: DurableCollection, store: LearnStore, budget: @autoclosure () -> CallBudget) {
+    func feedbackRecorded(_ source: any LearnSource, store: LearnStore, budget: @autoclosure () -> CallBudget) {
         let every = UInt64(store.config.retrainEvery)
-        let name = durable.collection.config.name
+        let name = source.learnName
         guard every > 0 else { return }
         let due = state.withLock { slots in
             slots[name]?.running == nil && store.feedbackRecords >= (slots[name]?.continuity?.recordsTrained ?? 0) + every
         }
         guard due else { return }
-        _ = try? start(durable, store: store, request: RuvectorV1.TrainRequest(collection: name), budget: budget(), progress: { _ in }) { [self] result in
+        _ = try? start(source, store: store, request: RuvectorV1.TrainRequest(collection: name), budget: budget(), progress: { _ in }) { [self] result in
             let failure: String?
             switch result {
             case .success: failure = nil

@@ -98,18 +98,17 @@ enum LearnTraining {
     /// `progress` receives every tenth step and every epoch's end (with the hold-out metrics).
     /// Throws CANCELLED (nothing stored) when `cancellation` is raised, FAILED_PRECONDITION when
     /// there is too little feedback.
-    static func run(store: LearnStore, durable: DurableCollection, settings: Settings, continuity: inout LearnContinuity?,
+    static func run(store: LearnStore, source: any LearnSource, settings: Settings, continuity: inout LearnContinuity?,
                     memory: CallBudget, cancellation: CancellationSignal, nowMicros: @Sendable () -> Int64,
                     progress: (RuvectorV1.TrainProgress) -> Void) throws -> RuvectorV1.ModelStatus {
-        let collection = durable.collection
-        let dimension = collection.config.dimension
-        let name = collection.config.name
+        let dimension = source.dimension
+        let name = source.learnName
         if let c = continuity, c.architecture != settings.architecture || c.dimension != dimension { continuity = nil }
         let total = store.feedbackRecords
         var first = continuity?.recordsTrained ?? 0
         if total > first + UInt64(maxRecordsPerRun) { first = total - UInt64(maxRecordsPerRun) }
         guard total > first else {
-            throw RPCError(.failedPrecondition, "no feedback was recorded for collection \(MessageText.quoted(name)) since the last training run; "
+            throw RPCError(.failedPrecondition, "no feedback was recorded for \(source.described) since the last training run; "
                 + "record some with RecordFeedback first")
         }
 
@@ -128,7 +127,7 @@ enum LearnTraining {
                 // Held-out lists score the gate with unclipped propensity weights: clipping
                 // undervalues the deep clicks a real lift brings up, and would favour the shown order.
                 let held = isHeldOut(record.query?.values ?? [], fraction: settings.holdoutFraction)
-                guard let example = try LearnExamples.training(record, durable: durable, neighbours: settings.architecture.neighbours,
+                guard let example = try LearnExamples.training(record, source: source, neighbours: settings.architecture.neighbours,
                                                                 positionBias: settings.positionBias,
                                                                 maxWeight: held ? .infinity : LearnExamples.maxPropensityWeight,
                                                                 vectors: &vectors) else { continue }
@@ -141,7 +140,7 @@ enum LearnTraining {
             }
         }
         guard train.count >= minimumTrainingExamples, heldOut.count >= minimumHeldOutExamples else {
-            throw RPCError(.failedPrecondition, "collection \(MessageText.quoted(name)) has \(train.count) usable training and \(heldOut.count) held-out "
+            throw RPCError(.failedPrecondition, "\(source.described) has \(train.count) usable training and \(heldOut.count) held-out "
                 + "feedback records since the last run (a usable record judges a point that still exists as relevant); a run needs at least "
                 + "\(minimumTrainingExamples) and \(minimumHeldOutExamples): record more feedback, or raise holdout_fraction")
         }

@@ -197,6 +197,11 @@ public final class HNSWIndex: VectorIndex {
         return out
     }
 
+    /// Whether `id` is a live point (without copying its vector).
+    public func contains(id: UInt64) -> Bool {
+        access.shared { g, _ in g.internalOf[id].map { !g.deleted[Int($0)] } ?? false }
+    }
+
     /// The stored vector of a live id.
     public func vector(id: UInt64) -> [Float]? {
         access.shared { g, _ in

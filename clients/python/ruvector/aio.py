@@ -22,7 +22,7 @@ from ruvector import vector_calls as calls
 from ruvector.aio_transport import AsyncTransport
 from ruvector.cluster import ClusterState, Redirects, cluster_state, settings_request, state_request
 from ruvector.errors import NotFound, RuVectorError
-from ruvector.graph import (GraphIndex, HybridHit, Result, ResultReader, begin_request, execute_request,
+from ruvector.graph import (GraphIndex, HybridHits, Result, ResultReader, begin_request, execute_request,
                             hybrid_hits, hybrid_request, hyperedge, hyperedge_request, index_info, isolation_name,
                             property_index_request, vector_index_request)
 from ruvector.learn import AsyncLearn
@@ -415,7 +415,7 @@ class AsyncGraph:
 
     async def hybrid_search(self, index: str, vector: VectorLike, k: int = 10, *, filter: str = "",
                             parameters: Mapping[str, Any] | None = None, expand_depth: int = 0,
-                            learned_rerank: int | None = None, timeout: float | None = None) -> list[HybridHit]:
+                            learned_rerank: int | None = None, timeout: float | None = None) -> HybridHits:
         """Vector k-NN over a graph vector index, filtered in Cypher, expanded (as `Graph.hybrid_search`)."""
         request = hybrid_request(index, vector, k, filter, parameters, expand_depth, learned_rerank)
         return hybrid_hits(await self._transport.unary(GraphMethods.HYBRID_SEARCH, request, timeout))

@@ -68,6 +68,16 @@ class HybridHit:
     neighbourhood: list[Path]
 
 
+class HybridHits(list[HybridHit]):
+    """Hybrid search hits, best first; `model_version` is the learned model of the index
+    (LearnService, ``"graph:<index>"``) that ordered the seeds (0: the plain HNSW order)."""
+    model_version: int
+
+    def __init__(self, hits: Sequence[HybridHit] = (), model_version: int = 0):
+        super().__init__(hits)
+        self.model_version = model_version
+
+
 @dataclass
 class Result:
     """A query's columns, rows (dicts by column) and summary counters."""
@@ -195,9 +205,10 @@ def hybrid_request(index: str, vector: VectorLike, k: int, filter: str, paramete
     return request
 
 
-def hybrid_hits(response: Any) -> list[HybridHit]:
-    """A HybridSearchResponse's hits."""
-    return [HybridHit(_node(h.node), h.score, [_path(p) for p in h.neighbourhood]) for h in response.hits]
+def hybrid_hits(response: Any) -> HybridHits:
+    """A HybridSearchResponse's hits and the model version that ordered them."""
+    return HybridHits([HybridHit(_node(h.node), h.score, [_path(p) for p in h.neighbourhood]) for h in response.hits],
+                      response.model_version)
 
 
 class Transaction:
@@ -315,12 +326,14 @@ class Graph:
 
     def hybrid_search(self, index: str, vector: VectorLike, k: int = 10, *, filter: str = "",
                       parameters: Mapping[str, Any] | None = None, expand_depth: int = 0,
-                      learned_rerank: int | None = None, timeout: float | None = None) -> list[HybridHit]:
+                      learned_rerank: int | None = None, timeout: float | None = None) -> HybridHits:
         """The `k` nodes of vector index `index` nearest to `vector` (list or numpy array) that
         satisfy `filter`, a Cypher predicate over `node` (e.g. ``"node.year >= $year"`` with
         ``parameters={"year": 2020}``), each with its neighbourhood up to `expand_depth` (0..3)
-        relationship hops. Best first. `learned_rerank` (a depth) is accepted and checked; graph
-        indexes have no learned model, so the order stays the HNSW order.
+        relationship hops. Best first. `learned_rerank` (a depth, 0 = 100): the index's learned
+        model (trained through `db.learn` under the name ``"graph:<index>"``) re-orders the
+        nearest `depth` seeds that pass the filter before the first `k` are expanded; the
+        result's `model_version` says which model (0: none was active, the HNSW order).
 
         >>> hits = db.graph.hybrid_search("papers", query, k=5, filter="node.year > 2015", expand_depth=1)
         >>> hits[0].node.properties["title"], hits[0].score, len(hits[0].neighbourhood)
