@@ -478,11 +478,11 @@ extension GraphChanges {
 extension GraphDatabase {
     /// Reserves a transaction's id range in this (committed) database.
     fileprivate mutating func withStoreReservingIds() -> Range<Int> {
-        (try? withStore { store throws(GraphError) in store.reserveIds() }) ?? 0..<0
+        withStore { store in store.reserveIds() }
     }
 
     /// Makes creations use ids from `range` only.
     fileprivate mutating func useIds(_ range: Range<Int>) {
-        _ = try? withStore { store throws(GraphError) in store.useIds(range) }
+        withStore { store in store.useIds(range) }
     }
 }

@@ -126,7 +126,8 @@ public final class DurableCollection: Sendable {
         try AtomicFile.createDirectory(directory)
         let lock = try DirectoryLock(directory: directory, owner: "ruvector collection")
         let store = try SnapshotStore(directory: directory + "/snapshots")
-        if (try? store.list())?.isEmpty == false || AtomicFile.exists(directory + "/collection.bin") {
+        // A snapshots folder that cannot be listed fails the creation: it might hold a collection.
+        if try !store.list().isEmpty || AtomicFile.exists(directory + "/collection.bin") {
             throw StorageError(.invalidArgument, "a collection named \(MessageText.quoted(config.name)) already exists on disk",
                                path: directory)
         }

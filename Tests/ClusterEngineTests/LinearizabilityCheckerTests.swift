@@ -29,6 +29,12 @@ struct LinearizabilityCheckerTests {
     @Test("every known-answer history of ../shared/linearizability gets its expected verdict")
     func knownAnswers() throws {
         let root = sharedDirectory() + "/linearizability"
+        guard readText(root + "/VERDICTS.txt") != nil || getenv("CI") != nil else {
+            // The histories live beside the repository, not in it; CI always has them (there their
+            // absence fails below), elsewhere the skip is said plainly.
+            print("SKIPPED: the 105 known-answer histories were not checked: \(root)/VERDICTS.txt does not exist")
+            return
+        }
         let verdicts = try #require(readText(root + "/VERDICTS.txt"), "missing \(root)/VERDICTS.txt")
         var checked = 0
         for line in verdicts.split(separator: "\n") where !line.hasPrefix("#") {

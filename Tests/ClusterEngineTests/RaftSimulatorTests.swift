@@ -90,7 +90,12 @@ struct RaftSimulation {
             try cluster.nodes[node]?.propose(Array(command.utf8))
             pending[id] = Pending(client: nextCommand, call: time, input: KeyValueModel.Input(kind, key: key, value: value), node: node)
         } catch {
-            // Not the leader: the client would retry elsewhere; nothing was invoked.
+            // Not the leader: the client would retry elsewhere; nothing was invoked. Nothing
+            // else may refuse a proposal here (the simulation transfers no leadership).
+            guard case .notLeader = error.code else {
+                cluster.violations.append("node \(node) refused proposal \(id) with \(error.code): \(error.message)")
+                return
+            }
         }
     }
 
@@ -148,7 +153,12 @@ struct RaftSimulation {
             collectResults()
             if round % 50 == 0, let leader = cluster.leader {
                 let id = "final\(attempts.count)"
-                if (try? cluster.nodes[leader]?.propose(Array("\(id)|put|final|done".utf8))) != nil { attempts.append(id) }
+                do {
+                    try cluster.nodes[leader]?.propose(Array("\(id)|put|final|done".utf8))
+                    attempts.append(id)
+                } catch {
+                    guard case .notLeader = error.code else { return ["leader \(leader) refused the final proposal with \(error.code): \(error.message)"] }
+                }
             }
             if attempts.contains(where: { marker in ids.allSatisfy { cluster.results[$0]?[marker] != nil } }) {
                 cluster.checkLogMatching()

@@ -227,7 +227,11 @@ let repoRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().
     private static func runTCK() throws -> ([String], Int) {
         let tck = repoRoot.deletingLastPathComponent().appendingPathComponent("shared/tck/features")
         guard FileManager.default.fileExists(atPath: tck.path) else {
-            return (["TCK not found at \(tck.path)"], 0)
+            // The TCK lives beside the repository, not in it: without it nothing here can run.
+            // CI always has it, so there its absence fails; elsewhere the skip is said plainly.
+            if ProcessInfo.processInfo.environment["CI"] != nil { return (["TCK not found at \(tck.path) (CI is set: it must be there)"], 1) }
+            print("SKIPPED: the openCypher TCK scenarios (\(Self.folders.count) folders) were not run: \(tck.path) does not exist")
+            return ([], 1)
         }
         let listURL = repoRoot.appendingPathComponent("Tests/GraphEngineTests/tck-expected-pass.txt")
         let expected = Set(((try? String(contentsOf: listURL, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init))
@@ -237,6 +241,10 @@ let repoRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().
         for folder in Self.folders {
             let dir = tck.appendingPathComponent(folder)
             let files = ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).filter { $0.hasSuffix(".feature") }.sorted()
+            guard !files.isEmpty else {
+                regressions.append("\(folder): no .feature file at \(dir.path) (a TCK folder this test runs is missing)")
+                continue
+            }
             var total = 0, ok = 0
             for f in files {
                 let text = try String(contentsOf: dir.appendingPathComponent(f), encoding: .utf8)

@@ -49,8 +49,9 @@ extension GraphDatabase {
         self.store = store
     }
 
-    /// Runs `body` on the store directly (for operations outside Cypher, e.g. hyperedges).
-    public mutating func withStore<T>(_ body: (inout GraphStore) throws(GraphError) -> T) throws(GraphError) -> T {
+    /// Runs `body` on the store directly (for operations outside Cypher, e.g. hyperedges); it
+    /// throws what `body` throws (nothing, for a body that cannot fail).
+    public mutating func withStore<T, Failure: Error>(_ body: (inout GraphStore) throws(Failure) -> T) throws(Failure) -> T {
         try body(&store)
     }
 
