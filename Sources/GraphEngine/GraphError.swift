@@ -31,6 +31,9 @@ public struct GraphError: Error, CustomStringConvertible, Sendable {
         /// A description of the code.
         public var description: String { name }
     }
+    /// The openCypher error class a client (and the TCK) reads: SyntaxError, TypeError... Nil
+    /// for failures the specification does not classify (limits, cancellation, conflicts).
+    public var cypherClass: CypherErrorClass?
     /// The kind of failure.
     public var code: Code
     /// What went wrong and what to fix.
@@ -38,11 +41,13 @@ public struct GraphError: Error, CustomStringConvertible, Sendable {
     /// The underlying error, if any.
     public var cause: (any Error & Sendable)?
 
-    /// Creates an error.
-    public init(_ code: Code, _ message: String, cause: (any Error & Sendable)? = nil) {
+    /// Creates an error; its Cypher class is `cypherClass`, or for a syntax or semantic error
+    /// (what analysis finds) a SyntaxError, as the openCypher TCK names those.
+    public init(_ code: Code, _ message: String, cause: (any Error & Sendable)? = nil, cypherClass: CypherErrorClass? = nil) {
         self.code = code
         self.message = message
         self.cause = cause
+        self.cypherClass = cypherClass ?? ((code == .syntax || code == .semantic) ? .syntaxError : nil)
     }
     /// The error that ends work stopped by `limit`: `.resourceExhausted` for memory,
     /// `.timeout` for a deadline, `.cancelled` for a cancel or shutdown; `limit` is the cause.
@@ -59,4 +64,19 @@ public struct GraphError: Error, CustomStringConvertible, Sendable {
 
     /// "code: message".
     public var description: String { "\(code): \(message)" }
+}
+
+/// The error classes of the openCypher specification (and its TCK), which say what a client can
+/// do about a failed query: fix the text (SyntaxError), the types or arguments it passes
+/// (TypeError, ArgumentError, ParameterMissing), or its assumptions about the data
+/// (EntityNotFound, ConstraintVerificationFailed, SemanticError at run time).
+public enum CypherErrorClass: String, Sendable, Hashable, CaseIterable {
+    case syntaxError = "SyntaxError"
+    case semanticError = "SemanticError"
+    case typeError = "TypeError"
+    case argumentError = "ArgumentError"
+    case parameterMissing = "ParameterMissing"
+    case entityNotFound = "EntityNotFound"
+    case constraintVerificationFailed = "ConstraintVerificationFailed"
+    case procedureError = "ProcedureError"
 }

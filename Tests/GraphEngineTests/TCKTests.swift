@@ -117,10 +117,29 @@ func sideEffects(_ a: GraphSnapshot, _ b: GraphSnapshot) -> [String: Int] {
 
 enum TCKOutcome: Equatable { case passed, failed(String) }
 
+/// A TCK step "a TypeError should be raised at runtime: InvalidArgumentValue".
+struct TCKErrorExpectation: CustomStringConvertible {
+    var errorClass: String
+    /// "compile time", "runtime" or "any time".
+    var phase: String
+    var detail: String
+
+    init?(_ step: String) {
+        guard let article = step.firstIndex(of: " "), let raised = step.range(of: " should be raised at "),
+              let colon = step.range(of: ": "), article < raised.lowerBound else { return nil }
+        errorClass = String(step[step.index(after: article)..<raised.lowerBound])
+        phase = String(step[raised.upperBound..<colon.lowerBound])
+        detail = String(step[colon.upperBound...])
+    }
+
+    var description: String { "\(errorClass) at \(phase) (\(detail))" }
+}
+
 func runScenario(_ sc: TCKScenario) -> TCKOutcome {
     var db = GraphDatabase()
     var params: [String: Value] = [:]
     var result: Result<QueryResult, GraphError>? = nil
+    var compiled = true
     var before = GraphSnapshot(db.store)
     for step in sc.steps {
         let s = step.text
@@ -143,6 +162,7 @@ func runScenario(_ sc: TCKScenario) -> TCKOutcome {
             }
         } else if s.hasPrefix("executing query:") || s.hasPrefix("executing control query:") {
             before = GraphSnapshot(db.store)
+            compiled = (try? GraphDatabase.compile(step.doc ?? "")) != nil
             do { result = .success(try db.execute(step.doc ?? "", parameters: params)) } catch { result = .failure(error) }
         } else if s.hasPrefix("the result should be empty") {
             guard case .success(let r)? = result else { return .failed("expected empty result, got \(String(describing: result))") }
@@ -169,9 +189,18 @@ func runScenario(_ sc: TCKScenario) -> TCKOutcome {
                 if expected.map(key).sorted() != actual.map(key).sorted() { return .failed("rows \(actual) != \(expected)") }
             }
         } else if s.contains("should be raised") {
-            // Any engine error counts; the TCK error class and detail are not matched yet.
-            guard case .failure(let e)? = result else { return .failed("expected an error, got \(String(describing: result))") }
+            // The error's class and phase must be the TCK's (its detail is not compared yet).
+            guard let expected = TCKErrorExpectation(s) else { return .failed("unparsed error step: \(s)") }
+            guard case .failure(let e)? = result else { return .failed("expected \(expected), got \(String(describing: result))") }
             if e.code == .unsupported { return .failed("unsupported: \(e)") }
+            switch expected.phase {
+            case "compile time" where compiled: return .failed("expected \(expected); the query compiled and failed at run time: \(e)")
+            case "runtime" where !compiled: return .failed("expected \(expected); the query failed to compile: \(e)")
+            default: break
+            }
+            guard e.cypherClass?.rawValue == expected.errorClass else {
+                return .failed("expected \(expected), got \(e.cypherClass?.rawValue ?? "an unclassified error"): \(e)")
+            }
         } else if s.hasPrefix("no side effects") || s.hasPrefix("the side effects should be") {
             var want: [String: Int] = [:]
             for row in step.table where row.count == 2 { want[row[0]] = Int(row[1]) ?? -1 }
@@ -245,21 +274,26 @@ let repoRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().
                 regressions.append("\(folder): no .feature file at \(dir.path) (a TCK folder this test runs is missing)")
                 continue
             }
-            var total = 0, ok = 0
+            // Scenarios that expect an error are counted apart from those that expect results.
+            var total = 0, ok = 0, errorTotal = 0, errorOK = 0
             for f in files {
                 let text = try String(contentsOf: dir.appendingPathComponent(f), encoding: .utf8)
                 let short = folder.hasPrefix("clauses/") ? String(folder.dropFirst("clauses/".count)) : folder
                 for sc in TCKFeatureParser.parse(text, file: "\(short)/\(f)", folder: short) {
-                    total += 1
+                    let expectsError = sc.steps.contains { $0.text.contains("should be raised") }
+                    if expectsError { errorTotal += 1 } else { total += 1 }
                     let outcome = runScenario(sc)
-                    if outcome == .passed { ok += 1; passed.append(sc.id) }
+                    if outcome == .passed {
+                        if expectsError { errorOK += 1 } else { ok += 1 }
+                        passed.append(sc.id)
+                    }
                     else if expected.contains(sc.id) { regressions.append("\(sc.id): \(outcome)") }
                     if ProcessInfo.processInfo.environment["RUVECTOR_TCK_VERBOSE"] != nil, case .failed(let why) = outcome {
                         print("FAIL \(sc.id): \(why.prefix(300))")
                     }
                 }
             }
-            report.append("\(folder): \(ok)/\(total)")
+            report.append("\(folder): results \(ok)/\(total), errors \(errorOK)/\(errorTotal)")
         }
         print("TCK per folder:\n" + report.joined(separator: "\n"))
         if ProcessInfo.processInfo.environment["RUVECTOR_TCK_UPDATE"] != nil {

@@ -1,6 +1,10 @@
 /// Static checks run before execution, so invalid queries fail even on an empty graph:
 /// undefined variables, a variable used as two kinds (node, relationship, path, value),
-/// re-binding in CREATE, unaliased WITH expressions and unknown functions.
+/// re-binding in CREATE, unaliased WITH expressions, unknown functions, repeated column
+/// names, nested aggregates, UNION parts with different columns, SKIP and LIMIT that are not
+/// non-negative integer constants, and operands whose literal type can never be valid
+/// (`123 AND true`, `NOT []`, `1 IN 2`, `'a'.name`). openCypher classes all of these as
+/// SyntaxError, except a property read of a literal (TypeError).
 struct Analyzer {
     enum Kind { case node, relationship, path, value, unknown }
 
@@ -19,6 +23,14 @@ struct Analyzer {
 
     static func check(_ q: Query) throws(GraphError) {
         for part in q.parts { try checkSingle(part) }
+        // UNION parts must return the same columns, in order (known statically unless RETURN *).
+        let columns = q.parts.map { part -> [String]? in
+            guard case .ret(let p)? = part.last, !p.star else { return nil }
+            return p.items.map(\.alias)
+        }
+        if let first = columns.first ?? nil, columns.contains(where: { $0 != nil && $0 != first }) {
+            throw GraphError(.semantic, "all UNION parts must return the same columns in the same order")
+        }
     }
 
     private static func bind(_ v: String, _ k: Kind, _ scope: inout [String: Kind]) throws(GraphError) {
@@ -129,14 +141,33 @@ struct Analyzer {
 
     private static func checkProjection(_ p: Projection, _ scope: [String: Kind], isReturn: Bool) throws(GraphError) -> [String: Kind] {
         var out: [String: Kind] = p.star ? scope : [:]
+        var aliases = Set<String>()
         for it in p.items {
             try checkExpr(it.expr, scope)
+            try checkNoNestedAggregate(it.expr)
+            guard aliases.insert(it.alias).inserted else {
+                throw GraphError(.semantic, "column name '\(it.alias)' is used twice; use AS to rename")
+            }
             out[it.alias] = kind(of: it.expr, scope)
         }
-        let orderScope = out.merging(scope) { a, _ in a }
         if isReturn && p.star && out.isEmpty { throw GraphError(.semantic, "RETURN * at least one variable in scope") }
-        for (e, _) in p.orderBy { try checkExpr(e, orderScope) }
         let aggregating = p.items.contains { Executor.containsAggregate($0.expr) }
+        // An ORDER BY item that aggregates runs after the aggregation: outside its (projected)
+        // aggregate calls it may use only the columns, the grouping keys, constants and parameters.
+        var projectedCalls: [Expr] = []
+        for it in p.items { Executor.aggregateCalls(it.expr, &projectedCalls) }
+        let groupingKeys = p.items.map(\.expr).filter { !Executor.containsAggregate($0) } + p.items.map { Expr.variable($0.alias) }
+        for (e, _) in p.orderBy {
+            try checkNoNestedAggregate(e)
+            try checkExpr(e, out.merging(scope) { a, _ in a })
+            guard aggregating, Executor.containsAggregate(e), !p.items.contains(where: { $0.expr == e }) else { continue }
+            var calls: [Expr] = []
+            Executor.aggregateCalls(e, &calls)
+            guard calls.allSatisfy(projectedCalls.contains) else {
+                throw GraphError(.semantic, "ORDER BY may only use aggregates that are also projected; add it to WITH/RETURN")
+            }
+            try checkAggregateMix(e, groupingKeys)
+        }
         if aggregating {
             let keys = p.items.map(\.expr).filter { !Executor.containsAggregate($0) }
             for it in p.items where Executor.containsAggregate(it.expr) { try checkAggregateMix(it.expr, keys) }
@@ -144,7 +175,50 @@ struct Analyzer {
         if !aggregating, p.orderBy.contains(where: { Executor.containsAggregate($0.0) }) {
             throw GraphError(.semantic, "ORDER BY cannot aggregate when WITH/RETURN does not; project the aggregate first")
         }
+        for (bound, what) in [(p.skip, "SKIP"), (p.limit, "LIMIT")] { if let bound { try checkRowCount(bound, what) } }
         return out
+    }
+
+    /// SKIP and LIMIT take a constant: no variable, and a literal must be a non-negative
+    /// integer (a parameter is checked when the query runs).
+    private static func checkRowCount(_ e: Expr, _ what: String) throws(GraphError) {
+        switch e {
+        case .literal(.int(let n)) where n < 0:
+            throw GraphError(.semantic, "\(what) must be a non-negative integer")
+        case .negate(.literal(.int(let n))) where n > 0:
+            throw GraphError(.semantic, "\(what) must be a non-negative integer")
+        case .literal(let v) where !(v.isNull || { if case .int = v { return true }; return false }()):
+            throw GraphError(.semantic, "\(what) must be a non-negative integer, got \(v)")
+        default:
+            guard variables(in: e).isEmpty else { throw GraphError(.semantic, "\(what) must be a constant expression (no variables)") }
+        }
+    }
+
+    /// The variables an expression reads (subquery and pattern contents aside).
+    private static func variables(in e: Expr) -> [String] {
+        switch e {
+        case .variable(let v): return [v]
+        case .literal, .parameter, .countStar, .patternPredicate, .patternComprehension, .exists: return []
+        case .property(let x, _), .not(let x), .negate(let x), .isNull(let x, _), .hasLabels(let x, _): return variables(in: x)
+        case .list(let l), .map(_, let l), .function(_, _, let l): return l.flatMap(variables(in:))
+        case .binary(_, let a, let b), .index(let a, let b): return variables(in: a) + variables(in: b)
+        case .slice(let a, let b, let c): return variables(in: a) + (b.map(variables(in:)) ?? []) + (c.map(variables(in:)) ?? [])
+        case .listComprehension(_, let l, _, _): return variables(in: l)
+        case .reduce(_, let initial, _, let list, _): return variables(in: initial) + variables(in: list)
+        case .caseExpr(let s, let w, let t, let el):
+            return (s.map(variables(in:)) ?? []) + (w + t).flatMap(variables(in:)) + (el.map(variables(in:)) ?? [])
+        }
+    }
+
+    /// An aggregate may not take an aggregate (`count(count(*))`).
+    private static func checkNoNestedAggregate(_ e: Expr) throws(GraphError) {
+        var calls: [Expr] = []
+        Executor.aggregateCalls(e, &calls)
+        for call in calls {
+            if case .function(_, _, let args) = call, args.contains(where: Executor.containsAggregate) {
+                throw GraphError(.semantic, "aggregate functions cannot be nested")
+            }
+        }
     }
 
     /// Outside its aggregate calls, an aggregating expression may use only constants,
@@ -178,7 +252,48 @@ struct Analyzer {
         }
     }
 
+    /// What a literal (or list or map literal) expression is; nil when only run time can tell.
+    private static func literalType(_ e: Expr) -> String? {
+        switch e {
+        case .literal(.bool): return "a boolean"
+        case .literal(.int), .literal(.float), .negate(.literal(.int)), .negate(.literal(.float)): return "a number"
+        case .literal(.string): return "a string"
+        case .literal(.list), .list: return "a list"
+        case .literal(.map), .map: return "a map"
+        default: return nil
+        }
+    }
+
+    /// Operands that can never be valid, whatever the data: non-boolean literals for AND, OR,
+    /// XOR and NOT, a non-list literal right of IN, a property read of a literal that is not a
+    /// map, properties() of a literal that is not a map, labels() of a path.
+    private static func checkLiteralTypes(_ e: Expr, _ scope: [String: Kind]) throws(GraphError) {
+        func invalid(_ message: String, _ cypherClass: CypherErrorClass = .syntaxError) -> GraphError {
+            GraphError(.semantic, message, cypherClass: cypherClass)
+        }
+        switch e {
+        case .binary(let op, let a, let b) where op == "AND" || op == "OR" || op == "XOR":
+            for side in [a, b] {
+                if let type = literalType(side), type != "a boolean" { throw invalid("\(op) expects booleans, got \(type)") }
+            }
+        case .not(let x):
+            if let type = literalType(x), type != "a boolean" { throw invalid("NOT expects a boolean, got \(type)") }
+        case .binary("IN", _, let b):
+            if let type = literalType(b), type != "a list" { throw invalid("IN expects a list on the right, got \(type)") }
+        case .property(let x, let key):
+            if let type = literalType(x), type != "a map" { throw invalid("cannot read property '\(key)' of \(type)", .typeError) }
+        case .function("properties", _, let args):
+            if let type = args.first.flatMap(literalType), type != "a map" { throw invalid("properties() cannot take \(type)") }
+        case .function("labels", _, let args):
+            if let first = args.first, kind(of: first, scope) == .path || literalType(first) != nil {
+                throw invalid("labels() takes a node, not \(literalType(first) ?? "a path")")
+            }
+        default: break
+        }
+    }
+
     static func checkExpr(_ e: Expr, _ scope: [String: Kind]) throws(GraphError) {
+        try checkLiteralTypes(e, scope)
         switch e {
         case .variable(let v):
             guard scope[v] != nil else { throw GraphError(.semantic, "variable '\(v)' is not defined") }

@@ -23,7 +23,7 @@ extension Executor {
     }
 
     /// A runtime type error; values interpolated into `m` are cut short (see `ErrorText`).
-    func typeError(_ m: ErrorText) -> GraphError { GraphError(.runtime, "type error: \(m.text)") }
+    func typeError(_ m: ErrorText) -> GraphError { GraphError(.runtime, "type error: \(m.text)", cypherClass: .typeError) }
 
     /// The value of `e` for `row` (`aggs`: aggregate results of the group being projected).
     /// What it builds is charged as transient bytes (see `QueryControl`): a list, map or string
@@ -213,10 +213,10 @@ extension Executor {
         switch v {
         case .null: return .null
         case .node(let id):
-            guard let n = store.node(id) else { throw GraphError(.runtime, "node \(id) was deleted; read its properties before DELETE") }
+            guard let n = store.node(id) else { throw GraphError(.runtime, "node \(id) was deleted; read its properties before DELETE", cypherClass: .entityNotFound) }
             return n.properties[key] ?? .null
         case .relationship(let id):
-            guard let r = store.relationship(id) else { throw GraphError(.runtime, "relationship \(id) was deleted; read its properties before DELETE") }
+            guard let r = store.relationship(id) else { throw GraphError(.runtime, "relationship \(id) was deleted; read its properties before DELETE", cypherClass: .entityNotFound) }
             return r.properties[key] ?? .null
         case .map(let m): return m[key] ?? .null
         default: throw typeError("cannot read property '\(key)' of \(v)")
@@ -382,9 +382,9 @@ extension Executor {
         case "coalesce": return a.first { !$0.isNull } ?? .null
         case "range":
             guard a.count == 2 || a.count == 3 else { throw GraphError(.semantic, "range() takes 2 or 3 arguments") }
-            guard case .int(let lo) = a[0], case .int(let hi) = a[1] else { throw typeError("range() needs integers") }
+            guard case .int(let lo) = a[0], case .int(let hi) = a[1] else { throw GraphError(.runtime, "range() needs integers", cypherClass: .argumentError) }
             var step: Int64 = 1
-            if a.count == 3 { guard case .int(let s) = a[2], s != 0 else { throw typeError("range() step must be a non-zero integer") }; step = s }
+            if a.count == 3 { guard case .int(let s) = a[2], s != 0 else { throw GraphError(.runtime, "range() step must be a non-zero integer", cypherClass: .argumentError) }; step = s }
             // The length is known before anything is built: charge it first.
             let span = (Double(hi) - Double(lo)) / Double(step)
             let count = span < 0 ? 0 : span + 1
@@ -408,7 +408,7 @@ extension Executor {
         switch (name, x) {
         case ("id", .node(let i)), ("id", .relationship(let i)): return .int(Int64(i))
         case ("labels", .node(let i)):
-            guard let n = store.node(i) else { throw GraphError(.runtime, "node \(i) was deleted; read its labels before DELETE") }
+            guard let n = store.node(i) else { throw GraphError(.runtime, "node \(i) was deleted; read its labels before DELETE", cypherClass: .entityNotFound) }
             return .list(n.labels.map(Value.string))
         case ("type", .relationship(let i)): return store.relationship(i).map { .string($0.type) } ?? .null
         case ("keys", .node(let i)): return .list((store.node(i)?.properties.keys.sorted() ?? []).map(Value.string))

@@ -23,7 +23,7 @@ extension Executor {
     /// The procedure `name` taking `arguments` arguments; `.semantic` error otherwise.
     static func procedure(named name: String, arguments: Int) throws(GraphError) -> Procedure {
         guard let p = procedures.first(where: { $0.name == name }) else {
-            throw GraphError(.semantic, "there is no procedure '\(name)'; available: \(procedures.map(\.name).joined(separator: ", "))")
+            throw GraphError(.semantic, "there is no procedure '\(name)'; available: \(procedures.map(\.name).joined(separator: ", "))", cypherClass: .procedureError)
         }
         guard p.inputs.count == arguments else {
             throw GraphError(.semantic, "\(name) takes \(p.inputs.count) arguments (\(p.inputs.joined(separator: ", "))), got \(arguments)")
@@ -44,13 +44,15 @@ extension Executor {
             guard case .list(let items) = arguments[2], let vector = VectorIndexDefinition.vector(items, dimension: items.count) else {
                 throw typeError("\(procedure.name): vector must be a list of finite numbers, got \(arguments[2])")
             }
-            guard let indexes = vectorIndexes else { throw GraphError(.notFound, "there is no vector index named '\(index)'") }
+            guard let indexes = vectorIndexes, indexes.definition(index) != nil else {
+                throw GraphError(.notFound, "there is no vector index named '\(index)'", cypherClass: .procedureError)
+            }
             let unindexed = unindexedNodes.union(store.touchedNodes)
             return try indexes.search(index, vector: vector, k: Int(k), in: store, unindexed: unindexed).map {
                 ["node": .node($0.node), "score": .float(Double($0.score))]
             }
         default:
-            throw GraphError(.semantic, "there is no procedure '\(procedure.name)'")
+            throw GraphError(.semantic, "there is no procedure '\(procedure.name)'", cypherClass: .procedureError)
         }
     }
 }

@@ -7,7 +7,8 @@ extension Executor {
     func nonNegativeInt(_ e: Expr?, _ what: String) throws(GraphError) -> Int? {
         guard let e else { return nil }
         guard case .int(let i) = try eval(e, [:]), i >= 0 else {
-            throw GraphError(.runtime, "\(what) must be a non-negative integer")
+            // openCypher classes this a SyntaxError even when a parameter brings the value.
+            throw GraphError(.runtime, "\(what) must be a non-negative integer", cypherClass: .syntaxError)
         }
         return Int(clamping: i)
     }

@@ -26,7 +26,7 @@ extension Executor {
                     let mark = control.mark
                     defer { control.release(to: mark) }
                     if try propertyMap(m, r).values.contains(where: \.isNull) {
-                        throw GraphError(.runtime, "MERGE cannot match or create a null property value")
+                        throw GraphError(.runtime, "MERGE cannot match or create a null property value", cypherClass: .semanticError)
                     }
                 }
                 // Every match is found before ON MATCH changes any of them.

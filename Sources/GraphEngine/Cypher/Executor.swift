@@ -106,6 +106,12 @@ public struct GraphDatabase: Sendable {
         }
     }
 
+    /// Compiles `query` without running it: parsing and semantic analysis, what fails here
+    /// fails whatever the graph holds (the openCypher "compile time").
+    public static func compile(_ query: String) throws(GraphError) {
+        try Analyzer.check(try Parser.parse(query))
+    }
+
     /// Whether `query` has a clause that changes the graph (CREATE, MERGE, SET, REMOVE,
     /// DELETE): such a query needs write access. A query that does not parse is reported as
     /// not writing; running it fails with its syntax error.

@@ -231,7 +231,7 @@ public struct GraphStore: Sendable {
         let rels = Set(outgoingRelationships(of: id)).union(incomingRelationships(of: id))
         let hes = hyperedges(of: id)
         if !detach && (!rels.isEmpty || !hes.isEmpty) {
-            throw GraphError(.runtime, "node \(id) still has relationships; use DETACH DELETE")
+            throw GraphError(.runtime, "node \(id) still has relationships; use DETACH DELETE", cypherClass: .constraintVerificationFailed)
         }
         for r in rels { deleteRelationship(r) }
         for h in hes { deleteHyperedge(h) }

@@ -24,7 +24,9 @@ enum GraphMapping {
         case .limitExceeded: return RPCError(.resourceExhausted, error.message, cause: error)
         case .notFound: return RPCError(.failedPrecondition, error.message, cause: error)
         case .syntax: return RPCError(.invalidArgument, syntaxMessage(error.message), cause: error)
-        default: return RPCError(.invalidArgument, "\(error.code): \(error.message)", cause: error)
+        default:
+            // The openCypher class (SyntaxError, TypeError...) leads, as drivers show it.
+            return RPCError(.invalidArgument, "\(error.cypherClass?.rawValue ?? error.code.description): \(error.message)", cause: error)
         }
     }
 

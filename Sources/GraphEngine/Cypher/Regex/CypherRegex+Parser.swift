@@ -42,10 +42,11 @@ extension CypherRegex {
             return tree
         }
 
-        /// The error for this pattern: `.runtime`, naming the pattern, the problem and where.
+        /// The error for this pattern: `.runtime` (an ArgumentError), naming the pattern, the problem and where.
         func error(_ what: String, at index: Int, code: GraphError.Code = .runtime) -> GraphError {
             let shown = pattern.count <= 80 ? source : String(String.UnicodeScalarView(pattern.prefix(80))) + "…"
-            return GraphError(code, "invalid regular expression '\(shown)': \(what) at index \(index)")
+            return GraphError(code, "invalid regular expression '\(shown)': \(what) at index \(index)",
+                              cypherClass: code == .runtime ? .argumentError : nil)
         }
 
         private func peek(_ offset: Int = 0) -> Unicode.Scalar? {
