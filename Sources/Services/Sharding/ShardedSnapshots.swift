@@ -427,4 +427,42 @@ extension VectorService {
             throw error
         }
     }
+
+    /// A cluster snapshot restored on a single server: every shard's points merged into one
+    /// collection of the snapshot's configuration, built aside, snapshotted, and swapped in as an
+    /// uploaded snapshot is (so it replaces or creates `target` as a single restore does). The
+    /// merged snapshot is held in memory once more while it is swapped in.
+    func restoreClusterSnapshotOnSingleServer(_ bytes: [UInt8], as target: String, _ context: ServerContext) async throws -> RuvectorV1.CollectionInfo {
+        let catalog = self.catalog, limits = self.limits
+        let folder = try Self.mapped { try catalog.stagingDirectory(for: target) }
+        return try await run(.background, context, "RestoreSnapshot") { bounds in
+            try? AtomicFile.removeTree(folder)
+            defer { try? AtomicFile.removeTree(folder) }
+            let staged = try Self.stageClusterSnapshot(bytes, in: folder + "/shards")
+            defer { staged.close() }
+            let config = try VectorMapping.config(try staged.manifest.createRequest(named: target, limits: limits), limits: limits)
+            let merged = try DurableCollection.create(in: folder + "/merged", config: config)
+            do {
+                for durable in staged.shards {
+                    var cursor: Int?
+                    repeat {
+                        let page = try durable.collection.scroll(after: cursor, limit: Self.restoreBatchPoints, cancellation: bounds.cancellation)
+                        _ = try merged.upsert(keyed: page.points.map {
+                            DurableCollection.KeyedPoint(key: durable.key($0.id), vector: $0.vector, payload: $0.payload)
+                        })
+                        cursor = page.next
+                    } while cursor != nil
+                }
+                let info = try merged.snapshot()
+                let reader = try merged.openSnapshot(info.name)
+                try bounds.memory.charge(reader.size)
+                let file = try reader.read(offset: 0, count: max(1, reader.size))
+                try merged.close()
+                return try VectorMapping.info(try catalog.restore(target, snapshotFile: file))
+            } catch {
+                try? merged.close()
+                throw error
+            }
+        }
+    }
 }

@@ -163,8 +163,7 @@ extension VectorService {
         } else {
             try Self.checkUpload(file, trailer: trailer)
             if SnapshotBundle.isBundle(file) {
-                throw RPCError(.failedPrecondition, "the file is a cluster snapshot (a sharded collection's); restore it on a cluster, "
-                    + "or restore each shard's points there and export them")
+                return try await restoreClusterSnapshotOnSingleServer(file, as: target, context)
             }
         }
         let bytes = file

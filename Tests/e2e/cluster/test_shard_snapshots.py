@@ -7,7 +7,9 @@ vector, payload) identical, exact search equal to a NumPy brute force, the same 
 Writes running during CreateSnapshot: the snapshot holds every write acknowledged before the
 call. Hostile uploads (cut, a byte flipped, a manifest claiming 10^6 shards or another
 dimension) are refused with INVALID_ARGUMENT and create nothing. A primary killed during
-CreateSnapshot gives a clear error or a complete snapshot, never a listed partial one.
+CreateSnapshot gives a clear error or a complete snapshot, never a listed partial one. A
+single server's snapshot restores on a cluster (sharded), a cluster snapshot on a single server
+(merged).
 """
 from __future__ import annotations
 
@@ -270,3 +272,35 @@ def test_primary_killed_during_create_snapshot(make_cluster, tmp_path: Path) -> 
         cluster.client(caller).download_snapshot(NAME, snapshot_info.name, path)
         cluster.client(caller).restore_snapshot(f"check-{n}", path, timeout=120)
         assert cluster.client(caller).count(f"check-{n}") == POINTS
+
+
+def test_snapshots_move_between_a_single_server_and_a_cluster(make_cluster, server, tmp_path: Path) -> None:
+    """A single server's snapshot restored on a cluster is sharded (one shard per node); a
+    cluster snapshot restored on a single server merges its shards (creating, or replacing)."""
+    vectors, ids, payloads = _data()
+    vectors, ids, payloads = vectors[:600], ids[:600], payloads[:600]
+    solo_file, bundle_file = tmp_path / "solo.rvsnap", tmp_path / "solo.rvcsnap"
+    with ruvector.Client(server.address, timeout=60) as single:
+        single.create_collection("solo", DIMENSION, "l2")
+        _fill(single, "solo", vectors, ids, payloads)
+        original = _points(single, "solo")
+        single.download_snapshot("solo", single.create_snapshot("solo").name, solo_file)
+
+        cluster = make_cluster(3, proxied=False)
+        cluster.leader(timeout=5, everyone=True)
+        info = cluster.client(2).restore_snapshot("solo", solo_file, timeout=120)
+        assert info.shards == 3
+        wait_listed(cluster, "solo")
+        for node in cluster.nodes:
+            assert cluster.client(node).count("solo") == len(ids), node
+        assert _points(cluster.client(3), "solo") == original
+        snapshot = cluster.client(1).create_snapshot("solo", timeout=60)
+        cluster.client(1).download_snapshot("solo", snapshot.name, bundle_file)
+
+        single.restore_snapshot("merged", bundle_file, timeout=120)
+        assert _points(single, "merged") == original
+        single.delete("solo", ids[:100])
+        single.restore_snapshot("solo", bundle_file, timeout=120)
+        assert _points(single, "solo") == original
+        hits = single.search("merged", vectors[7], k=K, exact=True)
+        assert [h.id for h in hits] == _exact_top(vectors, ids, vectors[7])
