@@ -2,6 +2,7 @@ import ClusterEngine
 import ClusterNode
 import RPC
 import Storage
+import Synchronization
 import VectorDatabase
 import VectorEngine
 import Wire
@@ -69,8 +70,10 @@ extension VectorService {
             }
             writer.beginPart()
             do {
-                let (sequence, epoch, snapshotName) = try await fetchShardSnapshot(ShardStore.ShardID(name, number), primary: shard.primary,
-                                                                                   into: writer, context, sharding)
+                let (sequence, epoch, snapshotName) = try await watchingPrimary(shard, of: ShardStore.ShardID(name, number), sharding) { call in
+                    try await self.fetchShardSnapshot(ShardStore.ShardID(name, number), primary: shard.primary, into: writer,
+                                                      call: call, context, sharding)
+                }
                 let part = writer.endPart()
                 return ClusterSnapshotManifest.Shard(snapshotName: snapshotName, sizeBytes: UInt64(part.sizeBytes), crc32c: part.crc32c,
                                                      walSequence: sequence, epoch: epoch, node: shard.primary)
@@ -89,10 +92,42 @@ extension VectorService {
         }
     }
 
+    /// Runs `fetch` while watching the shard map: when the shard's primary or epoch changes (the
+    /// leader replaced a primary that died, paused or was cut off), the transfer from the old
+    /// one is cancelled and UNAVAILABLE thrown, for the caller to retry on the new primary,
+    /// rather than waiting on a node that may never answer.
+    private func watchingPrimary<T: Sendable>(_ shard: ClusterMetadata.Shard, of id: ShardStore.ShardID, _ sharding: ShardedCollections,
+                                              _ fetch: @escaping @Sendable (PendingCall) async throws -> T) async throws -> T {
+        let call = PendingCall()
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                do { return try await fetch(call) } catch where call.isCancelled {
+                    throw RPCError(.unavailable, "the primary of shard \(id) changed during its snapshot (node \(shard.primary) left it)")
+                }
+            }
+            group.addTask {
+                while true {
+                    try await Task.sleep(for: .milliseconds(100))
+                    let now = sharding.sharded(id.collection)?.shard(id.number)
+                    if now?.primary != shard.primary || now?.epoch != shard.epoch {
+                        call.cancel()
+                        throw RPCError(.unavailable, "the primary of shard \(id) changed during its snapshot (node \(shard.primary) at epoch "
+                            + "\(shard.epoch), now \(now.map { "node \($0.primary) at epoch \($0.epoch)" } ?? "none"))")
+                    }
+                }
+            }
+            defer { group.cancelAll() }
+            while let result = try await group.next() {
+                if let result { return result }
+            }
+            throw RPCError(.internal, "the snapshot of shard \(id) ended without a result")
+        }
+    }
+
     /// One shard's snapshot, on this node when it is the primary, else by `TransferShard` from
     /// the primary; the bytes go into the writer's open part. Returns the snapshot's WAL
     /// sequence, the primary's epoch and the snapshot's name.
-    private func fetchShardSnapshot(_ id: ShardStore.ShardID, primary: NodeID, into writer: SnapshotBundle.Writer,
+    private func fetchShardSnapshot(_ id: ShardStore.ShardID, primary: NodeID, into writer: SnapshotBundle.Writer, call pending: PendingCall,
                                     _ context: ServerContext, _ sharding: ShardedCollections) async throws -> (UInt64, UInt64, String) {
         let node = try sharding.node()
         if primary == node.id {
@@ -117,6 +152,7 @@ extension VectorService {
         let channel = try await node.channel(to: primary)
         let call = try await channel.makeCall(path: "/ruvector.v1.ClusterService/TransferShard", timeout: ClusterMapping.timeout(context, cap: .seconds(600)))
         defer { call.cancel() }
+        guard pending.set(call) else { throw RPCError(.unavailable, "the snapshot of shard \(id) was cancelled (its primary changed)") }
         var received = 0
         var crc: UInt32 = 0
         var trailer: RuvectorV1.FileTrailer?
@@ -147,6 +183,30 @@ extension VectorService {
             throw RPCError(.failedPrecondition, "node \(primary) sent shard \(id)'s snapshot without its sequence and epoch (an older version?)")
         }
         return (sequence, epoch, SnapshotStore.fileName(walSequence: sequence))
+    }
+
+    /// The TransferShard call of a shard being snapshotted, cancelled from outside when the
+    /// shard's primary changes (a call cancelled before it was made is refused when it is set).
+    final class PendingCall: Sendable {
+        private let state = Mutex<(call: ClientCall?, cancelled: Bool)>((nil, false))
+
+        /// Records the call; false when it was cancelled already (the caller stops).
+        func set(_ call: ClientCall) -> Bool {
+            state.withLock { state in
+                state.call = call
+                return !state.cancelled
+            }
+        }
+
+        var isCancelled: Bool { state.withLock { $0.cancelled } }
+
+        func cancel() {
+            let call = state.withLock { state in
+                state.cancelled = true
+                return state.call
+            }
+            call?.cancel()
+        }
     }
 
     // MARK: List and download

@@ -6,8 +6,9 @@ another node; the collection deleted and the file restored through a third: ever
 vector, payload) identical, exact search equal to a NumPy brute force, the same shard count.
 Writes running during CreateSnapshot: the snapshot holds every write acknowledged before the
 call. Hostile uploads (cut, a byte flipped, a manifest claiming 10^6 shards or another
-dimension) are refused with INVALID_ARGUMENT and create nothing. A primary killed during
-CreateSnapshot gives a clear error or a complete snapshot, never a listed partial one. A
+dimension) are refused with INVALID_ARGUMENT and create nothing. A primary killed or frozen
+during CreateSnapshot gives a clear error or a complete snapshot, never a listed partial one; a
+shard with no live copy fails the call with UNAVAILABLE naming it. A
 single server's snapshot restores on a cluster (sharded), a cluster snapshot on a single server
 (merged).
 """
@@ -237,41 +238,88 @@ def test_hostile_uploads_are_refused_and_create_nothing(make_cluster, tmp_path: 
         assert cluster.client(node).count(NAME) == 300, node
 
 
-def test_primary_killed_during_create_snapshot(make_cluster, tmp_path: Path) -> None:
-    cluster, vectors, ids, payloads = _filled_cluster(make_cluster)
-    caller, _ = _non_leaders(cluster)
-    victim = next(s.primary for s in shard_map(cluster, NAME).values() if s.primary != caller)
+def _snapshot_in_background(db: ruvector.Client, name: str) -> tuple[threading.Thread, dict[str, object]]:
+    """CreateSnapshot of `name` on a thread; the outcome lands in the dict ("info" or "error")."""
     outcome: dict[str, object] = {}
 
     def snapshot() -> None:
+        started = time.monotonic()
         try:
-            outcome["info"] = cluster.client(caller).create_snapshot(NAME, timeout=60)
+            outcome["info"] = db.create_snapshot(name, timeout=60)
         except ruvector.RuVectorError as error:
             outcome["error"] = error
+        outcome["seconds"] = time.monotonic() - started
 
     thread = threading.Thread(target=snapshot, daemon=True)
     thread.start()
-    time.sleep(0.05)
-    cluster.kill(victim)
+    return thread, outcome
+
+
+def _listed_snapshots_restore_in_full(cluster: Cluster, via: int, tmp_path: Path, points: int) -> int:
+    """Restores every listed cluster snapshot of NAME under a new name: each must hold every point."""
+    listed = cluster.client(via).list_snapshots(NAME)
+    for n, snapshot_info in enumerate(listed):
+        path = tmp_path / f"{n}.rvcsnap"
+        cluster.client(via).download_snapshot(NAME, snapshot_info.name, path)
+        cluster.client(via).restore_snapshot(f"check-{n}", path, timeout=120)
+        assert cluster.client(via).count(f"check-{n}") == points, snapshot_info.name
+    return len(listed)
+
+
+@pytest.mark.parametrize("fault", ["killed", "paused"])
+def test_primary_lost_during_create_snapshot(make_cluster, tmp_path: Path, fault: str) -> None:
+    """The victim is paused first, so the call is certainly waiting on it when it dies (or stays
+    frozen); the leader then promotes its shards' replicas and the snapshot goes on there."""
+    cluster, vectors, ids, payloads = _filled_cluster(make_cluster)
+    caller, _ = _non_leaders(cluster)
+    victim = next(s.primary for s in shard_map(cluster, NAME).values() if s.primary != caller)
+    cluster.pause(victim)
+    thread, outcome = _snapshot_in_background(cluster.client(caller), NAME)
+    time.sleep(0.3)
+    assert thread.is_alive(), "CreateSnapshot did not wait for the paused primary"
+    if fault == "killed":
+        cluster.kill(victim)
     thread.join(timeout=90)
     assert not thread.is_alive()
     if "error" in outcome:
         error = outcome["error"]
-        print(f"CreateSnapshot with primary {victim} killed: {type(error).__name__}: {error}")
-        assert isinstance(error, (ruvector.Unavailable, ruvector.DeadlineExceeded)), error
+        print(f"CreateSnapshot, primary {victim} {fault}: {type(error).__name__}: {error} after {outcome['seconds']:.2f} s")
+        assert isinstance(error, ruvector.Unavailable) and "shard" in str(error), error
     else:
-        print(f"CreateSnapshot with primary {victim} killed: complete after failover")
-    # Every listed snapshot is complete: it restores every point (with every node back, so the
-    # restored collections' primaries are alive).
-    cluster.restart(victim)
-    listed = cluster.client(caller).list_snapshots(NAME)
-    if "info" in outcome:
-        assert outcome["info"].name in [s.name for s in listed]
-    for n, snapshot_info in enumerate(listed):
-        path = tmp_path / f"{n}.rvcsnap"
-        cluster.client(caller).download_snapshot(NAME, snapshot_info.name, path)
-        cluster.client(caller).restore_snapshot(f"check-{n}", path, timeout=120)
-        assert cluster.client(caller).count(f"check-{n}") == POINTS
+        print(f"CreateSnapshot, primary {victim} {fault}: complete after failover, {outcome['seconds']:.2f} s")
+        assert outcome["info"].name in [s.name for s in cluster.client(caller).list_snapshots(NAME)]
+    # Every listed snapshot is complete (with every node back, so the restored collections'
+    # primaries are alive).
+    if fault == "killed":
+        cluster.restart(victim)
+    else:
+        cluster.resume(victim)
+    _listed_snapshots_restore_in_full(cluster, caller, tmp_path, POINTS)
+
+
+def test_a_shard_without_a_live_copy_fails_the_snapshot_naming_it(make_cluster, tmp_path: Path) -> None:
+    """Replication factor 1: a dead node's shards have no other copy, so no failover. The call
+    fails with UNAVAILABLE naming a shard, and no snapshot (nor a partial file) is left."""
+    cluster = make_cluster(3, proxied=False)
+    cluster.leader(timeout=5, everyone=True)
+    vectors, ids, payloads = _data()
+    db = cluster.client(1)
+    db.create_collection(NAME, DIMENSION, "l2", shards=SHARDS, replication_factor=1)
+    wait_listed(cluster, NAME)
+    _fill(db, NAME, vectors, ids, payloads)
+    caller, _ = _non_leaders(cluster)
+    victim = next(s.primary for s in shard_map(cluster, NAME).values() if s.primary != caller)
+    cluster.kill(victim)
+    started = time.monotonic()
+    with pytest.raises(ruvector.Unavailable) as failure:
+        cluster.client(caller).create_snapshot(NAME, timeout=60)
+    print(f"CreateSnapshot with node {victim} (sole copy of some shards) dead: {failure.value} "
+          f"after {time.monotonic() - started:.2f} s")
+    assert f"of '{NAME}'" in str(failure.value) or NAME in str(failure.value)
+    assert "shard" in str(failure.value)
+    assert cluster.client(caller).list_snapshots(NAME) == []
+    folder = cluster.nodes[caller].data_dir / "cluster-snapshots" / NAME
+    assert not folder.exists() or not any(folder.iterdir()), sorted(folder.iterdir())
 
 
 def test_snapshots_move_between_a_single_server_and_a_cluster(make_cluster, server, tmp_path: Path) -> None:
