@@ -43,7 +43,7 @@ extension VectorService {
         do {
             var shards: [ClusterSnapshotManifest.Shard] = []
             for number in collection.shards.indices {
-                shards.append(try await snapshotShard(collection.name, UInt32(number), into: writer, context, sharding))
+                shards.append(try await snapshotShard(collection, UInt32(number), into: writer, context, sharding))
             }
             let manifest = ClusterSnapshotManifest(collection: collection.name, createdUnixMicros: created, node: node.id,
                                                    request: collection.request, dimension: collection.dimension,
@@ -60,12 +60,14 @@ extension VectorService {
 
     /// Appends shard `number`'s snapshot, taken on its primary, as the writer's next part;
     /// retries while the shard's primary changes (a failover), then fails naming the shard.
-    private func snapshotShard(_ name: String, _ number: UInt32, into writer: SnapshotBundle.Writer, _ context: ServerContext,
-                               _ sharding: ShardedCollections) async throws -> ClusterSnapshotManifest.Shard {
+    private func snapshotShard(_ collection: ClusterMetadata.Collection, _ number: UInt32, into writer: SnapshotBundle.Writer,
+                               _ context: ServerContext, _ sharding: ShardedCollections) async throws -> ClusterSnapshotManifest.Shard {
+        let name = collection.name
         var attempt = 0
         while true {
             attempt += 1
-            guard let shard = sharding.sharded(name)?.shard(number) else {
+            // The same collection, not one deleted and made again under its name meanwhile.
+            guard let now = sharding.sharded(name), now.createdIndex == collection.createdIndex, let shard = now.shard(number) else {
                 throw RPCError(.aborted, "collection \(MessageText.quoted(name)) was deleted during its snapshot")
             }
             writer.beginPart()
@@ -397,7 +399,7 @@ extension VectorService {
                 do {
                     durable = try DurableCollection.install(snapshotFile: file, in: folder + "/\(number)", name: manifest.collection)
                 } catch {
-                    throw RPCError(.invalidArgument, "shard \(number) of the cluster snapshot is not a valid snapshot: \(VectorMapping.rpcError(error).message)")
+                    throw RPCError(.invalidArgument, "shard \(number) of the cluster snapshot is not a valid snapshot: \(Self.decodeProblem(error))")
                 }
                 staged.append(durable)
                 let config = durable.collection.config
@@ -412,6 +414,13 @@ extension VectorService {
         return StagedClusterSnapshot(manifest: manifest, shards: staged, folder: folder)
     }
 
+    /// What is wrong with a snapshot file that did not install, for the client: a storage
+    /// error's message (never a path), else only that its sections do not decode (other errors'
+    /// text is not vetted for the wire).
+    private static func decodeProblem(_ error: any Error) -> String {
+        (error as? StorageError)?.message ?? "its sections do not decode (\(type(of: error)))"
+    }
+
     /// Validates a single server's snapshot file and stages it as a one-shard snapshot: how a
     /// collection moves from one server to a cluster (it is re-created with the cluster's default
     /// shard count and replication factor, and its points spread over the shards).
@@ -421,7 +430,7 @@ extension VectorService {
         let durable: DurableCollection
         do { durable = try DurableCollection.install(snapshotFile: bytes, in: folder + "/0", name: target) } catch {
             try? AtomicFile.removeTree(folder)
-            throw RPCError(.invalidArgument, "the file is neither a cluster snapshot nor a valid snapshot: \(VectorMapping.rpcError(error).message)")
+            throw RPCError(.invalidArgument, "the file is neither a cluster snapshot nor a valid snapshot: \(Self.decodeProblem(error))")
         }
         let info = VectorMapping.info(durable.collection.config)
         var create = RuvectorV1.CreateCollectionRequest(name: target, dimension: info.dimension, metric: info.metric)
@@ -462,6 +471,7 @@ extension VectorService {
             guard let collection = sharding.sharded(target) else {
                 throw RPCError(.aborted, "collection \(MessageText.quoted(target)) was deleted while it was restored")
             }
+            var written: UInt64 = 0
             for durable in staged.shards {
                 var cursor: Int?
                 repeat {
@@ -476,12 +486,17 @@ extension VectorService {
                         return wire
                     }
                     if !points.isEmpty {
-                        _ = try await shardedUpsert(RuvectorV1.UpsertRequest(collection: target, points: points), collection, context, sharding)
+                        written += try await shardedUpsert(RuvectorV1.UpsertRequest(collection: target, points: points), collection,
+                                                           context, sharding).pointsAffected
                     }
                     cursor = page.next
                 } while cursor != nil
             }
-            return try await clusterInfo(create, context: context)
+            // The points written, every one acknowledged (a count read back from the copies
+            // could miss some still on their way to a replica).
+            var info = try await clusterInfo(create, context: context)
+            info.pointsCount = written
+            return info
         } catch {
             _ = try? await cluster.delete(target, context: context)
             throw error

@@ -38,6 +38,29 @@ public enum SnapshotBundle {
         bytes.count >= magic.count && Array(bytes.prefix(magic.count)) == magic
     }
 
+    /// A whole bundle in memory (tests and the fuzzer build files with every checksum right).
+    public static func encode(parts: [[UInt8]], manifest: [UInt8]) -> [UInt8] {
+        var header = BinaryWriter()
+        header.u32(version)
+        header.u32(0)
+        var file = magic + header.bytes
+        var directory = BinaryWriter()
+        directory.u32(UInt32(parts.count))
+        for part in parts {
+            directory.u64(UInt64(file.count))
+            directory.u64(UInt64(part.count))
+            directory.u32(CRC32C.checksum(part))
+            file += part
+        }
+        directory.u8s(manifest)
+        var footer = BinaryWriter()
+        footer.u64(UInt64(file.count))
+        footer.u32(UInt32(directory.bytes.count))
+        footer.u32(CRC32C.checksum(directory.bytes))
+        file += directory.bytes + footer.bytes + endMagic
+        return file + WALFormat.littleEndian(CRC32C.checksum(file))
+    }
+
     /// Validates a whole bundle held in memory: header, footer, directory checksum, every part
     /// inside the file and matching its CRC-32C. At most `maxParts` parts and `maxManifestBytes`
     /// of manifest are accepted, so a hostile directory cannot make the reader allocate much.

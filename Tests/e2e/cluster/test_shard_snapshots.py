@@ -26,6 +26,7 @@ import ruvector
 from harness import Cluster, make_cluster  # noqa: F401 (fixture)
 from ruvector.crc import crc32c
 from shards import shard_map, wait_listed
+from test_cli import run, run_json
 
 pytestmark = pytest.mark.cluster
 
@@ -102,7 +103,7 @@ def test_snapshot_download_delete_restore_through_three_nodes(make_cluster, tmp_
     # The backup outlives the collection.
     assert info.name in [s.name for s in cluster.client(third).list_snapshots(NAME)]
     restored = cluster.client(third).restore_snapshot(NAME, path, timeout=120)
-    assert restored.shards == SHARDS
+    assert (restored.shards, restored.points_count) == (SHARDS, POINTS)
     wait_listed(cluster, NAME)
     assert len(shard_map(cluster, NAME)) == SHARDS
     for node in cluster.nodes:
@@ -352,3 +353,23 @@ def test_snapshots_move_between_a_single_server_and_a_cluster(make_cluster, serv
         assert _points(single, "solo") == original
         hits = single.search("merged", vectors[7], k=K, exact=True)
         assert [h.id for h in hits] == _exact_top(vectors, ids, vectors[7])
+
+
+def test_cluster_snapshots_through_the_cli(make_cluster, tmp_path: Path) -> None:
+    cluster, vectors, ids, payloads = _filled_cluster(make_cluster)
+    first, second, third = (cluster.nodes[n] for n in (1, 2, 3))
+    created = run_json("snapshot", "create", "--collection", NAME, server=second)
+    assert len(created) == 1 and created[0]["name"].endswith("-n2.rvcsnap")
+    name = created[0]["name"]
+    assert name in [s["name"] for s in run_json("snapshot", "list", "--collection", NAME, server=third)]
+    _, table, _ = run("snapshot", "list", "--collection", NAME, server=first, check=True)
+    assert name in table
+    out_file = tmp_path / "docs.rvcsnap"
+    downloaded = run_json("snapshot", "download", "--collection", NAME, "--name", name, "--output", out_file, server=third)
+    assert downloaded["size_bytes"] == created[0]["size_bytes"] == out_file.stat().st_size
+    cluster.client(1).delete_collection(NAME)
+    restored = run_json("snapshot", "restore", "--collection", NAME, "--file", out_file, server=first)
+    assert restored["points_count"] == POINTS and restored["shards"] == SHARDS
+    cluster.client(1).delete_collection(NAME)
+    by_name = run_json("snapshot", "restore", "--collection", NAME, "--name", name, server=third)
+    assert by_name["points_count"] == POINTS
