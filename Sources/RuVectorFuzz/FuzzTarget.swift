@@ -53,7 +53,7 @@ extension FuzzTarget {
 /// Every target, by command-line name.
 enum FuzzTargets {
     static let names = [HTTP2Target.name, ProtobufTarget.name, CypherTarget.name, FilterJSONTarget.name,
-                        SnapshotTarget.name, WALTarget.name, RaftTarget.name, AccessTarget.name]
+                        SnapshotTarget.name, ClusterSnapshotTarget.name, WALTarget.name, RaftTarget.name, AccessTarget.name]
 
     /// A fresh instance of the target named `name` (files go under `workDirectory`).
     static func make(_ name: String, workDirectory: String) throws -> (any FuzzTarget)? {
@@ -63,6 +63,7 @@ enum FuzzTargets {
         case CypherTarget.name: return CypherTarget()
         case FilterJSONTarget.name: return try FilterJSONTarget(workDirectory: workDirectory)
         case SnapshotTarget.name: return try SnapshotTarget(workDirectory: workDirectory)
+        case ClusterSnapshotTarget.name: return try ClusterSnapshotTarget(workDirectory: workDirectory)
         case WALTarget.name: return try WALTarget(workDirectory: workDirectory)
         case RaftTarget.name: return RaftTarget()
         case AccessTarget.name: return try AccessTarget()

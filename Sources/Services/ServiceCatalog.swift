@@ -128,7 +128,8 @@ public final class ServiceCatalog: Sendable {
                 throw StorageError(.invalidArgument, "this data directory holds \(collections.list().count) collection(s) made by a single server; a cluster node starts from an empty data directory (export and import them into the cluster)")
             }
             let store = try ShardStore(dataDirectory: options.dataDirectory, options: durability)
-            let sharding = ShardedCollections(store: store, limits: options.vectorLimits, writePool: work.write, logger: logger)
+            let sharding = ShardedCollections(store: store, limits: options.vectorLimits, writePool: work.write,
+                                              snapshotDirectory: options.dataDirectory + "/cluster-snapshots", logger: logger)
             let effects = ClusterCollections(catalog: collections, sharding: sharding, limits: options.vectorLimits, logger: logger)
             var clusterOptions = clusterOptions
             clusterOptions.capacityBytes = UInt64(work.options.memoryLimitBytes)

@@ -60,6 +60,13 @@ public final class CollectionCatalog: Sendable {
         }
     }
 
+    /// A scratch folder for building a restore of `name` aside (removed at the next start if a
+    /// crash leaves it; `.` never occurs in a collection name, so it meets no `restore`'s folder).
+    public func stagingDirectory(for name: String) throws -> String {
+        try Self.checkName(name)
+        return "\(root)/.restore-.merge-\(name)"
+    }
+
     /// The collection named `name`, if any.
     public func get(_ name: String) -> DurableCollection? { collections.withLock { $0[name] } }
 

@@ -137,14 +137,16 @@ enum ShardReplicationMethods {
             throw RPCError(.invalidArgument, "chunk_bytes must be 4096..1048576 (0 means 256 KiB), got \(request.chunkBytes)")
         }
         let id = ShardStore.ShardID(request.collection, request.shard)
-        let (_, local) = try await sharding.primary(id, epoch: nil, within: ClusterMapping.timeout(context, cap: .seconds(1)))
+        let (shard, local) = try await sharding.primary(id, epoch: nil, within: ClusterMapping.timeout(context, cap: .seconds(1)))
         let durable = local.durable
         let (info, reader) = try await service.run(.background, context, "TransferShard") { _ in
             let info = try durable.snapshot()
             return (info, try durable.openSnapshot(info.name))
         }
         try await service.send(reader, chunkBytes: chunkBytes, to: writer, context: context, work: "TransferShard")
-        writer.setTrailingMetadata(Metadata([(ShardFollower.historyTrailer, ShardFollower.hex(local.epochHistory.through(info.walSequence).encoded))]))
+        writer.setTrailingMetadata(Metadata([(ShardFollower.historyTrailer, ShardFollower.hex(local.epochHistory.through(info.walSequence).encoded)),
+                                             (ShardedCollections.snapshotSequenceTrailer, "\(info.walSequence)"),
+                                             (ShardedCollections.epochHeader, "\(shard.epoch)")]))
     }
 
     /// Node `target`'s copies (of `collection`; "" = all): answered here for this node, asked

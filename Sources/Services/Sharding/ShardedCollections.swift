@@ -22,6 +22,9 @@ final class ShardedCollections: Sendable {
     let limits: VectorServiceLimits
     let logger: Logger
     let replication: ReplicationHub
+    /// Where this node keeps the cluster snapshots it assembled (`<data dir>/cluster-snapshots`,
+    /// one folder per collection name; they outlive the collection, being its backups).
+    let snapshotDirectory: String
     /// The server's write threads: replicated records are applied and transferred copies
     /// installed there, never on the shared task pool (whose few threads also carry the Raft
     /// heartbeats: blocking them with fsyncs cost the leader its quorum contact under load).
@@ -33,6 +36,10 @@ final class ShardedCollections: Sendable {
     static let epochHeader = "ruvector-shard-epoch"
     /// Which copy a shard-level read wants: "primary" or "any".
     static let readHeader = "ruvector-read-from"
+    /// A peer's ListSnapshots or DownloadSnapshot asking for this node's own cluster snapshots.
+    static let localSnapshotsHeader = "ruvector-cluster-snapshots"
+    /// TransferShard's trailers: the snapshot's WAL sequence and the primary's epoch.
+    static let snapshotSequenceTrailer = "ruvector-snapshot-sequence"
     /// A primary takes writes (and primary reads) only within this time of the start of its
     /// last successful linearizable metadata read (see `leaseValidUntil`). The leader replaces
     /// a primary it has not heard from for `ShardSupervisor.silenceMillis`, which is longer: by
@@ -41,8 +48,9 @@ final class ShardedCollections: Sendable {
     /// Most shards a collection may have.
     static let maxShards: UInt32 = 1024
 
-    init(store: ShardStore, limits: VectorServiceLimits, writePool: WorkPool, logger: Logger) {
+    init(store: ShardStore, limits: VectorServiceLimits, writePool: WorkPool, snapshotDirectory: String, logger: Logger) {
         self.store = store
+        self.snapshotDirectory = snapshotDirectory
         self.limits = limits
         self.writePool = writePool
         self.logger = logger

@@ -255,7 +255,7 @@ extension VectorService {
         }
     }
 
-    private func shardedUpsert(_ request: RuvectorV1.UpsertRequest, _ collection: ClusterMetadata.Collection, _ context: ServerContext,
+    func shardedUpsert(_ request: RuvectorV1.UpsertRequest, _ collection: ClusterMetadata.Collection, _ context: ServerContext,
                                _ sharding: ShardedCollections) async throws -> RuvectorV1.UpdateResult {
         guard request.points.count <= limits.maxPointsPerWrite else {
             throw RPCError(.invalidArgument, "at most \(limits.maxPointsPerWrite) points per message, got \(request.points.count); use UpsertStream for imports")

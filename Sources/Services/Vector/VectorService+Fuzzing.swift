@@ -1,3 +1,4 @@
+import Storage
 import VectorDatabase
 import VectorEngine
 import Wire
@@ -46,5 +47,32 @@ public enum VectorServiceMapping {
         let bounds = WorkBounds(memory: work.callBudget(work: "the search", limitBytes: 256 << 20), cancellation: CancellationSignal())
         var response = ResponseBudget(what: "the search response", maxBytes: service.maxResponseBytes, bounds: bounds)
         return try service.search(request, in: try service.collection(request.collection), response: &response)
+    }
+
+    /// A cluster snapshot file of `shardFiles` (single snapshot files, one per shard) with a
+    /// manifest as CreateSnapshot writes it, for a collection `request` describes.
+    public static func clusterSnapshot(shardFiles: [[UInt8]], request: RuvectorV1.CreateCollectionRequest) -> [UInt8] {
+        let manifest = ClusterSnapshotManifest(
+            collection: request.name, createdUnixMicros: 1, node: 1, request: request.encoded(), dimension: request.dimension,
+            metric: UInt32(bitPattern: request.metric.rawValue), replicationFactor: 1,
+            shards: shardFiles.map { file in
+                ClusterSnapshotManifest.Shard(snapshotName: "snapshot-00000000000000000001.rvsnap", sizeBytes: UInt64(file.count),
+                                              crc32c: CRC32C.checksum(file), walSequence: 1, epoch: 1, node: 1)
+            })
+        return SnapshotBundle.encode(parts: shardFiles, manifest: manifest.encoded)
+    }
+
+    /// A cluster snapshot file checked and staged as RestoreSnapshot does (under `folder`): the
+    /// request its restore would create the collection with, and each shard's collection (the
+    /// caller closes them and removes the folder).
+    public static func stageClusterSnapshot(_ bytes: [UInt8], in folder: String,
+                                            limits: VectorServiceLimits) throws -> (RuvectorV1.CreateCollectionRequest, [DurableCollection]) {
+        let staged = try VectorService.stageClusterSnapshot(bytes, in: folder)
+        do {
+            return (try staged.manifest.createRequest(named: "restored", limits: limits), staged.shards)
+        } catch {
+            staged.close()
+            throw error
+        }
     }
 }

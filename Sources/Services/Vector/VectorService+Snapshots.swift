@@ -9,11 +9,32 @@ extension VectorService {
     func registerSnapshots(into router: inout RPCRouter) {
         let service = self
         router.unary(Self.name, "CreateSnapshot", RuvectorV1.CreateSnapshotRequest.self) { request, context, _ in
+            if let sharding = service.sharding, service.catalog.get(request.collection) == nil {
+                guard case .sharded(let collection)? = try await service.clusterCollection(request.collection, context, sharding) else {
+                    throw RPCError(.notFound, "collection \(MessageText.quoted(request.collection)) does not exist; create it with CreateCollection")
+                }
+                return try await service.createClusterSnapshot(collection, context, sharding)
+            }
             let durable = try service.collection(request.collection)
             let info = try await service.run(.background, context, "the snapshot") { _ in try durable.snapshot() }
             return Self.snapshotInfo(info, collection: request.collection)
         }
         router.unary(Self.name, "ListSnapshots", RuvectorV1.ListSnapshotsRequest.self) { request, context, _ in
+            if let sharding = service.sharding, service.catalog.get(request.collection) == nil {
+                // A cluster's snapshots of a collection outlive it (they are its backups): listed
+                // whether or not the collection exists now.
+                if context.requestMetadata[ShardedCollections.localSnapshotsHeader] != nil {
+                    try VectorMapping.checkCollectionName(request.collection)
+                    return RuvectorV1.ListSnapshotsResponse(snapshots: try await service.run(.background, context, "ListSnapshots") { _ in
+                        try service.localClusterSnapshots(request.collection, sharding)
+                    })
+                }
+                let infos = try await service.clusterSnapshots(request.collection, context, sharding)
+                if infos.isEmpty, try await service.clusterCollection(request.collection, context, sharding) == nil {
+                    throw RPCError(.notFound, "collection \(MessageText.quoted(request.collection)) does not exist and has no cluster snapshots")
+                }
+                return RuvectorV1.ListSnapshotsResponse(snapshots: infos)
+            }
             let durable = try service.collection(request.collection)
             let infos = try await service.run(.background, context, "ListSnapshots") { _ in try durable.listSnapshots() }
             return RuvectorV1.ListSnapshotsResponse(snapshots: infos.map { Self.snapshotInfo($0, collection: request.collection) })
@@ -38,6 +59,10 @@ extension VectorService {
         let chunkBytes = request.chunkBytes == 0 ? 256 << 10 : Int(request.chunkBytes)
         guard (4 << 10)...(1 << 20) ~= chunkBytes else {
             throw RPCError(.invalidArgument, "chunk_bytes must be 4096..1048576 (0 means 256 KiB), got \(request.chunkBytes)")
+        }
+        if let sharding, catalog.get(request.collection) == nil, ClusterSnapshotName.node(of: request.name) != nil {
+            try await downloadClusterSnapshot(request, chunkBytes: chunkBytes, to: writer, context: context, sharding)
+            return
         }
         let durable = try collection(request.collection)
         guard SnapshotStore.isFileName(request.name) else {
@@ -115,6 +140,16 @@ extension VectorService {
             }
         }
         guard let target else { throw RPCError(.invalidArgument, "the stream was empty; the first message names the collection and the source") }
+        if let sharding, catalog.get(target) == nil {
+            // On a cluster: a cluster snapshot (uploaded or by name) or a single server's
+            // snapshot file re-creates the collection sharded.
+            if let fromName {
+                let bytes = try await clusterSnapshotBytes(target, name: fromName, upload: upload, context, sharding)
+                return try await restoreClusterSnapshot(bytes, as: target, context, sharding)
+            }
+            try Self.checkUpload(file, trailer: trailer)
+            return try await restoreClusterSnapshot(file, as: target, context, sharding)
+        }
         if let fromName {
             let durable = try collection(target)
             guard SnapshotStore.isFileName(fromName) else {
@@ -126,16 +161,24 @@ extension VectorService {
                 return try reader.read(offset: 0, count: max(1, reader.size))
             }
         } else {
-            guard let trailer else { throw RPCError(.invalidArgument, "the upload ended without the chunk carrying the trailer (size and CRC-32C)") }
-            guard trailer.sizeBytes == UInt64(file.count) else {
-                throw RPCError(.dataLoss, "the trailer says \(trailer.sizeBytes) bytes but \(file.count) arrived")
-            }
-            guard CRC32C.checksum(file) == trailer.crc32c else {
-                throw RPCError(.dataLoss, "the uploaded bytes do not match the trailer's CRC-32C; upload again")
+            try Self.checkUpload(file, trailer: trailer)
+            if SnapshotBundle.isBundle(file) {
+                return try await restoreClusterSnapshotOnSingleServer(file, as: target, context)
             }
         }
         let bytes = file
         let catalog = self.catalog
         return try await run(.background, context, "RestoreSnapshot") { _ in try VectorMapping.info(try catalog.restore(target, snapshotFile: bytes)) }
+    }
+
+    /// Checks an upload against the trailer that ended it (size and CRC-32C of the whole file).
+    static func checkUpload(_ file: [UInt8], trailer: RuvectorV1.FileTrailer?) throws {
+        guard let trailer else { throw RPCError(.invalidArgument, "the upload ended without the chunk carrying the trailer (size and CRC-32C)") }
+        guard trailer.sizeBytes == UInt64(file.count) else {
+            throw RPCError(.dataLoss, "the trailer says \(trailer.sizeBytes) bytes but \(file.count) arrived")
+        }
+        guard CRC32C.checksum(file) == trailer.crc32c else {
+            throw RPCError(.dataLoss, "the uploaded bytes do not match the trailer's CRC-32C; upload again")
+        }
     }
 }

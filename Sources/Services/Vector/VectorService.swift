@@ -42,10 +42,10 @@ struct VectorService: RPCService {
         guard let collection = catalog.get(name) else {
             try VectorMapping.checkCollectionName(name)
             if sharding?.sharded(name) != nil {
-                // Only the snapshot methods get here with a sharded collection: its points are
-                // spread over shard copies, each snapshotting itself (automatic snapshots).
+                // The snapshot methods route a sharded collection to its cluster snapshots first;
+                // a call that still gets here (a single-node snapshot name) cannot apply to it.
                 throw RPCError(.failedPrecondition, "collection \(MessageText.quoted(name)) is sharded across the cluster; "
-                    + "snapshots of a sharded collection are not available through VectorService yet")
+                    + "its snapshots are cluster snapshots (names cluster-...; ListSnapshots gives them)")
             }
             throw RPCError(.notFound, "collection \(MessageText.quoted(name)) does not exist; create it with CreateCollection")
         }

@@ -74,7 +74,8 @@ public struct SnapshotStore: Sendable {
         return SnapshotInfo(name: name, walSequence: walSequence, createdUnixMicros: createdUnixMicros, sizeBytes: size, crc32c: crc)
     }
 
-    static func fileName(walSequence: UInt64) -> String {
+    /// The name this store gives the snapshot covering the log through `walSequence`.
+    public static func fileName(walSequence: UInt64) -> String {
         let digits = String(walSequence)
         return "snapshot-" + String(repeating: "0", count: max(0, 20 - digits.count)) + digits + suffix
     }

@@ -248,7 +248,8 @@ class AsyncClient(ClientBase):
     # Snapshots
 
     async def create_snapshot(self, collection: str, *, timeout: float | None = None) -> SnapshotInfo:
-        """Writes a point-in-time snapshot of the collection on the server."""
+        """Writes a point-in-time snapshot of the collection on the server (on a cluster, one
+        per shard on its primary, in one file on the node called: docs/operations.md)."""
         request = vector_pb2.CreateSnapshotRequest(collection=collection)
         return calls.snapshot(await self._unary(Vector.CREATE_SNAPSHOT, request, timeout))
 
@@ -272,7 +273,8 @@ class AsyncClient(ClientBase):
     async def restore_snapshot(self, collection: str, path: str | os.PathLike[str] | None = None, *,
                                name: str | None = None, chunk_bytes: int = 1 << 20,
                                timeout: float | None = None) -> CollectionInfo:
-        """Replaces (or creates) `collection` with a snapshot file at `path` or a stored one by `name`."""
+        """Replaces (or creates) `collection` with a snapshot file at `path` or a stored one by `name`
+        (on a cluster: creates it, sharded; it must not exist)."""
         requests = calls.restore_snapshot(collection, path, name, chunk_bytes)
         return calls.info(await self._transport.client_stream(Vector.RESTORE_SNAPSHOT, requests, timeout))
 

@@ -268,7 +268,8 @@ class Client(ClientBase):
     # Snapshots
 
     def create_snapshot(self, collection: str, *, timeout: float | None = None) -> SnapshotInfo:
-        """Writes a point-in-time snapshot of the collection on the server."""
+        """Writes a point-in-time snapshot of the collection on the server (on a cluster, one
+        per shard on its primary, in one file on the node called: docs/operations.md)."""
         request = vector_pb2.CreateSnapshotRequest(collection=collection)
         return calls.snapshot(self._transport.unary(Vector.CREATE_SNAPSHOT, request, timeout))
 
@@ -294,7 +295,8 @@ class Client(ClientBase):
                          name: str | None = None, chunk_bytes: int = 1 << 20,
                          timeout: float | None = None) -> CollectionInfo:
         """Replaces (or creates) `collection` with a snapshot: an uploaded file at `path`, or one
-        of the collection's own snapshots by `name` (exactly one of the two)."""
+        of the collection's own snapshots by `name` (exactly one of the two). On a cluster the
+        collection must not exist: it is created sharded and its points written again."""
         requests = calls.restore_snapshot(collection, path, name, chunk_bytes)
         return calls.info(self._transport.client_stream(Vector.RESTORE_SNAPSHOT, requests, timeout))
 
