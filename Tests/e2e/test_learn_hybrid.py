@@ -27,10 +27,10 @@ def load_graph(db: ruvector.Client, points: np.ndarray) -> dict[int, int]:
     return {row["id"]: row["i"] for row in db.graph.execute("MATCH (d:Doc) RETURN id(d) AS id, d.i AS i").rows}
 
 
-def holdout(db: ruvector.Client, queries: np.ndarray, **search) -> tuple[list[list[int]], set[int]]:
-    """Point numbers of the top 10 of every held-out query, and the model versions answering."""
+def holdout(db: ruvector.Client, queries: np.ndarray, count: int = HOLDOUT_QUERIES, **search) -> tuple[list[list[int]], set[int]]:
+    """Point numbers of the top 10 of the first `count` held-out queries, and the model versions answering."""
     rankings, versions = [], set()
-    for q in range(TRAIN_QUERIES, TRAIN_QUERIES + HOLDOUT_QUERIES):
+    for q in range(TRAIN_QUERIES, TRAIN_QUERIES + count):
         hits = db.graph.hybrid_search(INDEX, queries[q], k=10, **search)
         rankings.append([h.node.properties["i"] for h in hits])
         versions.add(hits.model_version)
@@ -136,8 +136,9 @@ def test_the_model_survives_a_restart_and_moves_to_another_server(learned_graph,
     restarted = RunningServer([], data_dir)
     learned_graph["server"] = restarted
     with ruvector.Client(restarted.address, timeout=60) as db:
-        again, versions = holdout(db, queries, learned_rerank=100)
-        assert versions == {1} and again == learned_graph["learned"]
+        # The first 60 held-out queries rank exactly as before (all 300 cost half a minute more).
+        again, versions = holdout(db, queries, 60, learned_rerank=100)
+        assert versions == {1} and again == learned_graph["learned"][:60]
         model = db.learn.export_model(LEARNER)
     other = RunningServer([], tmp_path / "other")
     try:
@@ -146,7 +147,7 @@ def test_the_model_survives_a_restart_and_moves_to_another_server(learned_graph,
             load_graph(db, points)
             status = db.learn.import_model(LEARNER, model)
             assert status.activated and status.collection == LEARNER
-            moved, versions = holdout(db, queries, learned_rerank=100)
-            assert versions == {status.version} and moved == learned_graph["learned"]
+            moved, versions = holdout(db, queries, 60, learned_rerank=100)
+            assert versions == {status.version} and moved == learned_graph["learned"][:60]
     finally:
         other.stop()
