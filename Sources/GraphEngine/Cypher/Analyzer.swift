@@ -6,7 +6,17 @@
 /// (`123 AND true`, `NOT []`, `1 IN 2`, `'a'.name`). openCypher classes all of these as
 /// SyntaxError, except a property read of a literal (TypeError).
 struct Analyzer {
-    enum Kind { case node, relationship, path, value, unknown }
+    /// What a variable holds, as far as the text tells: `literal` for a value bound from a
+    /// literal (`WITH 123 AS x`), with what `literalType` says of it.
+    enum Kind: Equatable {
+        case node, relationship, path, value, unknown, literal(String)
+
+        /// A value (not a graph element), known or not which one.
+        var holdsValue: Bool {
+            if case .literal = self { return true }
+            return self == .value
+        }
+    }
 
     static let implemented: Set<String> = Set([
         "id", "labels", "type", "keys", "properties", "startnode", "endnode", "size", "head", "last", "tail",
@@ -35,7 +45,7 @@ struct Analyzer {
 
     private static func bind(_ v: String, _ k: Kind, _ scope: inout [String: Kind]) throws(GraphError) {
         if let old = scope[v], old != .unknown, k != .unknown, old != k || k == .path {
-            throw GraphError(.semantic, "variable '\(v)' is already bound as a \(old); use another name")
+            throw GraphError(.semantic, "variable '\(v)' is already bound as a \(old.holdsValue ? "value" : "\(old)"); use another name")
         }
         scope[v] = k
     }
@@ -123,7 +133,7 @@ struct Analyzer {
             case .delete(_, let es):
                 for e in es {
                     try checkExpr(e, scope)
-                    if kind(of: e, scope) == .value { throw GraphError(.semantic, "DELETE needs nodes, relationships or paths") }
+                    if kind(of: e, scope).holdsValue { throw GraphError(.semantic, "DELETE needs nodes, relationships or paths") }
                 }
             }
         }
@@ -246,15 +256,20 @@ struct Analyzer {
     private static func kind(of e: Expr, _ scope: [String: Kind]) -> Kind {
         switch e {
         case .variable(let v): return scope[v] ?? .unknown
-        case .literal(let v): return v.isNull ? .unknown : .value
-        case .list, .map, .binary, .not, .negate, .isNull, .hasLabels: return .value
+        case .literal(let v): return v.isNull ? .unknown : literalType(e, scope).map(Kind.literal) ?? .value
+        case .list, .map: return literalType(e, scope).map(Kind.literal) ?? .value
+        case .binary, .not, .negate, .isNull, .hasLabels: return .value
         default: return .unknown
         }
     }
 
-    /// What a literal (or list or map literal) expression is; nil when only run time can tell.
-    private static func literalType(_ e: Expr) -> String? {
+    /// What a literal (or list or map literal) expression is, or a variable bound from one; nil
+    /// when only run time can tell.
+    private static func literalType(_ e: Expr, _ scope: [String: Kind]) -> String? {
         switch e {
+        case .variable(let v):
+            if case .literal(let type)? = scope[v] { return type }
+            return nil
         case .literal(.bool): return "a boolean"
         case .literal(.int), .literal(.float), .negate(.literal(.int)), .negate(.literal(.float)): return "a number"
         case .literal(.string): return "a string"
@@ -274,19 +289,19 @@ struct Analyzer {
         switch e {
         case .binary(let op, let a, let b) where op == "AND" || op == "OR" || op == "XOR":
             for side in [a, b] {
-                if let type = literalType(side), type != "a boolean" { throw invalid("\(op) expects booleans, got \(type)") }
+                if let type = literalType(side, scope), type != "a boolean" { throw invalid("\(op) expects booleans, got \(type)") }
             }
         case .not(let x):
-            if let type = literalType(x), type != "a boolean" { throw invalid("NOT expects a boolean, got \(type)") }
+            if let type = literalType(x, scope), type != "a boolean" { throw invalid("NOT expects a boolean, got \(type)") }
         case .binary("IN", _, let b):
-            if let type = literalType(b), type != "a list" { throw invalid("IN expects a list on the right, got \(type)") }
+            if let type = literalType(b, scope), type != "a list" { throw invalid("IN expects a list on the right, got \(type)") }
         case .property(let x, let key):
-            if let type = literalType(x), type != "a map" { throw invalid("cannot read property '\(key)' of \(type)", .typeError) }
+            if let type = literalType(x, scope), type != "a map" { throw invalid("cannot read property '\(key)' of \(type)", .typeError) }
         case .function("properties", _, let args):
-            if let type = args.first.flatMap(literalType), type != "a map" { throw invalid("properties() cannot take \(type)") }
+            if let type = args.first.flatMap({ literalType($0, scope) }), type != "a map" { throw invalid("properties() cannot take \(type)") }
         case .function("labels", _, let args):
-            if let first = args.first, kind(of: first, scope) == .path || literalType(first) != nil {
-                throw invalid("labels() takes a node, not \(literalType(first) ?? "a path")")
+            if let first = args.first, kind(of: first, scope) == .path || literalType(first, scope) != nil {
+                throw invalid("labels() takes a node, not \(literalType(first, scope) ?? "a path")")
             }
         default: break
         }
