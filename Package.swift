@@ -102,7 +102,9 @@ let package = Package(
 
         // MARK: VectorEngine (distances, HNSW, filters, brute-force oracle)
         .target(name: "CVectorKernels"),
-        .target(name: "VectorEngine", dependencies: ["CVectorKernels", "WorkControl"], exclude: ["README.md"],
+        // The payload value type, shared by the engine and the Swift client.
+        .target(name: "Payload", swiftSettings: internalChecks),
+        .target(name: "VectorEngine", dependencies: ["CVectorKernels", "WorkControl", "Payload"], exclude: ["README.md"],
                 swiftSettings: internalChecks),
         .testTarget(name: "VectorEngineTests", dependencies: ["VectorEngine"],
                     swiftSettings: internalChecks),
@@ -192,7 +194,7 @@ let package = Package(
         .testTarget(name: "GraphPersistenceTests", dependencies: ["GraphPersistence"], swiftSettings: internalChecks),
 
         // MARK: Clients (Swift client library and the ruvector CLI)
-        .target(name: "RuVectorClient", dependencies: ["RPC", "Wire"], path: "clients/swift/Sources/RuVectorClient",
+        .target(name: "RuVectorClient", dependencies: ["RPC", "Wire", "Payload"], path: "clients/swift/Sources/RuVectorClient",
                 swiftSettings: internalChecks),
         .executableTarget(
             name: "RuVectorCLI",

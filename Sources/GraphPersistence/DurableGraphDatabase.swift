@@ -28,16 +28,7 @@ public final class DurableGraphDatabase: Sendable {
     public typealias Options = DurabilityOptions
 
     /// What opening found.
-    public struct RecoveryReport: Sendable {
-        /// WAL sequence of the snapshot loaded (0 = none).
-        public var snapshotSequence: UInt64
-        /// Newer snapshots that were damaged and skipped.
-        public var skippedSnapshots: [String]
-        /// Commits replayed from the log.
-        public var replayedRecords: Int
-        /// What the WAL repair found.
-        public var wal: WALRecoveryReport
-    }
+    public typealias RecoveryReport = Storage.RecoveryReport
 
     /// The result of one operation: its value, what it changed, and the store it saw (to
     /// resolve node and relationship references in results).
@@ -84,7 +75,7 @@ public final class DurableGraphDatabase: Sendable {
     public let recovery: RecoveryReport
 
     private init(state: State, wal: WriteAheadLog, snapshots: SnapshotStore, options: Options, lock: DirectoryLock,
-                 directory: String, recovery: RecoveryReport, replayedBytes: Int, replayedChanges: Int) {
+                 directory: String, recovery: RecoveryReport) {
         self.state = Mutex(state)
         self.wal = wal
         self.snapshots = snapshots
@@ -95,7 +86,7 @@ public final class DurableGraphDatabase: Sendable {
         automaticSnapshots.start { [weak self] in try self?.snapshot() }
         // What recovery replayed is still not in a snapshot.
         if recovery.replayedRecords > 0 {
-            automaticSnapshots.logged(bytes: replayedBytes, changes: replayedChanges)
+            automaticSnapshots.logged(bytes: recovery.replayedBytes, changes: recovery.replayedChanges)
             automaticSnapshots.scheduleIfDue()
         }
     }
@@ -103,6 +94,7 @@ public final class DurableGraphDatabase: Sendable {
     /// Opens (creating if needed) the graph in `directory`: newest valid snapshot, then the log.
     /// Throws `.locked` when the folder is open already (here or in another process).
     public static func open(_ directory: String, options: Options = Options()) throws -> DurableGraphDatabase {
+        let started = ContinuousClock.now
         try AtomicFile.createDirectory(directory)
         let lock = try DirectoryLock(directory: directory, owner: "ruvector graph")
         let snapshots = try SnapshotStore(directory: directory + "/snapshots")
@@ -113,8 +105,10 @@ public final class DurableGraphDatabase: Sendable {
         if let bytes = snapshot?.sections["graph"] { try store.apply(try GraphCodec.decode(bytes)) }
         if let bytes = snapshot?.sections["indexes"] { definitions = try GraphCodec.decodeDefinitions(bytes) }
         if let bytes = snapshot?.sections["propertyIndexes"] { propertyIndexes = try GraphCodec.decodePropertyIndexes(bytes) }
+        let loaded = ContinuousClock.now
         let walOptions = WALOptions(segmentSizeBytes: options.walSegmentSizeBytes, syncPolicy: options.syncPolicy)
         let (wal, walReport) = try WriteAheadLog.open(directory: directory + "/wal", options: walOptions)
+        let walOpened = ContinuousClock.now
         let after = snapshot?.info.walSequence ?? 0
         var replayed = 0
         var replayedBytes = 0
@@ -138,10 +132,11 @@ public final class DurableGraphDatabase: Sendable {
         database.leaveVectorIndexesToCommit()
         for definition in definitions { try database.createVectorIndex(definition) }
         for index in propertyIndexes { try database.createPropertyIndex(name: index.name, index.key) }
-        let report = RecoveryReport(snapshotSequence: after, skippedSnapshots: skipped, replayedRecords: replayed, wal: walReport)
+        let report = RecoveryReport(snapshotSequence: after, skippedSnapshots: skipped, replayedRecords: replayed,
+                                    replayedBytes: replayedBytes, replayedChanges: replayedChanges, wal: walReport,
+                                    started: started, snapshotLoaded: loaded, walOpened: walOpened, finished: ContinuousClock.now)
         return DurableGraphDatabase(state: State(committed: database), wal: wal, snapshots: snapshots, options: options,
-                                    lock: lock, directory: directory, recovery: report, replayedBytes: replayedBytes,
-                                    replayedChanges: replayedChanges)
+                                    lock: lock, directory: directory, recovery: report)
     }
 
     /// WAL record types.

@@ -163,7 +163,7 @@ public final class ServiceCatalog: Sendable {
         logger.info("graph recovered", metadata: [
             "nodes": "\(recovered.nodeCount)", "relationships": "\(recovered.relationshipCount)",
             "snapshot_sequence": "\(graph.recovery.snapshotSequence)", "replayed_records": "\(graph.recovery.replayedRecords)",
-            "wal_dropped_bytes": "\(graph.recovery.wal.droppedBytes)",
+            "wal_dropped_bytes": "\(graph.recovery.wal.droppedBytes)", "open_ms": "\(Double(graph.recovery.durationMicros) / 1000)",
         ])
         // Learning state outlives its collection only after a crash between the two deletions
         // (graph vector indexes are never dropped).

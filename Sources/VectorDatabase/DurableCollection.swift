@@ -68,28 +68,7 @@ public final class DurableCollection: Sendable {
     public typealias Options = DurabilityOptions
 
     /// What `open` did.
-    public struct RecoveryReport: Sendable {
-        /// WAL sequence of the snapshot loaded (0 = none).
-        public var snapshotSequence: UInt64
-        /// Newer snapshots that were damaged and skipped.
-        public var skippedSnapshots: [String]
-        /// WAL records replayed after the snapshot.
-        public var replayedRecords: Int
-        /// Their bytes.
-        public var replayedBytes: Int
-        /// Points they upserted or deleted.
-        public var replayedChanges: Int
-        /// What the WAL repair found (a torn tail is cut, and said so here).
-        public var wal: WALRecoveryReport
-        /// Time to open: snapshot load and log replay, in microseconds.
-        public var durationMicros: Int64
-        /// Part of it spent reading, checking and decoding the snapshot into the index.
-        public var snapshotLoadMicros: Int64
-        /// Part of it spent opening (checking) the log.
-        public var walOpenMicros: Int64
-        /// Part of it spent reading and applying the log records after the snapshot.
-        public var replayMicros: Int64
-    }
+    public typealias RecoveryReport = Storage.RecoveryReport
 
     private init(directory: String, collection: VectorCollection, uuids: UUIDAssignments, wal: WriteAheadLog,
                  snapshots: SnapshotStore, options: Options, lock: DirectoryLock, recovery: RecoveryReport) {
@@ -214,10 +193,7 @@ public final class DurableCollection: Sendable {
         let finished = ContinuousClock.now
         let report = RecoveryReport(snapshotSequence: after, skippedSnapshots: skipped, replayedRecords: replay.records,
                                     replayedBytes: replay.bytes, replayedChanges: replay.changes, wal: walReport,
-                                    durationMicros: (finished - started).wholeMicroseconds,
-                                    snapshotLoadMicros: (loaded - started).wholeMicroseconds,
-                                    walOpenMicros: (walOpened - loaded).wholeMicroseconds,
-                                    replayMicros: (finished - walOpened).wholeMicroseconds)
+                                    started: started, snapshotLoaded: loaded, walOpened: walOpened, finished: finished)
         return DurableCollection(directory: directory, collection: collection, uuids: uuids, wal: wal, snapshots: snapshots,
                                  options: options, lock: lock, recovery: report)
     }

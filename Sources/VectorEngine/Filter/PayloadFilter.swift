@@ -116,7 +116,7 @@ public indirect enum PayloadFilter: Sendable, Hashable {
         case .match(let key, let value):
             return Self.anyValue(payload, key) { v in Self.anyElement(v) { Self.equal($0, value) } }
         case .range(let key, let r):
-            return Self.anyValue(payload, key) { v in Self.anyElement(v) { $0.numeric.map(r.contains) ?? false } }
+            return Self.anyValue(payload, key) { v in Self.anyElement(v) { $0.doubleValue.map(r.contains) ?? false } }
         case .isIn(let key, let values):
             return Self.anyValue(payload, key) { v in Self.anyElement(v) { e in values.contains { Self.equal(e, $0) } } }
         case .isNull(let key):
@@ -176,7 +176,7 @@ public indirect enum PayloadFilter: Sendable, Hashable {
     }
 
     private static func equal(_ a: PayloadValue, _ b: PayloadValue) -> Bool {
-        if let x = a.numeric, let y = b.numeric { return x == y }
+        if let x = a.doubleValue, let y = b.doubleValue { return x == y }
         return a == b
     }
 }
