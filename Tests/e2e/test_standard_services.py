@@ -9,9 +9,7 @@ from grpc_reflection.v1alpha import reflection_pb2_grpc as v1alpha_grpc
 from google.protobuf import descriptor_pb2
 
 # Services whose engines are not wired to the server yet: every method must say so.
-SERVICES_NOT_YET_AVAILABLE = {
-    "ruvector.v1.RouteService",
-}
+SERVICES_NOT_YET_AVAILABLE: set[str] = set()
 # GraphService methods whose engine part is not built yet.
 
 RUVECTOR_SERVICES = {

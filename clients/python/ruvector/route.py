@@ -1,0 +1,271 @@
+"""`db.route`: Tiny Dancer routers and semantic routes (RouteService).
+
+A router sends each request to one of its candidates (models, backends): `create_router` defines
+the candidates and the FastGRNN scorer's shape; `route` answers the chosen candidate with the
+model's confidence, the conformal prediction set and the reason (an untrained router uses its
+fallback); `record_outcome` logs how a request went (durably, for training, and into the
+candidate's circuit breaker); `train` learns from the outcomes (see docs/route.md for the label
+rule) and yields progress; `status` shows held-out accuracy, conformal coverage and breakers.
+Semantic routes (`register_route`, `match_route`) match embeddings to named routes.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from typing import Iterator, Mapping, Sequence, TextIO
+
+from ruvector.learn import ModelFile, _enum, file_chunks
+from ruvector.models import VectorLike
+from ruvector.rpc import Route as Methods
+from ruvector.transport import Transport
+from ruvector.v1 import common_pb2, route_pb2
+
+_OPTIMIZE = {"cost": route_pb2.ROUTE_OPTIMIZE_COST, "latency": route_pb2.ROUTE_OPTIMIZE_LATENCY,
+             "quality": route_pb2.ROUTE_OPTIMIZE_QUALITY}
+_FALLBACK = {"round_robin": route_pb2.ROUTE_FALLBACK_ROUND_ROBIN, "cheapest": route_pb2.ROUTE_FALLBACK_CHEAPEST,
+             "strongest": route_pb2.ROUTE_FALLBACK_STRONGEST}
+_REASONS = {route_pb2.DECISION_REASON_BEST_SCORE: "model", route_pb2.DECISION_REASON_FALLBACK_CIRCUIT_OPEN: "circuit_open",
+            route_pb2.DECISION_REASON_FALLBACK_UNTRAINED: "untrained",
+            route_pb2.DECISION_REASON_FALLBACK_LOW_CONFIDENCE: "low_confidence",
+            route_pb2.DECISION_REASON_UNCERTAIN: "uncertain", route_pb2.DECISION_REASON_NONE_AVAILABLE: "none_available"}
+_STATES = {route_pb2.CIRCUIT_STATE_CLOSED: "closed", route_pb2.CIRCUIT_STATE_OPEN: "open",
+           route_pb2.CIRCUIT_STATE_HALF_OPEN: "half_open"}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A model or backend a router may choose: cost per request, typical latency, expected quality."""
+    name: str
+    cost: float = 0.0
+    latency_millis: float = 0.0
+    quality: float = 0.0
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Where a request goes. `reason`: "model", "uncertain", "low_confidence", "circuit_open",
+    "untrained" or "none_available" (then `chosen` is None). `prediction_set`: the conformal set
+    (contains the right candidate for about 1 - alpha of requests). `scores`: candidate ->
+    probability, best first (empty when untrained)."""
+    chosen: str | None
+    confidence: float
+    prediction_set: list[str]
+    scores: dict[str, float]
+    reason: str
+    model_version: int
+    skipped_open: list[str]
+    request_id: str
+
+
+@dataclass(frozen=True)
+class Breaker:
+    """One candidate's circuit breaker: "closed", "open" or "half_open"."""
+    candidate: str
+    state: str
+    consecutive_failures: int
+    retry_at_unix_micros: int
+    openings: int
+    routed: int
+
+
+@dataclass(frozen=True)
+class RouterStatus:
+    """A router's model (version 0: untrained), held-out accuracy and conformal coverage of the last
+    run, model size, counters and breakers."""
+    router: str
+    model_version: int
+    outcomes_recorded: int
+    requests_routed: int
+    accuracy: float
+    calibrated_coverage: float
+    conformal_alpha: float
+    conformal_threshold: float
+    calibration_count: int
+    training_examples: int
+    model_bytes: int
+    nonzero_weights: int
+    quantized: bool
+    breakers: list[Breaker]
+
+
+@dataclass(frozen=True)
+class TrainProgress:
+    """One message of a training run; the last has `done`, the model version, held-out accuracy and coverage."""
+    epoch: int
+    loss: float
+    accuracy: float
+    coverage: float
+    model_version: int
+    done: bool
+
+
+@dataclass(frozen=True)
+class RouteMatch:
+    """A semantic route an embedding matched, with its score (mean cosine of its 3 nearest examples)."""
+    name: str
+    similarity: float
+
+
+def _candidate(c: Candidate | str | Mapping[str, float | str]) -> route_pb2.Candidate:
+    if isinstance(c, str):
+        return route_pb2.Candidate(name=c)
+    if isinstance(c, Candidate):
+        return route_pb2.Candidate(name=c.name, cost=c.cost, latency_millis=c.latency_millis, quality=c.quality)
+    return route_pb2.Candidate(**c)
+
+
+def _flat(features: VectorLike | Sequence[VectorLike]) -> list[float]:
+    """Features as one flat list: a vector, or a sequence of per-step vectors (concatenated)."""
+    values = list(features)
+    if values and hasattr(values[0], "__len__"):
+        return [float(x) for step in values for x in step]
+    return [float(x) for x in values]
+
+
+def decision(message: route_pb2.RouteDecision) -> Decision:
+    """A RouteDecision message as a `Decision`."""
+    return Decision(message.chosen or None, message.confidence, list(message.prediction_set),
+                    {a.name: a.score for a in message.alternatives}, _REASONS.get(message.reason, "unspecified"),
+                    message.model_version, list(message.skipped_open), message.request_id)
+
+
+def status(message: route_pb2.RouterStatus) -> RouterStatus:
+    """A RouterStatus message as a `RouterStatus`."""
+    breakers = [Breaker(b.candidate, _STATES.get(b.state, "unspecified"), b.consecutive_failures, b.retry_at_unix_micros,
+                        b.openings, b.routed) for b in message.breakers]
+    return RouterStatus(message.router, message.model_version, message.outcomes_recorded, message.requests_routed,
+                        message.accuracy, message.calibrated_coverage, message.conformal_alpha, message.conformal_threshold,
+                        message.calibration_count, message.training_examples, message.model_bytes, message.nonzero_weights,
+                        message.quantized, breakers)
+
+
+def import_requests(router: str, data: bytes, chunk_bytes: int) -> Iterator[route_pb2.ImportRouterRequest]:
+    """ImportRouter messages: the first names the router, the last carries size and CRC-32C."""
+    for n, chunk in enumerate(file_chunks(data, chunk_bytes)):
+        yield route_pb2.ImportRouterRequest(router=router if n == 0 else "", chunk=chunk)
+
+
+def _draw(message: TrainProgress, stream: TextIO | None = None) -> None:
+    """Redraws a one-line progress report on stderr; ends the line on the last message."""
+    out = stream if stream is not None else sys.stderr
+    if message.done:
+        out.write(f"\rdone: model {message.model_version}, held-out accuracy {message.accuracy:.3f}, "
+                  f"coverage {message.coverage:.3f}".ljust(80) + "\n")
+    else:
+        out.write(f"\repoch {message.epoch} loss {message.loss:.4f}".ljust(80))
+    out.flush()
+
+
+class Route:
+    """RouteService from `ruvector.Client`: ``db.route.route("llm", features)``."""
+
+    def __init__(self, transport: Transport):
+        self._transport = transport
+
+    def create_router(self, name: str, candidates: Sequence[Candidate | str | Mapping[str, float | str]], *,
+                      feature_size: int, time_steps: int = 0, hidden_size: int = 0, w_rank: int = 0, u_rank: int = 0,
+                      confidence_threshold: float = 0.0, fallback: str | None = None, optimize: str | None = None,
+                      breaker_failures: int = 0, breaker_cool_down_millis: int = 0, breaker_trials: int = 0,
+                      conformal_alpha: float = 0.0, min_quality: float = 0.0,
+                      timeout: float | None = None) -> route_pb2.RouterInfo:
+        """Creates a router over 2..256 candidates. Zero settings take the server's defaults (time
+        steps 1, hidden 32, threshold 0.7, fallback "round_robin" | "cheapest" | "strongest",
+        optimize "cost" | "latency" | "quality", breaker 5 failures / 30000 ms / 1 trial, alpha 0.1)."""
+        request = route_pb2.CreateRouterRequest(
+            name=name, candidates=[_candidate(c) for c in candidates], feature_size=feature_size, time_steps=time_steps,
+            hidden_size=hidden_size, w_rank=w_rank, u_rank=u_rank, confidence_threshold=confidence_threshold,
+            fallback=_enum(_FALLBACK, fallback, "fallback"), optimize=_enum(_OPTIMIZE, optimize, "optimize"),
+            breaker_failures=breaker_failures, breaker_cool_down_millis=breaker_cool_down_millis,
+            breaker_trials=breaker_trials, conformal_alpha=conformal_alpha, min_quality=min_quality)
+        return self._transport.unary(Methods.CREATE_ROUTER, request, timeout)
+
+    def get_router(self, name: str, *, timeout: float | None = None) -> route_pb2.RouterInfo:
+        """The router's definition (defaults resolved) and counters."""
+        return self._transport.unary(Methods.GET_ROUTER, route_pb2.GetRouterRequest(name=name), timeout)
+
+    def list_routers(self, *, timeout: float | None = None) -> list[route_pb2.RouterInfo]:
+        """Every router the caller may read."""
+        return list(self._transport.unary(Methods.LIST_ROUTERS, route_pb2.ListRoutersRequest(), timeout).routers)
+
+    def delete_router(self, name: str, *, timeout: float | None = None) -> None:
+        """Deletes the router with its model, routes and outcomes."""
+        self._transport.unary(Methods.DELETE_ROUTER, route_pb2.DeleteRouterRequest(name=name), timeout)
+
+    def route(self, router: str, features: VectorLike | Sequence[VectorLike], *, request_id: str = "",
+              timeout: float | None = None) -> Decision:
+        """Routes one request: `features` is one vector (time_steps 1) or time_steps vectors."""
+        request = route_pb2.RouteRequest(router=router, features=common_pb2.Vector(values=_flat(features)),
+                                         request_id=request_id)
+        return decision(self._transport.unary(Methods.ROUTE, request, timeout))
+
+    def record_outcome(self, router: str, candidate: str, *, success: bool, request_id: str = "",
+                       features: VectorLike | Sequence[VectorLike] | None = None, quality: float = 0.0,
+                       latency_micros: int = 0, cost: float = 0.0, teacher_scores: Mapping[str, float] | None = None,
+                       timeout: float | None = None) -> int:
+        """Records how a request served by `candidate` went; returns the outcomes held. Give the
+        `request_id` of a recent `route` answer, or the request's `features`."""
+        request = route_pb2.RecordOutcomeRequest(
+            router=router, request_id=request_id, candidate=candidate, success=success, latency_micros=latency_micros,
+            cost=cost, quality=quality,
+            teacher_scores=[route_pb2.ScoredCandidate(name=k, score=v) for k, v in (teacher_scores or {}).items()])
+        if features is not None:
+            request.features.CopyFrom(common_pb2.Vector(values=_flat(features)))
+        return int(self._transport.unary(Methods.RECORD_OUTCOME, request, timeout).recorded)
+
+    def train(self, router: str, *, epochs: int = 0, learning_rate: float = 0.0, batch_size: int = 0, seed: int = 0,
+              keep_fraction: float = 0.0, quantize: bool = False, distillation_weight: float = 0.0,
+              progress_bar: bool = False, timeout: float | None = None) -> Iterator[TrainProgress]:
+        """Trains from the recorded outcomes, yielding one message per epoch and a last one with
+        `done`; closing the iterator cancels the run. Raises `FailedPrecondition` when too few
+        requests are labelled or a run of this router is going."""
+        request = route_pb2.TrainRouterRequest(router=router, epochs=epochs, learning_rate=learning_rate,
+                                               batch_size=batch_size, seed=seed, keep_fraction=keep_fraction,
+                                               quantize=quantize, distillation_weight=distillation_weight)
+        for m in self._transport.server_stream(Methods.TRAIN, request, timeout):
+            answer = TrainProgress(m.epoch, m.loss, m.accuracy, m.coverage, m.model_version, m.done)
+            if progress_bar:
+                _draw(answer)
+            yield answer
+
+    def status(self, router: str, *, timeout: float | None = None) -> RouterStatus:
+        """The router's model, held-out accuracy and coverage, counters and breakers."""
+        return status(self._transport.unary(Methods.GET_STATUS, route_pb2.RouterStatusRequest(router=router), timeout))
+
+    def register_route(self, router: str, name: str, examples: Sequence[VectorLike], *, threshold: float = 0.0,
+                       utterances: Sequence[str] = (), timeout: float | None = None) -> route_pb2.SemanticRoute:
+        """Registers (or replaces) a semantic route with 1..1000 example embeddings; `threshold` is
+        the least score that matches (0 = 0.8)."""
+        route = route_pb2.SemanticRoute(name=name, examples=[common_pb2.Vector(values=[float(x) for x in e]) for e in examples],
+                                        utterances=list(utterances), threshold=threshold)
+        return self._transport.unary(Methods.REGISTER_ROUTE, route_pb2.RegisterRouteRequest(router=router, route=route), timeout)
+
+    def list_routes(self, router: str, *, timeout: float | None = None) -> list[route_pb2.SemanticRoute]:
+        """The routes (names, thresholds, example counts)."""
+        return list(self._transport.unary(Methods.LIST_ROUTES, route_pb2.ListRoutesRequest(router=router), timeout).routes)
+
+    def delete_route(self, router: str, name: str, *, timeout: float | None = None) -> None:
+        """Deletes a semantic route."""
+        self._transport.unary(Methods.DELETE_ROUTE, route_pb2.DeleteRouteRequest(router=router, name=name), timeout)
+
+    def match_route(self, router: str, embedding: VectorLike, *, limit: int = 0,
+                    timeout: float | None = None) -> list[RouteMatch]:
+        """The routes `embedding` matches (score >= their threshold), best first; empty: no route."""
+        request = route_pb2.MatchRouteRequest(router=router, embedding=common_pb2.Vector(values=[float(x) for x in embedding]),
+                                              limit=limit)
+        return [RouteMatch(m.name, m.similarity) for m in self._transport.unary(Methods.MATCH_ROUTE, request, timeout).matches]
+
+    def export_router(self, router: str, *, timeout: float | None = None) -> bytes:
+        """The router (definition, model, calibration, routes) as bytes, checked against size and CRC-32C."""
+        target = ModelFile()
+        for chunk in self._transport.server_stream(Methods.EXPORT_ROUTER, route_pb2.ExportRouterRequest(router=router), timeout):
+            target.add(chunk)
+        return target.finished()
+
+    def import_router(self, router: str, data: bytes | str | os.PathLike[str], *, chunk_bytes: int = 1 << 20,
+                      timeout: float | None = None) -> route_pb2.RouterInfo:
+        """Creates router `router` from an export (bytes or a file's path)."""
+        if not isinstance(data, bytes):
+            with open(data, "rb") as file:
+                data = file.read()
+        return self._transport.client_stream(Methods.IMPORT_ROUTER, import_requests(router, data, chunk_bytes), timeout)
