@@ -71,7 +71,10 @@ def test_router_learns_a_hidden_rule_and_survives_restart_and_export(tmp_path):
             assert status.accuracy >= 0.8, status
             # The evaluation split is about 60 requests: coverage is an estimate of 0.9 with a
             # standard error near 0.04.
+            assert 40 <= status.evaluation_count <= 80, status
             assert 0.75 <= status.calibrated_coverage <= 1.0, status
+            print(f"route e2e: held-out accuracy {status.accuracy:.3f} and coverage {status.calibrated_coverage:.3f} "
+                  f"on {status.evaluation_count} requests, calibrated on {status.calibration_count}, model {status.model_bytes} B")
             assert status.calibration_count > 20 and status.model_bytes > 0
             accuracy = _accuracy(db, "llm", seed=99)
             assert accuracy >= 0.85, accuracy

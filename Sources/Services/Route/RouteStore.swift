@@ -120,12 +120,16 @@ final class RouteStore: Sendable {
     }
 
     /// Stores a trained model as the next version and serves it from now on. `status` carries the
-    /// calibration and metrics; its version is set here. Returns the stored status.
+    /// metrics; its version and calibration fields are set here. Returns the stored status.
     func storeModel(_ model: FastGRNNModel, conformal: SplitConformal, status: RuvectorV1.RouterStatus) throws -> RuvectorV1.RouterStatus {
         try state.withLock { s in
             var status = status
             status.modelVersion = s.modelStatus.modelVersion + 1
             status.router = name
+            // The calibration is what restores the prediction sets at the next open.
+            status.conformalThreshold = conformal.threshold
+            status.calibrationCount = UInt64(conformal.calibrationCount)
+            status.conformalAlpha = Float(conformal.alpha)
             try AtomicFile.write(model.serialised(), to: "\(directory)/model-\(status.modelVersion).bin")
             try AtomicFile.write(status.encoded(), to: directory + "/model.pb")
             let old = "\(directory)/model-\(s.modelStatus.modelVersion).bin"

@@ -129,10 +129,9 @@ enum RouteTraining {
         }
         let bytes = model.serialised().count
         let status = RuvectorV1.RouterStatus(calibratedCoverage: Float(covered) / Float(evaluation.count),
-                                             accuracy: Float(model.accuracy(evaluation)), calibrationCount: UInt64(calibration.count),
-                                             conformalThreshold: conformal.threshold, conformalAlpha: store.definition.conformalAlpha,
-                                             modelBytes: UInt64(bytes), nonzeroWeights: UInt64(model.nonZeroWeights),
-                                             trainingExamples: UInt64(train.count), trainedUnixMicros: nowMicros(), quantized: request.quantize)
+                                             accuracy: Float(model.accuracy(evaluation)), modelBytes: UInt64(bytes), nonzeroWeights: UInt64(model.nonZeroWeights),
+                                             trainingExamples: UInt64(train.count), trainedUnixMicros: nowMicros(), quantized: request.quantize,
+                                             evaluationCount: UInt64(evaluation.count))
         try cancellation.check()
         return try store.storeModel(model, conformal: conformal, status: status)
     }

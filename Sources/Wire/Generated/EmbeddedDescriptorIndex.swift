@@ -18,7 +18,7 @@ enum EmbeddedDescriptorIndex {
         "grpc/testing/test.proto",
     ]
     /// (offset, length) of each file's FileDescriptorProto in the blob.
-    static let fileRanges: [Swift.Int] = [0, 2386, 2386, 8282, 10668, 3763, 14431, 4615, 19046, 3470, 22516, 2653, 25169, 6205, 31374, 557, 31931, 1744, 33675, 1812, 35487, 101, 35588, 5012, 40600, 1610]
+    static let fileRanges: [Swift.Int] = [0, 2386, 2386, 8282, 10668, 3763, 14431, 4615, 19046, 3470, 22516, 2653, 25169, 6248, 31417, 557, 31974, 1744, 33718, 1812, 35530, 101, 35631, 5012, 40643, 1610]
     /// Direct dependencies of each file, as indices into `fileNames`.
     static let fileDependencies: [[Swift.Int]] = [
         [],

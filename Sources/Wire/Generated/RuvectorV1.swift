@@ -10234,12 +10234,16 @@ extension RuvectorV1 {
         public var requestsRouted: Swift.UInt64 = 0
         /// True when the model's weights are int8.
         public var quantized: Swift.Bool = false
+        /// Held-out requests accuracy and calibrated_coverage were measured on (neither trained nor
+        /// calibrated on): with n of them, coverage is an estimate with a standard error near
+        /// sqrt(alpha (1 - alpha) / n).
+        public var evaluationCount: Swift.UInt64 = 0
 
         /// A message with every field at its default.
         public init() {}
 
         /// A message with the given fields; the others keep their defaults.
-        public init(router: Swift.String = "", modelVersion: Swift.UInt64 = 0, outcomesRecorded: Swift.UInt64 = 0, calibratedCoverage: Swift.Float = 0, breakers: [RuvectorV1.CircuitBreakerStatus] = [], accuracy: Swift.Float = 0, calibrationCount: Swift.UInt64 = 0, conformalThreshold: Swift.Double = 0, conformalAlpha: Swift.Float = 0, modelBytes: Swift.UInt64 = 0, nonzeroWeights: Swift.UInt64 = 0, trainingExamples: Swift.UInt64 = 0, trainedUnixMicros: Swift.Int64 = 0, requestsRouted: Swift.UInt64 = 0, quantized: Swift.Bool = false) {
+        public init(router: Swift.String = "", modelVersion: Swift.UInt64 = 0, outcomesRecorded: Swift.UInt64 = 0, calibratedCoverage: Swift.Float = 0, breakers: [RuvectorV1.CircuitBreakerStatus] = [], accuracy: Swift.Float = 0, calibrationCount: Swift.UInt64 = 0, conformalThreshold: Swift.Double = 0, conformalAlpha: Swift.Float = 0, modelBytes: Swift.UInt64 = 0, nonzeroWeights: Swift.UInt64 = 0, trainingExamples: Swift.UInt64 = 0, trainedUnixMicros: Swift.Int64 = 0, requestsRouted: Swift.UInt64 = 0, quantized: Swift.Bool = false, evaluationCount: Swift.UInt64 = 0) {
             self.router = router
             self.modelVersion = modelVersion
             self.outcomesRecorded = outcomesRecorded
@@ -10255,6 +10259,7 @@ extension RuvectorV1 {
             self.trainedUnixMicros = trainedUnixMicros
             self.requestsRouted = requestsRouted
             self.quantized = quantized
+            self.evaluationCount = evaluationCount
         }
 
         public static let protoFullName = "ruvector.v1.RouterStatus"
@@ -10291,6 +10296,7 @@ extension RuvectorV1 {
             self.trainedUnixMicros = c.trained_unix_micros
             self.requestsRouted = c.requests_routed
             self.quantized = (c.quantized != 0)
+            self.evaluationCount = c.evaluation_count
         }
 
         func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__RouterStatus> {
@@ -10313,6 +10319,7 @@ extension RuvectorV1 {
             c.pointee.trained_unix_micros = self.trainedUnixMicros
             c.pointee.requests_routed = self.requestsRouted
             c.pointee.quantized = (self.quantized ? 1 : 0)
+            c.pointee.evaluation_count = self.evaluationCount
             return c
         }
     }

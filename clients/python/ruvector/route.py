@@ -82,6 +82,7 @@ class RouterStatus:
     conformal_alpha: float
     conformal_threshold: float
     calibration_count: int
+    evaluation_count: int
     training_examples: int
     model_bytes: int
     nonzero_weights: int
@@ -136,7 +137,7 @@ def status(message: route_pb2.RouterStatus) -> RouterStatus:
                         b.openings, b.routed) for b in message.breakers]
     return RouterStatus(message.router, message.model_version, message.outcomes_recorded, message.requests_routed,
                         message.accuracy, message.calibrated_coverage, message.conformal_alpha, message.conformal_threshold,
-                        message.calibration_count, message.training_examples, message.model_bytes, message.nonzero_weights,
+                        message.calibration_count, message.evaluation_count, message.training_examples, message.model_bytes, message.nonzero_weights,
                         message.quantized, breakers)
 
 

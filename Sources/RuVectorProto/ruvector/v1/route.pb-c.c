@@ -3075,7 +3075,7 @@ const ProtobufCMessageDescriptor ruvector__v1__circuit_breaker_status__descripto
   (ProtobufCMessageInit) ruvector__v1__circuit_breaker_status__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__router_status__field_descriptors[15] =
+static const ProtobufCFieldDescriptor ruvector__v1__router_status__field_descriptors[16] =
 {
   {
     "router",
@@ -3257,6 +3257,18 @@ static const ProtobufCFieldDescriptor ruvector__v1__router_status__field_descrip
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "evaluation_count",
+    16,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__RouterStatus, evaluation_count),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__router_status__field_indices_by_name[] = {
   5,   /* field[5] = accuracy */
@@ -3265,6 +3277,7 @@ static const unsigned ruvector__v1__router_status__field_indices_by_name[] = {
   6,   /* field[6] = calibration_count */
   8,   /* field[8] = conformal_alpha */
   7,   /* field[7] = conformal_threshold */
+  15,   /* field[15] = evaluation_count */
   9,   /* field[9] = model_bytes */
   1,   /* field[1] = model_version */
   10,   /* field[10] = nonzero_weights */
@@ -3278,7 +3291,7 @@ static const unsigned ruvector__v1__router_status__field_indices_by_name[] = {
 static const ProtobufCIntRange ruvector__v1__router_status__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 15 }
+  { 0, 16 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__router_status__descriptor =
 {
@@ -3288,7 +3301,7 @@ const ProtobufCMessageDescriptor ruvector__v1__router_status__descriptor =
   "Ruvector__V1__RouterStatus",
   "ruvector.v1",
   sizeof(Ruvector__V1__RouterStatus),
-  15,
+  16,
   ruvector__v1__router_status__field_descriptors,
   ruvector__v1__router_status__field_indices_by_name,
   1,  ruvector__v1__router_status__number_ranges,

@@ -336,7 +336,7 @@ class CircuitBreakerStatus(_message.Message):
     def __init__(self, candidate: _Optional[str] = ..., state: _Optional[_Union[CircuitState, str]] = ..., consecutive_failures: _Optional[int] = ..., retry_at_unix_micros: _Optional[int] = ..., openings: _Optional[int] = ..., routed: _Optional[int] = ...) -> None: ...
 
 class RouterStatus(_message.Message):
-    __slots__ = ("router", "model_version", "outcomes_recorded", "calibrated_coverage", "breakers", "accuracy", "calibration_count", "conformal_threshold", "conformal_alpha", "model_bytes", "nonzero_weights", "training_examples", "trained_unix_micros", "requests_routed", "quantized")
+    __slots__ = ("router", "model_version", "outcomes_recorded", "calibrated_coverage", "breakers", "accuracy", "calibration_count", "conformal_threshold", "conformal_alpha", "model_bytes", "nonzero_weights", "training_examples", "trained_unix_micros", "requests_routed", "quantized", "evaluation_count")
     ROUTER_FIELD_NUMBER: _ClassVar[int]
     MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
     OUTCOMES_RECORDED_FIELD_NUMBER: _ClassVar[int]
@@ -352,6 +352,7 @@ class RouterStatus(_message.Message):
     TRAINED_UNIX_MICROS_FIELD_NUMBER: _ClassVar[int]
     REQUESTS_ROUTED_FIELD_NUMBER: _ClassVar[int]
     QUANTIZED_FIELD_NUMBER: _ClassVar[int]
+    EVALUATION_COUNT_FIELD_NUMBER: _ClassVar[int]
     router: str
     model_version: int
     outcomes_recorded: int
@@ -367,7 +368,8 @@ class RouterStatus(_message.Message):
     trained_unix_micros: int
     requests_routed: int
     quantized: bool
-    def __init__(self, router: _Optional[str] = ..., model_version: _Optional[int] = ..., outcomes_recorded: _Optional[int] = ..., calibrated_coverage: _Optional[float] = ..., breakers: _Optional[_Iterable[_Union[CircuitBreakerStatus, _Mapping]]] = ..., accuracy: _Optional[float] = ..., calibration_count: _Optional[int] = ..., conformal_threshold: _Optional[float] = ..., conformal_alpha: _Optional[float] = ..., model_bytes: _Optional[int] = ..., nonzero_weights: _Optional[int] = ..., training_examples: _Optional[int] = ..., trained_unix_micros: _Optional[int] = ..., requests_routed: _Optional[int] = ..., quantized: bool = ...) -> None: ...
+    evaluation_count: int
+    def __init__(self, router: _Optional[str] = ..., model_version: _Optional[int] = ..., outcomes_recorded: _Optional[int] = ..., calibrated_coverage: _Optional[float] = ..., breakers: _Optional[_Iterable[_Union[CircuitBreakerStatus, _Mapping]]] = ..., accuracy: _Optional[float] = ..., calibration_count: _Optional[int] = ..., conformal_threshold: _Optional[float] = ..., conformal_alpha: _Optional[float] = ..., model_bytes: _Optional[int] = ..., nonzero_weights: _Optional[int] = ..., training_examples: _Optional[int] = ..., trained_unix_micros: _Optional[int] = ..., requests_routed: _Optional[int] = ..., quantized: bool = ..., evaluation_count: _Optional[int] = ...) -> None: ...
 
 class ExportRouterRequest(_message.Message):
     __slots__ = ("router",)

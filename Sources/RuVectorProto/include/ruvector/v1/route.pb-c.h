@@ -914,10 +914,16 @@ struct  Ruvector__V1__RouterStatus
    * True when the model's weights are int8.
    */
   protobuf_c_boolean quantized;
+  /*
+   * Held-out requests accuracy and calibrated_coverage were measured on (neither trained nor
+   * calibrated on): with n of them, coverage is an estimate with a standard error near
+   * sqrt(alpha (1 - alpha) / n).
+   */
+  uint64_t evaluation_count;
 };
 #define RUVECTOR__V1__ROUTER_STATUS__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__router_status__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, 0, 0, 0,NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+    , (char *)protobuf_c_empty_string, 0, 0, 0, 0,NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 
 /*
