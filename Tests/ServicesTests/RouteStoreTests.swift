@@ -135,4 +135,18 @@ struct RouteStoreTests {
         #expect(odd.alternatives.first?.name == "strong")
         _ = catalog.close()
     }
+
+    @Test("remembered requests are forgotten oldest first, by count and by feature values")
+    func pendingRequests() {
+        var pending = PendingRequests(capacity: 3, maxValues: 10)
+        for n in 0..<5 { pending.insert("q\(n)", [Float(n)]) }
+        #expect(pending.features(of: "q1") == nil && pending.features(of: "q2") == [2] && pending.features(of: "q4") == [4])
+        pending.insert("wide", [Float](repeating: 1, count: 9))
+        // 9 + 1 values fit; the two older ones went.
+        #expect(pending.features(of: "q3") == nil && pending.features(of: "q4") == [4] && pending.features(of: "wide")?.count == 9)
+        pending.insert("wider", [Float](repeating: 2, count: 10))
+        #expect(pending.features(of: "wide") == nil && pending.features(of: "q4") == nil && pending.features(of: "wider")?.count == 10)
+        for n in 0..<100 { pending.insert("r\(n)", [1]) }
+        #expect(pending.features(of: "r96") == nil && pending.features(of: "r97") == [1] && pending.features(of: "r99") == [1])
+    }
 }

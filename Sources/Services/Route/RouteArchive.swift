@@ -80,6 +80,7 @@ struct RouteArchive {
         if let model, model.config != RouteLimits.engineConfig(definition) { throw bad("the model does not fit the router's shapes") }
         if let status, !(status.conformalThreshold >= 0) { throw bad("the calibration threshold is invalid") }
         guard routes.count <= RouteLimits.maxRoutes else { throw bad("more than \(RouteLimits.maxRoutes) routes") }
+        try RouteStore.checkTotal(routes)
         let dimension = routes.first?.examples.first?.values.count
         routes = try routes.map { try RouteStore.checked($0, dimension: dimension) }
         guard Set(routes.map(\.name)).count == routes.count else { throw bad("two routes have one name") }

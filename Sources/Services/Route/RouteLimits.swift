@@ -19,8 +19,11 @@ enum RouteLimits {
     static let maxNameBytes = 128
     /// Semantic routes per router, examples per route, and the routes' widest embedding.
     static let maxRoutes = 256, maxExamplesPerRoute = 1000, maxRouteDimension = 4096
-    /// Routed requests remembered per router so RecordOutcome finds their features.
-    static let pendingRequests = 10_000
+    /// Routed requests remembered per router so RecordOutcome finds their features, and the most
+    /// feature values they may hold together (16 MiB).
+    static let pendingRequests = 10_000, pendingValues = 4 << 20
+    /// Example values of all of a router's semantic routes together (64 MiB).
+    static let maxRouteValues = 16 << 20
     /// Newest outcomes one training run reads, and the labelled requests it needs.
     static let maxOutcomesPerRun = 100_000, minimumLabelledRequests = 10
     /// The largest router file ImportRouter accepts, and the chunk size of ExportRouter.

@@ -35,6 +35,13 @@ extension RouteStore {
         return resolved
     }
 
+    /// Throws INVALID_ARGUMENT when `routes` hold more example values than a router may.
+    static func checkTotal(_ routes: [RuvectorV1.SemanticRoute]) throws {
+        let total = routes.reduce(0) { $0 + $1.examples.reduce(0) { $0 + $1.values.count } }
+        try RouteLimits.require(total <= RouteLimits.maxRouteValues,
+                                "a router's routes may hold \(RouteLimits.maxRouteValues) example values in all; these would hold \(total)")
+    }
+
     /// The engine's router over `routes` (nil when there are none).
     static func semanticRouter(_ routes: [RuvectorV1.SemanticRoute]) throws -> SemanticRouter? {
         guard let first = routes.first, let width = first.examples.first?.values.count else { return nil }
@@ -55,6 +62,7 @@ extension RouteStore {
                 try RouteLimits.require(routes.count < RouteLimits.maxRoutes, "router \(MessageText.quoted(name)) already has \(RouteLimits.maxRoutes) routes")
                 routes.append(resolved)
             }
+            try Self.checkTotal(routes)
             let semantic = try Self.semanticRouter(routes)
             try AtomicFile.write(RuvectorV1.ListRoutesResponse(routes: routes).encoded(), to: directory + "/routes.pb")
             s.routes = routes

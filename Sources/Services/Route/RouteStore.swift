@@ -152,25 +152,37 @@ final class RouteStore: Sendable {
     }
 }
 
-/// The features of recently routed requests by id, the oldest forgotten first.
+/// The features of recently routed requests by id, the oldest forgotten first once there are more
+/// than `capacity` requests or `maxValues` feature values (so a router with wide requests keeps
+/// fewer of them, and none holds more than `maxValues` x 4 bytes).
 struct PendingRequests {
     let capacity: Int
+    let maxValues: Int
     private var features: [String: [Float]] = [:]
+    /// Ids in arrival order from `head` on; the prefix before `head` is already forgotten.
     private var order: [String] = []
-    private var next = 0
+    private var head = 0
+    private var values = 0
 
-    init(capacity: Int) {
+    init(capacity: Int, maxValues: Int = RouteLimits.pendingValues) {
         self.capacity = capacity
+        self.maxValues = maxValues
     }
 
-    mutating func insert(_ id: String, _ values: [Float]) {
-        if features.updateValue(values, forKey: id) != nil { return }
-        if order.count < capacity {
-            order.append(id)
+    mutating func insert(_ id: String, _ new: [Float]) {
+        if let old = features.updateValue(new, forKey: id) {
+            values -= old.count
         } else {
-            features.removeValue(forKey: order[next])
-            order[next] = id
-            next = (next + 1) % capacity
+            order.append(id)
+        }
+        values += new.count
+        while order.count - head > capacity || values > maxValues, head < order.count {
+            if let dropped = features.removeValue(forKey: order[head]) { values -= dropped.count }
+            head += 1
+        }
+        if head > capacity {
+            order.removeFirst(head)
+            head = 0
         }
     }
 

@@ -9147,7 +9147,8 @@ extension RuvectorV1 {
         private var _features: WireBox<RuvectorV1.Vector>?
         /// Caller's id for the request, 0..128 bytes; empty = the server assigns one. Echoed in
         /// the decision; RecordOutcome with this id finds the features without sending them again
-        /// (the server remembers the last 10000 routed requests per router, in memory).
+        /// (the server remembers the last 10000 routed requests per router, in memory, fewer
+        /// when their features exceed 16 MiB together).
         public var requestId: Swift.String = ""
 
         /// A message with every field at its default.

@@ -376,7 +376,8 @@ struct  Ruvector__V1__RouteRequest
   /*
    * Caller's id for the request, 0..128 bytes; empty = the server assigns one. Echoed in
    * the decision; RecordOutcome with this id finds the features without sending them again
-   * (the server remembers the last 10000 routed requests per router, in memory).
+   * (the server remembers the last 10000 routed requests per router, in memory, fewer
+   * when their features exceed 16 MiB together).
    */
   char *request_id;
 };
