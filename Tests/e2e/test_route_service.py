@@ -54,8 +54,8 @@ def test_router_learns_a_hidden_rule_and_survives_restart_and_export(tmp_path):
     try:
         with ruvector.Client(server.address, timeout=60) as db:
             info = db.route.create_router("llm", CANDIDATES, feature_size=WIDTH, time_steps=STEPS, hidden_size=16)
-            assert info.definition.confidence_threshold == pytest.approx(0.7)
-            assert info.definition.conformal_alpha == pytest.approx(0.1)
+            assert info.confidence_threshold == pytest.approx(0.7) and info.time_steps == STEPS and info.fallback == "round_robin"
+            assert info.conformal_alpha == pytest.approx(0.1) and [c.name for c in info.candidates] == ["small", "large"]
             assert info.model_version == 0
             untrained = db.route.route("llm", _task(1, 1)[0][0])
             assert untrained.reason == "untrained" and untrained.chosen in ("small", "large")
@@ -138,9 +138,9 @@ def test_routers_are_listed_and_deleted(server):
     with ruvector.Client(server.address, timeout=30) as db:
         db.route.create_router("a", ["x", "y"], feature_size=3)
         db.route.create_router("b", ["x", "y"], feature_size=3)
-        assert [r.definition.name for r in db.route.list_routers()] == ["a", "b"]
+        assert [r.name for r in db.route.list_routers()] == ["a", "b"]
         db.route.delete_router("a")
-        assert [r.definition.name for r in db.route.list_routers()] == ["b"]
+        assert [r.name for r in db.route.list_routers()] == ["b"]
         assert not (server.data_dir / "route" / "a").exists()
         with pytest.raises(ruvector.errors.NotFound):
             db.route.status("a")

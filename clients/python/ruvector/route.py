@@ -102,18 +102,46 @@ class TrainProgress:
 
 
 @dataclass(frozen=True)
+class RouterInfo:
+    """A router's definition as the server stores it (defaults filled in) and its counters."""
+    name: str
+    candidates: list[Candidate]
+    feature_size: int
+    time_steps: int
+    hidden_size: int
+    confidence_threshold: float
+    fallback: str
+    optimize: str
+    breaker_failures: int
+    breaker_cool_down_millis: int
+    breaker_trials: int
+    conformal_alpha: float
+    min_quality: float
+    model_version: int
+    outcomes_recorded: int
+    route_count: int
+
+
+@dataclass(frozen=True)
+class SemanticRoute:
+    """A semantic route: its name, the least score that matches, and how many examples it holds."""
+    name: str
+    threshold: float
+    example_count: int
+    utterances: list[str]
+
+
+@dataclass(frozen=True)
 class RouteMatch:
     """A semantic route an embedding matched, with its score (mean cosine of its 3 nearest examples)."""
     name: str
     similarity: float
 
 
-def _candidate(c: Candidate | str | Mapping[str, float | str]) -> route_pb2.Candidate:
+def _candidate(c: Candidate | str) -> route_pb2.Candidate:
     if isinstance(c, str):
         return route_pb2.Candidate(name=c)
-    if isinstance(c, Candidate):
-        return route_pb2.Candidate(name=c.name, cost=c.cost, latency_millis=c.latency_millis, quality=c.quality)
-    return route_pb2.Candidate(**c)
+    return route_pb2.Candidate(name=c.name, cost=c.cost, latency_millis=c.latency_millis, quality=c.quality)
 
 
 def _flat(features: VectorLike | Sequence[VectorLike]) -> list[float]:
@@ -122,6 +150,22 @@ def _flat(features: VectorLike | Sequence[VectorLike]) -> list[float]:
     if values and hasattr(values[0], "__len__"):
         return [float(x) for step in values for x in step]
     return [float(x) for x in values]
+
+
+def router_info(message: route_pb2.RouterInfo) -> RouterInfo:
+    """A RouterInfo message as a `RouterInfo`."""
+    d = message.definition
+    return RouterInfo(d.name, [Candidate(c.name, c.cost, c.latency_millis, c.quality) for c in d.candidates], d.feature_size,
+                      d.time_steps, d.hidden_size, d.confidence_threshold,
+                      {v: k for k, v in _FALLBACK.items()}.get(d.fallback, "unspecified"),
+                      {v: k for k, v in _OPTIMIZE.items()}.get(d.optimize, "unspecified"), d.breaker_failures,
+                      d.breaker_cool_down_millis, d.breaker_trials, d.conformal_alpha, d.min_quality, message.model_version,
+                      message.outcomes_recorded, message.route_count)
+
+
+def semantic_route(message: route_pb2.SemanticRoute) -> SemanticRoute:
+    """A SemanticRoute message as a `SemanticRoute`."""
+    return SemanticRoute(message.name, message.threshold, message.example_count, list(message.utterances))
 
 
 def decision(message: route_pb2.RouteDecision) -> Decision:
@@ -164,12 +208,12 @@ class Route:
     def __init__(self, transport: Transport):
         self._transport = transport
 
-    def create_router(self, name: str, candidates: Sequence[Candidate | str | Mapping[str, float | str]], *,
+    def create_router(self, name: str, candidates: Sequence[Candidate | str], *,
                       feature_size: int, time_steps: int = 0, hidden_size: int = 0, w_rank: int = 0, u_rank: int = 0,
                       confidence_threshold: float = 0.0, fallback: str | None = None, optimize: str | None = None,
                       breaker_failures: int = 0, breaker_cool_down_millis: int = 0, breaker_trials: int = 0,
                       conformal_alpha: float = 0.0, min_quality: float = 0.0,
-                      timeout: float | None = None) -> route_pb2.RouterInfo:
+                      timeout: float | None = None) -> RouterInfo:
         """Creates a router over 2..256 candidates. Zero settings take the server's defaults (time
         steps 1, hidden 32, threshold 0.7, fallback "round_robin" | "cheapest" | "strongest",
         optimize "cost" | "latency" | "quality", breaker 5 failures / 30000 ms / 1 trial, alpha 0.1)."""
@@ -179,15 +223,15 @@ class Route:
             fallback=_enum(_FALLBACK, fallback, "fallback"), optimize=_enum(_OPTIMIZE, optimize, "optimize"),
             breaker_failures=breaker_failures, breaker_cool_down_millis=breaker_cool_down_millis,
             breaker_trials=breaker_trials, conformal_alpha=conformal_alpha, min_quality=min_quality)
-        return self._transport.unary(Methods.CREATE_ROUTER, request, timeout)
+        return router_info(self._transport.unary(Methods.CREATE_ROUTER, request, timeout))
 
-    def get_router(self, name: str, *, timeout: float | None = None) -> route_pb2.RouterInfo:
+    def get_router(self, name: str, *, timeout: float | None = None) -> RouterInfo:
         """The router's definition (defaults resolved) and counters."""
-        return self._transport.unary(Methods.GET_ROUTER, route_pb2.GetRouterRequest(name=name), timeout)
+        return router_info(self._transport.unary(Methods.GET_ROUTER, route_pb2.GetRouterRequest(name=name), timeout))
 
-    def list_routers(self, *, timeout: float | None = None) -> list[route_pb2.RouterInfo]:
-        """Every router the caller may read."""
-        return list(self._transport.unary(Methods.LIST_ROUTERS, route_pb2.ListRoutersRequest(), timeout).routers)
+    def list_routers(self, *, timeout: float | None = None) -> list[RouterInfo]:
+        """Every router the caller may read, by name."""
+        return [router_info(r) for r in self._transport.unary(Methods.LIST_ROUTERS, route_pb2.ListRoutersRequest(), timeout).routers]
 
     def delete_router(self, name: str, *, timeout: float | None = None) -> None:
         """Deletes the router with its model, routes and outcomes."""
@@ -234,16 +278,18 @@ class Route:
         return status(self._transport.unary(Methods.GET_STATUS, route_pb2.RouterStatusRequest(router=router), timeout))
 
     def register_route(self, router: str, name: str, examples: Sequence[VectorLike], *, threshold: float = 0.0,
-                       utterances: Sequence[str] = (), timeout: float | None = None) -> route_pb2.SemanticRoute:
+                       utterances: Sequence[str] = (), timeout: float | None = None) -> SemanticRoute:
         """Registers (or replaces) a semantic route with 1..1000 example embeddings; `threshold` is
         the least score that matches (0 = 0.8)."""
         route = route_pb2.SemanticRoute(name=name, examples=[common_pb2.Vector(values=[float(x) for x in e]) for e in examples],
                                         utterances=list(utterances), threshold=threshold)
-        return self._transport.unary(Methods.REGISTER_ROUTE, route_pb2.RegisterRouteRequest(router=router, route=route), timeout)
+        request = route_pb2.RegisterRouteRequest(router=router, route=route)
+        return semantic_route(self._transport.unary(Methods.REGISTER_ROUTE, request, timeout))
 
-    def list_routes(self, router: str, *, timeout: float | None = None) -> list[route_pb2.SemanticRoute]:
-        """The routes (names, thresholds, example counts)."""
-        return list(self._transport.unary(Methods.LIST_ROUTES, route_pb2.ListRoutesRequest(router=router), timeout).routes)
+    def list_routes(self, router: str, *, timeout: float | None = None) -> list[SemanticRoute]:
+        """The routes (names, thresholds, example counts), in registration order."""
+        answer = self._transport.unary(Methods.LIST_ROUTES, route_pb2.ListRoutesRequest(router=router), timeout)
+        return [semantic_route(r) for r in answer.routes]
 
     def delete_route(self, router: str, name: str, *, timeout: float | None = None) -> None:
         """Deletes a semantic route."""
@@ -264,9 +310,9 @@ class Route:
         return target.finished()
 
     def import_router(self, router: str, data: bytes | str | os.PathLike[str], *, chunk_bytes: int = 1 << 20,
-                      timeout: float | None = None) -> route_pb2.RouterInfo:
+                      timeout: float | None = None) -> RouterInfo:
         """Creates router `router` from an export (bytes or a file's path)."""
         if not isinstance(data, bytes):
             with open(data, "rb") as file:
                 data = file.read()
-        return self._transport.client_stream(Methods.IMPORT_ROUTER, import_requests(router, data, chunk_bytes), timeout)
+        return router_info(self._transport.client_stream(Methods.IMPORT_ROUTER, import_requests(router, data, chunk_bytes), timeout))
