@@ -3,6 +3,7 @@ writes going on, memory back near its baseline): oversized and non-finite featur
 candidates and examples, unknown routers, duplicate names, a second Train while one runs, and
 hostile ImportRouter bytes (flipped, truncated). Each gets a clear status and leaves no trace."""
 import math
+import time
 
 import grpc
 import pytest
@@ -108,9 +109,9 @@ def test_unknown_routers_are_not_found(server):
         expect_status(INVALID, lambda: _route(stub, [0.0] * 4, router="../../etc"))
 
 
-def _fill(stub, count: int) -> None:
+def _fill(stub, count: int, values_per_request: int = 4) -> None:
     for i in range(count):
-        values = [float((i * 7 + j) % 5) - 2 for j in range(4)]
+        values = [float((i * 7 + j) % 5) - 2 for j in range(values_per_request)]
         stub.RecordOutcome(route_pb2.RecordOutcomeRequest(router="r", candidate="c0" if values[0] > 0 else "c1",
                                                           success=True, features=common_pb2.Vector(values=values)),
                            timeout=10)
@@ -119,9 +120,10 @@ def _fill(stub, count: int) -> None:
 def test_a_second_train_while_one_runs_is_refused(server):
     stub, channel = _stub(server)
     with Guard(server, rss_slack_bytes=256 << 20), channel:
-        _create(stub, hidden_size=64)
+        # 16 steps x 4 features through 128 hidden units: 1000 epochs take far longer than the test.
+        _create(stub, hidden_size=128, time_steps=16)
         expect_status(grpc.StatusCode.FAILED_PRECONDITION, lambda: list(stub.Train(route_pb2.TrainRouterRequest(router="r"), timeout=10)))
-        _fill(stub, 200)
+        _fill(stub, 200, values_per_request=64)
         running = stub.Train(route_pb2.TrainRouterRequest(router="r", epochs=1000), timeout=60)
         first = next(running)
         assert first.epoch == 1
@@ -132,10 +134,11 @@ def test_a_second_train_while_one_runs_is_refused(server):
         # The cancelled run stored nothing; the router trains again once it has stopped.
         for _ in range(100):
             try:
-                done = list(stub.Train(route_pb2.TrainRouterRequest(router="r", epochs=2), timeout=30))
+                done = list(stub.Train(route_pb2.TrainRouterRequest(router="r", epochs=1), timeout=30))
                 break
             except grpc.RpcError as error:
                 assert error.code() == grpc.StatusCode.FAILED_PRECONDITION, error.details()
+                time.sleep(0.05)
         assert done[-1].done and done[-1].model_version == 1
 
 
@@ -166,3 +169,24 @@ def test_hostile_import_bytes_are_refused(server):
         expect_status(INVALID, lambda: _import(stub, "../x", data))
         names = [r.definition.name for r in stub.ListRouters(route_pb2.ListRoutersRequest(), timeout=10).routers]
         assert names == ["copy", "r"]
+
+
+def test_a_deadline_reaches_the_training_loop_and_stores_nothing(server):
+    stub, channel = _stub(server)
+    with Guard(server, rss_slack_bytes=256 << 20), channel:
+        _create(stub, hidden_size=128, time_steps=16)
+        _fill(stub, 200, values_per_request=64)
+        started = time.monotonic()
+        expect_status(grpc.StatusCode.DEADLINE_EXCEEDED,
+                      lambda: list(stub.Train(route_pb2.TrainRouterRequest(router="r", epochs=1000), timeout=1.5)))
+        assert time.monotonic() - started < 5
+        # The run stopped: the next one starts (after the cancelled one let go) and is version 1.
+        for _ in range(100):
+            try:
+                done = list(stub.Train(route_pb2.TrainRouterRequest(router="r", epochs=1), timeout=30))
+                break
+            except grpc.RpcError as error:
+                assert error.code() == grpc.StatusCode.FAILED_PRECONDITION, error.details()
+                time.sleep(0.05)
+        assert done[-1].model_version == 1
+
