@@ -117,6 +117,20 @@ def _fill(stub, count: int, values_per_request: int = 4) -> None:
                            timeout=10)
 
 
+def _train_once_free(stub) -> route_pb2.TrainRouterProgress:
+    """Trains one epoch once the stopped run has let go of the router (FAILED_PRECONDITION until then);
+    returns the last message."""
+    for _ in range(100):
+        try:
+            done = list(stub.Train(route_pb2.TrainRouterRequest(router="r", epochs=1), timeout=30))
+            assert done[-1].done
+            return done[-1]
+        except grpc.RpcError as error:
+            assert error.code() == grpc.StatusCode.FAILED_PRECONDITION, error.details()
+            time.sleep(0.05)
+    raise AssertionError("the stopped run still holds the router after 5 s")
+
+
 def test_a_second_train_while_one_runs_is_refused(server):
     stub, channel = _stub(server)
     with Guard(server, rss_slack_bytes=256 << 20), channel:
@@ -132,14 +146,7 @@ def test_a_second_train_while_one_runs_is_refused(server):
         assert "already training" in message
         running.cancel()
         # The cancelled run stored nothing; the router trains again once it has stopped.
-        for _ in range(100):
-            try:
-                done = list(stub.Train(route_pb2.TrainRouterRequest(router="r", epochs=1), timeout=30))
-                break
-            except grpc.RpcError as error:
-                assert error.code() == grpc.StatusCode.FAILED_PRECONDITION, error.details()
-                time.sleep(0.05)
-        assert done[-1].done and done[-1].model_version == 1
+        assert _train_once_free(stub).model_version == 1
 
 
 def _import(stub, name: str, data: bytes, trailer_crc: int | None = None):
@@ -181,12 +188,5 @@ def test_a_deadline_reaches_the_training_loop_and_stores_nothing(server):
                       lambda: list(stub.Train(route_pb2.TrainRouterRequest(router="r", epochs=1000), timeout=1.5)))
         assert time.monotonic() - started < 5
         # The run stopped: the next one starts (after the cancelled one let go) and is version 1.
-        for _ in range(100):
-            try:
-                done = list(stub.Train(route_pb2.TrainRouterRequest(router="r", epochs=1), timeout=30))
-                break
-            except grpc.RpcError as error:
-                assert error.code() == grpc.StatusCode.FAILED_PRECONDITION, error.details()
-                time.sleep(0.05)
-        assert done[-1].model_version == 1
+        assert _train_once_free(stub).model_version == 1
 
