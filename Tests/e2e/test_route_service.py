@@ -146,3 +146,34 @@ def test_routers_are_listed_and_deleted(server):
             db.route.status("a")
         db.route.create_router("a", ["x", "y"], feature_size=3)
         assert db.route.get_router("a").outcomes_recorded == 0
+
+
+def _utterances(rng: np.random.Generator, centers: np.ndarray, per: int, noise: float) -> list[tuple[np.ndarray, int]]:
+    """`per` embeddings around each center (Gaussian noise of `noise` per dimension), with its index."""
+    return [(centers[c] + rng.normal(scale=noise, size=centers.shape[1]), c) for c in range(len(centers)) for _ in range(per)]
+
+
+def test_semantic_routes_match_held_out_queries_and_refuse_others_at_the_fitted_threshold(server):
+    """Five routes of 20 example embeddings (clusters in 32 dimensions); the threshold is fitted on
+    labelled queries (in-route and out-of-route); held-out queries of the routes match their own route,
+    held-out queries of five other clusters match none (rates printed)."""
+    rng = np.random.default_rng(11)
+    centers = rng.normal(size=(10, 32))
+    names = [f"route{c}" for c in range(5)]
+    with ruvector.Client(server.address, timeout=30) as db:
+        db.route.create_router("sem", ["a", "b"], feature_size=1)
+        for c, name in enumerate(names):
+            examples = [e for e, k in _utterances(rng, centers[:5], 20, 0.9) if k == c]
+            db.route.register_route("sem", name, examples)
+        labelled = [(e, names[k]) for e, k in _utterances(rng, centers[:5], 10, 0.9)]
+        labelled += [(e, None) for e, _ in _utterances(rng, centers[5:], 10, 0.9)]
+        threshold, fit_accuracy, fit_false = db.route.fit_route_threshold("sem", labelled)
+        assert 0 < threshold <= 1 and fit_accuracy >= 0.95
+        assert all(r.threshold == pytest.approx(threshold) for r in db.route.list_routes("sem"))
+        held_in = _utterances(rng, centers[:5], 40, 0.9)
+        top1 = np.mean([[m.name for m in db.route.match_route("sem", e)] == [names[k]] for e, k in held_in])
+        held_out = _utterances(rng, centers[5:], 40, 0.9)
+        false_match = np.mean([db.route.match_route("sem", e) != [] for e, _ in held_out])
+        print(f"semantic routes: threshold {threshold:.3f}, held-out top-1 {top1:.3f} on {len(held_in)}, "
+              f"out-of-route matched {false_match:.3f} on {len(held_out)} (fit: {fit_accuracy:.3f}, {fit_false:.3f})")
+        assert top1 >= 0.95 and false_match <= 0.05

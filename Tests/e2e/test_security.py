@@ -61,7 +61,7 @@ EXPECTED = {
     "ruvector.v1.RouteService": {
         "CreateRouter": "admin", "DeleteRouter": "admin", "ImportRouter": "admin", "ListRouters": "read*",
         "GetRouter": "read@", "Route": "read@", "ListRoutes": "read@", "MatchRoute": "read@", "GetStatus": "read@",
-        "ExportRouter": "read@", "RegisterRoute": "write@", "DeleteRoute": "write@", "RecordOutcome": "write@",
+        "ExportRouter": "read@", "RegisterRoute": "write@", "DeleteRoute": "write@", "FitRouteThreshold": "write@", "RecordOutcome": "write@",
         "Train": "write@",
     },
     "ruvector.v1.ClusterService": {

@@ -22,6 +22,8 @@ enum RouteLimits {
     /// Routed requests remembered per router so RecordOutcome finds their features, and the most
     /// feature values they may hold together (16 MiB).
     static let pendingRequests = 10_000, pendingValues = 4 << 20
+    /// Labelled queries one FitRouteThreshold takes.
+    static let maxFitQueries = 10_000
     /// Example values of all of a router's semantic routes together (64 MiB).
     static let maxRouteValues = 16 << 20
     /// Newest outcomes one training run reads, and the labelled requests it needs.

@@ -152,6 +152,14 @@ struct RouteService: RPCService {
                 return RuvectorV1.DeleteRouteResponse()
             }
         }
+        router.unary(Self.name, "FitRouteThreshold", RuvectorV1.FitRouteThresholdRequest.self) { request, context, _ in
+            let store = try service.store(request.router)
+            try RouteLimits.require((1...RouteLimits.maxFitQueries).contains(request.queries.count),
+                                    "give 1 to \(RouteLimits.maxFitQueries) labelled queries, got \(request.queries.count)")
+            return try await service.work.run(.write, context, work: "FitRouteThreshold", map: RouteLimits.rpcError) { _ in
+                try store.fitThreshold(request.queries)
+            }
+        }
         router.unary(Self.name, "MatchRoute", RuvectorV1.MatchRouteRequest.self) { request, context, _ in
             let store = try service.store(request.router)
             try RouteLimits.require(request.limit <= UInt32(RouteLimits.maxRoutes), "limit must be 0 (= 1) to \(RouteLimits.maxRoutes), got \(request.limit)")

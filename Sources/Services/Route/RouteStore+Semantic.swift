@@ -112,4 +112,40 @@ extension RouteStore {
             .sorted { $0.1 > $1.1 }.prefix(limit)
             .map { RuvectorV1.RouteMatch(name: $0.0.name, similarity: Float($0.1)) }
     }
+
+    /// Fits one threshold from labelled queries (checked: widths, finite, named routes), sets it on
+    /// every route and writes the routes before answering.
+    func fitThreshold(_ queries: [RuvectorV1.LabelledQuery]) throws -> RuvectorV1.FitRouteThresholdResponse {
+        try state.withLock { s in
+            guard var semantic = s.semantic else {
+                throw RPCError(.failedPrecondition, "router \(MessageText.quoted(name)) has no semantic routes; register some first")
+            }
+            let names = Set(s.routes.map(\.name))
+            var labelled: [(query: [Float], route: String?)] = []
+            for q in queries {
+                let values = q.embedding?.values ?? []
+                try RouteLimits.require(values.count == semantic.dimension, "every query must have the routes' dimension \(semantic.dimension), got \(values.count)")
+                try RouteLimits.require(values.allSatisfy(\.isFinite) && values.contains { $0 != 0 }, "a query is not finite or all zeros")
+                try RouteLimits.require(q.route.isEmpty || names.contains(q.route), "a query names no registered route: \(MessageText.quoted(q.route))")
+                labelled.append((values, q.route.isEmpty ? nil : q.route))
+            }
+            let accuracy = try semantic.fitThreshold(labelled)
+            let threshold = min(max(Float(semantic.threshold), Float.ulpOfOne), 1)
+            var falseMatches = 0
+            for item in labelled where item.route == nil {
+                if try semantic.match(item.query).score >= Double(threshold) { falseMatches += 1 }
+            }
+            let outside = labelled.filter { $0.route == nil }.count
+            let routes = s.routes.map { route in
+                var r = route
+                r.threshold = threshold
+                return r
+            }
+            try AtomicFile.write(RuvectorV1.ListRoutesResponse(routes: routes).encoded(), to: directory + "/routes.pb")
+            s.routes = routes
+            return RuvectorV1.FitRouteThresholdResponse(threshold: threshold, accuracy: Float(accuracy),
+                                                         falseMatchRate: outside == 0 ? 0 : Float(falseMatches) / Float(outside))
+        }
+    }
 }
+

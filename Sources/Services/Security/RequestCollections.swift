@@ -31,6 +31,7 @@ extension RuvectorV1.RegisterRouteRequest: NamesCollections { var accessedCollec
 extension RuvectorV1.ListRoutesRequest: NamesCollections { var accessedCollections: [String]? { [router] } }
 extension RuvectorV1.DeleteRouteRequest: NamesCollections { var accessedCollections: [String]? { [router] } }
 extension RuvectorV1.MatchRouteRequest: NamesCollections { var accessedCollections: [String]? { [router] } }
+extension RuvectorV1.FitRouteThresholdRequest: NamesCollections { var accessedCollections: [String]? { [router] } }
 extension RuvectorV1.RecordOutcomeRequest: NamesCollections { var accessedCollections: [String]? { [router] } }
 extension RuvectorV1.TrainRouterRequest: NamesCollections { var accessedCollections: [String]? { [router] } }
 extension RuvectorV1.RouterStatusRequest: NamesCollections { var accessedCollections: [String]? { [router] } }

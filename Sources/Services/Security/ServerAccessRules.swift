@@ -50,7 +50,7 @@ public enum ServerAccessRules {
         // Lists only the routers the caller may read (RouteService filters it).
         add(route, ["ListRouters"], readCollection)
         add(route, ["GetRouter", "Route", "ListRoutes", "MatchRoute", "GetStatus", "ExportRouter"], readCollection)
-        add(route, ["RegisterRoute", "DeleteRoute", "RecordOutcome", "Train"], writeCollection)
+        add(route, ["RegisterRoute", "DeleteRoute", "FitRouteThreshold", "RecordOutcome", "Train"], writeCollection)
 
         let cluster = "ruvector.v1.ClusterService"
         add(cluster, ["GetState"], read)

@@ -18,7 +18,7 @@ enum EmbeddedDescriptorIndex {
         "grpc/testing/test.proto",
     ]
     /// (offset, length) of each file's FileDescriptorProto in the blob.
-    static let fileRanges: [Swift.Int] = [0, 2386, 2386, 8282, 10668, 3763, 14431, 4615, 19046, 3470, 22516, 2653, 25169, 6248, 31417, 557, 31974, 1744, 33718, 1812, 35530, 101, 35631, 5012, 40643, 1610]
+    static let fileRanges: [Swift.Int] = [0, 2386, 2386, 8282, 10668, 3763, 14431, 4615, 19046, 3470, 22516, 2653, 25169, 6673, 31842, 557, 32399, 1744, 34143, 1812, 35955, 101, 36056, 5012, 41068, 1610]
     /// Direct dependencies of each file, as indices into `fileNames`.
     static let fileDependencies: [[Swift.Int]] = [
         [],
@@ -95,6 +95,7 @@ enum EmbeddedDescriptorIndex {
         "ruvector.v1.RouteService.ListRoutes",
         "ruvector.v1.RouteService.DeleteRoute",
         "ruvector.v1.RouteService.MatchRoute",
+        "ruvector.v1.RouteService.FitRouteThreshold",
         "ruvector.v1.RouteService.RecordOutcome",
         "ruvector.v1.RouteService.Train",
         "ruvector.v1.RouteService.GetStatus",
@@ -296,6 +297,9 @@ enum EmbeddedDescriptorIndex {
         "ruvector.v1.MatchRouteRequest",
         "ruvector.v1.RouteMatch",
         "ruvector.v1.MatchRouteResponse",
+        "ruvector.v1.LabelledQuery",
+        "ruvector.v1.FitRouteThresholdRequest",
+        "ruvector.v1.FitRouteThresholdResponse",
         "ruvector.v1.RecordOutcomeRequest",
         "ruvector.v1.RecordOutcomeResponse",
         "ruvector.v1.TrainRouterRequest",
@@ -361,7 +365,7 @@ enum EmbeddedDescriptorIndex {
         "grpc.testing.TestOrcaReport.RequestCostEntry",
         "grpc.testing.TestOrcaReport.UtilizationEntry",
     ]
-    static let symbolFiles: [Swift.Int] = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 8, 8, 9, 9, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 8, 8, 8, 8, 8, 8, 8, 8, 9, 9, 9, 9, 9, 9, 9, 9, 10, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11]
+    static let symbolFiles: [Swift.Int] = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 8, 8, 9, 9, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 8, 8, 8, 8, 8, 8, 8, 8, 9, 9, 9, 9, 9, 9, 9, 9, 10, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11]
     static let serviceNames: [Swift.String] = [
         "grpc.health.v1.Health",
         "grpc.reflection.v1.ServerReflection",

@@ -9793,6 +9793,170 @@ extension RuvectorV1 {
 }
 
 extension RuvectorV1 {
+    /// A query with the route it should match.
+    public struct LabelledQuery: WireMessage {
+        /// Embedding, of the routes' dimension.
+        public var embedding: RuvectorV1.Vector? {
+            get { _embedding?.value }
+            set { _embedding = newValue.map(WireBox.init) }
+        }
+        private var _embedding: WireBox<RuvectorV1.Vector>?
+        /// The route it belongs to; empty: it should match no route.
+        public var route: Swift.String = ""
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(embedding: RuvectorV1.Vector? = nil, route: Swift.String = "") {
+            self.embedding = embedding
+            self.route = route
+        }
+
+        public static let protoFullName = "ruvector.v1.LabelledQuery"
+        static let schemaIndex = 151
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__labelled_query(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__LabelledQuery.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__LabelledQuery>) {
+            let c = pointer.pointee
+            if let value = c.embedding { self.embedding = RuvectorV1.Vector(c: value) }
+            self.route = WireRuntime.string(c.route)
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__LabelledQuery> {
+            let c = arena.message(Ruvector__V1__LabelledQuery.self, RuVectorProto_descriptor_ruvector__v1__labelled_query())
+            if let value = self.embedding { c.pointee.embedding = value.toC(&arena) }
+            c.pointee.route = arena.string(self.route)
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Fits the routes' threshold. The rule (the engine's SemanticRouter.fitThreshold): with each
+    /// query's best route score s, a query counts as right when (s >= t ? its best route : no route)
+    /// is its label; of the thresholds at the distinct scores, the most accurate ones are taken, the
+    /// middle one chosen, and t is set halfway between it and the next lower score (a margin). t is
+    /// then clamped into (0, 1].
+    public struct FitRouteThresholdRequest: WireMessage {
+        /// Router name.
+        public var router: Swift.String = ""
+        /// 1..10000 labelled queries, each naming a registered route or none.
+        public var queries: [RuvectorV1.LabelledQuery] = []
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(router: Swift.String = "", queries: [RuvectorV1.LabelledQuery] = []) {
+            self.router = router
+            self.queries = queries
+        }
+
+        public static let protoFullName = "ruvector.v1.FitRouteThresholdRequest"
+        static let schemaIndex = 152
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__fit_route_threshold_request(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__FitRouteThresholdRequest.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__FitRouteThresholdRequest>) {
+            let c = pointer.pointee
+            self.router = WireRuntime.string(c.router)
+            self.queries = (0..<c.n_queries).compactMap { c.queries[$0].map { RuvectorV1.LabelledQuery(c: $0) } }
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__FitRouteThresholdRequest> {
+            let c = arena.message(Ruvector__V1__FitRouteThresholdRequest.self, RuVectorProto_descriptor_ruvector__v1__fit_route_threshold_request())
+            c.pointee.router = arena.string(self.router)
+            c.pointee.n_queries = self.queries.count
+            let queriesPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__LabelledQuery>?.self, count: self.queries.count)
+            for (index, element) in self.queries.enumerated() { queriesPointers[index] = element.toC(&arena) }
+            c.pointee.queries = queriesPointers
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// The fitted threshold.
+    public struct FitRouteThresholdResponse: WireMessage {
+        /// The threshold now set on every route.
+        public var threshold: Swift.Float = 0
+        /// Share of the queries the threshold routes as labelled.
+        public var accuracy: Swift.Float = 0
+        /// Share of the queries labelled "no route" that match a route at the threshold (0 when none
+        /// were given).
+        public var falseMatchRate: Swift.Float = 0
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(threshold: Swift.Float = 0, accuracy: Swift.Float = 0, falseMatchRate: Swift.Float = 0) {
+            self.threshold = threshold
+            self.accuracy = accuracy
+            self.falseMatchRate = falseMatchRate
+        }
+
+        public static let protoFullName = "ruvector.v1.FitRouteThresholdResponse"
+        static let schemaIndex = 153
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__fit_route_threshold_response(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__FitRouteThresholdResponse.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__FitRouteThresholdResponse>) {
+            let c = pointer.pointee
+            self.threshold = c.threshold
+            self.accuracy = c.accuracy
+            self.falseMatchRate = c.false_match_rate
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__FitRouteThresholdResponse> {
+            let c = arena.message(Ruvector__V1__FitRouteThresholdResponse.self, RuVectorProto_descriptor_ruvector__v1__fit_route_threshold_response())
+            c.pointee.threshold = self.threshold
+            c.pointee.accuracy = self.accuracy
+            c.pointee.false_match_rate = self.falseMatchRate
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
     /// How a request went.
     ///
     /// The training label rule: outcomes are grouped by request_id (an outcome without one is its
@@ -9845,7 +10009,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RecordOutcomeRequest"
-        static let schemaIndex = 151
+        static let schemaIndex = 154
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -9908,7 +10072,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RecordOutcomeResponse"
-        static let schemaIndex = 152
+        static let schemaIndex = 155
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -9976,7 +10140,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.TrainRouterRequest"
-        static let schemaIndex = 153
+        static let schemaIndex = 156
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -10049,7 +10213,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.TrainRouterProgress"
-        static let schemaIndex = 154
+        static let schemaIndex = 157
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -10103,7 +10267,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RouterStatusRequest"
-        static let schemaIndex = 155
+        static let schemaIndex = 158
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -10163,7 +10327,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.CircuitBreakerStatus"
-        static let schemaIndex = 156
+        static let schemaIndex = 159
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -10264,7 +10428,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RouterStatus"
-        static let schemaIndex = 157
+        static let schemaIndex = 160
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -10341,7 +10505,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ExportRouterRequest"
-        static let schemaIndex = 158
+        static let schemaIndex = 161
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -10392,7 +10556,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ImportRouterRequest"
-        static let schemaIndex = 159
+        static let schemaIndex = 162
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {

@@ -121,6 +121,8 @@ public struct WireMethod: Sendable {
                    clientStreaming: false, serverStreaming: false),
         WireMethod(path: "/ruvector.v1.RouteService/MatchRoute", requestType: RuvectorV1.MatchRouteRequest.self, responseType: RuvectorV1.MatchRouteResponse.self,
                    clientStreaming: false, serverStreaming: false),
+        WireMethod(path: "/ruvector.v1.RouteService/FitRouteThreshold", requestType: RuvectorV1.FitRouteThresholdRequest.self, responseType: RuvectorV1.FitRouteThresholdResponse.self,
+                   clientStreaming: false, serverStreaming: false),
         WireMethod(path: "/ruvector.v1.RouteService/RecordOutcome", requestType: RuvectorV1.RecordOutcomeRequest.self, responseType: RuvectorV1.RecordOutcomeResponse.self,
                    clientStreaming: false, serverStreaming: false),
         WireMethod(path: "/ruvector.v1.RouteService/Train", requestType: RuvectorV1.TrainRouterRequest.self, responseType: RuvectorV1.TrainRouterProgress.self,

@@ -302,6 +302,16 @@ class Route:
                                               limit=limit)
         return [RouteMatch(m.name, m.similarity) for m in self._transport.unary(Methods.MATCH_ROUTE, request, timeout).matches]
 
+    def fit_route_threshold(self, router: str, queries: Sequence[tuple[VectorLike, str | None]], *,
+                            timeout: float | None = None) -> tuple[float, float, float]:
+        """Fits one threshold for every route from labelled queries ((embedding, route name or None for
+        "no route"), 1..10000) and sets it; returns (threshold, accuracy on the queries, share of the
+        "no route" queries that still match a route)."""
+        request = route_pb2.FitRouteThresholdRequest(router=router, queries=[
+            route_pb2.LabelledQuery(embedding=common_pb2.Vector(values=[float(x) for x in e]), route=r or "") for e, r in queries])
+        answer = self._transport.unary(Methods.FIT_ROUTE_THRESHOLD, request, timeout)
+        return float(answer.threshold), float(answer.accuracy), float(answer.false_match_rate)
+
     def export_router(self, router: str, *, timeout: float | None = None) -> bytes:
         """The router (definition, model, calibration, routes) as bytes, checked against size and CRC-32C."""
         target = ModelFile()

@@ -132,6 +132,7 @@ class Route:
     LIST_ROUTES = _route("ListRoutes", route_pb2.ListRoutesResponse, retry=True)
     DELETE_ROUTE = _route("DeleteRoute", route_pb2.DeleteRouteResponse)
     MATCH_ROUTE = _route("MatchRoute", route_pb2.MatchRouteResponse, retry=True)
+    FIT_ROUTE_THRESHOLD = _route("FitRouteThreshold", route_pb2.FitRouteThresholdResponse)
     EXPORT_ROUTER = _route("ExportRouter", common_pb2.FileChunk)
     IMPORT_ROUTER = _route("ImportRouter", route_pb2.RouterInfo)
 

@@ -907,6 +907,141 @@ void   ruvector__v1__match_route_response__free_unpacked
   assert(message->base.descriptor == &ruvector__v1__match_route_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   ruvector__v1__labelled_query__init
+                     (Ruvector__V1__LabelledQuery         *message)
+{
+  static const Ruvector__V1__LabelledQuery init_value = RUVECTOR__V1__LABELLED_QUERY__INIT;
+  *message = init_value;
+}
+size_t ruvector__v1__labelled_query__get_packed_size
+                     (const Ruvector__V1__LabelledQuery *message)
+{
+  assert(message->base.descriptor == &ruvector__v1__labelled_query__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t ruvector__v1__labelled_query__pack
+                     (const Ruvector__V1__LabelledQuery *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &ruvector__v1__labelled_query__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t ruvector__v1__labelled_query__pack_to_buffer
+                     (const Ruvector__V1__LabelledQuery *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &ruvector__v1__labelled_query__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Ruvector__V1__LabelledQuery *
+       ruvector__v1__labelled_query__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Ruvector__V1__LabelledQuery *)
+     protobuf_c_message_unpack (&ruvector__v1__labelled_query__descriptor,
+                                allocator, len, data);
+}
+void   ruvector__v1__labelled_query__free_unpacked
+                     (Ruvector__V1__LabelledQuery *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &ruvector__v1__labelled_query__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   ruvector__v1__fit_route_threshold_request__init
+                     (Ruvector__V1__FitRouteThresholdRequest         *message)
+{
+  static const Ruvector__V1__FitRouteThresholdRequest init_value = RUVECTOR__V1__FIT_ROUTE_THRESHOLD_REQUEST__INIT;
+  *message = init_value;
+}
+size_t ruvector__v1__fit_route_threshold_request__get_packed_size
+                     (const Ruvector__V1__FitRouteThresholdRequest *message)
+{
+  assert(message->base.descriptor == &ruvector__v1__fit_route_threshold_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t ruvector__v1__fit_route_threshold_request__pack
+                     (const Ruvector__V1__FitRouteThresholdRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &ruvector__v1__fit_route_threshold_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t ruvector__v1__fit_route_threshold_request__pack_to_buffer
+                     (const Ruvector__V1__FitRouteThresholdRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &ruvector__v1__fit_route_threshold_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Ruvector__V1__FitRouteThresholdRequest *
+       ruvector__v1__fit_route_threshold_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Ruvector__V1__FitRouteThresholdRequest *)
+     protobuf_c_message_unpack (&ruvector__v1__fit_route_threshold_request__descriptor,
+                                allocator, len, data);
+}
+void   ruvector__v1__fit_route_threshold_request__free_unpacked
+                     (Ruvector__V1__FitRouteThresholdRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &ruvector__v1__fit_route_threshold_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   ruvector__v1__fit_route_threshold_response__init
+                     (Ruvector__V1__FitRouteThresholdResponse         *message)
+{
+  static const Ruvector__V1__FitRouteThresholdResponse init_value = RUVECTOR__V1__FIT_ROUTE_THRESHOLD_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t ruvector__v1__fit_route_threshold_response__get_packed_size
+                     (const Ruvector__V1__FitRouteThresholdResponse *message)
+{
+  assert(message->base.descriptor == &ruvector__v1__fit_route_threshold_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t ruvector__v1__fit_route_threshold_response__pack
+                     (const Ruvector__V1__FitRouteThresholdResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &ruvector__v1__fit_route_threshold_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t ruvector__v1__fit_route_threshold_response__pack_to_buffer
+                     (const Ruvector__V1__FitRouteThresholdResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &ruvector__v1__fit_route_threshold_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Ruvector__V1__FitRouteThresholdResponse *
+       ruvector__v1__fit_route_threshold_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Ruvector__V1__FitRouteThresholdResponse *)
+     protobuf_c_message_unpack (&ruvector__v1__fit_route_threshold_response__descriptor,
+                                allocator, len, data);
+}
+void   ruvector__v1__fit_route_threshold_response__free_unpacked
+                     (Ruvector__V1__FitRouteThresholdResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &ruvector__v1__fit_route_threshold_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   ruvector__v1__record_outcome_request__init
                      (Ruvector__V1__RecordOutcomeRequest         *message)
 {
@@ -2522,6 +2657,172 @@ const ProtobufCMessageDescriptor ruvector__v1__match_route_response__descriptor 
   (ProtobufCMessageInit) ruvector__v1__match_route_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor ruvector__v1__labelled_query__field_descriptors[2] =
+{
+  {
+    "embedding",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__LabelledQuery, embedding),
+    &ruvector__v1__vector__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "route",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__LabelledQuery, route),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned ruvector__v1__labelled_query__field_indices_by_name[] = {
+  0,   /* field[0] = embedding */
+  1,   /* field[1] = route */
+};
+static const ProtobufCIntRange ruvector__v1__labelled_query__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor ruvector__v1__labelled_query__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "ruvector.v1.LabelledQuery",
+  "LabelledQuery",
+  "Ruvector__V1__LabelledQuery",
+  "ruvector.v1",
+  sizeof(Ruvector__V1__LabelledQuery),
+  2,
+  ruvector__v1__labelled_query__field_descriptors,
+  ruvector__v1__labelled_query__field_indices_by_name,
+  1,  ruvector__v1__labelled_query__number_ranges,
+  (ProtobufCMessageInit) ruvector__v1__labelled_query__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor ruvector__v1__fit_route_threshold_request__field_descriptors[2] =
+{
+  {
+    "router",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__FitRouteThresholdRequest, router),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "queries",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Ruvector__V1__FitRouteThresholdRequest, n_queries),
+    offsetof(Ruvector__V1__FitRouteThresholdRequest, queries),
+    &ruvector__v1__labelled_query__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned ruvector__v1__fit_route_threshold_request__field_indices_by_name[] = {
+  1,   /* field[1] = queries */
+  0,   /* field[0] = router */
+};
+static const ProtobufCIntRange ruvector__v1__fit_route_threshold_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor ruvector__v1__fit_route_threshold_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "ruvector.v1.FitRouteThresholdRequest",
+  "FitRouteThresholdRequest",
+  "Ruvector__V1__FitRouteThresholdRequest",
+  "ruvector.v1",
+  sizeof(Ruvector__V1__FitRouteThresholdRequest),
+  2,
+  ruvector__v1__fit_route_threshold_request__field_descriptors,
+  ruvector__v1__fit_route_threshold_request__field_indices_by_name,
+  1,  ruvector__v1__fit_route_threshold_request__number_ranges,
+  (ProtobufCMessageInit) ruvector__v1__fit_route_threshold_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor ruvector__v1__fit_route_threshold_response__field_descriptors[3] =
+{
+  {
+    "threshold",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_FLOAT,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__FitRouteThresholdResponse, threshold),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "accuracy",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_FLOAT,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__FitRouteThresholdResponse, accuracy),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "false_match_rate",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_FLOAT,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__FitRouteThresholdResponse, false_match_rate),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned ruvector__v1__fit_route_threshold_response__field_indices_by_name[] = {
+  1,   /* field[1] = accuracy */
+  2,   /* field[2] = false_match_rate */
+  0,   /* field[0] = threshold */
+};
+static const ProtobufCIntRange ruvector__v1__fit_route_threshold_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor ruvector__v1__fit_route_threshold_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "ruvector.v1.FitRouteThresholdResponse",
+  "FitRouteThresholdResponse",
+  "Ruvector__V1__FitRouteThresholdResponse",
+  "ruvector.v1",
+  sizeof(Ruvector__V1__FitRouteThresholdResponse),
+  3,
+  ruvector__v1__fit_route_threshold_response__field_descriptors,
+  ruvector__v1__fit_route_threshold_response__field_indices_by_name,
+  1,  ruvector__v1__fit_route_threshold_response__number_ranges,
+  (ProtobufCMessageInit) ruvector__v1__fit_route_threshold_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCFieldDescriptor ruvector__v1__record_outcome_request__field_descriptors[9] =
 {
   {
@@ -3531,7 +3832,7 @@ const ProtobufCEnumDescriptor ruvector__v1__circuit_state__descriptor =
   ruvector__v1__circuit_state__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor ruvector__v1__route_service__method_descriptors[14] =
+static const ProtobufCMethodDescriptor ruvector__v1__route_service__method_descriptors[15] =
 {
   { "CreateRouter", &ruvector__v1__create_router_request__descriptor, &ruvector__v1__router_info__descriptor },
   { "GetRouter", &ruvector__v1__get_router_request__descriptor, &ruvector__v1__router_info__descriptor },
@@ -3542,6 +3843,7 @@ static const ProtobufCMethodDescriptor ruvector__v1__route_service__method_descr
   { "ListRoutes", &ruvector__v1__list_routes_request__descriptor, &ruvector__v1__list_routes_response__descriptor },
   { "DeleteRoute", &ruvector__v1__delete_route_request__descriptor, &ruvector__v1__delete_route_response__descriptor },
   { "MatchRoute", &ruvector__v1__match_route_request__descriptor, &ruvector__v1__match_route_response__descriptor },
+  { "FitRouteThreshold", &ruvector__v1__fit_route_threshold_request__descriptor, &ruvector__v1__fit_route_threshold_response__descriptor },
   { "RecordOutcome", &ruvector__v1__record_outcome_request__descriptor, &ruvector__v1__record_outcome_response__descriptor },
   { "Train", &ruvector__v1__train_router_request__descriptor, &ruvector__v1__train_router_progress__descriptor },
   { "GetStatus", &ruvector__v1__router_status_request__descriptor, &ruvector__v1__router_status__descriptor },
@@ -3552,17 +3854,18 @@ const unsigned ruvector__v1__route_service__method_indices_by_name[] = {
   0,        /* CreateRouter */
   7,        /* DeleteRoute */
   3,        /* DeleteRouter */
-  12,        /* ExportRouter */
+  13,        /* ExportRouter */
+  9,        /* FitRouteThreshold */
   1,        /* GetRouter */
-  11,        /* GetStatus */
-  13,        /* ImportRouter */
+  12,        /* GetStatus */
+  14,        /* ImportRouter */
   2,        /* ListRouters */
   6,        /* ListRoutes */
   8,        /* MatchRoute */
-  9,        /* RecordOutcome */
+  10,        /* RecordOutcome */
   5,        /* RegisterRoute */
   4,        /* Route */
-  10         /* Train */
+  11         /* Train */
 };
 const ProtobufCServiceDescriptor ruvector__v1__route_service__descriptor =
 {
@@ -3571,7 +3874,7 @@ const ProtobufCServiceDescriptor ruvector__v1__route_service__descriptor =
   "RouteService",
   "Ruvector__V1__RouteService",
   "ruvector.v1",
-  14,
+  15,
   ruvector__v1__route_service__method_descriptors,
   ruvector__v1__route_service__method_indices_by_name
 };
@@ -3647,13 +3950,21 @@ void ruvector__v1__route_service__match_route(ProtobufCService *service,
   assert(service->descriptor == &ruvector__v1__route_service__descriptor);
   service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void ruvector__v1__route_service__fit_route_threshold(ProtobufCService *service,
+                                                      const Ruvector__V1__FitRouteThresholdRequest *input,
+                                                      Ruvector__V1__FitRouteThresholdResponse_Closure closure,
+                                                      void *closure_data)
+{
+  assert(service->descriptor == &ruvector__v1__route_service__descriptor);
+  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void ruvector__v1__route_service__record_outcome(ProtobufCService *service,
                                                  const Ruvector__V1__RecordOutcomeRequest *input,
                                                  Ruvector__V1__RecordOutcomeResponse_Closure closure,
                                                  void *closure_data)
 {
   assert(service->descriptor == &ruvector__v1__route_service__descriptor);
-  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void ruvector__v1__route_service__train(ProtobufCService *service,
                                         const Ruvector__V1__TrainRouterRequest *input,
@@ -3661,7 +3972,7 @@ void ruvector__v1__route_service__train(ProtobufCService *service,
                                         void *closure_data)
 {
   assert(service->descriptor == &ruvector__v1__route_service__descriptor);
-  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void ruvector__v1__route_service__get_status(ProtobufCService *service,
                                              const Ruvector__V1__RouterStatusRequest *input,
@@ -3669,7 +3980,7 @@ void ruvector__v1__route_service__get_status(ProtobufCService *service,
                                              void *closure_data)
 {
   assert(service->descriptor == &ruvector__v1__route_service__descriptor);
-  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void ruvector__v1__route_service__export_router(ProtobufCService *service,
                                                 const Ruvector__V1__ExportRouterRequest *input,
@@ -3677,7 +3988,7 @@ void ruvector__v1__route_service__export_router(ProtobufCService *service,
                                                 void *closure_data)
 {
   assert(service->descriptor == &ruvector__v1__route_service__descriptor);
-  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void ruvector__v1__route_service__import_router(ProtobufCService *service,
                                                 const Ruvector__V1__ImportRouterRequest *input,
@@ -3685,7 +3996,7 @@ void ruvector__v1__route_service__import_router(ProtobufCService *service,
                                                 void *closure_data)
 {
   assert(service->descriptor == &ruvector__v1__route_service__descriptor);
-  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void ruvector__v1__route_service__init (Ruvector__V1__RouteService_Service *service,
                                         Ruvector__V1__RouteService_ServiceDestroy destroy)

@@ -249,6 +249,32 @@ class MatchRouteResponse(_message.Message):
     matches: _containers.RepeatedCompositeFieldContainer[RouteMatch]
     def __init__(self, matches: _Optional[_Iterable[_Union[RouteMatch, _Mapping]]] = ...) -> None: ...
 
+class LabelledQuery(_message.Message):
+    __slots__ = ("embedding", "route")
+    EMBEDDING_FIELD_NUMBER: _ClassVar[int]
+    ROUTE_FIELD_NUMBER: _ClassVar[int]
+    embedding: _common_pb2.Vector
+    route: str
+    def __init__(self, embedding: _Optional[_Union[_common_pb2.Vector, _Mapping]] = ..., route: _Optional[str] = ...) -> None: ...
+
+class FitRouteThresholdRequest(_message.Message):
+    __slots__ = ("router", "queries")
+    ROUTER_FIELD_NUMBER: _ClassVar[int]
+    QUERIES_FIELD_NUMBER: _ClassVar[int]
+    router: str
+    queries: _containers.RepeatedCompositeFieldContainer[LabelledQuery]
+    def __init__(self, router: _Optional[str] = ..., queries: _Optional[_Iterable[_Union[LabelledQuery, _Mapping]]] = ...) -> None: ...
+
+class FitRouteThresholdResponse(_message.Message):
+    __slots__ = ("threshold", "accuracy", "false_match_rate")
+    THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    ACCURACY_FIELD_NUMBER: _ClassVar[int]
+    FALSE_MATCH_RATE_FIELD_NUMBER: _ClassVar[int]
+    threshold: float
+    accuracy: float
+    false_match_rate: float
+    def __init__(self, threshold: _Optional[float] = ..., accuracy: _Optional[float] = ..., false_match_rate: _Optional[float] = ...) -> None: ...
+
 class RecordOutcomeRequest(_message.Message):
     __slots__ = ("router", "request_id", "candidate", "success", "latency_micros", "cost", "quality", "teacher_scores", "features")
     ROUTER_FIELD_NUMBER: _ClassVar[int]

@@ -86,6 +86,11 @@ class RouteServiceStub(object):
                 request_serializer=ruvector_dot_v1_dot_route__pb2.MatchRouteRequest.SerializeToString,
                 response_deserializer=ruvector_dot_v1_dot_route__pb2.MatchRouteResponse.FromString,
                 _registered_method=True)
+        self.FitRouteThreshold = channel.unary_unary(
+                '/ruvector.v1.RouteService/FitRouteThreshold',
+                request_serializer=ruvector_dot_v1_dot_route__pb2.FitRouteThresholdRequest.SerializeToString,
+                response_deserializer=ruvector_dot_v1_dot_route__pb2.FitRouteThresholdResponse.FromString,
+                _registered_method=True)
         self.RecordOutcome = channel.unary_unary(
                 '/ruvector.v1.RouteService/RecordOutcome',
                 request_serializer=ruvector_dot_v1_dot_route__pb2.RecordOutcomeRequest.SerializeToString,
@@ -180,6 +185,14 @@ class RouteServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def FitRouteThreshold(self, request, context):
+        """Fits one threshold for all of a router's semantic routes from labelled queries and sets it
+        on every route (replacing their own).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def RecordOutcome(self, request, context):
         """Records how a request went: appended durably for training, and fed to the candidate's
         circuit breaker.
@@ -264,6 +277,11 @@ def add_RouteServiceServicer_to_server(servicer, server):
                     servicer.MatchRoute,
                     request_deserializer=ruvector_dot_v1_dot_route__pb2.MatchRouteRequest.FromString,
                     response_serializer=ruvector_dot_v1_dot_route__pb2.MatchRouteResponse.SerializeToString,
+            ),
+            'FitRouteThreshold': grpc.unary_unary_rpc_method_handler(
+                    servicer.FitRouteThreshold,
+                    request_deserializer=ruvector_dot_v1_dot_route__pb2.FitRouteThresholdRequest.FromString,
+                    response_serializer=ruvector_dot_v1_dot_route__pb2.FitRouteThresholdResponse.SerializeToString,
             ),
             'RecordOutcome': grpc.unary_unary_rpc_method_handler(
                     servicer.RecordOutcome,
@@ -535,6 +553,33 @@ class RouteService(object):
             '/ruvector.v1.RouteService/MatchRoute',
             ruvector_dot_v1_dot_route__pb2.MatchRouteRequest.SerializeToString,
             ruvector_dot_v1_dot_route__pb2.MatchRouteResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FitRouteThreshold(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruvector.v1.RouteService/FitRouteThreshold',
+            ruvector_dot_v1_dot_route__pb2.FitRouteThresholdRequest.SerializeToString,
+            ruvector_dot_v1_dot_route__pb2.FitRouteThresholdResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -36,6 +36,9 @@ typedef struct Ruvector__V1__DeleteRouteResponse Ruvector__V1__DeleteRouteRespon
 typedef struct Ruvector__V1__MatchRouteRequest Ruvector__V1__MatchRouteRequest;
 typedef struct Ruvector__V1__RouteMatch Ruvector__V1__RouteMatch;
 typedef struct Ruvector__V1__MatchRouteResponse Ruvector__V1__MatchRouteResponse;
+typedef struct Ruvector__V1__LabelledQuery Ruvector__V1__LabelledQuery;
+typedef struct Ruvector__V1__FitRouteThresholdRequest Ruvector__V1__FitRouteThresholdRequest;
+typedef struct Ruvector__V1__FitRouteThresholdResponse Ruvector__V1__FitRouteThresholdResponse;
 typedef struct Ruvector__V1__RecordOutcomeRequest Ruvector__V1__RecordOutcomeRequest;
 typedef struct Ruvector__V1__RecordOutcomeResponse Ruvector__V1__RecordOutcomeResponse;
 typedef struct Ruvector__V1__TrainRouterRequest Ruvector__V1__TrainRouterRequest;
@@ -636,6 +639,76 @@ struct  Ruvector__V1__MatchRouteResponse
 #define RUVECTOR__V1__MATCH_ROUTE_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__match_route_response__descriptor) \
     , 0,NULL }
+
+
+/*
+ * A query with the route it should match.
+ */
+struct  Ruvector__V1__LabelledQuery
+{
+  ProtobufCMessage base;
+  /*
+   * Embedding, of the routes' dimension.
+   */
+  Ruvector__V1__Vector *embedding;
+  /*
+   * The route it belongs to; empty: it should match no route.
+   */
+  char *route;
+};
+#define RUVECTOR__V1__LABELLED_QUERY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__labelled_query__descriptor) \
+    , NULL, (char *)protobuf_c_empty_string }
+
+
+/*
+ * Fits the routes' threshold. The rule (the engine's SemanticRouter.fitThreshold): with each
+ * query's best route score s, a query counts as right when (s >= t ? its best route : no route)
+ * is its label; of the thresholds at the distinct scores, the most accurate ones are taken, the
+ * middle one chosen, and t is set halfway between it and the next lower score (a margin). t is
+ * then clamped into (0, 1].
+ */
+struct  Ruvector__V1__FitRouteThresholdRequest
+{
+  ProtobufCMessage base;
+  /*
+   * Router name.
+   */
+  char *router;
+  /*
+   * 1..10000 labelled queries, each naming a registered route or none.
+   */
+  size_t n_queries;
+  Ruvector__V1__LabelledQuery **queries;
+};
+#define RUVECTOR__V1__FIT_ROUTE_THRESHOLD_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__fit_route_threshold_request__descriptor) \
+    , (char *)protobuf_c_empty_string, 0,NULL }
+
+
+/*
+ * The fitted threshold.
+ */
+struct  Ruvector__V1__FitRouteThresholdResponse
+{
+  ProtobufCMessage base;
+  /*
+   * The threshold now set on every route.
+   */
+  float threshold;
+  /*
+   * Share of the queries the threshold routes as labelled.
+   */
+  float accuracy;
+  /*
+   * Share of the queries labelled "no route" that match a route at the threshold (0 when none
+   * were given).
+   */
+  float false_match_rate;
+};
+#define RUVECTOR__V1__FIT_ROUTE_THRESHOLD_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__fit_route_threshold_response__descriptor) \
+    , 0, 0, 0 }
 
 
 /*
@@ -1343,6 +1416,63 @@ Ruvector__V1__MatchRouteResponse *
 void   ruvector__v1__match_route_response__free_unpacked
                      (Ruvector__V1__MatchRouteResponse *message,
                       ProtobufCAllocator *allocator);
+/* Ruvector__V1__LabelledQuery methods */
+void   ruvector__v1__labelled_query__init
+                     (Ruvector__V1__LabelledQuery         *message);
+size_t ruvector__v1__labelled_query__get_packed_size
+                     (const Ruvector__V1__LabelledQuery   *message);
+size_t ruvector__v1__labelled_query__pack
+                     (const Ruvector__V1__LabelledQuery   *message,
+                      uint8_t             *out);
+size_t ruvector__v1__labelled_query__pack_to_buffer
+                     (const Ruvector__V1__LabelledQuery   *message,
+                      ProtobufCBuffer     *buffer);
+Ruvector__V1__LabelledQuery *
+       ruvector__v1__labelled_query__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   ruvector__v1__labelled_query__free_unpacked
+                     (Ruvector__V1__LabelledQuery *message,
+                      ProtobufCAllocator *allocator);
+/* Ruvector__V1__FitRouteThresholdRequest methods */
+void   ruvector__v1__fit_route_threshold_request__init
+                     (Ruvector__V1__FitRouteThresholdRequest         *message);
+size_t ruvector__v1__fit_route_threshold_request__get_packed_size
+                     (const Ruvector__V1__FitRouteThresholdRequest   *message);
+size_t ruvector__v1__fit_route_threshold_request__pack
+                     (const Ruvector__V1__FitRouteThresholdRequest   *message,
+                      uint8_t             *out);
+size_t ruvector__v1__fit_route_threshold_request__pack_to_buffer
+                     (const Ruvector__V1__FitRouteThresholdRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Ruvector__V1__FitRouteThresholdRequest *
+       ruvector__v1__fit_route_threshold_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   ruvector__v1__fit_route_threshold_request__free_unpacked
+                     (Ruvector__V1__FitRouteThresholdRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Ruvector__V1__FitRouteThresholdResponse methods */
+void   ruvector__v1__fit_route_threshold_response__init
+                     (Ruvector__V1__FitRouteThresholdResponse         *message);
+size_t ruvector__v1__fit_route_threshold_response__get_packed_size
+                     (const Ruvector__V1__FitRouteThresholdResponse   *message);
+size_t ruvector__v1__fit_route_threshold_response__pack
+                     (const Ruvector__V1__FitRouteThresholdResponse   *message,
+                      uint8_t             *out);
+size_t ruvector__v1__fit_route_threshold_response__pack_to_buffer
+                     (const Ruvector__V1__FitRouteThresholdResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Ruvector__V1__FitRouteThresholdResponse *
+       ruvector__v1__fit_route_threshold_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   ruvector__v1__fit_route_threshold_response__free_unpacked
+                     (Ruvector__V1__FitRouteThresholdResponse *message,
+                      ProtobufCAllocator *allocator);
 /* Ruvector__V1__RecordOutcomeRequest methods */
 void   ruvector__v1__record_outcome_request__init
                      (Ruvector__V1__RecordOutcomeRequest         *message);
@@ -1576,6 +1706,15 @@ typedef void (*Ruvector__V1__RouteMatch_Closure)
 typedef void (*Ruvector__V1__MatchRouteResponse_Closure)
                  (const Ruvector__V1__MatchRouteResponse *message,
                   void *closure_data);
+typedef void (*Ruvector__V1__LabelledQuery_Closure)
+                 (const Ruvector__V1__LabelledQuery *message,
+                  void *closure_data);
+typedef void (*Ruvector__V1__FitRouteThresholdRequest_Closure)
+                 (const Ruvector__V1__FitRouteThresholdRequest *message,
+                  void *closure_data);
+typedef void (*Ruvector__V1__FitRouteThresholdResponse_Closure)
+                 (const Ruvector__V1__FitRouteThresholdResponse *message,
+                  void *closure_data);
 typedef void (*Ruvector__V1__RecordOutcomeRequest_Closure)
                  (const Ruvector__V1__RecordOutcomeRequest *message,
                   void *closure_data);
@@ -1646,6 +1785,10 @@ struct Ruvector__V1__RouteService_Service
                       const Ruvector__V1__MatchRouteRequest *input,
                       Ruvector__V1__MatchRouteResponse_Closure closure,
                       void *closure_data);
+  void (*fit_route_threshold)(Ruvector__V1__RouteService_Service *service,
+                              const Ruvector__V1__FitRouteThresholdRequest *input,
+                              Ruvector__V1__FitRouteThresholdResponse_Closure closure,
+                              void *closure_data);
   void (*record_outcome)(Ruvector__V1__RouteService_Service *service,
                          const Ruvector__V1__RecordOutcomeRequest *input,
                          Ruvector__V1__RecordOutcomeResponse_Closure closure,
@@ -1683,6 +1826,7 @@ void ruvector__v1__route_service__init (Ruvector__V1__RouteService_Service *serv
       function_prefix__ ## list_routes,\
       function_prefix__ ## delete_route,\
       function_prefix__ ## match_route,\
+      function_prefix__ ## fit_route_threshold,\
       function_prefix__ ## record_outcome,\
       function_prefix__ ## train,\
       function_prefix__ ## get_status,\
@@ -1724,6 +1868,10 @@ void ruvector__v1__route_service__match_route(ProtobufCService *service,
                                               const Ruvector__V1__MatchRouteRequest *input,
                                               Ruvector__V1__MatchRouteResponse_Closure closure,
                                               void *closure_data);
+void ruvector__v1__route_service__fit_route_threshold(ProtobufCService *service,
+                                                      const Ruvector__V1__FitRouteThresholdRequest *input,
+                                                      Ruvector__V1__FitRouteThresholdResponse_Closure closure,
+                                                      void *closure_data);
 void ruvector__v1__route_service__record_outcome(ProtobufCService *service,
                                                  const Ruvector__V1__RecordOutcomeRequest *input,
                                                  Ruvector__V1__RecordOutcomeResponse_Closure closure,
@@ -1771,6 +1919,9 @@ extern const ProtobufCMessageDescriptor ruvector__v1__delete_route_response__des
 extern const ProtobufCMessageDescriptor ruvector__v1__match_route_request__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__route_match__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__match_route_response__descriptor;
+extern const ProtobufCMessageDescriptor ruvector__v1__labelled_query__descriptor;
+extern const ProtobufCMessageDescriptor ruvector__v1__fit_route_threshold_request__descriptor;
+extern const ProtobufCMessageDescriptor ruvector__v1__fit_route_threshold_response__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__record_outcome_request__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__record_outcome_response__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__train_router_request__descriptor;
