@@ -177,3 +177,18 @@ def test_semantic_routes_match_held_out_queries_and_refuse_others_at_the_fitted_
         print(f"semantic routes: threshold {threshold:.3f}, held-out top-1 {top1:.3f} on {len(held_in)}, "
               f"out-of-route matched {false_match:.3f} on {len(held_out)} (fit: {fit_accuracy:.3f}, {fit_false:.3f})")
         assert top1 >= 0.95 and false_match <= 0.05
+
+
+async def _async_round(address: str) -> tuple[str, int, str]:
+    async with ruvector.AsyncClient(address, timeout=30) as db:
+        await db.route.create_router("aio", ["small", "large"], feature_size=2, fallback="cheapest")
+        decision = await db.route.route("aio", [0.5, 1.0])
+        held = await db.route.record_outcome("aio", decision.chosen, success=True, request_id=decision.request_id, quality=0.8)
+        status = await db.route.status("aio")
+        return decision.chosen, held, status.breakers[0].state
+
+
+def test_the_async_client_routes_and_records(server):
+    import asyncio
+
+    assert asyncio.run(_async_round(server.address)) == ("small", 1, "closed")

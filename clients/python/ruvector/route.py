@@ -13,9 +13,9 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
-from typing import Iterator, Mapping, Sequence, TextIO
+from typing import Any, AsyncIterator, Iterator, Mapping, Sequence, TextIO
 
-from ruvector.learn import ModelFile, _enum, file_chunks
+from ruvector.learn import ModelFile, _enum, _read, file_chunks
 from ruvector.models import VectorLike
 from ruvector.rpc import Route as Methods
 from ruvector.transport import Transport
@@ -29,6 +29,11 @@ _REASONS = {route_pb2.DECISION_REASON_BEST_SCORE: "model", route_pb2.DECISION_RE
             route_pb2.DECISION_REASON_FALLBACK_UNTRAINED: "untrained",
             route_pb2.DECISION_REASON_FALLBACK_LOW_CONFIDENCE: "low_confidence",
             route_pb2.DECISION_REASON_UNCERTAIN: "uncertain", route_pb2.DECISION_REASON_NONE_AVAILABLE: "none_available"}
+#: CreateRouter fields `create_router` takes as keyword arguments (besides fallback and optimize).
+CREATE_FIELDS = ("time_steps", "hidden_size", "w_rank", "u_rank", "confidence_threshold", "breaker_failures",
+                 "breaker_cool_down_millis", "breaker_trials", "conformal_alpha", "min_quality")
+#: TrainRouter fields `train` takes as keyword arguments.
+TRAIN_FIELDS = ("epochs", "learning_rate", "batch_size", "seed", "keep_fraction", "quantize", "distillation_weight")
 _STATES = {route_pb2.CIRCUIT_STATE_CLOSED: "closed", route_pb2.CIRCUIT_STATE_OPEN: "open",
            route_pb2.CIRCUIT_STATE_HALF_OPEN: "half_open"}
 
@@ -202,27 +207,89 @@ def _draw(message: TrainProgress, stream: TextIO | None = None) -> None:
     out.flush()
 
 
+def create_request(name: str, candidates: Sequence[Candidate | str], feature_size: int,
+                   settings: Mapping[str, Any]) -> route_pb2.CreateRouterRequest:
+    """A CreateRouterRequest; `settings` are CreateRouter's fields (fallback and optimize by name)."""
+    unknown = set(settings) - set(CREATE_FIELDS) - {"fallback", "optimize"}
+    if unknown:
+        raise TypeError(f"unknown router settings {sorted(unknown)}; known: fallback, optimize, {', '.join(CREATE_FIELDS)}")
+    request = route_pb2.CreateRouterRequest(name=name, candidates=[_candidate(c) for c in candidates], feature_size=feature_size,
+                                            fallback=_enum(_FALLBACK, settings.get("fallback"), "fallback"),
+                                            optimize=_enum(_OPTIMIZE, settings.get("optimize"), "optimize"))
+    for field in CREATE_FIELDS:
+        if field in settings:
+            setattr(request, field, settings[field])
+    return request
+
+
+def route_request(router: str, features: VectorLike | Sequence[VectorLike], request_id: str) -> route_pb2.RouteRequest:
+    """A RouteRequest: `features` is one vector or time_steps vectors (concatenated)."""
+    return route_pb2.RouteRequest(router=router, features=common_pb2.Vector(values=_flat(features)), request_id=request_id)
+
+
+def outcome_request(router: str, candidate: str, success: bool, request_id: str,
+                    features: VectorLike | Sequence[VectorLike] | None, details: Mapping[str, Any]) -> route_pb2.RecordOutcomeRequest:
+    """A RecordOutcomeRequest; `details`: quality, latency_micros, cost, teacher_scores (candidate -> probability)."""
+    unknown = set(details) - {"quality", "latency_micros", "cost", "teacher_scores"}
+    if unknown:
+        raise TypeError(f"unknown outcome fields {sorted(unknown)}")
+    request = route_pb2.RecordOutcomeRequest(
+        router=router, request_id=request_id, candidate=candidate, success=success,
+        quality=details.get("quality", 0.0), latency_micros=details.get("latency_micros", 0), cost=details.get("cost", 0.0),
+        teacher_scores=[route_pb2.ScoredCandidate(name=k, score=v) for k, v in (details.get("teacher_scores") or {}).items()])
+    if features is not None:
+        request.features.CopyFrom(common_pb2.Vector(values=_flat(features)))
+    return request
+
+
+def train_request(router: str, settings: Mapping[str, Any]) -> route_pb2.TrainRouterRequest:
+    """A TrainRouterRequest; `settings`: epochs, learning_rate, batch_size, seed, keep_fraction, quantize, distillation_weight."""
+    unknown = set(settings) - set(TRAIN_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown training settings {sorted(unknown)}; known: {', '.join(TRAIN_FIELDS)}")
+    return route_pb2.TrainRouterRequest(router=router, **settings)
+
+
+def progress(message: route_pb2.TrainRouterProgress) -> TrainProgress:
+    """A TrainRouterProgress message as a `TrainProgress`."""
+    return TrainProgress(message.epoch, message.loss, message.accuracy, message.coverage, message.model_version, message.done)
+
+
+def register_request(router: str, name: str, examples: Sequence[VectorLike], threshold: float,
+                     utterances: Sequence[str]) -> route_pb2.RegisterRouteRequest:
+    """A RegisterRouteRequest."""
+    route = route_pb2.SemanticRoute(name=name, examples=[common_pb2.Vector(values=[float(x) for x in e]) for e in examples],
+                                    utterances=list(utterances), threshold=threshold)
+    return route_pb2.RegisterRouteRequest(router=router, route=route)
+
+
+def match_request(router: str, embedding: VectorLike, limit: int) -> route_pb2.MatchRouteRequest:
+    """A MatchRouteRequest."""
+    return route_pb2.MatchRouteRequest(router=router, embedding=common_pb2.Vector(values=[float(x) for x in embedding]), limit=limit)
+
+
+def fit_request(router: str, queries: Sequence[tuple[VectorLike, str | None]]) -> route_pb2.FitRouteThresholdRequest:
+    """A FitRouteThresholdRequest from (embedding, route or None) pairs."""
+    return route_pb2.FitRouteThresholdRequest(router=router, queries=[
+        route_pb2.LabelledQuery(embedding=common_pb2.Vector(values=[float(x) for x in e]), route=r or "") for e, r in queries])
+
+
 class Route:
-    """RouteService from `ruvector.Client`: ``db.route.route("llm", features)``."""
+    """RouteService from `ruvector.Client`: ``db.route.route("llm", features)``. Settings not named in a
+    signature go by keyword: `create_router` takes CreateRouter's fields (`CREATE_FIELDS`, plus
+    fallback "round_robin" | "cheapest" | "strongest" and optimize "cost" | "latency" | "quality"),
+    `train` TrainRouter's (`TRAIN_FIELDS`), `record_outcome` quality, latency_micros, cost and
+    teacher_scores."""
 
     def __init__(self, transport: Transport):
         self._transport = transport
 
-    def create_router(self, name: str, candidates: Sequence[Candidate | str], *,
-                      feature_size: int, time_steps: int = 0, hidden_size: int = 0, w_rank: int = 0, u_rank: int = 0,
-                      confidence_threshold: float = 0.0, fallback: str | None = None, optimize: str | None = None,
-                      breaker_failures: int = 0, breaker_cool_down_millis: int = 0, breaker_trials: int = 0,
-                      conformal_alpha: float = 0.0, min_quality: float = 0.0,
-                      timeout: float | None = None) -> RouterInfo:
-        """Creates a router over 2..256 candidates. Zero settings take the server's defaults (time
-        steps 1, hidden 32, threshold 0.7, fallback "round_robin" | "cheapest" | "strongest",
-        optimize "cost" | "latency" | "quality", breaker 5 failures / 30000 ms / 1 trial, alpha 0.1)."""
-        request = route_pb2.CreateRouterRequest(
-            name=name, candidates=[_candidate(c) for c in candidates], feature_size=feature_size, time_steps=time_steps,
-            hidden_size=hidden_size, w_rank=w_rank, u_rank=u_rank, confidence_threshold=confidence_threshold,
-            fallback=_enum(_FALLBACK, fallback, "fallback"), optimize=_enum(_OPTIMIZE, optimize, "optimize"),
-            breaker_failures=breaker_failures, breaker_cool_down_millis=breaker_cool_down_millis,
-            breaker_trials=breaker_trials, conformal_alpha=conformal_alpha, min_quality=min_quality)
+    def create_router(self, name: str, candidates: Sequence[Candidate | str], *, feature_size: int,
+                      timeout: float | None = None, **settings: Any) -> RouterInfo:
+        """Creates a router over 2..256 candidates for requests of time_steps x feature_size features.
+        Unset settings take the server's defaults (time steps 1, hidden 32, threshold 0.7, round robin,
+        cost, breaker 5 failures / 30000 ms / 1 trial, alpha 0.1)."""
+        request = create_request(name, candidates, feature_size, settings)
         return router_info(self._transport.unary(Methods.CREATE_ROUTER, request, timeout))
 
     def get_router(self, name: str, *, timeout: float | None = None) -> RouterInfo:
@@ -240,35 +307,23 @@ class Route:
     def route(self, router: str, features: VectorLike | Sequence[VectorLike], *, request_id: str = "",
               timeout: float | None = None) -> Decision:
         """Routes one request: `features` is one vector (time_steps 1) or time_steps vectors."""
-        request = route_pb2.RouteRequest(router=router, features=common_pb2.Vector(values=_flat(features)),
-                                         request_id=request_id)
-        return decision(self._transport.unary(Methods.ROUTE, request, timeout))
+        return decision(self._transport.unary(Methods.ROUTE, route_request(router, features, request_id), timeout))
 
     def record_outcome(self, router: str, candidate: str, *, success: bool, request_id: str = "",
-                       features: VectorLike | Sequence[VectorLike] | None = None, quality: float = 0.0,
-                       latency_micros: int = 0, cost: float = 0.0, teacher_scores: Mapping[str, float] | None = None,
-                       timeout: float | None = None) -> int:
+                       features: VectorLike | Sequence[VectorLike] | None = None, timeout: float | None = None,
+                       **details: Any) -> int:
         """Records how a request served by `candidate` went; returns the outcomes held. Give the
         `request_id` of a recent `route` answer, or the request's `features`."""
-        request = route_pb2.RecordOutcomeRequest(
-            router=router, request_id=request_id, candidate=candidate, success=success, latency_micros=latency_micros,
-            cost=cost, quality=quality,
-            teacher_scores=[route_pb2.ScoredCandidate(name=k, score=v) for k, v in (teacher_scores or {}).items()])
-        if features is not None:
-            request.features.CopyFrom(common_pb2.Vector(values=_flat(features)))
+        request = outcome_request(router, candidate, success, request_id, features, details)
         return int(self._transport.unary(Methods.RECORD_OUTCOME, request, timeout).recorded)
 
-    def train(self, router: str, *, epochs: int = 0, learning_rate: float = 0.0, batch_size: int = 0, seed: int = 0,
-              keep_fraction: float = 0.0, quantize: bool = False, distillation_weight: float = 0.0,
-              progress_bar: bool = False, timeout: float | None = None) -> Iterator[TrainProgress]:
+    def train(self, router: str, *, progress_bar: bool = False, timeout: float | None = None,
+              **settings: Any) -> Iterator[TrainProgress]:
         """Trains from the recorded outcomes, yielding one message per epoch and a last one with
         `done`; closing the iterator cancels the run. Raises `FailedPrecondition` when too few
         requests are labelled or a run of this router is going."""
-        request = route_pb2.TrainRouterRequest(router=router, epochs=epochs, learning_rate=learning_rate,
-                                               batch_size=batch_size, seed=seed, keep_fraction=keep_fraction,
-                                               quantize=quantize, distillation_weight=distillation_weight)
-        for m in self._transport.server_stream(Methods.TRAIN, request, timeout):
-            answer = TrainProgress(m.epoch, m.loss, m.accuracy, m.coverage, m.model_version, m.done)
+        for message in self._transport.server_stream(Methods.TRAIN, train_request(router, settings), timeout):
+            answer = progress(message)
             if progress_bar:
                 _draw(answer)
             yield answer
@@ -281,9 +336,7 @@ class Route:
                        utterances: Sequence[str] = (), timeout: float | None = None) -> SemanticRoute:
         """Registers (or replaces) a semantic route with 1..1000 example embeddings; `threshold` is
         the least score that matches (0 = 0.8)."""
-        route = route_pb2.SemanticRoute(name=name, examples=[common_pb2.Vector(values=[float(x) for x in e]) for e in examples],
-                                        utterances=list(utterances), threshold=threshold)
-        request = route_pb2.RegisterRouteRequest(router=router, route=route)
+        request = register_request(router, name, examples, threshold, utterances)
         return semantic_route(self._transport.unary(Methods.REGISTER_ROUTE, request, timeout))
 
     def list_routes(self, router: str, *, timeout: float | None = None) -> list[SemanticRoute]:
@@ -298,18 +351,15 @@ class Route:
     def match_route(self, router: str, embedding: VectorLike, *, limit: int = 0,
                     timeout: float | None = None) -> list[RouteMatch]:
         """The routes `embedding` matches (score >= their threshold), best first; empty: no route."""
-        request = route_pb2.MatchRouteRequest(router=router, embedding=common_pb2.Vector(values=[float(x) for x in embedding]),
-                                              limit=limit)
-        return [RouteMatch(m.name, m.similarity) for m in self._transport.unary(Methods.MATCH_ROUTE, request, timeout).matches]
+        answer = self._transport.unary(Methods.MATCH_ROUTE, match_request(router, embedding, limit), timeout)
+        return [RouteMatch(m.name, m.similarity) for m in answer.matches]
 
     def fit_route_threshold(self, router: str, queries: Sequence[tuple[VectorLike, str | None]], *,
                             timeout: float | None = None) -> tuple[float, float, float]:
         """Fits one threshold for every route from labelled queries ((embedding, route name or None for
         "no route"), 1..10000) and sets it; returns (threshold, accuracy on the queries, share of the
         "no route" queries that still match a route)."""
-        request = route_pb2.FitRouteThresholdRequest(router=router, queries=[
-            route_pb2.LabelledQuery(embedding=common_pb2.Vector(values=[float(x) for x in e]), route=r or "") for e, r in queries])
-        answer = self._transport.unary(Methods.FIT_ROUTE_THRESHOLD, request, timeout)
+        answer = self._transport.unary(Methods.FIT_ROUTE_THRESHOLD, fit_request(router, queries), timeout)
         return float(answer.threshold), float(answer.accuracy), float(answer.false_match_rate)
 
     def export_router(self, router: str, *, timeout: float | None = None) -> bytes:
@@ -322,7 +372,49 @@ class Route:
     def import_router(self, router: str, data: bytes | str | os.PathLike[str], *, chunk_bytes: int = 1 << 20,
                       timeout: float | None = None) -> RouterInfo:
         """Creates router `router` from an export (bytes or a file's path)."""
-        if not isinstance(data, bytes):
-            with open(data, "rb") as file:
-                data = file.read()
-        return router_info(self._transport.client_stream(Methods.IMPORT_ROUTER, import_requests(router, data, chunk_bytes), timeout))
+        requests = import_requests(router, _read(data), chunk_bytes)
+        return router_info(self._transport.client_stream(Methods.IMPORT_ROUTER, requests, timeout))
+
+
+class AsyncRoute:
+    """RouteService from `ruvector.AsyncClient`: the routing calls of `Route`, awaited."""
+
+    def __init__(self, transport: Any):
+        self._transport = transport
+
+    async def create_router(self, name: str, candidates: Sequence[Candidate | str], *, feature_size: int,
+                            timeout: float | None = None, **settings: Any) -> RouterInfo:
+        """As `Route.create_router`."""
+        request = create_request(name, candidates, feature_size, settings)
+        return router_info(await self._transport.unary(Methods.CREATE_ROUTER, request, timeout))
+
+    async def route(self, router: str, features: VectorLike | Sequence[VectorLike], *, request_id: str = "",
+                    timeout: float | None = None) -> Decision:
+        """As `Route.route`."""
+        return decision(await self._transport.unary(Methods.ROUTE, route_request(router, features, request_id), timeout))
+
+    async def record_outcome(self, router: str, candidate: str, *, success: bool, request_id: str = "",
+                             features: VectorLike | Sequence[VectorLike] | None = None, timeout: float | None = None,
+                             **details: Any) -> int:
+        """As `Route.record_outcome`."""
+        request = outcome_request(router, candidate, success, request_id, features, details)
+        return int((await self._transport.unary(Methods.RECORD_OUTCOME, request, timeout)).recorded)
+
+    async def train(self, router: str, *, progress_bar: bool = False, timeout: float | None = None,
+                    **settings: Any) -> AsyncIterator[TrainProgress]:
+        """As `Route.train`."""
+        async for message in self._transport.server_stream(Methods.TRAIN, train_request(router, settings), timeout):
+            answer = progress(message)
+            if progress_bar:
+                _draw(answer)
+            yield answer
+
+    async def status(self, router: str, *, timeout: float | None = None) -> RouterStatus:
+        """As `Route.status`."""
+        return status(await self._transport.unary(Methods.GET_STATUS, route_pb2.RouterStatusRequest(router=router), timeout))
+
+    async def match_route(self, router: str, embedding: VectorLike, *, limit: int = 0,
+                          timeout: float | None = None) -> list[RouteMatch]:
+        """As `Route.match_route`."""
+        answer = await self._transport.unary(Methods.MATCH_ROUTE, match_request(router, embedding, limit), timeout)
+        return [RouteMatch(m.name, m.similarity) for m in answer.matches]
