@@ -190,3 +190,20 @@ def test_a_deadline_reaches_the_training_loop_and_stores_nothing(server):
         # The run stopped: the next one starts (after the cancelled one let go) and is version 1.
         assert _train_once_free(stub).model_version == 1
 
+
+
+def test_the_widest_router_trains_and_routes_within_its_bounds(server):
+    """4096 features through 256 hidden units (past RouteLimits.inlineMultiplyAdds: decided on the search
+    pool, not the call's task): outcomes, one training epoch and decisions work, the server stays healthy."""
+    stub, channel = _stub(server)
+    with Guard(server, rss_slack_bytes=512 << 20), channel:
+        _create(stub, name="wide", feature_size=4096, hidden_size=256)
+        for i in range(40):
+            values = [float((i + j) % 7) - 3 for j in range(4096)]
+            stub.RecordOutcome(route_pb2.RecordOutcomeRequest(router="wide", request_id=f"w{i}", candidate=f"c{i % 2}",
+                                                              success=True, features=common_pb2.Vector(values=values)),
+                               timeout=30)
+        done = list(stub.Train(route_pb2.TrainRouterRequest(router="wide", epochs=1), timeout=120))
+        assert done[-1].done and done[-1].model_version == 1
+        decision = _route(stub, [0.5] * 4096, router="wide")
+        assert decision.model_version == 1 and len(decision.alternatives) == 2

@@ -13,6 +13,8 @@ import WorkControl
 final class RouteCatalog: Sendable {
     let directory: String
     private let stores: Mutex<[String: RouteStore]>
+    /// Names being created (reserved while their files are written).
+    private let creating = Mutex<Set<String>>([])
     private let queue = DispatchQueue(label: "ruvector.route.training", qos: .utility)
 
     /// Opens every router under `<dataDirectory>/route`.
@@ -46,22 +48,25 @@ final class RouteCatalog: Sendable {
     /// Creates a router from a checked, resolved definition; ALREADY_EXISTS if the name is taken.
     /// `prepare` writes more files into the new directory before it is opened (an import).
     func create(_ definition: RuvectorV1.CreateRouterRequest, prepare: (String) throws -> Void = { _ in }) throws -> RouteStore {
+        // The name is reserved under the lock; the files are written outside it, so routing through
+        // other routers never waits for this one's fsyncs.
         try stores.withLock { stores in
-            guard stores[definition.name] == nil else {
+            guard stores[definition.name] == nil, creating.withLock({ $0.insert(definition.name).inserted }) else {
                 throw RPCError(.alreadyExists, "router \(MessageText.quoted(definition.name)) already exists; delete it first or pick another name")
             }
-            let path = "\(directory)/\(definition.name)"
-            // Written under a temporary name and renamed: a crash leaves a .tmp that start removes.
-            let staging = path + ".creating.tmp"
-            if AtomicFile.exists(staging) { try AtomicFile.removeTree(staging) }
-            try AtomicFile.createDirectory(staging)
-            try AtomicFile.write(definition.encoded(), to: staging + "/router.pb")
-            try prepare(staging)
-            try AtomicFile.rename(staging, to: path)
-            let store = try RouteStore(directory: path)
-            stores[definition.name] = store
-            return store
         }
+        defer { creating.withLock { _ = $0.remove(definition.name) } }
+        let path = "\(directory)/\(definition.name)"
+        // Written under a temporary name and renamed: a crash leaves a .tmp that start removes.
+        let staging = path + ".creating.tmp"
+        if AtomicFile.exists(staging) { try AtomicFile.removeTree(staging) }
+        try AtomicFile.createDirectory(staging)
+        try AtomicFile.write(definition.encoded(), to: staging + "/router.pb")
+        try prepare(staging)
+        try AtomicFile.rename(staging, to: path)
+        let store = try RouteStore(directory: path)
+        stores.withLock { $0[definition.name] = store }
+        return store
     }
 
     /// Deletes router `name` with everything it holds; NOT_FOUND if absent.

@@ -106,6 +106,15 @@ enum RouteLimits {
         try require(id.utf8.count <= maxNameBytes, "request_id must be at most \(maxNameBytes) bytes, got \(id.utf8.count)")
     }
 
+    /// Multiply-adds of one decision up to which Route runs on the call's task (about 0.3 ms).
+    static let inlineMultiplyAdds = 1 << 20
+
+    /// Whether a decision of this router is cheap enough to run without a pool: the FastGRNN
+    /// forward costs about time_steps x hidden x (feature_size + hidden) multiply-adds.
+    static func inlineWork(_ d: RuvectorV1.CreateRouterRequest) -> Bool {
+        Int(d.timeSteps) * Int(d.hiddenSize) * (Int(d.featureSize) + Int(d.hiddenSize)) <= inlineMultiplyAdds
+    }
+
     /// The engine's shapes and policy for a resolved definition.
     static func engineConfig(_ d: RuvectorV1.CreateRouterRequest) -> FastGRNNConfig {
         FastGRNNConfig(inputs: Int(d.featureSize), classes: d.candidates.count, hidden: Int(d.hiddenSize), timeSteps: Int(d.timeSteps),

@@ -78,12 +78,18 @@ struct RouteService: RPCService {
 
     private func registerRouting(into router: inout RPCRouter) {
         let service = self
-        router.unary(Self.name, "Route", RuvectorV1.RouteRequest.self) { request, _, _ in
-            // No disk and a few microseconds of work: answered on the connection's task.
+        router.unary(Self.name, "Route", RuvectorV1.RouteRequest.self) { request, context, _ in
             let store = try service.store(request.router)
             try RouteLimits.checkRequestID(request.requestId)
             let features = request.features?.values ?? []
             try RouteLimits.checkFeatures(features, count: RouteLimits.engineConfig(store.definition).sequenceLength)
+            // A small model (the usual router: a few microseconds, no disk) answers on the call's own
+            // task, sparing the hop to a pool; a large one runs on the search pool like any search.
+            guard RouteLimits.inlineWork(store.definition) else {
+                return try await service.work.run(.search, context, work: "Route", map: RouteLimits.rpcError) { _ in
+                    try store.route(features, requestID: request.requestId, nowMillis: Self.nowMillis())
+                }
+            }
             do {
                 return try store.route(features, requestID: request.requestId, nowMillis: Self.nowMillis())
             } catch {

@@ -122,23 +122,26 @@ final class RouteStore: Sendable {
     /// Stores a trained model as the next version and serves it from now on. `status` carries the
     /// metrics; its version and calibration fields are set here. Returns the stored status.
     func storeModel(_ model: FastGRNNModel, conformal: SplitConformal, status: RuvectorV1.RouterStatus) throws -> RuvectorV1.RouterStatus {
-        try state.withLock { s in
-            var status = status
-            status.modelVersion = s.modelStatus.modelVersion + 1
-            status.router = name
-            // The calibration is what restores the prediction sets at the next open.
-            status.conformalThreshold = conformal.threshold
-            status.calibrationCount = UInt64(conformal.calibrationCount)
-            status.conformalAlpha = Float(conformal.alpha)
-            try AtomicFile.write(model.serialised(), to: "\(directory)/model-\(status.modelVersion).bin")
-            try AtomicFile.write(status.encoded(), to: directory + "/model.pb")
-            let old = "\(directory)/model-\(s.modelStatus.modelVersion).bin"
-            if s.modelStatus.modelVersion > 0, AtomicFile.exists(old) { try? AtomicFile.removeTree(old) }
+        // One training run per router at a time is the only writer: the files are written outside
+        // the lock, so requests keep routing with the old model until the swap.
+        let previous = state.withLock { $0.modelStatus.modelVersion }
+        var status = status
+        status.modelVersion = previous + 1
+        status.router = name
+        // The calibration is what restores the prediction sets at the next open.
+        status.conformalThreshold = conformal.threshold
+        status.calibrationCount = UInt64(conformal.calibrationCount)
+        status.conformalAlpha = Float(conformal.alpha)
+        try AtomicFile.write(model.serialised(), to: "\(directory)/model-\(status.modelVersion).bin")
+        try AtomicFile.write(status.encoded(), to: directory + "/model.pb")
+        let old = "\(directory)/model-\(previous).bin"
+        if previous > 0, AtomicFile.exists(old) { try? AtomicFile.removeTree(old) }
+        state.withLock { s in
             s.model = model
             s.conformal = conformal
             s.modelStatus = status
-            return status
         }
+        return status
     }
 
     /// The stored model and its status (nil: untrained).

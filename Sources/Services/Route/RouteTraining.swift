@@ -101,6 +101,8 @@ enum RouteTraining {
         }
         requests = [:]
         let labelled = train.count + calibration.count + evaluation.count
+        // The splits are a second copy of the labelled features for the length of the run.
+        try memory.charge(labelled * n * 4 + teachers.count * 4)
         guard labelled >= RouteLimits.minimumLabelledRequests, train.count > 0, calibration.count > 0, evaluation.count > 0 else {
             throw RPCError(.failedPrecondition, "router \(MessageText.quoted(store.name)) has \(labelled) labelled requests (\(train.count) to train, "
                 + "\(calibration.count) to calibrate, \(evaluation.count) to evaluate); a run needs at least \(RouteLimits.minimumLabelledRequests) "
