@@ -186,7 +186,8 @@ def test_a_deadline_reaches_the_training_loop_and_stores_nothing(server):
         started = time.monotonic()
         expect_status(grpc.StatusCode.DEADLINE_EXCEEDED,
                       lambda: list(stub.Train(route_pb2.TrainRouterRequest(router="r", epochs=1000), timeout=1.5)))
-        assert time.monotonic() - started < 5
+        # 1000 epochs of this router take minutes: the run stopped at the deadline.
+        assert time.monotonic() - started < 10
         # The run stopped: the next one starts (after the cancelled one let go) and is version 1.
         assert _train_once_free(stub).model_version == 1
 

@@ -114,7 +114,7 @@ def test_router_learns_a_hidden_rule_and_survives_restart_and_export(tmp_path):
 def test_breaker_opens_skips_and_half_opens_after_the_cool_down(server):
     with ruvector.Client(server.address, timeout=30) as db:
         db.route.create_router("svc", CANDIDATES, feature_size=2, fallback="cheapest", breaker_failures=3,
-                               breaker_cool_down_millis=800)
+                               breaker_cool_down_millis=2000)
         assert db.route.route("svc", [0.1, 0.2]).chosen == "small"
         for _ in range(3):
             db.route.record_outcome("svc", "small", success=False, features=[0.1, 0.2])
@@ -123,7 +123,7 @@ def test_breaker_opens_skips_and_half_opens_after_the_cool_down(server):
         assert breakers["large"].state == "closed"
         skipped = db.route.route("svc", [0.1, 0.2])
         assert skipped.chosen == "large" and skipped.skipped_open == ["small"]
-        time.sleep(1.0)
+        time.sleep(2.1)
         trial = db.route.route("svc", [0.1, 0.2])
         assert trial.chosen == "small" and trial.skipped_open == []
         assert {b.candidate: b.state for b in db.route.status("svc").breakers}["small"] == "half_open"
