@@ -149,4 +149,28 @@ struct RouteStoreTests {
         for n in 0..<100 { pending.insert("r\(n)", [1]) }
         #expect(pending.features(of: "r96") == nil && pending.features(of: "r97") == [1] && pending.features(of: "r99") == [1])
     }
+
+    @Test("teacher scores on every training request distil the teacher into the model")
+    func distillation() throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let catalog = try RouteCatalog(dataDirectory: directory)
+        let store = try catalog.create(definition())
+        // The labels say cheap for positive features and strong for negative ones; the teacher
+        // prefers strong everywhere. With the loss all distillation, the model follows the teacher.
+        for n in 0..<80 {
+            let features = RuvectorV1.Vector(values: (0..<6).map { Float(n % 2 == 0 ? 1 : -1) * Float($0 + 1) })
+            let teacher = [RuvectorV1.ScoredCandidate(name: "cheap", score: 0.05), RuvectorV1.ScoredCandidate(name: "strong", score: 0.95)]
+            _ = try store.appendOutcome(RuvectorV1.RecordOutcomeRequest(router: "r", requestId: "q\(n)", candidate: n % 2 == 0 ? "cheap" : "strong",
+                                                                        success: true, teacherScores: teacher, features: features))
+        }
+        var request = RuvectorV1.TrainRouterRequest(router: "r", epochs: 30, distillationWeight: 1, seed: 1)
+        request.learningRate = 0.05
+        _ = try RouteTraining.run(store: store, request: request, memory: .unlimited(), cancellation: CancellationSignal(),
+                                  nowMicros: { 0 }, progress: { _ in })
+        let positive = try store.route((0..<6).map { Float($0 + 1) }, requestID: "", nowMillis: 0)
+        #expect(positive.alternatives.first?.name == "strong")
+        _ = catalog.close()
+    }
 }
+

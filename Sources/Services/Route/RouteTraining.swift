@@ -109,7 +109,8 @@ enum RouteTraining {
                 + "and every split non-empty. A request is labelled when one of its outcomes succeeded (with quality >= min_quality): "
                 + "record more outcomes")
         }
-        let distillation = everyTrainingRequestHasTeacher && request.distillationWeight >= 0 && !teachers.isEmpty
+        // Distillation needs a teacher for every training request (the engine takes all or none).
+        let distillation = everyTrainingRequestHasTeacher && !teachers.isEmpty
         if distillation { train.teacherLogits = teachers }
 
         let network = try FastGRNNNetwork<Float>(config: config, seed: request.seed)
