@@ -69,7 +69,7 @@ let package = Package(
         .target(
             name: "Services",
             dependencies: ["RPC", "Access", "Wire", "VectorEngine", "VectorDatabase", "Storage", "GraphEngine", "GraphPersistence",
-                           "WorkControl", "CProcessShims", "ClusterEngine", "ClusterNode", "LearnEngine",
+                           "WorkControl", "CProcessShims", "ClusterEngine", "ClusterNode", "LearnEngine", "RouteEngine",
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOPosix", package: "swift-nio"),

@@ -124,7 +124,7 @@ def served_services(services_dir):
     for path in sorted(services_dir.rglob("*.swift")):
         text = path.read_text(encoding="utf-8")
         registered.update(re.findall(r'static let name = "([A-Za-z0-9_.]+)"', text))
-        match = re.search(r"servicesNotYetAvailable\s*=\s*\[(.*?)\]", text, re.S)
+        match = re.search(r"servicesNotYetAvailable(?:\s*:\s*\[String\])?\s*=\s*\[(.*?)\]", text, re.S)
         if match:
             not_yet = set(re.findall(r'"([A-Za-z0-9_.]+)"', match.group(1)))
     if not_yet is None:

@@ -45,7 +45,7 @@ struct RuVectorCommand: AsyncParsableCommand {
             """,
         subcommands: [CollectionsCommand.self, UpsertCommand.self, SearchCommand.self, CountCommand.self,
                       GetCommand.self, DeleteCommand.self, SnapshotCommand.self, CypherCommand.self, ClusterCommand.self,
-                      LearnCommand.self])
+                      LearnCommand.self, RouteCommand.self])
 }
 
 /// Exit statuses (sysexits.h where one fits).

@@ -51,9 +51,7 @@ public final class ServiceCatalog: Sendable {
 
     /// RuVector services not wired to the server yet: each method answers UNIMPLEMENTED
     /// saying so; the README lists them.
-    public static let servicesNotYetAvailable = [
-        "ruvector.v1.RouteService",
-    ]
+    public static let servicesNotYetAvailable: [String] = []
 
     /// The router to hand to `GRPCServer`.
     public let router: RPCRouter
@@ -67,6 +65,8 @@ public final class ServiceCatalog: Sendable {
     private let graph: DurableGraphDatabase
     /// Every collection's feedback and models (LearnService).
     private let learning: LearnCatalog
+    /// Every router (RouteService).
+    private let routing: RouteCatalog
     /// This server's cluster member (nil: single node).
     public let clusterNode: ClusterNode?
     private let raftInbound: InboundStreams?
@@ -155,6 +155,8 @@ public final class ServiceCatalog: Sendable {
         sharding = shardingBuilt
         supervisor = shardingBuilt.map { ShardSupervisor(sharding: $0, logger: logger) }
         router.register(vectors)
+        let routing = try RouteCatalog(dataDirectory: options.dataDirectory)
+        router.register(RouteService(routers: routing, work: work, clusterNode: clusterNode != nil))
         metrics = ServerMetrics(collections: { collections.list() })
         if let clusterNode { metrics.observeCluster(clusterNode) }
         if let shardingBuilt { metrics.observeSharding(shardingBuilt) }
@@ -178,6 +180,7 @@ public final class ServiceCatalog: Sendable {
         router.register(graphService)
         self.collections = collections
         self.learning = learning
+        self.routing = routing
         self.graph = graph
         self.logger = logger
         for name in Self.servicesNotYetAvailable {
@@ -298,6 +301,9 @@ public final class ServiceCatalog: Sendable {
         }
         for (name, error) in learning.close() {
             logger.error("feedback log not closed cleanly", metadata: ["collection": "\(name)", "error": "\(error)"])
+        }
+        for (name, error) in routing.close() {
+            logger.error("outcome log not closed cleanly", metadata: ["router": "\(name)", "error": "\(error)"])
         }
         for (shard, error) in sharding?.store.close() ?? [] {
             logger.error("shard copy not closed cleanly; its log will be replayed at the next start",

@@ -527,3 +527,30 @@ def test_api_keys_from_the_environment_or_the_flag(tmp_path):
         assert code == 1 and "UNAUTHENTICATED" in err and "wrong-key" not in err, err
     finally:
         assert secured.stop() == 0
+
+
+def test_route_create_route_outcome_train_and_status(server):
+    assert run_json("route", "create", "--router", "llm", "--candidate", "small=1", "--candidate", "large=10",
+                    "--feature-size", 2, "--breaker-failures", 3, server=server) == {"router": "llm"}
+    first = run_json("route", "route", "--router", "llm", "--features", "[0.5, 1]", "--request-id", "q0", server=server)
+    assert first["reason"] == "untrained" and first["request_id"] == "q0" and first["model_version"] == 0
+    code, _, err = run("route", "train", "--router", "llm", server=server)
+    assert code == 1 and "labelled requests" in err
+    # The rule: small serves requests whose first feature is positive; large serves every request.
+    for n in range(60):
+        x = (n % 12) / 6 - 0.95
+        # One request id for both outcomes: the label rule groups them (cheapest that succeeded).
+        args = ("--router", "llm", "--features", json.dumps([x, n % 5]), "--request-id", f"q{n}")
+        run("route", "outcome", *args, "--candidate", "small", "--success" if x > 0 else "--no-success", server=server, check=True)
+        run("route", "outcome", *args, "--candidate", "large", "--success", server=server, check=True)
+    code, out, err = run("route", "train", "--router", "llm", "--epochs", 15, "--seed", 1, server=server)
+    assert code == 0, err
+    assert "epoch 1 " in out and "MODEL" in out
+    status = run_json("route", "status", "--router", "llm", server=server)
+    assert status["model_version"] == 1 and status["outcomes_recorded"] == 120 and status["evaluation_count"] > 0
+    assert status["breakers"]["small"] in ("open", "closed") and status["breakers"]["large"] == "closed"
+    assert run_json("route", "route", "--router", "llm", "--features", "[-0.9, 1]", server=server)["reason"] != "untrained"
+    code, _, err = run("route", "create", "--router", "bad", "--candidate", "x", "--feature-size", 2, server=server)
+    assert code == 64 and "NAME=COST" in err
+    code, _, err = run("route", "route", "--router", "ghost", "--features", "[1, 2]", server=server)
+    assert code == 1 and "does not exist" in err

@@ -59,8 +59,10 @@ EXPECTED = {
         "ConfigureModel": "write@", "ImportModel": "admin",
     },
     "ruvector.v1.RouteService": {
-        "Route": "read", "ListRoutes": "read", "MatchRoute": "read", "GetStatus": "read",
-        "RegisterRoute": "write", "DeleteRoute": "write", "RecordOutcome": "write", "Train": "write",
+        "CreateRouter": "admin", "DeleteRouter": "admin", "ImportRouter": "admin", "ListRouters": "read*",
+        "GetRouter": "read@", "Route": "read@", "ListRoutes": "read@", "MatchRoute": "read@", "GetStatus": "read@",
+        "ExportRouter": "read@", "RegisterRoute": "write@", "DeleteRoute": "write@", "FitRouteThreshold": "write@", "RecordOutcome": "write@",
+        "Train": "write@",
     },
     "ruvector.v1.ClusterService": {
         "GetState": "read", "Join": "admin", "Leave": "admin", "TransferLeadership": "admin", "UpdateSettings": "admin",
@@ -122,8 +124,11 @@ def _request(method, collection):
     fields = {f.name: f for f in method.input_type.fields}
     if "collection" in fields and fields["collection"].type == fields["collection"].TYPE_STRING:
         request.collection = collection
-    elif "name" in fields and method.name in ("CreateCollection", "GetCollection", "DeleteCollection"):
+    elif "name" in fields and method.name in ("CreateCollection", "GetCollection", "DeleteCollection",
+                                              "CreateRouter", "GetRouter", "DeleteRouter"):
         request.name = collection
+    elif "router" in fields and fields["router"].type == fields["router"].TYPE_STRING:
+        request.router = collection
     if method.name == "SearchBatch":
         request.searches.add(collection=collection)
     return request

@@ -1,9 +1,8 @@
+import GraphPersistence
 import LearnEngine
 import RPC
 import Storage
-import Synchronization
 import VectorDatabase
-import GraphPersistence
 import VectorEngine
 import Wire
 
@@ -102,33 +101,12 @@ struct LearnService: RPCService {
         let store = try await work.run(.write, context, work: "Train", map: VectorMapping.rpcError) { _ in
             try learning.store(source.learnName)
         }
-        let (events, continuation) = AsyncStream<RuvectorV1.TrainProgress>.makeStream(bufferingPolicy: .bufferingNewest(256))
-        let outcome = Mutex<Result<RuvectorV1.ModelStatus, any Error>?>(nil)
-        let cancellation = try learning.trainer.start(source, store: store, request: request, budget: work.callBudget(work: "the training run"),
-                                                      progress: { continuation.yield($0) },
-                                                      completion: { result in
-                                                          outcome.withLock { $0 = result }
-                                                          continuation.finish()
-                                                      })
-        do {
-            try await withTaskCancellationHandler {
-                for await progress in events { try await writer.send(progress) }
-            } onCancel: {
-                cancellation.cancel(context.deadline.map { ContinuousClock.now >= $0 } == true ? .deadlineExceeded : .cancelled)
-            }
-        } catch {
-            cancellation.cancel()
-            throw error
+        let status = try await BackgroundRunStream.stream(to: writer, context: context, map: VectorMapping.rpcError) { progress, completion in
+            try learning.trainer.start(source, store: store, request: request, budget: work.callBudget(work: "the training run"),
+                                       progress: progress, completion: completion)
         }
-        switch outcome.withLock({ $0 }) {
-        case .success(let status)?:
-            try await writer.send(RuvectorV1.TrainProgress(epoch: 0, step: 0, loss: 0, learningRate: 0, evalNdcgAt10: status.modelNdcgAt10,
-                                                           done: true, evalRecallAt10: status.modelRecallAt10, evalMrr: status.modelMrr))
-        case .failure(let error)?:
-            throw ServerWork.status(of: error, deadline: context.deadline, map: VectorMapping.rpcError)
-        case nil:
-            throw RPCError(.cancelled, "the training run was cancelled")
-        }
+        try await writer.send(RuvectorV1.TrainProgress(epoch: 0, step: 0, loss: 0, learningRate: 0, evalNdcgAt10: status.modelNdcgAt10,
+                                                       done: true, evalRecallAt10: status.modelRecallAt10, evalMrr: status.modelMrr))
     }
 
     /// Streams the active model's bytes in chunks, the last with the size and CRC-32C.
@@ -141,17 +119,7 @@ struct LearnService: RPCService {
             throw RPCError(.failedPrecondition, "\(MessageText.quoted(request.collection)) has no active model to export; "
                 + "train one first (GetModelStatus says what exists)")
         }
-        var offset = 0
-        var crc: UInt32 = 0
-        repeat {
-            let end = min(offset + LearnLimits.exportChunkBytes, model.bytes.count)
-            let data = Array(model.bytes[offset..<end])
-            crc = CRC32C.checksum(data, continuing: crc)
-            var chunk = RuvectorV1.FileChunk(offset: UInt64(offset), data: data)
-            offset = end
-            if offset == model.bytes.count { chunk.trailer = RuvectorV1.FileTrailer(sizeBytes: UInt64(offset), crc32c: crc) }
-            try await writer.send(chunk)
-        } while offset < model.bytes.count
+        try await BackgroundRunStream.sendFile(model.bytes, chunkBytes: LearnLimits.exportChunkBytes, to: writer)
     }
 
     /// The first message names the collection (or `graph:<index>`); chunks follow in order, the last with the

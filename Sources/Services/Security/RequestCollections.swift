@@ -24,6 +24,18 @@ extension RuvectorV1.TrainRequest: NamesCollections { var accessedCollections: [
 extension RuvectorV1.ModelStatusRequest: NamesCollections { var accessedCollections: [String]? { [collection] } }
 extension RuvectorV1.ExportModelRequest: NamesCollections { var accessedCollections: [String]? { [collection] } }
 extension RuvectorV1.ConfigureModelRequest: NamesCollections { var accessedCollections: [String]? { [collection] } }
+extension RuvectorV1.ListRoutersRequest: NamesCollections { var accessedCollections: [String]? { nil } }
+extension RuvectorV1.GetRouterRequest: NamesCollections { var accessedCollections: [String]? { [name] } }
+extension RuvectorV1.RouteRequest: NamesCollections { var accessedCollections: [String]? { [router] } }
+extension RuvectorV1.RegisterRouteRequest: NamesCollections { var accessedCollections: [String]? { [router] } }
+extension RuvectorV1.ListRoutesRequest: NamesCollections { var accessedCollections: [String]? { [router] } }
+extension RuvectorV1.DeleteRouteRequest: NamesCollections { var accessedCollections: [String]? { [router] } }
+extension RuvectorV1.MatchRouteRequest: NamesCollections { var accessedCollections: [String]? { [router] } }
+extension RuvectorV1.FitRouteThresholdRequest: NamesCollections { var accessedCollections: [String]? { [router] } }
+extension RuvectorV1.RecordOutcomeRequest: NamesCollections { var accessedCollections: [String]? { [router] } }
+extension RuvectorV1.TrainRouterRequest: NamesCollections { var accessedCollections: [String]? { [router] } }
+extension RuvectorV1.RouterStatusRequest: NamesCollections { var accessedCollections: [String]? { [router] } }
+extension RuvectorV1.ExportRouterRequest: NamesCollections { var accessedCollections: [String]? { [router] } }
 
 extension ServerContext {
     /// What the call was granted; nil when the server checks no credentials.

@@ -44,9 +44,13 @@ public enum ServerAccessRules {
         add(learn, ["RecordFeedback", "Train", "ConfigureModel"], writeCollection)
         add(learn, ["ImportModel"], admin)
 
+        // A router counts as a collection for scoped grants: its name is the resource.
         let route = "ruvector.v1.RouteService"
-        add(route, ["Route", "ListRoutes", "MatchRoute", "GetStatus"], read)
-        add(route, ["RegisterRoute", "DeleteRoute", "RecordOutcome", "Train"], write)
+        add(route, ["CreateRouter", "DeleteRouter", "ImportRouter"], admin)
+        // Lists only the routers the caller may read (RouteService filters it).
+        add(route, ["ListRouters"], readCollection)
+        add(route, ["GetRouter", "Route", "ListRoutes", "MatchRoute", "GetStatus", "ExportRouter"], readCollection)
+        add(route, ["RegisterRoute", "DeleteRoute", "FitRouteThreshold", "RecordOutcome", "Train"], writeCollection)
 
         let cluster = "ruvector.v1.ClusterService"
         add(cluster, ["GetState"], read)

@@ -18,7 +18,7 @@ enum EmbeddedDescriptorIndex {
         "grpc/testing/test.proto",
     ]
     /// (offset, length) of each file's FileDescriptorProto in the blob.
-    static let fileRanges: [Swift.Int] = [0, 2386, 2386, 8282, 10668, 3763, 14431, 4615, 19046, 3470, 22516, 2653, 25169, 3581, 28750, 557, 29307, 1744, 31051, 1812, 32863, 101, 32964, 5012, 37976, 1610]
+    static let fileRanges: [Swift.Int] = [0, 2386, 2386, 8282, 10668, 3763, 14431, 4615, 19046, 3470, 22516, 2653, 25169, 6673, 31842, 557, 32399, 1744, 34143, 1812, 35955, 101, 36056, 5012, 41068, 1610]
     /// Direct dependencies of each file, as indices into `fileNames`.
     static let fileDependencies: [[Swift.Int]] = [
         [],
@@ -86,14 +86,21 @@ enum EmbeddedDescriptorIndex {
         "ruvector.v1.RaftService.Propose",
         "ruvector.v1.RaftService.ReadIndex",
         "ruvector.v1.RouteService",
+        "ruvector.v1.RouteService.CreateRouter",
+        "ruvector.v1.RouteService.GetRouter",
+        "ruvector.v1.RouteService.ListRouters",
+        "ruvector.v1.RouteService.DeleteRouter",
         "ruvector.v1.RouteService.Route",
         "ruvector.v1.RouteService.RegisterRoute",
         "ruvector.v1.RouteService.ListRoutes",
         "ruvector.v1.RouteService.DeleteRoute",
         "ruvector.v1.RouteService.MatchRoute",
+        "ruvector.v1.RouteService.FitRouteThreshold",
         "ruvector.v1.RouteService.RecordOutcome",
         "ruvector.v1.RouteService.Train",
         "ruvector.v1.RouteService.GetStatus",
+        "ruvector.v1.RouteService.ExportRouter",
+        "ruvector.v1.RouteService.ImportRouter",
         "grpc.health.v1.Health",
         "grpc.health.v1.Health.Check",
         "grpc.health.v1.Health.Watch",
@@ -266,9 +273,18 @@ enum EmbeddedDescriptorIndex {
         "ruvector.v1.ReadIndexRequest",
         "ruvector.v1.ReadIndexResponse",
         "ruvector.v1.MemberProgress",
+        "ruvector.v1.RouteOptimize",
+        "ruvector.v1.RouteFallback",
         "ruvector.v1.DecisionReason",
         "ruvector.v1.CircuitState",
         "ruvector.v1.Candidate",
+        "ruvector.v1.CreateRouterRequest",
+        "ruvector.v1.RouterInfo",
+        "ruvector.v1.GetRouterRequest",
+        "ruvector.v1.ListRoutersRequest",
+        "ruvector.v1.ListRoutersResponse",
+        "ruvector.v1.DeleteRouterRequest",
+        "ruvector.v1.DeleteRouterResponse",
         "ruvector.v1.RouteRequest",
         "ruvector.v1.ScoredCandidate",
         "ruvector.v1.RouteDecision",
@@ -281,6 +297,9 @@ enum EmbeddedDescriptorIndex {
         "ruvector.v1.MatchRouteRequest",
         "ruvector.v1.RouteMatch",
         "ruvector.v1.MatchRouteResponse",
+        "ruvector.v1.LabelledQuery",
+        "ruvector.v1.FitRouteThresholdRequest",
+        "ruvector.v1.FitRouteThresholdResponse",
         "ruvector.v1.RecordOutcomeRequest",
         "ruvector.v1.RecordOutcomeResponse",
         "ruvector.v1.TrainRouterRequest",
@@ -288,6 +307,8 @@ enum EmbeddedDescriptorIndex {
         "ruvector.v1.RouterStatusRequest",
         "ruvector.v1.CircuitBreakerStatus",
         "ruvector.v1.RouterStatus",
+        "ruvector.v1.ExportRouterRequest",
+        "ruvector.v1.ImportRouterRequest",
         "grpc.health.v1.HealthCheckRequest",
         "grpc.health.v1.HealthCheckResponse",
         "grpc.health.v1.HealthCheckResponse.ServingStatus",
@@ -344,7 +365,7 @@ enum EmbeddedDescriptorIndex {
         "grpc.testing.TestOrcaReport.RequestCostEntry",
         "grpc.testing.TestOrcaReport.UtilizationEntry",
     ]
-    static let symbolFiles: [Swift.Int] = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 6, 6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 8, 8, 9, 9, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 8, 8, 8, 8, 8, 8, 8, 8, 9, 9, 9, 9, 9, 9, 9, 9, 10, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11]
+    static let symbolFiles: [Swift.Int] = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 8, 8, 9, 9, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 8, 8, 8, 8, 8, 8, 8, 8, 9, 9, 9, 9, 9, 9, 9, 9, 10, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11]
     static let serviceNames: [Swift.String] = [
         "grpc.health.v1.Health",
         "grpc.reflection.v1.ServerReflection",

@@ -37,7 +37,7 @@ extension GrpcReflectionV1 {
         }
 
         public static let protoFullName = "grpc.reflection.v1.ServerReflectionRequest"
-        static let schemaIndex = 153
+        static let schemaIndex = 165
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -111,7 +111,7 @@ extension GrpcReflectionV1 {
         }
 
         public static let protoFullName = "grpc.reflection.v1.ExtensionRequest"
-        static let schemaIndex = 154
+        static let schemaIndex = 166
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -178,7 +178,7 @@ extension GrpcReflectionV1 {
         }
 
         public static let protoFullName = "grpc.reflection.v1.ServerReflectionResponse"
-        static let schemaIndex = 155
+        static let schemaIndex = 167
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -250,7 +250,7 @@ extension GrpcReflectionV1 {
         }
 
         public static let protoFullName = "grpc.reflection.v1.FileDescriptorResponse"
-        static let schemaIndex = 156
+        static let schemaIndex = 168
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -303,7 +303,7 @@ extension GrpcReflectionV1 {
         }
 
         public static let protoFullName = "grpc.reflection.v1.ExtensionNumberResponse"
-        static let schemaIndex = 157
+        static let schemaIndex = 169
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -351,7 +351,7 @@ extension GrpcReflectionV1 {
         }
 
         public static let protoFullName = "grpc.reflection.v1.ListServiceResponse"
-        static let schemaIndex = 158
+        static let schemaIndex = 170
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -400,7 +400,7 @@ extension GrpcReflectionV1 {
         }
 
         public static let protoFullName = "grpc.reflection.v1.ServiceResponse"
-        static let schemaIndex = 159
+        static let schemaIndex = 171
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -447,7 +447,7 @@ extension GrpcReflectionV1 {
         }
 
         public static let protoFullName = "grpc.reflection.v1.ErrorResponse"
-        static let schemaIndex = 160
+        static let schemaIndex = 172
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {

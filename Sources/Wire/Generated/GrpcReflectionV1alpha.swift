@@ -37,7 +37,7 @@ extension GrpcReflectionV1alpha {
         }
 
         public static let protoFullName = "grpc.reflection.v1alpha.ServerReflectionRequest"
-        static let schemaIndex = 161
+        static let schemaIndex = 173
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -111,7 +111,7 @@ extension GrpcReflectionV1alpha {
         }
 
         public static let protoFullName = "grpc.reflection.v1alpha.ExtensionRequest"
-        static let schemaIndex = 162
+        static let schemaIndex = 174
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -178,7 +178,7 @@ extension GrpcReflectionV1alpha {
         }
 
         public static let protoFullName = "grpc.reflection.v1alpha.ServerReflectionResponse"
-        static let schemaIndex = 163
+        static let schemaIndex = 175
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -250,7 +250,7 @@ extension GrpcReflectionV1alpha {
         }
 
         public static let protoFullName = "grpc.reflection.v1alpha.FileDescriptorResponse"
-        static let schemaIndex = 164
+        static let schemaIndex = 176
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -303,7 +303,7 @@ extension GrpcReflectionV1alpha {
         }
 
         public static let protoFullName = "grpc.reflection.v1alpha.ExtensionNumberResponse"
-        static let schemaIndex = 165
+        static let schemaIndex = 177
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -351,7 +351,7 @@ extension GrpcReflectionV1alpha {
         }
 
         public static let protoFullName = "grpc.reflection.v1alpha.ListServiceResponse"
-        static let schemaIndex = 166
+        static let schemaIndex = 178
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -400,7 +400,7 @@ extension GrpcReflectionV1alpha {
         }
 
         public static let protoFullName = "grpc.reflection.v1alpha.ServiceResponse"
-        static let schemaIndex = 167
+        static let schemaIndex = 179
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -447,7 +447,7 @@ extension GrpcReflectionV1alpha {
         }
 
         public static let protoFullName = "grpc.reflection.v1alpha.ErrorResponse"
-        static let schemaIndex = 168
+        static let schemaIndex = 180
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {

@@ -20,7 +20,7 @@ extension GrpcTesting {
         public init() {}
 
         public static let protoFullName = "grpc.testing.Empty"
-        static let schemaIndex = 169
+        static let schemaIndex = 181
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -130,7 +130,7 @@ extension GrpcTesting {
         }
 
         public static let protoFullName = "grpc.testing.BoolValue"
-        static let schemaIndex = 170
+        static let schemaIndex = 182
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -177,7 +177,7 @@ extension GrpcTesting {
         }
 
         public static let protoFullName = "grpc.testing.Payload"
-        static let schemaIndex = 171
+        static let schemaIndex = 183
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -227,7 +227,7 @@ extension GrpcTesting {
         }
 
         public static let protoFullName = "grpc.testing.EchoStatus"
-        static let schemaIndex = 172
+        static let schemaIndex = 184
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -334,7 +334,7 @@ extension GrpcTesting {
         }
 
         public static let protoFullName = "grpc.testing.SimpleRequest"
-        static let schemaIndex = 173
+        static let schemaIndex = 185
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -421,7 +421,7 @@ extension GrpcTesting {
         }
 
         public static let protoFullName = "grpc.testing.SimpleResponse"
-        static let schemaIndex = 174
+        static let schemaIndex = 186
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -489,7 +489,7 @@ extension GrpcTesting {
         }
 
         public static let protoFullName = "grpc.testing.StreamingInputCallRequest"
-        static let schemaIndex = 175
+        static let schemaIndex = 187
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -535,7 +535,7 @@ extension GrpcTesting {
         }
 
         public static let protoFullName = "grpc.testing.StreamingInputCallResponse"
-        static let schemaIndex = 176
+        static let schemaIndex = 188
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -593,7 +593,7 @@ extension GrpcTesting {
         }
 
         public static let protoFullName = "grpc.testing.ResponseParameters"
-        static let schemaIndex = 177
+        static let schemaIndex = 189
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -668,7 +668,7 @@ extension GrpcTesting {
         }
 
         public static let protoFullName = "grpc.testing.StreamingOutputCallRequest"
-        static let schemaIndex = 178
+        static let schemaIndex = 190
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -727,7 +727,7 @@ extension GrpcTesting {
         }
 
         public static let protoFullName = "grpc.testing.StreamingOutputCallResponse"
-        static let schemaIndex = 179
+        static let schemaIndex = 191
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -772,7 +772,7 @@ extension GrpcTesting {
         }
 
         public static let protoFullName = "grpc.testing.ReconnectParams"
-        static let schemaIndex = 180
+        static let schemaIndex = 192
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -821,7 +821,7 @@ extension GrpcTesting {
         }
 
         public static let protoFullName = "grpc.testing.ReconnectInfo"
-        static let schemaIndex = 181
+        static let schemaIndex = 193
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -871,7 +871,7 @@ extension GrpcTesting {
         }
 
         public static let protoFullName = "grpc.testing.LoadBalancerStatsRequest"
-        static let schemaIndex = 182
+        static let schemaIndex = 194
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -923,7 +923,7 @@ extension GrpcTesting {
         }
 
         public static let protoFullName = "grpc.testing.LoadBalancerStatsResponse"
-        static let schemaIndex = 183
+        static let schemaIndex = 195
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -974,7 +974,7 @@ extension GrpcTesting {
             }
 
             public static let protoFullName = "grpc.testing.LoadBalancerStatsResponse.RpcsByPeer"
-            static let schemaIndex = 184
+            static let schemaIndex = 196
 
             /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
             public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1021,7 +1021,7 @@ extension GrpcTesting {
                 }
 
                 public static let protoFullName = "grpc.testing.LoadBalancerStatsResponse.RpcsByPeer.RpcsByPeerEntry"
-                static let schemaIndex = 185
+                static let schemaIndex = 197
 
                 /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
                 public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1069,7 +1069,7 @@ extension GrpcTesting {
             }
 
             public static let protoFullName = "grpc.testing.LoadBalancerStatsResponse.RpcsByPeerEntry"
-            static let schemaIndex = 186
+            static let schemaIndex = 198
 
             /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
             public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1120,7 +1120,7 @@ extension GrpcTesting {
             }
 
             public static let protoFullName = "grpc.testing.LoadBalancerStatsResponse.RpcsByMethodEntry"
-            static let schemaIndex = 187
+            static let schemaIndex = 199
 
             /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
             public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1160,7 +1160,7 @@ extension GrpcTesting {
         public init() {}
 
         public static let protoFullName = "grpc.testing.LoadBalancerAccumulatedStatsRequest"
-        static let schemaIndex = 188
+        static let schemaIndex = 200
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1215,7 +1215,7 @@ extension GrpcTesting {
         }
 
         public static let protoFullName = "grpc.testing.LoadBalancerAccumulatedStatsResponse"
-        static let schemaIndex = 189
+        static let schemaIndex = 201
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1277,7 +1277,7 @@ extension GrpcTesting {
             }
 
             public static let protoFullName = "grpc.testing.LoadBalancerAccumulatedStatsResponse.NumRpcsStartedByMethodEntry"
-            static let schemaIndex = 190
+            static let schemaIndex = 202
 
             /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
             public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1324,7 +1324,7 @@ extension GrpcTesting {
             }
 
             public static let protoFullName = "grpc.testing.LoadBalancerAccumulatedStatsResponse.NumRpcsSucceededByMethodEntry"
-            static let schemaIndex = 191
+            static let schemaIndex = 203
 
             /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
             public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1371,7 +1371,7 @@ extension GrpcTesting {
             }
 
             public static let protoFullName = "grpc.testing.LoadBalancerAccumulatedStatsResponse.NumRpcsFailedByMethodEntry"
-            static let schemaIndex = 192
+            static let schemaIndex = 204
 
             /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
             public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1419,7 +1419,7 @@ extension GrpcTesting {
             }
 
             public static let protoFullName = "grpc.testing.LoadBalancerAccumulatedStatsResponse.MethodStats"
-            static let schemaIndex = 193
+            static let schemaIndex = 205
 
             /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
             public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1468,7 +1468,7 @@ extension GrpcTesting {
                 }
 
                 public static let protoFullName = "grpc.testing.LoadBalancerAccumulatedStatsResponse.MethodStats.ResultEntry"
-                static let schemaIndex = 194
+                static let schemaIndex = 206
 
                 /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
                 public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1520,7 +1520,7 @@ extension GrpcTesting {
             }
 
             public static let protoFullName = "grpc.testing.LoadBalancerAccumulatedStatsResponse.StatsPerMethodEntry"
-            static let schemaIndex = 195
+            static let schemaIndex = 207
 
             /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
             public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1574,7 +1574,7 @@ extension GrpcTesting {
         }
 
         public static let protoFullName = "grpc.testing.ClientConfigureRequest"
-        static let schemaIndex = 196
+        static let schemaIndex = 208
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1663,7 +1663,7 @@ extension GrpcTesting {
             }
 
             public static let protoFullName = "grpc.testing.ClientConfigureRequest.Metadata"
-            static let schemaIndex = 197
+            static let schemaIndex = 209
 
             /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
             public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1705,7 +1705,7 @@ extension GrpcTesting {
         public init() {}
 
         public static let protoFullName = "grpc.testing.ClientConfigureResponse"
-        static let schemaIndex = 198
+        static let schemaIndex = 210
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1758,7 +1758,7 @@ extension GrpcTesting {
         }
 
         public static let protoFullName = "grpc.testing.TestOrcaReport"
-        static let schemaIndex = 199
+        static let schemaIndex = 211
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1814,7 +1814,7 @@ extension GrpcTesting {
             }
 
             public static let protoFullName = "grpc.testing.TestOrcaReport.RequestCostEntry"
-            static let schemaIndex = 200
+            static let schemaIndex = 212
 
             /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
             public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1861,7 +1861,7 @@ extension GrpcTesting {
             }
 
             public static let protoFullName = "grpc.testing.TestOrcaReport.UtilizationEntry"
-            static let schemaIndex = 201
+            static let schemaIndex = 213
 
             /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
             public init(decoding bytes: [Swift.UInt8]) throws(WireError) {

@@ -8511,6 +8511,88 @@ extension RuvectorV1 {
 }
 
 extension RuvectorV1 {
+    /// Proto enum `ruvector.v1.RouteOptimize`; values unknown to this build are kept as `unrecognized`.
+    public enum RouteOptimize: Swift.Hashable, Swift.Sendable {
+        /// `ROUTE_OPTIMIZE_UNSPECIFIED` = 0
+        case unspecified
+        /// `ROUTE_OPTIMIZE_COST` = 1
+        case cost
+        /// `ROUTE_OPTIMIZE_LATENCY` = 2
+        case latency
+        /// `ROUTE_OPTIMIZE_QUALITY` = 3
+        case quality
+        /// A value this build does not know.
+        case unrecognized(Swift.Int32)
+
+        /// The enum's default (its zero value).
+        public init() { self.init(rawValue: 0) }
+
+        /// The value for a wire number.
+        public init(rawValue: Swift.Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .cost
+            case 2: self = .latency
+            case 3: self = .quality
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        /// The wire number.
+        public var rawValue: Swift.Int32 {
+            switch self {
+            case .unspecified: return 0
+            case .cost: return 1
+            case .latency: return 2
+            case .quality: return 3
+            case .unrecognized(let value): return value
+            }
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Proto enum `ruvector.v1.RouteFallback`; values unknown to this build are kept as `unrecognized`.
+    public enum RouteFallback: Swift.Hashable, Swift.Sendable {
+        /// `ROUTE_FALLBACK_UNSPECIFIED` = 0
+        case unspecified
+        /// `ROUTE_FALLBACK_ROUND_ROBIN` = 1
+        case roundRobin
+        /// `ROUTE_FALLBACK_CHEAPEST` = 2
+        case cheapest
+        /// `ROUTE_FALLBACK_STRONGEST` = 3
+        case strongest
+        /// A value this build does not know.
+        case unrecognized(Swift.Int32)
+
+        /// The enum's default (its zero value).
+        public init() { self.init(rawValue: 0) }
+
+        /// The value for a wire number.
+        public init(rawValue: Swift.Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .roundRobin
+            case 2: self = .cheapest
+            case 3: self = .strongest
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        /// The wire number.
+        public var rawValue: Swift.Int32 {
+            switch self {
+            case .unspecified: return 0
+            case .roundRobin: return 1
+            case .cheapest: return 2
+            case .strongest: return 3
+            case .unrecognized(let value): return value
+            }
+        }
+    }
+}
+
+extension RuvectorV1 {
     /// Proto enum `ruvector.v1.DecisionReason`; values unknown to this build are kept as `unrecognized`.
     public enum DecisionReason: Swift.Hashable, Swift.Sendable {
         /// `DECISION_REASON_UNSPECIFIED` = 0
@@ -8523,6 +8605,10 @@ extension RuvectorV1 {
         case fallbackUntrained
         /// `DECISION_REASON_FALLBACK_LOW_CONFIDENCE` = 4
         case fallbackLowConfidence
+        /// `DECISION_REASON_UNCERTAIN` = 5
+        case uncertain
+        /// `DECISION_REASON_NONE_AVAILABLE` = 6
+        case noneAvailable
         /// A value this build does not know.
         case unrecognized(Swift.Int32)
 
@@ -8537,6 +8623,8 @@ extension RuvectorV1 {
             case 2: self = .fallbackCircuitOpen
             case 3: self = .fallbackUntrained
             case 4: self = .fallbackLowConfidence
+            case 5: self = .uncertain
+            case 6: self = .noneAvailable
             default: self = .unrecognized(rawValue)
             }
         }
@@ -8549,6 +8637,8 @@ extension RuvectorV1 {
             case .fallbackCircuitOpen: return 2
             case .fallbackUntrained: return 3
             case .fallbackLowConfidence: return 4
+            case .uncertain: return 5
+            case .noneAvailable: return 6
             case .unrecognized(let value): return value
             }
         }
@@ -8599,21 +8689,25 @@ extension RuvectorV1 {
 extension RuvectorV1 {
     /// A candidate a request may go to.
     public struct Candidate: WireMessage {
-        /// Unique name, e.g. "gpt-small".
+        /// Unique name within the router, 1..128 bytes, e.g. "gpt-small".
         public var name: Swift.String = ""
-        /// Candidate features (cost, context length...), fixed length per router.
-        public var features: [Swift.Float] = []
-        /// Cost per request in the caller's unit, used by the fallback strategy.
+        /// Cost of one request, in any unit the same for every candidate, finite and >= 0.
         public var cost: Swift.Double = 0
+        /// Typical latency in milliseconds, finite and >= 0.
+        public var latencyMillis: Swift.Double = 0
+        /// Expected answer quality (any scale, larger is better), finite. Used by OPTIMIZE_QUALITY
+        /// and by the "strongest" fallback.
+        public var quality: Swift.Double = 0
 
         /// A message with every field at its default.
         public init() {}
 
         /// A message with the given fields; the others keep their defaults.
-        public init(name: Swift.String = "", features: [Swift.Float] = [], cost: Swift.Double = 0) {
+        public init(name: Swift.String = "", cost: Swift.Double = 0, latencyMillis: Swift.Double = 0, quality: Swift.Double = 0) {
             self.name = name
-            self.features = features
             self.cost = cost
+            self.latencyMillis = latencyMillis
+            self.quality = quality
         }
 
         public static let protoFullName = "ruvector.v1.Candidate"
@@ -8636,16 +8730,405 @@ extension RuvectorV1 {
         init(c pointer: UnsafePointer<Ruvector__V1__Candidate>) {
             let c = pointer.pointee
             self.name = WireRuntime.string(c.name)
-            self.features = c.n_features == 0 ? [] : Swift.Array(UnsafeBufferPointer(start: c.features, count: c.n_features))
             self.cost = c.cost
+            self.latencyMillis = c.latency_millis
+            self.quality = c.quality
         }
 
         func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__Candidate> {
             let c = arena.message(Ruvector__V1__Candidate.self, RuVectorProto_descriptor_ruvector__v1__candidate())
             c.pointee.name = arena.string(self.name)
-            c.pointee.n_features = self.features.count
-            c.pointee.features = arena.copy(self.features)
             c.pointee.cost = self.cost
+            c.pointee.latency_millis = self.latencyMillis
+            c.pointee.quality = self.quality
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Creates a router.
+    public struct CreateRouterRequest: WireMessage {
+        /// Router name (a collection-style name, see the file comment).
+        public var name: Swift.String = ""
+        /// Candidates, 2..256, unique names; their order is the model's class order.
+        public var candidates: [RuvectorV1.Candidate] = []
+        /// Features per time step, 1..4096.
+        public var featureSize: Swift.UInt32 = 0
+        /// Time steps per request, 1..64 (0 = 1). A request's features are time_steps x
+        /// feature_size values, step-major; with 1 step they are one vector. At most 65536 values.
+        public var timeSteps: Swift.UInt32 = 0
+        /// FastGRNN hidden state width, 0 (= 32) to 256.
+        public var hiddenSize: Swift.UInt32 = 0
+        /// Rank of W = W1 W2, 0 (= full rank) to min(hidden_size, feature_size).
+        public var wRank: Swift.UInt32 = 0
+        /// Rank of U = U1 U2, 0 (= full rank) to hidden_size.
+        public var uRank: Swift.UInt32 = 0
+        /// Below this top probability the fallback decides, in (0, 1] (0 = 0.7).
+        public var confidenceThreshold: Swift.Float = 0
+        /// The fallback strategy (default round robin).
+        public var fallback: RuvectorV1.RouteFallback = RuvectorV1.RouteFallback(rawValue: 0)
+        /// Consecutive failures that open a candidate's breaker, 0 (= 5) to 1000.
+        public var breakerFailures: Swift.UInt32 = 0
+        /// How long an open breaker refuses, in milliseconds, 0 (= 30000) to 86400000.
+        public var breakerCoolDownMillis: Swift.UInt64 = 0
+        /// Trial requests a half-open breaker lets through, 0 (= 1) to 1000.
+        public var breakerTrials: Swift.UInt32 = 0
+        /// What to prefer within an uncertain prediction set (default cost).
+        public var optimize: RuvectorV1.RouteOptimize = RuvectorV1.RouteOptimize(rawValue: 0)
+        /// Conformal miscoverage level alpha in (0, 0.5] (0 = 0.1): prediction sets aim to contain
+        /// the right candidate for 1 - alpha of requests.
+        public var conformalAlpha: Swift.Float = 0
+        /// Least quality for an outcome to count as a good serve in the training label rule, 0..1
+        /// (0 = any success counts).
+        public var minQuality: Swift.Float = 0
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(name: Swift.String = "", candidates: [RuvectorV1.Candidate] = [], featureSize: Swift.UInt32 = 0, timeSteps: Swift.UInt32 = 0, hiddenSize: Swift.UInt32 = 0, wRank: Swift.UInt32 = 0, uRank: Swift.UInt32 = 0, confidenceThreshold: Swift.Float = 0, fallback: RuvectorV1.RouteFallback = RuvectorV1.RouteFallback(rawValue: 0), breakerFailures: Swift.UInt32 = 0, breakerCoolDownMillis: Swift.UInt64 = 0, breakerTrials: Swift.UInt32 = 0, optimize: RuvectorV1.RouteOptimize = RuvectorV1.RouteOptimize(rawValue: 0), conformalAlpha: Swift.Float = 0, minQuality: Swift.Float = 0) {
+            self.name = name
+            self.candidates = candidates
+            self.featureSize = featureSize
+            self.timeSteps = timeSteps
+            self.hiddenSize = hiddenSize
+            self.wRank = wRank
+            self.uRank = uRank
+            self.confidenceThreshold = confidenceThreshold
+            self.fallback = fallback
+            self.breakerFailures = breakerFailures
+            self.breakerCoolDownMillis = breakerCoolDownMillis
+            self.breakerTrials = breakerTrials
+            self.optimize = optimize
+            self.conformalAlpha = conformalAlpha
+            self.minQuality = minQuality
+        }
+
+        public static let protoFullName = "ruvector.v1.CreateRouterRequest"
+        static let schemaIndex = 132
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__create_router_request(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__CreateRouterRequest.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__CreateRouterRequest>) {
+            let c = pointer.pointee
+            self.name = WireRuntime.string(c.name)
+            self.candidates = (0..<c.n_candidates).compactMap { c.candidates[$0].map { RuvectorV1.Candidate(c: $0) } }
+            self.featureSize = c.feature_size
+            self.timeSteps = c.time_steps
+            self.hiddenSize = c.hidden_size
+            self.wRank = c.w_rank
+            self.uRank = c.u_rank
+            self.confidenceThreshold = c.confidence_threshold
+            self.fallback = RuvectorV1.RouteFallback(rawValue: Swift.Int32(truncatingIfNeeded: c.fallback.rawValue))
+            self.breakerFailures = c.breaker_failures
+            self.breakerCoolDownMillis = c.breaker_cool_down_millis
+            self.breakerTrials = c.breaker_trials
+            self.optimize = RuvectorV1.RouteOptimize(rawValue: Swift.Int32(truncatingIfNeeded: c.optimize.rawValue))
+            self.conformalAlpha = c.conformal_alpha
+            self.minQuality = c.min_quality
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__CreateRouterRequest> {
+            let c = arena.message(Ruvector__V1__CreateRouterRequest.self, RuVectorProto_descriptor_ruvector__v1__create_router_request())
+            c.pointee.name = arena.string(self.name)
+            c.pointee.n_candidates = self.candidates.count
+            let candidatesPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__Candidate>?.self, count: self.candidates.count)
+            for (index, element) in self.candidates.enumerated() { candidatesPointers[index] = element.toC(&arena) }
+            c.pointee.candidates = candidatesPointers
+            c.pointee.feature_size = self.featureSize
+            c.pointee.time_steps = self.timeSteps
+            c.pointee.hidden_size = self.hiddenSize
+            c.pointee.w_rank = self.wRank
+            c.pointee.u_rank = self.uRank
+            c.pointee.confidence_threshold = self.confidenceThreshold
+            c.pointee.fallback = Ruvector__V1__RouteFallback(rawValue: .init(truncatingIfNeeded: self.fallback.rawValue))
+            c.pointee.breaker_failures = self.breakerFailures
+            c.pointee.breaker_cool_down_millis = self.breakerCoolDownMillis
+            c.pointee.breaker_trials = self.breakerTrials
+            c.pointee.optimize = Ruvector__V1__RouteOptimize(rawValue: .init(truncatingIfNeeded: self.optimize.rawValue))
+            c.pointee.conformal_alpha = self.conformalAlpha
+            c.pointee.min_quality = self.minQuality
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// A router's definition as stored (defaults filled in), with its state.
+    public struct RouterInfo: WireMessage {
+        /// The definition, every default resolved.
+        public var definition: RuvectorV1.CreateRouterRequest? {
+            get { _definition?.value }
+            set { _definition = newValue.map(WireBox.init) }
+        }
+        private var _definition: WireBox<RuvectorV1.CreateRouterRequest>?
+        /// Model version (0 = untrained: requests go to the fallback).
+        public var modelVersion: Swift.UInt64 = 0
+        /// Outcomes recorded.
+        public var outcomesRecorded: Swift.UInt64 = 0
+        /// Semantic routes registered.
+        public var routeCount: Swift.UInt32 = 0
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(definition: RuvectorV1.CreateRouterRequest? = nil, modelVersion: Swift.UInt64 = 0, outcomesRecorded: Swift.UInt64 = 0, routeCount: Swift.UInt32 = 0) {
+            self.definition = definition
+            self.modelVersion = modelVersion
+            self.outcomesRecorded = outcomesRecorded
+            self.routeCount = routeCount
+        }
+
+        public static let protoFullName = "ruvector.v1.RouterInfo"
+        static let schemaIndex = 133
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__router_info(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__RouterInfo.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__RouterInfo>) {
+            let c = pointer.pointee
+            if let value = c.definition { self.definition = RuvectorV1.CreateRouterRequest(c: value) }
+            self.modelVersion = c.model_version
+            self.outcomesRecorded = c.outcomes_recorded
+            self.routeCount = c.route_count
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__RouterInfo> {
+            let c = arena.message(Ruvector__V1__RouterInfo.self, RuVectorProto_descriptor_ruvector__v1__router_info())
+            if let value = self.definition { c.pointee.definition = value.toC(&arena) }
+            c.pointee.model_version = self.modelVersion
+            c.pointee.outcomes_recorded = self.outcomesRecorded
+            c.pointee.route_count = self.routeCount
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Gets a router.
+    public struct GetRouterRequest: WireMessage {
+        /// Router name.
+        public var name: Swift.String = ""
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(name: Swift.String = "") {
+            self.name = name
+        }
+
+        public static let protoFullName = "ruvector.v1.GetRouterRequest"
+        static let schemaIndex = 134
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__get_router_request(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__GetRouterRequest.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__GetRouterRequest>) {
+            let c = pointer.pointee
+            self.name = WireRuntime.string(c.name)
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__GetRouterRequest> {
+            let c = arena.message(Ruvector__V1__GetRouterRequest.self, RuVectorProto_descriptor_ruvector__v1__get_router_request())
+            c.pointee.name = arena.string(self.name)
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Lists routers.
+    public struct ListRoutersRequest: WireMessage {
+
+        /// A message with every field at its default.
+        public init() {}
+
+        public static let protoFullName = "ruvector.v1.ListRoutersRequest"
+        static let schemaIndex = 135
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__list_routers_request(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__ListRoutersRequest.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__ListRoutersRequest>) {
+            _ = pointer
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ListRoutersRequest> {
+            let c = arena.message(Ruvector__V1__ListRoutersRequest.self, RuVectorProto_descriptor_ruvector__v1__list_routers_request())
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// The routers, by name.
+    public struct ListRoutersResponse: WireMessage {
+        /// The routers.
+        public var routers: [RuvectorV1.RouterInfo] = []
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(routers: [RuvectorV1.RouterInfo] = []) {
+            self.routers = routers
+        }
+
+        public static let protoFullName = "ruvector.v1.ListRoutersResponse"
+        static let schemaIndex = 136
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__list_routers_response(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__ListRoutersResponse.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__ListRoutersResponse>) {
+            let c = pointer.pointee
+            self.routers = (0..<c.n_routers).compactMap { c.routers[$0].map { RuvectorV1.RouterInfo(c: $0) } }
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ListRoutersResponse> {
+            let c = arena.message(Ruvector__V1__ListRoutersResponse.self, RuVectorProto_descriptor_ruvector__v1__list_routers_response())
+            c.pointee.n_routers = self.routers.count
+            let routersPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__RouterInfo>?.self, count: self.routers.count)
+            for (index, element) in self.routers.enumerated() { routersPointers[index] = element.toC(&arena) }
+            c.pointee.routers = routersPointers
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Deletes a router.
+    public struct DeleteRouterRequest: WireMessage {
+        /// Router name.
+        public var name: Swift.String = ""
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(name: Swift.String = "") {
+            self.name = name
+        }
+
+        public static let protoFullName = "ruvector.v1.DeleteRouterRequest"
+        static let schemaIndex = 137
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__delete_router_request(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__DeleteRouterRequest.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__DeleteRouterRequest>) {
+            let c = pointer.pointee
+            self.name = WireRuntime.string(c.name)
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__DeleteRouterRequest> {
+            let c = arena.message(Ruvector__V1__DeleteRouterRequest.self, RuVectorProto_descriptor_ruvector__v1__delete_router_request())
+            c.pointee.name = arena.string(self.name)
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Router deleted.
+    public struct DeleteRouterResponse: WireMessage {
+
+        /// A message with every field at its default.
+        public init() {}
+
+        public static let protoFullName = "ruvector.v1.DeleteRouterResponse"
+        static let schemaIndex = 138
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__delete_router_response(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__DeleteRouterResponse.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__DeleteRouterResponse>) {
+            _ = pointer
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__DeleteRouterResponse> {
+            let c = arena.message(Ruvector__V1__DeleteRouterResponse.self, RuVectorProto_descriptor_ruvector__v1__delete_router_response())
             return c
         }
     }
@@ -8654,35 +9137,32 @@ extension RuvectorV1 {
 extension RuvectorV1 {
     /// Asks for a routing decision.
     public struct RouteRequest: WireMessage {
-        /// Router name (one router per name).
+        /// Router name.
         public var router: Swift.String = ""
-        /// Request embedding or features (1..4096 values).
+        /// Request features: time_steps x feature_size finite values (step-major).
         public var features: RuvectorV1.Vector? {
             get { _features?.value }
             set { _features = newValue.map(WireBox.init) }
         }
         private var _features: WireBox<RuvectorV1.Vector>?
-        /// Candidates to choose from (1..256).
-        public var candidates: [RuvectorV1.Candidate] = []
-        /// Confidence level for the conformal prediction set, e.g. 0.9 (0 = 0.9).
-        public var coverage: Swift.Float = 0
-        /// Caller's id for the request, echoed into outcomes.
+        /// Caller's id for the request, 0..128 bytes; empty = the server assigns one. Echoed in
+        /// the decision; RecordOutcome with this id finds the features without sending them again
+        /// (the server remembers the last 10000 routed requests per router, in memory, fewer
+        /// when their features exceed 16 MiB together).
         public var requestId: Swift.String = ""
 
         /// A message with every field at its default.
         public init() {}
 
         /// A message with the given fields; the others keep their defaults.
-        public init(router: Swift.String = "", features: RuvectorV1.Vector? = nil, candidates: [RuvectorV1.Candidate] = [], coverage: Swift.Float = 0, requestId: Swift.String = "") {
+        public init(router: Swift.String = "", features: RuvectorV1.Vector? = nil, requestId: Swift.String = "") {
             self.router = router
             self.features = features
-            self.candidates = candidates
-            self.coverage = coverage
             self.requestId = requestId
         }
 
         public static let protoFullName = "ruvector.v1.RouteRequest"
-        static let schemaIndex = 132
+        static let schemaIndex = 139
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8702,8 +9182,6 @@ extension RuvectorV1 {
             let c = pointer.pointee
             self.router = WireRuntime.string(c.router)
             if let value = c.features { self.features = RuvectorV1.Vector(c: value) }
-            self.candidates = (0..<c.n_candidates).compactMap { c.candidates[$0].map { RuvectorV1.Candidate(c: $0) } }
-            self.coverage = c.coverage
             self.requestId = WireRuntime.string(c.request_id)
         }
 
@@ -8711,11 +9189,6 @@ extension RuvectorV1 {
             let c = arena.message(Ruvector__V1__RouteRequest.self, RuVectorProto_descriptor_ruvector__v1__route_request())
             c.pointee.router = arena.string(self.router)
             if let value = self.features { c.pointee.features = value.toC(&arena) }
-            c.pointee.n_candidates = self.candidates.count
-            let candidatesPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__Candidate>?.self, count: self.candidates.count)
-            for (index, element) in self.candidates.enumerated() { candidatesPointers[index] = element.toC(&arena) }
-            c.pointee.candidates = candidatesPointers
-            c.pointee.coverage = self.coverage
             c.pointee.request_id = arena.string(self.requestId)
             return c
         }
@@ -8727,7 +9200,7 @@ extension RuvectorV1 {
     public struct ScoredCandidate: WireMessage {
         /// Candidate name.
         public var name: Swift.String = ""
-        /// Predicted success probability, 0..1.
+        /// The model's probability that this candidate is the right one, 0..1 (they sum to 1).
         public var score: Swift.Float = 0
 
         /// A message with every field at its default.
@@ -8740,7 +9213,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ScoredCandidate"
-        static let schemaIndex = 133
+        static let schemaIndex = 140
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8774,37 +9247,43 @@ extension RuvectorV1 {
 extension RuvectorV1 {
     /// The decision.
     public struct RouteDecision: WireMessage {
-        /// The chosen candidate.
+        /// The chosen candidate (empty when none is available).
         public var chosen: Swift.String = ""
-        /// Its predicted success probability.
+        /// The model's probability for the chosen candidate (0 when untrained).
         public var confidence: Swift.Float = 0
-        /// Spread of the prediction (larger = less certain).
-        public var uncertainty: Swift.Float = 0
-        /// Candidates in the conformal prediction set at the requested coverage.
+        /// The conformal prediction set: the candidates c with 1 - p(c) <= q, where q was
+        /// calibrated on held-out outcomes. Over requests like those it was calibrated on, the set
+        /// contains the right candidate (the label rule's) for at least 1 - alpha of them on
+        /// average; it is not a per-request guarantee. Empty when untrained.
         public var predictionSet: [Swift.String] = []
-        /// Every candidate, best first.
+        /// Every candidate with its probability, best first (empty when untrained).
         public var alternatives: [RuvectorV1.ScoredCandidate] = []
         /// Why.
         public var reason: RuvectorV1.DecisionReason = RuvectorV1.DecisionReason(rawValue: 0)
-        /// Router model version used.
+        /// Router model version used (0 = untrained).
         public var modelVersion: Swift.UInt64 = 0
+        /// Candidates skipped because their circuit breaker is open.
+        public var skippedOpen: [Swift.String] = []
+        /// The request's id (the caller's, or the one the server assigned).
+        public var requestId: Swift.String = ""
 
         /// A message with every field at its default.
         public init() {}
 
         /// A message with the given fields; the others keep their defaults.
-        public init(chosen: Swift.String = "", confidence: Swift.Float = 0, uncertainty: Swift.Float = 0, predictionSet: [Swift.String] = [], alternatives: [RuvectorV1.ScoredCandidate] = [], reason: RuvectorV1.DecisionReason = RuvectorV1.DecisionReason(rawValue: 0), modelVersion: Swift.UInt64 = 0) {
+        public init(chosen: Swift.String = "", confidence: Swift.Float = 0, predictionSet: [Swift.String] = [], alternatives: [RuvectorV1.ScoredCandidate] = [], reason: RuvectorV1.DecisionReason = RuvectorV1.DecisionReason(rawValue: 0), modelVersion: Swift.UInt64 = 0, skippedOpen: [Swift.String] = [], requestId: Swift.String = "") {
             self.chosen = chosen
             self.confidence = confidence
-            self.uncertainty = uncertainty
             self.predictionSet = predictionSet
             self.alternatives = alternatives
             self.reason = reason
             self.modelVersion = modelVersion
+            self.skippedOpen = skippedOpen
+            self.requestId = requestId
         }
 
         public static let protoFullName = "ruvector.v1.RouteDecision"
-        static let schemaIndex = 134
+        static let schemaIndex = 141
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8824,18 +9303,18 @@ extension RuvectorV1 {
             let c = pointer.pointee
             self.chosen = WireRuntime.string(c.chosen)
             self.confidence = c.confidence
-            self.uncertainty = c.uncertainty
             self.predictionSet = (0..<c.n_prediction_set).map { WireRuntime.string(c.prediction_set[$0]) }
             self.alternatives = (0..<c.n_alternatives).compactMap { c.alternatives[$0].map { RuvectorV1.ScoredCandidate(c: $0) } }
             self.reason = RuvectorV1.DecisionReason(rawValue: Swift.Int32(truncatingIfNeeded: c.reason.rawValue))
             self.modelVersion = c.model_version
+            self.skippedOpen = (0..<c.n_skipped_open).map { WireRuntime.string(c.skipped_open[$0]) }
+            self.requestId = WireRuntime.string(c.request_id)
         }
 
         func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__RouteDecision> {
             let c = arena.message(Ruvector__V1__RouteDecision.self, RuVectorProto_descriptor_ruvector__v1__route_decision())
             c.pointee.chosen = arena.string(self.chosen)
             c.pointee.confidence = self.confidence
-            c.pointee.uncertainty = self.uncertainty
             c.pointee.n_prediction_set = self.predictionSet.count
             var predictionSetElements = [UnsafeMutablePointer<CChar>?]()
             predictionSetElements.reserveCapacity(self.predictionSet.count)
@@ -8847,6 +9326,12 @@ extension RuvectorV1 {
             c.pointee.alternatives = alternativesPointers
             c.pointee.reason = Ruvector__V1__DecisionReason(rawValue: .init(truncatingIfNeeded: self.reason.rawValue))
             c.pointee.model_version = self.modelVersion
+            c.pointee.n_skipped_open = self.skippedOpen.count
+            var skippedOpenElements = [UnsafeMutablePointer<CChar>?]()
+            skippedOpenElements.reserveCapacity(self.skippedOpen.count)
+            for element in self.skippedOpen { skippedOpenElements.append(arena.string(element)) }
+            c.pointee.skipped_open = arena.copy(skippedOpenElements)
+            c.pointee.request_id = arena.string(self.requestId)
             return c
         }
     }
@@ -8855,28 +9340,33 @@ extension RuvectorV1 {
 extension RuvectorV1 {
     /// A semantic route.
     public struct SemanticRoute: WireMessage {
-        /// Route name.
+        /// Route name, 1..128 bytes.
         public var name: Swift.String = ""
-        /// Example embeddings (1..1000, same dimension).
+        /// Example embeddings (1..1000, all of the router's route dimension, 1..4096, set by the
+        /// first route registered; finite, not all zero). Not echoed by ListRoutes.
         public var examples: [RuvectorV1.Vector] = []
-        /// Example texts, for people reading the route (optional).
+        /// Example texts, for people reading the route (optional, at most one per example).
         public var utterances: [Swift.String] = []
-        /// Minimum cosine similarity to match, 0..1 (0 = 0.8).
+        /// Least score to match, in (0, 1] (0 = 0.8). A query's score for a route is the mean
+        /// cosine similarity of its 3 most similar examples.
         public var threshold: Swift.Float = 0
+        /// Examples held (answers only).
+        public var exampleCount: Swift.UInt32 = 0
 
         /// A message with every field at its default.
         public init() {}
 
         /// A message with the given fields; the others keep their defaults.
-        public init(name: Swift.String = "", examples: [RuvectorV1.Vector] = [], utterances: [Swift.String] = [], threshold: Swift.Float = 0) {
+        public init(name: Swift.String = "", examples: [RuvectorV1.Vector] = [], utterances: [Swift.String] = [], threshold: Swift.Float = 0, exampleCount: Swift.UInt32 = 0) {
             self.name = name
             self.examples = examples
             self.utterances = utterances
             self.threshold = threshold
+            self.exampleCount = exampleCount
         }
 
         public static let protoFullName = "ruvector.v1.SemanticRoute"
-        static let schemaIndex = 135
+        static let schemaIndex = 142
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8898,6 +9388,7 @@ extension RuvectorV1 {
             self.examples = (0..<c.n_examples).compactMap { c.examples[$0].map { RuvectorV1.Vector(c: $0) } }
             self.utterances = (0..<c.n_utterances).map { WireRuntime.string(c.utterances[$0]) }
             self.threshold = c.threshold
+            self.exampleCount = c.example_count
         }
 
         func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__SemanticRoute> {
@@ -8913,6 +9404,7 @@ extension RuvectorV1 {
             for element in self.utterances { utterancesElements.append(arena.string(element)) }
             c.pointee.utterances = arena.copy(utterancesElements)
             c.pointee.threshold = self.threshold
+            c.pointee.example_count = self.exampleCount
             return c
         }
     }
@@ -8923,7 +9415,7 @@ extension RuvectorV1 {
     public struct RegisterRouteRequest: WireMessage {
         /// Router name.
         public var router: Swift.String = ""
-        /// The route.
+        /// The route (at most 256 routes per router).
         public var route: RuvectorV1.SemanticRoute? {
             get { _route?.value }
             set { _route = newValue.map(WireBox.init) }
@@ -8940,7 +9432,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RegisterRouteRequest"
-        static let schemaIndex = 136
+        static let schemaIndex = 143
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -8986,7 +9478,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ListRoutesRequest"
-        static let schemaIndex = 137
+        static let schemaIndex = 144
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -9018,7 +9510,7 @@ extension RuvectorV1 {
 extension RuvectorV1 {
     /// Routes of a router.
     public struct ListRoutesResponse: WireMessage {
-        /// The routes.
+        /// The routes, in registration order.
         public var routes: [RuvectorV1.SemanticRoute] = []
 
         /// A message with every field at its default.
@@ -9030,7 +9522,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ListRoutesResponse"
-        static let schemaIndex = 138
+        static let schemaIndex = 145
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -9080,7 +9572,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.DeleteRouteRequest"
-        static let schemaIndex = 139
+        static let schemaIndex = 146
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -9119,7 +9611,7 @@ extension RuvectorV1 {
         public init() {}
 
         public static let protoFullName = "ruvector.v1.DeleteRouteResponse"
-        static let schemaIndex = 140
+        static let schemaIndex = 147
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -9151,13 +9643,13 @@ extension RuvectorV1 {
     public struct MatchRouteRequest: WireMessage {
         /// Router name.
         public var router: Swift.String = ""
-        /// Embedding.
+        /// Embedding, of the routes' dimension.
         public var embedding: RuvectorV1.Vector? {
             get { _embedding?.value }
             set { _embedding = newValue.map(WireBox.init) }
         }
         private var _embedding: WireBox<RuvectorV1.Vector>?
-        /// At most this many matches (0 = 1).
+        /// At most this many matches, 0 (= 1) to 256.
         public var limit: Swift.UInt32 = 0
 
         /// A message with every field at its default.
@@ -9171,7 +9663,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.MatchRouteRequest"
-        static let schemaIndex = 141
+        static let schemaIndex = 148
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -9209,7 +9701,7 @@ extension RuvectorV1 {
     public struct RouteMatch: WireMessage {
         /// Route name.
         public var name: Swift.String = ""
-        /// Cosine similarity to its nearest example.
+        /// Its score: the mean cosine similarity of its 3 most similar examples.
         public var similarity: Swift.Float = 0
 
         /// A message with every field at its default.
@@ -9222,7 +9714,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RouteMatch"
-        static let schemaIndex = 142
+        static let schemaIndex = 149
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -9254,9 +9746,9 @@ extension RuvectorV1 {
 }
 
 extension RuvectorV1 {
-    /// Matches above threshold, best first.
+    /// Matches at or above their route's threshold, best first.
     public struct MatchRouteResponse: WireMessage {
-        /// The matches (empty when nothing passes its threshold).
+        /// The matches (empty: "no route").
         public var matches: [RuvectorV1.RouteMatch] = []
 
         /// A message with every field at its default.
@@ -9268,7 +9760,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.MatchRouteResponse"
-        static let schemaIndex = 143
+        static let schemaIndex = 150
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -9301,11 +9793,183 @@ extension RuvectorV1 {
 }
 
 extension RuvectorV1 {
-    /// How a routed request went.
+    /// A query with the route it should match.
+    public struct LabelledQuery: WireMessage {
+        /// Embedding, of the routes' dimension.
+        public var embedding: RuvectorV1.Vector? {
+            get { _embedding?.value }
+            set { _embedding = newValue.map(WireBox.init) }
+        }
+        private var _embedding: WireBox<RuvectorV1.Vector>?
+        /// The route it belongs to; empty: it should match no route.
+        public var route: Swift.String = ""
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(embedding: RuvectorV1.Vector? = nil, route: Swift.String = "") {
+            self.embedding = embedding
+            self.route = route
+        }
+
+        public static let protoFullName = "ruvector.v1.LabelledQuery"
+        static let schemaIndex = 151
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__labelled_query(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__LabelledQuery.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__LabelledQuery>) {
+            let c = pointer.pointee
+            if let value = c.embedding { self.embedding = RuvectorV1.Vector(c: value) }
+            self.route = WireRuntime.string(c.route)
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__LabelledQuery> {
+            let c = arena.message(Ruvector__V1__LabelledQuery.self, RuVectorProto_descriptor_ruvector__v1__labelled_query())
+            if let value = self.embedding { c.pointee.embedding = value.toC(&arena) }
+            c.pointee.route = arena.string(self.route)
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Fits the routes' threshold. The rule (the engine's SemanticRouter.fitThreshold): with each
+    /// query's best route score s, a query counts as right when (s >= t ? its best route : no route)
+    /// is its label; of the thresholds at the distinct scores, the most accurate ones are taken, the
+    /// middle one chosen, and t is set halfway between it and the next lower score (a margin). t is
+    /// then clamped into (0, 1].
+    public struct FitRouteThresholdRequest: WireMessage {
+        /// Router name.
+        public var router: Swift.String = ""
+        /// 1..10000 labelled queries, each naming a registered route or none.
+        public var queries: [RuvectorV1.LabelledQuery] = []
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(router: Swift.String = "", queries: [RuvectorV1.LabelledQuery] = []) {
+            self.router = router
+            self.queries = queries
+        }
+
+        public static let protoFullName = "ruvector.v1.FitRouteThresholdRequest"
+        static let schemaIndex = 152
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__fit_route_threshold_request(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__FitRouteThresholdRequest.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__FitRouteThresholdRequest>) {
+            let c = pointer.pointee
+            self.router = WireRuntime.string(c.router)
+            self.queries = (0..<c.n_queries).compactMap { c.queries[$0].map { RuvectorV1.LabelledQuery(c: $0) } }
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__FitRouteThresholdRequest> {
+            let c = arena.message(Ruvector__V1__FitRouteThresholdRequest.self, RuVectorProto_descriptor_ruvector__v1__fit_route_threshold_request())
+            c.pointee.router = arena.string(self.router)
+            c.pointee.n_queries = self.queries.count
+            let queriesPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__LabelledQuery>?.self, count: self.queries.count)
+            for (index, element) in self.queries.enumerated() { queriesPointers[index] = element.toC(&arena) }
+            c.pointee.queries = queriesPointers
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// The fitted threshold.
+    public struct FitRouteThresholdResponse: WireMessage {
+        /// The threshold now set on every route.
+        public var threshold: Swift.Float = 0
+        /// Share of the queries the threshold routes as labelled.
+        public var accuracy: Swift.Float = 0
+        /// Share of the queries labelled "no route" that match a route at the threshold (0 when none
+        /// were given).
+        public var falseMatchRate: Swift.Float = 0
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(threshold: Swift.Float = 0, accuracy: Swift.Float = 0, falseMatchRate: Swift.Float = 0) {
+            self.threshold = threshold
+            self.accuracy = accuracy
+            self.falseMatchRate = falseMatchRate
+        }
+
+        public static let protoFullName = "ruvector.v1.FitRouteThresholdResponse"
+        static let schemaIndex = 153
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__fit_route_threshold_response(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__FitRouteThresholdResponse.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__FitRouteThresholdResponse>) {
+            let c = pointer.pointee
+            self.threshold = c.threshold
+            self.accuracy = c.accuracy
+            self.falseMatchRate = c.false_match_rate
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__FitRouteThresholdResponse> {
+            let c = arena.message(Ruvector__V1__FitRouteThresholdResponse.self, RuVectorProto_descriptor_ruvector__v1__fit_route_threshold_response())
+            c.pointee.threshold = self.threshold
+            c.pointee.accuracy = self.accuracy
+            c.pointee.false_match_rate = self.falseMatchRate
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// How a request went.
+    ///
+    /// The training label rule: outcomes are grouped by request_id (an outcome without one is its
+    /// own request). A request's label, the candidate that should have served it, is the cheapest
+    /// candidate (lowest cost, ties to the earlier one) among its good outcomes: success and
+    /// quality >= the router's min_quality. A request with no good outcome gives no label (the
+    /// data do not say which candidate would have served it) and is not trained on. So record
+    /// the outcomes of more than one candidate for some requests (exploration, shadow traffic),
+    /// or at least every success.
     public struct RecordOutcomeRequest: WireMessage {
         /// Router name.
         public var router: Swift.String = ""
-        /// The request's id from RouteRequest.
+        /// The request's id from RouteDecision (0..128 bytes).
         public var requestId: Swift.String = ""
         /// Candidate that served it.
         public var candidate: Swift.String = ""
@@ -9313,13 +9977,15 @@ extension RuvectorV1 {
         public var success: Swift.Bool = false
         /// Observed latency.
         public var latencyMicros: Swift.UInt64 = 0
-        /// Observed cost.
+        /// Observed cost, finite and >= 0 (kept; the label rule uses the candidate's cost).
         public var cost: Swift.Double = 0
         /// Quality grade 0..1 (from a judge or user), when known.
         public var quality: Swift.Float = 0
-        /// Teacher scores per candidate for distillation (optional).
+        /// A teacher's probabilities per candidate, for distillation (optional; every candidate,
+        /// each in [0, 1]). Used when every labelled request of a run has them.
         public var teacherScores: [RuvectorV1.ScoredCandidate] = []
-        /// Request features (needed when the request was not routed through Route).
+        /// Request features (time_steps x feature_size): required unless request_id names a request
+        /// this server routed recently.
         public var features: RuvectorV1.Vector? {
             get { _features?.value }
             set { _features = newValue.map(WireBox.init) }
@@ -9343,7 +10009,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RecordOutcomeRequest"
-        static let schemaIndex = 144
+        static let schemaIndex = 154
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -9406,7 +10072,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RecordOutcomeResponse"
-        static let schemaIndex = 145
+        static let schemaIndex = 155
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -9436,33 +10102,45 @@ extension RuvectorV1 {
 }
 
 extension RuvectorV1 {
-    /// Trains a router.
+    /// Trains a router: labels from the recorded outcomes (the label rule above), 80% of the
+    /// labelled requests train the model, 20% (chosen by a hash of the request id) calibrate the
+    /// conformal sets and measure accuracy and coverage. Needs at least 10 labelled requests,
+    /// both splits non-empty; reads the newest 100000 outcomes.
     public struct TrainRouterRequest: WireMessage {
         /// Router name.
         public var router: Swift.String = ""
-        /// Epochs (0 = 20).
+        /// Dense epochs, 0 (= 10) to 1000.
         public var epochs: Swift.UInt32 = 0
-        /// Learning rate (0 = 1e-2).
+        /// Adam's learning rate, 0 (= 1e-2) or in (0, 1].
         public var learningRate: Swift.Float = 0
-        /// Weight of the teacher's scores in the loss, 0..1 (distillation).
+        /// Weight of the teacher's scores in the loss, 0..1 (0 = 0.5 when teacher scores exist).
         public var distillationWeight: Swift.Float = 0
-        /// Seed.
+        /// Seed (initial weights and shuffling).
         public var seed: Swift.UInt64 = 0
+        /// Sequences per Adam step, 0 (= 32) to 4096.
+        public var batchSize: Swift.UInt32 = 0
+        /// Fraction of weights kept by the sparsity stages, 0 (= 1: no pruning) or in (0, 1].
+        public var keepFraction: Swift.Float = 0
+        /// Quantize the final weights to int8.
+        public var quantize: Swift.Bool = false
 
         /// A message with every field at its default.
         public init() {}
 
         /// A message with the given fields; the others keep their defaults.
-        public init(router: Swift.String = "", epochs: Swift.UInt32 = 0, learningRate: Swift.Float = 0, distillationWeight: Swift.Float = 0, seed: Swift.UInt64 = 0) {
+        public init(router: Swift.String = "", epochs: Swift.UInt32 = 0, learningRate: Swift.Float = 0, distillationWeight: Swift.Float = 0, seed: Swift.UInt64 = 0, batchSize: Swift.UInt32 = 0, keepFraction: Swift.Float = 0, quantize: Swift.Bool = false) {
             self.router = router
             self.epochs = epochs
             self.learningRate = learningRate
             self.distillationWeight = distillationWeight
             self.seed = seed
+            self.batchSize = batchSize
+            self.keepFraction = keepFraction
+            self.quantize = quantize
         }
 
         public static let protoFullName = "ruvector.v1.TrainRouterRequest"
-        static let schemaIndex = 146
+        static let schemaIndex = 156
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -9485,6 +10163,9 @@ extension RuvectorV1 {
             self.learningRate = c.learning_rate
             self.distillationWeight = c.distillation_weight
             self.seed = c.seed
+            self.batchSize = c.batch_size
+            self.keepFraction = c.keep_fraction
+            self.quantize = (c.quantize != 0)
         }
 
         func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__TrainRouterRequest> {
@@ -9494,6 +10175,9 @@ extension RuvectorV1 {
             c.pointee.learning_rate = self.learningRate
             c.pointee.distillation_weight = self.distillationWeight
             c.pointee.seed = self.seed
+            c.pointee.batch_size = self.batchSize
+            c.pointee.keep_fraction = self.keepFraction
+            c.pointee.quantize = (self.quantize ? 1 : 0)
             return c
         }
     }
@@ -9502,28 +10186,34 @@ extension RuvectorV1 {
 extension RuvectorV1 {
     /// Training progress.
     public struct TrainRouterProgress: WireMessage {
-        /// Epoch.
+        /// Epoch, 1-based over all stages.
         public var epoch: Swift.UInt32 = 0
-        /// Loss.
+        /// Mean training loss of the epoch.
         public var loss: Swift.Float = 0
-        /// Held-out accuracy of the chosen candidate.
+        /// Held-out accuracy (the chosen candidate equals the label); on the last message only.
         public var accuracy: Swift.Float = 0
         /// True on the last message.
         public var done: Swift.Bool = false
+        /// On the last message: the new model version.
+        public var modelVersion: Swift.UInt64 = 0
+        /// On the last message: empirical coverage of the conformal sets on the held-out requests.
+        public var coverage: Swift.Float = 0
 
         /// A message with every field at its default.
         public init() {}
 
         /// A message with the given fields; the others keep their defaults.
-        public init(epoch: Swift.UInt32 = 0, loss: Swift.Float = 0, accuracy: Swift.Float = 0, done: Swift.Bool = false) {
+        public init(epoch: Swift.UInt32 = 0, loss: Swift.Float = 0, accuracy: Swift.Float = 0, done: Swift.Bool = false, modelVersion: Swift.UInt64 = 0, coverage: Swift.Float = 0) {
             self.epoch = epoch
             self.loss = loss
             self.accuracy = accuracy
             self.done = done
+            self.modelVersion = modelVersion
+            self.coverage = coverage
         }
 
         public static let protoFullName = "ruvector.v1.TrainRouterProgress"
-        static let schemaIndex = 147
+        static let schemaIndex = 157
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -9545,6 +10235,8 @@ extension RuvectorV1 {
             self.loss = c.loss
             self.accuracy = c.accuracy
             self.done = (c.done != 0)
+            self.modelVersion = c.model_version
+            self.coverage = c.coverage
         }
 
         func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__TrainRouterProgress> {
@@ -9553,6 +10245,8 @@ extension RuvectorV1 {
             c.pointee.loss = self.loss
             c.pointee.accuracy = self.accuracy
             c.pointee.done = (self.done ? 1 : 0)
+            c.pointee.model_version = self.modelVersion
+            c.pointee.coverage = self.coverage
             return c
         }
     }
@@ -9573,7 +10267,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RouterStatusRequest"
-        static let schemaIndex = 148
+        static let schemaIndex = 158
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -9607,26 +10301,33 @@ extension RuvectorV1 {
     public struct CircuitBreakerStatus: WireMessage {
         /// Candidate name.
         public var candidate: Swift.String = ""
-        /// State.
+        /// State (as of the last request or outcome: an open breaker past its cool-down shows
+        /// OPEN until the next request turns it half-open).
         public var state: RuvectorV1.CircuitState = RuvectorV1.CircuitState(rawValue: 0)
         /// Consecutive failures.
         public var consecutiveFailures: Swift.UInt32 = 0
-        /// When an open circuit will half-open.
+        /// When an open circuit will let trial requests through.
         public var retryAtUnixMicros: Swift.Int64 = 0
+        /// Times it opened since the server started.
+        public var openings: Swift.UInt64 = 0
+        /// Requests routed to it since the server started.
+        public var routed: Swift.UInt64 = 0
 
         /// A message with every field at its default.
         public init() {}
 
         /// A message with the given fields; the others keep their defaults.
-        public init(candidate: Swift.String = "", state: RuvectorV1.CircuitState = RuvectorV1.CircuitState(rawValue: 0), consecutiveFailures: Swift.UInt32 = 0, retryAtUnixMicros: Swift.Int64 = 0) {
+        public init(candidate: Swift.String = "", state: RuvectorV1.CircuitState = RuvectorV1.CircuitState(rawValue: 0), consecutiveFailures: Swift.UInt32 = 0, retryAtUnixMicros: Swift.Int64 = 0, openings: Swift.UInt64 = 0, routed: Swift.UInt64 = 0) {
             self.candidate = candidate
             self.state = state
             self.consecutiveFailures = consecutiveFailures
             self.retryAtUnixMicros = retryAtUnixMicros
+            self.openings = openings
+            self.routed = routed
         }
 
         public static let protoFullName = "ruvector.v1.CircuitBreakerStatus"
-        static let schemaIndex = 149
+        static let schemaIndex = 159
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -9648,6 +10349,8 @@ extension RuvectorV1 {
             self.state = RuvectorV1.CircuitState(rawValue: Swift.Int32(truncatingIfNeeded: c.state.rawValue))
             self.consecutiveFailures = c.consecutive_failures
             self.retryAtUnixMicros = c.retry_at_unix_micros
+            self.openings = c.openings
+            self.routed = c.routed
         }
 
         func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__CircuitBreakerStatus> {
@@ -9656,6 +10359,8 @@ extension RuvectorV1 {
             c.pointee.state = Ruvector__V1__CircuitState(rawValue: .init(truncatingIfNeeded: self.state.rawValue))
             c.pointee.consecutive_failures = self.consecutiveFailures
             c.pointee.retry_at_unix_micros = self.retryAtUnixMicros
+            c.pointee.openings = self.openings
+            c.pointee.routed = self.routed
             return c
         }
     }
@@ -9670,25 +10375,60 @@ extension RuvectorV1 {
         public var modelVersion: Swift.UInt64 = 0
         /// Outcomes recorded.
         public var outcomesRecorded: Swift.UInt64 = 0
-        /// Empirical coverage of the conformal sets on held-out outcomes.
+        /// Empirical coverage of the conformal sets on the last run's held-out requests.
         public var calibratedCoverage: Swift.Float = 0
         /// Per-candidate breakers.
         public var breakers: [RuvectorV1.CircuitBreakerStatus] = []
+        /// Accuracy of the model's top candidate on the last run's held-out requests.
+        public var accuracy: Swift.Float = 0
+        /// Held-out requests calibration used.
+        public var calibrationCount: Swift.UInt64 = 0
+        /// The conformal threshold q on 1 - p (>= 1: every candidate is in every set).
+        public var conformalThreshold: Swift.Double = 0
+        /// The conformal alpha.
+        public var conformalAlpha: Swift.Float = 0
+        /// Model size in bytes (the engine's "RVFG" encoding, header and checksum included).
+        public var modelBytes: Swift.UInt64 = 0
+        /// Non-zero weights of the model.
+        public var nonzeroWeights: Swift.UInt64 = 0
+        /// Labelled requests the model was trained on.
+        public var trainingExamples: Swift.UInt64 = 0
+        /// When the model was trained.
+        public var trainedUnixMicros: Swift.Int64 = 0
+        /// Requests routed since the server started.
+        public var requestsRouted: Swift.UInt64 = 0
+        /// True when the model's weights are int8.
+        public var quantized: Swift.Bool = false
+        /// Held-out requests accuracy and calibrated_coverage were measured on (neither trained nor
+        /// calibrated on): with n of them, coverage is an estimate with a standard error near
+        /// sqrt(alpha (1 - alpha) / n).
+        public var evaluationCount: Swift.UInt64 = 0
 
         /// A message with every field at its default.
         public init() {}
 
         /// A message with the given fields; the others keep their defaults.
-        public init(router: Swift.String = "", modelVersion: Swift.UInt64 = 0, outcomesRecorded: Swift.UInt64 = 0, calibratedCoverage: Swift.Float = 0, breakers: [RuvectorV1.CircuitBreakerStatus] = []) {
+        public init(router: Swift.String = "", modelVersion: Swift.UInt64 = 0, outcomesRecorded: Swift.UInt64 = 0, calibratedCoverage: Swift.Float = 0, breakers: [RuvectorV1.CircuitBreakerStatus] = [], accuracy: Swift.Float = 0, calibrationCount: Swift.UInt64 = 0, conformalThreshold: Swift.Double = 0, conformalAlpha: Swift.Float = 0, modelBytes: Swift.UInt64 = 0, nonzeroWeights: Swift.UInt64 = 0, trainingExamples: Swift.UInt64 = 0, trainedUnixMicros: Swift.Int64 = 0, requestsRouted: Swift.UInt64 = 0, quantized: Swift.Bool = false, evaluationCount: Swift.UInt64 = 0) {
             self.router = router
             self.modelVersion = modelVersion
             self.outcomesRecorded = outcomesRecorded
             self.calibratedCoverage = calibratedCoverage
             self.breakers = breakers
+            self.accuracy = accuracy
+            self.calibrationCount = calibrationCount
+            self.conformalThreshold = conformalThreshold
+            self.conformalAlpha = conformalAlpha
+            self.modelBytes = modelBytes
+            self.nonzeroWeights = nonzeroWeights
+            self.trainingExamples = trainingExamples
+            self.trainedUnixMicros = trainedUnixMicros
+            self.requestsRouted = requestsRouted
+            self.quantized = quantized
+            self.evaluationCount = evaluationCount
         }
 
         public static let protoFullName = "ruvector.v1.RouterStatus"
-        static let schemaIndex = 150
+        static let schemaIndex = 160
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -9711,6 +10451,17 @@ extension RuvectorV1 {
             self.outcomesRecorded = c.outcomes_recorded
             self.calibratedCoverage = c.calibrated_coverage
             self.breakers = (0..<c.n_breakers).compactMap { c.breakers[$0].map { RuvectorV1.CircuitBreakerStatus(c: $0) } }
+            self.accuracy = c.accuracy
+            self.calibrationCount = c.calibration_count
+            self.conformalThreshold = c.conformal_threshold
+            self.conformalAlpha = c.conformal_alpha
+            self.modelBytes = c.model_bytes
+            self.nonzeroWeights = c.nonzero_weights
+            self.trainingExamples = c.training_examples
+            self.trainedUnixMicros = c.trained_unix_micros
+            self.requestsRouted = c.requests_routed
+            self.quantized = (c.quantized != 0)
+            self.evaluationCount = c.evaluation_count
         }
 
         func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__RouterStatus> {
@@ -9723,6 +10474,114 @@ extension RuvectorV1 {
             let breakersPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__CircuitBreakerStatus>?.self, count: self.breakers.count)
             for (index, element) in self.breakers.enumerated() { breakersPointers[index] = element.toC(&arena) }
             c.pointee.breakers = breakersPointers
+            c.pointee.accuracy = self.accuracy
+            c.pointee.calibration_count = self.calibrationCount
+            c.pointee.conformal_threshold = self.conformalThreshold
+            c.pointee.conformal_alpha = self.conformalAlpha
+            c.pointee.model_bytes = self.modelBytes
+            c.pointee.nonzero_weights = self.nonzeroWeights
+            c.pointee.training_examples = self.trainingExamples
+            c.pointee.trained_unix_micros = self.trainedUnixMicros
+            c.pointee.requests_routed = self.requestsRouted
+            c.pointee.quantized = (self.quantized ? 1 : 0)
+            c.pointee.evaluation_count = self.evaluationCount
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// Asks for an export.
+    public struct ExportRouterRequest: WireMessage {
+        /// Router name.
+        public var router: Swift.String = ""
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(router: Swift.String = "") {
+            self.router = router
+        }
+
+        public static let protoFullName = "ruvector.v1.ExportRouterRequest"
+        static let schemaIndex = 161
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__export_router_request(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__ExportRouterRequest.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__ExportRouterRequest>) {
+            let c = pointer.pointee
+            self.router = WireRuntime.string(c.router)
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ExportRouterRequest> {
+            let c = arena.message(Ruvector__V1__ExportRouterRequest.self, RuVectorProto_descriptor_ruvector__v1__export_router_request())
+            c.pointee.router = arena.string(self.router)
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// One message of an import.
+    public struct ImportRouterRequest: WireMessage {
+        /// The new router's name (first message only); ALREADY_EXISTS if taken.
+        public var router: Swift.String = ""
+        /// A chunk of an exported file (at most 64 MiB in all).
+        public var chunk: RuvectorV1.FileChunk? {
+            get { _chunk?.value }
+            set { _chunk = newValue.map(WireBox.init) }
+        }
+        private var _chunk: WireBox<RuvectorV1.FileChunk>?
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(router: Swift.String = "", chunk: RuvectorV1.FileChunk? = nil) {
+            self.router = router
+            self.chunk = chunk
+        }
+
+        public static let protoFullName = "ruvector.v1.ImportRouterRequest"
+        static let schemaIndex = 162
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__import_router_request(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__ImportRouterRequest.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__ImportRouterRequest>) {
+            let c = pointer.pointee
+            self.router = WireRuntime.string(c.router)
+            if let value = c.chunk { self.chunk = RuvectorV1.FileChunk(c: value) }
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ImportRouterRequest> {
+            let c = arena.message(Ruvector__V1__ImportRouterRequest.self, RuVectorProto_descriptor_ruvector__v1__import_router_request())
+            c.pointee.router = arena.string(self.router)
+            if let value = self.chunk { c.pointee.chunk = value.toC(&arena) }
             return c
         }
     }

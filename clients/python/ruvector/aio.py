@@ -26,6 +26,7 @@ from ruvector.graph import (GraphIndex, HybridHits, Result, ResultReader, begin_
                             hybrid_hits, hybrid_request, hyperedge, hyperedge_request, index_info, isolation_name,
                             property_index_request, vector_index_request)
 from ruvector.learn import AsyncLearn
+from ruvector.route import AsyncRoute
 from ruvector.models import (CollectionInfo, FilterLike, Hits, IdsLike, PayloadLike, PointIdLike, PointLike, Record,
                              SnapshotInfo, UpdateResult, VectorLike, VectorsLike)
 from ruvector.rpc import ClientBase, Cluster as ClusterMethods, Graph as GraphMethods, Method, Vector
@@ -52,6 +53,8 @@ class AsyncClient(ClientBase):
         self.cluster = AsyncCluster(self._transport)
         #: Feedback, model settings, status and model files (LearnService): ``await db.learn.feedback(...)``.
         self.learn = AsyncLearn(self._transport)
+        #: Routing, outcomes, training and semantic matching (RouteService): ``await db.route.route(...)``.
+        self.route = AsyncRoute(self._transport)
 
     async def close(self) -> None:
         """Closes the connection (and those opened to cluster leaders)."""

@@ -15,6 +15,7 @@ from ruvector.cluster import Cluster
 from ruvector.crc import crc32c
 from ruvector.graph import Graph
 from ruvector.learn import Learn
+from ruvector.route import Route
 from ruvector.models import (CollectionInfo, FilterLike, Hit, Hits, IdsLike, PayloadLike, Point,
                              PointIdLike, PointLike, Record, SnapshotInfo, TierCounts, UpdateResult, VectorLike,
                              VectorsLike)
@@ -56,6 +57,8 @@ class Client(ClientBase):
         self.cluster = Cluster(self._transport)
         #: Feedback, model settings, status and model files (LearnService): ``db.learn.feedback(...)``.
         self.learn = Learn(self._transport)
+        #: Routers, outcomes, training and semantic routes (RouteService): ``db.route.route(...)``.
+        self.route = Route(self._transport)
 
     def close(self) -> None:
         """Closes the connection (and those opened to cluster leaders)."""

@@ -162,8 +162,8 @@ def progress(message: Any) -> TrainProgress:
                          message.eval_recall_at_10, message.eval_mrr, message.done)
 
 
-def import_requests(collection: str, data: bytes, chunk_bytes: int) -> Iterator[learn_pb2.ImportModelRequest]:
-    """ImportModel messages: the first names the collection, the last carries size and CRC-32C."""
+def file_chunks(data: bytes, chunk_bytes: int) -> Iterator[common_pb2.FileChunk]:
+    """`data` as FileChunks of `chunk_bytes` (1..1 MiB), the last carrying size and CRC-32C."""
     if not 1 <= chunk_bytes <= 1 << 20:
         raise ValueError(f"chunk_bytes must be 1..1048576, got {chunk_bytes}")
     offsets = range(0, max(len(data), 1), chunk_bytes)
@@ -171,6 +171,12 @@ def import_requests(collection: str, data: bytes, chunk_bytes: int) -> Iterator[
         chunk = common_pb2.FileChunk(offset=offset, data=data[offset:offset + chunk_bytes])
         if n == len(offsets) - 1:
             chunk.trailer.CopyFrom(common_pb2.FileTrailer(size_bytes=len(data), crc32c=crc32c(data)))
+        yield chunk
+
+
+def import_requests(collection: str, data: bytes, chunk_bytes: int) -> Iterator[learn_pb2.ImportModelRequest]:
+    """ImportModel messages: the first names the collection, the last carries size and CRC-32C."""
+    for n, chunk in enumerate(file_chunks(data, chunk_bytes)):
         yield learn_pb2.ImportModelRequest(collection=collection if n == 0 else "", chunk=chunk)
 
 

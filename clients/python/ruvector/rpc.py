@@ -30,7 +30,7 @@ from typing import Any, Callable
 import grpc
 
 from ruvector.errors import RuVectorError, from_rpc_error
-from ruvector.v1 import cluster_pb2, common_pb2, graph_pb2, learn_pb2, vector_pb2
+from ruvector.v1 import cluster_pb2, common_pb2, graph_pb2, learn_pb2, route_pb2, vector_pb2
 
 #: The environment variable an API key is read from when none is given.
 API_KEY_ENVIRONMENT = "RUVECTOR_API_KEY"
@@ -58,6 +58,10 @@ def _cluster(name: str, response: Any, retry: bool = False) -> Method:
 
 def _learn(name: str, response: Any, retry: bool = False) -> Method:
     return Method(f"/ruvector.v1.LearnService/{name}", response.FromString, retry)
+
+
+def _route(name: str, response: Any, retry: bool = False) -> Method:
+    return Method(f"/ruvector.v1.RouteService/{name}", response.FromString, retry)
 
 
 class Vector:
@@ -112,6 +116,25 @@ class Learn:
     TRAIN = _learn("Train", learn_pb2.TrainProgress)
     EXPORT_MODEL = _learn("ExportModel", common_pb2.FileChunk)
     IMPORT_MODEL = _learn("ImportModel", learn_pb2.ModelStatus)
+
+
+class Route:
+    """RouteService methods. Outcomes are not retried: one delivered twice counts twice."""
+    CREATE_ROUTER = _route("CreateRouter", route_pb2.RouterInfo)
+    GET_ROUTER = _route("GetRouter", route_pb2.RouterInfo, retry=True)
+    LIST_ROUTERS = _route("ListRouters", route_pb2.ListRoutersResponse, retry=True)
+    DELETE_ROUTER = _route("DeleteRouter", route_pb2.DeleteRouterResponse)
+    ROUTE = _route("Route", route_pb2.RouteDecision)
+    RECORD_OUTCOME = _route("RecordOutcome", route_pb2.RecordOutcomeResponse)
+    TRAIN = _route("Train", route_pb2.TrainRouterProgress)
+    GET_STATUS = _route("GetStatus", route_pb2.RouterStatus, retry=True)
+    REGISTER_ROUTE = _route("RegisterRoute", route_pb2.SemanticRoute)
+    LIST_ROUTES = _route("ListRoutes", route_pb2.ListRoutesResponse, retry=True)
+    DELETE_ROUTE = _route("DeleteRoute", route_pb2.DeleteRouteResponse)
+    MATCH_ROUTE = _route("MatchRoute", route_pb2.MatchRouteResponse, retry=True)
+    FIT_ROUTE_THRESHOLD = _route("FitRouteThreshold", route_pb2.FitRouteThresholdResponse)
+    EXPORT_ROUTER = _route("ExportRouter", common_pb2.FileChunk)
+    IMPORT_ROUTER = _route("ImportRouter", route_pb2.RouterInfo)
 
 
 def encode(request: Any) -> bytes:

@@ -52,6 +52,321 @@ void   ruvector__v1__candidate__free_unpacked
   assert(message->base.descriptor == &ruvector__v1__candidate__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   ruvector__v1__create_router_request__init
+                     (Ruvector__V1__CreateRouterRequest         *message)
+{
+  static const Ruvector__V1__CreateRouterRequest init_value = RUVECTOR__V1__CREATE_ROUTER_REQUEST__INIT;
+  *message = init_value;
+}
+size_t ruvector__v1__create_router_request__get_packed_size
+                     (const Ruvector__V1__CreateRouterRequest *message)
+{
+  assert(message->base.descriptor == &ruvector__v1__create_router_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t ruvector__v1__create_router_request__pack
+                     (const Ruvector__V1__CreateRouterRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &ruvector__v1__create_router_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t ruvector__v1__create_router_request__pack_to_buffer
+                     (const Ruvector__V1__CreateRouterRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &ruvector__v1__create_router_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Ruvector__V1__CreateRouterRequest *
+       ruvector__v1__create_router_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Ruvector__V1__CreateRouterRequest *)
+     protobuf_c_message_unpack (&ruvector__v1__create_router_request__descriptor,
+                                allocator, len, data);
+}
+void   ruvector__v1__create_router_request__free_unpacked
+                     (Ruvector__V1__CreateRouterRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &ruvector__v1__create_router_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   ruvector__v1__router_info__init
+                     (Ruvector__V1__RouterInfo         *message)
+{
+  static const Ruvector__V1__RouterInfo init_value = RUVECTOR__V1__ROUTER_INFO__INIT;
+  *message = init_value;
+}
+size_t ruvector__v1__router_info__get_packed_size
+                     (const Ruvector__V1__RouterInfo *message)
+{
+  assert(message->base.descriptor == &ruvector__v1__router_info__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t ruvector__v1__router_info__pack
+                     (const Ruvector__V1__RouterInfo *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &ruvector__v1__router_info__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t ruvector__v1__router_info__pack_to_buffer
+                     (const Ruvector__V1__RouterInfo *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &ruvector__v1__router_info__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Ruvector__V1__RouterInfo *
+       ruvector__v1__router_info__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Ruvector__V1__RouterInfo *)
+     protobuf_c_message_unpack (&ruvector__v1__router_info__descriptor,
+                                allocator, len, data);
+}
+void   ruvector__v1__router_info__free_unpacked
+                     (Ruvector__V1__RouterInfo *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &ruvector__v1__router_info__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   ruvector__v1__get_router_request__init
+                     (Ruvector__V1__GetRouterRequest         *message)
+{
+  static const Ruvector__V1__GetRouterRequest init_value = RUVECTOR__V1__GET_ROUTER_REQUEST__INIT;
+  *message = init_value;
+}
+size_t ruvector__v1__get_router_request__get_packed_size
+                     (const Ruvector__V1__GetRouterRequest *message)
+{
+  assert(message->base.descriptor == &ruvector__v1__get_router_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t ruvector__v1__get_router_request__pack
+                     (const Ruvector__V1__GetRouterRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &ruvector__v1__get_router_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t ruvector__v1__get_router_request__pack_to_buffer
+                     (const Ruvector__V1__GetRouterRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &ruvector__v1__get_router_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Ruvector__V1__GetRouterRequest *
+       ruvector__v1__get_router_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Ruvector__V1__GetRouterRequest *)
+     protobuf_c_message_unpack (&ruvector__v1__get_router_request__descriptor,
+                                allocator, len, data);
+}
+void   ruvector__v1__get_router_request__free_unpacked
+                     (Ruvector__V1__GetRouterRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &ruvector__v1__get_router_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   ruvector__v1__list_routers_request__init
+                     (Ruvector__V1__ListRoutersRequest         *message)
+{
+  static const Ruvector__V1__ListRoutersRequest init_value = RUVECTOR__V1__LIST_ROUTERS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t ruvector__v1__list_routers_request__get_packed_size
+                     (const Ruvector__V1__ListRoutersRequest *message)
+{
+  assert(message->base.descriptor == &ruvector__v1__list_routers_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t ruvector__v1__list_routers_request__pack
+                     (const Ruvector__V1__ListRoutersRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &ruvector__v1__list_routers_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t ruvector__v1__list_routers_request__pack_to_buffer
+                     (const Ruvector__V1__ListRoutersRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &ruvector__v1__list_routers_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Ruvector__V1__ListRoutersRequest *
+       ruvector__v1__list_routers_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Ruvector__V1__ListRoutersRequest *)
+     protobuf_c_message_unpack (&ruvector__v1__list_routers_request__descriptor,
+                                allocator, len, data);
+}
+void   ruvector__v1__list_routers_request__free_unpacked
+                     (Ruvector__V1__ListRoutersRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &ruvector__v1__list_routers_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   ruvector__v1__list_routers_response__init
+                     (Ruvector__V1__ListRoutersResponse         *message)
+{
+  static const Ruvector__V1__ListRoutersResponse init_value = RUVECTOR__V1__LIST_ROUTERS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t ruvector__v1__list_routers_response__get_packed_size
+                     (const Ruvector__V1__ListRoutersResponse *message)
+{
+  assert(message->base.descriptor == &ruvector__v1__list_routers_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t ruvector__v1__list_routers_response__pack
+                     (const Ruvector__V1__ListRoutersResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &ruvector__v1__list_routers_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t ruvector__v1__list_routers_response__pack_to_buffer
+                     (const Ruvector__V1__ListRoutersResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &ruvector__v1__list_routers_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Ruvector__V1__ListRoutersResponse *
+       ruvector__v1__list_routers_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Ruvector__V1__ListRoutersResponse *)
+     protobuf_c_message_unpack (&ruvector__v1__list_routers_response__descriptor,
+                                allocator, len, data);
+}
+void   ruvector__v1__list_routers_response__free_unpacked
+                     (Ruvector__V1__ListRoutersResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &ruvector__v1__list_routers_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   ruvector__v1__delete_router_request__init
+                     (Ruvector__V1__DeleteRouterRequest         *message)
+{
+  static const Ruvector__V1__DeleteRouterRequest init_value = RUVECTOR__V1__DELETE_ROUTER_REQUEST__INIT;
+  *message = init_value;
+}
+size_t ruvector__v1__delete_router_request__get_packed_size
+                     (const Ruvector__V1__DeleteRouterRequest *message)
+{
+  assert(message->base.descriptor == &ruvector__v1__delete_router_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t ruvector__v1__delete_router_request__pack
+                     (const Ruvector__V1__DeleteRouterRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &ruvector__v1__delete_router_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t ruvector__v1__delete_router_request__pack_to_buffer
+                     (const Ruvector__V1__DeleteRouterRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &ruvector__v1__delete_router_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Ruvector__V1__DeleteRouterRequest *
+       ruvector__v1__delete_router_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Ruvector__V1__DeleteRouterRequest *)
+     protobuf_c_message_unpack (&ruvector__v1__delete_router_request__descriptor,
+                                allocator, len, data);
+}
+void   ruvector__v1__delete_router_request__free_unpacked
+                     (Ruvector__V1__DeleteRouterRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &ruvector__v1__delete_router_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   ruvector__v1__delete_router_response__init
+                     (Ruvector__V1__DeleteRouterResponse         *message)
+{
+  static const Ruvector__V1__DeleteRouterResponse init_value = RUVECTOR__V1__DELETE_ROUTER_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t ruvector__v1__delete_router_response__get_packed_size
+                     (const Ruvector__V1__DeleteRouterResponse *message)
+{
+  assert(message->base.descriptor == &ruvector__v1__delete_router_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t ruvector__v1__delete_router_response__pack
+                     (const Ruvector__V1__DeleteRouterResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &ruvector__v1__delete_router_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t ruvector__v1__delete_router_response__pack_to_buffer
+                     (const Ruvector__V1__DeleteRouterResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &ruvector__v1__delete_router_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Ruvector__V1__DeleteRouterResponse *
+       ruvector__v1__delete_router_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Ruvector__V1__DeleteRouterResponse *)
+     protobuf_c_message_unpack (&ruvector__v1__delete_router_response__descriptor,
+                                allocator, len, data);
+}
+void   ruvector__v1__delete_router_response__free_unpacked
+                     (Ruvector__V1__DeleteRouterResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &ruvector__v1__delete_router_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   ruvector__v1__route_request__init
                      (Ruvector__V1__RouteRequest         *message)
 {
@@ -592,6 +907,141 @@ void   ruvector__v1__match_route_response__free_unpacked
   assert(message->base.descriptor == &ruvector__v1__match_route_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   ruvector__v1__labelled_query__init
+                     (Ruvector__V1__LabelledQuery         *message)
+{
+  static const Ruvector__V1__LabelledQuery init_value = RUVECTOR__V1__LABELLED_QUERY__INIT;
+  *message = init_value;
+}
+size_t ruvector__v1__labelled_query__get_packed_size
+                     (const Ruvector__V1__LabelledQuery *message)
+{
+  assert(message->base.descriptor == &ruvector__v1__labelled_query__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t ruvector__v1__labelled_query__pack
+                     (const Ruvector__V1__LabelledQuery *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &ruvector__v1__labelled_query__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t ruvector__v1__labelled_query__pack_to_buffer
+                     (const Ruvector__V1__LabelledQuery *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &ruvector__v1__labelled_query__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Ruvector__V1__LabelledQuery *
+       ruvector__v1__labelled_query__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Ruvector__V1__LabelledQuery *)
+     protobuf_c_message_unpack (&ruvector__v1__labelled_query__descriptor,
+                                allocator, len, data);
+}
+void   ruvector__v1__labelled_query__free_unpacked
+                     (Ruvector__V1__LabelledQuery *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &ruvector__v1__labelled_query__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   ruvector__v1__fit_route_threshold_request__init
+                     (Ruvector__V1__FitRouteThresholdRequest         *message)
+{
+  static const Ruvector__V1__FitRouteThresholdRequest init_value = RUVECTOR__V1__FIT_ROUTE_THRESHOLD_REQUEST__INIT;
+  *message = init_value;
+}
+size_t ruvector__v1__fit_route_threshold_request__get_packed_size
+                     (const Ruvector__V1__FitRouteThresholdRequest *message)
+{
+  assert(message->base.descriptor == &ruvector__v1__fit_route_threshold_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t ruvector__v1__fit_route_threshold_request__pack
+                     (const Ruvector__V1__FitRouteThresholdRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &ruvector__v1__fit_route_threshold_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t ruvector__v1__fit_route_threshold_request__pack_to_buffer
+                     (const Ruvector__V1__FitRouteThresholdRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &ruvector__v1__fit_route_threshold_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Ruvector__V1__FitRouteThresholdRequest *
+       ruvector__v1__fit_route_threshold_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Ruvector__V1__FitRouteThresholdRequest *)
+     protobuf_c_message_unpack (&ruvector__v1__fit_route_threshold_request__descriptor,
+                                allocator, len, data);
+}
+void   ruvector__v1__fit_route_threshold_request__free_unpacked
+                     (Ruvector__V1__FitRouteThresholdRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &ruvector__v1__fit_route_threshold_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   ruvector__v1__fit_route_threshold_response__init
+                     (Ruvector__V1__FitRouteThresholdResponse         *message)
+{
+  static const Ruvector__V1__FitRouteThresholdResponse init_value = RUVECTOR__V1__FIT_ROUTE_THRESHOLD_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t ruvector__v1__fit_route_threshold_response__get_packed_size
+                     (const Ruvector__V1__FitRouteThresholdResponse *message)
+{
+  assert(message->base.descriptor == &ruvector__v1__fit_route_threshold_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t ruvector__v1__fit_route_threshold_response__pack
+                     (const Ruvector__V1__FitRouteThresholdResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &ruvector__v1__fit_route_threshold_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t ruvector__v1__fit_route_threshold_response__pack_to_buffer
+                     (const Ruvector__V1__FitRouteThresholdResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &ruvector__v1__fit_route_threshold_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Ruvector__V1__FitRouteThresholdResponse *
+       ruvector__v1__fit_route_threshold_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Ruvector__V1__FitRouteThresholdResponse *)
+     protobuf_c_message_unpack (&ruvector__v1__fit_route_threshold_response__descriptor,
+                                allocator, len, data);
+}
+void   ruvector__v1__fit_route_threshold_response__free_unpacked
+                     (Ruvector__V1__FitRouteThresholdResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &ruvector__v1__fit_route_threshold_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   ruvector__v1__record_outcome_request__init
                      (Ruvector__V1__RecordOutcomeRequest         *message)
 {
@@ -907,7 +1357,97 @@ void   ruvector__v1__router_status__free_unpacked
   assert(message->base.descriptor == &ruvector__v1__router_status__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor ruvector__v1__candidate__field_descriptors[3] =
+void   ruvector__v1__export_router_request__init
+                     (Ruvector__V1__ExportRouterRequest         *message)
+{
+  static const Ruvector__V1__ExportRouterRequest init_value = RUVECTOR__V1__EXPORT_ROUTER_REQUEST__INIT;
+  *message = init_value;
+}
+size_t ruvector__v1__export_router_request__get_packed_size
+                     (const Ruvector__V1__ExportRouterRequest *message)
+{
+  assert(message->base.descriptor == &ruvector__v1__export_router_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t ruvector__v1__export_router_request__pack
+                     (const Ruvector__V1__ExportRouterRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &ruvector__v1__export_router_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t ruvector__v1__export_router_request__pack_to_buffer
+                     (const Ruvector__V1__ExportRouterRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &ruvector__v1__export_router_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Ruvector__V1__ExportRouterRequest *
+       ruvector__v1__export_router_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Ruvector__V1__ExportRouterRequest *)
+     protobuf_c_message_unpack (&ruvector__v1__export_router_request__descriptor,
+                                allocator, len, data);
+}
+void   ruvector__v1__export_router_request__free_unpacked
+                     (Ruvector__V1__ExportRouterRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &ruvector__v1__export_router_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   ruvector__v1__import_router_request__init
+                     (Ruvector__V1__ImportRouterRequest         *message)
+{
+  static const Ruvector__V1__ImportRouterRequest init_value = RUVECTOR__V1__IMPORT_ROUTER_REQUEST__INIT;
+  *message = init_value;
+}
+size_t ruvector__v1__import_router_request__get_packed_size
+                     (const Ruvector__V1__ImportRouterRequest *message)
+{
+  assert(message->base.descriptor == &ruvector__v1__import_router_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t ruvector__v1__import_router_request__pack
+                     (const Ruvector__V1__ImportRouterRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &ruvector__v1__import_router_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t ruvector__v1__import_router_request__pack_to_buffer
+                     (const Ruvector__V1__ImportRouterRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &ruvector__v1__import_router_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Ruvector__V1__ImportRouterRequest *
+       ruvector__v1__import_router_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Ruvector__V1__ImportRouterRequest *)
+     protobuf_c_message_unpack (&ruvector__v1__import_router_request__descriptor,
+                                allocator, len, data);
+}
+void   ruvector__v1__import_router_request__free_unpacked
+                     (Ruvector__V1__ImportRouterRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &ruvector__v1__import_router_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+static const ProtobufCFieldDescriptor ruvector__v1__candidate__field_descriptors[4] =
 {
   {
     "name",
@@ -922,18 +1462,6 @@ static const ProtobufCFieldDescriptor ruvector__v1__candidate__field_descriptors
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
-    "features",
-    2,
-    PROTOBUF_C_LABEL_REPEATED,
-    PROTOBUF_C_TYPE_FLOAT,
-    offsetof(Ruvector__V1__Candidate, n_features),
-    offsetof(Ruvector__V1__Candidate, features),
-    NULL,
-    NULL,
-    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
     "cost",
     3,
     PROTOBUF_C_LABEL_NONE,
@@ -945,16 +1473,42 @@ static const ProtobufCFieldDescriptor ruvector__v1__candidate__field_descriptors
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "latency_millis",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__Candidate, latency_millis),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "quality",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__Candidate, quality),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__candidate__field_indices_by_name[] = {
-  2,   /* field[2] = cost */
-  1,   /* field[1] = features */
+  1,   /* field[1] = cost */
+  2,   /* field[2] = latency_millis */
   0,   /* field[0] = name */
+  3,   /* field[3] = quality */
 };
-static const ProtobufCIntRange ruvector__v1__candidate__number_ranges[1 + 1] =
+static const ProtobufCIntRange ruvector__v1__candidate__number_ranges[2 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 3, 1 },
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__candidate__descriptor =
 {
@@ -964,14 +1518,461 @@ const ProtobufCMessageDescriptor ruvector__v1__candidate__descriptor =
   "Ruvector__V1__Candidate",
   "ruvector.v1",
   sizeof(Ruvector__V1__Candidate),
-  3,
+  4,
   ruvector__v1__candidate__field_descriptors,
   ruvector__v1__candidate__field_indices_by_name,
-  1,  ruvector__v1__candidate__number_ranges,
+  2,  ruvector__v1__candidate__number_ranges,
   (ProtobufCMessageInit) ruvector__v1__candidate__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__route_request__field_descriptors[5] =
+static const ProtobufCFieldDescriptor ruvector__v1__create_router_request__field_descriptors[15] =
+{
+  {
+    "name",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__CreateRouterRequest, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "candidates",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Ruvector__V1__CreateRouterRequest, n_candidates),
+    offsetof(Ruvector__V1__CreateRouterRequest, candidates),
+    &ruvector__v1__candidate__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "feature_size",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__CreateRouterRequest, feature_size),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "time_steps",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__CreateRouterRequest, time_steps),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "hidden_size",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__CreateRouterRequest, hidden_size),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "w_rank",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__CreateRouterRequest, w_rank),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "u_rank",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__CreateRouterRequest, u_rank),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "confidence_threshold",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_FLOAT,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__CreateRouterRequest, confidence_threshold),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "fallback",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__CreateRouterRequest, fallback),
+    &ruvector__v1__route_fallback__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "breaker_failures",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__CreateRouterRequest, breaker_failures),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "breaker_cool_down_millis",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__CreateRouterRequest, breaker_cool_down_millis),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "breaker_trials",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__CreateRouterRequest, breaker_trials),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "optimize",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__CreateRouterRequest, optimize),
+    &ruvector__v1__route_optimize__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "conformal_alpha",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_FLOAT,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__CreateRouterRequest, conformal_alpha),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "min_quality",
+    15,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_FLOAT,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__CreateRouterRequest, min_quality),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned ruvector__v1__create_router_request__field_indices_by_name[] = {
+  10,   /* field[10] = breaker_cool_down_millis */
+  9,   /* field[9] = breaker_failures */
+  11,   /* field[11] = breaker_trials */
+  1,   /* field[1] = candidates */
+  7,   /* field[7] = confidence_threshold */
+  13,   /* field[13] = conformal_alpha */
+  8,   /* field[8] = fallback */
+  2,   /* field[2] = feature_size */
+  4,   /* field[4] = hidden_size */
+  14,   /* field[14] = min_quality */
+  0,   /* field[0] = name */
+  12,   /* field[12] = optimize */
+  3,   /* field[3] = time_steps */
+  6,   /* field[6] = u_rank */
+  5,   /* field[5] = w_rank */
+};
+static const ProtobufCIntRange ruvector__v1__create_router_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 15 }
+};
+const ProtobufCMessageDescriptor ruvector__v1__create_router_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "ruvector.v1.CreateRouterRequest",
+  "CreateRouterRequest",
+  "Ruvector__V1__CreateRouterRequest",
+  "ruvector.v1",
+  sizeof(Ruvector__V1__CreateRouterRequest),
+  15,
+  ruvector__v1__create_router_request__field_descriptors,
+  ruvector__v1__create_router_request__field_indices_by_name,
+  1,  ruvector__v1__create_router_request__number_ranges,
+  (ProtobufCMessageInit) ruvector__v1__create_router_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor ruvector__v1__router_info__field_descriptors[4] =
+{
+  {
+    "definition",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__RouterInfo, definition),
+    &ruvector__v1__create_router_request__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "model_version",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__RouterInfo, model_version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "outcomes_recorded",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__RouterInfo, outcomes_recorded),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "route_count",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__RouterInfo, route_count),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned ruvector__v1__router_info__field_indices_by_name[] = {
+  0,   /* field[0] = definition */
+  1,   /* field[1] = model_version */
+  2,   /* field[2] = outcomes_recorded */
+  3,   /* field[3] = route_count */
+};
+static const ProtobufCIntRange ruvector__v1__router_info__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor ruvector__v1__router_info__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "ruvector.v1.RouterInfo",
+  "RouterInfo",
+  "Ruvector__V1__RouterInfo",
+  "ruvector.v1",
+  sizeof(Ruvector__V1__RouterInfo),
+  4,
+  ruvector__v1__router_info__field_descriptors,
+  ruvector__v1__router_info__field_indices_by_name,
+  1,  ruvector__v1__router_info__number_ranges,
+  (ProtobufCMessageInit) ruvector__v1__router_info__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor ruvector__v1__get_router_request__field_descriptors[1] =
+{
+  {
+    "name",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__GetRouterRequest, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned ruvector__v1__get_router_request__field_indices_by_name[] = {
+  0,   /* field[0] = name */
+};
+static const ProtobufCIntRange ruvector__v1__get_router_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor ruvector__v1__get_router_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "ruvector.v1.GetRouterRequest",
+  "GetRouterRequest",
+  "Ruvector__V1__GetRouterRequest",
+  "ruvector.v1",
+  sizeof(Ruvector__V1__GetRouterRequest),
+  1,
+  ruvector__v1__get_router_request__field_descriptors,
+  ruvector__v1__get_router_request__field_indices_by_name,
+  1,  ruvector__v1__get_router_request__number_ranges,
+  (ProtobufCMessageInit) ruvector__v1__get_router_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define ruvector__v1__list_routers_request__field_descriptors NULL
+#define ruvector__v1__list_routers_request__field_indices_by_name NULL
+#define ruvector__v1__list_routers_request__number_ranges NULL
+const ProtobufCMessageDescriptor ruvector__v1__list_routers_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "ruvector.v1.ListRoutersRequest",
+  "ListRoutersRequest",
+  "Ruvector__V1__ListRoutersRequest",
+  "ruvector.v1",
+  sizeof(Ruvector__V1__ListRoutersRequest),
+  0,
+  ruvector__v1__list_routers_request__field_descriptors,
+  ruvector__v1__list_routers_request__field_indices_by_name,
+  0,  ruvector__v1__list_routers_request__number_ranges,
+  (ProtobufCMessageInit) ruvector__v1__list_routers_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor ruvector__v1__list_routers_response__field_descriptors[1] =
+{
+  {
+    "routers",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Ruvector__V1__ListRoutersResponse, n_routers),
+    offsetof(Ruvector__V1__ListRoutersResponse, routers),
+    &ruvector__v1__router_info__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned ruvector__v1__list_routers_response__field_indices_by_name[] = {
+  0,   /* field[0] = routers */
+};
+static const ProtobufCIntRange ruvector__v1__list_routers_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor ruvector__v1__list_routers_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "ruvector.v1.ListRoutersResponse",
+  "ListRoutersResponse",
+  "Ruvector__V1__ListRoutersResponse",
+  "ruvector.v1",
+  sizeof(Ruvector__V1__ListRoutersResponse),
+  1,
+  ruvector__v1__list_routers_response__field_descriptors,
+  ruvector__v1__list_routers_response__field_indices_by_name,
+  1,  ruvector__v1__list_routers_response__number_ranges,
+  (ProtobufCMessageInit) ruvector__v1__list_routers_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor ruvector__v1__delete_router_request__field_descriptors[1] =
+{
+  {
+    "name",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__DeleteRouterRequest, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned ruvector__v1__delete_router_request__field_indices_by_name[] = {
+  0,   /* field[0] = name */
+};
+static const ProtobufCIntRange ruvector__v1__delete_router_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor ruvector__v1__delete_router_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "ruvector.v1.DeleteRouterRequest",
+  "DeleteRouterRequest",
+  "Ruvector__V1__DeleteRouterRequest",
+  "ruvector.v1",
+  sizeof(Ruvector__V1__DeleteRouterRequest),
+  1,
+  ruvector__v1__delete_router_request__field_descriptors,
+  ruvector__v1__delete_router_request__field_indices_by_name,
+  1,  ruvector__v1__delete_router_request__number_ranges,
+  (ProtobufCMessageInit) ruvector__v1__delete_router_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define ruvector__v1__delete_router_response__field_descriptors NULL
+#define ruvector__v1__delete_router_response__field_indices_by_name NULL
+#define ruvector__v1__delete_router_response__number_ranges NULL
+const ProtobufCMessageDescriptor ruvector__v1__delete_router_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "ruvector.v1.DeleteRouterResponse",
+  "DeleteRouterResponse",
+  "Ruvector__V1__DeleteRouterResponse",
+  "ruvector.v1",
+  sizeof(Ruvector__V1__DeleteRouterResponse),
+  0,
+  ruvector__v1__delete_router_response__field_descriptors,
+  ruvector__v1__delete_router_response__field_indices_by_name,
+  0,  ruvector__v1__delete_router_response__number_ranges,
+  (ProtobufCMessageInit) ruvector__v1__delete_router_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor ruvector__v1__route_request__field_descriptors[3] =
 {
   {
     "router",
@@ -998,30 +1999,6 @@ static const ProtobufCFieldDescriptor ruvector__v1__route_request__field_descrip
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
-    "candidates",
-    3,
-    PROTOBUF_C_LABEL_REPEATED,
-    PROTOBUF_C_TYPE_MESSAGE,
-    offsetof(Ruvector__V1__RouteRequest, n_candidates),
-    offsetof(Ruvector__V1__RouteRequest, candidates),
-    &ruvector__v1__candidate__descriptor,
-    NULL,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "coverage",
-    4,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_FLOAT,
-    0,   /* quantifier_offset */
-    offsetof(Ruvector__V1__RouteRequest, coverage),
-    NULL,
-    NULL,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
     "request_id",
     5,
     PROTOBUF_C_LABEL_NONE,
@@ -1035,16 +2012,15 @@ static const ProtobufCFieldDescriptor ruvector__v1__route_request__field_descrip
   },
 };
 static const unsigned ruvector__v1__route_request__field_indices_by_name[] = {
-  2,   /* field[2] = candidates */
-  3,   /* field[3] = coverage */
   1,   /* field[1] = features */
-  4,   /* field[4] = request_id */
+  2,   /* field[2] = request_id */
   0,   /* field[0] = router */
 };
-static const ProtobufCIntRange ruvector__v1__route_request__number_ranges[1 + 1] =
+static const ProtobufCIntRange ruvector__v1__route_request__number_ranges[2 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 5, 2 },
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__route_request__descriptor =
 {
@@ -1054,10 +2030,10 @@ const ProtobufCMessageDescriptor ruvector__v1__route_request__descriptor =
   "Ruvector__V1__RouteRequest",
   "ruvector.v1",
   sizeof(Ruvector__V1__RouteRequest),
-  5,
+  3,
   ruvector__v1__route_request__field_descriptors,
   ruvector__v1__route_request__field_indices_by_name,
-  1,  ruvector__v1__route_request__number_ranges,
+  2,  ruvector__v1__route_request__number_ranges,
   (ProtobufCMessageInit) ruvector__v1__route_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
@@ -1112,7 +2088,7 @@ const ProtobufCMessageDescriptor ruvector__v1__scored_candidate__descriptor =
   (ProtobufCMessageInit) ruvector__v1__scored_candidate__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__route_decision__field_descriptors[7] =
+static const ProtobufCFieldDescriptor ruvector__v1__route_decision__field_descriptors[8] =
 {
   {
     "chosen",
@@ -1133,18 +2109,6 @@ static const ProtobufCFieldDescriptor ruvector__v1__route_decision__field_descri
     PROTOBUF_C_TYPE_FLOAT,
     0,   /* quantifier_offset */
     offsetof(Ruvector__V1__RouteDecision, confidence),
-    NULL,
-    NULL,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "uncertainty",
-    3,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_FLOAT,
-    0,   /* quantifier_offset */
-    offsetof(Ruvector__V1__RouteDecision, uncertainty),
     NULL,
     NULL,
     0,             /* flags */
@@ -1198,20 +2162,46 @@ static const ProtobufCFieldDescriptor ruvector__v1__route_decision__field_descri
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "skipped_open",
+    8,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Ruvector__V1__RouteDecision, n_skipped_open),
+    offsetof(Ruvector__V1__RouteDecision, skipped_open),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "request_id",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__RouteDecision, request_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__route_decision__field_indices_by_name[] = {
-  4,   /* field[4] = alternatives */
+  3,   /* field[3] = alternatives */
   0,   /* field[0] = chosen */
   1,   /* field[1] = confidence */
-  6,   /* field[6] = model_version */
-  3,   /* field[3] = prediction_set */
-  5,   /* field[5] = reason */
-  2,   /* field[2] = uncertainty */
+  5,   /* field[5] = model_version */
+  2,   /* field[2] = prediction_set */
+  4,   /* field[4] = reason */
+  7,   /* field[7] = request_id */
+  6,   /* field[6] = skipped_open */
 };
-static const ProtobufCIntRange ruvector__v1__route_decision__number_ranges[1 + 1] =
+static const ProtobufCIntRange ruvector__v1__route_decision__number_ranges[2 + 1] =
 {
   { 1, 0 },
-  { 0, 7 }
+  { 4, 2 },
+  { 0, 8 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__route_decision__descriptor =
 {
@@ -1221,14 +2211,14 @@ const ProtobufCMessageDescriptor ruvector__v1__route_decision__descriptor =
   "Ruvector__V1__RouteDecision",
   "ruvector.v1",
   sizeof(Ruvector__V1__RouteDecision),
-  7,
+  8,
   ruvector__v1__route_decision__field_descriptors,
   ruvector__v1__route_decision__field_indices_by_name,
-  1,  ruvector__v1__route_decision__number_ranges,
+  2,  ruvector__v1__route_decision__number_ranges,
   (ProtobufCMessageInit) ruvector__v1__route_decision__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__semantic_route__field_descriptors[4] =
+static const ProtobufCFieldDescriptor ruvector__v1__semantic_route__field_descriptors[5] =
 {
   {
     "name",
@@ -1278,8 +2268,21 @@ static const ProtobufCFieldDescriptor ruvector__v1__semantic_route__field_descri
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "example_count",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__SemanticRoute, example_count),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__semantic_route__field_indices_by_name[] = {
+  4,   /* field[4] = example_count */
   1,   /* field[1] = examples */
   0,   /* field[0] = name */
   3,   /* field[3] = threshold */
@@ -1288,7 +2291,7 @@ static const unsigned ruvector__v1__semantic_route__field_indices_by_name[] = {
 static const ProtobufCIntRange ruvector__v1__semantic_route__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__semantic_route__descriptor =
 {
@@ -1298,7 +2301,7 @@ const ProtobufCMessageDescriptor ruvector__v1__semantic_route__descriptor =
   "Ruvector__V1__SemanticRoute",
   "ruvector.v1",
   sizeof(Ruvector__V1__SemanticRoute),
-  4,
+  5,
   ruvector__v1__semantic_route__field_descriptors,
   ruvector__v1__semantic_route__field_indices_by_name,
   1,  ruvector__v1__semantic_route__number_ranges,
@@ -1654,6 +2657,172 @@ const ProtobufCMessageDescriptor ruvector__v1__match_route_response__descriptor 
   (ProtobufCMessageInit) ruvector__v1__match_route_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor ruvector__v1__labelled_query__field_descriptors[2] =
+{
+  {
+    "embedding",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__LabelledQuery, embedding),
+    &ruvector__v1__vector__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "route",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__LabelledQuery, route),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned ruvector__v1__labelled_query__field_indices_by_name[] = {
+  0,   /* field[0] = embedding */
+  1,   /* field[1] = route */
+};
+static const ProtobufCIntRange ruvector__v1__labelled_query__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor ruvector__v1__labelled_query__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "ruvector.v1.LabelledQuery",
+  "LabelledQuery",
+  "Ruvector__V1__LabelledQuery",
+  "ruvector.v1",
+  sizeof(Ruvector__V1__LabelledQuery),
+  2,
+  ruvector__v1__labelled_query__field_descriptors,
+  ruvector__v1__labelled_query__field_indices_by_name,
+  1,  ruvector__v1__labelled_query__number_ranges,
+  (ProtobufCMessageInit) ruvector__v1__labelled_query__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor ruvector__v1__fit_route_threshold_request__field_descriptors[2] =
+{
+  {
+    "router",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__FitRouteThresholdRequest, router),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "queries",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Ruvector__V1__FitRouteThresholdRequest, n_queries),
+    offsetof(Ruvector__V1__FitRouteThresholdRequest, queries),
+    &ruvector__v1__labelled_query__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned ruvector__v1__fit_route_threshold_request__field_indices_by_name[] = {
+  1,   /* field[1] = queries */
+  0,   /* field[0] = router */
+};
+static const ProtobufCIntRange ruvector__v1__fit_route_threshold_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor ruvector__v1__fit_route_threshold_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "ruvector.v1.FitRouteThresholdRequest",
+  "FitRouteThresholdRequest",
+  "Ruvector__V1__FitRouteThresholdRequest",
+  "ruvector.v1",
+  sizeof(Ruvector__V1__FitRouteThresholdRequest),
+  2,
+  ruvector__v1__fit_route_threshold_request__field_descriptors,
+  ruvector__v1__fit_route_threshold_request__field_indices_by_name,
+  1,  ruvector__v1__fit_route_threshold_request__number_ranges,
+  (ProtobufCMessageInit) ruvector__v1__fit_route_threshold_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor ruvector__v1__fit_route_threshold_response__field_descriptors[3] =
+{
+  {
+    "threshold",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_FLOAT,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__FitRouteThresholdResponse, threshold),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "accuracy",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_FLOAT,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__FitRouteThresholdResponse, accuracy),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "false_match_rate",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_FLOAT,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__FitRouteThresholdResponse, false_match_rate),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned ruvector__v1__fit_route_threshold_response__field_indices_by_name[] = {
+  1,   /* field[1] = accuracy */
+  2,   /* field[2] = false_match_rate */
+  0,   /* field[0] = threshold */
+};
+static const ProtobufCIntRange ruvector__v1__fit_route_threshold_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor ruvector__v1__fit_route_threshold_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "ruvector.v1.FitRouteThresholdResponse",
+  "FitRouteThresholdResponse",
+  "Ruvector__V1__FitRouteThresholdResponse",
+  "ruvector.v1",
+  sizeof(Ruvector__V1__FitRouteThresholdResponse),
+  3,
+  ruvector__v1__fit_route_threshold_response__field_descriptors,
+  ruvector__v1__fit_route_threshold_response__field_indices_by_name,
+  1,  ruvector__v1__fit_route_threshold_response__number_ranges,
+  (ProtobufCMessageInit) ruvector__v1__fit_route_threshold_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCFieldDescriptor ruvector__v1__record_outcome_request__field_descriptors[9] =
 {
   {
@@ -1834,7 +3003,7 @@ const ProtobufCMessageDescriptor ruvector__v1__record_outcome_response__descript
   (ProtobufCMessageInit) ruvector__v1__record_outcome_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__train_router_request__field_descriptors[5] =
+static const ProtobufCFieldDescriptor ruvector__v1__train_router_request__field_descriptors[8] =
 {
   {
     "router",
@@ -1896,18 +3065,57 @@ static const ProtobufCFieldDescriptor ruvector__v1__train_router_request__field_
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "batch_size",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__TrainRouterRequest, batch_size),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "keep_fraction",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_FLOAT,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__TrainRouterRequest, keep_fraction),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "quantize",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__TrainRouterRequest, quantize),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__train_router_request__field_indices_by_name[] = {
+  5,   /* field[5] = batch_size */
   3,   /* field[3] = distillation_weight */
   1,   /* field[1] = epochs */
+  6,   /* field[6] = keep_fraction */
   2,   /* field[2] = learning_rate */
+  7,   /* field[7] = quantize */
   0,   /* field[0] = router */
   4,   /* field[4] = seed */
 };
 static const ProtobufCIntRange ruvector__v1__train_router_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 8 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__train_router_request__descriptor =
 {
@@ -1917,14 +3125,14 @@ const ProtobufCMessageDescriptor ruvector__v1__train_router_request__descriptor 
   "Ruvector__V1__TrainRouterRequest",
   "ruvector.v1",
   sizeof(Ruvector__V1__TrainRouterRequest),
-  5,
+  8,
   ruvector__v1__train_router_request__field_descriptors,
   ruvector__v1__train_router_request__field_indices_by_name,
   1,  ruvector__v1__train_router_request__number_ranges,
   (ProtobufCMessageInit) ruvector__v1__train_router_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__train_router_progress__field_descriptors[4] =
+static const ProtobufCFieldDescriptor ruvector__v1__train_router_progress__field_descriptors[6] =
 {
   {
     "epoch",
@@ -1974,17 +3182,43 @@ static const ProtobufCFieldDescriptor ruvector__v1__train_router_progress__field
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "model_version",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__TrainRouterProgress, model_version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "coverage",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_FLOAT,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__TrainRouterProgress, coverage),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__train_router_progress__field_indices_by_name[] = {
   2,   /* field[2] = accuracy */
+  5,   /* field[5] = coverage */
   3,   /* field[3] = done */
   0,   /* field[0] = epoch */
   1,   /* field[1] = loss */
+  4,   /* field[4] = model_version */
 };
 static const ProtobufCIntRange ruvector__v1__train_router_progress__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__train_router_progress__descriptor =
 {
@@ -1994,7 +3228,7 @@ const ProtobufCMessageDescriptor ruvector__v1__train_router_progress__descriptor
   "Ruvector__V1__TrainRouterProgress",
   "ruvector.v1",
   sizeof(Ruvector__V1__TrainRouterProgress),
-  4,
+  6,
   ruvector__v1__train_router_progress__field_descriptors,
   ruvector__v1__train_router_progress__field_indices_by_name,
   1,  ruvector__v1__train_router_progress__number_ranges,
@@ -2039,7 +3273,7 @@ const ProtobufCMessageDescriptor ruvector__v1__router_status_request__descriptor
   (ProtobufCMessageInit) ruvector__v1__router_status_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__circuit_breaker_status__field_descriptors[4] =
+static const ProtobufCFieldDescriptor ruvector__v1__circuit_breaker_status__field_descriptors[6] =
 {
   {
     "candidate",
@@ -2089,17 +3323,43 @@ static const ProtobufCFieldDescriptor ruvector__v1__circuit_breaker_status__fiel
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "openings",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__CircuitBreakerStatus, openings),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "routed",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__CircuitBreakerStatus, routed),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__circuit_breaker_status__field_indices_by_name[] = {
   0,   /* field[0] = candidate */
   2,   /* field[2] = consecutive_failures */
+  4,   /* field[4] = openings */
   3,   /* field[3] = retry_at_unix_micros */
+  5,   /* field[5] = routed */
   1,   /* field[1] = state */
 };
 static const ProtobufCIntRange ruvector__v1__circuit_breaker_status__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__circuit_breaker_status__descriptor =
 {
@@ -2109,14 +3369,14 @@ const ProtobufCMessageDescriptor ruvector__v1__circuit_breaker_status__descripto
   "Ruvector__V1__CircuitBreakerStatus",
   "ruvector.v1",
   sizeof(Ruvector__V1__CircuitBreakerStatus),
-  4,
+  6,
   ruvector__v1__circuit_breaker_status__field_descriptors,
   ruvector__v1__circuit_breaker_status__field_indices_by_name,
   1,  ruvector__v1__circuit_breaker_status__number_ranges,
   (ProtobufCMessageInit) ruvector__v1__circuit_breaker_status__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__router_status__field_descriptors[5] =
+static const ProtobufCFieldDescriptor ruvector__v1__router_status__field_descriptors[16] =
 {
   {
     "router",
@@ -2178,18 +3438,161 @@ static const ProtobufCFieldDescriptor ruvector__v1__router_status__field_descrip
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "accuracy",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_FLOAT,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__RouterStatus, accuracy),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "calibration_count",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__RouterStatus, calibration_count),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "conformal_threshold",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__RouterStatus, conformal_threshold),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "conformal_alpha",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_FLOAT,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__RouterStatus, conformal_alpha),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "model_bytes",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__RouterStatus, model_bytes),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "nonzero_weights",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__RouterStatus, nonzero_weights),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "training_examples",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__RouterStatus, training_examples),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "trained_unix_micros",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__RouterStatus, trained_unix_micros),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "requests_routed",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__RouterStatus, requests_routed),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "quantized",
+    15,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__RouterStatus, quantized),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "evaluation_count",
+    16,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__RouterStatus, evaluation_count),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__router_status__field_indices_by_name[] = {
+  5,   /* field[5] = accuracy */
   4,   /* field[4] = breakers */
   3,   /* field[3] = calibrated_coverage */
+  6,   /* field[6] = calibration_count */
+  8,   /* field[8] = conformal_alpha */
+  7,   /* field[7] = conformal_threshold */
+  15,   /* field[15] = evaluation_count */
+  9,   /* field[9] = model_bytes */
   1,   /* field[1] = model_version */
+  10,   /* field[10] = nonzero_weights */
   2,   /* field[2] = outcomes_recorded */
+  14,   /* field[14] = quantized */
+  13,   /* field[13] = requests_routed */
   0,   /* field[0] = router */
+  12,   /* field[12] = trained_unix_micros */
+  11,   /* field[11] = training_examples */
 };
 static const ProtobufCIntRange ruvector__v1__router_status__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 16 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__router_status__descriptor =
 {
@@ -2199,30 +3602,187 @@ const ProtobufCMessageDescriptor ruvector__v1__router_status__descriptor =
   "Ruvector__V1__RouterStatus",
   "ruvector.v1",
   sizeof(Ruvector__V1__RouterStatus),
-  5,
+  16,
   ruvector__v1__router_status__field_descriptors,
   ruvector__v1__router_status__field_indices_by_name,
   1,  ruvector__v1__router_status__number_ranges,
   (ProtobufCMessageInit) ruvector__v1__router_status__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCEnumValue ruvector__v1__decision_reason__enum_values_by_number[5] =
+static const ProtobufCFieldDescriptor ruvector__v1__export_router_request__field_descriptors[1] =
+{
+  {
+    "router",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ExportRouterRequest, router),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned ruvector__v1__export_router_request__field_indices_by_name[] = {
+  0,   /* field[0] = router */
+};
+static const ProtobufCIntRange ruvector__v1__export_router_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor ruvector__v1__export_router_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "ruvector.v1.ExportRouterRequest",
+  "ExportRouterRequest",
+  "Ruvector__V1__ExportRouterRequest",
+  "ruvector.v1",
+  sizeof(Ruvector__V1__ExportRouterRequest),
+  1,
+  ruvector__v1__export_router_request__field_descriptors,
+  ruvector__v1__export_router_request__field_indices_by_name,
+  1,  ruvector__v1__export_router_request__number_ranges,
+  (ProtobufCMessageInit) ruvector__v1__export_router_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor ruvector__v1__import_router_request__field_descriptors[2] =
+{
+  {
+    "router",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ImportRouterRequest, router),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "chunk",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ImportRouterRequest, chunk),
+    &ruvector__v1__file_chunk__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned ruvector__v1__import_router_request__field_indices_by_name[] = {
+  1,   /* field[1] = chunk */
+  0,   /* field[0] = router */
+};
+static const ProtobufCIntRange ruvector__v1__import_router_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor ruvector__v1__import_router_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "ruvector.v1.ImportRouterRequest",
+  "ImportRouterRequest",
+  "Ruvector__V1__ImportRouterRequest",
+  "ruvector.v1",
+  sizeof(Ruvector__V1__ImportRouterRequest),
+  2,
+  ruvector__v1__import_router_request__field_descriptors,
+  ruvector__v1__import_router_request__field_indices_by_name,
+  1,  ruvector__v1__import_router_request__number_ranges,
+  (ProtobufCMessageInit) ruvector__v1__import_router_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCEnumValue ruvector__v1__route_optimize__enum_values_by_number[4] =
+{
+  { "ROUTE_OPTIMIZE_UNSPECIFIED", "RUVECTOR__V1__ROUTE_OPTIMIZE__ROUTE_OPTIMIZE_UNSPECIFIED", 0 },
+  { "ROUTE_OPTIMIZE_COST", "RUVECTOR__V1__ROUTE_OPTIMIZE__ROUTE_OPTIMIZE_COST", 1 },
+  { "ROUTE_OPTIMIZE_LATENCY", "RUVECTOR__V1__ROUTE_OPTIMIZE__ROUTE_OPTIMIZE_LATENCY", 2 },
+  { "ROUTE_OPTIMIZE_QUALITY", "RUVECTOR__V1__ROUTE_OPTIMIZE__ROUTE_OPTIMIZE_QUALITY", 3 },
+};
+static const ProtobufCIntRange ruvector__v1__route_optimize__value_ranges[] = {
+{0, 0},{0, 4}
+};
+static const ProtobufCEnumValueIndex ruvector__v1__route_optimize__enum_values_by_name[4] =
+{
+  { "ROUTE_OPTIMIZE_COST", 1 },
+  { "ROUTE_OPTIMIZE_LATENCY", 2 },
+  { "ROUTE_OPTIMIZE_QUALITY", 3 },
+  { "ROUTE_OPTIMIZE_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor ruvector__v1__route_optimize__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "ruvector.v1.RouteOptimize",
+  "RouteOptimize",
+  "Ruvector__V1__RouteOptimize",
+  "ruvector.v1",
+  4,
+  ruvector__v1__route_optimize__enum_values_by_number,
+  4,
+  ruvector__v1__route_optimize__enum_values_by_name,
+  1,
+  ruvector__v1__route_optimize__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCEnumValue ruvector__v1__route_fallback__enum_values_by_number[4] =
+{
+  { "ROUTE_FALLBACK_UNSPECIFIED", "RUVECTOR__V1__ROUTE_FALLBACK__ROUTE_FALLBACK_UNSPECIFIED", 0 },
+  { "ROUTE_FALLBACK_ROUND_ROBIN", "RUVECTOR__V1__ROUTE_FALLBACK__ROUTE_FALLBACK_ROUND_ROBIN", 1 },
+  { "ROUTE_FALLBACK_CHEAPEST", "RUVECTOR__V1__ROUTE_FALLBACK__ROUTE_FALLBACK_CHEAPEST", 2 },
+  { "ROUTE_FALLBACK_STRONGEST", "RUVECTOR__V1__ROUTE_FALLBACK__ROUTE_FALLBACK_STRONGEST", 3 },
+};
+static const ProtobufCIntRange ruvector__v1__route_fallback__value_ranges[] = {
+{0, 0},{0, 4}
+};
+static const ProtobufCEnumValueIndex ruvector__v1__route_fallback__enum_values_by_name[4] =
+{
+  { "ROUTE_FALLBACK_CHEAPEST", 2 },
+  { "ROUTE_FALLBACK_ROUND_ROBIN", 1 },
+  { "ROUTE_FALLBACK_STRONGEST", 3 },
+  { "ROUTE_FALLBACK_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor ruvector__v1__route_fallback__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "ruvector.v1.RouteFallback",
+  "RouteFallback",
+  "Ruvector__V1__RouteFallback",
+  "ruvector.v1",
+  4,
+  ruvector__v1__route_fallback__enum_values_by_number,
+  4,
+  ruvector__v1__route_fallback__enum_values_by_name,
+  1,
+  ruvector__v1__route_fallback__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCEnumValue ruvector__v1__decision_reason__enum_values_by_number[7] =
 {
   { "DECISION_REASON_UNSPECIFIED", "RUVECTOR__V1__DECISION_REASON__DECISION_REASON_UNSPECIFIED", 0 },
   { "DECISION_REASON_BEST_SCORE", "RUVECTOR__V1__DECISION_REASON__DECISION_REASON_BEST_SCORE", 1 },
   { "DECISION_REASON_FALLBACK_CIRCUIT_OPEN", "RUVECTOR__V1__DECISION_REASON__DECISION_REASON_FALLBACK_CIRCUIT_OPEN", 2 },
   { "DECISION_REASON_FALLBACK_UNTRAINED", "RUVECTOR__V1__DECISION_REASON__DECISION_REASON_FALLBACK_UNTRAINED", 3 },
   { "DECISION_REASON_FALLBACK_LOW_CONFIDENCE", "RUVECTOR__V1__DECISION_REASON__DECISION_REASON_FALLBACK_LOW_CONFIDENCE", 4 },
+  { "DECISION_REASON_UNCERTAIN", "RUVECTOR__V1__DECISION_REASON__DECISION_REASON_UNCERTAIN", 5 },
+  { "DECISION_REASON_NONE_AVAILABLE", "RUVECTOR__V1__DECISION_REASON__DECISION_REASON_NONE_AVAILABLE", 6 },
 };
 static const ProtobufCIntRange ruvector__v1__decision_reason__value_ranges[] = {
-{0, 0},{0, 5}
+{0, 0},{0, 7}
 };
-static const ProtobufCEnumValueIndex ruvector__v1__decision_reason__enum_values_by_name[5] =
+static const ProtobufCEnumValueIndex ruvector__v1__decision_reason__enum_values_by_name[7] =
 {
   { "DECISION_REASON_BEST_SCORE", 1 },
   { "DECISION_REASON_FALLBACK_CIRCUIT_OPEN", 2 },
   { "DECISION_REASON_FALLBACK_LOW_CONFIDENCE", 4 },
   { "DECISION_REASON_FALLBACK_UNTRAINED", 3 },
+  { "DECISION_REASON_NONE_AVAILABLE", 6 },
+  { "DECISION_REASON_UNCERTAIN", 5 },
   { "DECISION_REASON_UNSPECIFIED", 0 },
 };
 const ProtobufCEnumDescriptor ruvector__v1__decision_reason__descriptor =
@@ -2232,9 +3792,9 @@ const ProtobufCEnumDescriptor ruvector__v1__decision_reason__descriptor =
   "DecisionReason",
   "Ruvector__V1__DecisionReason",
   "ruvector.v1",
-  5,
+  7,
   ruvector__v1__decision_reason__enum_values_by_number,
-  5,
+  7,
   ruvector__v1__decision_reason__enum_values_by_name,
   1,
   ruvector__v1__decision_reason__value_ranges,
@@ -2272,26 +3832,40 @@ const ProtobufCEnumDescriptor ruvector__v1__circuit_state__descriptor =
   ruvector__v1__circuit_state__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor ruvector__v1__route_service__method_descriptors[8] =
+static const ProtobufCMethodDescriptor ruvector__v1__route_service__method_descriptors[15] =
 {
+  { "CreateRouter", &ruvector__v1__create_router_request__descriptor, &ruvector__v1__router_info__descriptor },
+  { "GetRouter", &ruvector__v1__get_router_request__descriptor, &ruvector__v1__router_info__descriptor },
+  { "ListRouters", &ruvector__v1__list_routers_request__descriptor, &ruvector__v1__list_routers_response__descriptor },
+  { "DeleteRouter", &ruvector__v1__delete_router_request__descriptor, &ruvector__v1__delete_router_response__descriptor },
   { "Route", &ruvector__v1__route_request__descriptor, &ruvector__v1__route_decision__descriptor },
   { "RegisterRoute", &ruvector__v1__register_route_request__descriptor, &ruvector__v1__semantic_route__descriptor },
   { "ListRoutes", &ruvector__v1__list_routes_request__descriptor, &ruvector__v1__list_routes_response__descriptor },
   { "DeleteRoute", &ruvector__v1__delete_route_request__descriptor, &ruvector__v1__delete_route_response__descriptor },
   { "MatchRoute", &ruvector__v1__match_route_request__descriptor, &ruvector__v1__match_route_response__descriptor },
+  { "FitRouteThreshold", &ruvector__v1__fit_route_threshold_request__descriptor, &ruvector__v1__fit_route_threshold_response__descriptor },
   { "RecordOutcome", &ruvector__v1__record_outcome_request__descriptor, &ruvector__v1__record_outcome_response__descriptor },
   { "Train", &ruvector__v1__train_router_request__descriptor, &ruvector__v1__train_router_progress__descriptor },
   { "GetStatus", &ruvector__v1__router_status_request__descriptor, &ruvector__v1__router_status__descriptor },
+  { "ExportRouter", &ruvector__v1__export_router_request__descriptor, &ruvector__v1__file_chunk__descriptor },
+  { "ImportRouter", &ruvector__v1__import_router_request__descriptor, &ruvector__v1__router_info__descriptor },
 };
 const unsigned ruvector__v1__route_service__method_indices_by_name[] = {
-  3,        /* DeleteRoute */
-  7,        /* GetStatus */
-  2,        /* ListRoutes */
-  4,        /* MatchRoute */
-  5,        /* RecordOutcome */
-  1,        /* RegisterRoute */
-  0,        /* Route */
-  6         /* Train */
+  0,        /* CreateRouter */
+  7,        /* DeleteRoute */
+  3,        /* DeleteRouter */
+  13,        /* ExportRouter */
+  9,        /* FitRouteThreshold */
+  1,        /* GetRouter */
+  12,        /* GetStatus */
+  14,        /* ImportRouter */
+  2,        /* ListRouters */
+  6,        /* ListRoutes */
+  8,        /* MatchRoute */
+  10,        /* RecordOutcome */
+  5,        /* RegisterRoute */
+  4,        /* Route */
+  11         /* Train */
 };
 const ProtobufCServiceDescriptor ruvector__v1__route_service__descriptor =
 {
@@ -2300,17 +3874,49 @@ const ProtobufCServiceDescriptor ruvector__v1__route_service__descriptor =
   "RouteService",
   "Ruvector__V1__RouteService",
   "ruvector.v1",
-  8,
+  15,
   ruvector__v1__route_service__method_descriptors,
   ruvector__v1__route_service__method_indices_by_name
 };
+void ruvector__v1__route_service__create_router(ProtobufCService *service,
+                                                const Ruvector__V1__CreateRouterRequest *input,
+                                                Ruvector__V1__RouterInfo_Closure closure,
+                                                void *closure_data)
+{
+  assert(service->descriptor == &ruvector__v1__route_service__descriptor);
+  service->invoke(service, 0, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void ruvector__v1__route_service__get_router(ProtobufCService *service,
+                                             const Ruvector__V1__GetRouterRequest *input,
+                                             Ruvector__V1__RouterInfo_Closure closure,
+                                             void *closure_data)
+{
+  assert(service->descriptor == &ruvector__v1__route_service__descriptor);
+  service->invoke(service, 1, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void ruvector__v1__route_service__list_routers(ProtobufCService *service,
+                                               const Ruvector__V1__ListRoutersRequest *input,
+                                               Ruvector__V1__ListRoutersResponse_Closure closure,
+                                               void *closure_data)
+{
+  assert(service->descriptor == &ruvector__v1__route_service__descriptor);
+  service->invoke(service, 2, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void ruvector__v1__route_service__delete_router(ProtobufCService *service,
+                                                const Ruvector__V1__DeleteRouterRequest *input,
+                                                Ruvector__V1__DeleteRouterResponse_Closure closure,
+                                                void *closure_data)
+{
+  assert(service->descriptor == &ruvector__v1__route_service__descriptor);
+  service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void ruvector__v1__route_service__route(ProtobufCService *service,
                                         const Ruvector__V1__RouteRequest *input,
                                         Ruvector__V1__RouteDecision_Closure closure,
                                         void *closure_data)
 {
   assert(service->descriptor == &ruvector__v1__route_service__descriptor);
-  service->invoke(service, 0, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void ruvector__v1__route_service__register_route(ProtobufCService *service,
                                                  const Ruvector__V1__RegisterRouteRequest *input,
@@ -2318,7 +3924,7 @@ void ruvector__v1__route_service__register_route(ProtobufCService *service,
                                                  void *closure_data)
 {
   assert(service->descriptor == &ruvector__v1__route_service__descriptor);
-  service->invoke(service, 1, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void ruvector__v1__route_service__list_routes(ProtobufCService *service,
                                               const Ruvector__V1__ListRoutesRequest *input,
@@ -2326,7 +3932,7 @@ void ruvector__v1__route_service__list_routes(ProtobufCService *service,
                                               void *closure_data)
 {
   assert(service->descriptor == &ruvector__v1__route_service__descriptor);
-  service->invoke(service, 2, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void ruvector__v1__route_service__delete_route(ProtobufCService *service,
                                                const Ruvector__V1__DeleteRouteRequest *input,
@@ -2334,7 +3940,7 @@ void ruvector__v1__route_service__delete_route(ProtobufCService *service,
                                                void *closure_data)
 {
   assert(service->descriptor == &ruvector__v1__route_service__descriptor);
-  service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void ruvector__v1__route_service__match_route(ProtobufCService *service,
                                               const Ruvector__V1__MatchRouteRequest *input,
@@ -2342,7 +3948,15 @@ void ruvector__v1__route_service__match_route(ProtobufCService *service,
                                               void *closure_data)
 {
   assert(service->descriptor == &ruvector__v1__route_service__descriptor);
-  service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void ruvector__v1__route_service__fit_route_threshold(ProtobufCService *service,
+                                                      const Ruvector__V1__FitRouteThresholdRequest *input,
+                                                      Ruvector__V1__FitRouteThresholdResponse_Closure closure,
+                                                      void *closure_data)
+{
+  assert(service->descriptor == &ruvector__v1__route_service__descriptor);
+  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void ruvector__v1__route_service__record_outcome(ProtobufCService *service,
                                                  const Ruvector__V1__RecordOutcomeRequest *input,
@@ -2350,7 +3964,7 @@ void ruvector__v1__route_service__record_outcome(ProtobufCService *service,
                                                  void *closure_data)
 {
   assert(service->descriptor == &ruvector__v1__route_service__descriptor);
-  service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void ruvector__v1__route_service__train(ProtobufCService *service,
                                         const Ruvector__V1__TrainRouterRequest *input,
@@ -2358,7 +3972,7 @@ void ruvector__v1__route_service__train(ProtobufCService *service,
                                         void *closure_data)
 {
   assert(service->descriptor == &ruvector__v1__route_service__descriptor);
-  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void ruvector__v1__route_service__get_status(ProtobufCService *service,
                                              const Ruvector__V1__RouterStatusRequest *input,
@@ -2366,7 +3980,23 @@ void ruvector__v1__route_service__get_status(ProtobufCService *service,
                                              void *closure_data)
 {
   assert(service->descriptor == &ruvector__v1__route_service__descriptor);
-  service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void ruvector__v1__route_service__export_router(ProtobufCService *service,
+                                                const Ruvector__V1__ExportRouterRequest *input,
+                                                Ruvector__V1__FileChunk_Closure closure,
+                                                void *closure_data)
+{
+  assert(service->descriptor == &ruvector__v1__route_service__descriptor);
+  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void ruvector__v1__route_service__import_router(ProtobufCService *service,
+                                                const Ruvector__V1__ImportRouterRequest *input,
+                                                Ruvector__V1__RouterInfo_Closure closure,
+                                                void *closure_data)
+{
+  assert(service->descriptor == &ruvector__v1__route_service__descriptor);
+  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void ruvector__v1__route_service__init (Ruvector__V1__RouteService_Service *service,
                                         Ruvector__V1__RouteService_ServiceDestroy destroy)

@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from ruvector.v1 import common_pb2 as ruvector_dot_v1_dot_common__pb2
 from ruvector.v1 import route_pb2 as ruvector_dot_v1_dot_route__pb2
 
 GRPC_GENERATED_VERSION = '1.64.3'
@@ -40,6 +41,26 @@ class RouteServiceStub(object):
         Args:
             channel: A grpc.Channel.
         """
+        self.CreateRouter = channel.unary_unary(
+                '/ruvector.v1.RouteService/CreateRouter',
+                request_serializer=ruvector_dot_v1_dot_route__pb2.CreateRouterRequest.SerializeToString,
+                response_deserializer=ruvector_dot_v1_dot_route__pb2.RouterInfo.FromString,
+                _registered_method=True)
+        self.GetRouter = channel.unary_unary(
+                '/ruvector.v1.RouteService/GetRouter',
+                request_serializer=ruvector_dot_v1_dot_route__pb2.GetRouterRequest.SerializeToString,
+                response_deserializer=ruvector_dot_v1_dot_route__pb2.RouterInfo.FromString,
+                _registered_method=True)
+        self.ListRouters = channel.unary_unary(
+                '/ruvector.v1.RouteService/ListRouters',
+                request_serializer=ruvector_dot_v1_dot_route__pb2.ListRoutersRequest.SerializeToString,
+                response_deserializer=ruvector_dot_v1_dot_route__pb2.ListRoutersResponse.FromString,
+                _registered_method=True)
+        self.DeleteRouter = channel.unary_unary(
+                '/ruvector.v1.RouteService/DeleteRouter',
+                request_serializer=ruvector_dot_v1_dot_route__pb2.DeleteRouterRequest.SerializeToString,
+                response_deserializer=ruvector_dot_v1_dot_route__pb2.DeleteRouterResponse.FromString,
+                _registered_method=True)
         self.Route = channel.unary_unary(
                 '/ruvector.v1.RouteService/Route',
                 request_serializer=ruvector_dot_v1_dot_route__pb2.RouteRequest.SerializeToString,
@@ -65,6 +86,11 @@ class RouteServiceStub(object):
                 request_serializer=ruvector_dot_v1_dot_route__pb2.MatchRouteRequest.SerializeToString,
                 response_deserializer=ruvector_dot_v1_dot_route__pb2.MatchRouteResponse.FromString,
                 _registered_method=True)
+        self.FitRouteThreshold = channel.unary_unary(
+                '/ruvector.v1.RouteService/FitRouteThreshold',
+                request_serializer=ruvector_dot_v1_dot_route__pb2.FitRouteThresholdRequest.SerializeToString,
+                response_deserializer=ruvector_dot_v1_dot_route__pb2.FitRouteThresholdResponse.FromString,
+                _registered_method=True)
         self.RecordOutcome = channel.unary_unary(
                 '/ruvector.v1.RouteService/RecordOutcome',
                 request_serializer=ruvector_dot_v1_dot_route__pb2.RecordOutcomeRequest.SerializeToString,
@@ -80,11 +106,49 @@ class RouteServiceStub(object):
                 request_serializer=ruvector_dot_v1_dot_route__pb2.RouterStatusRequest.SerializeToString,
                 response_deserializer=ruvector_dot_v1_dot_route__pb2.RouterStatus.FromString,
                 _registered_method=True)
+        self.ExportRouter = channel.unary_stream(
+                '/ruvector.v1.RouteService/ExportRouter',
+                request_serializer=ruvector_dot_v1_dot_route__pb2.ExportRouterRequest.SerializeToString,
+                response_deserializer=ruvector_dot_v1_dot_common__pb2.FileChunk.FromString,
+                _registered_method=True)
+        self.ImportRouter = channel.stream_unary(
+                '/ruvector.v1.RouteService/ImportRouter',
+                request_serializer=ruvector_dot_v1_dot_route__pb2.ImportRouterRequest.SerializeToString,
+                response_deserializer=ruvector_dot_v1_dot_route__pb2.RouterInfo.FromString,
+                _registered_method=True)
 
 
 class RouteServiceServicer(object):
     """Request routing.
     """
+
+    def CreateRouter(self, request, context):
+        """Creates a router. ALREADY_EXISTS if one has that name.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetRouter(self, request, context):
+        """A router's definition. NOT_FOUND if absent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListRouters(self, request, context):
+        """Every router (a caller holding single routers sees those it may read).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteRouter(self, request, context):
+        """Deletes a router with its model, routes and outcomes. NOT_FOUND if absent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
 
     def Route(self, request, context):
         """Chooses a candidate for a request.
@@ -101,7 +165,7 @@ class RouteServiceServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def ListRoutes(self, request, context):
-        """Lists semantic routes.
+        """Lists semantic routes (names, example counts and thresholds; examples are not echoed).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -121,22 +185,46 @@ class RouteServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def FitRouteThreshold(self, request, context):
+        """Fits one threshold for all of a router's semantic routes from labelled queries and sets it
+        on every route (replacing their own).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def RecordOutcome(self, request, context):
-        """Records how a routed request went (feeds training and circuit breakers).
+        """Records how a request went: appended durably for training, and fed to the candidate's
+        circuit breaker.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def Train(self, request, context):
-        """Trains the router from recorded outcomes, streaming progress.
+        """Trains the router from recorded outcomes, streaming progress. FAILED_PRECONDITION while
+        another run of the same router is in progress, or when too few outcomes give labels.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetStatus(self, request, context):
-        """Router state: model version, calibration, per-candidate circuit breakers.
+        """Router state: model version, held-out accuracy and coverage, per-candidate breakers.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExportRouter(self, request, context):
+        """Streams the router (definition, model, calibration, semantic routes) as one file in chunks.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ImportRouter(self, request_iterator, context):
+        """Uploads an exported router (chunks in order; the first message names the new router).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -145,6 +233,26 @@ class RouteServiceServicer(object):
 
 def add_RouteServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
+            'CreateRouter': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateRouter,
+                    request_deserializer=ruvector_dot_v1_dot_route__pb2.CreateRouterRequest.FromString,
+                    response_serializer=ruvector_dot_v1_dot_route__pb2.RouterInfo.SerializeToString,
+            ),
+            'GetRouter': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRouter,
+                    request_deserializer=ruvector_dot_v1_dot_route__pb2.GetRouterRequest.FromString,
+                    response_serializer=ruvector_dot_v1_dot_route__pb2.RouterInfo.SerializeToString,
+            ),
+            'ListRouters': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRouters,
+                    request_deserializer=ruvector_dot_v1_dot_route__pb2.ListRoutersRequest.FromString,
+                    response_serializer=ruvector_dot_v1_dot_route__pb2.ListRoutersResponse.SerializeToString,
+            ),
+            'DeleteRouter': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteRouter,
+                    request_deserializer=ruvector_dot_v1_dot_route__pb2.DeleteRouterRequest.FromString,
+                    response_serializer=ruvector_dot_v1_dot_route__pb2.DeleteRouterResponse.SerializeToString,
+            ),
             'Route': grpc.unary_unary_rpc_method_handler(
                     servicer.Route,
                     request_deserializer=ruvector_dot_v1_dot_route__pb2.RouteRequest.FromString,
@@ -170,6 +278,11 @@ def add_RouteServiceServicer_to_server(servicer, server):
                     request_deserializer=ruvector_dot_v1_dot_route__pb2.MatchRouteRequest.FromString,
                     response_serializer=ruvector_dot_v1_dot_route__pb2.MatchRouteResponse.SerializeToString,
             ),
+            'FitRouteThreshold': grpc.unary_unary_rpc_method_handler(
+                    servicer.FitRouteThreshold,
+                    request_deserializer=ruvector_dot_v1_dot_route__pb2.FitRouteThresholdRequest.FromString,
+                    response_serializer=ruvector_dot_v1_dot_route__pb2.FitRouteThresholdResponse.SerializeToString,
+            ),
             'RecordOutcome': grpc.unary_unary_rpc_method_handler(
                     servicer.RecordOutcome,
                     request_deserializer=ruvector_dot_v1_dot_route__pb2.RecordOutcomeRequest.FromString,
@@ -185,6 +298,16 @@ def add_RouteServiceServicer_to_server(servicer, server):
                     request_deserializer=ruvector_dot_v1_dot_route__pb2.RouterStatusRequest.FromString,
                     response_serializer=ruvector_dot_v1_dot_route__pb2.RouterStatus.SerializeToString,
             ),
+            'ExportRouter': grpc.unary_stream_rpc_method_handler(
+                    servicer.ExportRouter,
+                    request_deserializer=ruvector_dot_v1_dot_route__pb2.ExportRouterRequest.FromString,
+                    response_serializer=ruvector_dot_v1_dot_common__pb2.FileChunk.SerializeToString,
+            ),
+            'ImportRouter': grpc.stream_unary_rpc_method_handler(
+                    servicer.ImportRouter,
+                    request_deserializer=ruvector_dot_v1_dot_route__pb2.ImportRouterRequest.FromString,
+                    response_serializer=ruvector_dot_v1_dot_route__pb2.RouterInfo.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'ruvector.v1.RouteService', rpc_method_handlers)
@@ -196,6 +319,114 @@ def add_RouteServiceServicer_to_server(servicer, server):
 class RouteService(object):
     """Request routing.
     """
+
+    @staticmethod
+    def CreateRouter(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruvector.v1.RouteService/CreateRouter',
+            ruvector_dot_v1_dot_route__pb2.CreateRouterRequest.SerializeToString,
+            ruvector_dot_v1_dot_route__pb2.RouterInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetRouter(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruvector.v1.RouteService/GetRouter',
+            ruvector_dot_v1_dot_route__pb2.GetRouterRequest.SerializeToString,
+            ruvector_dot_v1_dot_route__pb2.RouterInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRouters(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruvector.v1.RouteService/ListRouters',
+            ruvector_dot_v1_dot_route__pb2.ListRoutersRequest.SerializeToString,
+            ruvector_dot_v1_dot_route__pb2.ListRoutersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteRouter(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruvector.v1.RouteService/DeleteRouter',
+            ruvector_dot_v1_dot_route__pb2.DeleteRouterRequest.SerializeToString,
+            ruvector_dot_v1_dot_route__pb2.DeleteRouterResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
 
     @staticmethod
     def Route(request,
@@ -333,6 +564,33 @@ class RouteService(object):
             _registered_method=True)
 
     @staticmethod
+    def FitRouteThreshold(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruvector.v1.RouteService/FitRouteThreshold',
+            ruvector_dot_v1_dot_route__pb2.FitRouteThresholdRequest.SerializeToString,
+            ruvector_dot_v1_dot_route__pb2.FitRouteThresholdResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def RecordOutcome(request,
             target,
             options=(),
@@ -403,6 +661,60 @@ class RouteService(object):
             '/ruvector.v1.RouteService/GetStatus',
             ruvector_dot_v1_dot_route__pb2.RouterStatusRequest.SerializeToString,
             ruvector_dot_v1_dot_route__pb2.RouterStatus.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportRouter(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/ruvector.v1.RouteService/ExportRouter',
+            ruvector_dot_v1_dot_route__pb2.ExportRouterRequest.SerializeToString,
+            ruvector_dot_v1_dot_common__pb2.FileChunk.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ImportRouter(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/ruvector.v1.RouteService/ImportRouter',
+            ruvector_dot_v1_dot_route__pb2.ImportRouterRequest.SerializeToString,
+            ruvector_dot_v1_dot_route__pb2.RouterInfo.FromString,
             options,
             channel_credentials,
             insecure,

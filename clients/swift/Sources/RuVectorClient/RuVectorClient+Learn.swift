@@ -71,6 +71,25 @@ public struct TrainingProgress: Sendable, Hashable {
 extension RuVectorClient {
     static let learnService = "/ruvector.v1.LearnService/"
 
+    /// Sends one request and hands every response of the stream to `each`; cancelling the task
+    /// cancels the call (and what it runs on the server).
+    func serverStream<Response: WireMessage>(_ method: String, _ request: some WireMessage, service: String, as _: Response.Type,
+                                             each: (Response) -> Void) async throws(RuVectorClientError) {
+        let call = try await makeCall(method, service: service)
+        do {
+            try? await call.send(request.encoded())  // when this fails, the server's status below says why
+            call.closeSend()
+            try await withTaskCancellationHandler {
+                for try await bytes in call.responses { each(try Response(decoding: bytes)) }
+            } onCancel: {
+                call.cancel()
+            }
+        } catch {
+            call.cancel()
+            throw RuVectorClientError.from(error)
+        }
+    }
+
     /// Records feedback for one query: `query` (a vector) or `queryID` (a point whose vector is
     /// the query), the ids in the order they were `shown`, and graded `judgements` (0...10; a
     /// click is 1). Returns the feedback records the collection now holds.
@@ -120,20 +139,8 @@ extension RuVectorClient {
     @discardableResult
     public func train(_ collection: String, epochs: Int = 0, seed: UInt64 = 0,
                       progress: @Sendable (TrainingProgress) -> Void = { _ in }) async throws(RuVectorClientError) -> ModelStatus {
-        let call = try await makeCall("Train", service: Self.learnService)
-        do {
-            let request = RuvectorV1.TrainRequest(collection: collection, epochs: try WireConversions.uint32(epochs, "epochs"), seed: seed)
-            try? await call.send(request.encoded())  // when this fails, the server's status below says why
-            call.closeSend()
-            try await withTaskCancellationHandler {
-                for try await bytes in call.responses { progress(TrainingProgress(try RuvectorV1.TrainProgress(decoding: bytes))) }
-            } onCancel: {
-                call.cancel()
-            }
-        } catch {
-            call.cancel()
-            throw RuVectorClientError.from(error)
-        }
+        let request = RuvectorV1.TrainRequest(collection: collection, epochs: try WireConversions.uint32(epochs, "epochs"), seed: seed)
+        try await serverStream("Train", request, service: Self.learnService, as: RuvectorV1.TrainProgress.self) { progress(TrainingProgress($0)) }
         return try await modelStatus(of: collection)
     }
 

@@ -79,3 +79,43 @@ final class TrainingLog: @unchecked Sendable {
     func append(_ message: TrainingProgress) { lock.withLock { messages.append(message) } }
     var all: [TrainingProgress] { lock.withLock { messages } }
 }
+
+/// RouteService through the Swift client: a router created, routing with its fallback while
+/// untrained, outcomes of a hidden rule recorded, a run trained with streamed progress, then the
+/// model choosing by the rule; a breaker opening after its failures.
+@Suite("request routing from the Swift client")
+struct ClientRouteTests {
+    @Test func createRouteRecordTrainAndBreak() async throws {
+        try await TestServer.with { db, _ in
+            try await db.createRouter("llm", candidates: [RouteCandidate(name: "small", cost: 1), RouteCandidate(name: "large", cost: 10)],
+                                      featureSize: 2, breakerFailures: 3)
+            let first = try await db.route("llm", features: [1, 1])
+            #expect(first.reason == "untrained" && first.modelVersion == 0 && first.chosen != nil)
+            // The rule: small serves requests whose first feature is positive; large serves all.
+            for n in 0..<200 {
+                let x = Float(n % 20) / 10 - 0.95
+                let decision = try await db.route("llm", features: [x, Float(n % 7)], requestID: "q\(n)")
+                try await db.recordOutcome("llm", candidate: "small", success: x > 0, requestID: decision.requestID)
+                try await db.recordOutcome("llm", candidate: "large", success: true, requestID: decision.requestID)
+            }
+            let epochs = RouterEpochs()
+            let status = try await db.trainRouter("llm", epochs: 20, seed: 1) { epochs.append($0) }
+            #expect(epochs.all.last?.done == true && epochs.all.filter { !$0.done }.count == 20)
+            #expect(status.modelVersion == 1 && status.outcomesRecorded == 400 && status.evaluationCount > 0)
+            #expect(try await db.route("llm", features: [0.8, 1]).scores.first?.name == "small")
+            #expect(try await db.route("llm", features: [-0.8, 1]).scores.first?.name == "large")
+            for _ in 0..<3 { try await db.recordOutcome("llm", candidate: "large", success: false, features: [0, 0]) }
+            #expect(try await db.routerStatus("llm").breakers["large"] == "open")
+            // The small candidate's breaker opened too while it failed ten requests in a row above.
+            #expect(try await db.route("llm", features: [-0.8, 1]).skippedOpen.contains("large"))
+        }
+    }
+}
+
+/// Collects a router's training messages from the progress callback.
+final class RouterEpochs: @unchecked Sendable {
+    private var messages: [RouterTrainingProgress] = []
+    private let lock = NSLock()
+    func append(_ message: RouterTrainingProgress) { lock.withLock { messages.append(message) } }
+    var all: [RouterTrainingProgress] { lock.withLock { messages } }
+}

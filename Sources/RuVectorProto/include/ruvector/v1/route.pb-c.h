@@ -17,6 +17,13 @@ PROTOBUF_C__BEGIN_DECLS
 #include "ruvector/v1/common.pb-c.h"
 
 typedef struct Ruvector__V1__Candidate Ruvector__V1__Candidate;
+typedef struct Ruvector__V1__CreateRouterRequest Ruvector__V1__CreateRouterRequest;
+typedef struct Ruvector__V1__RouterInfo Ruvector__V1__RouterInfo;
+typedef struct Ruvector__V1__GetRouterRequest Ruvector__V1__GetRouterRequest;
+typedef struct Ruvector__V1__ListRoutersRequest Ruvector__V1__ListRoutersRequest;
+typedef struct Ruvector__V1__ListRoutersResponse Ruvector__V1__ListRoutersResponse;
+typedef struct Ruvector__V1__DeleteRouterRequest Ruvector__V1__DeleteRouterRequest;
+typedef struct Ruvector__V1__DeleteRouterResponse Ruvector__V1__DeleteRouterResponse;
 typedef struct Ruvector__V1__RouteRequest Ruvector__V1__RouteRequest;
 typedef struct Ruvector__V1__ScoredCandidate Ruvector__V1__ScoredCandidate;
 typedef struct Ruvector__V1__RouteDecision Ruvector__V1__RouteDecision;
@@ -29,6 +36,9 @@ typedef struct Ruvector__V1__DeleteRouteResponse Ruvector__V1__DeleteRouteRespon
 typedef struct Ruvector__V1__MatchRouteRequest Ruvector__V1__MatchRouteRequest;
 typedef struct Ruvector__V1__RouteMatch Ruvector__V1__RouteMatch;
 typedef struct Ruvector__V1__MatchRouteResponse Ruvector__V1__MatchRouteResponse;
+typedef struct Ruvector__V1__LabelledQuery Ruvector__V1__LabelledQuery;
+typedef struct Ruvector__V1__FitRouteThresholdRequest Ruvector__V1__FitRouteThresholdRequest;
+typedef struct Ruvector__V1__FitRouteThresholdResponse Ruvector__V1__FitRouteThresholdResponse;
 typedef struct Ruvector__V1__RecordOutcomeRequest Ruvector__V1__RecordOutcomeRequest;
 typedef struct Ruvector__V1__RecordOutcomeResponse Ruvector__V1__RecordOutcomeResponse;
 typedef struct Ruvector__V1__TrainRouterRequest Ruvector__V1__TrainRouterRequest;
@@ -36,10 +46,56 @@ typedef struct Ruvector__V1__TrainRouterProgress Ruvector__V1__TrainRouterProgre
 typedef struct Ruvector__V1__RouterStatusRequest Ruvector__V1__RouterStatusRequest;
 typedef struct Ruvector__V1__CircuitBreakerStatus Ruvector__V1__CircuitBreakerStatus;
 typedef struct Ruvector__V1__RouterStatus Ruvector__V1__RouterStatus;
+typedef struct Ruvector__V1__ExportRouterRequest Ruvector__V1__ExportRouterRequest;
+typedef struct Ruvector__V1__ImportRouterRequest Ruvector__V1__ImportRouterRequest;
 
 
 /* --- enums --- */
 
+/*
+ * What to prefer among candidates the model cannot tell apart (the conformal prediction set).
+ */
+typedef enum _Ruvector__V1__RouteOptimize {
+  /*
+   * Default: OPTIMIZE_COST.
+   */
+  RUVECTOR__V1__ROUTE_OPTIMIZE__ROUTE_OPTIMIZE_UNSPECIFIED = 0,
+  /*
+   * The lowest cost (ties: higher quality).
+   */
+  RUVECTOR__V1__ROUTE_OPTIMIZE__ROUTE_OPTIMIZE_COST = 1,
+  /*
+   * The lowest latency (ties: lower cost).
+   */
+  RUVECTOR__V1__ROUTE_OPTIMIZE__ROUTE_OPTIMIZE_LATENCY = 2,
+  /*
+   * The highest quality (ties: lower cost).
+   */
+  RUVECTOR__V1__ROUTE_OPTIMIZE__ROUTE_OPTIMIZE_QUALITY = 3
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(RUVECTOR__V1__ROUTE_OPTIMIZE)
+} Ruvector__V1__RouteOptimize;
+/*
+ * Where a request goes when the model is untrained or not confident.
+ */
+typedef enum _Ruvector__V1__RouteFallback {
+  /*
+   * Default: ROUND_ROBIN.
+   */
+  RUVECTOR__V1__ROUTE_FALLBACK__ROUTE_FALLBACK_UNSPECIFIED = 0,
+  /*
+   * The available candidates in turn.
+   */
+  RUVECTOR__V1__ROUTE_FALLBACK__ROUTE_FALLBACK_ROUND_ROBIN = 1,
+  /*
+   * The available candidate with the lowest cost.
+   */
+  RUVECTOR__V1__ROUTE_FALLBACK__ROUTE_FALLBACK_CHEAPEST = 2,
+  /*
+   * The available candidate with the highest quality.
+   */
+  RUVECTOR__V1__ROUTE_FALLBACK__ROUTE_FALLBACK_STRONGEST = 3
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(RUVECTOR__V1__ROUTE_FALLBACK)
+} Ruvector__V1__RouteFallback;
 /*
  * Why a candidate was chosen.
  */
@@ -49,21 +105,30 @@ typedef enum _Ruvector__V1__DecisionReason {
    */
   RUVECTOR__V1__DECISION_REASON__DECISION_REASON_UNSPECIFIED = 0,
   /*
-   * Best score.
+   * The model's top candidate: confident (>= the threshold) and alone in its prediction set.
    */
   RUVECTOR__V1__DECISION_REASON__DECISION_REASON_BEST_SCORE = 1,
   /*
-   * The best candidate's circuit is open; the next best was chosen.
+   * The model's top candidate has an open breaker: the optimize rule chose among the rest of
+   * the prediction set, or the fallback among all available candidates.
    */
   RUVECTOR__V1__DECISION_REASON__DECISION_REASON_FALLBACK_CIRCUIT_OPEN = 2,
   /*
-   * The model is not trained yet; the cheapest candidate was chosen.
+   * The router has no trained model yet: the fallback chose.
    */
   RUVECTOR__V1__DECISION_REASON__DECISION_REASON_FALLBACK_UNTRAINED = 3,
   /*
-   * Confidence was below threshold; the fallback strategy chose.
+   * The top probability was below the confidence threshold: the fallback chose.
    */
-  RUVECTOR__V1__DECISION_REASON__DECISION_REASON_FALLBACK_LOW_CONFIDENCE = 4
+  RUVECTOR__V1__DECISION_REASON__DECISION_REASON_FALLBACK_LOW_CONFIDENCE = 4,
+  /*
+   * The prediction set held more than the top candidate: the optimize rule chose among it.
+   */
+  RUVECTOR__V1__DECISION_REASON__DECISION_REASON_UNCERTAIN = 5,
+  /*
+   * Every candidate's breaker is open: `chosen` is empty.
+   */
+  RUVECTOR__V1__DECISION_REASON__DECISION_REASON_NONE_AVAILABLE = 6
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(RUVECTOR__V1__DECISION_REASON)
 } Ruvector__V1__DecisionReason;
 /*
@@ -98,22 +163,203 @@ struct  Ruvector__V1__Candidate
 {
   ProtobufCMessage base;
   /*
-   * Unique name, e.g. "gpt-small".
+   * Unique name within the router, 1..128 bytes, e.g. "gpt-small".
    */
   char *name;
   /*
-   * Candidate features (cost, context length...), fixed length per router.
-   */
-  size_t n_features;
-  float *features;
-  /*
-   * Cost per request in the caller's unit, used by the fallback strategy.
+   * Cost of one request, in any unit the same for every candidate, finite and >= 0.
    */
   double cost;
+  /*
+   * Typical latency in milliseconds, finite and >= 0.
+   */
+  double latency_millis;
+  /*
+   * Expected answer quality (any scale, larger is better), finite. Used by OPTIMIZE_QUALITY
+   * and by the "strongest" fallback.
+   */
+  double quality;
 };
 #define RUVECTOR__V1__CANDIDATE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__candidate__descriptor) \
-    , (char *)protobuf_c_empty_string, 0,NULL, 0 }
+    , (char *)protobuf_c_empty_string, 0, 0, 0 }
+
+
+/*
+ * Creates a router.
+ */
+struct  Ruvector__V1__CreateRouterRequest
+{
+  ProtobufCMessage base;
+  /*
+   * Router name (a collection-style name, see the file comment).
+   */
+  char *name;
+  /*
+   * Candidates, 2..256, unique names; their order is the model's class order.
+   */
+  size_t n_candidates;
+  Ruvector__V1__Candidate **candidates;
+  /*
+   * Features per time step, 1..4096.
+   */
+  uint32_t feature_size;
+  /*
+   * Time steps per request, 1..64 (0 = 1). A request's features are time_steps x
+   * feature_size values, step-major; with 1 step they are one vector. At most 65536 values.
+   */
+  uint32_t time_steps;
+  /*
+   * FastGRNN hidden state width, 0 (= 32) to 256.
+   */
+  uint32_t hidden_size;
+  /*
+   * Rank of W = W1 W2, 0 (= full rank) to min(hidden_size, feature_size).
+   */
+  uint32_t w_rank;
+  /*
+   * Rank of U = U1 U2, 0 (= full rank) to hidden_size.
+   */
+  uint32_t u_rank;
+  /*
+   * Below this top probability the fallback decides, in (0, 1] (0 = 0.7).
+   */
+  float confidence_threshold;
+  /*
+   * The fallback strategy (default round robin).
+   */
+  Ruvector__V1__RouteFallback fallback;
+  /*
+   * Consecutive failures that open a candidate's breaker, 0 (= 5) to 1000.
+   */
+  uint32_t breaker_failures;
+  /*
+   * How long an open breaker refuses, in milliseconds, 0 (= 30000) to 86400000.
+   */
+  uint64_t breaker_cool_down_millis;
+  /*
+   * Trial requests a half-open breaker lets through, 0 (= 1) to 1000.
+   */
+  uint32_t breaker_trials;
+  /*
+   * What to prefer within an uncertain prediction set (default cost).
+   */
+  Ruvector__V1__RouteOptimize optimize;
+  /*
+   * Conformal miscoverage level alpha in (0, 0.5] (0 = 0.1): prediction sets aim to contain
+   * the right candidate for 1 - alpha of requests.
+   */
+  float conformal_alpha;
+  /*
+   * Least quality for an outcome to count as a good serve in the training label rule, 0..1
+   * (0 = any success counts).
+   */
+  float min_quality;
+};
+#define RUVECTOR__V1__CREATE_ROUTER_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__create_router_request__descriptor) \
+    , (char *)protobuf_c_empty_string, 0,NULL, 0, 0, 0, 0, 0, 0, RUVECTOR__V1__ROUTE_FALLBACK__ROUTE_FALLBACK_UNSPECIFIED, 0, 0, 0, RUVECTOR__V1__ROUTE_OPTIMIZE__ROUTE_OPTIMIZE_UNSPECIFIED, 0, 0 }
+
+
+/*
+ * A router's definition as stored (defaults filled in), with its state.
+ */
+struct  Ruvector__V1__RouterInfo
+{
+  ProtobufCMessage base;
+  /*
+   * The definition, every default resolved.
+   */
+  Ruvector__V1__CreateRouterRequest *definition;
+  /*
+   * Model version (0 = untrained: requests go to the fallback).
+   */
+  uint64_t model_version;
+  /*
+   * Outcomes recorded.
+   */
+  uint64_t outcomes_recorded;
+  /*
+   * Semantic routes registered.
+   */
+  uint32_t route_count;
+};
+#define RUVECTOR__V1__ROUTER_INFO__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__router_info__descriptor) \
+    , NULL, 0, 0, 0 }
+
+
+/*
+ * Gets a router.
+ */
+struct  Ruvector__V1__GetRouterRequest
+{
+  ProtobufCMessage base;
+  /*
+   * Router name.
+   */
+  char *name;
+};
+#define RUVECTOR__V1__GET_ROUTER_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__get_router_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+/*
+ * Lists routers.
+ */
+struct  Ruvector__V1__ListRoutersRequest
+{
+  ProtobufCMessage base;
+};
+#define RUVECTOR__V1__LIST_ROUTERS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__list_routers_request__descriptor) \
+     }
+
+
+/*
+ * The routers, by name.
+ */
+struct  Ruvector__V1__ListRoutersResponse
+{
+  ProtobufCMessage base;
+  /*
+   * The routers.
+   */
+  size_t n_routers;
+  Ruvector__V1__RouterInfo **routers;
+};
+#define RUVECTOR__V1__LIST_ROUTERS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__list_routers_response__descriptor) \
+    , 0,NULL }
+
+
+/*
+ * Deletes a router.
+ */
+struct  Ruvector__V1__DeleteRouterRequest
+{
+  ProtobufCMessage base;
+  /*
+   * Router name.
+   */
+  char *name;
+};
+#define RUVECTOR__V1__DELETE_ROUTER_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__delete_router_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+/*
+ * Router deleted.
+ */
+struct  Ruvector__V1__DeleteRouterResponse
+{
+  ProtobufCMessage base;
+};
+#define RUVECTOR__V1__DELETE_ROUTER_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__delete_router_response__descriptor) \
+     }
 
 
 /*
@@ -123,30 +369,24 @@ struct  Ruvector__V1__RouteRequest
 {
   ProtobufCMessage base;
   /*
-   * Router name (one router per name).
+   * Router name.
    */
   char *router;
   /*
-   * Request embedding or features (1..4096 values).
+   * Request features: time_steps x feature_size finite values (step-major).
    */
   Ruvector__V1__Vector *features;
   /*
-   * Candidates to choose from (1..256).
-   */
-  size_t n_candidates;
-  Ruvector__V1__Candidate **candidates;
-  /*
-   * Confidence level for the conformal prediction set, e.g. 0.9 (0 = 0.9).
-   */
-  float coverage;
-  /*
-   * Caller's id for the request, echoed into outcomes.
+   * Caller's id for the request, 0..128 bytes; empty = the server assigns one. Echoed in
+   * the decision; RecordOutcome with this id finds the features without sending them again
+   * (the server remembers the last 10000 routed requests per router, in memory, fewer
+   * when their features exceed 16 MiB together).
    */
   char *request_id;
 };
 #define RUVECTOR__V1__ROUTE_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__route_request__descriptor) \
-    , (char *)protobuf_c_empty_string, NULL, 0,NULL, 0, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, NULL, (char *)protobuf_c_empty_string }
 
 
 /*
@@ -160,7 +400,7 @@ struct  Ruvector__V1__ScoredCandidate
    */
   char *name;
   /*
-   * Predicted success probability, 0..1.
+   * The model's probability that this candidate is the right one, 0..1 (they sum to 1).
    */
   float score;
 };
@@ -176,24 +416,23 @@ struct  Ruvector__V1__RouteDecision
 {
   ProtobufCMessage base;
   /*
-   * The chosen candidate.
+   * The chosen candidate (empty when none is available).
    */
   char *chosen;
   /*
-   * Its predicted success probability.
+   * The model's probability for the chosen candidate (0 when untrained).
    */
   float confidence;
   /*
-   * Spread of the prediction (larger = less certain).
-   */
-  float uncertainty;
-  /*
-   * Candidates in the conformal prediction set at the requested coverage.
+   * The conformal prediction set: the candidates c with 1 - p(c) <= q, where q was
+   * calibrated on held-out outcomes. Over requests like those it was calibrated on, the set
+   * contains the right candidate (the label rule's) for at least 1 - alpha of them on
+   * average; it is not a per-request guarantee. Empty when untrained.
    */
   size_t n_prediction_set;
   char **prediction_set;
   /*
-   * Every candidate, best first.
+   * Every candidate with its probability, best first (empty when untrained).
    */
   size_t n_alternatives;
   Ruvector__V1__ScoredCandidate **alternatives;
@@ -202,13 +441,22 @@ struct  Ruvector__V1__RouteDecision
    */
   Ruvector__V1__DecisionReason reason;
   /*
-   * Router model version used.
+   * Router model version used (0 = untrained).
    */
   uint64_t model_version;
+  /*
+   * Candidates skipped because their circuit breaker is open.
+   */
+  size_t n_skipped_open;
+  char **skipped_open;
+  /*
+   * The request's id (the caller's, or the one the server assigned).
+   */
+  char *request_id;
 };
 #define RUVECTOR__V1__ROUTE_DECISION__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__route_decision__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, 0, 0,NULL, 0,NULL, RUVECTOR__V1__DECISION_REASON__DECISION_REASON_UNSPECIFIED, 0 }
+    , (char *)protobuf_c_empty_string, 0, 0,NULL, 0,NULL, RUVECTOR__V1__DECISION_REASON__DECISION_REASON_UNSPECIFIED, 0, 0,NULL, (char *)protobuf_c_empty_string }
 
 
 /*
@@ -218,27 +466,33 @@ struct  Ruvector__V1__SemanticRoute
 {
   ProtobufCMessage base;
   /*
-   * Route name.
+   * Route name, 1..128 bytes.
    */
   char *name;
   /*
-   * Example embeddings (1..1000, same dimension).
+   * Example embeddings (1..1000, all of the router's route dimension, 1..4096, set by the
+   * first route registered; finite, not all zero). Not echoed by ListRoutes.
    */
   size_t n_examples;
   Ruvector__V1__Vector **examples;
   /*
-   * Example texts, for people reading the route (optional).
+   * Example texts, for people reading the route (optional, at most one per example).
    */
   size_t n_utterances;
   char **utterances;
   /*
-   * Minimum cosine similarity to match, 0..1 (0 = 0.8).
+   * Least score to match, in (0, 1] (0 = 0.8). A query's score for a route is the mean
+   * cosine similarity of its 3 most similar examples.
    */
   float threshold;
+  /*
+   * Examples held (answers only).
+   */
+  uint32_t example_count;
 };
 #define RUVECTOR__V1__SEMANTIC_ROUTE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__semantic_route__descriptor) \
-    , (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0 }
+    , (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0, 0 }
 
 
 /*
@@ -252,7 +506,7 @@ struct  Ruvector__V1__RegisterRouteRequest
    */
   char *router;
   /*
-   * The route.
+   * The route (at most 256 routes per router).
    */
   Ruvector__V1__SemanticRoute *route;
 };
@@ -284,7 +538,7 @@ struct  Ruvector__V1__ListRoutesResponse
 {
   ProtobufCMessage base;
   /*
-   * The routes.
+   * The routes, in registration order.
    */
   size_t n_routes;
   Ruvector__V1__SemanticRoute **routes;
@@ -337,11 +591,11 @@ struct  Ruvector__V1__MatchRouteRequest
    */
   char *router;
   /*
-   * Embedding.
+   * Embedding, of the routes' dimension.
    */
   Ruvector__V1__Vector *embedding;
   /*
-   * At most this many matches (0 = 1).
+   * At most this many matches, 0 (= 1) to 256.
    */
   uint32_t limit;
 };
@@ -361,7 +615,7 @@ struct  Ruvector__V1__RouteMatch
    */
   char *name;
   /*
-   * Cosine similarity to its nearest example.
+   * Its score: the mean cosine similarity of its 3 most similar examples.
    */
   float similarity;
 };
@@ -371,13 +625,13 @@ struct  Ruvector__V1__RouteMatch
 
 
 /*
- * Matches above threshold, best first.
+ * Matches at or above their route's threshold, best first.
  */
 struct  Ruvector__V1__MatchRouteResponse
 {
   ProtobufCMessage base;
   /*
-   * The matches (empty when nothing passes its threshold).
+   * The matches (empty: "no route").
    */
   size_t n_matches;
   Ruvector__V1__RouteMatch **matches;
@@ -388,7 +642,84 @@ struct  Ruvector__V1__MatchRouteResponse
 
 
 /*
- * How a routed request went.
+ * A query with the route it should match.
+ */
+struct  Ruvector__V1__LabelledQuery
+{
+  ProtobufCMessage base;
+  /*
+   * Embedding, of the routes' dimension.
+   */
+  Ruvector__V1__Vector *embedding;
+  /*
+   * The route it belongs to; empty: it should match no route.
+   */
+  char *route;
+};
+#define RUVECTOR__V1__LABELLED_QUERY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__labelled_query__descriptor) \
+    , NULL, (char *)protobuf_c_empty_string }
+
+
+/*
+ * Fits the routes' threshold. The rule (the engine's SemanticRouter.fitThreshold): with each
+ * query's best route score s, a query counts as right when (s >= t ? its best route : no route)
+ * is its label; of the thresholds at the distinct scores, the most accurate ones are taken, the
+ * middle one chosen, and t is set halfway between it and the next lower score (a margin). t is
+ * then clamped into (0, 1].
+ */
+struct  Ruvector__V1__FitRouteThresholdRequest
+{
+  ProtobufCMessage base;
+  /*
+   * Router name.
+   */
+  char *router;
+  /*
+   * 1..10000 labelled queries, each naming a registered route or none.
+   */
+  size_t n_queries;
+  Ruvector__V1__LabelledQuery **queries;
+};
+#define RUVECTOR__V1__FIT_ROUTE_THRESHOLD_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__fit_route_threshold_request__descriptor) \
+    , (char *)protobuf_c_empty_string, 0,NULL }
+
+
+/*
+ * The fitted threshold.
+ */
+struct  Ruvector__V1__FitRouteThresholdResponse
+{
+  ProtobufCMessage base;
+  /*
+   * The threshold now set on every route.
+   */
+  float threshold;
+  /*
+   * Share of the queries the threshold routes as labelled.
+   */
+  float accuracy;
+  /*
+   * Share of the queries labelled "no route" that match a route at the threshold (0 when none
+   * were given).
+   */
+  float false_match_rate;
+};
+#define RUVECTOR__V1__FIT_ROUTE_THRESHOLD_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__fit_route_threshold_response__descriptor) \
+    , 0, 0, 0 }
+
+
+/*
+ * How a request went.
+ * The training label rule: outcomes are grouped by request_id (an outcome without one is its
+ * own request). A request's label, the candidate that should have served it, is the cheapest
+ * candidate (lowest cost, ties to the earlier one) among its good outcomes: success and
+ * quality >= the router's min_quality. A request with no good outcome gives no label (the
+ * data do not say which candidate would have served it) and is not trained on. So record
+ * the outcomes of more than one candidate for some requests (exploration, shadow traffic),
+ * or at least every success.
  */
 struct  Ruvector__V1__RecordOutcomeRequest
 {
@@ -398,7 +729,7 @@ struct  Ruvector__V1__RecordOutcomeRequest
    */
   char *router;
   /*
-   * The request's id from RouteRequest.
+   * The request's id from RouteDecision (0..128 bytes).
    */
   char *request_id;
   /*
@@ -414,7 +745,7 @@ struct  Ruvector__V1__RecordOutcomeRequest
    */
   uint64_t latency_micros;
   /*
-   * Observed cost.
+   * Observed cost, finite and >= 0 (kept; the label rule uses the candidate's cost).
    */
   double cost;
   /*
@@ -422,12 +753,14 @@ struct  Ruvector__V1__RecordOutcomeRequest
    */
   float quality;
   /*
-   * Teacher scores per candidate for distillation (optional).
+   * A teacher's probabilities per candidate, for distillation (optional; every candidate,
+   * each in [0, 1]). Used when every labelled request of a run has them.
    */
   size_t n_teacher_scores;
   Ruvector__V1__ScoredCandidate **teacher_scores;
   /*
-   * Request features (needed when the request was not routed through Route).
+   * Request features (time_steps x feature_size): required unless request_id names a request
+   * this server routed recently.
    */
   Ruvector__V1__Vector *features;
 };
@@ -453,7 +786,10 @@ struct  Ruvector__V1__RecordOutcomeResponse
 
 
 /*
- * Trains a router.
+ * Trains a router: labels from the recorded outcomes (the label rule above), 80% of the
+ * labelled requests train the model, 20% (chosen by a hash of the request id) calibrate the
+ * conformal sets and measure accuracy and coverage. Needs at least 10 labelled requests,
+ * both splits non-empty; reads the newest 100000 outcomes.
  */
 struct  Ruvector__V1__TrainRouterRequest
 {
@@ -463,25 +799,37 @@ struct  Ruvector__V1__TrainRouterRequest
    */
   char *router;
   /*
-   * Epochs (0 = 20).
+   * Dense epochs, 0 (= 10) to 1000.
    */
   uint32_t epochs;
   /*
-   * Learning rate (0 = 1e-2).
+   * Adam's learning rate, 0 (= 1e-2) or in (0, 1].
    */
   float learning_rate;
   /*
-   * Weight of the teacher's scores in the loss, 0..1 (distillation).
+   * Weight of the teacher's scores in the loss, 0..1 (0 = 0.5 when teacher scores exist).
    */
   float distillation_weight;
   /*
-   * Seed.
+   * Seed (initial weights and shuffling).
    */
   uint64_t seed;
+  /*
+   * Sequences per Adam step, 0 (= 32) to 4096.
+   */
+  uint32_t batch_size;
+  /*
+   * Fraction of weights kept by the sparsity stages, 0 (= 1: no pruning) or in (0, 1].
+   */
+  float keep_fraction;
+  /*
+   * Quantize the final weights to int8.
+   */
+  protobuf_c_boolean quantize;
 };
 #define RUVECTOR__V1__TRAIN_ROUTER_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__train_router_request__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, 0, 0, 0 }
+    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0, 0 }
 
 
 /*
@@ -491,25 +839,33 @@ struct  Ruvector__V1__TrainRouterProgress
 {
   ProtobufCMessage base;
   /*
-   * Epoch.
+   * Epoch, 1-based over all stages.
    */
   uint32_t epoch;
   /*
-   * Loss.
+   * Mean training loss of the epoch.
    */
   float loss;
   /*
-   * Held-out accuracy of the chosen candidate.
+   * Held-out accuracy (the chosen candidate equals the label); on the last message only.
    */
   float accuracy;
   /*
    * True on the last message.
    */
   protobuf_c_boolean done;
+  /*
+   * On the last message: the new model version.
+   */
+  uint64_t model_version;
+  /*
+   * On the last message: empirical coverage of the conformal sets on the held-out requests.
+   */
+  float coverage;
 };
 #define RUVECTOR__V1__TRAIN_ROUTER_PROGRESS__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__train_router_progress__descriptor) \
-    , 0, 0, 0, 0 }
+    , 0, 0, 0, 0, 0, 0 }
 
 
 /*
@@ -539,7 +895,8 @@ struct  Ruvector__V1__CircuitBreakerStatus
    */
   char *candidate;
   /*
-   * State.
+   * State (as of the last request or outcome: an open breaker past its cool-down shows
+   * OPEN until the next request turns it half-open).
    */
   Ruvector__V1__CircuitState state;
   /*
@@ -547,13 +904,21 @@ struct  Ruvector__V1__CircuitBreakerStatus
    */
   uint32_t consecutive_failures;
   /*
-   * When an open circuit will half-open.
+   * When an open circuit will let trial requests through.
    */
   int64_t retry_at_unix_micros;
+  /*
+   * Times it opened since the server started.
+   */
+  uint64_t openings;
+  /*
+   * Requests routed to it since the server started.
+   */
+  uint64_t routed;
 };
 #define RUVECTOR__V1__CIRCUIT_BREAKER_STATUS__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__circuit_breaker_status__descriptor) \
-    , (char *)protobuf_c_empty_string, RUVECTOR__V1__CIRCUIT_STATE__CIRCUIT_STATE_UNSPECIFIED, 0, 0 }
+    , (char *)protobuf_c_empty_string, RUVECTOR__V1__CIRCUIT_STATE__CIRCUIT_STATE_UNSPECIFIED, 0, 0, 0, 0 }
 
 
 /*
@@ -575,7 +940,7 @@ struct  Ruvector__V1__RouterStatus
    */
   uint64_t outcomes_recorded;
   /*
-   * Empirical coverage of the conformal sets on held-out outcomes.
+   * Empirical coverage of the conformal sets on the last run's held-out requests.
    */
   float calibrated_coverage;
   /*
@@ -583,10 +948,92 @@ struct  Ruvector__V1__RouterStatus
    */
   size_t n_breakers;
   Ruvector__V1__CircuitBreakerStatus **breakers;
+  /*
+   * Accuracy of the model's top candidate on the last run's held-out requests.
+   */
+  float accuracy;
+  /*
+   * Held-out requests calibration used.
+   */
+  uint64_t calibration_count;
+  /*
+   * The conformal threshold q on 1 - p (>= 1: every candidate is in every set).
+   */
+  double conformal_threshold;
+  /*
+   * The conformal alpha.
+   */
+  float conformal_alpha;
+  /*
+   * Model size in bytes (the engine's "RVFG" encoding, header and checksum included).
+   */
+  uint64_t model_bytes;
+  /*
+   * Non-zero weights of the model.
+   */
+  uint64_t nonzero_weights;
+  /*
+   * Labelled requests the model was trained on.
+   */
+  uint64_t training_examples;
+  /*
+   * When the model was trained.
+   */
+  int64_t trained_unix_micros;
+  /*
+   * Requests routed since the server started.
+   */
+  uint64_t requests_routed;
+  /*
+   * True when the model's weights are int8.
+   */
+  protobuf_c_boolean quantized;
+  /*
+   * Held-out requests accuracy and calibrated_coverage were measured on (neither trained nor
+   * calibrated on): with n of them, coverage is an estimate with a standard error near
+   * sqrt(alpha (1 - alpha) / n).
+   */
+  uint64_t evaluation_count;
 };
 #define RUVECTOR__V1__ROUTER_STATUS__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__router_status__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, 0, 0, 0,NULL }
+    , (char *)protobuf_c_empty_string, 0, 0, 0, 0,NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+
+
+/*
+ * Asks for an export.
+ */
+struct  Ruvector__V1__ExportRouterRequest
+{
+  ProtobufCMessage base;
+  /*
+   * Router name.
+   */
+  char *router;
+};
+#define RUVECTOR__V1__EXPORT_ROUTER_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__export_router_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+/*
+ * One message of an import.
+ */
+struct  Ruvector__V1__ImportRouterRequest
+{
+  ProtobufCMessage base;
+  /*
+   * The new router's name (first message only); ALREADY_EXISTS if taken.
+   */
+  char *router;
+  /*
+   * A chunk of an exported file (at most 64 MiB in all).
+   */
+  Ruvector__V1__FileChunk *chunk;
+};
+#define RUVECTOR__V1__IMPORT_ROUTER_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__import_router_request__descriptor) \
+    , (char *)protobuf_c_empty_string, NULL }
 
 
 /* Ruvector__V1__Candidate methods */
@@ -607,6 +1054,139 @@ Ruvector__V1__Candidate *
                       const uint8_t       *data);
 void   ruvector__v1__candidate__free_unpacked
                      (Ruvector__V1__Candidate *message,
+                      ProtobufCAllocator *allocator);
+/* Ruvector__V1__CreateRouterRequest methods */
+void   ruvector__v1__create_router_request__init
+                     (Ruvector__V1__CreateRouterRequest         *message);
+size_t ruvector__v1__create_router_request__get_packed_size
+                     (const Ruvector__V1__CreateRouterRequest   *message);
+size_t ruvector__v1__create_router_request__pack
+                     (const Ruvector__V1__CreateRouterRequest   *message,
+                      uint8_t             *out);
+size_t ruvector__v1__create_router_request__pack_to_buffer
+                     (const Ruvector__V1__CreateRouterRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Ruvector__V1__CreateRouterRequest *
+       ruvector__v1__create_router_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   ruvector__v1__create_router_request__free_unpacked
+                     (Ruvector__V1__CreateRouterRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Ruvector__V1__RouterInfo methods */
+void   ruvector__v1__router_info__init
+                     (Ruvector__V1__RouterInfo         *message);
+size_t ruvector__v1__router_info__get_packed_size
+                     (const Ruvector__V1__RouterInfo   *message);
+size_t ruvector__v1__router_info__pack
+                     (const Ruvector__V1__RouterInfo   *message,
+                      uint8_t             *out);
+size_t ruvector__v1__router_info__pack_to_buffer
+                     (const Ruvector__V1__RouterInfo   *message,
+                      ProtobufCBuffer     *buffer);
+Ruvector__V1__RouterInfo *
+       ruvector__v1__router_info__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   ruvector__v1__router_info__free_unpacked
+                     (Ruvector__V1__RouterInfo *message,
+                      ProtobufCAllocator *allocator);
+/* Ruvector__V1__GetRouterRequest methods */
+void   ruvector__v1__get_router_request__init
+                     (Ruvector__V1__GetRouterRequest         *message);
+size_t ruvector__v1__get_router_request__get_packed_size
+                     (const Ruvector__V1__GetRouterRequest   *message);
+size_t ruvector__v1__get_router_request__pack
+                     (const Ruvector__V1__GetRouterRequest   *message,
+                      uint8_t             *out);
+size_t ruvector__v1__get_router_request__pack_to_buffer
+                     (const Ruvector__V1__GetRouterRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Ruvector__V1__GetRouterRequest *
+       ruvector__v1__get_router_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   ruvector__v1__get_router_request__free_unpacked
+                     (Ruvector__V1__GetRouterRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Ruvector__V1__ListRoutersRequest methods */
+void   ruvector__v1__list_routers_request__init
+                     (Ruvector__V1__ListRoutersRequest         *message);
+size_t ruvector__v1__list_routers_request__get_packed_size
+                     (const Ruvector__V1__ListRoutersRequest   *message);
+size_t ruvector__v1__list_routers_request__pack
+                     (const Ruvector__V1__ListRoutersRequest   *message,
+                      uint8_t             *out);
+size_t ruvector__v1__list_routers_request__pack_to_buffer
+                     (const Ruvector__V1__ListRoutersRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Ruvector__V1__ListRoutersRequest *
+       ruvector__v1__list_routers_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   ruvector__v1__list_routers_request__free_unpacked
+                     (Ruvector__V1__ListRoutersRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Ruvector__V1__ListRoutersResponse methods */
+void   ruvector__v1__list_routers_response__init
+                     (Ruvector__V1__ListRoutersResponse         *message);
+size_t ruvector__v1__list_routers_response__get_packed_size
+                     (const Ruvector__V1__ListRoutersResponse   *message);
+size_t ruvector__v1__list_routers_response__pack
+                     (const Ruvector__V1__ListRoutersResponse   *message,
+                      uint8_t             *out);
+size_t ruvector__v1__list_routers_response__pack_to_buffer
+                     (const Ruvector__V1__ListRoutersResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Ruvector__V1__ListRoutersResponse *
+       ruvector__v1__list_routers_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   ruvector__v1__list_routers_response__free_unpacked
+                     (Ruvector__V1__ListRoutersResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Ruvector__V1__DeleteRouterRequest methods */
+void   ruvector__v1__delete_router_request__init
+                     (Ruvector__V1__DeleteRouterRequest         *message);
+size_t ruvector__v1__delete_router_request__get_packed_size
+                     (const Ruvector__V1__DeleteRouterRequest   *message);
+size_t ruvector__v1__delete_router_request__pack
+                     (const Ruvector__V1__DeleteRouterRequest   *message,
+                      uint8_t             *out);
+size_t ruvector__v1__delete_router_request__pack_to_buffer
+                     (const Ruvector__V1__DeleteRouterRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Ruvector__V1__DeleteRouterRequest *
+       ruvector__v1__delete_router_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   ruvector__v1__delete_router_request__free_unpacked
+                     (Ruvector__V1__DeleteRouterRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Ruvector__V1__DeleteRouterResponse methods */
+void   ruvector__v1__delete_router_response__init
+                     (Ruvector__V1__DeleteRouterResponse         *message);
+size_t ruvector__v1__delete_router_response__get_packed_size
+                     (const Ruvector__V1__DeleteRouterResponse   *message);
+size_t ruvector__v1__delete_router_response__pack
+                     (const Ruvector__V1__DeleteRouterResponse   *message,
+                      uint8_t             *out);
+size_t ruvector__v1__delete_router_response__pack_to_buffer
+                     (const Ruvector__V1__DeleteRouterResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Ruvector__V1__DeleteRouterResponse *
+       ruvector__v1__delete_router_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   ruvector__v1__delete_router_response__free_unpacked
+                     (Ruvector__V1__DeleteRouterResponse *message,
                       ProtobufCAllocator *allocator);
 /* Ruvector__V1__RouteRequest methods */
 void   ruvector__v1__route_request__init
@@ -836,6 +1416,63 @@ Ruvector__V1__MatchRouteResponse *
 void   ruvector__v1__match_route_response__free_unpacked
                      (Ruvector__V1__MatchRouteResponse *message,
                       ProtobufCAllocator *allocator);
+/* Ruvector__V1__LabelledQuery methods */
+void   ruvector__v1__labelled_query__init
+                     (Ruvector__V1__LabelledQuery         *message);
+size_t ruvector__v1__labelled_query__get_packed_size
+                     (const Ruvector__V1__LabelledQuery   *message);
+size_t ruvector__v1__labelled_query__pack
+                     (const Ruvector__V1__LabelledQuery   *message,
+                      uint8_t             *out);
+size_t ruvector__v1__labelled_query__pack_to_buffer
+                     (const Ruvector__V1__LabelledQuery   *message,
+                      ProtobufCBuffer     *buffer);
+Ruvector__V1__LabelledQuery *
+       ruvector__v1__labelled_query__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   ruvector__v1__labelled_query__free_unpacked
+                     (Ruvector__V1__LabelledQuery *message,
+                      ProtobufCAllocator *allocator);
+/* Ruvector__V1__FitRouteThresholdRequest methods */
+void   ruvector__v1__fit_route_threshold_request__init
+                     (Ruvector__V1__FitRouteThresholdRequest         *message);
+size_t ruvector__v1__fit_route_threshold_request__get_packed_size
+                     (const Ruvector__V1__FitRouteThresholdRequest   *message);
+size_t ruvector__v1__fit_route_threshold_request__pack
+                     (const Ruvector__V1__FitRouteThresholdRequest   *message,
+                      uint8_t             *out);
+size_t ruvector__v1__fit_route_threshold_request__pack_to_buffer
+                     (const Ruvector__V1__FitRouteThresholdRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Ruvector__V1__FitRouteThresholdRequest *
+       ruvector__v1__fit_route_threshold_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   ruvector__v1__fit_route_threshold_request__free_unpacked
+                     (Ruvector__V1__FitRouteThresholdRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Ruvector__V1__FitRouteThresholdResponse methods */
+void   ruvector__v1__fit_route_threshold_response__init
+                     (Ruvector__V1__FitRouteThresholdResponse         *message);
+size_t ruvector__v1__fit_route_threshold_response__get_packed_size
+                     (const Ruvector__V1__FitRouteThresholdResponse   *message);
+size_t ruvector__v1__fit_route_threshold_response__pack
+                     (const Ruvector__V1__FitRouteThresholdResponse   *message,
+                      uint8_t             *out);
+size_t ruvector__v1__fit_route_threshold_response__pack_to_buffer
+                     (const Ruvector__V1__FitRouteThresholdResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Ruvector__V1__FitRouteThresholdResponse *
+       ruvector__v1__fit_route_threshold_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   ruvector__v1__fit_route_threshold_response__free_unpacked
+                     (Ruvector__V1__FitRouteThresholdResponse *message,
+                      ProtobufCAllocator *allocator);
 /* Ruvector__V1__RecordOutcomeRequest methods */
 void   ruvector__v1__record_outcome_request__init
                      (Ruvector__V1__RecordOutcomeRequest         *message);
@@ -969,10 +1606,69 @@ Ruvector__V1__RouterStatus *
 void   ruvector__v1__router_status__free_unpacked
                      (Ruvector__V1__RouterStatus *message,
                       ProtobufCAllocator *allocator);
+/* Ruvector__V1__ExportRouterRequest methods */
+void   ruvector__v1__export_router_request__init
+                     (Ruvector__V1__ExportRouterRequest         *message);
+size_t ruvector__v1__export_router_request__get_packed_size
+                     (const Ruvector__V1__ExportRouterRequest   *message);
+size_t ruvector__v1__export_router_request__pack
+                     (const Ruvector__V1__ExportRouterRequest   *message,
+                      uint8_t             *out);
+size_t ruvector__v1__export_router_request__pack_to_buffer
+                     (const Ruvector__V1__ExportRouterRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Ruvector__V1__ExportRouterRequest *
+       ruvector__v1__export_router_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   ruvector__v1__export_router_request__free_unpacked
+                     (Ruvector__V1__ExportRouterRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Ruvector__V1__ImportRouterRequest methods */
+void   ruvector__v1__import_router_request__init
+                     (Ruvector__V1__ImportRouterRequest         *message);
+size_t ruvector__v1__import_router_request__get_packed_size
+                     (const Ruvector__V1__ImportRouterRequest   *message);
+size_t ruvector__v1__import_router_request__pack
+                     (const Ruvector__V1__ImportRouterRequest   *message,
+                      uint8_t             *out);
+size_t ruvector__v1__import_router_request__pack_to_buffer
+                     (const Ruvector__V1__ImportRouterRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Ruvector__V1__ImportRouterRequest *
+       ruvector__v1__import_router_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   ruvector__v1__import_router_request__free_unpacked
+                     (Ruvector__V1__ImportRouterRequest *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Ruvector__V1__Candidate_Closure)
                  (const Ruvector__V1__Candidate *message,
+                  void *closure_data);
+typedef void (*Ruvector__V1__CreateRouterRequest_Closure)
+                 (const Ruvector__V1__CreateRouterRequest *message,
+                  void *closure_data);
+typedef void (*Ruvector__V1__RouterInfo_Closure)
+                 (const Ruvector__V1__RouterInfo *message,
+                  void *closure_data);
+typedef void (*Ruvector__V1__GetRouterRequest_Closure)
+                 (const Ruvector__V1__GetRouterRequest *message,
+                  void *closure_data);
+typedef void (*Ruvector__V1__ListRoutersRequest_Closure)
+                 (const Ruvector__V1__ListRoutersRequest *message,
+                  void *closure_data);
+typedef void (*Ruvector__V1__ListRoutersResponse_Closure)
+                 (const Ruvector__V1__ListRoutersResponse *message,
+                  void *closure_data);
+typedef void (*Ruvector__V1__DeleteRouterRequest_Closure)
+                 (const Ruvector__V1__DeleteRouterRequest *message,
+                  void *closure_data);
+typedef void (*Ruvector__V1__DeleteRouterResponse_Closure)
+                 (const Ruvector__V1__DeleteRouterResponse *message,
                   void *closure_data);
 typedef void (*Ruvector__V1__RouteRequest_Closure)
                  (const Ruvector__V1__RouteRequest *message,
@@ -1010,6 +1706,15 @@ typedef void (*Ruvector__V1__RouteMatch_Closure)
 typedef void (*Ruvector__V1__MatchRouteResponse_Closure)
                  (const Ruvector__V1__MatchRouteResponse *message,
                   void *closure_data);
+typedef void (*Ruvector__V1__LabelledQuery_Closure)
+                 (const Ruvector__V1__LabelledQuery *message,
+                  void *closure_data);
+typedef void (*Ruvector__V1__FitRouteThresholdRequest_Closure)
+                 (const Ruvector__V1__FitRouteThresholdRequest *message,
+                  void *closure_data);
+typedef void (*Ruvector__V1__FitRouteThresholdResponse_Closure)
+                 (const Ruvector__V1__FitRouteThresholdResponse *message,
+                  void *closure_data);
 typedef void (*Ruvector__V1__RecordOutcomeRequest_Closure)
                  (const Ruvector__V1__RecordOutcomeRequest *message,
                   void *closure_data);
@@ -1031,6 +1736,12 @@ typedef void (*Ruvector__V1__CircuitBreakerStatus_Closure)
 typedef void (*Ruvector__V1__RouterStatus_Closure)
                  (const Ruvector__V1__RouterStatus *message,
                   void *closure_data);
+typedef void (*Ruvector__V1__ExportRouterRequest_Closure)
+                 (const Ruvector__V1__ExportRouterRequest *message,
+                  void *closure_data);
+typedef void (*Ruvector__V1__ImportRouterRequest_Closure)
+                 (const Ruvector__V1__ImportRouterRequest *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -1038,6 +1749,22 @@ typedef struct Ruvector__V1__RouteService_Service Ruvector__V1__RouteService_Ser
 struct Ruvector__V1__RouteService_Service
 {
   ProtobufCService base;
+  void (*create_router)(Ruvector__V1__RouteService_Service *service,
+                        const Ruvector__V1__CreateRouterRequest *input,
+                        Ruvector__V1__RouterInfo_Closure closure,
+                        void *closure_data);
+  void (*get_router)(Ruvector__V1__RouteService_Service *service,
+                     const Ruvector__V1__GetRouterRequest *input,
+                     Ruvector__V1__RouterInfo_Closure closure,
+                     void *closure_data);
+  void (*list_routers)(Ruvector__V1__RouteService_Service *service,
+                       const Ruvector__V1__ListRoutersRequest *input,
+                       Ruvector__V1__ListRoutersResponse_Closure closure,
+                       void *closure_data);
+  void (*delete_router)(Ruvector__V1__RouteService_Service *service,
+                        const Ruvector__V1__DeleteRouterRequest *input,
+                        Ruvector__V1__DeleteRouterResponse_Closure closure,
+                        void *closure_data);
   void (*route)(Ruvector__V1__RouteService_Service *service,
                 const Ruvector__V1__RouteRequest *input,
                 Ruvector__V1__RouteDecision_Closure closure,
@@ -1058,6 +1785,10 @@ struct Ruvector__V1__RouteService_Service
                       const Ruvector__V1__MatchRouteRequest *input,
                       Ruvector__V1__MatchRouteResponse_Closure closure,
                       void *closure_data);
+  void (*fit_route_threshold)(Ruvector__V1__RouteService_Service *service,
+                              const Ruvector__V1__FitRouteThresholdRequest *input,
+                              Ruvector__V1__FitRouteThresholdResponse_Closure closure,
+                              void *closure_data);
   void (*record_outcome)(Ruvector__V1__RouteService_Service *service,
                          const Ruvector__V1__RecordOutcomeRequest *input,
                          Ruvector__V1__RecordOutcomeResponse_Closure closure,
@@ -1070,6 +1801,14 @@ struct Ruvector__V1__RouteService_Service
                      const Ruvector__V1__RouterStatusRequest *input,
                      Ruvector__V1__RouterStatus_Closure closure,
                      void *closure_data);
+  void (*export_router)(Ruvector__V1__RouteService_Service *service,
+                        const Ruvector__V1__ExportRouterRequest *input,
+                        Ruvector__V1__FileChunk_Closure closure,
+                        void *closure_data);
+  void (*import_router)(Ruvector__V1__RouteService_Service *service,
+                        const Ruvector__V1__ImportRouterRequest *input,
+                        Ruvector__V1__RouterInfo_Closure closure,
+                        void *closure_data);
 };
 typedef void (*Ruvector__V1__RouteService_ServiceDestroy)(Ruvector__V1__RouteService_Service *);
 void ruvector__v1__route_service__init (Ruvector__V1__RouteService_Service *service,
@@ -1078,14 +1817,37 @@ void ruvector__v1__route_service__init (Ruvector__V1__RouteService_Service *serv
     { &ruvector__v1__route_service__descriptor, protobuf_c_service_invoke_internal, NULL }
 #define RUVECTOR__V1__ROUTE_SERVICE__INIT(function_prefix__) \
     { RUVECTOR__V1__ROUTE_SERVICE__BASE_INIT,\
+      function_prefix__ ## create_router,\
+      function_prefix__ ## get_router,\
+      function_prefix__ ## list_routers,\
+      function_prefix__ ## delete_router,\
       function_prefix__ ## route,\
       function_prefix__ ## register_route,\
       function_prefix__ ## list_routes,\
       function_prefix__ ## delete_route,\
       function_prefix__ ## match_route,\
+      function_prefix__ ## fit_route_threshold,\
       function_prefix__ ## record_outcome,\
       function_prefix__ ## train,\
-      function_prefix__ ## get_status  }
+      function_prefix__ ## get_status,\
+      function_prefix__ ## export_router,\
+      function_prefix__ ## import_router  }
+void ruvector__v1__route_service__create_router(ProtobufCService *service,
+                                                const Ruvector__V1__CreateRouterRequest *input,
+                                                Ruvector__V1__RouterInfo_Closure closure,
+                                                void *closure_data);
+void ruvector__v1__route_service__get_router(ProtobufCService *service,
+                                             const Ruvector__V1__GetRouterRequest *input,
+                                             Ruvector__V1__RouterInfo_Closure closure,
+                                             void *closure_data);
+void ruvector__v1__route_service__list_routers(ProtobufCService *service,
+                                               const Ruvector__V1__ListRoutersRequest *input,
+                                               Ruvector__V1__ListRoutersResponse_Closure closure,
+                                               void *closure_data);
+void ruvector__v1__route_service__delete_router(ProtobufCService *service,
+                                                const Ruvector__V1__DeleteRouterRequest *input,
+                                                Ruvector__V1__DeleteRouterResponse_Closure closure,
+                                                void *closure_data);
 void ruvector__v1__route_service__route(ProtobufCService *service,
                                         const Ruvector__V1__RouteRequest *input,
                                         Ruvector__V1__RouteDecision_Closure closure,
@@ -1106,6 +1868,10 @@ void ruvector__v1__route_service__match_route(ProtobufCService *service,
                                               const Ruvector__V1__MatchRouteRequest *input,
                                               Ruvector__V1__MatchRouteResponse_Closure closure,
                                               void *closure_data);
+void ruvector__v1__route_service__fit_route_threshold(ProtobufCService *service,
+                                                      const Ruvector__V1__FitRouteThresholdRequest *input,
+                                                      Ruvector__V1__FitRouteThresholdResponse_Closure closure,
+                                                      void *closure_data);
 void ruvector__v1__route_service__record_outcome(ProtobufCService *service,
                                                  const Ruvector__V1__RecordOutcomeRequest *input,
                                                  Ruvector__V1__RecordOutcomeResponse_Closure closure,
@@ -1118,12 +1884,29 @@ void ruvector__v1__route_service__get_status(ProtobufCService *service,
                                              const Ruvector__V1__RouterStatusRequest *input,
                                              Ruvector__V1__RouterStatus_Closure closure,
                                              void *closure_data);
+void ruvector__v1__route_service__export_router(ProtobufCService *service,
+                                                const Ruvector__V1__ExportRouterRequest *input,
+                                                Ruvector__V1__FileChunk_Closure closure,
+                                                void *closure_data);
+void ruvector__v1__route_service__import_router(ProtobufCService *service,
+                                                const Ruvector__V1__ImportRouterRequest *input,
+                                                Ruvector__V1__RouterInfo_Closure closure,
+                                                void *closure_data);
 
 /* --- descriptors --- */
 
+extern const ProtobufCEnumDescriptor    ruvector__v1__route_optimize__descriptor;
+extern const ProtobufCEnumDescriptor    ruvector__v1__route_fallback__descriptor;
 extern const ProtobufCEnumDescriptor    ruvector__v1__decision_reason__descriptor;
 extern const ProtobufCEnumDescriptor    ruvector__v1__circuit_state__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__candidate__descriptor;
+extern const ProtobufCMessageDescriptor ruvector__v1__create_router_request__descriptor;
+extern const ProtobufCMessageDescriptor ruvector__v1__router_info__descriptor;
+extern const ProtobufCMessageDescriptor ruvector__v1__get_router_request__descriptor;
+extern const ProtobufCMessageDescriptor ruvector__v1__list_routers_request__descriptor;
+extern const ProtobufCMessageDescriptor ruvector__v1__list_routers_response__descriptor;
+extern const ProtobufCMessageDescriptor ruvector__v1__delete_router_request__descriptor;
+extern const ProtobufCMessageDescriptor ruvector__v1__delete_router_response__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__route_request__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__scored_candidate__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__route_decision__descriptor;
@@ -1136,6 +1919,9 @@ extern const ProtobufCMessageDescriptor ruvector__v1__delete_route_response__des
 extern const ProtobufCMessageDescriptor ruvector__v1__match_route_request__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__route_match__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__match_route_response__descriptor;
+extern const ProtobufCMessageDescriptor ruvector__v1__labelled_query__descriptor;
+extern const ProtobufCMessageDescriptor ruvector__v1__fit_route_threshold_request__descriptor;
+extern const ProtobufCMessageDescriptor ruvector__v1__fit_route_threshold_response__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__record_outcome_request__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__record_outcome_response__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__train_router_request__descriptor;
@@ -1143,6 +1929,8 @@ extern const ProtobufCMessageDescriptor ruvector__v1__train_router_progress__des
 extern const ProtobufCMessageDescriptor ruvector__v1__router_status_request__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__circuit_breaker_status__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__router_status__descriptor;
+extern const ProtobufCMessageDescriptor ruvector__v1__export_router_request__descriptor;
+extern const ProtobufCMessageDescriptor ruvector__v1__import_router_request__descriptor;
 extern const ProtobufCServiceDescriptor ruvector__v1__route_service__descriptor;
 
 PROTOBUF_C__END_DECLS

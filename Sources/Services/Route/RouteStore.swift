@@ -1,0 +1,193 @@
+import LearnEngine
+import RPC
+import RouteEngine
+import Storage
+import Synchronization
+import Wire
+
+/// One router's state, on disk under `<data>/route/<router>/` and in memory:
+/// - `router.pb`: the definition (a resolved `CreateRouterRequest`), written atomically at creation;
+/// - `outcomes/`: a write-ahead log of validated outcomes (`RecordOutcomeRequest`, features
+///   resolved), appended and synced before RecordOutcome answers: what Train learns from;
+/// - `model-<version>.bin`: the engine's "RVFG" model, then `model.pb` (a `RouterStatus` with the
+///   version, calibration and held-out metrics) written atomically: the second write commits it;
+/// - `routes.pb`: the semantic routes with their examples (`ListRoutesResponse`), atomically.
+/// In memory only: circuit breakers, the round-robin cursor, counters, and the features of the
+/// last `RouteLimits.pendingRequests` routed requests (so outcomes need not resend them).
+final class RouteStore: Sendable {
+    /// The WAL record type of an outcome.
+    static let outcomeRecordType: UInt8 = 1
+
+    let name: String
+    let directory: String
+    /// The resolved definition (immutable for the router's life).
+    let definition: RuvectorV1.CreateRouterRequest
+    let candidates: [RouteCandidate]
+    let policy: RoutePolicy
+    private let log: WriteAheadLog
+    let state: Mutex<State>
+    /// Raised while a training run of this router is queued or running.
+    let training = Mutex<CancellationHandle?>(nil)
+
+    /// What a training run holds to cancel itself.
+    struct CancellationHandle: Sendable {
+        let cancel: @Sendable () -> Void
+    }
+
+    struct State {
+        var model: FastGRNNModel?
+        var conformal: SplitConformal?
+        /// The stored status of the model (zero: untrained).
+        var modelStatus = RuvectorV1.RouterStatus()
+        var breakers: [CircuitBreaker]
+        var routedPerCandidate: [UInt64]
+        var roundRobinCursor = 0
+        var requestsRouted: UInt64 = 0
+        var outcomesRecorded: UInt64
+        var pending = PendingRequests(capacity: RouteLimits.pendingRequests)
+        var routes: [RuvectorV1.SemanticRoute] = []
+        var semantic: SemanticRouter?
+        var nextRequestNumber: UInt64 = 0
+    }
+
+    /// Opens a router's state, repairing a torn tail of the outcome log.
+    init(directory: String, syncPolicy: WALSyncPolicy = .always) throws {
+        self.directory = directory
+        let definition = RouteLimits.resolved(try RuvectorV1.CreateRouterRequest(decoding: try AtomicFile.read(directory + "/router.pb")))
+        do { try RouteLimits.check(definition) } catch {
+            throw StorageError(.corrupt, "\(directory)/router.pb holds no valid router: \(error)")
+        }
+        self.definition = definition
+        name = definition.name
+        candidates = RouteLimits.candidates(definition)
+        policy = RouteLimits.policy(definition)
+        let (log, _) = try WriteAheadLog.open(directory: directory + "/outcomes",
+                                              options: WALOptions(syncPolicy: syncPolicy, maxRecordBytes: 1 << 20))
+        self.log = log
+        var state = State(breakers: candidates.map { _ in CircuitBreaker(config: RouteLimits.breaker(definition)) },
+                          routedPerCandidate: candidates.map { _ in 0 }, outcomesRecorded: log.lastSequence)
+        if AtomicFile.exists(directory + "/model.pb") {
+            let status = try RuvectorV1.RouterStatus(decoding: try AtomicFile.read(directory + "/model.pb"))
+            let path = "\(directory)/model-\(status.modelVersion).bin"
+            let model: FastGRNNModel
+            do {
+                model = try FastGRNNModel(serialised: try AtomicFile.read(path))
+            } catch {
+                throw StorageError(.corrupt, "\(path) holds no readable model: \(error)")
+            }
+            guard model.config == RouteLimits.engineConfig(definition) else {
+                throw StorageError(.corrupt, "\(path) does not fit the router's shapes")
+            }
+            state.model = model
+            state.modelStatus = status
+            state.conformal = SplitConformal(alpha: Double(status.conformalAlpha), calibrationCount: Int(status.calibrationCount),
+                                             threshold: status.conformalThreshold)
+        }
+        if AtomicFile.exists(directory + "/routes.pb") {
+            let routes = try RuvectorV1.ListRoutesResponse(decoding: try AtomicFile.read(directory + "/routes.pb")).routes
+            state.routes = routes
+            state.semantic = try Self.semanticRouter(routes)
+        }
+        self.state = Mutex(state)
+    }
+
+    /// Outcomes held.
+    var outcomesRecorded: UInt64 { state.withLock { $0.outcomesRecorded } }
+
+    /// The definition with the router's counters.
+    var info: RuvectorV1.RouterInfo {
+        state.withLock { s in
+            RuvectorV1.RouterInfo(definition: definition, modelVersion: s.modelStatus.modelVersion,
+                                  outcomesRecorded: s.outcomesRecorded, routeCount: UInt32(s.routes.count))
+        }
+    }
+
+    /// Appends a validated outcome (features resolved) and returns once it is on disk; returns the
+    /// outcomes now held.
+    func appendOutcome(_ record: RuvectorV1.RecordOutcomeRequest) throws -> UInt64 {
+        _ = try log.append(type: Self.outcomeRecordType, payload: record.encoded())
+        return state.withLock { s in
+            s.outcomesRecorded += 1
+            return s.outcomesRecorded
+        }
+    }
+
+    /// Outcomes from the `first` (0-based), at most `limit`: what training reads.
+    func outcomes(from first: UInt64, limit: Int) throws -> [RuvectorV1.RecordOutcomeRequest] {
+        try log.read(from: first + 1, limit: limit).compactMap { record in
+            record.type == Self.outcomeRecordType ? try RuvectorV1.RecordOutcomeRequest(decoding: record.payload) : nil
+        }
+    }
+
+    /// Stores a trained model as the next version and serves it from now on. `status` carries the
+    /// metrics; its version and calibration fields are set here. Returns the stored status.
+    func storeModel(_ model: FastGRNNModel, conformal: SplitConformal, status: RuvectorV1.RouterStatus) throws -> RuvectorV1.RouterStatus {
+        // One training run per router at a time is the only writer: the files are written outside
+        // the lock, so requests keep routing with the old model until the swap.
+        let previous = state.withLock { $0.modelStatus.modelVersion }
+        var status = status
+        status.modelVersion = previous + 1
+        status.router = name
+        // The calibration is what restores the prediction sets at the next open.
+        status.conformalThreshold = conformal.threshold
+        status.calibrationCount = UInt64(conformal.calibrationCount)
+        status.conformalAlpha = Float(conformal.alpha)
+        try AtomicFile.write(model.serialised(), to: "\(directory)/model-\(status.modelVersion).bin")
+        try AtomicFile.write(status.encoded(), to: directory + "/model.pb")
+        let old = "\(directory)/model-\(previous).bin"
+        if previous > 0, AtomicFile.exists(old) { try? AtomicFile.removeTree(old) }
+        state.withLock { s in
+            s.model = model
+            s.conformal = conformal
+            s.modelStatus = status
+        }
+        return status
+    }
+
+    /// The stored model and its status (nil: untrained).
+    var storedModel: (model: FastGRNNModel, status: RuvectorV1.RouterStatus)? {
+        state.withLock { s in s.model.map { ($0, s.modelStatus) } }
+    }
+
+    /// Syncs and closes the outcome log.
+    func close() throws {
+        try log.close()
+    }
+}
+
+/// The features of recently routed requests by id, the oldest forgotten first once there are more
+/// than `capacity` requests or `maxValues` feature values (so a router with wide requests keeps
+/// fewer of them, and none holds more than `maxValues` x 4 bytes).
+struct PendingRequests {
+    let capacity: Int
+    let maxValues: Int
+    private var features: [String: [Float]] = [:]
+    /// Ids in arrival order from `head` on; the prefix before `head` is already forgotten.
+    private var order: [String] = []
+    private var head = 0
+    private var values = 0
+
+    init(capacity: Int, maxValues: Int = RouteLimits.pendingValues) {
+        self.capacity = capacity
+        self.maxValues = maxValues
+    }
+
+    mutating func insert(_ id: String, _ new: [Float]) {
+        if let old = features.updateValue(new, forKey: id) {
+            values -= old.count
+        } else {
+            order.append(id)
+        }
+        values += new.count
+        while order.count - head > capacity || values > maxValues, head < order.count {
+            if let dropped = features.removeValue(forKey: order[head]) { values -= dropped.count }
+            head += 1
+        }
+        if head > capacity {
+            order.removeFirst(head)
+            head = 0
+        }
+    }
+
+    func features(of id: String) -> [Float]? { features[id] }
+}

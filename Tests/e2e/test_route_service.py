@@ -1,0 +1,194 @@
+"""RouteService through the Python client against the real server: a router is created and routes
+with its fallback while untrained, learns a hidden rule from recorded outcomes (training progress
+streamed), then routes held-out requests well above chance with calibrated coverage near 1 - alpha;
+circuit breakers open after N failures (the decision says the candidate was skipped) and half-open
+after the cool-down; routers, models and semantic routes survive a restart; an exported router
+imported into another server makes the same decisions."""
+import time
+
+import numpy as np
+import pytest
+
+import ruvector
+from conftest import RunningServer
+from ruvector.route import Candidate
+
+STEPS, WIDTH = 8, 4
+CANDIDATES = [Candidate("small", cost=1.0, latency_millis=50, quality=0.6),
+              Candidate("large", cost=10.0, latency_millis=400, quality=0.9)]
+
+
+def _task(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Requests of 8 steps x 4 features; the hidden rule: the small candidate succeeds when the mean
+    of feature 0 over the steps is positive (label 0), otherwise only the large one does (label 1)."""
+    rng = np.random.default_rng(seed)
+    features = rng.normal(size=(count, STEPS, WIDTH)).astype(np.float32)
+    labels = (features[:, :, 0].mean(axis=1) <= 0).astype(int)
+    return features, labels
+
+
+def _record_task(db: ruvector.Client, router: str, count: int, seed: int) -> None:
+    """Routes every request, then records both candidates' outcomes under its request id."""
+    features, labels = _task(count, seed)
+    for i in range(count):
+        decision = db.route.route(router, features[i], request_id=f"req-{seed}-{i}")
+        assert decision.request_id == f"req-{seed}-{i}"
+        db.route.record_outcome(router, "small", success=bool(labels[i] == 0), request_id=decision.request_id)
+        db.route.record_outcome(router, "large", success=True, request_id=decision.request_id, quality=0.9)
+
+
+def _accuracy(db: ruvector.Client, router: str, seed: int, count: int = 200) -> float:
+    features, labels = _task(count, seed)
+    names = [c.name for c in CANDIDATES]
+    hits = 0
+    for i in range(count):
+        decision = db.route.route(router, features[i])
+        top = max(decision.scores, key=decision.scores.get)
+        hits += names.index(top) == labels[i]
+    return hits / count
+
+
+def test_router_learns_a_hidden_rule_and_survives_restart_and_export(tmp_path):
+    server = RunningServer([], tmp_path / "data")
+    other = RunningServer([], tmp_path / "other")
+    try:
+        with ruvector.Client(server.address, timeout=60) as db:
+            info = db.route.create_router("llm", CANDIDATES, feature_size=WIDTH, time_steps=STEPS, hidden_size=16)
+            assert info.confidence_threshold == pytest.approx(0.7) and info.time_steps == STEPS and info.fallback == "round_robin"
+            assert info.conformal_alpha == pytest.approx(0.1) and [c.name for c in info.candidates] == ["small", "large"]
+            assert info.model_version == 0
+            untrained = db.route.route("llm", _task(1, 1)[0][0])
+            assert untrained.reason == "untrained" and untrained.chosen in ("small", "large")
+            assert untrained.model_version == 0 and untrained.prediction_set == []
+
+            _record_task(db, "llm", 600, seed=2)
+            messages = list(db.route.train("llm", epochs=12, seed=3))
+            assert [m.epoch for m in messages[:-1]] == list(range(1, 13))
+            assert all(np.isfinite(m.loss) for m in messages[:-1])
+            assert messages[-1].done and messages[-1].model_version == 1
+            status = db.route.status("llm")
+            assert status.model_version == 1 and status.outcomes_recorded == 1200
+            assert status.accuracy >= 0.8, status
+            # The evaluation split is about 60 requests: coverage is an estimate of 0.9 with a
+            # standard error near 0.04.
+            assert 40 <= status.evaluation_count <= 80, status
+            assert 0.75 <= status.calibrated_coverage <= 1.0, status
+            print(f"route e2e: held-out accuracy {status.accuracy:.3f} and coverage {status.calibrated_coverage:.3f} "
+                  f"on {status.evaluation_count} requests, calibrated on {status.calibration_count}, model {status.model_bytes} B")
+            assert status.calibration_count > 20 and status.model_bytes > 0
+            accuracy = _accuracy(db, "llm", seed=99)
+            assert accuracy >= 0.85, accuracy
+
+            db.route.register_route("llm", "billing", [[1, 0, 0.1], [0.9, 0.1, 0], [1, 0.2, 0]], threshold=0.9)
+            db.route.register_route("llm", "weather", [[0, 1, 0], [0.1, 1, 0], [0, 0.9, 0.1]], threshold=0.9)
+            assert [m.name for m in db.route.match_route("llm", [1, 0.05, 0])] == ["billing"]
+            assert db.route.match_route("llm", [0, 0, 1]) == []
+            probe = _task(20, 7)[0]
+            before = [db.route.route("llm", p) for p in probe]
+            exported = db.route.export_router("llm")
+
+        assert server.stop() == 0
+        server = RunningServer([], tmp_path / "data")
+        with ruvector.Client(server.address, timeout=60) as db:
+            status = db.route.status("llm")
+            assert status.model_version == 1 and status.outcomes_recorded == 1200
+            assert [r.name for r in db.route.list_routes("llm")] == ["billing", "weather"]
+            after = [db.route.route("llm", p) for p in probe]
+            assert [d.scores for d in after] == [d.scores for d in before]
+            assert [d.prediction_set for d in after] == [d.prediction_set for d in before]
+
+        with ruvector.Client(other.address, timeout=60) as db:
+            info = db.route.import_router("copy", exported)
+            assert info.model_version == 1 and info.route_count == 2
+            imported = [db.route.route("copy", p) for p in probe]
+            assert [d.scores for d in imported] == [d.scores for d in before]
+            # Both servers start with closed breakers and a fresh round-robin cursor: same decisions.
+            assert [(d.chosen, d.reason, d.prediction_set) for d in imported] == \
+                [(d.chosen, d.reason, d.prediction_set) for d in after]
+            assert [m.name for m in db.route.match_route("copy", [1, 0.05, 0])] == ["billing"]
+    finally:
+        server.stop()
+        other.stop()
+
+
+def test_breaker_opens_skips_and_half_opens_after_the_cool_down(server):
+    with ruvector.Client(server.address, timeout=30) as db:
+        db.route.create_router("svc", CANDIDATES, feature_size=2, fallback="cheapest", breaker_failures=3,
+                               breaker_cool_down_millis=2000)
+        assert db.route.route("svc", [0.1, 0.2]).chosen == "small"
+        for _ in range(3):
+            db.route.record_outcome("svc", "small", success=False, features=[0.1, 0.2])
+        breakers = {b.candidate: b for b in db.route.status("svc").breakers}
+        assert breakers["small"].state == "open" and breakers["small"].openings == 1
+        assert breakers["large"].state == "closed"
+        skipped = db.route.route("svc", [0.1, 0.2])
+        assert skipped.chosen == "large" and skipped.skipped_open == ["small"]
+        time.sleep(2.1)
+        trial = db.route.route("svc", [0.1, 0.2])
+        assert trial.chosen == "small" and trial.skipped_open == []
+        assert {b.candidate: b.state for b in db.route.status("svc").breakers}["small"] == "half_open"
+        # The one trial is out: the next request goes elsewhere until it reports.
+        assert db.route.route("svc", [0.1, 0.2]).chosen == "large"
+        db.route.record_outcome("svc", "small", success=True, features=[0.1, 0.2])
+        assert {b.candidate: b.state for b in db.route.status("svc").breakers}["small"] == "closed"
+        assert db.route.route("svc", [0.1, 0.2]).chosen == "small"
+
+
+def test_routers_are_listed_and_deleted(server):
+    with ruvector.Client(server.address, timeout=30) as db:
+        db.route.create_router("a", ["x", "y"], feature_size=3)
+        db.route.create_router("b", ["x", "y"], feature_size=3)
+        assert [r.name for r in db.route.list_routers()] == ["a", "b"]
+        db.route.delete_router("a")
+        assert [r.name for r in db.route.list_routers()] == ["b"]
+        assert not (server.data_dir / "route" / "a").exists()
+        with pytest.raises(ruvector.errors.NotFound):
+            db.route.status("a")
+        db.route.create_router("a", ["x", "y"], feature_size=3)
+        assert db.route.get_router("a").outcomes_recorded == 0
+
+
+def _utterances(rng: np.random.Generator, centers: np.ndarray, per: int, noise: float) -> list[tuple[np.ndarray, int]]:
+    """`per` embeddings around each center (Gaussian noise of `noise` per dimension), with its index."""
+    return [(centers[c] + rng.normal(scale=noise, size=centers.shape[1]), c) for c in range(len(centers)) for _ in range(per)]
+
+
+def test_semantic_routes_match_held_out_queries_and_refuse_others_at_the_fitted_threshold(server):
+    """Five routes of 20 example embeddings (clusters in 32 dimensions); the threshold is fitted on
+    labelled queries (in-route and out-of-route); held-out queries of the routes match their own route,
+    held-out queries of five other clusters match none (rates printed)."""
+    rng = np.random.default_rng(11)
+    centers = rng.normal(size=(10, 32))
+    names = [f"route{c}" for c in range(5)]
+    with ruvector.Client(server.address, timeout=30) as db:
+        db.route.create_router("sem", ["a", "b"], feature_size=1)
+        for c, name in enumerate(names):
+            examples = [e for e, k in _utterances(rng, centers[:5], 20, 0.9) if k == c]
+            db.route.register_route("sem", name, examples)
+        labelled = [(e, names[k]) for e, k in _utterances(rng, centers[:5], 10, 0.9)]
+        labelled += [(e, None) for e, _ in _utterances(rng, centers[5:], 10, 0.9)]
+        threshold, fit_accuracy, fit_false = db.route.fit_route_threshold("sem", labelled)
+        assert 0 < threshold <= 1 and fit_accuracy >= 0.95
+        assert all(r.threshold == pytest.approx(threshold) for r in db.route.list_routes("sem"))
+        held_in = _utterances(rng, centers[:5], 40, 0.9)
+        top1 = np.mean([[m.name for m in db.route.match_route("sem", e)] == [names[k]] for e, k in held_in])
+        held_out = _utterances(rng, centers[5:], 40, 0.9)
+        false_match = np.mean([db.route.match_route("sem", e) != [] for e, _ in held_out])
+        print(f"semantic routes: threshold {threshold:.3f}, held-out top-1 {top1:.3f} on {len(held_in)}, "
+              f"out-of-route matched {false_match:.3f} on {len(held_out)} (fit: {fit_accuracy:.3f}, {fit_false:.3f})")
+        assert top1 >= 0.95 and false_match <= 0.05
+
+
+async def _async_round(address: str) -> tuple[str, int, str]:
+    async with ruvector.AsyncClient(address, timeout=30) as db:
+        await db.route.create_router("aio", ["small", "large"], feature_size=2, fallback="cheapest")
+        decision = await db.route.route("aio", [0.5, 1.0])
+        held = await db.route.record_outcome("aio", decision.chosen, success=True, request_id=decision.request_id, quality=0.8)
+        status = await db.route.status("aio")
+        return decision.chosen, held, status.breakers[0].state
+
+
+def test_the_async_client_routes_and_records(server):
+    import asyncio
+
+    assert asyncio.run(_async_round(server.address)) == ("small", 1, "closed")
