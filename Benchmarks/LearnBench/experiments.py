@@ -23,6 +23,8 @@ class Setup:
     model: ModelConfig = ModelConfig()
     train: TrainConfig = TrainConfig()
     seed: int = 1
+    #: Seed of the model's initial weights (None: `seed`), to tell initialisation luck from the rest.
+    init_seed: int | None = None
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,8 @@ class Bench:
 
     def learner(self, setup: Setup) -> Learner:
         """A fresh learner (version 0) over this corpus and graph."""
-        return Learner(self.data.corpus, self.neighbours, setup.model, setup.train.replay_buffer_size, setup.seed)
+        seed = setup.seed if setup.init_seed is None else setup.init_seed
+        return Learner(self.data.corpus, self.neighbours, setup.model, setup.train.replay_buffer_size, seed)
 
     def feedback(self, clicks: ClickModel, seed: int):
         """Simulated clicks of the train queries on their shown HNSW top results."""

@@ -35,11 +35,17 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--depth", type=int, default=100, help="HNSW candidates the model re-ranks")
     parser.add_argument("--epochs", type=int, default=TrainConfig.epochs, help="maximum epochs per run")
     parser.add_argument("--hidden", type=int, default=ModelConfig.hidden, help="hidden size")
+    parser.add_argument("--head", choices=("bilinear", "mlp"), default=ModelConfig.head,
+                        help="reference mode: the learned term's form (see reference.ModelConfig)")
+    parser.add_argument("--links", type=int, default=0, help="reference mode: most layer-0 links per candidate (0: all)")
+    parser.add_argument("--no-attend-self", action="store_true",
+                        help="reference mode: candidates attend to their links only, not to themselves")
     parser.add_argument("--ewc-lambda", type=float, nargs="+", default=[0.4, 10.0, 100.0],
                         help="EWC strengths of the forgetting runs (beside 0 = off)")
     parser.add_argument("--forgetting-hidden", type=int, default=64,
                         help="hidden size of the forgetting runs (four trainings: kept cheaper)")
     parser.add_argument("--seed", type=int, default=1, help="seed of clicks, initialisation and batches")
+    parser.add_argument("--init-seed", type=int, help="reference mode: seed of the initial weights only (default --seed)")
     parser.add_argument("--threads", type=int, default=1,
                         help="PyTorch CPU threads (results are bit-identical for a seed and a thread count)")
     parser.add_argument("--click-eta", type=float, default=1.0,
@@ -78,8 +84,10 @@ def run_reference(chosen: list[str], arguments: argparse.Namespace) -> int:
     torch.set_num_threads(arguments.threads)
     torch.use_deterministic_algorithms(True)
     setup = experiments.Setup(depth=arguments.depth, clicks=ClickModel(),
-                              model=ModelConfig(hidden=arguments.hidden),
-                              train=TrainConfig(epochs=arguments.epochs, seed=arguments.seed), seed=arguments.seed)
+                              model=ModelConfig(hidden=arguments.hidden, head=arguments.head, links=arguments.links,
+                                                attend_self=not arguments.no_attend_self),
+                              train=TrainConfig(epochs=arguments.epochs, seed=arguments.seed), seed=arguments.seed,
+                              init_seed=arguments.init_seed)
     progress = (lambda epoch: print(f"  epoch {epoch.epoch:3d} step {epoch.step:5d} loss {epoch.loss:.4f} "
                                     f"lr {epoch.learning_rate:.2e} validation nDCG@10 {epoch.validation_ndcg:.4f}",
                                     file=sys.stderr, flush=True)) if arguments.verbose else None

@@ -30,10 +30,17 @@ from torch import nn
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Architecture (the ConfigureModel fields): hidden size, attention heads, dropout."""
+    """Architecture (the ConfigureModel fields): hidden size, attention heads, dropout; and the
+    learned term's form: "bilinear" w . (z_i * h_q), or "mlp" out(tanh(head([z_i * h_q, z_i])))
+    (the form ruvector-server's engine had before format version 2, kept to compare the two)."""
     hidden: int = 128
     heads: int = 4
     dropout: float = 0.1
+    head: str = "bilinear"
+    #: Most layer-0 links per candidate (0: all of them).
+    links: int = 0
+    #: Whether a candidate attends to itself besides its links (ruvector-server's engine does not).
+    attend_self: bool = True
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,10 @@ class GNNReranker(nn.Module):
         self.dropout = nn.Dropout(config.dropout)
         # Zero: an untrained model adds nothing to the HNSW score (ReZero / zero-initialised heads).
         self.score_weight = nn.Parameter(torch.zeros(config.hidden))
+        if config.head == "mlp":
+            self.mlp_head = nn.Linear(2 * config.hidden, config.hidden)
+        elif config.head != "bilinear":
+            raise ValueError(f"head {config.head!r} is neither 'bilinear' nor 'mlp'")
 
     def forward(self, queries: torch.Tensor, candidate_ids: torch.Tensor, distances: torch.Tensor,
                 corpus: torch.Tensor, neighbours: torch.Tensor) -> torch.Tensor:
@@ -81,8 +92,10 @@ class GNNReranker(nn.Module):
         (B, K), given the corpus (N, d) and its layer-0 links `neighbours` (N, M0, -1 padded)."""
         batch, depth = candidate_ids.shape
         links = neighbours[candidate_ids]                                   # (B, K, M0)
+        if self.config.links:
+            links = links[..., :self.config.links]
         node_ids = torch.cat([candidate_ids.unsqueeze(-1), links.clamp(min=0)], dim=-1)  # self first
-        valid = torch.cat([torch.ones_like(links[..., :1], dtype=torch.bool), links >= 0], dim=-1)
+        valid = torch.cat([torch.full_like(links[..., :1], self.config.attend_self, dtype=torch.bool), links >= 0], dim=-1)
         # Encode each distinct node once per call (a batch shares most neighbours); the encoder and
         # the key/value maps are linear, so they commute with the gather.
         unique, inverse = torch.unique(node_ids, return_inverse=True)
@@ -93,7 +106,10 @@ class GNNReranker(nn.Module):
         updated = self.gru(message.reshape(-1, self.config.hidden), state.reshape(-1, self.config.hidden))
         node = self.dropout(self.norm(updated)).reshape(batch, depth, self.config.hidden)
         query = self.query_encoder(queries)                                 # (B, H)
-        learned = (node * query.unsqueeze(1)) @ self.score_weight           # (B, K)
+        product = node * query.unsqueeze(1)                                 # (B, K, H)
+        if self.config.head == "mlp":
+            product = torch.tanh(self.mlp_head(torch.cat([product, node], dim=-1)))
+        learned = product @ self.score_weight                               # (B, K)
         return hnsw_scores(distances) + learned
 
     def _by_head(self, projected: torch.Tensor) -> torch.Tensor:
@@ -114,7 +130,8 @@ class GNNReranker(nn.Module):
         q = self.attention_q(state).reshape(rows, heads, 1, head_size).transpose(0, 1)  # (heads, rows, 1, hs)
         logits = torch.matmul(q, keys[:, slots].transpose(-1, -2)) / math.sqrt(head_size)  # (heads, rows, 1, width)
         logits = logits.masked_fill(~valid.reshape(1, rows, 1, width), float("-inf"))
-        weights = torch.softmax(logits, dim=-1)
+        # A row with nothing to attend to (no links, self left out) gets a zero context.
+        weights = torch.softmax(logits, dim=-1).nan_to_num(0.0)
         mixed = torch.matmul(weights, values[:, slots])                     # (heads, rows, 1, hs)
         return self.attention_out(mixed.squeeze(2).transpose(0, 1).reshape(batch, depth, heads * head_size))
 

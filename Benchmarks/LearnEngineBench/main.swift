@@ -58,6 +58,8 @@ func percentile(_ xs: [Double], _ p: Double) -> Double {
     return s[min(Int(Double(s.count) * p), s.count - 1)]
 }
 
+if CommandLine.arguments.contains("--train-examples") { exit(trainExamples(arguments: CommandLine.arguments)) }
+
 let dimension = 384
 let shapes = [Shape(candidates: 100, extra: 0, m: 8, candidateNeighbours: 8),
               Shape(candidates: 100, extra: 100, m: 8, candidateNeighbours: 4),

@@ -22,15 +22,15 @@ import LearnEngine
                              grades: (0..<candidates).map { _ in Float(rng.next() % 3) })
     }
 
-    static func config(layers: Int) -> RerankConfig {
+    static func config(layers: Int, head: RerankHeadKind = .bilinear) -> RerankConfig {
         var c = RerankConfig()
-        c.hidden = 32; c.heads = 4; c.layers = layers; c.neighbours = 6
+        c.hidden = 32; c.heads = 4; c.layers = layers; c.neighbours = 6; c.head = head
         return c
     }
 
     /// A model whose output layer is not zero, so the learned term shows in the scores.
-    static func model(layers: Int) throws -> RerankModel {
-        let model = try RerankModel(config: config(layers: layers), dimension: 45, seed: 3)
+    static func model(layers: Int, head: RerankHeadKind = .bilinear) throws -> RerankModel {
+        let model = try RerankModel(config: config(layers: layers, head: head), dimension: 45, seed: 3)
         var rng = SeededGenerator(seed: 4)
         for p in model.parameters where p.name.hasPrefix("output") {
             for i in p.value.indices { p.value[i] = Float(rng.nextGaussian()) }
@@ -39,16 +39,16 @@ import LearnEngine
     }
 
     /// `model(layers:)` and a Double network holding the same weights.
-    static func modelAndDoubleCopy(layers: Int) throws -> (RerankModel, RerankNetwork<Double>) {
-        let model = try model(layers: layers)
+    static func modelAndDoubleCopy(layers: Int, head: RerankHeadKind) throws -> (RerankModel, RerankNetwork<Double>) {
+        let model = try model(layers: layers, head: head)
         let reference = RerankNetwork<Double>(config: model.config, dimension: 45, seed: 99)
         for (p, q) in zip(model.parameters, reference.parameters) { q.value = p.value.map { Double($0) } }
         return (model, reference)
     }
 
-    @Test(arguments: [0, 1, 2])
-    func floatScoresMatchTheDoubleNetworkWithTheSameWeights(layers: Int) throws {
-        let (model, reference) = try Self.modelAndDoubleCopy(layers: layers)
+    @Test(arguments: [0, 1, 2], RerankHeadKind.allCases)
+    func floatScoresMatchTheDoubleNetworkWithTheSameWeights(layers: Int, head: RerankHeadKind) throws {
+        let (model, reference) = try Self.modelAndDoubleCopy(layers: layers, head: head)
         let e = Self.example(seed: 5, dimension: 45)
         var rng = SeededGenerator(seed: 0)
         let expected = reference.forward(e, training: false, rng: &rng).scores
@@ -59,9 +59,9 @@ import LearnEngine
     }
 
     /// `scores` runs its own pass in per-thread scratch; it must give forward's bits exactly.
-    @Test(arguments: [0, 1, 2])
-    func scoresInScratchAreForwardsBitsExactly(layers: Int) throws {
-        let model = try Self.model(layers: layers)
+    @Test(arguments: [0, 1, 2], RerankHeadKind.allCases)
+    func scoresInScratchAreForwardsBitsExactly(layers: Int, head: RerankHeadKind) throws {
+        let model = try Self.model(layers: layers, head: head)
         for seed in [UInt64(8), 9] {
             let e = Self.example(seed: seed, dimension: 45)
             var rng = SeededGenerator(seed: 0)
@@ -71,9 +71,9 @@ import LearnEngine
     }
 
     /// The network's forward against one written here with the public layers, every round over every row.
-    @Test(arguments: [1, 2])
-    func updatingOnlyTheCandidatesInTheLastRoundChangesNoScore(layers: Int) throws {
-        let net = RerankNetwork<Double>(config: Self.config(layers: layers), dimension: 45, seed: 3)
+    @Test(arguments: [1, 2], RerankHeadKind.allCases)
+    func updatingOnlyTheCandidatesInTheLastRoundChangesNoScore(layers: Int, head: RerankHeadKind) throws {
+        let net = RerankNetwork<Double>(config: Self.config(layers: layers, head: head), dimension: 45, seed: 3)
         var rng = SeededGenerator(seed: 4)
         net.output.weight.value = net.output.weight.value.map { _ in rng.nextGaussian() }
         let e = Self.example(seed: 6, dimension: 45)
@@ -84,8 +84,11 @@ import LearnEngine
         for round in net.rounds { state = round.forward(state, rows: rows, neighbours: lists, training: false, rng: &rng).output }
         let qe = net.queryEncoder.forward(e.query.map { Double($0) }, rows: 1)
         var features = [Double]()
-        for i in 0..<candidates { features += (0..<h).map { qe[$0] * state[i * h + $0] } + state[i * h ..< (i + 1) * h] }
-        let activations = net.head.forward(features, rows: candidates).map { Double.hyperbolicTangent($0) }
+        for i in 0..<candidates {
+            features += (0..<h).map { qe[$0] * state[i * h + $0] }
+            if head == .mlp { features += state[i * h ..< (i + 1) * h] }
+        }
+        let activations = net.head.map { $0.forward(features, rows: candidates).map { Double.hyperbolicTangent($0) } } ?? features
         let learned = net.output.forward(activations, rows: candidates)
         var unused = SeededGenerator(seed: 0)
         let scores = net.forward(e, training: false, rng: &unused).scores
@@ -94,9 +97,9 @@ import LearnEngine
 
     /// The Float backward (C kernels) against the Double one (plain loops) with the same weights: each
     /// parameter's gradient within 1e-3 of the reference, relative to its norm.
-    @Test(arguments: [0, 1, 2])
-    func floatGradientsMatchTheDoubleNetwork(layers: Int) throws {
-        let (model, reference) = try Self.modelAndDoubleCopy(layers: layers)
+    @Test(arguments: [0, 1, 2], RerankHeadKind.allCases)
+    func floatGradientsMatchTheDoubleNetwork(layers: Int, head: RerankHeadKind) throws {
+        let (model, reference) = try Self.modelAndDoubleCopy(layers: layers, head: head)
         let e = Self.example(seed: 7, dimension: 45)
         Gradients.zero(model.parameters)
         Gradients.zero(reference.parameters)

@@ -3,10 +3,10 @@ import LearnEngine
 
 @Suite struct RerankModelTests {
     /// A small network with random (not zero) output weights, so every gradient path is live.
-    func smallNetwork(layers: Int, dropout: Double) -> RerankNetwork<Double> {
+    func smallNetwork(layers: Int, dropout: Double, head: RerankHeadKind = .bilinear) -> RerankNetwork<Double> {
         var config = RerankConfig()
         config.hidden = 8; config.heads = 2; config.layers = layers; config.dropout = dropout; config.neighbours = 3
-        config.temperature = 0.5
+        config.temperature = 0.5; config.head = head
         let net = RerankNetwork<Double>(config: config, dimension: 5, seed: 3)
         var rng = SeededGenerator(seed: 4)
         net.output.weight.value = GradientCheck.random(8, &rng)
@@ -22,9 +22,10 @@ import LearnEngine
                              grades: [0, 1, 0, 2])
     }
 
-    @Test(arguments: [(1, 0.0), (2, 0.0), (2, 0.2)])
-    func networkGradientMatchesFiniteDifferences(layers: Int, dropout: Double) {
-        let net = smallNetwork(layers: layers, dropout: dropout)
+    @Test(arguments: [(1, 0.0, RerankHeadKind.bilinear), (2, 0.0, .bilinear), (2, 0.2, .bilinear), (0, 0.0, .bilinear),
+                      (1, 0.0, .mlp), (2, 0.0, .mlp), (2, 0.2, .mlp)])
+    func networkGradientMatchesFiniteDifferences(layers: Int, dropout: Double, head: RerankHeadKind) {
+        let net = smallNetwork(layers: layers, dropout: dropout, head: head)
         let e = smallExample()
         let r = GradientCheck.maximumRelativeError(net.parameters,
             loss: { var rng = SeededGenerator(seed: 8); return net.loss(e, training: true, rng: &rng, accumulate: false) },
@@ -32,9 +33,12 @@ import LearnEngine
         #expect(r.error <= 1e-6, "worst \(r.worst): \(r.error)")
     }
 
-    @Test func untrainedModelKeepsHNSWScoresAndOrderExactly() throws {
+    @Test(arguments: RerankHeadKind.allCases)
+    func untrainedModelKeepsHNSWScoresAndOrderExactly(head: RerankHeadKind) throws {
         let task = SyntheticTask(seed: 1, points: 300)
-        let model = try RerankModel(config: RerankConfig(), dimension: task.dimension, seed: 9)
+        var config = RerankConfig()
+        config.head = head
+        let model = try RerankModel(config: config, dimension: task.dimension, seed: 9)
         for e in task.examples(0..<5) {
             #expect(try model.scores(e) == e.hnswScores)
             #expect(try model.rerank(e) == Array(0..<e.candidateCount))
@@ -54,10 +58,15 @@ import LearnEngine
         #expect(throws: LearnError.self) { try model.scores(e) }
     }
 
-    @Test func parameterCountFollowsTheArchitecture() throws {
-        let model = try RerankModel(config: RerankConfig(), dimension: 384, seed: 1)
+    @Test(arguments: RerankHeadKind.allCases)
+    func parameterCountFollowsTheArchitecture(head: RerankHeadKind) throws {
+        var config = RerankConfig()
+        config.head = head
+        let model = try RerankModel(config: config, dimension: 384, seed: 1)
         let h = 128, d = 384
-        let expected = 2 * (d * h + h) + (4 * (h * h + h) + 2 * (3 * h * h + 3 * h) + 2 * h) + (2 * h * h + h) + (h + 1)
+        let mlp = head == .mlp ? 2 * h * h + h : 0
+        let expected = 2 * (d * h + h) + (4 * (h * h + h) + 2 * (3 * h * h + 3 * h) + 2 * h) + mlp + (h + 1)
         #expect(model.parameterCount == expected)
+        #expect(RerankConfig().head == .mlp, "the server's models keep the MLP head (the bilinear one ranks no better)")
     }
 }

@@ -111,10 +111,12 @@ def trained(tmp_path_factory):
         seconds = time.monotonic() - started
         status = db.learn.status("docs")
         learned = holdout_rankings(db, "docs", queries, learned_rerank=100)
-    yield dict(server=server, data_dir=data_dir, points=points, classes=classes, queries=queries,
-               query_classes=query_classes, plain=plain, untrained=untrained, learned=learned,
-               progress=progress, status=status, seconds=seconds)
-    server.stop()
+    state = dict(server=server, data_dir=data_dir, points=points, classes=classes, queries=queries,
+                 query_classes=query_classes, plain=plain, untrained=untrained, learned=learned,
+                 progress=progress, status=status, seconds=seconds)
+    yield state
+    # The restart test replaces the server: stop whichever one is running now.
+    state["server"].stop()
 
 
 def test_an_untrained_collection_keeps_the_hnsw_order_exactly(trained):

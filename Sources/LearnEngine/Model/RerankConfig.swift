@@ -1,3 +1,14 @@
+/// The form of the learned term added to each candidate's HNSW score (`RerankNetwork`).
+public enum RerankHeadKind: UInt8, Sendable, CaseIterable {
+    /// `out(tanh(head([q' ⊙ h_i, h_i])))`: a hidden layer over the query-node product and the node
+    /// alone. The default, and the only form of format version 1.
+    case mlp = 0
+    /// `out(q' ⊙ h_i)` = w · (q' ⊙ h_i) + b: the reference peer's bilinear form, fewer parameters and
+    /// a cheaper head. Not the default: on the same examples it ranks no better than `mlp` (issue 20's
+    /// experiments, docs/benchmarks/learn.md), so the server does not select it.
+    case bilinear = 1
+}
+
 /// The re-ranking model's architecture and loss settings (the issue's defaults).
 public struct RerankConfig: Equatable, Sendable {
     /// Width of node and query encodings.
@@ -14,8 +25,11 @@ public struct RerankConfig: Equatable, Sendable {
     public var temperature: Double = 1.0
     /// The training loss.
     public var loss: RankingLossKind = .listwiseSoftmax
+    /// The learned term's form.
+    public var head: RerankHeadKind = .mlp
 
-    /// The defaults: hidden 128, 4 heads, 1 layer, dropout 0.1, 8 neighbours, τ = 1, listwise softmax.
+    /// The defaults: hidden 128, 4 heads, 1 layer, dropout 0.1, 8 neighbours, τ = 1, listwise
+    /// softmax, MLP head.
     public init() {}
 
     /// Bounds a service enforces before building a model from user input.

@@ -15,8 +15,9 @@ extension RerankModel {
         let q = take(rows * h), k = take(rows * h), v = take(rows * h), context = take(rows * h), message = take(rows * h)
         let gi = take(rows * 3 * h), gh = take(rows * 3 * h)
         let r = take(rows * h), z = take(rows * h), n = take(rows * h), updated = take(rows * h)
-        let weights = take(longestList * heads), qe = take(h), features = take(candidates * 2 * h)
-        let activations = take(candidates * h), learned = take(candidates)
+        let withState = net.head != nil
+        let weights = take(longestList * heads), qe = take(h), features = take(candidates * (withState ? 2 : 1) * h)
+        let activations = take(withState ? candidates * h : 0), learned = take(candidates)
 
         return InferenceScratch.withScratch(count: total) { base in
             for (i, row) in e.nodes.enumerated() {
@@ -51,10 +52,15 @@ extension RerankModel {
                 swap(&state, &next)
             }
             e.query.withUnsafeBufferPointer { net.queryEncoder.forward($0.baseAddress!, rows: 1, into: base + qe) }
-            RerankNetwork<Float>.features(states: state, query: base + qe, candidates: candidates, width: h, into: base + features)
-            net.head.forward(base + features, rows: candidates, into: base + activations)
-            LearnKernels.tanh(base + activations, count: candidates * h)
-            net.output.forward(base + activations, rows: candidates, into: base + learned)
+            RerankNetwork<Float>.features(states: state, query: base + qe, candidates: candidates, width: h,
+                                          withState: withState, into: base + features)
+            if let head = net.head {
+                head.forward(base + features, rows: candidates, into: base + activations)
+                LearnKernels.tanh(base + activations, count: candidates * h)
+                net.output.forward(base + activations, rows: candidates, into: base + learned)
+            } else {
+                net.output.forward(base + features, rows: candidates, into: base + learned)
+            }
             return (0..<candidates).map { e.hnswScores[$0] + base[learned + $0] }
         }
     }

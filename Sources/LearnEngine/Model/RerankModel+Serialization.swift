@@ -1,12 +1,17 @@
-/// The model's binary format, version 1 (all integers little-endian):
-/// "RVLM", u16 format version, u32 dimension, u32 hidden, u32 heads, u32 layers, u32 neighbours,
-/// f64 dropout, f64 temperature, u8 loss, u32 parameter count, then per parameter: u16 name
-/// length, UTF-8 name, u8 rank, u32 per dimension, f32 values; last a CRC-32C of all before it.
+/// The model's binary format (all integers little-endian): "RVLM", u16 format version, u32
+/// dimension, u32 hidden, u32 heads, u32 layers, u32 neighbours, f64 dropout, f64 temperature, u8
+/// loss, in version 2 only a u8 head kind (`RerankHeadKind`), u32 parameter count, then per
+/// parameter: u16 name length, UTF-8 name, u8 rank, u32 per dimension, f32 values; last a CRC-32C
+/// of all before it. Version 1 has no head byte and means the MLP head. A model with the MLP head
+/// (the default) is still written as version 1, byte for byte what earlier builds wrote, so stored
+/// and exported models load both ways; only a bilinear-head model needs version 2.
 extension RerankModel {
     /// The format's first bytes.
     public static let serialisationMagic: [UInt8] = Array("RVLM".utf8)
-    /// The only format version this build reads and writes.
-    public static let serialisationVersion: UInt16 = 1
+    /// The newest format version this build reads and writes (version 2: bilinear-head models).
+    public static let serialisationVersion: UInt16 = 2
+    /// The oldest format version this build reads (models with the MLP head only).
+    public static let oldestReadableVersion: UInt16 = 1
     /// Inputs larger than this are refused before parsing (a hidden-1024, 4-layer, 4096-d model is under it).
     public static let maximumSerialisedBytes = 256 << 20
 
@@ -14,12 +19,14 @@ extension RerankModel {
     public func serialised() -> [UInt8] {
         var w = ByteWriter()
         w.bytes(Self.serialisationMagic)
-        w.u16(Self.serialisationVersion)
         let c = config
+        let version: UInt16 = c.head == .mlp ? Self.oldestReadableVersion : Self.serialisationVersion
+        w.u16(version)
         for v in [dimension, c.hidden, c.heads, c.layers, c.neighbours] { w.u32(UInt32(v)) }
         w.u64(c.dropout.bitPattern)
         w.u64(c.temperature.bitPattern)
         w.bytes([c.loss.rawValue])
+        if version >= 2 { w.bytes([c.head.rawValue]) }
         let ps = parameters
         w.u32(UInt32(ps.count))
         for p in ps {
@@ -47,16 +54,19 @@ extension RerankModel {
         var r = ByteReader(body)
         _ = r.take(4)
         guard let version = r.u16() else { throw corrupt("truncated header") }
-        guard version == Self.serialisationVersion else {
-            throw corrupt("format version \(version), this server reads \(Self.serialisationVersion)")
+        guard (Self.oldestReadableVersion...Self.serialisationVersion).contains(version) else {
+            throw corrupt("format version \(version), this server reads \(Self.oldestReadableVersion) to \(Self.serialisationVersion)")
         }
         guard let dim = r.u32(), let hidden = r.u32(), let heads = r.u32(), let layers = r.u32(), let nbrs = r.u32(),
-              let dropout = r.u64(), let temperature = r.u64(), let lossByte = r.take(1)?.first, let count = r.u32()
+              let dropout = r.u64(), let temperature = r.u64(), let lossByte = r.take(1)?.first,
+              let headByte = version >= 2 ? r.take(1)?.first : RerankHeadKind.mlp.rawValue, let count = r.u32()
         else { throw corrupt("truncated header") }
         guard let loss = RankingLossKind(rawValue: lossByte) else { throw corrupt("unknown loss \(lossByte)") }
+        guard let head = RerankHeadKind(rawValue: headByte) else { throw corrupt("unknown head kind \(headByte)") }
         var config = RerankConfig()
         config.hidden = Int(hidden); config.heads = Int(heads); config.layers = Int(layers); config.neighbours = Int(nbrs)
         config.dropout = Double(bitPattern: dropout); config.temperature = Double(bitPattern: temperature); config.loss = loss
+        config.head = head
         do { try config.validate(dimension: Int(dim)) } catch { throw corrupt(error.message) }
         if let expectedDimension, expectedDimension != Int(dim) {
             throw LearnError(.mismatchedModel, "the model is for dimension \(dim), the collection has \(expectedDimension)")

@@ -2,9 +2,9 @@
 /// (the server uses `RerankModel`, its `Float` instance).
 ///
 /// Nodes and query are encoded by Linear(d -> hidden); `layers` rounds of message passing update
-/// every node from its HNSW neighbours; candidate i then scores
-/// `s_i + out(tanh(head([q' ⊙ h_i, h_i])))` where `out` starts at exactly zero, so an untrained
-/// network returns the HNSW scores unchanged.
+/// every node from its HNSW neighbours; candidate i then scores `s_i + out(tanh(head([q' ⊙ h_i, h_i])))`
+/// (`RerankHeadKind.mlp`, the default) or `s_i + out(q' ⊙ h_i)` (`.bilinear`),
+/// where `out` starts at exactly zero, so an untrained network returns the HNSW scores unchanged.
 public final class RerankNetwork<T: LearnScalar> {
     /// Architecture and loss settings.
     public let config: RerankConfig
@@ -16,8 +16,8 @@ public final class RerankNetwork<T: LearnScalar> {
     public let queryEncoder: Linear<T>
     /// The message-passing rounds.
     public let rounds: [MessagePassing<T>]
-    /// Mixes query and node features.
-    public let head: Linear<T>
+    /// Mixes query and node features (the MLP head only; nil for the bilinear head).
+    public let head: Linear<T>?
     /// The zero-initialised output layer (hidden -> 1).
     public let output: Linear<T>
 
@@ -33,13 +33,13 @@ public final class RerankNetwork<T: LearnScalar> {
         rounds = (0..<config.layers).map {
             MessagePassing(name: "mp\($0)", width: h, heads: config.heads, dropoutRate: config.dropout, rng: &rng)
         }
-        head = Linear(name: "head", inputs: 2 * h, outputs: h, rng: &rng)
+        head = config.head == .mlp ? Linear(name: "head", inputs: 2 * h, outputs: h, rng: &rng) : nil
         output = Linear(name: "output", inputs: h, outputs: 1, rng: &rng, zeroInitialised: true)
     }
 
     /// Every parameter, in a fixed order (serialisation and optimiser state follow it).
     public var parameters: [Parameter<T>] {
-        nodeEncoder.parameters + queryEncoder.parameters + rounds.flatMap(\.parameters) + head.parameters + output.parameters
+        nodeEncoder.parameters + queryEncoder.parameters + rounds.flatMap(\.parameters) + (head?.parameters ?? []) + output.parameters
     }
 
     /// The number of trainable scalars.
@@ -89,12 +89,17 @@ public final class RerankNetwork<T: LearnScalar> {
             states.append(state)
         }
         let qe = queryEncoder.forward(q, rows: 1)
-        var features = [T](repeating: 0, count: candidates * 2 * h)
+        let withState = head != nil
+        var features = [T](repeating: 0, count: candidates * (withState ? 2 : 1) * h)
         state.withUnsafeBufferPointer { sp in qe.withUnsafeBufferPointer { qp in features.withUnsafeMutableBufferPointer { fp in
-            Self.features(states: sp.baseAddress!, query: qp.baseAddress!, candidates: candidates, width: h, into: fp.baseAddress!)
+            Self.features(states: sp.baseAddress!, query: qp.baseAddress!, candidates: candidates, width: h,
+                          withState: withState, into: fp.baseAddress!)
         } } }
-        var activations = head.forward(features, rows: candidates)
-        Kernels.tanh(&activations)
+        var activations = features
+        if let head {
+            activations = head.forward(features, rows: candidates)
+            Kernels.tanh(&activations)
+        }
         let learned = output.forward(activations, rows: candidates)
         var scores = [T](repeating: 0, count: candidates)
         for i in 0..<candidates { scores[i] = T(e.hnswScores[i]) + learned[i] }
@@ -103,15 +108,17 @@ public final class RerankNetwork<T: LearnScalar> {
         return (scores, trace)
     }
 
-    /// The head's input rows [q' ⊙ h_i, h_i] for the candidates' final states (shared with the inference path).
+    /// The head's input rows for the candidates' final states (shared with the inference path):
+    /// [q' ⊙ h_i, h_i] when `withState` (the MLP head), q' ⊙ h_i alone otherwise.
     @inline(__always)
     static func features(states: UnsafePointer<T>, query qe: UnsafePointer<T>, candidates: Int, width h: Int,
-                         into features: UnsafeMutablePointer<T>) {
+                         withState: Bool, into features: UnsafeMutablePointer<T>) {
+        let featureWidth = withState ? 2 * h : h
         for i in 0..<candidates {
             for c in 0..<h {
                 let v = states[i * h + c]
-                features[i * 2 * h + c] = qe[c] * v
-                features[i * 2 * h + h + c] = v
+                features[i * featureWidth + c] = qe[c] * v
+                if withState { features[i * featureWidth + h + c] = v }
             }
         }
     }
@@ -121,17 +128,21 @@ public final class RerankNetwork<T: LearnScalar> {
     public func backward(_ t: Trace, dScores: [T]) {
         let h = config.hidden
         let dActivations = output.backward(t.activations, rows: t.candidates, dy: dScores)
-        var dPre = dActivations
-        for i in dPre.indices { dPre[i] *= 1 - t.activations[i] * t.activations[i] }
-        let dFeatures = head.backward(t.features, rows: t.candidates, dy: dPre)
+        var dFeatures = dActivations
+        if let head {
+            var dPre = dActivations
+            for i in dPre.indices { dPre[i] *= 1 - t.activations[i] * t.activations[i] }
+            dFeatures = head.backward(t.features, rows: t.candidates, dy: dPre)
+        }
+        let withState = head != nil, featureWidth = withState ? 2 * h : h
         let last = t.states[t.states.count - 1]
         // Gradients reach the candidates' final states only (the last round updated no other row).
         var dState = [T](repeating: 0, count: t.candidates * h)
         var dQuery = [T](repeating: 0, count: h)
         for i in 0..<t.candidates {
             for c in 0..<h {
-                let dProduct = dFeatures[i * 2 * h + c]
-                dState[i * h + c] = dProduct * t.queryEncoding[c] + dFeatures[i * 2 * h + h + c]
+                let dProduct = dFeatures[i * featureWidth + c]
+                dState[i * h + c] = dProduct * t.queryEncoding[c] + (withState ? dFeatures[i * featureWidth + h + c] : 0)
                 dQuery[c] += dProduct * last[i * h + c]
             }
         }
