@@ -46,6 +46,22 @@ struct CypherFuzzFindingsTests {
         if query.contains("DESC") { #expect(rows.map { $0[0] } == (1...5).reversed().map { Value.int(Int64($0)) }) }
     }
 
+    @Test("^ with a NaN or infinite exponent answers NaN or infinity (NaN reached an Int conversion in exp and trapped)",
+          arguments: ["RETURN 1 + (2 - (3 * (4 / (5 ^ (6 % 0.0))))) AS a",   // CI fuzz run, seed 178404790143760
+                      "RETURN 1.0 ^ (1.0 / 0.0) AS a", "RETURN (0.0 / 0.0) ^ 2 AS a", "RETURN 2 ^ (0.0 / 0.0) AS a",
+                      "RETURN 0.5 ^ (1.0 / 0.0) AS a", "RETURN 2.0 ^ (1.0 / 0.0) AS a", "RETURN 2.0 ^ (-1.0 / 0.0) AS a"])
+    func powerOfNaN(query: String) throws {
+        var db = GraphDatabase()
+        let rows = try db.execute(query).rows
+        guard case .float(let x)? = rows.first?.first else {
+            Issue.record("\(query) answered \(rows), not one float")
+            return
+        }
+        if query.hasPrefix("RETURN 0.5") || query.hasPrefix("RETURN 2.0 ^ (-1") { #expect(x == 0) }
+        else if query.hasPrefix("RETURN 2.0 ^ (1.0") { #expect(x == .infinity) }
+        else { #expect(x.isNaN) }
+    }
+
     @Test("a chain of hundreds of clauses is refused (the row pipeline recursed once per clause and overflowed the stack)")
     func longClauseChain() throws {
         var db = GraphDatabase()

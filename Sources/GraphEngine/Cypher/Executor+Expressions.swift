@@ -462,6 +462,8 @@ extension Executor {
 
 private func pow(_ x: Double, _ y: Double) -> Double {
     // Exponentiation without Foundation: integral exponents by squaring, others via exp/log.
+    // A NaN operand gives NaN, as Java's Math.pow (Cypher's reference) does.
+    if x.isNaN || y.isNaN { return .nan }
     if y == y.rounded(), Swift.abs(y) < 1_073_741_824.0 {
         var result = 1.0, base = x, n = Int(Swift.abs(y))
         while n > 0 { if n & 1 == 1 { result *= base }; base *= base; n >>= 1 }
@@ -482,6 +484,8 @@ private func logApprox(_ x: Double) -> Double {
 }
 
 private func expApprox(_ y: Double) -> Double {
+    // NaN (e.g. 1 ^ infinity: infinity * log 1) stays NaN; converting it to an exponent traps.
+    if y.isNaN { return .nan }
     if y > 709 { return .infinity }
     if y < -745 { return 0 }
     let k = (y / 0.6931471805599453).rounded()
