@@ -313,6 +313,8 @@ struct ServerCommand: AsyncParsableCommand {
         logger.info("shutting down", metadata: ["signal": "\(signal)", "grace_seconds": "\(settings.shutdownGraceSeconds)"])
         catalog.markNotServing()
         // The node leaves first: its peers' streams into it end, so they do not hold the drain.
+        // Its shard lease ends here too, before the listener closes: a refused connect to a
+        // node must mean it holds no lease (ShardSupervisor's fast failover).
         await catalog.stopCluster()
         await server.shutdown(gracePeriod: .seconds(settings.shutdownGraceSeconds))
         await metricsEndpoint?.close()
