@@ -58,7 +58,7 @@ def _setup(cluster: Cluster) -> ShardWriteLoad:
 def _shard_led_by(cluster: Cluster, raft_leader: bool) -> tuple[int, int, int]:
     """A shard whose primary is (or is not) the Raft leader: (shard, primary, epoch)."""
     leader = cluster.leader(timeout=5)
-    for shard, assignment in sorted(shard_map(cluster, COLLECTION).items()):
+    for shard, assignment in sorted(shard_map(cluster, COLLECTION, via=leader).items()):
         if (assignment.primary == leader) == raft_leader:
             return shard, assignment.primary, assignment.epoch
     pytest.fail(f"no shard's primary is {'' if raft_leader else 'not '}the Raft leader {leader}")
@@ -107,6 +107,8 @@ def test_a_killed_primary_is_replaced_at_once(make_cluster) -> None:
                 # rule would add 1.5 s after the election.
                 assert promoted_after < SILENCE_SECONDS
             cluster.restart(victim)
+            with load.paused():
+                wait_converged(cluster, COLLECTION, timeout=CONVERGENCE_TIMEOUT_SECONDS)
         _finish(cluster, load)
 
 
