@@ -17,7 +17,9 @@ going on through every node during each fault:
 - `test_a_dead_primary_behind_a_proxy_waits_for_the_silence`: the nodes dial each other through
   proxies (`--peer-routes`), which accept and then reset when the node behind them is dead:
   a refused connect to a proxy would say nothing of the node, so the leader does not probe
-  through routes, and the silence applies.
+  through routes, and the silence applies;
+- `test_the_rule_can_be_turned_off`: `--failover-on-refused-connect false`, no proxy: a killed
+  primary waits for the silence.
 
 Each ends with every acknowledged semi-sync write in place and the copies converged.
 """
@@ -140,6 +142,25 @@ def test_a_dead_primary_behind_a_proxy_waits_for_the_silence(make_cluster) -> No
         after = wait_epoch_above(cluster, COLLECTION, shard, epoch, timeout=PROMOTION_TIMEOUT_SECONDS)
         promoted_after = time.monotonic() - killed_at
         print(f"node {victim} killed behind proxies: shard {shard} promoted to node {after.primary} after "
+              f"{promoted_after * 1000:.0f} ms")
+        assert promoted_after >= SILENCE_SECONDS - LAST_HEARD_SLACK_SECONDS
+        assert _promotions(cluster, "connections refused") == 0, cluster.log_tails()
+        cluster.restart(victim)
+        _finish(cluster, load)
+
+
+def test_the_rule_can_be_turned_off(make_cluster) -> None:
+    """`--failover-on-refused-connect false` (for networks that may refuse connects for a live
+    node): a killed primary waits for the silence again, though nodes dial each other directly."""
+    cluster = make_cluster(3, proxied=False, extra_args=["--failover-on-refused-connect", "false"])
+    with _setup(cluster) as load:
+        shard, victim, epoch = _shard_led_by(cluster, raft_leader=False)
+        load.wait_for_successes(3, timeout=10, shard=shard)
+        killed_at = time.monotonic()
+        cluster.kill(victim)
+        after = wait_epoch_above(cluster, COLLECTION, shard, epoch, timeout=PROMOTION_TIMEOUT_SECONDS)
+        promoted_after = time.monotonic() - killed_at
+        print(f"node {victim} killed, rule off: shard {shard} promoted to node {after.primary} after "
               f"{promoted_after * 1000:.0f} ms")
         assert promoted_after >= SILENCE_SECONDS - LAST_HEARD_SLACK_SECONDS
         assert _promotions(cluster, "connections refused") == 0, cluster.log_tails()
