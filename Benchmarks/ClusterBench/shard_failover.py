@@ -124,8 +124,9 @@ async def wait_caught_up(channel: grpc.aio.Channel, collection: str, timeout_sec
 
 async def choose_shard(cluster: Any, collection: str, shards: int, kill_leader: bool) -> tuple[int, int, ShardMap]:
     """A shard whose primary is the Raft leader (`kill_leader`) or is not; when the leader leads
-    no shard, leadership is first moved to a primary. Returns the shard, the leader's member
-    number and the shard map."""
+    no shard, leadership is first moved to a primary (when it leads every shard, which a few
+    failovers can leave, to another node). Returns the shard, the leader's member number and the
+    shard map."""
     for _ in range(2):
         leader = await cluster.wait_settled(timeout_seconds=30)
         channel, = await open_channels(cluster, [leader])
@@ -134,8 +135,9 @@ async def choose_shard(cluster: Any, collection: str, shards: int, kill_leader: 
             candidates = [s for s in range(shards) if (layout.primaries[s] == leader) == kill_leader]
             if candidates:
                 return candidates[0], leader, layout
+            target = layout.primaries[0] if kill_leader else (leader + 1) % len(cluster.members)
             await cluster_pb2_grpc.ClusterServiceStub(channel).TransferLeadership(
-                cluster_pb2.TransferLeadershipRequest(node_id=layout.primaries[0] + 1), timeout=10)
+                cluster_pb2.TransferLeadershipRequest(node_id=target + 1), timeout=10)
         finally:
             await close_channels([channel])
     raise RuntimeError(f"no shard of {collection} has a primary that is {'' if kill_leader else 'not '}the Raft leader")

@@ -27,7 +27,7 @@ struct ServerCommand: AsyncParsableCommand {
             keepaliveTimeSeconds, keepaliveTimeoutSeconds, keepaliveMinPingIntervalSeconds, keepalivePermitWithoutCalls, \
             maxConnectionAgeSeconds, maxConnectionAgeGraceSeconds, maxConcurrentStreams, maxHeaderListBytes, \
             importThreads, responseCompression, responseCompressionThresholdBytes, \
-            responseCompressionMaxEntropyBitsPerByte, nodeId, cluster, peerRoutes, join, advertiseAddress, raftSnapshotEntries, clusterCA, \
+            responseCompressionMaxEntropyBitsPerByte, nodeId, cluster, peerRoutes, join, advertiseAddress, raftSnapshotEntries, failoverOnRefusedConnect, clusterCA, \
             apiKey, apiKeyFile, readOnlyApiKey, readOnlyApiKeyFile, jwtSecretFile, jwtPublicKeyFile, clusterKeyFile, \
             certificateRoles, publicReflection), \
             then RUVECTOR_LISTEN / \
@@ -122,6 +122,8 @@ struct ServerCommand: AsyncParsableCommand {
     var advertiseAddress: String?
     @Option(help: "Applied metadata entries between two compactions of the Raft log (default 10000).")
     var raftSnapshotEntries: Int?
+    @Option(help: "Replace a silent shard primary at once when connects to its advertised address are refused (its process is gone), true or false (default true; false where firewalls or virtual IPs may refuse for a live node).")
+    var failoverOnRefusedConnect: Bool?
     @Option(help: "CA (PEM) that signed every node's certificate: with TLS on, nodes use mutual TLS and only its certificates may call RaftService.")
     var clusterCa: String?
 
@@ -187,6 +189,7 @@ struct ServerCommand: AsyncParsableCommand {
         if let join { settings.join = join }
         if let advertiseAddress { settings.advertiseAddress = advertiseAddress }
         if let raftSnapshotEntries { settings.raftSnapshotEntries = raftSnapshotEntries }
+        if let failoverOnRefusedConnect { settings.failoverOnRefusedConnect = failoverOnRefusedConnect }
         if let clusterCa { settings.clusterCA = clusterCa }
         if let apiKey { settings.apiKey = apiKey }
         if let apiKeyFile { settings.apiKeyFile = apiKeyFile }
@@ -310,6 +313,8 @@ struct ServerCommand: AsyncParsableCommand {
         logger.info("shutting down", metadata: ["signal": "\(signal)", "grace_seconds": "\(settings.shutdownGraceSeconds)"])
         catalog.markNotServing()
         // The node leaves first: its peers' streams into it end, so they do not hold the drain.
+        // Its shard lease ends here too, before the listener closes: a refused connect to a
+        // node must mean it holds no lease (ShardSupervisor's fast failover).
         await catalog.stopCluster()
         await server.shutdown(gracePeriod: .seconds(settings.shutdownGraceSeconds))
         await metricsEndpoint?.close()

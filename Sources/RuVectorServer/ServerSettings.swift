@@ -124,6 +124,9 @@ struct ServerSettings: Codable, Equatable {
     var advertiseAddress: String?
     /// Applied metadata entries between two compactions of the Raft log.
     var raftSnapshotEntries: Int = 10_000
+    /// Whether the shard failover may take a refused connect to a silent primary's advertised
+    /// address as proof that its process is gone (and replace it without the 1.5 s silence).
+    var failoverOnRefusedConnect = true
     /// PEM CA bundle that signs the cluster's node certificates: with TLS on, nodes talk over
     /// mutual TLS and only certificates of this CA may call RaftService.
     var clusterCA: String?
@@ -220,6 +223,7 @@ struct ServerSettings: Codable, Equatable {
         join = try container.decodeIfPresent(String.self, forKey: .join)
         advertiseAddress = try container.decodeIfPresent(String.self, forKey: .advertiseAddress)
         raftSnapshotEntries = try container.decodeIfPresent(Int.self, forKey: .raftSnapshotEntries) ?? defaults.raftSnapshotEntries
+        failoverOnRefusedConnect = try container.decodeIfPresent(Bool.self, forKey: .failoverOnRefusedConnect) ?? defaults.failoverOnRefusedConnect
         clusterCA = try path(.clusterCA)
         apiKey = try container.decodeIfPresent(String.self, forKey: .apiKey)
         apiKeyFile = try path(.apiKeyFile)
@@ -250,7 +254,7 @@ struct ServerSettings: Codable, Equatable {
         case maxConnectionAgeSeconds, maxConnectionAgeGraceSeconds, maxConcurrentStreams, maxHeaderListBytes
         case importThreads
         case responseCompression, responseCompressionThresholdBytes, responseCompressionMaxEntropyBitsPerByte
-        case nodeId, cluster, peerRoutes, join, advertiseAddress, raftSnapshotEntries, clusterCA
+        case nodeId, cluster, peerRoutes, join, advertiseAddress, raftSnapshotEntries, failoverOnRefusedConnect, clusterCA
         case apiKey, apiKeyFile, readOnlyApiKey, readOnlyApiKeyFile, jwtSecretFile, jwtPublicKeyFile, clusterKeyFile
         case certificateRoles, publicReflection
     }
@@ -339,6 +343,7 @@ struct ServerSettings: Codable, Equatable {
         var options = ClusterNode.Options(id: id, founding: founding, directory: dataDir + "/cluster")
         options.routes = try Self.nodeMap(peerRoutes, option: "--peer-routes")
         options.snapshotEntries = raftSnapshotEntries
+        options.refusedConnectProvesDeath = failoverOnRefusedConnect
         if let tlsCert, let tlsKey {
             guard let clusterCA else {
                 throw Invalid(description: "with TLS on, a cluster node needs --cluster-ca: the CA that signed every node's certificate (node-to-node traffic uses mutual TLS)")

@@ -25,6 +25,10 @@ public final class ClusterNode: @unchecked Sendable {
         public var founding: [NodeID: String]
         /// Where to dial peers instead of their advertised address (`--peer-route`).
         public var routes: [NodeID: String] = [:]
+        /// Whether a refused connect to a peer's advertised address counts as proof that its
+        /// process is gone (`connectRefused`; `--failover-on-refused-connect`). Turn it off
+        /// where the network itself may refuse connects (REJECT firewall rules, virtual IPs).
+        public var refusedConnectProvesDeath = true
         /// Where the node keeps its Raft log and metadata effects (`<data-dir>/cluster`).
         public var directory: String
         /// Timer period.
@@ -436,6 +440,18 @@ public final class ClusterNode: @unchecked Sendable {
 
     /// The advertised address of `node`.
     public func address(of node: NodeID) -> String? { transport.address(of: node) }
+
+    /// What one TCP connect to the address `peer` advertises shows (see `ConnectProbe`):
+    /// true when it is refused (no process listens there), false when it connects or fails
+    /// otherwise (a timeout, an unreachable network), nil when this node cannot tell: the peer
+    /// is dialled through a route (`Options.routes`), whose refusals would be the route's, or
+    /// its address is unknown, or `Options.refusedConnectProvesDeath` is off. Shard failover uses it to tell a dead primary from a silent one.
+    public func connectRefused(by peer: NodeID, timeout: Duration) async -> Bool? {
+        guard options.refusedConnectProvesDeath, peer != id, let address = transport.probeAddress(of: peer),
+              let (host, port) = PeerAddress.split(address) else { return nil }
+        let outcome = await ConnectProbe.probe(host: host, port: port, timeout: .nanoseconds(timeout.nanoseconds), group: group)
+        return outcome == .refused
+    }
 
     /// The gRPC channel for shard data to `peer` (through its `--peer-routes` route, with the
     /// cluster's TLS): a connection of its own, beside the one Raft uses.

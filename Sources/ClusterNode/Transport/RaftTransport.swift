@@ -49,6 +49,15 @@ final class RaftTransport: Sendable {
     /// The advertised address of `node`, if known.
     func address(of node: NodeID) -> String? { advertised.withLock { $0[node] } ?? announced.withLock { $0[node] } }
 
+    /// Where a connect probe may ask whether `peer` listens (`ConnectProbe`): the address it
+    /// advertises in the metadata, where it listens itself. Nil for a peer dialled through a
+    /// route (a proxy or tunnel answers there, and its refusals say nothing of the peer) or
+    /// with no address in the metadata.
+    func probeAddress(of peer: NodeID) -> String? {
+        guard routes[peer] == nil else { return nil }
+        return advertised.withLock { $0[peer] }
+    }
+
     /// A peer's own word on where it is, kept while the metadata has no address for it (a node
     /// that just joined hears from a leader whose address it has not applied yet).
     func learnAddress(_ address: String, of peer: NodeID) {

@@ -24,6 +24,9 @@ final class ReplicationHub: Sendable {
     private struct State {
         var trackers: [ShardStore.ShardID: ReplicaTracker] = [:]
         var followers: [ShardStore.ShardID: Following] = [:]
+        /// Followers cancelled but perhaps still running (a transfer's install does not stop
+        /// halfway): the next follower of the same shard starts once this one has ended.
+        var ending: [ShardStore.ShardID: Task<Void, Never>] = [:]
         var stopped = false
     }
 
@@ -93,11 +96,18 @@ final class ReplicationHub: Sendable {
             var stale: [Task<Void, Never>] = []
             for (id, following) in state.followers where wanted[id].map({ $0.primary != following.primary || $0.epoch != following.epoch }) ?? true {
                 stale.append(following.task)
+                state.ending[id] = following.task
                 state.followers[id] = nil
             }
             for (id, shard) in wanted where state.followers[id] == nil {
                 let follower = ShardFollower(id: id, primary: shard.primary, epoch: shard.epoch, node: node, sharding: sharding, logger: logger)
-                state.followers[id] = Following(primary: shard.primary, epoch: shard.epoch, task: Task { await follower.run() })
+                // Two followers of one shard at once would both transfer into its one staging
+                // folder (seen when a restarted replica applied two promotions in a row).
+                let previous = state.ending.removeValue(forKey: id)
+                state.followers[id] = Following(primary: shard.primary, epoch: shard.epoch, task: Task {
+                    await previous?.value
+                    await follower.run()
+                })
             }
             // Trackers of shards this node no longer leads fail their waiting writes.
             for (id, tracker) in state.trackers {
@@ -116,8 +126,8 @@ final class ReplicationHub: Sendable {
     func stop() async {
         let (tasks, trackers) = state.withLock { state in
             state.stopped = true
-            defer { state.followers = [:]; state.trackers = [:] }
-            return (state.followers.values.map(\.task), Array(state.trackers.values))
+            defer { state.followers = [:]; state.ending = [:]; state.trackers = [:] }
+            return (state.followers.values.map(\.task) + state.ending.values, Array(state.trackers.values))
         }
         for tracker in trackers { tracker.failAll(RPCError(.unavailable, "the server is stopping")) }
         for task in tasks { task.cancel() }

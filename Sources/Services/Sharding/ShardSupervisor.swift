@@ -13,7 +13,9 @@ import Wire
 /// epoch, then highest sequence, from `ShardStatus`), so a write any surviving replica
 /// acknowledged survives. The old primary refuses writes on its own before that (its lease,
 /// `ShardedCollections.leaseMillis`, is shorter), and when it comes back it is a replica,
-/// transferred again if its log holds records its successor never had.
+/// transferred again if its log holds records its successor never had. A primary whose
+/// process is proven gone (`RefusalEvidence`: connects to its advertised address refused
+/// after it fell silent) holds no lease, and is replaced without waiting for the silence.
 ///
 /// Rebalancing: each shard's copies should be the nodes the ring of the current members
 /// assigns (`ShardPlacement.replicas`). A missing copy is added as *incoming* (it follows the
@@ -27,6 +29,11 @@ final class ShardSupervisor: Sendable {
     /// How long a primary stays unheard before it is replaced: above the lease, so the old
     /// primary has stopped accepting writes first.
     static let silenceMillis: UInt64 = 1500
+    /// A primary unheard for longer than this (three Raft heartbeats) is probed for
+    /// `RefusalEvidence` at every check.
+    static let probeAfterMillis: UInt64 = 150
+    /// One probe's connect timeout: a connect still pending then is no proof of anything.
+    static let probeTimeoutMillis: Int64 = 200
     /// Rebalancing runs every this many checks.
     static let rebalanceEveryChecks = 2
     /// Shards receiving copies at once, cluster-wide (each may be a snapshot transfer).
@@ -50,24 +57,28 @@ final class ShardSupervisor: Sendable {
                 var checks = 0
                 var ring: (members: [NodeID], ring: HashRing)?
                 var leadingSince: ContinuousClock.Instant?
+                var evidence = RefusalEvidence()
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .milliseconds(Self.checkMillis))
                     guard let node = try? sharding.node(), node.status.leader == node.id, sharding.holdsLease(node) else {
                         leadingSince = nil
+                        evidence = RefusalEvidence()
                         continue
                     }
                     let since = leadingSince ?? .now
                     leadingSince = since
+                    evidence = await probeQuietPrimaries(node, evidence)
                     // A new leader has heard nothing yet, and a primary may hold a lease the old
-                    // leader confirmed: it replaces no primary before the silence it would
-                    // require of a primary it had heard from.
-                    if ContinuousClock.now - since >= .milliseconds(Int64(Self.silenceMillis)) { await failover(node) }
+                    // leader confirmed: it replaces no primary for silence before the silence it
+                    // would require of a primary it had heard from (a proven death needs no wait).
+                    let silenceApplies = ContinuousClock.now - since >= .milliseconds(Int64(Self.silenceMillis))
+                    await failover(node, silenceApplies: silenceApplies, evidence: evidence)
                     checks += 1
                     guard checks % Self.rebalanceEveryChecks == 0 else { continue }
                     // Draining members (leaving) take no shard: the ring is the others.
                     let members = node.metadata.metadata.members.values.filter { !$0.draining }.map(\.id).sorted()
                     if ring?.members != members { ring = (members, HashRing(nodes: members)) }
-                    if let ring { await rebalance(node, ring: ring.ring) }
+                    if let ring { await rebalance(node, ring: ring.ring, evidence: evidence) }
                 }
             }
         }
@@ -83,13 +94,67 @@ final class ShardSupervisor: Sendable {
         member != node.id && (metadata.members[member] == nil || (node.status.lastHeardMillis[member] ?? .max) > Self.silenceMillis)
     }
 
+    /// When this node last heard from each member (as of the published status: never later
+    /// than the truth, so a probe counted as "after" it really came after).
+    private static func lastHeard(_ node: ClusterNode) -> [NodeID: ContinuousClock.Instant] {
+        let now = ContinuousClock.now
+        return node.status.lastHeardMillis.mapValues { now - .milliseconds(Int64(clamping: $0)) }
+    }
+
+    /// Whether `member`'s process is proven gone (see `RefusalEvidence`).
+    private func gone(_ member: NodeID, _ node: ClusterNode, _ evidence: RefusalEvidence) -> Bool {
+        member != node.id && evidence.provesGone(member, lastHeard: Self.lastHeard(node)[member])
+    }
+
+    // MARK: Probing silent primaries
+
+    /// Probes each member that leads a shard and has been unheard for `probeAfterMillis`
+    /// (all at once): one connect to its advertised address, and when that is refused, a second
+    /// `RefusalEvidence.spreadMillis` later. Members this node cannot probe (reached through a
+    /// route, no address) gather no evidence. Returns `evidence` with the outcomes.
+    private func probeQuietPrimaries(_ node: ClusterNode, _ evidence: RefusalEvidence) async -> RefusalEvidence {
+        let metadata = node.metadata.metadata
+        let heard = Self.lastHeard(node)
+        var evidence = evidence
+        evidence.keep(Set(metadata.members.keys), lastHeard: heard)
+        let primaries = Set(metadata.collections.values.filter(\.isSharded).flatMap { $0.shards.map(\.primary) })
+        let quiet = primaries.filter { member in
+            member != node.id && metadata.members[member] != nil && !evidence.provesGone(member, lastHeard: heard[member])
+                && (node.status.lastHeardMillis[member] ?? .max) > Self.probeAfterMillis
+        }
+        guard !quiet.isEmpty else { return evidence }
+        let timeout = Duration.milliseconds(Self.probeTimeoutMillis)
+        let outcomes = await withTaskGroup(of: [(NodeID, Bool, ContinuousClock.Instant)].self) { group in
+            for member in quiet {
+                group.addTask {
+                    var seen: [(NodeID, Bool, ContinuousClock.Instant)] = []
+                    for attempt in 0..<RefusalEvidence.refusalsNeeded {
+                        if attempt > 0 { try? await Task.sleep(for: .milliseconds(RefusalEvidence.spreadMillis)) }
+                        let started = ContinuousClock.now
+                        guard let refused = await node.connectRefused(by: member, timeout: timeout) else { return seen }
+                        seen.append((member, refused, started))
+                        if !refused { break }
+                    }
+                    return seen
+                }
+            }
+            return await group.reduce(into: []) { $0 += $1 }
+        }
+        for (member, refused, started) in outcomes { evidence.record(member, refused: refused, startedAt: started) }
+        return evidence
+    }
+
     // MARK: Failover
 
-    private func failover(_ node: ClusterNode) async {
+    /// Replaces the primary of every shard whose primary is proven gone or, once
+    /// `silenceApplies`, left the cluster or has been unheard for `silenceMillis`.
+    private func failover(_ node: ClusterNode, silenceApplies: Bool, evidence: RefusalEvidence) async {
         let metadata = node.metadata.metadata
         for collection in metadata.collections.values where collection.isSharded {
-            for (number, shard) in collection.shards.enumerated() where silent(shard.primary, node, metadata) {
-                let candidates = shard.replicas.filter { !silent($0, node, metadata) }
+            for (number, shard) in collection.shards.enumerated() {
+                let provenGone = gone(shard.primary, node, evidence)
+                guard provenGone || (silenceApplies && silent(shard.primary, node, metadata)) else { continue }
+                let candidates = shard.replicas.filter { !silent($0, node, metadata) && !gone($0, node, evidence) }
                 let answers = await logs(of: collection.name, shard: UInt32(number), on: candidates, node)
                 guard let best = answers.max(by: { a, b in
                     (a.1.lastRecordEpoch, a.1.lastSequence, b.0) < (b.1.lastRecordEpoch, b.1.lastSequence, a.0)
@@ -97,7 +162,8 @@ final class ShardSupervisor: Sendable {
                 await propose(.promoteShard(collection: collection.name, shard: UInt32(number), primary: best.0, epoch: shard.epoch),
                               node, what: "shard primary replaced", [
                                 "collection": "\(collection.name)", "shard": "\(number)", "from": "\(shard.primary)", "to": "\(best.0)",
-                                "epoch": "\(shard.epoch + 1)", "sequence": "\(best.1.lastSequence)"])
+                                "epoch": "\(shard.epoch + 1)", "sequence": "\(best.1.lastSequence)",
+                                "reason": "\(provenGone ? "connections refused" : "silence")"])
             }
         }
     }
@@ -129,7 +195,7 @@ final class ShardSupervisor: Sendable {
 
     // MARK: Rebalancing
 
-    private func rebalance(_ node: ClusterNode, ring: HashRing) async {
+    private func rebalance(_ node: ClusterNode, ring: HashRing, evidence: RefusalEvidence) async {
         let metadata = node.metadata.metadata
         var moving = metadata.collections.values.reduce(0) { $0 + $1.shards.filter { !$0.incoming.isEmpty }.count }
         for collection in metadata.collections.values.sorted(by: { $0.name < $1.name }) where collection.isSharded {
@@ -140,7 +206,7 @@ final class ShardSupervisor: Sendable {
                 let target = ShardPlacement.replicas(collection: collection.name, shard: number, ring: ring, replicationFactor: factor)
                 guard Set(shard.holders) != Set(target) || !shard.incoming.isEmpty else { continue }
                 // A silent primary is failover's first; moves wait for a live one.
-                guard !silent(shard.primary, node, metadata) else { continue }
+                guard !silent(shard.primary, node, metadata), !gone(shard.primary, node, evidence) else { continue }
                 let missing = target.filter { !shard.copies.contains($0) }
                 var change = shard
                 change.incoming = shard.incoming.filter { target.contains($0) }

@@ -43,7 +43,8 @@ final class ShardedCollections: Sendable {
     /// A primary takes writes (and primary reads) only within this time of the start of its
     /// last successful linearizable metadata read (see `leaseValidUntil`). The leader replaces
     /// a primary it has not heard from for `ShardSupervisor.silenceMillis`, which is longer: by
-    /// then the old primary refuses writes on its own.
+    /// then the old primary refuses writes on its own. (Or at once when connects to the
+    /// primary are refused: see `keepLease` for why that process holds no lease.)
     static let leaseMillis: UInt64 = 1000
     /// Most shards a collection may have.
     static let maxShards: UInt32 = 1024
@@ -215,8 +216,8 @@ final class ShardedCollections: Sendable {
     /// Raft leader confirmed its leadership and this node applied everything committed before
     /// the read began, promotions of its shards included; and the leader, which heard from
     /// this node during that read, replaces a primary only after `ShardSupervisor.silenceMillis`
-    /// (longer) without hearing from it. A node paused, restarted or cut off holds no lease
-    /// until a read succeeds again.
+    /// (longer) without hearing from it, or once connects to it are refused (`RefusalEvidence`).
+    /// A node paused, restarted or cut off holds no lease until a read succeeds again.
     private let leaseValidUntil = Mutex<ContinuousClock.Instant?>(nil)
     private let leaseTask = Mutex<Task<Void, Never>?>(nil)
     /// How often the lease is renewed.
@@ -227,7 +228,9 @@ final class ShardedCollections: Sendable {
         leaseValidUntil.withLock { $0.map { ContinuousClock.now < $0 } ?? false }
     }
 
-    /// Renews the lease every `leaseRenewMillis` until `stopLease`.
+    /// Renews the lease every `leaseRenewMillis` until `stopLease`. The server starts it only
+    /// once it listens, and stops it before it stops listening: the leader takes a refused
+    /// connect to this node's address as proof that no lease is held here (`RefusalEvidence`).
     func keepLease() {
         leaseTask.withLock { task in
             guard task == nil else { return }

@@ -17,6 +17,10 @@ and checksums, ShardStatus). The time from the kill to the first acknowledged wr
 shard is printed (in sync mode a write waits for every replica, the dead former primary
 included, so the first one comes after the restart).
 
+The nodes dial each other directly, so the leader replaces a killed primary as soon as
+connects to it are refused (test_shard_fast_failover.py); once more in semi-sync mode, they dial
+through proxies (`--peer-routes`), and the leader waits for the primary's 1.5 s silence.
+
 CI: 3 kills per mode; RUVECTOR_CLUSTER_SOAK=1 or RUVECTOR_SOAK=1: 20 per mode, with p50/p99.
 """
 from __future__ import annotations
@@ -120,10 +124,11 @@ def _final_check(cluster: Cluster, load: ShardWriteLoad, mode: str) -> list[Lost
     return lost
 
 
-@pytest.mark.parametrize("mode", ["sync", "semi-sync", "async"])
-def test_killing_a_primary_loses_no_acknowledged_write(make_cluster, mode: str) -> None:
+@pytest.mark.parametrize("mode,proxied", [("sync", False), ("semi-sync", False), ("async", False), ("semi-sync", True)],
+                         ids=["sync", "semi-sync", "async", "semi-sync-proxied"])
+def test_killing_a_primary_loses_no_acknowledged_write(make_cluster, mode: str, proxied: bool) -> None:
     started = time.monotonic()
-    cluster = make_cluster(3)
+    cluster = make_cluster(3, proxied=proxied)
     cluster.leader(timeout=5, everyone=True)
     cluster.client(1).create_collection(COLLECTION, dimension=4, metric="l2", shards=SHARDS, replication_factor=3,
                                         write_consistency=mode, min_replicas=1)

@@ -1,0 +1,53 @@
+import Testing
+@testable import Services
+
+@Suite("Refusal evidence: when a silent primary counts as gone")
+struct RefusalEvidenceTests {
+    private static let start = ContinuousClock.now
+
+    private static func at(_ millis: Int64) -> ContinuousClock.Instant { start + .milliseconds(millis) }
+
+    @Test("two refusals far enough apart, both after the member was last heard, prove it gone")
+    func proof() {
+        var evidence = RefusalEvidence()
+        evidence.record(2, refused: true, startedAt: Self.at(100))
+        #expect(!evidence.provesGone(2, lastHeard: Self.at(0)), "one refusal is not enough")
+        evidence.record(2, refused: true, startedAt: Self.at(100 + RefusalEvidence.spreadMillis))
+        #expect(evidence.provesGone(2, lastHeard: Self.at(0)))
+        #expect(evidence.provesGone(2, lastHeard: nil), "a member this node never heard from")
+        #expect(!evidence.provesGone(3, lastHeard: nil), "another member has no evidence")
+    }
+
+    @Test("refusals too close together, or from before the member was last heard, prove nothing")
+    func noProof() {
+        var close = RefusalEvidence()
+        close.record(2, refused: true, startedAt: Self.at(100))
+        close.record(2, refused: true, startedAt: Self.at(100 + RefusalEvidence.spreadMillis - 1))
+        #expect(!close.provesGone(2, lastHeard: Self.at(0)))
+
+        var stale = RefusalEvidence()
+        stale.record(2, refused: true, startedAt: Self.at(100))
+        stale.record(2, refused: true, startedAt: Self.at(200))
+        // Heard in between (a restarted process): only the later refusal counts.
+        #expect(!stale.provesGone(2, lastHeard: Self.at(150)))
+        #expect(!stale.provesGone(2, lastHeard: Self.at(100)), "a probe must start after the member was heard")
+        stale.keep([2], lastHeard: [2: Self.at(150)])
+        stale.record(2, refused: true, startedAt: Self.at(220))
+        #expect(!stale.provesGone(2, lastHeard: Self.at(0)), "refusals from before the last word were dropped")
+        stale.record(2, refused: true, startedAt: Self.at(250))
+        #expect(stale.provesGone(2, lastHeard: Self.at(150)))
+    }
+
+    @Test("a probe that connects (or fails otherwise) clears the evidence; members that left are forgotten")
+    func clearing() {
+        var evidence = RefusalEvidence()
+        evidence.record(2, refused: true, startedAt: Self.at(100))
+        evidence.record(2, refused: false, startedAt: Self.at(150))
+        evidence.record(2, refused: true, startedAt: Self.at(200))
+        #expect(!evidence.provesGone(2, lastHeard: nil), "an accepting listener in between breaks the chain")
+        evidence.record(2, refused: true, startedAt: Self.at(300))
+        #expect(evidence.provesGone(2, lastHeard: nil))
+        evidence.keep([3], lastHeard: [:])
+        #expect(!evidence.provesGone(2, lastHeard: nil))
+    }
+}
