@@ -60,10 +60,11 @@ def learned_graph(tmp_path_factory):
         progress = list(db.learn.train(LEARNER, epochs=30, seed=7))
         status = db.learn.status(LEARNER)
         learned, learned_versions = holdout(db, queries, learned_rerank=100)
-    yield dict(server=server, data_dir=data_dir, classes=classes, queries=queries, query_classes=query_classes,
-               node_of=node_of, plain=plain, untrained=untrained, untrained_versions=untrained_versions,
-               learned=learned, learned_versions=learned_versions, progress=progress, status=status)
-    server.stop()
+    state = dict(server=server, data_dir=data_dir, classes=classes, queries=queries, query_classes=query_classes,
+                 node_of=node_of, plain=plain, untrained=untrained, untrained_versions=untrained_versions,
+                 learned=learned, learned_versions=learned_versions, progress=progress, status=status)
+    yield state
+    state["server"].stop()   # the restart test replaces the server: stop the one running now
 
 
 def test_an_index_that_never_learned_keeps_the_hnsw_order(learned_graph):
