@@ -200,9 +200,15 @@ def test_hostile_shard_streams_and_calls_are_refused(one_node):
                 assert error.code() == grpc.StatusCode.INVALID_ARGUMENT and "belongs to shard" in error.details()
     assert len(owners) == 40          # each point was taken by exactly its own shard, refused by the others
     assert vectors.Count(vector_pb2.CountRequest(collection="docs"), timeout=5).count == 40
-    # Snapshots of a sharded collection are not offered: a clear FAILED_PRECONDITION.
-    expect_status(grpc.StatusCode.FAILED_PRECONDITION,
-                  lambda: vectors.CreateSnapshot(vector_pb2.CreateSnapshotRequest(collection="docs"), timeout=5))
+    # A sharded collection's snapshot is a cluster snapshot (Tests/e2e/cluster/test_shard_snapshots.py);
+    # names that are not one (a path, another node's made-up file) are refused before any file is read.
+    info = vectors.CreateSnapshot(vector_pb2.CreateSnapshotRequest(collection="docs"), timeout=30)
+    assert info.name.endswith(".rvcsnap") and info.size_bytes > 0
+    for name in ("../../etc/passwd", "cluster-1-n1.rvcsnap", "cluster-../../n1.rvcsnap", "snapshot-000001.rvsnap", ""):
+        with pytest.raises(grpc.RpcError) as refused:
+            list(vectors.DownloadSnapshot(vector_pb2.DownloadSnapshotRequest(collection="docs", name=name), timeout=5))
+        assert refused.value.code() in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.FAILED_PRECONDITION), name
+        assert "cluster snapshot" in refused.value.details(), refused.value.details()
     # Sharding fields out of range.
     for fields in ({"shards": 5000}, {"replication_factor": 2}, {"replication_factor": 17}, {"min_replicas": 99},
                    {"write_consistency": 9}):
