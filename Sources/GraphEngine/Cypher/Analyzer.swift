@@ -6,10 +6,15 @@
 /// (`123 AND true`, `NOT []`, `1 IN 2`, `'a'.name`). openCypher classes all of these as
 /// SyntaxError, except a property read of a literal (TypeError).
 struct Analyzer {
+    /// The type of a literal expression (its raw value names it in messages).
+    enum LiteralType: String {
+        case boolean = "a boolean", number = "a number", string = "a string", list = "a list", map = "a map"
+    }
+
     /// What a variable holds, as far as the text tells: `literal` for a value bound from a
     /// literal (`WITH 123 AS x`), with what `literalType` says of it.
     enum Kind: Equatable {
-        case node, relationship, path, value, unknown, literal(String)
+        case node, relationship, path, value, unknown, literal(LiteralType)
 
         /// A value (not a graph element), known or not which one.
         var holdsValue: Bool {
@@ -265,16 +270,16 @@ struct Analyzer {
 
     /// What a literal (or list or map literal) expression is, or a variable bound from one; nil
     /// when only run time can tell.
-    private static func literalType(_ e: Expr, _ scope: [String: Kind]) -> String? {
+    private static func literalType(_ e: Expr, _ scope: [String: Kind]) -> LiteralType? {
         switch e {
         case .variable(let v):
             if case .literal(let type)? = scope[v] { return type }
             return nil
-        case .literal(.bool): return "a boolean"
-        case .literal(.int), .literal(.float), .negate(.literal(.int)), .negate(.literal(.float)): return "a number"
-        case .literal(.string): return "a string"
-        case .literal(.list), .list: return "a list"
-        case .literal(.map), .map: return "a map"
+        case .literal(.bool): return .boolean
+        case .literal(.int), .literal(.float), .negate(.literal(.int)), .negate(.literal(.float)): return .number
+        case .literal(.string): return .string
+        case .literal(.list), .list: return .list
+        case .literal(.map), .map: return .map
         default: return nil
         }
     }
@@ -289,19 +294,19 @@ struct Analyzer {
         switch e {
         case .binary(let op, let a, let b) where op == "AND" || op == "OR" || op == "XOR":
             for side in [a, b] {
-                if let type = literalType(side, scope), type != "a boolean" { throw invalid("\(op) expects booleans, got \(type)") }
+                if let type = literalType(side, scope), type != .boolean { throw invalid("\(op) expects booleans, got \(type.rawValue)") }
             }
         case .not(let x):
-            if let type = literalType(x, scope), type != "a boolean" { throw invalid("NOT expects a boolean, got \(type)") }
+            if let type = literalType(x, scope), type != .boolean { throw invalid("NOT expects a boolean, got \(type.rawValue)") }
         case .binary("IN", _, let b):
-            if let type = literalType(b, scope), type != "a list" { throw invalid("IN expects a list on the right, got \(type)") }
+            if let type = literalType(b, scope), type != .list { throw invalid("IN expects a list on the right, got \(type.rawValue)") }
         case .property(let x, let key):
-            if let type = literalType(x, scope), type != "a map" { throw invalid("cannot read property '\(key)' of \(type)", .typeError) }
+            if let type = literalType(x, scope), type != .map { throw invalid("cannot read property '\(key)' of \(type.rawValue)", .typeError) }
         case .function("properties", _, let args):
-            if let type = args.first.flatMap({ literalType($0, scope) }), type != "a map" { throw invalid("properties() cannot take \(type)") }
+            if let type = args.first.flatMap({ literalType($0, scope) }), type != .map { throw invalid("properties() cannot take \(type.rawValue)") }
         case .function("labels", _, let args):
             if let first = args.first, kind(of: first, scope) == .path || literalType(first, scope) != nil {
-                throw invalid("labels() takes a node, not \(literalType(first, scope) ?? "a path")")
+                throw invalid("labels() takes a node, not \(literalType(first, scope)?.rawValue ?? "a path")")
             }
         default: break
         }
