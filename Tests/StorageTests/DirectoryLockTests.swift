@@ -28,6 +28,32 @@ struct DirectoryLockTests {
         _ = try DirectoryLock(directory: directory, owner: "third")
     }
 
+    @Test("a lock this process released but a starting child still borrows (a shared descriptor) is taken once the child lets go")
+    func borrowedByChild() throws {
+        let directory = temporaryDirectory()
+        let first = try DirectoryLock(directory: directory, owner: "ruvector collection")
+        // What a child between clone and exec holds: a copy of the same open file description.
+        let borrowed = first.descriptor.withLock { dup($0) }
+        #expect(borrowed >= 0)
+        first.release()
+        // The child lets go 30 ms later, on its own thread (not Dispatch's pool, which the
+        // concurrency runtime shares and which may be busy with other tests' waits).
+        var child = pthread_t()
+        let started = pthread_create(&child, nil, { argument in
+            usleep(30_000)
+            close(Int32(Int(bitPattern: argument) - 1))     // the child's exec closes its copies (O_CLOEXEC)
+            return nil
+        }, UnsafeMutableRawPointer(bitPattern: Int(borrowed) + 1))
+        #expect(started == 0)
+        let second = try DirectoryLock(directory: directory, owner: "ruvector collection")
+        pthread_join(child, nil)
+        #expect(second.isHeld)
+        // Still held by a live owner in this process: refused after the short wait, not forever.
+        let refusing = ContinuousClock.now
+        #expect(throws: StorageError.self) { _ = try DirectoryLock(directory: directory, owner: "again") }
+        #expect(ContinuousClock.now - refusing < .seconds(2))
+    }
+
     @Test("a directory that does not exist or cannot hold the lock file is an I/O error, not a crash")
     func missingDirectory() {
         let error = #expect(throws: StorageError.self) {

@@ -15,6 +15,11 @@ import Synchronization
 /// same process is refused too. The kernel drops it when the process dies, however it dies:
 /// a `LOCK` file left by a crash is simply taken over.
 ///
+/// A process that starts children (`posix_spawn`, `fork`) lends each child a copy of every
+/// descriptor from the clone until the exec closes it (`O_CLOEXEC`): for those microseconds a
+/// lock this process just released is still held by the copy. So a lock whose file names this
+/// very process is tried again for up to `selfContentionWait` before it is refused.
+///
 /// ```swift
 /// let lock = try DirectoryLock(directory: "/var/lib/ruvector", owner: "ruvector-server")
 /// // ... open and serve ...
@@ -26,8 +31,12 @@ public final class DirectoryLock: Sendable {
 
     /// The directory held.
     public let directory: String
-    /// The lock file's descriptor; -1 once released.
-    private let descriptor: Mutex<Int32>
+    /// The lock file's descriptor; -1 once released (internal for the tests).
+    let descriptor: Mutex<Int32>
+
+    /// How long a lock held by this same process (a child's borrowed descriptor, see above) is
+    /// tried again before it is refused: 200 ms, in 2 ms steps.
+    static let selfContentionWait: Duration = .milliseconds(200)
 
     /// Who holds a lock, as its lock file says.
     public struct Holder: Sendable, Equatable, CustomStringConvertible {
@@ -51,10 +60,16 @@ public final class DirectoryLock: Sendable {
         guard fd >= 0 else {
             throw StorageError(.io, "cannot create the lock file \(Self.fileName)", path: path, errno: errno)
         }
-        var result: Int32
-        repeat { result = flock(fd, LOCK_EX | LOCK_NB) } while result != 0 && errno == EINTR
+        var result = Self.tryLock(fd)
+        if result == EWOULDBLOCK, Self.holder(of: directory)?.pid == getpid() {
+            let deadline = ContinuousClock.now + Self.selfContentionWait
+            while result == EWOULDBLOCK && ContinuousClock.now < deadline {
+                usleep(2_000)
+                result = Self.tryLock(fd)
+            }
+        }
         guard result == 0 else {
-            let code = errno
+            let code = result
             close(fd)
             if code == EWOULDBLOCK {
                 let holder = Self.holder(of: directory).map { "\($0)" } ?? "another process"
@@ -71,6 +86,14 @@ public final class DirectoryLock: Sendable {
     }
 
     deinit { release() }
+
+    /// One non-blocking `flock`: 0 when taken, else the errno (`EWOULDBLOCK` when held).
+    private static func tryLock(_ fd: Int32) -> Int32 {
+        while true {
+            if flock(fd, LOCK_EX | LOCK_NB) == 0 { return 0 }
+            if errno != EINTR { return errno }
+        }
+    }
 
     /// True until `release()`.
     public var isHeld: Bool { descriptor.withLock { $0 >= 0 } }
