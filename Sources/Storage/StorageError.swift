@@ -19,6 +19,9 @@ public struct StorageError: Error, Sendable, CustomStringConvertible {
         public static let invalidArgument = Code(name: "invalidArgument")
         /// The log was closed.
         public static let closed = Code(name: "closed")
+        /// What was asked for (a snapshot by name) does not exist: the caller's mistake, not
+        /// the disk's.
+        public static let notFound = Code(name: "notFound")
         /// The directory is locked by another process or another open in this one.
         public static let locked = Code(name: "locked")
         /// The log records asked for were released (a snapshot covers them): the reader must

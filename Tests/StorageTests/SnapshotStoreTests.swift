@@ -46,6 +46,9 @@ struct SnapshotStoreTests {
         #expect(try reader.read(offset: info.sizeBytes, count: 4096).isEmpty)
         #expect(CRC32C.checksum(chunks.flatMap { $0 }) == info.fileCRC32C)
         #expect(throws: StorageError.self) { try store.open("../collection.bin") }
+        // A well-formed name with no file is the caller's mistake (NOT_FOUND), not a disk failure.
+        let missing = #expect(throws: StorageError.self) { try store.open("snapshot-00000000000000009999.rvsnap") }
+        #expect(missing?.code == .notFound && missing?.message.contains("snapshot-00000000000000009999") == true)
         // A downloaded copy restores into another store.
         let other = try SnapshotStore(directory: temporaryDirectory())
         let restored = try other.restore(fileBytes: chunks.flatMap { $0 })

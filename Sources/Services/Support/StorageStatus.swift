@@ -14,6 +14,7 @@ enum StorageStatus {
         case .corrupt: return RPCError(.invalidArgument, "the snapshot file is damaged: \(error.message)", cause: error)
         case .newerFormat: return RPCError(.failedPrecondition, error.message, cause: error)
         case .invalidArgument: return RPCError(.invalidArgument, error.message, cause: error)
+        case .notFound: return RPCError(.notFound, error.message, cause: error)
         case .closed: return RPCError(.unavailable, "the collection was closed (deleted or restored) during the call; retry", cause: error)
         case .locked:
             logger.error("storage failure", metadata: ["error": "\(error)"])

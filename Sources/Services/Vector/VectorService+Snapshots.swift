@@ -71,7 +71,7 @@ extension VectorService {
         let reader: SnapshotFileReader
         do {
             reader = try await run(.background, context, "DownloadSnapshot") { _ in try durable.openSnapshot(request.name) }
-        } catch let error as RPCError where error.code == .internal {
+        } catch let error as RPCError where error.code == .notFound {
             throw RPCError(.notFound, "collection \(MessageText.quoted(request.collection)) has no snapshot \(MessageText.quoted(request.name)); ListSnapshots gives them")
         }
         try await send(reader, chunkBytes: chunkBytes, to: writer, context: context, work: "DownloadSnapshot")

@@ -128,7 +128,11 @@ public struct SnapshotStore: Sendable {
     /// readable even if retention deletes its name meanwhile.
     public func open(_ name: String) throws(StorageError) -> SnapshotFileReader {
         guard Self.isFileName(name) else { throw StorageError(.invalidArgument, "no snapshot is named \(MessageText.quoted(name))") }
-        return try SnapshotFileReader(file: DurableFile(path: directory + "/" + name, create: false))
+        do {
+            return try SnapshotFileReader(file: DurableFile(path: directory + "/" + name, create: false))
+        } catch where error.errno == ENOENT {
+            throw StorageError(.notFound, "no snapshot is named \(MessageText.quoted(name))", path: error.path)
+        }
     }
 
     /// Deletes one snapshot file (retention); false when it did not exist.
