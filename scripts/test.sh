@@ -30,6 +30,12 @@ fuzz_seed=$(( 16#$(git rev-parse --short=12 HEAD 2>/dev/null || echo 1) ))
 echo "== fuzzing (${RUVECTOR_CI_FUZZ_SECONDS:-25} s per target, seed ${fuzz_seed})"
 scripts/fuzz.sh --seconds-per-target "${RUVECTOR_CI_FUZZ_SECONDS:-25}" --seed "$fuzz_seed"
 
-echo "== end-to-end tests (Python grpcio and Ruby interop client against ruvector-server)"
-RUVECTOR_SERVER_BINARY="$(swift build --show-bin-path)/ruvector-server" \
-    .venv/bin/python -m pytest -q --durations=15 Tests/e2e
+# Two passes (Tests/e2e/conftest.py says which tests are `timed`): the rest on two workers,
+# whole files per worker, then the timed ones alone. Both run; either failing fails the suite.
+export RUVECTOR_SERVER_BINARY="$(swift build --show-bin-path)/ruvector-server"
+echo "== end-to-end tests, not timing-sensitive, two workers (Python grpcio and Ruby interop client against ruvector-server)"
+status=0
+.venv/bin/python -m pytest -q --durations=15 -n 2 --dist loadfile -m "not timed" Tests/e2e || status=$?
+echo "== end-to-end tests, timing-sensitive (clusters, latency bounds), one at a time"
+.venv/bin/python -m pytest -q --durations=15 -m timed Tests/e2e || status=$?
+exit "$status"

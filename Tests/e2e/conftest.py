@@ -53,7 +53,28 @@ _generate_testing_stubs()
 def pytest_configure(config):
     config.addinivalue_line("markers", "cluster: starts several ruvector-server processes as a Raft cluster "
                                        "(Tests/e2e/cluster; each test under 60 s)")
+    config.addinivalue_line("markers", "timed: runs alone in scripts/test.sh's second pass (timing-sensitive)")
     config.addinivalue_line("markers", "soak: long on-demand variant of a cluster test (RUVECTOR_CLUSTER_SOAK=1)")
+
+
+# scripts/test.sh runs this suite in two passes: everything not marked `timed` on two workers
+# (pytest-xdist, whole files per worker), then the `timed` tests alone, one at a time: clusters
+# whose leases and failover are timed, and tests that bound a server's latency under load or a
+# client's retry timing to fractions of a second. A plain `pytest Tests/e2e` runs all in one pass.
+_TIMED_FILES = frozenset({
+    "test_adversarial_connections.py", "test_adversarial_raft.py", "test_adversarial_vectors.py",
+    "test_cluster_tls.py", "test_keepalive.py", "test_local_cluster_script.py",
+    "test_python_client_resilience.py",
+})
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    # First, so that `-m timed` / `-m "not timed"` (applied by pytest's own hook) sees the marks.
+    for item in items:
+        path = pathlib.Path(str(item.fspath))
+        if path.parent.name == "cluster" or path.name in _TIMED_FILES:
+            item.add_marker(pytest.mark.timed)
 
 
 _PHASE_REPORTS = pytest.StashKey[dict]()

@@ -151,7 +151,11 @@ public final class GraphVectorIndexes: Sendable {
     public func drop(_ name: String) -> Bool { entries.withLock { $0.removeValue(forKey: name) != nil } }
 
     /// Brings every index up to date with `changes`, which `store` (the state after them)
-    /// holds. Never fails: definitions and stored vectors are checked before they get here.
+    /// holds. Never fails: the changes are committed already, and `vector(of:)` gives only
+    /// vectors of the index's dimension with finite components, which is all `HNSWIndex.upsert`
+    /// checks besides its capacity (`VectorEngineLimits.maxCount`, 4,294,967,294 nodes, beyond
+    /// any graph's memory). Only past that capacity would a node be left out of the index (and
+    /// then found only by the exact scan a search falls back to when the walk comes up short).
     public func apply(_ changes: GraphChanges, from store: GraphStore) {
         let all = entries.withLock { Array($0.values) }
         guard !all.isEmpty else { return }
