@@ -134,6 +134,67 @@ def test_breaker_opens_skips_and_half_opens_after_the_cool_down(server):
         assert db.route.route("svc", [0.1, 0.2]).chosen == "small"
 
 
+def _bounded_status(db: ruvector.Client, router: str, most_records: int) -> ruvector.route.RouterStatus:
+    """The router's status once background compaction brought its log within `most_records` (10 s at most)."""
+    deadline = time.monotonic() + 10
+    status = db.route.status(router)
+    while status.outcome_log_records > most_records and time.monotonic() < deadline:
+        time.sleep(0.05)
+        status = db.route.status(router)
+    return status
+
+
+def test_open_breakers_and_the_outcome_window_survive_a_restart(tmp_path):
+    """An open breaker is still open after a restart until its cool-down (on the wall clock) ends; a
+    router fed six times its outcome window keeps about the window on disk, before and after the
+    restart, and trains on exactly the window's requests."""
+    server = RunningServer([], tmp_path / "data")
+    try:
+        with ruvector.Client(server.address, timeout=60) as db:
+            info = db.route.create_router("svc", CANDIDATES, feature_size=2, fallback="cheapest", breaker_failures=2,
+                                          breaker_cool_down_millis=6000, outcome_window=100)
+            assert info.outcome_window == 100
+            latencies = []
+            for n in range(600):
+                start = time.perf_counter()
+                db.route.record_outcome("svc", "large", success=True, features=[n % 7, 1], request_id=f"q{n}")
+                latencies.append(time.perf_counter() - start)
+            # Compaction ran about 100 times in the background meanwhile (every 6 outcomes past 100).
+            print(f"RecordOutcome with a window of 100: p50 {np.median(latencies) * 1e3:.2f} ms, "
+                  f"longest {max(latencies) * 1e3:.2f} ms over 600 (each synced to disk)")
+            for _ in range(2):
+                db.route.record_outcome("svc", "small", success=False, features=[0.1, 0.2])
+            # The window (100), a compaction step (6) and a 4 KiB segment of about 60 outcomes.
+            before = _bounded_status(db, "svc", 200)
+            assert before.outcomes_recorded == 602 and 100 <= before.outcome_log_records <= 200, before
+            assert before.outcome_log_bytes < 20_000, before
+            opened = {b.candidate: b for b in before.breakers}["small"]
+            assert opened.state == "open"
+
+        assert server.stop() == 0
+        server = RunningServer([], tmp_path / "data")
+        with ruvector.Client(server.address, timeout=60) as db:
+            status = _bounded_status(db, "svc", 200)
+            assert status.outcomes_recorded == 602 and 100 <= status.outcome_log_records <= 200, status
+            breaker = {b.candidate: b for b in status.breakers}["small"]
+            assert breaker.state == "open" and breaker.retry_at_unix_micros == opened.retry_at_unix_micros
+            remaining = opened.retry_at_unix_micros / 1e6 - time.time()
+            if remaining > 0.5:
+                skipped = db.route.route("svc", [0.1, 0.2])
+                assert skipped.chosen == "large" and skipped.skipped_open == ["small"]
+            time.sleep(max(0.0, opened.retry_at_unix_micros / 1e6 - time.time()) + 0.1)
+            trial = db.route.route("svc", [0.1, 0.2])
+            assert trial.chosen == "small" and trial.skipped_open == []
+            # The window is outcomes 503..602: requests q502..q599 (labelled: large succeeded) and
+            # the two failures (no label).
+            messages = list(db.route.train("svc", epochs=1, seed=1))
+            assert messages[-1].done
+            trained = db.route.status("svc")
+            assert trained.training_examples + trained.calibration_count + trained.evaluation_count == 98, trained
+    finally:
+        server.stop()
+
+
 def test_routers_are_listed_and_deleted(server):
     with ruvector.Client(server.address, timeout=30) as db:
         db.route.create_router("a", ["x", "y"], feature_size=3)
