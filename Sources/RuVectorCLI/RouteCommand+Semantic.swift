@@ -34,8 +34,11 @@ extension RouteCommand {
         @Option(name: .long, help: "Least score to match, in (0, 1] (0 = 0.8).") var threshold: Float = 0
 
         func run() async throws {
-            let vectors = try RouteCommand.vectors(try RouteCommand.json(examples, option: "--examples"), option: "--examples")
-            let route = try await connection.run { try await $0.registerRoute(router, name: name, examples: vectors, threshold: threshold) }
+            // Parsed inside `run`, which turns every failure into the CLI's message and exit code.
+            let route = try await connection.run { db in
+                let vectors = try RouteCommand.vectors(try RouteCommand.json(examples, option: "--examples"), option: "--examples")
+                return try await db.registerRoute(router, name: name, examples: vectors, threshold: threshold)
+            }
             if connection.json {
                 return Terminal.printJSON(["route": .string(route.name), "examples": .int(Int64(route.exampleCount)),
                                            "threshold": .double(Double(route.threshold))])
@@ -80,8 +83,10 @@ extension RouteCommand {
         @Option(name: .long, help: "At most this many matches.") var limit: Int = 1
 
         func run() async throws {
-            let query = try RouteCommand.vector(try RouteCommand.json(embedding, option: "--embedding"), option: "--embedding")
-            let matches = try await connection.run { try await $0.matchRoute(router, embedding: query, limit: limit) }
+            let matches = try await connection.run { db in
+                let query = try RouteCommand.vector(try RouteCommand.json(embedding, option: "--embedding"), option: "--embedding")
+                return try await db.matchRoute(router, embedding: query, limit: limit)
+            }
             if connection.json {
                 return Terminal.printJSON(.list(matches.map { .object(["route": .string($0.name), "similarity": .double(Double($0.similarity))]) }))
             }
@@ -99,10 +104,20 @@ extension RouteCommand {
         @Option(name: .long, help: "The labelled queries as JSON, or @FILE holding them.") var queries: String
 
         func run() async throws {
+            let fit = try await connection.run { try await $0.fitRouteThreshold(router, queries: try labelled()) }
+            if connection.json {
+                return Terminal.printJSON(["threshold": .double(Double(fit.threshold)), "accuracy": .double(Double(fit.accuracy)),
+                                           "false_match_rate": .double(Double(fit.falseMatchRate))])
+            }
+            Terminal.printTable(["THRESHOLD", "ACCURACY", "FALSE MATCHES"], [[String(fit.threshold), String(fit.accuracy), String(fit.falseMatchRate)]])
+        }
+
+        /// The queries of `--queries`.
+        func labelled() throws -> [(embedding: [Float], route: String?)] {
             guard let items = try RouteCommand.json(queries, option: "--queries").listValue, !items.isEmpty else {
                 throw CLIError.usage("--queries must be a JSON list of {\"embedding\": [...], \"route\": NAME or null}")
             }
-            let labelled = try items.map { item -> (embedding: [Float], route: String?) in
+            return try items.map { item -> (embedding: [Float], route: String?) in
                 guard let object = item.objectValue, let embedding = object["embedding"] else {
                     throw CLIError.usage("--queries: each query is an object with \"embedding\" and \"route\" (a name, or null for no route)")
                 }
@@ -112,12 +127,6 @@ extension RouteCommand {
                 }
                 return (try RouteCommand.vector(embedding, option: "--queries"), route?.stringValue)
             }
-            let fit = try await connection.run { try await $0.fitRouteThreshold(router, queries: labelled) }
-            if connection.json {
-                return Terminal.printJSON(["threshold": .double(Double(fit.threshold)), "accuracy": .double(Double(fit.accuracy)),
-                                           "false_match_rate": .double(Double(fit.falseMatchRate))])
-            }
-            Terminal.printTable(["THRESHOLD", "ACCURACY", "FALSE MATCHES"], [[String(fit.threshold), String(fit.accuracy), String(fit.falseMatchRate)]])
         }
     }
 
@@ -128,8 +137,11 @@ extension RouteCommand {
         @Option(name: .long, help: "The file to write.") var output: String
 
         func run() async throws {
-            let file = try await connection.run { try await $0.exportRouter(router) }
-            try LocalFile.write(file, to: output)
+            let file = try await connection.run { db in
+                let file = try await db.exportRouter(router)
+                try LocalFile.write(file, to: output)
+                return file
+            }
             if connection.json { return Terminal.printJSON(["bytes": .int(Int64(file.count)), "path": .string(output)]) }
             print("wrote router \(router) (\(file.count) bytes) to \(output)")
         }
@@ -142,9 +154,12 @@ extension RouteCommand {
         @Option(name: .long, help: "The router file.") var input: String
 
         func run() async throws {
-            let file = try LocalFile.read(input)
-            try await connection.run { try await $0.importRouter(router, from: file) }
-            if connection.json { return Terminal.printJSON(["router": .string(router), "bytes": .int(Int64(file.count))]) }
+            let bytes = try await connection.run { db in
+                let file = try LocalFile.read(input)
+                try await db.importRouter(router, from: file)
+                return file.count
+            }
+            if connection.json { return Terminal.printJSON(["router": .string(router), "bytes": .int(Int64(bytes))]) }
             print("imported router \(router) from \(input)")
         }
     }
