@@ -9,8 +9,9 @@ import Wire
 /// Compaction: the log keeps the newest `outcomeWindow` outcomes (what Train reads). Its segments
 /// are sized to about an eighth of the window (`RouteLimits.outcomeSegmentBytes`), and compaction
 /// deletes the oldest segments whose outcomes are all older than the window, oldest first. Nothing
-/// is rewritten: each deletion is one unlink, so a crash at any point leaves a contiguous suffix of
-/// the log that still holds every outcome inside the window, and the next open compacts again.
+/// is rewritten: each deletion is one unlink, synced before the next, so a crash at any point
+/// leaves a contiguous suffix of the log that still holds every outcome inside the window, and the
+/// next open compacts again.
 /// It runs on one background queue for every router; an append waits for it only while the log's
 /// lock is held for an unlink.
 ///
@@ -32,13 +33,20 @@ extension RouteStore {
     /// holds much more than the window and one segment.
     var compactionStepOutcomes: UInt64 { max(1, outcomeWindow / 16) }
 
-    /// Deletes the log segments whose outcomes are all older than the newest `outcomeWindow`;
-    /// returns how many were deleted.
+    /// Deletes the log segments whose outcomes are all older than the newest `outcomeWindow`,
+    /// oldest first; returns how many were deleted.
     @discardableResult
     func compactOutcomes() throws -> Int {
         let last = log.lastSequence
         guard last > outcomeWindow else { return 0 }
-        return try log.releaseSegments(upTo: last - outcomeWindow)
+        let oldestKept = last - outcomeWindow + 1
+        var released = 0
+        // One segment per call: each unlink is synced (the directory) before the next, so a crash
+        // leaves a contiguous tail of the log on any file system, never one with a hole.
+        for next in log.segmentFirstSequences.dropFirst() where next <= oldestKept {
+            released += try log.releaseSegments(upTo: next - 1)
+        }
+        return released
     }
 
     /// Starts a compaction on the background queue when `compactionStepOutcomes` were recorded since
