@@ -293,7 +293,8 @@ class Route:
                       timeout: float | None = None, **settings: Any) -> RouterInfo:
         """Creates a router over 2..256 candidates for requests of time_steps x feature_size features.
         Unset settings take the server's defaults (time steps 1, hidden 32, threshold 0.7, round robin,
-        cost, breaker 5 failures / 30000 ms / 1 trial, alpha 0.1)."""
+        cost, breaker 5 failures / 30000 ms / 1 trial, alpha 0.1, outcome_window 100000: the newest
+        outcomes kept and trained on, 100 to 100000)."""
         request = create_request(name, candidates, feature_size, settings)
         return router_info(self._transport.unary(Methods.CREATE_ROUTER, request, timeout))
 
