@@ -5,6 +5,7 @@ circuit breakers open after N failures (the decision says the candidate was skip
 after the cool-down; routers, models, semantic routes and open breakers survive a restart, and the
 outcome log stays within its window; an exported router imported into another server scores
 requests the same (with its breakers closed)."""
+import threading
 import time
 
 import numpy as np
@@ -197,6 +198,47 @@ def test_open_breakers_and_the_outcome_window_survive_a_restart(tmp_path):
             assert messages[-1].done
             trained = db.route.status("svc")
             assert trained.training_examples + trained.calibration_count + trained.evaluation_count == 98, trained
+    finally:
+        server.stop()
+
+
+def test_kill_9_while_outcomes_compact_loses_no_acknowledged_outcome_of_the_window(tmp_path):
+    """A router with a window of 100 takes outcomes as fast as one client sends them while the
+    server is killed (SIGKILL) at seeded random moments, three times: after each restart every
+    acknowledged outcome is counted, the log holds the whole window and stays bounded, and the
+    last run trains on exactly the window's 100 requests."""
+    rng = np.random.default_rng(21)
+    server = RunningServer([], tmp_path / "data")
+    acknowledged = 0
+    try:
+        with ruvector.Client(server.address, timeout=30) as db:
+            db.route.create_router("svc", CANDIDATES, feature_size=2, outcome_window=100)
+        for _ in range(3):
+            killer = threading.Timer(float(rng.uniform(0.3, 1.2)), server.process.kill)
+            killer.start()
+            with ruvector.Client(server.address, timeout=5) as db:
+                try:
+                    while True:
+                        n = acknowledged
+                        acknowledged = max(acknowledged, db.route.record_outcome(
+                            "svc", "large", success=True, features=[n % 7, 1], request_id=f"q{n}"))
+                except ruvector.RuVectorError:
+                    pass
+            killer.join()
+            server.process.wait(timeout=10)
+            server = RunningServer([], tmp_path / "data")
+            with ruvector.Client(server.address, timeout=30) as db:
+                status = _bounded_status(db, "svc", 200)
+                assert status.outcomes_recorded >= acknowledged, (status, acknowledged)
+                assert min(100, status.outcomes_recorded) <= status.outcome_log_records <= 200, status
+                acknowledged = status.outcomes_recorded
+        assert acknowledged > 100, acknowledged
+        print(f"kill -9 x3 while compacting: {acknowledged} outcomes recorded, log {status.outcome_log_records} outcomes "
+              f"/ {status.outcome_log_bytes} B")
+        with ruvector.Client(server.address, timeout=60) as db:
+            assert list(db.route.train("svc", epochs=1, seed=1))[-1].done
+            trained = db.route.status("svc")
+            assert trained.training_examples + trained.calibration_count + trained.evaluation_count == 100, trained
     finally:
         server.stop()
 
