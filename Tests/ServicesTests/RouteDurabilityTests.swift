@@ -138,6 +138,27 @@ struct RouteDurabilityTests {
         _ = reopened.close()
     }
 
+    @Test("a closed router's late work (a queued compaction, a breaker opening) writes nothing: a router recreated under its name is safe")
+    func closedRouterWritesNothing() async throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let catalog = try RouteCatalog(dataDirectory: directory)
+        let store = try catalog.create(definition())
+        // A log six times its window with no compaction yet: one counts as running meanwhile.
+        store.compaction.withLock { $0.running = true }
+        for n in 0..<600 { _ = try store.appendOutcome(outcome(n)) }
+        store.compaction.withLock { $0.running = false }
+        let before = try segments(directory)
+        #expect(before.count > 3)
+        _ = catalog.close()
+        store.compactInBackgroundIfDue(lastSequence: 600)
+        try await settle(store)
+        store.recordBreakerOutcome(candidate: 0, success: false, nowMillis: 0)
+        store.recordBreakerOutcome(candidate: 0, success: false, nowMillis: 0)
+        #expect(try segments(directory) == before)
+        #expect(!FileManager.default.fileExists(atPath: store.directory + "/breakers.pb"))
+    }
+
     @Test("an open breaker stays open across a reopen until its cool-down ends; a closing is remembered too")
     func breakersOutliveAReopen() throws {
         let directory = temporaryDirectory()

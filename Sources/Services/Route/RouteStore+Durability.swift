@@ -59,9 +59,12 @@ extension RouteStore {
         }
         guard start else { return }
         Self.compactionQueue.async { [self] in
-            // A failure (the router deleted meanwhile, a full disk) loses nothing: the segments stay
-            // and the next compaction, or the next open, tries again.
-            _ = try? compactOutcomes()
+            closedToBackgroundWrites.withLock { closed in
+                guard !closed else { return }
+                // A failure (a full disk, a damaged directory) loses nothing: the segments stay and
+                // the next compaction, or the next open, tries again.
+                _ = try? compactOutcomes()
+            }
             let next = log.lastSequence + compactionStepOutcomes
             compaction.withLock { c in
                 c.running = false
@@ -85,8 +88,9 @@ extension RouteStore {
             return Self.persisted(before) != Self.persisted(s.breakers[candidate].state)
         }
         guard changed else { return }
-        breakerFile.withLock { _ in
-            // Read under the file's lock: of two racing writers, the later one writes the newer state.
+        closedToBackgroundWrites.withLock { closed in
+            guard !closed else { return }
+            // Read under the lock: of two racing writers, the later one writes the newer state.
             let breakers = state.withLock { $0.breakers }
             let saved = RuvectorV1.RouterStatus(breakers: candidates.indices.compactMap { i -> RuvectorV1.CircuitBreakerStatus? in
                 switch breakers[i].state {

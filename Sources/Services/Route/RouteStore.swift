@@ -34,8 +34,10 @@ final class RouteStore: Sendable {
     let state: Mutex<State>
     /// When the next background compaction of the outcome log is due, and whether one is running.
     let compaction = Mutex(Compaction())
-    /// Held while `breakers.pb` is written, so the last write carries the newest breakers.
-    let breakerFile = Mutex(())
+    /// Held while a compaction deletes segments and while `breakers.pb` is written (so the last
+    /// write carries the newest breakers); true once the router is closed: a deleted router's
+    /// late work must not touch a new router created under the same name.
+    let closedToBackgroundWrites = Mutex(false)
     /// Raised while a training run of this router is queued or running.
     let training = Mutex<CancellationHandle?>(nil)
 
@@ -168,8 +170,9 @@ final class RouteStore: Sendable {
         state.withLock { s in s.model.map { ($0, s.modelStatus) } }
     }
 
-    /// Syncs and closes the outcome log.
+    /// Syncs and closes the outcome log, after any compaction or breaker write in progress.
     func close() throws {
+        closedToBackgroundWrites.withLock { $0 = true }
         try log.close()
     }
 }
