@@ -159,6 +159,19 @@ struct RouteDurabilityTests {
         #expect(!FileManager.default.fileExists(atPath: store.directory + "/breakers.pb"))
     }
 
+    @Test("a damaged breakers.pb is refused at open with a message naming it, as the other router files are")
+    func damagedBreakerFile() throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var catalog: RouteCatalog? = try RouteCatalog(dataDirectory: directory)
+        _ = try catalog?.create(definition())
+        _ = catalog?.close()
+        catalog = nil
+        try AtomicFile.write([0xFF, 0xFF, 0xFF, 0x07], to: directory + "/route/r/breakers.pb")
+        let refused = #expect(throws: StorageError.self) { _ = try RouteCatalog(dataDirectory: directory) }
+        #expect(refused?.message.contains("breakers.pb") == true)
+    }
+
     @Test("an open breaker stays open across a reopen until its cool-down ends; a closing is remembered too")
     func breakersOutliveAReopen() throws {
         let directory = temporaryDirectory()
