@@ -97,7 +97,7 @@ struct RouteCommand: AsyncParsableCommand {
                                            quality: quality)
             }
             if connection.json { return Terminal.printJSON(["outcomes_recorded": .int(Int64(clamping: held))]) }
-            print("recorded; \(router) holds \(held) outcomes")
+            print("recorded; \(router) has recorded \(held) outcomes")
         }
     }
 

@@ -8885,7 +8885,7 @@ extension RuvectorV1 {
         private var _definition: WireBox<RuvectorV1.CreateRouterRequest>?
         /// Model version (0 = untrained: requests go to the fallback).
         public var modelVersion: Swift.UInt64 = 0
-        /// Outcomes recorded.
+        /// Outcomes recorded since the router was created (the log keeps the newest outcome_window).
         public var outcomesRecorded: Swift.UInt64 = 0
         /// Semantic routes registered.
         public var routeCount: Swift.UInt32 = 0
@@ -10068,7 +10068,8 @@ extension RuvectorV1 {
 extension RuvectorV1 {
     /// Outcome recorded.
     public struct RecordOutcomeResponse: WireMessage {
-        /// Outcomes held for training.
+        /// Outcomes the router has recorded, this one included (the log keeps the newest
+        /// outcome_window of them for training).
         public var recorded: Swift.UInt64 = 0
 
         /// A message with every field at its default.
@@ -10381,7 +10382,7 @@ extension RuvectorV1 {
         public var router: Swift.String = ""
         /// Model version (0 = untrained).
         public var modelVersion: Swift.UInt64 = 0
-        /// Outcomes recorded.
+        /// Outcomes recorded since the router was created (the log keeps the newest outcome_window).
         public var outcomesRecorded: Swift.UInt64 = 0
         /// Empirical coverage of the conformal sets on the last run's held-out requests.
         public var calibratedCoverage: Swift.Float = 0

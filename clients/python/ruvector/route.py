@@ -318,7 +318,7 @@ class Route:
     def record_outcome(self, router: str, candidate: str, *, success: bool, request_id: str = "",
                        features: VectorLike | Sequence[VectorLike] | None = None, timeout: float | None = None,
                        **details: Any) -> int:
-        """Records how a request served by `candidate` went; returns the outcomes held. Give the
+        """Records how a request served by `candidate` went; returns the outcomes recorded so far. Give the
         `request_id` of a recent `route` answer, or the request's `features`."""
         request = outcome_request(router, candidate, success, request_id, features, details)
         return int(self._transport.unary(Methods.RECORD_OUTCOME, request, timeout).recorded)

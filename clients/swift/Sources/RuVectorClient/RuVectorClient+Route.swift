@@ -71,7 +71,7 @@ public struct RouteScore: Sendable, Hashable {
 public struct RouterStatus: Sendable, Hashable {
     /// Model version (0: untrained).
     public var modelVersion: UInt64
-    /// Outcomes recorded.
+    /// Outcomes recorded since the router was created (the log keeps the newest `outcome_window`).
     public var outcomesRecorded: UInt64
     /// Held-out accuracy and conformal coverage of the last training run, and how many requests they were measured on.
     public var accuracy: Float
@@ -158,7 +158,7 @@ extension RuVectorClient {
     }
 
     /// Records how a request served by `candidate` went (durably; feeds training and the breaker).
-    /// Give the `requestID` of a recent `route` answer, or the request's `features`. Returns the outcomes held.
+    /// Give the `requestID` of a recent `route` answer, or the request's `features`. Returns the outcomes recorded so far.
     @discardableResult
     public func recordOutcome(_ router: String, candidate: String, success: Bool, requestID: String = "", features: [Float]? = nil,
                               quality: Float = 0) async throws(RuVectorClientError) -> UInt64 {

@@ -283,7 +283,7 @@ struct  Ruvector__V1__RouterInfo
    */
   uint64_t model_version;
   /*
-   * Outcomes recorded.
+   * Outcomes recorded since the router was created (the log keeps the newest outcome_window).
    */
   uint64_t outcomes_recorded;
   /*
@@ -783,7 +783,8 @@ struct  Ruvector__V1__RecordOutcomeResponse
 {
   ProtobufCMessage base;
   /*
-   * Outcomes held for training.
+   * Outcomes the router has recorded, this one included (the log keeps the newest
+   * outcome_window of them for training).
    */
   uint64_t recorded;
 };
@@ -943,7 +944,7 @@ struct  Ruvector__V1__RouterStatus
    */
   uint64_t model_version;
   /*
-   * Outcomes recorded.
+   * Outcomes recorded since the router was created (the log keeps the newest outcome_window).
    */
   uint64_t outcomes_recorded;
   /*
