@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import RuVectorClient
 
 /// `ruvector learn feedback|status|configure|train|export|import`: LearnService from the shell.
@@ -114,11 +113,7 @@ struct LearnCommand: AsyncParsableCommand {
 
         func run() async throws {
             let model = try await connection.run { try await $0.exportModel(of: collection) }
-            do {
-                try Data(model).write(to: URL(fileURLWithPath: output), options: .atomic)
-            } catch {
-                throw CLIError.data("cannot write \(output): \(error.localizedDescription)")
-            }
+            try LocalFile.write(model, to: output)
             if connection.json { return Terminal.printJSON(["bytes": .int(Int64(model.count)), "path": .string(output)]) }
             print("wrote the model of \(collection) (\(model.count) bytes) to \(output)")
         }
@@ -131,12 +126,7 @@ struct LearnCommand: AsyncParsableCommand {
         @Option(name: .long, help: "The model file.") var input: String
 
         func run() async throws {
-            let bytes: [UInt8]
-            do {
-                bytes = Array(try Data(contentsOf: URL(fileURLWithPath: input)))
-            } catch {
-                throw CLIError.data("cannot read \(input): \(error.localizedDescription)")
-            }
+            let bytes = try LocalFile.read(input)
             let status = try await connection.run { try await $0.importModel(bytes, into: collection) }
             LearnCommand.printStatus(status, json: connection.json)
         }

@@ -2,11 +2,13 @@ import ArgumentParser
 import Foundation
 import RuVectorClient
 
-/// `ruvector route create|route|outcome|train|status`: RouteService from the shell.
+/// `ruvector route ...`: RouteService from the shell (semantic routes, export and import in
+/// RouteCommand+Semantic.swift).
 struct RouteCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "route", abstract: "Create a request router, route requests, record outcomes, train it and watch its breakers.",
-        subcommands: [Create.self, Route.self, Outcome.self, Train.self, Status.self])
+        subcommands: [Create.self, Route.self, Outcome.self, Train.self, Status.self, RegisterRoute.self, Routes.self, DeleteRoute.self,
+                      Match.self, FitThreshold.self, Export.self, Import.self])
 
     static func printStatus(_ status: RouterStatus, json: Bool) {
         let breakers = status.breakers.sorted { $0.key < $1.key }
@@ -15,12 +17,14 @@ struct RouteCommand: AsyncParsableCommand {
                 "model_version": .int(Int64(clamping: status.modelVersion)), "outcomes_recorded": .int(Int64(clamping: status.outcomesRecorded)),
                 "accuracy": .double(Double(status.accuracy)), "calibrated_coverage": .double(Double(status.calibratedCoverage)),
                 "evaluation_count": .int(Int64(clamping: status.evaluationCount)), "model_bytes": .int(Int64(clamping: status.modelBytes)),
+                "outcome_log_records": .int(Int64(clamping: status.outcomeLogRecords)),
+                "outcome_log_bytes": .int(Int64(clamping: status.outcomeLogBytes)),
                 "breakers": .object(Dictionary(uniqueKeysWithValues: breakers.map { ($0.key, .string($0.value)) })),
             ])
         }
-        Terminal.printTable(["MODEL", "OUTCOMES", "ACCURACY", "COVERAGE", "HELD OUT", "BYTES", "BREAKERS"], [[
-            String(status.modelVersion), String(status.outcomesRecorded), String(status.accuracy), String(status.calibratedCoverage),
-            String(status.evaluationCount), String(status.modelBytes), breakers.map { "\($0.key)=\($0.value)" }.joined(separator: " "),
+        Terminal.printTable(["MODEL", "OUTCOMES", "LOG", "LOG BYTES", "ACCURACY", "COVERAGE", "HELD OUT", "BYTES", "BREAKERS"], [[
+            String(status.modelVersion), String(status.outcomesRecorded), String(status.outcomeLogRecords), String(status.outcomeLogBytes),
+            String(status.accuracy), String(status.calibratedCoverage), String(status.evaluationCount), String(status.modelBytes), breakers.map { "\($0.key)=\($0.value)" }.joined(separator: " "),
         ]])
     }
 
@@ -33,6 +37,7 @@ struct RouteCommand: AsyncParsableCommand {
         @Option(name: .customLong("time-steps"), help: "Time steps per request (0 = 1).") var timeSteps: Int = 0
         @Option(name: .customLong("hidden-size"), help: "FastGRNN hidden width (0 = 32).") var hiddenSize: Int = 0
         @Option(name: .customLong("breaker-failures"), help: "Failures that open a breaker (0 = 5).") var breakerFailures: Int = 0
+        @Option(name: .customLong("outcome-window"), help: "Newest outcomes kept and trained on (0 = 100000; 100 to 100000).") var outcomeWindow: Int = 0
 
         func run() async throws {
             try await connection.run { db in
@@ -42,7 +47,7 @@ struct RouteCommand: AsyncParsableCommand {
                     return RouteCandidate(name: String(parts[0]), cost: cost)
                 }
                 try await db.createRouter(router, candidates: candidates, featureSize: featureSize, timeSteps: timeSteps,
-                                          hiddenSize: hiddenSize, breakerFailures: breakerFailures)
+                                          hiddenSize: hiddenSize, breakerFailures: breakerFailures, outcomeWindow: outcomeWindow)
             }
             if connection.json { return Terminal.printJSON(["router": .string(router)]) }
             print("created router \(router)")
@@ -92,7 +97,7 @@ struct RouteCommand: AsyncParsableCommand {
                                            quality: quality)
             }
             if connection.json { return Terminal.printJSON(["outcomes_recorded": .int(Int64(clamping: held))]) }
-            print("recorded; \(router) holds \(held) outcomes")
+            print("recorded; \(router) has recorded \(held) outcomes")
         }
     }
 

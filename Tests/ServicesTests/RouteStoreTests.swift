@@ -47,7 +47,7 @@ struct RouteStoreTests {
         let again = try reopened.store("r")
         #expect(again.definition == definition())
         #expect(again.outcomesRecorded == 4)
-        #expect(try again.outcomes(from: 2, limit: 10) == [outcome(2, candidate: "cheap", success: true), outcome(3, candidate: "cheap", success: false)])
+        #expect(try again.outcomes(from: 2, limit: 10).map(\.outcome) == [outcome(2, candidate: "cheap", success: true), outcome(3, candidate: "cheap", success: false)])
         #expect(again.storedModel?.model.serialised() == model.serialised())
         let status = again.status()
         #expect(status.modelVersion == 1 && status.accuracy == 0.75 && status.conformalThreshold == 0.6)
@@ -77,7 +77,7 @@ struct RouteStoreTests {
         let again = try reopened.store("r")
         #expect(again.outcomesRecorded == 3)
         #expect(try again.appendOutcome(outcome(9, candidate: "cheap", success: true)) == 4)
-        #expect(try again.outcomes(from: 3, limit: 10) == [outcome(9, candidate: "cheap", success: true)])
+        #expect(try again.outcomes(from: 3, limit: 10).map(\.outcome) == [outcome(9, candidate: "cheap", success: true)])
         _ = reopened.close()
     }
 

@@ -252,6 +252,21 @@ struct WriteAheadLogTests {
         #expect(try reopened.read(from: 151).count == 150)
     }
 
+    @Test("segment boundaries name where a release cuts: releasing up to one before a boundary deletes one segment at a time")
+    func releaseOneSegmentAtATime() throws {
+        let directory = temporaryDirectory()
+        let (wal, _) = try WriteAheadLog.open(directory: directory, options: WALOptions(segmentSizeBytes: 4096, syncPolicy: .never))
+        for index in 1...300 { _ = try wal.append(type: 1, payload: payload(index)) }
+        let firsts = wal.segmentFirstSequences
+        #expect(firsts.count == wal.statistics.segments && firsts.count > 3 && firsts.first == 1 && firsts == firsts.sorted())
+        for (released, next) in firsts.dropFirst().prefix(3).enumerated() {
+            #expect(try wal.releaseSegments(upTo: next - 1) == 1)
+            #expect(wal.firstRetainedSequence == next && wal.segmentFirstSequences == Array(firsts.dropFirst(released + 1)))
+        }
+        #expect(try wal.read(from: 1).first?.sequence == firsts[3])
+        try wal.close()
+    }
+
     @Test("open skips segments a snapshot covers; reading them later still finds damage and gaps")
     func uncheckedSegments() throws {
         let directory = temporaryDirectory()

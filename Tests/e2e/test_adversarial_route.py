@@ -41,6 +41,9 @@ def _route(stub, values, router="r"):
     (dict(confidence_threshold=1.5), "confidence_threshold"),
     (dict(name="../etc"), "name"),
     (dict(name=""), "name"),
+    (dict(outcome_window=99), "outcome_window"),
+    (dict(outcome_window=100001), "outcome_window"),
+    (dict(outcome_window=2**32 - 1), "outcome_window"),
 ])
 def test_bad_router_definitions_are_refused_and_write_nothing(server, request_fields, words):
     stub, channel = _stub(server)

@@ -554,3 +554,49 @@ def test_route_create_route_outcome_train_and_status(server):
     assert code == 64 and "NAME=COST" in err
     code, _, err = run("route", "route", "--router", "ghost", "--features", "[1, 2]", server=server)
     assert code == 1 and "does not exist" in err
+
+
+def test_route_semantic_routes_export_and_import(server, tmp_path):
+    assert run_json("route", "create", "--router", "sem", "--candidate", "a=1", "--candidate", "b=2", "--feature-size", 2,
+                    "--outcome-window", 200, server=server) == {"router": "sem"}
+    billing = [[1, 0, 0.1], [0.9, 0.1, 0], [1, 0.2, 0]]
+    examples = tmp_path / "billing.json"
+    examples.write_text(json.dumps(billing))
+    registered = run_json("route", "register-route", "--router", "sem", "--name", "billing", "--examples", f"@{examples}",
+                          "--threshold", 0.9, server=server)
+    assert registered["route"] == "billing" and registered["examples"] == 3 and registered["threshold"] == pytest.approx(0.9)
+    run("route", "register-route", "--router", "sem", "--name", "weather", "--examples", "[[0,1,0],[0.1,1,0],[0,0.9,0.1]]",
+        "--threshold", 0.9, server=server, check=True)
+    assert [r["name"] for r in run_json("route", "routes", "--router", "sem", server=server)] == ["billing", "weather"]
+    matched = run_json("route", "match", "--router", "sem", "--embedding", "[1, 0.05, 0]", "--limit", 2, server=server)
+    assert matched[0]["route"] == "billing" and matched[0]["similarity"] > 0.9
+    assert run_json("route", "match", "--router", "sem", "--embedding", "[0, 0, 1]", server=server) == []
+    _, out, _ = run("route", "match", "--router", "sem", "--embedding", "[0, 0, 1]", server=server, check=True)
+    assert "no route" in out
+
+    queries = [{"embedding": e, "route": "billing"} for e in billing] + [{"embedding": [0, 1, 0.05], "route": "weather"},
+                                                                        {"embedding": [0, 0, 1], "route": None}]
+    fit = run_json("route", "fit-threshold", "--router", "sem", "--queries", json.dumps(queries), server=server)
+    assert fit["accuracy"] == 1.0 and fit["false_match_rate"] == 0.0 and 0 < fit["threshold"] <= 1
+    assert {r["threshold"] for r in run_json("route", "routes", "--router", "sem", server=server)} == {fit["threshold"]}
+
+    exported = tmp_path / "sem.router"
+    written = run_json("route", "export", "--router", "sem", "--output", exported, server=server)
+    assert written["bytes"] == exported.stat().st_size > 0
+    assert run_json("route", "import", "--router", "copy", "--input", exported, server=server)["router"] == "copy"
+    assert run_json("route", "routes", "--router", "copy", server=server) == run_json("route", "routes", "--router", "sem", server=server)
+    run("route", "delete-route", "--router", "copy", "--name", "billing", server=server, check=True)
+    assert [r["name"] for r in run_json("route", "routes", "--router", "copy", server=server)] == ["weather"]
+    status = run_json("route", "status", "--router", "sem", server=server)
+    assert status["outcome_log_records"] == 0 and status["outcome_log_bytes"] > 0
+
+    code, _, err = run("route", "register-route", "--router", "sem", "--name", "x", "--examples", "[1, 2]", server=server)
+    assert code == 64 and "--examples" in err
+    code, _, err = run("route", "fit-threshold", "--router", "sem", "--queries", '[{"route": "billing"}]', server=server)
+    assert code == 64 and "embedding" in err
+    code, _, err = run("route", "import", "--router", "other", "--input", tmp_path / "missing.router", server=server)
+    assert code != 0 and "missing.router" in err
+    code, _, err = run("route", "import", "--router", "copy", "--input", exported, server=server)
+    assert code == 1 and "already exists" in err
+    code, _, err = run("route", "delete-route", "--router", "copy", "--name", "billing", server=server)
+    assert code == 1 and "billing" in err

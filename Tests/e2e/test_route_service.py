@@ -2,8 +2,10 @@
 with its fallback while untrained, learns a hidden rule from recorded outcomes (training progress
 streamed), then routes held-out requests well above chance with calibrated coverage near 1 - alpha;
 circuit breakers open after N failures (the decision says the candidate was skipped) and half-open
-after the cool-down; routers, models and semantic routes survive a restart; an exported router
-imported into another server makes the same decisions."""
+after the cool-down; routers, models, semantic routes and open breakers survive a restart, and the
+outcome log stays within its window; an exported router imported into another server scores
+requests the same (with its breakers closed)."""
+import threading
 import time
 
 import numpy as np
@@ -86,12 +88,16 @@ def test_router_learns_a_hidden_rule_and_survives_restart_and_export(tmp_path):
             probe = _task(20, 7)[0]
             before = [db.route.route("llm", p) for p in probe]
             exported = db.route.export_router("llm")
+            # Recording failed the small candidate many times in a row: its breaker opened.
+            not_closed = {b.candidate for b in db.route.status("llm").breakers if b.state != "closed"}
 
         assert server.stop() == 0
         server = RunningServer([], tmp_path / "data")
         with ruvector.Client(server.address, timeout=60) as db:
             status = db.route.status("llm")
             assert status.model_version == 1 and status.outcomes_recorded == 1200
+            # Breakers survive the restart (docs/route.md).
+            assert {b.candidate for b in status.breakers if b.state != "closed"} == not_closed
             assert [r.name for r in db.route.list_routes("llm")] == ["billing", "weather"]
             after = [db.route.route("llm", p) for p in probe]
             assert [d.scores for d in after] == [d.scores for d in before]
@@ -102,9 +108,10 @@ def test_router_learns_a_hidden_rule_and_survives_restart_and_export(tmp_path):
             assert info.model_version == 1 and info.route_count == 2
             imported = [db.route.route("copy", p) for p in probe]
             assert [d.scores for d in imported] == [d.scores for d in before]
-            # Both servers start with closed breakers and a fresh round-robin cursor: same decisions.
-            assert [(d.chosen, d.reason, d.prediction_set) for d in imported] == \
-                [(d.chosen, d.reason, d.prediction_set) for d in after]
+            assert [d.prediction_set for d in imported] == [d.prediction_set for d in after]
+            # An export carries no breakers: the imported router starts with every one closed.
+            assert all(b.state == "closed" for b in db.route.status("copy").breakers)
+            assert all(d.skipped_open == [] and d.reason in ("model", "uncertain", "low_confidence") for d in imported)
             assert [m.name for m in db.route.match_route("copy", [1, 0.05, 0])] == ["billing"]
     finally:
         server.stop()
@@ -132,6 +139,108 @@ def test_breaker_opens_skips_and_half_opens_after_the_cool_down(server):
         db.route.record_outcome("svc", "small", success=True, features=[0.1, 0.2])
         assert {b.candidate: b.state for b in db.route.status("svc").breakers}["small"] == "closed"
         assert db.route.route("svc", [0.1, 0.2]).chosen == "small"
+
+
+def _bounded_status(db: ruvector.Client, router: str, most_records: int) -> ruvector.route.RouterStatus:
+    """The router's status once background compaction brought its log within `most_records` (10 s at most)."""
+    deadline = time.monotonic() + 10
+    status = db.route.status(router)
+    while status.outcome_log_records > most_records and time.monotonic() < deadline:
+        time.sleep(0.05)
+        status = db.route.status(router)
+    return status
+
+
+def test_open_breakers_and_the_outcome_window_survive_a_restart(tmp_path):
+    """An open breaker is still open after a restart until its cool-down (on the wall clock) ends; a
+    router fed six times its outcome window keeps about the window on disk, before and after the
+    restart, and trains on exactly the window's requests."""
+    server = RunningServer([], tmp_path / "data")
+    try:
+        with ruvector.Client(server.address, timeout=60) as db:
+            info = db.route.create_router("svc", CANDIDATES, feature_size=2, fallback="cheapest", breaker_failures=2,
+                                          breaker_cool_down_millis=6000, outcome_window=100)
+            assert info.outcome_window == 100
+            latencies = []
+            for n in range(600):
+                start = time.perf_counter()
+                db.route.record_outcome("svc", "large", success=True, features=[n % 7, 1], request_id=f"q{n}")
+                latencies.append(time.perf_counter() - start)
+            # Compaction ran about 100 times in the background meanwhile (every 6 outcomes past 100).
+            print(f"RecordOutcome with a window of 100: p50 {np.median(latencies) * 1e3:.2f} ms, "
+                  f"longest {max(latencies) * 1e3:.2f} ms over 600 (each synced to disk)")
+            for _ in range(2):
+                db.route.record_outcome("svc", "small", success=False, features=[0.1, 0.2])
+            # The window (100), a compaction step (6) and a 4 KiB segment of about 60 outcomes.
+            before = _bounded_status(db, "svc", 200)
+            assert before.outcomes_recorded == 602 and 100 <= before.outcome_log_records <= 200, before
+            assert before.outcome_log_bytes < 20_000, before
+            opened = {b.candidate: b for b in before.breakers}["small"]
+            assert opened.state == "open"
+
+        assert server.stop() == 0
+        server = RunningServer([], tmp_path / "data")
+        with ruvector.Client(server.address, timeout=60) as db:
+            status = _bounded_status(db, "svc", 200)
+            assert status.outcomes_recorded == 602 and 100 <= status.outcome_log_records <= 200, status
+            breaker = {b.candidate: b for b in status.breakers}["small"]
+            assert breaker.state == "open" and breaker.retry_at_unix_micros == opened.retry_at_unix_micros
+            remaining = opened.retry_at_unix_micros / 1e6 - time.time()
+            if remaining > 0.5:
+                skipped = db.route.route("svc", [0.1, 0.2])
+                assert skipped.chosen == "large" and skipped.skipped_open == ["small"]
+            time.sleep(max(0.0, opened.retry_at_unix_micros / 1e6 - time.time()) + 0.1)
+            trial = db.route.route("svc", [0.1, 0.2])
+            assert trial.chosen == "small" and trial.skipped_open == []
+            # The window is outcomes 503..602: requests q502..q599 (labelled: large succeeded) and
+            # the two failures (no label).
+            messages = list(db.route.train("svc", epochs=1, seed=1))
+            assert messages[-1].done
+            trained = db.route.status("svc")
+            assert trained.training_examples + trained.calibration_count + trained.evaluation_count == 98, trained
+    finally:
+        server.stop()
+
+
+def test_kill_9_while_outcomes_compact_loses_no_acknowledged_outcome_of_the_window(tmp_path):
+    """A router with a window of 100 takes outcomes as fast as one client sends them while the
+    server is killed (SIGKILL) at seeded random moments, three times: after each restart every
+    acknowledged outcome is counted, the log holds the whole window and stays bounded, and the
+    last run trains on exactly the window's 100 requests."""
+    rng = np.random.default_rng(21)
+    server = RunningServer([], tmp_path / "data")
+    acknowledged = 0
+    try:
+        with ruvector.Client(server.address, timeout=30) as db:
+            db.route.create_router("svc", CANDIDATES, feature_size=2, outcome_window=100)
+        for _ in range(3):
+            killer = threading.Timer(float(rng.uniform(0.3, 1.2)), server.process.kill)
+            killer.start()
+            with ruvector.Client(server.address, timeout=5) as db:
+                try:
+                    while True:
+                        n = acknowledged
+                        acknowledged = max(acknowledged, db.route.record_outcome(
+                            "svc", "large", success=True, features=[n % 7, 1], request_id=f"q{n}"))
+                except ruvector.RuVectorError:
+                    pass
+            killer.join()
+            server.process.wait(timeout=10)
+            server = RunningServer([], tmp_path / "data")
+            with ruvector.Client(server.address, timeout=30) as db:
+                status = _bounded_status(db, "svc", 200)
+                assert status.outcomes_recorded >= acknowledged, (status, acknowledged)
+                assert min(100, status.outcomes_recorded) <= status.outcome_log_records <= 200, status
+                acknowledged = status.outcomes_recorded
+        assert acknowledged > 100, acknowledged
+        print(f"kill -9 x3 while compacting: {acknowledged} outcomes recorded, log {status.outcome_log_records} outcomes "
+              f"/ {status.outcome_log_bytes} B")
+        with ruvector.Client(server.address, timeout=60) as db:
+            assert list(db.route.train("svc", epochs=1, seed=1))[-1].done
+            trained = db.route.status("svc")
+            assert trained.training_examples + trained.calibration_count + trained.evaluation_count == 100, trained
+    finally:
+        server.stop()
 
 
 def test_routers_are_listed_and_deleted(server):

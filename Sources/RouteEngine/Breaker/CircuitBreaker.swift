@@ -55,6 +55,15 @@ public struct CircuitBreaker: Equatable, Sendable {
         self.config = config
     }
 
+    /// A breaker open since `openSinceMillis` (on the host's clock): a host restoring the breakers it
+    /// persisted. The cool-down runs from `openSinceMillis`, so a breaker whose cool-down passed while
+    /// the host was down admits a trial at the next request. `openings` starts at 0: it counts what
+    /// this breaker saw, not what the one before the restart did.
+    public init(config: CircuitBreakerConfig, openSinceMillis: Int64) {
+        self.config = config
+        state = .open(sinceMillis: openSinceMillis)
+    }
+
     /// Whether a request may go to this candidate now, without changing anything (for listing).
     public func wouldAdmit(nowMillis: Int64) -> Bool {
         switch state {

@@ -26,8 +26,11 @@ enum RouteLimits {
     static let maxFitQueries = 10_000
     /// Example values of all of a router's semantic routes together (64 MiB).
     static let maxRouteValues = 16 << 20
-    /// Newest outcomes one training run reads, and the labelled requests it needs.
-    static let maxOutcomesPerRun = 100_000, minimumLabelledRequests = 10
+    /// Labelled requests a training run needs.
+    static let minimumLabelledRequests = 10
+    /// Outcomes a router keeps (its `outcome_window`, what training reads): the default and most
+    /// (training's memory bound), and the fewest (a window must hold enough requests to split).
+    static let maxOutcomeWindow = 100_000, minOutcomeWindow = 100
     /// The largest router file ImportRouter accepts, and the chunk size of ExportRouter.
     static let maxArchiveBytes = 64 << 20, exportChunkBytes = 256 << 10
 
@@ -43,6 +46,7 @@ enum RouteLimits {
         if d.breakerTrials == 0 { d.breakerTrials = 1 }
         if d.optimize == .unspecified { d.optimize = .cost }
         if d.conformalAlpha == 0 { d.conformalAlpha = 0.1 }
+        if d.outcomeWindow == 0 { d.outcomeWindow = UInt32(maxOutcomeWindow) }
         return d
     }
 
@@ -76,6 +80,8 @@ enum RouteLimits {
         try require(d.conformalAlpha.isFinite && d.conformalAlpha > 0 && d.conformalAlpha <= 0.5,
                     "conformal_alpha must be 0 (= 0.1) or in (0, 0.5], got \(d.conformalAlpha)")
         try require(d.minQuality.isFinite && (0...1).contains(d.minQuality), "min_quality must be in [0, 1], got \(d.minQuality)")
+        try require((UInt32(minOutcomeWindow)...UInt32(maxOutcomeWindow)).contains(d.outcomeWindow),
+                    "outcome_window must be 0 (= \(maxOutcomeWindow)) or \(minOutcomeWindow) to \(maxOutcomeWindow), got \(d.outcomeWindow)")
     }
 
     /// Throws INVALID_ARGUMENT naming the first TrainRouterRequest setting out of bounds.
@@ -104,6 +110,14 @@ enum RouteLimits {
     /// Throws INVALID_ARGUMENT unless `id` is at most `maxNameBytes` bytes.
     static func checkRequestID(_ id: String) throws {
         try require(id.utf8.count <= maxNameBytes, "request_id must be at most \(maxNameBytes) bytes, got \(id.utf8.count)")
+    }
+
+    /// The segment size of a router's outcome log: about an eighth of its window, estimating an
+    /// outcome at its feature values plus 128 bytes (names, ids, numbers, framing). Compaction
+    /// drops whole segments, so this is also about how far past the window the log may grow.
+    static func outcomeSegmentBytes(_ d: RuvectorV1.CreateRouterRequest) -> Int {
+        let outcomeBytes = Int(d.timeSteps) * Int(d.featureSize) * 4 + 128
+        return min(64 << 20, max(4096, Int(d.outcomeWindow) / 8 * outcomeBytes))
     }
 
     /// Multiply-adds of one decision up to which Route runs on the call's task (about 0.3 ms).

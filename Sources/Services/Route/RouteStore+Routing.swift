@@ -65,19 +65,17 @@ extension RouteStore {
         return i
     }
 
-    /// Feeds a served request's outcome to its candidate's breaker.
-    func recordBreakerOutcome(candidate: Int, success: Bool, nowMillis: Int64) {
-        state.withLock { $0.breakers[candidate].record(success: success, nowMillis: nowMillis) }
-    }
-
     /// The router's status: the stored model's metrics, counters and every breaker.
     func status() -> RuvectorV1.RouterStatus {
-        state.withLock { s in
+        let outcomeLog = self.outcomeLog
+        return state.withLock { s in
             var status = s.modelStatus
             status.router = name
             status.outcomesRecorded = s.outcomesRecorded
             status.requestsRouted = s.requestsRouted
             status.conformalAlpha = definition.conformalAlpha
+            status.outcomeLogRecords = outcomeLog.records
+            status.outcomeLogBytes = outcomeLog.bytes
             status.breakers = candidates.indices.map { i in
                 let breaker = s.breakers[i]
                 var b = RuvectorV1.CircuitBreakerStatus(candidate: candidates[i].name, openings: UInt64(breaker.openings),

@@ -8,12 +8,16 @@ import Wire
 /// One router's state, on disk under `<data>/route/<router>/` and in memory:
 /// - `router.pb`: the definition (a resolved `CreateRouterRequest`), written atomically at creation;
 /// - `outcomes/`: a write-ahead log of validated outcomes (`RecordOutcomeRequest`, features
-///   resolved), appended and synced before RecordOutcome answers: what Train learns from;
+///   resolved), appended and synced before RecordOutcome answers: what Train learns from. Only the
+///   newest `outcome_window` are kept: older segments are deleted in the background
+///   (RouteStore+Durability.swift);
 /// - `model-<version>.bin`: the engine's "RVFG" model, then `model.pb` (a `RouterStatus` with the
 ///   version, calibration and held-out metrics) written atomically: the second write commits it;
-/// - `routes.pb`: the semantic routes with their examples (`ListRoutesResponse`), atomically.
-/// In memory only: circuit breakers, the round-robin cursor, counters, and the features of the
-/// last `RouteLimits.pendingRequests` routed requests (so outcomes need not resend them).
+/// - `routes.pb`: the semantic routes with their examples (`ListRoutesResponse`), atomically;
+/// - `breakers.pb`: the breakers that are open or half-open (a `RouterStatus` holding only
+///   `breakers`), written atomically whenever a breaker opens or closes, read back at open.
+/// In memory only: closed breakers' failure counts, the round-robin cursor, counters, and the
+/// features of the last `RouteLimits.pendingRequests` routed requests (so outcomes need not resend them).
 final class RouteStore: Sendable {
     /// The WAL record type of an outcome.
     static let outcomeRecordType: UInt8 = 1
@@ -24,8 +28,16 @@ final class RouteStore: Sendable {
     let definition: RuvectorV1.CreateRouterRequest
     let candidates: [RouteCandidate]
     let policy: RoutePolicy
-    private let log: WriteAheadLog
+    let log: WriteAheadLog
+    /// Outcomes kept in the log (the definition's `outcome_window`).
+    let outcomeWindow: UInt64
     let state: Mutex<State>
+    /// When the next background compaction of the outcome log is due, and whether one is running.
+    let compaction = Mutex(Compaction())
+    /// Held while a compaction deletes segments and while `breakers.pb` is written (so the last
+    /// write carries the newest breakers); true once the router is closed: a deleted router's
+    /// late work must not touch a new router created under the same name.
+    let closedToBackgroundWrites = Mutex(false)
     /// Raised while a training run of this router is queued or running.
     let training = Mutex<CancellationHandle?>(nil)
 
@@ -62,9 +74,11 @@ final class RouteStore: Sendable {
         candidates = RouteLimits.candidates(definition)
         policy = RouteLimits.policy(definition)
         let (log, _) = try WriteAheadLog.open(directory: directory + "/outcomes",
-                                              options: WALOptions(syncPolicy: syncPolicy, maxRecordBytes: 1 << 20))
+                                              options: WALOptions(segmentSizeBytes: RouteLimits.outcomeSegmentBytes(definition),
+                                                                  syncPolicy: syncPolicy, maxRecordBytes: 1 << 20))
         self.log = log
-        var state = State(breakers: candidates.map { _ in CircuitBreaker(config: RouteLimits.breaker(definition)) },
+        outcomeWindow = UInt64(definition.outcomeWindow)
+        var state = State(breakers: try Self.restoredBreakers(directory: directory, definition: definition),
                           routedPerCandidate: candidates.map { _ in 0 }, outcomesRecorded: log.lastSequence)
         if AtomicFile.exists(directory + "/model.pb") {
             let status = try RuvectorV1.RouterStatus(decoding: try AtomicFile.read(directory + "/model.pb"))
@@ -89,6 +103,9 @@ final class RouteStore: Sendable {
             state.semantic = try Self.semanticRouter(routes)
         }
         self.state = Mutex(state)
+        // A log that grew past the window before (a crash before its compaction, an older server)
+        // is bounded before the router serves.
+        try compactOutcomes()
     }
 
     /// Outcomes held.
@@ -103,19 +120,23 @@ final class RouteStore: Sendable {
     }
 
     /// Appends a validated outcome (features resolved) and returns once it is on disk; returns the
-    /// outcomes now held.
+    /// outcomes recorded so far. Starts a background compaction of the log when one is due.
     func appendOutcome(_ record: RuvectorV1.RecordOutcomeRequest) throws -> UInt64 {
-        _ = try log.append(type: Self.outcomeRecordType, payload: record.encoded())
-        return state.withLock { s in
-            s.outcomesRecorded += 1
+        let sequence = try log.append(type: Self.outcomeRecordType, payload: record.encoded())
+        let recorded = state.withLock { s in
+            s.outcomesRecorded = max(s.outcomesRecorded, sequence)
             return s.outcomesRecorded
         }
+        compactInBackgroundIfDue(lastSequence: sequence)
+        return recorded
     }
 
-    /// Outcomes from the `first` (0-based), at most `limit`: what training reads.
-    func outcomes(from first: UInt64, limit: Int) throws -> [RuvectorV1.RecordOutcomeRequest] {
+    /// Outcomes after the `first` recorded (0-based: outcome `first` + 1 on), at most `limit`, each
+    /// with its 1-based number: what training reads. Outcomes compacted away are skipped, so the
+    /// numbers may start later than `first` + 1.
+    func outcomes(from first: UInt64, limit: Int) throws -> [(number: UInt64, outcome: RuvectorV1.RecordOutcomeRequest)] {
         try log.read(from: first + 1, limit: limit).compactMap { record in
-            record.type == Self.outcomeRecordType ? try RuvectorV1.RecordOutcomeRequest(decoding: record.payload) : nil
+            record.type == Self.outcomeRecordType ? (record.sequence, try RuvectorV1.RecordOutcomeRequest(decoding: record.payload)) : nil
         }
     }
 
@@ -149,8 +170,9 @@ final class RouteStore: Sendable {
         state.withLock { s in s.model.map { ($0, s.modelStatus) } }
     }
 
-    /// Syncs and closes the outcome log.
+    /// Syncs and closes the outcome log, after any compaction or breaker write in progress.
     func close() throws {
+        closedToBackgroundWrites.withLock { $0 = true }
         try log.close()
     }
 }

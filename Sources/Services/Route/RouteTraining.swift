@@ -57,16 +57,17 @@ enum RouteTraining {
                     progress: (RuvectorV1.TrainRouterProgress) -> Void) throws -> RuvectorV1.RouterStatus {
         let config = RouteLimits.engineConfig(store.definition)
         let n = config.sequenceLength
+        // The window as of the run's start: outcomes recorded during the run wait for the next one.
         let total = store.outcomesRecorded
-        var position = total > UInt64(RouteLimits.maxOutcomesPerRun) ? total - UInt64(RouteLimits.maxOutcomesPerRun) : 0
+        var position = total > store.outcomeWindow ? total - store.outcomeWindow : 0
         var requests: [String: Request] = [:]
         var order: [String] = []
         while position < total {
             let page = try store.outcomes(from: position, limit: Int(min(UInt64(outcomesPerPage), total - position)))
-            guard !page.isEmpty else { break }
+            guard let last = page.last?.number else { break }
             try cancellation.check()
-            for (offset, outcome) in page.enumerated() {
-                let key = outcome.requestId.isEmpty ? "#\(position + UInt64(offset))" : outcome.requestId
+            for (number, outcome) in page where number <= total {
+                let key = outcome.requestId.isEmpty ? "#\(number)" : outcome.requestId
                 guard let candidate = store.candidates.firstIndex(where: { $0.name == outcome.candidate }),
                       let values = outcome.features?.values, values.count == n else { continue }
                 if requests[key] == nil {
@@ -81,7 +82,7 @@ enum RouteTraining {
                     requests[key]?.teacher = store.candidates.map { Float.logarithm(max(byName[$0.name] ?? 0, 1e-6)) }
                 }
             }
-            position += UInt64(page.count)
+            position = last
         }
 
         // The label: the cheapest candidate with a good outcome (ties to the earlier candidate).

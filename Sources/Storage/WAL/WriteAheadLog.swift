@@ -425,6 +425,10 @@ public final class WriteAheadLog: @unchecked Sendable {
     /// The first sequence still in the log: records before it were released (a snapshot holds them).
     public var firstRetainedSequence: UInt64 { monitor.locked { segments[0].firstSequence } }
 
+    /// The first sequence of every segment, oldest first: where `releaseSegments(upTo:)` can cut
+    /// (an owner releasing one segment per call, each deletion synced before the next).
+    public var segmentFirstSequences: [UInt64] { monitor.locked { segments.map(\.firstSequence) } }
+
     /// Appends, record bytes written and device syncs since open (group commit makes syncs
     /// fewer than appends; rolling to a new segment counts its three), and segment files now.
     public var statistics: (appends: Int, bytes: Int, syncs: Int, segments: Int) {

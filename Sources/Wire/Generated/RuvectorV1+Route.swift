@@ -277,12 +277,17 @@ extension RuvectorV1 {
         /// Least quality for an outcome to count as a good serve in the training label rule, 0..1
         /// (0 = any success counts).
         public var minQuality: Swift.Float = 0
+        /// Outcomes the router keeps, 0 (= 100000) or 100 to 100000: the newest ones, which are what
+        /// Train reads. Older outcomes are dropped from the log in the background (whole log segments,
+        /// so up to about an eighth more may stay on disk a while); a smaller window makes the model
+        /// follow recent behaviour and bounds the disk a router uses.
+        public var outcomeWindow: Swift.UInt32 = 0
 
         /// A message with every field at its default.
         public init() {}
 
         /// A message with the given fields; the others keep their defaults.
-        public init(name: Swift.String = "", candidates: [RuvectorV1.Candidate] = [], featureSize: Swift.UInt32 = 0, timeSteps: Swift.UInt32 = 0, hiddenSize: Swift.UInt32 = 0, wRank: Swift.UInt32 = 0, uRank: Swift.UInt32 = 0, confidenceThreshold: Swift.Float = 0, fallback: RuvectorV1.RouteFallback = RuvectorV1.RouteFallback(rawValue: 0), breakerFailures: Swift.UInt32 = 0, breakerCoolDownMillis: Swift.UInt64 = 0, breakerTrials: Swift.UInt32 = 0, optimize: RuvectorV1.RouteOptimize = RuvectorV1.RouteOptimize(rawValue: 0), conformalAlpha: Swift.Float = 0, minQuality: Swift.Float = 0) {
+        public init(name: Swift.String = "", candidates: [RuvectorV1.Candidate] = [], featureSize: Swift.UInt32 = 0, timeSteps: Swift.UInt32 = 0, hiddenSize: Swift.UInt32 = 0, wRank: Swift.UInt32 = 0, uRank: Swift.UInt32 = 0, confidenceThreshold: Swift.Float = 0, fallback: RuvectorV1.RouteFallback = RuvectorV1.RouteFallback(rawValue: 0), breakerFailures: Swift.UInt32 = 0, breakerCoolDownMillis: Swift.UInt64 = 0, breakerTrials: Swift.UInt32 = 0, optimize: RuvectorV1.RouteOptimize = RuvectorV1.RouteOptimize(rawValue: 0), conformalAlpha: Swift.Float = 0, minQuality: Swift.Float = 0, outcomeWindow: Swift.UInt32 = 0) {
             self.name = name
             self.candidates = candidates
             self.featureSize = featureSize
@@ -298,6 +303,7 @@ extension RuvectorV1 {
             self.optimize = optimize
             self.conformalAlpha = conformalAlpha
             self.minQuality = minQuality
+            self.outcomeWindow = outcomeWindow
         }
 
         public static let protoFullName = "ruvector.v1.CreateRouterRequest"
@@ -334,6 +340,7 @@ extension RuvectorV1 {
             self.optimize = RuvectorV1.RouteOptimize(rawValue: Swift.Int32(truncatingIfNeeded: c.optimize.rawValue))
             self.conformalAlpha = c.conformal_alpha
             self.minQuality = c.min_quality
+            self.outcomeWindow = c.outcome_window
         }
 
         func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__CreateRouterRequest> {
@@ -356,6 +363,7 @@ extension RuvectorV1 {
             c.pointee.optimize = Ruvector__V1__RouteOptimize(rawValue: .init(truncatingIfNeeded: self.optimize.rawValue))
             c.pointee.conformal_alpha = self.conformalAlpha
             c.pointee.min_quality = self.minQuality
+            c.pointee.outcome_window = self.outcomeWindow
             return c
         }
     }
@@ -372,7 +380,7 @@ extension RuvectorV1 {
         private var _definition: WireBox<RuvectorV1.CreateRouterRequest>?
         /// Model version (0 = untrained: requests go to the fallback).
         public var modelVersion: Swift.UInt64 = 0
-        /// Outcomes recorded.
+        /// Outcomes recorded since the router was created (the log keeps the newest outcome_window).
         public var outcomesRecorded: Swift.UInt64 = 0
         /// Semantic routes registered.
         public var routeCount: Swift.UInt32 = 0
@@ -1555,7 +1563,8 @@ extension RuvectorV1 {
 extension RuvectorV1 {
     /// Outcome recorded.
     public struct RecordOutcomeResponse: WireMessage {
-        /// Outcomes held for training.
+        /// Outcomes the router has recorded, this one included (the log keeps the newest
+        /// outcome_window of them for training).
         public var recorded: Swift.UInt64 = 0
 
         /// A message with every field at its default.
@@ -1600,7 +1609,7 @@ extension RuvectorV1 {
     /// Trains a router: labels from the recorded outcomes (the label rule above), 80% of the
     /// labelled requests train the model, 20% (chosen by a hash of the request id) calibrate the
     /// conformal sets and measure accuracy and coverage. Needs at least 10 labelled requests,
-    /// both splits non-empty; reads the newest 100000 outcomes.
+    /// both splits non-empty; reads the router's outcome log (its newest outcome_window outcomes).
     public struct TrainRouterRequest: WireMessage {
         /// Router name.
         public var router: Swift.String = ""
@@ -1868,7 +1877,7 @@ extension RuvectorV1 {
         public var router: Swift.String = ""
         /// Model version (0 = untrained).
         public var modelVersion: Swift.UInt64 = 0
-        /// Outcomes recorded.
+        /// Outcomes recorded since the router was created (the log keeps the newest outcome_window).
         public var outcomesRecorded: Swift.UInt64 = 0
         /// Empirical coverage of the conformal sets on the last run's held-out requests.
         public var calibratedCoverage: Swift.Float = 0
@@ -1898,12 +1907,17 @@ extension RuvectorV1 {
         /// calibrated on): with n of them, coverage is an estimate with a standard error near
         /// sqrt(alpha (1 - alpha) / n).
         public var evaluationCount: Swift.UInt64 = 0
+        /// Outcomes in the router's outcome log now (at most about outcome_window and an eighth;
+        /// outcomes_recorded counts every outcome ever recorded).
+        public var outcomeLogRecords: Swift.UInt64 = 0
+        /// Bytes of the outcome log on disk.
+        public var outcomeLogBytes: Swift.UInt64 = 0
 
         /// A message with every field at its default.
         public init() {}
 
         /// A message with the given fields; the others keep their defaults.
-        public init(router: Swift.String = "", modelVersion: Swift.UInt64 = 0, outcomesRecorded: Swift.UInt64 = 0, calibratedCoverage: Swift.Float = 0, breakers: [RuvectorV1.CircuitBreakerStatus] = [], accuracy: Swift.Float = 0, calibrationCount: Swift.UInt64 = 0, conformalThreshold: Swift.Double = 0, conformalAlpha: Swift.Float = 0, modelBytes: Swift.UInt64 = 0, nonzeroWeights: Swift.UInt64 = 0, trainingExamples: Swift.UInt64 = 0, trainedUnixMicros: Swift.Int64 = 0, requestsRouted: Swift.UInt64 = 0, quantized: Swift.Bool = false, evaluationCount: Swift.UInt64 = 0) {
+        public init(router: Swift.String = "", modelVersion: Swift.UInt64 = 0, outcomesRecorded: Swift.UInt64 = 0, calibratedCoverage: Swift.Float = 0, breakers: [RuvectorV1.CircuitBreakerStatus] = [], accuracy: Swift.Float = 0, calibrationCount: Swift.UInt64 = 0, conformalThreshold: Swift.Double = 0, conformalAlpha: Swift.Float = 0, modelBytes: Swift.UInt64 = 0, nonzeroWeights: Swift.UInt64 = 0, trainingExamples: Swift.UInt64 = 0, trainedUnixMicros: Swift.Int64 = 0, requestsRouted: Swift.UInt64 = 0, quantized: Swift.Bool = false, evaluationCount: Swift.UInt64 = 0, outcomeLogRecords: Swift.UInt64 = 0, outcomeLogBytes: Swift.UInt64 = 0) {
             self.router = router
             self.modelVersion = modelVersion
             self.outcomesRecorded = outcomesRecorded
@@ -1920,6 +1934,8 @@ extension RuvectorV1 {
             self.requestsRouted = requestsRouted
             self.quantized = quantized
             self.evaluationCount = evaluationCount
+            self.outcomeLogRecords = outcomeLogRecords
+            self.outcomeLogBytes = outcomeLogBytes
         }
 
         public static let protoFullName = "ruvector.v1.RouterStatus"
@@ -1957,6 +1973,8 @@ extension RuvectorV1 {
             self.requestsRouted = c.requests_routed
             self.quantized = (c.quantized != 0)
             self.evaluationCount = c.evaluation_count
+            self.outcomeLogRecords = c.outcome_log_records
+            self.outcomeLogBytes = c.outcome_log_bytes
         }
 
         func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__RouterStatus> {
@@ -1980,6 +1998,8 @@ extension RuvectorV1 {
             c.pointee.requests_routed = self.requestsRouted
             c.pointee.quantized = (self.quantized ? 1 : 0)
             c.pointee.evaluation_count = self.evaluationCount
+            c.pointee.outcome_log_records = self.outcomeLogRecords
+            c.pointee.outcome_log_bytes = self.outcomeLogBytes
             return c
         }
     }

@@ -31,7 +31,7 @@ _REASONS = {route_pb2.DECISION_REASON_BEST_SCORE: "model", route_pb2.DECISION_RE
             route_pb2.DECISION_REASON_UNCERTAIN: "uncertain", route_pb2.DECISION_REASON_NONE_AVAILABLE: "none_available"}
 #: CreateRouter fields `create_router` takes as keyword arguments (besides fallback and optimize).
 CREATE_FIELDS = ("time_steps", "hidden_size", "w_rank", "u_rank", "confidence_threshold", "breaker_failures",
-                 "breaker_cool_down_millis", "breaker_trials", "conformal_alpha", "min_quality")
+                 "breaker_cool_down_millis", "breaker_trials", "conformal_alpha", "min_quality", "outcome_window")
 #: TrainRouter fields `train` takes as keyword arguments.
 TRAIN_FIELDS = ("epochs", "learning_rate", "batch_size", "seed", "keep_fraction", "quantize", "distillation_weight")
 _STATES = {route_pb2.CIRCUIT_STATE_CLOSED: "closed", route_pb2.CIRCUIT_STATE_OPEN: "open",
@@ -93,6 +93,9 @@ class RouterStatus:
     nonzero_weights: int
     quantized: bool
     breakers: list[Breaker]
+    #: Outcomes the outcome log holds now (about the router's outcome_window at most) and its bytes on disk.
+    outcome_log_records: int = 0
+    outcome_log_bytes: int = 0
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,8 @@ class RouterInfo:
     model_version: int
     outcomes_recorded: int
     route_count: int
+    #: Newest outcomes the router keeps and trains on.
+    outcome_window: int = 0
 
 
 @dataclass(frozen=True)
@@ -165,7 +170,7 @@ def router_info(message: route_pb2.RouterInfo) -> RouterInfo:
                       {v: k for k, v in _FALLBACK.items()}.get(d.fallback, "unspecified"),
                       {v: k for k, v in _OPTIMIZE.items()}.get(d.optimize, "unspecified"), d.breaker_failures,
                       d.breaker_cool_down_millis, d.breaker_trials, d.conformal_alpha, d.min_quality, message.model_version,
-                      message.outcomes_recorded, message.route_count)
+                      message.outcomes_recorded, message.route_count, d.outcome_window)
 
 
 def semantic_route(message: route_pb2.SemanticRoute) -> SemanticRoute:
@@ -187,7 +192,7 @@ def status(message: route_pb2.RouterStatus) -> RouterStatus:
     return RouterStatus(message.router, message.model_version, message.outcomes_recorded, message.requests_routed,
                         message.accuracy, message.calibrated_coverage, message.conformal_alpha, message.conformal_threshold,
                         message.calibration_count, message.evaluation_count, message.training_examples, message.model_bytes, message.nonzero_weights,
-                        message.quantized, breakers)
+                        message.quantized, breakers, message.outcome_log_records, message.outcome_log_bytes)
 
 
 def import_requests(router: str, data: bytes, chunk_bytes: int) -> Iterator[route_pb2.ImportRouterRequest]:
@@ -288,7 +293,8 @@ class Route:
                       timeout: float | None = None, **settings: Any) -> RouterInfo:
         """Creates a router over 2..256 candidates for requests of time_steps x feature_size features.
         Unset settings take the server's defaults (time steps 1, hidden 32, threshold 0.7, round robin,
-        cost, breaker 5 failures / 30000 ms / 1 trial, alpha 0.1)."""
+        cost, breaker 5 failures / 30000 ms / 1 trial, alpha 0.1, outcome_window 100000: the newest
+        outcomes kept and trained on, 100 to 100000)."""
         request = create_request(name, candidates, feature_size, settings)
         return router_info(self._transport.unary(Methods.CREATE_ROUTER, request, timeout))
 
@@ -312,7 +318,7 @@ class Route:
     def record_outcome(self, router: str, candidate: str, *, success: bool, request_id: str = "",
                        features: VectorLike | Sequence[VectorLike] | None = None, timeout: float | None = None,
                        **details: Any) -> int:
-        """Records how a request served by `candidate` went; returns the outcomes held. Give the
+        """Records how a request served by `candidate` went; returns the outcomes recorded so far. Give the
         `request_id` of a recent `route` answer, or the request's `features`."""
         request = outcome_request(router, candidate, success, request_id, features, details)
         return int(self._transport.unary(Methods.RECORD_OUTCOME, request, timeout).recorded)

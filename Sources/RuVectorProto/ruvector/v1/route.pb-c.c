@@ -1525,7 +1525,7 @@ const ProtobufCMessageDescriptor ruvector__v1__candidate__descriptor =
   (ProtobufCMessageInit) ruvector__v1__candidate__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__create_router_request__field_descriptors[15] =
+static const ProtobufCFieldDescriptor ruvector__v1__create_router_request__field_descriptors[16] =
 {
   {
     "name",
@@ -1707,6 +1707,18 @@ static const ProtobufCFieldDescriptor ruvector__v1__create_router_request__field
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "outcome_window",
+    16,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__CreateRouterRequest, outcome_window),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__create_router_request__field_indices_by_name[] = {
   10,   /* field[10] = breaker_cool_down_millis */
@@ -1721,6 +1733,7 @@ static const unsigned ruvector__v1__create_router_request__field_indices_by_name
   14,   /* field[14] = min_quality */
   0,   /* field[0] = name */
   12,   /* field[12] = optimize */
+  15,   /* field[15] = outcome_window */
   3,   /* field[3] = time_steps */
   6,   /* field[6] = u_rank */
   5,   /* field[5] = w_rank */
@@ -1728,7 +1741,7 @@ static const unsigned ruvector__v1__create_router_request__field_indices_by_name
 static const ProtobufCIntRange ruvector__v1__create_router_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 15 }
+  { 0, 16 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__create_router_request__descriptor =
 {
@@ -1738,7 +1751,7 @@ const ProtobufCMessageDescriptor ruvector__v1__create_router_request__descriptor
   "Ruvector__V1__CreateRouterRequest",
   "ruvector.v1",
   sizeof(Ruvector__V1__CreateRouterRequest),
-  15,
+  16,
   ruvector__v1__create_router_request__field_descriptors,
   ruvector__v1__create_router_request__field_indices_by_name,
   1,  ruvector__v1__create_router_request__number_ranges,
@@ -3376,7 +3389,7 @@ const ProtobufCMessageDescriptor ruvector__v1__circuit_breaker_status__descripto
   (ProtobufCMessageInit) ruvector__v1__circuit_breaker_status__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__router_status__field_descriptors[16] =
+static const ProtobufCFieldDescriptor ruvector__v1__router_status__field_descriptors[18] =
 {
   {
     "router",
@@ -3570,6 +3583,30 @@ static const ProtobufCFieldDescriptor ruvector__v1__router_status__field_descrip
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "outcome_log_records",
+    17,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__RouterStatus, outcome_log_records),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "outcome_log_bytes",
+    18,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__RouterStatus, outcome_log_bytes),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__router_status__field_indices_by_name[] = {
   5,   /* field[5] = accuracy */
@@ -3582,6 +3619,8 @@ static const unsigned ruvector__v1__router_status__field_indices_by_name[] = {
   9,   /* field[9] = model_bytes */
   1,   /* field[1] = model_version */
   10,   /* field[10] = nonzero_weights */
+  17,   /* field[17] = outcome_log_bytes */
+  16,   /* field[16] = outcome_log_records */
   2,   /* field[2] = outcomes_recorded */
   14,   /* field[14] = quantized */
   13,   /* field[13] = requests_routed */
@@ -3592,7 +3631,7 @@ static const unsigned ruvector__v1__router_status__field_indices_by_name[] = {
 static const ProtobufCIntRange ruvector__v1__router_status__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 16 }
+  { 0, 18 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__router_status__descriptor =
 {
@@ -3602,7 +3641,7 @@ const ProtobufCMessageDescriptor ruvector__v1__router_status__descriptor =
   "Ruvector__V1__RouterStatus",
   "ruvector.v1",
   sizeof(Ruvector__V1__RouterStatus),
-  16,
+  18,
   ruvector__v1__router_status__field_descriptors,
   ruvector__v1__router_status__field_indices_by_name,
   1,  ruvector__v1__router_status__number_ranges,

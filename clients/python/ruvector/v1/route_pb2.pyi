@@ -70,7 +70,7 @@ class Candidate(_message.Message):
     def __init__(self, name: _Optional[str] = ..., cost: _Optional[float] = ..., latency_millis: _Optional[float] = ..., quality: _Optional[float] = ...) -> None: ...
 
 class CreateRouterRequest(_message.Message):
-    __slots__ = ("name", "candidates", "feature_size", "time_steps", "hidden_size", "w_rank", "u_rank", "confidence_threshold", "fallback", "breaker_failures", "breaker_cool_down_millis", "breaker_trials", "optimize", "conformal_alpha", "min_quality")
+    __slots__ = ("name", "candidates", "feature_size", "time_steps", "hidden_size", "w_rank", "u_rank", "confidence_threshold", "fallback", "breaker_failures", "breaker_cool_down_millis", "breaker_trials", "optimize", "conformal_alpha", "min_quality", "outcome_window")
     NAME_FIELD_NUMBER: _ClassVar[int]
     CANDIDATES_FIELD_NUMBER: _ClassVar[int]
     FEATURE_SIZE_FIELD_NUMBER: _ClassVar[int]
@@ -86,6 +86,7 @@ class CreateRouterRequest(_message.Message):
     OPTIMIZE_FIELD_NUMBER: _ClassVar[int]
     CONFORMAL_ALPHA_FIELD_NUMBER: _ClassVar[int]
     MIN_QUALITY_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_WINDOW_FIELD_NUMBER: _ClassVar[int]
     name: str
     candidates: _containers.RepeatedCompositeFieldContainer[Candidate]
     feature_size: int
@@ -101,7 +102,8 @@ class CreateRouterRequest(_message.Message):
     optimize: RouteOptimize
     conformal_alpha: float
     min_quality: float
-    def __init__(self, name: _Optional[str] = ..., candidates: _Optional[_Iterable[_Union[Candidate, _Mapping]]] = ..., feature_size: _Optional[int] = ..., time_steps: _Optional[int] = ..., hidden_size: _Optional[int] = ..., w_rank: _Optional[int] = ..., u_rank: _Optional[int] = ..., confidence_threshold: _Optional[float] = ..., fallback: _Optional[_Union[RouteFallback, str]] = ..., breaker_failures: _Optional[int] = ..., breaker_cool_down_millis: _Optional[int] = ..., breaker_trials: _Optional[int] = ..., optimize: _Optional[_Union[RouteOptimize, str]] = ..., conformal_alpha: _Optional[float] = ..., min_quality: _Optional[float] = ...) -> None: ...
+    outcome_window: int
+    def __init__(self, name: _Optional[str] = ..., candidates: _Optional[_Iterable[_Union[Candidate, _Mapping]]] = ..., feature_size: _Optional[int] = ..., time_steps: _Optional[int] = ..., hidden_size: _Optional[int] = ..., w_rank: _Optional[int] = ..., u_rank: _Optional[int] = ..., confidence_threshold: _Optional[float] = ..., fallback: _Optional[_Union[RouteFallback, str]] = ..., breaker_failures: _Optional[int] = ..., breaker_cool_down_millis: _Optional[int] = ..., breaker_trials: _Optional[int] = ..., optimize: _Optional[_Union[RouteOptimize, str]] = ..., conformal_alpha: _Optional[float] = ..., min_quality: _Optional[float] = ..., outcome_window: _Optional[int] = ...) -> None: ...
 
 class RouterInfo(_message.Message):
     __slots__ = ("definition", "model_version", "outcomes_recorded", "route_count")
@@ -362,7 +364,7 @@ class CircuitBreakerStatus(_message.Message):
     def __init__(self, candidate: _Optional[str] = ..., state: _Optional[_Union[CircuitState, str]] = ..., consecutive_failures: _Optional[int] = ..., retry_at_unix_micros: _Optional[int] = ..., openings: _Optional[int] = ..., routed: _Optional[int] = ...) -> None: ...
 
 class RouterStatus(_message.Message):
-    __slots__ = ("router", "model_version", "outcomes_recorded", "calibrated_coverage", "breakers", "accuracy", "calibration_count", "conformal_threshold", "conformal_alpha", "model_bytes", "nonzero_weights", "training_examples", "trained_unix_micros", "requests_routed", "quantized", "evaluation_count")
+    __slots__ = ("router", "model_version", "outcomes_recorded", "calibrated_coverage", "breakers", "accuracy", "calibration_count", "conformal_threshold", "conformal_alpha", "model_bytes", "nonzero_weights", "training_examples", "trained_unix_micros", "requests_routed", "quantized", "evaluation_count", "outcome_log_records", "outcome_log_bytes")
     ROUTER_FIELD_NUMBER: _ClassVar[int]
     MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
     OUTCOMES_RECORDED_FIELD_NUMBER: _ClassVar[int]
@@ -379,6 +381,8 @@ class RouterStatus(_message.Message):
     REQUESTS_ROUTED_FIELD_NUMBER: _ClassVar[int]
     QUANTIZED_FIELD_NUMBER: _ClassVar[int]
     EVALUATION_COUNT_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_LOG_RECORDS_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_LOG_BYTES_FIELD_NUMBER: _ClassVar[int]
     router: str
     model_version: int
     outcomes_recorded: int
@@ -395,7 +399,9 @@ class RouterStatus(_message.Message):
     requests_routed: int
     quantized: bool
     evaluation_count: int
-    def __init__(self, router: _Optional[str] = ..., model_version: _Optional[int] = ..., outcomes_recorded: _Optional[int] = ..., calibrated_coverage: _Optional[float] = ..., breakers: _Optional[_Iterable[_Union[CircuitBreakerStatus, _Mapping]]] = ..., accuracy: _Optional[float] = ..., calibration_count: _Optional[int] = ..., conformal_threshold: _Optional[float] = ..., conformal_alpha: _Optional[float] = ..., model_bytes: _Optional[int] = ..., nonzero_weights: _Optional[int] = ..., training_examples: _Optional[int] = ..., trained_unix_micros: _Optional[int] = ..., requests_routed: _Optional[int] = ..., quantized: bool = ..., evaluation_count: _Optional[int] = ...) -> None: ...
+    outcome_log_records: int
+    outcome_log_bytes: int
+    def __init__(self, router: _Optional[str] = ..., model_version: _Optional[int] = ..., outcomes_recorded: _Optional[int] = ..., calibrated_coverage: _Optional[float] = ..., breakers: _Optional[_Iterable[_Union[CircuitBreakerStatus, _Mapping]]] = ..., accuracy: _Optional[float] = ..., calibration_count: _Optional[int] = ..., conformal_threshold: _Optional[float] = ..., conformal_alpha: _Optional[float] = ..., model_bytes: _Optional[int] = ..., nonzero_weights: _Optional[int] = ..., training_examples: _Optional[int] = ..., trained_unix_micros: _Optional[int] = ..., requests_routed: _Optional[int] = ..., quantized: bool = ..., evaluation_count: _Optional[int] = ..., outcome_log_records: _Optional[int] = ..., outcome_log_bytes: _Optional[int] = ...) -> None: ...
 
 class ExportRouterRequest(_message.Message):
     __slots__ = ("router",)

@@ -147,51 +147,15 @@ extension RuVectorClient {
     /// The collection's active model as bytes (the server's model format), checked against the
     /// stream's size and CRC-32C.
     public func exportModel(of collection: String) async throws(RuVectorClientError) -> [UInt8] {
-        let call = try await makeCall("ExportModel", service: Self.learnService)
-        var model: [UInt8] = []
-        var crc: UInt32 = 0
-        var trailer: RuvectorV1.FileTrailer?
-        do {
-            try? await call.send(RuvectorV1.ExportModelRequest(collection: collection).encoded())
-            call.closeSend()
-            for try await bytes in call.responses {
-                let chunk = try RuvectorV1.FileChunk(decoding: bytes)
-                guard trailer == nil, chunk.offset == UInt64(model.count) else {
-                    throw RuVectorClientError(.dataLoss, "chunk at offset \(chunk.offset) after \(model.count) bytes\(trailer == nil ? "" : " and the trailer")")
-                }
-                model += chunk.data
-                crc = CRC32C.update(crc, with: chunk.data)
-                trailer = chunk.trailer
-            }
-        } catch {
-            call.cancel()
-            throw RuVectorClientError.from(error)
-        }
-        guard let trailer, trailer.sizeBytes == UInt64(model.count), trailer.crc32c == crc else {
-            throw RuVectorClientError(.dataLoss, "the model download of \(model.count) bytes does not match its trailer")
-        }
-        return model
+        try await downloadFile("ExportModel", RuvectorV1.ExportModelRequest(collection: collection), service: Self.learnService, what: "model")
     }
 
     /// Uploads a model (from `exportModel`) in chunks of `chunkBytes` and activates it for the
     /// collection; the server reads it in full and checks it fits the collection first.
     @discardableResult
     public func importModel(_ model: [UInt8], into collection: String, chunkBytes: Int = 1 << 20) async throws(RuVectorClientError) -> ModelStatus {
-        guard ((4 << 10)...(4 << 20)).contains(chunkBytes) else {
-            throw RuVectorClientError(.invalidInput, "chunkBytes must be 4096...4194304, got \(chunkBytes)")
-        }
-        let call = try await makeCall("ImportModel", service: Self.learnService)
-        var offset = 0
-        var crc: UInt32 = 0
-        repeat {
-            let data = Array(model[offset..<min(offset + chunkBytes, model.count)])
-            crc = CRC32C.update(crc, with: data)
-            var chunk = RuvectorV1.FileChunk(offset: UInt64(offset), data: data)
-            offset += data.count
-            if offset == model.count { chunk.trailer = RuvectorV1.FileTrailer(sizeBytes: UInt64(offset), crc32c: crc) }
-            let request = RuvectorV1.ImportModelRequest(collection: offset == data.count ? collection : "", chunk: chunk)
-            do { try await call.send(request.encoded()) } catch { break }  // the server ended the call; `finish` reads why
-        } while offset < model.count
-        return ModelStatus(try await finish(call, "ImportModel", as: RuvectorV1.ModelStatus.self))
+        ModelStatus(try await uploadFile("ImportModel", model, service: Self.learnService, chunkBytes: chunkBytes, as: RuvectorV1.ModelStatus.self) { first, chunk in
+            RuvectorV1.ImportModelRequest(collection: first ? collection : "", chunk: chunk)
+        })
     }
 }

@@ -71,7 +71,7 @@ public struct RouteScore: Sendable, Hashable {
 public struct RouterStatus: Sendable, Hashable {
     /// Model version (0: untrained).
     public var modelVersion: UInt64
-    /// Outcomes recorded.
+    /// Outcomes recorded since the router was created (the log keeps the newest `outcome_window`).
     public var outcomesRecorded: UInt64
     /// Held-out accuracy and conformal coverage of the last training run, and how many requests they were measured on.
     public var accuracy: Float
@@ -83,6 +83,10 @@ public struct RouterStatus: Sendable, Hashable {
     public var modelBytes: UInt64
     /// Breaker state per candidate: "closed", "open" or "halfOpen".
     public var breakers: [String: String]
+    /// Outcomes the router's outcome log holds now (about its outcome window at most).
+    public var outcomeLogRecords: UInt64
+    /// Bytes of the outcome log on disk.
+    public var outcomeLogBytes: UInt64
 
     init(_ s: RuvectorV1.RouterStatus) {
         modelVersion = s.modelVersion
@@ -91,6 +95,8 @@ public struct RouterStatus: Sendable, Hashable {
         calibratedCoverage = s.calibratedCoverage
         evaluationCount = s.evaluationCount
         modelBytes = s.modelBytes
+        outcomeLogRecords = s.outcomeLogRecords
+        outcomeLogBytes = s.outcomeLogBytes
         breakers = Dictionary(s.breakers.map { b in
             (b.candidate, b.state == .open ? "open" : b.state == .halfOpen ? "halfOpen" : "closed")
         }, uniquingKeysWith: { first, _ in first })
@@ -126,7 +132,8 @@ extension RuVectorClient {
     static let routeService = "/ruvector.v1.RouteService/"
 
     /// Creates a router over `candidates` for requests of `timeSteps` x `featureSize` features;
-    /// zero settings take the server's defaults (docs/route.md).
+    /// zero settings take the server's defaults (docs/route.md). `outcomeWindow` is how many of the
+    /// newest outcomes the router keeps and trains on (0 = 100000; 100 to 100000).
     ///
     /// ```swift
     /// try await db.createRouter("llm", candidates: [RouteCandidate(name: "small", cost: 1), RouteCandidate(name: "large", cost: 10)],
@@ -134,12 +141,13 @@ extension RuVectorClient {
     /// ```
     public func createRouter(_ name: String, candidates: [RouteCandidate], featureSize: Int, timeSteps: Int = 0, hiddenSize: Int = 0,
                              confidenceThreshold: Float = 0, breakerFailures: Int = 0,
-                             breakerCoolDownMillis: UInt64 = 0) async throws(RuVectorClientError) {
-        let request = RuvectorV1.CreateRouterRequest(
+                             breakerCoolDownMillis: UInt64 = 0, outcomeWindow: Int = 0) async throws(RuVectorClientError) {
+        var request = RuvectorV1.CreateRouterRequest(
             name: name, candidates: candidates.map { RuvectorV1.Candidate(name: $0.name, cost: $0.cost, latencyMillis: $0.latencyMillis, quality: $0.quality) },
             featureSize: try WireConversions.uint32(featureSize, "featureSize"), timeSteps: try WireConversions.uint32(timeSteps, "timeSteps"),
             hiddenSize: try WireConversions.uint32(hiddenSize, "hiddenSize"), confidenceThreshold: confidenceThreshold,
             breakerFailures: try WireConversions.uint32(breakerFailures, "breakerFailures"), breakerCoolDownMillis: breakerCoolDownMillis)
+        request.outcomeWindow = try WireConversions.uint32(outcomeWindow, "outcomeWindow")
         _ = try await unary("CreateRouter", request, service: Self.routeService, as: RuvectorV1.RouterInfo.self)
     }
 
@@ -150,7 +158,7 @@ extension RuVectorClient {
     }
 
     /// Records how a request served by `candidate` went (durably; feeds training and the breaker).
-    /// Give the `requestID` of a recent `route` answer, or the request's `features`. Returns the outcomes held.
+    /// Give the `requestID` of a recent `route` answer, or the request's `features`. Returns the outcomes recorded so far.
     @discardableResult
     public func recordOutcome(_ router: String, candidate: String, success: Bool, requestID: String = "", features: [Float]? = nil,
                               quality: Float = 0) async throws(RuVectorClientError) -> UInt64 {

@@ -255,10 +255,17 @@ struct  Ruvector__V1__CreateRouterRequest
    * (0 = any success counts).
    */
   float min_quality;
+  /*
+   * Outcomes the router keeps, 0 (= 100000) or 100 to 100000: the newest ones, which are what
+   * Train reads. Older outcomes are dropped from the log in the background (whole log segments,
+   * so up to about an eighth more may stay on disk a while); a smaller window makes the model
+   * follow recent behaviour and bounds the disk a router uses.
+   */
+  uint32_t outcome_window;
 };
 #define RUVECTOR__V1__CREATE_ROUTER_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__create_router_request__descriptor) \
-    , (char *)protobuf_c_empty_string, 0,NULL, 0, 0, 0, 0, 0, 0, RUVECTOR__V1__ROUTE_FALLBACK__ROUTE_FALLBACK_UNSPECIFIED, 0, 0, 0, RUVECTOR__V1__ROUTE_OPTIMIZE__ROUTE_OPTIMIZE_UNSPECIFIED, 0, 0 }
+    , (char *)protobuf_c_empty_string, 0,NULL, 0, 0, 0, 0, 0, 0, RUVECTOR__V1__ROUTE_FALLBACK__ROUTE_FALLBACK_UNSPECIFIED, 0, 0, 0, RUVECTOR__V1__ROUTE_OPTIMIZE__ROUTE_OPTIMIZE_UNSPECIFIED, 0, 0, 0 }
 
 
 /*
@@ -276,7 +283,7 @@ struct  Ruvector__V1__RouterInfo
    */
   uint64_t model_version;
   /*
-   * Outcomes recorded.
+   * Outcomes recorded since the router was created (the log keeps the newest outcome_window).
    */
   uint64_t outcomes_recorded;
   /*
@@ -776,7 +783,8 @@ struct  Ruvector__V1__RecordOutcomeResponse
 {
   ProtobufCMessage base;
   /*
-   * Outcomes held for training.
+   * Outcomes the router has recorded, this one included (the log keeps the newest
+   * outcome_window of them for training).
    */
   uint64_t recorded;
 };
@@ -789,7 +797,7 @@ struct  Ruvector__V1__RecordOutcomeResponse
  * Trains a router: labels from the recorded outcomes (the label rule above), 80% of the
  * labelled requests train the model, 20% (chosen by a hash of the request id) calibrate the
  * conformal sets and measure accuracy and coverage. Needs at least 10 labelled requests,
- * both splits non-empty; reads the newest 100000 outcomes.
+ * both splits non-empty; reads the router's outcome log (its newest outcome_window outcomes).
  */
 struct  Ruvector__V1__TrainRouterRequest
 {
@@ -936,7 +944,7 @@ struct  Ruvector__V1__RouterStatus
    */
   uint64_t model_version;
   /*
-   * Outcomes recorded.
+   * Outcomes recorded since the router was created (the log keeps the newest outcome_window).
    */
   uint64_t outcomes_recorded;
   /*
@@ -994,10 +1002,19 @@ struct  Ruvector__V1__RouterStatus
    * sqrt(alpha (1 - alpha) / n).
    */
   uint64_t evaluation_count;
+  /*
+   * Outcomes in the router's outcome log now (at most about outcome_window and an eighth;
+   * outcomes_recorded counts every outcome ever recorded).
+   */
+  uint64_t outcome_log_records;
+  /*
+   * Bytes of the outcome log on disk.
+   */
+  uint64_t outcome_log_bytes;
 };
 #define RUVECTOR__V1__ROUTER_STATUS__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__router_status__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, 0, 0, 0,NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+    , (char *)protobuf_c_empty_string, 0, 0, 0, 0,NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 
 /*
