@@ -29,9 +29,15 @@ public struct RaftNode: Sendable {
     private var messages: [Message] = []
     private var readStates: [ReadState] = []
     /// ReadIndex requests waiting for a quorum of heartbeat acknowledgements.
-    private var pendingReads: [(index: UInt64, context: [UInt8], acks: Set<NodeID>)] = []
+    private var pendingReads: [(index: UInt64, context: [UInt8], from: NodeID, acks: Set<NodeID>)] = []
     /// ReadIndex requests made before this leader committed an entry of its term.
-    private var readsAwaitingCommit: [[UInt8]] = []
+    private var readsAwaitingCommit: [(context: [UInt8], from: NodeID)] = []
+    /// ReadIndex requests asked for on behalf of each member (never reset: `ReadFence`
+    /// compares two counts taken on this node).
+    private var readCounts: [NodeID: UInt64] = [:]
+    /// Least index of reads asked for by a member that a fenced proposal deposes (`ReadFence`),
+    /// until that index commits.
+    private var readFloors: [NodeID: UInt64] = [:]
     private var transferTarget: NodeID = 0
     private var transferElapsed = 0
     /// Index of the newest configuration entry in the log (at most one uncommitted at a time).
@@ -137,6 +143,9 @@ public struct RaftNode: Sendable {
         votes = [:]
         pendingReads = []
         readsAwaitingCommit = []
+        // A later term's reads wait for that term's first commit, which follows every fenced
+        // entry that survived; one that did not deposes no one (and its index may never fill).
+        readFloors = [:]
         transferTarget = 0
         resetElectionTimer()
     }
@@ -219,6 +228,28 @@ public struct RaftNode: Sendable {
         broadcastAppend()
     }
 
+    /// Proposes a command that deposes `fence.member` (leader only): refused when that member
+    /// asked for a read since `fence.readsSeen` was taken (it may hold a lease resting on a
+    /// state before this command); once appended, reads it asks for are answered at this
+    /// entry's index or later, until it commits.
+    public mutating func propose(_ command: [UInt8], fence: ReadFence) throws(RaftError) {
+        try checkLeaderAcceptsProposals()
+        let asked = readsRequested(by: fence.member)
+        guard asked == fence.readsSeen else {
+            throw RaftError(code: .rejected, message: "server \(fence.member) asked for \(asked - min(asked, fence.readsSeen)) read(s) "
+                + "since this proposal was decided; it may hold a lease: decide again")
+        }
+        appendAsLeader([.command(command)])
+        readFloors[fence.member] = log.lastIndex
+        broadcastAppend()
+    }
+
+    /// How many ReadIndex requests this node took for `member` (`readIndex(context:from:)`),
+    /// as leader, in any term: what a `ReadFence` is decided on.
+    public func readsRequested(by member: NodeID) -> UInt64 {
+        readCounts[member] ?? 0
+    }
+
     /// Proposes a membership change (leader only; one at a time). A new server joins as a
     /// learner first; `addVoter` is refused until that learner has caught up.
     public mutating func proposeConfigurationChange(_ change: ConfigurationChange) throws(RaftError) {
@@ -253,22 +284,39 @@ public struct RaftNode: Sendable {
     /// Asks for a linearizable read (thesis §6.4): when a quorum confirms this node is still
     /// leader, a ReadState with the commit index at the time of the request comes out of
     /// `ready()`; reads of state applied up to that index are linearizable.
-    public mutating func readIndex(context: [UInt8]) throws(RaftError) {
+    /// `from` is the member the read is for (this node, or a follower that forwarded it; an id
+    /// outside the group counts as this node's): a
+    /// read for a member that a fenced proposal deposes is answered at that proposal's index or
+    /// later (`ReadFence`).
+    public mutating func readIndex(context: [UInt8], from requester: NodeID = 0) throws(RaftError) {
         guard role == .leader else { throw notLeader() }
+        // Counted per member of the group only (the id comes off the network; others hold no lease).
+        let from = progress[requester] == nil ? id : requester
+        readCounts[from, default: 0] += 1
         guard log.term(log.committed) == term else {
-            readsAwaitingCommit.append(context)    // until an entry of this term commits
+            readsAwaitingCommit.append((context, from))    // until an entry of this term commits
             return
         }
-        startRead(context)
+        startRead(context, from: from)
     }
 
-    private mutating func startRead(_ context: [UInt8]) {
+    private mutating func startRead(_ context: [UInt8], from: NodeID) {
         if configuration.quorum == 1 && configuration.voters.contains(id) {
-            readStates.append(ReadState(index: log.committed, context: context))
+            readStates.append(ReadState(index: answeredIndex(for: from), context: context))
             return
         }
-        pendingReads.append((log.committed, context, [id]))
+        pendingReads.append((log.committed, context, from, [id]))
         broadcastHeartbeat(context: context)
+    }
+
+    /// The index a read for `member` confirmed now is answered at: the commit index when it was
+    /// asked for (`asked`), raised to the entry of a fenced proposal deposing `member`. A higher
+    /// index is as linearizable (the host applies further before reading); the floor is dropped
+    /// once committed, when every later read includes it anyway.
+    private mutating func answeredIndex(for member: NodeID, asked: UInt64? = nil) -> UInt64 {
+        guard let floor = readFloors[member] else { return asked ?? log.committed }
+        if floor <= log.committed { readFloors[member] = nil }
+        return max(asked ?? log.committed, floor)
     }
 
     private func checkLeaderAcceptsProposals() throws(RaftError) {
@@ -519,7 +567,7 @@ public struct RaftNode: Sendable {
             if !readsAwaitingCommit.isEmpty {
                 let waiting = readsAwaitingCommit
                 readsAwaitingCommit = []
-                for context in waiting { startRead(context) }
+                for read in waiting { startRead(read.context, from: read.from) }
             }
         }
     }
@@ -536,7 +584,9 @@ public struct RaftNode: Sendable {
         pendingReads[position].acks.insert(peer)
         guard pendingReads[position].acks.filter({ configuration.voters.contains($0) }).count >= configuration.quorum else { return }
         // This read and every earlier one are confirmed.
-        for read in pendingReads[...position] { readStates.append(ReadState(index: read.index, context: read.context)) }
+        for read in pendingReads[...position] {
+            readStates.append(ReadState(index: answeredIndex(for: read.from, asked: read.index), context: read.context))
+        }
         pendingReads.removeFirst(position + 1)
     }
 

@@ -148,6 +148,24 @@ public struct ReadState: Sendable, Equatable {
     public var context: [UInt8]
 }
 
+/// A condition on a proposal that deposes `member` (replaces it as the holder of a lease that
+/// linearizable reads renew): it is appended only if `member` has asked for no read since the
+/// proposer looked (`RaftNode.readsRequested(by:)` still equals `readsSeen`), and once appended,
+/// every read `member` asks for is answered with an index that includes it. So the deposed
+/// member's next lease can only rest on a state in which it is deposed, and a lease it renewed
+/// while the proposer was deciding cancels the proposal instead (see docs/cluster.md, Failover).
+public struct ReadFence: Sendable, Equatable {
+    /// The member being deposed.
+    public var member: NodeID
+    /// `readsRequested(by: member)` as the proposer saw it when it decided.
+    public var readsSeen: UInt64
+
+    public init(member: NodeID, readsSeen: UInt64) {
+        self.member = member
+        self.readsSeen = readsSeen
+    }
+}
+
 /// What a node asks its host to do, in order: persist `hardState`, `snapshot` and `entries`
 /// (synchronously, before sending), send `messages`, apply `committedEntries` (and install
 /// `snapshot` in the state machine), answer `readStates`; then call `advance()`.

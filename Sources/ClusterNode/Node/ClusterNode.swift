@@ -82,6 +82,9 @@ public final class ClusterNode: @unchecked Sendable {
         public var matchIndex: [NodeID: UInt64] = [:]
         /// Highest entry applied to the metadata here.
         public var appliedIndex: UInt64 = 0
+        /// Linearizable reads this node took for each member as leader (`readIndexLocally`),
+        /// in any term: what a `ReadFence` is decided on (empty on followers).
+        public var readsRequested: [NodeID: UInt64] = [:]
     }
 
     /// Durations of the Raft log's appends (each fsynced), for the metrics histogram.
@@ -388,7 +391,9 @@ public final class ClusterNode: @unchecked Sendable {
             voters: node.configuration.voters.sorted(), learners: node.configuration.learners.sorted(), leaderChanges: leaderChanges,
             lastHeardMillis: lastHeard.mapValues { UInt64(max(0, (now - $0).nanoseconds / 1_000_000)) },
             snapshotsSent: snapshotsSent, failed: failed,
-            matchIndex: node.progressView().mapValues(\.match), appliedIndex: applier.current.applied)
+            matchIndex: node.progressView().mapValues(\.match), appliedIndex: applier.current.applied,
+            readsRequested: node.role == .leader
+                ? Dictionary(uniqueKeysWithValues: node.progressView().keys.map { ($0, node.readsRequested(by: $0)) }) : [:])
         published.withLock { $0 = status }
     }
 
@@ -521,6 +526,17 @@ public final class ClusterNode: @unchecked Sendable {
         }
     }
 
+    /// Proposes a command that deposes `fence.member` (see `ReadFence`) and waits until it is
+    /// applied here. Leader only (the fence is decided on the leader's own read counts): a
+    /// follower answers `notLeader`; a member that asked for a read since the decision makes
+    /// it `failedPrecondition` (decide again).
+    public func propose(_ command: ClusterMetadata.Command, fence: ReadFence, timeout: Duration) async throws -> ClusterMetadata.Outcome {
+        let bytes = ClusterMetadata.encode(command)
+        guard status.leader == id else { throw notLeaderError(leader: status.leader) }
+        let (index, term) = try await appendAsLeader { node throws(RaftError) in try node.propose(bytes, fence: fence) }
+        return try await applier.waitApplied(index, term: term, timeout: timeout)
+    }
+
     /// Appends `command` to the log (leader only) and returns its index and term.
     func proposeLocally(_ command: [UInt8]) async throws -> (index: UInt64, term: UInt64) {
         try await appendAsLeader { node throws(RaftError) in try node.propose(command) }
@@ -582,7 +598,9 @@ public final class ClusterNode: @unchecked Sendable {
     }
 
     /// The leader's side of ReadIndex: confirms the leadership with a quorum of heartbeats.
-    public func readIndexLocally(timeout: Duration) async throws -> (index: UInt64, members: [MemberView]) {
+    /// `member` is the node the read is for (0: this one); a member being deposed by a fenced
+    /// proposal (`propose(_:fence:timeout:)`) gets an index that includes it.
+    public func readIndexLocally(timeout: Duration, for member: NodeID = 0) async throws -> (index: UInt64, members: [MemberView]) {
         let index: UInt64 = try await withCheckedThrowingContinuation { continuation in
             loop.execute { [self] in
                 guard !failed else { return continuation.resume(throwing: ClusterError(.stopped, "this node cannot write its Raft log")) }
@@ -591,7 +609,7 @@ public final class ClusterNode: @unchecked Sendable {
                 var context: [UInt8] = []
                 for shift in stride(from: 56, through: 0, by: -8) { context.append(UInt8(truncatingIfNeeded: key >> UInt64(shift))) }
                 do {
-                    try node.readIndex(context: context)
+                    try node.readIndex(context: context, from: member)
                 } catch {
                     return continuation.resume(throwing: raftError(error))
                 }

@@ -73,10 +73,12 @@ struct RaftService: RPCService {
                 return RuvectorV1.ProposeResponse(index: index, term: term)
             }
         }
-        router.unary(Self.name, "ReadIndex", RuvectorV1.ReadIndexRequest.self) { _, context, _ in
+        router.unary(Self.name, "ReadIndex", RuvectorV1.ReadIndexRequest.self) { request, context, _ in
             try Self.checkCaller(context, node: node)
             return try await ClusterMapping.mapped {
-                let (index, members) = try await node.readIndexLocally(timeout: ClusterMapping.timeout(context))
+                // Counted for the asking node: its primary's lease rests on these reads, and a
+                // shard failover deposing it is fenced against them (`ReadFence`).
+                let (index, members) = try await node.readIndexLocally(timeout: ClusterMapping.timeout(context), for: request.from)
                 let status = node.status
                 return RuvectorV1.ReadIndexResponse(index: index, term: status.term, leaderId: status.leader, progress: members.map {
                     RuvectorV1.MemberProgress(nodeId: $0.id, matchIndex: $0.matchIndex, lastSeenMillis: $0.lastSeenMillis, healthy: $0.healthy)

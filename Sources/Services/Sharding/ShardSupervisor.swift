@@ -16,6 +16,10 @@ import Wire
 /// transferred again if its log holds records its successor never had. A primary whose
 /// process is proven gone (`RefusalEvidence`: connects to its advertised address refused
 /// after it fell silent) holds no lease, and is replaced without waiting for the silence.
+/// A linearizable read this leader took for a member (its lease renewal) counts as hearing
+/// from it, and the promotion is fenced (`ReadFence`): it is appended only if the old primary
+/// asked for no read since the decision, and every read it asks for afterwards includes the
+/// promotion, so it cannot renew its lease on a state from before its deposition.
 ///
 /// Rebalancing: each shard's copies should be the nodes the ring of the current members
 /// assigns (`ShardPlacement.replicas`). A missing copy is added as *incoming* (it follows the
@@ -58,27 +62,32 @@ final class ShardSupervisor: Sendable {
                 var ring: (members: [NodeID], ring: HashRing)?
                 var leadingSince: ContinuousClock.Instant?
                 var evidence = RefusalEvidence()
+                var reads = ReadsHeard()
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .milliseconds(Self.checkMillis))
                     guard let node = try? sharding.node(), node.status.leader == node.id, sharding.holdsLease(node) else {
                         leadingSince = nil
                         evidence = RefusalEvidence()
+                        reads = ReadsHeard()
                         continue
                     }
                     let since = leadingSince ?? .now
                     leadingSince = since
-                    evidence = await probeQuietPrimaries(node, evidence)
+                    // One published status for the whole check: the read counts the fences are
+                    // decided on are those the silence was judged with.
+                    let view = Check(status: node.status, reads: &reads)
+                    evidence = await probeQuietPrimaries(node, view, evidence)
                     // A new leader has heard nothing yet, and a primary may hold a lease the old
                     // leader confirmed: it replaces no primary for silence before the silence it
                     // would require of a primary it had heard from (a proven death needs no wait).
                     let silenceApplies = ContinuousClock.now - since >= .milliseconds(Int64(Self.silenceMillis))
-                    await failover(node, silenceApplies: silenceApplies, evidence: evidence)
+                    await failover(node, view, silenceApplies: silenceApplies, evidence: evidence)
                     checks += 1
                     guard checks % Self.rebalanceEveryChecks == 0 else { continue }
                     // Draining members (leaving) take no shard: the ring is the others.
                     let members = node.metadata.metadata.members.values.filter { !$0.draining }.map(\.id).sorted()
                     if ring?.members != members { ring = (members, HashRing(nodes: members)) }
-                    if let ring { await rebalance(node, ring: ring.ring, evidence: evidence) }
+                    if let ring { await rebalance(node, view, ring: ring.ring, evidence: evidence) }
                 }
             }
         }
@@ -90,20 +99,51 @@ final class ShardSupervisor: Sendable {
         await running?.value
     }
 
-    private func silent(_ member: NodeID, _ node: ClusterNode, _ metadata: ClusterMetadata) -> Bool {
-        member != node.id && (metadata.members[member] == nil || (node.status.lastHeardMillis[member] ?? .max) > Self.silenceMillis)
+    /// When the leader last saw a member ask for a linearizable read, by the counts in its
+    /// published status: the check that first sees a count change counts as the time (never
+    /// earlier than the read, so a silence measured from it is never too long).
+    struct ReadsHeard {
+        private var seen: [NodeID: (count: UInt64, at: ContinuousClock.Instant)] = [:]
+
+        /// Notes `counts` seen `now`; returns when each member last read.
+        mutating func update(_ counts: [NodeID: UInt64], now: ContinuousClock.Instant) -> [NodeID: ContinuousClock.Instant] {
+            for (member, count) in counts where count > 0 && seen[member]?.count != count {
+                seen[member] = (count, now)
+            }
+            return seen.mapValues(\.at)
+        }
     }
 
-    /// When this node last heard from each member (as of the published status: never later
-    /// than the truth, so a probe counted as "after" it really came after).
-    private static func lastHeard(_ node: ClusterNode) -> [NodeID: ContinuousClock.Instant] {
-        let now = ContinuousClock.now
-        return node.status.lastHeardMillis.mapValues { now - .milliseconds(Int64(clamping: $0)) }
+    /// What one check decides on, taken from one published status.
+    struct Check {
+        /// When this node last heard from each member: a Raft message, or a read asked for it
+        /// (as of the published status: never later than the truth, so a probe counted as
+        /// "after" it really came after).
+        let heard: [NodeID: ContinuousClock.Instant]
+        /// Reads taken for each member as of that status (`ReadFence.readsSeen`).
+        let readsRequested: [NodeID: UInt64]
+
+        init(status: ClusterNode.Status, reads: inout ReadsHeard) {
+            let now = ContinuousClock.now
+            var heard = status.lastHeardMillis.mapValues { now - .milliseconds(Int64(clamping: $0)) }
+            heard.merge(reads.update(status.readsRequested, now: now)) { max($0, $1) }
+            self.heard = heard
+            readsRequested = status.readsRequested
+        }
+
+        func silentFor(_ member: NodeID) -> Duration? {
+            heard[member].map { ContinuousClock.now - $0 }
+        }
+    }
+
+    private func silent(_ member: NodeID, _ node: ClusterNode, _ metadata: ClusterMetadata, _ view: Check) -> Bool {
+        member != node.id && (metadata.members[member] == nil
+            || (view.silentFor(member) ?? .seconds(Int64.max)) > .milliseconds(Int64(Self.silenceMillis)))
     }
 
     /// Whether `member`'s process is proven gone (see `RefusalEvidence`).
-    private func gone(_ member: NodeID, _ node: ClusterNode, _ evidence: RefusalEvidence) -> Bool {
-        member != node.id && evidence.provesGone(member, lastHeard: Self.lastHeard(node)[member])
+    private func gone(_ member: NodeID, _ node: ClusterNode, _ view: Check, _ evidence: RefusalEvidence) -> Bool {
+        member != node.id && evidence.provesGone(member, lastHeard: view.heard[member])
     }
 
     // MARK: Probing silent primaries
@@ -112,15 +152,15 @@ final class ShardSupervisor: Sendable {
     /// (all at once): one connect to its advertised address, and when that is refused, a second
     /// `RefusalEvidence.spreadMillis` later. Members this node cannot probe (reached through a
     /// route, no address) gather no evidence. Returns `evidence` with the outcomes.
-    private func probeQuietPrimaries(_ node: ClusterNode, _ evidence: RefusalEvidence) async -> RefusalEvidence {
+    private func probeQuietPrimaries(_ node: ClusterNode, _ view: Check, _ evidence: RefusalEvidence) async -> RefusalEvidence {
         let metadata = node.metadata.metadata
-        let heard = Self.lastHeard(node)
+        let heard = view.heard
         var evidence = evidence
         evidence.keep(Set(metadata.members.keys), lastHeard: heard)
         let primaries = Set(metadata.collections.values.filter(\.isSharded).flatMap { $0.shards.map(\.primary) })
         let quiet = primaries.filter { member in
             member != node.id && metadata.members[member] != nil && !evidence.provesGone(member, lastHeard: heard[member])
-                && (node.status.lastHeardMillis[member] ?? .max) > Self.probeAfterMillis
+                && (view.silentFor(member) ?? .seconds(Int64.max)) > .milliseconds(Int64(Self.probeAfterMillis))
         }
         guard !quiet.isEmpty else { return evidence }
         let timeout = Duration.milliseconds(Self.probeTimeoutMillis)
@@ -147,20 +187,22 @@ final class ShardSupervisor: Sendable {
     // MARK: Failover
 
     /// Replaces the primary of every shard whose primary is proven gone or, once
-    /// `silenceApplies`, left the cluster or has been unheard for `silenceMillis`.
-    private func failover(_ node: ClusterNode, silenceApplies: Bool, evidence: RefusalEvidence) async {
+    /// `silenceApplies`, left the cluster or has been unheard for `silenceMillis`. Each
+    /// promotion is fenced on the old primary's reads as `view` counted them.
+    private func failover(_ node: ClusterNode, _ view: Check, silenceApplies: Bool, evidence: RefusalEvidence) async {
         let metadata = node.metadata.metadata
         for collection in metadata.collections.values where collection.isSharded {
             for (number, shard) in collection.shards.enumerated() {
-                let provenGone = gone(shard.primary, node, evidence)
-                guard provenGone || (silenceApplies && silent(shard.primary, node, metadata)) else { continue }
-                let candidates = shard.replicas.filter { !silent($0, node, metadata) && !gone($0, node, evidence) }
+                let provenGone = gone(shard.primary, node, view, evidence)
+                guard provenGone || (silenceApplies && silent(shard.primary, node, metadata, view)) else { continue }
+                let candidates = shard.replicas.filter { !silent($0, node, metadata, view) && !gone($0, node, view, evidence) }
                 let answers = await logs(of: collection.name, shard: UInt32(number), on: candidates, node)
                 guard let best = answers.max(by: { a, b in
                     (a.1.lastRecordEpoch, a.1.lastSequence, b.0) < (b.1.lastRecordEpoch, b.1.lastSequence, a.0)
                 }) else { continue }
+                let fence = ReadFence(member: shard.primary, readsSeen: view.readsRequested[shard.primary] ?? 0)
                 await propose(.promoteShard(collection: collection.name, shard: UInt32(number), primary: best.0, epoch: shard.epoch),
-                              node, what: "shard primary replaced", [
+                              fence: fence, node, what: "shard primary replaced", [
                                 "collection": "\(collection.name)", "shard": "\(number)", "from": "\(shard.primary)", "to": "\(best.0)",
                                 "epoch": "\(shard.epoch + 1)", "sequence": "\(best.1.lastSequence)",
                                 "reason": "\(provenGone ? "connections refused" : "silence")"])
@@ -182,9 +224,14 @@ final class ShardSupervisor: Sendable {
         }
     }
 
-    private func propose(_ command: ClusterMetadata.Command, _ node: ClusterNode, what: String, _ details: Logger.Metadata) async {
+    private func propose(_ command: ClusterMetadata.Command, fence: ReadFence? = nil, _ node: ClusterNode, what: String,
+                         _ details: Logger.Metadata) async {
         do {
-            let outcome = try await node.propose(command, timeout: .seconds(2))
+            let outcome = if let fence {
+                try await node.propose(command, fence: fence, timeout: .seconds(2))
+            } else {
+                try await node.propose(command, timeout: .seconds(2))
+            }
             var metadata = details
             metadata["outcome"] = "\(outcome)"
             logger.info("\(what)", metadata: metadata)
@@ -195,7 +242,7 @@ final class ShardSupervisor: Sendable {
 
     // MARK: Rebalancing
 
-    private func rebalance(_ node: ClusterNode, ring: HashRing, evidence: RefusalEvidence) async {
+    private func rebalance(_ node: ClusterNode, _ view: Check, ring: HashRing, evidence: RefusalEvidence) async {
         let metadata = node.metadata.metadata
         var moving = metadata.collections.values.reduce(0) { $0 + $1.shards.filter { !$0.incoming.isEmpty }.count }
         for collection in metadata.collections.values.sorted(by: { $0.name < $1.name }) where collection.isSharded {
@@ -206,7 +253,7 @@ final class ShardSupervisor: Sendable {
                 let target = ShardPlacement.replicas(collection: collection.name, shard: number, ring: ring, replicationFactor: factor)
                 guard Set(shard.holders) != Set(target) || !shard.incoming.isEmpty else { continue }
                 // A silent primary is failover's first; moves wait for a live one.
-                guard !silent(shard.primary, node, metadata), !gone(shard.primary, node, evidence) else { continue }
+                guard !silent(shard.primary, node, metadata, view), !gone(shard.primary, node, view, evidence) else { continue }
                 let missing = target.filter { !shard.copies.contains($0) }
                 var change = shard
                 change.incoming = shard.incoming.filter { target.contains($0) }

@@ -288,6 +288,10 @@ final class ShardedCollections: Sendable {
     /// current) and holds its lease; otherwise an error the forwarding node retries on.
     func requirePrimary(_ id: ShardStore.ShardID, epoch: UInt64?) throws -> (ClusterMetadata.Shard, LocalShard) {
         let node = try node()
+        // The lease before the metadata: a lease renewed after a read that included this
+        // node's deposition comes with metadata that shows it (`ReadFence`); read in the other
+        // order, the metadata could predate a lease renewed in between.
+        let leased = holdsLease(node)
         guard let collection = node.metadata.metadata.collections[id.collection], let shard = collection.shard(id.number) else {
             throw RPCError(.unavailable, "this node knows no shard \(id) (it has not applied its creation yet, or it was deleted); retry")
         }
@@ -295,7 +299,7 @@ final class ShardedCollections: Sendable {
             throw RPCError(.unavailable, "node \(node.id) is not the primary of shard \(id) at epoch \(epoch ?? shard.epoch) "
                 + "(node \(shard.primary) is, at epoch \(shard.epoch)); retry", trailingMetadata: Metadata([(Self.epochHeader, "\(shard.epoch)")]))
         }
-        guard holdsLease(node) else {
+        guard leased else {
             throw RPCError(.unavailable, "node \(node.id) cannot confirm it is still the primary of shard \(id) (no recent contact with the cluster leader); retry")
         }
         guard let local = store.get(id), local.incarnation == collection.createdIndex,
