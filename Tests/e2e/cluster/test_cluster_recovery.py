@@ -2,8 +2,11 @@
 whole cluster killed with kill -9 keeps every collection whose creation was acknowledged."""
 from __future__ import annotations
 
+import time
+
 import pytest
 
+import ruvector
 from harness import Cluster, collection_names, make_cluster  # noqa: F401 (make_cluster is a fixture)
 from load import DIMENSION, WriteLoad
 
@@ -24,6 +27,27 @@ def _summary(state) -> str:
             f"commit index {state.commit_index}, leader {state.leader_id}")
 
 
+def _retrying(call, done_already: type[Exception], timeout: float = 15.0) -> None:
+    """`call()` until it succeeds, retrying while the two survivors elect a leader (UNAVAILABLE,
+    as the error says: a loaded machine can delay a heartbeat past the election timeout). An
+    answer lost to such a hiccup may have committed: then the retry gets `done_already`."""
+    deadline = time.monotonic() + timeout
+    retried = False
+    while True:
+        try:
+            call()
+            return
+        except done_already:
+            if retried:
+                return
+            raise
+        except ruvector.Unavailable:
+            if time.monotonic() > deadline:
+                raise
+            retried = True
+            time.sleep(0.1)
+
+
 def test_a_node_down_while_the_log_was_compacted_catches_up(make_cluster) -> None:
     cluster = make_cluster(3, extra_args=["--raft-snapshot-entries", str(SNAPSHOT_ENTRIES)])
     leader = cluster.leader(timeout=5, everyone=True)
@@ -32,9 +56,10 @@ def test_a_node_down_while_the_log_was_compacted_catches_up(make_cluster) -> Non
     survivors = [cluster.client(i) for i in cluster.live_ids()]
     # Three snapshots' worth of entries, through both survivors (a follower forwards to the leader).
     for k in range(2 * SNAPSHOT_ENTRIES):
-        survivors[k % 2].create_collection(f"c{k}", dimension=DIMENSION, metric="l2")
+        _retrying(lambda: survivors[k % 2].create_collection(f"c{k}", dimension=DIMENSION, metric="l2"),
+                  ruvector.AlreadyExists)
     for k in range(0, 2 * SNAPSHOT_ENTRIES, 2):
-        survivors[k % 2].delete_collection(f"c{k}")
+        _retrying(lambda: survivors[k % 2].delete_collection(f"c{k}"), ruvector.NotFound)
     expected = {f"c{k}" for k in range(1, 2 * SNAPSHOT_ENTRIES, 2)}
 
     cluster.restart(down)
