@@ -89,13 +89,17 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     /// The HTTP/2 client preface starts with these bytes; an HTTP/1.1 request line cannot.
     private static let prefaceStart = Array("PRI ".utf8)
 
-    /// Makes the session once the first bytes tell the protocol: HTTP/1.1 unless they begin
-    /// the HTTP/2 preface. An HTTP/2 session queues the server preface (SETTINGS), which
-    /// leaves with the answer to the client's first bytes. Nil until enough bytes arrived.
+    /// Makes the session once the first bytes tell the protocol: HTTP/1.1 when they start
+    /// with an upper-case letter (a request line) other than the HTTP/2 preface's `PRI `,
+    /// HTTP/2 otherwise, so that anything else (a TLS ClientHello on a plaintext port) still
+    /// gets nghttp2's GOAWAY, which clients diagnose. An HTTP/2 session queues the server
+    /// preface (SETTINGS), which leaves with the answer to the client's first bytes. Nil
+    /// until enough bytes arrived.
     private func startSession(context: ChannelHandlerContext, first buffer: ByteBuffer) -> (any ServerWireSession)? {
         let seen = buffer.readableBytesView.prefix(Self.prefaceStart.count)
-        let http2 = seen.elementsEqual(Self.prefaceStart.prefix(seen.count))
-        if http2, seen.count < Self.prefaceStart.count { return nil }
+        let startsPreface = seen.elementsEqual(Self.prefaceStart.prefix(seen.count))
+        if startsPreface, seen.count < Self.prefaceStart.count { return nil }
+        let http2 = startsPreface || !(seen.first.map { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) } ?? false)
         guard http2 else {
             isHTTP1 = true
             let session = HTTP1Session(delegate: self, limits: configuration.http1Limits)
