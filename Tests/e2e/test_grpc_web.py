@@ -9,7 +9,9 @@ import http.client
 import socket
 import ssl
 import struct
+import re
 import time
+import urllib.request
 from dataclasses import dataclass, field
 
 import h2.config
@@ -231,9 +233,9 @@ def test_an_error_after_messages_is_in_the_trailer_frame(web_server, version):
     # The header part goes out first; the division by zero fails the query afterwards.
     request = graph_pb2.ExecuteRequest(query="UNWIND range(1, 3) AS i RETURN 10 / (i - 2) AS v").SerializeToString()
     result = call(web_server, version, "/ruvector.v1.GraphService/Execute", request)
-    assert result.grpc_status != 0 and result.grpc_message, result
-    if result.messages:
-        assert "grpc-status" in result.trailers and "grpc-status" not in result.headers
+    assert len(result.messages) == 1 and graph_pb2.ExecuteResponse.FromString(result.messages[0]).HasField("header")
+    assert result.trailers["grpc-status"] == "3" and "division by zero" in result.grpc_message, result
+    assert "grpc-status" not in result.headers
 
 
 @pytest.mark.parametrize("version", ["1.1", "2"])
@@ -392,3 +394,49 @@ def test_slow_and_truncated_requests_are_cut_off(tmp_path):
         assert ok.grpc_status == 0
     finally:
         server.stop()
+
+
+def test_closing_an_http1_connection_cancels_its_call(tmp_path):
+    server = RunningServer(["--metrics-listen", "127.0.0.1:0"], tmp_path / "data")
+    try:
+        metrics = re.search(r"metrics on (http://\S+)", server.process.stdout.readline()).group(1)
+        heavy = encode_body(graph_pb2.ExecuteRequest(
+            query="UNWIND range(1, 20000) AS a UNWIND range(1, 20000) AS b RETURN count(*) AS c").SerializeToString(),
+            "application/grpc-web")
+        with socket.create_connection((server.host, server.port), timeout=10) as sock:
+            sock.sendall(_request(WEB + b"content-length: %d\r\n" % len(heavy), heavy,
+                                  path=b"/ruvector.v1.GraphService/Execute"))
+            time.sleep(0.5)
+        # No deadline: only the closed connection can end the query (it would run for minutes).
+        pattern = re.compile(r'ruvector_rpc_requests_total\{method="/ruvector.v1.GraphService/Execute",code="CANCELLED"\} 1')
+        deadline, text = time.monotonic() + 15, ""
+        while time.monotonic() < deadline:
+            with urllib.request.urlopen(metrics, timeout=10) as response:
+                text = response.read().decode()
+            if pattern.search(text):
+                break
+            time.sleep(0.2)
+        assert pattern.search(text), [line for line in text.splitlines() if "requests_total" in line]
+    finally:
+        server.stop()
+
+
+def test_text_bodies_in_any_chunking_and_expect_continue(web_server):
+    framed = frame(vector_pb2.GetCollectionRequest(name="chunky").SerializeToString())
+    # Two base64 segments, each padded, cut into 3-byte HTTP chunks.
+    text = base64.b64encode(framed[:4]) + base64.b64encode(framed[4:])
+    conn = http.client.HTTPConnection(web_server.host, web_server.port, timeout=10)
+    try:
+        conn.request("POST", VECTOR + "GetCollection", body=(text[i:i + 3] for i in range(0, len(text), 3)),
+                     headers={"content-type": "application/grpc-web-text"}, encode_chunked=True)
+        response = conn.getresponse()
+        messages, trailers = parse_body(response.read(), "application/grpc-web-text")
+        assert not messages and response.getheader("grpc-status") == "5"     # trailers-only: NOT_FOUND
+        assert not trailers and "chunky" in response.getheader("grpc-message")
+    finally:
+        conn.close()
+    body = encode_body(vector_pb2.ListCollectionsRequest().SerializeToString(), "application/grpc-web")
+    answer = _raw_exchange(web_server, _request(b"connection: close\r\nexpect: 100-continue\r\n" + WEB
+                                                + b"content-length: %d\r\n" % len(body), body))
+    assert answer.startswith(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n"), answer
+    assert b"grpc-status: 0" in answer
