@@ -113,12 +113,13 @@ final class HTTP1Session: ServerWireSession {
             case .head(let head):
                 begin(head)
             case .body(let bytes):
-                guard let id = requestStream else { continue }
+                // Once its stream closed (answered early), the rest of a body is dropped here.
+                guard let id = requestStream, response?.streamID == id else { continue }
                 bytes.withUnsafeBytes { delegate.http2ReceivedData(streamID: id, bytes: $0) }
             case .end:
                 guard let id = requestStream else { continue }
                 requestStream = nil
-                delegate.http2ReceivedEndStream(streamID: id)
+                if response?.streamID == id { delegate.http2ReceivedEndStream(streamID: id) }
             case .failure(let error):
                 refuse(error)
             }
