@@ -83,7 +83,7 @@ final class HTTP1Session: ServerWireSession {
             case .data(let count, let end):
                 if count > 0 {
                     buffer.writeString(String(count, radix: 16) + "\r\n")
-                    scratch.withUnsafeBytes { buffer.writeBytes(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+                    buffer.writeBytes(scratch[0..<count])
                     buffer.writeString("\r\n")
                     headersAndDataFramesSent &+= 1
                 }
