@@ -3,7 +3,7 @@
 # runs each target in turn, one at a time.
 #   scripts/fuzz.sh [--seconds-per-target N] [--targets a,b] [--seed S] [--libfuzzer]
 #     --seconds-per-target  default 3600: at least an hour per target
-#     --targets             default every target: http2,protobuf,cypher,filter-json,snapshot,cluster-snapshot,wal,raft,access
+#     --targets             default every target: http2,http1,protobuf,cypher,filter-json,snapshot,cluster-snapshot,wal,raft,access
 #     --seed                default: the current time (printed, so a run can be repeated)
 #     --libfuzzer           coverage-guided libFuzzer build of the same targets instead of the
 #                           seeded mutation driver (a second, instrumented build in .build-libfuzzer)
@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 if [ -d /opt/swift/usr/bin ]; then export PATH="/opt/swift/usr/bin:$PATH"; fi
 
 seconds=3600
-targets="http2,protobuf,cypher,filter-json,snapshot,cluster-snapshot,wal,raft,access"
+targets="http2,http1,protobuf,cypher,filter-json,snapshot,cluster-snapshot,wal,raft,access"
 seed="$(date +%s)"
 libfuzzer=0
 findings="${RUVECTOR_FUZZ_FINDINGS:-fuzz-findings}"

@@ -52,13 +52,14 @@ extension FuzzTarget {
 
 /// Every target, by command-line name.
 enum FuzzTargets {
-    static let names = [HTTP2Target.name, ProtobufTarget.name, CypherTarget.name, FilterJSONTarget.name,
+    static let names = [HTTP2Target.name, HTTP1Target.name, ProtobufTarget.name, CypherTarget.name, FilterJSONTarget.name,
                         SnapshotTarget.name, ClusterSnapshotTarget.name, WALTarget.name, RaftTarget.name, AccessTarget.name]
 
     /// A fresh instance of the target named `name` (files go under `workDirectory`).
     static func make(_ name: String, workDirectory: String) throws -> (any FuzzTarget)? {
         switch name {
         case HTTP2Target.name: return try HTTP2Target(workDirectory: workDirectory)
+        case HTTP1Target.name: return try HTTP1Target(workDirectory: workDirectory)
         case ProtobufTarget.name: return try ProtobufTarget(workDirectory: workDirectory)
         case CypherTarget.name: return CypherTarget()
         case FilterJSONTarget.name: return try FilterJSONTarget(workDirectory: workDirectory)

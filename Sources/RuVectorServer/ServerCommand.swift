@@ -29,7 +29,7 @@ struct ServerCommand: AsyncParsableCommand {
             importThreads, responseCompression, responseCompressionThresholdBytes, \
             responseCompressionMaxEntropyBitsPerByte, nodeId, cluster, peerRoutes, join, advertiseAddress, raftSnapshotEntries, failoverOnRefusedConnect, clusterCA, \
             apiKey, apiKeyFile, readOnlyApiKey, readOnlyApiKeyFile, jwtSecretFile, jwtPublicKeyFile, clusterKeyFile, \
-            certificateRoles, publicReflection), \
+            certificateRoles, publicReflection, corsAllowedOrigins), \
             then RUVECTOR_LISTEN / \
             RUVECTOR_DATA_DIR / RUVECTOR_LOG_LEVEL / RUVECTOR_API_KEY / RUVECTOR_READ_ONLY_API_KEY / RUVECTOR_JWT_SECRET / \
             RUVECTOR_CLUSTER_KEY, \
@@ -142,6 +142,9 @@ struct ServerCommand: AsyncParsableCommand {
     var clusterKeyFile: String?
     @Flag(help: "Let reflection be called without credentials (for grpcurl and similar tools).")
     var publicReflection = false
+    @Option(name: .customLong("cors-allowed-origin"),
+            help: "A browser origin (https://host:port) whose pages may call the server with gRPC-Web; repeatable. Default: none.")
+    var corsAllowedOrigins: [String] = []
 
     func settings() throws -> ServerSettings {
         var settings = try config.map(ServerSettings.load(configFile:)) ?? ServerSettings()
@@ -199,6 +202,7 @@ struct ServerCommand: AsyncParsableCommand {
         if let jwtPublicKeyFile { settings.jwtPublicKeyFile = jwtPublicKeyFile }
         if let clusterKeyFile { settings.clusterKeyFile = clusterKeyFile }
         if publicReflection { settings.publicReflection = true }
+        if !corsAllowedOrigins.isEmpty { settings.corsAllowedOrigins = corsAllowedOrigins }
         return settings
     }
 

@@ -153,6 +153,8 @@ struct ServerSettings: Codable, Equatable {
     var certificateRoles: [String: String] = [:]
     /// Lets reflection be called without credentials (for tools such as grpcurl).
     var publicReflection: Bool = false
+    /// Browser origins allowed to call with gRPC-Web (CORS); empty: none.
+    var corsAllowedOrigins: [String] = []
 
     /// The peer role a node certificate proves (`TLSConfiguration.peerRoles`).
     static let clusterNodeRole = "cluster-node"
@@ -234,6 +236,7 @@ struct ServerSettings: Codable, Equatable {
         clusterKeyFile = try path(.clusterKeyFile)
         certificateRoles = try container.decodeIfPresent([String: String].self, forKey: .certificateRoles) ?? [:]
         publicReflection = try container.decodeIfPresent(Bool.self, forKey: .publicReflection) ?? false
+        corsAllowedOrigins = try container.decodeIfPresent([String].self, forKey: .corsAllowedOrigins) ?? []
         let known = Set(CodingKeys.allCases.map(\.stringValue))
         let unknown = try decoder.container(keyedBy: AnyKey.self).allKeys.map(\.stringValue).filter { !known.contains($0) }
         if !unknown.isEmpty {
@@ -256,7 +259,7 @@ struct ServerSettings: Codable, Equatable {
         case responseCompression, responseCompressionThresholdBytes, responseCompressionMaxEntropyBitsPerByte
         case nodeId, cluster, peerRoutes, join, advertiseAddress, raftSnapshotEntries, failoverOnRefusedConnect, clusterCA
         case apiKey, apiKeyFile, readOnlyApiKey, readOnlyApiKeyFile, jwtSecretFile, jwtPublicKeyFile, clusterKeyFile
-        case certificateRoles, publicReflection
+        case certificateRoles, publicReflection, corsAllowedOrigins
     }
 
     /// The config file's folder, for the decoder (relative paths).
@@ -525,6 +528,22 @@ struct ServerSettings: Codable, Equatable {
         }
         configuration.maxConnectionBufferedRequestBytes = buffered
         try applyKeepalive(to: &configuration)
+        for origin in corsAllowedOrigins where !Self.isOrigin(origin) {
+            throw Invalid(description: """
+                --cors-allowed-origin must be an origin as a browser sends it (scheme://host or scheme://host:port, \
+                no path, no trailing slash, no wildcard); got '\(origin)'
+                """)
+        }
+        configuration.corsAllowedOrigins = Set(corsAllowedOrigins)
+    }
+
+    /// `http(s)://host[:port]` with nothing after: what a browser puts in `Origin`.
+    static func isOrigin(_ text: String) -> Bool {
+        let rest: Substring
+        if text.hasPrefix("https://") { rest = text.dropFirst(8) } else if text.hasPrefix("http://") { rest = text.dropFirst(7) } else { return false }
+        return !rest.isEmpty && rest.utf8.allSatisfy { byte in
+            (byte >= 48 && byte <= 57) || (byte | 0x20 >= 97 && byte | 0x20 <= 122) || "-.:[]".utf8.contains(byte)
+        }
     }
 
     /// The keepalive, ageing and HTTP/2 limit keys of a config file.

@@ -5,10 +5,15 @@ enum MessageFraming {
 
     /// Frames a message; `compressed` sets the flag (the bytes are already compressed).
     static func frame(_ message: [UInt8], compressed: Bool = false) -> [UInt8] {
+        frame(message, flag: compressed ? 1 : 0)
+    }
+
+    /// Frames a message behind `flag` (gRPC-Web's trailer frame sets 0x80).
+    static func frame(_ message: [UInt8], flag: UInt8) -> [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(message.count + prefixBytes)
         let length = UInt32(truncatingIfNeeded: message.count)
-        out += [compressed ? 1 : 0, UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)]
+        out += [flag, UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)]
         out += message
         return out
     }

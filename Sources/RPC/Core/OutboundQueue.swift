@@ -9,6 +9,9 @@ struct OutboundQueue {
     private(set) var queuedBytes = 0
     private var waiters: [CheckedContinuation<Void, any Error>] = []
     let highWaterMarkBytes: Int
+    /// Each framed message is queued as base64 text (gRPC-Web's text mode), padded on its
+    /// own: the protocol lets a body be a run of padded base64 chunks.
+    var encodesBase64 = false
 
     init(highWaterMarkBytes: Int) {
         self.highWaterMarkBytes = highWaterMarkBytes
@@ -19,7 +22,7 @@ struct OutboundQueue {
     /// Queues a message (`compressed`: its bytes are compressed, the flag is set); the
     /// continuation resumes now, or once the queue has drained below half the high-water mark.
     mutating func append(_ message: [UInt8], compressed: Bool = false, continuation: CheckedContinuation<Void, any Error>) {
-        let framed = MessageFraming.frame(message, compressed: compressed)
+        let framed = encoded(MessageFraming.frame(message, compressed: compressed))
         messages.append(framed)
         queuedBytes += framed.count
         if queuedBytes > highWaterMarkBytes {
@@ -31,9 +34,18 @@ struct OutboundQueue {
 
     /// Queues a message nobody waits on (the last one of a call, sent with its status).
     mutating func appendFinal(_ message: [UInt8], compressed: Bool = false) {
-        let framed = MessageFraming.frame(message, compressed: compressed)
+        appendFramed(MessageFraming.frame(message, compressed: compressed))
+    }
+
+    /// Queues an already framed message nobody waits on (gRPC-Web's trailer frame).
+    mutating func appendFramed(_ frame: [UInt8]) {
+        let framed = encoded(frame)
         messages.append(framed)
         queuedBytes += framed.count
+    }
+
+    private func encoded(_ framed: [UInt8]) -> [UInt8] {
+        encodesBase64 ? Array(Base64.encode(framed).utf8) : framed
     }
 
     /// Copies as many queued bytes as fit into `buffer`; returns how many.

@@ -1,6 +1,6 @@
 import NIOCore
 
-/// Moves bytes between a channel and an `HTTP2Session` without re-entering nghttp2: frames
+/// Moves bytes between a channel and a session (`HTTP2Session`, `HTTP1Session`) without re-entering it: frames
 /// are written only from the outermost call, after nghttp2 has returned.
 ///
 /// A class on purpose: nghttp2 callbacks that run inside `receive` call `flush` again, which
@@ -23,7 +23,7 @@ final class SessionPump {
     }
 
     /// Feeds received bytes to the session, then writes its answer.
-    func receive(_ buffer: ByteBuffer, session: HTTP2Session, context: ChannelHandlerContext) -> Outcome {
+    func receive(_ buffer: ByteBuffer, session: some WireSession, context: ChannelHandlerContext) -> Outcome {
         depth += 1
         do {
             try buffer.withUnsafeReadableBytes { bytes throws(HTTP2SessionError) in try session.receive(bytes) }
@@ -39,7 +39,7 @@ final class SessionPump {
 
     /// Writes every frame the session has ready, unless called from inside nghttp2 (the
     /// outermost caller writes them) or the socket is full (writability resumes it).
-    func flush(session: HTTP2Session, context: ChannelHandlerContext) -> Outcome {
+    func flush(session: some WireSession, context: ChannelHandlerContext) -> Outcome {
         if depth > 0 {
             flushNeeded = true
             return .open

@@ -65,31 +65,47 @@ enum RouteHandler: Sendable {
     case inlineUnary(InlineUnaryHandler)
 }
 
+/// How many messages each side of a method sends (gRPC-Web serves the first two only: a
+/// browser sends its whole request before it reads a response).
+public enum RPCMethodKind: Sendable, Equatable {
+    case unary
+    case serverStreaming
+    case clientStreaming
+    case bidirectionalStreaming
+
+    /// True when the client sends one request message.
+    var hasSingleRequest: Bool { self == .unary || self == .serverStreaming }
+}
+
 /// Maps method paths to handlers. Built once before the server starts.
 public struct RPCRouter: Sendable {
     private var handlers: [String: RouteHandler] = [:]
+    private var kinds: [String: RPCMethodKind] = [:]
     private var fallbacks: [String: StreamingHandler] = [:]
     private var services: Set<String> = []
 
     public init() {}
 
     /// Registers a handler for `/service/method`, run on Swift's concurrent pool. Registering
-    /// a path twice is a programmer error.
-    public mutating func register(service: String, method: String, handler: @escaping StreamingHandler) {
-        add(.streaming(handler), service: service, method: method)
+    /// a path twice is a programmer error. `kind` says how many messages each side sends
+    /// (gRPC-Web refuses client and bidirectional streaming).
+    public mutating func register(service: String, method: String, kind: RPCMethodKind = .bidirectionalStreaming,
+                                  handler: @escaping StreamingHandler) {
+        add(.streaming(handler), kind: kind, service: service, method: method)
     }
 
     /// Registers a unary method answered in place when it can be (see `InlineUnaryHandler`):
     /// for short handlers, where a task and two thread hops would cost more than the work.
     public mutating func registerInlineUnary(service: String, method: String,
                                              handler: @escaping InlineUnaryHandler) {
-        add(.inlineUnary(handler), service: service, method: method)
+        add(.inlineUnary(handler), kind: .unary, service: service, method: method)
     }
 
-    private mutating func add(_ handler: RouteHandler, service: String, method: String) {
+    private mutating func add(_ handler: RouteHandler, kind: RPCMethodKind, service: String, method: String) {
         let path = "/\(service)/\(method)"
         precondition(handlers[path] == nil, "method \(path) registered twice")
         handlers[path] = handler
+        kinds[path] = kind
         services.insert(service)
     }
 
@@ -116,6 +132,9 @@ public struct RPCRouter: Sendable {
         return fallbacks[String(parts[0])].map { .streaming($0) }
     }
 
+    /// The kind of a registered method; nil for a path answered by a fallback or unknown.
+    func kind(forPath path: String) -> RPCMethodKind? { kinds[path] }
+
     /// The service part of a `/service/method` path, when it is one of ours.
     func knowsService(ofPath path: String) -> Bool {
         let parts = path.split(separator: "/", omittingEmptySubsequences: true)
@@ -135,7 +154,7 @@ extension RPCRouter {
         service: String, method: String,
         _ body: @escaping @Sendable ([UInt8], ServerContext, ResponseWriter) async throws -> [UInt8]
     ) {
-        register(service: service, method: method) { requests, writer, context in
+        register(service: service, method: method, kind: .unary) { requests, writer, context in
             let request = try await requests.single()
             writer.setFinalMessage(try await body(request, context, writer))
         }
@@ -146,7 +165,7 @@ extension RPCRouter {
         service: String, method: String,
         _ body: @escaping @Sendable ([UInt8], ResponseWriter, ServerContext) async throws -> Void
     ) {
-        register(service: service, method: method) { requests, writer, context in
+        register(service: service, method: method, kind: .serverStreaming) { requests, writer, context in
             let request = try await requests.single()
             try await body(request, writer, context)
         }
@@ -157,7 +176,7 @@ extension RPCRouter {
         service: String, method: String,
         _ body: @escaping @Sendable (RequestStream, ServerContext, ResponseWriter) async throws -> [UInt8]
     ) {
-        register(service: service, method: method) { requests, writer, context in
+        register(service: service, method: method, kind: .clientStreaming) { requests, writer, context in
             writer.setFinalMessage(try await body(requests, context, writer))
         }
     }

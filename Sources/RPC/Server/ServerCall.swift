@@ -25,6 +25,14 @@ final class ServerCall {
     var requestEnded = false
     /// Trailers to send once the queue is empty.
     var pendingTrailers: [HTTP2Header]?
+    /// gRPC-Web (`nil`: native gRPC): the status goes in the body, bodies may be base64.
+    var web: GRPCWebMode?
+    /// Decodes a gRPC-Web text request body.
+    var textDecoder = GRPCWebTextDecoder()
+    /// A gRPC-Web call's trailer frame is queued: its body ends once the queue is empty.
+    var webBodyEnds = false
+    /// Response headers for the browser (CORS), added to every response of the call.
+    var corsHeaders: [HTTP2Header] = []
 
     /// Window updates follow what the handler reads.
     var window: ReceiveWindow

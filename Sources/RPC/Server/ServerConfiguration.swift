@@ -28,6 +28,13 @@ public struct ServerConfiguration: Sendable {
     /// every call through.
     public var authorizer: (any CallAuthorizer)?
 
+    // MARK: gRPC-Web (HTTP/1.1 and HTTP/2 on the same port; see docs/grpc-web.md)
+
+    /// Browser origins (`https://console.example.com`) whose pages may call the server with
+    /// gRPC-Web: their CORS preflights are answered and their responses carry
+    /// `Access-Control-Allow-Origin`. Empty (the default): no cross-origin access.
+    public var corsAllowedOrigins: Set<String> = []
+
     // MARK: Connection hygiene (a client must not hold connections or memory forever)
 
     /// Connections served at once; past it a new connection gets the server preface and a
@@ -151,6 +158,16 @@ public struct ServerConfiguration: Sendable {
         guard seconds >= 0, attoseconds >= 0 else { return 0 }
         let (whole, overflow) = UInt64(seconds).multipliedReportingOverflow(by: 1_000_000_000)
         return overflow ? .max : whole &+ UInt64(attoseconds / 1_000_000_000)
+    }
+
+    /// What an HTTP/1.1 request may hold: the head as large as an HTTP/2 header block, the
+    /// body one request message with its prefix, base64-encoded (text mode) at most.
+    var http1Limits: HTTP1RequestParser.Limits {
+        var limits = HTTP1RequestParser.Limits()
+        limits.maxHeadBytes = maxHeaderListBytes
+        let framed = maxReceiveMessageBytes.addingReportingOverflow(MessageFraming.prefixBytes + 2).partialValue
+        limits.maxBodyBytes = framed / 3 * 4 + 1024
+        return limits
     }
 
     var http2Limits: HTTP2Limits {

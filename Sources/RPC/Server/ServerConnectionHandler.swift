@@ -2,8 +2,9 @@ import Logging
 import NIOCore
 import Synchronization
 
-/// One HTTP/2 connection on the server: feeds socket bytes to nghttp2, turns streams into
-/// calls, runs handlers as tasks and writes what nghttp2 produces. Lives on one event loop.
+/// One connection on the server: feeds socket bytes to its session (HTTP/2 through nghttp2,
+/// or HTTP/1.1 for gRPC-Web, told apart by the first bytes), turns streams into calls, runs
+/// handlers as tasks and writes what the session produces. Lives on one event loop.
 final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -12,7 +13,11 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     let configuration: ServerConfiguration
     let logger: Logger
     private let onClose: @Sendable () -> Void
-    private(set) var session: HTTP2Session?
+    private(set) var session: (any ServerWireSession)?
+    /// The connection speaks HTTP/1.1 (gRPC-Web only), not HTTP/2.
+    private(set) var isHTTP1 = false
+    /// The first bytes, kept until they tell HTTP/2's preface from an HTTP/1.1 request line.
+    private var firstBytes: ByteBuffer?
     private var context: ChannelHandlerContext?
     private var ref: ServerConnectionRef?
     private(set) var calls: [Int32: ServerCall] = [:]
@@ -81,9 +86,26 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         startTimeoutChecks(context: context)
     }
 
-    /// Makes the session and queues the server preface (SETTINGS), which leaves with the
-    /// answer to the client's first bytes.
-    private func startSession(context: ChannelHandlerContext) -> HTTP2Session? {
+    /// The HTTP/2 client preface starts with these bytes; an HTTP/1.1 request line cannot.
+    private static let prefaceStart = Array("PRI ".utf8)
+
+    /// Makes the session once the first bytes tell the protocol: HTTP/1.1 when they start
+    /// with an upper-case letter (a request line) other than the HTTP/2 preface's `PRI `,
+    /// HTTP/2 otherwise, so that anything else (a TLS ClientHello on a plaintext port) still
+    /// gets nghttp2's GOAWAY, which clients diagnose. An HTTP/2 session queues the server
+    /// preface (SETTINGS), which leaves with the answer to the client's first bytes. Nil
+    /// until enough bytes arrived.
+    private func startSession(context: ChannelHandlerContext, first buffer: ByteBuffer) -> (any ServerWireSession)? {
+        let seen = buffer.readableBytesView.prefix(Self.prefaceStart.count)
+        let startsPreface = seen.elementsEqual(Self.prefaceStart.prefix(seen.count))
+        if startsPreface, seen.count < Self.prefaceStart.count { return nil }
+        let http2 = startsPreface || !(seen.first.map { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) } ?? false)
+        guard http2 else {
+            isHTTP1 = true
+            let session = HTTP1Session(delegate: self, limits: configuration.http1Limits)
+            self.session = session
+            return session
+        }
         do {
             let session = try HTTP2Session(role: .server, delegate: self, limits: configuration.http2Limits)
             self.session = session
@@ -109,10 +131,18 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard !closed, let session = session ?? startSession(context: context) else { return }
-        let buffer = unwrapInboundIn(data)
+        guard !closed else { return }
+        var buffer = unwrapInboundIn(data)
         receivedBytes &+= UInt64(buffer.readableBytes)
-        buffer.withUnsafeReadableBytes { inputFrames.advance($0) }
+        if session == nil, var first = firstBytes.take() {
+            first.writeBuffer(&buffer)
+            buffer = first
+        }
+        guard let session = session ?? startSession(context: context, first: buffer) else {
+            if !closed { firstBytes = buffer }
+            return
+        }
+        if !isHTTP1 { buffer.withUnsafeReadableBytes { inputFrames.advance($0) } }
         if pump.receive(buffer, session: session, context: context) == .close {
             logger.debug("closing connection after an HTTP/2 error or GOAWAY", metadata: ["peer": "\(peer)"])
             closeConnection()
@@ -260,8 +290,21 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             return
         }
         var messages: [ReceivedMessage]
-        do {
-            messages = try call.deframer.append(bytes)
+        do throws(MessageDeframer.Failure) {
+            if call.web == .text {
+                guard let decoded = call.textDecoder.decode(bytes) else {
+                    session?.consume(streamID: streamID, count: bytes.count)
+                    failHoldingRequest(call, Status(code: .internal, message:
+                        "application/grpc-web-text request body is not base64 (A-Z a-z 0-9 + / and = padding)"))
+                    return
+                }
+                let result = decoded.withUnsafeBytes { decoded in
+                    Result { () throws(MessageDeframer.Failure) in try call.deframer.append(decoded) }
+                }
+                messages = try result.get()
+            } else {
+                messages = try call.deframer.append(bytes)
+            }
         } catch {
             session?.consume(streamID: streamID, count: bytes.count)
             switch error {
@@ -334,6 +377,9 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             call.pendingTrailers = nil
             return .data(count: written, end: .trailers(trailers))
         }
+        if call.outbound.isEmpty, call.webBodyEnds {
+            return .data(count: written, end: .endStream)
+        }
         if written == 0 {
             call.dataDeferred = true
             return .deferred
@@ -351,6 +397,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
 
     private func start(_ call: ServerCall, headers: [HTTP2Header]) {
         var method = "", path = "", contentType = "", encoding = "identity", timeout: String?, acceptEncoding: String?
+        var origin: String?, requestedHeaders: String?
         for header in headers {
             switch header.name {
             case ":method": method = header.value
@@ -359,18 +406,36 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             case "grpc-encoding": encoding = header.value
             case "grpc-accept-encoding": acceptEncoding = header.value
             case "grpc-timeout": timeout = header.value
+            case "origin": origin = header.value
+            case "access-control-request-headers": requestedHeaders = header.value
             default: break
             }
+        }
+        let cors = CORSPolicy(allowedOrigins: configuration.corsAllowedOrigins)
+        if method == "OPTIONS" {
+            // A browser's CORS preflight, before a cross-origin gRPC-Web call.
+            call.finished = true
+            call.responseStarted = true
+            session?.submitResponse(streamID: call.streamID,
+                                    headers: cors.preflight(origin: origin, requestedHeaders: requestedHeaders), hasBody: false)
+            flush()
+            return
+        }
+        call.web = GRPCWebMode(contentType: contentType)
+        if let web = call.web {
+            call.outbound.encodesBase64 = web == .text
+            call.corsHeaders = cors.responseHeaders(origin: origin)
         }
         guard method == "POST" else {
             respondWithoutCall(call, httpStatus: "405", status: Status(code: .unimplemented,
                 message: "gRPC requires POST; received \(method.isEmpty ? "no method" : method)"))
             return
         }
-        guard contentType == "application/grpc" || contentType.hasPrefix("application/grpc+")
-                || contentType.hasPrefix("application/grpc;") else {
-            respondWithoutCall(call, httpStatus: "415", status: Status(code: .internal,
-                message: "content-type must be application/grpc; received '\(contentType)'"))
+        guard call.web != nil || (!isHTTP1 && (contentType == "application/grpc" || contentType.hasPrefix("application/grpc+")
+                || contentType.hasPrefix("application/grpc;"))) else {
+            respondWithoutCall(call, httpStatus: "415", status: Status(code: .internal, message: isHTTP1
+                ? "HTTP/1.1 carries gRPC-Web only: content-type must be application/grpc-web(+proto) or application/grpc-web-text(+proto); received '\(contentType)'"
+                : "content-type must be application/grpc or application/grpc-web...; received '\(contentType)'"))
             return
         }
         let requestEncoding = CompressionAlgorithm(encoding: encoding)
@@ -384,6 +449,13 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             let message = router.knowsService(ofPath: path)
                 ? "method not found: \(path)" : "service not found for path \(path)"
             respondWithoutCall(call, httpStatus: "200", status: Status(code: .unimplemented, message: message))
+            return
+        }
+        if call.web != nil, let kind = router.kind(forPath: path), !kind.hasSingleRequest {
+            respondWithoutCall(call, httpStatus: "200", status: Status(code: .unimplemented, message: """
+                \(path) is a \(kind == .clientStreaming ? "client-streaming" : "bidirectional-streaming") method: gRPC-Web \
+                (a browser) can call unary and server-streaming methods only; call it over gRPC (HTTP/2)
+                """))
             return
         }
         // Credentials are checked before anything is armed or run for the call.
@@ -500,7 +572,8 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         call.finished = true
         call.responseStarted = true
         var headers = [HTTP2Header(name: ":status", value: httpStatus),
-                       HTTP2Header(name: "content-type", value: "application/grpc")]
+                       HTTP2Header(name: "content-type", value: call.web?.responseContentType ?? "application/grpc")]
+        headers += call.corsHeaders
         headers += statusHeaders(status, trailing: Metadata())
         if status.code == .unimplemented, status.message.hasPrefix("grpc-encoding") {
             headers.append(HTTP2Header(name: "grpc-accept-encoding", value: CompressionAlgorithm.acceptEncodingHeaderValue))
@@ -514,6 +587,10 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     private func endRequests(_ call: ServerCall) {
         call.requestEnded = true
         guard call.inline != nil || call.requests != nil else { return }
+        guard call.textDecoder.finish() else {
+            fail(call, Status(code: .internal, message: "application/grpc-web-text request body ended inside a base64 group"))
+            return
+        }
         do {
             try call.deframer.finish()
         } catch {
@@ -565,13 +642,18 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     private func startResponse(_ call: ServerCall, initialMetadata: Metadata, encoding: CompressionAlgorithm?) {
         guard !call.responseStarted else { return }
         call.responseStarted = true
-        var headers = responseHeaders(initialMetadata)
+        var headers = responseHeaders(call, initialMetadata)
         if let encoding { headers.append(HTTP2Header(name: "grpc-encoding", value: encoding.rawValue)) }
         session?.submitResponse(streamID: call.streamID, headers: headers, hasBody: true)
     }
 
-    private func responseHeaders(_ metadata: Metadata) -> [HTTP2Header] {
-        metadata.entries.isEmpty ? Self.plainResponseHeaders : Self.plainResponseHeaders + metadata.headerFields
+    private func responseHeaders(_ call: ServerCall, _ metadata: Metadata) -> [HTTP2Header] {
+        if let web = call.web {
+            return [HTTP2Header(name: ":status", value: "200"), HTTP2Header(name: "content-type", value: web.responseContentType),
+                    HTTP2Header(name: "grpc-accept-encoding", value: CompressionAlgorithm.acceptEncodingHeaderValue)]
+                + call.corsHeaders + metadata.headerFields
+        }
+        return metadata.entries.isEmpty ? Self.plainResponseHeaders : Self.plainResponseHeaders + metadata.headerFields
     }
 
     // MARK: Called from handler tasks (through ServerConnectionRef, on the event loop)
@@ -616,8 +698,17 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         if !call.responseStarted {
             // Trailers-only response: one HEADERS frame with END_STREAM.
             call.responseStarted = true
-            let headers = responseHeaders(initialMetadata) + statusHeaders(status, trailing: trailingMetadata)
+            let headers = responseHeaders(call, initialMetadata) + statusHeaders(status, trailing: trailingMetadata)
             session?.submitResponse(streamID: streamID, headers: headers, hasBody: false)
+        } else if call.web != nil {
+            // gRPC-Web: the status is the body's last frame, flagged 0x80.
+            call.outbound.appendFramed(MessageFraming.frame(GRPCWebTrailers.block(statusHeaders(status, trailing: trailingMetadata)),
+                                                            flag: GRPCWebTrailers.flag))
+            call.webBodyEnds = true
+            if call.dataDeferred {
+                call.dataDeferred = false
+                session?.resumeData(streamID: streamID)
+            }
         } else {
             call.pendingTrailers = statusHeaders(status, trailing: trailingMetadata)
             if call.dataDeferred {
@@ -678,12 +769,19 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         let actions = machine.tick(.init(
             nowNanos: nowNanos, prefaceReceived: prefaceReceived, openStreams: calls.count,
             streamsOpened: streamsOpened, receivedBytes: receivedBytes &+ (tls?.receivedBytes ?? 0),
-            holdsPartialFrame: inputFrames.isInsideFrame || tls?.holdsPartialRecord == true,
+            holdsPartialFrame: holdsPartialInput || tls?.holdsPartialRecord == true,
             outputBlocked: outputBlocked, outputProgress: outputProgress, streams: streams))
         timeouts = machine
         for action in actions { apply(action, context: context) }
-        if !closed { checkKeepalive(nowNanos: nowNanos) }
+        // HTTP/1.1 has no PING: its idle and stall timeouts stand in for keepalive.
+        if !closed, !isHTTP1 { checkKeepalive(nowNanos: nowNanos) }
         if !actions.isEmpty { flush() }
+    }
+
+    /// The client stopped inside an HTTP/2 frame, or inside an HTTP/1.1 request.
+    private var holdsPartialInput: Bool {
+        if let http1 = session as? HTTP1Session { return http1.holdsPartialInput }
+        return firstBytes != nil || inputFrames.isInsideFrame
     }
 
     private func apply(_ action: ConnectionTimeouts.Action, context: ChannelHandlerContext) {
@@ -691,8 +789,9 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         switch action {
         case .closeBeforePreface:
             logger.debug("closing a connection that sent no HTTP/2 preface in time", metadata: ["peer": "\(peer)"])
-            closeAfterGoaway(code: .enhanceYourCalm, reason:
-                "no HTTP/2 preface within \(Self.seconds(configuration.handshakeTimeout)) (handshake timeout)")
+            closeAfterGoaway(code: .enhanceYourCalm, reason: isHTTP1
+                ? "no complete HTTP/1.1 request head within \(Self.seconds(configuration.handshakeTimeout)) (handshake timeout)"
+                : "no HTTP/2 preface within \(Self.seconds(configuration.handshakeTimeout)) (handshake timeout)")
         case .announceIdleShutdown:
             draining = true
             drainReason = "idle for \(Self.seconds(configuration.idleTimeout)) without a call (idle timeout); reconnect to call again"

@@ -75,7 +75,7 @@ final class OpenSSLContext: @unchecked Sendable {
         switch role {
         case .server:
             SSL_CTX_set_alpn_select_cb(context, { _, out, outCount, offered, offeredCount, _ in
-                OpenSSLContext.selectH2(out, outCount, offered, offeredCount)
+                OpenSSLContext.selectProtocol(out, outCount, offered, offeredCount)
             }, nil)
         case .client:
             let protocols: [UInt8] = [2, UInt8(ascii: "h"), UInt8(ascii: "2")]
@@ -96,23 +96,26 @@ final class OpenSSLContext: @unchecked Sendable {
         SSL_CTX_free(context)
     }
 
-    /// Chooses `h2` from the client's ALPN list, pointing into the client's own buffer
-    /// (which outlives the callback). Refuses the handshake when `h2` is not offered.
-    private static func selectH2(_ out: UnsafeMutablePointer<UnsafePointer<UInt8>?>?,
+    /// Chooses `h2` from the client's ALPN list, else `http/1.1` (gRPC-Web from a browser),
+    /// pointing into the client's own buffer (which outlives the callback). Refuses the
+    /// handshake when neither is offered.
+    private static func selectProtocol(_ out: UnsafeMutablePointer<UnsafePointer<UInt8>?>?,
                                  _ outCount: UnsafeMutablePointer<UInt8>?,
                                  _ offered: UnsafePointer<UInt8>?, _ offeredCount: UInt32) -> Int32 {
         guard let out, let outCount, let offered else { return COpenSSL_SSL_TLSEXT_ERR_ALERT_FATAL() }
-        var index = 0
-        let total = Int(offeredCount)
-        while index < total {
-            let length = Int(offered[index])
-            if index + 1 + length > total { break }
-            if length == 2, offered[index + 1] == UInt8(ascii: "h"), offered[index + 2] == UInt8(ascii: "2") {
-                out.pointee = offered + index + 1
-                outCount.pointee = 2
-                return COpenSSL_SSL_TLSEXT_ERR_OK()
+        for wanted in [Array("h2".utf8), Array("http/1.1".utf8)] {
+            var index = 0
+            let total = Int(offeredCount)
+            while index < total {
+                let length = Int(offered[index])
+                if index + 1 + length > total { break }
+                if length == wanted.count, UnsafeBufferPointer(start: offered + index + 1, count: length).elementsEqual(wanted) {
+                    out.pointee = offered + index + 1
+                    outCount.pointee = UInt8(length)
+                    return COpenSSL_SSL_TLSEXT_ERR_OK()
+                }
+                index += 1 + length
             }
-            index += 1 + length
         }
         return COpenSSL_SSL_TLSEXT_ERR_ALERT_FATAL()
     }

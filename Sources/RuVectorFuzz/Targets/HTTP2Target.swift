@@ -55,6 +55,12 @@ final class HTTP2Target: FuzzTarget {
     }
 
     func run(_ input: [UInt8]) throws -> FuzzOutcome {
+        try play(reads: HTTP2Conversations.reads(input))
+    }
+
+    /// Plays one connection made of `reads` (each written as one socket read) against the
+    /// services; the `http1` target plays its HTTP/1.1 conversations through this too.
+    func play(reads: [[UInt8]]) throws -> FuzzOutcome {
         runsSinceReset += 1
         if runsSinceReset > Self.runsPerDataDirectory {
             services.close()
@@ -65,7 +71,7 @@ final class HTTP2Target: FuzzTarget {
         }
         let setup = ConversationSetup(router: services.router, configuration: configuration, logger: logger, loop: loop)
         // A conversation the server kept open (no protocol error) is worth mutating further.
-        return Self.play(HTTP2Conversations.reads(input), setup) ? .accepted : .rejected
+        return Self.play(reads, setup) ? .accepted : .rejected
     }
 
     /// Plays a conversation on the concurrent pool and waits for it.
