@@ -378,12 +378,13 @@ struct ServerClientRoundTripTests {
             _ = try await channel.unary("/test.Echo/Unary", request: [1])
             await channel.close()
         }
-        // Connections the server closes itself (here: garbage instead of the HTTP/2 preface).
+        // Connections the server closes itself (here: garbage instead of the HTTP/2 preface; not
+        // an HTTP/1.1 request line either, which the server would answer as gRPC-Web).
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         for _ in 0..<5 {
             let raw = try await ClientBootstrap(group: group).connect(host: "127.0.0.1", port: port).get()
             var garbage = raw.allocator.buffer(capacity: 64)
-            garbage.writeString("GET / HTTP/1.1\r\nHost: x\r\n\r\n" + String(repeating: "z", count: 40))
+            garbage.writeBytes([0x16, 0x03, 0x01, 0x00, 0x05] + Array(repeating: UInt8(ascii: "z"), count: 40))
             try await raw.writeAndFlush(garbage)
             try await raw.closeFuture.get()
         }
