@@ -157,7 +157,7 @@ let package = Package(
         .testTarget(name: "LearnEngineTests", dependencies: ["LearnEngine"], exclude: ["Golden"],
                     swiftSettings: internalChecks + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // Re-ranking cost (100 candidates, d=384, hidden 128, M=8) and training examples per second.
-        .executableTarget(name: "learn-bench", dependencies: ["LearnEngine"], path: "Benchmarks/LearnEngineBench",
+        .executableTarget(name: "learn-bench", dependencies: ["LearnEngine", argumentParser], path: "Benchmarks/LearnEngineBench",
                           swiftSettings: internalChecks),
         // MARK: RouteEngine (Tiny Dancer: FastGRNN with BPTT, three-stage sparsity and int8, distillation,
         // split conformal prediction, circuit breakers, routing decisions, semantic routes): pure, no I/O.
@@ -178,7 +178,7 @@ let package = Package(
         .testTarget(name: "ClusterEngineTests", dependencies: ["ClusterEngine"], exclude: ["testdata"],
                     swiftSettings: internalChecks),
         // Checks a recorded membership history (the cluster soak test's) with the linearizability checker.
-        .executableTarget(name: "ruvector-lincheck", dependencies: ["ClusterEngine"], path: "Sources/LinearizabilityCheck",
+        .executableTarget(name: "ruvector-lincheck", dependencies: ["ClusterEngine", argumentParser], path: "Sources/LinearizabilityCheck",
                           swiftSettings: internalChecks),
         // The cluster adapter: a RaftNode driven over our gRPC (transport, timers, WAL-backed Raft
         // storage) with the cluster's metadata as its state machine.
