@@ -8,6 +8,10 @@ let internalChecks: [SwiftSetting] = [
     .define("RUVECTOR_INTERNAL_CHECKS", .when(configuration: .debug)),
 ]
 
+// What the benchmarks and the crash harness parse their command lines with.
+let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+let benchmarkArguments: [Target.Dependency] = ["BenchmarkArguments", argumentParser]
+
 let package = Package(
     name: "RuVector",
     platforms: [.macOS(.v15)],
@@ -87,7 +91,7 @@ let package = Package(
             swiftSettings: internalChecks
         ),
         // Search RPC latency vs in-server search time (driven by Benchmarks/SearchRPCBench/bench_search.py).
-        .executableTarget(name: "search-rpc-bench", dependencies: ["RPC", "Wire"], path: "Benchmarks/SearchRPCBench",
+        .executableTarget(name: "search-rpc-bench", dependencies: ["RPC", "Wire"] + benchmarkArguments, path: "Benchmarks/SearchRPCBench",
                           exclude: ["bench_search.py", "peer_server.py", "loopback_floor.c"], swiftSettings: internalChecks),
         // The gRPC interop cases run by our Swift client (tested against a grpcio server).
         .executableTarget(
@@ -108,10 +112,13 @@ let package = Package(
                 swiftSettings: internalChecks),
         .testTarget(name: "VectorEngineTests", dependencies: ["VectorEngine"],
                     swiftSettings: internalChecks),
-        .executableTarget(name: "vector-bench", dependencies: ["VectorEngine"],
+        // Option types the benchmarks share (comma-separated lists).
+        .target(name: "BenchmarkArguments", dependencies: [argumentParser],
+                path: "Benchmarks/BenchmarkArguments", swiftSettings: internalChecks),
+        .executableTarget(name: "vector-bench", dependencies: ["VectorEngine"] + benchmarkArguments,
                           path: "Benchmarks/VectorBench", exclude: ["peer.py"],
                           swiftSettings: internalChecks),
-        .executableTarget(name: "vector-build-scaling", dependencies: ["VectorEngine"],
+        .executableTarget(name: "vector-build-scaling", dependencies: ["VectorEngine"] + benchmarkArguments,
                           path: "Benchmarks/BuildScaling", exclude: ["peer.py"],
                           swiftSettings: internalChecks),
 
@@ -123,9 +130,9 @@ let package = Package(
         .target(name: "VectorDatabase", dependencies: ["VectorEngine", "Storage", "WorkControl"], swiftSettings: internalChecks),
         .testTarget(name: "VectorDatabaseTests", dependencies: ["VectorDatabase"], swiftSettings: internalChecks),
         // Appends until killed; the crash test in StorageTests kills it with SIGKILL.
-        .executableTarget(name: "ruvector-storage-crash-harness", dependencies: ["Storage", "VectorDatabase", "VectorEngine"],
+        .executableTarget(name: "ruvector-storage-crash-harness", dependencies: ["Storage", "VectorDatabase", "VectorEngine", argumentParser],
                           path: "Sources/StorageCrashHarness", swiftSettings: internalChecks),
-        .executableTarget(name: "storage-bench", dependencies: ["Storage", "VectorDatabase", "VectorEngine", "GraphPersistence"],
+        .executableTarget(name: "storage-bench", dependencies: ["Storage", "VectorDatabase", "VectorEngine", "GraphPersistence"] + benchmarkArguments,
                           path: "Benchmarks/StorageBench",
                           swiftSettings: internalChecks),
 
@@ -135,7 +142,7 @@ let package = Package(
                     exclude: ["tck-expected-pass.txt", "Scenarios"],
                     swiftSettings: internalChecks),
         // k-hop, MATCH-with-filter and hybrid search vs SQLite recursive CTEs (sqlite_peer.py), same graph, same run.
-        .executableTarget(name: "graph-bench", dependencies: ["GraphEngine", "VectorEngine"], path: "Benchmarks/GraphBench",
+        .executableTarget(name: "graph-bench", dependencies: ["GraphEngine", "VectorEngine"] + benchmarkArguments, path: "Benchmarks/GraphBench",
                           exclude: ["sqlite_peer.py"], swiftSettings: internalChecks),
         // MARK: LearnEngine (tensors, layers with backward, losses, Adam/SGD, schedules, replay, EWC,
         // the GNN re-ranker over HNSW neighbours, ranking metrics): pure, no I/O. Optimised in debug
@@ -150,7 +157,7 @@ let package = Package(
         .testTarget(name: "LearnEngineTests", dependencies: ["LearnEngine"], exclude: ["Golden"],
                     swiftSettings: internalChecks + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // Re-ranking cost (100 candidates, d=384, hidden 128, M=8) and training examples per second.
-        .executableTarget(name: "learn-bench", dependencies: ["LearnEngine"], path: "Benchmarks/LearnEngineBench",
+        .executableTarget(name: "learn-bench", dependencies: ["LearnEngine", argumentParser], path: "Benchmarks/LearnEngineBench",
                           swiftSettings: internalChecks),
         // MARK: RouteEngine (Tiny Dancer: FastGRNN with BPTT, three-stage sparsity and int8, distillation,
         // split conformal prediction, circuit breakers, routing decisions, semantic routes): pure, no I/O.
@@ -161,7 +168,7 @@ let package = Package(
                     swiftSettings: internalChecks + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // FastGRNN on load_digits beside a PyTorch GRU (digits_peer.py drives both), routing-decision latency,
         // and cost saved / APGR on a simulated routing workload.
-        .executableTarget(name: "route-bench", dependencies: ["RouteEngine", "LearnEngine"], path: "Benchmarks/RouteBench",
+        .executableTarget(name: "route-bench", dependencies: ["RouteEngine", "LearnEngine"] + benchmarkArguments, path: "Benchmarks/RouteBench",
                           exclude: ["digits_peer.py"], swiftSettings: internalChecks),
         // MARK: ClusterEngine (Raft consensus, linearizability checker, shard placement): pure, no I/O
         // Optimized even in debug builds: the linearizability checker's search and the Raft
@@ -171,7 +178,7 @@ let package = Package(
         .testTarget(name: "ClusterEngineTests", dependencies: ["ClusterEngine"], exclude: ["testdata"],
                     swiftSettings: internalChecks),
         // Checks a recorded membership history (the cluster soak test's) with the linearizability checker.
-        .executableTarget(name: "ruvector-lincheck", dependencies: ["ClusterEngine"], path: "Sources/LinearizabilityCheck",
+        .executableTarget(name: "ruvector-lincheck", dependencies: ["ClusterEngine", argumentParser], path: "Sources/LinearizabilityCheck",
                           swiftSettings: internalChecks),
         // The cluster adapter: a RaftNode driven over our gRPC (transport, timers, WAL-backed Raft
         // storage) with the cluster's metadata as its state machine.
@@ -185,7 +192,7 @@ let package = Package(
                                                           .product(name: "NIOCore", package: "swift-nio"),
                                                           .product(name: "NIOPosix", package: "swift-nio")],
                     swiftSettings: internalChecks),
-        .executableTarget(name: "raft-bench", dependencies: ["ClusterEngine", "CAllocationCounter"], path: "Benchmarks/RaftBench",
+        .executableTarget(name: "raft-bench", dependencies: ["ClusterEngine", "CAllocationCounter"] + benchmarkArguments, path: "Benchmarks/RaftBench",
                           exclude: ["CAllocationCounter"], swiftSettings: internalChecks),
         // Counts mallocs in raft-bench (replaces malloc in that executable only).
         .target(name: "CAllocationCounter", path: "Benchmarks/RaftBench/CAllocationCounter"),

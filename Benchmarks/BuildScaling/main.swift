@@ -10,15 +10,11 @@
 import Foundation
 import VectorEngine
 
-func argument(_ name: String, _ fallback: String) -> String {
-    let args = CommandLine.arguments
-    if let i = args.firstIndex(of: "--\(name)"), i + 1 < args.count { return args[i + 1] }
-    return fallback
-}
-let sizes = argument("sizes", "100000,200000,400000").split(separator: ",").compactMap { Int($0) }.sorted()
-let dim = Int(argument("dim", "128"))!, m = Int(argument("m", "16"))!, efc = Int(argument("efc", "200"))!
-let threads = Int(argument("threads", "1"))!
-guard let n = sizes.last else { fatalError("--sizes is empty") }
+let options = BuildScalingOptions.parseOrExit()
+let sizes = options.sizes.values.sorted()
+let dim = options.build.dimension, m = options.build.m, efc = options.build.efConstruction, threads = options.threads
+// validate() refuses an empty list.
+let n = sizes[sizes.count - 1]
 
 // The data vector-bench makes: 100 clustered Gaussian centres, seeded.
 var rng = SeededGenerator(seed: 2026)
@@ -57,7 +53,7 @@ for size in sizes {
     FileHandle.standardError.write(Data("ruvector \(size): \(String(format: "%.2f s, %.2f s CPU", elapsed, elapsedCPU))\n".utf8))
 }
 
-if CommandLine.arguments.contains("--fingerprint") {
+if options.fingerprint {
     // FNV-1a over every link slot and the entry point: equal graphs print equal numbers.
     let state = index.exportState()
     var h: UInt64 = 0xcbf2_9ce4_8422_2325

@@ -8,21 +8,13 @@ import Foundation
 import GraphEngine
 import VectorEngine
 
-func argument(_ name: String, _ fallback: Int) -> Int {
-    let args = CommandLine.arguments
-    if let i = args.firstIndex(of: "--\(name)"), i + 1 < args.count, let v = Int(args[i + 1]) { return v }
-    return fallback
-}
 func progress(_ message: String) { FileHandle.standardError.write(Data((message + "\n").utf8)) }
 
-let nodeCount = argument("nodes", 1_000_000), relationshipCount = argument("relationships", 5_000_000)
-let queryCount = argument("queries", 200), dimension = argument("dim", 64)
-let docCount = argument("docs", min(100_000, nodeCount / 10)), scanQueryCount = argument("scan-queries", min(10, queryCount))
-let seed = UInt64(argument("seed", 2026))
-guard nodeCount > 0, relationshipCount >= 0, queryCount > 0, dimension > 0, docCount > 0, docCount <= nodeCount else {
-    progress("usage: graph-bench [--nodes N] [--relationships R] [--queries Q] [--dim D] [--docs 1..N] [--scan-queries S] [--rounds N] [--seed S]")
-    exit(2)
-}
+let options = GraphBenchOptions.parseOrExit()
+let nodeCount = options.nodes, relationshipCount = options.relationships
+let queryCount = options.queries, dimension = options.dimension
+let docCount = options.docCount, scanQueryCount = options.scanQueryCount
+let seed = options.seed
 
 let directory = FileManager.default.temporaryDirectory.appendingPathComponent("graph-bench-\(nodeCount)-\(relationshipCount)-\(seed)")
 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -32,7 +24,7 @@ progress("generating \(nodeCount) nodes, \(relationshipCount) relationships, \(d
 var rng = SeededGenerator(seed: seed)
 let graph = GeneratedGraph(nodes: nodeCount, relationships: relationshipCount, docs: docCount, dimension: dimension, rng: &rng)
 let workload = Workload(
-    dimension: dimension, warmup: min(5, queryCount), rounds: argument("rounds", 3),
+    dimension: dimension, warmup: min(5, queryCount), rounds: options.rounds,
     starts: (0..<queryCount).map { _ in Int(rng.next() % UInt64(nodeCount)) }, hops: [1, 2, 3], neighbourMinAge: 60,
     scanAges: (0..<scanQueryCount).map { _ in GeneratedGraph.minAge + Int(rng.next() % UInt64(GeneratedGraph.maxAge - GeneratedGraph.minAge + 1)) },
     k: 10, hybridMinAge: 40, hybridQueries: queryCount)

@@ -73,24 +73,26 @@ func gateScores(_ examples: [RerankExample], order: (RerankExample) -> [Int]) ->
 }
 
 /// Trains on the file's training examples and prints the gate per epoch; returns the process status.
-func trainExamples(arguments: [String]) -> Int32 {
-    func value(_ flag: String) -> String? { arguments.firstIndex(of: flag).map { arguments[$0 + 1] } }
-    guard let path = value("--train-examples") else { fail("--train-examples FILE") }
+func trainExamples(path: String, _ options: LearnBenchOptions) -> Int32 {
     let file = ExampleFile(path: path)
     var config = RerankConfig()
     config.neighbours = 16
-    if let head = value("--head") { config.head = head == "mlp" ? .mlp : .bilinear }
+    switch options.head {
+    case nil: break
+    case .mlp: config.head = .mlp
+    case .bilinear: config.head = .bilinear
+    }
     var training = TrainingConfig()
-    training.epochs = Int(value("--epochs") ?? "12")!
+    training.epochs = options.epochs
     training.optimizer = .adam(weightDecay: 1e-4)
-    training.clipNorm = Double(value("--clip") ?? "5")!
+    training.clipNorm = options.clip
     let steps = training.epochs * ((file.train.count + training.batchSize - 1) / training.batchSize)
-    let warmup = value("--warmup").map { Int($0)! } ?? min(100, max(1, steps / 10))
+    let warmup = options.warmupSteps ?? min(100, max(1, steps / 10))
     training.schedule = .warmupCosine(warmupSteps: warmup, totalSteps: steps, minimumRate: 0)
-    let seed = UInt64(value("--seed") ?? "1")!
+    let seed = options.seed
     let model: RerankModel
     do { model = try RerankModel(config: config, dimension: file.dimension, seed: seed) } catch { fail("\(error)") }
-    if arguments.contains("--torch-bias-init") {
+    if options.torchBiasInit {
         // PyTorch draws Linear and GRU biases uniform in ±1/sqrt(fan in); the engine starts them at 0.
         // The output layer keeps its zeros (an untrained model is the HNSW order in both).
         var rng = SeededGenerator(seed: seed ^ 0xB1A5)

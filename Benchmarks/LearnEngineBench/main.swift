@@ -3,7 +3,7 @@
 // nodes, M=16, half of each candidate's neighbours other candidates), and training throughput.
 // Every timed query is cold: a different example each time (a pool larger than the caches), and the
 // model carries nothing between queries. One thread.
-// Run: swift build -c release --product learn-bench && .build/release/learn-bench
+// Run: swift build -c release --product learn-bench && .build/release/learn-bench     (--help: the training mode's options)
 // Timings use the monotonic clock here, in the benchmark only; the engine reads no clock.
 import LearnEngine
 
@@ -58,7 +58,8 @@ func percentile(_ xs: [Double], _ p: Double) -> Double {
     return s[min(Int(Double(s.count) * p), s.count - 1)]
 }
 
-if CommandLine.arguments.contains("--train-examples") { exit(trainExamples(arguments: CommandLine.arguments)) }
+let options = LearnBenchOptions.parseOrExit()
+if let path = options.trainExamples { exit(trainExamples(path: path, options)) }
 
 let dimension = 384
 let shapes = [Shape(candidates: 100, extra: 0, m: 8, candidateNeighbours: 8),

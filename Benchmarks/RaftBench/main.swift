@@ -60,16 +60,9 @@ func nanos() -> UInt64 {
     return UInt64(t.tv_sec) * 1_000_000_000 + UInt64(t.tv_nsec)
 }
 
-var proposals = 200_000
-var batch = 64
-var arguments = CommandLine.arguments.dropFirst().makeIterator()
-while let a = arguments.next() {
-    switch a {
-    case "--proposals": proposals = Int(arguments.next() ?? "") ?? proposals
-    case "--batch": batch = Int(arguments.next() ?? "") ?? batch
-    default: print("usage: raft-bench [--proposals N] [--batch B]"); exit(2)
-    }
-}
+let options = RaftBenchOptions.parseOrExit()
+let proposals = options.proposals
+let batch = options.batch
 
 /// Proposes `count` commands in batches on a settled group and runs until all are applied.
 func drive(_ group: inout Group, count: Int, batch: Int) throws {

@@ -74,8 +74,8 @@ func summarise(_ c: [(share: Double, quality: Double, cost: Double)]) -> (apgr: 
     return (area, hit.share, 1 - hit.cost / RoutingWorld.strongCost)
 }
 
-func workloadRun(_ o: [String: String], seed: UInt64) throws -> [String: Any] {
-    let historyCount = Int(o["history"] ?? "4000") ?? 4000
+func workloadRun(_ o: RouteBench.Workload, seed: UInt64) throws -> [String: Any] {
+    let historyCount = o.historyCount
     var world = RoutingWorld(seed: seed)
     // History: exploration sends each request to either candidate at random; the cheap candidate's
     // outcomes say whether it sufficed (label 0) or not (label 1: the strong one was needed).
@@ -94,10 +94,10 @@ func workloadRun(_ o: [String: String], seed: UInt64) throws -> [String: Any] {
             features += r.features; labels.append(label)
         }
     }
-    let config = FastGRNNConfig(inputs: 8, classes: 2, hidden: Int(o["hidden"] ?? "16") ?? 16, timeSteps: 8)
+    let config = FastGRNNConfig(inputs: 8, classes: 2, hidden: o.hidden, timeSteps: 8)
     let network = try FastGRNNNetwork<Float>(config: config, seed: seed)
     var settings = FastGRNNTrainingConfig()
-    settings.denseEpochs = Int(o["epochs"] ?? "20") ?? 20
+    settings.denseEpochs = o.epochs
     var trainer = try FastGRNNTrainer(network: network, config: settings, seed: seed)
     _ = try trainer.train(network, data: LabelledSequences(features: features, labels: labels))
     let model = FastGRNNModel(network)
@@ -152,8 +152,8 @@ func workloadRun(_ o: [String: String], seed: UInt64) throws -> [String: Any] {
 }
 
 /// Runs `--seeds` (default 1,2,3) and prints a markdown table, then every number as JSON.
-func workload(_ o: [String: String]) throws {
-    let seeds = (o["seeds"] ?? "1,2,3").split(separator: ",").compactMap { UInt64($0) }
+func workload(_ o: RouteBench.Workload) throws {
+    let seeds = o.seeds.values
     var runs = [[String: Any]]()
     print("| seed | trained on | APGR ours | oracle | random | strong share at 95% ours | oracle | cost saved at 95% ours | oracle |"
           + " Router (cost): quality, cost saved | Router (quality): quality, cost saved |")

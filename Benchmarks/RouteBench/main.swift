@@ -5,21 +5,13 @@
 //       [--epochs 30] [--threshold-epochs 10] [--retrain-epochs 10] [--keep 0.3] [--lr 0.01] [--seed 1]
 //   .build/release/route-bench latency [--iterations 20000]
 //   .build/release/route-bench workload [--history 4000] [--hidden 16] [--epochs 20] [--seeds 1,2,3]
+//   .build/release/route-bench help digits       (every option of a subcommand, with its default)
 // digits and latency print one JSON object; workload a markdown table, then its JSON. Timings use the monotonic clock here, in the benchmark only.
 import Foundation
 import LearnEngine
 import RouteEngine
 
 func nowNanos() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
-
-/// `--name value` pairs after the command.
-func options(_ args: ArraySlice<String>) -> [String: String] {
-    var out = [String: String](), key: String?
-    for a in args {
-        if a.hasPrefix("--") { key = String(a.dropFirst(2)) } else if let k = key { out[k] = a; key = nil }
-    }
-    return out
-}
 
 /// Rows of `label,pixel,...` (pixels already scaled by the driver).
 func readCSV(_ path: String, timeSteps: Int, inputs: Int) throws -> LabelledSequences<Float> {
@@ -46,15 +38,14 @@ func printJSON(_ object: [String: Any]) {
     print(String(decoding: data, as: UTF8.self))
 }
 
-func digits(_ o: [String: String]) throws {
-    let config = FastGRNNConfig(inputs: 8, classes: 10, hidden: Int(o["hidden"] ?? "32")!, timeSteps: 8,
-                                wRank: o["w-rank"].flatMap { Int($0) }, uRank: o["u-rank"].flatMap { Int($0) })
-    let train = try readCSV(o["train"]!, timeSteps: 8, inputs: 8), test = try readCSV(o["test"]!, timeSteps: 8, inputs: 8)
-    let seed = UInt64(o["seed"] ?? "1")!
+func digits(_ o: RouteBench.Digits) throws {
+    let config = FastGRNNConfig(inputs: 8, classes: 10, hidden: o.hidden, timeSteps: 8, wRank: o.wRank, uRank: o.uRank)
+    let train = try readCSV(o.trainPath, timeSteps: 8, inputs: 8), test = try readCSV(o.testPath, timeSteps: 8, inputs: 8)
+    let seed = o.seed
     var settings = FastGRNNTrainingConfig()
-    settings.denseEpochs = Int(o["epochs"] ?? "30")!
-    settings.learningRate = Double(o["lr"] ?? "0.01")!
-    settings.batchSize = Int(o["batch"] ?? "32")!
+    settings.denseEpochs = o.epochs
+    settings.learningRate = o.learningRate
+    settings.batchSize = o.batchSize
 
     // f32: stage 1 only.
     let dense = try FastGRNNNetwork<Float>(config: config, seed: seed)
@@ -65,9 +56,9 @@ func digits(_ o: [String: String]) throws {
     let denseModel = FastGRNNModel(dense)
 
     // Three stages from the same seed: the same stage 1, then hard thresholding and sparse retraining.
-    settings.hardThresholdEpochs = Int(o["threshold-epochs"] ?? "10")!
-    settings.sparseRetrainEpochs = Int(o["retrain-epochs"] ?? "10")!
-    settings.keepFraction = Double(o["keep"] ?? "0.3")!
+    settings.hardThresholdEpochs = o.thresholdEpochs
+    settings.sparseRetrainEpochs = o.retrainEpochs
+    settings.keepFraction = o.keepFraction
     let sparse = try FastGRNNNetwork<Float>(config: config, seed: seed)
     var sparseTrainer = try FastGRNNTrainer(network: sparse, config: settings, seed: seed)
     _ = try sparseTrainer.train(sparse, data: train)
@@ -90,8 +81,7 @@ func digits(_ o: [String: String]) throws {
 }
 
 /// p50 and p99 of one `Router.route` (model, conformal set, breakers, policy) per shape.
-func latency(_ o: [String: String]) throws {
-    let iterations = Int(o["iterations"] ?? "20000")!
+func latency(iterations: Int) throws {
     let candidates = (0..<4).map { RouteCandidate(name: "c\($0)", costPerRequest: Double($0 + 1), latencyMillis: 100,
                                                   quality: Double($0)) }
     var rows = [[String: Any]]()
@@ -120,11 +110,4 @@ func latency(_ o: [String: String]) throws {
     printJSON(["iterations": iterations, "rows": rows])
 }
 
-let args = CommandLine.arguments
-switch args.count > 1 ? args[1] : "" {
-case "digits": try digits(options(args.dropFirst(2)))
-case "latency": try latency(options(args.dropFirst(2)))
-case "workload": try workload(options(args.dropFirst(2)))
-default:
-    print("usage: route-bench digits --train T.csv --test T.csv [--hidden 32 ...] | route-bench latency [--iterations N] | route-bench workload [--seeds 1,2,3]")
-}
+RouteBench.main()

@@ -8,44 +8,6 @@ import Glibc
 import RPC
 import Wire
 
-struct Options {
-    var host = "127.0.0.1", port = 50051, collection = "bench"
-    var queriesPath = "", dimension = 0, k = 10, ef = 0, rounds = 3
-    var concurrency = [1, 8]
-    var idsOut = ""
-    /// Whether the calling tasks prefer the channel's event loop (`GRPCChannel.executor`).
-    var callersOnLoop = false
-
-    init(_ arguments: [String]) throws {
-        var i = 1
-        func value() throws -> String {
-            i += 1
-            guard i < arguments.count else { throw BenchError("\(arguments[i - 1]) needs a value") }
-            return arguments[i]
-        }
-        while i < arguments.count {
-            switch arguments[i] {
-            case "--host": host = try value()
-            case "--port": port = Int(try value()) ?? 0
-            case "--collection": collection = try value()
-            case "--queries": queriesPath = try value()
-            case "--dim": dimension = Int(try value()) ?? 0
-            case "--k": k = Int(try value()) ?? 10
-            case "--ef": ef = Int(try value()) ?? 0
-            case "--rounds": rounds = Int(try value()) ?? 3
-            case "--concurrency": concurrency = try value().split(separator: ",").compactMap { Int($0) }
-            case "--ids-out": idsOut = try value()
-            case "--callers": callersOnLoop = try value() == "loop"
-            default: throw BenchError("unknown argument \(arguments[i])")
-            }
-            i += 1
-        }
-        guard dimension > 0, !queriesPath.isEmpty, !concurrency.isEmpty, concurrency.allSatisfy({ $0 > 0 }) else {
-            throw BenchError("usage: search-rpc-bench --queries FILE.f32 --dim D [--host H --port P --collection C --k 10 --ef 0 --rounds 3 --concurrency 1,8 --ids-out FILE --callers pool|loop]")
-        }
-    }
-}
-
 struct BenchError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
@@ -70,7 +32,7 @@ func percentile(_ sorted: [Double], _ p: Double) -> Double {
 /// One timed call: client-observed latency and the server's reported search time, in µs.
 struct Sample { var latency: Double; var server: Double }
 
-let options = try Options(CommandLine.arguments)
+let options = SearchRPCBenchOptions.parseOrExit()
 let flat = try readFloats(options.queriesPath)
 let queries = stride(from: 0, to: flat.count, by: options.dimension).map { Array(flat[$0..<($0 + options.dimension)]) }
 let requests: [[UInt8]] = queries.enumerated().map { index, query in

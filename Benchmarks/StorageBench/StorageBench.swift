@@ -2,7 +2,7 @@
 // size, beside the device's own limit measured in the same run (a loop of pwrite +
 // fdatasync on a plain file, the peer every durable log is bounded by).
 //
-//   swift run -c release storage-bench [--directory DIR] [--seconds 2]
+//   swift run -c release storage-bench [--directory DIR] [--seconds 2]     (--help lists every option)
 //   swift run -c release storage-bench --recovery 1000000 [--dim 128] [--directory DIR] [--threads T]
 //       [--keep] [--repeat R] [--quantization int8|f16|pq8|pq4|binary]  (see RecoveryBench; --keep leaves the
 //       built collection for later runs to reuse)
@@ -13,25 +13,79 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import ArgumentParser
 import Storage
 import Synchronization
 import VectorEngine
 
 @main
-struct StorageBench {
-    struct Settings {
-        var directory = "/tmp"
-        var secondsPerCase = 2.0
-        var recoveryCount = 0
-        var dimension = 128
-        var buildThreads = 1
-        var keep = false
-        var repeats = 1
-        var quantization: QuantizationKind? = nil
-        var restartCount = 0
-        var batch = 1000
-        var logTable = true
-        var importThreads: Int? = nil
+struct StorageBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "storage-bench",
+        abstract: "WAL appends per sync policy beside a raw pwrite+fdatasync loop; --recovery and --restart time recovery instead.")
+
+    /// The quantizations `--quantization` names (RecoveryBench builds the collection with one).
+    enum QuantizationName: String, CaseIterable, ExpressibleByArgument {
+        case int8, f16, pq8, pq4, binary
+    }
+
+    @Option(help: "Folder the logs and collections are written in.")
+    var directory = "/tmp"
+
+    @Option(name: .customLong("seconds"), help: "Seconds each WAL append case runs.")
+    var secondsPerCase = 2.0
+
+    @Option(name: .customLong("recovery"), help: "N > 0: recovery of a collection of N points instead (RecoveryBench).")
+    var recoveryCount = 0
+
+    @Option(name: .customLong("restart"), help: "N > 0: open time against log length for N points instead (RestartBench).")
+    var restartCount = 0
+
+    @Option(name: .customLong("dim"), help: "Vector dimension (--recovery, --restart).")
+    var dimension = 128
+
+    @Option(name: .customLong("threads"), help: "Graph build threads (--recovery).")
+    var buildThreads = 1
+
+    @Flag(help: "Leave the built collection for later runs to reuse (--recovery).")
+    var keep = false
+
+    @Option(name: .customLong("repeat"), help: "Recoveries timed (--recovery).")
+    var repeats = 1
+
+    @Option(help: "Quantize the collection: int8, f16, pq8 or pq4 (dim / 8 subspaces), binary (--recovery).")
+    var quantization: QuantizationName?
+
+    @Option(help: "Points per write (--restart).")
+    var batch = 1000
+
+    @Flag(help: "Only the part with the default automatic snapshots, not the log-length table (--restart).")
+    var defaultsOnly = false
+
+    @Option(help: "Write as UpsertStream does: each batch logged, then linked on T threads while the next is logged (--restart).")
+    var importThreads: Int?
+
+    /// The engine's quantization for `--quantization`, at this dimension.
+    var quantizationKind: QuantizationKind? {
+        let subspaces = max(1, dimension / 8)
+        switch quantization {
+        case nil: return nil
+        case .int8: return .scalarInt8
+        case .f16: return .float16
+        case .pq8: return .pq8(subspaces: subspaces)
+        case .pq4: return .pq4(subspaces: subspaces)
+        case .binary: return .binary
+        }
+    }
+
+    func validate() throws {
+        guard secondsPerCase > 0, recoveryCount >= 0, restartCount >= 0, dimension > 0 else {
+            throw ValidationError("--seconds and --dim must be positive, --recovery and --restart at least 0")
+        }
+        guard recoveryCount == 0 || restartCount == 0 else { throw ValidationError("--recovery and --restart are separate runs: give one") }
+        guard buildThreads > 0, repeats > 0, batch > 0, (importThreads ?? 1) > 0 else {
+            throw ValidationError("--threads, --repeat, --batch and --import-threads must be at least 1")
+        }
     }
 
     struct Result {
@@ -55,46 +109,23 @@ struct StorageBench {
         var values: [UInt64] { all.withLock { $0 } }
     }
 
-    static func main() throws {
-        var settings = Settings()
-        var arguments = CommandLine.arguments.dropFirst().makeIterator()
-        while let argument = arguments.next() {
-            switch argument {
-            case "--directory": settings.directory = arguments.next() ?? settings.directory
-            case "--seconds": settings.secondsPerCase = Double(arguments.next() ?? "") ?? settings.secondsPerCase
-            case "--recovery": settings.recoveryCount = Int(arguments.next() ?? "") ?? 0
-            case "--dim": settings.dimension = Int(arguments.next() ?? "") ?? settings.dimension
-            case "--threads": settings.buildThreads = max(1, Int(arguments.next() ?? "") ?? 1)
-            case "--keep": settings.keep = true
-            case "--restart": settings.restartCount = Int(arguments.next() ?? "") ?? 0
-            case "--batch": settings.batch = max(1, Int(arguments.next() ?? "") ?? settings.batch)
-            case "--defaults-only": settings.logTable = false
-            case "--import-threads": settings.importThreads = max(1, Int(arguments.next() ?? "") ?? 1)
-            case "--repeat": settings.repeats = max(1, Int(arguments.next() ?? "") ?? 1)
-            case "--quantization":
-                let m = max(1, settings.dimension / 8)
-                let kinds: [String: QuantizationKind] = ["int8": .scalarInt8, "f16": .float16, "pq8": .pq8(subspaces: m),
-                                                         "pq4": .pq4(subspaces: m), "binary": .binary]
-                settings.quantization = kinds[arguments.next() ?? ""]
-            default:
-                print("usage: storage-bench [--directory DIR] [--seconds S]\n"
-                    + "       storage-bench --recovery N [--dim D] [--directory DIR] [--threads T] [--keep] [--repeat R]"
-                    + " [--quantization int8|f16|pq8|pq4|binary]  (after --dim)\n"
-                    + "       storage-bench --restart N [--dim D] [--batch B] [--directory DIR] [--defaults-only] [--import-threads T]")
-                exit(2)
-            }
-        }
-        if settings.restartCount > 0 {
-            try RestartBench.run(directory: settings.directory, count: settings.restartCount, dimension: settings.dimension,
-                                 batch: settings.batch, logTable: settings.logTable, importThreads: settings.importThreads)
+    func run() throws {
+        if restartCount > 0 {
+            try RestartBench.run(directory: directory, count: restartCount, dimension: dimension,
+                                 batch: batch, logTable: !defaultsOnly, importThreads: importThreads)
             return
         }
-        if settings.recoveryCount > 0 {
-            try RecoveryBench.run(directory: settings.directory, count: settings.recoveryCount, dimension: settings.dimension,
-                                  tail: max(1000, settings.recoveryCount / 100), threads: settings.buildThreads,
-                                  keep: settings.keep, repeats: settings.repeats, quantization: settings.quantization)
+        if recoveryCount > 0 {
+            try RecoveryBench.run(directory: directory, count: recoveryCount, dimension: dimension,
+                                  tail: max(1000, recoveryCount / 100), threads: buildThreads,
+                                  keep: keep, repeats: repeats, quantization: quantizationKind)
             return
         }
+        try Self.walTable(self)
+    }
+
+    /// The WAL append table: each sync policy and writer count beside the raw device limit.
+    static func walTable(_ settings: StorageBench) throws {
         print("WAL appends on \(settings.directory), \(settings.secondsPerCase) s per case, "
             + "\(sysconf(Int32(_SC_NPROCESSORS_ONLN))) cores\n")
         print("| policy | writers | record | appends/s | p50 µs | p99 µs | vs raw write+fdatasync |")
@@ -120,14 +151,14 @@ struct StorageBench {
         return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
     }
 
-    static func freshDirectory(_ settings: Settings, _ name: String) -> String {
+    static func freshDirectory(_ settings: StorageBench, _ name: String) -> String {
         let path = "\(settings.directory)/ruvector-storage-bench-\(getpid())-\(name)"
         _ = system("rm -rf '\(path)'")
         return path
     }
 
     /// `writers` threads appending `recordBytes`-byte records for the case's duration.
-    static func measure(_ settings: Settings, policy: WALSyncPolicy, writers: Int, recordBytes: Int) throws -> Result {
+    static func measure(_ settings: StorageBench, policy: WALSyncPolicy, writers: Int, recordBytes: Int) throws -> Result {
         let path = freshDirectory(settings, "wal")
         let (wal, _) = try WriteAheadLog.open(directory: path, options: WALOptions(syncPolicy: policy))
         let payload = [UInt8](repeating: 0xAB, count: recordBytes)
@@ -150,7 +181,7 @@ struct StorageBench {
     }
 
     /// The device limit: one thread doing pwrite + fdatasync of `recordBytes` in a loop.
-    static func rawDeviceLimit(_ settings: Settings, recordBytes: Int) -> Result {
+    static func rawDeviceLimit(_ settings: StorageBench, recordBytes: Int) -> Result {
         let path = freshDirectory(settings, "raw")
         mkdir(path, 0o755)
         let fd = open(path + "/raw.bin", O_RDWR | O_CREAT, 0o644)

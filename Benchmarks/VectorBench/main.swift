@@ -3,6 +3,7 @@
 //
 //   swift run -c release vector-bench [--n 100000] [--dim 128] [--queries 1000] [--m 16] [--efc 200] [--build-threads T]
 //                                     [--peers hnswlib,usearch] [--efs 10,16,...] [--seed 1] [--cache 1] [--peer-hugepages 1]
+//                                     [--quantized 1] [--tiered 1]     (--help says what each does)
 //
 // Builds twice: one point at a time on one thread, and with upsert(_:threads:) on every core.
 // With --build-threads T every engine builds once, on T threads (T = 1: our one-at-a-time path),
@@ -10,39 +11,17 @@
 import Foundation
 import VectorEngine
 
-func argument(_ name: String, _ fallback: Int) -> Int {
-    let args = CommandLine.arguments
-    if let i = args.firstIndex(of: "--\(name)"), i + 1 < args.count, let v = Int(args[i + 1]) { return v }
-    return fallback
-}
-
-let n = argument("n", 100_000), dim = argument("dim", 128), nq = argument("queries", 1000)
-let m = argument("m", 16), efc = argument("efc", 200), k = 10
-// --seed: the level generators' seed, ours and hnswlib's (not the data's).
-let seed = argument("seed", 1)
-let buildThreads = argument("build-threads", 0)
-// --quantized 1: also walk on float16 and int8 codes with f32 rescoring (4 x k), beside usearch on f16.
-let quantized = argument("quantized", 0) != 0
-// --tiered 1: then tiered compression under a skewed workload (90% of searches on the first 10% of
-// the queries): tier counts, walk bytes per vector, recall and QPS of popular and other queries.
-let tiered = argument("tiered", 0) != 0
-func listArgument(_ name: String) -> [String]? {
-    let args = CommandLine.arguments
-    guard let i = args.firstIndex(of: "--\(name)"), i + 1 < args.count else { return nil }
-    return args[i + 1].split(separator: ",").map(String.init)
-}
-// --peers: which graph peers run, e.g. hnswlib, or none (simsimd's kernels always run); default both.
-let peers = listArgument("peers") ?? ["hnswlib", "usearch"]
-// --efs: the ef grid; the default is finer near where 128-dim sets reach recall 0.95.
-let efs = listArgument("efs")?.compactMap { Int($0) } ?? [10, 16, 24, 32, 48, 64, 96, 128, 160, 192, 224, 256, 320, 384, 512]
-// --cache 1: reuse the data, ground truth and graphs (ours and hnswlib's) an earlier run with the
-// same n, dim, queries, m, efc, build threads and seed saved in the data folder, for iterating on
-// search; build times are then not measured. Delete the folder after changing construction.
-let cache = argument("cache", 0) != 0
-// --peer-hugepages 1: run the peers with GLIBC_TUNABLES=glibc.malloc.hugetlb=1, so glibc asks for
-// transparent huge pages for their large allocations, as our engine does for its own (a check that
-// a speed-up is not only page size).
-let peerHugePages = argument("peer-hugepages", 0) != 0
+let options = VectorBenchOptions.parseOrExit()
+let n = options.n, dim = options.build.dimension, nq = options.queries
+let m = options.build.m, efc = options.build.efConstruction, k = 10
+let seed = options.seed
+let buildThreads = options.buildThreads
+let quantized = options.quantized != 0
+let tiered = options.tiered != 0
+let peers = options.peers.values
+let efs = options.efs.values
+let cache = options.cache != 0
+let peerHugePages = options.peerHugePages != 0
 let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vector-bench-\(n)x\(dim)")
 try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
 

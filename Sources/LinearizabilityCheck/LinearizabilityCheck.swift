@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import ArgumentParser
 import ClusterEngine
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -23,32 +24,37 @@ import Foundation
 /// - 64 on a malformed history (its line number on stderr) or a bad command line, 66 when the
 ///   file cannot be read.
 @main
-struct LinearizabilityCheck {
-    static let usage = "usage: ruvector-lincheck [--max-steps N] [--format membership|registers] HISTORY"
+struct LinearizabilityCheck: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ruvector-lincheck",
+        abstract: "Check a recorded cluster history for linearizability, key by key (0 linearizable, 1 not, 2 unknown).")
 
-    static func main() {
-        var arguments = Array(CommandLine.arguments.dropFirst())
-        var maxSteps = 50_000_000
-        var format = "membership"
-        while arguments.count >= 3 {
-            switch arguments[0] {
-            case "--max-steps":
-                guard let steps = Int(arguments[1]), steps > 0 else { fail(64, usage) }
-                maxSteps = steps
-            case "--format":
-                guard ["membership", "registers"].contains(arguments[1]) else { fail(64, usage) }
-                format = arguments[1]
-            default:
-                fail(64, usage)
-            }
-            arguments.removeFirst(2)
-        }
-        guard arguments.count == 1, !arguments[0].hasPrefix("-") else { fail(64, usage) }
-        let path = arguments[0]
-        guard let text = readFile(path) else { fail(66, "cannot read \(path)") }
+    /// The history's line format and the model it is checked against.
+    enum Format: String, CaseIterable, ExpressibleByArgument {
+        /// Collections created, deleted and listed (`MembershipModel`).
+        case membership
+        /// Point values written and read (`KeyValueModel`).
+        case registers
+    }
+
+    @Option(help: "Search steps per key before giving up with `unknown`.")
+    var maxSteps = 50_000_000
+
+    @Option(help: "History format: membership or registers.")
+    var format = Format.membership
+
+    @Argument(help: "The history file.")
+    var path: String
+
+    func validate() throws {
+        guard maxSteps > 0 else { throw ValidationError("--max-steps must be at least 1") }
+    }
+
+    func run() throws {
+        guard let text = Self.readFile(path) else { Self.fail(66, "cannot read \(path)") }
         let result: PartitionedVerdict<String>
         do {
-            if format == "registers" {
+            if format == .registers {
                 result = LinearizabilityChecker.checkPartitions(KeyValueModel.self, try HistoryFormats.registers(text),
                                                                 partitionedBy: { $0.key }, maxSteps: maxSteps)
             } else {
@@ -56,22 +62,21 @@ struct LinearizabilityCheck {
                                                                 partitionedBy: { $0.key }, maxSteps: maxSteps)
             }
         } catch let malformed as HistoryFormats.Malformed {
-            fail(64, "\(path): malformed history: \(malformed.description)")
+            Self.fail(64, "\(path): malformed history: \(malformed.description)")
         } catch {
-            fail(64, "\(path): \(error)")
+            Self.fail(64, "\(path): \(error)")
         }
         switch result.verdict {
         case .linearizable:
             print("linearizable")
-            exit(0)
         case .notLinearizable:
             let (key, count) = result.failing ?? ("?", 0)
             print("not linearizable: key \(key) (\(count) operations)")
-            exit(1)
+            throw ExitCode(1)
         case .unknown:
             print("unknown")
-            report("undecided after \(maxSteps) steps: keys \(result.undecided.joined(separator: ", "))")
-            exit(2)
+            Self.report("undecided after \(maxSteps) steps: keys \(result.undecided.joined(separator: ", "))")
+            throw ExitCode(2)
         }
     }
 
@@ -87,6 +92,6 @@ struct LinearizabilityCheck {
 
     static func fail(_ code: Int32, _ message: String) -> Never {
         report(message)
-        exit(code)
+        exit(withError: ExitCode(code))
     }
 }

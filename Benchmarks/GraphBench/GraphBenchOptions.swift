@@ -1,0 +1,48 @@
+import ArgumentParser
+
+/// graph-bench's command line. main.swift is a script whose helpers read its globals, so it
+/// parses these options first (`parseOrExit()`: `--help` exits 0, a bad value exits 64).
+struct GraphBenchOptions: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "graph-bench",
+        abstract: "k-hop expansion, MATCH-with-filter and hybrid search of our graph engine beside SQLite (sqlite_peer.py), same graph.")
+
+    @Option(help: "Person nodes in the generated graph.")
+    var nodes = 1_000_000
+
+    @Option(help: "Relationships between them.")
+    var relationships = 5_000_000
+
+    @Option(help: "Start nodes for the k-hop expansions, and hybrid search queries.")
+    var queries = 200
+
+    @Option(name: .customLong("dim"), help: "Dimension of the :Doc vectors.")
+    var dimension = 64
+
+    @Option(help: "Nodes that are also :Doc with a vector (1...nodes; default min(100000, nodes / 10)).")
+    var docs: Int?
+
+    @Option(help: "MATCH-with-filter scans (default min(10, queries)).")
+    var scanQueries: Int?
+
+    @Option(help: "Timed rounds per query set; the fastest is kept, as the peer does.")
+    var rounds = 3
+
+    @Option(help: "Seed of the generated graph and queries.")
+    var seed: UInt64 = 2026
+
+    /// --docs, or its default for this many nodes.
+    var docCount: Int { docs ?? min(100_000, nodes / 10) }
+
+    /// --scan-queries, or its default for this many queries.
+    var scanQueryCount: Int { scanQueries ?? min(10, queries) }
+
+    func validate() throws {
+        guard nodes > 0, relationships >= 0, queries > 0, dimension > 0, rounds > 0, scanQueryCount >= 0 else {
+            throw ValidationError("--nodes, --queries, --dim and --rounds must be at least 1, --relationships and --scan-queries at least 0")
+        }
+        guard docCount > 0, docCount <= nodes else {
+            throw ValidationError("--docs must be within 1...\(nodes) (the default is nodes / 10, at most 100000)")
+        }
+    }
+}

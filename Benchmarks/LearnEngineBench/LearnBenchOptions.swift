@@ -1,0 +1,42 @@
+import ArgumentParser
+
+/// learn-bench's command line. main.swift is a script, so it parses these options first
+/// (`parseOrExit()`: `--help` exits 0, a bad value exits 64). Without `--train-examples` it times
+/// the re-ranker; the other options only shape that training mode.
+struct LearnBenchOptions: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "learn-bench",
+        abstract: "Re-ranker forward cost and training throughput; with --train-examples, training on exported examples.")
+
+    /// The re-ranker's scoring head (`RerankConfig.head`).
+    enum Head: String, CaseIterable, ExpressibleByArgument {
+        case mlp, bilinear
+    }
+
+    @Option(help: "Train on the examples Benchmarks/LearnBench/export_examples.py wrote, printing each epoch's gate score.")
+    var trainExamples: String?
+
+    @Option(help: "Scoring head (training mode); the engine's default when absent.")
+    var head: Head?
+
+    @Option(help: "Training epochs (training mode).")
+    var epochs = 12
+
+    @Option(help: "Gradient clipping norm; 0 turns clipping off (training mode).")
+    var clip = 5.0
+
+    @Option(name: .customLong("warmup"), help: "Warm-up steps of the cosine schedule; default min(100, steps / 10) (training mode).")
+    var warmupSteps: Int?
+
+    @Option(help: "Seed of the model's initial weights (training mode).")
+    var seed: UInt64 = 1
+
+    @Flag(help: "Start the biases as PyTorch does, uniform in ±1/sqrt(fan in), instead of 0 (training mode).")
+    var torchBiasInit = false
+
+    func validate() throws {
+        guard epochs > 0, clip >= 0, (warmupSteps ?? 1) > 0 else {
+            throw ValidationError("--epochs and --warmup must be at least 1, --clip at least 0")
+        }
+    }
+}
