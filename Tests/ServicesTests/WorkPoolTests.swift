@@ -179,8 +179,12 @@ private func waitUntil(_ condition: () -> Bool) async throws {
                     // cancel fails the test instead of hanging it.
                     let giveUp = ContinuousClock.now + .seconds(30)
                     while ContinuousClock.now < giveUp {
-                        if signal.isCancelled { box.stoppedAt.withLock { $0 = ContinuousClock.now } }
-                        try signal.check()
+                        // Noted where the job stops (reading `isCancelled` first raced the cancel:
+                        // false there, then `check()` threw and nothing was noted; CI failed on it).
+                        do throws(WorkLimitError) { try signal.check() } catch {
+                            box.stoppedAt.withLock { $0 = ContinuousClock.now }
+                            throw error
+                        }
                     }
                     return false
                 }
