@@ -161,19 +161,22 @@ async function upsertPoints(event) {
 // MARK: Search
 
 function pythonSnippet(collection, vector, k, filter) {
-  const lines = [
+  const request = { collection, vector: { values: vector }, k, ...(filter ? { filter } : {}), with: { with_payload: true } };
+  const auth = sessionStorage.getItem(KEY_STORAGE) ? ', metadata=[("authorization", "Bearer " + API_KEY)]' : "";
+  return [
+    "import json",
     "import grpc",
     "from google.protobuf import json_format",
     "from ruvector.v1 import vector_pb2, vector_pb2_grpc",
     "",
-    'channel = grpc.insecure_channel("' + location.host + '")',
+    ...(auth ? ['API_KEY = "..."  # your key'] : []),
+    `channel = grpc.insecure_channel(${JSON.stringify(location.host)})`,
     "stub = vector_pb2_grpc.VectorServiceStub(channel)",
-    "request = json_format.ParseDict(" + JSON.stringify({ collection, vector: { values: vector }, k, ...(filter ? { filter } : {}),
-      with: { with_payload: true } }) + ", vector_pb2.SearchRequest(), preserving_proto_field_name=True)" ,
-  ];
-  const key = sessionStorage.getItem(KEY_STORAGE) ? ', metadata=[("authorization", "Bearer " + API_KEY)]' : "";
-  lines.push(`for hit in stub.Search(request${key}).hits:`, "    print(hit.id, hit.score, hit.payload)");
-  return lines.join("\n");
+    // A JSON string is a valid Python string literal: the request round-trips exactly.
+    `request = json_format.ParseDict(json.loads(${JSON.stringify(JSON.stringify(request))}), vector_pb2.SearchRequest())`,
+    `for hit in stub.Search(request${auth}).hits:`,
+    "    print(hit.id, hit.score, hit.payload)",
+  ].join("\n");
 }
 
 async function queryVector(collection) {
@@ -295,6 +298,7 @@ function start() {
     if (key) sessionStorage.setItem(KEY_STORAGE, key); else sessionStorage.removeItem(KEY_STORAGE);
     $("api-key").value = "";
     showKeyState();
+    showStatus("", true);
     showPage();
   });
   $("key-forget").addEventListener("click", () => {
