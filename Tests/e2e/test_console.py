@@ -88,6 +88,8 @@ def test_console_files_are_served_with_their_headers(tmp_path):
         headers, body = _h2_get(server, "/console/style.css", "HEAD")
         assert headers[":status"] == "200" and body == b"" and int(headers["content-length"]) > 0
         assert _h2_get(server, "/missing")[0][":status"] == "404"
+        # A gRPC method's path is still told that gRPC needs POST.
+        assert _get(server, "/ruvector.v1.VectorService/ListCollections").status == 405
     finally:
         server.stop()
 

@@ -421,7 +421,8 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             flush()
             return
         }
-        if method == "GET" || method == "HEAD", let site = configuration.staticSite {
+        // A GET of a gRPC method's path is still told that gRPC needs POST (below).
+        if method == "GET" || method == "HEAD", let site = configuration.staticSite, !router.knowsService(ofPath: path) {
             serveStatic(call, site.response(method: method, path: path))
             return
         }
