@@ -229,7 +229,14 @@ function graphValue(value) {
   return null;
 }
 
+function shownNote(rows) {
+  return rows > SHOWN_ROWS ? ` (first ${SHOWN_ROWS} shown)` : "";
+}
+
 let running = null;
+// Rows put in the table; more are counted, not drawn (a browser table of a million rows is
+// a frozen page).
+const SHOWN_ROWS = 2000;
 
 async function runCypher(event) {
   event.preventDefault();
@@ -243,7 +250,9 @@ async function runCypher(event) {
   $("cypher-state").textContent = "running…";
   let rows = 0;
   try {
-    await call(GRAPH + "Execute", { query: $("cypher-query").value }, {
+    // A row limit keeps a runaway query from filling the page; the server stops there.
+    const maxRows = Number($("cypher-max-rows").value) || 0;
+    await call(GRAPH + "Execute", { query: $("cypher-query").value, max_rows: maxRows }, {
       metadata: metadata(),
       signal: running.signal,
       onMessage: (part) => {
@@ -256,19 +265,21 @@ async function runCypher(event) {
           }
         } else if (part.rows) {
           for (const row of part.rows.rows) {
+            rows += 1;
+            if (rows > SHOWN_ROWS) continue;
             const tr = table.tBodies[0].insertRow();
             for (const value of row.values) cell(tr, JSON.stringify(graphValue(value)), true);
-            rows += 1;
           }
-          $("cypher-state").textContent = `running… ${rows} rows`;
+          $("cypher-state").textContent = `running… ${rows} rows${shownNote(rows)}`;
         }
       },
     });
-    $("cypher-state").textContent = `done: ${rows} rows`;
+    $("cypher-state").textContent =
+      `done: ${rows} rows${maxRows && rows >= maxRows ? " (row limit reached)" : ""}${shownNote(rows)}`;
     showStatus("", true);
   } catch (error) {
     if (error.name === "AbortError") {
-      $("cypher-state").textContent = `cancelled after ${rows} rows`;
+      $("cypher-state").textContent = `cancelled after ${rows} rows${shownNote(rows)}`;
     } else {
       $("cypher-state").textContent = "failed";
       showStatus(describeError("Query", error));

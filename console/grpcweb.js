@@ -41,23 +41,32 @@ function statusError(code, message) {
   return code === 0 ? null : new GrpcError(code, percentDecode(message ?? ""));
 }
 
-/** Splits a growing byte stream into frames. */
+/** Splits a growing byte stream into frames; consumed bytes are dropped once per chunk. */
 class FrameReader {
-  constructor() { this.buffer = new Uint8Array(0); }
+  constructor() { this.buffer = new Uint8Array(0); this.offset = 0; }
   push(chunk) {
-    const joined = new Uint8Array(this.buffer.length + chunk.length);
-    joined.set(this.buffer); joined.set(chunk, this.buffer.length);
+    const rest = this.buffer.subarray(this.offset);
+    const joined = new Uint8Array(rest.length + chunk.length);
+    joined.set(rest); joined.set(chunk, rest.length);
     this.buffer = joined;
+    this.offset = 0;
   }
   next() {
-    if (this.buffer.length < 5) return null;
-    const length = new DataView(this.buffer.buffer, this.buffer.byteOffset).getUint32(1);
-    if (this.buffer.length < 5 + length) return null;
-    const flag = this.buffer[0];
-    const payload = this.buffer.slice(5, 5 + length);
-    this.buffer = this.buffer.slice(5 + length);
+    const available = this.buffer.length - this.offset;
+    if (available < 5) return null;
+    const length = new DataView(this.buffer.buffer, this.buffer.byteOffset + this.offset).getUint32(1);
+    if (available < 5 + length) return null;
+    const flag = this.buffer[this.offset];
+    const payload = this.buffer.subarray(this.offset + 5, this.offset + 5 + length);
+    this.offset += 5 + length;
     return { flag, payload };
   }
+}
+
+// A fast stream resolves every read at once: without a real task boundary now and then, the
+// page (its clicks, its Cancel button) would get no turn until the stream ends.
+function yieldToPage() {
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 /**
@@ -99,6 +108,7 @@ export async function call(path, request, { onMessage, signal, metadata = {} } =
       if (next.flag & 1) throw new GrpcError(13, "compressed response message, but the console asked for none");
       onMessage?.(decode(responseType, next.payload));
     }
+    await yieldToPage();
   }
   throw new GrpcError(14, "the response ended without a status (connection lost?)");
 }

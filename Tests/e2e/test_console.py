@@ -237,14 +237,31 @@ def _cypher(driver, tmp_path, metrics_url: str) -> None:
     assert re.match(r"Query failed: INVALID_ARGUMENT: .+", _text(driver, "status")), _text(driver, "status")
     driver.save_screenshot(str(tmp_path / "cypher-error.png"))
 
+    # The row limit: the server stops the query there.
+    _fill(driver, "cypher-query", "UNWIND range(1, 600) AS i RETURN i AS n")
+    _fill(driver, "cypher-max-rows", "300")
+    driver.find_element("id", "cypher-run").click()
+    _wait(driver, lambda d: _text(d, "cypher-state") == "done: 300 rows (row limit reached)", "300 rows")
+    _fill(driver, "cypher-max-rows", "0")
+
+    # Rows appear while the query runs (400 million of them: it cannot finish first), then Cancel.
+    _fill(driver, "cypher-query", "UNWIND range(1, 20000) AS a UNWIND range(1, 20000) AS b RETURN a, b")
+    driver.find_element("id", "cypher-run").click()
+    _wait(driver, lambda d: re.fullmatch(r"running… \d{4,} rows.*", _text(d, "cypher-state")), "streamed rows")
+    assert len(_rows(driver, "cypher-results")) >= 1000
+    driver.save_screenshot(str(tmp_path / "cypher-streaming.png"))
+    driver.find_element("id", "cypher-cancel").click()
+    _wait(driver, lambda d: _text(d, "cypher-state").startswith("cancelled after"), "the streaming query to be cancelled")
+
+    # A query that sends nothing until it ends (an aggregate over 400 million rows), cancelled.
     _fill(driver, "cypher-query", "UNWIND range(1, 20000) AS a UNWIND range(1, 20000) AS b RETURN count(*) AS c")
     driver.find_element("id", "cypher-run").click()
     _wait(driver, lambda d: d.find_element("id", "cypher-cancel").is_enabled(), "the cancel button")
     time.sleep(0.3)
     driver.find_element("id", "cypher-cancel").click()
     _wait(driver, lambda d: _text(d, "cypher-state").startswith("cancelled"), "the query to be cancelled")
-    # The server saw the call end CANCELLED: the browser closed the request, not just the page.
-    pattern = re.compile(r'ruvector_rpc_requests_total\{method="/ruvector.v1.GraphService/Execute",code="CANCELLED"\} 1')
+    # The server saw both calls end CANCELLED: the browser closed the requests, not just the page.
+    pattern = re.compile(r'ruvector_rpc_requests_total\{method="/ruvector.v1.GraphService/Execute",code="CANCELLED"\} 2')
     deadline = time.monotonic() + WAIT_SECONDS
     while not _metric(metrics_url, pattern):
         assert time.monotonic() < deadline, "the server never counted the query as CANCELLED"

@@ -238,7 +238,14 @@ function graphValue(value) {
   return null;
 }
 
+function shownNote(rows) {
+  return rows > SHOWN_ROWS ? ` (first ${SHOWN_ROWS} shown)` : "";
+}
+
 let running = null;
+// Rows put in the table; more are counted, not drawn (a browser table of a million rows is
+// a frozen page).
+const SHOWN_ROWS = 2000;
 
 async function runCypher(event) {
   event.preventDefault();
@@ -252,7 +259,9 @@ async function runCypher(event) {
   $("cypher-state").textContent = "running…";
   let rows = 0;
   try {
-    await call(GRAPH + "Execute", { query: $("cypher-query").value }, {
+    // A row limit keeps a runaway query from filling the page; the server stops there.
+    const maxRows = Number($("cypher-max-rows").value) || 0;
+    await call(GRAPH + "Execute", { query: $("cypher-query").value, max_rows: maxRows }, {
       metadata: metadata(),
       signal: running.signal,
       onMessage: (part) => {
@@ -265,19 +274,21 @@ async function runCypher(event) {
           }
         } else if (part.rows) {
           for (const row of part.rows.rows) {
+            rows += 1;
+            if (rows > SHOWN_ROWS) continue;
             const tr = table.tBodies[0].insertRow();
             for (const value of row.values) cell(tr, JSON.stringify(graphValue(value)), true);
-            rows += 1;
           }
-          $("cypher-state").textContent = `running… ${rows} rows`;
+          $("cypher-state").textContent = `running… ${rows} rows${shownNote(rows)}`;
         }
       },
     });
-    $("cypher-state").textContent = `done: ${rows} rows`;
+    $("cypher-state").textContent =
+      `done: ${rows} rows${maxRows && rows >= maxRows ? " (row limit reached)" : ""}${shownNote(rows)}`;
     showStatus("", true);
   } catch (error) {
     if (error.name === "AbortError") {
-      $("cypher-state").textContent = `cancelled after ${rows} rows`;
+      $("cypher-state").textContent = `cancelled after ${rows} rows${shownNote(rows)}`;
     } else {
       $("cypher-state").textContent = "failed";
       showStatus(describeError("Query", error));
@@ -364,23 +375,32 @@ function statusError(code, message) {
   return code === 0 ? null : new GrpcError(code, percentDecode(message ?? ""));
 }
 
-/** Splits a growing byte stream into frames. */
+/** Splits a growing byte stream into frames; consumed bytes are dropped once per chunk. */
 class FrameReader {
-  constructor() { this.buffer = new Uint8Array(0); }
+  constructor() { this.buffer = new Uint8Array(0); this.offset = 0; }
   push(chunk) {
-    const joined = new Uint8Array(this.buffer.length + chunk.length);
-    joined.set(this.buffer); joined.set(chunk, this.buffer.length);
+    const rest = this.buffer.subarray(this.offset);
+    const joined = new Uint8Array(rest.length + chunk.length);
+    joined.set(rest); joined.set(chunk, rest.length);
     this.buffer = joined;
+    this.offset = 0;
   }
   next() {
-    if (this.buffer.length < 5) return null;
-    const length = new DataView(this.buffer.buffer, this.buffer.byteOffset).getUint32(1);
-    if (this.buffer.length < 5 + length) return null;
-    const flag = this.buffer[0];
-    const payload = this.buffer.slice(5, 5 + length);
-    this.buffer = this.buffer.slice(5 + length);
+    const available = this.buffer.length - this.offset;
+    if (available < 5) return null;
+    const length = new DataView(this.buffer.buffer, this.buffer.byteOffset + this.offset).getUint32(1);
+    if (available < 5 + length) return null;
+    const flag = this.buffer[this.offset];
+    const payload = this.buffer.subarray(this.offset + 5, this.offset + 5 + length);
+    this.offset += 5 + length;
     return { flag, payload };
   }
+}
+
+// A fast stream resolves every read at once: without a real task boundary now and then, the
+// page (its clicks, its Cancel button) would get no turn until the stream ends.
+function yieldToPage() {
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 /**
@@ -422,6 +442,7 @@ export async function call(path, request, { onMessage, signal, metadata = {} } =
       if (next.flag & 1) throw new GrpcError(13, "compressed response message, but the console asked for none");
       onMessage?.(decode(responseType, next.payload));
     }
+    await yieldToPage();
   }
   throw new GrpcError(14, "the response ended without a status (connection lost?)");
 }
@@ -534,6 +555,8 @@ export async function unary(path, request, options = {}) {
       <form id="cypher-form">
         <label for="cypher-query">Query</label>
         <textarea id="cypher-query" rows="5" required>MATCH (n) RETURN n LIMIT 25</textarea>
+        <label for="cypher-max-rows">Row limit (0 = the server's)</label>
+        <input id="cypher-max-rows" type="number" min="0" value="1000">
         <button type="submit" id="cypher-run">Run</button>
         <button type="button" id="cypher-cancel" disabled>Cancel</button>
         <span id="cypher-state" role="status"></span>
