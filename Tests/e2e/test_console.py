@@ -22,7 +22,7 @@ import h2.connection
 import h2.events
 import pytest
 
-from conftest import RunningServer
+from conftest import TEST_CERTS, TLS_HOST_OVERRIDE, RunningServer
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -106,9 +106,8 @@ def test_no_console_refuses_get(tmp_path):
 # MARK: In the browser
 
 
-@pytest.fixture
-def browser(tmp_path):
-    """Headless Chromium through Debian's chromedriver; skipped when missing, failed in CI."""
+def _start_browser(tmp_path, extra_arguments: list[str]):
+    """Headless Chromium through Debian's chromedriver; skips when missing, fails in CI."""
     missing = [path for path in (CHROMIUM, CHROMEDRIVER) if not shutil.which(path)]
     try:
         from selenium import webdriver
@@ -123,10 +122,17 @@ def browser(tmp_path):
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1000",
-                     f"--user-data-dir={tmp_path / 'chromium-profile'}"]:
+                     f"--user-data-dir={tmp_path / 'chromium-profile'}", *extra_arguments]:
         options.add_argument(argument)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(WAIT_SECONDS)
+    return driver
+
+
+@pytest.fixture
+def browser(tmp_path):
+    """A headless Chromium for one test."""
+    driver = _start_browser(tmp_path, [])
     try:
         yield driver
     finally:
@@ -376,4 +382,40 @@ def test_protobuf_codec_matches_python(tmp_path, browser):
               .catch((error) => done(String(error)));""")
         assert "has no field 'colection'" in error
     finally:
+        server.stop()
+
+
+def test_console_over_tls_uses_http2(tmp_path):
+    """Over TLS the browser speaks HTTP/2 (ALPN h2) for the page and its gRPC-Web calls; a
+    cancelled query is a reset stream there, and the server still counts it cancelled."""
+    server = RunningServer(["--tls-cert", str(TEST_CERTS / "server1.pem"), "--tls-key", str(TEST_CERTS / "server1.key"),
+                            "--metrics-listen", "127.0.0.1:0"], tmp_path / "data")
+    # The gRPC test certificate names *.test.google.fr; the name is mapped to loopback. The
+    # certificate is trusted by ignoring errors: the test is about the protocol, not the CA.
+    driver = _start_browser(tmp_path, ["--ignore-certificate-errors",
+                                       f"--host-resolver-rules=MAP {TLS_HOST_OVERRIDE} 127.0.0.1"])
+    try:
+        metrics_url = re.search(r"metrics on (http://\S+)", server.process.stdout.readline()).group(1)
+        driver.get(f"https://{TLS_HOST_OVERRIDE}:{server.port}/")
+        _wait(driver, lambda d: _text(d, "key-state") == "no key", "the page's script to start")
+        _create_and_fill(driver, tmp_path)
+        protocols = driver.execute_script(
+            "return [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')]"
+            ".map(entry => entry.nextHopProtocol)")
+        assert protocols and set(protocols) == {"h2"}, protocols
+        driver.find_element("id", "nav-cypher").click()
+        _fill(driver, "cypher-max-rows", "0")
+        _fill(driver, "cypher-query", "UNWIND range(1, 20000) AS a UNWIND range(1, 20000) AS b RETURN a, b")
+        driver.find_element("id", "cypher-run").click()
+        _wait(driver, lambda d: re.fullmatch(r"running… \d{4,} rows.*", _text(d, "cypher-state")), "streamed rows")
+        driver.find_element("id", "cypher-cancel").click()
+        _wait(driver, lambda d: _text(d, "cypher-state").startswith("cancelled after"), "the query to be cancelled")
+        pattern = re.compile(r'ruvector_rpc_requests_total\{method="/ruvector.v1.GraphService/Execute",code="CANCELLED"\} 1')
+        deadline = time.monotonic() + WAIT_SECONDS
+        while not _metric(metrics_url, pattern):
+            assert time.monotonic() < deadline, "the server never counted the query as CANCELLED"
+            time.sleep(0.2)
+        driver.save_screenshot(str(tmp_path / "tls.png"))
+    finally:
+        driver.quit()
         server.stop()
