@@ -15,14 +15,13 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 
 import h2.config
 import h2.connection
 import h2.events
 import pytest
 
-from conftest import TEST_CERTS, TLS_HOST_OVERRIDE, RunningServer
+from conftest import TEST_CERTS, TLS_HOST_OVERRIDE, RunningServer, wait_for_metrics
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -169,9 +168,26 @@ def _rows(driver, table_id: str) -> list[list[str]]:
         ".map(row => [...row.cells].map(cell => cell.textContent))", table_id)
 
 
-def _metric(metrics_url: str, pattern: re.Pattern[str]) -> bool:
-    with urllib.request.urlopen(metrics_url, timeout=10) as response:
-        return bool(pattern.search(response.read().decode()))
+def _wait_cancelled_count(metrics_url: str, count: int) -> None:
+    """Waits until the server has counted `count` Cypher calls ended CANCELLED."""
+    wait_for_metrics(metrics_url, re.compile(
+        r'ruvector_rpc_requests_total\{method="/ruvector.v1.GraphService/Execute",code="CANCELLED"\} ' + str(count) + "\n"),
+        timeout=WAIT_SECONDS)
+
+
+STREAMING_QUERY = "UNWIND range(1, 20000) AS a UNWIND range(1, 20000) AS b RETURN a, b"
+
+
+def _stream_then_cancel(driver, screenshot) -> None:
+    """Runs a query of 400 million rows (it cannot finish first), sees rows arrive, cancels it."""
+    _fill(driver, "cypher-max-rows", "0")
+    _fill(driver, "cypher-query", STREAMING_QUERY)
+    driver.find_element("id", "cypher-run").click()
+    _wait(driver, lambda d: re.fullmatch(r"running… \d{4,} rows.*", _text(d, "cypher-state")), "streamed rows")
+    assert len(_rows(driver, "cypher-results")) >= 1000
+    driver.save_screenshot(str(screenshot))
+    driver.find_element("id", "cypher-cancel").click()
+    _wait(driver, lambda d: _text(d, "cypher-state").startswith("cancelled after"), "the streaming query to be cancelled")
 
 
 POINTS = [
@@ -248,16 +264,7 @@ def _cypher(driver, tmp_path, metrics_url: str) -> None:
     _fill(driver, "cypher-max-rows", "300")
     driver.find_element("id", "cypher-run").click()
     _wait(driver, lambda d: _text(d, "cypher-state") == "done: 300 rows (row limit reached)", "300 rows")
-    _fill(driver, "cypher-max-rows", "0")
-
-    # Rows appear while the query runs (400 million of them: it cannot finish first), then Cancel.
-    _fill(driver, "cypher-query", "UNWIND range(1, 20000) AS a UNWIND range(1, 20000) AS b RETURN a, b")
-    driver.find_element("id", "cypher-run").click()
-    _wait(driver, lambda d: re.fullmatch(r"running… \d{4,} rows.*", _text(d, "cypher-state")), "streamed rows")
-    assert len(_rows(driver, "cypher-results")) >= 1000
-    driver.save_screenshot(str(tmp_path / "cypher-streaming.png"))
-    driver.find_element("id", "cypher-cancel").click()
-    _wait(driver, lambda d: _text(d, "cypher-state").startswith("cancelled after"), "the streaming query to be cancelled")
+    _stream_then_cancel(driver, tmp_path / "cypher-streaming.png")
 
     # A query that sends nothing until it ends (an aggregate over 400 million rows), cancelled.
     _fill(driver, "cypher-query", "UNWIND range(1, 20000) AS a UNWIND range(1, 20000) AS b RETURN count(*) AS c")
@@ -267,11 +274,7 @@ def _cypher(driver, tmp_path, metrics_url: str) -> None:
     driver.find_element("id", "cypher-cancel").click()
     _wait(driver, lambda d: _text(d, "cypher-state").startswith("cancelled"), "the query to be cancelled")
     # The server saw both calls end CANCELLED: the browser closed the requests, not just the page.
-    pattern = re.compile(r'ruvector_rpc_requests_total\{method="/ruvector.v1.GraphService/Execute",code="CANCELLED"\} 2')
-    deadline = time.monotonic() + WAIT_SECONDS
-    while not _metric(metrics_url, pattern):
-        assert time.monotonic() < deadline, "the server never counted the query as CANCELLED"
-        time.sleep(0.2)
+    _wait_cancelled_count(metrics_url, 2)
     assert driver.find_element("id", "cypher-run").is_enabled()
 
 
@@ -404,18 +407,8 @@ def test_console_over_tls_uses_http2(tmp_path):
             ".map(entry => entry.nextHopProtocol)")
         assert protocols and set(protocols) == {"h2"}, protocols
         driver.find_element("id", "nav-cypher").click()
-        _fill(driver, "cypher-max-rows", "0")
-        _fill(driver, "cypher-query", "UNWIND range(1, 20000) AS a UNWIND range(1, 20000) AS b RETURN a, b")
-        driver.find_element("id", "cypher-run").click()
-        _wait(driver, lambda d: re.fullmatch(r"running… \d{4,} rows.*", _text(d, "cypher-state")), "streamed rows")
-        driver.find_element("id", "cypher-cancel").click()
-        _wait(driver, lambda d: _text(d, "cypher-state").startswith("cancelled after"), "the query to be cancelled")
-        pattern = re.compile(r'ruvector_rpc_requests_total\{method="/ruvector.v1.GraphService/Execute",code="CANCELLED"\} 1')
-        deadline = time.monotonic() + WAIT_SECONDS
-        while not _metric(metrics_url, pattern):
-            assert time.monotonic() < deadline, "the server never counted the query as CANCELLED"
-            time.sleep(0.2)
-        driver.save_screenshot(str(tmp_path / "tls.png"))
+        _stream_then_cancel(driver, tmp_path / "tls-streaming.png")
+        _wait_cancelled_count(metrics_url, 1)
     finally:
         driver.quit()
         server.stop()
