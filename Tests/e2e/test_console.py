@@ -320,10 +320,14 @@ def test_console_with_api_key(tmp_path, browser):
         browser.find_element("id", "key-save").click()
         _wait(browser, lambda d: "UNAUTHENTICATED" in _text(d, "status"), "a wrong key refused")
 
-        _fill(browser, "api-key", API_KEY)
-        browser.find_element("id", "key-save").click()
-        assert _text(browser, "key-state") == "key set for this tab"
-        browser.find_element("id", "create-button").click()
+        # By keyboard only: Enter in the key field, then Tab to the collection name and Enter.
+        from selenium.webdriver.common.keys import Keys
+
+        _fill(browser, "api-key", API_KEY + Keys.ENTER)
+        _wait(browser, lambda d: _text(d, "key-state") == "key set for this tab", "the key to be taken")
+        browser.find_element("id", "nav-collections").send_keys(Keys.TAB)
+        assert browser.switch_to.active_element.get_attribute("id") == "nav-search"
+        browser.find_element("id", "create-name").send_keys(Keys.ENTER)
         _wait(browser, lambda d: any(row[0] == "secret" for row in _rows(d, "collections-table")), "created with the key")
         browser.save_screenshot(str(tmp_path / "with-key.png"))
         # Kept for the tab only: in sessionStorage, nowhere in localStorage, cookies or the page.
