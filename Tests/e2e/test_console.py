@@ -93,8 +93,11 @@ def test_console_files_are_served_with_their_headers(tmp_path):
         server.stop()
 
 
-def test_no_console_refuses_get(tmp_path):
-    server = RunningServer(["--no-console"], tmp_path / "data")
+@pytest.mark.parametrize("how", ["flag", "config"])
+def test_no_console_refuses_get(tmp_path, how):
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"console": False}))
+    server = RunningServer(["--no-console"] if how == "flag" else ["--config", str(config)], tmp_path / "data")
     try:
         assert _get(server, "/").status == 405
         assert _h2_get(server, "/console/app.js")[0][":status"] == "405"
