@@ -22,6 +22,8 @@ PACKAGES=(
     # Tests/e2e/polyglot: Go (grpc-go, GOPATH mode, offline) and C++ (grpc++) clients from our protos.
     golang-go golang-google-grpc-dev golang-google-protobuf-dev protoc-gen-go-grpc
     g++ libgrpc++-dev protobuf-compiler-grpc
+    # Tests/e2e/test_console.py: the web console in headless Chromium, driven by Selenium.
+    chromium chromium-driver
 )
 missing=()
 for package in "${PACKAGES[@]}"; do

@@ -13,6 +13,8 @@ fi
 clients/python/regenerate.sh --check
 echo "== docs/api.md matches the .proto comments"
 scripts/gen-api-docs.sh --check
+echo "== the web console's schema and embedded files are up to date"
+scripts/gen-console.sh --check
 
 echo "== swift build"
 swift build --build-tests

@@ -29,7 +29,7 @@ struct ServerCommand: AsyncParsableCommand {
             importThreads, responseCompression, responseCompressionThresholdBytes, \
             responseCompressionMaxEntropyBitsPerByte, nodeId, cluster, peerRoutes, join, advertiseAddress, raftSnapshotEntries, failoverOnRefusedConnect, clusterCA, \
             apiKey, apiKeyFile, readOnlyApiKey, readOnlyApiKeyFile, jwtSecretFile, jwtPublicKeyFile, clusterKeyFile, \
-            certificateRoles, publicReflection, corsAllowedOrigins), \
+            certificateRoles, publicReflection, corsAllowedOrigins, console), \
             then RUVECTOR_LISTEN / \
             RUVECTOR_DATA_DIR / RUVECTOR_LOG_LEVEL / RUVECTOR_API_KEY / RUVECTOR_READ_ONLY_API_KEY / RUVECTOR_JWT_SECRET / \
             RUVECTOR_CLUSTER_KEY, \
@@ -145,6 +145,8 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(name: .customLong("cors-allowed-origin"),
             help: "A browser origin (https://host:port) whose pages may call the server with gRPC-Web; repeatable. Default: none.")
     var corsAllowedOrigins: [String] = []
+    @Flag(help: "Do not serve the web console (GET / on the main port); GET is then refused like any method but POST.")
+    var noConsole = false
 
     func settings() throws -> ServerSettings {
         var settings = try config.map(ServerSettings.load(configFile:)) ?? ServerSettings()
@@ -203,6 +205,7 @@ struct ServerCommand: AsyncParsableCommand {
         if let clusterKeyFile { settings.clusterKeyFile = clusterKeyFile }
         if publicReflection { settings.publicReflection = true }
         if !corsAllowedOrigins.isEmpty { settings.corsAllowedOrigins = corsAllowedOrigins }
+        if noConsole { settings.console = false }
         return settings
     }
 

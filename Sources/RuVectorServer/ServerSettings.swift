@@ -155,6 +155,8 @@ struct ServerSettings: Codable, Equatable {
     var publicReflection: Bool = false
     /// Browser origins allowed to call with gRPC-Web (CORS); empty: none.
     var corsAllowedOrigins: [String] = []
+    /// Serves the web console's files on the main port (`GET /`); false: `--no-console`.
+    var console: Bool = true
 
     /// The peer role a node certificate proves (`TLSConfiguration.peerRoles`).
     static let clusterNodeRole = "cluster-node"
@@ -237,6 +239,7 @@ struct ServerSettings: Codable, Equatable {
         certificateRoles = try container.decodeIfPresent([String: String].self, forKey: .certificateRoles) ?? [:]
         publicReflection = try container.decodeIfPresent(Bool.self, forKey: .publicReflection) ?? false
         corsAllowedOrigins = try container.decodeIfPresent([String].self, forKey: .corsAllowedOrigins) ?? []
+        console = try container.decodeIfPresent(Bool.self, forKey: .console) ?? true
         let known = Set(CodingKeys.allCases.map(\.stringValue))
         let unknown = try decoder.container(keyedBy: AnyKey.self).allKeys.map(\.stringValue).filter { !known.contains($0) }
         if !unknown.isEmpty {
@@ -259,7 +262,7 @@ struct ServerSettings: Codable, Equatable {
         case responseCompression, responseCompressionThresholdBytes, responseCompressionMaxEntropyBitsPerByte
         case nodeId, cluster, peerRoutes, join, advertiseAddress, raftSnapshotEntries, failoverOnRefusedConnect, clusterCA
         case apiKey, apiKeyFile, readOnlyApiKey, readOnlyApiKeyFile, jwtSecretFile, jwtPublicKeyFile, clusterKeyFile
-        case certificateRoles, publicReflection, corsAllowedOrigins
+        case certificateRoles, publicReflection, corsAllowedOrigins, console
     }
 
     /// The config file's folder, for the decoder (relative paths).
@@ -535,6 +538,7 @@ struct ServerSettings: Codable, Equatable {
                 """)
         }
         configuration.corsAllowedOrigins = Set(corsAllowedOrigins)
+        configuration.staticSite = console ? .console : nil
     }
 
     /// `http(s)://host[:port]` with nothing after: what a browser puts in `Origin`.

@@ -66,6 +66,21 @@ struct HTTP1SessionTests {
         #expect(session.isActive && delegate.events.last == "closed 3 0")
     }
 
+    @Test("a static file: a chunked GET body carries no content-length; a HEAD answer keeps the file's and adds no 0")
+    func staticFile() {
+        let delegate = RecordingDelegate()
+        let session = HTTP1Session(delegate: delegate, limits: .init())
+        let file = [HTTP2Header(name: ":status", value: "200"), HTTP2Header(name: "content-length", value: "3")]
+        feed(session, "GET /console/a.js HTTP/1.1\r\nHost: a\r\n\r\n")
+        session.submitResponse(streamID: 1, headers: file, hasBody: true)
+        delegate.bodies[1] = (Array("x()".utf8), true)
+        let get = output(session)
+        #expect(get.hasPrefix("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\nx()\r\n0\r\n\r\n"), "\(get)")
+        feed(session, "HEAD /console/a.js HTTP/1.1\r\nHost: a\r\n\r\n")
+        session.submitResponse(streamID: 3, headers: file, hasBody: false)
+        #expect(output(session) == "HTTP/1.1 200 OK\r\ncontent-length: 3\r\n\r\n")
+    }
+
     @Test("a response before the request's end: the rest of the body is read and dropped, then the next request")
     func earlyAnswer() {
         let delegate = RecordingDelegate()

@@ -158,6 +158,23 @@ class RunningServer:
         return self.process.returncode
 
 
+def wait_for_metrics(metrics_url: str, pattern: "re.Pattern[str]", timeout: float = 15.0) -> str:
+    """Scrapes `metrics_url` until `pattern` matches (returns the scrape); fails after `timeout`
+    seconds showing the scrape's request counters."""
+    import time
+    import urllib.request
+
+    deadline, text = time.monotonic() + timeout, ""
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(metrics_url, timeout=10) as response:
+            text = response.read().decode()
+        if pattern.search(text):
+            return text
+        time.sleep(0.2)
+    raise AssertionError(f"no {pattern.pattern!r} in the metrics after {timeout} s: "
+                         + str([line for line in text.splitlines() if "requests_total" in line]))
+
+
 def expect_status(code, call):
     """Runs `call`, which must fail with gRPC status `code` and a message; returns the message."""
     import grpc

@@ -11,7 +11,6 @@ import ssl
 import struct
 import re
 import time
-import urllib.request
 from dataclasses import dataclass, field
 
 import h2.config
@@ -20,7 +19,7 @@ import h2.events
 import pytest
 from ruvector.v1 import common_pb2, graph_pb2, vector_pb2
 
-from conftest import TEST_CERTS, TLS_HOST_OVERRIDE, RunningServer
+from conftest import TEST_CERTS, TLS_HOST_OVERRIDE, RunningServer, wait_for_metrics
 
 CONTENT_TYPES = ["application/grpc-web", "application/grpc-web+proto",
                  "application/grpc-web-text", "application/grpc-web-text+proto"]
@@ -408,15 +407,8 @@ def test_closing_an_http1_connection_cancels_its_call(tmp_path):
                                   path=b"/ruvector.v1.GraphService/Execute"))
             time.sleep(0.5)
         # No deadline: only the closed connection can end the query (it would run for minutes).
-        pattern = re.compile(r'ruvector_rpc_requests_total\{method="/ruvector.v1.GraphService/Execute",code="CANCELLED"\} 1')
-        deadline, text = time.monotonic() + 15, ""
-        while time.monotonic() < deadline:
-            with urllib.request.urlopen(metrics, timeout=10) as response:
-                text = response.read().decode()
-            if pattern.search(text):
-                break
-            time.sleep(0.2)
-        assert pattern.search(text), [line for line in text.splitlines() if "requests_total" in line]
+        wait_for_metrics(metrics, re.compile(
+            r'ruvector_rpc_requests_total\{method="/ruvector.v1.GraphService/Execute",code="CANCELLED"\} 1'))
     finally:
         server.stop()
 

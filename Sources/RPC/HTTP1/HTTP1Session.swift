@@ -170,13 +170,14 @@ final class HTTP1Session: ServerWireSession {
         current.started = true
         let status = headers.first { $0.name == ":status" }?.value ?? "200"
         var head = "HTTP/1.1 \(status) \(Self.reason(status))\r\n"
-        for header in headers where !header.name.hasPrefix(":") && Self.isSafe(header) {
+        // A chunked body carries no length (a static file's length is for HEAD and HTTP/2).
+        for header in headers where !header.name.hasPrefix(":") && Self.isSafe(header) && !(hasBody && header.name == "content-length") {
             head += "\(header.name): \(header.value)\r\n"
         }
         if closeAfterResponse { head += "connection: close\r\n" }
         if hasBody {
             head += "transfer-encoding: chunked\r\n"
-        } else if status != "204" && status != "304" {
+        } else if status != "204" && status != "304" && !headers.contains(where: { $0.name == "content-length" }) {
             head += "content-length: 0\r\n"
         }
         head += "\r\n"
@@ -263,6 +264,7 @@ final class HTTP1Session: ServerWireSession {
         case "204": "No Content"
         case "400": "Bad Request"
         case "403": "Forbidden"
+        case "404": "Not Found"
         case "405": "Method Not Allowed"
         case "408": "Request Timeout"
         case "413": "Content Too Large"

@@ -34,6 +34,9 @@ public struct ServerConfiguration: Sendable {
     /// gRPC-Web: their CORS preflights are answered and their responses carry
     /// `Access-Control-Allow-Origin`. Empty (the default): no cross-origin access.
     public var corsAllowedOrigins: Set<String> = []
+    /// Files answered to `GET` and `HEAD` on the main port (the web console, docs/console.md);
+    /// nil (the default): `GET` is refused like any method other than `POST`.
+    public var staticSite: StaticSite?
 
     // MARK: Connection hygiene (a client must not hold connections or memory forever)
 

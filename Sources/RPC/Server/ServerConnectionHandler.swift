@@ -421,6 +421,11 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             flush()
             return
         }
+        // A GET of a gRPC method's path is still told that gRPC needs POST (below).
+        if method == "GET" || method == "HEAD", let site = configuration.staticSite, !router.knowsService(ofPath: path) {
+            serveStatic(call, site.response(method: method, path: path))
+            return
+        }
         call.web = GRPCWebMode(contentType: contentType)
         if let web = call.web {
             call.outbound.encodesBase64 = web == .text
@@ -565,6 +570,20 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         configuration.callObserver?(context.path, status.code, ContinuousClock.now - pending.started)
         finishCall(streamID: call.streamID, status: status, initialMetadata: Metadata(), trailingMetadata: trailers,
                    finalMessage: message, encoding: encoding)
+    }
+
+    /// Answers a request for a static file: headers, then the body from the call's queue.
+    private func serveStatic(_ call: ServerCall, _ response: (headers: [HTTP2Header], body: [UInt8])) {
+        call.finished = true
+        call.responseStarted = true
+        if response.body.isEmpty {
+            session?.submitResponse(streamID: call.streamID, headers: response.headers, hasBody: false)
+        } else {
+            call.outbound.appendFramed(response.body)
+            call.webBodyEnds = true
+            session?.submitResponse(streamID: call.streamID, headers: response.headers, hasBody: true)
+        }
+        flush()
     }
 
     /// Answers a stream that never becomes a call (bad method, unknown path...).

@@ -1,0 +1,47 @@
+import Testing
+@testable import RPC
+
+@Suite("Static site (the web console's files)")
+struct StaticSiteTests {
+    private let site = StaticSite(files: ["/": .init(contentType: "text/html; charset=utf-8", body: Array("<p>hi</p>".utf8)),
+                                          "/console/a.js": .init(contentType: "text/javascript", body: Array("x()".utf8))])
+
+    private func header(_ headers: [HTTP2Header], _ name: String) -> String? {
+        headers.first { $0.name == name }?.value
+    }
+
+    @Test("GET of a known path: the file, its type and length, CSP, nosniff; the query string is ignored")
+    func get() {
+        for path in ["/console/a.js", "/console/a.js?v=2"] {
+            let (headers, body) = site.response(method: "GET", path: path)
+            #expect(header(headers, ":status") == "200")
+            #expect(header(headers, "content-type") == "text/javascript")
+            #expect(header(headers, "content-length") == "3" && body == Array("x()".utf8))
+            #expect(header(headers, "content-security-policy")?.hasPrefix("default-src 'self'") == true)
+            #expect(header(headers, "x-content-type-options") == "nosniff")
+        }
+    }
+
+    @Test("HEAD: the GET's headers without a body")
+    func head() {
+        let (headers, body) = site.response(method: "HEAD", path: "/")
+        #expect(header(headers, ":status") == "200" && header(headers, "content-length") == "9" && body.isEmpty)
+    }
+
+    @Test("paths that are not files are 404, matched exactly", arguments: ["/console/", "/console/../console/a.js",
+                                                                            "/console/a.js/", "/index.html", "", "//console/a.js"])
+    func notFound(path: String) {
+        let (headers, body) = site.response(method: "GET", path: path)
+        #expect(header(headers, ":status") == "404" && !body.isEmpty)
+        #expect(header(headers, "content-length") == "\(body.count)")
+    }
+
+    @Test("the generated console has its index at / and its modules under /console/")
+    func console() {
+        for path in ["/", "/console/index.html", "/console/app.js", "/console/grpcweb.js", "/console/protobuf.js",
+                     "/console/schema.js", "/console/style.css"] {
+            #expect(StaticSite.console.files[path] != nil, "\(path)")
+        }
+        #expect(StaticSite.console.files["/"]?.body == StaticSite.console.files["/console/index.html"]?.body)
+    }
+}

@@ -1,0 +1,421 @@
+"""The web console (docs/console.md) in headless Chromium against the real server: served files
+and their headers over HTTP/1.1 and HTTP/2, then the pages driven like a user would: create a
+collection, upsert points, search with a filter (and run the page's Python snippet), run Cypher
+and see rows stream in, see a bad query's error, cancel a long query (the server sees the call
+cancelled), delete with confirmation; with an API key, the page fails clearly until a key is
+entered. Screenshots go to each test's tmp_path."""
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+import h2.config
+import h2.connection
+import h2.events
+import pytest
+
+from conftest import TEST_CERTS, TLS_HOST_OVERRIDE, RunningServer, wait_for_metrics
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+API_KEY = "console-key-0123456789abcdef01"
+WAIT_SECONDS = 15
+
+
+# MARK: Served files, without a browser
+
+
+def _get(server: RunningServer, path: str, method: str = "GET") -> http.client.HTTPResponse:
+    conn = http.client.HTTPConnection(server.host, server.port, timeout=10)
+    conn.request(method, path)
+    response = conn.getresponse()
+    response.body = response.read()  # type: ignore[attr-defined]
+    conn.close()
+    return response
+
+
+def _h2_get(server: RunningServer, path: str, method: str = "GET") -> tuple[dict[str, str], bytes]:
+    """One HTTP/2 (prior knowledge) request: the response headers and body."""
+    conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+    conn.initiate_connection()
+    headers, body, ended = {}, b"", False
+    with socket.create_connection((server.host, server.port), timeout=10) as sock:
+        conn.send_headers(1, [(":method", method), (":path", path), (":scheme", "http"),
+                              (":authority", server.address)], end_stream=True)
+        sock.sendall(conn.data_to_send())
+        while not ended:
+            data = sock.recv(65536)
+            assert data, "connection closed before the response ended"
+            for event in conn.receive_data(data):
+                if isinstance(event, h2.events.ResponseReceived):
+                    headers = {k.decode(): v.decode() for k, v in event.headers}
+                elif isinstance(event, h2.events.DataReceived):
+                    body += event.data
+                    conn.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
+                elif isinstance(event, h2.events.StreamEnded):
+                    ended = True
+            sock.sendall(conn.data_to_send())
+    return headers, body
+
+
+def test_console_files_are_served_with_their_headers(tmp_path):
+    server = RunningServer([], tmp_path / "data")
+    try:
+        index = _get(server, "/")
+        assert index.status == 200 and index.getheader("content-type") == "text/html; charset=utf-8"
+        assert b'<script type="module" src="/console/app.js">' in index.body
+        csp = index.getheader("content-security-policy")
+        assert "default-src 'self'" in csp and "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+        assert index.getheader("x-content-type-options") == "nosniff"
+        assert index.getheader("cache-control") == "no-cache"
+        script = _get(server, "/console/app.js?v=1")
+        assert script.status == 200 and script.getheader("content-type").startswith("text/javascript")
+        head = _get(server, "/console/app.js", "HEAD")
+        assert head.status == 200 and head.body == b"" and int(head.getheader("content-length")) == len(script.body)
+        for path in ["/console/", "/console/../console/app.js", "/etc/passwd", "/console/schema"]:
+            assert _get(server, path).status == 404, path
+        headers, body = _h2_get(server, "/console/grpcweb.js")
+        assert headers[":status"] == "200" and headers["x-content-type-options"] == "nosniff"
+        assert body == _get(server, "/console/grpcweb.js").body
+        headers, body = _h2_get(server, "/console/style.css", "HEAD")
+        assert headers[":status"] == "200" and body == b"" and int(headers["content-length"]) > 0
+        assert _h2_get(server, "/missing")[0][":status"] == "404"
+        # A gRPC method's path is still told that gRPC needs POST.
+        assert _get(server, "/ruvector.v1.VectorService/ListCollections").status == 405
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("how", ["flag", "config"])
+def test_no_console_refuses_get(tmp_path, how):
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"console": False}))
+    server = RunningServer(["--no-console"] if how == "flag" else ["--config", str(config)], tmp_path / "data")
+    try:
+        assert _get(server, "/").status == 405
+        assert _h2_get(server, "/console/app.js")[0][":status"] == "405"
+    finally:
+        server.stop()
+
+
+# MARK: In the browser
+
+
+def _start_browser(tmp_path, extra_arguments: list[str]):
+    """Headless Chromium through Debian's chromedriver; skips when missing, fails in CI."""
+    missing = [path for path in (CHROMIUM, CHROMEDRIVER) if not shutil.which(path)]
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        missing.append("selenium (scripts/requirements-test.txt)")
+    if missing:
+        message = f"the console tests need {', '.join(missing)} (scripts/setup.sh installs them)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1000",
+                     f"--user-data-dir={tmp_path / 'chromium-profile'}", *extra_arguments]:
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(WAIT_SECONDS)
+    return driver
+
+
+@pytest.fixture
+def browser(tmp_path):
+    """A headless Chromium for one test."""
+    driver = _start_browser(tmp_path, [])
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def _wait(driver, condition, what: str):
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    try:
+        # A table rebuilt while it is read leaves stale cells: the next poll reads it again.
+        return WebDriverWait(driver, WAIT_SECONDS, poll_frequency=0.05,
+                             ignored_exceptions=[StaleElementReferenceException]).until(lambda d: condition(d))
+    except Exception as error:
+        status = driver.find_element("id", "status").text
+        raise AssertionError(f"timed out waiting for {what} ({type(error).__name__}); status shown: {status!r}") from error
+
+
+def _fill(driver, element_id: str, text: str) -> None:
+    field = driver.find_element("id", element_id)
+    field.clear()
+    field.send_keys(text)
+
+
+def _text(driver, element_id: str) -> str:
+    return driver.find_element("id", element_id).text
+
+
+def _rows(driver, table_id: str) -> list[list[str]]:
+    """A table's body cells as text, in one round trip (one per cell takes seconds for 600 rows)."""
+    return driver.execute_script(
+        "return [...document.querySelectorAll(`#${arguments[0]} tbody tr`)]"
+        ".map(row => [...row.cells].map(cell => cell.textContent))", table_id)
+
+
+def _wait_cancelled_count(metrics_url: str, count: int) -> None:
+    """Waits until the server has counted `count` Cypher calls ended CANCELLED."""
+    wait_for_metrics(metrics_url, re.compile(
+        r'ruvector_rpc_requests_total\{method="/ruvector.v1.GraphService/Execute",code="CANCELLED"\} ' + str(count) + "\n"),
+        timeout=WAIT_SECONDS)
+
+
+STREAMING_QUERY = "UNWIND range(1, 20000) AS a UNWIND range(1, 20000) AS b RETURN a, b"
+
+
+def _stream_then_cancel(driver, screenshot) -> None:
+    """Runs a query of 400 million rows (it cannot finish first), sees rows arrive, cancels it."""
+    _fill(driver, "cypher-max-rows", "0")
+    _fill(driver, "cypher-query", STREAMING_QUERY)
+    driver.find_element("id", "cypher-run").click()
+    _wait(driver, lambda d: re.fullmatch(r"running… \d{4,} rows.*", _text(d, "cypher-state")), "streamed rows")
+    assert len(_rows(driver, "cypher-results")) >= 1000
+    driver.save_screenshot(str(screenshot))
+    driver.find_element("id", "cypher-cancel").click()
+    _wait(driver, lambda d: _text(d, "cypher-state").startswith("cancelled after"), "the streaming query to be cancelled")
+
+
+POINTS = [
+    {"id": 1, "vector": [1, 0, 0, 0], "payload": {"lang": "en", "title": "first"}},
+    {"id": 2, "vector": [0.9, 0.1, 0, 0], "payload": {"lang": "de", "title": "zweite"}},
+    {"id": 3, "vector": [0.8, 0.2, 0.1, 0], "payload": {"lang": "en", "title": "third"}},
+]
+
+
+def _create_and_fill(driver, tmp_path) -> None:
+    """Creates collection docs (dimension 4, L2) and upserts POINTS through the page."""
+    _fill(driver, "create-name", "docs")
+    _fill(driver, "create-dimension", "4")
+    driver.find_element("css selector", "#create-metric option[value=METRIC_L2]").click()
+    driver.find_element("id", "create-button").click()
+    _wait(driver, lambda d: any(row[:3] == ["docs", "4", "L2"] for row in _rows(d, "collections-table")),
+          "the new collection in the table")
+    assert driver.find_element("id", "upsert-collection").get_attribute("value") == "docs"
+    _fill(driver, "upsert-points", json.dumps(POINTS))
+    driver.find_element("id", "upsert-button").click()
+    _wait(driver, lambda d: any(row[0] == "docs" and row[3] == "3" for row in _rows(d, "collections-table")),
+          "3 points in docs")
+    driver.save_screenshot(str(tmp_path / "collections.png"))
+
+
+def _search_with_filter(driver, tmp_path) -> None:
+    """A filtered search by vector, its Python snippet run for real, then a search by id."""
+    driver.find_element("id", "nav-search").click()
+    _wait(driver, lambda d: d.find_element("id", "page-search").is_displayed(), "the search page")
+    _fill(driver, "search-vector", "[1, 0, 0, 0]")
+    _fill(driver, "search-k", "10")
+    _fill(driver, "search-filter", '{"must": [{"field": {"key": "lang", "match": {"keyword": "en"}}}]}')
+    driver.find_element("id", "search-button").click()
+    _wait(driver, lambda d: len(_rows(d, "search-results")) == 2, "two filtered hits")
+    rows = _rows(driver, "search-results")
+    assert [row[0] for row in rows] == ["1", "3"], rows
+    assert json.loads(rows[0][2]) == {"lang": "en", "title": "first"}
+    assert float(rows[0][1]) >= float(rows[1][1])
+    driver.save_screenshot(str(tmp_path / "search.png"))
+    snippet = driver.find_element("id", "search-snippet").get_attribute("value")
+    ran = subprocess.run([sys.executable, "-c", snippet], capture_output=True, text=True, timeout=30)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.count("num: ") == 2 and "first" in ran.stdout and "zweite" not in ran.stdout, ran.stdout
+    # By an existing point's id: point 2's own vector, no filter.
+    driver.find_element("id", "search-by-id").click()
+    _fill(driver, "search-vector", "2")
+    driver.find_element("id", "search-filter").clear()
+    driver.find_element("id", "search-button").click()
+    _wait(driver, lambda d: [row[0] for row in _rows(d, "search-results")][:1] == ["2"], "point 2 first")
+    assert len(_rows(driver, "search-results")) == 3
+
+
+def _cypher(driver, tmp_path, metrics_url: str) -> None:
+    """Rows of a query, a bad query's error, and a long query cancelled."""
+    driver.find_element("id", "nav-cypher").click()
+    _wait(driver, lambda d: d.find_element("id", "page-cypher").is_displayed(), "the Cypher page")
+    _fill(driver, "cypher-query", "UNWIND range(1, 600) AS i RETURN i AS n")
+    driver.find_element("id", "cypher-run").click()
+    _wait(driver, lambda d: _text(d, "cypher-state") == "done: 600 rows", "600 rows")
+    headers = [cell.text for cell in driver.find_elements("css selector", "#cypher-results thead th")]
+    assert headers == ["n"]
+    rows = _rows(driver, "cypher-results")
+    assert [row[0] for row in rows[:3]] == ["1", "2", "3"] and rows[-1] == ["600"]
+    driver.save_screenshot(str(tmp_path / "cypher.png"))
+
+    _fill(driver, "cypher-query", "MATCH (n RETURN n")
+    driver.find_element("id", "cypher-run").click()
+    _wait(driver, lambda d: _text(d, "cypher-state") == "failed", "the bad query to fail")
+    assert re.match(r"Query failed: INVALID_ARGUMENT: .+", _text(driver, "status")), _text(driver, "status")
+    driver.save_screenshot(str(tmp_path / "cypher-error.png"))
+
+    # The row limit: the server stops the query there.
+    _fill(driver, "cypher-query", "UNWIND range(1, 600) AS i RETURN i AS n")
+    _fill(driver, "cypher-max-rows", "300")
+    driver.find_element("id", "cypher-run").click()
+    _wait(driver, lambda d: _text(d, "cypher-state") == "done: 300 rows (row limit reached)", "300 rows")
+    _stream_then_cancel(driver, tmp_path / "cypher-streaming.png")
+
+    # A query that sends nothing until it ends (an aggregate over 400 million rows), cancelled.
+    _fill(driver, "cypher-query", "UNWIND range(1, 20000) AS a UNWIND range(1, 20000) AS b RETURN count(*) AS c")
+    driver.find_element("id", "cypher-run").click()
+    _wait(driver, lambda d: d.find_element("id", "cypher-cancel").is_enabled(), "the cancel button")
+    time.sleep(0.3)
+    driver.find_element("id", "cypher-cancel").click()
+    _wait(driver, lambda d: _text(d, "cypher-state").startswith("cancelled"), "the query to be cancelled")
+    # The server saw both calls end CANCELLED: the browser closed the requests, not just the page.
+    _wait_cancelled_count(metrics_url, 2)
+    assert driver.find_element("id", "cypher-run").is_enabled()
+
+
+def test_console_pages_end_to_end(tmp_path, browser):
+    server = RunningServer(["--metrics-listen", "127.0.0.1:0"], tmp_path / "data")
+    try:
+        metrics_url = re.search(r"metrics on (http://\S+)", server.process.stdout.readline()).group(1)
+        browser.get(f"http://{server.address}/")
+        _wait(browser, lambda d: _text(d, "key-state") == "no key", "the page's script to start")
+        _create_and_fill(browser, tmp_path)
+        _search_with_filter(browser, tmp_path)
+        _cypher(browser, tmp_path, metrics_url)
+        # Delete, confirmed in the browser's dialog.
+        browser.find_element("id", "nav-collections").click()
+        # The page lists collections again when shown: a button found before that goes stale.
+        _wait(browser, lambda d: d.find_element("css selector", "button[aria-label='Delete collection docs']").click() or True,
+              "the delete button")
+        browser.switch_to.alert.accept()
+        _wait(browser, lambda d: not _rows(d, "collections-table"), "the collection to be gone")
+        assert "deleted (3 points)" in _text(browser, "status")
+        # Every input has a label.
+        unlabelled = browser.execute_script(
+            "return [...document.querySelectorAll('input, select, textarea')]"
+            ".filter(e => !e.labels || e.labels.length === 0).map(e => e.id)")
+        assert unlabelled == []
+    finally:
+        server.stop()
+
+
+def test_console_with_api_key(tmp_path, browser):
+    server = RunningServer(["--api-key", API_KEY], tmp_path / "data")
+    try:
+        # The page itself needs no key; its calls do.
+        browser.get(f"http://{server.address}/")
+        _wait(browser, lambda d: "UNAUTHENTICATED" in _text(d, "status"), "the refusal without a key")
+        assert "enter an API key or token above" in _text(browser, "status")
+        browser.save_screenshot(str(tmp_path / "no-key.png"))
+        _fill(browser, "create-name", "secret")
+        browser.find_element("id", "create-button").click()
+        _wait(browser, lambda d: "Creating secret failed: UNAUTHENTICATED" in _text(d, "status"), "create refused")
+
+        _fill(browser, "api-key", "wrong-key-0123456789abcdef")
+        browser.find_element("id", "key-save").click()
+        _wait(browser, lambda d: "UNAUTHENTICATED" in _text(d, "status"), "a wrong key refused")
+
+        # By keyboard only: Enter in the key field, then Tab to the collection name and Enter.
+        from selenium.webdriver.common.keys import Keys
+
+        _fill(browser, "api-key", API_KEY + Keys.ENTER)
+        _wait(browser, lambda d: _text(d, "key-state") == "key set for this tab", "the key to be taken")
+        browser.find_element("id", "nav-collections").send_keys(Keys.TAB)
+        assert browser.switch_to.active_element.get_attribute("id") == "nav-search"
+        browser.find_element("id", "create-name").send_keys(Keys.ENTER)
+        _wait(browser, lambda d: any(row[0] == "secret" for row in _rows(d, "collections-table")), "created with the key")
+        browser.save_screenshot(str(tmp_path / "with-key.png"))
+        # Kept for the tab only: in sessionStorage, nowhere in localStorage, cookies or the page.
+        assert browser.execute_script("return sessionStorage.getItem('ruvector.apiKey')") == API_KEY
+        assert browser.execute_script("return localStorage.length") == 0
+        assert browser.get_cookies() == []
+        assert API_KEY not in browser.page_source
+        browser.find_element("id", "key-forget").click()
+        browser.find_element("id", "refresh-collections").click()
+        _wait(browser, lambda d: "UNAUTHENTICATED" in _text(d, "status"), "refused again once forgotten")
+    finally:
+        server.stop()
+
+
+CODEC_CASES = {
+    "ruvector.v1.SearchRequest": {
+        "collection": "docs", "vector": {"values": [1.5, -2.25, 0.0]}, "k": 7,
+        "filter": {"must": [{"field": {"key": "lang", "match": {"keyword": "en"}}},
+                            {"field": {"key": "year", "range": {"gte": 1990.5}}}],
+                   "must_not": [{"has_id": {"ids": [{"num": "18446744073709551615"}, {"uuid": "u-1"}]}}]},
+        "params": {"ef": 64, "exact": True}, "with": {"with_payload": True, "payload_keys": ["a", "b"]},
+        "score_threshold": 0.25, "tag": "9007199254740993", "read_from": "READ_FROM_ANY",
+    },
+    "ruvector.v1.UpsertRequest": {
+        "collection": "c", "points": [{"id": {"num": 3}, "vector": {"values": [0.5]}, "payload": {"fields": {
+            "n": {"int_value": "-5"}, "s": {"struct_value": {"fields": {"x": {"list_value": {"values": [
+                {"bool_value": True}, {"double_value": 0.5}, {"string_value": "é✓"}, {"null_value": True}]}}}}}}}}],
+        "wait": "WRITE_WAIT_DURABLE",
+    },
+}
+
+
+def test_protobuf_codec_matches_python(tmp_path, browser):
+    """console/protobuf.js against the protobuf runtime: what it encodes parses to the same
+    message, and what Python encodes it decodes and re-encodes to the same message."""
+    from google.protobuf import json_format
+    from ruvector.v1 import vector_pb2
+
+    server = RunningServer([], tmp_path / "data")
+    try:
+        browser.get(f"http://{server.address}/")
+        for type_name, fields in CODEC_CASES.items():
+            python_type = getattr(vector_pb2, type_name.rsplit(".", 1)[1])
+            expected = json_format.ParseDict(fields, python_type())
+            answer = browser.execute_async_script("""
+                const [typeName, fields, pythonBytes, done] = arguments;
+                import("/console/protobuf.js").then((pb) => {
+                  const decoded = pb.decode(typeName, new Uint8Array(pythonBytes));
+                  done({encoded: [...pb.encode(typeName, fields)], reencoded: [...pb.encode(typeName, decoded)], decoded});
+                }).catch((error) => done({error: String(error)}));
+                """, type_name, fields, list(expected.SerializeToString()))
+            assert "error" not in answer, answer
+            assert python_type.FromString(bytes(answer["encoded"])) == expected, type_name
+            assert python_type.FromString(bytes(answer["reencoded"])) == expected, type_name
+        assert answer["decoded"]["points"][0]["payload"]["fields"]["n"] == {"int_value": -5}
+        error = browser.execute_async_script("""
+            const done = arguments[0];
+            import("/console/protobuf.js").then((pb) => { pb.encode("ruvector.v1.SearchRequest", {colection: "x"}); done("no error"); })
+              .catch((error) => done(String(error)));""")
+        assert "has no field 'colection'" in error
+    finally:
+        server.stop()
+
+
+def test_console_over_tls_uses_http2(tmp_path):
+    """Over TLS the browser speaks HTTP/2 (ALPN h2) for the page and its gRPC-Web calls; a
+    cancelled query is a reset stream there, and the server still counts it cancelled."""
+    server = RunningServer(["--tls-cert", str(TEST_CERTS / "server1.pem"), "--tls-key", str(TEST_CERTS / "server1.key"),
+                            "--metrics-listen", "127.0.0.1:0"], tmp_path / "data")
+    # The gRPC test certificate names *.test.google.fr; the name is mapped to loopback. The
+    # certificate is trusted by ignoring errors: the test is about the protocol, not the CA.
+    driver = _start_browser(tmp_path, ["--ignore-certificate-errors",
+                                       f"--host-resolver-rules=MAP {TLS_HOST_OVERRIDE} 127.0.0.1"])
+    try:
+        metrics_url = re.search(r"metrics on (http://\S+)", server.process.stdout.readline()).group(1)
+        driver.get(f"https://{TLS_HOST_OVERRIDE}:{server.port}/")
+        _wait(driver, lambda d: _text(d, "key-state") == "no key", "the page's script to start")
+        _create_and_fill(driver, tmp_path)
+        protocols = driver.execute_script(
+            "return [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')]"
+            ".map(entry => entry.nextHopProtocol)")
+        assert protocols and set(protocols) == {"h2"}, protocols
+        driver.find_element("id", "nav-cypher").click()
+        _stream_then_cancel(driver, tmp_path / "tls-streaming.png")
+        _wait_cancelled_count(metrics_url, 1)
+    finally:
+        driver.quit()
+        server.stop()
