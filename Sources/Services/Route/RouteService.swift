@@ -78,20 +78,21 @@ struct RouteService: RPCService {
 
     private func registerRouting(into router: inout RPCRouter) {
         let service = self
-        router.unary(Self.name, "Route", RuvectorV1.RouteRequest.self) { request, context, _ in
+        // A small model (the usual router: a few microseconds, no disk) answers where the request
+        // arrived, on the connection's event loop, as a light Search does (no task, no hop to a
+        // pool: measured, that hop was most of what a Route call cost beyond a Search call); a
+        // large one runs on the search pool with the call's bounds like any search.
+        router.inlineUnary(Self.name, "Route", RuvectorV1.RouteRequest.self, prepare: { request in
             let store = try service.store(request.router)
             try RouteLimits.checkRequestID(request.requestId)
             let features = request.features?.values ?? []
             try RouteLimits.checkFeatures(features, count: RouteLimits.engineConfig(store.definition).sequenceLength)
-            // A small model (the usual router: a few microseconds, no disk) answers on the call's own
-            // task, sparing the hop to a pool; a large one runs on the search pool like any search.
-            guard RouteLimits.inlineWork(store.definition) else {
-                return try await service.work.run(.search, context, work: "Route", map: RouteLimits.rpcError) { _ in
-                    try store.route(features, requestID: request.requestId, nowMillis: Self.nowMillis())
-                }
-            }
+            return ((store, features), RouteLimits.inlineWork(store.definition))
+        }, heavy: { context, body in
+            try await service.work.run(.search, context, work: "Route", map: RouteLimits.rpcError, body)
+        }) { request, prepared, _, _ in
             do {
-                return try store.route(features, requestID: request.requestId, nowMillis: Self.nowMillis())
+                return try prepared.0.route(prepared.1, requestID: request.requestId, nowMillis: Self.nowMillis())
             } catch {
                 throw RouteLimits.rpcError(error)
             }
