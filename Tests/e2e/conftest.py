@@ -142,6 +142,14 @@ class RunningServer:
         self.host, self.port = match.group(1), int(match.group(2))
         self.address = f"{self.host}:{self.port}"
 
+    def read_metrics_url(self) -> str:
+        """The metrics endpoint the server announces on its next stdout line (it was started with
+        `--metrics-listen`)."""
+        line = self.process.stdout.readline()
+        match = re.search(r"metrics on (http://\S+)", line)
+        assert match, line
+        return match.group(1)
+
     def _drain_stderr(self):
         for line in self.process.stderr:
             self.stderr_lines.append(line)

@@ -284,7 +284,7 @@ def _cypher(driver, tmp_path, metrics_url: str) -> None:
 def test_console_pages_end_to_end(tmp_path, browser):
     server = RunningServer(["--metrics-listen", "127.0.0.1:0"], tmp_path / "data")
     try:
-        metrics_url = re.search(r"metrics on (http://\S+)", server.process.stdout.readline()).group(1)
+        metrics_url = server.read_metrics_url()
         browser.get(f"http://{server.address}/")
         _wait(browser, lambda d: _text(d, "key-state") == "no key", "the page's script to start")
         _create_and_fill(browser, tmp_path)
@@ -405,7 +405,7 @@ def test_console_over_tls_uses_http2(tmp_path):
     driver = _start_browser(tmp_path, ["--ignore-certificate-errors",
                                        f"--host-resolver-rules=MAP {TLS_HOST_OVERRIDE} 127.0.0.1"])
     try:
-        metrics_url = re.search(r"metrics on (http://\S+)", server.process.stdout.readline()).group(1)
+        metrics_url = server.read_metrics_url()
         driver.get(f"https://{TLS_HOST_OVERRIDE}:{server.port}/")
         _wait(driver, lambda d: _text(d, "key-state") == "no key", "the page's script to start")
         _create_and_fill(driver, tmp_path)

@@ -398,7 +398,7 @@ def test_slow_and_truncated_requests_are_cut_off(tmp_path):
 def test_closing_an_http1_connection_cancels_its_call(tmp_path):
     server = RunningServer(["--metrics-listen", "127.0.0.1:0"], tmp_path / "data")
     try:
-        metrics = re.search(r"metrics on (http://\S+)", server.process.stdout.readline()).group(1)
+        metrics = server.read_metrics_url()
         heavy = encode_body(graph_pb2.ExecuteRequest(
             query="UNWIND range(1, 20000) AS a UNWIND range(1, 20000) AS b RETURN count(*) AS c").SerializeToString(),
             "application/grpc-web")

@@ -1,6 +1,5 @@
 """Prometheus metrics (--metrics-listen) from the real binary: calls by method and status,
 latency histograms, points per collection, write-ahead log activity."""
-import re
 import urllib.error
 import urllib.request
 
@@ -26,10 +25,7 @@ def _scrape(url):
 
 def _with_metrics(data, *args):
     running = RunningServer(["--metrics-listen", "127.0.0.1:0", *args], data)
-    line = running.process.stdout.readline()
-    match = re.search(r"metrics on (http://\S+)", line)
-    assert match, line
-    running.metrics_url = match.group(1)
+    running.metrics_url = running.read_metrics_url()
     return running
 
 
