@@ -16,6 +16,7 @@ struct CollectionsCommand: AsyncParsableCommand {
             ("points", String(info.pointsCount)), ("index", info.indexStatus.rawValue), ("hnsw", hnsw.isEmpty ? "defaults" : hnsw),
             ("quantization", info.quantization.map(Describe.quantization) ?? "none"),
             ("memory bytes", String(info.memoryBytes)), ("disk bytes", String(info.diskBytes)),
+            ("vectors", info.onDisk ? "on disk (\(info.onDiskVectorBytes) bytes mapped)" : "in memory"),
             ("created", Describe.time(info.createdUnixMicros)),
             ("shards", "\(info.shards) x \(info.replicationFactor) copies"),
             ("write consistency", (info.writeConsistency?.rawValue ?? "unknown")
@@ -61,6 +62,9 @@ struct CollectionsCommand: AsyncParsableCommand {
                 help: "Cluster: how writes wait for replicas unless they say otherwise (default: the cluster setting, else async).")
         var writeConsistency: ReplicationMode?
         @Option(name: .customLong("min-replicas"), help: "Cluster: replicas a semi-sync write waits for (default 1).") var minReplicas: Int?
+        @Flag(name: .customLong("on-disk"),
+              help: "Keep full vectors in a memory-mapped file, not in memory (pair with --quantization; tiered always does).")
+        var onDisk = false
 
         func validate() throws {
             for (option, value) in [("--shards", shards), ("--replication-factor", replicationFactor), ("--min-replicas", minReplicas)] {
@@ -87,7 +91,7 @@ struct CollectionsCommand: AsyncParsableCommand {
                                     minReplicas: minReplicas)
             let info = try await connection.run {
                 try await $0.createCollection(name: name, dimension: dimension, metric: metric, hnsw: hnsw, quantization: chosen,
-                                              sharding: sharding == Sharding() ? nil : sharding)
+                                              sharding: sharding == Sharding() ? nil : sharding, onDisk: onDisk)
             }
             CollectionsCommand.printInfo(info, json: connection.json)
         }

@@ -117,6 +117,7 @@ enum JSONForm {
             "shards": .int(Int64(info.shards)), "replication_factor": .int(Int64(info.replicationFactor)),
             "write_consistency": info.writeConsistency.map { .string($0.rawValue) } ?? .null,
             "min_replicas": .int(Int64(info.minReplicas)),
+            "on_disk": .bool(info.onDisk), "on_disk_vector_bytes": .int(Int64(clamping: info.onDiskVectorBytes)),
         ]
         if let t = info.tiers {
             object["tiers"] = .object([

@@ -101,7 +101,7 @@ public final class DurableCollection: Sendable {
     /// configuration is checked before anything is written, so a refused one leaves no folder.
     public static func create(in directory: String, config: CollectionConfig,
                               options: Options = Options()) throws -> DurableCollection {
-        _ = try VectorCollection(config)   // validates the configuration before anything is written
+        try config.validate()   // before anything is written
         try AtomicFile.createDirectory(directory)
         let lock = try DirectoryLock(directory: directory, owner: "ruvector collection")
         let store = try SnapshotStore(directory: directory + "/snapshots")
@@ -128,7 +128,8 @@ public final class DurableCollection: Sendable {
         }
         var config = try CollectionCodec.decodeConfig(configBytes)
         config.name = name
-        _ = try VectorCollection(config, restoring: state)
+        // Restored once to check it whole (on-disk vectors in a scratch file beside the folder).
+        _ = try VectorCollection(config, restoring: state, vectorArenas: FileVectorArenas(directory: parentFolder(of: directory)))
         var uuids = UUIDAssignments()
         if let pairs = snapshot.sections["uuids"] { try uuids.apply(pairs) }
         try AtomicFile.createDirectory(directory)
@@ -166,10 +167,11 @@ public final class DurableCollection: Sendable {
         let snapshots = try SnapshotStore(directory: directory + "/snapshots")
         let (snapshot, skipped) = try snapshots.loadLatestValid()
         let collection: VectorCollection
+        let arenas = FileVectorArenas(directory: directory)
         if let sections = snapshot?.sections, let state = try decodeState(sections) {
-            collection = try VectorCollection(config, restoring: state)
+            collection = try VectorCollection(config, restoring: state, vectorArenas: arenas)
         } else {
-            collection = try VectorCollection(config)
+            collection = try VectorCollection(config, vectorArenas: arenas)
         }
         var uuids = UUIDAssignments()
         if let pairs = snapshot?.sections["uuids"] { try uuids.apply(pairs) }
@@ -196,6 +198,12 @@ public final class DurableCollection: Sendable {
                                     started: started, snapshotLoaded: loaded, walOpened: walOpened, finished: finished)
         return DurableCollection(directory: directory, collection: collection, uuids: uuids, wal: wal, snapshots: snapshots,
                                  options: options, lock: lock, recovery: report)
+    }
+
+    /// The folder holding `directory` ("." for a bare name).
+    private static func parentFolder(of directory: String) -> String {
+        guard let slash = directory.lastIndex(of: "/") else { return "." }
+        return slash == directory.startIndex ? "/" : String(directory[..<slash])
     }
 
     /// The index state of a snapshot of either layout (nil when it has none): layout 2's
@@ -366,24 +374,40 @@ public final class DurableCollection: Sendable {
     /// Writes a snapshot of the whole collection (configuration and index), releases the log
     /// it covers while keeping what the previous snapshot needs (recovery falls back to it if
     /// the newest is damaged), and deletes snapshots beyond `retainedSnapshots`. Writes wait
-    /// only while the state is copied, not while it is encoded and written.
+    /// only while the state is copied, not while it is encoded and written; except with on-disk
+    /// vectors, which are written from where they lie (a copy could exceed memory), so writes
+    /// wait for the whole snapshot (searches do not).
     @discardableResult
     public func snapshot() throws -> SnapshotInfo {
         try snapshotting.withLock { _ in
-            let (config, state, uuidBytes, sequence, debt) = try writeLock.withLock { closed in
-                guard !closed else { throw StorageError(.closed, "the collection is closed") }
-                // Every logged write is applied first, so the state covers the whole log.
-                return (collection.config, applier.sync { collection.index.exportState() }, uuids.withLock { $0.encoded },
-                        wal.nextSequenceNumber - 1, automaticSnapshots.take())
+            if collection.config.vectors == .disk {
+                return try writeLock.withLock { closed in
+                    let taken = try takeState(closed: closed, borrowingVectors: true)
+                    return try write(taken)
+                }
             }
-            do {
-                let sections = [SnapshotSection("config", bytes: CollectionCodec.encode(config))]
-                    + CollectionCodec.stateSections(state) + [SnapshotSection("uuids", bytes: uuidBytes)]
-                return try snapshots.checkpoint(sections: sections, coveringThrough: sequence, wal: wal, options: options)
-            } catch {
-                automaticSnapshots.giveBack(debt)     // not covered after all: owed again
-                throw (error as? StorageError)?.during("snapshot of collection '\(config.name)'") ?? error
-            }
+            return try write(try writeLock.withLock { closed in try takeState(closed: closed, borrowingVectors: false) })
+        }
+    }
+
+    /// What a snapshot holds, taken under `writeLock`; every logged write is applied first, so
+    /// the state covers the whole log.
+    private func takeState(closed: Bool, borrowingVectors: Bool) throws
+        -> (state: HNSWState, uuids: [UInt8], sequence: UInt64, debt: AutomaticSnapshots.Debt) {
+        guard !closed else { throw StorageError(.closed, "the collection is closed") }
+        return (applier.sync { collection.index.exportState(borrowingVectors: borrowingVectors) }, uuids.withLock { $0.encoded },
+                wal.nextSequenceNumber - 1, automaticSnapshots.take())
+    }
+
+    private func write(_ taken: (state: HNSWState, uuids: [UInt8], sequence: UInt64, debt: AutomaticSnapshots.Debt)) throws -> SnapshotInfo {
+        let config = collection.config
+        do {
+            let sections = [SnapshotSection("config", bytes: CollectionCodec.encode(config))]
+                + CollectionCodec.stateSections(taken.state) + [SnapshotSection("uuids", bytes: taken.uuids)]
+            return try snapshots.checkpoint(sections: sections, coveringThrough: taken.sequence, wal: wal, options: options)
+        } catch {
+            automaticSnapshots.giveBack(taken.debt)     // not covered after all: owed again
+            throw (error as? StorageError)?.during("snapshot of collection '\(config.name)'") ?? error
         }
     }
 

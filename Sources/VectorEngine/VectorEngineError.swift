@@ -18,6 +18,9 @@ public struct VectorEngineError: Error, Sendable, CustomStringConvertible {
         /// The work was stopped before it finished: its call ended (the `cause` is the
         /// `WorkLimitError` saying why).
         public static let stopped = Code(name: "stopped")
+        /// The disk or memory that holds the index could not be had (a full disk under on-disk
+        /// vectors): the write that needed it changed nothing.
+        public static let storageExhausted = Code(name: "storageExhausted")
         /// The description is the code's name.
         public var description: String { name }
     }

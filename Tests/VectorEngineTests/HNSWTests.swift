@@ -53,7 +53,7 @@ import Testing
         for q in qs { #expect(try index.search(q, k: 10, ef: 100).allSatisfy { $0.id % 3 != 0 }) }
         let before = try recall({ try index.search($0, k: 10, ef: 100) }, oracle: oracle, queries: qs, k: 10)
         #expect(before >= 0.93)
-        index.compact()
+        try index.compact()
         #expect(index.deletedCount == 0 && index.count == 1000)
         #expect(index.invariantViolations().isEmpty)
         let after = try recall({ try index.search($0, k: 10, ef: 100) }, oracle: oracle, queries: qs, k: 10)

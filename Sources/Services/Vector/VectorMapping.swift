@@ -15,7 +15,11 @@ enum VectorMapping {
         if let limit = error as? WorkLimitError { return ServerWork.status(of: limit) }
         if let error = error as? VectorEngineError {
             if let limit = error.cause as? WorkLimitError { return ServerWork.status(of: limit) }
-            return RPCError(error.code == .notFound ? .notFound : .invalidArgument, error.message, cause: error)
+            switch error.code {
+            case .notFound: return RPCError(.notFound, error.message, cause: error)
+            case .storageExhausted: return RPCError(.resourceExhausted, error.message, cause: error)
+            default: return RPCError(.invalidArgument, error.message, cause: error)
+            }
         }
         return StorageStatus.unexpected(error)
     }
@@ -90,8 +94,10 @@ enum VectorMapping {
             do { try policy.validate(dimension: Int(request.dimension)) } catch { throw invalid(error.message) }
             quantization = .tiered(policy)
         }
+        // Tiered collections exist to be small: their full vectors (read only to rescore) go to disk.
+        let onDisk = request.onDisk || { if case .tiered? = quantization { return true } else { return false } }()
         var config = CollectionConfig(name: request.name, dimension: Int(request.dimension), metric: try metric(request.metric),
-                                      hnsw: hnsw, quantization: quantization)
+                                      hnsw: hnsw, quantization: quantization, vectors: onDisk ? .disk : .memory)
         if let trainingCount { config.quantizationTrainingCount = trainingCount }
         return config
     }
@@ -116,6 +122,7 @@ enum VectorMapping {
         info.hnsw = RuvectorV1.HnswConfig(m: UInt32(config.hnsw.m), efConstruction: UInt32(config.hnsw.efConstruction),
                                           efSearch: UInt32(config.hnsw.efSearch))
         info.quantization = config.quantization.map { quantization($0, trainingCount: config.quantizationTrainingCount) }
+        info.onDisk = config.vectors == .disk
         info.shards = 1
         info.replicationFactor = 1
         return info
@@ -127,6 +134,7 @@ enum VectorMapping {
         var info = info(config)
         info.pointsCount = UInt64(try collection.count())
         info.memoryBytes = UInt64(collection.index.memoryBytes)
+        info.onDiskVectorBytes = UInt64(collection.index.offHeapVectorBytes)
         info.diskBytes = UInt64(durable.diskBytes)
         info.createdUnixMicros = durable.createdUnixMicros
         info.indexStatus = durable.queuedWrites > 0 ? .indexing : .ready

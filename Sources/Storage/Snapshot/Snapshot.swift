@@ -38,6 +38,14 @@ public struct SnapshotSection: Sendable {
         content = _PlainValues(values: values)
     }
 
+    /// A section of `bytes` that lie elsewhere (on-disk vectors), kept valid by `owner`: they are
+    /// written from where they lie, not copied first. The caller keeps them unchanged until the
+    /// snapshot is written.
+    public init(_ name: String, borrowing bytes: UnsafeRawBufferPointer, owner: AnyObject) {
+        self.name = name
+        content = _BorrowedBytes(bytes: bytes, owner: owner)
+    }
+
     /// Calls `body` with the section's bytes.
     func withBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
         content.withSectionBytes(body)
@@ -52,6 +60,15 @@ protocol _SnapshotSectionContent: Sendable {
 struct _PlainValues<Element: BitwiseCopyable & Sendable>: _SnapshotSectionContent {
     let values: [Element]
     func withSectionBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result { values.withUnsafeBytes(body) }
+}
+
+/// Bytes a ``SnapshotSection`` borrows; `owner` keeps them mapped.
+struct _BorrowedBytes: _SnapshotSectionContent, @unchecked Sendable {
+    let bytes: UnsafeRawBufferPointer
+    let owner: AnyObject
+    func withSectionBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        withExtendedLifetime(owner) { body(bytes) }
+    }
 }
 
 /// A consistent point-in-time image: named byte sections an engine wrote (e.g. "vectors",

@@ -33,7 +33,8 @@ extension CollectionCodec {
         let quantizer = state.quantizer.map { [SnapshotSection(quantizerSection, bytes: quantizerSectionBytes($0))] } ?? []
         return [
             SnapshotSection(stateHeaderSection, bytes: header.bytes),
-            SnapshotSection("vectors", values: state.borrowedVectors.map { Array($0.elements) } ?? state.vectors),
+            state.borrowedVectors.map { SnapshotSection("vectors", borrowing: UnsafeRawBufferPointer($0.elements), owner: $0.owner) }
+                ?? SnapshotSection("vectors", values: state.vectors),
             SnapshotSection("links0", values: state.borrowedLevel0Links.map { Array($0.elements) } ?? state.level0Links),
             SnapshotSection("levels", values: state.levels),
             SnapshotSection("upperLinks", values: Array(state.upperLinks.joined())),

@@ -125,6 +125,8 @@ enum CollectionCodec {
         w.int(config.hnsw.m); w.int(config.hnsw.efConstruction); w.int(config.hnsw.efSearch); w.u64(config.hnsw.seed)
         write(config.quantization, &w)
         w.int(config.quantizationTrainingCount)
+        // Added later: files written before end here, and mean vectors in memory.
+        w.u8(config.vectors == .disk ? 1 : 0)
         return w.bytes
     }
 
@@ -140,8 +142,17 @@ enum CollectionCodec {
                 throw Damaged(description: "tier policy: \(error.message)")
             }
         }
+        let trainingCount = try r.int()
+        var vectors = VectorPlacement.memory
+        if !r.isAtEnd {
+            switch try r.u8() {
+            case 0: vectors = .memory
+            case 1: vectors = .disk
+            case let tag: throw Damaged(description: "unknown vector placement \(tag)")
+            }
+        }
         return CollectionConfig(name: name, dimension: dimension, metric: metric, hnsw: hnsw,
-                                quantization: quantization, quantizationTrainingCount: try r.int())
+                                quantization: quantization, quantizationTrainingCount: trainingCount, vectors: vectors)
     }
 
     /// A quantization kind (tag 0 = none), as in the configuration and the quantizer section.

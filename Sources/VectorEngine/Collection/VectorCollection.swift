@@ -15,12 +15,28 @@ public struct CollectionConfig: Sendable, Hashable {
     public var quantization: QuantizationKind?
     /// Number of points after which the quantizer is trained.
     public var quantizationTrainingCount: Int
+    /// Where full vectors live: `.disk` needs arenas from the collection's owner (a
+    /// `DurableCollection` maps a file in its folder).
+    public var vectors: VectorPlacement
 
     /// Creates a configuration.
     public init(name: String, dimension: Int, metric: DistanceMetric, hnsw: HNSWParameters = .init(),
-                quantization: QuantizationKind? = nil, quantizationTrainingCount: Int = 1024) {
+                quantization: QuantizationKind? = nil, quantizationTrainingCount: Int = 1024,
+                vectors: VectorPlacement = .memory) {
         self.name = name; self.dimension = dimension; self.metric = metric; self.hnsw = hnsw
         self.quantization = quantization; self.quantizationTrainingCount = quantizationTrainingCount
+        self.vectors = vectors
+    }
+
+    /// Checks what a collection would refuse (name, dimension, parameters, training count)
+    /// without creating one.
+    public func validate() throws(VectorEngineError) {
+        if let problem = CollectionConfig.nameProblem(name) {
+            throw VectorEngineError(code: .invalidArgument, message: "\(CollectionConfig.nameRule); the name \(problem)")
+        }
+        try checkLimit(quantizationTrainingCount >= 1, "quantizationTrainingCount must be at least 1")
+        try checkDimension(dimension)
+        try hnsw.validate()
     }
 
     /// Longest collection name, in bytes: names become folder names, and the durable
@@ -78,14 +94,22 @@ public final class VectorCollection: Sendable {
     /// The underlying index.
     public let index: HNSWIndex
 
-    /// Creates an empty collection; throws on a bad name, dimension or parameters.
-    public init(_ config: CollectionConfig) throws(VectorEngineError) {
-        if let problem = CollectionConfig.nameProblem(config.name) {
-            throw VectorEngineError(code: .invalidArgument, message: "\(CollectionConfig.nameRule); the name \(problem)")
-        }
-        try checkLimit(config.quantizationTrainingCount >= 1, "quantizationTrainingCount must be at least 1")
+    /// Creates an empty collection; throws on a bad name, dimension or parameters. A
+    /// configuration with vectors on disk needs `vectorArenas` (where the vectors go).
+    public init(_ config: CollectionConfig, vectorArenas: (any VectorArenaProvider)? = nil) throws(VectorEngineError) {
+        try config.validate()
+        try Self.check(config, vectorArenas)
         self.config = config
-        index = try HNSWIndex(dimension: config.dimension, metric: config.metric, parameters: config.hnsw)
+        index = try HNSWIndex(dimension: config.dimension, metric: config.metric, parameters: config.hnsw,
+                              vectorArenas: config.vectors == .disk ? vectorArenas : nil)
+    }
+
+    /// On-disk vectors need somewhere to go.
+    private static func check(_ config: CollectionConfig, _ arenas: (any VectorArenaProvider)?) throws(VectorEngineError) {
+        if config.vectors == .disk && arenas == nil {
+            throw VectorEngineError(code: .invalidArgument,
+                                    message: "collection '\(config.name)' keeps its vectors on disk, which needs a data directory")
+        }
     }
 
     /// A collection restored from an exported index state (a snapshot). The state must match
@@ -93,15 +117,17 @@ public final class VectorCollection: Sendable {
     /// configured kind, so searches walk on the same codes as before; otherwise (a snapshot
     /// from before quantizers were stored) quantization, when configured, is trained again on
     /// the restored data, which can change approximate results.
-    public init(_ config: CollectionConfig, restoring state: HNSWState) throws(VectorEngineError) {
+    public init(_ config: CollectionConfig, restoring state: HNSWState,
+                vectorArenas: (any VectorArenaProvider)? = nil) throws(VectorEngineError) {
         guard state.dimension == config.dimension, state.metric == config.metric, state.parameters == config.hnsw else {
             throw VectorEngineError(code: .invalidArgument,
                                     message: "snapshot state does not match collection '\(config.name)' configuration")
         }
+        try Self.check(config, vectorArenas)
         self.config = config
         var state = state
         if let stored = state.quantizer?.kind, stored != config.quantization { state.quantizer = nil }
-        index = try HNSWIndex(state: state)
+        index = try HNSWIndex(state: state, vectorArenas: config.vectors == .disk ? vectorArenas : nil)
         if let kind = config.quantization, index.quantization == nil, index.count >= config.quantizationTrainingCount {
             try index.enableQuantization(kind, sampleSize: max(config.quantizationTrainingCount, 10_000),
                                          seed: config.hnsw.seed)

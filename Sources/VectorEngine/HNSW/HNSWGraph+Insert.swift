@@ -141,8 +141,11 @@ extension HNSWGraph {
         return node
     }
 
-    /// Inserts and links a new node for `externalId`; the vector is already validated.
-    mutating func insert(externalId: UInt64, vector: [Float], payload: Payload, scratch: inout HNSWSearchScratch) {
+    /// Inserts and links a new node for `externalId`; the vector is already validated. Throws
+    /// only when on-disk storage cannot grow (nothing is stored then).
+    mutating func insert(externalId: UInt64, vector: [Float], payload: Payload,
+                         scratch: inout HNSWSearchScratch) throws(VectorEngineError) {
+        try storage.reserveCapacity(totalCount + 1)
         let node = appendUnlinked(externalId: externalId, vector: vector, payload: payload)
         link(node, scratch: &scratch)
     }

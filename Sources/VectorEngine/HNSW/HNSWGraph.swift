@@ -27,14 +27,35 @@ struct HNSWGraph {
     /// access): walks then read each link list under its node's lock.
     var linksChangeConcurrently = false
     let levelMultiplier: Double
+    /// Where full vectors go when they are kept off the heap (a new arena per graph: a
+    /// compaction builds the new graph beside the old one); nil: on the heap.
+    let arenas: (any VectorArenaProvider)?
 
     init(dimension: Int, metric: DistanceMetric, params: HNSWParameters) {
+        self.init(dimension: dimension, metric: metric, params: params,
+                  storage: _HNSWUnsafeStorage(dimension: dimension, m: params.m), arenas: nil)
+    }
+
+    /// A graph whose vectors live in an arena from `arenas` with room for `capacity` nodes
+    /// (on the heap when `arenas` is nil).
+    init(dimension: Int, metric: DistanceMetric, params: HNSWParameters,
+         arenas: (any VectorArenaProvider)?, capacity: Int = 64) throws(VectorEngineError) {
+        guard let arenas else { self.init(dimension: dimension, metric: metric, params: params); return }
+        let arena = try arenas.makeArena(floats: max(capacity, 1) * dimension)
+        self.init(dimension: dimension, metric: metric, params: params,
+                  storage: try _HNSWUnsafeStorage(dimension: dimension, m: params.m, arena: arena, capacity: capacity),
+                  arenas: arenas)
+    }
+
+    private init(dimension: Int, metric: DistanceMetric, params: HNSWParameters, storage: _HNSWUnsafeStorage,
+                 arenas: (any VectorArenaProvider)?) {
         self.dimension = dimension
         self.metric = metric
         self.params = params
-        storage = _HNSWUnsafeStorage(dimension: dimension, m: params.m)
+        self.storage = storage
         rng = SeededGenerator(seed: params.seed)
         levelMultiplier = 1 / Double(params.m).logValue
+        self.arenas = arenas
     }
 
     var totalCount: Int { externalIds.count }
@@ -183,7 +204,10 @@ struct HNSWGraph {
                                     cancellation: cancellation, scratch: &scratch, probe: probe)
             // Start loading every candidate's full vector before measuring any (their misses overlap).
             let vectorBytes = dimension * MemoryLayout<Float>.stride
-            for candidate in found.prefix(pool) { CVectorKernels_prefetchBytes(storage.vector(candidate.id), vectorBytes) }
+            for candidate in found.prefix(pool) {
+                storage.willRead(candidate.id)
+                CVectorKernels_prefetchBytes(storage.vector(candidate.id), vectorBytes)
+            }
             var rescored = found.prefix(pool).map { (distance: distance(q, $0.id), id: $0.id) }
             rescored.sort { ($0.distance, $0.id) < ($1.distance, $1.id) }
             quantized?.tiers?.recordSearch(returned: rescored.prefix(k).lazy.map { $0.id })

@@ -57,7 +57,7 @@ extension HNSWGraph {
         for p in points where internalOf[p.id] == nil { newIds.insert(p.id) }
         try checkLimit(totalCount + newIds.count <= VectorEngineLimits.maxCount, "index is full")
         let firstNew = totalCount
-        storage.reserveCapacity(firstNew + newIds.count)
+        try storage.reserveCapacity(firstNew + newIds.count)
         for (p, v) in zip(points, vectors) {
             if let node = internalOf[p.id] {
                 if Int(node) >= firstNew {

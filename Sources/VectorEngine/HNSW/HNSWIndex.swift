@@ -46,16 +46,20 @@ public final class HNSWIndex: VectorIndex {
     /// Shared accesses (searches, batch-insert threads) that can run at once.
     static let concurrencySlots = 32
 
-    /// Creates an empty index.
+    /// Creates an empty index. With `vectorArenas`, full vectors live in arenas it provides
+    /// (on disk, paged by the operating system) instead of on the heap; pair it with
+    /// quantization so the walk reads codes, not paged vectors.
     public init(dimension: Int, metric: DistanceMetric, parameters: HNSWParameters = .init(),
-                exactFilterSelectivity: Double = 0.05) throws(VectorEngineError) {
+                exactFilterSelectivity: Double = 0.05,
+                vectorArenas: (any VectorArenaProvider)? = nil) throws(VectorEngineError) {
         try checkDimension(dimension)
         try parameters.validate()
         self.dimension = dimension
         self.metric = metric
         self.parameters = parameters
         self.exactFilterSelectivity = exactFilterSelectivity
-        access = SharedExclusiveAccess(HNSWGraph(dimension: dimension, metric: metric, params: parameters),
+        access = SharedExclusiveAccess(try HNSWGraph(dimension: dimension, metric: metric, params: parameters,
+                                                     arenas: vectorArenas),
                                        slotCount: Self.concurrencySlots) {
             HNSWSearchScratch(maxDegree: parameters.m0)
         }
@@ -75,31 +79,38 @@ public final class HNSWIndex: VectorIndex {
                 g.update(node: node, vector: v, payload: payload, scratch: &scratch)
             } else {
                 try checkLimit(g.totalCount < VectorEngineLimits.maxCount, "index is full")
-                g.insert(externalId: id, vector: v, payload: payload, scratch: &scratch)
+                try g.insert(externalId: id, vector: v, payload: payload, scratch: &scratch)
             }
         }
     }
 
     /// Tombstones `id`: it is skipped in results but still routes searches until ``compact()``.
-    /// When more than half of the stored nodes are tombstones the graph is compacted.
+    /// When more than half of the stored nodes are tombstones the graph is compacted (unless
+    /// on-disk storage has no room for the compacted copy: the tombstones then stay, and the
+    /// next delete tries again).
     @discardableResult
     public func delete(id: UInt64) -> Bool {
         access.exclusive { g, scratch in
             let removed = g.markDeleted(id)
-            if removed && g.deletedCount * 2 > g.totalCount && g.totalCount >= 64 {
-                g = Self.rebuilt(from: g, scratch: &scratch)
+            if removed && g.deletedCount * 2 > g.totalCount && g.totalCount >= 64,
+               let fresh = try? Self.rebuilt(from: g, scratch: &scratch) {
+                g = fresh
             }
             return removed
         }
     }
 
-    /// Rebuilds the graph from the live nodes only, dropping every tombstone.
-    public func compact() {
-        access.exclusive { g, scratch in g = Self.rebuilt(from: g, scratch: &scratch) }
+    /// Rebuilds the graph from the live nodes only, dropping every tombstone. Throws only when
+    /// on-disk storage has no room for the new graph beside the old one (which then stays).
+    public func compact() throws(VectorEngineError) {
+        try access.exclusive { (g: inout HNSWGraph, scratch: inout HNSWSearchScratch) throws(VectorEngineError) in
+            g = try Self.rebuilt(from: g, scratch: &scratch)
+        }
     }
 
-    private static func rebuilt(from old: HNSWGraph, scratch: inout HNSWSearchScratch) -> HNSWGraph {
-        var fresh = HNSWGraph(dimension: old.dimension, metric: old.metric, params: old.params)
+    private static func rebuilt(from old: HNSWGraph, scratch: inout HNSWSearchScratch) throws(VectorEngineError) -> HNSWGraph {
+        var fresh = try HNSWGraph(dimension: old.dimension, metric: old.metric, params: old.params, arenas: old.arenas,
+                                  capacity: max(old.liveCount, 64))
         fresh.rng = old.rng
         fresh.quantized = old.quantized
         // Live nodes keep their tiers (they are renumbered in order).
@@ -108,7 +119,7 @@ public final class HNSWIndex: VectorIndex {
         }
         fresh.quantized?.clearCodes()
         for i in 0..<old.totalCount where !old.deleted[i] {
-            fresh.insert(externalId: old.externalIds[i], vector: old.storage.vectorArray(UInt32(i)),
+            try fresh.insert(externalId: old.externalIds[i], vector: old.storage.vectorArray(UInt32(i)),
                          payload: old.payloads[i], scratch: &scratch)
         }
         if let savedTiers { fresh.quantized?.tiers?.restore(savedTiers, vectors: fresh.storage.vector) }
@@ -233,12 +244,25 @@ public final class HNSWIndex: VectorIndex {
         }
     }
 
-    /// Bytes held for vectors, links and their locks, levels, ids and tombstones (payloads
-    /// and the search scratch pool excluded).
+    /// Bytes of full vectors kept off the heap, in the index's arena (0 when on the heap):
+    /// memory the operating system pages in and out as searches read it.
+    public var offHeapVectorBytes: Int {
+        access.shared { g, _ in g.storage.arena == nil ? 0 : g.totalCount * g.dimension * 4 }
+    }
+
+    /// Where the full vectors live.
+    public var vectorPlacement: VectorPlacement {
+        access.shared { g, _ in g.storage.arena == nil ? .memory : .disk }
+    }
+
+    /// Bytes held in memory for vectors (unless they are off the heap, see
+    /// ``offHeapVectorBytes``), links and their locks, levels, ids, tombstones and codes
+    /// (payloads and the search scratch pool excluded).
     public var memoryBytes: Int {
         access.shared { g, _ in
             let n = g.totalCount
-            var bytes = n * (g.dimension * 4 + (g.params.m0 + 1) * 4 + _HNSWUnsafeStorage.perNodeOverheadBytes + 1 + 8 + 1 + 16)
+            let vectorBytes = g.storage.arena == nil ? g.dimension * 4 : 0
+            var bytes = n * (vectorBytes + (g.params.m0 + 1) * 4 + _HNSWUnsafeStorage.perNodeOverheadBytes + 1 + 8 + 1 + 16)
             for level in g.levels { bytes += Int(level) * (g.params.m + 1) * 4 }
             bytes += g.quantized?.memoryBytes ?? 0
             return bytes

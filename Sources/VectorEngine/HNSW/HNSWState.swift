@@ -71,27 +71,37 @@ extension HNSWIndex {
     }
 
     /// A copy of the index's state (taken with exclusive access, so never mid-batch).
-    public func exportState() -> HNSWState {
+    ///
+    /// With `borrowingVectors` and on-disk vectors, the state does not copy them (they may be
+    /// larger than memory): ``HNSWState/borrowedVectors`` then points into the index's arena and
+    /// stays valid only until the next write to the index. The caller must keep writes out
+    /// until it is done with the state (a snapshot holds its collection's write lock).
+    public func exportState(borrowingVectors: Bool = false) -> HNSWState {
         access.exclusive { g, _ in
             let n = g.totalCount
+            let borrowed = g.storage.arena.flatMap { arena in
+                borrowingVectors ? BorrowedBuffer(base: arena.base, count: n * g.dimension, capacity: n * g.dimension,
+                                                  owner: arena) : nil
+            }
             return HNSWState(
                 dimension: g.dimension, metric: g.metric, parameters: g.params,
-                vectors: Array(UnsafeBufferPointer(start: g.storage.vectors, count: n * g.dimension)),
+                vectors: borrowed == nil ? Array(UnsafeBufferPointer(start: g.storage.vectors, count: n * g.dimension)) : [],
                 levels: g.levels,
                 level0Links: Array(UnsafeBufferPointer(start: g.storage.links0, count: n * (g.params.m0 + 1))),
                 upperLinks: (0..<n).map { g.storage.upperLinkSlots(UInt32($0), level: Int(g.levels[$0])) },
                 externalIds: g.externalIds, deleted: g.deleted,
                 payloads: g.payloads, entryPoint: g.entryPoint, generatorState: g.rng.state,
-                quantizer: g.quantized?.exportState())
+                borrowedVectors: borrowed, quantizer: g.quantized?.exportState())
         }
     }
 
     /// Rebuilds an index from exported state, checking every size, link and id first (and the
     /// quantizer's parameters, tiers and codes): a corrupt state throws `.invalidArgument`, it
     /// never crashes. Borrowed vectors and level-0 links are adopted in place (copied onto huge
-    /// pages when 4 MB and more); arrays are copied once.
-    public convenience init(state s: HNSWState) throws(VectorEngineError) {
-        try self.init(dimension: s.dimension, metric: s.metric, parameters: s.parameters)
+    /// pages when 4 MB and more); arrays are copied once. With `vectorArenas`, the vectors are
+    /// copied into a new arena instead (on-disk vectors).
+    public convenience init(state s: HNSWState, vectorArenas: (any VectorArenaProvider)? = nil) throws(VectorEngineError) {
+        try self.init(dimension: s.dimension, metric: s.metric, parameters: s.parameters, vectorArenas: vectorArenas)
         func bad(_ why: String) -> VectorEngineError {
             VectorEngineError(code: .invalidArgument, message: "HNSW state is inconsistent: \(why)")
         }
@@ -146,7 +156,11 @@ extension HNSWIndex {
         var vectors = s.borrowedVectors, links = s.borrowedLevel0Links
         var vectorArray = s.vectors, linkArray = s.level0Links
         var capacity = max(n, 64)
-        if vectors != nil || links != nil {
+        if vectorArenas != nil {
+            // Copied into the arena: no borrowed room to adopt, and links copied too.
+            if let l = links { linkArray = Array(l.elements) }
+            links = nil
+        } else if vectors != nil || links != nil {
             capacity = min(vectors.map { $0.capacity / dim } ?? .max, links.map { $0.capacity / (m0 + 1) } ?? .max)
             if capacity < max(n, 1) {
                 if let v = vectors { vectorArray = Array(v.elements) }
@@ -155,6 +169,7 @@ extension HNSWIndex {
             }
         }
         let violations = try access.exclusive { (g: inout HNSWGraph, _: inout HNSWSearchScratch) throws(VectorEngineError) -> [String] in
+            if let arena = g.storage.arena, arena.capacity < capacity * dim { try arena.resize(toFloats: capacity * dim) }
             g.storage.adopt(count: n, capacity: capacity, vectors: vectors, vectorArray: vectorArray,
                             links0: links, links0Array: linkArray, upperLinks: { s.upperLinks[$0] })
             g.internalOf = internalOf

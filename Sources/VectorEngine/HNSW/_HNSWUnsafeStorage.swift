@@ -14,6 +14,10 @@ import Synchronization
 /// their owner is released when a grow copies them out or the storage goes away; large ones
 /// (huge-page sized) are copied onto huge pages at once.
 ///
+/// With an ``VectorArena`` (on-disk vectors) the vectors live in the arena instead: adopted
+/// buffers are copied into it, growing resizes it (which may fail: `reserveCapacity` throws, and
+/// every append is preceded by one), and nothing here frees it.
+///
 /// Concurrency contract (``HNSWIndex`` enforces it): `append`, `reserveCapacity`,
 /// `replaceVector` and the state import run with exclusive access. While a batch links in
 /// parallel, every read or write of a node's links happens inside ``withLinkLock(_:_:)`` of
@@ -31,13 +35,32 @@ final class _HNSWUnsafeStorage {
     /// Keep borrowed `vectors` / `links0` valid; nil when this storage allocated them.
     private(set) var vectorsOwner: AnyObject?
     private(set) var links0Owner: AnyObject?
+    /// Where the vectors live when they are off the heap; nil: on the heap (or borrowed).
+    let arena: (any VectorArena)?
 
     init(dimension: Int, m: Int, capacity: Int = 64) {
         self.dimension = dimension
         self.m = m
         self.m0 = 2 * m
         self.capacity = max(capacity, 1)
+        arena = nil
         vectors = _HugePageMemory.allocate(Float.self, capacity: self.capacity * dimension)
+        links0 = _HugePageMemory.allocate(UInt32.self, capacity: self.capacity * (m0 + 1))
+        upperLinks = .allocate(capacity: self.capacity)
+        linkLocks = .allocate(capacity: self.capacity)
+        for i in 0..<self.capacity { (linkLocks + i).initialize(to: Mutex(())) }
+    }
+
+    /// Storage whose vectors live in `arena` (empty; resized here to `capacity` nodes).
+    init(dimension: Int, m: Int, arena: any VectorArena, capacity: Int = 64) throws(VectorEngineError) {
+        self.dimension = dimension
+        self.m = m
+        self.m0 = 2 * m
+        self.capacity = max(capacity, 1)
+        if arena.capacity < self.capacity * dimension { try arena.resize(toFloats: self.capacity * dimension) }
+        self.arena = arena
+        vectors = arena.base
+        vectorsOwner = arena
         links0 = _HugePageMemory.allocate(UInt32.self, capacity: self.capacity * (m0 + 1))
         upperLinks = .allocate(capacity: self.capacity)
         linkLocks = .allocate(capacity: self.capacity)
@@ -61,7 +84,18 @@ final class _HNSWUnsafeStorage {
                links0 newLinks: BorrowedBuffer<UInt32>?, links0Array: [UInt32], upperLinks slots: (Int) -> [UInt32]) {
         precondition(self.count == 0 && capacity >= Swift.max(count, 1))
         releaseOwnedBuffers()
-        if let newVectors {
+        if let arena {
+            // Sized by the caller (``HNSWGraph/prepareArena(nodes:)``) before anything changed.
+            precondition(arena.capacity >= capacity * dimension)
+            vectors = arena.base
+            let source = newVectors.map { UnsafePointer($0.base) }
+            precondition((newVectors?.count ?? vectorArray.count) == count * dimension)
+            if let source {
+                vectors.update(from: source, count: count * dimension)
+            } else {
+                vectorArray.withUnsafeBufferPointer { if let b = $0.baseAddress { vectors.update(from: b, count: $0.count) } }
+            }
+        } else if let newVectors {
             precondition(newVectors.capacity >= capacity * dimension && newVectors.count == count * dimension)
             (vectors, vectorsOwner) = Self.place(newVectors, capacity: capacity * dimension)
         } else {
@@ -114,7 +148,11 @@ final class _HNSWUnsafeStorage {
     func append(_ vector: UnsafeBufferPointer<Float>, level: Int) -> UInt32 {
         precondition(vector.count == dimension && level >= 0)
         guard let source = vector.baseAddress else { preconditionFailure("dimension is at least 1") }
-        if count == capacity { grow(to: capacity * 2) }
+        if count == capacity {
+            // An arena's growth can fail, so its callers reserve first (``reserveCapacity(_:)``).
+            precondition(arena == nil, "append to an arena without reserving room")
+            try? grow(to: capacity * 2)
+        }
         let id = count
         (vectors + id * dimension).update(from: source, count: dimension)
         (links0 + id * (m0 + 1)).initialize(repeating: 0, count: m0 + 1)
@@ -129,9 +167,10 @@ final class _HNSWUnsafeStorage {
         return UInt32(id)
     }
 
-    /// Makes room for `total` nodes, so appending up to there moves no buffer.
-    func reserveCapacity(_ total: Int) {
-        if total > capacity { grow(to: Swift.max(total, capacity * 2)) }
+    /// Makes room for `total` nodes, so appending up to there moves no buffer. Throws only for
+    /// an arena that cannot grow (disk full); the storage is then unchanged.
+    func reserveCapacity(_ total: Int) throws(VectorEngineError) {
+        if total > capacity { try grow(to: Swift.max(total, capacity * 2)) }
     }
 
     func replaceVector(_ id: UInt32, with vector: UnsafeBufferPointer<Float>) {
@@ -143,20 +182,25 @@ final class _HNSWUnsafeStorage {
     /// Frees the vector and level-0 buffers this storage allocated (at the current capacity);
     /// borrowed ones are left to their owners.
     private func releaseOwnedBuffers() {
-        if vectorsOwner == nil { _HugePageMemory.deallocate(vectors, capacity: capacity * dimension) }
+        if vectorsOwner == nil && arena == nil { _HugePageMemory.deallocate(vectors, capacity: capacity * dimension) }
         if links0Owner == nil { _HugePageMemory.deallocate(links0, capacity: capacity * (m0 + 1)) }
     }
 
     // Runs with exclusive access only: nobody holds a link lock or a pointer into a buffer.
     // Borrowed buffers are copied out and their owners released (a mapping is unmapped).
-    private func grow(to newCapacity: Int) {
-        let nv = _HugePageMemory.allocate(Float.self, capacity: newCapacity * dimension)
-        nv.initialize(from: vectors, count: count * dimension)
+    private func grow(to newCapacity: Int) throws(VectorEngineError) {
+        // The arena first: the only step that can fail, and it keeps the content.
+        if let arena {
+            try arena.resize(toFloats: newCapacity * dimension)
+            vectors = arena.base
+        }
+        let nv = arena == nil ? _HugePageMemory.allocate(Float.self, capacity: newCapacity * dimension) : vectors
+        if arena == nil { nv.initialize(from: vectors, count: count * dimension) }
         let nl = _HugePageMemory.allocate(UInt32.self, capacity: newCapacity * (m0 + 1))
         nl.initialize(from: links0, count: count * (m0 + 1))
         releaseOwnedBuffers()
         vectors = nv
-        vectorsOwner = nil
+        vectorsOwner = arena
         links0 = nl
         links0Owner = nil
         let nu = UnsafeMutablePointer<UnsafeMutablePointer<UInt32>?>.allocate(capacity: newCapacity)
@@ -172,6 +216,12 @@ final class _HNSWUnsafeStorage {
 
     @inline(__always) func vector(_ id: UInt32) -> UnsafePointer<Float> {
         UnsafePointer(vectors + Int(id) &* dimension)
+    }
+
+    /// Tells an arena that `id`'s vector is about to be read (rescoring), so a paged-out one
+    /// starts loading while other work runs; nothing for heap vectors.
+    @inline(__always) func willRead(_ id: UInt32) {
+        arena?.willRead(offset: Int(id) &* dimension, count: dimension)
     }
 
     func vectorArray(_ id: UInt32) -> [Float] {

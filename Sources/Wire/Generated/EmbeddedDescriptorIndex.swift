@@ -18,7 +18,7 @@ enum EmbeddedDescriptorIndex {
         "grpc/testing/test.proto",
     ]
     /// (offset, length) of each file's FileDescriptorProto in the blob.
-    static let fileRanges: [Swift.Int] = [0, 2386, 2386, 8282, 10668, 3763, 14431, 4615, 19046, 3470, 22516, 2653, 25169, 6804, 31973, 557, 32530, 1744, 34274, 1812, 36086, 101, 36187, 5012, 41199, 1610]
+    static let fileRanges: [Swift.Int] = [0, 2386, 2386, 8381, 10767, 3763, 14530, 4615, 19145, 3470, 22615, 2653, 25268, 6804, 32072, 557, 32629, 1744, 34373, 1812, 36185, 101, 36286, 5012, 41298, 1610]
     /// Direct dependencies of each file, as indices into `fileNames`.
     static let fileDependencies: [[Swift.Int]] = [
         [],

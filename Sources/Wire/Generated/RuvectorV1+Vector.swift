@@ -637,12 +637,19 @@ extension RuvectorV1 {
         public var writeConsistency: RuvectorV1.ReplicationMode = RuvectorV1.ReplicationMode(rawValue: 0)
         /// Cluster only: replicas (besides the primary) a SEMI_SYNC write waits for (0 = 1).
         public var minReplicas: Swift.UInt32 = 0
+        /// True: keep full vectors in a memory-mapped file in the collection's folder instead of on
+        /// the heap, so the operating system pages them in and out and a collection can be larger
+        /// than memory. Searches walk the quantized codes (in memory) and read full vectors only to
+        /// rescore candidates, so pair it with `quantization` (without, the walk reads paged vectors).
+        /// Tiered collections always keep full vectors on disk. Snapshots of such a collection make
+        /// writes (not searches) wait while the vectors are written.
+        public var onDisk: Swift.Bool = false
 
         /// A message with every field at its default.
         public init() {}
 
         /// A message with the given fields; the others keep their defaults.
-        public init(name: Swift.String = "", dimension: Swift.UInt32 = 0, metric: RuvectorV1.Metric = RuvectorV1.Metric(rawValue: 0), hnsw: RuvectorV1.HnswConfig? = nil, quantization: RuvectorV1.QuantizationConfig? = nil, defaultWait: RuvectorV1.WriteWait = RuvectorV1.WriteWait(rawValue: 0), shards: Swift.UInt32 = 0, replicationFactor: Swift.UInt32 = 0, writeConsistency: RuvectorV1.ReplicationMode = RuvectorV1.ReplicationMode(rawValue: 0), minReplicas: Swift.UInt32 = 0) {
+        public init(name: Swift.String = "", dimension: Swift.UInt32 = 0, metric: RuvectorV1.Metric = RuvectorV1.Metric(rawValue: 0), hnsw: RuvectorV1.HnswConfig? = nil, quantization: RuvectorV1.QuantizationConfig? = nil, defaultWait: RuvectorV1.WriteWait = RuvectorV1.WriteWait(rawValue: 0), shards: Swift.UInt32 = 0, replicationFactor: Swift.UInt32 = 0, writeConsistency: RuvectorV1.ReplicationMode = RuvectorV1.ReplicationMode(rawValue: 0), minReplicas: Swift.UInt32 = 0, onDisk: Swift.Bool = false) {
             self.name = name
             self.dimension = dimension
             self.metric = metric
@@ -653,6 +660,7 @@ extension RuvectorV1 {
             self.replicationFactor = replicationFactor
             self.writeConsistency = writeConsistency
             self.minReplicas = minReplicas
+            self.onDisk = onDisk
         }
 
         public static let protoFullName = "ruvector.v1.CreateCollectionRequest"
@@ -684,6 +692,7 @@ extension RuvectorV1 {
             self.replicationFactor = c.replication_factor
             self.writeConsistency = RuvectorV1.ReplicationMode(rawValue: Swift.Int32(truncatingIfNeeded: c.write_consistency.rawValue))
             self.minReplicas = c.min_replicas
+            self.onDisk = (c.on_disk != 0)
         }
 
         func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__CreateCollectionRequest> {
@@ -698,6 +707,7 @@ extension RuvectorV1 {
             c.pointee.replication_factor = self.replicationFactor
             c.pointee.write_consistency = Ruvector__V1__ReplicationMode(rawValue: .init(truncatingIfNeeded: self.writeConsistency.rawValue))
             c.pointee.min_replicas = self.minReplicas
+            c.pointee.on_disk = (self.onDisk ? 1 : 0)
             return c
         }
     }
@@ -770,7 +780,7 @@ extension RuvectorV1 {
         private var _quantization: WireBox<RuvectorV1.QuantizationConfig>?
         /// Points stored (deleted points excluded).
         public var pointsCount: Swift.UInt64 = 0
-        /// Memory used by vectors, graph, payloads and codes.
+        /// Memory used by vectors (unless on disk), graph, payloads and codes.
         public var memoryBytes: Swift.UInt64 = 0
         /// Bytes on disk (WAL and snapshots).
         public var diskBytes: Swift.UInt64 = 0
@@ -793,12 +803,17 @@ extension RuvectorV1 {
         public var writeConsistency: RuvectorV1.ReplicationMode = RuvectorV1.ReplicationMode(rawValue: 0)
         /// Replicas a SEMI_SYNC write waits for.
         public var minReplicas: Swift.UInt32 = 0
+        /// True: full vectors are kept in a memory-mapped file (see CreateCollectionRequest.on_disk).
+        public var onDisk: Swift.Bool = false
+        /// Bytes of full vectors in that file (not counted in memory_bytes; how much of it is in
+        /// memory at a time is the operating system's choice).
+        public var onDiskVectorBytes: Swift.UInt64 = 0
 
         /// A message with every field at its default.
         public init() {}
 
         /// A message with the given fields; the others keep their defaults.
-        public init(name: Swift.String = "", dimension: Swift.UInt32 = 0, metric: RuvectorV1.Metric = RuvectorV1.Metric(rawValue: 0), hnsw: RuvectorV1.HnswConfig? = nil, quantization: RuvectorV1.QuantizationConfig? = nil, pointsCount: Swift.UInt64 = 0, memoryBytes: Swift.UInt64 = 0, diskBytes: Swift.UInt64 = 0, indexStatus: RuvectorV1.IndexStatus = RuvectorV1.IndexStatus(rawValue: 0), createdUnixMicros: Swift.Int64 = 0, tiers: RuvectorV1.TierCounts? = nil, shards: Swift.UInt32 = 0, replicationFactor: Swift.UInt32 = 0, writeConsistency: RuvectorV1.ReplicationMode = RuvectorV1.ReplicationMode(rawValue: 0), minReplicas: Swift.UInt32 = 0) {
+        public init(name: Swift.String = "", dimension: Swift.UInt32 = 0, metric: RuvectorV1.Metric = RuvectorV1.Metric(rawValue: 0), hnsw: RuvectorV1.HnswConfig? = nil, quantization: RuvectorV1.QuantizationConfig? = nil, pointsCount: Swift.UInt64 = 0, memoryBytes: Swift.UInt64 = 0, diskBytes: Swift.UInt64 = 0, indexStatus: RuvectorV1.IndexStatus = RuvectorV1.IndexStatus(rawValue: 0), createdUnixMicros: Swift.Int64 = 0, tiers: RuvectorV1.TierCounts? = nil, shards: Swift.UInt32 = 0, replicationFactor: Swift.UInt32 = 0, writeConsistency: RuvectorV1.ReplicationMode = RuvectorV1.ReplicationMode(rawValue: 0), minReplicas: Swift.UInt32 = 0, onDisk: Swift.Bool = false, onDiskVectorBytes: Swift.UInt64 = 0) {
             self.name = name
             self.dimension = dimension
             self.metric = metric
@@ -814,6 +829,8 @@ extension RuvectorV1 {
             self.replicationFactor = replicationFactor
             self.writeConsistency = writeConsistency
             self.minReplicas = minReplicas
+            self.onDisk = onDisk
+            self.onDiskVectorBytes = onDiskVectorBytes
         }
 
         public static let protoFullName = "ruvector.v1.CollectionInfo"
@@ -850,6 +867,8 @@ extension RuvectorV1 {
             self.replicationFactor = c.replication_factor
             self.writeConsistency = RuvectorV1.ReplicationMode(rawValue: Swift.Int32(truncatingIfNeeded: c.write_consistency.rawValue))
             self.minReplicas = c.min_replicas
+            self.onDisk = (c.on_disk != 0)
+            self.onDiskVectorBytes = c.on_disk_vector_bytes
         }
 
         func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__CollectionInfo> {
@@ -869,6 +888,8 @@ extension RuvectorV1 {
             c.pointee.replication_factor = self.replicationFactor
             c.pointee.write_consistency = Ruvector__V1__ReplicationMode(rawValue: .init(truncatingIfNeeded: self.writeConsistency.rawValue))
             c.pointee.min_replicas = self.minReplicas
+            c.pointee.on_disk = (self.onDisk ? 1 : 0)
+            c.pointee.on_disk_vector_bytes = self.onDiskVectorBytes
             return c
         }
     }

@@ -53,7 +53,7 @@ class CollectionInfo:
     ef_search: int
     #: True while writes acknowledged with wait=False are still being indexed.
     indexing: bool = False
-    #: Bytes held for vectors, graph and codes.
+    #: Bytes held in memory for vectors (unless on disk), graph and codes.
     memory_bytes: int = 0
     #: Bytes on disk (configuration, write-ahead log, snapshots).
     disk_bytes: int = 0
@@ -71,6 +71,10 @@ class CollectionInfo:
     write_consistency: str = "async"
     #: Replicas a semi-sync write waits for.
     min_replicas: int = 0
+    #: True when full vectors are kept in a memory-mapped file (`on_disk`, or tiered).
+    on_disk: bool = False
+    #: Bytes of full vectors in that file (not in memory_bytes).
+    on_disk_vector_bytes: int = 0
 
 
 @dataclass(frozen=True)

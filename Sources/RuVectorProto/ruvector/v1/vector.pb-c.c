@@ -2382,7 +2382,7 @@ const ProtobufCMessageDescriptor ruvector__v1__tier_counts__descriptor =
   (ProtobufCMessageInit) ruvector__v1__tier_counts__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__create_collection_request__field_descriptors[10] =
+static const ProtobufCFieldDescriptor ruvector__v1__create_collection_request__field_descriptors[11] =
 {
   {
     "name",
@@ -2504,6 +2504,18 @@ static const ProtobufCFieldDescriptor ruvector__v1__create_collection_request__f
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "on_disk",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__CreateCollectionRequest, on_disk),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__create_collection_request__field_indices_by_name[] = {
   5,   /* field[5] = default_wait */
@@ -2512,6 +2524,7 @@ static const unsigned ruvector__v1__create_collection_request__field_indices_by_
   2,   /* field[2] = metric */
   9,   /* field[9] = min_replicas */
   0,   /* field[0] = name */
+  10,   /* field[10] = on_disk */
   4,   /* field[4] = quantization */
   7,   /* field[7] = replication_factor */
   6,   /* field[6] = shards */
@@ -2520,7 +2533,7 @@ static const unsigned ruvector__v1__create_collection_request__field_indices_by_
 static const ProtobufCIntRange ruvector__v1__create_collection_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 10 }
+  { 0, 11 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__create_collection_request__descriptor =
 {
@@ -2530,7 +2543,7 @@ const ProtobufCMessageDescriptor ruvector__v1__create_collection_request__descri
   "Ruvector__V1__CreateCollectionRequest",
   "ruvector.v1",
   sizeof(Ruvector__V1__CreateCollectionRequest),
-  10,
+  11,
   ruvector__v1__create_collection_request__field_descriptors,
   ruvector__v1__create_collection_request__field_indices_by_name,
   1,  ruvector__v1__create_collection_request__number_ranges,
@@ -2575,7 +2588,7 @@ const ProtobufCMessageDescriptor ruvector__v1__get_collection_request__descripto
   (ProtobufCMessageInit) ruvector__v1__get_collection_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__collection_info__field_descriptors[15] =
+static const ProtobufCFieldDescriptor ruvector__v1__collection_info__field_descriptors[17] =
 {
   {
     "name",
@@ -2757,6 +2770,30 @@ static const ProtobufCFieldDescriptor ruvector__v1__collection_info__field_descr
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "on_disk",
+    16,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__CollectionInfo, on_disk),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "on_disk_vector_bytes",
+    17,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__CollectionInfo, on_disk_vector_bytes),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__collection_info__field_indices_by_name[] = {
   9,   /* field[9] = created_unix_micros */
@@ -2768,6 +2805,8 @@ static const unsigned ruvector__v1__collection_info__field_indices_by_name[] = {
   2,   /* field[2] = metric */
   14,   /* field[14] = min_replicas */
   0,   /* field[0] = name */
+  15,   /* field[15] = on_disk */
+  16,   /* field[16] = on_disk_vector_bytes */
   5,   /* field[5] = points_count */
   4,   /* field[4] = quantization */
   12,   /* field[12] = replication_factor */
@@ -2778,7 +2817,7 @@ static const unsigned ruvector__v1__collection_info__field_indices_by_name[] = {
 static const ProtobufCIntRange ruvector__v1__collection_info__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 15 }
+  { 0, 17 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__collection_info__descriptor =
 {
@@ -2788,7 +2827,7 @@ const ProtobufCMessageDescriptor ruvector__v1__collection_info__descriptor =
   "Ruvector__V1__CollectionInfo",
   "ruvector.v1",
   sizeof(Ruvector__V1__CollectionInfo),
-  15,
+  17,
   ruvector__v1__collection_info__field_descriptors,
   ruvector__v1__collection_info__field_indices_by_name,
   1,  ruvector__v1__collection_info__number_ranges,

@@ -128,7 +128,7 @@ class TierCounts(_message.Message):
     def __init__(self, hot: _Optional[int] = ..., warm: _Optional[int] = ..., cool: _Optional[int] = ..., cold: _Optional[int] = ..., archive: _Optional[int] = ..., code_bytes: _Optional[int] = ..., passes: _Optional[int] = ...) -> None: ...
 
 class CreateCollectionRequest(_message.Message):
-    __slots__ = ("name", "dimension", "metric", "hnsw", "quantization", "default_wait", "shards", "replication_factor", "write_consistency", "min_replicas")
+    __slots__ = ("name", "dimension", "metric", "hnsw", "quantization", "default_wait", "shards", "replication_factor", "write_consistency", "min_replicas", "on_disk")
     NAME_FIELD_NUMBER: _ClassVar[int]
     DIMENSION_FIELD_NUMBER: _ClassVar[int]
     METRIC_FIELD_NUMBER: _ClassVar[int]
@@ -139,6 +139,7 @@ class CreateCollectionRequest(_message.Message):
     REPLICATION_FACTOR_FIELD_NUMBER: _ClassVar[int]
     WRITE_CONSISTENCY_FIELD_NUMBER: _ClassVar[int]
     MIN_REPLICAS_FIELD_NUMBER: _ClassVar[int]
+    ON_DISK_FIELD_NUMBER: _ClassVar[int]
     name: str
     dimension: int
     metric: Metric
@@ -149,7 +150,8 @@ class CreateCollectionRequest(_message.Message):
     replication_factor: int
     write_consistency: _common_pb2.ReplicationMode
     min_replicas: int
-    def __init__(self, name: _Optional[str] = ..., dimension: _Optional[int] = ..., metric: _Optional[_Union[Metric, str]] = ..., hnsw: _Optional[_Union[HnswConfig, _Mapping]] = ..., quantization: _Optional[_Union[QuantizationConfig, _Mapping]] = ..., default_wait: _Optional[_Union[WriteWait, str]] = ..., shards: _Optional[int] = ..., replication_factor: _Optional[int] = ..., write_consistency: _Optional[_Union[_common_pb2.ReplicationMode, str]] = ..., min_replicas: _Optional[int] = ...) -> None: ...
+    on_disk: bool
+    def __init__(self, name: _Optional[str] = ..., dimension: _Optional[int] = ..., metric: _Optional[_Union[Metric, str]] = ..., hnsw: _Optional[_Union[HnswConfig, _Mapping]] = ..., quantization: _Optional[_Union[QuantizationConfig, _Mapping]] = ..., default_wait: _Optional[_Union[WriteWait, str]] = ..., shards: _Optional[int] = ..., replication_factor: _Optional[int] = ..., write_consistency: _Optional[_Union[_common_pb2.ReplicationMode, str]] = ..., min_replicas: _Optional[int] = ..., on_disk: bool = ...) -> None: ...
 
 class GetCollectionRequest(_message.Message):
     __slots__ = ("name",)
@@ -158,7 +160,7 @@ class GetCollectionRequest(_message.Message):
     def __init__(self, name: _Optional[str] = ...) -> None: ...
 
 class CollectionInfo(_message.Message):
-    __slots__ = ("name", "dimension", "metric", "hnsw", "quantization", "points_count", "memory_bytes", "disk_bytes", "index_status", "created_unix_micros", "tiers", "shards", "replication_factor", "write_consistency", "min_replicas")
+    __slots__ = ("name", "dimension", "metric", "hnsw", "quantization", "points_count", "memory_bytes", "disk_bytes", "index_status", "created_unix_micros", "tiers", "shards", "replication_factor", "write_consistency", "min_replicas", "on_disk", "on_disk_vector_bytes")
     NAME_FIELD_NUMBER: _ClassVar[int]
     DIMENSION_FIELD_NUMBER: _ClassVar[int]
     METRIC_FIELD_NUMBER: _ClassVar[int]
@@ -174,6 +176,8 @@ class CollectionInfo(_message.Message):
     REPLICATION_FACTOR_FIELD_NUMBER: _ClassVar[int]
     WRITE_CONSISTENCY_FIELD_NUMBER: _ClassVar[int]
     MIN_REPLICAS_FIELD_NUMBER: _ClassVar[int]
+    ON_DISK_FIELD_NUMBER: _ClassVar[int]
+    ON_DISK_VECTOR_BYTES_FIELD_NUMBER: _ClassVar[int]
     name: str
     dimension: int
     metric: Metric
@@ -189,7 +193,9 @@ class CollectionInfo(_message.Message):
     replication_factor: int
     write_consistency: _common_pb2.ReplicationMode
     min_replicas: int
-    def __init__(self, name: _Optional[str] = ..., dimension: _Optional[int] = ..., metric: _Optional[_Union[Metric, str]] = ..., hnsw: _Optional[_Union[HnswConfig, _Mapping]] = ..., quantization: _Optional[_Union[QuantizationConfig, _Mapping]] = ..., points_count: _Optional[int] = ..., memory_bytes: _Optional[int] = ..., disk_bytes: _Optional[int] = ..., index_status: _Optional[_Union[IndexStatus, str]] = ..., created_unix_micros: _Optional[int] = ..., tiers: _Optional[_Union[TierCounts, _Mapping]] = ..., shards: _Optional[int] = ..., replication_factor: _Optional[int] = ..., write_consistency: _Optional[_Union[_common_pb2.ReplicationMode, str]] = ..., min_replicas: _Optional[int] = ...) -> None: ...
+    on_disk: bool
+    on_disk_vector_bytes: int
+    def __init__(self, name: _Optional[str] = ..., dimension: _Optional[int] = ..., metric: _Optional[_Union[Metric, str]] = ..., hnsw: _Optional[_Union[HnswConfig, _Mapping]] = ..., quantization: _Optional[_Union[QuantizationConfig, _Mapping]] = ..., points_count: _Optional[int] = ..., memory_bytes: _Optional[int] = ..., disk_bytes: _Optional[int] = ..., index_status: _Optional[_Union[IndexStatus, str]] = ..., created_unix_micros: _Optional[int] = ..., tiers: _Optional[_Union[TierCounts, _Mapping]] = ..., shards: _Optional[int] = ..., replication_factor: _Optional[int] = ..., write_consistency: _Optional[_Union[_common_pb2.ReplicationMode, str]] = ..., min_replicas: _Optional[int] = ..., on_disk: bool = ..., on_disk_vector_bytes: _Optional[int] = ...) -> None: ...
 
 class ListCollectionsRequest(_message.Message):
     __slots__ = ()

@@ -93,7 +93,7 @@ public struct CollectionInfo: Sendable, Hashable {
     public var quantization: Quantization?
     /// Points stored.
     public var pointsCount: UInt64
-    /// Memory used by vectors, graph, payloads and codes (0 when not reported).
+    /// Memory used by vectors (unless on disk), graph, payloads and codes (0 when not reported).
     public var memoryBytes: UInt64
     /// Bytes on disk (0 when not reported).
     public var diskBytes: UInt64
@@ -112,6 +112,11 @@ public struct CollectionInfo: Sendable, Hashable {
     public var writeConsistency: ReplicationMode?
     /// Replicas (besides the primary) a semi-sync write waits for (0 on a single server).
     public var minReplicas: Int
+    /// True when full vectors are kept in a memory-mapped file instead of memory (`onDisk` at
+    /// creation, or a tiered collection).
+    public var onDisk: Bool = false
+    /// Bytes of full vectors in that file (not counted in ``memoryBytes``).
+    public var onDiskVectorBytes: UInt64 = 0
 }
 
 /// A snapshot file of a collection on the server.

@@ -405,10 +405,19 @@ struct  Ruvector__V1__CreateCollectionRequest
    * Cluster only: replicas (besides the primary) a SEMI_SYNC write waits for (0 = 1).
    */
   uint32_t min_replicas;
+  /*
+   * True: keep full vectors in a memory-mapped file in the collection's folder instead of on
+   * the heap, so the operating system pages them in and out and a collection can be larger
+   * than memory. Searches walk the quantized codes (in memory) and read full vectors only to
+   * rescore candidates, so pair it with `quantization` (without, the walk reads paged vectors).
+   * Tiered collections always keep full vectors on disk. Snapshots of such a collection make
+   * writes (not searches) wait while the vectors are written.
+   */
+  protobuf_c_boolean on_disk;
 };
 #define RUVECTOR__V1__CREATE_COLLECTION_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__create_collection_request__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, RUVECTOR__V1__METRIC__METRIC_UNSPECIFIED, NULL, NULL, RUVECTOR__V1__WRITE_WAIT__WRITE_WAIT_UNSPECIFIED, 0, 0, RUVECTOR__V1__REPLICATION_MODE__REPLICATION_MODE_UNSPECIFIED, 0 }
+    , (char *)protobuf_c_empty_string, 0, RUVECTOR__V1__METRIC__METRIC_UNSPECIFIED, NULL, NULL, RUVECTOR__V1__WRITE_WAIT__WRITE_WAIT_UNSPECIFIED, 0, 0, RUVECTOR__V1__REPLICATION_MODE__REPLICATION_MODE_UNSPECIFIED, 0, 0 }
 
 
 /*
@@ -458,7 +467,7 @@ struct  Ruvector__V1__CollectionInfo
    */
   uint64_t points_count;
   /*
-   * Memory used by vectors, graph, payloads and codes.
+   * Memory used by vectors (unless on disk), graph, payloads and codes.
    */
   uint64_t memory_bytes;
   /*
@@ -494,10 +503,19 @@ struct  Ruvector__V1__CollectionInfo
    * Replicas a SEMI_SYNC write waits for.
    */
   uint32_t min_replicas;
+  /*
+   * True: full vectors are kept in a memory-mapped file (see CreateCollectionRequest.on_disk).
+   */
+  protobuf_c_boolean on_disk;
+  /*
+   * Bytes of full vectors in that file (not counted in memory_bytes; how much of it is in
+   * memory at a time is the operating system's choice).
+   */
+  uint64_t on_disk_vector_bytes;
 };
 #define RUVECTOR__V1__COLLECTION_INFO__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__collection_info__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, RUVECTOR__V1__METRIC__METRIC_UNSPECIFIED, NULL, NULL, 0, 0, 0, RUVECTOR__V1__INDEX_STATUS__INDEX_STATUS_UNSPECIFIED, 0, NULL, 0, 0, RUVECTOR__V1__REPLICATION_MODE__REPLICATION_MODE_UNSPECIFIED, 0 }
+    , (char *)protobuf_c_empty_string, 0, RUVECTOR__V1__METRIC__METRIC_UNSPECIFIED, NULL, NULL, 0, 0, 0, RUVECTOR__V1__INDEX_STATUS__INDEX_STATUS_UNSPECIFIED, 0, NULL, 0, 0, RUVECTOR__V1__REPLICATION_MODE__REPLICATION_MODE_UNSPECIFIED, 0, 0, 0 }
 
 
 /*

@@ -1,0 +1,94 @@
+import Storage
+import Testing
+import VectorEngine
+@testable import VectorDatabase
+
+/// Collections whose full vectors live in a memory-mapped scratch file (`vectors: .disk`):
+/// the same answers as in memory, through snapshots, log replay, reopening and uploads, with
+/// the vectors not counted as memory.
+@Suite("durable collections: on-disk vectors")
+struct OnDiskVectorsTests {
+    let memoryConfig = CollectionConfig(name: "docs", dimension: 24, metric: .l2Squared,
+                                        hnsw: HNSWParameters(m: 8, efConstruction: 64, efSearch: 48),
+                                        quantization: .scalarInt8, quantizationTrainingCount: 200)
+    var diskConfig: CollectionConfig { var c = memoryConfig; c.vectors = .disk; return c }
+    let queries = points(90_000..<90_030, dimension: 24, seed: 99)
+
+    func results(_ collection: VectorCollection) throws -> [[SearchHit]] {
+        try queries.map { try collection.search($0.vector, k: 10) }
+            + queries.map { try collection.search($0.vector, k: 5, filter: .match("lang", .string("swift"))) }
+            + queries.map { try collection.search($0.vector, k: 5, exact: true) }
+    }
+
+    /// Writes through the log, a snapshot in the middle, more writes after it; the on-disk
+    /// collection answers as the in-memory one before and after a reopen (snapshot + replay).
+    @Test func sameAnswersAcrossSnapshotAndReopen() throws {
+        let dirs = (temporaryDirectory(), temporaryDirectory())
+        let disk = try DurableCollection.create(in: dirs.0, config: diskConfig, options: .init(syncPolicy: .never))
+        let memory = try DurableCollection.create(in: dirs.1, config: memoryConfig, options: .init(syncPolicy: .never))
+        for db in [disk, memory] {
+            try db.upsert(points(0..<400, dimension: 24, seed: 1))
+            try db.delete(ids: Array(40..<60))
+            try db.snapshot()
+            try db.upsert(points(300..<700, dimension: 24, seed: 2))     // updates and inserts after the snapshot
+        }
+        #expect(disk.collection.index.vectorPlacement == .disk)
+        #expect(disk.collection.index.offHeapVectorBytes == 700 * 24 * 4)     // tombstones keep their slots
+        #expect(memory.collection.index.memoryBytes - disk.collection.index.memoryBytes == 700 * 24 * 4)
+        #expect(try results(disk.collection) == results(memory.collection))
+        try disk.close(); try memory.close()
+        // Nothing but the usual files in the folder: the scratch file is unnamed.
+        #expect(try AtomicFile.entries(dirs.0).sorted() == AtomicFile.entries(dirs.1).sorted())
+        let reopened = (try DurableCollection.open(dirs.0), try DurableCollection.open(dirs.1))
+        #expect(reopened.0.collection.config.vectors == .disk, "the placement is part of the stored configuration")
+        #expect(reopened.0.recovery.replayedRecords > 0)
+        #expect(try results(reopened.0.collection) == results(reopened.1.collection))
+        for id in [UInt64(0), 45, 399, 650] { #expect(reopened.0.collection.get(id: id) == reopened.1.collection.get(id: id)) }
+        // A second snapshot written from the mapping (not copied first) reopens the same again.
+        try reopened.0.snapshot()
+        try reopened.0.close()
+        let again = try DurableCollection.open(dirs.0)
+        #expect(again.recovery.replayedRecords == 0)
+        #expect(try results(again.collection) == results(reopened.1.collection))
+    }
+
+    /// Writes go on while a snapshot runs (they wait for it) and searches never stop; the
+    /// snapshot holds exactly the writes before it.
+    @Test func snapshotWhileWriting() async throws {
+        let directory = temporaryDirectory()
+        let db = try DurableCollection.create(in: directory, config: diskConfig, options: .init(syncPolicy: .never))
+        try db.upsert(points(0..<500, dimension: 24, seed: 3))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { for i in 0..<20 { try db.upsert(points(UInt64(1000 + i * 10)..<UInt64(1010 + i * 10), dimension: 24, seed: 4)) } }
+            group.addTask { for _ in 0..<3 { try db.snapshot() } }
+            group.addTask { for q in queries { _ = try db.collection.search(q.vector, k: 5) } }
+            try await group.waitForAll()
+        }
+        let count = try db.collection.count()
+        try db.close()
+        let reopened = try DurableCollection.open(directory)
+        #expect(try reopened.collection.count() == count)
+        #expect(count == 700)
+    }
+
+    /// An uploaded snapshot of an on-disk collection installs as one (its vectors copied into a
+    /// new scratch file), and the configuration file of an older release (no placement byte)
+    /// still reads as vectors in memory.
+    @Test func installAndOlderConfiguration() throws {
+        let directory = temporaryDirectory()
+        let db = try DurableCollection.create(in: directory, config: diskConfig, options: .init(syncPolicy: .never))
+        try db.upsert(points(0..<300, dimension: 24, seed: 5))
+        let info = try db.snapshot()
+        let bytes = try AtomicFile.read(directory + "/snapshots/" + info.name)
+        let installed = try DurableCollection.install(snapshotFile: bytes, in: temporaryDirectory() + "/copy", name: "copy")
+        #expect(installed.collection.config.vectors == .disk && installed.collection.index.vectorPlacement == .disk)
+        #expect(try results(installed.collection) == results(db.collection))
+
+        var old = CollectionCodec.encode(memoryConfig)
+        #expect(old.removeLast() == 0, "the placement is the last byte")
+        #expect(try CollectionCodec.decodeConfig(old).vectors == .memory)
+        var bad = CollectionCodec.encode(diskConfig)
+        bad[bad.count - 1] = 7
+        #expect(throws: (any Error).self) { try CollectionCodec.decodeConfig(bad) }
+    }
+}

@@ -1,0 +1,160 @@
+import Synchronization
+import Testing
+@testable import VectorEngine
+
+/// Heap memory standing in for a file mapping: it moves on every resize (as a remap may), counts
+/// its resizes and hints, and can be told to refuse growth (a full disk).
+final class MovingArena: VectorArena, @unchecked Sendable {
+    private(set) var base: UnsafeMutablePointer<Float>
+    private(set) var capacity: Int
+    var refuseGrowth = false
+    private(set) var resizes = 0
+    let hints = Atomic<Int>(0)
+
+    init(floats: Int) {
+        capacity = max(floats, 1)
+        base = .allocate(capacity: capacity)
+        base.initialize(repeating: .nan, count: capacity)
+    }
+
+    deinit { base.deallocate() }
+
+    func resize(toFloats floats: Int) throws(VectorEngineError) {
+        guard floats > capacity else { return }
+        if refuseGrowth { throw VectorEngineError(code: .storageExhausted, message: "no room (test)") }
+        let moved = UnsafeMutablePointer<Float>.allocate(capacity: floats)
+        moved.initialize(repeating: .nan, count: floats)
+        moved.update(from: base, count: capacity)
+        base.initialize(repeating: .nan, count: capacity)     // a stale pointer would read NaN
+        base.deallocate()
+        base = moved
+        capacity = floats
+        resizes += 1
+    }
+
+    func willRead(offset: Int, count: Int) {
+        precondition(offset >= 0 && offset + count <= capacity)
+        hints.add(1, ordering: .relaxed)
+    }
+}
+
+/// Hands out ``MovingArena``s and remembers them.
+final class MovingArenas: VectorArenaProvider, @unchecked Sendable {
+    let made = Mutex<[MovingArena]>([])
+    var refuseNew = false
+    func makeArena(floats: Int) throws(VectorEngineError) -> any VectorArena {
+        if refuseNew { throw VectorEngineError(code: .storageExhausted, message: "no room for a new arena (test)") }
+        let arena = MovingArena(floats: floats)
+        made.withLock { $0.append(arena) }
+        return arena
+    }
+    var last: MovingArena? { made.withLock { $0.last } }
+}
+
+@Suite struct VectorArenaTests {
+    let data = clusteredData(count: 600, dimension: 16, seed: 4)
+    let queries = clusteredData(count: 30, dimension: 16, seed: 5)
+    let params = HNSWParameters(m: 8, efConstruction: 60, seed: 7)
+
+    func filled(_ arenas: (any VectorArenaProvider)?, quantized: Bool = true) throws -> HNSWIndex {
+        let index = try HNSWIndex(dimension: 16, metric: .l2Squared, parameters: params, vectorArenas: arenas)
+        for (i, v) in data.prefix(300).enumerated() { try index.upsert(id: UInt64(i), vector: v, payload: ["i": .int(Int64(i))]) }
+        try index.upsert(data.dropFirst(300).enumerated().map { VectorPoint(id: UInt64(300 + $0.offset), vector: $0.element) },
+                         threads: 1)
+        if quantized { try index.enableQuantization(.scalarInt8, sampleSize: 600, seed: 1) }
+        return index
+    }
+
+    /// The same writes give the same graph and answers whether vectors are on the heap or in an
+    /// arena that moves as it grows; only the memory counted differs.
+    @Test func arenaIndexMatchesHeapIndex() throws {
+        let arenas = MovingArenas()
+        let onDisk = try filled(arenas)
+        let inMemory = try filled(nil)
+        #expect(onDisk.vectorPlacement == .disk && inMemory.vectorPlacement == .memory)
+        #expect((arenas.last?.resizes ?? 0) >= 3, "the arena should have grown (and moved) several times")
+        for q in queries {
+            #expect(try onDisk.search(q, k: 10, ef: 50) == inMemory.search(q, k: 10, ef: 50))
+            #expect(try onDisk.search(q, k: 5, ef: 50, oversampling: nil) == inMemory.search(q, k: 5, ef: 50, oversampling: nil))
+        }
+        #expect(onDisk.vector(id: 123) == inMemory.vector(id: 123))
+        #expect(onDisk.offHeapVectorBytes == 600 * 16 * 4 && inMemory.offHeapVectorBytes == 0)
+        #expect(inMemory.memoryBytes - onDisk.memoryBytes == 600 * 16 * 4)
+        // Rescoring told the arena which vectors it was about to read.
+        #expect((arenas.last?.hints.load(ordering: .relaxed) ?? 0) > 0)
+        let exported = onDisk.exportState(), expected = inMemory.exportState()
+        #expect(exported == expected, "an arena index exports the same state as a heap one")
+    }
+
+    /// Exported with borrowed vectors, the state points into the arena (no copy) and restores,
+    /// into a fresh arena, an index that answers as the original.
+    @Test func borrowedExportRestoresIntoANewArena() throws {
+        let arenas = MovingArenas()
+        let index = try filled(arenas)
+        let state = index.exportState(borrowingVectors: true)
+        #expect(state.vectors.isEmpty)
+        let borrowed = try #require(state.borrowedVectors)
+        #expect(borrowed.base == arenas.last?.base && borrowed.count == 600 * 16)
+        let restored = try HNSWIndex(state: state, vectorArenas: arenas)
+        #expect(arenas.made.withLock { $0.count } == 2)
+        #expect(restored.vectorPlacement == .disk)
+        for q in queries { #expect(try restored.search(q, k: 10, ef: 50) == index.search(q, k: 10, ef: 50)) }
+        // Without borrowing, the vectors are copied out as for a heap index.
+        #expect(index.exportState().vectors.count == 600 * 16)
+    }
+
+    /// A full disk refuses the write that needed room, with `.storageExhausted`, and changes
+    /// nothing; the index keeps answering and accepts writes again once there is room.
+    @Test func growthRefusedLeavesTheIndexUnchanged() throws {
+        let arenas = MovingArenas()
+        let index = try HNSWIndex(dimension: 16, metric: .l2Squared, parameters: params, vectorArenas: arenas)
+        for (i, v) in data.prefix(64).enumerated() { try index.upsert(id: UInt64(i), vector: v) }
+        let arena = try #require(arenas.last)
+        arena.refuseGrowth = true
+        let before = index.exportState()
+        #expect(throws: VectorEngineError.self) { try index.upsert(id: 1000, vector: data[64]) }
+        do {
+            try index.upsert([VectorPoint(id: 2000, vector: data[65]), VectorPoint(id: 2001, vector: data[66])], threads: 2)
+            Issue.record("a batch needing room should have been refused")
+        } catch {
+            #expect(error.code == .storageExhausted)
+        }
+        #expect(index.exportState() == before, "a refused write changed the index")
+        // An update in place needs no room.
+        try index.upsert(id: 3, vector: data[70])
+        #expect(index.vector(id: 3) == data[70])
+        arena.refuseGrowth = false
+        try index.upsert(id: 1000, vector: data[64])
+        #expect(index.count == 65)
+    }
+
+    /// Compaction builds the new graph in a new arena; without room for one, `compact()` throws
+    /// and the tombstoned graph stays as it was (deletes still succeed).
+    @Test func compactionNeedsASecondArena() throws {
+        let arenas = MovingArenas()
+        let index = try filled(arenas, quantized: false)
+        for id in 0..<200 { index.delete(id: UInt64(id)) }
+        arenas.refuseNew = true
+        #expect(throws: VectorEngineError.self) { try index.compact() }
+        #expect(index.count == 400 && index.deletedCount == 200)
+        // Past half tombstoned, a delete tries to compact, fails quietly and still deletes.
+        for id in 200..<320 { #expect(index.delete(id: UInt64(id))) }
+        #expect(index.count == 280 && index.deletedCount == 320)
+        arenas.refuseNew = false
+        try index.compact()
+        #expect(index.deletedCount == 0 && index.count == 280)
+        #expect(index.vectorPlacement == .disk)
+        let oracle = try BruteForceIndex(dimension: 16, metric: .l2Squared)
+        for (i, v) in data.enumerated() where i >= 320 { try oracle.upsert(id: UInt64(i), vector: v, payload: [:]) }
+        let r = try recall({ try index.search($0, k: 10, ef: 80) }, oracle: oracle, queries: queries, k: 10)
+        #expect(r >= 0.9, "recall after compaction into a new arena: \(r)")
+    }
+
+    /// A collection configured for on-disk vectors needs somewhere to put them.
+    @Test func diskCollectionWithoutArenasIsRefused() throws {
+        let config = CollectionConfig(name: "d", dimension: 4, metric: .cosine, quantization: .scalarInt8, vectors: .disk)
+        #expect(throws: VectorEngineError.self) { try VectorCollection(config) }
+        let collection = try VectorCollection(config, vectorArenas: MovingArenas())
+        #expect(collection.index.vectorPlacement == .disk)
+    }
+}
