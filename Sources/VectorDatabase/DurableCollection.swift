@@ -128,8 +128,9 @@ public final class DurableCollection: Sendable {
         }
         var config = try CollectionCodec.decodeConfig(configBytes)
         config.name = name
-        // Restored once to check it whole (on-disk vectors in a scratch file beside the folder).
-        _ = try VectorCollection(config, restoring: state, vectorArenas: FileVectorArenas(directory: parentFolder(of: directory)))
+        // Restored once to check it whole (on-disk vectors in a scratch file in the nearest
+        // existing folder above, on the same file system as the collection will be).
+        _ = try VectorCollection(config, restoring: state, vectorArenas: FileVectorArenas(directory: existingAncestor(of: directory)))
         var uuids = UUIDAssignments()
         if let pairs = snapshot.sections["uuids"] { try uuids.apply(pairs) }
         try AtomicFile.createDirectory(directory)
@@ -200,10 +201,15 @@ public final class DurableCollection: Sendable {
                                  options: options, lock: lock, recovery: report)
     }
 
-    /// The folder holding `directory` ("." for a bare name).
-    private static func parentFolder(of directory: String) -> String {
-        guard let slash = directory.lastIndex(of: "/") else { return "." }
-        return slash == directory.startIndex ? "/" : String(directory[..<slash])
+    /// The nearest folder above `directory` that exists ("." for a relative path with none).
+    private static func existingAncestor(of directory: String) -> String {
+        var path = Substring(directory)
+        while let slash = path.lastIndex(of: "/") {
+            path = slash == path.startIndex ? "/" : path[..<slash]
+            if AtomicFile.exists(String(path)) { return String(path) }
+            if path == "/" { break }
+        }
+        return "."
     }
 
     /// The index state of a snapshot of either layout (nil when it has none): layout 2's

@@ -80,7 +80,7 @@ struct OnDiskVectorsTests {
         try db.upsert(points(0..<300, dimension: 24, seed: 5))
         let info = try db.snapshot()
         let bytes = try AtomicFile.read(directory + "/snapshots/" + info.name)
-        let installed = try DurableCollection.install(snapshotFile: bytes, in: temporaryDirectory() + "/copy", name: "copy")
+        let installed = try DurableCollection.install(snapshotFile: bytes, in: temporaryDirectory() + "/staging/0", name: "copy")
         #expect(installed.collection.config.vectors == .disk && installed.collection.index.vectorPlacement == .disk)
         #expect(try results(installed.collection) == results(db.collection))
 

@@ -436,6 +436,7 @@ extension VectorService {
         var create = RuvectorV1.CreateCollectionRequest(name: target, dimension: info.dimension, metric: info.metric)
         create.hnsw = info.hnsw
         create.quantization = info.quantization
+        create.onDisk = info.onDisk
         let manifest = ClusterSnapshotManifest(collection: target, createdUnixMicros: 0, node: 0, request: create.encoded(),
                                                dimension: info.dimension, metric: UInt32(bitPattern: info.metric.rawValue),
                                                replicationFactor: 1, shards: [])

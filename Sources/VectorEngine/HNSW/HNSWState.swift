@@ -156,16 +156,15 @@ extension HNSWIndex {
         var vectors = s.borrowedVectors, links = s.borrowedLevel0Links
         var vectorArray = s.vectors, linkArray = s.level0Links
         var capacity = max(n, 64)
-        if vectorArenas != nil {
-            // Copied into the arena: no borrowed room to adopt, and links copied too.
-            if let l = links { linkArray = Array(l.elements) }
-            links = nil
-        } else if vectors != nil || links != nil {
-            capacity = min(vectors.map { $0.capacity / dim } ?? .max, links.map { $0.capacity / (m0 + 1) } ?? .max)
+        // With arenas, borrowed vectors are only the source of a copy into the arena (sized to
+        // the capacity): only the links' room counts, and the vectors are never copied to the heap.
+        let vectorRoom = vectorArenas == nil ? vectors.map { $0.capacity / dim } : nil
+        if vectorRoom != nil || links != nil {
+            capacity = min(vectorRoom ?? .max, links.map { $0.capacity / (m0 + 1) } ?? .max)
             if capacity < max(n, 1) {
-                if let v = vectors { vectorArray = Array(v.elements) }
+                if vectorArenas == nil, let v = vectors { vectorArray = Array(v.elements); vectors = nil }
                 if let l = links { linkArray = Array(l.elements) }
-                (vectors, links, capacity) = (nil, nil, max(n, 64))
+                (links, capacity) = (nil, max(n, 64))
             }
         }
         let violations = try access.exclusive { (g: inout HNSWGraph, _: inout HNSWSearchScratch) throws(VectorEngineError) -> [String] in

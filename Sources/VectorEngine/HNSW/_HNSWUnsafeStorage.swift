@@ -85,7 +85,7 @@ final class _HNSWUnsafeStorage {
         precondition(self.count == 0 && capacity >= Swift.max(count, 1))
         releaseOwnedBuffers()
         if let arena {
-            // Sized by the caller (``HNSWGraph/prepareArena(nodes:)``) before anything changed.
+            // Sized by the caller (``HNSWIndex/init(state:vectorArenas:)``) before anything changed.
             precondition(arena.capacity >= capacity * dimension)
             vectors = arena.base
             let source = newVectors.map { UnsafePointer($0.base) }

@@ -1,0 +1,350 @@
+"""on-disk-bench: a collection larger than the server's memory, served from on-disk vectors, beside
+the same data in memory and hnswlib / faiss (f32, in memory, in this process), in the same run.
+
+    swift build -c release --product ruvector-server
+    .venv/bin/pip install -r scripts/requirements-bench.txt
+    sudo .venv/bin/python Benchmarks/OnDiskBench/on_disk_bench.py [--n 1000000] [--dim 128]
+        [--limit-mib 400] [--queries 500] [--efs 32,64,128,256] [--modes f32,int8,int8-disk]
+        [--peers hnswlib,faiss] [--bin .build/release] [--work DIR] [--seed 1]
+
+Root is needed for the memory limit (a cgroup, v2 `memory.max` or v1 `memory.limit_in_bytes`)
+and to drop the page cache before cold passes (`/proc/sys/vm/drop_caches`); without root the
+limited runs and cold passes are skipped and say so.
+
+Data: seeded clustered Gaussians (64 centres), n x dim float32, L2; queries from the same
+distribution, not in the data; the true top-10 by brute force (numpy, exact).
+
+Each mode runs in a server process of its own on a fresh data directory:
+  f32        a plain collection (full vectors in memory, walk on f32)
+  int8       scalar int8 codes for the walk, full vectors in memory for rescoring
+  int8-disk  scalar int8 codes for the walk, full vectors on disk (`on_disk=True`)
+The points are imported (Python `import_stream`, 1,000 per message), a snapshot is taken, and
+the server is stopped; then it is started again on that directory, once with no limit and once
+inside a cgroup whose memory limit is `--limit-mib` (pick it below the f32 index: vectors plus
+level-0 links), and searched: a cold pass (page cache dropped first) and a warm pass, one query
+at a time from one client thread (k 10, oversampling 4 where quantized), at each ef. Reported:
+recall@10, QPS and p50 / p99 latency (the gRPC round trip included), the server's resident
+memory after loading and after searching (anonymous and file-backed, from /proc), the cgroup's
+peak and how often it hit its limit, or that the server was killed.
+
+Peers (in this process, f32 in memory, no limit, no RPC): hnswlib (M 16, efConstruction 200,
+2 build threads) and faiss IndexHNSWFlat (M 16, efConstruction 200), one query at a time, at the
+same efs: build seconds, the index's bytes and the growth of this process's resident memory.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import pathlib
+import re
+import signal
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "clients" / "python"))
+import ruvector  # noqa: E402  (the checkout's client, not an installed one)
+
+MODES = {"f32": {}, "int8": {"quantization": "scalar"}, "int8-disk": {"quantization": "scalar", "on_disk": True}}
+
+
+def data(n: int, dim: int, queries: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0, 3, size=(64, dim)).astype(np.float32)
+    base = np.empty((n, dim), dtype=np.float32)
+    for start in range(0, n, 100_000):
+        end = min(n, start + 100_000)
+        base[start:end] = centres[rng.integers(0, 64, end - start)] + rng.normal(size=(end - start, dim))
+    qs = (centres[rng.integers(0, 64, queries)] + rng.normal(size=(queries, dim))).astype(np.float32)
+    return base, qs
+
+
+def truth(base: np.ndarray, qs: np.ndarray, k: int = 10) -> np.ndarray:
+    """Exact top-k ids by L2, in chunks of the data."""
+    best_d = np.full((len(qs), k), np.inf, dtype=np.float32)
+    best_i = np.zeros((len(qs), k), dtype=np.int64)
+    q2 = (qs ** 2).sum(axis=1)[:, None]
+    for start in range(0, len(base), 200_000):
+        chunk = base[start:start + 200_000]
+        d = q2 - 2 * qs @ chunk.T + (chunk ** 2).sum(axis=1)[None, :]
+        idx = np.argpartition(d, k, axis=1)[:, :k]
+        cand_d = np.concatenate([best_d, np.take_along_axis(d, idx, axis=1)], axis=1)
+        cand_i = np.concatenate([best_i, idx + start], axis=1)
+        order = np.argsort(cand_d, axis=1)[:, :k]
+        best_d, best_i = np.take_along_axis(cand_d, order, axis=1), np.take_along_axis(cand_i, order, axis=1)
+    return best_i
+
+
+def recall(found: list[list[int]], expected: np.ndarray) -> float:
+    return sum(len(set(f) & set(e.tolist())) for f, e in zip(found, expected)) / expected.size
+
+
+def rss() -> dict:
+    """This process's resident memory (MiB), anonymous and file-backed."""
+    return proc_memory(os.getpid())
+
+
+def proc_memory(pid: int) -> dict:
+    fields = {}
+    for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "RssAnon", "RssFile", "VmHWM"):
+            fields[key] = int(value.split()[0]) / 1024
+    return fields
+
+
+def drop_page_cache() -> bool:
+    try:
+        os.sync()
+        pathlib.Path("/proc/sys/vm/drop_caches").write_text("3\n")
+        return True
+    except OSError:
+        return False
+
+
+class MemoryLimit:
+    """A cgroup with a memory limit (v2 if the memory controller is there, else v1)."""
+
+    def __init__(self, limit_bytes: int):
+        v2 = pathlib.Path("/sys/fs/cgroup/cgroup.controllers")
+        name = f"ruvector-bench-{os.getpid()}-{time.monotonic_ns()}"
+        if v2.exists() and "memory" in v2.read_text().split():
+            self.path = pathlib.Path("/sys/fs/cgroup") / name
+            self.path.mkdir()
+            (self.path / "memory.max").write_text(str(limit_bytes))
+            if (self.path / "memory.swap.max").exists():
+                (self.path / "memory.swap.max").write_text("0")
+            self.version = 2
+        else:
+            self.path = pathlib.Path("/sys/fs/cgroup/memory") / name
+            self.path.mkdir()
+            (self.path / "memory.limit_in_bytes").write_text(str(limit_bytes))
+            self.version = 1
+
+    def enter(self) -> None:
+        """Called in the child before exec: moves it into the cgroup."""
+        (self.path / "cgroup.procs").write_text(str(os.getpid()))
+
+    def report(self) -> str:
+        if self.version == 2:
+            peak = self.path / "memory.peak"
+            events = dict(line.split() for line in (self.path / "memory.events").read_text().splitlines())
+            peak_mib = int(peak.read_text()) / 2**20 if peak.exists() else float("nan")
+            return f"cgroup peak {peak_mib:.0f} MiB, limit hit {events.get('max', '?')} times, OOM kills {events.get('oom_kill', '?')}"
+        peak_mib = int((self.path / "memory.max_usage_in_bytes").read_text()) / 2**20
+        failures = int((self.path / "memory.failcnt").read_text())
+        oom = (self.path / "memory.oom_control").read_text()
+        kills = re.search(r"oom_kill (\d+)", oom)
+        return f"cgroup peak {peak_mib:.0f} MiB, limit hit {failures} times, OOM kills {kills.group(1) if kills else '?'}"
+
+    def remove(self) -> None:
+        for _ in range(50):
+            try:
+                self.path.rmdir()
+                return
+            except OSError:
+                time.sleep(0.1)
+
+
+class Server:
+    """A release ruvector-server on a free loopback port, optionally inside a memory limit."""
+
+    def __init__(self, binary: pathlib.Path, data_dir: pathlib.Path, log: pathlib.Path, limit: MemoryLimit | None):
+        started = time.monotonic()
+        self.process = subprocess.Popen([str(binary), "--listen", "127.0.0.1:0", "--data-dir", str(data_dir),
+                                         "--auto-snapshot-replay-millis", "0"],
+                                        stdout=subprocess.PIPE, stderr=open(log, "a"), text=True,
+                                        preexec_fn=limit.enter if limit else None)
+        line = self.process.stdout.readline()
+        match = re.search(r"listening on (\S+):(\d+)", line)
+        if not match:
+            self.process.wait(timeout=60)
+            raise RuntimeError(f"server did not start (exit {self.process.returncode}): {line!r}; see {log}")
+        self.start_seconds = time.monotonic() - started
+        self.address = f"{match.group(1)}:{match.group(2)}"
+
+    def memory(self) -> dict:
+        return proc_memory(self.process.pid)
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            self.process.wait(timeout=600)
+        return self.process.returncode
+
+
+def search_pass(db, name: str, qs: np.ndarray, expected: np.ndarray, ef: int) -> tuple[float, float, float, float]:
+    found, latencies = [], []
+    for q in qs:
+        t = time.perf_counter()
+        hits = db.search(name, q, k=10, ef=ef, with_payload=False)
+        latencies.append(time.perf_counter() - t)
+        found.append([h.id for h in hits])
+    total = sum(latencies)
+    latencies.sort()
+    return recall(found, expected), len(qs) / total, latencies[len(latencies) // 2] * 1e3, latencies[int(len(latencies) * 0.99)] * 1e3
+
+
+def fmt_memory(m: dict) -> str:
+    return f"RSS {m.get('VmRSS', 0):.0f} MiB (anon {m.get('RssAnon', 0):.0f}, file {m.get('RssFile', 0):.0f})"
+
+
+def run_mode(mode: str, args, base: np.ndarray, qs: np.ndarray, expected: np.ndarray, work: pathlib.Path,
+             binary: pathlib.Path, efs: list[int]) -> list[str]:
+    lines = []
+    data_dir = work / f"data-{mode}"
+    log = work / f"server-{mode}.log"
+    server = Server(binary, data_dir, log, None)
+    try:
+        with ruvector.Client(server.address, timeout=3600) as db:
+            db.create_collection("bench", dimension=base.shape[1], metric="l2", m=16, ef_construction=200, **MODES[mode])
+            started = time.monotonic()
+            db.import_stream("bench", ((i, base[i]) for i in range(len(base))), batch_size=1000, wait=False)
+            db.wait_indexed("bench", timeout=7200)
+            imported = time.monotonic() - started
+            db.create_snapshot("bench", timeout=3600)
+            info = db.get_collection("bench")
+        lines.append(f"{mode}: import {imported:.0f} s ({len(base) / imported:,.0f} points/s); memory_bytes "
+                     f"{info.memory_bytes / 2**20:.0f} MiB, on-disk vectors {info.on_disk_vector_bytes / 2**20:.0f} MiB, "
+                     f"disk {info.disk_bytes / 2**20:.0f} MiB; {fmt_memory(server.memory())} after import")
+    finally:
+        server.stop()
+    for limited in (False, True):
+        limit = None
+        if limited:
+            try:
+                limit = MemoryLimit(args.limit_mib << 20)
+            except OSError as error:
+                lines.append(f"{mode}, limit {args.limit_mib} MiB: not run ({error}; needs root and a memory cgroup)")
+                continue
+        label = f"{mode}, limit {args.limit_mib} MiB" if limited else f"{mode}, no limit"
+        drop_page_cache()
+        try:
+            server = Server(binary, data_dir, log, limit)
+        except RuntimeError as error:
+            lines.append(f"{label}: did not start: {error}" + (f"; {limit.report()}" if limit else ""))
+            if limit:
+                limit.remove()
+            continue
+        try:
+            loaded = server.memory()
+            lines.append(f"{label}: started (snapshot loaded) in {server.start_seconds:.1f} s; {fmt_memory(loaded)}")
+            with ruvector.Client(server.address, timeout=600) as db:
+                for state in ("cold", "warm"):
+                    if state == "cold" and not drop_page_cache():
+                        lines.append(f"{label}: cold pass not run (cannot drop the page cache: needs root)")
+                        continue
+                    for ef in efs:
+                        if state == "cold" and ef != efs[0]:
+                            drop_page_cache()
+                        r, qps, p50, p99 = search_pass(db, "bench", qs, expected, ef)
+                        lines.append(f"| {label} | {state} | {ef} | {r:.3f} | {qps:,.0f} | {p50:.2f} | {p99:.2f} |")
+            lines.append(f"{label}: after searching {fmt_memory(server.memory())}"
+                         + (f"; {limit.report()}" if limit else ""))
+        except Exception as error:  # a server killed by the limit ends its calls: say so
+            code = server.process.poll()
+            lines.append(f"{label}: failed ({type(error).__name__}: {str(error)[:120]}); server exit {code}"
+                         + (f"; {limit.report()}" if limit else ""))
+        finally:
+            server.stop()
+            if limit:
+                limit.remove()
+    return lines
+
+
+def run_peers(peers: list[str], base: np.ndarray, qs: np.ndarray, expected: np.ndarray, efs: list[int]) -> list[str]:
+    lines = []
+    for peer in peers:
+        before = rss()["VmRSS"]
+        started = time.monotonic()
+        if peer == "hnswlib":
+            import hnswlib
+            index = hnswlib.Index(space="l2", dim=base.shape[1])
+            index.init_index(max_elements=len(base), M=16, ef_construction=200, random_seed=1)
+            index.add_items(base, np.arange(len(base)), num_threads=2)
+            index.set_num_threads(1)
+            index_bytes = len(base) * (base.shape[1] * 4 + (2 * 16 + 1) * 4 + 8)
+
+            def query(q, ef):
+                index.set_ef(ef)
+                return index.knn_query(q[None, :], k=10)[0][0].tolist()
+        elif peer == "faiss":
+            import faiss
+            faiss.omp_set_num_threads(2)
+            index = faiss.IndexHNSWFlat(base.shape[1], 16)
+            index.hnsw.efConstruction = 200
+            index.add(base)
+            faiss.omp_set_num_threads(1)
+            index_bytes = len(base) * (base.shape[1] * 4 + 2 * 16 * 4)
+
+            def query(q, ef):
+                index.hnsw.efSearch = ef
+                return index.search(q[None, :], 10)[1][0].tolist()
+        else:
+            raise SystemExit(f"unknown peer {peer!r}: hnswlib or faiss")
+        built = time.monotonic() - started
+        grown = rss()["VmRSS"] - before
+        lines.append(f"{peer}: build {built:.0f} s (2 threads); index about {index_bytes / 2**20:.0f} MiB "
+                     f"(vectors + level-0 links), this process grew {grown:.0f} MiB")
+        for ef in efs:
+            found, latencies = [], []
+            for q in qs:
+                t = time.perf_counter()
+                found.append(query(q, ef))
+                latencies.append(time.perf_counter() - t)
+            latencies.sort()
+            lines.append(f"| {peer} (f32, in process) | warm | {ef} | {recall(found, expected):.3f} | "
+                         f"{len(qs) / sum(latencies):,.0f} | {latencies[len(latencies) // 2] * 1e3:.2f} | "
+                         f"{latencies[int(len(latencies) * 0.99)] * 1e3:.2f} |")
+        del index
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=1_000_000)
+    parser.add_argument("--dim", type=int, default=128)
+    parser.add_argument("--queries", type=int, default=500)
+    parser.add_argument("--limit-mib", type=int, default=400)
+    parser.add_argument("--efs", default="32,64,128,256")
+    parser.add_argument("--modes", default="f32,int8,int8-disk")
+    parser.add_argument("--peers", default="hnswlib,faiss")
+    parser.add_argument("--bin", default=str(ROOT / ".build" / "release"))
+    parser.add_argument("--work", default=None, help="folder for data directories and logs (default: a temporary one)")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    efs = [int(e) for e in args.efs.split(",")]
+    binary = pathlib.Path(args.bin) / "ruvector-server"
+    if not binary.exists():
+        raise SystemExit(f"{binary} not found: swift build -c release --product ruvector-server")
+    work = pathlib.Path(args.work or tempfile.mkdtemp(prefix="on-disk-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    for stale in work.glob("data-*"):
+        shutil.rmtree(stale)
+    print(f"on-disk-bench: {args.n:,} x {args.dim}, {args.queries} queries, limit {args.limit_mib} MiB, "
+          f"efs {efs}, modes {args.modes}, peers {args.peers}; load {os.getloadavg()[0]:.2f}; work {work}", flush=True)
+    base, qs = data(args.n, args.dim, args.queries, args.seed)
+    expected = truth(base, qs)
+    f32_index = args.n * (args.dim * 4 + (2 * 16 + 1) * 4)
+    print(f"f32 index (vectors + level-0 links): {f32_index / 2**20:.0f} MiB; limit {args.limit_mib} MiB "
+          f"= {args.limit_mib * 2**20 / f32_index:.2f} of it", flush=True)
+    print("\n| engine | page cache | ef | recall@10 | QPS | p50 ms | p99 ms |\n|---|---|---:|---:|---:|---:|---:|", flush=True)
+    notes = []
+    for peer_line in run_peers([p for p in args.peers.split(",") if p], base, qs, expected, efs):
+        (print(peer_line, flush=True) if peer_line.startswith("|") else notes.append(peer_line))
+    for mode in [m for m in args.modes.split(",") if m]:
+        if mode not in MODES:
+            raise SystemExit(f"unknown mode {mode!r}: {', '.join(MODES)}")
+        for line in run_mode(mode, args, base, qs, expected, work, binary, efs):
+            (print(line, flush=True) if line.startswith("|") else notes.append(line))
+    print("\n" + "\n".join(f"- {n}" for n in notes), flush=True)
+
+
+if __name__ == "__main__":
+    main()
