@@ -90,6 +90,10 @@ enum GraphMapping {
             return plain(.map(["id": .int(Int64(id)), "type": .string(r?.type ?? ""), "properties": .map(r?.properties ?? [:])]), store: store)
         case .path(let nodes, let relationships):
             return plain(.map(["nodes": .list(nodes.map(Value.node)), "relationships": .list(relationships.map(Value.relationship))]), store: store)
+        case .temporal(let t):
+            // graph.proto has no temporal kind yet: a temporal value goes out as Neo4j's text
+            // for it (`2015-07-21T21:40:32.142+01:00`), which `date()` and its siblings read back.
+            return RuvectorV1.Value(kind: .stringValue(t.description))
         }
     }
 
@@ -124,6 +128,7 @@ enum GraphMapping {
     static func wireBytes(_ value: Value, store: GraphStore) -> Int {
         switch value {
         case .null, .bool, .int, .float: return 12
+        case .temporal(let t): return 8 + t.description.utf8.count
         case .string(let s): return 8 + s.utf8.count
         case .list(let values): return values.reduce(8) { $0 + wireBytes($1, store: store) }
         case .map(let map): return map.reduce(8) { $0 + 8 + $1.key.utf8.count + wireBytes($1.value, store: store) }

@@ -1,0 +1,201 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
+import Testing
+@testable import GraphEngine
+
+/// The one value `query` returns.
+private func value(_ query: String, clock: WallClock = .fixed(epochNanos: 0)) throws -> Value {
+    var db = GraphDatabase()
+    db.wallClock = clock
+    return try db.execute(query).rows.first?.first ?? .null
+}
+
+/// The text of the one temporal value `query` returns.
+private func text(_ query: String) throws -> String {
+    guard case .temporal(let t) = try value(query) else { return "not a temporal value" }
+    return t.description
+}
+
+@Suite("temporal values: the calendar, text, zones, arithmetic and errors")
+struct TemporalTests {
+    @Test("the closed-form calendar agrees with counting days one by one across 1600-2400 and around year 0")
+    func calendarAgainstDayByDayOracle() {
+        for start: (Int64, Int64) in [(1600, 2400), (-2, 2)] {
+            var day = CivilCalendar.epochDay(year: start.0, month: 1, day: 1)
+            var weekday = CivilCalendar.dayOfWeek(day)
+            for year in start.0...start.1 {
+                for month: Int64 in 1...12 {
+                    // The oracle: month lengths by the Gregorian rule, written out here.
+                    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+                    let length: Int64 = month == 2 ? (leap ? 29 : 28) : [4, 6, 9, 11].contains(month) ? 30 : 31
+                    for d in 1...length {
+                        let civil = CivilCalendar.civil(day)
+                        guard civil == (year, month, d), CivilCalendar.epochDay(year: year, month: month, day: d) == day,
+                              CivilCalendar.dayOfWeek(day) == weekday else {
+                            Issue.record("day \(day): \(civil) != \(year)-\(month)-\(d)")
+                            return
+                        }
+                        day += 1
+                        weekday = weekday % 7 + 1
+                    }
+                }
+            }
+        }
+        #expect(CivilCalendar.dayOfWeek(0) == 4)        // 1970-01-01 was a Thursday
+    }
+
+    @Test("ISO week dates: week 1 holds 4 January; 53-week years", arguments: [
+        ("date({year: 2015, week: 53, dayOfWeek: 7})", "2016-01-03"),
+        ("date({year: 2021, week: 1})", "2021-01-04"),
+        ("date('2020-W53-5')", "2021-01-01"),
+    ])
+    func weekDates(query: String, expected: String) throws {
+        #expect(try text("RETURN " + query) == expected)
+    }
+
+    @Test("text forms print as Neo4j does and read back to an equal value", arguments: [
+        "date('-0044-03-15')", "date('+12345-01-01')", "localtime('23:59:59.999999999')", "time('00:00:00.5-02:30')",
+        "localdatetime('2000-02-29T12:00')", "datetime('2016-12-31T23:59:59.123+14:00')",
+        "datetime('2021-03-28T01:30[Europe/London]')", "duration('P1Y2M3W4DT5H6M7.000000008S')", "duration('PT-0.5S')",
+    ])
+    func textRoundTrip(literal: String) throws {
+        let type = String(literal.prefix { $0 != "(" })
+        let printed = try text("RETURN " + literal)
+        #expect(try value("RETURN \(type)(toString(\(literal))) = \(literal)") == .bool(true), "\(literal) printed \(printed)")
+    }
+
+    @Test("named zones follow the installed tzdata: offsets across a daylight-saving year, gaps and overlaps")
+    func namedZones() throws {
+        #expect(try text("RETURN datetime({year: 2017, month: 1, day: 1, timezone: 'America/New_York'})") == "2017-01-01T00:00-05:00[America/New_York]")
+        #expect(try text("RETURN datetime({year: 2017, month: 7, day: 1, timezone: 'America/New_York'})") == "2017-07-01T00:00-04:00[America/New_York]")
+        // 02:30 on 2017-03-26 does not exist in Stockholm (clocks jump 02:00 -> 03:00): it moves on by the gap.
+        #expect(try text("RETURN datetime({year: 2017, month: 3, day: 26, hour: 2, minute: 30, timezone: 'Europe/Stockholm'})")
+                == "2017-03-26T03:30+02:00[Europe/Stockholm]")
+        // 02:30 on 2017-10-29 happens twice: the earlier offset is taken, an explicit one is kept.
+        #expect(try text("RETURN datetime('2017-10-29T02:30[Europe/Stockholm]')") == "2017-10-29T02:30+02:00[Europe/Stockholm]")
+        #expect(try text("RETURN datetime('2017-10-29T02:30+01:00[Europe/Stockholm]')") == "2017-10-29T02:30+01:00[Europe/Stockholm]")
+        // Adding a day keeps the wall time across the change; adding 24 hours does not.
+        #expect(try text("RETURN datetime('2017-10-28T12:00[Europe/Stockholm]') + duration({days: 1})") == "2017-10-29T12:00+01:00[Europe/Stockholm]")
+        #expect(try text("RETURN datetime('2017-10-28T12:00[Europe/Stockholm]') + duration({hours: 24})") == "2017-10-29T11:00+01:00[Europe/Stockholm]")
+        #expect(try value("RETURN datetime('2017-10-28T12:00[Europe/Stockholm]').epochSeconds") == .int(1_509_184_800))
+    }
+
+    @Test("the TZif reader refuses every truncation and corruption of a real file without crashing")
+    func tzifReaderIsBounded() throws {
+        var file: [UInt8] = []
+        let fd = open("/usr/share/zoneinfo/Europe/Stockholm", O_RDONLY)
+        try #require(fd >= 0)
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { break }
+            file += chunk[0..<n]
+        }
+        close(fd)
+        let rules = try #require(ZoneRules(tzif: file))
+        #expect(rules.offset(atEpochSecond: 1_500_000_000) == 7200)
+        for cut in stride(from: 0, to: 600, by: 7) { _ = ZoneRules(tzif: Array(file[..<cut])) }
+        var generator = SplitMix(seed: 7)
+        for _ in 0..<2000 {
+            var damaged = file
+            for _ in 0..<4 { damaged[Int(generator.next() % UInt64(damaged.count))] = UInt8(truncatingIfNeeded: generator.next()) }
+            if let r = ZoneRules(tzif: damaged) { _ = r.offset(forLocalSecond: Int64(bitPattern: generator.next()) >> 30) }
+        }
+    }
+
+    @Test("bad input is an ArgumentError or TypeError, never a crash", arguments: [
+        ("RETURN date('2015-13-01')", CypherErrorClass.argumentError),
+        ("RETURN date('2015-02-29')", .argumentError),
+        ("RETURN date({year: 1000000000})", .argumentError),
+        ("RETURN date({year: 2015, day: 3})", .argumentError),
+        ("RETURN localtime({hour: 24})", .argumentError),
+        ("RETURN localtime({minute: 3})", .argumentError),
+        ("RETURN time('12:00+19:00')", .argumentError),
+        ("RETURN datetime({year: 2015, timezone: 'Mars/Olympus'})", .argumentError),
+        ("RETURN datetime({year: 2015, timezone: '../../../etc/passwd'})", .argumentError),
+        ("RETURN datetime('2015-07-21T21:40[Europe]')", .argumentError),
+        ("RETURN duration('P')", .argumentError),
+        ("RETURN duration('P99999999999999999999Y')", .argumentError),
+        ("RETURN duration({years: 1e300})", .argumentError),
+        ("RETURN date({year: 999999999, month: 12, day: 31}) + duration({days: 1})", .argumentError),
+        ("RETURN duration({seconds: 9000000000000000000}) + duration({seconds: 9000000000000000000})", .argumentError),
+        ("RETURN date('2015-07-21').nope", .argumentError),
+        ("RETURN date(42)", .typeError),
+        ("RETURN date({year: '2015'})", .typeError),
+        ("RETURN date('2015-07-21') + 1", .typeError),
+        ("RETURN duration.between(date('2015-07-21'), 3)", .typeError),
+    ])
+    func errors(query: String, expected: CypherErrorClass) {
+        let error = #expect(throws: GraphError.self) { try value(query) }
+        #expect(error?.cypherClass == expected, "\(query): \(String(describing: error))")
+    }
+
+    @Test("datetime() reads the injected clock once per query; its zone form converts that instant")
+    func clock() throws {
+        let clock = WallClock.fixed(epochNanos: 1_500_000_000_123_000_000)
+        #expect(try value("RETURN toString(datetime())", clock: clock) == .string("2017-07-14T02:40:00.123Z"))
+        #expect(try value("RETURN toString(date())", clock: clock) == .string("2017-07-14"))
+        #expect(try value("RETURN toString(datetime({timezone: 'Asia/Tokyo'}))", clock: clock) == .string("2017-07-14T11:40:00.123+09:00[Asia/Tokyo]"))
+        // A moving clock is still read once: every row sees the same instant.
+        let counter = Counter()
+        let moving = WallClock { counter.next() * 1_000_000_000 }
+        #expect(try value("UNWIND range(1, 100) AS i WITH DISTINCT datetime() AS t RETURN count(t)", clock: moving) == .int(1))
+    }
+
+    @Test("durations: fractions cascade, arithmetic, between, ordering", arguments: [
+        ("duration({months: 0.75})", "P22DT19H51M49.5S"),
+        ("duration({hours: -1, seconds: 0.5})", "PT-59M-59.5S"),
+        ("duration('P1M') * 3 - duration('P2M')", "P1M"),
+        ("date('2016-01-31') + duration('P1M')", "2016-02-29"),
+        ("duration.between(date('2016-01-31'), date('2016-02-29'))", "P29D"),
+        ("duration.between(localtime('23:00'), localtime('01:00'))", "PT-22H"),
+        ("duration.inSeconds(datetime('2017-03-26T00:00[Europe/Stockholm]'), datetime('2017-03-27T00:00[Europe/Stockholm]'))", "PT23H"),
+        ("datetime.truncate('month', datetime('2017-10-29T12:34[Europe/Stockholm]'))", "2017-10-01T00:00+02:00[Europe/Stockholm]"),
+        ("localtime.truncate('minute', localtime('12:34:56.789'))", "12:34"),
+    ])
+    func durations(query: String, expected: String) throws {
+        #expect(try text("RETURN " + query) == expected)
+    }
+
+    @Test("ordering: temporal types sort apart, each by its own order; comparing across types is null")
+    func ordering() throws {
+        var db = GraphDatabase()
+        let rows = try db.execute("""
+            UNWIND [date('2020-01-02'), 'x', localtime('10:00'), date('2019-05-05'), datetime('2020-01-01T00:00+01:00'),
+                    datetime('2019-12-31T23:30Z'), 1] AS v RETURN v ORDER BY v
+            """).rows.map { $0[0] }
+        let order = rows.map { row -> String in if case .temporal(let t) = row { return t.description } else { return row.description } }
+        #expect(order == ["2020-01-01T00:00+01:00", "2019-12-31T23:30Z", "2019-05-05", "2020-01-02", "10:00", "'x'", "1"])
+        #expect(try value("RETURN date('2020-01-01') < localdatetime('2020-01-02T00:00')") == .null)
+        #expect(try value("RETURN time('10:00+01:00') < time('09:30Z')") == .bool(true))
+    }
+
+    @Test("temporal properties are stored, read back and compared in the graph")
+    func storage() throws {
+        var db = GraphDatabase()
+        try db.execute("CREATE (:E {at: datetime('2015-07-21T21:40:32.142+01:00'), days: [date('2015-01-01'), date('2016-01-01')]})")
+        let rows = try db.execute("MATCH (e:E) WHERE e.at > datetime('2015-07-21T20:00Z') RETURN e.at.hour, size(e.days)").rows
+        #expect(rows == [[.int(21), .int(2)]])
+    }
+}
+
+/// A counter a clock closure can advance (the closure must be Sendable).
+private final class Counter: Sendable {
+    private let value = Mutex<Int64>(0)
+    func next() -> Int64 { value.withLock { $0 += 1; return $0 } }
+}
+
+/// A seeded generator for the corruption test (SplitMix64).
+private struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
