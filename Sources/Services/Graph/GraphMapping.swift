@@ -91,8 +91,9 @@ enum GraphMapping {
         case .path(let nodes, let relationships):
             return plain(.map(["nodes": .list(nodes.map(Value.node)), "relationships": .list(relationships.map(Value.relationship))]), store: store)
         case .temporal(let t):
-            // graph.proto has no temporal kind yet: a temporal value goes out as Neo4j's text
-            // for it (`2015-07-21T21:40:32.142+01:00`), which `date()` and its siblings read back.
+            // Inside a map (payload-like values have no temporal kind) a temporal value goes
+            // out as its Cypher text, which `date()` and its siblings read back; at the top of
+            // a column or in a list it is a `GraphValue.temporal` (see `graphValue`).
             return RuvectorV1.Value(kind: .stringValue(t.description))
         }
     }
@@ -108,15 +109,33 @@ enum GraphMapping {
         case .path(let nodes, let relationships):
             return RuvectorV1.GraphValue(kind: .path(RuvectorV1.Path(nodes: nodes.map { node($0, store: store) },
                                                                      relationships: relationships.map { relationship($0, store: store) })))
+        case .temporal(let t): return RuvectorV1.GraphValue(kind: .temporal(temporal(t)))
         case .list(let values) where values.contains(where: containsGraph):
             return RuvectorV1.GraphValue(kind: .list(RuvectorV1.GraphList(values: values.map { graphValue($0, store: store) })))
         default: return RuvectorV1.GraphValue(kind: .value(plain(value, store: store)))
         }
     }
 
+    /// A temporal value with its exact fields and its text.
+    static func temporal(_ t: Temporal) -> RuvectorV1.Temporal {
+        var out = RuvectorV1.Temporal(text: t.description)
+        switch t {
+        case .date(let day): out.type = .date; out.epochDay = day
+        case .localTime(let nano): out.type = .localTime; out.nanoOfDay = nano
+        case .time(let nano, let offset): out.type = .time; out.nanoOfDay = nano; out.offsetSeconds = offset
+        case .localDateTime(let day, let nano): out.type = .localDateTime; out.epochDay = day; out.nanoOfDay = nano
+        case .dateTime(let day, let nano, let offset, let zone):
+            out.type = .dateTime; out.epochDay = day; out.nanoOfDay = nano; out.offsetSeconds = offset; out.zone = zone ?? ""
+        case .duration(let d):
+            out.type = .duration; out.months = d.months; out.days = d.days; out.seconds = d.seconds; out.nanos = Int32(d.nanos)
+        }
+        return out
+    }
+
+    /// Whether `value` needs a `GraphValue` of its own kind (not a payload-like `Value`).
     private static func containsGraph(_ value: Value) -> Bool {
         switch value {
-        case .node, .relationship, .path: return true
+        case .node, .relationship, .path, .temporal: return true
         case .list(let values): return values.contains(where: containsGraph)
         default: return false
         }
@@ -128,7 +147,7 @@ enum GraphMapping {
     static func wireBytes(_ value: Value, store: GraphStore) -> Int {
         switch value {
         case .null, .bool, .int, .float: return 12
-        case .temporal(let t): return 8 + t.description.utf8.count
+        case .temporal(let t): return 64 + t.description.utf8.count
         case .string(let s): return 8 + s.utf8.count
         case .list(let values): return values.reduce(8) { $0 + wireBytes($1, store: store) }
         case .map(let map): return map.reduce(8) { $0 + 8 + $1.key.utf8.count + wireBytes($1.value, store: store) }

@@ -48,6 +48,48 @@ class Path:
     relationships: list[Relationship]
 
 
+_TEMPORAL_TYPES = {
+    graph_pb2.TEMPORAL_TYPE_DATE: "date",
+    graph_pb2.TEMPORAL_TYPE_LOCAL_TIME: "localtime",
+    graph_pb2.TEMPORAL_TYPE_TIME: "time",
+    graph_pb2.TEMPORAL_TYPE_LOCAL_DATE_TIME: "localdatetime",
+    graph_pb2.TEMPORAL_TYPE_DATE_TIME: "datetime",
+    graph_pb2.TEMPORAL_TYPE_DURATION: "duration",
+}
+
+
+@dataclass(frozen=True)
+class Temporal:
+    """A Cypher date, time, datetime or duration, exact to the nanosecond (Python's `datetime`
+    keeps microseconds, so the fields are given as the server sends them).
+
+    `type` is "date", "localtime", "time", "localdatetime", "datetime" or "duration"; `text`
+    is what Cypher's toString() prints (`str(t)` too), which `date()` and its siblings read back,
+    so a value can be sent again as a parameter: `RETURN date($d)` with `d=str(t)`. The other
+    fields are set as the type has them: `epoch_day` (days since 1970-01-01), `nano_of_day`,
+    `offset_seconds` and `zone` (an IANA name, or "" for a fixed offset); a duration's
+    `months`, `days`, `seconds` and `nanos`.
+    """
+    type: str
+    text: str
+    epoch_day: int = 0
+    nano_of_day: int = 0
+    offset_seconds: int = 0
+    zone: str = ""
+    months: int = 0
+    days: int = 0
+    seconds: int = 0
+    nanos: int = 0
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _temporal(t: Any) -> Temporal:
+    return Temporal(_TEMPORAL_TYPES.get(t.type, "unknown"), t.text, t.epoch_day, t.nano_of_day, t.offset_seconds, t.zone,
+                    t.months, t.days, t.seconds, t.nanos)
+
+
 @dataclass(frozen=True)
 class GraphIndex:
     """An index on nodes: `vector` (similarity search over a list-of-numbers property) or a
@@ -128,6 +170,8 @@ def _graph_value(v: Any) -> Any:
         return _path(v.path)
     if kind == "list":
         return [_graph_value(x) for x in v.list.values]
+    if kind == "temporal":
+        return _temporal(v.temporal)
     if kind == "value":
         return convert.from_value(v.value)
     return None
