@@ -181,6 +181,68 @@ struct TemporalTests {
     }
 }
 
+@Suite("temporal values: random hostile input")
+struct TemporalRandomInputTests {
+    private static let numbers = ["0", "1", "-1", "7", "12", "31", "53", "59", "60", "366", "999", "1000", "999999999", "1000000000",
+                                  "-999999999", "9223372036854775807", "-9223372036854775808", "4611686018427387904", "0.5", "-2.75",
+                                  "1e18", "-1e19", "1e300", "null", "'x'"]
+    private static let keys = ["year", "month", "day", "week", "dayOfWeek", "ordinalDay", "quarter", "dayOfQuarter", "hour",
+                               "minute", "second", "millisecond", "microsecond", "nanosecond"]
+    private static let durationKeys = ["years", "months", "weeks", "days", "hours", "minutes", "seconds", "milliseconds", "nanoseconds"]
+    private static let zones = ["'Z'", "'+18:00'", "'-18:00'", "'+01:30:15'", "'Europe/Stockholm'", "'America/St_Johns'", "'Nope/Nope'",
+                                "'../x'", "'+99:00'", "''"]
+    private static let texts = ["'2015-07-21T21:40:32.142+0100'", "'-999999999-01-01'", "'+999999999-12-31T23:59:59.999999999'",
+                                "'P999999999999999Y'", "'PT-0.000000001S'", "'2015-W53-7'", "'2015-366'", "'2016-366'",
+                                "'12:00[Europe/Stockholm]'", "'2015'", "'T'", "'P1.5Y2.5M'", "'20151301'", "'2015-07-21T24:00'"]
+
+    /// Random constructions, arithmetic, between, truncation and components: a value or a
+    /// classified error, never a crash; every temporal result is valid and reads back from its text.
+    @Test(arguments: [20261206, 1, 2, 3] as [UInt64])
+    func randomQueries(seed: UInt64) throws {
+        var generator = SplitMix(seed: seed)
+        func pick(_ options: [String]) -> String { options[Int(generator.next() % UInt64(options.count))] }
+        func map(_ fields: [String], zone: Bool) -> String {
+            var entries: [String] = []
+            for key in fields where generator.next() % 3 == 0 { entries.append("\(key): \(pick(Self.numbers))") }
+            if zone && generator.next() % 2 == 0 { entries.append("timezone: \(pick(Self.zones))") }
+            return "{" + entries.joined(separator: ", ") + "}"
+        }
+        func temporal() -> String {
+            let type = pick(["date", "localtime", "time", "localdatetime", "datetime"])
+            return generator.next() % 3 == 0 ? "\(type)(\(pick(Self.texts)))" : "\(type)(\(map(Self.keys, zone: true)))"
+        }
+        func duration() -> String {
+            generator.next() % 3 == 0 ? "duration(\(pick(Self.texts)))" : "duration(\(map(Self.durationKeys, zone: false)))"
+        }
+        var answered = 0
+        for _ in 0..<3000 {
+            let expression: String
+            switch generator.next() % 8 {
+            case 6: expression = generator.next() % 2 == 0 ? "datetime.fromepoch(\(pick(Self.numbers)), \(pick(Self.numbers)))"
+                                                             : "datetime.fromepochmillis(\(pick(Self.numbers)))"
+            case 7:
+                let units = ["millennium", "century", "decade", "year", "weekYear", "quarter", "month", "week", "day", "hour", "second", "microsecond", "fortnight"]
+                expression = "\(pick(["date", "localtime", "time", "localdatetime", "datetime"])).truncate('\(pick(units))', \(temporal()))"
+            case 0: expression = temporal()
+            case 1: expression = "\(temporal()) + \(duration())"
+            case 2: expression = "\(temporal()) - \(duration())"
+            case 3: expression = "\(duration()) \(pick(["*", "/"])) \(pick(Self.numbers))"
+            case 4: expression = "duration.\(pick(["between", "inMonths", "inDays", "inSeconds"]))(\(temporal()), \(temporal()))"
+            default: expression = "\(temporal()).\(pick(Self.keys + ["epochMillis", "offset", "timezone", "weekYear"]))"
+            }
+            do {
+                guard case .temporal(let t) = try value("RETURN " + expression) else { continue }
+                answered += 1
+                #expect(t.isValid, "\(expression) gave \(t)")
+                #expect(try value("RETURN toString(\(t.functionName)('\(t)'))") == .string(t.description), "\(expression) gave \(t)")
+            } catch let error as GraphError {
+                #expect(error.cypherClass != nil, "\(expression): unclassified \(error)")
+            }
+        }
+        #expect(answered > 150, "only \(answered) random expressions gave a temporal value")
+    }
+}
+
 /// A counter a clock closure can advance (the closure must be Sendable).
 private final class Counter: Sendable {
     private let value = Mutex<Int64>(0)

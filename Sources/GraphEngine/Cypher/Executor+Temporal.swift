@@ -312,28 +312,21 @@ extension Executor {
         case .temporal(.duration): return x
         case .string(let s):
             var p = TemporalTextParser(s)
-            guard let (mo, d, sec, n) = p.duration(), p.atEnd else { throw temporalError("'\(s.prefix(64))' is not a valid duration text") }
-            guard let result = CypherDuration.approximate(months: mo, days: d, seconds: sec, nanos: n) else { throw temporalError("duration out of range") }
+            guard let sum = p.duration(), p.atEnd else { throw temporalError("'\(s.prefix(64))' is not a valid duration text") }
+            guard let result = sum.build() else { throw temporalError("duration out of range") }
             return .temporal(.duration(result))
         case .map(let m):
-            let units: [String: (Int, Double)] = [
-                "years": (0, 12), "quarters": (0, 3), "months": (0, 1), "weeks": (1, 7), "days": (1, 1),
-                "hours": (2, 3600), "minutes": (2, 60), "seconds": (2, 1),
-                "milliseconds": (3, 1e6), "microseconds": (3, 1e3), "nanoseconds": (3, 1),
-            ]
-            var sums = [0.0, 0.0, 0.0, 0.0]
+            var sum = DurationSum()
             for (key, v) in m {
-                guard let (slot, factor) = units[key.lowercased()] else { throw temporalError("duration() has no field '\(key)'") }
+                guard let unit = DurationSum.units[key.lowercased()] else { throw temporalError("duration() has no field '\(key)'") }
                 switch v {
                 case .null: continue
-                case .int(let i): sums[slot] += Double(i) * factor
-                case .float(let f): sums[slot] += f * factor
+                case .int(let i): sum.add(i, unit)
+                case .float(let f): sum.add(f, unit)
                 default: throw typeError("duration field '\(key)' must be a number, got \(v)")
                 }
             }
-            guard let d = CypherDuration.approximate(months: sums[0], days: sums[1], seconds: sums[2], nanos: sums[3]) else {
-                throw temporalError("duration out of range")
-            }
+            guard let d = sum.build() else { throw temporalError("duration out of range") }
             return .temporal(.duration(d))
         default:
             throw typeError("duration() needs a map or a string, got \(x)")
@@ -412,11 +405,14 @@ extension Executor {
             guard let n = d.negated else { throw temporalError("\(Temporal.outOfRange)") }
             return try result(t.adding(n))
         case ("*", .temporal(.duration(let d)), _), ("*", _, .temporal(.duration(let d))):
-            guard let factor = Semantics.number(a.isTemporal ? b : a) else { throw typeError("cannot apply * to \(a) and \(b)") }
+            let other = a.isTemporal ? b : a
+            // An integer factor scales exactly; a float cascades its fractions (Neo4j).
+            if case .int(let k) = other { return try result(d.multiplied(by: k).map(Temporal.duration)) }
+            guard let factor = Semantics.number(other) else { throw typeError("cannot apply * to \(a) and \(b)") }
             return try result(d.scaled(by: factor).map(Temporal.duration))
         case ("/", .temporal(.duration(let d)), _):
             guard let divisor = Semantics.number(b) else { throw typeError("cannot apply / to \(a) and \(b)") }
-            guard divisor != 0 else { throw GraphError(.runtime, "division by zero") }
+            guard divisor != 0 else { throw temporalError("a duration cannot be divided by zero") }
             return try result(d.scaled(by: 1 / divisor).map(Temporal.duration))
         default:
             throw typeError("cannot apply \(op) to \(a) and \(b)")

@@ -3,10 +3,17 @@
 /// today does. Days count from 1970-01-01 (day 0); the 400-year cycle of 146 097 days keeps
 /// every step exact.
 enum CivilCalendar {
-    /// Floor division: what the formulas below need for dates before year 0.
-    static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 { a >= 0 ? a / b : -((-a + b - 1) / b) }
+    /// Floor division (`b` > 0): what the formulas below need for dates before year 0. It
+    /// cannot overflow, whatever `a` a query gives (Int64.min included).
+    static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
+        let q = a / b
+        return a % b < 0 ? q - 1 : q
+    }
     /// The matching remainder, in 0..<b.
-    static func floorMod(_ a: Int64, _ b: Int64) -> Int64 { a - floorDiv(a, b) * b }
+    static func floorMod(_ a: Int64, _ b: Int64) -> Int64 {
+        let r = a % b
+        return r < 0 ? r + b : r
+    }
 
     /// Whether `year` has a 29 February.
     static func isLeap(_ year: Int64) -> Bool { year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) }

@@ -103,6 +103,16 @@ extension CypherDuration {
         return CypherDuration(months: -months, days: -days, seconds: -seconds, nanos: -nanos)
     }
 
+    /// Each field times `k`, exactly; nil on overflow.
+    func multiplied(by k: Int64) -> CypherDuration? {
+        let (m, o1) = months.multipliedReportingOverflow(by: k)
+        let (d, o2) = days.multipliedReportingOverflow(by: k)
+        let (s, o3) = seconds.multipliedReportingOverflow(by: k)
+        let (n, o4) = nanos.multipliedReportingOverflow(by: k)
+        guard !o1, !o2, !o3, !o4 else { return nil }
+        return CypherDuration(months: m, days: d, seconds: s, nanos: n)
+    }
+
     /// Each field scaled by `factor`, fractions cascading as in construction (Neo4j).
     func scaled(by factor: Double) -> CypherDuration? {
         CypherDuration.approximate(months: Double(months) * factor, days: Double(days) * factor,

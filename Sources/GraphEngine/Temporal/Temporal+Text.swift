@@ -171,50 +171,56 @@ struct TemporalTextParser {
     mutating func timeSeparator() -> Bool { eat("T") || eat("t") }
 
     /// An ISO 8601 duration: `P1Y2M3W4DT5H6M7.5S` (fractions and signs on any component) or
-    /// `P2012-02-02T14:37:21.545`. Returns the components as Neo4j's constructor takes them.
-    mutating func duration() -> (months: Double, days: Double, seconds: Double, nanos: Double)? {
-        var negate = false
-        if eat("-") { negate = true } else { _ = eat("+") }
+    /// `P2012-02-02T14:37:21.545`, with an optional sign before the P.
+    mutating func duration() -> DurationSum? {
+        var sign: Int64 = 1
+        if eat("-") { sign = -1 } else { _ = eat("+") }
         guard eat("P") else { return nil }
-        var months = 0.0, days = 0.0, seconds = 0.0, nanos = 0.0
+        var sum = DurationSum()
+        let units = DurationSum.units
+        func unit(_ name: String) -> DurationSum.Unit { units[name] ?? DurationSum.Unit(field: .nanos, factor: 0) }
         // The alternative form: a date-time after P.
         if digitRun() == 4, peek(4) == 45 {
             guard case .calendar(let y, let m?, let d?)? = date(), timeSeparator(), let (h, mi, sec, n) = time() else { return nil }
-            months = Double(y * 12 + m); days = Double(d)
-            seconds = Double(h * 3600 + mi * 60 + sec); nanos = Double(n)
-        } else {
-            var inTime = false
-            var any = false
-            while !atEnd {
-                if !inTime && timeSeparator() { inTime = true; continue }
-                guard let (whole, fraction) = number(), let unit = peek() else { return nil }
-                i += 1
-                any = true
-                let v = Double(whole) + fraction
-                switch (inTime, unit) {
-                case (false, 89): months += 12 * v          // Y
-                case (false, 77): months += v               // M
-                case (false, 87): days += 7 * v             // W
-                case (false, 68): days += v                 // D
-                case (true, 72): seconds += 3600 * v        // H
-                case (true, 77): seconds += 60 * v          // M
-                case (true, 83):                            // S: the fraction exactly, in nanoseconds
-                    seconds += Double(whole)
-                    nanos += (fraction * 1e9).rounded()
-                default: return nil
-                }
+            for (amount, name) in [(y, "years"), (m, "months"), (d, "days"), (h, "hours"), (mi, "minutes"), (sec, "seconds"), (n, "nanoseconds")] {
+                sum.add(sign * amount, unit(name))
             }
-            guard any else { return nil }
+            return sum
         }
-        return negate ? (-months, -days, -seconds, -nanos) : (months, days, seconds, nanos)
+        var inTime = false
+        var any = false
+        while !atEnd {
+            if !inTime && timeSeparator() { inTime = true; continue }
+            guard let (whole, fraction) = number(), let designator = peek() else { return nil }
+            i += 1
+            any = true
+            let name: String
+            switch (inTime, designator) {
+            case (false, 89): name = "years"        // Y
+            case (false, 77): name = "months"       // M
+            case (false, 87): name = "weeks"        // W
+            case (false, 68): name = "days"         // D
+            case (true, 72): name = "hours"         // H
+            case (true, 77): name = "minutes"       // M
+            case (true, 83): name = "seconds"       // S
+            default: return nil
+            }
+            sum.add(sign * whole, unit(name))
+            if fraction != 0 {
+                // A fraction of a second is exact in nanoseconds; others cascade.
+                if name == "seconds" { sum.add(sign * Int64((fraction * 1e9).rounded()), unit("nanoseconds")) }
+                else { sum.add(Double(sign) * fraction, unit(name)) }
+            }
+        }
+        return any ? sum : nil
     }
 
-    /// A signed decimal of at most 15 integer and 9 fraction digits.
+    /// A signed decimal of at most 18 integer and 9 fraction digits.
     private mutating func number() -> (Int64, Double)? {
         var sign: Int64 = 1
         if eat("-") { sign = -1 } else { _ = eat("+") }
         let run = digitRun()
-        guard run >= 1, run <= 15, let whole = digits(run) else { return nil }
+        guard run >= 1, run <= 18, let whole = digits(run) else { return nil }
         var fraction = 0.0
         if eat(".") || eat(",") {
             let f = digitRun()

@@ -114,13 +114,12 @@ public struct CypherDuration: Hashable, Sendable {
     /// A duration, normalising `nanos` into 0..<1e9 (the excess moves to seconds). Nil when a
     /// field overflows.
     public init?(months: Int64, days: Int64, seconds: Int64, nanos: Int64) {
-        let carry = nanos >= 0 ? nanos / 1_000_000_000 : (nanos + 1) / 1_000_000_000 - 1
-        let (s, overflow) = seconds.addingReportingOverflow(carry)
+        let (s, overflow) = seconds.addingReportingOverflow(CivilCalendar.floorDiv(nanos, 1_000_000_000))
         guard !overflow else { return nil }
         self.months = months
         self.days = days
         self.seconds = s
-        self.nanos = nanos - carry * 1_000_000_000
+        self.nanos = CivilCalendar.floorMod(nanos, 1_000_000_000)
     }
 
     /// The duration of `months`, `days`, `seconds` and `nanos` given as possibly fractional
