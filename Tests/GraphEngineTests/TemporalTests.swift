@@ -4,6 +4,7 @@ import Glibc
 import Synchronization
 import Testing
 @testable import GraphEngine
+import VectorEngine
 
 /// The one value `query` returns.
 private func value(_ query: String, clock: WallClock = .fixed(epochNanos: 0)) throws -> Value {
@@ -97,7 +98,7 @@ struct TemporalTests {
         let rules = try #require(ZoneRules(tzif: file))
         #expect(rules.offset(atEpochSecond: 1_500_000_000) == 7200)
         for cut in stride(from: 0, to: 600, by: 7) { _ = ZoneRules(tzif: Array(file[..<cut])) }
-        var generator = SplitMix(seed: 7)
+        var generator = SeededGenerator(seed: 7)
         for _ in 0..<2000 {
             var damaged = file
             for _ in 0..<4 { damaged[Int(generator.next() % UInt64(damaged.count))] = UInt8(truncatingIfNeeded: generator.next()) }
@@ -199,7 +200,7 @@ struct TemporalRandomInputTests {
     /// classified error, never a crash; every temporal result is valid and reads back from its text.
     @Test(arguments: [20261206, 1, 2, 3] as [UInt64])
     func randomQueries(seed: UInt64) throws {
-        var generator = SplitMix(seed: seed)
+        var generator = SeededGenerator(seed: seed)
         func pick(_ options: [String]) -> String { options[Int(generator.next() % UInt64(options.count))] }
         func map(_ fields: [String], zone: Bool) -> String {
             var entries: [String] = []
@@ -247,17 +248,4 @@ struct TemporalRandomInputTests {
 private final class Counter: Sendable {
     private let value = Mutex<Int64>(0)
     func next() -> Int64 { value.withLock { $0 += 1; return $0 } }
-}
-
-/// A seeded generator for the corruption test (SplitMix64).
-private struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
