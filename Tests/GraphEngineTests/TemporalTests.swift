@@ -83,6 +83,31 @@ struct TemporalTests {
         #expect(try value("RETURN datetime('2017-10-28T12:00[Europe/Stockholm]').epochSeconds") == .int(1_509_184_800))
     }
 
+    @Test("each zone's POSIX rule reproduces every transition its file lists from 2023 to 2037 (the file is the oracle), and answers past 2037", arguments: [
+        "Europe/Stockholm", "America/New_York", "America/St_Johns", "Australia/Sydney", "Australia/Lord_Howe", "Pacific/Auckland",
+        "Europe/Dublin", "America/Santiago", "Asia/Tokyo", "Asia/Kolkata",
+    ])
+    func posixRuleMatchesListedTransitions(zone: String) throws {
+        let rules = try #require(TimeZoneDatabase.shared.rules(zone))
+        let footer = try #require(rules.footer, "\(zone) has no rule at the end of its file")
+        // Rules changed in the past (St. John's in 2011, Santiago until 2019): from 2023 on,
+        // every listed transition and every instant before the last one must agree.
+        let from: Int64 = 1_672_531_200          // 2023-01-01T00:00Z
+        let last = rules.transitions.last ?? from
+        for (i, t) in rules.transitions.enumerated() where t >= from && i > 0 {
+            #expect(footer.offset(atEpochSecond: t) == rules.offsetsAfter[i], "\(zone) at \(t)")
+            #expect(footer.offset(atEpochSecond: t - 1) == rules.offsetsAfter[i - 1], "\(zone) before \(t)")
+        }
+        for t in stride(from: from, to: max(from, last), by: 86_400 * 3 + 3_607) {
+            let listed = rules.offsetsAfter[(rules.transitions.lastIndex { $0 <= t }) ?? 0]
+            #expect(footer.offset(atEpochSecond: t) == listed, "\(zone) at \(t)")
+        }
+        // Past 2037 the rule answers: summer and winter differ where the zone keeps daylight time.
+        #expect(try text("RETURN datetime('2050-07-01T12:00[Europe/Stockholm]')") == "2050-07-01T12:00+02:00[Europe/Stockholm]")
+        #expect(try text("RETURN datetime('2050-01-01T12:00[Europe/Stockholm]')") == "2050-01-01T12:00+01:00[Europe/Stockholm]")
+        #expect(try text("RETURN datetime('2050-01-01T12:00[Australia/Sydney]')") == "2050-01-01T12:00+11:00[Australia/Sydney]")
+    }
+
     @Test("the TZif reader refuses every truncation and corruption of a real file without crashing")
     func tzifReaderIsBounded() throws {
         var file: [UInt8] = []

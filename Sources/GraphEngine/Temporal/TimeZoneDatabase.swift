@@ -9,8 +9,9 @@ import Darwin
 /// database (Debian's `tzdata`, /usr/share/zoneinfo). Foundation is not used: the engine does
 /// not link it, and the rules must be the ones the machine's database holds.
 ///
-/// Only the transitions the file lists are used (Debian's files are "fat": they list them up
-/// to 2037); past the last one the offset in force then stays, a known approximation.
+/// The transitions the file lists are used (Debian's files are "fat": they list them up to
+/// 2037); past the last one, the POSIX rule at the file's end (`PosixZoneRule`), or when the
+/// file has none the offset in force then.
 struct ZoneRules: Sendable {
     /// UTC seconds at which the offset changes, ascending.
     let transitions: [Int64]
@@ -18,9 +19,12 @@ struct ZoneRules: Sendable {
     let offsetsAfter: [Int32]
     /// The offset before the first transition.
     let initialOffset: Int32
+    /// The rule after the last transition, when the file gives one.
+    let footer: PosixZoneRule?
 
     /// The offset in force at `epochSecond` (UTC).
     func offset(atEpochSecond epochSecond: Int64) -> Int32 {
+        if let footer, transitions.last.map({ epochSecond >= $0 }) ?? true { return footer.offset(atEpochSecond: epochSecond) }
         var lo = 0, hi = transitions.count
         while lo < hi {
             let mid = (lo + hi) / 2
@@ -70,6 +74,14 @@ struct ZoneRules: Sendable {
             typeOffsets.append(Int32(offset))
         }
         guard !typeOffsets.isEmpty, zip(times, times.dropFirst()).allSatisfy({ $0 < $1 }) else { return nil }
+        // Version 2+: after the block's abbreviations, leap seconds and indicators, the rule
+        // between two newlines. One that does not parse is ignored (the last offset stays).
+        var rule: PosixZoneRule? = nil
+        if first.version >= 2, reader.skip(header.charCount + header.leapCount * (timeBytes + 4) + header.isStdCount + header.isUTCount),
+           reader.byte() == 10, let text = reader.line(maxBytes: 256), !text.isEmpty {
+            rule = PosixZoneRule(text)
+        }
+        footer = rule
         transitions = times
         offsetsAfter = indexes.map { typeOffsets[$0] }
         initialOffset = typeOffsets[0]
@@ -93,6 +105,16 @@ private struct TZifReader {
         guard position < bytes.count else { return nil }
         defer { position += 1 }
         return bytes[position]
+    }
+    /// Bytes up to the next newline (consumed), nil when there is none within `maxBytes`.
+    mutating func line(maxBytes: Int) -> [UInt8]? {
+        var out: [UInt8] = []
+        while let b = byte() {
+            if b == 10 { return out }
+            out.append(b)
+            if out.count > maxBytes { return nil }
+        }
+        return nil
     }
     mutating func skip(_ count: Int) -> Bool {
         guard count >= 0, count <= bytes.count - position else { return false }
