@@ -80,6 +80,20 @@ def test_temporal_values_carry_their_fields_and_text(server):
     with pytest.raises(grpc.RpcError) as error:
         _run(stub, "RETURN date('2015-02-29')")
     assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "ArgumentError" in error.value.details()
+    # A temporal parameter comes by its fields, checked: out of range, unknown type or zone, or
+    # set beside a value, it is refused before the query runs.
+    good = graph_pb2.Temporal(type=graph_pb2.TEMPORAL_TYPE_DURATION, months=14, seconds=-5, nanos=500000000)
+    request = graph_pb2.ExecuteRequest(query="RETURN $d + duration('PT4.5S') AS d", parameters=[graph_pb2.Parameter(name="d", temporal=good)])
+    assert list(stub.Execute(request))[1].rows.rows[0].values[0].temporal.text == "P1Y2M"
+    for bad in [graph_pb2.Parameter(name="t", temporal=graph_pb2.Temporal(type=graph_pb2.TEMPORAL_TYPE_LOCAL_TIME, nano_of_day=-1)),
+                graph_pb2.Parameter(name="t", temporal=graph_pb2.Temporal(type=graph_pb2.TEMPORAL_TYPE_DATE, epoch_day=2**62)),
+                graph_pb2.Parameter(name="t", temporal=graph_pb2.Temporal(type=graph_pb2.TEMPORAL_TYPE_DATE_TIME, zone="../../etc/passwd")),
+                graph_pb2.Parameter(name="t", temporal=graph_pb2.Temporal(type=graph_pb2.TEMPORAL_TYPE_UNSPECIFIED)),
+                graph_pb2.Parameter(name="t", temporal=graph_pb2.Temporal(type=graph_pb2.TEMPORAL_TYPE_DURATION, nanos=-1)),
+                graph_pb2.Parameter(name="t", value=common_pb2.Value(int_value=1), temporal=good)]:
+        with pytest.raises(grpc.RpcError) as error:
+            list(stub.Execute(graph_pb2.ExecuteRequest(query="RETURN $t", parameters=[bad])))
+        assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT, bad
 
 
 def test_errors(server):

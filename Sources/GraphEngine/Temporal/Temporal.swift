@@ -66,6 +66,16 @@ public enum Temporal: Hashable, Sendable {
         }
     }
 
+    /// This value if every field is in range and its zone (if any) is known here, with a
+    /// datetime's offset made the zone's at that wall time when the one given is not valid
+    /// there: what a value that came from outside (a client's parameter) must pass. Nil
+    /// otherwise.
+    public func checked() -> Temporal? {
+        guard isValid else { return nil }
+        guard case .dateTime(let day, let nano, let offset, let zone?) = self else { return self }
+        return Temporal.zoned(epochDay: day, nanoOfDay: nano, zone: zone, fixedOffset: offset, preferring: offset)
+    }
+
     /// The instant of a `dateTime` as seconds since 1970-01-01T00:00Z and nanoseconds of that second.
     var epochSecond: (seconds: Int64, nanos: Int64)? {
         guard case .dateTime(let day, let nano, let offset, _) = self else { return nil }

@@ -44,9 +44,37 @@ enum GraphMapping {
             guard !parameter.name.isEmpty, result[parameter.name] == nil else {
                 throw RPCError(.invalidArgument, "parameter names must be non-empty and unique; check \(MessageText.quoted(parameter.name))")
             }
-            result[parameter.name] = try value(parameter.value ?? RuvectorV1.Value(), depth: 0)
+            if let t = parameter.temporal {
+                guard parameter.value == nil else {
+                    throw RPCError(.invalidArgument, "parameter \(MessageText.quoted(parameter.name)) sets both value and temporal; send one")
+                }
+                result[parameter.name] = .temporal(try temporal(t, name: parameter.name))
+            } else {
+                result[parameter.name] = try value(parameter.value ?? RuvectorV1.Value(), depth: 0)
+            }
         }
         return result
+    }
+
+    /// A temporal parameter: its fields (not its text), each checked against its range and
+    /// the zone against the server's time zone database.
+    static func temporal(_ t: RuvectorV1.Temporal, name: String) throws -> Temporal {
+        let value: Temporal?
+        switch t.type {
+        case .date: value = .date(epochDay: t.epochDay)
+        case .localTime: value = .localTime(nanoOfDay: t.nanoOfDay)
+        case .time: value = .time(nanoOfDay: t.nanoOfDay, offsetSeconds: t.offsetSeconds)
+        case .localDateTime: value = .localDateTime(epochDay: t.epochDay, nanoOfDay: t.nanoOfDay)
+        case .dateTime: value = .dateTime(epochDay: t.epochDay, nanoOfDay: t.nanoOfDay, offsetSeconds: t.offsetSeconds, zone: t.zone.isEmpty ? nil : t.zone)
+        case .duration:
+            value = (0..<1_000_000_000).contains(t.nanos)
+                ? CypherDuration(months: t.months, days: t.days, seconds: t.seconds, nanos: Int64(t.nanos)).map(Temporal.duration) : nil
+        default: value = nil
+        }
+        guard let checked = value?.checked() else {
+            throw RPCError(.invalidArgument, "temporal parameter \(MessageText.quoted(name)) has a field out of range, an unknown type or an unknown time zone")
+        }
+        return checked
     }
 
     static func value(_ value: RuvectorV1.Value, depth: Int) throws -> Value {

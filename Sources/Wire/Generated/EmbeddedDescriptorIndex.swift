@@ -18,7 +18,7 @@ enum EmbeddedDescriptorIndex {
         "grpc/testing/test.proto",
     ]
     /// (offset, length) of each file's FileDescriptorProto in the blob.
-    static let fileRanges: [Swift.Int] = [0, 2386, 2386, 8282, 10668, 3763, 14431, 5178, 19609, 3470, 23079, 2653, 25732, 6804, 32536, 557, 33093, 1744, 34837, 1812, 36649, 101, 36750, 5012, 41762, 1610]
+    static let fileRanges: [Swift.Int] = [0, 2386, 2386, 8282, 10668, 3763, 14431, 5229, 19660, 3470, 23130, 2653, 25783, 6804, 32587, 557, 33144, 1744, 34888, 1812, 36700, 101, 36801, 5012, 41813, 1610]
     /// Direct dependencies of each file, as indices into `fileNames`.
     static let fileDependencies: [[Swift.Int]] = [
         [],

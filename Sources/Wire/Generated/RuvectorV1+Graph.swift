@@ -583,20 +583,28 @@ extension RuvectorV1 {
     public struct Parameter: WireMessage {
         /// Name without the `$`.
         public var name: Swift.String = ""
-        /// Its value.
+        /// Its value (unless `temporal` is set).
         public var value: RuvectorV1.Value? {
             get { _value?.value }
             set { _value = newValue.map(WireBox.init) }
         }
         private var _value: WireBox<RuvectorV1.Value>?
+        /// A temporal value as a Cypher result gives it (`text` is ignored); when set, `value` must
+        /// not be. INVALID_ARGUMENT for fields out of range or an unknown zone.
+        public var temporal: RuvectorV1.Temporal? {
+            get { _temporal?.value }
+            set { _temporal = newValue.map(WireBox.init) }
+        }
+        private var _temporal: WireBox<RuvectorV1.Temporal>?
 
         /// A message with every field at its default.
         public init() {}
 
         /// A message with the given fields; the others keep their defaults.
-        public init(name: Swift.String = "", value: RuvectorV1.Value? = nil) {
+        public init(name: Swift.String = "", value: RuvectorV1.Value? = nil, temporal: RuvectorV1.Temporal? = nil) {
             self.name = name
             self.value = value
+            self.temporal = temporal
         }
 
         public static let protoFullName = "ruvector.v1.Parameter"
@@ -620,12 +628,14 @@ extension RuvectorV1 {
             let c = pointer.pointee
             self.name = WireRuntime.string(c.name)
             if let value = c.value { self.value = RuvectorV1.Value(c: value) }
+            if let value = c.temporal { self.temporal = RuvectorV1.Temporal(c: value) }
         }
 
         func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__Parameter> {
             let c = arena.message(Ruvector__V1__Parameter.self, RuVectorProto_descriptor_ruvector__v1__parameter())
             c.pointee.name = arena.string(self.name)
             if let value = self.value { c.pointee.value = value.toC(&arena) }
+            if let value = self.temporal { c.pointee.temporal = value.toC(&arena) }
             return c
         }
     }

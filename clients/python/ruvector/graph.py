@@ -64,8 +64,8 @@ class Temporal:
     keeps microseconds, so the fields are given as the server sends them).
 
     `type` is "date", "localtime", "time", "localdatetime", "datetime" or "duration"; `text`
-    is what Cypher's toString() prints (`str(t)` too), which `date()` and its siblings read back,
-    so a value can be sent again as a parameter: `RETURN date($d)` with `d=str(t)`. The other
+    is what Cypher's toString() prints (`str(t)` too), which `date()` and its siblings read back.
+    A `Temporal` given as a parameter is sent exactly (`RETURN $t + duration('P1D')`). The other
     fields are set as the type has them: `epoch_day` (days since 1970-01-01), `nano_of_day`,
     `offset_seconds` and `zone` (an IANA name, or "" for a fixed offset); a duration's
     `months`, `days`, `seconds` and `nanos`.
@@ -142,8 +142,20 @@ def _relationship(r: Any) -> Relationship:
     return Relationship(r.id, r.type, r.start_node_id, r.end_node_id, convert.from_payload(r.properties))
 
 
+def _parameter(name: str, v: Any) -> graph_pb2.Parameter:
+    if isinstance(v, Temporal):
+        # Sent by its exact fields: the server checks them (and the zone) and ignores the text.
+        kinds = {type_name: kind for kind, type_name in _TEMPORAL_TYPES.items()}
+        if v.type not in kinds:
+            raise TypeError(f"unknown temporal type {v.type!r}")
+        return graph_pb2.Parameter(name=name, temporal=graph_pb2.Temporal(
+            type=kinds[v.type], epoch_day=v.epoch_day, nano_of_day=v.nano_of_day, offset_seconds=v.offset_seconds,
+            zone=v.zone, months=v.months, days=v.days, seconds=v.seconds, nanos=v.nanos, text=v.text))
+    return graph_pb2.Parameter(name=name, value=convert.to_value(v))
+
+
 def _parameters(parameters: Mapping[str, Any] | None) -> list[graph_pb2.Parameter]:
-    return [graph_pb2.Parameter(name=name, value=convert.to_value(v)) for name, v in (parameters or {}).items()]
+    return [_parameter(name, v) for name, v in (parameters or {}).items()]
 
 
 def _path(p: Any) -> Path:

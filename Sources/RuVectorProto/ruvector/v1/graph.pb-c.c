@@ -1980,7 +1980,7 @@ const ProtobufCMessageDescriptor ruvector__v1__hyperedge__descriptor =
   (ProtobufCMessageInit) ruvector__v1__hyperedge__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__parameter__field_descriptors[2] =
+static const ProtobufCFieldDescriptor ruvector__v1__parameter__field_descriptors[3] =
 {
   {
     "name",
@@ -2006,15 +2006,28 @@ static const ProtobufCFieldDescriptor ruvector__v1__parameter__field_descriptors
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "temporal",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__Parameter, temporal),
+    &ruvector__v1__temporal__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__parameter__field_indices_by_name[] = {
   0,   /* field[0] = name */
+  2,   /* field[2] = temporal */
   1,   /* field[1] = value */
 };
 static const ProtobufCIntRange ruvector__v1__parameter__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__parameter__descriptor =
 {
@@ -2024,7 +2037,7 @@ const ProtobufCMessageDescriptor ruvector__v1__parameter__descriptor =
   "Ruvector__V1__Parameter",
   "ruvector.v1",
   sizeof(Ruvector__V1__Parameter),
-  2,
+  3,
   ruvector__v1__parameter__field_descriptors,
   ruvector__v1__parameter__field_indices_by_name,
   1,  ruvector__v1__parameter__number_ranges,

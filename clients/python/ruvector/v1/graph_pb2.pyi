@@ -128,12 +128,14 @@ class Hyperedge(_message.Message):
     def __init__(self, id: _Optional[int] = ..., type: _Optional[str] = ..., node_ids: _Optional[_Iterable[int]] = ..., properties: _Optional[_Union[_common_pb2.Struct, _Mapping]] = ...) -> None: ...
 
 class Parameter(_message.Message):
-    __slots__ = ("name", "value")
+    __slots__ = ("name", "value", "temporal")
     NAME_FIELD_NUMBER: _ClassVar[int]
     VALUE_FIELD_NUMBER: _ClassVar[int]
+    TEMPORAL_FIELD_NUMBER: _ClassVar[int]
     name: str
     value: _common_pb2.Value
-    def __init__(self, name: _Optional[str] = ..., value: _Optional[_Union[_common_pb2.Value, _Mapping]] = ...) -> None: ...
+    temporal: Temporal
+    def __init__(self, name: _Optional[str] = ..., value: _Optional[_Union[_common_pb2.Value, _Mapping]] = ..., temporal: _Optional[_Union[Temporal, _Mapping]] = ...) -> None: ...
 
 class ExecuteRequest(_message.Message):
     __slots__ = ("query", "parameters", "transaction_id", "max_rows", "batch_rows")

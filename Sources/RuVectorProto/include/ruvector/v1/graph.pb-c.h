@@ -355,13 +355,18 @@ struct  Ruvector__V1__Parameter
    */
   char *name;
   /*
-   * Its value.
+   * Its value (unless `temporal` is set).
    */
   Ruvector__V1__Value *value;
+  /*
+   * A temporal value as a Cypher result gives it (`text` is ignored); when set, `value` must
+   * not be. INVALID_ARGUMENT for fields out of range or an unknown zone.
+   */
+  Ruvector__V1__Temporal *temporal;
 };
 #define RUVECTOR__V1__PARAMETER__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__parameter__descriptor) \
-    , (char *)protobuf_c_empty_string, NULL }
+    , (char *)protobuf_c_empty_string, NULL, NULL }
 
 
 /*
