@@ -164,6 +164,10 @@ struct TemporalTests {
         #expect(try value("RETURN toString(datetime())", clock: clock) == .string("2017-07-14T02:40:00.123Z"))
         #expect(try value("RETURN toString(date())", clock: clock) == .string("2017-07-14"))
         #expect(try value("RETURN toString(datetime({timezone: 'Asia/Tokyo'}))", clock: clock) == .string("2017-07-14T11:40:00.123+09:00[Asia/Tokyo]"))
+        // The date and time now in a zone: at 12:00Z it is already tomorrow in Kiritimati (+14:00).
+        let noon = WallClock.fixed(epochNanos: 1_500_033_600_000_000_000)
+        #expect(try value("RETURN toString(date({timezone: 'Pacific/Kiritimati'})), toString(date())", clock: noon) == .string("2017-07-15"))
+        #expect(try value("RETURN toString(localtime({timezone: '-10:00'}))", clock: noon) == .string("02:00"))
         // A moving clock is still read once: every row sees the same instant.
         let counter = Counter()
         let moving = WallClock { counter.next() * 1_000_000_000 }

@@ -87,8 +87,11 @@ extension Executor {
             var fields: [String: Value] = [:]
             for (k, v) in m { fields[k.lowercased()] = v }
             if now || fields.keys.allSatisfy({ $0 == "timezone" }) {
-                // The statement's time, in the map's zone if it names one.
-                fields = ["datetime": .temporal(statementTime)].merging(fields) { $1 }
+                // The statement's time, seen in the map's zone if it names one (today's date
+                // there may not be today's date in UTC).
+                var base = statementTime
+                if let zone = fields["timezone"], !zone.isNull { base = try fromMap("datetime", ["datetime": .temporal(base), "timezone": zone]) }
+                fields = ["datetime": .temporal(base)].merging(fields) { $1 }
             }
             return .temporal(try fromMap(type, fields))
         case .temporal(let t):
@@ -170,7 +173,9 @@ extension Executor {
             if let zone { offset = try zoneOffsetNow(zone) }
             return .time(nanoOfDay: nano, offsetSeconds: offset)
         default:
-            guard let t = Temporal.zoned(epochDay: day, nanoOfDay: nano, zone: zone, fixedOffset: offset) else { throw temporalError("unknown time zone \(zone ?? "")") }
+            guard let t = Temporal.zoned(epochDay: day, nanoOfDay: nano, zone: zone, fixedOffset: offset) else {
+                throw temporalError("\(Temporal.outOfRange), or the time zone \(zone ?? "") is unknown")
+            }
             return t
         }
     }
