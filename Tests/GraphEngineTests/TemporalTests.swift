@@ -148,6 +148,10 @@ struct TemporalTests {
         ("RETURN date({year: 999999999, month: 12, day: 31}) + duration({days: 1})", .argumentError),
         ("RETURN duration({seconds: 9000000000000000000}) + duration({seconds: 9000000000000000000})", .argumentError),
         ("RETURN date('2015-07-21').nope", .argumentError),
+        ("RETURN date.truncate('millennium', date({year: -999999999}))", .argumentError),
+        // Totals that do not fit 64 bits (seconds * 1000 fits, adding the milliseconds does not).
+        ("RETURN duration({seconds: 9223372036854775, milliseconds: 999}).milliseconds", .argumentError),
+        ("RETURN duration({seconds: 9223372036, nanoseconds: 999999999}).nanoseconds", .argumentError),
         ("RETURN date(42)", .typeError),
         ("RETURN date({year: '2015'})", .typeError),
         ("RETURN date('2015-07-21') + 1", .typeError),

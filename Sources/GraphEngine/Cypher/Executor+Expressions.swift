@@ -223,7 +223,7 @@ extension Executor {
             return r.properties[key] ?? .null
         case .map(let m): return m[key] ?? .null
         case .temporal(let t):
-            guard let component = t.component(key) else { throw temporalError("\(t.typeName) has no component '\(key)'") }
+            guard let component = t.component(key) else { throw temporalError("\(t.typeName) has no component '\(key)' (or its value does not fit 64 bits)") }
             return component
         default: throw typeError("cannot read property '\(key)' of \(v)")
         }

@@ -367,6 +367,8 @@ extension Executor {
             case "week": day = d - CivilCalendar.dayOfWeek(d) + 1
             default: break
             }
+            // The millennium, century or week-year of the earliest dates starts before them.
+            if let truncated = day { day = try inRange(truncated) }
         }
         let timeUnits: [String: Int64] = ["day": Temporal.nanosPerDay, "hour": 3_600_000_000_000, "minute": 60_000_000_000,
                                           "second": 1_000_000_000, "millisecond": 1_000_000, "microsecond": 1000]

@@ -47,8 +47,9 @@ extension Temporal {
             switch k {
             case "epochseconds": return .int(seconds)
             case "epochmillis":
-                let (ms, overflow) = seconds.multipliedReportingOverflow(by: 1000)
-                return overflow ? nil : .int(ms + nanos / 1_000_000)
+                let (ms, o1) = seconds.multipliedReportingOverflow(by: 1000)
+                let (total, o2) = ms.addingReportingOverflow(nanos / 1_000_000)
+                return o1 || o2 ? nil : .int(total)
             default: break
             }
         }
@@ -90,8 +91,9 @@ extension CypherDuration {
     func component(_ k: String) -> Value? {
         // Sub-second totals read the whole amount as one signed number of nanoseconds.
         func total(_ perSecond: Int64, _ nanosPerUnit: Int64) -> Value? {
-            let (s, overflow) = seconds.multipliedReportingOverflow(by: perSecond)
-            return overflow ? nil : .int(s + nanos / nanosPerUnit)
+            let (s, o1) = seconds.multipliedReportingOverflow(by: perSecond)
+            let (total, o2) = s.addingReportingOverflow(nanos / nanosPerUnit)
+            return o1 || o2 ? nil : .int(total)
         }
         switch k {
         case "years": return .int(months / 12)
