@@ -219,6 +219,7 @@ struct TemporalTests {
 struct TemporalRandomInputTests {
     private static let numbers = ["0", "1", "-1", "7", "12", "31", "53", "59", "60", "366", "999", "1000", "999999999", "1000000000",
                                   "-999999999", "9223372036854775807", "-9223372036854775808", "4611686018427387904", "0.5", "-2.75",
+                                  "9223372036854775", "9223372036", "-9223372036854775", "86400", "-86401", "31556952000",
                                   "1e18", "-1e19", "1e300", "null", "'x'"]
     private static let keys = ["year", "month", "day", "week", "dayOfWeek", "ordinalDay", "quarter", "dayOfQuarter", "hour",
                                "minute", "second", "millisecond", "microsecond", "nanosecond"]
