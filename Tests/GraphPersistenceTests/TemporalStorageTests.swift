@@ -75,8 +75,13 @@ struct TemporalStorageTests {
             try db.close()
         }
         #expect(before == [[.string("2017-10-29T02:30+02:00[Europe/Stockholm]"), .string("P1Y2M3DT4.5S")]])
-        let reopened = try DurableGraphDatabase.open(directory, options: options)
+        // Reopened with a fixed clock: datetime() in a query and in a transaction reads it.
+        let reopened = try DurableGraphDatabase.open(directory, options: options, wallClock: .fixed(epochNanos: 1_500_000_000_000_000_000))
         #expect(try reopened.execute(query).value.rows == before)
+        #expect(try reopened.execute("RETURN toString(datetime()) AS now").value.rows == [[.string("2017-07-14T02:40Z")]])
+        let transaction = reopened.begin(.serializable)
+        #expect(try reopened.execute("RETURN toString(date()) AS today", transaction: transaction).value.rows == [[.string("2017-07-14")]])
+        try reopened.rollback(transaction)
         #expect(try reopened.execute("MATCH (e:E) WHERE e.d IS NOT NULL RETURN count(*)").value.rows == [[.int(2)]])
     }
 }
