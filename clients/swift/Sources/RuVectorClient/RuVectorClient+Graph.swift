@@ -23,6 +23,7 @@ public struct GraphRelationship: Sendable, Hashable {
 public struct GraphTemporal: Sendable, Hashable {
     /// "date", "localtime", "time", "localdatetime", "datetime" or "duration".
     public var type: String
+    /// Cypher's text of the value, e.g. "2015-07-21T21:40:32.142+01:00".
     public var text: String
     /// Days since 1970-01-01 (the local date).
     public var epochDay: Int64
