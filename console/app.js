@@ -226,6 +226,8 @@ function graphValue(value) {
              relationships: value.path.relationships.map((relationship) => graphValue({ relationship })) };
   }
   if ("list" in value) return value.list.values.map(graphValue);
+  // A date, time, datetime or duration: shown as Cypher prints it.
+  if ("temporal" in value) return value.temporal.text ?? "";
   return null;
 }
 

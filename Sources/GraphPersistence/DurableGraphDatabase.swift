@@ -93,7 +93,9 @@ public final class DurableGraphDatabase: Sendable {
 
     /// Opens (creating if needed) the graph in `directory`: newest valid snapshot, then the log.
     /// Throws `.locked` when the folder is open already (here or in another process).
-    public static func open(_ directory: String, options: Options = Options()) throws -> DurableGraphDatabase {
+    /// `wallClock` is what `datetime()` and its siblings read (once per query); tests fix it.
+    public static func open(_ directory: String, options: Options = Options(),
+                            wallClock: WallClock = .system) throws -> DurableGraphDatabase {
         let started = ContinuousClock.now
         try AtomicFile.createDirectory(directory)
         let lock = try DirectoryLock(directory: directory, owner: "ruvector graph")
@@ -129,6 +131,7 @@ public final class DurableGraphDatabase: Sendable {
         // Ids start at 1: 0 means "none" in the API (e.g. QueryHyperedges' node_id).
         if store.nextElementId == 0 { _ = store.reserveIds(1) }
         var database = GraphDatabase(store: store)
+        database.wallClock = wallClock
         database.leaveVectorIndexesToCommit()
         for definition in definitions { try database.createVectorIndex(definition) }
         for index in propertyIndexes { try database.createPropertyIndex(name: index.name, index.key) }

@@ -177,7 +177,54 @@ enum GraphCodec {
             w.u8(9)
             w.u64(UInt64(nodes.count)); for n in nodes { w.int(n) }
             w.u64(UInt64(relationships.count)); for r in relationships { w.int(r) }
+        case .temporal(let t):
+            w.u8(10)
+            write(t, &w)
         }
+    }
+
+    /// A temporal value: a kind byte (0 date, 1 localtime, 2 time, 3 localdatetime, 4 datetime,
+    /// 5 duration), then its fields as 64-bit integers, offsets as 32-bit ones, and a datetime's
+    /// zone name after a presence byte.
+    private static func write(_ t: Temporal, _ w: inout BinaryWriter) {
+        func i64(_ v: Int64) { w.u64(UInt64(bitPattern: v)) }
+        func offset(_ o: Int32) { w.u32(UInt32(bitPattern: o)) }
+        switch t {
+        case .date(let d): w.u8(0); i64(d)
+        case .localTime(let n): w.u8(1); i64(n)
+        case .time(let n, let o): w.u8(2); i64(n); offset(o)
+        case .localDateTime(let d, let n): w.u8(3); i64(d); i64(n)
+        case .dateTime(let d, let n, let o, let zone):
+            w.u8(4); i64(d); i64(n); offset(o)
+            if let zone { w.u8(1); w.string(zone) } else { w.u8(0) }
+        case .duration(let x): w.u8(5); i64(x.months); i64(x.days); i64(x.seconds); i64(x.nanos)
+        }
+    }
+
+    /// Reads what `write(_ t:)` wrote; a value out of its ranges is damage, not a value.
+    private static func readTemporal(_ r: inout BinaryReader) throws -> Temporal {
+        func i64() throws -> Int64 { Int64(bitPattern: try r.u64()) }
+        func offset() throws -> Int32 { Int32(bitPattern: try r.u32()) }
+        let t: Temporal
+        switch try r.u8() {
+        case 0: t = .date(epochDay: try i64())
+        case 1: t = .localTime(nanoOfDay: try i64())
+        case 2: t = .time(nanoOfDay: try i64(), offsetSeconds: try offset())
+        case 3: t = .localDateTime(epochDay: try i64(), nanoOfDay: try i64())
+        case 4:
+            let d = try i64(), n = try i64(), o = try offset()
+            let zone: String? = try r.u8() == 0 ? nil : try r.string()
+            t = .dateTime(epochDay: d, nanoOfDay: n, offsetSeconds: o, zone: zone)
+        case 5:
+            let months = try i64(), days = try i64(), seconds = try i64(), nanos = try i64()
+            guard (0..<1_000_000_000).contains(nanos), let x = CypherDuration(months: months, days: days, seconds: seconds, nanos: nanos) else {
+                throw Damaged(description: "a duration's nanoseconds are out of range")
+            }
+            t = .duration(x)
+        case let kind: throw Damaged(description: "unknown temporal kind \(kind)")
+        }
+        guard t.isValid else { throw Damaged(description: "a \(t.typeName) field is out of range") }
+        return t
     }
 
     private static func readValue(_ r: inout BinaryReader, depth: Int) throws -> Value {
@@ -206,6 +253,7 @@ enum GraphCodec {
             for _ in 0..<(try r.count(elementBytes: 8)) { nodes.append(try r.int()) }
             for _ in 0..<(try r.count(elementBytes: 8)) { relationships.append(try r.int()) }
             return .path(nodes: nodes, relationships: relationships)
+        case 10: return .temporal(try readTemporal(&r))
         case let tag: throw Damaged(description: "unknown value tag \(tag)")
         }
     }

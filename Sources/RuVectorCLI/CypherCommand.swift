@@ -85,6 +85,7 @@ struct CypherCommand: AsyncParsableCommand {
         case .path(let nodes, let relationships): .object(["nodes": .list(nodes.map { json(.node($0)) }),
                                                            "relationships": .list(relationships.map { json(.relationship($0)) })])
         case .list(let values): .list(values.map(json))
+        case .temporal(let t): .string(t.text)
         }
     }
 }

@@ -60,6 +60,42 @@ def test_cypher_results_stream_with_graph_values(server):
     assert len(rows[0].values[0].list.values) == 2 and rows[0].values[0].list.values[0].node.labels == ["Item"]
 
 
+def test_temporal_values_carry_their_fields_and_text(server):
+    stub = _stub(server)
+    _, rows, _, _ = _run(stub, "RETURN datetime('2015-07-21T21:40:32.142000001+02:00[Europe/Stockholm]') AS dt, "
+                               "[date('1984-10-11'), duration('P1Y2M3DT-4.5S')] AS l, {t: localtime('12:00')} AS m")
+    dt = rows[0].values[0].temporal
+    assert dt.type == graph_pb2.TEMPORAL_TYPE_DATE_TIME and dt.text == "2015-07-21T21:40:32.142000001+02:00[Europe/Stockholm]"
+    assert dt.epoch_day == 16637 and dt.nano_of_day == (21 * 3600 + 40 * 60 + 32) * 10**9 + 142000001
+    assert dt.offset_seconds == 7200 and dt.zone == "Europe/Stockholm"
+    date, duration = (v.temporal for v in rows[0].values[1].list.values)
+    assert date.type == graph_pb2.TEMPORAL_TYPE_DATE and date.epoch_day == 5397 and date.text == "1984-10-11"
+    assert (duration.months, duration.days, duration.seconds, duration.nanos) == (14, 3, -5, 500000000)
+    # Inside a map a temporal value is its text (payload values have no temporal kind).
+    assert rows[0].values[2].value.struct_value.fields["t"].string_value == "12:00"
+    # The text reads back: sent as a string parameter, it compares equal.
+    _, rows, _, _ = _run(stub, "RETURN datetime($t) = datetime('2015-07-21T21:40:32.142000001+02:00[Europe/Stockholm]') AS same",
+                         t=dt.text)
+    assert _scalar(rows[0].values[0]) is True
+    with pytest.raises(grpc.RpcError) as error:
+        _run(stub, "RETURN date('2015-02-29')")
+    assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "ArgumentError" in error.value.details()
+    # A temporal parameter comes by its fields, checked: out of range, unknown type or zone, or
+    # set beside a value, it is refused before the query runs.
+    good = graph_pb2.Temporal(type=graph_pb2.TEMPORAL_TYPE_DURATION, months=14, seconds=-5, nanos=500000000)
+    request = graph_pb2.ExecuteRequest(query="RETURN $d + duration('PT4.5S') AS d", parameters=[graph_pb2.Parameter(name="d", temporal=good)])
+    assert list(stub.Execute(request))[1].rows.rows[0].values[0].temporal.text == "P1Y2M"
+    for bad in [graph_pb2.Parameter(name="t", temporal=graph_pb2.Temporal(type=graph_pb2.TEMPORAL_TYPE_LOCAL_TIME, nano_of_day=-1)),
+                graph_pb2.Parameter(name="t", temporal=graph_pb2.Temporal(type=graph_pb2.TEMPORAL_TYPE_DATE, epoch_day=2**62)),
+                graph_pb2.Parameter(name="t", temporal=graph_pb2.Temporal(type=graph_pb2.TEMPORAL_TYPE_DATE_TIME, zone="../../etc/passwd")),
+                graph_pb2.Parameter(name="t", temporal=graph_pb2.Temporal(type=graph_pb2.TEMPORAL_TYPE_UNSPECIFIED)),
+                graph_pb2.Parameter(name="t", temporal=graph_pb2.Temporal(type=graph_pb2.TEMPORAL_TYPE_DURATION, nanos=-1)),
+                graph_pb2.Parameter(name="t", value=common_pb2.Value(int_value=1), temporal=good)]:
+        with pytest.raises(grpc.RpcError) as error:
+            list(stub.Execute(graph_pb2.ExecuteRequest(query="RETURN $t", parameters=[bad])))
+        assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT, bad
+
+
 def test_errors(server):
     stub = _stub(server)
     details = expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: _run(stub, "MATCH (n RETURN n"))

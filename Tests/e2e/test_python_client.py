@@ -333,6 +333,19 @@ def test_graph_through_the_client(db):
     rows = db.graph.execute("MATCH p = (x:Doc)-[r:CITES]->(y) RETURN x.title AS x, r, p, [1, 2] AS l").rows
     assert rows[0]["x"] == "A" and rows[0]["r"].type == "CITES" and rows[0]["r"].start == a.id
     assert [n.properties["title"] for n in rows[0]["p"].nodes] == ["A", "B"] and rows[0]["l"] == [1, 2]
+    # Temporal values arrive as ruvector.Temporal, exact, and their text goes back as a parameter.
+    row = db.graph.execute("RETURN time('21:40:32.5-01:30') AS t, [duration({days: 2, seconds: 1})] AS d").rows[0]
+    t = row["t"]
+    assert isinstance(t, ruvector.Temporal) and (t.type, str(t)) == ("time", "21:40:32.500-01:30")
+    assert t.nano_of_day == (21 * 3600 + 40 * 60 + 32) * 10**9 + 5 * 10**8 and t.offset_seconds == -5400
+    assert [(d.type, d.days, d.seconds, d.nanos) for d in row["d"]] == [("duration", 2, 1, 0)]
+    assert db.graph.execute("RETURN time($t) = time('21:40:32.5-01:30') AS same", {"t": str(t)}).rows[0]["same"] is True
+    # A Temporal goes back as a parameter exactly, nanoseconds and zone included.
+    dt = db.graph.execute("RETURN datetime('2017-10-29T02:30:00.000000001+01:00[Europe/Stockholm]') AS dt").rows[0]["dt"]
+    back = db.graph.execute("RETURN $dt AS same, $dt + duration('PT1H') AS later", {"dt": dt}).rows[0]
+    assert back["same"] == dt and str(back["later"]) == "2017-10-29T03:30:00.000000001+01:00[Europe/Stockholm]"
+    with pytest.raises(ruvector.InvalidArgument):
+        db.graph.execute("RETURN $d", {"d": ruvector.Temporal("datetime", "", epoch_day=0, zone="Mars/Olympus")})
 
     with db.graph.transaction("serializable") as tx:
         tx.execute("MATCH (d:Doc {title: 'A'}) SET d.seen = true")

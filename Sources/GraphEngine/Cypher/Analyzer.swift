@@ -29,10 +29,9 @@ struct Analyzer {
         "count", "sum", "avg", "min", "max", "collect", "length", "nodes", "relationships",
         // list quantifiers (all(x IN l WHERE p) and friends; see Executor+Builtins)
         "all", "any", "none", "single",
-    ]).union(Executor.builtinNames)
+    ]).union(Executor.builtinNames).union(Executor.temporalNames)
     /// Standard Cypher functions that are valid but not implemented here (reported as unsupported).
     static let standardNotImplemented: Set<String> = [
-        "date", "datetime", "localtime", "localdatetime", "time", "duration",
         "percentilecont", "percentiledisc", "stdev", "stdevp", "timestamp", "point", "distance", "randomuuid",
     ]
 

@@ -68,6 +68,9 @@ extension Executor {
                 guard i != .min else { throw GraphError(.runtime, "integer overflow in negation") }
                 return .int(-i)
             case .float(let d): return .float(-d)
+            case .temporal(.duration(let d)):
+                guard let n = d.negated else { throw temporalError("duration out of range") }
+                return .temporal(.duration(n))
             case let v: throw typeError("cannot negate \(v)")
             }
         case .isNull(let x, let neg):
@@ -219,6 +222,9 @@ extension Executor {
             guard let r = store.relationship(id) else { throw GraphError(.runtime, "relationship \(id) was deleted; read its properties before DELETE", cypherClass: .entityNotFound) }
             return r.properties[key] ?? .null
         case .map(let m): return m[key] ?? .null
+        case .temporal(let t):
+            guard let component = t.component(key) else { throw temporalError("\(t.typeName) has no component '\(key)' (or its value does not fit 64 bits)") }
+            return component
         default: throw typeError("cannot read property '\(key)' of \(v)")
         }
     }
@@ -331,6 +337,8 @@ extension Executor {
 
     func arithmetic(_ op: String, _ a: Value, _ b: Value) throws(GraphError) -> Value {
         if a.isNull || b.isNull { return .null }
+        if case .temporal = a { return try temporalArithmetic(op, a, b) }
+        if case .temporal = b { return try temporalArithmetic(op, a, b) }
         if case .int(let x) = a, case .int(let y) = b {
             func checked(_ r: (Int64, Bool)) throws(GraphError) -> Value {
                 guard !r.1 else { throw GraphError(.runtime, "integer overflow in \(x) \(op) \(y)") }
@@ -370,6 +378,7 @@ extension Executor {
         case .int(let i): return String(i)
         case .float(let d): return d.description
         case .bool(let b): return b ? "true" : "false"
+        case .temporal(let t): return t.description
         default: throw typeError("toString() cannot convert \(v)")
         }
     }
@@ -400,6 +409,7 @@ extension Executor {
             }
             return .list(out)
         default:
+            if let value = try temporalFunction(name, a) { return value }
             if let value = try builtin(name, a) { return value }
         }
         try arity(1)

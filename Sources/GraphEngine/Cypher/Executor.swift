@@ -52,6 +52,9 @@ public struct GraphDatabase: Sendable {
     /// Nodes changed in this copy that `vectorIndexes` do not reflect yet (see `takeChanges`).
     var unindexedNodes: Set<Int> = []
 
+    /// The clock `datetime()` and its siblings read, once per query. Tests set a fixed one.
+    public var wallClock = WallClock.system
+
     /// Creates an empty database.
     public init() {}
 
@@ -82,7 +85,8 @@ public struct GraphDatabase: Sendable {
             let q = try Parser.parse(query)
             try Analyzer.check(q)
             var ex = Executor(store: store, params: parameters, control: control, vectorIndexes: vectorIndexes,
-                              unindexedNodes: unindexedNodes, random: QueryRandom(seed: randomSeed), rowSink: sink)
+                              unindexedNodes: unindexedNodes, random: QueryRandom(seed: randomSeed),
+                              statementEpochNanos: wallClock.epochNanos(), rowSink: sink)
             var r = try ex.run(q)
             store = ex.store
             version += 1
@@ -147,6 +151,9 @@ struct Executor {
     var unindexedNodes: Set<Int> = []
     /// Source of `rand()`.
     var random = QueryRandom(seed: 0)
+    /// The statement's time, nanoseconds since 1970-01-01T00:00Z: read once per query, so
+    /// `datetime()` gives one answer however often a query asks.
+    var statementEpochNanos: Int64 = 0
     /// `variable.property = expression` conjuncts of the current MATCH's WHERE (see
     /// `indexedCandidates`).
     var equalityHints: [String: [(property: String, value: Expr)]] = [:]

@@ -68,6 +68,10 @@ enum MemoryEstimate {
     static func measure(_ value: Value, limitBytes: Int, cancellation: CancellationSignal = .never) -> Measure {
         switch value {
         case .null, .bool, .int, .float, .node, .relationship: return Measure()
+        case .temporal(let t):
+            // Held inline but for a named zone's string, which is shared with the zone database's key.
+            if case .dateTime(_, _, _, let zone?) = t { return Measure(bytes: stringBytes(zone), depth: 0) }
+            return Measure()
         case .string(let s): return Measure(bytes: stringBytes(s), depth: 0)
         case .path(let nodes, let relationships):
             return Measure(bytes: 2 * arrayHeaderBytes + 8 * (nodes.count + relationships.count), depth: 1)
@@ -122,6 +126,7 @@ enum MemoryEstimate {
             if visits & 0xFFFF == 0, cancellation.isCancelled { bytes = .max; return }
             switch item {
             case .null, .bool, .int, .float, .node, .relationship: break
+            case .temporal: bytes = bytes &+ MemoryEstimate.measure(item, limitBytes: limitBytes).bytes
             case .string(let s): bytes = bytes &+ stringBytes(s)
             case .list, .map, .path: visit(item, depth: level + 1)
             }

@@ -610,8 +610,13 @@ struct Parser {
                 try expect(")")
                 return .function(s.lowercased(), distinct: distinct, args)
             }
-            if isSym(".", 1), case .identifier = tokens[min(pos + 2, tokens.count - 1)].kind, isSym("(", 3) {
-                throw err("namespaced function \(s).… is not supported yet", .unsupported)
+            if isSym(".", 1), case .identifier(let member) = tokens[min(pos + 2, tokens.count - 1)].kind, isSym("(", 3) {
+                // A namespaced function (`duration.between(...)`): one name, in lower case.
+                pos += 4
+                var args: [Expr] = []
+                if !isSym(")") { args = try exprList() }
+                try expect(")")
+                return .function((s + "." + member).lowercased(), distinct: false, args)
             }
             pos += 1
             return .variable(s)

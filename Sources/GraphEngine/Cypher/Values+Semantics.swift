@@ -27,6 +27,7 @@ enum Semantics {
         case (.node(let x), .node(let y)): return x == y
         case (.relationship(let x), .relationship(let y)): return x == y
         case (.path(let a, let b), .path(let c, let d)): return a == c && b == d
+        case (.temporal(let x), .temporal(let y)): return x == y
         default: return false
         }
     }
@@ -46,6 +47,7 @@ enum Semantics {
                 if c != 0 { return c }
             }
             return x.count < y.count ? -1 : x.count > y.count ? 1 : 0
+        case (.temporal(let x), .temporal(let y)): return x.compare(y)
         default: return nil
         }
     }
@@ -54,6 +56,8 @@ enum Semantics {
         switch v { case .int(let i): return Double(i); case .float(let d): return d; default: return nil }
     }
 
+    /// The openCypher order of types: map, node, relationship, list, path, the temporal types
+    /// (datetime, localdatetime, date, time, localtime, duration), string, boolean, number, null.
     private static func rank(_ v: Value) -> Int {
         switch v {
         case .map: return 0
@@ -61,10 +65,19 @@ enum Semantics {
         case .relationship: return 2
         case .list: return 3
         case .path: return 4
-        case .string: return 5
-        case .bool: return 6
-        case .int, .float: return 7
-        case .null: return 9
+        case .temporal(let t):
+            switch t {
+            case .dateTime: return 5
+            case .localDateTime: return 6
+            case .date: return 7
+            case .time: return 8
+            case .localTime: return 9
+            case .duration: return 10
+            }
+        case .string: return 11
+        case .bool: return 12
+        case .int, .float: return 13
+        case .null: return 15
         }
     }
 
@@ -87,6 +100,15 @@ enum Semantics {
             return x.count < y.count ? -1 : x.count > y.count ? 1 : 0
         case (.path(let a, let b), .path(let c, let d)):
             return orderCompare(.list((a + b).map { .int(Int64($0)) }), .list((c + d).map { .int(Int64($0)) }))
+        case (.temporal(.duration(let x)), .temporal(.duration(let y))):
+            // Durations have no natural order; this one is total and stable.
+            let a = [x.months, x.days, x.seconds, x.nanos], b = [y.months, y.days, y.seconds, y.nanos]
+            return a == b ? 0 : a.lexicographicallyPrecedes(b) ? -1 : 1
+        case (.temporal(let x), .temporal(let y)):
+            if let c = x.compare(y), c != 0 { return c }
+            // Equal instants in different zones: ordered by their text, so the order is total.
+            let sx = x.description, sy = y.description
+            return sx < sy ? -1 : sx > sy ? 1 : 0
         case (.map(let x), .map(let y)):
             let kx = x.keys.sorted(), ky = y.keys.sorted()
             let c = orderCompare(.list(kx.map { .string($0) }), .list(ky.map { .string($0) }))

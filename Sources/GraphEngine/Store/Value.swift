@@ -20,6 +20,8 @@ public enum Value: Hashable, Sendable, CustomStringConvertible {
     case relationship(Int)
     /// A path: `nodes.count == relationships.count + 1`; relationship `i` joins nodes `i` and `i + 1`.
     case path(nodes: [Int], relationships: [Int])
+    /// A date, time, datetime or duration (see `Temporal`).
+    case temporal(Temporal)
 
     /// True for `.null`.
     public var isNull: Bool { if case .null = self { return true } else { return false } }
@@ -48,6 +50,7 @@ public enum Value: Hashable, Sendable, CustomStringConvertible {
         case .node(let id): return "node(\(id))"
         case .relationship(let id): return "relationship(\(id))"
         case .path(let n, let r): return "path(nodes: \(n), relationships: \(r))"
+        case .temporal(let t): return "\(t.functionName)('\(t)')"
         }
     }
 }

@@ -235,6 +235,8 @@ function graphValue(value) {
              relationships: value.path.relationships.map((relationship) => graphValue({ relationship })) };
   }
   if ("list" in value) return value.list.values.map(graphValue);
+  // A date, time, datetime or duration: shown as Cypher prints it.
+  if ("temporal" in value) return value.temporal.text ?? "";
   return null;
 }
 
@@ -852,7 +854,7 @@ export const messages = {
   "ruvector.v1.GetRouterRequest": {"map": false, "fields": [["name", 1, "string", false, null, null]]},
   "ruvector.v1.GetStateRequest": {"map": false, "fields": [["stale_ok", 1, "bool", false, null, null], ["with_shard_progress", 2, "bool", false, null, null]]},
   "ruvector.v1.GraphList": {"map": false, "fields": [["values", 1, "message", true, "ruvector.v1.GraphValue", null]]},
-  "ruvector.v1.GraphValue": {"map": false, "fields": [["value", 1, "message", false, "ruvector.v1.Value", "kind"], ["node", 2, "message", false, "ruvector.v1.Node", "kind"], ["relationship", 3, "message", false, "ruvector.v1.Relationship", "kind"], ["path", 4, "message", false, "ruvector.v1.Path", "kind"], ["list", 5, "message", false, "ruvector.v1.GraphList", "kind"]]},
+  "ruvector.v1.GraphValue": {"map": false, "fields": [["value", 1, "message", false, "ruvector.v1.Value", "kind"], ["node", 2, "message", false, "ruvector.v1.Node", "kind"], ["relationship", 3, "message", false, "ruvector.v1.Relationship", "kind"], ["path", 4, "message", false, "ruvector.v1.Path", "kind"], ["list", 5, "message", false, "ruvector.v1.GraphList", "kind"], ["temporal", 6, "message", false, "ruvector.v1.Temporal", "kind"]]},
   "ruvector.v1.HasIdCondition": {"map": false, "fields": [["ids", 1, "message", true, "ruvector.v1.PointId", null]]},
   "ruvector.v1.HnswConfig": {"map": false, "fields": [["m", 1, "uint32", false, null, null], ["ef_construction", 2, "uint32", false, null, null], ["ef_search", 3, "uint32", false, null, null], ["full_scan_threshold", 4, "uint32", false, null, null]]},
   "ruvector.v1.HybridHit": {"map": false, "fields": [["node", 1, "message", false, "ruvector.v1.Node", null], ["score", 2, "float", false, null, null], ["neighbourhood", 3, "message", true, "ruvector.v1.Path", null]]},
@@ -892,7 +894,7 @@ export const messages = {
   "ruvector.v1.ModelStatus": {"map": false, "fields": [["collection", 1, "string", false, null, null], ["version", 2, "uint64", false, null, null], ["parameters", 3, "uint64", false, null, null], ["trained_unix_micros", 4, "int64", false, null, null], ["baseline_ndcg_at_10", 5, "float", false, null, null], ["model_ndcg_at_10", 6, "float", false, null, null], ["feedback_buffered", 7, "uint64", false, null, null], ["baseline_recall_at_10", 8, "float", false, null, null], ["model_recall_at_10", 9, "float", false, null, null], ["baseline_mrr", 10, "float", false, null, null], ["model_mrr", 11, "float", false, null, null], ["training_examples", 12, "uint64", false, null, null], ["latest_version", 13, "uint64", false, null, null], ["activated", 14, "bool", false, null, null], ["config", 15, "message", false, "ruvector.v1.ModelConfig", null], ["note", 16, "string", false, null, null]]},
   "ruvector.v1.ModelStatusRequest": {"map": false, "fields": [["collection", 1, "string", false, null, null]]},
   "ruvector.v1.Node": {"map": false, "fields": [["id", 1, "uint64", false, null, null], ["labels", 2, "string", true, null, null], ["properties", 3, "message", false, "ruvector.v1.Struct", null]]},
-  "ruvector.v1.Parameter": {"map": false, "fields": [["name", 1, "string", false, null, null], ["value", 2, "message", false, "ruvector.v1.Value", null]]},
+  "ruvector.v1.Parameter": {"map": false, "fields": [["name", 1, "string", false, null, null], ["value", 2, "message", false, "ruvector.v1.Value", null], ["temporal", 3, "message", false, "ruvector.v1.Temporal", null]]},
   "ruvector.v1.Path": {"map": false, "fields": [["nodes", 1, "message", true, "ruvector.v1.Node", null], ["relationships", 2, "message", true, "ruvector.v1.Relationship", null]]},
   "ruvector.v1.PointId": {"map": false, "fields": [["num", 1, "uint64", false, null, "kind"], ["uuid", 2, "string", false, null, "kind"]]},
   "ruvector.v1.PointIdList": {"map": false, "fields": [["ids", 1, "message", true, "ruvector.v1.PointId", null]]},
@@ -954,6 +956,7 @@ export const messages = {
   "ruvector.v1.SnapshotInfo": {"map": false, "fields": [["name", 1, "string", false, null, null], ["collection", 2, "string", false, null, null], ["size_bytes", 3, "uint64", false, null, null], ["created_unix_micros", 4, "int64", false, null, null], ["crc32c", 5, "uint32", false, null, null], ["wal_sequence", 6, "uint64", false, null, null]]},
   "ruvector.v1.Struct": {"map": false, "fields": [["fields", 1, "message", true, "ruvector.v1.Struct.FieldsEntry", null]]},
   "ruvector.v1.Struct.FieldsEntry": {"map": true, "fields": [["key", 1, "string", false, null, null], ["value", 2, "message", false, "ruvector.v1.Value", null]]},
+  "ruvector.v1.Temporal": {"map": false, "fields": [["type", 1, "enum", false, "ruvector.v1.TemporalType", null], ["epoch_day", 2, "int64", false, null, null], ["nano_of_day", 3, "int64", false, null, null], ["offset_seconds", 4, "int32", false, null, null], ["zone", 5, "string", false, null, null], ["months", 6, "int64", false, null, null], ["days", 7, "int64", false, null, null], ["seconds", 8, "int64", false, null, null], ["nanos", 9, "int32", false, null, null], ["text", 10, "string", false, null, null]]},
   "ruvector.v1.TierCounts": {"map": false, "fields": [["hot", 1, "uint64", false, null, null], ["warm", 2, "uint64", false, null, null], ["cool", 3, "uint64", false, null, null], ["cold", 4, "uint64", false, null, null], ["archive", 5, "uint64", false, null, null], ["code_bytes", 6, "uint64", false, null, null], ["passes", 7, "uint64", false, null, null]]},
   "ruvector.v1.TieredCompression": {"map": false, "fields": [["hot_threshold", 1, "uint32", false, null, null], ["retier_interval_queries", 2, "uint32", false, null, null], ["subvectors", 3, "uint32", false, null, null]]},
   "ruvector.v1.TrainProgress": {"map": false, "fields": [["epoch", 1, "uint32", false, null, null], ["step", 2, "uint64", false, null, null], ["loss", 3, "float", false, null, null], ["learning_rate", 4, "float", false, null, null], ["eval_ndcg_at_10", 5, "float", false, null, null], ["done", 6, "bool", false, null, null], ["eval_recall_at_10", 7, "float", false, null, null], ["eval_mrr", 8, "float", false, null, null]]},
@@ -990,6 +993,7 @@ export const enums = {
   "ruvector.v1.ReplicationMode": {"REPLICATION_MODE_UNSPECIFIED": 0, "REPLICATION_MODE_ASYNC": 1, "REPLICATION_MODE_SEMI_SYNC": 2, "REPLICATION_MODE_SYNC": 3},
   "ruvector.v1.RouteFallback": {"ROUTE_FALLBACK_UNSPECIFIED": 0, "ROUTE_FALLBACK_ROUND_ROBIN": 1, "ROUTE_FALLBACK_CHEAPEST": 2, "ROUTE_FALLBACK_STRONGEST": 3},
   "ruvector.v1.RouteOptimize": {"ROUTE_OPTIMIZE_UNSPECIFIED": 0, "ROUTE_OPTIMIZE_COST": 1, "ROUTE_OPTIMIZE_LATENCY": 2, "ROUTE_OPTIMIZE_QUALITY": 3},
+  "ruvector.v1.TemporalType": {"TEMPORAL_TYPE_UNSPECIFIED": 0, "TEMPORAL_TYPE_DATE": 1, "TEMPORAL_TYPE_LOCAL_TIME": 2, "TEMPORAL_TYPE_TIME": 3, "TEMPORAL_TYPE_LOCAL_DATE_TIME": 4, "TEMPORAL_TYPE_DATE_TIME": 5, "TEMPORAL_TYPE_DURATION": 6},
   "ruvector.v1.WriteWait": {"WRITE_WAIT_UNSPECIFIED": 0, "WRITE_WAIT_DURABLE": 1, "WRITE_WAIT_ACCEPTED": 2},
 };
 

@@ -76,6 +76,10 @@ final class CypherTarget: FuzzTarget {
         "MATCH (n) RETURN n.name AS name UNION RETURN 'x' AS name", "CREATE (a:T {v: 1.5e3})-[:R]->(b:T) RETURN id(a) < id(b)",
         "MATCH (n) WHERE exists { MATCH (n)-[:KNOWS]->() } RETURN n.name", "RETURN toInteger('42'), toFloat('1.5'), substring('abc', 1)",
         "MATCH (n:Person) WITH n ORDER BY n.age DESC LIMIT 1 RETURN collect(n.name)",
+        // Temporal values: constructors, zones, arithmetic, between, truncation, components.
+        "RETURN datetime({year: 2017, month: 10, day: 29, hour: 2, minute: 30, timezone: 'Europe/Stockholm'}) + duration({hours: 1.5})",
+        "RETURN duration.between(date('1984-10-11'), datetime('2015-07-21T21:40:32.142+0100')).days, date.truncate('week', date('2015-W30-2'))",
+        "RETURN duration('P1Y2.5MT-3.000000001S') * 2.5, localtime('12:00') - duration('PT90M'), datetime.fromepoch(416779, 999999999).epochMillis",
     ]
 
     /// Keywords, functions, operators and names of the graph above.
@@ -89,6 +93,10 @@ final class CypherTarget: FuzzTarget {
         "rand()", "reduce(", "any(", "none(", "single(", "=~", "<>", "<=", ">=", "->", "<-", "-[", "]-", "*", "*..", "*1..",
         "..", "|", "+", "%", "^", "$x", "$list", "$map", "$name", "$missing", "(", ")", "[", "]", "{", "}", ":", ",", ".",
         "n", "m", "r", "p", ":Person", ":N", ":KNOWS", ":NEXT", "name", "age", "i", "-1", "0", "null", "true", "false",
+        "date(", "localtime(", "time(", "localdatetime(", "datetime(", "duration(", "duration.between(", "duration.inMonths(",
+        "duration.inSeconds(", "datetime.fromepoch(", "datetime.truncate(", "date.statement()", "'2015-07-21T21:40:32.142+0100'",
+        "'2015-W53-7'", "'P1Y2.5MT3S'", "{year: 2015, week: 53}", "timezone: 'Europe/Stockholm'", "timezone: '+18:00'",
+        ".epochMillis", ".weekYear", ".offsetSeconds", ".monthsOfYear", "9223372036854775807", "-999999999",
     ]
 }
 

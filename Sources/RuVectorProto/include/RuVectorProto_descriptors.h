@@ -100,6 +100,7 @@ static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvecto
 static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__local_shard_status(void) { return &ruvector__v1__local_shard_status__descriptor; }
 static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__shard_status_response(void) { return &ruvector__v1__shard_status_response__descriptor; }
 static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__graph_value(void) { return &ruvector__v1__graph_value__descriptor; }
+static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__temporal(void) { return &ruvector__v1__temporal__descriptor; }
 static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__graph_list(void) { return &ruvector__v1__graph_list__descriptor; }
 static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__node(void) { return &ruvector__v1__node__descriptor; }
 static inline const ProtobufCMessageDescriptor *RuVectorProto_descriptor_ruvector__v1__relationship(void) { return &ruvector__v1__relationship__descriptor; }

@@ -44,9 +44,37 @@ enum GraphMapping {
             guard !parameter.name.isEmpty, result[parameter.name] == nil else {
                 throw RPCError(.invalidArgument, "parameter names must be non-empty and unique; check \(MessageText.quoted(parameter.name))")
             }
-            result[parameter.name] = try value(parameter.value ?? RuvectorV1.Value(), depth: 0)
+            if let t = parameter.temporal {
+                guard parameter.value == nil else {
+                    throw RPCError(.invalidArgument, "parameter \(MessageText.quoted(parameter.name)) sets both value and temporal; send one")
+                }
+                result[parameter.name] = .temporal(try temporal(t, name: parameter.name))
+            } else {
+                result[parameter.name] = try value(parameter.value ?? RuvectorV1.Value(), depth: 0)
+            }
         }
         return result
+    }
+
+    /// A temporal parameter: its fields (not its text), each checked against its range and
+    /// the zone against the server's time zone database.
+    static func temporal(_ t: RuvectorV1.Temporal, name: String) throws -> Temporal {
+        let value: Temporal?
+        switch t.type {
+        case .date: value = .date(epochDay: t.epochDay)
+        case .localTime: value = .localTime(nanoOfDay: t.nanoOfDay)
+        case .time: value = .time(nanoOfDay: t.nanoOfDay, offsetSeconds: t.offsetSeconds)
+        case .localDateTime: value = .localDateTime(epochDay: t.epochDay, nanoOfDay: t.nanoOfDay)
+        case .dateTime: value = .dateTime(epochDay: t.epochDay, nanoOfDay: t.nanoOfDay, offsetSeconds: t.offsetSeconds, zone: t.zone.isEmpty ? nil : t.zone)
+        case .duration:
+            value = (0..<1_000_000_000).contains(t.nanos)
+                ? CypherDuration(months: t.months, days: t.days, seconds: t.seconds, nanos: Int64(t.nanos)).map(Temporal.duration) : nil
+        default: value = nil
+        }
+        guard let checked = value?.checked() else {
+            throw RPCError(.invalidArgument, "temporal parameter \(MessageText.quoted(name)) has a field out of range, an unknown type or an unknown time zone")
+        }
+        return checked
     }
 
     static func value(_ value: RuvectorV1.Value, depth: Int) throws -> Value {
@@ -90,6 +118,11 @@ enum GraphMapping {
             return plain(.map(["id": .int(Int64(id)), "type": .string(r?.type ?? ""), "properties": .map(r?.properties ?? [:])]), store: store)
         case .path(let nodes, let relationships):
             return plain(.map(["nodes": .list(nodes.map(Value.node)), "relationships": .list(relationships.map(Value.relationship))]), store: store)
+        case .temporal(let t):
+            // Inside a map (payload-like values have no temporal kind) a temporal value goes
+            // out as its Cypher text, which `date()` and its siblings read back; at the top of
+            // a column or in a list it is a `GraphValue.temporal` (see `graphValue`).
+            return RuvectorV1.Value(kind: .stringValue(t.description))
         }
     }
 
@@ -104,15 +137,33 @@ enum GraphMapping {
         case .path(let nodes, let relationships):
             return RuvectorV1.GraphValue(kind: .path(RuvectorV1.Path(nodes: nodes.map { node($0, store: store) },
                                                                      relationships: relationships.map { relationship($0, store: store) })))
+        case .temporal(let t): return RuvectorV1.GraphValue(kind: .temporal(temporal(t)))
         case .list(let values) where values.contains(where: containsGraph):
             return RuvectorV1.GraphValue(kind: .list(RuvectorV1.GraphList(values: values.map { graphValue($0, store: store) })))
         default: return RuvectorV1.GraphValue(kind: .value(plain(value, store: store)))
         }
     }
 
+    /// A temporal value with its exact fields and its text.
+    static func temporal(_ t: Temporal) -> RuvectorV1.Temporal {
+        var out = RuvectorV1.Temporal(text: t.description)
+        switch t {
+        case .date(let day): out.type = .date; out.epochDay = day
+        case .localTime(let nano): out.type = .localTime; out.nanoOfDay = nano
+        case .time(let nano, let offset): out.type = .time; out.nanoOfDay = nano; out.offsetSeconds = offset
+        case .localDateTime(let day, let nano): out.type = .localDateTime; out.epochDay = day; out.nanoOfDay = nano
+        case .dateTime(let day, let nano, let offset, let zone):
+            out.type = .dateTime; out.epochDay = day; out.nanoOfDay = nano; out.offsetSeconds = offset; out.zone = zone ?? ""
+        case .duration(let d):
+            out.type = .duration; out.months = d.months; out.days = d.days; out.seconds = d.seconds; out.nanos = Int32(d.nanos)
+        }
+        return out
+    }
+
+    /// Whether `value` needs a `GraphValue` of its own kind (not a payload-like `Value`).
     private static func containsGraph(_ value: Value) -> Bool {
         switch value {
-        case .node, .relationship, .path: return true
+        case .node, .relationship, .path, .temporal: return true
         case .list(let values): return values.contains(where: containsGraph)
         default: return false
         }
@@ -124,6 +175,7 @@ enum GraphMapping {
     static func wireBytes(_ value: Value, store: GraphStore) -> Int {
         switch value {
         case .null, .bool, .int, .float: return 12
+        case .temporal(let t): return 64 + t.description.utf8.count
         case .string(let s): return 8 + s.utf8.count
         case .list(let values): return values.reduce(8) { $0 + wireBytes($1, store: store) }
         case .map(let map): return map.reduce(8) { $0 + 8 + $1.key.utf8.count + wireBytes($1.value, store: store) }

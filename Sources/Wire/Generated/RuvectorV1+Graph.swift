@@ -6,6 +6,59 @@ internal import RuVectorProto
 // From ruvector/v1/graph.proto.
 
 extension RuvectorV1 {
+    /// Proto enum `ruvector.v1.TemporalType`; values unknown to this build are kept as `unrecognized`.
+    public enum TemporalType: Swift.Hashable, Swift.Sendable {
+        /// `TEMPORAL_TYPE_UNSPECIFIED` = 0
+        case unspecified
+        /// `TEMPORAL_TYPE_DATE` = 1
+        case date
+        /// `TEMPORAL_TYPE_LOCAL_TIME` = 2
+        case localTime
+        /// `TEMPORAL_TYPE_TIME` = 3
+        case time
+        /// `TEMPORAL_TYPE_LOCAL_DATE_TIME` = 4
+        case localDateTime
+        /// `TEMPORAL_TYPE_DATE_TIME` = 5
+        case dateTime
+        /// `TEMPORAL_TYPE_DURATION` = 6
+        case duration
+        /// A value this build does not know.
+        case unrecognized(Swift.Int32)
+
+        /// The enum's default (its zero value).
+        public init() { self.init(rawValue: 0) }
+
+        /// The value for a wire number.
+        public init(rawValue: Swift.Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .date
+            case 2: self = .localTime
+            case 3: self = .time
+            case 4: self = .localDateTime
+            case 5: self = .dateTime
+            case 6: self = .duration
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        /// The wire number.
+        public var rawValue: Swift.Int32 {
+            switch self {
+            case .unspecified: return 0
+            case .date: return 1
+            case .localTime: return 2
+            case .time: return 3
+            case .localDateTime: return 4
+            case .dateTime: return 5
+            case .duration: return 6
+            case .unrecognized(let value): return value
+            }
+        }
+    }
+}
+
+extension RuvectorV1 {
     /// Proto enum `ruvector.v1.IsolationLevel`; values unknown to this build are kept as `unrecognized`.
     public enum IsolationLevel: Swift.Hashable, Swift.Sendable {
         /// `ISOLATION_LEVEL_UNSPECIFIED` = 0
@@ -65,6 +118,8 @@ extension RuvectorV1 {
             indirect case path(RuvectorV1.Path)
             /// Field `list` = 5.
             indirect case list(RuvectorV1.GraphList)
+            /// Field `temporal` = 6.
+            indirect case temporal(RuvectorV1.Temporal)
         }
         /// The set case of oneof `kind`, if any.
         public var kind: Kind? = nil
@@ -102,6 +157,7 @@ extension RuvectorV1 {
             case 3: self.kind = .relationship(c.relationship.map { RuvectorV1.Relationship(c: $0) } ?? RuvectorV1.Relationship())
             case 4: self.kind = .path(c.path.map { RuvectorV1.Path(c: $0) } ?? RuvectorV1.Path())
             case 5: self.kind = .list(c.list.map { RuvectorV1.GraphList(c: $0) } ?? RuvectorV1.GraphList())
+            case 6: self.kind = .temporal(c.temporal.map { RuvectorV1.Temporal(c: $0) } ?? RuvectorV1.Temporal())
             default: self.kind = nil
             }
         }
@@ -124,8 +180,103 @@ extension RuvectorV1 {
             case .list(let value)?:
                 c.pointee.kind_case = Ruvector__V1__GraphValue__KindCase(rawValue: 5)
                 c.pointee.list = value.toC(&arena)
+            case .temporal(let value)?:
+                c.pointee.kind_case = Ruvector__V1__GraphValue__KindCase(rawValue: 6)
+                c.pointee.temporal = value.toC(&arena)
             case nil: break
             }
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// A Cypher temporal value, exact to the nanosecond. Which fields are set depends on `type`;
+    /// `text` is always set.
+    public struct Temporal: WireMessage {
+        /// Which of the six temporal types this is.
+        public var type: RuvectorV1.TemporalType = RuvectorV1.TemporalType(rawValue: 0)
+        /// DATE, LOCAL_DATE_TIME, DATE_TIME: the (local) date as days since 1970-01-01, proleptic
+        /// Gregorian calendar.
+        public var epochDay: Swift.Int64 = 0
+        /// LOCAL_TIME, TIME, LOCAL_DATE_TIME, DATE_TIME: nanoseconds since local midnight.
+        public var nanoOfDay: Swift.Int64 = 0
+        /// TIME, DATE_TIME: the offset from UTC in seconds, east positive (-64800..64800).
+        public var offsetSeconds: Swift.Int32 = 0
+        /// DATE_TIME: the IANA time zone name (e.g. "Europe/Stockholm"); empty for a fixed offset.
+        public var zone: Swift.String = ""
+        /// DURATION: whole months (a year is 12).
+        public var months: Swift.Int64 = 0
+        /// DURATION: whole days (a week is 7), apart from months and seconds.
+        public var days: Swift.Int64 = 0
+        /// DURATION: whole seconds (hours and minutes included); carries the sign of the time part.
+        public var seconds: Swift.Int64 = 0
+        /// DURATION: nanoseconds past `seconds`, 0..999999999.
+        public var nanos: Swift.Int32 = 0
+        /// The value as Cypher's toString() prints it, e.g. "2015-07-21T21:40:32.142+01:00" or
+        /// "P1Y2M3DT4H".
+        public var text: Swift.String = ""
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(type: RuvectorV1.TemporalType = RuvectorV1.TemporalType(rawValue: 0), epochDay: Swift.Int64 = 0, nanoOfDay: Swift.Int64 = 0, offsetSeconds: Swift.Int32 = 0, zone: Swift.String = "", months: Swift.Int64 = 0, days: Swift.Int64 = 0, seconds: Swift.Int64 = 0, nanos: Swift.Int32 = 0, text: Swift.String = "") {
+            self.type = type
+            self.epochDay = epochDay
+            self.nanoOfDay = nanoOfDay
+            self.offsetSeconds = offsetSeconds
+            self.zone = zone
+            self.months = months
+            self.days = days
+            self.seconds = seconds
+            self.nanos = nanos
+            self.text = text
+        }
+
+        public static let protoFullName = "ruvector.v1.Temporal"
+        static let schemaIndex = 79
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__temporal(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__Temporal.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__Temporal>) {
+            let c = pointer.pointee
+            self.type = RuvectorV1.TemporalType(rawValue: Swift.Int32(truncatingIfNeeded: c.type.rawValue))
+            self.epochDay = c.epoch_day
+            self.nanoOfDay = c.nano_of_day
+            self.offsetSeconds = c.offset_seconds
+            self.zone = WireRuntime.string(c.zone)
+            self.months = c.months
+            self.days = c.days
+            self.seconds = c.seconds
+            self.nanos = c.nanos
+            self.text = WireRuntime.string(c.text)
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__Temporal> {
+            let c = arena.message(Ruvector__V1__Temporal.self, RuVectorProto_descriptor_ruvector__v1__temporal())
+            c.pointee.type = Ruvector__V1__TemporalType(rawValue: .init(truncatingIfNeeded: self.type.rawValue))
+            c.pointee.epoch_day = self.epochDay
+            c.pointee.nano_of_day = self.nanoOfDay
+            c.pointee.offset_seconds = self.offsetSeconds
+            c.pointee.zone = arena.string(self.zone)
+            c.pointee.months = self.months
+            c.pointee.days = self.days
+            c.pointee.seconds = self.seconds
+            c.pointee.nanos = self.nanos
+            c.pointee.text = arena.string(self.text)
             return c
         }
     }
@@ -146,7 +297,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.GraphList"
-        static let schemaIndex = 79
+        static let schemaIndex = 80
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -203,7 +354,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.Node"
-        static let schemaIndex = 80
+        static let schemaIndex = 81
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -271,7 +422,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.Relationship"
-        static let schemaIndex = 81
+        static let schemaIndex = 82
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -326,7 +477,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.Path"
-        static let schemaIndex = 82
+        static let schemaIndex = 83
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -391,7 +542,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.Hyperedge"
-        static let schemaIndex = 83
+        static let schemaIndex = 84
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -432,24 +583,32 @@ extension RuvectorV1 {
     public struct Parameter: WireMessage {
         /// Name without the `$`.
         public var name: Swift.String = ""
-        /// Its value.
+        /// Its value (unless `temporal` is set).
         public var value: RuvectorV1.Value? {
             get { _value?.value }
             set { _value = newValue.map(WireBox.init) }
         }
         private var _value: WireBox<RuvectorV1.Value>?
+        /// A temporal value as a Cypher result gives it (`text` is ignored); when set, `value` must
+        /// not be. INVALID_ARGUMENT for fields out of range or an unknown zone.
+        public var temporal: RuvectorV1.Temporal? {
+            get { _temporal?.value }
+            set { _temporal = newValue.map(WireBox.init) }
+        }
+        private var _temporal: WireBox<RuvectorV1.Temporal>?
 
         /// A message with every field at its default.
         public init() {}
 
         /// A message with the given fields; the others keep their defaults.
-        public init(name: Swift.String = "", value: RuvectorV1.Value? = nil) {
+        public init(name: Swift.String = "", value: RuvectorV1.Value? = nil, temporal: RuvectorV1.Temporal? = nil) {
             self.name = name
             self.value = value
+            self.temporal = temporal
         }
 
         public static let protoFullName = "ruvector.v1.Parameter"
-        static let schemaIndex = 84
+        static let schemaIndex = 85
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -469,12 +628,14 @@ extension RuvectorV1 {
             let c = pointer.pointee
             self.name = WireRuntime.string(c.name)
             if let value = c.value { self.value = RuvectorV1.Value(c: value) }
+            if let value = c.temporal { self.temporal = RuvectorV1.Temporal(c: value) }
         }
 
         func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__Parameter> {
             let c = arena.message(Ruvector__V1__Parameter.self, RuVectorProto_descriptor_ruvector__v1__parameter())
             c.pointee.name = arena.string(self.name)
             if let value = self.value { c.pointee.value = value.toC(&arena) }
+            if let value = self.temporal { c.pointee.temporal = value.toC(&arena) }
             return c
         }
     }
@@ -507,7 +668,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ExecuteRequest"
-        static let schemaIndex = 85
+        static let schemaIndex = 86
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -571,7 +732,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ExecuteResponse"
-        static let schemaIndex = 86
+        static let schemaIndex = 87
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -631,7 +792,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ResultHeader"
-        static let schemaIndex = 87
+        static let schemaIndex = 88
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -679,7 +840,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RowBatch"
-        static let schemaIndex = 88
+        static let schemaIndex = 89
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -726,7 +887,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.Row"
-        static let schemaIndex = 89
+        static let schemaIndex = 90
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -797,7 +958,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ResultSummary"
-        static let schemaIndex = 90
+        static let schemaIndex = 91
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -860,7 +1021,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.BeginTransactionRequest"
-        static let schemaIndex = 91
+        static let schemaIndex = 92
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -909,7 +1070,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.TransactionInfo"
-        static let schemaIndex = 92
+        static let schemaIndex = 93
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -955,7 +1116,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.TransactionRef"
-        static let schemaIndex = 93
+        static let schemaIndex = 94
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -999,7 +1160,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.CommitResponse"
-        static let schemaIndex = 94
+        static let schemaIndex = 95
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1036,7 +1197,7 @@ extension RuvectorV1 {
         public init() {}
 
         public static let protoFullName = "ruvector.v1.RollbackResponse"
-        static let schemaIndex = 95
+        static let schemaIndex = 96
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1091,7 +1252,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.CreateHyperedgeRequest"
-        static let schemaIndex = 96
+        static let schemaIndex = 97
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1148,7 +1309,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.QueryHyperedgesRequest"
-        static let schemaIndex = 97
+        static let schemaIndex = 98
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1196,7 +1357,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.QueryHyperedgesResponse"
-        static let schemaIndex = 98
+        static let schemaIndex = 99
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1259,7 +1420,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.CreateIndexRequest"
-        static let schemaIndex = 99
+        static let schemaIndex = 100
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1314,7 +1475,7 @@ extension RuvectorV1 {
         public init() {}
 
         public static let protoFullName = "ruvector.v1.PropertyIndexConfig"
-        static let schemaIndex = 100
+        static let schemaIndex = 101
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1359,7 +1520,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.VectorIndexConfig"
-        static let schemaIndex = 101
+        static let schemaIndex = 102
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1417,7 +1578,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.IndexInfo"
-        static let schemaIndex = 102
+        static let schemaIndex = 103
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1462,7 +1623,7 @@ extension RuvectorV1 {
         public init() {}
 
         public static let protoFullName = "ruvector.v1.ListIndexesRequest"
-        static let schemaIndex = 103
+        static let schemaIndex = 104
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1504,7 +1665,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ListIndexesResponse"
-        static let schemaIndex = 104
+        static let schemaIndex = 105
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1578,7 +1739,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.HybridSearchRequest"
-        static let schemaIndex = 105
+        static let schemaIndex = 106
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1647,7 +1808,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.HybridHit"
-        static let schemaIndex = 106
+        static let schemaIndex = 107
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1701,7 +1862,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.HybridSearchResponse"
-        static let schemaIndex = 107
+        static let schemaIndex = 108
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {

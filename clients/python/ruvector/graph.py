@@ -48,6 +48,48 @@ class Path:
     relationships: list[Relationship]
 
 
+_TEMPORAL_TYPES = {
+    graph_pb2.TEMPORAL_TYPE_DATE: "date",
+    graph_pb2.TEMPORAL_TYPE_LOCAL_TIME: "localtime",
+    graph_pb2.TEMPORAL_TYPE_TIME: "time",
+    graph_pb2.TEMPORAL_TYPE_LOCAL_DATE_TIME: "localdatetime",
+    graph_pb2.TEMPORAL_TYPE_DATE_TIME: "datetime",
+    graph_pb2.TEMPORAL_TYPE_DURATION: "duration",
+}
+
+
+@dataclass(frozen=True)
+class Temporal:
+    """A Cypher date, time, datetime or duration, exact to the nanosecond (Python's `datetime`
+    keeps microseconds, so the fields are given as the server sends them).
+
+    `type` is "date", "localtime", "time", "localdatetime", "datetime" or "duration"; `text`
+    is what Cypher's toString() prints (`str(t)` too), which `date()` and its siblings read back.
+    A `Temporal` given as a parameter is sent exactly (`RETURN $t + duration('P1D')`). The other
+    fields are set as the type has them: `epoch_day` (days since 1970-01-01), `nano_of_day`,
+    `offset_seconds` and `zone` (an IANA name, or "" for a fixed offset); a duration's
+    `months`, `days`, `seconds` and `nanos`.
+    """
+    type: str
+    text: str
+    epoch_day: int = 0
+    nano_of_day: int = 0
+    offset_seconds: int = 0
+    zone: str = ""
+    months: int = 0
+    days: int = 0
+    seconds: int = 0
+    nanos: int = 0
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _temporal(t: Any) -> Temporal:
+    return Temporal(_TEMPORAL_TYPES.get(t.type, "unknown"), t.text, t.epoch_day, t.nano_of_day, t.offset_seconds, t.zone,
+                    t.months, t.days, t.seconds, t.nanos)
+
+
 @dataclass(frozen=True)
 class GraphIndex:
     """An index on nodes: `vector` (similarity search over a list-of-numbers property) or a
@@ -100,8 +142,20 @@ def _relationship(r: Any) -> Relationship:
     return Relationship(r.id, r.type, r.start_node_id, r.end_node_id, convert.from_payload(r.properties))
 
 
+def _parameter(name: str, v: Any) -> graph_pb2.Parameter:
+    if isinstance(v, Temporal):
+        # Sent by its exact fields: the server checks them (and the zone) and ignores the text.
+        kinds = {type_name: kind for kind, type_name in _TEMPORAL_TYPES.items()}
+        if v.type not in kinds:
+            raise TypeError(f"unknown temporal type {v.type!r}")
+        return graph_pb2.Parameter(name=name, temporal=graph_pb2.Temporal(
+            type=kinds[v.type], epoch_day=v.epoch_day, nano_of_day=v.nano_of_day, offset_seconds=v.offset_seconds,
+            zone=v.zone, months=v.months, days=v.days, seconds=v.seconds, nanos=v.nanos, text=v.text))
+    return graph_pb2.Parameter(name=name, value=convert.to_value(v))
+
+
 def _parameters(parameters: Mapping[str, Any] | None) -> list[graph_pb2.Parameter]:
-    return [graph_pb2.Parameter(name=name, value=convert.to_value(v)) for name, v in (parameters or {}).items()]
+    return [_parameter(name, v) for name, v in (parameters or {}).items()]
 
 
 def _path(p: Any) -> Path:
@@ -128,6 +182,8 @@ def _graph_value(v: Any) -> Any:
         return _path(v.path)
     if kind == "list":
         return [_graph_value(x) for x in v.list.values]
+    if kind == "temporal":
+        return _temporal(v.temporal)
     if kind == "value":
         return convert.from_value(v.value)
     return None

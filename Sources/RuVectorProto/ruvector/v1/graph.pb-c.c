@@ -52,6 +52,51 @@ void   ruvector__v1__graph_value__free_unpacked
   assert(message->base.descriptor == &ruvector__v1__graph_value__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   ruvector__v1__temporal__init
+                     (Ruvector__V1__Temporal         *message)
+{
+  static const Ruvector__V1__Temporal init_value = RUVECTOR__V1__TEMPORAL__INIT;
+  *message = init_value;
+}
+size_t ruvector__v1__temporal__get_packed_size
+                     (const Ruvector__V1__Temporal *message)
+{
+  assert(message->base.descriptor == &ruvector__v1__temporal__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t ruvector__v1__temporal__pack
+                     (const Ruvector__V1__Temporal *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &ruvector__v1__temporal__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t ruvector__v1__temporal__pack_to_buffer
+                     (const Ruvector__V1__Temporal *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &ruvector__v1__temporal__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Ruvector__V1__Temporal *
+       ruvector__v1__temporal__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Ruvector__V1__Temporal *)
+     protobuf_c_message_unpack (&ruvector__v1__temporal__descriptor,
+                                allocator, len, data);
+}
+void   ruvector__v1__temporal__free_unpacked
+                     (Ruvector__V1__Temporal *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &ruvector__v1__temporal__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   ruvector__v1__graph_list__init
                      (Ruvector__V1__GraphList         *message)
 {
@@ -1357,7 +1402,7 @@ void   ruvector__v1__hybrid_search_response__free_unpacked
   assert(message->base.descriptor == &ruvector__v1__hybrid_search_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor ruvector__v1__graph_value__field_descriptors[5] =
+static const ProtobufCFieldDescriptor ruvector__v1__graph_value__field_descriptors[6] =
 {
   {
     "value",
@@ -1419,18 +1464,31 @@ static const ProtobufCFieldDescriptor ruvector__v1__graph_value__field_descripto
     0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "temporal",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Ruvector__V1__GraphValue, kind_case),
+    offsetof(Ruvector__V1__GraphValue, temporal),
+    &ruvector__v1__temporal__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__graph_value__field_indices_by_name[] = {
   4,   /* field[4] = list */
   1,   /* field[1] = node */
   3,   /* field[3] = path */
   2,   /* field[2] = relationship */
+  5,   /* field[5] = temporal */
   0,   /* field[0] = value */
 };
 static const ProtobufCIntRange ruvector__v1__graph_value__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__graph_value__descriptor =
 {
@@ -1440,11 +1498,166 @@ const ProtobufCMessageDescriptor ruvector__v1__graph_value__descriptor =
   "Ruvector__V1__GraphValue",
   "ruvector.v1",
   sizeof(Ruvector__V1__GraphValue),
-  5,
+  6,
   ruvector__v1__graph_value__field_descriptors,
   ruvector__v1__graph_value__field_indices_by_name,
   1,  ruvector__v1__graph_value__number_ranges,
   (ProtobufCMessageInit) ruvector__v1__graph_value__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor ruvector__v1__temporal__field_descriptors[10] =
+{
+  {
+    "type",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__Temporal, type),
+    &ruvector__v1__temporal_type__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "epoch_day",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__Temporal, epoch_day),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "nano_of_day",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__Temporal, nano_of_day),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "offset_seconds",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__Temporal, offset_seconds),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "zone",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__Temporal, zone),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "months",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__Temporal, months),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "days",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__Temporal, days),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "seconds",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__Temporal, seconds),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "nanos",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__Temporal, nanos),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "text",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__Temporal, text),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned ruvector__v1__temporal__field_indices_by_name[] = {
+  6,   /* field[6] = days */
+  1,   /* field[1] = epoch_day */
+  5,   /* field[5] = months */
+  2,   /* field[2] = nano_of_day */
+  8,   /* field[8] = nanos */
+  3,   /* field[3] = offset_seconds */
+  7,   /* field[7] = seconds */
+  9,   /* field[9] = text */
+  0,   /* field[0] = type */
+  4,   /* field[4] = zone */
+};
+static const ProtobufCIntRange ruvector__v1__temporal__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 10 }
+};
+const ProtobufCMessageDescriptor ruvector__v1__temporal__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "ruvector.v1.Temporal",
+  "Temporal",
+  "Ruvector__V1__Temporal",
+  "ruvector.v1",
+  sizeof(Ruvector__V1__Temporal),
+  10,
+  ruvector__v1__temporal__field_descriptors,
+  ruvector__v1__temporal__field_indices_by_name,
+  1,  ruvector__v1__temporal__number_ranges,
+  (ProtobufCMessageInit) ruvector__v1__temporal__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor ruvector__v1__graph_list__field_descriptors[1] =
@@ -1767,7 +1980,7 @@ const ProtobufCMessageDescriptor ruvector__v1__hyperedge__descriptor =
   (ProtobufCMessageInit) ruvector__v1__hyperedge__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__parameter__field_descriptors[2] =
+static const ProtobufCFieldDescriptor ruvector__v1__parameter__field_descriptors[3] =
 {
   {
     "name",
@@ -1793,15 +2006,28 @@ static const ProtobufCFieldDescriptor ruvector__v1__parameter__field_descriptors
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "temporal",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__Parameter, temporal),
+    &ruvector__v1__temporal__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__parameter__field_indices_by_name[] = {
   0,   /* field[0] = name */
+  2,   /* field[2] = temporal */
   1,   /* field[1] = value */
 };
 static const ProtobufCIntRange ruvector__v1__parameter__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__parameter__descriptor =
 {
@@ -1811,7 +2037,7 @@ const ProtobufCMessageDescriptor ruvector__v1__parameter__descriptor =
   "Ruvector__V1__Parameter",
   "ruvector.v1",
   sizeof(Ruvector__V1__Parameter),
-  2,
+  3,
   ruvector__v1__parameter__field_descriptors,
   ruvector__v1__parameter__field_indices_by_name,
   1,  ruvector__v1__parameter__number_ranges,
@@ -3138,6 +3364,44 @@ const ProtobufCMessageDescriptor ruvector__v1__hybrid_search_response__descripto
   1,  ruvector__v1__hybrid_search_response__number_ranges,
   (ProtobufCMessageInit) ruvector__v1__hybrid_search_response__init,
   NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCEnumValue ruvector__v1__temporal_type__enum_values_by_number[7] =
+{
+  { "TEMPORAL_TYPE_UNSPECIFIED", "RUVECTOR__V1__TEMPORAL_TYPE__TEMPORAL_TYPE_UNSPECIFIED", 0 },
+  { "TEMPORAL_TYPE_DATE", "RUVECTOR__V1__TEMPORAL_TYPE__TEMPORAL_TYPE_DATE", 1 },
+  { "TEMPORAL_TYPE_LOCAL_TIME", "RUVECTOR__V1__TEMPORAL_TYPE__TEMPORAL_TYPE_LOCAL_TIME", 2 },
+  { "TEMPORAL_TYPE_TIME", "RUVECTOR__V1__TEMPORAL_TYPE__TEMPORAL_TYPE_TIME", 3 },
+  { "TEMPORAL_TYPE_LOCAL_DATE_TIME", "RUVECTOR__V1__TEMPORAL_TYPE__TEMPORAL_TYPE_LOCAL_DATE_TIME", 4 },
+  { "TEMPORAL_TYPE_DATE_TIME", "RUVECTOR__V1__TEMPORAL_TYPE__TEMPORAL_TYPE_DATE_TIME", 5 },
+  { "TEMPORAL_TYPE_DURATION", "RUVECTOR__V1__TEMPORAL_TYPE__TEMPORAL_TYPE_DURATION", 6 },
+};
+static const ProtobufCIntRange ruvector__v1__temporal_type__value_ranges[] = {
+{0, 0},{0, 7}
+};
+static const ProtobufCEnumValueIndex ruvector__v1__temporal_type__enum_values_by_name[7] =
+{
+  { "TEMPORAL_TYPE_DATE", 1 },
+  { "TEMPORAL_TYPE_DATE_TIME", 5 },
+  { "TEMPORAL_TYPE_DURATION", 6 },
+  { "TEMPORAL_TYPE_LOCAL_DATE_TIME", 4 },
+  { "TEMPORAL_TYPE_LOCAL_TIME", 2 },
+  { "TEMPORAL_TYPE_TIME", 3 },
+  { "TEMPORAL_TYPE_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor ruvector__v1__temporal_type__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "ruvector.v1.TemporalType",
+  "TemporalType",
+  "Ruvector__V1__TemporalType",
+  "ruvector.v1",
+  7,
+  ruvector__v1__temporal_type__enum_values_by_number,
+  7,
+  ruvector__v1__temporal_type__enum_values_by_name,
+  1,
+  ruvector__v1__temporal_type__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
 static const ProtobufCEnumValue ruvector__v1__isolation_level__enum_values_by_number[5] =
 {

@@ -7,6 +7,16 @@ from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Map
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class TemporalType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    TEMPORAL_TYPE_UNSPECIFIED: _ClassVar[TemporalType]
+    TEMPORAL_TYPE_DATE: _ClassVar[TemporalType]
+    TEMPORAL_TYPE_LOCAL_TIME: _ClassVar[TemporalType]
+    TEMPORAL_TYPE_TIME: _ClassVar[TemporalType]
+    TEMPORAL_TYPE_LOCAL_DATE_TIME: _ClassVar[TemporalType]
+    TEMPORAL_TYPE_DATE_TIME: _ClassVar[TemporalType]
+    TEMPORAL_TYPE_DURATION: _ClassVar[TemporalType]
+
 class IsolationLevel(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     ISOLATION_LEVEL_UNSPECIFIED: _ClassVar[IsolationLevel]
@@ -14,6 +24,13 @@ class IsolationLevel(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ISOLATION_LEVEL_READ_COMMITTED: _ClassVar[IsolationLevel]
     ISOLATION_LEVEL_REPEATABLE_READ: _ClassVar[IsolationLevel]
     ISOLATION_LEVEL_SERIALIZABLE: _ClassVar[IsolationLevel]
+TEMPORAL_TYPE_UNSPECIFIED: TemporalType
+TEMPORAL_TYPE_DATE: TemporalType
+TEMPORAL_TYPE_LOCAL_TIME: TemporalType
+TEMPORAL_TYPE_TIME: TemporalType
+TEMPORAL_TYPE_LOCAL_DATE_TIME: TemporalType
+TEMPORAL_TYPE_DATE_TIME: TemporalType
+TEMPORAL_TYPE_DURATION: TemporalType
 ISOLATION_LEVEL_UNSPECIFIED: IsolationLevel
 ISOLATION_LEVEL_READ_UNCOMMITTED: IsolationLevel
 ISOLATION_LEVEL_READ_COMMITTED: IsolationLevel
@@ -21,18 +38,44 @@ ISOLATION_LEVEL_REPEATABLE_READ: IsolationLevel
 ISOLATION_LEVEL_SERIALIZABLE: IsolationLevel
 
 class GraphValue(_message.Message):
-    __slots__ = ("value", "node", "relationship", "path", "list")
+    __slots__ = ("value", "node", "relationship", "path", "list", "temporal")
     VALUE_FIELD_NUMBER: _ClassVar[int]
     NODE_FIELD_NUMBER: _ClassVar[int]
     RELATIONSHIP_FIELD_NUMBER: _ClassVar[int]
     PATH_FIELD_NUMBER: _ClassVar[int]
     LIST_FIELD_NUMBER: _ClassVar[int]
+    TEMPORAL_FIELD_NUMBER: _ClassVar[int]
     value: _common_pb2.Value
     node: Node
     relationship: Relationship
     path: Path
     list: GraphList
-    def __init__(self, value: _Optional[_Union[_common_pb2.Value, _Mapping]] = ..., node: _Optional[_Union[Node, _Mapping]] = ..., relationship: _Optional[_Union[Relationship, _Mapping]] = ..., path: _Optional[_Union[Path, _Mapping]] = ..., list: _Optional[_Union[GraphList, _Mapping]] = ...) -> None: ...
+    temporal: Temporal
+    def __init__(self, value: _Optional[_Union[_common_pb2.Value, _Mapping]] = ..., node: _Optional[_Union[Node, _Mapping]] = ..., relationship: _Optional[_Union[Relationship, _Mapping]] = ..., path: _Optional[_Union[Path, _Mapping]] = ..., list: _Optional[_Union[GraphList, _Mapping]] = ..., temporal: _Optional[_Union[Temporal, _Mapping]] = ...) -> None: ...
+
+class Temporal(_message.Message):
+    __slots__ = ("type", "epoch_day", "nano_of_day", "offset_seconds", "zone", "months", "days", "seconds", "nanos", "text")
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    EPOCH_DAY_FIELD_NUMBER: _ClassVar[int]
+    NANO_OF_DAY_FIELD_NUMBER: _ClassVar[int]
+    OFFSET_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    ZONE_FIELD_NUMBER: _ClassVar[int]
+    MONTHS_FIELD_NUMBER: _ClassVar[int]
+    DAYS_FIELD_NUMBER: _ClassVar[int]
+    SECONDS_FIELD_NUMBER: _ClassVar[int]
+    NANOS_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    type: TemporalType
+    epoch_day: int
+    nano_of_day: int
+    offset_seconds: int
+    zone: str
+    months: int
+    days: int
+    seconds: int
+    nanos: int
+    text: str
+    def __init__(self, type: _Optional[_Union[TemporalType, str]] = ..., epoch_day: _Optional[int] = ..., nano_of_day: _Optional[int] = ..., offset_seconds: _Optional[int] = ..., zone: _Optional[str] = ..., months: _Optional[int] = ..., days: _Optional[int] = ..., seconds: _Optional[int] = ..., nanos: _Optional[int] = ..., text: _Optional[str] = ...) -> None: ...
 
 class GraphList(_message.Message):
     __slots__ = ("values",)
@@ -85,12 +128,14 @@ class Hyperedge(_message.Message):
     def __init__(self, id: _Optional[int] = ..., type: _Optional[str] = ..., node_ids: _Optional[_Iterable[int]] = ..., properties: _Optional[_Union[_common_pb2.Struct, _Mapping]] = ...) -> None: ...
 
 class Parameter(_message.Message):
-    __slots__ = ("name", "value")
+    __slots__ = ("name", "value", "temporal")
     NAME_FIELD_NUMBER: _ClassVar[int]
     VALUE_FIELD_NUMBER: _ClassVar[int]
+    TEMPORAL_FIELD_NUMBER: _ClassVar[int]
     name: str
     value: _common_pb2.Value
-    def __init__(self, name: _Optional[str] = ..., value: _Optional[_Union[_common_pb2.Value, _Mapping]] = ...) -> None: ...
+    temporal: Temporal
+    def __init__(self, name: _Optional[str] = ..., value: _Optional[_Union[_common_pb2.Value, _Mapping]] = ..., temporal: _Optional[_Union[Temporal, _Mapping]] = ...) -> None: ...
 
 class ExecuteRequest(_message.Message):
     __slots__ = ("query", "parameters", "transaction_id", "max_rows", "batch_rows")

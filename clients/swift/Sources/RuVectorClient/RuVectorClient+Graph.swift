@@ -17,13 +17,35 @@ public struct GraphRelationship: Sendable, Hashable {
     public var properties: Payload
 }
 
-/// A value in a Cypher result: a plain value, or a graph element, path or list of them.
+/// A Cypher date, time, datetime or duration, exact to the nanosecond: `text` is Cypher's
+/// toString() of it (which `date()` and its siblings read back, e.g. as a string parameter);
+/// the fields are set as `type` has them (see graph.proto's `Temporal`).
+public struct GraphTemporal: Sendable, Hashable {
+    /// "date", "localtime", "time", "localdatetime", "datetime" or "duration".
+    public var type: String
+    /// Cypher's text of the value, e.g. "2015-07-21T21:40:32.142+01:00".
+    public var text: String
+    /// Days since 1970-01-01 (the local date).
+    public var epochDay: Int64
+    /// Nanoseconds since local midnight.
+    public var nanoOfDay: Int64
+    /// Seconds east of UTC.
+    public var offsetSeconds: Int32
+    /// IANA zone name, or "" for a fixed offset.
+    public var zone: String
+    /// A duration's months, days, seconds and nanoseconds (0..999999999).
+    public var months: Int64, days: Int64, seconds: Int64, nanos: Int32
+}
+
+/// A value in a Cypher result: a plain value, a temporal value, or a graph element, path or
+/// list of them.
 public indirect enum GraphValue: Sendable, Hashable {
     case value(PayloadValue)
     case node(GraphNode)
     case relationship(GraphRelationship)
     case path(nodes: [GraphNode], relationships: [GraphRelationship])
     case list([GraphValue])
+    case temporal(GraphTemporal)
 }
 
 /// What a Cypher query returned.
@@ -116,8 +138,24 @@ extension RuVectorClient {
         case .path(let p)?: .path(nodes: p.nodes.map(node), relationships: p.relationships.map(relationship))
         case .list(let l)?: .list(l.values.map(graphValue))
         case .value(let v)?: .value(WireConversions.value(v))
+        case .temporal(let t)?: .temporal(temporal(t))
         case nil: .value(.null)
         }
+    }
+
+    static func temporal(_ t: RuvectorV1.Temporal) -> GraphTemporal {
+        let type: String
+        switch t.type {
+        case .date: type = "date"
+        case .localTime: type = "localtime"
+        case .time: type = "time"
+        case .localDateTime: type = "localdatetime"
+        case .dateTime: type = "datetime"
+        case .duration: type = "duration"
+        default: type = "unknown"
+        }
+        return GraphTemporal(type: type, text: t.text, epochDay: t.epochDay, nanoOfDay: t.nanoOfDay, offsetSeconds: t.offsetSeconds,
+                             zone: t.zone, months: t.months, days: t.days, seconds: t.seconds, nanos: t.nanos)
     }
 
     static func node(_ n: RuvectorV1.Node) -> GraphNode {

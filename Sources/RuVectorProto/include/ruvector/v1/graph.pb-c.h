@@ -17,6 +17,7 @@ PROTOBUF_C__BEGIN_DECLS
 #include "ruvector/v1/common.pb-c.h"
 
 typedef struct Ruvector__V1__GraphValue Ruvector__V1__GraphValue;
+typedef struct Ruvector__V1__Temporal Ruvector__V1__Temporal;
 typedef struct Ruvector__V1__GraphList Ruvector__V1__GraphList;
 typedef struct Ruvector__V1__Node Ruvector__V1__Node;
 typedef struct Ruvector__V1__Relationship Ruvector__V1__Relationship;
@@ -50,6 +51,40 @@ typedef struct Ruvector__V1__HybridSearchResponse Ruvector__V1__HybridSearchResp
 
 /* --- enums --- */
 
+/*
+ * The temporal types of Cypher.
+ */
+typedef enum _Ruvector__V1__TemporalType {
+  /*
+   * Not set (never sent by the server).
+   */
+  RUVECTOR__V1__TEMPORAL_TYPE__TEMPORAL_TYPE_UNSPECIFIED = 0,
+  /*
+   * A calendar date.
+   */
+  RUVECTOR__V1__TEMPORAL_TYPE__TEMPORAL_TYPE_DATE = 1,
+  /*
+   * A time of day without a time zone.
+   */
+  RUVECTOR__V1__TEMPORAL_TYPE__TEMPORAL_TYPE_LOCAL_TIME = 2,
+  /*
+   * A time of day at an offset from UTC.
+   */
+  RUVECTOR__V1__TEMPORAL_TYPE__TEMPORAL_TYPE_TIME = 3,
+  /*
+   * A date and time without a time zone.
+   */
+  RUVECTOR__V1__TEMPORAL_TYPE__TEMPORAL_TYPE_LOCAL_DATE_TIME = 4,
+  /*
+   * A date and time in a time zone (an instant).
+   */
+  RUVECTOR__V1__TEMPORAL_TYPE__TEMPORAL_TYPE_DATE_TIME = 5,
+  /*
+   * An amount of time in months, days, seconds and nanoseconds.
+   */
+  RUVECTOR__V1__TEMPORAL_TYPE__TEMPORAL_TYPE_DURATION = 6
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(RUVECTOR__V1__TEMPORAL_TYPE)
+} Ruvector__V1__TemporalType;
 /*
  * Transaction isolation levels, as the ANSI standard defines their anomalies.
  */
@@ -85,7 +120,8 @@ typedef enum {
   RUVECTOR__V1__GRAPH_VALUE__KIND_NODE = 2,
   RUVECTOR__V1__GRAPH_VALUE__KIND_RELATIONSHIP = 3,
   RUVECTOR__V1__GRAPH_VALUE__KIND_PATH = 4,
-  RUVECTOR__V1__GRAPH_VALUE__KIND_LIST = 5
+  RUVECTOR__V1__GRAPH_VALUE__KIND_LIST = 5,
+  RUVECTOR__V1__GRAPH_VALUE__KIND_TEMPORAL = 6
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(RUVECTOR__V1__GRAPH_VALUE__KIND__CASE)
 } Ruvector__V1__GraphValue__KindCase;
 
@@ -114,14 +150,73 @@ struct  Ruvector__V1__GraphValue
      */
     Ruvector__V1__Path *path;
     /*
-     * A list that contains graph values.
+     * A list that contains graph values (or temporal values).
      */
     Ruvector__V1__GraphList *list;
+    /*
+     * A date, time, datetime or duration.
+     */
+    Ruvector__V1__Temporal *temporal;
   };
 };
 #define RUVECTOR__V1__GRAPH_VALUE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__graph_value__descriptor) \
     , RUVECTOR__V1__GRAPH_VALUE__KIND__NOT_SET, {0} }
+
+
+/*
+ * A Cypher temporal value, exact to the nanosecond. Which fields are set depends on `type`;
+ * `text` is always set.
+ */
+struct  Ruvector__V1__Temporal
+{
+  ProtobufCMessage base;
+  /*
+   * Which of the six temporal types this is.
+   */
+  Ruvector__V1__TemporalType type;
+  /*
+   * DATE, LOCAL_DATE_TIME, DATE_TIME: the (local) date as days since 1970-01-01, proleptic
+   * Gregorian calendar.
+   */
+  int64_t epoch_day;
+  /*
+   * LOCAL_TIME, TIME, LOCAL_DATE_TIME, DATE_TIME: nanoseconds since local midnight.
+   */
+  int64_t nano_of_day;
+  /*
+   * TIME, DATE_TIME: the offset from UTC in seconds, east positive (-64800..64800).
+   */
+  int32_t offset_seconds;
+  /*
+   * DATE_TIME: the IANA time zone name (e.g. "Europe/Stockholm"); empty for a fixed offset.
+   */
+  char *zone;
+  /*
+   * DURATION: whole months (a year is 12).
+   */
+  int64_t months;
+  /*
+   * DURATION: whole days (a week is 7), apart from months and seconds.
+   */
+  int64_t days;
+  /*
+   * DURATION: whole seconds (hours and minutes included); carries the sign of the time part.
+   */
+  int64_t seconds;
+  /*
+   * DURATION: nanoseconds past `seconds`, 0..999999999.
+   */
+  int32_t nanos;
+  /*
+   * The value as Cypher's toString() prints it, e.g. "2015-07-21T21:40:32.142+01:00" or
+   * "P1Y2M3DT4H".
+   */
+  char *text;
+};
+#define RUVECTOR__V1__TEMPORAL__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__temporal__descriptor) \
+    , RUVECTOR__V1__TEMPORAL_TYPE__TEMPORAL_TYPE_UNSPECIFIED, 0, 0, 0, (char *)protobuf_c_empty_string, 0, 0, 0, 0, (char *)protobuf_c_empty_string }
 
 
 /*
@@ -260,13 +355,18 @@ struct  Ruvector__V1__Parameter
    */
   char *name;
   /*
-   * Its value.
+   * Its value (unless `temporal` is set).
    */
   Ruvector__V1__Value *value;
+  /*
+   * A temporal value as a Cypher result gives it (`text` is ignored); when set, `value` must
+   * not be. INVALID_ARGUMENT for fields out of range or an unknown zone.
+   */
+  Ruvector__V1__Temporal *temporal;
 };
 #define RUVECTOR__V1__PARAMETER__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__parameter__descriptor) \
-    , (char *)protobuf_c_empty_string, NULL }
+    , (char *)protobuf_c_empty_string, NULL, NULL }
 
 
 /*
@@ -832,6 +932,25 @@ Ruvector__V1__GraphValue *
 void   ruvector__v1__graph_value__free_unpacked
                      (Ruvector__V1__GraphValue *message,
                       ProtobufCAllocator *allocator);
+/* Ruvector__V1__Temporal methods */
+void   ruvector__v1__temporal__init
+                     (Ruvector__V1__Temporal         *message);
+size_t ruvector__v1__temporal__get_packed_size
+                     (const Ruvector__V1__Temporal   *message);
+size_t ruvector__v1__temporal__pack
+                     (const Ruvector__V1__Temporal   *message,
+                      uint8_t             *out);
+size_t ruvector__v1__temporal__pack_to_buffer
+                     (const Ruvector__V1__Temporal   *message,
+                      ProtobufCBuffer     *buffer);
+Ruvector__V1__Temporal *
+       ruvector__v1__temporal__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   ruvector__v1__temporal__free_unpacked
+                     (Ruvector__V1__Temporal *message,
+                      ProtobufCAllocator *allocator);
 /* Ruvector__V1__GraphList methods */
 void   ruvector__v1__graph_list__init
                      (Ruvector__V1__GraphList         *message);
@@ -1388,6 +1507,9 @@ void   ruvector__v1__hybrid_search_response__free_unpacked
 typedef void (*Ruvector__V1__GraphValue_Closure)
                  (const Ruvector__V1__GraphValue *message,
                   void *closure_data);
+typedef void (*Ruvector__V1__Temporal_Closure)
+                 (const Ruvector__V1__Temporal *message,
+                  void *closure_data);
 typedef void (*Ruvector__V1__GraphList_Closure)
                  (const Ruvector__V1__GraphList *message,
                   void *closure_data);
@@ -1574,8 +1696,10 @@ void ruvector__v1__graph_service__hybrid_search(ProtobufCService *service,
 
 /* --- descriptors --- */
 
+extern const ProtobufCEnumDescriptor    ruvector__v1__temporal_type__descriptor;
 extern const ProtobufCEnumDescriptor    ruvector__v1__isolation_level__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__graph_value__descriptor;
+extern const ProtobufCMessageDescriptor ruvector__v1__temporal__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__graph_list__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__node__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__relationship__descriptor;
