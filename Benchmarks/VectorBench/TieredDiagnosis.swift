@@ -73,13 +73,14 @@ func diagnoseTiers(_ index: HNSWIndex, queries: [[Float]], truth: [[Int32]], sub
     let clock = ContinuousClock()
     let saved = index.tierWalkSwitches
     defer { index.tierWalkSwitches = saved }
-    var lines = ["| case (\(label) queries) | ef | recall@10 | QPS | found: cool | cold | archive |", "|---|---|---|---|---|---|---|"]
+    var lines = ["| case (\(label) queries) | ef | recall@10 | QPS | CPU µs/query | found: cool | cold | archive |", "|---|---|---|---|---|---|---|---|"]
     for c in cases {
         index.tierWalkSwitches = c.switches
         for ef in efs {
             var hits = 0
             var results = [[SearchHit]]()
             results.reserveCapacity(subset.count)
+            let cpuStart = threadCPUSeconds()
             let t = clock.measure {
                 for qi in subset {
                     let got = (try? index.search(queries[qi], k: k, ef: ef, oversampling: c.oversampling(ef))) ?? []
@@ -88,6 +89,7 @@ func diagnoseTiers(_ index: HNSWIndex, queries: [[Float]], truth: [[Int32]], sub
                     results.append(got)
                 }
             }
+            let cpuMicrosPerQuery = (threadCPUSeconds() - cpuStart) * 1e6 / Double(subset.count)
             // Which true neighbours were found, by their tier (outside the timing).
             var inTier = [CompressionTier: Int](), found = [CompressionTier: Int]()
             for (qi, got) in zip(subset, results) {
@@ -103,7 +105,8 @@ func diagnoseTiers(_ index: HNSWIndex, queries: [[Float]], truth: [[Int32]], sub
             }
             let seconds = Double(t.components.seconds) + Double(t.components.attoseconds) * 1e-18
             lines.append("| \(c.name) | \(ef) | \(String(format: "%.3f", Double(hits) / Double(subset.count * k))) | "
-                         + "\(String(format: "%.0f", Double(subset.count) / seconds)) | " + shares.joined(separator: " | ") + " |")
+                         + "\(String(format: "%.0f", Double(subset.count) / seconds)) | \(String(format: "%.0f", cpuMicrosPerQuery)) | "
+                         + shares.joined(separator: " | ") + " |")
         }
     }
     // Coverage by tier at the first ef: which true neighbours each pool finds.
@@ -129,4 +132,12 @@ func diagnoseTiers(_ index: HNSWIndex, queries: [[Float]], truth: [[Int32]], sub
         lines.append("| \(tier) | \(n) | \(share(foundFixed[tier])) | \(share(foundWhole[tier])) |")
     }
     return lines
+}
+
+/// CPU time this thread has used, in seconds: on a machine others are loading, a steadier
+/// measure of a search's cost than wall time (it still counts cache misses other processes cause).
+func threadCPUSeconds() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
 }

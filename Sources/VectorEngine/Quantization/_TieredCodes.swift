@@ -324,9 +324,13 @@ final class _TieredCodes {
             }
         }
         if walk.exact[t], let full = prepared.fullVectors { return exactDistance(node, full, &prepared) }
+        let slack = walk.refineSlack[t]
+        // While the list is not full every node enters it: a refined one skips its code.
+        if slack >= 0, prepared.walkBound == .infinity, let full = prepared.fullVectors {
+            return exactDistance(node, full, &prepared)
+        }
         let error = bias[Int(node)]
         let d = encoders[t - 1].distance(slot, &prepared.tiers[t - 1]) + error * walk.errorWeight[t]
-        let slack = walk.refineSlack[t]
         if slack >= 0, d - slack * error < prepared.walkBound, let full = prepared.fullVectors {
             return exactDistance(node, full, &prepared)
         }
