@@ -178,6 +178,7 @@ if quantized {
 // Tiered compression, last of all: traffic moves vectors between tiers, a manual pass after each round.
 var tieredSweeps: [(name: String, rows: Sweep)] = []
 var tieredSummary: [String] = []
+var tieredDiagnosis: [String] = []
 if tiered {
     let policy = TierPolicy(hotThreshold: 1_000, retierIntervalQueries: 0)
     try index.enableQuantization(.tiered(policy), sampleSize: 10_000, seed: 1)
@@ -202,6 +203,11 @@ if tiered {
                     ("tiered, other queries", try sweep(index, tieredEfs, oversampling: 4, subset: others)),
                     ("tiered, other queries, oversampling 8", try sweep(index, tieredEfs, oversampling: 8, subset: others)),
                     ("tiered, all queries", try sweep(index, tieredEfs, oversampling: 4))]
+    let cases = tierDiagnosisCases(k: k)
+    tieredDiagnosis = try diagnoseTiers(index, queries: queries, truth: truth, subset: others, label: "rare", cases: cases,
+                                        k: k, efs: [64, 128, 256])
+    tieredDiagnosis += [""] + (try diagnoseTiers(index, queries: queries, truth: truth, subset: popular, label: "popular",
+                                                 cases: [cases[0], cases[2], cases[cases.count - 1]], k: k, efs: [64, 128, 256]))
 }
 
 // Peers, same data, same run.
@@ -260,6 +266,8 @@ if tiered {
     for (name, sweepRows) in tieredSweeps + [("hnswlib f32, all queries", rows("hnswlib"))] {
         for r in sweepRows where [32, 64, 128, 256].contains(r.ef) { print("| \(name) | \(r.ef) | \(f(r.recall, 3)) | \(f(r.qps, 0)) |") }
     }
+    print("\n### Why rare regions lose recall: one cause a row, same index and tiers\n")
+    for line in tieredDiagnosis { print(line) }
 }
 let hb = (peer["hnswlib"] as? [String: Any]) ?? [:], ub = (peer["usearch"] as? [String: Any]) ?? [:]
 let hBuild1 = hb["build_seconds_1thread"] as? Double ?? .nan, hBuildAll = hb["build_seconds_all"] as? Double ?? .nan

@@ -140,6 +140,7 @@ struct HNSWGraph {
         var lowerBound = scratch.results.top?.distance ?? .infinity
         var pendingProbe = probe
         let fresh = memory.freshNeighbors
+        defer { scratch.quantizedQuery.walkBound = -.infinity }
         let vectorBytes = codes == nil ? dimension * MemoryLayout<Float>.stride : 0
         while let c = scratch.candidates.top {
             if -c.distance > lowerBound && scratch.results.count >= ef { break }
@@ -157,6 +158,8 @@ struct HNSWGraph {
                 CVectorKernels_prefetchBytes(storage.vector(n), vectorBytes)
                 codes?.prefetch(n, &scratch.quantizedQuery)
             }
+            // Coarse tiered codes that could enter the list are measured exactly (``TierWalkSwitches``).
+            if codes != nil { scratch.quantizedQuery.walkBound = scratch.results.count < ef ? .infinity : lowerBound }
             for j in 0..<freshCount {
                 let n = fresh[j]
                 let d = queryDistance(q, n, codes, &scratch.quantizedQuery)
@@ -187,6 +190,7 @@ struct HNSWGraph {
         guard let ep = start.node else { return [] }
         let codes = oversampling == nil ? nil : quantized
         codes?.prepare(q, into: &scratch.quantizedQuery)
+        scratch.quantizedQuery.fullVectors = codes?.tiers == nil || storage.count == 0 ? nil : storage.vector(0)
         let entry = greedyDescent(q, from: start.level, to: 0, entry: ep, codes: codes, scratch: &scratch)
         let accept: ((UInt32) -> Bool)?
         if let filter {
@@ -199,9 +203,11 @@ struct HNSWGraph {
             accept = nil
         }
         if let codes, let oversampling {
-            let pool = k * max(1, oversampling)
-            let found = searchLayer(q, entry: entry, ef: max(ef, pool), level: 0, accept: accept, codes: codes,
+            var pool = k * max(1, oversampling)
+            let walkEf = tieredWalkEf(max(ef, pool), pool: pool, entry: entry, codes: codes, memory: scratch.memory)
+            let found = searchLayer(q, entry: entry, ef: walkEf, level: 0, accept: accept, codes: codes,
                                     cancellation: cancellation, scratch: &scratch, probe: probe)
+            pool = tieredRescoringDepth(found, pool: pool, codes: codes)
             // Start loading every candidate's full vector before measuring any (their misses overlap).
             let vectorBytes = dimension * MemoryLayout<Float>.stride
             for candidate in found.prefix(pool) {

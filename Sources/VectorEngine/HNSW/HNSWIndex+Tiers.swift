@@ -69,3 +69,12 @@ extension HNSWIndex {
         return access.exclusive { g, _ in g.quantized?.tiers?.apply(plan, vectors: g.storage.vector) ?? 0 }
     }
 }
+
+extension HNSWIndex {
+    /// The measurement switches of a `.tiered` index (``TierWalkSwitches``); `nil` without tiers.
+    /// Setting them waits for exclusive access.
+    @_spi(Benchmarks) public var tierWalkSwitches: TierWalkSwitches? {
+        get { access.shared { g, _ in g.quantized?.tiers?.switches } }
+        set { if let newValue { access.exclusive { g, _ in g.quantized?.tiers?.switches = newValue } } }
+    }
+}

@@ -19,6 +19,12 @@ struct _QuantizedQuery {
     /// Where the store's codes start, taken when the query is prepared: the codes do not move
     /// while a walk runs (they change only with exclusive access).
     fileprivate var codeBase: UnsafePointer<UInt8>? = nil
+    /// Tiered: where the graph's full vectors start (`dimension` floats a node), for tiers a
+    /// walk measures exactly; set by the graph for each search.
+    var fullVectors: UnsafePointer<Float>? = nil
+    /// Tiered: the walk distance a node must beat to enter the candidate list (`-infinity`
+    /// outside ``HNSWGraph/searchLayer``): coarse nodes that may beat it are measured exactly.
+    var walkBound: Float = -.infinity
 }
 
 /// Trained quantizer plus the codes of every node (flat, `codeBytes` per node). Owned by one

@@ -29,7 +29,11 @@ final class _TieredCodes {
     /// A reconstruction sits near the centre of the vectors sharing its code, so ‖q − r‖²
     /// underestimates ‖q − x‖² by about that error, more in coarser tiers; uncorrected, a walk
     /// over mixed tiers would favour archived vectors over exact hot ones. (Inner products
-    /// need no correction: q·r is an unbiased estimate of q·x.) Zero for hot nodes.
+    /// need no correction: q·r is an unbiased estimate of q·x.) Zero for hot nodes. Measured
+    /// (docs/benchmarks/tiered-compression.md): it helps the warm, cold and archive tiers,
+    /// but for a query near the vector ‖q − r‖² already over-estimates by about the error, so
+    /// cool (PQ8) codes, whose near nodes compete with exactly measured ones, walk without it
+    /// (``TierWalkSwitches/codeErrorWeight``). Refined tiers also size their slack by it.
     private var bias: [Float] = []
     /// Tier (``CompressionTier`` raw value) and slot of each node.
     private var tierOf: [UInt8] = []
@@ -50,6 +54,10 @@ final class _TieredCodes {
     private(set) var passes = 0
     /// Bumped by ``clear()``: node numbers changed, so a plan made before is void.
     private var layoutVersion = 0
+    /// How walks measure and rescore (``TierWalkSwitches``), changed with exclusive access.
+    var switches = TierWalkSwitches() { didSet { walk = _TierWalkTables(switches) } }
+    /// ``switches`` by tier, as walks read them.
+    private(set) var walk = _TierWalkTables(TierWalkSwitches())
     private var planInFlight = false
     private var changedDuringPlan = Set<UInt32>()
 
@@ -293,10 +301,18 @@ final class _TieredCodes {
             hot.withUnsafeBufferPointer { CVectorKernels_prefetchBytes($0.baseAddress! + Int(slot) * dimension, dimension * 4) }
         } else {
             encoders[t - 1].prefetch(slot, &prepared.tiers[t - 1])
+            // A refined node near the list is measured on its full vector too: start loading it.
+            if walk.refineSlack[t] >= 0, let full = prepared.fullVectors {
+                CVectorKernels_prefetchBytes(full + Int(node) &* dimension, dimension * 4)
+            }
         }
     }
 
     /// The walk distance from the prepared query (``prepare(_:into:)``) to `node`, in its tier.
+    /// Cold and archive codes tell regions apart but not the vectors of one region, so a node
+    /// of a refined tier whose code distance, less ``TierWalkSwitches/refineSlack`` times its
+    /// code error, could enter the candidate list (``_QuantizedQuery/walkBound``) is measured
+    /// on its full vector instead: near nodes are ranked exactly, far ones rejected on the code.
     @inline(__always)
     func distance(_ node: UInt32, _ prepared: inout _QuantizedQuery) -> Float {
         let t = Int(tierOf[Int(node)]), slot = slotOf[Int(node)]
@@ -307,7 +323,26 @@ final class _TieredCodes {
                 }
             }
         }
-        return encoders[t - 1].distance(slot, &prepared.tiers[t - 1]) + bias[Int(node)]
+        if walk.exact[t], let full = prepared.fullVectors { return exactDistance(node, full, &prepared) }
+        let slack = walk.refineSlack[t]
+        // While the list is not full every node enters it: a refined one skips its code.
+        if slack >= 0, prepared.walkBound == .infinity, let full = prepared.fullVectors {
+            return exactDistance(node, full, &prepared)
+        }
+        let error = bias[Int(node)]
+        let d = encoders[t - 1].distance(slot, &prepared.tiers[t - 1]) + error * walk.errorWeight[t]
+        if slack >= 0, d - slack * error < prepared.walkBound, let full = prepared.fullVectors {
+            return exactDistance(node, full, &prepared)
+        }
+        return d
+    }
+
+    /// `node`'s distance on its full vector (in `full`, the graph's vectors).
+    @inline(__always)
+    private func exactDistance(_ node: UInt32, _ full: UnsafePointer<Float>, _ prepared: inout _QuantizedQuery) -> Float {
+        prepared.query.withUnsafeBufferPointer { q in
+            metric.distance(q.baseAddress!, full + Int(node) &* dimension, count: dimension)
+        }
     }
 
     /// Counts one search and the nodes it returned; true when a pass has become due.
@@ -397,6 +432,9 @@ final class _TieredCodes {
 
     /// Abandons a plan that will not be applied.
     func cancelPlan() { planInFlight = false; changedDuringPlan.removeAll() }
+
+    /// How many candidates in `node`'s tier it takes to fill one place of a rescoring pool.
+    @inline(__always) func rescoringWeight(of node: UInt32) -> Float { walk.rescoringWeight[Int(tierOf[Int(node)])] }
 
     // MARK: statistics
 
