@@ -4,8 +4,8 @@ the same data in memory and hnswlib / faiss (f32, in memory, in this process), i
     swift build -c release --product ruvector-server
     .venv/bin/pip install -r scripts/requirements-bench.txt
     sudo .venv/bin/python Benchmarks/OnDiskBench/on_disk_bench.py [--n 1000000] [--dim 128]
-        [--limit-mib 400] [--queries 500] [--efs 32,64,128,256] [--modes f32,int8,int8-disk]
-        [--peers hnswlib,faiss] [--bin .build/release] [--work DIR] [--seed 1]
+        [--limit-mib 400] [--queries 500] [--efs 32,64,128,256] [--modes f32,int8,int8-disk,pq8-disk]
+        [--peers hnswlib,faiss] [--oversampling 4] [--bin .build/release] [--work DIR] [--seed 1] [--cache 1]
 
 Root is needed for the memory limit (a cgroup, v2 `memory.max` or v1 `memory.limit_in_bytes`)
 and to drop the page cache before cold passes (`/proc/sys/vm/drop_caches`); without root the
@@ -18,11 +18,12 @@ Each mode runs in a server process of its own on a fresh data directory:
   f32        a plain collection (full vectors in memory, walk on f32)
   int8       scalar int8 codes for the walk, full vectors in memory for rescoring
   int8-disk  scalar int8 codes for the walk, full vectors on disk (`on_disk=True`)
+  pq8-disk   PQ8 codes (dim/8 sub-vectors: 1 byte per 8 dimensions) for the walk, full vectors on disk
 The points are imported (Python `import_stream`, 1,000 per message), a snapshot is taken, and
 the server is stopped; then it is started again on that directory, once with no limit and once
 inside a cgroup whose memory limit is `--limit-mib` (pick it below the f32 index: vectors plus
 level-0 links), and searched: a cold pass (page cache dropped first) and a warm pass, one query
-at a time from one client thread (k 10, oversampling 4 where quantized), at each ef. Reported:
+at a time from one client thread (k 10, `--oversampling` where quantized, default 4), at each ef. Reported:
 recall@10, QPS and p50 / p99 latency (the gRPC round trip included), the server's resident
 memory after loading and after searching (anonymous and file-backed, from /proc), the cgroup's
 peak and how often it hit its limit, or that the server was killed.
@@ -51,7 +52,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "clients" / "python"))
 import ruvector  # noqa: E402  (the checkout's client, not an installed one)
 
-MODES = {"f32": {}, "int8": {"quantization": "scalar"}, "int8-disk": {"quantization": "scalar", "on_disk": True}}
+MODES = {"f32": {}, "int8": {"quantization": "scalar"}, "int8-disk": {"quantization": "scalar", "on_disk": True},
+         "pq8-disk": {"quantization": "pq8", "on_disk": True}}
 
 
 def data(n: int, dim: int, queries: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -179,11 +181,14 @@ class Server:
         return self.process.returncode
 
 
+OVERSAMPLING = 4.0
+
+
 def search_pass(db, name: str, qs: np.ndarray, expected: np.ndarray, ef: int) -> tuple[float, float, float, float]:
     found, latencies = [], []
     for q in qs:
         t = time.perf_counter()
-        hits = db.search(name, q, k=10, ef=ef, with_payload=False)
+        hits = db.search(name, q, k=10, ef=ef, with_payload=False, oversampling=OVERSAMPLING)
         latencies.append(time.perf_counter() - t)
         found.append([h.id for h in hits])
     total = sum(latencies)
@@ -192,29 +197,42 @@ def search_pass(db, name: str, qs: np.ndarray, expected: np.ndarray, ef: int) ->
 
 
 def fmt_memory(m: dict) -> str:
-    return f"RSS {m.get('VmRSS', 0):.0f} MiB (anon {m.get('RssAnon', 0):.0f}, file {m.get('RssFile', 0):.0f})"
+    return (f"RSS {m.get('VmRSS', 0):.0f} MiB (anon {m.get('RssAnon', 0):.0f}, file {m.get('RssFile', 0):.0f}; "
+            f"peak {m.get('VmHWM', 0):.0f})")
 
 
-def run_mode(mode: str, args, base: np.ndarray, qs: np.ndarray, expected: np.ndarray, work: pathlib.Path,
-             binary: pathlib.Path, efs: list[int]) -> list[str]:
-    lines = []
-    data_dir = work / f"data-{mode}"
-    log = work / f"server-{mode}.log"
+def import_points(mode: str, base: np.ndarray, binary: pathlib.Path, data_dir: pathlib.Path, log: pathlib.Path) -> str:
+    """Imports the points into a fresh data directory, snapshots, stops; a line saying how it went."""
     server = Server(binary, data_dir, log, None)
     try:
         with ruvector.Client(server.address, timeout=3600) as db:
-            db.create_collection("bench", dimension=base.shape[1], metric="l2", m=16, ef_construction=200, **MODES[mode])
+            options = dict(MODES[mode])
+            if options.get("quantization") == "pq8":
+                options["pq_subvectors"] = max(1, base.shape[1] // 8)
+            db.create_collection("bench", dimension=base.shape[1], metric="l2", m=16, ef_construction=200, **options)
             started = time.monotonic()
             db.import_stream("bench", ((i, base[i]) for i in range(len(base))), batch_size=1000, wait=False)
             db.wait_indexed("bench", timeout=7200)
             imported = time.monotonic() - started
             db.create_snapshot("bench", timeout=3600)
             info = db.get_collection("bench")
-        lines.append(f"{mode}: import {imported:.0f} s ({len(base) / imported:,.0f} points/s); memory_bytes "
-                     f"{info.memory_bytes / 2**20:.0f} MiB, on-disk vectors {info.on_disk_vector_bytes / 2**20:.0f} MiB, "
-                     f"disk {info.disk_bytes / 2**20:.0f} MiB; {fmt_memory(server.memory())} after import")
+        return (f"{mode}: import {imported:.0f} s ({len(base) / imported:,.0f} points/s); memory_bytes "
+                f"{info.memory_bytes / 2**20:.0f} MiB, on-disk vectors {info.on_disk_vector_bytes / 2**20:.0f} MiB, "
+                f"disk {info.disk_bytes / 2**20:.0f} MiB; {fmt_memory(server.memory())} after import")
     finally:
         server.stop()
+
+
+def run_mode(mode: str, args, base: np.ndarray, qs: np.ndarray, expected: np.ndarray, work: pathlib.Path,
+             binary: pathlib.Path, efs: list[int]) -> list[str]:
+    lines = []
+    data_dir = work / f"data-{mode}-{len(base)}x{base.shape[1]}-seed{args.seed}"
+    log = work / f"server-{mode}.log"
+    if args.cache and data_dir.exists():
+        lines.append(f"{mode}: data directory reused (--cache 1): {data_dir}")
+    else:
+        shutil.rmtree(data_dir, ignore_errors=True)
+        lines.append(import_points(mode, base, binary, data_dir, log))
     for limited in (False, True):
         limit = None
         if limited:
@@ -258,16 +276,25 @@ def run_mode(mode: str, args, base: np.ndarray, qs: np.ndarray, expected: np.nda
     return lines
 
 
-def run_peers(peers: list[str], base: np.ndarray, qs: np.ndarray, expected: np.ndarray, efs: list[int]) -> list[str]:
+def run_peers(peers: list[str], base: np.ndarray, qs: np.ndarray, expected: np.ndarray, efs: list[int],
+              cache: pathlib.Path | None) -> list[str]:
+    """Peers' rows; with `cache`, their indexes are saved there and loaded again by a later run."""
     lines = []
     for peer in peers:
         before = rss()["VmRSS"]
         started = time.monotonic()
+        saved = cache / f"{peer}-{len(base)}x{base.shape[1]}.index" if cache else None
+        loaded = bool(saved and saved.exists())
         if peer == "hnswlib":
             import hnswlib
             index = hnswlib.Index(space="l2", dim=base.shape[1])
-            index.init_index(max_elements=len(base), M=16, ef_construction=200, random_seed=1)
-            index.add_items(base, np.arange(len(base)), num_threads=2)
+            if saved and saved.exists():
+                index.load_index(str(saved), max_elements=len(base))
+            else:
+                index.init_index(max_elements=len(base), M=16, ef_construction=200, random_seed=1)
+                index.add_items(base, np.arange(len(base)), num_threads=2)
+                if saved:
+                    index.save_index(str(saved))
             index.set_num_threads(1)
             index_bytes = len(base) * (base.shape[1] * 4 + (2 * 16 + 1) * 4 + 8)
 
@@ -277,9 +304,14 @@ def run_peers(peers: list[str], base: np.ndarray, qs: np.ndarray, expected: np.n
         elif peer == "faiss":
             import faiss
             faiss.omp_set_num_threads(2)
-            index = faiss.IndexHNSWFlat(base.shape[1], 16)
-            index.hnsw.efConstruction = 200
-            index.add(base)
+            if saved and saved.exists():
+                index = faiss.read_index(str(saved))
+            else:
+                index = faiss.IndexHNSWFlat(base.shape[1], 16)
+                index.hnsw.efConstruction = 200
+                index.add(base)
+                if saved:
+                    faiss.write_index(index, str(saved))
             faiss.omp_set_num_threads(1)
             index_bytes = len(base) * (base.shape[1] * 4 + 2 * 16 * 4)
 
@@ -290,7 +322,8 @@ def run_peers(peers: list[str], base: np.ndarray, qs: np.ndarray, expected: np.n
             raise SystemExit(f"unknown peer {peer!r}: hnswlib or faiss")
         built = time.monotonic() - started
         grown = rss()["VmRSS"] - before
-        lines.append(f"{peer}: build {built:.0f} s (2 threads); index about {index_bytes / 2**20:.0f} MiB "
+        how = "loaded (--cache 1) in" if loaded else "build (2 threads)"
+        lines.append(f"{peer}: {how} {built:.0f} s; index about {index_bytes / 2**20:.0f} MiB "
                      f"(vectors + level-0 links), this process grew {grown:.0f} MiB")
         for ef in efs:
             found, latencies = [], []
@@ -318,15 +351,18 @@ def main() -> None:
     parser.add_argument("--bin", default=str(ROOT / ".build" / "release"))
     parser.add_argument("--work", default=None, help="folder for data directories and logs (default: a temporary one)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--cache", type=int, default=0,
+                        help="1: reuse the data directories and peer indexes of an earlier run in --work (same n, dim, seed)")
+    parser.add_argument("--oversampling", type=float, default=4.0, help="candidates rescored per result (quantized modes)")
     args = parser.parse_args()
+    global OVERSAMPLING
+    OVERSAMPLING = args.oversampling
     efs = [int(e) for e in args.efs.split(",")]
     binary = pathlib.Path(args.bin) / "ruvector-server"
     if not binary.exists():
         raise SystemExit(f"{binary} not found: swift build -c release --product ruvector-server")
     work = pathlib.Path(args.work or tempfile.mkdtemp(prefix="on-disk-bench-"))
     work.mkdir(parents=True, exist_ok=True)
-    for stale in work.glob("data-*"):
-        shutil.rmtree(stale)
     print(f"on-disk-bench: {args.n:,} x {args.dim}, {args.queries} queries, limit {args.limit_mib} MiB, "
           f"efs {efs}, modes {args.modes}, peers {args.peers}; load {os.getloadavg()[0]:.2f}; work {work}", flush=True)
     base, qs = data(args.n, args.dim, args.queries, args.seed)
@@ -336,7 +372,8 @@ def main() -> None:
           f"= {args.limit_mib * 2**20 / f32_index:.2f} of it", flush=True)
     print("\n| engine | page cache | ef | recall@10 | QPS | p50 ms | p99 ms |\n|---|---|---:|---:|---:|---:|---:|", flush=True)
     notes = []
-    for peer_line in run_peers([p for p in args.peers.split(",") if p], base, qs, expected, efs):
+    for peer_line in run_peers([p for p in args.peers.split(",") if p], base, qs, expected, efs,
+                               work if args.cache else None):
         (print(peer_line, flush=True) if peer_line.startswith("|") else notes.append(peer_line))
     for mode in [m for m in args.modes.split(",") if m]:
         if mode not in MODES:
