@@ -13,6 +13,8 @@ import WorkControl
 enum MemoryEstimate {
     /// The inline size of one value (a list element, a row entry's value).
     static let valueBytes = MemoryLayout<Value>.stride
+    /// The heap box of a temporal value (object header and payload).
+    static let temporalBoxBytes = 16 + MemoryLayout<Temporal>.stride
     /// An array's heap header (count, capacity, object header).
     static let arrayHeaderBytes = 32
     /// A native string's heap header; strings of up to `smallStringBytes` UTF-8 bytes are inline.
@@ -69,9 +71,10 @@ enum MemoryEstimate {
         switch value {
         case .null, .bool, .int, .float, .node, .relationship: return Measure()
         case .temporal(let t):
-            // Held inline but for a named zone's string, which is shared with the zone database's key.
-            if case .dateTime(_, _, _, let zone?) = t { return Measure(bytes: stringBytes(zone), depth: 0) }
-            return Measure()
+            // Boxed (`Value.temporal` is indirect), plus a named zone's string.
+            var bytes = temporalBoxBytes
+            if case .dateTime(_, _, _, let zone?) = t { bytes += stringBytes(zone) }
+            return Measure(bytes: bytes, depth: 0)
         case .string(let s): return Measure(bytes: stringBytes(s), depth: 0)
         case .path(let nodes, let relationships):
             return Measure(bytes: 2 * arrayHeaderBytes + 8 * (nodes.count + relationships.count), depth: 1)

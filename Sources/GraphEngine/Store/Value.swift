@@ -20,8 +20,10 @@ public enum Value: Hashable, Sendable, CustomStringConvertible {
     case relationship(Int)
     /// A path: `nodes.count == relationships.count + 1`; relationship `i` joins nodes `i` and `i + 1`.
     case path(nodes: [Int], relationships: [Int])
-    /// A date, time, datetime or duration (see `Temporal`).
-    case temporal(Temporal)
+    /// A date, time, datetime or duration (see `Temporal`). Boxed (`indirect`): inline, its
+    /// 40-byte payload would double the size of every value (rows, lists, maps, properties),
+    /// temporal or not.
+    indirect case temporal(Temporal)
 
     /// True for `.null`.
     public var isNull: Bool { if case .null = self { return true } else { return false } }
