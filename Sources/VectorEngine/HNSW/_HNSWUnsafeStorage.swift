@@ -190,12 +190,14 @@ final class _HNSWUnsafeStorage {
     // Borrowed buffers are copied out and their owners released (a mapping is unmapped).
     private func grow(to newCapacity: Int) throws(VectorEngineError) {
         // The arena first: the only step that can fail, and it keeps the content.
+        let nv: UnsafeMutablePointer<Float>
         if let arena {
             try arena.resize(toFloats: newCapacity * dimension)
-            vectors = arena.base
+            nv = arena.base
+        } else {
+            nv = _HugePageMemory.allocate(Float.self, capacity: newCapacity * dimension)
+            nv.initialize(from: vectors, count: count * dimension)
         }
-        let nv = arena == nil ? _HugePageMemory.allocate(Float.self, capacity: newCapacity * dimension) : vectors
-        if arena == nil { nv.initialize(from: vectors, count: count * dimension) }
         let nl = _HugePageMemory.allocate(UInt32.self, capacity: newCapacity * (m0 + 1))
         nl.initialize(from: links0, count: count * (m0 + 1))
         releaseOwnedBuffers()
