@@ -16,14 +16,18 @@ public struct BorrowedBuffer<Element: BitwiseCopyable>: @unchecked Sendable {
     public let capacity: Int
     /// Keeps the memory valid.
     public let owner: AnyObject
+    /// False for memory another index still uses (a borrowing export,
+    /// ``HNSWIndex/exportState(borrowingVectors:)``): an import copies it instead of adopting it.
+    public let isAdoptable: Bool
 
     /// A buffer; `capacity` must be at least `count`.
-    public init(base: UnsafeMutablePointer<Element>, count: Int, capacity: Int, owner: AnyObject) {
+    public init(base: UnsafeMutablePointer<Element>, count: Int, capacity: Int, owner: AnyObject, isAdoptable: Bool = true) {
         precondition(count >= 0 && capacity >= count)
         self.base = base
         self.count = count
         self.capacity = capacity
         self.owner = owner
+        self.isAdoptable = isAdoptable
     }
 
     /// The elements holding data.

@@ -71,6 +71,38 @@ struct OnDiskVectorsTests {
         #expect(count == 700)
     }
 
+    /// The quantizer's codes are the bulk a snapshot holds besides the vectors: an on-disk
+    /// collection's snapshot writes them from the index's own buffer (no copy) and loading reads
+    /// them in place from the mapped file, so neither doubles them on the heap. Tier codes, which
+    /// background passes move outside the write lock, are copied.
+    @Test func codesAreBorrowedNotCopied() throws {
+        let directory = temporaryDirectory()
+        let db = try DurableCollection.create(in: directory, config: diskConfig, options: .init(syncPolicy: .never))
+        try db.upsert(points(0..<400, dimension: 24, seed: 6))
+        let exported = db.collection.index.exportState(borrowingVectors: true)
+        let codes = try #require(exported.quantizer?.borrowedCodes)
+        #expect(exported.quantizer?.codes == [] && codes.count == 400 * 24)
+        #expect(db.collection.index.exportState().quantizer?.borrowedCodes == nil, "a plain export copies")
+        #expect(db.collection.index.exportState().quantizer == exported.quantizer, "equal wherever the codes lie")
+        let info = try db.snapshot()
+        try db.close()
+
+        let snapshot = try SnapshotStore(directory: directory + "/snapshots").load(info.name)
+        let state = try CollectionCodec.decodeState(snapshot.sections)
+        let loaded = try #require(state.quantizer?.borrowedCodes)
+        let (section, _) = try #require(snapshot.sections.borrow(CollectionCodec.quantizerSection))
+        #expect(UnsafeRawPointer(loaded.base) >= section.baseAddress! && UnsafeRawPointer(loaded.base + loaded.count) <= section.baseAddress! + section.count)
+        #expect(state.quantizer == exported.quantizer)
+
+        var tieredConfig = diskConfig
+        tieredConfig.quantization = .tiered(TierPolicy())
+        let tiered = try VectorCollection(tieredConfig, vectorArenas: FileVectorArenas(directory: temporaryDirectory()))
+        try tiered.upsert(points(0..<400, dimension: 24, seed: 7))
+        let tieredState = tiered.index.exportState(borrowingVectors: true)
+        #expect(tieredState.borrowedVectors != nil && tieredState.quantizer?.tiers != nil)
+        #expect(tieredState.quantizer?.tiers?.encoders.allSatisfy { $0.borrowedCodes == nil } == true)
+    }
+
     /// An uploaded snapshot of an on-disk collection installs as one (its vectors copied into a
     /// new scratch file), and the configuration file of an older release (no placement byte)
     /// still reads as vectors in memory.

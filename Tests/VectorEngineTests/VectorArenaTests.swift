@@ -103,6 +103,21 @@ final class MovingArenas: VectorArenaProvider, @unchecked Sendable {
         #expect(index.exportState().vectors.count == 600 * 16)
     }
 
+    /// A borrowing export lends the index's own vectors and links (a snapshot writes them from
+    /// there); an index made from it copies them, so writing to either leaves the other as it was.
+    @Test func borrowedExportIsNeverShared() throws {
+        let index = try filled(MovingArenas())
+        let state = index.exportState(borrowingVectors: true)
+        #expect(state.level0Links.isEmpty && state.borrowedLevel0Links?.count == 600 * 17)
+        #expect(state.borrowedVectors?.isAdoptable == false && state.borrowedLevel0Links?.isAdoptable == false)
+        let before = try queries.map { try index.search($0, k: 10, ef: 50) }
+        let copy = try HNSWIndex(state: state)             // on the heap: copies, never adopts
+        #expect(copy.vectorPlacement == .memory && copy.usesBorrowedStorage == (false, false))
+        for (i, v) in data.suffix(200).enumerated() { try copy.upsert(id: UInt64(i), vector: v) }   // overwrites ids 0..<200
+        #expect(try queries.map { try index.search($0, k: 10, ef: 50) } == before)
+        #expect(try queries.map { try copy.search($0, k: 10, ef: 50) } != before)
+    }
+
     /// A full disk refuses the write that needed room, with `.storageExhausted`, and changes
     /// nothing; the index keeps answering and accepts writes again once there is room.
     @Test func growthRefusedLeavesTheIndexUnchanged() throws {

@@ -42,32 +42,73 @@ public struct SnapshotSection: Sendable {
     /// written from where they lie, not copied first. The caller keeps them unchanged until the
     /// snapshot is written.
     public init(_ name: String, borrowing bytes: UnsafeRawBufferPointer, owner: AnyObject) {
-        self.name = name
-        content = _BorrowedBytes(bytes: bytes, owner: owner)
+        self.init(name, parts: [.borrowing(bytes, owner: owner)])
     }
 
-    /// Calls `body` with the section's bytes.
-    func withBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
-        content.withSectionBytes(body)
+    /// A section written as `parts` one after the other: encoded bytes around borrowed bulk (the
+    /// quantizer's codes of an on-disk collection), so the bulk is not copied into one array first.
+    public init(_ name: String, parts: [SnapshotSectionPart]) {
+        self.name = name
+        content = _SectionParts(parts: parts)
+    }
+
+    /// The section's length in bytes.
+    public var byteCount: Int { content.byteCount }
+
+    /// Calls `body` with each run of the section's bytes, in order.
+    public func forEachPart(_ body: (UnsafeRawBufferPointer) -> Void) {
+        content.forEachPart(body)
     }
 }
 
-/// What a ``SnapshotSection`` can hold (arrays of plain values).
+/// One run of a section written from parts (``SnapshotSection/init(_:parts:)``).
+public struct SnapshotSectionPart: @unchecked Sendable {
+    fileprivate let bytes: UnsafeRawBufferPointer
+    /// Keeps `bytes` valid: the array they lie in, or the borrowed bytes' owner.
+    fileprivate let owner: AnyObject
+
+    /// Encoded bytes.
+    public static func bytes(_ bytes: [UInt8]) -> SnapshotSectionPart {
+        let box = _ByteBox(bytes)
+        return SnapshotSectionPart(bytes: UnsafeRawBufferPointer(box.pointer), owner: box)
+    }
+
+    /// Bytes that lie elsewhere, kept valid by `owner`; the caller keeps them unchanged until the
+    /// snapshot is written.
+    public static func borrowing(_ bytes: UnsafeRawBufferPointer, owner: AnyObject) -> SnapshotSectionPart {
+        SnapshotSectionPart(bytes: bytes, owner: owner)
+    }
+}
+
+/// Encoded bytes at a stable address for as long as a ``SnapshotSectionPart`` holds them (an
+/// array's buffer may not be used outside `withUnsafeBytes`).
+private final class _ByteBox {
+    let pointer: UnsafeMutableRawBufferPointer
+    init(_ bytes: [UInt8]) {
+        pointer = .allocate(byteCount: bytes.count, alignment: 16)
+        bytes.withUnsafeBytes { pointer.copyMemory(from: $0) }
+    }
+    deinit { pointer.deallocate() }
+}
+
+/// What a ``SnapshotSection`` can hold (arrays of plain values, borrowed bytes, parts).
 protocol _SnapshotSectionContent: Sendable {
-    func withSectionBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result
+    var byteCount: Int { get }
+    func forEachPart(_ body: (UnsafeRawBufferPointer) -> Void)
 }
 
 struct _PlainValues<Element: BitwiseCopyable & Sendable>: _SnapshotSectionContent {
     let values: [Element]
-    func withSectionBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result { values.withUnsafeBytes(body) }
+    var byteCount: Int { values.count * MemoryLayout<Element>.stride }
+    func forEachPart(_ body: (UnsafeRawBufferPointer) -> Void) { values.withUnsafeBytes(body) }
 }
 
-/// Bytes a ``SnapshotSection`` borrows; `owner` keeps them mapped.
-struct _BorrowedBytes: _SnapshotSectionContent, @unchecked Sendable {
-    let bytes: UnsafeRawBufferPointer
-    let owner: AnyObject
-    func withSectionBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
-        withExtendedLifetime(owner) { body(bytes) }
+/// Runs of bytes, each kept valid by its owner.
+struct _SectionParts: _SnapshotSectionContent {
+    let parts: [SnapshotSectionPart]
+    var byteCount: Int { parts.reduce(0) { $0 + $1.bytes.count } }
+    func forEachPart(_ body: (UnsafeRawBufferPointer) -> Void) {
+        for part in parts { withExtendedLifetime(part.owner) { body(part.bytes) } }
     }
 }
 
@@ -109,6 +150,15 @@ public struct SnapshotSections: Sendable {
         _ name: String, _ body: (UnsafeRawBufferPointer) throws(Failure) -> Result) throws(Failure) -> Result? {
         guard let range = ranges[name] else { return nil }
         return try body(UnsafeRawBufferPointer(rebasing: image.bytes[range]))
+    }
+
+    /// Section `name`'s bytes in place, with the object that keeps them valid: the caller may
+    /// keep both and read (never write) the bytes for as long as it holds the owner. Nothing is
+    /// copied: a mapped snapshot's pages are read from the file when touched and can be dropped
+    /// again under memory pressure. Nil when the snapshot has no such section.
+    public func borrow(_ name: String) -> (bytes: UnsafeRawBufferPointer, owner: AnyObject)? {
+        guard let range = ranges[name] else { return nil }
+        return (UnsafeRawBufferPointer(rebasing: image.bytes[range]), image)
     }
 
     /// Every section, copied (for small snapshots and tests).

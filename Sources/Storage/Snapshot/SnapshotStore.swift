@@ -41,8 +41,12 @@ public struct SnapshotStore: Sendable {
             throw StorageError(.invalidArgument, "at most \(SnapshotFormat.maxSections) sections")
         }
         let (table, offsets) = SnapshotFormat.table(
-            names: sections.map { Array($0.name.utf8) }, lengths: sections.map { $0.withBytes(\.count) },
-            crcs: sections.map { $0.withBytes { CRC32C.checksum($0) } }, walSequence: walSequence,
+            names: sections.map { Array($0.name.utf8) }, lengths: sections.map(\.byteCount),
+            crcs: sections.map { section in
+                var crc: UInt32 = 0
+                section.forEachPart { crc = CRC32C.checksum($0, continuing: crc) }
+                return crc
+            }, walSequence: walSequence,
             createdUnixMicros: createdUnixMicros)
         let name = Self.fileName(walSequence: walSequence)
         let (size, crc) = try AtomicFile.write(to: directory + "/" + name) { (file: DurableFile) throws(StorageError) -> (Int, UInt32) in
@@ -60,7 +64,8 @@ public struct SnapshotStore: Sendable {
             for (section, offset) in zip(sections, offsets) {
                 try pad(to: offset)
                 var failure: StorageError?
-                section.withBytes { bytes in
+                section.forEachPart { bytes in
+                    guard failure == nil else { return }
                     crc = CRC32C.checksum(bytes, continuing: crc)
                     do throws(StorageError) { try file.write(bytes, at: size) } catch { failure = error }
                     size += bytes.count

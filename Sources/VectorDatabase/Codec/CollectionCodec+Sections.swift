@@ -30,12 +30,13 @@ extension CollectionCodec {
         header.u64(state.generatorState)
         var payloads = BinaryWriter()
         for payload in state.payloads { write(payload, &payloads) }
-        let quantizer = state.quantizer.map { [SnapshotSection(quantizerSection, bytes: quantizerSectionBytes($0))] } ?? []
+        let quantizer = state.quantizer.map { [quantizerSection($0)] } ?? []
         return [
             SnapshotSection(stateHeaderSection, bytes: header.bytes),
             state.borrowedVectors.map { SnapshotSection("vectors", borrowing: UnsafeRawBufferPointer($0.elements), owner: $0.owner) }
                 ?? SnapshotSection("vectors", values: state.vectors),
-            SnapshotSection("links0", values: state.borrowedLevel0Links.map { Array($0.elements) } ?? state.level0Links),
+            state.borrowedLevel0Links.map { SnapshotSection("links0", borrowing: UnsafeRawBufferPointer($0.elements), owner: $0.owner) }
+                ?? SnapshotSection("links0", values: state.level0Links),
             SnapshotSection("levels", values: state.levels),
             SnapshotSection("upperLinks", values: Array(state.upperLinks.joined())),
             SnapshotSection("ids", values: state.externalIds),
@@ -111,7 +112,7 @@ extension CollectionCodec {
         payloads.reserveCapacity(n)
         for _ in 0..<n { payloads.append(try readPayload(&payloadReader)) }
         guard payloadReader.isAtEnd else { throw damaged("trailing bytes after the payloads") }
-        let quantizer = try sections[quantizerSection].flatMap(decodeQuantizer)
+        let quantizer = try decodeQuantizer(sections)
         return HNSWState(dimension: dimension, metric: metric, parameters: parameters, vectors: [], levels: levels,
                          level0Links: [], upperLinks: upperLinks, externalIds: ids, deleted: flags.map { $0 != 0 },
                          payloads: payloads, entryPoint: entry == 0 ? nil : UInt32(truncatingIfNeeded: entry - 1),

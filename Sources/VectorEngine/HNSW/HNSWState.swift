@@ -73,25 +73,33 @@ extension HNSWIndex {
     /// A copy of the index's state (taken with exclusive access, so never mid-batch).
     ///
     /// With `borrowingVectors` and on-disk vectors, the state does not copy them (they may be
-    /// larger than memory): ``HNSWState/borrowedVectors`` then points into the index's arena and
-    /// stays valid only until the next write to the index. The caller must keep writes out
+    /// larger than memory), nor the level-0 links and the quantizer's codes (except tiered ones),
+    /// the bulk of what stays in memory: ``HNSWState/borrowedVectors`` then points into the
+    /// index's arena, ``HNSWState/borrowedLevel0Links`` and ``QuantizerState/borrowedCodes`` into
+    /// its buffers, and all stay valid only until the next write to the index. The caller must keep writes out
     /// until it is done with the state (a snapshot holds its collection's write lock).
     public func exportState(borrowingVectors: Bool = false) -> HNSWState {
         access.exclusive { g, _ in
             let n = g.totalCount
             let borrowed = g.storage.arena.flatMap { arena in
                 borrowingVectors ? BorrowedBuffer(base: arena.base, count: n * g.dimension, capacity: n * g.dimension,
-                                                  owner: arena) : nil
+                                                  owner: arena, isAdoptable: false) : nil
             }
+            let linkSlots = n * (g.params.m0 + 1)
+            let borrowedLinks = borrowed == nil ? nil
+                : BorrowedBuffer(base: g.storage.links0, count: linkSlots, capacity: linkSlots, owner: g.storage, isAdoptable: false)
             return HNSWState(
                 dimension: g.dimension, metric: g.metric, parameters: g.params,
                 vectors: borrowed == nil ? Array(UnsafeBufferPointer(start: g.storage.vectors, count: n * g.dimension)) : [],
                 levels: g.levels,
-                level0Links: Array(UnsafeBufferPointer(start: g.storage.links0, count: n * (g.params.m0 + 1))),
+                level0Links: borrowedLinks == nil ? Array(UnsafeBufferPointer(start: g.storage.links0, count: linkSlots)) : [],
                 upperLinks: (0..<n).map { g.storage.upperLinkSlots(UInt32($0), level: Int(g.levels[$0])) },
                 externalIds: g.externalIds, deleted: g.deleted,
                 payloads: g.payloads, entryPoint: g.entryPoint, generatorState: g.rng.state,
-                borrowedVectors: borrowed, quantizer: g.quantized?.exportState())
+                borrowedVectors: borrowed, borrowedLevel0Links: borrowedLinks,
+                // Tier codes move in background passes that do not take the caller's write lock:
+                // they are copied (they are the small ones).
+                quantizer: g.quantized?.exportState(borrowingCodes: borrowed != nil && g.quantized?.tiers == nil))
         }
     }
 
@@ -155,6 +163,9 @@ extension HNSWIndex {
         // without room for at least one node are copied instead.
         var vectors = s.borrowedVectors, links = s.borrowedLevel0Links
         var vectorArray = s.vectors, linkArray = s.level0Links
+        // Another index's memory (a borrowing export) is copied, never shared.
+        if let v = vectors, !v.isAdoptable, vectorArenas == nil { (vectorArray, vectors) = (Array(v.elements), nil) }
+        if let l = links, !l.isAdoptable { (linkArray, links) = (Array(l.elements), nil) }
         var capacity = max(n, 64)
         // With arenas, borrowed vectors are only the source of a copy into the arena (sized to
         // the capacity): only the links' room counts, and the vectors are never copied to the heap.

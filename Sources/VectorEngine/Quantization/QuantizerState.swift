@@ -21,14 +21,42 @@ public struct QuantizerState: Sendable, Hashable {
     /// Codes, ``QuantizationKind/codeBytes(dimension:)`` bytes per node in node order (per slot,
     /// for a tier's encoder); empty for `.tiered`, whose codes are in ``tiers``.
     public var codes: [UInt8]
+    /// When set, the codes (``codes`` is then empty), in memory someone else keeps: a mapped
+    /// snapshot section the import copies from once, or the index's own buffer in a borrowing
+    /// export (``HNSWIndex/exportState(borrowingVectors:)``). Either way no second heap copy of
+    /// them exists while a snapshot is written or loaded.
+    public var borrowedCodes: BorrowedBuffer<UInt8>?
     /// `.tiered`: each node's tier and slot, the tiers' encoders and codes, and the rates.
     public var tiers: TieredQuantizerState?
 
     /// A state from its parts (as read back from a snapshot); ``HNSWIndex/init(state:)`` validates it.
     public init(kind: QuantizationKind, offsets: [Float] = [], steps: [Float] = [], centroids: [Float] = [],
-                codes: [UInt8] = [], tiers: TieredQuantizerState? = nil) {
+                codes: [UInt8] = [], borrowedCodes: BorrowedBuffer<UInt8>? = nil, tiers: TieredQuantizerState? = nil) {
         self.kind = kind; self.offsets = offsets; self.steps = steps; self.centroids = centroids
-        self.codes = codes; self.tiers = tiers
+        self.codes = codes; self.borrowedCodes = borrowedCodes; self.tiers = tiers
+    }
+
+    /// Calls `body` with the codes, wherever they lie.
+    public func withCodes<Result, Failure: Error>(_ body: (UnsafeBufferPointer<UInt8>) throws(Failure) -> Result) throws(Failure) -> Result {
+        if let borrowedCodes { return try withExtendedLifetime(borrowedCodes.owner) { () throws(Failure) in try body(borrowedCodes.elements) } }
+        return try codes.withUnsafeBufferPointer { (buffer) throws(Failure) in try body(buffer) }
+    }
+
+    /// The number of code bytes, wherever they lie.
+    public var codeByteCount: Int { borrowedCodes?.count ?? codes.count }
+}
+
+extension QuantizerState {
+    /// Equal when every field is, the codes compared byte for byte wherever each side keeps them
+    /// (a state read from a mapped snapshot equals the one that was written).
+    public static func == (a: Self, b: Self) -> Bool {
+        a.kind == b.kind && a.offsets == b.offsets && a.steps == b.steps && a.centroids == b.centroids && a.tiers == b.tiers
+            && a.withCodes { x in b.withCodes { y in x.elementsEqual(y) } }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(kind); hasher.combine(offsets); hasher.combine(steps); hasher.combine(centroids); hasher.combine(tiers)
+        withCodes { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
     }
 }
 

@@ -403,10 +403,15 @@ final class _QuantizedStore {
 
     // MARK: snapshots
 
-    /// The trained parameters and codes, as values (exclusive access).
-    func exportState() -> QuantizerState {
-        QuantizerState(kind: kind, offsets: offset, steps: step, centroids: Array(centroids.joined()), codes: codes.array,
-                       tiers: tiers?.exportState())
+    /// The trained parameters and codes, as values (exclusive access). With `borrowingCodes`, the
+    /// codes are not copied: ``QuantizerState/borrowedCodes`` points into this store's buffer and
+    /// stays valid only until the next write (the caller keeps writes out meanwhile).
+    func exportState(borrowingCodes: Bool = false) -> QuantizerState {
+        QuantizerState(kind: kind, offsets: offset, steps: step, centroids: Array(centroids.joined()),
+                       codes: borrowingCodes ? [] : codes.array,
+                       borrowedCodes: borrowingCodes ? BorrowedBuffer(base: codes.base, count: codes.count, capacity: codes.count,
+                                                                      owner: codes, isAdoptable: false) : nil,
+                       tiers: tiers?.exportState(borrowingCodes: borrowingCodes))
     }
 
     /// A store with the parameters and codes of an exported one, for an index of `nodeCount`
@@ -442,24 +447,25 @@ final class _QuantizedStore {
         try require(s.offsets.allSatisfy(\.isFinite), "an offset is not finite")
         try require(s.steps.allSatisfy { if case .scalarInt8 = s.kind { $0 > 0 } else { $0 >= 0 } }, "a step is negative or NaN")
         try require(!s.centroids.contains(where: \.isNaN), "a centroid is NaN")
+        let codeCount = s.codeByteCount
         if tiers != nil {
-            try require(s.codes.isEmpty, "codes outside the tiers")
+            try require(codeCount == 0, "codes outside the tiers")
         } else if let nodeCount {
-            try require(s.codes.count == nodeCount * codeBytes, "\(s.codes.count) code bytes for \(nodeCount) nodes")
+            try require(codeCount == nodeCount * codeBytes, "\(codeCount) code bytes for \(nodeCount) nodes")
         } else {
-            try require(s.codes.count % codeBytes == 0, "\(s.codes.count) code bytes, not whole codes")
+            try require(codeCount % codeBytes == 0, "\(codeCount) code bytes, not whole codes")
         }
-        try require(codesAreEncodable(s.codes), "a code no vector encodes to")
+        try require(s.withCodes(codesAreEncodable), "a code no vector encodes to")
         offset = s.offsets
         step = s.steps
         let perSubspace = centroidCount * subDim
         setCentroids((0..<subspaces).map { Array(s.centroids[($0 * perSubspace)..<(($0 + 1) * perSubspace)]) })
-        codes.replaceAll(with: s.codes)
+        s.withCodes { codes.replaceAll(with: $0) }
     }
 
     /// False when `codes` hold a value ``encode(_:)-([Float])`` never writes: a NaN half, a set
     /// bit past the last dimension (which Hamming distances would count).
-    private func codesAreEncodable(_ codes: [UInt8]) -> Bool {
+    private func codesAreEncodable(_ codes: UnsafeBufferPointer<UInt8>) -> Bool {
         switch kind {
         case .float16:
             for j in stride(from: 0, to: codes.count, by: 2) {

@@ -157,10 +157,11 @@ final class _TieredCodes {
         passes = s.passes
     }
 
-    /// Everything but the hot codes (copies of the full vectors), as values. Exclusive access:
-    /// no search is counting returns meanwhile.
-    func exportState() -> TieredQuantizerState {
-        TieredQuantizerState(encoders: encoders.map { $0.exportState() }, hotSlots: slotCount[0], tierOf: tierOf,
+    /// Everything but the hot codes (copies of the full vectors), as values (the encoders' codes
+    /// borrowed as ``_QuantizedStore/exportState(borrowingCodes:)`` says). Exclusive access: no
+    /// search is counting returns meanwhile.
+    func exportState(borrowingCodes: Bool = false) -> TieredQuantizerState {
+        TieredQuantizerState(encoders: encoders.map { $0.exportState(borrowingCodes: borrowingCodes) }, hotSlots: slotCount[0], tierOf: tierOf,
                              slotOf: slotOf, freeSlots: freeSlots, rates: rates,
                              returns: Array(UnsafeBufferPointer(start: returns, count: tierOf.count)),
                              queries: queries.load(ordering: .relaxed), passes: passes)

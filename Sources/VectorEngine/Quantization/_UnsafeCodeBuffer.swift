@@ -60,8 +60,15 @@ final class _UnsafeCodeBuffer {
 
     /// Replaces the whole content by `bytes`.
     func replaceAll(with bytes: [UInt8]) {
+        bytes.withUnsafeBufferPointer { replaceAll(with: $0) }
+    }
+
+    /// Replaces the whole content by `bytes` (borrowed memory, copied once).
+    func replaceAll(with bytes: UnsafeBufferPointer<UInt8>) {
         count = 0
-        append(contentsOf: bytes)
+        reserve(bytes.count)
+        if let b = bytes.baseAddress { base.initialize(from: b, count: bytes.count) }
+        count = bytes.count
     }
 
     private func reserve(_ needed: Int) {
