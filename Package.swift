@@ -12,9 +12,11 @@ let internalChecks: [SwiftSetting] = [
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
 let benchmarkArguments: [Target.Dependency] = ["BenchmarkArguments", argumentParser]
 
+// Builds and is tested on Linux only (Debian 12, x86-64): Storage uses Linux calls (posix_fallocate,
+// madvise, fdatasync, flock) and the C libraries come from Debian -dev packages.
+// No Apple platform is declared because none builds today.
 let package = Package(
     name: "RuVector",
-    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "ruvector-server", targets: ["RuVectorServer"]),
         .executable(name: "ruvector-interop-client", targets: ["RuVectorInteropClient"]),
@@ -22,10 +24,13 @@ let package = Package(
         .executable(name: "ruvector", targets: ["RuVectorCLI"]),
         .executable(name: "ruvector-fuzz", targets: ["RuVectorFuzz"]),
     ],
+    // Exact versions, so a server built later from the same commit is built from the same
+    // sources (Package.resolved is not committed). swift-nio's own dependencies (swift-atomics,
+    // swift-collections, swift-system) follow its ranges: today 1.3.0, 1.6.0 and 1.8.1.
     dependencies: [
-        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
-        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
-        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
     ],
     targets: [
         // MARK: C libraries from Debian -dev packages (each imported by one folder only)
@@ -122,7 +127,7 @@ let package = Package(
                           path: "Benchmarks/BuildScaling", exclude: ["peer.py"],
                           swiftSettings: internalChecks),
 
-        // MARK: Storage: write-ahead log (and, next, snapshots and recovery)
+        // MARK: Storage: write-ahead log, snapshots and recovery, atomic files, file mappings
         .target(name: "CStorageKernels"),
         .target(name: "Storage", dependencies: ["CStorageKernels"], swiftSettings: internalChecks),
         .testTarget(name: "StorageTests", dependencies: ["Storage"], swiftSettings: internalChecks),

@@ -6,6 +6,7 @@ the same data in memory and hnswlib / faiss (f32, in memory, in this process), i
     sudo .venv/bin/python Benchmarks/OnDiskBench/on_disk_bench.py [--n 1000000] [--dim 128]
         [--limit-mib 400] [--queries 500] [--efs 32,64,128,256] [--modes f32,int8,int8-disk,pq8-disk]
         [--peers hnswlib,faiss] [--oversampling 4] [--bin .build/release] [--work DIR] [--seed 1] [--cache 1]
+        [--build-limited 1]
 
 Root is needed for the memory limit (a cgroup, v2 `memory.max` or v1 `memory.limit_in_bytes`)
 and to drop the page cache before cold passes (`/proc/sys/vm/drop_caches`); without root the
@@ -18,6 +19,7 @@ Each mode runs in a server process of its own on a fresh data directory:
   f32        a plain collection (full vectors in memory, walk on f32)
   int8       scalar int8 codes for the walk, full vectors in memory for rescoring
   int8-disk  scalar int8 codes for the walk, full vectors on disk (`on_disk=True`)
+  int8-disk-graph  the same with the level-0 graph links on disk too (`on_disk_graph=True`)
   pq8-disk   PQ8 codes (dim/8 sub-vectors: 1 byte per 8 dimensions) for the walk, full vectors on disk
 The points are imported (Python `import_stream`, 1,000 per message), a snapshot is taken, and
 the server is stopped; then it is started again on that directory, once with no limit and once
@@ -26,7 +28,10 @@ level-0 links), and searched: a cold pass (page cache dropped first) and a warm 
 at a time from one client thread (k 10, `--oversampling` where quantized, default 4), at each ef. Reported:
 recall@10, QPS and p50 / p99 latency (the gRPC round trip included), the server's resident
 memory after loading and after searching (anonymous and file-backed, from /proc), the cgroup's
-peak and how often it hit its limit, or that the server was killed.
+peak and how often it hit its limit, or that the server was killed. Inside the limit, a snapshot
+is then taken (CreateSnapshot) and its time and the memory after it reported. With
+`--build-limited 1`, the on-disk modes also import inside the limit (into a data directory of
+their own, kept apart by `--cache 1`): a collection built in less memory than its vectors.
 
 Peers (in this process, f32 in memory, no limit, no RPC): hnswlib (M 16, efConstruction 200,
 2 build threads) and faiss IndexHNSWFlat (M 16, efConstruction 200), one query at a time, at the
@@ -53,6 +58,7 @@ sys.path.insert(0, str(ROOT / "clients" / "python"))
 import ruvector  # noqa: E402  (the checkout's client, not an installed one)
 
 MODES = {"f32": {}, "int8": {"quantization": "scalar"}, "int8-disk": {"quantization": "scalar", "on_disk": True},
+         "int8-disk-graph": {"quantization": "scalar", "on_disk": True, "on_disk_graph": True},
          "pq8-disk": {"quantization": "pq8", "on_disk": True}}
 
 
@@ -201,9 +207,14 @@ def fmt_memory(m: dict) -> str:
             f"peak {m.get('VmHWM', 0):.0f})")
 
 
-def import_points(mode: str, base: np.ndarray, binary: pathlib.Path, data_dir: pathlib.Path, log: pathlib.Path) -> str:
-    """Imports the points into a fresh data directory, snapshots, stops; a line saying how it went."""
-    server = Server(binary, data_dir, log, None)
+def import_points(mode: str, base: np.ndarray, binary: pathlib.Path, data_dir: pathlib.Path, log: pathlib.Path,
+                  limit: "MemoryLimit | None" = None) -> str:
+    """Imports the points into a fresh data directory (inside `limit` when given), snapshots,
+    stops; a line saying how it went."""
+    try:
+        server = Server(binary, data_dir, log, limit)
+    except RuntimeError as error:
+        return f"{mode}: import did not start: {error}" + (f"; {limit.report()}" if limit else "")
     try:
         with ruvector.Client(server.address, timeout=3600) as db:
             options = dict(MODES[mode])
@@ -216,30 +227,47 @@ def import_points(mode: str, base: np.ndarray, binary: pathlib.Path, data_dir: p
             imported = time.monotonic() - started
             db.create_snapshot("bench", timeout=3600)
             info = db.get_collection("bench")
-        return (f"{mode}: import {imported:.0f} s ({len(base) / imported:,.0f} points/s); memory_bytes "
-                f"{info.memory_bytes / 2**20:.0f} MiB, on-disk vectors {info.on_disk_vector_bytes / 2**20:.0f} MiB, "
-                f"disk {info.disk_bytes / 2**20:.0f} MiB; {fmt_memory(server.memory())} after import")
+        return (f"{mode}: import{f' inside the limit' if limit else ''} {imported:.0f} s ({len(base) / imported:,.0f} points/s); "
+                f"memory_bytes {info.memory_bytes / 2**20:.0f} MiB, on-disk vectors {info.on_disk_vector_bytes / 2**20:.0f} MiB, "
+                f"on-disk graph {info.on_disk_graph_bytes / 2**20:.0f} MiB, "
+                f"disk {info.disk_bytes / 2**20:.0f} MiB; {fmt_memory(server.memory())} after import"
+                + (f"; {limit.report()}" if limit else ""))
+    except Exception as error:  # a server killed by the limit ends its calls: say so
+        return (f"{mode}: import failed ({type(error).__name__}: {str(error)[:120]}); server exit "
+                f"{server.process.poll()}" + (f"; {limit.report()}" if limit else ""))
     finally:
         server.stop()
+        if limit:
+            limit.remove()
+
+
+def new_limit(args, lines: list[str], what: str) -> "MemoryLimit | None":
+    """A cgroup limited to `--limit-mib`, or None with a line saying `what` was not run."""
+    try:
+        return MemoryLimit(args.limit_mib << 20)
+    except OSError as error:
+        lines.append(f"{what}: not run ({error}; needs root and a memory cgroup)")
+        return None
 
 
 def run_mode(mode: str, args, base: np.ndarray, qs: np.ndarray, expected: np.ndarray, work: pathlib.Path,
              binary: pathlib.Path, efs: list[int]) -> list[str]:
     lines = []
-    data_dir = work / f"data-{mode}-{len(base)}x{base.shape[1]}-seed{args.seed}"
+    built_limited = args.build_limited and MODES[mode].get("on_disk")
+    data_dir = work / (f"data-{mode}-{len(base)}x{base.shape[1]}-seed{args.seed}"
+                       + (f"-built-in-{args.limit_mib}" if built_limited else ""))
     log = work / f"server-{mode}.log"
     if args.cache and data_dir.exists():
         lines.append(f"{mode}: data directory reused (--cache 1): {data_dir}")
     else:
         shutil.rmtree(data_dir, ignore_errors=True)
-        lines.append(import_points(mode, base, binary, data_dir, log))
+        limit = new_limit(args, lines, f"{mode}: import inside the limit") if built_limited else None
+        lines.append(import_points(mode, base, binary, data_dir, log, limit))
     for limited in (False, True):
         limit = None
         if limited:
-            try:
-                limit = MemoryLimit(args.limit_mib << 20)
-            except OSError as error:
-                lines.append(f"{mode}, limit {args.limit_mib} MiB: not run ({error}; needs root and a memory cgroup)")
+            limit = new_limit(args, lines, f"{mode}, limit {args.limit_mib} MiB")
+            if limit is None:
                 continue
         label = f"{mode}, limit {args.limit_mib} MiB" if limited else f"{mode}, no limit"
         drop_page_cache()
@@ -263,8 +291,13 @@ def run_mode(mode: str, args, base: np.ndarray, qs: np.ndarray, expected: np.nda
                             drop_page_cache()
                         r, qps, p50, p99 = search_pass(db, "bench", qs, expected, ef)
                         lines.append(f"| {label} | {state} | {ef} | {r:.3f} | {qps:,.0f} | {p50:.2f} | {p99:.2f} |")
-            lines.append(f"{label}: after searching {fmt_memory(server.memory())}"
-                         + (f"; {limit.report()}" if limit else ""))
+                lines.append(f"{label}: after searching {fmt_memory(server.memory())}"
+                             + (f"; {limit.report()}" if limit else ""))
+                if limited:
+                    started = time.monotonic()
+                    db.create_snapshot("bench", timeout=3600)
+                    lines.append(f"{label}: CreateSnapshot took {time.monotonic() - started:.1f} s; "
+                                 f"{fmt_memory(server.memory())}; {limit.report()}")
         except Exception as error:  # a server killed by the limit ends its calls: say so
             code = server.process.poll()
             lines.append(f"{label}: failed ({type(error).__name__}: {str(error)[:120]}); server exit {code}"
@@ -353,6 +386,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--cache", type=int, default=0,
                         help="1: reuse the data directories and peer indexes of an earlier run in --work (same n, dim, seed)")
+    parser.add_argument("--build-limited", type=int, default=0,
+                        help="1: on-disk modes also import inside the memory limit (their own data directory)")
     parser.add_argument("--oversampling", type=float, default=4.0, help="candidates rescored per result (quantized modes)")
     args = parser.parse_args()
     global OVERSAMPLING

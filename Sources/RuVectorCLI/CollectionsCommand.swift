@@ -17,6 +17,7 @@ struct CollectionsCommand: AsyncParsableCommand {
             ("quantization", info.quantization.map(Describe.quantization) ?? "none"),
             ("memory bytes", String(info.memoryBytes)), ("disk bytes", String(info.diskBytes)),
             ("vectors", info.onDisk ? "on disk (\(info.onDiskVectorBytes) bytes mapped)" : "in memory"),
+            ("graph", info.onDiskGraph ? "on disk (\(info.onDiskGraphBytes) bytes of level-0 links mapped)" : "in memory"),
             ("created", Describe.time(info.createdUnixMicros)),
             ("shards", "\(info.shards) x \(info.replicationFactor) copies"),
             ("write consistency", (info.writeConsistency?.rawValue ?? "unknown")
@@ -65,6 +66,9 @@ struct CollectionsCommand: AsyncParsableCommand {
         @Flag(name: .customLong("on-disk"),
               help: "Keep full vectors in a memory-mapped file, not in memory (pair with --quantization; tiered always does).")
         var onDisk = false
+        @Flag(name: .customLong("on-disk-graph"),
+              help: "Keep the graph's level-0 links in a memory-mapped file too (implies --on-disk).")
+        var onDiskGraph = false
 
         func validate() throws {
             for (option, value) in [("--shards", shards), ("--replication-factor", replicationFactor), ("--min-replicas", minReplicas)] {
@@ -91,7 +95,8 @@ struct CollectionsCommand: AsyncParsableCommand {
                                     minReplicas: minReplicas)
             let info = try await connection.run {
                 try await $0.createCollection(name: name, dimension: dimension, metric: metric, hnsw: hnsw, quantization: chosen,
-                                              sharding: sharding == Sharding() ? nil : sharding, onDisk: onDisk)
+                                              sharding: sharding == Sharding() ? nil : sharding, onDisk: onDisk,
+                                              onDiskGraph: onDiskGraph)
             }
             CollectionsCommand.printInfo(info, json: connection.json)
         }

@@ -118,6 +118,7 @@ enum JSONForm {
             "write_consistency": info.writeConsistency.map { .string($0.rawValue) } ?? .null,
             "min_replicas": .int(Int64(info.minReplicas)),
             "on_disk": .bool(info.onDisk), "on_disk_vector_bytes": .int(Int64(clamping: info.onDiskVectorBytes)),
+            "on_disk_graph": .bool(info.onDiskGraph), "on_disk_graph_bytes": .int(Int64(clamping: info.onDiskGraphBytes)),
         ]
         if let t = info.tiers {
             object["tiers"] = .object([

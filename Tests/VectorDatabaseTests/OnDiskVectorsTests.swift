@@ -1,6 +1,6 @@
 import Storage
 import Testing
-import VectorEngine
+@_spi(Benchmarks) import VectorEngine
 @testable import VectorDatabase
 
 /// Collections whose full vectors live in a memory-mapped scratch file (`vectors: .disk`):
@@ -24,8 +24,12 @@ struct OnDiskVectorsTests {
     /// collection answers as the in-memory one before and after a reopen (snapshot + replay).
     @Test func sameAnswersAcrossSnapshotAndReopen() throws {
         let dirs = (temporaryDirectory(), temporaryDirectory())
-        let disk = try DurableCollection.create(in: dirs.0, config: diskConfig, options: .init(syncPolicy: .never))
-        let memory = try DurableCollection.create(in: dirs.1, config: memoryConfig, options: .init(syncPolicy: .never))
+        // No automatic snapshot (a loaded machine could reach the replay-time bound): the reopen
+        // below must replay the writes after the explicit snapshot.
+        let manual = DurabilityOptions(syncPolicy: .never, autoSnapshotWALBytes: 0, autoSnapshotChanges: 0,
+                                       autoSnapshotReplayMillis: 0, autoSnapshotInterval: .zero)
+        let disk = try DurableCollection.create(in: dirs.0, config: diskConfig, options: manual)
+        let memory = try DurableCollection.create(in: dirs.1, config: memoryConfig, options: manual)
         for db in [disk, memory] {
             try db.upsert(points(0..<400, dimension: 24, seed: 1))
             try db.delete(ids: Array(40..<60))
@@ -69,6 +73,46 @@ struct OnDiskVectorsTests {
         let reopened = try DurableCollection.open(directory)
         #expect(try reopened.collection.count() == count)
         #expect(count == 700)
+    }
+
+    /// The graph's level-0 links in a mapped file too (`graph: .disk`): answers as the in-memory
+    /// twin through a snapshot, log replay, reopen and a second snapshot; neither vectors nor
+    /// links counted as memory; the placement is stored; a graph on disk needs vectors on disk.
+    @Test func graphOnDisk() throws {
+        var config = diskConfig
+        config.graph = .disk
+        let dirs = (temporaryDirectory(), temporaryDirectory())
+        let manual = DurabilityOptions(syncPolicy: .never, autoSnapshotWALBytes: 0, autoSnapshotChanges: 0,
+                                       autoSnapshotReplayMillis: 0, autoSnapshotInterval: .zero)
+        let disk = try DurableCollection.create(in: dirs.0, config: config, options: manual)
+        let memory = try DurableCollection.create(in: dirs.1, config: memoryConfig, options: manual)
+        memory.collection.index.linksOnCodes = true      // built as an on-disk collection is
+        for db in [disk, memory] {
+            try db.upsert(points(0..<400, dimension: 24, seed: 1))
+            try db.delete(ids: Array(40..<60))
+            try db.snapshot()
+            try db.upsert(points(300..<700, dimension: 24, seed: 2))
+        }
+        #expect(disk.collection.index.graphPlacement == .disk && disk.collection.index.offHeapGraphBytes == 700 * 17 * 4)
+        #expect(memory.collection.index.memoryBytes - disk.collection.index.memoryBytes == 700 * (24 + 17) * 4)
+        #expect(try results(disk.collection) == results(memory.collection))
+        try disk.close()
+        let reopened = try DurableCollection.open(dirs.0)
+        #expect(reopened.collection.config.graph == .disk && reopened.collection.index.graphPlacement == .disk)
+        #expect(reopened.recovery.replayedRecords > 0)
+        #expect(try results(reopened.collection) == results(memory.collection))
+        try reopened.snapshot()
+        try reopened.close()
+        let again = try DurableCollection.open(dirs.0)
+        #expect(try results(again.collection) == results(memory.collection))
+
+        var bad = config
+        bad.vectors = .memory
+        #expect(throws: VectorEngineError.self) { try bad.validate() }
+        var bytes = CollectionCodec.encode(config)
+        #expect(bytes.suffix(2) == [1, 1], "vector then graph placement, last")
+        bytes[bytes.count - 2] = 0
+        #expect(throws: (any Error).self) { try CollectionCodec.decodeConfig(bytes) }
     }
 
     /// The quantizer's codes are the bulk a snapshot holds besides the vectors: an on-disk
@@ -116,9 +160,11 @@ struct OnDiskVectorsTests {
         #expect(installed.collection.config.vectors == .disk && installed.collection.index.vectorPlacement == .disk)
         #expect(try results(installed.collection) == results(db.collection))
 
-        var old = CollectionCodec.encode(memoryConfig)
-        #expect(old.removeLast() == 0, "the placement is the last byte")
-        #expect(try CollectionCodec.decodeConfig(old).vectors == .memory)
+        var old = CollectionCodec.encode(diskConfig)
+        #expect(old.removeLast() == 0, "the graph's placement is the last byte")
+        #expect(try CollectionCodec.decodeConfig(old) == diskConfig, "files before it: the graph in memory")
+        #expect(old.removeLast() == 1, "the vectors' placement before it")
+        #expect(try CollectionCodec.decodeConfig(old).vectors == .memory, "files before that: vectors in memory")
         var bad = CollectionCodec.encode(diskConfig)
         bad[bad.count - 1] = 7
         #expect(throws: (any Error).self) { try CollectionCodec.decodeConfig(bad) }

@@ -3,32 +3,36 @@ import Testing
 @testable import VectorEngine
 
 /// Heap memory standing in for a file mapping: it moves on every resize (as a remap may), counts
-/// its resizes and hints, and can be told to refuse growth (a full disk).
+/// its resizes and hints, and can be told to refuse growth (a full disk). New room reads as
+/// zeros, as a grown file does; a stale pointer into the old memory reads NaN bytes.
 final class MovingArena: VectorArena, @unchecked Sendable {
-    private(set) var base: UnsafeMutablePointer<Float>
+    private(set) var base: UnsafeMutableRawPointer
     private(set) var capacity: Int
     var refuseGrowth = false
     private(set) var resizes = 0
     let hints = Atomic<Int>(0)
 
-    init(floats: Int) {
-        capacity = max(floats, 1)
-        base = .allocate(capacity: capacity)
-        base.initialize(repeating: .nan, count: capacity)
+    init(bytes: Int) {
+        capacity = max(bytes, 16)
+        base = .allocate(byteCount: capacity, alignment: 64)
+        base.initializeMemory(as: UInt8.self, repeating: 0, count: capacity)
     }
 
     deinit { base.deallocate() }
 
-    func resize(toFloats floats: Int) throws(VectorEngineError) {
-        guard floats > capacity else { return }
+    /// The arena's bytes as floats (tests that overwrite stored vectors).
+    var floats: UnsafeMutablePointer<Float> { base.assumingMemoryBound(to: Float.self) }
+
+    func resize(toBytes bytes: Int) throws(VectorEngineError) {
+        guard bytes > capacity else { return }
         if refuseGrowth { throw VectorEngineError(code: .storageExhausted, message: "no room (test)") }
-        let moved = UnsafeMutablePointer<Float>.allocate(capacity: floats)
-        moved.initialize(repeating: .nan, count: floats)
-        moved.update(from: base, count: capacity)
-        base.initialize(repeating: .nan, count: capacity)     // a stale pointer would read NaN
+        let moved = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        moved.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
+        moved.copyMemory(from: base, byteCount: capacity)
+        base.initializeMemory(as: UInt8.self, repeating: 0xFF, count: capacity)   // NaN if read as floats
         base.deallocate()
         base = moved
-        capacity = floats
+        capacity = bytes
         resizes += 1
     }
 
@@ -42,9 +46,9 @@ final class MovingArena: VectorArena, @unchecked Sendable {
 final class MovingArenas: VectorArenaProvider, @unchecked Sendable {
     let made = Mutex<[MovingArena]>([])
     var refuseNew = false
-    func makeArena(floats: Int) throws(VectorEngineError) -> any VectorArena {
+    func makeArena(bytes: Int) throws(VectorEngineError) -> any VectorArena {
         if refuseNew { throw VectorEngineError(code: .storageExhausted, message: "no room for a new arena (test)") }
-        let arena = MovingArena(floats: floats)
+        let arena = MovingArena(bytes: bytes)
         made.withLock { $0.append(arena) }
         return arena
     }
@@ -56,8 +60,9 @@ final class MovingArenas: VectorArenaProvider, @unchecked Sendable {
     let queries = clusteredData(count: 30, dimension: 16, seed: 5)
     let params = HNSWParameters(m: 8, efConstruction: 60, seed: 7)
 
-    func filled(_ arenas: (any VectorArenaProvider)?, quantized: Bool = true) throws -> HNSWIndex {
-        let index = try HNSWIndex(dimension: 16, metric: .l2Squared, parameters: params, vectorArenas: arenas)
+    func filled(_ arenas: (any VectorArenaProvider)?, quantized: Bool = true, graphOnDisk: Bool = false) throws -> HNSWIndex {
+        let index = try HNSWIndex(dimension: 16, metric: .l2Squared, parameters: params, vectorArenas: arenas,
+                                  graphOnDisk: graphOnDisk)
         for (i, v) in data.prefix(300).enumerated() { try index.upsert(id: UInt64(i), vector: v, payload: ["i": .int(Int64(i))]) }
         try index.upsert(data.dropFirst(300).enumerated().map { VectorPoint(id: UInt64(300 + $0.offset), vector: $0.element) },
                          threads: 1)
@@ -86,6 +91,52 @@ final class MovingArenas: VectorArenaProvider, @unchecked Sendable {
         #expect(exported == expected, "an arena index exports the same state as a heap one")
     }
 
+    /// Level-0 links in an arena of their own (an on-disk graph), moving as it grows: the same
+    /// graph, answers and exported state as on the heap; they are counted off the heap; an export
+    /// restores into new arenas, and a compaction builds into new ones.
+    @Test func graphArenaMatchesHeapIndex() throws {
+        let arenas = MovingArenas()
+        let onDisk = try filled(arenas, graphOnDisk: true)
+        let inMemory = try filled(nil)
+        #expect(arenas.made.withLock { $0.count } == 2)
+        #expect(onDisk.graphPlacement == .disk && inMemory.graphPlacement == .memory)
+        #expect(arenas.made.withLock { $0.allSatisfy { $0.resizes >= 3 } }, "both arenas grew (and moved)")
+        for q in queries { #expect(try onDisk.search(q, k: 10, ef: 50) == inMemory.search(q, k: 10, ef: 50)) }
+        #expect(onDisk.exportState() == inMemory.exportState())
+        #expect(onDisk.offHeapGraphBytes == 600 * 17 * 4)
+        #expect(inMemory.memoryBytes - onDisk.memoryBytes == 600 * 16 * 4 + 600 * 17 * 4)
+        #expect(throws: VectorEngineError.self) {
+            _ = try HNSWIndex(dimension: 16, metric: .l2Squared, parameters: params, graphOnDisk: true)
+        }
+
+        let restored = try HNSWIndex(state: onDisk.exportState(borrowingVectors: true), vectorArenas: arenas, graphOnDisk: true)
+        #expect(arenas.made.withLock { $0.count } == 4 && restored.graphPlacement == .disk)
+        for q in queries { #expect(try restored.search(q, k: 10, ef: 50) == inMemory.search(q, k: 10, ef: 50)) }
+
+        for id in 0..<300 { _ = onDisk.delete(id: UInt64(id)) }
+        try onDisk.compact()
+        #expect(onDisk.graphPlacement == .disk && onDisk.offHeapGraphBytes == 300 * 17 * 4)
+        #expect(onDisk.invariantViolations().isEmpty)
+    }
+
+    /// A link arena that cannot grow refuses the write, as a full vector arena does, and changes
+    /// nothing.
+    @Test func graphGrowthRefusedLeavesTheIndexUnchanged() throws {
+        let arenas = MovingArenas()
+        let index = try HNSWIndex(dimension: 16, metric: .l2Squared, parameters: params, vectorArenas: arenas, graphOnDisk: true)
+        for (i, v) in data.prefix(64).enumerated() { try index.upsert(id: UInt64(i), vector: v) }
+        let links = try #require(arenas.made.withLock { $0.last })
+        links.refuseGrowth = true
+        let before = index.exportState()
+        let error = #expect(throws: VectorEngineError.self) { try index.upsert(id: 1000, vector: data[64]) }
+        #expect(error?.code == .storageExhausted)
+        #expect(index.exportState() == before)
+        for q in queries.prefix(5) { _ = try index.search(q, k: 5, ef: 20) }
+        links.refuseGrowth = false
+        try index.upsert(id: 1000, vector: data[64])
+        #expect(index.count == 65 && index.invariantViolations().isEmpty)
+    }
+
     /// Exported with borrowed vectors, the state points into the arena (no copy) and restores,
     /// into a fresh arena, an index that answers as the original.
     @Test func borrowedExportRestoresIntoANewArena() throws {
@@ -94,7 +145,7 @@ final class MovingArenas: VectorArenaProvider, @unchecked Sendable {
         let state = index.exportState(borrowingVectors: true)
         #expect(state.vectors.isEmpty)
         let borrowed = try #require(state.borrowedVectors)
-        #expect(borrowed.base == arenas.last?.base && borrowed.count == 600 * 16)
+        #expect(UnsafeMutableRawPointer(borrowed.base) == arenas.last?.base && borrowed.count == 600 * 16)
         let restored = try HNSWIndex(state: state, vectorArenas: arenas)
         #expect(arenas.made.withLock { $0.count } == 2)
         #expect(restored.vectorPlacement == .disk)

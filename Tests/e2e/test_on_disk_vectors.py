@@ -1,7 +1,8 @@
 """On-disk vectors through the real server, the Python client and the CLI: a collection created
 with on_disk=True keeps its full vectors in a memory-mapped scratch file (not counted in
 memory_bytes), answers as an in-memory twin does, and restarts (snapshot plus log) with every
-search unchanged; tiered collections are on disk without asking."""
+search unchanged; tiered collections are on disk without asking. With on_disk_graph=True the
+graph's level-0 links go to a mapped file too (and the vectors with them)."""
 import os
 
 import numpy as np
@@ -25,11 +26,15 @@ def _recall(db, name, queries):
     return found / (10 * len(queries))
 
 
-def test_on_disk_collection_answers_like_memory_and_survives_restart(tmp_path):
-    rng = np.random.default_rng(23)
+def _clustered(seed, count, queries):
+    """`count` points and `queries` queries around 12 seeded centres."""
+    rng = np.random.default_rng(seed)
     centers = rng.normal(0, 3, size=(12, DIM))
-    vectors = (centers[np.arange(3000) % 12] + rng.normal(size=(3000, DIM))).astype(np.float32)
-    queries = (centers[np.arange(40) % 12] + rng.normal(size=(40, DIM))).astype(np.float32)
+    return tuple((centers[np.arange(n) % 12] + rng.normal(size=(n, DIM))).astype(np.float32) for n in (count, queries))
+
+
+def test_on_disk_collection_answers_like_memory_and_survives_restart(tmp_path):
+    vectors, queries = _clustered(23, 3000, 40)
     data = tmp_path / "data"
     server = RunningServer(["--auto-snapshot-replay-millis", "0"], data)
     try:
@@ -83,3 +88,44 @@ def test_cli_creates_and_describes_on_disk_collections(server):
     assert described["on_disk"] is True and described["on_disk_vector_bytes"] == 0
     plain = run_json("collections", "create", "cli_mem", "--dimension", 8, server=server)
     assert plain["on_disk"] is False
+
+
+def test_on_disk_graph_answers_like_memory_and_survives_restart(tmp_path):
+    vectors, queries = _clustered(29, 2000, 30)
+    data = tmp_path / "data"
+    server = RunningServer(["--auto-snapshot-replay-millis", "0"], data)
+    try:
+        with ruvector.Client(server.address, timeout=60) as db:
+            graph = db.create_collection("graph", dimension=DIM, metric="l2", m=8, quantization="scalar",
+                                         on_disk_graph=True)
+            vectors_only = db.create_collection("vectors", dimension=DIM, metric="l2", m=8, quantization="scalar",
+                                                on_disk=True)
+            assert graph.on_disk and graph.on_disk_graph, "a graph on disk takes the vectors with it"
+            assert vectors_only.on_disk and not vectors_only.on_disk_graph
+            for name in ("graph", "vectors"):
+                db.upsert(name, ids=range(1500), vectors=vectors[:1500])
+                db.create_snapshot(name)
+                db.upsert(name, ids=range(1500, 2000), vectors=vectors[1500:])
+            g, v = db.get_collection("graph"), db.get_collection("vectors")
+            assert g.on_disk_graph_bytes == 2000 * 17 * 4 and v.on_disk_graph_bytes == 0
+            assert v.memory_bytes - g.memory_bytes == 2000 * 17 * 4
+            # The same writes, the same rule for linking (codes): the same graph, the same answers.
+            before = _results(db, "graph", queries)
+            assert before == _results(db, "vectors", queries)
+            assert _recall(db, "graph", queries) >= 0.95
+    finally:
+        assert server.stop() == 0
+    server = RunningServer([], data)
+    try:
+        with ruvector.Client(server.address, timeout=60) as db:
+            info = db.get_collection("graph")
+            assert info.on_disk_graph and info.on_disk_graph_bytes == 2000 * 17 * 4
+            assert _results(db, "graph", queries) == before
+    finally:
+        assert server.stop() == 0
+
+
+def test_cli_creates_on_disk_graph_collections(server):
+    created = run_json("collections", "create", "cli_graph", "--dimension", 8, "--metric", "l2",
+                       "--quantization", "scalar", "--on-disk-graph", server=server)
+    assert created["on_disk"] is True and created["on_disk_graph"] is True

@@ -437,6 +437,7 @@ extension VectorService {
         create.hnsw = info.hnsw
         create.quantization = info.quantization
         create.onDisk = info.onDisk
+        create.onDiskGraph = info.onDiskGraph
         let manifest = ClusterSnapshotManifest(collection: target, createdUnixMicros: 0, node: 0, request: create.encoded(),
                                                dimension: info.dimension, metric: UInt32(bitPattern: info.metric.rawValue),
                                                replicationFactor: 1, shards: [])

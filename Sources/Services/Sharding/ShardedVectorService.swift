@@ -614,6 +614,7 @@ extension VectorService {
         let copies = sharding.store.list().filter { $0.collectionName == collection.name }
         info.memoryBytes = copies.reduce(0) { $0 + UInt64($1.durable.collection.index.memoryBytes) }
         info.onDiskVectorBytes = copies.reduce(0) { $0 + UInt64($1.durable.collection.index.offHeapVectorBytes) }
+        info.onDiskGraphBytes = copies.reduce(0) { $0 + UInt64($1.durable.collection.index.offHeapGraphBytes) }
         info.diskBytes = copies.reduce(0) { $0 + UInt64($1.durable.diskBytes) }
         info.createdUnixMicros = copies.first?.durable.createdUnixMicros ?? 0
         info.indexStatus = copies.contains { $0.durable.queuedWrites > 0 } ? .indexing : .ready

@@ -95,9 +95,12 @@ enum VectorMapping {
             quantization = .tiered(policy)
         }
         // Tiered collections exist to be small: their full vectors (read only to rescore) go to disk.
-        let onDisk = request.onDisk || { if case .tiered? = quantization { return true } else { return false } }()
+        // A graph on disk takes the vectors with it.
+        let onDisk = request.onDisk || request.onDiskGraph
+            || { if case .tiered? = quantization { return true } else { return false } }()
         var config = CollectionConfig(name: request.name, dimension: Int(request.dimension), metric: try metric(request.metric),
-                                      hnsw: hnsw, quantization: quantization, vectors: onDisk ? .disk : .memory)
+                                      hnsw: hnsw, quantization: quantization, vectors: onDisk ? .disk : .memory,
+                                      graph: request.onDiskGraph ? .disk : .memory)
         if let trainingCount { config.quantizationTrainingCount = trainingCount }
         return config
     }
@@ -123,6 +126,7 @@ enum VectorMapping {
                                           efSearch: UInt32(config.hnsw.efSearch))
         info.quantization = config.quantization.map { quantization($0, trainingCount: config.quantizationTrainingCount) }
         info.onDisk = config.vectors == .disk
+        info.onDiskGraph = config.graph == .disk
         info.shards = 1
         info.replicationFactor = 1
         return info
@@ -135,6 +139,7 @@ enum VectorMapping {
         info.pointsCount = UInt64(try collection.count())
         info.memoryBytes = UInt64(collection.index.memoryBytes)
         info.onDiskVectorBytes = UInt64(collection.index.offHeapVectorBytes)
+        info.onDiskGraphBytes = UInt64(collection.index.offHeapGraphBytes)
         info.diskBytes = UInt64(durable.diskBytes)
         info.createdUnixMicros = durable.createdUnixMicros
         info.indexStatus = durable.queuedWrites > 0 ? .indexing : .ready

@@ -127,6 +127,8 @@ enum CollectionCodec {
         w.int(config.quantizationTrainingCount)
         // Added later: files written before end here, and mean vectors in memory.
         w.u8(config.vectors == .disk ? 1 : 0)
+        // Added later still: the graph's placement (files without it: in memory).
+        w.u8(config.graph == .disk ? 1 : 0)
         return w.bytes
     }
 
@@ -143,16 +145,19 @@ enum CollectionCodec {
             }
         }
         let trainingCount = try r.int()
-        var vectors = VectorPlacement.memory
-        if !r.isAtEnd {
+        func placement(_ what: String) throws -> VectorPlacement {
+            guard !r.isAtEnd else { return .memory }
             switch try r.u8() {
-            case 0: vectors = .memory
-            case 1: vectors = .disk
-            case let tag: throw Damaged(description: "unknown vector placement \(tag)")
+            case 0: return .memory
+            case 1: return .disk
+            case let tag: throw Damaged(description: "unknown \(what) placement \(tag)")
             }
         }
+        let vectors = try placement("vector"), graph = try placement("graph")
+        guard graph == .memory || vectors == .disk else { throw Damaged(description: "a graph on disk with vectors in memory") }
         return CollectionConfig(name: name, dimension: dimension, metric: metric, hnsw: hnsw,
-                                quantization: quantization, quantizationTrainingCount: trainingCount, vectors: vectors)
+                                quantization: quantization, quantizationTrainingCount: trainingCount, vectors: vectors,
+                                graph: graph)
     }
 
     /// A quantization kind (tag 0 = none), as in the configuration and the quantizer section.

@@ -9,9 +9,9 @@ struct FileVectorArenas: VectorArenaProvider {
     /// The folder the unnamed files are made in (its file system holds the vectors).
     let directory: String
 
-    func makeArena(floats: Int) throws(VectorEngineError) -> any VectorArena {
+    func makeArena(bytes: Int) throws(VectorEngineError) -> any VectorArena {
         try FileVectorArena(mapping: Self.engineError { () throws(StorageError) in
-            try ScratchMapping(directory: directory, bytes: floats * MemoryLayout<Float>.stride)
+            try ScratchMapping(directory: directory, bytes: bytes)
         })
     }
 
@@ -23,28 +23,23 @@ struct FileVectorArenas: VectorArenaProvider {
     }
 }
 
-/// One index's vectors in a ``ScratchMapping``.
+/// One index's vectors (or level-0 links) in a ``ScratchMapping``.
 final class FileVectorArena: VectorArena, @unchecked Sendable {
     let mapping: ScratchMapping
-    /// `mapping.base` as floats; changes with it, in `resize` (exclusive access, per the protocol).
-    private(set) var base: UnsafeMutablePointer<Float>
 
     init(mapping: ScratchMapping) {
         self.mapping = mapping
-        base = mapping.base.bindMemory(to: Float.self, capacity: mapping.capacity / MemoryLayout<Float>.stride)
     }
 
-    var capacity: Int { mapping.capacity / MemoryLayout<Float>.stride }
+    var base: UnsafeMutableRawPointer { mapping.base }
+    var capacity: Int { mapping.capacity }
 
-    func resize(toFloats floats: Int) throws(VectorEngineError) {
-        try FileVectorArenas.engineError { () throws(StorageError) in
-            try mapping.grow(toBytes: floats * MemoryLayout<Float>.stride)
-        }
-        base = mapping.base.bindMemory(to: Float.self, capacity: capacity)
+    func resize(toBytes bytes: Int) throws(VectorEngineError) {
+        try FileVectorArenas.engineError { () throws(StorageError) in try mapping.grow(toBytes: bytes) }
     }
 
     @inline(__always)
     func willRead(offset: Int, count: Int) {
-        mapping.willRead(offset: offset &* MemoryLayout<Float>.stride, count: count &* MemoryLayout<Float>.stride)
+        mapping.willRead(offset: offset, count: count)
     }
 }

@@ -18,14 +18,17 @@ public struct CollectionConfig: Sendable, Hashable {
     /// Where full vectors live: `.disk` needs arenas from the collection's owner (a
     /// `DurableCollection` maps a file in its folder).
     public var vectors: VectorPlacement
+    /// Where the level-0 graph links live (the bulk of the graph; the few upper levels stay in
+    /// memory): `.disk` needs the vectors on disk too.
+    public var graph: VectorPlacement
 
     /// Creates a configuration.
     public init(name: String, dimension: Int, metric: DistanceMetric, hnsw: HNSWParameters = .init(),
                 quantization: QuantizationKind? = nil, quantizationTrainingCount: Int = 1024,
-                vectors: VectorPlacement = .memory) {
+                vectors: VectorPlacement = .memory, graph: VectorPlacement = .memory) {
         self.name = name; self.dimension = dimension; self.metric = metric; self.hnsw = hnsw
         self.quantization = quantization; self.quantizationTrainingCount = quantizationTrainingCount
-        self.vectors = vectors
+        self.vectors = vectors; self.graph = graph
     }
 
     /// Checks what a collection would refuse (name, dimension, parameters, training count)
@@ -35,6 +38,9 @@ public struct CollectionConfig: Sendable, Hashable {
             throw VectorEngineError(code: .invalidArgument, message: "\(CollectionConfig.nameRule); the name \(problem)")
         }
         try checkLimit(quantizationTrainingCount >= 1, "quantizationTrainingCount must be at least 1")
+        if graph == .disk && vectors != .disk {
+            throw VectorEngineError(code: .invalidArgument, message: "a graph on disk needs the vectors on disk too")
+        }
         try checkDimension(dimension)
         try hnsw.validate()
     }
@@ -101,7 +107,7 @@ public final class VectorCollection: Sendable {
         try Self.check(config, vectorArenas)
         self.config = config
         index = try HNSWIndex(dimension: config.dimension, metric: config.metric, parameters: config.hnsw,
-                              vectorArenas: config.vectors == .disk ? vectorArenas : nil)
+                              vectorArenas: config.vectors == .disk ? vectorArenas : nil, graphOnDisk: config.graph == .disk)
     }
 
     /// On-disk vectors need somewhere to go.
@@ -123,11 +129,13 @@ public final class VectorCollection: Sendable {
             throw VectorEngineError(code: .invalidArgument,
                                     message: "snapshot state does not match collection '\(config.name)' configuration")
         }
+        try config.validate()
         try Self.check(config, vectorArenas)
         self.config = config
         var state = state
         if let stored = state.quantizer?.kind, stored != config.quantization { state.quantizer = nil }
-        index = try HNSWIndex(state: state, vectorArenas: config.vectors == .disk ? vectorArenas : nil)
+        index = try HNSWIndex(state: state, vectorArenas: config.vectors == .disk ? vectorArenas : nil,
+                              graphOnDisk: config.graph == .disk)
         if let kind = config.quantization, index.quantization == nil, index.count >= config.quantizationTrainingCount {
             try index.enableQuantization(kind, sampleSize: max(config.quantizationTrainingCount, 10_000),
                                          seed: config.hnsw.seed)

@@ -12,12 +12,26 @@ extension HNSWGraph {
         return min(l, 32)
     }
 
+    /// The codes construction measures on instead of full vectors: the walk's int8 or float16
+    /// codes when ``linksOnCodes`` (coarser codes would cost the graph too much; tier codes change
+    /// in background passes). Nil: construction reads full vectors.
+    var linkCodes: _QuantizedStore? {
+        guard linksOnCodes, let codes = quantized, codes.tiers == nil else { return nil }
+        switch codes.kind {
+        case .scalarInt8, .float16: return codes
+        default: return nil
+        }
+    }
+
     /// `selectNeighborsHeuristic` (paper algorithm 4, without extending candidates): keep a
     /// candidate only if it is closer to the base than to every neighbour already kept.
     /// `sorted` is ascending; a candidate with id `skipping` (the base itself) is passed over.
     /// The kept ids replace the contents of `kept` (a reused buffer: no allocation once warm).
+    /// With `codes`, a candidate's distance to the kept ones is measured from its decoded code
+    /// (prepared in `query`, decoded into `buffer`).
     func selectNeighborsHeuristic(_ sorted: [(distance: Float, id: UInt32)], m: Int, skipping: UInt32? = nil,
-                                  into kept: inout [UInt32]) {
+                                  into kept: inout [UInt32], codes: _QuantizedStore? = nil,
+                                  query: inout _QuantizedQuery, buffer: inout [Float]) {
         kept.removeAll(keepingCapacity: true)
         let skipped = skipping.map { s in sorted.contains { $0.id == s } } ?? false
         // No more candidates than room: keep them all, unpruned (hnswlib does the same).
@@ -25,7 +39,14 @@ extension HNSWGraph {
         for c in sorted where c.id != skipping {
             if kept.count >= m { break }
             var good = true
-            if !keepAll { for r in kept where distance(c.id, r) < c.distance { good = false; break } }
+            if !keepAll && !kept.isEmpty {
+                if let codes {
+                    codes.prepare(node: c.id, into: &query, buffer: &buffer)
+                    for r in kept where codes.distance(r, &query) < c.distance { good = false; break }
+                } else {
+                    for r in kept where distance(c.id, r) < c.distance { good = false; break }
+                }
+            }
             if good { kept.append(c.id) }
         }
     }
@@ -36,9 +57,8 @@ extension HNSWGraph {
     }
 
     /// Adds the directed link `from -> to` on `level`, pruning with the heuristic when full
-    /// (`pruneCandidates` and `kept` are reused buffers).
-    func addLink(from: UInt32, to: UInt32, level: Int,
-                 _ pruneCandidates: inout [(distance: Float, id: UInt32)], _ kept: inout [UInt32]) {
+    /// (measured on `codes` when given; the scratch's pruning buffers are reused).
+    func addLink(from: UInt32, to: UInt32, level: Int, codes: _QuantizedStore?, _ scratch: inout HNSWSearchScratch) {
         changingLinks(of: from) {
             let current = storage.neighbors(from, level: level)
             if current.contains(to) { return }
@@ -47,20 +67,27 @@ extension HNSWGraph {
                 storage.appendNeighbor(from, level: level, to)
                 return
             }
-            pruneCandidates.removeAll(keepingCapacity: true)
-            for n in current { pruneCandidates.append((distance(from, n), n)) }
-            pruneCandidates.append((distance(from, to), to))
-            prune(pruneCandidates: &pruneCandidates, m: cap, into: &kept)
-            storage.setNeighbors(from, level: level, kept)
+            scratch.pruneCandidates.removeAll(keepingCapacity: true)
+            if let codes {
+                codes.prepare(node: from, into: &scratch.linkQuery, buffer: &scratch.linkDecoded)
+                for n in current { scratch.pruneCandidates.append((codes.distance(n, &scratch.linkQuery), n)) }
+                scratch.pruneCandidates.append((codes.distance(to, &scratch.linkQuery), to))
+            } else {
+                for n in current { scratch.pruneCandidates.append((distance(from, n), n)) }
+                scratch.pruneCandidates.append((distance(from, to), to))
+            }
+            prune(m: cap, codes: codes, &scratch)
+            storage.setNeighbors(from, level: level, scratch.pruneKept)
         }
     }
 
     /// Keeps at most `m` of a node's candidate links by the heuristic, nearest first (ties by
-    /// id): the one rule for a link list over its cap. `pruneCandidates` holds each
-    /// candidate's distance to the node; it is sorted in place.
-    private func prune(pruneCandidates: inout [(distance: Float, id: UInt32)], m: Int, into kept: inout [UInt32]) {
-        pruneCandidates.sort { ($0.distance, $0.id) < ($1.distance, $1.id) }
-        selectNeighborsHeuristic(pruneCandidates, m: m, into: &kept)
+    /// id): the one rule for a link list over its cap. `scratch.pruneCandidates` holds each
+    /// candidate's distance to the node (sorted in place); the kept ids go to `scratch.pruneKept`.
+    private func prune(m: Int, codes: _QuantizedStore?, _ scratch: inout HNSWSearchScratch) {
+        scratch.pruneCandidates.sort { ($0.distance, $0.id) < ($1.distance, $1.id) }
+        selectNeighborsHeuristic(scratch.pruneCandidates, m: m, into: &scratch.pruneKept, codes: codes,
+                                 query: &scratch.linkQuery, buffer: &scratch.linkDecoded)
     }
 
     /// Links `node` (stored, level known) into every level from `min(its level, topLevel)` down
@@ -69,21 +96,26 @@ extension HNSWGraph {
         guard entry != node || totalCount > 1 else { return }
         let nodeLevel = Int(levels[Int(node)])
         let q = storage.vector(node)
-        var cur = greedyDescent(q, from: topLevel, to: nodeLevel, entry: entry, scratch: &scratch)
+        // On codes, the walks and the new node's own distances are measured from its full vector
+        // (the only one read) to the others' codes, as a quantized search measures.
+        let codes = linkCodes
+        codes?.prepare(q, into: &scratch.quantizedQuery)
+        var cur = greedyDescent(q, from: topLevel, to: nodeLevel, entry: entry, codes: codes, scratch: &scratch)
         var level = min(nodeLevel, topLevel)
         while level >= 0 {
             // `found` is the scratch's result buffer: read in place, never copied. It holds
             // `node` itself when an update re-links a node already in the graph.
-            let found = searchLayer(q, entry: cur, ef: params.efConstruction, level: level, accept: nil,
+            let found = searchLayer(q, entry: cur, ef: params.efConstruction, level: level, accept: nil, codes: codes,
                                     scratch: &scratch)
             if let first = found.first(where: { $0.id != node }) { cur = first.id }
-            selectNeighborsHeuristic(found, m: params.m, skipping: node, into: &scratch.chosen)
+            selectNeighborsHeuristic(found, m: params.m, skipping: node, into: &scratch.chosen, codes: codes,
+                                     query: &scratch.linkQuery, buffer: &scratch.linkDecoded)
             changingLinks(of: node) {
-                if linksChangeConcurrently { keepLinksAddedMeanwhile(node, level: level, &scratch) }
+                if linksChangeConcurrently { keepLinksAddedMeanwhile(node, level: level, codes: codes, &scratch) }
                 storage.setNeighbors(node, level: level, scratch.chosen)
             }
             for n in scratch.chosen {
-                addLink(from: n, to: node, level: level, &scratch.pruneCandidates, &scratch.pruneKept)
+                addLink(from: n, to: node, level: level, codes: codes, &scratch)
             }
             level -= 1
         }
@@ -95,15 +127,25 @@ extension HNSWGraph {
     /// (pruned by the heuristic when over the cap, as ``addLink(from:to:level:_:_:)`` would
     /// have pruned them), instead of being overwritten: overwritten, the node that added itself
     /// could be left with no link in at all. Call under `node`'s link lock.
-    private func keepLinksAddedMeanwhile(_ node: UInt32, level: Int, _ scratch: inout HNSWSearchScratch) {
+    private func keepLinksAddedMeanwhile(_ node: UInt32, level: Int, codes: _QuantizedStore?,
+                                         _ scratch: inout HNSWSearchScratch) {
         let added = storage.neighbors(node, level: level)
         guard added.contains(where: { $0 != node && !scratch.chosen.contains($0) }) else { return }
         scratch.pruneCandidates.removeAll(keepingCapacity: true)
-        for n in scratch.chosen { scratch.pruneCandidates.append((distance(node, n), n)) }
-        for n in added where n != node && !scratch.chosen.contains(n) {
-            scratch.pruneCandidates.append((distance(node, n), n))
+        // On codes, `scratch.quantizedQuery` is still prepared from `node`'s vector (``connect``).
+        func measure(_ n: UInt32) -> Float {
+            if let codes { return codes.distance(n, &scratch.quantizedQuery) }
+            return distance(node, n)
         }
-        prune(pruneCandidates: &scratch.pruneCandidates, m: maxLinks(level: level), into: &scratch.pruneKept)
+        for n in scratch.chosen {
+            let d = measure(n)
+            scratch.pruneCandidates.append((d, n))
+        }
+        for n in added where n != node && !scratch.chosen.contains(n) {
+            let d = measure(n)
+            scratch.pruneCandidates.append((d, n))
+        }
+        prune(m: maxLinks(level: level), codes: codes, &scratch)
         swap(&scratch.chosen, &scratch.pruneKept)
     }
 

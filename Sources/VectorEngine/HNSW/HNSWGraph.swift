@@ -26,29 +26,38 @@ struct HNSWGraph {
     /// True while a batch links nodes from several threads (set and cleared with exclusive
     /// access): walks then read each link list under its node's lock.
     var linksChangeConcurrently = false
+    /// Construction measures on the walk codes instead of the full vectors, when they are int8
+    /// or float16 codes (``linkCodes``). On for on-disk vectors: linking then reads no full vector
+    /// but the new node's own, so a collection can be built in less memory than its vectors.
+    var linksOnCodes: Bool
     let levelMultiplier: Double
     /// Where full vectors go when they are kept off the heap (a new arena per graph: a
     /// compaction builds the new graph beside the old one); nil: on the heap.
     let arenas: (any VectorArenaProvider)?
+    /// Whether the level-0 links go to an arena from ``arenas`` too.
+    let linksOffHeap: Bool
 
     init(dimension: Int, metric: DistanceMetric, params: HNSWParameters) {
         self.init(dimension: dimension, metric: metric, params: params,
-                  storage: _HNSWUnsafeStorage(dimension: dimension, m: params.m), arenas: nil)
+                  storage: _HNSWUnsafeStorage(dimension: dimension, m: params.m), arenas: nil, linksOffHeap: false)
     }
 
-    /// A graph whose vectors live in an arena from `arenas` with room for `capacity` nodes
-    /// (on the heap when `arenas` is nil).
+    /// A graph whose vectors live in an arena from `arenas` with room for `capacity` nodes, and
+    /// its level-0 links in another one when `linksOffHeap` (all on the heap when `arenas` is nil).
     init(dimension: Int, metric: DistanceMetric, params: HNSWParameters,
-         arenas: (any VectorArenaProvider)?, capacity: Int = 64) throws(VectorEngineError) {
+         arenas: (any VectorArenaProvider)?, linksOffHeap: Bool = false, capacity: Int = 64) throws(VectorEngineError) {
         guard let arenas else { self.init(dimension: dimension, metric: metric, params: params); return }
-        let arena = try arenas.makeArena(floats: max(capacity, 1) * dimension)
+        let nodes = max(capacity, 1)
+        let arena = try arenas.makeArena(bytes: nodes * dimension * 4)
+        let linkArena = linksOffHeap ? try arenas.makeArena(bytes: nodes * (params.m0 + 1) * 4) : nil
         self.init(dimension: dimension, metric: metric, params: params,
-                  storage: try _HNSWUnsafeStorage(dimension: dimension, m: params.m, arena: arena, capacity: capacity),
-                  arenas: arenas)
+                  storage: try _HNSWUnsafeStorage(dimension: dimension, m: params.m, arena: arena, linkArena: linkArena,
+                                                  capacity: capacity),
+                  arenas: arenas, linksOffHeap: linksOffHeap)
     }
 
     private init(dimension: Int, metric: DistanceMetric, params: HNSWParameters, storage: _HNSWUnsafeStorage,
-                 arenas: (any VectorArenaProvider)?) {
+                 arenas: (any VectorArenaProvider)?, linksOffHeap: Bool) {
         self.dimension = dimension
         self.metric = metric
         self.params = params
@@ -56,6 +65,8 @@ struct HNSWGraph {
         rng = SeededGenerator(seed: params.seed)
         levelMultiplier = 1 / Double(params.m).logValue
         self.arenas = arenas
+        self.linksOffHeap = linksOffHeap
+        linksOnCodes = arenas != nil
     }
 
     var totalCount: Int { externalIds.count }

@@ -51,15 +51,16 @@ public final class HNSWIndex: VectorIndex {
     /// quantization so the walk reads codes, not paged vectors.
     public init(dimension: Int, metric: DistanceMetric, parameters: HNSWParameters = .init(),
                 exactFilterSelectivity: Double = 0.05,
-                vectorArenas: (any VectorArenaProvider)? = nil) throws(VectorEngineError) {
+                vectorArenas: (any VectorArenaProvider)? = nil, graphOnDisk: Bool = false) throws(VectorEngineError) {
         try checkDimension(dimension)
         try parameters.validate()
+        try checkLimit(!graphOnDisk || vectorArenas != nil, "the graph goes to disk only with the vectors (arenas needed)")
         self.dimension = dimension
         self.metric = metric
         self.parameters = parameters
         self.exactFilterSelectivity = exactFilterSelectivity
         access = SharedExclusiveAccess(try HNSWGraph(dimension: dimension, metric: metric, params: parameters,
-                                                     arenas: vectorArenas),
+                                                     arenas: vectorArenas, linksOffHeap: graphOnDisk),
                                        slotCount: Self.concurrencySlots) {
             HNSWSearchScratch(maxDegree: parameters.m0)
         }
@@ -110,8 +111,10 @@ public final class HNSWIndex: VectorIndex {
 
     private static func rebuilt(from old: HNSWGraph, scratch: inout HNSWSearchScratch) throws(VectorEngineError) -> HNSWGraph {
         var fresh = try HNSWGraph(dimension: old.dimension, metric: old.metric, params: old.params, arenas: old.arenas,
+                                  linksOffHeap: old.linksOffHeap,
                                   capacity: max(old.liveCount, 64))
         fresh.rng = old.rng
+        fresh.linksOnCodes = old.linksOnCodes
         fresh.quantized = old.quantized
         // Live nodes keep their tiers (they are renumbered in order).
         let savedTiers = old.quantized?.tiers.map { tiers in
@@ -198,6 +201,14 @@ public final class HNSWIndex: VectorIndex {
     /// The active quantization, if any.
     public var quantization: QuantizationKind? { access.shared { g, _ in g.quantized?.kind } }
 
+    /// Whether new nodes are linked by measuring on the int8 or float16 walk codes instead of
+    /// the full vectors (``HNSWGraph/linksOnCodes``): on for on-disk vectors, off otherwise.
+    /// Settable for measurements and twin tests (an in-memory index built as an on-disk one).
+    @_spi(Benchmarks) public var linksOnCodes: Bool {
+        get { access.shared { g, _ in g.linksOnCodes } }
+        set { access.exclusive { g, _ in g.linksOnCodes = newValue } }
+    }
+
     /// Runs several searches; results are in query order.
     public func searchBatch(_ queries: [[Float]], k: Int, ef: Int,
                             filter: PayloadFilter? = nil,
@@ -250,19 +261,30 @@ public final class HNSWIndex: VectorIndex {
         access.shared { g, _ in g.storage.arena == nil ? 0 : g.totalCount * g.dimension * 4 }
     }
 
+    /// Bytes of level-0 links kept off the heap (0 when on the heap).
+    public var offHeapGraphBytes: Int {
+        access.shared { g, _ in g.storage.linkArena == nil ? 0 : g.totalCount * (g.params.m0 + 1) * 4 }
+    }
+
     /// Where the full vectors live.
     public var vectorPlacement: VectorPlacement {
         access.shared { g, _ in g.storage.arena == nil ? .memory : .disk }
     }
 
-    /// Bytes held in memory for vectors (unless they are off the heap, see
-    /// ``offHeapVectorBytes``), links and their locks, levels, ids, tombstones and codes
-    /// (payloads and the search scratch pool excluded).
+    /// Where the level-0 links live.
+    public var graphPlacement: VectorPlacement {
+        access.shared { g, _ in g.storage.linkArena == nil ? .memory : .disk }
+    }
+
+    /// Bytes held in memory for vectors and level-0 links (unless they are off the heap, see
+    /// ``offHeapVectorBytes`` and ``offHeapGraphBytes``), upper links, link locks, levels, ids,
+    /// tombstones and codes (payloads and the search scratch pool excluded).
     public var memoryBytes: Int {
         access.shared { g, _ in
             let n = g.totalCount
             let vectorBytes = g.storage.arena == nil ? g.dimension * 4 : 0
-            var bytes = n * (vectorBytes + (g.params.m0 + 1) * 4 + _HNSWUnsafeStorage.perNodeOverheadBytes + 1 + 8 + 1 + 16)
+            let linkBytes = g.storage.linkArena == nil ? (g.params.m0 + 1) * 4 : 0
+            var bytes = n * (vectorBytes + linkBytes + _HNSWUnsafeStorage.perNodeOverheadBytes + 1 + 8 + 1 + 16)
             for level in g.levels { bytes += Int(level) * (g.params.m + 1) * 4 }
             bytes += g.quantized?.memoryBytes ?? 0
             return bytes

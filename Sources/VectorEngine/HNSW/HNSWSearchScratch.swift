@@ -14,6 +14,9 @@ struct HNSWSearchScratch {
     /// What pruning a full link list keeps.
     var pruneKept: [UInt32] = []
     var quantizedQuery = _QuantizedQuery()
+    /// Linking on codes: a neighbour's decoded code as the query of the pruning heuristic.
+    var linkQuery = _QuantizedQuery()
+    var linkDecoded: [Float] = []
 
     init(maxDegree: Int) {
         memory = _HNSWUnsafeScratch(maxDegree: maxDegree)

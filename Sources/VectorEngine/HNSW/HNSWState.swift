@@ -82,7 +82,7 @@ extension HNSWIndex {
         access.exclusive { g, _ in
             let n = g.totalCount
             let borrowed = g.storage.arena.flatMap { arena in
-                borrowingVectors ? BorrowedBuffer(base: arena.base, count: n * g.dimension, capacity: n * g.dimension,
+                borrowingVectors ? BorrowedBuffer(base: g.storage.vectors, count: n * g.dimension, capacity: n * g.dimension,
                                                   owner: arena, isAdoptable: false) : nil
             }
             let linkSlots = n * (g.params.m0 + 1)
@@ -108,8 +108,10 @@ extension HNSWIndex {
     /// never crashes. Borrowed vectors and level-0 links are adopted in place (copied onto huge
     /// pages when 4 MB and more); arrays are copied once. With `vectorArenas`, the vectors are
     /// copied into a new arena instead (on-disk vectors).
-    public convenience init(state s: HNSWState, vectorArenas: (any VectorArenaProvider)? = nil) throws(VectorEngineError) {
-        try self.init(dimension: s.dimension, metric: s.metric, parameters: s.parameters, vectorArenas: vectorArenas)
+    public convenience init(state s: HNSWState, vectorArenas: (any VectorArenaProvider)? = nil,
+                            graphOnDisk: Bool = false) throws(VectorEngineError) {
+        try self.init(dimension: s.dimension, metric: s.metric, parameters: s.parameters, vectorArenas: vectorArenas,
+                      graphOnDisk: graphOnDisk)
         func bad(_ why: String) -> VectorEngineError {
             VectorEngineError(code: .invalidArgument, message: "HNSW state is inconsistent: \(why)")
         }
@@ -165,21 +167,24 @@ extension HNSWIndex {
         var vectorArray = s.vectors, linkArray = s.level0Links
         // Another index's memory (a borrowing export) is copied, never shared.
         if let v = vectors, !v.isAdoptable, vectorArenas == nil { (vectorArray, vectors) = (Array(v.elements), nil) }
-        if let l = links, !l.isAdoptable { (linkArray, links) = (Array(l.elements), nil) }
+        if let l = links, !l.isAdoptable, !graphOnDisk { (linkArray, links) = (Array(l.elements), nil) }
         var capacity = max(n, 64)
-        // With arenas, borrowed vectors are only the source of a copy into the arena (sized to
-        // the capacity): only the links' room counts, and the vectors are never copied to the heap.
+        // With arenas, borrowed vectors (and links, for an on-disk graph) are only the source of
+        // a copy into the arena (sized to the capacity): their room does not count, and they are
+        // never copied to the heap.
         let vectorRoom = vectorArenas == nil ? vectors.map { $0.capacity / dim } : nil
-        if vectorRoom != nil || links != nil {
-            capacity = min(vectorRoom ?? .max, links.map { $0.capacity / (m0 + 1) } ?? .max)
+        let linkRoom = graphOnDisk ? nil : links.map { $0.capacity / (m0 + 1) }
+        if vectorRoom != nil || linkRoom != nil {
+            capacity = min(vectorRoom ?? .max, linkRoom ?? .max)
             if capacity < max(n, 1) {
                 if vectorArenas == nil, let v = vectors { vectorArray = Array(v.elements); vectors = nil }
-                if let l = links { linkArray = Array(l.elements) }
-                (links, capacity) = (nil, max(n, 64))
+                if !graphOnDisk, let l = links { linkArray = Array(l.elements); links = nil }
+                capacity = max(n, 64)
             }
         }
         let violations = try access.exclusive { (g: inout HNSWGraph, _: inout HNSWSearchScratch) throws(VectorEngineError) -> [String] in
-            if let arena = g.storage.arena, arena.capacity < capacity * dim { try arena.resize(toFloats: capacity * dim) }
+            if let arena = g.storage.arena { try _HNSWUnsafeStorage.reserve(arena, bytes: capacity * dim * 4) }
+            if let arena = g.storage.linkArena { try _HNSWUnsafeStorage.reserve(arena, bytes: capacity * (m0 + 1) * 4) }
             g.storage.adopt(count: n, capacity: capacity, vectors: vectors, vectorArray: vectorArray,
                             links0: links, links0Array: linkArray, upperLinks: { s.upperLinks[$0] })
             g.internalOf = internalOf

@@ -14,9 +14,10 @@ import Synchronization
 /// their owner is released when a grow copies them out or the storage goes away; large ones
 /// (huge-page sized) are copied onto huge pages at once.
 ///
-/// With an ``VectorArena`` (on-disk vectors) the vectors live in the arena instead: adopted
-/// buffers are copied into it, growing resizes it (which may fail: `reserveCapacity` throws, and
-/// every append is preceded by one), and nothing here frees it.
+/// With a ``VectorArena`` (on-disk vectors) the vectors live in the arena instead, and with a
+/// second one (on-disk graph) the level-0 links too: adopted buffers are copied into them,
+/// growing resizes them (which may fail: `reserveCapacity` throws, and every append is preceded
+/// by one), and nothing here frees them.
 ///
 /// Concurrency contract (``HNSWIndex`` enforces it): `append`, `reserveCapacity`,
 /// `replaceVector` and the state import run with exclusive access. While a batch links in
@@ -37,6 +38,8 @@ final class _HNSWUnsafeStorage {
     private(set) var links0Owner: AnyObject?
     /// Where the vectors live when they are off the heap; nil: on the heap (or borrowed).
     let arena: (any VectorArena)?
+    /// Where the level-0 links live when they are off the heap; nil: on the heap (or borrowed).
+    let linkArena: (any VectorArena)?
 
     init(dimension: Int, m: Int, capacity: Int = 64) {
         self.dimension = dimension
@@ -44,6 +47,7 @@ final class _HNSWUnsafeStorage {
         self.m0 = 2 * m
         self.capacity = max(capacity, 1)
         arena = nil
+        linkArena = nil
         vectors = _HugePageMemory.allocate(Float.self, capacity: self.capacity * dimension)
         links0 = _HugePageMemory.allocate(UInt32.self, capacity: self.capacity * (m0 + 1))
         upperLinks = .allocate(capacity: self.capacity)
@@ -51,20 +55,43 @@ final class _HNSWUnsafeStorage {
         for i in 0..<self.capacity { (linkLocks + i).initialize(to: Mutex(())) }
     }
 
-    /// Storage whose vectors live in `arena` (empty; resized here to `capacity` nodes).
-    init(dimension: Int, m: Int, arena: any VectorArena, capacity: Int = 64) throws(VectorEngineError) {
+    /// Storage whose vectors live in `arena`, and its level-0 links in `linkArena` when given
+    /// (empty; both resized here to `capacity` nodes).
+    init(dimension: Int, m: Int, arena: any VectorArena, linkArena: (any VectorArena)?, capacity: Int = 64) throws(VectorEngineError) {
         self.dimension = dimension
         self.m = m
         self.m0 = 2 * m
         self.capacity = max(capacity, 1)
-        if arena.capacity < self.capacity * dimension { try arena.resize(toFloats: self.capacity * dimension) }
+        try Self.reserve(arena, bytes: self.capacity * dimension * 4)
+        if let linkArena { try Self.reserve(linkArena, bytes: self.capacity * (m0 + 1) * 4) }
         self.arena = arena
-        vectors = arena.base
+        self.linkArena = linkArena
+        vectors = Self.floats(arena)
         vectorsOwner = arena
-        links0 = _HugePageMemory.allocate(UInt32.self, capacity: self.capacity * (m0 + 1))
+        if let linkArena {
+            links0 = Self.slots(linkArena)
+            links0Owner = linkArena
+        } else {
+            links0 = _HugePageMemory.allocate(UInt32.self, capacity: self.capacity * (m0 + 1))
+        }
         upperLinks = .allocate(capacity: self.capacity)
         linkLocks = .allocate(capacity: self.capacity)
         for i in 0..<self.capacity { (linkLocks + i).initialize(to: Mutex(())) }
+    }
+
+    /// Grows `arena` to at least `bytes` (never shrinks it).
+    static func reserve(_ arena: any VectorArena, bytes: Int) throws(VectorEngineError) {
+        if arena.capacity < bytes { try arena.resize(toBytes: bytes) }
+    }
+
+    /// An arena's bytes as the vectors (after every resize: it may move).
+    private static func floats(_ arena: any VectorArena) -> UnsafeMutablePointer<Float> {
+        arena.base.bindMemory(to: Float.self, capacity: arena.capacity / MemoryLayout<Float>.stride)
+    }
+
+    /// An arena's bytes as level-0 link slots (after every resize: it may move).
+    private static func slots(_ arena: any VectorArena) -> UnsafeMutablePointer<UInt32> {
+        arena.base.bindMemory(to: UInt32.self, capacity: arena.capacity / MemoryLayout<UInt32>.stride)
     }
 
     deinit {
@@ -86,8 +113,8 @@ final class _HNSWUnsafeStorage {
         releaseOwnedBuffers()
         if let arena {
             // Sized by the caller (``HNSWIndex/init(state:vectorArenas:)``) before anything changed.
-            precondition(arena.capacity >= capacity * dimension)
-            vectors = arena.base
+            precondition(arena.capacity >= capacity * dimension * 4)
+            vectors = Self.floats(arena)
             let source = newVectors.map { UnsafePointer($0.base) }
             precondition((newVectors?.count ?? vectorArray.count) == count * dimension)
             if let source {
@@ -104,7 +131,18 @@ final class _HNSWUnsafeStorage {
             vectorArray.withUnsafeBufferPointer { if let b = $0.baseAddress { vectors.initialize(from: b, count: $0.count) } }
             vectorsOwner = nil
         }
-        if let newLinks {
+        if let linkArena {
+            // Sized by the caller, like the vectors' arena.
+            precondition(linkArena.capacity >= capacity * (m0 + 1) * 4)
+            links0 = Self.slots(linkArena)
+            precondition((newLinks?.count ?? links0Array.count) == count * (m0 + 1))
+            if let newLinks {
+                links0.update(from: newLinks.base, count: count * (m0 + 1))
+            } else {
+                links0Array.withUnsafeBufferPointer { if let b = $0.baseAddress { links0.update(from: b, count: $0.count) } }
+            }
+            links0Owner = linkArena
+        } else if let newLinks {
             precondition(newLinks.capacity >= capacity * (m0 + 1) && newLinks.count == count * (m0 + 1))
             (links0, links0Owner) = Self.place(newLinks, capacity: capacity * (m0 + 1))
         } else {
@@ -189,22 +227,35 @@ final class _HNSWUnsafeStorage {
     // Runs with exclusive access only: nobody holds a link lock or a pointer into a buffer.
     // Borrowed buffers are copied out and their owners released (a mapping is unmapped).
     private func grow(to newCapacity: Int) throws(VectorEngineError) {
-        // The arena first: the only step that can fail, and it keeps the content.
+        // The arenas first: the only steps that can fail, and they keep the content (an arena
+        // that grew, and maybe moved, before the other one failed is only larger).
+        if let arena {
+            try Self.reserve(arena, bytes: newCapacity * dimension * 4)
+            vectors = Self.floats(arena)
+        }
+        if let linkArena {
+            try Self.reserve(linkArena, bytes: newCapacity * (m0 + 1) * 4)
+            links0 = Self.slots(linkArena)
+        }
         let nv: UnsafeMutablePointer<Float>
         if let arena {
-            try arena.resize(toFloats: newCapacity * dimension)
-            nv = arena.base
+            nv = Self.floats(arena)
         } else {
             nv = _HugePageMemory.allocate(Float.self, capacity: newCapacity * dimension)
             nv.initialize(from: vectors, count: count * dimension)
         }
-        let nl = _HugePageMemory.allocate(UInt32.self, capacity: newCapacity * (m0 + 1))
-        nl.initialize(from: links0, count: count * (m0 + 1))
+        let nl: UnsafeMutablePointer<UInt32>
+        if let linkArena {
+            nl = Self.slots(linkArena)
+        } else {
+            nl = _HugePageMemory.allocate(UInt32.self, capacity: newCapacity * (m0 + 1))
+            nl.initialize(from: links0, count: count * (m0 + 1))
+        }
         releaseOwnedBuffers()
         vectors = nv
         vectorsOwner = arena
         links0 = nl
-        links0Owner = nil
+        links0Owner = linkArena
         let nu = UnsafeMutablePointer<UnsafeMutablePointer<UInt32>?>.allocate(capacity: newCapacity)
         nu.moveInitialize(from: upperLinks, count: count)
         upperLinks.deallocate(); upperLinks = nu
@@ -223,7 +274,7 @@ final class _HNSWUnsafeStorage {
     /// Tells an arena that `id`'s vector is about to be read (rescoring), so a paged-out one
     /// starts loading while other work runs; nothing for heap vectors.
     @inline(__always) func willRead(_ id: UInt32) {
-        arena?.willRead(offset: Int(id) &* dimension, count: dimension)
+        arena?.willRead(offset: Int(id) &* dimension &* 4, count: dimension &* 4)
     }
 
     func vectorArray(_ id: UInt32) -> [Float] {

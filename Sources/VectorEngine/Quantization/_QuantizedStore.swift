@@ -267,6 +267,25 @@ final class _QuantizedStore {
         }
     }
 
+    /// Readies `prepared` for distances from what node `node`'s own code decodes to (linking on
+    /// codes: ``HNSWGraph/linkCodes``), decoding into `buffer` (reused).
+    func prepare(node: UInt32, into prepared: inout _QuantizedQuery, buffer: inout [Float]) {
+        let code = codes.base + Int(node) * codeBytes
+        if buffer.count != dimension { buffer = [Float](repeating: 0, count: dimension) }
+        buffer.withUnsafeMutableBufferPointer { out in
+            switch kind {
+            case .scalarInt8:
+                for j in 0..<dimension { out[j] = offset[j] + Float(code[j]) * step[j] }
+            case .float16:
+                for j in 0..<dimension { out[j] = Float(Float16(bitPattern: UInt16(code[2 * j]) | UInt16(code[2 * j + 1]) << 8)) }
+            default:
+                let decoded = decode(Array(UnsafeBufferPointer(start: code, count: codeBytes)))
+                for j in 0..<dimension { out[j] = decoded[j] }
+            }
+        }
+        buffer.withUnsafeBufferPointer { prepare($0.baseAddress!, into: &prepared) }
+    }
+
     /// The PQ distance table: for every sub-vector and centroid, the partial distance from the
     /// (padded) query, filled one component at a time across all centroids.
     private func fillTable(query: UnsafePointer<Float>, into table: UnsafeMutablePointer<Float>) {

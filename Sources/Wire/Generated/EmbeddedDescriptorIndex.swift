@@ -18,7 +18,7 @@ enum EmbeddedDescriptorIndex {
         "grpc/testing/test.proto",
     ]
     /// (offset, length) of each file's FileDescriptorProto in the blob.
-    static let fileRanges: [Swift.Int] = [0, 2386, 2386, 8381, 10767, 3763, 14530, 5229, 19759, 3470, 23229, 2653, 25882, 6804, 32686, 557, 33243, 1744, 34987, 1812, 36799, 101, 36900, 5012, 41912, 1610]
+    static let fileRanges: [Swift.Int] = [0, 2386, 2386, 8500, 10886, 3763, 14649, 5229, 19878, 3470, 23348, 2653, 26001, 6804, 32805, 557, 33362, 1744, 35106, 1812, 36918, 101, 37019, 5012, 42031, 1610]
     /// Direct dependencies of each file, as indices into `fileNames`.
     static let fileDependencies: [[Swift.Int]] = [
         [],

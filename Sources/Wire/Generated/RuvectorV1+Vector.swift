@@ -644,12 +644,17 @@ extension RuvectorV1 {
         /// Tiered collections always keep full vectors on disk. Snapshots of such a collection make
         /// writes (not searches) wait while the vectors are written.
         public var onDisk: Swift.Bool = false
+        /// True: the graph's level-0 links (about (2m + 1) x 4 bytes a point: 132 at m 16, as much as
+        /// 128 int8 codes) go to a memory-mapped file too, so memory holds little more than the codes.
+        /// Every step of a walk then reads a link list from the page cache (or the disk): searches slow
+        /// down when the links do not stay cached. Implies on_disk.
+        public var onDiskGraph: Swift.Bool = false
 
         /// A message with every field at its default.
         public init() {}
 
         /// A message with the given fields; the others keep their defaults.
-        public init(name: Swift.String = "", dimension: Swift.UInt32 = 0, metric: RuvectorV1.Metric = RuvectorV1.Metric(rawValue: 0), hnsw: RuvectorV1.HnswConfig? = nil, quantization: RuvectorV1.QuantizationConfig? = nil, defaultWait: RuvectorV1.WriteWait = RuvectorV1.WriteWait(rawValue: 0), shards: Swift.UInt32 = 0, replicationFactor: Swift.UInt32 = 0, writeConsistency: RuvectorV1.ReplicationMode = RuvectorV1.ReplicationMode(rawValue: 0), minReplicas: Swift.UInt32 = 0, onDisk: Swift.Bool = false) {
+        public init(name: Swift.String = "", dimension: Swift.UInt32 = 0, metric: RuvectorV1.Metric = RuvectorV1.Metric(rawValue: 0), hnsw: RuvectorV1.HnswConfig? = nil, quantization: RuvectorV1.QuantizationConfig? = nil, defaultWait: RuvectorV1.WriteWait = RuvectorV1.WriteWait(rawValue: 0), shards: Swift.UInt32 = 0, replicationFactor: Swift.UInt32 = 0, writeConsistency: RuvectorV1.ReplicationMode = RuvectorV1.ReplicationMode(rawValue: 0), minReplicas: Swift.UInt32 = 0, onDisk: Swift.Bool = false, onDiskGraph: Swift.Bool = false) {
             self.name = name
             self.dimension = dimension
             self.metric = metric
@@ -661,6 +666,7 @@ extension RuvectorV1 {
             self.writeConsistency = writeConsistency
             self.minReplicas = minReplicas
             self.onDisk = onDisk
+            self.onDiskGraph = onDiskGraph
         }
 
         public static let protoFullName = "ruvector.v1.CreateCollectionRequest"
@@ -693,6 +699,7 @@ extension RuvectorV1 {
             self.writeConsistency = RuvectorV1.ReplicationMode(rawValue: Swift.Int32(truncatingIfNeeded: c.write_consistency.rawValue))
             self.minReplicas = c.min_replicas
             self.onDisk = (c.on_disk != 0)
+            self.onDiskGraph = (c.on_disk_graph != 0)
         }
 
         func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__CreateCollectionRequest> {
@@ -708,6 +715,7 @@ extension RuvectorV1 {
             c.pointee.write_consistency = Ruvector__V1__ReplicationMode(rawValue: .init(truncatingIfNeeded: self.writeConsistency.rawValue))
             c.pointee.min_replicas = self.minReplicas
             c.pointee.on_disk = (self.onDisk ? 1 : 0)
+            c.pointee.on_disk_graph = (self.onDiskGraph ? 1 : 0)
             return c
         }
     }
@@ -808,12 +816,16 @@ extension RuvectorV1 {
         /// Bytes of full vectors in that file (not counted in memory_bytes; how much of it is in
         /// memory at a time is the operating system's choice).
         public var onDiskVectorBytes: Swift.UInt64 = 0
+        /// True: the level-0 links are in a memory-mapped file too (CreateCollectionRequest.on_disk_graph).
+        public var onDiskGraph: Swift.Bool = false
+        /// Bytes of level-0 links in that file (not counted in memory_bytes).
+        public var onDiskGraphBytes: Swift.UInt64 = 0
 
         /// A message with every field at its default.
         public init() {}
 
         /// A message with the given fields; the others keep their defaults.
-        public init(name: Swift.String = "", dimension: Swift.UInt32 = 0, metric: RuvectorV1.Metric = RuvectorV1.Metric(rawValue: 0), hnsw: RuvectorV1.HnswConfig? = nil, quantization: RuvectorV1.QuantizationConfig? = nil, pointsCount: Swift.UInt64 = 0, memoryBytes: Swift.UInt64 = 0, diskBytes: Swift.UInt64 = 0, indexStatus: RuvectorV1.IndexStatus = RuvectorV1.IndexStatus(rawValue: 0), createdUnixMicros: Swift.Int64 = 0, tiers: RuvectorV1.TierCounts? = nil, shards: Swift.UInt32 = 0, replicationFactor: Swift.UInt32 = 0, writeConsistency: RuvectorV1.ReplicationMode = RuvectorV1.ReplicationMode(rawValue: 0), minReplicas: Swift.UInt32 = 0, onDisk: Swift.Bool = false, onDiskVectorBytes: Swift.UInt64 = 0) {
+        public init(name: Swift.String = "", dimension: Swift.UInt32 = 0, metric: RuvectorV1.Metric = RuvectorV1.Metric(rawValue: 0), hnsw: RuvectorV1.HnswConfig? = nil, quantization: RuvectorV1.QuantizationConfig? = nil, pointsCount: Swift.UInt64 = 0, memoryBytes: Swift.UInt64 = 0, diskBytes: Swift.UInt64 = 0, indexStatus: RuvectorV1.IndexStatus = RuvectorV1.IndexStatus(rawValue: 0), createdUnixMicros: Swift.Int64 = 0, tiers: RuvectorV1.TierCounts? = nil, shards: Swift.UInt32 = 0, replicationFactor: Swift.UInt32 = 0, writeConsistency: RuvectorV1.ReplicationMode = RuvectorV1.ReplicationMode(rawValue: 0), minReplicas: Swift.UInt32 = 0, onDisk: Swift.Bool = false, onDiskVectorBytes: Swift.UInt64 = 0, onDiskGraph: Swift.Bool = false, onDiskGraphBytes: Swift.UInt64 = 0) {
             self.name = name
             self.dimension = dimension
             self.metric = metric
@@ -831,6 +843,8 @@ extension RuvectorV1 {
             self.minReplicas = minReplicas
             self.onDisk = onDisk
             self.onDiskVectorBytes = onDiskVectorBytes
+            self.onDiskGraph = onDiskGraph
+            self.onDiskGraphBytes = onDiskGraphBytes
         }
 
         public static let protoFullName = "ruvector.v1.CollectionInfo"
@@ -869,6 +883,8 @@ extension RuvectorV1 {
             self.minReplicas = c.min_replicas
             self.onDisk = (c.on_disk != 0)
             self.onDiskVectorBytes = c.on_disk_vector_bytes
+            self.onDiskGraph = (c.on_disk_graph != 0)
+            self.onDiskGraphBytes = c.on_disk_graph_bytes
         }
 
         func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__CollectionInfo> {
@@ -890,6 +906,8 @@ extension RuvectorV1 {
             c.pointee.min_replicas = self.minReplicas
             c.pointee.on_disk = (self.onDisk ? 1 : 0)
             c.pointee.on_disk_vector_bytes = self.onDiskVectorBytes
+            c.pointee.on_disk_graph = (self.onDiskGraph ? 1 : 0)
+            c.pointee.on_disk_graph_bytes = self.onDiskGraphBytes
             return c
         }
     }

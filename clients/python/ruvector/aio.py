@@ -76,13 +76,15 @@ class AsyncClient(ClientBase):
                                 quantization: str | None = None, pq_subvectors: int = 0, hot_threshold: int = 0,
                                 retier_interval: int = 0, shards: int = 0, replication_factor: int = 0,
                                 write_consistency: str | None = None, min_replicas: int = 0,
-                                on_disk: bool = False, timeout: float | None = None) -> CollectionInfo:
+                                on_disk: bool = False, on_disk_graph: bool = False,
+                                timeout: float | None = None) -> CollectionInfo:
         """Creates a collection (as `Client.create_collection`)."""
         request = calls.create_collection(
             name, dimension, metric, m=m, ef_construction=ef_construction, ef_search=ef_search,
             quantization=quantization, pq_subvectors=pq_subvectors, hot_threshold=hot_threshold,
             retier_interval=retier_interval, shards=shards, replication_factor=replication_factor,
-            write_consistency=write_consistency, min_replicas=min_replicas, on_disk=on_disk)
+            write_consistency=write_consistency, min_replicas=min_replicas, on_disk=on_disk,
+            on_disk_graph=on_disk_graph)
         return calls.info(await self._unary(Vector.CREATE_COLLECTION, request, timeout))
 
     async def get_collection(self, name: str, *, timeout: float | None = None) -> CollectionInfo:

@@ -77,7 +77,7 @@ class Client(ClientBase):
                           quantization: str | None = None, pq_subvectors: int = 0, hot_threshold: int = 0,
                           retier_interval: int = 0, shards: int = 0, replication_factor: int = 0,
                           write_consistency: str | None = None, min_replicas: int = 0, on_disk: bool = False,
-                          timeout: float | None = None) -> CollectionInfo:
+                          on_disk_graph: bool = False, timeout: float | None = None) -> CollectionInfo:
         """Creates a collection. metric: cosine, l2, dot or manhattan. quantization: None,
         "scalar" (int8), "float16", "binary", "pq8" or "pq4" (with pq_subvectors, default dimension/8),
         or "tiered": each vector in the tier its search traffic earns (hot f32, warm f16, cool PQ8,
@@ -88,12 +88,15 @@ class Client(ClientBase):
         cluster's setting) and `min_replicas` (replicas a semi-sync write waits for, default 1).
         `on_disk`: keep full vectors in a memory-mapped file, not in memory (a collection larger
         than RAM; pair it with quantization, whose codes the searches walk); tiered collections
-        always do."""
+        always do. `on_disk_graph`: the graph's level-0 links go to a mapped file too (implies
+        `on_disk`; memory then holds little more than the codes, and walks read links from the
+        page cache or the disk)."""
         request = calls.create_collection(
             name, dimension, metric, m=m, ef_construction=ef_construction, ef_search=ef_search,
             quantization=quantization, pq_subvectors=pq_subvectors, hot_threshold=hot_threshold,
             retier_interval=retier_interval, shards=shards, replication_factor=replication_factor,
-            write_consistency=write_consistency, min_replicas=min_replicas, on_disk=on_disk)
+            write_consistency=write_consistency, min_replicas=min_replicas, on_disk=on_disk,
+            on_disk_graph=on_disk_graph)
         return calls.info(self._transport.unary(Vector.CREATE_COLLECTION, request, timeout))
 
     def get_collection(self, name: str, *, timeout: float | None = None) -> CollectionInfo:

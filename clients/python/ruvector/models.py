@@ -75,6 +75,10 @@ class CollectionInfo:
     on_disk: bool = False
     #: Bytes of full vectors in that file (not in memory_bytes).
     on_disk_vector_bytes: int = 0
+    #: True when the graph's level-0 links are in a memory-mapped file too (`on_disk_graph`).
+    on_disk_graph: bool = False
+    #: Bytes of level-0 links in that file (not in memory_bytes).
+    on_disk_graph_bytes: int = 0
 
 
 @dataclass(frozen=True)

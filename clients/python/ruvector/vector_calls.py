@@ -42,13 +42,15 @@ _QUANTIZATIONS = ("scalar", "float16", "binary", "pq8", "pq4", "tiered")
 def create_collection(name: str, dimension: int, metric: str, *, m: int | None, ef_construction: int | None,
                       ef_search: int | None, quantization: str | None, pq_subvectors: int, hot_threshold: int,
                       retier_interval: int, shards: int, replication_factor: int, write_consistency: str | None,
-                      min_replicas: int, on_disk: bool = False) -> vector_pb2.CreateCollectionRequest:
+                      min_replicas: int, on_disk: bool = False,
+                      on_disk_graph: bool = False) -> vector_pb2.CreateCollectionRequest:
     """A CreateCollectionRequest (see `Client.create_collection` for the arguments)."""
     request = vector_pb2.CreateCollectionRequest(
         name=name, dimension=dimension, metric=convert.metric(metric),
         hnsw=vector_pb2.HnswConfig(m=m or 0, ef_construction=ef_construction or 0, ef_search=ef_search or 0),
         shards=shards, replication_factor=replication_factor,
-        write_consistency=convert.replication_mode(write_consistency), min_replicas=min_replicas, on_disk=on_disk)
+        write_consistency=convert.replication_mode(write_consistency), min_replicas=min_replicas, on_disk=on_disk,
+        on_disk_graph=on_disk_graph)
     if quantization is None:
         return request
     if quantization not in _QUANTIZATIONS:
@@ -383,7 +385,8 @@ def info(message: Any) -> CollectionInfo:
                           message.disk_bytes, message.created_unix_micros, kind, tiers, message.shards or 1,
                           message.replication_factor or 1,
                           convert.REPLICATION_MODE_NAMES.get(message.write_consistency, "async"), message.min_replicas,
-                          message.on_disk, message.on_disk_vector_bytes)
+                          message.on_disk, message.on_disk_vector_bytes, message.on_disk_graph,
+                          message.on_disk_graph_bytes)
 
 
 def update_result(message: Any) -> UpdateResult:

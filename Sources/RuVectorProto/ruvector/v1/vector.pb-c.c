@@ -2382,7 +2382,7 @@ const ProtobufCMessageDescriptor ruvector__v1__tier_counts__descriptor =
   (ProtobufCMessageInit) ruvector__v1__tier_counts__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__create_collection_request__field_descriptors[11] =
+static const ProtobufCFieldDescriptor ruvector__v1__create_collection_request__field_descriptors[12] =
 {
   {
     "name",
@@ -2516,6 +2516,18 @@ static const ProtobufCFieldDescriptor ruvector__v1__create_collection_request__f
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "on_disk_graph",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__CreateCollectionRequest, on_disk_graph),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__create_collection_request__field_indices_by_name[] = {
   5,   /* field[5] = default_wait */
@@ -2525,6 +2537,7 @@ static const unsigned ruvector__v1__create_collection_request__field_indices_by_
   9,   /* field[9] = min_replicas */
   0,   /* field[0] = name */
   10,   /* field[10] = on_disk */
+  11,   /* field[11] = on_disk_graph */
   4,   /* field[4] = quantization */
   7,   /* field[7] = replication_factor */
   6,   /* field[6] = shards */
@@ -2533,7 +2546,7 @@ static const unsigned ruvector__v1__create_collection_request__field_indices_by_
 static const ProtobufCIntRange ruvector__v1__create_collection_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 11 }
+  { 0, 12 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__create_collection_request__descriptor =
 {
@@ -2543,7 +2556,7 @@ const ProtobufCMessageDescriptor ruvector__v1__create_collection_request__descri
   "Ruvector__V1__CreateCollectionRequest",
   "ruvector.v1",
   sizeof(Ruvector__V1__CreateCollectionRequest),
-  11,
+  12,
   ruvector__v1__create_collection_request__field_descriptors,
   ruvector__v1__create_collection_request__field_indices_by_name,
   1,  ruvector__v1__create_collection_request__number_ranges,
@@ -2588,7 +2601,7 @@ const ProtobufCMessageDescriptor ruvector__v1__get_collection_request__descripto
   (ProtobufCMessageInit) ruvector__v1__get_collection_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__collection_info__field_descriptors[17] =
+static const ProtobufCFieldDescriptor ruvector__v1__collection_info__field_descriptors[19] =
 {
   {
     "name",
@@ -2794,6 +2807,30 @@ static const ProtobufCFieldDescriptor ruvector__v1__collection_info__field_descr
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "on_disk_graph",
+    18,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__CollectionInfo, on_disk_graph),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "on_disk_graph_bytes",
+    19,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__CollectionInfo, on_disk_graph_bytes),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__collection_info__field_indices_by_name[] = {
   9,   /* field[9] = created_unix_micros */
@@ -2806,6 +2843,8 @@ static const unsigned ruvector__v1__collection_info__field_indices_by_name[] = {
   14,   /* field[14] = min_replicas */
   0,   /* field[0] = name */
   15,   /* field[15] = on_disk */
+  17,   /* field[17] = on_disk_graph */
+  18,   /* field[18] = on_disk_graph_bytes */
   16,   /* field[16] = on_disk_vector_bytes */
   5,   /* field[5] = points_count */
   4,   /* field[4] = quantization */
@@ -2817,7 +2856,7 @@ static const unsigned ruvector__v1__collection_info__field_indices_by_name[] = {
 static const ProtobufCIntRange ruvector__v1__collection_info__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 17 }
+  { 0, 19 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__collection_info__descriptor =
 {
@@ -2827,7 +2866,7 @@ const ProtobufCMessageDescriptor ruvector__v1__collection_info__descriptor =
   "Ruvector__V1__CollectionInfo",
   "ruvector.v1",
   sizeof(Ruvector__V1__CollectionInfo),
-  17,
+  19,
   ruvector__v1__collection_info__field_descriptors,
   ruvector__v1__collection_info__field_indices_by_name,
   1,  ruvector__v1__collection_info__number_ranges,

@@ -128,7 +128,7 @@ class TierCounts(_message.Message):
     def __init__(self, hot: _Optional[int] = ..., warm: _Optional[int] = ..., cool: _Optional[int] = ..., cold: _Optional[int] = ..., archive: _Optional[int] = ..., code_bytes: _Optional[int] = ..., passes: _Optional[int] = ...) -> None: ...
 
 class CreateCollectionRequest(_message.Message):
-    __slots__ = ("name", "dimension", "metric", "hnsw", "quantization", "default_wait", "shards", "replication_factor", "write_consistency", "min_replicas", "on_disk")
+    __slots__ = ("name", "dimension", "metric", "hnsw", "quantization", "default_wait", "shards", "replication_factor", "write_consistency", "min_replicas", "on_disk", "on_disk_graph")
     NAME_FIELD_NUMBER: _ClassVar[int]
     DIMENSION_FIELD_NUMBER: _ClassVar[int]
     METRIC_FIELD_NUMBER: _ClassVar[int]
@@ -140,6 +140,7 @@ class CreateCollectionRequest(_message.Message):
     WRITE_CONSISTENCY_FIELD_NUMBER: _ClassVar[int]
     MIN_REPLICAS_FIELD_NUMBER: _ClassVar[int]
     ON_DISK_FIELD_NUMBER: _ClassVar[int]
+    ON_DISK_GRAPH_FIELD_NUMBER: _ClassVar[int]
     name: str
     dimension: int
     metric: Metric
@@ -151,7 +152,8 @@ class CreateCollectionRequest(_message.Message):
     write_consistency: _common_pb2.ReplicationMode
     min_replicas: int
     on_disk: bool
-    def __init__(self, name: _Optional[str] = ..., dimension: _Optional[int] = ..., metric: _Optional[_Union[Metric, str]] = ..., hnsw: _Optional[_Union[HnswConfig, _Mapping]] = ..., quantization: _Optional[_Union[QuantizationConfig, _Mapping]] = ..., default_wait: _Optional[_Union[WriteWait, str]] = ..., shards: _Optional[int] = ..., replication_factor: _Optional[int] = ..., write_consistency: _Optional[_Union[_common_pb2.ReplicationMode, str]] = ..., min_replicas: _Optional[int] = ..., on_disk: bool = ...) -> None: ...
+    on_disk_graph: bool
+    def __init__(self, name: _Optional[str] = ..., dimension: _Optional[int] = ..., metric: _Optional[_Union[Metric, str]] = ..., hnsw: _Optional[_Union[HnswConfig, _Mapping]] = ..., quantization: _Optional[_Union[QuantizationConfig, _Mapping]] = ..., default_wait: _Optional[_Union[WriteWait, str]] = ..., shards: _Optional[int] = ..., replication_factor: _Optional[int] = ..., write_consistency: _Optional[_Union[_common_pb2.ReplicationMode, str]] = ..., min_replicas: _Optional[int] = ..., on_disk: bool = ..., on_disk_graph: bool = ...) -> None: ...
 
 class GetCollectionRequest(_message.Message):
     __slots__ = ("name",)
@@ -160,7 +162,7 @@ class GetCollectionRequest(_message.Message):
     def __init__(self, name: _Optional[str] = ...) -> None: ...
 
 class CollectionInfo(_message.Message):
-    __slots__ = ("name", "dimension", "metric", "hnsw", "quantization", "points_count", "memory_bytes", "disk_bytes", "index_status", "created_unix_micros", "tiers", "shards", "replication_factor", "write_consistency", "min_replicas", "on_disk", "on_disk_vector_bytes")
+    __slots__ = ("name", "dimension", "metric", "hnsw", "quantization", "points_count", "memory_bytes", "disk_bytes", "index_status", "created_unix_micros", "tiers", "shards", "replication_factor", "write_consistency", "min_replicas", "on_disk", "on_disk_vector_bytes", "on_disk_graph", "on_disk_graph_bytes")
     NAME_FIELD_NUMBER: _ClassVar[int]
     DIMENSION_FIELD_NUMBER: _ClassVar[int]
     METRIC_FIELD_NUMBER: _ClassVar[int]
@@ -178,6 +180,8 @@ class CollectionInfo(_message.Message):
     MIN_REPLICAS_FIELD_NUMBER: _ClassVar[int]
     ON_DISK_FIELD_NUMBER: _ClassVar[int]
     ON_DISK_VECTOR_BYTES_FIELD_NUMBER: _ClassVar[int]
+    ON_DISK_GRAPH_FIELD_NUMBER: _ClassVar[int]
+    ON_DISK_GRAPH_BYTES_FIELD_NUMBER: _ClassVar[int]
     name: str
     dimension: int
     metric: Metric
@@ -195,7 +199,9 @@ class CollectionInfo(_message.Message):
     min_replicas: int
     on_disk: bool
     on_disk_vector_bytes: int
-    def __init__(self, name: _Optional[str] = ..., dimension: _Optional[int] = ..., metric: _Optional[_Union[Metric, str]] = ..., hnsw: _Optional[_Union[HnswConfig, _Mapping]] = ..., quantization: _Optional[_Union[QuantizationConfig, _Mapping]] = ..., points_count: _Optional[int] = ..., memory_bytes: _Optional[int] = ..., disk_bytes: _Optional[int] = ..., index_status: _Optional[_Union[IndexStatus, str]] = ..., created_unix_micros: _Optional[int] = ..., tiers: _Optional[_Union[TierCounts, _Mapping]] = ..., shards: _Optional[int] = ..., replication_factor: _Optional[int] = ..., write_consistency: _Optional[_Union[_common_pb2.ReplicationMode, str]] = ..., min_replicas: _Optional[int] = ..., on_disk: bool = ..., on_disk_vector_bytes: _Optional[int] = ...) -> None: ...
+    on_disk_graph: bool
+    on_disk_graph_bytes: int
+    def __init__(self, name: _Optional[str] = ..., dimension: _Optional[int] = ..., metric: _Optional[_Union[Metric, str]] = ..., hnsw: _Optional[_Union[HnswConfig, _Mapping]] = ..., quantization: _Optional[_Union[QuantizationConfig, _Mapping]] = ..., points_count: _Optional[int] = ..., memory_bytes: _Optional[int] = ..., disk_bytes: _Optional[int] = ..., index_status: _Optional[_Union[IndexStatus, str]] = ..., created_unix_micros: _Optional[int] = ..., tiers: _Optional[_Union[TierCounts, _Mapping]] = ..., shards: _Optional[int] = ..., replication_factor: _Optional[int] = ..., write_consistency: _Optional[_Union[_common_pb2.ReplicationMode, str]] = ..., min_replicas: _Optional[int] = ..., on_disk: bool = ..., on_disk_vector_bytes: _Optional[int] = ..., on_disk_graph: bool = ..., on_disk_graph_bytes: _Optional[int] = ...) -> None: ...
 
 class ListCollectionsRequest(_message.Message):
     __slots__ = ()

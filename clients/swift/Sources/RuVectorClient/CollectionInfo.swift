@@ -117,6 +117,10 @@ public struct CollectionInfo: Sendable, Hashable {
     public var onDisk: Bool = false
     /// Bytes of full vectors in that file (not counted in ``memoryBytes``).
     public var onDiskVectorBytes: UInt64 = 0
+    /// True when the graph's level-0 links are in a memory-mapped file too (`onDiskGraph`).
+    public var onDiskGraph: Bool = false
+    /// Bytes of level-0 links in that file (not counted in ``memoryBytes``).
+    public var onDiskGraphBytes: UInt64 = 0
 }
 
 /// A snapshot file of a collection on the server.

@@ -173,16 +173,20 @@ public final class RuVectorClient: Sendable {
     ///   - onDisk: keep full vectors in a memory-mapped file instead of memory (a collection
     ///     larger than RAM; pair it with quantization, whose codes searches walk). Tiered
     ///     collections always do.
+    ///   - onDiskGraph: the graph's level-0 links go to a mapped file too (implies `onDisk`;
+    ///     walks then read links from the page cache or the disk).
     @discardableResult
     public func createCollection(name: String, dimension: Int, metric: Metric = .cosine, hnsw: HNSWConfig? = nil,
                                  quantization: Quantization? = nil, defaultWait: WriteWait = .collectionDefault,
-                                 sharding: Sharding? = nil, onDisk: Bool = false) async throws(RuVectorClientError) -> CollectionInfo {
+                                 sharding: Sharding? = nil, onDisk: Bool = false,
+                                 onDiskGraph: Bool = false) async throws(RuVectorClientError) -> CollectionInfo {
         var request = RuvectorV1.CreateCollectionRequest(name: name, dimension: try WireConversions.uint32(dimension, "dimension"),
                                                          metric: WireConversions.wire(metric),
                                                          defaultWait: WireConversions.wire(defaultWait))
         request.hnsw = try hnsw.map { config throws(RuVectorClientError) in try WireConversions.wire(config) }
         request.quantization = try quantization.map { config throws(RuVectorClientError) in try WireConversions.wire(config) }
         request.onDisk = onDisk
+        request.onDiskGraph = onDiskGraph
         if let sharding {
             request.shards = try WireConversions.uint32(sharding.shards ?? 0, "shards")
             request.replicationFactor = try WireConversions.uint32(sharding.replicationFactor ?? 0, "replicationFactor")

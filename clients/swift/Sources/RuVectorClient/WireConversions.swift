@@ -248,7 +248,8 @@ enum WireConversions {
                               shards: max(1, Int(info.shards)), replicationFactor: max(1, Int(info.replicationFactor)),
                               // UNSPECIFIED is the server's default, async.
                               writeConsistency: info.writeConsistency == .unspecified ? .async : replicationMode(info.writeConsistency),
-                              minReplicas: Int(info.minReplicas), onDisk: info.onDisk, onDiskVectorBytes: info.onDiskVectorBytes)
+                              minReplicas: Int(info.minReplicas), onDisk: info.onDisk, onDiskVectorBytes: info.onDiskVectorBytes,
+                              onDiskGraph: info.onDiskGraph, onDiskGraphBytes: info.onDiskGraphBytes)
     }
 
     static func snapshot(_ info: RuvectorV1.SnapshotInfo) -> SnapshotInfo {

@@ -414,10 +414,17 @@ struct  Ruvector__V1__CreateCollectionRequest
    * writes (not searches) wait while the vectors are written.
    */
   protobuf_c_boolean on_disk;
+  /*
+   * True: the graph's level-0 links (about (2m + 1) x 4 bytes a point: 132 at m 16, as much as
+   * 128 int8 codes) go to a memory-mapped file too, so memory holds little more than the codes.
+   * Every step of a walk then reads a link list from the page cache (or the disk): searches slow
+   * down when the links do not stay cached. Implies on_disk.
+   */
+  protobuf_c_boolean on_disk_graph;
 };
 #define RUVECTOR__V1__CREATE_COLLECTION_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__create_collection_request__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, RUVECTOR__V1__METRIC__METRIC_UNSPECIFIED, NULL, NULL, RUVECTOR__V1__WRITE_WAIT__WRITE_WAIT_UNSPECIFIED, 0, 0, RUVECTOR__V1__REPLICATION_MODE__REPLICATION_MODE_UNSPECIFIED, 0, 0 }
+    , (char *)protobuf_c_empty_string, 0, RUVECTOR__V1__METRIC__METRIC_UNSPECIFIED, NULL, NULL, RUVECTOR__V1__WRITE_WAIT__WRITE_WAIT_UNSPECIFIED, 0, 0, RUVECTOR__V1__REPLICATION_MODE__REPLICATION_MODE_UNSPECIFIED, 0, 0, 0 }
 
 
 /*
@@ -512,10 +519,18 @@ struct  Ruvector__V1__CollectionInfo
    * memory at a time is the operating system's choice).
    */
   uint64_t on_disk_vector_bytes;
+  /*
+   * True: the level-0 links are in a memory-mapped file too (CreateCollectionRequest.on_disk_graph).
+   */
+  protobuf_c_boolean on_disk_graph;
+  /*
+   * Bytes of level-0 links in that file (not counted in memory_bytes).
+   */
+  uint64_t on_disk_graph_bytes;
 };
 #define RUVECTOR__V1__COLLECTION_INFO__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__collection_info__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, RUVECTOR__V1__METRIC__METRIC_UNSPECIFIED, NULL, NULL, 0, 0, 0, RUVECTOR__V1__INDEX_STATUS__INDEX_STATUS_UNSPECIFIED, 0, NULL, 0, 0, RUVECTOR__V1__REPLICATION_MODE__REPLICATION_MODE_UNSPECIFIED, 0, 0, 0 }
+    , (char *)protobuf_c_empty_string, 0, RUVECTOR__V1__METRIC__METRIC_UNSPECIFIED, NULL, NULL, 0, 0, 0, RUVECTOR__V1__INDEX_STATUS__INDEX_STATUS_UNSPECIFIED, 0, NULL, 0, 0, RUVECTOR__V1__REPLICATION_MODE__REPLICATION_MODE_UNSPECIFIED, 0, 0, 0, 0, 0 }
 
 
 /*
