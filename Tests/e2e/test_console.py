@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import h2.config
 import h2.connection
@@ -123,6 +124,8 @@ def _start_browser(tmp_path, extra_arguments: list[str]):
         pytest.skip(message)
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
+    # The page's console log, read by _assert_no_page_errors (CSP refusals and uncaught errors).
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1000",
                      f"--user-data-dir={tmp_path / 'chromium-profile'}", *extra_arguments]:
         options.add_argument(argument)
@@ -169,6 +172,19 @@ def _rows(driver, table_id: str) -> list[list[str]]:
     return driver.execute_script(
         "return [...document.querySelectorAll(`#${arguments[0]} tbody tr`)]"
         ".map(row => [...row.cells].map(cell => cell.textContent))", table_id)
+
+
+def _assert_no_page_errors(driver) -> None:
+    """No CSP refusal and no uncaught script error in the page's console log so far."""
+    entries = [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+    bad = [message for message in entries if "Content Security Policy" in message or "Uncaught" in message]
+    assert bad == [], bad
+
+
+def _info(driver) -> dict[str, str]:
+    """The collection info panel as {term: value}."""
+    return driver.execute_script(
+        "return Object.fromEntries([...document.querySelectorAll('#info-list dd')].map(dd => [dd.dataset.term, dd.textContent]))")
 
 
 def _wait_cancelled_count(metrics_url: str, count: int) -> None:
@@ -307,6 +323,238 @@ def test_console_pages_end_to_end(tmp_path, browser):
         server.stop()
 
 
+def test_console_creates_collections_with_options(tmp_path, browser):
+    """Create with int8 quantization, HNSW m / ef_search and vectors on disk, then PQ4 and
+    tiered ones: the info panel shows what the server applied, and points once written."""
+    server = RunningServer([], tmp_path / "data")
+    try:
+        browser.get(f"http://{server.address}/")
+        _wait(browser, lambda d: _text(d, "key-state") == "no key", "the page's script to start")
+        # The tier and PQ fields show only for the kinds that use them.
+        assert not browser.find_element("id", "create-hot-threshold").is_displayed()
+        browser.find_element("css selector", "#create-options summary").click()
+        _fill(browser, "create-name", "quant")
+        _fill(browser, "create-dimension", "4")
+        browser.find_element("css selector", "#create-quantization option[value=scalar]").click()
+        assert not browser.find_element("id", "create-pq-subvectors").is_displayed()
+        _fill(browser, "create-m", "8")
+        _fill(browser, "create-ef-search", "32")
+        browser.find_element("id", "create-on-disk").click()
+        browser.find_element("id", "create-button").click()
+        _wait(browser, lambda d: _info(d).get("Name") == "quant", "the new collection's info")
+        info = _info(browser)
+        assert info["Quantization"] == "scalar (int8)", info
+        assert info["HNSW"].startswith("m 8, ef_construction 200, ef_search 32, "), info
+        assert info["Vectors on disk"].startswith("yes"), info
+        assert info["Points"] == "0" and info["Metric"] == "cosine" and info["Shards"] == "1", info
+        _fill(browser, "upsert-points", json.dumps(POINTS))
+        browser.find_element("id", "upsert-button").click()
+        _wait(browser, lambda d: any(row[0] == "quant" and row[3] == "3" for row in _rows(d, "collections-table")),
+              "3 points in quant")
+        browser.find_element("css selector", "button[aria-label='Info on collection quant']").click()
+        _wait(browser, lambda d: _info(d).get("Points") == "3", "3 points in the info")
+        on_disk = re.fullmatch(r"yes, (\d+) B", _info(browser)["Vectors on disk"])
+        assert on_disk and int(on_disk.group(1)) >= 3 * 4 * 4, _info(browser)
+        browser.save_screenshot(str(tmp_path / "collection-info.png"))
+
+        # PQ4 with 2 subvectors, then tiered with its thresholds.
+        _fill(browser, "create-name", "pq")
+        browser.find_element("css selector", "#create-quantization option[value=pq4]").click()
+        _fill(browser, "create-pq-subvectors", "2")
+        browser.find_element("id", "create-on-disk").click()
+        browser.find_element("id", "create-button").click()
+        _wait(browser, lambda d: _info(d).get("Name") == "pq", "pq's info")
+        assert _info(browser)["Quantization"] == "product (PQ4, 2 subvectors)"
+        assert _info(browser)["HNSW"].startswith("m 8, ")
+        assert _info(browser)["Vectors on disk"] == "no"
+        _fill(browser, "create-name", "tiers")
+        for field in ["create-m", "create-ef-search", "create-pq-subvectors"]:
+            browser.find_element("id", field).clear()
+        browser.find_element("css selector", "#create-quantization option[value=tiered]").click()
+        _fill(browser, "create-hot-threshold", "500")
+        _fill(browser, "create-retier-interval", "2000")
+        browser.find_element("id", "create-button").click()
+        _wait(browser, lambda d: _info(d).get("Name") == "tiers", "tiers' info")
+        info = _info(browser)
+        assert info["Quantization"] == "tiered (hot threshold 500, re-tier every 2000 searches, default subvectors)", info
+        assert info["HNSW"].startswith("m 16, ") and info["Vectors on disk"].startswith("yes"), info
+        # What the page shows is what the server holds.
+        from ruvector.v1 import vector_pb2, vector_pb2_grpc
+        import grpc
+
+        with grpc.insecure_channel(server.address) as channel:
+            stored = vector_pb2_grpc.VectorServiceStub(channel).GetCollection(vector_pb2.GetCollectionRequest(name="tiers"))
+        assert stored.quantization.tiered.hot_threshold == 500 and stored.quantization.tiered.retier_interval_queries == 2000
+
+        # A bad value is the server's clear refusal, shown as such.
+        _fill(browser, "create-name", "bad")
+        browser.find_element("css selector", "#create-quantization option[value=pq8]").click()
+        _fill(browser, "create-pq-subvectors", "9")
+        browser.find_element("id", "create-button").click()
+        _wait(browser, lambda d: "Creating bad failed: INVALID_ARGUMENT" in _text(d, "status"), "9 subvectors of 4 refused")
+        _assert_no_page_errors(browser)
+    finally:
+        server.stop()
+
+
+def _upsert_numbered(server: RunningServer, collection: str, count: int) -> None:
+    """Collection of `count` 4-d L2 points through grpcio: payload lang (en for odd ids), n = id,
+    flag (id divisible by 3)."""
+    import grpc
+    from ruvector.v1 import common_pb2, vector_pb2, vector_pb2_grpc
+
+    with grpc.insecure_channel(server.address) as channel:
+        stub = vector_pb2_grpc.VectorServiceStub(channel)
+        stub.CreateCollection(vector_pb2.CreateCollectionRequest(name=collection, dimension=4, metric=vector_pb2.METRIC_L2))
+        points = []
+        for i in range(count):
+            point = vector_pb2.PointStruct(id=common_pb2.PointId(num=i), vector=common_pb2.Vector(values=[i, 1, 0, 0]))
+            point.payload.fields["lang"].string_value = "en" if i % 2 else "de"
+            point.payload.fields["n"].int_value = i
+            point.payload.fields["flag"].bool_value = i % 3 == 0
+            points.append(point)
+        stub.Upsert(vector_pb2.UpsertRequest(collection=collection, points=points, wait=vector_pb2.WRITE_WAIT_DURABLE))
+
+
+def _add_condition(driver, clause: str, key: str, operator: str, value: str) -> None:
+    driver.find_element("id", "points-add-condition").click()
+    row = driver.find_elements("css selector", "#points-conditions .condition")[-1]
+    selects = row.find_elements("css selector", "select")
+    selects[0].find_element("css selector", f"option[value={clause}]").click()
+    inputs = row.find_elements("css selector", "input")
+    inputs[0].send_keys(key)
+    selects[1].find_element("css selector", f"option[value={operator}]").click()
+    if value:
+        inputs[1].send_keys(value)
+
+
+def test_console_points_browser(tmp_path, browser):
+    """Scroll 250 points with a filter built from rows (keyword, range, must_not boolean), page
+    by page with the server's offsets: exactly the matching ids, each once; then one point's
+    payload and vector."""
+    server = RunningServer([], tmp_path / "data")
+    try:
+        _upsert_numbered(server, "numbers", 250)
+        browser.get(f"http://{server.address}/#points")
+        _wait(browser, lambda d: d.find_element("id", "page-points").is_displayed(), "the points page")
+        _fill(browser, "points-collection", "numbers")
+        _fill(browser, "points-limit", "40")
+        _add_condition(browser, "must", "lang", "keyword", "en")
+        _add_condition(browser, "must", "n", "gte", "100")
+        _add_condition(browser, "must_not", "flag", "boolean", "true")
+        # A row added by mistake, removed again.
+        _add_condition(browser, "must", "n", "lt", "0")
+        browser.find_element("css selector", "button[aria-label='Remove condition 4']").click()
+        browser.find_element("id", "points-scroll").click()
+        expected = [i for i in range(100, 250) if i % 2 == 1 and i % 3 != 0]
+        seen: list[int] = []
+        for page in range(1, 10):
+            _wait(browser, lambda d: _text(d, "points-page").startswith(f"page {page}: "), f"page {page}")
+            rows = _rows(browser, "points-table")
+            assert 0 < len(rows) <= 40, rows
+            for row in rows:
+                payload = json.loads(row[1])
+                assert payload["lang"] == "en" and payload["n"] >= 100 and payload["flag"] is False, row
+                seen.append(int(row[0]))
+            if page == 1:
+                browser.save_screenshot(str(tmp_path / "points.png"))
+            if _text(browser, "points-page").endswith("(last page)"):
+                assert not browser.find_element("id", "points-next").is_enabled()
+                break
+            browser.find_element("id", "points-next").click()
+        assert sorted(seen) == expected and len(seen) == len(set(seen)), seen
+        sent = json.loads(browser.find_element("id", "points-filter-json").get_attribute("value"))
+        assert sent == {"must": [{"field": {"key": "lang", "match": {"keyword": "en"}}},
+                                 {"field": {"key": "n", "range": {"gte": 100}}}],
+                        "must_not": [{"field": {"key": "flag", "match": {"boolean": True}}}]}
+        # Back one page: the same points as before.
+        browser.find_element("id", "points-previous").click()
+        _wait(browser, lambda d: _text(d, "points-page").startswith(f"page {page - 1}: "), "the previous page")
+        # One point in full.
+        browser.find_element("css selector", "button[aria-label='View point 101']").click()
+        _wait(browser, lambda d: d.find_element("id", "point-view").is_displayed(), "the point view")
+        assert _text(browser, "point-view-title") == "Point 101"
+        assert json.loads(_text(browser, "point-vector")) == [101, 1, 0, 0]
+        assert json.loads(_text(browser, "point-payload")) == {"lang": "en", "n": 101, "flag": False}
+        browser.save_screenshot(str(tmp_path / "point.png"))
+        # A bad row is named, and nothing is sent.
+        _add_condition(browser, "must", "n", "integer", "ten")
+        browser.find_element("id", "points-scroll").click()
+        _wait(browser, lambda d: _text(d, "status") == "Filter: condition 4: 'ten' is not an integer", "the bad row named")
+        # Enter in a condition's value runs the scroll (keyboard use).
+        from selenium.webdriver.common.keys import Keys
+
+        browser.find_element("css selector", "button[aria-label='Remove condition 5']").click()
+        browser.find_element("id", "cond-3-value").send_keys(Keys.ENTER)
+        _wait(browser, lambda d: _text(d, "points-page").startswith("page 1: "), "the scroll run by Enter")
+        _assert_no_page_errors(browser)
+    finally:
+        server.stop()
+
+
+def test_console_search_options_and_snippets(tmp_path, browser):
+    """ef, exact and a filter in the playground; the CLI and Python snippets run for real and
+    give the page's ids; the grpcurl body is the request the page sent."""
+    from google.protobuf import json_format
+    from ruvector.v1 import vector_pb2
+
+    cli = Path(os.environ.get("RUVECTOR_SERVER_BINARY", "")).with_name("ruvector")
+    server = RunningServer([], tmp_path / "data")
+    try:
+        _upsert_numbered(server, "numbers", 300)
+        browser.get(f"http://{server.address}/#search")
+        _wait(browser, lambda d: d.find_element("id", "page-search").is_displayed(), "the search page")
+        _fill(browser, "search-collection", "numbers")
+        _fill(browser, "search-vector", "[120.2, 1, 0, 0]")
+        _fill(browser, "search-k", "5")
+        _fill(browser, "search-filter", '{"must": [{"field": {"key": "lang", "match": {"keyword": "en"}}}],'
+                                        ' "must_not": [{"field": {"key": "n", "range": {"gt": 120}}}]}')
+        _fill(browser, "search-ef", "128")
+        browser.find_element("id", "search-exact").click()
+        browser.find_element("id", "search-button").click()
+        _wait(browser, lambda d: len(_rows(d, "search-results")) == 5, "five hits")
+        ids = [row[0] for row in _rows(browser, "search-results")]
+        assert ids == ["119", "117", "115", "113", "111"], ids
+        browser.save_screenshot(str(tmp_path / "search-options.png"))
+
+        grpcurl = browser.find_element("id", "search-grpcurl").get_attribute("value")
+        body = re.search(r"-d '(.*)' ", grpcurl)
+        assert body and grpcurl.endswith(f" {server.address} ruvector.v1.VectorService/Search"), grpcurl
+        sent = json_format.Parse(body.group(1), vector_pb2.SearchRequest())
+        assert sent.params.ef == 128 and sent.params.exact and sent.k == 5 and getattr(sent, "with").with_payload is True
+        assert sent.filter.must[0].field.match.keyword == "en" and sent.filter.must_not[0].field.range.gt == 120
+
+        python = browser.find_element("id", "search-snippet").get_attribute("value")
+        ran = subprocess.run([sys.executable, "-c", python], capture_output=True, text=True, timeout=30)
+        assert ran.returncode == 0, ran.stderr
+        assert re.findall(r"num: (\d+)", ran.stdout) == ids, ran.stdout
+
+        command = browser.find_element("id", "search-cli").get_attribute("value")
+        assert command.startswith("ruvector search --server ") and "--ef 128 --exact" in command, command
+        if not cli.is_file():
+            pytest.fail(f"build the CLI beside the server to run the snippet: swift build --product ruvector ({cli})")
+        ran = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=60,
+                             env={**os.environ, "PATH": f"{cli.parent}:{os.environ['PATH']}"})
+        assert ran.returncode == 0, ran.stderr
+        # The table: RANK ID SCORE PAYLOAD, one row per hit.
+        cli_ids = [line.split()[1] for line in ran.stdout.splitlines()[1:] if line.strip()]
+        assert cli_ids == ids, ran.stdout
+
+        # Quantization options: the CLI has none, and the snippet says so; the call still runs.
+        browser.find_element("id", "search-ignore-quantization").click()
+        _fill(browser, "search-oversampling", "2")
+        browser.find_element("id", "search-button").click()
+        _wait(browser, lambda d: "no quantization options" in d.find_element("id", "search-cli").get_attribute("value"),
+              "the CLI note")
+        grpcurl = browser.find_element("id", "search-grpcurl").get_attribute("value")
+        sent = json_format.Parse(re.search(r"-d '(.*)' ", grpcurl).group(1), vector_pb2.SearchRequest())
+        assert sent.params.quantization.ignore and sent.params.quantization.oversampling == 2
+        _wait(browser, lambda d: [row[0] for row in _rows(d, "search-results")] == ids, "the same hits")
+        _assert_no_page_errors(browser)
+    finally:
+        server.stop()
+
+
 def test_console_with_api_key(tmp_path, browser):
     server = RunningServer(["--api-key", API_KEY], tmp_path / "data")
     try:
@@ -329,7 +577,7 @@ def test_console_with_api_key(tmp_path, browser):
         _fill(browser, "api-key", API_KEY + Keys.ENTER)
         _wait(browser, lambda d: _text(d, "key-state") == "key set for this tab", "the key to be taken")
         browser.find_element("id", "nav-collections").send_keys(Keys.TAB)
-        assert browser.switch_to.active_element.get_attribute("id") == "nav-search"
+        assert browser.switch_to.active_element.get_attribute("id") == "nav-points"
         browser.find_element("id", "create-name").send_keys(Keys.ENTER)
         _wait(browser, lambda d: any(row[0] == "secret" for row in _rows(d, "collections-table")), "created with the key")
         browser.save_screenshot(str(tmp_path / "with-key.png"))
