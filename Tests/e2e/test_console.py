@@ -555,6 +555,88 @@ def test_console_search_options_and_snippets(tmp_path, browser):
         server.stop()
 
 
+def _drawing(driver) -> dict:
+    """The Cypher drawing: node captions and centres, relationship labels."""
+    return driver.execute_script("""
+        const svg = document.getElementById('cypher-graph');
+        return {nodes: [...svg.querySelectorAll('g.node')].map(g => ({
+                    text: g.querySelector('text').textContent,
+                    x: Number(g.querySelector('circle').getAttribute('cx')),
+                    y: Number(g.querySelector('circle').getAttribute('cy'))})),
+                links: [...svg.querySelectorAll('g.link text')].map(t => t.textContent)};""")
+
+
+def test_console_cypher_parameters_drawing_and_history(tmp_path, browser):
+    """A query with parameters creates nodes; the nodes and relationship are drawn apart from
+    each other inside the picture; a path is drawn; a big result is drawn up to the node bound;
+    the tab's history brings a query and its parameters back, survives a reload and is not
+    shared with another tab."""
+    server = RunningServer([], tmp_path / "data")
+    try:
+        browser.get(f"http://{server.address}/#cypher")
+        _wait(browser, lambda d: d.find_element("id", "page-cypher").is_displayed(), "the Cypher page")
+        assert _text(browser, "cypher-history") == "no earlier queries in this tab"
+        create = ("CREATE (a:Person {name: $a})-[r:KNOWS {since: $year}]->(b:Person {name: $b}) "
+                  "RETURN a, r, b")
+        _fill(browser, "cypher-query", create)
+        _fill(browser, "cypher-parameters", '{"a": "Ada", "b": "Bob", "year": 1843}')
+        browser.find_element("id", "cypher-run").click()
+        _wait(browser, lambda d: _text(d, "cypher-state") == "done: 1 rows", "the created row")
+        row = _rows(browser, "cypher-results")[0]
+        assert json.loads(row[0])["properties"] == {"name": "Ada"} and json.loads(row[1])["properties"] == {"since": 1843}
+        assert _text(browser, "cypher-graph-state") == "2 nodes, 1 relationships drawn"
+        drawing = _drawing(browser)
+        assert sorted(node["text"] for node in drawing["nodes"]) == ["Person Ada", "Person Bob"]
+        assert drawing["links"] == ["KNOWS"]
+        (a, b) = drawing["nodes"]
+        assert (a["x"] - b["x"]) ** 2 + (a["y"] - b["y"]) ** 2 > 30 ** 2, drawing
+        assert all(0 < node["x"] < 900 and 0 < node["y"] < 520 for node in drawing["nodes"]), drawing
+        browser.save_screenshot(str(tmp_path / "cypher-graph.png"))
+
+        # A path: its nodes and relationships are drawn.
+        _fill(browser, "cypher-query", "MATCH p = (:Person {name: $from})-[:KNOWS]->() RETURN p")
+        _fill(browser, "cypher-parameters", '{"from": "Ada"}')
+        browser.find_element("id", "cypher-run").click()
+        _wait(browser, lambda d: _text(d, "cypher-graph-state") == "2 nodes, 1 relationships drawn", "the path drawn")
+
+        # More nodes than the drawing takes: the rest are counted.
+        _fill(browser, "cypher-query", "UNWIND range(1, 350) AS i CREATE (n:N {name: 'n' + toString(i)}) RETURN n")
+        browser.find_element("id", "cypher-parameters").clear()
+        browser.find_element("id", "cypher-run").click()
+        _wait(browser, lambda d: _text(d, "cypher-state") == "done: 350 rows", "350 rows")
+        _wait(browser, lambda d: _text(d, "cypher-graph-state") == "300 nodes, 0 relationships drawn (50 more nodes not drawn)",
+              "the drawing bounded")
+        points = {(round(node["x"]), round(node["y"])) for node in _drawing(browser)["nodes"]}
+        assert len(points) > 250, len(points)  # spread out, not piled up
+        browser.save_screenshot(str(tmp_path / "cypher-many.png"))
+
+        # A scalar result draws nothing; parameters that are not an object are refused before sending.
+        _fill(browser, "cypher-query", "RETURN $x AS x")
+        _fill(browser, "cypher-parameters", "[1]")
+        browser.find_element("id", "cypher-run").click()
+        _wait(browser, lambda d: "Parameters must be a JSON object" in _text(d, "status"), "the bad parameters")
+        _fill(browser, "cypher-parameters", '{"x": [1, 2.5, "three", null, {"k": true}]}')
+        browser.find_element("id", "cypher-run").click()
+        _wait(browser, lambda d: _text(d, "cypher-state") == "done: 1 rows", "the parameter echoed")
+        assert json.loads(_rows(browser, "cypher-results")[0][0]) == [1, 2.5, "three", None, {"k": True}]
+        assert _text(browser, "cypher-graph-state") == ""
+
+        # History: newest first, the first query and its parameters brought back.
+        options = [o.text for o in browser.find_elements("css selector", "#cypher-history option")]
+        assert options[0] == "4 earlier queries in this tab" and options[1].startswith("RETURN $x AS x"), options
+        browser.find_element("css selector", "#cypher-history option[value='3']").click()
+        assert browser.find_element("id", "cypher-query").get_attribute("value") == create
+        assert json.loads(browser.find_element("id", "cypher-parameters").get_attribute("value"))["year"] == 1843
+        browser.refresh()
+        _wait(browser, lambda d: _text(d, "cypher-history").startswith("4 earlier queries"), "the history after a reload")
+        browser.switch_to.new_window("tab")
+        browser.get(f"http://{server.address}/#cypher")
+        _wait(browser, lambda d: _text(d, "cypher-history") == "no earlier queries in this tab", "a new tab's own history")
+        _assert_no_page_errors(browser)
+    finally:
+        server.stop()
+
+
 def test_console_with_api_key(tmp_path, browser):
     server = RunningServer(["--api-key", API_KEY], tmp_path / "data")
     try:
