@@ -6,20 +6,24 @@ import { refreshCollections, startCollections } from "./collections.js";
 import { startPoints } from "./points.js";
 import { startSearch } from "./search.js";
 import { startCypher } from "./cypher.js";
+import { refreshMetrics, startMetrics } from "./metrics.js";
+import { refreshLearning, refreshRouting, refreshCluster, startStatusPages } from "./status.js";
 
-/** The pages, in the order of the navigation bar: #name shows section page-name. */
-const PAGES = ["collections", "points", "search", "cypher"];
+/** The pages, in the order of the navigation bar (#name shows section page-name), with what
+ * each reads from the server when shown. */
+const PAGES = { collections: refreshCollections, points: null, search: null, cypher: null, metrics: refreshMetrics,
+                learning: refreshLearning, routing: refreshRouting, cluster: refreshCluster };
 
 // MARK: Pages and the key
 
 function showPage() {
   const page = (location.hash || "#collections").slice(1);
-  for (const name of PAGES) {
+  for (const name of Object.keys(PAGES)) {
     $(`page-${name}`).hidden = name !== page;
     $(`nav-${name}`).toggleAttribute("aria-current", name === page);
     if (name === page) $(`nav-${name}`).setAttribute("aria-current", "page");
   }
-  if (page === "collections") refreshCollections();
+  if (Object.hasOwn(PAGES, page)) PAGES[page]?.();
 }
 
 function showKeyState() {
@@ -46,6 +50,8 @@ function start() {
   startPoints();
   startSearch();
   startCypher();
+  startMetrics();
+  startStatusPages();
   window.addEventListener("hashchange", showPage);
   showKeyState();
   showPage();

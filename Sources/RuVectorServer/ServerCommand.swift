@@ -280,8 +280,9 @@ struct ServerCommand: AsyncParsableCommand {
             "threads": "search \(catalog.work.options.searchThreads), write \(catalog.work.options.writeThreads), cypher \(catalog.work.options.cypherThreads), background \(catalog.work.options.backgroundThreads)",
         ])
         var configuration = serverConfiguration
-        let authenticator = Authenticator(rules: ServerAccessRules.rules(publicReflection: settings.publicReflection),
-                                          credentials: credentials)
+        var rules = ServerAccessRules.rules(publicReflection: settings.publicReflection)
+        ConsoleMetricsPage.addRule(to: &rules)
+        let authenticator = Authenticator(rules: rules, credentials: credentials)
         configuration.authorizer = authenticator
         logAuthentication(credentials, settings: settings, logger: logger)
         let reloader = CredentialReloader(logger: logger) {
@@ -291,6 +292,7 @@ struct ServerCommand: AsyncParsableCommand {
         }
         let metrics = catalog.metrics
         configuration.callObserver = { path, code, duration in metrics.record(path: path, code: code, duration: duration) }
+        ConsoleMetricsPage.add(to: &configuration.staticSite, metrics: metrics)
         let server = GRPCServer(configuration: configuration, router: catalog.router, logger: logger)
         metrics.observeConnections { server.connectionCounts }
         var metricsEndpoint: MetricsEndpoint?

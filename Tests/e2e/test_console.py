@@ -637,6 +637,167 @@ def test_console_cypher_parameters_drawing_and_history(tmp_path, browser):
         server.stop()
 
 
+def _metrics_get(server: RunningServer, path: str = "/console/metrics", method: str = "GET",
+                 headers: dict[str, str] | None = None) -> http.client.HTTPResponse:
+    conn = http.client.HTTPConnection(server.host, server.port, timeout=10)
+    conn.request(method, path, headers=headers or {})
+    response = conn.getresponse()
+    response.body = response.read()  # type: ignore[attr-defined]
+    conn.close()
+    return response
+
+
+def test_console_metrics_page(tmp_path, browser):
+    """The metrics page draws calls per method, latency percentiles, points and WAL bytes from
+    GET /console/metrics, whose text is what --metrics-listen serves."""
+    import grpc
+    from ruvector.v1 import common_pb2, vector_pb2, vector_pb2_grpc
+
+    server = RunningServer(["--metrics-listen", "127.0.0.1:0"], tmp_path / "data")
+    try:
+        metrics_url = server.read_metrics_url()
+        _upsert_numbered(server, "numbers", 120)
+        with grpc.insecure_channel(server.address) as channel:
+            stub = vector_pb2_grpc.VectorServiceStub(channel)
+            for _ in range(7):
+                stub.Search(vector_pb2.SearchRequest(collection="numbers", vector=common_pb2.Vector(values=[1, 1, 0, 0]), k=3))
+            with pytest.raises(grpc.RpcError):
+                stub.Search(vector_pb2.SearchRequest(collection="missing", vector=common_pb2.Vector(values=[1]), k=3))
+        # Same-origin text and the metrics listener agree on the counters.
+        page = _metrics_get(server)
+        assert page.status == 200 and page.getheader("content-type").startswith("text/plain; version=0.0.4")
+        assert page.getheader("cache-control") == "no-store"
+        search_calls = re.compile(r'ruvector_rpc_requests_total\{method="/ruvector.v1.VectorService/Search",code="(\w+)"\} (\d+)')
+        import urllib.request
+
+        listener = urllib.request.urlopen(metrics_url, timeout=10).read().decode()
+        assert dict(search_calls.findall(page.body.decode())) == dict(search_calls.findall(listener)) == {"NOT_FOUND": "1", "OK": "7"}
+
+        browser.get(f"http://{server.address}/#metrics")
+        _wait(browser, lambda d: _text(d, "metrics-state").endswith(tuple("0123456789AMP ")) and "samples read" in _text(d, "metrics-state"),
+              "the metrics read")
+        calls = {row[0]: row[1] for row in _rows(browser, "metrics-calls")}
+        assert calls["/ruvector.v1.VectorService/Search"] == "8", calls
+        assert calls["/ruvector.v1.VectorService/Upsert"] == "1" and calls["/ruvector.v1.VectorService/CreateCollection"] == "1"
+        latency = {row[0]: row[1:] for row in _rows(browser, "metrics-latency")}
+        count, p50, p90, p99 = latency["/ruvector.v1.VectorService/Search"]
+        assert count == "8" and all(re.fullmatch(r"[\d.]+ (µs|ms|s)", value) for value in (p50, p90, p99)), latency
+        collections = _rows(browser, "metrics-collections")
+        assert collections[0][:2] == ["numbers", "120"] and collections[0][3] == "1", collections
+        bars = browser.execute_script(
+            "return ['calls', 'latency', 'points', 'wal'].map(n => document.querySelectorAll(`#metrics-${n}-chart g.bar`).length)")
+        assert bars == [len(calls), len(latency), 1, 1], bars
+        browser.save_screenshot(str(tmp_path / "metrics.png"))
+        # Refresh: the page's own reads are not calls, the new search is.
+        with grpc.insecure_channel(server.address) as channel:
+            vector_pb2_grpc.VectorServiceStub(channel).Search(
+                vector_pb2.SearchRequest(collection="numbers", vector=common_pb2.Vector(values=[1, 1, 0, 0]), k=3))
+        browser.find_element("id", "metrics-refresh").click()
+        _wait(browser, lambda d: {row[0]: row[1] for row in _rows(d, "metrics-calls")}.get("/ruvector.v1.VectorService/Search") == "9",
+              "9 searches after the refresh")
+        _assert_no_page_errors(browser)
+    finally:
+        server.stop()
+
+
+def test_console_metrics_path_checks_credentials(tmp_path):
+    """Adversarial: GET /console/metrics holds data, so with authentication on it answers only
+    credentials that may read everything, over HTTP/1.1 and HTTP/2; no path, method or query
+    variant gets the text without them; with the console off it is not served at all."""
+    import jwt
+
+    secret = "console-metrics-secret-of-at-least-32-bytes-0123"
+    read_key = "console-read-key-0123456789abcdef0"
+    (tmp_path / "jwt.secret").write_text(secret)
+    (tmp_path / "read.key").write_text(read_key)
+    server = RunningServer(["--api-key", API_KEY, "--read-only-api-key-file", str(tmp_path / "read.key"),
+                            "--jwt-secret-file", str(tmp_path / "jwt.secret")], tmp_path / "data")
+    now = int(time.time())
+    scoped = jwt.encode({"exp": now + 3600, "sub": "scoped", "collections": {"docs": "read"}}, secret, algorithm="HS256")
+    expired = jwt.encode({"exp": now - 3600, "access": "admin"}, secret, algorithm="HS256")
+    forged = jwt.encode({"exp": now + 3600, "access": "admin"}, "another-secret-of-at-least-32-bytes-xxxxxx", algorithm="HS256")
+    try:
+        refused = {
+            "no credentials": ({}, 401), "a wrong key": ({"authorization": "Bearer wrong-key-0123456789abcdef"}, 401),
+            "an expired token": ({"authorization": f"Bearer {expired}"}, 401),
+            "a token signed with another secret": ({"authorization": f"Bearer {forged}"}, 401),
+            "a token scoped to one collection": ({"authorization": f"Bearer {scoped}"}, 403),
+            "a malformed authorization": ({"authorization": "Basic " + API_KEY}, 401),
+        }
+        for what, (headers, status) in refused.items():
+            for method in ["GET", "HEAD"]:
+                response = _metrics_get(server, method=method, headers=headers)
+                assert response.status == status, (what, method, response.status)
+                assert b"ruvector_" not in response.body and API_KEY.encode() not in response.body, (what, response.body)
+                assert response.getheader("cache-control") == "no-store"
+        # Variants of the path: never the text without credentials.
+        for path in ["/console/metrics?x=1", "/console/metrics#x", "/console/metrics/", "/console//metrics", "/console/Metrics",
+                     "/console/./metrics", "/metrics", "/console/metrics%00", "/console/metrics;x"]:
+            response = _metrics_get(server, path)
+            assert response.status in (401, 404) and b"ruvector_rpc" not in response.body, (path, response.status)
+        assert _metrics_get(server, "/console/metrics?x=1").status == 401
+        # POST is a gRPC path that does not exist, not the page.
+        response = _metrics_get(server, method="POST", headers={"content-type": "application/grpc-web+proto"})
+        assert b"ruvector_rpc" not in response.body
+        # Accepted: the admin key, the read-only key (both headers), a token reading everything.
+        reader = jwt.encode({"exp": now + 3600, "sub": "ops", "access": "read"}, secret, algorithm="HS256")
+        for headers in [{"authorization": f"Bearer {API_KEY}"}, {"api-key": read_key}, {"authorization": f"Bearer {reader}"}]:
+            response = _metrics_get(server, headers=headers)
+            assert response.status == 200 and b"ruvector_rpc_requests_total" in response.body, headers
+        # HTTP/2 goes through the same check.
+        headers, body = _h2_get(server, "/console/metrics")
+        assert headers[":status"] == "401" and b"ruvector_" not in body
+    finally:
+        server.stop()
+    off = RunningServer(["--no-console"], tmp_path / "data-off")
+    try:
+        assert _metrics_get(off).status == 405
+    finally:
+        off.stop()
+
+
+def test_console_status_pages(tmp_path, browser):
+    """Learning, routing and cluster pages on a single server: a collection's model status
+    (no model yet), a router with an open circuit breaker, and "not a cluster"."""
+    import ruvector
+    from ruvector.route import Candidate
+
+    server = RunningServer([], tmp_path / "data")
+    try:
+        _upsert_numbered(server, "numbers", 10)
+        with ruvector.Client(server.address) as db:
+            db.route.create_router("llm", [Candidate("small", cost=1.0, latency_millis=50, quality=0.6),
+                                           Candidate("large", cost=10.0, latency_millis=400, quality=0.9)],
+                                   feature_size=4, time_steps=2, hidden_size=8)
+            for _ in range(8):
+                decision = db.route.route("llm", [[0.1, 0.2, 0.3, 0.4]] * 2)
+                db.route.record_outcome("llm", "small", success=False, request_id=decision.request_id)
+            expected = {b.candidate: b.state for b in db.route.status("llm").breakers}
+            model = db.learn.status("numbers")
+        assert "open" in expected.values(), expected
+        browser.get(f"http://{server.address}/#learning")
+        _wait(browser, lambda d: _text(d, "learning-state") == "1 collections", "the learning page")
+        row = _rows(browser, "learning-table")[0]
+        assert row[0] == "numbers" and row[1] == str(model.version) and row[3] == ("yes" if model.activated else "no"), row
+        assert row[8] == "0", row
+        browser.save_screenshot(str(tmp_path / "learning.png"))
+
+        browser.find_element("id", "nav-routing").click()
+        _wait(browser, lambda d: _text(d, "routing-state") == "1 routers, 2 circuit breakers", "the routing page")
+        assert _rows(browser, "routing-table")[0][:3] == ["llm", "0", "8"], _rows(browser, "routing-table")
+        shown = {row[1]: row[2] for row in _rows(browser, "breakers-table")}
+        assert shown == expected, (shown, expected)
+        browser.save_screenshot(str(tmp_path / "routing.png"))
+
+        browser.find_element("id", "nav-cluster").click()
+        _wait(browser, lambda d: _text(d, "cluster-state").startswith("not a cluster ("), "the cluster page")
+        assert _rows(browser, "members-table") == [] and _text(browser, "status") == ""
+        browser.save_screenshot(str(tmp_path / "cluster.png"))
+        _assert_no_page_errors(browser)
+    finally:
+        server.stop()
+
+
 def test_console_with_api_key(tmp_path, browser):
     server = RunningServer(["--api-key", API_KEY], tmp_path / "data")
     try:

@@ -15,20 +15,24 @@ import { refreshCollections, startCollections } from "./collections.js";
 import { startPoints } from "./points.js";
 import { startSearch } from "./search.js";
 import { startCypher } from "./cypher.js";
+import { refreshMetrics, startMetrics } from "./metrics.js";
+import { refreshLearning, refreshRouting, refreshCluster, startStatusPages } from "./status.js";
 
-/** The pages, in the order of the navigation bar: #name shows section page-name. */
-const PAGES = ["collections", "points", "search", "cypher"];
+/** The pages, in the order of the navigation bar (#name shows section page-name), with what
+ * each reads from the server when shown. */
+const PAGES = { collections: refreshCollections, points: null, search: null, cypher: null, metrics: refreshMetrics,
+                learning: refreshLearning, routing: refreshRouting, cluster: refreshCluster };
 
 // MARK: Pages and the key
 
 function showPage() {
   const page = (location.hash || "#collections").slice(1);
-  for (const name of PAGES) {
+  for (const name of Object.keys(PAGES)) {
     $(`page-${name}`).hidden = name !== page;
     $(`nav-${name}`).toggleAttribute("aria-current", name === page);
     if (name === page) $(`nav-${name}`).setAttribute("aria-current", "page");
   }
-  if (page === "collections") refreshCollections();
+  if (Object.hasOwn(PAGES, page)) PAGES[page]?.();
 }
 
 function showKeyState() {
@@ -55,6 +59,8 @@ function start() {
   startPoints();
   startSearch();
   startCypher();
+  startMetrics();
+  startStatusPages();
   window.addEventListener("hashchange", showPage);
   showKeyState();
   showPage();
@@ -923,6 +929,10 @@ export async function unary(path, request, options = {}) {
       <a href="#points" id="nav-points">Points</a>
       <a href="#search" id="nav-search">Search</a>
       <a href="#cypher" id="nav-cypher">Cypher</a>
+      <a href="#metrics" id="nav-metrics">Metrics</a>
+      <a href="#learning" id="nav-learning">Learning</a>
+      <a href="#routing" id="nav-routing">Routing</a>
+      <a href="#cluster" id="nav-cluster">Cluster</a>
     </nav>
     <form id="key-form" class="key">
       <label for="api-key">API key or token</label>
@@ -1138,9 +1148,245 @@ export async function unary(path, request, options = {}) {
         <figcaption id="cypher-graph-state" role="status"></figcaption>
       </figure>
     </section>
+    <section id="page-metrics" aria-labelledby="metrics-title" hidden>
+      <h2 id="metrics-title">Metrics</h2>
+      <div class="row">
+        <button type="button" id="metrics-refresh">Refresh</button>
+        <span id="metrics-state" role="status"></span>
+      </div>
+      <h3 id="metrics-calls-title">Calls per method</h3>
+      <svg id="metrics-calls-chart" class="chart" role="img" aria-labelledby="metrics-calls-title"></svg>
+      <table id="metrics-calls">
+        <caption>Calls per method (all status codes)</caption>
+        <thead><tr><th scope="col">Method</th><th scope="col">Calls</th></tr></thead>
+        <tbody></tbody>
+      </table>
+      <h3 id="metrics-latency-title">Latency, 99th percentile</h3>
+      <svg id="metrics-latency-chart" class="chart" role="img" aria-labelledby="metrics-latency-title"></svg>
+      <table id="metrics-latency">
+        <caption>Latency percentiles by method (from the histogram buckets)</caption>
+        <thead><tr><th scope="col">Method</th><th scope="col">Calls</th><th scope="col">p50</th><th scope="col">p90</th><th scope="col">p99</th></tr></thead>
+        <tbody></tbody>
+      </table>
+      <h3 id="metrics-points-title">Points per collection</h3>
+      <svg id="metrics-points-chart" class="chart" role="img" aria-labelledby="metrics-points-title"></svg>
+      <h3 id="metrics-wal-title">Write-ahead log bytes since start</h3>
+      <svg id="metrics-wal-chart" class="chart" role="img" aria-labelledby="metrics-wal-title"></svg>
+      <table id="metrics-collections">
+        <caption>Collections: points and write-ahead log</caption>
+        <thead><tr><th scope="col">Collection</th><th scope="col">Points</th><th scope="col">WAL bytes</th><th scope="col">WAL appends</th><th scope="col">WAL segments</th></tr></thead>
+        <tbody></tbody>
+      </table>
+    </section>
+
+    <section id="page-learning" aria-labelledby="learning-title" hidden>
+      <h2 id="learning-title">Learning</h2>
+      <div class="row">
+        <button type="button" id="learning-refresh">Refresh</button>
+        <span id="learning-state" role="status"></span>
+      </div>
+      <table id="learning-table">
+        <caption>Learned re-ranking model per collection</caption>
+        <thead><tr><th scope="col">Collection</th><th scope="col">Active version</th><th scope="col">Latest version</th><th scope="col">Activated</th><th scope="col">Parameters</th><th scope="col">Trained</th><th scope="col">NDCG@10 (baseline → model)</th><th scope="col">Recall@10 (baseline → model)</th><th scope="col">Feedback buffered</th><th scope="col">Training examples</th><th scope="col">Note</th></tr></thead>
+        <tbody></tbody>
+      </table>
+    </section>
+
+    <section id="page-routing" aria-labelledby="routing-title" hidden>
+      <h2 id="routing-title">Routing</h2>
+      <div class="row">
+        <button type="button" id="routing-refresh">Refresh</button>
+        <span id="routing-state" role="status"></span>
+      </div>
+      <table id="routing-table">
+        <caption>Routers</caption>
+        <thead><tr><th scope="col">Router</th><th scope="col">Model version</th><th scope="col">Outcomes</th><th scope="col">Accuracy</th><th scope="col">Calibrated coverage</th><th scope="col">Calibration examples</th><th scope="col">Training examples</th></tr></thead>
+        <tbody></tbody>
+      </table>
+      <table id="breakers-table">
+        <caption>Circuit breakers</caption>
+        <thead><tr><th scope="col">Router</th><th scope="col">Candidate</th><th scope="col">State</th><th scope="col">Consecutive failures</th><th scope="col">Openings</th><th scope="col">Routed</th><th scope="col">Retry at</th></tr></thead>
+        <tbody></tbody>
+      </table>
+    </section>
+
+    <section id="page-cluster" aria-labelledby="cluster-title" hidden>
+      <h2 id="cluster-title">Cluster</h2>
+      <div class="row">
+        <button type="button" id="cluster-refresh">Refresh</button>
+        <span id="cluster-state" role="status"></span>
+      </div>
+      <table id="members-table">
+        <caption>Members</caption>
+        <thead><tr><th scope="col">Node</th><th scope="col">Address</th><th scope="col">Role</th><th scope="col">Leader</th><th scope="col">Healthy</th><th scope="col">Lag (entries)</th><th scope="col">Last seen</th></tr></thead>
+        <tbody></tbody>
+      </table>
+      <table id="shards-table">
+        <caption>Shards</caption>
+        <thead><tr><th scope="col">Collection</th><th scope="col">Shard</th><th scope="col">Primary</th><th scope="col">Replicas (lag)</th><th scope="col">Epoch</th></tr></thead>
+        <tbody></tbody>
+      </table>
+    </section>
   </main>
 </body>
 </html>
+
+"""#.utf8)),
+            "/console/metrics.js": File(contentType: "text/javascript; charset=utf-8", body: Array(
+#"""
+// The metrics page: the server's Prometheus text, read from GET /console/metrics on this
+// origin (with this tab's key), drawn as bar charts (SVG built with DOM calls) with a table of
+// the same numbers beside each.
+import { $, metadata, showStatus, cell, bytes } from "./common.js";
+
+const SVG = "http://www.w3.org/2000/svg";
+/** Bars per chart: the largest values; a server with hundreds of collections stays readable. */
+const MAX_BARS = 20;
+/** Bytes of metrics text read at most (the page parses it all). */
+const MAX_TEXT_BYTES = 8 << 20;
+
+/**
+ * Samples of the Prometheus text format: [{name, labels: {...}, value}]. Comments and lines
+ * that do not parse are skipped.
+ */
+export function parseMetrics(text) {
+  const samples = [];
+  const line = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/;
+  const label = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
+  for (const raw of text.split("\n")) {
+    if (!raw || raw.startsWith("#")) continue;
+    const match = line.exec(raw);
+    if (!match) continue;
+    const labels = {};
+    for (const [, key, value] of (match[2] ?? "").matchAll(label)) {
+      labels[key] = value.replace(/\\(.)/g, (_, c) => (c === "n" ? "\n" : c));
+    }
+    samples.push({ name: match[1], labels, value: Number(match[3]) });
+  }
+  return samples;
+}
+
+/** Sums of `name`'s samples by the value of label `key`. */
+function sumBy(samples, name, key) {
+  const sums = new Map();
+  for (const s of samples) if (s.name === name) sums.set(s.labels[key], (sums.get(s.labels[key]) ?? 0) + s.value);
+  return sums;
+}
+
+/**
+ * The q-quantile of a cumulative histogram ([[upper bound, count]...], +Inf last), linear
+ * within the bucket it falls in, as Prometheus' histogram_quantile does; null when empty.
+ */
+export function quantile(q, buckets) {
+  const total = buckets.length ? buckets[buckets.length - 1][1] : 0;
+  if (!total) return null;
+  const rank = q * total;
+  let lowerBound = 0, lowerCount = 0;
+  for (const [bound, count] of buckets) {
+    if (count >= rank) {
+      if (!Number.isFinite(bound)) return lowerBound;  // in the +Inf bucket: the largest finite bound
+      return lowerBound + (bound - lowerBound) * ((rank - lowerCount) / Math.max(count - lowerCount, 1));
+    }
+    lowerBound = bound; lowerCount = count;
+  }
+  return lowerBound;
+}
+
+/** Latency percentiles by method from ruvector_rpc_duration_seconds_bucket. */
+function latencies(samples) {
+  const byMethod = new Map();
+  for (const s of samples) {
+    if (s.name !== "ruvector_rpc_duration_seconds_bucket") continue;
+    const bound = s.labels.le === "+Inf" ? Infinity : Number(s.labels.le);
+    if (!byMethod.has(s.labels.method)) byMethod.set(s.labels.method, []);
+    byMethod.get(s.labels.method).push([bound, s.value]);
+  }
+  const out = [];
+  for (const [method, buckets] of byMethod) {
+    buckets.sort((a, b) => a[0] - b[0]);
+    out.push({ method, p50: quantile(0.5, buckets), p90: quantile(0.9, buckets), p99: quantile(0.99, buckets),
+               count: buckets[buckets.length - 1][1] });
+  }
+  return out.sort((a, b) => b.count - a.count);
+}
+
+function svgElement(name, attributes) {
+  const node = document.createElementNS(SVG, name);
+  for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, String(value));
+  return node;
+}
+
+/** A horizontal bar chart of [label, value] into `svg`; `format` writes each value. */
+function barChart(svg, entries, format) {
+  const shown = entries.slice(0, MAX_BARS);
+  const max = Math.max(...shown.map(([, v]) => v), 1e-12);
+  const rowHeight = 22, labelWidth = 330, barWidth = 420;
+  svg.replaceChildren();
+  svg.setAttribute("viewBox", `0 0 ${labelWidth + barWidth + 120} ${Math.max(shown.length, 1) * rowHeight + 4}`);
+  shown.forEach(([name, value], i) => {
+    const y = i * rowHeight + 2;
+    const group = svgElement("g", { class: "bar" });
+    const label = svgElement("text", { x: labelWidth - 6, y: y + 15, "text-anchor": "end" });
+    label.textContent = name.length > 48 ? `…${name.slice(-47)}` : name;
+    const bar = svgElement("rect", { x: labelWidth, y, width: Math.max((value / max) * barWidth, 1), height: rowHeight - 6 });
+    const title = svgElement("title", {});
+    title.textContent = `${name}: ${format(value)}`;
+    const amount = svgElement("text", { x: labelWidth + Math.max((value / max) * barWidth, 1) + 6, y: y + 15 });
+    amount.textContent = format(value);
+    group.append(title, label, bar, amount);
+    svg.append(group);
+  });
+}
+
+function table(id, rows) {
+  const body = $(id).tBodies[0];
+  body.replaceChildren();
+  for (const values of rows) {
+    const row = body.insertRow();
+    for (const value of values) cell(row, value);
+  }
+}
+
+function seconds(value) {
+  if (value === null) return "–";
+  return value < 0.001 ? `${(value * 1e6).toFixed(0)} µs` : value < 1 ? `${(value * 1000).toFixed(1)} ms` : `${value.toFixed(2)} s`;
+}
+
+const sorted = (map) => [...map.entries()].filter(([k]) => k !== undefined).sort((a, b) => b[1] - a[1]);
+
+/** Reads the metrics and redraws every chart. */
+export async function refreshMetrics() {
+  try {
+    const response = await fetch("/console/metrics", { headers: metadata(), cache: "no-store" });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`HTTP ${response.status}: ${text.trim().slice(0, 300)}`);
+    if (text.length > MAX_TEXT_BYTES) throw new Error("the metrics text is larger than the page reads");
+    const samples = parseMetrics(text);
+    const calls = sorted(sumBy(samples, "ruvector_rpc_requests_total", "method"));
+    barChart($("metrics-calls-chart"), calls, (v) => String(v));
+    table("metrics-calls", calls.map(([method, count]) => [method, String(count)]));
+    const latency = latencies(samples);
+    barChart($("metrics-latency-chart"), latency.map((l) => [l.method, l.p99 ?? 0]), seconds);
+    table("metrics-latency", latency.map((l) => [l.method, String(l.count), seconds(l.p50), seconds(l.p90), seconds(l.p99)]));
+    const points = sorted(sumBy(samples, "ruvector_collection_points", "collection"));
+    barChart($("metrics-points-chart"), points, (v) => String(v));
+    const walBytes = sumBy(samples, "ruvector_wal_bytes_total", "collection");
+    const walAppends = sumBy(samples, "ruvector_wal_appends_total", "collection");
+    const walSegments = sumBy(samples, "ruvector_wal_segments", "collection");
+    barChart($("metrics-wal-chart"), sorted(walBytes), bytes);
+    table("metrics-collections", points.map(([name, count]) => [name, String(count), bytes(walBytes.get(name)),
+      String(walAppends.get(name) ?? 0), String(walSegments.get(name) ?? 0)]));
+    $("metrics-state").textContent = `${samples.length} samples read at ${new Date().toLocaleTimeString()}`;
+    showStatus("", true);
+  } catch (error) {
+    $("metrics-state").textContent = "failed";
+    showStatus(`Reading metrics failed: ${error.message}`);
+  }
+}
+
+export function startMetrics() {
+  $("metrics-refresh").addEventListener("click", refreshMetrics);
+}
 
 """#.utf8)),
             "/console/points.js": File(contentType: "text/javascript; charset=utf-8", body: Array(
@@ -1870,6 +2116,105 @@ export function startSearch() {
 }
 
 """#.utf8)),
+            "/console/status.js": File(contentType: "text/javascript; charset=utf-8", body: Array(
+#"""
+// Read-only status pages: learning (LearnService.GetModelStatus per collection), routing
+// (RouteService.GetStatus per router, with its circuit breakers) and cluster
+// (ClusterService.GetState: members, leader, shards with replica lag).
+import { $, VECTOR, LEARN, ROUTE, CLUSTER, rpc, showStatus, describeError, cell } from "./common.js";
+import { GrpcError } from "./grpcweb.js";
+
+const CIRCUIT = { 1: "closed", 2: "open", 3: "half-open" };
+const ROLE = { 1: "voter", 2: "learner" };
+const fixed = (value, digits = 3) => (value === undefined ? "–" : Number(value).toFixed(digits));
+const micros = (value) => (value ? new Date(Number(value) / 1000).toISOString() : "never");
+
+function fill(id, rows) {
+  const body = $(id).tBodies[0];
+  body.replaceChildren();
+  for (const values of rows) {
+    const row = body.insertRow();
+    for (const value of values) cell(row, value);
+  }
+}
+
+/** One row per collection: its learned model's version, quality against the baseline, feedback. */
+export async function refreshLearning() {
+  try {
+    const collections = (await rpc(VECTOR + "ListCollections", {})).collections;
+    const rows = [];
+    for (const info of collections) {
+      const s = await rpc(LEARN + "GetModelStatus", { collection: info.name });
+      rows.push([info.name, String(s.version ?? 0), String(s.latest_version ?? 0), s.activated ? "yes" : "no",
+        String(s.parameters ?? 0), micros(s.trained_unix_micros), `${fixed(s.baseline_ndcg_at_10)} → ${fixed(s.model_ndcg_at_10)}`,
+        `${fixed(s.baseline_recall_at_10)} → ${fixed(s.model_recall_at_10)}`, String(s.feedback_buffered ?? 0),
+        String(s.training_examples ?? 0), s.note ?? ""]);
+    }
+    fill("learning-table", rows);
+    $("learning-state").textContent = `${rows.length} collections`;
+  } catch (error) {
+    $("learning-state").textContent = "failed";
+    showStatus(describeError("Reading model status", error));
+  }
+}
+
+/** Each router's status, then one row per circuit breaker. */
+export async function refreshRouting() {
+  try {
+    const routers = (await rpc(ROUTE + "ListRouters", {})).routers;
+    const rows = [], breakers = [];
+    for (const info of routers) {
+      const name = info.definition?.name ?? "";
+      const s = await rpc(ROUTE + "GetStatus", { router: name });
+      rows.push([name, String(s.model_version ?? 0), String(s.outcomes_recorded ?? 0), fixed(s.accuracy),
+        fixed(s.calibrated_coverage), String(s.calibration_count ?? 0), String(s.training_examples ?? 0)]);
+      for (const b of s.breakers) {
+        breakers.push([name, b.candidate ?? "", CIRCUIT[b.state] ?? "unknown", String(b.consecutive_failures ?? 0),
+          String(b.openings ?? 0), String(b.routed ?? 0), b.retry_at_unix_micros ? micros(b.retry_at_unix_micros) : "–"]);
+      }
+    }
+    fill("routing-table", rows);
+    fill("breakers-table", breakers);
+    $("routing-state").textContent = `${rows.length} routers, ${breakers.length} circuit breakers`;
+  } catch (error) {
+    $("routing-state").textContent = "failed";
+    showStatus(describeError("Reading router status", error));
+  }
+}
+
+/** Members, leader and shards; a single server says it is not a cluster (from its error). */
+export async function refreshCluster() {
+  try {
+    const state = await rpc(CLUSTER + "GetState", { with_shard_progress: true, stale_ok: true });
+    const leader = String(state.leader_id ?? 0);
+    fill("members-table", state.members.map((m) => [String(m.node_id ?? 0), m.address ?? "", ROLE[m.role] ?? "unknown",
+      String(m.node_id ?? 0) === leader ? "leader" : "", m.healthy ? "yes" : "no", String(m.lag_entries ?? 0),
+      `${m.last_seen_millis ?? 0} ms ago`]));
+    fill("shards-table", state.shards.map((s) => [s.collection ?? "", String(s.shard ?? 0), String(s.primary_node_id ?? 0),
+      s.replica_node_ids.map((id, i) => `${id} (${s.replica_lag_records[i] ?? 0} records, ${s.replica_lag_millis[i] ?? 0} ms behind)`)
+        .join(", ") || "none", String(s.epoch ?? 0)]));
+    $("cluster-state").textContent = `leader ${leader}, term ${state.term ?? 0}, commit index ${state.commit_index ?? 0}, `
+      + `answered by node ${state.answered_by ?? 0}${state.stale ? " (may be stale)" : ""}`;
+  } catch (error) {
+    fill("members-table", []);
+    fill("shards-table", []);
+    if (error instanceof GrpcError && [9, 12].includes(error.code)) {
+      // FAILED_PRECONDITION or UNIMPLEMENTED: this server runs alone.
+      $("cluster-state").textContent = `not a cluster (${error.message})`;
+    } else {
+      $("cluster-state").textContent = "failed";
+      showStatus(describeError("Reading the cluster state", error));
+    }
+  }
+}
+
+export function startStatusPages() {
+  $("learning-refresh").addEventListener("click", refreshLearning);
+  $("routing-refresh").addEventListener("click", refreshRouting);
+  $("cluster-refresh").addEventListener("click", refreshCluster);
+}
+
+"""#.utf8)),
             "/console/style.css": File(contentType: "text/css; charset=utf-8", body: Array(
 #"""
 body { font-family: system-ui, sans-serif; margin: 0; color: #1b1f24; background: #fafafa; }
@@ -1910,6 +2255,11 @@ pre { white-space: pre-wrap; word-break: break-all; }
 #cypher-graph .node text, #cypher-graph .link text { font-size: 11px; fill: #1b1f24; }
 #cypher-graph .link line { stroke: #8895a7; stroke-width: 1.5; }
 #cypher-graph .arrow { fill: #8895a7; }
+.chart { width: 100%; max-width: 56rem; height: auto; display: block; background: #fff; border: 1px solid #ccd; }
+.chart:empty { display: none; }
+.chart rect { fill: #4a78a8; }
+.chart text { font-size: 12px; fill: #1b1f24; }
+nav { display: flex; flex-wrap: wrap; gap: 0.2rem; }
 
 """#.utf8)),
         ]
