@@ -798,6 +798,77 @@ def test_console_status_pages(tmp_path, browser):
         server.stop()
 
 
+def _console_url(server: RunningServer) -> str:
+    """The console listener the server announces on its next stdout line (--console-listen)."""
+    line = server.process.stdout.readline()
+    match = re.search(r"console on (http://\S+)/$", line.strip())
+    assert match, line
+    return match.group(1)
+
+
+@pytest.mark.parametrize("how", ["flag", "config"])
+def test_console_listen_serves_the_console_on_its_own_port(tmp_path, browser, how):
+    """--console-listen: the console and its calls on a port of its own (same data, same
+    credential check); the main port then serves no console; with --no-console it is refused."""
+    import grpc
+    from ruvector.v1 import vector_pb2, vector_pb2_grpc
+
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"consoleListen": "127.0.0.1:0"}))
+    server = RunningServer(["--console-listen", "127.0.0.1:0"] if how == "flag" else ["--config", str(config)],
+                           tmp_path / "data")
+    try:
+        console = _console_url(server)
+        port = int(console.rsplit(":", 1)[1])
+        assert port != server.port
+        # The main port: gRPC as ever, no console.
+        assert _get(server, "/").status == 405 and _get(server, "/console/metrics").status == 405
+        page = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        page.request("GET", "/")
+        index = page.getresponse()
+        assert index.status == 200 and b"/console/app.js" in index.read()
+        assert "default-src 'self'" in index.getheader("content-security-policy")
+        browser.get(console + "/")
+        _wait(browser, lambda d: _text(d, "key-state") == "no key", "the page's script to start")
+        _create_and_fill(browser, tmp_path)
+        # The same server: what the console port wrote, the main port reads.
+        with grpc.insecure_channel(server.address) as channel:
+            info = vector_pb2_grpc.VectorServiceStub(channel).GetCollection(vector_pb2.GetCollectionRequest(name="docs"))
+        assert info.points_count == 3
+        browser.find_element("id", "nav-metrics").click()
+        # Two GetCollection calls: the page's (its info panel after the create) and the main port's.
+        _wait(browser, lambda d: {row[0]: row[1] for row in _rows(d, "metrics-calls")}.get("/ruvector.v1.VectorService/GetCollection") == "2",
+              "the main port's call in the console port's metrics")
+        _assert_no_page_errors(browser)
+    finally:
+        server.stop()
+
+
+def test_console_listen_with_no_console_is_refused(tmp_path):
+    with pytest.raises(RuntimeError, match="--console-listen serves the console, and --no-console"):
+        RunningServer(["--console-listen", "127.0.0.1:0", "--no-console"], tmp_path / "data")
+
+
+def test_console_listen_checks_credentials(tmp_path, browser):
+    """The console port asks the same credentials as the main port, for calls and metrics."""
+    server = RunningServer(["--console-listen", "127.0.0.1:0", "--api-key", API_KEY], tmp_path / "data")
+    try:
+        console = _console_url(server)
+        host, port = console.removeprefix("http://").rsplit(":", 1)
+        conn = http.client.HTTPConnection(host, int(port), timeout=10)
+        conn.request("GET", "/console/metrics")
+        assert conn.getresponse().status == 401
+        browser.get(console + "/")
+        _wait(browser, lambda d: "UNAUTHENTICATED" in _text(d, "status"), "the refusal without a key")
+        _fill(browser, "api-key", API_KEY)
+        browser.find_element("id", "key-save").click()
+        _wait(browser, lambda d: _text(d, "status") == "" and _text(d, "key-state") == "key set for this tab", "the key taken")
+        browser.find_element("id", "nav-metrics").click()
+        _wait(browser, lambda d: "samples read" in _text(d, "metrics-state"), "the metrics read with the key")
+    finally:
+        server.stop()
+
+
 def test_console_with_api_key(tmp_path, browser):
     server = RunningServer(["--api-key", API_KEY], tmp_path / "data")
     try:
