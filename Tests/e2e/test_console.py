@@ -869,6 +869,91 @@ def test_console_listen_checks_credentials(tmp_path, browser):
         server.stop()
 
 
+PAGES = ["collections", "points", "search", "cypher", "metrics", "learning", "routing", "cluster"]
+
+
+def _tab_through(driver, limit: int = 150) -> list[str]:
+    """Ids (or tag names) of the elements Tab reaches from the top of the page, in order, until
+    focus comes back to the first one."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    driver.execute_script("document.activeElement?.blur(); window.focus();")
+    reached: list[str] = []
+    for _ in range(limit):
+        ActionChains(driver).send_keys(Keys.TAB).perform()
+        current = driver.execute_script("const e = document.activeElement; return e ? (e.id || e.tagName) : ''")
+        if reached and current == reached[0]:
+            break
+        reached.append(current)
+    return reached
+
+
+def test_console_accessibility_basics(tmp_path, browser):
+    """On every page: every form control has a label with text, every chart and drawing a text
+    name; Tab reaches every visible control, the page links switch pages from the keyboard, and
+    Enter in a field submits its form."""
+    from selenium.webdriver.common.keys import Keys
+
+    server = RunningServer([], tmp_path / "data")
+    try:
+        _upsert_numbered(server, "numbers", 30)
+        browser.get(f"http://{server.address}/")
+        _wait(browser, lambda d: _text(d, "key-state") == "no key", "the page's script to start")
+        browser.find_element("css selector", "#create-options summary").click()
+        browser.get(f"http://{server.address}/#points")
+        browser.find_element("id", "points-add-condition").click()
+        for page in PAGES:
+            browser.get(f"http://{server.address}/#{page}")
+            _wait(browser, lambda d: d.find_element("id", f"page-{page}").is_displayed(), f"the {page} page")
+            if page == "points":
+                browser.find_element("id", "points-add-condition").click()
+            unlabelled = browser.execute_script(
+                "return [...document.querySelectorAll('input, select, textarea')]"
+                ".filter(e => !e.labels || ![...e.labels].some(l => l.textContent.trim())).map(e => e.id)")
+            assert unlabelled == [], (page, unlabelled)
+            unnamed = browser.execute_script(
+                "return [...document.querySelectorAll('svg')].filter(s => s.getAttribute('role') !== 'img'"
+                " || !document.getElementById(s.getAttribute('aria-labelledby'))).map(s => s.id)")
+            assert unnamed == [], (page, unnamed)
+            controls = browser.execute_script(
+                f"return [...document.querySelectorAll('#page-{page} input, #page-{page} select, #page-{page} textarea,"
+                f" #page-{page} button, #page-{page} summary, nav a, #key-form input, #key-form button')]"
+                # A radio group is one Tab stop (its checked radio); arrows move inside it.
+                ".filter(e => e.checkVisibility() && !e.disabled && !(e.type === 'radio' && !e.checked))"
+                ".map(e => e.id || e.tagName)")
+            reached = _tab_through(browser)
+            missing = [control for control in controls if control not in reached]
+            assert missing == [], (page, missing, reached)
+            # The navigation links come first, in the order shown.
+            assert [r for r in reached if r.startswith("nav-")] == [f"nav-{p}" for p in PAGES], reached
+
+        # The navigation by keyboard: Enter on a focused link shows its page.
+        browser.get(f"http://{server.address}/#collections")
+        browser.find_element("id", "nav-points").send_keys(Keys.ENTER)
+        _wait(browser, lambda d: d.find_element("id", "page-points").is_displayed(), "the points page by Enter")
+        # Enter submits: the points form from its collection field, the search form from its vector field.
+        _fill(browser, "points-collection", "numbers" + Keys.ENTER)
+        _wait(browser, lambda d: _text(d, "points-page") == "page 1: 30 points (last page)", "the scroll run by Enter")
+        browser.find_element("id", "nav-search").send_keys(Keys.ENTER)
+        _fill(browser, "search-collection", "numbers")
+        _fill(browser, "search-vector", "[3, 1, 0, 0]" + Keys.ENTER)
+        _wait(browser, lambda d: [row[0] for row in _rows(d, "search-results")][:1] == ["3"], "the search run by Enter")
+        # Cypher: Enter is a new line in the query; Ctrl+Enter runs it.
+        browser.find_element("id", "nav-cypher").send_keys(Keys.ENTER)
+        _fill(browser, "cypher-query", "RETURN 1 AS one")
+        browser.find_element("id", "cypher-query").send_keys(Keys.CONTROL, Keys.ENTER)
+        _wait(browser, lambda d: _text(d, "cypher-state") == "done: 1 rows", "the query run by Ctrl+Enter")
+        # A status page's refresh by keyboard.
+        browser.find_element("id", "nav-learning").send_keys(Keys.ENTER)
+        _wait(browser, lambda d: _text(d, "learning-state") == "1 collections", "the learning page")
+        browser.find_element("id", "learning-refresh").send_keys(Keys.ENTER)
+        _wait(browser, lambda d: _text(d, "learning-state") == "1 collections", "the learning page refreshed")
+        _assert_no_page_errors(browser)
+    finally:
+        server.stop()
+
+
 def test_console_with_api_key(tmp_path, browser):
     server = RunningServer(["--api-key", API_KEY], tmp_path / "data")
     try:

@@ -626,9 +626,11 @@ function condition(row, index) {
   return [clause.value, { field: { key: name, ...test } }];
 }
 
-/** The rows of `container` as a ruvector.v1.Filter, or undefined when there are none. */
+/** The rows of `container` as a ruvector.v1.Filter, or undefined when there are none. A row
+ * left blank (no key, no value) is skipped: an extra "Add condition" is not an error. */
 export function buildFilter(container) {
-  const rows = [...container.querySelectorAll(".condition")];
+  const rows = [...container.querySelectorAll(".condition")]
+    .filter((row) => [...row.querySelectorAll("input")].some((input) => input.value.trim()));
   if (!rows.length) return undefined;
   const filter = { must: [], must_not: [] };
   rows.forEach((row, index) => {
