@@ -954,6 +954,53 @@ def test_console_accessibility_basics(tmp_path, browser):
         server.stop()
 
 
+def test_console_on_a_cluster(tmp_path, browser):
+    """Three nodes: a collection created from the console with 2 shards and 2 copies each (the
+    create form's cluster options); its info shows them, and the cluster page shows the members,
+    one leader and the collection's shards with their replicas, as GetState has them."""
+    sys.path.insert(0, str(Path(__file__).parent / "cluster"))
+    from harness import Cluster  # the cluster tests' harness: n servers on the loopback
+
+    cluster = Cluster(3, base_dir=tmp_path / "cluster", proxied=False)
+    try:
+        cluster.start()
+        cluster.wait_ready()
+        leader = cluster.leader(timeout=10)
+        node = cluster.nodes[leader]
+        browser.get(f"http://{node.address}/")
+        _wait(browser, lambda d: _text(d, "key-state") == "no key", "the page's script to start")
+        browser.find_element("css selector", "#create-options summary").click()
+        _fill(browser, "create-name", "spread")
+        _fill(browser, "create-shards", "2")
+        _fill(browser, "create-replication-factor", "2")
+        browser.find_element("css selector", "#create-write-consistency option[value=REPLICATION_MODE_SYNC]").click()
+        browser.find_element("id", "create-button").click()
+        _wait(browser, lambda d: _info(d).get("Name") == "spread", "the sharded collection's info")
+        info = _info(browser)
+        assert info["Shards"] == "2" and info["Replication"].startswith("2 copies, writes sync"), info
+
+        browser.find_element("id", "nav-cluster").click()
+        state = cluster.state(leader, stale_ok=False)
+
+        def shown_shards(d):
+            return [row for row in _rows(d, "shards-table") if row[0] == "spread"]
+
+        _wait(browser, lambda d: len(shown_shards(d)) == 2, "the collection's two shards")
+        members = _rows(browser, "members-table")
+        assert sorted(row[0] for row in members) == ["1", "2", "3"], members
+        assert [row[0] for row in members if row[3] == "leader"] == [str(leader)], members
+        assert all(row[4] == "yes" for row in members), members
+        assert _text(browser, "cluster-state").startswith(f"leader {leader}, term "), _text(browser, "cluster-state")
+        for row in shown_shards(browser):
+            assert row[2] in {"1", "2", "3"} and re.fullmatch(r"[123] \(\d+ records, \d+ ms behind\)", row[3]), row
+            assert row[3].split()[0] != row[2], row  # the replica is another node than the primary
+        assert len(state.members) == 3
+        browser.save_screenshot(str(tmp_path / "cluster.png"))
+        _assert_no_page_errors(browser)
+    finally:
+        cluster.stop()
+
+
 def test_console_with_api_key(tmp_path, browser):
     server = RunningServer(["--api-key", API_KEY], tmp_path / "data")
     try:
