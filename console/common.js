@@ -52,6 +52,23 @@ export function cell(row, content, pre = false) {
   return td;
 }
 
+/** Replaces the body rows of table `id` with `rows` (arrays of text). */
+export function fillTable(id, rows) {
+  const body = $(id).tBodies[0];
+  body.replaceChildren();
+  for (const values of rows) {
+    const row = body.insertRow();
+    for (const value of values) cell(row, value);
+  }
+}
+
+/** An SVG element with `attributes` (set as attributes, never as markup). */
+export function svgElement(name, attributes = {}) {
+  const node = document.createElementNS("http://www.w3.org/2000/svg", name);
+  for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, String(value));
+  return node;
+}
+
 /** A button whose label is text; `label` names it for screen readers when the text is short. */
 export function button(text, onClick, label) {
   const element = document.createElement("button");

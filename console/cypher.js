@@ -156,7 +156,8 @@ async function runCypher(event) {
     // Drawn once the rows are in: the layout needs every node.
     const drawn = drawGraph($("cypher-graph"), graph);
     $("cypher-graph-state").textContent = `${drawn.nodes} nodes, ${drawn.relationships} relationships drawn`
-      + (graph.skippedNodes ? ` (${graph.skippedNodes} more nodes not drawn)` : "");
+      + (graph.skippedNodes ? ` (${graph.skippedNodes} more nodes not drawn)` : "")
+      + (graph.skippedRelationships ? ` (${graph.skippedRelationships} more relationships not kept)` : "");
   }
 }
 

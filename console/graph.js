@@ -2,17 +2,19 @@
 // rows, placed by a small force layout (bounded in nodes and iterations) and drawn as SVG built
 // with DOM calls; every label is text.
 import { structToJSON } from "./protobuf.js";
+import { svgElement as element } from "./common.js";
 
-const SVG = "http://www.w3.org/2000/svg";
 /** Nodes drawn at most; more are counted, not drawn (the layout is quadratic in nodes). */
 export const MAX_NODES = 300;
+/** Relationships kept at most (their ends may come later, so they are kept before drawing). */
+export const MAX_RELATIONSHIPS = 3000;
 /** Layout passes: enough for a few hundred nodes to settle, bounded for a big result. */
 const ITERATIONS = 300;
 const WIDTH = 900, HEIGHT = 520;
 
 /** Nodes and relationships of a result, keyed by id, in the order first seen. */
 export class GraphCollector {
-  constructor() { this.nodes = new Map(); this.relationships = new Map(); this.skippedNodes = 0; }
+  constructor() { this.nodes = new Map(); this.relationships = new Map(); this.skippedNodes = 0; this.skippedRelationships = 0; }
 
   addNode(node) {
     const id = String(node.id ?? 0);
@@ -25,6 +27,7 @@ export class GraphCollector {
   addRelationship(r) {
     const id = String(r.id ?? 0);
     if (this.relationships.has(id)) return;
+    if (this.relationships.size >= MAX_RELATIONSHIPS) { this.skippedRelationships += 1; return; }
     this.relationships.set(id, { id, type: r.type ?? "", start: String(r.start_node_id ?? 0), end: String(r.end_node_id ?? 0),
                                  properties: structToJSON(r.properties) });
   }
@@ -92,12 +95,6 @@ export function forceLayout(nodes, links, width = WIDTH, height = HEIGHT, iterat
   return new Map(nodes.map((id, i) => [id, [x[i], y[i]]]));
 }
 
-function element(name, attributes) {
-  const node = document.createElementNS(SVG, name);
-  for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, String(value));
-  return node;
-}
-
 /** A node's caption: its first label and a name-like property, else its id. */
 function caption(node) {
   const p = node.properties;
@@ -112,7 +109,7 @@ export function drawGraph(svg, graph) {
   const positions = forceLayout(nodes.map((n) => n.id), relationships.map((r) => [r.start, r.end]));
   svg.replaceChildren();
   svg.setAttribute("viewBox", `0 0 ${WIDTH} ${HEIGHT}`);
-  const defs = element("defs", {});
+  const defs = element("defs");
   const marker = element("marker", { id: "arrow", viewBox: "0 0 10 10", refX: 19, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto" });
   marker.append(element("path", { d: "M0,0 L10,5 L0,10 z", class: "arrow" }));
   defs.append(marker);
@@ -121,7 +118,7 @@ export function drawGraph(svg, graph) {
     const [x1, y1] = positions.get(r.start), [x2, y2] = positions.get(r.end);
     const group = element("g", { class: "link", "data-id": r.id });
     const line = element("line", { x1, y1, x2, y2, "marker-end": "url(#arrow)" });
-    const title = element("title", {});
+    const title = element("title");
     title.textContent = `${r.type} ${JSON.stringify(r.properties)}`;
     const label = element("text", { x: (x1 + x2) / 2, y: (y1 + y2) / 2 - 3 });
     label.textContent = r.type;
@@ -131,7 +128,7 @@ export function drawGraph(svg, graph) {
   for (const node of nodes) {
     const [cx, cy] = positions.get(node.id);
     const group = element("g", { class: "node", "data-id": node.id });
-    const title = element("title", {});
+    const title = element("title");
     title.textContent = `${node.labels.join(":")} ${JSON.stringify(node.properties)}`;
     const label = element("text", { x: cx + 11, y: cy + 4 });
     label.textContent = caption(node);

@@ -1,9 +1,8 @@
 // The metrics page: the server's Prometheus text, read from GET /console/metrics on this
 // origin (with this tab's key), drawn as bar charts (SVG built with DOM calls) with a table of
 // the same numbers beside each.
-import { $, metadata, showStatus, cell, bytes } from "./common.js";
+import { $, metadata, showStatus, bytes, fillTable as table, svgElement } from "./common.js";
 
-const SVG = "http://www.w3.org/2000/svg";
 /** Bars per chart: the largest values; a server with hundreds of collections stays readable. */
 const MAX_BARS = 20;
 /** Bytes of metrics text read at most (the page parses it all). */
@@ -11,7 +10,7 @@ const MAX_TEXT_BYTES = 8 << 20;
 
 /**
  * Samples of the Prometheus text format: [{name, labels: {...}, value}]. Comments and lines
- * that do not parse are skipped.
+ * that do not parse (no value that is a number, +Inf, -Inf or NaN) are skipped.
  */
 export function parseMetrics(text) {
   const samples = [];
@@ -25,7 +24,10 @@ export function parseMetrics(text) {
     for (const [, key, value] of (match[2] ?? "").matchAll(label)) {
       labels[key] = value.replace(/\\(.)/g, (_, c) => (c === "n" ? "\n" : c));
     }
-    samples.push({ name: match[1], labels, value: Number(match[3]) });
+    const text = match[3];
+    const value = text === "+Inf" ? Infinity : text === "-Inf" ? -Infinity : Number(text);
+    if (Number.isNaN(value) && text !== "NaN") continue;  // not a sample line
+    samples.push({ name: match[1], labels, value });
   }
   return samples;
 }
@@ -74,12 +76,6 @@ function latencies(samples) {
   return out.sort((a, b) => b.count - a.count);
 }
 
-function svgElement(name, attributes) {
-  const node = document.createElementNS(SVG, name);
-  for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, String(value));
-  return node;
-}
-
 /** A horizontal bar chart of [label, value] into `svg`; `format` writes each value. */
 function barChart(svg, entries, format) {
   const shown = entries.slice(0, MAX_BARS);
@@ -100,15 +96,6 @@ function barChart(svg, entries, format) {
     group.append(title, label, bar, amount);
     svg.append(group);
   });
-}
-
-function table(id, rows) {
-  const body = $(id).tBodies[0];
-  body.replaceChildren();
-  for (const values of rows) {
-    const row = body.insertRow();
-    for (const value of values) cell(row, value);
-  }
 }
 
 function seconds(value) {

@@ -4,13 +4,14 @@ import { $, VECTOR, rpc, showStatus, describeError, cell, button, showId } from 
 import { structToJSON } from "./protobuf.js";
 import { addConditionRow, buildFilter } from "./filter.js";
 
-// Offsets of the pages seen so far: pages[i] starts after pages[i] (undefined for the first).
+// Offsets of the pages seen so far: page i starts after the id pages[i] (undefined for the
+// first), so Previous goes back without the server keeping anything.
 let pages = [];
 let pageIndex = 0;
 let nextOffset = undefined;
 let query = null;
 
-async function showPage(index) {
+async function loadPage(index) {
   const body = $("points-table").tBodies[0];
   try {
     const response = await rpc(VECTOR + "Scroll", {
@@ -50,7 +51,7 @@ async function scroll(event) {
   }
   pages = [undefined];
   $("point-view").hidden = true;
-  await showPage(0);
+  await loadPage(0);
 }
 
 async function viewPoint(id) {
@@ -77,7 +78,7 @@ export function startPoints() {
   $("points-next").addEventListener("click", () => {
     if (!nextOffset || !query) return;
     pages[pageIndex + 1] = nextOffset;
-    showPage(pageIndex + 1);
+    loadPage(pageIndex + 1);
   });
-  $("points-previous").addEventListener("click", () => { if (query && pageIndex > 0) showPage(pageIndex - 1); });
+  $("points-previous").addEventListener("click", () => { if (query && pageIndex > 0) loadPage(pageIndex - 1); });
 }

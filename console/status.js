@@ -1,22 +1,13 @@
 // Read-only status pages: learning (LearnService.GetModelStatus per collection), routing
 // (RouteService.GetStatus per router, with its circuit breakers) and cluster
 // (ClusterService.GetState: members, leader, shards with replica lag).
-import { $, VECTOR, LEARN, ROUTE, CLUSTER, rpc, showStatus, describeError, cell } from "./common.js";
+import { $, VECTOR, LEARN, ROUTE, CLUSTER, rpc, showStatus, describeError, fillTable as fill } from "./common.js";
 import { GrpcError } from "./grpcweb.js";
 
 const CIRCUIT = { 1: "closed", 2: "open", 3: "half-open" };
 const ROLE = { 1: "voter", 2: "learner" };
 const fixed = (value, digits = 3) => (value === undefined ? "–" : Number(value).toFixed(digits));
 const micros = (value) => (value ? new Date(Number(value) / 1000).toISOString() : "never");
-
-function fill(id, rows) {
-  const body = $(id).tBodies[0];
-  body.replaceChildren();
-  for (const values of rows) {
-    const row = body.insertRow();
-    for (const value of values) cell(row, value);
-  }
-}
 
 /** One row per collection: its learned model's version, quality against the baseline, feedback. */
 export async function refreshLearning() {

@@ -67,7 +67,9 @@ struct StaticSiteTests {
     @Test("the generated console has its index at / and its modules under /console/")
     func console() {
         for path in ["/", "/console/index.html", "/console/app.js", "/console/grpcweb.js", "/console/protobuf.js",
-                     "/console/schema.js", "/console/style.css"] {
+                     "/console/schema.js", "/console/style.css", "/console/common.js", "/console/collections.js", "/console/points.js",
+                     "/console/filter.js", "/console/search.js", "/console/cypher.js", "/console/graph.js", "/console/metrics.js",
+                     "/console/status.js"] {
             #expect(StaticSite.console.files[path] != nil, "\(path)")
         }
         #expect(StaticSite.console.files["/"]?.body == StaticSite.console.files["/console/index.html"]?.body)

@@ -174,6 +174,12 @@ def _rows(driver, table_id: str) -> list[list[str]]:
         ".map(row => [...row.cells].map(cell => cell.textContent))", table_id)
 
 
+def _open_page(driver, server: RunningServer, page: str) -> None:
+    """Loads the console at #page and waits until that page shows."""
+    driver.get(f"http://{server.address}/#{page}")
+    _wait(driver, lambda d: d.find_element("id", f"page-{page}").is_displayed(), f"the {page} page")
+
+
 def _assert_no_page_errors(driver) -> None:
     """No CSP refusal and no uncaught script error in the page's console log so far."""
     entries = [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
@@ -435,8 +441,7 @@ def test_console_points_browser(tmp_path, browser):
     server = RunningServer([], tmp_path / "data")
     try:
         _upsert_numbered(server, "numbers", 250)
-        browser.get(f"http://{server.address}/#points")
-        _wait(browser, lambda d: d.find_element("id", "page-points").is_displayed(), "the points page")
+        _open_page(browser, server, "points")
         _fill(browser, "points-collection", "numbers")
         _fill(browser, "points-limit", "40")
         _add_condition(browser, "must", "lang", "keyword", "en")
@@ -502,8 +507,7 @@ def test_console_search_options_and_snippets(tmp_path, browser):
     server = RunningServer([], tmp_path / "data")
     try:
         _upsert_numbered(server, "numbers", 300)
-        browser.get(f"http://{server.address}/#search")
-        _wait(browser, lambda d: d.find_element("id", "page-search").is_displayed(), "the search page")
+        _open_page(browser, server, "search")
         _fill(browser, "search-collection", "numbers")
         _fill(browser, "search-vector", "[120.2, 1, 0, 0]")
         _fill(browser, "search-k", "5")
@@ -573,8 +577,7 @@ def test_console_cypher_parameters_drawing_and_history(tmp_path, browser):
     shared with another tab."""
     server = RunningServer([], tmp_path / "data")
     try:
-        browser.get(f"http://{server.address}/#cypher")
-        _wait(browser, lambda d: d.find_element("id", "page-cypher").is_displayed(), "the Cypher page")
+        _open_page(browser, server, "cypher")
         assert _text(browser, "cypher-history") == "no earlier queries in this tab"
         create = ("CREATE (a:Person {name: $a})-[r:KNOWS {since: $year}]->(b:Person {name: $b}) "
                   "RETURN a, r, b")
@@ -845,8 +848,12 @@ def test_console_listen_serves_the_console_on_its_own_port(tmp_path, browser, ho
 
 
 def test_console_listen_with_no_console_is_refused(tmp_path):
-    with pytest.raises(RuntimeError, match="--console-listen serves the console, and --no-console"):
-        RunningServer(["--console-listen", "127.0.0.1:0", "--no-console"], tmp_path / "data")
+    from conftest import server_binary
+
+    ran = subprocess.run([server_binary(), "--listen", "127.0.0.1:0", "--data-dir", str(tmp_path / "data"),
+                          "--console-listen", "127.0.0.1:0", "--no-console"], capture_output=True, text=True, timeout=30)
+    assert ran.returncode != 0 and "--console-listen serves the console, and --no-console" in ran.stderr, ran
+    assert "listening on" not in ran.stdout
 
 
 def test_console_listen_checks_credentials(tmp_path, browser):
@@ -1085,6 +1092,35 @@ def test_protobuf_codec_matches_python(tmp_path, browser):
             import("/console/protobuf.js").then((pb) => { pb.encode("ruvector.v1.SearchRequest", {colection: "x"}); done("no error"); })
               .catch((error) => done(String(error)));""")
         assert "has no field 'colection'" in error
+    finally:
+        server.stop()
+
+
+def test_metrics_parsing_and_quantiles_in_the_page(tmp_path, browser):
+    """metrics.js: the exposition text parsed with escaped label values, and quantiles of a
+    cumulative histogram as Prometheus' histogram_quantile computes them (linear in the bucket;
+    the largest finite bound in the +Inf bucket; none when empty)."""
+    server = RunningServer([], tmp_path / "data")
+    try:
+        browser.get(f"http://{server.address}/")
+        answer = browser.execute_async_script("""
+            const done = arguments[0];
+            import("/console/metrics.js").then((m) => {
+              const inf = Infinity;
+              const buckets = [[0.1, 5], [0.5, 10], [1, 10], [inf, 12]];
+              done({
+                samples: m.parseMetrics('# HELP x y\\nx_total{method="/a\\\\"b",code="OK"} 3\\nbad line\\ny 2.5\\n'),
+                q: [0.25, 0.5, 0.75, 0.9, 0.99].map((q) => m.quantile(q, buckets)),
+                empty: m.quantile(0.5, [[0.1, 0], [inf, 0]]),
+              });
+            }).catch((error) => done({error: String(error)}));""")
+        assert "error" not in answer, answer
+        assert answer["samples"] == [{"name": "x_total", "labels": {"method": '/a"b', "code": "OK"}, "value": 3},
+                                     {"name": "y", "labels": {}, "value": 2.5}], answer["samples"]
+        # 12 observations: 5 <= 0.1, 5 in (0.1, 0.5], 0 in (0.5, 1], 2 above 1.
+        expected = [0.1 * 3 / 5, 0.1 + 0.4 * 1 / 5, 0.1 + 0.4 * 4 / 5, 1.0, 1.0]
+        assert answer["q"] == pytest.approx(expected), answer["q"]
+        assert answer["empty"] is None
     finally:
         server.stop()
 

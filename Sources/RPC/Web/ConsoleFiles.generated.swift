@@ -329,6 +329,23 @@ export function cell(row, content, pre = false) {
   return td;
 }
 
+/** Replaces the body rows of table `id` with `rows` (arrays of text). */
+export function fillTable(id, rows) {
+  const body = $(id).tBodies[0];
+  body.replaceChildren();
+  for (const values of rows) {
+    const row = body.insertRow();
+    for (const value of values) cell(row, value);
+  }
+}
+
+/** An SVG element with `attributes` (set as attributes, never as markup). */
+export function svgElement(name, attributes = {}) {
+  const node = document.createElementNS("http://www.w3.org/2000/svg", name);
+  for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, String(value));
+  return node;
+}
+
 /** A button whose label is text; `label` names it for screen readers when the text is short. */
 export function button(text, onClick, label) {
   const element = document.createElement("button");
@@ -519,7 +536,8 @@ async function runCypher(event) {
     // Drawn once the rows are in: the layout needs every node.
     const drawn = drawGraph($("cypher-graph"), graph);
     $("cypher-graph-state").textContent = `${drawn.nodes} nodes, ${drawn.relationships} relationships drawn`
-      + (graph.skippedNodes ? ` (${graph.skippedNodes} more nodes not drawn)` : "");
+      + (graph.skippedNodes ? ` (${graph.skippedNodes} more nodes not drawn)` : "")
+      + (graph.skippedRelationships ? ` (${graph.skippedRelationships} more relationships not kept)` : "");
   }
 }
 
@@ -647,17 +665,19 @@ export function buildFilter(container) {
 // rows, placed by a small force layout (bounded in nodes and iterations) and drawn as SVG built
 // with DOM calls; every label is text.
 import { structToJSON } from "./protobuf.js";
+import { svgElement as element } from "./common.js";
 
-const SVG = "http://www.w3.org/2000/svg";
 /** Nodes drawn at most; more are counted, not drawn (the layout is quadratic in nodes). */
 export const MAX_NODES = 300;
+/** Relationships kept at most (their ends may come later, so they are kept before drawing). */
+export const MAX_RELATIONSHIPS = 3000;
 /** Layout passes: enough for a few hundred nodes to settle, bounded for a big result. */
 const ITERATIONS = 300;
 const WIDTH = 900, HEIGHT = 520;
 
 /** Nodes and relationships of a result, keyed by id, in the order first seen. */
 export class GraphCollector {
-  constructor() { this.nodes = new Map(); this.relationships = new Map(); this.skippedNodes = 0; }
+  constructor() { this.nodes = new Map(); this.relationships = new Map(); this.skippedNodes = 0; this.skippedRelationships = 0; }
 
   addNode(node) {
     const id = String(node.id ?? 0);
@@ -670,6 +690,7 @@ export class GraphCollector {
   addRelationship(r) {
     const id = String(r.id ?? 0);
     if (this.relationships.has(id)) return;
+    if (this.relationships.size >= MAX_RELATIONSHIPS) { this.skippedRelationships += 1; return; }
     this.relationships.set(id, { id, type: r.type ?? "", start: String(r.start_node_id ?? 0), end: String(r.end_node_id ?? 0),
                                  properties: structToJSON(r.properties) });
   }
@@ -737,12 +758,6 @@ export function forceLayout(nodes, links, width = WIDTH, height = HEIGHT, iterat
   return new Map(nodes.map((id, i) => [id, [x[i], y[i]]]));
 }
 
-function element(name, attributes) {
-  const node = document.createElementNS(SVG, name);
-  for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, String(value));
-  return node;
-}
-
 /** A node's caption: its first label and a name-like property, else its id. */
 function caption(node) {
   const p = node.properties;
@@ -757,7 +772,7 @@ export function drawGraph(svg, graph) {
   const positions = forceLayout(nodes.map((n) => n.id), relationships.map((r) => [r.start, r.end]));
   svg.replaceChildren();
   svg.setAttribute("viewBox", `0 0 ${WIDTH} ${HEIGHT}`);
-  const defs = element("defs", {});
+  const defs = element("defs");
   const marker = element("marker", { id: "arrow", viewBox: "0 0 10 10", refX: 19, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto" });
   marker.append(element("path", { d: "M0,0 L10,5 L0,10 z", class: "arrow" }));
   defs.append(marker);
@@ -766,7 +781,7 @@ export function drawGraph(svg, graph) {
     const [x1, y1] = positions.get(r.start), [x2, y2] = positions.get(r.end);
     const group = element("g", { class: "link", "data-id": r.id });
     const line = element("line", { x1, y1, x2, y2, "marker-end": "url(#arrow)" });
-    const title = element("title", {});
+    const title = element("title");
     title.textContent = `${r.type} ${JSON.stringify(r.properties)}`;
     const label = element("text", { x: (x1 + x2) / 2, y: (y1 + y2) / 2 - 3 });
     label.textContent = r.type;
@@ -776,7 +791,7 @@ export function drawGraph(svg, graph) {
   for (const node of nodes) {
     const [cx, cy] = positions.get(node.id);
     const group = element("g", { class: "node", "data-id": node.id });
-    const title = element("title", {});
+    const title = element("title");
     title.textContent = `${node.labels.join(":")} ${JSON.stringify(node.properties)}`;
     const label = element("text", { x: cx + 11, y: cy + 4 });
     label.textContent = caption(node);
@@ -1239,9 +1254,8 @@ export async function unary(path, request, options = {}) {
 // The metrics page: the server's Prometheus text, read from GET /console/metrics on this
 // origin (with this tab's key), drawn as bar charts (SVG built with DOM calls) with a table of
 // the same numbers beside each.
-import { $, metadata, showStatus, cell, bytes } from "./common.js";
+import { $, metadata, showStatus, bytes, fillTable as table, svgElement } from "./common.js";
 
-const SVG = "http://www.w3.org/2000/svg";
 /** Bars per chart: the largest values; a server with hundreds of collections stays readable. */
 const MAX_BARS = 20;
 /** Bytes of metrics text read at most (the page parses it all). */
@@ -1249,7 +1263,7 @@ const MAX_TEXT_BYTES = 8 << 20;
 
 /**
  * Samples of the Prometheus text format: [{name, labels: {...}, value}]. Comments and lines
- * that do not parse are skipped.
+ * that do not parse (no value that is a number, +Inf, -Inf or NaN) are skipped.
  */
 export function parseMetrics(text) {
   const samples = [];
@@ -1263,7 +1277,10 @@ export function parseMetrics(text) {
     for (const [, key, value] of (match[2] ?? "").matchAll(label)) {
       labels[key] = value.replace(/\\(.)/g, (_, c) => (c === "n" ? "\n" : c));
     }
-    samples.push({ name: match[1], labels, value: Number(match[3]) });
+    const text = match[3];
+    const value = text === "+Inf" ? Infinity : text === "-Inf" ? -Infinity : Number(text);
+    if (Number.isNaN(value) && text !== "NaN") continue;  // not a sample line
+    samples.push({ name: match[1], labels, value });
   }
   return samples;
 }
@@ -1312,12 +1329,6 @@ function latencies(samples) {
   return out.sort((a, b) => b.count - a.count);
 }
 
-function svgElement(name, attributes) {
-  const node = document.createElementNS(SVG, name);
-  for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, String(value));
-  return node;
-}
-
 /** A horizontal bar chart of [label, value] into `svg`; `format` writes each value. */
 function barChart(svg, entries, format) {
   const shown = entries.slice(0, MAX_BARS);
@@ -1338,15 +1349,6 @@ function barChart(svg, entries, format) {
     group.append(title, label, bar, amount);
     svg.append(group);
   });
-}
-
-function table(id, rows) {
-  const body = $(id).tBodies[0];
-  body.replaceChildren();
-  for (const values of rows) {
-    const row = body.insertRow();
-    for (const value of values) cell(row, value);
-  }
 }
 
 function seconds(value) {
@@ -1399,13 +1401,14 @@ import { $, VECTOR, rpc, showStatus, describeError, cell, button, showId } from 
 import { structToJSON } from "./protobuf.js";
 import { addConditionRow, buildFilter } from "./filter.js";
 
-// Offsets of the pages seen so far: pages[i] starts after pages[i] (undefined for the first).
+// Offsets of the pages seen so far: page i starts after the id pages[i] (undefined for the
+// first), so Previous goes back without the server keeping anything.
 let pages = [];
 let pageIndex = 0;
 let nextOffset = undefined;
 let query = null;
 
-async function showPage(index) {
+async function loadPage(index) {
   const body = $("points-table").tBodies[0];
   try {
     const response = await rpc(VECTOR + "Scroll", {
@@ -1445,7 +1448,7 @@ async function scroll(event) {
   }
   pages = [undefined];
   $("point-view").hidden = true;
-  await showPage(0);
+  await loadPage(0);
 }
 
 async function viewPoint(id) {
@@ -1472,9 +1475,9 @@ export function startPoints() {
   $("points-next").addEventListener("click", () => {
     if (!nextOffset || !query) return;
     pages[pageIndex + 1] = nextOffset;
-    showPage(pageIndex + 1);
+    loadPage(pageIndex + 1);
   });
-  $("points-previous").addEventListener("click", () => { if (query && pageIndex > 0) showPage(pageIndex - 1); });
+  $("points-previous").addEventListener("click", () => { if (query && pageIndex > 0) loadPage(pageIndex - 1); });
 }
 
 """#.utf8)),
@@ -2123,22 +2126,13 @@ export function startSearch() {
 // Read-only status pages: learning (LearnService.GetModelStatus per collection), routing
 // (RouteService.GetStatus per router, with its circuit breakers) and cluster
 // (ClusterService.GetState: members, leader, shards with replica lag).
-import { $, VECTOR, LEARN, ROUTE, CLUSTER, rpc, showStatus, describeError, cell } from "./common.js";
+import { $, VECTOR, LEARN, ROUTE, CLUSTER, rpc, showStatus, describeError, fillTable as fill } from "./common.js";
 import { GrpcError } from "./grpcweb.js";
 
 const CIRCUIT = { 1: "closed", 2: "open", 3: "half-open" };
 const ROLE = { 1: "voter", 2: "learner" };
 const fixed = (value, digits = 3) => (value === undefined ? "–" : Number(value).toFixed(digits));
 const micros = (value) => (value ? new Date(Number(value) / 1000).toISOString() : "never");
-
-function fill(id, rows) {
-  const body = $(id).tBodies[0];
-  body.replaceChildren();
-  for (const values of rows) {
-    const row = body.insertRow();
-    for (const value of values) cell(row, value);
-  }
-}
 
 /** One row per collection: its learned model's version, quality against the baseline, feedback. */
 export async function refreshLearning() {
