@@ -7,6 +7,8 @@ import { GraphCollector, drawGraph } from "./graph.js";
 // sessionStorage: a tab's own history, gone with the tab (queries may hold data).
 const HISTORY_STORAGE = "ruvector.cypherHistory";
 const HISTORY_ENTRIES = 50;
+// 50 entries of this size stay well inside sessionStorage's few megabytes.
+const HISTORY_ENTRY_CHARS = 16 * 1024;
 // Rows put in the table; more are counted, not drawn (a browser table of a million rows is
 // a frozen page).
 const SHOWN_ROWS = 2000;
@@ -58,11 +60,20 @@ function history() {
   }
 }
 
-/** Puts a query first in this tab's history (once), the oldest beyond HISTORY_ENTRIES dropped. */
+/**
+ * Puts a query first in this tab's history (once), the oldest beyond HISTORY_ENTRIES dropped.
+ * A query with parameters longer than HISTORY_ENTRY_CHARS is not kept, and a full storage
+ * drops the history: neither may stop the query from running.
+ */
 function remember(query, params) {
+  if (query.length + params.length > HISTORY_ENTRY_CHARS) return;
   const entries = history().filter((entry) => entry.query !== query || entry.parameters !== params);
   entries.unshift({ query, parameters: params });
-  sessionStorage.setItem(HISTORY_STORAGE, JSON.stringify(entries.slice(0, HISTORY_ENTRIES)));
+  try {
+    sessionStorage.setItem(HISTORY_STORAGE, JSON.stringify(entries.slice(0, HISTORY_ENTRIES)));
+  } catch {
+    sessionStorage.removeItem(HISTORY_STORAGE);  // over the browser's quota
+  }
   showHistory();
 }
 

@@ -44,9 +44,12 @@ export function cliFilter(filter) {
   return out;
 }
 
+/** Whether this page came over TLS: the snippets then connect with TLS too (system CAs). */
+const overTLS = () => location.protocol === "https:";
+
 /** The same search as a `ruvector search` command line. */
 export function cliSnippet(request) {
-  const words = ["ruvector", "search", "--server", location.host, "--collection", request.collection,
+  const words = ["ruvector", "search", "--server", location.host, ...(overTLS() ? ["--tls"] : []), "--collection", request.collection,
                  "--vector", JSON.stringify(request.vector.values), "--k", String(request.k)];
   const params = request.params ?? {};
   if (params.ef) words.push("--ef", String(params.ef));
@@ -63,7 +66,8 @@ export function cliSnippet(request) {
 /** The same search as a grpcurl command (the server answers reflection). */
 export function grpcurlSnippet(request) {
   const auth = sessionStorage.getItem(KEY_STORAGE) ? ` -H "authorization: Bearer $RUVECTOR_API_KEY"` : "";
-  return `grpcurl -plaintext${auth} -d ${shellQuote(JSON.stringify(request))} ${location.host} ruvector.v1.VectorService/Search`;
+  return `grpcurl${overTLS() ? "" : " -plaintext"}${auth} -d ${shellQuote(JSON.stringify(request))} ${location.host} `
+    + "ruvector.v1.VectorService/Search";
 }
 
 /** The same search in Python with grpcio and the generated stubs. */
@@ -76,7 +80,8 @@ export function pythonSnippet(request) {
     "from ruvector.v1 import vector_pb2, vector_pb2_grpc",
     "",
     ...(auth ? ['API_KEY = "..."  # your key'] : []),
-    `channel = grpc.insecure_channel(${JSON.stringify(location.host)})`,
+    overTLS() ? `channel = grpc.secure_channel(${JSON.stringify(location.host)}, grpc.ssl_channel_credentials())`
+      : `channel = grpc.insecure_channel(${JSON.stringify(location.host)})`,
     "stub = vector_pb2_grpc.VectorServiceStub(channel)",
     // A JSON string is a valid Python string literal: the request round-trips exactly.
     `request = json_format.ParseDict(json.loads(${JSON.stringify(JSON.stringify(request))}), vector_pb2.SearchRequest())`,

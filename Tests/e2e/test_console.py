@@ -624,6 +624,13 @@ def test_console_cypher_parameters_drawing_and_history(tmp_path, browser):
         assert json.loads(_rows(browser, "cypher-results")[0][0]) == [1, 2.5, "three", None, {"k": True}]
         assert _text(browser, "cypher-graph-state") == ""
 
+        # A query longer than a history entry runs and is not kept.
+        long_query = "RETURN '" + "x" * 20000 + "' AS long"
+        browser.execute_script("document.getElementById('cypher-query').value = arguments[0]", long_query)
+        browser.find_element("id", "cypher-parameters").clear()
+        browser.find_element("id", "cypher-run").click()
+        _wait(browser, lambda d: _text(d, "cypher-state") == "done: 1 rows" and "x" * 100 in _rows(d, "cypher-results")[0][0],
+              "the long query's row")
         # History: newest first, the first query and its parameters brought back.
         options = [o.text for o in browser.find_elements("css selector", "#cypher-history option")]
         assert options[0] == "4 earlier queries in this tab" and options[1].startswith("RETURN $x AS x"), options
@@ -1143,6 +1150,15 @@ def test_console_over_tls_uses_http2(tmp_path):
             "return [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')]"
             ".map(entry => entry.nextHopProtocol)")
         assert protocols and set(protocols) == {"h2"}, protocols
+        # The snippets of a page served over TLS connect with TLS.
+        driver.find_element("id", "nav-search").click()
+        _fill(driver, "search-vector", "[1, 0, 0, 0]")
+        driver.find_element("id", "search-button").click()
+        _wait(driver, lambda d: len(_rows(d, "search-results")) == 3, "three hits over TLS")
+        snippets = {name: driver.find_element("id", name).get_attribute("value")
+                    for name in ["search-cli", "search-grpcurl", "search-snippet"]}
+        assert " --tls " in snippets["search-cli"] and "-plaintext" not in snippets["search-grpcurl"], snippets
+        assert "grpc.secure_channel(" in snippets["search-snippet"], snippets
         driver.find_element("id", "nav-cypher").click()
         _stream_then_cancel(driver, tmp_path / "tls-streaming.png")
         _wait_cancelled_count(metrics_url, 1)

@@ -387,6 +387,8 @@ import { GraphCollector, drawGraph } from "./graph.js";
 // sessionStorage: a tab's own history, gone with the tab (queries may hold data).
 const HISTORY_STORAGE = "ruvector.cypherHistory";
 const HISTORY_ENTRIES = 50;
+// 50 entries of this size stay well inside sessionStorage's few megabytes.
+const HISTORY_ENTRY_CHARS = 16 * 1024;
 // Rows put in the table; more are counted, not drawn (a browser table of a million rows is
 // a frozen page).
 const SHOWN_ROWS = 2000;
@@ -438,11 +440,20 @@ function history() {
   }
 }
 
-/** Puts a query first in this tab's history (once), the oldest beyond HISTORY_ENTRIES dropped. */
+/**
+ * Puts a query first in this tab's history (once), the oldest beyond HISTORY_ENTRIES dropped.
+ * A query with parameters longer than HISTORY_ENTRY_CHARS is not kept, and a full storage
+ * drops the history: neither may stop the query from running.
+ */
 function remember(query, params) {
+  if (query.length + params.length > HISTORY_ENTRY_CHARS) return;
   const entries = history().filter((entry) => entry.query !== query || entry.parameters !== params);
   entries.unshift({ query, parameters: params });
-  sessionStorage.setItem(HISTORY_STORAGE, JSON.stringify(entries.slice(0, HISTORY_ENTRIES)));
+  try {
+    sessionStorage.setItem(HISTORY_STORAGE, JSON.stringify(entries.slice(0, HISTORY_ENTRIES)));
+  } catch {
+    sessionStorage.removeItem(HISTORY_STORAGE);  // over the browser's quota
+  }
   showHistory();
 }
 
@@ -2016,9 +2027,12 @@ export function cliFilter(filter) {
   return out;
 }
 
+/** Whether this page came over TLS: the snippets then connect with TLS too (system CAs). */
+const overTLS = () => location.protocol === "https:";
+
 /** The same search as a `ruvector search` command line. */
 export function cliSnippet(request) {
-  const words = ["ruvector", "search", "--server", location.host, "--collection", request.collection,
+  const words = ["ruvector", "search", "--server", location.host, ...(overTLS() ? ["--tls"] : []), "--collection", request.collection,
                  "--vector", JSON.stringify(request.vector.values), "--k", String(request.k)];
   const params = request.params ?? {};
   if (params.ef) words.push("--ef", String(params.ef));
@@ -2035,7 +2049,8 @@ export function cliSnippet(request) {
 /** The same search as a grpcurl command (the server answers reflection). */
 export function grpcurlSnippet(request) {
   const auth = sessionStorage.getItem(KEY_STORAGE) ? ` -H "authorization: Bearer $RUVECTOR_API_KEY"` : "";
-  return `grpcurl -plaintext${auth} -d ${shellQuote(JSON.stringify(request))} ${location.host} ruvector.v1.VectorService/Search`;
+  return `grpcurl${overTLS() ? "" : " -plaintext"}${auth} -d ${shellQuote(JSON.stringify(request))} ${location.host} `
+    + "ruvector.v1.VectorService/Search";
 }
 
 /** The same search in Python with grpcio and the generated stubs. */
@@ -2048,7 +2063,8 @@ export function pythonSnippet(request) {
     "from ruvector.v1 import vector_pb2, vector_pb2_grpc",
     "",
     ...(auth ? ['API_KEY = "..."  # your key'] : []),
-    `channel = grpc.insecure_channel(${JSON.stringify(location.host)})`,
+    overTLS() ? `channel = grpc.secure_channel(${JSON.stringify(location.host)}, grpc.ssl_channel_credentials())`
+      : `channel = grpc.insecure_channel(${JSON.stringify(location.host)})`,
     "stub = vector_pb2_grpc.VectorServiceStub(channel)",
     // A JSON string is a valid Python string literal: the request round-trips exactly.
     `request = json_format.ParseDict(json.loads(${JSON.stringify(JSON.stringify(request))}), vector_pb2.SearchRequest())`,
