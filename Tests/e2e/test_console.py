@@ -503,7 +503,7 @@ def test_console_search_options_and_snippets(tmp_path, browser):
     from google.protobuf import json_format
     from ruvector.v1 import vector_pb2
 
-    cli = Path(os.environ.get("RUVECTOR_SERVER_BINARY", "")).with_name("ruvector")
+    cli = Path(os.environ.get("RUVECTOR_CLI_BINARY") or Path(os.environ.get("RUVECTOR_SERVER_BINARY", "")).with_name("ruvector"))
     server = RunningServer([], tmp_path / "data")
     try:
         _upsert_numbered(server, "numbers", 300)
@@ -968,6 +968,7 @@ def test_console_accessibility_basics(tmp_path, browser):
         server.stop()
 
 
+@pytest.mark.cluster
 def test_console_on_a_cluster(tmp_path, browser):
     """Three nodes: a collection created from the console with 2 shards and 2 copies each (the
     create form's cluster options); its info shows them, and the cluster page shows the members,
