@@ -69,7 +69,22 @@ async function viewPoint(id) {
   }
 }
 
+/** Opens the search page with this page's collection and the filter the rows make. */
+function searchWithFilter() {
+  try {
+    const filter = buildFilter($("points-conditions"));
+    $("search-collection").value = $("points-collection").value.trim();
+    $("search-filter").value = filter ? JSON.stringify(filter) : "";
+    // The page shows on hashchange; focus then, a hidden field takes none.
+    window.addEventListener("hashchange", () => $("search-vector").focus(), { once: true });
+    location.hash = "#search";
+  } catch (error) {
+    showStatus(`Filter: ${error.message}`);
+  }
+}
+
 export function startPoints() {
+  $("points-to-search").addEventListener("click", searchWithFilter);
   $("points-form").addEventListener("submit", scroll);
   $("points-add-condition").addEventListener("click", () => {
     const row = addConditionRow($("points-conditions"));

@@ -472,6 +472,18 @@ def test_console_points_browser(tmp_path, browser):
         assert sent == {"must": [{"field": {"key": "lang", "match": {"keyword": "en"}}},
                                  {"field": {"key": "n", "range": {"gte": 100}}}],
                         "must_not": [{"field": {"key": "flag", "match": {"boolean": True}}}]}
+        # The same filter in the search playground: only matching hits, nearest first.
+        browser.find_element("id", "points-to-search").click()
+        _wait(browser, lambda d: d.find_element("id", "page-search").is_displayed(), "the search page")
+        assert json.loads(browser.find_element("id", "search-filter").get_attribute("value")) == sent
+        assert browser.switch_to.active_element.get_attribute("id") == "search-vector"
+        _fill(browser, "search-vector", "[150, 1, 0, 0]")
+        _fill(browser, "search-k", "4")
+        browser.find_element("id", "search-button").click()
+        # 147 and 153 are multiples of 3: left out. Equal distances may come in either order.
+        _wait(browser, lambda d: [{row[0] for row in _rows(d, "search-results")[i:i + 2]} for i in (0, 2)]
+              == [{"149", "151"}, {"145", "155"}], "the filtered hits nearest 150")
+        browser.find_element("id", "nav-points").click()
         # Back one page: the same points as before.
         browser.find_element("id", "points-previous").click()
         _wait(browser, lambda d: _text(d, "points-page").startswith(f"page {page - 1}: "), "the previous page")

@@ -1085,6 +1085,7 @@ export async function unary(path, request, options = {}) {
           <button type="button" id="points-add-condition">Add condition</button>
         </fieldset>
         <button type="submit" id="points-scroll">Scroll</button>
+        <button type="button" id="points-to-search">Search with this filter</button>
         <label for="points-filter-json">The filter sent (ruvector.v1.Filter as JSON)</label>
         <input id="points-filter-json" readonly>
       </form>
@@ -1477,7 +1478,22 @@ async function viewPoint(id) {
   }
 }
 
+/** Opens the search page with this page's collection and the filter the rows make. */
+function searchWithFilter() {
+  try {
+    const filter = buildFilter($("points-conditions"));
+    $("search-collection").value = $("points-collection").value.trim();
+    $("search-filter").value = filter ? JSON.stringify(filter) : "";
+    // The page shows on hashchange; focus then, a hidden field takes none.
+    window.addEventListener("hashchange", () => $("search-vector").focus(), { once: true });
+    location.hash = "#search";
+  } catch (error) {
+    showStatus(`Filter: ${error.message}`);
+  }
+}
+
 export function startPoints() {
+  $("points-to-search").addEventListener("click", searchWithFilter);
   $("points-form").addEventListener("submit", scroll);
   $("points-add-condition").addEventListener("click", () => {
     const row = addConditionRow($("points-conditions"));
