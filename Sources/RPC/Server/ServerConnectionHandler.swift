@@ -572,7 +572,6 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
                    finalMessage: message, encoding: encoding)
     }
 
-    /// Answers a request for a static file: headers, then the body from the call's queue.
     /// The credential check of a live page (`StaticSite.LivePage`): the same check, with the
     /// same metadata and peer, a call to `path` gets; nil when it passes.
     private func staticPageDenial(path: String, headers: [HTTP2Header]) -> RPCError? {
@@ -587,6 +586,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         return nil
     }
 
+    /// Answers a request for a static file: headers, then the body from the call's queue.
     private func serveStatic(_ call: ServerCall, _ response: (headers: [HTTP2Header], body: [UInt8])) {
         call.finished = true
         call.responseStarted = true
