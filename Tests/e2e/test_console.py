@@ -391,6 +391,22 @@ def test_console_creates_collections_with_options(tmp_path, browser):
         with grpc.insecure_channel(server.address) as channel:
             stored = vector_pb2_grpc.VectorServiceStub(channel).GetCollection(vector_pb2.GetCollectionRequest(name="tiers"))
         assert stored.quantization.tiered.hot_threshold == 500 and stored.quantization.tiered.retier_interval_queries == 2000
+        assert info["Tiers"] == "not tiered (or not built yet)", info
+        # Past the training count (1024 points) the tiers are built: their counts in the info.
+        import ruvector
+
+        with ruvector.Client(server.address, timeout=60) as db:
+            for start in range(0, 1500, 500):
+                db.upsert("tiers", ids=range(start, start + 500),
+                          vectors=[[1 + i % 7, i % 5, i % 3, 1] for i in range(start, start + 500)])
+            tiers = db.get_collection("tiers").tiers
+        assert tiers is not None and tiers.hot + tiers.warm == 1500, tiers
+        browser.find_element("css selector", "button[aria-label='Info on collection tiers']").click()
+        _wait(browser, lambda d: _info(d).get("Points") == "1500", "1500 points in the info")
+        shown = re.fullmatch(r"hot (\d+), warm (\d+), cool (\d+), cold (\d+), archive (\d+); codes [\d.]+ (B|KiB|MiB); (\d+) passes",
+                             _info(browser)["Tiers"])
+        assert shown and [int(shown.group(i)) for i in (1, 2, 3, 4, 5, 7)] == [
+            tiers.hot, tiers.warm, tiers.cool, tiers.cold, tiers.archive, tiers.passes], (_info(browser), tiers)
 
         # A bad value is the server's clear refusal, shown as such.
         _fill(browser, "create-name", "bad")
