@@ -29,7 +29,7 @@ struct ServerCommand: AsyncParsableCommand {
             importThreads, responseCompression, responseCompressionThresholdBytes, \
             responseCompressionMaxEntropyBitsPerByte, nodeId, cluster, peerRoutes, join, advertiseAddress, raftSnapshotEntries, failoverOnRefusedConnect, clusterCA, \
             apiKey, apiKeyFile, readOnlyApiKey, readOnlyApiKeyFile, jwtSecretFile, jwtPublicKeyFile, clusterKeyFile, \
-            certificateRoles, publicReflection, corsAllowedOrigins, console), \
+            certificateRoles, publicReflection, corsAllowedOrigins, console, consoleListen), \
             then RUVECTOR_LISTEN / \
             RUVECTOR_DATA_DIR / RUVECTOR_LOG_LEVEL / RUVECTOR_API_KEY / RUVECTOR_READ_ONLY_API_KEY / RUVECTOR_JWT_SECRET / \
             RUVECTOR_CLUSTER_KEY, \
@@ -147,6 +147,8 @@ struct ServerCommand: AsyncParsableCommand {
     var corsAllowedOrigins: [String] = []
     @Flag(help: "Do not serve the web console (GET / on the main port); GET is then refused like any method but POST.")
     var noConsole = false
+    @Option(help: "Serve the web console (its files and its gRPC-Web calls) on HOST:PORT of its own instead of the main port.")
+    var consoleListen: String?
 
     func settings() throws -> ServerSettings {
         var settings = try config.map(ServerSettings.load(configFile:)) ?? ServerSettings()
@@ -206,6 +208,7 @@ struct ServerCommand: AsyncParsableCommand {
         if publicReflection { settings.publicReflection = true }
         if !corsAllowedOrigins.isEmpty { settings.corsAllowedOrigins = corsAllowedOrigins }
         if noConsole { settings.console = false }
+        if let consoleListen { settings.consoleListen = consoleListen }
         return settings
     }
 
@@ -243,11 +246,13 @@ struct ServerCommand: AsyncParsableCommand {
 
         var catalogOptions: ServiceCatalog.Options
         let metricsAddress: (String, Int)?
+        let consoleAddress: (String, Int)?
         let dataDirectoryLock: DirectoryLock
         let credentials: Credentials
         do {
             catalogOptions = try settings.catalogOptions()
             metricsAddress = try settings.metricsHostAndPort()
+            consoleAddress = try settings.consoleHostAndPort()
             credentials = try settings.credentials()
             try settings.applyNodeCredentials(to: &catalogOptions, credentials: credentials)
         } catch {
@@ -258,6 +263,7 @@ struct ServerCommand: AsyncParsableCommand {
         try StartupChecks.checkTLS(serverConfiguration.tls)
         try StartupChecks.checkAddressFree(host: serverConfiguration.host, port: serverConfiguration.port, option: "--listen")
         if let (host, port) = metricsAddress { try StartupChecks.checkAddressFree(host: host, port: port, option: "--metrics-listen") }
+        if let (host, port) = consoleAddress { try StartupChecks.checkAddressFree(host: host, port: port, option: "--console-listen") }
         dataDirectoryLock = try StartupChecks.lockDataDirectory(settings.dataDir)
         if serverConfiguration.tls == nil && serverConfiguration.host != "127.0.0.1" && serverConfiguration.host != "::1"
             && serverConfiguration.host != "localhost" {
@@ -280,8 +286,9 @@ struct ServerCommand: AsyncParsableCommand {
             "threads": "search \(catalog.work.options.searchThreads), write \(catalog.work.options.writeThreads), cypher \(catalog.work.options.cypherThreads), background \(catalog.work.options.backgroundThreads)",
         ])
         var configuration = serverConfiguration
-        let authenticator = Authenticator(rules: ServerAccessRules.rules(publicReflection: settings.publicReflection),
-                                          credentials: credentials)
+        var rules = ServerAccessRules.rules(publicReflection: settings.publicReflection)
+        ConsoleMetricsPage.addRule(to: &rules)
+        let authenticator = Authenticator(rules: rules, credentials: credentials)
         configuration.authorizer = authenticator
         logAuthentication(credentials, settings: settings, logger: logger)
         let reloader = CredentialReloader(logger: logger) {
@@ -291,11 +298,15 @@ struct ServerCommand: AsyncParsableCommand {
         }
         let metrics = catalog.metrics
         configuration.callObserver = { path, code, duration in metrics.record(path: path, code: code, duration: duration) }
+        ConsoleMetricsPage.add(to: &configuration.staticSite, metrics: metrics)
         let server = GRPCServer(configuration: configuration, router: catalog.router, logger: logger)
         metrics.observeConnections { server.connectionCounts }
         var metricsEndpoint: MetricsEndpoint?
+        let consoleServer = consoleAddress.map { ConsoleListener.server(host: $0.0, port: $0.1, main: configuration,
+                                                                        router: catalog.router, metrics: metrics, logger: logger) }
         do {
             try await server.start()
+            try await consoleServer?.start()
             if let (host, port) = metricsAddress {
                 metricsEndpoint = try await MetricsEndpoint.start(host: host, port: port, metrics: metrics)
             }
@@ -314,6 +325,11 @@ struct ServerCommand: AsyncParsableCommand {
         if let metricsEndpoint, let (host, _) = metricsAddress {
             printLine("ruvector-server metrics on http://\(host):\(metricsEndpoint.localPort)/metrics")
         }
+        if let consoleServer, let (host, port) = consoleAddress {
+            let scheme = serverConfiguration.tls == nil ? "http" : "https"
+            let shownHost = host.contains(":") ? "[\(host)]" : host
+            printLine("ruvector-server console on \(scheme)://\(shownHost):\(consoleServer.localPort ?? port)/")
+        }
 
         let signal = await stop.wait()
         reloader.stop()
@@ -323,6 +339,7 @@ struct ServerCommand: AsyncParsableCommand {
         // Its shard lease ends here too, before the listener closes: a refused connect to a
         // node must mean it holds no lease (ShardSupervisor's fast failover).
         await catalog.stopCluster()
+        await consoleServer?.shutdown(gracePeriod: .seconds(settings.shutdownGraceSeconds))
         await server.shutdown(gracePeriod: .seconds(settings.shutdownGraceSeconds))
         await metricsEndpoint?.close()
         catalog.close()

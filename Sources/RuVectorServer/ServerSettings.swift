@@ -157,6 +157,9 @@ struct ServerSettings: Codable, Equatable {
     var corsAllowedOrigins: [String] = []
     /// Serves the web console's files on the main port (`GET /`); false: `--no-console`.
     var console: Bool = true
+    /// `HOST:PORT` of a listener of its own for the console (its files and its gRPC-Web
+    /// calls); the main port then serves no console. nil: the console is on the main port.
+    var consoleListen: String?
 
     /// The peer role a node certificate proves (`TLSConfiguration.peerRoles`).
     static let clusterNodeRole = "cluster-node"
@@ -240,6 +243,7 @@ struct ServerSettings: Codable, Equatable {
         publicReflection = try container.decodeIfPresent(Bool.self, forKey: .publicReflection) ?? false
         corsAllowedOrigins = try container.decodeIfPresent([String].self, forKey: .corsAllowedOrigins) ?? []
         console = try container.decodeIfPresent(Bool.self, forKey: .console) ?? true
+        consoleListen = try container.decodeIfPresent(String.self, forKey: .consoleListen)
         let known = Set(CodingKeys.allCases.map(\.stringValue))
         let unknown = try decoder.container(keyedBy: AnyKey.self).allKeys.map(\.stringValue).filter { !known.contains($0) }
         if !unknown.isEmpty {
@@ -262,7 +266,7 @@ struct ServerSettings: Codable, Equatable {
         case responseCompression, responseCompressionThresholdBytes, responseCompressionMaxEntropyBitsPerByte
         case nodeId, cluster, peerRoutes, join, advertiseAddress, raftSnapshotEntries, failoverOnRefusedConnect, clusterCA
         case apiKey, apiKeyFile, readOnlyApiKey, readOnlyApiKeyFile, jwtSecretFile, jwtPublicKeyFile, clusterKeyFile
-        case certificateRoles, publicReflection, corsAllowedOrigins, console
+        case certificateRoles, publicReflection, corsAllowedOrigins, console, consoleListen
     }
 
     /// The config file's folder, for the decoder (relative paths).
@@ -314,6 +318,16 @@ struct ServerSettings: Codable, Equatable {
 
     /// Splits `listen` into host and port.
     func hostAndPort() throws -> (String, Int) { try Self.hostAndPort(listen, option: "--listen") }
+
+    /// Splits `consoleListen` into host and port; nil when the console is on the main port
+    /// (or off). The console cannot be both off and on a port of its own.
+    func consoleHostAndPort() throws -> (String, Int)? {
+        guard let consoleListen else { return nil }
+        guard console else {
+            throw Invalid(description: "--console-listen serves the console, and --no-console (console: false) turns it off: give one of them")
+        }
+        return try Self.hostAndPort(consoleListen, option: "--console-listen")
+    }
 
     /// Splits `metricsListen` into host and port; nil when metrics are off.
     func metricsHostAndPort() throws -> (String, Int)? { try metricsListen.map { try Self.hostAndPort($0, option: "--metrics-listen") } }
@@ -538,7 +552,8 @@ struct ServerSettings: Codable, Equatable {
                 """)
         }
         configuration.corsAllowedOrigins = Set(corsAllowedOrigins)
-        configuration.staticSite = console ? .console : nil
+        // With --console-listen the console has a listener of its own (ServerCommand), not this one.
+        configuration.staticSite = console && consoleListen == nil ? .console : nil
     }
 
     /// `http(s)://host[:port]` with nothing after: what a browser puts in `Origin`.

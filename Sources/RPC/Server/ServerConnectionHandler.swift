@@ -423,7 +423,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         }
         // A GET of a gRPC method's path is still told that gRPC needs POST (below).
         if method == "GET" || method == "HEAD", let site = configuration.staticSite, !router.knowsService(ofPath: path) {
-            serveStatic(call, site.response(method: method, path: path))
+            serveStatic(call, site.response(method: method, path: path, denial: { staticPageDenial(path: path, headers: headers) }))
             return
         }
         call.web = GRPCWebMode(contentType: contentType)
@@ -570,6 +570,20 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         configuration.callObserver?(context.path, status.code, ContinuousClock.now - pending.started)
         finishCall(streamID: call.streamID, status: status, initialMetadata: Metadata(), trailingMetadata: trailers,
                    finalMessage: message, encoding: encoding)
+    }
+
+    /// The credential check of a live page (`StaticSite.LivePage`): the same check, with the
+    /// same metadata and peer, a call to `path` gets; nil when it passes.
+    private func staticPageDenial(path: String, headers: [HTTP2Header]) -> RPCError? {
+        guard let authorizer = configuration.authorizer else { return nil }
+        if peerRoles == nil { peerRoles = tls?.peerRoles ?? [] }
+        if peerCertificateNames == nil { peerCertificateNames = tls?.peerCertificateNames ?? [] }
+        let credentials = PeerCredentials(roles: peerRoles ?? [], certificateNames: peerCertificateNames ?? [])
+        let bare = String(path.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+        if case .failure(let error) = authorizer.authorize(path: bare, metadata: Metadata(receivedHeaders: headers), peer: credentials) {
+            return error
+        }
+        return nil
     }
 
     /// Answers a request for a static file: headers, then the body from the call's queue.

@@ -7,77 +7,81 @@ extension StaticSite {
         var files: [String: File] = [
             "/console/app.js": File(contentType: "text/javascript; charset=utf-8", body: Array(
 #"""
-// The console's pages: collections, search playground, Cypher editor. Every server call is a
-// gRPC-Web call (grpcweb.js) carrying the API key of this tab, if one was entered.
-import { call, unary, GrpcError } from "./grpcweb.js";
-import { structToJSON, jsonToStruct, valueToJSON } from "./protobuf.js";
+// The console's shell: page switching and the API key; each page lives in its own module.
+// Every server call is a gRPC-Web call (grpcweb.js) carrying the API key of this tab, if one
+// was entered.
+import { $, KEY_STORAGE, showStatus } from "./common.js";
+import { refreshCollections, startCollections } from "./collections.js";
+import { startPoints } from "./points.js";
+import { startSearch } from "./search.js";
+import { startCypher } from "./cypher.js";
+import { refreshMetrics, startMetrics } from "./metrics.js";
+import { refreshLearning, refreshRouting, refreshCluster, startStatusPages } from "./status.js";
 
-const VECTOR = "/ruvector.v1.VectorService/";
-const GRAPH = "/ruvector.v1.GraphService/";
-// sessionStorage: the key lives as long as this tab, never on disk beyond the browser session.
-const KEY_STORAGE = "ruvector.apiKey";
-
-const $ = (id) => document.getElementById(id);
-
-function metadata() {
-  const key = sessionStorage.getItem(KEY_STORAGE);
-  return key ? { authorization: `Bearer ${key}` } : {};
-}
-
-function rpc(method, request) {
-  return unary(method, request, { metadata: metadata() });
-}
-
-function showStatus(text, ok = false) {
-  const status = $("status");
-  status.className = ok ? "ok" : "";
-  status.textContent = text;
-}
-
-function describeError(what, error) {
-  const hint = error instanceof GrpcError && error.code === 16 ? " (enter an API key or token above)" : "";
-  return `${what} failed: ${error.message}${hint}`;
-}
-
-function cell(row, content, pre = false) {
-  const td = row.insertCell();
-  if (pre) {
-    const block = document.createElement("pre");
-    block.textContent = content;
-    td.append(block);
-  } else {
-    td.textContent = content;
-  }
-  return td;
-}
-
-function bytes(count) {
-  const n = Number(count ?? 0);
-  return n < 1024 ? `${n} B` : n < 1 << 20 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / (1 << 20)).toFixed(1)} MiB`;
-}
+/** The pages, in the order of the navigation bar (#name shows section page-name), with what
+ * each reads from the server when shown. */
+const PAGES = { collections: refreshCollections, points: null, search: null, cypher: null, metrics: refreshMetrics,
+                learning: refreshLearning, routing: refreshRouting, cluster: refreshCluster };
 
 // MARK: Pages and the key
 
 function showPage() {
   const page = (location.hash || "#collections").slice(1);
-  for (const name of ["collections", "search", "cypher"]) {
+  for (const name of Object.keys(PAGES)) {
     $(`page-${name}`).hidden = name !== page;
     $(`nav-${name}`).toggleAttribute("aria-current", name === page);
     if (name === page) $(`nav-${name}`).setAttribute("aria-current", "page");
   }
-  if (page === "collections") refreshCollections();
+  if (Object.hasOwn(PAGES, page)) PAGES[page]?.();
 }
 
 function showKeyState() {
   $("key-state").textContent = sessionStorage.getItem(KEY_STORAGE) ? "key set for this tab" : "no key";
 }
 
-// MARK: Collections
+// MARK: Start
 
-const METRICS = { 1: "L2", 2: "cosine", 3: "dot", 4: "Manhattan" };
+function start() {
+  $("key-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const key = $("api-key").value.trim();
+    if (key) sessionStorage.setItem(KEY_STORAGE, key); else sessionStorage.removeItem(KEY_STORAGE);
+    $("api-key").value = "";
+    showKeyState();
+    showStatus("", true);
+    showPage();
+  });
+  $("key-forget").addEventListener("click", () => {
+    sessionStorage.removeItem(KEY_STORAGE);
+    showKeyState();
+  });
+  startCollections();
+  startPoints();
+  startSearch();
+  startCypher();
+  startMetrics();
+  startStatusPages();
+  window.addEventListener("hashchange", showPage);
+  showKeyState();
+  showPage();
+}
+
+start();
+
+"""#.utf8)),
+            "/console/collections.js": File(contentType: "text/javascript; charset=utf-8", body: Array(
+#"""
+// The collections page: list, create (every CreateCollectionRequest option), describe, delete,
+// and upsert points typed as JSON.
+import { $, VECTOR, rpc, showStatus, describeError, cell, button, bytes, pointId, parseJSON } from "./common.js";
+import { jsonToStruct } from "./protobuf.js";
+
+export const METRICS = { 1: "L2", 2: "cosine", 3: "dot", 4: "Manhattan" };
 const INDEX = { 1: "ready", 2: "indexing", 3: "rebuilding" };
+const REPLICATION = { 0: "cluster default", 1: "async", 2: "semi-sync", 3: "sync" };
 
-async function refreshCollections() {
+/** Every collection in the table, each with its Info and Delete buttons. */
+export async function refreshCollections() {
   try {
     const response = await rpc(VECTOR + "ListCollections", {});
     const body = $("collections-table").tBodies[0];
@@ -92,31 +96,133 @@ async function refreshCollections() {
       cell(row, bytes(info.memory_bytes));
       cell(row, bytes(info.disk_bytes));
       cell(row, INDEX[info.index_status] ?? "unknown");
-      const actions = row.insertCell();
-      const remove = document.createElement("button");
-      remove.type = "button";
-      remove.textContent = "Delete";
-      remove.setAttribute("aria-label", `Delete collection ${info.name}`);
-      remove.addEventListener("click", () => deleteCollection(info.name));
-      actions.append(remove);
+      row.insertCell().append(
+        button("Info", () => showInfo(info.name), `Info on collection ${info.name}`),
+        button("Delete", () => deleteCollection(info.name), `Delete collection ${info.name}`));
     }
   } catch (error) {
     showStatus(describeError("Listing collections", error));
   }
 }
 
+/** A number field's value, or undefined when empty (the server's default then applies). */
+function optionalNumber(id) {
+  const text = $(id).value.trim();
+  if (text === "") return undefined;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${$(id).labels[0]?.textContent ?? id} must be a whole number ≥ 0`);
+  return value;
+}
+
+/** The quantization chosen in the form, as a ruvector.v1.QuantizationConfig. */
+function quantization() {
+  const subvectors = optionalNumber("create-pq-subvectors");
+  switch ($("create-quantization").value) {
+    case "scalar": return { scalar: {} };
+    case "float16": return { float16: {} };
+    case "binary": return { binary: {} };
+    case "pq8": return { product: { bits: 8, subvectors } };
+    case "pq4": return { product: { bits: 4, subvectors } };
+    case "tiered":
+      return { tiered: { hot_threshold: optionalNumber("create-hot-threshold"),
+                         retier_interval_queries: optionalNumber("create-retier-interval"), subvectors } };
+    default: return undefined;
+  }
+}
+
+/** The form as a CreateCollectionRequest: unset fields are left out, so the server's defaults apply. */
+export function createRequest() {
+  const hnsw = { m: optionalNumber("create-m"), ef_construction: optionalNumber("create-ef-construction"),
+                 ef_search: optionalNumber("create-ef-search") };
+  const anyHnsw = Object.values(hnsw).some((value) => value !== undefined);
+  return {
+    name: $("create-name").value.trim(),
+    dimension: Number($("create-dimension").value),
+    metric: $("create-metric").value,
+    hnsw: anyHnsw ? hnsw : undefined,
+    quantization: quantization(),
+    default_wait: $("create-default-wait").value || undefined,
+    on_disk: $("create-on-disk").checked || undefined,
+    shards: optionalNumber("create-shards"),
+    replication_factor: optionalNumber("create-replication-factor"),
+    write_consistency: $("create-write-consistency").value || undefined,
+    min_replicas: optionalNumber("create-min-replicas"),
+  };
+}
+
 async function createCollection(event) {
   event.preventDefault();
   const name = $("create-name").value.trim();
   try {
-    await rpc(VECTOR + "CreateCollection",
-      { name, dimension: Number($("create-dimension").value), metric: $("create-metric").value });
+    await rpc(VECTOR + "CreateCollection", createRequest());
     showStatus(`Collection ${name} created.`, true);
-    $("upsert-collection").value = name;
-    $("search-collection").value = name;
+    for (const id of ["upsert-collection", "search-collection", "points-collection"]) {
+      const field = $(id);
+      if (field) field.value = name;
+    }
     await refreshCollections();
+    await showInfo(name);
   } catch (error) {
     showStatus(describeError(`Creating ${name}`, error));
+  }
+}
+
+/** The quantization of a CollectionInfo in words. */
+function describeQuantization(config) {
+  if (!config) return "none";
+  if (config.scalar) return "scalar (int8)";
+  if (config.float16) return "float16";
+  if (config.binary) return "binary";
+  if (config.product) {
+    return `product (PQ${config.product.bits ?? 8}, ${config.product.subvectors || "default"} subvectors)`;
+  }
+  if (config.tiered) {
+    const t = config.tiered;
+    return `tiered (hot threshold ${t.hot_threshold ?? 0}, re-tier every ${t.retier_interval_queries ?? 0} searches, `
+      + `${t.subvectors || "default"} subvectors)`;
+  }
+  return "none";
+}
+
+/** GetCollection shown as a list of terms, every value as text. */
+export async function showInfo(name) {
+  try {
+    const info = await rpc(VECTOR + "GetCollection", { name });
+    const hnsw = info.hnsw ?? {};
+    const tiers = info.tiers;
+    const entries = [
+      ["Name", info.name],
+      ["Dimension", String(info.dimension ?? 0)],
+      ["Metric", METRICS[info.metric] ?? "unspecified"],
+      ["Points", String(info.points_count ?? 0)],
+      ["Memory", bytes(info.memory_bytes)],
+      ["Disk (WAL and snapshots)", bytes(info.disk_bytes)],
+      ["Index", INDEX[info.index_status] ?? "unknown"],
+      ["HNSW", `m ${hnsw.m ?? 0}, ef_construction ${hnsw.ef_construction ?? 0}, ef_search ${hnsw.ef_search ?? 0}, `
+        + `full_scan_threshold ${hnsw.full_scan_threshold || "default"}`],
+      ["Quantization", describeQuantization(info.quantization)],
+      ["Tiers", tiers ? `hot ${tiers.hot ?? 0}, warm ${tiers.warm ?? 0}, cool ${tiers.cool ?? 0}, cold ${tiers.cold ?? 0}, `
+        + `archive ${tiers.archive ?? 0}; codes ${bytes(tiers.code_bytes)}; ${tiers.passes ?? 0} passes` : "not tiered (or not built yet)"],
+      ["Vectors on disk", info.on_disk ? `yes, ${bytes(info.on_disk_vector_bytes)}` : "no"],
+      ["Shards", String(info.shards ?? 0)],
+      ["Replication", `${info.replication_factor ?? 0} copies, writes ${REPLICATION[info.write_consistency ?? 0]}, `
+        + `semi-sync waits for ${info.min_replicas ?? 0}`],
+      ["Created", info.created_unix_micros ? new Date(Number(info.created_unix_micros) / 1000).toISOString() : "unknown"],
+    ];
+    const list = $("info-list");
+    list.replaceChildren();
+    for (const [term, value] of entries) {
+      const dt = document.createElement("dt");
+      dt.textContent = term;
+      const dd = document.createElement("dd");
+      dd.textContent = value;
+      dd.dataset.term = term;
+      list.append(dt, dd);
+    }
+    $("info-title").textContent = `Collection ${info.name}`;
+    $("collection-info").hidden = false;
+  } catch (error) {
+    showStatus(describeError(`Describing ${name}`, error));
   }
 }
 
@@ -125,25 +231,18 @@ async function deleteCollection(name) {
   try {
     const result = await rpc(VECTOR + "DeleteCollection", { name });
     showStatus(`Collection ${name} deleted (${result.points_deleted ?? 0} points).`, true);
+    if ($("info-title").textContent === `Collection ${name}`) $("collection-info").hidden = true;
     await refreshCollections();
   } catch (error) {
     showStatus(describeError(`Deleting ${name}`, error));
   }
 }
 
-function pointId(id) {
-  return typeof id === "string" && !/^\d+$/.test(id) ? { uuid: id } : { num: id };
-}
-
-function showId(id) {
-  return String(id?.num ?? id?.uuid ?? "");
-}
-
 async function upsertPoints(event) {
   event.preventDefault();
   const collection = $("upsert-collection").value.trim();
   try {
-    const points = JSON.parse($("upsert-points").value);
+    const points = parseJSON($("upsert-points").value, "Points");
     if (!Array.isArray(points)) throw new Error("points must be a JSON array");
     const result = await rpc(VECTOR + "Upsert", {
       collection,
@@ -158,68 +257,145 @@ async function upsertPoints(event) {
   }
 }
 
-// MARK: Search
-
-function pythonSnippet(collection, vector, k, filter) {
-  const request = { collection, vector: { values: vector }, k, ...(filter ? { filter } : {}), with: { with_payload: true } };
-  const auth = sessionStorage.getItem(KEY_STORAGE) ? ', metadata=[("authorization", "Bearer " + API_KEY)]' : "";
-  return [
-    "import json",
-    "import grpc",
-    "from google.protobuf import json_format",
-    "from ruvector.v1 import vector_pb2, vector_pb2_grpc",
-    "",
-    ...(auth ? ['API_KEY = "..."  # your key'] : []),
-    `channel = grpc.insecure_channel(${JSON.stringify(location.host)})`,
-    "stub = vector_pb2_grpc.VectorServiceStub(channel)",
-    // A JSON string is a valid Python string literal: the request round-trips exactly.
-    `request = json_format.ParseDict(json.loads(${JSON.stringify(JSON.stringify(request))}), vector_pb2.SearchRequest())`,
-    `for hit in stub.Search(request${auth}).hits:`,
-    "    print(hit.id, hit.score, hit.payload)",
-  ].join("\n");
+/** Shows the quantization options that apply to the chosen kind only. */
+function showQuantizationOptions() {
+  const kind = $("create-quantization").value;
+  $("pq-options").hidden = !["pq8", "pq4", "tiered"].includes(kind);
+  $("tier-options").hidden = kind !== "tiered";
 }
 
-async function queryVector(collection) {
-  const text = $("search-vector").value.trim();
-  if ($("search-by-vector").checked) {
-    const vector = JSON.parse(text);
-    if (!Array.isArray(vector)) throw new Error("the vector must be a JSON array of numbers");
-    return vector;
+export function startCollections() {
+  $("create-form").addEventListener("submit", createCollection);
+  $("create-quantization").addEventListener("change", showQuantizationOptions);
+  $("refresh-collections").addEventListener("click", refreshCollections);
+  $("upsert-form").addEventListener("submit", upsertPoints);
+  showQuantizationOptions();
+}
+
+"""#.utf8)),
+            "/console/common.js": File(contentType: "text/javascript; charset=utf-8", body: Array(
+#"""
+// What every page shares: the element lookup, calls carrying this tab's key, the status line,
+// table cells filled as text, byte sizes and point ids.
+import { call, unary, GrpcError } from "./grpcweb.js";
+
+export const VECTOR = "/ruvector.v1.VectorService/";
+export const GRAPH = "/ruvector.v1.GraphService/";
+export const LEARN = "/ruvector.v1.LearnService/";
+export const ROUTE = "/ruvector.v1.RouteService/";
+export const CLUSTER = "/ruvector.v1.ClusterService/";
+// sessionStorage: the key lives as long as this tab, never on disk beyond the browser session.
+export const KEY_STORAGE = "ruvector.apiKey";
+
+export const $ = (id) => document.getElementById(id);
+
+/** The headers that carry this tab's key, if one was entered. */
+export function metadata() {
+  const key = sessionStorage.getItem(KEY_STORAGE);
+  return key ? { authorization: `Bearer ${key}` } : {};
+}
+
+/** A unary call with this tab's key. */
+export function rpc(method, request) {
+  return unary(method, request, { metadata: metadata() });
+}
+
+/** A server-streaming call with this tab's key. */
+export function stream(method, request, options) {
+  return call(method, request, { ...options, metadata: metadata() });
+}
+
+export function showStatus(text, ok = false) {
+  const status = $("status");
+  status.className = ok ? "ok" : "";
+  status.textContent = text;
+}
+
+export function describeError(what, error) {
+  const hint = error instanceof GrpcError && error.code === 16 ? " (enter an API key or token above)" : "";
+  return `${what} failed: ${error.message}${hint}`;
+}
+
+/** Appends a cell holding `content` as text (in a <pre> when `pre`). */
+export function cell(row, content, pre = false) {
+  const td = row.insertCell();
+  if (pre) {
+    const block = document.createElement("pre");
+    block.textContent = content;
+    td.append(block);
+  } else {
+    td.textContent = content;
   }
-  const id = /^\d+$/.test(text) ? Number(text) : text;
-  const found = await rpc(VECTOR + "Get", { collection, ids: [pointId(id)], with: { with_vectors: true } });
-  if (!found.points.length) throw new Error(`no point with id ${text} in ${collection}`);
-  return found.points[0].vector?.values ?? [];
+  return td;
 }
 
-async function search(event) {
-  event.preventDefault();
-  const collection = $("search-collection").value.trim();
-  const body = $("search-results").tBodies[0];
-  try {
-    const vector = await queryVector(collection);
-    const k = Number($("search-k").value);
-    const filterText = $("search-filter").value.trim();
-    const filter = filterText ? JSON.parse(filterText) : undefined;
-    $("search-snippet").value = pythonSnippet(collection, vector, k, filter);
-    const response = await rpc(VECTOR + "Search",
-      { collection, vector: { values: vector }, k, filter, with: { with_payload: true } });
-    body.replaceChildren();
-    for (const hit of response.hits) {
-      const row = body.insertRow();
-      cell(row, showId(hit.id));
-      cell(row, (hit.score ?? 0).toFixed(4));
-      cell(row, JSON.stringify(structToJSON(hit.payload)), true);
-    }
-    showStatus(`${response.hits.length} hits in ${response.time_micros ?? 0} µs.`, true);
-  } catch (error) {
-    body.replaceChildren();
-    showStatus(describeError("Search", error));
+/** Replaces the body rows of table `id` with `rows` (arrays of text). */
+export function fillTable(id, rows) {
+  const body = $(id).tBodies[0];
+  body.replaceChildren();
+  for (const values of rows) {
+    const row = body.insertRow();
+    for (const value of values) cell(row, value);
   }
 }
 
-// MARK: Cypher
+/** An SVG element with `attributes` (set as attributes, never as markup). */
+export function svgElement(name, attributes = {}) {
+  const node = document.createElementNS("http://www.w3.org/2000/svg", name);
+  for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, String(value));
+  return node;
+}
 
+/** A button whose label is text; `label` names it for screen readers when the text is short. */
+export function button(text, onClick, label) {
+  const element = document.createElement("button");
+  element.type = "button";
+  element.textContent = text;
+  if (label) element.setAttribute("aria-label", label);
+  element.addEventListener("click", onClick);
+  return element;
+}
+
+export function bytes(count) {
+  const n = Number(count ?? 0);
+  return n < 1024 ? `${n} B` : n < 1 << 20 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / (1 << 20)).toFixed(1)} MiB`;
+}
+
+/** A point id as typed: digits are a number id, anything else a UUID. */
+export function pointId(id) {
+  return typeof id === "string" && !/^\d+$/.test(id) ? { uuid: id } : { num: id };
+}
+
+export function showId(id) {
+  return String(id?.num ?? id?.uuid ?? "");
+}
+
+/** Parses a form field as JSON, naming the field when it is not valid. */
+export function parseJSON(text, what) {
+  try { return JSON.parse(text); } catch (error) { throw new Error(`${what} is not valid JSON: ${error.message}`); }
+}
+
+"""#.utf8)),
+            "/console/cypher.js": File(contentType: "text/javascript; charset=utf-8", body: Array(
+#"""
+// The Cypher editor: a query with parameters (a JSON object), rows streamed into a table and
+// nodes and relationships drawn as they arrive, Cancel, and this tab's history of queries.
+import { $, GRAPH, stream, showStatus, describeError, cell, parseJSON } from "./common.js";
+import { structToJSON, valueToJSON, jsonToValue } from "./protobuf.js";
+import { GraphCollector, drawGraph } from "./graph.js";
+
+// sessionStorage: a tab's own history, gone with the tab (queries may hold data).
+const HISTORY_STORAGE = "ruvector.cypherHistory";
+const HISTORY_ENTRIES = 50;
+// 50 entries of this size stay well inside sessionStorage's few megabytes.
+const HISTORY_ENTRY_CHARS = 16 * 1024;
+// Rows put in the table; more are counted, not drawn (a browser table of a million rows is
+// a frozen page).
+const SHOWN_ROWS = 2000;
+
+let running = null;
+
+/** A GraphValue as plain JSON for the table. */
 function graphValue(value) {
   if (!value) return null;
   if ("value" in value) return valueToJSON(value.value);
@@ -244,10 +420,65 @@ function shownNote(rows) {
   return rows > SHOWN_ROWS ? ` (first ${SHOWN_ROWS} shown)` : "";
 }
 
-let running = null;
-// Rows put in the table; more are counted, not drawn (a browser table of a million rows is
-// a frozen page).
-const SHOWN_ROWS = 2000;
+/** The parameters field as ruvector.v1.Parameter messages. */
+function parameters() {
+  const text = $("cypher-parameters").value.trim();
+  if (!text) return [];
+  const object = parseJSON(text, "Parameters");
+  if (object === null || typeof object !== "object" || Array.isArray(object)) {
+    throw new Error("Parameters must be a JSON object, e.g. {\"name\": \"Ada\"}");
+  }
+  return Object.entries(object).map(([name, value]) => ({ name, value: jsonToValue(value) }));
+}
+
+function history() {
+  try {
+    const entries = JSON.parse(sessionStorage.getItem(HISTORY_STORAGE) ?? "[]");
+    return Array.isArray(entries) ? entries : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Puts a query first in this tab's history (once), the oldest beyond HISTORY_ENTRIES dropped.
+ * A query with parameters longer than HISTORY_ENTRY_CHARS is not kept, and a full storage
+ * drops the history: neither may stop the query from running.
+ */
+function remember(query, params) {
+  if (query.length + params.length > HISTORY_ENTRY_CHARS) return;
+  const entries = history().filter((entry) => entry.query !== query || entry.parameters !== params);
+  entries.unshift({ query, parameters: params });
+  try {
+    sessionStorage.setItem(HISTORY_STORAGE, JSON.stringify(entries.slice(0, HISTORY_ENTRIES)));
+  } catch {
+    sessionStorage.removeItem(HISTORY_STORAGE);  // over the browser's quota
+  }
+  showHistory();
+}
+
+function showHistory() {
+  const select = $("cypher-history");
+  const entries = history();
+  const first = document.createElement("option");
+  first.value = "";
+  first.textContent = entries.length ? `${entries.length} earlier queries in this tab` : "no earlier queries in this tab";
+  select.replaceChildren(first);
+  entries.forEach((entry, index) => {
+    const option = document.createElement("option");
+    option.value = String(index);
+    const line = entry.query.replace(/\s+/g, " ");
+    option.textContent = (line.length > 90 ? `${line.slice(0, 90)}…` : line) + (entry.parameters ? ` ${entry.parameters}` : "");
+    select.append(option);
+  });
+}
+
+function loadFromHistory() {
+  const entry = history()[Number($("cypher-history").value)];
+  if ($("cypher-history").value === "" || !entry) return;
+  $("cypher-query").value = entry.query;
+  $("cypher-parameters").value = entry.parameters ?? "";
+}
 
 async function runCypher(event) {
   event.preventDefault();
@@ -255,16 +486,27 @@ async function runCypher(event) {
   const table = $("cypher-results");
   table.tHead.rows[0].replaceChildren();
   table.tBodies[0].replaceChildren();
+  $("cypher-graph").replaceChildren();
+  $("cypher-graph-state").textContent = "";
+  let params;
+  try {
+    params = parameters();
+  } catch (error) {
+    showStatus(error.message);
+    return;
+  }
+  const query = $("cypher-query").value;
+  remember(query, $("cypher-parameters").value.trim());
   running = new AbortController();
   $("cypher-cancel").disabled = false;
   $("cypher-run").disabled = true;
   $("cypher-state").textContent = "running…";
+  const graph = new GraphCollector();
   let rows = 0;
   try {
     // A row limit keeps a runaway query from filling the page; the server stops there.
     const maxRows = Number($("cypher-max-rows").value) || 0;
-    await call(GRAPH + "Execute", { query: $("cypher-query").value, max_rows: maxRows }, {
-      metadata: metadata(),
+    await stream(GRAPH + "Execute", { query, parameters: params, max_rows: maxRows }, {
       signal: running.signal,
       onMessage: (part) => {
         if (part.header) {
@@ -277,6 +519,7 @@ async function runCypher(event) {
         } else if (part.rows) {
           for (const row of part.rows.rows) {
             rows += 1;
+            for (const value of row.values) graph.add(value);
             if (rows > SHOWN_ROWS) continue;
             const tr = table.tBodies[0].insertRow();
             for (const value of row.values) cell(tr, JSON.stringify(graphValue(value)), true);
@@ -300,36 +543,274 @@ async function runCypher(event) {
     $("cypher-cancel").disabled = true;
     $("cypher-run").disabled = false;
   }
+  if (graph.nodes.size) {
+    // Drawn once the rows are in: the layout needs every node.
+    const drawn = drawGraph($("cypher-graph"), graph);
+    $("cypher-graph-state").textContent = `${drawn.nodes} nodes, ${drawn.relationships} relationships drawn`
+      + (graph.skippedNodes ? ` (${graph.skippedNodes} more nodes not drawn)` : "")
+      + (graph.skippedRelationships ? ` (${graph.skippedRelationships} more relationships not kept)` : "");
+  }
 }
 
-// MARK: Start
-
-function start() {
-  $("key-form").addEventListener("submit", (event) => {
-    event.preventDefault();
-    const key = $("api-key").value.trim();
-    if (key) sessionStorage.setItem(KEY_STORAGE, key); else sessionStorage.removeItem(KEY_STORAGE);
-    $("api-key").value = "";
-    showKeyState();
-    showStatus("", true);
-    showPage();
-  });
-  $("key-forget").addEventListener("click", () => {
-    sessionStorage.removeItem(KEY_STORAGE);
-    showKeyState();
-  });
-  $("create-form").addEventListener("submit", createCollection);
-  $("refresh-collections").addEventListener("click", refreshCollections);
-  $("upsert-form").addEventListener("submit", upsertPoints);
-  $("search-form").addEventListener("submit", search);
+export function startCypher() {
   $("cypher-form").addEventListener("submit", runCypher);
   $("cypher-cancel").addEventListener("click", () => running?.abort());
-  window.addEventListener("hashchange", showPage);
-  showKeyState();
-  showPage();
+  $("cypher-history").addEventListener("change", loadFromHistory);
+  // Ctrl+Enter in the query runs it (Enter there is a new line).
+  $("cypher-query").addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) runCypher(event);
+  });
+  showHistory();
 }
 
-start();
+"""#.utf8)),
+            "/console/filter.js": File(contentType: "text/javascript; charset=utf-8", body: Array(
+#"""
+// A payload filter builder: rows of clause / key / operator / value that make a
+// ruvector.v1.Filter (match keyword, integer or boolean; range; exists; must or must_not).
+import { button } from "./common.js";
+
+const OPERATORS = [
+  ["keyword", "= text"], ["integer", "= integer"], ["boolean", "= true/false"],
+  ["gt", ">"], ["gte", "≥"], ["lt", "<"], ["lte", "≤"], ["exists", "exists"],
+];
+
+let rowCount = 0;
+
+/** A <label> for `control`, read by screen readers, hidden on screen where the row is obvious. */
+function label(text, control) {
+  const element = document.createElement("label");
+  element.htmlFor = control.id;
+  element.textContent = text;
+  element.className = "visually-hidden";
+  return element;
+}
+
+function select(id, options) {
+  const element = document.createElement("select");
+  element.id = id;
+  for (const [value, text] of options) {
+    const option = document.createElement("option");
+    option.value = value;
+    option.textContent = text;
+    element.append(option);
+  }
+  return element;
+}
+
+/** Adds one condition row to `container` (a <div>); `values` pre-fills it (tests, history). */
+export function addConditionRow(container, { clause = "must", key = "", operator = "keyword", value = "" } = {}) {
+  rowCount += 1;
+  const n = rowCount;
+  const row = document.createElement("div");
+  row.className = "condition";
+  const clauseSelect = select(`cond-${n}-clause`, [["must", "must"], ["must_not", "must not"]]);
+  clauseSelect.value = clause;
+  const keyInput = document.createElement("input");
+  keyInput.id = `cond-${n}-key`;
+  keyInput.placeholder = "payload key, e.g. lang or meta.year";
+  keyInput.value = key;
+  const operatorSelect = select(`cond-${n}-operator`, OPERATORS);
+  operatorSelect.value = operator;
+  const valueInput = document.createElement("input");
+  valueInput.id = `cond-${n}-value`;
+  valueInput.placeholder = "value";
+  valueInput.value = value;
+  operatorSelect.addEventListener("change", () => { valueInput.disabled = operatorSelect.value === "exists"; });
+  valueInput.disabled = operator === "exists";
+  row.append(label(`Condition ${n}: clause`, clauseSelect), clauseSelect,
+             label(`Condition ${n}: payload key`, keyInput), keyInput,
+             label(`Condition ${n}: operator`, operatorSelect), operatorSelect,
+             label(`Condition ${n}: value`, valueInput), valueInput,
+             button("Remove", () => row.remove(), `Remove condition ${n}`));
+  container.append(row);
+  return row;
+}
+
+/** One row as a ruvector.v1.Condition; throws with a message naming the row when it is wrong. */
+function condition(row, index) {
+  const [clause, key, operator, value] = row.querySelectorAll("select, input");
+  const name = key.value.trim();
+  const text = value.value.trim();
+  const where = `condition ${index + 1}`;
+  if (!name) throw new Error(`${where}: the payload key is empty`);
+  let test;
+  switch (operator.value) {
+    case "keyword": test = { match: { keyword: text } }; break;
+    case "integer":
+      if (!/^-?\d{1,19}$/.test(text)) throw new Error(`${where}: '${text}' is not an integer`);
+      test = { match: { integer: text } };  // a string: int64 beyond 2^53 stays exact
+      break;
+    case "boolean":
+      if (text !== "true" && text !== "false") throw new Error(`${where}: type true or false`);
+      test = { match: { boolean: text === "true" } };
+      break;
+    case "exists": test = { exists: true }; break;
+    default: {
+      const number = Number(text);
+      if (text === "" || !Number.isFinite(number)) throw new Error(`${where}: '${text}' is not a number`);
+      test = { range: { [operator.value]: number } };
+    }
+  }
+  return [clause.value, { field: { key: name, ...test } }];
+}
+
+/** The rows of `container` as a ruvector.v1.Filter, or undefined when there are none. A row
+ * left blank (no key, no value) is skipped: an extra "Add condition" is not an error. */
+export function buildFilter(container) {
+  const rows = [...container.querySelectorAll(".condition")]
+    .filter((row) => [...row.querySelectorAll("input")].some((input) => input.value.trim()));
+  if (!rows.length) return undefined;
+  const filter = { must: [], must_not: [] };
+  rows.forEach((row, index) => {
+    const [clause, built] = condition(row, index);
+    filter[clause].push(built);
+  });
+  return filter;
+}
+
+"""#.utf8)),
+            "/console/graph.js": File(contentType: "text/javascript; charset=utf-8", body: Array(
+#"""
+// The node-link drawing of a Cypher result: nodes and relationships gathered from the streamed
+// rows, placed by a small force layout (bounded in nodes and iterations) and drawn as SVG built
+// with DOM calls; every label is text.
+import { structToJSON } from "./protobuf.js";
+import { svgElement as element } from "./common.js";
+
+/** Nodes drawn at most; more are counted, not drawn (the layout is quadratic in nodes). */
+export const MAX_NODES = 300;
+/** Relationships kept at most (their ends may come later, so they are kept before drawing). */
+export const MAX_RELATIONSHIPS = 3000;
+/** Layout passes: enough for a few hundred nodes to settle, bounded for a big result. */
+const ITERATIONS = 300;
+const WIDTH = 900, HEIGHT = 520;
+
+/** Nodes and relationships of a result, keyed by id, in the order first seen. */
+export class GraphCollector {
+  constructor() { this.nodes = new Map(); this.relationships = new Map(); this.skippedNodes = 0; this.skippedRelationships = 0; }
+
+  addNode(node) {
+    const id = String(node.id ?? 0);
+    if (this.nodes.has(id)) return true;
+    if (this.nodes.size >= MAX_NODES) { this.skippedNodes += 1; return false; }
+    this.nodes.set(id, { id, labels: node.labels ?? [], properties: structToJSON(node.properties) });
+    return true;
+  }
+
+  addRelationship(r) {
+    const id = String(r.id ?? 0);
+    if (this.relationships.has(id)) return;
+    if (this.relationships.size >= MAX_RELATIONSHIPS) { this.skippedRelationships += 1; return; }
+    this.relationships.set(id, { id, type: r.type ?? "", start: String(r.start_node_id ?? 0), end: String(r.end_node_id ?? 0),
+                                 properties: structToJSON(r.properties) });
+  }
+
+  /** Takes every node and relationship inside a ruvector.v1.GraphValue (paths and lists too). */
+  add(value) {
+    if (!value) return;
+    if (value.node) this.addNode(value.node);
+    else if (value.relationship) this.addRelationship(value.relationship);
+    else if (value.path) {
+      for (const node of value.path.nodes) this.addNode(node);
+      for (const relationship of value.path.relationships) this.addRelationship(relationship);
+    } else if (value.list) {
+      for (const item of value.list.values) this.add(item);
+    }
+  }
+
+  /** Relationships whose two ends are both drawn. */
+  drawnRelationships() {
+    return [...this.relationships.values()].filter((r) => this.nodes.has(r.start) && this.nodes.has(r.end));
+  }
+}
+
+/**
+ * Positions for `nodes` (ids) joined by `links` ([start, end] ids): start on a circle (the same
+ * picture for the same result), then repulsion between every pair, springs along links and a
+ * pull to the centre, with a step that cools each pass.
+ */
+export function forceLayout(nodes, links, width = WIDTH, height = HEIGHT, iterations = ITERATIONS) {
+  const count = nodes.length;
+  const index = new Map(nodes.map((id, i) => [id, i]));
+  const x = new Float64Array(count), y = new Float64Array(count);
+  const radius = Math.min(width, height) / 3;
+  for (let i = 0; i < count; i += 1) {
+    x[i] = width / 2 + radius * Math.cos((2 * Math.PI * i) / Math.max(count, 1));
+    y[i] = height / 2 + radius * Math.sin((2 * Math.PI * i) / Math.max(count, 1));
+  }
+  const ideal = Math.max(30, Math.sqrt((width * height) / Math.max(count, 1)) * 0.6);
+  const edges = links.map(([a, b]) => [index.get(a), index.get(b)]).filter(([a, b]) => a !== undefined && b !== undefined && a !== b);
+  const dx = new Float64Array(count), dy = new Float64Array(count);
+  for (let pass = 0; pass < iterations; pass += 1) {
+    dx.fill(0); dy.fill(0);
+    for (let i = 0; i < count; i += 1) {
+      for (let j = i + 1; j < count; j += 1) {
+        const ex = x[i] - x[j], ey = y[i] - y[j];
+        const d2 = Math.max(ex * ex + ey * ey, 0.01);
+        const push = (ideal * ideal) / d2;
+        dx[i] += ex * push; dy[i] += ey * push; dx[j] -= ex * push; dy[j] -= ey * push;
+      }
+    }
+    for (const [a, b] of edges) {
+      const ex = x[a] - x[b], ey = y[a] - y[b];
+      const d = Math.max(Math.sqrt(ex * ex + ey * ey), 0.1);
+      const pull = d / ideal;
+      dx[a] -= ex * pull; dy[a] -= ey * pull; dx[b] += ex * pull; dy[b] += ey * pull;
+    }
+    const step = 10 * (1 - pass / iterations) + 0.5;
+    for (let i = 0; i < count; i += 1) {
+      dx[i] += (width / 2 - x[i]) * 0.02; dy[i] += (height / 2 - y[i]) * 0.02;
+      const length = Math.sqrt(dx[i] * dx[i] + dy[i] * dy[i]) || 1;
+      x[i] = Math.min(width - 20, Math.max(20, x[i] + (dx[i] / length) * Math.min(step, length)));
+      y[i] = Math.min(height - 20, Math.max(20, y[i] + (dy[i] / length) * Math.min(step, length)));
+    }
+  }
+  return new Map(nodes.map((id, i) => [id, [x[i], y[i]]]));
+}
+
+/** A node's caption: its first label and a name-like property, else its id. */
+function caption(node) {
+  const p = node.properties;
+  const name = p.name ?? p.title ?? p.id;
+  return `${node.labels[0] ? `${node.labels[0]} ` : ""}${name !== undefined ? String(name) : `#${node.id}`}`;
+}
+
+/** Replaces the children of `svg` with the drawing of `graph` (a GraphCollector). */
+export function drawGraph(svg, graph) {
+  const nodes = [...graph.nodes.values()];
+  const relationships = graph.drawnRelationships();
+  const positions = forceLayout(nodes.map((n) => n.id), relationships.map((r) => [r.start, r.end]));
+  svg.replaceChildren();
+  svg.setAttribute("viewBox", `0 0 ${WIDTH} ${HEIGHT}`);
+  const defs = element("defs");
+  const marker = element("marker", { id: "arrow", viewBox: "0 0 10 10", refX: 19, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto" });
+  marker.append(element("path", { d: "M0,0 L10,5 L0,10 z", class: "arrow" }));
+  defs.append(marker);
+  svg.append(defs);
+  for (const r of relationships) {
+    const [x1, y1] = positions.get(r.start), [x2, y2] = positions.get(r.end);
+    const group = element("g", { class: "link", "data-id": r.id });
+    const line = element("line", { x1, y1, x2, y2, "marker-end": "url(#arrow)" });
+    const title = element("title");
+    title.textContent = `${r.type} ${JSON.stringify(r.properties)}`;
+    const label = element("text", { x: (x1 + x2) / 2, y: (y1 + y2) / 2 - 3 });
+    label.textContent = r.type;
+    group.append(line, title, label);
+    svg.append(group);
+  }
+  for (const node of nodes) {
+    const [cx, cy] = positions.get(node.id);
+    const group = element("g", { class: "node", "data-id": node.id });
+    const title = element("title");
+    title.textContent = `${node.labels.join(":")} ${JSON.stringify(node.properties)}`;
+    const label = element("text", { x: cx + 11, y: cy + 4 });
+    label.textContent = caption(node);
+    group.append(element("circle", { cx, cy, r: 9 }), title, label);
+    svg.append(group);
+  }
+  return { nodes: nodes.length, relationships: relationships.length };
+}
 
 """#.utf8)),
             "/console/grpcweb.js": File(contentType: "text/javascript; charset=utf-8", body: Array(
@@ -473,8 +954,13 @@ export async function unary(path, request, options = {}) {
     <h1>RuVector</h1>
     <nav aria-label="Pages">
       <a href="#collections" id="nav-collections">Collections</a>
+      <a href="#points" id="nav-points">Points</a>
       <a href="#search" id="nav-search">Search</a>
       <a href="#cypher" id="nav-cypher">Cypher</a>
+      <a href="#metrics" id="nav-metrics">Metrics</a>
+      <a href="#learning" id="nav-learning">Learning</a>
+      <a href="#routing" id="nav-routing">Routing</a>
+      <a href="#cluster" id="nav-cluster">Cluster</a>
     </nav>
     <form id="key-form" class="key">
       <label for="api-key">API key or token</label>
@@ -501,6 +987,65 @@ export async function unary(path, request, options = {}) {
           <option value="METRIC_MANHATTAN">Manhattan</option>
         </select>
         <button type="submit" id="create-button">Create</button>
+        <details id="create-options">
+          <summary>More options (empty fields take the server's defaults)</summary>
+          <fieldset>
+            <legend>Storage</legend>
+            <label for="create-quantization">Quantization</label>
+            <select id="create-quantization">
+              <option value="">none (f32)</option>
+              <option value="scalar">scalar int8 (4x smaller)</option>
+              <option value="float16">float16 (2x smaller)</option>
+              <option value="pq8">product PQ8</option>
+              <option value="pq4">product PQ4</option>
+              <option value="binary">binary (32x smaller)</option>
+              <option value="tiered">tiered by access frequency</option>
+            </select>
+            <span id="pq-options">
+              <label for="create-pq-subvectors">Subvectors</label>
+              <input id="create-pq-subvectors" type="number" min="0" placeholder="PQ: dim/8, tiered: dim/2">
+            </span>
+            <span id="tier-options">
+              <label for="create-hot-threshold">Hot threshold (returns per million queries)</label>
+              <input id="create-hot-threshold" type="number" min="0" placeholder="1000">
+              <label for="create-retier-interval">Re-tier every (searches)</label>
+              <input id="create-retier-interval" type="number" min="0" placeholder="10000">
+            </span>
+            <input id="create-on-disk" type="checkbox">
+            <label for="create-on-disk">Full vectors on disk (memory-mapped)</label>
+            <label for="create-default-wait">Writes acknowledged</label>
+            <select id="create-default-wait">
+              <option value="">server default (durable)</option>
+              <option value="WRITE_WAIT_DURABLE">durable and indexed</option>
+              <option value="WRITE_WAIT_ACCEPTED">durable, indexed shortly after</option>
+            </select>
+          </fieldset>
+          <fieldset>
+            <legend>HNSW index</legend>
+            <label for="create-m">m (links per node)</label>
+            <input id="create-m" type="number" min="2" max="256" placeholder="16">
+            <label for="create-ef-construction">ef_construction</label>
+            <input id="create-ef-construction" type="number" min="1" max="100000" placeholder="200">
+            <label for="create-ef-search">ef_search</label>
+            <input id="create-ef-search" type="number" min="1" max="100000" placeholder="64">
+          </fieldset>
+          <fieldset>
+            <legend>Cluster only</legend>
+            <label for="create-shards">Shards</label>
+            <input id="create-shards" type="number" min="0" max="1024" placeholder="one per node">
+            <label for="create-replication-factor">Replication factor</label>
+            <input id="create-replication-factor" type="number" min="0" max="16" placeholder="min(3, nodes)">
+            <label for="create-write-consistency">Write consistency</label>
+            <select id="create-write-consistency">
+              <option value="">cluster setting</option>
+              <option value="REPLICATION_MODE_ASYNC">async</option>
+              <option value="REPLICATION_MODE_SEMI_SYNC">semi-sync</option>
+              <option value="REPLICATION_MODE_SYNC">sync</option>
+            </select>
+            <label for="create-min-replicas">Semi-sync waits for (replicas)</label>
+            <input id="create-min-replicas" type="number" min="0" placeholder="1">
+          </fieldset>
+        </details>
       </form>
       <button type="button" id="refresh-collections">Refresh</button>
       <table id="collections-table">
@@ -510,6 +1055,10 @@ export async function unary(path, request, options = {}) {
           <th scope="col">Actions</th></tr></thead>
         <tbody></tbody>
       </table>
+      <section id="collection-info" aria-labelledby="info-title" hidden>
+        <h3 id="info-title">Collection</h3>
+        <dl id="info-list"></dl>
+      </section>
       <section id="upsert" aria-labelledby="upsert-title">
         <h3 id="upsert-title">Upsert points</h3>
         <form id="upsert-form">
@@ -520,6 +1069,42 @@ export async function unary(path, request, options = {}) {
           <button type="submit" id="upsert-button">Upsert</button>
           <span id="upsert-result" role="status"></span>
         </form>
+      </section>
+    </section>
+
+    <section id="page-points" aria-labelledby="points-title" hidden>
+      <h2 id="points-title">Points browser</h2>
+      <form id="points-form">
+        <label for="points-collection">Collection</label>
+        <input id="points-collection" required>
+        <label for="points-limit">Page size</label>
+        <input id="points-limit" type="number" min="1" max="10000" value="50">
+        <fieldset>
+          <legend>Payload filter (every row is a condition)</legend>
+          <div id="points-conditions"></div>
+          <button type="button" id="points-add-condition">Add condition</button>
+        </fieldset>
+        <button type="submit" id="points-scroll">Scroll</button>
+        <button type="button" id="points-to-search">Search with this filter</button>
+        <label for="points-filter-json">The filter sent (ruvector.v1.Filter as JSON)</label>
+        <input id="points-filter-json" readonly>
+      </form>
+      <div class="row">
+        <button type="button" id="points-previous" disabled>Previous page</button>
+        <button type="button" id="points-next" disabled>Next page</button>
+        <span id="points-page" role="status"></span>
+      </div>
+      <table id="points-table">
+        <caption>Points in storage order</caption>
+        <thead><tr><th scope="col">Id</th><th scope="col">Payload</th><th scope="col">Actions</th></tr></thead>
+        <tbody></tbody>
+      </table>
+      <section id="point-view" aria-labelledby="point-view-title" hidden>
+        <h3 id="point-view-title">Point</h3>
+        <h4>Payload</h4>
+        <pre id="point-payload"></pre>
+        <h4>Vector</h4>
+        <pre id="point-vector"></pre>
       </section>
     </section>
 
@@ -541,6 +1126,17 @@ export async function unary(path, request, options = {}) {
         <input id="search-k" type="number" min="1" max="10000" value="10">
         <label for="search-filter">Filter (JSON, ruvector.v1.Filter fields; empty for none)</label>
         <textarea id="search-filter" rows="3" placeholder='{"must": [{"field": {"key": "lang", "match": {"keyword": "en"}}}]}'></textarea>
+        <fieldset>
+          <legend>Search parameters (empty: the collection's defaults)</legend>
+          <label for="search-ef">ef (candidate list)</label>
+          <input id="search-ef" type="number" min="0" max="100000" placeholder="ef_search">
+          <input id="search-exact" type="checkbox">
+          <label for="search-exact">Exact (brute force, the ground truth)</label>
+          <input id="search-ignore-quantization" type="checkbox">
+          <label for="search-ignore-quantization">Ignore quantization (full vectors only)</label>
+          <label for="search-oversampling">Rescoring oversampling (candidates per hit)</label>
+          <input id="search-oversampling" type="number" min="0" max="100" step="0.5" placeholder="4">
+        </fieldset>
         <button type="submit" id="search-button">Search</button>
       </form>
       <table id="search-results">
@@ -548,8 +1144,12 @@ export async function unary(path, request, options = {}) {
         <thead><tr><th scope="col">Id</th><th scope="col">Score</th><th scope="col">Payload</th></tr></thead>
         <tbody></tbody>
       </table>
+      <label for="search-cli">The same query with the ruvector CLI</label>
+      <textarea id="search-cli" class="snippet" rows="3" readonly></textarea>
+      <label for="search-grpcurl">The same query with grpcurl</label>
+      <textarea id="search-grpcurl" class="snippet" rows="3" readonly></textarea>
       <label for="search-snippet">The same query in Python</label>
-      <textarea id="search-snippet" rows="8" readonly></textarea>
+      <textarea id="search-snippet" class="snippet" rows="8" readonly></textarea>
     </section>
 
     <section id="page-cypher" aria-labelledby="cypher-title" hidden>
@@ -557,6 +1157,10 @@ export async function unary(path, request, options = {}) {
       <form id="cypher-form">
         <label for="cypher-query">Query</label>
         <textarea id="cypher-query" rows="5" required>MATCH (n) RETURN n LIMIT 25</textarea>
+        <label for="cypher-parameters">Parameters (JSON object: {"name": "Ada"} is $name)</label>
+        <textarea id="cypher-parameters" rows="2" placeholder='{"name": "Ada"}'></textarea>
+        <label for="cypher-history">History (this tab)</label>
+        <select id="cypher-history"></select>
         <label for="cypher-max-rows">Row limit (0 = the server's)</label>
         <input id="cypher-max-rows" type="number" min="0" value="1000">
         <button type="submit" id="cypher-run">Run</button>
@@ -568,10 +1172,340 @@ export async function unary(path, request, options = {}) {
         <thead><tr></tr></thead>
         <tbody></tbody>
       </table>
+      <figure id="cypher-figure">
+        <svg id="cypher-graph" role="img" aria-labelledby="cypher-graph-state"></svg>
+        <figcaption id="cypher-graph-state" role="status"></figcaption>
+      </figure>
+    </section>
+    <section id="page-metrics" aria-labelledby="metrics-title" hidden>
+      <h2 id="metrics-title">Metrics</h2>
+      <div class="row">
+        <button type="button" id="metrics-refresh">Refresh</button>
+        <span id="metrics-state" role="status"></span>
+      </div>
+      <h3 id="metrics-calls-title">Calls per method</h3>
+      <svg id="metrics-calls-chart" class="chart" role="img" aria-labelledby="metrics-calls-title"></svg>
+      <table id="metrics-calls">
+        <caption>Calls per method (all status codes)</caption>
+        <thead><tr><th scope="col">Method</th><th scope="col">Calls</th></tr></thead>
+        <tbody></tbody>
+      </table>
+      <h3 id="metrics-latency-title">Latency, 99th percentile</h3>
+      <svg id="metrics-latency-chart" class="chart" role="img" aria-labelledby="metrics-latency-title"></svg>
+      <table id="metrics-latency">
+        <caption>Latency percentiles by method (from the histogram buckets)</caption>
+        <thead><tr><th scope="col">Method</th><th scope="col">Calls</th><th scope="col">p50</th><th scope="col">p90</th><th scope="col">p99</th></tr></thead>
+        <tbody></tbody>
+      </table>
+      <h3 id="metrics-points-title">Points per collection</h3>
+      <svg id="metrics-points-chart" class="chart" role="img" aria-labelledby="metrics-points-title"></svg>
+      <h3 id="metrics-wal-title">Write-ahead log bytes since start</h3>
+      <svg id="metrics-wal-chart" class="chart" role="img" aria-labelledby="metrics-wal-title"></svg>
+      <table id="metrics-collections">
+        <caption>Collections: points and write-ahead log</caption>
+        <thead><tr><th scope="col">Collection</th><th scope="col">Points</th><th scope="col">WAL bytes</th><th scope="col">WAL appends</th><th scope="col">WAL segments</th></tr></thead>
+        <tbody></tbody>
+      </table>
+    </section>
+
+    <section id="page-learning" aria-labelledby="learning-title" hidden>
+      <h2 id="learning-title">Learning</h2>
+      <div class="row">
+        <button type="button" id="learning-refresh">Refresh</button>
+        <span id="learning-state" role="status"></span>
+      </div>
+      <table id="learning-table">
+        <caption>Learned re-ranking model per collection</caption>
+        <thead><tr><th scope="col">Collection</th><th scope="col">Active version</th><th scope="col">Latest version</th><th scope="col">Activated</th><th scope="col">Parameters</th><th scope="col">Trained</th><th scope="col">NDCG@10 (baseline → model)</th><th scope="col">Recall@10 (baseline → model)</th><th scope="col">Feedback buffered</th><th scope="col">Training examples</th><th scope="col">Note</th></tr></thead>
+        <tbody></tbody>
+      </table>
+    </section>
+
+    <section id="page-routing" aria-labelledby="routing-title" hidden>
+      <h2 id="routing-title">Routing</h2>
+      <div class="row">
+        <button type="button" id="routing-refresh">Refresh</button>
+        <span id="routing-state" role="status"></span>
+      </div>
+      <table id="routing-table">
+        <caption>Routers</caption>
+        <thead><tr><th scope="col">Router</th><th scope="col">Model version</th><th scope="col">Outcomes</th><th scope="col">Accuracy</th><th scope="col">Calibrated coverage</th><th scope="col">Calibration examples</th><th scope="col">Training examples</th></tr></thead>
+        <tbody></tbody>
+      </table>
+      <table id="breakers-table">
+        <caption>Circuit breakers</caption>
+        <thead><tr><th scope="col">Router</th><th scope="col">Candidate</th><th scope="col">State</th><th scope="col">Consecutive failures</th><th scope="col">Openings</th><th scope="col">Routed</th><th scope="col">Retry at</th></tr></thead>
+        <tbody></tbody>
+      </table>
+    </section>
+
+    <section id="page-cluster" aria-labelledby="cluster-title" hidden>
+      <h2 id="cluster-title">Cluster</h2>
+      <div class="row">
+        <button type="button" id="cluster-refresh">Refresh</button>
+        <span id="cluster-state" role="status"></span>
+      </div>
+      <table id="members-table">
+        <caption>Members</caption>
+        <thead><tr><th scope="col">Node</th><th scope="col">Address</th><th scope="col">Role</th><th scope="col">Leader</th><th scope="col">Healthy</th><th scope="col">Lag (entries)</th><th scope="col">Last seen</th></tr></thead>
+        <tbody></tbody>
+      </table>
+      <table id="shards-table">
+        <caption>Shards</caption>
+        <thead><tr><th scope="col">Collection</th><th scope="col">Shard</th><th scope="col">Primary</th><th scope="col">Replicas (lag)</th><th scope="col">Epoch</th></tr></thead>
+        <tbody></tbody>
+      </table>
     </section>
   </main>
 </body>
 </html>
+
+"""#.utf8)),
+            "/console/metrics.js": File(contentType: "text/javascript; charset=utf-8", body: Array(
+#"""
+// The metrics page: the server's Prometheus text, read from GET /console/metrics on this
+// origin (with this tab's key), drawn as bar charts (SVG built with DOM calls) with a table of
+// the same numbers beside each.
+import { $, metadata, showStatus, bytes, fillTable as table, svgElement } from "./common.js";
+
+/** Bars per chart: the largest values; a server with hundreds of collections stays readable. */
+const MAX_BARS = 20;
+/** Bytes of metrics text read at most (the page parses it all). */
+const MAX_TEXT_BYTES = 8 << 20;
+
+/**
+ * Samples of the Prometheus text format: [{name, labels: {...}, value}]. Comments and lines
+ * that do not parse (no value that is a number, +Inf, -Inf or NaN) are skipped.
+ */
+export function parseMetrics(text) {
+  const samples = [];
+  const line = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/;
+  const label = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
+  for (const raw of text.split("\n")) {
+    if (!raw || raw.startsWith("#")) continue;
+    const match = line.exec(raw);
+    if (!match) continue;
+    const labels = {};
+    for (const [, key, value] of (match[2] ?? "").matchAll(label)) {
+      labels[key] = value.replace(/\\(.)/g, (_, c) => (c === "n" ? "\n" : c));
+    }
+    const text = match[3];
+    const value = text === "+Inf" ? Infinity : text === "-Inf" ? -Infinity : Number(text);
+    if (Number.isNaN(value) && text !== "NaN") continue;  // not a sample line
+    samples.push({ name: match[1], labels, value });
+  }
+  return samples;
+}
+
+/** Sums of `name`'s samples by the value of label `key`. */
+function sumBy(samples, name, key) {
+  const sums = new Map();
+  for (const s of samples) if (s.name === name) sums.set(s.labels[key], (sums.get(s.labels[key]) ?? 0) + s.value);
+  return sums;
+}
+
+/**
+ * The q-quantile of a cumulative histogram ([[upper bound, count]...], +Inf last), linear
+ * within the bucket it falls in, as Prometheus' histogram_quantile does; null when empty.
+ */
+export function quantile(q, buckets) {
+  const total = buckets.length ? buckets[buckets.length - 1][1] : 0;
+  if (!total) return null;
+  const rank = q * total;
+  let lowerBound = 0, lowerCount = 0;
+  for (const [bound, count] of buckets) {
+    if (count >= rank) {
+      if (!Number.isFinite(bound)) return lowerBound;  // in the +Inf bucket: the largest finite bound
+      return lowerBound + (bound - lowerBound) * ((rank - lowerCount) / Math.max(count - lowerCount, 1));
+    }
+    lowerBound = bound; lowerCount = count;
+  }
+  return lowerBound;
+}
+
+/** Latency percentiles by method from ruvector_rpc_duration_seconds_bucket. */
+function latencies(samples) {
+  const byMethod = new Map();
+  for (const s of samples) {
+    if (s.name !== "ruvector_rpc_duration_seconds_bucket") continue;
+    const bound = s.labels.le === "+Inf" ? Infinity : Number(s.labels.le);
+    if (!byMethod.has(s.labels.method)) byMethod.set(s.labels.method, []);
+    byMethod.get(s.labels.method).push([bound, s.value]);
+  }
+  const out = [];
+  for (const [method, buckets] of byMethod) {
+    buckets.sort((a, b) => a[0] - b[0]);
+    out.push({ method, p50: quantile(0.5, buckets), p90: quantile(0.9, buckets), p99: quantile(0.99, buckets),
+               count: buckets[buckets.length - 1][1] });
+  }
+  return out.sort((a, b) => b.count - a.count);
+}
+
+/** A horizontal bar chart of [label, value] into `svg`; `format` writes each value. */
+function barChart(svg, entries, format) {
+  const shown = entries.slice(0, MAX_BARS);
+  const max = Math.max(...shown.map(([, v]) => v), 1e-12);
+  const rowHeight = 22, labelWidth = 330, barWidth = 420;
+  svg.replaceChildren();
+  svg.setAttribute("viewBox", `0 0 ${labelWidth + barWidth + 120} ${Math.max(shown.length, 1) * rowHeight + 4}`);
+  shown.forEach(([name, value], i) => {
+    const y = i * rowHeight + 2;
+    const group = svgElement("g", { class: "bar" });
+    const label = svgElement("text", { x: labelWidth - 6, y: y + 15, "text-anchor": "end" });
+    label.textContent = name.length > 48 ? `…${name.slice(-47)}` : name;
+    const bar = svgElement("rect", { x: labelWidth, y, width: Math.max((value / max) * barWidth, 1), height: rowHeight - 6 });
+    const title = svgElement("title", {});
+    title.textContent = `${name}: ${format(value)}`;
+    const amount = svgElement("text", { x: labelWidth + Math.max((value / max) * barWidth, 1) + 6, y: y + 15 });
+    amount.textContent = format(value);
+    group.append(title, label, bar, amount);
+    svg.append(group);
+  });
+}
+
+function seconds(value) {
+  if (value === null) return "–";
+  return value < 0.001 ? `${(value * 1e6).toFixed(0)} µs` : value < 1 ? `${(value * 1000).toFixed(1)} ms` : `${value.toFixed(2)} s`;
+}
+
+const sorted = (map) => [...map.entries()].filter(([k]) => k !== undefined).sort((a, b) => b[1] - a[1]);
+
+/** Reads the metrics and redraws every chart. */
+export async function refreshMetrics() {
+  try {
+    const response = await fetch("/console/metrics", { headers: metadata(), cache: "no-store" });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`HTTP ${response.status}: ${text.trim().slice(0, 300)}`);
+    if (text.length > MAX_TEXT_BYTES) throw new Error("the metrics text is larger than the page reads");
+    const samples = parseMetrics(text);
+    const calls = sorted(sumBy(samples, "ruvector_rpc_requests_total", "method"));
+    barChart($("metrics-calls-chart"), calls, (v) => String(v));
+    table("metrics-calls", calls.map(([method, count]) => [method, String(count)]));
+    const latency = latencies(samples);
+    barChart($("metrics-latency-chart"), latency.map((l) => [l.method, l.p99 ?? 0]), seconds);
+    table("metrics-latency", latency.map((l) => [l.method, String(l.count), seconds(l.p50), seconds(l.p90), seconds(l.p99)]));
+    const points = sorted(sumBy(samples, "ruvector_collection_points", "collection"));
+    barChart($("metrics-points-chart"), points, (v) => String(v));
+    const walBytes = sumBy(samples, "ruvector_wal_bytes_total", "collection");
+    const walAppends = sumBy(samples, "ruvector_wal_appends_total", "collection");
+    const walSegments = sumBy(samples, "ruvector_wal_segments", "collection");
+    barChart($("metrics-wal-chart"), sorted(walBytes), bytes);
+    table("metrics-collections", points.map(([name, count]) => [name, String(count), bytes(walBytes.get(name)),
+      String(walAppends.get(name) ?? 0), String(walSegments.get(name) ?? 0)]));
+    $("metrics-state").textContent = `${samples.length} samples read at ${new Date().toLocaleTimeString()}`;
+    showStatus("", true);
+  } catch (error) {
+    $("metrics-state").textContent = "failed";
+    showStatus(`Reading metrics failed: ${error.message}`);
+  }
+}
+
+export function startMetrics() {
+  $("metrics-refresh").addEventListener("click", refreshMetrics);
+}
+
+"""#.utf8)),
+            "/console/points.js": File(contentType: "text/javascript; charset=utf-8", body: Array(
+#"""
+// The points browser: VectorService.Scroll page by page (the offset each page gives), a filter
+// built from rows, and one point's payload and vector.
+import { $, VECTOR, rpc, showStatus, describeError, cell, button, showId } from "./common.js";
+import { structToJSON } from "./protobuf.js";
+import { addConditionRow, buildFilter } from "./filter.js";
+
+// Offsets of the pages seen so far: page i starts after the id pages[i] (undefined for the
+// first), so Previous goes back without the server keeping anything.
+let pages = [];
+let pageIndex = 0;
+let nextOffset = undefined;
+let query = null;
+
+async function loadPage(index) {
+  const body = $("points-table").tBodies[0];
+  try {
+    const response = await rpc(VECTOR + "Scroll", {
+      collection: query.collection, filter: query.filter, offset: pages[index], limit: query.limit,
+      with: { with_payload: true },
+    });
+    pageIndex = index;
+    nextOffset = response.next_offset;
+    body.replaceChildren();
+    for (const point of response.points) {
+      const row = body.insertRow();
+      const id = showId(point.id);
+      cell(row, id);
+      cell(row, JSON.stringify(structToJSON(point.payload)), true);
+      row.insertCell().append(button("View", () => viewPoint(point.id), `View point ${id}`));
+    }
+    $("points-next").disabled = !nextOffset;
+    $("points-previous").disabled = index === 0;
+    $("points-page").textContent = `page ${index + 1}: ${response.points.length} points${nextOffset ? "" : " (last page)"}`;
+    showStatus("", true);
+  } catch (error) {
+    body.replaceChildren();
+    $("points-next").disabled = true;
+    showStatus(describeError("Scroll", error));
+  }
+}
+
+async function scroll(event) {
+  event.preventDefault();
+  try {
+    const filter = buildFilter($("points-conditions"));
+    $("points-filter-json").value = filter ? JSON.stringify(filter) : "";
+    query = { collection: $("points-collection").value.trim(), filter, limit: Number($("points-limit").value) || 0 };
+  } catch (error) {
+    showStatus(`Filter: ${error.message}`);
+    return;
+  }
+  pages = [undefined];
+  $("point-view").hidden = true;
+  await loadPage(0);
+}
+
+async function viewPoint(id) {
+  try {
+    const found = await rpc(VECTOR + "Get",
+      { collection: query.collection, ids: [id], with: { with_payload: true, with_vectors: true } });
+    const point = found.points[0];
+    if (!point) throw new Error(`point ${showId(id)} is gone`);
+    $("point-view-title").textContent = `Point ${showId(point.id)}`;
+    $("point-payload").textContent = JSON.stringify(structToJSON(point.payload), null, 2);
+    $("point-vector").textContent = JSON.stringify(point.vector?.values ?? []);
+    $("point-view").hidden = false;
+  } catch (error) {
+    showStatus(describeError("Reading the point", error));
+  }
+}
+
+/** Opens the search page with this page's collection and the filter the rows make. */
+function searchWithFilter() {
+  try {
+    const filter = buildFilter($("points-conditions"));
+    $("search-collection").value = $("points-collection").value.trim();
+    $("search-filter").value = filter ? JSON.stringify(filter) : "";
+    // The page shows on hashchange; focus then, a hidden field takes none.
+    window.addEventListener("hashchange", () => $("search-vector").focus(), { once: true });
+    location.hash = "#search";
+  } catch (error) {
+    showStatus(`Filter: ${error.message}`);
+  }
+}
+
+export function startPoints() {
+  $("points-to-search").addEventListener("click", searchWithFilter);
+  $("points-form").addEventListener("submit", scroll);
+  $("points-add-condition").addEventListener("click", () => {
+    const row = addConditionRow($("points-conditions"));
+    row.querySelector("input").focus();
+  });
+  $("points-next").addEventListener("click", () => {
+    if (!nextOffset || !query) return;
+    pages[pageIndex + 1] = nextOffset;
+    loadPage(pageIndex + 1);
+  });
+  $("points-previous").addEventListener("click", () => { if (query && pageIndex > 0) loadPage(pageIndex - 1); });
+}
 
 """#.utf8)),
             "/console/protobuf.js": File(contentType: "text/javascript; charset=utf-8", body: Array(
@@ -1061,6 +1995,254 @@ export const methods = {
 };
 
 """#.utf8)),
+            "/console/search.js": File(contentType: "text/javascript; charset=utf-8", body: Array(
+#"""
+// The search playground: k nearest neighbours of a typed vector or of a stored point, with a
+// filter and the SearchParams options (ef, exact, quantization), and the same query to copy as
+// a ruvector CLI command, a grpcurl command and a Python snippet.
+import { $, VECTOR, KEY_STORAGE, rpc, showStatus, describeError, cell, pointId, showId, parseJSON } from "./common.js";
+import { structToJSON } from "./protobuf.js";
+
+/** Quotes `text` for a POSIX shell: one single-quoted word. */
+export function shellQuote(text) {
+  return `'${String(text).replaceAll("'", `'"'"'`)}'`;
+}
+
+/** A ruvector.v1.Condition in the CLI's --filter JSON (clients/swift Filter+JSON.swift), or throws. */
+function cliCondition(condition) {
+  if (condition.filter) return { filter: cliFilter(condition.filter) };
+  if (condition.has_id) return { has_id: condition.has_id.ids.map((id) => id.num !== undefined ? Number(id.num) : id.uuid) };
+  if (condition.is_empty) return { is_empty: condition.is_empty.key };
+  if (condition.is_null) return { is_null: condition.is_null.key };
+  const field = condition.field;
+  if (!field) throw new Error("a condition the CLI cannot express");
+  const out = { key: field.key };
+  if (field.match) {
+    const m = field.match;
+    if ("keyword" in m) out.match = m.keyword;
+    else if ("integer" in m) out.match = Number(m.integer);
+    else if ("boolean" in m) out.match = m.boolean;
+    else if (m.any_keywords || m.any_integers) out.match = { any: (m.any_keywords ?? m.any_integers).values.map((v) => m.any_integers ? Number(v) : v) };
+    else if (m.except_keywords || m.except_integers) out.match = { except: (m.except_keywords ?? m.except_integers).values.map((v) => m.except_integers ? Number(v) : v) };
+    else throw new Error("an empty match");
+  } else if (field.range) {
+    out.range = field.range;
+  } else if ("exists" in field) {
+    out.exists = field.exists;
+  }
+  return out;
+}
+
+/** A ruvector.v1.Filter (JSON of its fields) in the CLI's --filter form. */
+export function cliFilter(filter) {
+  const out = {};
+  for (const clause of ["must", "should", "must_not"]) {
+    if (filter[clause]?.length) out[clause] = filter[clause].map(cliCondition);
+  }
+  if (filter.min_should) out.min_should = filter.min_should;
+  return out;
+}
+
+/** Whether this page came over TLS: the snippets then connect with TLS too (system CAs). */
+const overTLS = () => location.protocol === "https:";
+
+/** The same search as a `ruvector search` command line. */
+export function cliSnippet(request) {
+  const words = ["ruvector", "search", "--server", location.host, ...(overTLS() ? ["--tls"] : []), "--collection", request.collection,
+                 "--vector", JSON.stringify(request.vector.values), "--k", String(request.k)];
+  const params = request.params ?? {};
+  if (params.ef) words.push("--ef", String(params.ef));
+  if (params.exact) words.push("--exact");
+  if (request.filter) words.push("--filter", JSON.stringify(cliFilter(request.filter)));
+  words.push("--with-payload");
+  const line = words.map((word, index) => index === 0 || /^[A-Za-z0-9_.:\-]+$/.test(word) ? word : shellQuote(word)).join(" ");
+  const notes = [];
+  if (params.quantization) notes.push("# The CLI has no quantization options: it searches with the collection's defaults.");
+  if (sessionStorage.getItem(KEY_STORAGE)) notes.push("export RUVECTOR_API_KEY=...  # your key");
+  return [...notes, line].join("\n");
+}
+
+/** The same search as a grpcurl command (the server answers reflection). */
+export function grpcurlSnippet(request) {
+  const auth = sessionStorage.getItem(KEY_STORAGE) ? ` -H "authorization: Bearer $RUVECTOR_API_KEY"` : "";
+  return `grpcurl${overTLS() ? "" : " -plaintext"}${auth} -d ${shellQuote(JSON.stringify(request))} ${location.host} `
+    + "ruvector.v1.VectorService/Search";
+}
+
+/** The same search in Python with grpcio and the generated stubs. */
+export function pythonSnippet(request) {
+  const auth = sessionStorage.getItem(KEY_STORAGE) ? ', metadata=[("authorization", "Bearer " + API_KEY)]' : "";
+  return [
+    "import json",
+    "import grpc",
+    "from google.protobuf import json_format",
+    "from ruvector.v1 import vector_pb2, vector_pb2_grpc",
+    "",
+    ...(auth ? ['API_KEY = "..."  # your key'] : []),
+    overTLS() ? `channel = grpc.secure_channel(${JSON.stringify(location.host)}, grpc.ssl_channel_credentials())`
+      : `channel = grpc.insecure_channel(${JSON.stringify(location.host)})`,
+    "stub = vector_pb2_grpc.VectorServiceStub(channel)",
+    // A JSON string is a valid Python string literal: the request round-trips exactly.
+    `request = json_format.ParseDict(json.loads(${JSON.stringify(JSON.stringify(request))}), vector_pb2.SearchRequest())`,
+    `for hit in stub.Search(request${auth}).hits:`,
+    "    print(hit.id, hit.score, hit.payload)",
+  ].join("\n");
+}
+
+async function queryVector(collection) {
+  const text = $("search-vector").value.trim();
+  if ($("search-by-vector").checked) {
+    const vector = parseJSON(text, "The vector");
+    if (!Array.isArray(vector)) throw new Error("the vector must be a JSON array of numbers");
+    return vector;
+  }
+  const id = /^\d+$/.test(text) ? Number(text) : text;
+  const found = await rpc(VECTOR + "Get", { collection, ids: [pointId(id)], with: { with_vectors: true } });
+  if (!found.points.length) throw new Error(`no point with id ${text} in ${collection}`);
+  return found.points[0].vector?.values ?? [];
+}
+
+/** ef, exact and the quantization options as a ruvector.v1.SearchParams, or undefined when all are defaults. */
+function searchParams() {
+  const params = {};
+  const ef = Number($("search-ef").value || 0);
+  if (ef) params.ef = ef;
+  if ($("search-exact").checked) params.exact = true;
+  const quantization = {};
+  if ($("search-ignore-quantization").checked) quantization.ignore = true;
+  const oversampling = Number($("search-oversampling").value || 0);
+  if (oversampling) quantization.oversampling = oversampling;
+  if (Object.keys(quantization).length) params.quantization = quantization;
+  return Object.keys(params).length ? params : undefined;
+}
+
+async function search(event) {
+  event.preventDefault();
+  const collection = $("search-collection").value.trim();
+  const body = $("search-results").tBodies[0];
+  try {
+    const vector = await queryVector(collection);
+    const filterText = $("search-filter").value.trim();
+    const request = { collection, vector: { values: vector }, k: Number($("search-k").value),
+                      ...(filterText ? { filter: parseJSON(filterText, "The filter") } : {}),
+                      ...(searchParams() ? { params: searchParams() } : {}), with: { with_payload: true } };
+    $("search-snippet").value = pythonSnippet(request);
+    $("search-grpcurl").value = grpcurlSnippet(request);
+    try {
+      $("search-cli").value = cliSnippet(request);
+    } catch (error) {
+      $("search-cli").value = `# not expressible with the CLI: ${error.message}`;
+    }
+    const response = await rpc(VECTOR + "Search", request);
+    body.replaceChildren();
+    for (const hit of response.hits) {
+      const row = body.insertRow();
+      cell(row, showId(hit.id));
+      cell(row, (hit.score ?? 0).toFixed(4));
+      cell(row, JSON.stringify(structToJSON(hit.payload)), true);
+    }
+    showStatus(`${response.hits.length} hits in ${response.time_micros ?? 0} µs.`, true);
+  } catch (error) {
+    body.replaceChildren();
+    showStatus(describeError("Search", error));
+  }
+}
+
+export function startSearch() {
+  $("search-form").addEventListener("submit", search);
+}
+
+"""#.utf8)),
+            "/console/status.js": File(contentType: "text/javascript; charset=utf-8", body: Array(
+#"""
+// Read-only status pages: learning (LearnService.GetModelStatus per collection), routing
+// (RouteService.GetStatus per router, with its circuit breakers) and cluster
+// (ClusterService.GetState: members, leader, shards with replica lag).
+import { $, VECTOR, LEARN, ROUTE, CLUSTER, rpc, showStatus, describeError, fillTable as fill } from "./common.js";
+import { GrpcError } from "./grpcweb.js";
+
+const CIRCUIT = { 1: "closed", 2: "open", 3: "half-open" };
+const ROLE = { 1: "voter", 2: "learner" };
+const fixed = (value, digits = 3) => (value === undefined ? "–" : Number(value).toFixed(digits));
+const micros = (value) => (value ? new Date(Number(value) / 1000).toISOString() : "never");
+
+/** One row per collection: its learned model's version, quality against the baseline, feedback. */
+export async function refreshLearning() {
+  try {
+    const collections = (await rpc(VECTOR + "ListCollections", {})).collections;
+    const rows = [];
+    for (const info of collections) {
+      const s = await rpc(LEARN + "GetModelStatus", { collection: info.name });
+      rows.push([info.name, String(s.version ?? 0), String(s.latest_version ?? 0), s.activated ? "yes" : "no",
+        String(s.parameters ?? 0), micros(s.trained_unix_micros), `${fixed(s.baseline_ndcg_at_10)} → ${fixed(s.model_ndcg_at_10)}`,
+        `${fixed(s.baseline_recall_at_10)} → ${fixed(s.model_recall_at_10)}`, String(s.feedback_buffered ?? 0),
+        String(s.training_examples ?? 0), s.note ?? ""]);
+    }
+    fill("learning-table", rows);
+    $("learning-state").textContent = `${rows.length} collections`;
+  } catch (error) {
+    $("learning-state").textContent = "failed";
+    showStatus(describeError("Reading model status", error));
+  }
+}
+
+/** Each router's status, then one row per circuit breaker. */
+export async function refreshRouting() {
+  try {
+    const routers = (await rpc(ROUTE + "ListRouters", {})).routers;
+    const rows = [], breakers = [];
+    for (const info of routers) {
+      const name = info.definition?.name ?? "";
+      const s = await rpc(ROUTE + "GetStatus", { router: name });
+      rows.push([name, String(s.model_version ?? 0), String(s.outcomes_recorded ?? 0), fixed(s.accuracy),
+        fixed(s.calibrated_coverage), String(s.calibration_count ?? 0), String(s.training_examples ?? 0)]);
+      for (const b of s.breakers) {
+        breakers.push([name, b.candidate ?? "", CIRCUIT[b.state] ?? "unknown", String(b.consecutive_failures ?? 0),
+          String(b.openings ?? 0), String(b.routed ?? 0), b.retry_at_unix_micros ? micros(b.retry_at_unix_micros) : "–"]);
+      }
+    }
+    fill("routing-table", rows);
+    fill("breakers-table", breakers);
+    $("routing-state").textContent = `${rows.length} routers, ${breakers.length} circuit breakers`;
+  } catch (error) {
+    $("routing-state").textContent = "failed";
+    showStatus(describeError("Reading router status", error));
+  }
+}
+
+/** Members, leader and shards; a single server says it is not a cluster (from its error). */
+export async function refreshCluster() {
+  try {
+    const state = await rpc(CLUSTER + "GetState", { with_shard_progress: true, stale_ok: true });
+    const leader = String(state.leader_id ?? 0);
+    fill("members-table", state.members.map((m) => [String(m.node_id ?? 0), m.address ?? "", ROLE[m.role] ?? "unknown",
+      String(m.node_id ?? 0) === leader ? "leader" : "", m.healthy ? "yes" : "no", String(m.lag_entries ?? 0),
+      `${m.last_seen_millis ?? 0} ms ago`]));
+    fill("shards-table", state.shards.map((s) => [s.collection ?? "", String(s.shard ?? 0), String(s.primary_node_id ?? 0),
+      s.replica_node_ids.map((id, i) => `${id} (${s.replica_lag_records[i] ?? 0} records, ${s.replica_lag_millis[i] ?? 0} ms behind)`)
+        .join(", ") || "none", String(s.epoch ?? 0)]));
+    $("cluster-state").textContent = `leader ${leader}, term ${state.term ?? 0}, commit index ${state.commit_index ?? 0}, `
+      + `answered by node ${state.answered_by ?? 0}${state.stale ? " (may be stale)" : ""}`;
+  } catch (error) {
+    fill("members-table", []);
+    fill("shards-table", []);
+    if (error instanceof GrpcError && [9, 12].includes(error.code)) {
+      // FAILED_PRECONDITION or UNIMPLEMENTED: this server runs alone.
+      $("cluster-state").textContent = `not a cluster (${error.message})`;
+    } else {
+      $("cluster-state").textContent = "failed";
+      showStatus(describeError("Reading the cluster state", error));
+    }
+  }
+}
+
+export function startStatusPages() {
+  $("learning-refresh").addEventListener("click", refreshLearning);
+  $("routing-refresh").addEventListener("click", refreshRouting);
+  $("cluster-refresh").addEventListener("click", refreshCluster);
+}
+
+"""#.utf8)),
             "/console/style.css": File(contentType: "text/css; charset=utf-8", body: Array(
 #"""
 body { font-family: system-ui, sans-serif; margin: 0; color: #1b1f24; background: #fafafa; }
@@ -1083,7 +2265,29 @@ td pre { margin: 0; white-space: pre-wrap; }
 :focus-visible { outline: 3px solid #e8a317; outline-offset: 1px; }
 #status:not(:empty) { margin: 0.5rem 1rem; padding: 0.5rem; border: 1px solid #b00020; background: #fdecef; color: #7a0016; }
 #status.ok:not(:empty) { border-color: #2e7d32; background: #edf7ee; color: #1b5e20; }
-#search-snippet { width: 100%; max-width: 56rem; display: block; }
+.snippet { width: 100%; max-width: 56rem; display: block; }
+[hidden] { display: none !important; }
+details { flex-basis: 100%; }
+details fieldset { display: flex; flex-wrap: wrap; gap: 0.4rem 0.8rem; align-items: center; margin: 0.4rem 0; }
+dl { display: grid; grid-template-columns: max-content 1fr; gap: 0.2rem 1rem; }
+dt { font-weight: bold; }
+dd { margin: 0; }
+.visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
+.condition { display: flex; flex-wrap: wrap; gap: 0.4rem; margin-bottom: 0.3rem; }
+.row { display: flex; flex-wrap: wrap; gap: 0.6rem; align-items: center; }
+#points-filter-json { font-family: ui-monospace, monospace; }
+pre { white-space: pre-wrap; word-break: break-all; }
+#cypher-graph { width: 100%; max-width: 900px; height: auto; border: 1px solid #ccd; background: #fff; }
+#cypher-graph:empty { display: none; }
+#cypher-graph .node circle { fill: #4a78a8; stroke: #1f3b57; stroke-width: 1.5; }
+#cypher-graph .node text, #cypher-graph .link text { font-size: 11px; fill: #1b1f24; }
+#cypher-graph .link line { stroke: #8895a7; stroke-width: 1.5; }
+#cypher-graph .arrow { fill: #8895a7; }
+.chart { width: 100%; max-width: 56rem; height: auto; display: block; background: #fff; border: 1px solid #ccd; }
+.chart:empty { display: none; }
+.chart rect { fill: #4a78a8; }
+.chart text { font-size: 12px; fill: #1b1f24; }
+nav { display: flex; flex-wrap: wrap; gap: 0.2rem; }
 
 """#.utf8)),
         ]

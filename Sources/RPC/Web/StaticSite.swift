@@ -17,12 +17,35 @@ public struct StaticSite: Sendable {
         }
     }
 
+    /// A page made afresh for each request (the console's `/console/metrics`): unlike the
+    /// files it holds data, so it is answered only to a request that passes the server's
+    /// credential check for its path, and never cached.
+    public struct LivePage: Sendable {
+        /// `Content-Type`, e.g. `text/plain; version=0.0.4; charset=utf-8`.
+        public let contentType: String
+        /// Makes the body; called on the connection's event loop, so it must be quick.
+        public let body: @Sendable () -> [UInt8]
+
+        /// A page of `contentType` whose body `body` makes when asked.
+        public init(contentType: String, body: @escaping @Sendable () -> [UInt8]) {
+            self.contentType = contentType
+            self.body = body
+        }
+    }
+
     /// Files by request path (`/`, `/console/app.js`).
     public let files: [String: File]
+    /// Live pages by request path; the path is also what the credential check is asked about
+    /// (`CallAuthorizer.authorize(path:...)`), so an access rule must name it.
+    public var livePages: [String: LivePage] = [:]
 
     /// A site made of `files`, keyed by request path.
     public init(files: [String: File]) {
         self.files = files
+    }
+
+    private static func bare(_ path: String) -> String {
+        String(path.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
     }
 
     /// Only this origin's scripts, styles and calls; no framing by other sites, no plugins.
@@ -32,8 +55,20 @@ public struct StaticSite: Sendable {
 
     /// What a request for `path` gets: `:status`, headers and the body (empty for `HEAD`).
     /// The query string is ignored; paths are matched exactly (no directory walking).
-    func response(method: String, path: String) -> (headers: [HTTP2Header], body: [UInt8]) {
-        let bare = String(path.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+    /// `denial` is the credential check's refusal of the request, asked of live pages only:
+    /// UNAUTHENTICATED is `401`, any other refusal `403`, with the check's message as text.
+    func response(method: String, path: String, denial: () -> RPCError? = { nil }) -> (headers: [HTTP2Header], body: [UInt8]) {
+        let bare = Self.bare(path)
+        if let page = livePages[bare] {
+            if let refused = denial() {
+                let body = Array("\(refused.code): \(refused.message)\n".utf8)
+                return (Self.headers(status: refused.code == .unauthenticated ? "401" : "403", contentType: "text/plain; charset=utf-8",
+                                     length: body.count, cache: "no-store"), method == "HEAD" ? [] : body)
+            }
+            let body = page.body()
+            return (Self.headers(status: "200", contentType: page.contentType, length: body.count, cache: "no-store"),
+                    method == "HEAD" ? [] : body)
+        }
         guard let file = files[bare] else {
             let body = Array("not found: only the console's files are served here; gRPC and gRPC-Web calls use POST\n".utf8)
             return (Self.headers(status: "404", contentType: "text/plain; charset=utf-8", length: body.count,
