@@ -70,6 +70,7 @@ export function createRequest() {
     quantization: quantization(),
     default_wait: $("create-default-wait").value || undefined,
     on_disk: $("create-on-disk").checked || undefined,
+    on_disk_graph: $("create-on-disk-graph").checked || undefined,
     shards: optionalNumber("create-shards"),
     replication_factor: optionalNumber("create-replication-factor"),
     write_consistency: $("create-write-consistency").value || undefined,
@@ -131,6 +132,7 @@ export async function showInfo(name) {
       ["Tiers", tiers ? `hot ${tiers.hot ?? 0}, warm ${tiers.warm ?? 0}, cool ${tiers.cool ?? 0}, cold ${tiers.cold ?? 0}, `
         + `archive ${tiers.archive ?? 0}; codes ${bytes(tiers.code_bytes)}; ${tiers.passes ?? 0} passes` : "not tiered (or not built yet)"],
       ["Vectors on disk", info.on_disk ? `yes, ${bytes(info.on_disk_vector_bytes)}` : "no"],
+      ["Graph on disk", info.on_disk_graph ? `yes, ${bytes(info.on_disk_graph_bytes)} of level-0 links` : "no"],
       ["Shards", String(info.shards ?? 0)],
       ["Replication", `${info.replication_factor ?? 0} copies, writes ${REPLICATION[info.write_consistency ?? 0]}, `
         + `semi-sync waits for ${info.min_replicas ?? 0}`],

@@ -346,12 +346,13 @@ def test_console_creates_collections_with_options(tmp_path, browser):
         _fill(browser, "create-m", "8")
         _fill(browser, "create-ef-search", "32")
         browser.find_element("id", "create-on-disk").click()
+        browser.find_element("id", "create-on-disk-graph").click()
         browser.find_element("id", "create-button").click()
         _wait(browser, lambda d: _info(d).get("Name") == "quant", "the new collection's info")
         info = _info(browser)
         assert info["Quantization"] == "scalar (int8)", info
         assert info["HNSW"].startswith("m 8, ef_construction 200, ef_search 32, "), info
-        assert info["Vectors on disk"].startswith("yes"), info
+        assert info["Vectors on disk"].startswith("yes") and info["Graph on disk"].startswith("yes"), info
         assert info["Points"] == "0" and info["Metric"] == "cosine" and info["Shards"] == "1", info
         _fill(browser, "upsert-points", json.dumps(POINTS))
         browser.find_element("id", "upsert-button").click()
@@ -368,11 +369,12 @@ def test_console_creates_collections_with_options(tmp_path, browser):
         browser.find_element("css selector", "#create-quantization option[value=pq4]").click()
         _fill(browser, "create-pq-subvectors", "2")
         browser.find_element("id", "create-on-disk").click()
+        browser.find_element("id", "create-on-disk-graph").click()
         browser.find_element("id", "create-button").click()
         _wait(browser, lambda d: _info(d).get("Name") == "pq", "pq's info")
         assert _info(browser)["Quantization"] == "product (PQ4, 2 subvectors)"
         assert _info(browser)["HNSW"].startswith("m 8, ")
-        assert _info(browser)["Vectors on disk"] == "no"
+        assert _info(browser)["Vectors on disk"] == "no" and _info(browser)["Graph on disk"] == "no"
         _fill(browser, "create-name", "tiers")
         for field in ["create-m", "create-ef-search", "create-pq-subvectors"]:
             browser.find_element("id", field).clear()

@@ -143,6 +143,7 @@ export function createRequest() {
     quantization: quantization(),
     default_wait: $("create-default-wait").value || undefined,
     on_disk: $("create-on-disk").checked || undefined,
+    on_disk_graph: $("create-on-disk-graph").checked || undefined,
     shards: optionalNumber("create-shards"),
     replication_factor: optionalNumber("create-replication-factor"),
     write_consistency: $("create-write-consistency").value || undefined,
@@ -204,6 +205,7 @@ export async function showInfo(name) {
       ["Tiers", tiers ? `hot ${tiers.hot ?? 0}, warm ${tiers.warm ?? 0}, cool ${tiers.cool ?? 0}, cold ${tiers.cold ?? 0}, `
         + `archive ${tiers.archive ?? 0}; codes ${bytes(tiers.code_bytes)}; ${tiers.passes ?? 0} passes` : "not tiered (or not built yet)"],
       ["Vectors on disk", info.on_disk ? `yes, ${bytes(info.on_disk_vector_bytes)}` : "no"],
+      ["Graph on disk", info.on_disk_graph ? `yes, ${bytes(info.on_disk_graph_bytes)} of level-0 links` : "no"],
       ["Shards", String(info.shards ?? 0)],
       ["Replication", `${info.replication_factor ?? 0} copies, writes ${REPLICATION[info.write_consistency ?? 0]}, `
         + `semi-sync waits for ${info.min_replicas ?? 0}`],
@@ -1013,6 +1015,8 @@ export async function unary(path, request, options = {}) {
             </span>
             <input id="create-on-disk" type="checkbox">
             <label for="create-on-disk">Full vectors on disk (memory-mapped)</label>
+            <input id="create-on-disk-graph" type="checkbox">
+            <label for="create-on-disk-graph">Graph links on disk too (memory-mapped)</label>
             <label for="create-default-wait">Writes acknowledged</label>
             <select id="create-default-wait">
               <option value="">server default (durable)</option>
