@@ -8,13 +8,13 @@ SQLite has them: primary key nodes(id), edges(src, dst), edges(dst, src), nodes(
 nodes(name). The `doc` column stands for the :Doc label. DuckDB uses its default thread count
 (every core)."""
 import graph_peer
-from sqlite_peer import REACH
+from sqlite_peer import SQLQueries
 
 duckdb = graph_peer.require("duckdb")
 
 
-class DuckDBPeer:
-    """One in-memory database; each method is one query of graph-bench's workload."""
+class DuckDBPeer(SQLQueries):
+    """One in-memory DuckDB database, queried with the SQL SQLite runs (`SQLQueries`)."""
 
     def __init__(self, graph):
         nodes, knows = graph.csv_files()
@@ -32,44 +32,6 @@ class DuckDBPeer:
 
     def rows(self, sql, *args):
         return self.db.execute(sql, list(args)).fetchall()
-
-    def one(self, sql, *args):
-        return self.rows(sql, *args)[0][0]
-
-    def k_hop(self, start, hops):
-        return self.one(REACH + "SELECT count(DISTINCT node) FROM reach WHERE depth > 0", start, hops)
-
-    def older_neighbours(self, start, min_age):
-        return [r[0] for r in self.rows("SELECT n.name FROM edges AS e JOIN nodes AS n ON n.id = e.dst WHERE e.src = ? AND n.age > ?",
-                                        start, min_age)]
-
-    def count_age(self, age):
-        return self.one("SELECT count(*) FROM nodes WHERE age = ?", age)
-
-    def lookup(self, name):
-        return self.rows("SELECT id, age FROM nodes WHERE name = ?", name)[0]
-
-    def var_length(self, start, hops, min_age):
-        return self.one(REACH + "SELECT count(DISTINCT r.node) FROM reach AS r JOIN nodes AS n ON n.id = r.node "
-                        "WHERE r.depth > 0 AND n.age > ?3", start, hops, min_age)
-
-    def shortest(self, start, end, max_hops):
-        found = self.one(REACH + "SELECT min(depth) FROM reach WHERE node = ?3 AND depth > 0", start, max_hops, end)
-        return -1 if found is None else found
-
-    def count_per_age(self):
-        return self.rows("SELECT age, count(*) FROM nodes GROUP BY age ORDER BY age")
-
-    def friends_age(self):
-        return self.rows("SELECT a.age, avg(b.age) FROM edges AS e JOIN nodes AS a ON a.id = e.src "
-                         "JOIN nodes AS b ON b.id = e.dst GROUP BY a.age ORDER BY a.age")
-
-    def label_pattern(self, age, min_age):
-        return self.one("SELECT count(*) FROM nodes AS a JOIN edges AS e ON e.src = a.id JOIN nodes AS d ON d.id = e.dst "
-                        "WHERE a.age = ? AND d.doc AND d.age > ?", age, min_age)
-
-    def neighbourhood(self, node):
-        return [n for (n,) in self.rows("SELECT dst FROM edges WHERE src = ?1 UNION SELECT src FROM edges WHERE dst = ?1", node)]
 
 
 def load(graph):

@@ -19,8 +19,55 @@ WITH RECURSIVE reach(node, depth) AS (
 )"""
 
 
-class SQLitePeer:
-    """One in-memory database; each method is one query of graph-bench's workload."""
+class SQLQueries:
+    """The workload's queries in SQL, over `nodes(id, age, name, doc)` and `edges(src, dst)`:
+    SQLite and DuckDB (duckdb_peer.py) run the same text; each subclass loads its engine and
+    says how a query is run (`rows`)."""
+
+    def rows(self, sql, *args):
+        raise NotImplementedError
+
+    def one(self, sql, *args):
+        return self.rows(sql, *args)[0][0]
+
+    def k_hop(self, start, hops):
+        return self.one(REACH + "SELECT count(DISTINCT node) FROM reach WHERE depth > 0", start, hops)
+
+    def older_neighbours(self, start, min_age):
+        return [r[0] for r in self.rows("SELECT n.name FROM edges AS e JOIN nodes AS n ON n.id = e.dst WHERE e.src = ? AND n.age > ?",
+                                        start, min_age)]
+
+    def count_age(self, age):
+        return self.one("SELECT count(*) FROM nodes WHERE age = ?", age)
+
+    def lookup(self, name):
+        return self.rows("SELECT id, age FROM nodes WHERE name = ?", name)[0]
+
+    def var_length(self, start, hops, min_age):
+        return self.one(REACH + "SELECT count(DISTINCT r.node) FROM reach AS r JOIN nodes AS n ON n.id = r.node "
+                        "WHERE r.depth > 0 AND n.age > ?3", start, hops, min_age)
+
+    def shortest(self, start, end, max_hops):
+        found = self.one(REACH + "SELECT min(depth) FROM reach WHERE node = ?3 AND depth > 0", start, max_hops, end)
+        return -1 if found is None else found
+
+    def count_per_age(self):
+        return self.rows("SELECT age, count(*) FROM nodes GROUP BY age ORDER BY age")
+
+    def friends_age(self):
+        return self.rows("SELECT a.age, avg(b.age) FROM edges AS e JOIN nodes AS a ON a.id = e.src "
+                         "JOIN nodes AS b ON b.id = e.dst GROUP BY a.age ORDER BY a.age")
+
+    def label_pattern(self, age, min_age):
+        return self.one("SELECT count(*) FROM nodes AS a JOIN edges AS e ON e.src = a.id JOIN nodes AS d ON d.id = e.dst "
+                        "WHERE a.age = ? AND d.doc AND d.age > ?", age, min_age)
+
+    def neighbourhood(self, node):
+        return [n for (n,) in self.rows("SELECT dst FROM edges WHERE src = ?1 UNION SELECT src FROM edges WHERE dst = ?1", node)]
+
+
+class SQLitePeer(SQLQueries):
+    """One in-memory SQLite database."""
 
     def __init__(self, graph):
         db = self.db = sqlite3.connect(":memory:")
@@ -37,43 +84,8 @@ class SQLitePeer:
         db.commit()
         db.execute("ANALYZE")
 
-    def one(self, sql, *args):
-        return self.db.execute(sql, args).fetchone()[0]
-
-    def k_hop(self, start, hops):
-        return self.one(REACH + "SELECT count(DISTINCT node) FROM reach WHERE depth > 0", start, hops)
-
-    def older_neighbours(self, start, min_age):
-        return [r[0] for r in self.db.execute(
-            "SELECT n.name FROM edges AS e JOIN nodes AS n ON n.id = e.dst WHERE e.src = ? AND n.age > ?", (start, min_age))]
-
-    def count_age(self, age):
-        return self.one("SELECT count(*) FROM nodes WHERE age = ?", age)
-
-    def lookup(self, name):
-        return self.db.execute("SELECT id, age FROM nodes WHERE name = ?", (name,)).fetchone()
-
-    def var_length(self, start, hops, min_age):
-        return self.one(REACH + "SELECT count(DISTINCT r.node) FROM reach AS r JOIN nodes AS n ON n.id = r.node "
-                        "WHERE r.depth > 0 AND n.age > ?3", start, hops, min_age)
-
-    def shortest(self, start, end, max_hops):
-        found = self.one(REACH + "SELECT min(depth) FROM reach WHERE node = ?3 AND depth > 0", start, max_hops, end)
-        return -1 if found is None else found
-
-    def count_per_age(self):
-        return self.db.execute("SELECT age, count(*) FROM nodes GROUP BY age ORDER BY age").fetchall()
-
-    def friends_age(self):
-        return self.db.execute("SELECT a.age, avg(b.age) FROM edges AS e JOIN nodes AS a ON a.id = e.src "
-                               "JOIN nodes AS b ON b.id = e.dst GROUP BY a.age ORDER BY a.age").fetchall()
-
-    def label_pattern(self, age, min_age):
-        return self.one("SELECT count(*) FROM nodes AS a JOIN edges AS e ON e.src = a.id JOIN nodes AS d ON d.id = e.dst "
-                        "WHERE a.age = ? AND d.doc = 1 AND d.age > ?", age, min_age)
-
-    def neighbourhood(self, node):
-        return [n for (n,) in self.db.execute("SELECT dst FROM edges WHERE src = ?1 UNION SELECT src FROM edges WHERE dst = ?1", (node,))]
+    def rows(self, sql, *args):
+        return self.db.execute(sql, args).fetchall()
 
 
 def load(graph):
