@@ -78,17 +78,21 @@ class Graph:
         return os.path.join(self.directory, name)
 
     def csv_files(self):
-        """nodes.csv (id,age,name,doc) and knows.csv (start,end), no header, written once beside
-        the binary files and reused by later peers and runs; their writing is not timed (it
-        stands for the export a user would already have)."""
+        """nodes.csv (id,age,name,doc) and knows.csv (start,end), no header, written beside the
+        binary files and reused by the next peer of the same run; written again when graph-bench
+        has rewritten the binary files since (a new run). Their writing is not timed (it stands
+        for the export a user would already have)."""
         nodes, knows = self.path("nodes.csv"), self.path("knows.csv")
-        if not os.path.exists(nodes):
+
+        def stale(csv, source):
+            return not os.path.exists(csv) or os.path.getmtime(csv) < os.path.getmtime(self.path(source))
+        if any(stale(nodes, source) for source in ("ages.i32", "names.txt", "doc_ids.i32")):
             log("writing nodes.csv and knows.csv for the bulk loaders ...")
             doc = np.where(self.is_doc, "true", "false")
             with open(nodes + ".tmp", "w") as f:
                 f.write("".join(f"{i},{a},{n},{d}\n" for i, (a, n, d) in enumerate(zip(self.ages.tolist(), self.names, doc.tolist()))))
             os.replace(nodes + ".tmp", nodes)
-        if not os.path.exists(knows):
+        if stale(knows, "relationships.i32"):
             np.savetxt(knows + ".tmp", np.stack([self.starts, self.ends], axis=1), fmt="%d", delimiter=",")
             os.replace(knows + ".tmp", knows)
         return nodes, knows

@@ -7,6 +7,7 @@ The peers are checked against oracles written here in plain Python (breadth-firs
 sorting every vector), on a small seeded graph in graph-bench's file format, so a wrong query
 in one peer is caught even when graph-bench's own engine is not in the loop."""
 import json
+import os
 import pathlib
 import sys
 import time
@@ -135,3 +136,13 @@ def test_csv_files_hold_the_graph(graph):
     pairs = np.loadtxt(knows, delimiter=",", dtype=np.int64)
     assert pairs.shape == (RELATIONSHIPS, 2) and pairs[0].tolist() == [5, 5]
     assert (pairs[:, 0] == graph.starts).all() and (pairs[:, 1] == graph.ends).all()
+
+
+def test_csv_files_are_written_again_after_a_new_run(graph):
+    nodes, knows = graph.csv_files()
+    pathlib.Path(knows).write_text("0,0\n")
+    assert graph.csv_files() and pathlib.Path(knows).read_text() == "0,0\n"  # same run: reused
+    old = os.path.getmtime(graph.path("relationships.i32")) - 10
+    os.utime(knows, (old, old))  # graph-bench wrote the binary files after this CSV
+    graph.csv_files()
+    assert len(pathlib.Path(knows).read_text().splitlines()) == RELATIONSHIPS
