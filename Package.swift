@@ -148,7 +148,7 @@ let package = Package(
                     swiftSettings: internalChecks),
         // k-hop, MATCH-with-filter and hybrid search vs SQLite recursive CTEs (sqlite_peer.py), same graph, same run.
         .executableTarget(name: "graph-bench", dependencies: ["GraphEngine", "VectorEngine"] + benchmarkArguments, path: "Benchmarks/GraphBench",
-                          exclude: ["sqlite_peer.py"], swiftSettings: internalChecks),
+                          exclude: ["graph_peer.py", "sqlite_peer.py", "kuzu_peer.py", "duckdb_peer.py", "tests"], swiftSettings: internalChecks),
         // MARK: LearnEngine (tensors, layers with backward, losses, Adam/SGD, schedules, replay, EWC,
         // the GNN re-ranker over HNSW neighbours, ranking metrics): pure, no I/O. Optimised in debug
         // builds too: the gradient checks and the learning tests train real models in the test suite.

@@ -56,6 +56,35 @@ struct GeneratedGraph {
         centres[Int(rng.next() % UInt64(centres.count))].map { $0 + Float(rng.nextGaussian()) }
     }
 
+    /// `count` (start, end) pairs joined by a random walk of a random length in `steps` (outgoing
+    /// relationships), so a shortest path of at most that length exists (a random pair would mostly be 8-9 hops apart
+    /// here, and every engine would search most of the graph). Walks that end early (no
+    /// outgoing relationship) or where they began are drawn again.
+    func walkPairs(count: Int, steps: ClosedRange<Int>, rng: inout SeededGenerator) -> [[Int]] {
+        // Outgoing relationships by start node (counting sort: offsets, then ends).
+        var offsets = [Int](repeating: 0, count: nodeCount + 1)
+        for s in relationshipStarts { offsets[Int(s) + 1] += 1 }
+        for i in 0..<nodeCount { offsets[i + 1] += offsets[i] }
+        var fill = offsets, ends = [Int32](repeating: 0, count: relationshipStarts.count)
+        for (s, e) in zip(relationshipStarts, relationshipEnds) { ends[fill[Int(s)]] = e; fill[Int(s)] += 1 }
+        var pairs: [[Int]] = []
+        var attempts = 0
+        while pairs.count < count && attempts < 100 * max(1, count) {
+            attempts += 1
+            let start = Int(rng.next() % UInt64(nodeCount))
+            let length = steps.lowerBound + Int(rng.next() % UInt64(steps.count))
+            var node = start, walked = 0
+            while walked < length {
+                let degree = offsets[node + 1] - offsets[node]
+                guard degree > 0 else { break }
+                node = Int(ends[offsets[node] + Int(rng.next() % UInt64(degree))])
+                walked += 1
+            }
+            if walked == length && node != start { pairs.append([start, node]) }
+        }
+        return pairs
+    }
+
     static func name(of node: Int) -> String { "person-\(node)" }
 
     /// Loads the graph through the store API, so node `i` gets id `i`. Then takes the change
@@ -81,7 +110,7 @@ struct GeneratedGraph {
         _ = store.takeChanges()
     }
 
-    /// Writes the files `sqlite_peer.py` loads: `ages.i32`, `names.txt`, `relationships.i32`
+    /// Writes the files the Python peers load (graph_peer.py): `ages.i32`, `names.txt`, `relationships.i32`
     /// (start, end pairs), `doc_ids.i32`, `doc_vectors.f32` (native byte order).
     func write(to directory: URL) throws {
         try Self.write(ages, directory.appendingPathComponent("ages.i32"))

@@ -5,7 +5,7 @@ import ArgumentParser
 struct GraphBenchOptions: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "graph-bench",
-        abstract: "k-hop expansion, MATCH-with-filter and hybrid search of our graph engine beside SQLite (sqlite_peer.py), same graph.")
+        abstract: "Cypher queries and hybrid search of our graph engine beside SQLite, Kuzu and DuckDB (the *_peer.py scripts), same graph, answers compared.")
 
     @Option(help: "Person nodes in the generated graph.")
     var nodes = 1_000_000
@@ -28,6 +28,12 @@ struct GraphBenchOptions: ParsableCommand {
     @Option(help: "Timed rounds per query set; the fastest is kept, as the peer does.")
     var rounds = 3
 
+    @Option(help: "Shortest-path pairs (default min(50, queries)): each search may visit thousands of nodes.")
+    var shortestQueries: Int?
+
+    @Option(help: "Peers to run beside ours, comma-separated, from sqlite, kuzu, duckdb.")
+    var peers = "sqlite,kuzu,duckdb"
+
     @Option(help: "Seed of the generated graph and queries.")
     var seed: UInt64 = 2026
 
@@ -37,7 +43,24 @@ struct GraphBenchOptions: ParsableCommand {
     /// --scan-queries, or its default for this many queries.
     var scanQueryCount: Int { scanQueries ?? min(10, queries) }
 
+    /// --shortest-queries, or its default.
+    var shortestQueryCount: Int { shortestQueries ?? min(50, queries) }
+
+    /// --peers as engines, in the order given, each once.
+    var peerList: [PythonPeer] {
+        var seen: [PythonPeer] = []
+        for name in peers.split(separator: ",") {
+            if let peer = PythonPeer(rawValue: name.trimmingCharacters(in: .whitespaces).lowercased()), !seen.contains(peer) { seen.append(peer) }
+        }
+        return seen
+    }
+
     func validate() throws {
+        let names = peers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        guard !names.isEmpty, names.allSatisfy({ PythonPeer(rawValue: $0) != nil }) else {
+            throw ValidationError("--peers takes a comma-separated list from \(PythonPeer.allCases.map(\.rawValue).joined(separator: ",")); got '\(peers)'")
+        }
+        guard shortestQueryCount > 0 else { throw ValidationError("--shortest-queries must be at least 1") }
         guard nodes > 0, relationships >= 0, queries > 0, dimension > 0, rounds > 0, scanQueryCount >= 0 else {
             throw ValidationError("--nodes, --queries, --dim and --rounds must be at least 1, --relationships and --scan-queries at least 0")
         }
