@@ -146,7 +146,8 @@ let package = Package(
         .testTarget(name: "GraphEngineTests", dependencies: ["GraphEngine", "VectorEngine", "WorkControl"],
                     exclude: ["tck-expected-pass.txt", "Scenarios"],
                     swiftSettings: internalChecks),
-        // k-hop, MATCH-with-filter and hybrid search vs SQLite recursive CTEs (sqlite_peer.py), same graph, same run.
+        // Cypher lookups, traversals, paths, aggregations and hybrid search vs SQLite, Kuzu and DuckDB (Python peers
+        // sharing graph_peer.py), same graph, same run, every answer compared.
         .executableTarget(name: "graph-bench", dependencies: ["GraphEngine", "VectorEngine"] + benchmarkArguments, path: "Benchmarks/GraphBench",
                           exclude: ["graph_peer.py", "sqlite_peer.py", "kuzu_peer.py", "duckdb_peer.py", "tests"], swiftSettings: internalChecks),
         // MARK: LearnEngine (tensors, layers with backward, losses, Adam/SGD, schedules, replay, EWC,
