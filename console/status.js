@@ -1,7 +1,7 @@
 // Read-only status pages: learning (LearnService.GetModelStatus per collection), routing
 // (RouteService.GetStatus per router, with its circuit breakers) and cluster
 // (ClusterService.GetState: members, leader, shards with replica lag).
-import { $, VECTOR, LEARN, ROUTE, CLUSTER, rpc, showStatus, describeError, fillTable as fill } from "./common.js";
+import { $, VECTOR, LEARN, ROUTE, CLUSTER, rpc, stream, showStatus, describeError, cell, fillTable as fill } from "./common.js";
 import { GrpcError } from "./grpcweb.js";
 
 const CIRCUIT = { 1: "closed", 2: "open", 3: "half-open" };
@@ -26,6 +26,51 @@ export async function refreshLearning() {
   } catch (error) {
     $("learning-state").textContent = "failed";
     showStatus(describeError("Reading model status", error));
+  }
+}
+
+/** The training run this tab started (LearnService.Train, server streaming), while it runs. */
+let training = null;
+
+/** Starts a training run and adds a row per progress message as it arrives; Cancel aborts the
+ * call (the server stops the run). The model status is read again at the end. */
+async function train(event) {
+  event.preventDefault();
+  const collection = $("train-collection").value.trim();
+  const epochs = $("train-epochs").value.trim();
+  const body = $("train-table").tBodies[0];
+  body.replaceChildren();
+  training = new AbortController();
+  $("train-button").disabled = true;
+  $("train-cancel").disabled = false;
+  $("train-state").textContent = `training ${collection}…`;
+  showStatus("", true);
+  let epochsDone = 0, done = false;
+  try {
+    await stream(LEARN + "Train", { collection, epochs: epochs === "" ? undefined : Number(epochs) }, {
+      signal: training.signal,
+      onMessage: (progress) => {
+        epochsDone = Math.max(epochsDone, progress.epoch ?? 0);
+        done ||= Boolean(progress.done);
+        // The closing message carries no epoch of its own: it ends the run, it adds no row.
+        if (progress.done && !progress.epoch) return;
+        const row = body.insertRow();
+        for (const value of [String(progress.epoch ?? 0), String(progress.step ?? 0), fixed(progress.loss, 4),
+          fixed(progress.learning_rate, 6), fixed(progress.eval_ndcg_at_10), fixed(progress.eval_recall_at_10),
+          fixed(progress.eval_mrr)]) cell(row, value);
+        $("train-state").textContent = `epoch ${progress.epoch ?? 0}…`;
+      },
+    });
+    $("train-state").textContent = done ? `done after ${epochsDone} epochs` : "ended";
+  } catch (error) {
+    const cancelled = training.signal.aborted;
+    $("train-state").textContent = cancelled ? "cancelled" : "failed";
+    if (!cancelled) showStatus(describeError(`Training ${collection}`, error));
+  } finally {
+    training = null;
+    $("train-button").disabled = false;
+    $("train-cancel").disabled = true;
+    await refreshLearning();
   }
 }
 
@@ -81,6 +126,8 @@ export async function refreshCluster() {
 
 export function startStatusPages() {
   $("learning-refresh").addEventListener("click", refreshLearning);
+  $("train-form").addEventListener("submit", train);
+  $("train-cancel").addEventListener("click", () => training?.abort());
   $("routing-refresh").addEventListener("click", refreshRouting);
   $("cluster-refresh").addEventListener("click", refreshCluster);
 }

@@ -798,7 +798,8 @@ def test_console_metrics_path_checks_credentials(tmp_path):
 
 def test_console_status_pages(tmp_path, browser):
     """Learning, routing and cluster pages on a single server: a collection's model status
-    (no model yet), a router with an open circuit breaker, and "not a cluster"."""
+    (no model yet), training it from the page with the progress streamed in, a router with an
+    open circuit breaker, and "not a cluster"."""
     import ruvector
     from ruvector.route import Candidate
 
@@ -821,6 +822,28 @@ def test_console_status_pages(tmp_path, browser):
         assert row[0] == "numbers" and row[1] == str(model.version) and row[3] == ("yes" if model.activated else "no"), row
         assert row[8] == "0", row
         browser.save_screenshot(str(tmp_path / "learning.png"))
+
+        # Training from the page: the progress streams in row by row, then the status shows version 1.
+        _fill(browser, "train-collection", "numbers")
+        browser.find_element("id", "train-button").click()
+        _wait(browser, lambda d: _text(d, "train-state") == "failed", "training without feedback to fail")
+        assert "no feedback was recorded" in _text(browser, "status"), _text(browser, "status")
+        with ruvector.Client(server.address) as db:
+            for q in range(60):
+                query = [q * 0.15 + 0.01, 1, 0.01 * q, 0]
+                shown = [h.id for h in db.search("numbers", query, k=10, with_payload=False)]
+                db.learn.feedback("numbers", query=query, shown=shown, judgements={i: i % 2 for i in shown})
+            db.learn.configure("numbers", hidden_size=8, heads=2)
+        _fill(browser, "train-epochs", "3")
+        browser.find_element("id", "train-button").click()
+        _wait(browser, lambda d: _text(d, "train-state") not in ("", "failed") and not _text(d, "train-state").startswith(("training", "epoch")),
+              "the training run to end")
+        assert _text(browser, "train-state") == "done after 3 epochs", (_text(browser, "train-state"), _text(browser, "status"))
+        progress = _rows(browser, "train-table")
+        assert progress and progress[-1][0] == "3" and all(r[2] != "–" for r in progress), progress
+        assert [r[0] for r in progress] == sorted(r[0] for r in progress), progress
+        _wait(browser, lambda d: _rows(d, "learning-table")[0][2] == "1", "latest model version 1 in the status")
+        browser.save_screenshot(str(tmp_path / "training.png"))
 
         browser.find_element("id", "nav-routing").click()
         _wait(browser, lambda d: _text(d, "routing-state") == "1 routers, 2 circuit breakers", "the routing page")

@@ -1223,6 +1223,20 @@ export async function unary(path, request, options = {}) {
         <thead><tr><th scope="col">Collection</th><th scope="col">Active version</th><th scope="col">Latest version</th><th scope="col">Activated</th><th scope="col">Parameters</th><th scope="col">Trained</th><th scope="col">NDCG@10 (baseline → model)</th><th scope="col">Recall@10 (baseline → model)</th><th scope="col">Feedback buffered</th><th scope="col">Training examples</th><th scope="col">Note</th></tr></thead>
         <tbody></tbody>
       </table>
+      <form id="train-form" class="row">
+        <label for="train-collection">Train the model of collection</label>
+        <input id="train-collection" required autocomplete="off">
+        <label for="train-epochs">Epochs</label>
+        <input id="train-epochs" type="number" min="0" max="1000" placeholder="10">
+        <button type="submit" id="train-button">Train</button>
+        <button type="button" id="train-cancel" disabled>Cancel</button>
+        <span id="train-state" role="status"></span>
+      </form>
+      <table id="train-table">
+        <caption>Training progress (one row per epoch, as the server streams it)</caption>
+        <thead><tr><th scope="col">Epoch</th><th scope="col">Step</th><th scope="col">Loss</th><th scope="col">Learning rate</th><th scope="col">Held-out NDCG@10</th><th scope="col">Held-out recall@10</th><th scope="col">Held-out MRR</th></tr></thead>
+        <tbody></tbody>
+      </table>
     </section>
 
     <section id="page-routing" aria-labelledby="routing-title" hidden>
@@ -2162,7 +2176,7 @@ export function startSearch() {
 // Read-only status pages: learning (LearnService.GetModelStatus per collection), routing
 // (RouteService.GetStatus per router, with its circuit breakers) and cluster
 // (ClusterService.GetState: members, leader, shards with replica lag).
-import { $, VECTOR, LEARN, ROUTE, CLUSTER, rpc, showStatus, describeError, fillTable as fill } from "./common.js";
+import { $, VECTOR, LEARN, ROUTE, CLUSTER, rpc, stream, showStatus, describeError, cell, fillTable as fill } from "./common.js";
 import { GrpcError } from "./grpcweb.js";
 
 const CIRCUIT = { 1: "closed", 2: "open", 3: "half-open" };
@@ -2187,6 +2201,51 @@ export async function refreshLearning() {
   } catch (error) {
     $("learning-state").textContent = "failed";
     showStatus(describeError("Reading model status", error));
+  }
+}
+
+/** The training run this tab started (LearnService.Train, server streaming), while it runs. */
+let training = null;
+
+/** Starts a training run and adds a row per progress message as it arrives; Cancel aborts the
+ * call (the server stops the run). The model status is read again at the end. */
+async function train(event) {
+  event.preventDefault();
+  const collection = $("train-collection").value.trim();
+  const epochs = $("train-epochs").value.trim();
+  const body = $("train-table").tBodies[0];
+  body.replaceChildren();
+  training = new AbortController();
+  $("train-button").disabled = true;
+  $("train-cancel").disabled = false;
+  $("train-state").textContent = `training ${collection}…`;
+  showStatus("", true);
+  let epochsDone = 0, done = false;
+  try {
+    await stream(LEARN + "Train", { collection, epochs: epochs === "" ? undefined : Number(epochs) }, {
+      signal: training.signal,
+      onMessage: (progress) => {
+        epochsDone = Math.max(epochsDone, progress.epoch ?? 0);
+        done ||= Boolean(progress.done);
+        // The closing message carries no epoch of its own: it ends the run, it adds no row.
+        if (progress.done && !progress.epoch) return;
+        const row = body.insertRow();
+        for (const value of [String(progress.epoch ?? 0), String(progress.step ?? 0), fixed(progress.loss, 4),
+          fixed(progress.learning_rate, 6), fixed(progress.eval_ndcg_at_10), fixed(progress.eval_recall_at_10),
+          fixed(progress.eval_mrr)]) cell(row, value);
+        $("train-state").textContent = `epoch ${progress.epoch ?? 0}…`;
+      },
+    });
+    $("train-state").textContent = done ? `done after ${epochsDone} epochs` : "ended";
+  } catch (error) {
+    const cancelled = training.signal.aborted;
+    $("train-state").textContent = cancelled ? "cancelled" : "failed";
+    if (!cancelled) showStatus(describeError(`Training ${collection}`, error));
+  } finally {
+    training = null;
+    $("train-button").disabled = false;
+    $("train-cancel").disabled = true;
+    await refreshLearning();
   }
 }
 
@@ -2242,6 +2301,8 @@ export async function refreshCluster() {
 
 export function startStatusPages() {
   $("learning-refresh").addEventListener("click", refreshLearning);
+  $("train-form").addEventListener("submit", train);
+  $("train-cancel").addEventListener("click", () => training?.abort());
   $("routing-refresh").addEventListener("click", refreshRouting);
   $("cluster-refresh").addEventListener("click", refreshCluster);
 }
