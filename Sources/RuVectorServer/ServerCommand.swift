@@ -265,12 +265,14 @@ struct ServerCommand: AsyncParsableCommand {
         if let (host, port) = metricsAddress { try StartupChecks.checkAddressFree(host: host, port: port, option: "--metrics-listen") }
         if let (host, port) = consoleAddress { try StartupChecks.checkAddressFree(host: host, port: port, option: "--console-listen") }
         dataDirectoryLock = try StartupChecks.lockDataDirectory(settings.dataDir)
-        if serverConfiguration.tls == nil && serverConfiguration.host != "127.0.0.1" && serverConfiguration.host != "::1"
-            && serverConfiguration.host != "localhost" {
+        // The console's listener is another door to the same calls (and carries the tab's key).
+        for (host, option, value) in [(serverConfiguration.host, "listen", settings.listen)]
+            + (consoleAddress.map { [($0.0, "consoleListen", settings.consoleListen ?? "")] } ?? [])
+        where serverConfiguration.tls == nil && !["127.0.0.1", "::1", "localhost"].contains(host) {
             logger.warning("""
                 TLS is OFF and the server listens beyond loopback: clients and data travel in clear text; \
                 set tlsCert and tlsKey (deploy/make-dev-certs.sh makes a test pair)
-                """, metadata: ["listen": "\(settings.listen)"])
+                """, metadata: [option: "\(value)"])
         }
         let catalog: ServiceCatalog
         do {

@@ -916,6 +916,22 @@ def test_console_listen_with_no_console_is_refused(tmp_path):
     assert "listening on" not in ran.stdout
 
 
+def test_console_listen_beyond_loopback_without_tls_is_warned(tmp_path):
+    """A plaintext console listener on an address that is not the loopback one the warning knows
+    (127.0.0.2: still loopback, so nothing leaves the machine) logs the clear-text warning for
+    consoleListen; the main port on 127.0.0.1 logs none."""
+    server = RunningServer(["--console-listen", "127.0.0.2:0"], tmp_path / "data")
+    try:
+        _console_url(server)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not any("TLS is OFF" in line for line in server.stderr_lines):
+            time.sleep(0.05)
+        warned = [line for line in server.stderr_lines if "TLS is OFF" in line]
+        assert len(warned) == 1 and "consoleListen=127.0.0.2:0" in warned[0], server.stderr_lines
+    finally:
+        server.stop()
+
+
 def test_console_listen_checks_credentials(tmp_path, browser):
     """The console port asks the same credentials as the main port, for calls and metrics."""
     server = RunningServer(["--console-listen", "127.0.0.1:0", "--api-key", API_KEY], tmp_path / "data")
