@@ -468,9 +468,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         let requestMetadata = Metadata(receivedHeaders: headers)
         var grant: (any Sendable)?
         if let authorizer = configuration.authorizer {
-            if peerCertificateNames == nil { peerCertificateNames = tls?.peerCertificateNames ?? [] }
-            let credentials = PeerCredentials(roles: peerRoles ?? [], certificateNames: peerCertificateNames ?? [])
-            switch authorizer.authorize(path: path, metadata: requestMetadata, peer: credentials) {
+            switch authorizer.authorize(path: path, metadata: requestMetadata, peer: peerCredentials()) {
             case .success(let granted):
                 grant = granted
             case .failure(let error):
@@ -576,14 +574,19 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     /// same metadata and peer, a call to `path` gets; nil when it passes.
     private func staticPageDenial(path: String, headers: [HTTP2Header]) -> RPCError? {
         guard let authorizer = configuration.authorizer else { return nil }
-        if peerRoles == nil { peerRoles = tls?.peerRoles ?? [] }
-        if peerCertificateNames == nil { peerCertificateNames = tls?.peerCertificateNames ?? [] }
-        let credentials = PeerCredentials(roles: peerRoles ?? [], certificateNames: peerCertificateNames ?? [])
-        let bare = String(path.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
-        if case .failure(let error) = authorizer.authorize(path: bare, metadata: Metadata(receivedHeaders: headers), peer: credentials) {
+        if case .failure(let error) = authorizer.authorize(path: StaticSite.bare(path), metadata: Metadata(receivedHeaders: headers),
+                                                           peer: peerCredentials()) {
             return error
         }
         return nil
+    }
+
+    /// What the peer's TLS session proves (roles and certificate names), read from it once per
+    /// connection: the credential check of calls and of live pages.
+    private func peerCredentials() -> PeerCredentials {
+        if peerRoles == nil { peerRoles = tls?.peerRoles ?? [] }
+        if peerCertificateNames == nil { peerCertificateNames = tls?.peerCertificateNames ?? [] }
+        return PeerCredentials(roles: peerRoles ?? [], certificateNames: peerCertificateNames ?? [])
     }
 
     /// Answers a request for a static file: headers, then the body from the call's queue.

@@ -44,7 +44,8 @@ public struct StaticSite: Sendable {
         self.files = files
     }
 
-    private static func bare(_ path: String) -> String {
+    /// `path` without its query string: what files, live pages and access rules are keyed by.
+    static func bare(_ path: String) -> String {
         String(path.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
     }
 

@@ -118,6 +118,15 @@ final class _QuantizedStore {
     /// An approximate reconstruction of an encoded vector.
     func decode(_ code: [UInt8]) -> [Float] {
         var out = [Float](repeating: 0, count: dimension)
+        code.withUnsafeBufferPointer { c in
+            guard let base = c.baseAddress else { return }      // no code (a tiered store's own): zeros
+            out.withUnsafeMutableBufferPointer { decode(base, into: $0) }
+        }
+        return out
+    }
+
+    /// Writes what `code` (``codeBytes`` bytes) decodes to into `out` (``dimension`` floats).
+    func decode(_ code: UnsafePointer<UInt8>, into out: UnsafeMutableBufferPointer<Float>) {
         switch kind {
         case .scalarInt8:
             for j in 0..<dimension { out[j] = offset[j] + Float(code[j]) * step[j] }
@@ -138,7 +147,6 @@ final class _QuantizedStore {
                 }
             }
         }
-        return out
     }
 
     /// Sub-vector `s`, zero-padded to `subDim`.
@@ -270,19 +278,8 @@ final class _QuantizedStore {
     /// Readies `prepared` for distances from what node `node`'s own code decodes to (linking on
     /// codes: ``HNSWGraph/linkCodes``), decoding into `buffer` (reused).
     func prepare(node: UInt32, into prepared: inout _QuantizedQuery, buffer: inout [Float]) {
-        let code = codes.base + Int(node) * codeBytes
         if buffer.count != dimension { buffer = [Float](repeating: 0, count: dimension) }
-        buffer.withUnsafeMutableBufferPointer { out in
-            switch kind {
-            case .scalarInt8:
-                for j in 0..<dimension { out[j] = offset[j] + Float(code[j]) * step[j] }
-            case .float16:
-                for j in 0..<dimension { out[j] = Float(Float16(bitPattern: UInt16(code[2 * j]) | UInt16(code[2 * j + 1]) << 8)) }
-            default:
-                let decoded = decode(Array(UnsafeBufferPointer(start: code, count: codeBytes)))
-                for j in 0..<dimension { out[j] = decoded[j] }
-            }
-        }
+        buffer.withUnsafeMutableBufferPointer { decode(codes.base + Int(node) * codeBytes, into: $0) }
         buffer.withUnsafeBufferPointer { prepare($0.baseAddress!, into: &prepared) }
     }
 
