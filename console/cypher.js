@@ -100,9 +100,27 @@ function loadFromHistory() {
   $("cypher-parameters").value = entry.parameters ?? "";
 }
 
-async function runCypher(event) {
+/** EXPLAIN's or PROFILE's plan (the result operator first) in the plan table. */
+function showPlan(plan) {
+  const table = $("cypher-plan");
+  table.hidden = false;
+  $("cypher-plan-caption").textContent = `${plan.mode ?? ""} plan`
+    + (plan.planned ? "" : ` (interpreted: ${plan.reason ?? ""})`) + (plan.cached ? ", cached" : "");
+  const profiled = plan.mode === "PROFILE";
+  for (const op of plan.operators ?? []) {
+    const tr = table.tBodies[0].insertRow();
+    cell(tr, op.name ?? "");
+    cell(tr, op.details ?? "");
+    cell(tr, profiled ? String(op.rows ?? 0) : "");
+    cell(tr, profiled ? (Number(op.time_nanos ?? 0) / 1e6).toFixed(3) : "");
+  }
+}
+
+async function runCypher(event, mode = "") {
   event.preventDefault();
   if (running) return;
+  $("cypher-plan").hidden = true;
+  $("cypher-plan").tBodies[0].replaceChildren();
   const table = $("cypher-results");
   table.tHead.rows[0].replaceChildren();
   table.tBodies[0].replaceChildren();
@@ -115,11 +133,14 @@ async function runCypher(event) {
     showStatus(error.message);
     return;
   }
-  const query = $("cypher-query").value;
-  remember(query, $("cypher-parameters").value.trim());
+  const written = $("cypher-query").value;
+  remember(written, $("cypher-parameters").value.trim());
+  const query = mode ? `${mode} ${written}` : written;
   running = new AbortController();
   $("cypher-cancel").disabled = false;
   $("cypher-run").disabled = true;
+  $("cypher-explain").disabled = true;
+  $("cypher-profile").disabled = true;
   $("cypher-state").textContent = "running…";
   const graph = new GraphCollector();
   let rows = 0;
@@ -145,6 +166,8 @@ async function runCypher(event) {
             for (const value of row.values) cell(tr, JSON.stringify(graphValue(value)), true);
           }
           $("cypher-state").textContent = `running… ${rows} rows${shownNote(rows)}`;
+        } else if (part.summary?.plan) {
+          showPlan(part.summary.plan);
         }
       },
     });
@@ -162,6 +185,8 @@ async function runCypher(event) {
     running = null;
     $("cypher-cancel").disabled = true;
     $("cypher-run").disabled = false;
+    $("cypher-explain").disabled = false;
+    $("cypher-profile").disabled = false;
   }
   if (graph.nodes.size) {
     // Drawn once the rows are in: the layout needs every node.
@@ -174,6 +199,8 @@ async function runCypher(event) {
 
 export function startCypher() {
   $("cypher-form").addEventListener("submit", runCypher);
+  $("cypher-explain").addEventListener("click", (event) => runCypher(event, "EXPLAIN"));
+  $("cypher-profile").addEventListener("click", (event) => runCypher(event, "PROFILE"));
   $("cypher-cancel").addEventListener("click", () => running?.abort());
   $("cypher-history").addEventListener("change", loadFromHistory);
   // Ctrl+Enter in the query runs it (Enter there is a new line).

@@ -34,6 +34,9 @@ struct GraphBenchOptions: ParsableCommand {
     @Option(help: "Peers to run beside ours, comma-separated, from sqlite, kuzu, duckdb.")
     var peers = "sqlite,kuzu,duckdb"
 
+    @Flag(help: "Run our queries in the clause interpreter instead of the planner (to compare the two).")
+    var interpreter = false
+
     @Option(help: "Seed of the generated graph and queries.")
     var seed: UInt64 = 2026
 

@@ -47,6 +47,7 @@ progress("loading through the GraphStore API ...")
 var store = GraphStore()
 let loadSeconds = seconds(try clock.measure { try graph.load(into: &store) })
 var ours = OurGraph(database: GraphDatabase(store: store))
+ours.database.usesPlanner = !options.interpreter
 store = GraphStore()
 progress("building the HNSW index on :Doc(vector) ...")
 let indexSeconds = seconds(try clock.measure {

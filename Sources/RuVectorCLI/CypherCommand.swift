@@ -63,9 +63,18 @@ struct CypherCommand: AsyncParsableCommand {
                 "columns": .list(result.columns.map(PayloadValue.string)),
                 "rows": .list(result.rows.map { .list($0.map(Self.json)) }),
                 "summary": .object(result.summary.mapValues { .int(Int64(clamping: $0)) }),
+                "plan": result.plan.map { plan in .object([
+                    "mode": .string(plan.mode), "planned": .bool(plan.planned), "reason": .string(plan.reason),
+                    "cached": .bool(plan.cached),
+                    "operators": .list(plan.operators.map { op in .object([
+                        "name": .string(op.name), "details": .string(op.details),
+                        "rows": .int(Int64(clamping: op.rows)), "time_nanos": .int(Int64(clamping: op.timeNanos)),
+                    ]) }),
+                ]) } ?? .null,
             ]))
             return
         }
+        if let plan = result.plan { print(plan.table) }
         Terminal.printTable(result.columns, result.rows.map { $0.map { Self.json($0).jsonText } })
         let s = result.summary
         let changes = ["nodes_created", "nodes_deleted", "relationships_created", "relationships_deleted", "properties_set",

@@ -672,6 +672,22 @@ def test_console_cypher_parameters_drawing_and_history(tmp_path, browser):
         browser.switch_to.new_window("tab")
         browser.get(f"http://{server.address}/#cypher")
         _wait(browser, lambda d: _text(d, "cypher-history") == "no earlier queries in this tab", "a new tab's own history")
+
+        # Explain shows the plan and runs nothing; Profile runs the query and counts each operator's rows.
+        _fill(browser, "cypher-query", "MATCH (n:N) WHERE n.name STARTS WITH $p RETURN count(*) AS c")
+        _fill(browser, "cypher-parameters", '{"p": "n1"}')
+        browser.find_element("id", "cypher-explain").click()
+        _wait(browser, lambda d: _text(d, "cypher-state") == "done: 0 rows" and _rows(d, "cypher-plan"), "the plan")
+        assert [row[0] for row in _rows(browser, "cypher-plan")] == ["ProduceResults", "EagerAggregation", "Filter", "NodeByLabelScan"]
+        assert _text(browser, "cypher-plan-caption") == "EXPLAIN plan"
+        browser.find_element("id", "cypher-profile").click()
+        _wait(browser, lambda d: _text(d, "cypher-state") == "done: 1 rows" and _rows(d, "cypher-plan"), "the profile")
+        plan = _rows(browser, "cypher-plan")
+        assert [row[2] for row in plan] == ["1", "1", "111", "350"], plan  # n1, n10-n19, n100-n199 of n1..n350
+        assert _rows(browser, "cypher-results") == [["111"]] and "PROFILE plan" in _text(browser, "cypher-plan-caption")
+        _fill(browser, "cypher-query", "OPTIONAL MATCH (n:Nobody) RETURN n")
+        browser.find_element("id", "cypher-explain").click()
+        _wait(browser, lambda d: "interpreted: OPTIONAL MATCH" in _text(d, "cypher-plan-caption"), "an interpreted plan")
         _assert_no_page_errors(browser)
     finally:
         server.stop()

@@ -286,3 +286,38 @@ def test_large_results_stream_and_stop_early(server):
     # A write's rows still come back (after its commit).
     _, rows, summary, _ = _run(stub, "MATCH (a:Big) WHERE a.i <= 3 SET a.seen = true RETURN a.i ORDER BY a.i")
     assert [_scalar(r.values[0]) for r in rows] == [1, 2, 3] and summary.properties_set == 3
+
+
+def test_explain_and_profile_through_the_client(server):
+    import ruvector
+    with ruvector.Client(server.address) as db:
+        db.graph.execute("UNWIND range(1, 50) AS i CREATE (:Person {name: 'p' + toString(i), age: i % 5})")
+        db.graph.execute("MATCH (a:Person), (b:Person) WHERE a.age = 1 AND b.age = 2 CREATE (a)-[:KNOWS]->(b)")
+        db.graph.create_index("person_age", "Person", "age")
+        query = "MATCH (a:Person)-[:KNOWS]->(b:Person) WHERE a.age = $age RETURN count(*) AS c"
+
+        explained = db.graph.execute("EXPLAIN " + query, {"age": 1})
+        assert explained.rows == [] and explained.columns == []
+        plan = explained.plan
+        assert plan.mode == "EXPLAIN" and plan.planned and plan.reason == ""
+        assert [op.name for op in plan.operators] == ["ProduceResults", "EagerAggregation", "Expand(All)", "Filter", "NodeIndexSeek"]
+        assert "by :Person(age)" in plan.operators[-1].details and "+NodeIndexSeek" in str(plan)
+
+        profiled = db.graph.execute("PROFILE " + query, {"age": 1})
+        assert profiled.rows == [{"c": 100}] and profiled.plan.mode == "PROFILE" and profiled.plan.cached
+        rows = {op.name: op.rows for op in profiled.plan.operators}
+        assert rows["ProduceResults"] == 1 and rows["Expand(All)"] == 100 and rows["NodeIndexSeek"] == 10
+        assert sum(op.time_ns for op in profiled.plan.operators) > 0
+
+        plain = db.graph.execute(query, {"age": 1})
+        assert plain.rows == [{"c": 100}] and plain.plan is None and "plan" not in plain.summary
+
+        interpreted = db.graph.execute("PROFILE OPTIONAL MATCH (n:Nobody) RETURN n").plan
+        assert not interpreted.planned and "OPTIONAL MATCH" in interpreted.reason
+
+        # EXPLAIN of a write runs nothing (and needs no write access); PROFILE of one runs it.
+        assert db.graph.execute("EXPLAIN CREATE (:Ghost)").plan.operators[1].name == "InterpretedCreate"
+        assert db.graph.execute("MATCH (g:Ghost) RETURN count(g) AS c").rows == [{"c": 0}]
+        assert db.graph.execute("PROFILE CREATE (:Ghost)").summary["nodes_created"] == 1
+        with pytest.raises(ruvector.InvalidArgument):
+            db.graph.execute("EXPLAIN MATCH (n) RETURN m")

@@ -143,6 +143,13 @@ struct Accumulator {
         (self.name, argument, self.distinct) = (name, args[0], distinct)
     }
 
+    /// Whether `add(rows:)` may stand for that many rows: `count(*)`, or a plain `count(x)`
+    /// of values the caller knows are not null.
+    var countsRows: Bool { !distinct && (kind == .countStar || kind == .count) }
+
+    /// Counts `n` rows at once (see `countsRows`).
+    mutating func add(rows n: Int) { count += Int64(n) }
+
     /// Takes `row`'s value of the argument (nulls are skipped, and repeats under DISTINCT).
     mutating func add(_ row: Row, _ executor: Executor) throws(GraphError) {
         guard let argument else {
@@ -152,7 +159,16 @@ struct Accumulator {
         let control = executor.control
         let mark = control.mark
         defer { control.release(to: mark) }
-        let v = try executor.eval(argument, row)
+        try add(value: try executor.eval(argument, row), control)
+    }
+
+    /// Takes one row's value of the argument, already evaluated (for `count(*)`, any value:
+    /// the row is counted).
+    mutating func add(value v: Value, _ control: QueryControl) throws(GraphError) {
+        guard argument != nil else {
+            count += 1
+            return
+        }
         if v.isNull { return }
         if distinct {
             let key = Semantics.groupKey(v)

@@ -199,17 +199,21 @@ extension Executor {
             let mark = control.mark
             var vs: [Value] = []
             for x in args { vs.append(try eval(x, row, aggs)) }
-            let result = try function(name, vs)
-            switch result {
-            case .string, .list, .map, .path:
-                // Builders charge their result before building it (range, split, replace...);
-                // this settles on what the result holds and gives back its arguments.
-                try control.settle(since: mark, holding: try control.measure(result))
-            default:
-                control.release(to: mark)
-            }
-            return result
+            return try settled(try function(name, vs), since: mark)
         }
+    }
+
+    /// A function's `result`, its arguments (evaluated since `mark`) given back: builders
+    /// charge their result before building it (range, split, replace...); this settles on
+    /// what the result holds.
+    func settled(_ result: Value, since mark: Int) throws(GraphError) -> Value {
+        switch result {
+        case .string, .list, .map, .path:
+            try control.settle(since: mark, holding: try control.measure(result))
+        default:
+            control.release(to: mark)
+        }
+        return result
     }
 
     func property(_ v: Value, _ key: String) throws(GraphError) -> Value {
@@ -252,6 +256,13 @@ extension Executor {
     func binary(_ op: String, _ ea: Expr, _ eb: Expr, _ row: Row, _ aggs: [Expr: Value]) throws(GraphError) -> Value {
         let mark = control.mark
         let a = try eval(ea, row, aggs), b = try eval(eb, row, aggs)
+        return try binary(op, a, b, since: mark)
+    }
+
+    /// `a op b` on evaluated operands (both sides are always evaluated: AND and OR do not
+    /// short-circuit, so an operand's error is raised whatever the other's value); `mark` is
+    /// where the operands' evaluation began (a concatenation settles on its result from there).
+    func binary(_ op: String, _ a: Value, _ b: Value, since mark: Int) throws(GraphError) -> Value {
         switch op {
         case "AND":
             let x = try logic(a, op), y = try logic(b, op)

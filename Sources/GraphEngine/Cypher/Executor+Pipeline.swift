@@ -44,6 +44,16 @@ extension Executor {
             return seen < skip ? .skip : .take
         }
 
+        /// Whether to take the next row (false: SKIP drops it); throws `pipelineStop` once
+        /// LIMIT rows were taken. A row not taken gives back the `kept` bytes it holds.
+        func admit(refunding kept: Int, _ control: QueryControl) throws(GraphError) -> Bool {
+            switch next() {
+            case .take: return true
+            case .skip: control.refund(kept); return false
+            case .stop: control.refund(kept); throw GraphError(Executor.pipelineStop, "LIMIT reached")
+            }
+        }
+
         /// Whether the row just taken was the last one LIMIT allows.
         var isFull: Bool { end.map { seen >= $0 } ?? false }
     }
@@ -193,11 +203,7 @@ extension Executor {
             }
             control.refund(carry)
         case .with(let items, let predicate, let window):
-            switch window?.next() ?? .take {
-            case .skip: control.refund(kept); return
-            case .stop: control.refund(kept); throw GraphError(Self.pipelineStop, "LIMIT reached")
-            case .take: break
-            }
+            guard try window?.admit(refunding: kept, control) ?? true else { return }
             var projected: Row = [:]
             var owned = kept
             for item in items {

@@ -33,20 +33,13 @@ extension Executor {
         let items = try projectionItems(p, scope)
         let columns = items.map(\.alias)
         let window = try window(p)
-        let sink = streamsAsFound ? rowSink : nil
-        if let sink { try sink(.columns(columns, store)) }
-        final class Collected { var rows: [[Value]] = []; var bytes = 0 }
-        let collected = Collected()
+        let returned = try ReturnedRows(columns: columns, streamingTo: streamsAsFound ? rowSink : nil, store: store, control)
         if window?.limit == 0 {
             input.releaseAll(control)
         } else {
             let reader = self, control = self.control, firstOnly = stopsAtFirstRow
             try runPipeline(input, stages) { row, kept throws(GraphError) in
-                switch window?.next() ?? .take {
-                case .skip: control.refund(kept); return
-                case .stop: control.refund(kept); throw GraphError(Self.pipelineStop, "LIMIT reached")
-                case .take: break
-                }
+                guard try window?.admit(refunding: kept, control) ?? true else { return }
                 var values: [Value] = []
                 values.reserveCapacity(items.count)
                 var owned = kept
@@ -55,20 +48,11 @@ extension Executor {
                     values.append(value)
                     owned += bytes
                 }
-                if let sink {
-                    try sink(.row(values))
-                    control.refund(owned)
-                } else {
-                    let rowBytes = MemoryEstimate.resultRowBytes(columns: values.count)
-                    try control.charge(rowBytes)
-                    collected.rows.append(values)
-                    collected.bytes += rowBytes + owned
-                }
+                try returned.take(values, owned: owned)
                 if firstOnly || window?.isFull == true { throw GraphError(Self.pipelineStop, "LIMIT reached") }
             }
         }
-        if sink != nil { return QueryResult(columns: [], rows: [], streamed: true) }
-        return QueryResult(columns: columns, rows: collected.rows, memoryBytes: collected.bytes)
+        return returned.result()
     }
 
     /// Runs the pipeline into projection `p` (not plain, or not final): its rows, distinct,
@@ -141,5 +125,46 @@ extension Executor {
         case .caseExpr(let s, let w, let t, let el):
             if let s { aggregateCalls(s, &acc) }; for x in w + t { aggregateCalls(x, &acc) }; if let el { aggregateCalls(el, &acc) }
         }
+    }
+}
+
+/// The rows of a final plain RETURN as they are made: handed to the query's sink (their
+/// bytes given back at once), or collected as the result and charged as result rows.
+final class ReturnedRows {
+    private let columns: [String]
+    private let sink: ((QueryStreamEvent) throws(GraphError) -> Void)?
+    private let control: QueryControl
+    private var rows: [[Value]] = []
+    private var bytes = 0
+    /// Rows taken so far.
+    private(set) var count = 0
+
+    /// Sends the column names first when streaming.
+    init(columns: [String], streamingTo sink: ((QueryStreamEvent) throws(GraphError) -> Void)?, store: GraphStore,
+         _ control: QueryControl) throws(GraphError) {
+        self.columns = columns
+        self.sink = sink
+        self.control = control
+        if let sink { try sink(.columns(columns, store)) }
+    }
+
+    /// Takes one row whose values hold `owned` bytes (now this collection's).
+    func take(_ values: [Value], owned: Int) throws(GraphError) {
+        count += 1
+        if let sink {
+            try sink(.row(values))
+            control.refund(owned)
+            return
+        }
+        let rowBytes = MemoryEstimate.resultRowBytes(columns: values.count)
+        try control.charge(rowBytes)
+        rows.append(values)
+        bytes += rowBytes + owned
+    }
+
+    /// The query's result: the rows, or an empty result marked streamed.
+    func result() -> QueryResult {
+        if sink != nil { return QueryResult(columns: [], rows: [], streamed: true) }
+        return QueryResult(columns: columns, rows: rows, memoryBytes: bytes)
     }
 }

@@ -8,6 +8,9 @@ public struct QueryResult: Sendable, Equatable {
     public var rows: [[Value]]
     /// True when the columns and rows went to the query's stream instead (then both are empty).
     public var streamed = false
+    /// The plan, for a query that began with EXPLAIN (then nothing ran: no columns, no rows)
+    /// or PROFILE (the rows as usual, the plan with each operator's rows and time).
+    public internal(set) var plan: QueryPlan? = nil
     /// Bytes of the call's memory budget these rows still hold after `execute` returned: they
     /// stay charged until the caller closes the budget (when the call ends) or refunds them
     /// (once the rows are sent).
@@ -25,7 +28,8 @@ public struct QueryResult: Sendable, Equatable {
         self.memoryBytes = memoryBytes
     }
 
-    /// Equal columns, rows and streaming (the memory they hold is not part of the answer).
+    /// Equal columns, rows and streaming (the memory they hold and the plan are not part of
+    /// the answer).
     public static func == (a: QueryResult, b: QueryResult) -> Bool {
         a.columns == b.columns && a.rows == b.rows && a.streamed == b.streamed
     }
@@ -54,6 +58,11 @@ public struct GraphDatabase: Sendable {
 
     /// The clock `datetime()` and its siblings read, once per query. Tests set a fixed one.
     public var wallClock = WallClock.system
+    /// Whether queries the planner takes run planned (the default); false runs every query in
+    /// the clause interpreter (to compare the two).
+    public var usesPlanner = true
+    /// Parsed and planned queries by text (shared by every copy).
+    let plans = PlanCache()
 
     /// Creates an empty database.
     public init() {}
@@ -82,12 +91,41 @@ public struct GraphDatabase: Sendable {
         let control = QueryControl(bounds: bounds, deadline: deadline)
         do throws(GraphError) {
             try control.check()
-            let q = try Parser.parse(query)
-            try Analyzer.check(q)
+            let (mode, text) = QueryPlan.Mode.split(query)
+            let (entry, cached) = try plans.entry(text)
+            let q = entry.query
             var ex = Executor(store: store, params: parameters, control: control, vectorIndexes: vectorIndexes,
                               unindexedNodes: unindexedNodes, random: QueryRandom(seed: randomSeed),
                               statementEpochNanos: wallClock.epochNanos(), rowSink: sink)
-            var r = try ex.run(q)
+            var planned: PlannedQuery? = nil
+            var reason = "the planner is off"
+            if usesPlanner {
+                switch entry.outcome {
+                case .planned(let p): planned = p
+                case .interpreted(let why): reason = why
+                }
+            }
+            if mode == .explain {
+                control.finish(keeping: 0)
+                var r = QueryResult(columns: [], rows: [])
+                r.plan = planned.map { QueryPlan($0, store: store, mode: .explain, profile: nil, cached: cached) }
+                    ?? QueryPlan(interpreted: q, reason: reason, mode: .explain, rows: nil, nanoseconds: nil, cached: cached)
+                return r
+            }
+            let profile = mode == .profile ? PlanProfile(operators: planned?.steps.count ?? 0) : nil
+            let started = PlanProfile.now()
+            var r: QueryResult
+            if let planned {
+                ex.streamsAsFound = ex.rowSink != nil
+                r = try ex.runPlanned(planned, profile: profile)
+            } else {
+                r = try ex.run(q)
+            }
+            if let profile {
+                r.plan = planned.map { QueryPlan($0, store: ex.store, mode: .profile, profile: profile, cached: cached) }
+                    ?? QueryPlan(interpreted: q, reason: reason, mode: .profile, rows: r.streamed ? nil : r.rows.count,
+                                 nanoseconds: PlanProfile.now() - started, cached: cached)
+            }
             store = ex.store
             version += 1
             if maintainsVectorIndexes && !vectorIndexes.isEmpty {
@@ -100,7 +138,9 @@ public struct GraphDatabase: Sendable {
                     try sink(.row(row))
                 }
                 control.finish(keeping: 0)
-                return QueryResult(columns: [], rows: [], streamed: true)
+                var streamed = QueryResult(columns: [], rows: [], streamed: true)
+                streamed.plan = r.plan
+                return streamed
             }
             r.memoryBytes = control.finish(keeping: r.memoryBytes)
             return r
@@ -113,14 +153,15 @@ public struct GraphDatabase: Sendable {
     /// Compiles `query` without running it: parsing and semantic analysis, what fails here
     /// fails whatever the graph holds (the openCypher "compile time").
     public static func compile(_ query: String) throws(GraphError) {
-        try Analyzer.check(try Parser.parse(query))
+        try Analyzer.check(try Parser.parse(QueryPlan.Mode.split(query).text))
     }
 
     /// Whether `query` has a clause that changes the graph (CREATE, MERGE, SET, REMOVE,
     /// DELETE): such a query needs write access. A query that does not parse is reported as
     /// not writing; running it fails with its syntax error.
     public static func writes(_ query: String) -> Bool {
-        guard let parsed = try? Parser.parse(query) else { return false }
+        let (mode, text) = QueryPlan.Mode.split(query)
+        guard mode != .explain, let parsed = try? Parser.parse(text) else { return false }
         return parsed.parts.contains { $0.contains(where: \.isUpdating) }
     }
 

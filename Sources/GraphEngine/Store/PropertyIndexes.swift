@@ -36,7 +36,8 @@ public struct PropertyIndexes: Sendable {
         }
     }
 
-    private var entries: [Key: [Entry: Set<Int>]] = [:]
+    /// Ids kept sorted (as the label index keeps them): a lookup hands them out without sorting.
+    private var entries: [Key: [Entry: SortedIds]] = [:]
     private var names: [Key: String] = [:]
 
     /// True when no property is indexed (MATCH then plans as it always did).
@@ -60,16 +61,16 @@ public struct PropertyIndexes: Sendable {
     /// pair is not indexed or `value` is not an indexable scalar (then scan).
     func candidates(label: String, property: String, equalTo value: Value) -> [Int]? {
         guard let index = entries[Key(label: label, property: property)], let entry = Entry(value) else { return nil }
-        return index[entry].map { $0.sorted() } ?? []
+        return index[entry]?.elements ?? []
     }
 
     /// Adds an index and fills it from `nodes`.
     mutating func create(_ key: Key, name: String, nodes: some Sequence<Node>) {
         guard entries[key] == nil else { return }
         names[key] = name
-        var index: [Entry: Set<Int>] = [:]
+        var index: [Entry: SortedIds] = [:]
         for node in nodes where node.labels.contains(key.label) {
-            if let value = node.properties[key.property], let entry = Entry(value) { index[entry, default: []].insert(node.id) }
+            if let value = node.properties[key.property], let entry = Entry(value) { index[entry, default: SortedIds()].insert(node.id) }
         }
         entries[key] = index
     }
@@ -84,7 +85,7 @@ public struct PropertyIndexes: Sendable {
                 entries[key]?[before]?.remove(id)
                 if entries[key]?[before]?.isEmpty == true { entries[key]?[before] = nil }
             }
-            if let after { entries[key]?[after, default: []].insert(id) }
+            if let after { entries[key]?[after, default: SortedIds()].insert(id) }
         }
     }
 

@@ -482,9 +482,27 @@ function loadFromHistory() {
   $("cypher-parameters").value = entry.parameters ?? "";
 }
 
-async function runCypher(event) {
+/** EXPLAIN's or PROFILE's plan (the result operator first) in the plan table. */
+function showPlan(plan) {
+  const table = $("cypher-plan");
+  table.hidden = false;
+  $("cypher-plan-caption").textContent = `${plan.mode ?? ""} plan`
+    + (plan.planned ? "" : ` (interpreted: ${plan.reason ?? ""})`) + (plan.cached ? ", cached" : "");
+  const profiled = plan.mode === "PROFILE";
+  for (const op of plan.operators ?? []) {
+    const tr = table.tBodies[0].insertRow();
+    cell(tr, op.name ?? "");
+    cell(tr, op.details ?? "");
+    cell(tr, profiled ? String(op.rows ?? 0) : "");
+    cell(tr, profiled ? (Number(op.time_nanos ?? 0) / 1e6).toFixed(3) : "");
+  }
+}
+
+async function runCypher(event, mode = "") {
   event.preventDefault();
   if (running) return;
+  $("cypher-plan").hidden = true;
+  $("cypher-plan").tBodies[0].replaceChildren();
   const table = $("cypher-results");
   table.tHead.rows[0].replaceChildren();
   table.tBodies[0].replaceChildren();
@@ -497,11 +515,14 @@ async function runCypher(event) {
     showStatus(error.message);
     return;
   }
-  const query = $("cypher-query").value;
-  remember(query, $("cypher-parameters").value.trim());
+  const written = $("cypher-query").value;
+  remember(written, $("cypher-parameters").value.trim());
+  const query = mode ? `${mode} ${written}` : written;
   running = new AbortController();
   $("cypher-cancel").disabled = false;
   $("cypher-run").disabled = true;
+  $("cypher-explain").disabled = true;
+  $("cypher-profile").disabled = true;
   $("cypher-state").textContent = "running…";
   const graph = new GraphCollector();
   let rows = 0;
@@ -527,6 +548,8 @@ async function runCypher(event) {
             for (const value of row.values) cell(tr, JSON.stringify(graphValue(value)), true);
           }
           $("cypher-state").textContent = `running… ${rows} rows${shownNote(rows)}`;
+        } else if (part.summary?.plan) {
+          showPlan(part.summary.plan);
         }
       },
     });
@@ -544,6 +567,8 @@ async function runCypher(event) {
     running = null;
     $("cypher-cancel").disabled = true;
     $("cypher-run").disabled = false;
+    $("cypher-explain").disabled = false;
+    $("cypher-profile").disabled = false;
   }
   if (graph.nodes.size) {
     // Drawn once the rows are in: the layout needs every node.
@@ -556,6 +581,8 @@ async function runCypher(event) {
 
 export function startCypher() {
   $("cypher-form").addEventListener("submit", runCypher);
+  $("cypher-explain").addEventListener("click", (event) => runCypher(event, "EXPLAIN"));
+  $("cypher-profile").addEventListener("click", (event) => runCypher(event, "PROFILE"));
   $("cypher-cancel").addEventListener("click", () => running?.abort());
   $("cypher-history").addEventListener("change", loadFromHistory);
   // Ctrl+Enter in the query runs it (Enter there is a new line).
@@ -1168,9 +1195,16 @@ export async function unary(path, request, options = {}) {
         <label for="cypher-max-rows">Row limit (0 = the server's)</label>
         <input id="cypher-max-rows" type="number" min="0" value="1000">
         <button type="submit" id="cypher-run">Run</button>
+        <button type="button" id="cypher-explain" title="The plan, without running the query">Explain</button>
+        <button type="button" id="cypher-profile" title="Run the query and count each operator's rows and time">Profile</button>
         <button type="button" id="cypher-cancel" disabled>Cancel</button>
         <span id="cypher-state" role="status"></span>
       </form>
+      <table id="cypher-plan" hidden>
+        <caption id="cypher-plan-caption">Plan</caption>
+        <thead><tr><th scope="col">Operator</th><th scope="col">Details</th><th scope="col">Rows</th><th scope="col">Time (ms)</th></tr></thead>
+        <tbody></tbody>
+      </table>
       <table id="cypher-results">
         <caption>Rows</caption>
         <thead><tr></tr></thead>
@@ -1848,6 +1882,7 @@ export const messages = {
   "ruvector.v1.Node": {"map": false, "fields": [["id", 1, "uint64", false, null, null], ["labels", 2, "string", true, null, null], ["properties", 3, "message", false, "ruvector.v1.Struct", null]]},
   "ruvector.v1.Parameter": {"map": false, "fields": [["name", 1, "string", false, null, null], ["value", 2, "message", false, "ruvector.v1.Value", null], ["temporal", 3, "message", false, "ruvector.v1.Temporal", null]]},
   "ruvector.v1.Path": {"map": false, "fields": [["nodes", 1, "message", true, "ruvector.v1.Node", null], ["relationships", 2, "message", true, "ruvector.v1.Relationship", null]]},
+  "ruvector.v1.PlanOperator": {"map": false, "fields": [["name", 1, "string", false, null, null], ["details", 2, "string", false, null, null], ["rows", 3, "uint64", false, null, null], ["time_nanos", 4, "uint64", false, null, null]]},
   "ruvector.v1.PointId": {"map": false, "fields": [["num", 1, "uint64", false, null, "kind"], ["uuid", 2, "string", false, null, "kind"]]},
   "ruvector.v1.PointIdList": {"map": false, "fields": [["ids", 1, "message", true, "ruvector.v1.PointId", null]]},
   "ruvector.v1.PointStruct": {"map": false, "fields": [["id", 1, "message", false, "ruvector.v1.PointId", null], ["vector", 2, "message", false, "ruvector.v1.Vector", null], ["payload", 3, "message", false, "ruvector.v1.Struct", null]]},
@@ -1859,6 +1894,7 @@ export const messages = {
   "ruvector.v1.QuantizationSearchParams": {"map": false, "fields": [["ignore", 1, "bool", false, null, null], ["rescore", 2, "bool", false, null, null], ["oversampling", 3, "float", false, null, null]]},
   "ruvector.v1.QueryHyperedgesRequest": {"map": false, "fields": [["node_id", 1, "uint64", false, null, null], ["type", 2, "string", false, null, null], ["limit", 3, "uint32", false, null, null]]},
   "ruvector.v1.QueryHyperedgesResponse": {"map": false, "fields": [["hyperedges", 1, "message", true, "ruvector.v1.Hyperedge", null]]},
+  "ruvector.v1.QueryPlan": {"map": false, "fields": [["mode", 1, "string", false, null, null], ["operators", 2, "message", true, "ruvector.v1.PlanOperator", null], ["planned", 3, "bool", false, null, null], ["reason", 4, "string", false, null, null], ["cached", 5, "bool", false, null, null]]},
   "ruvector.v1.RaftBatch": {"map": false, "fields": [["from", 1, "uint64", false, null, null], ["messages", 2, "message", true, "ruvector.v1.RaftMessage", null], ["from_address", 3, "string", false, null, null]]},
   "ruvector.v1.RaftMessage": {"map": false, "fields": [["type", 1, "enum", false, "ruvector.v1.RaftMessageType", null], ["from", 2, "uint64", false, null, null], ["to", 3, "uint64", false, null, null], ["term", 4, "uint64", false, null, null], ["index", 5, "uint64", false, null, null], ["log_term", 6, "uint64", false, null, null], ["entries", 7, "message", true, "ruvector.v1.Entry", null], ["commit", 8, "uint64", false, null, null], ["reject", 9, "bool", false, null, null], ["hint", 10, "uint64", false, null, null], ["context", 11, "bytes", false, null, null], ["transfer", 12, "bool", false, null, null]]},
   "ruvector.v1.RaftSendSummary": {"map": false, "fields": [["messages", 1, "uint64", false, null, null]]},
@@ -1879,7 +1915,7 @@ export const messages = {
   "ruvector.v1.ReplicationStart": {"map": false, "fields": [["collection", 1, "string", false, null, null], ["shard", 2, "uint32", false, null, null], ["from_sequence", 3, "uint64", false, null, null], ["replica_node_id", 4, "uint64", false, null, null], ["epoch", 5, "uint64", false, null, null], ["last_record_epoch", 6, "uint64", false, null, null]]},
   "ruvector.v1.RestoreSnapshotRequest": {"map": false, "fields": [["collection", 1, "string", false, null, null], ["snapshot_name", 2, "string", false, null, "source"], ["chunk", 3, "message", false, "ruvector.v1.FileChunk", "source"]]},
   "ruvector.v1.ResultHeader": {"map": false, "fields": [["columns", 1, "string", true, null, null]]},
-  "ruvector.v1.ResultSummary": {"map": false, "fields": [["nodes_created", 1, "uint64", false, null, null], ["nodes_deleted", 2, "uint64", false, null, null], ["relationships_created", 3, "uint64", false, null, null], ["relationships_deleted", 4, "uint64", false, null, null], ["properties_set", 5, "uint64", false, null, null], ["labels_added", 6, "uint64", false, null, null], ["labels_removed", 7, "uint64", false, null, null], ["rows", 8, "uint64", false, null, null], ["time_micros", 9, "uint64", false, null, null]]},
+  "ruvector.v1.ResultSummary": {"map": false, "fields": [["nodes_created", 1, "uint64", false, null, null], ["nodes_deleted", 2, "uint64", false, null, null], ["relationships_created", 3, "uint64", false, null, null], ["relationships_deleted", 4, "uint64", false, null, null], ["properties_set", 5, "uint64", false, null, null], ["labels_added", 6, "uint64", false, null, null], ["labels_removed", 7, "uint64", false, null, null], ["rows", 8, "uint64", false, null, null], ["time_micros", 9, "uint64", false, null, null], ["plan", 10, "message", false, "ruvector.v1.QueryPlan", null]]},
   "ruvector.v1.RetrievedPoint": {"map": false, "fields": [["id", 1, "message", false, "ruvector.v1.PointId", null], ["payload", 2, "message", false, "ruvector.v1.Struct", null], ["vector", 3, "message", false, "ruvector.v1.Vector", null]]},
   "ruvector.v1.RollbackResponse": {"map": false, "fields": []},
   "ruvector.v1.RouteDecision": {"map": false, "fields": [["chosen", 1, "string", false, null, null], ["confidence", 2, "float", false, null, null], ["prediction_set", 4, "string", true, null, null], ["alternatives", 5, "message", true, "ruvector.v1.ScoredCandidate", null], ["reason", 6, "enum", false, "ruvector.v1.DecisionReason", null], ["model_version", 7, "uint64", false, null, null], ["skipped_open", 8, "string", true, null, null], ["request_id", 9, "string", false, null, null]]},

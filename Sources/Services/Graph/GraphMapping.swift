@@ -206,4 +206,11 @@ enum GraphMapping {
         RuvectorV1.Hyperedge(id: UInt64(h.id), type: h.type, nodeIds: h.members.map(UInt64.init),
                              properties: structure(h.properties, store: store))
     }
+
+    /// A query's plan (EXPLAIN, PROFILE) on the wire.
+    static func plan(_ p: QueryPlan) -> RuvectorV1.QueryPlan {
+        RuvectorV1.QueryPlan(mode: p.mode.rawValue, operators: p.operators.map {
+            RuvectorV1.PlanOperator(name: $0.name, details: $0.details, rows: UInt64($0.rows ?? 0), timeNanos: $0.nanoseconds ?? 0)
+        }, planned: p.planned, reason: p.reason, cached: p.cached)
+    }
 }

@@ -309,7 +309,8 @@ struct GraphService: RPCService {
                 relationshipsCreated: UInt64(c.relationshipsCreated), relationshipsDeleted: UInt64(c.relationshipsDeleted),
                 propertiesSet: UInt64(c.propertiesSet), labelsAdded: UInt64(c.labelsAdded), labelsRemoved: UInt64(c.labelsRemoved),
                 rows: UInt64(rowCount),
-                timeMicros: UInt64(max(0, (ContinuousClock.now - started).wholeMicroseconds)))
+                timeMicros: UInt64(max(0, (ContinuousClock.now - started).wholeMicroseconds)),
+                plan: outcome?.value.plan.map(GraphMapping.plan))
             try await writer.send(RuvectorV1.ExecuteResponse(part: .summary(summary)))
         }
     }

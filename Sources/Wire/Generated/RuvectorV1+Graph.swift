@@ -940,12 +940,19 @@ extension RuvectorV1 {
         public var rows: Swift.UInt64 = 0
         /// Server time.
         public var timeMicros: Swift.UInt64 = 0
+        /// The plan, for a query that began with EXPLAIN (nothing ran: no columns, no rows) or
+        /// PROFILE (the rows as usual, each operator with its rows and time).
+        public var plan: RuvectorV1.QueryPlan? {
+            get { _plan?.value }
+            set { _plan = newValue.map(WireBox.init) }
+        }
+        private var _plan: WireBox<RuvectorV1.QueryPlan>?
 
         /// A message with every field at its default.
         public init() {}
 
         /// A message with the given fields; the others keep their defaults.
-        public init(nodesCreated: Swift.UInt64 = 0, nodesDeleted: Swift.UInt64 = 0, relationshipsCreated: Swift.UInt64 = 0, relationshipsDeleted: Swift.UInt64 = 0, propertiesSet: Swift.UInt64 = 0, labelsAdded: Swift.UInt64 = 0, labelsRemoved: Swift.UInt64 = 0, rows: Swift.UInt64 = 0, timeMicros: Swift.UInt64 = 0) {
+        public init(nodesCreated: Swift.UInt64 = 0, nodesDeleted: Swift.UInt64 = 0, relationshipsCreated: Swift.UInt64 = 0, relationshipsDeleted: Swift.UInt64 = 0, propertiesSet: Swift.UInt64 = 0, labelsAdded: Swift.UInt64 = 0, labelsRemoved: Swift.UInt64 = 0, rows: Swift.UInt64 = 0, timeMicros: Swift.UInt64 = 0, plan: RuvectorV1.QueryPlan? = nil) {
             self.nodesCreated = nodesCreated
             self.nodesDeleted = nodesDeleted
             self.relationshipsCreated = relationshipsCreated
@@ -955,6 +962,7 @@ extension RuvectorV1 {
             self.labelsRemoved = labelsRemoved
             self.rows = rows
             self.timeMicros = timeMicros
+            self.plan = plan
         }
 
         public static let protoFullName = "ruvector.v1.ResultSummary"
@@ -985,6 +993,7 @@ extension RuvectorV1 {
             self.labelsRemoved = c.labels_removed
             self.rows = c.rows
             self.timeMicros = c.time_micros
+            if let value = c.plan { self.plan = RuvectorV1.QueryPlan(c: value) }
         }
 
         func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ResultSummary> {
@@ -998,6 +1007,134 @@ extension RuvectorV1 {
             c.pointee.labels_removed = self.labelsRemoved
             c.pointee.rows = self.rows
             c.pointee.time_micros = self.timeMicros
+            if let value = self.plan { c.pointee.plan = value.toC(&arena) }
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// How a query runs: its operators, the result first (as Neo4j prints them).
+    public struct QueryPlan: WireMessage {
+        /// "EXPLAIN" or "PROFILE".
+        public var mode: Swift.String = ""
+        /// The operators, the result first, the sources last.
+        public var operators: [RuvectorV1.PlanOperator] = []
+        /// False when the clause interpreter ran the query (the planner does not take it yet).
+        public var planned: Swift.Bool = false
+        /// Why the interpreter ran it (empty when planned).
+        public var reason: Swift.String = ""
+        /// Whether the plan came from the plan cache.
+        public var cached: Swift.Bool = false
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(mode: Swift.String = "", operators: [RuvectorV1.PlanOperator] = [], planned: Swift.Bool = false, reason: Swift.String = "", cached: Swift.Bool = false) {
+            self.mode = mode
+            self.operators = operators
+            self.planned = planned
+            self.reason = reason
+            self.cached = cached
+        }
+
+        public static let protoFullName = "ruvector.v1.QueryPlan"
+        static let schemaIndex = 92
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__query_plan(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__QueryPlan.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__QueryPlan>) {
+            let c = pointer.pointee
+            self.mode = WireRuntime.string(c.mode)
+            self.operators = (0..<c.n_operators).compactMap { c.operators[$0].map { RuvectorV1.PlanOperator(c: $0) } }
+            self.planned = (c.planned != 0)
+            self.reason = WireRuntime.string(c.reason)
+            self.cached = (c.cached != 0)
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__QueryPlan> {
+            let c = arena.message(Ruvector__V1__QueryPlan.self, RuVectorProto_descriptor_ruvector__v1__query_plan())
+            c.pointee.mode = arena.string(self.mode)
+            c.pointee.n_operators = self.operators.count
+            let operatorsPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__PlanOperator>?.self, count: self.operators.count)
+            for (index, element) in self.operators.enumerated() { operatorsPointers[index] = element.toC(&arena) }
+            c.pointee.operators = operatorsPointers
+            c.pointee.planned = (self.planned ? 1 : 0)
+            c.pointee.reason = arena.string(self.reason)
+            c.pointee.cached = (self.cached ? 1 : 0)
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// One operator of a plan.
+    public struct PlanOperator: WireMessage {
+        /// E.g. NodeIndexSeek, Expand(All), EagerAggregation, Filter.
+        public var name: Swift.String = ""
+        /// What it works on: variables, labels, predicates.
+        public var details: Swift.String = ""
+        /// PROFILE: rows it produced (0 under EXPLAIN).
+        public var rows: Swift.UInt64 = 0
+        /// PROFILE: time spent in it, not counting the operators it feeds, nanoseconds (0 under
+        /// EXPLAIN, and for operators the interpreter ran, which are timed as a whole on the first).
+        public var timeNanos: Swift.UInt64 = 0
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(name: Swift.String = "", details: Swift.String = "", rows: Swift.UInt64 = 0, timeNanos: Swift.UInt64 = 0) {
+            self.name = name
+            self.details = details
+            self.rows = rows
+            self.timeNanos = timeNanos
+        }
+
+        public static let protoFullName = "ruvector.v1.PlanOperator"
+        static let schemaIndex = 93
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__plan_operator(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__PlanOperator.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__PlanOperator>) {
+            let c = pointer.pointee
+            self.name = WireRuntime.string(c.name)
+            self.details = WireRuntime.string(c.details)
+            self.rows = c.rows
+            self.timeNanos = c.time_nanos
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__PlanOperator> {
+            let c = arena.message(Ruvector__V1__PlanOperator.self, RuVectorProto_descriptor_ruvector__v1__plan_operator())
+            c.pointee.name = arena.string(self.name)
+            c.pointee.details = arena.string(self.details)
+            c.pointee.rows = self.rows
+            c.pointee.time_nanos = self.timeNanos
             return c
         }
     }
@@ -1021,7 +1158,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.BeginTransactionRequest"
-        static let schemaIndex = 92
+        static let schemaIndex = 94
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1070,7 +1207,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.TransactionInfo"
-        static let schemaIndex = 93
+        static let schemaIndex = 95
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1116,7 +1253,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.TransactionRef"
-        static let schemaIndex = 94
+        static let schemaIndex = 96
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1160,7 +1297,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.CommitResponse"
-        static let schemaIndex = 95
+        static let schemaIndex = 97
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1197,7 +1334,7 @@ extension RuvectorV1 {
         public init() {}
 
         public static let protoFullName = "ruvector.v1.RollbackResponse"
-        static let schemaIndex = 96
+        static let schemaIndex = 98
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1252,7 +1389,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.CreateHyperedgeRequest"
-        static let schemaIndex = 97
+        static let schemaIndex = 99
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1309,7 +1446,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.QueryHyperedgesRequest"
-        static let schemaIndex = 98
+        static let schemaIndex = 100
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1357,7 +1494,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.QueryHyperedgesResponse"
-        static let schemaIndex = 99
+        static let schemaIndex = 101
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1420,7 +1557,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.CreateIndexRequest"
-        static let schemaIndex = 100
+        static let schemaIndex = 102
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1475,7 +1612,7 @@ extension RuvectorV1 {
         public init() {}
 
         public static let protoFullName = "ruvector.v1.PropertyIndexConfig"
-        static let schemaIndex = 101
+        static let schemaIndex = 103
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1520,7 +1657,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.VectorIndexConfig"
-        static let schemaIndex = 102
+        static let schemaIndex = 104
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1578,7 +1715,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.IndexInfo"
-        static let schemaIndex = 103
+        static let schemaIndex = 105
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1623,7 +1760,7 @@ extension RuvectorV1 {
         public init() {}
 
         public static let protoFullName = "ruvector.v1.ListIndexesRequest"
-        static let schemaIndex = 104
+        static let schemaIndex = 106
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1665,7 +1802,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ListIndexesResponse"
-        static let schemaIndex = 105
+        static let schemaIndex = 107
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1739,7 +1876,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.HybridSearchRequest"
-        static let schemaIndex = 106
+        static let schemaIndex = 108
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1808,7 +1945,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.HybridHit"
-        static let schemaIndex = 107
+        static let schemaIndex = 109
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1862,7 +1999,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.HybridSearchResponse"
-        static let schemaIndex = 108
+        static let schemaIndex = 110
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {

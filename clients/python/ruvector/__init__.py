@@ -10,7 +10,7 @@ from ruvector.crc import crc32c
 from ruvector.models import (CollectionInfo, FailedBatch, Hit, Hits, Point, Record, SnapshotInfo, TierCounts,
                              UpdateResult)
 from ruvector.cluster import ClusterCollection, ClusterState, Member
-from ruvector.graph import HybridHit, HybridHits, Node, Path, Relationship, Result, Temporal, Transaction, GraphIndex
+from ruvector.graph import HybridHit, HybridHits, Node, Path, Plan, PlanOperator, Relationship, Result, Temporal, Transaction, GraphIndex
 from ruvector.learn import ModelStatus, TrainProgress
 from ruvector.errors import (Aborted, AlreadyExists, DataLoss, DeadlineExceeded, FailedPrecondition,
                              InvalidArgument, NotFound, PermissionDenied, ResourceExhausted, RuVectorError,
@@ -22,7 +22,7 @@ __all__ = [
     "RuVectorError", "InvalidArgument", "NotFound", "AlreadyExists", "ResourceExhausted", "FailedPrecondition",
     "Aborted", "Unavailable", "DeadlineExceeded", "DataLoss", "Unimplemented", "Unauthenticated", "PermissionDenied",
     "ClusterState", "ClusterCollection", "Member",
-    "Node", "Relationship", "Path", "Result", "Temporal", "Transaction", "GraphIndex", "HybridHit", "HybridHits",
+    "Node", "Relationship", "Path", "Plan", "PlanOperator", "Result", "Temporal", "Transaction", "GraphIndex", "HybridHit", "HybridHits",
     "ModelStatus", "TrainProgress",
 ]
 __version__ = "0.1.0"

@@ -355,7 +355,7 @@ class AsyncGraph:
         async for part in self._transport.server_stream(GraphMethods.EXECUTE, request,
                                                         self._transport.settings.unary_timeout(timeout)):
             rows += reader.rows(part)
-        return Result(reader.columns, rows, reader.summary)
+        return Result(reader.columns, rows, reader.summary, reader.plan)
 
     async def stream(self, query: str, parameters: Mapping[str, Any] | None = None, *, transaction_id: str = "",
                      max_rows: int = 0, batch_rows: int = 0,

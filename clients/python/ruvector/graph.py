@@ -121,11 +121,42 @@ class HybridHits(list[HybridHit]):
 
 
 @dataclass
+class PlanOperator:
+    """One operator of a query plan; `rows` and `time_ns` are counted under PROFILE only."""
+    name: str
+    details: str
+    rows: int
+    time_ns: int
+
+
+@dataclass
+class Plan:
+    """How a query ran (PROFILE) or would run (EXPLAIN): its operators, the result first."""
+    mode: str
+    operators: list[PlanOperator]
+    planned: bool
+    reason: str
+    cached: bool
+
+    def __str__(self) -> str:
+        head = self.mode + ("" if self.planned else f" (interpreted: {self.reason})") + (", plan cached" if self.cached else "")
+        lines = [head]
+        for op in self.operators:
+            line = f"+{op.name}  {op.details}".rstrip()
+            if self.mode == "PROFILE":
+                line += f"  rows={op.rows}  time={op.time_ns / 1e6:.3f}ms"
+            lines.append(line)
+        return "\n".join(lines)
+
+
+@dataclass
 class Result:
-    """A query's columns, rows (dicts by column) and summary counters."""
+    """A query's columns, rows (dicts by column), summary counters and, for a query that
+    began with EXPLAIN or PROFILE, its plan."""
     columns: list[str]
     rows: list[dict[str, Any]]
     summary: dict[str, int] = field(default_factory=dict)
+    plan: Plan | None = None
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         return iter(self.rows)
@@ -201,6 +232,7 @@ class ResultReader:
     def __init__(self) -> None:
         self.columns: list[str] = []
         self.summary: dict[str, int] = {}
+        self.plan: Plan | None = None
 
     def rows(self, part: Any) -> list[dict[str, Any]]:
         """The rows in `part` (none for the header and the summary, which are kept)."""
@@ -210,7 +242,11 @@ class ResultReader:
         elif which == "rows":
             return [dict(zip(self.columns, (_graph_value(v) for v in row.values))) for row in part.rows.rows]
         elif which == "summary":
-            self.summary = {f.name: getattr(part.summary, f.name) for f in part.summary.DESCRIPTOR.fields}
+            self.summary = {f.name: getattr(part.summary, f.name) for f in part.summary.DESCRIPTOR.fields if f.name != "plan"}
+            if part.summary.HasField("plan"):
+                p = part.summary.plan
+                self.plan = Plan(p.mode, [PlanOperator(o.name, o.details, o.rows, o.time_nanos) for o in p.operators],
+                                 p.planned, p.reason, p.cached)
         return []
 
 
@@ -309,7 +345,7 @@ class Graph:
         for part in self._parts(query, parameters, transaction_id, max_rows, batch_rows,
                                 self._transport.settings.unary_timeout(timeout)):
             rows += reader.rows(part)
-        return Result(reader.columns, rows, reader.summary)
+        return Result(reader.columns, rows, reader.summary, reader.plan)
 
     def stream(self, query: str, parameters: Mapping[str, Any] | None = None, *, transaction_id: str = "",
                max_rows: int = 0, batch_rows: int = 0, timeout: float | None = None) -> Iterator[dict[str, Any]]:

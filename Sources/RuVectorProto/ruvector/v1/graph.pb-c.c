@@ -637,6 +637,96 @@ void   ruvector__v1__result_summary__free_unpacked
   assert(message->base.descriptor == &ruvector__v1__result_summary__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   ruvector__v1__query_plan__init
+                     (Ruvector__V1__QueryPlan         *message)
+{
+  static const Ruvector__V1__QueryPlan init_value = RUVECTOR__V1__QUERY_PLAN__INIT;
+  *message = init_value;
+}
+size_t ruvector__v1__query_plan__get_packed_size
+                     (const Ruvector__V1__QueryPlan *message)
+{
+  assert(message->base.descriptor == &ruvector__v1__query_plan__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t ruvector__v1__query_plan__pack
+                     (const Ruvector__V1__QueryPlan *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &ruvector__v1__query_plan__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t ruvector__v1__query_plan__pack_to_buffer
+                     (const Ruvector__V1__QueryPlan *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &ruvector__v1__query_plan__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Ruvector__V1__QueryPlan *
+       ruvector__v1__query_plan__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Ruvector__V1__QueryPlan *)
+     protobuf_c_message_unpack (&ruvector__v1__query_plan__descriptor,
+                                allocator, len, data);
+}
+void   ruvector__v1__query_plan__free_unpacked
+                     (Ruvector__V1__QueryPlan *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &ruvector__v1__query_plan__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   ruvector__v1__plan_operator__init
+                     (Ruvector__V1__PlanOperator         *message)
+{
+  static const Ruvector__V1__PlanOperator init_value = RUVECTOR__V1__PLAN_OPERATOR__INIT;
+  *message = init_value;
+}
+size_t ruvector__v1__plan_operator__get_packed_size
+                     (const Ruvector__V1__PlanOperator *message)
+{
+  assert(message->base.descriptor == &ruvector__v1__plan_operator__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t ruvector__v1__plan_operator__pack
+                     (const Ruvector__V1__PlanOperator *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &ruvector__v1__plan_operator__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t ruvector__v1__plan_operator__pack_to_buffer
+                     (const Ruvector__V1__PlanOperator *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &ruvector__v1__plan_operator__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Ruvector__V1__PlanOperator *
+       ruvector__v1__plan_operator__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Ruvector__V1__PlanOperator *)
+     protobuf_c_message_unpack (&ruvector__v1__plan_operator__descriptor,
+                                allocator, len, data);
+}
+void   ruvector__v1__plan_operator__free_unpacked
+                     (Ruvector__V1__PlanOperator *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &ruvector__v1__plan_operator__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   ruvector__v1__begin_transaction_request__init
                      (Ruvector__V1__BeginTransactionRequest         *message)
 {
@@ -2312,7 +2402,7 @@ const ProtobufCMessageDescriptor ruvector__v1__row__descriptor =
   (ProtobufCMessageInit) ruvector__v1__row__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__result_summary__field_descriptors[9] =
+static const ProtobufCFieldDescriptor ruvector__v1__result_summary__field_descriptors[10] =
 {
   {
     "nodes_created",
@@ -2422,12 +2512,25 @@ static const ProtobufCFieldDescriptor ruvector__v1__result_summary__field_descri
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "plan",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ResultSummary, plan),
+    &ruvector__v1__query_plan__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__result_summary__field_indices_by_name[] = {
   5,   /* field[5] = labels_added */
   6,   /* field[6] = labels_removed */
   0,   /* field[0] = nodes_created */
   1,   /* field[1] = nodes_deleted */
+  9,   /* field[9] = plan */
   4,   /* field[4] = properties_set */
   2,   /* field[2] = relationships_created */
   3,   /* field[3] = relationships_deleted */
@@ -2437,7 +2540,7 @@ static const unsigned ruvector__v1__result_summary__field_indices_by_name[] = {
 static const ProtobufCIntRange ruvector__v1__result_summary__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 9 }
+  { 0, 10 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__result_summary__descriptor =
 {
@@ -2447,11 +2550,178 @@ const ProtobufCMessageDescriptor ruvector__v1__result_summary__descriptor =
   "Ruvector__V1__ResultSummary",
   "ruvector.v1",
   sizeof(Ruvector__V1__ResultSummary),
-  9,
+  10,
   ruvector__v1__result_summary__field_descriptors,
   ruvector__v1__result_summary__field_indices_by_name,
   1,  ruvector__v1__result_summary__number_ranges,
   (ProtobufCMessageInit) ruvector__v1__result_summary__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor ruvector__v1__query_plan__field_descriptors[5] =
+{
+  {
+    "mode",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__QueryPlan, mode),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "operators",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Ruvector__V1__QueryPlan, n_operators),
+    offsetof(Ruvector__V1__QueryPlan, operators),
+    &ruvector__v1__plan_operator__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "planned",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__QueryPlan, planned),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reason",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__QueryPlan, reason),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "cached",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__QueryPlan, cached),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned ruvector__v1__query_plan__field_indices_by_name[] = {
+  4,   /* field[4] = cached */
+  0,   /* field[0] = mode */
+  1,   /* field[1] = operators */
+  2,   /* field[2] = planned */
+  3,   /* field[3] = reason */
+};
+static const ProtobufCIntRange ruvector__v1__query_plan__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor ruvector__v1__query_plan__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "ruvector.v1.QueryPlan",
+  "QueryPlan",
+  "Ruvector__V1__QueryPlan",
+  "ruvector.v1",
+  sizeof(Ruvector__V1__QueryPlan),
+  5,
+  ruvector__v1__query_plan__field_descriptors,
+  ruvector__v1__query_plan__field_indices_by_name,
+  1,  ruvector__v1__query_plan__number_ranges,
+  (ProtobufCMessageInit) ruvector__v1__query_plan__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor ruvector__v1__plan_operator__field_descriptors[4] =
+{
+  {
+    "name",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__PlanOperator, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "details",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__PlanOperator, details),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "rows",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__PlanOperator, rows),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "time_nanos",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__PlanOperator, time_nanos),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned ruvector__v1__plan_operator__field_indices_by_name[] = {
+  1,   /* field[1] = details */
+  0,   /* field[0] = name */
+  2,   /* field[2] = rows */
+  3,   /* field[3] = time_nanos */
+};
+static const ProtobufCIntRange ruvector__v1__plan_operator__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor ruvector__v1__plan_operator__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "ruvector.v1.PlanOperator",
+  "PlanOperator",
+  "Ruvector__V1__PlanOperator",
+  "ruvector.v1",
+  sizeof(Ruvector__V1__PlanOperator),
+  4,
+  ruvector__v1__plan_operator__field_descriptors,
+  ruvector__v1__plan_operator__field_indices_by_name,
+  1,  ruvector__v1__plan_operator__number_ranges,
+  (ProtobufCMessageInit) ruvector__v1__plan_operator__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor ruvector__v1__begin_transaction_request__field_descriptors[2] =

@@ -180,7 +180,7 @@ class Row(_message.Message):
     def __init__(self, values: _Optional[_Iterable[_Union[GraphValue, _Mapping]]] = ...) -> None: ...
 
 class ResultSummary(_message.Message):
-    __slots__ = ("nodes_created", "nodes_deleted", "relationships_created", "relationships_deleted", "properties_set", "labels_added", "labels_removed", "rows", "time_micros")
+    __slots__ = ("nodes_created", "nodes_deleted", "relationships_created", "relationships_deleted", "properties_set", "labels_added", "labels_removed", "rows", "time_micros", "plan")
     NODES_CREATED_FIELD_NUMBER: _ClassVar[int]
     NODES_DELETED_FIELD_NUMBER: _ClassVar[int]
     RELATIONSHIPS_CREATED_FIELD_NUMBER: _ClassVar[int]
@@ -190,6 +190,7 @@ class ResultSummary(_message.Message):
     LABELS_REMOVED_FIELD_NUMBER: _ClassVar[int]
     ROWS_FIELD_NUMBER: _ClassVar[int]
     TIME_MICROS_FIELD_NUMBER: _ClassVar[int]
+    PLAN_FIELD_NUMBER: _ClassVar[int]
     nodes_created: int
     nodes_deleted: int
     relationships_created: int
@@ -199,7 +200,34 @@ class ResultSummary(_message.Message):
     labels_removed: int
     rows: int
     time_micros: int
-    def __init__(self, nodes_created: _Optional[int] = ..., nodes_deleted: _Optional[int] = ..., relationships_created: _Optional[int] = ..., relationships_deleted: _Optional[int] = ..., properties_set: _Optional[int] = ..., labels_added: _Optional[int] = ..., labels_removed: _Optional[int] = ..., rows: _Optional[int] = ..., time_micros: _Optional[int] = ...) -> None: ...
+    plan: QueryPlan
+    def __init__(self, nodes_created: _Optional[int] = ..., nodes_deleted: _Optional[int] = ..., relationships_created: _Optional[int] = ..., relationships_deleted: _Optional[int] = ..., properties_set: _Optional[int] = ..., labels_added: _Optional[int] = ..., labels_removed: _Optional[int] = ..., rows: _Optional[int] = ..., time_micros: _Optional[int] = ..., plan: _Optional[_Union[QueryPlan, _Mapping]] = ...) -> None: ...
+
+class QueryPlan(_message.Message):
+    __slots__ = ("mode", "operators", "planned", "reason", "cached")
+    MODE_FIELD_NUMBER: _ClassVar[int]
+    OPERATORS_FIELD_NUMBER: _ClassVar[int]
+    PLANNED_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    CACHED_FIELD_NUMBER: _ClassVar[int]
+    mode: str
+    operators: _containers.RepeatedCompositeFieldContainer[PlanOperator]
+    planned: bool
+    reason: str
+    cached: bool
+    def __init__(self, mode: _Optional[str] = ..., operators: _Optional[_Iterable[_Union[PlanOperator, _Mapping]]] = ..., planned: bool = ..., reason: _Optional[str] = ..., cached: bool = ...) -> None: ...
+
+class PlanOperator(_message.Message):
+    __slots__ = ("name", "details", "rows", "time_nanos")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DETAILS_FIELD_NUMBER: _ClassVar[int]
+    ROWS_FIELD_NUMBER: _ClassVar[int]
+    TIME_NANOS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    details: str
+    rows: int
+    time_nanos: int
+    def __init__(self, name: _Optional[str] = ..., details: _Optional[str] = ..., rows: _Optional[int] = ..., time_nanos: _Optional[int] = ...) -> None: ...
 
 class BeginTransactionRequest(_message.Message):
     __slots__ = ("isolation", "idle_timeout_millis")

@@ -56,6 +56,39 @@ public struct CypherResult: Sendable, Hashable {
     public var rows: [[GraphValue]]
     /// Counters: nodes_created, relationships_deleted, properties_set, ... and rows, time_micros.
     public var summary: [String: UInt64]
+    /// The plan, for a query that began with EXPLAIN (nothing ran) or PROFILE (counted).
+    public var plan: CypherPlan? = nil
+}
+
+/// How a query runs (EXPLAIN) or ran (PROFILE): its operators, the result first.
+public struct CypherPlan: Sendable, Hashable {
+    /// One operator; `rows` and `timeNanos` are counted under PROFILE only.
+    public struct Operator: Sendable, Hashable {
+        public var name: String
+        public var details: String
+        public var rows: UInt64
+        public var timeNanos: UInt64
+    }
+
+    /// "EXPLAIN" or "PROFILE".
+    public var mode: String
+    public var operators: [Operator]
+    /// False when the clause interpreter ran the query; `reason` says why.
+    public var planned: Bool
+    public var reason: String
+    /// Whether the server's plan cache held the plan.
+    public var cached: Bool
+
+    /// The operators as text lines, the result first.
+    public var table: String {
+        var lines = [mode + (planned ? "" : " (interpreted: \(reason))") + (cached ? ", plan cached" : "")]
+        for op in operators {
+            var line = "+\(op.name)" + (op.details.isEmpty ? "" : "  \(op.details)")
+            if mode == "PROFILE" { line += "  rows=\(op.rows)  time=\(Double(op.timeNanos / 1_000) / 1_000)ms" }
+            lines.append(line)
+        }
+        return lines.joined(separator: "\n")
+    }
 }
 
 /// Transaction isolation (see the server README's table of anomalies per level).
@@ -88,6 +121,11 @@ extension RuVectorClient {
                                       "relationships_created": s.relationshipsCreated, "relationships_deleted": s.relationshipsDeleted,
                                       "properties_set": s.propertiesSet, "labels_added": s.labelsAdded,
                                       "labels_removed": s.labelsRemoved, "rows": s.rows, "time_micros": s.timeMicros]
+                    result.plan = s.plan.map { p in
+                        CypherPlan(mode: p.mode, operators: p.operators.map {
+                            CypherPlan.Operator(name: $0.name, details: $0.details, rows: $0.rows, timeNanos: $0.timeNanos)
+                        }, planned: p.planned, reason: p.reason, cached: p.cached)
+                    }
                 case nil: break
                 }
             }

@@ -30,6 +30,8 @@ typedef struct Ruvector__V1__ResultHeader Ruvector__V1__ResultHeader;
 typedef struct Ruvector__V1__RowBatch Ruvector__V1__RowBatch;
 typedef struct Ruvector__V1__Row Ruvector__V1__Row;
 typedef struct Ruvector__V1__ResultSummary Ruvector__V1__ResultSummary;
+typedef struct Ruvector__V1__QueryPlan Ruvector__V1__QueryPlan;
+typedef struct Ruvector__V1__PlanOperator Ruvector__V1__PlanOperator;
 typedef struct Ruvector__V1__BeginTransactionRequest Ruvector__V1__BeginTransactionRequest;
 typedef struct Ruvector__V1__TransactionInfo Ruvector__V1__TransactionInfo;
 typedef struct Ruvector__V1__TransactionRef Ruvector__V1__TransactionRef;
@@ -530,10 +532,77 @@ struct  Ruvector__V1__ResultSummary
    * Server time.
    */
   uint64_t time_micros;
+  /*
+   * The plan, for a query that began with EXPLAIN (nothing ran: no columns, no rows) or
+   * PROFILE (the rows as usual, each operator with its rows and time).
+   */
+  Ruvector__V1__QueryPlan *plan;
 };
 #define RUVECTOR__V1__RESULT_SUMMARY__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__result_summary__descriptor) \
-    , 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+    , 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL }
+
+
+/*
+ * How a query runs: its operators, the result first (as Neo4j prints them).
+ */
+struct  Ruvector__V1__QueryPlan
+{
+  ProtobufCMessage base;
+  /*
+   * "EXPLAIN" or "PROFILE".
+   */
+  char *mode;
+  /*
+   * The operators, the result first, the sources last.
+   */
+  size_t n_operators;
+  Ruvector__V1__PlanOperator **operators;
+  /*
+   * False when the clause interpreter ran the query (the planner does not take it yet).
+   */
+  protobuf_c_boolean planned;
+  /*
+   * Why the interpreter ran it (empty when planned).
+   */
+  char *reason;
+  /*
+   * Whether the plan came from the plan cache.
+   */
+  protobuf_c_boolean cached;
+};
+#define RUVECTOR__V1__QUERY_PLAN__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__query_plan__descriptor) \
+    , (char *)protobuf_c_empty_string, 0,NULL, 0, (char *)protobuf_c_empty_string, 0 }
+
+
+/*
+ * One operator of a plan.
+ */
+struct  Ruvector__V1__PlanOperator
+{
+  ProtobufCMessage base;
+  /*
+   * E.g. NodeIndexSeek, Expand(All), EagerAggregation, Filter.
+   */
+  char *name;
+  /*
+   * What it works on: variables, labels, predicates.
+   */
+  char *details;
+  /*
+   * PROFILE: rows it produced (0 under EXPLAIN).
+   */
+  uint64_t rows;
+  /*
+   * PROFILE: time spent in it, not counting the operators it feeds, nanoseconds (0 under
+   * EXPLAIN, and for operators the interpreter ran, which are timed as a whole on the first).
+   */
+  uint64_t time_nanos;
+};
+#define RUVECTOR__V1__PLAN_OPERATOR__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__plan_operator__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0 }
 
 
 /*
@@ -1179,6 +1248,44 @@ Ruvector__V1__ResultSummary *
 void   ruvector__v1__result_summary__free_unpacked
                      (Ruvector__V1__ResultSummary *message,
                       ProtobufCAllocator *allocator);
+/* Ruvector__V1__QueryPlan methods */
+void   ruvector__v1__query_plan__init
+                     (Ruvector__V1__QueryPlan         *message);
+size_t ruvector__v1__query_plan__get_packed_size
+                     (const Ruvector__V1__QueryPlan   *message);
+size_t ruvector__v1__query_plan__pack
+                     (const Ruvector__V1__QueryPlan   *message,
+                      uint8_t             *out);
+size_t ruvector__v1__query_plan__pack_to_buffer
+                     (const Ruvector__V1__QueryPlan   *message,
+                      ProtobufCBuffer     *buffer);
+Ruvector__V1__QueryPlan *
+       ruvector__v1__query_plan__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   ruvector__v1__query_plan__free_unpacked
+                     (Ruvector__V1__QueryPlan *message,
+                      ProtobufCAllocator *allocator);
+/* Ruvector__V1__PlanOperator methods */
+void   ruvector__v1__plan_operator__init
+                     (Ruvector__V1__PlanOperator         *message);
+size_t ruvector__v1__plan_operator__get_packed_size
+                     (const Ruvector__V1__PlanOperator   *message);
+size_t ruvector__v1__plan_operator__pack
+                     (const Ruvector__V1__PlanOperator   *message,
+                      uint8_t             *out);
+size_t ruvector__v1__plan_operator__pack_to_buffer
+                     (const Ruvector__V1__PlanOperator   *message,
+                      ProtobufCBuffer     *buffer);
+Ruvector__V1__PlanOperator *
+       ruvector__v1__plan_operator__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   ruvector__v1__plan_operator__free_unpacked
+                     (Ruvector__V1__PlanOperator *message,
+                      ProtobufCAllocator *allocator);
 /* Ruvector__V1__BeginTransactionRequest methods */
 void   ruvector__v1__begin_transaction_request__init
                      (Ruvector__V1__BeginTransactionRequest         *message);
@@ -1546,6 +1653,12 @@ typedef void (*Ruvector__V1__Row_Closure)
 typedef void (*Ruvector__V1__ResultSummary_Closure)
                  (const Ruvector__V1__ResultSummary *message,
                   void *closure_data);
+typedef void (*Ruvector__V1__QueryPlan_Closure)
+                 (const Ruvector__V1__QueryPlan *message,
+                  void *closure_data);
+typedef void (*Ruvector__V1__PlanOperator_Closure)
+                 (const Ruvector__V1__PlanOperator *message,
+                  void *closure_data);
 typedef void (*Ruvector__V1__BeginTransactionRequest_Closure)
                  (const Ruvector__V1__BeginTransactionRequest *message,
                   void *closure_data);
@@ -1712,6 +1825,8 @@ extern const ProtobufCMessageDescriptor ruvector__v1__result_header__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__row_batch__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__row__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__result_summary__descriptor;
+extern const ProtobufCMessageDescriptor ruvector__v1__query_plan__descriptor;
+extern const ProtobufCMessageDescriptor ruvector__v1__plan_operator__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__begin_transaction_request__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__transaction_info__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__transaction_ref__descriptor;

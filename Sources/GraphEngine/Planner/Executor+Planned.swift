@@ -1,0 +1,183 @@
+/// The output of a planned query: a plain projection streamed or collected row by row, a
+/// DISTINCT or sorted collection (`ProjectionRows`, as the interpreter's), or a hash
+/// aggregation keyed by the grouping values.
+extension Executor {
+    func runPlanned(_ plan: PlannedQuery, profile: PlanProfile?) throws(GraphError) -> QueryResult {
+        let named = plan.namedSlots
+        let control = self.control
+        let reader = self
+        let slots = plan.slotNames.count
+        switch plan.output {
+        case .project(let items, let skip, let limit):
+            let window = try self.window(Projection(star: false, distinct: false, items: [], orderBy: [], skip: skip, limit: limit))
+            let returned = try ReturnedRows(columns: plan.columns, streamingTo: streamsAsFound ? rowSink : nil, store: store, control)
+            if window?.limit != 0 {
+                let runner = PlanRunner(self, plan, profile: profile) { frame throws(GraphError) in
+                    guard try window?.admit(refunding: 0, control) ?? true else { return }
+                    var values: [Value] = []
+                    values.reserveCapacity(items.count)
+                    var owned = 0
+                    for item in items {
+                        let (value, bytes) = try reader.held(item.expr, frame)
+                        values.append(value)
+                        owned += bytes
+                    }
+                    try returned.take(values, owned: owned)
+                    if window?.isFull == true { throw GraphError(Self.pipelineStop, "LIMIT reached") }
+                }
+                try runToEnd(runner, slots)
+            }
+            profile?.outputRows = returned.count
+            return returned.result()
+
+        case .collect(let items, let p):
+            let order = p.orderBy.map { (e, asc) in (p.items.first { $0.expr == e }.map { Expr.variable($0.alias) } ?? e, asc) }
+            let rows = ProjectionRows(columns: plan.columns, order: order, distinct: p.distinct,
+                                      skip: try nonNegativeInt(p.skip, "SKIP") ?? 0, limit: try nonNegativeInt(p.limit, "LIMIT"), control)
+            let runner = PlanRunner(self, plan, profile: profile) { frame throws(GraphError) in
+                var out: Row = Dictionary(minimumCapacity: items.count)
+                var env: Row = Dictionary(minimumCapacity: named.count + items.count)
+                for (name, slot) in named { env[name] = frame[slot] }
+                var owned = 0
+                for item in items {
+                    let (value, bytes) = try reader.held(item.expr, frame)
+                    out[item.alias] = value
+                    env[item.alias] = value
+                    owned += bytes
+                }
+                guard try rows.add(out: out, env: env, owned: owned, reader) else {
+                    throw GraphError(Self.pipelineStop, "enough rows")
+                }
+            }
+            try runToEnd(runner, slots)
+            try rows.finish()
+            let result = try rows.result(control)
+            profile?.outputRows = result.rows.count
+            return result
+
+        case .aggregate(let keys, let aggregates, let p):
+            let groups = try HashAggregation(keys: keys, aggregates: aggregates, self)
+            let runner = PlanRunner(self, plan, profile: profile) { frame throws(GraphError) in try groups.add(frame) }
+            runner.countRows = groups.counter(of: plan)
+            try runToEnd(runner, slots)
+            let rows = ProjectionRows(columns: plan.columns, order: p.orderBy, distinct: p.distinct,
+                                      skip: try nonNegativeInt(p.skip, "SKIP") ?? 0, limit: try nonNegativeInt(p.limit, "LIMIT"), control)
+            try groups.finish { out, owned throws(GraphError) in try rows.add(out: out, env: out, owned: owned, reader) }
+            try rows.finish()
+            let result = try rows.result(control)
+            profile?.outputRows = result.rows.count
+            return result
+        }
+    }
+
+    /// Runs the pipeline until its rows end or a LIMIT stops it.
+    private func runToEnd(_ runner: PlanRunner, _ slots: Int) throws(GraphError) {
+        let mark = control.mark
+        do {
+            try runner.run(slots: slots)
+        } catch where error.code == Self.pipelineStop {
+            control.release(to: mark)
+        }
+    }
+}
+
+/// Grouping for a planned RETURN with aggregates: one group per distinct key (compared as
+/// Cypher groups values: 1 and 1.0 together), each with an accumulator per aggregate. One
+/// grouping key is looked up by its value, several by their list; with none there is one group
+/// (`count(*)` over no rows is 0).
+final class HashAggregation {
+    private let executor: Executor
+    private let keys: [(alias: String, expr: SlotExpr)]
+    private let aggregates: [(alias: String, call: Expr, argument: SlotExpr?)]
+    private var single: [Value: Int] = [:]
+    private var multiple: [[Value]: Int] = [:]
+    private var groups: [(keys: [Value], accumulators: [Accumulator], bytes: Int)] = []
+
+    init(keys: [(alias: String, expr: SlotExpr)], aggregates: [(alias: String, call: Expr, argument: SlotExpr?)],
+         _ executor: Executor) throws(GraphError) {
+        self.executor = executor
+        self.keys = keys
+        self.aggregates = aggregates
+        if keys.isEmpty { groups.append(([], try Self.accumulators(aggregates), 0)) }
+    }
+
+    private var control: QueryControl { executor.control }
+
+    private static func accumulators(_ aggregates: [(alias: String, call: Expr, argument: SlotExpr?)]) throws(GraphError) -> [Accumulator] {
+        try aggregates.map { (a) throws(GraphError) in try Accumulator(a.call) }
+    }
+
+    /// For a grouping of nothing whose aggregates only count rows (`count(*)`, `count(n)` of
+    /// the plan's first node): takes a number of rows at once, so an exact index lookup is
+    /// counted without visiting its nodes. Nil for any other aggregation.
+    func counter(of plan: PlannedQuery) -> ((Int) -> Void)? {
+        guard keys.isEmpty, case .nodeScan(let scan)? = plan.steps.first else { return nil }
+        for a in aggregates {
+            guard case .countStar = a.call else {
+                guard case .slot(scan.slot)? = a.argument else { return nil }
+                continue
+            }
+        }
+        guard (try? Self.accumulators(aggregates).allSatisfy(\.countsRows)) == true else { return nil }
+        return { [self] n in for j in groups[0].accumulators.indices { groups[0].accumulators[j].add(rows: n) } }
+    }
+
+    func add(_ frame: Frame) throws(GraphError) {
+        let g: Int
+        if keys.isEmpty {
+            g = 0
+        } else {
+            let mark = control.mark
+            let found: Int?
+            var values: [Value] = []
+            if keys.count == 1 {
+                // One key: looked up by its value, no list made per row.
+                let value = try executor.evaluate(keys[0].expr, frame)
+                found = single[Semantics.groupKey(value)]
+                if found == nil { values = [value] }
+            } else {
+                values.reserveCapacity(keys.count)
+                for key in keys { values.append(try executor.evaluate(key.expr, frame)) }
+                found = multiple[values.map(Semantics.groupKey)]
+            }
+            if let found {
+                control.release(to: mark)
+                g = found
+            } else {
+                let keyBytes = try control.measure(.list(values))
+                let bytes = 2 * keyBytes + MemoryEstimate.mapHeaderBytes + MemoryEstimate.listBytes(count: aggregates.count)
+                let kept = control.keep(since: mark, atMost: keyBytes)
+                try control.charge(bytes)
+                g = groups.count
+                groups.append((values, try Self.accumulators(aggregates), bytes + kept))
+                if keys.count == 1 { single[Semantics.groupKey(values[0])] = g } else { multiple[values.map(Semantics.groupKey)] = g }
+            }
+        }
+        for j in aggregates.indices {
+            let mark = control.mark
+            defer { control.release(to: mark) }
+            let value = try aggregates[j].argument.map { (a) throws(GraphError) in try executor.evaluate(a, frame) } ?? .null
+            try groups[g].accumulators[j].add(value: value, control)
+        }
+    }
+
+    /// Hands each group's row (its columns by alias) and the bytes it holds to `emit`, in
+    /// the order groups were first seen, until `emit` returns false.
+    func finish(_ emit: (Row, Int) throws(GraphError) -> Bool) throws(GraphError) {
+        let finished = groups
+        groups = []
+        single = [:]
+        multiple = [:]
+        var wantsMore = true
+        for group in finished {
+            try control.check()
+            let owned = group.accumulators.reduce(0) { $0 + $1.heldBytes }
+            control.refund(group.bytes)
+            guard wantsMore else { control.refund(owned); continue }
+            var out: Row = Dictionary(minimumCapacity: keys.count + aggregates.count)
+            for (j, key) in keys.enumerated() { out[key.alias] = group.keys[j] }
+            for (j, aggregate) in aggregates.enumerated() { out[aggregate.alias] = try group.accumulators[j].value() }
+            wantsMore = try emit(out, owned)
+        }
+    }
+}

@@ -1,0 +1,175 @@
+/// A planned read query: a pipeline of physical steps over slot rows (`Frame`), source first,
+/// and the projection that ends it. Built once per query text by `Planner` (and cached); the
+/// parts that depend on the graph (which index or label is smallest) are chosen when it runs.
+struct PlannedQuery: Sendable {
+    /// One named slot per variable, then hidden slots (unnamed relationships).
+    let slotNames: [String?]
+    let steps: [PlanStep]
+    let output: PlanOutput
+    /// Result column names, in RETURN order.
+    let columns: [String]
+
+    /// Named slots: what an interpreted expression or ORDER BY sees of a row.
+    var namedSlots: [(name: String, slot: Int)] {
+        slotNames.enumerated().compactMap { i, name in name.map { (name: $0, slot: i) } }
+    }
+}
+
+/// One step of the pipeline: each takes a row and passes on zero or more rows.
+enum PlanStep: Sendable {
+    case nodeScan(NodeScan)
+    case expand(Expand)
+    case varExpand(VarExpand)
+    /// A WHERE conjunct, placed right after the step that binds the last variable it reads.
+    case filter(SlotExpr, Expr)
+}
+
+/// The labels and inline properties a pattern node must have.
+struct NodeTest: Sendable {
+    var labels: [String]
+    /// The inline `{key: value}` map, evaluated once per incoming row.
+    var properties: SlotExpr?
+}
+
+/// Binds a node to `slot`: the anchor of a pattern part (or a check of a node bound before).
+struct NodeScan: Sendable {
+    var slot: Int
+    var variable: String?
+    var test: NodeTest
+    /// The node in `slot` was bound before: only check it.
+    var bound: Bool
+    /// `WHERE id(n) = expression`: at most one candidate.
+    var idSeek: SlotExpr?
+    /// `WHERE n.p = expression` conjuncts (and the inline map) that an index on a label of the
+    /// node may answer; the smallest lookup wins when the query runs. `filter`: the step that
+    /// checks the conjunct again, which rows from an exact lookup skip.
+    var indexHints: [IndexHint]
+}
+
+/// An equality an index may answer.
+struct IndexHint: Sendable {
+    var property: String
+    var value: SlotExpr
+    var filter: Int? = nil
+}
+
+/// Follows one relationship pattern from the node in `from`.
+struct Expand: Sendable {
+    var from: Int
+    var relationship: Int
+    var to: Int
+    var types: [String]
+    var direction: Direction
+    var relationshipProperties: SlotExpr?
+    var target: NodeTest
+    /// The node in `to` was bound before: the relationship must reach it.
+    var toBound: Bool
+    /// Relationships bound earlier in the same MATCH, which this one must differ from.
+    var distinctFrom: [Int]
+}
+
+/// Follows a variable-length relationship pattern (`*min..max`) from the node in `from`.
+struct VarExpand: Sendable {
+    var from: Int
+    var to: Int
+    var types: [String]
+    var direction: Direction
+    /// The inline map every relationship of the walk must have.
+    var relationshipProperties: SlotExpr?
+    var min: Int
+    var max: Int
+    var target: NodeTest
+    var toBound: Bool
+    /// Only which nodes are reached matters downstream (every aggregate is DISTINCT, min or
+    /// max, or the RETURN is DISTINCT): a breadth-first search hands each end node on once
+    /// instead of once per path.
+    var distinctEnds: Bool
+}
+
+/// How the rows become the result.
+enum PlanOutput: Sendable {
+    /// A plain RETURN: each row projected as it comes (streamed when the caller asked).
+    case project(items: [(alias: String, expr: SlotExpr)], skip: Expr?, limit: Expr?)
+    /// RETURN with DISTINCT or ORDER BY and no aggregate.
+    case collect(items: [(alias: String, expr: SlotExpr)], projection: Projection)
+    /// RETURN with aggregates: grouped by the other items.
+    case aggregate(keys: [(alias: String, expr: SlotExpr)], aggregates: [(alias: String, call: Expr, argument: SlotExpr?)],
+                   projection: Projection)
+}
+
+/// What `EXPLAIN` and `PROFILE` tell of a query: its operators, the result first (as Neo4j
+/// prints them), each with what it does and, under PROFILE, the rows it produced and the time
+/// spent in it (not counting the operators it feeds).
+public struct QueryPlan: Sendable, Equatable {
+    /// One operator of the plan.
+    public struct Operator: Sendable, Equatable {
+        /// The operator, e.g. `NodeIndexSeek`, `Expand(All)`, `EagerAggregation`.
+        public var name: String
+        /// What it works on: variables, labels, predicates.
+        public var details: String
+        /// Rows it produced (PROFILE only).
+        public var rows: Int?
+        /// Time spent in it, nanoseconds (PROFILE only).
+        public var nanoseconds: UInt64?
+
+        /// An operator.
+        public init(name: String, details: String, rows: Int? = nil, nanoseconds: UInt64? = nil) {
+            self.name = name; self.details = details; self.rows = rows; self.nanoseconds = nanoseconds
+        }
+    }
+
+    /// EXPLAIN (no rows ran) or PROFILE (the query ran, counted).
+    public enum Mode: String, Sendable { case explain = "EXPLAIN", profile = "PROFILE" }
+
+    public var mode: Mode
+    /// The result operator first, the sources last.
+    public var operators: [Operator]
+    /// False when the planner did not take the query and the clause interpreter ran it (its
+    /// clauses are then listed as `Interpreted...` operators, timed as a whole).
+    public var planned: Bool
+    /// Why the interpreter ran it (empty when planned).
+    public var reason: String
+    /// Whether the plan came from the plan cache.
+    public var cached: Bool
+
+    /// A plan description.
+    public init(mode: Mode, operators: [Operator], planned: Bool, reason: String = "", cached: Bool = false) {
+        self.mode = mode; self.operators = operators; self.planned = planned; self.reason = reason; self.cached = cached
+    }
+
+    /// A text table of the operators (what the CLI prints).
+    public var table: String {
+        var lines = ["\(mode.rawValue)\(planned ? "" : " (interpreted: \(reason))")\(cached ? ", plan cached" : "")"]
+        for op in operators {
+            var line = "+\(op.name)"
+            if !op.details.isEmpty { line += "  \(op.details)" }
+            if let rows = op.rows { line += "  rows=\(rows)" }
+            if let ns = op.nanoseconds { line += "  time=\(Double(ns / 1_000) / 1_000)ms" }
+            lines.append(line)
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension QueryPlan.Mode {
+    /// The mode a query asks for with a leading `EXPLAIN` or `PROFILE` (any case), and the
+    /// query after it; nil and the whole text for a query without one.
+    static func split(_ query: String) -> (mode: QueryPlan.Mode?, text: String) {
+        // Bytes, not characters: this runs before every query.
+        let bytes = query.utf8
+        guard let first = bytes.firstIndex(where: { !Self.isSpace($0) }) else { return (nil, query) }
+        for mode in [QueryPlan.Mode.explain, .profile] {
+            var at = first
+            var matched = true
+            for letter in mode.rawValue.utf8 {
+                guard at < bytes.endIndex, bytes[at] | 0x20 == letter | 0x20 else { matched = false; break }
+                at = bytes.index(after: at)
+            }
+            guard matched, at < bytes.endIndex, Self.isSpace(bytes[at]) else { continue }
+            return (mode, String(query[at...]))
+        }
+        return (nil, query)
+    }
+
+    private static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || (0x09...0x0D).contains(b) }
+}

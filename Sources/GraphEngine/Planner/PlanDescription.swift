@@ -1,0 +1,128 @@
+/// EXPLAIN and PROFILE: the operators of a plan as a user reads them, named as Neo4j names
+/// its own (NodeIndexSeek, Expand(All), EagerAggregation, ...), the result first. Which anchor a
+/// scan uses is read from the graph the query runs on (the indexes it has now).
+extension QueryPlan {
+    init(_ plan: PlannedQuery, store: GraphStore, mode: Mode, profile: PlanProfile?, cached: Bool) {
+        var ops: [Operator] = []
+        let name = { (slot: Int) in plan.slotNames[slot] ?? "anon_\(slot)" }
+        func labels(_ ls: [String]) -> String { ls.map { ":" + $0 }.joined() }
+        func node(_ slot: Int, _ test: NodeTest) -> String {
+            "(\(name(slot))\(labels(test.labels))\(test.properties == nil ? "" : " {...}"))"
+        }
+        func arrows(_ d: Direction) -> (String, String) {
+            switch d { case .outgoing: return ("-", "->"); case .incoming: return ("<-", "-"); case .both: return ("-", "-") }
+        }
+        for (i, step) in plan.steps.enumerated() {
+            var op: Operator
+            switch step {
+            case .filter(_, let e):
+                op = Operator(name: "Filter", details: e.cypherText)
+            case .nodeScan(let s):
+                let perRow = i > 0 ? " (for each incoming row)" : ""
+                if s.bound {
+                    op = Operator(name: "Filter", details: "\(node(s.slot, s.test)) bound before")
+                } else if s.idSeek != nil {
+                    op = Operator(name: "NodeByIdSeek", details: node(s.slot, s.test) + perRow)
+                } else if let key = s.indexHints.lazy.flatMap({ h in s.test.labels.map { PropertyIndexes.Key(label: $0, property: h.property) } })
+                            .first(where: store.propertyIndexes.contains) {
+                    op = Operator(name: "NodeIndexSeek", details: "\(node(s.slot, s.test)) by :\(key.label)(\(key.property))" + perRow)
+                } else if !s.test.labels.isEmpty {
+                    op = Operator(name: "NodeByLabelScan", details: node(s.slot, s.test) + perRow)
+                } else {
+                    op = Operator(name: "AllNodesScan", details: node(s.slot, s.test) + perRow)
+                }
+            case .expand(let e):
+                let (l, r) = arrows(e.direction)
+                let rel = "[\(name(e.relationship))\(e.types.isEmpty ? "" : ":" + e.types.joined(separator: "|"))]"
+                op = Operator(name: e.toBound ? "Expand(Into)" : "Expand(All)", details: "(\(name(e.from)))\(l)\(rel)\(r)\(node(e.to, e.target))")
+            case .varExpand(let e):
+                let (l, r) = arrows(e.direction)
+                let rel = "[\(e.types.isEmpty ? "" : ":" + e.types.joined(separator: "|"))*\(e.min)..\(e.max)]"
+                op = Operator(name: e.distinctEnds ? "VarLengthExpand(Pruning)" : "VarLengthExpand(All)",
+                              details: "(\(name(e.from)))\(l)\(rel)\(r)\(node(e.to, e.target))"
+                                  + (e.distinctEnds ? ", breadth first, each end once" : ", every trail"))
+            }
+            if let profile {
+                op.rows = profile.rows[i + 1]
+                op.nanoseconds = profile.nanoseconds[i]
+            }
+            ops.append(op)
+        }
+        var output: Operator
+        switch plan.output {
+        case .project(let items, let skip, let limit):
+            var details = items.map(\.alias).joined(separator: ", ")
+            if let skip { details += " SKIP \(skip.cypherText)" }
+            if let limit { details += " LIMIT \(limit.cypherText)" }
+            output = Operator(name: "Projection", details: details)
+        case .collect(_, let p):
+            output = Operator(name: p.orderBy.isEmpty ? "Distinct" : (p.limit == nil ? "Sort" : "Top"), details: Self.projectionText(p))
+        case .aggregate(let keys, let aggregates, let p):
+            let grouping = keys.isEmpty ? "" : "by " + keys.map(\.alias).joined(separator: ", ") + ": "
+            output = Operator(name: "EagerAggregation", details: grouping + aggregates.map(\.alias).joined(separator: ", ")
+                              + (p.orderBy.isEmpty && !p.distinct && p.skip == nil && p.limit == nil ? "" : "; then " + Self.projectionText(p)))
+        }
+        if let profile {
+            output.rows = profile.outputRows
+            output.nanoseconds = profile.nanoseconds[plan.steps.count]
+        }
+        self.init(mode: mode, operators: [Operator(name: "ProduceResults", details: plan.columns.joined(separator: ", "),
+                                                    rows: profile?.outputRows), output] + ops.reversed(),
+                  planned: true, cached: cached)
+    }
+
+    /// The clauses of a query the interpreter runs, one operator each (PROFILE times the whole).
+    init(interpreted q: Query, reason: String, mode: Mode, rows: Int?, nanoseconds: UInt64?, cached: Bool) {
+        var ops: [Operator] = []
+        for part in q.parts {
+            for clause in part.reversed() { ops.append(Operator(name: "Interpreted" + Planner.clauseName(clause).replacingSpaces, details: "")) }
+        }
+        if q.parts.count > 1 { ops.insert(Operator(name: "Union", details: "\(q.parts.count) parts"), at: 0) }
+        ops.insert(Operator(name: "ProduceResults", details: "", rows: rows, nanoseconds: nanoseconds), at: 0)
+        self.init(mode: mode, operators: ops, planned: false, reason: reason, cached: cached)
+    }
+
+    private static func projectionText(_ p: Projection) -> String {
+        var parts: [String] = []
+        if p.distinct { parts.append("DISTINCT") }
+        if !p.orderBy.isEmpty { parts.append("ORDER BY " + p.orderBy.map { $0.0.cypherText + ($0.1 ? "" : " DESC") }.joined(separator: ", ")) }
+        if let skip = p.skip { parts.append("SKIP " + skip.cypherText) }
+        if let limit = p.limit { parts.append("LIMIT " + limit.cypherText) }
+        return parts.joined(separator: " ")
+    }
+}
+
+private extension String {
+    var replacingSpaces: String { split(separator: " ").map { $0.prefix(1).uppercased() + $0.dropFirst().lowercased() }.joined() }
+}
+
+extension Expr {
+    /// Cypher text for a plan's details (pattern predicates and subqueries are abbreviated).
+    var cypherText: String {
+        switch self {
+        case .literal(let v): return v.description
+        case .variable(let v): return v
+        case .parameter(let p): return "$" + p
+        case .property(let x, let k): return x.cypherText + "." + k
+        case .list(let l): return "[" + l.map(\.cypherText).joined(separator: ", ") + "]"
+        case .map(let ks, let vs): return "{" + zip(ks, vs).map { "\($0): \($1.cypherText)" }.joined(separator: ", ") + "}"
+        case .binary(let op, let a, let b):
+            let word = ["STARTS": "STARTS WITH", "ENDS": "ENDS WITH"][op] ?? op
+            return "(\(a.cypherText) \(word) \(b.cypherText))"
+        case .not(let x): return "NOT " + x.cypherText
+        case .negate(let x): return "-" + x.cypherText
+        case .isNull(let x, let negated): return x.cypherText + (negated ? " IS NOT NULL" : " IS NULL")
+        case .function(let n, let distinct, let args): return n + "(" + (distinct ? "DISTINCT " : "") + args.map(\.cypherText).joined(separator: ", ") + ")"
+        case .countStar: return "count(*)"
+        case .index(let x, let i): return x.cypherText + "[" + i.cypherText + "]"
+        case .slice(let x, let a, let b): return x.cypherText + "[" + (a?.cypherText ?? "") + ".." + (b?.cypherText ?? "") + "]"
+        case .hasLabels(let x, let ls): return x.cypherText + ls.map { ":" + $0 }.joined()
+        case .caseExpr: return "CASE ... END"
+        case .listComprehension(let v, let l, _, _): return "[\(v) IN \(l.cypherText) ...]"
+        case .reduce(let acc, _, let v, let l, _): return "reduce(\(acc), \(v) IN \(l.cypherText) ...)"
+        case .patternPredicate: return "(pattern)"
+        case .patternComprehension: return "[pattern ...]"
+        case .exists: return "EXISTS { ... }"
+        }
+    }
+}

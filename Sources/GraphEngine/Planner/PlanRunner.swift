@@ -1,0 +1,323 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Runs a `PlannedQuery`: each step takes the row (`Frame`, one value per slot, changed in
+/// place) and hands every row it makes to the next step, depth first, down to the output. So
+/// no row between steps is ever held, a LIMIT stops the work upstream (`pipelineStop`), and an
+/// aggregation holds its groups, not its input. Memory is charged and the call's cancel and
+/// deadline are polled as the interpreter does.
+final class PlanRunner {
+    private let executor: Executor
+    /// The graph the query reads (held here, so a lookup does not copy the executor's).
+    private let store: GraphStore
+    private let steps: [PlanStep]
+    private let profile: PlanProfile?
+    /// Filters that the rows passing now need not run: an exact index lookup answered them.
+    private var answered: [Bool]
+    /// Where the last step's rows go.
+    private let output: (inout Frame) throws(GraphError) -> Void
+    /// Set when the output only counts rows (see `HashAggregation.counter(of:)`): a first
+    /// step whose exact lookup leaves nothing to check hands it the number of ids instead.
+    var countRows: ((Int) -> Void)? = nil
+
+    init(_ executor: Executor, _ plan: PlannedQuery, profile: PlanProfile?, output: @escaping (inout Frame) throws(GraphError) -> Void) {
+        self.executor = executor
+        self.store = executor.store
+        self.steps = plan.steps
+        answered = Array(repeating: false, count: plan.steps.count)
+        self.profile = profile
+        self.output = output
+    }
+
+    private var control: QueryControl { executor.control }
+
+    /// Runs the whole pipeline from one empty row.
+    func run(slots: Int) throws(GraphError) {
+        var frame = Frame(repeating: .null, count: slots)
+        try push(0, &frame)
+    }
+
+    /// Hands `frame` to step `i` (or to the output past the last step).
+    private func push(_ i: Int, _ frame: inout Frame) throws(GraphError) {
+        if let profile {
+            profile.rows[i] += 1
+            let back = profile.enter(i)
+            defer { profile.enter(back) }
+            try run(i, &frame)
+        } else {
+            try run(i, &frame)
+        }
+    }
+
+    private func run(_ i: Int, _ frame: inout Frame) throws(GraphError) {
+        guard i < steps.count else { return try output(&frame) }
+        switch steps[i] {
+        case .filter(let predicate, _):
+            if answered[i] {
+                try push(i + 1, &frame)
+            } else if try executor.holds(predicate, frame) {
+                try push(i + 1, &frame)
+            }
+        case .nodeScan(let scan):
+            try nodeScan(scan, i, &frame)
+        case .expand(let expand):
+            try self.expand(expand, i, &frame)
+        case .varExpand(let expand):
+            if expand.distinctEnds { try reachedEnds(expand, i, &frame) } else { try trails(expand, i, &frame) }
+        }
+    }
+
+    // MARK: Nodes
+
+    /// The inline property map a pattern node or relationship requires, nil for none.
+    private func required(_ map: SlotExpr?, _ frame: Frame) throws(GraphError) -> [String: Value]? {
+        guard let map else { return nil }
+        switch try executor.evaluate(map, frame) {
+        case .map(let m): return m.isEmpty ? nil : m
+        case .null: return nil
+        case let v: throw executor.typeError("pattern properties must be a map, got \(v)")
+        }
+    }
+
+    private func fits(_ id: Int, _ test: NodeTest, _ want: [String: Value]?) -> Bool {
+        // The ids here come from the store's indexes and relationships: they exist.
+        if test.labels.isEmpty && want == nil { return true }
+        guard let node = store.nodes[id] else { return false }
+        for label in test.labels where !node.labels.contains(label) { return false }
+        if let want { return executor.propertiesMatch(node.properties, want) }
+        return true
+    }
+
+    /// An index lookup that answers exactly: every id it gives has the label and the property
+    /// equal to the value (an integer from 2^53 on may share its entry with a neighbour, and is
+    /// checked). `filter` is the step that checks that equality again.
+    private struct ExactLookup {
+        var label: String
+        var filter: Int?
+    }
+
+    private static func isExact(_ value: Value) -> Bool {
+        switch value {
+        case .int(let i): return i.magnitude < 1 << 53
+        case .float(let d): return !d.isNaN
+        case .string, .bool: return true
+        default: return false
+        }
+    }
+
+    /// The ids the anchor can be: an id seek, the smallest index lookup, the smallest label,
+    /// or every node. A superset: each is still tested, unless the lookup was exact.
+    private func candidates(_ scan: NodeScan, _ frame: Frame) throws(GraphError) -> (ids: [Int], exact: ExactLookup?) {
+        if let seek = scan.idSeek {
+            let number: Int?
+            switch try executor.evaluate(seek, frame) {
+            case .int(let i): number = Int(exactly: i)
+            case .float(let d): number = Int(exactly: d)
+            default: number = nil
+            }
+            guard let id = number, store.nodes[id] != nil else { return ([], nil) }
+            return ([id], nil)
+        }
+        if !scan.test.labels.isEmpty && !store.propertyIndexes.isEmpty {
+            var best: (ids: [Int], exact: ExactLookup?)? = nil
+            for hint in scan.indexHints {
+                // A value that fails to evaluate narrows nothing (the filter reports it).
+                guard let value = try? executor.evaluate(hint.value, frame) else { continue }
+                for label in scan.test.labels {
+                    guard let ids = store.propertyIndexes.candidates(label: label, property: hint.property, equalTo: value) else { continue }
+                    if best == nil || ids.count < best?.ids.count ?? 0 {
+                        best = (ids, Self.isExact(value) ? ExactLookup(label: label, filter: hint.filter) : nil)
+                    }
+                }
+            }
+            if let best { return best }
+        }
+        if let label = scan.test.labels.min(by: { (store.labelIndex[$0]?.count ?? 0) < (store.labelIndex[$1]?.count ?? 0) }) {
+            return (store.nodeIds(withLabel: label), nil)
+        }
+        return (store.allNodeIds(), nil)
+    }
+
+    private func nodeScan(_ scan: NodeScan, _ i: Int, _ frame: inout Frame) throws(GraphError) {
+        let mark = control.mark
+        defer { control.release(to: mark) }
+        let want = try required(scan.test.properties, frame)
+        if scan.bound {
+            guard case .node(let id) = frame[scan.slot], fits(id, scan.test, want) else { return }
+            return try push(i + 1, &frame)
+        }
+        let (ids, exact) = try candidates(scan, frame)
+        try control.hold(MemoryEstimate.idListBytes(count: ids.count))
+        // An exact lookup on the node's only label, with no inline map to check: each id fits.
+        let fitsAll = exact != nil && scan.test.labels == [exact?.label] && want == nil
+        var restore: (step: Int, was: Bool)? = nil
+        if let f = exact?.filter {
+            restore = (f, answered[f])
+            answered[f] = true
+        }
+        defer { if let restore { answered[restore.step] = restore.was } }
+        // The first step, exact, every later step a filter it answered, the output a count.
+        if i == 0, fitsAll, let countRows, steps.indices.dropFirst().allSatisfy({ answered[$0] }) {
+            if let profile { for k in 1...steps.count { profile.rows[k] += ids.count } }
+            return countRows(ids.count)
+        }
+        for id in ids {
+            try control.check()
+            guard fitsAll || fits(id, scan.test, want) else { continue }
+            frame[scan.slot] = .node(id)
+            try push(i + 1, &frame)
+        }
+    }
+
+    // MARK: Relationships
+
+    /// Calls `body` with each relationship of `node` that fits `types` and `direction`, and
+    /// the node at its other end (outgoing first, then incoming; a self-loop once under `both`).
+    @inline(__always)
+    private func eachRelationship(of node: Int, _ types: [String], _ direction: Direction,
+                                  _ body: (Int, Relationship, Int) throws(GraphError) -> Void) throws(GraphError) {
+        if direction != .incoming {
+            for rid in store.outgoingRelationships(of: node) {
+                guard let r = store.relationships[rid], types.isEmpty || types.contains(r.type) else { continue }
+                try body(rid, r, r.end)
+            }
+        }
+        if direction != .outgoing {
+            for rid in store.incomingRelationships(of: node) {
+                guard let r = store.relationships[rid], types.isEmpty || types.contains(r.type) else { continue }
+                if direction == .both && r.start == r.end { continue }
+                try body(rid, r, r.start)
+            }
+        }
+    }
+
+    private func expand(_ e: Expand, _ i: Int, _ frame: inout Frame) throws(GraphError) {
+        guard case .node(let from) = frame[e.from] else { return }
+        let mark = control.mark
+        defer { control.release(to: mark) }
+        let relWant = try required(e.relationshipProperties, frame)
+        let nodeWant = try required(e.target.properties, frame)
+        try eachRelationship(of: from, e.types, e.direction) { (rid, r, other) throws(GraphError) in
+            for s in e.distinctFrom where frame[s] == .relationship(rid) { return }
+            if let relWant, !executor.propertiesMatch(r.properties, relWant) { return }
+            if e.toBound, frame[e.to] != .node(other) { return }
+            guard fits(other, e.target, nodeWant) else { return }
+            try control.check()
+            frame[e.relationship] = .relationship(rid)
+            frame[e.to] = .node(other)
+            try push(i + 1, &frame)
+        }
+    }
+
+    /// Every trail (no relationship twice) of `min...max` steps, as the interpreter walks them:
+    /// one row per trail.
+    private func trails(_ e: VarExpand, _ i: Int, _ frame: inout Frame) throws(GraphError) {
+        guard case .node(let from) = frame[e.from] else { return }
+        let mark = control.mark
+        defer { control.release(to: mark) }
+        let nodeWant = try required(e.target.properties, frame)
+        let relWant = try required(e.relationshipProperties, frame)
+        var used = Set<Int>()
+        func walk(_ at: Int, _ depth: Int, _ frame: inout Frame) throws(GraphError) {
+            try control.check()
+            if depth >= e.min && (!e.toBound || frame[e.to] == .node(at)) && fits(at, e.target, nodeWant) {
+                frame[e.to] = .node(at)
+                try push(i + 1, &frame)
+            }
+            guard depth < e.max else { return }
+            let stepMark = control.mark
+            defer { control.release(to: stepMark) }
+            var next: [(Int, Int)] = []
+            try eachRelationship(of: at, e.types, e.direction) { (rid, r, other) throws(GraphError) in
+                if used.contains(rid) { return }
+                if let relWant, !executor.propertiesMatch(r.properties, relWant) { return }
+                next.append((rid, other))
+            }
+            try control.hold(MemoryEstimate.idListBytes(count: 2 * next.count))
+            for (rid, other) in next {
+                used.insert(rid)
+                try walk(other, depth + 1, &frame)
+                used.remove(rid)
+            }
+        }
+        try walk(from, 0, &frame)
+    }
+
+    /// Each node reachable in `min...max` steps (min 0 or 1, one direction), once: a
+    /// breadth-first search. The nearest way to a node is a path, so a node is reachable by a
+    /// trail of at most `max` steps exactly when the search reaches it within `max` levels
+    /// (the start node itself through its shortest cycle, which is a trail too).
+    private func reachedEnds(_ e: VarExpand, _ i: Int, _ frame: inout Frame) throws(GraphError) {
+        guard case .node(let from) = frame[e.from] else { return }
+        let mark = control.mark
+        defer { control.release(to: mark) }
+        let nodeWant = try required(e.target.properties, frame)
+        var seen = Set<Int>()
+        func reach(_ node: Int, _ frame: inout Frame) throws(GraphError) {
+            guard fits(node, e.target, nodeWant) else { return }
+            frame[e.to] = .node(node)
+            try push(i + 1, &frame)
+        }
+        if e.min == 0 {
+            seen.insert(from)
+            try reach(from, &frame)
+        }
+        var frontier = [from]
+        var depth = 0
+        while depth < e.max && !frontier.isEmpty {
+            depth += 1
+            var next: [Int] = []
+            for node in frontier {
+                try control.check()
+                try eachRelationship(of: node, e.types, e.direction) { (_, _, other) throws(GraphError) in
+                    if seen.insert(other).inserted { next.append(other) }
+                }
+            }
+            try control.hold(MemoryEstimate.idListBytes(count: 3 * next.count))
+            for node in next {
+                try control.check()
+                try reach(node, &frame)
+            }
+            frontier = next
+        }
+    }
+}
+
+/// PROFILE's counters: rows each operator produced and the time spent in it. Time is charged
+/// to whichever operator is running: handing a row on switches the clock to the receiver.
+final class PlanProfile {
+    /// Rows handed to operator `i`, i.e. produced by operator `i - 1` (index 0: the one start row).
+    var rows: [Int]
+    var nanoseconds: [UInt64]
+    /// Rows the output made (result rows).
+    var outputRows = 0
+    private var current: Int
+    private var last: UInt64
+
+    init(operators: Int) {
+        rows = Array(repeating: 0, count: operators + 1)
+        nanoseconds = Array(repeating: 0, count: operators + 1)
+        current = operators
+        last = Self.now()
+    }
+
+    static func now() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+
+    /// Charges the time since the last switch to the running operator and makes `i` the
+    /// running one; returns the one it replaced.
+    @discardableResult
+    func enter(_ i: Int) -> Int {
+        let t = Self.now()
+        nanoseconds[current] += t &- last
+        last = t
+        defer { current = i }
+        return current
+    }
+}

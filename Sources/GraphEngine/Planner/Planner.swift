@@ -1,0 +1,278 @@
+/// From a parsed, checked query to a `PlannedQuery`: slots for the variables, each pattern part
+/// anchored at its cheaper end (a bound node, an id seek, an index lookup, a label scan, in
+/// that order) and walked from there, WHERE split into conjuncts that each run right after
+/// the step that binds what they read, and the RETURN as a plain projection, a sorted or
+/// DISTINCT collection, or a hash aggregation.
+///
+/// The planner takes read-only queries of one part: MATCH clauses then RETURN. Anything else
+/// (OPTIONAL MATCH, WITH, UNWIND, CALL, updates, UNION, path variables, shortestPath, a
+/// variable-length pattern beside other relationships or with a relationship variable, an
+/// aggregate inside an expression) is left to the clause interpreter, with the reason.
+enum Planner {
+    enum Outcome: Sendable {
+        case planned(PlannedQuery)
+        case interpreted(reason: String)
+    }
+
+    static func plan(_ q: Query) -> Outcome {
+        guard q.parts.count == 1 else { return .interpreted(reason: "UNION") }
+        let clauses = q.parts[0]
+        guard case .ret(let projection)? = clauses.last else { return .interpreted(reason: "the query does not end in RETURN") }
+        var builder = Builder()
+        for clause in clauses.dropLast() {
+            guard case .match(false, let parts, let predicate) = clause else {
+                return .interpreted(reason: "\(clauseName(clause)) is not planned yet")
+            }
+            if let reason = builder.addMatch(parts, predicate, distinctEnds: distinctEndsSuffice(projection)) {
+                return .interpreted(reason: reason)
+            }
+        }
+        return builder.finish(projection)
+    }
+
+    static func clauseName(_ c: Clause) -> String {
+        switch c {
+        case .match(true, _, _): return "OPTIONAL MATCH"
+        case .match: return "MATCH"
+        case .create: return "CREATE"
+        case .merge: return "MERGE"
+        case .with: return "WITH"
+        case .ret: return "RETURN"
+        case .unwind: return "UNWIND"
+        case .set: return "SET"
+        case .remove: return "REMOVE"
+        case .delete: return "DELETE"
+        case .call: return "CALL"
+        }
+    }
+
+    /// Whether the result stays the same when each distinct row of the MATCHes is counted once:
+    /// RETURN DISTINCT without aggregates, or every aggregate DISTINCT, min or max.
+    static func distinctEndsSuffice(_ p: Projection) -> Bool {
+        var calls: [Expr] = []
+        for item in p.items { Executor.aggregateCalls(item.expr, &calls) }
+        if calls.isEmpty { return p.distinct && !p.star }
+        guard !p.star else { return false }
+        return calls.allSatisfy { call in
+            guard case .function(let name, let distinct, _) = call else { return false }
+            return distinct || name == "min" || name == "max"
+        }
+    }
+
+    /// The variables `e` reads, or nil when it has a pattern or subquery (which may read any).
+    static func variables(_ e: Expr) -> Set<String>? {
+        func all(_ es: [Expr]) -> Set<String>? {
+            var out = Set<String>()
+            for x in es { guard let v = variables(x) else { return nil }; out.formUnion(v) }
+            return out
+        }
+        switch e {
+        case .literal, .parameter, .countStar: return []
+        case .variable(let v): return [v]
+        case .property(let x, _), .not(let x), .negate(let x), .isNull(let x, _), .hasLabels(let x, _): return variables(x)
+        case .list(let l), .map(_, let l), .function(_, _, let l): return all(l)
+        case .binary(_, let a, let b), .index(let a, let b): return all([a, b])
+        case .slice(let a, let b, let c): return all([a] + [b, c].compactMap { $0 })
+        case .caseExpr(let s, let w, let t, let el): return all([s, el].compactMap { $0 } + w + t)
+        case .listComprehension(let v, let l, let p, let m):
+            guard let outer = variables(l), let inner = all([p, m].compactMap { $0 }) else { return nil }
+            return outer.union(inner.subtracting([v]))
+        case .reduce(let acc, let initial, let v, let list, let expression):
+            guard let outer = all([initial, list]), let inner = variables(expression) else { return nil }
+            return outer.union(inner.subtracting([acc, v]))
+        case .patternPredicate, .patternComprehension, .exists: return nil
+        }
+    }
+
+    /// The conjuncts of a WHERE (its top-level ANDs).
+    static func conjuncts(_ e: Expr) -> [Expr] {
+        if case .binary("AND", let a, let b) = e { return conjuncts(a) + conjuncts(b) }
+        return [e]
+    }
+
+    struct Builder {
+        var slots: [String: Int] = [:]
+        var slotNames: [String?] = []
+        var steps: [PlanStep] = []
+
+        mutating func slot(for variable: String?) -> Int {
+            if let variable, let s = slots[variable] { return s }
+            let s = slotNames.count
+            slotNames.append(variable)
+            if let variable { slots[variable] = s }
+            return s
+        }
+
+        func isBound(_ v: String?) -> Bool { v.map { slots[$0] != nil } ?? false }
+
+        func compile(_ e: Expr?) -> SlotExpr? { e.map { SlotExpr.compile($0, slots) } }
+
+        /// Adds one MATCH; returns why it cannot be planned, or nil.
+        mutating func addMatch(_ parts: [PatternPart], _ predicate: Expr?, distinctEnds: Bool) -> String? {
+            let relationshipCount = parts.reduce(0) { $0 + $1.steps.count }
+            for p in parts {
+                if p.pathVariable != nil { return "path variables are not planned yet" }
+                if p.shortest != nil { return "shortestPath is not planned yet" }
+                for (rel, _) in p.steps where rel.length != nil {
+                    if rel.variable != nil { return "a variable-length relationship variable is not planned yet" }
+                    if relationshipCount > 1 { return "a variable-length pattern beside other relationships is not planned yet" }
+                }
+            }
+            var pending = predicate.map(Planner.conjuncts) ?? []
+            var matchRelationships: [Int] = []
+
+            // Conjuncts whose variables are all bound now become filters here.
+            func placeFilters(_ builder: inout Builder, final: Bool) {
+                pending.removeAll { conjunct in
+                    let vars = Planner.variables(conjunct)
+                    guard final || (vars.map { $0.allSatisfy { builder.slots[$0] != nil } } ?? false) else { return false }
+                    builder.steps.append(.filter(SlotExpr.compile(conjunct, builder.slots), conjunct))
+                    return true
+                }
+            }
+            // Equalities `v.p = e` / `id(v) = e` whose `e` reads only bound variables.
+            func hints(for variable: String?) -> (id: SlotExpr?, index: [(hint: IndexHint, value: Expr)]) {
+                guard let variable else { return (nil, []) }
+                var id: SlotExpr? = nil, index: [(hint: IndexHint, value: Expr)] = []
+                for (v, list) in Executor.equalityHints(predicate ?? .literal(.bool(true))) where v == variable {
+                    for (property, value) in list {
+                        guard let read = Planner.variables(value), read.allSatisfy({ slots[$0] != nil }) else { continue }
+                        if property == Executor.idHint { id = id ?? SlotExpr.compile(value, slots) }
+                        else { index.append((IndexHint(property: property, value: SlotExpr.compile(value, slots)), value)) }
+                    }
+                }
+                return (id, index)
+            }
+            func score(_ n: NodePattern) -> Int {
+                if isBound(n.variable) { return 0 }
+                let h = hints(for: n.variable)
+                if h.id != nil { return 1 }
+                if !n.labels.isEmpty && (!h.index.isEmpty || n.properties != nil) { return 2 }
+                return n.labels.isEmpty ? 4 : 3
+            }
+
+            for original in parts {
+                var part = original
+                // Anchor at the cheaper end: walk the chain backwards when the last node is.
+                if let last = part.steps.last?.1, score(last) < score(part.start) {
+                    var nodes = [part.start] + part.steps.map(\.1)
+                    var rels = part.steps.map(\.0)
+                    nodes.reverse()
+                    rels.reverse()
+                    for i in rels.indices {
+                        switch rels[i].direction {
+                        case .outgoing: rels[i].direction = .incoming
+                        case .incoming: rels[i].direction = .outgoing
+                        case .both: break
+                        }
+                    }
+                    part = PatternPart(pathVariable: nil, start: nodes[0], steps: Array(zip(rels, nodes.dropFirst())))
+                }
+                let start = part.start
+                let wasBound = isBound(start.variable)
+                let h = wasBound ? (id: nil, index: []) : hints(for: start.variable)
+                var inline: [IndexHint] = []
+                if case .map(let keys, let values)? = start.properties {
+                    for (k, v) in zip(keys, values) { inline.append(IndexHint(property: k, value: SlotExpr.compile(v, slots))) }
+                }
+                let test = NodeTest(labels: start.labels, properties: compile(start.properties))
+                let s = slot(for: start.variable)
+                let scanStep = steps.count
+                steps.append(.nodeScan(NodeScan(slot: s, variable: start.variable, test: test, bound: wasBound,
+                                                idSeek: h.id, indexHints: [])))
+                placeFilters(&self, final: false)
+                // Each WHERE equality an index may answer, with the filter that checks it again.
+                var indexHints = inline
+                for (hint, value) in h.index {
+                    var hint = hint
+                    let conjuncts: [Expr] = [.binary("=", .property(.variable(start.variable ?? ""), hint.property), value),
+                                             .binary("=", value, .property(.variable(start.variable ?? ""), hint.property))]
+                    hint.filter = steps.indices.dropFirst(scanStep + 1).first { i in
+                        if case .filter(_, let e) = steps[i] { return conjuncts.contains(e) }
+                        return false
+                    }
+                    indexHints.append(hint)
+                }
+                if case .nodeScan(var scan) = steps[scanStep] {
+                    scan.indexHints = indexHints
+                    steps[scanStep] = .nodeScan(scan)
+                }
+                var at = s
+                for (rel, node) in part.steps {
+                    let target = NodeTest(labels: node.labels, properties: compile(node.properties))
+                    let toBound = isBound(node.variable)
+                    if let (lo, hi) = rel.length {
+                        let to = slot(for: node.variable)
+                        steps.append(.varExpand(VarExpand(
+                            from: at, to: to, types: rel.types, direction: rel.direction,
+                            relationshipProperties: compile(rel.properties), min: lo,
+                            max: Swift.min(hi ?? Executor.maxHops, Executor.maxHops), target: target, toBound: toBound,
+                            distinctEnds: distinctEnds && lo <= 1 && rel.direction != .both && rel.properties == nil && !toBound)))
+                        at = to
+                    } else {
+                        if isBound(rel.variable) { return "a relationship variable bound before is not planned yet" }
+                        let r = slot(for: rel.variable)
+                        let to = slot(for: node.variable)
+                        steps.append(.expand(Expand(from: at, relationship: r, to: to, types: rel.types, direction: rel.direction,
+                                                    relationshipProperties: compile(rel.properties), target: target,
+                                                    toBound: toBound, distinctFrom: matchRelationships)))
+                        matchRelationships.append(r)
+                        at = to
+                    }
+                    placeFilters(&self, final: false)
+                }
+            }
+            placeFilters(&self, final: true)
+            return nil
+        }
+
+        func finish(_ p: Projection) -> Outcome {
+            var items = p.items
+            if p.star {
+                items = slotNames.compactMap { $0 }.sorted().map { ProjectionItem(expr: .variable($0), alias: $0) } + items
+            }
+            guard !items.isEmpty, Set(items.map(\.alias)).count == items.count else {
+                return .interpreted(reason: "the RETURN items are not plannable")
+            }
+            let columns = items.map(\.alias)
+            let finished: (PlanOutput) -> Outcome = { output in
+                .planned(PlannedQuery(slotNames: slotNames, steps: steps, output: output, columns: columns))
+            }
+            let aggregating = items.contains { Executor.containsAggregate($0.expr) }
+            if !aggregating {
+                let compiled = items.map { (alias: $0.alias, expr: SlotExpr.compile($0.expr, slots)) }
+                if !p.distinct && p.orderBy.isEmpty { return finished(.project(items: compiled, skip: p.skip, limit: p.limit)) }
+                return finished(.collect(items: compiled, projection: Projection(star: false, distinct: p.distinct, items: items,
+                                                                                  orderBy: p.orderBy, skip: p.skip, limit: p.limit)))
+            }
+            var keys: [(alias: String, expr: SlotExpr)] = []
+            var aggregates: [(alias: String, call: Expr, argument: SlotExpr?)] = []
+            for item in items {
+                switch item.expr {
+                case _ where !Executor.containsAggregate(item.expr):
+                    keys.append((item.alias, SlotExpr.compile(item.expr, slots)))
+                case .countStar:
+                    aggregates.append((item.alias, item.expr, nil))
+                case .function(let name, _, let args) where Executor.aggregateNames.contains(name) && args.count == 1
+                    && !Executor.containsAggregate(args[0]):
+                    aggregates.append((item.alias, item.expr, SlotExpr.compile(args[0], slots)))
+                default:
+                    return .interpreted(reason: "an aggregate inside an expression is not planned yet")
+                }
+            }
+            // After aggregation ORDER BY sees the columns: an item's expression stands for its column.
+            let aliases = Set(columns)
+            var order: [(Expr, Bool)] = []
+            for (e, ascending) in p.orderBy {
+                let key = items.first { $0.expr == e }.map { Expr.variable($0.alias) } ?? e
+                guard !Executor.containsAggregate(key), let read = Planner.variables(key), read.isSubset(of: aliases) else {
+                    return .interpreted(reason: "ORDER BY after aggregation reads more than the columns")
+                }
+                order.append((key, ascending))
+            }
+            return finished(.aggregate(keys: keys, aggregates: aggregates,
+                                       projection: Projection(star: false, distinct: p.distinct, items: items, orderBy: order,
+                                                              skip: p.skip, limit: p.limit)))
+        }
+    }
+}

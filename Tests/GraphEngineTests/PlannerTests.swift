@@ -1,0 +1,248 @@
+import Testing
+import VectorEngine
+import WorkControl
+@testable import GraphEngine
+
+@Suite("the planner: slot rows, anchors, hash aggregation, the plan cache, EXPLAIN and PROFILE")
+struct PlannerTests {
+    /// A seeded graph with the shapes the planner must get right: two labels (some nodes both,
+    /// some neither), ints, floats and missing ages, self-loops and parallel relationships of
+    /// two types, and an index on :A(age).
+    private static func graph(seed: UInt64 = 7, nodes: Int = 120, relationships: Int = 420) throws -> GraphDatabase {
+        var db = GraphDatabase()
+        var rng = SeededGenerator(seed: seed)
+        func pick(_ n: Int) -> Int { Int(rng.next() % UInt64(n)) }
+        try db.withStore { store throws(GraphError) in
+            for i in 0..<nodes {
+                let labels = [["A"], ["B"], ["A", "B"], []][pick(4)]
+                var properties: [String: Value] = ["name": .string("n\(i)")]
+                switch pick(5) {
+                case 0: break
+                case 1: properties["age"] = .float(Double(pick(10)))
+                default: properties["age"] = .int(Int64(pick(10)))
+                }
+                try store.createNode(labels: labels, properties: properties)
+            }
+            for _ in 0..<relationships {
+                let a = pick(nodes), b = pick(10) == 0 ? a : pick(nodes)
+                try store.createRelationship(type: pick(3) == 0 ? "S" : "R", from: a, to: b,
+                                             properties: ["w": .int(Int64(pick(4)))])
+            }
+        }
+        try db.createPropertyIndex(name: "a_age", PropertyIndexes.Key(label: "A", property: "age"))
+        return db
+    }
+
+    private static let parameters: [String: Value] = ["id": .int(3), "id2": .int(17), "age": .int(4)]
+
+    /// Queries the planner takes; each must answer as the clause interpreter does.
+    static let plannedQueries = [
+        "MATCH (n:A) RETURN n.age AS age, count(*) AS c",
+        "MATCH (n:A) WHERE n.age = 3 RETURN count(n) AS c",
+        "MATCH (n:A) WHERE n.age = $age RETURN id(n) AS i ORDER BY i",
+        "MATCH (n:A {age: 4.0}) RETURN n.name AS name",
+        "MATCH (a:A)-[:R]->(b:B) WHERE a.age = 2 AND b.age > 4 RETURN count(*) AS c",
+        "MATCH (a)-[r]->(b) RETURN a.age AS age, avg(b.age) AS avg, min(b.name) AS lo, max(b.age) AS hi, sum(r.w) AS w, count(DISTINCT b) AS d",
+        "MATCH (a:A)-[:R*1..3]->(b) WHERE id(a) = $id RETURN count(DISTINCT b) AS c",
+        "MATCH (a)-[:R*0..2]->(b) WHERE id(a) = $id RETURN count(DISTINCT b) AS c",
+        "MATCH (a)-[*1..3]->(b:B) WHERE id(a) = $id AND b.age > 3 RETURN count(DISTINCT b) AS c, min(b.age) AS m",
+        "MATCH (a)-[:R*1..3]->(b) WHERE id(a) = $id RETURN DISTINCT b.name AS name",
+        "MATCH (a)-[*1..2]-(b) WHERE id(a) = $id RETURN count(*) AS c",
+        "MATCH (a)-[:R*2..3]->(b) WHERE id(a) = $id RETURN count(DISTINCT b) AS c, count(*) AS paths",
+        "MATCH (a)-[:R*1..4 {w: 1}]->(b) WHERE id(a) = $id RETURN count(*) AS c",
+        "MATCH (a)-[:R*..6]->(b) WHERE id(a) = $id2 RETURN count(DISTINCT b) AS c",
+        "MATCH (a)-[:R]->(b)-[:S]->(c) RETURN count(*) AS c",
+        "MATCH (a)-[:R]->(b)<-[:R]-(c) RETURN count(*) AS c",
+        "MATCH (a)-[r1]->(b)-[r2]->(a) RETURN count(*) AS c",
+        "MATCH (a)-[r]-(b) WHERE id(a) = $id RETURN id(r) AS r, id(b) AS b",
+        "MATCH (a:A {age: 3})-[:R]->(b) RETURN a.name AS a, b.name AS b",
+        "MATCH (a), (b) WHERE id(a) = $id AND id(b) = $id2 RETURN a.name AS a, b.name AS b",
+        "MATCH (a:A) MATCH (a)-[:R]->(b) RETURN count(*) AS c",
+        "MATCH (a:A) MATCH (b:B) WHERE b.age = a.age RETURN count(*) AS c",
+        "MATCH (a)-[:R]->(b) WHERE id(b) = $id RETURN a.name AS name",
+        "MATCH (a)-[:R]->(b:A) WHERE b.age = $age RETURN a.name AS a, b.name AS b",
+        "MATCH (n) RETURN DISTINCT n.age AS age ORDER BY age",
+        "MATCH (n:B) RETURN n.name AS name ORDER BY n.name DESC SKIP 2 LIMIT 5",
+        "MATCH (n) WHERE n.name STARTS WITH 'n1' RETURN n.name AS name LIMIT 3",
+        "MATCH (n) RETURN n.name AS name SKIP 100",
+        "MATCH (n:A) RETURN n.age % 3 AS k, sum(n.age) AS s, count(n.name) AS c ORDER BY k",
+        "MATCH (n:A) RETURN n.age AS age, count(*) AS c ORDER BY c DESC, age LIMIT 3",
+        "MATCH (a:A)-[:R]->(b) WHERE (b)-[:S]->() RETURN count(*) AS c",
+        "MATCH (a:A) WHERE size([x IN [1, 2, 3] WHERE x > a.age]) > 1 RETURN count(*) AS c",
+        "MATCH (a)-[r:R]->(b) RETURN type(r) AS t, count(*) AS c",
+        "MATCH (n) WHERE n:A AND NOT n:B RETURN count(*) AS c",
+        "MATCH (n) WHERE n.age IS NULL RETURN collect(n.name) AS names",
+        "MATCH (n:A) WHERE n.age IN [1, 2.0, 'x'] RETURN count(*) AS c",
+        "MATCH (n) WHERE id(n) = $id RETURN *",
+        "MATCH (n:Nope) RETURN count(*) AS c, collect(n) AS l",
+        "MATCH (n:Nope) RETURN n.age AS age, count(*) AS c",
+        "MATCH (n:A) RETURN toString(n.age) + '!' AS s, labels(n) AS l ORDER BY s, l",
+        "MATCH (n) RETURN n.name AS name LIMIT 0",
+    ]
+
+    @Test("every query answers as the clause interpreter does", arguments: plannedQueries)
+    func plannedMatchesInterpreted(query: String) throws {
+        var planned = try Self.graph()
+        #expect(try planned.execute("EXPLAIN " + query, parameters: Self.parameters).plan?.planned == true)
+        var interpreted = planned
+        interpreted.usesPlanner = false
+        let a = try planned.execute(query, parameters: Self.parameters)
+        let b = try interpreted.execute(query, parameters: Self.parameters)
+        #expect(a.columns == b.columns)
+        if query.contains("ORDER BY") || query.contains("LIMIT") {
+            #expect(a.rows == b.rows)
+        } else {
+            #expect(a.rows.map(\.description).sorted() == b.rows.map(\.description).sorted())
+        }
+    }
+
+    @Test("a runtime error is the interpreter's too", arguments: [
+        "MATCH (n:A) RETURN n.age AND true AS x",
+        "MATCH (n) RETURN n.name.x AS x",
+        "MATCH (n) RETURN sum(n.name) AS s",
+        "MATCH (n) RETURN n.name AS a, count(*) AS c SKIP -1",
+    ])
+    func errorsMatch(query: String) throws {
+        var planned = try Self.graph()
+        var interpreted = planned
+        interpreted.usesPlanner = false
+        var plannedError: GraphError? = nil, interpretedError: GraphError? = nil
+        do { try planned.execute(query) } catch { plannedError = error }
+        do { try interpreted.execute(query) } catch { interpretedError = error }
+        #expect(plannedError != nil)
+        #expect(plannedError?.code == interpretedError?.code)
+        #expect(plannedError?.cypherClass == interpretedError?.cypherClass)
+    }
+
+    @Test("EXPLAIN names the anchor the graph allows, runs nothing, and says why a query is interpreted")
+    func explain() throws {
+        var db = try Self.graph()
+        func plan(_ q: String) throws -> QueryPlan {
+            let r = try db.execute("EXPLAIN " + q, parameters: Self.parameters)
+            #expect(r.rows.isEmpty && r.columns.isEmpty)
+            return try #require(r.plan)
+        }
+        #expect(try plan("MATCH (n:A) WHERE n.age = $age RETURN count(n)").operators.map(\.name)
+                == ["ProduceResults", "EagerAggregation", "Filter", "NodeIndexSeek"])
+        #expect(try plan("MATCH (n:B) WHERE n.age = 3 RETURN n").operators.last?.name == "NodeByLabelScan")
+        #expect(try plan("MATCH (n) RETURN n").operators.last?.name == "AllNodesScan")
+        // Anchored at the end with the id seek, walked backwards.
+        let reversed = try plan("MATCH (a)-[:R]->(b) WHERE id(b) = 5 RETURN a").operators
+        #expect(reversed.map(\.name) == ["ProduceResults", "Projection", "Expand(All)", "Filter", "NodeByIdSeek"])
+        #expect(reversed.last?.details.hasPrefix("(b)") == true && reversed[2].details == "(b)<-[anon_1:R]-(a)")
+        #expect(try plan("MATCH (a)-[:R*1..3]->(b) WHERE id(a) = 1 RETURN count(DISTINCT b)").operators.contains { $0.name == "VarLengthExpand(Pruning)" })
+        #expect(try plan("MATCH (a)-[:R*1..3]->(b) WHERE id(a) = 1 RETURN count(b)").operators.contains { $0.name == "VarLengthExpand(All)" })
+        #expect(try plan("MATCH (a)-[r]->(b)-[s]->(a) RETURN a").operators.contains { $0.name == "Expand(Into)" })
+        #expect(try plan("MATCH (n:B) RETURN n.name ORDER BY n.name LIMIT 3").operators[1].name == "Top")
+        let optional = try plan("OPTIONAL MATCH (n) RETURN n")
+        #expect(!optional.planned && optional.reason.contains("OPTIONAL MATCH"))
+        #expect(optional.operators.map(\.name) == ["ProduceResults", "InterpretedReturn", "InterpretedOptionalMatch"])
+        #expect(try plan("MATCH (n) WITH n RETURN n").reason.contains("WITH"))
+        // EXPLAIN of a write changes nothing; the query is still checked.
+        let before = db.store.nodeCount
+        #expect(try !plan("CREATE (:New)").planned)
+        #expect(db.store.nodeCount == before)
+        #expect(!GraphDatabase.writes("EXPLAIN CREATE (:New)") && GraphDatabase.writes("PROFILE CREATE (:New)"))
+        #expect(throws: GraphError.self) { try db.execute("EXPLAIN MATCH (n) RETURN m") }
+        #expect(try plan("MATCH (n) RETURN n").table.contains("+AllNodesScan"))
+        // The keyword in any case, after any space, before any space; not a prefix of a word.
+        #expect(QueryPlan.Mode.split("  explain\nMATCH (n) RETURN n") == (.explain, "\nMATCH (n) RETURN n"))
+        #expect(QueryPlan.Mode.split("Profile\tRETURN 1") == (.profile, "\tRETURN 1"))
+        #expect(QueryPlan.Mode.split("EXPLAINED") == (nil, "EXPLAINED") && QueryPlan.Mode.split("EXPLAIN") == (nil, "EXPLAIN"))
+        #expect(throws: GraphError.self) { try db.execute("EXPLAIN") }
+    }
+
+    @Test("PROFILE returns the rows and counts each operator's rows and time")
+    func profile() throws {
+        var db = try Self.graph()
+        let labelled = db.store.nodeIds(withLabel: "A")
+        let withAge = labelled.filter { id in Semantics.equal(db.store.node(id)?.properties["age"] ?? .null, .int(4)) == true }
+        let r = try db.execute("PROFILE MATCH (n:A) WHERE n.age = $age RETURN n.name AS name", parameters: Self.parameters)
+        #expect(r.rows.count == withAge.count)
+        let plan = try #require(r.plan)
+        #expect(plan.mode == .profile && plan.planned)
+        let rows = Dictionary(plan.operators.map { ($0.name, $0.rows ?? -1) }, uniquingKeysWith: { a, _ in a })
+        #expect(rows["ProduceResults"] == withAge.count)
+        #expect(rows["Filter"] == withAge.count)
+        #expect((rows["NodeIndexSeek"] ?? 0) >= withAge.count)
+        #expect(plan.operators.dropFirst().allSatisfy { $0.nanoseconds != nil })
+        // Counted from the exact index lookup without visiting the nodes: the same rows reported.
+        let counted = try db.execute("PROFILE MATCH (n:A) WHERE n.age = $age RETURN count(n) AS c", parameters: Self.parameters)
+        #expect(counted.rows == [[.int(Int64(withAge.count))]])
+        #expect(counted.plan?.operators.map(\.rows) == [1, 1, withAge.count, withAge.count])
+        let scan = try #require(try db.execute("PROFILE MATCH (n:A) RETURN count(*) AS c").plan)
+        #expect(scan.operators.last?.rows == labelled.count)
+        #expect(scan.operators.first?.rows == 1)
+        let interpreted = try #require(try db.execute("PROFILE OPTIONAL MATCH (n:A) RETURN n").plan)
+        #expect(!interpreted.planned && interpreted.operators.first?.rows == labelled.count)
+        // A PROFILE of a write runs it.
+        let before = db.store.nodeCount
+        #expect(try db.execute("PROFILE CREATE (:New)").plan?.planned == false)
+        #expect(db.store.nodeCount == before + 1)
+    }
+
+    @Test("an index lookup answers equality exactly, except for integers from 2^53 on, which are checked")
+    func exactLookups() throws {
+        var db = GraphDatabase()
+        let big: Int64 = 1 << 53
+        try db.withStore { store throws(GraphError) in
+            for v: Value in [.int(big), .int(big + 1), .int(1), .float(1), .string("1"), .bool(true), .float(-0.0)] {
+                try store.createNode(labels: ["A"], properties: ["v": v])
+                try store.createNode(labels: ["A", "B"], properties: ["v": v])
+                try store.createNode(labels: ["B"], properties: ["v": v])
+            }
+        }
+        try db.createPropertyIndex(name: "a_v", PropertyIndexes.Key(label: "A", property: "v"))
+        var reference = db
+        reference.usesPlanner = false
+        for probe: Value in [.int(big + 1), .int(big), .float(Double(big)), .int(1), .float(1), .string("1"), .bool(true), .float(0), .float(.nan)] {
+            for q in ["MATCH (n:A) WHERE n.v = $p RETURN id(n) AS i ORDER BY i", "MATCH (n:A:B) WHERE $p = n.v RETURN id(n) AS i ORDER BY i",
+                      "MATCH (n:A {v: $p}) RETURN count(*) AS c"] {
+                #expect(try db.execute(q, parameters: ["p": probe]) == (try reference.execute(q, parameters: ["p": probe])), "\(q) \(probe)")
+            }
+        }
+        #expect(try db.execute("MATCH (n:A) WHERE n.v = $p RETURN count(*) AS c", parameters: ["p": .int(big + 1)]).rows == [[.int(2)]])
+    }
+
+    @Test("a query sent again comes from the plan cache, whatever its parameters")
+    func cache() throws {
+        var db = try Self.graph()
+        let q = "MATCH (n:A) WHERE n.age = $age RETURN count(n) AS c"
+        let first = try #require(try db.execute("EXPLAIN " + q).plan)
+        #expect(!first.cached)
+        for age in 0..<5 {
+            let counted = try db.execute(q, parameters: ["age": .int(Int64(age))])
+            var reference = db
+            reference.usesPlanner = false
+            #expect(counted == (try reference.execute(q, parameters: ["age": .int(Int64(age))])))
+        }
+        #expect(try db.execute("PROFILE " + q, parameters: ["age": .int(1)]).plan?.cached == true)
+        // Errors are not cached: the same bad text fails every time.
+        for _ in 0..<2 { #expect(throws: GraphError.self) { try db.execute("MATCH (n RETURN n") } }
+    }
+
+    @Test("a planned query is bounded: its memory budget and a cancel stop it")
+    func bounded() throws {
+        var db = GraphDatabase()
+        try db.withStore { store throws(GraphError) in
+            for i in 0..<3_000 { try store.createNode(labels: ["K"], properties: ["i": .int(Int64(i)), "s": .string(String(repeating: "x", count: 40))]) }
+        }
+        let server = MemoryBudget(limitBytes: 1 << 30)
+        let small = WorkBounds(memory: CallBudget(limitBytes: 2 << 20, server: server, work: "the query", limitName: "the test's limit"),
+                               cancellation: CancellationSignal())
+        // Nine million rows of strings do not fit in 2 MiB: stopped, nothing kept, all refunded.
+        #expect(try db.execute("EXPLAIN MATCH (a:K), (b:K) RETURN a.s + b.s AS s").plan?.planned == true)
+        #expect(throws: GraphError.self) { try db.execute("MATCH (a:K), (b:K) RETURN a.s + b.s AS s", bounds: small) }
+        #expect(small.memory.chargedBytes == 0)
+        // A cancelled call stops a planned walk at once.
+        let cancelled = WorkBounds(memory: CallBudget(limitBytes: 1 << 30, server: server, work: "the query", limitName: "the test's limit"),
+                                   cancellation: CancellationSignal())
+        cancelled.cancellation.cancel()
+        do {
+            try db.execute("MATCH (a:K), (b:K), (c:K) RETURN count(*) AS c", bounds: cancelled)
+            Issue.record("a cancelled call ran")
+        } catch {
+            #expect(error.code == .cancelled)
+        }
+    }
+}
