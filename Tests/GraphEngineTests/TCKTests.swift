@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 import Testing
 import VectorEngine
 import GraphEngine
@@ -135,6 +136,10 @@ struct TCKErrorExpectation: CustomStringConvertible {
     var description: String { "\(errorClass) at \(phase) (\(detail))" }
 }
 
+/// How many of the TCK's read-only queries that compile the planner took (the rest ran in the
+/// clause interpreter): printed with the per-folder table.
+let tckPlannerTally = Mutex<(planned: Int, reads: Int)>((0, 0))
+
 func runScenario(_ sc: TCKScenario) -> TCKOutcome {
     var db = GraphDatabase()
     var params: [String: Value] = [:]
@@ -163,6 +168,11 @@ func runScenario(_ sc: TCKScenario) -> TCKOutcome {
         } else if s.hasPrefix("executing query:") || s.hasPrefix("executing control query:") {
             before = GraphSnapshot(db.store)
             compiled = (try? GraphDatabase.compile(step.doc ?? "")) != nil
+            if compiled && !GraphDatabase.writes(step.doc ?? "") {
+                var probe = db
+                let planned = (try? probe.execute("EXPLAIN " + (step.doc ?? ""), parameters: params))?.plan?.planned == true
+                tckPlannerTally.withLock { $0.reads += 1; if planned { $0.planned += 1 } }
+            }
             do { result = .success(try db.execute(step.doc ?? "", parameters: params)) } catch { result = .failure(error) }
         } else if s.hasPrefix("the result should be empty") {
             guard case .success(let r)? = result else { return .failed("expected empty result, got \(String(describing: result))") }
@@ -296,6 +306,8 @@ let repoRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().
             report.append("\(folder): results \(ok)/\(total), errors \(errorOK)/\(errorTotal)")
         }
         print("TCK per folder:\n" + report.joined(separator: "\n"))
+        let tally = tckPlannerTally.withLock { $0 }
+        print("planner: \(tally.planned) of the \(tally.reads) read-only TCK queries that compile were planned, the rest interpreted")
         if ProcessInfo.processInfo.environment["RUVECTOR_TCK_UPDATE"] != nil {
             try (passed.sorted().joined(separator: "\n") + "\n").write(to: listURL, atomically: true, encoding: .utf8)
         }

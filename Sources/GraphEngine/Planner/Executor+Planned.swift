@@ -3,81 +3,103 @@
 /// aggregation keyed by the grouping values.
 extension Executor {
     func runPlanned(_ plan: PlannedQuery, profile: PlanProfile?) throws(GraphError) -> QueryResult {
-        let named = plan.namedSlots
         let control = self.control
         let reader = self
         let slots = plan.slotNames.count
-        switch plan.output {
-        case .project(let items, let skip, let limit):
-            let window = try self.window(Projection(star: false, distinct: false, items: [], orderBy: [], skip: skip, limit: limit))
-            let returned = try ReturnedRows(columns: plan.columns, streamingTo: streamsAsFound ? rowSink : nil, store: store, control)
-            if window?.limit != 0 {
-                let runner = PlanRunner(self, plan, profile: profile) { frame throws(GraphError) in
-                    guard try window?.admit(refunding: 0, control) ?? true else { return }
-                    var values: [Value] = []
-                    values.reserveCapacity(items.count)
-                    var owned = 0
-                    for item in items {
-                        let (value, bytes) = try reader.held(item.expr, frame)
-                        values.append(value)
-                        owned += bytes
-                    }
-                    try returned.take(values, owned: owned)
-                    if window?.isFull == true { throw GraphError(Self.pipelineStop, "LIMIT reached") }
-                }
-                try runToEnd(runner, slots)
-            }
-            profile?.outputRows = returned.count
-            return returned.result()
-
-        case .collect(let items, let p):
-            let order = p.orderBy.map { (e, asc) in (p.items.first { $0.expr == e }.map { Expr.variable($0.alias) } ?? e, asc) }
-            let rows = ProjectionRows(columns: plan.columns, order: order, distinct: p.distinct,
-                                      skip: try nonNegativeInt(p.skip, "SKIP") ?? 0, limit: try nonNegativeInt(p.limit, "LIMIT"), control)
-            let runner = PlanRunner(self, plan, profile: profile) { frame throws(GraphError) in
-                var out: Row = Dictionary(minimumCapacity: items.count)
-                var env: Row = Dictionary(minimumCapacity: named.count + items.count)
-                for (name, slot) in named { env[name] = frame[slot] }
+        guard case .project(let items, let skip, let limit) = plan.output else {
+            let sink = try ProjectionSink(plan.output, columns: plan.columns, scope: plan.scope, self)
+            let runner = try PlanRunner(self, plan, profile: profile) { frame throws(GraphError) in try sink.add(frame) }
+            runner.countRows = sink.counter(of: plan)
+            try runner.run(slots: slots)
+            let result = try sink.finish()
+            profile?.outputRows = result.rows.count
+            return result
+        }
+        let window = try self.window(Projection(star: false, distinct: false, items: [], orderBy: [], skip: skip, limit: limit))
+        let returned = try ReturnedRows(columns: plan.columns, streamingTo: streamsAsFound ? rowSink : nil, store: store, control)
+        if window?.limit != 0 {
+            let runner = try PlanRunner(self, plan, profile: profile) { frame throws(GraphError) in
+                guard try window?.admit(refunding: 0, control) ?? true else { return }
+                var values: [Value] = []
+                values.reserveCapacity(items.count)
                 var owned = 0
                 for item in items {
                     let (value, bytes) = try reader.held(item.expr, frame)
-                    out[item.alias] = value
-                    env[item.alias] = value
+                    values.append(value)
                     owned += bytes
                 }
-                guard try rows.add(out: out, env: env, owned: owned, reader) else {
-                    throw GraphError(Self.pipelineStop, "enough rows")
-                }
+                try returned.take(values, owned: owned)
+                if window?.isFull == true { throw GraphError(Self.pipelineStop, "LIMIT reached") }
             }
-            try runToEnd(runner, slots)
-            try rows.finish()
-            let result = try rows.result(control)
-            profile?.outputRows = result.rows.count
-            return result
+            try runner.run(slots: slots)
+        }
+        profile?.outputRows = returned.count
+        return returned.result()
+    }
+}
 
+/// The rows of a WITH or RETURN that needs them all: DISTINCT or sorted (`ProjectionRows`, as
+/// the interpreter's, with SKIP and LIMIT), or grouped (`HashAggregation`, then sorted).
+final class ProjectionSink {
+    private let executor: Executor
+    private let rows: ProjectionRows
+    private let groups: HashAggregation?
+    private let items: [(alias: String, expr: SlotExpr)]
+    /// What ORDER BY sees of a row besides the columns.
+    private let scope: [(name: String, slot: Int)]
+
+    init(_ output: PlanOutput, columns: [String], scope: [(name: String, slot: Int)], _ executor: Executor) throws(GraphError) {
+        self.executor = executor
+        self.scope = scope
+        let control = executor.control
+        switch output {
+        case .project(let items, let skip, let limit):
+            self.items = items
+            groups = nil
+            rows = ProjectionRows(columns: columns, order: [], distinct: false, skip: try executor.nonNegativeInt(skip, "SKIP") ?? 0,
+                                  limit: try executor.nonNegativeInt(limit, "LIMIT"), control)
+        case .collect(let items, let p):
+            self.items = items
+            groups = nil
+            // Order keys that repeat a projected expression refer to its column.
+            let order = p.orderBy.map { (e, asc) in (p.items.first { $0.expr == e }.map { Expr.variable($0.alias) } ?? e, asc) }
+            rows = ProjectionRows(columns: columns, order: order, distinct: p.distinct, skip: try executor.nonNegativeInt(p.skip, "SKIP") ?? 0,
+                                  limit: try executor.nonNegativeInt(p.limit, "LIMIT"), control)
         case .aggregate(let keys, let aggregates, let p):
-            let groups = try HashAggregation(keys: keys, aggregates: aggregates, self)
-            let runner = PlanRunner(self, plan, profile: profile) { frame throws(GraphError) in try groups.add(frame) }
-            runner.countRows = groups.counter(of: plan)
-            try runToEnd(runner, slots)
-            let rows = ProjectionRows(columns: plan.columns, order: p.orderBy, distinct: p.distinct,
-                                      skip: try nonNegativeInt(p.skip, "SKIP") ?? 0, limit: try nonNegativeInt(p.limit, "LIMIT"), control)
-            try groups.finish { out, owned throws(GraphError) in try rows.add(out: out, env: out, owned: owned, reader) }
-            try rows.finish()
-            let result = try rows.result(control)
-            profile?.outputRows = result.rows.count
-            return result
+            items = []
+            groups = try HashAggregation(keys: keys, aggregates: aggregates, executor)
+            rows = ProjectionRows(columns: columns, order: p.orderBy, distinct: p.distinct, skip: try executor.nonNegativeInt(p.skip, "SKIP") ?? 0,
+                                  limit: try executor.nonNegativeInt(p.limit, "LIMIT"), control)
         }
     }
 
-    /// Runs the pipeline until its rows end or a LIMIT stops it.
-    private func runToEnd(_ runner: PlanRunner, _ slots: Int) throws(GraphError) {
-        let mark = control.mark
-        do {
-            try runner.run(slots: slots)
-        } catch where error.code == Self.pipelineStop {
-            control.release(to: mark)
+    /// See `HashAggregation.counter(of:)`.
+    func counter(of plan: PlannedQuery) -> ((Int) -> Void)? { groups?.counter(of: plan) }
+
+    /// Takes one row; throws `pipelineStop` once no later row can be kept.
+    func add(_ frame: Frame) throws(GraphError) {
+        if let groups { return try groups.add(frame) }
+        var out: Row = Dictionary(minimumCapacity: items.count)
+        var env: Row = Dictionary(minimumCapacity: scope.count + items.count)
+        for (name, slot) in scope { env[name] = frame[slot] }
+        var owned = 0
+        for item in items {
+            let (value, bytes) = try executor.held(item.expr, frame)
+            out[item.alias] = value
+            env[item.alias] = value
+            owned += bytes
         }
+        guard try rows.add(out: out, env: env, owned: owned, executor) else {
+            throw GraphError(Executor.pipelineStop, "enough rows")
+        }
+    }
+
+    /// The rows, sorted, skipped and limited, charged as result rows.
+    func finish() throws(GraphError) -> QueryResult {
+        let executor = self.executor, rows = self.rows
+        try groups?.finish { out, owned throws(GraphError) in try rows.add(out: out, env: out, owned: owned, executor) }
+        try rows.finish()
+        return try rows.result(executor.control)
     }
 }
 

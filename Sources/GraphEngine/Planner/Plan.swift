@@ -2,17 +2,15 @@
 /// and the projection that ends it. Built once per query text by `Planner` (and cached); the
 /// parts that depend on the graph (which index or label is smallest) are chosen when it runs.
 struct PlannedQuery: Sendable {
-    /// One named slot per variable, then hidden slots (unnamed relationships).
+    /// The variable each slot was made for (nil: an unnamed relationship); a WITH gives its
+    /// columns new slots.
     let slotNames: [String?]
     let steps: [PlanStep]
     let output: PlanOutput
     /// Result column names, in RETURN order.
     let columns: [String]
-
-    /// Named slots: what an interpreted expression or ORDER BY sees of a row.
-    var namedSlots: [(name: String, slot: Int)] {
-        slotNames.enumerated().compactMap { i, name in name.map { (name: $0, slot: i) } }
-    }
+    /// The variables in scope at the RETURN and their slots: what ORDER BY sees of a row.
+    let scope: [(name: String, slot: Int)]
 }
 
 /// One step of the pipeline: each takes a row and passes on zero or more rows.
@@ -22,6 +20,18 @@ enum PlanStep: Sendable {
     case varExpand(VarExpand)
     /// A WHERE conjunct, placed right after the step that binds the last variable it reads.
     case filter(SlotExpr, Expr)
+    /// A plain WITH: each column's value into its slot.
+    case project([(slot: Int, expr: SlotExpr, alias: String)])
+    /// UNWIND: one row per element of the list (none for null, the value itself otherwise).
+    case unwind(SlotExpr, Expr, slot: Int, alias: String)
+    /// An OPTIONAL MATCH: its steps run up to `end` (an `optionalEnd`); when they pass no row
+    /// on, the row goes on past `end` with `slots` (what the MATCH binds) null.
+    case optional(end: Int, slots: [Int])
+    /// Where an OPTIONAL MATCH's steps end: marks the row found.
+    case optionalEnd(start: Int)
+    /// A WITH that needs all its rows (aggregate, DISTINCT, ORDER BY, SKIP or LIMIT): they are
+    /// collected, and once the steps before it have run, its rows go on, each column in its slot.
+    case eager(PlanOutput, columns: [String], slots: [Int], scope: [(name: String, slot: Int)])
 }
 
 /// The labels and inline properties a pattern node must have.

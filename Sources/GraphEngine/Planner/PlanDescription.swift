@@ -15,6 +15,17 @@ extension QueryPlan {
         for (i, step) in plan.steps.enumerated() {
             var op: Operator
             switch step {
+            case .project(let items):
+                op = Operator(name: "Projection", details: "WITH " + items.map(\.alias).joined(separator: ", "))
+            case .unwind(_, let list, _, let alias):
+                op = Operator(name: "Unwind", details: "\(list.cypherText) AS \(alias)")
+            case .optional(_, let slots):
+                op = Operator(name: "Optional", details: slots.map(name).joined(separator: ", ") + " null when nothing matches")
+            case .optionalEnd:
+                continue
+            case .eager(let output, let columns, _, _):
+                op = Self.outputOperator(output, columns: columns)
+                op.details = "WITH " + op.details
             case .filter(_, let e):
                 op = Operator(name: "Filter", details: e.cypherText)
             case .nodeScan(let s):
@@ -48,20 +59,7 @@ extension QueryPlan {
             }
             ops.append(op)
         }
-        var output: Operator
-        switch plan.output {
-        case .project(let items, let skip, let limit):
-            var details = items.map(\.alias).joined(separator: ", ")
-            if let skip { details += " SKIP \(skip.cypherText)" }
-            if let limit { details += " LIMIT \(limit.cypherText)" }
-            output = Operator(name: "Projection", details: details)
-        case .collect(_, let p):
-            output = Operator(name: p.orderBy.isEmpty ? "Distinct" : (p.limit == nil ? "Sort" : "Top"), details: Self.projectionText(p))
-        case .aggregate(let keys, let aggregates, let p):
-            let grouping = keys.isEmpty ? "" : "by " + keys.map(\.alias).joined(separator: ", ") + ": "
-            output = Operator(name: "EagerAggregation", details: grouping + aggregates.map(\.alias).joined(separator: ", ")
-                              + (p.orderBy.isEmpty && !p.distinct && p.skip == nil && p.limit == nil ? "" : "; then " + Self.projectionText(p)))
-        }
+        var output = Self.outputOperator(plan.output, columns: plan.columns)
         if let profile {
             output.rows = profile.outputRows
             output.nanoseconds = profile.nanoseconds[plan.steps.count]
@@ -80,6 +78,23 @@ extension QueryPlan {
         if q.parts.count > 1 { ops.insert(Operator(name: "Union", details: "\(q.parts.count) parts"), at: 0) }
         ops.insert(Operator(name: "ProduceResults", details: "", rows: rows, nanoseconds: nanoseconds), at: 0)
         self.init(mode: mode, operators: ops, planned: false, reason: reason, cached: cached)
+    }
+
+    private static func outputOperator(_ output: PlanOutput, columns: [String]) -> Operator {
+        switch output {
+        case .project(let items, let skip, let limit):
+            var details = items.map(\.alias).joined(separator: ", ")
+            if let skip { details += " SKIP \(skip.cypherText)" }
+            if let limit { details += " LIMIT \(limit.cypherText)" }
+            return Operator(name: "Projection", details: details)
+        case .collect(_, let p):
+            let name = p.orderBy.isEmpty ? (p.distinct ? "Distinct" : "Limit") : (p.limit == nil ? "Sort" : "Top")
+            return Operator(name: name, details: columns.joined(separator: ", ") + " " + projectionText(p))
+        case .aggregate(let keys, let aggregates, let p):
+            let grouping = keys.isEmpty ? "" : "by " + keys.map(\.alias).joined(separator: ", ") + ": "
+            return Operator(name: "EagerAggregation", details: grouping + aggregates.map(\.alias).joined(separator: ", ")
+                            + (p.orderBy.isEmpty && !p.distinct && p.skip == nil && p.limit == nil ? "" : "; then " + projectionText(p)))
+        }
     }
 
     private static func projectionText(_ p: Projection) -> String {

@@ -22,22 +22,57 @@ final class PlanRunner {
     /// Set when the output only counts rows (see `HashAggregation.counter(of:)`): a first
     /// step whose exact lookup leaves nothing to check hands it the number of ids instead.
     var countRows: ((Int) -> Void)? = nil
+    /// The rows each collecting WITH gathers, by step.
+    private var collected: [Int: ProjectionSink] = [:]
+    /// Whether the OPTIONAL MATCH starting at a step found a row for the row now going through it.
+    private var found: [Bool]
 
-    init(_ executor: Executor, _ plan: PlannedQuery, profile: PlanProfile?, output: @escaping (inout Frame) throws(GraphError) -> Void) {
+    init(_ executor: Executor, _ plan: PlannedQuery, profile: PlanProfile?,
+         output: @escaping (inout Frame) throws(GraphError) -> Void) throws(GraphError) {
         self.executor = executor
         self.store = executor.store
         self.steps = plan.steps
         answered = Array(repeating: false, count: plan.steps.count)
+        found = Array(repeating: false, count: plan.steps.count)
         self.profile = profile
         self.output = output
+        for (i, step) in plan.steps.enumerated() {
+            if case .eager(let output, let columns, _, let scope) = step {
+                collected[i] = try ProjectionSink(output, columns: columns, scope: scope, executor)
+            }
+        }
     }
 
     private var control: QueryControl { executor.control }
 
-    /// Runs the whole pipeline from one empty row.
+    /// Runs the whole pipeline from one empty row; then each collecting WITH, in order, hands
+    /// its rows to the steps after it. A LIMIT (or a collection that has enough rows) ends the
+    /// run of the steps that feed it.
     func run(slots: Int) throws(GraphError) {
         var frame = Frame(repeating: .null, count: slots)
-        try push(0, &frame)
+        try untilStopped { () throws(GraphError) in try push(0, &frame) }
+        for i in steps.indices {
+            guard case .eager(_, _, let made, _) = steps[i], let sink = collected[i] else { continue }
+            let result = try sink.finish()
+            defer { control.refund(result.memoryBytes) }
+            try untilStopped { () throws(GraphError) in
+                for row in result.rows {
+                    try control.check()
+                    var next = Frame(repeating: .null, count: slots)
+                    for (slot, value) in zip(made, row) { next[slot] = value }
+                    try push(i + 1, &next)
+                }
+            }
+        }
+    }
+
+    private func untilStopped(_ body: () throws(GraphError) -> Void) throws(GraphError) {
+        let mark = control.mark
+        do {
+            try body()
+        } catch where error.code == Executor.pipelineStop {
+            control.release(to: mark)
+        }
     }
 
     /// Hands `frame` to step `i` (or to the output past the last step).
@@ -67,6 +102,41 @@ final class PlanRunner {
             try self.expand(expand, i, &frame)
         case .varExpand(let expand):
             if expand.distinctEnds { try reachedEnds(expand, i, &frame) } else { try trails(expand, i, &frame) }
+        case .project(let items):
+            let mark = control.mark
+            defer { control.release(to: mark) }
+            for item in items { frame[item.slot] = try executor.evaluate(item.expr, frame) }
+            try push(i + 1, &frame)
+        case .unwind(let list, _, let slot, _):
+            let mark = control.mark
+            defer { control.release(to: mark) }
+            switch try executor.evaluate(list, frame) {
+            case .null:
+                return
+            case .list(let elements):
+                for element in elements {
+                    try control.check()
+                    frame[slot] = element
+                    try push(i + 1, &frame)
+                }
+            case let value:
+                frame[slot] = value
+                try push(i + 1, &frame)
+            }
+        case .optional(let end, let slots):
+            let outer = found[i]
+            defer { found[i] = outer }
+            found[i] = false
+            try push(i + 1, &frame)
+            if !found[i] {
+                for slot in slots { frame[slot] = .null }
+                try push(end + 1, &frame)
+            }
+        case .optionalEnd(let start):
+            found[start] = true
+            try push(i + 1, &frame)
+        case .eager:
+            try collected[i]?.add(frame)
         }
     }
 

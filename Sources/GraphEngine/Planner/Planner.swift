@@ -4,8 +4,8 @@
 /// the step that binds what they read, and the RETURN as a plain projection, a sorted or
 /// DISTINCT collection, or a hash aggregation.
 ///
-/// The planner takes read-only queries of one part: MATCH clauses then RETURN. Anything else
-/// (OPTIONAL MATCH, WITH, UNWIND, CALL, updates, UNION, path variables, shortestPath, a
+/// The planner takes read-only queries of one part: MATCH, OPTIONAL MATCH, UNWIND and WITH
+/// clauses, then RETURN. Anything else (CALL, updates, UNION, path variables, shortestPath, a
 /// variable-length pattern beside other relationships or with a relationship variable, an
 /// aggregate inside an expression) is left to the clause interpreter, with the reason.
 enum Planner {
@@ -19,15 +19,37 @@ enum Planner {
         let clauses = q.parts[0]
         guard case .ret(let projection)? = clauses.last else { return .interpreted(reason: "the query does not end in RETURN") }
         var builder = Builder()
-        for clause in clauses.dropLast() {
-            guard case .match(false, let parts, let predicate) = clause else {
-                return .interpreted(reason: "\(clauseName(clause)) is not planned yet")
+        for (k, clause) in clauses.dropLast().enumerated() {
+            let reason: String?
+            switch clause {
+            case .match(let optional, let parts, let predicate):
+                reason = builder.addMatch(parts, predicate, optional: optional,
+                                          distinctEnds: distinctEndsSuffice(after: k, clauses))
+            case .unwind(let e, let name):
+                builder.addUnwind(e, name)
+                reason = nil
+            case .with(let p, let predicate):
+                reason = builder.addWith(p, predicate)
+            default:
+                reason = "\(clauseName(clause)) is not planned yet"
             }
-            if let reason = builder.addMatch(parts, predicate, distinctEnds: distinctEndsSuffice(projection)) {
-                return .interpreted(reason: reason)
-            }
+            if let reason { return .interpreted(reason: reason) }
         }
         return builder.finish(projection)
+    }
+
+    /// Whether the rows of clause `k` (a MATCH) may each be counted once: the next projection
+    /// after it that is not a plain pass-through makes the same answer from distinct rows.
+    static func distinctEndsSuffice(after k: Int, _ clauses: [Clause]) -> Bool {
+        for clause in clauses[(k + 1)...] {
+            switch clause {
+            case .match, .unwind: continue
+            case .with(let p, _) where Executor.isPlain(p) && p.skip == nil && p.limit == nil: continue
+            case .with(let p, _), .ret(let p): return distinctEndsSuffice(p)
+            default: return false
+            }
+        }
+        return false
     }
 
     static func clauseName(_ c: Clause) -> String {
@@ -107,8 +129,55 @@ enum Planner {
 
         func compile(_ e: Expr?) -> SlotExpr? { e.map { SlotExpr.compile($0, slots) } }
 
+        /// UNWIND: a new slot for the element.
+        mutating func addUnwind(_ e: Expr, _ name: String) {
+            let list = SlotExpr.compile(e, slots)
+            let s = slot(for: name)
+            steps.append(.unwind(list, e, slot: s, alias: name))
+        }
+
+        /// WITH: its columns in new slots, which become the scope; its WHERE after them.
+        mutating func addWith(_ p: Projection, _ predicate: Expr?) -> String? {
+            let eager = !Executor.isPlain(p) || p.skip != nil || p.limit != nil
+            if eager, let predicate {
+                // After a collecting WITH only its columns are carried on.
+                let columns = Set(p.items.map(\.alias))
+                guard !p.star, let read = Planner.variables(predicate), read.isSubset(of: columns) else {
+                    return "a WHERE after this WITH reads more than its columns"
+                }
+            }
+            let outputScope = slots.map { (name: $0.key, slot: $0.value) }
+            let output: PlanOutput, columns: [String]
+            switch projectionOutput(p, clause: "WITH") {
+            case .success(let made): (output, columns) = made
+            case .failure(let reason): return reason.text
+            }
+            var newSlots: [String: Int] = [:]
+            var made: [Int] = []
+            for alias in columns {
+                let s = slotNames.count
+                slotNames.append(alias)
+                newSlots[alias] = s
+                made.append(s)
+            }
+            if eager {
+                steps.append(.eager(output, columns: columns, slots: made, scope: outputScope))
+            } else {
+                guard case .project(let items, _, _) = output else { return "an unexpected WITH" }
+                steps.append(.project(zip(made, items).map { (slot: $0, expr: $1.expr, alias: $1.alias) }))
+            }
+            // A plain WITH's WHERE still sees the variables before it (as the interpreter's does).
+            let before = slots
+            slots = newSlots
+            if let predicate {
+                let visible = eager ? newSlots : before.merging(newSlots) { $1 }
+                steps.append(.filter(SlotExpr.compile(predicate, visible), predicate))
+            }
+            return nil
+        }
+
         /// Adds one MATCH; returns why it cannot be planned, or nil.
-        mutating func addMatch(_ parts: [PatternPart], _ predicate: Expr?, distinctEnds: Bool) -> String? {
+        mutating func addMatch(_ parts: [PatternPart], _ predicate: Expr?, optional: Bool, distinctEnds: Bool) -> String? {
             let relationshipCount = parts.reduce(0) { $0 + $1.steps.count }
             for p in parts {
                 if p.pathVariable != nil { return "path variables are not planned yet" }
@@ -120,6 +189,9 @@ enum Planner {
             }
             var pending = predicate.map(Planner.conjuncts) ?? []
             var matchRelationships: [Int] = []
+            let optionalStart = steps.count
+            let slotsBefore = slotNames.count
+            if optional { steps.append(.optional(end: -1, slots: [])) }
 
             // Conjuncts whose variables are all bound now become filters here.
             func placeFilters(_ builder: inout Builder, final: Bool) {
@@ -178,8 +250,11 @@ enum Planner {
                 let test = NodeTest(labels: start.labels, properties: compile(start.properties))
                 let s = slot(for: start.variable)
                 let scanStep = steps.count
-                steps.append(.nodeScan(NodeScan(slot: s, variable: start.variable, test: test, bound: wasBound,
-                                                idSeek: h.id, indexHints: [])))
+                // A node bound before with nothing to check needs no step.
+                if !wasBound || !test.labels.isEmpty || test.properties != nil {
+                    steps.append(.nodeScan(NodeScan(slot: s, variable: start.variable, test: test, bound: wasBound,
+                                                    idSeek: h.id, indexHints: [])))
+                }
                 placeFilters(&self, final: false)
                 // Each WHERE equality an index may answer, with the filter that checks it again.
                 var indexHints = inline
@@ -193,7 +268,7 @@ enum Planner {
                     }
                     indexHints.append(hint)
                 }
-                if case .nodeScan(var scan) = steps[scanStep] {
+                if scanStep < steps.count, case .nodeScan(var scan) = steps[scanStep] {
                     scan.indexHints = indexHints
                     steps[scanStep] = .nodeScan(scan)
                 }
@@ -223,27 +298,44 @@ enum Planner {
                 }
             }
             placeFilters(&self, final: true)
+            if optional {
+                steps[optionalStart] = .optional(end: steps.count, slots: Array(slotsBefore..<slotNames.count))
+                steps.append(.optionalEnd(start: optionalStart))
+            }
             return nil
         }
 
         func finish(_ p: Projection) -> Outcome {
+            switch projectionOutput(p, clause: "RETURN") {
+            case .success(let (output, columns)):
+                return .planned(PlannedQuery(slotNames: slotNames, steps: steps, output: output, columns: columns,
+                                             scope: slots.map { (name: $0.key, slot: $0.value) }))
+            case .failure(let reason):
+                return .interpreted(reason: reason.text)
+            }
+        }
+
+        struct Unplanned: Error { let text: String }
+
+        /// How a WITH or RETURN makes its rows from the current scope, and its columns.
+        func projectionOutput(_ p: Projection, clause: String) -> Result<(PlanOutput, [String]), Unplanned> {
             var items = p.items
             if p.star {
-                items = slotNames.compactMap { $0 }.sorted().map { ProjectionItem(expr: .variable($0), alias: $0) } + items
+                items = slots.keys.filter { !$0.isEmpty }.sorted().map { ProjectionItem(expr: .variable($0), alias: $0) } + items
             }
             guard !items.isEmpty, Set(items.map(\.alias)).count == items.count else {
-                return .interpreted(reason: "the RETURN items are not plannable")
+                return .failure(Unplanned(text: "the \(clause) items are not plannable"))
             }
             let columns = items.map(\.alias)
-            let finished: (PlanOutput) -> Outcome = { output in
-                .planned(PlannedQuery(slotNames: slotNames, steps: steps, output: output, columns: columns))
-            }
             let aggregating = items.contains { Executor.containsAggregate($0.expr) }
             if !aggregating {
                 let compiled = items.map { (alias: $0.alias, expr: SlotExpr.compile($0.expr, slots)) }
-                if !p.distinct && p.orderBy.isEmpty { return finished(.project(items: compiled, skip: p.skip, limit: p.limit)) }
-                return finished(.collect(items: compiled, projection: Projection(star: false, distinct: p.distinct, items: items,
-                                                                                  orderBy: p.orderBy, skip: p.skip, limit: p.limit)))
+                if !p.distinct && p.orderBy.isEmpty && (clause == "RETURN" || (p.skip == nil && p.limit == nil)) {
+                    return .success((.project(items: compiled, skip: p.skip, limit: p.limit), columns))
+                }
+                return .success((.collect(items: compiled, projection: Projection(star: false, distinct: p.distinct, items: items,
+                                                                                  orderBy: p.orderBy, skip: p.skip, limit: p.limit)),
+                                 columns))
             }
             var keys: [(alias: String, expr: SlotExpr)] = []
             var aggregates: [(alias: String, call: Expr, argument: SlotExpr?)] = []
@@ -257,7 +349,7 @@ enum Planner {
                     && !Executor.containsAggregate(args[0]):
                     aggregates.append((item.alias, item.expr, SlotExpr.compile(args[0], slots)))
                 default:
-                    return .interpreted(reason: "an aggregate inside an expression is not planned yet")
+                    return .failure(Unplanned(text: "an aggregate inside an expression is not planned yet"))
                 }
             }
             // After aggregation ORDER BY sees the columns: an item's expression stands for its column.
@@ -266,13 +358,14 @@ enum Planner {
             for (e, ascending) in p.orderBy {
                 let key = items.first { $0.expr == e }.map { Expr.variable($0.alias) } ?? e
                 guard !Executor.containsAggregate(key), let read = Planner.variables(key), read.isSubset(of: aliases) else {
-                    return .interpreted(reason: "ORDER BY after aggregation reads more than the columns")
+                    return .failure(Unplanned(text: "ORDER BY after aggregation reads more than the columns"))
                 }
                 order.append((key, ascending))
             }
-            return finished(.aggregate(keys: keys, aggregates: aggregates,
-                                       projection: Projection(star: false, distinct: p.distinct, items: items, orderBy: order,
-                                                              skip: p.skip, limit: p.limit)))
+            return .success((.aggregate(keys: keys, aggregates: aggregates,
+                                        projection: Projection(star: false, distinct: p.distinct, items: items, orderBy: order,
+                                                               skip: p.skip, limit: p.limit)),
+                             columns))
         }
     }
 }
