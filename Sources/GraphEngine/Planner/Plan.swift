@@ -29,9 +29,21 @@ enum PlanStep: Sendable {
     case optional(end: Int, slots: [Int])
     /// Where an OPTIONAL MATCH's steps end: marks the row found.
     case optionalEnd(start: Int)
+    /// A path variable: the path through the pattern part's nodes and relationships.
+    case path(slot: Int, pieces: [PathPiece], alias: String)
     /// A WITH that needs all its rows (aggregate, DISTINCT, ORDER BY, SKIP or LIMIT): they are
     /// collected, and once the steps before it have run, its rows go on, each column in its slot.
     case eager(PlanOutput, columns: [String], slots: [Int], scope: [(name: String, slot: Int)])
+}
+
+/// Where a path's parts are in the row, in pattern order.
+enum PathPiece: Sendable {
+    /// The first node.
+    case start(Int)
+    /// One relationship and the node it leads to.
+    case step(relationship: Int, node: Int)
+    /// A variable-length walk: a path of the nodes after its first and its relationships.
+    case segment(Int)
 }
 
 /// The labels and inline properties a pattern node must have.
@@ -90,6 +102,11 @@ struct VarExpand: Sendable {
     var max: Int
     var target: NodeTest
     var toBound: Bool
+    /// The relationship variable's slot (`[r*1..3]`: the list of the walk's relationships).
+    var relationships: Int?
+    /// Where the walk itself goes, for a path variable: its nodes after the first and its
+    /// relationships.
+    var segment: Int?
     /// Only which nodes are reached matters downstream (every aggregate is DISTINCT, min or
     /// max, or the RETURN is DISTINCT): a breadth-first search hands each end node on once
     /// instead of once per path.

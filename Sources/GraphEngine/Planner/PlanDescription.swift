@@ -23,6 +23,8 @@ extension QueryPlan {
                 op = Operator(name: "Optional", details: slots.map(name).joined(separator: ", ") + " null when nothing matches")
             case .optionalEnd:
                 continue
+            case .path(_, _, let alias):
+                op = Operator(name: "Path", details: alias)
             case .eager(let output, let columns, _, _):
                 op = Self.outputOperator(output, columns: columns)
                 op.details = "WITH " + op.details

@@ -135,6 +135,28 @@ final class PlanRunner {
         case .optionalEnd(let start):
             found[start] = true
             try push(i + 1, &frame)
+        case .path(let slot, let pieces, _):
+            var nodes: [Int] = [], relationships: [Int] = []
+            for piece in pieces {
+                switch piece {
+                case .start(let s):
+                    guard case .node(let id) = frame[s] else { return }
+                    nodes.append(id)
+                case .step(let r, let n):
+                    guard case .relationship(let rid) = frame[r], case .node(let id) = frame[n] else { return }
+                    relationships.append(rid)
+                    nodes.append(id)
+                case .segment(let s):
+                    guard case .path(let walked, let rels) = frame[s] else { return }
+                    nodes += walked
+                    relationships += rels
+                }
+            }
+            let mark = control.mark
+            defer { control.release(to: mark) }
+            try control.hold(MemoryEstimate.idListBytes(count: nodes.count + relationships.count))
+            frame[slot] = .path(nodes: nodes, relationships: relationships)
+            try push(i + 1, &frame)
         case .eager:
             try collected[i]?.add(frame)
         }
@@ -291,10 +313,18 @@ final class PlanRunner {
         let nodeWant = try required(e.target.properties, frame)
         let relWant = try required(e.relationshipProperties, frame)
         var used = Set<Int>()
+        // The walk so far, kept only when a variable needs it.
+        let keepsWalk = e.relationships != nil || e.segment != nil
+        var walkedNodes: [Int] = [], walkedRelationships: [Int] = []
         func walk(_ at: Int, _ depth: Int, _ frame: inout Frame) throws(GraphError) {
             try control.check()
             if depth >= e.min && (!e.toBound || frame[e.to] == .node(at)) && fits(at, e.target, nodeWant) {
                 frame[e.to] = .node(at)
+                let mark = control.mark
+                defer { control.release(to: mark) }
+                if keepsWalk { try control.hold(MemoryEstimate.listBytes(count: 2 * walkedRelationships.count + walkedNodes.count)) }
+                if let r = e.relationships { frame[r] = .list(walkedRelationships.map(Value.relationship)) }
+                if let s = e.segment { frame[s] = .path(nodes: walkedNodes, relationships: walkedRelationships) }
                 try push(i + 1, &frame)
             }
             guard depth < e.max else { return }
@@ -309,7 +339,9 @@ final class PlanRunner {
             try control.hold(MemoryEstimate.idListBytes(count: 2 * next.count))
             for (rid, other) in next {
                 used.insert(rid)
+                if keepsWalk { walkedNodes.append(other); walkedRelationships.append(rid) }
                 try walk(other, depth + 1, &frame)
+                if keepsWalk { walkedNodes.removeLast(); walkedRelationships.removeLast() }
                 used.remove(rid)
             }
         }

@@ -5,8 +5,8 @@
 /// DISTINCT collection, or a hash aggregation.
 ///
 /// The planner takes read-only queries of one part: MATCH, OPTIONAL MATCH, UNWIND and WITH
-/// clauses, then RETURN. Anything else (CALL, updates, UNION, path variables, shortestPath, a
-/// variable-length pattern beside other relationships or with a relationship variable, an
+/// clauses, then RETURN. Anything else (CALL, updates, UNION, shortestPath, a variable-length
+/// pattern beside other relationships, a path or relationship variable bound before, an
 /// aggregate inside an expression) is left to the clause interpreter, with the reason.
 enum Planner {
     enum Outcome: Sendable {
@@ -180,10 +180,10 @@ enum Planner {
         mutating func addMatch(_ parts: [PatternPart], _ predicate: Expr?, optional: Bool, distinctEnds: Bool) -> String? {
             let relationshipCount = parts.reduce(0) { $0 + $1.steps.count }
             for p in parts {
-                if p.pathVariable != nil { return "path variables are not planned yet" }
                 if p.shortest != nil { return "shortestPath is not planned yet" }
+                if isBound(p.pathVariable) { return "a path variable bound before is not planned yet" }
                 for (rel, _) in p.steps where rel.length != nil {
-                    if rel.variable != nil { return "a variable-length relationship variable is not planned yet" }
+                    if isBound(rel.variable) { return "a variable-length relationship variable bound before is not planned yet" }
                     if relationshipCount > 1 { return "a variable-length pattern beside other relationships is not planned yet" }
                 }
             }
@@ -225,8 +225,9 @@ enum Planner {
 
             for original in parts {
                 var part = original
-                // Anchor at the cheaper end: walk the chain backwards when the last node is.
-                if let last = part.steps.last?.1, score(last) < score(part.start) {
+                // Anchor at the cheaper end: walk the chain backwards when the last node is (a
+                // path keeps its own order: it is walked from its start).
+                if part.pathVariable == nil, let last = part.steps.last?.1, score(last) < score(part.start) {
                     var nodes = [part.start] + part.steps.map(\.1)
                     var rels = part.steps.map(\.0)
                     nodes.reverse()
@@ -255,6 +256,7 @@ enum Planner {
                     steps.append(.nodeScan(NodeScan(slot: s, variable: start.variable, test: test, bound: wasBound,
                                                     idSeek: h.id, indexHints: [])))
                 }
+                var pieces: [PathPiece] = [.start(s)]
                 placeFilters(&self, final: false)
                 // Each WHERE equality an index may answer, with the filter that checks it again.
                 var indexHints = inline
@@ -278,11 +280,16 @@ enum Planner {
                     let toBound = isBound(node.variable)
                     if let (lo, hi) = rel.length {
                         let to = slot(for: node.variable)
+                        let relationships = rel.variable.map { slot(for: $0) }
+                        let segment = part.pathVariable == nil ? nil : slot(for: nil)
+                        if let segment { pieces.append(.segment(segment)) }
                         steps.append(.varExpand(VarExpand(
                             from: at, to: to, types: rel.types, direction: rel.direction,
                             relationshipProperties: compile(rel.properties), min: lo,
                             max: Swift.min(hi ?? Executor.maxHops, Executor.maxHops), target: target, toBound: toBound,
-                            distinctEnds: distinctEnds && lo <= 1 && rel.direction != .both && rel.properties == nil && !toBound)))
+                            relationships: relationships, segment: segment,
+                            distinctEnds: distinctEnds && lo <= 1 && rel.direction != .both && rel.properties == nil && !toBound
+                                && relationships == nil && segment == nil)))
                         at = to
                     } else {
                         if isBound(rel.variable) { return "a relationship variable bound before is not planned yet" }
@@ -292,8 +299,13 @@ enum Planner {
                                                     relationshipProperties: compile(rel.properties), target: target,
                                                     toBound: toBound, distinctFrom: matchRelationships)))
                         matchRelationships.append(r)
+                        pieces.append(.step(relationship: r, node: to))
                         at = to
                     }
+                    placeFilters(&self, final: false)
+                }
+                if let name = part.pathVariable {
+                    steps.append(.path(slot: slot(for: name), pieces: pieces, alias: name))
                     placeFilters(&self, final: false)
                 }
             }

@@ -119,7 +119,19 @@ extension Executor {
     func held(_ e: SlotExpr, _ frame: Frame) throws(GraphError) -> (Value, Int) {
         let mark = control.mark
         let value = try evaluate(e, frame)
-        guard control.transientBytes > mark else { return (value, 0) }
+        guard control.transientBytes > mark else {
+            // A list, map or path a step made (a path, a walk's relationships, a collecting
+            // WITH's list) is charged again for the row that keeps it.
+            guard case .slot = e else { return (value, 0) }
+            switch value {
+            case .list, .map, .path:
+                let bytes = try control.measure(value)
+                try control.charge(bytes)
+                return (value, bytes)
+            default:
+                return (value, 0)
+            }
+        }
         return (value, control.keep(since: mark, atMost: try control.measure(value)))
     }
 }
