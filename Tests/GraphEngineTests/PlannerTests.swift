@@ -112,6 +112,22 @@ struct PlannerTests {
         "MATCH p = (a)-[*1..2]-(b) WHERE id(a) = $id RETURN count(p) AS c",
         "MATCH p = (a)-->(b) WITH p, length(p) AS l RETURN count(*) AS c, collect(DISTINCT l) AS ls",
         "MATCH p = (a)-[:R]->(b) WHERE length(p) = 1 AND id(a) = $id RETURN relationships(p) AS rs",
+        "MATCH (a)-[r:R]->(b) MATCH (x)-[r]->(y) RETURN count(*) AS c",
+        "MATCH (a)-[r]->(b) WHERE id(a) = $id MATCH (b)<-[r]-(a) RETURN id(r) AS r",
+        "MATCH (a)-[r]-(b) WHERE id(a) = $id MATCH (x)-[r]-(y) RETURN count(*) AS c",
+        "MATCH (a)-[r]->(b) WHERE id(a) = $id MATCH (x)<-[r]-(y) RETURN count(*) AS c",
+        "MATCH (a)-[:R*1..2]->(b)-[:S]->(c) WHERE id(a) = $id RETURN count(*) AS c",
+        "MATCH (a)-[:R]->(b)-[*1..2]->(c) WHERE id(a) = $id RETURN count(*) AS c, count(DISTINCT c) AS d",
+        "MATCH (a)-[r:R]->(b), (b)-[rs:R*1..2]-(c) WHERE id(a) = $id RETURN count(*) AS n",
+        "MATCH (a)-[x*1..2]-(b)-[y]-(c) WHERE id(a) = $id RETURN count(*) AS c",
+        "MATCH (n:A) RETURN count(*) + 1 AS c",
+        "MATCH (n:A) RETURN n.age AS age, count(*) * 2 AS twice, count(*) AS c, sum(n.age) / count(*) AS mean ORDER BY age",
+        "MATCH (n:A) RETURN n.age, size(collect(n.name)) AS names ORDER BY n.age",
+        "MATCH (n) RETURN n.age AS age, count(*) AS c ORDER BY count(*) DESC, age LIMIT 3",
+        "MATCH (a)-[:R]->(b) WITH a, count(*) AS c RETURN max(c) - min(c) AS spread",
+        "MATCH (n:A) RETURN n.age AS age, [count(*), sum(n.age)] AS pair ORDER BY age",
+        "MATCH (n:B) RETURN n.age AS age, size(collect(n.name)) > 1 AS many ORDER BY age",
+        "MATCH (n) RETURN n, count(*) + size(labels(n)) AS x ORDER BY id(n) LIMIT 5",
     ]
 
     @Test("every query answers as the clause interpreter does", arguments: plannedQueries)

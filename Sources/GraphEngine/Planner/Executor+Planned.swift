@@ -47,6 +47,8 @@ final class ProjectionSink {
     private let items: [(alias: String, expr: SlotExpr)]
     /// What ORDER BY sees of a row besides the columns.
     private let scope: [(name: String, slot: Int)]
+    /// Columns computed from each group's aggregates.
+    private var computed: [(alias: String, expr: Expr)] = []
 
     init(_ output: PlanOutput, columns: [String], scope: [(name: String, slot: Int)], _ executor: Executor) throws(GraphError) {
         self.executor = executor
@@ -65,8 +67,9 @@ final class ProjectionSink {
             let order = p.orderBy.map { (e, asc) in (p.items.first { $0.expr == e }.map { Expr.variable($0.alias) } ?? e, asc) }
             rows = ProjectionRows(columns: columns, order: order, distinct: p.distinct, skip: try executor.nonNegativeInt(p.skip, "SKIP") ?? 0,
                                   limit: try executor.nonNegativeInt(p.limit, "LIMIT"), control)
-        case .aggregate(let keys, let aggregates, let p):
+        case .aggregate(let keys, let aggregates, let computed, let p):
             items = []
+            self.computed = computed
             groups = try HashAggregation(keys: keys, aggregates: aggregates, executor)
             rows = ProjectionRows(columns: columns, order: p.orderBy, distinct: p.distinct, skip: try executor.nonNegativeInt(p.skip, "SKIP") ?? 0,
                                   limit: try executor.nonNegativeInt(p.limit, "LIMIT"), control)
@@ -96,8 +99,16 @@ final class ProjectionSink {
 
     /// The rows, sorted, skipped and limited, charged as result rows.
     func finish() throws(GraphError) -> QueryResult {
-        let executor = self.executor, rows = self.rows
-        try groups?.finish { out, owned throws(GraphError) in try rows.add(out: out, env: out, owned: owned, executor) }
+        let executor = self.executor, rows = self.rows, computed = self.computed
+        try groups?.finish { out, owned throws(GraphError) in
+            var out = out, owned = owned
+            for column in computed {
+                let (value, bytes) = try executor.held(column.expr, out)
+                out[column.alias] = value
+                owned += bytes
+            }
+            return try rows.add(out: out, env: out, owned: owned, executor)
+        }
         try rows.finish()
         return try rows.result(executor.control)
     }

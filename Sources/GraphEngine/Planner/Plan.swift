@@ -86,7 +86,10 @@ struct Expand: Sendable {
     var target: NodeTest
     /// The node in `to` was bound before: the relationship must reach it.
     var toBound: Bool
-    /// Relationships bound earlier in the same MATCH, which this one must differ from.
+    /// The relationship in `relationship` was bound before: only it can match.
+    var relationshipBound: Bool
+    /// Relationships bound earlier in the same MATCH, which this one must differ from: slots
+    /// holding a relationship, or a variable-length walk's list of them.
     var distinctFrom: [Int]
 }
 
@@ -102,8 +105,11 @@ struct VarExpand: Sendable {
     var max: Int
     var target: NodeTest
     var toBound: Bool
-    /// The relationship variable's slot (`[r*1..3]`: the list of the walk's relationships).
+    /// The relationship variable's slot (`[r*1..3]`: the list of the walk's relationships); a
+    /// hidden one when later relationships of the MATCH must differ from the walk's.
     var relationships: Int?
+    /// Relationships bound earlier in the same MATCH, which the walk must not use (as in `Expand`).
+    var distinctFrom: [Int]
     /// Where the walk itself goes, for a path variable: its nodes after the first and its
     /// relationships.
     var segment: Int?
@@ -120,8 +126,10 @@ enum PlanOutput: Sendable {
     /// RETURN with DISTINCT or ORDER BY and no aggregate.
     case collect(items: [(alias: String, expr: SlotExpr)], projection: Projection)
     /// RETURN with aggregates: grouped by the other items.
+    /// `computed`: columns whose expression holds aggregates (`count(*) + 1`), evaluated on
+    /// each group's row, where the aggregates and grouping keys are hidden or named columns.
     case aggregate(keys: [(alias: String, expr: SlotExpr)], aggregates: [(alias: String, call: Expr, argument: SlotExpr?)],
-                   projection: Projection)
+                   computed: [(alias: String, expr: Expr)], projection: Projection)
 }
 
 /// What `EXPLAIN` and `PROFILE` tell of a query: its operators, the result first (as Neo4j

@@ -92,9 +92,10 @@ extension QueryPlan {
         case .collect(_, let p):
             let name = p.orderBy.isEmpty ? (p.distinct ? "Distinct" : "Limit") : (p.limit == nil ? "Sort" : "Top")
             return Operator(name: name, details: columns.joined(separator: ", ") + " " + projectionText(p))
-        case .aggregate(let keys, let aggregates, let p):
+        case .aggregate(let keys, let aggregates, let computed, let p):
             let grouping = keys.isEmpty ? "" : "by " + keys.map(\.alias).joined(separator: ", ") + ": "
-            return Operator(name: "EagerAggregation", details: grouping + aggregates.map(\.alias).joined(separator: ", ")
+            let named = aggregates.map { $0.alias.hasPrefix("\u{0}") ? $0.call.cypherText : $0.alias } + computed.map(\.alias)
+            return Operator(name: "EagerAggregation", details: grouping + named.joined(separator: ", ")
                             + (p.orderBy.isEmpty && !p.distinct && p.skip == nil && p.limit == nil ? "" : "; then " + projectionText(p)))
         }
     }

@@ -292,8 +292,14 @@ final class PlanRunner {
         defer { control.release(to: mark) }
         let relWant = try required(e.relationshipProperties, frame)
         let nodeWant = try required(e.target.properties, frame)
-        try eachRelationship(of: from, e.types, e.direction) { (rid, r, other) throws(GraphError) in
-            for s in e.distinctFrom where frame[s] == .relationship(rid) { return }
+        func follow(_ rid: Int, _ r: Relationship, _ other: Int, _ frame: inout Frame) throws(GraphError) {
+            for s in e.distinctFrom {
+                switch frame[s] {
+                case .relationship(rid): return
+                case .list(let walk) where walk.contains(.relationship(rid)): return
+                default: break
+                }
+            }
             if let relWant, !executor.propertiesMatch(r.properties, relWant) { return }
             if e.toBound, frame[e.to] != .node(other) { return }
             guard fits(other, e.target, nodeWant) else { return }
@@ -301,6 +307,19 @@ final class PlanRunner {
             frame[e.relationship] = .relationship(rid)
             frame[e.to] = .node(other)
             try push(i + 1, &frame)
+        }
+        guard e.relationshipBound else {
+            return try eachRelationship(of: from, e.types, e.direction) { (rid, r, other) throws(GraphError) in
+                try follow(rid, r, other, &frame)
+            }
+        }
+        // The relationship is known: it matches if it touches `from` the pattern's way.
+        guard case .relationship(let rid) = frame[e.relationship], let r = store.relationships[rid],
+              e.types.isEmpty || e.types.contains(r.type) else { return }
+        if e.direction != .incoming && r.start == from {
+            try follow(rid, r, r.end, &frame)
+        } else if e.direction != .outgoing && r.end == from {
+            try follow(rid, r, r.start, &frame)
         }
     }
 
@@ -312,7 +331,16 @@ final class PlanRunner {
         defer { control.release(to: mark) }
         let nodeWant = try required(e.target.properties, frame)
         let relWant = try required(e.relationshipProperties, frame)
+        // Relationships the MATCH bound before the walk are not walked (and, like the walk's
+        // own, stay off limits for the relationships after it).
         var used = Set<Int>()
+        for s in e.distinctFrom {
+            switch frame[s] {
+            case .relationship(let rid): used.insert(rid)
+            case .list(let walk): for case .relationship(let rid) in walk { used.insert(rid) }
+            default: break
+            }
+        }
         // The walk so far, kept only when a variable needs it.
         let keepsWalk = e.relationships != nil || e.segment != nil
         var walkedNodes: [Int] = [], walkedRelationships: [Int] = []

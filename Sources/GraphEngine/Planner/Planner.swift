@@ -106,6 +106,37 @@ enum Planner {
         }
     }
 
+    /// The name of a function call, nil for any other expression.
+    static func functionName(_ e: Expr) -> String? {
+        if case .function(let name, _, _) = e { return name }
+        return nil
+    }
+
+    /// `e` with each sub-expression `replace` gives a value for replaced by it (outermost
+    /// first; what it replaces is not looked into). Expressions with scopes of their own
+    /// (comprehensions, patterns, subqueries) are kept whole unless replaced.
+    static func rewrite(_ e: Expr, _ replace: (Expr) -> Expr?) -> Expr {
+        if let r = replace(e) { return r }
+        func again(_ x: Expr) -> Expr { rewrite(x, replace) }
+        switch e {
+        case .literal, .variable, .parameter, .countStar, .listComprehension, .reduce, .patternPredicate,
+             .patternComprehension, .exists:
+            return e
+        case .property(let x, let k): return .property(again(x), k)
+        case .list(let l): return .list(l.map(again))
+        case .map(let ks, let vs): return .map(ks, vs.map(again))
+        case .binary(let op, let a, let b): return .binary(op, again(a), again(b))
+        case .not(let x): return .not(again(x))
+        case .negate(let x): return .negate(again(x))
+        case .isNull(let x, let n): return .isNull(again(x), negated: n)
+        case .function(let n, let d, let args): return .function(n, distinct: d, args.map(again))
+        case .index(let a, let b): return .index(again(a), again(b))
+        case .slice(let a, let b, let c): return .slice(again(a), b.map(again), c.map(again))
+        case .hasLabels(let x, let ls): return .hasLabels(again(x), ls)
+        case .caseExpr(let s, let w, let t, let el): return .caseExpr(s.map(again), w.map(again), t.map(again), el.map(again))
+        }
+    }
+
     /// The conjuncts of a WHERE (its top-level ANDs).
     static func conjuncts(_ e: Expr) -> [Expr] {
         if case .binary("AND", let a, let b) = e { return conjuncts(a) + conjuncts(b) }
@@ -182,9 +213,8 @@ enum Planner {
             for p in parts {
                 if p.shortest != nil { return "shortestPath is not planned yet" }
                 if isBound(p.pathVariable) { return "a path variable bound before is not planned yet" }
-                for (rel, _) in p.steps where rel.length != nil {
-                    if isBound(rel.variable) { return "a variable-length relationship variable bound before is not planned yet" }
-                    if relationshipCount > 1 { return "a variable-length pattern beside other relationships is not planned yet" }
+                for (rel, _) in p.steps where rel.length != nil && isBound(rel.variable) {
+                    return "a variable-length relationship variable bound before is not planned yet"
                 }
             }
             var pending = predicate.map(Planner.conjuncts) ?? []
@@ -280,24 +310,27 @@ enum Planner {
                     let toBound = isBound(node.variable)
                     if let (lo, hi) = rel.length {
                         let to = slot(for: node.variable)
-                        let relationships = rel.variable.map { slot(for: $0) }
+                        // Other relationships of the MATCH must differ from the walk's: it is kept.
+                        let relationships = rel.variable != nil || relationshipCount > 1 ? slot(for: rel.variable) : nil
                         let segment = part.pathVariable == nil ? nil : slot(for: nil)
                         if let segment { pieces.append(.segment(segment)) }
                         steps.append(.varExpand(VarExpand(
                             from: at, to: to, types: rel.types, direction: rel.direction,
                             relationshipProperties: compile(rel.properties), min: lo,
                             max: Swift.min(hi ?? Executor.maxHops, Executor.maxHops), target: target, toBound: toBound,
-                            relationships: relationships, segment: segment,
+                            relationships: relationships, distinctFrom: matchRelationships, segment: segment,
                             distinctEnds: distinctEnds && lo <= 1 && rel.direction != .both && rel.properties == nil && !toBound
                                 && relationships == nil && segment == nil)))
+                        if let relationships { matchRelationships.append(relationships) }
                         at = to
                     } else {
-                        if isBound(rel.variable) { return "a relationship variable bound before is not planned yet" }
+                        let relationshipBound = isBound(rel.variable)
                         let r = slot(for: rel.variable)
                         let to = slot(for: node.variable)
                         steps.append(.expand(Expand(from: at, relationship: r, to: to, types: rel.types, direction: rel.direction,
                                                     relationshipProperties: compile(rel.properties), target: target,
-                                                    toBound: toBound, distinctFrom: matchRelationships)))
+                                                    toBound: toBound, relationshipBound: relationshipBound,
+                                                    distinctFrom: matchRelationships)))
                         matchRelationships.append(r)
                         pieces.append(.step(relationship: r, node: to))
                         at = to
@@ -350,31 +383,74 @@ enum Planner {
                                  columns))
             }
             var keys: [(alias: String, expr: SlotExpr)] = []
+            var keyExprs: [(alias: String, expr: Expr)] = []
             var aggregates: [(alias: String, call: Expr, argument: SlotExpr?)] = []
-            for item in items {
-                switch item.expr {
-                case _ where !Executor.containsAggregate(item.expr):
-                    keys.append((item.alias, SlotExpr.compile(item.expr, slots)))
+            var computed: [(alias: String, expr: Expr)] = []
+            // Each distinct aggregate call once; a call an item does not name gets a hidden column.
+            func aggregateColumn(_ call: Expr) -> String? {
+                if let known = aggregates.first(where: { $0.call == call }) { return known.alias }
+                switch call {
                 case .countStar:
-                    aggregates.append((item.alias, item.expr, nil))
-                case .function(let name, _, let args) where Executor.aggregateNames.contains(name) && args.count == 1
-                    && !Executor.containsAggregate(args[0]):
-                    aggregates.append((item.alias, item.expr, SlotExpr.compile(args[0], slots)))
+                    aggregates.append(("\u{0}agg\(aggregates.count)", call, nil))
+                case .function(let name, _, let args) where args.count == 1 && !Executor.containsAggregate(args[0]):
+                    guard Executor.aggregateNames.contains(name) else { return nil }
+                    aggregates.append(("\u{0}agg\(aggregates.count)", call, SlotExpr.compile(args[0], slots)))
                 default:
-                    return .failure(Unplanned(text: "an aggregate inside an expression is not planned yet"))
+                    return nil
+                }
+                return aggregates.last?.alias
+            }
+            for item in items where !Executor.containsAggregate(item.expr) {
+                keys.append((item.alias, SlotExpr.compile(item.expr, slots)))
+                keyExprs.append((item.alias, item.expr))
+            }
+            for item in items where Executor.containsAggregate(item.expr) {
+                var direct = item.expr == .countStar
+                if case .function(let name, _, let args) = item.expr, Executor.aggregateNames.contains(name), args.count == 1 {
+                    direct = !Executor.containsAggregate(args[0])
+                }
+                if direct && !aggregates.contains(where: { $0.call == item.expr }) {
+                    // A column that is one aggregate: the aggregate's own column.
+                    _ = aggregateColumn(item.expr)
+                    aggregates[aggregates.count - 1].alias = item.alias
+                } else {
+                    // An expression over aggregates and grouping keys, computed on each group's row.
+                    var failed = false
+                    let rewritten = Planner.rewrite(item.expr) { e in
+                        if Executor.aggregateNames.contains(Planner.functionName(e) ?? "") || e == .countStar {
+                            guard let column = aggregateColumn(e) else { failed = true; return e }
+                            return .variable(column)
+                        }
+                        return keyExprs.first { $0.expr == e }.map { .variable($0.alias) }
+                    }
+                    let columns = Set(keyExprs.map(\.alias) + aggregates.map(\.alias))
+                    guard !failed, let read = Planner.variables(rewritten), read.isSubset(of: columns) else {
+                        return .failure(Unplanned(text: "an expression mixing aggregates is not planned yet"))
+                    }
+                    computed.append((item.alias, rewritten))
                 }
             }
-            // After aggregation ORDER BY sees the columns: an item's expression stands for its column.
+            // After aggregation ORDER BY sees the columns: an item's expression stands for its
+            // column, an aggregate for its (projected) column.
             let aliases = Set(columns)
             var order: [(Expr, Bool)] = []
             for (e, ascending) in p.orderBy {
                 let key = items.first { $0.expr == e }.map { Expr.variable($0.alias) } ?? e
-                guard !Executor.containsAggregate(key), let read = Planner.variables(key), read.isSubset(of: aliases) else {
+                var failed = false
+                let rewritten = Planner.rewrite(key) { x in
+                    if Executor.aggregateNames.contains(Planner.functionName(x) ?? "") || x == .countStar {
+                        guard let known = aggregates.first(where: { $0.call == x }) else { failed = true; return x }
+                        return .variable(known.alias)
+                    }
+                    return keyExprs.first { $0.expr == x }.map { .variable($0.alias) }
+                }
+                let visible = aliases.union(aggregates.map(\.alias))
+                guard !failed, let read = Planner.variables(rewritten), read.isSubset(of: visible) else {
                     return .failure(Unplanned(text: "ORDER BY after aggregation reads more than the columns"))
                 }
-                order.append((key, ascending))
+                order.append((rewritten, ascending))
             }
-            return .success((.aggregate(keys: keys, aggregates: aggregates,
+            return .success((.aggregate(keys: keys, aggregates: aggregates, computed: computed,
                                         projection: Projection(star: false, distinct: p.distinct, items: items, orderBy: order,
                                                                skip: p.skip, limit: p.limit)),
                              columns))
