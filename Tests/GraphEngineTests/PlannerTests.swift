@@ -128,6 +128,11 @@ struct PlannerTests {
         "MATCH (n:A) RETURN n.age AS age, [count(*), sum(n.age)] AS pair ORDER BY age",
         "MATCH (n:B) RETURN n.age AS age, size(collect(n.name)) > 1 AS many ORDER BY age",
         "MATCH (n) RETURN n, count(*) + size(labels(n)) AS x ORDER BY id(n) LIMIT 5",
+        "MATCH (n:A) RETURN n.age AS x UNION MATCH (n:B) RETURN n.age AS x",
+        "MATCH (n:A) RETURN n.age AS x UNION ALL MATCH (n:B) RETURN n.age AS x",
+        "RETURN 1 AS x UNION RETURN 1 AS x UNION RETURN 2 AS x",
+        "RETURN 1 AS x UNION ALL RETURN 1 AS x UNION ALL RETURN 2 AS x",
+        "MATCH (n:A) RETURN count(*) AS c UNION ALL MATCH (n:B) RETURN count(*) AS c",
     ]
 
     @Test("every query answers as the clause interpreter does", arguments: plannedQueries)
@@ -187,6 +192,10 @@ struct PlannerTests {
         let shortest = try plan("MATCH (a), (b) WHERE id(a) = 1 AND id(b) = 2 MATCH p = shortestPath((a)-[*..3]->(b)) RETURN p")
         #expect(!shortest.planned && shortest.reason.contains("shortestPath"))
         #expect(shortest.operators.map(\.name) == ["ProduceResults", "InterpretedReturn", "InterpretedMatch", "InterpretedMatch"])
+        let union = try plan("MATCH (n:A) RETURN n.age AS x UNION ALL MATCH (n:B) WHERE n.age = 3 RETURN n.age AS x")
+        #expect(union.planned && union.operators.map(\.name)
+                == ["ProduceResults", "Union", "Projection", "NodeByLabelScan", "Projection", "Filter", "NodeByLabelScan"])
+        #expect(union.operators[1].details == "ALL, 2 parts" && union.operators[5].details.hasPrefix("part 2: "))
         #expect(try plan("MATCH p = (a)-[:R]->(b) RETURN p").operators.map(\.name)
                 == ["ProduceResults", "Projection", "Path", "Expand(All)", "AllNodesScan"])
         #expect(try plan("MATCH (n) SET n.x = 1 RETURN n").reason.contains("SET"))

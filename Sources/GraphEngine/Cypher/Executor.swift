@@ -97,34 +97,40 @@ public struct GraphDatabase: Sendable {
             var ex = Executor(store: store, params: parameters, control: control, vectorIndexes: vectorIndexes,
                               unindexedNodes: unindexedNodes, random: QueryRandom(seed: randomSeed),
                               statementEpochNanos: wallClock.epochNanos(), rowSink: sink)
-            var planned: PlannedQuery? = nil
+            var planned: [PlannedQuery] = []
             var reason = "the planner is off"
             if usesPlanner {
                 switch entry.outcome {
-                case .planned(let p): planned = p
+                case .planned(let parts, _): planned = parts
                 case .interpreted(let why): reason = why
                 }
             }
             if mode == .explain {
                 control.finish(keeping: 0)
                 var r = QueryResult(columns: [], rows: [])
-                r.plan = planned.map { QueryPlan($0, store: store, mode: .explain, profile: nil, cached: cached) }
-                    ?? QueryPlan(interpreted: q, reason: reason, mode: .explain, rows: nil, nanoseconds: nil, cached: cached)
+                r.plan = planned.isEmpty
+                    ? QueryPlan(interpreted: q, reason: reason, mode: .explain, rows: nil, nanoseconds: nil, cached: cached)
+                    : QueryPlan(planned, unionAll: q.unionAll, store: store, mode: .explain, profiles: nil, cached: cached)
                 return r
             }
-            let profile = mode == .profile ? PlanProfile(operators: planned?.steps.count ?? 0) : nil
+            let profiles = mode == .profile ? planned.map { PlanProfile(operators: $0.steps.count) } : nil
             let started = PlanProfile.now()
             var r: QueryResult
-            if let planned {
+            if planned.count == 1 {
                 ex.streamsAsFound = ex.rowSink != nil
-                r = try ex.runPlanned(planned, profile: profile)
+                r = try ex.runPlanned(planned[0], profile: profiles?[0])
+            } else if !planned.isEmpty {
+                var results: [QueryResult] = []
+                for (k, part) in planned.enumerated() { results.append(try ex.runPlanned(part, profile: profiles?[k])) }
+                r = try ex.union(results, all: q.unionAll)
             } else {
                 r = try ex.run(q)
             }
-            if let profile {
-                r.plan = planned.map { QueryPlan($0, store: ex.store, mode: .profile, profile: profile, cached: cached) }
-                    ?? QueryPlan(interpreted: q, reason: reason, mode: .profile, rows: r.streamed ? nil : r.rows.count,
-                                 nanoseconds: PlanProfile.now() - started, cached: cached)
+            if mode == .profile {
+                r.plan = planned.isEmpty
+                    ? QueryPlan(interpreted: q, reason: reason, mode: .profile, rows: r.streamed ? nil : r.rows.count,
+                                nanoseconds: PlanProfile.now() - started, cached: cached)
+                    : QueryPlan(planned, unionAll: q.unionAll, store: ex.store, mode: .profile, profiles: profiles, cached: cached)
             }
             store = ex.store
             version += 1
@@ -212,24 +218,27 @@ struct Executor {
         // single part can hand rows on as found (UNION's parts are combined first).
         if q.parts.contains(where: { $0.contains(where: \.isUpdating) }) { rowSink = nil }
         streamsAsFound = rowSink != nil && q.parts.count == 1
-        var result: QueryResult? = nil
-        for (i, part) in q.parts.enumerated() {
-            let r = try runSingle(part)
-            if let prev = result {
-                guard prev.columns == r.columns else {
-                    throw GraphError(.semantic, "all UNION parts must return the same columns in the same order")
-                }
-                var rows = prev.rows + r.rows
-                if !q.unionAll[i - 1] { rows = try distinct(rows) }
-                result = QueryResult(columns: prev.columns, rows: rows, memoryBytes: prev.memoryBytes + r.memoryBytes)
-            } else {
-                result = r
+        var results: [QueryResult] = []
+        for part in q.parts { results.append(try runSingle(part)) }
+        return try union(results, all: q.unionAll)
+    }
+
+    /// The parts' results joined as UNION (`all[i]`: UNION ALL between parts i and i + 1)
+    /// joins them: repeats dropped after each plain UNION, and throughout when every one is.
+    func union(_ results: [QueryResult], all: [Bool]) throws(GraphError) -> QueryResult {
+        guard var result = results.first else { return QueryResult(columns: [], rows: []) }
+        for (i, r) in results.enumerated().dropFirst() {
+            guard result.columns == r.columns else {
+                throw GraphError(.semantic, "all UNION parts must return the same columns in the same order")
             }
+            var rows = result.rows + r.rows
+            if !all[i - 1] { rows = try distinct(rows) }
+            result = QueryResult(columns: result.columns, rows: rows, memoryBytes: result.memoryBytes + r.memoryBytes)
         }
-        if q.parts.count > 1, q.unionAll.allSatisfy({ !$0 }), let r = result {
-            result = QueryResult(columns: r.columns, rows: try distinct(r.rows), memoryBytes: r.memoryBytes)
+        if results.count > 1, all.allSatisfy({ !$0 }) {
+            result = QueryResult(columns: result.columns, rows: try distinct(result.rows), memoryBytes: result.memoryBytes)
         }
-        return result ?? QueryResult(columns: [], rows: [])
+        return result
     }
 
     private func distinct(_ rows: [[Value]]) throws(GraphError) -> [[Value]] {

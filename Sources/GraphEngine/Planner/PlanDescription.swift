@@ -2,7 +2,26 @@
 /// its own (NodeIndexSeek, Expand(All), EagerAggregation, ...), the result first. Which anchor a
 /// scan uses is read from the graph the query runs on (the indexes it has now).
 extension QueryPlan {
-    init(_ plan: PlannedQuery, store: GraphStore, mode: Mode, profile: PlanProfile?, cached: Bool) {
+    /// A planned query of one part or several joined by UNION (`profiles`: one per part).
+    init(_ parts: [PlannedQuery], unionAll: [Bool], store: GraphStore, mode: Mode, profiles: [PlanProfile]?, cached: Bool) {
+        var ops = [Operator(name: "ProduceResults", details: parts[0].columns.joined(separator: ", "),
+                            rows: profiles.map { $0.reduce(0) { $0 + $1.outputRows } })]
+        if parts.count > 1 {
+            ops.append(Operator(name: "Union", details: unionAll.allSatisfy { $0 } ? "ALL, \(parts.count) parts" : "\(parts.count) parts"))
+        }
+        for (k, part) in parts.enumerated() {
+            let partOps = Self.operators(part, store: store, profile: profiles?[k])
+            ops += parts.count == 1 ? partOps : partOps.map { op in
+                var op = op
+                op.details = "part \(k + 1): " + op.details
+                return op
+            }
+        }
+        self.init(mode: mode, operators: ops, planned: true, cached: cached)
+    }
+
+    /// One part's operators, its output first.
+    private static func operators(_ plan: PlannedQuery, store: GraphStore, profile: PlanProfile?) -> [Operator] {
         var ops: [Operator] = []
         let name = { (slot: Int) in plan.slotNames[slot] ?? "anon_\(slot)" }
         func labels(_ ls: [String]) -> String { ls.map { ":" + $0 }.joined() }
@@ -66,9 +85,7 @@ extension QueryPlan {
             output.rows = profile.outputRows
             output.nanoseconds = profile.nanoseconds[plan.steps.count]
         }
-        self.init(mode: mode, operators: [Operator(name: "ProduceResults", details: plan.columns.joined(separator: ", "),
-                                                    rows: profile?.outputRows), output] + ops.reversed(),
-                  planned: true, cached: cached)
+        return [output] + ops.reversed()
     }
 
     /// The clauses of a query the interpreter runs, one operator each (PROFILE times the whole).

@@ -4,20 +4,33 @@
 /// the step that binds what they read, and the RETURN as a plain projection, a sorted or
 /// DISTINCT collection, or a hash aggregation.
 ///
-/// The planner takes read-only queries of one part: MATCH, OPTIONAL MATCH, UNWIND and WITH
-/// clauses, then RETURN. Anything else (CALL, updates, UNION, shortestPath, a variable-length
-/// pattern beside other relationships, a path or relationship variable bound before, an
-/// aggregate inside an expression) is left to the clause interpreter, with the reason.
+/// The planner takes read-only queries whose parts (one, or several joined by UNION) are made of
+/// MATCH, OPTIONAL MATCH, UNWIND and WITH clauses, then RETURN. Anything else (CALL, updates,
+/// shortestPath, a path or variable-length relationship variable bound before, a WHERE after a
+/// collecting WITH that reads more than its columns) is left to the clause interpreter, with
+/// the reason.
 enum Planner {
     enum Outcome: Sendable {
-        case planned(PlannedQuery)
+        /// One plan per part (several for UNION; `unionAll`: one flag per UNION between them).
+        case planned([PlannedQuery], unionAll: [Bool])
         case interpreted(reason: String)
     }
 
     static func plan(_ q: Query) -> Outcome {
-        guard q.parts.count == 1 else { return .interpreted(reason: "UNION") }
-        let clauses = q.parts[0]
-        guard case .ret(let projection)? = clauses.last else { return .interpreted(reason: "the query does not end in RETURN") }
+        var parts: [PlannedQuery] = []
+        for clauses in q.parts {
+            switch plan(part: clauses) {
+            case .success(let part): parts.append(part)
+            case .failure(let unplanned): return .interpreted(reason: unplanned.text)
+            }
+        }
+        return .planned(parts, unionAll: q.unionAll)
+    }
+
+    struct Unplanned: Error { let text: String }
+
+    private static func plan(part clauses: [Clause]) -> Result<PlannedQuery, Unplanned> {
+        guard case .ret(let projection)? = clauses.last else { return .failure(Unplanned(text: "the query does not end in RETURN")) }
         var builder = Builder()
         for (k, clause) in clauses.dropLast().enumerated() {
             let reason: String?
@@ -33,7 +46,7 @@ enum Planner {
             default:
                 reason = "\(clauseName(clause)) is not planned yet"
             }
-            if let reason { return .interpreted(reason: reason) }
+            if let reason { return .failure(Unplanned(text: reason)) }
         }
         return builder.finish(projection)
     }
@@ -350,17 +363,12 @@ enum Planner {
             return nil
         }
 
-        func finish(_ p: Projection) -> Outcome {
-            switch projectionOutput(p, clause: "RETURN") {
-            case .success(let (output, columns)):
-                return .planned(PlannedQuery(slotNames: slotNames, steps: steps, output: output, columns: columns,
-                                             scope: slots.map { (name: $0.key, slot: $0.value) }))
-            case .failure(let reason):
-                return .interpreted(reason: reason.text)
+        func finish(_ p: Projection) -> Result<PlannedQuery, Unplanned> {
+            projectionOutput(p, clause: "RETURN").map { output, columns in
+                PlannedQuery(slotNames: slotNames, steps: steps, output: output, columns: columns,
+                             scope: slots.map { (name: $0.key, slot: $0.value) })
             }
         }
-
-        struct Unplanned: Error { let text: String }
 
         /// How a WITH or RETURN makes its rows from the current scope, and its columns.
         func projectionOutput(_ p: Projection, clause: String) -> Result<(PlanOutput, [String]), Unplanned> {
