@@ -30,6 +30,9 @@ enum Planner {
     struct Unplanned: Error { let text: String }
 
     private static func plan(part clauses: [Clause]) -> Result<PlannedQuery, Unplanned> {
+        if let write = clauses.first(where: \.isUpdating) {
+            return .failure(Unplanned(text: "\(clauseName(write)) is not planned yet: writes run in the clause interpreter"))
+        }
         guard case .ret(let projection)? = clauses.last else { return .failure(Unplanned(text: "the query does not end in RETURN")) }
         var builder = Builder()
         for (k, clause) in clauses.dropLast().enumerated() {

@@ -35,6 +35,44 @@ public struct GraphTemporal: Sendable, Hashable {
     public var zone: String
     /// A duration's months, days, seconds and nanoseconds (0..999999999).
     public var months: Int64, days: Int64, seconds: Int64, nanos: Int32
+
+    /// A date: days since 1970-01-01.
+    public static func date(epochDay: Int64) -> GraphTemporal {
+        GraphTemporal(type: "date", epochDay: epochDay)
+    }
+
+    /// A time of day without a zone: nanoseconds since midnight.
+    public static func localTime(nanoOfDay: Int64) -> GraphTemporal {
+        GraphTemporal(type: "localtime", nanoOfDay: nanoOfDay)
+    }
+
+    /// A time of day at an offset from UTC (seconds east).
+    public static func time(nanoOfDay: Int64, offsetSeconds: Int32) -> GraphTemporal {
+        GraphTemporal(type: "time", nanoOfDay: nanoOfDay, offsetSeconds: offsetSeconds)
+    }
+
+    /// A date and time without a zone.
+    public static func localDateTime(epochDay: Int64, nanoOfDay: Int64) -> GraphTemporal {
+        GraphTemporal(type: "localdatetime", epochDay: epochDay, nanoOfDay: nanoOfDay)
+    }
+
+    /// A local date and time at an offset, in an IANA `zone` ("" for the fixed offset alone;
+    /// with a zone the server takes the zone's offset at that time).
+    public static func dateTime(epochDay: Int64, nanoOfDay: Int64, offsetSeconds: Int32, zone: String = "") -> GraphTemporal {
+        GraphTemporal(type: "datetime", epochDay: epochDay, nanoOfDay: nanoOfDay, offsetSeconds: offsetSeconds, zone: zone)
+    }
+
+    /// A duration of months, days, seconds and nanoseconds (0..999999999).
+    public static func duration(months: Int64 = 0, days: Int64 = 0, seconds: Int64 = 0, nanos: Int32 = 0) -> GraphTemporal {
+        GraphTemporal(type: "duration", months: months, days: days, seconds: seconds, nanos: nanos)
+    }
+
+    init(type: String, text: String = "", epochDay: Int64 = 0, nanoOfDay: Int64 = 0, offsetSeconds: Int32 = 0, zone: String = "",
+         months: Int64 = 0, days: Int64 = 0, seconds: Int64 = 0, nanos: Int32 = 0) {
+        self.type = type; self.text = text; self.epochDay = epochDay; self.nanoOfDay = nanoOfDay
+        self.offsetSeconds = offsetSeconds; self.zone = zone
+        self.months = months; self.days = days; self.seconds = seconds; self.nanos = nanos
+    }
 }
 
 /// A value in a Cypher result: a plain value, a temporal value, or a graph element, path or
@@ -100,13 +138,23 @@ extension RuVectorClient {
     static let graphService = "/ruvector.v1.GraphService/"
 
     /// Runs a Cypher query (auto-commit, or inside `transaction`). Rows arrive in batches and
-    /// are collected here; `maxRows` (0 = the server's limit) stops early.
-    public func cypher(_ query: String, parameters: Payload = [:], transaction: String? = nil,
-                       maxRows: Int = 0) async throws(RuVectorClientError) -> CypherResult {
+    /// are collected here; `maxRows` (0 = the server's limit) stops early. Dates, times and
+    /// durations go in `temporalParameters` (a value from a result, or `GraphTemporal.date(...)`
+    /// and its siblings); a name may be in one of the two maps only.
+    public func cypher(_ query: String, parameters: Payload = [:], temporalParameters: [String: GraphTemporal] = [:],
+                       transaction: String? = nil, maxRows: Int = 0) async throws(RuVectorClientError) -> CypherResult {
+        if let name = temporalParameters.keys.sorted().first(where: { parameters[$0] != nil }) {
+            throw RuVectorClientError(.invalidInput, "parameter $\(name) is given twice, as a value and as a temporal")
+        }
+        var wireParameters = parameters.keys.sorted().map { RuvectorV1.Parameter(name: $0, value: WireConversions.wire(parameters[$0]!)) }
+        for name in temporalParameters.keys.sorted() {
+            guard let temporal = Self.wire(temporalParameters[name]!) else {
+                throw RuVectorClientError(.invalidInput, "parameter $\(name): unknown temporal type '\(temporalParameters[name]!.type)'")
+            }
+            wireParameters.append(RuvectorV1.Parameter(name: name, temporal: temporal))
+        }
         let request = RuvectorV1.ExecuteRequest(
-            query: query,
-            parameters: parameters.keys.sorted().map { RuvectorV1.Parameter(name: $0, value: WireConversions.wire(parameters[$0]!)) },
-            transactionId: transaction ?? "", maxRows: UInt64(max(0, maxRows)))
+            query: query, parameters: wireParameters, transactionId: transaction ?? "", maxRows: UInt64(max(0, maxRows)))
         do {
             let call = try await channel.makeCall(path: Self.graphService + "Execute", timeout: callTimeout)
             try await call.send(request.encoded())
@@ -179,6 +227,22 @@ extension RuVectorClient {
         case .temporal(let t)?: .temporal(temporal(t))
         case nil: .value(.null)
         }
+    }
+
+    /// The wire form of a temporal parameter (its text is not sent: the fields are the value).
+    static func wire(_ t: GraphTemporal) -> RuvectorV1.Temporal? {
+        let type: RuvectorV1.TemporalType
+        switch t.type {
+        case "date": type = .date
+        case "localtime": type = .localTime
+        case "time": type = .time
+        case "localdatetime": type = .localDateTime
+        case "datetime": type = .dateTime
+        case "duration": type = .duration
+        default: return nil
+        }
+        return RuvectorV1.Temporal(type: type, epochDay: t.epochDay, nanoOfDay: t.nanoOfDay, offsetSeconds: t.offsetSeconds, zone: t.zone,
+                                   months: t.months, days: t.days, seconds: t.seconds, nanos: t.nanos)
     }
 
     static func temporal(_ t: RuvectorV1.Temporal) -> GraphTemporal {

@@ -33,4 +33,51 @@ import Testing
             #expect(syntax?.code == .invalidArgument && syntax?.message.contains("line 1") == true)
         }
     }
+
+    @Test func temporalParametersRoundTrip() async throws {
+        try await TestServer.with { db, _ in
+            // 2015-07-21 is day 16637; 21:40:32.142 is 78,032.142 s after midnight.
+            let day: Int64 = 16637, time: Int64 = 78_032_142_000_000
+            let sent: [String: GraphTemporal] = [
+                "d": .date(epochDay: day), "lt": .localTime(nanoOfDay: time), "t": .time(nanoOfDay: time, offsetSeconds: 3600),
+                "ldt": .localDateTime(epochDay: day, nanoOfDay: time),
+                "dt": .dateTime(epochDay: day, nanoOfDay: time, offsetSeconds: 7200, zone: "Europe/Stockholm"),
+                "dur": .duration(months: 14, days: 3, seconds: 14_400, nanos: 5),
+            ]
+            let result = try await db.cypher("RETURN $d AS d, $lt AS lt, $t AS t, $ldt AS ldt, $dt AS dt, $dur AS dur, $d + duration('P1D') AS next",
+                                             temporalParameters: sent)
+            let texts = result.rows[0].map { value -> String in
+                guard case .temporal(let t) = value else { return "not temporal: \(value)" }
+                return t.text
+            }
+            #expect(texts == ["2015-07-21", "21:40:32.142", "21:40:32.142+01:00", "2015-07-21T21:40:32.142",
+                              "2015-07-21T21:40:32.142+02:00[Europe/Stockholm]", "P1Y2M3DT4H0.000000005S", "2015-07-22"])
+            for (i, name) in ["d", "lt", "t", "ldt", "dt", "dur"].enumerated() {
+                guard case .temporal(var back) = result.rows[0][i] else { continue }
+                back.text = ""
+                #expect(back == sent[name], "\(name)")
+            }
+            // Stored and read back as a property, then found by equality.
+            _ = try await db.cypher("CREATE (:Event {at: $dt})", temporalParameters: ["dt": sent["dt"]!])
+            #expect(try await db.cypher("MATCH (e:Event) WHERE e.at = $dt RETURN count(e)", temporalParameters: ["dt": sent["dt"]!]).rows
+                    == [[.value(.int(1))]])
+            let twice = await #expect(throws: RuVectorClientError.self) {
+                try await db.cypher("RETURN $d", parameters: ["d": 1], temporalParameters: ["d": sent["d"]!])
+            }
+            #expect(twice?.code == .invalidInput)
+            let range = await #expect(throws: RuVectorClientError.self) {
+                try await db.cypher("RETURN $t", temporalParameters: ["t": .time(nanoOfDay: -1, offsetSeconds: 0)])
+            }
+            #expect(range?.code == .invalidArgument)
+
+            // EXPLAIN and PROFILE: the plan comes with the result.
+            let profiled = try await db.cypher("PROFILE MATCH (e:Event) RETURN count(e) AS c")
+            #expect(profiled.rows == [[.value(.int(1))]] && profiled.plan?.mode == "PROFILE" && profiled.plan?.planned == true)
+            #expect(profiled.plan?.operators.map(\.name) == ["ProduceResults", "EagerAggregation", "NodeByLabelScan"])
+            #expect(profiled.plan?.operators.last?.rows == 1 && profiled.plan?.table.contains("+NodeByLabelScan") == true)
+            let explained = try await db.cypher("EXPLAIN CREATE (:Ghost)")
+            #expect(explained.rows.isEmpty && explained.plan?.planned == false && explained.plan?.reason.contains("CREATE") == true)
+            #expect(try await db.cypher("PROFILE MATCH (g:Ghost) RETURN count(g)").rows == [[.value(.int(0))]])
+        }
+    }
 }
