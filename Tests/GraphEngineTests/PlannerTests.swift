@@ -133,6 +133,12 @@ struct PlannerTests {
         "RETURN 1 AS x UNION RETURN 1 AS x UNION RETURN 2 AS x",
         "RETURN 1 AS x UNION ALL RETURN 1 AS x UNION ALL RETURN 2 AS x",
         "MATCH (n:A) RETURN count(*) AS c UNION ALL MATCH (n:B) RETURN count(*) AS c",
+        "MATCH (a), (b) WHERE id(a) = $id AND id(b) = $id2 MATCH p = shortestPath((a)-[:R*..6]->(b)) RETURN length(p) AS l, nodes(p) AS n",
+        "MATCH (a) WHERE id(a) = $id MATCH p = allShortestPaths((a)-[*..3]-(b:B)) RETURN count(p) AS c, min(length(p)) AS m",
+        "MATCH (a) WHERE id(a) = $id MATCH (a)-[r:R]->(x), p = shortestPath((x)-[*..4]->(b:A)) RETURN count(*) AS c",
+        "MATCH (a) WHERE id(a) = $id MATCH p = shortestPath((a)-[rs:R*1..5]->(b)) WHERE length(p) > 1 RETURN b.name AS name, size(rs) AS s",
+        "MATCH p = shortestPath((a:A {age: 3})-[*..2]-(b:B {age: 4})) RETURN count(p) AS c",
+        "MATCH (a:A {age: 3}) OPTIONAL MATCH (a)-[*..2]->(m:B) WITH a, count(m) AS c MATCH q = shortestPath((a)-[:S*]->(z)) RETURN a.name AS a, c, count(q) AS paths",
     ]
 
     @Test("every query answers as the clause interpreter does", arguments: plannedQueries)
@@ -189,9 +195,13 @@ struct PlannerTests {
         #expect(try plan("MATCH (a)-[:R*1..3]->(b) WHERE id(a) = 1 RETURN count(b)").operators.contains { $0.name == "VarLengthExpand(All)" })
         #expect(try plan("MATCH (a)-[r]->(b)-[s]->(a) RETURN a").operators.contains { $0.name == "Expand(Into)" })
         #expect(try plan("MATCH (n:B) RETURN n.name ORDER BY n.name LIMIT 3").operators[1].name == "Top")
-        let shortest = try plan("MATCH (a), (b) WHERE id(a) = 1 AND id(b) = 2 MATCH p = shortestPath((a)-[*..3]->(b)) RETURN p")
-        #expect(!shortest.planned && shortest.reason.contains("shortestPath"))
-        #expect(shortest.operators.map(\.name) == ["ProduceResults", "InterpretedReturn", "InterpretedMatch", "InterpretedMatch"])
+        let write = try plan("MATCH (a) CREATE (a)-[:T]->(:N) RETURN a")
+        #expect(!write.planned && write.reason.contains("CREATE"))
+        #expect(write.operators.map(\.name) == ["ProduceResults", "InterpretedReturn", "InterpretedCreate", "InterpretedMatch"])
+        let shortest = try plan("MATCH (a), (b) WHERE id(a) = 1 AND id(b) = 2 MATCH p = shortestPath((a)-[:R*..3]->(b)) RETURN p")
+        #expect(shortest.planned && shortest.operators.map(\.name)
+                == ["ProduceResults", "Projection", "ShortestPath", "Filter", "NodeByIdSeek", "Filter", "NodeByIdSeek"])
+        #expect(shortest.operators[2].details == "(a)-[:R*1..3]->(b), breadth first")
         let union = try plan("MATCH (n:A) RETURN n.age AS x UNION ALL MATCH (n:B) WHERE n.age = 3 RETURN n.age AS x")
         #expect(union.planned && union.operators.map(\.name)
                 == ["ProduceResults", "Union", "Projection", "NodeByLabelScan", "Projection", "Filter", "NodeByLabelScan"])

@@ -31,9 +31,29 @@ enum PlanStep: Sendable {
     case optionalEnd(start: Int)
     /// A path variable: the path through the pattern part's nodes and relationships.
     case path(slot: Int, pieces: [PathPiece], alias: String)
+    /// `shortestPath(...)` / `allShortestPaths(...)` from the node in `from`.
+    case shortest(ShortestStep)
     /// A WITH that needs all its rows (aggregate, DISTINCT, ORDER BY, SKIP or LIMIT): they are
     /// collected, and once the steps before it have run, its rows go on, each column in its slot.
     case eager(PlanOutput, columns: [String], slots: [Int], scope: [(name: String, slot: Int)])
+}
+
+/// A shortest-path search, run by the interpreter's breadth-first search
+/// (`Executor.matchShortest`) on the row's named variables; what it binds goes to slots.
+struct ShortestStep: Sendable {
+    var part: PatternPart
+    var kind: PatternPart.Shortest
+    var from: Int
+    /// The end node's slot, and its variable (the search keeps to it when bound before).
+    var end: Int
+    var endName: String?
+    /// The relationship list's slot (named, or hidden when later relationships must differ).
+    var relationships: Int?
+    var path: Int?
+    /// The named variables bound before the step (what the pattern's property maps may read).
+    var scope: [(name: String, slot: Int)]
+    /// Relationships bound earlier in the same MATCH, which the search does not use.
+    var distinctFrom: [Int]
 }
 
 /// Where a path's parts are in the row, in pattern order.

@@ -44,6 +44,13 @@ extension QueryPlan {
                 continue
             case .path(_, _, let alias):
                 op = Operator(name: "Path", details: alias)
+            case .shortest(let e):
+                let (rel, _) = e.part.steps[0]
+                let (l, r) = arrows(rel.direction)
+                let length = rel.length.map { "*\($0.min)..\($0.max.map(String.init) ?? "")" } ?? ""
+                let relText = "[\(rel.types.isEmpty ? "" : ":" + rel.types.joined(separator: "|"))\(length)]"
+                op = Operator(name: e.kind == .all ? "AllShortestPaths" : "ShortestPath",
+                              details: "(\(name(e.from)))\(l)\(relText)\(r)(\(name(e.end))), breadth first")
             case .eager(let output, let columns, _, _):
                 op = Self.outputOperator(output, columns: columns)
                 op.details = "WITH " + op.details

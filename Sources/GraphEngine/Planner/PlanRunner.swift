@@ -135,6 +135,8 @@ final class PlanRunner {
         case .optionalEnd(let start):
             found[start] = true
             try push(i + 1, &frame)
+        case .shortest(let step):
+            try shortest(step, i, &frame)
         case .path(let slot, let pieces, _):
             var nodes: [Int] = [], relationships: [Int] = []
             for piece in pieces {
@@ -333,14 +335,7 @@ final class PlanRunner {
         let relWant = try required(e.relationshipProperties, frame)
         // Relationships the MATCH bound before the walk are not walked (and, like the walk's
         // own, stay off limits for the relationships after it).
-        var used = Set<Int>()
-        for s in e.distinctFrom {
-            switch frame[s] {
-            case .relationship(let rid): used.insert(rid)
-            case .list(let walk): for case .relationship(let rid) in walk { used.insert(rid) }
-            default: break
-            }
-        }
+        var used = Self.relationships(in: e.distinctFrom, frame)
         // The walk so far, kept only when a variable needs it.
         let keepsWalk = e.relationships != nil || e.segment != nil
         var walkedNodes: [Int] = [], walkedRelationships: [Int] = []
@@ -374,6 +369,56 @@ final class PlanRunner {
             }
         }
         try walk(from, 0, &frame)
+    }
+
+    /// The shortest paths from the node in `from` (the interpreter's search), each handed on
+    /// with its end node, relationships and path in their slots.
+    private func shortest(_ e: ShortestStep, _ i: Int, _ frame: inout Frame) throws(GraphError) {
+        guard case .node(let from) = frame[e.from] else { return }
+        let mark = control.mark
+        defer { control.release(to: mark) }
+        var row: Row = Dictionary(minimumCapacity: e.scope.count)
+        for (name, slot) in e.scope { row[name] = frame[slot] }
+        var used = Self.relationships(in: e.distinctFrom, frame)
+        // Found first (each is charged by the search as it is found), then handed on.
+        final class Found { var paths: [(end: Int, nodes: [Int], relationships: [Int])] = [] }
+        let found = Found()
+        var out = MatchOutput { match throws(GraphError) in
+            guard case .path(let nodes, let relationships) = Self.shortestPath(match, e) else { return }
+            found.paths.append((nodes.last ?? from, nodes, relationships))
+        }
+        // The search binds a path variable only when the pattern has one: ask it for one.
+        var part = e.part
+        if part.pathVariable == nil { part.pathVariable = Self.searchPath }
+        try executor.matchShortest([part], 0, e.kind, from: from, row, &used, &out)
+        for path in found.paths {
+            try control.check()
+            frame[e.end] = .node(path.end)
+            if let r = e.relationships { frame[r] = .list(path.relationships.map(Value.relationship)) }
+            if let p = e.path { frame[p] = .path(nodes: path.nodes, relationships: path.relationships) }
+            try push(i + 1, &frame)
+        }
+    }
+
+    /// The relationships in `slots`: single ones and variable-length walks' lists.
+    private static func relationships(in slots: [Int], _ frame: Frame) -> Set<Int> {
+        var ids = Set<Int>()
+        for s in slots {
+            switch frame[s] {
+            case .relationship(let rid): ids.insert(rid)
+            case .list(let walk): for case .relationship(let rid) in walk { ids.insert(rid) }
+            default: break
+            }
+        }
+        return ids
+    }
+
+    /// The name the search's path goes by when the pattern names none (no variable can be
+    /// named so).
+    private static let searchPath = "\u{0}path"
+
+    private static func shortestPath(_ match: Row, _ e: ShortestStep) -> Value? {
+        match[e.part.pathVariable ?? searchPath]
     }
 
     /// Each node reachable in `min...max` steps (min 0 or 1, one direction), once: a

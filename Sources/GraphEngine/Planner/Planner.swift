@@ -6,9 +6,8 @@
 ///
 /// The planner takes read-only queries whose parts (one, or several joined by UNION) are made of
 /// MATCH, OPTIONAL MATCH, UNWIND and WITH clauses, then RETURN. Anything else (CALL, updates,
-/// shortestPath, a path or variable-length relationship variable bound before, a WHERE after a
-/// collecting WITH that reads more than its columns) is left to the clause interpreter, with
-/// the reason.
+/// a path or variable-length relationship variable bound before, a WHERE after a collecting
+/// WITH that reads more than its columns) is left to the clause interpreter, with the reason.
 enum Planner {
     enum Outcome: Sendable {
         /// One plan per part (several for UNION; `unionAll`: one flag per UNION between them).
@@ -227,7 +226,9 @@ enum Planner {
         mutating func addMatch(_ parts: [PatternPart], _ predicate: Expr?, optional: Bool, distinctEnds: Bool) -> String? {
             let relationshipCount = parts.reduce(0) { $0 + $1.steps.count }
             for p in parts {
-                if p.shortest != nil { return "shortestPath is not planned yet" }
+                if p.shortest != nil, let (rel, _) = p.steps.first, isBound(rel.variable) {
+                    return "a shortestPath relationship variable bound before is not planned yet"
+                }
                 if isBound(p.pathVariable) { return "a path variable bound before is not planned yet" }
                 for (rel, _) in p.steps where rel.length != nil && isBound(rel.variable) {
                     return "a variable-length relationship variable bound before is not planned yet"
@@ -273,7 +274,7 @@ enum Planner {
                 var part = original
                 // Anchor at the cheaper end: walk the chain backwards when the last node is (a
                 // path keeps its own order: it is walked from its start).
-                if part.pathVariable == nil, let last = part.steps.last?.1, score(last) < score(part.start) {
+                if part.pathVariable == nil, part.shortest == nil, let last = part.steps.last?.1, score(last) < score(part.start) {
                     var nodes = [part.start] + part.steps.map(\.1)
                     var rels = part.steps.map(\.0)
                     nodes.reverse()
@@ -321,6 +322,19 @@ enum Planner {
                     steps[scanStep] = .nodeScan(scan)
                 }
                 var at = s
+                if let kind = part.shortest, let (rel, end) = part.steps.first {
+                    // The search itself is the interpreter's; its end node is tested there too.
+                    let scope = slots.map { (name: $0.key, slot: $0.value) }
+                    let endSlot = slot(for: end.variable)
+                    let relationships = rel.variable != nil || relationshipCount > 1 ? slot(for: rel.variable) : nil
+                    let path = part.pathVariable.map { slot(for: $0) }
+                    steps.append(.shortest(ShortestStep(part: part, kind: kind, from: s, end: endSlot, endName: end.variable,
+                                                        relationships: relationships, path: path, scope: scope,
+                                                        distinctFrom: matchRelationships)))
+                    if let relationships { matchRelationships.append(relationships) }
+                    placeFilters(&self, final: false)
+                    continue
+                }
                 for (rel, node) in part.steps {
                     let target = NodeTest(labels: node.labels, properties: compile(node.properties))
                     let toBound = isBound(node.variable)
