@@ -105,7 +105,8 @@ function showPlan(plan) {
   const table = $("cypher-plan");
   table.hidden = false;
   $("cypher-plan-caption").textContent = `${plan.mode ?? ""} plan`
-    + (plan.planned ? "" : ` (interpreted: ${plan.reason ?? ""})`) + (plan.cached ? ", cached" : "");
+    + (plan.planned ? (plan.reason ? ` (${plan.reason})` : "") : ` (interpreted: ${plan.reason ?? ""})`)
+    + (plan.cached ? ", cached" : "");
   const profiled = plan.mode === "PROFILE";
   for (const op of plan.operators ?? []) {
     const tr = table.tBodies[0].insertRow();

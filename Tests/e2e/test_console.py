@@ -687,7 +687,9 @@ def test_console_cypher_parameters_drawing_and_history(tmp_path, browser):
         assert _rows(browser, "cypher-results") == [["111"]] and "PROFILE plan" in _text(browser, "cypher-plan-caption")
         _fill(browser, "cypher-query", "MATCH (n:Nobody) SET n.x = 1 RETURN n")
         browser.find_element("id", "cypher-explain").click()
-        _wait(browser, lambda d: "interpreted: SET" in _text(d, "cypher-plan-caption"), "an interpreted plan")
+        _wait(browser, lambda d: "SET and what follows run in the clause interpreter" in _text(d, "cypher-plan-caption"),
+              "a plan whose writes are interpreted")
+        assert "InterpretedSet" in [row[0] for row in _rows(browser, "cypher-plan")]
         _assert_no_page_errors(browser)
     finally:
         server.stop()

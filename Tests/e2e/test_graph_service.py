@@ -312,8 +312,10 @@ def test_explain_and_profile_through_the_client(server):
         plain = db.graph.execute(query, {"age": 1})
         assert plain.rows == [{"c": 100}] and plain.plan is None and "plan" not in plain.summary
 
-        interpreted = db.graph.execute("PROFILE MATCH (n:Nobody) SET n.x = 1 RETURN n").plan
-        assert not interpreted.planned and "SET" in interpreted.reason
+        written = db.graph.execute("PROFILE MATCH (n:Nobody) SET n.x = 1 RETURN n").plan
+        assert written.planned and "SET" in written.reason and "InterpretedSet" in [op.name for op in written.operators]
+        interpreted = db.graph.execute("PROFILE CREATE (:Made {i: 1})").plan
+        assert not interpreted.planned and "CREATE" in interpreted.reason
 
         # EXPLAIN of a write runs nothing (and needs no write access); PROFILE of one runs it.
         assert db.graph.execute("EXPLAIN CREATE (:Ghost)").plan.operators[1].name == "InterpretedCreate"

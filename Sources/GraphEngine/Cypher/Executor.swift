@@ -110,13 +110,22 @@ public struct GraphDatabase: Sendable {
                 var r = QueryResult(columns: [], rows: [])
                 r.plan = planned.isEmpty
                     ? QueryPlan(interpreted: q, reason: reason, mode: .explain, rows: nil, nanoseconds: nil, cached: cached)
-                    : QueryPlan(planned, unionAll: q.unionAll, store: store, mode: .explain, profiles: nil, cached: cached)
+                    : QueryPlan(planned, unionAll: q.unionAll, store: store, mode: .explain, profiles: nil, cached: cached,
+                                clauses: q.parts[0])
                 return r
             }
-            let profiles = mode == .profile ? planned.map { PlanProfile(operators: $0.steps.count) } : nil
+            var profiles = mode == .profile ? planned.map { PlanProfile(operators: $0.steps.count) } : nil
             let started = PlanProfile.now()
             var r: QueryResult
-            if planned.count == 1 {
+            if planned.count == 1, let start = planned[0].interpretedFrom {
+                // The reads the planner took, then the writes (and what follows) interpreted.
+                ex.rowSink = nil
+                let rows = try ex.runPlannedRows(planned[0], profile: profiles?[0])
+                let interpreted = PlanProfile.now()
+                r = try ex.runSingle(q.parts[0], startingAt: start, rows: rows, scope: planned[0].scope.map(\.name))
+                profiles?[0].interpretedNanoseconds = PlanProfile.now() - interpreted
+                profiles?[0].outputRows = r.rows.count
+            } else if planned.count == 1 {
                 ex.streamsAsFound = ex.rowSink != nil
                 r = try ex.runPlanned(planned[0], profile: profiles?[0])
             } else if !planned.isEmpty {
@@ -130,7 +139,8 @@ public struct GraphDatabase: Sendable {
                 r.plan = planned.isEmpty
                     ? QueryPlan(interpreted: q, reason: reason, mode: .profile, rows: r.streamed ? nil : r.rows.count,
                                 nanoseconds: PlanProfile.now() - started, cached: cached)
-                    : QueryPlan(planned, unionAll: q.unionAll, store: ex.store, mode: .profile, profiles: profiles, cached: cached)
+                    : QueryPlan(planned, unionAll: q.unionAll, store: ex.store, mode: .profile, profiles: profiles, cached: cached,
+                                clauses: q.parts[0])
             }
             store = ex.store
             version += 1
@@ -261,9 +271,16 @@ struct Executor {
     /// Runs one query part, starting from `initial` (the outer row of an EXISTS subquery).
     /// Pipelined clauses pass their rows on one at a time; each other clause takes them all.
     mutating func runSingle(_ clauses: [Clause], from initial: Row = [:]) throws(GraphError) -> QueryResult {
-        var rows = try RowSet(initial, control)
-        var scope: [String] = []   // variables in scope, so `*` has columns even with no rows
-        var i = 0
+        try runSingle(clauses, startingAt: 0, rows: try RowSet(initial, control), scope: [])
+    }
+
+    /// Runs `clauses` from `start` on, from `rows` with `scope` in scope (what clauses before
+    /// `start`, run by the planner, made).
+    mutating func runSingle(_ clauses: [Clause], startingAt start: Int, rows startRows: RowSet,
+                            scope startScope: [String]) throws(GraphError) -> QueryResult {
+        var rows = startRows
+        var scope = startScope   // variables in scope, so `*` has columns even with no rows
+        var i = start
         while i < clauses.count {
             var stages: [Stage] = []
             while i < clauses.count, let stage = try stage(for: clauses[i], &scope) {

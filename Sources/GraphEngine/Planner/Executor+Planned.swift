@@ -2,6 +2,37 @@
 /// DISTINCT or sorted collection (`ProjectionRows`, as the interpreter's), or a hash
 /// aggregation keyed by the grouping values.
 extension Executor {
+    /// The rows of a query's planned reads, as the interpreter's rows of the variables in
+    /// scope (a list, map or path a step made is charged for the row that keeps it).
+    func runPlannedRows(_ plan: PlannedQuery, profile: PlanProfile?) throws(GraphError) -> RowSet {
+        final class Collected { var rows = RowSet() }
+        let collected = Collected(), control = self.control
+        let runner = try PlanRunner(self, plan, profile: profile) { frame throws(GraphError) in
+            var row: Row = Dictionary(minimumCapacity: plan.scope.count)
+            var kept = 0
+            for (name, slot) in plan.scope {
+                let value = frame[slot]
+                switch value {
+                case .list, .map, .path:
+                    let bytes = try control.measure(value)
+                    try control.charge(bytes)
+                    kept += bytes
+                default:
+                    break
+                }
+                row[name] = value
+            }
+            do throws(GraphError) {
+                try collected.rows.append(row, kept: kept, control)
+            } catch {
+                control.refund(kept)
+                throw error
+            }
+        }
+        try runner.run(slots: plan.slotNames.count)
+        return collected.rows
+    }
+
     func runPlanned(_ plan: PlannedQuery, profile: PlanProfile?) throws(GraphError) -> QueryResult {
         let control = self.control
         let reader = self
@@ -67,6 +98,8 @@ final class ProjectionSink {
             let order = p.orderBy.map { (e, asc) in (p.items.first { $0.expr == e }.map { Expr.variable($0.alias) } ?? e, asc) }
             rows = ProjectionRows(columns: columns, order: order, distinct: p.distinct, skip: try executor.nonNegativeInt(p.skip, "SKIP") ?? 0,
                                   limit: try executor.nonNegativeInt(p.limit, "LIMIT"), control)
+        case .rows:
+            throw GraphError(.runtime, "internal: a plan that hands its rows to the interpreter has no projection")
         case .aggregate(let keys, let aggregates, let computed, let p):
             items = []
             self.computed = computed

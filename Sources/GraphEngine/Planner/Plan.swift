@@ -11,6 +11,9 @@ struct PlannedQuery: Sendable {
     let columns: [String]
     /// The variables in scope at the RETURN and their slots: what ORDER BY sees of a row.
     let scope: [(name: String, slot: Int)]
+    /// For a query that writes: the clause the interpreter takes over at (the first update),
+    /// given the rows of the clauses before it (`output` is then `.rows`).
+    var interpretedFrom: Int? = nil
 }
 
 /// One step of the pipeline: each takes a row and passes on zero or more rows.
@@ -150,6 +153,9 @@ enum PlanOutput: Sendable {
     /// each group's row, where the aggregates and grouping keys are hidden or named columns.
     case aggregate(keys: [(alias: String, expr: SlotExpr)], aggregates: [(alias: String, call: Expr, argument: SlotExpr?)],
                    computed: [(alias: String, expr: Expr)], projection: Projection)
+    /// The rows, as the interpreter's rows of the variables in scope, for the clauses after
+    /// (a query that writes).
+    case rows
 }
 
 /// What `EXPLAIN` and `PROFILE` tell of a query: its operators, the result first (as Neo4j
@@ -180,9 +186,10 @@ public struct QueryPlan: Sendable, Equatable {
     /// The result operator first, the sources last.
     public var operators: [Operator]
     /// False when the planner did not take the query and the clause interpreter ran it (its
-    /// clauses are then listed as `Interpreted...` operators, timed as a whole).
+    /// clauses are then listed as `Interpreted...` operators, timed as a whole). A query that
+    /// writes may be planned up to its first update, the rest interpreted.
     public var planned: Bool
-    /// Why the interpreter ran it (empty when planned).
+    /// Why the interpreter ran it, or the part of it that writes (empty when all planned).
     public var reason: String
     /// Whether the plan came from the plan cache.
     public var cached: Bool
@@ -194,7 +201,8 @@ public struct QueryPlan: Sendable, Equatable {
 
     /// A text table of the operators (what the CLI prints).
     public var table: String {
-        var lines = ["\(mode.rawValue)\(planned ? "" : " (interpreted: \(reason))")\(cached ? ", plan cached" : "")"]
+        let note = planned ? (reason.isEmpty ? "" : " (\(reason))") : " (interpreted: \(reason))"
+        var lines = ["\(mode.rawValue)\(note)\(cached ? ", plan cached" : "")"]
         for op in operators {
             var line = "+\(op.name)"
             if !op.details.isEmpty { line += "  \(op.details)" }

@@ -3,9 +3,20 @@
 /// scan uses is read from the graph the query runs on (the indexes it has now).
 extension QueryPlan {
     /// A planned query of one part or several joined by UNION (`profiles`: one per part).
-    init(_ parts: [PlannedQuery], unionAll: [Bool], store: GraphStore, mode: Mode, profiles: [PlanProfile]?, cached: Bool) {
+    /// `clauses`: the part's clauses, for a query whose writes the interpreter runs (listed
+    /// as it lists them, above the planned reads).
+    init(_ parts: [PlannedQuery], unionAll: [Bool], store: GraphStore, mode: Mode, profiles: [PlanProfile]?, cached: Bool,
+         clauses: [Clause] = []) {
         var ops = [Operator(name: "ProduceResults", details: parts[0].columns.joined(separator: ", "),
                             rows: profiles.map { $0.reduce(0) { $0 + $1.outputRows } })]
+        var reason = ""
+        if parts.count == 1, let start = parts[0].interpretedFrom, start < clauses.count {
+            for (k, clause) in clauses[start...].reversed().enumerated() {
+                ops.append(Operator(name: "Interpreted" + Planner.clauseName(clause).replacingSpaces, details: "",
+                                    nanoseconds: k == 0 ? profiles?[0].interpretedNanoseconds : nil))
+            }
+            reason = "\(Planner.clauseName(clauses[start])) and what follows run in the clause interpreter"
+        }
         if parts.count > 1 {
             ops.append(Operator(name: "Union", details: unionAll.allSatisfy { $0 } ? "ALL, \(parts.count) parts" : "\(parts.count) parts"))
         }
@@ -17,7 +28,7 @@ extension QueryPlan {
                 return op
             }
         }
-        self.init(mode: mode, operators: ops, planned: true, cached: cached)
+        self.init(mode: mode, operators: ops, planned: true, reason: reason, cached: cached)
     }
 
     /// One part's operators, its output first.
@@ -116,6 +127,8 @@ extension QueryPlan {
         case .collect(_, let p):
             let name = p.orderBy.isEmpty ? (p.distinct ? "Distinct" : "Limit") : (p.limit == nil ? "Sort" : "Top")
             return Operator(name: name, details: columns.joined(separator: ", ") + " " + projectionText(p))
+        case .rows:
+            return Operator(name: "Eager", details: "rows for the writes")
         case .aggregate(let keys, let aggregates, let computed, let p):
             let grouping = keys.isEmpty ? "" : "by " + keys.map(\.alias).joined(separator: ", ") + ": "
             let named = aggregates.map { $0.alias.hasPrefix("\u{0}") ? $0.call.cypherText : $0.alias } + computed.map(\.alias)

@@ -469,6 +469,8 @@ final class PlanProfile {
     var nanoseconds: [UInt64]
     /// Rows the output made (result rows).
     var outputRows = 0
+    /// Time the interpreter spent on a query's writes and what follows them.
+    var interpretedNanoseconds: UInt64 = 0
     private var current: Int
     private var last: UInt64
 

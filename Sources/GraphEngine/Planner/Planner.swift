@@ -29,12 +29,20 @@ enum Planner {
     struct Unplanned: Error { let text: String }
 
     private static func plan(part clauses: [Clause]) -> Result<PlannedQuery, Unplanned> {
-        if let write = clauses.first(where: \.isUpdating) {
-            return .failure(Unplanned(text: "\(clauseName(write)) is not planned yet: writes run in the clause interpreter"))
+        // A query that writes: the reads before its first update are planned (when there are
+        // any, and all plannable), the rest is the interpreter's.
+        let write = clauses.firstIndex(where: \.isUpdating)
+        if let write, write == 0 {
+            return .failure(Unplanned(text: "\(clauseName(clauses[write])) is not planned yet: writes run in the clause interpreter"))
         }
-        guard case .ret(let projection)? = clauses.last else { return .failure(Unplanned(text: "the query does not end in RETURN")) }
+        let reads = write.map { clauses[..<$0] } ?? clauses.dropLast()
+        var projection: Projection? = nil
+        if write == nil {
+            guard case .ret(let p)? = clauses.last else { return .failure(Unplanned(text: "the query does not end in RETURN")) }
+            projection = p
+        }
         var builder = Builder()
-        for (k, clause) in clauses.dropLast().enumerated() {
+        for (k, clause) in reads.enumerated() {
             let reason: String?
             switch clause {
             case .match(let optional, let parts, let predicate):
@@ -50,6 +58,14 @@ enum Planner {
             }
             if let reason { return .failure(Unplanned(text: reason)) }
         }
+        if let write {
+            // Rows for the interpreter's updates.
+            var planned = PlannedQuery(slotNames: builder.slotNames, steps: builder.steps, output: .rows, columns: [],
+                                       scope: builder.slots.map { (name: $0.key, slot: $0.value) })
+            planned.interpretedFrom = write
+            return .success(planned)
+        }
+        guard let projection else { return .failure(Unplanned(text: "the query does not end in RETURN")) }
         return builder.finish(projection)
     }
 

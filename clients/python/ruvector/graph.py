@@ -139,7 +139,8 @@ class Plan:
     cached: bool
 
     def __str__(self) -> str:
-        head = self.mode + ("" if self.planned else f" (interpreted: {self.reason})") + (", plan cached" if self.cached else "")
+        head = self.mode + ((f" ({self.reason})" if self.reason else "") if self.planned else f" (interpreted: {self.reason})")
+        head += ", plan cached" if self.cached else ""
         lines = [head]
         for op in self.operators:
             line = f"+{op.name}  {op.details}".rstrip()

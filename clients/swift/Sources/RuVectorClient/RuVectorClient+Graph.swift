@@ -119,7 +119,8 @@ public struct CypherPlan: Sendable, Hashable {
 
     /// The operators as text lines, the result first.
     public var table: String {
-        var lines = [mode + (planned ? "" : " (interpreted: \(reason))") + (cached ? ", plan cached" : "")]
+        let note = planned ? (reason.isEmpty ? "" : " (\(reason))") : " (interpreted: \(reason))"
+        var lines = [mode + note + (cached ? ", plan cached" : "")]
         for op in operators {
             var line = "+\(op.name)" + (op.details.isEmpty ? "" : "  \(op.details)")
             if mode == "PROFILE" { line += "  rows=\(op.rows)  time=\(Double(op.timeNanos / 1_000) / 1_000)ms" }
