@@ -273,6 +273,9 @@ struct PlannerTests {
         let scan = try #require(try db.execute("PROFILE MATCH (n:A) RETURN count(*) AS c").plan)
         #expect(scan.operators.last?.rows == labelled.count)
         #expect(scan.operators.first?.rows == 1)
+        // A UNION whose parts write is interpreted whole (and answers).
+        let unionWrite = try db.execute("PROFILE MATCH (n:A) SET n.u = 1 RETURN count(*) AS c UNION MATCH (n:B) SET n.u = 2 RETURN count(*) AS c")
+        #expect(unionWrite.plan?.planned == false && unionWrite.plan?.reason.contains("UNION") == true && !unionWrite.rows.isEmpty)
         let written = try #require(try db.execute("PROFILE MATCH (n:A) SET n.seen = true RETURN n").plan)
         #expect(written.planned && written.reason.contains("SET") && written.operators.first?.rows == labelled.count)
         #expect(written.operators.map(\.name) == ["ProduceResults", "InterpretedReturn", "InterpretedSet", "Eager", "NodeByLabelScan"])

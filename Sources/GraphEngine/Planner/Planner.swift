@@ -23,6 +23,9 @@ enum Planner {
             case .failure(let unplanned): return .interpreted(reason: unplanned.text)
             }
         }
+        if parts.count > 1, parts.contains(where: { $0.interpretedFrom != nil }) {
+            return .interpreted(reason: "a UNION whose parts write is not planned yet")
+        }
         return .planned(parts, unionAll: q.unionAll)
     }
 
