@@ -103,11 +103,17 @@ final class Aggregation {
 
 /// The running state of one aggregate call in one group.
 struct Accumulator {
-    private enum Kind { case countStar, count, sum, avg, min, max, collect }
+    private enum Kind { case countStar, count, sum, avg, min, max, collect, stDev, stDevP, percentileCont, percentileDisc }
 
     private let kind: Kind
     private let name: String
     private let argument: Expr?
+    /// percentileCont / percentileDisc: the percentile, read from the first row.
+    private var percentileArgument: Expr? = nil
+    private var percentile: Double? = nil
+    /// stDev / stDevP: the running mean and sum of squared differences (Welford).
+    private var mean = 0.0
+    private var squares = 0.0
     private let distinct: Bool
     private var seen = Set<Value>()
     private var count: Int64 = 0
@@ -127,10 +133,10 @@ struct Accumulator {
             (kind, name, argument, distinct) = (.countStar, "count", nil, false)
             return
         }
-        guard case .function(let name, let distinct, let args) = call, args.count == 1 else {
-            throw GraphError(.semantic, "aggregate functions take exactly one argument")
+        guard case .function(let name, let distinct, let args) = call, let first = args.first else {
+            throw GraphError(.semantic, "aggregate functions take an argument")
         }
-        if Executor.containsAggregate(args[0]) { throw GraphError(.semantic, "aggregate functions cannot be nested") }
+        if args.contains(where: Executor.containsAggregate) { throw GraphError(.semantic, "aggregate functions cannot be nested") }
         switch name {
         case "count": kind = .count
         case "sum": kind = .sum
@@ -138,10 +144,23 @@ struct Accumulator {
         case "min": kind = .min
         case "max": kind = .max
         case "collect": kind = .collect
+        case "stdev": kind = .stDev
+        case "stdevp": kind = .stDevP
+        case "percentilecont": kind = .percentileCont
+        case "percentiledisc": kind = .percentileDisc
         default: throw GraphError(.unsupported, "aggregate \(name)() is not supported")
         }
-        (self.name, argument, self.distinct) = (name, args[0], distinct)
+        let takes = kind == .percentileCont || kind == .percentileDisc ? 2 : 1
+        guard args.count == takes else {
+            throw GraphError(.semantic, "\(name)() takes \(takes == 1 ? "exactly one argument" : "two arguments: a value and a percentile")")
+        }
+        (self.name, argument, self.distinct) = (name, first, distinct)
+        if takes == 2 { percentileArgument = args[1] }
     }
+
+    /// Whether each row needs more than the argument's value (the percentile of
+    /// percentileCont / percentileDisc): such an aggregate takes whole rows.
+    var needsRow: Bool { percentileArgument != nil }
 
     /// Whether `add(rows:)` may stand for that many rows: `count(*)`, or a plain `count(x)`
     /// of values the caller knows are not null.
@@ -159,6 +178,14 @@ struct Accumulator {
         let control = executor.control
         let mark = control.mark
         defer { control.release(to: mark) }
+        if let percentileArgument, percentile == nil {
+            let p = try executor.eval(percentileArgument, row)
+            guard let fraction = Semantics.number(p), fraction >= 0, fraction <= 1 else {
+                throw GraphError(.runtime, "\(name)() needs a percentile between 0.0 and 1.0, got \(p.preview)",
+                                 cypherClass: .argumentError)
+            }
+            percentile = fraction
+        }
         try add(value: try executor.eval(argument, row), control)
     }
 
@@ -182,6 +209,21 @@ struct Accumulator {
         switch kind {
         case .countStar, .count:
             break
+        case .stDev, .stDevP:
+            guard let x = Semantics.number(v) else {
+                throw GraphError(.runtime, "type error: \(name)() needs numbers, got \(v.preview)", cypherClass: .typeError)
+            }
+            let delta = x - mean
+            mean += delta / Double(count)
+            squares += delta * (x - mean)
+        case .percentileCont, .percentileDisc:
+            guard Semantics.number(v) != nil else {
+                throw GraphError(.runtime, "type error: \(name)() needs numbers, got \(v.preview)", cypherClass: .typeError)
+            }
+            let bytes = MemoryEstimate.valueBytes
+            try control.charge(bytes)
+            heldBytes += bytes
+            values.append(v)
         case .collect:
             // The list keeps the value whatever happens to the row it came from.
             let bytes = MemoryEstimate.valueBytes + (try control.measure(v))
@@ -222,6 +264,24 @@ struct Accumulator {
         case .sum: return anyFloat ? .float(floatSum + Double(intSum)) : .int(intSum)
         case .avg: return count == 0 ? .null : .float((floatSum + Double(intSum)) / Double(count))
         case .min, .max: return best ?? .null
+        case .stDev: return .float(count < 2 ? 0 : (squares / Double(count - 1)).squareRoot())
+        case .stDevP: return .float(count == 0 ? 0 : (squares / Double(count)).squareRoot())
+        case .percentileDisc, .percentileCont:
+            guard !values.isEmpty, let p = percentile else { return .null }
+            let sorted = values.sorted { Semantics.number($0) ?? 0 < Semantics.number($1) ?? 0 }
+            let n = sorted.count
+            if kind == .percentileDisc {
+                // The nearest rank, as Neo4j takes it: the value at ceil(p * n), counted from 1.
+                let position = p * Double(n)
+                var index = Int(position)
+                if Double(index) == position && index > 0 { index -= 1 }
+                return sorted[min(index, n - 1)]
+            }
+            // Linear interpolation between the two closest ranks.
+            let position = p * Double(n - 1)
+            let lower = Int(position), upper = min(lower + 1, n - 1)
+            let a = Semantics.number(sorted[lower]) ?? 0, b = Semantics.number(sorted[upper]) ?? 0
+            return .float(a + (b - a) * (position - Double(lower)))
         }
     }
 }

@@ -26,13 +26,14 @@ struct Analyzer {
     static let implemented: Set<String> = Set([
         "id", "labels", "type", "keys", "properties", "startnode", "endnode", "size", "head", "last", "tail",
         "reverse", "tolower", "toupper", "abs", "tostring", "tointeger", "tofloat", "toboolean", "coalesce", "range",
-        "count", "sum", "avg", "min", "max", "collect", "length", "nodes", "relationships",
+        "count", "sum", "avg", "min", "max", "collect", "stdev", "stdevp", "percentilecont", "percentiledisc",
+        "length", "nodes", "relationships",
         // list quantifiers (all(x IN l WHERE p) and friends; see Executor+Builtins)
         "all", "any", "none", "single",
     ]).union(Executor.builtinNames).union(Executor.temporalNames)
     /// Standard Cypher functions that are valid but not implemented here (reported as unsupported).
     static let standardNotImplemented: Set<String> = [
-        "percentilecont", "percentiledisc", "stdev", "stdevp", "timestamp", "point", "distance", "randomuuid",
+        "timestamp", "point", "distance", "randomuuid",
     ]
 
     static func check(_ q: Query) throws(GraphError) {

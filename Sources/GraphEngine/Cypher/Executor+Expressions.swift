@@ -1,5 +1,6 @@
 extension Executor {
-    static let aggregateNames: Set<String> = ["count", "sum", "avg", "min", "max", "collect"]
+    static let aggregateNames: Set<String> = ["count", "sum", "avg", "min", "max", "collect", "stdev", "stdevp",
+                                               "percentilecont", "percentiledisc"]
 
     static func containsAggregate(_ e: Expr) -> Bool {
         switch e {

@@ -114,7 +114,7 @@ public struct GraphDatabase: Sendable {
                                 clauses: q.parts[0])
                 return r
             }
-            var profiles = mode == .profile ? planned.map { PlanProfile(operators: $0.steps.count) } : nil
+            let profiles = mode == .profile ? planned.map { PlanProfile(operators: $0.steps.count) } : nil
             let started = PlanProfile.now()
             var r: QueryResult
             if planned.count == 1, let start = planned[0].interpretedFrom {

@@ -426,6 +426,11 @@ enum Planner {
                                                                                   orderBy: p.orderBy, skip: p.skip, limit: p.limit)),
                                  columns))
             }
+            var calls: [Expr] = []
+            for item in items { Executor.aggregateCalls(item.expr, &calls) }
+            if let percentile = calls.first(where: { if case .function(_, _, let args) = $0 { return args.count > 1 } else { return false } }) {
+                return .failure(Unplanned(text: "\(percentile.cypherText) is not planned yet"))
+            }
             var keys: [(alias: String, expr: SlotExpr)] = []
             var keyExprs: [(alias: String, expr: Expr)] = []
             var aggregates: [(alias: String, call: Expr, argument: SlotExpr?)] = []
