@@ -18,13 +18,7 @@ extension Executor {
         }
         if let id = required.removeValue(forKey: Self.idHint) {
             // `WHERE id(n) = x`: one candidate at most (any other value matches nothing).
-            let number: Int?
-            switch id {
-            case .int(let i): number = Int(exactly: i)
-            case .float(let d): number = Int(exactly: d)
-            default: number = nil
-            }
-            guard let node = number, store.node(node) != nil else { return [] }
+            guard let node = Self.nodeId(id), store.node(node) != nil else { return [] }
             return [node]
         }
         guard !node.labels.isEmpty, !store.propertyIndexes.isEmpty else { return nil }
@@ -36,6 +30,16 @@ extension Executor {
             }
         }
         return best
+    }
+
+    /// The node id `WHERE id(n) = value` names: an integer, or a float with an integer value;
+    /// nil for anything else (which no node's id equals).
+    static func nodeId(_ value: Value) -> Int? {
+        switch value {
+        case .int(let i): return Int(exactly: i)
+        case .float(let d): return Int(exactly: d)
+        default: return nil
+        }
     }
 
     /// `variable.property = expression` (either way round) conjuncts at the top level of a

@@ -51,18 +51,9 @@ extension Executor {
     }
 
     func neighbours(_ node: Int, _ rel: RelPattern) -> [(rel: Int, other: Int)] {
-        var out: [(Int, Int)] = []
-        if rel.direction != .incoming {
-            for id in store.outgoingRelationships(of: node) { if let r = store.relationship(id) { out.append((id, r.end)) } }
-        }
-        if rel.direction != .outgoing {
-            for id in store.incomingRelationships(of: node) {
-                guard let r = store.relationship(id) else { continue }
-                if rel.direction == .both && r.start == r.end { continue }  // self-loop already listed
-                out.append((id, r.start))
-            }
-        }
-        return out.filter { e in rel.types.isEmpty || rel.types.contains(store.relationship(e.0)?.type ?? "") }
+        var out: [(rel: Int, other: Int)] = []
+        store.forEachRelationship(of: node, rel.types, rel.direction) { id, _, other in out.append((id, other)) }
+        return out
     }
 
     private func matchSteps(_ parts: [PatternPart], _ pi: Int, _ si: Int, _ at: Int, _ row: Row,
@@ -129,6 +120,30 @@ extension Executor {
             try control.check()
             try matchSteps(parts, pi, si + 1, other, r, pathNodes + [other], pathRels + [rid], &used, &out)
             used.remove(rid)
+        }
+    }
+}
+
+extension GraphStore {
+    /// Calls `body` with each relationship of `node` of one of `types` (any when empty) in
+    /// `direction`, and the node at its other end: outgoing first, then incoming, ascending
+    /// ids; under `.both` a self-loop once. The one definition of a pattern's adjacency, for
+    /// the interpreter's walk and the planner's expands.
+    @inline(__always)
+    func forEachRelationship<Failure: Error>(of node: Int, _ types: [String], _ direction: Direction,
+                                             _ body: (Int, Relationship, Int) throws(Failure) -> Void) throws(Failure) {
+        if direction != .incoming {
+            for rid in outgoingRelationships(of: node) {
+                guard let r = relationships[rid], types.isEmpty || types.contains(r.type) else { continue }
+                try body(rid, r, r.end)
+            }
+        }
+        if direction != .outgoing {
+            for rid in incomingRelationships(of: node) {
+                guard let r = relationships[rid], types.isEmpty || types.contains(r.type) else { continue }
+                if direction == .both && r.start == r.end { continue }  // listed among the outgoing
+                try body(rid, r, r.start)
+            }
         }
     }
 }

@@ -156,7 +156,12 @@ extension Executor {
 
     func propertyMap(_ e: Expr?, _ r: Row) throws(GraphError) -> [String: Value] {
         guard let e else { return [:] }
-        switch try eval(e, r) {
+        return try patternProperties(try eval(e, r))
+    }
+
+    /// A pattern's inline `{...}` as the properties it requires (null requires none).
+    func patternProperties(_ value: Value) throws(GraphError) -> [String: Value] {
+        switch value {
         case .map(let m): return m
         case .null: return [:]
         case let v: throw typeError("pattern properties must be a map, got \(v)")

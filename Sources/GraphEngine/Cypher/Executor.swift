@@ -115,7 +115,7 @@ public struct GraphDatabase: Sendable {
                 return r
             }
             let profiles = mode == .profile ? planned.map { PlanProfile(operators: $0.steps.count) } : nil
-            let started = PlanProfile.now()
+            let started = mode == .profile ? PlanProfile.now() : 0
             var r: QueryResult
             if planned.count == 1, let start = planned[0].interpretedFrom {
                 // The reads the planner took, then the writes (and what follows) interpreted.

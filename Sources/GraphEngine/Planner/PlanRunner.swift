@@ -169,11 +169,8 @@ final class PlanRunner {
     /// The inline property map a pattern node or relationship requires, nil for none.
     private func required(_ map: SlotExpr?, _ frame: Frame) throws(GraphError) -> [String: Value]? {
         guard let map else { return nil }
-        switch try executor.evaluate(map, frame) {
-        case .map(let m): return m.isEmpty ? nil : m
-        case .null: return nil
-        case let v: throw executor.typeError("pattern properties must be a map, got \(v)")
-        }
+        let required = try executor.patternProperties(try executor.evaluate(map, frame))
+        return required.isEmpty ? nil : required
     }
 
     private func fits(_ id: Int, _ test: NodeTest, _ want: [String: Value]?) -> Bool {
@@ -206,13 +203,7 @@ final class PlanRunner {
     /// or every node. A superset: each is still tested, unless the lookup was exact.
     private func candidates(_ scan: NodeScan, _ frame: Frame) throws(GraphError) -> (ids: [Int], exact: ExactLookup?) {
         if let seek = scan.idSeek {
-            let number: Int?
-            switch try executor.evaluate(seek, frame) {
-            case .int(let i): number = Int(exactly: i)
-            case .float(let d): number = Int(exactly: d)
-            default: number = nil
-            }
-            guard let id = number, store.nodes[id] != nil else { return ([], nil) }
+            guard let id = Executor.nodeId(try executor.evaluate(seek, frame)), store.nodes[id] != nil else { return ([], nil) }
             return ([id], nil)
         }
         if !scan.test.labels.isEmpty && !store.propertyIndexes.isEmpty {
@@ -268,26 +259,6 @@ final class PlanRunner {
 
     // MARK: Relationships
 
-    /// Calls `body` with each relationship of `node` that fits `types` and `direction`, and
-    /// the node at its other end (outgoing first, then incoming; a self-loop once under `both`).
-    @inline(__always)
-    private func eachRelationship(of node: Int, _ types: [String], _ direction: Direction,
-                                  _ body: (Int, Relationship, Int) throws(GraphError) -> Void) throws(GraphError) {
-        if direction != .incoming {
-            for rid in store.outgoingRelationships(of: node) {
-                guard let r = store.relationships[rid], types.isEmpty || types.contains(r.type) else { continue }
-                try body(rid, r, r.end)
-            }
-        }
-        if direction != .outgoing {
-            for rid in store.incomingRelationships(of: node) {
-                guard let r = store.relationships[rid], types.isEmpty || types.contains(r.type) else { continue }
-                if direction == .both && r.start == r.end { continue }
-                try body(rid, r, r.start)
-            }
-        }
-    }
-
     private func expand(_ e: Expand, _ i: Int, _ frame: inout Frame) throws(GraphError) {
         guard case .node(let from) = frame[e.from] else { return }
         let mark = control.mark
@@ -311,7 +282,7 @@ final class PlanRunner {
             try push(i + 1, &frame)
         }
         guard e.relationshipBound else {
-            return try eachRelationship(of: from, e.types, e.direction) { (rid, r, other) throws(GraphError) in
+            return try store.forEachRelationship(of: from, e.types, e.direction) { (rid, r, other) throws(GraphError) in
                 try follow(rid, r, other, &frame)
             }
         }
@@ -354,7 +325,7 @@ final class PlanRunner {
             let stepMark = control.mark
             defer { control.release(to: stepMark) }
             var next: [(Int, Int)] = []
-            try eachRelationship(of: at, e.types, e.direction) { (rid, r, other) throws(GraphError) in
+            try store.forEachRelationship(of: at, e.types, e.direction) { (rid, r, other) throws(GraphError) in
                 if used.contains(rid) { return }
                 if let relWant, !executor.propertiesMatch(r.properties, relWant) { return }
                 next.append((rid, other))
@@ -447,7 +418,7 @@ final class PlanRunner {
             var next: [Int] = []
             for node in frontier {
                 try control.check()
-                try eachRelationship(of: node, e.types, e.direction) { (_, _, other) throws(GraphError) in
+                try store.forEachRelationship(of: node, e.types, e.direction) { (_, _, other) throws(GraphError) in
                     if seen.insert(other).inserted { next.append(other) }
                 }
             }

@@ -269,10 +269,11 @@ enum Planner {
                 }
             }
             // Equalities `v.p = e` / `id(v) = e` whose `e` reads only bound variables.
+            let equalities = predicate.map(Executor.equalityHints) ?? [:]
             func hints(for variable: String?) -> (id: SlotExpr?, index: [(hint: IndexHint, value: Expr)]) {
                 guard let variable else { return (nil, []) }
                 var id: SlotExpr? = nil, index: [(hint: IndexHint, value: Expr)] = []
-                for (v, list) in Executor.equalityHints(predicate ?? .literal(.bool(true))) where v == variable {
+                if let list = equalities[variable] {
                     for (property, value) in list {
                         guard let read = Planner.variables(value), read.allSatisfy({ slots[$0] != nil }) else { continue }
                         if property == Executor.idHint { id = id ?? SlotExpr.compile(value, slots) }
