@@ -80,8 +80,7 @@ extension Executor {
             switch try eval(x, row, aggs) {
             case .null: return .null
             case .node(let id):
-                let have = store.node(id)?.labels ?? []
-                return .bool(ls.allSatisfy(have.contains))
+                return .bool(store.node(id, hasLabels: ls))
             case let v: throw typeError("label test on \(v)")
             }
         case .index(let x, let i):

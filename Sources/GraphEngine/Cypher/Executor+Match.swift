@@ -52,7 +52,7 @@ extension Executor {
 
     func neighbours(_ node: Int, _ rel: RelPattern) -> [(rel: Int, other: Int)] {
         var out: [(rel: Int, other: Int)] = []
-        store.forEachRelationship(of: node, rel.types, rel.direction) { id, _, other in out.append((id, other)) }
+        store.forEachRelationship(of: node, rel.types, rel.direction) { id, other in out.append((id, other)) }
         return out
     }
 
@@ -128,21 +128,20 @@ extension GraphStore {
     /// Calls `body` with each relationship of `node` of one of `types` (any when empty) in
     /// `direction`, and the node at its other end: outgoing first, then incoming, ascending
     /// ids; under `.both` a self-loop once. The one definition of a pattern's adjacency, for
-    /// the interpreter's walk and the planner's expands.
+    /// the interpreter's walk and the planner's expands. Reads only the node's adjacency (the
+    /// other end and the type are kept there), not the relationships.
     @inline(__always)
     func forEachRelationship<Failure: Error>(of node: Int, _ types: [String], _ direction: Direction,
-                                             _ body: (Int, Relationship, Int) throws(Failure) -> Void) throws(Failure) {
-        if direction != .incoming {
-            for rid in outgoingRelationships(of: node) {
-                guard let r = relationships[rid], types.isEmpty || types.contains(r.type) else { continue }
-                try body(rid, r, r.end)
+                                             _ body: (_ relationship: Int, _ other: Int) throws(Failure) -> Void) throws(Failure) {
+        if direction != .incoming, let slot = outgoing.unsafeSlot(node), let list = slot.pointee {
+            for entry in list.elements where types.isEmpty || types.contains(relationshipTypes.name(entry.type)) {
+                try body(entry.id, entry.other)
             }
         }
-        if direction != .outgoing {
-            for rid in incomingRelationships(of: node) {
-                guard let r = relationships[rid], types.isEmpty || types.contains(r.type) else { continue }
-                if direction == .both && r.start == r.end { continue }  // listed among the outgoing
-                try body(rid, r, r.start)
+        if direction != .outgoing, let slot = incoming.unsafeSlot(node), let list = slot.pointee {
+            for entry in list.elements where types.isEmpty || types.contains(relationshipTypes.name(entry.type)) {
+                if direction == .both && entry.other == node { continue }  // a self-loop, listed among the outgoing
+                try body(entry.id, entry.other)
             }
         }
     }

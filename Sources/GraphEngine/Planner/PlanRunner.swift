@@ -176,10 +176,15 @@ final class PlanRunner {
     private func fits(_ id: Int, _ test: NodeTest, _ want: [String: Value]?) -> Bool {
         // The ids here come from the store's indexes and relationships: they exist.
         if test.labels.isEmpty && want == nil { return true }
-        guard let node = store.nodes[id] else { return false }
-        for label in test.labels where !node.labels.contains(label) { return false }
-        if let want { return executor.propertiesMatch(node.properties, want) }
-        return true
+        guard store.node(id, hasLabels: test.labels) else { return false }
+        guard let want else { return true }
+        return store.nodes[id].map { executor.propertiesMatch($0.properties, want) } ?? false
+    }
+
+    /// True if relationship `id` has every property in `want` (read in place).
+    private func relationshipMatches(_ id: Int, _ want: [String: Value]) -> Bool {
+        guard let slot = store.relationships.unsafeSlot(id), let properties = slot.pointee?.properties else { return false }
+        return executor.propertiesMatch(properties, want)
     }
 
     /// An index lookup that answers exactly: every id it gives has the label and the property
@@ -200,11 +205,12 @@ final class PlanRunner {
     }
 
     /// The ids the anchor can be: an id seek, the smallest index lookup, the smallest label,
-    /// or every node. A superset: each is still tested, unless the lookup was exact.
-    private func candidates(_ scan: NodeScan, _ frame: Frame) throws(GraphError) -> (ids: [Int], exact: ExactLookup?) {
+    /// or every node. A superset: each is still tested, unless the lookup was exact; `labelled`
+    /// names the label when they are exactly the nodes that carry it.
+    private func candidates(_ scan: NodeScan, _ frame: Frame) throws(GraphError) -> (ids: [Int], exact: ExactLookup?, labelled: String?) {
         if let seek = scan.idSeek {
-            guard let id = Executor.nodeId(try executor.evaluate(seek, frame)), store.nodes[id] != nil else { return ([], nil) }
-            return ([id], nil)
+            guard let id = Executor.nodeId(try executor.evaluate(seek, frame)), store.nodes.contains(id) else { return ([], nil, nil) }
+            return ([id], nil, nil)
         }
         if !scan.test.labels.isEmpty && !store.propertyIndexes.isEmpty {
             var best: (ids: [Int], exact: ExactLookup?)? = nil
@@ -218,12 +224,12 @@ final class PlanRunner {
                     }
                 }
             }
-            if let best { return best }
+            if let best { return (best.ids, best.exact, nil) }
         }
-        if let label = scan.test.labels.min(by: { (store.labelIndex[$0]?.count ?? 0) < (store.labelIndex[$1]?.count ?? 0) }) {
-            return (store.nodeIds(withLabel: label), nil)
+        if let label = scan.test.labels.min(by: { store.labelIndex.count($0) < store.labelIndex.count($1) }) {
+            return (store.nodeIds(withLabel: label), nil, label)
         }
-        return (store.allNodeIds(), nil)
+        return (store.allNodeIds(), nil, nil)
     }
 
     private func nodeScan(_ scan: NodeScan, _ i: Int, _ frame: inout Frame) throws(GraphError) {
@@ -234,10 +240,12 @@ final class PlanRunner {
             guard case .node(let id) = frame[scan.slot], fits(id, scan.test, want) else { return }
             return try push(i + 1, &frame)
         }
-        let (ids, exact) = try candidates(scan, frame)
+        let (ids, exact, labelled) = try candidates(scan, frame)
         try control.hold(MemoryEstimate.idListBytes(count: ids.count))
-        // An exact lookup on the node's only label, with no inline map to check: each id fits.
-        let fitsAll = exact != nil && scan.test.labels == [exact?.label] && want == nil
+        // An exact lookup on the node's only label, or the scan of that label, with no inline
+        // map to check: each id fits.
+        let only = exact?.label ?? labelled
+        let fitsAll = only != nil && scan.test.labels == [only] && want == nil
         var restore: (step: Int, was: Bool)? = nil
         if let f = exact?.filter {
             restore = (f, answered[f])
@@ -265,7 +273,7 @@ final class PlanRunner {
         defer { control.release(to: mark) }
         let relWant = try required(e.relationshipProperties, frame)
         let nodeWant = try required(e.target.properties, frame)
-        func follow(_ rid: Int, _ r: Relationship, _ other: Int, _ frame: inout Frame) throws(GraphError) {
+        func follow(_ rid: Int, _ other: Int, _ frame: inout Frame) throws(GraphError) {
             for s in e.distinctFrom {
                 switch frame[s] {
                 case .relationship(rid): return
@@ -273,7 +281,7 @@ final class PlanRunner {
                 default: break
                 }
             }
-            if let relWant, !executor.propertiesMatch(r.properties, relWant) { return }
+            if let relWant, !relationshipMatches(rid, relWant) { return }
             if e.toBound, frame[e.to] != .node(other) { return }
             guard fits(other, e.target, nodeWant) else { return }
             try control.check()
@@ -282,17 +290,17 @@ final class PlanRunner {
             try push(i + 1, &frame)
         }
         guard e.relationshipBound else {
-            return try store.forEachRelationship(of: from, e.types, e.direction) { (rid, r, other) throws(GraphError) in
-                try follow(rid, r, other, &frame)
+            return try store.forEachRelationship(of: from, e.types, e.direction) { (rid, other) throws(GraphError) in
+                try follow(rid, other, &frame)
             }
         }
         // The relationship is known: it matches if it touches `from` the pattern's way.
         guard case .relationship(let rid) = frame[e.relationship], let r = store.relationships[rid],
               e.types.isEmpty || e.types.contains(r.type) else { return }
         if e.direction != .incoming && r.start == from {
-            try follow(rid, r, r.end, &frame)
+            try follow(rid, r.end, &frame)
         } else if e.direction != .outgoing && r.end == from {
-            try follow(rid, r, r.start, &frame)
+            try follow(rid, r.start, &frame)
         }
     }
 
@@ -325,9 +333,9 @@ final class PlanRunner {
             let stepMark = control.mark
             defer { control.release(to: stepMark) }
             var next: [(Int, Int)] = []
-            try store.forEachRelationship(of: at, e.types, e.direction) { (rid, r, other) throws(GraphError) in
+            try store.forEachRelationship(of: at, e.types, e.direction) { (rid, other) throws(GraphError) in
                 if used.contains(rid) { return }
-                if let relWant, !executor.propertiesMatch(r.properties, relWant) { return }
+                if let relWant, !relationshipMatches(rid, relWant) { return }
                 next.append((rid, other))
             }
             try control.hold(MemoryEstimate.idListBytes(count: 2 * next.count))
@@ -418,7 +426,7 @@ final class PlanRunner {
             var next: [Int] = []
             for node in frontier {
                 try control.check()
-                try store.forEachRelationship(of: node, e.types, e.direction) { (_, _, other) throws(GraphError) in
+                try store.forEachRelationship(of: node, e.types, e.direction) { (_, other) throws(GraphError) in
                     if seen.insert(other).inserted { next.append(other) }
                 }
             }

@@ -71,7 +71,7 @@ extension Executor {
         case .slot(let s): return frame[s]
         case .property(.slot(let s), let key):
             // The hot path: a node's property, read in place.
-            if case .node(let id) = frame[s], let value = store.nodes[id]?.properties[key] { return value }
+            if case .node(let id) = frame[s], let value = store.nodeProperty(id, key) { return value }
             return try property(frame[s], key)
         case .property(let x, let key):
             return try property(try evaluate(x, frame), key)
@@ -90,8 +90,7 @@ extension Executor {
             switch try evaluate(x, frame) {
             case .null: return .null
             case .node(let id):
-                let have = store.nodes[id]?.labels ?? []
-                return .bool(labels.allSatisfy(have.contains))
+                return .bool(store.node(id, hasLabels: labels))
             case let v: throw typeError("label test on \(v)")
             }
         case .function(let name, let args):

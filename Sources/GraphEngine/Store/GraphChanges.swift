@@ -85,8 +85,8 @@ extension GraphStore {
     /// The whole store as changes to an empty store (what a snapshot holds).
     public var everything: GraphChanges {
         var changes = GraphChanges()
-        for (id, n) in nodes { changes.nodes[id] = .some(n) }
-        for (id, r) in relationships { changes.relationships[id] = .some(r) }
+        nodes.forEach { id, n in changes.nodes[id] = .some(n) }
+        relationships.forEach { id, r in changes.relationships[id] = .some(r) }
         for (id, h) in hyperedges { changes.hyperedges[id] = .some(h) }
         changes.nextId = nextId
         return changes
@@ -117,17 +117,18 @@ extension GraphStore {
         for (id, h) in changes.hyperedges where h == nil { removeHyperedgeQuietly(id) }
         for (id, n) in changes.nodes {
             if let n {
-                if let old = nodes[id] { for l in old.labels where !n.labels.contains(l) { labelIndex[l]?.remove(id) } }
-                propertyIndexes.update(id, from: nodes[id], to: n)
+                let old = nodes[id]
+                if let old { for l in old.labels where !n.labels.contains(l) { labelIndex.remove(id, l) } }
                 nodes[id] = n
-                for l in n.labels { labelIndex[l, default: SortedIds()].insert(id) }
+                reindex(id, from: old, to: n)
+                for l in n.labels { labelIndex.insert(id, l) }
             } else if let old = nodes[id] {
                 guard outgoing[id]?.isEmpty ?? true, incoming[id]?.isEmpty ?? true, hyperedgesOfNode[id]?.isEmpty ?? true else {
                     throw GraphError(.conflict, "node \(id) gained relationships or hyperedges in another commit; it cannot be deleted by this one")
                 }
-                for l in old.labels { labelIndex[l]?.remove(id) }
-                propertyIndexes.update(id, from: old, to: nil)
+                for l in old.labels { labelIndex.remove(id, l) }
                 nodes[id] = nil
+                reindex(id, from: old, to: nil)
                 outgoing[id] = nil
                 incoming[id] = nil
                 hyperedgesOfNode[id] = nil
@@ -137,10 +138,7 @@ extension GraphStore {
             guard nodes[r.start] != nil, nodes[r.end] != nil else {
                 throw GraphError(.conflict, "relationship \(id) joins node \(r.start) and \(r.end), one of which another commit deleted")
             }
-            if relationships[id] == nil {
-                outgoing[r.start, default: SortedIds()].insert(id)
-                incoming[r.end, default: SortedIds()].insert(id)
-            }
+            if relationships[id] == nil { link(id, type: r.type, start: r.start, end: r.end) }
             relationships[id] = r
         }
         for case let (id, h?) in changes.hyperedges {
@@ -154,7 +152,8 @@ extension GraphStore {
     }
 
     private mutating func removeRelationshipQuietly(_ id: Int) {
-        guard let r = relationships.removeValue(forKey: id) else { return }
+        guard let r = relationships[id] else { return }
+        relationships[id] = nil
         outgoing[r.start]?.remove(id)
         incoming[r.end]?.remove(id)
     }

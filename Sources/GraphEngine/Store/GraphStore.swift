@@ -58,17 +58,22 @@ public struct GraphStore: Sendable {
     /// Most nodes plus relationships plus hyperedges one store may hold.
     public static let maxElements = 10_000_000
 
-    var nodes: [Int: Node] = [:]
-    var relationships: [Int: Relationship] = [:]
+    // Nodes, relationships and adjacency by id (see IdTable: no hashing, copy-on-write by chunk).
+    var nodes = IdTable<Node>()
+    var relationships = IdTable<Relationship>()
     var hyperedges: [Int: Hyperedge] = [:]
     // Internal (not private) for GraphChanges.swift, which applies and collects changes.
     // Kept sorted (see SortedIds): the accessors below return them in id order without sorting.
-    var labelIndex: [String: SortedIds] = [:]
-    var outgoing: [Int: SortedIds] = [:]
-    var incoming: [Int: SortedIds] = [:]
+    var labelIndex = LabelIndex()
+    var outgoing = IdTable<SortedList<AdjacentRelationship>>()
+    var incoming = IdTable<SortedList<AdjacentRelationship>>()
+    /// The relationship types in use, numbered for the adjacency lists.
+    var relationshipTypes = RelationshipTypes()
     var hyperedgesOfNode: [Int: SortedIds] = [:]
     /// Equality indexes on node properties (see `PropertyIndexes`).
     public internal(set) var propertyIndexes = PropertyIndexes()
+    /// Columns of the node properties many nodes have (see `PropertyColumns`).
+    var propertyColumns = PropertyColumns()
     var nextId = 0
     /// Ids may be taken up to here (a transaction's reserved range ends here).
     var idLimit = Int.max
@@ -117,8 +122,8 @@ public struct GraphStore: Sendable {
         var uniq: [String] = []
         for l in labels where !uniq.contains(l) { uniq.append(l) }
         nodes[id] = Node(id: id, labels: uniq, properties: props)
-        for l in uniq { labelIndex[l, default: SortedIds()].insert(id) }
-        propertyIndexes.update(id, from: nil, to: nodes[id])
+        for l in uniq { labelIndex.insert(id, l) }
+        reindex(id, from: nil, to: nodes[id])
         touchedNodes.insert(id)
         return id
     }
@@ -127,14 +132,13 @@ public struct GraphStore: Sendable {
     @discardableResult
     public mutating func createRelationship(type: String, from start: Int, to end: Int,
                                             properties: [String: Value] = [:]) throws(GraphError) -> Int {
-        guard nodes[start] != nil, nodes[end] != nil else {
+        guard nodes.contains(start), nodes.contains(end) else {
             throw GraphError(.runtime, "both endpoints must exist (start \(start), end \(end))")
         }
         let props = try Self.checkProperties(properties)
         let id = try takeId()
         relationships[id] = Relationship(id: id, type: type, start: start, end: end, properties: props)
-        outgoing[start, default: SortedIds()].insert(id)
-        incoming[end, default: SortedIds()].insert(id)
+        link(id, type: type, start: start, end: end)
         touchedRelationships.insert(id)
         return id
     }
@@ -164,16 +168,28 @@ public struct GraphStore: Sendable {
     /// The hyperedge with this id, if any.
     public func hyperedge(_ id: Int) -> Hyperedge? { hyperedges[id] }
 
+    /// True if node `id` carries every one of `labels` (a missing node carries none): read
+    /// from a label's bitset when it has one (see `LabelIndex`), else from the node.
+    public func node(_ id: Int, hasLabels labels: [String]) -> Bool {
+        for label in labels {
+            if let bitset = labelIndex.bitset(label) {
+                if !bitset.contains(id) { return false }
+            } else if nodes[id]?.labels.contains(label) != true {
+                return false
+            }
+        }
+        return true
+    }
     /// All node ids in ascending order.
-    public func allNodeIds() -> [Int] { nodes.keys.sorted() }
+    public func allNodeIds() -> [Int] { nodes.ids }
     /// All relationship ids in ascending order.
-    public func allRelationshipIds() -> [Int] { relationships.keys.sorted() }
+    public func allRelationshipIds() -> [Int] { relationships.ids }
     /// Ids of nodes carrying `label`, ascending (from the label index).
-    public func nodeIds(withLabel label: String) -> [Int] { labelIndex[label]?.elements ?? [] }
+    public func nodeIds(withLabel label: String) -> [Int] { labelIndex.ids(label) }
     /// Outgoing relationship ids of a node, ascending.
-    public func outgoingRelationships(of node: Int) -> [Int] { outgoing[node]?.elements ?? [] }
+    public func outgoingRelationships(of node: Int) -> [Int] { outgoing[node]?.elements.map(\.id) ?? [] }
     /// Incoming relationship ids of a node, ascending.
-    public func incomingRelationships(of node: Int) -> [Int] { incoming[node]?.elements ?? [] }
+    public func incomingRelationships(of node: Int) -> [Int] { incoming[node]?.elements.map(\.id) ?? [] }
     /// Ids of hyperedges a node belongs to, ascending.
     public func hyperedges(of node: Int) -> [Int] { hyperedgesOfNode[node]?.elements ?? [] }
     /// All hyperedge ids in ascending order.
@@ -184,7 +200,7 @@ public struct GraphStore: Sendable {
         guard let old = nodes[id] else { throw GraphError(.runtime, "node \(id) was deleted") }
         touchedNodes.insert(id)
         nodes[id]?.properties[key] = value.isNull ? nil : try Self.checkProperties([key: value])[key]
-        propertyIndexes.update(id, from: old, to: nodes[id])
+        reindex(id, from: old, to: nodes[id])
     }
     /// Sets (or with `.null`, removes) a relationship property.
     public mutating func setRelationshipProperty(_ id: Int, _ key: String, _ value: Value) throws(GraphError) {
@@ -199,7 +215,7 @@ public struct GraphStore: Sendable {
         if n.labels.contains(label) { return }
         touchedNodes.insert(id)
         nodes[id]?.labels.append(label)
-        labelIndex[label, default: SortedIds()].insert(id)
+        labelIndex.insert(id, label)
         propertyIndexes.update(id, from: n, to: nodes[id])
     }
     /// Removes a label from a node (no-op if absent).
@@ -207,13 +223,41 @@ public struct GraphStore: Sendable {
         guard let old = nodes[id], old.labels.contains(label) else { return }
         touchedNodes.insert(id)
         nodes[id]?.labels.removeAll { $0 == label }
-        labelIndex[label]?.remove(id)
+        labelIndex.remove(id, label)
         propertyIndexes.update(id, from: old, to: nodes[id])
+    }
+
+    /// Keeps the property indexes and columns right after node `id` went from `old` to `new`
+    /// (nil: absent); `new` is already stored.
+    mutating func reindex(_ id: Int, from old: Node?, to new: Node?) {
+        propertyIndexes.update(id, from: old, to: new)
+        guard old?.properties != new?.properties else { return }
+        for key in propertyColumns.update(id, from: old?.properties, to: new?.properties, idRange: nextId) {
+            var column = IdTable<Value>()
+            nodes.forEach { id, node in if let value = node.properties[key] { column[id] = value } }
+            propertyColumns.install(key, column)
+        }
+    }
+
+    /// Node `id`'s property `key`, nil when the node or the property is missing: from the key's
+    /// column when it has one, else from the node, read in place.
+    @inline(__always)
+    func nodeProperty(_ id: Int, _ key: String) -> Value? {
+        if let column = propertyColumns.column(key) { return column.unsafeSlot(id)?.pointee ?? nil }
+        return nodes.unsafeSlot(id)?.pointee?.properties[key]
+    }
+
+    /// Lists a new relationship in the adjacency of its two nodes.
+    mutating func link(_ id: Int, type: String, start: Int, end: Int) {
+        let t = relationshipTypes.number(type)
+        outgoing[start, default: SortedList()].insert(AdjacentRelationship(id: id, other: end, type: t))
+        incoming[end, default: SortedList()].insert(AdjacentRelationship(id: id, other: start, type: t))
     }
 
     /// Deletes a relationship (no-op if already gone).
     public mutating func deleteRelationship(_ id: Int) {
-        guard let r = relationships.removeValue(forKey: id) else { return }
+        guard let r = relationships[id] else { return }
+        relationships[id] = nil
         touchedRelationships.insert(id)
         outgoing[r.start]?.remove(id)
         incoming[r.end]?.remove(id)
@@ -235,12 +279,31 @@ public struct GraphStore: Sendable {
         }
         for r in rels { deleteRelationship(r) }
         for h in hes { deleteHyperedge(h) }
-        for l in n.labels { labelIndex[l]?.remove(id) }
-        propertyIndexes.update(id, from: n, to: nil)
+        for l in n.labels { labelIndex.remove(id, l) }
+        reindex(id, from: n, to: nil)
         touchedNodes.insert(id)
         nodes[id] = nil
         outgoing[id] = nil
         incoming[id] = nil
         hyperedgesOfNode[id] = nil
     }
+}
+
+/// Relationship types numbered in order of first use (never renumbered, never forgotten: a
+/// type costs its name once), so adjacency lists hold a number instead of a string.
+struct RelationshipTypes: Sendable {
+    private var names: [String] = []
+    private var numbers: [String: UInt32] = [:]
+
+    /// The number of `name`, given one if it has none.
+    mutating func number(_ name: String) -> UInt32 {
+        if let n = numbers[name] { return n }
+        let n = UInt32(names.count)
+        names.append(name)
+        numbers[name] = n
+        return n
+    }
+
+    @inline(__always)
+    func name(_ number: UInt32) -> String { names[Int(number)] }
 }

@@ -1,18 +1,19 @@
-/// A set of element ids kept in ascending order: the store's indexes (label to nodes, node
-/// to relationships, node to hyperedges), which readers want sorted.
+/// Element ids kept in ascending order: the store's indexes (label to nodes, node to its
+/// relationships, node to hyperedges), which readers want sorted. `SortedIds` holds bare ids;
+/// a node's adjacency holds `AdjacentRelationship`s, sorted by relationship id.
 ///
 /// Reading them sorted is what traversal and label scans do on every step, so the order is
-/// kept on write instead of sorting on read. A set of up to `chunkCapacity` ids (most
+/// kept on write instead of sorting on read. A list of up to `chunkCapacity` elements (most
 /// adjacency lists) is one array, read without a copy and one pointer away from the store's
-/// dictionary. A larger one (a label on millions of nodes) lives in chunks of at most
+/// table. A larger one (a label on millions of nodes) lives in chunks of at most
 /// `chunkCapacity`, each sorted and below the next, so insert and remove cost
 /// O(log n + chunkCapacity). The usual insert, a new (largest) id, appends.
-struct SortedIds: Sendable {
-    static let chunkCapacity = 1024
+struct SortedList<Element: SortedById>: Sendable {
+    static var chunkCapacity: Int { 1024 }
 
     /// Every id while the set has never outgrown one chunk; empty once `chunks` holds them.
-    private var single: [Int] = []
-    private var chunks: [[Int]] = []
+    private var single: [Element] = []
+    private var chunks: [[Element]] = []
     /// Number of ids.
     private(set) var count = 0
 
@@ -20,15 +21,18 @@ struct SortedIds: Sendable {
 
     var isEmpty: Bool { count == 0 }
 
-    /// Every id, ascending.
-    var elements: [Int] {
+    /// Every element, ascending.
+    var elements: [Element] {
         if chunks.isEmpty { return single }
         if chunks.count == 1 { return chunks[0] }
-        var all: [Int] = []
+        var all: [Element] = []
         all.reserveCapacity(count)
         for chunk in chunks { all += chunk }
         return all
     }
+
+    /// The element of the largest id.
+    var last: Element? { chunks.isEmpty ? single.last : chunks.last?.last }
 
     func contains(_ id: Int) -> Bool {
         if chunks.isEmpty { return Self.position(of: id, in: single) != nil }
@@ -36,13 +40,14 @@ struct SortedIds: Sendable {
         return Self.position(of: id, in: chunks[c]) != nil
     }
 
-    /// Adds `id`; false if it was there already.
+    /// Adds `element`; false if its id was there already.
     @discardableResult
-    mutating func insert(_ id: Int) -> Bool {
+    mutating func insert(_ element: Element) -> Bool {
+        let id = element.sortId
         if chunks.isEmpty {
             let p = Self.lowerBound(id, in: single)
-            if p < single.count && single[p] == id { return false }
-            single.insert(id, at: p)
+            if p < single.count && single[p].sortId == id { return false }
+            single.insert(element, at: p)
             count += 1
             if single.count > Self.chunkCapacity {
                 chunks = [Array(single[..<(Self.chunkCapacity / 2)]), Array(single[(Self.chunkCapacity / 2)...])]
@@ -53,16 +58,16 @@ struct SortedIds: Sendable {
         guard let c = chunkIndex(for: id) else {
             // Larger than every id: append.
             if let last = chunks.indices.last, chunks[last].count < Self.chunkCapacity {
-                chunks[last].append(id)
+                chunks[last].append(element)
             } else {
-                chunks.append([id])
+                chunks.append([element])
             }
             count += 1
             return true
         }
         let p = Self.lowerBound(id, in: chunks[c])
-        if p < chunks[c].count && chunks[c][p] == id { return false }
-        chunks[c].insert(id, at: p)
+        if p < chunks[c].count && chunks[c][p].sortId == id { return false }
+        chunks[c].insert(element, at: p)
         count += 1
         if chunks[c].count > Self.chunkCapacity {
             let upper = Array(chunks[c][(Self.chunkCapacity / 2)...])
@@ -88,9 +93,9 @@ struct SortedIds: Sendable {
         return true
     }
 
-    private static func position(of id: Int, in chunk: [Int]) -> Int? {
+    private static func position(of id: Int, in chunk: [Element]) -> Int? {
         let p = lowerBound(id, in: chunk)
-        return p < chunk.count && chunk[p] == id ? p : nil
+        return p < chunk.count && chunk[p].sortId == id ? p : nil
     }
 
     /// The first chunk whose largest id is `id` or more; nil when every id is smaller.
@@ -98,18 +103,43 @@ struct SortedIds: Sendable {
         var lo = 0, hi = chunks.count
         while lo < hi {
             let mid = (lo + hi) / 2
-            if let last = chunks[mid].last, last < id { lo = mid + 1 } else { hi = mid }
+            if let last = chunks[mid].last, last.sortId < id { lo = mid + 1 } else { hi = mid }
         }
         return lo < chunks.count ? lo : nil
     }
 
     /// The position of the first id in `chunk` that is `id` or more.
-    private static func lowerBound(_ id: Int, in chunk: [Int]) -> Int {
+    private static func lowerBound(_ id: Int, in chunk: [Element]) -> Int {
         var lo = 0, hi = chunk.count
         while lo < hi {
             let mid = (lo + hi) / 2
-            if chunk[mid] < id { lo = mid + 1 } else { hi = mid }
+            if chunk[mid].sortId < id { lo = mid + 1 } else { hi = mid }
         }
         return lo
     }
+}
+
+/// What a `SortedList` sorts by.
+protocol SortedById: Sendable {
+    var sortId: Int { get }
+}
+
+extension Int: SortedById {
+    var sortId: Int { self }
+}
+
+/// Ids in ascending order.
+typealias SortedIds = SortedList<Int>
+
+/// A relationship as its start or end node lists it: enough to walk it (the node at its other
+/// end, its type) without reading the relationship.
+struct AdjacentRelationship: SortedById {
+    /// The relationship's id.
+    let id: Int
+    /// The node at its other end (the node itself for a self-loop).
+    let other: Int
+    /// Its type, as the store's `RelationshipTypes` numbers it.
+    let type: UInt32
+
+    var sortId: Int { id }
 }

@@ -1,0 +1,52 @@
+/// Node properties as columns over node ids, for the keys that many nodes have: what a scan,
+/// a traversal's filter or an aggregation reads for every row (`n.age` over a million nodes).
+///
+/// Read from the node, a property costs the node's slot, its property map and a string hash,
+/// two cache misses apart in a large graph; from a column it is one slot of a table indexed by
+/// id. The nodes stay the truth: a column is derived, like `PropertyIndexes`, and kept right on
+/// every change of a node. A key gets a column once `minimumColumnNodes` nodes have it and at
+/// least one id in 8 of the store's id range does (a column costs its slots, 4,096 at a time,
+/// so a sparse key would cost more than it saves); it loses it when fewer than one slot in 32
+/// of the column's allocated chunks is used.
+struct PropertyColumns: Sendable {
+    static let minimumColumnNodes = IdTable<Value>.chunkSize
+
+    private var nodesWithKey: [String: Int] = [:]
+    private var columns: [String: IdTable<Value>] = [:]
+
+    /// The column of `key`, when it has one: exact for every node id.
+    @inline(__always)
+    func column(_ key: String) -> IdTable<Value>? { columns[key] }
+
+    /// Keeps counts and columns right after a node went from `old` to `new` (nil: absent).
+    /// Returns the keys that have become dense enough for a column (the store builds them).
+    mutating func update(_ id: Int, from old: [String: Value]?, to new: [String: Value]?, idRange: Int) -> [String] {
+        var dense: [String] = []
+        if let old {
+            for (key, _) in old where new?[key] == nil {
+                nodesWithKey[key, default: 1] -= 1
+                if nodesWithKey[key] == 0 { nodesWithKey[key] = nil; columns[key] = nil; continue }
+                if columns[key] != nil {
+                    columns[key]![id] = nil
+                    if 32 * columns[key]!.count < columns[key]!.allocatedSlots { columns[key] = nil }
+                }
+            }
+        }
+        if let new {
+            for (key, value) in new where old?[key] != value {
+                if old?[key] == nil {
+                    nodesWithKey[key, default: 0] += 1
+                }
+                if columns[key] != nil {
+                    columns[key]![id] = value
+                } else if let n = nodesWithKey[key], n >= Self.minimumColumnNodes, 8 * n >= idRange {
+                    dense.append(key)
+                }
+            }
+        }
+        return dense
+    }
+
+    /// Installs the column of `key`, built from every node.
+    mutating func install(_ key: String, _ column: IdTable<Value>) { columns[key] = column }
+}
