@@ -33,6 +33,7 @@ function graphValue(value) {
   if ("list" in value) return value.list.values.map(graphValue);
   // A date, time, datetime or duration: shown as Cypher prints it.
   if ("temporal" in value) return value.temporal.text ?? "";
+  if ("map" in value) return Object.fromEntries((value.map.entries ?? []).map((e) => [e.key, graphValue(e.value)]));
   return null;
 }
 

@@ -42,6 +42,8 @@ export class GraphCollector {
       for (const relationship of value.path.relationships) this.addRelationship(relationship);
     } else if (value.list) {
       for (const item of value.list.values) this.add(item);
+    } else if (value.map) {
+      for (const entry of value.map.entries ?? []) this.add(entry.value);
     }
   }
 

@@ -10,7 +10,7 @@ struct CypherCommand: AsyncParsableCommand {
         discussion: "Without QUERY, reads statements ended by ';' from standard input (interactive on a terminal).")
     @OptionGroup var connection: ConnectionOptions
     @Argument(help: "The query; omit to read statements from standard input.") var query: String?
-    @Option(name: .long, help: "A parameter as NAME=JSON, e.g. --param 'name=\"Ann\"' (repeatable).") var param: [String] = []
+    @Option(name: .long, help: "A parameter as NAME=JSON, e.g. --param 'name=\"Ann\"' (repeatable). A temporal value goes as its text, read in the query by its function: --param 'd=\"2024-01-02\"' with date($d).") var param: [String] = []
     @Option(name: .customLong("max-rows"), help: "Stop after this many rows (0: the server's limit).") var maxRows = 0
 
     func run() async throws {
@@ -95,6 +95,7 @@ struct CypherCommand: AsyncParsableCommand {
                                                            "relationships": .list(relationships.map { json(.relationship($0)) })])
         case .list(let values): .list(values.map(json))
         case .temporal(let t): .string(t.text)
+        case .map(let m): .object(m.mapValues(json))
         }
     }
 }

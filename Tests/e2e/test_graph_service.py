@@ -71,8 +71,18 @@ def test_temporal_values_carry_their_fields_and_text(server):
     date, duration = (v.temporal for v in rows[0].values[1].list.values)
     assert date.type == graph_pb2.TEMPORAL_TYPE_DATE and date.epoch_day == 5397 and date.text == "1984-10-11"
     assert (duration.months, duration.days, duration.seconds, duration.nanos) == (14, 3, -5, 500000000)
-    # Inside a map a temporal value is its text (payload values have no temporal kind).
-    assert rows[0].values[2].value.struct_value.fields["t"].string_value == "12:00"
+    # Inside a map a temporal value is a GraphMap entry of its own kind.
+    entries = rows[0].values[2].map.entries
+    assert [e.key for e in entries] == ["t"] and entries[0].value.temporal.type == graph_pb2.TEMPORAL_TYPE_LOCAL_TIME
+    assert entries[0].value.temporal.text == "12:00"
+    # A node's temporal properties: their text in `properties`, exactly in `typed_properties`.
+    _, rows, _, _ = _run(stub, "CREATE (n:Dated {on: date('1984-10-11'), xs: [date('1984-10-12')], k: 1}) RETURN n")
+    node = rows[0].values[0].node
+    assert node.properties.fields["on"].string_value == "1984-10-11" and node.properties.fields["k"].int_value == 1
+    typed = {e.key: e.value for e in node.typed_properties.entries}
+    assert sorted(typed) == ["on", "xs"] and typed["on"].temporal.epoch_day == 5397
+    assert [v.temporal.epoch_day for v in typed["xs"].list.values] == [5398]
+    _run(stub, "MATCH (n:Dated) DELETE n")
     # The text reads back: sent as a string parameter, it compares equal.
     _, rows, _, _ = _run(stub, "RETURN datetime($t) = datetime('2015-07-21T21:40:32.142000001+02:00[Europe/Stockholm]') AS same",
                          t=dt.text)

@@ -346,6 +346,14 @@ def test_graph_through_the_client(db):
     assert back["same"] == dt and str(back["later"]) == "2017-10-29T03:30:00.000000001+01:00[Europe/Stockholm]"
     with pytest.raises(ruvector.InvalidArgument):
         db.graph.execute("RETURN $d", {"d": ruvector.Temporal("datetime", "", epoch_day=0, zone="Mars/Olympus")})
+    # Inside maps and as properties of nodes and relationships, temporal values stay exact too.
+    row = db.graph.execute("CREATE (e:Event {at: date('2024-02-29'), days: [date('2024-03-01')], n: 1})-[r:AT {when: localtime('12:00')}]->(e) "
+                           "RETURN e, r, {at: e.at, e: e, plain: 1} AS m").rows[0]
+    assert row["e"].properties == {"at": row["m"]["at"], "days": row["e"].properties["days"], "n": 1}
+    assert isinstance(row["e"].properties["at"], ruvector.Temporal) and str(row["e"].properties["at"]) == "2024-02-29"
+    assert [str(d) for d in row["e"].properties["days"]] == ["2024-03-01"] and str(row["r"].properties["when"]) == "12:00"
+    assert isinstance(row["m"]["e"], ruvector.Node) and row["m"]["e"].id == row["e"].id and row["m"]["plain"] == 1
+    db.graph.execute("MATCH (e:Event) DETACH DELETE e")
 
     with db.graph.transaction("serializable") as tx:
         tx.execute("MATCH (d:Doc {title: 'A'}) SET d.seen = true")

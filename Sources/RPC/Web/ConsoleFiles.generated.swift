@@ -415,6 +415,7 @@ function graphValue(value) {
   if ("list" in value) return value.list.values.map(graphValue);
   // A date, time, datetime or duration: shown as Cypher prints it.
   if ("temporal" in value) return value.temporal.text ?? "";
+  if ("map" in value) return Object.fromEntries((value.map.entries ?? []).map((e) => [e.key, graphValue(e.value)]));
   return null;
 }
 
@@ -746,6 +747,8 @@ export class GraphCollector {
       for (const relationship of value.path.relationships) this.addRelationship(relationship);
     } else if (value.list) {
       for (const item of value.list.values) this.add(item);
+    } else if (value.map) {
+      for (const entry of value.map.entries ?? []) this.add(entry.value);
     }
   }
 
@@ -1841,7 +1844,9 @@ export const messages = {
   "ruvector.v1.GetRouterRequest": {"map": false, "fields": [["name", 1, "string", false, null, null]]},
   "ruvector.v1.GetStateRequest": {"map": false, "fields": [["stale_ok", 1, "bool", false, null, null], ["with_shard_progress", 2, "bool", false, null, null]]},
   "ruvector.v1.GraphList": {"map": false, "fields": [["values", 1, "message", true, "ruvector.v1.GraphValue", null]]},
-  "ruvector.v1.GraphValue": {"map": false, "fields": [["value", 1, "message", false, "ruvector.v1.Value", "kind"], ["node", 2, "message", false, "ruvector.v1.Node", "kind"], ["relationship", 3, "message", false, "ruvector.v1.Relationship", "kind"], ["path", 4, "message", false, "ruvector.v1.Path", "kind"], ["list", 5, "message", false, "ruvector.v1.GraphList", "kind"], ["temporal", 6, "message", false, "ruvector.v1.Temporal", "kind"]]},
+  "ruvector.v1.GraphMap": {"map": false, "fields": [["entries", 1, "message", true, "ruvector.v1.GraphMapEntry", null]]},
+  "ruvector.v1.GraphMapEntry": {"map": false, "fields": [["key", 1, "string", false, null, null], ["value", 2, "message", false, "ruvector.v1.GraphValue", null]]},
+  "ruvector.v1.GraphValue": {"map": false, "fields": [["value", 1, "message", false, "ruvector.v1.Value", "kind"], ["node", 2, "message", false, "ruvector.v1.Node", "kind"], ["relationship", 3, "message", false, "ruvector.v1.Relationship", "kind"], ["path", 4, "message", false, "ruvector.v1.Path", "kind"], ["list", 5, "message", false, "ruvector.v1.GraphList", "kind"], ["temporal", 6, "message", false, "ruvector.v1.Temporal", "kind"], ["map", 7, "message", false, "ruvector.v1.GraphMap", "kind"]]},
   "ruvector.v1.HasIdCondition": {"map": false, "fields": [["ids", 1, "message", true, "ruvector.v1.PointId", null]]},
   "ruvector.v1.HnswConfig": {"map": false, "fields": [["m", 1, "uint32", false, null, null], ["ef_construction", 2, "uint32", false, null, null], ["ef_search", 3, "uint32", false, null, null], ["full_scan_threshold", 4, "uint32", false, null, null]]},
   "ruvector.v1.HybridHit": {"map": false, "fields": [["node", 1, "message", false, "ruvector.v1.Node", null], ["score", 2, "float", false, null, null], ["neighbourhood", 3, "message", true, "ruvector.v1.Path", null]]},
@@ -1880,7 +1885,7 @@ export const messages = {
   "ruvector.v1.ModelConfig": {"map": false, "fields": [["hidden_size", 1, "uint32", false, null, null], ["heads", 2, "uint32", false, null, null], ["layers", 3, "uint32", false, null, null], ["dropout", 4, "float", false, null, null], ["neighbours_per_node", 5, "uint32", false, null, null], ["loss", 6, "enum", false, "ruvector.v1.LossKind", null], ["temperature", 7, "float", false, null, null], ["schedule", 8, "enum", false, "ruvector.v1.LearningRateSchedule", null], ["warmup_steps", 9, "uint32", false, null, null], ["cosine_steps", 10, "uint32", false, null, null], ["plateau_patience", 11, "uint32", false, null, null], ["replay_size", 12, "uint32", false, null, null], ["ewc_lambda", 13, "float", false, null, null], ["batch_size", 14, "uint32", false, null, null], ["retrain_every", 15, "uint32", false, null, null], ["learning_rate", 16, "float", false, null, null], ["position_bias", 17, "float", false, null, null]]},
   "ruvector.v1.ModelStatus": {"map": false, "fields": [["collection", 1, "string", false, null, null], ["version", 2, "uint64", false, null, null], ["parameters", 3, "uint64", false, null, null], ["trained_unix_micros", 4, "int64", false, null, null], ["baseline_ndcg_at_10", 5, "float", false, null, null], ["model_ndcg_at_10", 6, "float", false, null, null], ["feedback_buffered", 7, "uint64", false, null, null], ["baseline_recall_at_10", 8, "float", false, null, null], ["model_recall_at_10", 9, "float", false, null, null], ["baseline_mrr", 10, "float", false, null, null], ["model_mrr", 11, "float", false, null, null], ["training_examples", 12, "uint64", false, null, null], ["latest_version", 13, "uint64", false, null, null], ["activated", 14, "bool", false, null, null], ["config", 15, "message", false, "ruvector.v1.ModelConfig", null], ["note", 16, "string", false, null, null]]},
   "ruvector.v1.ModelStatusRequest": {"map": false, "fields": [["collection", 1, "string", false, null, null]]},
-  "ruvector.v1.Node": {"map": false, "fields": [["id", 1, "uint64", false, null, null], ["labels", 2, "string", true, null, null], ["properties", 3, "message", false, "ruvector.v1.Struct", null]]},
+  "ruvector.v1.Node": {"map": false, "fields": [["id", 1, "uint64", false, null, null], ["labels", 2, "string", true, null, null], ["properties", 3, "message", false, "ruvector.v1.Struct", null], ["typed_properties", 4, "message", false, "ruvector.v1.GraphMap", null]]},
   "ruvector.v1.Parameter": {"map": false, "fields": [["name", 1, "string", false, null, null], ["value", 2, "message", false, "ruvector.v1.Value", null], ["temporal", 3, "message", false, "ruvector.v1.Temporal", null]]},
   "ruvector.v1.Path": {"map": false, "fields": [["nodes", 1, "message", true, "ruvector.v1.Node", null], ["relationships", 2, "message", true, "ruvector.v1.Relationship", null]]},
   "ruvector.v1.PlanOperator": {"map": false, "fields": [["name", 1, "string", false, null, null], ["details", 2, "string", false, null, null], ["rows", 3, "uint64", false, null, null], ["time_nanos", 4, "uint64", false, null, null]]},
@@ -1907,7 +1912,7 @@ export const messages = {
   "ruvector.v1.RecordOutcomeRequest": {"map": false, "fields": [["router", 1, "string", false, null, null], ["request_id", 2, "string", false, null, null], ["candidate", 3, "string", false, null, null], ["success", 4, "bool", false, null, null], ["latency_micros", 5, "uint64", false, null, null], ["cost", 6, "double", false, null, null], ["quality", 7, "float", false, null, null], ["teacher_scores", 8, "message", true, "ruvector.v1.ScoredCandidate", null], ["features", 9, "message", false, "ruvector.v1.Vector", null]]},
   "ruvector.v1.RecordOutcomeResponse": {"map": false, "fields": [["recorded", 1, "uint64", false, null, null]]},
   "ruvector.v1.RegisterRouteRequest": {"map": false, "fields": [["router", 1, "string", false, null, null], ["route", 2, "message", false, "ruvector.v1.SemanticRoute", null]]},
-  "ruvector.v1.Relationship": {"map": false, "fields": [["id", 1, "uint64", false, null, null], ["type", 2, "string", false, null, null], ["start_node_id", 3, "uint64", false, null, null], ["end_node_id", 4, "uint64", false, null, null], ["properties", 5, "message", false, "ruvector.v1.Struct", null]]},
+  "ruvector.v1.Relationship": {"map": false, "fields": [["id", 1, "uint64", false, null, null], ["type", 2, "string", false, null, null], ["start_node_id", 3, "uint64", false, null, null], ["end_node_id", 4, "uint64", false, null, null], ["properties", 5, "message", false, "ruvector.v1.Struct", null], ["typed_properties", 6, "message", false, "ruvector.v1.GraphMap", null]]},
   "ruvector.v1.RepeatedIntegers": {"map": false, "fields": [["values", 1, "int64", true, null, null]]},
   "ruvector.v1.RepeatedStrings": {"map": false, "fields": [["values", 1, "string", true, null, null]]},
   "ruvector.v1.ReplicaProgress": {"map": false, "fields": [["node_id", 1, "uint64", false, null, null], ["acked_sequence", 2, "uint64", false, null, null], ["lag_records", 3, "uint64", false, null, null], ["lag_millis", 4, "uint64", false, null, null], ["connected", 5, "bool", false, null, null]]},

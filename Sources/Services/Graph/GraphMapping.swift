@@ -119,9 +119,10 @@ enum GraphMapping {
         case .path(let nodes, let relationships):
             return plain(.map(["nodes": .list(nodes.map(Value.node)), "relationships": .list(relationships.map(Value.relationship))]), store: store)
         case .temporal(let t):
-            // Inside a map (payload-like values have no temporal kind) a temporal value goes
-            // out as its Cypher text, which `date()` and its siblings read back; at the top of
-            // a column or in a list it is a `GraphValue.temporal` (see `graphValue`).
+            // In a node's or relationship's `properties` (a Struct has no temporal kind) a
+            // temporal value goes out as its Cypher text, which `date()` and its siblings read
+            // back, and exactly in `typed_properties`; anywhere else in a result it is a
+            // `GraphValue.temporal` (see `graphValue`).
             return RuvectorV1.Value(kind: .stringValue(t.description))
         }
     }
@@ -140,8 +141,21 @@ enum GraphMapping {
         case .temporal(let t): return RuvectorV1.GraphValue(kind: .temporal(temporal(t)))
         case .list(let values) where values.contains(where: containsGraph):
             return RuvectorV1.GraphValue(kind: .list(RuvectorV1.GraphList(values: values.map { graphValue($0, store: store) })))
+        case .map(let map) where map.values.contains(where: containsGraph):
+            return RuvectorV1.GraphValue(kind: .map(graphMap(map, store: store)))
         default: return RuvectorV1.GraphValue(kind: .value(plain(value, store: store)))
         }
+    }
+
+    /// A map's entries as graph values, keys ascending.
+    static func graphMap(_ map: [String: Value], store: GraphStore) -> RuvectorV1.GraphMap {
+        RuvectorV1.GraphMap(entries: map.keys.sorted().map { RuvectorV1.GraphMapEntry(key: $0, value: graphValue(map[$0]!, store: store)) })
+    }
+
+    /// The properties a Struct cannot hold exactly (temporal values, lists of them), typed.
+    private static func typedProperties(_ properties: [String: Value], store: GraphStore) -> RuvectorV1.GraphMap? {
+        let typed = properties.filter { containsGraph($0.value) }
+        return typed.isEmpty ? nil : graphMap(typed, store: store)
     }
 
     /// A temporal value with its exact fields and its text.
@@ -165,6 +179,7 @@ enum GraphMapping {
         switch value {
         case .node, .relationship, .path, .temporal: return true
         case .list(let values): return values.contains(where: containsGraph)
+        case .map(let map): return map.values.contains(where: containsGraph)
         default: return false
         }
     }
@@ -181,25 +196,34 @@ enum GraphMapping {
         case .map(let map): return map.reduce(8) { $0 + 8 + $1.key.utf8.count + wireBytes($1.value, store: store) }
         case .node(let id):
             guard let node = store.node(id) else { return 16 }
-            return node.labels.reduce(24) { $0 + 4 + $1.utf8.count } + wireBytes(.map(node.properties), store: store)
+            return node.labels.reduce(24) { $0 + 4 + $1.utf8.count } + propertyBytes(node.properties, store: store)
         case .relationship(let id):
             guard let r = store.relationship(id) else { return 16 }
-            return 40 + r.type.utf8.count + wireBytes(.map(r.properties), store: store)
+            return 40 + r.type.utf8.count + propertyBytes(r.properties, store: store)
         case .path(let nodes, let relationships):
             return nodes.reduce(8) { $0 + wireBytes(.node($1), store: store) }
                 + relationships.reduce(0) { $0 + wireBytes(.relationship($1), store: store) }
         }
     }
 
+    /// An element's properties: the Struct, and the typed ones again (see `typedProperties`).
+    private static func propertyBytes(_ properties: [String: Value], store: GraphStore) -> Int {
+        wireBytes(.map(properties), store: store) + wireBytes(.map(properties.filter { containsGraph($0.value) }), store: store)
+    }
+
     static func node(_ id: Int, store: GraphStore) -> RuvectorV1.Node {
         let node = store.node(id)
-        return RuvectorV1.Node(id: UInt64(id), labels: node?.labels ?? [], properties: structure(node?.properties ?? [:], store: store))
+        let properties = node?.properties ?? [:]
+        return RuvectorV1.Node(id: UInt64(id), labels: node?.labels ?? [], properties: structure(properties, store: store),
+                               typedProperties: typedProperties(properties, store: store))
     }
 
     static func relationship(_ id: Int, store: GraphStore) -> RuvectorV1.Relationship {
         let r = store.relationship(id)
+        let properties = r?.properties ?? [:]
         return RuvectorV1.Relationship(id: UInt64(id), type: r?.type ?? "", startNodeId: UInt64(r?.start ?? 0),
-                                       endNodeId: UInt64(r?.end ?? 0), properties: structure(r?.properties ?? [:], store: store))
+                                       endNodeId: UInt64(r?.end ?? 0), properties: structure(properties, store: store),
+                                       typedProperties: typedProperties(properties, store: store))
     }
 
     static func hyperedge(_ h: Hyperedge, store: GraphStore) -> RuvectorV1.Hyperedge {

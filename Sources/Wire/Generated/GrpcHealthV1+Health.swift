@@ -20,7 +20,7 @@ extension GrpcHealthV1 {
         }
 
         public static let protoFullName = "grpc.health.v1.HealthCheckRequest"
-        static let schemaIndex = 166
+        static let schemaIndex = 168
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -64,7 +64,7 @@ extension GrpcHealthV1 {
         }
 
         public static let protoFullName = "grpc.health.v1.HealthCheckResponse"
-        static let schemaIndex = 167
+        static let schemaIndex = 169
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {

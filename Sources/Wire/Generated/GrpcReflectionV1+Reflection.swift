@@ -36,7 +36,7 @@ extension GrpcReflectionV1 {
         }
 
         public static let protoFullName = "grpc.reflection.v1.ServerReflectionRequest"
-        static let schemaIndex = 168
+        static let schemaIndex = 170
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -110,7 +110,7 @@ extension GrpcReflectionV1 {
         }
 
         public static let protoFullName = "grpc.reflection.v1.ExtensionRequest"
-        static let schemaIndex = 169
+        static let schemaIndex = 171
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -177,7 +177,7 @@ extension GrpcReflectionV1 {
         }
 
         public static let protoFullName = "grpc.reflection.v1.ServerReflectionResponse"
-        static let schemaIndex = 170
+        static let schemaIndex = 172
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -249,7 +249,7 @@ extension GrpcReflectionV1 {
         }
 
         public static let protoFullName = "grpc.reflection.v1.FileDescriptorResponse"
-        static let schemaIndex = 171
+        static let schemaIndex = 173
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -302,7 +302,7 @@ extension GrpcReflectionV1 {
         }
 
         public static let protoFullName = "grpc.reflection.v1.ExtensionNumberResponse"
-        static let schemaIndex = 172
+        static let schemaIndex = 174
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -350,7 +350,7 @@ extension GrpcReflectionV1 {
         }
 
         public static let protoFullName = "grpc.reflection.v1.ListServiceResponse"
-        static let schemaIndex = 173
+        static let schemaIndex = 175
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -399,7 +399,7 @@ extension GrpcReflectionV1 {
         }
 
         public static let protoFullName = "grpc.reflection.v1.ServiceResponse"
-        static let schemaIndex = 174
+        static let schemaIndex = 176
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -446,7 +446,7 @@ extension GrpcReflectionV1 {
         }
 
         public static let protoFullName = "grpc.reflection.v1.ErrorResponse"
-        static let schemaIndex = 175
+        static let schemaIndex = 177
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {

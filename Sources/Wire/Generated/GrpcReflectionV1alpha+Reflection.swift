@@ -36,7 +36,7 @@ extension GrpcReflectionV1alpha {
         }
 
         public static let protoFullName = "grpc.reflection.v1alpha.ServerReflectionRequest"
-        static let schemaIndex = 176
+        static let schemaIndex = 178
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -110,7 +110,7 @@ extension GrpcReflectionV1alpha {
         }
 
         public static let protoFullName = "grpc.reflection.v1alpha.ExtensionRequest"
-        static let schemaIndex = 177
+        static let schemaIndex = 179
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -177,7 +177,7 @@ extension GrpcReflectionV1alpha {
         }
 
         public static let protoFullName = "grpc.reflection.v1alpha.ServerReflectionResponse"
-        static let schemaIndex = 178
+        static let schemaIndex = 180
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -249,7 +249,7 @@ extension GrpcReflectionV1alpha {
         }
 
         public static let protoFullName = "grpc.reflection.v1alpha.FileDescriptorResponse"
-        static let schemaIndex = 179
+        static let schemaIndex = 181
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -302,7 +302,7 @@ extension GrpcReflectionV1alpha {
         }
 
         public static let protoFullName = "grpc.reflection.v1alpha.ExtensionNumberResponse"
-        static let schemaIndex = 180
+        static let schemaIndex = 182
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -350,7 +350,7 @@ extension GrpcReflectionV1alpha {
         }
 
         public static let protoFullName = "grpc.reflection.v1alpha.ListServiceResponse"
-        static let schemaIndex = 181
+        static let schemaIndex = 183
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -399,7 +399,7 @@ extension GrpcReflectionV1alpha {
         }
 
         public static let protoFullName = "grpc.reflection.v1alpha.ServiceResponse"
-        static let schemaIndex = 182
+        static let schemaIndex = 184
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -446,7 +446,7 @@ extension GrpcReflectionV1alpha {
         }
 
         public static let protoFullName = "grpc.reflection.v1alpha.ErrorResponse"
-        static let schemaIndex = 183
+        static let schemaIndex = 185
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {

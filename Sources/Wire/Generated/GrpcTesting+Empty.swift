@@ -19,7 +19,7 @@ extension GrpcTesting {
         public init() {}
 
         public static let protoFullName = "grpc.testing.Empty"
-        static let schemaIndex = 184
+        static let schemaIndex = 186
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {

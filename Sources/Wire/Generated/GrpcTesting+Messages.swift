@@ -88,7 +88,7 @@ extension GrpcTesting {
         }
 
         public static let protoFullName = "grpc.testing.BoolValue"
-        static let schemaIndex = 185
+        static let schemaIndex = 187
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -135,7 +135,7 @@ extension GrpcTesting {
         }
 
         public static let protoFullName = "grpc.testing.Payload"
-        static let schemaIndex = 186
+        static let schemaIndex = 188
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -185,7 +185,7 @@ extension GrpcTesting {
         }
 
         public static let protoFullName = "grpc.testing.EchoStatus"
-        static let schemaIndex = 187
+        static let schemaIndex = 189
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -292,7 +292,7 @@ extension GrpcTesting {
         }
 
         public static let protoFullName = "grpc.testing.SimpleRequest"
-        static let schemaIndex = 188
+        static let schemaIndex = 190
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -379,7 +379,7 @@ extension GrpcTesting {
         }
 
         public static let protoFullName = "grpc.testing.SimpleResponse"
-        static let schemaIndex = 189
+        static let schemaIndex = 191
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -447,7 +447,7 @@ extension GrpcTesting {
         }
 
         public static let protoFullName = "grpc.testing.StreamingInputCallRequest"
-        static let schemaIndex = 190
+        static let schemaIndex = 192
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -493,7 +493,7 @@ extension GrpcTesting {
         }
 
         public static let protoFullName = "grpc.testing.StreamingInputCallResponse"
-        static let schemaIndex = 191
+        static let schemaIndex = 193
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -551,7 +551,7 @@ extension GrpcTesting {
         }
 
         public static let protoFullName = "grpc.testing.ResponseParameters"
-        static let schemaIndex = 192
+        static let schemaIndex = 194
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -626,7 +626,7 @@ extension GrpcTesting {
         }
 
         public static let protoFullName = "grpc.testing.StreamingOutputCallRequest"
-        static let schemaIndex = 193
+        static let schemaIndex = 195
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -685,7 +685,7 @@ extension GrpcTesting {
         }
 
         public static let protoFullName = "grpc.testing.StreamingOutputCallResponse"
-        static let schemaIndex = 194
+        static let schemaIndex = 196
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -730,7 +730,7 @@ extension GrpcTesting {
         }
 
         public static let protoFullName = "grpc.testing.ReconnectParams"
-        static let schemaIndex = 195
+        static let schemaIndex = 197
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -779,7 +779,7 @@ extension GrpcTesting {
         }
 
         public static let protoFullName = "grpc.testing.ReconnectInfo"
-        static let schemaIndex = 196
+        static let schemaIndex = 198
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -829,7 +829,7 @@ extension GrpcTesting {
         }
 
         public static let protoFullName = "grpc.testing.LoadBalancerStatsRequest"
-        static let schemaIndex = 197
+        static let schemaIndex = 199
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -881,7 +881,7 @@ extension GrpcTesting {
         }
 
         public static let protoFullName = "grpc.testing.LoadBalancerStatsResponse"
-        static let schemaIndex = 198
+        static let schemaIndex = 200
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -932,7 +932,7 @@ extension GrpcTesting {
             }
 
             public static let protoFullName = "grpc.testing.LoadBalancerStatsResponse.RpcsByPeer"
-            static let schemaIndex = 199
+            static let schemaIndex = 201
 
             /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
             public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -979,7 +979,7 @@ extension GrpcTesting {
                 }
 
                 public static let protoFullName = "grpc.testing.LoadBalancerStatsResponse.RpcsByPeer.RpcsByPeerEntry"
-                static let schemaIndex = 200
+                static let schemaIndex = 202
 
                 /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
                 public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1027,7 +1027,7 @@ extension GrpcTesting {
             }
 
             public static let protoFullName = "grpc.testing.LoadBalancerStatsResponse.RpcsByPeerEntry"
-            static let schemaIndex = 201
+            static let schemaIndex = 203
 
             /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
             public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1078,7 +1078,7 @@ extension GrpcTesting {
             }
 
             public static let protoFullName = "grpc.testing.LoadBalancerStatsResponse.RpcsByMethodEntry"
-            static let schemaIndex = 202
+            static let schemaIndex = 204
 
             /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
             public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1118,7 +1118,7 @@ extension GrpcTesting {
         public init() {}
 
         public static let protoFullName = "grpc.testing.LoadBalancerAccumulatedStatsRequest"
-        static let schemaIndex = 203
+        static let schemaIndex = 205
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1173,7 +1173,7 @@ extension GrpcTesting {
         }
 
         public static let protoFullName = "grpc.testing.LoadBalancerAccumulatedStatsResponse"
-        static let schemaIndex = 204
+        static let schemaIndex = 206
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1235,7 +1235,7 @@ extension GrpcTesting {
             }
 
             public static let protoFullName = "grpc.testing.LoadBalancerAccumulatedStatsResponse.NumRpcsStartedByMethodEntry"
-            static let schemaIndex = 205
+            static let schemaIndex = 207
 
             /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
             public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1282,7 +1282,7 @@ extension GrpcTesting {
             }
 
             public static let protoFullName = "grpc.testing.LoadBalancerAccumulatedStatsResponse.NumRpcsSucceededByMethodEntry"
-            static let schemaIndex = 206
+            static let schemaIndex = 208
 
             /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
             public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1329,7 +1329,7 @@ extension GrpcTesting {
             }
 
             public static let protoFullName = "grpc.testing.LoadBalancerAccumulatedStatsResponse.NumRpcsFailedByMethodEntry"
-            static let schemaIndex = 207
+            static let schemaIndex = 209
 
             /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
             public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1377,7 +1377,7 @@ extension GrpcTesting {
             }
 
             public static let protoFullName = "grpc.testing.LoadBalancerAccumulatedStatsResponse.MethodStats"
-            static let schemaIndex = 208
+            static let schemaIndex = 210
 
             /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
             public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1426,7 +1426,7 @@ extension GrpcTesting {
                 }
 
                 public static let protoFullName = "grpc.testing.LoadBalancerAccumulatedStatsResponse.MethodStats.ResultEntry"
-                static let schemaIndex = 209
+                static let schemaIndex = 211
 
                 /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
                 public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1478,7 +1478,7 @@ extension GrpcTesting {
             }
 
             public static let protoFullName = "grpc.testing.LoadBalancerAccumulatedStatsResponse.StatsPerMethodEntry"
-            static let schemaIndex = 210
+            static let schemaIndex = 212
 
             /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
             public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1532,7 +1532,7 @@ extension GrpcTesting {
         }
 
         public static let protoFullName = "grpc.testing.ClientConfigureRequest"
-        static let schemaIndex = 211
+        static let schemaIndex = 213
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1621,7 +1621,7 @@ extension GrpcTesting {
             }
 
             public static let protoFullName = "grpc.testing.ClientConfigureRequest.Metadata"
-            static let schemaIndex = 212
+            static let schemaIndex = 214
 
             /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
             public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1663,7 +1663,7 @@ extension GrpcTesting {
         public init() {}
 
         public static let protoFullName = "grpc.testing.ClientConfigureResponse"
-        static let schemaIndex = 213
+        static let schemaIndex = 215
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1716,7 +1716,7 @@ extension GrpcTesting {
         }
 
         public static let protoFullName = "grpc.testing.TestOrcaReport"
-        static let schemaIndex = 214
+        static let schemaIndex = 216
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1772,7 +1772,7 @@ extension GrpcTesting {
             }
 
             public static let protoFullName = "grpc.testing.TestOrcaReport.RequestCostEntry"
-            static let schemaIndex = 215
+            static let schemaIndex = 217
 
             /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
             public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1819,7 +1819,7 @@ extension GrpcTesting {
             }
 
             public static let protoFullName = "grpc.testing.TestOrcaReport.UtilizationEntry"
-            static let schemaIndex = 216
+            static let schemaIndex = 218
 
             /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
             public init(decoding bytes: [Swift.UInt8]) throws(WireError) {

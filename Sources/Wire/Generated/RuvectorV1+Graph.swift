@@ -120,6 +120,8 @@ extension RuvectorV1 {
             indirect case list(RuvectorV1.GraphList)
             /// Field `temporal` = 6.
             indirect case temporal(RuvectorV1.Temporal)
+            /// Field `map` = 7.
+            indirect case map(RuvectorV1.GraphMap)
         }
         /// The set case of oneof `kind`, if any.
         public var kind: Kind? = nil
@@ -158,6 +160,7 @@ extension RuvectorV1 {
             case 4: self.kind = .path(c.path.map { RuvectorV1.Path(c: $0) } ?? RuvectorV1.Path())
             case 5: self.kind = .list(c.list.map { RuvectorV1.GraphList(c: $0) } ?? RuvectorV1.GraphList())
             case 6: self.kind = .temporal(c.temporal.map { RuvectorV1.Temporal(c: $0) } ?? RuvectorV1.Temporal())
+            case 7: self.kind = .map(c.map.map { RuvectorV1.GraphMap(c: $0) } ?? RuvectorV1.GraphMap())
             default: self.kind = nil
             }
         }
@@ -183,8 +186,111 @@ extension RuvectorV1 {
             case .temporal(let value)?:
                 c.pointee.kind_case = Ruvector__V1__GraphValue__KindCase(rawValue: 6)
                 c.pointee.temporal = value.toC(&arena)
+            case .map(let value)?:
+                c.pointee.kind_case = Ruvector__V1__GraphValue__KindCase(rawValue: 7)
+                c.pointee.map = value.toC(&arena)
             case nil: break
             }
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// A map of graph values, in key order.
+    public struct GraphMap: WireMessage {
+        /// The entries, keys ascending (each key once).
+        public var entries: [RuvectorV1.GraphMapEntry] = []
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(entries: [RuvectorV1.GraphMapEntry] = []) {
+            self.entries = entries
+        }
+
+        public static let protoFullName = "ruvector.v1.GraphMap"
+        static let schemaIndex = 79
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__graph_map(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__GraphMap.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__GraphMap>) {
+            let c = pointer.pointee
+            self.entries = (0..<c.n_entries).compactMap { c.entries[$0].map { RuvectorV1.GraphMapEntry(c: $0) } }
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__GraphMap> {
+            let c = arena.message(Ruvector__V1__GraphMap.self, RuVectorProto_descriptor_ruvector__v1__graph_map())
+            c.pointee.n_entries = self.entries.count
+            let entriesPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__GraphMapEntry>?.self, count: self.entries.count)
+            for (index, element) in self.entries.enumerated() { entriesPointers[index] = element.toC(&arena) }
+            c.pointee.entries = entriesPointers
+            return c
+        }
+    }
+}
+
+extension RuvectorV1 {
+    /// One key of a GraphMap.
+    public struct GraphMapEntry: WireMessage {
+        /// The key.
+        public var key: Swift.String = ""
+        /// Its value.
+        public var value: RuvectorV1.GraphValue? {
+            get { _value?.value }
+            set { _value = newValue.map(WireBox.init) }
+        }
+        private var _value: WireBox<RuvectorV1.GraphValue>?
+
+        /// A message with every field at its default.
+        public init() {}
+
+        /// A message with the given fields; the others keep their defaults.
+        public init(key: Swift.String = "", value: RuvectorV1.GraphValue? = nil) {
+            self.key = key
+            self.value = value
+        }
+
+        public static let protoFullName = "ruvector.v1.GraphMapEntry"
+        static let schemaIndex = 80
+
+        /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
+        public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
+            self = try WireCodec.decode(bytes, schemaIndex: Self.schemaIndex,
+                                        descriptor: RuVectorProto_descriptor_ruvector__v1__graph_map_entry(),
+                                        name: Self.protoFullName) { raw in
+                Self(c: raw.assumingMemoryBound(to: Ruvector__V1__GraphMapEntry.self))
+            }
+        }
+
+        /// The protobuf encoding of this message.
+        public func encoded() -> [Swift.UInt8] {
+            WireCodec.encode { arena in UnsafeMutableRawPointer(toC(&arena)) }
+        }
+
+        init(c pointer: UnsafePointer<Ruvector__V1__GraphMapEntry>) {
+            let c = pointer.pointee
+            self.key = WireRuntime.string(c.key)
+            if let value = c.value { self.value = RuvectorV1.GraphValue(c: value) }
+        }
+
+        func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__GraphMapEntry> {
+            let c = arena.message(Ruvector__V1__GraphMapEntry.self, RuVectorProto_descriptor_ruvector__v1__graph_map_entry())
+            c.pointee.key = arena.string(self.key)
+            if let value = self.value { c.pointee.value = value.toC(&arena) }
             return c
         }
     }
@@ -235,7 +341,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.Temporal"
-        static let schemaIndex = 79
+        static let schemaIndex = 81
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -297,7 +403,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.GraphList"
-        static let schemaIndex = 80
+        static let schemaIndex = 82
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -336,25 +442,34 @@ extension RuvectorV1 {
         public var id: Swift.UInt64 = 0
         /// Labels, e.g. "Document".
         public var labels: [Swift.String] = []
-        /// Properties.
+        /// Properties. A temporal value (or a list of them) is here as its text, and exactly in
+        /// `typed_properties`.
         public var properties: RuvectorV1.Struct? {
             get { _properties?.value }
             set { _properties = newValue.map(WireBox.init) }
         }
         private var _properties: WireBox<RuvectorV1.Struct>?
+        /// The properties that `properties` cannot hold exactly (temporal values and lists of them),
+        /// with their types.
+        public var typedProperties: RuvectorV1.GraphMap? {
+            get { _typedProperties?.value }
+            set { _typedProperties = newValue.map(WireBox.init) }
+        }
+        private var _typedProperties: WireBox<RuvectorV1.GraphMap>?
 
         /// A message with every field at its default.
         public init() {}
 
         /// A message with the given fields; the others keep their defaults.
-        public init(id: Swift.UInt64 = 0, labels: [Swift.String] = [], properties: RuvectorV1.Struct? = nil) {
+        public init(id: Swift.UInt64 = 0, labels: [Swift.String] = [], properties: RuvectorV1.Struct? = nil, typedProperties: RuvectorV1.GraphMap? = nil) {
             self.id = id
             self.labels = labels
             self.properties = properties
+            self.typedProperties = typedProperties
         }
 
         public static let protoFullName = "ruvector.v1.Node"
-        static let schemaIndex = 81
+        static let schemaIndex = 83
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -375,6 +490,7 @@ extension RuvectorV1 {
             self.id = c.id
             self.labels = (0..<c.n_labels).map { WireRuntime.string(c.labels[$0]) }
             if let value = c.properties { self.properties = RuvectorV1.Struct(c: value) }
+            if let value = c.typed_properties { self.typedProperties = RuvectorV1.GraphMap(c: value) }
         }
 
         func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__Node> {
@@ -386,6 +502,7 @@ extension RuvectorV1 {
             for element in self.labels { labelsElements.append(arena.string(element)) }
             c.pointee.labels = arena.copy(labelsElements)
             if let value = self.properties { c.pointee.properties = value.toC(&arena) }
+            if let value = self.typedProperties { c.pointee.typed_properties = value.toC(&arena) }
             return c
         }
     }
@@ -402,27 +519,36 @@ extension RuvectorV1 {
         public var startNodeId: Swift.UInt64 = 0
         /// End node id.
         public var endNodeId: Swift.UInt64 = 0
-        /// Properties.
+        /// Properties. A temporal value (or a list of them) is here as its text, and exactly in
+        /// `typed_properties`.
         public var properties: RuvectorV1.Struct? {
             get { _properties?.value }
             set { _properties = newValue.map(WireBox.init) }
         }
         private var _properties: WireBox<RuvectorV1.Struct>?
+        /// The properties that `properties` cannot hold exactly (temporal values and lists of them),
+        /// with their types.
+        public var typedProperties: RuvectorV1.GraphMap? {
+            get { _typedProperties?.value }
+            set { _typedProperties = newValue.map(WireBox.init) }
+        }
+        private var _typedProperties: WireBox<RuvectorV1.GraphMap>?
 
         /// A message with every field at its default.
         public init() {}
 
         /// A message with the given fields; the others keep their defaults.
-        public init(id: Swift.UInt64 = 0, type: Swift.String = "", startNodeId: Swift.UInt64 = 0, endNodeId: Swift.UInt64 = 0, properties: RuvectorV1.Struct? = nil) {
+        public init(id: Swift.UInt64 = 0, type: Swift.String = "", startNodeId: Swift.UInt64 = 0, endNodeId: Swift.UInt64 = 0, properties: RuvectorV1.Struct? = nil, typedProperties: RuvectorV1.GraphMap? = nil) {
             self.id = id
             self.type = type
             self.startNodeId = startNodeId
             self.endNodeId = endNodeId
             self.properties = properties
+            self.typedProperties = typedProperties
         }
 
         public static let protoFullName = "ruvector.v1.Relationship"
-        static let schemaIndex = 82
+        static let schemaIndex = 84
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -445,6 +571,7 @@ extension RuvectorV1 {
             self.startNodeId = c.start_node_id
             self.endNodeId = c.end_node_id
             if let value = c.properties { self.properties = RuvectorV1.Struct(c: value) }
+            if let value = c.typed_properties { self.typedProperties = RuvectorV1.GraphMap(c: value) }
         }
 
         func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__Relationship> {
@@ -454,6 +581,7 @@ extension RuvectorV1 {
             c.pointee.start_node_id = self.startNodeId
             c.pointee.end_node_id = self.endNodeId
             if let value = self.properties { c.pointee.properties = value.toC(&arena) }
+            if let value = self.typedProperties { c.pointee.typed_properties = value.toC(&arena) }
             return c
         }
     }
@@ -477,7 +605,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.Path"
-        static let schemaIndex = 83
+        static let schemaIndex = 85
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -542,7 +670,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.Hyperedge"
-        static let schemaIndex = 84
+        static let schemaIndex = 86
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -608,7 +736,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.Parameter"
-        static let schemaIndex = 85
+        static let schemaIndex = 87
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -668,7 +796,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ExecuteRequest"
-        static let schemaIndex = 86
+        static let schemaIndex = 88
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -732,7 +860,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ExecuteResponse"
-        static let schemaIndex = 87
+        static let schemaIndex = 89
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -792,7 +920,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ResultHeader"
-        static let schemaIndex = 88
+        static let schemaIndex = 90
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -840,7 +968,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RowBatch"
-        static let schemaIndex = 89
+        static let schemaIndex = 91
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -887,7 +1015,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.Row"
-        static let schemaIndex = 90
+        static let schemaIndex = 92
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -966,7 +1094,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ResultSummary"
-        static let schemaIndex = 91
+        static let schemaIndex = 93
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1040,7 +1168,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.QueryPlan"
-        static let schemaIndex = 92
+        static let schemaIndex = 94
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1105,7 +1233,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.PlanOperator"
-        static let schemaIndex = 93
+        static let schemaIndex = 95
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1158,7 +1286,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.BeginTransactionRequest"
-        static let schemaIndex = 94
+        static let schemaIndex = 96
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1207,7 +1335,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.TransactionInfo"
-        static let schemaIndex = 95
+        static let schemaIndex = 97
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1253,7 +1381,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.TransactionRef"
-        static let schemaIndex = 96
+        static let schemaIndex = 98
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1297,7 +1425,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.CommitResponse"
-        static let schemaIndex = 97
+        static let schemaIndex = 99
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1334,7 +1462,7 @@ extension RuvectorV1 {
         public init() {}
 
         public static let protoFullName = "ruvector.v1.RollbackResponse"
-        static let schemaIndex = 98
+        static let schemaIndex = 100
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1389,7 +1517,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.CreateHyperedgeRequest"
-        static let schemaIndex = 99
+        static let schemaIndex = 101
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1446,7 +1574,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.QueryHyperedgesRequest"
-        static let schemaIndex = 100
+        static let schemaIndex = 102
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1494,7 +1622,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.QueryHyperedgesResponse"
-        static let schemaIndex = 101
+        static let schemaIndex = 103
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1557,7 +1685,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.CreateIndexRequest"
-        static let schemaIndex = 102
+        static let schemaIndex = 104
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1612,7 +1740,7 @@ extension RuvectorV1 {
         public init() {}
 
         public static let protoFullName = "ruvector.v1.PropertyIndexConfig"
-        static let schemaIndex = 103
+        static let schemaIndex = 105
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1657,7 +1785,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.VectorIndexConfig"
-        static let schemaIndex = 104
+        static let schemaIndex = 106
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1715,7 +1843,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.IndexInfo"
-        static let schemaIndex = 105
+        static let schemaIndex = 107
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1760,7 +1888,7 @@ extension RuvectorV1 {
         public init() {}
 
         public static let protoFullName = "ruvector.v1.ListIndexesRequest"
-        static let schemaIndex = 106
+        static let schemaIndex = 108
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1802,7 +1930,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ListIndexesResponse"
-        static let schemaIndex = 107
+        static let schemaIndex = 109
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1876,7 +2004,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.HybridSearchRequest"
-        static let schemaIndex = 108
+        static let schemaIndex = 110
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1945,7 +2073,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.HybridHit"
-        static let schemaIndex = 109
+        static let schemaIndex = 111
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1999,7 +2127,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.HybridSearchResponse"
-        static let schemaIndex = 110
+        static let schemaIndex = 112
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {

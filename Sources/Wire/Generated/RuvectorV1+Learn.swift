@@ -109,7 +109,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.Judgement"
-        static let schemaIndex = 111
+        static let schemaIndex = 113
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -176,7 +176,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RecordFeedbackRequest"
-        static let schemaIndex = 112
+        static let schemaIndex = 114
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -234,7 +234,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RecordFeedbackResponse"
-        static let schemaIndex = 113
+        static let schemaIndex = 115
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -331,7 +331,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ModelConfig"
-        static let schemaIndex = 114
+        static let schemaIndex = 116
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -414,7 +414,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ConfigureModelRequest"
-        static let schemaIndex = 115
+        static let schemaIndex = 117
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -492,7 +492,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.TrainRequest"
-        static let schemaIndex = 116
+        static let schemaIndex = 118
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -577,7 +577,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.TrainProgress"
-        static let schemaIndex = 117
+        static let schemaIndex = 119
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -635,7 +635,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ModelStatusRequest"
-        static let schemaIndex = 118
+        static let schemaIndex = 120
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -730,7 +730,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ModelStatus"
-        static let schemaIndex = 119
+        static let schemaIndex = 121
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -804,7 +804,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ExportModelRequest"
-        static let schemaIndex = 120
+        static let schemaIndex = 122
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -855,7 +855,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ImportModelRequest"
-        static let schemaIndex = 121
+        static let schemaIndex = 123
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {

@@ -166,7 +166,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ConfigChange"
-        static let schemaIndex = 122
+        static let schemaIndex = 124
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -228,7 +228,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.Entry"
-        static let schemaIndex = 123
+        static let schemaIndex = 125
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -314,7 +314,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RaftMessage"
-        static let schemaIndex = 124
+        static let schemaIndex = 126
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -390,7 +390,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RaftBatch"
-        static let schemaIndex = 125
+        static let schemaIndex = 127
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -441,7 +441,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RaftSendSummary"
-        static let schemaIndex = 126
+        static let schemaIndex = 128
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -515,7 +515,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.InstallSnapshotRequest"
-        static let schemaIndex = 127
+        static let schemaIndex = 129
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -587,7 +587,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.InstallSnapshotResponse"
-        static let schemaIndex = 128
+        static let schemaIndex = 130
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -638,7 +638,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ProposeRequest"
-        static let schemaIndex = 129
+        static let schemaIndex = 131
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -687,7 +687,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ProposeResponse"
-        static let schemaIndex = 130
+        static let schemaIndex = 132
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -733,7 +733,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ReadIndexRequest"
-        static let schemaIndex = 131
+        static let schemaIndex = 133
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -786,7 +786,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ReadIndexResponse"
-        static let schemaIndex = 132
+        static let schemaIndex = 134
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -848,7 +848,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.MemberProgress"
-        static let schemaIndex = 133
+        static let schemaIndex = 135
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {

@@ -206,7 +206,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.Candidate"
-        static let schemaIndex = 134
+        static let schemaIndex = 136
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -307,7 +307,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.CreateRouterRequest"
-        static let schemaIndex = 135
+        static let schemaIndex = 137
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -397,7 +397,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RouterInfo"
-        static let schemaIndex = 136
+        static let schemaIndex = 138
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -447,7 +447,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.GetRouterRequest"
-        static let schemaIndex = 137
+        static let schemaIndex = 139
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -484,7 +484,7 @@ extension RuvectorV1 {
         public init() {}
 
         public static let protoFullName = "ruvector.v1.ListRoutersRequest"
-        static let schemaIndex = 138
+        static let schemaIndex = 140
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -526,7 +526,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ListRoutersResponse"
-        static let schemaIndex = 139
+        static let schemaIndex = 141
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -573,7 +573,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.DeleteRouterRequest"
-        static let schemaIndex = 140
+        static let schemaIndex = 142
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -610,7 +610,7 @@ extension RuvectorV1 {
         public init() {}
 
         public static let protoFullName = "ruvector.v1.DeleteRouterResponse"
-        static let schemaIndex = 141
+        static let schemaIndex = 143
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -665,7 +665,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RouteRequest"
-        static let schemaIndex = 142
+        static let schemaIndex = 144
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -716,7 +716,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ScoredCandidate"
-        static let schemaIndex = 143
+        static let schemaIndex = 145
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -786,7 +786,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RouteDecision"
-        static let schemaIndex = 144
+        static let schemaIndex = 146
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -869,7 +869,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.SemanticRoute"
-        static let schemaIndex = 145
+        static let schemaIndex = 147
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -935,7 +935,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RegisterRouteRequest"
-        static let schemaIndex = 146
+        static let schemaIndex = 148
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -981,7 +981,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ListRoutesRequest"
-        static let schemaIndex = 147
+        static let schemaIndex = 149
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1025,7 +1025,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ListRoutesResponse"
-        static let schemaIndex = 148
+        static let schemaIndex = 150
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1075,7 +1075,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.DeleteRouteRequest"
-        static let schemaIndex = 149
+        static let schemaIndex = 151
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1114,7 +1114,7 @@ extension RuvectorV1 {
         public init() {}
 
         public static let protoFullName = "ruvector.v1.DeleteRouteResponse"
-        static let schemaIndex = 150
+        static let schemaIndex = 152
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1166,7 +1166,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.MatchRouteRequest"
-        static let schemaIndex = 151
+        static let schemaIndex = 153
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1217,7 +1217,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RouteMatch"
-        static let schemaIndex = 152
+        static let schemaIndex = 154
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1263,7 +1263,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.MatchRouteResponse"
-        static let schemaIndex = 153
+        static let schemaIndex = 155
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1317,7 +1317,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.LabelledQuery"
-        static let schemaIndex = 154
+        static let schemaIndex = 156
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1370,7 +1370,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.FitRouteThresholdRequest"
-        static let schemaIndex = 155
+        static let schemaIndex = 157
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1426,7 +1426,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.FitRouteThresholdResponse"
-        static let schemaIndex = 156
+        static let schemaIndex = 158
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1512,7 +1512,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RecordOutcomeRequest"
-        static let schemaIndex = 157
+        static let schemaIndex = 159
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1576,7 +1576,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RecordOutcomeResponse"
-        static let schemaIndex = 158
+        static let schemaIndex = 160
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1644,7 +1644,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.TrainRouterRequest"
-        static let schemaIndex = 159
+        static let schemaIndex = 161
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1717,7 +1717,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.TrainRouterProgress"
-        static let schemaIndex = 160
+        static let schemaIndex = 162
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1771,7 +1771,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RouterStatusRequest"
-        static let schemaIndex = 161
+        static let schemaIndex = 163
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1831,7 +1831,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.CircuitBreakerStatus"
-        static let schemaIndex = 162
+        static let schemaIndex = 164
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -1939,7 +1939,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.RouterStatus"
-        static let schemaIndex = 163
+        static let schemaIndex = 165
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -2020,7 +2020,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ExportRouterRequest"
-        static let schemaIndex = 164
+        static let schemaIndex = 166
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {
@@ -2071,7 +2071,7 @@ extension RuvectorV1 {
         }
 
         public static let protoFullName = "ruvector.v1.ImportRouterRequest"
-        static let schemaIndex = 165
+        static let schemaIndex = 167
 
         /// Decodes `bytes`, validating them first (nesting depth, UTF-8, no U+0000 in strings).
         public init(decoding bytes: [Swift.UInt8]) throws(WireError) {

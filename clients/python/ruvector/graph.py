@@ -166,12 +166,24 @@ class Result:
         return len(self.rows)
 
 
+def _properties(element: Any) -> dict[str, Any]:
+    # Temporal properties (and lists of them) come exactly in typed_properties; `properties`
+    # has their text.
+    properties = convert.from_payload(element.properties)
+    properties.update(_graph_map(element.typed_properties))
+    return properties
+
+
 def _node(n: Any) -> Node:
-    return Node(n.id, list(n.labels), convert.from_payload(n.properties))
+    return Node(n.id, list(n.labels), _properties(n))
 
 
 def _relationship(r: Any) -> Relationship:
-    return Relationship(r.id, r.type, r.start_node_id, r.end_node_id, convert.from_payload(r.properties))
+    return Relationship(r.id, r.type, r.start_node_id, r.end_node_id, _properties(r))
+
+
+def _graph_map(m: Any) -> dict[str, Any]:
+    return {entry.key: _graph_value(entry.value) for entry in m.entries}
 
 
 def _parameter(name: str, v: Any) -> graph_pb2.Parameter:
@@ -216,6 +228,8 @@ def _graph_value(v: Any) -> Any:
         return [_graph_value(x) for x in v.list.values]
     if kind == "temporal":
         return _temporal(v.temporal)
+    if kind == "map":
+        return _graph_map(v.map)
     if kind == "value":
         return convert.from_value(v.value)
     return None

@@ -52,6 +52,96 @@ void   ruvector__v1__graph_value__free_unpacked
   assert(message->base.descriptor == &ruvector__v1__graph_value__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   ruvector__v1__graph_map__init
+                     (Ruvector__V1__GraphMap         *message)
+{
+  static const Ruvector__V1__GraphMap init_value = RUVECTOR__V1__GRAPH_MAP__INIT;
+  *message = init_value;
+}
+size_t ruvector__v1__graph_map__get_packed_size
+                     (const Ruvector__V1__GraphMap *message)
+{
+  assert(message->base.descriptor == &ruvector__v1__graph_map__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t ruvector__v1__graph_map__pack
+                     (const Ruvector__V1__GraphMap *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &ruvector__v1__graph_map__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t ruvector__v1__graph_map__pack_to_buffer
+                     (const Ruvector__V1__GraphMap *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &ruvector__v1__graph_map__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Ruvector__V1__GraphMap *
+       ruvector__v1__graph_map__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Ruvector__V1__GraphMap *)
+     protobuf_c_message_unpack (&ruvector__v1__graph_map__descriptor,
+                                allocator, len, data);
+}
+void   ruvector__v1__graph_map__free_unpacked
+                     (Ruvector__V1__GraphMap *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &ruvector__v1__graph_map__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   ruvector__v1__graph_map_entry__init
+                     (Ruvector__V1__GraphMapEntry         *message)
+{
+  static const Ruvector__V1__GraphMapEntry init_value = RUVECTOR__V1__GRAPH_MAP_ENTRY__INIT;
+  *message = init_value;
+}
+size_t ruvector__v1__graph_map_entry__get_packed_size
+                     (const Ruvector__V1__GraphMapEntry *message)
+{
+  assert(message->base.descriptor == &ruvector__v1__graph_map_entry__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t ruvector__v1__graph_map_entry__pack
+                     (const Ruvector__V1__GraphMapEntry *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &ruvector__v1__graph_map_entry__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t ruvector__v1__graph_map_entry__pack_to_buffer
+                     (const Ruvector__V1__GraphMapEntry *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &ruvector__v1__graph_map_entry__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Ruvector__V1__GraphMapEntry *
+       ruvector__v1__graph_map_entry__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Ruvector__V1__GraphMapEntry *)
+     protobuf_c_message_unpack (&ruvector__v1__graph_map_entry__descriptor,
+                                allocator, len, data);
+}
+void   ruvector__v1__graph_map_entry__free_unpacked
+                     (Ruvector__V1__GraphMapEntry *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &ruvector__v1__graph_map_entry__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   ruvector__v1__temporal__init
                      (Ruvector__V1__Temporal         *message)
 {
@@ -1492,7 +1582,7 @@ void   ruvector__v1__hybrid_search_response__free_unpacked
   assert(message->base.descriptor == &ruvector__v1__hybrid_search_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor ruvector__v1__graph_value__field_descriptors[6] =
+static const ProtobufCFieldDescriptor ruvector__v1__graph_value__field_descriptors[7] =
 {
   {
     "value",
@@ -1566,9 +1656,22 @@ static const ProtobufCFieldDescriptor ruvector__v1__graph_value__field_descripto
     0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "map",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Ruvector__V1__GraphValue, kind_case),
+    offsetof(Ruvector__V1__GraphValue, map),
+    &ruvector__v1__graph_map__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__graph_value__field_indices_by_name[] = {
   4,   /* field[4] = list */
+  6,   /* field[6] = map */
   1,   /* field[1] = node */
   3,   /* field[3] = path */
   2,   /* field[2] = relationship */
@@ -1578,7 +1681,7 @@ static const unsigned ruvector__v1__graph_value__field_indices_by_name[] = {
 static const ProtobufCIntRange ruvector__v1__graph_value__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__graph_value__descriptor =
 {
@@ -1588,11 +1691,100 @@ const ProtobufCMessageDescriptor ruvector__v1__graph_value__descriptor =
   "Ruvector__V1__GraphValue",
   "ruvector.v1",
   sizeof(Ruvector__V1__GraphValue),
-  6,
+  7,
   ruvector__v1__graph_value__field_descriptors,
   ruvector__v1__graph_value__field_indices_by_name,
   1,  ruvector__v1__graph_value__number_ranges,
   (ProtobufCMessageInit) ruvector__v1__graph_value__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor ruvector__v1__graph_map__field_descriptors[1] =
+{
+  {
+    "entries",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Ruvector__V1__GraphMap, n_entries),
+    offsetof(Ruvector__V1__GraphMap, entries),
+    &ruvector__v1__graph_map_entry__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned ruvector__v1__graph_map__field_indices_by_name[] = {
+  0,   /* field[0] = entries */
+};
+static const ProtobufCIntRange ruvector__v1__graph_map__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor ruvector__v1__graph_map__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "ruvector.v1.GraphMap",
+  "GraphMap",
+  "Ruvector__V1__GraphMap",
+  "ruvector.v1",
+  sizeof(Ruvector__V1__GraphMap),
+  1,
+  ruvector__v1__graph_map__field_descriptors,
+  ruvector__v1__graph_map__field_indices_by_name,
+  1,  ruvector__v1__graph_map__number_ranges,
+  (ProtobufCMessageInit) ruvector__v1__graph_map__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor ruvector__v1__graph_map_entry__field_descriptors[2] =
+{
+  {
+    "key",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__GraphMapEntry, key),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "value",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__GraphMapEntry, value),
+    &ruvector__v1__graph_value__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned ruvector__v1__graph_map_entry__field_indices_by_name[] = {
+  0,   /* field[0] = key */
+  1,   /* field[1] = value */
+};
+static const ProtobufCIntRange ruvector__v1__graph_map_entry__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor ruvector__v1__graph_map_entry__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "ruvector.v1.GraphMapEntry",
+  "GraphMapEntry",
+  "Ruvector__V1__GraphMapEntry",
+  "ruvector.v1",
+  sizeof(Ruvector__V1__GraphMapEntry),
+  2,
+  ruvector__v1__graph_map_entry__field_descriptors,
+  ruvector__v1__graph_map_entry__field_indices_by_name,
+  1,  ruvector__v1__graph_map_entry__number_ranges,
+  (ProtobufCMessageInit) ruvector__v1__graph_map_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor ruvector__v1__temporal__field_descriptors[10] =
@@ -1788,7 +1980,7 @@ const ProtobufCMessageDescriptor ruvector__v1__graph_list__descriptor =
   (ProtobufCMessageInit) ruvector__v1__graph_list__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__node__field_descriptors[3] =
+static const ProtobufCFieldDescriptor ruvector__v1__node__field_descriptors[4] =
 {
   {
     "id",
@@ -1826,16 +2018,29 @@ static const ProtobufCFieldDescriptor ruvector__v1__node__field_descriptors[3] =
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "typed_properties",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__Node, typed_properties),
+    &ruvector__v1__graph_map__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__node__field_indices_by_name[] = {
   0,   /* field[0] = id */
   1,   /* field[1] = labels */
   2,   /* field[2] = properties */
+  3,   /* field[3] = typed_properties */
 };
 static const ProtobufCIntRange ruvector__v1__node__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__node__descriptor =
 {
@@ -1845,14 +2050,14 @@ const ProtobufCMessageDescriptor ruvector__v1__node__descriptor =
   "Ruvector__V1__Node",
   "ruvector.v1",
   sizeof(Ruvector__V1__Node),
-  3,
+  4,
   ruvector__v1__node__field_descriptors,
   ruvector__v1__node__field_indices_by_name,
   1,  ruvector__v1__node__number_ranges,
   (ProtobufCMessageInit) ruvector__v1__node__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__relationship__field_descriptors[5] =
+static const ProtobufCFieldDescriptor ruvector__v1__relationship__field_descriptors[6] =
 {
   {
     "id",
@@ -1914,6 +2119,18 @@ static const ProtobufCFieldDescriptor ruvector__v1__relationship__field_descript
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "typed_properties",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__Relationship, typed_properties),
+    &ruvector__v1__graph_map__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__relationship__field_indices_by_name[] = {
   3,   /* field[3] = end_node_id */
@@ -1921,11 +2138,12 @@ static const unsigned ruvector__v1__relationship__field_indices_by_name[] = {
   4,   /* field[4] = properties */
   2,   /* field[2] = start_node_id */
   1,   /* field[1] = type */
+  5,   /* field[5] = typed_properties */
 };
 static const ProtobufCIntRange ruvector__v1__relationship__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__relationship__descriptor =
 {
@@ -1935,7 +2153,7 @@ const ProtobufCMessageDescriptor ruvector__v1__relationship__descriptor =
   "Ruvector__V1__Relationship",
   "ruvector.v1",
   sizeof(Ruvector__V1__Relationship),
-  5,
+  6,
   ruvector__v1__relationship__field_descriptors,
   ruvector__v1__relationship__field_indices_by_name,
   1,  ruvector__v1__relationship__number_ranges,

@@ -38,20 +38,36 @@ ISOLATION_LEVEL_REPEATABLE_READ: IsolationLevel
 ISOLATION_LEVEL_SERIALIZABLE: IsolationLevel
 
 class GraphValue(_message.Message):
-    __slots__ = ("value", "node", "relationship", "path", "list", "temporal")
+    __slots__ = ("value", "node", "relationship", "path", "list", "temporal", "map")
     VALUE_FIELD_NUMBER: _ClassVar[int]
     NODE_FIELD_NUMBER: _ClassVar[int]
     RELATIONSHIP_FIELD_NUMBER: _ClassVar[int]
     PATH_FIELD_NUMBER: _ClassVar[int]
     LIST_FIELD_NUMBER: _ClassVar[int]
     TEMPORAL_FIELD_NUMBER: _ClassVar[int]
+    MAP_FIELD_NUMBER: _ClassVar[int]
     value: _common_pb2.Value
     node: Node
     relationship: Relationship
     path: Path
     list: GraphList
     temporal: Temporal
-    def __init__(self, value: _Optional[_Union[_common_pb2.Value, _Mapping]] = ..., node: _Optional[_Union[Node, _Mapping]] = ..., relationship: _Optional[_Union[Relationship, _Mapping]] = ..., path: _Optional[_Union[Path, _Mapping]] = ..., list: _Optional[_Union[GraphList, _Mapping]] = ..., temporal: _Optional[_Union[Temporal, _Mapping]] = ...) -> None: ...
+    map: GraphMap
+    def __init__(self, value: _Optional[_Union[_common_pb2.Value, _Mapping]] = ..., node: _Optional[_Union[Node, _Mapping]] = ..., relationship: _Optional[_Union[Relationship, _Mapping]] = ..., path: _Optional[_Union[Path, _Mapping]] = ..., list: _Optional[_Union[GraphList, _Mapping]] = ..., temporal: _Optional[_Union[Temporal, _Mapping]] = ..., map: _Optional[_Union[GraphMap, _Mapping]] = ...) -> None: ...
+
+class GraphMap(_message.Message):
+    __slots__ = ("entries",)
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    entries: _containers.RepeatedCompositeFieldContainer[GraphMapEntry]
+    def __init__(self, entries: _Optional[_Iterable[_Union[GraphMapEntry, _Mapping]]] = ...) -> None: ...
+
+class GraphMapEntry(_message.Message):
+    __slots__ = ("key", "value")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    value: GraphValue
+    def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[GraphValue, _Mapping]] = ...) -> None: ...
 
 class Temporal(_message.Message):
     __slots__ = ("type", "epoch_day", "nano_of_day", "offset_seconds", "zone", "months", "days", "seconds", "nanos", "text")
@@ -84,28 +100,32 @@ class GraphList(_message.Message):
     def __init__(self, values: _Optional[_Iterable[_Union[GraphValue, _Mapping]]] = ...) -> None: ...
 
 class Node(_message.Message):
-    __slots__ = ("id", "labels", "properties")
+    __slots__ = ("id", "labels", "properties", "typed_properties")
     ID_FIELD_NUMBER: _ClassVar[int]
     LABELS_FIELD_NUMBER: _ClassVar[int]
     PROPERTIES_FIELD_NUMBER: _ClassVar[int]
+    TYPED_PROPERTIES_FIELD_NUMBER: _ClassVar[int]
     id: int
     labels: _containers.RepeatedScalarFieldContainer[str]
     properties: _common_pb2.Struct
-    def __init__(self, id: _Optional[int] = ..., labels: _Optional[_Iterable[str]] = ..., properties: _Optional[_Union[_common_pb2.Struct, _Mapping]] = ...) -> None: ...
+    typed_properties: GraphMap
+    def __init__(self, id: _Optional[int] = ..., labels: _Optional[_Iterable[str]] = ..., properties: _Optional[_Union[_common_pb2.Struct, _Mapping]] = ..., typed_properties: _Optional[_Union[GraphMap, _Mapping]] = ...) -> None: ...
 
 class Relationship(_message.Message):
-    __slots__ = ("id", "type", "start_node_id", "end_node_id", "properties")
+    __slots__ = ("id", "type", "start_node_id", "end_node_id", "properties", "typed_properties")
     ID_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     START_NODE_ID_FIELD_NUMBER: _ClassVar[int]
     END_NODE_ID_FIELD_NUMBER: _ClassVar[int]
     PROPERTIES_FIELD_NUMBER: _ClassVar[int]
+    TYPED_PROPERTIES_FIELD_NUMBER: _ClassVar[int]
     id: int
     type: str
     start_node_id: int
     end_node_id: int
     properties: _common_pb2.Struct
-    def __init__(self, id: _Optional[int] = ..., type: _Optional[str] = ..., start_node_id: _Optional[int] = ..., end_node_id: _Optional[int] = ..., properties: _Optional[_Union[_common_pb2.Struct, _Mapping]] = ...) -> None: ...
+    typed_properties: GraphMap
+    def __init__(self, id: _Optional[int] = ..., type: _Optional[str] = ..., start_node_id: _Optional[int] = ..., end_node_id: _Optional[int] = ..., properties: _Optional[_Union[_common_pb2.Struct, _Mapping]] = ..., typed_properties: _Optional[_Union[GraphMap, _Mapping]] = ...) -> None: ...
 
 class Path(_message.Message):
     __slots__ = ("nodes", "relationships")

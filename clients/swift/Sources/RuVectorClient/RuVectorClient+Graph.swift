@@ -5,7 +5,10 @@ import Wire
 public struct GraphNode: Sendable, Hashable {
     public var id: UInt64
     public var labels: [String]
+    /// Properties; a temporal value (or a list of them) is here as its text.
     public var properties: Payload
+    /// The properties `properties` cannot hold exactly (temporal values, lists of them).
+    public var typedProperties: [String: GraphValue] = [:]
 }
 
 /// A relationship in a Cypher result.
@@ -14,7 +17,10 @@ public struct GraphRelationship: Sendable, Hashable {
     public var type: String
     public var start: UInt64
     public var end: UInt64
+    /// Properties; a temporal value (or a list of them) is here as its text.
     public var properties: Payload
+    /// The properties `properties` cannot hold exactly (temporal values, lists of them).
+    public var typedProperties: [String: GraphValue] = [:]
 }
 
 /// A Cypher date, time, datetime or duration, exact to the nanosecond: `text` is Cypher's
@@ -75,8 +81,8 @@ public struct GraphTemporal: Sendable, Hashable {
     }
 }
 
-/// A value in a Cypher result: a plain value, a temporal value, or a graph element, path or
-/// list of them.
+/// A value in a Cypher result: a plain value, a temporal value, or a graph element, path, or
+/// list or map of them.
 public indirect enum GraphValue: Sendable, Hashable {
     case value(PayloadValue)
     case node(GraphNode)
@@ -84,6 +90,7 @@ public indirect enum GraphValue: Sendable, Hashable {
     case path(nodes: [GraphNode], relationships: [GraphRelationship])
     case list([GraphValue])
     case temporal(GraphTemporal)
+    case map([String: GraphValue])
 }
 
 /// What a Cypher query returned.
@@ -226,6 +233,7 @@ extension RuVectorClient {
         case .list(let l)?: .list(l.values.map(graphValue))
         case .value(let v)?: .value(WireConversions.value(v))
         case .temporal(let t)?: .temporal(temporal(t))
+        case .map(let m)?: .map(graphMap(m))
         case nil: .value(.null)
         }
     }
@@ -262,11 +270,17 @@ extension RuVectorClient {
     }
 
     static func node(_ n: RuvectorV1.Node) -> GraphNode {
-        GraphNode(id: n.id, labels: n.labels, properties: n.properties.map(WireConversions.payload) ?? [:])
+        GraphNode(id: n.id, labels: n.labels, properties: n.properties.map(WireConversions.payload) ?? [:],
+                  typedProperties: n.typedProperties.map(graphMap) ?? [:])
     }
 
     static func relationship(_ r: RuvectorV1.Relationship) -> GraphRelationship {
         GraphRelationship(id: r.id, type: r.type, start: r.startNodeId, end: r.endNodeId,
-                          properties: r.properties.map(WireConversions.payload) ?? [:])
+                          properties: r.properties.map(WireConversions.payload) ?? [:],
+                          typedProperties: r.typedProperties.map(graphMap) ?? [:])
+    }
+
+    static func graphMap(_ m: RuvectorV1.GraphMap) -> [String: GraphValue] {
+        Dictionary(m.entries.map { ($0.key, $0.value.map(graphValue) ?? .value(.null)) }, uniquingKeysWith: { _, last in last })
     }
 }

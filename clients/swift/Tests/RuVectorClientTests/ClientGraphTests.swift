@@ -70,6 +70,16 @@ import Testing
             }
             #expect(range?.code == .invalidArgument)
 
+            // In a map and as a property, a temporal value stays exact.
+            let mapped = try await db.cypher("MATCH (e:Event) RETURN {at: e.at, e: e} AS m", temporalParameters: [:])
+            guard case .map(let m)? = mapped.rows.first?.first, case .temporal(let at)? = m["at"], case .node(let event)? = m["e"],
+                  case .temporal(let property)? = event.typedProperties["at"] else {
+                Issue.record("expected a map of a temporal value and a node, got \(mapped.rows)")
+                return
+            }
+            #expect(at.text == "2015-07-21T21:40:32.142+02:00[Europe/Stockholm]" && property == at)
+            #expect(event.properties["at"] == .string(at.text))
+
             // EXPLAIN and PROFILE: the plan comes with the result.
             let profiled = try await db.cypher("PROFILE MATCH (e:Event) RETURN count(e) AS c")
             #expect(profiled.rows == [[.value(.int(1))]] && profiled.plan?.mode == "PROFILE" && profiled.plan?.planned == true)

@@ -17,6 +17,8 @@ PROTOBUF_C__BEGIN_DECLS
 #include "ruvector/v1/common.pb-c.h"
 
 typedef struct Ruvector__V1__GraphValue Ruvector__V1__GraphValue;
+typedef struct Ruvector__V1__GraphMap Ruvector__V1__GraphMap;
+typedef struct Ruvector__V1__GraphMapEntry Ruvector__V1__GraphMapEntry;
 typedef struct Ruvector__V1__Temporal Ruvector__V1__Temporal;
 typedef struct Ruvector__V1__GraphList Ruvector__V1__GraphList;
 typedef struct Ruvector__V1__Node Ruvector__V1__Node;
@@ -123,7 +125,8 @@ typedef enum {
   RUVECTOR__V1__GRAPH_VALUE__KIND_RELATIONSHIP = 3,
   RUVECTOR__V1__GRAPH_VALUE__KIND_PATH = 4,
   RUVECTOR__V1__GRAPH_VALUE__KIND_LIST = 5,
-  RUVECTOR__V1__GRAPH_VALUE__KIND_TEMPORAL = 6
+  RUVECTOR__V1__GRAPH_VALUE__KIND_TEMPORAL = 6,
+  RUVECTOR__V1__GRAPH_VALUE__KIND_MAP = 7
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(RUVECTOR__V1__GRAPH_VALUE__KIND__CASE)
 } Ruvector__V1__GraphValue__KindCase;
 
@@ -136,7 +139,7 @@ struct  Ruvector__V1__GraphValue
   Ruvector__V1__GraphValue__KindCase kind_case;
   union {
     /*
-     * A scalar, list or map.
+     * A scalar, or a list or map of them.
      */
     Ruvector__V1__Value *value;
     /*
@@ -159,11 +162,52 @@ struct  Ruvector__V1__GraphValue
      * A date, time, datetime or duration.
      */
     Ruvector__V1__Temporal *temporal;
+    /*
+     * A map that contains graph values (or temporal values).
+     */
+    Ruvector__V1__GraphMap *map;
   };
 };
 #define RUVECTOR__V1__GRAPH_VALUE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__graph_value__descriptor) \
     , RUVECTOR__V1__GRAPH_VALUE__KIND__NOT_SET, {0} }
+
+
+/*
+ * A map of graph values, in key order.
+ */
+struct  Ruvector__V1__GraphMap
+{
+  ProtobufCMessage base;
+  /*
+   * The entries, keys ascending (each key once).
+   */
+  size_t n_entries;
+  Ruvector__V1__GraphMapEntry **entries;
+};
+#define RUVECTOR__V1__GRAPH_MAP__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__graph_map__descriptor) \
+    , 0,NULL }
+
+
+/*
+ * One key of a GraphMap.
+ */
+struct  Ruvector__V1__GraphMapEntry
+{
+  ProtobufCMessage base;
+  /*
+   * The key.
+   */
+  char *key;
+  /*
+   * Its value.
+   */
+  Ruvector__V1__GraphValue *value;
+};
+#define RUVECTOR__V1__GRAPH_MAP_ENTRY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__graph_map_entry__descriptor) \
+    , (char *)protobuf_c_empty_string, NULL }
 
 
 /*
@@ -254,13 +298,19 @@ struct  Ruvector__V1__Node
   size_t n_labels;
   char **labels;
   /*
-   * Properties.
+   * Properties. A temporal value (or a list of them) is here as its text, and exactly in
+   * `typed_properties`.
    */
   Ruvector__V1__Struct *properties;
+  /*
+   * The properties that `properties` cannot hold exactly (temporal values and lists of them),
+   * with their types.
+   */
+  Ruvector__V1__GraphMap *typed_properties;
 };
 #define RUVECTOR__V1__NODE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__node__descriptor) \
-    , 0, 0,NULL, NULL }
+    , 0, 0,NULL, NULL, NULL }
 
 
 /*
@@ -286,13 +336,19 @@ struct  Ruvector__V1__Relationship
    */
   uint64_t end_node_id;
   /*
-   * Properties.
+   * Properties. A temporal value (or a list of them) is here as its text, and exactly in
+   * `typed_properties`.
    */
   Ruvector__V1__Struct *properties;
+  /*
+   * The properties that `properties` cannot hold exactly (temporal values and lists of them),
+   * with their types.
+   */
+  Ruvector__V1__GraphMap *typed_properties;
 };
 #define RUVECTOR__V1__RELATIONSHIP__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__relationship__descriptor) \
-    , 0, (char *)protobuf_c_empty_string, 0, 0, NULL }
+    , 0, (char *)protobuf_c_empty_string, 0, 0, NULL, NULL }
 
 
 /*
@@ -1001,6 +1057,44 @@ Ruvector__V1__GraphValue *
 void   ruvector__v1__graph_value__free_unpacked
                      (Ruvector__V1__GraphValue *message,
                       ProtobufCAllocator *allocator);
+/* Ruvector__V1__GraphMap methods */
+void   ruvector__v1__graph_map__init
+                     (Ruvector__V1__GraphMap         *message);
+size_t ruvector__v1__graph_map__get_packed_size
+                     (const Ruvector__V1__GraphMap   *message);
+size_t ruvector__v1__graph_map__pack
+                     (const Ruvector__V1__GraphMap   *message,
+                      uint8_t             *out);
+size_t ruvector__v1__graph_map__pack_to_buffer
+                     (const Ruvector__V1__GraphMap   *message,
+                      ProtobufCBuffer     *buffer);
+Ruvector__V1__GraphMap *
+       ruvector__v1__graph_map__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   ruvector__v1__graph_map__free_unpacked
+                     (Ruvector__V1__GraphMap *message,
+                      ProtobufCAllocator *allocator);
+/* Ruvector__V1__GraphMapEntry methods */
+void   ruvector__v1__graph_map_entry__init
+                     (Ruvector__V1__GraphMapEntry         *message);
+size_t ruvector__v1__graph_map_entry__get_packed_size
+                     (const Ruvector__V1__GraphMapEntry   *message);
+size_t ruvector__v1__graph_map_entry__pack
+                     (const Ruvector__V1__GraphMapEntry   *message,
+                      uint8_t             *out);
+size_t ruvector__v1__graph_map_entry__pack_to_buffer
+                     (const Ruvector__V1__GraphMapEntry   *message,
+                      ProtobufCBuffer     *buffer);
+Ruvector__V1__GraphMapEntry *
+       ruvector__v1__graph_map_entry__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   ruvector__v1__graph_map_entry__free_unpacked
+                     (Ruvector__V1__GraphMapEntry *message,
+                      ProtobufCAllocator *allocator);
 /* Ruvector__V1__Temporal methods */
 void   ruvector__v1__temporal__init
                      (Ruvector__V1__Temporal         *message);
@@ -1614,6 +1708,12 @@ void   ruvector__v1__hybrid_search_response__free_unpacked
 typedef void (*Ruvector__V1__GraphValue_Closure)
                  (const Ruvector__V1__GraphValue *message,
                   void *closure_data);
+typedef void (*Ruvector__V1__GraphMap_Closure)
+                 (const Ruvector__V1__GraphMap *message,
+                  void *closure_data);
+typedef void (*Ruvector__V1__GraphMapEntry_Closure)
+                 (const Ruvector__V1__GraphMapEntry *message,
+                  void *closure_data);
 typedef void (*Ruvector__V1__Temporal_Closure)
                  (const Ruvector__V1__Temporal *message,
                   void *closure_data);
@@ -1812,6 +1912,8 @@ void ruvector__v1__graph_service__hybrid_search(ProtobufCService *service,
 extern const ProtobufCEnumDescriptor    ruvector__v1__temporal_type__descriptor;
 extern const ProtobufCEnumDescriptor    ruvector__v1__isolation_level__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__graph_value__descriptor;
+extern const ProtobufCMessageDescriptor ruvector__v1__graph_map__descriptor;
+extern const ProtobufCMessageDescriptor ruvector__v1__graph_map_entry__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__temporal__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__graph_list__descriptor;
 extern const ProtobufCMessageDescriptor ruvector__v1__node__descriptor;
