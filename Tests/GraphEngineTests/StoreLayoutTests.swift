@@ -68,8 +68,8 @@ struct StoreLayoutTests {
             let a = pick(6_000), b = pick(20) == 0 ? a : pick(6_000)
             try store.createRelationship(type: pick(3) == 0 ? "S" : "R", from: a, to: b)
         }
-        #expect(store.propertyColumns.column("k") != nil)
-        #expect(store.propertyColumns.column("s") == nil)
+        #expect(store.propertyColumns.hasColumn("k"))
+        #expect(!store.propertyColumns.hasColumn("s"))
         #expect(store.labelIndex.bitset("A") != nil)
         Self.check(store, labels: labels, keys: keys)
 
@@ -105,7 +105,7 @@ struct StoreLayoutTests {
 
         // Deleting most nodes drops the column and the bitset; reads stay right.
         for id in store.allNodeIds() where id % 200 != 0 { try store.deleteNode(id, detach: true) }
-        #expect(store.propertyColumns.column("k") == nil)
+        #expect(!store.propertyColumns.hasColumn("k"))
         #expect(store.labelIndex.bitset("A") == nil)
         Self.check(store, labels: labels, keys: keys)
     }
@@ -125,5 +125,41 @@ struct StoreLayoutTests {
         #expect(copy[5] == [5, 6] && copy[9_000] == [9] && copy.count == 2)
         #expect(table[5] == nil && table[9_000] == [9, 10] && table.count == 1)
         #expect(table.contains(9_000) && !table.contains(5))
+    }
+
+    @Test("ids far apart (each transaction reserves a million) cost an entry each, not a chunk; dense ones get chunks")
+    func sparseIds() {
+        var table = IdTable<Int>()
+        // 1,000 elements a million ids apart, up to 2^40 and past it: no chunk, no chunk list.
+        let scattered = (0..<1_000).map { $0 * (1 << 20) } + [1 << 40, (1 << 50) + 3]
+        for id in scattered { table[id] = id }
+        #expect(table.count == scattered.count && table.allocatedSlots == 0)
+        #expect(scattered.allSatisfy { table[$0] == $0 } && table[(1 << 40) + 1] == nil)
+        // A dense run gets chunks (moving the loose elements of its range in); order holds.
+        for id in 5_000..<20_000 { table[id] = id }
+        #expect(table.allocatedSlots > 0 && table.allocatedSlots <= 5 * IdTable<Int>.chunkSize)
+        let all = (scattered + Array(5_000..<20_000)).sorted()
+        #expect(table.ids == all && table.values == all)
+        // A copy stays as it was while the table changes, in chunks and loose alike.
+        let copy = table
+        for id in 5_000..<20_000 { table[id] = nil }
+        table[1 << 40] = 7
+        table[8_192, default: 0] += 1
+        #expect(copy.ids == all && copy[1 << 40] == 1 << 40 && copy[8_192] == 8_192)
+        #expect(table[1 << 40] == 7 && table[8_192] == 1 && table.count == scattered.count + 1)
+        #expect(table.allocatedSlots == 0, "emptied chunks are freed")
+    }
+
+    @Test("a dense label's bitset is dropped, not grown, when a node far away gets the label")
+    func labelBitsetStaysBounded() throws {
+        var store = GraphStore()
+        for _ in 0..<1_000 { try store.createNode(labels: ["A"]) }
+        #expect(store.labelIndex.bitset("A") != nil)
+        // As a transaction would: create from a range far above.
+        store.useIds((1 << 40)..<((1 << 40) + 10))
+        let far = try store.createNode(labels: ["A"])
+        #expect(store.labelIndex.bitset("A") == nil)
+        #expect(store.node(far, hasLabels: ["A"]) && store.node(3, hasLabels: ["A"]) && !store.node(far + 1, hasLabels: ["A"]))
+        #expect(store.nodeIds(withLabel: "A").count == 1_001)
     }
 }

@@ -133,15 +133,19 @@ extension GraphStore {
     @inline(__always)
     func forEachRelationship<Failure: Error>(of node: Int, _ types: [String], _ direction: Direction,
                                              _ body: (_ relationship: Int, _ other: Int) throws(Failure) -> Void) throws(Failure) {
-        if direction != .incoming, let slot = outgoing.unsafeSlot(node), let list = slot.pointee {
-            for entry in list.elements where types.isEmpty || types.contains(relationshipTypes.name(entry.type)) {
-                try body(entry.id, entry.other)
+        if direction != .incoming {
+            try outgoing.withElement(node) { (list) throws(Failure) in
+                for entry in list.elements where types.isEmpty || types.contains(relationshipTypes.name(entry.type)) {
+                    try body(entry.id, entry.other)
+                }
             }
         }
-        if direction != .outgoing, let slot = incoming.unsafeSlot(node), let list = slot.pointee {
-            for entry in list.elements where types.isEmpty || types.contains(relationshipTypes.name(entry.type)) {
-                if direction == .both && entry.other == node { continue }  // a self-loop, listed among the outgoing
-                try body(entry.id, entry.other)
+        if direction != .outgoing {
+            try incoming.withElement(node) { (list) throws(Failure) in
+                for entry in list.elements where types.isEmpty || types.contains(relationshipTypes.name(entry.type)) {
+                    if direction == .both && entry.other == node { continue }  // a self-loop, listed among the outgoing
+                    try body(entry.id, entry.other)
+                }
             }
         }
     }

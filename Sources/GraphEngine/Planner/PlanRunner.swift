@@ -178,13 +178,12 @@ final class PlanRunner {
         if test.labels.isEmpty && want == nil { return true }
         guard store.node(id, hasLabels: test.labels) else { return false }
         guard let want else { return true }
-        return store.nodes[id].map { executor.propertiesMatch($0.properties, want) } ?? false
+        return store.nodes.withElement(id) { executor.propertiesMatch($0.properties, want) } ?? false
     }
 
     /// True if relationship `id` has every property in `want` (read in place).
     private func relationshipMatches(_ id: Int, _ want: [String: Value]) -> Bool {
-        guard let slot = store.relationships.unsafeSlot(id), let properties = slot.pointee?.properties else { return false }
-        return executor.propertiesMatch(properties, want)
+        store.relationships.withElement(id) { executor.propertiesMatch($0.properties, want) } ?? false
     }
 
     /// An index lookup that answers exactly: every id it gives has the label and the property

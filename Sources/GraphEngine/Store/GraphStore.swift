@@ -174,7 +174,7 @@ public struct GraphStore: Sendable {
         for label in labels {
             if let bitset = labelIndex.bitset(label) {
                 if !bitset.contains(id) { return false }
-            } else if nodes[id]?.labels.contains(label) != true {
+            } else if nodes.withElement(id, { $0.labels.contains(label) }) != true {
                 return false
             }
         }
@@ -243,8 +243,8 @@ public struct GraphStore: Sendable {
     /// column when it has one, else from the node, read in place.
     @inline(__always)
     func nodeProperty(_ id: Int, _ key: String) -> Value? {
-        if let column = propertyColumns.column(key) { return column.unsafeSlot(id)?.pointee ?? nil }
-        return nodes.unsafeSlot(id)?.pointee?.properties[key]
+        if let fromColumn = propertyColumns.lookup(key, id) { return fromColumn }
+        return nodes.withElement(id) { $0.properties[key] } ?? nil
     }
 
     /// Lists a new relationship in the adjacency of its two nodes.

@@ -1,11 +1,16 @@
-/// The store's elements of one kind (nodes, relationships, a node's adjacency) by id.
+/// The store's elements of one kind (nodes, relationships, a node's adjacency, a property
+/// column) by id.
 ///
-/// Ids come from one counter for every kind and are never reused, so each kind's ids are dense
-/// with gaps. The table is indexed by id, in chunks of `chunkSize` slots: a read is two
-/// dependent loads (the small chunk list, then the slot) with no hashing, and it lends the
-/// element in place (no copy, no reference counting), where a dictionary of a million entries
-/// costs a hash, up to three cache misses and a copy. A chunk is allocated when it first holds
-/// an element, so a range of ids that are all of another kind costs nothing.
+/// Ids come from one counter for every kind and are never reused, so a kind's ids are dense
+/// with gaps, and a transaction reserves a range of a million ids that it mostly leaves unused:
+/// far apart, the ids of a long-lived store can run into the trillions. Where a kind's ids are
+/// dense the table holds them in chunks of `chunkSize` slots indexed by id: a read is two
+/// dependent loads with no hashing, and it lends the element in place (no copy, no reference
+/// counting), where a dictionary of a million entries costs a hash, up to three cache misses
+/// and a copy. A chunk is allocated once `chunkThreshold` of its ids hold an element (and freed
+/// when it holds none); until then they are kept loose, in a dictionary, so scattered ids cost
+/// what a dictionary entry costs, never a chunk each. The chunk list is an array for the chunk
+/// numbers that the allocated chunks cover densely and a dictionary beyond them.
 ///
 /// Chunks are also the unit of copy-on-write: the store is a value that queries copy as their
 /// snapshot, and the first write after a copy duplicates the chunk list and the one chunk it
@@ -13,10 +18,15 @@
 struct IdTable<Element: Sendable>: @unchecked Sendable {
     static var chunkShift: Int { 12 }
     static var chunkSize: Int { 1 << chunkShift }
+    /// Elements a chunk's range holds loose before the chunk is allocated.
+    static var chunkThreshold: Int { chunkSize / 16 }
 
-    /// `chunkSize` slots. Shared between copies of the table until one of them writes to it.
+    /// `chunkSize` slots (nil where no element). Shared between copies of the table until
+    /// one of them writes to it.
     private final class Chunk {
         let slots: UnsafeMutablePointer<Element?>
+        /// Slots that hold an element.
+        var count = 0
 
         init() {
             slots = .allocate(capacity: IdTable.chunkSize)
@@ -26,87 +36,199 @@ struct IdTable<Element: Sendable>: @unchecked Sendable {
         init(copying other: Chunk) {
             slots = .allocate(capacity: IdTable.chunkSize)
             slots.initialize(from: other.slots, count: IdTable.chunkSize)
+            count = other.count
         }
 
         deinit {
             slots.deinitialize(count: IdTable.chunkSize)
             slots.deallocate()
         }
+
+        @inline(__always)
+        func holds(_ i: Int) -> Bool {
+            if case .some = slots[i] { return true }
+            return false
+        }
+
+        func put(_ i: Int, _ element: consuming Element) {
+            slots[i] = element
+            count += 1
+        }
+
+        func take(_ i: Int) -> Element {
+            count -= 1
+            return slots[i].take()!
+        }
     }
 
     // @unchecked Sendable: a chunk is mutated only through a table that holds its only
     // reference (checked before every write), so a shared chunk is only ever read.
-    private var chunks: [Chunk?] = []
+    /// Chunks by number, for the numbers below `near.count`, and their slots (what reads use:
+    /// a plain pointer, no reference counting per read).
+    private var near: [Chunk?] = []
+    private var nearSlots: [UnsafeMutablePointer<Element?>?] = []
+    /// Chunks by number beyond `near`.
+    private var far: [Int: Chunk] = [:]
+    /// Elements whose chunk is not allocated, and how many each such chunk's range holds.
+    private var loose: [Int: Element] = [:]
+    private var looseInChunk: [Int: Int] = [:]
+    private var chunkCount = 0
     /// Number of ids that hold an element.
     private(set) var count = 0
-    /// Slots in the chunks allocated so far (what the table costs, full or not).
-    private(set) var allocatedSlots = 0
 
     init() {}
 
     var isEmpty: Bool { count == 0 }
 
-    /// The slot of `id` (nil: no element near it was ever stored), to read an element in place
-    /// without copying it: valid only while this table is neither changed nor released, so
-    /// for reads of a table that is held still (a query's snapshot of the store).
+    /// Slots in the chunks allocated (what the chunks cost, full or not).
+    var allocatedSlots: Int { chunkCount * Self.chunkSize }
+
+    /// The slots of chunk number `c`, nil when it is not allocated. Valid while this table
+    /// holds the chunk (a read of a table that does not change meanwhile).
     @inline(__always)
-    func unsafeSlot(_ id: Int) -> UnsafePointer<Element?>? {
-        let c = id &>> Self.chunkShift
-        guard id >= 0 && c < chunks.count, let chunk = chunks[c] else { return nil }
-        return UnsafePointer(chunk.slots + (id & (Self.chunkSize - 1)))
+    private func slots(_ c: Int) -> UnsafeMutablePointer<Element?>? {
+        if c < nearSlots.count { return nearSlots[c] }
+        return far.isEmpty ? nil : far[c]?.slots
+    }
+
+    /// `body` applied to the element of `id`, read in place (nil: no element).
+    @inline(__always)
+    func withElement<R, Failure: Error>(_ id: Int, _ body: (Element) throws(Failure) -> R) throws(Failure) -> R? {
+        guard id >= 0 else { return nil }
+        if let slots = slots(id &>> Self.chunkShift) {
+            let i = id & (Self.chunkSize - 1)
+            guard case .some = slots[i] else { return nil }
+            // Force-unwrapped in place, the element is lent to `body` (a `case let` would copy it).
+            return try body(slots[i]!)
+        }
+        guard !loose.isEmpty, let element = loose[id] else { return nil }
+        return try body(element)
     }
 
     /// True if `id` holds an element.
     @inline(__always)
-    func contains(_ id: Int) -> Bool {
-        guard let slot = unsafeSlot(id), case .some = slot.pointee else { return false }
-        return true
-    }
+    func contains(_ id: Int) -> Bool { withElement(id) { _ in true } ?? false }
 
     /// The element with this id; assigning nil removes it.
     subscript(id: Int) -> Element? {
         _read {
-            if let slot = unsafeSlot(id) { yield slot.pointee } else { yield nil }
+            if id >= 0, let slots = slots(id &>> Self.chunkShift) {
+                yield slots[id & (Self.chunkSize - 1)]
+            } else if id >= 0 && !loose.isEmpty {
+                yield loose[id]
+            } else {
+                yield nil
+            }
         }
         _modify {
-            let slots = writableSlots(id)
-            let had = slots.pointee != nil
-            defer {
-                let has = slots.pointee != nil
-                if had != has { count += has ? 1 : -1 }
-            }
-            yield &slots.pointee
+            var value = take(id)
+            defer { put(id, value.take()) }
+            yield &value
         }
     }
 
     /// The element with this id, `fallback` stored first when there is none (as Dictionary's
     /// `subscript(_:default:)`): changes it in place, without a copy.
     subscript(id: Int, default fallback: @autoclosure () -> Element) -> Element {
-        _read {
-            if let element = self[id] { yield element } else { yield fallback() }
-        }
+        get { self[id] ?? fallback() }
         _modify {
-            let slots = writableSlots(id)
-            if slots.pointee == nil {
-                slots.pointee = fallback()
-                count += 1
-            }
-            yield &slots.pointee!
+            var value: Element? = take(id) ?? fallback()
+            defer { put(id, value.take()) }
+            yield &value!
         }
     }
 
-    /// The slot of `id`, its chunk allocated, or copied first when another table shares it.
-    private mutating func writableSlots(_ id: Int) -> UnsafeMutablePointer<Element?> {
+    /// The chunk of number `c` if allocated, copied first when another table shares it.
+    private mutating func writableChunk(_ c: Int) -> Chunk? {
+        if c < near.count {
+            guard near[c] != nil else { return nil }
+            if !isKnownUniquelyReferenced(&near[c]) {
+                near[c] = Chunk(copying: near[c]!)
+                nearSlots[c] = near[c]!.slots
+            }
+            return near[c]
+        }
+        guard far[c] != nil else { return nil }
+        if !isKnownUniquelyReferenced(&far[c]!) { far[c] = Chunk(copying: far[c]!) }
+        return far[c]
+    }
+
+    /// Removes the element of `id` and hands it over (moved, not copied).
+    private mutating func take(_ id: Int) -> Element? {
+        guard id >= 0 else { return nil }
+        let c = id &>> Self.chunkShift
+        if let chunk = writableChunk(c) {
+            let i = id & (Self.chunkSize - 1)
+            guard chunk.holds(i) else { return nil }
+            count -= 1
+            let element = chunk.take(i)
+            if chunk.count == 0 { remove(chunk: c) }
+            return element
+        }
+        guard let element = loose.removeValue(forKey: id) else { return nil }
+        count -= 1
+        looseInChunk[c, default: 1] -= 1
+        if looseInChunk[c] == 0 { looseInChunk[c] = nil }
+        return element
+    }
+
+    /// Stores `element` (nil: nothing) as the element of `id`, which holds none.
+    private mutating func put(_ id: Int, _ element: consuming Element?) {
+        guard let element else { return }
         precondition(id >= 0, "element ids are not negative")
         let c = id &>> Self.chunkShift
-        if c >= chunks.count { chunks.append(contentsOf: repeatElement(nil, count: c + 1 - chunks.count)) }
-        if chunks[c] == nil {
-            chunks[c] = Chunk()
-            allocatedSlots += Self.chunkSize
-        } else if !isKnownUniquelyReferenced(&chunks[c]) {
-            chunks[c] = Chunk(copying: chunks[c]!)
+        count += 1
+        if let chunk = writableChunk(c) {
+            chunk.put(id & (Self.chunkSize - 1), element)
+            return
         }
-        return chunks[c]!.slots + (id & (Self.chunkSize - 1))
+        let held = looseInChunk[c, default: 0] + 1
+        guard held >= Self.chunkThreshold else {
+            loose[id] = element
+            looseInChunk[c] = held
+            return
+        }
+        // Enough of this chunk's ids hold an element: allocate it and move them in.
+        let chunk = Chunk()
+        let base = c << Self.chunkShift
+        for i in 0..<Self.chunkSize {
+            if let moved = loose.removeValue(forKey: base + i) { chunk.put(i, moved) }
+        }
+        looseInChunk[c] = nil
+        chunk.put(id & (Self.chunkSize - 1), element)
+        install(chunk, c)
+    }
+
+    private mutating func install(_ chunk: Chunk, _ c: Int) {
+        chunkCount += 1
+        if c < near.count {
+            near[c] = chunk
+            nearSlots[c] = chunk.slots
+            return
+        }
+        // The array covers chunk numbers up to about twice the chunks allocated.
+        guard c < 2 * chunkCount + 16 else {
+            far[c] = chunk
+            return
+        }
+        near.append(contentsOf: repeatElement(nil, count: c + 1 - near.count))
+        nearSlots.append(contentsOf: repeatElement(nil, count: c + 1 - nearSlots.count))
+        for k in far.keys where k < near.count {
+            near[k] = far.removeValue(forKey: k)
+            nearSlots[k] = near[k]!.slots
+        }
+        near[c] = chunk
+        nearSlots[c] = chunk.slots
+    }
+
+    private mutating func remove(chunk c: Int) {
+        chunkCount -= 1
+        if c < near.count {
+            near[c] = nil
+            nearSlots[c] = nil
+        } else {
+            far[c] = nil
+        }
     }
 
     /// Every id that holds an element, ascending.
@@ -127,12 +249,23 @@ struct IdTable<Element: Sendable>: @unchecked Sendable {
 
     /// Calls `body` with each id and its element, by ascending id.
     func forEach<Failure: Error>(_ body: (Int, Element) throws(Failure) -> Void) throws(Failure) {
-        for (c, chunk) in chunks.enumerated() {
-            guard let chunk else { continue }
+        let looseIds = loose.keys.sorted()
+        var l = 0
+        let numbers = near.indices.filter { near[$0] != nil } + far.keys.sorted()
+        for c in numbers {
             let base = c << Self.chunkShift
-            for slot in 0..<Self.chunkSize {
-                if let element = chunk.slots[slot] { try body(base + slot, element) }
+            while l < looseIds.count && looseIds[l] < base {
+                try body(looseIds[l], loose[looseIds[l]]!)
+                l += 1
             }
+            let slots = self.slots(c)!
+            for i in 0..<Self.chunkSize {
+                if case .some = slots[i] { try body(base + i, slots[i]!) }
+            }
+        }
+        while l < looseIds.count {
+            try body(looseIds[l], loose[looseIds[l]]!)
+            l += 1
         }
     }
 }

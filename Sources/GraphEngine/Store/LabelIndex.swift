@@ -27,9 +27,14 @@ struct LabelIndex: Sendable {
 
     mutating func insert(_ id: Int, _ label: String) {
         guard members[label, default: SortedIds()].insert(id) else { return }
-        if bitsets[label] != nil {
-            bitsets[label]!.insert(id)
-            dropBitsetIfSparse(label)
+        if let bitset = bitsets[label] {
+            // Ids can jump far (a transaction reserves a range): a bitset grown to such an id
+            // would cost more than it saves, so it is dropped instead, before it grows.
+            if 2 * count(label) < max(bitset.wordCount, IdBitset.words(covering: id)) {
+                bitsets[label] = nil
+            } else {
+                bitsets[label]!.insert(id)
+            }
         } else {
             buildBitsetIfDense(label)
         }

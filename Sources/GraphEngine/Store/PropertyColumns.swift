@@ -12,11 +12,23 @@ struct PropertyColumns: Sendable {
     static let minimumColumnNodes = IdTable<Value>.chunkSize
 
     private var nodesWithKey: [String: Int] = [:]
-    private var columns: [String: IdTable<Value>] = [:]
+    /// Where each column is in `tables` (read through the array, so a read borrows the column
+    /// instead of copying it out of a dictionary); freed places are reused.
+    private var places: [String: Int] = [:]
+    private var tables: [IdTable<Value>] = []
+    private var freePlaces: [Int] = []
 
-    /// The column of `key`, when it has one: exact for every node id.
+    /// Whether `key` has a column.
+    func hasColumn(_ key: String) -> Bool { places[key] != nil }
+
+    /// Node `id`'s value of `key` from its column: nil when `key` has no column, `.some(nil)`
+    /// when it has one and the node has no such property (or does not exist).
     @inline(__always)
-    func column(_ key: String) -> IdTable<Value>? { columns[key] }
+    func lookup(_ key: String, _ id: Int) -> Value?? {
+        guard let place = places[key] else { return nil }
+        // Through the buffer, the column is lent in place (`tables[place]` would copy it).
+        return .some(tables.withUnsafeBufferPointer { $0[place].withElement(id) { $0 } } ?? nil)
+    }
 
     /// Keeps counts and columns right after a node went from `old` to `new` (nil: absent).
     /// Returns the keys that have become dense enough for a column (the store builds them).
@@ -25,10 +37,10 @@ struct PropertyColumns: Sendable {
         if let old {
             for (key, _) in old where new?[key] == nil {
                 nodesWithKey[key, default: 1] -= 1
-                if nodesWithKey[key] == 0 { nodesWithKey[key] = nil; columns[key] = nil; continue }
-                if columns[key] != nil {
-                    columns[key]![id] = nil
-                    if 32 * columns[key]!.count < columns[key]!.allocatedSlots { columns[key] = nil }
+                if nodesWithKey[key] == 0 { nodesWithKey[key] = nil; drop(key); continue }
+                if let place = places[key] {
+                    tables[place][id] = nil
+                    if 32 * tables[place].count < tables[place].allocatedSlots { drop(key) }
                 }
             }
         }
@@ -37,8 +49,8 @@ struct PropertyColumns: Sendable {
                 if old?[key] == nil {
                     nodesWithKey[key, default: 0] += 1
                 }
-                if columns[key] != nil {
-                    columns[key]![id] = value
+                if let place = places[key] {
+                    tables[place][id] = value
                 } else if let n = nodesWithKey[key], n >= Self.minimumColumnNodes, 8 * n >= idRange {
                     dense.append(key)
                 }
@@ -48,5 +60,21 @@ struct PropertyColumns: Sendable {
     }
 
     /// Installs the column of `key`, built from every node.
-    mutating func install(_ key: String, _ column: IdTable<Value>) { columns[key] = column }
+    mutating func install(_ key: String, _ column: IdTable<Value>) {
+        if let place = places[key] {
+            tables[place] = column
+        } else if let place = freePlaces.popLast() {
+            places[key] = place
+            tables[place] = column
+        } else {
+            places[key] = tables.count
+            tables.append(column)
+        }
+    }
+
+    private mutating func drop(_ key: String) {
+        guard let place = places.removeValue(forKey: key) else { return }
+        tables[place] = IdTable()
+        freePlaces.append(place)
+    }
 }
