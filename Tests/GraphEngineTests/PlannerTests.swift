@@ -48,6 +48,8 @@ struct PlannerTests {
     static let plannedQueries = [
         "MATCH (n:A) RETURN n.age AS age, count(*) AS c",
         "MATCH (n:A) WHERE n.age = 3 RETURN count(n) AS c",
+        "MATCH (n:A) RETURN count(*) AS c",
+        "MATCH (n:B) RETURN count(n) AS c, count(n.age) AS ages",
         "MATCH (n:A) WHERE n.age = $age RETURN id(n) AS i ORDER BY i",
         "MATCH (n:A {age: 4.0}) RETURN n.name AS name",
         "MATCH (a:A)-[:R]->(b:B) WHERE a.age = 2 AND b.age > 4 RETURN count(*) AS c",

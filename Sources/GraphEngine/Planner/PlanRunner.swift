@@ -206,29 +206,29 @@ final class PlanRunner {
     /// The ids the anchor can be: an id seek, the smallest index lookup, the smallest label,
     /// or every node. A superset: each is still tested, unless the lookup was exact; `labelled`
     /// names the label when they are exactly the nodes that carry it.
-    private func candidates(_ scan: NodeScan, _ frame: Frame) throws(GraphError) -> (ids: [Int], exact: ExactLookup?, labelled: String?) {
+    private func candidates(_ scan: NodeScan, _ frame: Frame) throws(GraphError) -> (ids: NodeIds, exact: ExactLookup?, labelled: String?) {
         if let seek = scan.idSeek {
-            guard let id = Executor.nodeId(try executor.evaluate(seek, frame)), store.nodes.contains(id) else { return ([], nil, nil) }
-            return ([id], nil, nil)
+            guard let id = Executor.nodeId(try executor.evaluate(seek, frame)), store.nodes.contains(id) else { return (.list([]), nil, nil) }
+            return (.list([id]), nil, nil)
         }
         if !scan.test.labels.isEmpty && !store.propertyIndexes.isEmpty {
-            var best: (ids: [Int], exact: ExactLookup?)? = nil
+            var best: (ids: SortedIds, exact: ExactLookup?)? = nil
             for hint in scan.indexHints {
                 // A value that fails to evaluate narrows nothing (the filter reports it).
                 guard let value = try? executor.evaluate(hint.value, frame) else { continue }
                 for label in scan.test.labels {
-                    guard let ids = store.propertyIndexes.candidates(label: label, property: hint.property, equalTo: value) else { continue }
+                    guard let ids = store.propertyIndexes.candidateSet(label: label, property: hint.property, equalTo: value) else { continue }
                     if best == nil || ids.count < best?.ids.count ?? 0 {
                         best = (ids, Self.isExact(value) ? ExactLookup(label: label, filter: hint.filter) : nil)
                     }
                 }
             }
-            if let best { return (best.ids, best.exact, nil) }
+            if let best { return (.set(best.ids), best.exact, nil) }
         }
         if let label = scan.test.labels.min(by: { store.labelIndex.count($0) < store.labelIndex.count($1) }) {
-            return (store.nodeIds(withLabel: label), nil, label)
+            return (.set(store.labelIndex.set(label)), nil, label)
         }
-        return (store.allNodeIds(), nil, nil)
+        return (.list(store.allNodeIds()), nil, nil)
     }
 
     private func nodeScan(_ scan: NodeScan, _ i: Int, _ frame: inout Frame) throws(GraphError) {
@@ -240,7 +240,7 @@ final class PlanRunner {
             return try push(i + 1, &frame)
         }
         let (ids, exact, labelled) = try candidates(scan, frame)
-        try control.hold(MemoryEstimate.idListBytes(count: ids.count))
+        if case .list(let list) = ids { try control.hold(MemoryEstimate.idListBytes(count: list.count)) }
         // An exact lookup on the node's only label, or the scan of that label, with no inline
         // map to check: each id fits.
         let only = exact?.label ?? labelled
@@ -256,11 +256,31 @@ final class PlanRunner {
             if let profile { for k in 1...steps.count { profile.rows[k] += ids.count } }
             return countRows(ids.count)
         }
-        for id in ids {
+        try ids.forEach { (id) throws(GraphError) in
             try control.check()
-            guard fitsAll || fits(id, scan.test, want) else { continue }
+            guard fitsAll || fits(id, scan.test, want) else { return }
             frame[scan.slot] = .node(id)
             try push(i + 1, &frame)
+        }
+    }
+
+    /// The ids a node scan walks: a list it built, or an index's set read where it is.
+    private enum NodeIds {
+        case list([Int])
+        case set(SortedIds)
+
+        var count: Int {
+            switch self {
+            case .list(let ids): return ids.count
+            case .set(let ids): return ids.count
+            }
+        }
+
+        func forEach(_ body: (Int) throws(GraphError) -> Void) throws(GraphError) {
+            switch self {
+            case .list(let ids): for id in ids { try body(id) }
+            case .set(let ids): try ids.forEach(body)
+            }
         }
     }
 

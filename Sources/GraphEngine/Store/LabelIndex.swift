@@ -19,6 +19,9 @@ struct LabelIndex: Sendable {
     /// Ids of the nodes carrying `label`, ascending.
     func ids(_ label: String) -> [Int] { members[label]?.elements ?? [] }
 
+    /// The ids of the nodes carrying `label`, as the index holds them.
+    func set(_ label: String) -> SortedIds { members[label] ?? SortedIds() }
+
     /// Number of nodes carrying `label`.
     func count(_ label: String) -> Int { members[label]?.count ?? 0 }
 

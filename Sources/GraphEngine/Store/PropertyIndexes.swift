@@ -60,8 +60,13 @@ public struct PropertyIndexes: Sendable {
     /// The ids of `label` nodes whose `property` may equal `value`, ascending; nil when that
     /// pair is not indexed or `value` is not an indexable scalar (then scan).
     func candidates(label: String, property: String, equalTo value: Value) -> [Int]? {
+        candidateSet(label: label, property: property, equalTo: value)?.elements
+    }
+
+    /// `candidates` as the index holds them (no array gathered: a count or a walk reads it).
+    func candidateSet(label: String, property: String, equalTo value: Value) -> SortedIds? {
         guard let index = entries[Key(label: label, property: property)], let entry = Entry(value) else { return nil }
-        return index[entry]?.elements ?? []
+        return index[entry] ?? SortedIds()
     }
 
     /// Adds an index and fills it from `nodes`.

@@ -31,6 +31,17 @@ struct SortedList<Element: SortedById>: Sendable {
         return all
     }
 
+    /// Calls `body` with each element, ascending, without gathering them into one array.
+    func forEach<Failure: Error>(_ body: (Element) throws(Failure) -> Void) throws(Failure) {
+        if chunks.isEmpty {
+            for element in single { try body(element) }
+            return
+        }
+        for chunk in chunks {
+            for element in chunk { try body(element) }
+        }
+    }
+
     /// The element of the largest id.
     var last: Element? { chunks.isEmpty ? single.last : chunks.last?.last }
 
