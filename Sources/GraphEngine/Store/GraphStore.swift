@@ -216,7 +216,7 @@ public struct GraphStore: Sendable {
         touchedNodes.insert(id)
         nodes[id]?.labels.append(label)
         labelIndex.insert(id, label)
-        propertyIndexes.update(id, from: n, to: nodes[id])
+        reindex(id, from: n, to: nodes[id])
     }
     /// Removes a label from a node (no-op if absent).
     public mutating func removeLabel(_ id: Int, _ label: String) {
@@ -224,11 +224,11 @@ public struct GraphStore: Sendable {
         touchedNodes.insert(id)
         nodes[id]?.labels.removeAll { $0 == label }
         labelIndex.remove(id, label)
-        propertyIndexes.update(id, from: old, to: nodes[id])
+        reindex(id, from: old, to: nodes[id])
     }
 
     /// Keeps the property indexes and columns right after node `id` went from `old` to `new`
-    /// (nil: absent); `new` is already stored.
+    /// (nil: absent); `new` is already stored. Every change of a node goes through here.
     mutating func reindex(_ id: Int, from old: Node?, to new: Node?) {
         propertyIndexes.update(id, from: old, to: new)
         guard old?.properties != new?.properties else { return }

@@ -5,9 +5,10 @@
 /// two cache misses apart in a large graph; from a column it is one slot of a table indexed by
 /// id. The nodes stay the truth: a column is derived, like `PropertyIndexes`, and kept right on
 /// every change of a node. A key gets a column once `minimumColumnNodes` nodes have it and at
-/// least one id in 8 of the store's id range does (a column costs its slots, 4,096 at a time,
-/// so a sparse key would cost more than it saves); it loses it when fewer than one slot in 32
-/// of the column's allocated chunks is used.
+/// least one id in 8 of the store's id range does (below that most of its values would sit
+/// loose in the column's dictionary, no cheaper to read than the node's own map, or in chunks of
+/// 4,096 slots mostly empty); it loses it when fewer than one slot in 32 of the column's
+/// allocated chunks is used.
 struct PropertyColumns: Sendable {
     static let minimumColumnNodes = IdTable<Value>.chunkSize
 
