@@ -49,7 +49,7 @@ enum HTTP2GoawayText {
 }
 
 /// What a data provider hands to the session when asked for body bytes.
-enum HTTP2DataChunk {
+enum HTTP2DataChunk: Equatable {
     /// `count` bytes were written into the buffer; `end` says how the body ends, if it does.
     case data(count: Int, end: HTTP2BodyEnd?)
     /// Nothing to send yet; the owner calls `resumeData(streamID:)` when there is.
@@ -57,7 +57,7 @@ enum HTTP2DataChunk {
 }
 
 /// How a request or response body ends.
-enum HTTP2BodyEnd {
+enum HTTP2BodyEnd: Equatable {
     /// END_STREAM on the last DATA frame.
     case endStream
     /// A trailing HEADERS frame (gRPC status) closes the stream.

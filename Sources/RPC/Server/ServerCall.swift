@@ -5,32 +5,18 @@ import NIOCore
 final class ServerCall {
     let streamID: Int32
     var deframer: MessageDeframer
-    /// Feeds request messages to the handler; nil once the request side is over.
-    var requests: AsyncThrowingStream<ReceivedMessage, any Error>.Continuation?
+    /// Where the call is on its request and response sides (`ServerCallState`).
+    var state = ServerCallState()
     var task: Task<Void, Never>?
-    /// An inline unary call waiting for the end of its request (no task, no request stream).
-    var inline: PendingInlineCall?
     var deadlineTimer: Scheduled<Void>?
 
     /// Response messages not yet taken by nghttp2, and the handlers waiting to send more.
     var outbound: OutboundQueue
 
-    /// Response HEADERS have been submitted.
-    var responseStarted = false
-    /// nghttp2 asked for data while the queue was empty; resume it on the next write.
-    var dataDeferred = false
-    /// The status is decided; nothing more is accepted from the handler.
-    var finished = false
-    /// The client ended its request side (END_STREAM).
-    var requestEnded = false
-    /// Trailers to send once the queue is empty.
-    var pendingTrailers: [HTTP2Header]?
     /// gRPC-Web (`nil`: native gRPC): the status goes in the body, bodies may be base64.
     var web: GRPCWebMode?
     /// Decodes a gRPC-Web text request body.
     var textDecoder = GRPCWebTextDecoder()
-    /// A gRPC-Web call's trailer frame is queued: its body ends once the queue is empty.
-    var webBodyEnds = false
     /// Response headers for the browser (CORS), added to every response of the call.
     var corsHeaders: [HTTP2Header] = []
 
@@ -49,9 +35,7 @@ final class ServerCall {
     /// Request bytes the call holds now: a partial message, messages not yet read by the
     /// handler, the request of an inline call awaiting its end of stream.
     var heldRequestBytes: Int {
-        var held = deframer.bufferedBytes + window.unreadBytes
-        for message in inline?.messages ?? [] { held += message.count }
-        return held
+        deframer.bufferedBytes + window.unreadBytes + state.inlineRequestBytes
     }
 
     init(streamID: Int32, maxMessageBytes: Int, sendHighWaterMarkBytes: Int, receiveHighWaterMarkBytes: Int) {

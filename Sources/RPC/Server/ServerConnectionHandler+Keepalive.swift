@@ -3,7 +3,7 @@ import NIOCore
 /// PINGs and connection ageing: `ConnectionKeepalive` decides, this carries it out.
 extension ServerConnectionHandler {
     func http2ReceivedPing(ack: Bool, payload: UInt64) {
-        guard !closed, var machine = keepalive else { return }
+        guard lifecycle.readsInput, var machine = keepalive else { return }
         let now = NIODeadline.now().uptimeNanoseconds
         let action: ConnectionKeepalive.Action?
         if ack {
@@ -22,7 +22,7 @@ extension ServerConnectionHandler {
         let actions = machine.tick(nowNanos: nowNanos, receivedBytes: receivedBytes)
         keepalive = machine
         guard !actions.isEmpty else { return }
-        for action in actions where !closed { apply(action) }
+        for action in actions where lifecycle.readsInput { apply(action) }
         flush()
     }
 
@@ -41,19 +41,14 @@ extension ServerConnectionHandler {
             ])
             // The final GOAWAY now, with the text gRPC clients look for to back off; calls
             // already open finish, and nghttp2 ends the session when the last one does.
-            draining = true
-            drainCode = .enhanceYourCalm
-            drainReason = "too_many_pings"
-            if calls.isEmpty { finishDrain() } else { submitFinalGoaway(code: drainCode, reason: drainReason) }
+            perform(lifecycle.tooManyPings(callsOpen: !calls.isEmpty, hasSession: session != nil))
         case .closePingAbuser:
             logger.info("closing a connection that kept pinging after GOAWAY too_many_pings", metadata: ["peer": "\(peer)"])
-            closeAfterGoaway(code: .enhanceYourCalm, reason: "too_many_pings")
+            closeAfterGoaway(code: .enhanceYourCalm, debugData: ConnectionLifecycle.DrainReason.tooManyPings.debugData)
         case .announceMaxAge:
             // A connection already going away (idle, shutdown, pings) needs no second notice.
-            guard !draining else { return }
+            guard lifecycle.beginDrain(.maxAge) else { return }
             logger.debug("connection at its max age: GOAWAY max_age", metadata: ["peer": "\(peer)"])
-            draining = true
-            drainReason = "max_age"
             session?.submitShutdownNotice()
             // nghttp2 sends a PING ahead of a GOAWAY queued before it: the notice leaves
             // first, so that a client that acknowledges the PING has seen it and sends no
@@ -61,14 +56,13 @@ extension ServerConnectionHandler {
             flush()
             session?.submitPing(payload: ConnectionKeepalive.PingPurpose.maxAge.rawValue)
         case .goawayMaxAge:
-            guard drainReason == "max_age" else { return }
-            if calls.isEmpty { finishDrain() } else { submitFinalGoaway(code: .noError, reason: drainReason) }
+            perform(lifecycle.finalGoaway(for: .maxAge, callsOpen: !calls.isEmpty, hasSession: session != nil))
         case .closeAfterGrace:
-            guard drainReason == "max_age" else { return }
+            guard lifecycle.drainReason == .maxAge else { return }
             logger.debug("closing a connection past its max age and grace", metadata: [
                 "peer": "\(peer)", "calls_cancelled": "\(calls.count)",
             ])
-            finishDrain()
+            perform(lifecycle.graceOver(for: .maxAge, hasSession: session != nil))
         }
     }
 }

@@ -30,17 +30,8 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     private static let nextConnectionID = Atomic<UInt64>(0)
 
     private let pump = SessionPump()
-    var draining = false
-    /// Why the connection drains, sent as the final GOAWAY's debug data, with this code.
-    var drainReason = ""
-    var drainCode = HTTP2ErrorCode.noError
-    /// The GOAWAY with the real last stream id is out; another would only repeat it.
-    private var finalGoawaySent = false
-    private(set) var closed = false
-    private var tornDown = false
-    private var flushScheduled = false
-    /// Close once the frames nghttp2 has queued (final trailers, GOAWAY) are written.
-    private var closeRequested = false
+    /// Open, draining, closing, closed, torn down (`ConnectionLifecycle`).
+    var lifecycle = ConnectionLifecycle()
 
     // Connection hygiene (see ConnectionTimeouts): counters the fast path bumps, read by a
     // periodic check on the event loop.
@@ -112,8 +103,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             return session
         } catch {
             logger.error("cannot create HTTP/2 session", metadata: ["error": "\(error)"])
-            closed = true
-            context.close(promise: nil)
+            closeWithoutGoaway()
             return nil
         }
     }
@@ -131,7 +121,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard !closed else { return }
+        guard lifecycle.readsInput else { return }
         var buffer = unwrapInboundIn(data)
         receivedBytes &+= UInt64(buffer.readableBytes)
         if session == nil, var first = firstBytes.take() {
@@ -139,16 +129,15 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             buffer = first
         }
         guard let session = session ?? startSession(context: context, first: buffer) else {
-            if !closed { firstBytes = buffer }
+            if lifecycle.readsInput { firstBytes = buffer }
             return
         }
         if !isHTTP1 { buffer.withUnsafeReadableBytes { inputFrames.advance($0) } }
-        if pump.receive(buffer, session: session, context: context) == .close {
+        let sessionEnded = pump.receive(buffer, session: session, context: context) == .close
+        if sessionEnded {
             logger.debug("closing connection after an HTTP/2 error or GOAWAY", metadata: ["peer": "\(peer)"])
-            closeConnection()
-        } else if closeRequested {
-            closeConnection()
         }
+        if lifecycle.shouldClose(sessionEnded: sessionEnded, insideSession: false) { closeConnection() }
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -169,21 +158,19 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     /// Flushes once the event loop has run the tasks already queued, so responses finished
     /// together (many streams of one connection) leave in one write.
     private func scheduleFlush() {
-        guard !flushScheduled, let ref else { return }
-        flushScheduled = true
+        guard let ref, lifecycle.scheduleFlush() else { return }
         ref.eventLoop.execute {
-            ref.handler.value.flushScheduled = false
-            ref.handler.value.flush()
+            let handler = ref.handler.value
+            handler.lifecycle.scheduledFlushRan()
+            handler.flush()
         }
     }
 
     /// Writes what nghttp2 has ready (see `SessionPump`).
     func flush() {
-        guard let context, let session, !closed else { return }
-        if pump.flush(session: session, context: context) == .close
-            || (closeRequested && !pump.isInsideSession) {
-            closeConnection()
-        }
+        guard let context, let session, lifecycle.readsInput else { return }
+        let sessionEnded = pump.flush(session: session, context: context) == .close
+        if lifecycle.shouldClose(sessionEnded: sessionEnded, insideSession: pump.isInsideSession) { closeConnection() }
     }
 
     /// Closes after everything already written has reached the socket (writes complete in
@@ -194,8 +181,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     /// reach the client before the GOAWAY that says those requests were not processed (and so
     /// are safe to send again on a new connection).
     private func closeConnection() {
-        guard !closed, let context else { return }
-        closed = true
+        guard let context, lifecycle.channelClosing() else { return }
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(channel.allocator.buffer(capacity: 0))).whenComplete { _ in
             channel.close(mode: .output).whenComplete { result in
@@ -213,9 +199,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
 
     /// Ends every call and unregisters the connection; runs once, however it closed.
     private func teardown(reason: String) {
-        guard !tornDown else { return }
-        tornDown = true
-        closed = true
+        guard lifecycle.tearDown() else { return }
         sweeper?.remove(self)
         tls = nil
         bufferedRequestBytes = 0
@@ -224,8 +208,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         for call in open.values {
             call.deadlineTimer?.cancel()
             call.task?.cancel()
-            call.requests?.finish(throwing: CancellationError())
-            call.requests = nil
+            call.state.streamClosed().requests?.finish(throwing: CancellationError())
             call.outbound.discard(error: RPCError(.cancelled, reason))
         }
         onClose()
@@ -274,7 +257,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     }
 
     func http2ReceivedData(streamID: Int32, bytes: UnsafeRawBufferPointer) {
-        guard let call = calls[streamID], call.requests != nil || call.inline != nil, !call.finished else {
+        guard let call = calls[streamID], call.state.acceptsRequests else {
             session?.consume(streamID: streamID, count: bytes.count)
             return
         }
@@ -328,19 +311,19 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             failHoldingRequest(call, status)
             return
         }
-        if call.inline != nil {
+        if call.state.isInline {
             // The one request message of an inline call is bounded by the deframer's limit and
             // read as soon as it is whole, so its bytes are given back at once.
             session?.consume(streamID: streamID, count: bytes.count)
-            call.inline?.messages += messages.map(\.bytes)
-            if call.inline?.messages.count ?? 0 > 1 {
+            if call.state.receiveInline(messages.map(\.bytes)) > 1 {
                 fail(call, Status(code: .internal, message: SingleRequest.several))
             }
             return
         }
+        let requests = call.state.requestStream
         for message in messages {
             call.window.delivered(messageBytes: message.bytes.count + MessageFraming.prefixBytes)
-            call.requests?.yield(message)
+            requests?.yield(message)
         }
         session?.consume(streamID: streamID, count: call.window.received(bytes.count))
     }
@@ -353,19 +336,17 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         guard let call = calls.removeValue(forKey: streamID) else { return }
         bufferedRequestBytes -= call.bufferedRequestBytes
         call.deadlineTimer?.cancel()
-        if !call.finished {
+        let (cancelled, requests) = call.state.streamClosed()
+        if cancelled {
             // The client reset the stream (cancelled) before the handler finished.
-            call.finished = true
             call.task?.cancel()
-            call.requests?.finish(throwing: CancellationError())
-            call.requests = nil
+            requests?.finish(throwing: CancellationError())
             call.outbound.discard(error: RPCError(.cancelled, "the client cancelled the call"))
         } else {
-            call.requests?.finish()
-            call.requests = nil
+            requests?.finish()
             call.outbound.discard(error: RPCError(.cancelled, "the call has already ended"))
         }
-        if draining && calls.isEmpty { finishDrain() }
+        perform(lifecycle.callEnded(callsLeft: calls.count, hasSession: session != nil))
     }
 
     func http2ProvideData(streamID: Int32, into buffer: UnsafeMutableRawBufferPointer) -> HTTP2DataChunk {
@@ -373,18 +354,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         let written = call.outbound.take(into: buffer)
         call.sentBytes &+= UInt64(written)
         outputProgress &+= UInt64(written)
-        if call.outbound.isEmpty, let trailers = call.pendingTrailers {
-            call.pendingTrailers = nil
-            return .data(count: written, end: .trailers(trailers))
-        }
-        if call.outbound.isEmpty, call.webBodyEnds {
-            return .data(count: written, end: .endStream)
-        }
-        if written == 0 {
-            call.dataDeferred = true
-            return .deferred
-        }
-        return .data(count: written, end: nil)
+        return call.state.provideData(written: written, queueEmpty: call.outbound.isEmpty)
     }
 
     func http2ReceivedSettings() {
@@ -414,8 +384,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         let cors = CORSPolicy(allowedOrigins: configuration.corsAllowedOrigins)
         if method == "OPTIONS" {
             // A browser's CORS preflight, before a cross-origin gRPC-Web call.
-            call.finished = true
-            call.responseStarted = true
+            call.state.answeredWithoutBody()
             session?.submitResponse(streamID: call.streamID,
                                     headers: cors.preflight(origin: origin, requestedHeaders: requestedHeaders), hasBody: false)
             flush()
@@ -496,11 +465,11 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         case .inlineUnary(let handler):
             // Runs when the request is complete (`endRequests`): a unary handler has nothing
             // to do before.
-            call.inline = PendingInlineCall(handler: handler, context: serverContext, started: ContinuousClock.now)
+            call.state.route(inline: PendingInlineCall(handler: handler, context: serverContext, started: ContinuousClock.now))
         case .streaming(let handler):
             guard let ref else { return }
             let (stream, continuation) = AsyncThrowingStream<ReceivedMessage, any Error>.makeStream()
-            call.requests = continuation
+            call.state.route(streaming: continuation)
             let streamID = call.streamID
             let requests = RequestStream(base: stream) { count in ref.consumed(streamID: streamID, count: count) }
             launch(call, context: serverContext, started: ContinuousClock.now) { writer in
@@ -538,7 +507,6 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     /// only one and the connection has not multiplexed lately (`multiplexingMemoryCalls`), else
     /// on the concurrent pool.
     private func runInline(_ call: ServerCall, _ pending: PendingInlineCall) {
-        call.inline = nil
         guard pending.messages.count == 1, let request = pending.messages.first else {
             fail(call, Status(code: .internal, message: SingleRequest.none))
             return
@@ -591,13 +559,12 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
 
     /// Answers a request for a static file: headers, then the body from the call's queue.
     private func serveStatic(_ call: ServerCall, _ response: (headers: [HTTP2Header], body: [UInt8])) {
-        call.finished = true
-        call.responseStarted = true
         if response.body.isEmpty {
+            call.state.answeredWithoutBody()
             session?.submitResponse(streamID: call.streamID, headers: response.headers, hasBody: false)
         } else {
+            call.state.answeredWithBody()
             call.outbound.appendFramed(response.body)
-            call.webBodyEnds = true
             session?.submitResponse(streamID: call.streamID, headers: response.headers, hasBody: true)
         }
         flush()
@@ -605,8 +572,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
 
     /// Answers a stream that never becomes a call (bad method, unknown path...).
     private func respondWithoutCall(_ call: ServerCall, httpStatus: String, status: Status) {
-        call.finished = true
-        call.responseStarted = true
+        call.state.answeredWithoutBody()
         var headers = [HTTP2Header(name: ":status", value: httpStatus),
                        HTTP2Header(name: "content-type", value: call.web?.responseContentType ?? "application/grpc")]
         headers += call.corsHeaders
@@ -621,33 +587,34 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     /// The client's side of the call is over: an inline call is answered, a streaming
     /// handler's request stream ends. A message cut off by the end fails the call.
     private func endRequests(_ call: ServerCall) {
-        call.requestEnded = true
-        guard call.inline != nil || call.requests != nil else { return }
-        guard call.textDecoder.finish() else {
-            fail(call, Status(code: .internal, message: "application/grpc-web-text request body ended inside a base64 group"))
-            return
+        let end = call.state.endOfRequests()
+        if case .none = end { return }
+        var failure: Status?
+        if !call.textDecoder.finish() {
+            failure = Status(code: .internal, message: "application/grpc-web-text request body ended inside a base64 group")
+        } else if (try? call.deframer.finish()) == nil {
+            failure = Status(code: .internal, message: "request stream ended inside a message")
         }
-        do {
-            try call.deframer.finish()
-        } catch {
-            fail(call, Status(code: .internal, message: "request stream ended inside a message"))
+        switch end {
+        case .none:
             return
-        }
-        if let pending = call.inline {
-            runInline(call, pending)
-        } else {
-            call.requests?.finish()
-            call.requests = nil
+        case .runInline(let pending):
+            if let failure { fail(call, failure) } else { runInline(call, pending) }
+        case .finishStream(let requests):
+            if let failure {
+                requests.finish(throwing: CancellationError())
+                fail(call, failure)
+            } else {
+                requests.finish()
+            }
         }
     }
 
     /// Ends a call from the server side (deadline, bad input): status now, handler cancelled.
     private func fail(_ call: ServerCall, _ status: Status) {
-        guard !call.finished else { return }
+        guard !call.state.statusDecided else { return }
         call.task?.cancel()
-        call.inline = nil
-        call.requests?.finish(throwing: CancellationError())
-        call.requests = nil
+        call.state.stopRequests()?.finish(throwing: CancellationError())
         // Queued responses are dropped: the status replaces them.
         call.outbound.discard(error: RPCError(status.code, status.message))
         finishCall(streamID: call.streamID, status: status, initialMetadata: Metadata(), trailingMetadata: Metadata())
@@ -676,8 +643,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     /// Submits the response headers of a call with a body (messages, then trailers), once;
     /// `encoding` is announced as the call's `grpc-encoding`.
     private func startResponse(_ call: ServerCall, initialMetadata: Metadata, encoding: CompressionAlgorithm?) {
-        guard !call.responseStarted else { return }
-        call.responseStarted = true
+        guard call.state.startBody() else { return }
         var headers = responseHeaders(call, initialMetadata)
         if let encoding { headers.append(HTTP2Header(name: "grpc-encoding", value: encoding.rawValue)) }
         session?.submitResponse(streamID: call.streamID, headers: headers, hasBody: true)
@@ -696,7 +662,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
 
     func enqueue(streamID: Int32, message: OutboundMessage, initialMetadata: Metadata?, encoding: CompressionAlgorithm?,
                  continuation: CheckedContinuation<Void, any Error>) {
-        guard let call = calls[streamID], !call.finished else {
+        guard let call = calls[streamID], !call.state.statusDecided else {
             continuation.resume(throwing: RPCError(.cancelled, "the call has already ended"))
             return
         }
@@ -707,17 +673,14 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         }
         startResponse(call, initialMetadata: initialMetadata ?? Metadata(), encoding: encoding)
         call.outbound.append(message.bytes, compressed: message.compressed, continuation: continuation)
-        if call.dataDeferred {
-            call.dataDeferred = false
-            session?.resumeData(streamID: streamID)
-        }
+        if call.state.dataQueued() { session?.resumeData(streamID: streamID) }
         scheduleFlush()
     }
 
     /// `encoding` is the call's `grpc-encoding` when `finalMessage` starts the response.
     func finishCall(streamID: Int32, status: Status, initialMetadata: Metadata, trailingMetadata: Metadata,
                     finalMessage: OutboundMessage? = nil, encoding: CompressionAlgorithm? = nil) {
-        guard let call = calls[streamID], !call.finished else { return }
+        guard let call = calls[streamID], !call.state.statusDecided else { return }
         var status = status
         if let message = finalMessage {
             if message.uncompressedBytes <= configuration.maxSendMessageBytes {
@@ -728,29 +691,21 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
                     "response message of \(message.uncompressedBytes) bytes exceeds the server's send limit of \(configuration.maxSendMessageBytes) bytes")
             }
         }
-        call.finished = true
         call.deadlineTimer?.cancel()
-        if !call.requestEnded { session?.resetWhenEnded(streamID: streamID) }
-        if !call.responseStarted {
-            // Trailers-only response: one HEADERS frame with END_STREAM.
-            call.responseStarted = true
-            let headers = responseHeaders(call, initialMetadata) + statusHeaders(status, trailing: trailingMetadata)
-            session?.submitResponse(streamID: streamID, headers: headers, hasBody: false)
-        } else if call.web != nil {
+        if !call.state.clientEnded { session?.resetWhenEnded(streamID: streamID) }
+        let trailers = statusHeaders(status, trailing: trailingMetadata)
+        switch call.state.finish(trailers: trailers, web: call.web != nil) {
+        case .alreadyDecided:
+            return
+        case .trailersOnly:
+            // One HEADERS frame with END_STREAM.
+            session?.submitResponse(streamID: streamID, headers: responseHeaders(call, initialMetadata) + trailers, hasBody: false)
+        case .endBody(let resume):
             // gRPC-Web: the status is the body's last frame, flagged 0x80.
-            call.outbound.appendFramed(MessageFraming.frame(GRPCWebTrailers.block(statusHeaders(status, trailing: trailingMetadata)),
-                                                            flag: GRPCWebTrailers.flag))
-            call.webBodyEnds = true
-            if call.dataDeferred {
-                call.dataDeferred = false
-                session?.resumeData(streamID: streamID)
+            if call.web != nil {
+                call.outbound.appendFramed(MessageFraming.frame(GRPCWebTrailers.block(trailers), flag: GRPCWebTrailers.flag))
             }
-        } else {
-            call.pendingTrailers = statusHeaders(status, trailing: trailingMetadata)
-            if call.dataDeferred {
-                call.dataDeferred = false
-                session?.resumeData(streamID: streamID)
-            }
+            if resume { session?.resumeData(streamID: streamID) }
         }
         // Answered from inside nghttp2 (an inline call): the read that brought the request
         // writes the response on its way out. Else on the loop's next turn, with whatever
@@ -786,14 +741,14 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     /// The periodic check (from the loop's `ConnectionSweeper`): reports the counters to
     /// `ConnectionTimeouts` and carries out what it decides.
     func checkTimeouts(nowNanos: UInt64) {
-        guard !closed, let context, var machine = timeouts else { return }
+        guard lifecycle.readsInput, let context, var machine = timeouts else { return }
         var streams: [ConnectionTimeouts.StreamSnapshot] = []
         var responsesQueued = false
         // Calls exist only once the session does.
         for call in calls.values {
             guard let session else { break }
-            let partialMessage = !call.finished && call.deframer.bufferedBytes > 0
-            let queued = !call.outbound.isEmpty || call.pendingTrailers != nil
+            let partialMessage = !call.state.statusDecided && call.deframer.bufferedBytes > 0
+            let queued = !call.outbound.isEmpty || call.state.trailersQueued
             responsesQueued = responsesQueued || queued
             let waitsForWindow = queued && session.streamSendWindowBytes(streamID: call.streamID) <= 0
             if partialMessage || waitsForWindow {
@@ -810,7 +765,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         timeouts = machine
         for action in actions { apply(action, context: context) }
         // HTTP/1.1 has no PING: its idle and stall timeouts stand in for keepalive.
-        if !closed, !isHTTP1 { checkKeepalive(nowNanos: nowNanos) }
+        if lifecycle.readsInput, !isHTTP1 { checkKeepalive(nowNanos: nowNanos) }
         if !actions.isEmpty { flush() }
     }
 
@@ -825,19 +780,18 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         switch action {
         case .closeBeforePreface:
             logger.debug("closing a connection that sent no HTTP/2 preface in time", metadata: ["peer": "\(peer)"])
-            closeAfterGoaway(code: .enhanceYourCalm, reason: isHTTP1
+            closeAfterGoaway(code: .enhanceYourCalm, debugData: isHTTP1
                 ? "no complete HTTP/1.1 request head within \(Self.seconds(configuration.handshakeTimeout)) (handshake timeout)"
                 : "no HTTP/2 preface within \(Self.seconds(configuration.handshakeTimeout)) (handshake timeout)")
         case .announceIdleShutdown:
-            draining = true
-            drainReason = "idle for \(Self.seconds(configuration.idleTimeout)) without a call (idle timeout); reconnect to call again"
-            session?.submitShutdownNotice()
+            let reason = "idle for \(Self.seconds(configuration.idleTimeout)) without a call (idle timeout); reconnect to call again"
+            if lifecycle.beginDrain(.idle(reason)) { session?.submitShutdownNotice() }
         case .closeIdle:
             logger.debug("closing an idle connection", metadata: ["peer": "\(peer)"])
             finishDrain()
         case .closeStalledInput:
             logger.info("closing a connection stopped in the middle of a frame", metadata: ["peer": "\(peer)"])
-            closeAfterGoaway(code: .enhanceYourCalm, reason:
+            closeAfterGoaway(code: .enhanceYourCalm, debugData:
                 "no bytes for \(stall) in the middle of an HTTP/2 frame or TLS record (stream stall timeout)")
         case .closeStalledOutput:
             // The peer reads nothing: a GOAWAY would not reach it either. Closing frees
@@ -847,11 +801,9 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         case .resetStalledStream(let streamID):
             guard let call = calls[streamID], let session else { return }
             logger.debug("resetting a stream whose client stopped reading", metadata: ["peer": "\(peer)", "stream": "\(streamID)"])
-            call.finished = true
             call.deadlineTimer?.cancel()
             call.task?.cancel()
-            call.requests?.finish(throwing: CancellationError())
-            call.requests = nil
+            call.state.streamClosed().requests?.finish(throwing: CancellationError())
             call.outbound.discard(error: RPCError(.cancelled,
                 "the client read no response bytes for \(stall) (stream stall timeout); the stream was reset"))
             session.resetStream(streamID: streamID, code: .cancel)
@@ -865,8 +817,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
 
     /// Closes at once, dropping whatever is queued: for a peer that reads nothing.
     func closeWithoutGoaway() {
-        guard !closed else { return }
-        closed = true
+        guard lifecycle.channelClosing() else { return }
         context?.close(promise: nil)
     }
 
@@ -894,9 +845,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
 
     /// Announces shutdown (GOAWAY), lets open calls finish, then closes.
     func beginGracefulShutdown() {
-        guard !draining, !closed else { return }
-        draining = true
-        drainReason = "the server is shutting down"
+        guard lifecycle.beginDrain(.shutdown) else { return }
         session?.submitShutdownNotice()
         flush()
         if calls.isEmpty { finishDrain() }
@@ -910,30 +859,31 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     /// Sends the final GOAWAY and closes once it is written. May run inside an nghttp2
     /// callback (the last stream closing), so the close waits for the outermost flush.
     func finishDrain() {
-        closeAfterGoaway(code: drainCode, reason: drainReason)
+        perform(lifecycle.finishDrain(hasSession: session != nil))
     }
 
-    /// Sends GOAWAY with `reason` as its debug data and closes once it is written; calls
-    /// still open end with the connection.
-    func closeAfterGoaway(code: HTTP2ErrorCode, reason: String) {
-        guard let session else {
-            // The client sent nothing yet (or not past the TLS handshake): no preface of ours
-            // went out, so no GOAWAY either, and nothing is waiting to be written.
-            closed = true
-            context?.close(promise: nil)
+    /// Sends GOAWAY with `debugData` and closes once it is written; calls still open end with
+    /// the connection.
+    func closeAfterGoaway(code: HTTP2ErrorCode, debugData: String) {
+        perform(lifecycle.close(code: code, debugData: debugData, hasSession: session != nil))
+    }
+
+    /// Carries out what `ConnectionLifecycle` decided.
+    func perform(_ action: ConnectionLifecycle.Action) {
+        switch action {
+        case .none:
             return
+        case .closeChannel:
+            // No preface of ours went out (the client sent nothing yet, or not past the TLS
+            // handshake), so no GOAWAY either, and nothing is waiting to be written.
+            context?.close(promise: nil)
+        case .sendGoaway(let code, let debugData), .sendGoawayThenClose(let code, let debugData):
+            // The GOAWAY with the real last stream id: streams above it were not processed.
+            session?.submitGoaway(code: code, debugData: debugData)
+            flush()
+        case .flushThenClose:
+            flush()
         }
-        submitFinalGoaway(code: code, reason: reason)
-        closeRequested = true
-        flush()
-    }
-
-    /// Sends the GOAWAY with the real last stream id (streams above it were not processed),
-    /// once; `reason` is its debug data.
-    func submitFinalGoaway(code: HTTP2ErrorCode, reason: String) {
-        guard !finalGoawaySent, let session else { return }
-        finalGoawaySent = true
-        session.submitGoaway(code: code, debugData: reason)
     }
 }
 
