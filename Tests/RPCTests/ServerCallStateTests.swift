@@ -3,7 +3,7 @@ import Testing
 
 private func pendingInline() -> PendingInlineCall {
     let context = ServerContext(path: "/test.Echo/Unary", requestMetadata: Metadata(), deadline: nil, peer: "test", connectionID: 1)
-    return PendingInlineCall(handler: { request, _ in .response(request) }, context: context, started: .now)
+    return PendingInlineCall(handler: { request, _ in .response(request) }, cost: InlineCost(), context: context, started: .now)
 }
 
 private let okTrailers = [HTTP2Header(name: "grpc-status", value: "0")]
@@ -19,6 +19,41 @@ private func drain(_ stream: AsyncThrowingStream<ReceivedMessage, any Error>) as
     }
 }
 
+@Suite("Inline method cost (a moving average shared by connections)")
+struct InlineCostTests {
+    @Test("unmeasured is not cheap; cheap runs make it cheap; slow runs take it back past the threshold")
+    func average() {
+        let cost = InlineCost()
+        #expect(!cost.isCheap)
+        cost.record(nanos: 2_000)
+        #expect(cost.isCheap)
+        // One slow run among cheap ones moves the average by an eighth of it.
+        cost.record(nanos: 50_000)
+        #expect(cost.isCheap)
+        for _ in 0..<4 { cost.record(nanos: 50_000) }
+        #expect(!cost.isCheap)
+        for _ in 0..<40 { cost.record(nanos: 1_000) }
+        #expect(cost.isCheap)
+    }
+
+    @Test("measure records the handler's time, also when it throws")
+    func measure() {
+        let cost = InlineCost()
+        #expect(cost.measure { 7 } == 7)
+        #expect(cost.isCheap)
+        let slow = InlineCost()
+        struct Refused: Error {}
+        #expect(throws: Refused.self) {
+            try slow.measure {
+                let end = ContinuousClock.now + .microseconds(50)
+                while ContinuousClock.now < end {}
+                throw Refused()
+            }
+        }
+        #expect(!slow.isCheap)
+    }
+}
+
 @Suite("Server call state (state machine, no channel)")
 struct ServerCallStateTests {
     @Test("an inline unary call: request held until its end, then run; response headers, one message, trailers")
@@ -27,7 +62,7 @@ struct ServerCallStateTests {
         #expect(!state.acceptsRequests)
         state.route(inline: pendingInline())
         #expect(state.acceptsRequests && state.isInline)
-        #expect(state.receiveInline([[1, 2, 3]]) == 1)
+        #expect(state.receiveInline([ReceivedMessage(bytes: [1, 2, 3])]) == 1)
         #expect(state.inlineRequestBytes == 3)
         guard case .runInline(let pending) = state.endOfRequests() else {
             Issue.record("the end of requests did not run the inline handler")
@@ -51,12 +86,17 @@ struct ServerCallStateTests {
         #expect(state.streamClosed().cancelled == false)
     }
 
-    @Test("a second request message on an inline call is counted (the caller fails the call)")
+    @Test("a second request message on an inline call is counted (the caller fails the call); a compressed one is noted")
     func inlineSeveral() {
         var state = ServerCallState()
         state.route(inline: pendingInline())
-        #expect(state.receiveInline([[1]]) == 1)
-        #expect(state.receiveInline([[2], [3]]) == 3)
+        #expect(state.receiveInline([ReceivedMessage(bytes: [1])]) == 1)
+        #expect(state.receiveInline([ReceivedMessage(bytes: [2]), ReceivedMessage(bytes: [3], wasCompressed: true)]) == 3)
+        guard case .runInline(let pending) = state.endOfRequests() else {
+            Issue.record("the end of requests did not run the inline handler")
+            return
+        }
+        #expect(pending.compressed, "a compressed message was not noted for ServerContext.requestCompressed")
     }
 
     @Test("a status before any message is a trailers-only response; nothing is taken after it")

@@ -21,7 +21,7 @@ public struct Metadata: Sendable, Equatable, Sequence {
 
     /// Adds a text entry (keys are lower-cased).
     public mutating func add(_ key: String, _ value: String) {
-        entries.append((key.lowercased(), .text(value)))
+        entries.append((Self.lowercase(key), .text(value)))
     }
 
     /// These entries followed by those of `other`.
@@ -34,12 +34,12 @@ public struct Metadata: Sendable, Equatable, Sequence {
 
     /// Adds a binary entry; the key should end in `-bin`.
     public mutating func add(_ key: String, bytes: [UInt8]) {
-        entries.append((key.lowercased(), .binary(bytes)))
+        entries.append((Self.lowercase(key), .binary(bytes)))
     }
 
     /// The first text value for `key`, if any.
     public subscript(key: String) -> String? {
-        let key = key.lowercased()
+        let key = Self.lowercase(key)
         for entry in entries where entry.key == key {
             if case .text(let text) = entry.value { return text }
         }
@@ -48,7 +48,7 @@ public struct Metadata: Sendable, Equatable, Sequence {
 
     /// All binary values for a `-bin` key.
     public func binaryValues(forKey key: String) -> [[UInt8]] {
-        let key = key.lowercased()
+        let key = Self.lowercase(key)
         return entries.compactMap { entry in
             guard entry.key == key, case .binary(let bytes) = entry.value else { return nil }
             return bytes
@@ -67,6 +67,12 @@ public struct Metadata: Sendable, Equatable, Sequence {
     }
 
     /// Header names that belong to HTTP/2 or gRPC itself and never appear as custom metadata.
+    /// `key` in lower case; as it is (no new string) when it is ASCII with no upper-case
+    /// letter, as keys received on the wire and written in code usually are.
+    static func lowercase(_ key: String) -> String {
+        key.utf8.contains { $0 &- UInt8(ascii: "A") < 26 || $0 >= 0x80 } ? key.lowercased() : key
+    }
+
     static func isReserved(_ name: String) -> Bool {
         if name.hasPrefix(":") { return true }
         switch name {

@@ -68,6 +68,13 @@ public final class ResponseWriter: Sendable {
         }
     }
 
+    /// Keeps an inline unary handler's reply (run off the loop) to send with the status.
+    func setFinalReply(_ reply: UnaryReply) {
+        if !reply.initialMetadata.entries.isEmpty { setInitialMetadata(reply.initialMetadata) }
+        if !reply.trailingMetadata.entries.isEmpty { setTrailingMetadata(reply.trailingMetadata) }
+        setFinalMessage(reply.message, compression: reply.compression)
+    }
+
     /// Ends the call with `status` (called once, by the server, when the handler returns).
     func finish(_ status: Status, extraTrailers: Metadata) {
         let (trailing, finalMessage, finalCompression) = state.withLock { state in

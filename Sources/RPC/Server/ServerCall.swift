@@ -89,10 +89,29 @@ final class ServerCall {
 }
 
 /// An inline unary call between its headers and the end of its request: what its handler
-/// needs, and the request messages received so far (for a unary call, at most one).
-struct PendingInlineCall {
+/// needs, and the request messages received so far (for a unary call, at most one). A class:
+/// `ServerCallState` passes it around and grows it in place, without copying its context.
+final class PendingInlineCall {
     let handler: InlineUnaryHandler
+    let cost: InlineCost
     let context: ServerContext
     let started: ContinuousClock.Instant
-    var messages: [[UInt8]] = []
+    private(set) var messages: [[UInt8]] = []
+    /// A request message came compressed (`ServerContext.requestCompressed`).
+    private(set) var compressed = false
+    /// Bytes of `messages`.
+    private(set) var bytes = 0
+
+    init(handler: @escaping InlineUnaryHandler, cost: InlineCost, context: ServerContext, started: ContinuousClock.Instant) {
+        self.handler = handler
+        self.cost = cost
+        self.context = context
+        self.started = started
+    }
+
+    func add(_ message: ReceivedMessage) {
+        messages.append(message.bytes)
+        compressed = compressed || message.wasCompressed
+        bytes += message.bytes.count
+    }
 }

@@ -68,7 +68,7 @@ struct ServerCallState {
     /// Request bytes an inline call holds until its request is complete.
     var inlineRequestBytes: Int {
         guard case .inline(let pending) = requests else { return 0 }
-        return pending.messages.reduce(0) { $0 + $1.count }
+        return pending.bytes
     }
 
     /// The call runs an inline unary handler once its request is complete.
@@ -85,11 +85,9 @@ struct ServerCallState {
 
     /// Adds request messages to an inline call; returns how many it holds now (more than one
     /// is a client error).
-    mutating func receiveInline(_ messages: [[UInt8]]) -> Int {
-        guard case .inline(var pending) = requests else { return 0 }
-        requests = .over   // the pending call is uniquely referenced while it grows
-        pending.messages += messages
-        requests = .inline(pending)
+    mutating func receiveInline(_ messages: [ReceivedMessage]) -> Int {
+        guard case .inline(let pending) = requests else { return 0 }
+        for message in messages { pending.add(message) }
         return pending.messages.count
     }
 

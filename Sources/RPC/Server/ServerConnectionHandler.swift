@@ -315,7 +315,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             // The one request message of an inline call is bounded by the deframer's limit and
             // read as soon as it is whole, so its bytes are given back at once.
             session?.consume(streamID: streamID, count: bytes.count)
-            if call.state.receiveInline(messages.map(\.bytes)) > 1 {
+            if call.state.receiveInline(messages) > 1 {
                 fail(call, Status(code: .internal, message: SingleRequest.several))
             }
             return
@@ -462,10 +462,11 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         let serverContext = ServerContext(path: path, requestMetadata: requestMetadata, deadline: deadline, peer: peer,
                                           connectionID: connectionID, peerRoles: peerRoles ?? [], grant: grant)
         switch route {
-        case .inlineUnary(let handler):
+        case .inlineUnary(let handler, let cost):
             // Runs when the request is complete (`endRequests`): a unary handler has nothing
             // to do before.
-            call.state.route(inline: PendingInlineCall(handler: handler, context: serverContext, started: ContinuousClock.now))
+            call.state.route(inline: PendingInlineCall(handler: handler, cost: cost, context: serverContext,
+                                                       started: ContinuousClock.now))
         case .streaming(let handler):
             guard let ref else { return }
             let (stream, continuation) = AsyncThrowingStream<ReceivedMessage, any Error>.makeStream()
@@ -504,38 +505,45 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
     }
 
     /// Answers a complete inline unary request: in place when the call is the connection's
-    /// only one and the connection has not multiplexed lately (`multiplexingMemoryCalls`), else
-    /// on the concurrent pool.
+    /// only one and the connection has not multiplexed lately (`multiplexingMemoryCalls`), or
+    /// when the method is cheaper than a trip through the pool (`InlineCost`); else on the
+    /// concurrent pool.
     private func runInline(_ call: ServerCall, _ pending: PendingInlineCall) {
         guard pending.messages.count == 1, let request = pending.messages.first else {
             fail(call, Status(code: .internal, message: SingleRequest.none))
             return
         }
-        let handler = pending.handler, context = pending.context
-        guard calls.count == 1, multiplexingCallsLeft == 0 else {
-            launch(call, context: context, started: pending.started) { writer in
-                writer.setFinalMessage(try await handler(request, context).response())
+        let handler = pending.handler, cost = pending.cost
+        var context = pending.context
+        context.requestCompressed = pending.compressed
+        guard calls.count == 1 && multiplexingCallsLeft == 0 || cost.isCheap else {
+            launch(call, context: context, started: pending.started) { [context] writer in
+                writer.setFinalReply(try await cost.measure { try handler(request, context) }.reply())
             }
             return
         }
-        var (status, trailers, message) = (Status.ok, Metadata(), OutboundMessage?.none)
-        let encoding = call.compression.announcedEncoding(firstMessage: .automatic)
+        var (status, reply, message) = (Status.ok, UnaryReply([]), OutboundMessage?.none)
+        var encoding: CompressionAlgorithm?
         do {
-            switch try handler(request, context) {
+            switch try cost.measure({ try handler(request, context) }) {
             case .response(let bytes):
-                // On the loop, like the handler: the threshold keeps small answers uncompressed.
-                message = call.compression.outbound(bytes, .automatic, announced: encoding)
+                reply.message = bytes
+            case .reply(let answer):
+                reply = answer
             case .offload(let work):
                 launch(call, context: context, started: pending.started) { writer in writer.setFinalMessage(try await work()) }
                 return
             }
+            // On the loop, like the handler: the threshold keeps small answers uncompressed.
+            encoding = call.compression.announcedEncoding(firstMessage: reply.compression)
+            message = call.compression.outbound(reply.message, reply.compression, announced: encoding)
         } catch {
-            (status, trailers) = callStatus(of: error, path: context.path, logger: logger)
+            (status, reply.trailingMetadata) = callStatus(of: error, path: context.path, logger: logger)
         }
         // Recorded before the status is sent, as for a launched call.
         configuration.callObserver?(context.path, status.code, ContinuousClock.now - pending.started)
-        finishCall(streamID: call.streamID, status: status, initialMetadata: Metadata(), trailingMetadata: trailers,
-                   finalMessage: message, encoding: encoding)
+        finishCall(streamID: call.streamID, status: status, initialMetadata: reply.initialMetadata,
+                   trailingMetadata: reply.trailingMetadata, finalMessage: message, encoding: encoding)
     }
 
     /// The credential check of a live page (`StaticSite.LivePage`): the same check, with the

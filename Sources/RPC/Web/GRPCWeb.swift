@@ -10,6 +10,8 @@ enum GRPCWebMode: Equatable {
     /// The mode of a request's content type; nil when it is not gRPC-Web (or names a codec
     /// other than protobuf, which the server does not speak).
     init?(contentType: String) {
+        // Native gRPC's content type, on every call: no split and no lower-casing for it.
+        if contentType == "application/grpc" || contentType == "application/grpc+proto" { return nil }
         let base = contentType.split(separator: ";", maxSplits: 1).first.map { $0.trimmingSpaces().lowercased() } ?? ""
         switch base {
         case "application/grpc-web", "application/grpc-web+proto": self = .binary

@@ -19,15 +19,16 @@ struct InteropTestService: RPCService {
             Self.echoMetadata(context, writer)
             return GrpcTesting.Empty()
         }
+        // Inline, like the RuVector services' short unary methods (the unary benchmark's path).
         for method in ["UnaryCall", "CacheableUnaryCall"] {
-            router.register(service: Self.name, method: method) { requests, writer, context in
-                let message = try await requests.singleMessage()
-                let request: GrpcTesting.SimpleRequest = try decodeRequest(message.bytes)
-                try Self.checkCompressed(message, expected: request.expectCompressed)
-                Self.echoMetadata(context, writer)
-                try Self.checkEchoStatus(request.responseStatus)
+            router.registerInlineUnary(service: Self.name, method: method) { bytes, context in
+                let request: GrpcTesting.SimpleRequest = try decodeRequest(bytes)
+                try Self.checkCompressed(context.requestCompressed, expected: request.expectCompressed)
+                let (initial, trailing) = Self.echoedMetadata(context)
+                try Self.checkEchoStatus(request.responseStatus, trailingMetadata: trailing)
                 let response = GrpcTesting.SimpleResponse(payload: try Self.payload(size: request.responseSize))
-                try await writer.send(response.encoded(), compression: Self.compression(request.responseCompressed))
+                return .reply(UnaryReply(response.encoded(), compression: Self.compression(request.responseCompressed),
+                                         initialMetadata: initial, trailingMetadata: trailing))
             }
         }
         router.serverStreaming(Self.name, "StreamingOutputCall", GrpcTesting.StreamingOutputCallRequest.self,
@@ -83,7 +84,11 @@ struct InteropTestService: RPCService {
 
     /// CompressedRequest: a request that says it was compressed must have come with the flag.
     private static func checkCompressed(_ message: ReceivedMessage, expected: GrpcTesting.BoolValue?) throws {
-        guard expected?.value == true, !message.wasCompressed else { return }
+        try checkCompressed(message.wasCompressed, expected: expected)
+    }
+
+    private static func checkCompressed(_ wasCompressed: Bool, expected: GrpcTesting.BoolValue?) throws {
+        guard expected?.value == true, !wasCompressed else { return }
         throw RPCError(.invalidArgument, "expect_compressed is set but the request message was not compressed")
     }
 
@@ -103,24 +108,25 @@ struct InteropTestService: RPCService {
         return payload
     }
 
-    /// Ends the call with the status the client asked to be echoed, if any.
-    private static func checkEchoStatus(_ status: GrpcTesting.EchoStatus?) throws {
+    /// Ends the call with the status the request asks for, if any; `trailingMetadata` goes
+    /// with it (the echoed trailers of an inline call, which has no writer to hold them).
+    private static func checkEchoStatus(_ status: GrpcTesting.EchoStatus?, trailingMetadata: Metadata = Metadata()) throws {
         guard let status, status.code != 0 else { return }
-        throw RPCError(StatusCode(rawValue: Int(status.code)), status.message)
+        throw RPCError(StatusCode(rawValue: Int(status.code)), status.message, trailingMetadata: trailingMetadata)
     }
 
     /// Echoes the interop metadata keys: one into the response headers, one into the trailers.
     private static func echoMetadata(_ context: ServerContext, _ writer: ResponseWriter) {
-        if let value = context.requestMetadata[echoInitialKey] {
-            var initial = Metadata()
-            initial.add(echoInitialKey, value)
-            writer.setInitialMetadata(initial)
-        }
-        let trailing = context.requestMetadata.binaryValues(forKey: echoTrailingKey)
-        if !trailing.isEmpty {
-            var metadata = Metadata()
-            for value in trailing { metadata.add(echoTrailingKey, bytes: value) }
-            writer.setTrailingMetadata(metadata)
-        }
+        let (initial, trailing) = echoedMetadata(context)
+        if !initial.entries.isEmpty { writer.setInitialMetadata(initial) }
+        if !trailing.entries.isEmpty { writer.setTrailingMetadata(trailing) }
+    }
+
+    /// The metadata echoed into the response headers and into the trailers.
+    private static func echoedMetadata(_ context: ServerContext) -> (initial: Metadata, trailing: Metadata) {
+        var initial = Metadata(), trailing = Metadata()
+        if let value = context.requestMetadata[echoInitialKey] { initial.add(echoInitialKey, value) }
+        for value in context.requestMetadata.binaryValues(forKey: echoTrailingKey) { trailing.add(echoTrailingKey, bytes: value) }
+        return (initial, trailing)
     }
 }
