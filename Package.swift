@@ -117,6 +117,8 @@ let package = Package(
                 swiftSettings: internalChecks),
         .testTarget(name: "VectorEngineTests", dependencies: ["VectorEngine"],
                     swiftSettings: internalChecks),
+        // Golden values of the seeded generator (VectorEngine's, LearnEngine's and ClusterEngine's copies).
+        .testTarget(name: "SeededRandomTests", dependencies: ["VectorEngine", "LearnEngine", "ClusterEngine"], swiftSettings: internalChecks),
         // Option types the benchmarks share (comma-separated lists).
         .target(name: "BenchmarkArguments", dependencies: [argumentParser],
                 path: "Benchmarks/BenchmarkArguments", swiftSettings: internalChecks),
