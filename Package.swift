@@ -70,7 +70,7 @@ let package = Package(
         // (scripts/gen-proto.sh regenerates both; CI fails when they are stale)
         .target(name: "RuVectorProto", dependencies: ["CProtobufC"]),
         .target(name: "Wire", dependencies: ["RuVectorProto", "CProtobufC"], swiftSettings: internalChecks),
-        .testTarget(name: "WireTests", dependencies: ["Wire"], swiftSettings: internalChecks),
+        .testTarget(name: "WireTests", dependencies: ["Wire", "SeededRandom"], swiftSettings: internalChecks),
 
         // MARK: Services and the server executable
         // glibc's malloc_trim and pthread_setname_np (GNU extensions Swift's Glibc hides), for Services/Support.
@@ -109,16 +109,18 @@ let package = Package(
         .target(name: "WorkControl", swiftSettings: internalChecks),
         .testTarget(name: "WorkControlTests", dependencies: ["WorkControl"], swiftSettings: internalChecks),
 
+        // MARK: SeededRandom: the seeded generator every engine draws its random choices from
+        .target(name: "SeededRandom", swiftSettings: internalChecks),
+        .testTarget(name: "SeededRandomTests", dependencies: ["SeededRandom"], swiftSettings: internalChecks),
+
         // MARK: VectorEngine (distances, HNSW, filters, brute-force oracle)
         .target(name: "CVectorKernels"),
         // The payload value type, shared by the engine and the Swift client.
         .target(name: "Payload", swiftSettings: internalChecks),
-        .target(name: "VectorEngine", dependencies: ["CVectorKernels", "WorkControl", "Payload"], exclude: ["README.md"],
+        .target(name: "VectorEngine", dependencies: ["CVectorKernels", "WorkControl", "Payload", "SeededRandom"], exclude: ["README.md"],
                 swiftSettings: internalChecks),
         .testTarget(name: "VectorEngineTests", dependencies: ["VectorEngine"],
                     swiftSettings: internalChecks),
-        // Golden values of the seeded generator (VectorEngine's, LearnEngine's and ClusterEngine's copies).
-        .testTarget(name: "SeededRandomTests", dependencies: ["VectorEngine", "LearnEngine", "ClusterEngine"], swiftSettings: internalChecks),
         // Option types the benchmarks share (comma-separated lists).
         .target(name: "BenchmarkArguments", dependencies: [argumentParser],
                 path: "Benchmarks/BenchmarkArguments", swiftSettings: internalChecks),
@@ -158,7 +160,7 @@ let package = Package(
         // Its matrix products (AVX-512F / AVX2+FMA / portable C, chosen by CPU feature at run time),
         // optimised in debug builds too.
         .target(name: "CLearnKernels", cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
-        .target(name: "LearnEngine", dependencies: ["CLearnKernels"], exclude: ["README.md"],
+        .target(name: "LearnEngine", dependencies: ["CLearnKernels", "SeededRandom"], exclude: ["README.md"],
                 swiftSettings: internalChecks + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // Optimised too: its training tests generate their data and train for seconds in release,
         // minutes unoptimised.
@@ -181,9 +183,9 @@ let package = Package(
         // MARK: ClusterEngine (Raft consensus, linearizability checker, shard placement): pure, no I/O
         // Optimized even in debug builds: the linearizability checker's search and the Raft
         // simulator run millions of steps in the test suite.
-        .target(name: "ClusterEngine",
+        .target(name: "ClusterEngine", dependencies: ["SeededRandom"],
                 swiftSettings: internalChecks + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
-        .testTarget(name: "ClusterEngineTests", dependencies: ["ClusterEngine"], exclude: ["testdata"],
+        .testTarget(name: "ClusterEngineTests", dependencies: ["ClusterEngine", "SeededRandom"], exclude: ["testdata"],
                     swiftSettings: internalChecks),
         // Checks a recorded membership history (the cluster soak test's) with the linearizability checker.
         .executableTarget(name: "ruvector-lincheck", dependencies: ["ClusterEngine", argumentParser], path: "Sources/LinearizabilityCheck",
