@@ -1,3 +1,4 @@
+import Checksums
 import Testing
 import LearnEngine
 @testable import RouteEngine
@@ -21,7 +22,6 @@ import LearnEngine
             let x = (0..<model.config.sequenceLength).map { Float($0 % 5) - 2 }
             #expect(try back.logits(x) == model.logits(x))
         }
-        #expect(ByteCoding.crc32c(Array("123456789".utf8)) == 0xE306_9283)
     }
 
     @Test func sizeCountsTheSparseInt8Encoding() throws {
@@ -52,7 +52,7 @@ import LearnEngine
         // A valid checksum over nonsense: the parser must still refuse, not allocate or trap.
         func sealed(_ body: [UInt8]) -> [UInt8] {
             var b = body
-            ByteCoding.append(ByteCoding.crc32c(b), to: &b)
+            ByteCoding.append(CRC32C.checksum(b), to: &b)
             return b
         }
         var huge = FastGRNNModel.serialisationMagic + [1, 0, 0]

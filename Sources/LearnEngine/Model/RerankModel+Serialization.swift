@@ -1,3 +1,5 @@
+import Checksums
+
 /// The model's binary format (all integers little-endian): "RVLM", u16 format version, u32
 /// dimension, u32 hidden, u32 heads, u32 layers, u32 neighbours, f64 dropout, f64 temperature, u8
 /// loss, in version 2 only a u8 head kind (`RerankHeadKind`), u32 parameter count, then per

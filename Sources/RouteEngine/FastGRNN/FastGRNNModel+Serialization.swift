@@ -1,3 +1,4 @@
+import Checksums
 import LearnEngine
 
 /// The router model's binary format, version 1 (integers little-endian):
@@ -42,7 +43,7 @@ extension FastGRNNModel {
             }
         }
         for v in gateBias + updateBias + [zetaLogit, nuLogit] + classifierBias { ByteCoding.append(v.bitPattern, to: &out) }
-        ByteCoding.append(ByteCoding.crc32c(out), to: &out)
+        ByteCoding.append(CRC32C.checksum(out), to: &out)
         return out
     }
 
@@ -57,7 +58,7 @@ extension FastGRNNModel {
         guard bytes.count >= 4 + 2 + 1 + 24 + 4 else { throw corrupt("truncated (\(bytes.count) bytes)") }
         guard Array(bytes.prefix(4)) == Self.serialisationMagic else { throw corrupt("not a router model (bad magic)") }
         var tail = ByteCursor(bytes[(bytes.count - 4)...])
-        guard tail.read(UInt32.self) == ByteCoding.crc32c(bytes[..<(bytes.count - 4)]) else { throw corrupt("checksum mismatch") }
+        guard tail.read(UInt32.self) == CRC32C.checksum(bytes[..<(bytes.count - 4)]) else { throw corrupt("checksum mismatch") }
         var r = ByteCursor(bytes[4 ..< (bytes.count - 4)])
         guard let version = r.read(UInt16.self), let precisionByte = r.read(UInt8.self) else { throw corrupt("truncated header") }
         guard version == Self.serialisationVersion else {

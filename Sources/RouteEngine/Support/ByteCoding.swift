@@ -1,19 +1,7 @@
-/// Little-endian encoding for the model format, and its CRC-32C.
+/// Little-endian encoding for the model format (its CRC-32C is Checksums').
 ///
-/// LearnEngine has the same three helpers, but internal; Storage's CRC-32C is public but Storage does
-/// file I/O, which a pure engine may not import. Making LearnEngine's public would let both share one.
+/// LearnEngine has the same helpers, but internal. Making LearnEngine's visible would let both share one.
 enum ByteCoding {
-    /// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78); "123456789" gives 0xE3069283.
-    static func crc32c<C: Collection>(_ bytes: C) -> UInt32 where C.Element == UInt8 {
-        var crc = ~UInt32(0)
-        for byte in bytes { crc = crcTable[Int(UInt8(truncatingIfNeeded: crc) ^ byte)] ^ (crc >> 8) }
-        return ~crc
-    }
-
-    static let crcTable: [UInt32] = (0...255).map { (n: UInt32) -> UInt32 in
-        (0..<8).reduce(n) { c, _ in (c >> 1) ^ (c & 1 == 0 ? 0 : 0x82F6_3B78) }
-    }
-
     /// Appends `value`'s bytes, least significant first.
     static func append<I: FixedWidthInteger>(_ value: I, to buffer: inout [UInt8]) {
         for k in 0..<(I.bitWidth / 8) { buffer.append(UInt8(truncatingIfNeeded: value >> (8 * k))) }
