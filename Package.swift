@@ -70,14 +70,14 @@ let package = Package(
         // (scripts/gen-proto.sh regenerates both; CI fails when they are stale)
         .target(name: "RuVectorProto", dependencies: ["CProtobufC"]),
         .target(name: "Wire", dependencies: ["RuVectorProto", "CProtobufC"], swiftSettings: internalChecks),
-        .testTarget(name: "WireTests", dependencies: ["Wire"], swiftSettings: internalChecks),
+        .testTarget(name: "WireTests", dependencies: ["Wire", "SeededRandom"], swiftSettings: internalChecks),
 
         // MARK: Services and the server executable
         // glibc's malloc_trim and pthread_setname_np (GNU extensions Swift's Glibc hides), for Services/Support.
         .target(name: "CProcessShims"),
         .target(
             name: "Services",
-            dependencies: ["RPC", "Access", "Wire", "VectorEngine", "VectorDatabase", "Storage", "GraphEngine", "GraphPersistence",
+            dependencies: ["RPC", "Access", "Wire", "VectorEngine", "VectorDatabase", "Storage", "Checksums", "GraphEngine", "GraphPersistence",
                            "WorkControl", "CProcessShims", "ClusterEngine", "ClusterNode", "LearnEngine", "RouteEngine",
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "NIOCore", package: "swift-nio"),
@@ -85,7 +85,7 @@ let package = Package(
                            .product(name: "NIOHTTP1", package: "swift-nio")],
             swiftSettings: internalChecks
         ),
-        .testTarget(name: "ServicesTests", dependencies: ["Services", "RPC", "Access", "Wire", "WorkControl", "Storage", "LearnEngine"], swiftSettings: internalChecks),
+        .testTarget(name: "ServicesTests", dependencies: ["Services", "RPC", "Access", "Wire", "WorkControl", "Storage", "Checksums", "LearnEngine"], swiftSettings: internalChecks),
         .executableTarget(
             name: "RuVectorServer",
             dependencies: [
@@ -109,11 +109,21 @@ let package = Package(
         .target(name: "WorkControl", swiftSettings: internalChecks),
         .testTarget(name: "WorkControlTests", dependencies: ["WorkControl"], swiftSettings: internalChecks),
 
+        // MARK: Checksums: CRC-32C for Storage, the engines' model files and file transfers (client and server);
+        // with the CPU's CRC-32C instruction (CChecksumKernels) when there is one. No I/O: the engines use it.
+        .target(name: "CChecksumKernels"),
+        .target(name: "Checksums", dependencies: ["CChecksumKernels"], swiftSettings: internalChecks),
+        .testTarget(name: "ChecksumsTests", dependencies: ["Checksums"], swiftSettings: internalChecks),
+
+        // MARK: SeededRandom: the seeded generator every engine draws its random choices from
+        .target(name: "SeededRandom", swiftSettings: internalChecks),
+        .testTarget(name: "SeededRandomTests", dependencies: ["SeededRandom"], swiftSettings: internalChecks),
+
         // MARK: VectorEngine (distances, HNSW, filters, brute-force oracle)
         .target(name: "CVectorKernels"),
         // The payload value type, shared by the engine and the Swift client.
         .target(name: "Payload", swiftSettings: internalChecks),
-        .target(name: "VectorEngine", dependencies: ["CVectorKernels", "WorkControl", "Payload"], exclude: ["README.md"],
+        .target(name: "VectorEngine", dependencies: ["CVectorKernels", "WorkControl", "Payload", "SeededRandom"], exclude: ["README.md"],
                 swiftSettings: internalChecks),
         .testTarget(name: "VectorEngineTests", dependencies: ["VectorEngine"],
                     swiftSettings: internalChecks),
@@ -128,16 +138,15 @@ let package = Package(
                           swiftSettings: internalChecks),
 
         // MARK: Storage: write-ahead log, snapshots and recovery, atomic files, file mappings
-        .target(name: "CStorageKernels"),
-        .target(name: "Storage", dependencies: ["CStorageKernels"], swiftSettings: internalChecks),
-        .testTarget(name: "StorageTests", dependencies: ["Storage"], swiftSettings: internalChecks),
+        .target(name: "Storage", dependencies: ["Checksums"], swiftSettings: internalChecks),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "Checksums"], swiftSettings: internalChecks),
         // Collections that persist: VectorEngine state through Storage's WAL and snapshots.
         .target(name: "VectorDatabase", dependencies: ["VectorEngine", "Storage", "WorkControl"], swiftSettings: internalChecks),
-        .testTarget(name: "VectorDatabaseTests", dependencies: ["VectorDatabase"], swiftSettings: internalChecks),
+        .testTarget(name: "VectorDatabaseTests", dependencies: ["VectorDatabase", "Checksums"], swiftSettings: internalChecks),
         // Appends until killed; the crash test in StorageTests kills it with SIGKILL.
         .executableTarget(name: "ruvector-storage-crash-harness", dependencies: ["Storage", "VectorDatabase", "VectorEngine", argumentParser],
                           path: "Sources/StorageCrashHarness", swiftSettings: internalChecks),
-        .executableTarget(name: "storage-bench", dependencies: ["Storage", "VectorDatabase", "VectorEngine", "GraphPersistence"] + benchmarkArguments,
+        .executableTarget(name: "storage-bench", dependencies: ["Storage", "Checksums", "VectorDatabase", "VectorEngine", "GraphPersistence"] + benchmarkArguments,
                           path: "Benchmarks/StorageBench",
                           swiftSettings: internalChecks),
 
@@ -156,7 +165,7 @@ let package = Package(
         // Its matrix products (AVX-512F / AVX2+FMA / portable C, chosen by CPU feature at run time),
         // optimised in debug builds too.
         .target(name: "CLearnKernels", cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
-        .target(name: "LearnEngine", dependencies: ["CLearnKernels"], exclude: ["README.md"],
+        .target(name: "LearnEngine", dependencies: ["CLearnKernels", "SeededRandom", "Checksums"], exclude: ["README.md"],
                 swiftSettings: internalChecks + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // Optimised too: its training tests generate their data and train for seconds in release,
         // minutes unoptimised.
@@ -168,9 +177,9 @@ let package = Package(
         // MARK: RouteEngine (Tiny Dancer: FastGRNN with BPTT, three-stage sparsity and int8, distillation,
         // split conformal prediction, circuit breakers, routing decisions, semantic routes): pure, no I/O.
         // Optimised in debug builds too: its tests train small models.
-        .target(name: "RouteEngine", dependencies: ["LearnEngine"], exclude: ["README.md"],
+        .target(name: "RouteEngine", dependencies: ["LearnEngine", "Checksums"], exclude: ["README.md"],
                 swiftSettings: internalChecks + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
-        .testTarget(name: "RouteEngineTests", dependencies: ["RouteEngine", "LearnEngine"], exclude: ["Golden"],
+        .testTarget(name: "RouteEngineTests", dependencies: ["RouteEngine", "LearnEngine", "Checksums"], exclude: ["Golden"],
                     swiftSettings: internalChecks + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // FastGRNN on load_digits beside a PyTorch GRU (digits_peer.py drives both), routing-decision latency,
         // and cost saved / APGR on a simulated routing workload.
@@ -179,9 +188,9 @@ let package = Package(
         // MARK: ClusterEngine (Raft consensus, linearizability checker, shard placement): pure, no I/O
         // Optimized even in debug builds: the linearizability checker's search and the Raft
         // simulator run millions of steps in the test suite.
-        .target(name: "ClusterEngine",
+        .target(name: "ClusterEngine", dependencies: ["SeededRandom"],
                 swiftSettings: internalChecks + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
-        .testTarget(name: "ClusterEngineTests", dependencies: ["ClusterEngine"], exclude: ["testdata"],
+        .testTarget(name: "ClusterEngineTests", dependencies: ["ClusterEngine", "SeededRandom"], exclude: ["testdata"],
                     swiftSettings: internalChecks),
         // Checks a recorded membership history (the cluster soak test's) with the linearizability checker.
         .executableTarget(name: "ruvector-lincheck", dependencies: ["ClusterEngine", argumentParser], path: "Sources/LinearizabilityCheck",
@@ -209,7 +218,7 @@ let package = Package(
         .testTarget(name: "GraphPersistenceTests", dependencies: ["GraphPersistence"], swiftSettings: internalChecks),
 
         // MARK: Clients (Swift client library and the ruvector CLI)
-        .target(name: "RuVectorClient", dependencies: ["RPC", "Wire", "Payload"], path: "clients/swift/Sources/RuVectorClient",
+        .target(name: "RuVectorClient", dependencies: ["RPC", "Wire", "Payload", "Checksums"], path: "clients/swift/Sources/RuVectorClient",
                 swiftSettings: internalChecks),
         .executableTarget(
             name: "RuVectorCLI",
@@ -223,7 +232,7 @@ let package = Package(
         // MARK: Fuzzing: seeded mutation of every decoder that reads hostile bytes (docs/fuzzing.md)
         .executableTarget(
             name: "RuVectorFuzz",
-            dependencies: ["RPC", "Access", "Wire", "Services", "Storage", "VectorEngine", "VectorDatabase", "GraphEngine",
+            dependencies: ["RPC", "Access", "Wire", "Services", "Storage", "Checksums", "VectorEngine", "VectorDatabase", "GraphEngine",
                            "GraphPersistence", "RuVectorClient", "WorkControl", "ClusterEngine", "ClusterNode",
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOEmbedded", package: "swift-nio"),

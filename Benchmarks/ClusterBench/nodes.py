@@ -6,13 +6,16 @@ killed and measured the same way.
 from __future__ import annotations
 
 import asyncio
-import os
 import pathlib
 import re
 import signal
 import socket
 import subprocess
+import sys
 import time
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+from bench_server import process_cpu_seconds  # noqa: E402  (Benchmarks/bench_server.py)
 
 
 def free_ports(count: int) -> list[int]:
@@ -27,15 +30,6 @@ def free_ports(count: int) -> list[int]:
     finally:
         for listener in sockets:
             listener.close()
-
-
-def process_cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a running process (0 once it is gone)."""
-    try:
-        fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (FileNotFoundError, ProcessLookupError):
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class NodeProcess:

@@ -20,10 +20,8 @@ import argparse
 import math
 import os
 import pathlib
-import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,7 +32,9 @@ import numpy as np
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "clients" / "python"))
+sys.path.insert(0, str(ROOT / "Benchmarks"))
 import ruvector  # noqa: E402
+from bench_server import BenchServer  # noqa: E402
 from ruvector import convert  # noqa: E402
 from ruvector.v1 import vector_pb2  # noqa: E402
 
@@ -53,23 +53,6 @@ def payload(rng, i):
     return {"title": " ".join(rng.choice(WORDS, 8)), "category": f"category-{rng.integers(0, 20)}",
             "tags": [str(t) for t in rng.choice(WORDS, 3)], "price": float(round(rng.uniform(1, 500), 2)),
             "year": int(rng.integers(1990, 2027)), "url": f"https://docs.example.com/articles/{i}"}
-
-
-class Server:
-    def __init__(self, binary, data_dir, *flags):
-        self.process = subprocess.Popen([binary, "--listen", "127.0.0.1:0", "--data-dir", str(data_dir), *flags],
-                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        match = re.search(r"listening on (\S+):(\d+)", self.process.stdout.readline())
-        assert match, "server did not start"
-        self.address = f"{match.group(1)}:{match.group(2)}"
-
-    def cpu_seconds(self):
-        fields = pathlib.Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def stop(self):
-        self.process.terminate()
-        self.process.wait(timeout=30)
 
 
 def load(address, n, dim, rng):
@@ -134,7 +117,7 @@ def end_to_end(binary, data_dir, queries, calls):
                                                           "--response-compression-max-entropy-bits-per-byte", "8"])]
     rows = {}
     for label, flags in settings:
-        server = Server(binary, data_dir, *flags)
+        server = BenchServer(binary, data_dir, args=flags)
         try:
             with grpc.insecure_channel(server.address, options=[("grpc.max_receive_message_length", 64 << 20)]) as channel:
                 search = channel.unary_unary("/ruvector.v1.VectorService/Search",
@@ -172,7 +155,7 @@ def main():
     rng = np.random.default_rng(7)
     data_dir = pathlib.Path(tempfile.mkdtemp(prefix="ruvector-compression-bench-"))
     try:
-        server = Server(args.binary, data_dir, "--response-compression", "off")
+        server = BenchServer(args.binary, data_dir, args=["--response-compression", "off"])
         try:
             centers = load(server.address, args.n, args.dim, rng)
             queries = (centers[rng.integers(0, 100, args.calls)]

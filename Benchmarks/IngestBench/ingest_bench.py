@@ -32,7 +32,6 @@ import os
 import pathlib
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -43,42 +42,14 @@ import numpy as np
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "clients" / "python"))
+sys.path.insert(0, str(ROOT / "Benchmarks"))
 import ruvector  # noqa: E402  (the checkout's client, not an installed one)
+from bench_server import BenchServer  # noqa: E402
 
 
-def process_cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a running process."""
-    fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-class Server:
-    """A release ruvector-server on a free loopback port, its log in a file."""
-
-    def __init__(self, binary: pathlib.Path, data_dir: pathlib.Path, log: pathlib.Path, args: list[str]):
-        started = time.monotonic()
-        self.log = log
-        self.process = subprocess.Popen([str(binary), "--listen", "127.0.0.1:0", "--data-dir", str(data_dir), *args],
-                                        stdout=subprocess.PIPE, stderr=open(log, "a"), text=True)
-        line = self.process.stdout.readline()
-        match = re.search(r"listening on (\S+):(\d+)", line)
-        if not match:
-            self.process.kill()
-            raise RuntimeError(f"server did not start: {line!r}; see {log}")
-        # Collections are opened (snapshot loaded, log replayed) before the server listens.
-        self.start_seconds = time.monotonic() - started
-        self.address = f"{match.group(1)}:{match.group(2)}"
-
-    def cpu(self) -> float:
-        return process_cpu_seconds(self.process.pid)
-
-    def snapshots(self) -> int:
-        return self.log.read_text().count("automatic snapshot")
-
-    def stop(self, kill: bool = False) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
-            self.process.wait(timeout=120)
+def automatic_snapshots(server: BenchServer) -> int:
+    """Automatic snapshots the server has logged so far (its log holds every run on this data)."""
+    return server.log.read_text().count("automatic snapshot")
 
 
 def in_process_build(binary: pathlib.Path, n: int, dim: int, threads: int, m: int, efc: int,
@@ -94,13 +65,13 @@ def in_process_build(binary: pathlib.Path, n: int, dim: int, threads: int, m: in
     return float(match.group(1)), float(match.group(2)), data
 
 
-def timed_import(server: Server, case: str, name: str, data: np.ndarray, npy: pathlib.Path, cli: pathlib.Path,
+def timed_import(server: BenchServer, case: str, name: str, data: np.ndarray, npy: pathlib.Path, cli: pathlib.Path,
                  batch: int, m: int, efc: int) -> dict:
     """Runs one import case into a fresh collection; times it until the collection is indexed."""
     n, dim = data.shape
     with ruvector.Client(server.address, timeout=600) as db:
         db.create_collection(name, dimension=dim, metric="l2", m=m, ef_construction=efc)
-        snapshots, server_cpu, client = server.snapshots(), server.cpu(), os.times()
+        snapshots, server_cpu, client = automatic_snapshots(server), server.cpu_seconds(), os.times()
         started = time.monotonic()
         if case in ("b", "c"):
             db.import_stream(name, ((i, data[i]) for i in range(n)), batch_size=batch, wait=case == "c")
@@ -118,9 +89,9 @@ def timed_import(server: Server, case: str, name: str, data: np.ndarray, npy: pa
         count = db.get_collection(name).points_count
     if count != n:
         raise RuntimeError(f"case {case}: {count} points indexed, expected {n}")
-    return {"seconds": seconds, "acknowledged": acknowledged, "server_cpu": server.cpu() - server_cpu,
+    return {"seconds": seconds, "acknowledged": acknowledged, "server_cpu": server.cpu_seconds() - server_cpu,
             "client_cpu": after.user - client.user + after.system - client.system + cli_cpu,
-            "snapshots": server.snapshots() - snapshots}
+            "snapshots": automatic_snapshots(server) - snapshots}
 
 
 CASES = {"b": "Python import_stream, wait=False", "c": "Python import_stream, wait=True",
@@ -173,7 +144,7 @@ def run_size(n, dim, options, server_binary, cli, builder, work):
     builds, results, restarts = [], {case: [] for case in CASES}, []
     data = build()
     np.save(npy, data)
-    server = Server(server_binary, data_dir, log, options.server_arg)
+    server = BenchServer(server_binary, data_dir, log=log, args=options.server_arg)
     try:
         for run in range(options.repeat):
             for case in CASES:
@@ -181,7 +152,7 @@ def run_size(n, dim, options, server_binary, cli, builder, work):
                 if case == "b":
                     # A crash right after a bulk import: what the next start replays.
                     server.stop(kill=True)
-                    server = Server(server_binary, data_dir, log, options.server_arg)
+                    server = BenchServer(server_binary, data_dir, log=log, args=options.server_arg)
                     restarts.append(server.start_seconds)
                 with ruvector.Client(server.address) as db:
                     db.delete_collection(f"{case}{run}")    # keeps memory (and the next restart) small

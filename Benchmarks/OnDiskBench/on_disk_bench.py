@@ -43,10 +43,8 @@ import argparse
 import os
 import pathlib
 import re
-import signal
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -55,7 +53,9 @@ import numpy as np
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "clients" / "python"))
+sys.path.insert(0, str(ROOT / "Benchmarks"))
 import ruvector  # noqa: E402  (the checkout's client, not an installed one)
+from bench_server import BenchServer  # noqa: E402
 
 MODES = {"f32": {}, "int8": {"quantization": "scalar"}, "int8-disk": {"quantization": "scalar", "on_disk": True},
          "int8-disk-graph": {"quantization": "scalar", "on_disk": True, "on_disk_graph": True},
@@ -160,31 +160,11 @@ class MemoryLimit:
                 time.sleep(0.1)
 
 
-class Server:
-    """A release ruvector-server on a free loopback port, optionally inside a memory limit."""
-
-    def __init__(self, binary: pathlib.Path, data_dir: pathlib.Path, log: pathlib.Path, limit: MemoryLimit | None):
-        started = time.monotonic()
-        self.process = subprocess.Popen([str(binary), "--listen", "127.0.0.1:0", "--data-dir", str(data_dir),
-                                         "--auto-snapshot-replay-millis", "0"],
-                                        stdout=subprocess.PIPE, stderr=open(log, "a"), text=True,
-                                        preexec_fn=limit.enter if limit else None)
-        line = self.process.stdout.readline()
-        match = re.search(r"listening on (\S+):(\d+)", line)
-        if not match:
-            self.process.wait(timeout=60)
-            raise RuntimeError(f"server did not start (exit {self.process.returncode}): {line!r}; see {log}")
-        self.start_seconds = time.monotonic() - started
-        self.address = f"{match.group(1)}:{match.group(2)}"
-
-    def memory(self) -> dict:
-        return proc_memory(self.process.pid)
-
-    def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            self.process.wait(timeout=600)
-        return self.process.returncode
+def start_server(binary: pathlib.Path, data_dir: pathlib.Path, log: pathlib.Path, limit: MemoryLimit | None) -> BenchServer:
+    """A release ruvector-server on a free loopback port, inside `limit` when given."""
+    # A large collection under a tight limit takes long to open: allow an hour.
+    return BenchServer(binary, data_dir, log=log, args=["--auto-snapshot-replay-millis", "0"], start_timeout_seconds=3600,
+                       preexec_fn=limit.enter if limit else None)
 
 
 OVERSAMPLING = 4.0
@@ -212,7 +192,7 @@ def import_points(mode: str, base: np.ndarray, binary: pathlib.Path, data_dir: p
     """Imports the points into a fresh data directory (inside `limit` when given), snapshots,
     stops; a line saying how it went."""
     try:
-        server = Server(binary, data_dir, log, limit)
+        server = start_server(binary, data_dir, log, limit)
     except RuntimeError as error:
         return f"{mode}: import did not start: {error}" + (f"; {limit.report()}" if limit else "")
     try:
@@ -230,13 +210,13 @@ def import_points(mode: str, base: np.ndarray, binary: pathlib.Path, data_dir: p
         return (f"{mode}: import{f' inside the limit' if limit else ''} {imported:.0f} s ({len(base) / imported:,.0f} points/s); "
                 f"memory_bytes {info.memory_bytes / 2**20:.0f} MiB, on-disk vectors {info.on_disk_vector_bytes / 2**20:.0f} MiB, "
                 f"on-disk graph {info.on_disk_graph_bytes / 2**20:.0f} MiB, "
-                f"disk {info.disk_bytes / 2**20:.0f} MiB; {fmt_memory(server.memory())} after import"
+                f"disk {info.disk_bytes / 2**20:.0f} MiB; {fmt_memory(proc_memory(server.pid))} after import"
                 + (f"; {limit.report()}" if limit else ""))
     except Exception as error:  # a server killed by the limit ends its calls: say so
         return (f"{mode}: import failed ({type(error).__name__}: {str(error)[:120]}); server exit "
                 f"{server.process.poll()}" + (f"; {limit.report()}" if limit else ""))
     finally:
-        server.stop()
+        server.stop(timeout_seconds=600)
         if limit:
             limit.remove()
 
@@ -272,14 +252,14 @@ def run_mode(mode: str, args, base: np.ndarray, qs: np.ndarray, expected: np.nda
         label = f"{mode}, limit {args.limit_mib} MiB" if limited else f"{mode}, no limit"
         drop_page_cache()
         try:
-            server = Server(binary, data_dir, log, limit)
+            server = start_server(binary, data_dir, log, limit)
         except RuntimeError as error:
             lines.append(f"{label}: did not start: {error}" + (f"; {limit.report()}" if limit else ""))
             if limit:
                 limit.remove()
             continue
         try:
-            loaded = server.memory()
+            loaded = proc_memory(server.pid)
             lines.append(f"{label}: started (snapshot loaded) in {server.start_seconds:.1f} s; {fmt_memory(loaded)}")
             with ruvector.Client(server.address, timeout=600) as db:
                 for state in ("cold", "warm"):
@@ -291,19 +271,19 @@ def run_mode(mode: str, args, base: np.ndarray, qs: np.ndarray, expected: np.nda
                             drop_page_cache()
                         r, qps, p50, p99 = search_pass(db, "bench", qs, expected, ef)
                         lines.append(f"| {label} | {state} | {ef} | {r:.3f} | {qps:,.0f} | {p50:.2f} | {p99:.2f} |")
-                lines.append(f"{label}: after searching {fmt_memory(server.memory())}"
+                lines.append(f"{label}: after searching {fmt_memory(proc_memory(server.pid))}"
                              + (f"; {limit.report()}" if limit else ""))
                 if limited:
                     started = time.monotonic()
                     db.create_snapshot("bench", timeout=3600)
                     lines.append(f"{label}: CreateSnapshot took {time.monotonic() - started:.1f} s; "
-                                 f"{fmt_memory(server.memory())}; {limit.report()}")
+                                 f"{fmt_memory(proc_memory(server.pid))}; {limit.report()}")
         except Exception as error:  # a server killed by the limit ends its calls: say so
             code = server.process.poll()
             lines.append(f"{label}: failed ({type(error).__name__}: {str(error)[:120]}); server exit {code}"
                          + (f"; {limit.report()}" if limit else ""))
         finally:
-            server.stop()
+            server.stop(timeout_seconds=600)
             if limit:
                 limit.remove()
     return lines

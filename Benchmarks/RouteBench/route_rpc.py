@@ -9,8 +9,6 @@ wire. Not a test: numbers vary with the machine and its load.
 """
 import argparse
 import pathlib
-import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -20,18 +18,9 @@ import numpy as np
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "clients" / "python"))
+sys.path.insert(0, str(ROOT / "Benchmarks"))
+from bench_server import BenchServer  # noqa: E402
 from ruvector.v1 import common_pb2, route_pb2, route_pb2_grpc, vector_pb2, vector_pb2_grpc  # noqa: E402
-
-
-def start_server(binary: str, data: str) -> tuple[subprocess.Popen, str]:
-    """Starts the server on a free loopback port; returns the process and its address."""
-    process = subprocess.Popen([binary, "--listen", "127.0.0.1:0", "--data-dir", data],
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    match = re.search(r"listening on (\S+):(\d+)", process.stdout.readline())
-    if not match:
-        process.kill()
-        raise SystemExit("the server did not start")
-    return process, f"{match.group(1)}:{match.group(2)}"
 
 
 def setup(channel: grpc.Channel, rng: np.random.Generator, points: int, dim: int, steps: int, width: int,
@@ -96,15 +85,10 @@ def main() -> None:
     args = parser.parse_args()
     steps, width = 8, 8
     rng = np.random.default_rng(7)
-    with tempfile.TemporaryDirectory() as data:
-        process, address = start_server(args.server, data)
-        try:
-            with grpc.insecure_channel(address) as channel:
-                setup(channel, rng, args.points, args.dim, steps, width, args.hidden)
-                t = {k: np.array(v) for k, v in measure(channel, rng, args.calls, args.dim, steps * width).items()}
-        finally:
-            process.terminate()
-            process.wait(timeout=15)
+    with tempfile.TemporaryDirectory() as data, BenchServer(args.server, data) as server:
+        with grpc.insecure_channel(server.address) as channel:
+            setup(channel, rng, args.points, args.dim, steps, width, args.hidden)
+            t = {k: np.array(v) for k, v in measure(channel, rng, args.calls, args.dim, steps * width).items()}
     overhead = np.percentile(t["search"], 50) - np.percentile(t["search_server"], 50)
     print(f"{args.calls} calls each, sequential, interleaved; search: {args.points} x {args.dim} L2, k 10; "
           f"route: 8 steps x 8 features, hidden {args.hidden}, 4 candidates, trained")

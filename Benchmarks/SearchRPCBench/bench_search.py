@@ -28,6 +28,9 @@ from contextlib import contextmanager
 import numpy as np
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "Benchmarks"))
+from bench_server import BenchServer  # noqa: E402
+
 HALT_POLL = pathlib.Path("/sys/module/haltpoll/parameters/guest_halt_poll_ns")
 
 
@@ -138,9 +141,9 @@ def main():
     from ruvector.v1 import common_pb2, vector_pb2, vector_pb2_grpc
 
     rows = []
-    server, match = start([server_bin, "--listen", "127.0.0.1:0", "--data-dir", f"{work}/data"], r"listening on \S+:(\d+)")
+    server = BenchServer(server_bin, f"{work}/data")
     try:
-        port = int(match.group(1))
+        port = server.port
         stub = vector_pb2_grpc.VectorServiceStub(grpc.insecure_channel(
             f"127.0.0.1:{port}", options=[("grpc.max_send_message_length", 64 << 20)]))
         stub.CreateCollection(vector_pb2.CreateCollectionRequest(
@@ -161,8 +164,7 @@ def main():
         ours_ids = np.fromfile(f"{work}/ours.ids", dtype=np.uint64).reshape(-1, args.k)
         rows += [("ruvector-server", recall(ours_ids, truth, args.k), r) for r in results]
     finally:
-        server.terminate()
-        server.wait()
+        server.stop()
 
     peer, match = start([sys.executable, str(ROOT / "Benchmarks/SearchRPCBench/peer_server.py"),
                          f"{work}/base.f32", str(args.dim), str(args.m), str(args.efc), str(args.ef)],

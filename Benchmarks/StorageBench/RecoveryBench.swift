@@ -9,6 +9,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Checksums
 import Storage
 import VectorDatabase
 import VectorEngine

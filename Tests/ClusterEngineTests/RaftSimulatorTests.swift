@@ -1,8 +1,9 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Testing
 @testable import ClusterEngine
+import SeededRandom
+import Testing
 
 /// A seeded chaos run: random ticks, message loss, duplication, reordering and delay,
 /// partitions, crashes (some in the middle of persisting), restarts, log compaction, and
@@ -13,7 +14,7 @@ struct RaftSimulation {
     struct Pending { var client: Int; var call: Int; var input: KeyValueModel.Input; var node: NodeID }
 
     let seed: UInt64
-    var rng: SplitMix64
+    var rng: SeededGenerator
     var cluster: RaftCluster
     var time = 0
     var nextCommand = 0
@@ -24,7 +25,7 @@ struct RaftSimulation {
 
     init(seed: UInt64, nodes: Int) {
         self.seed = seed
-        rng = SplitMix64(state: seed)
+        rng = SeededGenerator(seed: seed)
         var settings = RaftConfiguration()
         settings.seed = seed
         if seed % 3 == 0 {
@@ -173,8 +174,6 @@ struct RaftSimulation {
         return ["liveness: no leader committed a new command within 2000 ticks after healing; " + cluster.status().joined(separator: " | ")]
     }
 }
-
-extension SplitMix64: RandomNumberGenerator {}
 
 @Suite("Raft simulator: seeded faults, invariants after every step, linearizable histories")
 struct RaftSimulatorTests {

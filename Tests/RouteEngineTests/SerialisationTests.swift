@@ -1,3 +1,4 @@
+import Checksums
 import Testing
 import LearnEngine
 @testable import RouteEngine
@@ -21,7 +22,6 @@ import LearnEngine
             let x = (0..<model.config.sequenceLength).map { Float($0 % 5) - 2 }
             #expect(try back.logits(x) == model.logits(x))
         }
-        #expect(ByteCoding.crc32c(Array("123456789".utf8)) == 0xE306_9283)
     }
 
     @Test func sizeCountsTheSparseInt8Encoding() throws {
@@ -51,16 +51,19 @@ import LearnEngine
     @Test func wellChecksummedHostileHeadersAreRefused() throws {
         // A valid checksum over nonsense: the parser must still refuse, not allocate or trap.
         func sealed(_ body: [UInt8]) -> [UInt8] {
-            var b = body
-            ByteCoding.append(ByteCoding.crc32c(b), to: &b)
-            return b
+            var w = ByteWriter()
+            w.bytes(body)
+            w.u32(CRC32C.checksum(body))
+            return w.buffer
         }
-        var huge = FastGRNNModel.serialisationMagic + [1, 0, 0]
-        for v: UInt32 in [4096, 1024, 1024, 1024, 0, 0] { ByteCoding.append(v, to: &huge) }
-        #expect(throws: LearnError.self) { try FastGRNNModel(serialised: sealed(huge)) }
-        var badRank = FastGRNNModel.serialisationMagic + [1, 0, 0]
-        for v: UInt32 in [3, 4, 2, 1, 9, 0] { ByteCoding.append(v, to: &badRank) }
-        #expect(throws: LearnError.self) { try FastGRNNModel(serialised: sealed(badRank)) }
+        func header(_ values: [UInt32]) -> [UInt8] {
+            var w = ByteWriter()
+            w.bytes(FastGRNNModel.serialisationMagic + [1, 0, 0])
+            for v in values { w.u32(v) }
+            return w.buffer
+        }
+        #expect(throws: LearnError.self) { try FastGRNNModel(serialised: sealed(header([4096, 1024, 1024, 1024, 0, 0]))) }
+        #expect(throws: LearnError.self) { try FastGRNNModel(serialised: sealed(header([3, 4, 2, 1, 9, 0]))) }
         var seeded = SeededGenerator(seed: 77)
         for _ in 0..<2000 {
             let n = Int(seeded.next() % 200)

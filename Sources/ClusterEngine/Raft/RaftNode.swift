@@ -1,3 +1,5 @@
+internal import SeededRandom
+
 /// One Raft server as a pure state machine (Ongaro & Ousterhout, and the thesis's pre-vote,
 /// check-quorum, single-server membership changes, leadership transfer and ReadIndex). No
 /// threads, clock or sockets: the host calls `tick()` on a timer, `step(_:)` for each message
@@ -16,7 +18,7 @@ public struct RaftNode: Sendable {
     public private(set) var configuration: Configuration
     var log: RaftLog
     let settings: RaftConfiguration
-    private var rng: SplitMix64
+    private var rng: SeededGenerator
 
     private var electionElapsed = 0
     /// Leader: ticks since it became leader, and the tick each peer was last heard from.
@@ -57,8 +59,8 @@ public struct RaftNode: Sendable {
         // generator's own increment made node i's timeouts node i-1's shifted by one draw, and
         // nodes drawing in step could then time out together forever (split votes, no leader:
         // simulator seed 150). The term makes a restarted node's stream a new one too.
-        rng = SplitMix64(state: SplitMix64.mix(settings.seed) ^ SplitMix64.mix(id ^ 0x632B_E59B_D9B4_E019)
-                                ^ SplitMix64.mix(hardState.term &+ 0xA076_1D64_78BD_642F))
+        rng = SeededGenerator(seed: SeededGenerator.mix(settings.seed) ^ SeededGenerator.mix(id ^ 0x632B_E59B_D9B4_E019)
+                                    ^ SeededGenerator.mix(hardState.term &+ 0xA076_1D64_78BD_642F))
         log = RaftLog(snapshot: snapshot, entries: entries, committed: hardState.commit)
         term = hardState.term
         vote = hardState.vote

@@ -1,3 +1,5 @@
+internal import SeededRandom
+
 /// A server's id in a Raft group (0 is never used: it means "none").
 public typealias NodeID = UInt64
 
@@ -223,23 +225,8 @@ public struct RaftConfiguration: Sendable {
     public init() {}
 }
 
-/// SplitMix64: small, seeded, deterministic.
-struct SplitMix64: Sendable {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E3779B97F4A7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-        return z ^ (z >> 31)
-    }
+extension SeededGenerator {
+    /// A value in 0..<bound, by remainder (slightly uneven for bounds that do not divide 2^64,
+    /// which election timeouts do not mind; the Raft simulator's recorded seeds rely on it).
     mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
-
-    /// SplitMix64's output function: a well-mixed 64-bit value of `x` (for deriving seeds).
-    static func mix(_ x: UInt64) -> UInt64 {
-        var z = x &+ 0x9E3779B97F4A7C15
-        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-        return z ^ (z >> 31)
-    }
 }

@@ -1,3 +1,5 @@
+import Checksums
+
 /// The model's binary format (all integers little-endian): "RVLM", u16 format version, u32
 /// dimension, u32 hidden, u32 heads, u32 layers, u32 neighbours, f64 dropout, f64 temperature, u8
 /// loss, in version 2 only a u8 head kind (`RerankHeadKind`), u32 parameter count, then per
@@ -81,56 +83,9 @@ extension RerankModel {
             guard Array(nameBytes) == Array(p.name.utf8) else { throw corrupt("expected parameter \(p.name)") }
             guard Int(rank) == p.shape.count else { throw corrupt("parameter \(p.name) has rank \(rank)") }
             for d in p.shape { guard let v = r.u32(), Int(v) == d else { throw corrupt("parameter \(p.name) has another shape") } }
-            guard let raw = r.take(p.count * 4) else { throw corrupt("truncated values of \(p.name)") }
-            var values = [Float](repeating: 0, count: p.count)
-            var i = raw.startIndex
-            for k in 0..<p.count {
-                let bits = UInt32(raw[i]) | UInt32(raw[i + 1]) << 8 | UInt32(raw[i + 2]) << 16 | UInt32(raw[i + 3]) << 24
-                values[k] = Float(bitPattern: bits)
-                guard values[k].isFinite else { throw corrupt("parameter \(p.name) holds a non-finite value") }
-                i += 4
-            }
+            guard let values = r.finiteFloats(p.count) else { throw corrupt("values of \(p.name) are truncated or not finite") }
             p.value = values
         }
         guard r.isAtEnd else { throw corrupt("trailing bytes after the parameters") }
     }
-}
-
-/// Appends little-endian integers.
-struct ByteWriter {
-    var buffer: [UInt8] = []
-    mutating func bytes(_ b: [UInt8]) { buffer += b }
-    mutating func u16(_ v: UInt16) { for s in stride(from: 0, to: 16, by: 8) { buffer.append(UInt8(truncatingIfNeeded: v >> s)) } }
-    mutating func u32(_ v: UInt32) { for s in stride(from: 0, to: 32, by: 8) { buffer.append(UInt8(truncatingIfNeeded: v >> s)) } }
-    mutating func u64(_ v: UInt64) { for s in stride(from: 0, to: 64, by: 8) { buffer.append(UInt8(truncatingIfNeeded: v >> s)) } }
-}
-
-/// Reads little-endian integers from a slice; every read returns nil past the end instead of trapping.
-struct ByteReader {
-    let data: ArraySlice<UInt8>
-    var position: Int
-
-    init(_ data: ArraySlice<UInt8>) {
-        self.data = data
-        position = data.startIndex
-    }
-
-    var isAtEnd: Bool { position == data.endIndex }
-
-    mutating func take(_ n: Int) -> ArraySlice<UInt8>? {
-        guard n >= 0, data.endIndex - position >= n else { return nil }
-        defer { position += n }
-        return data[position..<(position + n)]
-    }
-
-    mutating func integer<I: FixedWidthInteger & UnsignedInteger>(_: I.Type) -> I? {
-        guard let b = take(I.bitWidth / 8) else { return nil }
-        var v: I = 0
-        for (k, byte) in b.enumerated() { v |= I(byte) << (8 * k) }
-        return v
-    }
-
-    mutating func u16() -> UInt16? { integer(UInt16.self) }
-    mutating func u32() -> UInt32? { integer(UInt32.self) }
-    mutating func u64() -> UInt64? { integer(UInt64.self) }
 }

@@ -1,3 +1,4 @@
+import Checksums
 import LearnEngine
 
 /// The router model's binary format, version 1 (integers little-endian):
@@ -22,28 +23,29 @@ extension FastGRNNModel {
 
     /// The encoding above; `init(serialised:)` reads it back exactly.
     public func serialised() -> [UInt8] {
-        var out = Self.serialisationMagic
-        ByteCoding.append(Self.serialisationVersion, to: &out)
-        out.append(precision.rawValue)
+        var out = ByteWriter()
+        out.bytes(Self.serialisationMagic)
+        out.u16(Self.serialisationVersion)
+        out.u8(precision.rawValue)
         for v in [config.inputs, config.hidden, config.classes, config.timeSteps, config.wRank ?? 0, config.uRank ?? 0] {
-            ByteCoding.append(UInt32(v), to: &out)
+            out.u32(UInt32(v))
         }
         for m in w + u + [classifier] {
             switch m.storage {
             case let .float32(values):
-                for v in values { ByteCoding.append(v.bitPattern, to: &out) }
+                for v in values { out.u32(v.bitPattern) }
             case let .int8(scale, values):
-                ByteCoding.append(scale.bitPattern, to: &out)
-                ByteCoding.append(UInt32(m.nonZeroCount), to: &out)
+                out.u32(scale.bitPattern)
+                out.u32(UInt32(m.nonZeroCount))
                 var bitmap = [UInt8](repeating: 0, count: (values.count + 7) / 8)
                 for (i, q) in values.enumerated() where q != 0 { bitmap[i / 8] |= 1 << (i % 8) }
-                out += bitmap
-                for q in values where q != 0 { out.append(UInt8(bitPattern: q)) }
+                out.bytes(bitmap)
+                out.bytes(values.filter { $0 != 0 }.map { UInt8(bitPattern: $0) })
             }
         }
-        for v in gateBias + updateBias + [zetaLogit, nuLogit] + classifierBias { ByteCoding.append(v.bitPattern, to: &out) }
-        ByteCoding.append(ByteCoding.crc32c(out), to: &out)
-        return out
+        for v in gateBias + updateBias + [zetaLogit, nuLogit] + classifierBias { out.u32(v.bitPattern) }
+        out.u32(CRC32C.checksum(out.buffer))
+        return out.buffer
     }
 
     /// The model's size in bytes: the length of `serialised()`.
@@ -56,17 +58,17 @@ extension FastGRNNModel {
         guard bytes.count <= Self.maximumSerialisedBytes else { throw corrupt("\(bytes.count) bytes exceed the limit") }
         guard bytes.count >= 4 + 2 + 1 + 24 + 4 else { throw corrupt("truncated (\(bytes.count) bytes)") }
         guard Array(bytes.prefix(4)) == Self.serialisationMagic else { throw corrupt("not a router model (bad magic)") }
-        var tail = ByteCursor(bytes[(bytes.count - 4)...])
-        guard tail.read(UInt32.self) == ByteCoding.crc32c(bytes[..<(bytes.count - 4)]) else { throw corrupt("checksum mismatch") }
-        var r = ByteCursor(bytes[4 ..< (bytes.count - 4)])
-        guard let version = r.read(UInt16.self), let precisionByte = r.read(UInt8.self) else { throw corrupt("truncated header") }
+        var tail = ByteReader(bytes[(bytes.count - 4)...])
+        guard tail.u32() == CRC32C.checksum(bytes[..<(bytes.count - 4)]) else { throw corrupt("checksum mismatch") }
+        var r = ByteReader(bytes[4 ..< (bytes.count - 4)])
+        guard let version = r.u16(), let precisionByte = r.u8() else { throw corrupt("truncated header") }
         guard version == Self.serialisationVersion else {
             throw corrupt("format version \(version), this build reads \(Self.serialisationVersion)")
         }
         guard let precision = Precision(rawValue: precisionByte) else { throw corrupt("unknown precision \(precisionByte)") }
         var header = [Int]()
         for _ in 0..<6 {
-            guard let v = r.read(UInt32.self) else { throw corrupt("truncated header") }
+            guard let v = r.u32() else { throw corrupt("truncated header") }
             header.append(Int(v))
         }
         let config = FastGRNNConfig(inputs: header[0], classes: header[2], hidden: header[1], timeSteps: header[3],
@@ -80,11 +82,10 @@ extension FastGRNNModel {
             let n = rows * columns
             switch precision {
             case .float32:
-                guard let v = r.readFiniteFloats(n) else { throw corrupt("a \(rows)x\(columns) matrix is truncated or not finite") }
+                guard let v = r.finiteFloats(n) else { throw corrupt("a \(rows)x\(columns) matrix is truncated or not finite") }
                 return StoredMatrix(rows: rows, columns: columns, values: v)
             case .int8:
-                guard let scaleBits = r.read(UInt32.self), let stored = r.read(UInt32.self),
-                      let bitmap = r.read(count: (n + 7) / 8) else { throw corrupt("truncated int8 matrix header") }
+                guard let scaleBits = r.u32(), let stored = r.u32(), let bitmap = r.take((n + 7) / 8) else { throw corrupt("truncated int8 matrix header") }
                 let scale = Float(bitPattern: scaleBits)
                 guard scale.isFinite, scale > 0 else { throw corrupt("int8 scale \(scale) is not a positive number") }
                 let marked = bitmap.reduce(0) { $0 + $1.nonzeroBitCount }
@@ -92,7 +93,7 @@ extension FastGRNNModel {
                 guard Int(stored) == marked, n % 8 == 0 || bitmap.last.map({ $0 >> (n % 8) == 0 }) == true else {
                     throw corrupt("int8 bitmap does not match its count")
                 }
-                guard let raw = r.read(count: Int(stored)) else { throw corrupt("int8 values truncated") }
+                guard let raw = r.take(Int(stored)) else { throw corrupt("int8 values truncated") }
                 var values = [Int8](repeating: 0, count: n)
                 var next = raw.startIndex
                 for i in 0..<n where bitmap[bitmap.startIndex + i / 8] & (1 << (i % 8)) != 0 {
@@ -108,7 +109,7 @@ extension FastGRNNModel {
         for (rows, columns) in shapes(config.wRank, outputs: config.hidden, inputs: config.inputs) { w.append(try matrix(rows, columns)) }
         for (rows, columns) in shapes(config.uRank, outputs: config.hidden, inputs: config.hidden) { u.append(try matrix(rows, columns)) }
         let classifier = try matrix(config.classes, config.hidden)
-        guard let vectors = r.readFiniteFloats(2 * config.hidden + 2 + config.classes) else {
+        guard let vectors = r.finiteFloats(2 * config.hidden + 2 + config.classes) else {
             throw corrupt("biases truncated or not finite")
         }
         guard r.remaining == 0 else { throw corrupt("\(r.remaining) trailing bytes") }

@@ -1,3 +1,4 @@
+import Checksums
 import LearnEngine
 import Storage
 import Synchronization

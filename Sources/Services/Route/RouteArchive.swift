@@ -1,3 +1,4 @@
+import Checksums
 import LearnEngine
 import RPC
 import RouteEngine

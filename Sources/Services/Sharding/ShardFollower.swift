@@ -1,3 +1,4 @@
+import Checksums
 import ClusterEngine
 import ClusterNode
 import Logging

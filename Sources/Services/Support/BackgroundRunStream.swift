@@ -1,3 +1,4 @@
+import Checksums
 import RPC
 import Storage
 import Synchronization

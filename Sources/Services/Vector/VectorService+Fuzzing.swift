@@ -1,3 +1,4 @@
+import Checksums
 import Storage
 import VectorDatabase
 import VectorEngine

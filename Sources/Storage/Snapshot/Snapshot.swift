@@ -1,3 +1,5 @@
+import Checksums
+
 /// Describes one snapshot file.
 public struct SnapshotInfo: Sendable, Equatable {
     /// File name within the store, e.g. `snapshot-00000000000000001234.rvsnap`.

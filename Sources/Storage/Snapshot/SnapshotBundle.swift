@@ -1,3 +1,5 @@
+import Checksums
+
 /// A file that carries several snapshot files (parts) and a manifest, each checksummed: a
 /// cluster snapshot of a sharded collection is one bundle, one part per shard. The layout
 /// (docs/storage-format.md, "Cluster snapshot bundle"):

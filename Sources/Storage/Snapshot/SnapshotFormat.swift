@@ -1,3 +1,5 @@
+import Checksums
+
 /// The layout of snapshot files.
 ///
 /// Both versions start with a 32-byte header: magic `RUVSNAP\0`, version UInt32 LE, section

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Checksums
 
 /// Snapshot files in a directory: written atomically (temporary file, fsync, rename,
 /// directory fsync), checksummed, versioned (see `SnapshotFormat`). Loading maps the file

@@ -1,3 +1,5 @@
+import Checksums
+
 /// The on-disk layout of write-ahead log segments (format version 1).
 ///
 /// A segment file `wal-<first sequence, 20 digits>.log` starts with a 16-byte header:

@@ -1,3 +1,4 @@
+import Checksums
 import Wire
 
 extension RuVectorClient {
@@ -17,7 +18,7 @@ extension RuVectorClient {
                     throw RuVectorClientError(.dataLoss, "chunk at offset \(chunk.offset) after \(file.count) bytes\(trailer == nil ? "" : " and the trailer")")
                 }
                 file += chunk.data
-                crc = CRC32C.update(crc, with: chunk.data)
+                crc = CRC32C.checksum(chunk.data, continuing: crc)
                 trailer = chunk.trailer
             }
         } catch {
@@ -43,7 +44,7 @@ extension RuVectorClient {
         var crc: UInt32 = 0
         repeat {
             let data = Array(file[offset..<min(offset + chunkBytes, file.count)])
-            crc = CRC32C.update(crc, with: data)
+            crc = CRC32C.checksum(data, continuing: crc)
             var chunk = RuvectorV1.FileChunk(offset: UInt64(offset), data: data)
             offset += data.count
             if offset == file.count { chunk.trailer = RuvectorV1.FileTrailer(sizeBytes: UInt64(offset), crc32c: crc) }

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Checksums
 import RPC
 import Wire
 
@@ -51,7 +52,7 @@ extension RuVectorClient {
                     throw RuVectorClientError(.dataLoss, "chunk at offset \(chunk.offset), expected \(received)")
                 }
                 try file.append(chunk.data)
-                crc = CRC32C.update(crc, with: chunk.data)
+                crc = CRC32C.checksum(chunk.data, continuing: crc)
                 received += UInt64(chunk.data.count)
                 trailer = chunk.trailer
             }
@@ -97,7 +98,7 @@ extension RuVectorClient {
         do {
             while true {
                 let data = try file.readChunk(upTo: chunkBytes)
-                crc = CRC32C.update(crc, with: data)
+                crc = CRC32C.checksum(data, continuing: crc)
                 var chunk = RuvectorV1.FileChunk(offset: offset, data: data)
                 offset += UInt64(data.count)
                 let last = data.count < chunkBytes

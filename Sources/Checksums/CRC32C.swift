@@ -1,11 +1,17 @@
-internal import CStorageKernels
+internal import CChecksumKernels
 
-/// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum of every record and
-/// file Storage writes. With the CPU's CRC-32C instruction when it has one (SSE4.2, arm64
-/// CRC32: several GB/s), else table-driven, slicing by 8 bytes.
+/// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78): the checksum of every record and file
+/// Storage writes, of the engines' serialised models and of files sent over the wire (both ends).
+/// With the CPU's CRC-32C instruction when it has one (SSE4.2, arm64 CRC32: several GB/s), else
+/// table-driven, slicing by 8 bytes.
+///
+/// ```swift
+/// let crc = CRC32C.checksum(Array("123456789".utf8))   // 0xE3069283
+/// let same = CRC32C.checksum(Array("6789".utf8), continuing: CRC32C.checksum(Array("12345".utf8)))
+/// ```
 public enum CRC32C {
     /// True when checksums run on the CPU's instruction (checked once).
-    public static let usesHardware = CStorageKernels_hasCRC32C() != 0
+    public static let usesHardware = CChecksumKernels_hasCRC32C() != 0
 
     private static let tables: [[UInt32]] = {
         var tables = [[UInt32]](repeating: [UInt32](repeating: 0, count: 256), count: 8)
@@ -26,7 +32,7 @@ public enum CRC32C {
     /// The CRC of `bytes`, continuing from `crc` (pass a previous result to checksum in parts).
     public static func checksum(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32 {
         guard usesHardware, let base = bytes.baseAddress else { return tableChecksum(bytes, continuing: crc) }
-        return ~CStorageKernels_crc32cUpdate(~crc, base, bytes.count)
+        return ~CChecksumKernels_crc32cUpdate(~crc, base, bytes.count)
     }
 
     /// The table-driven CRC (the fallback; tests check both agree).
@@ -54,5 +60,13 @@ public enum CRC32C {
     /// The CRC of an array of bytes.
     public static func checksum(_ bytes: [UInt8], continuing crc: UInt32 = 0) -> UInt32 {
         bytes.withUnsafeBytes { checksum($0, continuing: crc) }
+    }
+
+    /// The CRC of any bytes (a slice, a data chunk); in place when they are contiguous.
+    public static func checksum(_ bytes: some Collection<UInt8>, continuing crc: UInt32 = 0) -> UInt32 {
+        if let result = bytes.withContiguousStorageIfAvailable({ checksum(UnsafeRawBufferPointer($0), continuing: crc) }) {
+            return result
+        }
+        return checksum(Array(bytes), continuing: crc)
     }
 }
