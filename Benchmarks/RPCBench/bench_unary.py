@@ -1,13 +1,15 @@
-"""Unary small-message gRPC benchmark: ruvector-server vs a C++ gRPC server (Debian
-libgrpc++) vs a Python grpcio server, all serving grpc.testing.TestService/UnaryCall, all
-loaded by the same h2load command in the same run.
+"""Unary small-message gRPC benchmark: ruvector-server vs C++ gRPC servers (Debian libgrpc++:
+the callback API, the main peer, and the synchronous API) vs a Python grpcio server, all serving
+grpc.testing.TestService/UnaryCall, all loaded by the same h2load command in the same run.
 
 Run from the repository root (after scripts/setup.sh):
     swift build -c release --product ruvector-server
-    .venv/bin/python Benchmarks/RPCBench/bench_unary.py [--requests 200000] [--connections 4] [--streams 32]
+    .venv/bin/python Benchmarks/RPCBench/bench_unary.py [--requests 200000] [--connections 4] [--streams 32] [--rounds 3]
 
-h2load counts HTTP status only, so every server is also checked with a sample of real
-grpcio calls whose grpc-status must be OK. Prints a Markdown table for the README.
+Each round runs every server once, in turn (so a noisy moment hits them alike); the table
+shows the median round and the range. h2load counts HTTP status only, so every server is also
+checked with a sample of real grpcio calls whose grpc-status must be OK. Prints a Markdown
+table for docs/benchmarks/unary-rpc.md.
 """
 import argparse
 import os
@@ -22,6 +24,8 @@ import tempfile
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from bench_server import process_cpu_seconds  # noqa: E402  (Benchmarks/bench_server.py)
 GRPC_PROTO = pathlib.Path("/usr/share/grpc-proto")
 BUILD = ROOT / ".build-rpcbench"
 
@@ -115,8 +119,12 @@ def main():
     parser.add_argument("--requests", type=int, default=200_000)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--streams", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=3, help="runs of every server, alternating (default 3)")
     parser.add_argument("--server", default=str(ROOT / ".build" / "release" / "ruvector-server"))
+    parser.add_argument("--skip-python", action="store_true", help="leave out the Python grpcio server (slow)")
     args = parser.parse_args()
+    if args.rounds < 1 or args.requests < 1:
+        parser.error("--rounds and --requests must be at least 1")
 
     generate_python_stubs()
     cpp_binary = build_cpp_server()
@@ -124,35 +132,51 @@ def main():
     body = work / "body.bin"
     body.write_bytes(request_body(16, 16))
 
+    main_peer = "C++ gRPC 1.51 (libgrpc++, callback API)"
     servers = {
         "ruvector-server (Swift, nghttp2)": [args.server, "--listen", "127.0.0.1:0", "--data-dir", str(work / "data"),
                                              "--enable-interop-test-service", "--log-level", "error"],
-        "C++ gRPC 1.51 (libgrpc++, sync API)": [str(cpp_binary)],
-        "Python grpcio 1.85 (16 threads)": [sys.executable, str(HERE / "python_server.py")],
+        main_peer: [str(cpp_binary), "127.0.0.1:0", "callback"],
+        "C++ gRPC 1.51 (libgrpc++, sync API)": [str(cpp_binary), "127.0.0.1:0", "sync"],
     }
-    results = {}
+    if not args.skip_python:
+        servers["Python grpcio 1.85 (16 threads)"] = [sys.executable, str(HERE / "python_server.py")]
+    rounds = {name: [] for name in servers}
+    checked = {}
     env = dict(os.environ, RUVECTOR_TESTING_STUBS=str(BUILD / "py"))
-    for name, command in servers.items():
-        process, port = start(command, env=env)
-        try:
-            checked = check_grpc_status(port)
-            run_h2load(port, body, argparse.Namespace(requests=5000, connections=args.connections,
-                                                      streams=args.streams), work / "warmup.log")
-            results[name] = run_h2load(port, body, args, work / "h2load.log")
-            results[name]["checked"] = checked
-        finally:
-            process.terminate()
-            if process.wait(timeout=30) != 0:
-                print(f"warning: {name} exited with {process.returncode}", file=sys.stderr)
+    for round_index in range(args.rounds):
+        for name, command in servers.items():
+            process, port = start(command, env=env)
+            try:
+                if name not in checked:
+                    checked[name] = check_grpc_status(port)
+                run_h2load(port, body, argparse.Namespace(requests=5000, connections=args.connections,
+                                                          streams=args.streams), work / "warmup.log")
+                cpu_before = process_cpu_seconds(process.pid)
+                result = run_h2load(port, body, args, work / "h2load.log")
+                # The server's own CPU per call: steadier than req/s when client and server share 2 cores.
+                result["cpu_us"] = (process_cpu_seconds(process.pid) - cpu_before) / args.requests * 1e6
+                rounds[name].append(result)
+            finally:
+                process.terminate()
+                if process.wait(timeout=30) != 0:
+                    print(f"warning: {name} exited with {process.returncode}", file=sys.stderr)
+            print(f"round {round_index + 1}: {name}: {rounds[name][-1]['rps']:,.0f} req/s", file=sys.stderr)
 
-    cpp = results["C++ gRPC 1.51 (libgrpc++, sync API)"]["rps"]
+    # The median round of each server (by req/s), with its latencies.
+    results = {name: sorted(runs, key=lambda r: r["rps"])[len(runs) // 2] for name, runs in rounds.items()}
+    peer = results[main_peer]["rps"]
     print(f"\nUnary UnaryCall, 16-byte payload and response, h2load -n {args.requests} -c {args.connections} "
-          f"-m {args.streams} -t 1, loopback, {os.cpu_count()} cores shared by client and server\n")
-    print("| server | req/s | p50 µs | p99 µs | vs C++ | grpc-status OK (sampled) |")
-    print("|---|---:|---:|---:|---:|---:|")
+          f"-m {args.streams} -t 1, loopback, {os.cpu_count()} cores shared by client and server; "
+          f"median of {args.rounds} alternating rounds (range in brackets)\n")
+    print("| server | req/s | range | vs C++ callback | server CPU µs per call (range) | p50 µs | p99 µs | grpc-status OK (sampled) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, r in results.items():
-        print(f"| {name} | {r['rps']:,.0f} | {r['p50']:,} | {r['p99']:,} | {r['rps'] / cpp:.2f}x | "
-              f"{r['checked']}/{r['checked']} |")
+        low, high = min(x["rps"] for x in rounds[name]), max(x["rps"] for x in rounds[name])
+        cpu = sorted(x["cpu_us"] for x in rounds[name])
+        print(f"| {name} | {r['rps']:,.0f} | {low:,.0f}-{high:,.0f} | {r['rps'] / peer:.2f}x | "
+              f"{cpu[len(cpu) // 2]:.1f} ({cpu[0]:.1f}-{cpu[-1]:.1f}) | {r['p50']:,} | {r['p99']:,} | "
+              f"{checked[name]}/{checked[name]} |")
 
 
 if __name__ == "__main__":

@@ -98,6 +98,33 @@ struct CoreEncodingTests {
         #expect(received.binaryValues(forKey: "trace-bin") == [[0, 255, 10]])
     }
 
+    @Test("reserved header fields are never metadata; others are, whatever their length; keys in any case")
+    func reservedFields() {
+        let reserved = [":path", ":authority", "content-type", "te", "user-agent", "grpc-timeout", "grpc-encoding",
+                        "grpc-accept-encoding", "grpc-status", "grpc-message", "grpc-status-details-bin",
+                        "content-length", "connection", "host", "accept-encoding"]
+        for name in reserved { #expect(Metadata.isReserved(name), "\(name)") }
+        // Same lengths as reserved names, one letter off; and names that start like them.
+        for name in ["tf", "hosts", "hose", "user-agenT", "grpc-statux", "content-typf", "grpc-timeouts", "x-grpc-message",
+                     "authorization", "x-api-key", "grpc-status-details-bim", "accept-encodinh"] {
+            #expect(!Metadata.isReserved(name), "\(name)")
+        }
+        var upper = Metadata()
+        upper.add("X-Ünïcode-Key", "v")
+        #expect(upper["x-ünïcode-key"] == "v" && upper["X-ÜNÏCODE-KEY"] == "v")
+    }
+
+    @Test("a call's start reads exactly its eight request fields")
+    func requestFields() {
+        let fields: [(String, RequestField)] = [(":method", .method), (":path", .path), ("content-type", .contentType),
+            ("grpc-encoding", .encoding), ("grpc-accept-encoding", .acceptEncoding), ("grpc-timeout", .timeout),
+            ("origin", .origin), ("access-control-request-headers", .requestedHeaders)]
+        for (name, field) in fields { #expect(RequestField(name: name) == field, "\(name)") }
+        for name in [":scheme", ":authority", "te", "grpc-message", "origins", "content-typf", "user-agent", ""] {
+            #expect(RequestField(name: name) == nil, "\(name)")
+        }
+    }
+
     @Test("deframer fuzz: random bytes in random chunks never crash; valid streams reassemble exactly")
     func deframerFuzz() throws {
         let seed: UInt64 = 0xF2A3_0001

@@ -73,15 +73,22 @@ public struct Metadata: Sendable, Equatable, Sequence {
         key.utf8.contains { $0 &- UInt8(ascii: "A") < 26 || $0 >= 0x80 } ? key.lowercased() : key
     }
 
+    /// Pseudo-headers and the header fields HTTP/2 and gRPC themselves use: not metadata.
+    /// Called for every received field, so only the names of the field's length are compared.
     static func isReserved(_ name: String) -> Bool {
-        if name.hasPrefix(":") { return true }
-        switch name {
-        case "content-type", "te", "user-agent", "grpc-timeout", "grpc-encoding",
-             "grpc-accept-encoding", "grpc-status", "grpc-message", "grpc-status-details-bin",
-             "content-length", "connection", "host", "accept-encoding":
-            return true
-        default:
-            return false
+        if name.utf8.first == UInt8(ascii: ":") { return true }
+        switch name.utf8.count {
+        case 2: return name == "te"
+        case 4: return name == "host"
+        case 10: return name == "user-agent" || name == "connection"
+        case 11: return name == "grpc-status"
+        case 12: return name == "content-type" || name == "grpc-timeout" || name == "grpc-message"
+        case 13: return name == "grpc-encoding"
+        case 14: return name == "content-length"
+        case 15: return name == "accept-encoding"
+        case 20: return name == "grpc-accept-encoding"
+        case 23: return name == "grpc-status-details-bin"
+        default: return false
         }
     }
 

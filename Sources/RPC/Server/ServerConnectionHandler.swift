@@ -369,16 +369,16 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         var method = "", path = "", contentType = "", encoding = "identity", timeout: String?, acceptEncoding: String?
         var origin: String?, requestedHeaders: String?
         for header in headers {
-            switch header.name {
-            case ":method": method = header.value
-            case ":path": path = header.value
-            case "content-type": contentType = header.value
-            case "grpc-encoding": encoding = header.value
-            case "grpc-accept-encoding": acceptEncoding = header.value
-            case "grpc-timeout": timeout = header.value
-            case "origin": origin = header.value
-            case "access-control-request-headers": requestedHeaders = header.value
-            default: break
+            switch RequestField(name: header.name) {
+            case .method: method = header.value
+            case .path: path = header.value
+            case .contentType: contentType = header.value
+            case .encoding: encoding = header.value
+            case .acceptEncoding: acceptEncoding = header.value
+            case .timeout: timeout = header.value
+            case .origin: origin = header.value
+            case .requestedHeaders: requestedHeaders = header.value
+            case nil: break
             }
         }
         let cors = CORSPolicy(allowedOrigins: configuration.corsAllowedOrigins)
@@ -952,5 +952,26 @@ private func callStatus(of error: any Error, path: String, logger: Logger) -> (s
     default:
         logger.error("handler failed with an unexpected error", metadata: ["path": "\(path)", "error": "\(error)"])
         return (Status(code: .unknown, message: "unexpected server error: \(error)"), Metadata())
+    }
+}
+
+/// The request header fields a call's start reads.
+enum RequestField: Equatable {
+    case method, path, contentType, encoding, acceptEncoding, timeout, origin, requestedHeaders
+
+    /// Nil for any other field. Called for every field of every call, so only the names of the
+    /// field's length are compared.
+    init?(name: String) {
+        switch name.utf8.count {
+        case 5 where name == ":path": self = .path
+        case 6 where name == "origin": self = .origin
+        case 7 where name == ":method": self = .method
+        case 12 where name == "content-type": self = .contentType
+        case 12 where name == "grpc-timeout": self = .timeout
+        case 13 where name == "grpc-encoding": self = .encoding
+        case 20 where name == "grpc-accept-encoding": self = .acceptEncoding
+        case 30 where name == "access-control-request-headers": self = .requestedHeaders
+        default: return nil
+        }
     }
 }

@@ -25,9 +25,20 @@ public final class ServerMetrics: Sendable {
         }
     }
 
+    /// One method's calls: counts by final status, and their durations.
+    private struct MethodCalls {
+        var codes: [StatusCode: UInt64] = [:]
+        var latency = Histogram()
+
+        mutating func record(_ code: StatusCode, seconds: Double) {
+            codes[code, default: 0] += 1
+            latency.record(seconds)
+        }
+    }
+
     private struct State {
-        var calls: [String: [StatusCode: UInt64]] = [:]   // method -> status -> count
-        var latency: [String: Histogram] = [:]
+        /// By method path: one lookup per call.
+        var methods: [String: MethodCalls] = [:]
     }
 
     private let state = Mutex(State())
@@ -45,9 +56,8 @@ public final class ServerMetrics: Sendable {
     @Sendable public func record(path: String, code: StatusCode, duration: Duration) {
         let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
         state.withLock { state in
-            // Updated in place: no copy of the per-method dictionaries or bucket arrays per call.
-            state.calls[path, default: [:]][code, default: 0] += 1
-            state.latency[path, default: Histogram()].record(seconds)
+            // Updated in place: no copy of the per-method dictionary or bucket array per call.
+            state.methods[path, default: MethodCalls()].record(code, seconds: seconds)
         }
     }
 
@@ -157,14 +167,16 @@ public final class ServerMetrics: Sendable {
         }
         out += "# HELP ruvector_rpc_requests_total gRPC calls served, by method and final status.\n"
         out += "# TYPE ruvector_rpc_requests_total counter\n"
-        for (method, codes) in snapshot.calls.sorted(by: { $0.key < $1.key }) {
-            for (code, count) in codes.map({ ($0.key.description, $0.value) }).sorted(by: { $0.0 < $1.0 }) {
+        let methods = snapshot.methods.sorted(by: { $0.key < $1.key })
+        for (method, calls) in methods {
+            for (code, count) in calls.codes.map({ ($0.key.description, $0.value) }).sorted(by: { $0.0 < $1.0 }) {
                 out += "ruvector_rpc_requests_total{method=\"\(Self.escaped(method))\",code=\"\(code)\"} \(count)\n"
             }
         }
         out += "# HELP ruvector_rpc_duration_seconds Time from request headers to status, by method.\n"
         out += "# TYPE ruvector_rpc_duration_seconds histogram\n"
-        for (method, histogram) in snapshot.latency.sorted(by: { $0.key < $1.key }) {
+        for (method, calls) in methods {
+            let histogram = calls.latency
             out += Self.histogramLines("ruvector_rpc_duration_seconds", labels: "method=\"\(Self.escaped(method))\"",
                                        bounds: Self.bucketBounds, buckets: histogram.buckets, count: histogram.count,
                                        sum: histogram.sum)
@@ -211,3 +223,4 @@ public final class ServerMetrics: Sendable {
         return result
     }
 }
+

@@ -1,8 +1,8 @@
 """The benchmarks' server launcher (Benchmarks/bench_server.py): the real server when
 RUVECTOR_SERVER_BINARY names one, and stand-in scripts for the ways a start or a stop goes wrong.
 
-    RUVECTOR_SERVER_BINARY=.build/release/ruvector-server \
-        .venv/bin/python -m pytest -q -p no:cacheprovider Benchmarks/tests
+    RUVECTOR_SERVER_BINARY=.build/debug/ruvector-server \
+        .venv/bin/python -m pytest -q -p no:cacheprovider Tests/e2e/test_bench_server.py
 """
 import os
 import pathlib
@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "Benchmarks"))
 from bench_server import BenchServer  # noqa: E402
 
 BINARY = os.environ.get("RUVECTOR_SERVER_BINARY")
