@@ -202,6 +202,24 @@ struct KeepaliveLoopbackTests {
         }
     }
 
+    @Test("max age reached before the client's first bytes: announced once the client speaks, not lost")
+    func maxAgeBeforePreface() async throws {
+        try await withServer({
+            $0.keepaliveTime = .zero
+            $0.maxConnectionAge = seconds(0.2)
+        }) { _, port in
+            let raw = try await RawHTTP2Connection.connect(port: port, sendingPreface: false)
+            // Past the age (and its 10% jitter), and past a few checks of the connection.
+            try await Task.sleep(for: .milliseconds(600))
+            #expect(raw.frames.isEmpty, "the server wrote before the client's preface: \(raw.frames)")
+            try await raw.sendPreface()
+            #expect(try await raw.waitFor(seconds: 10) { $0.contains(RawFrame.ping(maxAgePing)) }, "\(raw.frames)")
+            let notice = try #require(raw.frames.first { $0.goaway != nil }?.goaway)
+            #expect(notice.lastStreamID == 0x7fff_ffff && notice.errorCode == 0)
+            await raw.close()
+        }
+    }
+
     @Test("max age: the client reconnects for its next calls; every call succeeds over several connections")
     func maxAgeReconnect() async throws {
         try await withServer({ $0.maxConnectionAge = seconds(0.3) }) { _, port in

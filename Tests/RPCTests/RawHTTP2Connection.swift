@@ -90,8 +90,9 @@ final class RawHTTP2Connection: Sendable {
         self.recorder = recorder
     }
 
-    /// Connects and sends the client preface and an empty SETTINGS frame (no ACK of the server's).
-    static func connect(port: Int) async throws -> RawHTTP2Connection {
+    /// Connects and, unless `sendingPreface` is false, sends the client preface and an empty
+    /// SETTINGS frame (no ACK of the server's; `sendPreface()` sends them later).
+    static func connect(port: Int, sendingPreface: Bool = true) async throws -> RawHTTP2Connection {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let recorder = Recorder()
         let channel = try await ClientBootstrap(group: group)
@@ -100,8 +101,13 @@ final class RawHTTP2Connection: Sendable {
             }
             .connect(host: "127.0.0.1", port: port).get()
         let connection = RawHTTP2Connection(group: group, channel: channel, recorder: recorder)
-        try await connection.send(preface + RawFrame(type: RawFrame.settings, flags: 0, streamID: 0, payload: []).bytes)
+        if sendingPreface { try await connection.sendPreface() }
         return connection
+    }
+
+    /// The client preface and an empty SETTINGS frame.
+    func sendPreface() async throws {
+        try await send(Self.preface + RawFrame(type: RawFrame.settings, flags: 0, streamID: 0, payload: []).bytes)
     }
 
     func send(_ bytes: [UInt8]) async throws {

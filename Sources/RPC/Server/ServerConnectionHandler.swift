@@ -772,8 +772,10 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             outputBlocked: outputBlocked, outputProgress: outputProgress, streams: streams))
         timeouts = machine
         for action in actions { apply(action, context: context) }
-        // HTTP/1.1 has no PING: its idle and stall timeouts stand in for keepalive.
-        if lifecycle.readsInput, !isHTTP1 { checkKeepalive(nowNanos: nowNanos) }
+        // HTTP/1.1 has no PING: its idle and stall timeouts stand in for keepalive. Nor does a
+        // connection whose client has sent nothing yet (no session: a GOAWAY or PING would be
+        // lost, and max age would never be announced); the handshake timeout covers it.
+        if lifecycle.readsInput, !isHTTP1, session != nil { checkKeepalive(nowNanos: nowNanos) }
         if !actions.isEmpty { flush() }
     }
 
