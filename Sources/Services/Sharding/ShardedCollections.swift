@@ -142,17 +142,24 @@ final class ShardedCollections: Sendable {
 
     // MARK: Keeping the copies in step with the metadata
 
-    /// Makes this node's copies match `metadata`: creates (empty; they fill from the primary)
-    /// the copies it holds or receives, deletes those it no longer has or that belong to an
-    /// earlier collection of the same name, begins the epoch of the shards it now leads (after
-    /// its last record), then starts and stops replication streams. Runs on a queue of its own
-    /// (`scheduleReconcile`), never on the metadata applier's thread: moving many shards
-    /// creates and deletes many files, and that must not hold up the log.
-    func reconcile(_ metadata: ClusterMetadata, selfID: NodeID, config: (ClusterMetadata.Collection) throws -> CollectionConfig) {
+    /// Makes this node's copies match `metadata` (applied up to log index `applied`): creates
+    /// (empty; they fill from the primary) the copies it holds or receives, deletes those it no
+    /// longer has or that belong to an earlier collection of the same name, begins the epoch of
+    /// the shards it now leads (after its last record), then starts and stops replication
+    /// streams. Runs on a queue of its own (`scheduleReconcile`), never on the metadata applier's
+    /// thread: moving many shards creates and deletes many files, and that must not hold up the log.
+    ///
+    /// A copy made at a log index the metadata has not reached yet is kept whatever the metadata
+    /// says: a restarted node applies its log again from its last snapshot, and until it reaches
+    /// the collection's creation the collection is simply not there yet (deleting the copy then
+    /// threw away a primary's data, which it went on serving empty).
+    func reconcile(_ metadata: ClusterMetadata, applied: UInt64, selfID: NodeID,
+                   config: (ClusterMetadata.Collection) throws -> CollectionConfig) {
         for local in store.list() {
             let id = ShardStore.ShardID(local.collectionName, local.number)
             let collection = metadata.collections[local.collectionName]
             let shard = collection?.shard(local.number)
+            if applied < local.incarnation { continue }
             guard let collection, let shard, collection.createdIndex == local.incarnation, shard.copies.contains(selfID) else {
                 do {
                     try store.delete(id)
@@ -198,7 +205,10 @@ final class ShardedCollections: Sendable {
         guard start else { return }
         reconcileQueue.async { [self] in
             while true {
-                if let node = try? node() { reconcile(node.metadata.metadata, selfID: node.id, config: config) }
+                if let node = try? node() {
+                    let (metadata, applied) = node.metadata
+                    reconcile(metadata, applied: applied, selfID: node.id, config: config)
+                }
                 let more = reconciling.withLock { state -> Bool in
                     if state.again { state.again = false; return true }
                     state.running = false

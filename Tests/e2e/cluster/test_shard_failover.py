@@ -179,3 +179,30 @@ def test_a_restarted_node_never_answers_not_found_for_an_existing_collection(mak
         cluster.heal()
     print(f"{len(answers)} NOT_FOUND answers from restarted nodes cut off from the leader")
     assert not answers, f"{len(answers)} NOT_FOUND answers, the first: {answers[:2]}"
+
+
+def test_a_restarted_node_keeps_its_shard_copies_until_its_log_says_otherwise(make_cluster) -> None:
+    """Kill -9 a node right after a sharded collection is made and written, restart it cut off
+    from the others (it replays its log from its last snapshot, before the collection, and cannot
+    learn that the creation committed): its copies must stay on disk. They were deleted as
+    "no longer held", and a restarted primary then served reads from an empty copy (a history
+    test_shard_linearizable caught: a point read back absent after acknowledged writes)."""
+    cluster = make_cluster(3)
+    leader = cluster.leader(timeout=5, everyone=True)
+    name = "kept"
+    cluster.client(leader).create_collection(name, dimension=4, metric="l2", shards=SHARDS, replication_factor=3,
+                                             write_consistency="sync")
+    wait_listed(cluster, name)
+    cluster.client(leader).upsert(name, list(range(1, 31)), [[0.5] * 4 for _ in range(30)])
+    victim = next(n for n in cluster.nodes if n != leader)
+    copies = cluster.nodes[victim].data_dir / "shards" / name
+    before = sorted(p.name for p in copies.iterdir())
+    assert len(before) == SHARDS, f"node {victim} holds {before}"
+    cluster.kill(victim)
+    cluster.isolate(victim)
+    cluster.restart(victim)
+    time.sleep(1.0)   # several metadata reconciles
+    after = sorted(p.name for p in copies.iterdir()) if copies.exists() else []
+    cluster.heal()
+    assert after == before, f"node {victim} lost shard copies at restart: {before} -> {after}\n{cluster.log_tail(victim)}"
+
