@@ -46,6 +46,8 @@ public enum UnaryAnswer: Sendable {
     /// Too long for an event loop: the server runs this in a task (which may hand the work
     /// to a thread pool of its own) and answers with what it returns (or the status it throws).
     case offload(@Sendable () async throws -> [UInt8])
+    /// `offload` for a reply with metadata or a compression choice of its own.
+    case offloadReply(@Sendable () async throws -> UnaryReply)
 
     /// The reply, computing an offloaded one here (in the call's task, where it is called).
     func reply() async throws -> UnaryReply {
@@ -53,6 +55,7 @@ public enum UnaryAnswer: Sendable {
         case .response(let bytes): return UnaryReply(bytes)
         case .reply(let reply): return reply
         case .offload(let work): return UnaryReply(try await work())
+        case .offloadReply(let work): return try await work()
         }
     }
 }

@@ -533,6 +533,9 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             case .offload(let work):
                 launch(call, context: context, started: pending.started) { writer in writer.setFinalMessage(try await work()) }
                 return
+            case .offloadReply(let work):
+                launch(call, context: context, started: pending.started) { writer in writer.setFinalReply(try await work()) }
+                return
             }
             // On the loop, like the handler: the threshold keeps small answers uncompressed.
             encoding = call.compression.announcedEncoding(firstMessage: reply.compression)

@@ -11,6 +11,8 @@ struct InteropTestService: RPCService {
     static let name = "grpc.testing.TestService"
     /// Largest payload a request may ask for; bounds memory per call.
     static let maxPayloadBytes = 16 << 20
+    /// Larger UnaryCall responses are made on the concurrent pool, not on the event loop.
+    static let inlinePayloadBytes: Int32 = 64 << 10
     static let echoInitialKey = "x-grpc-test-echo-initial"
     static let echoTrailingKey = "x-grpc-test-echo-trailing-bin"
 
@@ -26,9 +28,13 @@ struct InteropTestService: RPCService {
                 try Self.checkCompressed(context.requestCompressed, expected: request.expectCompressed)
                 let (initial, trailing) = Self.echoedMetadata(context)
                 try Self.checkEchoStatus(request.responseStatus, trailingMetadata: trailing)
-                let response = GrpcTesting.SimpleResponse(payload: try Self.payload(size: request.responseSize))
-                return .reply(UnaryReply(response.encoded(), compression: Self.compression(request.responseCompressed),
-                                         initialMetadata: initial, trailingMetadata: trailing))
+                let size = request.responseSize, compression = Self.compression(request.responseCompressed)
+                let reply = { @Sendable () throws -> UnaryReply in
+                    UnaryReply(GrpcTesting.SimpleResponse(payload: try Self.payload(size: size)).encoded(), compression: compression,
+                               initialMetadata: initial, trailingMetadata: trailing)
+                }
+                // A large payload is built and encoded off the event loop.
+                return size > Self.inlinePayloadBytes ? .offloadReply(reply) : .reply(try reply())
             }
         }
         router.serverStreaming(Self.name, "StreamingOutputCall", GrpcTesting.StreamingOutputCallRequest.self,
