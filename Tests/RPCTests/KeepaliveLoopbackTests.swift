@@ -45,6 +45,14 @@ private func withServer(_ configure: (inout ServerConfiguration) -> Void,
     await server.shutdown(gracePeriod: .seconds(1))
 }
 
+/// Waits for max age's announcement: a GOAWAY notice (last stream 2^31-1, NO_ERROR) and its PING.
+private func expectMaxAgeNotice(_ raw: RawHTTP2Connection, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    #expect(try await raw.waitFor(seconds: 10) { $0.contains(RawFrame.ping(maxAgePing)) }, "\(raw.frames)",
+            sourceLocation: sourceLocation)
+    let notice = try #require(raw.frames.first { $0.goaway != nil }?.goaway, sourceLocation: sourceLocation)
+    #expect(notice.lastStreamID == 0x7fff_ffff && notice.errorCode == 0, sourceLocation: sourceLocation)
+}
+
 private func seconds(_ value: Double) -> Duration { .nanoseconds(Int64(value * 1e9)) }
 
 private func seconds(since start: ContinuousClock.Instant, to end: ContinuousClock.Instant) -> Double {
@@ -186,9 +194,7 @@ struct KeepaliveLoopbackTests {
             $0.maxConnectionAge = seconds(0.3)
         }) { _, port in
             let raw = try await RawHTTP2Connection.connect(port: port)
-            #expect(try await raw.waitFor(seconds: 10) { $0.contains(RawFrame.ping(maxAgePing)) }, "\(raw.frames)")
-            let notice = try #require(raw.frames.first { $0.goaway != nil }?.goaway)
-            #expect(notice.lastStreamID == 0x7fff_ffff && notice.errorCode == 0)
+            try await expectMaxAgeNotice(raw)
             // A call crossing the notice, then the ACK.
             try await raw.send(RawFrame.request(streamID: 1, path: "/test.Keepalive/Echo"),
                                RawFrame.message(streamID: 1, [42]), .ping(maxAgePing, ack: true))
@@ -213,9 +219,7 @@ struct KeepaliveLoopbackTests {
             try await Task.sleep(for: .milliseconds(600))
             #expect(raw.frames.isEmpty, "the server wrote before the client's preface: \(raw.frames)")
             try await raw.sendPreface()
-            #expect(try await raw.waitFor(seconds: 10) { $0.contains(RawFrame.ping(maxAgePing)) }, "\(raw.frames)")
-            let notice = try #require(raw.frames.first { $0.goaway != nil }?.goaway)
-            #expect(notice.lastStreamID == 0x7fff_ffff && notice.errorCode == 0)
+            try await expectMaxAgeNotice(raw)
             await raw.close()
         }
     }

@@ -100,7 +100,7 @@ final class PendingInlineCall {
     /// A request message came compressed (`ServerContext.requestCompressed`).
     private(set) var compressed = false
     /// Bytes of `messages`.
-    private(set) var bytes = 0
+    var bytes: Int { messages.reduce(0) { $0 + $1.count } }
 
     init(handler: @escaping InlineUnaryHandler, cost: InlineCost, context: ServerContext, started: ContinuousClock.Instant) {
         self.handler = handler
@@ -112,6 +112,5 @@ final class PendingInlineCall {
     func add(_ message: ReceivedMessage) {
         messages.append(message.bytes)
         compressed = compressed || message.wasCompressed
-        bytes += message.bytes.count
     }
 }

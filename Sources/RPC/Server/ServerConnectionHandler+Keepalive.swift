@@ -58,11 +58,13 @@ extension ServerConnectionHandler {
         case .goawayMaxAge:
             perform(lifecycle.finalGoaway(for: .maxAge, callsOpen: !calls.isEmpty, hasSession: session != nil))
         case .closeAfterGrace:
-            guard lifecycle.drainReason == .maxAge else { return }
-            logger.debug("closing a connection past its max age and grace", metadata: [
-                "peer": "\(peer)", "calls_cancelled": "\(calls.count)",
-            ])
-            perform(lifecycle.graceOver(for: .maxAge, hasSession: session != nil))
+            let close = lifecycle.graceOver(for: .maxAge, hasSession: session != nil)
+            if close != .none {
+                logger.debug("closing a connection past its max age and grace", metadata: [
+                    "peer": "\(peer)", "calls_cancelled": "\(calls.count)",
+                ])
+            }
+            perform(close)
         }
     }
 }

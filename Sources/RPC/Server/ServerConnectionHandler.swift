@@ -525,16 +525,14 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         var (status, reply, message) = (Status.ok, UnaryReply([]), OutboundMessage?.none)
         var encoding: CompressionAlgorithm?
         do {
-            switch try cost.measure({ try handler(request, context) }) {
+            let answer = try cost.measure { try handler(request, context) }
+            switch answer {
             case .response(let bytes):
                 reply.message = bytes
-            case .reply(let answer):
-                reply = answer
-            case .offload(let work):
-                launch(call, context: context, started: pending.started) { writer in writer.setFinalMessage(try await work()) }
-                return
-            case .offloadReply(let work):
-                launch(call, context: context, started: pending.started) { writer in writer.setFinalReply(try await work()) }
+            case .reply(let answered):
+                reply = answered
+            case .offload, .offloadReply:
+                launch(call, context: context, started: pending.started) { writer in writer.setFinalReply(try await answer.reply()) }
                 return
             }
             // On the loop, like the handler: the threshold keeps small answers uncompressed.
