@@ -110,6 +110,16 @@ struct StoreLayoutTests {
         Self.check(store, labels: labels, keys: keys)
     }
 
+    @Test("a change naming a negative id (a damaged log or snapshot) is refused before the store changes")
+    func negativeIdsRefused() {
+        var store = GraphStore()
+        var changes = GraphChanges()
+        changes.nodes[0] = Node(id: 0, labels: ["A"], properties: [:])
+        changes.nodes[-3] = Node(id: -3, labels: ["A"], properties: [:])
+        #expect(throws: GraphError.self) { try store.apply(changes) }
+        #expect(store.nodeCount == 0)
+    }
+
     @Test("an id table lends elements, counts them, walks them by id and copies by chunk")
     func idTable() {
         var table = IdTable<[Int]>()

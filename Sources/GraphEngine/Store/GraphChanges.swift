@@ -113,6 +113,12 @@ extension GraphStore {
     /// relationships. On failure the store is partly changed: apply to a copy and keep it
     /// only on success. Does not count as changes for `takeChanges()`.
     public mutating func apply(_ changes: GraphChanges) throws(GraphError) {
+        // Ids are never negative (the store hands them out from 0); a change with one comes from
+        // a damaged log or snapshot, and is refused before anything changes.
+        let negative = changes.nodes.keys.contains { $0 < 0 } || changes.hyperedges.keys.contains { $0 < 0 }
+            || changes.relationships.contains { id, r in id < 0 || (r.map { $0.start < 0 || $0.end < 0 } ?? false) }
+            || changes.hyperedges.values.contains { $0?.members.contains { $0 < 0 } ?? false }
+        if negative { throw GraphError(.runtime, "a graph change names a negative element id: the log or snapshot is damaged") }
         for (id, r) in changes.relationships where r == nil { removeRelationshipQuietly(id) }
         for (id, h) in changes.hyperedges where h == nil { removeHyperedgeQuietly(id) }
         for (id, n) in changes.nodes {
