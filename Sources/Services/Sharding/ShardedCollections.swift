@@ -266,15 +266,43 @@ final class ShardedCollections: Sendable {
         leaseValidUntil.withLock { $0 = nil }
     }
 
-    /// `requirePrimary`, after waiting (at most `within`) for this node's lease: just after a
-    /// start or a leader change it comes with the next renewal, a fraction of a second away.
+    /// `requirePrimary`, after waiting (at most `within`) for this node's lease (just after a
+    /// start or a leader change it comes with the next renewal, a fraction of a second away)
+    /// and for the copy of a shard the metadata has just made it the primary of (`reconcile`
+    /// creates it and begins its epoch on its own queue, milliseconds later).
     func primary(_ id: ShardStore.ShardID, epoch: UInt64?, within: Duration) async throws -> (ClusterMetadata.Shard, LocalShard) {
         let node = try node()
         let deadline = ContinuousClock.now + within
-        while !holdsLease(node), ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(20))
+        while !holdsLease(node) || takingOver(id, node), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(holdsLease(node) ? 5 : 20))
         }
         return try requirePrimary(id, epoch: epoch)
+    }
+
+    /// Whether the metadata makes `node` the primary of `id` while its copy is not ready for
+    /// that yet (not created, of an earlier collection of the name, or its epoch not begun).
+    private func takingOver(_ id: ShardStore.ShardID, _ node: ClusterNode) -> Bool {
+        guard let collection = node.metadata.metadata.collections[id.collection], let shard = collection.shard(id.number),
+              shard.primary == node.id else { return false }
+        guard let local = store.get(id) else { return true }
+        return local.incarnation != collection.createdIndex || local.epochHistory.starts.last?.epoch != shard.epoch
+    }
+
+    /// This node's copy of `id`; when the metadata already gives this node a copy that
+    /// `reconcile` (on its own queue, just after the metadata changed) has not made yet, waits
+    /// for it up to `within`. A read through this node right after a creation or a move then
+    /// finds the copy instead of answering UNAVAILABLE. Nil: this node holds no copy.
+    func localCopy(_ id: ShardStore.ShardID, within: Duration) async throws -> LocalShard? {
+        let deadline = ContinuousClock.now + within
+        while true {
+            let node = try node()
+            let collection = node.metadata.metadata.collections[id.collection]
+            let local = store.get(id)
+            if let local, local.incarnation == collection?.createdIndex { return local }
+            guard let collection, collection.shard(id.number)?.copies.contains(node.id) == true,
+                  ContinuousClock.now < deadline else { return local }
+            try await Task.sleep(for: .milliseconds(5))
+        }
     }
 
     /// Waits until everything this primary's copy shows is on the replicas the collection's

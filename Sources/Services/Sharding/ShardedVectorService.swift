@@ -67,13 +67,16 @@ extension VectorService {
             try await sharding.awaitReplicated(id, shard: shard, local: local, timeout: ClusterMapping.timeout(context, cap: .seconds(5)))
             return local.durable
         }
-        guard let local = sharding.store.get(id) else {
+        guard let local = try await sharding.localCopy(id, within: ClusterMapping.timeout(context, cap: .seconds(1))) else {
             throw RPCError(.unavailable, "this node holds no copy of shard \(id)")
         }
         return local.durable
     }
 
     // MARK: Registration
+
+    /// How many sharded collections ListCollections counts at a time.
+    static let collectionsCountedAtOnce = 8
 
     func registerClusterPoints(into router: inout RPCRouter, _ sharding: ShardedCollections) {
         let service = self
@@ -93,10 +96,23 @@ extension VectorService {
             }
             let sharded = try sharding.node().metadata.metadata.collections.values
                 .filter { $0.isSharded && context.allows(.read, collection: $0.name) }
-            // Every collection's counts at once (each a fan-out to its shards), not one after another.
+            // Several collections' counts at a time (each a fan-out to its shards), not one after
+            // another, nor all at once: each takes a place in the caller's connection's queue of
+            // search work, which holds `WorkPool.ownerQueueLimit` calls.
             infos += try await withThrowingTaskGroup(of: RuvectorV1.CollectionInfo.self) { group in
-                for collection in sharded { group.addTask { try await service.shardedInfo(collection, context, sharding) } }
-                return try await group.reduce(into: []) { $0.append($1) }
+                var waiting = sharded.makeIterator()
+                var answers: [RuvectorV1.CollectionInfo] = []
+                for _ in 0..<Self.collectionsCountedAtOnce {
+                    guard let collection = waiting.next() else { break }
+                    group.addTask { try await service.shardedInfo(collection, context, sharding) }
+                }
+                while let info = try await group.next() {
+                    answers.append(info)
+                    if let collection = waiting.next() {
+                        group.addTask { try await service.shardedInfo(collection, context, sharding) }
+                    }
+                }
+                return answers
             }
             return RuvectorV1.ListCollectionsResponse(collections: infos.sorted { $0.name < $1.name })
         }
@@ -590,9 +606,17 @@ extension VectorService {
     }
 
     /// The info CreateCollection answers on a cluster node, once the creation is applied here
-    /// (a new collection: no points to count yet).
+    /// (a new collection: no points to count yet) and this node has made its copies of the
+    /// shards (at most 10 s, within the call's deadline). The wait is the creation's
+    /// backpressure: copies are made on their own queue, a few milliseconds of file creation
+    /// each, and clients creating collections faster than that would otherwise leave every node
+    /// further behind, its reads of the new collections failing for want of a copy.
     func clusterInfo(_ request: RuvectorV1.CreateCollectionRequest, context: ServerContext) async throws -> RuvectorV1.CollectionInfo {
         if let sharding, let collection = sharding.sharded(request.name) {
+            let deadline = ContinuousClock.now + ClusterMapping.timeout(context, cap: .seconds(10))
+            for number in collection.shards.indices {
+                _ = try await sharding.localCopy(ShardStore.ShardID(collection.name, UInt32(number)), within: deadline - .now)
+            }
             return try await shardedInfo(collection, context, sharding, counting: false)
         }
         if let durable = catalog.get(request.name) { return try VectorMapping.info(durable) }

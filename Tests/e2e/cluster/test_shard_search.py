@@ -180,3 +180,33 @@ def test_a_new_collection_is_writable_through_every_node_at_once(make_cluster) -
                 refusals.append(f"created through node {leader} (the Raft leader), written through node {node}: {failure}")
     print(f"{len(refusals)} of 6 writes through the followers right after CreateCollection answered NOT_FOUND")
     assert not refusals, refusals
+
+
+def test_a_new_collection_is_readable_through_every_node_at_once(make_cluster) -> None:
+    """A node learns of a new collection when it applies the creation, and makes its copies
+    just after, on its own queue: reads in between (ListCollections, GetCollection, Count from
+    any copy or from the primaries) wait for the copy instead of answering UNAVAILABLE "this
+    node holds no copy" (what Benchmarks/ClusterBench/cluster_bench.py hit at its first call)."""
+    cluster = make_cluster(3)
+    cluster.leader(timeout=5, everyone=True)
+    failures = []
+    for round_number in range(6):
+        name = f"fresh-read-{round_number}"
+        creator = list(cluster.nodes)[round_number % len(cluster.nodes)]
+        cluster.client(creator).create_collection(name, 4, "l2", shards=SHARDS, replication_factor=2)
+        for node in cluster.nodes:
+            # No client retries: the server must answer at the first try.
+            db = ruvector.Client(cluster.nodes[node].address, timeout=10, retries=0)
+            reads = {
+                "ListCollections": lambda: [c.name for c in db.list_collections()].count(name) == 1,
+                "GetCollection": lambda: db.get_collection(name).points_count == 0,
+                "Count (any)": lambda: db.count(name, read_from="any") == 0,
+                "Count (primary)": lambda: db.count(name, read_from="primary") == 0,
+            }
+            for what, read in reads.items():
+                try:
+                    assert read(), f"{what} through node {node}: a wrong answer"
+                except ruvector.RuVectorError as failure:
+                    failures.append(f"{name} created through node {creator}, {what} through node {node}: {failure}")
+            db.close()
+    assert not failures, failures
