@@ -23,6 +23,7 @@ struct ShardMetadataTests {
             .promoteShard(collection: "docs", shard: 1, primary: 3, epoch: 1),
             .updateShard(collection: "docs", shard: 0, expected: shard, new: .init(primary: 2, replicas: [1, 5], epoch: 5)),
             .drainMember(3),
+            .promoteShards([.init(collection: "docs", shard: 0, primary: 2, epoch: 4), .init(collection: "other", shard: 7, primary: 5, epoch: 1)]),
         ]
         for command in commands { #expect(try ClusterMetadata.decode(ClusterMetadata.encode(command)) == command) }
         var metadata = Self.members([1, 2, 3, 5])
@@ -52,6 +53,28 @@ struct ShardMetadataTests {
         #expect(metadata.apply(.promoteShard(collection: "docs", shard: 0, primary: 9, epoch: 2), index: 7)
                 == .conflict("node 9 holds no replica of shard 0 of docs"))
         #expect(metadata.apply(.promoteShard(collection: "docs", shard: 4, primary: 2, epoch: 2), index: 8) == .notFound)
+    }
+
+    @Test("promotions in one entry apply one by one: one decided on an old view changes nothing, the others apply")
+    func promotions() throws {
+        var metadata = Self.members([1, 2, 3])
+        _ = metadata.apply(.createCollection(Self.sharded([.init(primary: 1, replicas: [2, 3]), .init(primary: 1, replicas: [3, 2]),
+                                                           .init(primary: 2, replicas: [1, 3], epoch: 5)])), index: 4)
+        let batch: ClusterMetadata.Command = .promoteShards([
+            .init(collection: "docs", shard: 0, primary: 2, epoch: 1),
+            .init(collection: "docs", shard: 1, primary: 3, epoch: 1),
+            .init(collection: "docs", shard: 2, primary: 3, epoch: 4),   // stale: the shard is at epoch 5
+            .init(collection: "gone", shard: 0, primary: 3, epoch: 1),
+        ])
+        #expect(metadata.apply(batch, index: 5) == .applied)
+        #expect(metadata.collections["docs"]?.shards == [.init(primary: 2, replicas: [3, 1], epoch: 2), .init(primary: 3, replicas: [2, 1], epoch: 2),
+                                                        .init(primary: 2, replicas: [1, 3], epoch: 5)])
+        // Applied again (the same entry decided twice), nothing applies: the first refusal is the outcome.
+        #expect(metadata.apply(batch, index: 6) == .conflict("shard 0 of docs is at epoch 2, not 1"))
+        // A count above the bound is refused when decoded.
+        var bytes = ClusterMetadata.encode(.promoteShards([]))
+        bytes.replaceSubrange(2..<6, with: [0xFF, 0xFF, 0, 0])
+        #expect(throws: (any Error).self) { try ClusterMetadata.decode(bytes) }
     }
 
     @Test("a shard update applies only over the placement it was decided on, with the epoch rule")

@@ -110,6 +110,25 @@ public struct ClusterMetadata: Sendable, Equatable {
         }
     }
 
+    /// One shard's promotion (see `Command.promoteShard`).
+    public struct Promotion: Sendable, Equatable {
+        public var collection: String
+        public var shard: UInt32
+        public var primary: NodeID
+        /// The epoch the promotion was decided at.
+        public var epoch: UInt64
+
+        public init(collection: String, shard: UInt32, primary: NodeID, epoch: UInt64) {
+            self.collection = collection
+            self.shard = shard
+            self.primary = primary
+            self.epoch = epoch
+        }
+    }
+
+    /// The most promotions one `promoteShards` command carries.
+    public static let maxPromotions = 1024
+
     /// A change to the metadata, as a log entry carries it.
     public enum Command: Sendable, Equatable {
         case addMember(Member)
@@ -123,6 +142,10 @@ public struct ClusterMetadata: Sendable, Equatable {
         /// still at `epoch` (a promotion decided on an older view changes nothing); the former
         /// primary stays a replica and the epoch grows by one.
         case promoteShard(collection: String, shard: UInt32, primary: NodeID, epoch: UInt64)
+        /// Several promotions in one entry, each applied as `promoteShard` on its own (one
+        /// decided on an older view changes nothing, the others still apply): a node that led
+        /// many shards is replaced in one commit, not one per shard. At most `maxPromotions`.
+        case promoteShards([Promotion])
         /// Replaces a shard's placement with `new` if it is still `expected` (a move's steps:
         /// copies arriving, then the switch). Every node `new` adds must be a member, and the
         /// epoch must grow by one exactly when the primary changes.
@@ -176,14 +199,11 @@ public struct ClusterMetadata: Sendable, Equatable {
             guard members[id] != nil else { return .notFound }
             members[id]?.capacityBytes = bytes
         case .promoteShard(let name, let number, let primary, let epoch):
-            guard let collection = collections[name], Int(number) < collection.shards.count else { return .notFound }
-            let shard = collection.shards[Int(number)]
-            guard shard.epoch == epoch else { return .conflict("shard \(number) of \(name) is at epoch \(shard.epoch), not \(epoch)") }
-            guard shard.replicas.contains(primary) else {
-                return .conflict("node \(primary) holds no replica of shard \(number) of \(name)")
-            }
-            collections[name]?.shards[Int(number)] = Shard(primary: primary, replicas: shard.replicas.filter { $0 != primary } + [shard.primary],
-                                                           epoch: epoch + 1, incoming: shard.incoming)
+            return promote(Promotion(collection: name, shard: number, primary: primary, epoch: epoch))
+        case .promoteShards(let promotions):
+            // Applied when any applied; otherwise what stopped the first.
+            let outcomes = promotions.map { promote($0) }
+            return outcomes.contains(.applied) ? .applied : outcomes.first ?? .notFound
         case .drainMember(let id):
             guard members[id] != nil else { return .notFound }
             guard members[id]?.draining != true else { return .alreadyExists }
@@ -201,6 +221,19 @@ public struct ClusterMetadata: Sendable, Equatable {
             }
             collections[name]?.shards[Int(number)] = new
         }
+        return .applied
+    }
+
+    private mutating func promote(_ promotion: Promotion) -> Outcome {
+        let (name, number, primary, epoch) = (promotion.collection, promotion.shard, promotion.primary, promotion.epoch)
+        guard let collection = collections[name], Int(number) < collection.shards.count else { return .notFound }
+        let shard = collection.shards[Int(number)]
+        guard shard.epoch == epoch else { return .conflict("shard \(number) of \(name) is at epoch \(shard.epoch), not \(epoch)") }
+        guard shard.replicas.contains(primary) else {
+            return .conflict("node \(primary) holds no replica of shard \(number) of \(name)")
+        }
+        collections[name]?.shards[Int(number)] = Shard(primary: primary, replicas: shard.replicas.filter { $0 != primary } + [shard.primary],
+                                                       epoch: epoch + 1, incoming: shard.incoming)
         return .applied
     }
 
@@ -225,6 +258,9 @@ public struct ClusterMetadata: Sendable, Equatable {
         case .updateShard(let collection, let shard, let expected, let new):
             w.u8(8); w.string(collection); w.u32(shard); write(expected, &w); write(new, &w)
         case .drainMember(let id): w.u8(9); w.u64(id)
+        case .promoteShards(let promotions):
+            w.u8(10); w.u32(UInt32(promotions.count))
+            for p in promotions { w.string(p.collection); w.u32(p.shard); w.u64(p.primary); w.u64(p.epoch) }
         }
         return w.bytes
     }
@@ -245,6 +281,12 @@ public struct ClusterMetadata: Sendable, Equatable {
             case 7: return .promoteShard(collection: try r.string(), shard: try r.u32(), primary: try r.u64(), epoch: try r.u64())
             case 8: return .updateShard(collection: try r.string(), shard: try r.u32(), expected: try readShard(&r), new: try readShard(&r))
             case 9: return .drainMember(try r.u64())
+            case 10:
+                let count = Int(try r.u32())
+                guard count <= maxPromotions else { throw StorageError(.corrupt, "a promotion command with \(count) promotions") }
+                return .promoteShards(try (0..<count).map { _ in
+                    Promotion(collection: try r.string(), shard: try r.u32(), primary: try r.u64(), epoch: try r.u64())
+                })
             case let kind: throw StorageError(.corrupt, "unknown metadata command \(kind)")
             }
         } catch is BinaryReader.Truncated {

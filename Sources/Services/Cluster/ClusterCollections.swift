@@ -99,6 +99,14 @@ final class ClusterCollections: MetadataEffects {
         case .promoteShard(let collection, _, let primary, _):
             try VectorMapping.checkCollectionName(collection)
             guard primary != 0 else { throw RPCError(.invalidArgument, "a member id is non-zero") }
+        case .promoteShards(let promotions):
+            guard (1...ClusterMetadata.maxPromotions).contains(promotions.count) else {
+                throw RPCError(.invalidArgument, "a promotion command carries 1-\(ClusterMetadata.maxPromotions) promotions")
+            }
+            for promotion in promotions {
+                try VectorMapping.checkCollectionName(promotion.collection)
+                guard promotion.primary != 0 else { throw RPCError(.invalidArgument, "a member id is non-zero") }
+            }
         case .updateShard(let collection, _, _, let new):
             try VectorMapping.checkCollectionName(collection)
             guard !new.copies.contains(0), new.copies.count <= 32 else {

@@ -3,6 +3,7 @@ import ClusterNode
 import Logging
 import RPC
 import Synchronization
+import VectorDatabase
 import Wire
 
 /// The metadata leader's watch over the shards: failover and rebalancing, both as Raft-committed
@@ -187,40 +188,60 @@ final class ShardSupervisor: Sendable {
     // MARK: Failover
 
     /// Replaces the primary of every shard whose primary is proven gone or, once
-    /// `silenceApplies`, left the cluster or has been unheard for `silenceMillis`. Each
-    /// promotion is fenced on the old primary's reads as `view` counted them.
+    /// `silenceApplies`, left the cluster or has been unheard for `silenceMillis`. The live
+    /// replicas are asked once each for all their copies, and each old primary's shards are
+    /// promoted together (`promoteShards`, up to `ClusterMetadata.maxPromotions` an entry),
+    /// fenced on its reads as `view` counted them: a node that led hundreds of shards is
+    /// replaced in a few commits, not hundreds one after another.
     private func failover(_ node: ClusterNode, _ view: Check, silenceApplies: Bool, evidence: RefusalEvidence) async {
         let metadata = node.metadata.metadata
-        for collection in metadata.collections.values where collection.isSharded {
-            for (number, shard) in collection.shards.enumerated() {
-                let provenGone = gone(shard.primary, node, view, evidence)
-                guard provenGone || (silenceApplies && silent(shard.primary, node, metadata, view)) else { continue }
-                let candidates = shard.replicas.filter { !silent($0, node, metadata, view) && !gone($0, node, view, evidence) }
-                let answers = await logs(of: collection.name, shard: UInt32(number), on: candidates, node)
-                guard let best = answers.max(by: { a, b in
-                    (a.1.lastRecordEpoch, a.1.lastSequence, b.0) < (b.1.lastRecordEpoch, b.1.lastSequence, a.0)
-                }) else { continue }
-                let fence = ReadFence(member: shard.primary, readsSeen: view.readsRequested[shard.primary] ?? 0)
-                await propose(.promoteShard(collection: collection.name, shard: UInt32(number), primary: best.0, epoch: shard.epoch),
-                              fence: fence, node, what: "shard primary replaced", [
-                                "collection": "\(collection.name)", "shard": "\(number)", "from": "\(shard.primary)", "to": "\(best.0)",
-                                "epoch": "\(shard.epoch + 1)", "sequence": "\(best.1.lastSequence)",
-                                "reason": "\(provenGone ? "connections refused" : "silence")"])
+        var due: [(collection: String, number: UInt32, shard: ClusterMetadata.Shard)] = []
+        for collection in metadata.collections.values.sorted(by: { $0.name < $1.name }) where collection.isSharded {
+            for (number, shard) in collection.shards.enumerated()
+            where gone(shard.primary, node, view, evidence) || (silenceApplies && silent(shard.primary, node, metadata, view)) {
+                due.append((collection.name, UInt32(number), shard))
+            }
+        }
+        guard !due.isEmpty else { return }
+        let candidates = Set(due.flatMap(\.shard.replicas)).filter { !silent($0, node, metadata, view) && !gone($0, node, view, evidence) }
+        let copies = await logs(on: candidates, node)
+        var promotions: [NodeID: [ClusterMetadata.Promotion]] = [:]
+        for (collection, number, shard) in due {
+            let answers = shard.replicas.compactMap { replica in copies[replica]?[ShardStore.ShardID(collection, number)].map { (replica, $0) } }
+            guard let best = answers.max(by: { a, b in
+                (a.1.lastRecordEpoch, a.1.lastSequence, b.0) < (b.1.lastRecordEpoch, b.1.lastSequence, a.0)
+            }) else { continue }
+            promotions[shard.primary, default: []].append(
+                ClusterMetadata.Promotion(collection: collection, shard: number, primary: best.0, epoch: shard.epoch))
+        }
+        for (old, list) in promotions.sorted(by: { $0.key < $1.key }) {
+            let fence = ReadFence(member: old, readsSeen: view.readsRequested[old] ?? 0)
+            let reason = gone(old, node, view, evidence) ? "connections refused" : "silence"
+            for start in stride(from: 0, to: list.count, by: ClusterMetadata.maxPromotions) {
+                let part = Array(list[start..<min(start + ClusterMetadata.maxPromotions, list.count)])
+                let named = part.prefix(8).map { "\($0.collection)/\($0.shard) to \($0.primary) at epoch \($0.epoch + 1)" }
+                await propose(.promoteShards(part), fence: fence, node, what: "shard primary replaced", [
+                    "from": "\(old)", "count": "\(part.count)", "reason": "\(reason)",
+                    "shards": "\(named.joined(separator: ", "))\(part.count > 8 ? " and \(part.count - 8) more" : "")"])
             }
         }
     }
 
-    /// What each of `nodes` holds of the shard (`ShardStatus`), for those that answer in time.
-    private func logs(of collection: String, shard number: UInt32, on nodes: [NodeID], _ node: ClusterNode) async
-        -> [(NodeID, RuvectorV1.LocalShardStatus)] {
+    /// Every copy each of `nodes` holds (`ShardStatus` of all collections), for the nodes that
+    /// answer in time.
+    private func logs(on nodes: Set<NodeID>, _ node: ClusterNode) async -> [NodeID: [ShardStore.ShardID: RuvectorV1.LocalShardStatus]] {
         let sharding = self.sharding
-        return await withTaskGroup(of: (NodeID, RuvectorV1.LocalShardStatus)?.self) { group in
+        return await withTaskGroup(of: (NodeID, RuvectorV1.ShardStatusResponse?).self) { group in
             for candidate in nodes {
-                group.addTask {
-                    await ShardReplicationMethods.ask(target: candidate, collection: collection, node: node, sharding: sharding)?.shards.first { $0.shard == number }.map { (candidate, $0) }
-                }
+                group.addTask { (candidate, await ShardReplicationMethods.ask(target: candidate, node: node, sharding: sharding)) }
             }
-            return await group.reduce(into: [(NodeID, RuvectorV1.LocalShardStatus)]()) { if let answer = $1 { $0.append(answer) } }
+            var copies: [NodeID: [ShardStore.ShardID: RuvectorV1.LocalShardStatus]] = [:]
+            for await (candidate, answer) in group {
+                guard let answer else { continue }
+                copies[candidate] = Dictionary(answer.shards.map { (ShardStore.ShardID($0.collection, $0.shard), $0) },
+                                               uniquingKeysWith: { first, _ in first })
+            }
+            return copies
         }
     }
 
