@@ -32,12 +32,14 @@ extension ClusterCommand {
             Terminal.printTable(["COLLECTION", "SHARD", "PRIMARY", "REPLICAS", "EPOCH", "LAG-RECORDS", "LAG-MS", "PRIMARY-SEQ", "MOVES"],
                                 shards.map { shard in
                 let lag = shard.replicaLag
+                let moves = [shard.incoming.isEmpty ? nil : "to " + shard.incoming.map(String.init).joined(separator: ","),
+                             shard.handoff == 0 ? nil : "primary to \(shard.handoff)"].compactMap { $0 }
                 return [shard.collection, String(shard.shard), String(shard.primary),
                         shard.replicas.isEmpty ? "-" : shard.replicas.map(String.init).joined(separator: ","), String(shard.epoch),
                         lag.map { $0.isEmpty ? "-" : $0.map { String($0.records) }.joined(separator: ",") } ?? "?",
                         lag.map { $0.isEmpty ? "-" : $0.map { $0.millis == .max ? "never" : String($0.millis) }.joined(separator: ",") } ?? "?",
                         lag == nil ? "?" : String(shard.primarySequence),
-                        shard.incoming.isEmpty ? "-" : "to " + shard.incoming.map(String.init).joined(separator: ",")]
+                        moves.isEmpty ? "-" : moves.joined(separator: "; ")]
             })
         }
     }
@@ -86,6 +88,8 @@ extension JSONForm {
             "primary_sequence": shard.replicaLag == nil ? .null : .int(Int64(clamping: shard.primarySequence)),
             // Nodes receiving a copy.
             "moves_in_progress": .list(shard.incoming.map { .int(Int64(clamping: $0)) }),
+            // The copy the primary is being handed to (null: none).
+            "primary_handoff": shard.handoff == 0 ? .null : .int(Int64(clamping: shard.handoff)),
         ])
     }
 

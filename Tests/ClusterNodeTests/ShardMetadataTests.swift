@@ -103,6 +103,50 @@ struct ShardMetadataTests {
         #expect(metadata.apply(.updateShard(collection: "docs", shard: 0, expected: switched, new: withThree), index: 12) == .applied)
     }
 
+    @Test("a primary is handed to one of the shard's copies at the same epoch; the switch or a promotion ends the handoff")
+    func handoff() throws {
+        var metadata = Self.members([1, 2, 3, 4])
+        let arriving = ClusterMetadata.Shard(primary: 1, replicas: [2, 3], epoch: 1, incoming: [4])
+        _ = metadata.apply(.createCollection(Self.sharded([.init(primary: 1, replicas: [2, 3])])), index: 5)
+        _ = metadata.apply(.updateShard(collection: "docs", shard: 0, expected: .init(primary: 1, replicas: [2, 3]), new: arriving), index: 6)
+        var toStranger = arriving
+        toStranger.handoff = 9
+        #expect(metadata.apply(.updateShard(collection: "docs", shard: 0, expected: arriving, new: toStranger), index: 7)
+                == .conflict("a shard's primary is handed to one of its copies, and not while it changes"))
+        var switchedAndHanding = ClusterMetadata.Shard(primary: 2, replicas: [3, 4], epoch: 2)
+        switchedAndHanding.handoff = 3
+        #expect(metadata.apply(.updateShard(collection: "docs", shard: 0, expected: arriving, new: switchedAndHanding), index: 8)
+                == .conflict("a shard's primary is handed to one of its copies, and not while it changes"))
+        var handing = arriving
+        handing.handoff = 4   // an incoming copy may take it
+        #expect(metadata.apply(.updateShard(collection: "docs", shard: 0, expected: arriving, new: handing), index: 9) == .applied)
+        #expect(try ClusterMetadata(decoding: metadata.encoded()) == metadata)
+        #expect(try ClusterMetadata.decode(ClusterMetadata.encode(.updateShard(collection: "docs", shard: 0, expected: arriving, new: handing)))
+                == .updateShard(collection: "docs", shard: 0, expected: arriving, new: handing))
+        // The switch (a new shard value) ends it.
+        let switched = ClusterMetadata.Shard(primary: 4, replicas: [2, 3], epoch: 2)
+        #expect(metadata.apply(.updateShard(collection: "docs", shard: 0, expected: handing, new: switched), index: 10) == .applied)
+        #expect(metadata.collections["docs"]?.shards[0].handoff == 0)
+        // So does a failover while one is pending.
+        var again = switched
+        again.handoff = 2
+        _ = metadata.apply(.updateShard(collection: "docs", shard: 0, expected: switched, new: again), index: 11)
+        #expect(metadata.apply(.promoteShard(collection: "docs", shard: 0, primary: 3, epoch: 2), index: 12) == .applied)
+        #expect(metadata.collections["docs"]?.shards[0] == .init(primary: 3, replicas: [2, 4], epoch: 3))
+    }
+
+    @Test("a shard update written by version 2 (shards without a handoff) still decodes")
+    func versionTwoShards() throws {
+        var bytes: [UInt8] = [2, 8]
+        func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { bytes += $0 } }
+        func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { bytes += $0 } }
+        u32(4); bytes += Array("docs".utf8); u32(3)
+        u64(1); u64(1); u64(2); u64(2); u64(3); u64(0)            // expected: primary 1, epoch 1, replicas [2, 3], no incoming
+        u64(1); u64(1); u64(2); u64(2); u64(3); u64(1); u64(4)    // new: the same with 4 arriving
+        #expect(try ClusterMetadata.decode(bytes) == .updateShard(collection: "docs", shard: 3, expected: .init(primary: 1, replicas: [2, 3]),
+                                                                  new: .init(primary: 1, replicas: [2, 3], incoming: [4])))
+    }
+
     @Test("metadata written before sharding (version 1) still decodes: collections without shards, members not draining")
     func versionOne() throws {
         // Version 1 snapshot: one member, one collection, settings.

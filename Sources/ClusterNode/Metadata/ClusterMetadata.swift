@@ -39,12 +39,18 @@ public struct ClusterMetadata: Sendable, Equatable {
         /// Nodes receiving a copy (a move in progress): they follow the primary's log like
         /// replicas but no write waits for them, until a later change makes them replicas.
         public var incoming: [NodeID]
+        /// The copy (a replica or an incoming one) a planned move hands the primary to (0:
+        /// none). While it is set the primary takes no writes; once the primary reports its log
+        /// sealed and this copy has all of it, the switch makes it the primary (or a cancel
+        /// clears it). So no write the old primary acknowledges can be missing on the new one.
+        public var handoff: NodeID
 
-        public init(primary: NodeID, replicas: [NodeID], epoch: UInt64 = 1, incoming: [NodeID] = []) {
+        public init(primary: NodeID, replicas: [NodeID], epoch: UInt64 = 1, incoming: [NodeID] = [], handoff: NodeID = 0) {
             self.primary = primary
             self.replicas = replicas
             self.epoch = epoch
             self.incoming = incoming
+            self.handoff = handoff
         }
 
         /// Every node holding the shard, the primary first.
@@ -219,6 +225,9 @@ public struct ClusterMetadata: Sendable, Equatable {
                   new.epoch == expected.epoch + (new.primary == expected.primary ? 0 : 1) else {
                 return .conflict("a shard's copies must be distinct and its epoch grow exactly when its primary changes")
             }
+            guard new.handoff == 0 || (new.primary == expected.primary && (new.replicas + new.incoming).contains(new.handoff)) else {
+                return .conflict("a shard's primary is handed to one of its copies, and not while it changes")
+            }
             collections[name]?.shards[Int(number)] = new
         }
         return .applied
@@ -239,8 +248,9 @@ public struct ClusterMetadata: Sendable, Equatable {
 
     // MARK: Encoding (log entries and snapshots; versioned by a leading byte)
 
-    /// 2: collections carry their shards. Version 1 bytes (before sharding) still decode.
-    private static let version: UInt8 = 2
+    /// 2: collections carry their shards; 3: shards carry their handoff. Bytes of earlier
+    /// versions still decode.
+    private static let version: UInt8 = 3
 
     /// The command as a log entry's bytes.
     public static func encode(_ command: Command) -> [UInt8] {
@@ -279,7 +289,8 @@ public struct ClusterMetadata: Sendable, Equatable {
             case 5: return .setSettings(Settings(replicationFactor: try r.u32(), replicationMode: try r.u32()))
             case 6: return .reportCapacity(try r.u64(), bytes: try r.u64())
             case 7: return .promoteShard(collection: try r.string(), shard: try r.u32(), primary: try r.u64(), epoch: try r.u64())
-            case 8: return .updateShard(collection: try r.string(), shard: try r.u32(), expected: try readShard(&r), new: try readShard(&r))
+            case 8: return .updateShard(collection: try r.string(), shard: try r.u32(), expected: try readShard(&r, version: written),
+                                    new: try readShard(&r, version: written))
             case 9: return .drainMember(try r.u64())
             case 10:
                 let count = Int(try r.u32())
@@ -351,15 +362,17 @@ public struct ClusterMetadata: Sendable, Equatable {
         for replica in shard.replicas { w.u64(replica) }
         w.u64(UInt64(shard.incoming.count))
         for node in shard.incoming { w.u64(node) }
+        w.u64(shard.handoff)
     }
 
-    private static func readShard(_ r: inout BinaryReader) throws(BinaryReader.Truncated) -> Shard {
+    private static func readShard(_ r: inout BinaryReader, version: UInt8) throws(BinaryReader.Truncated) -> Shard {
         let primary = try r.u64(), epoch = try r.u64()
         var replicas: [NodeID] = []
         for _ in 0..<(try r.count(elementBytes: 8)) { replicas.append(try r.u64()) }
         var incoming: [NodeID] = []
         for _ in 0..<(try r.count(elementBytes: 8)) { incoming.append(try r.u64()) }
-        return Shard(primary: primary, replicas: replicas, epoch: epoch, incoming: incoming)
+        let handoff = version >= 3 ? try r.u64() : 0
+        return Shard(primary: primary, replicas: replicas, epoch: epoch, incoming: incoming, handoff: handoff)
     }
 
     private static func readCollection(_ r: inout BinaryReader, version: UInt8) throws(BinaryReader.Truncated) -> Collection {
@@ -367,7 +380,7 @@ public struct ClusterMetadata: Sendable, Equatable {
                                     createdIndex: try r.u64())
         guard version >= 2 else { return collection }
         collection.replicationFactor = try r.u32(); collection.writeConsistency = try r.u32(); collection.minReplicas = try r.u32()
-        for _ in 0..<(try r.count(elementBytes: 32)) { collection.shards.append(try readShard(&r)) }
+        for _ in 0..<(try r.count(elementBytes: 32)) { collection.shards.append(try readShard(&r, version: version)) }
         return collection
     }
 }

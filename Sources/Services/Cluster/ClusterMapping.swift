@@ -62,7 +62,8 @@ enum ClusterMapping {
         let shards = metadata.collections.values.sorted { $0.name < $1.name }.flatMap { collection in
             collection.shards.enumerated().map { number, shard in
                 RuvectorV1.ShardAssignment(collection: collection.name, shard: UInt32(number), primaryNodeId: shard.primary,
-                                           replicaNodeIds: shard.replicas, epoch: shard.epoch, incomingNodeIds: shard.incoming)
+                                           replicaNodeIds: shard.replicas, epoch: shard.epoch, incomingNodeIds: shard.incoming,
+                                           handoffNodeId: shard.handoff)
             }
         }
         return RuvectorV1.ClusterState(

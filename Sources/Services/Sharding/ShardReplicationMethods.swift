@@ -174,10 +174,12 @@ enum ShardReplicationMethods {
             let id = ShardStore.ShardID(local.collectionName, local.number)
             let shard = metadata.collections[local.collectionName]?.shard(local.number)
             let durable = local.durable
+            // Sealed before the sequence is read: a sealed log's sequence is final.
+            let sealed = sharding.sealedForHandoff(id, in: metadata, selfID: node.id)
             var entry = RuvectorV1.LocalShardStatus(collection: local.collectionName, shard: local.number,
                                                     primary: shard?.primary == node.id, epoch: shard?.epoch ?? 0,
                                                     lastSequence: durable.lastSequence, lastRecordEpoch: local.lastRecordEpoch,
-                                                    points: UInt64(try durable.collection.count()))
+                                                    points: UInt64(try durable.collection.count()), sealed: sealed)
             if request.checksums { entry.checksum = try durable.contentChecksum(cancellation: cancellation) }
             if let shard, shard.primary == node.id, let tracker = sharding.replication.existingTracker(for: id), tracker.epoch == shard.epoch {
                 entry.replicas = tracker.progress(of: shard.replicas + shard.incoming, primaryLast: durable.lastSequence)

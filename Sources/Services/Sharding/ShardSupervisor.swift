@@ -45,6 +45,12 @@ final class ShardSupervisor: Sendable {
     static let maxConcurrentMoves = 8
     /// An incoming copy this close to its primary's log counts as caught up.
     static let caughtUpRecords: UInt64 = 64
+    /// A primary handover not switched after this long is cancelled (the primary takes writes
+    /// again) and begun afresh.
+    static let handoffPatienceMillis: Int64 = 2000
+
+    /// When this leader began each pending primary handover (or first saw it pending).
+    private let handoffsBegun = Mutex<[ShardStore.ShardID: ContinuousClock.Instant]>([:])
 
     private let sharding: ShardedCollections
     private let logger: Logger
@@ -272,7 +278,7 @@ final class ShardSupervisor: Sendable {
             for (index, shard) in collection.shards.enumerated() {
                 let number = UInt32(index)
                 let target = ShardPlacement.replicas(collection: collection.name, shard: number, ring: ring, replicationFactor: factor)
-                guard Set(shard.holders) != Set(target) || !shard.incoming.isEmpty else { continue }
+                guard Set(shard.holders) != Set(target) || !shard.incoming.isEmpty || shard.handoff != 0 else { continue }
                 // A silent primary is failover's first; moves wait for a live one.
                 guard !silent(shard.primary, node, metadata, view), !gone(shard.primary, node, view, evidence) else { continue }
                 let missing = target.filter { !shard.copies.contains($0) }
@@ -296,18 +302,49 @@ final class ShardSupervisor: Sendable {
                     id == shard.primary || (acked[id].map { $0.connected && $0.lagRecords <= Self.caughtUpRecords } ?? false)
                 }
                 guard change.incoming.allSatisfy(caughtUp) else { continue }
+                let id = ShardStore.ShardID(collection.name, number)
                 var switched: ClusterMetadata.Shard
                 if target.contains(shard.primary) {
+                    // (A handoff begun for an older ring is dropped with it.)
                     switched = ClusterMetadata.Shard(primary: shard.primary, replicas: target.filter { $0 != shard.primary }, epoch: shard.epoch)
+                } else if shard.handoff == 0 || !target.contains(shard.handoff) || acked[shard.handoff]?.connected != true {
+                    // The primary moves, in two steps. First it is handed to the connected target
+                    // copy with the most of its log: once the primary applies that, it takes no
+                    // more writes, so none it acknowledges can be missing on its successor.
+                    let connected = target.filter { acked[$0]?.connected == true }
+                    guard let next = connected.max(by: { (acked[$0]?.ackedSequence ?? 0, $1) < (acked[$1]?.ackedSequence ?? 0, $0) }) else {
+                        continue
+                    }
+                    var handing = shard
+                    handing.handoff = next
+                    handoffsBegun.withLock { $0[id] = .now }
+                    await propose(.updateShard(collection: collection.name, shard: number, expected: shard, new: handing), node,
+                                  what: "shard primary handing over", ["shard": "\(id)", "from": "\(shard.primary)", "to": "\(next)"])
+                    continue
                 } else {
-                    // The primary moves: to a target copy that has all of its log right now (a
-                    // write the old primary takes before it learns of the change is one an async
-                    // write may lose, as in a failover; sync writes reach every replica first).
-                    guard let next = target.first(where: { acked[$0].map { $0.connected && $0.lagRecords == 0 } ?? false }) else {
+                    // Then, once the old primary reports its log sealed and the successor has
+                    // all of it, the switch; a handoff that does not get there in time is
+                    // cancelled (the primary takes writes again) and begun afresh.
+                    let next = shard.handoff
+                    guard status.sealed, let progress = acked[next], progress.ackedSequence >= status.lastSequence else {
+                        let begun = handoffsBegun.withLock { begun -> ContinuousClock.Instant in
+                            let at = begun[id] ?? .now
+                            begun[id] = at
+                            return at
+                        }
+                        if ContinuousClock.now - begun > .milliseconds(Self.handoffPatienceMillis) {
+                            var cancelled = shard
+                            cancelled.handoff = 0
+                            handoffsBegun.withLock { $0[id] = nil }
+                            await propose(.updateShard(collection: collection.name, shard: number, expected: shard, new: cancelled), node,
+                                          what: "shard handover cancelled", ["shard": "\(id)", "from": "\(shard.primary)", "to": "\(next)",
+                                                                             "sealed": "\(status.sealed)"])
+                        }
                         continue
                     }
                     switched = ClusterMetadata.Shard(primary: next, replicas: target.filter { $0 != next }, epoch: shard.epoch + 1)
                 }
+                handoffsBegun.withLock { $0[id] = nil }
                 await propose(.updateShard(collection: collection.name, shard: number, expected: shard, new: switched), node,
                               what: "shard moved", ["shard": "\(collection.name)/\(number)", "from": "\(shard.holders)",
                                                     "to": "\(switched.holders)", "epoch": "\(switched.epoch)"])

@@ -126,7 +126,7 @@ final class ShardedCollections: Sendable {
         for shard in collection.shards {
             let holders = shard.holders
             guard holders.count == Int(collection.replicationFactor), Set(holders).count == holders.count,
-                  !holders.contains(0), shard.epoch == 1, shard.incoming.isEmpty else {
+                  !holders.contains(0), shard.epoch == 1, shard.incoming.isEmpty, shard.handoff == 0 else {
                 throw RPCError(.invalidArgument, "every shard needs replication_factor distinct non-zero nodes at epoch 1")
             }
         }
@@ -271,12 +271,17 @@ final class ShardedCollections: Sendable {
     /// and for the copy of a shard the metadata has just made it the primary of (`reconcile`
     /// creates it and begins its epoch on its own queue, milliseconds later).
     func primary(_ id: ShardStore.ShardID, epoch: UInt64?, within: Duration) async throws -> (ClusterMetadata.Shard, LocalShard) {
+        try await awaitPrimaryReady(id, within: within)
+        return try requirePrimary(id, epoch: epoch)
+    }
+
+    /// The waiting of `primary`, without its check.
+    private func awaitPrimaryReady(_ id: ShardStore.ShardID, within: Duration) async throws {
         let node = try node()
         let deadline = ContinuousClock.now + within
         while !holdsLease(node) || takingOver(id, node), ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(holdsLease(node) ? 5 : 20))
         }
-        return try requirePrimary(id, epoch: epoch)
     }
 
     /// Whether the metadata makes `node` the primary of `id` while its copy is not ready for
@@ -347,6 +352,29 @@ final class ShardedCollections: Sendable {
         return (shard, local)
     }
 
+    /// Writes past `primary()` and not yet logged, by shard.
+    private let writesInFlight = Mutex<[ShardStore.ShardID: Int]>([:])
+
+    /// Runs a primary's write of `id` (its check and its logging) counted in `writesInFlight`:
+    /// counted before the primary is checked, so a handoff's seal sees either the count or
+    /// the refusal.
+    private func counted<R>(_ id: ShardStore.ShardID, _ body: () async throws -> R) async rethrows -> R {
+        writesInFlight.withLock { $0[id, default: 0] += 1 }
+        defer { writesInFlight.withLock { $0[id] = $0[id].flatMap { $0 > 1 ? $0 - 1 : nil } } }
+        return try await body()
+    }
+
+    /// Whether this node, the primary of `id` in `metadata`, is handing it over and has no
+    /// write in flight any more: from then on its log does not grow (every later write reads a
+    /// metadata at least as new, which names the handoff, and is refused), so the sequence read
+    /// after this answer is final. The metadata must be read before this is asked.
+    func sealedForHandoff(_ id: ShardStore.ShardID, in metadata: ClusterMetadata, selfID: NodeID) -> Bool {
+        guard let shard = metadata.collections[id.collection]?.shard(id.number), shard.primary == selfID, shard.handoff != 0 else {
+            return false
+        }
+        return writesInFlight.withLock { $0[id] == nil }
+    }
+
     /// Replicas a write in `mode` waits for, of `shard`'s.
     static func needed(mode: UInt32, minReplicas: UInt32, shard: ClusterMetadata.Shard) -> Int {
         switch mode {
@@ -362,9 +390,17 @@ final class ShardedCollections: Sendable {
     func primaryWrite<T: Sendable>(_ id: ShardStore.ShardID, epoch: UInt64?, mode: UInt32, minReplicas: UInt32, context: ServerContext,
                                    _ write: @escaping @Sendable (DurableCollection) async throws -> (T, UInt64))
         async throws -> (value: T, sequence: UInt64, acknowledged: Int) {
-        let (shard, local) = try await primary(id, epoch: epoch, within: ClusterMapping.timeout(context, cap: .seconds(1)))
-        let tracker = replication.tracker(for: id, epoch: shard.epoch)
-        let (value, sequence) = try await write(local.durable)
+        try await awaitPrimaryReady(id, within: ClusterMapping.timeout(context, cap: .seconds(1)))
+        let (shard, tracker, value, sequence) = try await counted(id) {
+            let (shard, local) = try requirePrimary(id, epoch: epoch)
+            guard shard.handoff == 0 else {
+                throw RPCError(.unavailable, "node \(shard.primary) is handing shard \(id) over to node \(shard.handoff) (a planned move) "
+                    + "and takes no more writes; retry")
+            }
+            let tracker = replication.tracker(for: id, epoch: shard.epoch)
+            let (value, sequence) = try await write(local.durable)
+            return (shard, tracker, value, sequence)
+        }
         tracker.logged(sequence)
         let needed = Self.needed(mode: mode, minReplicas: minReplicas, shard: shard)
         guard needed > 0 else { return (value, sequence, tracker.acknowledgedCount(sequence, among: shard.replicas)) }

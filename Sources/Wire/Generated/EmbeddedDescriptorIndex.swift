@@ -18,7 +18,7 @@ enum EmbeddedDescriptorIndex {
         "grpc/testing/test.proto",
     ]
     /// (offset, length) of each file's FileDescriptorProto in the blob.
-    static let fileRanges: [Swift.Int] = [0, 2386, 2386, 8500, 10886, 3763, 14649, 5875, 20524, 3470, 23994, 2653, 26647, 6804, 33451, 557, 34008, 1744, 35752, 1812, 37564, 101, 37665, 5012, 42677, 1610]
+    static let fileRanges: [Swift.Int] = [0, 2386, 2386, 8500, 10886, 3827, 14713, 5875, 20588, 3470, 24058, 2653, 26711, 6804, 33515, 557, 34072, 1744, 35816, 1812, 37628, 101, 37729, 5012, 42741, 1610]
     /// Direct dependencies of each file, as indices into `fileNames`.
     static let fileDependencies: [[Swift.Int]] = [
         [],

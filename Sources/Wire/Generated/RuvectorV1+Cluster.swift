@@ -205,12 +205,15 @@ extension RuvectorV1 {
         /// Nodes receiving a copy (a move in progress): they follow the primary's log; no write waits
         /// for them until the move switches them in.
         public var incomingNodeIds: [Swift.UInt64] = []
+        /// The replica the primary is being handed to (a planned move; 0 = none): until the switch,
+        /// the primary refuses writes (UNAVAILABLE, retried by the node that forwards them).
+        public var handoffNodeId: Swift.UInt64 = 0
 
         /// A message with every field at its default.
         public init() {}
 
         /// A message with the given fields; the others keep their defaults.
-        public init(collection: Swift.String = "", shard: Swift.UInt32 = 0, primaryNodeId: Swift.UInt64 = 0, replicaNodeIds: [Swift.UInt64] = [], replicaLagRecords: [Swift.UInt64] = [], epoch: Swift.UInt64 = 0, replicaLagMillis: [Swift.UInt64] = [], primarySequence: Swift.UInt64 = 0, incomingNodeIds: [Swift.UInt64] = []) {
+        public init(collection: Swift.String = "", shard: Swift.UInt32 = 0, primaryNodeId: Swift.UInt64 = 0, replicaNodeIds: [Swift.UInt64] = [], replicaLagRecords: [Swift.UInt64] = [], epoch: Swift.UInt64 = 0, replicaLagMillis: [Swift.UInt64] = [], primarySequence: Swift.UInt64 = 0, incomingNodeIds: [Swift.UInt64] = [], handoffNodeId: Swift.UInt64 = 0) {
             self.collection = collection
             self.shard = shard
             self.primaryNodeId = primaryNodeId
@@ -220,6 +223,7 @@ extension RuvectorV1 {
             self.replicaLagMillis = replicaLagMillis
             self.primarySequence = primarySequence
             self.incomingNodeIds = incomingNodeIds
+            self.handoffNodeId = handoffNodeId
         }
 
         public static let protoFullName = "ruvector.v1.ShardAssignment"
@@ -250,6 +254,7 @@ extension RuvectorV1 {
             self.replicaLagMillis = c.n_replica_lag_millis == 0 ? [] : Swift.Array(UnsafeBufferPointer(start: c.replica_lag_millis, count: c.n_replica_lag_millis))
             self.primarySequence = c.primary_sequence
             self.incomingNodeIds = c.n_incoming_node_ids == 0 ? [] : Swift.Array(UnsafeBufferPointer(start: c.incoming_node_ids, count: c.n_incoming_node_ids))
+            self.handoffNodeId = c.handoff_node_id
         }
 
         func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__ShardAssignment> {
@@ -267,6 +272,7 @@ extension RuvectorV1 {
             c.pointee.primary_sequence = self.primarySequence
             c.pointee.n_incoming_node_ids = self.incomingNodeIds.count
             c.pointee.incoming_node_ids = arena.copy(self.incomingNodeIds)
+            c.pointee.handoff_node_id = self.handoffNodeId
             return c
         }
     }
@@ -996,12 +1002,15 @@ extension RuvectorV1 {
         public var checksum: Swift.UInt64 = 0
         /// On the primary: each replica's progress.
         public var replicas: [RuvectorV1.ReplicaProgress] = []
+        /// On a primary handing the shard over (a planned move): it takes no more writes and has none
+        /// in flight, so last_sequence is final.
+        public var sealed: Swift.Bool = false
 
         /// A message with every field at its default.
         public init() {}
 
         /// A message with the given fields; the others keep their defaults.
-        public init(collection: Swift.String = "", shard: Swift.UInt32 = 0, primary: Swift.Bool = false, epoch: Swift.UInt64 = 0, lastSequence: Swift.UInt64 = 0, lastRecordEpoch: Swift.UInt64 = 0, points: Swift.UInt64 = 0, checksum: Swift.UInt64 = 0, replicas: [RuvectorV1.ReplicaProgress] = []) {
+        public init(collection: Swift.String = "", shard: Swift.UInt32 = 0, primary: Swift.Bool = false, epoch: Swift.UInt64 = 0, lastSequence: Swift.UInt64 = 0, lastRecordEpoch: Swift.UInt64 = 0, points: Swift.UInt64 = 0, checksum: Swift.UInt64 = 0, replicas: [RuvectorV1.ReplicaProgress] = [], sealed: Swift.Bool = false) {
             self.collection = collection
             self.shard = shard
             self.primary = primary
@@ -1011,6 +1020,7 @@ extension RuvectorV1 {
             self.points = points
             self.checksum = checksum
             self.replicas = replicas
+            self.sealed = sealed
         }
 
         public static let protoFullName = "ruvector.v1.LocalShardStatus"
@@ -1041,6 +1051,7 @@ extension RuvectorV1 {
             self.points = c.points
             self.checksum = c.checksum
             self.replicas = (0..<c.n_replicas).compactMap { c.replicas[$0].map { RuvectorV1.ReplicaProgress(c: $0) } }
+            self.sealed = (c.sealed != 0)
         }
 
         func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__LocalShardStatus> {
@@ -1057,6 +1068,7 @@ extension RuvectorV1 {
             let replicasPointers = arena.array(of: UnsafeMutablePointer<Ruvector__V1__ReplicaProgress>?.self, count: self.replicas.count)
             for (index, element) in self.replicas.enumerated() { replicasPointers[index] = element.toC(&arena) }
             c.pointee.replicas = replicasPointers
+            c.pointee.sealed = (self.sealed ? 1 : 0)
             return c
         }
     }

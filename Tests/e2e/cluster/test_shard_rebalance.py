@@ -1,7 +1,9 @@
 """Rebalancing of sharded collections: a 4th node joins while points are written and searched;
 only the shards whose copies the ring changes move (all onto the new node), no acknowledged
 write is lost, searches keep answering, and every copy ends equal. Then Leave drains the node:
-its copies move back before it is removed."""
+its copies move back before it is removed. In sync and in async mode: a primary that moves is
+handed over (it stops taking writes, and the switch waits until its successor has its whole
+log), so even an async write it acknowledged just before the switch is not lost."""
 from __future__ import annotations
 
 import threading
@@ -38,12 +40,13 @@ def _settled(cluster: Cluster, nodes: list[int]) -> bool:
 
 
 class Writer(threading.Thread):
-    """Upserts batches of 10 fresh points through node 1 and 2 in turn, in sync mode, keeping
+    """Upserts batches of 10 fresh points through node 1 and 2 in turn, in `mode`, keeping
     the acknowledged ids; also searches through node 3 and counts failures."""
 
-    def __init__(self, cluster: Cluster):
+    def __init__(self, cluster: Cluster, mode: str = "sync"):
         super().__init__(daemon=True)
         self.cluster = cluster
+        self.mode = mode
         self.acknowledged: dict[int, list[float]] = {}
         self.write_failures = 0
         self.searches = 0
@@ -61,7 +64,7 @@ class Writer(threading.Thread):
             node = 1 + turn % 2
             turn += 1
             try:
-                self.cluster.client(node).upsert("docs", ids, vectors, [{"i": i} for i in ids], consistency="sync")
+                self.cluster.client(node).upsert("docs", ids, vectors, [{"i": i} for i in ids], consistency=self.mode)
                 for i, v in zip(ids, vectors):
                     self.acknowledged[i] = v.tolist()
             except ruvector.RuVectorError:
@@ -73,11 +76,18 @@ class Writer(threading.Thread):
                 self.search_failures += 1
 
 
-def test_a_join_moves_only_the_ring_s_shards_and_loses_nothing(make_cluster) -> None:
+def _log_lines(cluster: Cluster, text: str) -> int:
+    """How many lines of the nodes' logs hold `text`."""
+    return sum(text in line for i in cluster.nodes
+               for line in cluster.nodes[i].log_path.read_text(errors="replace").splitlines())
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_a_join_moves_only_the_ring_s_shards_and_loses_nothing(make_cluster, mode: str) -> None:
     cluster = make_cluster(3)
     cluster.leader(timeout=5, everyone=True)
     db = cluster.client(1)
-    db.create_collection("docs", DIMENSION, "l2", shards=SHARDS, replication_factor=3, write_consistency="sync")
+    db.create_collection("docs", DIMENSION, "l2", shards=SHARDS, replication_factor=3, write_consistency=mode)
     rng = np.random.default_rng(1)
     base = rng.standard_normal((1200, DIMENSION)).astype("float32")
     for start in range(0, len(base), 300):
@@ -85,7 +95,7 @@ def test_a_join_moves_only_the_ring_s_shards_and_loses_nothing(make_cluster) -> 
     before = _placement(cluster)
     assert all(len(holders) == 3 for holders in before.values())
 
-    writer = Writer(cluster)
+    writer = Writer(cluster, mode)
     writer.start()
     try:
         time.sleep(0.5)
@@ -109,7 +119,9 @@ def test_a_join_moves_only_the_ring_s_shards_and_loses_nothing(make_cluster) -> 
         assert new in after[shard] and after[shard] - before[shard] == {new}, (shard, before[shard], after[shard])
     print(f"copies moved on the join: {len(moved)} of {3 * SHARDS} ({len(moved) / (3 * SHARDS):.2f}; ideal 1/(N+1) = 0.25); "
           f"writes acknowledged {len(writer.acknowledged)}, failed {writer.write_failures}; "
-          f"searches {writer.searches}, failed {writer.search_failures}")
+          f"searches {writer.searches}, failed {writer.search_failures}; "
+          f"primary handovers begun {_log_lines(cluster, 'shard primary handing over')}, "
+          f"cancelled {_log_lines(cluster, 'shard handover cancelled')}")
     assert 0 < len(moved) < SHARDS
     assert writer.searches > 0 and writer.search_failures <= writer.searches // 10
     assert len(writer.acknowledged) > 0

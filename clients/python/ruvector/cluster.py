@@ -77,6 +77,9 @@ class ShardAssignment:
     primary_sequence: int = 0
     #: Nodes receiving a copy (a move in progress); no write waits for them yet.
     incoming: list[int] = field(default_factory=list)
+    #: The copy the primary is being handed to (a planned move; 0 = none): until the switch the
+    #: primary takes no writes (the node that forwards them retries).
+    handoff: int = 0
 
 
 @dataclass(frozen=True)
@@ -228,7 +231,7 @@ def cluster_state(message: cluster_pb2.ClusterState) -> ClusterState:
                                      c.created_index) for c in message.collections]
     shards = [ShardAssignment(s.collection, s.shard, s.primary_node_id, list(s.replica_node_ids), s.epoch,
                               list(s.replica_lag_records), list(s.replica_lag_millis), s.primary_sequence,
-                              list(s.incoming_node_ids))
+                              list(s.incoming_node_ids), s.handoff_node_id)
               for s in message.shards]
     return ClusterState(members, message.leader_id, message.term, message.commit_index, collections,
                         message.answered_by, message.applied_index, message.stale, message.replication_factor,

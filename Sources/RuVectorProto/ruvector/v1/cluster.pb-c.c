@@ -978,7 +978,7 @@ const ProtobufCMessageDescriptor ruvector__v1__collection_metadata__descriptor =
   (ProtobufCMessageInit) ruvector__v1__collection_metadata__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__shard_assignment__field_descriptors[9] =
+static const ProtobufCFieldDescriptor ruvector__v1__shard_assignment__field_descriptors[10] =
 {
   {
     "collection",
@@ -1088,10 +1088,23 @@ static const ProtobufCFieldDescriptor ruvector__v1__shard_assignment__field_desc
     0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "handoff_node_id",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ShardAssignment, handoff_node_id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__shard_assignment__field_indices_by_name[] = {
   0,   /* field[0] = collection */
   5,   /* field[5] = epoch */
+  9,   /* field[9] = handoff_node_id */
   8,   /* field[8] = incoming_node_ids */
   2,   /* field[2] = primary_node_id */
   7,   /* field[7] = primary_sequence */
@@ -1103,7 +1116,7 @@ static const unsigned ruvector__v1__shard_assignment__field_indices_by_name[] = 
 static const ProtobufCIntRange ruvector__v1__shard_assignment__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 9 }
+  { 0, 10 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__shard_assignment__descriptor =
 {
@@ -1113,7 +1126,7 @@ const ProtobufCMessageDescriptor ruvector__v1__shard_assignment__descriptor =
   "Ruvector__V1__ShardAssignment",
   "ruvector.v1",
   sizeof(Ruvector__V1__ShardAssignment),
-  9,
+  10,
   ruvector__v1__shard_assignment__field_descriptors,
   ruvector__v1__shard_assignment__field_indices_by_name,
   1,  ruvector__v1__shard_assignment__number_ranges,
@@ -1966,7 +1979,7 @@ const ProtobufCMessageDescriptor ruvector__v1__replica_progress__descriptor =
   (ProtobufCMessageInit) ruvector__v1__replica_progress__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__local_shard_status__field_descriptors[9] =
+static const ProtobufCFieldDescriptor ruvector__v1__local_shard_status__field_descriptors[10] =
 {
   {
     "collection",
@@ -2076,6 +2089,18 @@ static const ProtobufCFieldDescriptor ruvector__v1__local_shard_status__field_de
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "sealed",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__LocalShardStatus, sealed),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__local_shard_status__field_indices_by_name[] = {
   7,   /* field[7] = checksum */
@@ -2086,12 +2111,13 @@ static const unsigned ruvector__v1__local_shard_status__field_indices_by_name[] 
   6,   /* field[6] = points */
   2,   /* field[2] = primary */
   8,   /* field[8] = replicas */
+  9,   /* field[9] = sealed */
   1,   /* field[1] = shard */
 };
 static const ProtobufCIntRange ruvector__v1__local_shard_status__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 9 }
+  { 0, 10 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__local_shard_status__descriptor =
 {
@@ -2101,7 +2127,7 @@ const ProtobufCMessageDescriptor ruvector__v1__local_shard_status__descriptor =
   "Ruvector__V1__LocalShardStatus",
   "ruvector.v1",
   sizeof(Ruvector__V1__LocalShardStatus),
-  9,
+  10,
   ruvector__v1__local_shard_status__field_descriptors,
   ruvector__v1__local_shard_status__field_indices_by_name,
   1,  ruvector__v1__local_shard_status__number_ranges,

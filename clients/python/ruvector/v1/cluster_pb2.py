@@ -16,49 +16,49 @@ from ruvector.v1 import common_pb2 as ruvector_dot_v1_dot_common__pb2
 from ruvector.v1 import vector_pb2 as ruvector_dot_v1_dot_vector__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19ruvector/v1/cluster.proto\x12\x0bruvector.v1\x1a\x18ruvector/v1/common.proto\x1a\x18ruvector/v1/vector.proto\"\xbe\x01\n\x06Member\x12\x0f\n\x07node_id\x18\x01 \x01(\x04\x12\x0f\n\x07\x61\x64\x64ress\x18\x02 \x01(\t\x12%\n\x04role\x18\x03 \x01(\x0e\x32\x17.ruvector.v1.MemberRole\x12\x0f\n\x07healthy\x18\x04 \x01(\x08\x12\x13\n\x0bmatch_index\x18\x05 \x01(\x04\x12\x18\n\x10last_seen_millis\x18\x06 \x01(\x04\x12\x13\n\x0blag_entries\x18\x07 \x01(\x04\x12\x16\n\x0e\x63\x61pacity_bytes\x18\x08 \x01(\x04\"q\n\x12\x43ollectionMetadata\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tdimension\x18\x02 \x01(\r\x12#\n\x06metric\x18\x03 \x01(\x0e\x32\x13.ruvector.v1.Metric\x12\x15\n\rcreated_index\x18\x04 \x01(\x04\"\xe4\x01\n\x0fShardAssignment\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\r\n\x05shard\x18\x02 \x01(\r\x12\x17\n\x0fprimary_node_id\x18\x03 \x01(\x04\x12\x18\n\x10replica_node_ids\x18\x04 \x03(\x04\x12\x1b\n\x13replica_lag_records\x18\x05 \x03(\x04\x12\r\n\x05\x65poch\x18\x06 \x01(\x04\x12\x1a\n\x12replica_lag_millis\x18\x07 \x03(\x04\x12\x18\n\x10primary_sequence\x18\x08 \x01(\x04\x12\x19\n\x11incoming_node_ids\x18\t \x03(\x04\"\xde\x02\n\x0c\x43lusterState\x12$\n\x07members\x18\x01 \x03(\x0b\x32\x13.ruvector.v1.Member\x12\x11\n\tleader_id\x18\x02 \x01(\x04\x12\x0c\n\x04term\x18\x03 \x01(\x04\x12\x14\n\x0c\x63ommit_index\x18\x04 \x01(\x04\x12,\n\x06shards\x18\x05 \x03(\x0b\x32\x1c.ruvector.v1.ShardAssignment\x12\x1a\n\x12replication_factor\x18\x06 \x01(\r\x12\x36\n\x10replication_mode\x18\x07 \x01(\x0e\x32\x1c.ruvector.v1.ReplicationMode\x12\x34\n\x0b\x63ollections\x18\x08 \x03(\x0b\x32\x1f.ruvector.v1.CollectionMetadata\x12\x13\n\x0b\x61nswered_by\x18\t \x01(\x04\x12\x15\n\rapplied_index\x18\n \x01(\x04\x12\r\n\x05stale\x18\x0b \x01(\x08\"/\n\x0bJoinRequest\x12\x0f\n\x07node_id\x18\x01 \x01(\x04\x12\x0f\n\x07\x61\x64\x64ress\x18\x02 \x01(\t\"\x1f\n\x0cLeaveRequest\x12\x0f\n\x07node_id\x18\x01 \x01(\x04\"@\n\x0fGetStateRequest\x12\x10\n\x08stale_ok\x18\x01 \x01(\x08\x12\x1b\n\x13with_shard_progress\x18\x02 \x01(\x08\",\n\x19TransferLeadershipRequest\x12\x0f\n\x07node_id\x18\x01 \x01(\x04\"k\n\x15UpdateSettingsRequest\x12\x1a\n\x12replication_factor\x18\x01 \x01(\r\x12\x36\n\x10replication_mode\x18\x02 \x01(\x0e\x32\x1c.ruvector.v1.ReplicationMode\"d\n\x0eReplicationAck\x12.\n\x05start\x18\x01 \x01(\x0b\x32\x1d.ruvector.v1.ReplicationStartH\x00\x12\x1a\n\x10\x61pplied_sequence\x18\x02 \x01(\x04H\x00\x42\x06\n\x04kind\"\x8f\x01\n\x10ReplicationStart\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\r\n\x05shard\x18\x02 \x01(\r\x12\x15\n\rfrom_sequence\x18\x03 \x01(\x04\x12\x17\n\x0freplica_node_id\x18\x04 \x01(\x04\x12\r\n\x05\x65poch\x18\x05 \x01(\x04\x12\x19\n\x11last_record_epoch\x18\x06 \x01(\x04\"c\n\x11ReplicationRecord\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12\x0c\n\x04type\x18\x02 \x01(\r\x12\x0f\n\x07payload\x18\x03 \x01(\x0c\x12\x0e\n\x06\x63rc32c\x18\x04 \x01(\r\x12\r\n\x05\x65poch\x18\x05 \x01(\x04\"N\n\x14TransferShardRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\r\n\x05shard\x18\x02 \x01(\r\x12\x13\n\x0b\x63hunk_bytes\x18\x03 \x01(\r\";\n\x12ShardStatusRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\x11\n\tchecksums\x18\x02 \x01(\x08\"v\n\x0fReplicaProgress\x12\x0f\n\x07node_id\x18\x01 \x01(\x04\x12\x16\n\x0e\x61\x63ked_sequence\x18\x02 \x01(\x04\x12\x13\n\x0blag_records\x18\x03 \x01(\x04\x12\x12\n\nlag_millis\x18\x04 \x01(\x04\x12\x11\n\tconnected\x18\x05 \x01(\x08\"\xd9\x01\n\x10LocalShardStatus\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\r\n\x05shard\x18\x02 \x01(\r\x12\x0f\n\x07primary\x18\x03 \x01(\x08\x12\r\n\x05\x65poch\x18\x04 \x01(\x04\x12\x15\n\rlast_sequence\x18\x05 \x01(\x04\x12\x19\n\x11last_record_epoch\x18\x06 \x01(\x04\x12\x0e\n\x06points\x18\x07 \x01(\x04\x12\x10\n\x08\x63hecksum\x18\x08 \x01(\x04\x12.\n\x08replicas\x18\t \x03(\x0b\x32\x1c.ruvector.v1.ReplicaProgress\"U\n\x13ShardStatusResponse\x12\x0f\n\x07node_id\x18\x01 \x01(\x04\x12-\n\x06shards\x18\x02 \x03(\x0b\x32\x1d.ruvector.v1.LocalShardStatus*Y\n\nMemberRole\x12\x1b\n\x17MEMBER_ROLE_UNSPECIFIED\x10\x00\x12\x15\n\x11MEMBER_ROLE_VOTER\x10\x01\x12\x17\n\x13MEMBER_ROLE_LEARNER\x10\x02\x32\xe9\x04\n\x0e\x43lusterService\x12;\n\x04Join\x12\x18.ruvector.v1.JoinRequest\x1a\x19.ruvector.v1.ClusterState\x12=\n\x05Leave\x12\x19.ruvector.v1.LeaveRequest\x1a\x19.ruvector.v1.ClusterState\x12\x43\n\x08GetState\x12\x1c.ruvector.v1.GetStateRequest\x1a\x19.ruvector.v1.ClusterState\x12W\n\x12TransferLeadership\x12&.ruvector.v1.TransferLeadershipRequest\x1a\x19.ruvector.v1.ClusterState\x12O\n\x0eUpdateSettings\x12\".ruvector.v1.UpdateSettingsRequest\x1a\x19.ruvector.v1.ClusterState\x12L\n\tReplicate\x12\x1b.ruvector.v1.ReplicationAck\x1a\x1e.ruvector.v1.ReplicationRecord(\x01\x30\x01\x12L\n\rTransferShard\x12!.ruvector.v1.TransferShardRequest\x1a\x16.ruvector.v1.FileChunk0\x01\x12P\n\x0bShardStatus\x12\x1f.ruvector.v1.ShardStatusRequest\x1a .ruvector.v1.ShardStatusResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19ruvector/v1/cluster.proto\x12\x0bruvector.v1\x1a\x18ruvector/v1/common.proto\x1a\x18ruvector/v1/vector.proto\"\xbe\x01\n\x06Member\x12\x0f\n\x07node_id\x18\x01 \x01(\x04\x12\x0f\n\x07\x61\x64\x64ress\x18\x02 \x01(\t\x12%\n\x04role\x18\x03 \x01(\x0e\x32\x17.ruvector.v1.MemberRole\x12\x0f\n\x07healthy\x18\x04 \x01(\x08\x12\x13\n\x0bmatch_index\x18\x05 \x01(\x04\x12\x18\n\x10last_seen_millis\x18\x06 \x01(\x04\x12\x13\n\x0blag_entries\x18\x07 \x01(\x04\x12\x16\n\x0e\x63\x61pacity_bytes\x18\x08 \x01(\x04\"q\n\x12\x43ollectionMetadata\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tdimension\x18\x02 \x01(\r\x12#\n\x06metric\x18\x03 \x01(\x0e\x32\x13.ruvector.v1.Metric\x12\x15\n\rcreated_index\x18\x04 \x01(\x04\"\xfd\x01\n\x0fShardAssignment\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\r\n\x05shard\x18\x02 \x01(\r\x12\x17\n\x0fprimary_node_id\x18\x03 \x01(\x04\x12\x18\n\x10replica_node_ids\x18\x04 \x03(\x04\x12\x1b\n\x13replica_lag_records\x18\x05 \x03(\x04\x12\r\n\x05\x65poch\x18\x06 \x01(\x04\x12\x1a\n\x12replica_lag_millis\x18\x07 \x03(\x04\x12\x18\n\x10primary_sequence\x18\x08 \x01(\x04\x12\x19\n\x11incoming_node_ids\x18\t \x03(\x04\x12\x17\n\x0fhandoff_node_id\x18\n \x01(\x04\"\xde\x02\n\x0c\x43lusterState\x12$\n\x07members\x18\x01 \x03(\x0b\x32\x13.ruvector.v1.Member\x12\x11\n\tleader_id\x18\x02 \x01(\x04\x12\x0c\n\x04term\x18\x03 \x01(\x04\x12\x14\n\x0c\x63ommit_index\x18\x04 \x01(\x04\x12,\n\x06shards\x18\x05 \x03(\x0b\x32\x1c.ruvector.v1.ShardAssignment\x12\x1a\n\x12replication_factor\x18\x06 \x01(\r\x12\x36\n\x10replication_mode\x18\x07 \x01(\x0e\x32\x1c.ruvector.v1.ReplicationMode\x12\x34\n\x0b\x63ollections\x18\x08 \x03(\x0b\x32\x1f.ruvector.v1.CollectionMetadata\x12\x13\n\x0b\x61nswered_by\x18\t \x01(\x04\x12\x15\n\rapplied_index\x18\n \x01(\x04\x12\r\n\x05stale\x18\x0b \x01(\x08\"/\n\x0bJoinRequest\x12\x0f\n\x07node_id\x18\x01 \x01(\x04\x12\x0f\n\x07\x61\x64\x64ress\x18\x02 \x01(\t\"\x1f\n\x0cLeaveRequest\x12\x0f\n\x07node_id\x18\x01 \x01(\x04\"@\n\x0fGetStateRequest\x12\x10\n\x08stale_ok\x18\x01 \x01(\x08\x12\x1b\n\x13with_shard_progress\x18\x02 \x01(\x08\",\n\x19TransferLeadershipRequest\x12\x0f\n\x07node_id\x18\x01 \x01(\x04\"k\n\x15UpdateSettingsRequest\x12\x1a\n\x12replication_factor\x18\x01 \x01(\r\x12\x36\n\x10replication_mode\x18\x02 \x01(\x0e\x32\x1c.ruvector.v1.ReplicationMode\"d\n\x0eReplicationAck\x12.\n\x05start\x18\x01 \x01(\x0b\x32\x1d.ruvector.v1.ReplicationStartH\x00\x12\x1a\n\x10\x61pplied_sequence\x18\x02 \x01(\x04H\x00\x42\x06\n\x04kind\"\x8f\x01\n\x10ReplicationStart\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\r\n\x05shard\x18\x02 \x01(\r\x12\x15\n\rfrom_sequence\x18\x03 \x01(\x04\x12\x17\n\x0freplica_node_id\x18\x04 \x01(\x04\x12\r\n\x05\x65poch\x18\x05 \x01(\x04\x12\x19\n\x11last_record_epoch\x18\x06 \x01(\x04\"c\n\x11ReplicationRecord\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12\x0c\n\x04type\x18\x02 \x01(\r\x12\x0f\n\x07payload\x18\x03 \x01(\x0c\x12\x0e\n\x06\x63rc32c\x18\x04 \x01(\r\x12\r\n\x05\x65poch\x18\x05 \x01(\x04\"N\n\x14TransferShardRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\r\n\x05shard\x18\x02 \x01(\r\x12\x13\n\x0b\x63hunk_bytes\x18\x03 \x01(\r\";\n\x12ShardStatusRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\x11\n\tchecksums\x18\x02 \x01(\x08\"v\n\x0fReplicaProgress\x12\x0f\n\x07node_id\x18\x01 \x01(\x04\x12\x16\n\x0e\x61\x63ked_sequence\x18\x02 \x01(\x04\x12\x13\n\x0blag_records\x18\x03 \x01(\x04\x12\x12\n\nlag_millis\x18\x04 \x01(\x04\x12\x11\n\tconnected\x18\x05 \x01(\x08\"\xe9\x01\n\x10LocalShardStatus\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\r\n\x05shard\x18\x02 \x01(\r\x12\x0f\n\x07primary\x18\x03 \x01(\x08\x12\r\n\x05\x65poch\x18\x04 \x01(\x04\x12\x15\n\rlast_sequence\x18\x05 \x01(\x04\x12\x19\n\x11last_record_epoch\x18\x06 \x01(\x04\x12\x0e\n\x06points\x18\x07 \x01(\x04\x12\x10\n\x08\x63hecksum\x18\x08 \x01(\x04\x12.\n\x08replicas\x18\t \x03(\x0b\x32\x1c.ruvector.v1.ReplicaProgress\x12\x0e\n\x06sealed\x18\n \x01(\x08\"U\n\x13ShardStatusResponse\x12\x0f\n\x07node_id\x18\x01 \x01(\x04\x12-\n\x06shards\x18\x02 \x03(\x0b\x32\x1d.ruvector.v1.LocalShardStatus*Y\n\nMemberRole\x12\x1b\n\x17MEMBER_ROLE_UNSPECIFIED\x10\x00\x12\x15\n\x11MEMBER_ROLE_VOTER\x10\x01\x12\x17\n\x13MEMBER_ROLE_LEARNER\x10\x02\x32\xe9\x04\n\x0e\x43lusterService\x12;\n\x04Join\x12\x18.ruvector.v1.JoinRequest\x1a\x19.ruvector.v1.ClusterState\x12=\n\x05Leave\x12\x19.ruvector.v1.LeaveRequest\x1a\x19.ruvector.v1.ClusterState\x12\x43\n\x08GetState\x12\x1c.ruvector.v1.GetStateRequest\x1a\x19.ruvector.v1.ClusterState\x12W\n\x12TransferLeadership\x12&.ruvector.v1.TransferLeadershipRequest\x1a\x19.ruvector.v1.ClusterState\x12O\n\x0eUpdateSettings\x12\".ruvector.v1.UpdateSettingsRequest\x1a\x19.ruvector.v1.ClusterState\x12L\n\tReplicate\x12\x1b.ruvector.v1.ReplicationAck\x1a\x1e.ruvector.v1.ReplicationRecord(\x01\x30\x01\x12L\n\rTransferShard\x12!.ruvector.v1.TransferShardRequest\x1a\x16.ruvector.v1.FileChunk0\x01\x12P\n\x0bShardStatus\x12\x1f.ruvector.v1.ShardStatusRequest\x1a .ruvector.v1.ShardStatusResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'ruvector.v1.cluster_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_MEMBERROLE']._serialized_start=2206
-  _globals['_MEMBERROLE']._serialized_end=2295
+  _globals['_MEMBERROLE']._serialized_start=2247
+  _globals['_MEMBERROLE']._serialized_end=2336
   _globals['_MEMBER']._serialized_start=95
   _globals['_MEMBER']._serialized_end=285
   _globals['_COLLECTIONMETADATA']._serialized_start=287
   _globals['_COLLECTIONMETADATA']._serialized_end=400
   _globals['_SHARDASSIGNMENT']._serialized_start=403
-  _globals['_SHARDASSIGNMENT']._serialized_end=631
-  _globals['_CLUSTERSTATE']._serialized_start=634
-  _globals['_CLUSTERSTATE']._serialized_end=984
-  _globals['_JOINREQUEST']._serialized_start=986
-  _globals['_JOINREQUEST']._serialized_end=1033
-  _globals['_LEAVEREQUEST']._serialized_start=1035
-  _globals['_LEAVEREQUEST']._serialized_end=1066
-  _globals['_GETSTATEREQUEST']._serialized_start=1068
-  _globals['_GETSTATEREQUEST']._serialized_end=1132
-  _globals['_TRANSFERLEADERSHIPREQUEST']._serialized_start=1134
-  _globals['_TRANSFERLEADERSHIPREQUEST']._serialized_end=1178
-  _globals['_UPDATESETTINGSREQUEST']._serialized_start=1180
-  _globals['_UPDATESETTINGSREQUEST']._serialized_end=1287
-  _globals['_REPLICATIONACK']._serialized_start=1289
-  _globals['_REPLICATIONACK']._serialized_end=1389
-  _globals['_REPLICATIONSTART']._serialized_start=1392
-  _globals['_REPLICATIONSTART']._serialized_end=1535
-  _globals['_REPLICATIONRECORD']._serialized_start=1537
-  _globals['_REPLICATIONRECORD']._serialized_end=1636
-  _globals['_TRANSFERSHARDREQUEST']._serialized_start=1638
-  _globals['_TRANSFERSHARDREQUEST']._serialized_end=1716
-  _globals['_SHARDSTATUSREQUEST']._serialized_start=1718
-  _globals['_SHARDSTATUSREQUEST']._serialized_end=1777
-  _globals['_REPLICAPROGRESS']._serialized_start=1779
-  _globals['_REPLICAPROGRESS']._serialized_end=1897
-  _globals['_LOCALSHARDSTATUS']._serialized_start=1900
-  _globals['_LOCALSHARDSTATUS']._serialized_end=2117
-  _globals['_SHARDSTATUSRESPONSE']._serialized_start=2119
-  _globals['_SHARDSTATUSRESPONSE']._serialized_end=2204
-  _globals['_CLUSTERSERVICE']._serialized_start=2298
-  _globals['_CLUSTERSERVICE']._serialized_end=2915
+  _globals['_SHARDASSIGNMENT']._serialized_end=656
+  _globals['_CLUSTERSTATE']._serialized_start=659
+  _globals['_CLUSTERSTATE']._serialized_end=1009
+  _globals['_JOINREQUEST']._serialized_start=1011
+  _globals['_JOINREQUEST']._serialized_end=1058
+  _globals['_LEAVEREQUEST']._serialized_start=1060
+  _globals['_LEAVEREQUEST']._serialized_end=1091
+  _globals['_GETSTATEREQUEST']._serialized_start=1093
+  _globals['_GETSTATEREQUEST']._serialized_end=1157
+  _globals['_TRANSFERLEADERSHIPREQUEST']._serialized_start=1159
+  _globals['_TRANSFERLEADERSHIPREQUEST']._serialized_end=1203
+  _globals['_UPDATESETTINGSREQUEST']._serialized_start=1205
+  _globals['_UPDATESETTINGSREQUEST']._serialized_end=1312
+  _globals['_REPLICATIONACK']._serialized_start=1314
+  _globals['_REPLICATIONACK']._serialized_end=1414
+  _globals['_REPLICATIONSTART']._serialized_start=1417
+  _globals['_REPLICATIONSTART']._serialized_end=1560
+  _globals['_REPLICATIONRECORD']._serialized_start=1562
+  _globals['_REPLICATIONRECORD']._serialized_end=1661
+  _globals['_TRANSFERSHARDREQUEST']._serialized_start=1663
+  _globals['_TRANSFERSHARDREQUEST']._serialized_end=1741
+  _globals['_SHARDSTATUSREQUEST']._serialized_start=1743
+  _globals['_SHARDSTATUSREQUEST']._serialized_end=1802
+  _globals['_REPLICAPROGRESS']._serialized_start=1804
+  _globals['_REPLICAPROGRESS']._serialized_end=1922
+  _globals['_LOCALSHARDSTATUS']._serialized_start=1925
+  _globals['_LOCALSHARDSTATUS']._serialized_end=2158
+  _globals['_SHARDSTATUSRESPONSE']._serialized_start=2160
+  _globals['_SHARDSTATUSRESPONSE']._serialized_end=2245
+  _globals['_CLUSTERSERVICE']._serialized_start=2339
+  _globals['_CLUSTERSERVICE']._serialized_end=2956
 # @@protoc_insertion_point(module_scope)

@@ -50,7 +50,7 @@ class CollectionMetadata(_message.Message):
     def __init__(self, name: _Optional[str] = ..., dimension: _Optional[int] = ..., metric: _Optional[_Union[_vector_pb2.Metric, str]] = ..., created_index: _Optional[int] = ...) -> None: ...
 
 class ShardAssignment(_message.Message):
-    __slots__ = ("collection", "shard", "primary_node_id", "replica_node_ids", "replica_lag_records", "epoch", "replica_lag_millis", "primary_sequence", "incoming_node_ids")
+    __slots__ = ("collection", "shard", "primary_node_id", "replica_node_ids", "replica_lag_records", "epoch", "replica_lag_millis", "primary_sequence", "incoming_node_ids", "handoff_node_id")
     COLLECTION_FIELD_NUMBER: _ClassVar[int]
     SHARD_FIELD_NUMBER: _ClassVar[int]
     PRIMARY_NODE_ID_FIELD_NUMBER: _ClassVar[int]
@@ -60,6 +60,7 @@ class ShardAssignment(_message.Message):
     REPLICA_LAG_MILLIS_FIELD_NUMBER: _ClassVar[int]
     PRIMARY_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     INCOMING_NODE_IDS_FIELD_NUMBER: _ClassVar[int]
+    HANDOFF_NODE_ID_FIELD_NUMBER: _ClassVar[int]
     collection: str
     shard: int
     primary_node_id: int
@@ -69,7 +70,8 @@ class ShardAssignment(_message.Message):
     replica_lag_millis: _containers.RepeatedScalarFieldContainer[int]
     primary_sequence: int
     incoming_node_ids: _containers.RepeatedScalarFieldContainer[int]
-    def __init__(self, collection: _Optional[str] = ..., shard: _Optional[int] = ..., primary_node_id: _Optional[int] = ..., replica_node_ids: _Optional[_Iterable[int]] = ..., replica_lag_records: _Optional[_Iterable[int]] = ..., epoch: _Optional[int] = ..., replica_lag_millis: _Optional[_Iterable[int]] = ..., primary_sequence: _Optional[int] = ..., incoming_node_ids: _Optional[_Iterable[int]] = ...) -> None: ...
+    handoff_node_id: int
+    def __init__(self, collection: _Optional[str] = ..., shard: _Optional[int] = ..., primary_node_id: _Optional[int] = ..., replica_node_ids: _Optional[_Iterable[int]] = ..., replica_lag_records: _Optional[_Iterable[int]] = ..., epoch: _Optional[int] = ..., replica_lag_millis: _Optional[_Iterable[int]] = ..., primary_sequence: _Optional[int] = ..., incoming_node_ids: _Optional[_Iterable[int]] = ..., handoff_node_id: _Optional[int] = ...) -> None: ...
 
 class ClusterState(_message.Message):
     __slots__ = ("members", "leader_id", "term", "commit_index", "shards", "replication_factor", "replication_mode", "collections", "answered_by", "applied_index", "stale")
@@ -204,7 +206,7 @@ class ReplicaProgress(_message.Message):
     def __init__(self, node_id: _Optional[int] = ..., acked_sequence: _Optional[int] = ..., lag_records: _Optional[int] = ..., lag_millis: _Optional[int] = ..., connected: bool = ...) -> None: ...
 
 class LocalShardStatus(_message.Message):
-    __slots__ = ("collection", "shard", "primary", "epoch", "last_sequence", "last_record_epoch", "points", "checksum", "replicas")
+    __slots__ = ("collection", "shard", "primary", "epoch", "last_sequence", "last_record_epoch", "points", "checksum", "replicas", "sealed")
     COLLECTION_FIELD_NUMBER: _ClassVar[int]
     SHARD_FIELD_NUMBER: _ClassVar[int]
     PRIMARY_FIELD_NUMBER: _ClassVar[int]
@@ -214,6 +216,7 @@ class LocalShardStatus(_message.Message):
     POINTS_FIELD_NUMBER: _ClassVar[int]
     CHECKSUM_FIELD_NUMBER: _ClassVar[int]
     REPLICAS_FIELD_NUMBER: _ClassVar[int]
+    SEALED_FIELD_NUMBER: _ClassVar[int]
     collection: str
     shard: int
     primary: bool
@@ -223,7 +226,8 @@ class LocalShardStatus(_message.Message):
     points: int
     checksum: int
     replicas: _containers.RepeatedCompositeFieldContainer[ReplicaProgress]
-    def __init__(self, collection: _Optional[str] = ..., shard: _Optional[int] = ..., primary: bool = ..., epoch: _Optional[int] = ..., last_sequence: _Optional[int] = ..., last_record_epoch: _Optional[int] = ..., points: _Optional[int] = ..., checksum: _Optional[int] = ..., replicas: _Optional[_Iterable[_Union[ReplicaProgress, _Mapping]]] = ...) -> None: ...
+    sealed: bool
+    def __init__(self, collection: _Optional[str] = ..., shard: _Optional[int] = ..., primary: bool = ..., epoch: _Optional[int] = ..., last_sequence: _Optional[int] = ..., last_record_epoch: _Optional[int] = ..., points: _Optional[int] = ..., checksum: _Optional[int] = ..., replicas: _Optional[_Iterable[_Union[ReplicaProgress, _Mapping]]] = ..., sealed: bool = ...) -> None: ...
 
 class ShardStatusResponse(_message.Message):
     __slots__ = ("node_id", "shards")

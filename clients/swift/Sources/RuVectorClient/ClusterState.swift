@@ -72,6 +72,9 @@ public struct ClusterState: Sendable, Equatable {
         /// Nodes receiving a copy (a move in progress): they follow the primary's log, and no
         /// write waits for them until the move switches them in.
         public var incoming: [UInt64] = []
+        /// The copy the primary is being handed to (a planned move; 0: none): until the
+        /// switch the primary takes no writes (the node that forwards them retries).
+        public var handoff: UInt64 = 0
     }
 
     /// Every member: voters and learners.

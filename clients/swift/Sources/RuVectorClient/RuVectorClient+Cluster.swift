@@ -123,6 +123,7 @@ extension RuVectorClient {
         } : nil
         return ClusterState.ShardAssignment(collection: wire.collection, shard: Int(wire.shard), primary: wire.primaryNodeId,
                                             replicas: wire.replicaNodeIds, epoch: wire.epoch, replicaLag: lag,
-                                            primarySequence: wire.primarySequence, incoming: wire.incomingNodeIds)
+                                            primarySequence: wire.primarySequence, incoming: wire.incomingNodeIds,
+                                            handoff: wire.handoffNodeId)
     }
 }

@@ -181,10 +181,15 @@ struct  Ruvector__V1__ShardAssignment
    */
   size_t n_incoming_node_ids;
   uint64_t *incoming_node_ids;
+  /*
+   * The replica the primary is being handed to (a planned move; 0 = none): until the switch,
+   * the primary refuses writes (UNAVAILABLE, retried by the node that forwards them).
+   */
+  uint64_t handoff_node_id;
 };
 #define RUVECTOR__V1__SHARD_ASSIGNMENT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__shard_assignment__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, 0, 0,NULL, 0,NULL, 0, 0,NULL, 0, 0,NULL }
+    , (char *)protobuf_c_empty_string, 0, 0, 0,NULL, 0,NULL, 0, 0,NULL, 0, 0,NULL, 0 }
 
 
 /*
@@ -557,10 +562,15 @@ struct  Ruvector__V1__LocalShardStatus
    */
   size_t n_replicas;
   Ruvector__V1__ReplicaProgress **replicas;
+  /*
+   * On a primary handing the shard over (a planned move): it takes no more writes and has none
+   * in flight, so last_sequence is final.
+   */
+  protobuf_c_boolean sealed;
 };
 #define RUVECTOR__V1__LOCAL_SHARD_STATUS__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__local_shard_status__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0, 0, 0,NULL }
+    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0, 0, 0,NULL, 0 }
 
 
 /*
