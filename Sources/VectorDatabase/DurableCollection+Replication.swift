@@ -50,9 +50,11 @@ extension DurableCollection {
     /// to this log under the same sequences, types and payloads (one device sync under the
     /// sync policy), then applied to the index in order: upserts, deletes (which drop the
     /// UUIDs of the points deleted) and UUID assignments, as the primary applied them. Returns
-    /// the new `lastSequence`: durable (per the sync policy) and searchable when it returns.
+    /// the new `lastSequence`: durable (per the sync policy) when it returns, and searchable
+    /// then too unless `acknowledge` is `.logged` (then applied shortly after, in log order,
+    /// while the next batch is logged; the queue is bounded as the primary's own is).
     @discardableResult
-    public func applyReplicated(_ records: [WALRecord]) throws -> UInt64 {
+    public func applyReplicated(_ records: [WALRecord], acknowledge: Acknowledgement = .applied) throws -> UInt64 {
         let last = try writeLock.withLock { closed -> UInt64 in
             guard !closed else { throw StorageError(.closed, "the collection is closed") }
             try checkQueuedWrites()
@@ -67,14 +69,33 @@ extension DurableCollection {
             for (record, change) in zip(records, changes) {
                 automaticSnapshots.logged(bytes: record.payload.count, changes: change.points)
             }
-            do {
-                try applier.sync {
-                    for change in changes { try timedApply(workers: linkThreads(change)) { try apply(change) } }
-                }
-            } catch {
-                // Logged but not all applied: the index no longer matches the log until a reopen.
+            let applyAll: @Sendable () throws -> Void = { [self] in
+                for change in changes { try timedApply(workers: linkThreads(change)) { try apply(change) } }
+            }
+            // Logged but not all applied: the index no longer matches the log until a reopen.
+            let failed: @Sendable (any Error) -> Void = { [self] error in
                 queued.withLock { $0.failure = $0.failure ?? "replicated records \(next)...\(last): \(error)" }
-                throw error
+            }
+            switch acknowledge {
+            case .applied:
+                do { try applier.sync(execute: applyAll) } catch {
+                    failed(error)
+                    throw error
+                }
+            case .logged:
+                // UUID names change with the index, on the applier: a copy that becomes a
+                // primary must let its queue drain before it takes a write
+                // (`waitUntilQueuedWritesApplied`), or it could hand out an internal id a queued
+                // assignment holds, or resolve a name a queued delete drops.
+                let bytes = records.reduce(0) { $0 + $1.payload.count }
+                let permits = queuePermits(forBytes: bytes)
+                for _ in 0..<permits { queueRoom.wait() }
+                queued.withLock { $0.count += 1 }
+                applier.async { [self] in
+                    do { try applyAll() } catch { failed(error) }
+                    queued.withLock { $0.count -= 1 }
+                    for _ in 0..<permits { queueRoom.signal() }
+                }
             }
             return last
         }
@@ -161,7 +182,7 @@ extension DurableCollection {
         return options.replayThreads
     }
 
-    /// Applies one change (on the applier, holding the write lock), as the primary did.
+    /// Applies one change (on the applier, in log order), as the primary did.
     private func apply(_ change: ReplicatedChange) throws {
         switch change {
         case .upsert(let points):

@@ -43,7 +43,7 @@ public final class DurableCollection: Sendable {
     /// Room for queued writes, in permits of `maxQueuedLogBytes / maxQueuedWrites` log bytes
     /// (each write takes at least one): a writer waits (holding `writeLock`, so it is the only
     /// one waiting) until the applier gives back enough.
-    private let queueRoom = DispatchSemaphore(value: DurableCollection.maxQueuedWrites)
+    let queueRoom = DispatchSemaphore(value: DurableCollection.maxQueuedWrites)
     /// Logged writes not yet applied, and the first failure to apply one.
     let queued = Mutex<(count: Int, failure: String?)>((0, nil))
 
@@ -249,8 +249,7 @@ public final class DurableCollection: Sendable {
         case .applied:
             try applier.sync { try timedApply(workers: workers) { try collection.upsert(points, threads: workers) } }
         case .logged:
-            let permitBytes = Self.maxQueuedLogBytes / Self.maxQueuedWrites
-            let permits = min(Self.maxQueuedWrites, max(1, (record.count + permitBytes - 1) / permitBytes))
+            let permits = queuePermits(forBytes: record.count)
             for _ in 0..<permits { queueRoom.wait() }
             queued.withLock { $0.count += 1 }
             applier.async { [self] in
@@ -262,6 +261,13 @@ public final class DurableCollection: Sendable {
             }
         }
         return sequence
+    }
+
+    /// The places in the queue of logged, not yet applied writes that a record of `bytes`
+    /// takes: one per `maxQueuedLogBytes / maxQueuedWrites` bytes, at least one, at most all.
+    func queuePermits(forBytes bytes: Int) -> Int {
+        let permitBytes = Self.maxQueuedLogBytes / Self.maxQueuedWrites
+        return min(Self.maxQueuedWrites, max(1, (bytes + permitBytes - 1) / permitBytes))
     }
 
     /// Runs `apply` and counts its time as replay time owed (see `autoSnapshotReplayMillis`).

@@ -38,4 +38,19 @@ struct ReplicaTrackerTests {
         let progress = tracker.progress(of: [2, 3], primaryLast: 4)
         #expect(progress.map(\.lagRecords) == [1, 4] && progress[1].lagMillis == .max && !progress[0].connected)
     }
+
+    @Test("a replica's lag in time counts from the first sight of the record it lacks, not from a later report")
+    func lagFromFirstSight() async throws {
+        let tracker = ReplicaTracker(epoch: 1)
+        tracker.acknowledged(2, through: 4, primaryLast: 4)
+        tracker.logged(5)                                   // the stream reads record 5 at once
+        try await Task.sleep(for: .milliseconds(120))
+        tracker.logged(5)                                   // its write returns, indexed: no new time
+        tracker.logged(3)                                   // an older record: nothing
+        let lag = try #require(tracker.progress(of: [2], primaryLast: 5).first)
+        #expect(lag.lagRecords == 1)
+        #expect(lag.lagMillis >= 120 && lag.lagMillis < 10_000)
+        tracker.acknowledged(2, through: 5, primaryLast: 5)
+        #expect(tracker.progress(of: [2], primaryLast: 5).first?.lagMillis == 0)
+    }
 }

@@ -7,12 +7,13 @@ import WorkControl
 /// Ships a primary's log into a replica in small batches, as a replication stream does;
 /// returns how many batches it took.
 @discardableResult
-private func ship(_ primary: DurableCollection, to replica: DurableCollection, maxRecords: Int = 3, maxBytes: Int = 4000) throws -> Int {
+private func ship(_ primary: DurableCollection, to replica: DurableCollection, maxRecords: Int = 3, maxBytes: Int = 4000,
+                  acknowledge: DurableCollection.Acknowledgement = .applied) throws -> Int {
     var batches = 0
     while true {
         let batch = try primary.logRecords(after: replica.lastSequence, maxRecords: maxRecords, maxBytes: maxBytes)
         if batch.isEmpty { return batches }
-        #expect(try replica.applyReplicated(batch) == batch.last?.sequence)
+        #expect(try replica.applyReplicated(batch, acknowledge: acknowledge) == batch.last?.sequence)
         batches += 1
     }
 }
@@ -71,6 +72,32 @@ struct ReplicationTests {
         try primary.upsert([VectorPoint(id: 11, vector: eleven.vector, payload: ["only": .string("payload changed")])])
         // A UUID upserted again after its point was deleted gets a new internal id.
         try primary.upsert(keyed: [.init(key: .uuid(Self.uuids[3]), vector: [1, 1, 1, 1, 0, 0, 0, 0])])
+    }
+
+    @Test("a replica that acknowledges once logged (index applied behind) ends with the same points, names and checksum, and keeps them across a reopen")
+    func loggedAcknowledgement() async throws {
+        let primary = try DurableCollection.create(in: temporaryDirectory(), config: config, options: options)
+        try writeHistory(primary)
+        let replicaDirectory = temporaryDirectory()
+        let replica = try DurableCollection.create(in: replicaDirectory, config: config, options: options)
+        #expect(try ship(primary, to: replica, acknowledge: .logged) > 2)
+        #expect(replica.lastSequence == primary.lastSequence)
+        try await replica.waitUntilQueuedWritesApplied()
+        #expect(replica.queuedWrites == 0)
+        try expectSameContent(primary, replica)
+        #expect(try replica.internalId(.uuid(Self.uuids[3])) == primary.internalId(.uuid(Self.uuids[3])))
+        #expect(try replica.internalId(.uuid(Self.uuids[4])) == nil)
+        // A write after the queue drained (as a promoted copy's first write) assigns the next
+        // internal id, as the primary would.
+        let fresh = PointUUID(high: 0xFEED, low: 1)
+        try primary.upsert(keyed: [.init(key: .uuid(fresh), vector: [1, 0, 0, 0, 0, 0, 0, 1])])
+        try replica.upsert(keyed: [.init(key: .uuid(fresh), vector: [1, 0, 0, 0, 0, 0, 0, 1])])
+        #expect(try replica.internalId(.uuid(fresh)) == primary.internalId(.uuid(fresh)))
+        try replica.close()
+        let reopened = try DurableCollection.open(replicaDirectory, options: options)
+        try expectSameContent(primary, reopened)
+        try reopened.close()
+        try primary.close()
     }
 
     @Test("a replica fed the primary's log in small batches holds the same points, log position and checksum, and keeps them across a reopen")

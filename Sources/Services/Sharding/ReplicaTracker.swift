@@ -43,9 +43,12 @@ final class ReplicaTracker: Sendable {
         }
     }
 
-    /// A write was logged at `sequence` now (on the primary).
+    /// Records through `sequence` are in the primary's log now: the first sight of each
+    /// sequence counts (a replication stream reads a record as soon as it is appended, the
+    /// write that appended it returns after indexing it; a later report changes nothing).
     func logged(_ sequence: UInt64) {
         state.withLock { state in
+            if let last = state.logged.last, sequence <= last.sequence { return }
             state.logged.append((sequence, .now))
             if state.logged.count - state.loggedStart > Self.loggedKept { state.loggedStart += 1 }
             // Compact once the dropped prefix is as long as what is kept.

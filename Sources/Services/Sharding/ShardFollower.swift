@@ -94,19 +94,21 @@ struct ShardFollower: Sendable {
         }
     }
 
-    /// Applies received records in order; a record of a newer epoch first records where that
-    /// epoch begins. Returns the copy's last sequence.
+    /// Logs received records in order and queues them for the index (acknowledged once durable:
+    /// the next batch is logged while this one is indexed, so indexing does not hold up the
+    /// primary's writes that wait for replicas); a record of a newer epoch first records where
+    /// that epoch begins. Returns the copy's last sequence.
     private static func apply(_ batch: [RuvectorV1.ReplicationRecord], to local: LocalShard) throws -> UInt64 {
         var records: [WALRecord] = []
         records.reserveCapacity(batch.count)
         for record in batch {
             if record.epoch > (local.epochHistory.starts.last?.epoch ?? 0) {
-                if !records.isEmpty { try local.durable.applyReplicated(records); records.removeAll() }
+                if !records.isEmpty { try local.durable.applyReplicated(records, acknowledge: .logged); records.removeAll() }
                 try local.beginEpoch(record.epoch, at: record.sequence)
             }
             records.append(WALRecord(sequence: record.sequence, type: UInt8(record.type), payload: record.payload))
         }
-        if !records.isEmpty { try local.durable.applyReplicated(records) }
+        if !records.isEmpty { try local.durable.applyReplicated(records, acknowledge: .logged) }
         return local.durable.lastSequence
     }
 

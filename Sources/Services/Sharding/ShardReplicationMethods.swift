@@ -117,6 +117,10 @@ enum ShardReplicationMethods {
                 _ = await durable.waitForRecords(after: sent, timeout: .milliseconds(200))
                 continue
             }
+            // Timed from when the stream first sees them (moments after their append), not
+            // from when their write returns (after the primary indexed them): the replicas' lag
+            // in time counts from there.
+            if let newest = records.last { tracker.logged(newest.sequence) }
             let starts = local.epochHistory
             for record in records {
                 var check = [record.type]

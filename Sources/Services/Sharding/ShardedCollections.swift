@@ -397,6 +397,9 @@ final class ShardedCollections: Sendable {
                 throw RPCError(.unavailable, "node \(shard.primary) is handing shard \(id) over to node \(shard.handoff) (a planned move) "
                     + "and takes no more writes; retry")
             }
+            // Records it logged as a replica may still be queued for the index (and the UUID
+            // names): they go first, so this write resolves and assigns names on their result.
+            if local.durable.queuedWrites > 0 { try await local.durable.waitUntilQueuedWritesApplied() }
             let tracker = replication.tracker(for: id, epoch: shard.epoch)
             let (value, sequence) = try await write(local.durable)
             return (shard, tracker, value, sequence)

@@ -65,6 +65,9 @@ extension VectorService {
         if primary {
             let (shard, local) = try await sharding.primary(id, epoch: epoch, within: ClusterMapping.timeout(context, cap: .seconds(1)))
             try await sharding.awaitReplicated(id, shard: shard, local: local, timeout: ClusterMapping.timeout(context, cap: .seconds(5)))
+            // Records it logged as a replica (acknowledged before they were indexed) may still be
+            // queued: a primary read shows every acknowledged write.
+            if local.durable.queuedWrites > 0 { try await local.durable.waitUntilQueuedWritesApplied() }
             return local.durable
         }
         guard let local = try await sharding.localCopy(id, within: ClusterMapping.timeout(context, cap: .seconds(1))) else {
