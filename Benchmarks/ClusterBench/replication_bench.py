@@ -295,6 +295,21 @@ def main() -> None:
     print_report(results, options, machine, command, time.monotonic() - began)
     if not options.work:
         shutil.rmtree(scratch, ignore_errors=True)
+    check_recall(results.searches)
+
+
+def check_recall(cases: list) -> None:
+    """Fails the run when a cluster's search answers fall well below one server's on the same
+    points: wrong answers, not a slow run (a release-only miscompile once merged the wrong
+    shards' hits, recall 0.37-0.63, and only this benchmark ran release builds)."""
+    single = [case.recall for case in cases if "1 server" in case.system]
+    if not single:
+        return
+    floor = min(single) - 0.05
+    wrong = [f"{case.system}, {case.clients} client(s): {case.recall:.3f}" for case in cases
+             if "1 server" not in case.system and case.recall < floor]
+    if wrong:
+        sys.exit(f"cluster search answers are wrong: recall@10 below one server's {min(single):.3f} - 0.05: {wrong}")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ import ClusterNode
 import Access
 import RPC
 import Storage
+import Synchronization
 import VectorDatabase
 import VectorEngine
 import Wire
@@ -439,31 +440,44 @@ extension VectorService {
         let localRead: @Sendable (DurableCollection) async throws -> Response = local ?? { durable in
             try await service.localRead(method: method, request: request, durable, context)
         }
-        return try await withThrowingTaskGroup(of: (UInt32, Result<Response, any Error>).self) { group in
+        // Each child files its own outcome under its shard and returns nothing. (Children that
+        // returned `(UInt32, Result<Response, any Error>)` came back with the shard number
+        // garbled in release builds, Swift 6.3.1: answers filed under the wrong shard or a number
+        // that is none, and a fanned-out search then merged one or two shards' hits instead of
+        // three. Debug builds were right.)
+        let outcomes = ShardOutcomes<Response>()
+        try await withThrowingTaskGroup(of: Void.self) { group in
             for number in collection.shards.indices {
+                let shard = UInt32(number)
                 group.addTask {
+                    let outcome: Result<Response, any Error>
                     do {
-                        return (UInt32(number), .success(try await service.readShard(
-                            collection, shard: UInt32(number), readFrom: readFrom, method: method, request: request, as: Response.self,
-                            context, sharding, local: localRead)))
+                        outcome = .success(try await service.readShard(
+                            collection, shard: shard, readFrom: readFrom, method: method, request: request, as: Response.self,
+                            context, sharding, local: localRead))
                     } catch {
-                        return (UInt32(number), .failure(error))
+                        outcome = .failure(error)
                     }
+                    outcomes.file(outcome, shard: shard)
                 }
             }
-            var answers: [UInt32: Response] = [:]
-            for try await (number, result) in group {
-                switch result {
-                case .success(let answer): answers[number] = answer
-                case .failure(let error as RPCError) where allowPartial && [.unavailable, .deadlineExceeded].contains(error.code):
-                    continue
-                case .failure(let error as RPCError) where error.code == .unavailable:
-                    throw RPCError(.unavailable, "shard \(number) of \(MessageText.quoted(collection.name)) has no copy that answered: \(error.message)")
-                case .failure(let error): throw error
-                }
-            }
-            return answers
+            try await group.waitForAll()
         }
+        var answers: [UInt32: Response] = [:]
+        for (number, outcome) in outcomes.all.sorted(by: { $0.key < $1.key }) {
+            switch outcome {
+            case .success(let answer): answers[number] = answer
+            case .failure(let error as RPCError) where allowPartial && [.unavailable, .deadlineExceeded].contains(error.code):
+                continue
+            case .failure(let error as RPCError) where error.code == .unavailable:
+                throw RPCError(.unavailable, "shard \(number) of \(MessageText.quoted(collection.name)) has no copy that answered: \(error.message)")
+            case .failure(let error): throw error
+            }
+        }
+        guard answers.keys.allSatisfy({ Int($0) < collection.shards.count }) else {
+            throw RPCError(.internal, "a shard's answer was filed under a shard that does not exist")
+        }
+        return answers
     }
 
     /// The same read on this node's copy (Count, Get, Scroll and Search requests).
@@ -651,4 +665,15 @@ extension VectorService {
         info.minReplicas = collection.minReplicas
         return info
     }
+}
+
+/// What each shard's read gave, filed by the child task that read it.
+private final class ShardOutcomes<Response: Sendable>: Sendable {
+    private let outcomes = Mutex<[UInt32: Result<Response, any Error>]>([:])
+
+    func file(_ outcome: Result<Response, any Error>, shard: UInt32) {
+        outcomes.withLock { $0[shard] = outcome }
+    }
+
+    var all: [UInt32: Result<Response, any Error>] { outcomes.withLock { $0 } }
 }
