@@ -109,9 +109,17 @@ extension DurableCollection {
     /// runs (it covers exactly the log through `lastSequence`); `cancellation` is checked every
     /// 1024 points.
     public func contentChecksum(cancellation: CancellationSignal = .never) throws -> UInt64 {
+        try contentSummary(cancellation: cancellation).checksum
+    }
+
+    /// The checksum of `contentChecksum` with the points it covered and the log position they
+    /// are the state of, taken together (a replica indexes behind its log: a count read apart
+    /// from the checksum may be of fewer records).
+    public func contentSummary(cancellation: CancellationSignal = .never) throws -> (checksum: UInt64, points: Int, lastSequence: UInt64) {
         try writeLock.withLock { _ in
             try applier.sync {
                 var checksum = ContentChecksum()
+                var points = 0
                 var cursor: Int? = nil
                 repeat {
                     try cancellation.check()
@@ -120,10 +128,11 @@ extension DurableCollection {
                     for (id, key) in zip(page.ids, keys) {
                         guard let vector = collection.index.vector(id: id), let payload = collection.index.payload(id: id) else { continue }
                         checksum.add(key: key, vector: vector, payload: payload)
+                        points += 1
                     }
                     cursor = page.next
                 } while cursor != nil
-                return checksum.value
+                return (checksum.value, points, lastSequence)
             }
         }
     }
