@@ -271,6 +271,10 @@ final class ShardSupervisor: Sendable {
 
     private func rebalance(_ node: ClusterNode, _ view: Check, ring: HashRing, evidence: RefusalEvidence) async {
         let metadata = node.metadata.metadata
+        // Handovers that ended (switched, cancelled, failed over, collection deleted) are forgotten.
+        handoffsBegun.withLock { begun in
+            begun = begun.filter { (metadata.collections[$0.key.collection]?.shard($0.key.number)?.handoff ?? 0) != 0 }
+        }
         var moving = metadata.collections.values.reduce(0) { $0 + $1.shards.filter { !$0.incoming.isEmpty }.count }
         for collection in metadata.collections.values.sorted(by: { $0.name < $1.name }) where collection.isSharded {
             let factor = min(Int(collection.replicationFactor), ring.nodes.count)

@@ -304,8 +304,9 @@ final class ShardedCollections: Sendable {
             let collection = node.metadata.metadata.collections[id.collection]
             let local = store.get(id)
             if let local, local.incarnation == collection?.createdIndex { return local }
+            // (A copy of an earlier collection of the name is no copy of this one.)
             guard let collection, collection.shard(id.number)?.copies.contains(node.id) == true,
-                  ContinuousClock.now < deadline else { return local }
+                  ContinuousClock.now < deadline else { return nil }
             try await Task.sleep(for: .milliseconds(5))
         }
     }
