@@ -49,7 +49,8 @@ struct ReplicaTrackerTests {
         tracker.logged(3)                                   // an older record: nothing
         let lag = try #require(tracker.progress(of: [2], primaryLast: 5).first)
         #expect(lag.lagRecords == 1)
-        #expect(lag.lagMillis >= 120 && lag.lagMillis < 10_000)
+        // At least the sleep (a loaded machine may sleep far longer), and timed (not .max).
+        #expect(lag.lagMillis >= 120 && lag.lagMillis != .max)
         tracker.acknowledged(2, through: 5, primaryLast: 5)
         #expect(tracker.progress(of: [2], primaryLast: 5).first?.lagMillis == 0)
     }
