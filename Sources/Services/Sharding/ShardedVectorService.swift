@@ -624,13 +624,15 @@ extension VectorService {
 
     /// The info CreateCollection answers on a cluster node, once the creation is applied here
     /// (a new collection: no points to count yet) and this node has made its copies of the
-    /// shards (at most 10 s, within the call's deadline). The wait is the creation's
-    /// backpressure: copies are made on their own queue, a few milliseconds of file creation
-    /// each, and clients creating collections faster than that would otherwise leave every node
-    /// further behind, its reads of the new collections failing for want of a copy.
+    /// shards (at most 10 s, and at most half of what is left of the call's deadline: the
+    /// collection exists either way, and a create that did happen must not end in
+    /// DEADLINE_EXCEEDED). The wait is the creation's backpressure: copies are made on their own
+    /// queue, a few milliseconds of file creation each, and clients creating collections faster
+    /// than that would otherwise leave every node further behind, its reads of the new
+    /// collections failing for want of a copy.
     func clusterInfo(_ request: RuvectorV1.CreateCollectionRequest, context: ServerContext) async throws -> RuvectorV1.CollectionInfo {
         if let sharding, let collection = sharding.sharded(request.name) {
-            let deadline = ContinuousClock.now + ClusterMapping.timeout(context, cap: .seconds(10))
+            let deadline = ContinuousClock.now + ClusterMapping.timeout(context, cap: .seconds(20)) / 2
             for number in collection.shards.indices {
                 _ = try await sharding.localCopy(ShardStore.ShardID(collection.name, UInt32(number)), within: deadline - .now)
             }
