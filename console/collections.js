@@ -46,6 +46,7 @@ function quantization() {
   const subvectors = optionalNumber("create-pq-subvectors");
   switch ($("create-quantization").value) {
     case "scalar": return { scalar: {} };
+    case "int4": return { scalar: { bits: 4 } };
     case "float16": return { float16: {} };
     case "binary": return { binary: {} };
     case "pq8": return { product: { bits: 8, subvectors } };
@@ -98,7 +99,7 @@ async function createCollection(event) {
 /** The quantization of a CollectionInfo in words. */
 function describeQuantization(config) {
   if (!config) return "none";
-  if (config.scalar) return "scalar (int8)";
+  if (config.scalar) return config.scalar.bits === 4 ? "scalar (int4 residuals)" : "scalar (int8)";
   if (config.float16) return "float16";
   if (config.binary) return "binary";
   if (config.product) {

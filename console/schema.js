@@ -133,7 +133,7 @@ export const messages = {
   "ruvector.v1.RouterStatusRequest": {"map": false, "fields": [["router", 1, "string", false, null, null]]},
   "ruvector.v1.Row": {"map": false, "fields": [["values", 1, "message", true, "ruvector.v1.GraphValue", null]]},
   "ruvector.v1.RowBatch": {"map": false, "fields": [["rows", 1, "message", true, "ruvector.v1.Row", null]]},
-  "ruvector.v1.ScalarQuantization": {"map": false, "fields": [["quantile", 1, "float", false, null, null]]},
+  "ruvector.v1.ScalarQuantization": {"map": false, "fields": [["quantile", 1, "float", false, null, null], ["bits", 2, "uint32", false, null, null], ["training_sample", 3, "uint32", false, null, null]]},
   "ruvector.v1.ScoredCandidate": {"map": false, "fields": [["name", 1, "string", false, null, null], ["score", 2, "float", false, null, null]]},
   "ruvector.v1.ScoredPoint": {"map": false, "fields": [["id", 1, "message", false, "ruvector.v1.PointId", null], ["score", 2, "float", false, null, null], ["payload", 3, "message", false, "ruvector.v1.Struct", null], ["vector", 4, "message", false, "ruvector.v1.Vector", null]]},
   "ruvector.v1.ScrollRequest": {"map": false, "fields": [["collection", 1, "string", false, null, null], ["filter", 2, "message", false, "ruvector.v1.Filter", null], ["offset", 3, "message", false, "ruvector.v1.PointId", null], ["limit", 4, "uint32", false, null, null], ["with", 5, "message", false, "ruvector.v1.WithOptions", null], ["read_from", 6, "enum", false, "ruvector.v1.ReadFrom", null]]},

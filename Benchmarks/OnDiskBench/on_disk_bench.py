@@ -20,6 +20,7 @@ Each mode runs in a server process of its own on a fresh data directory:
   int8       scalar int8 codes for the walk, full vectors in memory for rescoring
   int8-disk  scalar int8 codes for the walk, full vectors on disk (`on_disk=True`)
   int8-disk-graph  the same with the level-0 graph links on disk too (`on_disk_graph=True`)
+  int4-disk, int4-disk-graph  the same two with int4 residual codes (dim/2 + 5 bytes) for the walk
   pq8-disk   PQ8 codes (dim/8 sub-vectors: 1 byte per 8 dimensions) for the walk, full vectors on disk
 The points are imported (Python `import_stream`, 1,000 per message), a snapshot is taken, and
 the server is stopped; then it is started again on that directory, once with no limit and once
@@ -59,6 +60,8 @@ from bench_server import BenchServer  # noqa: E402
 
 MODES = {"f32": {}, "int8": {"quantization": "scalar"}, "int8-disk": {"quantization": "scalar", "on_disk": True},
          "int8-disk-graph": {"quantization": "scalar", "on_disk": True, "on_disk_graph": True},
+         "int4-disk": {"quantization": "int4", "on_disk": True},
+         "int4-disk-graph": {"quantization": "int4", "on_disk": True, "on_disk_graph": True},
          "pq8-disk": {"quantization": "pq8", "on_disk": True}}
 
 

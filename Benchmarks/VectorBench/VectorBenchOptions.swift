@@ -24,7 +24,7 @@ struct VectorBenchOptions: ParsableCommand {
     @Option(help: "0: build twice (one point at a time, then on every core); T > 0: every engine builds once on T threads.")
     var buildThreads = 0
 
-    @Option(help: "1: also walk on float16 and int8 codes with f32 rescoring (4 x k), beside usearch on f16.")
+    @Option(help: "1: also walk on float16, int8 and int4 codes with f32 rescoring (4 x k), beside usearch on f16.")
     var quantized = 0
 
     @Option(help: "1: then tiered compression under a skewed workload (90% of searches on the first 10% of the queries).")

@@ -166,10 +166,10 @@ for metric in [DistanceMetric.l2Squared, .dot, .cosine] {
     kernelNs[metric.rawValue] = best
 }
 
-// Walks on codes, last (they change `index`): f16, then int8, rescoring 4 x k on f32.
+// Walks on codes, last (they change `index`): f16, int8, then int4 residuals, rescoring 4 x k on f32.
 var quantizedSweeps: [(name: String, rows: Sweep)] = []
 if quantized {
-    for (name, kind) in [("float16", QuantizationKind.float16), ("int8", .scalarInt8)] {
+    for (name, kind) in [("float16", QuantizationKind.float16), ("int8", .scalarInt8), ("int4", .scalarInt4)] {
         try index.enableQuantization(kind, sampleSize: 10_000, seed: 1)
         quantizedSweeps.append(("ruvector, \(name) walk + f32 rescoring", try sweep(index, efs, oversampling: 4)))
     }

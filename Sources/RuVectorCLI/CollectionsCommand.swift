@@ -50,7 +50,7 @@ struct CollectionsCommand: AsyncParsableCommand {
         @Option(name: .customLong("m"), help: "HNSW links per node (server default 16).") var m: Int?
         @Option(name: .customLong("ef-construction"), help: "HNSW build candidate list (server default 200).") var efConstruction: Int?
         @Option(name: .customLong("ef-search"), help: "Default search candidate list (server default 64).") var efSearch: Int?
-        @Option(name: .long, help: "Quantization: none, scalar, float16, pq8, pq4, binary or tiered.") var quantization: String = "none"
+        @Option(name: .long, help: "Quantization: none, scalar (int8), int4, float16, pq8, pq4, binary or tiered.") var quantization: String = "none"
         @Option(name: .customLong("hot-threshold"),
                 help: "Tiered: returns per million queries that make a vector hot (server default 1000).") var hotThreshold: Int?
         @Option(name: .customLong("retier-interval"),
@@ -81,11 +81,11 @@ struct CollectionsCommand: AsyncParsableCommand {
                 throw CLIError.exit(for: CLIError.usage("--metric must be l2, cosine, dot or manhattan, got '\(metric)'"))
             }
             let quantizations: [String: Quantization?] = [
-                "none": nil, "scalar": .scalar(), "float16": .float16, "pq8": .product(bits: 8), "pq4": .product(bits: 4), "binary": .binary,
+                "none": nil, "scalar": .scalar(), "int4": .scalar(bits: 4), "float16": .float16, "pq8": .product(bits: 8), "pq4": .product(bits: 4), "binary": .binary,
                 "tiered": .tiered(hotThreshold: hotThreshold, retierIntervalQueries: retierInterval),
             ]
             guard let chosen = quantizations[quantization] else {
-                throw CLIError.exit(for: CLIError.usage("--quantization must be none, scalar, float16, pq8, pq4, binary or tiered, got '\(quantization)'"))
+                throw CLIError.exit(for: CLIError.usage("--quantization must be none, scalar, int4, float16, pq8, pq4, binary or tiered, got '\(quantization)'"))
             }
             if quantization != "tiered" && (hotThreshold ?? retierInterval) != nil {
                 throw CLIError.exit(for: CLIError.usage("--hot-threshold and --retier-interval need --quantization tiered"))

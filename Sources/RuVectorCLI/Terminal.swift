@@ -171,7 +171,7 @@ enum JSONForm {
 enum Describe {
     static func quantization(_ quantization: Quantization) -> String {
         switch quantization {
-        case .scalar: "scalar"
+        case .scalar(_, let bits): bits == 4 ? "int4" : "scalar"
         case .float16: "float16"
         case .product(_, let bits): bits == 4 ? "pq4" : "pq8"
         case .binary: "binary"

@@ -8,7 +8,7 @@ import Testing
 @Suite("durable collections: quantized collections reopen with identical results")
 struct QuantizedSnapshotTests {
     static let kinds: [QuantizationKind] = [
-        .scalarInt8, .float16, .pq8(subspaces: 8), .pq4(subspaces: 8), .binary,
+        .scalarInt8, .scalarInt4, .float16, .pq8(subspaces: 8), .pq4(subspaces: 8), .binary,
         .tiered(TierPolicy(hotThreshold: 5_000, retierIntervalQueries: 0)),
     ]
     let queries = Self.drifted(points(90_000..<90_050, dimension: 16, seed: 77), by: 2)

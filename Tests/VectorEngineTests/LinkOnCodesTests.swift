@@ -1,7 +1,7 @@
 import Testing
 @_spi(Benchmarks) @testable import VectorEngine
 
-/// On-disk indexes link new nodes on their int8 / float16 codes: construction then reads no
+/// On-disk indexes link new nodes on their int8 / int4 / float16 codes: construction then reads no
 /// full vector but the new node's own (a build needs no room for the vectors in memory), and
 /// the graph answers as well as one linked on full vectors.
 @Suite struct LinkOnCodesTests {
@@ -23,7 +23,7 @@ import Testing
 
     /// Trained after 500 points, the rest linked on int8 codes: recall within 0.02 of the same
     /// index linked on full vectors, at two efs.
-    @Test(arguments: [QuantizationKind.scalarInt8, .float16])
+    @Test(arguments: [QuantizationKind.scalarInt8, .scalarInt4, .float16])
     func recallHolds(kind: QuantizationKind) throws {
         func build(onCodes: Bool) throws -> HNSWIndex {
             let index = try HNSWIndex(dimension: Self.dimension, metric: .l2Squared, parameters: params)

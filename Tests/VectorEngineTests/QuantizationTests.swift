@@ -5,6 +5,9 @@ import Testing
     // Recall@10 thresholds per kind (ef 100, rescoring the best k * oversampling on full vectors).
     static let cases: [(QuantizationKind, DistanceMetric, Int, Double)] = [
         (.scalarInt8, .l2Squared, 4, 0.93),
+        (.scalarInt4, .l2Squared, 4, 0.93),
+        (.scalarInt4, .cosine, 4, 0.93),
+        (.scalarInt4, .dot, 4, 0.93),
         (.float16, .l2Squared, 4, 0.95),
         (.float16, .cosine, 4, 0.95),
         (.pq8(subspaces: 8), .l2Squared, 4, 0.85),
@@ -43,7 +46,7 @@ import Testing
     /// Every code whose walk distance is on the metric's own scale: int8 and f16 (SIMD kernels
     /// when the CPU has them), PQ8 and PQ4 tables, and the tiered archive's scaled sign bits.
     static let metricScaleCodes: [(QuantizationKind, scaledBinary: Bool)] = [
-        (.scalarInt8, false), (.float16, false), (.pq8(subspaces: 19), false), (.pq4(subspaces: 12), false), (.binary, true),
+        (.scalarInt8, false), (.scalarInt4, false), (.float16, false), (.pq8(subspaces: 19), false), (.pq4(subspaces: 12), false), (.binary, true),
     ]
 
     @Test("walk distances equal decode-then-measure, for every code on the metric's scale and every metric",
@@ -77,6 +80,8 @@ import Testing
 
     @Test func codeSizes() {
         #expect(QuantizationKind.scalarInt8.codeBytes(dimension: 384) == 384)
+        #expect(QuantizationKind.scalarInt4.codeBytes(dimension: 384) == 197)
+        #expect(QuantizationKind.scalarInt4.codeBytes(dimension: 37) == 24)
         #expect(QuantizationKind.float16.codeBytes(dimension: 384) == 768)
         #expect(QuantizationKind.pq8(subspaces: 48).codeBytes(dimension: 384) == 48)
         #expect(QuantizationKind.pq4(subspaces: 48).codeBytes(dimension: 384) == 24)

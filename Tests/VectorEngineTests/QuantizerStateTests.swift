@@ -6,7 +6,7 @@ import Testing
 @Suite struct QuantizerStateTests {
     static let dimension = 32
     static let tiered = QuantizationKind.tiered(.init(hotThreshold: 5_000, retierIntervalQueries: 0))
-    static let kinds: [QuantizationKind] = [.scalarInt8, .float16, .pq8(subspaces: 16), .pq4(subspaces: 15), .binary, tiered]
+    static let kinds: [QuantizationKind] = [.scalarInt8, .scalarInt4, .float16, .pq8(subspaces: 16), .pq4(subspaces: 15), .binary, tiered]
 
     /// 1,500 clustered points, quantized after the first 1,000 (so codes come both from training
     /// and from later inserts), with updates and deletes; a tiered index has had re-tiering
@@ -87,6 +87,18 @@ import Testing
             $0.tiers = TieredQuantizerState(encoders: [], hotSlots: 0, tierOf: [], slotOf: [], freeSlots: [], rates: [],
                                             returns: [], queries: 0, passes: 0)
         }),
+        // Int4 at 32 dimensions: 5 header bytes (centroid, correction) and 16 of levels a code;
+        // 500 sampled points train 31 centroids.
+        ("int4 centroid past the last", .scalarInt4, { $0.codes[0] = 255 }),
+        ("int4 correction changed", .scalarInt4, { $0.codes[1] ^= 1 }),
+        ("int4 level changed without its correction", .scalarInt4, { $0.codes[5] ^= 0x03 }),
+        ("int4 centroids not whole", .scalarInt4, { $0.centroids.removeLast() }),
+        ("int4 no centroid", .scalarInt4, { $0.centroids = [] }),
+        ("int4 257 centroids", .scalarInt4, { $0.centroids = [Float](repeating: 0, count: 257 * Self.dimension) }),
+        ("int4 zero step", .scalarInt4, { $0.steps[0] = 0 }),
+        ("int4 NaN centroid", .scalarInt4, { $0.centroids[40] = .nan }),
+        ("int4 offsets short", .scalarInt4, { $0.offsets.removeLast() }),
+        ("int4 codes one node short", .scalarInt4, { $0.codes.removeLast(21) }),
         ("f16 NaN half", .float16, { $0.codes[0] = 0x01; $0.codes[1] = 0x7E }),
         ("binary padding bit", .binary, { $0.codes[7] = 0x80 }),
         ("binary negative step", .binary, { $0.steps[0] = -1 }),

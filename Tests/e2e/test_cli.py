@@ -83,7 +83,7 @@ def test_collections_lifecycle(server):
     assert code == 64 and "--metric" in err
 
 
-def test_tiered_collections(server, tmp_path):
+def test_tiered_and_int4_collections(server, tmp_path):
     info = run_json("collections", "create", "tiers", "--dimension", 8, "--metric", "l2", "--quantization", "tiered",
                     "--hot-threshold", 500, "--retier-interval", 50, server=server)
     assert info["quantization"] == "tiered" and "tiers" not in info
@@ -96,6 +96,8 @@ def test_tiered_collections(server, tmp_path):
     assert info["tiers"]["warm"] == 1100 and info["tiers"]["passes"] == 0 and info["tiers"]["code_bytes"] == 1100 * 16
     _, table, _ = run("collections", "get", "tiers", server=server, check=True)
     assert "hot=0 warm=1100 cool=0 cold=0 archive=0" in table
+    info = run_json("collections", "create", "small", "--dimension", 8, "--quantization", "int4", server=server)
+    assert info["quantization"] == "int4", info
     code, _, err = run("collections", "create", "flat", "--dimension", 8, "--hot-threshold", 500, server=server)
     assert code == 64 and "--quantization tiered" in err
     code, _, err = run("collections", "create", "t2", "--dimension", 8, "--quantization", "tiered", "--hot-threshold", 2_000_000,

@@ -330,7 +330,7 @@ def test_console_pages_end_to_end(tmp_path, browser):
 
 
 def test_console_creates_collections_with_options(tmp_path, browser):
-    """Create with int8 quantization, HNSW m / ef_search and vectors on disk, then PQ4 and
+    """Create with int8 quantization, HNSW m / ef_search and vectors on disk, then PQ4, int4 and
     tiered ones: the info panel shows what the server applied, and points once written."""
     server = RunningServer([], tmp_path / "data")
     try:
@@ -375,10 +375,16 @@ def test_console_creates_collections_with_options(tmp_path, browser):
         assert _info(browser)["Quantization"] == "product (PQ4, 2 subvectors)"
         assert _info(browser)["HNSW"].startswith("m 8, ")
         assert _info(browser)["Vectors on disk"] == "no" and _info(browser)["Graph on disk"] == "no"
+        _fill(browser, "create-name", "small")
+        browser.find_element("css selector", "#create-quantization option[value=int4]").click()
+        assert not browser.find_element("id", "create-pq-subvectors").is_displayed()
+        browser.find_element("id", "create-button").click()
+        _wait(browser, lambda d: _info(d).get("Name") == "small", "small's info")
+        assert _info(browser)["Quantization"] == "scalar (int4 residuals)"
         _fill(browser, "create-name", "tiers")
+        browser.find_element("css selector", "#create-quantization option[value=tiered]").click()
         for field in ["create-m", "create-ef-search", "create-pq-subvectors"]:
             browser.find_element("id", field).clear()
-        browser.find_element("css selector", "#create-quantization option[value=tiered]").click()
         _fill(browser, "create-hot-threshold", "500")
         _fill(browser, "create-retier-interval", "2000")
         browser.find_element("id", "create-button").click()

@@ -10,7 +10,10 @@ from conftest import RunningServer
 from test_storage_recovery import _recovered_line
 
 DIM = 16
-KINDS = {"int8": {"quantization": "scalar"}, "pq4": {"quantization": "pq4", "pq_subvectors": 8}}
+KINDS = {"int8": {"quantization": "scalar"}, "int4": {"quantization": "int4"},
+         "pq4": {"quantization": "pq4", "pq_subvectors": 8}}
+#: What GetCollection says each collection is quantized with.
+DESCRIBED = {"int8": "scalar", "int4": "int4", "pq4": "pq4"}
 
 
 def _results(db, name, queries):
@@ -53,6 +56,7 @@ def test_quantized_collections_restart_with_identical_results(tmp_path):
             assert not re.search(r"snapshot_sequence=0\b", line), line
         with ruvector.Client(server.address, timeout=60) as db:
             for name in KINDS:
+                assert db.get_collection(name).quantization == DESCRIBED[name]
                 assert db.count(name) == 3480
                 after = _results(db, name, queries)
                 changed = sum(1 for a, b in zip(before[name], after) if a != b)

@@ -376,6 +376,7 @@ def test_quantized_collections_search_with_rescoring(server):
     dim = 16
     vectors = {i: [rng.gauss(0, 1) for _ in range(dim)] for i in range(1, 2001)}
     kinds = {"scalar": vector_pb2.QuantizationConfig(scalar=vector_pb2.ScalarQuantization()),
+             "int4": vector_pb2.QuantizationConfig(scalar=vector_pb2.ScalarQuantization(bits=4)),
              "half": vector_pb2.QuantizationConfig(float16=vector_pb2.Float16Quantization()),
              "pq": vector_pb2.QuantizationConfig(product=vector_pb2.ProductQuantization(subvectors=4, bits=8))}
     points = [vector_pb2.PointStruct(id=common_pb2.PointId(num=i), vector=common_pb2.Vector(values=v)) for i, v in vectors.items()]
@@ -412,6 +413,12 @@ def test_quantized_collections_search_with_rescoring(server):
     assert "bits must be 8 or 4" in expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.CreateCollection(
         vector_pb2.CreateCollectionRequest(name="pq5", dimension=dim, metric=vector_pb2.METRIC_L2, quantization=vector_pb2.QuantizationConfig(
             product=vector_pb2.ProductQuantization(subvectors=4, bits=5)))))
+    assert "scalar quantization bits must be 8 or 4, got 2" in expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.CreateCollection(
+        vector_pb2.CreateCollectionRequest(name="int2", dimension=dim, metric=vector_pb2.METRIC_L2, quantization=vector_pb2.QuantizationConfig(
+            scalar=vector_pb2.ScalarQuantization(bits=2)))))
+    assert "training_sample must be at most 1000000" in expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.CreateCollection(
+        vector_pb2.CreateCollectionRequest(name="big", dimension=dim, metric=vector_pb2.METRIC_L2, quantization=vector_pb2.QuantizationConfig(
+            scalar=vector_pb2.ScalarQuantization(bits=4, training_sample=1_000_001)))))
     assert "tier PQ subspaces 17" in expect_status(grpc.StatusCode.INVALID_ARGUMENT, lambda: stub.CreateCollection(
         vector_pb2.CreateCollectionRequest(name="tiers", dimension=dim, metric=vector_pb2.METRIC_L2, quantization=vector_pb2.QuantizationConfig(
             tiered=vector_pb2.TieredCompression(subvectors=17)))))

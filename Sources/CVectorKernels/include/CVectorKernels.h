@@ -18,6 +18,8 @@ int CVectorKernels_hasF16C(void);
 float CVectorKernels_l2SquaredU8AVX2(const float *q, const float *step, const uint8_t *c, size_t n);
 /// sum_j w[j] * c[j] over 8-bit codes. AVX2+FMA.
 float CVectorKernels_dotU8AVX2(const float *w, const uint8_t *c, size_t n);
+/// sum_j w[j] * c_j over 4-bit codes, two a byte at `c`, low nibble first ((n + 1) / 2 bytes). AVX2+FMA.
+float CVectorKernels_dotU4AVX2(const float *w, const uint8_t *c, size_t n);
 /// sum_j (q[j] - h[j])^2 over little-endian half-precision values at `h` (2n bytes). AVX2+FMA+F16C.
 float CVectorKernels_l2SquaredF16AVX2(const float *q, const uint8_t *h, size_t n);
 /// sum_j q[j] * h[j] over little-endian half-precision values. AVX2+FMA+F16C.

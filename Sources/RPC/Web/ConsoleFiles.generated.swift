@@ -119,6 +119,7 @@ function quantization() {
   const subvectors = optionalNumber("create-pq-subvectors");
   switch ($("create-quantization").value) {
     case "scalar": return { scalar: {} };
+    case "int4": return { scalar: { bits: 4 } };
     case "float16": return { float16: {} };
     case "binary": return { binary: {} };
     case "pq8": return { product: { bits: 8, subvectors } };
@@ -171,7 +172,7 @@ async function createCollection(event) {
 /** The quantization of a CollectionInfo in words. */
 function describeQuantization(config) {
   if (!config) return "none";
-  if (config.scalar) return "scalar (int8)";
+  if (config.scalar) return config.scalar.bits === 4 ? "scalar (int4 residuals)" : "scalar (int8)";
   if (config.float16) return "float16";
   if (config.binary) return "binary";
   if (config.product) {
@@ -1028,6 +1029,7 @@ export async function unary(path, request, options = {}) {
             <select id="create-quantization">
               <option value="">none (f32)</option>
               <option value="scalar">scalar int8 (4x smaller)</option>
+              <option value="int4">scalar int4 residuals (about 7x smaller)</option>
               <option value="float16">float16 (2x smaller)</option>
               <option value="pq8">product PQ8</option>
               <option value="pq4">product PQ4</option>
@@ -1932,7 +1934,7 @@ export const messages = {
   "ruvector.v1.RouterStatusRequest": {"map": false, "fields": [["router", 1, "string", false, null, null]]},
   "ruvector.v1.Row": {"map": false, "fields": [["values", 1, "message", true, "ruvector.v1.GraphValue", null]]},
   "ruvector.v1.RowBatch": {"map": false, "fields": [["rows", 1, "message", true, "ruvector.v1.Row", null]]},
-  "ruvector.v1.ScalarQuantization": {"map": false, "fields": [["quantile", 1, "float", false, null, null]]},
+  "ruvector.v1.ScalarQuantization": {"map": false, "fields": [["quantile", 1, "float", false, null, null], ["bits", 2, "uint32", false, null, null], ["training_sample", 3, "uint32", false, null, null]]},
   "ruvector.v1.ScoredCandidate": {"map": false, "fields": [["name", 1, "string", false, null, null], ["score", 2, "float", false, null, null]]},
   "ruvector.v1.ScoredPoint": {"map": false, "fields": [["id", 1, "message", false, "ruvector.v1.PointId", null], ["score", 2, "float", false, null, null], ["payload", 3, "message", false, "ruvector.v1.Struct", null], ["vector", 4, "message", false, "ruvector.v1.Vector", null]]},
   "ruvector.v1.ScrollRequest": {"map": false, "fields": [["collection", 1, "string", false, null, null], ["filter", 2, "message", false, "ruvector.v1.Filter", null], ["offset", 3, "message", false, "ruvector.v1.PointId", null], ["limit", 4, "uint32", false, null, null], ["with", 5, "message", false, "ruvector.v1.WithOptions", null], ["read_from", 6, "enum", false, "ruvector.v1.ReadFrom", null]]},

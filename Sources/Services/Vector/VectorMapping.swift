@@ -67,7 +67,12 @@ enum VectorMapping {
             guard scalar.quantile == 0 || scalar.quantile == 1 else {
                 throw invalid("scalar quantization clips nothing yet: quantile must be 0 (or 1), got \(scalar.quantile)")
             }
-            quantization = .scalarInt8
+            switch scalar.bits {
+            case 8, 0: quantization = .scalarInt8
+            case 4: quantization = .scalarInt4
+            default: throw invalid("scalar quantization bits must be 8 or 4, got \(scalar.bits)")
+            }
+            trainingCount = try trainingSample(scalar.trainingSample, "scalar")
         case .float16?: quantization = .float16
         case .binary?: quantization = .binary
         case .product(let pq)?:
@@ -80,12 +85,7 @@ enum VectorMapping {
             case 4: quantization = .pq4(subspaces: subvectors)
             default: throw invalid("product quantization bits must be 8 or 4, got \(pq.bits)")
             }
-            if pq.trainingSample > 0 {
-                guard pq.trainingSample <= 1_000_000 else {
-                    throw invalid("product quantization training_sample must be at most 1000000, got \(pq.trainingSample)")
-                }
-                trainingCount = Int(pq.trainingSample)
-            }
+            trainingCount = try trainingSample(pq.trainingSample, "product")
         case .tiered(let tiered)?:
             var policy = TierPolicy()
             if tiered.hotThreshold > 0 { policy.hotThreshold = Double(tiered.hotThreshold) }
@@ -105,10 +105,20 @@ enum VectorMapping {
         return config
     }
 
+    /// A quantizer's `training_sample` (0: the default, nil) within 1...1,000,000.
+    private static func trainingSample(_ given: UInt32, _ what: String) throws -> Int? {
+        guard given > 0 else { return nil }
+        guard given <= 1_000_000 else {
+            throw invalid("\(what) quantization training_sample must be at most 1000000, got \(given)")
+        }
+        return Int(given)
+    }
+
     /// The configuration's quantization as the wire describes it.
     static func quantization(_ kind: QuantizationKind, trainingCount: Int) -> RuvectorV1.QuantizationConfig {
         switch kind {
-        case .scalarInt8: return .init(kind: .scalar(.init()))
+        case .scalarInt8: return .init(kind: .scalar(.init(bits: 8, trainingSample: UInt32(clamping: trainingCount))))
+        case .scalarInt4: return .init(kind: .scalar(.init(bits: 4, trainingSample: UInt32(clamping: trainingCount))))
         case .float16: return .init(kind: .float16(.init()))
         case .binary: return .init(kind: .binary(.init()))
         case .pq8(let m): return .init(kind: .product(.init(subvectors: UInt32(clamping: m), bits: 8, trainingSample: UInt32(clamping: trainingCount))))

@@ -169,6 +169,7 @@ enum CollectionCodec {
         case .pq8(let m)?: w.u8(3); w.int(m)
         case .pq4(let m)?: w.u8(4); w.int(m)
         case .binary?: w.u8(5)
+        case .scalarInt4?: w.u8(7)
         case .tiered(let p)?:
             w.u8(6); w.double(p.hotThreshold); w.int(p.retierIntervalQueries); w.double(p.decay); w.int(p.pqSubspaces)
         }
@@ -183,6 +184,7 @@ enum CollectionCodec {
         case 3: return .pq8(subspaces: try r.int())
         case 4: return .pq4(subspaces: try r.int())
         case 5: return .binary
+        case 7: return .scalarInt4
         case 6:
             return .tiered(TierPolicy(hotThreshold: try r.double(), retierIntervalQueries: try r.int(), decay: try r.double(),
                                       pqSubspaces: try r.int()))

@@ -12,13 +12,13 @@ extension HNSWGraph {
         return min(l, 32)
     }
 
-    /// The codes construction measures on instead of full vectors: the walk's int8 or float16
-    /// codes when ``linksOnCodes`` (coarser codes would cost the graph too much; tier codes change
-    /// in background passes). Nil: construction reads full vectors.
+    /// The codes construction measures on instead of full vectors: the walk's int8, int4 or
+    /// float16 codes when ``linksOnCodes`` (PQ and sign bits would cost the graph too much; tier
+    /// codes change in background passes). Nil: construction reads full vectors.
     var linkCodes: _QuantizedStore? {
         guard linksOnCodes, let codes = quantized, codes.tiers == nil else { return nil }
         switch codes.kind {
-        case .scalarInt8, .float16: return codes
+        case .scalarInt8, .scalarInt4, .float16: return codes
         default: return nil
         }
     }

@@ -9,14 +9,16 @@
 public struct QuantizerState: Sendable, Hashable {
     /// The quantization these parameters and codes belong to.
     public var kind: QuantizationKind
-    /// `.scalarInt8`: per-dimension offset (code 0 decodes to it).
+    /// `.scalarInt8`: per-dimension offset (code 0 decodes to it). `.scalarInt4`: the same, of
+    /// the residuals.
     public var offsets: [Float]
-    /// `.scalarInt8`: per-dimension step between codes. `.binary`: per-dimension magnitude a
-    /// sign bit decodes to.
+    /// `.scalarInt8`: per-dimension step between codes (`.scalarInt4`: of the residuals).
+    /// `.binary`: per-dimension magnitude a sign bit decodes to.
     public var steps: [Float]
     /// `.pq8`/`.pq4`: the codebooks, subspace after subspace, each `centroids x subDimension`
     /// values (256 centroids for PQ8, 16 for PQ4; `subDimension` is the dimension divided by the
-    /// subspaces, rounded up, the last sub-vector zero-padded).
+    /// subspaces, rounded up, the last sub-vector zero-padded). `.scalarInt4`: the centroids
+    /// the residuals are measured from, `dimension` values each (1 to 256 of them).
     public var centroids: [Float]
     /// Codes, ``QuantizationKind/codeBytes(dimension:)`` bytes per node in node order (per slot,
     /// for a tier's encoder); empty for `.tiered`, whose codes are in ``tiers``.

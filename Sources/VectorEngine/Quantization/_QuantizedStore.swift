@@ -12,6 +12,11 @@ struct _QuantizedQuery {
     fileprivate var padded: [Float] = []
     /// Int8 codes: the part of the distance that does not depend on the code.
     fileprivate var constant: Float = 0
+    /// Int4 codes: the query times each dimension's step, the query's product with the offsets,
+    /// and each centroid's term once the walk has met it (NaN before).
+    var int4Weights: [Float] = []
+    var int4Constant: Float = 0
+    var int4CentroidTerms: [Float] = []
     /// Tiered: the prepared query of each compressed tier (warm, cool, cold, archive).
     var tiers: [_QuantizedQuery] = []
     /// Int8 codes: the store's per-dimension steps, copied so a distance reads only this query.
@@ -43,6 +48,10 @@ final class _QuantizedStore {
     let scaledBinary: Bool
     /// The per-node tiers, for `.tiered`.
     let tiers: _TieredCodes?
+    /// The centroids and residual scales, for `.scalarInt4`.
+    let int4: _Int4Codes?
+    /// Bytes of an int4 code before its levels: the centroid's number and the correction.
+    static let int4HeaderBytes = 5
     let codes = _UnsafeCodeBuffer()
     // scalarInt8: per-dimension offset and step.
     private var offset: [Float] = []
@@ -66,15 +75,16 @@ final class _QuantizedStore {
 
     /// The parts every store sets up alike, trained or restored.
     private init(kind: QuantizationKind, dimension: Int, metric: DistanceMetric, scaledBinary: Bool,
-                 tiers: _TieredCodes?) {
+                 tiers: _TieredCodes?, int4: _Int4Codes? = nil) {
         self.kind = kind
         self.dimension = dimension
         self.metric = metric
         self.scaledBinary = scaledBinary
         self.tiers = tiers
+        self.int4 = int4
         codeBytes = scaledBinary ? TierPolicy.archiveCodeBytes(dimension: dimension) : kind.codeBytes(dimension: dimension)
         switch kind {
-        case .scalarInt8: codeKernel = DistanceKernels.useAVX2 && metric != .manhattan
+        case .scalarInt8, .scalarInt4: codeKernel = DistanceKernels.useAVX2 && metric != .manhattan
         case .float16: codeKernel = DistanceKernels.useF16C && metric != .manhattan
         default: codeKernel = false
         }
@@ -91,7 +101,9 @@ final class _QuantizedStore {
         if case .tiered(let policy) = kind {
             tiers = try _TieredCodes(policy: policy, dimension: dimension, metric: metric, sample: sample, seed: seed)
         }
-        self.init(kind: kind, dimension: dimension, metric: metric, scaledBinary: scaledBinary, tiers: tiers)
+        var int4: _Int4Codes? = nil
+        if case .scalarInt4 = kind { int4 = _Int4Codes(dimension: dimension, metric: metric, sample: sample, seed: seed) }
+        self.init(kind: kind, dimension: dimension, metric: metric, scaledBinary: scaledBinary, tiers: tiers, int4: int4)
         switch kind {
         case .scalarInt8:
             var lo = [Float](repeating: .infinity, count: dimension), hi = [Float](repeating: -.infinity, count: dimension)
@@ -110,7 +122,7 @@ final class _QuantizedStore {
             step = (0..<dimension).map { j in
                 sample.isEmpty ? 1 : sample.reduce(0) { $0 + abs($1[j]) } / Float(sample.count)
             }
-        case .float16, .tiered:
+        case .float16, .tiered, .scalarInt4:
             break
         }
     }
@@ -130,6 +142,8 @@ final class _QuantizedStore {
         switch kind {
         case .scalarInt8:
             for j in 0..<dimension { out[j] = offset[j] + Float(code[j]) * step[j] }
+        case .scalarInt4:
+            int4.unsafelyUnwrapped.decode(code, into: out)
         case .float16:
             for j in 0..<dimension {
                 out[j] = Float(Float16(bitPattern: UInt16(code[2 * j]) | UInt16(code[2 * j + 1]) << 8))
@@ -209,6 +223,8 @@ final class _QuantizedStore {
                 let bits = Float16(v[j]).bitPattern
                 out[2 * j] = UInt8(bits & 0xFF); out[2 * j + 1] = UInt8(bits >> 8)
             }
+        case .scalarInt4:
+            out.withUnsafeMutableBufferPointer { int4.unsafelyUnwrapped.encode(v, into: $0) }
         case .binary:
             for j in 0..<dimension where v[j] > 0 { out[j / 8] |= 1 << UInt8(j % 8) }
         case .pq8, .pq4:
@@ -256,6 +272,8 @@ final class _QuantizedStore {
             prepared.queryBits.removeAll(keepingCapacity: true)
             prepared.queryBits.append(contentsOf: repeatElement(0, count: words))
             for j in 0..<dimension where prepared.query[j] > 0 { prepared.queryBits[j / 64] |= 1 << UInt64(j % 64) }
+        case .scalarInt4 where metric != .manhattan:
+            int4.unsafelyUnwrapped.prepare(&prepared)
         case .scalarInt8 where codeKernel:
             // l2: q - offset, so |q - (offset + step c)|^2 = |(q - offset) - step c|^2.
             // cosine/dot: q.(offset + step c) = q.offset + (q * step).c.
@@ -374,6 +392,11 @@ final class _QuantizedStore {
                 if metric == .l2Squared { return CVectorKernels_l2SquaredF16AVX2(q, code, dimension) }
                 return metric.fromInnerProduct(CVectorKernels_dotF16AVX2(q, code, dimension))
             }
+        case .scalarInt4 where metric != .manhattan:
+            return int4.unsafelyUnwrapped.distance(code, &prepared, useKernel: codeKernel)
+        case .scalarInt4:
+            prepared.decoded.withUnsafeMutableBufferPointer { int4.unsafelyUnwrapped.decode(code, into: $0) }
+            return fullDistance(prepared)
         case .scalarInt8:
             for j in 0..<dimension { prepared.decoded[j] = offset[j] + Float(code[j]) * step[j] }
             return fullDistance(prepared)
@@ -423,7 +446,8 @@ final class _QuantizedStore {
     /// codes are not copied: ``QuantizerState/borrowedCodes`` points into this store's buffer and
     /// stays valid only until the next write (the caller keeps writes out meanwhile).
     func exportState(borrowingCodes: Bool = false) -> QuantizerState {
-        QuantizerState(kind: kind, offsets: offset, steps: step, centroids: Array(centroids.joined()),
+        QuantizerState(kind: kind, offsets: int4?.offsets ?? offset, steps: int4?.steps ?? step,
+                       centroids: int4?.centroids ?? Array(centroids.joined()),
                        codes: borrowingCodes ? [] : codes.array,
                        borrowedCodes: borrowingCodes ? BorrowedBuffer(base: codes.base, count: codes.count, capacity: codes.count,
                                                                       owner: codes, isAdoptable: false) : nil,
@@ -445,7 +469,9 @@ final class _QuantizedStore {
         } else if s.tiers != nil {
             throw inconsistentQuantizer("tiers for a quantization that has none")
         }
-        self.init(kind: s.kind, dimension: dimension, metric: metric, scaledBinary: scaledBinary, tiers: tiers)
+        var int4: _Int4Codes? = nil
+        if case .scalarInt4 = s.kind { int4 = try _Int4Codes(restoring: s, dimension: dimension, metric: metric) }
+        self.init(kind: s.kind, dimension: dimension, metric: metric, scaledBinary: scaledBinary, tiers: tiers, int4: int4)
         func require(_ ok: Bool, _ why: @autoclosure () -> String) throws(VectorEngineError) {
             if !ok { throw inconsistentQuantizer("\(s.kind): \(why())") }
         }
@@ -453,6 +479,7 @@ final class _QuantizedStore {
         let uses: (offsets: Int, steps: Int, centroids: Int)
         switch s.kind {
         case .scalarInt8: uses = (dimension, dimension, 0)
+        case .scalarInt4: uses = (dimension, dimension, s.centroids.count)      // counts checked by _Int4Codes
         case .binary: uses = (0, dimension, 0)
         case .pq8, .pq4: uses = (0, 0, subspaces * centroidCount * subDim)
         case .float16, .tiered: uses = (0, 0, 0)
@@ -472,8 +499,7 @@ final class _QuantizedStore {
             try require(codeCount % codeBytes == 0, "\(codeCount) code bytes, not whole codes")
         }
         try require(s.withCodes(codesAreEncodable), "a code no vector encodes to")
-        offset = s.offsets
-        step = s.steps
+        if int4 == nil { (offset, step) = (s.offsets, s.steps) }       // int4 keeps its own
         let perSubspace = centroidCount * subDim
         setCentroids((0..<subspaces).map { Array(s.centroids[($0 * perSubspace)..<(($0 + 1) * perSubspace)]) })
         s.withCodes { codes.replaceAll(with: $0) }
@@ -492,6 +518,8 @@ final class _QuantizedStore {
             for code in stride(from: 0, to: codes.count, by: codeBytes) {
                 for j in dimension..<(codeBytes * 8) where (codes[code + j / 8] >> UInt8(j % 8)) & 1 != 0 { return false }
             }
+        case .scalarInt4:
+            return int4.unsafelyUnwrapped.codesAreEncodable(codes, codeBytes: codeBytes)
         case .pq4(let m) where m % 2 == 1:
             for code in stride(from: 0, to: codes.count, by: codeBytes) where codes[code + codeBytes - 1] >> 4 != 0 { return false }
         default: break
@@ -502,5 +530,6 @@ final class _QuantizedStore {
     /// Bytes held by codes and codebooks.
     var memoryBytes: Int {
         codes.count + centroids.reduce(0) { $0 + $1.count * 4 } * 2 + (offset.count + step.count) * 4 + (tiers?.memoryBytes ?? 0)
+            + (int4?.memoryBytes ?? 0)
     }
 }

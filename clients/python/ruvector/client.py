@@ -79,7 +79,8 @@ class Client(ClientBase):
                           write_consistency: str | None = None, min_replicas: int = 0, on_disk: bool = False,
                           on_disk_graph: bool = False, timeout: float | None = None) -> CollectionInfo:
         """Creates a collection. metric: cosine, l2, dot or manhattan. quantization: None,
-        "scalar" (int8), "float16", "binary", "pq8" or "pq4" (with pq_subvectors, default dimension/8),
+        "scalar" (int8), "int4" (4-bit residuals to k-means centroids: half of int8's memory),
+        "float16", "binary", "pq8" or "pq4" (with pq_subvectors, default dimension/8),
         or "tiered": each vector in the tier its search traffic earns (hot f32, warm f16, cool PQ8,
         cold PQ4, archive bits), hot at `hot_threshold` returns per million queries (default 1000),
         re-tiered every `retier_interval` searches (default 10000), PQ with pq_subvectors (default dimension/2).

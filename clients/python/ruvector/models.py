@@ -59,7 +59,7 @@ class CollectionInfo:
     disk_bytes: int = 0
     #: When the collection was created (or restored from an upload), microseconds since the epoch.
     created_unix_micros: int = 0
-    #: None, "scalar", "float16", "binary", "pq8", "pq4" or "tiered".
+    #: None, "scalar" (int8), "int4", "float16", "binary", "pq8", "pq4" or "tiered".
     quantization: str | None = None
     #: Vectors per compression tier (tiered collections, once trained).
     tiers: TierCounts | None = None

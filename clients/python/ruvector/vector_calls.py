@@ -36,7 +36,7 @@ class SearchOptions(TypedDict, total=False):
     learned_rerank: int | None
 
 
-_QUANTIZATIONS = ("scalar", "float16", "binary", "pq8", "pq4", "tiered")
+_QUANTIZATIONS = ("scalar", "int4", "float16", "binary", "pq8", "pq4", "tiered")
 
 
 def create_collection(name: str, dimension: int, metric: str, *, m: int | None, ef_construction: int | None,
@@ -58,6 +58,8 @@ def create_collection(name: str, dimension: int, metric: str, *, m: int | None, 
     q = request.quantization
     if quantization == "scalar":
         q.scalar.SetInParent()
+    elif quantization == "int4":
+        q.scalar.bits = 4
     elif quantization == "float16":
         q.float16.SetInParent()
     elif quantization == "binary":
@@ -375,6 +377,8 @@ def info(message: Any) -> CollectionInfo:
     kind = message.quantization.WhichOneof("kind") if message.HasField("quantization") else None
     if kind == "product":
         kind = "pq4" if message.quantization.product.bits == 4 else "pq8"
+    elif kind == "scalar" and message.quantization.scalar.bits == 4:
+        kind = "int4"
     tiers = None
     if message.HasField("tiers"):
         t = message.tiers

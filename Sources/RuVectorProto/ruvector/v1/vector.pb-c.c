@@ -2064,7 +2064,7 @@ const ProtobufCMessageDescriptor ruvector__v1__quantization_config__descriptor =
   (ProtobufCMessageInit) ruvector__v1__quantization_config__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__scalar_quantization__field_descriptors[1] =
+static const ProtobufCFieldDescriptor ruvector__v1__scalar_quantization__field_descriptors[3] =
 {
   {
     "quantile",
@@ -2078,14 +2078,40 @@ static const ProtobufCFieldDescriptor ruvector__v1__scalar_quantization__field_d
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "bits",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ScalarQuantization, bits),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "training_sample",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__ScalarQuantization, training_sample),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__scalar_quantization__field_indices_by_name[] = {
+  1,   /* field[1] = bits */
   0,   /* field[0] = quantile */
+  2,   /* field[2] = training_sample */
 };
 static const ProtobufCIntRange ruvector__v1__scalar_quantization__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__scalar_quantization__descriptor =
 {
@@ -2095,7 +2121,7 @@ const ProtobufCMessageDescriptor ruvector__v1__scalar_quantization__descriptor =
   "Ruvector__V1__ScalarQuantization",
   "ruvector.v1",
   sizeof(Ruvector__V1__ScalarQuantization),
-  1,
+  3,
   ruvector__v1__scalar_quantization__field_descriptors,
   ruvector__v1__scalar_quantization__field_indices_by_name,
   1,  ruvector__v1__scalar_quantization__number_ranges,

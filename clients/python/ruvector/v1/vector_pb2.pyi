@@ -76,10 +76,14 @@ class QuantizationConfig(_message.Message):
     def __init__(self, scalar: _Optional[_Union[ScalarQuantization, _Mapping]] = ..., float16: _Optional[_Union[Float16Quantization, _Mapping]] = ..., product: _Optional[_Union[ProductQuantization, _Mapping]] = ..., binary: _Optional[_Union[BinaryQuantization, _Mapping]] = ..., tiered: _Optional[_Union[TieredCompression, _Mapping]] = ...) -> None: ...
 
 class ScalarQuantization(_message.Message):
-    __slots__ = ("quantile",)
+    __slots__ = ("quantile", "bits", "training_sample")
     QUANTILE_FIELD_NUMBER: _ClassVar[int]
+    BITS_FIELD_NUMBER: _ClassVar[int]
+    TRAINING_SAMPLE_FIELD_NUMBER: _ClassVar[int]
     quantile: float
-    def __init__(self, quantile: _Optional[float] = ...) -> None: ...
+    bits: int
+    training_sample: int
+    def __init__(self, quantile: _Optional[float] = ..., bits: _Optional[int] = ..., training_sample: _Optional[int] = ...) -> None: ...
 
 class Float16Quantization(_message.Message):
     __slots__ = ()

@@ -202,8 +202,9 @@ enum WireConversions {
 
     static func wire(_ quantization: Quantization) throws(RuVectorClientError) -> RuvectorV1.QuantizationConfig {
         switch quantization {
-        case .scalar(let quantile):
-            return RuvectorV1.QuantizationConfig(kind: .scalar(RuvectorV1.ScalarQuantization(quantile: quantile ?? 0)))
+        case .scalar(let quantile, let bits):
+            return RuvectorV1.QuantizationConfig(kind: .scalar(RuvectorV1.ScalarQuantization(quantile: quantile ?? 0,
+                                                                                             bits: try uint32(bits, "bits"))))
         case .float16:
             return RuvectorV1.QuantizationConfig(kind: .float16(RuvectorV1.Float16Quantization()))
         case .product(let subvectors, let bits):
@@ -221,7 +222,7 @@ enum WireConversions {
     static func quantization(_ config: RuvectorV1.QuantizationConfig?) -> Quantization? {
         switch config?.kind {
         case nil: nil
-        case .scalar(let s)?: .scalar(quantile: s.quantile == 0 ? nil : s.quantile)
+        case .scalar(let s)?: .scalar(quantile: s.quantile == 0 ? nil : s.quantile, bits: Int(s.bits == 0 ? 8 : s.bits))
         case .float16?: .float16
         case .product(let p)?: .product(subvectors: p.subvectors == 0 ? nil : Int(p.subvectors), bits: Int(p.bits == 0 ? 8 : p.bits))
         case .binary?: .binary

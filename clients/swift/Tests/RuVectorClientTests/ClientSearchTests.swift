@@ -83,7 +83,7 @@ import Testing
         }
     }
 
-    @Test(arguments: [Quantization.scalar(), .float16, .product(subvectors: 4, bits: 8),
+    @Test(arguments: [Quantization.scalar(), .scalar(bits: 4), .float16, .product(subvectors: 4, bits: 8),
                       .tiered(hotThreshold: 5_000, retierIntervalQueries: 50)])
     func quantizedSearchRescoresOrWalksFullVectors(quantization: Quantization) async throws {
         try await TestServer.with { db, _ in

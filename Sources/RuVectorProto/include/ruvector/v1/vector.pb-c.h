@@ -200,7 +200,7 @@ struct  Ruvector__V1__QuantizationConfig
   Ruvector__V1__QuantizationConfig__KindCase kind_case;
   union {
     /*
-     * Scalar quantization to int8 (4x smaller).
+     * Scalar quantization: int8 (4x smaller) or int4 residuals (about 7x smaller).
      */
     Ruvector__V1__ScalarQuantization *scalar;
     /*
@@ -227,19 +227,33 @@ struct  Ruvector__V1__QuantizationConfig
 
 
 /*
- * Scalar int8 quantization.
+ * Scalar quantization.
  */
 struct  Ruvector__V1__ScalarQuantization
 {
   ProtobufCMessage base;
   /*
-   * Reserved for clipping outliers when choosing the range; only 0 or 1.0 (no clipping) are accepted today.
+   * Reserved for clipping outliers when choosing the int8 range; only 0 or 1.0 (no clipping) are
+   * accepted today.
    */
   float quantile;
+  /*
+   * Bits per component: 8 (0 = 8: per-dimension min/max to 256 levels) or 4 (the residual to the
+   * nearest of up to 256 k-means centroids, trained on the sample, scaled per dimension to 16
+   * levels; a code is dimension/2 + 5 bytes). 4 bits keep most of int8's recall where the data
+   * clusters, at about half its memory.
+   */
+  uint32_t bits;
+  /*
+   * Points stored when the quantizer is trained, 1..1000000; 0 = 1024. Training samples
+   * max(this, 10000) of the points stored by then; with 4 bits, a centroid per 16 sampled points
+   * (at most 256), so a larger sample gives finer centroids.
+   */
+  uint32_t training_sample;
 };
 #define RUVECTOR__V1__SCALAR_QUANTIZATION__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__scalar_quantization__descriptor) \
-    , 0 }
+    , 0, 0, 0 }
 
 
 /*
