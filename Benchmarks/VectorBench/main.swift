@@ -226,8 +226,12 @@ process.standardOutput = pipe
 try process.run()
 let output = pipe.fileHandleForReading.readDataToEndOfFile()
 process.waitUntilExit()
-guard let peer = try JSONSerialization.jsonObject(with: output) as? [String: Any] else {
-    fatalError("peer.py printed no JSON: \(String(decoding: output, as: UTF8.self))")
+guard process.terminationStatus == 0,
+      let peer = (try? JSONSerialization.jsonObject(with: output)) as? [String: Any] else {
+    // Its own error (a missing package, most often) is on stderr above.
+    FileHandle.standardError.write(Data("vector-bench: peer.py (python3 on PATH) exited with \(process.terminationStatus) and no result; "
+        .appending("install the peers with `pip install -r scripts/requirements-bench.txt` and put that python3 first on PATH\n").utf8))
+    exit(1)
 }
 
 func rows(_ name: String) -> Sweep {
