@@ -78,6 +78,18 @@ import Testing
         }
     }
 
+    /// int4 training reads at most 16,384 sampled vectors, evenly spaced (it holds the index's
+    /// exclusive access; a sample may hold a million).
+    @Test func int4TrainingReadsABoundedSample() {
+        for count in [0, 1, 16_384, 16_385, 50_000, 1_000_000] {
+            let picked = Array(_Int4Codes.trainingIndices(count))
+            #expect(picked.count <= _Int4Codes.maxTrainingPoints && picked.count >= min(count, _Int4Codes.maxTrainingPoints / 2),
+                    "\(count): \(picked.count)")
+            #expect(picked == picked.sorted() && Set(picked).count == picked.count && picked.allSatisfy { $0 < count })
+        }
+        #expect(Array(_Int4Codes.trainingIndices(100)) == Array(0..<100))
+    }
+
     @Test func codeSizes() {
         #expect(QuantizationKind.scalarInt8.codeBytes(dimension: 384) == 384)
         #expect(QuantizationKind.scalarInt4.codeBytes(dimension: 384) == 197)

@@ -28,11 +28,18 @@ struct _Int4Codes {
     /// would otherwise stretch the 16 levels for everyone).
     static let clippedShare = 0.001
 
-    /// Trains on `sample`: min(256, max(1, count / 16)) centroids by k-means (8 rounds), then
-    /// each dimension's residual range between its 0.1% and 99.9% quantiles.
-    init(dimension: Int, metric: DistanceMetric, sample: [[Float]], seed: UInt64) {
+    /// Most sampled vectors training reads (evenly spaced): k-means and the residuals cost
+    /// points x centroids x dimension each round, and training holds the index's exclusive
+    /// access, so a sample of a million (the largest `training_sample`) must not mean minutes.
+    static let maxTrainingPoints = 16_384
+
+    /// Trains on `sample` (at most ``maxTrainingPoints`` of it, evenly spaced):
+    /// min(256, max(1, count / 16)) centroids by k-means (8 rounds), then each dimension's
+    /// residual range between its 0.1% and 99.9% quantiles.
+    init(dimension: Int, metric: DistanceMetric, sample allSampled: [[Float]], seed: UInt64) {
         self.dimension = dimension
         self.metric = metric
+        let sample = Self.trainingIndices(allSampled.count).map { allSampled[$0] }
         let k = min(256, max(1, sample.count / Self.samplePerCentroid))
         var rng = SeededGenerator(seed: seed)
         centroids = KMeans.train(sample, k: k, dimension: dimension, iterations: 8, rng: &rng)
@@ -71,6 +78,12 @@ struct _Int4Codes {
         centroids = state.centroids
         offsets = state.offsets
         steps = state.steps
+    }
+
+    /// The positions of the sampled vectors training reads: all of them up to
+    /// ``maxTrainingPoints``, else evenly spaced ones, never more than that.
+    static func trainingIndices(_ count: Int) -> StrideTo<Int> {
+        stride(from: 0, to: count, by: max(1, (count + maxTrainingPoints - 1) / maxTrainingPoints))
     }
 
     // MARK: Codes
