@@ -105,6 +105,23 @@ struct IdTable<Element: Sendable>: @unchecked Sendable {
         return try body(element)
     }
 
+    /// `body` applied to a pointer to the element of `id` where it is stored (nil: no element),
+    /// for a reader that must not copy it: a copy of an element holding arrays takes a
+    /// reference on each, a write to memory the reader would otherwise only read. The pointer
+    /// is valid during the call; the element must not change meanwhile.
+    @inline(__always)
+    func withElementPointer<R, Failure: Error>(_ id: Int, _ body: (UnsafePointer<Element>) throws(Failure) -> R) throws(Failure) -> R? {
+        guard id >= 0 else { return nil }
+        if let slots = slots(id &>> Self.chunkShift) {
+            let slot = UnsafePointer(slots + (id & (Self.chunkSize - 1)))
+            guard case .some = slot.pointee else { return nil }
+            // An optional's payload is stored at its start (Swift's layout of single-payload enums).
+            return try body(UnsafeRawPointer(slot).assumingMemoryBound(to: Element.self))
+        }
+        guard !loose.isEmpty, var element = loose[id] else { return nil }
+        return try withUnsafeMutablePointer(to: &element) { (pointer) throws(Failure) in try body(pointer) }
+    }
+
     /// True if `id` holds an element.
     @inline(__always)
     func contains(_ id: Int) -> Bool { withElement(id) { _ in true } ?? false }

@@ -42,6 +42,18 @@ struct SortedList<Element: SortedById>: Sendable {
         }
     }
 
+    /// Calls `body` with each element, ascending, read in place from the list's storage.
+    @inline(__always)
+    func forEachInPlace<Failure: Error>(_ body: (Element) throws(Failure) -> Void) throws(Failure) {
+        if chunks.isEmpty {
+            try single.withUnsafeBufferPointer { (elements) throws(Failure) in for element in elements { try body(element) } }
+            return
+        }
+        for chunk in chunks {
+            try chunk.withUnsafeBufferPointer { (elements) throws(Failure) in for element in elements { try body(element) } }
+        }
+    }
+
     /// The element of the largest id.
     var last: Element? { chunks.isEmpty ? single.last : chunks.last?.last }
 
