@@ -1,6 +1,7 @@
 import Dispatch
 import Synchronization
 import Testing
+import VectorEngine
 import WorkControl
 @testable import GraphEngine
 
@@ -200,6 +201,26 @@ struct QueryBoundsTests {
         #expect(manyGroups - tenGroupsManyRows > 19_990 * 100, "19,990 more groups cost \(manyGroups - tenGroupsManyRows) bytes")
     }
 
+    @Test("an aggregation run in blocks charges each group as it is made, on one thread or several", arguments: [1, 2])
+    func batchGroupsAreCharged(threads: Int) async throws {
+        var db = try await offPool { try numbered(200_000) }
+        db.queryThreads = threads
+        db.idsPerQueryThread = 4096
+        let query = "MATCH (n:N) RETURN n.i AS k, count(*) AS c"
+        #expect(try db.execute("EXPLAIN " + query).plan?.operators.contains { $0.name == "BatchAggregation" } == true)
+        // 200,000 groups do not fit in 8 MiB: refused as the table grows, everything given back.
+        let small = Call(limitBytes: 8 << 20)
+        let refused = try await ending(query, on: db, bounds: small.bounds)
+        #expect(refused.error?.code == .resourceExhausted, "\(String(describing: refused.error))")
+        #expect(small.memory.chargedBytes == 0)
+        #expect(small.memory.peakBytes <= 8 << 20)
+        // One group of 200,000 rows holds little.
+        let one = Call(limitBytes: 8 << 20)
+        let counted = try await ending("MATCH (n:N) RETURN count(n) AS c, max(n.i) AS m", on: db, bounds: one.bounds)
+        #expect(counted.error == nil && counted.rows == [[.int(200_000), .int(199_999)]])
+        #expect(one.memory.peakBytes <= 2 << 20, "peak \(one.memory.peakBytes) bytes")
+    }
+
     @Test("ORDER BY with LIMIT keeps only the best rows, and returns the same as a full sort")
     func topRowsOnly() async throws {
         let call = Call(limitBytes: 8 << 20)
@@ -268,6 +289,54 @@ struct QueryBoundsTests {
         print("cancel latency \(latency) for \(query.prefix(60))")
         #expect(latency < .milliseconds(100), "stopped \(latency) after the cancel")
         #expect(call.memory.chargedBytes == 0)
+    }
+
+    /// 4,096 `:K {i}` nodes, each with 40 relationships to others: walks of four steps from every
+    /// node are 10 billion rows, and the scan has several chunks (a run on threads has parts).
+    private func wide() throws -> GraphDatabase {
+        var store = GraphStore()
+        var rng = SeededGenerator(seed: 5)
+        for i in 0..<4096 { try store.createNode(labels: ["K"], properties: ["i": .int(Int64(i % 16))]) }
+        for a in 0..<4096 {
+            for _ in 0..<40 { try store.createRelationship(type: "E", from: a, to: Int(rng.next() % 4096)) }
+        }
+        return GraphDatabase(store: store)
+    }
+
+    @Test("an aggregation run in blocks stops within milliseconds of a cancel, and at its deadline", arguments: [1, 2])
+    func batchStops(threads: Int) async throws {
+        var db = try await offPool { try self.wide() }
+        db.queryThreads = threads
+        db.idsPerQueryThread = 1024
+        let query = "MATCH (a:K)-->(b)-->(c)-->(d)-->(e) RETURN a.i AS i, count(*) AS c, max(e.i) AS m"
+        #expect(try db.execute("EXPLAIN " + query).plan?.operators.first { $0.name.hasPrefix("Batch") } != nil)
+        let call = Call(limitBytes: 1 << 30)
+        let stamp = CancelStamp()
+        stamp.cancel(call, after: .milliseconds(400))
+        let end = try await ending(query, on: db, bounds: call.bounds)
+        #expect(end.error?.code == .cancelled, "\(String(describing: end.error))")
+        if let cancelled = stamp.instant.withLock({ $0 }) {
+            let latency = end.stoppedAt - cancelled
+            print("batch cancel latency \(latency), \(threads) thread(s)")
+            #expect(latency < .milliseconds(100), "stopped \(latency) after the cancel")
+        } else {
+            Issue.record("the query ended before the cancel")
+        }
+        #expect(call.memory.chargedBytes == 0)
+        // A deadline stops it too (`timeout`), everything given back.
+        let prepared = db
+        let timed = try await offPool {
+            var db = prepared
+            let deadline = ContinuousClock.now + .milliseconds(300)
+            let bounds = Call(limitBytes: 1 << 30)
+            do throws(GraphError) {
+                try db.execute(query, deadline: deadline, bounds: bounds.bounds)
+                return (GraphError.Code.runtime, ContinuousClock.now - deadline, bounds.memory.chargedBytes)
+            } catch {
+                return (error.code, ContinuousClock.now - deadline, bounds.memory.chargedBytes)
+            }
+        }
+        #expect(timed.0 == .timeout && timed.1 < .milliseconds(200) && timed.2 == 0, "\(timed)")
     }
 
     @Test("a call cancelled before the query starts does nothing")

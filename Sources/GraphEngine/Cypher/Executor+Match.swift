@@ -136,6 +136,13 @@ extension GraphStore {
         try forEachRelationship(of: node, direction, where: { types.isEmpty || types.contains(relationshipTypes.name($0)) }, body)
     }
 
+    /// The same walk for types given by number (`RelationshipTypes`): nil for any type.
+    @inline(__always)
+    func forEachRelationship<Failure: Error>(of node: Int, typeNumbers types: [UInt32]?, _ direction: Direction,
+                                             _ body: (_ relationship: Int, _ other: Int) throws(Failure) -> Void) throws(Failure) {
+        try forEachRelationship(of: node, direction, where: { types?.contains($0) ?? true }, body)
+    }
+
     @inline(__always)
     private func forEachRelationship<Failure: Error>(of node: Int, _ direction: Direction, where typeMatches: (UInt32) -> Bool,
                                                      _ body: (_ relationship: Int, _ other: Int) throws(Failure) -> Void) throws(Failure) {

@@ -264,6 +264,20 @@ struct IdTable<Element: Sendable>: @unchecked Sendable {
         return out
     }
 
+    /// The smallest and largest ids that hold an element, nil when none does.
+    var idBounds: ClosedRange<Int>? {
+        guard count > 0 else { return nil }
+        let numbers = near.indices.filter { near[$0] != nil } + far.keys.sorted()
+        var lower = loose.keys.min() ?? .max, upper = loose.keys.max() ?? .min
+        if let first = numbers.first, let slots = slots(first), let i = (0..<Self.chunkSize).first(where: { slots[$0] != nil }) {
+            lower = min(lower, first << Self.chunkShift + i)
+        }
+        if let last = numbers.last, let slots = slots(last), let i = (0..<Self.chunkSize).last(where: { slots[$0] != nil }) {
+            upper = max(upper, last << Self.chunkShift + i)
+        }
+        return lower...upper
+    }
+
     /// Calls `body` with each id and its element, by ascending id.
     func forEach<Failure: Error>(_ body: (Int, Element) throws(Failure) -> Void) throws(Failure) {
         let looseIds = loose.keys.sorted()
