@@ -1,5 +1,6 @@
 import Testing
 import VectorEngine
+import WorkControl
 @testable import GraphEngine
 
 @Suite("aggregations run in blocks (BatchPlan) answer exactly as row at a time")
@@ -170,6 +171,38 @@ struct BatchPlanTests {
         var db = try #require(Self.graphs[.small])
         let plan = try #require(try db.execute("EXPLAIN " + query).plan)
         #expect(!plan.operators.contains { $0.name.hasPrefix("Batch") })
+    }
+
+    /// One group's integer sum over `values`, as one part of a run (`inPart`) or the first.
+    private static func sum(_ values: [Int64], inPart: Bool) throws -> BatchAccumulator {
+        var accumulator = BatchAccumulator(.sum, inPart: inPart)
+        accumulator.addGroup()
+        let block = BatchValues()
+        for (k, v) in values.enumerated() { block.set(k, .int(v)) }
+        let groups = [Int](repeating: 0, count: values.count)
+        let control = QueryControl(bounds: .unbounded(work: "the test"), deadline: nil)
+        try groups.withUnsafeBufferPointer { groups in try accumulator.add(block, groups, control) }
+        return accumulator
+    }
+
+    @Test("parts' integer sums merge to one thread's, and overflow exactly when its running sum would", arguments: [
+        // (first part, later part, the sum; nil: one thread's running sum overflows on the way)
+        ([1], [Int64.max, -1], nil),
+        ([1], [-1, Int64.max], Int64.max),
+        ([-2], [Int64.min + 1, 5], nil),
+        ([Int64.max], [-1, 1], Int64.max),
+        ([Int64.min], [], Int64.min),
+        ([3, 4], [5, -12], 0),
+    ] as [([Int64], [Int64], Int64?)])
+    func partSums(first: [Int64], later: [Int64], expected: Int64?) throws {
+        var merged = try Self.sum(first, inPart: true)
+        let part = try Self.sum(later, inPart: true)
+        do throws(GraphError) {
+            try merged.absorb(part, group: 0, into: 0)
+            #expect(merged.value(0) == expected.map { .int($0) }, "\(first) then \(later)")
+        } catch {
+            #expect(expected == nil && error.code == Executor.batchFallback, "\(first) then \(later): \(error)")
+        }
     }
 
     @Test("EXPLAIN and PROFILE name the batch operators; PROFILE counts the row path's rows")
