@@ -173,42 +173,53 @@ struct BatchPlanTests {
         #expect(!plan.operators.contains { $0.name.hasPrefix("Batch") })
     }
 
-    /// One group's integer sum over `values`, as one part of a run (`inPart`) or the first.
-    private static func sum(_ values: [Int64], inPart: Bool) throws -> BatchAccumulator {
-        var accumulator = BatchAccumulator(.sum, inPart: inPart)
+    /// One group's integer sum over `values`, taken out of order (as one part of a run on
+    /// threads, or a scan of the relationships).
+    private static func sum(_ values: [Int64]) throws(GraphError) -> BatchAccumulator {
+        var accumulator = BatchAccumulator(.sum, inOrder: false)
         accumulator.addGroup()
         let block = BatchValues()
         for (k, v) in values.enumerated() { block.set(k, .int(v)) }
         let groups = [Int](repeating: 0, count: values.count)
         let control = QueryControl(bounds: .unbounded(work: "the test"), deadline: nil)
-        try groups.withUnsafeBufferPointer { groups in try accumulator.add(block, groups, control) }
+        try groups.withUnsafeBufferPointer { (groups) throws(GraphError) in try accumulator.add(block, groups, control) }
         return accumulator
     }
 
-    @Test("parts' integer sums merge to one thread's, and overflow exactly when its running sum would", arguments: [
-        // (first part, later part, the sum; nil: one thread's running sum overflows on the way)
+    @Test("integer sums taken out of order give the exact sum, or ask for the rows in order when a running sum might overflow", arguments: [
+        // (first part, later part, the sum; nil: its positive or negative values' total overflows,
+        // so some order of the rows overflows on the way)
         ([1], [Int64.max, -1], nil),
-        ([1], [-1, Int64.max], Int64.max),
+        ([1], [-1, Int64.max], nil),
         ([-2], [Int64.min + 1, 5], nil),
-        ([Int64.max], [-1, 1], Int64.max),
+        ([Int64.max], [-1, 1], nil),
+        ([Int64.max - 10], [5, -100, 5], Int64.max - 100),
+        ([Int64.min + 5], [-5, 7], Int64.min + 7),
         ([Int64.min], [], Int64.min),
         ([3, 4], [5, -12], 0),
     ] as [([Int64], [Int64], Int64?)])
-    func partSums(first: [Int64], later: [Int64], expected: Int64?) throws {
-        var merged = try Self.sum(first, inPart: true)
-        let part = try Self.sum(later, inPart: true)
+    func outOfOrderSums(first: [Int64], later: [Int64], expected: Int64?) throws {
         do throws(GraphError) {
+            var merged = try Self.sum(first)
+            let part = try Self.sum(later)
             try merged.absorb(part, group: 0, into: 0)
             #expect(merged.value(0) == expected.map { .int($0) }, "\(first) then \(later)")
         } catch {
-            #expect(expected == nil && error.code == Executor.batchFallback, "\(first) then \(later): \(error)")
+            #expect(expected == nil && error.code == Executor.batchInOrder, "\(first) then \(later): \(error)")
+        }
+        // All the values in one part: the same.
+        do throws(GraphError) {
+            #expect(try Self.sum(first + later).value(0) == expected.map { .int($0) }, "\(first + later)")
+        } catch {
+            #expect(expected == nil && error.code == Executor.batchInOrder, "\(first + later): \(error)")
         }
     }
 
     @Test("EXPLAIN and PROFILE name the batch operators; PROFILE counts the row path's rows")
     func explainAndProfile() throws {
         var db = try #require(Self.graphs[.columns])
-        let query = "MATCH (a:P)-[:R]->(b:P) RETURN a.age AS k, avg(b.n) AS a ORDER BY k"
+        // Both directions: the scanned nodes' adjacency is walked.
+        let query = "MATCH (a:P)-[:R]-(b:P) RETURN a.age AS k, avg(b.n) AS a ORDER BY k"
         let explained = try #require(try db.execute("EXPLAIN " + query).plan)
         #expect(explained.operators.map(\.name) == ["ProduceResults", "BatchAggregation", "BatchExpand(All)", "BatchNodeByLabelScan"])
         #expect(explained.operators[2].details.hasSuffix("in blocks of 1024"))
@@ -226,5 +237,37 @@ struct BatchPlanTests {
         #expect(try db.execute("PROFILE " + query).plan?.operators.map(\.rows) == reference.operators.map(\.rows))
         // A run given up for the row path (a string in an average) fails as the row path does.
         #expect(throws: GraphError.self) { try db.execute("PROFILE MATCH (n:P) RETURN n.g AS k, avg(n.age) AS a") }
+    }
+
+    @Test("one expand over most of the graph reads the relationships where they are stored, on one thread or three", arguments: [1, 3])
+    func relationshipScan(threads: Int) throws {
+        var db = try #require(Self.graphs[.columns])
+        db.queryThreads = threads
+        db.idsPerQueryThread = 256
+        var rows = db
+        rows.usesBatches = false
+        // Integer keys and arguments (1 and 1.0 among the keys: the group keeps the first row's).
+        for query in ["MATCH (a:P)-[:R]->(b:P) RETURN a.age AS k, avg(b.n) AS a, sum(b.n) AS s, min(b.n) AS lo ORDER BY k",
+                      "MATCH (a:P)<-[r:R]-(b) RETURN b.age AS k, a.age AS j, count(*) AS c, max(r.w) AS m",
+                      "MATCH (a)-[:R|T]->(b:Q) RETURN a.g AS g, b.g AS h, count(b.age) AS c"] {
+            let profiled = try #require(try db.execute("PROFILE " + query).plan)
+            let reference = try #require(try rows.execute("PROFILE " + query).plan)
+            #expect(profiled.operators.map(\.name) == ["ProduceResults", "BatchAggregation", "BatchRelationshipScan"], "\(query)")
+            // Its rows are the expand's.
+            #expect(profiled.operators.map(\.rows) == reference.operators.prefix(3).map(\.rows), "\(query)")
+            #expect(try db.execute(query).rows == rows.execute(query).rows, "\(query)")
+        }
+        let details = try db.execute("EXPLAIN MATCH (a:P)-[:R]->(b:P) RETURN a.age AS k, count(*) AS c").plan?.operators[2].details
+        #expect(details == "(a:P)-[anon_1:R]->(b:P), each relationship where it is stored, in blocks of 1024", "\(details ?? "")")
+        // Floats summed, non-integers compared: their order matters, so the adjacency is walked, in order.
+        for query in ["MATCH (a:P)-[:R]->(b:P) RETURN a.g AS k, avg(b.f) AS a", "MATCH (a:P)-[:R]->(b:P) RETURN a.g AS k, min(b.age) AS lo"] {
+            let profiled = try #require(try db.execute("PROFILE " + query).plan)
+            #expect(profiled.operators.map(\.name) == ["ProduceResults", "BatchAggregation", "BatchExpand(All)", "BatchNodeByLabelScan"])
+            #expect(try db.execute(query).rows == rows.execute(query).rows, "\(query)")
+        }
+        // A label on few nodes (`S`): its nodes' adjacency is read, not every relationship.
+        let few = "MATCH (a:S)-[:R]->(b) RETURN a.g AS g, count(*) AS c"
+        #expect(try db.execute("EXPLAIN " + few).plan?.operators.map(\.name) == ["ProduceResults", "BatchAggregation", "BatchExpand(All)", "BatchNodeByLabelScan"])
+        #expect(try db.execute(few).rows == rows.execute(few).rows)
     }
 }

@@ -471,6 +471,8 @@ final class PlanProfile {
     var interpretedNanoseconds: UInt64 = 0
     /// Whether the plan ran in blocks (`BatchPlan`): its operators are named so.
     var batched = false
+    /// Whether its expand read the relationships where they are stored (`BatchRelationshipScan`).
+    var readRelationships = false
     private var current: Int
     private var last: UInt64
 

@@ -267,7 +267,7 @@ struct IdTable<Element: Sendable>: @unchecked Sendable {
     /// The smallest and largest ids that hold an element, nil when none does.
     var idBounds: ClosedRange<Int>? {
         guard count > 0 else { return nil }
-        let numbers = near.indices.filter { near[$0] != nil } + far.keys.sorted()
+        let numbers = chunkNumbers
         var lower = loose.keys.min() ?? .max, upper = loose.keys.max() ?? .min
         if let first = numbers.first, let slots = slots(first), let i = (0..<Self.chunkSize).first(where: { slots[$0] != nil }) {
             lower = min(lower, first << Self.chunkShift + i)
@@ -278,11 +278,35 @@ struct IdTable<Element: Sendable>: @unchecked Sendable {
         return lower...upper
     }
 
+    /// The numbers of the allocated chunks, ascending (for a reader that splits the table).
+    var chunkNumbers: [Int] { near.indices.filter { near[$0] != nil } + far.keys.sorted() }
+
+    /// Calls `body` with each id of chunk number `c` that holds an element and a pointer to the
+    /// element where it is stored (valid during the call; see `withElementPointer`), ascending.
+    @inline(__always)
+    func forEachPointer<Failure: Error>(inChunk c: Int, _ body: (Int, UnsafePointer<Element>) throws(Failure) -> Void) throws(Failure) {
+        guard let slots = slots(c) else { return }
+        let base = c << Self.chunkShift
+        for i in 0..<Self.chunkSize {
+            guard case .some = slots[i] else { continue }
+            try body(base + i, UnsafeRawPointer(slots + i).assumingMemoryBound(to: Element.self))
+        }
+    }
+
+    /// Calls `body` with each id held loose (outside the allocated chunks) and a pointer to a
+    /// copy of its element, in no particular order.
+    func forEachLoosePointer<Failure: Error>(_ body: (Int, UnsafePointer<Element>) throws(Failure) -> Void) throws(Failure) {
+        for (id, element) in loose {
+            var element = element
+            try withUnsafeMutablePointer(to: &element) { (pointer) throws(Failure) in try body(id, pointer) }
+        }
+    }
+
     /// Calls `body` with each id and its element, by ascending id.
     func forEach<Failure: Error>(_ body: (Int, Element) throws(Failure) -> Void) throws(Failure) {
         let looseIds = loose.keys.sorted()
         var l = 0
-        let numbers = near.indices.filter { near[$0] != nil } + far.keys.sorted()
+        let numbers = chunkNumbers
         for c in numbers {
             let base = c << Self.chunkShift
             while l < looseIds.count && looseIds[l] < base {

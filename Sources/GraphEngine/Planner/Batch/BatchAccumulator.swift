@@ -6,28 +6,30 @@
 /// overflows) it throws `Executor.batchFallback` instead, and the query runs again row at a
 /// time, which throws the row path's error.
 ///
-/// One part of a run on several threads (`inPart`) takes only what it can merge exactly into the
-/// part before it (`absorb`): integers for sum, avg, min and max (a float sum depends on the
-/// order it is added in); anything else throws `Executor.batchOneThread`, and the query runs
-/// again on one thread. For an integer sum it keeps the least and greatest of its running
-/// sums, so the merge knows whether the sum would have overflowed on the way.
+/// Rows taken out of the row path's order (`inOrder` false: one part of a run on several
+/// threads, or a scan of the relationships) are taken only where the result cannot depend on
+/// their order: integers for sum, avg, min and max (a float sum depends on the order it is
+/// added in, and so does which of two equal values of different types min keeps). An integer
+/// sum keeps the totals of its positive and of its negative values: while neither overflows,
+/// no running sum can, in any order. Anything else throws `Executor.batchInOrder`, and the
+/// query runs again with its rows in order.
 struct BatchAccumulator {
     let function: BatchPlan.Function
-    let inPart: Bool
+    let inOrder: Bool
     private var counts: [Int64] = []
     private var intSums: [Int64] = []
     private var floatSums: [Double] = []
     private var anyFloat: [Bool] = []
-    /// In a part: the least and greatest running integer sum of each group.
-    private var lowest: [Int64] = []
-    private var highest: [Int64] = []
+    /// Out of order: the totals of each group's positive and negative integers (group `g`'s at
+    /// `2g` and `2g + 1`).
+    private var totals: [Int64] = []
     private var best: [Value?] = []
     /// Bytes charged for each group's current min or max (a long string, a list).
     private var bestBytes: [Int] = []
 
-    init(_ function: BatchPlan.Function, inPart: Bool) {
+    init(_ function: BatchPlan.Function, inOrder: Bool) {
         self.function = function
-        self.inPart = inPart
+        self.inOrder = inOrder
     }
 
     /// Room for one more group.
@@ -40,10 +42,7 @@ struct BatchAccumulator {
             intSums.append(0)
             floatSums.append(0)
             anyFloat.append(false)
-            if inPart {
-                lowest.append(.max)
-                highest.append(.min)
-            }
+            if !inOrder { totals += [0, 0] }
         case .min, .max:
             best.append(nil)
             bestBytes.append(0)
@@ -55,7 +54,9 @@ struct BatchAccumulator {
 
     /// Counts each row (`count(*)`, or `count` of a node or relationship, never null).
     mutating func countRows(_ groups: UnsafeBufferPointer<Int>) {
-        for g in groups { counts[g] += 1 }
+        counts.withUnsafeMutableBufferPointer { counts in
+            for g in groups { counts[g] += 1 }
+        }
     }
 
     /// Takes each row's value of the argument (row `k`'s, typed, in group `groups[k]`).
@@ -65,32 +66,11 @@ struct BatchAccumulator {
         case .countRows:
             countRows(groups)
         case .count:
-            for (k, g) in groups.enumerated() where isInt[k] || !others[k].isNull { counts[g] += 1 }
-        case .sum, .avg:
-            // A run of rows of one group (the rows made from one scanned node) is summed in
-            // registers, then stored once.
-            var k = 0
-            while k < groups.count {
-                let g = groups[k]
-                var sum = intSums[g], count = counts[g], low = inPart ? lowest[g] : 0, high = inPart ? highest[g] : 0
-                while k < groups.count && groups[k] == g {
-                    if isInt[k] {
-                        let (next, overflow) = sum.addingReportingOverflow(ints[k])
-                        guard !overflow else { throw GraphError(Executor.batchFallback, "an integer sum overflows") }
-                        sum = next
-                        count += 1
-                        low = Swift.min(low, next)
-                        high = Swift.max(high, next)
-                    } else {
-                        (intSums[g], counts[g]) = (sum, count)
-                        try add(other: others[k], g)
-                        count = counts[g]
-                    }
-                    k += 1
-                }
-                (intSums[g], counts[g]) = (sum, count)
-                if inPart { (lowest[g], highest[g]) = (low, high) }
+            counts.withUnsafeMutableBufferPointer { counts in
+                for (k, g) in groups.enumerated() where isInt[k] || !others[k].isNull { counts[g] += 1 }
             }
+        case .sum, .avg:
+            if inOrder { try addInOrder(ints, isInt, others, groups) } else { try addAnyOrder(ints, isInt, others, groups) }
         case .min, .max:
             for (k, g) in groups.enumerated() {
                 if isInt[k] { try addExtreme(int: ints[k], g, control) } else { try addExtreme(others[k], g, control) }
@@ -98,12 +78,70 @@ struct BatchAccumulator {
         }
     }
 
+    private static func needsOrder(_ why: String) -> GraphError { GraphError(Executor.batchInOrder, why) }
+
+    /// Sums in the row path's order: a run of rows of one group (the rows made from one scanned
+    /// node) is summed in registers, then stored once; an integer sum that overflows on the way
+    /// gives the run up, as the row path would fail.
+    private mutating func addInOrder(_ ints: UnsafeMutableBufferPointer<Int64>, _ isInt: UnsafeMutableBufferPointer<Bool>,
+                                     _ others: UnsafeMutableBufferPointer<Value>, _ groups: UnsafeBufferPointer<Int>) throws(GraphError) {
+        var k = 0
+        while k < groups.count {
+            let g = groups[k]
+            var sum = intSums[g], count = counts[g]
+            while k < groups.count && groups[k] == g {
+                if isInt[k] {
+                    let (next, overflow) = sum.addingReportingOverflow(ints[k])
+                    guard !overflow else { throw GraphError(Executor.batchFallback, "an integer sum overflows") }
+                    sum = next
+                    count += 1
+                } else {
+                    (intSums[g], counts[g]) = (sum, count)
+                    try add(other: others[k], g)
+                    count = counts[g]
+                }
+                k += 1
+            }
+            (intSums[g], counts[g]) = (sum, count)
+        }
+    }
+
+    /// Sums out of order: rows of a group seldom come together (a scan of the relationships), so
+    /// each row's integer goes straight to its group's totals, in place; what is not an integer
+    /// is taken after (a null skipped, anything else sends the query back, see `add(other:)`).
+    private mutating func addAnyOrder(_ ints: UnsafeMutableBufferPointer<Int64>, _ isInt: UnsafeMutableBufferPointer<Bool>,
+                                      _ others: UnsafeMutableBufferPointer<Value>, _ groups: UnsafeBufferPointer<Int>) throws(GraphError) {
+        var overflows = false
+        var allInts = true
+        counts.withUnsafeMutableBufferPointer { counts in
+            intSums.withUnsafeMutableBufferPointer { sums in
+                totals.withUnsafeMutableBufferPointer { totals in
+                    for (k, g) in groups.enumerated() {
+                        guard isInt[k] else { allInts = false; continue }
+                        let i = ints[k]
+                        let (positive, pOverflow) = totals[2 * g].addingReportingOverflow(Swift.max(i, 0))
+                        let (negative, nOverflow) = totals[2 * g + 1].addingReportingOverflow(Swift.min(i, 0))
+                        if pOverflow || nOverflow { overflows = true; return }
+                        (totals[2 * g], totals[2 * g + 1]) = (positive, negative)
+                        // Between the two totals: no overflow.
+                        sums[g] &+= i
+                        counts[g] += 1
+                    }
+                }
+            }
+        }
+        if overflows { throw Self.needsOrder("an integer sum may overflow") }
+        if allInts { return }
+        for (k, g) in groups.enumerated() where !isInt[k] { try add(other: others[k], g) }
+    }
+
+
     private mutating func add(other value: Value, _ g: Int) throws(GraphError) {
         switch value {
         case .null:
             return
         case .float(let d):
-            guard !inPart else { throw GraphError(Executor.batchOneThread, "a float sum depends on the order it is added in") }
+            guard inOrder else { throw Self.needsOrder("a float sum depends on the order it is added in") }
             floatSums[g] += d
             anyFloat[g] = true
             counts[g] += 1
@@ -124,9 +162,7 @@ struct BatchAccumulator {
 
     private mutating func addExtreme(_ value: Value, _ g: Int, _ control: QueryControl) throws(GraphError) {
         if value.isNull { return }
-        if inPart, !value.isInt {
-            throw GraphError(Executor.batchOneThread, "min and max of values other than integers are merged in order")
-        }
+        if !inOrder, !value.isInt { throw Self.needsOrder("min and max of values other than integers keep the first of equals") }
         if let current = best[g] {
             let c = Semantics.orderCompare(value, current)
             guard function == .min ? c < 0 : c > 0 else { return }
@@ -138,30 +174,26 @@ struct BatchAccumulator {
         best[g] = value
     }
 
-    /// Adds group `h` of `later`, the same aggregate over the rows that come after this one's
-    /// (a part's), to group `g`: the state one accumulator would have after both runs of rows
-    /// (parts are merged in order into the first, so this one's own running sums are not kept).
-    /// Throws `Executor.batchFallback` when the integer sum would have overflowed on the way.
-    mutating func absorb(_ later: BatchAccumulator, group h: Int, into g: Int) throws(GraphError) {
+    /// Adds group `h` of `other`, the same aggregate over other rows taken out of order, to
+    /// group `g`: the state one accumulator would have after both runs of rows. Throws
+    /// `Executor.batchInOrder` when the integer totals overflow together.
+    mutating func absorb(_ other: BatchAccumulator, group h: Int, into g: Int) throws(GraphError) {
         switch function {
         case .countRows, .count:
-            counts[g] += later.counts[h]
+            counts[g] += other.counts[h]
         case .sum, .avg:
-            // The later rows' running sums start from this group's sum.
-            if later.counts[h] > 0 {
-                guard !intSums[g].addingReportingOverflow(later.lowest[h]).overflow,
-                      !intSums[g].addingReportingOverflow(later.highest[h]).overflow else {
-                    throw GraphError(Executor.batchFallback, "an integer sum overflows")
-                }
-                // Within the later running sums' range, so it does not overflow either.
-                intSums[g] += later.intSums[h]
-            }
-            counts[g] += later.counts[h]
+            let (p, pOverflow) = totals[2 * g].addingReportingOverflow(other.totals[2 * h])
+            let (n, nOverflow) = totals[2 * g + 1].addingReportingOverflow(other.totals[2 * h + 1])
+            guard !pOverflow && !nOverflow else { throw Self.needsOrder("an integer sum may overflow") }
+            (totals[2 * g], totals[2 * g + 1]) = (p, n)
+            // Between the two totals, so it does not overflow either.
+            intSums[g] += other.intSums[h]
+            counts[g] += other.counts[h]
         case .min, .max:
-            // Integers only (see `inPart`): the later value replaces only a strictly better one.
-            guard case .int(let x)? = later.best[h] else { return }
+            // Integers only (see `inOrder`).
+            guard case .int(let x)? = other.best[h] else { return }
             if case .int(let y)? = best[g], function == .min ? x >= y : x <= y { return }
-            best[g] = later.best[h]
+            best[g] = other.best[h]
         }
     }
 

@@ -12,6 +12,12 @@
 /// A run on several threads has one aggregation per part of the scan, each charging its own
 /// `QueryControl`; `absorb` merges them in the order of the parts, which gives the groups, their
 /// order and their values that one aggregation of all the rows would have.
+///
+/// Rows that come out of the row path's order (a scan of the relationships, `BatchRelationshipScan`)
+/// come with their place in that order (`RowPlaces`: the scanned node, then the relationship);
+/// each group then keeps the least place it has seen and the key values of that row, and the
+/// groups are handed on in the order of those places: the order, and the values, in which the
+/// row path would have first seen them.
 final class BatchAggregation: AggregationGroups {
     private let control: QueryControl
     private let store: GraphStore
@@ -22,15 +28,16 @@ final class BatchAggregation: AggregationGroups {
     private var state: State
 
     /// The aggregation of `batch` for a plan whose output names its columns `keys` and
-    /// `aggregates`; `inPart` for one part of a run on several threads (see `BatchAccumulator`).
+    /// `aggregates`; `inOrder` false for rows taken out of the row path's order (see
+    /// `BatchAccumulator`), `placed` for rows that come with their places (see above).
     /// `dense`: columns of integers made for the run, by property key (see `BatchInput`).
-    init(keys: [String], aggregates: [String], _ batch: BatchPlan, _ store: GraphStore, _ control: QueryControl, inPart: Bool,
-         dense: [String: DenseIntColumn]) {
+    init(keys: [String], aggregates: [String], _ batch: BatchPlan, _ store: GraphStore, _ control: QueryControl, inOrder: Bool,
+         placed: Bool = false, dense: [String: DenseIntColumn]) {
         self.control = control
         self.store = store
         keyAliases = keys
         aggregateAliases = aggregates
-        state = State(batch, store, inPart: inPart, dense: dense)
+        state = State(batch, store, inOrder: inOrder, placed: placed, dense: dense)
     }
 
     /// Bytes of the per-block buffers (held while the query runs).
@@ -38,9 +45,9 @@ final class BatchAggregation: AggregationGroups {
         BatchValues.bytes + (keyAliases.count + 1) * BatchBuffer<Int>.bytes() + 2 * keyAliases.count * GroupCodes.smallBytes
     }
 
-    /// Takes a block of rows.
-    func add(_ rows: BatchRows) throws(GraphError) {
-        try state.add(rows, rows.count, store, control)
+    /// Takes a block of rows (with their places in the row path's order, when they come out of it).
+    func add(_ rows: BatchRows, places: RowPlaces? = nil) throws(GraphError) {
+        try state.add(rows, rows.count, places, store, control)
     }
 
     /// Called once every row is in: lets go of what was made for reading them.
@@ -58,7 +65,13 @@ final class BatchAggregation: AggregationGroups {
 
     func finish(_ emit: (Row, Int) throws(GraphError) -> Bool) throws(GraphError) {
         var wantsMore = true
-        for g in 0..<state.groupBytes.count {
+        var order = Array(state.groupBytes.indices)
+        if state.placed {
+            // In the row path's order: by the place of each group's first row.
+            let first = state.firstPlaces
+            order.sort { first[$0] < first[$1] }
+        }
+        for g in order {
             try control.check()
             let owned = state.accumulators.reduce(0) { $0 + $1.heldBytes(g) }
             control.refund(state.groupBytes[g])
@@ -89,27 +102,34 @@ final class BatchAggregation: AggregationGroups {
         /// Each group's key values (those of its first row) and the bytes charged for it.
         var representatives: [[Value]] = []
         var groupBytes: [Int] = []
+        /// Whether rows come with their places, and each group's least place (see above).
+        let placed: Bool
+        var firstPlaces: [RowPlace] = []
         /// Per block: each row's group, each key's codes, an argument's values.
         let rowGroups = BatchBuffer(repeating: 0)
         let keyCodes: [BatchBuffer<Int>]
         let argumentValues = BatchValues()
 
-        init(_ batch: BatchPlan, _ store: GraphStore, inPart: Bool, dense: [String: DenseIntColumn]) {
-            keys = batch.keys.map { BatchInput($0, scanSlot: batch.scan.slot, store, dense: dense) }
-            arguments = batch.aggregates.map { a in a.input.map { BatchInput($0, scanSlot: batch.scan.slot, store, dense: dense) } }
-            accumulators = batch.aggregates.map { BatchAccumulator($0.function, inPart: inPart) }
+        init(_ batch: BatchPlan, _ store: GraphStore, inOrder: Bool, placed: Bool, dense: [String: DenseIntColumn]) {
+            // Placed rows come in relationship order: the scanned node's ids are not in order.
+            let scanSlot = placed ? -1 : batch.scan.slot
+            keys = batch.keys.map { BatchInput($0, scanSlot: scanSlot, store, dense: dense) }
+            arguments = batch.aggregates.map { a in a.input.map { BatchInput($0, scanSlot: scanSlot, store, dense: dense) } }
+            accumulators = batch.aggregates.map { BatchAccumulator($0.function, inOrder: inOrder) }
+            self.placed = placed
             codes = Array(repeating: GroupCodes(), count: keys.count)
             pairs = Array(repeating: GroupCodes(), count: max(0, keys.count - 1))
             keyCodes = keys.map { _ in BatchBuffer(repeating: 0) }
-            if keys.isEmpty { addGroup([], bytes: 0) }
+            if keys.isEmpty { addGroup([], bytes: 0, place: RowPlace(node: .min, relationship: .min)) }
         }
 
-        mutating func add(_ rows: BatchRows, _ n: Int, _ store: GraphStore, _ control: QueryControl) throws(GraphError) {
+        mutating func add(_ rows: BatchRows, _ n: Int, _ places: RowPlaces?, _ store: GraphStore,
+                          _ control: QueryControl) throws(GraphError) {
             if keys.isEmpty {
                 for k in 0..<n { rowGroups.elements[k] = 0 }
             } else {
                 for j in keys.indices { code(key: j, rows, n, store, control) }
-                try group(rows, n, store, control)
+                try group(rows, n, places, store, control)
             }
             let groups = UnsafeBufferPointer(rebasing: rowGroups.elements[..<n])
             for j in accumulators.indices {
@@ -128,8 +148,10 @@ final class BatchAggregation: AggregationGroups {
             keys[j].code(rows, into: keyCodes[j].elements, &codes[j], store, control)
         }
 
-        /// Each row's group into `rowGroups`, new groups made (and charged) as they appear.
-        private mutating func group(_ rows: BatchRows, _ n: Int, _ store: GraphStore, _ control: QueryControl) throws(GraphError) {
+        /// Each row's group into `rowGroups`, new groups made (and charged) as they appear; with
+        /// `places`, a group's first place and key values moved to an earlier row's.
+        private mutating func group(_ rows: BatchRows, _ n: Int, _ places: RowPlaces?, _ store: GraphStore,
+                                    _ control: QueryControl) throws(GraphError) {
             let first = keyCodes[0].elements, groups = rowGroups.elements
             for k in 0..<n {
                 var g = first[k]
@@ -139,7 +161,14 @@ final class BatchAggregation: AggregationGroups {
                     guard g < 1 << 31, next < 1 << 31 else { throw GraphError(Executor.batchFallback, "too many groups to code") }
                     g = pairs[j].code(int: Int64(g) << 32 | Int64(next))
                 }
-                if g == groupBytes.count { try makeGroup(row: k, rows, store, control) }
+                let place = places?.place(k) ?? RowPlace(node: .min, relationship: .min)
+                if g == groupBytes.count {
+                    try makeGroup(row: k, rows, place, store, control)
+                } else if placed, place < firstPlaces[g] {
+                    // Equal keys of an earlier row: its values are the group's (1 or 1.0, as first seen).
+                    firstPlaces[g] = place
+                    representatives[g] = keys.map { $0.value(rows[$0.input.slot][k], store) }
+                }
                 groups[k] = g
             }
         }
@@ -163,15 +192,20 @@ final class BatchAggregation: AggregationGroups {
                         g = pairs[j - 1].code(int: Int64(g) << 32 | Int64(code))
                     }
                 }
+                let place = later.firstPlaces[h]
                 if g == groupBytes.count {
                     try control.charge(later.groupBytes[h])
-                    addGroup(values, bytes: later.groupBytes[h])
+                    addGroup(values, bytes: later.groupBytes[h], place: place)
+                } else if placed, place < firstPlaces[g] {
+                    firstPlaces[g] = place
+                    representatives[g] = values
                 }
                 for j in accumulators.indices { try accumulators[j].absorb(later.accumulators[j], group: h, into: g) }
             }
         }
 
-        private mutating func makeGroup(row k: Int, _ rows: BatchRows, _ store: GraphStore, _ control: QueryControl) throws(GraphError) {
+        private mutating func makeGroup(row k: Int, _ rows: BatchRows, _ place: RowPlace, _ store: GraphStore,
+                                        _ control: QueryControl) throws(GraphError) {
             var values: [Value] = []
             values.reserveCapacity(keys.count)
             for key in keys { values.append(key.value(rows[key.input.slot][k], store)) }
@@ -180,20 +214,43 @@ final class BatchAggregation: AggregationGroups {
             let keyBytes = try control.measure(.list(values))
             let bytes = 2 * keyBytes + MemoryEstimate.mapHeaderBytes + MemoryEstimate.listBytes(count: accumulators.count)
             try control.charge(bytes)
-            addGroup(values, bytes: bytes)
+            addGroup(values, bytes: bytes, place: place)
         }
 
-        private mutating func addGroup(_ representative: [Value], bytes: Int) {
+        private mutating func addGroup(_ representative: [Value], bytes: Int, place: RowPlace) {
             representatives.append(representative)
             groupBytes.append(bytes)
+            firstPlaces.append(place)
             for j in accumulators.indices { accumulators[j].addGroup() }
         }
 
         mutating func forgetGroups() {
             representatives = []
             groupBytes = []
+            firstPlaces = []
             codes = []
             pairs = []
         }
     }
+}
+
+/// Where a row comes in the row path's order of an expand from a scan: by the scanned node (the
+/// scan hands out ids in ascending order), then by the relationship (a node's relationships are
+/// walked by ascending id).
+struct RowPlace: Comparable {
+    var node: Int
+    var relationship: Int
+
+    static func < (a: RowPlace, b: RowPlace) -> Bool {
+        a.node != b.node ? a.node < b.node : a.relationship < b.relationship
+    }
+}
+
+/// The places of a block's rows (`RowPlace`), as columns.
+struct RowPlaces {
+    let nodes = BatchBuffer(repeating: 0)
+    let relationships = BatchBuffer(repeating: 0)
+
+    @inline(__always)
+    func place(_ k: Int) -> RowPlace { RowPlace(node: nodes.elements[k], relationship: relationships.elements[k]) }
 }

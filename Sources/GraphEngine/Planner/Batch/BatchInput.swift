@@ -30,12 +30,13 @@ struct BatchInput {
     }
 
     /// The `DenseIntColumn` of each node property `batch` reads at random (of the nodes an
-    /// expand reaches) that has a column, made now for a run on several threads, whose parts
-    /// share them; held as `control`'s transient bytes.
-    static func denseColumns(for batch: BatchPlan, _ store: GraphStore, _ control: QueryControl) -> [String: DenseIntColumn] {
+    /// expand reaches; with `placed` rows, in relationship order, of the scanned nodes too) that
+    /// has a column, made now for a run in parts, which share them; held as `control`'s
+    /// transient bytes.
+    static func denseColumns(for batch: BatchPlan, placed: Bool, _ store: GraphStore, _ control: QueryControl) -> [String: DenseIntColumn] {
         var made: [String: DenseIntColumn] = [:]
         for input in batch.keys + batch.aggregates.compactMap(\.input) {
-            guard case .nodeProperty(let slot, let key) = input, slot != batch.scan.slot, made[key] == nil,
+            guard case .nodeProperty(let slot, let key) = input, placed || slot != batch.scan.slot, made[key] == nil,
                   let column = store.propertyColumns.column(key) else { continue }
             made[key] = makeDense(column, control)
         }

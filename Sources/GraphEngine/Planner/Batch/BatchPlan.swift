@@ -62,6 +62,24 @@ struct BatchPlan: Sendable {
     /// ones a later step, key or aggregate reads; the scan's own always).
     var carried: [[Int]]
 
+    /// Whether the one expand could read the relationships where they are stored instead of
+    /// each scanned node's adjacency (`BatchRelationshipScan`): one expand, one way, from the
+    /// scanned node to an end not bound before, with no relationship it must differ from.
+    var canReadRelationships: Bool {
+        guard expands.count == 1, let e = expands.first else { return false }
+        return e.from == scan.slot && !e.toBound && e.distinctFrom.isEmpty && e.direction != .both
+    }
+
+    /// Whether to read the relationships in `store` rather than walk the scanned nodes'
+    /// adjacency: when the scan holds at least one node in 16 relationships. The store's
+    /// relationships are read in order (a few nanoseconds each); a node's adjacency is one
+    /// read at random (tens of nanoseconds, a cache miss).
+    func readsRelationships(in store: GraphStore) -> Bool {
+        guard canReadRelationships, store.relationshipCount > 0 else { return false }
+        let scanned = scan.labels.isEmpty ? store.nodeCount : scan.labels.map(store.labelIndex.count).min() ?? 0
+        return 16 * scanned >= store.relationshipCount
+    }
+
     /// The batch form of `plan`, nil when the plan has anything else: a filter, an inline
     /// property map, an index or id lookup, a variable-length or bound relationship, a key or
     /// argument that is not a variable or its property, DISTINCT or another aggregate. Nil as

@@ -108,6 +108,8 @@ final class BatchRunner {
     /// and empties the block.
     private func handOn(_ step: Int) throws(GraphError) {
         try control.check()
+        // A block's rows take long enough (a new group each, say) to read the clock for.
+        try control.checkDeadline()
         if let stop, stop.isRaised { throw GraphError(Executor.batchStopped, "another part of the query failed") }
         if let profile {
             profile.rows[step + 1] += blocks[step].count
@@ -225,14 +227,17 @@ final class BatchRunner {
 }
 
 /// Whether a node carries every one of some labels, resolved once for a batch step: a label
-/// with a bitset (`LabelIndex`) is one bit test, a sparse one is read from the node.
+/// with a bitset (`LabelIndex`) is one bit test, a sparse one is read from the node, and one
+/// that every node carries (`:Person` on a graph of people) none: the nodes tested are nodes of
+/// the store (scanned, or at the end of a relationship).
 struct LabelTest {
     private let bitsets: [IdBitset]
     private let sparse: [String]
 
+    /// The test of `labels` on the nodes of `store`; a label every node carries is not tested.
     init(_ labels: [String], _ store: GraphStore) {
         var bitsets: [IdBitset] = [], sparse: [String] = []
-        for label in labels {
+        for label in labels where store.labelIndex.count(label) < store.nodeCount {
             if let bitset = store.labelIndex.bitset(label) { bitsets.append(bitset) } else { sparse.append(label) }
         }
         self.bitsets = bitsets

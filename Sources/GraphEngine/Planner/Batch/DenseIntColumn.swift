@@ -14,6 +14,9 @@ struct DenseIntColumn {
     private let least: Int64
     private let storage: Storage
     private let isInt: [UInt64]
+    /// Every id in the range holds an integer (a property every node has, as integers): no bit
+    /// to test.
+    private let allInts: Bool
 
     private enum Storage {
         case bytes([UInt8])
@@ -30,11 +33,14 @@ struct DenseIntColumn {
         base = bounds.lowerBound
         count = bounds.count
         var least = Int64.max, greatest = Int64.min
+        var ints = 0
         column.forEach { _, value in
             guard case .int(let i) = value else { return }
             least = min(least, i)
             greatest = max(greatest, i)
+            ints += 1
         }
+        allInts = ints == bounds.count
         if least > greatest { least = 0; greatest = 0 }
         self.least = least
         let span = UInt64(bitPattern: greatest &- least)
@@ -71,7 +77,7 @@ struct DenseIntColumn {
     @inline(__always)
     func int(_ id: Int) -> Int64? {
         let i = id &- base
-        guard i >= 0, i < count, isInt[i &>> 6] & (1 &<< UInt64(i & 63)) != 0 else { return nil }
+        guard i >= 0, i < count, allInts || isInt[i &>> 6] & (1 &<< UInt64(i & 63)) != 0 else { return nil }
         switch storage {
         case .bytes(let a): return least &+ Int64(truncatingIfNeeded: UInt64(a[i]))
         case .halves(let a): return least &+ Int64(truncatingIfNeeded: UInt64(a[i]))
@@ -99,7 +105,7 @@ struct DenseIntColumn {
             isInt.withUnsafeBufferPointer { isInt in
                 for k in 0..<n {
                     let i = ids[k] &- base
-                    guard i >= 0, i < count, isInt[i &>> 6] & (1 &<< UInt64(i & 63)) != 0 else {
+                    guard i >= 0, i < count, allInts || isInt[i &>> 6] & (1 &<< UInt64(i & 63)) != 0 else {
                         found[k] = false
                         continue
                     }
