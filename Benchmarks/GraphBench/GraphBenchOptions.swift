@@ -37,6 +37,9 @@ struct GraphBenchOptions: ParsableCommand {
     @Flag(help: "Run our queries in the clause interpreter instead of the planner (to compare the two).")
     var interpreter = false
 
+    @Option(help: "Threads one of our queries may use (GraphDatabase.queryThreads; default: the machine's cores).")
+    var queryThreads: Int?
+
     @Option(help: "Seed of the generated graph and queries.")
     var seed: UInt64 = 2026
 
@@ -64,6 +67,7 @@ struct GraphBenchOptions: ParsableCommand {
             throw ValidationError("--peers takes a comma-separated list from \(PythonPeer.allCases.map(\.rawValue).joined(separator: ",")); got '\(peers)'")
         }
         guard shortestQueryCount > 0 else { throw ValidationError("--shortest-queries must be at least 1") }
+        guard queryThreads.map({ $0 >= 1 }) ?? true else { throw ValidationError("--query-threads must be at least 1") }
         guard nodes > 0, relationships >= 0, queries > 0, dimension > 0, rounds > 0, scanQueryCount >= 0 else {
             throw ValidationError("--nodes, --queries, --dim and --rounds must be at least 1, --relationships and --scan-queries at least 0")
         }

@@ -8,13 +8,15 @@ struct Report {
     let peers: [PeerResult]
     let loadSeconds: Double, indexSeconds: Double, propertyIndexSeconds: Double
     let ours: OurRun
+    /// Threads one of our queries may use (`GraphDatabase.queryThreads`).
+    let queryThreads: Int
 
     func print() {
         let q = workload.starts.count
         let versions = peers.map { "\($0.engine) \($0.version)" }.joined(separator: ", ")
         Swift.print("\n## \(nodes) nodes, \(relationships) relationships (uniform random endpoints), \(docs) x \(workload.dimension) vectors; "
             + "\(q) queries per set (\(workload.scanAges.count) for the age scans, \(workload.shortestPairs.count) shortest-path pairs), "
-            + "fastest of \(workload.rounds) rounds; \(versions), all in memory")
+            + "fastest of \(workload.rounds) rounds; \(versions), all in memory; ours: \(queryThreads) thread\(queryThreads == 1 ? "" : "s") per query")
         Swift.print("\n| metric | ours | " + peers.map(\.engine).joined(separator: " | ") + " | ours vs fastest peer (>1: ours faster) |")
         Swift.print("|---|---|" + peers.map { _ in "---|" }.joined() + "---|")
         value("load graph, s (ours: store API; peers: their bulk load + indexes)", loadSeconds, peers.map(\.loadSeconds), lowerIsBetter: true, digits: 1)

@@ -1,6 +1,7 @@
 import Dispatch
 import Synchronization
 import Testing
+import VectorEngine
 import WorkControl
 @testable import GraphEngine
 
@@ -200,6 +201,68 @@ struct QueryBoundsTests {
         #expect(manyGroups - tenGroupsManyRows > 19_990 * 100, "19,990 more groups cost \(manyGroups - tenGroupsManyRows) bytes")
     }
 
+    @Test("an aggregation run in blocks charges each group as it is made, on one thread or several", arguments: [1, 2])
+    func batchGroupsAreCharged(threads: Int) async throws {
+        var db = try await offPool { try numbered(200_000) }
+        db.queryThreads = threads
+        db.idsPerQueryThread = 4096
+        try await expectRefused("MATCH (n:N) RETURN n.i AS k, count(*) AS c", on: db, runningIn: "BatchAggregation")
+        // One group of 200,000 rows holds little.
+        let one = Call(limitBytes: 8 << 20)
+        let counted = try await ending("MATCH (n:N) RETURN count(n) AS c, max(n.i) AS m", on: db, bounds: one.bounds)
+        #expect(counted.error == nil && counted.rows == [[.int(200_000), .int(199_999)]])
+        #expect(one.memory.peakBytes <= 2 << 20, "peak \(one.memory.peakBytes) bytes")
+    }
+
+    /// Checks that `query` (200,000 groups), run by `db` with the operator named `runningIn`, is
+    /// refused in 8 MiB as its group table grows, everything given back.
+    private func expectRefused(_ query: String, on db: GraphDatabase, runningIn name: String) async throws {
+        var explained = db
+        #expect(try explained.execute("EXPLAIN " + query).plan?.operators.contains { $0.name == name } == true)
+        let small = Call(limitBytes: 8 << 20)
+        let refused = try await ending(query, on: db, bounds: small.bounds)
+        #expect(refused.error?.code == .resourceExhausted, "\(String(describing: refused.error))")
+        #expect(small.memory.chargedBytes == 0)
+        #expect(small.memory.peakBytes <= 8 << 20)
+    }
+
+    /// `nodes` `:K {i}` nodes (`i` from 0 to 15), each the start of 4 relationships to others: an
+    /// expand from every node reads the relationships where they are stored (`BatchRelationshipScan`).
+    private func fewPerNode(_ nodes: Int) throws -> GraphDatabase {
+        var store = GraphStore()
+        var rng = SeededGenerator(seed: 7)
+        for i in 0..<nodes { try store.createNode(labels: ["K"], properties: ["i": .int(Int64(i % 16))]) }
+        for a in 0..<nodes {
+            for _ in 0..<4 { try store.createRelationship(type: "E", from: a, to: Int(rng.next() % UInt64(nodes))) }
+        }
+        return GraphDatabase(store: store)
+    }
+
+    @Test("a scan of the relationships charges each group as it is made, on one thread or several", arguments: [1, 2])
+    func relationshipScanGroupsAreCharged(threads: Int) async throws {
+        var db = try await offPool { try self.fewPerNode(50_000) }
+        db.queryThreads = threads
+        db.idsPerQueryThread = 4096
+        try await expectRefused("MATCH (a:K)-[r:E]->(b) RETURN r AS r, count(*) AS c", on: db, runningIn: "BatchRelationshipScan")
+        // 16 x 16 groups of 200,000 rows hold little.
+        let few = Call(limitBytes: 8 << 20)
+        let counted = try await ending("MATCH (a:K)-[:E]->(b) RETURN a.i AS i, b.i AS j, count(*) AS c, sum(b.i) AS s", on: db,
+                                       bounds: few.bounds)
+        #expect(counted.error == nil && counted.rows.count == 256 && counted.rows.reduce(Int64(0)) { total, row in
+            guard case .int(let c) = row[2] else { return total }
+            return total + c
+        } == 200_000)
+        #expect(few.memory.peakBytes <= 4 << 20, "peak \(few.memory.peakBytes) bytes")
+        // After it, the call holds its result rows, as after the row path.
+        var rowPath = db
+        rowPath.usesBatches = false
+        let rowsCall = Call(limitBytes: 8 << 20)
+        let reference = try await ending("MATCH (a:K)-[:E]->(b) RETURN a.i AS i, b.i AS j, count(*) AS c, sum(b.i) AS s", on: rowPath,
+                                         bounds: rowsCall.bounds)
+        #expect(counted.rows == reference.rows)
+        #expect(few.memory.chargedBytes == rowsCall.memory.chargedBytes)
+    }
+
     @Test("ORDER BY with LIMIT keeps only the best rows, and returns the same as a full sort")
     func topRowsOnly() async throws {
         let call = Call(limitBytes: 8 << 20)
@@ -268,6 +331,74 @@ struct QueryBoundsTests {
         print("cancel latency \(latency) for \(query.prefix(60))")
         #expect(latency < .milliseconds(100), "stopped \(latency) after the cancel")
         #expect(call.memory.chargedBytes == 0)
+    }
+
+    /// 4,096 `:K {i}` nodes, each with 40 relationships to others: walks of four steps from every
+    /// node are 10 billion rows, and the scan has several chunks (a run on threads has parts).
+    private func wide() throws -> GraphDatabase {
+        var store = GraphStore()
+        var rng = SeededGenerator(seed: 5)
+        for i in 0..<4096 { try store.createNode(labels: ["K"], properties: ["i": .int(Int64(i % 16))]) }
+        for a in 0..<4096 {
+            for _ in 0..<40 { try store.createRelationship(type: "E", from: a, to: Int(rng.next() % 4096)) }
+        }
+        return GraphDatabase(store: store)
+    }
+
+    @Test("an aggregation run in blocks stops within milliseconds of a cancel, and at its deadline", arguments: [1, 2])
+    func batchStops(threads: Int) async throws {
+        var db = try await offPool { try self.wide() }
+        db.queryThreads = threads
+        db.idsPerQueryThread = 1024
+        try await expectStops("MATCH (a:K)-->(b)-->(c)-->(d)-->(e) RETURN a.i AS i, count(*) AS c, max(e.i) AS m", on: db,
+                              runningIn: "BatchExpand(All)", cancelAfter: .milliseconds(400), deadlineAfter: .milliseconds(300),
+                              deadlineLatency: .milliseconds(200))
+    }
+
+    @Test("a scan of the relationships stops within milliseconds of a cancel, and at its deadline", arguments: [1, 2])
+    func relationshipScanStops(threads: Int) async throws {
+        var db = try await offPool { try self.fewPerNode(100_000) }
+        db.queryThreads = threads
+        db.idsPerQueryThread = 4096
+        // A group per relationship: a long scan.
+        try await expectStops("MATCH (a:K)-[r:E]->(b) RETURN r AS r, count(*) AS c, max(b.i) AS m", on: db,
+                              runningIn: "BatchRelationshipScan", cancelAfter: .milliseconds(30), deadlineAfter: .milliseconds(30),
+                              deadlineLatency: .milliseconds(100))
+    }
+
+    /// Checks that `query`, run by `db` with the operator named `runningIn`, ends with `cancelled`
+    /// within 100 ms of a cancel `cancelAfter` from its start, and with `timeout` within
+    /// `deadlineLatency` of a deadline `deadlineAfter` from its start, everything given back.
+    private func expectStops(_ query: String, on db: GraphDatabase, runningIn name: String, cancelAfter: Duration,
+                             deadlineAfter: Duration, deadlineLatency: Duration) async throws {
+        var explained = db
+        #expect(try explained.execute("EXPLAIN " + query).plan?.operators.contains { $0.name == name } == true)
+        let call = Call(limitBytes: 1 << 30)
+        let stamp = CancelStamp()
+        stamp.cancel(call, after: cancelAfter)
+        let end = try await ending(query, on: db, bounds: call.bounds)
+        #expect(end.error?.code == .cancelled, "\(String(describing: end.error)) after \(end.elapsed)")
+        if let cancelled = stamp.instant.withLock({ $0 }) {
+            let latency = end.stoppedAt - cancelled
+            print("\(name) cancel latency \(latency), \(db.queryThreads) thread(s)")
+            #expect(latency < .milliseconds(100), "stopped \(latency) after the cancel")
+        } else {
+            Issue.record("the query ended before the cancel")
+        }
+        #expect(call.memory.chargedBytes == 0)
+        // A deadline stops it too (`timeout`), everything given back.
+        let timed = try await offPool {
+            var db = db
+            let deadline = ContinuousClock.now + deadlineAfter
+            let bounds = Call(limitBytes: 1 << 30)
+            do throws(GraphError) {
+                try db.execute(query, deadline: deadline, bounds: bounds.bounds)
+                return (GraphError.Code.runtime, ContinuousClock.now - deadline, bounds.memory.chargedBytes)
+            } catch {
+                return (error.code, ContinuousClock.now - deadline, bounds.memory.chargedBytes)
+            }
+        }
+        #expect(timed.0 == .timeout && timed.1 < deadlineLatency && timed.2 == 0, "\(timed)")
     }
 
     @Test("a call cancelled before the query starts does nothing")

@@ -133,18 +133,32 @@ extension GraphStore {
     @inline(__always)
     func forEachRelationship<Failure: Error>(of node: Int, _ types: [String], _ direction: Direction,
                                              _ body: (_ relationship: Int, _ other: Int) throws(Failure) -> Void) throws(Failure) {
+        try forEachRelationship(of: node, direction, where: { types.isEmpty || types.contains(relationshipTypes.name($0)) }, body)
+    }
+
+    /// The same walk for types given by number (`RelationshipTypes`): nil for any type.
+    @inline(__always)
+    func forEachRelationship<Failure: Error>(of node: Int, typeNumbers types: [UInt32]?, _ direction: Direction,
+                                             _ body: (_ relationship: Int, _ other: Int) throws(Failure) -> Void) throws(Failure) {
+        try forEachRelationship(of: node, direction, where: { types?.contains($0) ?? true }, body)
+    }
+
+    @inline(__always)
+    private func forEachRelationship<Failure: Error>(of node: Int, _ direction: Direction, where typeMatches: (UInt32) -> Bool,
+                                                     _ body: (_ relationship: Int, _ other: Int) throws(Failure) -> Void) throws(Failure) {
+        // Read through pointers: a list is not copied (see `IdTable.withElementPointer`).
         if direction != .incoming {
-            try outgoing.withElement(node) { (list) throws(Failure) in
-                for entry in list.elements where types.isEmpty || types.contains(relationshipTypes.name(entry.type)) {
-                    try body(entry.id, entry.other)
+            try outgoing.withElementPointer(node) { (list) throws(Failure) in
+                try list.pointee.forEachInPlace { (entry) throws(Failure) in
+                    if typeMatches(entry.type) { try body(entry.id, entry.other) }
                 }
             }
         }
         if direction != .outgoing {
-            try incoming.withElement(node) { (list) throws(Failure) in
-                for entry in list.elements where types.isEmpty || types.contains(relationshipTypes.name(entry.type)) {
-                    if direction == .both && entry.other == node { continue }  // a self-loop, listed among the outgoing
-                    try body(entry.id, entry.other)
+            try incoming.withElementPointer(node) { (list) throws(Failure) in
+                try list.pointee.forEachInPlace { (entry) throws(Failure) in
+                    // A self-loop under `.both` is listed among the outgoing.
+                    if typeMatches(entry.type) && !(direction == .both && entry.other == node) { try body(entry.id, entry.other) }
                 }
             }
         }

@@ -63,6 +63,17 @@ public struct GraphDatabase: Sendable {
     public var usesPlanner = true
     /// Parsed and planned queries by text (shared by every copy).
     let plans = PlanCache()
+    /// Threads one query may use: a whole-graph aggregation run in blocks (`BatchPlan`) over a
+    /// large enough scan splits it into this many parts, run at once and merged in order, with
+    /// the answer of a run on one thread. 1 (the default) keeps every query on the thread that
+    /// calls `execute`; an embedding application with cores to spare may raise it (the graph
+    /// benchmark sets it to the machine's core count, as its peers use every core).
+    public var queryThreads = 1
+    /// Whether planned aggregations run in blocks where they can (`BatchPlan`); false runs
+    /// them row at a time (tests compare the two).
+    var usesBatches = true
+    /// Ids a batch scan must have per thread before it is split (see `queryThreads`).
+    var idsPerQueryThread = Executor.idsPerBatchThread
 
     /// Creates an empty database.
     public init() {}
@@ -97,11 +108,17 @@ public struct GraphDatabase: Sendable {
             var ex = Executor(store: store, params: parameters, control: control, vectorIndexes: vectorIndexes,
                               unindexedNodes: unindexedNodes, random: QueryRandom(seed: randomSeed),
                               statementEpochNanos: wallClock.epochNanos(), rowSink: sink)
+            ex.queryThreads = max(1, queryThreads)
+            ex.idsPerQueryThread = max(1, idsPerQueryThread)
             var planned: [PlannedQuery] = []
             var reason = "the planner is off"
             if usesPlanner {
                 switch entry.outcome {
-                case .planned(let parts, _): planned = parts
+                case .planned(let parts, _): planned = usesBatches ? parts : parts.map { part in
+                    var part = part
+                    part.batch = nil
+                    return part
+                }
                 case .interpreted(let why): reason = why
                 }
             }
@@ -220,6 +237,10 @@ struct Executor {
     var rowSink: ((QueryStreamEvent) throws(GraphError) -> Void)? = nil
     /// Whether the final plain RETURN hands rows to `rowSink` as they are found.
     var streamsAsFound = false
+    /// Threads a planned aggregation run in blocks may use, and the ids its scan must have
+    /// per thread (see `GraphDatabase.queryThreads`).
+    var queryThreads = 1
+    var idsPerQueryThread = Executor.idsPerBatchThread
     /// Set for an EXISTS subquery: its RETURN stops at the first row.
     var stopsAtFirstRow = false
 

@@ -38,6 +38,7 @@ extension Executor {
         let reader = self
         let slots = plan.slotNames.count
         guard case .project(let items, let skip, let limit) = plan.output else {
+            if let batch = plan.batch, let result = try runBatched(plan, batch, profile: profile) { return result }
             let sink = try ProjectionSink(plan.output, columns: plan.columns, scope: plan.scope, self)
             let runner = try PlanRunner(self, plan, profile: profile) { frame throws(GraphError) in try sink.add(frame) }
             runner.countRows = sink.counter(of: plan)
@@ -69,21 +70,36 @@ extension Executor {
     }
 }
 
+/// The groups of an aggregation, handed on as rows: `HashAggregation`'s (fed a row at a time)
+/// or `BatchAggregation`'s (fed blocks).
+protocol AggregationGroups: AnyObject {
+    /// Hands each group's row (its columns by alias) and the bytes it holds to `emit`, in the
+    /// order groups were first seen, until `emit` returns false.
+    func finish(_ emit: (Row, Int) throws(GraphError) -> Bool) throws(GraphError)
+}
+
 /// The rows of a WITH or RETURN that needs them all: DISTINCT or sorted (`ProjectionRows`, as
 /// the interpreter's, with SKIP and LIMIT), or grouped (`HashAggregation`, then sorted).
 final class ProjectionSink {
     private let executor: Executor
     private let rows: ProjectionRows
+    /// The groups rows are added to (a row at a time), nil when there are none or they come
+    /// from elsewhere (`grouped`).
     private let groups: HashAggregation?
+    private let grouped: (any AggregationGroups)?
     private let items: [(alias: String, expr: SlotExpr)]
     /// What ORDER BY sees of a row besides the columns.
     private let scope: [(name: String, slot: Int)]
     /// Columns computed from each group's aggregates.
     private var computed: [(alias: String, expr: Expr)] = []
 
-    init(_ output: PlanOutput, columns: [String], scope: [(name: String, slot: Int)], _ executor: Executor) throws(GraphError) {
+    /// The projection of `output`; an aggregation's groups are `grouped` when given (made by
+    /// the caller), else a `HashAggregation` that `add` feeds.
+    init(_ output: PlanOutput, columns: [String], scope: [(name: String, slot: Int)], _ executor: Executor,
+         grouped: (any AggregationGroups)? = nil) throws(GraphError) {
         self.executor = executor
         self.scope = scope
+        self.grouped = grouped
         let control = executor.control
         switch output {
         case .project(let items, let skip, let limit):
@@ -103,7 +119,7 @@ final class ProjectionSink {
         case .aggregate(let keys, let aggregates, let computed, let p):
             items = []
             self.computed = computed
-            groups = try HashAggregation(keys: keys, aggregates: aggregates, executor)
+            groups = grouped == nil ? try HashAggregation(keys: keys, aggregates: aggregates, executor) : nil
             rows = ProjectionRows(columns: columns, order: p.orderBy, distinct: p.distinct, skip: try executor.nonNegativeInt(p.skip, "SKIP") ?? 0,
                                   limit: try executor.nonNegativeInt(p.limit, "LIMIT"), control)
         }
@@ -133,7 +149,7 @@ final class ProjectionSink {
     /// The rows, sorted, skipped and limited, charged as result rows.
     func finish() throws(GraphError) -> QueryResult {
         let executor = self.executor, rows = self.rows, computed = self.computed
-        try groups?.finish { out, owned throws(GraphError) in
+        try (grouped ?? groups)?.finish { out, owned throws(GraphError) in
             var out = out, owned = owned
             for column in computed {
                 let (value, bytes) = try executor.held(column.expr, out)
@@ -151,7 +167,7 @@ final class ProjectionSink {
 /// Cypher groups values: 1 and 1.0 together), each with an accumulator per aggregate. One
 /// grouping key is looked up by its value, several by their list; with none there is one group
 /// (`count(*)` over no rows is 0).
-final class HashAggregation {
+final class HashAggregation: AggregationGroups {
     private let executor: Executor
     private let keys: [(alias: String, expr: SlotExpr)]
     private let aggregates: [(alias: String, call: Expr, argument: SlotExpr?)]

@@ -14,6 +14,8 @@ struct PlannedQuery: Sendable {
     /// For a query that writes: the clause the interpreter takes over at (the first update),
     /// given the rows of the clauses before it (`output` is then `.rows`).
     var interpretedFrom: Int? = nil
+    /// The same query run in blocks, for a scan, expands and an aggregation (see `BatchPlan`).
+    var batch: BatchPlan? = nil
 }
 
 /// One step of the pipeline: each takes a row and passes on zero or more rows.

@@ -31,9 +31,15 @@ extension QueryPlan {
         self.init(mode: mode, operators: ops, planned: true, reason: reason, cached: cached)
     }
 
-    /// One part's operators, its output first.
+    /// One part's operators, its output first. A plan that runs in blocks (`BatchPlan`; under
+    /// PROFILE, one that did) names its operators `Batch...`; one whose expand reads the
+    /// relationships where they are stored (`BatchRelationshipScan`) shows that one operator for
+    /// its scan and expand.
     private static func operators(_ plan: PlannedQuery, store: GraphStore, profile: PlanProfile?) -> [Operator] {
         var ops: [Operator] = []
+        let batched = profile?.batched ?? (plan.batch != nil)
+        let readsRelationships = batched && (profile.map(\.readRelationships) ?? (plan.batch?.readsRelationships(in: store) ?? false))
+        let inBlocks = ", in blocks of \(BatchRows.capacity)"
         let name = { (slot: Int) in plan.slotNames[slot] ?? "anon_\(slot)" }
         func labels(_ ls: [String]) -> String { ls.map { ":" + $0 }.joined() }
         func node(_ slot: Int, _ test: NodeTest) -> String {
@@ -76,6 +82,11 @@ extension QueryPlan {
                 } else if let key = s.indexHints.lazy.flatMap({ h in s.test.labels.map { PropertyIndexes.Key(label: $0, property: h.property) } })
                             .first(where: store.propertyIndexes.contains) {
                     op = Operator(name: "NodeIndexSeek", details: "\(node(s.slot, s.test)) by :\(key.label)(\(key.property))" + perRow)
+                } else if readsRelationships {
+                    continue
+                } else if batched {
+                    op = Operator(name: s.test.labels.isEmpty ? "BatchAllNodesScan" : "BatchNodeByLabelScan",
+                                  details: node(s.slot, s.test) + inBlocks)
                 } else if !s.test.labels.isEmpty {
                     op = Operator(name: "NodeByLabelScan", details: node(s.slot, s.test) + perRow)
                 } else {
@@ -84,7 +95,14 @@ extension QueryPlan {
             case .expand(let e):
                 let (l, r) = arrows(e.direction)
                 let rel = "[\(name(e.relationship))\(e.types.isEmpty ? "" : ":" + e.types.joined(separator: "|"))]"
-                op = Operator(name: e.toBound ? "Expand(Into)" : "Expand(All)", details: "(\(name(e.from)))\(l)\(rel)\(r)\(node(e.to, e.target))")
+                let pattern = "\(l)\(rel)\(r)\(node(e.to, e.target))"
+                if readsRelationships, case .nodeScan(let s)? = plan.steps.first {
+                    op = Operator(name: "BatchRelationshipScan",
+                                  details: node(s.slot, s.test) + pattern + ", each relationship where it is stored" + inBlocks)
+                } else {
+                    op = Operator(name: (batched ? "Batch" : "") + (e.toBound ? "Expand(Into)" : "Expand(All)"),
+                                  details: "(\(name(e.from)))" + pattern + (batched ? inBlocks : ""))
+                }
             case .varExpand(let e):
                 let (l, r) = arrows(e.direction)
                 let rel = "[\(e.types.isEmpty ? "" : ":" + e.types.joined(separator: "|"))*\(e.min)..\(e.max)]"
@@ -99,6 +117,7 @@ extension QueryPlan {
             ops.append(op)
         }
         var output = Self.outputOperator(plan.output, columns: plan.columns)
+        if batched { output.name = "BatchAggregation" }
         if let profile {
             output.rows = profile.outputRows
             output.nanoseconds = profile.nanoseconds[plan.steps.count]

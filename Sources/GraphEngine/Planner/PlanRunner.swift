@@ -469,6 +469,10 @@ final class PlanProfile {
     var outputRows = 0
     /// Time the interpreter spent on a query's writes and what follows them.
     var interpretedNanoseconds: UInt64 = 0
+    /// Whether the plan ran in blocks (`BatchPlan`): its operators are named so.
+    var batched = false
+    /// Whether its expand read the relationships where they are stored (`BatchRelationshipScan`).
+    var readRelationships = false
     private var current: Int
     private var last: UInt64
 
@@ -483,6 +487,13 @@ final class PlanProfile {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+
+    /// Forgets the rows and time counted so far (a batch run given up, the query run again).
+    func clear() {
+        for i in rows.indices { rows[i] = 0 }
+        for i in nanoseconds.indices { nanoseconds[i] = 0 }
+        last = Self.now()
     }
 
     /// Charges the time since the last switch to the running operator and makes `i` the

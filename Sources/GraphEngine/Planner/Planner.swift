@@ -402,8 +402,10 @@ enum Planner {
 
         func finish(_ p: Projection) -> Result<PlannedQuery, Unplanned> {
             projectionOutput(p, clause: "RETURN").map { output, columns in
-                PlannedQuery(slotNames: slotNames, steps: steps, output: output, columns: columns,
-                             scope: slots.map { (name: $0.key, slot: $0.value) })
+                var planned = PlannedQuery(slotNames: slotNames, steps: steps, output: output, columns: columns,
+                                           scope: slots.map { (name: $0.key, slot: $0.value) })
+                planned.batch = BatchPlan(planned)
+                return planned
             }
         }
 

@@ -306,4 +306,10 @@ struct RelationshipTypes: Sendable {
 
     @inline(__always)
     func name(_ number: UInt32) -> String { names[Int(number)] }
+
+    /// The numbers a pattern's `types` stand for: nil for none named (any type), else the
+    /// numbers of those in use (a type never used matches no relationship).
+    func numbers(of types: [String]) -> [UInt32]? {
+        types.isEmpty ? nil : types.compactMap { numbers[$0] }
+    }
 }

@@ -105,6 +105,23 @@ struct IdTable<Element: Sendable>: @unchecked Sendable {
         return try body(element)
     }
 
+    /// `body` applied to a pointer to the element of `id` where it is stored (nil: no element),
+    /// for a reader that must not copy it: a copy of an element holding arrays takes a
+    /// reference on each, a write to memory the reader would otherwise only read. The pointer
+    /// is valid during the call; the element must not change meanwhile.
+    @inline(__always)
+    func withElementPointer<R, Failure: Error>(_ id: Int, _ body: (UnsafePointer<Element>) throws(Failure) -> R) throws(Failure) -> R? {
+        guard id >= 0 else { return nil }
+        if let slots = slots(id &>> Self.chunkShift) {
+            let slot = UnsafePointer(slots + (id & (Self.chunkSize - 1)))
+            guard case .some = slot.pointee else { return nil }
+            // An optional's payload is stored at its start (Swift's layout of single-payload enums).
+            return try body(UnsafeRawPointer(slot).assumingMemoryBound(to: Element.self))
+        }
+        guard !loose.isEmpty, var element = loose[id] else { return nil }
+        return try withUnsafeMutablePointer(to: &element) { (pointer) throws(Failure) in try body(pointer) }
+    }
+
     /// True if `id` holds an element.
     @inline(__always)
     func contains(_ id: Int) -> Bool { withElement(id) { _ in true } ?? false }
@@ -247,11 +264,49 @@ struct IdTable<Element: Sendable>: @unchecked Sendable {
         return out
     }
 
+    /// The smallest and largest ids that hold an element, nil when none does.
+    var idBounds: ClosedRange<Int>? {
+        guard count > 0 else { return nil }
+        let numbers = chunkNumbers
+        var lower = loose.keys.min() ?? .max, upper = loose.keys.max() ?? .min
+        if let first = numbers.first, let slots = slots(first), let i = (0..<Self.chunkSize).first(where: { slots[$0] != nil }) {
+            lower = min(lower, first << Self.chunkShift + i)
+        }
+        if let last = numbers.last, let slots = slots(last), let i = (0..<Self.chunkSize).last(where: { slots[$0] != nil }) {
+            upper = max(upper, last << Self.chunkShift + i)
+        }
+        return lower...upper
+    }
+
+    /// The numbers of the allocated chunks, ascending (for a reader that splits the table).
+    var chunkNumbers: [Int] { near.indices.filter { near[$0] != nil } + far.keys.sorted() }
+
+    /// Calls `body` with each id of chunk number `c` that holds an element and a pointer to the
+    /// element where it is stored (valid during the call; see `withElementPointer`), ascending.
+    @inline(__always)
+    func forEachPointer<Failure: Error>(inChunk c: Int, _ body: (Int, UnsafePointer<Element>) throws(Failure) -> Void) throws(Failure) {
+        guard let slots = slots(c) else { return }
+        let base = c << Self.chunkShift
+        for i in 0..<Self.chunkSize {
+            guard case .some = slots[i] else { continue }
+            try body(base + i, UnsafeRawPointer(slots + i).assumingMemoryBound(to: Element.self))
+        }
+    }
+
+    /// Calls `body` with each id held loose (outside the allocated chunks) and a pointer to a
+    /// copy of its element, in no particular order.
+    func forEachLoosePointer<Failure: Error>(_ body: (Int, UnsafePointer<Element>) throws(Failure) -> Void) throws(Failure) {
+        for (id, element) in loose {
+            var element = element
+            try withUnsafeMutablePointer(to: &element) { (pointer) throws(Failure) in try body(id, pointer) }
+        }
+    }
+
     /// Calls `body` with each id and its element, by ascending id.
     func forEach<Failure: Error>(_ body: (Int, Element) throws(Failure) -> Void) throws(Failure) {
         let looseIds = loose.keys.sorted()
         var l = 0
-        let numbers = near.indices.filter { near[$0] != nil } + far.keys.sorted()
+        let numbers = chunkNumbers
         for c in numbers {
             let base = c << Self.chunkShift
             while l < looseIds.count && looseIds[l] < base {

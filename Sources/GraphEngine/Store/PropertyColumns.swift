@@ -22,6 +22,10 @@ struct PropertyColumns: Sendable {
     /// Whether `key` has a column.
     func hasColumn(_ key: String) -> Bool { places[key] != nil }
 
+    /// The column of `key`, nil when it has none: for a reader of many nodes' values (a copy
+    /// of the table's chunk lists, sharing the chunks).
+    func column(_ key: String) -> IdTable<Value>? { places[key].map { tables[$0] } }
+
     /// Node `id`'s value of `key` from its column: nil when `key` has no column, `.some(nil)`
     /// when it has one and the node has no such property (or does not exist).
     @inline(__always)

@@ -42,6 +42,39 @@ struct SortedList<Element: SortedById>: Sendable {
         }
     }
 
+    /// Calls `body` with the elements in runs of at most `chunkCapacity`, ascending: each run
+    /// one of the list's own arrays, not copied (what a scan in blocks reads).
+    func forEachChunk<Failure: Error>(_ body: ([Element]) throws(Failure) -> Void) throws(Failure) {
+        if chunks.isEmpty {
+            if !single.isEmpty { try body(single) }
+            return
+        }
+        for chunk in chunks { try body(chunk) }
+    }
+
+    /// Calls `body` with each element, ascending, read in place from the list's storage.
+    @inline(__always)
+    func forEachInPlace<Failure: Error>(_ body: (Element) throws(Failure) -> Void) throws(Failure) {
+        if chunks.isEmpty {
+            try single.withUnsafeBufferPointer { (elements) throws(Failure) in for element in elements { try body(element) } }
+            return
+        }
+        for chunk in chunks {
+            try chunk.withUnsafeBufferPointer { (elements) throws(Failure) in for element in elements { try body(element) } }
+        }
+    }
+
+    /// A sum of the first, middle and last ids: reading them loads a short list into cache
+    /// (see `GraphStore.touchAdjacency`). Three reads, not a loop: a loop would stall on the
+    /// list's length, which is what is being loaded.
+    @inline(__always)
+    var touch: Int {
+        guard chunks.isEmpty else { return (chunks.first?.first?.sortId ?? 0) &+ (chunks.last?.last?.sortId ?? 0) }
+        let n = single.count
+        guard n > 0 else { return 0 }
+        return single[0].sortId &+ single[n / 2].sortId &+ single[n - 1].sortId
+    }
+
     /// The element of the largest id.
     var last: Element? { chunks.isEmpty ? single.last : chunks.last?.last }
 
