@@ -496,6 +496,16 @@ final class PlanProfile {
         last = Self.now()
     }
 
+    /// Runs `body` with its time charged to operator `i`, then goes back to the operator that
+    /// was running; without a profile, just runs it.
+    @inline(__always)
+    static func timing(_ profile: PlanProfile?, _ i: Int, _ body: () throws(GraphError) -> Void) throws(GraphError) {
+        guard let profile else { return try body() }
+        let back = profile.enter(i)
+        defer { profile.enter(back) }
+        try body()
+    }
+
     /// Charges the time since the last switch to the running operator and makes `i` the
     /// running one; returns the one it replaced.
     @discardableResult

@@ -41,14 +41,8 @@ final class BatchRelationshipScan {
         let mark = control.mark
         defer { control.release(to: mark) }
         try control.hold(BatchRows.bytes(carried: plan.carried[1].count) + 2 * BatchBuffer<Int>.bytes() + aggregation.scratchBytes)
-        if let profile {
-            profile.rows[0] += 1
-            let back = profile.enter(1)
-            defer { profile.enter(back) }
-            try scan()
-        } else {
-            try scan()
-        }
+        profile?.rows[0] += 1
+        try PlanProfile.timing(profile, 1) { () throws(GraphError) in try scan() }
         if block.count > 0 { try handOn() }
         aggregation.endOfRows()
     }
@@ -91,18 +85,9 @@ final class BatchRelationshipScan {
 
     /// Hands the block's rows to the aggregation and empties it.
     private func handOn() throws(GraphError) {
-        try control.check()
-        // A block's rows take long enough (a new group each, say) to read the clock for.
-        try control.checkDeadline()
-        if let stop, stop.isRaised { throw GraphError(Executor.batchStopped, "another part of the query failed") }
-        if let profile {
-            profile.rows[2] += block.count
-            let back = profile.enter(2)
-            defer { profile.enter(back) }
-            try aggregation.add(block, places: places)
-        } else {
-            try aggregation.add(block, places: places)
-        }
+        try BatchStop.checkBeforeBlock(control, stop)
+        profile?.rows[2] += block.count
+        try PlanProfile.timing(profile, 2) { () throws(GraphError) in try aggregation.add(block, places: places) }
         block.count = 0
     }
 }

@@ -69,14 +69,8 @@ final class BatchRunner {
         let mark = control.mark
         defer { control.release(to: mark) }
         try control.hold(scratchBytes + aggregation.scratchBytes)
-        if let profile {
-            profile.rows[0] += 1
-            let back = profile.enter(0)
-            defer { profile.enter(back) }
-            try scan()
-        } else {
-            try scan()
-        }
+        profile?.rows[0] += 1
+        try PlanProfile.timing(profile, 0) { () throws(GraphError) in try scan() }
         // What is left in each block, in step order: handing one on may fill the next.
         for step in blocks.indices where blocks[step].count > 0 { try handOn(step) }
         aggregation.endOfRows()
@@ -107,18 +101,9 @@ final class BatchRunner {
     /// Hands the rows of `blocks[step]` to the step after it (an expand, or the aggregation)
     /// and empties the block.
     private func handOn(_ step: Int) throws(GraphError) {
-        try control.check()
-        // A block's rows take long enough (a new group each, say) to read the clock for.
-        try control.checkDeadline()
-        if let stop, stop.isRaised { throw GraphError(Executor.batchStopped, "another part of the query failed") }
-        if let profile {
-            profile.rows[step + 1] += blocks[step].count
-            let back = profile.enter(step + 1)
-            defer { profile.enter(back) }
-            try consume(step)
-        } else {
-            try consume(step)
-        }
+        try BatchStop.checkBeforeBlock(control, stop)
+        profile?.rows[step + 1] += blocks[step].count
+        try PlanProfile.timing(profile, step + 1) { () throws(GraphError) in try consume(step) }
         blocks[step].count = 0
     }
 

@@ -56,4 +56,13 @@ final class BatchStop: Sendable {
     func raise() { raised.store(true, ordering: .relaxed) }
 
     var isRaised: Bool { raised.load(ordering: .relaxed) }
+
+    /// What a batch runner checks before it hands a block on: cancellation, the deadline (a
+    /// block's rows take long enough, a new group each say, to read the clock for) and, for a
+    /// part of a run on several threads, whether another part failed (`stop`).
+    static func checkBeforeBlock(_ control: QueryControl, _ stop: BatchStop?) throws(GraphError) {
+        try control.check()
+        try control.checkDeadline()
+        if let stop, stop.isRaised { throw GraphError(Executor.batchStopped, "another part of the query failed") }
+    }
 }
