@@ -25,7 +25,7 @@ public enum QuantizationKind: Sendable, Hashable {
     public func codeBytes(dimension: Int) -> Int {
         switch self {
         case .scalarInt8: return dimension
-        case .scalarInt4: return _QuantizedStore.int4HeaderBytes + (dimension + 1) / 2
+        case .scalarInt4: return _Int4Codes.headerBytes + (dimension + 1) / 2
         case .float16: return dimension * 2
         case .pq8(let m): return m
         case .pq4(let m): return (m + 1) / 2

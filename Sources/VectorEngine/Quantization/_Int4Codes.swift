@@ -4,7 +4,7 @@ internal import CVectorKernels
 /// centroids, and per dimension the offset and step of the residuals (a vector minus its
 /// centroid), scaled to 16 levels.
 ///
-/// A code is ``_QuantizedStore/int4HeaderBytes`` + ⌈dimension / 2⌉ bytes: the centroid's
+/// A code is ``headerBytes`` + ⌈dimension / 2⌉ bytes: the centroid's
 /// number, a little-endian `Float` correction, then the residual levels, two a byte, low
 /// nibble first (an odd dimension leaves the last high nibble 0). A code decodes to
 /// `x̂ = c + o + s ⊙ n` (centroid, offsets, steps, levels). Distances need no decoding:
@@ -21,6 +21,9 @@ struct _Int4Codes {
     private(set) var offsets: [Float]
     private(set) var steps: [Float]
     var centroidCount: Int { centroids.count / dimension }
+
+    /// Bytes of a code before its levels: the centroid's number and the correction.
+    static let headerBytes = 5
 
     /// Fewest sampled vectors per centroid when choosing how many centroids to train.
     static let samplePerCentroid = 16
@@ -60,7 +63,9 @@ struct _Int4Codes {
     }
 
     /// Parameters read back from a snapshot; `.invalidArgument` (through `inconsistentQuantizer`)
-    /// unless they are what training can give.
+    /// unless the centroids (and the steps' finiteness) are what training can give; the
+    /// store's restoring init checks the offsets and steps as it does int8's, before any code
+    /// is read.
     init(restoring state: QuantizerState, dimension: Int, metric: DistanceMetric) throws(VectorEngineError) {
         self.dimension = dimension
         self.metric = metric
@@ -68,12 +73,9 @@ struct _Int4Codes {
         guard k >= 1, k <= 256, state.centroids.count == k * dimension else {
             throw inconsistentQuantizer("scalarInt4: \(state.centroids.count) centroid values, not 1 to 256 centroids of \(dimension)")
         }
-        guard state.offsets.count == dimension, state.steps.count == dimension else {
-            throw inconsistentQuantizer("scalarInt4: \(state.offsets.count) offsets and \(state.steps.count) steps for \(dimension) dimensions")
-        }
-        guard state.centroids.allSatisfy(\.isFinite), state.offsets.allSatisfy(\.isFinite),
-              state.steps.allSatisfy({ $0.isFinite && $0 > 0 }) else {
-            throw inconsistentQuantizer("scalarInt4: a centroid, offset or step is not finite (or a step not positive)")
+        // The offsets' and steps' counts and signs are checked by the store, as int8's are.
+        guard state.centroids.allSatisfy(\.isFinite), state.steps.allSatisfy(\.isFinite) else {
+            throw inconsistentQuantizer("scalarInt4: a centroid or step is not finite")
         }
         centroids = state.centroids
         offsets = state.offsets
@@ -88,11 +90,11 @@ struct _Int4Codes {
 
     // MARK: Codes
 
-    /// Writes the code of `v` into `out` (``_QuantizedStore/int4HeaderBytes`` + ⌈dimension/2⌉ bytes, zeroed).
+    /// Writes the code of `v` into `out` (``headerBytes`` + ⌈dimension/2⌉ bytes, zeroed).
     func encode(_ v: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<UInt8>) {
         let c = centroids.withUnsafeBufferPointer { KMeans.nearest(v.baseAddress!, $0, dimension: dimension) }
         out[0] = UInt8(c)
-        let levels = out.baseAddress! + _QuantizedStore.int4HeaderBytes
+        let levels = out.baseAddress! + Self.headerBytes
         for j in 0..<dimension {
             let residual = v[j] - centroids[c * dimension + j]
             let q = ((residual - offsets[j]) / steps[j]).rounded()
@@ -129,7 +131,7 @@ struct _Int4Codes {
 
     /// What `code` decodes to.
     func decode(_ code: UnsafePointer<UInt8>, into out: UnsafeMutableBufferPointer<Float>) {
-        let c = Int(code[0]), levels = code + _QuantizedStore.int4HeaderBytes
+        let c = Int(code[0]), levels = code + Self.headerBytes
         for j in 0..<dimension {
             out[j] = centroids[c * dimension + j] + offsets[j] + steps[j] * Float(level(levels, j))
         }
@@ -143,7 +145,7 @@ struct _Int4Codes {
             let code = base + start
             guard Int(code[0]) < centroidCount else { return false }
             if dimension % 2 == 1, code[codeBytes - 1] >> 4 != 0 { return false }
-            let expected = correction(centroid: Int(code[0]), levels: code + _QuantizedStore.int4HeaderBytes)
+            let expected = correction(centroid: Int(code[0]), levels: code + Self.headerBytes)
             guard storedCorrection(code).bitPattern == expected.bitPattern else { return false }
         }
         return true
@@ -166,7 +168,7 @@ struct _Int4Codes {
     /// The walk distance from `prepared`'s query to `code`: `metric`'s distance to what the code
     /// decodes to, up to rounding (Manhattan is not served here: the store decodes for it).
     func distance(_ code: UnsafePointer<UInt8>, _ prepared: inout _QuantizedQuery, useKernel: Bool) -> Float {
-        let c = Int(code[0]), levels = code + _QuantizedStore.int4HeaderBytes
+        let c = Int(code[0]), levels = code + Self.headerBytes
         var term = prepared.int4CentroidTerms[c]
         if term.isNaN {
             term = centroidTerm(c, prepared.query)

@@ -50,8 +50,6 @@ final class _QuantizedStore {
     let tiers: _TieredCodes?
     /// The centroids and residual scales, for `.scalarInt4`.
     let int4: _Int4Codes?
-    /// Bytes of an int4 code before its levels: the centroid's number and the correction.
-    static let int4HeaderBytes = 5
     let codes = _UnsafeCodeBuffer()
     // scalarInt8: per-dimension offset and step.
     private var offset: [Float] = []
@@ -479,7 +477,7 @@ final class _QuantizedStore {
         let uses: (offsets: Int, steps: Int, centroids: Int)
         switch s.kind {
         case .scalarInt8: uses = (dimension, dimension, 0)
-        case .scalarInt4: uses = (dimension, dimension, s.centroids.count)      // counts checked by _Int4Codes
+        case .scalarInt4: uses = (dimension, dimension, s.centroids.count)      // centroids counted by _Int4Codes
         case .binary: uses = (0, dimension, 0)
         case .pq8, .pq4: uses = (0, 0, subspaces * centroidCount * subDim)
         case .float16, .tiered: uses = (0, 0, 0)
@@ -488,7 +486,8 @@ final class _QuantizedStore {
                      "\(s.offsets.count) offsets, \(s.steps.count) steps, \(s.centroids.count) centroid values")
         // Values training can give: finite offsets, positive int8 steps, sign magnitudes not negative.
         try require(s.offsets.allSatisfy(\.isFinite), "an offset is not finite")
-        try require(s.steps.allSatisfy { if case .scalarInt8 = s.kind { $0 > 0 } else { $0 >= 0 } }, "a step is negative or NaN")
+        let positiveSteps = switch s.kind { case .scalarInt8, .scalarInt4: true; default: false }
+        try require(s.steps.allSatisfy { positiveSteps ? $0 > 0 : $0 >= 0 }, "a step is negative or NaN")
         try require(!s.centroids.contains(where: \.isNaN), "a centroid is NaN")
         let codeCount = s.codeByteCount
         if tiers != nil {
