@@ -1,3 +1,4 @@
+import Synchronization
 import Testing
 @testable import Services
 
@@ -31,9 +32,17 @@ struct ReplicaTrackerTests {
         } catch let timeout as ReplicationTimeout {
             #expect(timeout.acknowledged == 0)
         }
-        let waiting = Task { try await tracker.wait(for: 10, needed: 1, among: [2], timeout: .seconds(10)) }
-        try await Task.sleep(for: .milliseconds(20))
-        tracker.failAll(CancellationError())
+        let ended = EndedFlag()
+        let waiting = Task {
+            defer { ended.set() }
+            return try await tracker.wait(for: 10, needed: 1, among: [2], timeout: .seconds(10))
+        }
+        // The wait registers when its task first runs, which a busy machine can put off: fail
+        // the waits until it has ended (a failAll before it registered reaches nobody).
+        while !ended.isSet {
+            tracker.failAll(CancellationError())
+            try await Task.sleep(for: .milliseconds(5))
+        }
         await #expect(throws: CancellationError.self) { try await waiting.value }
         let progress = tracker.progress(of: [2, 3], primaryLast: 4)
         #expect(progress.map(\.lagRecords) == [1, 4] && progress[1].lagMillis == .max && !progress[0].connected)
@@ -54,4 +63,11 @@ struct ReplicaTrackerTests {
         tracker.acknowledged(2, through: 5, primaryLast: 5)
         #expect(tracker.progress(of: [2], primaryLast: 5).first?.lagMillis == 0)
     }
+}
+
+/// Set once a task has ended, read from another.
+private final class EndedFlag: Sendable {
+    private let ended = Mutex(false)
+    func set() { ended.withLock { $0 = true } }
+    var isSet: Bool { ended.withLock { $0 } }
 }
