@@ -56,6 +56,14 @@ private func makeTestRouter(cancelledCalls: CancelCounter) -> RPCRouter {
     router.register(service: "test.Echo", method: "Bidi") { requests, writer, _ in
         for try await message in requests { try await writer.send(message) }
     }
+    // Echoes each message with where the handler ran and where a task it started with the
+    // context's executor ran.
+    router.register(service: "test.Echo", method: "LoopBidi", placement: .connectionLoop) { requests, writer, context in
+        for try await message in requests {
+            let started = await Task(executorPreference: context.taskExecutor) { currentThreadKind() }.value
+            try await writer.send(message + Array(" \(currentThreadKind()) \(started)".utf8))
+        }
+    }
     router.registerUnary(service: "test.Echo", method: "Sleep") { _, _, _ in
         do {
             cancelledCalls.sleepsStarted.add(1, ordering: .releasing)
@@ -228,6 +236,20 @@ struct ServerClientRoundTripTests {
             }
             call.closeSend()
             #expect(try await iterator.next() == nil)
+        }
+    }
+
+    @Test("a streaming method placed on the connection's loop runs there, and so do tasks it starts with the context's executor")
+    func connectionLoopPlacement() async throws {
+        try await withServer { channel, _ in
+            let call = try await channel.makeCall(path: "/test.Echo/LoopBidi")
+            var replies = call.responses.makeAsyncIterator()
+            for round in 0..<3 {
+                try await call.send([UInt8(round)])
+                #expect(try await replies.next() == [UInt8(round)] + Array(" loop loop".utf8))
+            }
+            call.closeSend()
+            #expect(try await replies.next() == nil)
         }
     }
 

@@ -38,8 +38,9 @@ final class PeerLink: Sendable {
     /// Snapshot chunk size.
     static let chunkBytes = 1 << 20
 
+    /// `executor`: where the sender runs (an event loop of the transport's, off the concurrent pool).
     init(peer: NodeID, selfID: NodeID, selfAddress: String, address: String, tls: TLSConfiguration?, callMetadata: Metadata, logger: Logger,
-         events: PeerLinkEvents) {
+         events: PeerLinkEvents, executor: any TaskExecutor) {
         self.peer = peer
         self.selfID = selfID
         self.selfAddress = selfAddress
@@ -50,7 +51,7 @@ final class PeerLink: Sendable {
         state.withLock { $0.address = address }
         let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         wake = continuation
-        let task = Task { [self] in await run(stream) }
+        let task = Task(executorPreference: executor) { [self] in await run(stream) }
         sender.withLock { $0 = task }
     }
 

@@ -1,5 +1,6 @@
 import ClusterEngine
 import Logging
+import NIOPosix
 import RPC
 import Synchronization
 import Wire
@@ -22,6 +23,11 @@ final class RaftTransport: Sendable {
     private let announced = Mutex<[NodeID: String]>([:])
     /// This node's advertised address, sent with every batch.
     let selfAddress = Mutex("")
+    /// One event loop of its own for the links' senders: on the concurrent pool they queued
+    /// behind client writes holding every pool thread (the leader's heartbeats waited out
+    /// followers' election timeouts under a write flood), and on the Raft loop behind its fsyncs.
+    private let senderLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    private let senderExecutor: EventLoopTaskExecutor
 
     init(selfID: NodeID, routes: [NodeID: String], tls: TLSConfiguration?, callMetadata: Metadata, logger: Logger, events: PeerLinkEvents) {
         self.selfID = selfID
@@ -30,6 +36,7 @@ final class RaftTransport: Sendable {
         self.callMetadata = callMetadata
         self.logger = logger
         self.events = events
+        senderExecutor = EventLoopTaskExecutor(senderLoop.next())
     }
 
     /// The members' advertised addresses (from the metadata), for dialling and for leader hints.
@@ -103,7 +110,7 @@ final class RaftTransport: Sendable {
         return links.withLock { links in
             if let existing = links[peer] { return existing }
             let created = PeerLink(peer: peer, selfID: selfID, selfAddress: selfAddress.withLock { $0 }, address: address, tls: tls, callMetadata: callMetadata, logger: logger,
-                                   events: events)
+                                   events: events, executor: senderExecutor)
             links[peer] = created
             return created
         }
@@ -116,5 +123,6 @@ final class RaftTransport: Sendable {
     func close() async {
         let all = links.withLock { links in defer { links = [:] }; return Array(links.values) }
         for link in all { await link.close() }
+        try? await senderLoop.shutdownGracefully()
     }
 }

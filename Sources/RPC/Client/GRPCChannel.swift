@@ -159,14 +159,28 @@ public final class GRPCChannel: Sendable {
         }
     }
 
+    /// Calls the server never processed (refused by a GOAWAY, or never sent because one had
+    /// come) are made again on the next usable connection, up to this many attempts in all:
+    /// more than two, since a reconnect slowed down by a busy machine can itself outlive a short
+    /// `maxConnectionAge` before its first call.
+    static let unprocessedAttempts = 4
+
+    /// `attempt` on a usable connection, again on the next one while the server did not process it.
+    private func onUsableConnection<T>(_ attempt: (ClientConnectionRef) async throws -> T) async throws -> T {
+        var attempts = 1
+        while true {
+            do {
+                return try await attempt(try await usableConnection())
+            } catch let error as RPCError where error.cause is UnprocessedCall && attempts < Self.unprocessedAttempts {
+                attempts += 1
+            }
+        }
+    }
+
     /// Starts a call. `timeout` becomes the `grpc-timeout` header and a local deadline.
     public func makeCall(path: String, metadata: Metadata = Metadata(), timeout: Duration? = nil) async throws -> ClientCall {
         let metadata = target.callMetadata.appending(metadata)
-        do {
-            return try await usableConnection().startCall(path: path, metadata: metadata, timeout: timeout)
-        } catch let error as RPCError where error.cause is UnprocessedCall {
-            return try await usableConnection().startCall(path: path, metadata: metadata, timeout: timeout)
-        }
+        return try await onUsableConnection { try await $0.startCall(path: path, metadata: metadata, timeout: timeout) }
     }
 
     /// A unary call: one request, one response. Throws `RPCError` on a non-OK status.
@@ -175,12 +189,7 @@ public final class GRPCChannel: Sendable {
         // Headers, the request and the end of stream leave in one event-loop turn; the caller
         // wakes once, when the call is over, with the response kept whole.
         let metadata = target.callMetadata.appending(metadata)
-        do {
-            return try await usableConnection().unary(path: path, metadata: metadata, timeout: timeout, message: request)
-        } catch let error as RPCError where error.cause is UnprocessedCall {
-            // The server never saw it (its GOAWAY crossed the request): once more, on a new connection.
-            return try await usableConnection().unary(path: path, metadata: metadata, timeout: timeout, message: request)
-        }
+        return try await onUsableConnection { try await $0.unary(path: path, metadata: metadata, timeout: timeout, message: request) }
     }
 
     /// Closes the connection; calls still open fail with UNAVAILABLE.

@@ -19,6 +19,9 @@ public struct ServerContext: Sendable {
     /// What the server's `CallAuthorizer` granted this call (nil when the server has none):
     /// services read it to check what a call may touch beyond its method (a collection).
     public var grant: (any Sendable)?
+    /// The executor the handler's task prefers: its connection's event loop for a method
+    /// registered with `HandlerPlacement.connectionLoop`, nil (the concurrent pool) otherwise.
+    public internal(set) var taskExecutor: (any TaskExecutor)?
 
     public init(path: String, requestMetadata: Metadata, deadline: ContinuousClock.Instant?, peer: String, connectionID: UInt64,
                 peerRoles: Set<String> = [], grant: (any Sendable)? = nil) {
@@ -89,9 +92,21 @@ public struct UnaryReply: Sendable {
 /// (`InlineCost`: under 10 µs, measured). Throwing an `RPCError` ends the call with that status.
 public typealias InlineUnaryHandler = @Sendable (_ request: [UInt8], _ context: ServerContext) throws -> UnaryAnswer
 
+/// Where a streaming method's handler task runs.
+public enum HandlerPlacement: Sendable {
+    /// On Swift's shared concurrent pool, beside every other call's work (the default).
+    case pool
+    /// On the event loop of the call's connection (a task preferring it): for methods whose
+    /// every step is short and must not queue behind the pool's jobs, such as node-to-node
+    /// heartbeats while client writes hold every pool thread. The handler must never block
+    /// (no waiting on locks held across I/O, no long computation): it would stall the
+    /// connection's other calls. Tasks it starts should prefer `ServerContext.taskExecutor`.
+    case connectionLoop
+}
+
 /// How a registered method is served.
 enum RouteHandler: Sendable {
-    case streaming(StreamingHandler)
+    case streaming(StreamingHandler, HandlerPlacement)
     /// `cost`: how long the handler takes lately (shared by every connection).
     case inlineUnary(InlineUnaryHandler, cost: InlineCost)
 }
@@ -117,12 +132,12 @@ public struct RPCRouter: Sendable {
 
     public init() {}
 
-    /// Registers a handler for `/service/method`, run on Swift's concurrent pool. Registering
-    /// a path twice is a programmer error. `kind` says how many messages each side sends
-    /// (gRPC-Web refuses client and bidirectional streaming).
+    /// Registers a handler for `/service/method`, run where `placement` says (Swift's
+    /// concurrent pool unless asked). Registering a path twice is a programmer error. `kind`
+    /// says how many messages each side sends (gRPC-Web refuses client and bidirectional streaming).
     public mutating func register(service: String, method: String, kind: RPCMethodKind = .bidirectionalStreaming,
-                                  handler: @escaping StreamingHandler) {
-        add(.streaming(handler), kind: kind, service: service, method: method)
+                                  placement: HandlerPlacement = .pool, handler: @escaping StreamingHandler) {
+        add(.streaming(handler, placement), kind: kind, service: service, method: method)
     }
 
     /// Registers a unary method answered in place when it can be (see `InlineUnaryHandler`):
@@ -160,7 +175,7 @@ public struct RPCRouter: Sendable {
         if let entry = handlers[path] { return entry }
         let parts = path.split(separator: "/", omittingEmptySubsequences: true)
         guard parts.count == 2 else { return nil }
-        return fallbacks[String(parts[0])].map { .streaming($0) }
+        return fallbacks[String(parts[0])].map { .streaming($0, .pool) }
     }
 
     /// The kind of a registered method; nil for a path answered by a fallback or unknown.
@@ -204,10 +219,10 @@ extension RPCRouter {
 
     /// Registers a client-streaming method: many requests, one response.
     public mutating func registerClientStreaming(
-        service: String, method: String,
+        service: String, method: String, placement: HandlerPlacement = .pool,
         _ body: @escaping @Sendable (RequestStream, ServerContext, ResponseWriter) async throws -> [UInt8]
     ) {
-        register(service: service, method: method, kind: .clientStreaming) { requests, writer, context in
+        register(service: service, method: method, kind: .clientStreaming, placement: placement) { requests, writer, context in
             writer.setFinalMessage(try await body(requests, context, writer))
         }
     }

@@ -467,27 +467,31 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
             // to do before.
             call.state.route(inline: PendingInlineCall(handler: handler, cost: cost, context: serverContext,
                                                        started: ContinuousClock.now))
-        case .streaming(let handler):
+        case .streaming(let handler, let placement):
             guard let ref else { return }
+            var callContext = serverContext
+            if placement == .connectionLoop, let loop = context?.eventLoop {
+                callContext.taskExecutor = EventLoopTaskExecutor(loop)
+            }
             let (stream, continuation) = AsyncThrowingStream<ReceivedMessage, any Error>.makeStream()
             call.state.route(streaming: continuation)
             let streamID = call.streamID
             let requests = RequestStream(base: stream) { count in ref.consumed(streamID: streamID, count: count) }
-            launch(call, context: serverContext, started: ContinuousClock.now) { writer in
-                try await handler(requests, writer, serverContext)
+            launch(call, context: callContext, started: ContinuousClock.now) { [callContext] writer in
+                try await handler(requests, writer, callContext)
             }
         }
     }
 
-    /// Runs a call's handler as a task on the concurrent pool; its return or error becomes the
-    /// call's status.
+    /// Runs a call's handler as a task, on the concurrent pool unless its context names an
+    /// executor (`HandlerPlacement.connectionLoop`); its return or error becomes the call's status.
     private func launch(_ call: ServerCall, context: ServerContext, started: ContinuousClock.Instant,
                         _ body: @escaping @Sendable (ResponseWriter) async throws -> Void) {
         guard let ref else { return }
         let writer = ResponseWriter(connection: ref, streamID: call.streamID, compression: call.compression)
         let logger = self.logger
         let observer = configuration.callObserver
-        call.task = Task {
+        call.task = Task(executorPreference: context.taskExecutor) {
             let status: Status, trailers: Metadata
             do {
                 try await body(writer)

@@ -27,9 +27,14 @@ struct RaftService: RPCService {
         let snapshots = self.snapshots
         let inbound = self.inbound
         let validate = self.validate
-        router.clientStreaming(Self.name, "Send", RuvectorV1.RaftBatch.self, RuvectorV1.RaftSendSummary.self) { batches, context, _ in
+        // On the connection's event loop, not the concurrent pool: a write flood holds every
+        // pool thread (each upsert waits for its collection's applier), and heartbeats queued
+        // behind it for an election timeout moved the leadership (18 times in one overload run).
+        // Each step is short: decode, check, hand to the Raft loop.
+        router.clientStreaming(Self.name, "Send", RuvectorV1.RaftBatch.self, RuvectorV1.RaftSendSummary.self,
+                               placement: .connectionLoop) { batches, context, _ in
             try Self.checkCaller(context, node: node)
-            return try await inbound.run { try await Self.step(batches, into: node) }
+            return try await inbound.run(on: context.taskExecutor) { try await Self.step(batches, into: node) }
         }
         router.bidirectional(Self.name, "InstallSnapshot", RuvectorV1.InstallSnapshotRequest.self,
                              RuvectorV1.InstallSnapshotResponse.self) { requests, responses, context in
@@ -120,8 +125,10 @@ extension RaftService {
 final class InboundStreams: Sendable {
     private let state = Mutex<(tasks: [UInt64: Task<RuvectorV1.RaftSendSummary, any Error>], next: UInt64, stopped: Bool)>(([:], 0, false))
 
-    func run(_ body: @escaping @Sendable () async throws -> RuvectorV1.RaftSendSummary) async throws -> RuvectorV1.RaftSendSummary {
-        let task = Task { try await body() }
+    /// Runs `body` in a task of its own that prefers `executor` (nil: the concurrent pool).
+    func run(on executor: (any TaskExecutor)?,
+             _ body: @escaping @Sendable () async throws -> RuvectorV1.RaftSendSummary) async throws -> RuvectorV1.RaftSendSummary {
+        let task = Task(executorPreference: executor) { try await body() }
         let key = state.withLock { state -> UInt64? in
             guard !state.stopped else { return nil }
             state.next += 1

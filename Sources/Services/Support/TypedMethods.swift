@@ -60,10 +60,10 @@ extension RPCRouter {
 
     /// A client-streaming method: typed requests in, one typed response.
     mutating func clientStreaming<Request: WireMessage, Response: WireMessage>(
-        _ service: String, _ method: String, _ request: Request.Type, _ response: Response.Type,
+        _ service: String, _ method: String, _ request: Request.Type, _ response: Response.Type, placement: HandlerPlacement = .pool,
         _ body: @escaping @Sendable (TypedRequests<Request>, ServerContext, ResponseWriter) async throws -> Response
     ) {
-        registerClientStreaming(service: service, method: method) { requests, context, writer in
+        registerClientStreaming(service: service, method: method, placement: placement) { requests, context, writer in
             try await body(TypedRequests(requests, context: context), context, writer).encoded()
         }
     }
