@@ -1,3 +1,4 @@
+import RPC
 import Synchronization
 import Testing
 @testable import Services
@@ -37,15 +38,28 @@ struct ReplicaTrackerTests {
             defer { ended.set() }
             return try await tracker.wait(for: 10, needed: 1, among: [2], timeout: .seconds(10))
         }
-        // The wait registers when its task first runs, which a busy machine can put off: fail
-        // the waits until it has ended (a failAll before it registered reaches nobody).
-        while !ended.isSet {
-            tracker.failAll(CancellationError())
-            try await Task.sleep(for: .milliseconds(5))
-        }
+        // The wait registers when its task first runs, which a busy machine can put off: before
+        // or after, one failAll ends it at once (well within its 10 s).
+        let failed = ContinuousClock.now
+        tracker.failAll(CancellationError())
         await #expect(throws: CancellationError.self) { try await waiting.value }
+        #expect(ended.isSet && ContinuousClock.now - failed < .seconds(5))
         let progress = tracker.progress(of: [2, 3], primaryLast: 4)
         #expect(progress.map(\.lagRecords) == [1, 4] && progress[1].lagMillis == .max && !progress[0].connected)
+    }
+
+    @Test("a write that starts waiting after failAll fails at once with its error; one its replicas already have still succeeds")
+    func waitAfterFailAll() async throws {
+        let tracker = ReplicaTracker(epoch: 1)
+        tracker.acknowledged(2, through: 5, primaryLast: 6)
+        tracker.failAll(RPCError(.unavailable, "the primary of shard docs/0 changed; retry"))
+        let started = ContinuousClock.now
+        let error = await #expect(throws: RPCError.self) {
+            try await tracker.wait(for: 6, needed: 1, among: [2, 3], timeout: .seconds(30))
+        }
+        #expect(error?.code == .unavailable && error?.message == "the primary of shard docs/0 changed; retry")
+        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(try await tracker.wait(for: 5, needed: 1, among: [2, 3], timeout: .seconds(30)) == 1)
     }
 
     @Test("a replica's lag in time counts from the first sight of the record it lacks, not from a later report")

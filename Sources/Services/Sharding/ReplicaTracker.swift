@@ -26,6 +26,9 @@ final class ReplicaTracker: Sendable {
         /// a replica's lag in time is the age of the oldest write it does not have.
         var logged: [(sequence: UInt64, at: ContinuousClock.Instant)] = []
         var loggedStart = 0
+        /// Set by `failAll`: a wait that comes later fails at once with it, instead of waiting
+        /// out its timeout for acknowledgements a deposed or stopping primary will not get.
+        var failure: (any Error)?
     }
 
     /// Writes whose logging time is kept for the lag in time.
@@ -96,26 +99,29 @@ final class ReplicaTracker: Sendable {
     /// Throws `ReplicationTimeout` (with how many did) when `timeout` passes first.
     func wait(for sequence: UInt64, needed: Int, among: [NodeID], timeout: Duration) async throws -> Int {
         let set = Set(among)
-        let (key, done): (UInt64, Int?) = state.withLock { state in
+        let (key, done, failure): (UInt64, Int?, (any Error)?) = state.withLock { state in
             let count = Self.count(state.acked, set, sequence)
-            if count >= needed { return (0, count) }
+            if count >= needed { return (0, count, nil) }
+            if let failure = state.failure { return (0, nil, failure) }
             state.nextWaiter += 1
-            return (state.nextWaiter, nil)
+            return (state.nextWaiter, nil, nil)
         }
         if let done { return done }
+        if let failure { throw failure }
         guard timeout > .zero else { throw ReplicationTimeout(acknowledged: acknowledgedCount(sequence, among: among)) }
         let timer = Mutex<Task<Void, Never>?>(nil)
         defer { timer.withLock { $0?.cancel() } }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Int, any Error>) in
-                let immediate = state.withLock { state -> Int? in
-                    // An acknowledgement may have come between the check and now.
+                let immediate = state.withLock { state -> Result<Int, any Error>? in
+                    // An acknowledgement, or failAll, may have come between the check and now.
                     let count = Self.count(state.acked, set, sequence)
-                    if count >= needed { return count }
+                    if count >= needed { return .success(count) }
+                    if let failure = state.failure { return .failure(failure) }
                     state.waiters[key] = Waiter(sequence: sequence, needed: needed, among: set, continuation: continuation)
                     return nil
                 }
-                if let immediate { return continuation.resume(returning: immediate) }
+                if let immediate { return continuation.resume(with: immediate) }
                 // Started once the waiter is registered, so it always finds it (or its answer).
                 timer.withLock { $0 = Task { [self] in
                     try? await Task.sleep(for: timeout)
@@ -133,9 +139,14 @@ final class ReplicaTracker: Sendable {
         }
     }
 
-    /// Fails every waiting write (the node stopped being primary, or is stopping).
+    /// Fails every waiting write, and every later one at once (the node stopped being primary
+    /// at this epoch, or is stopping: a new epoch gets a new tracker).
     func failAll(_ error: any Error) {
-        let all = state.withLock { state in defer { state.waiters = [:] }; return Array(state.waiters.values) }
+        let all = state.withLock { state in
+            state.failure = state.failure ?? error
+            defer { state.waiters = [:] }
+            return Array(state.waiters.values)
+        }
         for waiter in all { waiter.continuation.resume(throwing: error) }
     }
 
