@@ -13,10 +13,23 @@ struct TCKScenario {
 }
 
 enum TCKFeatureParser {
+    /// A Gherkin table row's cells, unescaped as Gherkin says: `\|` is a bar inside a cell,
+    /// `\\` a backslash, `\n` a newline; other backslashes stay (for the Cypher literal).
     static func cells(_ line: String) -> [String] {
-        var parts = line.trimmingCharacters(in: .whitespaces).split(separator: "|", omittingEmptySubsequences: false).map {
-            $0.trimmingCharacters(in: .whitespaces)
+        var parts: [String] = [], cell = ""
+        var characters = line.trimmingCharacters(in: .whitespaces)[...]
+        while let c = characters.popFirst() {
+            if c == "|" {
+                parts.append(cell.trimmingCharacters(in: .whitespaces))
+                cell = ""
+            } else if c == "\\", let next = characters.first, "|\\n".contains(next) {
+                characters.removeFirst()
+                cell.append(next == "n" ? "\n" : next)
+            } else {
+                cell.append(c)
+            }
         }
+        parts.append(cell.trimmingCharacters(in: .whitespaces))
         if parts.first == "" { parts.removeFirst() }
         if parts.last == "" { parts.removeLast() }
         return parts

@@ -17,7 +17,8 @@ indirect enum TCKValue: Equatable, CustomStringConvertible {
         case .null: return "null"
         case .bool(let b): return String(b)
         case .int(let i): return String(i)
-        case .float(let d): return "F" + d.description
+        // -0.0 prints as 0.0: it equals 0.0 (==), and the unordered comparison goes by this text.
+        case .float(let d): return "F" + (d == 0 ? 0.0 : d).description
         case .string(let s): return "'" + s + "'"
         case .list(let l): return "[" + l.map(\.description).joined(separator: ", ") + "]"
         case .map(let m): return "{" + m.keys.sorted().map { "\($0): \(m[$0]!)" }.joined(separator: ", ") + "}"
@@ -126,8 +127,13 @@ struct TCKLiteralParser {
         if c == "'" {
             i += 1; var out = ""
             while i < s.count, s[i] != "'" {
-                if s[i] == "\\", i + 1 < s.count { i += 1 }
-                out.append(s[i]); i += 1
+                guard s[i] == "\\", i + 1 < s.count else { out.append(s[i]); i += 1; continue }
+                // Cypher's escapes (after Gherkin's own in the table cell: `\\\\` there is one backslash here).
+                let escaped: [Character: Character] = ["n": "\n", "t": "\t", "r": "\r", "b": "\u{8}", "f": "\u{c}",
+                                                       "\\": "\\", "'": "'", "\"": "\""]
+                guard let character = escaped[s[i + 1]] else { throw Failure(message: "unknown escape \\\(s[i + 1]) in \(String(s))") }
+                out.append(character)
+                i += 2
             }
             i += 1
             return .string(out)

@@ -237,23 +237,35 @@ struct Analyzer {
     }
 
     /// Outside its aggregate calls, an aggregating expression may use only constants,
-    /// parameters and grouping keys that are plain variables or property reads.
-    private static func checkAggregateMix(_ e: Expr, _ keys: [Expr]) throws(GraphError) {
+    /// parameters, grouping keys that are plain variables or property reads, and the variables
+    /// of list comprehensions (and quantifiers) over it: `[x IN collect(r) WHERE x <> null]`.
+    private static func checkAggregateMix(_ e: Expr, _ keys: [Expr], locals: Set<String> = []) throws(GraphError) {
+        func mixed() -> GraphError {
+            GraphError(.semantic, "an expression mixing aggregates may only use grouping keys, constants and parameters")
+        }
         switch e {
         case .countStar, .literal, .parameter: return
         case .function(let n, _, let args):
             if Executor.aggregateNames.contains(n) { return }
-            for a in args { try checkAggregateMix(a, keys) }
-        case .variable, .property(.variable, _):
-            guard keys.contains(e) else {
-                throw GraphError(.semantic, "an expression mixing aggregates may only use grouping keys, constants and parameters")
+            for a in args { try checkAggregateMix(a, keys, locals: locals) }
+        case .variable(let v), .property(.variable(let v), _):
+            guard locals.contains(v) || keys.contains(e) else { throw mixed() }
+        case .listComprehension(let v, let list, let predicate, let projection):
+            try checkAggregateMix(list, keys, locals: locals)
+            for part in [predicate, projection].compactMap({ $0 }) {
+                // Evaluated once per element: an aggregate has no group there.
+                guard !Executor.containsAggregate(part) else {
+                    throw GraphError(.semantic, "aggregate functions cannot be used in a list comprehension's predicate or projection")
+                }
+                try checkAggregateMix(part, keys, locals: locals.union([v]))
             }
-        case .property, .hasLabels, .index, .slice, .listComprehension, .reduce, .caseExpr, .patternPredicate,
-             .patternComprehension, .exists:
-            throw GraphError(.semantic, "an expression mixing aggregates may only use grouping keys, constants and parameters")
-        case .not(let x), .negate(let x), .isNull(let x, _): try checkAggregateMix(x, keys)
-        case .list(let l), .map(_, let l): for x in l { try checkAggregateMix(x, keys) }
-        case .binary(_, let a, let b): try checkAggregateMix(a, keys); try checkAggregateMix(b, keys)
+        case .property, .hasLabels, .index, .slice, .reduce, .caseExpr, .patternPredicate, .patternComprehension, .exists:
+            throw mixed()
+        case .not(let x), .negate(let x), .isNull(let x, _): try checkAggregateMix(x, keys, locals: locals)
+        case .list(let l), .map(_, let l): for x in l { try checkAggregateMix(x, keys, locals: locals) }
+        case .binary(_, let a, let b):
+            try checkAggregateMix(a, keys, locals: locals)
+            try checkAggregateMix(b, keys, locals: locals)
         }
     }
 
@@ -307,6 +319,15 @@ struct Analyzer {
         case .function("labels", _, let args):
             if let first = args.first, kind(of: first, scope) == .path || literalType(first, scope) != nil {
                 throw invalid("labels() takes a node, not \(literalType(first, scope)?.rawValue ?? "a path")")
+            }
+        case .function("length", _, let args):
+            if let first = args.first, case let k = kind(of: first, scope), k == .node || k == .relationship {
+                throw invalid("length() takes a path, not a \(k == .node ? "node" : "relationship"); size() counts a list or a string")
+            }
+        case .function("size", _, let args):
+            // Not a relationship variable: a variable-length one holds a list.
+            if let first = args.first, case let k = kind(of: first, scope), k == .node || k == .path {
+                throw invalid("size() takes a list or a string, not a \(k == .node ? "node" : "path"); length() measures a path")
             }
         default: break
         }

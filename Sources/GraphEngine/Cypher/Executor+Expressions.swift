@@ -278,6 +278,8 @@ extension Executor {
         case "=": return Semantics.equal(a, b).map(Value.bool) ?? .null
         case "<>": return Semantics.equal(a, b).map { .bool(!$0) } ?? .null
         case "<", ">", "<=", ">=":
+            // NaN compares with every number and orders with none: each of the four is false.
+            if let x = Semantics.number(a), let y = Semantics.number(b), x.isNaN || y.isNaN { return .bool(false) }
             guard let c = Semantics.compare(a, b) else { return .null }
             switch op { case "<": return .bool(c < 0); case ">": return .bool(c > 0); case "<=": return .bool(c <= 0); default: return .bool(c >= 0) }
         case "IN":

@@ -115,6 +115,7 @@ struct Lexer {
                 if let d = peek(), isIdStart(d) { throw err("invalid number literal", l, cl) }
                 if isFloat {
                     guard let v = Double(s) else { throw err("invalid float literal", l, cl) }
+                    guard v.isFinite else { throw err("float literal \(s) is too large (beyond 1.7976931348623157e308)", l, cl) }
                     appendToken(&tokens, tokenStart, i, Token(kind: .float(v), line: l, column: cl))
                 } else {
                     guard let v = UInt64(s), let kind = Self.integerToken(v) else { throw err("integer literal \(s) is too large", l, cl) }

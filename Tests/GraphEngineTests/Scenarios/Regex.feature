@@ -25,7 +25,7 @@ Feature: Regex - the =~ operator (whole-string match, Java syntax, linear time)
 
   Scenario: [2] Null and non-string operands give null; a parameter can be the pattern
     Given parameters are:
-      | p | '\\d{3}-\\d{4}' |
+      | p | '\\\\d{3}-\\\\d{4}' |
     When executing query:
       """
       RETURN null =~ 'a' AS a, 'a' =~ null AS b, 1 =~ '1' AS c, '555-1234' =~ $p AS d, '555-12345' =~ $p AS e
