@@ -296,9 +296,22 @@ struct Analyzer {
         }
     }
 
+    /// The one literal type of every element of a list literal (`['Clara', 'Bob']`: string);
+    /// nil when it is empty, mixed, holds a null or is not a literal.
+    private static func elementType(of list: Expr, _ scope: [String: Kind]) -> LiteralType? {
+        let types: [LiteralType?]
+        switch list {
+        case .literal(.list(let values)): types = values.map { $0.isNull ? nil : literalType(.literal($0), scope) }
+        case .list(let elements): types = elements.map { literalType($0, scope) }
+        default: return nil
+        }
+        guard let first = types.first, let type = first, types.allSatisfy({ $0 == type }) else { return nil }
+        return type
+    }
+
     /// Operands that can never be valid, whatever the data: non-boolean literals for AND, OR,
-    /// XOR and NOT, a non-list literal right of IN, a property read of a literal that is not a
-    /// map, properties() of a literal that is not a map, labels() of a path.
+    /// XOR and NOT, non-numbers for % - * / ^, a non-list literal right of IN, a property read of
+    /// a literal that is not a map, properties() of a literal that is not a map, labels() of a path.
     private static func checkLiteralTypes(_ e: Expr, _ scope: [String: Kind]) throws(GraphError) {
         func invalid(_ message: String, _ cypherClass: CypherErrorClass = .syntaxError) -> GraphError {
             GraphError(.semantic, message, cypherClass: cypherClass)
@@ -310,6 +323,10 @@ struct Analyzer {
             }
         case .not(let x):
             if let type = literalType(x, scope), type != .boolean { throw invalid("NOT expects a boolean, got \(type.rawValue)") }
+        case .binary(let op, let a, let b) where ["%", "-", "*", "/", "^"].contains(op):
+            for side in [a, b] {
+                if let type = literalType(side, scope), type != .number { throw invalid("\(op) expects numbers, got \(type.rawValue)") }
+            }
         case .binary("IN", _, let b):
             if let type = literalType(b, scope), type != .list { throw invalid("IN expects a list on the right, got \(type.rawValue)") }
         case .property(let x, let key):
@@ -358,7 +375,7 @@ struct Analyzer {
         case .listComprehension(let v, let l, let p, let m):
             try checkExpr(l, scope)
             var inner = scope
-            inner[v] = .unknown
+            inner[v] = elementType(of: l, scope).map(Kind.literal) ?? .unknown
             if let p { try checkExpr(p, inner) }
             if let m { try checkExpr(m, inner) }
         case .patternPredicate(let sub), .patternComprehension(let sub):

@@ -81,6 +81,8 @@ extension Executor {
             case .null: return .null
             case .node(let id):
                 return .bool(store.node(id, hasLabels: ls))
+            case .relationship(let id):
+                return store.relationship(id, hasType: ls).map(Value.bool) ?? .null
             case let v: throw typeError("label test on \(v)")
             }
         case .index(let x, let i):
@@ -516,4 +518,12 @@ private func expApprox(_ y: Double) -> Double {
     var sum = 1.0, term = 1.0
     for i in 1...25 { term *= r / Double(i); sum += term }
     return Double(sign: .plus, exponent: Int(k), significand: sum)
+}
+
+extension GraphStore {
+    /// `r:T` (and `r:T:U`) on a relationship: true when its one type is each of `types`; nil
+    /// once it is deleted.
+    func relationship(_ id: Int, hasType types: [String]) -> Bool? {
+        relationship(id).map { relationship in types.allSatisfy { $0 == relationship.type } }
+    }
 }

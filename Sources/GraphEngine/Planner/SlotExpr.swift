@@ -91,6 +91,8 @@ extension Executor {
             case .null: return .null
             case .node(let id):
                 return .bool(store.node(id, hasLabels: labels))
+            case .relationship(let id):
+                return store.relationship(id, hasType: labels).map(Value.bool) ?? .null
             case let v: throw typeError("label test on \(v)")
             }
         case .function(let name, let args):
