@@ -233,8 +233,8 @@ public struct GraphStore: Sendable {
         propertyIndexes.update(id, from: old, to: new)
         guard old?.properties != new?.properties else { return }
         for key in propertyColumns.update(id, from: old?.properties, to: new?.properties, idRange: nextId) {
-            var column = IdTable<Value>()
-            nodes.forEach { id, node in if let value = node.properties[key] { column[id] = value } }
+            var column = PropertyColumn()
+            nodes.forEach { id, node in if let value = node.properties[key] { column.set(id, value) } }
             propertyColumns.install(key, column)
         }
     }

@@ -23,7 +23,7 @@ struct IdTable<Element: Sendable>: @unchecked Sendable {
 
     /// `chunkSize` slots (nil where no element). Shared between copies of the table until
     /// one of them writes to it.
-    private final class Chunk {
+    private final class Chunk: DirectoryChunk {
         let slots: UnsafeMutablePointer<Element?>
         /// Slots that hold an element.
         var count = 0
@@ -63,16 +63,11 @@ struct IdTable<Element: Sendable>: @unchecked Sendable {
 
     // @unchecked Sendable: a chunk is mutated only through a table that holds its only
     // reference (checked before every write), so a shared chunk is only ever read.
-    /// Chunks by number, for the numbers below `near.count`, and their slots (what reads use:
-    /// a plain pointer, no reference counting per read).
-    private var near: [Chunk?] = []
-    private var nearSlots: [UnsafeMutablePointer<Element?>?] = []
-    /// Chunks by number beyond `near`.
-    private var far: [Int: Chunk] = [:]
+    /// The allocated chunks by number.
+    private var chunks = ChunkDirectory<Chunk>()
     /// Elements whose chunk is not allocated, and how many each such chunk's range holds.
     private var loose: [Int: Element] = [:]
     private var looseInChunk: [Int: Int] = [:]
-    private var chunkCount = 0
     /// Number of ids that hold an element.
     private(set) var count = 0
 
@@ -81,15 +76,12 @@ struct IdTable<Element: Sendable>: @unchecked Sendable {
     var isEmpty: Bool { count == 0 }
 
     /// Slots in the chunks allocated (what the chunks cost, full or not).
-    var allocatedSlots: Int { chunkCount * Self.chunkSize }
+    var allocatedSlots: Int { chunks.count * Self.chunkSize }
 
     /// The slots of chunk number `c`, nil when it is not allocated. Valid while this table
     /// holds the chunk (a read of a table that does not change meanwhile).
     @inline(__always)
-    private func slots(_ c: Int) -> UnsafeMutablePointer<Element?>? {
-        if c < nearSlots.count { return nearSlots[c] }
-        return far.isEmpty ? nil : far[c]?.slots
-    }
+    private func slots(_ c: Int) -> UnsafeMutablePointer<Element?>? { chunks.slots(c) }
 
     /// `body` applied to the element of `id`, read in place (nil: no element).
     @inline(__always)
@@ -155,31 +147,16 @@ struct IdTable<Element: Sendable>: @unchecked Sendable {
         }
     }
 
-    /// The chunk of number `c` if allocated, copied first when another table shares it.
-    private mutating func writableChunk(_ c: Int) -> Chunk? {
-        if c < near.count {
-            guard near[c] != nil else { return nil }
-            if !isKnownUniquelyReferenced(&near[c]) {
-                near[c] = Chunk(copying: near[c]!)
-                nearSlots[c] = near[c]!.slots
-            }
-            return near[c]
-        }
-        guard far[c] != nil else { return nil }
-        if !isKnownUniquelyReferenced(&far[c]!) { far[c] = Chunk(copying: far[c]!) }
-        return far[c]
-    }
-
     /// Removes the element of `id` and hands it over (moved, not copied).
     private mutating func take(_ id: Int) -> Element? {
         guard id >= 0 else { return nil }
         let c = id &>> Self.chunkShift
-        if let chunk = writableChunk(c) {
+        if let chunk = chunks.writable(c) {
             let i = id & (Self.chunkSize - 1)
             guard chunk.holds(i) else { return nil }
             count -= 1
             let element = chunk.take(i)
-            if chunk.count == 0 { remove(chunk: c) }
+            if chunk.count == 0 { chunks.remove(c) }
             return element
         }
         guard let element = loose.removeValue(forKey: id) else { return nil }
@@ -195,7 +172,7 @@ struct IdTable<Element: Sendable>: @unchecked Sendable {
         precondition(id >= 0, "element ids are not negative")
         let c = id &>> Self.chunkShift
         count += 1
-        if let chunk = writableChunk(c) {
+        if let chunk = chunks.writable(c) {
             chunk.put(id & (Self.chunkSize - 1), element)
             return
         }
@@ -213,39 +190,7 @@ struct IdTable<Element: Sendable>: @unchecked Sendable {
         }
         looseInChunk[c] = nil
         chunk.put(id & (Self.chunkSize - 1), element)
-        install(chunk, c)
-    }
-
-    private mutating func install(_ chunk: Chunk, _ c: Int) {
-        chunkCount += 1
-        if c < near.count {
-            near[c] = chunk
-            nearSlots[c] = chunk.slots
-            return
-        }
-        // The array covers chunk numbers up to about twice the chunks allocated.
-        guard c < 2 * chunkCount + 16 else {
-            far[c] = chunk
-            return
-        }
-        near.append(contentsOf: repeatElement(nil, count: c + 1 - near.count))
-        nearSlots.append(contentsOf: repeatElement(nil, count: c + 1 - nearSlots.count))
-        for k in far.keys where k < near.count {
-            near[k] = far.removeValue(forKey: k)
-            nearSlots[k] = near[k]!.slots
-        }
-        near[c] = chunk
-        nearSlots[c] = chunk.slots
-    }
-
-    private mutating func remove(chunk c: Int) {
-        chunkCount -= 1
-        if c < near.count {
-            near[c] = nil
-            nearSlots[c] = nil
-        } else {
-            far[c] = nil
-        }
+        chunks.install(chunk, c)
     }
 
     /// Every id that holds an element, ascending.
@@ -279,7 +224,7 @@ struct IdTable<Element: Sendable>: @unchecked Sendable {
     }
 
     /// The numbers of the allocated chunks, ascending (for a reader that splits the table).
-    var chunkNumbers: [Int] { near.indices.filter { near[$0] != nil } + far.keys.sorted() }
+    var chunkNumbers: [Int] { chunks.numbers }
 
     /// Calls `body` with each id of chunk number `c` that holds an element and a pointer to the
     /// element where it is stored (valid during the call; see `withElementPointer`), ascending.

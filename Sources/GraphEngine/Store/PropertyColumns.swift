@@ -8,7 +8,8 @@
 /// least one id in 8 of the store's id range does (below that most of its values would sit
 /// loose in the column's dictionary, no cheaper to read than the node's own map, or in chunks of
 /// 4,096 slots mostly empty); it loses it when fewer than one slot in 32 of the column's
-/// allocated chunks is used.
+/// allocated chunks is used. A column holds integers as integers while the key has no other kind
+/// of value (`PropertyColumn`).
 struct PropertyColumns: Sendable {
     static let minimumColumnNodes = IdTable<Value>.chunkSize
 
@@ -16,15 +17,15 @@ struct PropertyColumns: Sendable {
     /// Where each column is in `tables` (read through the array, so a read borrows the column
     /// instead of copying it out of a dictionary); freed places are reused.
     private var places: [String: Int] = [:]
-    private var tables: [IdTable<Value>] = []
+    private var tables: [PropertyColumn] = []
     private var freePlaces: [Int] = []
 
     /// Whether `key` has a column.
     func hasColumn(_ key: String) -> Bool { places[key] != nil }
 
     /// The column of `key`, nil when it has none: for a reader of many nodes' values (a copy
-    /// of the table's chunk lists, sharing the chunks).
-    func column(_ key: String) -> IdTable<Value>? { places[key].map { tables[$0] } }
+    /// of the column's chunk lists, sharing the chunks).
+    func column(_ key: String) -> PropertyColumn? { places[key].map { tables[$0] } }
 
     /// Node `id`'s value of `key` from its column: nil when `key` has no column, `.some(nil)`
     /// when it has one and the node has no such property (or does not exist).
@@ -32,7 +33,7 @@ struct PropertyColumns: Sendable {
     func lookup(_ key: String, _ id: Int) -> Value?? {
         guard let place = places[key] else { return nil }
         // Through the buffer, the column is lent in place (`tables[place]` would copy it).
-        return .some(tables.withUnsafeBufferPointer { $0[place].withElement(id) { $0 } } ?? nil)
+        return .some(tables.withUnsafeBufferPointer { $0[place].value(id) })
     }
 
     /// Keeps counts and columns right after a node went from `old` to `new` (nil: absent).
@@ -44,7 +45,7 @@ struct PropertyColumns: Sendable {
                 nodesWithKey[key, default: 1] -= 1
                 if nodesWithKey[key] == 0 { nodesWithKey[key] = nil; drop(key); continue }
                 if let place = places[key] {
-                    tables[place][id] = nil
+                    tables[place].set(id, nil)
                     if 32 * tables[place].count < tables[place].allocatedSlots { drop(key) }
                 }
             }
@@ -55,7 +56,7 @@ struct PropertyColumns: Sendable {
                     nodesWithKey[key, default: 0] += 1
                 }
                 if let place = places[key] {
-                    tables[place][id] = value
+                    tables[place].set(id, value)
                 } else if let n = nodesWithKey[key], n >= Self.minimumColumnNodes, 8 * n >= idRange {
                     dense.append(key)
                 }
@@ -65,7 +66,7 @@ struct PropertyColumns: Sendable {
     }
 
     /// Installs the column of `key`, built from every node.
-    mutating func install(_ key: String, _ column: IdTable<Value>) {
+    mutating func install(_ key: String, _ column: PropertyColumn) {
         if let place = places[key] {
             tables[place] = column
         } else if let place = freePlaces.popLast() {
@@ -79,7 +80,7 @@ struct PropertyColumns: Sendable {
 
     private mutating func drop(_ key: String) {
         guard let place = places.removeValue(forKey: key) else { return }
-        tables[place] = IdTable()
+        tables[place] = PropertyColumn()
         freePlaces.append(place)
     }
 }

@@ -105,10 +105,10 @@ final class BatchAggregation: AggregationGroups {
         /// Whether rows come with their places, and each group's least place (see above).
         let placed: Bool
         var firstPlaces: [RowPlace] = []
-        /// Per block: each row's group, each key's codes, an argument's values.
+        /// Per block: each row's group, each key's codes, a key's or an argument's values.
         let rowGroups = BatchBuffer(repeating: 0)
         let keyCodes: [BatchBuffer<Int>]
-        let argumentValues = BatchValues()
+        let values = BatchValues()
 
         init(_ batch: BatchPlan, _ store: GraphStore, inOrder: Bool, placed: Bool, dense: [String: DenseIntColumn]) {
             // Placed rows come in relationship order: the scanned node's ids are not in order.
@@ -137,15 +137,15 @@ final class BatchAggregation: AggregationGroups {
                     accumulators[j].countRows(groups)
                     continue
                 }
-                argument.read(rows, into: argumentValues, store, control)
+                argument.read(rows, into: values, store, control)
                 arguments[j] = argument
-                try accumulators[j].add(argumentValues, groups, control)
+                try accumulators[j].add(values, groups, control)
             }
         }
 
         /// Key `j`'s code for each row, into `keyCodes[j]`.
         private mutating func code(key j: Int, _ rows: BatchRows, _ n: Int, _ store: GraphStore, _ control: QueryControl) {
-            keys[j].code(rows, into: keyCodes[j].elements, &codes[j], store, control)
+            keys[j].code(rows, into: keyCodes[j].elements, &codes[j], scratch: values, store, control)
         }
 
         /// Each row's group into `rowGroups`, new groups made (and charged) as they appear; with
@@ -153,6 +153,18 @@ final class BatchAggregation: AggregationGroups {
         private mutating func group(_ rows: BatchRows, _ n: Int, _ places: RowPlaces?, _ store: GraphStore,
                                     _ control: QueryControl) throws(GraphError) {
             let first = keyCodes[0].elements, groups = rowGroups.elements
+            if pairs.isEmpty && !placed {
+                // One key, no places to keep: a row's group is its key's code (codes are given
+                // in the order first seen, as groups are made).
+                for k in 0..<n {
+                    let g = first[k]
+                    if g == groupBytes.count {
+                        try makeGroup(row: k, rows, places?.place(k) ?? RowPlace(node: .min, relationship: .min), store, control)
+                    }
+                    groups[k] = g
+                }
+                return
+            }
             for k in 0..<n {
                 var g = first[k]
                 for j in pairs.indices {

@@ -1,6 +1,7 @@
 /// Reads one grouping key's or aggregate argument's values for a block of rows: a node's
 /// property from the key's column when the store has one (`PropertyColumns`: one slot read per
-/// row, no hashing), else from each node's map; a relationship's property from the
+/// row, no hashing; from a column of integers, the integers themselves, no `Value` made), else
+/// from each node's map; a relationship's property from the
 /// relationship; a node or relationship as itself. The column is found once per query.
 ///
 /// Rows made from one scanned node come together, so a property of the scan's node is read
@@ -10,7 +11,9 @@
 /// over the column) is small beside the reads.
 struct BatchInput {
     let input: BatchPlan.Input
-    private let column: IdTable<Value>?
+    private let column: PropertyColumn?
+    /// The column's integers when it holds only integers (`PropertyColumn.holdsInts`).
+    private let ints: IntColumn?
     /// Whether rows come in the order of their ids (the scan's own slot).
     private let inIdOrder: Bool
     private var dense: DenseIntColumn? = nil
@@ -23,6 +26,7 @@ struct BatchInput {
         self.input = input
         inIdOrder = input.slot == scanSlot
         if case .nodeProperty(_, let key) = input { column = store.propertyColumns.column(key) } else { column = nil }
+        ints = column?.holdsInts == true ? column?.ints : nil
         if !inIdOrder, case .nodeProperty(_, let key) = input, let made = dense[key] {
             self.dense = made
             readsWithoutDense = .max
@@ -45,7 +49,7 @@ struct BatchInput {
 
     /// The dense column of `column`, when its ids are not spread thin (other elements' ids
     /// between the nodes' would make it larger than the column) and the budget has room for it.
-    private static func makeDense(_ column: IdTable<Value>, _ control: QueryControl) -> DenseIntColumn? {
+    private static func makeDense(_ column: PropertyColumn, _ control: QueryControl) -> DenseIntColumn? {
         guard let bounds = column.idBounds, bounds.count <= 3 * column.count,
               (try? control.hold(DenseIntColumn.bytes(covering: bounds))) != nil else { return nil }
         return DenseIntColumn(column, bounds: bounds)
@@ -57,7 +61,7 @@ struct BatchInput {
         case .node: return .node(id)
         case .relationship: return .relationship(id)
         case .nodeProperty(_, let key):
-            if let column { return column.withElement(id) { $0 } ?? .null }
+            if let column { return column.value(id) ?? .null }
             return (store.nodes.withElement(id) { $0.properties[key] } ?? nil) ?? .null
         case .relationshipProperty(_, let key):
             return (store.relationships.withElement(id) { $0.properties[key] } ?? nil) ?? .null
@@ -72,6 +76,12 @@ struct BatchInput {
             for k in 0..<n { out.set(k, value(ids[k], store)) }
             return
         }
+        if inIdOrder, let ints {
+            ints.read(ids, n, into: out.ints.elements, found: out.isInt.elements)
+            for k in 0..<n where !out.isInt.elements[k] { out.values.elements[k] = .null }
+            return
+        }
+        let values = column.values
         if inIdOrder {
             var last = -1
             for k in 0..<n {
@@ -79,24 +89,31 @@ struct BatchInput {
                     out.copy(k, from: k - 1)
                 } else {
                     last = ids[k]
-                    column.withElement(last) { out.set(k, $0) } ?? out.set(k, .null)
+                    values.withElement(last) { out.set(k, $0) } ?? out.set(k, .null)
                 }
             }
             return
         }
         makeDenseIfWorth(column, reading: n, control)
         if let dense {
+            // The dense column holds every integer: the rest are other values or none.
             dense.read(ids, n, into: out)
-            for k in 0..<n where !out.isInt.elements[k] { out.values.elements[k] = column.withElement(ids[k]) { $0 } ?? .null }
+            for k in 0..<n where !out.isInt.elements[k] { out.values.elements[k] = column.value(ids[k]) ?? .null }
             return
         }
-        for k in 0..<n { column.withElement(ids[k]) { out.set(k, $0) } ?? out.set(k, .null) }
+        if let ints {
+            ints.read(ids, n, into: out.ints.elements, found: out.isInt.elements)
+            for k in 0..<n where !out.isInt.elements[k] { out.values.elements[k] = .null }
+            return
+        }
+        for k in 0..<n { values.withElement(ids[k]) { out.set(k, $0) } ?? out.set(k, .null) }
     }
 
     /// Row `k`'s code in `codes` (as a grouping key) into `out[k]`, for each row of `rows`:
-    /// `read` and `GroupCodes.code` in one pass, without copying values out of the column.
+    /// `read` and `GroupCodes.code` in one pass, without copying values out of the column (the
+    /// integers of a column of integers read first into `scratch`).
     mutating func code(_ rows: BatchRows, into out: UnsafeMutableBufferPointer<Int>, _ codes: inout GroupCodes,
-                       _ store: GraphStore, _ control: QueryControl) {
+                       scratch: BatchValues, _ store: GraphStore, _ control: QueryControl) {
         let ids = rows[input.slot]
         let n = rows.count
         if input.isElement {
@@ -107,6 +124,11 @@ struct BatchInput {
             for k in 0..<n { out[k] = codes.code(value(ids[k], store)) }
             return
         }
+        if inIdOrder, let ints {
+            code(ints, ids, n, into: out, &codes, scratch: scratch)
+            return
+        }
+        let values = column.values
         if inIdOrder {
             var last = -1
             for k in 0..<n {
@@ -114,25 +136,37 @@ struct BatchInput {
                     out[k] = out[k - 1]
                 } else {
                     last = ids[k]
-                    out[k] = column.withElement(last) { codes.code($0) } ?? codes.code(.null)
+                    out[k] = values.withElement(last) { codes.code($0) } ?? codes.code(.null)
                 }
             }
             return
         }
         makeDenseIfWorth(column, reading: n, control)
+        if dense == nil, let ints {
+            code(ints, ids, n, into: out, &codes, scratch: scratch)
+            return
+        }
         for k in 0..<n {
             if let i = dense?.int(ids[k]) {
                 out[k] = codes.code(int: i)
             } else {
-                out[k] = column.withElement(ids[k]) { codes.code($0) } ?? codes.code(.null)
+                out[k] = values.withElement(ids[k]) { codes.code($0) } ?? codes.code(.null)
             }
         }
+    }
+
+    /// The codes of a column of integers' values for `ids`: read in one loop, then coded.
+    private func code(_ ints: IntColumn, _ ids: UnsafeMutableBufferPointer<Int>, _ n: Int, into out: UnsafeMutableBufferPointer<Int>,
+                      _ codes: inout GroupCodes, scratch: BatchValues) {
+        let values = scratch.ints.elements, found = scratch.isInt.elements
+        ints.read(ids, n, into: values, found: found)
+        for k in 0..<n { out[k] = found[k] ? codes.code(int: values[k]) : codes.code(.null) }
     }
 
     /// Drops what was made for reading (the rows are all in; its bytes were held by the run).
     mutating func endOfRows() { dense = nil }
 
-    private mutating func makeDenseIfWorth(_ column: IdTable<Value>, reading n: Int, _ control: QueryControl) {
+    private mutating func makeDenseIfWorth(_ column: PropertyColumn, reading n: Int, _ control: QueryControl) {
         guard readsWithoutDense != .max else { return }
         readsWithoutDense += n
         guard 4 * readsWithoutDense >= column.count else { return }

@@ -85,6 +85,23 @@ final class BatchRunner {
             // The count is kept here, not in the block (a class's property is checked for
             // exclusive access on every use), and stored before the block is handed on.
             var n = out.count
+            if others.testsNothing {
+                // Every id is a row: copied a block's room at a time.
+                var rest = run[...]
+                while !rest.isEmpty {
+                    let taken = min(rest.count, BatchRows.capacity - n)
+                    _ = UnsafeMutableBufferPointer(rebasing: slot[n..<(n + taken)]).initialize(from: rest.prefix(taken))
+                    rest = rest.dropFirst(taken)
+                    n += taken
+                    if n == BatchRows.capacity {
+                        out.count = n
+                        try handOn(0)
+                        n = 0
+                    }
+                }
+                out.count = n
+                continue
+            }
             for id in run where others.contains(id, store) {
                 slot[n] = id
                 n += 1
@@ -228,6 +245,9 @@ struct LabelTest {
         self.bitsets = bitsets
         self.sparse = sparse
     }
+
+    /// Whether every node passes (no label to test).
+    var testsNothing: Bool { bitsets.isEmpty && sparse.isEmpty }
 
     @inline(__always)
     func contains(_ id: Int, _ store: GraphStore) -> Bool {

@@ -29,13 +29,12 @@ struct DenseIntColumn {
     static func bytes(covering bounds: ClosedRange<Int>) -> Int { bounds.count * 8 + bounds.count / 8 + 64 }
 
     /// The integers of `column` over `bounds` (its `idBounds`).
-    init(_ column: IdTable<Value>, bounds: ClosedRange<Int>) {
+    init(_ column: PropertyColumn, bounds: ClosedRange<Int>) {
         base = bounds.lowerBound
         count = bounds.count
         var least = Int64.max, greatest = Int64.min
         var ints = 0
-        column.forEach { _, value in
-            guard case .int(let i) = value else { return }
+        column.forEachInt { _, i in
             least = min(least, i)
             greatest = max(greatest, i)
             ints += 1
@@ -51,8 +50,7 @@ struct DenseIntColumn {
             // checked for exclusive access.
             values.withUnsafeMutableBufferPointer { values in
                 isInt.withUnsafeMutableBufferPointer { isInt in
-                    column.forEach { id, value in
-                        guard case .int(let i) = value else { return }
+                    column.forEachInt { id, i in
                         let k = id - bounds.lowerBound
                         values[k] = T(truncatingIfNeeded: UInt64(bitPattern: i &- least))
                         isInt[k >> 6] |= 1 << UInt64(k & 63)
