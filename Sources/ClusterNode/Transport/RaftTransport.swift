@@ -24,8 +24,8 @@ final class RaftTransport: Sendable {
     /// This node's advertised address, sent with every batch.
     let selfAddress = Mutex("")
     /// One event loop of its own for the links' senders: on the concurrent pool they queued
-    /// behind client writes holding every pool thread (the leader's heartbeats waited out
-    /// followers' election timeouts under a write flood), and on the Raft loop behind its fsyncs.
+    /// behind a write flood's pool work (the leader's heartbeats waited out followers' election
+    /// timeouts), and on the Raft loop they would wait behind its fsyncs.
     private let senderLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     private let senderExecutor: EventLoopTaskExecutor
 

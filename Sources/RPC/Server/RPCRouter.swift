@@ -98,7 +98,7 @@ public enum HandlerPlacement: Sendable {
     case pool
     /// On the event loop of the call's connection (a task preferring it): for methods whose
     /// every step is short and must not queue behind the pool's jobs, such as node-to-node
-    /// heartbeats while client writes hold every pool thread. The handler must never block
+    /// heartbeats while client work fills the pool. The handler must never block
     /// (no waiting on locks held across I/O, no long computation): it would stall the
     /// connection's other calls. Tasks it starts should prefer `ServerContext.taskExecutor`.
     case connectionLoop

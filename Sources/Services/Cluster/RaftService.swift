@@ -27,10 +27,10 @@ struct RaftService: RPCService {
         let snapshots = self.snapshots
         let inbound = self.inbound
         let validate = self.validate
-        // On the connection's event loop, not the concurrent pool: a write flood holds every
-        // pool thread (each upsert waits for its collection's applier), and heartbeats queued
-        // behind it for an election timeout moved the leadership (18 times in one overload run).
-        // Each step is short: decode, check, hand to the Raft loop.
+        // On the connection's event loop, not the concurrent pool: under a write flood the pool's
+        // queue is long (decoding, forwarding, replication streams), and heartbeats queued behind
+        // it for an election timeout moved the leadership (4-8 times a run in the replication
+        // bench's overload; 0-1 since). Each step is short: decode, check, hand to the Raft loop.
         router.clientStreaming(Self.name, "Send", RuvectorV1.RaftBatch.self, RuvectorV1.RaftSendSummary.self,
                                placement: .connectionLoop) { batches, context, _ in
             try Self.checkCaller(context, node: node)
