@@ -99,15 +99,12 @@ final class ReplicaTracker: Sendable {
     /// Throws `ReplicationTimeout` (with how many did) when `timeout` passes first.
     func wait(for sequence: UInt64, needed: Int, among: [NodeID], timeout: Duration) async throws -> Int {
         let set = Set(among)
-        let (key, done, failure): (UInt64, Int?, (any Error)?) = state.withLock { state in
-            let count = Self.count(state.acked, set, sequence)
-            if count >= needed { return (0, count, nil) }
-            if let failure = state.failure { return (0, nil, failure) }
+        let (key, settled): (UInt64, Result<Int, any Error>?) = state.withLock { state in
+            if let settled = Self.settled(state, set, sequence, needed) { return (0, settled) }
             state.nextWaiter += 1
-            return (state.nextWaiter, nil, nil)
+            return (state.nextWaiter, nil)
         }
-        if let done { return done }
-        if let failure { throw failure }
+        if let settled { return try settled.get() }
         guard timeout > .zero else { throw ReplicationTimeout(acknowledged: acknowledgedCount(sequence, among: among)) }
         let timer = Mutex<Task<Void, Never>?>(nil)
         defer { timer.withLock { $0?.cancel() } }
@@ -115,9 +112,7 @@ final class ReplicaTracker: Sendable {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Int, any Error>) in
                 let immediate = state.withLock { state -> Result<Int, any Error>? in
                     // An acknowledgement, or failAll, may have come between the check and now.
-                    let count = Self.count(state.acked, set, sequence)
-                    if count >= needed { return .success(count) }
-                    if let failure = state.failure { return .failure(failure) }
+                    if let settled = Self.settled(state, set, sequence, needed) { return settled }
                     state.waiters[key] = Waiter(sequence: sequence, needed: needed, among: set, continuation: continuation)
                     return nil
                 }
@@ -137,6 +132,14 @@ final class ReplicaTracker: Sendable {
             let cancelled = state.withLock { $0.waiters.removeValue(forKey: key) }
             cancelled?.continuation.resume(throwing: CancellationError())
         }
+    }
+
+    /// A wait's outcome without waiting: how many have `sequence` when `needed` do, else
+    /// failAll's error once it ran; nil while it must wait.
+    private static func settled(_ state: State, _ among: Set<NodeID>, _ sequence: UInt64, _ needed: Int) -> Result<Int, any Error>? {
+        let count = Self.count(state.acked, among, sequence)
+        if count >= needed { return .success(count) }
+        return state.failure.map { .failure($0) }
     }
 
     /// Fails every waiting write, and every later one at once (the node stopped being primary
