@@ -26,11 +26,11 @@ echo "== swift test"
 swift test --skip-build --filter RPCTests
 swift test --skip-build --skip RPCTests
 
-# Every fuzz target for a few tens of seconds (docs/fuzzing.md), seeded from the commit so a
-# finding can be replayed; scripts/fuzz.sh prints the seed.
+# Every fuzz target for a few tens of seconds (docs/fuzzing.md), one per core at a time, seeded
+# from the commit so a finding can be replayed; scripts/fuzz.sh prints the seed.
 fuzz_seed=$(( 16#$(git rev-parse --short=12 HEAD 2>/dev/null || echo 1) ))
 echo "== fuzzing (${RUVECTOR_CI_FUZZ_SECONDS:-20} s per target, seed ${fuzz_seed})"
-scripts/fuzz.sh --seconds-per-target "${RUVECTOR_CI_FUZZ_SECONDS:-20}" --seed "$fuzz_seed"
+scripts/fuzz.sh --seconds-per-target "${RUVECTOR_CI_FUZZ_SECONDS:-20}" --seed "$fuzz_seed" --jobs "$(nproc 2>/dev/null || echo 1)"
 
 # Two passes (Tests/e2e/conftest.py says which tests are `timed`): the rest on two workers,
 # whole files per worker, then the timed ones alone. Both run; either failing fails the suite.

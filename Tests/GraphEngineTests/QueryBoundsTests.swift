@@ -83,6 +83,12 @@ private func numbered(_ count: Int) throws -> GraphDatabase {
 // Serialized: the cases are heavy, and cancel latencies mean little on an oversubscribed CPU.
 @Suite("queries are bounded by their call's memory budget and cancellation", .serialized)
 struct QueryBoundsTests {
+    /// The graphs several tests read, built once (seconds each in a debug build, so first read
+    /// off the pool); each test changes only its own copy.
+    static let numbered200k = try! numbered(200_000)
+    static let fewPerNode100k = try! fewPerNode(100_000)
+    static let wide4096 = try! wide()
+
     // MARK: Memory
 
     @Test("queries that grow without bound stop at the memory budget and give all of it back", arguments: [
@@ -105,7 +111,8 @@ struct QueryBoundsTests {
         "RETURN size(range(1, 100000000)) AS n",
     ])
     func growthStopsAtTheBudget(query: String) async throws {
-        let call = Call(limitBytes: 64 << 20)
+        // Small, so each query reaches it quickly (every one of them would pass any budget).
+        let call = Call(limitBytes: 16 << 20)
         let end = try await ending(query, on: GraphDatabase(), bounds: call.bounds)
         guard let error = end.error else {
             Issue.record("expected the query to exceed its budget")
@@ -113,10 +120,10 @@ struct QueryBoundsTests {
         }
         #expect(error.code == .resourceExhausted, "\(error)")
         #expect(error.workLimit?.kind == .callMemory)
-        #expect(error.message.contains("64 MiB") && error.message.contains("the test's per-query limit"), "\(error.message)")
+        #expect(error.message.contains("16 MiB") && error.message.contains("the test's per-query limit"), "\(error.message)")
         #expect(end.elapsed < .seconds(30))
         #expect(call.memory.chargedBytes == 0, "the query gave back everything it charged")
-        #expect(call.memory.peakBytes <= 64 << 20)
+        #expect(call.memory.peakBytes <= 16 << 20)
         #expect(end.nodes == 0, "nothing the query did was kept")
     }
 
@@ -171,22 +178,26 @@ struct QueryBoundsTests {
 
     // MARK: Aggregation without rows
 
-    @Test("count(n) over a million nodes answers within a small budget: no row is held")
-    func countOverAMillionNodes() async throws {
-        let db = try await offPool { try numbered(1_000_000) }
-        for (query, expected) in [("MATCH (n) RETURN count(n) AS c", Value.int(1_000_000)),
-                                  ("MATCH (n:N) RETURN sum(n.i) AS c", .int(499_999_500_000))] {
-            let call = Call(limitBytes: 16 << 20)
+    @Test("count(n) over 250,000 nodes answers within a small budget: no row is held")
+    func countWithoutRows() async throws {
+        let db = try await offPool { Self.numbered200k }
+        for (query, expected) in [("MATCH (n) RETURN count(n) AS c", Value.int(200_000)),
+                                  ("MATCH (n:N) RETURN sum(n.i) AS c", .int(19_999_900_000))] {
+            let call = Call(limitBytes: 4 << 20)
             let end = try await ending(query, on: db, bounds: call.bounds)
             #expect(end.error == nil && end.rows == [[expected]], "\(query): \(String(describing: end.error))")
             // The scan's list of candidate ids (8 bytes a node) is what it holds, not a row per node.
-            #expect(call.memory.peakBytes <= 10 << 20, "\(query): peak \(call.memory.peakBytes) bytes")
+            #expect(call.memory.peakBytes <= 2 << 20, "\(query): peak \(call.memory.peakBytes) bytes")
         }
+        // The same count after a sort, which holds every row, does not fit that budget.
+        let sorted = Call(limitBytes: 4 << 20)
+        let refused = try await ending("MATCH (n:N) WITH n ORDER BY n.i DESC RETURN count(n) AS c", on: db, bounds: sorted.bounds)
+        #expect(refused.error?.code == .resourceExhausted, "\(String(describing: refused.error))")
     }
 
     @Test("grouped aggregation holds one entry per group, whatever the number of rows")
     func groupedAggregationGrowsWithGroups() async throws {
-        let db = try await offPool { try numbered(200_000) }
+        let db = try await offPool { Self.numbered200k }
         func peak(rows: Int, groups: Int) async throws -> Int {
             let call = Call(limitBytes: 256 << 20)
             let end = try await ending("MATCH (n:N) WHERE n.i < $rows RETURN n.i % $groups AS k, count(*) AS c", on: db,
@@ -203,7 +214,7 @@ struct QueryBoundsTests {
 
     @Test("an aggregation run in blocks charges each group as it is made, on one thread or several", arguments: [1, 2])
     func batchGroupsAreCharged(threads: Int) async throws {
-        var db = try await offPool { try numbered(200_000) }
+        var db = try await offPool { Self.numbered200k }
         db.queryThreads = threads
         db.idsPerQueryThread = 4096
         try await expectRefused("MATCH (n:N) RETURN n.i AS k, count(*) AS c", on: db, runningIn: "BatchAggregation")
@@ -228,7 +239,7 @@ struct QueryBoundsTests {
 
     /// `nodes` `:K {i}` nodes (`i` from 0 to 15), each the start of 4 relationships to others: an
     /// expand from every node reads the relationships where they are stored (`BatchRelationshipScan`).
-    private func fewPerNode(_ nodes: Int) throws -> GraphDatabase {
+    private static func fewPerNode(_ nodes: Int) throws -> GraphDatabase {
         var store = GraphStore()
         var rng = SeededGenerator(seed: 7)
         for i in 0..<nodes { try store.createNode(labels: ["K"], properties: ["i": .int(Int64(i % 16))]) }
@@ -240,18 +251,18 @@ struct QueryBoundsTests {
 
     @Test("a scan of the relationships charges each group as it is made, on one thread or several", arguments: [1, 2])
     func relationshipScanGroupsAreCharged(threads: Int) async throws {
-        var db = try await offPool { try self.fewPerNode(50_000) }
+        var db = try await offPool { Self.fewPerNode100k }
         db.queryThreads = threads
         db.idsPerQueryThread = 4096
         try await expectRefused("MATCH (a:K)-[r:E]->(b) RETURN r AS r, count(*) AS c", on: db, runningIn: "BatchRelationshipScan")
-        // 16 x 16 groups of 200,000 rows hold little.
+        // 16 x 16 groups of 400,000 rows hold little.
         let few = Call(limitBytes: 8 << 20)
         let counted = try await ending("MATCH (a:K)-[:E]->(b) RETURN a.i AS i, b.i AS j, count(*) AS c, sum(b.i) AS s", on: db,
                                        bounds: few.bounds)
         #expect(counted.error == nil && counted.rows.count == 256 && counted.rows.reduce(Int64(0)) { total, row in
             guard case .int(let c) = row[2] else { return total }
             return total + c
-        } == 200_000)
+        } == 400_000)
         #expect(few.memory.peakBytes <= 4 << 20, "peak \(few.memory.peakBytes) bytes")
         // After it, the call holds its result rows, as after the row path.
         var rowPath = db
@@ -335,7 +346,7 @@ struct QueryBoundsTests {
 
     /// 4,096 `:K {i}` nodes, each with 40 relationships to others: walks of four steps from every
     /// node are 10 billion rows, and the scan has several chunks (a run on threads has parts).
-    private func wide() throws -> GraphDatabase {
+    private static func wide() throws -> GraphDatabase {
         var store = GraphStore()
         var rng = SeededGenerator(seed: 5)
         for i in 0..<4096 { try store.createNode(labels: ["K"], properties: ["i": .int(Int64(i % 16))]) }
@@ -347,7 +358,7 @@ struct QueryBoundsTests {
 
     @Test("an aggregation run in blocks stops within milliseconds of a cancel, and at its deadline", arguments: [1, 2])
     func batchStops(threads: Int) async throws {
-        var db = try await offPool { try self.wide() }
+        var db = try await offPool { Self.wide4096 }
         db.queryThreads = threads
         db.idsPerQueryThread = 1024
         try await expectStops("MATCH (a:K)-->(b)-->(c)-->(d)-->(e) RETURN a.i AS i, count(*) AS c, max(e.i) AS m", on: db,
@@ -357,7 +368,7 @@ struct QueryBoundsTests {
 
     @Test("a scan of the relationships stops within milliseconds of a cancel, and at its deadline", arguments: [1, 2])
     func relationshipScanStops(threads: Int) async throws {
-        var db = try await offPool { try self.fewPerNode(100_000) }
+        var db = try await offPool { Self.fewPerNode100k }
         db.queryThreads = threads
         db.idsPerQueryThread = 4096
         // A group per relationship: a long scan.

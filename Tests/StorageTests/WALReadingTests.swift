@@ -147,11 +147,13 @@ struct WALReadingTests {
         #expect(ContinuousClock.now - waitStarted < .seconds(300))
         appended.wait()
 
-        // Nothing comes: back after the timeout, not before.
+        // Nothing comes: back after the timeout, not before. (The upper bound only shows that
+        // it comes back at all: its resumption waits for a thread of the shared pool, which
+        // other suites' synchronous tests held for more than 5 s in a full run.)
         let before = ContinuousClock.now
         #expect(await wal.waitForRecords(after: 2, timeout: .milliseconds(100)) == 2)
         let waited = ContinuousClock.now - before
-        #expect(waited >= .milliseconds(100) && waited < .seconds(5))
+        #expect(waited >= .milliseconds(100) && waited < .seconds(120))
 
         // Cancelled: back at once, and it leaves no waiter behind (a timeout past what the
         // clock holds is cut to maxWaitTimeout, not a trap).
