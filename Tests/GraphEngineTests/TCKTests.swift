@@ -163,7 +163,10 @@ func runScenario(_ sc: TCKScenario) -> TCKOutcome {
     for step in sc.steps {
         let s = step.text
         if s == "an empty graph" || s == "any graph" { continue }
-        if s.hasPrefix("there exists a procedure") { return .failed("procedures not supported") }
+        if s.hasPrefix("there exists a procedure") {
+            do { try db.register(try tableProcedure(s, step.table)) } catch { return .failed("procedure: \(error)") }
+            continue
+        }
         if s.hasPrefix("having a vector index") {
             // Our own step: `having a vector index "NAME" on :LABEL(PROPERTY) of dimension N with metric M`.
             let words = s.replacingOccurrences(of: "\"", with: " ").split(whereSeparator: { " :()".contains($0) }).map(String.init)
@@ -181,7 +184,7 @@ func runScenario(_ sc: TCKScenario) -> TCKOutcome {
             }
         } else if s.hasPrefix("executing query:") || s.hasPrefix("executing control query:") {
             before = GraphSnapshot(db.store)
-            compiled = (try? GraphDatabase.compile(step.doc ?? "")) != nil
+            compiled = (try? db.compile(step.doc ?? "", parameters: params)) != nil
             if compiled {
                 var probe = db
                 let planned = (try? probe.execute("EXPLAIN " + (step.doc ?? ""), parameters: params))?.plan?.planned == true
@@ -238,6 +241,47 @@ func runScenario(_ sc: TCKScenario) -> TCKOutcome {
         }
     }
     return .passed
+}
+
+/// The TCK's test procedure of a step "there exists a procedure test.my.proc(in :: INTEGER?) ::
+/// (out :: STRING?):" and its table (a column per input, then per output): called with
+/// arguments, it returns the outputs of the rows whose inputs equal them, in table order.
+func tableProcedure(_ step: String, _ table: [[String]]) throws -> GraphProcedure {
+    struct BadStep: Error { let step: String }
+    let text = step.dropFirst("there exists a procedure ".count).trimmingCharacters(in: .whitespaces)
+    guard let open = text.firstIndex(of: "("), let close = text[open...].firstIndex(of: ")"),
+          let outOpen = text[close...].firstIndex(of: "("), let outClose = text[outOpen...].firstIndex(of: ")") else {
+        throw BadStep(step: step)
+    }
+    func fields(_ list: Substring) throws -> [GraphProcedure.Field] {
+        try list.split(separator: ",").map { field in
+            let parts = field.components(separatedBy: "::").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, let type = GraphProcedure.FieldType(rawValue: parts[1].replacingOccurrences(of: "?", with: "")) else {
+                throw BadStep(step: step)
+            }
+            return GraphProcedure.Field(parts[0], type)
+        }
+    }
+    let inputs = try fields(text[text.index(after: open)..<close])
+    let outputs = try fields(text[text.index(after: outOpen)..<outClose])
+    // A header row of the fields' names, then values (a bare "|" row: no columns at all).
+    let rows: [[Value]] = try table.dropFirst().filter { !$0.isEmpty }.map { row in
+        try row.map { cell in
+            guard let value = engineValue(try TCKLiteralParser.parse(cell)) else { throw BadStep(step: step) }
+            return value
+        }
+    }
+    // Inputs match as Cypher's = would (42 = 42.0), and null matches null.
+    @Sendable func same(_ a: Value, _ b: Value) -> Bool {
+        switch (a, b) {
+        case (.int(let x), .float(let y)), (.float(let y), .int(let x)): return Double(x) == y
+        default: return a == b
+        }
+    }
+    let name = String(text[..<open])
+    return try GraphProcedure(name: name, inputs: inputs, outputs: outputs) { arguments in
+        rows.filter { row in zip(row.prefix(inputs.count), arguments).allSatisfy(same) }.map { Array($0.dropFirst(inputs.count)) }
+    }
 }
 
 /// Repository root, found from this file's path.

@@ -116,9 +116,8 @@ enum Clause: Sendable {
     case set([SetItem])
     case remove([RemoveItem])
     case delete(detach: Bool, [Expr])
-    /// `CALL procedure(arguments) [YIELD field [AS alias], ...] [WHERE predicate]`;
-    /// `yields == nil` for a standalone call without YIELD (every field is returned).
-    case call(procedure: String, arguments: [Expr], yields: [(field: String, alias: String)]?, Expr?)
+    /// `CALL procedure(arguments) [YIELD * | YIELD field [AS alias], ... [WHERE predicate]]`.
+    case call(ProcedureCall)
 
     /// True for clauses that change the graph.
     var isUpdating: Bool {
@@ -127,6 +126,22 @@ enum Clause: Sendable {
         case .match, .with, .ret, .unwind, .call: return false
         }
     }
+}
+
+/// A CALL clause.
+struct ProcedureCall: Sendable {
+    /// The procedure's dotted name.
+    var procedure: String
+    /// The argument expressions; nil when written without parentheses (`CALL db.labels`): a
+    /// standalone call then takes each input from the parameter of its name.
+    var arguments: [Expr]?
+    /// The outputs named after YIELD, each under its alias; nil without YIELD (a standalone
+    /// call returns every output, a call inside a query binds none) and for `YIELD *`.
+    var yields: [(field: String, alias: String)]?
+    /// `YIELD *`: every output under its own name (standalone calls only).
+    var yieldsAll = false
+    /// `YIELD ... WHERE predicate`.
+    var predicate: Expr?
 }
 
 struct Query: Sendable {

@@ -48,6 +48,76 @@ struct Analyzer {
         }
     }
 
+    /// The procedures the query being checked can call: `check(_:procedures:)` binds them for
+    /// the whole check (EXISTS subqueries included).
+    @TaskLocal static var procedures = ProcedureCatalog.builtIn
+
+    /// `check(q)` against `procedures`.
+    static func check(_ q: Query, procedures: ProcedureCatalog) throws(GraphError) {
+        try $procedures.withValue(procedures) { Result { () throws(GraphError) in try check(q) } }.get()
+    }
+
+    /// A CALL clause: the procedure exists, takes that many arguments (or, written without
+    /// parentheses, is standalone or takes none), no literal argument has a type its input
+    /// refuses, no argument aggregates, YIELD * only standalone, and each yielded output exists
+    /// and is bound to a new name (in a query, a call without YIELD binds nothing).
+    private static func checkCall(_ call: ProcedureCall, standalone: Bool, _ scope: inout [String: Kind]) throws(GraphError) {
+        let procedure = try procedures.procedure(named: call.procedure)
+        if let arguments = call.arguments {
+            guard arguments.count == procedure.inputs.count else {
+                let n = procedure.inputs.count
+                throw GraphError(.semantic, "\(call.procedure) takes \(n) argument\(n == 1 ? "" : "s") "
+                                 + "(\(procedure.inputs.map(\.name).joined(separator: ", "))), got \(arguments.count)")
+            }
+            for (argument, input) in zip(arguments, procedure.inputs) {
+                try checkExpr(argument, scope)
+                if Executor.containsAggregate(argument) {
+                    throw GraphError(.semantic, "an argument of \(call.procedure) cannot aggregate; aggregate in a WITH before the CALL")
+                }
+                if let refused = literalRefused(argument, by: input) {
+                    throw GraphError(.semantic, "\(call.procedure): \(input.name) is \(input.type.rawValue), not \(refused)")
+                }
+            }
+        } else if !standalone && !procedure.inputs.isEmpty {
+            throw GraphError(.semantic, "\(call.procedure) takes arguments: inside a query, pass them in parentheses "
+                             + "(only a standalone CALL takes them from the parameters)")
+        }
+        if call.yieldsAll && !standalone {
+            throw GraphError(.semantic, "YIELD * is only allowed in a standalone CALL; name the outputs to yield")
+        }
+        var named = Set<String>()
+        for (field, alias) in call.yields ?? [] {
+            guard let output = procedure.outputs.first(where: { $0.name == field }) else {
+                throw GraphError(.semantic, "\(call.procedure) yields \(procedure.outputs.map(\.name).joined(separator: ", ")), not '\(field)'")
+            }
+            if scope[alias] != nil || !named.insert(alias).inserted {
+                throw GraphError(.semantic, "variable '\(alias)' is already bound; YIELD \(field) AS another name")
+            }
+            switch output.type {
+            case .node: scope[alias] = .node
+            case .relationship: scope[alias] = .relationship
+            case .path: scope[alias] = .path
+            case .any: scope[alias] = .unknown
+            default: scope[alias] = .value
+            }
+        }
+        if let predicate = call.predicate { try checkExpr(predicate, scope) }
+    }
+
+    /// What a literal argument is, when `input` can never take it (`true` for an INTEGER).
+    private static func literalRefused(_ argument: Expr, by input: GraphProcedure.Field) -> String? {
+        switch argument {
+        case .literal(let value), .negate(.literal(let value)):
+            return GraphProcedure.argument(value, for: input) == nil ? "\(value)" : nil
+        case .list:
+            return GraphProcedure.argument(.list([]), for: input) == nil ? "a list" : nil
+        case .map:
+            return GraphProcedure.argument(.map([:]), for: input) == nil ? "a map" : nil
+        default:
+            return nil
+        }
+    }
+
     private static func bind(_ v: String, _ k: Kind, _ scope: inout [String: Kind]) throws(GraphError) {
         if let old = scope[v], old != .unknown, k != .unknown, old != k || k == .path {
             throw GraphError(.semantic, "variable '\(v)' is already bound as a \(old.holdsValue ? "value" : "\(old)"); use another name")
@@ -124,17 +194,8 @@ struct Analyzer {
                     case .labels(let v, _): try checkExpr(.variable(v), scope)
                     }
                 }
-            case .call(let name, let arguments, let yields, let predicate):
-                let procedure = try Executor.procedure(named: name, arguments: arguments.count)
-                for a in arguments { try checkExpr(a, scope) }
-                for (field, alias) in yields ?? procedure.outputs.map({ ($0.name, $0.name) }) {
-                    guard let output = procedure.outputs.first(where: { $0.name == field }) else {
-                        throw GraphError(.semantic, "\(name) yields \(procedure.outputs.map(\.name).joined(separator: ", ")), not '\(field)'")
-                    }
-                    if scope[alias] != nil { throw GraphError(.semantic, "variable '\(alias)' is already bound; YIELD \(field) AS another name") }
-                    scope[alias] = output.kind
-                }
-                if let predicate { try checkExpr(predicate, scope) }
+            case .call(let call):
+                try checkCall(call, standalone: clauses.count == 1, &scope)
             case .delete(_, let es):
                 for e in es {
                     try checkExpr(e, scope)

@@ -38,7 +38,7 @@ extension Executor {
             guard let v = row[n] else { throw GraphError(.semantic, "variable '\(n)' is not defined") }
             return v
         case .parameter(let p):
-            guard let v = params[p] else { throw GraphError(.runtime, "parameter $\(p) was not supplied") }
+            guard let v = params[p] else { throw GraphError(.runtime, "parameter $\(p) was not supplied", cypherClass: .parameterMissing) }
             return v
         case .property(let x, let key):
             return try property(try eval(x, row, aggs), key)

@@ -17,7 +17,8 @@ extension Executor {
                    variables: [String], made: [String])
         case unwind(Expr, String)
         case with(items: [ProjectionItem], predicate: Expr?, window: Window?)
-        case call(Procedure, arguments: [Expr], bindings: [(field: String, alias: String)], predicate: Expr?)
+        /// `bindings`: each output put in the row (by its position in the record) under its alias.
+        case call(GraphProcedure, arguments: [Expr], bindings: [(output: Int, alias: String)], predicate: Expr?)
     }
 
     /// SKIP and LIMIT of a pipelined WITH or RETURN: rows seen so far, across the stage's runs.
@@ -72,7 +73,9 @@ extension Executor {
 
     /// The stage for `clause`, or nil when the clause needs all its input rows at once;
     /// `scope` follows the clause.
-    func stage(for clause: Clause, _ scope: inout [String]) throws(GraphError) -> Stage? {
+    /// `standalone`: the clause is the whole query (a CALL then returns every output when it
+    /// names none).
+    func stage(for clause: Clause, _ scope: inout [String], standalone: Bool = false) throws(GraphError) -> Stage? {
         func addScope(_ vs: [String]) { for v in vs where !scope.contains(v) { scope.append(v) } }
         switch clause {
         case .match(let optional, let parts, let predicate):
@@ -91,11 +94,26 @@ extension Executor {
         case .unwind(let e, let name):
             addScope([name])
             return .unwind(e, name)
-        case .call(let name, let arguments, let yields, let predicate):
-            let procedure = try Self.procedure(named: name, arguments: arguments.count)
-            let bindings = yields ?? procedure.outputs.map { ($0.name, $0.name) }
+        case .call(let call):
+            let procedure = try procedures.procedure(named: call.procedure)
+            // Written without parentheses: each input is the parameter of its name.
+            let arguments = call.arguments ?? procedure.inputs.map { Expr.parameter($0.name) }
+            guard arguments.count == procedure.inputs.count else {
+                throw GraphError(.semantic, "\(call.procedure) takes \(procedure.inputs.count) arguments, got \(arguments.count)")
+            }
+            let bindings: [(output: Int, alias: String)]
+            if let yields = call.yields {
+                bindings = try yields.map { (field, alias) throws(GraphError) in
+                    guard let k = procedure.outputs.firstIndex(where: { $0.name == field }) else {
+                        throw GraphError(.semantic, "\(call.procedure) has no output '\(field)'")
+                    }
+                    return (k, alias)
+                }
+            } else {
+                bindings = call.yieldsAll || standalone ? procedure.outputs.enumerated().map { ($0.offset, $0.element.name) } : []
+            }
             addScope(bindings.map(\.alias))
-            return .call(procedure, arguments: arguments, bindings: bindings, predicate: predicate)
+            return .call(procedure, arguments: arguments, bindings: bindings, predicate: call.predicate)
         case .with(let p, let predicate) where Self.isPlain(p):
             let items = try projectionItems(p, scope)
             scope = items.map(\.alias)
@@ -222,10 +240,12 @@ extension Executor {
             var values: [Value] = []
             for argument in arguments { values.append(try eval(argument, row)) }
             var carry = kept
-            for record in try callProcedure(procedure, arguments: values) {
+            // A procedure without outputs passes the row on once, whatever it did.
+            let records = try callProcedure(procedure, arguments: values)
+            for record in procedure.outputs.isEmpty ? [[]] : records {
                 try control.check()
                 var next = row
-                for (field, alias) in bindings { next[alias] = record[field] ?? .null }
+                for (output, alias) in bindings { next[alias] = record[output] }
                 if let predicate, try !test(predicate, next) { continue }
                 let owned = carry
                 carry = 0

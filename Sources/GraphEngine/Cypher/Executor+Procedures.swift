@@ -1,58 +1,46 @@
-/// Procedures callable with `CALL`. One today:
-///
-/// `db.index.vector.queryNodes(indexName :: STRING, k :: INTEGER, vector :: LIST<FLOAT>)
-///  :: (node :: NODE, score :: FLOAT)`: the `k` nodes nearest to `vector` in a vector index,
-/// best first; `score` is the similarity (cosine: the cosine similarity; other metrics: the
-/// negated distance), larger is better.
-struct Procedure: Sendable {
-    struct Output: Sendable {
-        let name: String
-        let kind: Analyzer.Kind
-    }
-    let name: String
-    let inputs: [String]
-    let outputs: [Output]
-}
-
+/// Running what CALL names (`GraphProcedure`, `ProcedureCatalog`).
 extension Executor {
-    static let procedures: [Procedure] = [
-        Procedure(name: "db.index.vector.queryNodes", inputs: ["indexName", "k", "vector"],
-                  outputs: [.init(name: "node", kind: .node), .init(name: "score", kind: .value)]),
-    ]
-
-    /// The procedure `name` taking `arguments` arguments; `.semantic` error otherwise.
-    static func procedure(named name: String, arguments: Int) throws(GraphError) -> Procedure {
-        guard let p = procedures.first(where: { $0.name == name }) else {
-            throw GraphError(.semantic, "there is no procedure '\(name)'; available: \(procedures.map(\.name).joined(separator: ", "))", cypherClass: .procedureError)
+    /// Runs `procedure` with `arguments` (one per input): each is checked against its input's
+    /// type first (TypeError), then the body runs; one record per result row, one value per
+    /// output in order.
+    func callProcedure(_ procedure: GraphProcedure, arguments: [Value]) throws(GraphError) -> [[Value]] {
+        var checked: [Value] = []
+        for (value, input) in zip(arguments, procedure.inputs) {
+            guard let argument = GraphProcedure.argument(value, for: input) else {
+                throw typeError("\(procedure.name): \(input.name) must be \(input.type.rawValue), got \(value)")
+            }
+            checked.append(argument)
         }
-        guard p.inputs.count == arguments else {
-            throw GraphError(.semantic, "\(name) takes \(p.inputs.count) arguments (\(p.inputs.joined(separator: ", "))), got \(arguments)")
+        let records: [[Value]]
+        switch procedure.body {
+        case .records(let body):
+            records = try body(checked)
+            if let bad = records.first(where: { $0.count != procedure.outputs.count }) {
+                throw GraphError(.runtime, "\(procedure.name) returned a record of \(bad.count) values for its \(procedure.outputs.count) outputs")
+            }
+        case .vectorQueryNodes:
+            records = try queryNodes(procedure.name, checked)
         }
-        return p
+        return records
     }
 
-    /// Runs `procedure`; one record (field name to value) per result row.
-    func callProcedure(_ procedure: Procedure, arguments: [Value]) throws(GraphError) -> [[String: Value]] {
-        switch procedure.name {
-        case "db.index.vector.queryNodes":
-            guard case .string(let index) = arguments[0] else {
-                throw typeError("\(procedure.name): indexName must be a string, got \(arguments[0])")
-            }
-            guard case .int(let k) = arguments[1], k >= 1, k <= Int64(Int32.max) else {
-                throw typeError("\(procedure.name): k must be a positive integer, got \(arguments[1])")
-            }
-            guard case .list(let items) = arguments[2], let vector = VectorIndexDefinition.vector(items, dimension: items.count) else {
-                throw typeError("\(procedure.name): vector must be a list of finite numbers, got \(arguments[2])")
-            }
-            guard let indexes = vectorIndexes, indexes.definition(index) != nil else {
-                throw GraphError(.notFound, "there is no vector index named '\(index)'", cypherClass: .procedureError)
-            }
-            let unindexed = unindexedNodes.union(store.touchedNodes)
-            return try indexes.search(index, vector: vector, k: Int(k), in: store, unindexed: unindexed).map {
-                ["node": .node($0.node), "score": .float(Double($0.score))]
-            }
-        default:
-            throw GraphError(.semantic, "there is no procedure '\(procedure.name)'", cypherClass: .procedureError)
+    /// `db.index.vector.queryNodes(indexName, k, vector)`: see `ProcedureCatalog.builtIn`.
+    private func queryNodes(_ name: String, _ arguments: [Value]) throws(GraphError) -> [[Value]] {
+        guard case .string(let index) = arguments[0] else {
+            throw typeError("\(name): indexName must be a string, got \(arguments[0])")
+        }
+        guard case .int(let k) = arguments[1], k >= 1, k <= Int64(Int32.max) else {
+            throw typeError("\(name): k must be a positive integer, got \(arguments[1])")
+        }
+        guard case .list(let items) = arguments[2], let vector = VectorIndexDefinition.vector(items, dimension: items.count) else {
+            throw typeError("\(name): vector must be a list of finite numbers, got \(arguments[2])")
+        }
+        guard let indexes = vectorIndexes, indexes.definition(index) != nil else {
+            throw GraphError(.notFound, "there is no vector index named '\(index)'", cypherClass: .procedureError)
+        }
+        let unindexed = unindexedNodes.union(store.touchedNodes)
+        return try indexes.search(index, vector: vector, k: Int(k), in: store, unindexed: unindexed).map {
+            [.node($0.node), .float(Double($0.score))]
         }
     }
 }

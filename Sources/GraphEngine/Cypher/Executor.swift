@@ -63,6 +63,14 @@ public struct GraphDatabase: Sendable {
     public var usesPlanner = true
     /// Parsed and planned queries by text (shared by every copy).
     let plans = PlanCache()
+    /// The procedures CALL can run: the built-in ones and those registered with `register`.
+    public private(set) var procedures = ProcedureCatalog.builtIn
+
+    /// Makes `procedure` callable by this database's queries (and its later copies), replacing
+    /// an application's procedure of the same name; a built-in one cannot be replaced.
+    public mutating func register(_ procedure: GraphProcedure) throws(GraphError) {
+        try procedures.register(procedure)
+    }
     /// Threads one query may use: a whole-graph aggregation run in blocks (`BatchPlan`) over a
     /// large enough scan splits it into this many parts, run at once and merged in order, with
     /// the answer of a run on one thread. 1 (the default) keeps every query on the thread that
@@ -103,11 +111,12 @@ public struct GraphDatabase: Sendable {
         do throws(GraphError) {
             try control.check()
             let (mode, text) = QueryPlan.Mode.split(query)
-            let (entry, cached) = try plans.entry(text)
+            let (entry, cached) = try plans.entry(text, procedures: procedures)
             let q = entry.query
             var ex = Executor(store: store, params: parameters, control: control, vectorIndexes: vectorIndexes,
                               unindexedNodes: unindexedNodes, random: QueryRandom(seed: randomSeed),
                               statementEpochNanos: wallClock.epochNanos(), rowSink: sink)
+            ex.procedures = procedures
             ex.queryThreads = max(1, queryThreads)
             ex.idsPerQueryThread = max(1, idsPerQueryThread)
             var planned: [PlannedQuery] = []
@@ -184,9 +193,24 @@ public struct GraphDatabase: Sendable {
     }
 
     /// Compiles `query` without running it: parsing and semantic analysis, what fails here
-    /// fails whatever the graph holds (the openCypher "compile time").
+    /// fails whatever the graph holds (the openCypher "compile time"). Procedures are the
+    /// built-in ones.
     public static func compile(_ query: String) throws(GraphError) {
-        try Analyzer.check(try Parser.parse(QueryPlan.Mode.split(query).text))
+        try Analyzer.check(try Parser.parse(QueryPlan.Mode.split(query).text), procedures: .builtIn)
+    }
+
+    /// `compile(query)` against this database's procedures and, when given, the `parameters`
+    /// it will run with: a standalone CALL written without parentheses needs one for each
+    /// input (`ParameterMissing` otherwise).
+    public func compile(_ query: String, parameters: [String: Value]? = nil) throws(GraphError) {
+        let parsed = try Parser.parse(QueryPlan.Mode.split(query).text)
+        try Analyzer.check(parsed, procedures: procedures)
+        guard let parameters, parsed.parts.count == 1, parsed.parts[0].count == 1, case .call(let call) = parsed.parts[0][0],
+              call.arguments == nil, let procedure = procedures[call.procedure] else { return }
+        for input in procedure.inputs where parameters[input.name] == nil {
+            throw GraphError(.semantic, "\(call.procedure) takes its \(input.name) from the parameter $\(input.name), which was not supplied",
+                             cypherClass: .parameterMissing)
+        }
     }
 
     /// Whether `query` has a clause that changes the graph (CREATE, MERGE, SET, REMOVE,
@@ -221,6 +245,8 @@ struct Executor {
     /// The query's memory account and stop signal (shared by every copy of this executor).
     let control: QueryControl
     var vectorIndexes: GraphVectorIndexes? = nil
+    /// What CALL can run.
+    var procedures = ProcedureCatalog.builtIn
     /// Nodes changed before this query that `vectorIndexes` do not reflect yet.
     var unindexedNodes: Set<Int> = []
     /// Source of `rand()`.
@@ -304,16 +330,15 @@ struct Executor {
         var i = start
         while i < clauses.count {
             var stages: [Stage] = []
-            while i < clauses.count, let stage = try stage(for: clauses[i], &scope) {
+            while i < clauses.count, let stage = try stage(for: clauses[i], &scope, standalone: clauses.count == 1) {
                 stages.append(stage)
                 i += 1
             }
             guard i < clauses.count else {
                 // The part ends in pipelined clauses: a standalone CALL returns its records.
                 let found = try collect(rows, stages)
-                if clauses.count == 1, case .call(_, _, let yields, _) = clauses[0], case .call(let procedure, _, _, _)? = stages.first {
-                    let columns = (yields ?? procedure.outputs.map { ($0.name, $0.name) }).map(\.alias)
-                    return try resultRows(found, columns: columns)
+                if clauses.count == 1, case .call(let procedure, _, let bindings, _)? = stages.first, !procedure.outputs.isEmpty {
+                    return try resultRows(found, columns: bindings.map(\.alias))
                 }
                 found.releaseAll(control)
                 return QueryResult(columns: [], rows: [])

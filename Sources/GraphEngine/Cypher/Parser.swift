@@ -132,22 +132,28 @@ struct Parser {
         return .match(optional: optional, ps, w)
     }
 
-    /// After CALL: `ns.name(args) [YIELD * | field [AS alias], ... [WHERE predicate]]`.
+    /// After CALL: `ns.name[(args)] [YIELD * | field [AS alias], ... [WHERE predicate]]`.
     private mutating func call() throws(GraphError) -> Clause {
         var procedure = try name()
         while sym(".") { procedure += "." + (try name()) }
-        guard sym("(") else { throw err("expected '(' and the arguments of \(procedure)") }
-        let arguments = isSym(")") ? [] : try exprList()
-        try expect(")")
-        guard kw("YIELD") else { return .call(procedure: procedure, arguments: arguments, yields: nil, nil) }
-        if sym("*") { return .call(procedure: procedure, arguments: arguments, yields: nil, nil) }
+        var call = ProcedureCall(procedure: procedure)
+        if sym("(") {
+            call.arguments = isSym(")") ? [] : try exprList()
+            try expect(")")
+        }
+        guard kw("YIELD") else { return .call(call) }
+        if sym("*") {
+            call.yieldsAll = true
+            return .call(call)
+        }
         var yields: [(field: String, alias: String)] = []
         repeat {
             let field = try name()
             yields.append((field, kw("AS") ? try name() : field))
         } while sym(",")
-        let predicate = kw("WHERE") ? try expr() : nil
-        return .call(procedure: procedure, arguments: arguments, yields: yields, predicate)
+        call.yields = yields
+        call.predicate = kw("WHERE") ? try expr() : nil
+        return .call(call)
     }
 
     /// `parts` unless one is a shortestPath, which only MATCH can use.

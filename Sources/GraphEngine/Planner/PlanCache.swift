@@ -15,8 +15,8 @@ final class PlanCache: Sendable {
     }
 
     private struct State {
-        var entries: [String: Entry] = [:]
-        var order: [String] = []
+        var entries: [Key: Entry] = [:]
+        var order: [Key] = []
         var oldest = 0
         var hits = 0
         var misses = 0
@@ -24,22 +24,29 @@ final class PlanCache: Sendable {
 
     private let state = Mutex(State())
 
-    /// The entry for `text`, parsed, checked and planned on a miss (errors are not cached);
-    /// `cached` tells whether it was found.
-    func entry(_ text: String) throws(GraphError) -> (entry: Entry, cached: Bool) {
+    /// A query's text and the procedures it was checked against (`ProcedureCatalog.generation`).
+    struct Key: Hashable {
+        let text: String
+        let procedures: UInt64
+    }
+
+    /// The entry for `text` checked against `procedures`, parsed, checked and planned on a
+    /// miss (errors are not cached); `cached` tells whether it was found.
+    func entry(_ text: String, procedures: ProcedureCatalog) throws(GraphError) -> (entry: Entry, cached: Bool) {
+        let key = Key(text: text, procedures: procedures.generation)
         if let found = state.withLock({ s -> Entry? in
-            let e = s.entries[text]
+            let e = s.entries[key]
             if e != nil { s.hits += 1 } else { s.misses += 1 }
             return e
         }) {
             return (found, true)
         }
         let q = try Parser.parse(text)
-        try Analyzer.check(q)
+        try Analyzer.check(q, procedures: procedures)
         let entry = Entry(query: q, outcome: Planner.plan(q))
         guard text.utf8.count <= Self.maxTextBytes else { return (entry, false) }
         state.withLock { s in
-            guard s.entries[text] == nil else { return }
+            guard s.entries[key] == nil else { return }
             if s.order.count - s.oldest >= Self.capacity {
                 s.entries[s.order[s.oldest]] = nil
                 s.oldest += 1
@@ -48,8 +55,8 @@ final class PlanCache: Sendable {
                     s.oldest = 0
                 }
             }
-            s.entries[text] = entry
-            s.order.append(text)
+            s.entries[key] = entry
+            s.order.append(key)
         }
         return (entry, false)
     }
