@@ -148,6 +148,14 @@ struct Analyzer {
                 if (creating && scope[v] != nil) || !relsSeen.insert(v).inserted {
                     throw GraphError(.semantic, "relationship variable '\(v)' is already bound")
                 }
+                // A variable-length relationship already bound to a value (a list of
+                // relationships from an earlier clause) is the path to follow.
+                if r.length != nil, let old = scope[v], old.holdsValue || old == .unknown {
+                    if case .literal(let type) = old, type != .list {
+                        throw GraphError(.semantic, "variable '\(v)' holds \(type.rawValue), not a list of relationships to follow")
+                    }
+                    continue
+                }
                 try bind(v, .relationship, &scope)
             }
         }
@@ -286,13 +294,18 @@ struct Analyzer {
         }
     }
 
-    /// An aggregate may not take an aggregate (`count(count(*))`).
+    /// An aggregate may not take an aggregate (`count(count(*))`), nor a random value
+    /// (`count(rand())`: openCypher's NonConstantExpression).
     private static func checkNoNestedAggregate(_ e: Expr) throws(GraphError) {
         var calls: [Expr] = []
         Executor.aggregateCalls(e, &calls)
         for call in calls {
-            if case .function(_, _, let args) = call, args.contains(where: Executor.containsAggregate) {
+            guard case .function(let name, _, let args) = call else { continue }
+            if args.contains(where: Executor.containsAggregate) {
                 throw GraphError(.semantic, "aggregate functions cannot be nested")
+            }
+            if args.contains(where: { Executor.containsCall($0) { $0 == "rand" } }) {
+                throw GraphError(.semantic, "\(name)() cannot aggregate rand(): its value differs on every row; aggregate a value computed in a WITH before")
             }
         }
     }

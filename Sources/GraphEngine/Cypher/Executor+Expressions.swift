@@ -3,23 +3,30 @@ extension Executor {
                                                "percentilecont", "percentiledisc"]
 
     static func containsAggregate(_ e: Expr) -> Bool {
+        containsCall(e) { aggregateNames.contains($0) }
+    }
+
+    /// Whether `e` calls a function whose name `matches` (`count(*)` is a call of `count`),
+    /// outside subqueries (whose calls are their own).
+    static func containsCall(_ e: Expr, where matches: (String) -> Bool) -> Bool {
+        func inside(_ x: Expr) -> Bool { containsCall(x, where: matches) }
         switch e {
-        case .countStar: return true
-        case .function(let n, _, let args): return aggregateNames.contains(n) || args.contains(where: containsAggregate)
+        case .countStar: return matches("count")
+        case .function(let n, _, let args): return matches(n) || args.contains(where: inside)
         case .literal, .variable, .parameter: return false
-        case .property(let x, _), .not(let x), .negate(let x), .isNull(let x, _), .hasLabels(let x, _): return containsAggregate(x)
-        case .list(let l): return l.contains(where: containsAggregate)
-        case .map(_, let l): return l.contains(where: containsAggregate)
-        case .binary(_, let a, let b), .index(let a, let b): return containsAggregate(a) || containsAggregate(b)
-        case .slice(let a, let b, let c): return containsAggregate(a) || (b.map(containsAggregate) ?? false) || (c.map(containsAggregate) ?? false)
+        case .property(let x, _), .not(let x), .negate(let x), .isNull(let x, _), .hasLabels(let x, _): return inside(x)
+        case .list(let l): return l.contains(where: inside)
+        case .map(_, let l): return l.contains(where: inside)
+        case .binary(_, let a, let b), .index(let a, let b): return inside(a) || inside(b)
+        case .slice(let a, let b, let c): return inside(a) || (b.map(inside) ?? false) || (c.map(inside) ?? false)
         case .listComprehension(_, let l, let p, let m):
-            return containsAggregate(l) || (p.map(containsAggregate) ?? false) || (m.map(containsAggregate) ?? false)
+            return inside(l) || (p.map(inside) ?? false) || (m.map(inside) ?? false)
         case .reduce(_, let initial, _, let list, let expression):
-            return containsAggregate(initial) || containsAggregate(list) || containsAggregate(expression)
+            return inside(initial) || inside(list) || inside(expression)
         case .patternPredicate, .patternComprehension, .exists:
-            return false        // aggregates inside a subquery are its own
+            return false
         case .caseExpr(let s, let w, let t, let el):
-            return (s.map(containsAggregate) ?? false) || w.contains(where: containsAggregate) || t.contains(where: containsAggregate) || (el.map(containsAggregate) ?? false)
+            return (s.map(inside) ?? false) || w.contains(where: inside) || t.contains(where: inside) || (el.map(inside) ?? false)
         }
     }
 
@@ -435,7 +442,7 @@ extension Executor {
         case ("labels", .node(let i)):
             guard let n = store.node(i) else { throw GraphError(.runtime, "node \(i) was deleted; read its labels before DELETE", cypherClass: .entityNotFound) }
             return .list(n.labels.map(Value.string))
-        case ("type", .relationship(let i)): return store.relationship(i).map { .string($0.type) } ?? .null
+        case ("type", .relationship(let i)): return (store.relationship(i)?.type ?? deletedRelationshipTypes[i]).map(Value.string) ?? .null
         case ("keys", .node(let i)): return .list((store.node(i)?.properties.keys.sorted() ?? []).map(Value.string))
         case ("keys", .relationship(let i)): return .list((store.relationship(i)?.properties.keys.sorted() ?? []).map(Value.string))
         case ("keys", .map(let m)): return .list(m.keys.sorted().map(Value.string))

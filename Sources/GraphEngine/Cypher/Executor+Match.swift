@@ -79,25 +79,34 @@ extension Executor {
             let hi = min(hiOpt ?? Self.maxHops, Self.maxHops)
             var path: [Int] = []
             var walked: [Int] = []
+            // Bound already (`WITH [r1, r2] AS rs MATCH (a)-[rs*]->(b)`): the walk follows that
+            // list of relationships and nothing else; a value that is not one matches nothing.
+            var follow: [Int]? = nil
+            if let v = rel.variable, let bound = row[v] {
+                guard case .list(let items) = bound else { return }
+                var ids: [Int] = []
+                for item in items {
+                    guard case .relationship(let id) = item else { return }
+                    ids.append(id)
+                }
+                follow = ids
+            }
             // No cap on the paths explored: the walk holds one path at a time (at most
             // `maxHops` long), and the call's deadline or cancel stops a walk that runs long.
             func walk(_ cur: Int, _ used: inout Set<Int>, _ out: inout MatchOutput) throws(GraphError) {
                 try control.check()
                 let mark = control.mark
                 defer { control.release(to: mark) }
-                if path.count >= lo && nodeFits(cur, n, nodeWant, row) {
+                if path.count >= lo && (follow == nil || path.count == follow?.count) && nodeFits(cur, n, nodeWant, row) {
                     var r = row
-                    if let v = rel.variable {
-                        if let b = r[v], b != .list(path.map(Value.relationship)) { return }
-                        r[v] = .list(path.map(Value.relationship))
-                    }
+                    if let v = rel.variable { r[v] = .list(path.map(Value.relationship)) }
                     if let v = n.variable { r[v] = .node(cur) }
                     try matchSteps(parts, pi, si + 1, cur, r, pathNodes + walked, pathRels + path, &used, &out)
                 }
-                guard path.count < hi else { return }
+                guard path.count < hi, path.count < follow?.count ?? Int.max else { return }
                 let edges = neighbours(cur, rel)
                 try control.hold(MemoryEstimate.idListBytes(count: 2 * edges.count))
-                for (rid, other) in edges where !used.contains(rid) {
+                for (rid, other) in edges where !used.contains(rid) && (follow == nil || follow?[path.count] == rid) {
                     guard let rr = store.relationship(rid), propertiesMatch(rr.properties, relWant) else { continue }
                     used.insert(rid); path.append(rid); walked.append(other)
                     try walk(other, &used, &out)

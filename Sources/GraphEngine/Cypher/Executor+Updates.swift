@@ -91,6 +91,18 @@ extension Executor {
                     try control.hold(MemoryLayout<Int>.stride * (nodes.count + rels.count - before))
                 }
             }
+            // type() of a relationship deleted earlier in the query still answers (an entry
+            // is charged as an id, a string reference and the table's slack).
+            let recorded = deletedRelationshipTypes.count
+            for id in rels { deletedRelationshipTypes[id] = store.relationship(id)?.type }
+            if detach {
+                for id in nodes {
+                    for r in store.outgoingRelationships(of: id) + store.incomingRelationships(of: id) {
+                        deletedRelationshipTypes[r] = store.relationship(r)?.type
+                    }
+                }
+            }
+            try control.hold(48 * (deletedRelationshipTypes.count - recorded))
             for id in rels { store.deleteRelationship(id) }
             for id in nodes {
                 try control.check()

@@ -247,6 +247,8 @@ struct Executor {
     var vectorIndexes: GraphVectorIndexes? = nil
     /// What CALL can run.
     var procedures = ProcedureCatalog.builtIn
+    /// The types of relationships this query deleted (`type(r)` still answers after DELETE r).
+    var deletedRelationshipTypes: [Int: String] = [:]
     /// Nodes changed before this query that `vectorIndexes` do not reflect yet.
     var unindexedNodes: Set<Int> = []
     /// Source of `rand()`.

@@ -118,3 +118,12 @@ Feature: Functions - quantifiers, reduce, mathematics, strings, rand
       | o  | h   | smallest             | smallestHex          |
       | 15 | 255 | -9223372036854775808 | -9223372036854775808 |
     And no side effects
+
+  Scenario: [11] An aggregate of rand() is refused before anything runs
+    Given an empty graph
+    When executing query:
+      """
+      UNWIND [1, 2] AS x
+      RETURN sum(x + rand()) AS s
+      """
+    Then a SyntaxError should be raised at compile time: NonConstantExpression
