@@ -167,17 +167,28 @@ async def check_shards(cluster: RuVectorCluster, lag: LagResult, collection: str
     points missing from the shards whose primary changed (an unplanned failover) into `lag`.
     Stops the run when the points per shard differ from shard_keys' prediction otherwise (the
     failover phase aims writes at one shard with it)."""
+    expected = points_per_shard(range(points), lag.shards)
     channel, = await open_channels(cluster, [0])
     try:
         await wait_caught_up(channel, collection, timeout_seconds=300)
         stub = cluster_pb2_grpc.ClusterServiceStub(channel)
-        state = await stub.GetState(cluster_pb2.GetStateRequest(), timeout=30)
-        status = await stub.ShardStatus(cluster_pb2.ShardStatusRequest(collection=collection), timeout=30)
+        # Caught up is by log sequence: a replica acknowledges records once logged and applies
+        # them just after, so its count may trail for a moment (a run read 7 points short on a
+        # replica that held them all once applied). Read until the counts stop moving.
+        began, previous = time.perf_counter(), None
+        while True:
+            state = await stub.GetState(cluster_pb2.GetStateRequest(), timeout=30)
+            status = await stub.ShardStatus(cluster_pb2.ShardStatusRequest(collection=collection), timeout=30)
+            counts = {copy.shard: copy.points for copy in status.shards}
+            if counts == previous or [counts.get(k, 0) for k in range(len(expected))] == expected \
+                    or time.perf_counter() - began > 60:
+                break
+            previous = counts
+            await asyncio.sleep(1)
     finally:
         await close_channels([channel])
     failed_over = {s.shard for s in state.shards if s.collection == collection and s.epoch > 1}
-    lag.missing_points = missing_points(points_per_shard(range(points), lag.shards),
-                                        {copy.shard: copy.points for copy in status.shards}, failed_over)
+    lag.missing_points = missing_points(expected, counts, failed_over)
 
 
 async def single_server(scratch: pathlib.Path, data, queries, truth, options, results: Results) -> None:
