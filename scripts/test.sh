@@ -1,10 +1,28 @@
 #!/usr/bin/env bash
-# Runs the whole test suite: installs what is missing, checks generated code is fresh,
-# builds, runs the Swift tests, then the end-to-end tests against the real server binary.
+# Runs the whole test suite: installs what is missing (the Python part while Swift builds),
+# builds, checks generated code is fresh, runs the Swift tests, then the end-to-end tests
+# against the real server binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
 export PATH="/opt/swift/usr/bin:$PATH"
+# The Debian packages first (the build needs their headers); the Python venvs, mostly downloads,
+# install while Swift builds (the checks below and the end-to-end tests need them).
+scripts/setup.sh --system
+python_log="$(mktemp)"
+scripts/setup.sh --python > "$python_log" 2>&1 &
+python_setup=$!
+
+echo "== swift build"
+swift build --build-tests
+
+python_status=0
+wait "$python_setup" || python_status=$?
+cat "$python_log"
+rm -f "$python_log"
+if [ "$python_status" -ne 0 ]; then
+    echo "== scripts/setup.sh --python failed (exit ${python_status})"
+    exit "$python_status"
+fi
 
 if [ -x scripts/gen-proto.sh ]; then
     echo "== generated protobuf code is up to date"
@@ -15,9 +33,6 @@ echo "== docs/api.md matches the .proto comments"
 scripts/gen-api-docs.sh --check
 echo "== the web console's schema and embedded files are up to date"
 scripts/gen-console.sh --check
-
-echo "== swift build"
-swift build --build-tests
 echo "== swift test"
 # The RPC tests time connections on loopback to fractions of a second; beside the engine and
 # storage suites, whose synchronous tests hold both threads of Swift's shared pool for tens of
