@@ -130,4 +130,17 @@ import Testing
         }
         #expect(db.store.nodeCount == 2)
     }
+
+    @Test func readsInBetweenDoNotConflict() throws {
+        var db = GraphDatabase()
+        try db.execute("CREATE (:A {v: 1})")
+        var tx = db.beginTransaction()
+        try tx.execute("MATCH (a:A) SET a.v = 2")
+        // Reads (planned, interpreted, profiled) change nothing a transaction could conflict with.
+        #expect(try db.execute("MATCH (a:A) RETURN a.v").rows == [[.int(1)]])
+        #expect(try db.execute("MATCH (a:A) RETURN collect(a.v) AS vs").rows == [[.list([.int(1)])]])
+        #expect(try db.execute("PROFILE MATCH (a:A) WHERE a.v = 1 RETURN count(*)").rows == [[.int(1)]])
+        try db.commit(tx)
+        #expect(try db.execute("MATCH (a:A) RETURN a.v").rows == [[.int(2)]])
+    }
 }

@@ -147,4 +147,7 @@ struct ProcedureCall: Sendable {
 struct Query: Sendable {
     var parts: [[Clause]]
     var unionAll: [Bool]   // one per UNION between parts
+
+    /// Whether a clause changes the graph (CREATE, MERGE, SET, REMOVE, DELETE).
+    var writes: Bool { parts.contains { $0.contains(where: \.isUpdating) } }
 }

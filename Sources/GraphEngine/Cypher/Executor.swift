@@ -168,10 +168,14 @@ public struct GraphDatabase: Sendable {
                     : QueryPlan(planned, unionAll: q.unionAll, store: ex.store, mode: .profile, profiles: profiles, cached: cached,
                                 clauses: q.parts[0])
             }
-            store = ex.store
-            version += 1
-            if maintainsVectorIndexes && !vectorIndexes.isEmpty {
-                vectorIndexes.apply(store.takeChanges(), from: store)
+            if q.writes {
+                // A read leaves the store, its version (what transactions check) and the vector
+                // indexes as they were: no copy back, no conflict for a transaction begun before.
+                store = ex.store
+                version += 1
+                if maintainsVectorIndexes && !vectorIndexes.isEmpty {
+                    vectorIndexes.apply(store.takeChanges(), from: store)
+                }
             }
             if let sink = ex.rowSink, !r.streamed {
                 try sink(.columns(r.columns, store))
@@ -219,7 +223,7 @@ public struct GraphDatabase: Sendable {
     public static func writes(_ query: String) -> Bool {
         let (mode, text) = QueryPlan.Mode.split(query)
         guard mode != .explain, let parsed = try? Parser.parse(text) else { return false }
-        return parsed.parts.contains { $0.contains(where: \.isUpdating) }
+        return parsed.writes
     }
 
     /// Parses and runs one Cypher query with `$parameters`, returning its rows (see
@@ -275,7 +279,7 @@ struct Executor {
     mutating func run(_ q: Query) throws(GraphError) -> QueryResult {
         // Only a read-only query streams (a write's rows wait for its commit), and only a
         // single part can hand rows on as found (UNION's parts are combined first).
-        if q.parts.contains(where: { $0.contains(where: \.isUpdating) }) { rowSink = nil }
+        if q.writes { rowSink = nil }
         streamsAsFound = rowSink != nil && q.parts.count == 1
         var results: [QueryResult] = []
         for part in q.parts { results.append(try runSingle(part)) }

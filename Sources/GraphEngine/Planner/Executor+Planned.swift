@@ -7,7 +7,7 @@ extension Executor {
     func runPlannedRows(_ plan: PlannedQuery, profile: PlanProfile?) throws(GraphError) -> RowSet {
         final class Collected { var rows = RowSet() }
         let collected = Collected(), control = self.control
-        let runner = try PlanRunner(self, plan, profile: profile) { frame throws(GraphError) in
+        let runner = try PlanRunner(self, plan, profile: profile) { frame, _ throws(GraphError) in
             var row: Row = Dictionary(minimumCapacity: plan.scope.count)
             var kept = 0
             for (name, slot) in plan.scope {
@@ -35,12 +35,11 @@ extension Executor {
 
     func runPlanned(_ plan: PlannedQuery, profile: PlanProfile?) throws(GraphError) -> QueryResult {
         let control = self.control
-        let reader = self
         let slots = plan.slotNames.count
         guard case .project(let items, let skip, let limit) = plan.output else {
             if let batch = plan.batch, let result = try runBatched(plan, batch, profile: profile) { return result }
             let sink = try ProjectionSink(plan.output, columns: plan.columns, scope: plan.scope, self)
-            let runner = try PlanRunner(self, plan, profile: profile) { frame throws(GraphError) in try sink.add(frame) }
+            let runner = try PlanRunner(self, plan, profile: profile) { frame, _ throws(GraphError) in try sink.add(frame) }
             runner.countRows = sink.counter(of: plan)
             try runner.run(slots: slots)
             let result = try sink.finish()
@@ -50,7 +49,7 @@ extension Executor {
         let window = try self.window(Projection(star: false, distinct: false, items: [], orderBy: [], skip: skip, limit: limit))
         let returned = try ReturnedRows(columns: plan.columns, streamingTo: streamsAsFound ? rowSink : nil, store: store, control)
         if window?.limit != 0 {
-            let runner = try PlanRunner(self, plan, profile: profile) { frame throws(GraphError) in
+            let runner = try PlanRunner(self, plan, profile: profile) { frame, reader throws(GraphError) in
                 guard try window?.admit(refunding: 0, control) ?? true else { return }
                 var values: [Value] = []
                 values.reserveCapacity(items.count)

@@ -10,15 +10,15 @@ import Darwin
 /// aggregation holds its groups, not its input. Memory is charged and the call's cancel and
 /// deadline are polled as the interpreter does.
 final class PlanRunner {
+    /// The query's executor: the one copy a planned query makes of it (the output is handed
+    /// this one rather than capturing its own).
     private let executor: Executor
-    /// The graph the query reads (held here, so a lookup does not copy the executor's).
-    private let store: GraphStore
     private let steps: [PlanStep]
     private let profile: PlanProfile?
     /// Filters that the rows passing now need not run: an exact index lookup answered them.
     private var answered: [Bool]
     /// Where the last step's rows go.
-    private let output: (inout Frame) throws(GraphError) -> Void
+    private let output: (inout Frame, Executor) throws(GraphError) -> Void
     /// Set when the output only counts rows (see `HashAggregation.counter(of:)`): a first
     /// step whose exact lookup leaves nothing to check hands it the number of ids instead.
     var countRows: ((Int) -> Void)? = nil
@@ -28,9 +28,8 @@ final class PlanRunner {
     private var found: [Bool]
 
     init(_ executor: Executor, _ plan: PlannedQuery, profile: PlanProfile?,
-         output: @escaping (inout Frame) throws(GraphError) -> Void) throws(GraphError) {
+         output: @escaping (inout Frame, Executor) throws(GraphError) -> Void) throws(GraphError) {
         self.executor = executor
-        self.store = executor.store
         self.steps = plan.steps
         answered = Array(repeating: false, count: plan.steps.count)
         found = Array(repeating: false, count: plan.steps.count)
@@ -87,8 +86,15 @@ final class PlanRunner {
         }
     }
 
+    /// Hands a finished row to the output with the executor. Kept out of `run`: the executor
+    /// passed is a large temporary, which would otherwise sit in every recursive `run` frame.
+    @inline(never)
+    private func emit(_ frame: inout Frame) throws(GraphError) {
+        try output(&frame, executor)
+    }
+
     private func run(_ i: Int, _ frame: inout Frame) throws(GraphError) {
-        guard i < steps.count else { return try output(&frame) }
+        guard i < steps.count else { return try emit(&frame) }
         switch steps[i] {
         case .filter(let predicate, _):
             if answered[i] {
@@ -176,14 +182,14 @@ final class PlanRunner {
     private func fits(_ id: Int, _ test: NodeTest, _ want: [String: Value]?) -> Bool {
         // The ids here come from the store's indexes and relationships: they exist.
         if test.labels.isEmpty && want == nil { return true }
-        guard store.node(id, hasLabels: test.labels) else { return false }
+        guard executor.store.node(id, hasLabels: test.labels) else { return false }
         guard let want else { return true }
-        return store.nodes.withElement(id) { executor.propertiesMatch($0.properties, want) } ?? false
+        return executor.store.nodes.withElement(id) { executor.propertiesMatch($0.properties, want) } ?? false
     }
 
     /// True if relationship `id` has every property in `want` (read in place).
     private func relationshipMatches(_ id: Int, _ want: [String: Value]) -> Bool {
-        store.relationships.withElement(id) { executor.propertiesMatch($0.properties, want) } ?? false
+        executor.store.relationships.withElement(id) { executor.propertiesMatch($0.properties, want) } ?? false
     }
 
     /// An index lookup that answers exactly: every id it gives has the label and the property
@@ -208,16 +214,16 @@ final class PlanRunner {
     /// names the label when they are exactly the nodes that carry it.
     private func candidates(_ scan: NodeScan, _ frame: Frame) throws(GraphError) -> (ids: NodeIds, exact: ExactLookup?, labelled: String?) {
         if let seek = scan.idSeek {
-            guard let id = Executor.nodeId(try executor.evaluate(seek, frame)), store.nodes.contains(id) else { return (.list([]), nil, nil) }
+            guard let id = Executor.nodeId(try executor.evaluate(seek, frame)), executor.store.nodes.contains(id) else { return (.list([]), nil, nil) }
             return (.list([id]), nil, nil)
         }
-        if !scan.test.labels.isEmpty && !store.propertyIndexes.isEmpty {
+        if !scan.test.labels.isEmpty && !executor.store.propertyIndexes.isEmpty {
             var best: (ids: SortedIds, exact: ExactLookup?)? = nil
             for hint in scan.indexHints {
                 // A value that fails to evaluate narrows nothing (the filter reports it).
                 guard let value = try? executor.evaluate(hint.value, frame) else { continue }
                 for label in scan.test.labels {
-                    guard let ids = store.propertyIndexes.candidateSet(label: label, property: hint.property, equalTo: value) else { continue }
+                    guard let ids = executor.store.propertyIndexes.candidateSet(label: label, property: hint.property, equalTo: value) else { continue }
                     if best == nil || ids.count < best?.ids.count ?? 0 {
                         best = (ids, Self.isExact(value) ? ExactLookup(label: label, filter: hint.filter) : nil)
                     }
@@ -225,10 +231,10 @@ final class PlanRunner {
             }
             if let best { return (.set(best.ids), best.exact, nil) }
         }
-        if let label = scan.test.labels.min(by: { store.labelIndex.count($0) < store.labelIndex.count($1) }) {
-            return (.set(store.labelIndex.set(label)), nil, label)
+        if let label = scan.test.labels.min(by: { executor.store.labelIndex.count($0) < executor.store.labelIndex.count($1) }) {
+            return (.set(executor.store.labelIndex.set(label)), nil, label)
         }
-        return (.list(store.allNodeIds()), nil, nil)
+        return (.list(executor.store.allNodeIds()), nil, nil)
     }
 
     private func nodeScan(_ scan: NodeScan, _ i: Int, _ frame: inout Frame) throws(GraphError) {
@@ -309,12 +315,12 @@ final class PlanRunner {
             try push(i + 1, &frame)
         }
         guard e.relationshipBound else {
-            return try store.forEachRelationship(of: from, e.types, e.direction) { (rid, other) throws(GraphError) in
+            return try executor.store.forEachRelationship(of: from, e.types, e.direction) { (rid, other) throws(GraphError) in
                 try follow(rid, other, &frame)
             }
         }
         // The relationship is known: it matches if it touches `from` the pattern's way.
-        guard case .relationship(let rid) = frame[e.relationship], let r = store.relationships[rid],
+        guard case .relationship(let rid) = frame[e.relationship], let r = executor.store.relationships[rid],
               e.types.isEmpty || e.types.contains(r.type) else { return }
         if e.direction != .incoming && r.start == from {
             try follow(rid, r.end, &frame)
@@ -352,7 +358,7 @@ final class PlanRunner {
             let stepMark = control.mark
             defer { control.release(to: stepMark) }
             var next: [(Int, Int)] = []
-            try store.forEachRelationship(of: at, e.types, e.direction) { (rid, other) throws(GraphError) in
+            try executor.store.forEachRelationship(of: at, e.types, e.direction) { (rid, other) throws(GraphError) in
                 if used.contains(rid) { return }
                 if let relWant, !relationshipMatches(rid, relWant) { return }
                 next.append((rid, other))
@@ -445,7 +451,7 @@ final class PlanRunner {
             var next: [Int] = []
             for node in frontier {
                 try control.check()
-                try store.forEachRelationship(of: node, e.types, e.direction) { (_, other) throws(GraphError) in
+                try executor.store.forEachRelationship(of: node, e.types, e.direction) { (_, other) throws(GraphError) in
                     if seen.insert(other).inserted { next.append(other) }
                 }
             }

@@ -14,6 +14,8 @@ indirect enum SlotExpr: Sendable {
     case hasLabels(SlotExpr, [String])
     /// A scalar function (not an aggregate) on evaluated arguments.
     case function(String, [SlotExpr])
+    /// `id(x)`, the commonest function, without the name dispatch of `function`.
+    case id(SlotExpr)
     /// Evaluated by the interpreter on a dictionary of the named slots.
     case interpreted(Expr, [(name: String, slot: Int)])
 }
@@ -40,6 +42,8 @@ extension SlotExpr {
         case .not(let x): return .not(compile(x, slots))
         case .isNull(let x, let negated): return .isNull(compile(x, slots), negated: negated)
         case .hasLabels(let x, let labels): return .hasLabels(compile(x, slots), labels)
+        case .function("id", false, let args) where args.count == 1:
+            return .id(compile(args[0], slots))
         case .function(let name, false, let args) where !Executor.aggregateNames.contains(name):
             return .function(name, args.map { compile($0, slots) })
         default:
@@ -52,7 +56,7 @@ extension SlotExpr {
     var isReadOnly: Bool {
         switch self {
         case .constant, .parameter, .slot: return true
-        case .property(let x, _), .not(let x), .isNull(let x, _), .hasLabels(let x, _): return x.isReadOnly
+        case .property(let x, _), .not(let x), .isNull(let x, _), .hasLabels(let x, _), .id(let x): return x.isReadOnly
         case .binary(let op, let a, let b): return op != "+" && a.isReadOnly && b.isReadOnly
         case .function, .interpreted: return false
         }
@@ -101,6 +105,12 @@ extension Executor {
             values.reserveCapacity(args.count)
             for a in args { values.append(try evaluate(a, frame)) }
             return try settled(try function(name, values), since: mark)
+        case .id(let x):
+            switch try evaluate(x, frame) {
+            case .node(let id), .relationship(let id): return .int(Int64(id))
+            case .null: return .null
+            case let v: return try function("id", [v])    // its error, as the interpreter words it
+            }
         case .interpreted(let expr, let bindings):
             var row: Row = Dictionary(minimumCapacity: bindings.count)
             for (name, slot) in bindings { row[name] = frame[slot] }
