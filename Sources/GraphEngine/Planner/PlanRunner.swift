@@ -27,9 +27,10 @@ final class PlanRunner {
     /// Whether the OPTIONAL MATCH starting at a step found a row for the row now going through it.
     private var found: [Bool]
 
-    init(_ executor: Executor, _ plan: PlannedQuery, profile: PlanProfile?,
+    init(_ executor: borrowing Executor, _ plan: PlannedQuery, profile: PlanProfile?,
          output: @escaping (inout Frame, Executor) throws(GraphError) -> Void) throws(GraphError) {
-        self.executor = executor
+        // Borrowed, then copied once: an owned argument cost the caller a copy and this a destroy.
+        self.executor = copy executor
         self.steps = plan.steps
         answered = Array(repeating: false, count: plan.steps.count)
         found = Array(repeating: false, count: plan.steps.count)
@@ -37,7 +38,7 @@ final class PlanRunner {
         self.output = output
         for (i, step) in plan.steps.enumerated() {
             if case .eager(let output, let columns, _, let scope) = step {
-                collected[i] = try ProjectionSink(output, columns: columns, scope: scope, executor)
+                collected[i] = try ProjectionSink(output, columns: columns, scope: scope, self.executor)
             }
         }
     }
