@@ -128,6 +128,39 @@ struct ProcedureTests {
         #expect(throws: GraphError.self) { try old.execute("CALL shop.pairs(1)") }
     }
 
+    @Test("the planner runs CALL: the same rows as the clause interpreter, a ProcedureCall operator in EXPLAIN, its rows in PROFILE")
+    func plannedCalls() throws {
+        var planned = GraphDatabase()
+        try planned.execute("UNWIND range(1, 6) AS i CREATE (d:Doc {n: i, v: [toFloat(i), 0.0]})-[:CITES]->(:Doc {n: 10 * i, v: [0.0, toFloat(i)]})")
+        try planned.createVectorIndex(VectorIndexDefinition(name: "docs", label: "Doc", property: "v", dimension: 2, metric: .l2Squared))
+        try planned.register(discount())
+        try planned.register(pairs())
+        var interpreted = planned
+        interpreted.usesPlanner = false
+        let parameters: [String: Value] = ["q": .list([.float(5), .float(0)]), "n": .int(3)]
+        for query in [
+            "CALL shop.pairs(3)",
+            "CALL shop.pairs YIELD b",
+            "CALL shop.pairs(4) YIELD a, b WHERE a % 2 = 0 RETURN b ORDER BY b",
+            "UNWIND [10, 20.0, null] AS p CALL shop.discount(p) YIELD discounted RETURN p, discounted",
+            "MATCH (d:Doc) WHERE d.n < 4 CALL shop.pairs(d.n) YIELD a RETURN d.n AS n, count(a) AS c ORDER BY n",
+            "CALL db.index.vector.queryNodes('docs', 3, $q) YIELD node, score RETURN node.n AS n, score",
+            "CALL db.index.vector.queryNodes('docs', 4, $q) YIELD node MATCH (node)-[:CITES]->(m) RETURN node.n AS n, m.n AS m ORDER BY n",
+            "CALL db.index.vector.queryNodes('docs', 2, $q) YIELD node AS d, score WHERE score < 2.0 RETURN d.n AS n",
+        ] {
+            let a = try planned.execute(query, parameters: parameters), b = try interpreted.execute(query, parameters: parameters)
+            #expect(a.columns == b.columns && a.rows == b.rows, "\(query): \(a.rows) vs \(b.rows)")
+            let plan = try #require(try planned.execute("EXPLAIN " + query, parameters: parameters).plan)
+            #expect(plan.planned && plan.operators.contains { $0.name == "ProcedureCall" }, "\(query): \(plan.table)")
+        }
+        let hybrid = try #require(try planned.execute("PROFILE CALL db.index.vector.queryNodes('docs', 4, $q) YIELD node MATCH (node)-[:CITES]->(m) RETURN m.n",
+                                                      parameters: parameters).plan)
+        #expect(hybrid.operators.map(\.name) == ["ProduceResults", "Projection", "Expand(All)", "ProcedureCall"])
+        #expect(hybrid.operators.last?.details == "db.index.vector.queryNodes YIELD node" && hybrid.operators.last?.rows == 4)
+        // Errors as the interpreter gives them: a wrong argument type when the call runs.
+        #expect(throws: GraphError.self) { try planned.execute("UNWIND ['x'] AS p CALL shop.discount(p) YIELD discounted RETURN discounted") }
+    }
+
     @Test("the built-in vector procedure takes its arguments from the parameters when called standalone without parentheses")
     func builtInImplicitArguments() throws {
         var db = GraphDatabase()

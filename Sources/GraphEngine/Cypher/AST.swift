@@ -126,6 +126,11 @@ enum Clause: Sendable {
         case .match, .with, .ret, .unwind, .call: return false
         }
     }
+
+    var isCall: Bool {
+        if case .call = self { return true }
+        return false
+    }
 }
 
 /// A CALL clause.
@@ -142,6 +147,23 @@ struct ProcedureCall: Sendable {
     var yieldsAll = false
     /// `YIELD ... WHERE predicate`.
     var predicate: Expr?
+
+    /// What the call binds: each yielded output's position in a record and its alias (every
+    /// output for `YIELD *` and for a standalone call without YIELD, none for a call inside a
+    /// query without YIELD); the name of an output `procedure` does not have as the failure.
+    func bindings(_ procedure: GraphProcedure, standalone: Bool) -> Result<[(output: Int, alias: String)], UnknownOutput> {
+        guard let yields else {
+            return .success(yieldsAll || standalone ? procedure.outputs.enumerated().map { ($0.offset, $0.element.name) } : [])
+        }
+        var bound: [(output: Int, alias: String)] = []
+        for (field, alias) in yields {
+            guard let k = procedure.outputs.firstIndex(where: { $0.name == field }) else { return .failure(UnknownOutput(name: field)) }
+            bound.append((k, alias))
+        }
+        return .success(bound)
+    }
+
+    struct UnknownOutput: Error { let name: String }
 }
 
 struct Query: Sendable {

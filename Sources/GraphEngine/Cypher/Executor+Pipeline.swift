@@ -100,15 +100,9 @@ extension Executor {
             // analyzer, which every query passes first, checked the count and the outputs.)
             let arguments = call.arguments ?? procedure.inputs.map { Expr.parameter($0.name) }
             let bindings: [(output: Int, alias: String)]
-            if let yields = call.yields {
-                bindings = try yields.map { (field, alias) throws(GraphError) in
-                    guard let k = procedure.outputs.firstIndex(where: { $0.name == field }) else {
-                        throw GraphError(.semantic, "\(call.procedure) has no output '\(field)'")
-                    }
-                    return (k, alias)
-                }
-            } else {
-                bindings = call.yieldsAll || standalone ? procedure.outputs.enumerated().map { ($0.offset, $0.element.name) } : []
+            switch call.bindings(procedure, standalone: standalone) {
+            case .success(let bound): bindings = bound
+            case .failure(let unknown): throw GraphError(.semantic, "\(call.procedure) has no output '\(unknown.name)'")
             }
             addScope(bindings.map(\.alias))
             return .call(procedure, arguments: arguments, bindings: bindings, predicate: call.predicate)

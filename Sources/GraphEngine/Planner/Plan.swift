@@ -41,6 +41,21 @@ enum PlanStep: Sendable {
     /// A WITH that needs all its rows (aggregate, DISTINCT, ORDER BY, SKIP or LIMIT): they are
     /// collected, and once the steps before it have run, its rows go on, each column in its slot.
     case eager(PlanOutput, columns: [String], slots: [Int], scope: [(name: String, slot: Int)])
+    /// CALL: the procedure run once per row, each record it returns handed on with the
+    /// yielded outputs in their slots (a procedure without outputs passes the row on once).
+    case call(CallStep)
+}
+
+/// A CALL in a planned query (`ProcedureCall`, resolved against the catalog it was checked
+/// with).
+struct CallStep: Sendable {
+    var procedure: GraphProcedure
+    /// One per input (a call written without parentheses reads each from its parameter).
+    var arguments: [SlotExpr]
+    /// Each yielded output's position in a record, and the slot it goes to.
+    var bindings: [(output: Int, slot: Int, alias: String)]
+    /// `YIELD ... WHERE`: tested on each record's row.
+    var predicate: SlotExpr?
 }
 
 /// A shortest-path search, run by the interpreter's breadth-first search

@@ -43,7 +43,7 @@ final class PlanCache: Sendable {
         }
         let q = try Parser.parse(text)
         try Analyzer.check(q, procedures: procedures)
-        let entry = Entry(query: q, outcome: Planner.plan(q))
+        let entry = Entry(query: q, outcome: Planner.plan(q, procedures: procedures))
         guard text.utf8.count <= Self.maxTextBytes else { return (entry, false) }
         state.withLock { s in
             guard s.entries[key] == nil else { return }

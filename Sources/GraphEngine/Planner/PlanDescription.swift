@@ -53,6 +53,9 @@ extension QueryPlan {
             switch step {
             case .project(let items):
                 op = Operator(name: "Projection", details: "WITH " + items.map(\.alias).joined(separator: ", "))
+            case .call(let call):
+                let yields = call.bindings.map { call.procedure.outputs[$0.output].name == $0.alias ? $0.alias : "\(call.procedure.outputs[$0.output].name) AS \($0.alias)" }
+                op = Operator(name: "ProcedureCall", details: call.procedure.name + (yields.isEmpty ? "" : " YIELD " + yields.joined(separator: ", ")))
             case .unwind(_, let list, _, let alias):
                 op = Operator(name: "Unwind", details: "\(list.cypherText) AS \(alias)")
             case .optional(_, let slots):

@@ -87,6 +87,24 @@ final class PlanRunner {
         }
     }
 
+    /// CALL: the procedure with the row's arguments, then each record it returns, its yielded
+    /// outputs in their slots. (Its own function: `run` recurses once per step, and a debug
+    /// build keeps every case's locals in each of its frames.)
+    private func call(_ call: CallStep, _ i: Int, _ frame: inout Frame) throws(GraphError) {
+        let mark = control.mark
+        defer { control.release(to: mark) }
+        var values: [Value] = []
+        values.reserveCapacity(call.arguments.count)
+        for argument in call.arguments { values.append(try executor.evaluate(argument, frame)) }
+        let records = try executor.callProcedure(call.procedure, arguments: values)
+        for record in call.procedure.outputs.isEmpty ? [[]] : records {
+            try control.check()
+            for binding in call.bindings { frame[binding.slot] = record[binding.output] }
+            if let predicate = call.predicate, try !executor.holds(predicate, frame) { continue }
+            try push(i + 1, &frame)
+        }
+    }
+
     /// Hands a finished row to the output with the executor. Kept out of `run`: the executor
     /// passed is a large temporary, which would otherwise sit in every recursive `run` frame.
     @inline(never)
@@ -114,6 +132,8 @@ final class PlanRunner {
             defer { control.release(to: mark) }
             for item in items { frame[item.slot] = try executor.evaluate(item.expr, frame) }
             try push(i + 1, &frame)
+        case .call(let call):
+            try self.call(call, i, &frame)
         case .unwind(let list, _, let slot, _):
             let mark = control.mark
             defer { control.release(to: mark) }

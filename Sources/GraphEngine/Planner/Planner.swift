@@ -5,7 +5,7 @@
 /// DISTINCT collection, or a hash aggregation.
 ///
 /// The planner takes read-only queries whose parts (one, or several joined by UNION) are made of
-/// MATCH, OPTIONAL MATCH, UNWIND and WITH clauses, then RETURN. Anything else (CALL, updates,
+/// MATCH, OPTIONAL MATCH, UNWIND, WITH and CALL clauses, then RETURN (or a CALL alone). Anything else (updates,
 /// a path or variable-length relationship variable bound before, a WHERE after a collecting
 /// WITH that reads more than its columns) is left to the clause interpreter, with the reason.
 enum Planner {
@@ -15,10 +15,11 @@ enum Planner {
         case interpreted(reason: String)
     }
 
-    static func plan(_ q: Query) -> Outcome {
+    /// `procedures`: the catalog the query was checked against (what its CALLs run).
+    static func plan(_ q: Query, procedures: ProcedureCatalog) -> Outcome {
         var parts: [PlannedQuery] = []
         for clauses in q.parts {
-            switch plan(part: clauses) {
+            switch plan(part: clauses, procedures) {
             case .success(let part): parts.append(part)
             case .failure(let unplanned): return .interpreted(reason: unplanned.text)
             }
@@ -31,16 +32,18 @@ enum Planner {
 
     struct Unplanned: Error { let text: String }
 
-    private static func plan(part clauses: [Clause]) -> Result<PlannedQuery, Unplanned> {
+    private static func plan(part clauses: [Clause], _ procedures: ProcedureCatalog) -> Result<PlannedQuery, Unplanned> {
         // A query that writes: the reads before its first update are planned (when there are
         // any, and all plannable), the rest is the interpreter's.
         let write = clauses.firstIndex(where: \.isUpdating)
         if let write, write == 0 {
             return .failure(Unplanned(text: "\(clauseName(clauses[write])) is not planned yet: writes run in the clause interpreter"))
         }
-        let reads = write.map { clauses[..<$0] } ?? clauses.dropLast()
+        // A CALL alone returns what it yields.
+        let standalone = clauses.count == 1 && clauses[0].isCall
+        let reads = write.map { clauses[..<$0] } ?? (standalone ? clauses[...] : clauses.dropLast())
         var projection: Projection? = nil
-        if write == nil {
+        if write == nil && !standalone {
             guard case .ret(let p)? = clauses.last else { return .failure(Unplanned(text: "the query does not end in RETURN")) }
             projection = p
         }
@@ -56,6 +59,13 @@ enum Planner {
                 reason = nil
             case .with(let p, let predicate):
                 reason = builder.addWith(p, predicate)
+            case .call(let call):
+                reason = builder.addCall(call, procedures, standalone: standalone)
+                if standalone, reason == nil, case .call(let step)? = builder.steps.last {
+                    projection = Projection(star: false, distinct: false,
+                                            items: step.bindings.map { ProjectionItem(expr: .variable($0.alias), alias: $0.alias) },
+                                            orderBy: [], skip: nil, limit: nil)
+                }
             default:
                 reason = "\(clauseName(clause)) is not planned yet"
             }
@@ -195,6 +205,22 @@ enum Planner {
         func compile(_ e: Expr?) -> SlotExpr? { e.map { SlotExpr.compile($0, slots) } }
 
         /// UNWIND: a new slot for the element.
+        /// CALL: its arguments read the row; each yielded output gets a slot (a standalone call
+        /// yields every output unless YIELD names some). Nil, or why it is left to the interpreter.
+        mutating func addCall(_ call: ProcedureCall, _ procedures: ProcedureCatalog, standalone: Bool) -> String? {
+            guard let procedure = procedures[call.procedure] else { return "there is no procedure '\(call.procedure)'" }
+            let arguments = (call.arguments ?? procedure.inputs.map { Expr.parameter($0.name) }).map { SlotExpr.compile($0, slots) }
+            let yielded: [(output: Int, alias: String)]
+            switch call.bindings(procedure, standalone: standalone) {
+            case .success(let bound): yielded = bound
+            case .failure(let unknown): return "\(call.procedure) has no output '\(unknown.name)'"
+            }
+            let bindings = yielded.map { (output: $0.output, slot: slot(for: $0.alias), alias: $0.alias) }
+            steps.append(.call(CallStep(procedure: procedure, arguments: arguments, bindings: bindings,
+                                        predicate: call.predicate.map { SlotExpr.compile($0, slots) })))
+            return nil
+        }
+
         mutating func addUnwind(_ e: Expr, _ name: String) {
             let list = SlotExpr.compile(e, slots)
             let s = slot(for: name)

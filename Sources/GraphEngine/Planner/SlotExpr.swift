@@ -70,7 +70,7 @@ extension Executor {
         switch e {
         case .constant(let v): return v
         case .parameter(let p):
-            guard let v = params[p] else { throw GraphError(.runtime, "parameter $\(p) was not supplied") }
+            guard let v = params[p] else { throw GraphError(.runtime, "parameter $\(p) was not supplied", cypherClass: .parameterMissing) }
             return v
         case .slot(let s): return frame[s]
         case .property(.slot(let s), let key):
