@@ -149,6 +149,10 @@ struct PlannerTests {
         "MATCH (a) WHERE id(a) = $id MATCH p = shortestPath((a)-[rs:R*1..5]->(b)) WHERE length(p) > 1 RETURN b.name AS name, size(rs) AS s",
         "MATCH p = shortestPath((a:A {age: 3})-[*..2]-(b:B {age: 4})) RETURN count(p) AS c",
         "MATCH (a:A {age: 3}) OPTIONAL MATCH (a)-[*..2]->(m:B) WITH a, count(m) AS c MATCH q = shortestPath((a)-[:S*]->(z)) RETURN a.name AS a, c, count(q) AS paths",
+        // Aggregates in the list of a comprehension (its outer scope).
+        "MATCH (n:A) OPTIONAL MATCH (n)-[:R]->(m) RETURN n.age AS age, size([x IN collect(m) WHERE x.age > 3]) AS c ORDER BY age",
+        "MATCH (n:A) WITH n.age AS age, [x IN collect(n.name) | x + '!'] AS names RETURN age, size(names) AS s ORDER BY age",
+        "MATCH (n:B) RETURN n.age AS age, head([x IN collect(n) WHERE x.age IS NOT NULL | x.name]) AS first ORDER BY age",
     ]
 
     @Test("every query answers as the clause interpreter does", arguments: plannedQueries)

@@ -157,15 +157,20 @@ enum Planner {
     }
 
     /// `e` with each sub-expression `replace` gives a value for replaced by it (outermost
-    /// first; what it replaces is not looked into). Expressions with scopes of their own
-    /// (comprehensions, patterns, subqueries) are kept whole unless replaced.
+    /// first; what it replaces is not looked into). Of an expression with a scope of its own,
+    /// only what is read in the outer scope is looked into (a comprehension's list, a reduce's
+    /// initial value and list: `[x IN collect(r) WHERE ...]`); patterns and subqueries are
+    /// kept whole unless replaced.
     static func rewrite(_ e: Expr, _ replace: (Expr) -> Expr?) -> Expr {
         if let r = replace(e) { return r }
         func again(_ x: Expr) -> Expr { rewrite(x, replace) }
         switch e {
-        case .literal, .variable, .parameter, .countStar, .listComprehension, .reduce, .patternPredicate,
-             .patternComprehension, .exists:
+        case .literal, .variable, .parameter, .countStar, .patternPredicate, .patternComprehension, .exists:
             return e
+        case .listComprehension(let v, let list, let predicate, let projection):
+            return .listComprehension(v, again(list), predicate, projection)
+        case .reduce(let accumulator, let initial, let v, let list, let expression):
+            return .reduce(accumulator: accumulator, initial: again(initial), variable: v, list: again(list), expression: expression)
         case .property(let x, let k): return .property(again(x), k)
         case .list(let l): return .list(l.map(again))
         case .map(let ks, let vs): return .map(ks, vs.map(again))
