@@ -5,9 +5,10 @@
 /// DISTINCT collection, or a hash aggregation.
 ///
 /// The planner takes read-only queries whose parts (one, or several joined by UNION) are made of
-/// MATCH, OPTIONAL MATCH, UNWIND, WITH and CALL clauses, then RETURN (or a CALL alone). Anything else (updates,
-/// a path or variable-length relationship variable bound before, a WHERE after a collecting
-/// WITH that reads more than its columns) is left to the clause interpreter, with the reason.
+/// MATCH, OPTIONAL MATCH, UNWIND, WITH and CALL clauses, then RETURN (or a CALL alone), and the
+/// reads before a query's first update. Anything else (the updates and what follows them, a
+/// path or variable-length relationship variable bound before, a WHERE after a collecting WITH
+/// that reads more than its columns) is left to the clause interpreter, with the reason.
 enum Planner {
     enum Outcome: Sendable {
         /// One plan per part (several for UNION; `unionAll`: one flag per UNION between them).
