@@ -1,5 +1,5 @@
 // `learn-bench --train-examples FILE [--head mlp|bilinear] [--clip X] [--seed N] [--epochs N] [--warmup N]
-// [--torch-bias-init]`: trains
+// [--torch-bias-init] [--dropout X] [--trainer-seed N] [--batch-order FILE] [--dump DIR [--dump-step N]] [--max-steps N]`: trains
 // LearnEngine the way the server's LearnTraining does (Adam 1e-3 with L2 1e-4, batch 32, warm-up
 // then cosine over the run, clipping at 5, replay and EWC at their defaults) on the examples that
 // Benchmarks/LearnBench/export_examples.py wrote from the PyTorch reference's data, clicks and
@@ -82,6 +82,7 @@ func trainExamples(path: String, _ options: LearnBenchOptions) -> Int32 {
     case .mlp: config.head = .mlp
     case .bilinear: config.head = .bilinear
     }
+    if let dropout = options.dropout { config.dropout = dropout }
     var training = TrainingConfig()
     training.epochs = options.epochs
     training.optimizer = .adam(weightDecay: 1e-4)
@@ -107,14 +108,31 @@ func trainExamples(path: String, _ options: LearnBenchOptions) -> Int32 {
     let baselineMean = baseline.perExample.reduce(0, +) / Double(baseline.perExample.count) / baseline.idealMean
     print("\(file.train.count) training, \(file.validation.count) validation examples, d=\(file.dimension), head \(config.head), "
           + "clip \(training.clipNorm), warm-up \(warmup); HNSW order's gate score \(baselineMean)")
-    var trainer = Trainer(model: model, config: training, seed: seed)
-    trainer.train(model, examples: file.train, consolidating: false, continueAfterEpoch: { report in
+    let order = options.batchOrder.map(readBatchOrder(path:))
+    let dump = options.dump.map(ParameterDump.init(directory:))
+    dump?.write(model.parameters, to: "init")
+    if options.dumpStep == 1 { dump?.write(model.parameters, to: "before") }
+    var stepsTaken = 0
+    var trainer = Trainer(model: model, config: training, seed: options.trainerSeed ?? seed)
+    trainer.train(model, examples: file.train, consolidating: false, batches: order.map { order in { order[$0] ?? [] } },
+                  progress: { report in
+        guard !report.isEpochEnd else { return }
+        stepsTaken += 1
+        guard let dump else { return }
+        if stepsTaken == options.dumpStep - 1 { dump.write(model.parameters, to: "before") }
+        if stepsTaken == options.dumpStep {
+            dump.write(model.parameters, to: "grad", gradients: true)
+            dump.write(model.parameters, to: "after")
+            dump.write(text: "step \(stepsTaken)\nloss \(report.loss)\nlearning_rate \(report.learningRate)\n", to: "step.txt")
+        }
+    }, continueAfterEpoch: { report in
+        dump?.write(model.parameters, to: "epoch\(report.epoch)")
         let scores = gateScores(file.validation) { (try? model.rerank($0)) ?? [] }
         let mean = scores.perExample.reduce(0, +) / Double(scores.perExample.count) / scores.idealMean
         let differences = zip(scores.perExample, baseline.perExample).map { ($0 - $1) / baseline.idealMean }
         let interval = RankingMetrics.bootstrapInterval(differences, seed: seed ^ 0xB007)
         print("epoch \(report.epoch) loss \(report.loss) gate \(mean) lift interval [\(interval.lower), \(interval.upper)]")
         return true
-    })
+    }, isCancelled: { options.maxSteps.map { stepsTaken >= $0 } ?? false })
     return 0
 }

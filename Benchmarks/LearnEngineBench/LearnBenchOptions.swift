@@ -31,12 +31,31 @@ struct LearnBenchOptions: ParsableCommand {
     @Option(help: "Seed of the model's initial weights (training mode).")
     var seed: UInt64 = 1
 
+    @Option(help: "Seed of the trainer (its shuffle and dropout masks); --seed when absent (training mode).")
+    var trainerSeed: UInt64?
+
     @Flag(help: "Start the biases as PyTorch does, uniform in ±1/sqrt(fan in), instead of 0 (training mode).")
     var torchBiasInit = false
 
+    @Option(help: "Dropout rate; the engine's default (0.1) when absent (training mode).")
+    var dropout: Double?
+
+    @Option(help: "Batches to train on instead of the seeded shuffle: one per line, \"epoch index index ...\" (training mode).")
+    var batchOrder: String?
+
+    @Option(help: "Write the initial parameters, the first step's gradients and parameters and each epoch's parameters as .npy under this directory (training mode).")
+    var dump: String?
+
+    @Option(help: "With --dump: the step whose parameters before it, gradient and parameters after it are written (1-based; training mode).")
+    var dumpStep = 1
+
+    @Option(help: "Stop after this many optimiser steps (training mode).")
+    var maxSteps: Int?
+
     func validate() throws {
-        guard epochs > 0, clip >= 0, (warmupSteps ?? 1) > 0 else {
-            throw ValidationError("--epochs and --warmup must be at least 1, --clip at least 0")
+        guard epochs > 0, clip >= 0, (warmupSteps ?? 1) > 0, (maxSteps ?? 1) > 0, dumpStep > 0 else {
+            throw ValidationError("--epochs, --warmup, --max-steps and --dump-step must be at least 1, --clip at least 0")
         }
+        guard (dropout ?? 0) >= 0, (dropout ?? 0) < 1 else { throw ValidationError("--dropout must be in [0, 1)") }
     }
 }

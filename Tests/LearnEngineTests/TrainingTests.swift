@@ -58,6 +58,36 @@ import LearnEngine
         #expect(try trainedWeights(modelSeed: 4, trainerSeed: 2) != a)
     }
 
+    /// Given batches replace the seeded shuffle (the equivalence check follows PyTorch's order with
+    /// them): without dropout the trainer's seed then no longer matters, every listed batch is one
+    /// step, and ungraded or out-of-range indices are left out of their batch.
+    @Test func givenBatchesReplaceTheShuffle() throws {
+        let task = SyntheticTask(seed: 8, points: 300)
+        var config = Self.smallConfig()
+        config.dropout = 0
+        var training = Self.trainingConfig(epochs: 2)
+        training.replayCapacity = 0
+        var ungraded = task.examples(12..<13)[0]
+        ungraded.grades = nil
+        func weights(trainerSeed: UInt64, examples: [RerankExample], batches: [[Int]]) throws -> (weights: [[UInt32]], steps: Int) {
+            let model = try RerankModel(config: config, dimension: task.dimension, seed: 1)
+            var trainer = Trainer(model: model, config: training, seed: trainerSeed)
+            var steps = 0
+            trainer.train(model, examples: examples, batches: { _ in batches }, progress: { if !$0.isEpochEnd { steps += 1 } })
+            return (model.parameters.map { $0.value.map(\.bitPattern) }, steps)
+        }
+        let listed = try weights(trainerSeed: 2, examples: task.examples(0..<12) + [ungraded],
+                                 batches: [[0, 1, 2, 3, 12], [4, 5, 6, 999], [7, 8, 9, 10, 11]])
+        let otherSeed = try weights(trainerSeed: 3, examples: task.examples(0..<12) + [ungraded],
+                                    batches: [[0, 1, 2, 3, 12], [4, 5, 6, 999], [7, 8, 9, 10, 11]])
+        let clean = try weights(trainerSeed: 2, examples: task.examples(0..<12), batches: [[0, 1, 2, 3], [4, 5, 6], [7, 8, 9, 10, 11]])
+        let otherOrder = try weights(trainerSeed: 2, examples: task.examples(0..<12), batches: [[7, 8, 9, 10, 11], [0, 1, 2, 3], [4, 5, 6]])
+        #expect(listed.steps == 6)
+        #expect(listed.weights == otherSeed.weights)
+        #expect(listed.weights == clean.weights)
+        #expect(listed.weights != otherOrder.weights)
+    }
+
     @Test func cancellationStopsBeforeTheNextStep() throws {
         let task = SyntheticTask(seed: 6, points: 300)
         let model = try RerankModel(config: Self.smallConfig(), dimension: task.dimension, seed: 1)

@@ -91,28 +91,39 @@ public struct Trainer {
     /// epoch's report `continueAfterEpoch` may end the run early (early stopping: the run then
     /// counts as completed). A completed run ends with `consolidate` (replay and EWC) unless
     /// `consolidating` is false: a caller that keeps another epoch's weights, or discards the
-    /// run, consolidates on its own terms.
+    /// run, consolidates on its own terms. `batches`, when given, replaces the seeded shuffle:
+    /// for each 1-based epoch, its batches as indices into `examples` (unusable ones are left
+    /// out), so a run can follow another trainer's order exactly (the PyTorch reference's, in the
+    /// equivalence check of Benchmarks/LearnBench/equivalence.py).
     @discardableResult
     public mutating func train(_ model: RerankModel, examples: [RerankExample], heldOut: [RerankExample] = [],
                                consolidating: Bool = true,
+                               batches: ((_ epoch: Int) -> [[Int]])? = nil,
                                progress: (TrainingProgress) -> Void = { _ in },
                                continueAfterEpoch: (TrainingProgress) -> Bool = { _ in true },
                                isCancelled: () -> Bool = { false }) -> TrainingOutcome {
-        let usable = examples.filter { $0.grades != nil && (try? $0.validate(dimension: model.dimension)) != nil }
+        let isUsable = examples.map { $0.grades != nil && (try? $0.validate(dimension: model.dimension)) != nil }
+        let usable = examples.indices.filter { isUsable[$0] }.map { examples[$0] }
         let parameters = model.parameters
         let network = model.network
         let batchSize = max(config.batchSize, 1)
         let replayCount = config.replayCapacity > 0 ? Int(Double(batchSize) * config.replayShare) : 0
         var step = 0
         for epoch in 1...max(config.epochs, 1) {
-            var order = Array(usable.indices)
-            order.shuffle(using: &rng)
+            let epochBatches: [[RerankExample]]
+            if let batches {
+                epochBatches = batches(epoch).map { $0.filter { examples.indices.contains($0) && isUsable[$0] }.map { examples[$0] } }
+                    .filter { !$0.isEmpty }
+            } else {
+                var order = Array(usable.indices)
+                order.shuffle(using: &rng)
+                epochBatches = stride(from: 0, to: order.count, by: batchSize).map {
+                    order[$0..<min($0 + batchSize, order.count)].map { usable[$0] }
+                }
+            }
             var epochLoss = 0.0, epochCount = 0
-            var start = 0
-            while start < order.count {
+            for var batch in epochBatches {
                 if isCancelled() { return .cancelled }
-                var batch = order[start..<min(start + batchSize, order.count)].map { usable[$0] }
-                start += batchSize
                 if replayCount > 0 { batch += replay.sample(replayCount) }
                 Gradients.zero(parameters)
                 var batchLoss = 0.0
