@@ -4,20 +4,23 @@ compared.
 
     python equivalence.py order /tmp/h384.examples /tmp/h384.order          # the reference's batch order
     learn-bench --train-examples /tmp/h384.examples --head bilinear --dropout 0 --clip 0 --warmup 100 \\
-        --batch-order /tmp/h384.order --dump /tmp/dump --max-steps 1
-    python equivalence.py step /tmp/h384.examples /tmp/dump --order /tmp/h384.order --head bilinear   # --dump-step N: step N
-    python equivalence.py train /tmp/h384.examples /tmp/dump --order /tmp/h384.order --head bilinear
+        --batch-order /tmp/h384.order --dump /tmp/dump --dump-step 200 --max-steps 200
+    python equivalence.py step /tmp/h384.examples /tmp/dump --order /tmp/h384.order --head bilinear
+    learn-bench ... the same without --dump-step and --max-steps (12 epochs; DIR/epochN)
+    python equivalence.py train /tmp/h384.examples /tmp/dump --order /tmp/h384.order --head bilinear [--dropout 0.1 --seed N]
 
 `order` writes the batches `learner.Learner.train` would draw (numpy's generator seeded with the
 seed, one permutation for the split by query, then one per epoch cut by `np.array_split`): one line
 per batch, "epoch index index ...", indices into the file's training examples. `step` loads the
-engine's initial parameters (DIR/init) into `reference.GNNReranker` (no self in the attention, 16
-links, dropout 0), runs the order's first batch through the reference's loss, and prints per
-tensor the relative difference ||a - b|| / max(||a||, ||b||) of the loss gradient (DIR/grad1) and of
-the Adam update (DIR/after1 - DIR/init; Adam, L2 1e-4, the warm-up rate of step 0). `train` trains
-the reference the whole order from the same weights, printing each epoch's gate score (the
-validation score of `learner.Learner`) and, where the engine wrote DIR/epochN, the difference of
-the parameters.
+engine's parameters before step N (DIR/before) into `reference.GNNReranker` (no self in the
+attention, 16 links, dropout 0), runs the order's batch N through the reference's loss, and prints
+per tensor the relative difference ||a - b|| / max(||a||, ||b||) of the loss gradient with the
+engine's (DIR/grad); it also runs the reference itself through steps 1..N from the engine's
+initial weights (DIR/init; Adam, L2 1e-4, warm-up then cosine) and compares its weights before
+and after step N and its update with the engine's. `train` trains the reference through the whole
+order from the same initial weights, printing each epoch's gate score (the validation score of
+`learner.Learner`) and, without dropout, where the engine wrote DIR/epochN, the largest relative
+difference of a parameter (the inert ones left out, see `inert`).
 """
 from __future__ import annotations
 
@@ -286,7 +289,7 @@ def command_train(arguments: argparse.Namespace) -> int:
             step += 1
         line = f"epoch {epoch} loss {np.mean(losses):.4f} gate {gate_score(model, data.validation):.4f}"
         engine_dir = os.path.join(arguments.dump, f"epoch{epoch}")
-        if os.path.isdir(engine_dir):
+        if os.path.isdir(engine_dir) and arguments.dropout == 0:
             engine = read_npy_dir(engine_dir)
             differences = {name: relative(engine[name], tensor.detach().numpy().reshape(engine[name].shape))
                            for name, (tensor, _) in table.items() if name not in inert(arguments.head)}
