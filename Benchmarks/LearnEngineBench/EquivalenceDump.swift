@@ -54,15 +54,7 @@ struct ParameterDump {
 
 /// Reads a batch-order file: one batch per line, "epoch index index ...", indices into the training examples.
 func readBatchOrder(path: String) -> [Int: [[Int]]] {
-    guard let handle = fopen(path, "rb") else { fail("cannot open \(path)") }
-    defer { fclose(handle) }
-    var text = [UInt8]()
-    var chunk = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-        let n = fread(&chunk, 1, chunk.count, handle)
-        if n <= 0 { break }
-        text += chunk[0..<n]
-    }
+    let text = readWholeFile(path)
     var order = [Int: [[Int]]]()
     for line in String(decoding: text, as: UTF8.self).split(separator: "\n") {
         let fields = line.split(separator: " ").compactMap { Int($0) }

@@ -20,15 +20,7 @@ struct ExampleFile {
     var validation: [RerankExample] = []
 
     init(path: String) {
-        guard let handle = fopen(path, "rb") else { fail("cannot open \(path)") }
-        defer { fclose(handle) }
-        var bytes = [UInt8]()
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let n = fread(&chunk, 1, chunk.count, handle)
-            if n <= 0 { break }
-            bytes += chunk[0..<n]
-        }
+        let bytes = readWholeFile(path)
         var position = 0
         func u32() -> Int {
             guard position + 4 <= bytes.count else { fail("\(path) is truncated") }
@@ -54,6 +46,20 @@ struct ExampleFile {
         train = Array(examples[0..<trainCount])
         validation = Array(examples[trainCount...])
     }
+}
+
+/// The bytes of the file at `path`; exits with a message when it cannot be opened.
+func readWholeFile(_ path: String) -> [UInt8] {
+    guard let handle = fopen(path, "rb") else { fail("cannot open \(path)") }
+    defer { fclose(handle) }
+    var bytes = [UInt8]()
+    var chunk = [UInt8](repeating: 0, count: 1 << 20)
+    while true {
+        let n = fread(&chunk, 1, chunk.count, handle)
+        if n <= 0 { break }
+        bytes += chunk[0..<n]
+    }
+    return bytes
 }
 
 func fail(_ message: String) -> Never {
