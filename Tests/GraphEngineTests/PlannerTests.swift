@@ -153,6 +153,13 @@ struct PlannerTests {
         "MATCH (n:A) OPTIONAL MATCH (n)-[:R]->(m) RETURN n.age AS age, size([x IN collect(m) WHERE x.age > 3]) AS c ORDER BY age",
         "MATCH (n:A) WITH n.age AS age, [x IN collect(n.name) | x + '!'] AS names RETURN age, size(names) AS s ORDER BY age",
         "MATCH (n:B) RETURN n.age AS age, head([x IN collect(n) WHERE x.age IS NOT NULL | x.name]) AS first ORDER BY age",
+        // Percentiles, a relationship list bound before, a WHERE reading an item's expression.
+        "MATCH (n:A) RETURN percentileCont(n.age, 0.5) AS median, percentileDisc(n.age, 0.9) AS high",
+        "MATCH (n) RETURN n.name AS name, percentileDisc(n.age, 0.5) AS p, count(*) AS c ORDER BY name",
+        "MATCH (a)-[r1:R]->(b)-[r2:R]->(c) WITH a, [r1, r2] AS rs ORDER BY id(a), id(c) LIMIT 5 MATCH (a)-[rs*]->(z) "
+            + "RETURN id(a) AS a, id(z) AS z ORDER BY a, z",
+        "MATCH (a)-[r:R*2]->(b) WITH a, r LIMIT 7 MATCH (a)-[r*1..2]->(z) RETURN id(a) AS a, id(z) AS z ORDER BY a, z",
+        "MATCH (n) WITH DISTINCT n.age AS age WHERE n.age > 3 RETURN age ORDER BY age",
     ]
 
     @Test("every query answers as the clause interpreter does", arguments: plannedQueries)
@@ -177,6 +184,18 @@ struct PlannerTests {
         "UNWIND $list AS i MATCH (n) WHERE id(n) = i SET n.hit = i RETURN n.name AS name",
         "MATCH (n:A) OPTIONAL MATCH (n)-[r:S]->() DELETE r RETURN count(n) AS c",
         "MATCH (a)-[r:R*1..2]->(b) WHERE id(a) = $id SET b.reached = true REMOVE b:B RETURN count(*) AS c",
+        // Writes first, and reads after writes (planned on the graph the write left).
+        "CREATE (a:New {i: 1})-[:T]->(b:New {i: 2}) WITH a, b MATCH (a)-[r]->(b) RETURN type(r) AS t, a.i + b.i AS s",
+        "UNWIND $list AS i MERGE (m:Marker {k: i % 2}) ON CREATE SET m.c = 1 ON MATCH SET m.c = m.c + 1 RETURN m.k AS k, m.c AS c",
+        "MATCH (n:A) SET n.age = n.age + 1 WITH n.age AS age, count(*) AS c RETURN age, c ORDER BY age",
+        "MATCH (n:B) DETACH DELETE n WITH count(*) AS gone MATCH (m) RETURN gone, count(m) AS left",
+        "MATCH (a:A) CREATE (a)-[:T]->(x:X) WITH a MATCH (a)-[:T]->(y) RETURN id(a) AS a, count(y) AS c",
+        "UNWIND [1, 2, 3] AS i CREATE (n:Chain {i: i}) WITH collect(n) AS ns UNWIND ns AS n MATCH (m:Chain) WHERE m.i = n.i + 1 "
+            + "CREATE (n)-[:NEXT]->(m) RETURN count(*) AS c",
+        "MATCH (n:A) SET n.u = 1 RETURN count(*) AS c UNION ALL MATCH (n:A) WHERE n.u = 1 RETURN count(*) AS c",
+        "MATCH (n) WHERE id(n) = $id SET n += {p: 1, q: [1, 2]} SET n = {r: n.p} RETURN properties(n) AS p",
+        "UNWIND $list AS i CREATE (:Bulk {i: i})",
+        "MATCH (n:A) WITH n ORDER BY n.name LIMIT 2 MATCH (n)-[r]-() DELETE r",
     ])
     func writesMatchInterpreted(query: String) throws {
         var (planned, interpreted) = try Self.twins()
@@ -229,8 +248,17 @@ struct PlannerTests {
         #expect(try plan("MATCH (a)-[r]->(b)-[s]->(a) RETURN a").operators.contains { $0.name == "Expand(Into)" })
         #expect(try plan("MATCH (n:B) RETURN n.name ORDER BY n.name LIMIT 3").operators[1].name == "Top")
         let write = try plan("MATCH (a) CREATE (a)-[:T]->(:N) RETURN a")
-        #expect(write.planned && write.reason == "CREATE and what follows run in the clause interpreter")
-        #expect(write.operators.map(\.name) == ["ProduceResults", "InterpretedReturn", "InterpretedCreate", "Eager", "AllNodesScan"])
+        #expect(write.planned && write.reason.isEmpty)
+        #expect(write.operators.map(\.name) == ["ProduceResults", "Projection", "Create", "AllNodesScan"])
+        #expect(write.operators[2].details == "(a)-[:T]->(:N)")
+        // Reads after a write are planned too, on the graph the write left.
+        let chain = try plan("UNWIND $list AS i CREATE (n:Made {i: i}) WITH n MATCH (n)<-[:R]-(m) SET m.x = n.i, m:Seen RETURN count(*) AS c")
+        #expect(chain.operators.map(\.name)
+                == ["ProduceResults", "EagerAggregation", "SetProperty", "Expand(All)", "Projection", "Create", "Unwind"])
+        #expect(try plan("MATCH (n:B) WITH n LIMIT 2 DETACH DELETE n").operators.map(\.name)
+                == ["ProduceResults", "EmptyResult", "DetachDelete", "Limit", "NodeByLabelScan"])
+        #expect(try plan("MERGE (a:M {k: 1}) ON CREATE SET a.new = true REMOVE a:Old").operators.map { $0.name + " " + $0.details }
+                == ["ProduceResults ", "EmptyResult ", "RemoveLabels a:Old", "Merge (a:M {...}) ON CREATE SET a.new = true"])
         let shortest = try plan("MATCH (a), (b) WHERE id(a) = 1 AND id(b) = 2 MATCH p = shortestPath((a)-[:R*..3]->(b)) RETURN p")
         #expect(shortest.planned && shortest.operators.map(\.name)
                 == ["ProduceResults", "Projection", "ShortestPath", "Filter", "NodeByIdSeek", "Filter", "NodeByIdSeek"])
@@ -241,12 +269,12 @@ struct PlannerTests {
         #expect(union.operators[1].details == "ALL, 2 parts" && union.operators[5].details.hasPrefix("part 2: "))
         #expect(try plan("MATCH p = (a)-[:R]->(b) RETURN p").operators.map(\.name)
                 == ["ProduceResults", "Projection", "Path", "Expand(All)", "AllNodesScan"])
-        #expect(try plan("MATCH (n) SET n.x = 1 RETURN n").reason.contains("SET"))
+        #expect(try plan("MATCH (n) SET n.x = 1 RETURN n").operators.map(\.name) == ["ProduceResults", "Projection", "SetProperty", "AllNodesScan"])
         #expect(try plan("MATCH (a:A) OPTIONAL MATCH (a)-[:R]->(b) WITH b.age AS age, count(*) AS c UNWIND [age] AS x RETURN x").operators.map(\.name)
                 == ["ProduceResults", "Projection", "Unwind", "EagerAggregation", "Expand(All)", "Optional", "NodeByLabelScan"])
         // EXPLAIN of a write changes nothing; the query is still checked.
         let before = db.store.nodeCount
-        #expect(try !plan("CREATE (:New)").planned)
+        #expect(try plan("CREATE (:New)").operators.map(\.name) == ["ProduceResults", "EmptyResult", "Create"])
         #expect(db.store.nodeCount == before)
         #expect(!GraphDatabase.writes("EXPLAIN CREATE (:New)") && GraphDatabase.writes("PROFILE CREATE (:New)"))
         #expect(throws: GraphError.self) { try db.execute("EXPLAIN MATCH (n) RETURN m") }
@@ -279,19 +307,23 @@ struct PlannerTests {
         let scan = try #require(try db.execute("PROFILE MATCH (n:A) RETURN count(*) AS c").plan)
         #expect(scan.operators.last?.rows == labelled.count)
         #expect(scan.operators.first?.rows == 1)
-        // A UNION whose parts write is interpreted whole (and answers).
+        // A UNION whose parts write: each part planned, run in turn.
         let unionWrite = try db.execute("PROFILE MATCH (n:A) SET n.u = 1 RETURN count(*) AS c UNION MATCH (n:B) SET n.u = 2 RETURN count(*) AS c")
-        #expect(unionWrite.plan?.planned == false && unionWrite.plan?.reason.contains("UNION") == true && !unionWrite.rows.isEmpty)
+        #expect(unionWrite.plan?.planned == true && unionWrite.plan?.operators[1].name == "Union")
+        #expect(Set(unionWrite.rows) == [[.int(Int64(labelled.count))], [.int(Int64(db.store.nodeIds(withLabel: "B").count))]])
         let written = try #require(try db.execute("PROFILE MATCH (n:A) SET n.seen = true RETURN n").plan)
-        #expect(written.planned && written.reason.contains("SET") && written.operators.first?.rows == labelled.count)
-        #expect(written.operators.map(\.name) == ["ProduceResults", "InterpretedReturn", "InterpretedSet", "Eager", "NodeByLabelScan"])
-        #expect(written.operators[1].nanoseconds != nil && written.operators.last?.rows == labelled.count)
-        let interpreted = try #require(try db.execute("PROFILE CREATE (:Made {i: 1}), (:Made {i: 2}) RETURN 1 AS one").plan)
-        #expect(!interpreted.planned && interpreted.operators.first?.rows == 1)
-        // A PROFILE of a write runs it.
+        #expect(written.planned && written.reason.isEmpty && written.operators.first?.rows == labelled.count)
+        #expect(written.operators.map(\.name) == ["ProduceResults", "Projection", "SetProperty", "NodeByLabelScan"])
+        #expect(written.operators.map(\.rows) == [labelled.count, labelled.count, labelled.count, labelled.count])
+        #expect(written.operators.dropFirst().allSatisfy { $0.nanoseconds != nil })
+        let made = try #require(try db.execute("PROFILE CREATE (:Made {i: 1}), (:Made {i: 2}) RETURN 1 AS one").plan)
+        #expect(made.planned && made.operators.map(\.rows) == [1, 1, 1])
+        // A PROFILE of a write runs it; an update that ends the query reports the rows it took.
         let before = db.store.nodeCount
-        #expect(try db.execute("PROFILE CREATE (:New)").plan?.planned == false)
-        #expect(db.store.nodeCount == before + 1)
+        let created = try #require(try db.execute("PROFILE UNWIND range(1, 5) AS i CREATE (:New {i: i})").plan)
+        #expect(created.planned && created.operators.map(\.name) == ["ProduceResults", "EmptyResult", "Create", "Unwind"])
+        #expect(created.operators.map(\.rows) == [0, 0, 5, 5])
+        #expect(db.store.nodeCount == before + 5)
     }
 
     @Test("an index lookup answers equality exactly, except for integers from 2^53 on, which are checked")
@@ -356,6 +388,21 @@ struct PlannerTests {
             Issue.record("a cancelled call ran")
         } catch {
             #expect(error.code == .cancelled)
+        }
+        // A planned write is bounded the same way: the rows an update collects and what it
+        // creates are charged, and a write stopped keeps nothing.
+        let nodes = db.store.nodeCount
+        let write = WorkBounds(memory: CallBudget(limitBytes: 2 << 20, server: server, work: "the query", limitName: "the test's limit"),
+                               cancellation: CancellationSignal())
+        #expect(try db.execute("EXPLAIN MATCH (a:K), (b:K) CREATE (:Pair {s: a.s + b.s})").plan?.planned == true)
+        #expect(throws: GraphError.self) { try db.execute("MATCH (a:K), (b:K) CREATE (:Pair {s: a.s + b.s})", bounds: write) }
+        #expect(write.memory.chargedBytes == 0 && db.store.nodeCount == nodes)
+        do {
+            try db.execute("UNWIND range(1, 1000000) AS i CREATE (:Many {i: i}) WITH count(*) AS c MATCH (m:Many) RETURN count(m) AS n",
+                           bounds: cancelled)
+            Issue.record("a cancelled write ran")
+        } catch {
+            #expect(error.code == .cancelled && db.store.nodeCount == nodes)
         }
     }
 }

@@ -693,9 +693,9 @@ def test_console_cypher_parameters_drawing_and_history(tmp_path, browser):
         assert _rows(browser, "cypher-results") == [["111"]] and "PROFILE plan" in _text(browser, "cypher-plan-caption")
         _fill(browser, "cypher-query", "MATCH (n:Nobody) SET n.x = 1 RETURN n")
         browser.find_element("id", "cypher-explain").click()
-        _wait(browser, lambda d: "SET and what follows run in the clause interpreter" in _text(d, "cypher-plan-caption"),
-              "a plan whose writes are interpreted")
-        assert "InterpretedSet" in [row[0] for row in _rows(browser, "cypher-plan")]
+        _wait(browser, lambda d: "SetProperty" in [row[0] for row in _rows(d, "cypher-plan")], "a plan that writes")
+        assert [row[0] for row in _rows(browser, "cypher-plan")] == ["ProduceResults", "Projection", "SetProperty", "NodeByLabelScan"]
+        assert _text(browser, "cypher-plan-caption") == "EXPLAIN plan"
         _assert_no_page_errors(browser)
     finally:
         server.stop()

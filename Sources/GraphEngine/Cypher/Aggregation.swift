@@ -178,15 +178,20 @@ struct Accumulator {
         let control = executor.control
         let mark = control.mark
         defer { control.release(to: mark) }
-        if let percentileArgument, percentile == nil {
-            let p = try executor.eval(percentileArgument, row)
-            guard let fraction = Semantics.number(p), fraction >= 0, fraction <= 1 else {
-                throw GraphError(.runtime, "\(name)() needs a percentile between 0.0 and 1.0, got \(p.preview)",
-                                 cypherClass: .argumentError)
-            }
-            percentile = fraction
-        }
+        try takePercentile(from: row, executor)
         try add(value: try executor.eval(argument, row), control)
+    }
+
+    /// percentileCont / percentileDisc: reads the percentile from the first row it sees
+    /// (nothing for the other aggregates).
+    mutating func takePercentile(from row: Row, _ executor: Executor) throws(GraphError) {
+        guard let percentileArgument, percentile == nil else { return }
+        let p = try executor.eval(percentileArgument, row)
+        guard let fraction = Semantics.number(p), fraction >= 0, fraction <= 1 else {
+            throw GraphError(.runtime, "\(name)() needs a percentile between 0.0 and 1.0, got \(p.preview)",
+                             cypherClass: .argumentError)
+        }
+        percentile = fraction
     }
 
     /// Takes one row's value of the argument, already evaluated (for `count(*)`, any value:

@@ -136,27 +136,22 @@ public struct GraphDatabase: Sendable {
                 var r = QueryResult(columns: [], rows: [])
                 r.plan = planned.isEmpty
                     ? QueryPlan(interpreted: q, reason: reason, mode: .explain, rows: nil, nanoseconds: nil, cached: cached)
-                    : QueryPlan(planned, unionAll: q.unionAll, store: store, mode: .explain, profiles: nil, cached: cached,
-                                clauses: q.parts[0])
+                    : QueryPlan(planned, unionAll: q.unionAll, store: store, mode: .explain, profiles: nil, cached: cached)
                 return r
             }
             let profiles = mode == .profile ? planned.map { PlanProfile(operators: $0.steps.count) } : nil
             let started = mode == .profile ? PlanProfile.now() : 0
             var r: QueryResult
-            if planned.count == 1, let start = planned[0].interpretedFrom {
-                // The reads the planner took, then the writes (and what follows) interpreted.
+            if q.writes {
+                // A write's rows wait for its commit.
                 ex.rowSink = nil
-                let rows = try ex.runPlannedRows(planned[0], profile: profiles?[0])
-                let interpreted = PlanProfile.now()
-                r = try ex.runSingle(q.parts[0], startingAt: start, rows: rows, scope: planned[0].scope.map(\.name))
-                profiles?[0].interpretedNanoseconds = PlanProfile.now() - interpreted
-                profiles?[0].outputRows = r.rows.count
-            } else if planned.count == 1 {
+            }
+            if planned.count == 1 {
                 ex.streamsAsFound = ex.rowSink != nil
-                r = try ex.runPlanned(planned[0], profile: profiles?[0])
+                r = try ex.runPlannedPart(planned[0], profile: profiles?[0])
             } else if !planned.isEmpty {
                 var results: [QueryResult] = []
-                for (k, part) in planned.enumerated() { results.append(try ex.runPlanned(part, profile: profiles?[k])) }
+                for (k, part) in planned.enumerated() { results.append(try ex.runPlannedPart(part, profile: profiles?[k])) }
                 r = try ex.union(results, all: q.unionAll)
             } else {
                 r = try ex.run(q)
@@ -165,8 +160,7 @@ public struct GraphDatabase: Sendable {
                 r.plan = planned.isEmpty
                     ? QueryPlan(interpreted: q, reason: reason, mode: .profile, rows: r.streamed ? nil : r.rows.count,
                                 nanoseconds: PlanProfile.now() - started, cached: cached)
-                    : QueryPlan(planned, unionAll: q.unionAll, store: ex.store, mode: .profile, profiles: profiles, cached: cached,
-                                clauses: q.parts[0])
+                    : QueryPlan(planned, unionAll: q.unionAll, store: ex.store, mode: .profile, profiles: profiles, cached: cached)
             }
             if q.writes {
                 // A read leaves the store, its version (what transactions check) and the vector

@@ -2,15 +2,62 @@
 /// DISTINCT or sorted collection (`ProjectionRows`, as the interpreter's), or a hash
 /// aggregation keyed by the grouping values.
 extension Executor {
-    /// The rows of a query's planned reads, as the interpreter's rows of the variables in
-    /// scope (a list, map or path a step made is charged for the row that keeps it).
-    func runPlannedRows(_ plan: PlannedQuery, profile: PlanProfile?) throws(GraphError) -> RowSet {
+    /// Where a planned segment's rows come from: one empty row (the part's start), or the rows
+    /// an update made, with the slots of their variables.
+    struct SegmentInput {
+        var start: Int
+        var rows: RowSet
+        var scope: [(name: String, slot: Int)]
+    }
+
+    /// Runs `runner` (made `from: input?.start`) on `input` (nil: the part's start).
+    private func run(_ runner: PlanRunner, _ plan: PlannedQuery, _ input: SegmentInput?) throws(GraphError) {
+        let slots = plan.slotNames.count
+        if let input {
+            try runner.run(slots: slots, input: input.rows, scope: input.scope)
+        } else {
+            try runner.run(slots: slots)
+        }
+    }
+
+    /// Runs a planned part, reading only or writing.
+    mutating func runPlannedPart(_ plan: PlannedQuery, profile: PlanProfile?) throws(GraphError) -> QueryResult {
+        plan.writes ? try runPlannedWrites(plan, profile: profile) : try runPlanned(plan, profile: profile)
+    }
+
+    /// A planned part that writes: each segment's rows collected for the update that ends it,
+    /// the update run (changing this executor's store), and its rows handed to the next
+    /// segment, run on the graph as the update left it; the last segment ends in the output.
+    mutating func runPlannedWrites(_ plan: PlannedQuery, profile: PlanProfile?) throws(GraphError) -> QueryResult {
+        var input: SegmentInput? = nil
+        for (u, step) in plan.steps.enumerated() {
+            guard case .update(let update) = step else { continue }
+            var rows = try segmentRows(plan, input, upTo: u, scope: update.scope, profile: profile)
+            let last = u == plan.steps.count - 1
+            let keepsRows = !last || { if case .discard = plan.output { return false } else { return true } }()
+            var names = update.scope.map(\.name)
+            let taken = rows.count
+            let clause = update.clause
+            try PlanProfile.timing(profile, u) { () throws(GraphError) in
+                try runUpdate(clause, &rows, &names, keepingRows: keepsRows)
+            }
+            // The rows an update makes are counted by the step they go to; the last one's, here.
+            if !keepsRows { profile?.rows[u + 1] += taken }
+            input = SegmentInput(start: u + 1, rows: rows, scope: update.bound)
+        }
+        return try runPlanned(plan, profile: profile, input: input)
+    }
+
+    /// The rows reaching step `end` (an update), as the interpreter's rows of the variables in
+    /// `scope` (a list, map or path a step made is charged for the row that keeps it).
+    private func segmentRows(_ plan: PlannedQuery, _ input: SegmentInput?, upTo end: Int, scope: [(name: String, slot: Int)],
+                             profile: PlanProfile?) throws(GraphError) -> RowSet {
         final class Collected { var rows = RowSet() }
         let collected = Collected(), control = self.control
-        let runner = try PlanRunner(self, plan, profile: profile) { frame, _ throws(GraphError) in
-            var row: Row = Dictionary(minimumCapacity: plan.scope.count)
+        let runner = try PlanRunner(self, plan, from: input?.start ?? 0, upTo: end, profile: profile) { frame, _ throws(GraphError) in
+            var row: Row = Dictionary(minimumCapacity: scope.count)
             var kept = 0
-            for (name, slot) in plan.scope {
+            for (name, slot) in scope {
                 let value = frame[slot]
                 switch value {
                 case .list, .map, .path:
@@ -29,19 +76,32 @@ extension Executor {
                 throw error
             }
         }
-        try runner.run(slots: plan.slotNames.count)
+        try run(runner, plan, input)
         return collected.rows
     }
 
-    func runPlanned(_ plan: PlannedQuery, profile: PlanProfile?) throws(GraphError) -> QueryResult {
+    /// Runs a planned part that reads only, or the last segment of one that writes (from
+    /// `input`, the rows of its last update).
+    func runPlanned(_ plan: PlannedQuery, profile: PlanProfile?, input: SegmentInput? = nil) throws(GraphError) -> QueryResult {
         let control = self.control
-        let slots = plan.slotNames.count
+        if case .discard = plan.output {
+            // Nothing returned: what runs is the steps (a CALL that yields nothing); an update
+            // that ends the part left no steps after it.
+            if let input, input.start == plan.steps.count {
+                input.rows.releaseAll(control)
+            } else {
+                try run(try PlanRunner(self, plan, from: input?.start ?? 0, profile: profile) { _, _ in }, plan, input)
+            }
+            return QueryResult(columns: [], rows: [])
+        }
         guard case .project(let items, let skip, let limit) = plan.output else {
-            if let batch = plan.batch, let result = try runBatched(plan, batch, profile: profile) { return result }
+            if input == nil, let batch = plan.batch, let result = try runBatched(plan, batch, profile: profile) { return result }
             let sink = try ProjectionSink(plan.output, columns: plan.columns, scope: plan.scope, self)
-            let runner = try PlanRunner(self, plan, profile: profile) { frame, _ throws(GraphError) in try sink.add(frame) }
-            runner.countRows = sink.counter(of: plan)
-            try runner.run(slots: slots)
+            let runner = try PlanRunner(self, plan, from: input?.start ?? 0, profile: profile) { frame, _ throws(GraphError) in
+                try sink.add(frame)
+            }
+            if input == nil { runner.countRows = sink.counter(of: plan) }
+            try run(runner, plan, input)
             let result = try sink.finish()
             profile?.outputRows = result.rows.count
             return result
@@ -49,7 +109,7 @@ extension Executor {
         let window = try self.window(Projection(star: false, distinct: false, items: [], orderBy: [], skip: skip, limit: limit))
         let returned = try ReturnedRows(columns: plan.columns, streamingTo: streamsAsFound ? rowSink : nil, store: store, control)
         if window?.limit != 0 {
-            let runner = try PlanRunner(self, plan, profile: profile) { frame, reader throws(GraphError) in
+            let runner = try PlanRunner(self, plan, from: input?.start ?? 0, profile: profile) { frame, reader throws(GraphError) in
                 guard try window?.admit(refunding: 0, control) ?? true else { return }
                 var values: [Value] = []
                 values.reserveCapacity(items.count)
@@ -62,7 +122,9 @@ extension Executor {
                 try returned.take(values, owned: owned)
                 if window?.isFull == true { throw GraphError(Self.pipelineStop, "LIMIT reached") }
             }
-            try runner.run(slots: slots)
+            try run(runner, plan, input)
+        } else {
+            input?.rows.releaseAll(control)
         }
         profile?.outputRows = returned.count
         return returned.result()
@@ -113,8 +175,8 @@ final class ProjectionSink {
             let order = p.orderBy.map { (e, asc) in (p.items.first { $0.expr == e }.map { Expr.variable($0.alias) } ?? e, asc) }
             rows = ProjectionRows(columns: columns, order: order, distinct: p.distinct, skip: try executor.nonNegativeInt(p.skip, "SKIP") ?? 0,
                                   limit: try executor.nonNegativeInt(p.limit, "LIMIT"), control)
-        case .rows:
-            throw GraphError(.runtime, "internal: a plan that hands its rows to the interpreter has no projection")
+        case .discard:
+            throw GraphError(.runtime, "internal: a plan that ends in an update has no projection")
         case .aggregate(let keys, let aggregates, let computed, let p):
             items = []
             self.computed = computed
@@ -238,6 +300,8 @@ final class HashAggregation: AggregationGroups {
             let mark = control.mark
             defer { control.release(to: mark) }
             let value = try aggregates[j].argument.map { (a) throws(GraphError) in try executor.evaluate(a, frame) } ?? .null
+            // A percentile reads no variable (the planner takes no other): no row needed.
+            if groups[g].accumulators[j].needsRow { try groups[g].accumulators[j].takePercentile(from: [:], executor) }
             try groups[g].accumulators[j].add(value: value, control)
         }
     }

@@ -1,6 +1,8 @@
-/// A planned read query: a pipeline of physical steps over slot rows (`Frame`), source first,
+/// A planned query part: a pipeline of physical steps over slot rows (`Frame`), source first,
 /// and the projection that ends it. Built once per query text by `Planner` (and cached); the
 /// parts that depend on the graph (which index or label is smallest) are chosen when it runs.
+/// The updates (`PlanStep.update`) split it into segments: each update takes every row of
+/// the segment before it, and the segment after it reads the graph as the update left it.
 struct PlannedQuery: Sendable {
     /// The variable each slot was made for (nil: an unnamed relationship); a WITH gives its
     /// columns new slots.
@@ -11,9 +13,8 @@ struct PlannedQuery: Sendable {
     let columns: [String]
     /// The variables in scope at the RETURN and their slots: what ORDER BY sees of a row.
     let scope: [(name: String, slot: Int)]
-    /// For a query that writes: the clause the interpreter takes over at (the first update),
-    /// given the rows of the clauses before it (`output` is then `.rows`).
-    var interpretedFrom: Int? = nil
+    /// Whether a step changes the graph (then the part runs segment by segment and never in blocks).
+    var writes: Bool { steps.contains { if case .update = $0 { return true } else { return false } } }
     /// The same query run in blocks, for a scan, expands and an aggregation (see `BatchPlan`).
     var batch: BatchPlan? = nil
 }
@@ -44,6 +45,20 @@ enum PlanStep: Sendable {
     /// CALL: the procedure run once per row, each record it returns handed on with the
     /// yielded outputs in their slots (a procedure without outputs passes the row on once).
     case call(CallStep)
+    /// CREATE, MERGE, SET, REMOVE or DELETE: a barrier. It takes every row of the steps before
+    /// it, then changes the graph row by row in order (DELETE: all at once, after reading every
+    /// row), as the clause interpreter does; the rows it makes go on to the steps after it.
+    case update(UpdateStep)
+}
+
+/// An updating clause in a planned query. The change itself is the clause interpreter's
+/// (`Executor.runUpdate`), on rows of the named slots: so both run a write the same way.
+struct UpdateStep: Sendable {
+    var clause: Clause
+    /// The variables in scope before the clause (what its rows carry in).
+    var scope: [(name: String, slot: Int)]
+    /// The variables in scope after it: `scope` and those its pattern binds (CREATE, MERGE).
+    var bound: [(name: String, slot: Int)]
 }
 
 /// A CALL in a planned query (`ProcedureCall`, resolved against the catalog it was checked
@@ -148,6 +163,9 @@ struct VarExpand: Sendable {
     /// The relationship variable's slot (`[r*1..3]`: the list of the walk's relationships); a
     /// hidden one when later relationships of the MATCH must differ from the walk's.
     var relationships: Int?
+    /// The relationship variable was bound before (`WITH [r1, r2] AS rs MATCH (a)-[rs*]->(b)`):
+    /// the walk follows exactly that list of relationships (a value that is not one matches nothing).
+    var relationshipsBound = false
     /// Relationships bound earlier in the same MATCH, which the walk must not use (as in `Expand`).
     var distinctFrom: [Int]
     /// Where the walk itself goes, for a path variable: its nodes after the first and its
@@ -170,9 +188,8 @@ enum PlanOutput: Sendable {
     /// each group's row, where the aggregates and grouping keys are hidden or named columns.
     case aggregate(keys: [(alias: String, expr: SlotExpr)], aggregates: [(alias: String, call: Expr, argument: SlotExpr?)],
                    computed: [(alias: String, expr: Expr)], projection: Projection)
-    /// The rows, as the interpreter's rows of the variables in scope, for the clauses after
-    /// (a query that writes).
-    case rows
+    /// Nothing: the part ends in an update (its rows are dropped, no columns).
+    case discard
 }
 
 /// What `EXPLAIN` and `PROFILE` tell of a query: its operators, the result first (as Neo4j
@@ -203,10 +220,9 @@ public struct QueryPlan: Sendable, Equatable {
     /// The result operator first, the sources last.
     public var operators: [Operator]
     /// False when the planner did not take the query and the clause interpreter ran it (its
-    /// clauses are then listed as `Interpreted...` operators, timed as a whole). A query that
-    /// writes may be planned up to its first update, the rest interpreted.
+    /// clauses are then listed as `Interpreted...` operators, timed as a whole).
     public var planned: Bool
-    /// Why the interpreter ran it, or the part of it that writes (empty when all planned).
+    /// Why the interpreter ran it (empty when planned).
     public var reason: String
     /// Whether the plan came from the plan cache.
     public var cached: Bool

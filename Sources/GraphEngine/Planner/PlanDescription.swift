@@ -3,20 +3,9 @@
 /// scan uses is read from the graph the query runs on (the indexes it has now).
 extension QueryPlan {
     /// A planned query of one part or several joined by UNION (`profiles`: one per part).
-    /// `clauses`: the part's clauses, for a query whose writes the interpreter runs (listed
-    /// as it lists them, above the planned reads).
-    init(_ parts: [PlannedQuery], unionAll: [Bool], store: GraphStore, mode: Mode, profiles: [PlanProfile]?, cached: Bool,
-         clauses: [Clause] = []) {
+    init(_ parts: [PlannedQuery], unionAll: [Bool], store: GraphStore, mode: Mode, profiles: [PlanProfile]?, cached: Bool) {
         var ops = [Operator(name: "ProduceResults", details: parts[0].columns.joined(separator: ", "),
                             rows: profiles.map { $0.reduce(0) { $0 + $1.outputRows } })]
-        var reason = ""
-        if parts.count == 1, let start = parts[0].interpretedFrom, start < clauses.count {
-            for (k, clause) in clauses[start...].reversed().enumerated() {
-                ops.append(Operator(name: "Interpreted" + Planner.clauseName(clause).replacingSpaces, details: "",
-                                    nanoseconds: k == 0 ? profiles?[0].interpretedNanoseconds : nil))
-            }
-            reason = "\(Planner.clauseName(clauses[start])) and what follows run in the clause interpreter"
-        }
         if parts.count > 1 {
             ops.append(Operator(name: "Union", details: unionAll.allSatisfy { $0 } ? "ALL, \(parts.count) parts" : "\(parts.count) parts"))
         }
@@ -28,7 +17,7 @@ extension QueryPlan {
                 return op
             }
         }
-        self.init(mode: mode, operators: ops, planned: true, reason: reason, cached: cached)
+        self.init(mode: mode, operators: ops, planned: true, cached: cached)
     }
 
     /// One part's operators, its output first. A plan that runs in blocks (`BatchPlan`; under
@@ -76,6 +65,8 @@ extension QueryPlan {
                 op.details = "WITH " + op.details
             case .filter(_, let e):
                 op = Operator(name: "Filter", details: e.cypherText)
+            case .update(let update):
+                op = Self.updateOperator(update.clause)
             case .nodeScan(let s):
                 let perRow = i > 0 ? " (for each incoming row)" : ""
                 if s.bound {
@@ -111,7 +102,8 @@ extension QueryPlan {
                 let rel = "[\(e.types.isEmpty ? "" : ":" + e.types.joined(separator: "|"))*\(e.min)..\(e.max)]"
                 op = Operator(name: e.distinctEnds ? "VarLengthExpand(Pruning)" : "VarLengthExpand(All)",
                               details: "(\(name(e.from)))\(l)\(rel)\(r)\(node(e.to, e.target))"
-                                  + (e.distinctEnds ? ", breadth first, each end once" : ", every trail"))
+                                  + (e.distinctEnds ? ", breadth first, each end once"
+                                     : e.relationshipsBound ? ", the relationships of \(e.relationships.map(name) ?? "") in order" : ", every trail"))
             }
             if let profile {
                 op.rows = profile.rows[i + 1]
@@ -149,13 +141,43 @@ extension QueryPlan {
         case .collect(_, let p):
             let name = p.orderBy.isEmpty ? (p.distinct ? "Distinct" : "Limit") : (p.limit == nil ? "Sort" : "Top")
             return Operator(name: name, details: columns.joined(separator: ", ") + " " + projectionText(p))
-        case .rows:
-            return Operator(name: "Eager", details: "rows for the writes")
+        case .discard:
+            return Operator(name: "EmptyResult", details: "")
         case .aggregate(let keys, let aggregates, let computed, let p):
             let grouping = keys.isEmpty ? "" : "by " + keys.map(\.alias).joined(separator: ", ") + ": "
             let named = aggregates.map { $0.alias.hasPrefix("\u{0}") ? $0.call.cypherText : $0.alias } + computed.map(\.alias)
             return Operator(name: "EagerAggregation", details: grouping + named.joined(separator: ", ")
                             + (p.orderBy.isEmpty && !p.distinct && p.skip == nil && p.limit == nil ? "" : "; then " + projectionText(p)))
+        }
+    }
+
+    /// An updating clause, named as Neo4j names its operators (Create, Merge, SetProperty,
+    /// Delete, ...); each takes all its input rows first (Neo4j would show an Eager before it).
+    private static func updateOperator(_ clause: Clause) -> Operator {
+        switch clause {
+        case .create(let parts):
+            return Operator(name: "Create", details: parts.map(\.cypherText).joined(separator: ", "))
+        case .merge(let part, let onCreate, let onMatch):
+            var details = part.cypherText
+            if !onCreate.isEmpty { details += " ON CREATE SET " + onCreate.map(\.cypherText).joined(separator: ", ") }
+            if !onMatch.isEmpty { details += " ON MATCH SET " + onMatch.map(\.cypherText).joined(separator: ", ") }
+            return Operator(name: "Merge", details: details)
+        case .set(let items):
+            let name = items.allSatisfy { if case .labels = $0 { return true } else { return false } } ? "SetLabels" : "SetProperty"
+            return Operator(name: name, details: items.map(\.cypherText).joined(separator: ", "))
+        case .remove(let items):
+            let text = items.map { item in
+                switch item {
+                case .property(let target, let key): return target.cypherText + "." + key
+                case .labels(let v, let labels): return v + labels.map { ":" + $0 }.joined()
+                }
+            }
+            let name = items.allSatisfy { if case .labels = $0 { return true } else { return false } } ? "RemoveLabels" : "RemoveProperty"
+            return Operator(name: name, details: text.joined(separator: ", "))
+        case .delete(let detach, let targets):
+            return Operator(name: detach ? "DetachDelete" : "Delete", details: targets.map(\.cypherText).joined(separator: ", "))
+        case .match, .with, .ret, .unwind, .call:
+            return Operator(name: Planner.clauseName(clause), details: "")
         }
     }
 
@@ -171,6 +193,39 @@ extension QueryPlan {
 
 private extension String {
     var replacingSpaces: String { split(separator: " ").map { $0.prefix(1).uppercased() + $0.dropFirst().lowercased() }.joined() }
+}
+
+extension SetItem {
+    /// Cypher text for a plan's details.
+    var cypherText: String {
+        switch self {
+        case .property(let target, let key, let value): return "\(target.cypherText).\(key) = \(value.cypherText)"
+        case .replace(let v, let value): return "\(v) = \(value.cypherText)"
+        case .merge(let v, let value): return "\(v) += \(value.cypherText)"
+        case .labels(let v, let labels): return v + labels.map { ":" + $0 }.joined()
+        }
+    }
+}
+
+extension PatternPart {
+    /// Cypher text of the pattern for a plan's details (inline maps as `{...}`).
+    var cypherText: String {
+        func node(_ n: NodePattern) -> String {
+            "(" + (n.variable ?? "") + n.labels.map { ":" + $0 }.joined() + (n.properties == nil ? "" : " {...}") + ")"
+        }
+        var text = (pathVariable.map { $0 + " = " } ?? "") + node(start)
+        for (rel, n) in steps {
+            let inner = (rel.variable ?? "") + (rel.types.isEmpty ? "" : ":" + rel.types.joined(separator: "|"))
+                + (rel.properties == nil ? "" : " {...}")
+            switch rel.direction {
+            case .outgoing: text += "-[\(inner)]->"
+            case .incoming: text += "<-[\(inner)]-"
+            case .both: text += "-[\(inner)]-"
+            }
+            text += node(n)
+        }
+        return text
+    }
 }
 
 extension Expr {

@@ -14,6 +14,9 @@ final class PlanRunner {
     /// this one rather than capturing its own).
     private let executor: Executor
     private let steps: [PlanStep]
+    /// The steps this runner runs: all, or one segment between updates (an update ends a
+    /// segment; a new runner, with the graph it left, runs the steps after it).
+    private let start: Int, end: Int
     private let profile: PlanProfile?
     /// Filters that the rows passing now need not run: an exact index lookup answered them.
     private var answered: [Bool]
@@ -27,17 +30,20 @@ final class PlanRunner {
     /// Whether the OPTIONAL MATCH starting at a step found a row for the row now going through it.
     private var found: [Bool]
 
-    init(_ executor: borrowing Executor, _ plan: PlannedQuery, profile: PlanProfile?,
+    /// Runs `plan`'s steps from `start` up to `end` (nil: all), then `output`.
+    init(_ executor: borrowing Executor, _ plan: PlannedQuery, from start: Int = 0, upTo end: Int? = nil, profile: PlanProfile?,
          output: @escaping (inout Frame, Executor) throws(GraphError) -> Void) throws(GraphError) {
         // Borrowed, then copied once: an owned argument cost the caller a copy and this a destroy.
         self.executor = copy executor
         self.steps = plan.steps
+        self.start = start
+        self.end = end ?? plan.steps.count
         answered = Array(repeating: false, count: plan.steps.count)
         found = Array(repeating: false, count: plan.steps.count)
         self.profile = profile
         self.output = output
-        for (i, step) in plan.steps.enumerated() {
-            if case .eager(let output, let columns, _, let scope) = step {
+        for i in start..<self.end {
+            if case .eager(let output, let columns, _, let scope) = plan.steps[i] {
                 collected[i] = try ProjectionSink(output, columns: columns, scope: scope, self.executor)
             }
         }
@@ -50,8 +56,37 @@ final class PlanRunner {
     /// run of the steps that feed it.
     func run(slots: Int) throws(GraphError) {
         var frame = Frame(repeating: .null, count: slots)
-        try untilStopped { () throws(GraphError) in try push(0, &frame) }
-        for i in steps.indices {
+        try untilStopped { () throws(GraphError) in try push(start, &frame) }
+        try finishCollected(slots: slots)
+    }
+
+    /// Runs the steps on each of `input`'s rows (those of the update before `start`), their
+    /// variables put in their slots by `scope`; takes the rows over (each row's values are
+    /// given back once its run is done).
+    func run(slots: Int, input: RowSet, scope: [(name: String, slot: Int)]) throws(GraphError) {
+        var next = 0
+        defer {
+            input.releaseRows(control)
+            for bytes in input.kept[next...] { control.refund(bytes) }
+        }
+        try untilStopped { () throws(GraphError) in
+            while next < input.count {
+                try control.check()
+                var frame = Frame(repeating: .null, count: slots)
+                let row = input.rows[next]
+                for (name, slot) in scope { frame[slot] = row[name] ?? .null }
+                let kept = input.kept[next]
+                next += 1
+                defer { control.refund(kept) }
+                try push(start, &frame)
+            }
+        }
+        try finishCollected(slots: slots)
+    }
+
+    /// Each collecting WITH, in order: its rows to the steps after it.
+    private func finishCollected(slots: Int) throws(GraphError) {
+        for i in start..<end {
             guard case .eager(_, _, let made, _) = steps[i], let sink = collected[i] else { continue }
             let result = try sink.finish()
             defer { control.refund(result.memoryBytes) }
@@ -113,7 +148,7 @@ final class PlanRunner {
     }
 
     private func run(_ i: Int, _ frame: inout Frame) throws(GraphError) {
-        guard i < steps.count else { return try emit(&frame) }
+        guard i < end else { return try emit(&frame) }
         switch steps[i] {
         case .filter(let predicate, _):
             if answered[i] {
@@ -188,6 +223,8 @@ final class PlanRunner {
             try push(i + 1, &frame)
         case .eager:
             try collected[i]?.add(frame)
+        case .update:
+            throw GraphError(.runtime, "internal: an update inside a planned segment")
         }
     }
 
@@ -279,7 +316,7 @@ final class PlanRunner {
         }
         defer { if let restore { answered[restore.step] = restore.was } }
         // The first step, exact, every later step a filter it answered, the output a count.
-        if i == 0, fitsAll, let countRows, steps.indices.dropFirst().allSatisfy({ answered[$0] }) {
+        if i == 0, fitsAll, let countRows, end == steps.count, steps.indices.dropFirst().allSatisfy({ answered[$0] }) {
             if let profile { for k in 1...steps.count { profile.rows[k] += ids.count } }
             return countRows(ids.count)
         }
@@ -361,12 +398,24 @@ final class PlanRunner {
         // Relationships the MATCH bound before the walk are not walked (and, like the walk's
         // own, stay off limits for the relationships after it).
         var used = Self.relationships(in: e.distinctFrom, frame)
+        // A list bound before: exactly its relationships, in order.
+        var follow: [Int]? = nil
+        if e.relationshipsBound, let r = e.relationships {
+            guard case .list(let items) = frame[r] else { return }
+            var ids: [Int] = []
+            for item in items {
+                guard case .relationship(let id) = item else { return }
+                ids.append(id)
+            }
+            follow = ids
+        }
         // The walk so far, kept only when a variable needs it.
         let keepsWalk = e.relationships != nil || e.segment != nil
         var walkedNodes: [Int] = [], walkedRelationships: [Int] = []
         func walk(_ at: Int, _ depth: Int, _ frame: inout Frame) throws(GraphError) {
             try control.check()
-            if depth >= e.min && (!e.toBound || frame[e.to] == .node(at)) && fits(at, e.target, nodeWant) {
+            if depth >= e.min && (follow == nil || depth == follow?.count) && (!e.toBound || frame[e.to] == .node(at))
+                && fits(at, e.target, nodeWant) {
                 frame[e.to] = .node(at)
                 let mark = control.mark
                 defer { control.release(to: mark) }
@@ -375,12 +424,12 @@ final class PlanRunner {
                 if let s = e.segment { frame[s] = .path(nodes: walkedNodes, relationships: walkedRelationships) }
                 try push(i + 1, &frame)
             }
-            guard depth < e.max else { return }
+            guard depth < e.max, depth < follow?.count ?? Int.max else { return }
             let stepMark = control.mark
             defer { control.release(to: stepMark) }
             var next: [(Int, Int)] = []
             try executor.store.forEachRelationship(of: at, e.types, e.direction) { (rid, other) throws(GraphError) in
-                if used.contains(rid) { return }
+                if used.contains(rid) || (follow != nil && follow?[depth] != rid) { return }
                 if let relWant, !relationshipMatches(rid, relWant) { return }
                 next.append((rid, other))
             }
@@ -494,8 +543,6 @@ final class PlanProfile {
     var nanoseconds: [UInt64]
     /// Rows the output made (result rows).
     var outputRows = 0
-    /// Time the interpreter spent on a query's writes and what follows them.
-    var interpretedNanoseconds: UInt64 = 0
     /// Whether the plan ran in blocks (`BatchPlan`): its operators are named so.
     var batched = false
     /// Whether its expand read the relationships where they are stored (`BatchRelationshipScan`).

@@ -4,11 +4,11 @@
 /// the step that binds what they read, and the RETURN as a plain projection, a sorted or
 /// DISTINCT collection, or a hash aggregation.
 ///
-/// The planner takes read-only queries whose parts (one, or several joined by UNION) are made of
-/// MATCH, OPTIONAL MATCH, UNWIND, WITH and CALL clauses, then RETURN (or a CALL alone), and the
-/// reads before a query's first update. Anything else (the updates and what follows them, a
-/// path or variable-length relationship variable bound before, a WHERE after a collecting WITH
-/// that reads more than its columns) is left to the clause interpreter, with the reason.
+/// The planner takes query parts (one, or several joined by UNION) made of MATCH, OPTIONAL
+/// MATCH, UNWIND, WITH, CALL and the updating clauses (CREATE, MERGE, SET, REMOVE, DELETE),
+/// ending in RETURN or an update (or a CALL alone). What it does not take yet (a path or
+/// variable-length relationship variable bound before, a WHERE after a collecting WITH that
+/// reads more than its columns, ...) is left to the clause interpreter, with the reason.
 enum Planner {
     enum Outcome: Sendable {
         /// One plan per part (several for UNION; `unionAll`: one flag per UNION between them).
@@ -25,31 +25,23 @@ enum Planner {
             case .failure(let unplanned): return .interpreted(reason: unplanned.text)
             }
         }
-        if parts.count > 1, parts.contains(where: { $0.interpretedFrom != nil }) {
-            return .interpreted(reason: "a UNION whose parts write is not planned yet")
-        }
         return .planned(parts, unionAll: q.unionAll)
     }
 
     struct Unplanned: Error { let text: String }
 
     private static func plan(part clauses: [Clause], _ procedures: ProcedureCatalog) -> Result<PlannedQuery, Unplanned> {
-        // A query that writes: the reads before its first update are planned (when there are
-        // any, and all plannable), the rest is the interpreter's.
-        let write = clauses.firstIndex(where: \.isUpdating)
-        if let write, write == 0 {
-            return .failure(Unplanned(text: "\(clauseName(clauses[write])) is not planned yet: writes run in the clause interpreter"))
-        }
-        // A CALL alone returns what it yields.
+        // A CALL alone returns what it yields; a part that ends in an update returns nothing.
         let standalone = clauses.count == 1 && clauses[0].isCall
-        let reads = write.map { clauses[..<$0] } ?? (standalone ? clauses[...] : clauses.dropLast())
+        let endsInUpdate = clauses.last?.isUpdating ?? false
+        let body = standalone || endsInUpdate ? clauses[...] : clauses.dropLast()
         var projection: Projection? = nil
-        if write == nil && !standalone {
+        if !standalone && !endsInUpdate {
             guard case .ret(let p)? = clauses.last else { return .failure(Unplanned(text: "the query does not end in RETURN")) }
             projection = p
         }
         var builder = Builder()
-        for (k, clause) in reads.enumerated() {
+        for (k, clause) in body.enumerated() {
             let reason: String?
             switch clause {
             case .match(let optional, let parts, let predicate):
@@ -62,24 +54,24 @@ enum Planner {
                 reason = builder.addWith(p, predicate)
             case .call(let call):
                 reason = builder.addCall(call, procedures, standalone: standalone)
-                if standalone, reason == nil, case .call(let step)? = builder.steps.last {
+                // (One that yields nothing returns nothing.)
+                if standalone, reason == nil, case .call(let step)? = builder.steps.last, !step.bindings.isEmpty {
                     projection = Projection(star: false, distinct: false,
                                             items: step.bindings.map { ProjectionItem(expr: .variable($0.alias), alias: $0.alias) },
                                             orderBy: [], skip: nil, limit: nil)
                 }
-            default:
-                reason = "\(clauseName(clause)) is not planned yet"
+            case .create, .merge, .set, .remove, .delete:
+                builder.addUpdate(clause)
+                reason = nil
+            case .ret:
+                reason = "RETURN must be the last clause"
             }
             if let reason { return .failure(Unplanned(text: reason)) }
         }
-        if let write {
-            // Rows for the interpreter's updates.
-            var planned = PlannedQuery(slotNames: builder.slotNames, steps: builder.steps, output: .rows, columns: [],
-                                       scope: builder.slots.map { (name: $0.key, slot: $0.value) })
-            planned.interpretedFrom = write
-            return .success(planned)
+        guard let projection else {
+            return .success(PlannedQuery(slotNames: builder.slotNames, steps: builder.steps, output: .discard, columns: [],
+                                         scope: builder.scope))
         }
-        guard let projection else { return .failure(Unplanned(text: "the query does not end in RETURN")) }
         return builder.finish(projection)
     }
 
@@ -208,6 +200,20 @@ enum Planner {
 
         func isBound(_ v: String?) -> Bool { v.map { slots[$0] != nil } ?? false }
 
+        /// The named variables in scope and their slots, in slot order.
+        var scope: [(name: String, slot: Int)] { slots.map { (name: $0.key, slot: $0.value) }.sorted { $0.slot < $1.slot } }
+
+        /// An updating clause: a barrier step; what CREATE or MERGE binds gets slots.
+        mutating func addUpdate(_ clause: Clause) {
+            let before = scope
+            switch clause {
+            case .create(let parts): for v in Executor.patternVariables(parts) { _ = slot(for: v) }
+            case .merge(let part, _, _): for v in Executor.patternVariables([part]) { _ = slot(for: v) }
+            default: break
+            }
+            steps.append(.update(UpdateStep(clause: clause, scope: before, bound: scope)))
+        }
+
         func compile(_ e: Expr?) -> SlotExpr? { e.map { SlotExpr.compile($0, slots) } }
 
         /// UNWIND: a new slot for the element.
@@ -236,12 +242,16 @@ enum Planner {
         /// WITH: its columns in new slots, which become the scope; its WHERE after them.
         mutating func addWith(_ p: Projection, _ predicate: Expr?) -> String? {
             let eager = !Executor.isPlain(p) || p.skip != nil || p.limit != nil
-            if eager, let predicate {
-                // After a collecting WITH only its columns are carried on.
+            var predicate = predicate
+            if eager, let original = predicate {
+                // After a collecting WITH only its columns are carried on: an item's expression
+                // in the WHERE reads its column (`WITH DISTINCT a.x AS x WHERE a.x = 1`).
+                let rewritten = Planner.rewrite(original) { e in p.items.first { $0.expr == e }.map { .variable($0.alias) } }
                 let columns = Set(p.items.map(\.alias))
-                guard !p.star, let read = Planner.variables(predicate), read.isSubset(of: columns) else {
+                guard !p.star, let read = Planner.variables(rewritten), read.isSubset(of: columns) else {
                     return "a WHERE after this WITH reads more than its columns"
                 }
+                predicate = rewritten
             }
             let outputScope = slots.map { (name: $0.key, slot: $0.value) }
             let output: PlanOutput, columns: [String]
@@ -281,9 +291,6 @@ enum Planner {
                     return "a shortestPath relationship variable bound before is not planned yet"
                 }
                 if isBound(p.pathVariable) { return "a path variable bound before is not planned yet" }
-                for (rel, _) in p.steps where rel.length != nil && isBound(rel.variable) {
-                    return "a variable-length relationship variable bound before is not planned yet"
-                }
             }
             var pending = predicate.map(Planner.conjuncts) ?? []
             var matchRelationships: [Int] = []
@@ -391,6 +398,7 @@ enum Planner {
                     let target = NodeTest(labels: node.labels, properties: compile(node.properties))
                     let toBound = isBound(node.variable)
                     if let (lo, hi) = rel.length {
+                        let relationshipsBound = isBound(rel.variable)
                         let to = slot(for: node.variable)
                         // Other relationships of the MATCH must differ from the walk's: it is kept.
                         let relationships = rel.variable != nil || relationshipCount > 1 ? slot(for: rel.variable) : nil
@@ -400,7 +408,8 @@ enum Planner {
                             from: at, to: to, types: rel.types, direction: rel.direction,
                             relationshipProperties: compile(rel.properties), min: lo,
                             max: Swift.min(hi ?? Executor.maxHops, Executor.maxHops), target: target, toBound: toBound,
-                            relationships: relationships, distinctFrom: matchRelationships, segment: segment,
+                            relationships: relationships, relationshipsBound: relationshipsBound,
+                            distinctFrom: matchRelationships, segment: segment,
                             distinctEnds: distinctEnds && lo <= 1 && rel.direction != .both && rel.properties == nil && !toBound
                                 && relationships == nil && segment == nil)))
                         if let relationships { matchRelationships.append(relationships) }
@@ -434,8 +443,7 @@ enum Planner {
 
         func finish(_ p: Projection) -> Result<PlannedQuery, Unplanned> {
             projectionOutput(p, clause: "RETURN").map { output, columns in
-                var planned = PlannedQuery(slotNames: slotNames, steps: steps, output: output, columns: columns,
-                                           scope: slots.map { (name: $0.key, slot: $0.value) })
+                var planned = PlannedQuery(slotNames: slotNames, steps: steps, output: output, columns: columns, scope: scope)
                 planned.batch = BatchPlan(planned)
                 return planned
             }
@@ -447,7 +455,8 @@ enum Planner {
             if p.star {
                 items = slots.keys.filter { !$0.isEmpty }.sorted().map { ProjectionItem(expr: .variable($0), alias: $0) } + items
             }
-            guard !items.isEmpty, Set(items.map(\.alias)).count == items.count else {
+            // `WITH *` with nothing in scope passes empty rows on.
+            guard !items.isEmpty || p.star, Set(items.map(\.alias)).count == items.count else {
                 return .failure(Unplanned(text: "the \(clause) items are not plannable"))
             }
             let columns = items.map(\.alias)
@@ -463,8 +472,13 @@ enum Planner {
             }
             var calls: [Expr] = []
             for item in items { Executor.aggregateCalls(item.expr, &calls) }
-            if let percentile = calls.first(where: { if case .function(_, _, let args) = $0 { return args.count > 1 } else { return false } }) {
-                return .failure(Unplanned(text: "\(percentile.cypherText) is not planned yet"))
+            // A percentile is read once per group, from its first row: one that reads variables
+            // (whose first row then matters) is the interpreter's.
+            if let percentile = calls.first(where: { call in
+                guard case .function(_, _, let args) = call, args.count > 1 else { return false }
+                return args.dropFirst().contains { Planner.variables($0) != [] }
+            }) {
+                return .failure(Unplanned(text: "\(percentile.cypherText), a percentile that reads variables, is not planned yet"))
             }
             var keys: [(alias: String, expr: SlotExpr)] = []
             var keyExprs: [(alias: String, expr: Expr)] = []
@@ -476,7 +490,7 @@ enum Planner {
                 switch call {
                 case .countStar:
                     aggregates.append(("\u{0}agg\(aggregates.count)", call, nil))
-                case .function(let name, _, let args) where args.count == 1 && !Executor.containsAggregate(args[0]):
+                case .function(let name, _, let args) where (1...2).contains(args.count) && !Executor.containsAggregate(args[0]):
                     guard Executor.aggregateNames.contains(name) else { return nil }
                     aggregates.append(("\u{0}agg\(aggregates.count)", call, SlotExpr.compile(args[0], slots)))
                 default:
@@ -490,7 +504,7 @@ enum Planner {
             }
             for item in items where Executor.containsAggregate(item.expr) {
                 var direct = item.expr == .countStar
-                if case .function(let name, _, let args) = item.expr, Executor.aggregateNames.contains(name), args.count == 1 {
+                if case .function(let name, _, let args) = item.expr, Executor.aggregateNames.contains(name), (1...2).contains(args.count) {
                     direct = !Executor.containsAggregate(args[0])
                 }
                 if direct && !aggregates.contains(where: { $0.call == item.expr }) {

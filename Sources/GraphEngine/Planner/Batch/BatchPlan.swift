@@ -86,7 +86,7 @@ struct BatchPlan: Sendable {
     /// well for a count of a single label's nodes, which the row path answers from the label
     /// index without a scan.
     init?(_ plan: PlannedQuery) {
-        guard plan.interpretedFrom == nil, case .aggregate(let keys, let aggregates, _, _) = plan.output,
+        guard !plan.writes, case .aggregate(let keys, let aggregates, _, _) = plan.output,
               case .nodeScan(let first)? = plan.steps.first, !first.bound, first.idSeek == nil, first.indexHints.isEmpty,
               first.test.properties == nil else { return nil }
         var isNode: [Int: Bool] = [first.slot: true]
