@@ -160,6 +160,8 @@ struct PlannerTests {
             + "RETURN id(a) AS a, id(z) AS z ORDER BY a, z",
         "MATCH (a)-[r:R*2]->(b) WITH a, r LIMIT 7 MATCH (a)-[r*1..2]->(z) RETURN id(a) AS a, id(z) AS z ORDER BY a, z",
         "MATCH (n) WITH DISTINCT n.age AS age WHERE n.age > 3 RETURN age ORDER BY age",
+        // A WHERE after a collecting WITH *.
+        "MATCH (n:A) WITH *, count(*) AS c WHERE n.age > 3 RETURN n.name AS name, c ORDER BY name",
     ]
 
     @Test("every query answers as the clause interpreter does", arguments: plannedQueries)

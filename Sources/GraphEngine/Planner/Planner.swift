@@ -247,8 +247,8 @@ enum Planner {
                 // After a collecting WITH only its columns are carried on: an item's expression
                 // in the WHERE reads its column (`WITH DISTINCT a.x AS x WHERE a.x = 1`).
                 let rewritten = Planner.rewrite(original) { e in p.items.first { $0.expr == e }.map { .variable($0.alias) } }
-                let columns = Set(p.items.map(\.alias))
-                guard !p.star, let read = Planner.variables(rewritten), read.isSubset(of: columns) else {
+                let columns = Set(p.items.map(\.alias)).union(p.star ? Set(slots.keys) : [])
+                guard let read = Planner.variables(rewritten), read.isSubset(of: columns) else {
                     return "a WHERE after this WITH reads more than its columns"
                 }
                 predicate = rewritten
@@ -290,7 +290,7 @@ enum Planner {
                 if p.shortest != nil, let (rel, _) = p.steps.first, isBound(rel.variable) {
                     return "a shortestPath relationship variable bound before is not planned yet"
                 }
-                if isBound(p.pathVariable) { return "a path variable bound before is not planned yet" }
+                // (A path variable bound before is refused by the analyzer.)
             }
             var pending = predicate.map(Planner.conjuncts) ?? []
             var matchRelationships: [Int] = []
