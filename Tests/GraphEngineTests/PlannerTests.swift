@@ -160,6 +160,11 @@ struct PlannerTests {
             + "RETURN id(a) AS a, id(z) AS z ORDER BY a, z",
         "MATCH (a)-[r:R*2]->(b) WITH a, r LIMIT 7 MATCH (a)-[r*1..2]->(z) RETURN id(a) AS a, id(z) AS z ORDER BY a, z",
         "MATCH (n) WITH DISTINCT n.age AS age WHERE n.age > 3 RETURN age ORDER BY age",
+        // Aggregates inside an index, slice, property, CASE or reduce (valid Cypher: one value per group).
+        "MATCH (n:A) RETURN n.age AS age, collect(n.name)[0] AS first, collect(n.name)[1..3] AS next, collect(n)[0].name AS name ORDER BY age",
+        "MATCH (n:A) RETURN n.age AS age, CASE WHEN count(*) > 2 THEN 'many' ELSE 'few' END AS size ORDER BY age",
+        "MATCH (n:B) RETURN n.name AS name, reduce(s = 0, x IN collect(n.age) | s + x) AS total ORDER BY name",
+        "MATCH (n) WITH n.age AS age, count(*) AS c RETURN CASE age WHEN 3 THEN c * 10 ELSE c END AS v ORDER BY v",
         // A WHERE after a collecting WITH *.
         "MATCH (n:A) WITH *, count(*) AS c WHERE n.age > 3 RETURN n.name AS name, c ORDER BY name",
     ]

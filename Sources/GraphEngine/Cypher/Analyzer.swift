@@ -317,29 +317,42 @@ struct Analyzer {
         func mixed() -> GraphError {
             GraphError(.semantic, "an expression mixing aggregates may only use grouping keys, constants and parameters")
         }
+        func each(_ parts: [Expr?]) throws(GraphError) { for x in parts { if let x { try checkAggregateMix(x, keys, locals: locals) } } }
+        /// Evaluated once per element: an aggregate has no group there.
+        func perElement(_ part: Expr, _ names: [String], _ construct: String) throws(GraphError) {
+            guard !Executor.containsAggregate(part) else {
+                throw GraphError(.semantic, "aggregate functions cannot be used in \(construct)")
+            }
+            try checkAggregateMix(part, keys, locals: locals.union(names))
+        }
         switch e {
         case .countStar, .literal, .parameter: return
         case .function(let n, _, let args):
             if Executor.aggregateNames.contains(n) { return }
-            for a in args { try checkAggregateMix(a, keys, locals: locals) }
+            try each(args)
         case .variable(let v), .property(.variable(let v), _):
+            // Only a grouping key this simple may be reused: `a.x + b.x + count(*)` is ambiguous
+            // even when `a.x + b.x` is projected (the TCK's AmbiguousAggregationExpression).
             guard locals.contains(v) || keys.contains(e) else { throw mixed() }
         case .listComprehension(let v, let list, let predicate, let projection):
             try checkAggregateMix(list, keys, locals: locals)
             for part in [predicate, projection].compactMap({ $0 }) {
-                // Evaluated once per element: an aggregate has no group there.
-                guard !Executor.containsAggregate(part) else {
-                    throw GraphError(.semantic, "aggregate functions cannot be used in a list comprehension's predicate or projection")
-                }
-                try checkAggregateMix(part, keys, locals: locals.union([v]))
+                try perElement(part, [v], "a list comprehension's predicate or projection")
             }
-        case .property, .hasLabels, .index, .slice, .reduce, .caseExpr, .patternPredicate, .patternComprehension, .exists:
+        case .reduce(let accumulator, let initial, let v, let list, let expression):
+            try each([initial, list])
+            try perElement(expression, [accumulator, v], "a reduce's expression")
+        // `collect(x)[0]`, `collect(n)[0].name`, `CASE WHEN count(*) > 1 THEN ... END`: built from
+        // the group's aggregates and keys.
+        case .property(let x, _), .hasLabels(let x, _), .not(let x), .negate(let x), .isNull(let x, _):
+            try checkAggregateMix(x, keys, locals: locals)
+        case .index(let a, let b): try each([a, b])
+        case .slice(let a, let b, let c): try each([a, b, c])
+        case .caseExpr(let subject, let whens, let thens, let otherwise): try each([subject, otherwise] + whens + thens)
+        case .patternPredicate, .patternComprehension, .exists:
             throw mixed()
-        case .not(let x), .negate(let x), .isNull(let x, _): try checkAggregateMix(x, keys, locals: locals)
-        case .list(let l), .map(_, let l): for x in l { try checkAggregateMix(x, keys, locals: locals) }
-        case .binary(_, let a, let b):
-            try checkAggregateMix(a, keys, locals: locals)
-            try checkAggregateMix(b, keys, locals: locals)
+        case .list(let l), .map(_, let l): try each(l)
+        case .binary(_, let a, let b): try each([a, b])
         }
     }
 
