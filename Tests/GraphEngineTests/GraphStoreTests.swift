@@ -143,4 +143,22 @@ import Testing
         try db.commit(tx)
         #expect(try db.execute("MATCH (a:A) RETURN a.v").rows == [[.int(2)]])
     }
+
+    @Test func anInMemoryDatabaseForgetsItsChangesOnceSettled() throws {
+        // Nobody takes them: kept, the touched ids would grow with every write and be copied by
+        // the next one. A copy that leaves its vector indexes to its owner still collects them.
+        var db = GraphDatabase()
+        for i in 0..<50 { try db.execute("CREATE (:N {i: $i})-[:R]->(:M)", parameters: ["i": .int(Int64(i))]) }
+        try db.execute("MATCH (n:N) SET n.seen = true")
+        var tx = db.beginTransaction()
+        try tx.execute("MATCH (n:N) WHERE n.i < 3 DETACH DELETE n")
+        try db.commit(tx)
+        #expect(db.store.touchedNodes.isEmpty && db.store.touchedRelationships.isEmpty)
+        var collecting = db
+        collecting.leaveVectorIndexesToCommit()
+        try collecting.execute("MATCH (n:N) WHERE n.i = 7 SET n.x = 1")
+        #expect(Set(collecting.takeChanges().nodes.keys) == Set(db.store.nodeIds(withLabel: "N").filter { id in
+            db.store.node(id)?.properties["i"] == .int(7)
+        }))
+    }
 }

@@ -167,9 +167,7 @@ public struct GraphDatabase: Sendable {
                 // indexes as they were: no copy back, no conflict for a transaction begun before.
                 store = ex.store
                 version += 1
-                if maintainsVectorIndexes && !vectorIndexes.isEmpty {
-                    vectorIndexes.apply(store.takeChanges(), from: store)
-                }
+                settleChanges()
             }
             if let sink = ex.rowSink, !r.streamed {
                 try sink(.columns(r.columns, store))

@@ -38,7 +38,19 @@ extension GraphDatabase {
         self = tx.database
         maintainsVectorIndexes = maintains
         version += 1
-        if maintains && !vectorIndexes.isEmpty { vectorIndexes.apply(store.takeChanges(), from: store) }
+        settleChanges()
+    }
+
+    /// After a change: a database that maintains its own vector indexes applies the store's
+    /// changes to them, or (having none) forgets them, since nobody else takes them: kept, the
+    /// set of touched ids would grow with every write and be copied by the next one.
+    mutating func settleChanges() {
+        guard maintainsVectorIndexes else { return }
+        if vectorIndexes.isEmpty {
+            store.forgetChanges()
+        } else {
+            vectorIndexes.apply(store.takeChanges(), from: store)
+        }
     }
 }
 
@@ -57,7 +69,9 @@ extension GraphDatabase {
 
     /// The store's changes since the last call (see `GraphStore.takeChanges`). A copy that
     /// leaves its vector indexes to its owner remembers the nodes, so that its own searches
-    /// score them exactly until the owner has applied them (read-your-writes).
+    /// score them exactly until the owner has applied them (read-your-writes). A database that
+    /// maintains its vector indexes itself (the default) settles its changes after each query
+    /// and commit: it has none to give (call `leaveVectorIndexesToCommit()` to collect them).
     public mutating func takeChanges() -> GraphChanges {
         let changes = store.takeChanges()
         if !maintainsVectorIndexes { unindexedNodes.formUnion(changes.nodes.keys) }

@@ -82,6 +82,13 @@ extension GraphStore {
         return changes
     }
 
+    /// Forgets the changes since the last `takeChanges()` (an owner that nobody asks for them).
+    public mutating func forgetChanges() {
+        if !touchedNodes.isEmpty { touchedNodes = [] }
+        if !touchedRelationships.isEmpty { touchedRelationships = [] }
+        if !touchedHyperedges.isEmpty { touchedHyperedges = [] }
+    }
+
     /// The whole store as changes to an empty store (what a snapshot holds).
     public var everything: GraphChanges {
         var changes = GraphChanges()
