@@ -122,4 +122,34 @@ struct PropertyIndexTests {
         try db.createVectorIndex(VectorIndexDefinition(name: "vec", label: "P", property: "v", dimension: 2, metric: .l2Squared))
         #expect(throws: GraphError.self) { try db.createPropertyIndex(name: "vec", .init(label: "P", property: "z")) }
     }
+
+    @Test("an index of thousands of values spread over buckets: lookups and counts follow random writes, and a snapshot keeps its own")
+    func bucketsFollowWrites() throws {
+        var rng = SeededGenerator(seed: 11)
+        var indexes = PropertyIndexes()
+        let key = PropertyIndexes.Key(label: "P", property: "v")
+        indexes.create(key, name: "pv", nodes: [Node]())
+        var model: [Int: Int] = [:]   // id -> value
+        var snapshot: (indexes: PropertyIndexes, model: [Int: Int])? = nil
+        func node(_ id: Int, _ value: Int?) -> Node? {
+            value.map { Node(id: id, labels: ["P"], properties: ["v": .int(Int64($0))]) }
+        }
+        for step in 0..<40_000 {
+            let id = Int(rng.next() % 12_000), value = Int(rng.next() % 6_000)
+            let old = model[id]
+            let new: Int? = rng.next() % 4 == 0 ? nil : value
+            indexes.update(id, from: node(id, old), to: node(id, new))
+            model[id] = new
+            if step == 20_000 { snapshot = (indexes, model) }
+        }
+        for (indexes, model) in [(indexes, model), snapshot!] {
+            var expected: [Int: [Int]] = [:]
+            for (id, value) in model { expected[value, default: []].append(id) }
+            #expect(indexes.count(key) == model.count)
+            for value in 0..<6_000 {
+                let found = indexes.candidates(label: "P", property: "v", equalTo: .int(Int64(value)))
+                #expect(found == (expected[value] ?? []).sorted())
+            }
+        }
+    }
 }
