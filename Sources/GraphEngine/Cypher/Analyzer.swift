@@ -151,6 +151,9 @@ struct Analyzer {
                 // A variable-length relationship already bound to a value (a list of
                 // relationships from an earlier clause) is the path to follow.
                 if r.length != nil, let old = scope[v], old.holdsValue || old == .unknown {
+                    if p.shortest != nil {
+                        throw GraphError(.semantic, "shortestPath searches for its relationships: '\(v)' is already bound; use another name")
+                    }
                     if case .literal(let type) = old, type != .list {
                         throw GraphError(.semantic, "variable '\(v)' holds \(type.rawValue), not a list of relationships to follow")
                     }

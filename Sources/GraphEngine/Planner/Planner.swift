@@ -287,10 +287,8 @@ enum Planner {
         mutating func addMatch(_ parts: [PatternPart], _ predicate: Expr?, optional: Bool, distinctEnds: Bool) -> String? {
             let relationshipCount = parts.reduce(0) { $0 + $1.steps.count }
             for p in parts {
-                if p.shortest != nil, let (rel, _) = p.steps.first, isBound(rel.variable) {
-                    return "a shortestPath relationship variable bound before is not planned yet"
-                }
-                // (A path variable bound before is refused by the analyzer.)
+                // (A path variable, or a shortestPath's relationship variable, bound before is
+                // refused by the analyzer.)
             }
             var pending = predicate.map(Planner.conjuncts) ?? []
             var matchRelationships: [Int] = []

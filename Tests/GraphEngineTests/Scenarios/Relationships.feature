@@ -67,3 +67,14 @@ Feature: Relationships - variable-length relationships bound before the MATCH, a
       | -nodes         | 1 |
       | -relationships | 2 |
       | -labels        | 1 |
+
+  Scenario: [5] shortestPath does not take a relationship list bound before: it searches for its own
+    Given an empty graph
+    When executing query:
+      """
+      MATCH (:A)-[r1]->(:B)-[r2]->(:C)
+      WITH [r1, r2] AS rs
+      MATCH p = shortestPath((a)-[rs*]->(b))
+      RETURN p
+      """
+    Then a SyntaxError should be raised at compile time: VariableAlreadyBound
