@@ -59,4 +59,31 @@ public enum RankingMetrics {
         let hi = means[min(Int(Double(resamples) * 0.975), resamples - 1)]
         return (mean, lo, hi)
     }
+
+    /// Lower bounds that hold for several paired comparisons on the same lists at once (each
+    /// row of `differences` one candidate, e.g. a model after each epoch, minus a baseline, per
+    /// list): the candidates' means less one margin, the 97.5th percentile over seeded bootstrap
+    /// resamples of the lists of max over candidates of (resampled mean - mean). Choosing the
+    /// candidate with the best mean and testing its lower bound > 0 then keeps the one-sided 2.5%
+    /// error of one comparison's percentile interval: the choice among candidates is paid for
+    /// (little when they are alike, as successive epochs are; up to a Bonferroni bound when not).
+    public static func simultaneousLowerBounds(_ differences: [[Double]], resamples: Int = 2000, seed: UInt64) -> [Double] {
+        guard let n = differences.first?.count, n > 0 else { return differences.map { _ in 0 } }
+        precondition(differences.allSatisfy { $0.count == n }, "one difference per list for every candidate")
+        let means = differences.map { $0.reduce(0, +) / Double(n) }
+        var rng = SeededGenerator(seed: seed)
+        var maxima = [Double](), sums = [Double](repeating: 0, count: differences.count)
+        maxima.reserveCapacity(resamples)
+        for _ in 0..<resamples {
+            for c in sums.indices { sums[c] = 0 }
+            for _ in 0..<n {
+                let i = Int(rng.next() % UInt64(n))
+                for c in differences.indices { sums[c] += differences[c][i] }
+            }
+            maxima.append(zip(sums, means).map { $0 / Double(n) - $1 }.max() ?? 0)
+        }
+        maxima.sort()
+        let margin = maxima[min(Int(Double(resamples) * 0.975), resamples - 1)]
+        return means.map { $0 - margin }
+    }
 }
