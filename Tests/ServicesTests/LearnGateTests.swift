@@ -107,4 +107,24 @@ struct LearnGateTests {
         let verdict = LearnGate.crossFitted(worse, seed: 1)
         #expect(verdict.epoch == 0 && !verdict.activates && verdict.lists == 200)
     }
+
+    @Test("hold-out scores pool over folds: metrics weighted by list count, lists concatenated")
+    func pooledScores() {
+        func example(_ grades: [Float], weights: [Float]) -> RerankExample {
+            RerankExample(query: [0], nodes: grades.map { _ in [0] }, candidateCount: grades.count,
+                          neighbours: grades.map { _ in [] }, hnswScores: grades.indices.map { -Float($0) }, grades: grades, weights: weights)
+        }
+        // HNSW order: the relevant result at rank 1 (nDCG 1) in one list, at rank 2 in the others.
+        let first = HoldOutScore([example([1, 0], weights: [1, 2])], positionBias: 1) { RerankModel.order($0.hnswScores) }
+        let second = HoldOutScore([example([0, 1], weights: [1, 2]), example([0, 1], weights: [1, 3])], positionBias: 1) {
+            RerankModel.order($0.hnswScores)
+        }
+        let pooled = HoldOutScore(pooling: [first, second])
+        #expect(abs(pooled.ndcg - (1 + 2 / log2(3.0)) / 3) < 1e-12)
+        #expect(abs(pooled.mrr - (1 + 0.5 + 0.5) / 3) < 1e-12)
+        #expect(pooled.gatePerExample == first.gatePerExample + second.gatePerExample)
+        #expect(pooled.idealPerExample == [1, 2, 3])
+        // The gate's score: mean DCG of the weighted gains (1, 2 / log2 3, 3 / log2 3) over the mean ideal DCG (2).
+        #expect(abs(pooled.gateMean - (1 + 5 / log2(3.0)) / 3 / 2) < 1e-12)
+    }
 }
