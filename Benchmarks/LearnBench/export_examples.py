@@ -70,9 +70,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--click-eta", type=float, default=1.0)
     parser.add_argument("--irrelevant-click", type=float, default=0.1)
+    parser.add_argument("--pure-noise", action="store_true",
+                        help="the no-harm experiment's clicks: every examined result clicked at 0.3, whatever its relevance")
     arguments = parser.parse_args(argv)
     bench = Bench(datasets.by_name(arguments.data_set), 100, arguments.seed)
-    clicks = ClickModel(eta=arguments.click_eta, click_if_irrelevant=arguments.irrelevant_click)
+    clicks = ClickModel(pure_noise=True) if arguments.pure_noise else ClickModel(eta=arguments.click_eta,
+                                                                                click_if_irrelevant=arguments.irrelevant_click)
     records = bench.feedback(clicks, arguments.seed)
     config = TrainConfig(seed=arguments.seed)
     train, validation = split_by_query(records, config.validation_fraction, np.random.default_rng(config.seed))

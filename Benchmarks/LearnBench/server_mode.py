@@ -47,18 +47,24 @@ def run(address: str, chosen: list[str], arguments: argparse.Namespace) -> int:
                                                                            click_if_irrelevant=arguments.irrelevant_click)
             rows.append((name, *measure(db, datasets.by_name(data_name), clicks, arguments)))
     print(f"LearnBench against ruvector-server at {address}, depth {arguments.depth}, seed {arguments.seed}\n")
-    print("| run | records | HNSW nDCG@10 | served nDCG@10 | ceiling | lift [95% CI] | model version | "
+    print("| run | records | HNSW nDCG@10 | served nDCG@10 | ceiling | lift [95% CI] | model version | trained on | "
           "training s | search p50 plain / re-ranked ms |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for name, records, scores, version, seconds, cost in rows:
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for name, records, scores, version, status, seconds, cost in rows:
         print(f"| {name} | {records} | {scores.baseline.ndcg.mean():.4f} | {scores.model.ndcg.mean():.4f} | "
-              f"{scores.ceiling.ndcg.mean():.4f} | {scores.lift} | {version} | {seconds:.1f} | "
+              f"{scores.ceiling.ndcg.mean():.4f} | {scores.lift} | {version} | {status.training_examples} | {seconds:.1f} | "
               f"{cost[0]:.2f} / {cost[1]:.2f} |")
+    # "trained on" is the examples the stored model trained on: the training side of the hold-out,
+    # or every example when the cross-fitted gate activated a final fit; a refused model's note
+    # gives what the gate measured.
+    for name, *_, status, _, _ in rows:
+        if status.note:
+            print(f"{name}: {status.note}")
     return 0
 
 
 def measure(db, data: datasets.DataSet, clicks: ClickModel,
-            arguments: argparse.Namespace) -> tuple[int, HoldoutScores, object, float, tuple[float, float]]:
+            arguments: argparse.Namespace) -> tuple[int, HoldoutScores, object, object, float, tuple[float, float]]:
     """One collection: load, show, click, record, train, score the hold-out."""
     collection = f"learnbench-{data.name}-{'noise' if clicks.pure_noise else 'clicks'}-{arguments.seed}"
     if db.collection_exists(collection):
@@ -86,6 +92,7 @@ def measure(db, data: datasets.DataSet, clicks: ClickModel,
     for _ in db.learn.train(collection, epochs=arguments.epochs, seed=arguments.seed, progress_bar=arguments.verbose):
         pass
     seconds = time.monotonic() - started
+    status = db.learn.status(collection)
 
     hnsw_rows, ranked_rows, version = [], [], None
     for query in data.holdout_queries:
@@ -95,7 +102,7 @@ def measure(db, data: datasets.DataSet, clicks: ClickModel,
         ranked_rows.append([int(h.id) for h in hits])
         version = getattr(hits, "model_version", None)
     scores = holdout_scores(data, np.array(hnsw_rows), [np.array(r) for r in ranked_rows], arguments.seed)
-    return len(records), scores, version, seconds, search_cost(db, collection, data, arguments.depth)
+    return len(records), scores, version, status, seconds, search_cost(db, collection, data, arguments.depth)
 
 
 def search_cost(db, collection: str, data: datasets.DataSet, depth: int) -> tuple[float, float]:

@@ -52,9 +52,27 @@ struct LearnBenchOptions: ParsableCommand {
     @Option(help: "Stop after this many optimiser steps (training mode).")
     var maxSteps: Int?
 
+    @Flag(help: "With --train-examples: split the file's examples again as the server does and print each gate rule's verdict (GateStudy.swift).")
+    var gateStudy = false
+
+    @Option(help: "Gate study: the share of queries held out (the server's holdout_fraction).")
+    var holdout = 0.1
+
+    @Option(help: "Gate study: cross-fit over this many folds instead of one hold-out (1 = one hold-out).")
+    var folds = 1
+
+    @Option(help: "Gate study: the examination exponent the clicks were made with; the weights are rank^eta (0: none).")
+    var eta = 1.0
+
+    /// Epochs without a better gate score before a run stops (the server's `LearnTraining.patienceEpochs`).
+    static let patienceEpochs = 5
+
     func validate() throws {
         guard epochs > 0, clip >= 0, (warmupSteps ?? 1) > 0, (maxSteps ?? 1) > 0, dumpStep > 0 else {
             throw ValidationError("--epochs, --warmup, --max-steps and --dump-step must be at least 1, --clip at least 0")
+        }
+        guard holdout > 0, holdout < 1, folds >= 1, eta >= 0 else {
+            throw ValidationError("--holdout must be in (0, 1), --folds at least 1, --eta at least 0")
         }
         guard (dropout ?? 0) >= 0, (dropout ?? 0) < 1 else { throw ValidationError("--dropout must be in [0, 1)") }
     }

@@ -59,7 +59,7 @@ func percentile(_ xs: [Double], _ p: Double) -> Double {
 }
 
 let options = LearnBenchOptions.parseOrExit()
-if let path = options.trainExamples { exit(trainExamples(path: path, options)) }
+if let path = options.trainExamples { exit(options.gateStudy ? gateStudy(path: path, options) : trainExamples(path: path, options)) }
 
 let dimension = 384
 let shapes = [Shape(candidates: 100, extra: 0, m: 8, candidateNeighbours: 8),

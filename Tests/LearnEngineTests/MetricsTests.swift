@@ -23,6 +23,23 @@ import LearnEngine
         // The interval's half width is near 1.96 * sd / sqrt(n) = 0.0139.
         #expect(abs((a.upper - a.lower) / 2 - 0.0139) < 0.004)
     }
+
+    @Test func simultaneousLowerBoundsPayForTheChoiceAmongCandidates() {
+        var rng = SeededGenerator(seed: 2)
+        let d = (0..<200).map { _ in 0.05 + rng.nextGaussian() * 0.1 }
+        // One candidate: the ordinary one-sided bound, mean - 1.96 * sd / sqrt(n) (near 0.05 - 0.0139).
+        let one = RankingMetrics.simultaneousLowerBounds([d], seed: 7)
+        #expect(abs(one[0] - (d.reduce(0, +) / 200 - 0.0139)) < 0.004)
+        #expect(one == RankingMetrics.simultaneousLowerBounds([d], seed: 7))
+        // Identical candidates cost nothing more.
+        let same = RankingMetrics.simultaneousLowerBounds([d, d, d], seed: 7)
+        #expect(same.allSatisfy { $0 == one[0] })
+        // Twelve independent candidates: the margin grows towards a Bonferroni bound (z 2.87 instead of 1.96).
+        let many = [d] + (1..<12).map { _ in (0..<200).map { _ in 0.05 + rng.nextGaussian() * 0.1 } }
+        let bounds = RankingMetrics.simultaneousLowerBounds(many, seed: 7)
+        let margin = d.reduce(0, +) / 200 - bounds[0]
+        #expect(margin > 0.0139 * 1.25 && margin < 0.0139 * 2.87 / 1.96 * 1.2, "margin \(margin)")
+    }
 }
 
 extension Double {

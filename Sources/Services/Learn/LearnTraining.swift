@@ -84,14 +84,7 @@ enum LearnTraining {
     /// Whether a query's records are held out: a hash of the query vector, so every session of
     /// one query lands on the same side and the split stays the same from run to run.
     static func isHeldOut(_ query: [Float], fraction: Double) -> Bool {
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        for value in query {
-            hash = (hash ^ UInt64(value.bitPattern)) &* 0x0000_0100_0000_01B3
-        }
-        hash ^= hash >> 33
-        hash = hash &* 0xFF51_AFD7_ED55_8CCD
-        hash ^= hash >> 33
-        return Double(hash >> 11) / Double(1 << 53) < fraction
+        LearnGate.unit(query) < fraction
     }
 
     /// Runs one training run and stores its model (activated or not); returns the stored status.
@@ -114,8 +107,10 @@ enum LearnTraining {
 
         // Examples, sharing one copy of each point's vector, charged to the run's budget. The
         // log is read a page at a time: only the examples are held, not every record at once.
+        // Each keeps its unclipped propensity weights (what the gate scores a held-out list
+        // with) and its query's hold-out hash; training copies are clipped (`forTraining`).
         var vectors: [UInt64: [Float]] = [:]
-        var train: [RerankExample] = [], heldOut: [RerankExample] = []
+        var examples: [(example: RerankExample, unit: Double)] = []
         var position = first
         while position < total {
             let page = try store.feedback(from: position, limit: Int(min(UInt64(recordsPerPage), total - position)))
@@ -124,104 +119,103 @@ enum LearnTraining {
             try cancellation.check()
             for record in page {
                 let known = vectors.count
-                // Held-out lists score the gate with unclipped propensity weights: clipping
-                // undervalues the deep clicks a real lift brings up, and would favour the shown order.
-                let held = isHeldOut(record.query?.values ?? [], fraction: settings.holdoutFraction)
                 guard let example = try LearnExamples.training(record, source: source, neighbours: settings.architecture.neighbours,
-                                                                positionBias: settings.positionBias,
-                                                                maxWeight: held ? .infinity : LearnExamples.maxPropensityWeight,
+                                                                positionBias: settings.positionBias, maxWeight: .infinity,
                                                                 vectors: &vectors) else { continue }
-                try memory.charge((vectors.count - known) * (dimension * 4 + 64) + example.nodes.count * 16 + example.candidateCount * 48)
-                if held {
-                    heldOut.append(example)
-                } else {
-                    train.append(example)
-                }
+                try memory.charge((vectors.count - known) * (dimension * 4 + 64) + example.nodes.count * 16 + example.candidateCount * 56)
+                examples.append((example, LearnGate.unit(record.query?.values ?? [])))
             }
         }
+        let heldOut = examples.filter { $0.unit < settings.holdoutFraction }.map(\.example)
+        let train = examples.filter { $0.unit >= settings.holdoutFraction }.map { forTraining($0.example) }
         guard train.count >= minimumTrainingExamples, heldOut.count >= minimumHeldOutExamples else {
             throw RPCError(.failedPrecondition, "\(source.described) has \(train.count) usable training and \(heldOut.count) held-out "
                 + "feedback records since the last run (a usable record judges a point that still exists as relevant); a run needs at least "
                 + "\(minimumTrainingExamples) and \(minimumHeldOutExamples): record more feedback, or raise holdout_fraction")
         }
 
-        // Cosine decay without a length of its own ends with the run.
-        var trainingConfig = settings.training
-        if case let .warmupCosine(configuredWarmup, configuredTotal, minimum) = trainingConfig.schedule {
-            let batches = (train.count + trainingConfig.batchSize - 1) / max(trainingConfig.batchSize, 1)
-            let runSteps = trainingConfig.epochs * batches
-            let warmup = settings.defaultWarmup ? min(configuredWarmup, max(1, runSteps / 10)) : configuredWarmup
-            let total = configuredTotal == 0 ? max(warmup + 1, runSteps) : configuredTotal
-            trainingConfig.schedule = .warmupCosine(warmupSteps: warmup, totalSteps: total, minimumRate: minimum)
-        }
-
         // Start from the active model when it has this architecture; otherwise from scratch.
-        let model: RerankModel
+        let start: [UInt8]
         if let active = store.ranker, active.model.config == settings.architecture, active.model.dimension == dimension {
-            model = try RerankModel(serialised: active.model.serialised())
+            start = active.model.serialised()
         } else {
-            model = try RerankModel(config: settings.architecture, dimension: dimension, seed: settings.seed)
+            start = try RerankModel(config: settings.architecture, dimension: dimension, seed: settings.seed).serialised()
         }
-        var trainer = Trainer(model: model, config: trainingConfig, seed: settings.seed)
-        if let c = continuity {
-            trainer.ewc = c.ewc
-            trainer.ewc.lambda = Float(settings.training.ewcLambda)
-            if c.replay.capacity == trainer.replay.capacity { trainer.replay = c.replay }
-        }
-
+        var steps = 0
         let baseline = HoldOutScore(heldOut, positionBias: settings.positionBias) { RerankModel.order($0.hnswScores) }
-        var best = (score: baseline.gateMean, bytes: model.serialised(), epoch: 0, evaluation: baseline)
-        var sinceBest = 0
-        var lastReportedStep = 0
-        let outcome = trainer.train(model, examples: train, heldOut: trainingConfig.schedule.isPlateau ? heldOut : [],
-                                    consolidating: false,
-            progress: { report in
-                guard !report.isEpochEnd else { return }
-                if report.step - lastReportedStep >= 10 {
-                    lastReportedStep = report.step
-                    progress(RuvectorV1.TrainProgress(epoch: UInt32(report.epoch), step: UInt64(report.step), loss: Float(report.loss),
-                                                      learningRate: Float(report.learningRate)))
-                }
-            },
-            continueAfterEpoch: { report in
-                let evaluation = HoldOutScore(heldOut, positionBias: settings.positionBias) { (try? model.rerank($0)) ?? [] }
-                if evaluation.gateMean > best.score {
-                    best = (evaluation.gateMean, model.serialised(), report.epoch, evaluation)
-                    sinceBest = 0
-                } else {
-                    sinceBest += 1
-                }
+        let held = try fit(start: start, train: train, heldOut: heldOut, baseline: baseline, settings: settings, continuity: continuity,
+                           trainerSeed: settings.seed, cancellation: cancellation) { report, evaluation in
+            steps += report.isEpochEnd ? 0 : 1
+            if let evaluation {
                 progress(RuvectorV1.TrainProgress(epoch: UInt32(report.epoch), step: UInt64(report.step), loss: Float(report.loss),
                                                   learningRate: Float(report.learningRate), evalNdcgAt10: Float(evaluation.ndcg),
                                                   evalRecallAt10: Float(evaluation.recall), evalMrr: Float(evaluation.mrr)))
-                return sinceBest < patienceEpochs && !cancellation.isCancelled
-            },
-            isCancelled: { cancellation.isCancelled })
-        if outcome == .cancelled || cancellation.isCancelled { try cancellation.check() }
+            } else if !report.isEpochEnd, report.step % 10 == 0 {
+                progress(RuvectorV1.TrainProgress(epoch: UInt32(report.epoch), step: UInt64(report.step), loss: Float(report.loss),
+                                                  learningRate: Float(report.learningRate)))
+            }
+        }
 
-        // The gate: the best epoch must beat the HNSW order on the held-out feedback, with a
-        // paired bootstrap 95% interval above 0 (docs/learn.md, "Training", says why).
-        let differences = zip(best.evaluation.gatePerExample, baseline.gatePerExample).map { ($0 - $1) / max(baseline.idealMean, 1e-12) }
-        let interval = RankingMetrics.bootstrapInterval(differences, seed: settings.seed ^ 0xB007)
-        let activate = best.epoch > 0 && interval.lower > 0
-        let kept = try RerankModel(serialised: best.bytes)
+        // The gate (LearnGate): the best epoch must beat the HNSW order on the hold-out with a
+        // paired bootstrap 95% interval above 0; a small hold-out that does not is followed by
+        // cross-fitting, whose model, when it passes, is a final fit on every example.
+        var verdict = LearnGate.test(model: held.bestEvaluation.gatePerExample, baseline: baseline.gatePerExample,
+                                     ideal: baseline.idealPerExample, epoch: held.bestEpoch, seed: settings.seed)
+        var gate = "gate: one hold-out, " + verdict.described
+        var kept = (bytes: held.bestBytes, trainer: held.trainer, examples: train, baseline: baseline, evaluation: held.bestEvaluation)
+        if !verdict.activates, heldOut.count < LearnGate.crossFitBelowLists {
+            // Steps of the further trainings are reported after the first one's.
+            func report(_ report: TrainingProgress, _: HoldOutScore?) {
+                guard !report.isEpochEnd else { return }
+                steps += 1
+                if steps % 10 == 0 {
+                    progress(RuvectorV1.TrainProgress(epoch: UInt32(report.epoch), step: UInt64(steps), loss: Float(report.loss),
+                                                      learningRate: Float(report.learningRate)))
+                }
+            }
+            if let crossFit = try crossFit(examples, start: start, settings: settings, continuity: continuity,
+                                           cancellation: cancellation, progress: report) {
+                verdict = crossFit.verdict
+                gate += "; cross-fitted over \(LearnGate.crossFitFolds) folds, " + verdict.described
+                if verdict.activates {
+                    let everything = examples.map { forTraining($0.example) }
+                    let final = try fit(start: start, train: everything, heldOut: [], baseline: nil, settings: settings,
+                                        continuity: continuity, trainerSeed: settings.seed, epochs: verdict.epoch,
+                                        cancellation: cancellation, progress: report)
+                    kept = (final.bestBytes, final.trainer, everything, crossFit.baseline, crossFit.evaluation)
+                }
+            }
+        }
+        let activate = verdict.activates
+        let model = try RerankModel(serialised: kept.bytes)
+        var trainer = kept.trainer
         if activate {
-            trainer.consolidate(kept, examples: train)
+            trainer.consolidate(model, examples: kept.examples)
         } else {
             for e in train { trainer.replay.add(e) }
         }
         continuity = LearnContinuity(architecture: settings.architecture, dimension: dimension, ewc: trainer.ewc,
                                      replay: trainer.replay, recordsTrained: total)
 
-        var status = RuvectorV1.ModelStatus(collection: name, parameters: UInt64(kept.parameterCount), trainedUnixMicros: nowMicros(),
-                                            baselineNdcgAt10: Float(baseline.ndcg), modelNdcgAt10: Float(best.evaluation.ndcg),
-                                            baselineRecallAt10: Float(baseline.recall), modelRecallAt10: Float(best.evaluation.recall),
-                                            baselineMrr: Float(baseline.mrr), modelMrr: Float(best.evaluation.mrr),
-                                            trainingExamples: UInt64(train.count))
+        let (base, best) = (kept.baseline, kept.evaluation)
+        var status = RuvectorV1.ModelStatus(collection: name, parameters: UInt64(model.parameterCount), trainedUnixMicros: nowMicros(),
+                                            baselineNdcgAt10: Float(base.ndcg), modelNdcgAt10: Float(best.ndcg),
+                                            baselineRecallAt10: Float(base.recall), modelRecallAt10: Float(best.recall),
+                                            baselineMrr: Float(base.mrr), modelMrr: Float(best.mrr),
+                                            trainingExamples: UInt64(kept.examples.count))
         status.config = LearnLimits.resolved(store.config)
-        _ = try store.storeModel(best.bytes, status: status, activate: activate, model: activate ? kept : nil)
+        status.note = gate
+        _ = try store.storeModel(kept.bytes, status: status, activate: activate, model: activate ? model : nil)
         let stored = try LearnStatus.status(of: store, collection: name)
         return stored
+    }
+
+    /// A training copy of an example: its propensity weights clipped at `LearnExamples.maxPropensityWeight`
+    /// (clipping trades a little bias for much less variance in the gradient).
+    static func forTraining(_ example: RerankExample) -> RerankExample {
+        var e = example
+        e.weights = e.weights?.map { min($0, LearnExamples.maxPropensityWeight) }
+        return e
     }
 }
 
@@ -232,30 +226,44 @@ enum LearnTraining {
 struct HoldOutScore {
     var ndcg = 0.0, recall = 0.0, mrr = 0.0
     var gatePerExample: [Double] = []
-    var idealMean = 0.0
+    /// Per example, the gate DCG of the ideal order.
+    var idealPerExample: [Double] = []
+    var idealMean: Double { idealPerExample.isEmpty ? 0 : idealPerExample.reduce(0, +) / Double(idealPerExample.count) }
     /// Mean gate DCG over the mean ideal DCG.
     var gateMean: Double { gatePerExample.isEmpty || idealMean <= 0 ? 0 : gatePerExample.reduce(0, +) / Double(gatePerExample.count) / idealMean }
 
     init(_ examples: [RerankExample], positionBias: Float, order: (RerankExample) -> [Int]) {
         guard !examples.isEmpty else { return }
-        var ideal = 0.0
         for e in examples {
             let grades = e.grades ?? []
             let ranking = order(e)
+            let gains = grades.indices.map { i in RankingMetrics.gain(grades[i]) * Double(e.weights?[i] ?? 1) }
+            idealPerExample.append(RankingMetrics.dcg(gains.sorted(by: >), k: 10))
             guard ranking.count == grades.count else { gatePerExample.append(0); continue }
             ndcg += RankingMetrics.ndcg(order: ranking, grades: grades, k: 10)
             let relevant = grades.filter { $0 > 0 }.count
             recall += RankingMetrics.recall(order: ranking, grades: grades, k: 10, totalRelevant: min(10, relevant))
             mrr += RankingMetrics.reciprocalRank(order: ranking, grades: grades)
-            let gains = grades.indices.map { i in RankingMetrics.gain(grades[i]) * Double(e.weights?[i] ?? 1) }
             gatePerExample.append(RankingMetrics.dcg(ranking.map { gains[$0] }, k: 10))
-            ideal += RankingMetrics.dcg(gains.sorted(by: >), k: 10)
         }
         let n = Double(examples.count)
         ndcg /= n
         recall /= n
         mrr /= n
-        idealMean = ideal / n
+    }
+
+    /// The scores of disjoint sets taken as one set (the folds of a cross-fitted gate).
+    init(pooling parts: [HoldOutScore]) {
+        let n = Double(parts.reduce(0) { $0 + $1.gatePerExample.count })
+        guard n > 0 else { return }
+        for part in parts {
+            let share = Double(part.gatePerExample.count) / n
+            ndcg += part.ndcg * share
+            recall += part.recall * share
+            mrr += part.mrr * share
+            gatePerExample += part.gatePerExample
+            idealPerExample += part.idealPerExample
+        }
     }
 }
 
