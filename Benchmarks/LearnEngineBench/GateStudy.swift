@@ -58,18 +58,6 @@ struct HeldOutList {
     }
 }
 
-/// The server's split: a hash of the query vector to [0, 1) (the same function as `LearnTraining.isHeldOut`).
-func queryHash(_ query: [Float]) -> Double {
-    var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-    for value in query {
-        hash = (hash ^ UInt64(value.bitPattern)) &* 0x0000_0100_0000_01B3
-    }
-    hash ^= hash >> 33
-    hash = hash &* 0xFF51_AFD7_ED55_8CCD
-    hash ^= hash >> 33
-    return Double(hash >> 11) / Double(1 << 53)
-}
-
 /// One training run's evidence: for each held-out list the baseline's scores and every epoch's.
 struct RunEvidence {
     var lists: [HeldOutList]
@@ -200,7 +188,7 @@ func gateStudy(path: String, _ options: LearnBenchOptions) -> Int32 {
     let all: [(example: RerankExample, hash: Double)] = (file.train + file.validation).map { e in
         var e = serverShaped(e, maxExtraNodes: 2 * e.candidateCount)
         if options.eta > 0 { e.weights = (0..<e.candidateCount).map { powf(Float($0 + 1), Float(options.eta)) } } else { e.weights = nil }
-        return (e, queryHash(e.query))
+        return (e, RankingMetrics.holdOutUnit(e.query))  // the server's split
     }
     func clippedForTraining(_ e: RerankExample) -> RerankExample {
         var e = e

@@ -93,4 +93,18 @@ public enum RankingMetrics {
         let c = maxima[min(Int(Double(resamples) * 0.975), resamples - 1)]
         return zip(means, errors).map { $0 - c * $1 }
     }
+
+    /// Where a query falls in a hold-out split: a hash of its vector, uniform in [0, 1), so every
+    /// session of one query lands on the same side of every split and a split stays the same from
+    /// run to run (LearnService's gate and learn-bench's gate study split by it).
+    public static func holdOutUnit(_ query: [Float]) -> Double {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for value in query {
+            hash = (hash ^ UInt64(value.bitPattern)) &* 0x0000_0100_0000_01B3
+        }
+        hash ^= hash >> 33
+        hash = hash &* 0xFF51_AFD7_ED55_8CCD
+        hash ^= hash >> 33
+        return Double(hash >> 11) / Double(1 << 53)
+    }
 }

@@ -55,16 +55,7 @@ enum LearnGate {
 
     /// The hold-out hash of a query vector, uniform in [0, 1): every session of one query lands on
     /// the same side of every split, and a split stays the same from run to run.
-    static func unit(_ query: [Float]) -> Double {
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        for value in query {
-            hash = (hash ^ UInt64(value.bitPattern)) &* 0x0000_0100_0000_01B3
-        }
-        hash ^= hash >> 33
-        hash = hash &* 0xFF51_AFD7_ED55_8CCD
-        hash ^= hash >> 33
-        return Double(hash >> 11) / Double(1 << 53)
-    }
+    static func unit(_ query: [Float]) -> Double { RankingMetrics.holdOutUnit(query) }
 
     /// The fold (0..<folds) of a query whose hash is `unit`.
     static func fold(unit: Double, folds: Int) -> Int {
