@@ -164,12 +164,14 @@ enum LearnTraining {
         var gate = "gate: one hold-out, " + verdict.described
         var kept = (bytes: held.bestBytes, trainer: held.trainer, examples: train, baseline: baseline, evaluation: held.bestEvaluation)
         if !verdict.activates, heldOut.count < LearnGate.crossFitBelowLists {
-            // Steps of the further trainings are reported after the first one's.
+            // Steps of the further trainings are reported after the first one's, under its last
+            // epoch: the stream's epochs never go back (each fold's training starts at epoch 1).
+            let epochsRun = UInt32(max(1, held.epochs.count))
             func report(_ report: TrainingProgress, _: HoldOutScore?) {
                 guard !report.isEpochEnd else { return }
                 steps += 1
                 if steps % 10 == 0 {
-                    progress(RuvectorV1.TrainProgress(epoch: UInt32(report.epoch), step: UInt64(steps), loss: Float(report.loss),
+                    progress(RuvectorV1.TrainProgress(epoch: epochsRun, step: UInt64(steps), loss: Float(report.loss),
                                                       learningRate: Float(report.learningRate)))
                 }
             }
