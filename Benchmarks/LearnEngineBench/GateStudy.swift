@@ -2,7 +2,7 @@
 // which activation rule gives LearnService's gate enough evidence on small feedback sets (issue 20,
 // the gate's edge on noisy position-biased clicks). Every example of the file (its train and
 // validation parts together) is split again by a hash of its query vector, as the server splits
-// (`LearnTraining.isHeldOut`), and weighted again from its rank (rank^eta, clipped at 10 for
+// (`RankingMetrics.holdOutUnit`), and weighted again from its rank (rank^eta, clipped at 10 for
 // training, unclipped for the hold-out), so the hold-out share can vary. One training run as the
 // server trains (12 epochs, early stopping after 5 without a better gate score) then scores every
 // epoch on the held-out lists under several gate scores, and each rule is decided from those:

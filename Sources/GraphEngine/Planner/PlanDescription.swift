@@ -166,14 +166,8 @@ extension QueryPlan {
             let name = items.allSatisfy { if case .labels = $0 { return true } else { return false } } ? "SetLabels" : "SetProperty"
             return Operator(name: name, details: items.map(\.cypherText).joined(separator: ", "))
         case .remove(let items):
-            let text = items.map { item in
-                switch item {
-                case .property(let target, let key): return target.cypherText + "." + key
-                case .labels(let v, let labels): return v + labels.map { ":" + $0 }.joined()
-                }
-            }
             let name = items.allSatisfy { if case .labels = $0 { return true } else { return false } } ? "RemoveLabels" : "RemoveProperty"
-            return Operator(name: name, details: text.joined(separator: ", "))
+            return Operator(name: name, details: items.map(\.cypherText).joined(separator: ", "))
         case .delete(let detach, let targets):
             return Operator(name: detach ? "DetachDelete" : "Delete", details: targets.map(\.cypherText).joined(separator: ", "))
         case .match, .with, .ret, .unwind, .call:
@@ -202,6 +196,16 @@ extension SetItem {
         case .property(let target, let key, let value): return "\(target.cypherText).\(key) = \(value.cypherText)"
         case .replace(let v, let value): return "\(v) = \(value.cypherText)"
         case .merge(let v, let value): return "\(v) += \(value.cypherText)"
+        case .labels(let v, let labels): return v + labels.map { ":" + $0 }.joined()
+        }
+    }
+}
+
+extension RemoveItem {
+    /// Cypher text for a plan's details.
+    var cypherText: String {
+        switch self {
+        case .property(let target, let key): return "\(target.cypherText).\(key)"
         case .labels(let v, let labels): return v + labels.map { ":" + $0 }.joined()
         }
     }

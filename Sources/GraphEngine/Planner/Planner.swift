@@ -6,9 +6,9 @@
 ///
 /// The planner takes query parts (one, or several joined by UNION) made of MATCH, OPTIONAL
 /// MATCH, UNWIND, WITH, CALL and the updating clauses (CREATE, MERGE, SET, REMOVE, DELETE),
-/// ending in RETURN or an update (or a CALL alone). What it does not take yet (a path or
-/// variable-length relationship variable bound before, a WHERE after a collecting WITH that
-/// reads more than its columns, ...) is left to the clause interpreter, with the reason.
+/// ending in RETURN or an update (or a CALL alone). What it does not take yet (a percentile that
+/// reads variables, an aggregation's ORDER BY or expression mixing aggregates it cannot split)
+/// is left to the clause interpreter, with the reason.
 enum Planner {
     enum Outcome: Sendable {
         /// One plan per part (several for UNION; `unionAll`: one flag per UNION between them).
@@ -285,11 +285,9 @@ enum Planner {
 
         /// Adds one MATCH; returns why it cannot be planned, or nil.
         mutating func addMatch(_ parts: [PatternPart], _ predicate: Expr?, optional: Bool, distinctEnds: Bool) -> String? {
+            // (A path variable, or a shortestPath's relationship variable, bound before is refused
+            // by the analyzer.)
             let relationshipCount = parts.reduce(0) { $0 + $1.steps.count }
-            for p in parts {
-                // (A path variable, or a shortestPath's relationship variable, bound before is
-                // refused by the analyzer.)
-            }
             var pending = predicate.map(Planner.conjuncts) ?? []
             var matchRelationships: [Int] = []
             let optionalStart = steps.count

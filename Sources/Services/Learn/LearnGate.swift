@@ -53,11 +53,7 @@ enum LearnGate {
         }
     }
 
-    /// The hold-out hash of a query vector, uniform in [0, 1): every session of one query lands on
-    /// the same side of every split, and a split stays the same from run to run.
-    static func unit(_ query: [Float]) -> Double { RankingMetrics.holdOutUnit(query) }
-
-    /// The fold (0..<folds) of a query whose hash is `unit`.
+    /// The fold (0..<folds) of a query whose hold-out hash (`RankingMetrics.holdOutUnit`) is `unit`.
     static func fold(unit: Double, folds: Int) -> Int {
         min(folds - 1, max(0, Int(unit * Double(folds))))
     }

@@ -81,12 +81,6 @@ enum LearnTraining {
         }
     }
 
-    /// Whether a query's records are held out: a hash of the query vector, so every session of
-    /// one query lands on the same side and the split stays the same from run to run.
-    static func isHeldOut(_ query: [Float], fraction: Double) -> Bool {
-        LearnGate.unit(query) < fraction
-    }
-
     /// Runs one training run and stores its model (activated or not); returns the stored status.
     /// `progress` receives every tenth step and every epoch's end (with the hold-out metrics).
     /// Throws CANCELLED (nothing stored) when `cancellation` is raised, FAILED_PRECONDITION when
@@ -123,7 +117,7 @@ enum LearnTraining {
                                                                 positionBias: settings.positionBias, maxWeight: .infinity,
                                                                 vectors: &vectors) else { continue }
                 try memory.charge((vectors.count - known) * (dimension * 4 + 64) + example.nodes.count * 16 + example.candidateCount * 56)
-                examples.append((example, LearnGate.unit(record.query?.values ?? [])))
+                examples.append((example, RankingMetrics.holdOutUnit(record.query?.values ?? [])))
             }
         }
         let heldOut = examples.filter { $0.unit < settings.holdoutFraction }.map(\.example)
