@@ -48,7 +48,7 @@ extension ClusterCommand {
     struct ShardStatusCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "shard-status",
-            abstract: "The shard copies held by the node called: role, epoch, last sequence, points, checksum, replicas' progress.",
+            abstract: "The shard copies held by the node called: role, epoch, last and applied sequence, points, checksum, replicas' progress.",
             discussion: """
                 Asks one node (--server) about its own copies. With --checksums every copy's points are read and \
                 summed into an order-independent checksum: copies of one shard holding the same points show the same \
@@ -62,9 +62,10 @@ extension ClusterCommand {
             let status = try await connection.run { try await $0.shardStatus(collection: collection ?? "", checksums: checksums) }
             if connection.json { return Terminal.printJSON(JSONForm.shardStatus(status)) }
             Swift.print("node \(status.nodeID)")
-            Terminal.printTable(["COLLECTION", "SHARD", "ROLE", "EPOCH", "LAST-SEQ", "RECORD-EPOCH", "POINTS", "CHECKSUM", "REPLICAS"],
+            Terminal.printTable(["COLLECTION", "SHARD", "ROLE", "EPOCH", "LAST-SEQ", "APPLIED-SEQ", "RECORD-EPOCH", "POINTS", "CHECKSUM", "REPLICAS"],
                                 status.copies.map { copy in
                 [copy.collection, String(copy.shard), copy.isPrimary ? "primary" : "replica", String(copy.epoch), String(copy.lastSequence),
+                 String(copy.appliedSequence),
                  String(copy.lastRecordEpoch), String(copy.points), copy.checksum.map { String($0, radix: 16) } ?? "-",
                  copy.replicas.isEmpty ? "-" : copy.replicas.map { r in
                      "\(r.nodeID): acked \(r.ackedSequence), lag \(r.lagRecords) records / \(r.lagMillis) ms" + (r.connected ? "" : ", disconnected")
@@ -100,6 +101,7 @@ extension JSONForm {
                 .object([
                     "collection": .string(copy.collection), "shard": .int(Int64(copy.shard)), "primary": .bool(copy.isPrimary),
                     "epoch": .int(Int64(clamping: copy.epoch)), "last_sequence": .int(Int64(clamping: copy.lastSequence)),
+                    "applied_sequence": .int(Int64(clamping: copy.appliedSequence)),
                     "last_record_epoch": .int(Int64(clamping: copy.lastRecordEpoch)), "points": .int(Int64(clamping: copy.points)),
                     // A string: checksums use all 64 bits, beyond what JSON numbers keep exactly.
                     "checksum": copy.checksum.map { .string(String($0, radix: 16)) } ?? .null,

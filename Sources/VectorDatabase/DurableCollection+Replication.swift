@@ -65,7 +65,7 @@ extension DurableCollection {
                     "expected sequence \(next + UInt64(index)), received \(record.sequence): replicated records must follow the log without gaps or repeats")
             }
             let changes = try records.map(decodeReplicated)
-            let last = try wal.append(records)
+            let last = try logCounted(acknowledge) { try wal.append(records) }
             for (record, change) in zip(records, changes) {
                 automaticSnapshots.logged(bytes: record.payload.count, changes: change.points)
             }
@@ -90,9 +90,11 @@ extension DurableCollection {
                 let bytes = records.reduce(0) { $0 + $1.payload.count }
                 let permits = queuePermits(forBytes: bytes)
                 for _ in 0..<permits { queueRoom.wait() }
-                queued.withLock { $0.count += 1 }
                 applier.async { [self] in
-                    do { try applyAll() } catch { failed(error) }
+                    do {
+                        try applyAll()
+                        queued.withLock { $0.appliedThrough = last }
+                    } catch { failed(error) }
                     queued.withLock { $0.count -= 1 }
                     for _ in 0..<permits { queueRoom.signal() }
                 }

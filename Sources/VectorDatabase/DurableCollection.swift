@@ -44,8 +44,9 @@ public final class DurableCollection: Sendable {
     /// (each write takes at least one): a writer waits (holding `writeLock`, so it is the only
     /// one waiting) until the applier gives back enough.
     let queueRoom = DispatchSemaphore(value: DurableCollection.maxQueuedWrites)
-    /// Logged writes not yet applied, and the first failure to apply one.
-    let queued = Mutex<(count: Int, failure: String?)>((0, nil))
+    /// Logged writes not yet applied, the first failure to apply one, and the sequence through
+    /// which every record is applied while some wait (see `appliedSequence`).
+    let queued = Mutex<(count: Int, failure: String?, appliedThrough: UInt64)>((0, nil, 0))
 
     /// Writes logged but not yet applied that may wait in the queue (each up to one batch).
     public static let maxQueuedWrites = 8
@@ -241,7 +242,7 @@ public final class DurableCollection: Sendable {
     private func logAndApply(_ points: [VectorPoint], threads: Int = 1, acknowledge: Acknowledgement) throws -> UInt64 {
         try checkQueuedWrites()
         let record = CollectionCodec.encodeUpsert(points)
-        let sequence = try wal.append(type: CollectionCodec.RecordType.upsert.rawValue, payload: record)
+        let sequence = try logCounted(acknowledge) { try wal.append(type: CollectionCodec.RecordType.upsert.rawValue, payload: record) }
         automaticSnapshots.logged(bytes: record.count, changes: points.count)
         // Threads that can link at once: one per point at most.
         let workers = max(1, min(threads, points.count))
@@ -251,9 +252,11 @@ public final class DurableCollection: Sendable {
         case .logged:
             let permits = queuePermits(forBytes: record.count)
             for _ in 0..<permits { queueRoom.wait() }
-            queued.withLock { $0.count += 1 }
             applier.async { [self] in
-                do { try timedApply(workers: workers) { try collection.upsert(points, threads: workers) } } catch {
+                do {
+                    try timedApply(workers: workers) { try collection.upsert(points, threads: workers) }
+                    queued.withLock { $0.appliedThrough = sequence }
+                } catch {
                     queued.withLock { $0.failure = $0.failure ?? "sequence \(sequence): \(error)" }
                 }
                 queued.withLock { $0.count -= 1 }
@@ -291,6 +294,35 @@ public final class DurableCollection: Sendable {
 
     /// Logged writes not yet applied (searches do not see them yet).
     public var queuedWrites: Int { queued.withLock { $0.count } }
+
+    /// The sequence through which the log's records are applied to the index (searchable):
+    /// `lastSequence` unless writes acknowledged once logged (`Acknowledgement.logged`, as a
+    /// replica acknowledges) still wait for the applier, then the last record of the newest one
+    /// applied. (A write acknowledged once applied may be counted just before its call returns.)
+    public var appliedSequence: UInt64 {
+        let last = wal.lastSequence
+        // Read after `last`: a queued write is counted before it is logged.
+        return queued.withLock { $0.count == 0 ? last : min(last, $0.appliedThrough) }
+    }
+
+    /// Runs `append` (a log append, holding `writeLock`); a write acknowledged once logged is
+    /// counted as waiting before it is logged, so `appliedSequence` never covers it early (the
+    /// first of a run of them marks everything logged before it as applied), and uncounted
+    /// when the append fails.
+    func logCounted<T>(_ acknowledge: Acknowledgement, _ append: () throws -> T) throws -> T {
+        guard acknowledge == .logged else { return try append() }
+        let last = wal.lastSequence
+        queued.withLock { q in
+            if q.count == 0 { q.appliedThrough = last }
+            q.count += 1
+        }
+        do {
+            return try append()
+        } catch {
+            queued.withLock { $0.count -= 1 }
+            throw error
+        }
+    }
 
     /// Waits until every logged write is applied.
     public func waitUntilApplied() { applier.sync {} }

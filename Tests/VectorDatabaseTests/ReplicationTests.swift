@@ -1,3 +1,4 @@
+import Dispatch
 import Storage
 import Testing
 import VectorEngine
@@ -97,6 +98,47 @@ struct ReplicationTests {
         let reopened = try DurableCollection.open(replicaDirectory, options: options)
         try expectSameContent(primary, reopened)
         try reopened.close()
+        try primary.close()
+    }
+
+    @Test("appliedSequence: the log position searches see; it trails a replica's log while batches wait for the applier, never covers a waiting one, then catches up")
+    func appliedSequence() async throws {
+        let primary = try DurableCollection.create(in: temporaryDirectory(), config: config, options: options)
+        try writeHistory(primary)
+        let replica = try DurableCollection.create(in: temporaryDirectory(), config: config, options: options)
+        let first = try primary.logRecords(after: 0, maxRecords: 2, maxBytes: 1 << 20)
+        try replica.applyReplicated(first, acknowledge: .applied)
+        #expect(replica.appliedSequence == replica.lastSequence && replica.appliedSequence == first.last?.sequence)
+        // Hold the applier: batches acknowledged once logged wait behind it.
+        let hold = DispatchSemaphore(value: 0), held = DispatchSemaphore(value: 0)
+        replica.applier.async { held.signal(); hold.wait() }
+        held.wait()
+        let applied = replica.appliedSequence
+        let indexed = try replica.collection.count()
+        var batches = 0
+        while true {
+            let batch = try primary.logRecords(after: replica.lastSequence, maxRecords: 2, maxBytes: 1 << 20)
+            if batch.isEmpty { break }
+            try replica.applyReplicated(batch, acknowledge: .logged)
+            batches += 1
+            #expect(replica.appliedSequence == applied, "nothing queued is applied while the applier is held")
+        }
+        #expect(batches >= 2 && replica.lastSequence == primary.lastSequence && applied < replica.lastSequence)
+        #expect(try replica.collection.count() == indexed, "the index has not seen the queued batches")
+        hold.signal()
+        try await replica.waitUntilQueuedWritesApplied()
+        #expect(replica.appliedSequence == replica.lastSequence)
+        try expectSameContent(primary, replica)
+        // The primary's own writes acknowledged once logged count the same way.
+        primary.applier.async { held.signal(); hold.wait() }
+        held.wait()
+        let before = primary.lastSequence
+        let sequence = try primary.upsert(points(200..<210, dimension: 8, seed: 3), acknowledge: .logged)
+        #expect(sequence == before + 1 && primary.appliedSequence == before && primary.queuedWrites == 1)
+        hold.signal()
+        try await primary.waitUntilQueuedWritesApplied()
+        #expect(primary.appliedSequence == sequence && primary.queuedWrites == 0)
+        try replica.close()
         try primary.close()
     }
 

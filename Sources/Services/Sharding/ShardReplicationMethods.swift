@@ -183,13 +183,15 @@ enum ShardReplicationMethods {
             var entry = RuvectorV1.LocalShardStatus(collection: local.collectionName, shard: local.number,
                                                     primary: shard?.primary == node.id, epoch: shard?.epoch ?? 0,
                                                     lastSequence: durable.lastSequence, lastRecordEpoch: local.lastRecordEpoch,
-                                                    points: UInt64(try durable.collection.count()), sealed: sealed)
+                                                    points: UInt64(try durable.collection.count()), sealed: sealed,
+                                                    appliedSequence: durable.appliedSequence)
             if request.checksums {
                 // Checksum, points and sequence of one moment (a replica indexes behind its log).
                 let summary = try durable.contentSummary(cancellation: cancellation)
                 entry.checksum = summary.checksum
                 entry.points = UInt64(summary.points)
                 entry.lastSequence = summary.lastSequence
+                entry.appliedSequence = summary.lastSequence    // read with the apply queue drained
             }
             if let shard, shard.primary == node.id, let tracker = sharding.replication.existingTracker(for: id), tracker.epoch == shard.epoch {
                 entry.replicas = tracker.progress(of: shard.replicas + shard.incoming, primaryLast: durable.lastSequence)

@@ -18,7 +18,7 @@ enum EmbeddedDescriptorIndex {
         "grpc/testing/test.proto",
     ]
     /// (offset, length) of each file's FileDescriptorProto in the blob.
-    static let fileRanges: [Swift.Int] = [0, 2386, 2386, 8561, 10947, 3827, 14774, 5875, 20649, 3470, 24119, 2653, 26772, 6804, 33576, 557, 34133, 1744, 35877, 1812, 37689, 101, 37790, 5012, 42802, 1610]
+    static let fileRanges: [Swift.Int] = [0, 2386, 2386, 8561, 10947, 3870, 14817, 5875, 20692, 3470, 24162, 2653, 26815, 6804, 33619, 557, 34176, 1744, 35920, 1812, 37732, 101, 37833, 5012, 42845, 1610]
     /// Direct dependencies of each file, as indices into `fileNames`.
     static let fileDependencies: [[Swift.Int]] = [
         [],

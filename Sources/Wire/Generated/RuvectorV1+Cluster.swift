@@ -1005,12 +1005,16 @@ extension RuvectorV1 {
         /// On a primary handing the shard over (a planned move): it takes no more writes and has none
         /// in flight, so last_sequence is final.
         public var sealed: Swift.Bool = false
+        /// Sequence through which this copy's records are applied to its index (what its searches and
+        /// counts see). A replica acknowledges a record once logged and applies it just after, so this
+        /// may trail last_sequence by the records in its apply queue; equal when none waits.
+        public var appliedSequence: Swift.UInt64 = 0
 
         /// A message with every field at its default.
         public init() {}
 
         /// A message with the given fields; the others keep their defaults.
-        public init(collection: Swift.String = "", shard: Swift.UInt32 = 0, primary: Swift.Bool = false, epoch: Swift.UInt64 = 0, lastSequence: Swift.UInt64 = 0, lastRecordEpoch: Swift.UInt64 = 0, points: Swift.UInt64 = 0, checksum: Swift.UInt64 = 0, replicas: [RuvectorV1.ReplicaProgress] = [], sealed: Swift.Bool = false) {
+        public init(collection: Swift.String = "", shard: Swift.UInt32 = 0, primary: Swift.Bool = false, epoch: Swift.UInt64 = 0, lastSequence: Swift.UInt64 = 0, lastRecordEpoch: Swift.UInt64 = 0, points: Swift.UInt64 = 0, checksum: Swift.UInt64 = 0, replicas: [RuvectorV1.ReplicaProgress] = [], sealed: Swift.Bool = false, appliedSequence: Swift.UInt64 = 0) {
             self.collection = collection
             self.shard = shard
             self.primary = primary
@@ -1021,6 +1025,7 @@ extension RuvectorV1 {
             self.checksum = checksum
             self.replicas = replicas
             self.sealed = sealed
+            self.appliedSequence = appliedSequence
         }
 
         public static let protoFullName = "ruvector.v1.LocalShardStatus"
@@ -1052,6 +1057,7 @@ extension RuvectorV1 {
             self.checksum = c.checksum
             self.replicas = (0..<c.n_replicas).compactMap { c.replicas[$0].map { RuvectorV1.ReplicaProgress(c: $0) } }
             self.sealed = (c.sealed != 0)
+            self.appliedSequence = c.applied_sequence
         }
 
         func toC(_ arena: inout WireArena) -> UnsafeMutablePointer<Ruvector__V1__LocalShardStatus> {
@@ -1069,6 +1075,7 @@ extension RuvectorV1 {
             for (index, element) in self.replicas.enumerated() { replicasPointers[index] = element.toC(&arena) }
             c.pointee.replicas = replicasPointers
             c.pointee.sealed = (self.sealed ? 1 : 0)
+            c.pointee.applied_sequence = self.appliedSequence
             return c
         }
     }

@@ -94,6 +94,8 @@ def test_sharded_collection_through_the_cli(make_cluster, tmp_path: Path) -> Non
         status = run_json("cluster", "shard-status", "--collection", "docs", "--checksums", server=node)
         for copy in status["copies"]:
             copies.setdefault(copy["shard"], []).append((status["node"], copy))
+            # Checksums are read with the copy's apply queue drained: everything logged is applied.
+            assert copy["applied_sequence"] == copy["last_sequence"] > 0
     for s in shards:
         held = copies[s["shard"]]
         assert {node for node, _ in held} == {s["primary"], *s["replicas"]}

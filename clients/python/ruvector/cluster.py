@@ -168,8 +168,9 @@ class Cluster:
 
     def shard_status(self, address: str | None = None, *, collection: str = "", checksums: bool = False,
                      timeout: float | None = None) -> cluster_pb2.ShardStatusResponse:
-        """What one node (the client's, or `address`) holds of each shard: last sequence, epoch,
-        points, its replicas' progress when it is a primary, and with checksums=True an
+        """What one node (the client's, or `address`) holds of each shard: last sequence, applied
+        sequence (what its searches see; a replica applies just after it logs), epoch, points, its
+        replicas' progress when it is a primary, and with checksums=True an
         order-independent checksum of each copy's points (equal copies, equal checksums)."""
         request = cluster_pb2.ShardStatusRequest(collection=collection, checksums=checksums)
         response: cluster_pb2.ShardStatusResponse = self._transport.unary(Methods.SHARD_STATUS, request, timeout,

@@ -1979,7 +1979,7 @@ const ProtobufCMessageDescriptor ruvector__v1__replica_progress__descriptor =
   (ProtobufCMessageInit) ruvector__v1__replica_progress__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ruvector__v1__local_shard_status__field_descriptors[10] =
+static const ProtobufCFieldDescriptor ruvector__v1__local_shard_status__field_descriptors[11] =
 {
   {
     "collection",
@@ -2101,8 +2101,21 @@ static const ProtobufCFieldDescriptor ruvector__v1__local_shard_status__field_de
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "applied_sequence",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Ruvector__V1__LocalShardStatus, applied_sequence),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ruvector__v1__local_shard_status__field_indices_by_name[] = {
+  10,   /* field[10] = applied_sequence */
   7,   /* field[7] = checksum */
   0,   /* field[0] = collection */
   3,   /* field[3] = epoch */
@@ -2117,7 +2130,7 @@ static const unsigned ruvector__v1__local_shard_status__field_indices_by_name[] 
 static const ProtobufCIntRange ruvector__v1__local_shard_status__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 10 }
+  { 0, 11 }
 };
 const ProtobufCMessageDescriptor ruvector__v1__local_shard_status__descriptor =
 {
@@ -2127,7 +2140,7 @@ const ProtobufCMessageDescriptor ruvector__v1__local_shard_status__descriptor =
   "Ruvector__V1__LocalShardStatus",
   "ruvector.v1",
   sizeof(Ruvector__V1__LocalShardStatus),
-  10,
+  11,
   ruvector__v1__local_shard_status__field_descriptors,
   ruvector__v1__local_shard_status__field_indices_by_name,
   1,  ruvector__v1__local_shard_status__number_ranges,

@@ -206,7 +206,7 @@ class ReplicaProgress(_message.Message):
     def __init__(self, node_id: _Optional[int] = ..., acked_sequence: _Optional[int] = ..., lag_records: _Optional[int] = ..., lag_millis: _Optional[int] = ..., connected: bool = ...) -> None: ...
 
 class LocalShardStatus(_message.Message):
-    __slots__ = ("collection", "shard", "primary", "epoch", "last_sequence", "last_record_epoch", "points", "checksum", "replicas", "sealed")
+    __slots__ = ("collection", "shard", "primary", "epoch", "last_sequence", "last_record_epoch", "points", "checksum", "replicas", "sealed", "applied_sequence")
     COLLECTION_FIELD_NUMBER: _ClassVar[int]
     SHARD_FIELD_NUMBER: _ClassVar[int]
     PRIMARY_FIELD_NUMBER: _ClassVar[int]
@@ -217,6 +217,7 @@ class LocalShardStatus(_message.Message):
     CHECKSUM_FIELD_NUMBER: _ClassVar[int]
     REPLICAS_FIELD_NUMBER: _ClassVar[int]
     SEALED_FIELD_NUMBER: _ClassVar[int]
+    APPLIED_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     collection: str
     shard: int
     primary: bool
@@ -227,7 +228,8 @@ class LocalShardStatus(_message.Message):
     checksum: int
     replicas: _containers.RepeatedCompositeFieldContainer[ReplicaProgress]
     sealed: bool
-    def __init__(self, collection: _Optional[str] = ..., shard: _Optional[int] = ..., primary: bool = ..., epoch: _Optional[int] = ..., last_sequence: _Optional[int] = ..., last_record_epoch: _Optional[int] = ..., points: _Optional[int] = ..., checksum: _Optional[int] = ..., replicas: _Optional[_Iterable[_Union[ReplicaProgress, _Mapping]]] = ..., sealed: bool = ...) -> None: ...
+    applied_sequence: int
+    def __init__(self, collection: _Optional[str] = ..., shard: _Optional[int] = ..., primary: bool = ..., epoch: _Optional[int] = ..., last_sequence: _Optional[int] = ..., last_record_epoch: _Optional[int] = ..., points: _Optional[int] = ..., checksum: _Optional[int] = ..., replicas: _Optional[_Iterable[_Union[ReplicaProgress, _Mapping]]] = ..., sealed: bool = ..., applied_sequence: _Optional[int] = ...) -> None: ...
 
 class ShardStatusResponse(_message.Message):
     __slots__ = ("node_id", "shards")

@@ -130,6 +130,10 @@ public struct ShardStatus: Sendable, Equatable {
         public var epoch: UInt64
         /// Sequence of the last record in this copy's log.
         public var lastSequence: UInt64
+        /// Sequence through which this copy's records are applied to its index (what its
+        /// searches and counts see): a replica applies just after it logs, so this may trail
+        /// `lastSequence` by the records waiting to be applied.
+        public var appliedSequence: UInt64
         /// The epoch in which that record was written.
         public var lastRecordEpoch: UInt64
         /// Points in this copy.

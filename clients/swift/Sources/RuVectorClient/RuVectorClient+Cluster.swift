@@ -32,7 +32,8 @@ extension RuVectorClient {
         let wire = try await unary("ShardStatus", request, service: Self.clusterService, as: RuvectorV1.ShardStatusResponse.self)
         return ShardStatus(nodeID: wire.nodeId, copies: wire.shards.map { copy in
             ShardStatus.Copy(collection: copy.collection, shard: Int(copy.shard), isPrimary: copy.primary, epoch: copy.epoch,
-                             lastSequence: copy.lastSequence, lastRecordEpoch: copy.lastRecordEpoch, points: copy.points,
+                             lastSequence: copy.lastSequence, appliedSequence: copy.appliedSequence,
+                             lastRecordEpoch: copy.lastRecordEpoch, points: copy.points,
                              checksum: checksums ? copy.checksum : nil,
                              replicas: copy.replicas.map {
                                  ShardStatus.ReplicaProgress(nodeID: $0.nodeId, ackedSequence: $0.ackedSequence, lagRecords: $0.lagRecords,

@@ -116,6 +116,8 @@ import Testing
         for db in [db1, db2, db3] {
             let status = try await db.shardStatus(collection: "sharded", checksums: true)
             for copy in status.copies { copies[copy.shard, default: []].append((status.nodeID, copy)) }
+            // Checksums are read with each copy's apply queue drained: all it logged is indexed.
+            #expect(status.copies.allSatisfy { $0.appliedSequence == $0.lastSequence && $0.lastSequence > 0 })
         }
         for shard in shards {
             let held = copies[shard.shard] ?? []

@@ -567,10 +567,16 @@ struct  Ruvector__V1__LocalShardStatus
    * in flight, so last_sequence is final.
    */
   protobuf_c_boolean sealed;
+  /*
+   * Sequence through which this copy's records are applied to its index (what its searches and
+   * counts see). A replica acknowledges a record once logged and applies it just after, so this
+   * may trail last_sequence by the records in its apply queue; equal when none waits.
+   */
+  uint64_t applied_sequence;
 };
 #define RUVECTOR__V1__LOCAL_SHARD_STATUS__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ruvector__v1__local_shard_status__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0, 0, 0,NULL, 0 }
+    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0, 0, 0,NULL, 0, 0 }
 
 
 /*
