@@ -48,10 +48,15 @@ class NodeProcess:
         """Starts the process; output from here on is what `wait_for_output` reads."""
         self._stdout_offset = self.stdout_path.stat().st_size if self.stdout_path.exists() else 0
         with open(self.stdout_path, "ab") as out, open(self.stderr_path, "ab") as err:
-            # A session of its own: a Ctrl-C in the terminal reaches the benchmark, which then
-            # stops its members itself, rather than killing members mid-write.
+            # A process group of its own: a Ctrl-C in the terminal reaches the benchmark, which
+            # then stops its members itself, rather than killing members mid-write. Not a session
+            # of its own: Linux schedules each session as one group (autogroup), so nodes in
+            # separate sessions on one machine take turns as groups, and a node's Raft loop waits
+            # for its group's turn behind the other nodes' indexing (6-20 leaders per overload run
+            # against 1-2 in one session; docs/benchmarks/replication.md). On separate machines a
+            # node's threads compete only with each other, as they do in one session here.
             self.process = subprocess.Popen(self.command, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                                            start_new_session=True)
+                                            process_group=0)
 
     async def wait_for_output(self, pattern: str, timeout_seconds: float) -> re.Match:
         """Waits until the process prints a line matching `pattern` on stdout since its last start."""
