@@ -172,19 +172,19 @@ async def check_shards(cluster: RuVectorCluster, lag: LagResult, collection: str
     try:
         await wait_caught_up(channel, collection, timeout_seconds=300)
         stub = cluster_pb2_grpc.ClusterServiceStub(channel)
-        # Caught up is by log sequence: a replica acknowledges records once logged and applies
+        # Caught up is by log sequence: a replica acknowledges records once logged and indexes
         # them just after, so its count may trail for a moment (a run read 7 points short on a
-        # replica that held them all once applied). Read until the counts stop moving.
-        began, previous = time.perf_counter(), None
+        # replica that held them all once applied). Wait until every copy here has applied all
+        # it logged (a copy's count covers at least the records through its applied_sequence).
+        began = time.perf_counter()
         while True:
             state = await stub.GetState(cluster_pb2.GetStateRequest(), timeout=30)
             status = await stub.ShardStatus(cluster_pb2.ShardStatusRequest(collection=collection), timeout=30)
-            counts = {copy.shard: copy.points for copy in status.shards}
-            if counts == previous or [counts.get(k, 0) for k in range(len(expected))] == expected \
+            if all(copy.applied_sequence == copy.last_sequence for copy in status.shards) \
                     or time.perf_counter() - began > 60:
                 break
-            previous = counts
-            await asyncio.sleep(1)
+            await asyncio.sleep(0.2)
+        counts = {copy.shard: copy.points for copy in status.shards}
     finally:
         await close_channels([channel])
     failed_over = {s.shard for s in state.shards if s.collection == collection and s.epoch > 1}

@@ -180,11 +180,13 @@ enum ShardReplicationMethods {
             let durable = local.durable
             // Sealed before the sequence is read: a sealed log's sequence is final.
             let sealed = sharding.sealedForHandoff(id, in: metadata, selfID: node.id)
+            // Read before the count, so the count covers at least the records through it.
+            let applied = durable.appliedSequence
             var entry = RuvectorV1.LocalShardStatus(collection: local.collectionName, shard: local.number,
                                                     primary: shard?.primary == node.id, epoch: shard?.epoch ?? 0,
                                                     lastSequence: durable.lastSequence, lastRecordEpoch: local.lastRecordEpoch,
                                                     points: UInt64(try durable.collection.count()), sealed: sealed,
-                                                    appliedSequence: durable.appliedSequence)
+                                                    appliedSequence: applied)
             if request.checksums {
                 // Checksum, points and sequence of one moment (a replica indexes behind its log).
                 let summary = try durable.contentSummary(cancellation: cancellation)
