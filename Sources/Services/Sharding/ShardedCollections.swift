@@ -143,43 +143,41 @@ final class ShardedCollections: Sendable {
     // MARK: Keeping the copies in step with the metadata
 
     /// Makes this node's copies match `metadata` (applied up to log index `applied`): creates
-    /// (empty; they fill from the primary) the copies it holds or receives, deletes those it no
-    /// longer has or that belong to an earlier collection of the same name, begins the epoch of
-    /// the shards it now leads (after its last record), then starts and stops replication
-    /// streams. Runs on a queue of its own (`scheduleReconcile`), never on the metadata applier's
-    /// thread: moving many shards creates and deletes many files, and that must not hold up the log.
+    /// (empty; they fill from the primary) the copies it holds or receives, begins the epoch of
+    /// the shards it now leads (after its last record), starts and stops replication streams,
+    /// then deletes the copies it no longer has or that belong to an earlier collection of the
+    /// same name. Runs on a queue of its own (`scheduleReconcile`), never on the metadata
+    /// applier's thread: moving many shards creates and deletes many files, and that must not
+    /// hold up the log.
+    ///
+    /// Deleting comes last, one copy at a time, and a pass stops deleting once `newerWaiting`
+    /// says newer metadata waits (the next pass carries on): closing and removing a copy takes
+    /// milliseconds, and a node deleting hundreds of collections made a new collection's copies
+    /// and a failover's primary takeover wait seconds behind it (cluster-bench, 2026-12-07). An
+    /// earlier collection's copy of a shard this node holds again is deleted first, in its place.
     ///
     /// A copy made at a log index the metadata has not reached yet is kept whatever the metadata
     /// says: a restarted node applies its log again from its last snapshot, and until it reaches
     /// the collection's creation the collection is simply not there yet (deleting the copy then
     /// threw away a primary's data, which it went on serving empty).
     func reconcile(_ metadata: ClusterMetadata, applied: UInt64, selfID: NodeID,
-                   config: (ClusterMetadata.Collection) throws -> CollectionConfig) {
-        for local in store.list() {
-            let id = ShardStore.ShardID(local.collectionName, local.number)
-            let collection = metadata.collections[local.collectionName]
-            let shard = collection?.shard(local.number)
-            if applied < local.incarnation { continue }
-            guard let collection, let shard, collection.createdIndex == local.incarnation, shard.copies.contains(selfID) else {
-                do {
-                    try store.delete(id)
-                    logger.info("shard copy removed", metadata: ["shard": "\(id)"])
-                } catch {
-                    logger.error("cannot remove a shard copy this node no longer holds", metadata: ["shard": "\(id)", "error": "\(error)"])
-                }
-                continue
-            }
-        }
+                   config: (ClusterMetadata.Collection) throws -> CollectionConfig,
+                   newerWaiting: () -> Bool = { false }) {
         for collection in metadata.collections.values where collection.isSharded {
             for (number, shard) in collection.shards.enumerated() where shard.copies.contains(selfID) {
                 let id = ShardStore.ShardID(collection.name, UInt32(number))
                 do {
-                    let local = try store.get(id) ?? store.create(id, config: try config(collection), incarnation: collection.createdIndex)
-                    if shard.primary == selfID, shard.epoch > (local.epochHistory.starts.last?.epoch ?? 0) {
-                        try local.beginEpoch(shard.epoch, at: local.durable.lastSequence + 1)
+                    var local = store.get(id)
+                    if let earlier = local, applied >= earlier.incarnation, earlier.incarnation != collection.createdIndex {
+                        removeCopy(id)
+                        local = nil
+                    }
+                    let copy = try local ?? store.create(id, config: try config(collection), incarnation: collection.createdIndex)
+                    if shard.primary == selfID, shard.epoch > (copy.epochHistory.starts.last?.epoch ?? 0) {
+                        try copy.beginEpoch(shard.epoch, at: copy.durable.lastSequence + 1)
                         if shard.epoch > 1 {
                             logger.info("shard primary taken over", metadata: ["shard": "\(id)", "epoch": "\(shard.epoch)",
-                                                                               "sequence": "\(local.durable.lastSequence)"])
+                                                                               "sequence": "\(copy.durable.lastSequence)"])
                         }
                     }
                 } catch {
@@ -189,6 +187,26 @@ final class ShardedCollections: Sendable {
             }
         }
         replication.reconcile()
+        for local in store.list() {
+            let id = ShardStore.ShardID(local.collectionName, local.number)
+            let collection = metadata.collections[local.collectionName]
+            let shard = collection?.shard(local.number)
+            if applied < local.incarnation { continue }
+            if let collection, let shard, collection.createdIndex == local.incarnation, shard.copies.contains(selfID) { continue }
+            removeCopy(id)
+            if newerWaiting() { return }
+        }
+    }
+
+    /// Closes and deletes this node's copy `id` (logged; a failure is logged and retried at the
+    /// next change).
+    private func removeCopy(_ id: ShardStore.ShardID) {
+        do {
+            try store.delete(id)
+            logger.info("shard copy removed", metadata: ["shard": "\(id)"])
+        } catch {
+            logger.error("cannot remove a shard copy this node no longer holds", metadata: ["shard": "\(id)", "error": "\(error)"])
+        }
     }
 
     private let reconciling = Mutex<(running: Bool, again: Bool)>((false, false))
@@ -207,7 +225,8 @@ final class ShardedCollections: Sendable {
             while true {
                 if let node = try? node() {
                     let (metadata, applied) = node.metadata
-                    reconcile(metadata, applied: applied, selfID: node.id, config: config)
+                    reconcile(metadata, applied: applied, selfID: node.id, config: config,
+                              newerWaiting: { reconciling.withLock { $0.again } })
                 }
                 let more = reconciling.withLock { state -> Bool in
                     if state.again { state.again = false; return true }
