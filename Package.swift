@@ -85,7 +85,7 @@ let package = Package(
                            .product(name: "NIOHTTP1", package: "swift-nio")],
             swiftSettings: internalChecks
         ),
-        .testTarget(name: "ServicesTests", dependencies: ["Services", "RPC", "Access", "Wire", "WorkControl", "Storage", "Checksums", "LearnEngine", "ClusterNode"], swiftSettings: internalChecks),
+        .testTarget(name: "ServicesTests", dependencies: ["Services", "RPC", "Access", "Wire", "WorkControl", "Storage", "Checksums", "LearnEngine", "ClusterEngine", "ClusterNode", "VectorDatabase", "VectorEngine", .product(name: "Logging", package: "swift-log")], swiftSettings: internalChecks),
         .executableTarget(
             name: "RuVectorServer",
             dependencies: [
