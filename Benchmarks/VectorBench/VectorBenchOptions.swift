@@ -27,6 +27,12 @@ struct VectorBenchOptions: ParsableCommand {
     @Option(help: "1: also walk on float16, int8 and int4 codes with f32 rescoring (4 x k), beside usearch on f16.")
     var quantized = 0
 
+    @Option(help: """
+        1: also a copy of the graph renumbered in breadth-first order (HNSWIndex.reorder(), as compaction does), \
+        swept between two sweeps of the original, and the later walks on codes run on the copy.
+        """)
+    var reorder = 0
+
     @Option(help: "1: then tiered compression under a skewed workload (90% of searches on the first 10% of the queries).")
     var tiered = 0
 
@@ -53,7 +59,7 @@ struct VectorBenchOptions: ParsableCommand {
         let unknownPeers = Set(peers.values).subtracting(["hnswlib", "usearch", "none"])
         guard unknownPeers.isEmpty else { throw ValidationError("--peers: unknown peer \(unknownPeers.sorted()); hnswlib, usearch or none") }
         guard !efs.values.isEmpty, efs.values.allSatisfy({ $0 > 0 }) else { throw ValidationError("--efs needs positive values") }
-        for (name, value) in [("--quantized", quantized), ("--tiered", tiered), ("--cache", cache), ("--peer-hugepages", peerHugePages)]
+        for (name, value) in [("--quantized", quantized), ("--reorder", reorder), ("--tiered", tiered), ("--cache", cache), ("--peer-hugepages", peerHugePages)]
         where value != 0 && value != 1 {
             throw ValidationError("\(name) takes 0 or 1, not \(value)")
         }

@@ -3,7 +3,7 @@
 //
 //   swift run -c release vector-bench [--n 100000] [--dim 128] [--queries 1000] [--m 16] [--efc 200] [--build-threads T]
 //                                     [--peers hnswlib,usearch] [--efs 10,16,...] [--seed 1] [--cache 1] [--peer-hugepages 1]
-//                                     [--quantized 1] [--tiered 1]     (--help says what each does)
+//                                     [--quantized 1] [--reorder 1] [--tiered 1]     (--help says what each does)
 //
 // Builds twice: one point at a time on one thread, and with upsert(_:threads:) on every core.
 // With --build-threads T every engine builds once, on T threads (T = 1: our one-at-a-time path),
@@ -18,6 +18,7 @@ let seed = options.seed
 let buildThreads = options.buildThreads
 let quantized = options.quantized != 0
 let tiered = options.tiered != 0
+let reorder = options.reorder != 0
 let peers = options.peers.values
 let efs = options.efs.values
 let cache = options.cache != 0
@@ -130,8 +131,25 @@ let parallelBuildTime = try parallelIndex.map { p in seconds(try clock.measure {
         return (ef, Double(hits) / Double(chosen.count * k), Double(chosen.count) / t)
     }
 }
-let ours = try sweep(index, efs)
+var ours = try sweep(index, efs)
 let oursParallelBuilt = try parallelIndex.map { try sweep($0, efs) } ?? []
+// --reorder: a renumbered copy swept between two sweeps of the original (each engine's row
+// keeps its better QPS per ef); the walks on codes below then run on the copy.
+var reorderedSweep: Sweep = []
+var reorderSeconds = Double.nan
+var reorderedIndex: HNSWIndex? = nil
+if reorder {
+    let copy = try HNSWIndex(state: index.exportState())
+    reorderSeconds = seconds(try clock.measure { try copy.reorder() })
+    progress("ruvector reorder: " + String(format: "%.2f s", reorderSeconds))
+    reorderedSweep = try sweep(copy, efs)
+    ours = zip(ours, try sweep(index, efs)).map { a, b in (a.ef, a.recall, max(a.qps, b.qps)) }
+    let again = try sweep(copy, efs)
+    reorderedSweep = zip(reorderedSweep, again).map { a, b in (a.ef, a.recall, max(a.qps, b.qps)) }
+    reorderedIndex = copy
+}
+/// The index the walks on codes and the tiered run change: the renumbered copy with --reorder.
+let codesIndex = reorderedIndex ?? index
 let bytesPerVector = Double(index.memoryBytes) / Double(n)
 
 // Searches on one thread, then on every core at once (each thread takes every `cores`-th query), at ef 64.
@@ -170,8 +188,8 @@ for metric in [DistanceMetric.l2Squared, .dot, .cosine] {
 var quantizedSweeps: [(name: String, rows: Sweep)] = []
 if quantized {
     for (name, kind) in [("float16", QuantizationKind.float16), ("int8", .scalarInt8), ("int4", .scalarInt4)] {
-        try index.enableQuantization(kind, sampleSize: 10_000, seed: 1)
-        quantizedSweeps.append(("ruvector, \(name) walk + f32 rescoring", try sweep(index, efs, oversampling: 4)))
+        try codesIndex.enableQuantization(kind, sampleSize: 10_000, seed: 1)
+        quantizedSweeps.append(("ruvector, \(name) walk + f32 rescoring", try sweep(codesIndex, efs, oversampling: 4)))
     }
 }
 
@@ -181,7 +199,7 @@ var tieredSummary: [String] = []
 var tieredDiagnosis: [String] = []
 if tiered {
     let policy = TierPolicy(hotThreshold: 1_000, retierIntervalQueries: 0)
-    try index.enableQuantization(.tiered(policy), sampleSize: 10_000, seed: 1)
+    try codesIndex.enableQuantization(.tiered(policy), sampleSize: 10_000, seed: 1)
     let popular = Array(0..<max(1, nq / 10)), others = Array(max(1, nq / 10)..<nq)
     var pick = SeededGenerator(seed: 9)
     let rounds = 8, searchesPerRound = 10_000
@@ -190,23 +208,23 @@ if tiered {
         for _ in 0..<searchesPerRound {
             let fromPopular = pick.next() % 10 < 9
             let qi = fromPopular ? popular[Int(pick.next() % UInt64(popular.count))] : others[Int(pick.next() % UInt64(others.count))]
-            _ = try index.search(queries[qi], k: k, ef: 64)
+            _ = try codesIndex.search(queries[qi], k: k, ef: 64)
         }
-        retierSeconds += seconds(clock.measure { index.retier() })
-        let s = index.tierStatistics!
+        retierSeconds += seconds(clock.measure { codesIndex.retier() })
+        let s = codesIndex.tierStatistics!
         tieredSummary.append("| \(round) | " + CompressionTier.allCases.map { "\(s.counts[$0] ?? 0)" }.joined(separator: " | ")
                              + " | \(f(Double(s.codeBytes) / Double(n), 0)) |")
     }
     tieredSummary.append("re-tiering passes: \(f(retierSeconds / Double(rounds), 2)) s each on average (encoding movers from full vectors)")
     let tieredEfs = [32, 64, 128, 256]
-    tieredSweeps = [("tiered, popular queries", try sweep(index, tieredEfs, oversampling: 4, subset: popular)),
-                    ("tiered, other queries", try sweep(index, tieredEfs, oversampling: 4, subset: others)),
-                    ("tiered, other queries, oversampling 8", try sweep(index, tieredEfs, oversampling: 8, subset: others)),
-                    ("tiered, all queries", try sweep(index, tieredEfs, oversampling: 4))]
+    tieredSweeps = [("tiered, popular queries", try sweep(codesIndex, tieredEfs, oversampling: 4, subset: popular)),
+                    ("tiered, other queries", try sweep(codesIndex, tieredEfs, oversampling: 4, subset: others)),
+                    ("tiered, other queries, oversampling 8", try sweep(codesIndex, tieredEfs, oversampling: 8, subset: others)),
+                    ("tiered, all queries", try sweep(codesIndex, tieredEfs, oversampling: 4))]
     let cases = tierDiagnosisCases(k: k)
-    tieredDiagnosis = try diagnoseTiers(index, queries: queries, truth: truth, subset: others, label: "rare", cases: cases,
+    tieredDiagnosis = try diagnoseTiers(codesIndex, queries: queries, truth: truth, subset: others, label: "rare", cases: cases,
                                         k: k, efs: [64, 128, 256])
-    tieredDiagnosis += [""] + (try diagnoseTiers(index, queries: queries, truth: truth, subset: popular, label: "popular",
+    tieredDiagnosis += [""] + (try diagnoseTiers(codesIndex, queries: queries, truth: truth, subset: popular, label: "popular",
                                                  cases: [cases[0], cases[2], cases[cases.count - 1]], k: k, efs: [64, 128, 256]))
 }
 
@@ -243,6 +261,7 @@ print("\n## \(n) x \(dim), \(nq) queries, k=\(k), M=\(m), efConstruction=\(efc),
       + (peerHugePages ? "; peers on transparent huge pages (glibc.malloc.hugetlb=1)" : ""))
 let graphPeers = ["hnswlib", "usearch"].filter { peer[$0] != nil }
 var engines: [(name: String, rows: Sweep)] = [("ruvector", ours)]
+if reorder { engines.append(("ruvector, renumbered breadth-first", reorderedSweep)) }
 if parallelIndex != nil { engines.append(("ruvector (graph built on \(cores) threads)", oursParallelBuilt)) }
 engines += graphPeers.map { ($0, rows($0)) }
 print("\n| engine | ef | recall@10 | QPS |\n|---|---|---|---|")
@@ -289,6 +308,7 @@ print("| hnswlib (1 thread) | \(f(hBuild1, 2)) | \(f(buildTime / hBuild1, 2))x |
 print("| hnswlib (all cores) | \(f(hBuildAll, 2)) | \(f(buildTime / hBuildAll, 2))x; all cores vs all cores: \(f(parallelBuildTime / hBuildAll, 2))x |")
 print("| usearch (1 thread) | \(f(uBuild1, 2)) | \(f(buildTime / uBuild1, 2))x |")
 }
+if reorder { print("| ruvector reorder (renumbering the built graph breadth-first) | \(f(reorderSeconds, 2)) | |") }
 let hSearch1 = hb["batch_search_qps_1thread"] as? Double ?? .nan, hSearchAll = hb["batch_search_qps_all"] as? Double ?? .nan
 print("\n| search QPS at ef \(concurrentEf) | 1 thread | \(cores) threads | speed-up |\n|---|---|---|---|")
 print("| ruvector (one search per call, \(cores) threads calling) | \(f(oursSearch1, 0)) | \(f(concurrentQps, 0)) | \(f(concurrentQps / oursSearch1, 2))x |")

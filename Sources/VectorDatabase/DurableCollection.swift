@@ -36,6 +36,9 @@ public final class DurableCollection: Sendable {
     let uuids: Mutex<UUIDAssignments>
     /// Serializes snapshots (which encode and write outside `writeLock`).
     private let snapshotting = Mutex(())
+    /// Fewest points for the reorder before a snapshot (``HNSWIndex/reorderIfGrown(minimumNodes:)``);
+    /// tests lower it.
+    let reorderMinimumNodes = Atomic<Int>(HNSWIndex.automaticReorderMinimum)
     /// Applies logged changes to the index in log order. A write acknowledged once logged
     /// (`Acknowledgement.logged`) is queued here; every other change runs here with `sync`,
     /// after whatever is queued (on an idle queue, `sync` runs on the caller's thread).
@@ -435,12 +438,18 @@ public final class DurableCollection: Sendable {
     }
 
     /// What a snapshot holds, taken under `writeLock`; every logged write is applied first, so
-    /// the state covers the whole log.
+    /// the state covers the whole log. An index that has doubled since its last reorder is
+    /// reordered first (``HNSWIndex/reorderIfGrown(minimumNodes:)``: searches go on meanwhile),
+    /// so the snapshot, and every open of it, holds the breadth-first order; a reorder that
+    /// finds no room on disk is skipped.
     private func takeState(closed: Bool, borrowingVectors: Bool) throws
         -> (state: HNSWState, uuids: [UInt8], sequence: UInt64, debt: AutomaticSnapshots.Debt) {
         guard !closed else { throw StorageError(.closed, "the collection is closed") }
-        return (applier.sync { collection.index.exportState(borrowingVectors: borrowingVectors) }, uuids.withLock { $0.encoded },
-                wal.nextSequenceNumber - 1, automaticSnapshots.take())
+        let state = applier.sync {
+            _ = try? collection.index.reorderIfGrown(minimumNodes: reorderMinimumNodes.load(ordering: .relaxed))
+            return collection.index.exportState(borrowingVectors: borrowingVectors)
+        }
+        return (state, uuids.withLock { $0.encoded }, wal.nextSequenceNumber - 1, automaticSnapshots.take())
     }
 
     private func write(_ taken: (state: HNSWState, uuids: [UInt8], sequence: UInt64, debt: AutomaticSnapshots.Debt)) throws -> SnapshotInfo {

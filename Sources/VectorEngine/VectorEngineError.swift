@@ -21,6 +21,9 @@ public struct VectorEngineError: Error, Sendable, CustomStringConvertible {
         /// The disk or memory that holds the index could not be had (a full disk under on-disk
         /// vectors): the write that needed it changed nothing.
         public static let storageExhausted = Code(name: "storageExhausted")
+        /// A scroll cursor from before a compaction or reorder renumbered the points: its
+        /// position now means another point. Scroll again from the start.
+        public static let staleCursor = Code(name: "staleCursor")
         /// The description is the code's name.
         public var description: String { name }
     }

@@ -18,6 +18,8 @@ enum VectorMapping {
             switch error.code {
             case .notFound: return RPCError(.notFound, error.message, cause: error)
             case .storageExhausted: return RPCError(.resourceExhausted, error.message, cause: error)
+            // The client retries at a higher level: the scroll, from its first page.
+            case .staleCursor: return RPCError(.aborted, error.message, cause: error)
             default: return RPCError(.invalidArgument, error.message, cause: error)
             }
         }

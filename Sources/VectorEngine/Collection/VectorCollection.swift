@@ -146,32 +146,36 @@ public final class VectorCollection: Sendable {
     /// scan (`.stopped`).
     public func count(filter: PayloadFilter? = nil, cancellation: CancellationSignal = .never) throws(VectorEngineError) -> Int {
         guard let filter else { return index.count }
-        var n = 0
-        try forEachMatching(filter, cancellation: cancellation) { _ in n += 1 }
-        return n
+        return try ids(matching: filter, cancellation: cancellation).count
     }
 
-    /// Ids of the points whose payload matches `filter`, in index order.
+    /// Ids of the points whose payload matches `filter`, in index order, checking
+    /// `cancellation` every 256 points (a large filter can take microseconds per point). The
+    /// scan starts again if a compaction or reorder renumbers the points while it pages.
     public func ids(matching filter: PayloadFilter, cancellation: CancellationSignal = .never) throws(VectorEngineError) -> [UInt64] {
-        var ids: [UInt64] = []
-        try forEachMatching(filter, cancellation: cancellation) { ids.append($0) }
-        return ids
+        try ids(matching: filter, cancellation: cancellation, pageSize: VectorEngineLimits.maxK)
     }
 
-    /// Calls `body` with the id of every point whose payload matches `filter`, checking
-    /// `cancellation` every 256 points (a large filter can take microseconds per point).
-    private func forEachMatching(_ filter: PayloadFilter, cancellation: CancellationSignal,
-                                 _ body: (UInt64) -> Void) throws(VectorEngineError) {
+    /// ``ids(matching:cancellation:)`` reading `pageSize` points a page (tests page in small steps).
+    func ids(matching filter: PayloadFilter, cancellation: CancellationSignal, pageSize: Int) throws(VectorEngineError) -> [UInt64] {
         try filter.validate()
-        var cursor: Int? = nil
-        repeat {
-            let page = try index.scroll(after: cursor, limit: VectorEngineLimits.maxK)
-            for (n, id) in page.ids.enumerated() {
-                if n & 255 == 0 { try checkCancelled(cancellation) }
-                if let p = index.payload(id: id), filter.matches(p, id: id) { body(id) }
+        while true {
+            var ids: [UInt64] = []
+            var cursor: Int? = nil
+            do {
+                repeat {
+                    let page = try index.scroll(after: cursor, limit: pageSize)
+                    for (n, id) in page.ids.enumerated() {
+                        if n & 255 == 0 { try checkCancelled(cancellation) }
+                        if let p = index.payload(id: id), filter.matches(p, id: id) { ids.append(id) }
+                    }
+                    cursor = page.next
+                } while cursor != nil
+                return ids
+            } catch where error.code == .staleCursor {
+                continue
             }
-            cursor = page.next
-        } while cursor != nil
+        }
     }
 
     /// Checks a batch as `upsert` would (dimension, finite values), without changing anything.
@@ -214,7 +218,8 @@ public final class VectorCollection: Sendable {
     }
 
     /// A page of points after `cursor` (opaque; `nil` starts), optionally filtered, and the
-    /// cursor of the next page (`nil` when done).
+    /// cursor of the next page (`nil` when done). A cursor from before a compaction or reorder
+    /// renumbered the points is refused (``VectorEngineError/Code/staleCursor``).
     /// `cancellation` stops the scan (`.stopped`); `keep`, when given, is told about each point
     /// before it joins the page and may throw to end the scroll (a caller's memory budget).
     public func scroll(after cursor: Int?, limit: Int, filter: PayloadFilter? = nil,

@@ -36,6 +36,24 @@ struct HNSWGraph {
     let arenas: (any VectorArenaProvider)?
     /// Whether the level-0 links go to an arena from ``arenas`` too.
     let linksOffHeap: Bool
+    /// Which numbering the nodes have, written into scroll cursors so that one from another
+    /// numbering is refused (``HNSWIndex/scroll(after:limit:)``). 0 for a graph grown by appends
+    /// since it was created empty: its storage order is the order the points first came, the
+    /// same on every copy fed the same writes. A compaction or reorder, or an open from a
+    /// snapshot (whose order this index cannot know), draws a new one (``newLayout(after:)``),
+    /// so copies renumbered apart, or a cursor from before a restart, do not meet by chance
+    /// (but 1 in 32,767).
+    var layout: UInt16 = 0
+
+    /// A layout tag in 1...0x7FFF other than `previous` (15 bits: a cluster cursor keeps 48 bits
+    /// for a shard's cursor, the tag above 32 bits of position).
+    static func newLayout(after previous: UInt16) -> UInt16 {
+        var tag: UInt16
+        repeat { tag = UInt16.random(in: 1...0x7FFF) } while tag == previous
+        return tag
+    }
+    /// Nodes at the last reorder, or at the open (``HNSWIndex/reorderIfGrown(minimumNodes:)``).
+    var orderedCount = 0
 
     init(dimension: Int, metric: DistanceMetric, params: HNSWParameters) {
         self.init(dimension: dimension, metric: metric, params: params,

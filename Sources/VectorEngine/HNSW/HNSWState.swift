@@ -195,6 +195,8 @@ extension HNSWIndex {
             g.payloads = s.payloads
             g.top.set(.init(node: s.entryPoint, level: s.entryPoint.map { Int(s.levels[Int($0)]) } ?? 0))
             g.rng = SeededGenerator(seed: s.generatorState)
+            g.orderedCount = n
+            g.layout = HNSWGraph.newLayout(after: 0)
             if let q = s.quantizer {
                 g.quantized = try _QuantizedStore(restoring: q, dimension: dim, metric: s.metric, nodeCount: n,
                                                   vectors: g.storage.vector)

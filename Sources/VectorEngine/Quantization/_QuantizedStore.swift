@@ -204,6 +204,50 @@ final class _QuantizedStore {
         codes.truncate(to: kept.count * codeBytes)
     }
 
+    /// Makes node `order[i]`'s code (and tier and rate, for a tiered store) node `i`'s, for a
+    /// graph renumbered in `order` (a permutation of the nodes) whose vectors `vectors` gives
+    /// by their new ids. Plain codes are copied, not encoded again; tier codes are encoded
+    /// again in their tiers, as a compaction does (returns counted since the last pass are
+    /// dropped, as a compaction drops them).
+    func renumber(_ order: [UInt32], vectors: (UInt32) -> UnsafePointer<Float>) {
+        if let tiers {
+            let saved = order.map { tiers.saved($0) }
+            clearCodes()
+            for node in order.indices {
+                tiers.append(UnsafeBufferPointer(start: vectors(UInt32(node)), count: dimension))
+            }
+            tiers.restore(saved, vectors: vectors)
+            return
+        }
+        codes.replaceAll(with: renumberedCodes(order))
+    }
+
+    /// A new store with the same quantizer and node `order[i]`'s code as node `i`'s, leaving
+    /// this one as it is (searches may read it meanwhile). Nil for a tiered store: its tiers
+    /// move in background passes, and ``renumber(_:vectors:)`` changes it in place instead.
+    func renumberedCopy(_ order: [UInt32]) -> _QuantizedStore? {
+        guard tiers == nil else { return nil }
+        let copy = _QuantizedStore(kind: kind, dimension: dimension, metric: metric, scaledBinary: scaledBinary,
+                                   tiers: nil, int4: int4)
+        (copy.offset, copy.step) = (offset, step)
+        (copy.centroids, copy.byComponent) = (centroids, byComponent)
+        copy.codes.replaceAll(with: renumberedCodes(order))
+        return copy
+    }
+
+    /// The codes with node `order[i]`'s in slot `i`.
+    private func renumberedCodes(_ order: [UInt32]) -> [UInt8] {
+        precondition(tiers == nil && codes.count == order.count * codeBytes)
+        var renumbered = [UInt8](repeating: 0, count: codes.count)
+        renumbered.withUnsafeMutableBufferPointer { out in
+            guard let target = out.baseAddress else { return }
+            for (new, old) in order.enumerated() {
+                (target + new * codeBytes).update(from: codes.base + Int(old) * codeBytes, count: codeBytes)
+            }
+        }
+        return renumbered
+    }
+
     func encode(_ v: [Float]) -> [UInt8] {
         v.withUnsafeBufferPointer { encode($0) }
     }
