@@ -482,3 +482,41 @@ def test_uuid_point_ids(tmp_path):
             assert db.search("u", [30.2, 1, 0], k=1, exact=True)[0].id == str(ids[30])
     finally:
         server.stop()
+
+
+def test_a_scroll_cursor_from_before_a_restart_is_refused(tmp_path):
+    """The server renumbers a collection's points at compactions and reorders, and cannot know
+    the order of a collection reopened from a snapshot: a Scroll cursor from before is ABORTED
+    with a message saying to start again, never a page of other points; iterating again from the
+    start works."""
+    import grpc
+    from ruvector.v1 import vector_pb2, vector_pb2_grpc
+
+    data = tmp_path / "data"
+    vectors, _ = _dataset(n=300)
+    server = RunningServer([], data)
+    try:
+        with ruvector.Client(server.address, timeout=30) as db:
+            db.create_collection("docs", dimension=8)
+            db.upsert("docs", ids=range(300), vectors=vectors)
+            # The reopen then starts from this snapshot, whose order the server cannot know (a
+            # reopen that only replays the log rebuilds the same order, and keeps cursors).
+            db.create_snapshot("docs")
+        stub = vector_pb2_grpc.VectorServiceStub(grpc.insecure_channel(server.address))
+        first = stub.Scroll(vector_pb2.ScrollRequest(collection="docs", limit=100))
+        assert first.HasField("next_offset")
+        second = stub.Scroll(vector_pb2.ScrollRequest(collection="docs", limit=100, offset=first.next_offset))
+        assert [p.id.num for p in second.points] == list(range(100, 200))
+    finally:
+        assert server.stop() == 0
+    server = RunningServer([], data)
+    try:
+        stub = vector_pb2_grpc.VectorServiceStub(grpc.insecure_channel(server.address))
+        with pytest.raises(grpc.RpcError) as info:
+            stub.Scroll(vector_pb2.ScrollRequest(collection="docs", limit=100, offset=first.next_offset))
+        assert info.value.code() == grpc.StatusCode.ABORTED
+        assert "scroll again from the start" in info.value.details()
+        with ruvector.Client(server.address, timeout=30) as db:
+            assert sorted(r.id for r in db.scroll("docs", page_size=64)) == list(range(300))
+    finally:
+        server.stop()

@@ -200,7 +200,8 @@ class AsyncClient(ClientBase):
     async def scroll(self, collection: str, *, filter: FilterLike | None = None, page_size: int = 100,
                      with_payload: bool = True, with_vectors: bool = False, read_from: str | None = None,
                      timeout: float | None = None) -> AsyncIterator[Record]:
-        """Every (matching) point, a page at a time (``async for record in db.scroll(...)``)."""
+        """Every (matching) point, a page at a time (``async for record in db.scroll(...)``); raises
+        `Aborted` if the server renumbered the points between two pages, as `Client.scroll` says."""
         offset = None
         while True:
             request = calls.scroll(collection, filter, page_size, offset, with_payload, with_vectors, read_from)

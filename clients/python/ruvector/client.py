@@ -220,7 +220,9 @@ class Client(ClientBase):
                timeout: float | None = None) -> Iterator[Record]:
         """Every (matching) point, fetched a page at a time (`timeout` bounds each page): in storage
         order (the order first written, not sorted by id) on a single server, shard after shard on
-        a cluster (read_from as in get)."""
+        a cluster (read_from as in get). Raises `Aborted` if the server renumbered the points
+        between two pages (a compaction, a reorder before a snapshot, a restart from a snapshot):
+        iterate again."""
         offset = None
         while True:
             request = calls.scroll(collection, filter, page_size, offset, with_payload, with_vectors, read_from)
