@@ -45,4 +45,19 @@ struct SnapshotReorderTests {
         #expect(try results(db.collection, queries) == afterWrites)
         try db.close()
     }
+
+    @Test("an on-disk collection is not reordered by a snapshot (the copy would need memory it is kept without)")
+    func onDiskSnapshotKeepsTheOrder() throws {
+        var diskConfig = config
+        diskConfig.vectors = .disk
+        let db = try DurableCollection.create(in: temporaryDirectory(), config: diskConfig, options: .init(syncPolicy: .never))
+        db.reorderMinimumNodes.store(100, ordering: .relaxed)
+        _ = try db.upsert(points(0..<300, dimension: 16, seed: 1))
+        let insertionOrder = db.collection.index.exportState().externalIds
+        let cursor = try #require(try db.collection.scroll(after: nil, limit: 50).next)
+        try db.snapshot()
+        #expect(db.collection.index.exportState().externalIds == insertionOrder)
+        #expect(try db.collection.scroll(after: cursor, limit: 50).points.count == 50)
+        try db.close()
+    }
 }
