@@ -22,9 +22,9 @@ Each mode runs in a server process of its own on a fresh data directory:
   int8-disk-graph  the same with the level-0 graph links on disk too (`on_disk_graph=True`)
   int4-disk, int4-disk-graph  the same two with int4 residual codes (dim/2 + 5 bytes) for the walk
   pq8-disk   PQ8 codes (dim/8 sub-vectors: 1 byte per 8 dimensions) for the walk, full vectors on disk
-The points are imported (Python `import_stream`, 1,000 per message), a snapshot is taken, and
-the server is stopped; then it is started again on that directory, once with no limit and once
-inside a cgroup whose memory limit is `--limit-mib` (pick it below the f32 index: vectors plus
+The points are imported (Python `import_stream`, 1,000 per message), a snapshot is taken (its
+time reported), and the server is stopped; then it is started again on that directory, once
+with no limit and once inside a cgroup whose memory limit is `--limit-mib` (pick it below the f32 index: vectors plus
 level-0 links), and searched: a cold pass (page cache dropped first) and a warm pass, one query
 at a time from one client thread (k 10, `--oversampling` where quantized, default 4), at each ef. Reported:
 recall@10, QPS and p50 / p99 latency (the gRPC round trip included), the server's resident
@@ -208,9 +208,12 @@ def import_points(mode: str, base: np.ndarray, binary: pathlib.Path, data_dir: p
             db.import_stream("bench", ((i, base[i]) for i in range(len(base))), batch_size=1000, wait=False)
             db.wait_indexed("bench", timeout=7200)
             imported = time.monotonic() - started
+            started = time.monotonic()
             db.create_snapshot("bench", timeout=3600)
+            snapshotted = time.monotonic() - started
             info = db.get_collection("bench")
-        return (f"{mode}: import{f' inside the limit' if limit else ''} {imported:.0f} s ({len(base) / imported:,.0f} points/s); "
+        return (f"{mode}: import{f' inside the limit' if limit else ''} {imported:.0f} s ({len(base) / imported:,.0f} points/s), "
+                f"then CreateSnapshot {snapshotted:.1f} s; "
                 f"memory_bytes {info.memory_bytes / 2**20:.0f} MiB, on-disk vectors {info.on_disk_vector_bytes / 2**20:.0f} MiB, "
                 f"on-disk graph {info.on_disk_graph_bytes / 2**20:.0f} MiB, "
                 f"disk {info.disk_bytes / 2**20:.0f} MiB; {fmt_memory(proc_memory(server.pid))} after import"

@@ -33,6 +33,13 @@ struct VectorBenchOptions: ParsableCommand {
         """)
     var reorder = 0
 
+    @Option(help: """
+        1: account for each walk's time at recall 0.95: nodes expanded and distances measured per query, \
+        beside a pointer-chasing floor (one dependent miss per expansion, latency measured over a buffer \
+        the size of the index) and the distance kernel's time in cache.
+        """)
+    var floor = 0
+
     @Option(help: "1: then tiered compression under a skewed workload (90% of searches on the first 10% of the queries).")
     var tiered = 0
 
@@ -59,7 +66,7 @@ struct VectorBenchOptions: ParsableCommand {
         let unknownPeers = Set(peers.values).subtracting(["hnswlib", "usearch", "none"])
         guard unknownPeers.isEmpty else { throw ValidationError("--peers: unknown peer \(unknownPeers.sorted()); hnswlib, usearch or none") }
         guard !efs.values.isEmpty, efs.values.allSatisfy({ $0 > 0 }) else { throw ValidationError("--efs needs positive values") }
-        for (name, value) in [("--quantized", quantized), ("--reorder", reorder), ("--tiered", tiered), ("--cache", cache), ("--peer-hugepages", peerHugePages)]
+        for (name, value) in [("--quantized", quantized), ("--reorder", reorder), ("--floor", floor), ("--tiered", tiered), ("--cache", cache), ("--peer-hugepages", peerHugePages)]
         where value != 0 && value != 1 {
             throw ValidationError("\(name) takes 0 or 1, not \(value)")
         }

@@ -3,7 +3,7 @@
 //
 //   swift run -c release vector-bench [--n 100000] [--dim 128] [--queries 1000] [--m 16] [--efc 200] [--build-threads T]
 //                                     [--peers hnswlib,usearch] [--efs 10,16,...] [--seed 1] [--cache 1] [--peer-hugepages 1]
-//                                     [--quantized 1] [--reorder 1] [--tiered 1]     (--help says what each does)
+//                                     [--quantized 1] [--reorder 1] [--floor 1] [--tiered 1]     (--help says what each does)
 //
 // Builds twice: one point at a time on one thread, and with upsert(_:threads:) on every core.
 // With --build-threads T every engine builds once, on T threads (T = 1: our one-at-a-time path),
@@ -19,6 +19,7 @@ let buildThreads = options.buildThreads
 let quantized = options.quantized != 0
 let tiered = options.tiered != 0
 let reorder = options.reorder != 0
+let floorAccount = options.floor != 0
 let peers = options.peers.values
 let efs = options.efs.values
 let cache = options.cache != 0
@@ -150,6 +151,24 @@ if reorder {
 }
 /// The index the walks on codes and the tiered run change: the renumbered copy with --reorder.
 let codesIndex = reorderedIndex ?? index
+
+// --floor: the pointer-chasing floor (WalkFloor.swift) and each walk's work at recall 0.95.
+var floorRows: [String] = []
+var chaseNs = Double.nan, linesNs = Double.nan, inCacheNs = Double.nan
+if floorAccount {
+    chaseNs = pointerChaseNanoseconds(bytes: index.memoryBytes)
+    linesNs = pointerChaseNanoseconds(bytes: index.memoryBytes, chains: 16)
+    inCacheNs = inCacheDistanceNanoseconds(.l2Squared, vectors: queries)
+    progress("pointer chase over \(index.memoryBytes >> 20) MiB: " + String(format: "%.1f ns a load, %.1f with 16 in flight", chaseNs, linesNs))
+    floorRows.append(try walkFloorRow(reorder ? "f32 walk, insertion order" : "f32 walk", index, rows: ours, queries: queries,
+                                      k: k, oversampling: nil, walkBytes: dim * 4, chaseNs: chaseNs, linesNs: linesNs,
+                                      kernelNs: inCacheNs))
+    if let reorderedIndex {
+        floorRows.append(try walkFloorRow("f32 walk, renumbered", reorderedIndex, rows: reorderedSweep, queries: queries,
+                                          k: k, oversampling: nil, walkBytes: dim * 4, chaseNs: chaseNs, linesNs: linesNs,
+                                          kernelNs: inCacheNs))
+    }
+}
 let bytesPerVector = Double(index.memoryBytes) / Double(n)
 
 // Searches on one thread, then on every core at once (each thread takes every `cores`-th query), at ef 64.
@@ -190,6 +209,12 @@ if quantized {
     for (name, kind) in [("float16", QuantizationKind.float16), ("int8", .scalarInt8), ("int4", .scalarInt4)] {
         try codesIndex.enableQuantization(kind, sampleSize: 10_000, seed: 1)
         quantizedSweeps.append(("ruvector, \(name) walk + f32 rescoring", try sweep(codesIndex, efs, oversampling: 4)))
+        if floorAccount {
+            floorRows.append(try walkFloorRow("\(name) walk + f32 rescoring" + (reorder ? ", renumbered" : ""), codesIndex,
+                                              rows: quantizedSweeps.last!.rows, queries: queries, k: k, oversampling: 4,
+                                              walkBytes: kind.codeBytes(dimension: dim), chaseNs: chaseNs, linesNs: linesNs,
+                                              kernelNs: nil))
+        }
     }
 }
 
@@ -279,6 +304,14 @@ if quantized {
     let references = [("hnswlib f32", rows("hnswlib")), ("usearch f16", rows("usearch_f16"))].filter { !$0.1.isEmpty }
     printTargets("Compressed walks", quantizedSweeps + [("usearch f16", rows("usearch_f16"))].filter { !$0.1.isEmpty },
                  against: references)
+}
+if floorAccount {
+    print("\n### Where a walk's time goes at recall 0.95 (WalkFloor.swift), single thread\n")
+    print(String(format: "Pointer chase over %d MiB (the index's memory, huge pages): %.1f ns a dependent load, ", index.memoryBytes >> 20, chaseNs)
+          + String(format: "%.1f ns a line with 16 chases in flight; l2Squared on %d dims in cache: %.1f ns a distance.\n", linesNs, dim, inCacheNs))
+    print("| walk | ef | recall@10 | µs a query | nodes expanded | distances | one miss per expansion, µs | lines loaded: µs at 16 in flight | distances in cache, µs | floor QPS (measured / floor) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for row in floorRows { print(row) }
 }
 if tiered {
     print("\n| tiered: after round (10,000 searches, then a pass) | hot | warm | cool | cold | archive | walk code bytes/vector |")

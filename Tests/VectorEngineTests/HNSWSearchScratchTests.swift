@@ -1,5 +1,5 @@
 import Testing
-@testable import VectorEngine
+@_spi(Benchmarks) @testable import VectorEngine
 
 @Suite struct HNSWSearchScratchTests {
     @Test func visitedMarksStartEmptyAndGrow() {
@@ -67,5 +67,26 @@ import Testing
         let copy = try HNSWIndex(state: index.exportState())
         for q in queries { #expect(try copy.search(q, k: 10, ef: 80) == index.search(q, k: 10, ef: 80)) }
         #expect(copy.invariantViolations().isEmpty)
+    }
+
+    /// `walkWork` (vector-bench --floor) counts what one search's level-0 walk does: at least
+    /// one expansion, never more distances than expansions times the level-0 degree, more work
+    /// at a larger ef, and the same counts for the same query twice (the counters of earlier
+    /// walks on the same scratch are not included).
+    @Test func walkWorkCountsOneSearch() throws {
+        let params = HNSWParameters(m: 8, efConstruction: 60, seed: 5)
+        let index = try HNSWIndex(dimension: 16, metric: .l2Squared, parameters: params)
+        let data = clusteredData(count: 2_000, dimension: 16, seed: 8)
+        try index.upsert(data.enumerated().map { VectorPoint(id: UInt64($0.offset), vector: $0.element) }, threads: 2)
+        let query = clusteredData(count: 1, dimension: 16, seed: 9)[0]
+        let small = try index.walkWork(query, k: 10, ef: 10, oversampling: nil)
+        let large = try index.walkWork(query, k: 10, ef: 200, oversampling: nil)
+        #expect(small.expansions >= 1 && small.distances <= small.expansions * params.m0)
+        #expect(large.expansions > small.expansions && large.distances > small.distances)
+        #expect(try index.walkWork(query, k: 10, ef: 200, oversampling: nil) == large)
+        try index.enableQuantization(.scalarInt8, sampleSize: 2_000)
+        let onCodes = try index.walkWork(query, k: 10, ef: 200, oversampling: 4)
+        #expect(onCodes.expansions >= 1)
+        #expect(throws: VectorEngineError.self) { try index.walkWork(query, k: 10, ef: 0, oversampling: nil) }
     }
 }

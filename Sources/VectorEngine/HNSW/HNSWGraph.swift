@@ -189,6 +189,8 @@ struct HNSWGraph {
             }
             // Coarse tiered codes that could enter the list are measured exactly (``TierWalkSwitches``).
             if codes != nil { scratch.quantizedQuery.walkBound = scratch.results.count < ef ? .infinity : lowerBound }
+            scratch.expansions &+= 1
+            scratch.measured &+= freshCount
             for j in 0..<freshCount {
                 let n = fresh[j]
                 let d = queryDistance(q, n, codes, &scratch.quantizedQuery)

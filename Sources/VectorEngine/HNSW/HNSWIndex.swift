@@ -147,7 +147,7 @@ public final class HNSWIndex: VectorIndex {
 
     /// Reorders (``reorder()``) when the index holds at least `minimumNodes` nodes and at least
     /// twice as many as at its last reorder (or compaction, or open); returns whether it did. A
-    /// durable collection calls it before each snapshot, so a collection built by appending is
+    /// durable collection kept in memory calls it before each snapshot, so one built by appending is
     /// renumbered each time it has doubled (the work adds up to about twice its size), and the
     /// snapshot, which a restart opens, holds the new order.
     @discardableResult
@@ -252,6 +252,25 @@ public final class HNSWIndex: VectorIndex {
                                             sample: sample, seed: seed)
             for i in 0..<n { store.append(g.storage.vectorArray(UInt32(i)), tier: .warm) }
             g.quantized = store
+        }
+    }
+
+    /// What one search's level-0 walk does: nodes it expands and distances it measures (on the
+    /// codes when `oversampling` is given and the index is quantized), for a benchmark's
+    /// account of where the time goes (`vector-bench --floor 1`). Upper levels and rescoring
+    /// are not counted.
+    @_spi(Benchmarks) public func walkWork(_ query: [Float], k: Int, ef: Int,
+                                           oversampling: Int?) throws(VectorEngineError) -> (expansions: Int, distances: Int) {
+        try checkK(k)
+        try checkLimit(ef >= 1 && ef <= VectorEngineLimits.maxEf, "ef \(ef) must be in 1...\(VectorEngineLimits.maxEf)")
+        let q = try prepareVector(query, dimension: dimension, metric: metric)
+        return access.shared { g, scratch in
+            let before = (scratch.expansions, scratch.measured)
+            q.withUnsafeBufferPointer { qp in
+                guard let qb = qp.baseAddress else { return }
+                _ = g.knn(qb, k: k, ef: ef, filter: nil, oversampling: g.quantized == nil ? nil : oversampling, scratch: &scratch)
+            }
+            return (scratch.expansions &- before.0, scratch.measured &- before.1)
         }
     }
 

@@ -17,6 +17,10 @@ struct HNSWSearchScratch {
     /// Linking on codes: a neighbour's decoded code as the query of the pruning heuristic.
     var linkQuery = _QuantizedQuery()
     var linkDecoded: [Float] = []
+    /// Level-0 nodes expanded and distances measured by the walks this scratch made, counted
+    /// for ``HNSWIndex/walkWork(_:k:ef:oversampling:)`` (two additions per expansion).
+    var expansions = 0
+    var measured = 0
 
     init(maxDegree: Int) {
         memory = _HNSWUnsafeScratch(maxDegree: maxDegree)
