@@ -36,12 +36,16 @@ final class MetadataApplier: @unchecked Sendable {
     private var metadata: ClusterMetadata
     private var applied: UInt64
     private var effectsApplied: UInt64
+    /// The term of each applied entry whose outcome is kept (`outcomes`), so a waiter that
+    /// arrives after its index was applied can tell its own entry from one that replaced it.
     private var termsApplied: [UInt64: UInt64] = [:]
     private var outcomes: [UInt64: ClusterMetadata.Outcome] = [:]
     private var waiters: [UInt64: [UInt64: (term: UInt64?, continuation: CheckedContinuation<ClusterMetadata.Outcome, any Error>)]] = [:]
     private var nextToken: UInt64 = 0
     /// Outcomes kept for forwarded calls to read once they applied this far.
     private static let outcomesKept = 4096
+    /// What a proposer hears when another entry took its proposal's place in the log.
+    private static let replaced = ClusterError(.unavailable, "leadership changed before the change was committed; it was not applied: retry")
 
     /// What other threads read: the metadata and how far it is applied.
     let published: Mutex<(metadata: ClusterMetadata, applied: UInt64)>
@@ -107,7 +111,10 @@ final class MetadataApplier: @unchecked Sendable {
             }
             applied = entry.index
             outcomes[entry.index] = outcome
-            outcomes[entry.index - UInt64(min(Int(entry.index), Self.outcomesKept))] = nil
+            termsApplied[entry.index] = entry.term
+            let forgotten = entry.index - UInt64(min(Int(entry.index), Self.outcomesKept))
+            outcomes[forgotten] = nil
+            termsApplied[forgotten] = nil
             resolutions.append((entry.index, entry.term, outcome))
         }
         if applied > effectsApplied { effectsApplied = applied }
@@ -133,8 +140,7 @@ final class MetadataApplier: @unchecked Sendable {
         guard let list = waiters.removeValue(forKey: index) else { return }
         for waiter in list.values {
             if let expected = waiter.term, let term, expected != term {
-                waiter.continuation.resume(throwing: ClusterError(.unavailable,
-                    "leadership changed before the change was committed; it was not applied: retry"))
+                waiter.continuation.resume(throwing: Self.replaced)
             } else {
                 waiter.continuation.resume(returning: outcome)
             }
@@ -149,7 +155,14 @@ final class MetadataApplier: @unchecked Sendable {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ClusterMetadata.Outcome, any Error>) in
                 loop.execute {
                     if index <= self.applied {
-                        continuation.resume(returning: self.outcomes[index] ?? .applied)
+                        // Applied before this wait began (the proposer's task was slow to get here):
+                        // the entry there may be another leader's that replaced the proposal (seen
+                        // as two creates of one name both answered "created" under faults).
+                        if let term, let appliedTerm = self.termsApplied[index], appliedTerm != term {
+                            continuation.resume(throwing: Self.replaced)
+                        } else {
+                            continuation.resume(returning: self.outcomes[index] ?? .applied)
+                        }
                         return
                     }
                     self.nextToken += 1
