@@ -50,4 +50,37 @@ struct MetadataApplierTests {
         await #expect(throws: ClusterError.self) { try await mine.value }
         try await group.shutdownGracefully()
     }
+
+    private func snapshot(index: UInt64, term: UInt64) -> Snapshot {
+        Snapshot(index: index, term: term, configuration: Configuration(voters: [1]), data: ClusterMetadata().encoded())
+    }
+
+    @Test("an entry covered by an installed snapshot: its own term's proposer learns it is applied, outcome unknown; any other proposer cannot tell")
+    func snapshotCoversTheEntry() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let applier = try applier(group)
+        // Waiting before the snapshot arrives: one proposer of term 2 at index 3, one of term 1 at index 2.
+        let ours = Task { try await applier.waitApplied(3, term: 2, timeout: .seconds(5)) }
+        let older = Task { try await applier.waitApplied(2, term: 1, timeout: .seconds(5)) }
+        let forwarded = Task { try await applier.waitApplied(3, timeout: .seconds(5)) }
+        try await Task.sleep(for: .milliseconds(100))
+        // Through index 5, whose entry is of term 2: entries 1-5 are the term-2 leader's log.
+        applier.enqueue(snapshot: snapshot(index: 5, term: 2), entries: [])
+        #expect(try await ours.value == nil)
+        let unknown = await #expect(throws: ClusterError.self) { try await older.value }
+        #expect(unknown?.code == .deadlineExceeded)
+        // A forwarded proposal reads the outcome here: not known, so the call cannot answer with one.
+        #expect(try await forwarded.value == nil)
+        #expect(throws: ClusterError.self) { try MetadataApplier.known(nil) }
+        // The same answers for waits that begin after the snapshot was installed.
+        #expect(try await applier.waitApplied(4, term: 2, timeout: .seconds(5)) == nil)
+        await #expect(throws: ClusterError.self) { try await applier.waitApplied(4, term: 1, timeout: .seconds(5)) }
+        // A snapshot ending in a later term: no proposer of term 2 can tell whether its entry survived.
+        applier.enqueue(snapshot: snapshot(index: 9, term: 4), entries: [Entry(term: 4, index: 10, payload: .command(create("docs")))])
+        await #expect(throws: ClusterError.self) { try await applier.waitApplied(7, term: 2, timeout: .seconds(5)) }
+        #expect(try await applier.waitApplied(9, term: 4, timeout: .seconds(5)) == nil)
+        // Entries applied after it are known again.
+        #expect(try await applier.waitApplied(10, term: 4, timeout: .seconds(5)) == .applied)
+        try await group.shutdownGracefully()
+    }
 }

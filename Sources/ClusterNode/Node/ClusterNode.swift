@@ -492,7 +492,7 @@ public final class ClusterNode: @unchecked Sendable {
         if status.leader == id {
             do {
                 let (index, term) = try await proposeLocally(bytes)
-                return try await applier.waitApplied(index, term: term, timeout: timeout)
+                return try MetadataApplier.known(await applier.waitApplied(index, term: term, timeout: timeout))
             } catch let error as ClusterError {
                 guard case .notLeader = error.code else { throw error }
                 // Lost the leadership just now: forward to the new leader below.
@@ -515,7 +515,7 @@ public final class ClusterNode: @unchecked Sendable {
                 let (reply, _) = try await channel.unary("/ruvector.v1.RaftService/Propose", request: request.encoded(),
                                                          timeout: max(.zero, deadline - .now))
                 let answer = try RuvectorV1.ProposeResponse(decoding: reply)
-                return try await applier.waitApplied(answer.index, timeout: max(.zero, deadline - .now))
+                return try MetadataApplier.known(await applier.waitApplied(answer.index, timeout: max(.zero, deadline - .now)))
             } catch let error as RPCError where error.code == .failedPrecondition
                         && (error.trailingMetadata["ruvector-leader-id"] != nil || error.message.contains("being transferred")) {
                 guard attempt < 10, ContinuousClock.now + .milliseconds(50) < deadline else {
@@ -534,7 +534,7 @@ public final class ClusterNode: @unchecked Sendable {
         let bytes = ClusterMetadata.encode(command)
         guard status.leader == id else { throw notLeaderError(leader: status.leader) }
         let (index, term) = try await appendAsLeader { node throws(RaftError) in try node.propose(bytes, fence: fence) }
-        return try await applier.waitApplied(index, term: term, timeout: timeout)
+        return try MetadataApplier.known(await applier.waitApplied(index, term: term, timeout: timeout))
     }
 
     /// Appends `command` to the log (leader only) and returns its index and term.

@@ -40,12 +40,19 @@ final class MetadataApplier: @unchecked Sendable {
     /// arrives after its index was applied can tell its own entry from one that replaced it.
     private var termsApplied: [UInt64: UInt64] = [:]
     private var outcomes: [UInt64: ClusterMetadata.Outcome] = [:]
-    private var waiters: [UInt64: [UInt64: (term: UInt64?, continuation: CheckedContinuation<ClusterMetadata.Outcome, any Error>)]] = [:]
+    /// The last index and its term of the newest snapshot this applier started from or installed:
+    /// entries up to it have no term or outcome here.
+    private var snapshotPoint: (index: UInt64, term: UInt64)
+    private var waiters: [UInt64: [UInt64: (term: UInt64?, continuation: CheckedContinuation<ClusterMetadata.Outcome?, any Error>)]] = [:]
     private var nextToken: UInt64 = 0
     /// Outcomes kept for forwarded calls to read once they applied this far.
     private static let outcomesKept = 4096
     /// What a proposer hears when another entry took its proposal's place in the log.
     private static let replaced = ClusterError(.unavailable, "leadership changed before the change was committed; it was not applied: retry")
+    /// What a proposer hears when its entry's index was covered by a snapshot before it learned
+    /// whose entry sat there.
+    private static let unknown = ClusterError(.deadlineExceeded,
+        "this node received a snapshot covering the change before it learned whether the change was applied; it may have been: check before retrying")
 
     /// What other threads read: the metadata and how far it is applied.
     let published: Mutex<(metadata: ClusterMetadata, applied: UInt64)>
@@ -59,6 +66,7 @@ final class MetadataApplier: @unchecked Sendable {
         effectsPath = directory + "/effects-applied"
         metadata = try ClusterMetadata(decoding: snapshot.data)
         applied = snapshot.index
+        snapshotPoint = (snapshot.index, snapshot.term)
         if AtomicFile.exists(effectsPath) {
             var r = BinaryReader(try AtomicFile.read(effectsPath))
             effectsApplied = (try? r.u64()) ?? 0
@@ -76,7 +84,7 @@ final class MetadataApplier: @unchecked Sendable {
     private func apply(snapshot: Snapshot?, entries: [Entry]) {
         // Waiters wake only after `published` shows what they waited for: a linearizable read
         // that returns from its wait reads the published metadata next.
-        var resolutions: [(index: UInt64, term: UInt64?, outcome: ClusterMetadata.Outcome)] = []
+        var resolutions: [(index: UInt64, term: UInt64?, outcome: ClusterMetadata.Outcome?)] = []
         // Only a batch with side effects moves the persisted mark (an fsync or three): replaying
         // entries without effects after a restart does nothing twice.
         var hadEffects = false
@@ -85,6 +93,7 @@ final class MetadataApplier: @unchecked Sendable {
                 metadata = try ClusterMetadata(decoding: snapshot.data)
                 try effects?.restored(metadata)
                 applied = snapshot.index
+                snapshotPoint = (snapshot.index, snapshot.term)
                 effectsApplied = max(effectsApplied, snapshot.index)
                 try persistEffectsApplied()
                 logger.info("metadata snapshot installed", metadata: [
@@ -92,8 +101,8 @@ final class MetadataApplier: @unchecked Sendable {
             } catch {
                 logger.error("cannot install the metadata snapshot", metadata: ["index": "\(snapshot.index)", "error": "\(error)"])
             }
-            // Waiters at or below the snapshot: their entries are in it, but their outcome is unknown.
-            for index in waiters.keys where index <= snapshot.index { resolutions.append((index, nil, .applied)) }
+            // Waiters at or below the snapshot: whose entries are there, and their outcomes, is unknown.
+            for index in waiters.keys where index <= applied { resolutions.append((index, nil, nil)) }
         }
         for entry in entries where entry.index == applied + 1 {
             var outcome = ClusterMetadata.Outcome.applied
@@ -136,33 +145,41 @@ final class MetadataApplier: @unchecked Sendable {
         try AtomicFile.write(w.bytes, to: effectsPath)
     }
 
-    private func resolve(_ index: UInt64, term: UInt64?, outcome: ClusterMetadata.Outcome) {
+    private func resolve(_ index: UInt64, term: UInt64?, outcome: ClusterMetadata.Outcome?) {
         guard let list = waiters.removeValue(forKey: index) else { return }
         for waiter in list.values {
-            if let expected = waiter.term, let term, expected != term {
-                waiter.continuation.resume(throwing: Self.replaced)
-            } else {
-                waiter.continuation.resume(returning: outcome)
-            }
+            waiter.continuation.resume(with: answer(index, expected: waiter.term, entryTerm: term, outcome: outcome))
         }
     }
 
-    /// Waits until entry `index` is applied and returns its outcome. With `term`, the entry must
-    /// be the one proposed in that term (another leader may have replaced it: then it throws).
-    func waitApplied(_ index: UInt64, term: UInt64? = nil, timeout: Duration) async throws -> ClusterMetadata.Outcome {
+    /// What a wait for `index` (proposed in term `expected`, if given) gets, the entry there
+    /// having been applied in `entryTerm` with `outcome` (nil: not known here, the entry was
+    /// covered by a snapshot or applied too long ago).
+    private func answer(_ index: UInt64, expected: UInt64?, entryTerm: UInt64?,
+                        outcome: ClusterMetadata.Outcome?) -> Result<ClusterMetadata.Outcome?, any Error> {
+        guard let expected else { return .success(outcome) }
+        if let entryTerm { return entryTerm == expected ? .success(outcome) : .failure(Self.replaced) }
+        // The snapshot's last entry is of the proposer's term: the proposer led that term and
+        // appended both, so by Log Matching the entry at `index` is its own (its outcome unknown).
+        if index <= snapshotPoint.index && snapshotPoint.term == expected { return .success(nil) }
+        return .failure(Self.unknown)
+    }
+
+    /// Waits until entry `index` is applied and returns its outcome, nil when this node does not
+    /// know it (a snapshot covered the entry: `outcome(ofWaitFor:)` turns that into an error for
+    /// calls that answer with it). With `term`, the entry must be the one proposed in that term
+    /// (another leader may have replaced it: then it throws).
+    func waitApplied(_ index: UInt64, term: UInt64? = nil, timeout: Duration) async throws -> ClusterMetadata.Outcome? {
         let ticket = Ticket()
         return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ClusterMetadata.Outcome, any Error>) in
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ClusterMetadata.Outcome?, any Error>) in
                 loop.execute {
                     if index <= self.applied {
                         // Applied before this wait began (the proposer's task was slow to get here):
                         // the entry there may be another leader's that replaced the proposal (seen
                         // as two creates of one name both answered "created" under faults).
-                        if let term, let appliedTerm = self.termsApplied[index], appliedTerm != term {
-                            continuation.resume(throwing: Self.replaced)
-                        } else {
-                            continuation.resume(returning: self.outcomes[index] ?? .applied)
-                        }
+                        continuation.resume(with: self.answer(index, expected: term, entryTerm: self.termsApplied[index],
+                                                              outcome: self.outcomes[index]))
                         return
                     }
                     self.nextToken += 1
@@ -202,6 +219,12 @@ final class MetadataApplier: @unchecked Sendable {
             }
         }
         _ = try? await failed.get()
+    }
+
+    /// `outcome` (from `waitApplied`) for a call that answers with it: unknown is an error.
+    static func known(_ outcome: ClusterMetadata.Outcome?) throws -> ClusterMetadata.Outcome {
+        guard let outcome else { throw unknown }
+        return outcome
     }
 
     /// The metadata as of the last applied entry, and that entry's index.
