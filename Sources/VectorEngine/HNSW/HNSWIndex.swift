@@ -210,13 +210,8 @@ public final class HNSWIndex: VectorIndex {
     func search(_ query: [Float], k: Int, ef: Int, filter: PayloadFilter?, strategy: FilterStrategy,
                 oversampling: Int?, cancellation: CancellationSignal = .never,
                 probe: (() -> Void)?) throws(VectorEngineError) -> [SearchHit] {
-        if let o = oversampling {
-            try checkLimit(o >= 1 && o * k <= VectorEngineLimits.maxEf, "oversampling \(o) times k must be in 1...\(VectorEngineLimits.maxEf)")
-        }
-        try checkK(k)
-        try checkLimit(ef >= 1 && ef <= VectorEngineLimits.maxEf, "ef \(ef) must be in 1...\(VectorEngineLimits.maxEf)")
         try filter?.validate()
-        let q = try prepareVector(query, dimension: dimension, metric: metric)
+        let q = try checkedQuery(query, k: k, ef: ef, oversampling: oversampling)
         let threshold = exactFilterSelectivity
         var retierDue = false
         let hits = access.shared { g, scratch in
@@ -261,9 +256,7 @@ public final class HNSWIndex: VectorIndex {
     /// are not counted.
     @_spi(Benchmarks) public func walkWork(_ query: [Float], k: Int, ef: Int,
                                            oversampling: Int?) throws(VectorEngineError) -> (expansions: Int, distances: Int) {
-        try checkK(k)
-        try checkLimit(ef >= 1 && ef <= VectorEngineLimits.maxEf, "ef \(ef) must be in 1...\(VectorEngineLimits.maxEf)")
-        let q = try prepareVector(query, dimension: dimension, metric: metric)
+        let q = try checkedQuery(query, k: k, ef: ef, oversampling: oversampling)
         return access.shared { g, scratch in
             let before = (scratch.expansions, scratch.measured)
             q.withUnsafeBufferPointer { qp in
@@ -272,6 +265,17 @@ public final class HNSWIndex: VectorIndex {
             }
             return (scratch.expansions &- before.0, scratch.measured &- before.1)
         }
+    }
+
+    /// `query` prepared for a walk (normalized for cosine) once `k`, `ef` and `oversampling` are
+    /// checked: what every search entry point does first.
+    private func checkedQuery(_ query: [Float], k: Int, ef: Int, oversampling: Int?) throws(VectorEngineError) -> [Float] {
+        if let o = oversampling {
+            try checkLimit(o >= 1 && o * k <= VectorEngineLimits.maxEf, "oversampling \(o) times k must be in 1...\(VectorEngineLimits.maxEf)")
+        }
+        try checkK(k)
+        try checkLimit(ef >= 1 && ef <= VectorEngineLimits.maxEf, "ef \(ef) must be in 1...\(VectorEngineLimits.maxEf)")
+        return try prepareVector(query, dimension: dimension, metric: metric)
     }
 
     /// The active quantization, if any.
