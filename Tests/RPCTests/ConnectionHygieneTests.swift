@@ -14,6 +14,13 @@ private func hygieneRouter() -> RPCRouter {
     router.register(service: "test.Hygiene", method: "Hold") { _, _, _ in
         try await Task.sleep(for: .seconds(30))
     }
+    router.registerClientStreaming(service: "test.Hygiene", method: "SlowRead") { requests, _, _ in
+        var iterator = requests.makeAsyncIterator()
+        var count = try await iterator.next() == nil ? 0 : 1
+        try await Task.sleep(for: .seconds(1.5))
+        while try await iterator.next() != nil { count += 1 }
+        return [UInt8(count)]
+    }
     return router
 }
 
@@ -115,6 +122,30 @@ struct ConnectionHygieneTests {
             let result = try await withTimeout(seconds: 30) { await call.result() }
             #expect(result.status.code == .cancelled, "\(result.status)")
             #expect(try await channel.unary("/test.Hygiene/Echo", request: [5]).response == [5])
+            await channel.close()
+        }
+    }
+
+    @Test("a client left in the middle of a message while the server holds its window (the handler is behind) is not a stall")
+    func heldWindowIsNotAStall() async throws {
+        try await withServer({ $0.streamStallTimeout = seconds(0.5) }) { _, port in
+            let channel = try await GRPCChannel.connect(host: "127.0.0.1", port: port)
+            let call = try await channel.makeCall(path: "/test.Hygiene/SlowRead")
+            // 7.2 MB: past the server's 4 MiB of unread requests and its 1 MiB stream window, so the
+            // client waits mid-message for 1.5 s while the handler sleeps.
+            let sender = Task {
+                for _ in 0..<24 { try await call.send([UInt8](repeating: 4, count: 300 << 10)) }
+                call.closeSend()
+            }
+            let responses = try await withTimeout(seconds: 30) {
+                var all: [[UInt8]] = []
+                for try await message in call.responses { all.append(message) }
+                return all
+            }
+            let result = await call.result()
+            try? await sender.value
+            #expect(result.status.code == .ok, "\(result.status)")
+            #expect(responses == [[24]])
             await channel.close()
         }
     }

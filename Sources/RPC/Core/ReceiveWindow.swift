@@ -13,6 +13,10 @@ struct ReceiveWindow {
         self.highWaterMarkBytes = highWaterMarkBytes
     }
 
+    /// Whether window updates are held back now (the reader is behind): a sender stopped in the
+    /// middle of a message may be waiting for them, not stalling.
+    var holdsBack: Bool { heldBytes > 0 }
+
     /// A complete message of `messageBytes` (prefix included) was handed to the reader.
     mutating func delivered(messageBytes: Int) {
         unreadBytes += messageBytes

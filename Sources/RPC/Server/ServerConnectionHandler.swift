@@ -760,7 +760,9 @@ final class ServerConnectionHandler: ChannelInboundHandler, HTTP2SessionDelegate
         // Calls exist only once the session does.
         for call in calls.values {
             guard let session else { break }
-            let partialMessage = !call.state.statusDecided && call.deframer.bufferedBytes > 0
+            // Not while this side holds the stream's window closed (its reader is behind, as when a
+            // long write blocks an import): the client cannot send the rest until it reopens.
+            let partialMessage = !call.state.statusDecided && call.deframer.bufferedBytes > 0 && !call.window.holdsBack
             let queued = !call.outbound.isEmpty || call.state.trailersQueued
             responsesQueued = responsesQueued || queued
             let waitsForWindow = queued && session.streamSendWindowBytes(streamID: call.streamID) <= 0
