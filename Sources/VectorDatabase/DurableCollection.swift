@@ -438,19 +438,17 @@ public final class DurableCollection: Sendable {
     }
 
     /// What a snapshot holds, taken under `writeLock`; every logged write is applied first, so
-    /// the state covers the whole log. An in-memory index that has doubled since its last
-    /// reorder is reordered first (``HNSWIndex/reorderIfGrown(minimumNodes:)``: searches go on
-    /// meanwhile), so the snapshot, and every open of it, holds the breadth-first order. Not an
-    /// on-disk one: the reorder holds a second copy of the index's in-memory part (codes, ids,
-    /// upper links) while it runs, and such a collection is kept in less memory than that
-    /// (a 1M x 128 int4 import inside 320 MiB was killed by the limit at its 800,000-point
-    /// snapshot). Compactions still reorder it.
+    /// the state covers the whole log. An index that has doubled since its last reorder is
+    /// reordered first (``HNSWIndex/reorderIfGrown(minimumNodes:)``), so the snapshot, and every
+    /// open of it, holds the breadth-first order: an in-memory one as a copy while searches go on,
+    /// an on-disk or tiered one in place while searches wait (a copy of its in-memory part would
+    /// not fit where it is kept: a 1M x 128 int4 import inside 320 MiB was killed by the limit
+    /// at its 800,000-point snapshot when it was copied).
     private func takeState(closed: Bool, borrowingVectors: Bool) throws
         -> (state: HNSWState, uuids: [UInt8], sequence: UInt64, debt: AutomaticSnapshots.Debt) {
         guard !closed else { throw StorageError(.closed, "the collection is closed") }
-        let reorders = collection.config.vectors != .disk
         let state = applier.sync {
-            if reorders { _ = try? collection.index.reorderIfGrown(minimumNodes: reorderMinimumNodes.load(ordering: .relaxed)) }
+            _ = try? collection.index.reorderIfGrown(minimumNodes: reorderMinimumNodes.load(ordering: .relaxed))
             return collection.index.exportState(borrowingVectors: borrowingVectors)
         }
         return (state, uuids.withLock { $0.encoded }, wal.nextSequenceNumber - 1, automaticSnapshots.take())

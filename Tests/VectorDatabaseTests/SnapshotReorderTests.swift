@@ -46,18 +46,44 @@ struct SnapshotReorderTests {
         try db.close()
     }
 
-    @Test("an on-disk collection is not reordered by a snapshot (the copy would need memory it is kept without)")
-    func onDiskSnapshotKeepsTheOrder() throws {
+    @Test("an on-disk collection is reordered in place by a snapshot, with links on disk or on the heap, and reopens in that order",
+          arguments: [VectorPlacement.disk, .memory])
+    func onDiskSnapshotReorders(graph: VectorPlacement) throws {
         var diskConfig = config
         diskConfig.vectors = .disk
-        let db = try DurableCollection.create(in: temporaryDirectory(), config: diskConfig, options: .init(syncPolicy: .never))
+        diskConfig.graph = graph
+        let directory = temporaryDirectory()
+        let queries = points(10_000..<10_020, dimension: 16, seed: 3)
+        var db = try DurableCollection.create(in: directory, config: diskConfig, options: .init(syncPolicy: .never))
         db.reorderMinimumNodes.store(100, ordering: .relaxed)
         _ = try db.upsert(points(0..<300, dimension: 16, seed: 1))
+        let before = try results(db.collection, queries)
         let insertionOrder = db.collection.index.exportState().externalIds
         let cursor = try #require(try db.collection.scroll(after: nil, limit: 50).next)
         try db.snapshot()
-        #expect(db.collection.index.exportState().externalIds == insertionOrder)
-        #expect(try db.collection.scroll(after: cursor, limit: 50).points.count == 50)
+        let reordered = db.collection.index.exportState().externalIds
+        #expect(reordered != insertionOrder && Set(reordered) == Set(insertionOrder))
+        #expect(try results(db.collection, queries) == before)
+        #expect(throws: VectorEngineError.self) { try db.collection.scroll(after: cursor, limit: 50) }
+        try db.close()
+
+        // Opened from the snapshot (small buffers borrowed from its mapping), grown past double,
+        // and reordered in place again.
+        db = try DurableCollection.open(directory)
+        db.reorderMinimumNodes.store(100, ordering: .relaxed)
+        #expect(db.collection.index.exportState().externalIds == reordered)
+        #expect(try results(db.collection, queries) == before)
+        _ = try db.upsert(points(300..<700, dimension: 16, seed: 2))
+        let grown = try results(db.collection, queries)
+        let appended = db.collection.index.exportState().externalIds
+        try db.snapshot()
+        let again = db.collection.index.exportState().externalIds
+        #expect(again != appended && Set(again) == Set(appended))
+        #expect(try results(db.collection, queries) == grown)
+        try db.close()
+        db = try DurableCollection.open(directory)
+        #expect(db.collection.index.exportState().externalIds == again)
+        #expect(try results(db.collection, queries) == grown)
         try db.close()
     }
 }

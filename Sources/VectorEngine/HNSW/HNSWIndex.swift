@@ -113,26 +113,27 @@ public final class HNSWIndex: VectorIndex {
     /// in memory, and in the same pages of on-disk vectors and links: breadth-first over level
     /// 0 from the entry point (``HNSWGraph/breadthFirstOrder()``). The graph, codes, tiers and
     /// payloads are the same, so searches return the same hits; ``scroll(after:limit:)`` pages
-    /// in the new order (a cursor from before is refused). Searches continue while the
-    /// renumbered copy is made and writes wait; the switch to it is exclusive (a tiered index
-    /// is renumbered with exclusive access throughout: its tiers move in background passes).
-    /// ``compact()`` reorders too. Throws only when on-disk storage has no room for the copy
-    /// (nothing changes then).
+    /// in the new order (a cursor from before is refused). An index in memory is copied in the
+    /// new order while searches continue and writes wait, then switched to it (exclusive); one
+    /// with on-disk vectors, or tiered codes, is renumbered in place with exclusive access
+    /// throughout (``HNSWGraph/renumberInPlace(_:)``: it is kept in less memory than a second
+    /// copy, and tiers move in background passes). ``compact()`` reorders too. Throws only when
+    /// on-disk storage has no room for the copy's arenas or the scratch arena (nothing changes then).
     public func reorder() throws(VectorEngineError) {
         /// The copy, handed from the shared step to the exclusive one on this thread.
         final class Copy: @unchecked Sendable { var graph: HNSWGraph? }
         let copy = Copy()
         try access.withWriterGate { gate throws(VectorEngineError) in
             // Holding the gate: no write (nor a change of quantizer) comes in between.
-            let inPlace = access.shared { g, _ in g.quantized?.tiers != nil }
+            let inPlace = access.shared { g, _ in g.quantized?.tiers != nil || g.storage.arena != nil }
             if inPlace {
                 try access.exclusive(gate) { (g: inout HNSWGraph, _: inout HNSWSearchScratch) throws(VectorEngineError) in
-                    g = try g.renumbered(g.breadthFirstOrder())
+                    try g.renumberInPlace(g.breadthFirstOrder())
                 }
                 return
             }
             try access.shared { (g: HNSWGraph, _: inout HNSWSearchScratch) throws(VectorEngineError) in
-                copy.graph = try g.renumbered(g.breadthFirstOrder(), copyingCodes: true)
+                copy.graph = try g.renumbered(g.breadthFirstOrder())
             }
             access.exclusive(gate) { g, _ in
                 if let fresh = copy.graph { g = fresh }
@@ -157,12 +158,12 @@ public final class HNSWIndex: VectorIndex {
         return due
     }
 
-    /// ``compact()``'s work: the rebuilt graph replaces `g` before the reordered copy is made,
-    /// so at most two graphs exist at once. A reorder that finds no room keeps the rebuilt
-    /// graph in insertion order.
+    /// ``compact()``'s work: the rebuilt graph replaces `g`, then is renumbered in place, so at
+    /// most two graphs exist at once. A reorder that finds no room for its scratch arena keeps
+    /// the rebuilt graph in insertion order.
     private static func compact(_ g: inout HNSWGraph, scratch: inout HNSWSearchScratch) throws(VectorEngineError) {
         g = try rebuilt(from: g, scratch: &scratch)
-        if let reordered = try? g.renumbered(g.breadthFirstOrder()) { g = reordered }
+        try? g.renumberInPlace(g.breadthFirstOrder())
     }
 
     private static func rebuilt(from old: HNSWGraph, scratch: inout HNSWSearchScratch) throws(VectorEngineError) -> HNSWGraph {

@@ -206,9 +206,9 @@ final class _QuantizedStore {
 
     /// Makes node `order[i]`'s code (and tier and rate, for a tiered store) node `i`'s, for a
     /// graph renumbered in `order` (a permutation of the nodes) whose vectors `vectors` gives
-    /// by their new ids. Plain codes are copied, not encoded again; tier codes are encoded
-    /// again in their tiers, as a compaction does (returns counted since the last pass are
-    /// dropped, as a compaction drops them).
+    /// by their new ids. Plain codes are moved in place (``InPlacePermutation``), not encoded
+    /// again; tier codes are encoded again in their tiers, as a compaction does (returns counted
+    /// since the last pass are dropped, as a compaction drops them).
     func renumber(_ order: [UInt32], vectors: (UInt32) -> UnsafePointer<Float>) {
         if let tiers {
             let saved = order.map { tiers.saved($0) }
@@ -219,7 +219,8 @@ final class _QuantizedStore {
             tiers.restore(saved, vectors: vectors)
             return
         }
-        codes.replaceAll(with: renumberedCodes(order))
+        precondition(codes.count == order.count * codeBytes)
+        InPlacePermutation.apply(order, rows: UnsafeMutableRawPointer(codes.base), rowBytes: codeBytes)
     }
 
     /// A new store with the same quantizer and node `order[i]`'s code as node `i`'s, leaving
