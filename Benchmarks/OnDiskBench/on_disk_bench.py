@@ -33,6 +33,9 @@ peak and how often it hit its limit, or that the server was killed. Inside the l
 is then taken (CreateSnapshot) and its time and the memory after it reported. With
 `--build-limited 1`, the on-disk modes also import inside the limit (into a data directory of
 their own, kept apart by `--cache 1`): a collection built in less memory than its vectors.
+`--cache 1` reuses only what a run finished (an import that counted every point, a peer index
+saved whole): an interrupted run is picked up where it stopped. A failed import is reported and
+its mode not searched.
 
 Peers (in this process, f32 in memory, no limit, no RPC): hnswlib (M 16, efConstruction 200,
 2 build threads) and faiss IndexHNSWFlat (M 16, efConstruction 200), one query at a time, at the
@@ -191,13 +194,13 @@ def fmt_memory(m: dict) -> str:
 
 
 def import_points(mode: str, base: np.ndarray, binary: pathlib.Path, data_dir: pathlib.Path, log: pathlib.Path,
-                  limit: "MemoryLimit | None" = None) -> str:
+                  limit: "MemoryLimit | None" = None) -> tuple[str, bool]:
     """Imports the points into a fresh data directory (inside `limit` when given), snapshots,
-    stops; a line saying how it went."""
+    stops; a line saying how it went, and whether every point was imported."""
     try:
         server = start_server(binary, data_dir, log, limit)
     except RuntimeError as error:
-        return f"{mode}: import did not start: {error}" + (f"; {limit.report()}" if limit else "")
+        return f"{mode}: import did not start: {error}" + (f"; {limit.report()}" if limit else ""), False
     try:
         with ruvector.Client(server.address, timeout=3600) as db:
             options = dict(MODES[mode])
@@ -212,15 +215,18 @@ def import_points(mode: str, base: np.ndarray, binary: pathlib.Path, data_dir: p
             db.create_snapshot("bench", timeout=3600)
             snapshotted = time.monotonic() - started
             info = db.get_collection("bench")
+            counted = db.count("bench")
+        if counted != len(base):
+            return f"{mode}: import ended with {counted:,} of {len(base):,} points", False
         return (f"{mode}: import{f' inside the limit' if limit else ''} {imported:.0f} s ({len(base) / imported:,.0f} points/s), "
                 f"then CreateSnapshot {snapshotted:.1f} s; "
                 f"memory_bytes {info.memory_bytes / 2**20:.0f} MiB, on-disk vectors {info.on_disk_vector_bytes / 2**20:.0f} MiB, "
                 f"on-disk graph {info.on_disk_graph_bytes / 2**20:.0f} MiB, "
                 f"disk {info.disk_bytes / 2**20:.0f} MiB; {fmt_memory(proc_memory(server.pid))} after import"
-                + (f"; {limit.report()}" if limit else ""))
+                + (f"; {limit.report()}" if limit else "")), True
     except Exception as error:  # a server killed by the limit ends its calls: say so
         return (f"{mode}: import failed ({type(error).__name__}: {str(error)[:120]}); server exit "
-                f"{server.process.poll()}" + (f"; {limit.report()}" if limit else ""))
+                f"{server.process.poll()}" + (f"; {limit.report()}" if limit else "")), False
     finally:
         server.stop(timeout_seconds=600)
         if limit:
@@ -243,12 +249,19 @@ def run_mode(mode: str, args, base: np.ndarray, qs: np.ndarray, expected: np.nda
     data_dir = work / (f"data-{mode}-{len(base)}x{base.shape[1]}-seed{args.seed}"
                        + (f"-built-in-{args.limit_mib}" if built_limited else ""))
     log = work / f"server-{mode}.log"
-    if args.cache and data_dir.exists():
+    # Written once an import finished: a directory left by an interrupted run is imported again.
+    complete = work / (data_dir.name + ".complete")
+    if args.cache and data_dir.exists() and complete.exists():
         lines.append(f"{mode}: data directory reused (--cache 1): {data_dir}")
     else:
         shutil.rmtree(data_dir, ignore_errors=True)
+        complete.unlink(missing_ok=True)
         limit = new_limit(args, lines, f"{mode}: import inside the limit") if built_limited else None
-        lines.append(import_points(mode, base, binary, data_dir, log, limit))
+        line, imported = import_points(mode, base, binary, data_dir, log, limit)
+        lines.append(line)
+        if not imported:
+            return lines      # searching part of the points would measure nothing worth a row
+        complete.write_text(line + "\n")
     for limited in (False, True):
         limit = None
         if limited:
@@ -312,8 +325,9 @@ def run_peers(peers: list[str], base: np.ndarray, qs: np.ndarray, expected: np.n
             else:
                 index.init_index(max_elements=len(base), M=16, ef_construction=200, random_seed=1)
                 index.add_items(base, np.arange(len(base)), num_threads=2)
-                if saved:
-                    index.save_index(str(saved))
+                if saved:    # renamed into place: an interrupted save leaves nothing to reuse
+                    index.save_index(str(saved) + ".partial")
+                    os.replace(str(saved) + ".partial", saved)
             index.set_num_threads(1)
             index_bytes = len(base) * (base.shape[1] * 4 + (2 * 16 + 1) * 4 + 8)
 
@@ -330,7 +344,8 @@ def run_peers(peers: list[str], base: np.ndarray, qs: np.ndarray, expected: np.n
                 index.hnsw.efConstruction = 200
                 index.add(base)
                 if saved:
-                    faiss.write_index(index, str(saved))
+                    faiss.write_index(index, str(saved) + ".partial")
+                    os.replace(str(saved) + ".partial", saved)
             faiss.omp_set_num_threads(1)
             index_bytes = len(base) * (base.shape[1] * 4 + 2 * 16 * 4)
 
