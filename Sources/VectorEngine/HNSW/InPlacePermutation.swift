@@ -62,8 +62,9 @@ enum InPlacePermutation {
     /// as a staging area. Every pass goes through the files in order: the rows in storage order
     /// into one run per window of destination rows (at most 32 MiB: a window's pages stay in
     /// memory while it fills), each run filled front to back; then window by window, its run read
-    /// in order and each row written to its place in the window. About 2.5 reads and 2 writes of
-    /// the data, in order, instead of a page read at random for every row.
+    /// in order and each row written to its place in the window. At most three reads and two
+    /// writes of the data, in order, instead of a page read at random for every row. (Pass 2 scans
+    /// `newOf` once per window: windows times rows steps, about a second at 5M x 128.)
     static func apply(_ newOf: [UInt32], rowBytes: Int, in arena: any VectorArena, through scratch: any VectorArena,
                       fix: ((UnsafeMutableRawPointer) -> Void)? = nil) {
         let rows = newOf.count
