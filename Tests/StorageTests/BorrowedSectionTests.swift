@@ -30,6 +30,25 @@ struct BorrowedSectionTests {
         #expect(loaded.sections.borrow("missing") == nil)
     }
 
+    /// A borrowed run larger than the read-ahead step is handed over in steps (each next step's
+    /// pages asked for first), and the file is the same as from one array.
+    @Test func largeBorrowedRunInSteps() throws {
+        let bulk = (0..<(20 << 20) + 12_345).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ $0 >> 13) }
+        let owner = bulk.withUnsafeBytes { MappedRegion.copy(of: $0, capacity: bulk.count) }
+        let section = SnapshotSection("vectors", borrowing: owner.bytes, owner: owner)
+        var runs: [Int] = []
+        var joined: [UInt8] = []
+        section.forEachPart { runs.append($0.count); joined.append(contentsOf: $0) }
+        #expect(runs == [8 << 20, 8 << 20, (4 << 20) + 12_345])
+        #expect(joined == bulk)
+        let store = try SnapshotStore(directory: temporaryDirectory())
+        let a = try store.write(sections: [section], walSequence: 2, createdUnixMicros: 5)
+        let other = try SnapshotStore(directory: temporaryDirectory())
+        let b = try other.write(sections: [SnapshotSection("vectors", bytes: bulk)], walSequence: 2, createdUnixMicros: 5)
+        #expect(a.crc32c == b.crc32c && a.sizeBytes == b.sizeBytes)
+        #expect(try store.load(a.name).sections["vectors"] == bulk)
+    }
+
     /// A reader over borrowed bytes reads what one over an array reads, and hands out counted byte
     /// runs in place; one over an array hands out none and reads nothing for asking.
     @Test func readerBorrowing() throws {

@@ -1,4 +1,5 @@
 import Checksums
+import Glibc
 
 /// Describes one snapshot file.
 public struct SnapshotInfo: Sendable, Equatable {
@@ -68,6 +69,9 @@ public struct SnapshotSectionPart: @unchecked Sendable {
     fileprivate let bytes: UnsafeRawBufferPointer
     /// Keeps `bytes` valid: the array they lie in, or the borrowed bytes' owner.
     fileprivate let owner: AnyObject
+    /// Borrowed bytes may lie in a file mapping whose pages are out of memory (on-disk vectors
+    /// under a memory limit): they are read ahead (``_SectionParts``).
+    fileprivate var borrowed = false
 
     /// Encoded bytes.
     public static func bytes(_ bytes: [UInt8]) -> SnapshotSectionPart {
@@ -78,7 +82,7 @@ public struct SnapshotSectionPart: @unchecked Sendable {
     /// Bytes that lie elsewhere, kept valid by `owner`; the caller keeps them unchanged until the
     /// snapshot is written.
     public static func borrowing(_ bytes: UnsafeRawBufferPointer, owner: AnyObject) -> SnapshotSectionPart {
-        SnapshotSectionPart(bytes: bytes, owner: owner)
+        SnapshotSectionPart(bytes: bytes, owner: owner, borrowed: true)
     }
 }
 
@@ -105,12 +109,42 @@ struct _PlainValues<Element: BitwiseCopyable & Sendable>: _SnapshotSectionConten
     func forEachPart(_ body: (UnsafeRawBufferPointer) -> Void) { values.withUnsafeBytes(body) }
 }
 
-/// Runs of bytes, each kept valid by its owner.
+/// Runs of bytes, each kept valid by its owner. Borrowed runs are handed over in 8 MiB steps,
+/// the next step's pages asked for (`MADV_WILLNEED`) before the current one is read: their file
+/// mappings are advised random (no readahead), so a snapshot of on-disk vectors paged out under a
+/// memory limit would otherwise read them 4 KiB at a time, twice (checksum, then write).
 struct _SectionParts: _SnapshotSectionContent {
     let parts: [SnapshotSectionPart]
     var byteCount: Int { parts.reduce(0) { $0 + $1.bytes.count } }
     func forEachPart(_ body: (UnsafeRawBufferPointer) -> Void) {
-        for part in parts { withExtendedLifetime(part.owner) { body(part.bytes) } }
+        for part in parts {
+            withExtendedLifetime(part.owner) {
+                guard part.borrowed, let base = part.bytes.baseAddress, part.bytes.count > Self.step else {
+                    return body(part.bytes)
+                }
+                Self.willRead(base, count: min(Self.step, part.bytes.count))
+                var offset = 0
+                while offset < part.bytes.count {
+                    let length = min(Self.step, part.bytes.count - offset)
+                    if offset + length < part.bytes.count {
+                        Self.willRead(base + offset + length, count: min(Self.step, part.bytes.count - offset - length))
+                    }
+                    body(UnsafeRawBufferPointer(start: base + offset, count: length))
+                    offset += length
+                }
+            }
+        }
+    }
+
+    private static let step = 8 << 20
+
+    /// Advice only: a failure (memory that is not a mapping) changes nothing.
+    private static func willRead(_ start: UnsafeRawPointer, count: Int) {
+        let page = MappedRegion.pageBytes
+        let address = Int(bitPattern: start)
+        let aligned = address & ~(page - 1)
+        guard let pointer = UnsafeMutableRawPointer(bitPattern: aligned) else { return }
+        _ = madvise(pointer, address + count - aligned, Int32(MADV_WILLNEED))
     }
 }
 
