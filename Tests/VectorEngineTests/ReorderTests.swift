@@ -105,10 +105,12 @@ import Testing
         #expect(index.invariantViolations().isEmpty)
     }
 
-    @Test("on-disk vectors and links are renumbered where they lie through one scratch arena; with no room for it the index stays as it was")
-    func onDisk() throws {
+    /// With links on the heap, the vectors move through the scratch arena and the links in place.
+    @Test("on-disk vectors (and links) are renumbered where they lie through one scratch arena; with no room for it the index stays as it was",
+          arguments: [(QuantizationKind.scalarInt8, true), (.scalarInt4, false)])
+    func onDisk(kind: QuantizationKind, graphOnDisk: Bool) throws {
         let arenas = MovingArenas()
-        let index = try filled(.scalarInt8, arenas: arenas, graphOnDisk: true)
+        let index = try filled(kind, arenas: arenas, graphOnDisk: graphOnDisk)
         let before = try observe(index)
         let made = arenas.made.withLock { $0.count }
         arenas.refuseNew = true
@@ -117,7 +119,7 @@ import Testing
         arenas.refuseNew = false
         try index.reorder()
         #expect(arenas.made.withLock { $0.count } == made + 1)
-        #expect(index.vectorPlacement == .disk && index.graphPlacement == .disk)
+        #expect(index.vectorPlacement == .disk && index.graphPlacement == (graphOnDisk ? .disk : .memory))
         #expect(try observe(index) == before)
         #expect(index.invariantViolations().isEmpty)
     }
@@ -236,18 +238,6 @@ import Testing
         #expect(index.invariantViolations().isEmpty)
     }
 
-    @Test("on-disk vectors with links on the heap: the vectors move through a scratch arena, the links in place")
-    func onDiskVectorsOnly() throws {
-        let arenas = MovingArenas()
-        let index = try filled(.scalarInt4, arenas: arenas, graphOnDisk: false)
-        let before = try observe(index)
-        let made = arenas.made.withLock { $0.count }
-        try index.reorder()
-        #expect(arenas.made.withLock { $0.count } == made + 1)
-        #expect(index.vectorPlacement == .disk && index.graphPlacement == .memory)
-        #expect(try observe(index) == before)
-        #expect(index.invariantViolations().isEmpty)
-    }
 }
 
 /// ``InPlacePermutation`` against the plain gather it replaces.

@@ -36,6 +36,16 @@ public final class MappedRegion: @unchecked Sendable {
 
     static func roundUpToPage(_ bytes: Int) -> Int { (bytes + pageBytes - 1) / pageBytes * pageBytes }
 
+    /// Asks the kernel to start reading the `count` bytes at `start` (a file mapping's pages about
+    /// to be read). Advice only: a failure (memory that is not a mapping) changes nothing.
+    @inline(__always)
+    static func willRead(_ start: UnsafeRawPointer, count: Int) {
+        let address = Int(bitPattern: start)
+        let aligned = address & ~(pageBytes &- 1)
+        guard let page = UnsafeMutableRawPointer(bitPattern: aligned) else { return }
+        _ = madvise(page, address &+ count &- aligned, Int32(MADV_WILLNEED))
+    }
+
     /// Maps `count` bytes of `file` at `offset` (a multiple of the page size, and the file must
     /// extend to `offset + count` rounded up to a page) at the start of a fresh region of
     /// `capacity` bytes; the rest of the region is zeroed memory, committed only when touched.

@@ -87,9 +87,7 @@ public final class ScratchMapping: @unchecked Sendable {
     /// to be read). Advice only: a failure changes nothing.
     @inline(__always)
     public func willRead(offset: Int, count: Int) {
-        let page = MappedRegion.pageBytes
-        let start = offset & ~(page &- 1)
-        _ = madvise(base + start, offset &+ count &- start, Int32(MADV_WILLNEED))
+        MappedRegion.willRead(base + offset, count: count)
     }
 
     /// Bytes of the mapping now in memory (`mincore`), for statistics and tests.

@@ -1,5 +1,4 @@
 import Checksums
-import Glibc
 
 /// Describes one snapshot file.
 public struct SnapshotInfo: Sendable, Equatable {
@@ -122,12 +121,12 @@ struct _SectionParts: _SnapshotSectionContent {
                 guard part.borrowed, let base = part.bytes.baseAddress, part.bytes.count > Self.step else {
                     return body(part.bytes)
                 }
-                Self.willRead(base, count: min(Self.step, part.bytes.count))
+                MappedRegion.willRead(base, count: min(Self.step, part.bytes.count))
                 var offset = 0
                 while offset < part.bytes.count {
                     let length = min(Self.step, part.bytes.count - offset)
                     if offset + length < part.bytes.count {
-                        Self.willRead(base + offset + length, count: min(Self.step, part.bytes.count - offset - length))
+                        MappedRegion.willRead(base + offset + length, count: min(Self.step, part.bytes.count - offset - length))
                     }
                     body(UnsafeRawBufferPointer(start: base + offset, count: length))
                     offset += length
@@ -137,15 +136,6 @@ struct _SectionParts: _SnapshotSectionContent {
     }
 
     private static let step = 8 << 20
-
-    /// Advice only: a failure (memory that is not a mapping) changes nothing.
-    private static func willRead(_ start: UnsafeRawPointer, count: Int) {
-        let page = MappedRegion.pageBytes
-        let address = Int(bitPattern: start)
-        let aligned = address & ~(page - 1)
-        guard let pointer = UnsafeMutableRawPointer(bitPattern: aligned) else { return }
-        _ = madvise(pointer, address + count - aligned, Int32(MADV_WILLNEED))
-    }
 }
 
 /// A consistent point-in-time image: named byte sections an engine wrote (e.g. "vectors",
