@@ -438,7 +438,7 @@ public final class DurableCollection: Sendable {
     }
 
     /// What a snapshot holds, taken under `writeLock`; every logged write is applied first, so
-    /// the state covers the whole log. An index that has doubled since its last reorder is
+    /// the state covers the whole log. An index a quarter of which came after its last reorder is
     /// reordered first (``HNSWIndex/reorderIfGrown(minimumNodes:)``), so the snapshot, and every
     /// open of it, holds the breadth-first order: an in-memory one as a copy while searches go on,
     /// an on-disk or tiered one in place while searches wait (a copy of its in-memory part would

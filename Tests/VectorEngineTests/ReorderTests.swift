@@ -177,16 +177,17 @@ import Testing
         #expect(reorders.load(ordering: .relaxed) >= 20)
     }
 
-    @Test("reorderIfGrown: only past the minimum and after the index doubled since its last reorder or open")
+    @Test("reorderIfGrown: only past the minimum and once a quarter of the index came after its last reorder or open")
     func reorderWhenGrown() throws {
         let index = try HNSWIndex(dimension: 16, metric: .l2Squared, parameters: params)
-        for (i, v) in data.prefix(100).enumerated() { try index.upsert(id: UInt64(i), vector: v) }
+        for (i, v) in data.prefix(120).enumerated() { try index.upsert(id: UInt64(i), vector: v) }
         #expect(try !index.reorderIfGrown(minimumNodes: 200))
         #expect(try index.reorderIfGrown(minimumNodes: 50))
         #expect(try !index.reorderIfGrown(minimumNodes: 50))
-        for (i, v) in data[100..<199].enumerated() { try index.upsert(id: UInt64(100 + i), vector: v) }
+        // 39 new of 159 is under a quarter; the 40th of 160 is a quarter.
+        for (i, v) in data[120..<159].enumerated() { try index.upsert(id: UInt64(120 + i), vector: v) }
         #expect(try !index.reorderIfGrown(minimumNodes: 50))
-        try index.upsert(id: 199, vector: data[199])
+        try index.upsert(id: 159, vector: data[159])
         #expect(try index.reorderIfGrown(minimumNodes: 50))
         // An opened index counts from its size at the open.
         let opened = try HNSWIndex(state: index.exportState())

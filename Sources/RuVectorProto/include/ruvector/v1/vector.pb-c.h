@@ -894,7 +894,7 @@ struct  Ruvector__V1__CountResponse
  * Pages through points in storage order, not sorted by id: the order they were first written
  * (an update keeps a point's place) until a compaction or a reorder renumbers them (a collection
  * of 50,000 points or more is reordered breadth-first, for faster searches, when a snapshot
- * finds it doubled since its last reorder; a compaction follows many deletes). A cursor from
+ * finds a quarter of it written since its last reorder; a compaction follows many deletes). A cursor from
  * before a renumbering is refused with ABORTED (so is one from before a restart that opened a
  * snapshot): scroll again from the start. On a cluster, shard after shard (and a cursor may be
  * refused once another copy of the shard answers).
