@@ -57,6 +57,38 @@ public enum CRC32C {
         return ~crc
     }
 
+    /// The CRC of `a` followed by `b`, from the CRC of each and `b`'s length, without reading
+    /// either again: `crcA` is carried past `lengthB` bytes (a multiplication by x^(8 lengthB)
+    /// modulo the polynomial, by squaring: about 2 log2(lengthB) products of 32 steps) and added
+    /// to `crcB`. A writer that must put a checksummed table ahead of what it describes writes
+    /// the rest first and checksums the whole file with this.
+    public static func combine(_ crcA: UInt32, _ crcB: UInt32, lengthB: Int) -> UInt32 {
+        precondition(lengthB >= 0, "a length is not negative")
+        // Reflected bit order, as the register: bit 31 is x^0, bit 31 - k is x^k.
+        var shift: UInt32 = 0x8000_0000   // x^0
+        var power: UInt32 = 0x0080_0000   // x^8: one byte
+        var remaining = lengthB
+        while remaining > 0 {
+            if remaining & 1 != 0 { shift = multiply(power, shift) }
+            power = multiply(power, power)
+            remaining >>= 1
+        }
+        return multiply(shift, crcA) ^ crcB
+    }
+
+    /// `a` times `b` modulo the polynomial, both in the reflected order.
+    private static func multiply(_ a: UInt32, _ b: UInt32) -> UInt32 {
+        var product: UInt32 = 0
+        var b = b
+        var bit: UInt32 = 0x8000_0000
+        while bit != 0 {
+            if a & bit != 0 { product ^= b }
+            b = b & 1 != 0 ? (b >> 1) ^ 0x82F6_3B78 : b >> 1
+            bit >>= 1
+        }
+        return product
+    }
+
     /// The CRC of an array of bytes.
     public static func checksum(_ bytes: [UInt8], continuing crc: UInt32 = 0) -> UInt32 {
         bytes.withUnsafeBytes { checksum($0, continuing: crc) }

@@ -35,4 +35,18 @@ struct CRC32CTests {
             #expect(CRC32C.checksum(Array(bytes[split...]), continuing: CRC32C.checksum(Array(bytes[..<split]))) == whole)
         }
     }
+
+    @Test("combining two parts' checksums equals checksumming the whole, at every split and past a page")
+    func combine() {
+        let bytes = (0..<9_000).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ 7) }
+        let whole = CRC32C.checksum(bytes)
+        for split in Array(0...70) + [4_095, 4_096, 4_097, 8_999, 9_000] {
+            let head = CRC32C.checksum(Array(bytes[..<split])), tail = CRC32C.checksum(Array(bytes[split...]))
+            #expect(CRC32C.combine(head, tail, lengthB: bytes.count - split) == whole, "split \(split)")
+        }
+        // Long runs of zeros, as a snapshot's padding is.
+        let zeros = [UInt8](repeating: 0, count: 100_000)
+        #expect(CRC32C.combine(CRC32C.checksum(bytes), CRC32C.checksum(zeros), lengthB: zeros.count)
+                == CRC32C.checksum(zeros, continuing: whole))
+    }
 }

@@ -122,6 +122,32 @@ struct SnapshotStoreTests {
         #expect(try snapshot.sections.region("missing") == nil)
     }
 
+    @Test("the writer reads each section once, table last, and writes the file byte for byte as laid out")
+    func sectionsReadOnce() throws {
+        let store = try SnapshotStore(directory: temporaryDirectory())
+        let big = (0..<20_000).map { UInt8(truncatingIfNeeded: $0 &* 37) }, small: [UInt8] = [5, 6, 7]
+        let counter = ReadCounter()
+        let sections = [SnapshotSection("big", content: CountedBytes(bytes: big, counter: counter)),
+                        SnapshotSection("empty", bytes: []), SnapshotSection("small", content: CountedBytes(bytes: small, counter: counter))]
+        let info = try store.write(sections: sections, walSequence: 9, createdUnixMicros: 99)
+        #expect(counter.reads == 2)
+        // The same file assembled in memory: the table with every section's checksum, each section
+        // on its own pages, zeros between, the whole file's checksum last.
+        let (table, offsets) = SnapshotFormat.table(names: ["big", "empty", "small"].map { Array($0.utf8) },
+                                                    lengths: [big.count, 0, small.count],
+                                                    crcs: [CRC32C.checksum(big), 0, CRC32C.checksum(small)],
+                                                    walSequence: 9, createdUnixMicros: 99)
+        var expected = table
+        for (bytes, offset) in zip([big, [], small], offsets) {
+            expected += [UInt8](repeating: 0, count: offset - expected.count) + bytes
+        }
+        expected += [UInt8](repeating: 0, count: SnapshotFormat.alignUp(expected.count) - expected.count)
+        expected += WALFormat.littleEndian(CRC32C.checksum(expected))
+        #expect(try fileBytes(store.directory + "/" + info.name) == expected)
+        #expect(info.sizeBytes == expected.count && info.crc32c == CRC32C.checksum(Array(expected.dropLast(4))))
+        #expect(try store.load(info.name).sections["big"] == big)
+    }
+
     @Test("version 1 files (sections one after the other) still load")
     func versionOne() throws {
         let store = try SnapshotStore(directory: temporaryDirectory())
@@ -206,5 +232,20 @@ struct SnapshotStoreTests {
         let (wal, _) = try WriteAheadLog.open(directory: root + "/wal", options: WALOptions(segmentSizeBytes: 4096))
         for record in try wal.read(from: try #require(snapshot).info.walSequence + 1) { recovered.apply(record) }
         #expect(recovered == live)
+    }
+}
+
+/// Counts how many times the writer reads sections (``SnapshotStoreTests/sectionsReadOnce()``).
+private final class ReadCounter: @unchecked Sendable {
+    var reads = 0
+}
+
+private struct CountedBytes: _SnapshotSectionContent {
+    let bytes: [UInt8]
+    let counter: ReadCounter
+    var byteCount: Int { bytes.count }
+    func forEachPart(_ body: (UnsafeRawBufferPointer) -> Void) {
+        counter.reads += 1
+        bytes.withUnsafeBytes(body)
     }
 }

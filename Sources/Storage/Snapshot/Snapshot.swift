@@ -54,6 +54,12 @@ public struct SnapshotSection: Sendable {
         content = _SectionParts(parts: parts)
     }
 
+    /// A section of any content (tests count how often the writer reads one).
+    init(_ name: String, content: any _SnapshotSectionContent) {
+        self.name = name
+        self.content = content
+    }
+
     /// The section's length in bytes.
     public var byteCount: Int { content.byteCount }
 
@@ -111,7 +117,7 @@ struct _PlainValues<Element: BitwiseCopyable & Sendable>: _SnapshotSectionConten
 /// Runs of bytes, each kept valid by its owner. Borrowed runs are handed over in 8 MiB steps,
 /// the next step's pages asked for (`MADV_WILLNEED`) before the current one is read: their file
 /// mappings are advised random (no readahead), so a snapshot of on-disk vectors paged out under a
-/// memory limit would otherwise read them 4 KiB at a time, twice (checksum, then write).
+/// memory limit would otherwise read them 4 KiB at a time.
 struct _SectionParts: _SnapshotSectionContent {
     let parts: [SnapshotSectionPart]
     var byteCount: Int { parts.reduce(0) { $0 + $1.bytes.count } }

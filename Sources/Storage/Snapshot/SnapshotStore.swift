@@ -41,39 +41,48 @@ public struct SnapshotStore: Sendable {
         guard sections.count <= SnapshotFormat.maxSections else {
             throw StorageError(.invalidArgument, "at most \(SnapshotFormat.maxSections) sections")
         }
-        let (table, offsets) = SnapshotFormat.table(
-            names: sections.map { Array($0.name.utf8) }, lengths: sections.map(\.byteCount),
-            crcs: sections.map { section in
-                var crc: UInt32 = 0
-                section.forEachPart { crc = CRC32C.checksum($0, continuing: crc) }
-                return crc
-            }, walSequence: walSequence,
-            createdUnixMicros: createdUnixMicros)
+        // The sections are read once: each is checksummed as it is written, after the table's
+        // room, and the table, which holds their checksums, goes in last; the whole file's
+        // checksum joins the table's to the rest's (CRC32C.combine). Reading a section twice
+        // (checksums first, then the write) read paged-out on-disk vectors twice under a limit.
+        let names = sections.map { Array($0.name.utf8) }, lengths = sections.map(\.byteCount)
+        func table(crcs: [UInt32]) -> (bytes: [UInt8], offsets: [Int]) {
+            SnapshotFormat.table(names: names, lengths: lengths, crcs: crcs, walSequence: walSequence,
+                                 createdUnixMicros: createdUnixMicros)
+        }
+        let (room, offsets) = table(crcs: Array(repeating: 0, count: sections.count))
         let name = Self.fileName(walSequence: walSequence)
         let (size, crc) = try AtomicFile.write(to: directory + "/" + name) { (file: DurableFile) throws(StorageError) -> (Int, UInt32) in
-            var crc = CRC32C.checksum(table)
-            var size = table.count
-            try file.write(table, at: 0)
+            var rest: UInt32 = 0   // the checksum of everything after the table
+            var size = room.count
+            var crcs: [UInt32] = []
             let zeros = [UInt8](repeating: 0, count: SnapshotFormat.alignment)
             /// Zeros from `size` up to `offset`, counted in the checksum.
             func pad(to offset: Int) throws(StorageError) {
                 let gap = zeros.prefix(offset - size)
-                crc = zeros.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[..<gap.count]), continuing: crc) }
+                rest = zeros.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[..<gap.count]), continuing: rest) }
                 try file.write(Array(gap), at: size)
                 size = offset
             }
             for (section, offset) in zip(sections, offsets) {
                 try pad(to: offset)
                 var failure: StorageError?
+                var own: UInt32 = 0
+                let start = size
                 section.forEachPart { bytes in
                     guard failure == nil else { return }
-                    crc = CRC32C.checksum(bytes, continuing: crc)
+                    own = CRC32C.checksum(bytes, continuing: own)
                     do throws(StorageError) { try file.write(bytes, at: size) } catch { failure = error }
                     size += bytes.count
                 }
                 if let failure { throw failure }
+                crcs.append(own)
+                rest = CRC32C.combine(rest, own, lengthB: size - start)
             }
             try pad(to: SnapshotFormat.alignUp(size))
+            let (bytes, _) = table(crcs: crcs)
+            try file.write(bytes, at: 0)
+            let crc = CRC32C.combine(CRC32C.checksum(bytes), rest, lengthB: size - bytes.count)
             try file.write(WALFormat.littleEndian(crc), at: size)
             return (size + 4, crc)
         }
