@@ -87,7 +87,7 @@ public final class ServiceCatalog: Sendable {
         let work = ServerWork(options: options.work)
         self.work = work
         let started = ContinuousClock.now
-        var durability = Self.loggingAutomaticSnapshots(options.collectionOptions, logger: logger)
+        var durability = Self.loggingAutomaticSnapshots(options.collectionOptions, logger: logger, work: work)
         // Automatic snapshots run on the background pool, beside snapshots asked for by calls.
         durability.runInBackground = { job in work.background.execute(job) }
         // A log written by a parallel import replays in parallel too: linked on one thread, the
@@ -195,8 +195,11 @@ public final class ServiceCatalog: Sendable {
         self.router = router
     }
 
-    /// `options`, also logging every automatic snapshot (why, how long, or why it failed).
-    private static func loggingAutomaticSnapshots(_ options: DurableCollection.Options, logger: Logger) -> DurableCollection.Options {
+    /// `options`, also logging every automatic snapshot (why, how long, or why it failed), and
+    /// returning freed heap memory to the system after each (``ServerWork/reclaimMemory()``): a
+    /// streamed import is one call, so the trim at the end of large calls would come only after it.
+    static func loggingAutomaticSnapshots(_ options: DurableCollection.Options, logger: Logger,
+                                                  work: ServerWork) -> DurableCollection.Options {
         var options = options
         let next = options.onAutomaticSnapshot
         options.onAutomaticSnapshot = { report in
@@ -210,6 +213,7 @@ public final class ServiceCatalog: Sendable {
                 metadata["covered_changes"] = "\(report.covered.changes)"
                 metadata["covered_apply_ms"] = "\(report.covered.applyNanos / 1_000_000)"
                 logger.info("automatic snapshot", metadata: metadata)
+                work.reclaimMemory()
             } else if let failure = report.failure {
                 metadata["error"] = "\(failure)"
                 logger.error("automatic snapshot failed; the next write retries it", metadata: metadata)
