@@ -2,18 +2,22 @@
 the same data in memory and hnswlib / faiss (f32, in memory, in this process), in the same run.
 
     swift build -c release --product ruvector-server
-    .venv/bin/pip install -r scripts/requirements-bench.txt
-    sudo .venv/bin/python Benchmarks/OnDiskBench/on_disk_bench.py [--n 1000000] [--dim 128]
+    .venv/bin/pip install -r scripts/requirements-bench.txt faiss-cpu==1.15.1
+    sudo .venv/bin/python Benchmarks/OnDiskBench/on_disk_bench.py [--n 1000000] [--dim 128] [--data clustered|sift]
         [--limit-mib 400] [--queries 500] [--efs 32,64,128,256] [--modes f32,int8,int8-disk,pq8-disk]
         [--peers hnswlib,faiss] [--oversampling 4] [--bin .build/release] [--work DIR] [--seed 1] [--cache 1]
-        [--build-limited 1]
+        [--build-limited 1] [--build-limit-mib MIB]
 
 Root is needed for the memory limit (a cgroup, v2 `memory.max` or v1 `memory.limit_in_bytes`)
 and to drop the page cache before cold passes (`/proc/sys/vm/drop_caches`); without root the
 limited runs and cold passes are skipped and say so.
 
-Data: seeded clustered Gaussians (64 centres), n x dim float32, L2; queries from the same
-distribution, not in the data; the true top-10 by brute force (numpy, exact).
+Data (`--data`): seeded clustered Gaussians (64 centres), n x dim float32, L2; queries from the
+same distribution, not in the data. Each centre's points are isotropic noise in all dim
+dimensions, the hardest case for a graph index (hnswlib's recall@10 at ef 256 falls from 0.96 at
+1M x 128 to 0.78 at 5M). Or `--data sift`: 128-dimension SIFT descriptors of random views of the
+photographs scikit-image ships (OpenCV; as SIFT1M holds), queries from views not in the data,
+generated once and cached in --work. The true top-10 by brute force (numpy, exact).
 
 Each mode runs in a server process of its own on a fresh data directory:
   f32        a plain collection (full vectors in memory, walk on f32)
@@ -76,6 +80,85 @@ def data(n: int, dim: int, queries: int, seed: int) -> tuple[np.ndarray, np.ndar
         end = min(n, start + 100_000)
         base[start:end] = centres[rng.integers(0, 64, end - start)] + rng.normal(size=(end - start, dim))
     qs = (centres[rng.integers(0, 64, queries)] + rng.normal(size=(queries, dim))).astype(np.float32)
+    return base, qs
+
+
+# The photographs scikit-image ships inside its wheel (no download): name -> loader.
+PHOTOS = ["astronaut", "brick", "camera", "cell", "chelsea", "clock", "coffee", "coins", "grass", "gravel",
+          "hubble_deep_field", "immunohistochemistry", "logo", "moon", "stereo_motorcycle", "page", "retina", "rocket", "text"]
+
+
+def photo(name: str) -> np.ndarray:
+    """One of PHOTOS as 8-bit grey."""
+    import skimage.data
+    import cv2
+    image = getattr(skimage.data, name)()
+    if isinstance(image, tuple):          # stereo_motorcycle: (left, right, disparity)
+        image = image[0]
+    image = np.asarray(image)
+    if image.ndim == 3:
+        image = cv2.cvtColor(image[..., :3].astype(np.uint8), cv2.COLOR_RGB2GRAY)
+    return image.astype(np.uint8)
+
+
+def views_descriptors(task: tuple[int, int, int, bool]) -> np.ndarray:
+    """SIFT descriptors of `count` random views (seeded by `seed`, views numbered from `first`):
+    a photo scaled (0.5-2x), turned, seen in perspective, re-lit, blurred and noised, on 640 x 480.
+    All of each view's descriptors, or with `one_each` one of them picked at random."""
+    import cv2
+    seed, first, count, one_each = task
+    sift = cv2.SIFT_create(nfeatures=3000)
+    photos = [photo(name) for name in PHOTOS]
+    out = []
+    for view in range(first, first + count):
+        rng = np.random.default_rng([seed, view])
+        image = photos[view % len(photos)]
+        h, w = image.shape
+        scale = float(np.exp(rng.uniform(np.log(0.5), np.log(2.0))))
+        turn = cv2.getRotationMatrix2D((w / 2, h / 2), float(rng.uniform(0, 360)), scale)
+        turn[:, 2] += (np.array([320, 240]) - np.array([w / 2, h / 2]))
+        corners = np.float32([[0, 0], [640, 0], [640, 480], [0, 480]])
+        seen = corners + rng.uniform(-48, 48, size=(4, 2)).astype(np.float32)
+        warp = cv2.getPerspectiveTransform(corners, seen) @ np.vstack([turn, [0, 0, 1]])
+        frame = cv2.warpPerspective(image, warp, (640, 480), borderMode=cv2.BORDER_REFLECT)
+        frame = frame.astype(np.float32) * rng.uniform(0.7, 1.3) + rng.uniform(-30, 30)
+        if (sigma := rng.uniform(0, 1.5)) > 0.3:
+            frame = cv2.GaussianBlur(frame, (0, 0), sigma)
+        frame = np.clip(frame + rng.normal(0, rng.uniform(0, 6), frame.shape), 0, 255).astype(np.uint8)
+        _, descriptors = sift.detectAndCompute(frame, None)
+        if descriptors is not None and len(descriptors):
+            out.append(descriptors[rng.integers(len(descriptors)):][:1] if one_each else descriptors)
+    return np.concatenate(out).astype(np.float32) if out else np.zeros((0, 128), np.float32)
+
+
+def descriptor_data(n: int, queries: int, seed: int, work: pathlib.Path | None) -> tuple[np.ndarray, np.ndarray]:
+    """Dense local descriptors of images, as SIFT1M holds (128 dimensions, 0-255 gradient
+    histograms): OpenCV SIFT on random views of the 19 photographs scikit-image ships. The points
+    come from one series of views, the queries (one descriptor from each of `queries` views) from
+    another, so a query is a part of a photo seen anew, not a point of the data. Cached in `work`."""
+    import multiprocessing
+    saved = work / f"sift-{n}-q{queries}-seed{seed}.npz" if work else None
+    if saved and saved.exists():
+        with np.load(saved) as cached:
+            return cached["base"], cached["queries"]
+    started = time.monotonic()
+    chunks, have, next_view = [], 0, 0
+    with multiprocessing.Pool(os.cpu_count() or 2) as pool:
+        while have < n:
+            tasks = [(seed, next_view + 40 * i, 40, False) for i in range(8)]
+            next_view += 40 * 8
+            for part in pool.map(views_descriptors, tasks):
+                chunks.append(part)
+                have += len(part)
+        # A few more views than queries: a view may show too little texture to have a descriptor.
+        picked = pool.map(views_descriptors, [(seed + 1_000_003, 60 * i, 60, True) for i in range((queries + 49) // 50)])
+    base = np.concatenate(chunks)[:n]
+    qs = np.concatenate(picked)[:queries]
+    print(f"sift data: {len(base):,} descriptors from {next_view:,} views, {len(qs)} queries, "
+          f"{time.monotonic() - started:.0f} s", flush=True)
+    if saved:
+        np.savez(str(saved) + ".partial.npz", base=base, queries=qs)
+        os.replace(str(saved) + ".partial.npz", saved)
     return base, qs
 
 
@@ -233,10 +316,10 @@ def import_points(mode: str, base: np.ndarray, binary: pathlib.Path, data_dir: p
             limit.remove()
 
 
-def new_limit(args, lines: list[str], what: str) -> "MemoryLimit | None":
-    """A cgroup limited to `--limit-mib`, or None with a line saying `what` was not run."""
+def new_limit(mib: int, lines: list[str], what: str) -> "MemoryLimit | None":
+    """A cgroup limited to `mib` MiB, or None with a line saying `what` was not run."""
     try:
-        return MemoryLimit(args.limit_mib << 20)
+        return MemoryLimit(mib << 20)
     except OSError as error:
         lines.append(f"{what}: not run ({error}; needs root and a memory cgroup)")
         return None
@@ -246,8 +329,9 @@ def run_mode(mode: str, args, base: np.ndarray, qs: np.ndarray, expected: np.nda
              binary: pathlib.Path, efs: list[int]) -> list[str]:
     lines = []
     built_limited = args.build_limited and MODES[mode].get("on_disk")
-    data_dir = work / (f"data-{mode}-{len(base)}x{base.shape[1]}-seed{args.seed}"
-                       + (f"-built-in-{args.limit_mib}" if built_limited else ""))
+    build_limit = args.build_limit_mib or args.limit_mib
+    data_dir = work / (f"data-{mode}-{len(base)}x{base.shape[1]}-seed{args.seed}" + data_tag(args)
+                       + (f"-built-in-{build_limit}" if built_limited else ""))
     log = work / f"server-{mode}.log"
     # Written once an import finished: a directory left by an interrupted run is imported again.
     complete = work / (data_dir.name + ".complete")
@@ -256,7 +340,7 @@ def run_mode(mode: str, args, base: np.ndarray, qs: np.ndarray, expected: np.nda
     else:
         shutil.rmtree(data_dir, ignore_errors=True)
         complete.unlink(missing_ok=True)
-        limit = new_limit(args, lines, f"{mode}: import inside the limit") if built_limited else None
+        limit = new_limit(build_limit, lines, f"{mode}: import inside {build_limit} MiB") if built_limited else None
         line, imported = import_points(mode, base, binary, data_dir, log, limit)
         lines.append(line)
         if not imported:
@@ -265,7 +349,7 @@ def run_mode(mode: str, args, base: np.ndarray, qs: np.ndarray, expected: np.nda
     for limited in (False, True):
         limit = None
         if limited:
-            limit = new_limit(args, lines, f"{mode}, limit {args.limit_mib} MiB")
+            limit = new_limit(args.limit_mib, lines, f"{mode}, limit {args.limit_mib} MiB")
             if limit is None:
                 continue
         label = f"{mode}, limit {args.limit_mib} MiB" if limited else f"{mode}, no limit"
@@ -308,14 +392,19 @@ def run_mode(mode: str, args, base: np.ndarray, qs: np.ndarray, expected: np.nda
     return lines
 
 
+def data_tag(args) -> str:
+    """What names cached data directories and peer indexes besides n and dim (nothing for the default data)."""
+    return "" if args.data == "clustered" else f"-{args.data}"
+
+
 def run_peers(peers: list[str], base: np.ndarray, qs: np.ndarray, expected: np.ndarray, efs: list[int],
-              cache: pathlib.Path | None) -> list[str]:
+              cache: pathlib.Path | None, tag: str) -> list[str]:
     """Peers' rows; with `cache`, their indexes are saved there and loaded again by a later run."""
     lines = []
     for peer in peers:
         before = rss()["VmRSS"]
         started = time.monotonic()
-        saved = cache / f"{peer}-{len(base)}x{base.shape[1]}.index" if cache else None
+        saved = cache / f"{peer}-{tag}.index" if cache else None
         loaded = bool(saved and saved.exists())
         if peer == "hnswlib":
             import hnswlib
@@ -385,8 +474,14 @@ def main() -> None:
     parser.add_argument("--bin", default=str(ROOT / ".build" / "release"))
     parser.add_argument("--work", default=None, help="folder for data directories and logs (default: a temporary one)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--data", choices=["clustered", "sift"], default="clustered",
+                        help="clustered Gaussians, or SIFT descriptors of photographs (128 dimensions; needs "
+                             "opencv-python-headless and scikit-image, cached in --work)")
     parser.add_argument("--cache", type=int, default=0,
                         help="1: reuse the data directories and peer indexes of an earlier run in --work (same n, dim, seed)")
+    parser.add_argument("--build-limit-mib", type=int, default=0,
+                        help="with --build-limited 1: the import's limit, if not --limit-mib (a later run with --cache 1 "
+                             "can then search the same import inside another --limit-mib)")
     parser.add_argument("--build-limited", type=int, default=0,
                         help="1: on-disk modes also import inside the memory limit (their own data directory)")
     parser.add_argument("--oversampling", type=float, default=4.0, help="candidates rescored per result (quantized modes)")
@@ -401,7 +496,12 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     print(f"on-disk-bench: {args.n:,} x {args.dim}, {args.queries} queries, limit {args.limit_mib} MiB, "
           f"efs {efs}, modes {args.modes}, peers {args.peers}; load {os.getloadavg()[0]:.2f}; work {work}", flush=True)
-    base, qs = data(args.n, args.dim, args.queries, args.seed)
+    if args.data == "sift":
+        if args.dim != 128:
+            raise SystemExit("--data sift has 128 dimensions")
+        base, qs = descriptor_data(args.n, args.queries, args.seed, work)
+    else:
+        base, qs = data(args.n, args.dim, args.queries, args.seed)
     expected = truth(base, qs)
     f32_index = args.n * (args.dim * 4 + (2 * 16 + 1) * 4)
     print(f"f32 index (vectors + level-0 links): {f32_index / 2**20:.0f} MiB; limit {args.limit_mib} MiB "
@@ -409,7 +509,8 @@ def main() -> None:
     print("\n| engine | page cache | ef | recall@10 | QPS | p50 ms | p99 ms |\n|---|---|---:|---:|---:|---:|---:|", flush=True)
     notes = []
     for peer_line in run_peers([p for p in args.peers.split(",") if p], base, qs, expected, efs,
-                               work if args.cache else None):
+                               work if args.cache else None,
+                               f"{len(base)}x{base.shape[1]}" + (f"-seed{args.seed}" if args.seed != 1 else "") + data_tag(args)):
         (print(peer_line, flush=True) if peer_line.startswith("|") else notes.append(peer_line))
     for mode in [m for m in args.modes.split(",") if m]:
         if mode not in MODES:
