@@ -199,7 +199,7 @@ public final class ServiceCatalog: Sendable {
     /// returning freed heap memory to the system after each (``ServerWork/reclaimMemory()``): a
     /// streamed import is one call, so the trim at the end of large calls would come only after it.
     static func loggingAutomaticSnapshots(_ options: DurableCollection.Options, logger: Logger,
-                                                  work: ServerWork) -> DurableCollection.Options {
+                                          work: ServerWork) -> DurableCollection.Options {
         var options = options
         let next = options.onAutomaticSnapshot
         options.onAutomaticSnapshot = { report in
