@@ -16,8 +16,9 @@ Data (`--data`): seeded clustered Gaussians (64 centres), n x dim float32, L2; q
 same distribution, not in the data. Each centre's points are isotropic noise in all dim
 dimensions, the hardest case for a graph index (hnswlib's recall@10 at ef 256 falls from 0.96 at
 1M x 128 to 0.78 at 5M). Or `--data sift`: 128-dimension SIFT descriptors of random views of the
-photographs scikit-image ships (OpenCV; as SIFT1M holds), queries from views not in the data,
-generated once and cached in --work. The true top-10 by brute force (numpy, exact).
+photographs scikit-image ships (OpenCV; as SIFT1M holds), queries from views not in the data
+(of the same photographs: near-duplicates, easy), or `--data sift-held-out`: the queries from
+four photographs the points do not show; generated once and cached in --work. The true top-10 by brute force (numpy, exact).
 
 Each mode runs in a server process of its own on a fresh data directory:
   f32        a plain collection (full vectors in memory, walk on f32)
@@ -101,14 +102,19 @@ def photo(name: str) -> np.ndarray:
     return image.astype(np.uint8)
 
 
-def views_descriptors(task: tuple[int, int, int, bool]) -> np.ndarray:
-    """SIFT descriptors of `count` random views (seeded by `seed`, views numbered from `first`):
-    a photo scaled (0.5-2x), turned, seen in perspective, re-lit, blurred and noised, on 640 x 480.
-    All of each view's descriptors, or with `one_each` one of them picked at random."""
+# Photographs `--data sift-held-out` keeps for the queries (the points come from the other 15).
+HELD_OUT = ["chelsea", "coffee", "gravel", "stereo_motorcycle"]
+
+
+def views_descriptors(task: tuple[int, int, int, bool, tuple[str, ...]]) -> np.ndarray:
+    """SIFT descriptors of `count` random views (seeded by `seed`, views numbered from `first`)
+    of the photographs `names`: a photo scaled (0.5-2x), turned, seen in perspective, re-lit,
+    blurred and noised, on 640 x 480. All of each view's descriptors, or with `one_each` one of
+    them picked at random."""
     import cv2
-    seed, first, count, one_each = task
+    seed, first, count, one_each, names = task
     sift = cv2.SIFT_create(nfeatures=3000)
-    photos = [photo(name) for name in PHOTOS]
+    photos = [photo(name) for name in names]
     out = []
     for view in range(first, first + count):
         rng = np.random.default_rng([seed, view])
@@ -131,13 +137,19 @@ def views_descriptors(task: tuple[int, int, int, bool]) -> np.ndarray:
     return np.concatenate(out).astype(np.float32) if out else np.zeros((0, 128), np.float32)
 
 
-def descriptor_data(n: int, queries: int, seed: int, work: pathlib.Path | None) -> tuple[np.ndarray, np.ndarray]:
+def descriptor_data(n: int, queries: int, seed: int, work: pathlib.Path | None,
+                    held_out: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Dense local descriptors of images, as SIFT1M holds (128 dimensions, 0-255 gradient
     histograms): OpenCV SIFT on random views of the 19 photographs scikit-image ships. The points
     come from one series of views, the queries (one descriptor from each of `queries` views) from
-    another, so a query is a part of a photo seen anew, not a point of the data. Cached in `work`."""
+    another: of the same photographs (a query is a part of a photo seen anew, so its neighbours
+    are mostly that part in other views: easy, hnswlib recall 0.993 at ef 32 at 1M), or with
+    `held_out` of four photographs the points do not show (neighbours are only alike). Cached in `work`."""
     import multiprocessing
-    saved = work / f"sift-{n}-q{queries}-seed{seed}.npz" if work else None
+    point_photos = tuple(p for p in PHOTOS if not held_out or p not in HELD_OUT)
+    query_photos = tuple(HELD_OUT) if held_out else tuple(PHOTOS)
+    kind = "sift-held-out" if held_out else "sift"
+    saved = work / f"{kind}-{n}-q{queries}-seed{seed}.npz" if work else None
     if saved and saved.exists():
         with np.load(saved) as cached:
             return cached["base"], cached["queries"]
@@ -145,16 +157,17 @@ def descriptor_data(n: int, queries: int, seed: int, work: pathlib.Path | None) 
     chunks, have, next_view = [], 0, 0
     with multiprocessing.Pool(os.cpu_count() or 2) as pool:
         while have < n:
-            tasks = [(seed, next_view + 40 * i, 40, False) for i in range(8)]
+            tasks = [(seed, next_view + 40 * i, 40, False, point_photos) for i in range(8)]
             next_view += 40 * 8
             for part in pool.map(views_descriptors, tasks):
                 chunks.append(part)
                 have += len(part)
         # A few more views than queries: a view may show too little texture to have a descriptor.
-        picked = pool.map(views_descriptors, [(seed + 1_000_003, 60 * i, 60, True) for i in range((queries + 49) // 50)])
+        picked = pool.map(views_descriptors, [(seed + 1_000_003, 60 * i, 60, True, query_photos)
+                                              for i in range((queries + 49) // 50)])
     base = np.concatenate(chunks)[:n]
     qs = np.concatenate(picked)[:queries]
-    print(f"sift data: {len(base):,} descriptors from {next_view:,} views, {len(qs)} queries, "
+    print(f"{kind} data: {len(base):,} descriptors from {next_view:,} views, {len(qs)} queries, "
           f"{time.monotonic() - started:.0f} s", flush=True)
     if saved:
         np.savez(str(saved) + ".partial.npz", base=base, queries=qs)
@@ -474,9 +487,10 @@ def main() -> None:
     parser.add_argument("--bin", default=str(ROOT / ".build" / "release"))
     parser.add_argument("--work", default=None, help="folder for data directories and logs (default: a temporary one)")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--data", choices=["clustered", "sift"], default="clustered",
+    parser.add_argument("--data", choices=["clustered", "sift", "sift-held-out"], default="clustered",
                         help="clustered Gaussians, or SIFT descriptors of photographs (128 dimensions; needs "
-                             "opencv-python-headless and scikit-image, cached in --work)")
+                             "opencv-python-headless and scikit-image, cached in --work), the queries of other "
+                             "views of the same photographs or (held-out) of photographs the points do not show")
     parser.add_argument("--cache", type=int, default=0,
                         help="1: reuse the data directories and peer indexes of an earlier run in --work (same n, dim, seed)")
     parser.add_argument("--build-limit-mib", type=int, default=0,
@@ -496,10 +510,10 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     print(f"on-disk-bench: {args.n:,} x {args.dim}, {args.queries} queries, limit {args.limit_mib} MiB, "
           f"efs {efs}, modes {args.modes}, peers {args.peers}; load {os.getloadavg()[0]:.2f}; work {work}", flush=True)
-    if args.data == "sift":
+    if args.data.startswith("sift"):
         if args.dim != 128:
             raise SystemExit("--data sift has 128 dimensions")
-        base, qs = descriptor_data(args.n, args.queries, args.seed, work)
+        base, qs = descriptor_data(args.n, args.queries, args.seed, work, held_out=args.data == "sift-held-out")
     else:
         base, qs = data(args.n, args.dim, args.queries, args.seed)
     expected = truth(base, qs)
