@@ -8,8 +8,7 @@ import VectorDatabase
 struct MemoryReclaimTests {
     /// Waits up to two seconds for `work` to have run `count` trims.
     private func trims(_ work: ServerWork, reach count: Int) async throws -> Bool {
-        for _ in 0..<200 where work.memoryTrims < count { try await Task.sleep(for: .milliseconds(10)) }
-        return work.memoryTrims >= count
+        try await eventually(within: .seconds(2)) { work.memoryTrims >= count }
     }
 
     @Test("requests within the interval share one trim; a later one runs another")

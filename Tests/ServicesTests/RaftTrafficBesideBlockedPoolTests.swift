@@ -22,16 +22,6 @@ private final class PoolBlockers: Sendable {
     }
 }
 
-/// Waits (on the caller's executor) until `condition` holds, 5 s at most; true when it did.
-private func eventually(_ condition: () -> Bool) async throws -> Bool {
-    let end = ContinuousClock.now + .seconds(5)
-    while !condition() {
-        guard ContinuousClock.now < end else { return false }
-        try await Task.sleep(for: .milliseconds(5))
-    }
-    return true
-}
-
 @Suite("Raft traffic while client work holds the concurrent pool")
 struct RaftTrafficBesideBlockedPoolTests {
     @Test("a node's Raft messages leave, and a peer's are stepped, while every thread of the concurrent pool is blocked")
