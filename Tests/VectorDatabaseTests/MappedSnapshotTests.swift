@@ -202,4 +202,29 @@ struct MappedSnapshotTests {
             }
         }
     }
+
+    @Test("the count at the last reorder travels in its own section; one above the node count is refused")
+    func orderSection() throws {
+        let source = try DurableCollection.create(in: temporaryDirectory(), config: small, options: .init(syncPolicy: .never))
+        try source.upsert((0..<50).map { VectorPoint(id: UInt64($0), vector: [Float($0), 1, 2, 3]) })
+        let state = source.collection.index.exportState()
+        for (ordered, installs) in [(UInt64(30), true), (50, true), (51, false), (.max, false)] {
+            var sections = [SnapshotSection("config", bytes: CollectionCodec.encode(small))]
+            for section in CollectionCodec.stateSections(state) where section.name != CollectionCodec.orderSection {
+                sections.append(section)
+            }
+            var order = BinaryWriter()
+            order.u64(ordered)
+            sections.append(SnapshotSection(CollectionCodec.orderSection, bytes: order.bytes))
+            let store = try SnapshotStore(directory: temporaryDirectory())
+            let info = try store.write(sections: sections, walSequence: 1, createdUnixMicros: 0)
+            let file = try store.open(info.name).read(offset: 0, count: info.sizeBytes)
+            let install = { try DurableCollection.install(snapshotFile: file, in: temporaryDirectory() + "/x", name: "x") }
+            if installs {
+                #expect(try install().collection.index.exportState().orderedCount == Int(ordered))
+            } else {
+                #expect(throws: (any Error).self) { _ = try install() }
+            }
+        }
+    }
 }

@@ -2,8 +2,8 @@ import Testing
 import VectorEngine
 @testable import VectorDatabase
 
-/// A snapshot reorders an index a quarter of which came after its last reorder (or open), so the
-/// snapshot, and the restarts that open it, hold the breadth-first order.
+/// A snapshot reorders an index a quarter of which came after its last reorder (a count the
+/// snapshot keeps), so the snapshot, and the restarts that open it, hold the breadth-first order.
 @Suite("durable collections: reorder before a snapshot")
 struct SnapshotReorderTests {
     let config = CollectionConfig(name: "docs", dimension: 16, metric: .l2Squared,
@@ -43,6 +43,13 @@ struct SnapshotReorderTests {
         db = try DurableCollection.open(directory)
         #expect(db.collection.index.exportState().externalIds == kept)
         #expect(try results(db.collection, queries) == afterWrites)
+        // The snapshot kept the count at the last reorder (300), not the size at the open (390):
+        // 10 more make a quarter of 400, and the next snapshot reorders.
+        #expect(db.collection.index.exportState().orderedCount == 300)
+        db.reorderMinimumNodes.store(100, ordering: .relaxed)
+        _ = try db.upsert(points(390..<400, dimension: 16, seed: 4))
+        try db.snapshot()
+        #expect(db.collection.index.exportState().orderedCount == 400)
         try db.close()
     }
 

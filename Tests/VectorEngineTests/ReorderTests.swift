@@ -177,7 +177,7 @@ import Testing
         #expect(reorders.load(ordering: .relaxed) >= 20)
     }
 
-    @Test("reorderIfGrown: only past the minimum and once a quarter of the index came after its last reorder or open")
+    @Test("reorderIfGrown: only past the minimum and once a quarter of the index came after its last reorder, kept in the state")
     func reorderWhenGrown() throws {
         let index = try HNSWIndex(dimension: 16, metric: .l2Squared, parameters: params)
         for (i, v) in data.prefix(120).enumerated() { try index.upsert(id: UInt64(i), vector: v) }
@@ -189,9 +189,29 @@ import Testing
         #expect(try !index.reorderIfGrown(minimumNodes: 50))
         try index.upsert(id: 159, vector: data[159])
         #expect(try index.reorderIfGrown(minimumNodes: 50))
-        // An opened index counts from its size at the open.
-        let opened = try HNSWIndex(state: index.exportState())
+        // An opened index counts from the last reorder its state records (160 nodes), not from
+        // its size at the open (190): the 54th new node makes a quarter of 214.
+        for (i, v) in data[160..<190].enumerated() { try index.upsert(id: UInt64(160 + i), vector: v) }
+        let state = index.exportState()
+        #expect(state.orderedCount == 160)
+        let opened = try HNSWIndex(state: state)
         #expect(try !opened.reorderIfGrown(minimumNodes: 50))
+        for (i, v) in data[190..<213].enumerated() { try opened.upsert(id: UInt64(190 + i), vector: v) }
+        #expect(try !opened.reorderIfGrown(minimumNodes: 50))
+        try opened.upsert(id: 213, vector: data[213])
+        #expect(try opened.reorderIfGrown(minimumNodes: 50))
+        // A state that does not say (an older snapshot) counts from its size at the open.
+        var unsaid = state
+        unsaid.orderedCount = nil
+        let older = try HNSWIndex(state: unsaid)
+        for (i, v) in data[190..<253].enumerated() { try older.upsert(id: UInt64(190 + i), vector: v) }
+        #expect(try !older.reorderIfGrown(minimumNodes: 50))
+        try older.upsert(id: 253, vector: data[253])
+        #expect(try older.reorderIfGrown(minimumNodes: 50))
+        // More ordered nodes than nodes is refused.
+        var wrong = state
+        wrong.orderedCount = 191
+        #expect(throws: VectorEngineError.self) { try HNSWIndex(state: wrong) }
     }
 
     @Test("a compaction leaves the graph in breadth-first order")

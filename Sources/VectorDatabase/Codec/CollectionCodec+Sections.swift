@@ -10,9 +10,10 @@ import VectorEngine
 /// generator state), `vectors` (Float, node count x dimension), `links0` (UInt32, node count x
 /// (2m + 1)), `levels` (UInt8 per node), `upperLinks` (UInt32: the upper-level slots of every
 /// node with a level above 0, in id order), `ids` (UInt64 per node), `deleted` (UInt8 0/1 per
-/// node), `payloads` (encoded one after the other), and `quantizer` when quantization is on
-/// (optional: `CollectionCodec+Quantizer.swift`). Snapshots of layout 1 hold one `index`
-/// section instead (``CollectionCodec/decodeState(_:)``).
+/// node), `payloads` (encoded one after the other), `quantizer` when quantization is on
+/// (optional: `CollectionCodec+Quantizer.swift`), and `order` (UInt64: the nodes at the last
+/// reorder; absent from snapshots written before it was kept). Snapshots of layout 1 hold one
+/// `index` section instead (``CollectionCodec/decodeState(_:)``).
 extension CollectionCodec {
     static let stateLayout: UInt32 = 2
     /// The section that marks layout 2.
@@ -31,6 +32,11 @@ extension CollectionCodec {
         var payloads = BinaryWriter()
         for payload in state.payloads { write(payload, &payloads) }
         let quantizer = state.quantizer.map { [quantizerSection($0)] } ?? []
+        let order: [SnapshotSection] = state.orderedCount.map { count in
+            var w = BinaryWriter()
+            w.u64(UInt64(count))
+            return [SnapshotSection(orderSection, bytes: w.bytes)]
+        } ?? []
         return [
             SnapshotSection(stateHeaderSection, bytes: header.bytes),
             state.borrowedVectors.map { SnapshotSection("vectors", borrowing: UnsafeRawBufferPointer($0.elements), owner: $0.owner) }
@@ -42,8 +48,11 @@ extension CollectionCodec {
             SnapshotSection("ids", values: state.externalIds),
             SnapshotSection("deleted", values: state.deleted.map { $0 ? UInt8(1) : 0 }),
             SnapshotSection("payloads", bytes: payloads.bytes),
-        ] + quantizer
+        ] + quantizer + order
     }
+
+    /// The section holding ``HNSWState/orderedCount``.
+    static let orderSection = "order"
 
     /// The state in `sections` (layout 2), vectors and level-0 links mapped in place with room
     /// for `roomFactor` times the nodes (appends after the load then copy nothing until the
@@ -113,10 +122,17 @@ extension CollectionCodec {
         for _ in 0..<n { payloads.append(try readPayload(&payloadReader)) }
         guard payloadReader.isAtEnd else { throw damaged("trailing bytes after the payloads") }
         let quantizer = try decodeQuantizer(sections)
+        var orderedCount: Int?
+        if let bytes = sections[orderSection] {
+            var r = BinaryReader(bytes)
+            let ordered = try r.u64()
+            guard r.isAtEnd, ordered <= count else { throw damaged("section '\(orderSection)': \(ordered) ordered of \(count) nodes") }
+            orderedCount = Int(ordered)
+        }
         return HNSWState(dimension: dimension, metric: metric, parameters: parameters, vectors: [], levels: levels,
                          level0Links: [], upperLinks: upperLinks, externalIds: ids, deleted: flags.map { $0 != 0 },
                          payloads: payloads, entryPoint: entry == 0 ? nil : UInt32(truncatingIfNeeded: entry - 1),
                          generatorState: generator, borrowedVectors: vectors, borrowedLevel0Links: links0,
-                         quantizer: quantizer)
+                         quantizer: quantizer, orderedCount: orderedCount)
     }
 }

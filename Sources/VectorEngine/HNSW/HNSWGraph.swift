@@ -52,7 +52,7 @@ struct HNSWGraph {
         repeat { tag = UInt16.random(in: 1...0x7FFF) } while tag == previous
         return tag
     }
-    /// Nodes at the last reorder, or at the open (``HNSWIndex/reorderIfGrown(minimumNodes:)``).
+    /// Nodes at the last reorder (``HNSWIndex/reorderIfGrown(minimumNodes:)``), kept in snapshots.
     var orderedCount = 0
 
     init(dimension: Int, metric: DistanceMetric, params: HNSWParameters) {

@@ -147,8 +147,8 @@ public final class HNSWIndex: VectorIndex {
     public static let automaticReorderMinimum = 50_000
 
     /// Reorders (``reorder()``) when the index holds at least `minimumNodes` nodes and at least
-    /// a quarter of them came after its last reorder (or compaction, or open), that is a third
-    /// more than it held then; returns whether it did. A durable collection calls it before each
+    /// a quarter of them came after its last reorder or compaction (kept in its state), that is
+    /// a third more than it held then; returns whether it did. A durable collection calls it before each
     /// snapshot, so one built by appending is renumbered each time it has grown by a third (the
     /// work adds up to about four times its size), and the snapshot, which a restart opens, holds
     /// the new order. Waiting for the index to double left up to half of it in insertion order:

@@ -39,13 +39,17 @@ public struct HNSWState: Sendable, Hashable {
     /// The quantizer and codes when quantization is on (``HNSWIndex/enableQuantization(_:sampleSize:seed:)``);
     /// `nil` otherwise, or for a state from a snapshot written before quantizers were stored.
     public var quantizer: QuantizerState?
+    /// Nodes the index held at its last reorder (``HNSWIndex/reorderIfGrown(minimumNodes:)``
+    /// counts from it), at most the node count; `nil` for a state that does not say (a snapshot
+    /// written before it was kept): the index then counts from its size at the open.
+    public var orderedCount: Int?
 
     /// A state from its parts (as read back from a snapshot); `HNSWIndex(state:)` validates it.
     public init(dimension: Int, metric: DistanceMetric, parameters: HNSWParameters, vectors: [Float], levels: [UInt8],
                 level0Links: [UInt32], upperLinks: [[UInt32]], externalIds: [UInt64], deleted: [Bool],
                 payloads: [Payload], entryPoint: UInt32?, generatorState: UInt64,
                 borrowedVectors: BorrowedBuffer<Float>? = nil, borrowedLevel0Links: BorrowedBuffer<UInt32>? = nil,
-                quantizer: QuantizerState? = nil) {
+                quantizer: QuantizerState? = nil, orderedCount: Int? = nil) {
         self.dimension = dimension
         self.metric = metric
         self.parameters = parameters
@@ -61,6 +65,7 @@ public struct HNSWState: Sendable, Hashable {
         self.borrowedVectors = borrowedVectors
         self.borrowedLevel0Links = borrowedLevel0Links
         self.quantizer = quantizer
+        self.orderedCount = orderedCount
     }
 }
 
@@ -99,7 +104,8 @@ extension HNSWIndex {
                 borrowedVectors: borrowed, borrowedLevel0Links: borrowedLinks,
                 // Tier codes move in background passes that do not take the caller's write lock:
                 // they are copied (they are the small ones).
-                quantizer: g.quantized?.exportState(borrowingCodes: borrowed != nil && g.quantized?.tiers == nil))
+                quantizer: g.quantized?.exportState(borrowingCodes: borrowed != nil && g.quantized?.tiers == nil),
+                orderedCount: g.orderedCount)
         }
     }
 
@@ -120,6 +126,7 @@ extension HNSWIndex {
         guard n <= VectorEngineLimits.maxCount, (s.borrowedVectors?.count ?? s.vectors.count) == n * dim, s.levels.count == n,
               (s.borrowedLevel0Links?.count ?? s.level0Links.count) == n * (m0 + 1), s.upperLinks.count == n,
               s.deleted.count == n, s.payloads.count == n else { throw bad("array lengths disagree") }
+        guard (0...n).contains(s.orderedCount ?? n) else { throw bad("ordered count \(s.orderedCount ?? n) of \(n) nodes") }
         // Everything a walk relies on not to trap: degrees within bounds, link targets that
         // exist and reach the level, an entry point on the top level. (Duplicate links and
         // the like only cost quality; the full check runs with RUVECTOR_INTERNAL_CHECKS.)
@@ -195,7 +202,7 @@ extension HNSWIndex {
             g.payloads = s.payloads
             g.top.set(.init(node: s.entryPoint, level: s.entryPoint.map { Int(s.levels[Int($0)]) } ?? 0))
             g.rng = SeededGenerator(seed: s.generatorState)
-            g.orderedCount = n
+            g.orderedCount = s.orderedCount ?? n
             g.layout = HNSWGraph.newLayout(after: 0)
             if let q = s.quantizer {
                 g.quantized = try _QuantizedStore(restoring: q, dimension: dim, metric: s.metric, nodeCount: n,
