@@ -3,8 +3,9 @@ the same data in memory and hnswlib / faiss (f32, in memory, in this process), i
 
     swift build -c release --product ruvector-server
     .venv/bin/pip install -r scripts/requirements-bench.txt faiss-cpu==1.15.1
-    sudo .venv/bin/python Benchmarks/OnDiskBench/on_disk_bench.py [--n 1000000] [--dim 128] [--data clustered|sift]
-        [--limit-mib 400] [--queries 500] [--efs 32,64,128,256] [--modes f32,int8,int8-disk,pq8-disk]
+    sudo .venv/bin/python Benchmarks/OnDiskBench/on_disk_bench.py [--n 1000000] [--dim 128]
+        [--data clustered|sift|sift-held-out] [--limit-mib 400] [--queries 500] [--warmup-queries 2000]
+        [--efs 32,64,128,256] [--modes f32,int8,int8-disk,pq8-disk]
         [--peers hnswlib,faiss] [--oversampling 4] [--bin .build/release] [--work DIR] [--seed 1] [--cache 1]
         [--build-limited 1] [--build-limit-mib MIB]
 
@@ -27,15 +28,26 @@ Each mode runs in a server process of its own on a fresh data directory:
   int8-disk-graph  the same with the level-0 graph links on disk too (`on_disk_graph=True`)
   int4-disk, int4-disk-graph  the same two with int4 residual codes (dim/2 + 5 bytes) for the walk
   pq8-disk   PQ8 codes (dim/8 sub-vectors: 1 byte per 8 dimensions) for the walk, full vectors on disk
-The points are imported (Python `import_stream`, 1,000 per message), a snapshot is taken (its
-time reported), and the server is stopped; then it is started again on that directory, once
-with no limit and once inside a cgroup whose memory limit is `--limit-mib` (pick it below the f32 index: vectors plus
-level-0 links), and searched: a cold pass (page cache dropped first) and a warm pass, one query
-at a time from one client thread (k 10, `--oversampling` where quantized, default 4), at each ef. Reported:
-recall@10, QPS and p50 / p99 latency (the gRPC round trip included), the server's resident
-memory after loading and after searching (anonymous and file-backed, from /proc), the cgroup's
-peak and how often it hit its limit, or that the server was killed. Inside the limit, a snapshot
-is then taken (CreateSnapshot) and its time and the memory after it reported. With
+The points are imported (Python `import_stream`, 1,000 per message), a snapshot is taken (its time
+reported), and the server is stopped; then it is started again on that directory, with no limit
+and inside a cgroup whose memory limit is `--limit-mib` (pick it below the f32 index: vectors plus
+level-0 links), and searched, one query at a time from one client thread (k 10, `--oversampling`
+where quantized, default 4), at each ef: cold, on a server started afresh for each ef with the
+page cache dropped first (a running server's mapped pages survive a drop: a second "cold" pass on
+the same server is warm for what the first touched); then warm, on one more server: first
+`--warmup-queries` other queries (default 2,000, another seed, at the largest ef, not measured),
+then the measured ones at each ef, one at a time and in batches of 100 (SearchBatch: one round
+trip a batch, the searches one after another on one server thread: the engine's own speed beside
+the peers' single thread). A second pass of the same queries would not do for warm: under a limit
+it finds every page it needs when they fit and few when not (1M SIFT inside 320 MiB: 1,442 QPS at
+ef 64, 264 at ef 256); nor would 500 warm-up queries: they read half the link pages of 1M points
+at ef 64, and traffic that goes on keeps as many as the limit leaves room for. Reported:
+recall@10, QPS and p50 / p99 latency (the gRPC round trip included), the server's page faults that
+read from the disk, a query (major faults: a link or vector page read in when touched; a page
+asked for ahead, as rescoring asks for its vectors, does not count even when waited for), its
+resident memory after loading and after searching (anonymous and file-backed, from /proc), the
+cgroup's peak and how often it hit its limit, or that the server was killed. Inside the limit, a
+snapshot is then taken (CreateSnapshot) and its time and the memory after it reported. With
 `--build-limited 1`, the on-disk modes also import inside the limit (into a data directory of
 their own, kept apart by `--cache 1`): a collection built in less memory than its vectors.
 `--cache 1` reuses only what a run finished (an import that counted every point, a peer index
@@ -162,17 +174,43 @@ def descriptor_data(n: int, queries: int, seed: int, work: pathlib.Path | None,
             for part in pool.map(views_descriptors, tasks):
                 chunks.append(part)
                 have += len(part)
-        # A few more views than queries: a view may show too little texture to have a descriptor.
-        picked = pool.map(views_descriptors, [(seed + 1_000_003, 60 * i, 60, True, query_photos)
-                                              for i in range((queries + 49) // 50)])
+        qs = query_descriptors(pool, queries, seed + 1_000_003, query_photos)
     base = np.concatenate(chunks)[:n]
-    qs = np.concatenate(picked)[:queries]
     print(f"{kind} data: {len(base):,} descriptors from {next_view:,} views, {len(qs)} queries, "
           f"{time.monotonic() - started:.0f} s", flush=True)
     if saved:
         np.savez(str(saved) + ".partial.npz", base=base, queries=qs)
         os.replace(str(saved) + ".partial.npz", saved)
     return base, qs
+
+
+def query_descriptors(pool, count: int, series: int, photos: tuple[str, ...]) -> np.ndarray:
+    """`count` queries, one descriptor from each view of the seed series `series`."""
+    # A few more views than queries: a view may show too little texture to have a descriptor.
+    picked = pool.map(views_descriptors, [(series, 60 * i, 60, True, photos) for i in range((count + 49) // 50)])
+    return np.concatenate(picked)[:count]
+
+
+def warmup_queries(args, work: pathlib.Path) -> np.ndarray:
+    """`--warmup-queries` queries like the measured ones but not them (another seed), searched
+    unmeasured before the warm passes: a warm server has been answering such traffic, so its page
+    cache holds what that traffic keeps there, not the measured queries' own pages (a second pass
+    of the same queries finds all it needs when they fit the limit, and nothing when not)."""
+    count = args.warmup_queries
+    if args.data == "clustered":
+        centres = np.random.default_rng(args.seed).normal(0, 3, size=(64, args.dim)).astype(np.float32)  # as data()
+        rng = np.random.default_rng([args.seed, 2])
+        return (centres[rng.integers(0, 64, count)] + rng.normal(size=(count, args.dim))).astype(np.float32)
+    import multiprocessing
+    saved = work / f"{args.data}-warmup-q{count}-seed{args.seed}.npy"
+    if saved.exists():
+        return np.load(saved)
+    photos = tuple(HELD_OUT) if args.data == "sift-held-out" else tuple(PHOTOS)
+    with multiprocessing.Pool(os.cpu_count() or 2) as pool:
+        qs = query_descriptors(pool, count, args.seed + 2_000_003, photos)
+    np.save(str(saved) + ".partial.npy", qs)
+    os.replace(str(saved) + ".partial.npy", saved)
+    return qs
 
 
 def truth(base: np.ndarray, qs: np.ndarray, k: int = 10) -> np.ndarray:
@@ -207,6 +245,11 @@ def proc_memory(pid: int) -> dict:
         if key in ("VmRSS", "RssAnon", "RssFile", "VmHWM"):
             fields[key] = int(value.split()[0]) / 1024
     return fields
+
+
+def major_faults(pid: int) -> int:
+    """Page faults of `pid` that waited for the disk so far (majflt in /proc/PID/stat)."""
+    return int(pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[9])
 
 
 def drop_page_cache() -> bool:
@@ -284,6 +327,20 @@ def search_pass(db, name: str, qs: np.ndarray, expected: np.ndarray, ef: int) ->
     return recall(found, expected), len(qs) / total, latencies[len(latencies) // 2] * 1e3, latencies[int(len(latencies) * 0.99)] * 1e3
 
 
+BATCH = 100
+
+
+def batch_pass(db, name: str, qs: np.ndarray, expected: np.ndarray, ef: int) -> tuple[float, float]:
+    """Recall and QPS with the queries sent BATCH at a time (SearchBatch: the server answers a
+    batch's searches one after another on one thread), so the round trip is paid once a batch."""
+    found = []
+    started = time.perf_counter()
+    for first in range(0, len(qs), BATCH):
+        for hits in db.search_batch(name, qs[first:first + BATCH], k=10, ef=ef, with_payload=False, oversampling=OVERSAMPLING):
+            found.append([h.id for h in hits])
+    return recall(found, expected), len(qs) / (time.perf_counter() - started)
+
+
 def fmt_memory(m: dict) -> str:
     return (f"RSS {m.get('VmRSS', 0):.0f} MiB (anon {m.get('RssAnon', 0):.0f}, file {m.get('RssFile', 0):.0f}; "
             f"peak {m.get('VmHWM', 0):.0f})")
@@ -338,8 +395,8 @@ def new_limit(mib: int, lines: list[str], what: str) -> "MemoryLimit | None":
         return None
 
 
-def run_mode(mode: str, args, base: np.ndarray, qs: np.ndarray, expected: np.ndarray, work: pathlib.Path,
-             binary: pathlib.Path, efs: list[int]) -> list[str]:
+def run_mode(mode: str, args, base: np.ndarray, qs: np.ndarray, warmup: np.ndarray, expected: np.ndarray,
+             work: pathlib.Path, binary: pathlib.Path, efs: list[int]) -> list[str]:
     lines = []
     built_limited = args.build_limited and MODES[mode].get("on_disk")
     build_limit = args.build_limit_mib or args.limit_mib
@@ -366,30 +423,60 @@ def run_mode(mode: str, args, base: np.ndarray, qs: np.ndarray, expected: np.nda
             if limit is None:
                 continue
         label = f"{mode}, limit {args.limit_mib} MiB" if limited else f"{mode}, no limit"
+        try:
+            lines += served_passes(label, limit, binary, data_dir, log, qs, warmup, expected, efs)
+        finally:
+            if limit:
+                limit.remove()
+    return lines
+
+
+def served_passes(label: str, limit: "MemoryLimit | None", binary: pathlib.Path, data_dir: pathlib.Path,
+                  log: pathlib.Path, qs: np.ndarray, warmup: np.ndarray, expected: np.ndarray, efs: list[int]) -> list[str]:
+    """The rows and notes of one server configuration: a cold pass at each ef, each on a server
+    started afresh with the page cache dropped (pages a running server has mapped survive a drop),
+    then, on one more server, the warm-up queries (at the largest ef) and a warm pass at each ef,
+    one at a time and in batches; inside a limit, a snapshot at the end."""
+    lines = []
+    cold = drop_page_cache()
+    if not cold:
+        lines.append(f"{label}: cold passes not run (cannot drop the page cache: needs root)")
+    for pass_efs, warm in ([([ef], False) for ef in efs] if cold else []) + [(efs, True)]:
         drop_page_cache()
         try:
             server = start_server(binary, data_dir, log, limit)
         except RuntimeError as error:
             lines.append(f"{label}: did not start: {error}" + (f"; {limit.report()}" if limit else ""))
-            if limit:
-                limit.remove()
-            continue
+            return lines
         try:
-            loaded = proc_memory(server.pid)
-            lines.append(f"{label}: started (snapshot loaded) in {server.start_seconds:.1f} s; {fmt_memory(loaded)}")
+            if warm:
+                lines.append(f"{label}: started (snapshot loaded) in {server.start_seconds:.1f} s; "
+                             f"{fmt_memory(proc_memory(server.pid))}")
             with ruvector.Client(server.address, timeout=600) as db:
-                for state in ("cold", "warm"):
-                    if state == "cold" and not drop_page_cache():
-                        lines.append(f"{label}: cold pass not run (cannot drop the page cache: needs root)")
-                        continue
-                    for ef in efs:
-                        if state == "cold" and ef != efs[0]:
-                            drop_page_cache()
-                        r, qps, p50, p99 = search_pass(db, "bench", qs, expected, ef)
-                        lines.append(f"| {label} | {state} | {ef} | {r:.3f} | {qps:,.0f} | {p50:.2f} | {p99:.2f} |")
+                if warm:
+                    started, faults = time.monotonic(), major_faults(server.pid)
+                    for first in range(0, len(warmup), BATCH):
+                        db.search_batch("bench", warmup[first:first + BATCH], k=10, ef=max(efs), with_payload=False,
+                                        oversampling=OVERSAMPLING)
+                    lines.append(f"{label}: {len(warmup):,} warm-up queries at ef {max(efs)} took "
+                                 f"{time.monotonic() - started:.1f} s, {(major_faults(server.pid) - faults) / max(len(warmup), 1):.1f} "
+                                 f"disk reads a query; then {fmt_memory(proc_memory(server.pid))}")
+                for ef in pass_efs:
+                    faults = major_faults(server.pid)
+                    r, qps, p50, p99 = search_pass(db, "bench", qs, expected, ef)
+                    faults = (major_faults(server.pid) - faults) / len(qs)
+                    lines.append(f"| {label} | {'warm' if warm else 'cold'} | {ef} | {r:.3f} | {qps:,.0f} | {p50:.2f} | "
+                                 f"{p99:.2f} | {faults:.1f} |")
+                if not warm:
+                    continue
+                for ef in efs:
+                    faults = major_faults(server.pid)
+                    r, qps = batch_pass(db, "bench", qs, expected, ef)
+                    faults = (major_faults(server.pid) - faults) / len(qs)
+                    lines.append(f"| {label} | warm, batches of {BATCH} | {ef} | {r:.3f} | {qps:,.0f} | | | {faults:.1f} |")
                 lines.append(f"{label}: after searching {fmt_memory(proc_memory(server.pid))}"
                              + (f"; {limit.report()}" if limit else ""))
-                if limited:
+                if limit:
                     started = time.monotonic()
                     db.create_snapshot("bench", timeout=3600)
                     lines.append(f"{label}: CreateSnapshot took {time.monotonic() - started:.1f} s; "
@@ -398,10 +485,9 @@ def run_mode(mode: str, args, base: np.ndarray, qs: np.ndarray, expected: np.nda
             code = server.process.poll()
             lines.append(f"{label}: failed ({type(error).__name__}: {str(error)[:120]}); server exit {code}"
                          + (f"; {limit.report()}" if limit else ""))
+            return lines
         finally:
             server.stop(timeout_seconds=600)
-            if limit:
-                limit.remove()
     return lines
 
 
@@ -470,7 +556,7 @@ def run_peers(peers: list[str], base: np.ndarray, qs: np.ndarray, expected: np.n
             latencies.sort()
             lines.append(f"| {peer} (f32, in process) | warm | {ef} | {recall(found, expected):.3f} | "
                          f"{len(qs) / sum(latencies):,.0f} | {latencies[len(latencies) // 2] * 1e3:.2f} | "
-                         f"{latencies[int(len(latencies) * 0.99)] * 1e3:.2f} |")
+                         f"{latencies[int(len(latencies) * 0.99)] * 1e3:.2f} | |")
         del index
     return lines
 
@@ -498,6 +584,8 @@ def main() -> None:
                              "can then search the same import inside another --limit-mib)")
     parser.add_argument("--build-limited", type=int, default=0,
                         help="1: on-disk modes also import inside the memory limit (their own data directory)")
+    parser.add_argument("--warmup-queries", type=int, default=2000,
+                        help="queries (not the measured ones) searched before the warm passes")
     parser.add_argument("--oversampling", type=float, default=4.0, help="candidates rescored per result (quantized modes)")
     args = parser.parse_args()
     global OVERSAMPLING
@@ -517,10 +605,12 @@ def main() -> None:
     else:
         base, qs = data(args.n, args.dim, args.queries, args.seed)
     expected = truth(base, qs)
+    warmup = warmup_queries(args, work)
     f32_index = args.n * (args.dim * 4 + (2 * 16 + 1) * 4)
     print(f"f32 index (vectors + level-0 links): {f32_index / 2**20:.0f} MiB; limit {args.limit_mib} MiB "
           f"= {args.limit_mib * 2**20 / f32_index:.2f} of it", flush=True)
-    print("\n| engine | page cache | ef | recall@10 | QPS | p50 ms | p99 ms |\n|---|---|---:|---:|---:|---:|---:|", flush=True)
+    print("\n| engine | page cache | ef | recall@10 | QPS | p50 ms | p99 ms | disk reads a query |\n"
+          "|---|---|---:|---:|---:|---:|---:|---:|", flush=True)
     notes = []
     for peer_line in run_peers([p for p in args.peers.split(",") if p], base, qs, expected, efs,
                                work if args.cache else None,
@@ -529,7 +619,7 @@ def main() -> None:
     for mode in [m for m in args.modes.split(",") if m]:
         if mode not in MODES:
             raise SystemExit(f"unknown mode {mode!r}: {', '.join(MODES)}")
-        for line in run_mode(mode, args, base, qs, expected, work, binary, efs):
+        for line in run_mode(mode, args, base, qs, warmup, expected, work, binary, efs):
             (print(line, flush=True) if line.startswith("|") else notes.append(line))
     print("\n" + "\n".join(f"- {n}" for n in notes), flush=True)
 
