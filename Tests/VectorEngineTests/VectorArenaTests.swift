@@ -70,6 +70,42 @@ final class MovingArenas: VectorArenaProvider, @unchecked Sendable {
         return index
     }
 
+    /// Rescoring asks for its vectors ahead only while pages go missing: in an arena whose memory
+    /// stays put (heap memory, as a mapping with every page in), the asks stop after
+    /// `RescoringPrefetch.quietLimit` rescorings without a fault, and the answers stay the same.
+    @Test func rescoringStopsAskingOnceNothingIsMissing() throws {
+        let arenas = MovingArenas()
+        let onDisk = try filled(arenas)
+        let inMemory = try filled(nil)
+        let arena = try #require(arenas.last)
+        var asked: [Int] = []
+        for _ in 0..<6 {
+            for q in queries { #expect(try onDisk.search(q, k: 10, ef: 50) == inMemory.search(q, k: 10, ef: 50)) }
+            asked.append(arena.hints.load(ordering: .relaxed))
+        }
+        // 30 queries a round: the first rounds ask (a slot needs 64 quiet rescorings), the last ones do not.
+        #expect(asked[0] > 0)
+        #expect(asked[5] == asked[4], "still asking after \(6 * queries.count) rescorings without a fault: \(asked)")
+    }
+
+    @Test func rescoringPrefetchRule() {
+        var rule = RescoringPrefetch()
+        for _ in 0..<(RescoringPrefetch.quietLimit - 1) { rule.record(faults: 0) }
+        #expect(rule.asks)
+        rule.record(faults: 0)
+        #expect(!rule.asks)
+        rule.record(faults: 0)
+        #expect(!rule.asks && rule.quiet == RescoringPrefetch.quietLimit)
+        rule.record(faults: 3)
+        #expect(rule.asks && rule.quiet == 0)
+        // Touching fresh memory (a mapping of its own: above malloc's threshold) counts faults.
+        let before = RescoringPrefetch.threadFaults()
+        let fresh = UnsafeMutableRawPointer.allocate(byteCount: 1 << 22, alignment: 4096)
+        for offset in stride(from: 0, to: 1 << 22, by: 4096) { fresh.storeBytes(of: 1, toByteOffset: offset, as: UInt8.self) }
+        fresh.deallocate()
+        #expect(RescoringPrefetch.threadFaults() > before)
+    }
+
     /// The same writes give the same graph and answers whether vectors are on the heap or in an
     /// arena that moves as it grows; only the memory counted differs.
     @Test func arenaIndexMatchesHeapIndex() throws {

@@ -239,13 +239,18 @@ struct HNSWGraph {
             let found = searchLayer(q, entry: entry, ef: walkEf, level: 0, accept: accept, codes: codes,
                                     cancellation: cancellation, scratch: &scratch, probe: probe)
             pool = tieredRescoringDepth(found, pool: pool, codes: codes)
-            // Start loading every candidate's full vector before measuring any (their misses overlap).
+            // Start loading every candidate's full vector before measuring any (their misses
+            // overlap); vectors in an arena are asked for only while their pages go missing.
             let vectorBytes = dimension * MemoryLayout<Float>.stride
+            let inArena = storage.arena != nil
+            let asks = inArena && scratch.rescoringPrefetch.asks
             for candidate in found.prefix(pool) {
-                storage.willRead(candidate.id)
+                if asks { storage.willRead(candidate.id) }
                 CVectorKernels_prefetchBytes(storage.vector(candidate.id), vectorBytes)
             }
+            let faults = inArena ? RescoringPrefetch.threadFaults() : 0
             var rescored = found.prefix(pool).map { (distance: distance(q, $0.id), id: $0.id) }
+            if inArena { scratch.rescoringPrefetch.record(faults: RescoringPrefetch.threadFaults() - faults) }
             rescored.sort { ($0.distance, $0.id) < ($1.distance, $1.id) }
             quantized?.tiers?.recordSearch(returned: rescored.prefix(k).lazy.map { $0.id })
             return rescored.prefix(k).map { SearchHit(id: externalIds[Int($0.id)], distance: $0.distance) }

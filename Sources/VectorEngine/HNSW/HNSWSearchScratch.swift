@@ -21,6 +21,8 @@ struct HNSWSearchScratch {
     /// for ``HNSWIndex/walkWork(_:k:ef:oversampling:)`` (two additions per expansion).
     var expansions = 0
     var measured = 0
+    /// Whether rescoring on vectors in an arena asks for them ahead (learned per slot).
+    var rescoringPrefetch = RescoringPrefetch()
 
     init(maxDegree: Int) {
         memory = _HNSWUnsafeScratch(maxDegree: maxDegree)
