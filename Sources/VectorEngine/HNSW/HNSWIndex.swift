@@ -146,13 +146,13 @@ public final class HNSWIndex: VectorIndex {
     /// a smaller graph mostly sits in the processor's caches.
     public static let automaticReorderMinimum = 50_000
 
-    /// Reorders (``reorder()``) when the index holds at least `minimumNodes` nodes and at least
-    /// a quarter of them came after its last reorder or compaction (kept in its state), that is
-    /// a third more than it held then; returns whether it did. A durable collection calls it before each
-    /// snapshot, so one built by appending is renumbered each time it has grown by a third (the
-    /// work adds up to about four times its size), and the snapshot, which a restart opens, holds
-    /// the new order. Waiting for the index to double left up to half of it in insertion order:
-    /// a 1M x 128 int4 on-disk import whose last reorder came at 601,000 points searched at
+    /// Reorders (``reorder()``) when the index holds at least `minimumNodes` nodes and at least a
+    /// quarter of them came after its last reorder or compaction (kept in its state), that is a
+    /// third more than it held then; returns whether it did. A durable collection calls it before
+    /// each snapshot, so one built by appending is renumbered each time it has grown by a third
+    /// (the work adds up to about four times its size), and the snapshot, which a restart opens,
+    /// holds the new order. Waiting for the index to double left up to half of it in insertion
+    /// order: a 1M x 128 int4 on-disk import whose last reorder came at 601,000 points searched at
     /// 859-878 QPS (ef 256) against 1,192 for the same points all reordered.
     @discardableResult
     public func reorderIfGrown(minimumNodes: Int = HNSWIndex.automaticReorderMinimum) throws(VectorEngineError) -> Bool {

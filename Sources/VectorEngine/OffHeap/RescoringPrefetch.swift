@@ -15,8 +15,15 @@ struct RescoringPrefetch {
     private(set) var quiet = 0
     static let quietLimit = 64
 
-    /// Whether the next rescoring should ask for its vectors ahead.
-    var asks: Bool { quiet < Self.quietLimit }
+    /// Whether the next rescoring should ask for its vectors ahead (always where faults are not
+    /// counted).
+    var asks: Bool { !Self.countsFaults || quiet < Self.quietLimit }
+
+    #if canImport(Glibc)
+    static let countsFaults = true
+    #else
+    static let countsFaults = false
+    #endif
 
     /// Records a rescoring that took `faults` page faults.
     mutating func record(faults: Int) {
