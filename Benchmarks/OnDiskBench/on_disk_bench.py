@@ -196,7 +196,9 @@ def warmup_queries(args, work: pathlib.Path) -> np.ndarray:
     unmeasured before the warm passes: a warm server has been answering such traffic, so its page
     cache holds what that traffic keeps there, not the measured queries' own pages (a second pass
     of the same queries finds all it needs when they fit the limit, and nothing when not)."""
-    count = args.warmup_queries
+    count = max(args.warmup_queries, 0)
+    if count == 0:
+        return np.zeros((0, args.dim), np.float32)
     if args.data == "clustered":
         centres = np.random.default_rng(args.seed).normal(0, 3, size=(64, args.dim)).astype(np.float32)  # as data()
         rng = np.random.default_rng([args.seed, 2])
@@ -591,6 +593,9 @@ def main() -> None:
     global OVERSAMPLING
     OVERSAMPLING = args.oversampling
     efs = [int(e) for e in args.efs.split(",")]
+    modes = [m for m in args.modes.split(",") if m]
+    if unknown := [m for m in modes if m not in MODES]:   # before the peers, which may take half an hour
+        raise SystemExit(f"unknown mode {unknown[0]!r}: {', '.join(MODES)}")
     binary = pathlib.Path(args.bin) / "ruvector-server"
     if not binary.exists():
         raise SystemExit(f"{binary} not found: swift build -c release --product ruvector-server")
@@ -605,7 +610,7 @@ def main() -> None:
     else:
         base, qs = data(args.n, args.dim, args.queries, args.seed)
     expected = truth(base, qs)
-    warmup = warmup_queries(args, work)
+    warmup = warmup_queries(args, work) if modes else None   # only servers are warmed up
     f32_index = args.n * (args.dim * 4 + (2 * 16 + 1) * 4)
     print(f"f32 index (vectors + level-0 links): {f32_index / 2**20:.0f} MiB; limit {args.limit_mib} MiB "
           f"= {args.limit_mib * 2**20 / f32_index:.2f} of it", flush=True)
@@ -616,9 +621,7 @@ def main() -> None:
                                work if args.cache else None,
                                f"{len(base)}x{base.shape[1]}" + (f"-seed{args.seed}" if args.seed != 1 else "") + data_tag(args)):
         (print(peer_line, flush=True) if peer_line.startswith("|") else notes.append(peer_line))
-    for mode in [m for m in args.modes.split(",") if m]:
-        if mode not in MODES:
-            raise SystemExit(f"unknown mode {mode!r}: {', '.join(MODES)}")
+    for mode in modes:
         for line in run_mode(mode, args, base, qs, warmup, expected, work, binary, efs):
             (print(line, flush=True) if line.startswith("|") else notes.append(line))
     print("\n" + "\n".join(f"- {n}" for n in notes), flush=True)
