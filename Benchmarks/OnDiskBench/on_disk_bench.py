@@ -332,14 +332,20 @@ def search_pass(db, name: str, qs: np.ndarray, expected: np.ndarray, ef: int) ->
 BATCH = 100
 
 
-def batch_pass(db, name: str, qs: np.ndarray, expected: np.ndarray, ef: int) -> tuple[float, float]:
-    """Recall and QPS with the queries sent BATCH at a time (SearchBatch: the server answers a
-    batch's searches one after another on one thread), so the round trip is paid once a batch."""
+def batched(db, name: str, qs: np.ndarray, ef: int) -> list[list[int]]:
+    """The ids found for `qs`, sent BATCH at a time (SearchBatch: the server answers a batch's
+    searches one after another on one thread), so the round trip is paid once a batch."""
     found = []
-    started = time.perf_counter()
     for first in range(0, len(qs), BATCH):
         for hits in db.search_batch(name, qs[first:first + BATCH], k=10, ef=ef, with_payload=False, oversampling=OVERSAMPLING):
             found.append([h.id for h in hits])
+    return found
+
+
+def batch_pass(db, name: str, qs: np.ndarray, expected: np.ndarray, ef: int) -> tuple[float, float]:
+    """Recall and QPS of the queries searched in batches (``batched``)."""
+    started = time.perf_counter()
+    found = batched(db, name, qs, ef)
     return recall(found, expected), len(qs) / (time.perf_counter() - started)
 
 
@@ -457,9 +463,7 @@ def served_passes(label: str, limit: "MemoryLimit | None", binary: pathlib.Path,
             with ruvector.Client(server.address, timeout=600) as db:
                 if warm:
                     started, faults = time.monotonic(), major_faults(server.pid)
-                    for first in range(0, len(warmup), BATCH):
-                        db.search_batch("bench", warmup[first:first + BATCH], k=10, ef=max(efs), with_payload=False,
-                                        oversampling=OVERSAMPLING)
+                    batched(db, "bench", warmup, max(efs))
                     lines.append(f"{label}: {len(warmup):,} warm-up queries at ef {max(efs)} took "
                                  f"{time.monotonic() - started:.1f} s, {(major_faults(server.pid) - faults) / max(len(warmup), 1):.1f} "
                                  f"disk reads a query; then {fmt_memory(proc_memory(server.pid))}")

@@ -176,6 +176,14 @@ struct MappedSnapshotTests {
         #expect(copy.collection.get(id: 2)?.vector == [0, 0, 0, 1])
     }
 
+    /// A collection installed from a snapshot file holding `sections` (as an upload is).
+    private func installed(_ sections: [SnapshotSection]) throws -> DurableCollection {
+        let store = try SnapshotStore(directory: temporaryDirectory())
+        let info = try store.write(sections: sections, walSequence: 1, createdUnixMicros: 0)
+        let file = try store.open(info.name).read(offset: 0, count: info.sizeBytes)
+        return try DurableCollection.install(snapshotFile: file, in: temporaryDirectory() + "/x", name: "x")
+    }
+
     @Test("a crafted upload whose header claims more nodes than its sections hold is refused, not trusted")
     func craftedUpload() throws {
         let source = try DurableCollection.create(in: temporaryDirectory(), config: small, options: .init(syncPolicy: .never))
@@ -191,14 +199,10 @@ struct MappedSnapshotTests {
                 header.u64(UInt64(count)); header.u64(state.entryPoint.map { UInt64($0) + 1 } ?? 0); header.u64(state.generatorState)
                 sections.append(SnapshotSection(section.name, bytes: header.bytes))
             }
-            let store = try SnapshotStore(directory: temporaryDirectory())
-            let info = try store.write(sections: sections, walSequence: 1, createdUnixMicros: 0)
-            let file = try store.open(info.name).read(offset: 0, count: info.sizeBytes)
-            let install = { try DurableCollection.install(snapshotFile: file, in: temporaryDirectory() + "/x", name: "x") }
             if count == 50 {
-                #expect(try install().collection.count() == 50)
+                #expect(try installed(sections).collection.count() == 50)
             } else {
-                #expect(throws: (any Error).self) { _ = try install() }
+                #expect(throws: (any Error).self) { _ = try installed(sections) }
             }
         }
     }
@@ -216,14 +220,10 @@ struct MappedSnapshotTests {
             var order = BinaryWriter()
             order.u64(ordered)
             sections.append(SnapshotSection(CollectionCodec.orderSection, bytes: order.bytes))
-            let store = try SnapshotStore(directory: temporaryDirectory())
-            let info = try store.write(sections: sections, walSequence: 1, createdUnixMicros: 0)
-            let file = try store.open(info.name).read(offset: 0, count: info.sizeBytes)
-            let install = { try DurableCollection.install(snapshotFile: file, in: temporaryDirectory() + "/x", name: "x") }
             if installs {
-                #expect(try install().collection.index.exportState().orderedCount == Int(ordered))
+                #expect(try installed(sections).collection.index.exportState().orderedCount == Int(ordered))
             } else {
-                #expect(throws: (any Error).self) { _ = try install() }
+                #expect(throws: (any Error).self) { _ = try installed(sections) }
             }
         }
     }
